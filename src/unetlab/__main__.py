@@ -1,0 +1,3 @@
+from unetlab.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,95 @@
+"""One self-describing checkpoint file: a dict of named parts, loaded without running code.
+
+Parts: ``format`` (``"unetlab"``), ``format_version``, ``version`` (of unetlab), ``config``
+(the UNet's architecture), ``classes``, ``normalization``, ``model`` (the state dict), and
+whatever the caller adds (``optimizer``, ``scheduler``, ``step``, ``train_config``, ...).
+Files are written atomically and read with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from unetlab.data.io import atomic_path
+from unetlab.errors import CheckpointError
+from unetlab.models import UNet
+
+FORMAT = "unetlab"
+FORMAT_VERSION = 1
+
+
+def save_model(path: str | os.PathLike, model: UNet, **parts) -> Path:
+    """Write ``model`` (architecture, classes, normalisation, weights) and extra parts."""
+    from unetlab import __version__
+
+    reserved = {"format", "format_version", "version", "config", "model"}
+    if clash := reserved & set(parts):
+        raise ValueError(f"save_model: {sorted(clash)} are reserved checkpoint parts")
+    state = {k: v.detach().to("cpu") for k, v in _unwrap(model).state_dict().items()}
+    checkpoint = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "version": __version__,
+        "config": asdict(model.config),
+        "classes": list(getattr(model, "classes", [])),
+        "normalization": dict(getattr(model, "normalization", {"mode": "per_image"})),
+        "model": state,
+        **parts,
+    }
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        torch.save(checkpoint, tmp)
+    return path
+
+
+def _unwrap(model):
+    """The UNet inside DDP / torch.compile wrappers."""
+    while hasattr(model, "module") or hasattr(model, "_orig_mod"):
+        model = getattr(model, "module", None) or model._orig_mod
+    return model
+
+
+def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
+    """The checkpoint's parts as a dict; CheckpointError if it is not a complete unetlab file."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: no such checkpoint file")
+    try:
+        checkpoint = torch.load(path, map_location=map_location, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, OSError,
+            ValueError, AttributeError, TypeError) as exc:  # fmt: skip
+        raise CheckpointError(
+            f"{path}: not a unetlab checkpoint, or truncated/corrupt "
+            f"({type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''})"
+        ) from exc
+    if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
+        raise CheckpointError(
+            f"{path}: not a unetlab checkpoint (no format='unetlab' entry; "
+            "a plain state_dict can be loaded with UNet(...).load_state_dict)"
+        )
+    if checkpoint.get("format_version", 0) > FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: written by a newer unetlab ({checkpoint.get('version')}); upgrade unetlab"
+        )
+    return checkpoint
+
+
+def model_from_checkpoint(checkpoint: dict) -> UNet:
+    """Rebuild the UNet a checkpoint dict describes, with its weights, classes, normalisation."""
+    model = UNet.from_config(checkpoint["config"])
+    model.load_state_dict(checkpoint["model"])
+    model.classes = list(checkpoint.get("classes") or model.classes)
+    model.normalization = dict(checkpoint.get("normalization") or model.normalization)
+    return model
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device | None = None) -> UNet:
+    """Load a checkpoint as a UNet in eval mode on ``device`` (default CPU)."""
+    model = model_from_checkpoint(load_checkpoint(path))
+    return model.to(device or "cpu").eval()

@@ -1,0 +1,47 @@
+"""The ``unetlab`` command: one subcommand per module in this package, each a thin layer
+over the Python API. User errors print one line and exit non-zero; ``--debug`` shows the
+traceback instead."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from unetlab import __version__
+
+# Each name is a module unetlab.cli.<name> with add_parser(subparsers) whose parser sets
+# ``run=callable(args) -> int``.
+COMMANDS = ("demo", "train", "predict", "evaluate", "summary", "sizes", "bench", "export")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="unetlab",
+        description="U-Net semantic segmentation: train, evaluate and predict images of any size.",
+    )
+    parser.add_argument("--version", action="version", version=f"unetlab {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        importlib.import_module(f"unetlab.cli.{name.replace('-', '_')}").add_parser(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    try:
+        return int(args.run(args) or 0)
+    except KeyboardInterrupt:
+        print(f"unetlab {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, FileNotFoundError, NotADirectoryError, FileExistsError) as exc:
+        # ValueError covers unetlab's own UnetlabError family: bad input the user can fix.
+        if args.debug:
+            raise
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        print(f"unetlab {args.command}: error: {message}", file=sys.stderr)
+        return 2

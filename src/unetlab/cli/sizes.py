@@ -1,0 +1,27 @@
+"""``unetlab sizes``: valid input sizes around N, their outputs and the share of useful pixels."""
+
+from __future__ import annotations
+
+from unetlab.cli.common import add_model_args, model_from_args
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("sizes", help="list valid input sizes near N",
+                       description="List valid input tile sizes around N with the output size "
+                       "and the share of computed pixels that lands in the output.")  # fmt: skip
+    add_model_args(p)
+    p.add_argument("--near", type=int, default=572, help="size to centre the list on (default 572)")
+    p.add_argument("--count", type=int, default=9, help="how many sizes to list (default 9)")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    model = model_from_args(args)
+    if args.count < 1:
+        raise ValueError("--count must be at least 1")
+    print(f"{'input':>7} {'output':>7} {'border':>7} {'useful':>7}")
+    for size in model.valid_input_sizes(args.near, args.count):
+        out = model.output_size(size)
+        mark = "  <- --near" if size == args.near else ""
+        print(f"{size:>7} {out:>7} {(size - out) // 2:>7} {out * out / size**2:>7.1%}{mark}")
+    return 0

@@ -1,0 +1,24 @@
+"""``unetlab summary``: the layer table, sizes and cost of a U-Net."""
+
+from __future__ import annotations
+
+from unetlab.cli.common import add_model_args, model_from_args
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("summary", help="print the layer table, sizes and GFLOPs of a net",
+                       description="Print the layer table (torchsummary format), output size, "
+                       "border per side, receptive field and GFLOPs for one tile.")  # fmt: skip
+    add_model_args(p)
+    p.add_argument("--input-size", type=int, default=None,
+                   help="input tile size (default: 572 for valid nets, 512 for same nets)")  # fmt: skip
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from unetlab.summary import summarize
+
+    model = model_from_args(args)
+    size = args.input_size or (572 if model.padding == "valid" else 512)
+    print(summarize(model, size).table())
+    return 0

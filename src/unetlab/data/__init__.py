@@ -1,0 +1,1 @@
+"""Reading and writing images, normalisation, data sets and augmentation."""

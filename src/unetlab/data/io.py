@@ -1,0 +1,180 @@
+"""Read images and masks (PNG, JPEG, TIFF 8/16-bit, grey/RGB, multi-page) and write outputs atomically.
+
+Arrays are numpy, channels last: (H, W) grey or (H, W, C). Nothing here rescales values:
+a uint16 TIFF comes back as uint16, a palette PNG mask as its palette indices.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from unetlab.errors import ImageReadError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+TIFF_SUFFIXES = (".tif", ".tiff")
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success rename it over ``path``.
+
+    A crash or an exception leaves ``path`` as it was (never half written). The temporary
+    name keeps the suffix so that writers choosing a format by suffix still work.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def find_images(paths: str | os.PathLike | list, suffixes=IMAGE_SUFFIXES) -> list[Path]:
+    """Expand files, folders (non-recursive) and glob patterns into a sorted list of images."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    found: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            found += sorted(f for f in p.iterdir() if f.suffix.lower() in suffixes and f.is_file())
+        elif p.exists():
+            found.append(p)
+        elif any(ch in str(p) for ch in "*?["):
+            matches = sorted(Path(m) for m in _glob(str(p)))
+            found += [m for m in matches if m.is_file() and m.suffix.lower() in suffixes]
+        else:
+            raise ImageReadError(f"{p}: no such file or folder")
+    return found
+
+
+def _glob(pattern: str) -> list[str]:
+    import glob
+
+    return glob.glob(pattern, recursive=True)
+
+
+def _from_pil(im: Image.Image, *, mask: bool) -> np.ndarray:
+    if mask and im.mode == "P":
+        return np.asarray(im)  # palette indices are the class labels
+    if im.mode == "1":
+        return np.asarray(im, dtype=np.uint8) * 255 if not mask else np.asarray(im, dtype=np.uint8)
+    if im.mode in ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV"):
+        im = im.convert("RGB")
+    elif im.mode == "LA":
+        im = im.convert("L")
+    elif im.mode == "RGBA":
+        im = im.convert("RGB")
+    elif im.mode.startswith("I;16"):
+        return np.asarray(im).astype(np.uint16)
+    return np.asarray(im)
+
+
+def read_stack(path: str | os.PathLike, *, mask: bool = False) -> np.ndarray:
+    """All pages of an image file as (P, H, W) or (P, H, W, C); P = 1 for PNG/JPEG."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImageReadError(f"{path}: no such file")
+    try:
+        if path.suffix.lower() in TIFF_SUFFIXES:
+            import tifffile
+
+            with tifffile.TiffFile(path) as tif:
+                series = tif.series[0]
+                arr = series.asarray()
+                axes = series.axes
+            arr = _tiff_to_pages(arr, axes)
+        else:
+            with Image.open(path) as im:
+                im.load()
+                arr = _from_pil(im, mask=mask)[None]
+    except ImageReadError:
+        raise
+    except (OSError, ValueError, UnidentifiedImageError, SyntaxError) as exc:
+        raise ImageReadError(
+            f"{path}: cannot read this image ({type(exc).__name__}: {exc}); "
+            "is it a complete PNG, JPEG or TIFF file?"
+        ) from exc
+    if arr.ndim == 4 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 4 and mask:
+        arr = _collapse_grey_rgb(arr, path)
+    if arr.ndim not in (3, 4) or 0 in arr.shape:
+        raise ImageReadError(f"{path}: unsupported image shape {arr.shape}")
+    return arr
+
+
+def _tiff_to_pages(arr: np.ndarray, axes: str) -> np.ndarray:
+    """Bring a TIFF series to (P, H, W[, C]) using tifffile's axes string."""
+    if arr.ndim == 2:
+        return arr[None]
+    if axes.endswith("S") or (arr.ndim == 3 and arr.shape[-1] in (3, 4) and axes[-1] not in "YX"):
+        # samples (RGB) last: either one page (Y, X, S) or many (..., Y, X, S)
+        return arr[None] if arr.ndim == 3 else arr.reshape(-1, *arr.shape[-3:])
+    if arr.ndim == 3 and axes in ("CYX", "SYX") and arr.shape[0] <= 8 and axes[0] in "CS":
+        return np.moveaxis(arr, 0, -1)[None]
+    return arr.reshape(-1, *arr.shape[-2:])
+
+
+def _collapse_grey_rgb(arr: np.ndarray, path: Path) -> np.ndarray:
+    rgb = arr[..., :3]
+    if np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2]):
+        return rgb[..., 0]
+    raise ImageReadError(
+        f"{path}: this mask is a colour (RGB) image; save masks as class indices "
+        "(a grey or palette PNG with values 0, 1, 2, ...)"
+    )
+
+
+def read_image(path: str | os.PathLike) -> np.ndarray:
+    """One image as (H, W) or (H, W, C), dtype as stored. Multi-page files are refused."""
+    stack = read_stack(path)
+    if stack.shape[0] != 1:
+        raise ImageReadError(
+            f"{path}: has {stack.shape[0]} pages; use read_stack() to read a stack page by page"
+        )
+    return stack[0]
+
+
+def read_mask(path: str | os.PathLike) -> np.ndarray:
+    """One mask as (H, W) integer labels: grey values, or palette indices for palette PNGs."""
+    stack = read_stack(path, mask=True)
+    if stack.shape[0] != 1:
+        raise ImageReadError(f"{path}: has {stack.shape[0]} pages; expected a single mask")
+    return stack[0]
+
+
+def write_png(path: str | os.PathLike, array: np.ndarray, *, palette: np.ndarray | None = None):
+    """Write a uint8/uint16 (H, W) or (H, W, 3) array as PNG, atomically.
+
+    ``palette`` (K, 3) uint8 writes a palette PNG whose indices are the array's values.
+    """
+    array = np.asarray(array)
+    with atomic_path(path) as tmp:
+        if palette is not None:
+            im = Image.fromarray(array.astype(np.uint8), mode="P")
+            im.putpalette(np.asarray(palette, dtype=np.uint8).ravel().tolist())
+        elif array.dtype == np.uint16:
+            im = Image.fromarray(array)
+        else:
+            im = Image.fromarray(array.astype(np.uint8))
+        im.save(tmp, format="PNG")
+
+
+def write_tiff(path: str | os.PathLike, array: np.ndarray, **kwargs) -> None:
+    """Write an array as TIFF (any dtype tifffile supports), atomically."""
+    import tifffile
+
+    with atomic_path(path) as tmp:
+        tifffile.imwrite(tmp, np.asarray(array), **kwargs)

@@ -1,0 +1,197 @@
+"""The U-Net of Ronneberger, Fischer and Brox (MICCAI 2015, arXiv:1505.04597) and its variants.
+
+``UNet.from_preset("paper")`` is the paper's network exactly: 5 levels of two valid 3x3
+convolutions + ReLU, 2x2 max pools, 2x2 up-convolutions halving the channels, the encoder map
+centre-cropped and concatenated skip first, dropout at the end of the contracting path, a 1x1
+head, He-normal initialisation (std sqrt(2/N)). 572x572 in, 388x388 out, 31,030,658 parameters.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields
+
+import torch
+from torch import nn
+
+from unetlab.models import sizes
+from unetlab.models.blocks import DoubleConv, Down, Up
+
+
+@dataclass(frozen=True)
+class UNetConfig:
+    """Everything that defines a U-Net's architecture (saved in every checkpoint)."""
+
+    in_channels: int = 1
+    num_classes: int = 2
+    depth: int = 5
+    base_channels: int = 64
+    padding: str = "valid"
+    norm: str | None = None
+    upsample: str = "transpose"
+    fusion: str = "concat"
+    dropout: float = 0.0
+
+    def __post_init__(self):
+        for name in ("in_channels", "num_classes", "depth", "base_channels"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+        if self.padding not in ("valid", "same"):
+            raise ValueError(f"padding must be 'valid' or 'same', not {self.padding!r}")
+        if self.norm not in (None, "batch", "group"):
+            raise ValueError(f"norm must be None, 'batch' or 'group', not {self.norm!r}")
+        if self.upsample not in ("transpose", "bilinear"):
+            raise ValueError(f"upsample must be 'transpose' or 'bilinear', not {self.upsample!r}")
+        if self.fusion not in ("concat", "add"):
+            raise ValueError(f"fusion must be 'concat' or 'add', not {self.fusion!r}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), not {self.dropout!r}")
+
+
+PRESETS: dict[str, dict] = {
+    # SPEC §1: the paper's net. The paper gives no dropout rate; 0.5 is the Caffe model's.
+    "paper": dict(depth=5, base_channels=64, padding="valid", norm=None, dropout=0.5),
+    # Trains in minutes on a 2-core CPU: same padding, batch norm, 4 levels of 16..128.
+    "small": dict(depth=4, base_channels=16, padding="same", norm="batch", dropout=0.0),
+    # The paper's valid geometry at a CPU-friendly width (overlap-tile exact).
+    "small-valid": dict(depth=4, base_channels=16, padding="valid", norm="batch", dropout=0.0),
+}
+
+
+class UNet(nn.Module):
+    """U-Net for (N, in_channels, H, W) float input -> (N, num_classes, H', W') logits.
+
+    ``num_classes=1`` is a sigmoid output (threshold 0.5); ``num_classes>=2`` softmax/argmax.
+    With ``padding="valid"`` H' = ``output_size(H)`` (H - 184 for the paper net); with
+    ``padding="same"`` H' = H and H must be a multiple of ``size_multiple``.
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        num_classes: int = 2,
+        *,
+        depth: int = 5,
+        base_channels: int = 64,
+        padding: str = "valid",
+        norm: str | None = None,
+        upsample: str = "transpose",
+        fusion: str = "concat",
+        dropout: float = 0.0,
+    ):
+        super().__init__()
+        self.config = UNetConfig(
+            in_channels, num_classes, depth=depth, base_channels=base_channels,
+            padding=padding, norm=norm, upsample=upsample, fusion=fusion, dropout=dropout,
+        )  # fmt: skip
+        # Inference metadata travelling with the weights (see unetlab.checkpoint).
+        self.classes: list[str] = [str(i) for i in range(max(num_classes, 2))]
+        self.normalization: dict = {"mode": "per_image"}
+
+        pad = 1 if padding == "same" else 0
+        widths = [base_channels * 2**i for i in range(depth)]
+        self.inc = DoubleConv(in_channels, widths[0], padding=pad, norm=norm)
+        self.down_path = nn.ModuleList(
+            Down(c_in, c_out, padding=pad, norm=norm) for c_in, c_out in zip(widths, widths[1:])
+        )
+        self.dropout = nn.Dropout2d(dropout) if dropout > 0 else nn.Identity()
+        self.up_path = nn.ModuleList(
+            Up(c_in, c_out, padding=pad, norm=norm, upsample=upsample, fusion=fusion)
+            for c_in, c_out in zip(widths[:0:-1], widths[-2::-1])
+        )
+        self.head = nn.Conv2d(widths[0], num_classes, 1)
+        self.reset_parameters()
+
+    @classmethod
+    def from_preset(cls, name: str, **overrides) -> UNet:
+        """Build a named preset (``paper``, ``small``, ``small-valid``) with keyword overrides."""
+        if name not in PRESETS:
+            raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+        known = {f.name for f in fields(UNetConfig)}
+        if unknown := set(overrides) - known:
+            raise ValueError(f"unknown UNet option(s) {sorted(unknown)}: known are {sorted(known)}")
+        return cls(**{**PRESETS[name], **overrides})
+
+    @classmethod
+    def from_config(cls, config: UNetConfig | dict) -> UNet:
+        kwargs = asdict(config) if isinstance(config, UNetConfig) else dict(config)
+        return cls(**kwargs)
+
+    def reset_parameters(self) -> None:
+        """He-normal init, std sqrt(2/N), N = incoming connections of a unit (paper, sec. 3).
+
+        For a 3x3 conv over 64 channels N = 576. A 2x2 transposed conv with stride 2 feeds
+        each output unit from one input position, so N = in_channels.
+        """
+        for m in self.modules():
+            if isinstance(m, nn.ConvTranspose2d):
+                fan_in = m.in_channels * math.prod(m.kernel_size) // math.prod(m.stride)
+            elif isinstance(m, nn.Conv2d):
+                fan_in = m.in_channels // m.groups * math.prod(m.kernel_size)
+            else:
+                continue
+            nn.init.normal_(m.weight, 0.0, math.sqrt(2.0 / fan_in))
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        skips = []
+        x = self.inc(x)
+        for down in self.down_path:
+            skips.append(x)
+            x = down(x)
+        x = self.dropout(x)
+        for up in self.up_path:
+            x = up(x, skips.pop())
+        return self.head(x)
+
+    # --- size arithmetic (see unetlab.models.sizes) ---------------------------------------
+
+    @property
+    def depth(self) -> int:
+        return self.config.depth
+
+    @property
+    def padding(self) -> str:
+        return self.config.padding
+
+    @property
+    def in_channels(self) -> int:
+        return self.config.in_channels
+
+    @property
+    def num_classes(self) -> int:
+        return self.config.num_classes
+
+    @property
+    def border(self) -> int:
+        """Pixels lost per side: 92 for the paper net, 0 for same padding."""
+        return sizes.border(self.depth, self.padding)
+
+    @property
+    def receptive_field(self) -> int:
+        """Input window one output pixel sees: 185 for the paper net."""
+        return sizes.receptive_field(self.depth, self.padding)
+
+    @property
+    def size_multiple(self) -> int:
+        """Valid sizes step by this (16 for depth 5); same nets need multiples of it."""
+        return sizes.size_multiple(self.depth)
+
+    @property
+    def min_input_size(self) -> int:
+        return sizes.min_input_size(self.depth, self.padding)
+
+    def output_size(self, input_size: int | tuple[int, int]) -> int | tuple[int, int]:
+        """Output size for an int or (H, W); ValueError naming the nearest valid sizes."""
+        if isinstance(input_size, int):
+            return sizes.output_size(input_size, self.depth, self.padding)
+        return tuple(sizes.output_size(s, self.depth, self.padding) for s in input_size)
+
+    def valid_input_sizes(self, near: int, count: int = 5) -> list[int]:
+        """``count`` valid input sizes around ``near``."""
+        return sizes.valid_input_sizes(near, self.depth, self.padding, count)
+
+    def is_valid_size(self, size: int) -> bool:
+        return sizes.is_valid_size(size, self.depth, self.padding)

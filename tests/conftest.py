@@ -1,0 +1,24 @@
+"""Shared fixtures. The ISBI 2012 data lives in ../shared beside the repo, never in it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def isbi_dir() -> Path:
+    """../shared/data/isbi2012 relative to the repo root, or skip with the reason."""
+    path = REPO.parent / "shared" / "data" / "isbi2012"
+    if not (path / "train" / "images").is_dir():
+        pytest.skip(f"ISBI 2012 data not found at {path} (it lives in ../shared beside the repo)")
+    return path
