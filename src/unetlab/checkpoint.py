@@ -1,7 +1,8 @@
 """One self-describing checkpoint file: a dict of named parts, loaded without running code.
 
 Parts: ``format`` (``"unetlab"``), ``format_version``, ``version`` (of unetlab), ``config``
-(the UNet's architecture), ``classes``, ``normalization``, ``model`` (the state dict), and
+(the UNet's architecture), ``classes``, ``normalization``, ``label_values`` (mask value of each
+class, or None for 0..C-1), ``model`` (the state dict), and
 whatever the caller adds (``optimizer``, ``scheduler``, ``step``, ``train_config``, ...).
 Files are written atomically and read with ``torch.load(weights_only=True)``.
 """
@@ -39,6 +40,7 @@ def save_model(path: str | os.PathLike, model: UNet, **parts) -> Path:
         "config": asdict(model.config),
         "classes": list(getattr(model, "classes", [])),
         "normalization": dict(getattr(model, "normalization", {"mode": "per_image"})),
+        "label_values": getattr(model, "label_values", None),
         "model": state,
         **parts,
     }
@@ -86,6 +88,7 @@ def model_from_checkpoint(checkpoint: dict) -> UNet:
     model.load_state_dict(checkpoint["model"])
     model.classes = list(checkpoint.get("classes") or model.classes)
     model.normalization = dict(checkpoint.get("normalization") or model.normalization)
+    model.label_values = checkpoint.get("label_values")
     return model
 
 

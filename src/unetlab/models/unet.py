@@ -88,6 +88,8 @@ class UNet(nn.Module):
         # Inference metadata travelling with the weights (see unetlab.checkpoint).
         self.classes: list[str] = [str(i) for i in range(max(num_classes, 2))]
         self.normalization: dict = {"mode": "per_image"}
+        # Mask value encoding each class index ([0, 255] for 0/255 masks); None: 0..C-1.
+        self.label_values: list[int] | None = None
 
         pad = 1 if padding == "same" else 0
         widths = [base_channels * 2**i for i in range(depth)]
