@@ -26,8 +26,17 @@ def add_model_args(parser: argparse.ArgumentParser, *, default_preset: str = "pa
 def model_from_args(args: argparse.Namespace) -> UNet:
     overrides = {
         k: getattr(args, k)
-        for k in ("in_channels", "num_classes", "depth", "base_channels", "padding", "norm",
-                  "upsample", "fusion", "dropout")  # fmt: skip
+        for k in (
+            "in_channels",
+            "num_classes",
+            "depth",
+            "base_channels",
+            "padding",
+            "norm",
+            "upsample",
+            "fusion",
+            "dropout",
+        )  # fmt: skip
         if getattr(args, k) is not None
     }
     if overrides.get("norm") == "none":

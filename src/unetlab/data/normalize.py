@@ -35,7 +35,9 @@ def channels_of(image: np.ndarray) -> int:
     return 1 if image.ndim == 2 else image.shape[2]
 
 
-def image_stats(image: np.ndarray, spec: dict, *, chunk_rows: int = 1024) -> tuple[np.ndarray, np.ndarray]:
+def image_stats(
+    image: np.ndarray, spec: dict, *, chunk_rows: int = 1024
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel (mean, std) as float64 arrays of length C such that x' = (x - mean) / std."""
     check_spec(spec)
     c = channels_of(image)

@@ -53,7 +53,9 @@ def page_count(path: Path) -> int:
 
 
 def _by_stem(folder: Path) -> dict[str, Path]:
-    files = sorted(f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
+    files = sorted(
+        f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
+    )
     out: dict[str, Path] = {}
     for f in files:
         # prefer a lossless mask when both a.png and a.jpg exist
@@ -105,9 +107,13 @@ def find_pairs(root: str | os.PathLike, *, names: list[str] | None = None) -> li
             missing = sorted(set(names) - set(images))
         else:
             missing = []
-        problems = [f"{images[s]}: no mask in {mask_dir}/ with this name" for s in images if s not in masks]
+        problems = [
+            f"{images[s]}: no mask in {mask_dir}/ with this name" for s in images if s not in masks
+        ]
         if layout == "folders":  # VOC ships masks for only part of its images; that's normal
-            problems += [f"{masks[s]}: mask without an image in {img_dir}/" for s in masks if s not in images]
+            problems += [
+                f"{masks[s]}: mask without an image in {img_dir}/" for s in masks if s not in images
+            ]
         elif names is None:
             images = {s: p for s, p in images.items() if s in masks}
             problems = []
@@ -121,7 +127,9 @@ def find_pairs(root: str | os.PathLike, *, names: list[str] | None = None) -> li
             continue
         pairs += [Pair(image, mask, page, n_img) for page in range(n_img)]
     if problems:
-        shown = "; ".join(problems[:20]) + (f"; ... and {len(problems) - 20} more" if len(problems) > 20 else "")
+        shown = "; ".join(problems[:20]) + (
+            f"; ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        )
         raise DatasetError(f"{len(problems)} problem(s) in {root}: {shown}")
     if not pairs:
         raise DatasetError(f"{root}: no image/mask pairs found")
@@ -133,7 +141,9 @@ def read_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
     image = read_stack(pair.image)[pair.page]
     mask = read_stack(pair.mask, mask=True)[pair.page]
     if mask.ndim != 2:
-        raise DatasetError(f"{pair.mask}: mask has shape {mask.shape}; expected one (H, W) label image")
+        raise DatasetError(
+            f"{pair.mask}: mask has shape {mask.shape}; expected one (H, W) label image"
+        )
     if image.shape[:2] != mask.shape:
         raise DatasetError(
             f"{pair.image} is {image.shape[1]}x{image.shape[0]} but its mask {pair.mask.name} is "

@@ -34,9 +34,7 @@ class DoubleConv(nn.Sequential):
     def __init__(self, in_channels: int, out_channels: int, *, padding: int, norm: str | None):
         layers: list[nn.Module] = []
         for c_in in (in_channels, out_channels):
-            layers.append(
-                nn.Conv2d(c_in, out_channels, 3, padding=padding, bias=norm is None)
-            )
+            layers.append(nn.Conv2d(c_in, out_channels, 3, padding=padding, bias=norm is None))
             if (n := _norm(norm, out_channels)) is not None:
                 layers.append(n)
             layers.append(nn.ReLU(inplace=True))

@@ -1,0 +1,71 @@
+"""Checkpoints: one self-describing file, reloaded exactly; foreign files get a clear error."""
+
+import pytest
+import torch
+
+from unetlab.checkpoint import load_checkpoint, load_model, save_model
+from unetlab.errors import CheckpointError
+from unetlab.models import UNet
+
+
+def tiny():
+    model = UNet(3, 4, depth=3, base_channels=4, norm="batch", padding="same").eval()
+    model.classes = ["bg", "a", "b", "c"]
+    model.label_values = [0, 50, 100, 150]
+    model.normalization = {"mode": "fixed", "mean": [1.0, 2.0, 3.0], "std": [4.0, 5.0, 6.0]}
+    return model
+
+
+def test_round_trip_gives_identical_outputs(tmp_path):
+    model = tiny()
+    with torch.no_grad():  # make the BN running stats non-trivial
+        model.train()(torch.randn(2, 3, 16, 16))
+    model.eval()
+    path = save_model(tmp_path / "m.pt", model, step=7)
+    loaded = load_model(path)
+    x = torch.randn(1, 3, 24, 24)
+    with torch.no_grad():
+        assert torch.equal(model(x), loaded(x))
+    assert loaded.classes == model.classes
+    assert loaded.label_values == model.label_values
+    assert loaded.normalization == model.normalization
+    assert loaded.config == model.config
+    assert not loaded.training
+    assert load_checkpoint(path)["step"] == 7
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # no temp file left behind
+
+
+def test_foreign_and_truncated_files(tmp_path):
+    path = save_model(tmp_path / "m.pt", tiny())
+    truncated = tmp_path / "t.pt"
+    truncated.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    text = tmp_path / "notes.pt"
+    text.write_text("hello")
+    plain = tmp_path / "plain.pt"
+    torch.save(tiny().state_dict(), plain)
+    for bad, reason in [(truncated, "truncated"), (text, "not a unetlab checkpoint"),
+                        (plain, "not a unetlab checkpoint"), (tmp_path / "none.pt", "no such")]:  # fmt: skip
+        with pytest.raises(CheckpointError, match=reason):
+            load_model(bad)
+
+
+def test_checkpoint_holds_no_code(tmp_path):
+    # weights_only loading refuses arbitrary pickled objects
+    evil = tmp_path / "evil.pt"
+    torch.save({"format": "unetlab", "obj": object()}, evil)
+    with pytest.raises(CheckpointError):
+        load_checkpoint(evil)
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
+    path = save_model(tmp_path / "m.pt", tiny())
+    before = path.read_bytes()
+
+    def boom(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(torch, "save", boom)
+    with pytest.raises(OSError):
+        save_model(path, tiny())
+    assert path.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]

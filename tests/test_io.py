@@ -1,0 +1,87 @@
+"""Image I/O: formats, bit depths, stacks, masks, atomic writes, one-line errors."""
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from unetlab.data.io import atomic_path, find_images, read_image, read_mask, read_stack, write_png
+from unetlab.errors import ImageReadError
+
+
+def test_formats_and_dtypes(tmp_path):
+    rng = np.random.default_rng(0)
+    grey = rng.integers(0, 256, (7, 5), dtype=np.uint8)
+    rgb = rng.integers(0, 256, (7, 5, 3), dtype=np.uint8)
+    deep = rng.integers(0, 65536, (7, 5), dtype=np.uint16)
+    Image.fromarray(grey).save(tmp_path / "g.png")
+    Image.fromarray(rgb).save(tmp_path / "c.jpg")
+    tifffile.imwrite(tmp_path / "d.tif", deep)
+    Image.fromarray(deep).save(tmp_path / "d16.png")
+    assert np.array_equal(read_image(tmp_path / "g.png"), grey)
+    assert read_image(tmp_path / "c.jpg").shape == (7, 5, 3)
+    assert np.array_equal(read_image(tmp_path / "d.tif"), deep)
+    d16 = read_image(tmp_path / "d16.png")
+    assert d16.dtype == np.uint16 and np.array_equal(d16, deep)
+
+
+def test_tiff_stacks(tmp_path):
+    stack = np.arange(3 * 4 * 6, dtype=np.uint8).reshape(3, 4, 6)
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")
+    assert np.array_equal(read_stack(tmp_path / "s.tif"), stack)
+    with pytest.raises(ImageReadError, match="3 pages"):
+        read_image(tmp_path / "s.tif")
+    rgb = np.zeros((2, 4, 6, 3), np.uint8)
+    tifffile.imwrite(tmp_path / "rgb.tif", rgb, photometric="rgb")
+    assert read_stack(tmp_path / "rgb.tif").shape == (2, 4, 6, 3)
+
+
+def test_palette_mask_gives_indices(tmp_path):
+    idx = np.array([[0, 1, 2], [2, 1, 0]], np.uint8)
+    im = Image.fromarray(idx, mode="P")
+    im.putpalette([0, 0, 0, 128, 0, 0, 0, 128, 0] + [0] * (256 * 3 - 9))
+    im.save(tmp_path / "m.png")
+    assert np.array_equal(read_mask(tmp_path / "m.png"), idx)
+    # as an image the palette is expanded to colours
+    assert read_image(tmp_path / "m.png").shape == (2, 3, 3)
+
+
+def test_rgb_masks(tmp_path):
+    grey_rgb = np.repeat(np.array([[0, 255]], np.uint8)[..., None], 3, axis=2)
+    Image.fromarray(grey_rgb).save(tmp_path / "ok.png")
+    assert np.array_equal(read_mask(tmp_path / "ok.png"), [[0, 255]])
+    colour = grey_rgb.copy()
+    colour[0, 0] = (255, 0, 0)
+    Image.fromarray(colour).save(tmp_path / "bad.png")
+    with pytest.raises(ImageReadError, match="colour .RGB. image"):
+        read_mask(tmp_path / "bad.png")
+
+
+def test_corrupt_and_missing_files_one_line(tmp_path):
+    Image.fromarray(np.zeros((50, 50), np.uint8)).save(tmp_path / "ok.png")
+    (tmp_path / "cut.png").write_bytes((tmp_path / "ok.png").read_bytes()[:40])
+    (tmp_path / "text.png").write_text("not an image")
+    for name in ("cut.png", "text.png", "missing.png"):
+        with pytest.raises(ImageReadError) as info:
+            read_image(tmp_path / name)
+        assert name in str(info.value) and "\n" not in str(info.value)
+
+
+def test_find_images(tmp_path):
+    for name in ("b.png", "a.tif", "notes.txt"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in find_images(tmp_path)] == ["a.tif", "b.png"]
+    assert [p.name for p in find_images(str(tmp_path / "*.png"))] == ["b.png"]
+    with pytest.raises(ImageReadError, match="no such file"):
+        find_images(tmp_path / "nope.png")
+
+
+def test_atomic_write(tmp_path):
+    target = tmp_path / "out.png"
+    write_png(target, np.full((3, 3), 7, np.uint8))
+    before = target.read_bytes()
+    with pytest.raises(RuntimeError), atomic_path(target) as tmp:
+        tmp.write_bytes(b"half")
+        raise RuntimeError("killed")
+    assert target.read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["out.png"]

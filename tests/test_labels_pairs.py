@@ -1,0 +1,67 @@
+"""Label value encoding and image/mask pairing."""
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from unetlab.data.labels import IGNORE_INDEX, decode_mask, encode_mask
+from unetlab.data.pairs import find_pairs, read_pair
+from unetlab.errors import DatasetError
+
+
+def test_encode_decode():
+    mask = np.array([[0, 255, 128], [255, 0, 0]], np.uint8)
+    idx = encode_mask(mask, [0, 255], ignore_value=128)
+    assert idx.tolist() == [[0, 1, IGNORE_INDEX], [1, 0, 0]]
+    assert decode_mask(idx, [0, 255]).tolist() == [[0, 255, 0], [255, 0, 0]]
+    with pytest.raises(DatasetError, match=r"m.png: label value\(s\) \[128\]"):
+        encode_mask(mask, [0, 255], name="m.png")
+
+
+def save(path, arr):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(arr).save(path)
+
+
+def test_folder_layout_lists_every_problem(tmp_path):
+    save(tmp_path / "images" / "a.png", np.zeros((4, 4), np.uint8))
+    save(tmp_path / "masks" / "a.png", np.zeros((4, 4), np.uint8))
+    save(tmp_path / "images" / "b.png", np.zeros((4, 4), np.uint8))
+    save(tmp_path / "masks" / "c.png", np.zeros((4, 4), np.uint8))
+    with pytest.raises(DatasetError) as info:
+        find_pairs(tmp_path)
+    msg = str(info.value)
+    assert (
+        "2 problem(s)" in msg and "b.png: no mask" in msg and "c.png: mask without an image" in msg
+    )
+
+
+def test_stacks_pair_page_by_page(tmp_path):
+    tifffile.imwrite(
+        tmp_path / "train-volume.tif",
+        np.arange(3 * 8 * 8, dtype=np.uint8).reshape(3, 8, 8),
+        photometric="minisblack",
+    )
+    tifffile.imwrite(
+        tmp_path / "train-labels.tif", np.full((3, 8, 8), 255, np.uint8), photometric="minisblack"
+    )
+    pairs = find_pairs(tmp_path)
+    assert [p.name for p in pairs] == ["train-volume[0]", "train-volume[1]", "train-volume[2]"]
+    image, mask = read_pair(pairs[2])
+    assert image[0, 0] == 128 and mask.shape == (8, 8)
+
+
+def test_size_mismatch_named(tmp_path):
+    save(tmp_path / "images" / "a.png", np.zeros((4, 4), np.uint8))
+    save(tmp_path / "masks" / "a.png", np.zeros((4, 5), np.uint8))
+    with pytest.raises(DatasetError, match="a.png is 4x4 but its mask a.png is 5x4"):
+        read_pair(find_pairs(tmp_path)[0])
+
+
+def test_isbi_data(isbi_dir):
+    pairs = find_pairs(isbi_dir / "train")
+    assert len(pairs) == 30
+    image, mask = read_pair(pairs[0])
+    assert image.shape == mask.shape == (512, 512)
+    assert set(np.unique(mask).tolist()) == {0, 255}
