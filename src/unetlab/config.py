@@ -1,0 +1,336 @@
+"""Training configuration: nested plain dataclasses, loaded from YAML plus ``key=value`` overrides.
+
+Precedence: overrides (``--set train.epochs=5``) > YAML file > the defaults below. Unknown keys
+are errors that name the known ones, and every value is type-checked, so a typo never silently
+falls back to a default. ``Config.to_dict()`` / ``save_config`` / ``load_config`` round-trip
+exactly; the resolved config is written to every run folder and into every checkpoint.
+
+Example::
+
+    cfg = load_config("configs/small_cpu.yaml", ["train.epochs=5", "data.root=data/isbi"])
+    cfg.train.lr, cfg.model.preset   # 0.001, 'small'
+"""
+
+from __future__ import annotations
+
+import os
+import types
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+
+import yaml
+
+from unetlab.data.io import atomic_path
+
+OPTIMIZERS = ("sgd", "adamw")
+SCHEDULES = ("cosine", "poly", "plateau", "none")
+LOSSES = ("ce", "dice", "ce+dice")
+AMP_MODES = ("auto", "bf16", "fp16", "off")
+
+
+@dataclass
+class ModelSection:
+    """A preset (``paper``, ``small``, ``small-valid``) and overrides of its UNet options.
+
+    ``None`` keeps the preset's value; ``num_classes``/``in_channels`` left ``None`` come from
+    the data (number of label values; image channels). ``norm: none`` removes normalisation.
+    """
+
+    preset: str = "small"
+    in_channels: int | None = None
+    num_classes: int | None = None
+    depth: int | None = None
+    base_channels: int | None = None
+    padding: str | None = None
+    norm: str | None = None
+    upsample: str | None = None
+    fusion: str | None = None
+    dropout: float | None = None
+
+    def __post_init__(self):
+        from unetlab.models import PRESETS
+
+        if self.preset not in PRESETS:
+            raise ValueError(
+                f"model.preset {self.preset!r} is unknown: choose one of {', '.join(PRESETS)}"
+            )
+        if self.norm not in (None, "none", "batch", "group"):
+            raise ValueError(f"model.norm must be none, batch or group, not {self.norm!r}")
+
+    def overrides(self) -> dict:
+        """UNet keyword overrides of the preset (``norm: none`` -> ``norm=None``)."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "preset"}
+        out = {k: v for k, v in out.items() if v is not None}
+        if out.get("norm") == "none":
+            out["norm"] = None
+        return out
+
+
+@dataclass
+class DataSection:
+    """Where the data is and how it becomes training tiles.
+
+    ``label_values`` are the mask values of the classes in index order (``None``: the sorted
+    values found in the masks); ``class_names`` maps a mask value to a name (``{0: membrane,
+    255: cell}``). Mask pixels equal to ``ignore_value`` count in no loss or metric.
+    ``tile_size`` is the net's *input* tile; the loss sees the output (``tile_size - 2 *
+    border`` for valid nets). ``weight_map`` turns on the paper's border weights (w0, sigma).
+    """
+
+    root: str | None = None
+    val_fraction: float = 0.2
+    seed: int = 0
+    label_values: list[int] | None = None
+    class_names: dict[int, str] | None = None
+    ignore_value: int | None = None
+    normalization: dict = field(default_factory=lambda: {"mode": "per_image"})
+    tile_size: int = 256
+    tiles_per_epoch: int = 64
+    weight_map: bool = False
+    w0: float = 10.0
+    sigma: float = 5.0
+
+    def __post_init__(self):
+        if not 0.0 <= self.val_fraction < 1.0:
+            raise ValueError(f"data.val_fraction must be in [0, 1), not {self.val_fraction}")
+        if self.tile_size < 1 or self.tiles_per_epoch < 1:
+            raise ValueError("data.tile_size and data.tiles_per_epoch must be positive")
+        if self.label_values is not None and len(set(self.label_values)) != len(self.label_values):
+            raise ValueError(f"data.label_values has duplicates: {self.label_values}")
+        from unetlab.data.normalize import check_spec
+
+        check_spec(self.normalization)
+
+
+@dataclass
+class AugmentSection:
+    """Paired augmentation of the training tiles (options of ``unetlab.data.transforms.Augment``).
+
+    The paper (SPEC §4): elastic deformation on a coarse ``grid`` x ``grid`` of displacements
+    with ``elastic_sigma`` px std, shifts, rotations, flips and grey value variation.
+    """
+
+    enabled: bool = True
+    elastic: bool = False
+    elastic_sigma: float = 10.0
+    grid: int = 3
+    flip: bool = True
+    rot90: bool = True
+    rotate: float = 0.0
+    shift: float = 0.0
+    brightness: float = 0.1
+    contrast: float = 0.1
+    gamma: float = 0.0
+
+    def options(self) -> dict:
+        """Keyword arguments for ``Augment`` (everything but ``enabled``)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "enabled"}
+
+
+@dataclass
+class TrainSection:
+    """Optimisation. ``schedule`` is stepped per iteration (cosine, poly) or per validation
+    (plateau, on val mIoU). ``amp``/``channels_last`` ``auto`` means on for CUDA, off for CPU.
+    ``patience``: stop after this many validations without a better val mIoU (0: never).
+    ``max_minutes``: stop after this much training time (0: no limit)."""
+
+    epochs: int = 50
+    batch_size: int = 4
+    optimizer: str = "adamw"
+    lr: float = 1e-3
+    momentum: float = 0.99
+    weight_decay: float = 1e-4
+    schedule: str = "cosine"
+    grad_clip: float = 1.0
+    loss: str = "ce"
+    amp: str = "auto"
+    channels_last: bool | None = None
+    device: str = "auto"
+    seed: int = 0
+    patience: int = 0
+    val_every: int = 1
+    num_workers: int = 0
+    max_minutes: float = 0.0
+
+    def __post_init__(self):
+        for name, choices in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES),
+                              ("loss", LOSSES), ("amp", AMP_MODES)):  # fmt: skip
+            if getattr(self, name) not in choices:
+                raise ValueError(
+                    f"train.{name} {getattr(self, name)!r} is unknown: choose one of {', '.join(choices)}"
+                )
+        for name in ("epochs", "batch_size", "val_every"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"train.{name} must be at least 1, not {getattr(self, name)}")
+        if self.lr <= 0:
+            raise ValueError(f"train.lr must be positive, not {self.lr}")
+
+
+@dataclass
+class RunSection:
+    """The run folder is ``dir/name`` unless given on the command line (``--run-dir``)."""
+
+    name: str = "unet"
+    dir: str = "runs"
+
+
+@dataclass
+class Config:
+    model: ModelSection = field(default_factory=ModelSection)
+    data: DataSection = field(default_factory=DataSection)
+    augment: AugmentSection = field(default_factory=AugmentSection)
+    train: TrainSection = field(default_factory=TrainSection)
+    run: RunSection = field(default_factory=RunSection)
+
+    def to_dict(self) -> dict:
+        """Plain nested dict (YAML-safe); ``Config.from_dict(cfg.to_dict()) == cfg``."""
+        return {f.name: _section_dict(getattr(self, f.name)) for f in fields(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Config:
+        """Build from a nested dict; unknown sections/keys and wrong types raise ValueError."""
+        return _build(cls, data or {}, "")
+
+
+def _section_dict(section) -> dict:
+    out = {}
+    for f in fields(section):
+        value = getattr(section, f.name)
+        out[f.name] = (
+            dict(value)
+            if isinstance(value, dict)
+            else list(value)
+            if isinstance(value, list)
+            else value
+        )
+    return out
+
+
+def _build(cls, data: dict, prefix: str):
+    if not isinstance(data, dict):
+        raise ValueError(f"config {prefix.rstrip('.') or 'file'} must be a mapping, not {data!r}")
+    known = {f.name: f for f in fields(cls)}
+    hints = typing.get_type_hints(cls)
+    if unknown := [k for k in data if k not in known]:
+        raise ValueError(
+            f"unknown config key {prefix}{unknown[0]!s}: known keys{' in ' + prefix.rstrip('.') if prefix else ''} "
+            f"are {', '.join(known)}"
+        )
+    kwargs = {}
+    for name, value in data.items():
+        hint = hints[name]
+        if is_dataclass(hint):
+            kwargs[name] = _build(hint, value if value is not None else {}, f"{prefix}{name}.")
+        else:
+            kwargs[name] = _check_type(value, hint, f"{prefix}{name}")
+    return cls(**kwargs)
+
+
+def _check_type(value, hint, key: str):
+    """``value`` converted to ``hint`` where that is lossless, else ValueError naming ``key``."""
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    for option in options:
+        ok, converted = _convert(value, option)
+        if ok:
+            return converted
+    names = " or ".join(getattr(o, "__name__", str(o)).replace("NoneType", "null") for o in options)
+    raise ValueError(f"config key {key} must be {names}, not {value!r}")
+
+
+def _convert(value, hint) -> tuple[bool, object]:
+    origin = typing.get_origin(hint)
+    if hint is type(None):
+        return value is None, None
+    if hint is bool:
+        return isinstance(value, bool), value
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool), value
+    if hint is float:
+        if isinstance(value, bool):
+            return False, None
+        if isinstance(value, (int, float)):
+            return True, float(value)
+        if not isinstance(value, str):
+            return False, None
+        try:  # YAML 1.1 reads 1e-3 (no dot) as a string
+            return True, float(value)
+        except ValueError:
+            return False, None
+    if hint is str:
+        return isinstance(value, str), value
+    if origin is list and isinstance(value, (list, tuple)):
+        (item,) = typing.get_args(hint)
+        converted = [_convert(v, item) for v in value]
+        return all(ok for ok, _ in converted), [v for _, v in converted]
+    if origin is dict or hint is dict:
+        if not isinstance(value, dict):
+            return False, None
+        args = typing.get_args(hint)
+        if not args:
+            return True, dict(value)
+        keys = [_convert(k, args[0]) for k in value]
+        vals = [_convert(v, args[1]) for v in value.values()]
+        ok = all(k for k, _ in keys) and all(v for v, _ in vals)
+        return ok, {k: v for (_, k), (_, v) in zip(keys, vals)}
+    return False, None
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    """Set ``section.key=value`` strings into a nested dict (values parsed as YAML)."""
+    data = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or len(parts) < 2 or not all(parts):
+            raise ValueError(
+                f"override {item!r} must look like section.key=value (e.g. train.epochs=5)"
+            )
+        value = yaml.safe_load(text) if text.strip() else None
+        node = data.setdefault(parts[0], {})
+        if not isinstance(node, dict):
+            raise ValueError(f"override {item!r}: config section {parts[0]} is not a mapping")
+        for part in parts[1:-1]:  # into a dict-valued key, e.g. data.normalization.mode=scale
+            node[part] = dict(node.get(part) or {})
+            node = node[part]
+        node[parts[-1]] = value
+    return data
+
+
+def load_config(
+    path: str | os.PathLike | None = None, overrides: list[str] | None = None
+) -> Config:
+    """Defaults, updated by the YAML file at ``path``, updated by ``overrides``.
+
+    ``overrides`` are ``"section.key=value"`` strings, e.g. ``["train.epochs=5",
+    "data.class_names={0: membrane, 255: cell}"]``; each value is parsed with
+    ``yaml.safe_load``. Unknown keys and ill-typed values raise ValueError.
+    """
+    data: dict = {}
+    if path is not None:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such config file")
+        try:
+            data = yaml.safe_load(path.read_text()) or {}
+        except yaml.YAMLError as exc:
+            raise ValueError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: a config file must be a YAML mapping of sections")
+    # defaults first, so that dict-valued keys (normalization) can be updated key by key
+    defaults = Config().to_dict()
+    merged = {
+        s: {**defaults[s], **(data.get(s) or {})} if s in defaults else data[s]
+        for s in {**defaults, **data}
+    }
+    return Config.from_dict(apply_overrides(merged, overrides or []))
+
+
+def save_config(cfg: Config, path: str | os.PathLike, *, header: str = "") -> Path:
+    """Write ``cfg`` as YAML (atomically); ``header`` lines are written as ``#`` comments."""
+    text = "".join(f"# {line}\n" for line in header.splitlines())
+    text += yaml.safe_dump(cfg.to_dict(), sort_keys=False, default_flow_style=False)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return path

@@ -1,0 +1,81 @@
+"""Config: defaults < YAML < overrides, unknown keys and bad types refused, exact round trip."""
+
+from pathlib import Path
+
+import pytest
+
+from unetlab.config import Config, apply_overrides, load_config, save_config
+
+CONFIGS = Path(__file__).resolve().parents[1] / "configs"
+
+
+def test_defaults_yaml_and_overrides_precedence(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("train:\n  epochs: 7\n  lr: 1e-2\nmodel:\n  preset: small-valid\n")
+    cfg = load_config(path, ["train.epochs=3", "data.class_names={0: membrane, 255: cell}"])
+    assert cfg.train.epochs == 3  # override beats YAML
+    assert cfg.train.lr == 0.01  # YAML 1.1 reads 1e-2 as a string; converted
+    assert cfg.model.preset == "small-valid"
+    assert cfg.train.batch_size == Config().train.batch_size  # default kept
+    assert cfg.data.class_names == {0: "membrane", 255: "cell"}
+
+
+def test_unknown_keys_name_the_known_ones(tmp_path):
+    with pytest.raises(
+        ValueError, match=r"unknown config key train\.epoch\b.*known keys in train are epochs"
+    ):
+        load_config(None, ["train.epoch=3"])
+    with pytest.raises(ValueError, match="unknown config key trian"):
+        load_config(None, ["trian.epochs=3"])
+    path = tmp_path / "c.yaml"
+    path.write_text("data:\n  tilesize: 3\n")
+    with pytest.raises(ValueError, match=r"data\.tilesize.*tile_size"):
+        load_config(path)
+
+
+def test_types_and_choices_are_checked():
+    with pytest.raises(ValueError, match="train.epochs must be int"):
+        load_config(None, ["train.epochs=many"])
+    with pytest.raises(
+        ValueError, match="train.optimizer 'adam' is unknown: choose one of sgd, adamw"
+    ):
+        load_config(None, ["train.optimizer=adam"])
+    with pytest.raises(ValueError, match="must look like section.key=value"):
+        load_config(None, ["epochs=3"])
+    with pytest.raises(ValueError, match="model.preset 'huge'"):
+        load_config(None, ["model.preset=huge"])
+
+
+def test_dict_valued_keys_update_key_by_key():
+    cfg = load_config(None, ["data.normalization.mode=scale"])
+    assert cfg.data.normalization == {"mode": "scale"}
+    assert apply_overrides({}, ["a.b.c=1"]) == {"a": {"b": {"c": 1}}}
+
+
+def test_round_trip_is_exact(tmp_path):
+    cfg = load_config(None, ["data.label_values=[0, 255]", "data.class_names={0: membrane, 255: cell}",
+                             "train.channels_last=true", "model.norm=none", "train.lr=0.5"])  # fmt: skip
+    path = save_config(cfg, tmp_path / "config.yaml", header="unetlab 0.1.0\ncommand: x")
+    assert path.read_text().startswith("# unetlab 0.1.0\n# command: x\n")
+    again = load_config(path)
+    assert again == cfg
+    assert again.to_dict() == cfg.to_dict()
+    assert Config.from_dict(cfg.to_dict()) == cfg
+    assert cfg.model.overrides() == {"norm": None}
+
+
+@pytest.mark.parametrize("name", ["paper.yaml", "small_cpu.yaml"])
+def test_shipped_configs_load(name):
+    cfg = load_config(CONFIGS / name)
+    assert cfg.data.label_values == [0, 255]
+    if name == "paper.yaml":
+        assert (cfg.model.preset, cfg.train.optimizer, cfg.train.momentum) == ("paper", "sgd", 0.99)
+        assert (cfg.train.batch_size, cfg.data.weight_map, cfg.data.w0, cfg.data.sigma) == (
+            1,
+            True,
+            10.0,
+            5.0,
+        )
+        assert cfg.augment.elastic
+    else:
+        assert (cfg.model.preset, cfg.train.optimizer) == ("small", "adamw")
