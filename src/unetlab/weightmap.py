@@ -1,0 +1,204 @@
+"""The paper's pixel weight map (Ronneberger et al. 2015, eq. 2).
+
+    w(x) = w_c(x) + w0 * exp(-(d1(x) + d2(x))**2 / (2 * sigma**2))
+
+``w_c`` balances the class frequencies, ``d1``/``d2`` are the distances to the nearest and the
+second nearest object (cell). The second term puts a large weight on the thin background
+gaps between touching objects, so the net learns to keep them apart. The paper leaves some
+choices open; unetlab makes them as follows (each is tested):
+
+- **Objects** are the ids of ``instances`` (> 0) when given, else the 4-connected components
+  of each foreground class (4-connectivity, so a one-pixel diagonal membrane still separates
+  two cells). Components of different classes are different objects.
+- **Distances** are Euclidean, from a pixel's centre to the centre of the object's nearest
+  pixel (``scipy.ndimage.distance_transform_edt``). Two objects with a gap of ``k`` background
+  pixels between them along a row: the gap pixel ``j`` (1..k) has ``d1 + d2 = k + 1``.
+- **The border term goes on background pixels only** (pixels in no object), as in the paper's
+  figure 3d. Object pixels get ``w_c`` alone: inside its own object a pixel has ``d1 = 0``,
+  and counting that would spread border weight over whole small cells.
+- **w_c**: ``"balanced"`` gives class ``k`` the weight ``n_max / n_k`` (``n_k`` its pixel count
+  in this image, ``n_max`` the count of the most frequent class), so the most frequent class
+  weighs 1 and rarer classes more (ISBI: cells ~78 %, membrane ~22 % -> membrane ~3.5).
+- **Ignored pixels** (``ignore_index``) get weight 0, are in no object and in no class count.
+- With fewer than two objects the border term is 0 everywhere.
+
+Speed: each object's distances are computed in its bounding box grown by ``R`` px, where
+``w0 * exp(-R**2 / (2 sigma**2)) = 1e-3`` (R = 22 px for w0=10, sigma=5): a pixel farther than
+``R`` from its second object has a border term below 1e-3, which is dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import ndimage
+
+log = logging.getLogger(__name__)
+
+BORDER_TOLERANCE = 1e-3  # largest border-term value the distance windows may drop
+_FOUR_CONNECTED = ndimage.generate_binary_structure(2, 1)
+
+
+def class_weights_balanced(
+    labels: np.ndarray, num_classes: int, *, ignore_index: int = -1
+) -> np.ndarray:
+    """(num_classes,) float64 weights ``n_max / n_k``; 0 for classes absent from ``labels``."""
+    valid = labels[labels != ignore_index]
+    counts = np.bincount(valid.ravel(), minlength=num_classes).astype(np.float64)
+    weights = np.zeros(num_classes)
+    present = counts > 0
+    weights[present] = counts.max() / counts[present]
+    return weights
+
+
+def find_objects(
+    labels: np.ndarray,
+    *,
+    instances: np.ndarray | None = None,
+    foreground: Sequence[int] | None = None,
+    ignore_index: int = -1,
+) -> tuple[np.ndarray, int]:
+    """(H, W) int32 object ids 1..n (0 = no object) and n.
+
+    From ``instances`` (ids > 0, any values) when given, else the 4-connected components of
+    each class in ``foreground`` (default: every class but 0). Ignored pixels are in no object.
+    """
+    valid = labels != ignore_index
+    if instances is not None:
+        instances = np.asarray(instances)
+        if instances.shape != labels.shape:
+            raise ValueError(
+                f"instances have shape {instances.shape} but labels {labels.shape}; "
+                "pass one instance id map per label map"
+            )
+        inside = (instances > 0) & valid
+        ids, inverse = np.unique(np.where(inside, instances, 0), return_inverse=True)
+        objects = inverse.reshape(labels.shape).astype(np.int32)
+        if ids[0] != 0:  # no pixel outside an object: ids start at 1 already
+            objects += 1
+        return objects, int(objects.max())
+    classes = (
+        [int(c) for c in np.unique(labels[valid]) if c != 0]
+        if foreground is None
+        else [int(c) for c in foreground]
+    )
+    objects = np.zeros(labels.shape, np.int32)
+    count = 0
+    for cls in classes:
+        components, n = ndimage.label(labels == cls, structure=_FOUR_CONNECTED)
+        objects[components > 0] = components[components > 0] + count
+        count += n
+    return objects, count
+
+
+def object_distances(
+    objects: np.ndarray, *, max_distance: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Distances (d1, d2) from every pixel to its nearest and second nearest object.
+
+    ``objects``: (H, W) int object ids 1..n, 0 = no object. Returns two (H, W) float32 maps;
+    a pixel inside object ``i`` has distance 0 to ``i``. Where fewer objects are in reach the
+    distance is ``inf``. With ``max_distance`` each object is only measured within its bounding
+    box grown by that many pixels: distances up to ``max_distance`` are exact, larger ones
+    are exact or ``inf``.
+    """
+    h, w = objects.shape
+    d1 = np.full((h, w), np.inf, np.float32)
+    d2 = np.full((h, w), np.inf, np.float32)
+    margin = h + w if max_distance is None or not math.isfinite(max_distance) else max_distance
+    margin = int(math.ceil(margin))
+    for index, box in enumerate(ndimage.find_objects(objects), start=1):
+        if box is None:
+            continue
+        rows, cols = box
+        window = (
+            slice(max(rows.start - margin, 0), min(rows.stop + margin, h)),
+            slice(max(cols.start - margin, 0), min(cols.stop + margin, w)),
+        )
+        dist = ndimage.distance_transform_edt(objects[window] != index).astype(np.float32)
+        near, second = d1[window], d2[window]  # views: updated in place
+        np.minimum(second, np.maximum(near, dist), out=second)
+        np.minimum(near, dist, out=near)
+    return d1, d2
+
+
+def border_radius(w0: float, sigma: float, tolerance: float = BORDER_TOLERANCE) -> float:
+    """Distance R beyond which the border term ``w0 exp(-R^2 / 2 sigma^2)`` is below tolerance."""
+    if w0 <= tolerance:
+        return 0.0
+    return sigma * math.sqrt(2.0 * math.log(w0 / tolerance))
+
+
+def weight_map(
+    labels: np.ndarray,
+    *,
+    w0: float = 10.0,
+    sigma: float = 5.0,
+    class_weights: str | Sequence[float] | None = "balanced",
+    instances: np.ndarray | None = None,
+    foreground: Sequence[int] | None = None,
+    ignore_index: int = -1,
+) -> np.ndarray:
+    """The paper's weight map for one label image.
+
+    Args:
+        labels: (H, W) int class indices 0..C-1, ``ignore_index`` for unlabelled pixels.
+        w0, sigma: height and width (px) of the border term; paper: 10 and 5.
+        class_weights: ``"balanced"`` (n_max / n_k in this image), ``None`` (all 1) or one
+            weight per class index.
+        instances: optional (H, W) int instance ids (0 = no object); else the objects are the
+            connected components of the ``foreground`` classes (default: all classes but 0).
+        ignore_index: label of ignored pixels; they get weight 0.
+
+    Returns:
+        (H, W) float32 weights: ``w_c`` everywhere plus the border term on background pixels.
+    """
+    labels = np.asarray(labels)
+    if labels.ndim != 2 or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(
+            f"labels must be an (H, W) integer class map, not {labels.dtype} of shape "
+            f"{labels.shape}; encode the mask first (unetlab.data.labels.encode_mask)"
+        )
+    if w0 < 0 or sigma <= 0:
+        raise ValueError(f"weight map needs w0 >= 0 and sigma > 0, not w0={w0}, sigma={sigma}")
+    valid = labels != ignore_index
+    if (labels[valid] < 0).any():
+        raise ValueError(
+            f"labels hold negative values other than ignore_index={ignore_index}; "
+            "pass the ignore label used in the mask"
+        )
+    num_classes = int(labels[valid].max(initial=0)) + 1
+    per_class = _per_class_weights(labels, class_weights, num_classes, ignore_index)
+    weights = np.where(valid, per_class[np.where(valid, labels, 0)], 0.0).astype(np.float32)
+
+    objects, count = find_objects(
+        labels, instances=instances, foreground=foreground, ignore_index=ignore_index
+    )
+    if count < 2 or w0 == 0:
+        return weights
+    d1, d2 = object_distances(objects, max_distance=border_radius(w0, sigma))
+    gap = valid & (objects == 0) & np.isfinite(d2)
+    total = d1[gap] + d2[gap]
+    weights[gap] += (w0 * np.exp(-(total * total) / (2.0 * sigma * sigma))).astype(np.float32)
+    return weights
+
+
+def _per_class_weights(labels, class_weights, num_classes, ignore_index) -> np.ndarray:
+    if class_weights is None:
+        return np.ones(num_classes)
+    if isinstance(class_weights, str):
+        if class_weights != "balanced":
+            raise ValueError(
+                f"class_weights must be 'balanced', None or a sequence, not {class_weights!r}"
+            )
+        return class_weights_balanced(labels, num_classes, ignore_index=ignore_index)
+    given = np.asarray(class_weights, dtype=np.float64)
+    if given.ndim != 1 or len(given) < num_classes:
+        raise ValueError(
+            f"class_weights has {given.size} value(s) but labels have class index "
+            f"{num_classes - 1}; give one weight per class"
+        )
+    return given
