@@ -1,0 +1,488 @@
+"""Overlap-tile prediction (SPEC §3): a few small pure pieces and one loop over any callable.
+
+The pieces, each testable on its own:
+
+- :class:`Geometry`: what a callable does to sizes (border lost per side, the grid its tiles
+  must sit on, the smallest input it takes). ``Geometry.of(model)`` reads it off a UNet.
+- :func:`axis_starts` and :func:`tile_grid`: where tiles go. Tile inputs start at multiples of
+  ``geometry.multiple`` relative to the padded image, because a U-Net of depth d is
+  shift-equivariant only by multiples of 2**(d-1) (its pooling grid); the last tile is shifted
+  back (never truncated) so that every tile has the same size and batches stack.
+- :func:`mirror_indices`, :func:`mirror_pad`, :func:`read_tile`: mirror (reflect) padding of
+  any width, also wider than the image (1-px strips), read tile by tile so that a memory-mapped
+  image is never padded or loaded as a whole.
+- :func:`blend_weights`: how overlapping outputs of same-padding nets are averaged.
+- :func:`iter_tiled_rows` (streaming, finished rows as they complete) and :func:`tiled_apply`
+  (the whole output): run ``fn`` over batches of tiles.
+
+Two layouts, chosen by the geometry:
+
+- *Valid padding* (``border > 0``, the paper's net): the image is mirrored by the border and
+  tile outputs abut. Output tiles step by the largest multiple of ``multiple`` that fits in the
+  output tile (384 for the paper's 572 -> 388 tile) and the few overlapping pixels are dropped,
+  so the result equals predicting the padded image in one piece.
+- *Same padding* (``border == 0``): tiles overlap by ``overlap`` px and their outputs are
+  blended, ``"mean"`` (count coverage and average, the source's rule) or ``"gaussian"``
+  (centre-weighted, sigma = tile / 8). The image is mirrored at its end up to the grid and
+  cropped back, which also gives same nets the size divisibility they need.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+BLENDS = ("mean", "gaussian")
+
+#: The 8 flips and rotations of the square (the dihedral group D4), by name.
+TTA_TRANSFORMS = (
+    "identity",
+    "rot90",
+    "rot180",
+    "rot270",
+    "hflip",
+    "vflip",
+    "transpose",
+    "antitranspose",
+)
+
+
+# --- geometry -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """How a callable maps input tiles to output tiles.
+
+    ``border``: px lost per side (output = input - 2 * border); 0 for size-keeping callables.
+    ``multiple``: tile inputs start on this grid and valid input sizes step by it.
+    ``min_size``: the smallest input; valid sizes are ``min_size + k * multiple``.
+    ``overlap``: default overlap (px) of blended tiles when ``border == 0``.
+    """
+
+    border: int = 0
+    multiple: int = 1
+    min_size: int = 1
+    overlap: int = 0
+
+    def __post_init__(self):
+        if self.border < 0 or self.multiple < 1 or self.min_size < 1 or self.overlap < 0:
+            raise ValueError(f"invalid tiling geometry {self}: sizes must be positive")
+        if self.min_size <= 2 * self.border:
+            raise ValueError(f"min_size {self.min_size} leaves no output after the border")
+
+    @classmethod
+    def of(cls, model) -> Geometry:
+        """The geometry of a ``UNet``. Same nets overlap by the receptive field, so every
+        pixel of an overlap lies at least half of it inside one of the tiles."""
+        m = model.size_multiple
+        overlap = 0 if model.border else _round_up(model.receptive_field, m)
+        return cls(model.border, m, model.min_input_size, overlap)
+
+    @property
+    def abut(self) -> bool:
+        """True when tile outputs abut exactly (valid padding) instead of being blended."""
+        return self.border > 0
+
+    def is_valid(self, size: int) -> bool:
+        return size >= self.min_size and (size - self.min_size) % self.multiple == 0
+
+    def round_up(self, size: int) -> int:
+        """The smallest valid input size >= ``size``."""
+        steps = max(0, -(-(size - self.min_size) // self.multiple))
+        return self.min_size + steps * self.multiple
+
+    def round_down(self, size: int) -> int:
+        """The largest valid input size <= ``size`` (at least ``min_size``)."""
+        return self.min_size + max(0, (size - self.min_size) // self.multiple) * self.multiple
+
+    def min_tile(self) -> int:
+        """Smallest input tile whose output steps by at least one grid unit (valid nets)."""
+        return self.round_up(2 * self.border + self.multiple) if self.abut else self.min_size
+
+
+def _round_up(n: int, multiple: int) -> int:
+    return -(-n // multiple) * multiple
+
+
+# --- where tiles go -----------------------------------------------------------------------
+
+
+def axis_starts(size: int, out_tile: int, step: int, multiple: int = 1) -> list[int]:
+    """Output start of each tile along one axis so ``[start, start + out_tile)`` covers
+    ``[0, size)``: ``0, step, 2 * step, ...`` and a last tile shifted back to the grid.
+
+    ``step`` must be a positive multiple of ``multiple`` and at most ``out_tile``. The last
+    start is the smallest multiple of ``multiple`` that still reaches ``size`` (so the last
+    tile overhangs the image by less than ``multiple`` px plus whatever ``out_tile`` exceeds
+    the image by when one tile suffices).
+    """
+    if size < 1 or out_tile < 1:
+        raise ValueError(f"axis_starts: size and out_tile must be >= 1, not {size}, {out_tile}")
+    if not 0 < step <= out_tile or step % multiple:
+        raise ValueError(
+            f"axis_starts: step {step} must be a positive multiple of {multiple} <= {out_tile}"
+        )
+    last = _round_up(max(0, size - out_tile), multiple)
+    return [*range(0, last, step), last]
+
+
+@dataclass(frozen=True)
+class TileGrid:
+    """Where the tiles of one image go.
+
+    ``shape``: the image's (H, W); ``tile``: input tile (h, w); ``out_tile``: output tile
+    (h, w); ``ys``, ``xs``: output starts in image coordinates, which are also the input
+    starts in the padded image's coordinates; ``pad``: mirrored px before the image (the
+    border); ``padded_shape``: the extent of the padded image the tiles read.
+    """
+
+    shape: tuple[int, int]
+    tile: tuple[int, int]
+    out_tile: tuple[int, int]
+    ys: tuple[int, ...]
+    xs: tuple[int, ...]
+    pad: int
+    abut: bool
+
+    def __len__(self) -> int:
+        return len(self.ys) * len(self.xs)
+
+    @property
+    def padded_shape(self) -> tuple[int, int]:
+        return (self.ys[-1] + self.tile[0], self.xs[-1] + self.tile[1])
+
+    def tiles(self) -> list[tuple[int, int]]:
+        """(y, x) output starts in raster order."""
+        return [(y, x) for y in self.ys for x in self.xs]
+
+
+def tile_grid(
+    shape: tuple[int, int],
+    geometry: Geometry,
+    tile: int | tuple[int, int],
+    *,
+    overlap: int | None = None,
+) -> TileGrid:
+    """Lay tiles of input size ``tile`` over an image of ``shape`` (H, W).
+
+    ``tile`` must be a valid input size of ``geometry``; per axis it is reduced to the
+    smallest valid size that covers the whole (padded) axis when that is smaller, so small
+    images and 1-px strips get small tiles. ``overlap`` (px, same-padding only) defaults to
+    ``geometry.overlap`` and is capped at half the tile.
+    """
+    if len(shape) != 2 or min(shape) < 1:
+        raise ValueError(f"tile_grid: shape must be (H, W) with H, W >= 1, not {shape}")
+    tiles = (tile, tile) if isinstance(tile, int) else tuple(tile)
+    for t in tiles:
+        if not geometry.is_valid(t):
+            lower, upper = geometry.round_down(t), geometry.round_up(t)
+            raise ValueError(f"tile size {t} is not a valid input size: try {lower} or {upper}")
+    overlap = geometry.overlap if overlap is None else overlap
+    if overlap < 0:
+        raise ValueError(f"overlap must be >= 0 px, not {overlap}")
+    b, m = geometry.border, geometry.multiple
+    sizes, outs, starts = [], [], []
+    for size, t in zip(shape, tiles):
+        t = min(t, geometry.round_up(size + 2 * b))
+        out = t - 2 * b
+        # valid: the largest grid multiple inside the output tile; same: tile minus overlap
+        overlapped = max(m, (t - min(overlap, t // 2)) // m * m)
+        step = out // m * m if geometry.abut else overlapped
+        if out >= size:
+            axis = (0,)
+        elif step < m:
+            raise ValueError(
+                f"tile size {t} is too small to tile this image: use at least {geometry.min_tile()}"
+            )
+        else:
+            axis = tuple(axis_starts(size, out, step, m))
+        sizes.append(t)
+        outs.append(out)
+        starts.append(axis)
+    return TileGrid(
+        shape=tuple(shape),
+        tile=tuple(sizes),
+        out_tile=tuple(outs),
+        ys=starts[0],
+        xs=starts[1],
+        pad=b,
+        abut=geometry.abut,
+    )
+
+
+# --- mirror padding -----------------------------------------------------------------------
+
+
+def mirror_indices(start: int, stop: int, size: int) -> np.ndarray:
+    """Indices into an axis of ``size`` for positions ``start..stop-1`` that may lie outside it,
+    mirrored without repeating the edge (numpy's "reflect"), for any distance: (stop - start,)
+    int64. A 1-px axis maps everything to 0."""
+    i = np.arange(start, stop, dtype=np.int64)
+    if size == 1:
+        return np.zeros_like(i)
+    period = 2 * (size - 1)
+    i = np.mod(i, period)
+    return np.where(i < size, i, period - i)
+
+
+def mirror_pad(image: np.ndarray, pad_y: tuple[int, int], pad_x: tuple[int, int]) -> np.ndarray:
+    """(H, W[, C]) -> (H + pad_y, W + pad_x[, C]) mirrored at every edge; any pad width.
+
+    Equals ``np.pad(image, ..., mode="reflect")``; always a new array.
+    """
+    h, w = image.shape[:2]
+    out = read_tile(image, -pad_y[0], -pad_x[0], h + sum(pad_y), w + sum(pad_x))
+    return out.copy() if np.shares_memory(out, image) else out
+
+
+def read_tile(image: np.ndarray, y: int, x: int, height: int, width: int) -> np.ndarray:
+    """The (height, width[, C]) window at (y, x) of ``image`` mirrored beyond its edges.
+
+    Reads only the rows and columns the window needs (memory-map friendly). Inside the image
+    this is a view; across an edge a new array.
+    """
+    h, w = image.shape[:2]
+    if y >= 0 and x >= 0 and y + height <= h and x + width <= w:
+        return image[y : y + height, x : x + width]
+    rows = mirror_indices(y, y + height, h)
+    cols = mirror_indices(x, x + width, w)
+    r0, c0 = int(rows.min()), int(cols.min())
+    block = np.asarray(image[r0 : int(rows.max()) + 1, c0 : int(cols.max()) + 1])
+    return block[np.ix_(rows - r0, cols - c0)]
+
+
+# --- blending -----------------------------------------------------------------------------
+
+
+def blend_weights(size: int, blend: str = "mean") -> np.ndarray:
+    """1-D weights (size,) float32 of one tile axis; the 2-D weight is their outer product.
+
+    ``"mean"``: ones (count coverage, then average). ``"gaussian"``: exp(-d^2 / (2 sigma^2)),
+    d the distance to the tile centre, sigma = size / 8, so tile edges (where a same-padding
+    net sees zero padding) count ~3e-4 of the centre, never 0.
+    """
+    if blend == "mean":
+        return np.ones(size, dtype=np.float32)
+    if blend == "gaussian":
+        d = np.arange(size, dtype=np.float64) - (size - 1) / 2
+        sigma = max(size / 8, 1e-3)
+        return np.maximum(np.exp(-(d**2) / (2 * sigma**2)), 1e-6).astype(np.float32)
+    raise ValueError(f"blend must be one of {BLENDS}, not {blend!r}")
+
+
+def coverage(size: int, starts: Sequence[int], weights: np.ndarray) -> np.ndarray:
+    """Sum of the tiles' 1-D ``weights`` over ``[0, size)``: (size,) float32.
+
+    With separable weights on a full grid the 2-D weight sum is the outer product of the two
+    axes' coverage, so no (H, W) weight map is ever stored.
+    """
+    total = np.zeros(starts[-1] + len(weights), dtype=np.float32)
+    for s in starts:
+        total[s : s + len(weights)] += weights
+    return total[:size]
+
+
+# --- test-time augmentation ---------------------------------------------------------------
+
+
+def _forward(x: torch.Tensor, name: str) -> torch.Tensor:
+    if name == "identity":
+        return x
+    if name.startswith("rot"):
+        return torch.rot90(x, int(name[3:]) // 90, (-2, -1))
+    if name == "hflip":
+        return x.flip(-1)
+    if name == "vflip":
+        return x.flip(-2)
+    if name == "transpose":
+        return x.transpose(-2, -1)
+    if name == "antitranspose":
+        return x.flip(-2, -1).transpose(-2, -1)
+    raise ValueError(f"unknown TTA transform {name!r}: choose from {', '.join(TTA_TRANSFORMS)}")
+
+
+def _inverse(y: torch.Tensor, name: str) -> torch.Tensor:
+    if name.startswith("rot"):
+        return torch.rot90(y, -(int(name[3:]) // 90), (-2, -1))
+    return _forward(y, name)  # flips and transposes are their own inverses
+
+
+def tta_names(tta: bool | str | Sequence[str]) -> tuple[str, ...]:
+    """``True`` -> all 8 transforms, ``False`` -> none; or a subset by name."""
+    if tta is True:
+        return TTA_TRANSFORMS
+    if tta is False or tta is None:
+        return ()
+    names = (tta,) if isinstance(tta, str) else tuple(tta)
+    if unknown := [n for n in names if n not in TTA_TRANSFORMS]:
+        raise ValueError(f"unknown TTA transform(s) {unknown}: choose from {list(TTA_TRANSFORMS)}")
+    if not names:
+        raise ValueError("tta: the list of transforms is empty; pass False for no TTA")
+    return names
+
+
+def with_tta(fn: Callable, names: Sequence[str]) -> Callable:
+    """``fn`` averaged over flipped/rotated copies of its (N, C, H, W) input, each output
+    mapped back. Rotations swap H and W, so a non-square tile must be valid both ways."""
+    names = tuple(names)
+    for name in names:
+        _forward(torch.zeros(1, 1, 1, 1), name)  # validate names early
+
+    def averaged(x: torch.Tensor) -> torch.Tensor:
+        total = None
+        for name in names:
+            y = _inverse(fn(_forward(x, name)), name)
+            total = y.float() if total is None else total + y
+        return total / len(names)
+
+    return averaged
+
+
+# --- the loop -----------------------------------------------------------------------------
+
+
+def _as_hwc(image: np.ndarray) -> np.ndarray:
+    if image.ndim == 2:
+        return image[:, :, None]
+    if image.ndim == 3:
+        return image
+    raise ValueError(f"image must be (H, W) or (H, W, C), not shape {image.shape}")
+
+
+class _Band:
+    """Output rows ``[y, y + rows)`` of one row of tiles, accumulated as tiles finish."""
+
+    def __init__(self, channels: int, rows: int, width: int, tiles: int):
+        self.acc = np.zeros((channels, rows, width), dtype=np.float32)
+        self.remaining = tiles
+
+
+def iter_tiled_rows(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    image: np.ndarray,
+    grid: TileGrid,
+    *,
+    batch_size: int = 1,
+    blend: str = "mean",
+    stats: tuple[np.ndarray, np.ndarray] | None = None,
+    device: torch.device | str | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Run ``fn`` over batches of tiles; yield ``(y, block)`` as output rows are finished.
+
+    ``image``: (H, W) or (H, W, C), any real dtype, memory-mapped is fine; never modified.
+    ``stats``: per-channel (mean, std) applied per tile as (x - mean) / std in float32;
+    None casts to float32 only. ``fn`` takes (B, C, h, w) float32 tensors in channels-last
+    layout on ``device`` (default CPU) and returns (B, K, h', w') with h' = h - 2 * border.
+    Blocks are (K, rows, W) float32, in order, covering rows 0..H-1 exactly once.
+    ``progress(n)`` is called after each batch with the number of tiles it held.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, not {batch_size}")
+    image = _as_hwc(image)
+    if image.shape[:2] != grid.shape:
+        raise ValueError(f"image shape {image.shape[:2]} does not match the grid's {grid.shape}")
+    h, w = grid.shape
+    (th, tw), (oh, ow) = grid.tile, grid.out_tile
+    ys, xs = grid.ys, grid.xs
+    channels = image.shape[2]
+    if stats is not None:
+        mean = np.asarray(stats[0], dtype=np.float32)
+        std = np.asarray(stats[1], dtype=np.float32)
+    if not grid.abut:
+        wy, wx = blend_weights(oh, blend), blend_weights(ow, blend)
+        weight = None if blend == "mean" else wy[:, None] * wx[None, :]
+        norm_y, norm_x = coverage(h, ys, wy), coverage(w, xs, wx)
+    else:
+        blend_weights(1, blend)  # validate the name even where it does not apply
+    # Row ends each band finishes: rows [ys[k], ends[k]) are complete once band k is.
+    ends = [*ys[1:], h]
+    width = w if grid.abut else xs[-1] + ow
+    # One channels-last input buffer, reused: tiles are normalised straight into it.
+    buffer = torch.empty((batch_size, channels, th, tw)).to(memory_format=torch.channels_last)
+    buffer_hwc = buffer.permute(0, 2, 3, 1).numpy()
+    bands: dict[int, _Band] = {}
+    next_band = 0
+    tiles = [(k, j) for k in range(len(ys)) for j in range(len(xs))]
+    for first in range(0, len(tiles), batch_size):
+        batch = tiles[first : first + batch_size]
+        for i, (k, j) in enumerate(batch):
+            raw = read_tile(image, ys[k] - grid.pad, xs[j] - grid.pad, th, tw)
+            out = buffer_hwc[i]
+            out[...] = raw
+            if stats is not None:
+                out -= mean
+                out /= std
+        x = buffer[: len(batch)]
+        if device is not None:
+            x = x.to(device, non_blocking=True)
+        pred = fn(x)
+        if pred.shape[0] != len(batch) or tuple(pred.shape[2:]) != (oh, ow):
+            raise ValueError(
+                f"fn returned shape {tuple(pred.shape)} for input {tuple(x.shape)}; "
+                f"expected ({len(batch)}, K, {oh}, {ow}) for this geometry"
+            )
+        pred = pred.detach().to("cpu", torch.float32).numpy()
+        for i, (k, j) in enumerate(batch):
+            band = bands.get(k)
+            if band is None:
+                rows = ends[k] - ys[k] if grid.abut else oh
+                band = bands[k] = _Band(pred.shape[1], rows, width, len(xs))
+            x0 = xs[j]
+            if grid.abut:
+                keep_y, keep_x = band.acc.shape[1], (xs[j + 1] if j + 1 < len(xs) else w) - x0
+                band.acc[:, :, x0 : x0 + keep_x] = pred[i, :, :keep_y, :keep_x]
+            elif weight is None:
+                band.acc[:, :, x0 : x0 + ow] += pred[i]
+            else:
+                band.acc[:, :, x0 : x0 + ow] += pred[i] * weight
+            band.remaining -= 1
+        if progress is not None:
+            progress(len(batch))
+        while next_band in bands and bands[next_band].remaining == 0:
+            k = next_band
+            band = bands.pop(k)
+            done = ends[k] - ys[k]
+            if grid.abut:
+                yield ys[k], band.acc
+            else:
+                block = band.acc[:, :done, :w]
+                block /= norm_y[ys[k] : ends[k], None] * norm_x[None, :]
+                yield ys[k], block
+                if k + 1 < len(ys):
+                    carry = band.acc[:, done:]
+                    if k + 1 not in bands:
+                        bands[k + 1] = _Band(pred.shape[1], oh, width, len(xs))
+                    bands[k + 1].acc[:, : carry.shape[1]] += carry
+            next_band += 1
+
+
+def tiled_apply(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    image: np.ndarray,
+    grid: TileGrid,
+    *,
+    out: np.ndarray | None = None,
+    **kwargs,
+) -> np.ndarray:
+    """:func:`iter_tiled_rows` assembled into one (K, H, W) float32 array (or into ``out``)."""
+    for y, block in iter_tiled_rows(fn, image, grid, **kwargs):
+        if out is None:
+            out = np.empty((block.shape[0], *grid.shape), dtype=np.float32)
+        out[:, y : y + block.shape[1]] = block
+    return out
+
+
+def largest_tile(geometry: Geometry, max_pixels: float, *, other: int | None = None) -> int:
+    """The largest valid tile with tile * (other or tile) <= ``max_pixels`` (at least the
+    smallest workable tile)."""
+    if other is None:
+        side = int(math.isqrt(int(max(max_pixels, 1))))
+    else:
+        side = int(max_pixels // max(other, 1))
+    return max(geometry.round_down(side), geometry.min_tile())
