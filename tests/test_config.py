@@ -79,3 +79,12 @@ def test_shipped_configs_load(name):
         assert cfg.augment.elastic
     else:
         assert (cfg.model.preset, cfg.train.optimizer) == ("small", "adamw")
+
+
+def test_augment_section_mirrors_augment():
+    from dataclasses import fields
+
+    from unetlab.config import AugmentSection
+    from unetlab.data.transforms import Augment
+
+    assert AugmentSection().options() == {f.name: f.default for f in fields(Augment)}

@@ -122,6 +122,14 @@ class AugmentSection:
     brightness: float = 0.1
     contrast: float = 0.1
     gamma: float = 0.0
+    p_elastic: float = 0.5  # probability of each transform per tile
+    p_flip: float = 0.5
+    p_rot90: float = 0.75
+    p_rotate: float = 0.5
+    p_shift: float = 0.5
+    p_brightness: float = 0.5
+    p_contrast: float = 0.5
+    p_gamma: float = 0.5
 
     def options(self) -> dict:
         """Keyword arguments for ``Augment`` (everything but ``enabled``)."""

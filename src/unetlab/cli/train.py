@@ -1,12 +1,92 @@
-"""``unetlab train``: placeholder until its issue lands (replaced by the real command)."""
+"""``unetlab train``: train a U-Net on a data folder into a run folder (see unetlab.train.fit)."""
 
 from __future__ import annotations
 
+import argparse
+import sys
+from pathlib import Path
+
+from unetlab.cli.common import add_device_arg
+from unetlab.models import PRESETS
+
+EPILOG = """\
+examples:
+  unetlab train --data ../shared/data/isbi2012/train --config configs/small_cpu.yaml
+  unetlab train --data DIR --preset small-valid --set train.epochs=20 --set data.tile_size=188
+  unetlab train --run-dir runs/small_cpu --resume --set train.epochs=60
+
+The run folder holds config.yaml (resolved), metrics.csv, train.log, curves.png and
+checkpoints/best.pt, last.pt. Any config key can be set with --set section.key=value.
+"""
+
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("train", help="(not yet available)")
-    p.set_defaults(run=run)
+    p = sub.add_parser(
+        "train", help="train a U-Net on a folder of images and masks",
+        description="Train a U-Net. Settings: --set flags > the --config YAML > defaults.",
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
+    )  # fmt: skip
+    p.add_argument(
+        "--data", help="data folder: images/ + masks/, train/ + val/ of those, VOC or ISBI stacks"
+    )
+    p.add_argument("--config", help="YAML config (see configs/paper.yaml, configs/small_cpu.yaml)")
+    p.add_argument("--preset", choices=sorted(PRESETS), help="architecture preset (model.preset)")
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="set a config key, e.g. train.epochs=5 (repeatable; value parsed as YAML)")  # fmt: skip
+    p.add_argument("--epochs", type=int, help="train.epochs")
+    p.add_argument(
+        "--run-dir", help="run folder (default: run.dir/run.name of the config, runs/unet)"
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument(
+        "--resume", action="store_true", help="continue the run in --run-dir from last.pt"
+    )
+    mode.add_argument("--overwrite", action="store_true", help="replace the run in --run-dir")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_device_arg(p)
+    p.set_defaults(run=run, device=None)
 
 
 def run(args) -> int:
-    raise ValueError("'unetlab train' is not available in this build yet")
+    from unetlab.config import load_config
+    from unetlab.train import fit
+
+    config = args.config
+    if (
+        args.resume
+        and config is None
+        and args.run_dir
+        and (Path(args.run_dir) / "config.yaml").is_file()
+    ):
+        config = Path(args.run_dir) / "config.yaml"  # the run's own resolved config
+    overrides = list(args.overrides)
+    if args.data is not None:
+        overrides.append(f"data.root={Path(args.data).resolve()}")
+    for flag, key in (
+        (args.preset, "model.preset"),
+        (args.epochs, "train.epochs"),
+        (args.device, "train.device"),
+    ):
+        if flag is not None:
+            overrides.append(f"{key}={flag}")
+    cfg = load_config(config, overrides)
+    if cfg.data.root is None:
+        raise ValueError("no data folder: give --data DIR (or data.root in the --config file)")
+    run_dir = Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name
+    try:
+        result = fit(cfg, run_dir=run_dir, resume=args.resume, overwrite=args.overwrite,
+                     progress=not args.no_progress)  # fmt: skip
+    except KeyboardInterrupt:
+        print(f"unetlab train: interrupted; saved {run_dir / 'checkpoints' / 'last.pt'}\n"
+              f"continue with: unetlab train --run-dir {run_dir} --resume", file=sys.stderr)  # fmt: skip
+        return 130
+    best = result.get("best_val_miou")
+    print(f"run folder: {run_dir}")
+    print(
+        f"best checkpoint: {result['best_checkpoint']}"
+        + (f" (val mIoU {best:.4f})" if best is not None else "")
+    )
+    print(
+        f"metrics: {run_dir / 'metrics.csv'}, curves: {run_dir / 'curves.png'}, log: {run_dir / 'train.log'}"
+    )
+    return 0

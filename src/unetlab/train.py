@@ -1,0 +1,664 @@
+"""Training: ``train_one_epoch`` and ``validate`` (one screen each), and ``fit(cfg)`` around them.
+
+``fit`` owns the run folder (``config.yaml``, ``metrics.csv``, ``train.log``,
+``checkpoints/{best,last}.pt``, ``curves.png``), resumes exactly where a run stopped (the
+training tiles of epoch e, item i are drawn from ``rng([seed, e, i])``, and the optimiser,
+schedule, step and RNG state travel in ``last.pt``, so an interrupted and resumed run ends with
+the same weights as an uninterrupted one), and stops on a non-finite loss with the step and
+values.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import math
+import os
+import platform
+import shutil
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Subset
+from tqdm import tqdm
+
+from unetlab.checkpoint import load_checkpoint, save_model
+from unetlab.config import Config, save_config
+from unetlab.data.datasets import TileDataset, discover_label_values, load_samples, split_pairs
+from unetlab.data.labels import IGNORE_INDEX
+from unetlab.errors import UnetlabError
+from unetlab.losses import build_loss
+from unetlab.metrics import ConfusionMatrix
+from unetlab.models import UNet
+from unetlab.runtime import resolve_device
+
+log = logging.getLogger(__name__)
+
+RUN_FILES = ("config.yaml", "metrics.csv", "train.log", "curves.png", "checkpoints")
+
+
+class TrainingError(UnetlabError):
+    """Training cannot go on (a non-finite loss); the message says where and what to change."""
+
+
+class _StopRequest:
+    """SIGINT (Ctrl-C) handler: the first one lets the current step finish, so that the saved
+    weights, BatchNorm statistics and RNG state belong to a step boundary; a second stops at once."""
+
+    def __init__(self):
+        self.requested, self._previous = False, None
+
+    def __call__(self) -> bool:
+        return self.requested
+
+    def __enter__(self) -> _StopRequest:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        log.info("stopping after this step (press Ctrl-C again to stop at once)")
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+
+@dataclass
+class TrainState:
+    """Where a run is: completed epochs, optimiser steps, progress inside the current epoch."""
+
+    epoch: int = 0  # completed epochs
+    step: int = 0  # optimiser steps so far
+    batch: int = 0  # batches done in the current (unfinished) epoch
+    loss_sum: float = 0.0  # sum of batch losses in the current epoch
+    best: float = -math.inf  # best monitored value (val mIoU, or -train loss without val)
+    bad_epochs: int = 0  # validations since the best one
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Mixed precision and memory layout for one device (CUDA: autocast + channels_last)."""
+
+    amp_dtype: torch.dtype | None = None
+    channels_last: bool = False
+
+    @classmethod
+    def choose(cls, amp: str, channels_last: bool | None, device: torch.device) -> Precision:
+        cuda = device.type == "cuda"
+        if amp == "auto":
+            dtype = (
+                (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+                if cuda
+                else None
+            )
+        else:
+            dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "off": None}[amp]
+        return cls(dtype, cuda if channels_last is None else channels_last)
+
+    def autocast(self, device: torch.device):
+        return torch.autocast(device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)
+
+    def describe(self) -> str:
+        amp = str(self.amp_dtype).removeprefix("torch.") if self.amp_dtype else "off"
+        return f"amp {amp}, channels_last {'on' if self.channels_last else 'off'}"
+
+
+FULL_PRECISION = Precision()  # fp32, default memory layout
+
+# --- the loop ------------------------------------------------------------------------------
+
+
+def train_one_epoch(
+    model: nn.Module,
+    loader,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: nn.Module,
+    state: TrainState,
+    *,
+    device: torch.device,
+    precision: Precision = FULL_PRECISION,
+    scaler: torch.amp.GradScaler | None = None,
+    scheduler=None,
+    grad_clip: float = 0.0,
+    bar: tqdm | None = None,
+    stop: Callable[[], bool] = lambda: False,
+) -> tuple[float, float]:
+    """One pass over ``loader`` of (image (N,C,H,W) float32, target (N,h,w) int64, weight
+    (N,h,w) float32). Updates ``state`` (step, batch, loss_sum) in place; the scheduler, if
+    given, is stepped per batch. Raises KeyboardInterrupt between steps once ``stop()`` is true.
+    Returns (seconds waiting for data, seconds computing)."""
+    model.train()
+    scaler = scaler or torch.amp.GradScaler(device.type, enabled=False)
+    data_s = compute_s = 0.0
+    tick = time.perf_counter()
+    for image, target, weight in loader:
+        got = time.perf_counter()
+        data_s += got - tick
+        image, target, weight = _to_device(image, target, weight, device, precision)
+        with precision.autocast(device):
+            logits = model(image)
+        loss = loss_fn(logits.float(), target, weight)  # the loss in fp32 (NaN reports with AMP)
+        _check_finite(loss, state, logits, optimizer)
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        if grad_clip > 0:
+            scaler.unscale_(optimizer)
+            nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        scaler.step(optimizer)
+        scaler.update()
+        if scheduler is not None:
+            scheduler.step()
+        state.step, state.batch, state.loss_sum = (
+            state.step + 1,
+            state.batch + 1,
+            state.loss_sum + loss.item(),
+        )
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{loss.item():.4f}")
+        tick = time.perf_counter()
+        compute_s += tick - got
+        if stop():
+            raise KeyboardInterrupt
+    return data_s, compute_s
+
+
+@torch.inference_mode()
+def validate(
+    model: nn.Module,
+    tiles: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
+    loss_fn: nn.Module,
+    *,
+    num_classes: int,
+    device: torch.device,
+    precision: Precision = FULL_PRECISION,
+    batch_size: int = 4,
+) -> dict:
+    """Loss and metrics over fixed validation tiles (see :func:`validation_tiles`).
+
+    Returns ``{"loss", "miou", "mdice", "iou": [...], "dice": [...], ...}`` from a
+    ``ConfusionMatrix``; a 1-channel (sigmoid) net counts as two classes at threshold 0.5.
+    """
+    model.eval()
+    matrix = ConfusionMatrix(max(num_classes, 2), ignore_index=IGNORE_INDEX)
+    loss_sum, pixels = 0.0, 0
+    for i in range(0, len(tiles), batch_size):
+        image, target, weight = (torch.stack(t) for t in zip(*tiles[i : i + batch_size]))
+        image, target, weight = _to_device(image, target, weight, device, precision)
+        with precision.autocast(device):
+            logits = model(image)
+        n = int((target != IGNORE_INDEX).sum())
+        if n:
+            loss_sum += loss_fn(logits.float(), target, weight).item() * n
+            pixels += n
+        pred = (logits[:, 0] > 0).long() if num_classes == 1 else logits.argmax(1)
+        matrix.update(pred, target)
+    return {"loss": loss_sum / max(pixels, 1), **matrix.compute()}
+
+
+def _to_device(image, target, weight, device, precision):
+    fmt = torch.channels_last if precision.channels_last else torch.contiguous_format
+    image = image.to(device, non_blocking=True).contiguous(memory_format=fmt)
+    return image, target.to(device, non_blocking=True), weight.to(device, non_blocking=True)
+
+
+def _check_finite(loss: torch.Tensor, state: TrainState, logits: torch.Tensor, optimizer) -> None:
+    if torch.isfinite(loss):
+        return
+    lr = optimizer.param_groups[0]["lr"]
+    finite = torch.isfinite(logits)
+    span = (
+        f"logits in [{logits[finite].min().item():.3g}, {logits[finite].max().item():.3g}]"
+        if finite.any()
+        else "no finite logits"
+    )
+    raise TrainingError(
+        f"loss is {loss.item()} at step {state.step + 1} (epoch {state.epoch + 1}, batch "
+        f"{state.batch + 1}), lr {lr:.3g}, {span}, {int((~finite).sum())} non-finite logits; "
+        "lower train.lr, set train.grad_clip, or try train.amp=off"
+    )
+
+
+# --- building blocks of fit ------------------------------------------------------------------
+
+
+def validation_tiles(
+    samples, *, input_size: int, output_size: int
+) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Fixed tiles whose output windows cover every pixel of every sample exactly once.
+
+    Output windows step by ``output_size``; the last one in a row/column is moved back to end at
+    the image edge, and pixels it shares with its neighbour are set to IGNORE_INDEX so that no
+    pixel counts twice. Inputs are the windows grown by the border, mirror-padded at the image
+    edge (as in training). Returns (image (C, in, in) float32, target (out, out) int64, weight
+    (out, out) float32) tensors.
+    """
+    border = (input_size - output_size) // 2
+    tiles = []
+    for sample in samples:
+        h, w = sample.mask.shape
+        pad_h, pad_w = max(border, output_size - h + border), max(border, output_size - w + border)
+        image = np.pad(sample.image, ((0, 0), (border, pad_h), (border, pad_w)), mode="reflect")
+        pad = ((0, max(0, output_size - h)), (0, max(0, output_size - w)))
+        mask = np.pad(sample.mask, pad, constant_values=IGNORE_INDEX)
+        weight = np.ones_like(sample.mask, np.float32) if sample.weight is None else sample.weight
+        weight = np.pad(weight, pad)
+        covered = np.zeros(mask.shape, bool)
+        for top in _starts(h, output_size):
+            for left in _starts(w, output_size):
+                window = np.s_[top : top + output_size, left : left + output_size]
+                target = np.where(covered[window], IGNORE_INDEX, mask[window])
+                covered[window] = True
+                tiles.append((
+                    torch.from_numpy(np.ascontiguousarray(image[:, top : top + input_size, left : left + input_size])),
+                    torch.from_numpy(target.astype(np.int64)),
+                    torch.from_numpy(np.ascontiguousarray(weight[window], dtype=np.float32)),
+                ))  # fmt: skip
+    return tiles
+
+
+def _starts(length: int, size: int) -> list[int]:
+    """Window starts stepping by ``size``; the last window ends at ``length`` (or starts at 0)."""
+    if length <= size:
+        return [0]
+    return [*range(0, length - size, size), length - size]
+
+
+def build_optimizer(model: nn.Module, train) -> torch.optim.Optimizer:
+    """SGD with (the paper's 0.99) momentum, or AdamW, from a ``TrainSection``."""
+    if train.optimizer == "sgd":
+        return torch.optim.SGD(model.parameters(), lr=train.lr, momentum=train.momentum,
+                               weight_decay=train.weight_decay)  # fmt: skip
+    return torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
+
+
+def build_scheduler(optimizer, train, total_steps: int):
+    """Per-step cosine / poly (to 0 at ``total_steps``), per-validation plateau, or None."""
+    if train.schedule == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="max", factor=0.5, patience=5
+        )
+    if train.schedule == "none":
+        return None
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, _Schedule(train.schedule, total_steps))
+
+
+class _Schedule:
+    """lr factor at step t: cosine 0.5 (1 + cos(pi t / T)) or poly (1 - t / T) ** 0.9."""
+
+    def __init__(self, kind: str, total_steps: int):
+        self.kind, self.total = kind, max(total_steps, 1)
+
+    def __call__(self, step: int) -> float:
+        t = min(step / self.total, 1.0)
+        return 0.5 * (1.0 + math.cos(math.pi * t)) if self.kind == "cosine" else (1.0 - t) ** 0.9
+
+
+def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool) -> Path:
+    """Create ``run_dir``; refuse an existing run unless resuming or overwriting."""
+    run_dir = Path(run_dir)
+    if resume and overwrite:
+        raise ValueError("choose one of resume and overwrite")
+    existing = [name for name in RUN_FILES if (run_dir / name).exists()]
+    if resume and not (run_dir / "checkpoints" / "last.pt").is_file():
+        raise FileNotFoundError(f"{run_dir}: no checkpoints/last.pt to resume from")
+    if existing and not resume:
+        if not overwrite:
+            raise FileExistsError(
+                f"{run_dir} already holds a run ({', '.join(existing)}): use --resume to continue "
+                "it, --overwrite to start again, or another --run-dir"
+            )
+        for name in existing:  # only the files a run writes; anything else stays
+            path = run_dir / name
+            shutil.rmtree(path) if path.is_dir() else path.unlink()
+    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    return run_dir
+
+
+@dataclass
+class Data:
+    train: list
+    val: list
+    label_values: list[int]
+    class_names: list[str]
+
+
+def prepare_data(cfg: Config) -> Data:
+    """Split, check and load the data set of ``cfg.data`` (one DatasetError lists every problem)."""
+    d = cfg.data
+    if d.root is None:
+        raise ValueError("no data folder: give --data DIR (or data.root in the config)")
+    train_pairs, val_pairs = split_pairs(d.root, val_fraction=d.val_fraction, seed=d.seed)
+    label_values = d.label_values
+    if label_values is None:
+        label_values = [
+            v for v in discover_label_values(train_pairs + val_pairs) if v != d.ignore_value
+        ]
+        log.info(
+            "label values found in the masks: %s (set data.label_values to fix them)", label_values
+        )
+    names = d.class_names or {}
+    if unknown := set(names) - set(label_values):
+        raise ValueError(
+            f"data.class_names has values {sorted(unknown)} that are not in data.label_values {label_values}"
+        )
+    weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
+    samples = load_samples(train_pairs + val_pairs, label_values=label_values, ignore_value=d.ignore_value,
+                           normalization=d.normalization, in_channels=cfg.model.in_channels,
+                           weight_map=weight_map)  # fmt: skip
+    train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
+    return Data(train, val, list(label_values), [str(names.get(v, v)) for v in label_values])
+
+
+def build_model(cfg: Config, data: Data) -> UNet:
+    """The configured UNet, with the classes, label values and normalisation of the data."""
+    overrides = cfg.model.overrides()
+    n_values = len(data.label_values)
+    overrides.setdefault("num_classes", n_values)
+    overrides.setdefault("in_channels", data.train[0].image.shape[0])
+    if overrides["num_classes"] not in (n_values, 1) or (
+        overrides["num_classes"] == 1 and n_values != 2
+    ):
+        raise ValueError(
+            f"model.num_classes is {overrides['num_classes']} but the masks have {n_values} label values "
+            f"{data.label_values}: set model.num_classes to {n_values} (or 1 for a sigmoid net on 2 values)"
+        )
+    model = UNet.from_preset(cfg.model.preset, **overrides)
+    model.classes = list(data.class_names)
+    model.label_values = list(data.label_values)
+    model.normalization = dict(cfg.data.normalization)
+    return model
+
+
+def tile_sizes(model: UNet, tile_size: int, samples) -> tuple[int, int]:
+    """(input, output) tile size; ValueError naming good sizes if invalid or larger than the data."""
+    try:
+        output = model.output_size(tile_size)
+    except ValueError as exc:
+        raise ValueError(f"data.tile_size: {exc}") from None
+    smallest = min(min(s.mask.shape) for s in samples)
+    if output > smallest:
+        fits = [
+            n
+            for n in model.valid_input_sizes(smallest + 2 * model.border, 8)
+            if model.output_size(n) <= smallest
+        ]
+        raise ValueError(
+            f"data.tile_size {tile_size} gives {output} px outputs, larger than the smallest "
+            f"training image side ({smallest} px): use data.tile_size={max(fits) if fits else model.min_input_size}"
+        )
+    return tile_size, output
+
+
+# --- fit --------------------------------------------------------------------------------------
+
+
+def fit(cfg: Config, *, run_dir: str | os.PathLike, resume: bool = False, overwrite: bool = False,
+        progress: bool = True) -> dict:  # fmt: skip
+    """Train ``cfg`` into ``run_dir``; returns the final metrics and where things are.
+
+    Raises FileExistsError for an existing run unless ``resume`` (continue from
+    ``checkpoints/last.pt``) or ``overwrite``. On KeyboardInterrupt ``last.pt`` is saved (a
+    later ``resume`` continues from the same batch) and the interrupt is re-raised.
+    """
+    run_dir = prepare_run_dir(run_dir, resume=resume, overwrite=overwrite)
+    handler = _log_to_file(run_dir / "train.log")
+    try:
+        with _StopRequest() as stop:
+            return _fit(cfg, run_dir, resume=resume, progress=progress, stop=stop)
+    finally:
+        _detach(handler)
+
+
+def _fit(cfg: Config, run_dir: Path, *, resume: bool, progress: bool, stop: _StopRequest) -> dict:
+    t = cfg.train
+    device = resolve_device(t.device)
+    precision = Precision.choose(t.amp, t.channels_last, device)
+    torch.manual_seed(t.seed)
+    data = prepare_data(cfg)
+    model = build_model(cfg, data)
+    in_size, out_size = tile_sizes(model, cfg.data.tile_size, data.train)
+    augment = _augment(cfg)
+    dataset = TileDataset(data.train, input_size=in_size, output_size=out_size, augment=augment,
+                          tiles_per_epoch=cfg.data.tiles_per_epoch, seed=t.seed)  # fmt: skip
+    val_tiles = validation_tiles(data.val, input_size=in_size, output_size=out_size)
+    steps_per_epoch = math.ceil(cfg.data.tiles_per_epoch / t.batch_size)
+    model.to(
+        device,
+        memory_format=torch.channels_last if precision.channels_last else torch.preserve_format,
+    )
+    optimizer = build_optimizer(model, t)
+    scheduler = build_scheduler(optimizer, t, steps_per_epoch * t.epochs)
+    scaler = torch.amp.GradScaler(device.type, enabled=precision.amp_dtype == torch.float16)
+    loss_fn = build_loss(t.loss)
+    state = TrainState()
+    if resume:
+        _restore(run_dir / "checkpoints" / "last.pt", model, optimizer, scheduler, scaler, state)
+    save_config(cfg, run_dir / "config.yaml", header=_provenance())
+    metrics = _MetricsFile(run_dir / "metrics.csv", model.classes, keep_epochs=state.epoch)
+    _log_start(
+        cfg, run_dir, device, precision, data, model, in_size, out_size, steps_per_epoch, state
+    )
+
+    def save(name: str, **extra) -> Path:
+        return save_model(run_dir / "checkpoints" / name, model, optimizer=optimizer.state_dict(),
+                          scheduler=scheduler.state_dict() if scheduler else None, scaler=scaler.state_dict(),
+                          train_state=asdict(state), train_config=cfg.to_dict(), rng=torch.get_rng_state(),
+                          **extra)  # fmt: skip
+
+    started, plotted, last = time.perf_counter(), 0.0, {}
+    try:
+        while state.epoch < t.epochs:
+            dataset.set_epoch(state.epoch)
+            items = Subset(dataset, range(state.batch * t.batch_size, len(dataset)))
+            # own generator: creating a loader must not draw from the global RNG (dropout's)
+            loader = DataLoader(items, batch_size=t.batch_size, num_workers=t.num_workers,
+                                pin_memory=device.type == "cuda", generator=torch.Generator())  # fmt: skip
+            tick = time.perf_counter()
+            with tqdm(total=steps_per_epoch, initial=state.batch, desc=f"epoch {state.epoch + 1}/{t.epochs}",
+                      leave=False, disable=not (progress and sys.stderr.isatty())) as bar:  # fmt: skip
+                data_s, compute_s = train_one_epoch(
+                    model, loader, optimizer, loss_fn, state, device=device, precision=precision, scaler=scaler,
+                    scheduler=scheduler if t.schedule in ("cosine", "poly") else None, grad_clip=t.grad_clip, bar=bar, stop=stop,
+                )  # fmt: skip
+            row = {"epoch": state.epoch + 1, "step": state.step, "train_loss": state.loss_sum / max(state.batch, 1),
+                   "lr": optimizer.param_groups[0]["lr"], "data_s": data_s, "compute_s": compute_s}  # fmt: skip
+            state.epoch, state.batch, state.loss_sum = state.epoch + 1, 0, 0.0
+            if val_tiles and (state.epoch % t.val_every == 0 or state.epoch == t.epochs):
+                last = validate(model, val_tiles, loss_fn, num_classes=model.num_classes, device=device,
+                                precision=precision, batch_size=t.batch_size)  # fmt: skip
+                row.update(val_loss=last["loss"], val_miou=last["miou"], val_mdice=last["mdice"])
+                row.update({f"val_iou_{name}": v for name, v in zip(model.classes, last["iou"])})
+                if t.schedule == "plateau":
+                    scheduler.step(last["miou"])
+            monitor = row.get("val_miou") if val_tiles else -row["train_loss"]
+            improved = monitor is not None and monitor > state.best
+            if improved:
+                state.best, state.bad_epochs = monitor, 0
+            elif monitor is not None:
+                state.bad_epochs += 1
+            row["seconds"] = time.perf_counter() - tick
+            save("last.pt")
+            if improved:
+                save("best.pt", metrics=row)
+            metrics.append(row)
+            _log_epoch(row, t.epochs)
+            if (
+                time.perf_counter() - plotted > 30
+            ):  # a plot costs ~0.3 s; the last one is drawn below
+                _plot(run_dir, metrics.rows)
+                plotted = time.perf_counter()
+            if stop():
+                raise KeyboardInterrupt
+            if t.patience and state.bad_epochs >= t.patience:
+                log.info(
+                    "early stop: val mIoU has not improved for %d validations", state.bad_epochs
+                )
+                break
+            if t.max_minutes and time.perf_counter() - started > 60 * t.max_minutes:
+                log.info(
+                    "time budget of %.1f min reached after epoch %d", t.max_minutes, state.epoch
+                )
+                break
+    except KeyboardInterrupt:
+        save("last.pt")
+        _plot(run_dir, metrics.rows)
+        log.info("interrupted at step %d (epoch %d, batch %d): saved %s; continue with --resume",
+                 state.step, state.epoch + 1, state.batch, run_dir / "checkpoints" / "last.pt")  # fmt: skip
+        raise
+    _plot(run_dir, metrics.rows)
+    result = {
+        "run_dir": str(run_dir),
+        "epochs": state.epoch,
+        "steps": state.step,
+        "best_val_miou" if val_tiles else "best_train_loss": state.best
+        if val_tiles
+        else -state.best,
+        "val": {k: v for k, v in last.items()},
+        "best_checkpoint": str(run_dir / "checkpoints" / "best.pt"),
+        "last_checkpoint": str(run_dir / "checkpoints" / "last.pt"),
+        "seconds": time.perf_counter() - started,
+    }
+    log.info(
+        "done: best checkpoint %s, metrics %s", result["best_checkpoint"], run_dir / "metrics.csv"
+    )
+    return result
+
+
+def _augment(cfg: Config):
+    if not cfg.augment.enabled:
+        return None
+    from unetlab.data.transforms import Augment
+
+    return Augment(**cfg.augment.options())
+
+
+def _restore(path: Path, model, optimizer, scheduler, scaler, state: TrainState) -> None:
+    checkpoint = load_checkpoint(path)
+    if checkpoint["config"] != asdict(model.config):
+        raise ValueError(
+            f"{path} holds a different architecture ({checkpoint['config']}); resume with its config"
+        )
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    if scheduler is not None and checkpoint.get("scheduler") is not None:
+        scheduler.load_state_dict(checkpoint["scheduler"])
+    scaler.load_state_dict(checkpoint["scaler"])
+    for key, value in checkpoint["train_state"].items():
+        setattr(state, key, value)
+    torch.set_rng_state(checkpoint["rng"])
+    log.info(
+        "resuming %s at epoch %d, batch %d (step %d)",
+        path,
+        state.epoch + 1,
+        state.batch,
+        state.step,
+    )
+
+
+class _MetricsFile:
+    """metrics.csv, one row per epoch, appended and flushed (rows of later epochs dropped on resume)."""
+
+    def __init__(self, path: Path, classes: list[str], *, keep_epochs: int):
+        self.path = path
+        self.columns = ["epoch", "step", "train_loss", "val_loss", "val_miou", "val_mdice", "lr",
+                        "seconds", "data_s", "compute_s", *[f"val_iou_{c}" for c in classes]]  # fmt: skip
+        self.rows: list[dict] = []
+        kept: list[dict] = []
+        if path.exists():
+            with path.open(newline="") as f:
+                kept = [r for r in csv.DictReader(f) if int(float(r["epoch"])) <= keep_epochs]
+            self.rows = [{k: float(v) if v else None for k, v in r.items()} for r in kept]
+        with path.open("w", newline="") as f:
+            writer = csv.DictWriter(f, self.columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(kept)
+
+    def append(self, row: dict) -> None:
+        self.rows.append(row)
+        with self.path.open("a", newline="") as f:
+            csv.DictWriter(f, self.columns, extrasaction="ignore").writerow(
+                {k: _fmt(row.get(k)) for k in self.columns}
+            )
+            f.flush()
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    return str(value) if isinstance(value, int) else f"{value:.6g}"
+
+
+def _plot(run_dir: Path, rows: list[dict]) -> None:
+    from unetlab.plots import plot_curves
+
+    plot_curves(rows, run_dir / "curves.png")
+
+
+def _provenance() -> str:
+    from unetlab import __version__
+
+    return (
+        f"resolved config of a unetlab run: unetlab {__version__}, torch {torch.__version__}, "
+        f"numpy {np.__version__}, python {platform.python_version()}\n"
+        f"command: {' '.join(sys.argv)}"
+    )
+
+
+def _log_start(
+    cfg, run_dir, device, precision, data, model, in_size, out_size, steps_per_epoch, state
+) -> None:
+    t = cfg.train
+    h, w = data.train[0].mask.shape
+    params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    threads = f" ({torch.get_num_threads()} threads)" if device.type == "cpu" else ""
+    log.info("run folder %s", run_dir)
+    log.info("device %s%s, %s", device, threads, precision.describe())
+    log.info("data %s: %d training and %d validation images (first %dx%d, %d channel(s)), classes %s",
+             cfg.data.root, len(data.train), len(data.val), w, h, data.train[0].image.shape[0],
+             ", ".join(f"{n}={v}" for n, v in zip(data.class_names, data.label_values)))  # fmt: skip
+    log.info("model %s preset, %s parameters, tile %d -> output %d px (border %d px)",
+             cfg.model.preset, f"{params:,}", in_size, out_size, model.border)  # fmt: skip
+    log.info("training %d epochs x %d steps of batch %d (%s, lr %g, %s schedule, %s loss%s)",
+             t.epochs, steps_per_epoch, t.batch_size, t.optimizer, t.lr, t.schedule, t.loss,
+             ", weight map" if cfg.data.weight_map else "")  # fmt: skip
+    if state.step:
+        log.info("continuing at epoch %d, step %d", state.epoch + 1, state.step)
+
+
+def _log_epoch(row: dict, epochs: int) -> None:
+    val = (f"  val loss {row['val_loss']:.4f}  mIoU {row['val_miou']:.4f}  Dice {row['val_mdice']:.4f}"
+           if "val_miou" in row else "")  # fmt: skip
+    log.info("epoch %d/%d  train loss %.4f%s  lr %.3g  %.1f s (data %.1f s, compute %.1f s)",
+             row["epoch"], epochs, row["train_loss"], val, row["lr"], row["seconds"], row["data_s"],
+             row["compute_s"])  # fmt: skip
+
+
+def _log_to_file(path: Path) -> logging.Handler:
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    package = logging.getLogger("unetlab")
+    handler._previous_level = package.level  # restored by _detach
+    if package.getEffectiveLevel() > logging.INFO:
+        package.setLevel(logging.INFO)
+    package.addHandler(handler)
+    return handler
+
+
+def _detach(handler: logging.Handler) -> None:
+    package = logging.getLogger("unetlab")
+    package.removeHandler(handler)
+    package.setLevel(handler._previous_level)
+    handler.close()

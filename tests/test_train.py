@@ -1,0 +1,231 @@
+"""Training: tiles, schedules, overfitting two images, exact resume, refusals, NaN stop, the CLI."""
+
+import signal
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+from scipy import ndimage
+
+from unetlab import train as train_mod
+from unetlab.checkpoint import load_checkpoint, load_model
+from unetlab.cli import main
+from unetlab.config import load_config
+from unetlab.data.io import write_png
+from unetlab.data.labels import IGNORE_INDEX
+from unetlab.train import TrainingError, _Schedule, fit, validation_tiles
+
+
+def write_blobs(root: Path, n: int, size: int = 48, seed: int = 0) -> Path:
+    """images/ + masks/ of smooth noise; mask 255 where the image is bright (learnable fast)."""
+    rng = np.random.default_rng(seed)
+    for i in range(n):
+        field = ndimage.gaussian_filter(rng.normal(size=(size, size)), 3)
+        image = np.clip(128 + field / field.std() * 50, 0, 255).astype(np.uint8)
+        write_png(root / "images" / f"{i}.png", image)
+        write_png(root / "masks" / f"{i}.png", np.where(image > 128, 255, 0).astype(np.uint8))
+    return root
+
+
+def tiny_config(root, *extra):
+    return load_config(None, [
+        f"data.root={root}", "data.label_values=[0, 255]", "data.class_names={0: dark, 255: bright}",
+        "model.depth=2", "model.base_channels=4", "data.tile_size=32", "data.tiles_per_epoch=8",
+        "train.batch_size=4", "train.epochs=2", "train.seed=3", *extra,
+    ])  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny nets train fastest on one thread, and far faster when other jobs share the cores."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def data(tmp_path):
+    return write_blobs(tmp_path / "data", 4)
+
+
+def test_validation_tiles_cover_every_pixel_exactly_once():
+    rng = np.random.default_rng(0)
+    samples = [
+        SimpleNamespace(image=rng.normal(size=(2, h, w)).astype(np.float32),
+                        mask=rng.integers(0, 3, (h, w)), weight=None)
+        for h, w in [(37, 50), (12, 9), (16, 16)]
+    ]  # fmt: skip
+    for in_size, out_size in [(16, 16), (20, 12)]:
+        tiles = validation_tiles(samples, input_size=in_size, output_size=out_size)
+        assert all(
+            t[0].shape == (2, in_size, in_size) and t[1].shape == (out_size, out_size)
+            for t in tiles
+        )
+        counted = sum(int((t[1] != IGNORE_INDEX).sum()) for t in tiles)
+        assert counted == sum(s.mask.size for s in samples)
+        label_sums = sum(int(t[1][t[1] != IGNORE_INDEX].sum()) for t in tiles)
+        assert label_sums == sum(int(s.mask.sum()) for s in samples)
+    # valid geometry: the input centre is the output window (first tile at the image corner)
+    tile = validation_tiles(samples[:1], input_size=20, output_size=12)[0]
+    assert torch.equal(tile[0][:, 4:16, 4:16], torch.from_numpy(samples[0].image[:, :12, :12]))
+
+
+def test_schedules_exact_values():
+    cosine, poly = _Schedule("cosine", 100), _Schedule("poly", 100)
+    assert [cosine(0), cosine(50), cosine(100), cosine(150)] == pytest.approx([1.0, 0.5, 0.0, 0.0])
+    assert poly(0) == 1.0 and poly(100) == 0.0 and poly(50) == pytest.approx(0.5**0.9)
+
+
+def test_tiny_net_overfits_two_images(tmp_path):
+    root = write_blobs(tmp_path / "two", 2)
+    cfg = tiny_config(root, "data.val_fraction=0", "train.epochs=20", "train.lr=0.01", "model.base_channels=8", "model.norm=none",
+                      "data.normalization={mode: scale}",
+                      "data.tiles_per_epoch=32", "train.batch_size=8", "augment.enabled=false")  # fmt: skip
+    fit(cfg, run_dir=tmp_path / "run", progress=False)
+    rows = list(np.genfromtxt(tmp_path / "run" / "metrics.csv", delimiter=",", names=True))
+    first, last = rows[0]["train_loss"], rows[-1]["train_loss"]
+    assert last < 0.2 * first, (first, last)
+
+
+def _interrupt_at(monkeypatch, call: int):
+    """Send SIGINT (Ctrl-C) to this process during the ``call``-th use of the loss."""
+    real = train_mod.build_loss
+    calls = {"n": 0}
+
+    def build_loss(name, **kw):
+        loss = real(name, **kw)
+
+        def interrupting(*args):
+            calls["n"] += 1
+            if calls["n"] == call:
+                signal.raise_signal(signal.SIGINT)
+            return loss(*args)
+
+        return interrupting
+
+    monkeypatch.setattr(train_mod, "build_loss", build_loss)
+
+
+def test_interrupted_and_resumed_run_equals_uninterrupted(tmp_path, data, monkeypatch):
+    cfg = tiny_config(data, "train.epochs=3", "model.dropout=0.2")
+    straight = fit(cfg, run_dir=tmp_path / "straight", progress=False)
+    with monkeypatch.context() as m:
+        _interrupt_at(
+            m, call=4
+        )  # epoch 2, batch 1 (epoch 1: 2 training steps + 1 validation batch)
+        with pytest.raises(KeyboardInterrupt):
+            fit(cfg, run_dir=tmp_path / "cut", progress=False)
+    with pytest.raises(FileExistsError, match="--resume"):
+        fit(cfg, run_dir=tmp_path / "cut", progress=False)
+    saved = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")["train_state"]
+    assert (saved["epoch"], saved["batch"], saved["step"]) == (1, 1, 3)
+    resumed = fit(cfg, run_dir=tmp_path / "cut", resume=True, progress=False)
+    assert resumed["steps"] == straight["steps"] == 6
+    a, b = (load_checkpoint(tmp_path / r / "checkpoints" / "last.pt") for r in ("straight", "cut"))
+    for key, value in a["model"].items():
+        assert torch.equal(value, b["model"][key]), key
+    for pa, pb in zip(a["optimizer"]["state"].values(), b["optimizer"]["state"].values()):
+        assert all(torch.equal(pa[k], pb[k]) for k in pa)
+    csv_a, csv_b = (
+        (tmp_path / r / "metrics.csv").read_text().splitlines() for r in ("straight", "cut")
+    )
+    column = csv_a[0].split(",").index("train_loss")
+    assert [r.split(",")[column] for r in csv_a] == [r.split(",")[column] for r in csv_b]
+
+
+def test_run_folder_and_checkpoint_carry_what_prediction_needs(tmp_path, data):
+    result = fit(tiny_config(data), run_dir=tmp_path / "run", progress=False)
+    run = tmp_path / "run"
+    for name in (
+        "config.yaml",
+        "metrics.csv",
+        "train.log",
+        "curves.png",
+        "checkpoints/best.pt",
+        "checkpoints/last.pt",
+    ):
+        assert (run / name).is_file(), name
+    assert load_config(run / "config.yaml") == tiny_config(data)
+    assert "torch" in (run / "config.yaml").read_text().splitlines()[0]
+    assert "epoch 2/2" in (run / "train.log").read_text()
+    model = load_model(result["best_checkpoint"])
+    assert model.classes == ["dark", "bright"] and model.label_values == [0, 255]
+    assert model.normalization == {"mode": "per_image"}
+    assert 0.0 <= result["best_val_miou"] <= 1.0
+    header = (run / "metrics.csv").read_text().splitlines()[0].split(",")
+    assert {
+        "train_loss",
+        "val_loss",
+        "val_miou",
+        "val_mdice",
+        "lr",
+        "seconds",
+        "data_s",
+        "compute_s",
+    } <= set(header)
+    with pytest.raises(FileExistsError, match="already holds a run"):
+        fit(tiny_config(data), run_dir=run, progress=False)
+    fit(tiny_config(data, "train.epochs=1"), run_dir=run, overwrite=True, progress=False)
+    assert len((run / "metrics.csv").read_text().splitlines()) == 2
+
+
+def test_non_finite_loss_stops_with_step_and_values(tmp_path, data, monkeypatch):
+    monkeypatch.setattr(
+        train_mod, "build_loss", lambda name, **kw: lambda logits, *a: logits.sum() * float("nan")
+    )
+    with pytest.raises(
+        TrainingError, match=r"loss is nan at step 1 \(epoch 1, batch 1\), lr 0.001, logits in"
+    ):
+        fit(tiny_config(data), run_dir=tmp_path / "run", progress=False)
+
+
+def test_bad_settings_are_named(tmp_path, data):
+    with pytest.raises(
+        ValueError, match="data.tile_size: 31 is not a valid input size.*try 30 or 32"
+    ):
+        fit(tiny_config(data, "data.tile_size=31"), run_dir=tmp_path / "a", progress=False)
+    with pytest.raises(ValueError, match="larger than the smallest training image side"):
+        fit(tiny_config(data, "data.tile_size=64"), run_dir=tmp_path / "b", progress=False)
+    with pytest.raises(
+        ValueError, match="model.num_classes is 3 but the masks have 2 label values"
+    ):
+        fit(tiny_config(data, "model.num_classes=3"), run_dir=tmp_path / "c", progress=False)
+
+
+def test_cli_train_and_resume(tmp_path, data, capsys):
+    args = ["train", "--data", str(data), "--run-dir", str(tmp_path / "run"), "--epochs", "1",
+            "--set", "model.depth=2", "--set", "model.base_channels=4", "--set", "data.tile_size=32",
+            "--set", "data.tiles_per_epoch=4", "--no-progress"]  # fmt: skip
+    assert main(args) == 0
+    assert "best checkpoint:" in capsys.readouterr().out
+    assert main(args) == 2
+    assert "already holds a run" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "train",
+                "--run-dir",
+                str(tmp_path / "run"),
+                "--resume",
+                "--epochs",
+                "2",
+                "--no-progress",
+            ]
+        )
+        == 0
+    )
+    assert len((tmp_path / "run" / "metrics.csv").read_text().splitlines()) == 3
+    assert main(["train", "--run-dir", str(tmp_path / "other")]) == 2
+    assert "no data folder" in capsys.readouterr().err
+
+
+def test_cli_ctrl_c_exits_130(tmp_path, data, monkeypatch, capsys):
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train_mod, "fit", interrupted)
+    assert main(["train", "--data", str(data), "--run-dir", str(tmp_path / "r")]) == 130
+    assert "--resume" in capsys.readouterr().err
