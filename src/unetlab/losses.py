@@ -1,0 +1,210 @@
+"""Segmentation losses on logits: the paper's weighted cross entropy, soft Dice, and both.
+
+Functional core (tensors in, a scalar tensor out) and one thin module, :class:`SegmentationLoss`,
+made by :func:`build_loss`. Shapes: ``logits`` (N, C, H, W) float, ``target`` (N, H, W) int64
+class indices with ``ignore_index`` (-1, ``unetlab.data.labels.IGNORE_INDEX``) for unlabelled
+pixels, ``weight`` optional (N, H, W) per-pixel weights (e.g. the paper's weight map,
+:func:`unetlab.weightmap.weight_map`). C >= 2 means softmax over classes; C == 1 means a
+sigmoid net whose target is 0 (background) / 1 (foreground).
+
+Choices:
+
+- Cross entropy is **averaged over the non-ignored pixels**: ``sum(w * CE) / n_valid``, not
+  divided by ``sum(w)``. So ``w`` scales the gradient as in the paper's energy
+  ``sum w log p`` (a tile of fixed size only changes it by a constant), and without weights it
+  equals ``F.cross_entropy(..., ignore_index=-1)``. A batch with no labelled pixel gives 0.
+- Soft Dice sums over the whole batch (one Dice per class, not per image), averages the
+  classes (background included for softmax nets; the foreground only for sigmoid nets) and
+  uses ``smooth`` in numerator and denominator, so a class absent from both target and
+  prediction scores 1. Dice takes no per-pixel weights.
+- Everything is computed in float32, also under ``torch.autocast`` (mixed precision NaNs in
+  softmax/log are a common failure of U-Net tools).
+- For valid-padding nets the target must already be the centre window matching the logits:
+  a size mismatch raises ValueError naming both sizes.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from unetlab.data.labels import IGNORE_INDEX
+
+LOSSES = ("ce", "dice", "ce+dice")
+
+
+def weighted_cross_entropy(
+    logits: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    *,
+    ignore_index: int = IGNORE_INDEX,
+) -> Tensor:
+    """Pixel-wise softmax + cross entropy, weighted per pixel (the paper's loss).
+
+    ``sum over valid pixels of w * CE / number of valid pixels``; float32 scalar.
+    """
+    _check(logits, target, weight, ignore_index, min_classes=2)
+    ce = F.cross_entropy(logits.float(), target, ignore_index=ignore_index, reduction="none")
+    return _mean_over_valid(ce, target != ignore_index, weight)
+
+
+def binary_cross_entropy(
+    logits: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    *,
+    ignore_index: int = IGNORE_INDEX,
+) -> Tensor:
+    """Sigmoid + binary cross entropy for (N, 1, H, W) logits, weighted per pixel.
+
+    Target 1 = foreground, 0 = background; same averaging as :func:`weighted_cross_entropy`.
+    """
+    _check(logits, target, weight, ignore_index, min_classes=1, max_classes=1)
+    valid = target != ignore_index
+    bce = F.binary_cross_entropy_with_logits(
+        logits[:, 0].float(), (target == 1).float(), reduction="none"
+    )
+    return _mean_over_valid(bce * valid, valid, weight)
+
+
+def dice_loss(
+    logits: Tensor, target: Tensor, *, ignore_index: int = IGNORE_INDEX, smooth: float = 1.0
+) -> Tensor:
+    """1 - mean over classes of the soft Dice of softmax(logits) and the one-hot target.
+
+    Per class c over all valid pixels of the batch:
+    ``(2 * sum(p_c * t_c) + smooth) / (sum(p_c) + sum(t_c) + smooth)``. Float32 scalar.
+    """
+    _check(logits, target, None, ignore_index, min_classes=2)
+    valid = (target != ignore_index).unsqueeze(1)
+    probs = torch.softmax(logits.float(), dim=1) * valid
+    onehot = torch.zeros_like(probs).scatter_(1, target.clamp(min=0).unsqueeze(1), 1.0) * valid
+    dims = (0, 2, 3)
+    dice = _dice(probs, onehot, dims, smooth)
+    return 1.0 - dice.mean()
+
+
+def binary_dice_loss(
+    logits: Tensor, target: Tensor, *, ignore_index: int = IGNORE_INDEX, smooth: float = 1.0
+) -> Tensor:
+    """1 - soft Dice of the foreground for (N, 1, H, W) logits: sigmoid vs. target == 1."""
+    _check(logits, target, None, ignore_index, min_classes=1, max_classes=1)
+    valid = target != ignore_index
+    probs = torch.sigmoid(logits[:, 0].float()) * valid
+    fg = ((target == 1) & valid).float()
+    return 1.0 - _dice(probs, fg, (0, 1, 2), smooth)
+
+
+def _dice(probs: Tensor, onehot: Tensor, dims: tuple[int, ...], smooth: float) -> Tensor:
+    inter = (probs * onehot).sum(dims)
+    card = probs.sum(dims) + onehot.sum(dims)
+    return (2.0 * inter + smooth) / (card + smooth)
+
+
+def _mean_over_valid(per_pixel: Tensor, valid: Tensor, weight: Tensor | None) -> Tensor:
+    if weight is not None:
+        # where(), not a product: a non-finite weight on an ignored pixel must not leak in,
+        # not even into the gradient
+        per_pixel = per_pixel * torch.where(valid, weight.float(), 0.0)
+    return per_pixel.sum() / valid.sum().clamp(min=1)
+
+
+def _check(
+    logits: Tensor,
+    target: Tensor,
+    weight: Tensor | None,
+    ignore_index: int,
+    *,
+    min_classes: int,
+    max_classes: int | None = None,
+) -> None:
+    if logits.ndim != 4 or target.ndim != 3:
+        raise ValueError(
+            f"losses take (N, C, H, W) logits and an (N, H, W) target, not "
+            f"{tuple(logits.shape)} and {tuple(target.shape)}"
+        )
+    n, c, h, w = logits.shape
+    if target.shape != (n, h, w):
+        raise ValueError(
+            f"logits are {n}x{c}x{h}x{w} but the target is {'x'.join(map(str, target.shape))}; "
+            f"a valid-padding net loses its border: crop the target to the centre {h}x{w}"
+        )
+    if weight is not None and weight.shape != target.shape:
+        raise ValueError(
+            f"weight map is {'x'.join(map(str, weight.shape))} but the target is "
+            f"{'x'.join(map(str, target.shape))}; crop both the same way"
+        )
+    if c < min_classes or (max_classes is not None and c > max_classes):
+        kind = "a sigmoid (1-channel)" if max_classes == 1 else "a softmax (>= 2 channel)"
+        raise ValueError(f"this loss is for {kind} net, but the logits have {c} channel(s)")
+    if target.dtype != torch.int64:
+        raise ValueError(
+            f"the target must hold int64 class indices, not {target.dtype}; use target.long()"
+        )
+    top = 2 if c == 1 else c
+    bad = (target != ignore_index) & ((target < 0) | (target >= top))
+    if bool(bad.any()):  # caught here, not as a CUDA device-side assert
+        values = torch.unique(target[bad])[:10].tolist()
+        raise ValueError(
+            f"target holds value(s) {values} outside the {top} classes 0..{top - 1} and the "
+            f"ignore index {ignore_index}; check data.label_values and model.num_classes"
+        )
+
+
+class SegmentationLoss(nn.Module):
+    """``ce_weight * CE + dice_weight * Dice``, softmax or sigmoid by the logits' channels.
+
+    ``forward(logits, target, weight=None)``: (N, C, H, W), (N, H, W) int64, optional (N, H, W)
+    per-pixel weights (used by the cross entropy term only) -> float32 scalar.
+    """
+
+    def __init__(
+        self,
+        *,
+        ce_weight: float = 1.0,
+        dice_weight: float = 0.0,
+        ignore_index: int = IGNORE_INDEX,
+        smooth: float = 1.0,
+    ):
+        super().__init__()
+        if ce_weight < 0 or dice_weight < 0 or ce_weight + dice_weight == 0:
+            raise ValueError(
+                f"loss term weights must be >= 0 and not both 0, not ce={ce_weight}, "
+                f"dice={dice_weight}"
+            )
+        self.ce_weight = ce_weight
+        self.dice_weight = dice_weight
+        self.ignore_index = ignore_index
+        self.smooth = smooth
+
+    def forward(self, logits: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
+        binary = logits.ndim == 4 and logits.shape[1] == 1
+        ce_fn = binary_cross_entropy if binary else weighted_cross_entropy
+        dice_fn = binary_dice_loss if binary else dice_loss
+        loss = None
+        if self.ce_weight:
+            loss = self.ce_weight * ce_fn(logits, target, weight, ignore_index=self.ignore_index)
+        if self.dice_weight:
+            dice = self.dice_weight * dice_fn(
+                logits, target, ignore_index=self.ignore_index, smooth=self.smooth
+            )
+            loss = dice if loss is None else loss + dice
+        return loss
+
+    def extra_repr(self) -> str:
+        return f"ce_weight={self.ce_weight}, dice_weight={self.dice_weight}"
+
+
+def build_loss(
+    name: str, *, ignore_index: int = IGNORE_INDEX, smooth: float = 1.0, dice_weight: float = 1.0
+) -> SegmentationLoss:
+    """``"ce"`` (weighted cross entropy), ``"dice"`` or ``"ce+dice"`` (CE + dice_weight * Dice)."""
+    if name not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, not {name!r}")
+    ce = 0.0 if name == "dice" else 1.0
+    dice = 0.0 if name == "ce" else (1.0 if name == "dice" else dice_weight)
+    return SegmentationLoss(
+        ce_weight=ce, dice_weight=dice, ignore_index=ignore_index, smooth=smooth
+    )
