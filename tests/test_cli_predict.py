@@ -1,0 +1,73 @@
+"""`unetlab predict` end to end on a generated folder with one corrupt file."""
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from unetlab import UNet, save_model
+from unetlab.cli import main
+
+
+@pytest.fixture
+def folder(tmp_path):
+    rng = np.random.default_rng(0)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    Image.fromarray(rng.integers(0, 255, (37, 50), dtype=np.uint8)).save(inputs / "grey.png")
+    Image.fromarray(rng.integers(0, 255, (41, 29, 3), dtype=np.uint8)).save(inputs / "rgb.jpg")
+    tifffile.imwrite(inputs / "deep.tif", rng.integers(0, 65535, (33, 61), dtype=np.uint16))
+    stack = rng.integers(0, 255, (3, 20, 24), dtype=np.uint8)
+    tifffile.imwrite(inputs / "stack.tif", stack, photometric="minisblack")
+    (inputs / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot an image")
+    model = UNet(1, 2, depth=2, base_channels=2)
+    model.label_values = [0, 255]
+    save_model(tmp_path / "model.pt", model)
+    return tmp_path
+
+
+SIZES = {"grey.png": (37, 50), "rgb.png": (41, 29), "deep.png": (33, 61)}
+
+
+def test_predict_folder_writes_every_good_file_and_names_the_bad_one(folder, capsys):
+    out = folder / "out"
+    code = main(["predict", "--checkpoint", str(folder / "model.pt"), "--input",
+                 str(folder / "in"), "--output", str(out), "--overlay", "--save-probabilities"])  # fmt: skip
+    assert code == 1
+    err = capsys.readouterr().err
+    failed = [line for line in err.splitlines() if "broken.png" in line]
+    assert len(failed) == 1 and "failed" in failed[0]
+    for name, shape in SIZES.items():
+        labels = np.asarray(Image.open(out / name))
+        assert labels.shape == shape and labels.dtype == np.uint8 and labels.max() <= 1
+        overlay = np.asarray(Image.open(out / name.replace(".png", "_overlay.png")))
+        assert overlay.shape == (*shape, 3)
+        probs = tifffile.imread(out / name.replace(".png", "_prob.tif"))
+        assert probs.shape == (2, *shape) and probs.dtype == np.float32
+    assert tifffile.imread(out / "stack.tif").shape == (3, 20, 24)
+    assert tifffile.imread(out / "stack_prob.tif").shape == (3, 2, 20, 24)
+    assert not (out / "broken.png").exists()
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
+
+
+def test_label_values_color_skip_existing_and_channel_mismatch(folder, capsys):
+    out = folder / "out"
+    args = ["predict", "--checkpoint", str(folder / "model.pt"), "--output", str(out)]
+    assert main([*args, "--input", str(folder / "in" / "grey.png"), "--label-values"]) == 0
+    assert set(np.unique(np.asarray(Image.open(out / "grey.png")))) <= {0, 255}
+    before = (out / "grey.png").stat().st_mtime_ns
+    assert main([*args, "--input", str(folder / "in" / "g*.png"), "--skip-existing"]) == 0
+    assert (out / "grey.png").stat().st_mtime_ns == before
+    assert main([*args, "--input", str(folder / "in" / "deep.tif"), "--color"]) == 0
+    assert Image.open(out / "deep.png").mode == "P"
+    tifffile.imwrite(folder / "two.tif", np.zeros((8, 8, 2), np.uint8), planarconfig="contig")
+    capsys.readouterr()
+    assert main([*args, "--input", str(folder / "two.tif")]) == 1
+    assert "two.tif: has 2 channels but the model expects 1" in capsys.readouterr().err
+
+
+def test_user_errors_are_one_line(folder, capsys):
+    code = main(["predict", "--checkpoint", str(folder / "missing.pt"), "--input",
+                 str(folder / "in"), "--output", str(folder / "out")])  # fmt: skip
+    assert code == 2
+    assert capsys.readouterr().err.count("\n") == 1

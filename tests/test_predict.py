@@ -1,0 +1,145 @@
+"""predict_image / predict_tensor / predict_file on tiny nets: shapes, exactness, no mutation."""
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+
+from unetlab import UNet
+from unetlab.data.normalize import normalize
+from unetlab.errors import UnetlabError
+from unetlab.predict import (
+    choose_tiling,
+    encode_labels,
+    fit_channels,
+    labels_from_probabilities,
+    overlay,
+    palette,
+    predict_file,
+    predict_image,
+    predict_tensor,
+)
+from unetlab.tiling import Geometry, mirror_pad
+
+
+def _one_piece(model, image):
+    """Probabilities of the whole mirrored image in one forward pass."""
+    g = Geometry.of(model)
+    x = normalize(image, model.normalization)
+    h, w = image.shape[:2]
+    ph, pw = g.round_up(h + 2 * g.border), g.round_up(w + 2 * g.border)
+    padded = mirror_pad(np.moveaxis(x, 0, -1), (g.border, ph - h - g.border),
+                        (g.border, pw - w - g.border))  # fmt: skip
+    with torch.inference_mode():
+        logits = model.eval()(torch.from_numpy(np.moveaxis(padded, -1, 0).copy())[None])
+    return torch.softmax(logits, 1)[0, :, :h, :w].numpy()
+
+
+@pytest.fixture(scope="module")
+def image():
+    return np.random.default_rng(0).integers(0, 255, (517, 333), dtype=np.uint8)
+
+
+def test_valid_net_in_tiles_equals_one_piece(image):
+    model = UNet(1, 2, depth=3, base_channels=4)
+    before = image.copy()
+    out = predict_image(model, image, tile_size=124, batch_size=3)
+    assert np.array_equal(image, before)
+    assert out.shape == (2, 517, 333) and out.dtype == np.float32
+    assert len(choose_tiling(model, image.shape, tile_size=124)[0]) > 10
+    assert np.abs(out - _one_piece(model, image)).max() <= 1e-4
+
+
+def test_same_net_differs_only_near_seams(image):
+    model = UNet(1, 2, depth=3, base_channels=4, padding="same")
+    ref = _one_piece(model, image)
+    grid, _ = choose_tiling(model, image.shape, tile_size=256)
+    out = predict_image(model, image, tile_size=256, blend="gaussian")
+    diff = np.abs(out - ref).max(0)
+    near_seam = np.zeros(image.shape, bool)
+    reach = model.receptive_field  # farther from a tile edge, its zero padding is not seen
+    for axis, starts in enumerate((grid.ys, grid.xs)):
+        t = grid.tile[axis]
+        for edge in {*starts[1:], *(s + t for s in starts[:-1])}:
+            band = slice(max(edge - reach, 0), edge + reach)
+            near_seam[(band, slice(None)) if axis == 0 else (slice(None), band)] = True
+    assert near_seam.mean() < 0.8
+    assert diff[~near_seam].max() <= 1e-4
+    assert diff.mean() < 0.01  # measured 4.7e-4 with this seed
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("shape", [(1, 1), (1, 17), (17, 1), (3, 5, 3)])
+def test_any_size_and_channels(padding, shape):
+    model = UNet(3, 3, depth=2, base_channels=2, padding=padding)
+    image = np.random.default_rng(1).random(shape).astype(np.float32)
+    out = predict_image(model, image if len(shape) == 3 else image[..., None].repeat(3, -1))
+    assert out.shape == (3, *shape[:2])
+    np.testing.assert_allclose(out.sum(0), 1, rtol=1e-5)
+
+
+def test_sigmoid_net_gives_one_channel_and_threshold_labels():
+    model = UNet(1, 1, depth=2, base_channels=2, padding="same")
+    out = predict_image(model, np.zeros((9, 11), np.uint16))
+    assert out.shape == (1, 9, 11)
+    assert labels_from_probabilities(np.array([[[0.2, 0.5]]])).tolist() == [[0, 1]]
+
+
+def test_tta_and_bf16_keep_shapes_and_training_flag():
+    model = UNet(1, 2, depth=2, base_channels=2).train()
+    image = np.random.default_rng(2).random((30, 21)).astype(np.float32)
+    plain = predict_image(model, image)
+    assert model.training  # restored
+    tta = predict_image(model, image, tta=["identity", "hflip"])
+    bf16 = predict_image(model, image, precision="bf16")
+    assert tta.shape == bf16.shape == plain.shape
+    assert np.abs(bf16 - plain).max() < 0.1
+    with pytest.raises(ValueError, match="precision"):
+        predict_image(model, image, precision="fp8")
+
+
+def test_predict_tensor_matches_predict_image():
+    model = UNet(1, 2, depth=2, base_channels=2)
+    image = np.random.default_rng(3).random((25, 19)).astype(np.float32)
+    x = torch.from_numpy(normalize(image, model.normalization))[None]
+    out = predict_tensor(model, torch.cat([x, x]), tile_size=28)
+    assert out.shape == (2, 2, 25, 19)
+    np.testing.assert_allclose(out[1].numpy(), predict_image(model, image), atol=1e-5)
+
+
+def test_auto_tile_is_big_for_the_paper_net_and_never_more_than_needed():
+    with torch.device("meta"):
+        paper = UNet.from_preset("paper")
+    grid, batch = choose_tiling(paper, (1024, 1024))
+    assert grid.tile[0] >= 1000 and batch == 1
+    assert choose_tiling(paper, (100, 30))[0].tile == (284, 220)  # round_up(100 + 184)
+    with pytest.raises(ValueError, match="try 572 or 588"):
+        choose_tiling(paper, (100, 100), tile_size=573)
+
+
+def test_fit_channels():
+    grey = np.zeros((4, 5), np.uint8)
+    assert fit_channels(grey, 3).shape == (4, 5, 3)
+    rgb = np.full((4, 5, 3), 100, np.uint8)
+    assert fit_channels(rgb, 1).dtype == np.uint8 and (fit_channels(rgb, 1) == 100).all()
+    with pytest.raises(UnetlabError, match="has 2 channels but the model expects 3"):
+        fit_channels(np.zeros((4, 5, 2)), 3)
+
+
+def test_labels_palette_overlay_exact_values():
+    assert encode_labels(np.array([[0, 1]]), [0, 255]).tolist() == [[0, 255]]
+    assert palette(3).tolist() == [[0, 0, 0], [128, 0, 0], [0, 128, 0]]
+    drawn = overlay(np.full((1, 2), 100, np.uint8), np.array([[0, 1]]), alpha=0.5)
+    assert drawn.tolist() == [[[100, 100, 100], [114, 50, 50]]]
+
+
+def test_large_tiff_is_streamed_through_memory_maps(tmp_path):
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    image = np.random.default_rng(4).integers(0, 255, (70, 45), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "big.tif", image)
+    out = predict_file(model, tmp_path / "big.tif", tmp_path / "out", save_probabilities=True,
+                       tile_size=16, large_threshold=100)  # fmt: skip
+    assert [p.name for p in out] == ["big.tif", "big_prob.tif"]
+    probs = tifffile.imread(out[1])
+    np.testing.assert_allclose(probs, predict_image(model, image, tile_size=16), atol=1e-6)
+    assert np.array_equal(tifffile.imread(out[0]), labels_from_probabilities(probs))
