@@ -37,7 +37,7 @@ from unetlab.data.transforms import (
 )
 from unetlab.losses import build_loss
 from unetlab.models import UNet
-from unetlab.weightmap import find_objects, weight_map
+from unetlab.weightmap import label_objects, weight_map
 
 REPO = Path(__file__).resolve().parents[1]
 TILE = 256
@@ -108,7 +108,7 @@ def bench_weight_maps(isbi: Path) -> dict | None:
     times, objects = [], []
     for path in masks:
         labels = encode_mask(read_mask(path), [0, 255])
-        objects.append(find_objects(labels)[1])
+        objects.append(label_objects(labels)[1])
         start = time.perf_counter()
         weight_map(labels)
         times.append((time.perf_counter() - start) * 1e3)

@@ -10,7 +10,7 @@ from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.weightmap import (
     border_radius,
     class_weights_balanced,
-    find_objects,
+    label_objects,
     object_distances,
     weight_map,
 )
@@ -105,19 +105,19 @@ def test_instances_split_touching_objects():
     w = weight_map(labels, instances=instances, class_weights=None)
     # the gap column 3 is 1 from both pieces of instance 42, 2 from instance 7: d1=1, d2=2
     np.testing.assert_allclose(w[:, 3], 1 + border(3), rtol=1e-6)
-    objects, n = find_objects(labels, instances=instances)
+    objects, n = label_objects(labels, instances=instances)
     assert n == 2 and set(np.unique(objects).tolist()) == {0, 1, 2}
 
 
 def test_instances_cover_everything():
     instances = np.array([[1, 1, 2, 2]])
-    objects, n = find_objects(np.ones((1, 4), np.int64), instances=instances)
+    objects, n = label_objects(np.ones((1, 4), np.int64), instances=instances)
     assert n == 2 and objects.tolist() == [[1, 1, 2, 2]]
 
 
 def test_components_are_four_connected():
     labels = np.array([[1, 0], [0, 1]])
-    objects, n = find_objects(labels)
+    objects, n = label_objects(labels)
     assert n == 2
     w = weight_map(labels, class_weights=None)
     # each background pixel is 1 px from both diagonal cells
@@ -126,9 +126,9 @@ def test_components_are_four_connected():
 
 def test_foreground_choice_and_per_class_objects():
     labels = np.array([[1, 0, 2, 2, 0, 2]])
-    objects, n = find_objects(labels)  # classes 1 and 2: three objects
+    objects, n = label_objects(labels)  # classes 1 and 2: three objects
     assert n == 3 and objects.tolist() == [[1, 0, 2, 2, 0, 3]]
-    objects, n = find_objects(labels, foreground=[2])  # class 1 is now background
+    objects, n = label_objects(labels, foreground=[2])  # class 1 is now background
     assert n == 2 and objects.tolist() == [[0, 0, 1, 1, 0, 2]]
     w = weight_map(labels, foreground=[2], class_weights=None)
     # pixel 0 (class 1, no object): 2 px from object 1, 5 px from object 2
@@ -162,7 +162,7 @@ def test_bad_inputs_raise():
 def test_windowed_distances_match_unbounded():
     rng = np.random.default_rng(0)
     labels = (rng.random((96, 96)) < 0.55).astype(np.int64)
-    objects, _ = find_objects(labels)
+    objects, _ = label_objects(labels)
     radius = border_radius(10.0, 5.0)
     assert radius == pytest.approx(5 * math.sqrt(2 * math.log(1e4)))
     near, second = object_distances(objects, max_distance=radius)

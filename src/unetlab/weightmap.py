@@ -24,7 +24,9 @@ choices open; unetlab makes them as follows (each is tested):
 
 Speed: each object's distances are computed in its bounding box grown by ``R`` px, where
 ``w0 * exp(-R**2 / (2 sigma**2)) = 1e-3`` (R = 22 px for w0=10, sigma=5): a pixel farther than
-``R`` from its second object has a border term below 1e-3, which is dropped.
+``R`` from its second object has a border term below 1e-3, which is dropped. A 512x512 ISBI
+mask (88-137 cells) takes ~50 ms on a 2-core CPU (bench/bench_augment.py); a data set
+computes it once per image.
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ def class_weights_balanced(
     return weights
 
 
-def find_objects(
+def label_objects(
     labels: np.ndarray,
     *,
     instances: np.ndarray | None = None,
@@ -174,7 +176,7 @@ def weight_map(
     per_class = _per_class_weights(labels, class_weights, num_classes, ignore_index)
     weights = np.where(valid, per_class[np.where(valid, labels, 0)], 0.0).astype(np.float32)
 
-    objects, count = find_objects(
+    objects, count = label_objects(
         labels, instances=instances, foreground=foreground, ignore_index=ignore_index
     )
     if count < 2 or w0 == 0:
