@@ -362,7 +362,9 @@ def is_large(path: Path, *, threshold: int = LARGE_PIXELS) -> bool:
     if path.suffix.lower() not in TIFF_SUFFIXES:
         return False
     shape, axes, _, offset = _tiff_info(path)
-    if offset is None or "Y" not in axes or "X" not in axes:
+    # pages of (Y, X) or interleaved (Y, X, S) pixels only; planar colour is read whole
+    plain = axes.endswith("YX") or axes.endswith("YXS")
+    if offset is None or not plain or any(a in "SC" for a in axes[: axes.index("Y")]):
         return False
     return shape[axes.index("Y")] * shape[axes.index("X")] > threshold
 
