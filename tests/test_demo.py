@@ -1,0 +1,51 @@
+"""``unetlab demo``: the quick variant end to end, its outputs, and the folder safety rules."""
+
+import json
+
+import pytest
+import torch
+
+from unetlab.cli import main
+from unetlab.demo import run_demo
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_quick_demo_writes_everything(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--output", str(out), "--quick", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "mIoU" in printed and str(out) in printed
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert 0.0 <= metrics["miou"] <= 1.0
+    assert set(metrics["iou"]) == {"membrane", "cell"}
+    for name in ("curves.png", "large.png", "large_overlay.png", "overlays/00.png", "run/checkpoints/best.pt",
+                 "run/metrics.csv", "data/train/images/00.png", "data/test/masks/00.png"):  # fmt: skip
+        assert (out / name).is_file(), name
+    # a folder made by the demo is replaced by the next demo, without --overwrite
+    assert main(["demo", "--output", str(out), "--quick", "--no-progress", "--seed", "1"]) == 0
+    assert json.loads((out / "metrics.json").read_text())["seed"] == 1
+
+
+def test_demo_refuses_a_foreign_folder(tmp_path, capsys):
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["demo", "--output", str(tmp_path), "--quick"]) == 2
+    assert "not made by unetlab demo" in capsys.readouterr().err
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+    result = run_demo(tmp_path, quick=True, overwrite=True, progress=False)
+    assert (
+        tmp_path / "notes.txt"
+    ).read_text() == "mine"  # --overwrite replaces only the demo's files
+    assert result["paths"]["metrics.json"] == str(tmp_path / "metrics.json")
+
+
+def test_demo_help():
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--help"])
+    assert exit_info.value.code == 0
