@@ -1,0 +1,84 @@
+"""Runtime tuning: allocator, threads, precision checks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+import torch
+
+from unetlab import runtime
+
+# A step allocates and frees 48 + 48 + 96 MB (over glibc's 32 MiB mmap ceiling). Untuned,
+# every step maps and faults in fresh pages. Tuned, the heap settles after a few steps
+# (aligned blocks fragment it at first) and then reuses its pages. Prints both fault counts.
+FAULTS = textwrap.dedent(
+    """
+    import resource, torch
+    from unetlab.runtime import tune_allocator
+    def faults(steps):
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+        for _ in range(steps):
+            a = torch.ones(12 << 20)
+            torch.cat([a, a * 2])
+        return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+    faults(1)
+    system = faults(4)
+    tune_allocator(True)
+    faults(10)
+    print(system, faults(4))
+    """
+)
+
+
+@pytest.mark.skipif(runtime._glibc() is None, reason="glibc only")
+def test_tuned_allocator_reuses_pages_instead_of_faulting_them_in_again():
+    out = subprocess.run([sys.executable, "-c", FAULTS], capture_output=True, text=True, check=True)
+    system, tuned = map(int, out.stdout.split())
+    # untuned: 4 steps x 192 MB = 4 x 49152 pages of 4 KiB faulted in again
+    assert system > 4 * 49152 * 0.9
+    assert tuned < 1000
+
+
+def test_tune_allocator_is_idempotent_and_can_be_switched_off(monkeypatch):
+    monkeypatch.setenv(runtime.ALLOCATOR_ENV, "off")
+    assert "UNETLAB_TUNE_ALLOCATOR=off" in runtime.tune_allocator()
+    if runtime._glibc() is None:
+        pytest.skip("glibc only")
+    try:
+        first = runtime.tune_allocator(True)
+        assert first.startswith("glibc malloc: mmap off")
+        assert runtime.tune_allocator(True) == first
+    finally:
+        assert "defaults restored" in runtime.tune_allocator(False)
+    runtime.release_memory()
+
+
+def test_configure_threads_never_exceeds_allowed_cpus(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+        assert 1 <= runtime.configure_threads() <= max(runtime.available_cpus(), before)
+        assert runtime.configure_threads(1) == 1
+        with pytest.raises(ValueError, match=">= 1"):
+            runtime.configure_threads(0)
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_check_precision_names_the_fix():
+    assert runtime.check_precision("fp32") == "fp32"
+    with pytest.raises(ValueError, match="fp32, bf16"):
+        runtime.check_precision("fp16")
+    if runtime.supports_bf16("cpu"):
+        assert runtime.check_precision("bf16") == "bf16"
+    else:
+        with pytest.raises(ValueError, match="use --precision fp32"):
+            runtime.check_precision("bf16")
+
+
+def test_supports_bf16_is_false_for_unknown_devices():
+    assert runtime.supports_bf16("meta") is False
+    assert isinstance(runtime.cpu_capability(), str)
