@@ -1,0 +1,236 @@
+"""ONNX export of a UNet, checked against PyTorch, and an ONNX Runtime runner for tiles.
+
+The exported graph maps ``image`` (N, C_in, H, W) float32 to ``logits`` (N, num_classes,
+H', W') float32, like ``UNet.forward``; batch, height and width are dynamic axes. Any valid
+input size of the net works (valid-padding nets crop their skips by a fixed offset, which
+the graph keeps). The file's metadata carries what inference needs besides the weights:
+``unetlab_config``, ``classes``, ``normalization``, ``label_values`` and the size facts
+(``border``, ``size_multiple``, ``min_input_size``, ``receptive_field``), as JSON strings.
+
+Needs the ``onnx`` extra (``pip install "unetlab[onnx]"``): onnx and onnxruntime.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import warnings
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from unetlab.data.io import atomic_path
+from unetlab.errors import UnetlabError
+from unetlab.models import UNet
+from unetlab.runtime import available_cpus
+
+log = logging.getLogger(__name__)
+
+DEFAULT_OPSET = 17
+INPUT_NAME, OUTPUT_NAME = "image", "logits"
+
+
+@dataclass(frozen=True)
+class ExportReport:
+    """What :func:`export_onnx` wrote and how well it matched PyTorch.
+
+    ``checked_shape``: the (N, C, H, W) input of the check, a different size from the traced
+    one when the axes are dynamic; ``max_abs_diff``: max |ONNX Runtime - PyTorch| of the
+    logits there (None when not checked); ``max_abs_logit``: the scale it compares to.
+    """
+
+    path: Path
+    traced_shape: tuple[int, int, int, int]
+    checked_shape: tuple[int, int, int, int] | None
+    max_abs_diff: float | None
+    max_abs_logit: float | None
+    dynamic: bool
+    opset: int
+
+    def describe(self) -> str:
+        size_mb = self.path.stat().st_size / 1e6 if self.path.exists() else 0.0
+        axes = "batch, height and width dynamic" if self.dynamic else "static shape"
+        line = f"wrote {self.path} ({size_mb:.1f} MB, opset {self.opset}, {axes})"
+        if self.max_abs_diff is not None:
+            shape = "x".join(str(s) for s in self.checked_shape)
+            line += (
+                f"; checked against PyTorch at {shape}: max abs diff {self.max_abs_diff:.2e} "
+                f"(logits up to {self.max_abs_logit:.2f})"
+            )
+        return line
+
+
+def _require_onnx():
+    try:
+        import onnx
+        import onnxruntime
+    except ImportError as exc:
+        raise UnetlabError(
+            f"ONNX export needs onnx and onnxruntime ({exc.name} is missing): "
+            'pip install "unetlab[onnx]"'
+        ) from exc
+    return onnx, onnxruntime
+
+
+def _metadata(model: UNet) -> dict[str, str]:
+    return {
+        "unetlab_config": json.dumps(asdict(model.config)),
+        "classes": json.dumps(list(model.classes)),
+        "normalization": json.dumps(dict(model.normalization)),
+        "label_values": json.dumps(model.label_values),
+        "border": str(model.border),
+        "size_multiple": str(model.size_multiple),
+        "min_input_size": str(model.min_input_size),
+        "receptive_field": str(model.receptive_field),
+    }
+
+
+def _check_size(model: UNet, input_size: int | None) -> int:
+    if input_size is None:
+        # the smallest input that still has every level above 1 px: cheap to trace
+        return model.valid_input_sizes(model.min_input_size + 2 * model.size_multiple, 1)[0]
+    model.output_size(input_size)  # ValueError naming the nearest valid sizes
+    return input_size
+
+
+def export_onnx(
+    model: UNet,
+    path: str | os.PathLike,
+    *,
+    input_size: int | None = None,
+    dynamic: bool = True,
+    opset: int = DEFAULT_OPSET,
+    check: bool = True,
+    tolerance: float = 1e-4,
+) -> ExportReport:
+    """Write ``model`` as an ONNX file at ``path`` (atomically) and check it.
+
+    ``input_size``: square H = W traced (a valid input size; default a small one). With
+    ``dynamic`` the batch, height and width axes are free. ``check`` runs ONNX Runtime and
+    PyTorch on a random input (batch 2, a different valid size when dynamic) and raises
+    :class:`UnetlabError` if max |difference| exceeds ``tolerance`` x max(1, max |logit|).
+    """
+    onnx, _ = _require_onnx()
+    size = _check_size(model, input_size)
+    path = Path(path)
+    model = model.to("cpu").eval()
+    x = torch.randn(1, model.in_channels, size, size)
+    axes = {0: "batch", 2: "height", 3: "width"}
+    out_axes = {0: "batch", 2: "out_height", 3: "out_width"}
+    with warnings.catch_warnings():
+        # the TorchScript exporter is deprecated in favour of one that needs onnxscript;
+        # its traces of center_crop's Python conditions are correct for every valid size
+        warnings.simplefilter("ignore", (DeprecationWarning, torch.jit.TracerWarning))
+        with atomic_path(path) as tmp, torch.no_grad():
+            torch.onnx.export(
+                model,
+                (x,),
+                str(tmp),
+                dynamo=False,
+                input_names=[INPUT_NAME],
+                output_names=[OUTPUT_NAME],
+                dynamic_axes={INPUT_NAME: axes, OUTPUT_NAME: out_axes} if dynamic else None,
+                opset_version=opset,
+            )
+            proto = onnx.load(str(tmp))
+            for key, value in _metadata(model).items():
+                entry = proto.metadata_props.add()
+                entry.key, entry.value = key, value
+            onnx.save(proto, str(tmp))
+    report = ExportReport(path, tuple(x.shape), None, None, None, dynamic, opset)
+    if check:
+        report = check_onnx(
+            model, path, dynamic=dynamic, traced=size, tolerance=tolerance, opset=opset
+        )
+    log.info("%s", report.describe())
+    return report
+
+
+def check_onnx(
+    model: UNet,
+    path: str | os.PathLike,
+    *,
+    dynamic: bool = True,
+    traced: int | None = None,
+    tolerance: float = 1e-4,
+    opset: int = DEFAULT_OPSET,
+) -> ExportReport:
+    """Compare the ONNX file's logits with ``model``'s on a random (2, C, s, s) input."""
+    runner = OnnxRunner(path)
+    size = traced or _check_size(model, None)
+    if dynamic:
+        size = model.valid_input_sizes(size + model.size_multiple, 1)[0]
+    batch = 2 if dynamic else 1
+    x = torch.randn(batch, model.in_channels, size, size)
+    with torch.inference_mode():
+        expected = model.to("cpu").eval()(x)
+    got = runner(x)
+    if got.shape != expected.shape:
+        raise UnetlabError(
+            f"{path}: ONNX output shape {tuple(got.shape)} differs from PyTorch's "
+            f"{tuple(expected.shape)}: export with --static at the size you need"
+        )
+    diff = float((got - expected).abs().max())
+    scale = float(expected.abs().max())
+    if not diff <= tolerance * max(1.0, scale):
+        raise UnetlabError(
+            f"{path}: ONNX Runtime differs from PyTorch by {diff:.3g} (logits up to {scale:.3g}); "
+            "report this with your torch and onnx versions"
+        )
+    return ExportReport(
+        Path(path), (1, model.in_channels, traced or size, traced or size), tuple(x.shape),
+        diff, scale, dynamic, opset,
+    )  # fmt: skip
+
+
+class OnnxRunner:
+    """An ONNX Runtime session that behaves like ``UNet.forward`` for the tiling engine:
+    (N, C_in, h, w) float tensor in, (N, K, h', w') float32 CPU tensor out.
+
+    Carries the net's size facts from the file's metadata (``border``, ``size_multiple``,
+    ``min_input_size``, ``receptive_field``, ``in_channels``, ``num_classes``, ``classes``,
+    ``normalization``, ``label_values``), so ``tiling.Geometry.of(runner)`` works.
+    ``threads``: ONNX Runtime intra-op threads (default: the CPUs this process may use).
+    """
+
+    def __init__(self, path: str | os.PathLike, *, threads: int | None = None):
+        _, ort = _require_onnx()
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such ONNX file")
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads or available_cpus()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
+
+        load_errors = (ort_errors.InvalidProtobuf, ort_errors.InvalidGraph, ort_errors.Fail,
+                       ort_errors.NoSuchFile, ort_errors.InvalidArgument)  # fmt: skip
+        try:
+            self.session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
+        except load_errors as exc:
+            raise UnetlabError(f"{path}: ONNX Runtime cannot load it ({exc})") from exc
+        self.input_name = self.session.get_inputs()[0].name
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if "unetlab_config" not in meta:
+            raise UnetlabError(f"{path}: not exported by unetlab (no unetlab_config metadata)")
+        self.config = json.loads(meta["unetlab_config"])
+        self.classes = json.loads(meta["classes"])
+        self.normalization = json.loads(meta["normalization"])
+        self.label_values = json.loads(meta["label_values"])
+        self.border = int(meta["border"])
+        self.size_multiple = int(meta["size_multiple"])
+        self.min_input_size = int(meta["min_input_size"])
+        self.receptive_field = int(meta["receptive_field"])
+        self.in_channels = int(self.config["in_channels"])
+        self.num_classes = int(self.config["num_classes"])
+        self.padding = self.config["padding"]
+
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        array = np.ascontiguousarray(x.detach().to("cpu", torch.float32).numpy())
+        (out,) = self.session.run(None, {self.input_name: array})
+        return torch.from_numpy(out)

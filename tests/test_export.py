@@ -1,0 +1,66 @@
+"""ONNX export: the file's logits match PyTorch's at sizes other than the traced one."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from unetlab.checkpoint import save_model  # noqa: E402
+from unetlab.cli import main  # noqa: E402
+from unetlab.errors import UnetlabError  # noqa: E402
+from unetlab.export import OnnxRunner, export_onnx  # noqa: E402
+from unetlab.models import UNet  # noqa: E402
+from unetlab.tiling import Geometry  # noqa: E402
+
+
+def _tiny(**kw) -> UNet:
+    return UNet(1, 2, depth=3, base_channels=4, **kw).eval()
+
+
+@pytest.mark.parametrize(
+    "kw", [{}, {"padding": "same", "norm": "batch", "upsample": "bilinear", "fusion": "add"}]
+)
+def test_export_matches_pytorch_at_other_sizes_and_batches(tmp_path, kw):
+    model = _tiny(**kw)
+    model.classes = ["membrane", "cell"]
+    model.label_values = [0, 255]
+    report = export_onnx(model, tmp_path / "m.onnx")
+    assert report.max_abs_diff < 1e-4
+    assert report.checked_shape[0] == 2 and report.checked_shape[2] != report.traced_shape[2]
+    runner = OnnxRunner(tmp_path / "m.onnx")
+    size = model.valid_input_sizes(100, 1)[0]
+    x = torch.randn(3, 1, size, size + model.size_multiple)
+    with torch.inference_mode():
+        expected = model(x)
+    got = runner(x.contiguous(memory_format=torch.channels_last))
+    assert got.shape == expected.shape
+    assert torch.allclose(got, expected, atol=1e-5)
+    assert runner.classes == ["membrane", "cell"] and runner.label_values == [0, 255]
+    assert Geometry.of(runner) == Geometry.of(model)
+
+
+def test_static_export_and_invalid_size(tmp_path):
+    model = _tiny()
+    report = export_onnx(model, tmp_path / "s.onnx", input_size=76, dynamic=False)
+    assert report.checked_shape == (1, 1, 76, 76) and not report.dynamic
+    with pytest.raises(ValueError, match="nearest|valid"):
+        export_onnx(model, tmp_path / "bad.onnx", input_size=77)
+    assert not (tmp_path / "bad.onnx").exists()
+
+
+def test_runner_rejects_foreign_files(tmp_path):
+    bad = tmp_path / "bad.onnx"
+    bad.write_bytes(b"not a model")
+    with pytest.raises(UnetlabError, match="cannot load"):
+        OnnxRunner(bad)
+
+
+def test_cli_export(tmp_path, capsys):
+    ckpt = save_model(tmp_path / "m.pt", _tiny())
+    assert main(["export", "--checkpoint", str(ckpt), "--onnx", str(tmp_path / "m.onnx")]) == 0
+    out = capsys.readouterr().out
+    assert "checked against PyTorch" in out and "max abs diff" in out
+    assert main(["export", "--checkpoint", str(tmp_path / "none.pt"), "--onnx", "x.onnx"]) == 2
