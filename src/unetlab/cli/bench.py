@@ -1,12 +1,83 @@
-"""``unetlab bench``: placeholder until its issue lands (replaced by the real command)."""
+"""``unetlab bench``: how fast this machine runs a U-Net (table on stdout, optional JSON)."""
 
 from __future__ import annotations
 
+import shlex
+
+from unetlab.models import PRESETS
+
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("bench", help="(not yet available)")
+    p = sub.add_parser(
+        "bench",
+        help="measure forward GFLOP/s, prediction MP/s and training step time here",
+        description="Measure this machine: a 3x3 convolution's peak GFLOP/s, the net's forward "
+        "pass (share of that peak), whole-image prediction in MP/s against the model alone "
+        "(the tiling engine's overhead) and a training step. --quick takes under a minute.",
+    )
+    p.add_argument("--preset", default="paper", choices=sorted(PRESETS),
+                   help="architecture to measure (default: paper)")  # fmt: skip
+    p.add_argument("--quick", action="store_true",
+                   help="fewer repeats, a 512x512 image, no training step (< 1 min)")  # fmt: skip
+    p.add_argument("--tile-size", type=int, help="forward tile size (default: the preset's 572)")
+    p.add_argument("--image-size", type=int, help="square image for prediction (default 1024)")
+    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
+                   help="bf16 needs a CPU with AVX512-BF16/AMX or a CUDA GPU")  # fmt: skip
+    p.add_argument("--repeat", type=int, help="timed calls per figure (default 5, quick 3)")
+    p.add_argument("--threads", type=int, help="torch threads (default: all allowed CPUs)")
+    p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    raise ValueError("'unetlab bench' is not available in this build yet")
+    import torch
+
+    from unetlab import bench
+    from unetlab.models import UNet
+    from unetlab.runtime import check_precision, configure_threads, tune_allocator
+
+    check_precision(args.precision, "cpu")
+    allocator = tune_allocator()
+    threads = configure_threads(args.threads)
+    repeat = args.repeat or (3 if args.quick else 5)
+    if repeat < 1:
+        raise ValueError(f"--repeat must be >= 1, not {repeat}")
+    torch.manual_seed(0)
+    model = UNet.from_preset(args.preset)
+    tile = args.tile_size or model.valid_input_sizes(572, 1)[0]
+    model.output_size(tile)  # ValueError naming valid sizes
+    image = args.image_size or (512 if args.quick else 1024)
+    print(f"unetlab bench: {args.preset} net, {threads} threads, {allocator}", flush=True)
+
+    rows = []
+
+    def show(row):
+        rows.append(row)
+        cols = [k for k in row if k not in ("what", "min_seconds", "system_seconds")]
+        print(
+            f"{row['what']}: " + ", ".join(f"{k} {bench._cell(row[k])}" for k in cols), flush=True
+        )
+
+    peak = bench.conv_peak(dtype=args.precision, repeat=repeat)
+    show(peak)
+    show(bench.bench_forward(model, tile, dtype=args.precision, repeat=repeat,
+                             peak_gflops=peak["gflops"]))  # fmt: skip
+    show(bench.bench_predict(model, (image, image), precision=args.precision,
+                             repeat=2 if args.quick else repeat))  # fmt: skip
+    if not args.quick:
+        size = model.valid_input_sizes(572 if model.padding == "valid" else 256, 1)[0]
+        show(bench.bench_train_step(model, size, steps=repeat))
+    print()
+    print(bench.table(rows, ["what", "model", "size", "image", "tile", "dtype", "precision",
+                             "seconds", "gflops", "share_of_peak", "mpix_per_s", "overhead",
+                             "data_share"]))  # fmt: skip
+    if args.json:
+        flags = {"--preset": args.preset, "--tile-size": args.tile_size,
+                 "--image-size": args.image_size, "--precision": args.precision,
+                 "--repeat": args.repeat, "--threads": args.threads}  # fmt: skip
+        words = ["unetlab", "bench", *(["--quick"] if args.quick else [])]
+        words += [w for k, v in flags.items() if v is not None for w in (k, str(v))]
+        command = shlex.join(words)
+        bench.write_json(args.json, rows, command=command)
+        print(f"wrote {args.json}")
+    return 0

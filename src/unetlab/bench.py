@@ -1,0 +1,524 @@
+"""Measuring functions behind ``unetlab bench`` and ``bench/*.py``: each returns a flat dict
+(one table row, JSON-ready) and prints nothing.
+
+- :func:`conv_peak`: GFLOP/s of one 3x3 convolution, 256 -> 256 channels at 128x128, the
+  yardstick a U-Net forward is compared with (U-Net time is almost all 3x3 convolutions).
+- :func:`bench_forward`: one net's forward pass at a tile size, dtype and layout: seconds,
+  GFLOP/s, share of the peak, CPU and kernel time, page faults per call.
+- :func:`bench_predict`: whole-image prediction (``predict_image``) in MP/s against the
+  model alone on the same tiles: the engine's overhead.
+- :func:`bench_monai`: the same image through MONAI's ``sliding_window_inference`` (512
+  windows, overlap 0.25, gaussian) with a same-padding net of equal widths (needs monai).
+- :func:`bench_train_step`: seconds per training step, split into data preparation and
+  compute (forward, loss, backward, optimiser step).
+- :func:`peak_memory`: peak resident memory of a prediction, in a fresh process.
+
+Timings are medians over ``repeat`` calls after ``warmup`` calls. CPU time (user + system)
+per call is reported beside wall time: on a busy machine wall time grows but CPU time much
+less, so both are worth reading.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from unetlab.models import UNet
+from unetlab.runtime import cpu_capability, supports_bf16
+from unetlab.summary import summarize
+
+log = logging.getLogger(__name__)
+
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+LAYOUTS = ("channels_last", "nchw")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Per-call figures of :func:`time_calls`: wall seconds (median, min, all), CPU seconds
+    (user and system, mean) and minor page faults (mean)."""
+
+    median_s: float
+    min_s: float
+    runs: tuple[float, ...]
+    user_s: float
+    system_s: float
+    page_faults: float
+
+
+def time_calls(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1) -> Timing:
+    """Call ``fn`` ``warmup`` times, then time ``repeat`` calls."""
+    if repeat < 1 or warmup < 0:
+        raise ValueError(f"repeat must be >= 1 and warmup >= 0, not {repeat}, {warmup}")
+    for _ in range(warmup):
+        fn()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        runs.append(time.perf_counter() - start)
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return Timing(
+        median_s=statistics.median(runs),
+        min_s=min(runs),
+        runs=tuple(runs),
+        user_s=(after.ru_utime - before.ru_utime) / repeat,
+        system_s=(after.ru_stime - before.ru_stime) / repeat,
+        page_faults=(after.ru_minflt - before.ru_minflt) / repeat,
+    )
+
+
+def machine() -> dict:
+    """What the figures were measured on."""
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    return {
+        "cpu": platform.processor() or platform.machine(),
+        "cpu_capability": cpu_capability(),
+        "bf16_native": supports_bf16("cpu"),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "load_1min": round(load[0], 2),
+    }
+
+
+def _timing_fields(t: Timing) -> dict:
+    return {
+        "seconds": round(t.median_s, 4),
+        "min_seconds": round(t.min_s, 4),
+        "cpu_seconds": round(t.user_s + t.system_s, 4),
+        "system_seconds": round(t.system_s, 4),
+        "page_faults": round(t.page_faults),
+    }
+
+
+def _layout(layout: str) -> torch.memory_format:
+    if layout not in LAYOUTS:
+        raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
+    return torch.channels_last if layout == "channels_last" else torch.contiguous_format
+
+
+def _dtype(dtype: str) -> torch.dtype:
+    if dtype not in DTYPES:
+        raise ValueError(f"dtype must be one of {tuple(DTYPES)}, not {dtype!r}")
+    return DTYPES[dtype]
+
+
+# --- the yardstick ------------------------------------------------------------------------
+
+
+def conv_peak(
+    *,
+    dtype: str = "fp32",
+    layout: str = "channels_last",
+    channels: int = 256,
+    size: int = 128,
+    repeat: int = 5,
+) -> dict:
+    """GFLOP/s of a 3x3 convolution, ``channels`` -> ``channels`` at ``size`` x ``size``
+    (padding 1, batch 1, inference mode)."""
+    conv = torch.nn.Conv2d(channels, channels, 3, padding=1).eval()
+    fmt = _layout(layout)
+    conv = conv.to(_dtype(dtype)).to(memory_format=fmt)
+    x = torch.randn(1, channels, size, size).to(_dtype(dtype)).contiguous(memory_format=fmt)
+    with torch.inference_mode():
+        t = time_calls(lambda: conv(x), repeat=repeat, warmup=2)
+    gflop = 2 * channels * channels * 9 * size * size / 1e9
+    return {
+        "what": "conv3x3 peak",
+        "shape": f"{channels}->{channels}@{size}",
+        "dtype": dtype,
+        "layout": layout,
+        "gflop": round(gflop, 3),
+        **_timing_fields(t),
+        "gflops": round(gflop / t.median_s, 1),
+    }
+
+
+# --- model forward ------------------------------------------------------------------------
+
+
+def bench_forward(
+    model: UNet,
+    size: int,
+    *,
+    batch: int = 1,
+    dtype: str = "fp32",
+    layout: str = "channels_last",
+    repeat: int = 5,
+    warmup: int = 1,
+    peak_gflops: float | None = None,
+) -> dict:
+    """One forward pass of ``model`` on (batch, C, size, size) random input, inference mode.
+
+    ``dtype="bf16"`` converts the weights and the input to bfloat16 (no autocast casts per
+    call). ``peak_gflops``: the :func:`conv_peak` of the same dtype and layout, to report
+    the share of it reached.
+    """
+    fmt = _layout(layout)
+    model = model.eval().to(_dtype(dtype)).to(memory_format=fmt)
+    x = torch.randn(batch, model.in_channels, size, size).to(_dtype(dtype))
+    x = x.contiguous(memory_format=fmt)
+    with torch.inference_mode():
+        t = time_calls(lambda: model(x), repeat=repeat, warmup=warmup)
+    gflop = summarize(model, size).gflops * batch
+    row = {
+        "what": "forward",
+        "model": _describe(model),
+        "size": size,
+        "batch": batch,
+        "dtype": dtype,
+        "layout": layout,
+        "gflop": round(gflop, 2),
+        **_timing_fields(t),
+        "gflops": round(gflop / t.median_s, 1),
+    }
+    if peak_gflops:
+        row["share_of_peak"] = round(gflop / t.median_s / peak_gflops, 3)
+    model.float().to(memory_format=torch.contiguous_format)
+    return row
+
+
+def _describe(model: UNet) -> str:
+    c = model.config
+    return f"depth {c.depth} base {c.base_channels} {c.padding}" + (f" {c.norm}" if c.norm else "")
+
+
+# --- whole-image prediction ---------------------------------------------------------------
+
+
+def bench_predict(
+    model: UNet,
+    shape: tuple[int, int] = (1024, 1024),
+    *,
+    tile_size: int | None = None,
+    batch_size: int | None = None,
+    precision: str = "fp32",
+    repeat: int = 3,
+    warmup: int = 1,
+) -> dict:
+    """``predict_image`` on a random (H, W) uint8 image against the model alone on the same
+    tiles (same tile size, batch, layout and precision).
+
+    ``overhead`` = predict time / model time - 1: mirror padding, normalisation, softmax
+    and stitching, no file I/O. ``mpix_per_s`` counts output pixels (the image's).
+    """
+    from unetlab.predict import choose_tiling, predict_image
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, size=(*shape, model.in_channels), dtype=np.uint8)
+    model = model.eval()
+    grid, batch = choose_tiling(model, shape, tile_size=tile_size, batch_size=batch_size)
+
+    def predict():
+        predict_image(model, image, tile_size=grid.tile, batch_size=batch, precision=precision)
+
+    t_predict = time_calls(predict, repeat=repeat, warmup=warmup)
+    # the model alone on the same number of tiles, in the batches the engine uses
+    sizes = [min(batch, len(grid) - i) for i in range(0, len(grid), batch)]
+    inputs = {
+        n: torch.randn(n, model.in_channels, *grid.tile).contiguous(
+            memory_format=torch.channels_last
+        )
+        for n in set(sizes)
+    }
+    model.to(memory_format=torch.channels_last)
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
+
+    def model_only():
+        with torch.inference_mode(), autocast:
+            for n in sizes:
+                model(inputs[n])
+
+    t_model = time_calls(model_only, repeat=repeat, warmup=warmup)
+    mpix = shape[0] * shape[1] / 1e6
+    return {
+        "what": "predict",
+        "model": _describe(model),
+        "image": f"{shape[0]}x{shape[1]}",
+        "precision": precision,
+        "tile": f"{grid.tile[0]}x{grid.tile[1]}",
+        "tiles": len(grid),
+        "batch": batch,
+        "seconds": round(t_predict.median_s, 4),
+        "cpu_seconds": round(t_predict.user_s + t_predict.system_s, 4),
+        "page_faults": round(t_predict.page_faults),
+        "model_seconds": round(t_model.median_s, 4),
+        "mpix_per_s": round(mpix / t_predict.median_s, 4),
+        "model_mpix_per_s": round(mpix / t_model.median_s, 4),
+        "overhead": round(t_predict.median_s / t_model.median_s - 1, 4),
+    }
+
+
+def class_changes(model: UNet, image: np.ndarray, *, precision: str = "bf16") -> dict:
+    """Share of pixels whose predicted class differs between fp32 and ``precision``."""
+    from unetlab.predict import labels_from_probabilities, predict_image
+
+    ref = labels_from_probabilities(predict_image(model, image))
+    other = labels_from_probabilities(predict_image(model, image, precision=precision))
+    changed = int((ref != other).sum())
+    return {"what": "class changes", "precision": precision, "pixels": int(ref.size),
+            "changed": changed, "share": changed / ref.size}  # fmt: skip
+
+
+def bench_monai(
+    shape: tuple[int, int] = (1024, 1024),
+    *,
+    base_channels: int = 64,
+    depth: int = 5,
+    roi: int = 512,
+    overlap: float = 0.25,
+    net: str = "same",
+    repeat: int = 3,
+    warmup: int = 1,
+) -> dict | None:
+    """MONAI's ``sliding_window_inference`` (``roi`` windows, ``overlap``, gaussian blend,
+    batch 1) on a random (1, 1, H, W) image, or None when monai is not installed.
+
+    ``net="same"``: unetlab's same-padding UNet of the given widths in channels-last (the
+    same convolutions as ours, so the ratio measures the inference strategy); ``"basic"``:
+    MONAI's ``BasicUNet`` with paper widths (its default layout).
+    """
+    try:
+        from monai.inferers import sliding_window_inference
+    except ImportError:
+        return None
+    if net == "same":
+        model = UNet(1, 2, depth=depth, base_channels=base_channels, padding="same").eval()
+        model = model.to(memory_format=torch.channels_last)
+        fmt = torch.channels_last
+    elif net == "basic":
+        from monai.networks.nets import BasicUNet
+
+        widths = tuple(base_channels * 2**i for i in range(5)) + (base_channels,)
+        logging.getLogger("monai").setLevel(logging.WARNING)
+        model = BasicUNet(spatial_dims=2, in_channels=1, out_channels=2, features=widths).eval()
+        fmt = torch.contiguous_format
+    else:
+        raise ValueError(f"net must be 'same' or 'basic', not {net!r}")
+    x = torch.randn(1, 1, *shape).contiguous(memory_format=fmt)
+
+    def run():
+        with torch.inference_mode():
+            sliding_window_inference(
+                x, (roi, roi), 1, model, overlap=overlap, mode="gaussian", progress=False
+            )
+
+    t = time_calls(run, repeat=repeat, warmup=warmup)
+    mpix = shape[0] * shape[1] / 1e6
+    return {
+        "what": "monai sliding_window_inference",
+        "model": "BasicUNet"
+        if net == "basic"
+        else f"unetlab same depth {depth} base {base_channels}",
+        "image": f"{shape[0]}x{shape[1]}",
+        "roi": roi,
+        "overlap": overlap,
+        **_timing_fields(t),
+        "mpix_per_s": round(mpix / t.median_s, 4),
+    }
+
+
+# --- training -----------------------------------------------------------------------------
+
+
+def bench_train_step(
+    model: UNet,
+    size: int,
+    *,
+    batch: int = 1,
+    steps: int = 5,
+    warmup: int = 1,
+    layout: str = "nchw",
+    augment: bool = True,
+    weight_map: bool = True,
+) -> dict:
+    """Seconds per training step of ``model`` on (batch, C, size, size) tiles (SGD momentum
+    0.99, the paper's weighted cross entropy), split into data preparation (cutting,
+    augmenting and weighting a random tile from a synthetic 2-class image, as the training
+    data set does) and compute (forward, loss, backward, optimiser step)."""
+    from unetlab.losses import build_loss
+
+    fmt = _layout(layout)
+    model = model.train().to(memory_format=fmt)
+    out = model.output_size(size)
+    loss_fn = build_loss("ce")
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.99)
+    make = _sample_maker(model.in_channels, size, out, augment=augment, weight_map=weight_map)
+    data_s, compute_s = [], []
+    for step in range(warmup + steps):
+        t0 = time.perf_counter()
+        samples = [make() for _ in range(batch)]
+        image = torch.from_numpy(np.stack([s[0] for s in samples])).contiguous(memory_format=fmt)
+        target = torch.from_numpy(np.stack([s[1] for s in samples]))
+        weight = torch.from_numpy(np.stack([s[2] for s in samples]))
+        t1 = time.perf_counter()
+        loss = loss_fn(model(image).float(), target, weight)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        t2 = time.perf_counter()
+        if step >= warmup:
+            data_s.append(t1 - t0)
+            compute_s.append(t2 - t1)
+    model.to(memory_format=torch.contiguous_format)
+    data, compute = statistics.median(data_s), statistics.median(compute_s)
+    return {
+        "what": "train step",
+        "model": _describe(model),
+        "size": size,
+        "batch": batch,
+        "layout": layout,
+        "seconds": round(data + compute, 4),
+        "data_seconds": round(data, 4),
+        "compute_seconds": round(compute, 4),
+        "data_share": round(data / (data + compute), 4),
+    }
+
+
+def _sample_maker(channels: int, size: int, out: int, *, augment: bool, weight_map: bool):
+    """A function returning (image (C, size, size) float32, target (out, out) int64,
+    weight (out, out) float32): a random tile of a synthetic cell image, augmented (elastic
+    warp, flips, turns, grey values). As in training, the weight map is computed once per
+    source image, then cut and warped with the tile."""
+    from unetlab.data.transforms import Augment
+    from unetlab.weightmap import weight_map as paper_weights
+
+    rng = np.random.default_rng(0)
+    side = size + 64
+    yy, xx = np.mgrid[:side, :side]
+    cells = (np.sin(yy / 9.0) * np.cos(xx / 7.0) > 0.1).astype(np.int64)
+    source = (cells * 0.6 + rng.normal(0, 0.2, (side, side))).astype(np.float32)
+    weights = paper_weights(cells) if weight_map else np.ones((side, side), np.float32)
+    aug = Augment(elastic=True) if augment else None
+    crop = (size - out) // 2
+
+    def make():
+        y, x = rng.integers(0, side - size, 2)
+        image = np.repeat(source[None, y : y + size, x : x + size], channels, axis=0)
+        mask = cells[y : y + size, x : x + size]
+        weight = weights[y : y + size, x : x + size]
+        if aug is not None:
+            image, mask, weight = aug(image, mask, weight, rng=rng)
+        inner = (slice(crop, crop + out), slice(crop, crop + out))
+        return (
+            np.ascontiguousarray(image, np.float32),
+            np.ascontiguousarray(mask[inner], np.int64),
+            np.ascontiguousarray(weight[inner], np.float32),
+        )
+
+    return make
+
+
+# --- memory -------------------------------------------------------------------------------
+
+_MEMORY_SCRIPT = """
+import json, resource, sys, time
+import numpy as np, torch
+from unetlab.models import UNet
+from unetlab.predict import predict_image
+from unetlab.runtime import tune_allocator
+args = json.loads(sys.argv[1])
+tune_allocator()
+model = UNet.from_preset(args["preset"]).eval()
+image = np.lib.format.open_memmap(args["path"], mode="r")
+base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+start = time.perf_counter()
+probs = predict_image(model, image, tile_size=args["tile"])
+seconds = time.perf_counter() - start
+print(json.dumps({"baseline_mb": base / 1024, "peak_mb":
+      resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "seconds": seconds,
+      "output_mb": probs.nbytes / 1e6}))
+"""
+
+
+def peak_memory(
+    shape: tuple[int, int], *, preset: str = "small", tile: int | None = None, workdir: str
+) -> dict:
+    """Peak resident memory (MB) of ``predict_image`` on a memory-mapped (H, W) uint8 image in
+    a fresh process; ``baseline_mb`` is that process before the prediction (torch, model)."""
+    path = os.path.join(workdir, f"bench_{shape[0]}x{shape[1]}.npy")
+    image = np.lib.format.open_memmap(path, mode="w+", dtype=np.uint8, shape=shape)
+    for y in range(0, shape[0], 4096):  # written in strips: never in memory as a whole
+        rows = image[y : y + 4096]
+        rows[...] = (np.arange(rows.shape[1]) % 251).astype(np.uint8)
+    image.flush()
+    del image
+    try:
+        args = json.dumps({"path": path, "preset": preset, "tile": tile})
+        out = subprocess.run(
+            [sys.executable, "-c", _MEMORY_SCRIPT, args], capture_output=True, text=True
+        )
+        if out.returncode:
+            raise RuntimeError(f"memory benchmark failed: {out.stderr.strip().splitlines()[-1:]}")
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        os.remove(path)
+    mpix = shape[0] * shape[1] / 1e6
+    return {
+        "what": "peak memory",
+        "preset": preset,
+        "image": f"{shape[0]}x{shape[1]}",
+        **{k: round(v, 1) for k, v in result.items()},
+        "mpix_per_s": round(mpix / result["seconds"], 4),
+    }
+
+
+# --- output -------------------------------------------------------------------------------
+
+
+def table(rows: list[dict], columns: list[str] | None = None) -> str:
+    """Rows as an aligned text table; ``columns`` default to every key, in first-seen order."""
+    if columns is None:
+        columns = []
+        for row in rows:
+            columns += [k for k in row if k not in columns]
+    cells = [[_cell(row.get(c, "")) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
+    return "\n".join(lines)
+
+
+def _cell(value) -> str:
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def write_json(path: str | os.PathLike, rows: list[dict], *, command: str) -> None:
+    """``{"command", "machine", "rows"}`` as JSON at ``path``."""
+    from unetlab.data.io import atomic_path
+
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
+        json.dump({"command": command, "machine": machine(), "rows": rows}, f, indent=1)
+        f.write("\n")
+
+
+__all__ = [
+    "Timing",
+    "bench_forward",
+    "bench_monai",
+    "bench_predict",
+    "bench_train_step",
+    "class_changes",
+    "conv_peak",
+    "machine",
+    "peak_memory",
+    "table",
+    "time_calls",
+    "write_json",
+]

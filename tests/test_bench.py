@@ -1,0 +1,80 @@
+"""The measuring functions run on tiny models and return sane, JSON-ready rows."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from unetlab import bench
+from unetlab.cli import main
+from unetlab.models import UNet
+
+
+def _tiny(**kw) -> UNet:
+    return UNet(1, 2, depth=3, base_channels=4, **kw)
+
+
+def test_time_calls_counts_and_validates():
+    calls = []
+    t = bench.time_calls(lambda: calls.append(1), repeat=3, warmup=2)
+    assert len(calls) == 5 and len(t.runs) == 3 and t.min_s <= t.median_s
+    with pytest.raises(ValueError, match="repeat"):
+        bench.time_calls(lambda: None, repeat=0)
+
+
+def test_conv_peak_and_forward_rows():
+    peak = bench.conv_peak(channels=16, size=32, repeat=2)
+    assert peak["gflop"] == pytest.approx(2 * 16 * 16 * 9 * 32 * 32 / 1e9, abs=1e-3)
+    assert peak["gflops"] > 0
+    row = bench.bench_forward(_tiny(), 92, layout="nchw", repeat=2, peak_gflops=peak["gflops"])
+    assert row["size"] == 92 and row["share_of_peak"] > 0 and row["gflop"] > 0
+    with pytest.raises(ValueError, match="layout"):
+        bench.bench_forward(_tiny(), 92, layout="nhwc")
+
+
+def test_predict_row_compares_with_the_model_alone():
+    row = bench.bench_predict(_tiny(), (100, 70), repeat=1, warmup=0)
+    assert row["tiles"] >= 1 and row["seconds"] > 0 and row["model_seconds"] > 0
+    assert row["mpix_per_s"] == pytest.approx(0.007 / row["seconds"], rel=0.01)
+
+
+def test_train_step_splits_data_and_compute():
+    row = bench.bench_train_step(_tiny(norm="batch"), 92, steps=1, warmup=0)
+    assert row["seconds"] == pytest.approx(row["data_seconds"] + row["compute_seconds"], abs=2e-4)
+    assert 0 <= row["data_share"] <= 1
+
+
+def test_class_changes_of_fp32_against_itself_is_zero():
+    image = np.random.default_rng(0).integers(0, 255, (60, 50), dtype=np.uint8)
+    row = bench.class_changes(_tiny(), image, precision="fp32")
+    assert row["changed"] == 0 and row["pixels"] == 3000
+
+
+def test_monai_row_when_installed():
+    pytest.importorskip("monai")
+    row = bench.bench_monai((64, 64), base_channels=2, depth=2, roi=32, repeat=1, warmup=0)
+    assert row["mpix_per_s"] > 0
+
+
+def test_table_and_json(tmp_path):
+    rows = [{"what": "a", "seconds": 0.123456}, {"what": "bb", "gflops": 12.0}]
+    text = bench.table(rows)
+    assert text.splitlines()[0].split() == ["what", "seconds", "gflops"]
+    assert "0.1235" in text
+    bench.write_json(tmp_path / "r.json", rows, command="x")
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert data["rows"] == rows and data["command"] == "x" and "torch" in data["machine"]
+
+
+def test_cli_bench_quick_on_a_small_net(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("UNETLAB_TUNE_ALLOCATOR", "0")  # keep this test process's malloc as is
+    out = tmp_path / "b.json"
+    argv = ["bench", "--preset", "small", "--quick", "--tile-size", "64", "--image-size", "64",
+            "--repeat", "1", "--json", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert "conv3x3 peak" in text and "predict" in text
+    assert json.loads(out.read_text())["command"].startswith("unetlab bench --quick")
+    assert main(["bench", "--tile-size", "573", "--quick"]) == 2
