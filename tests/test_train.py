@@ -14,8 +14,9 @@ from unetlab.checkpoint import load_checkpoint, load_model
 from unetlab.cli import main
 from unetlab.config import load_config
 from unetlab.data.io import write_png
-from unetlab.data.labels import IGNORE_INDEX
-from unetlab.train import TrainingError, _Schedule, fit, validation_tiles
+from unetlab.losses import build_loss
+from unetlab.models import UNet
+from unetlab.train import TrainingError, _log_odds, _Schedule, fit, validate
 
 
 def write_blobs(root: Path, n: int, size: int = 48, seed: int = 0) -> Path:
@@ -51,26 +52,22 @@ def data(tmp_path):
     return write_blobs(tmp_path / "data", 4)
 
 
-def test_validation_tiles_cover_every_pixel_exactly_once():
+def test_validation_loss_sees_the_predicted_probabilities():
+    probs = torch.tensor([0.1, 0.6, 0.3]).reshape(1, 3, 1, 1)
+    assert torch.allclose(_log_odds(probs).softmax(1), probs)
+    binary = torch.tensor([0.2]).reshape(1, 1, 1, 1)
+    assert torch.allclose(torch.sigmoid(_log_odds(binary)), binary)
+
+
+def test_validate_counts_every_pixel_of_whole_images():
+    model = UNet.from_preset("small-valid", depth=2, base_channels=4).eval()
     rng = np.random.default_rng(0)
-    samples = [
-        SimpleNamespace(image=rng.normal(size=(2, h, w)).astype(np.float32),
-                        mask=rng.integers(0, 3, (h, w)), weight=None)
-        for h, w in [(37, 50), (12, 9), (16, 16)]
-    ]  # fmt: skip
-    for in_size, out_size in [(16, 16), (20, 12)]:
-        tiles = validation_tiles(samples, input_size=in_size, output_size=out_size)
-        assert all(
-            t[0].shape == (2, in_size, in_size) and t[1].shape == (out_size, out_size)
-            for t in tiles
-        )
-        counted = sum(int((t[1] != IGNORE_INDEX).sum()) for t in tiles)
-        assert counted == sum(s.mask.size for s in samples)
-        label_sums = sum(int(t[1][t[1] != IGNORE_INDEX].sum()) for t in tiles)
-        assert label_sums == sum(int(s.mask.sum()) for s in samples)
-    # valid geometry: the input centre is the output window (first tile at the image corner)
-    tile = validation_tiles(samples[:1], input_size=20, output_size=12)[0]
-    assert torch.equal(tile[0][:, 4:16, 4:16], torch.from_numpy(samples[0].image[:, :12, :12]))
+    samples = [SimpleNamespace(image=rng.normal(size=(1, h, w)).astype(np.float32),
+                               mask=rng.integers(0, 2, (h, w)), weight=None) for h, w in [(37, 50), (20, 23)]]  # fmt: skip
+    result = validate(model, samples, build_loss("ce"), device=torch.device("cpu"))
+    assert set(result) >= {"loss", "miou", "mdice", "iou", "dice"} and result["loss"] > 0
+    assert 0 <= result["miou"] <= 1 and len(result["iou"]) == 2
+    assert all(p.is_contiguous() for p in model.parameters())  # training layout restored
 
 
 def test_schedules_exact_values():

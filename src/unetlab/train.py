@@ -38,6 +38,7 @@ from unetlab.errors import UnetlabError
 from unetlab.losses import build_loss
 from unetlab.metrics import ConfusionMatrix
 from unetlab.models import UNet
+from unetlab.predict import predict_tensor
 from unetlab.runtime import resolve_device
 
 log = logging.getLogger(__name__)
@@ -175,37 +176,42 @@ def train_one_epoch(
     return data_s, compute_s
 
 
-@torch.inference_mode()
-def validate(
-    model: nn.Module,
-    tiles: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]],
-    loss_fn: nn.Module,
-    *,
-    num_classes: int,
-    device: torch.device,
-    precision: Precision = FULL_PRECISION,
-    batch_size: int = 4,
-) -> dict:
-    """Loss and metrics over fixed validation tiles (see :func:`validation_tiles`).
+def validate(model: UNet, samples, loss_fn: nn.Module, *, device: torch.device,
+             precision: Precision = FULL_PRECISION) -> dict:  # fmt: skip
+    """Loss and metrics over whole validation images, predicted with overlap-tile.
 
-    Returns ``{"loss", "miou", "mdice", "iou": [...], "dice": [...], ...}`` from a
-    ``ConfusionMatrix``; a 1-channel (sigmoid) net counts as two classes at threshold 0.5.
+    ``samples``: objects with ``image`` (C, H, W) float32 normalised, ``mask`` (H, W) int64
+    (IGNORE_INDEX allowed), ``weight`` (H, W) float32 or None. The loss is ``loss_fn`` of the
+    log-probabilities (whose softmax is the predicted probabilities), averaged over labelled
+    pixels. Returns ``{"loss", "miou", "mdice", "iou": [...], "dice": [...], ...}`` of a
+    ``ConfusionMatrix``; a 1-channel (sigmoid) net counts as two classes at p = 0.5.
     """
-    model.eval()
-    matrix = ConfusionMatrix(max(num_classes, 2), ignore_index=IGNORE_INDEX)
+    matrix = ConfusionMatrix(max(model.num_classes, 2), ignore_index=IGNORE_INDEX)
     loss_sum, pixels = 0.0, 0
-    for i in range(0, len(tiles), batch_size):
-        image, target, weight = (torch.stack(t) for t in zip(*tiles[i : i + batch_size]))
-        image, target, weight = _to_device(image, target, weight, device, precision)
-        with precision.autocast(device):
-            logits = model(image)
+    mode = "bf16" if precision.amp_dtype == torch.bfloat16 else "fp32"
+    for sample in samples:
+        x = torch.from_numpy(sample.image)[None].to(device)
+        probs = predict_tensor(model, x, precision=mode)  # (1, K, H, W)
+        target = torch.from_numpy(sample.mask)[None].to(device)
+        weight = None if sample.weight is None else torch.from_numpy(sample.weight)[None].to(device)
         n = int((target != IGNORE_INDEX).sum())
         if n:
-            loss_sum += loss_fn(logits.float(), target, weight).item() * n
+            loss_sum += loss_fn(_log_odds(probs), target, weight).item() * n
             pixels += n
-        pred = (logits[:, 0] > 0).long() if num_classes == 1 else logits.argmax(1)
-        matrix.update(pred, target)
+        matrix.update(
+            (probs[:, 0] >= 0.5).long() if probs.shape[1] == 1 else probs.argmax(1), target
+        )
+    # predict_tensor leaves CPU models channels-last; training keeps its own layout
+    model.to(
+        memory_format=torch.channels_last if precision.channels_last else torch.contiguous_format
+    )
     return {"loss": loss_sum / max(pixels, 1), **matrix.compute()}
+
+
+def _log_odds(probs: torch.Tensor) -> torch.Tensor:
+    """Logits whose softmax (sigmoid for one channel) gives ``probs`` back."""
+    p = probs.clamp(1e-7, 1 - 1e-7)
+    return torch.log(p / (1 - p)) if p.shape[1] == 1 else torch.log(p)
 
 
 def _to_device(image, target, weight, device, precision):
@@ -232,48 +238,6 @@ def _check_finite(loss: torch.Tensor, state: TrainState, logits: torch.Tensor, o
 
 
 # --- building blocks of fit ------------------------------------------------------------------
-
-
-def validation_tiles(
-    samples, *, input_size: int, output_size: int
-) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """Fixed tiles whose output windows cover every pixel of every sample exactly once.
-
-    Output windows step by ``output_size``; the last one in a row/column is moved back to end at
-    the image edge, and pixels it shares with its neighbour are set to IGNORE_INDEX so that no
-    pixel counts twice. Inputs are the windows grown by the border, mirror-padded at the image
-    edge (as in training). Returns (image (C, in, in) float32, target (out, out) int64, weight
-    (out, out) float32) tensors.
-    """
-    border = (input_size - output_size) // 2
-    tiles = []
-    for sample in samples:
-        h, w = sample.mask.shape
-        pad_h, pad_w = max(border, output_size - h + border), max(border, output_size - w + border)
-        image = np.pad(sample.image, ((0, 0), (border, pad_h), (border, pad_w)), mode="reflect")
-        pad = ((0, max(0, output_size - h)), (0, max(0, output_size - w)))
-        mask = np.pad(sample.mask, pad, constant_values=IGNORE_INDEX)
-        weight = np.ones_like(sample.mask, np.float32) if sample.weight is None else sample.weight
-        weight = np.pad(weight, pad)
-        covered = np.zeros(mask.shape, bool)
-        for top in _starts(h, output_size):
-            for left in _starts(w, output_size):
-                window = np.s_[top : top + output_size, left : left + output_size]
-                target = np.where(covered[window], IGNORE_INDEX, mask[window])
-                covered[window] = True
-                tiles.append((
-                    torch.from_numpy(np.ascontiguousarray(image[:, top : top + input_size, left : left + input_size])),
-                    torch.from_numpy(target.astype(np.int64)),
-                    torch.from_numpy(np.ascontiguousarray(weight[window], dtype=np.float32)),
-                ))  # fmt: skip
-    return tiles
-
-
-def _starts(length: int, size: int) -> list[int]:
-    """Window starts stepping by ``size``; the last window ends at ``length`` (or starts at 0)."""
-    if length <= size:
-        return [0]
-    return [*range(0, length - size, size), length - size]
 
 
 def build_optimizer(model: nn.Module, train) -> torch.optim.Optimizer:
@@ -433,7 +397,6 @@ def _fit(cfg: Config, run_dir: Path, *, resume: bool, progress: bool, stop: _Sto
     augment = _augment(cfg)
     dataset = TileDataset(data.train, input_size=in_size, output_size=out_size, augment=augment,
                           tiles_per_epoch=cfg.data.tiles_per_epoch, seed=t.seed)  # fmt: skip
-    val_tiles = validation_tiles(data.val, input_size=in_size, output_size=out_size)
     steps_per_epoch = math.ceil(cfg.data.tiles_per_epoch / t.batch_size)
     model.to(
         device,
@@ -476,14 +439,13 @@ def _fit(cfg: Config, run_dir: Path, *, resume: bool, progress: bool, stop: _Sto
             row = {"epoch": state.epoch + 1, "step": state.step, "train_loss": state.loss_sum / max(state.batch, 1),
                    "lr": optimizer.param_groups[0]["lr"], "data_s": data_s, "compute_s": compute_s}  # fmt: skip
             state.epoch, state.batch, state.loss_sum = state.epoch + 1, 0, 0.0
-            if val_tiles and (state.epoch % t.val_every == 0 or state.epoch == t.epochs):
-                last = validate(model, val_tiles, loss_fn, num_classes=model.num_classes, device=device,
-                                precision=precision, batch_size=t.batch_size)  # fmt: skip
+            if data.val and (state.epoch % t.val_every == 0 or state.epoch == t.epochs):
+                last = validate(model, data.val, loss_fn, device=device, precision=precision)
                 row.update(val_loss=last["loss"], val_miou=last["miou"], val_mdice=last["mdice"])
                 row.update({f"val_iou_{name}": v for name, v in zip(model.classes, last["iou"])})
                 if t.schedule == "plateau":
                     scheduler.step(last["miou"])
-            monitor = row.get("val_miou") if val_tiles else -row["train_loss"]
+            monitor = row.get("val_miou") if data.val else -row["train_loss"]
             improved = monitor is not None and monitor > state.best
             if improved:
                 state.best, state.bad_epochs = monitor, 0
@@ -523,9 +485,7 @@ def _fit(cfg: Config, run_dir: Path, *, resume: bool, progress: bool, stop: _Sto
         "run_dir": str(run_dir),
         "epochs": state.epoch,
         "steps": state.step,
-        "best_val_miou" if val_tiles else "best_train_loss": state.best
-        if val_tiles
-        else -state.best,
+        "best_val_miou" if data.val else "best_train_loss": state.best if data.val else -state.best,
         "val": {k: v for k, v in last.items()},
         "best_checkpoint": str(run_dir / "checkpoints" / "best.pt"),
         "last_checkpoint": str(run_dir / "checkpoints" / "last.pt"),
