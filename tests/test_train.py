@@ -16,7 +16,7 @@ from unetlab.config import load_config
 from unetlab.data.io import write_png
 from unetlab.losses import build_loss
 from unetlab.models import UNet
-from unetlab.train import TrainingError, _log_odds, _Schedule, fit, validate
+from unetlab.train import Precision, TrainingError, _log_odds, _Schedule, fit, validate
 
 
 def write_blobs(root: Path, n: int, size: int = 48, seed: int = 0) -> Path:
@@ -74,6 +74,23 @@ def test_schedules_exact_values():
     cosine, poly = _Schedule("cosine", 100), _Schedule("poly", 100)
     assert [cosine(0), cosine(50), cosine(100), cosine(150)] == pytest.approx([1.0, 0.5, 0.0, 0.0])
     assert poly(0) == 1.0 and poly(100) == 0.0 and poly(50) == pytest.approx(0.5**0.9)
+
+
+def test_precision_choice():
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")
+    assert Precision.choose("auto", None, cpu) == Precision(None, False)
+    assert Precision.choose("off", None, cuda) == Precision(None, True)
+    assert Precision.choose("fp16", False, cuda) == Precision(torch.float16, False)
+    assert Precision.choose("bf16", None, cpu).describe() == "amp bfloat16, channels_last off"
+
+
+def test_bf16_autocast_trains_on_cpu(tmp_path, data):
+    result = fit(
+        tiny_config(data, "train.amp=bf16", "train.epochs=1"),
+        run_dir=tmp_path / "r",
+        progress=False,
+    )
+    assert result["steps"] == 2 and np.isfinite(result["val"]["loss"])
 
 
 def test_tiny_net_overfits_two_images(tmp_path):

@@ -39,7 +39,7 @@ from unetlab.losses import build_loss
 from unetlab.metrics import ConfusionMatrix
 from unetlab.models import UNet
 from unetlab.predict import predict_tensor
-from unetlab.runtime import resolve_device
+from unetlab.runtime import configure_threads, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -390,6 +390,8 @@ def _fit(cfg: Config, run_dir: Path, *, resume: bool, progress: bool, stop: _Sto
     t = cfg.train
     device = resolve_device(t.device)
     precision = Precision.choose(t.amp, t.channels_last, device)
+    if device.type == "cpu":
+        configure_threads()  # no more threads than the CPUs this process may use
     torch.manual_seed(t.seed)
     data = prepare_data(cfg)
     model = build_model(cfg, data)
