@@ -435,8 +435,9 @@ def _fit(cfg: Config, run_dir: Path, *, resume: bool, progress: bool, stop: _Sto
             with tqdm(total=steps_per_epoch, initial=state.batch, desc=f"epoch {state.epoch + 1}/{t.epochs}",
                       leave=False, disable=not (progress and sys.stderr.isatty())) as bar:  # fmt: skip
                 data_s, compute_s = train_one_epoch(
-                    model, loader, optimizer, loss_fn, state, device=device, precision=precision, scaler=scaler,
-                    scheduler=scheduler if t.schedule in ("cosine", "poly") else None, grad_clip=t.grad_clip, bar=bar, stop=stop,
+                    model, loader, optimizer, loss_fn, state, device=device, precision=precision,
+                    scaler=scaler, scheduler=scheduler if t.schedule in ("cosine", "poly") else None,
+                    grad_clip=t.grad_clip, bar=bar, stop=stop,
                 )  # fmt: skip
             row = {"epoch": state.epoch + 1, "step": state.step, "train_loss": state.loss_sum / max(state.batch, 1),
                    "lr": optimizer.param_groups[0]["lr"], "data_s": data_s, "compute_s": compute_s}  # fmt: skip
@@ -447,21 +448,14 @@ def _fit(cfg: Config, run_dir: Path, *, resume: bool, progress: bool, stop: _Sto
                 row.update({f"val_iou_{name}": v for name, v in zip(model.classes, last["iou"])})
                 if t.schedule == "plateau":
                     scheduler.step(last["miou"])
-            monitor = row.get("val_miou") if data.val else -row["train_loss"]
-            improved = monitor is not None and monitor > state.best
-            if improved:
-                state.best, state.bad_epochs = monitor, 0
-            elif monitor is not None:
-                state.bad_epochs += 1
+            improved = _track(state, row.get("val_miou") if data.val else -row["train_loss"])
             row["seconds"] = time.perf_counter() - tick
             save("last.pt")
             if improved:
                 save("best.pt", metrics=row)
             metrics.append(row)
             _log_epoch(row, t.epochs)
-            if (
-                time.perf_counter() - plotted > 30
-            ):  # a plot costs ~0.3 s; the last one is drawn below
+            if time.perf_counter() - plotted > 30:  # a plot costs ~0.3 s; the last is drawn below
                 _plot(run_dir, metrics.rows)
                 plotted = time.perf_counter()
             if stop():
@@ -497,6 +491,17 @@ def _fit(cfg: Config, run_dir: Path, *, resume: bool, progress: bool, stop: _Sto
         "done: best checkpoint %s, metrics %s", result["best_checkpoint"], run_dir / "metrics.csv"
     )
     return result
+
+
+def _track(state: TrainState, monitor: float | None) -> bool:
+    """Record a monitored value (higher is better; None: no validation this epoch)."""
+    if monitor is None:
+        return False
+    if monitor > state.best:
+        state.best, state.bad_epochs = monitor, 0
+        return True
+    state.bad_epochs += 1
+    return False
 
 
 def _augment(cfg: Config):
