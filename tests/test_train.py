@@ -243,3 +243,10 @@ def test_cli_ctrl_c_exits_130(tmp_path, data, monkeypatch, capsys):
     monkeypatch.setattr(train_mod, "fit", interrupted)
     assert main(["train", "--data", str(data), "--run-dir", str(tmp_path / "r")]) == 130
     assert "--resume" in capsys.readouterr().err
+
+
+def test_cli_train_help(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--help"])
+    assert exit_info.value.code == 0
+    assert "--resume" in capsys.readouterr().out
