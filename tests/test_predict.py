@@ -50,6 +50,16 @@ def test_valid_net_in_tiles_equals_one_piece(image):
     assert np.abs(out - _one_piece(model, image)).max() <= 1e-4
 
 
+@pytest.mark.parametrize("depth", [3, 4])
+def test_same_net_mean_blend_counts_tile_interiors_only(image, depth):
+    # "mean" trims half the overlap (>= half the receptive field) from inner tile edges, so
+    # every counted pixel saw its whole context: equal to one piece up to float rounding.
+    model = UNet(1, 2, depth=depth, base_channels=4, padding="same", norm="batch").eval()
+    out = predict_image(model, image, tile_size=256, blend="mean")
+    assert len(choose_tiling(model, image.shape, tile_size=256)[0]) >= 4
+    assert np.abs(out - _one_piece(model, image)).max() <= 1e-5
+
+
 def test_same_net_differs_only_near_seams(image):
     model = UNet(1, 2, depth=3, base_channels=4, padding="same")
     ref = _one_piece(model, image)

@@ -23,8 +23,13 @@ Two layouts, chosen by the geometry:
   so the result equals predicting the padded image in one piece.
 - *Same padding* (``border == 0``): tiles overlap by ``overlap`` px and their outputs are
   blended, ``"mean"`` (count coverage and average, the source's rule) or ``"gaussian"``
-  (centre-weighted, sigma = tile / 8). The image is mirrored at its end up to the grid and
-  cropped back, which also gives same nets the size divisibility they need.
+  (centre-weighted, sigma = tile / 8). ``"mean"`` counts only each tile's interior: half the
+  overlap is trimmed from every tile edge that faces another tile, because within half a
+  receptive field of a tile edge a same-padding net sees zero padding instead of the image.
+  With the default overlap (the receptive field) the kept pixels see their whole context,
+  so the result matches one-piece prediction up to float rounding. The image is mirrored at
+  its end up to the grid and cropped back, which also gives same nets the size divisibility
+  they need.
 """
 
 from __future__ import annotations
@@ -275,16 +280,42 @@ def blend_weights(size: int, blend: str = "mean") -> np.ndarray:
     raise ValueError(f"blend must be one of {BLENDS}, not {blend!r}")
 
 
-def coverage(size: int, starts: Sequence[int], weights: np.ndarray) -> np.ndarray:
+def kept_spans(starts: Sequence[int], out: int) -> list[tuple[int, int]]:
+    """Per tile along one axis, the output span ``[lo, hi)`` (tile coordinates) that the
+    ``"mean"`` blend counts: the whole tile minus half the overlap on each side that faces
+    a neighbour. Consecutive spans still meet, so every pixel is counted at least once."""
+    if len(starts) == 1:
+        return [(0, out)]
+    margin = (out - (starts[1] - starts[0])) // 2
+    last = len(starts) - 1
+    return [
+        (0 if k == 0 else margin, out if k == last else out - margin) for k in range(len(starts))
+    ]
+
+
+def coverage(
+    size: int, starts: Sequence[int], weights: np.ndarray | Sequence[np.ndarray]
+) -> np.ndarray:
     """Sum of the tiles' 1-D ``weights`` over ``[0, size)``: (size,) float32.
 
-    With separable weights on a full grid the 2-D weight sum is the outer product of the two
-    axes' coverage, so no (H, W) weight map is ever stored.
+    ``weights`` is one array for all tiles or one per tile. With separable weights on a
+    full grid the 2-D weight sum is the outer product of the two axes' coverage, so no
+    (H, W) weight map is ever stored.
     """
-    total = np.zeros(starts[-1] + len(weights), dtype=np.float32)
-    for s in starts:
-        total[s : s + len(weights)] += weights
+    per_tile = [weights] * len(starts) if isinstance(weights, np.ndarray) else list(weights)
+    total = np.zeros(starts[-1] + len(per_tile[-1]), dtype=np.float32)
+    for s, wt in zip(starts, per_tile):
+        total[s : s + len(wt)] += wt
     return total[:size]
+
+
+def _span_weights(spans: list[tuple[int, int]], out: int) -> list[np.ndarray]:
+    weights = []
+    for lo, hi in spans:
+        wt = np.zeros(out, dtype=np.float32)
+        wt[lo:hi] = 1
+        weights.append(wt)
+    return weights
 
 
 # --- test-time augmentation ---------------------------------------------------------------
@@ -394,9 +425,14 @@ def iter_tiled_rows(
     if stats is not None:
         mean = np.asarray(stats[0], dtype=np.float32)
         std = np.asarray(stats[1], dtype=np.float32)
-    if not grid.abut:
+    if not grid.abut and blend == "mean":
+        span_y, span_x = kept_spans(ys, oh), kept_spans(xs, ow)
+        weight = None
+        norm_y = coverage(h, ys, _span_weights(span_y, oh))
+        norm_x = coverage(w, xs, _span_weights(span_x, ow))
+    elif not grid.abut:
         wy, wx = blend_weights(oh, blend), blend_weights(ow, blend)
-        weight = None if blend == "mean" else wy[:, None] * wx[None, :]
+        weight = wy[:, None] * wx[None, :]
         norm_y, norm_x = coverage(h, ys, wy), coverage(w, xs, wx)
     else:
         blend_weights(1, blend)  # validate the name even where it does not apply
@@ -437,8 +473,9 @@ def iter_tiled_rows(
             if grid.abut:
                 keep_y, keep_x = band.acc.shape[1], (xs[j + 1] if j + 1 < len(xs) else w) - x0
                 band.acc[:, :, x0 : x0 + keep_x] = pred[i, :, :keep_y, :keep_x]
-            elif weight is None:
-                band.acc[:, :, x0 : x0 + ow] += pred[i]
+            elif weight is None:  # "mean": add the tile's kept interior only
+                (a, b), (c, d) = span_y[k], span_x[j]
+                band.acc[:, a:b, x0 + c : x0 + d] += pred[i, :, a:b, c:d]
             else:
                 band.acc[:, :, x0 : x0 + ow] += pred[i] * weight
             band.remaining -= 1
