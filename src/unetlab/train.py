@@ -39,7 +39,7 @@ from unetlab.losses import build_loss
 from unetlab.metrics import ConfusionMatrix
 from unetlab.models import UNet
 from unetlab.predict import predict_tensor
-from unetlab.runtime import configure_threads, resolve_device
+from unetlab.runtime import available_cpus, configure_threads, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -400,6 +400,9 @@ def _fit(cfg: Config, run_dir: Path, *, resume: bool, progress: bool, stop: _Sto
     dataset = TileDataset(data.train, input_size=in_size, output_size=out_size, augment=augment,
                           tiles_per_epoch=cfg.data.tiles_per_epoch, seed=t.seed)  # fmt: skip
     steps_per_epoch = math.ceil(cfg.data.tiles_per_epoch / t.batch_size)
+    workers = min(t.num_workers, available_cpus())
+    if workers < t.num_workers:
+        log.info("train.num_workers %d > %d CPUs: using %d", t.num_workers, workers, workers)
     model.to(
         device,
         memory_format=torch.channels_last if precision.channels_last else torch.preserve_format,
@@ -429,7 +432,7 @@ def _fit(cfg: Config, run_dir: Path, *, resume: bool, progress: bool, stop: _Sto
             dataset.set_epoch(state.epoch)
             items = Subset(dataset, range(state.batch * t.batch_size, len(dataset)))
             # own generator: creating a loader must not draw from the global RNG (dropout's)
-            loader = DataLoader(items, batch_size=t.batch_size, num_workers=t.num_workers,
+            loader = DataLoader(items, batch_size=t.batch_size, num_workers=workers,
                                 pin_memory=device.type == "cuda", generator=torch.Generator())  # fmt: skip
             tick = time.perf_counter()
             with tqdm(total=steps_per_epoch, initial=state.batch, desc=f"epoch {state.epoch + 1}/{t.epochs}",
