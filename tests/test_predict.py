@@ -18,7 +18,9 @@ from unetlab.predict import (
     predict_file,
     predict_image,
     predict_tensor,
+    probability_fn,
 )
+from unetlab.runtime import supports_bf16
 from unetlab.tiling import Geometry, mirror_pad
 
 
@@ -101,9 +103,20 @@ def test_tta_and_bf16_keep_shapes_and_training_flag():
     plain = predict_image(model, image)
     assert model.training  # restored
     tta = predict_image(model, image, tta=["identity", "hflip"])
-    bf16 = predict_image(model, image, precision="bf16")
-    assert tta.shape == bf16.shape == plain.shape
-    assert np.abs(bf16 - plain).max() < 0.1
+    assert tta.shape == plain.shape
+    if supports_bf16("cpu"):
+        bf16 = predict_image(model, image, precision="bf16")
+        assert bf16.shape == plain.shape
+        assert np.abs(bf16 - plain).max() < 0.1
+    else:  # emulated bf16 would be far slower than fp32: refused with the fix
+        with pytest.raises(ValueError, match="use --precision fp32"):
+            predict_image(model, image, precision="bf16")
+    # the bf16 path itself (autocast, float32 softmax) runs anywhere
+    fn = probability_fn(model.eval(), precision="bf16")
+    with torch.inference_mode():
+        probs = fn(torch.from_numpy(image)[None, None])
+    assert probs.dtype == torch.float32
+    assert torch.allclose(probs.sum(1), torch.ones(1), atol=1e-5)
     with pytest.raises(ValueError, match="precision"):
         predict_image(model, image, precision="fp8")
 
@@ -164,3 +177,15 @@ def test_large_stack_is_streamed_page_by_page(tmp_path):
     assert labels.shape == (2, 30, 20)
     for page, lab in zip(stack, labels):
         assert np.array_equal(lab, labels_from_probabilities(predict_image(model, page)))
+
+
+def test_automatic_tile_computes_the_fewest_pixels():
+    with torch.device("meta"):
+        paper = UNet.from_preset("paper")
+        small = UNet.from_preset("small")
+    grid, _ = choose_tiling(paper, (1024, 1024))
+    assert grid.tile == (1212, 1212) and len(grid) == 1  # not four 1068 tiles
+    grid, _ = choose_tiling(small, (20000, 20000))
+    # same nets keep their overlap: tiles of at least twice the receptive field
+    assert min(grid.tile) >= 2 * small.receptive_field
+    assert grid.tile[0] * grid.tile[1] * 524 <= 2.0e9

@@ -29,7 +29,7 @@ import torch
 from unetlab.data.io import TIFF_SUFFIXES, atomic_path, read_stack, write_png, write_tiff
 from unetlab.data.normalize import image_stats
 from unetlab.errors import ImageReadError, UnetlabError
-from unetlab.runtime import resolve_device, tune_allocator
+from unetlab.runtime import check_precision, resolve_device, tune_allocator
 from unetlab.tiling import (
     Geometry,
     TileGrid,
@@ -44,7 +44,7 @@ from unetlab.tiling import (
 log = logging.getLogger(__name__)
 
 #: Activation memory that automatic tile and batch sizes aim for (bytes).
-DEFAULT_BUDGET = 1.5e9
+DEFAULT_BUDGET = 2.0e9
 #: Images with more pixels per page than this are predicted from a memory map when they are
 #: plain (uncompressed) TIFFs, and their outputs are written into memory-mapped TIFFs.
 LARGE_PIXELS = 2**26
@@ -90,17 +90,7 @@ def choose_tiling(
         lin = 2 * 4 * max(model.num_classes, 1) * w
         side = (-lin + math.sqrt(lin * lin + 4 * bpp * budget)) / (2 * bpp)
         pixels = side * side
-        t = largest_tile(geometry, pixels)
-        fit_h, fit_w = (
-            geometry.round_up(h + 2 * geometry.border),
-            geometry.round_up(w + 2 * geometry.border),
-        )
-        th, tw = min(t, fit_h), min(t, fit_w)
-        if th < t:
-            tw = min(largest_tile(geometry, pixels, other=th), fit_w)
-        elif tw < t:
-            th = min(largest_tile(geometry, pixels, other=tw), fit_h)
-        tile = (th, tw)
+        tile = _cheapest_tile(geometry, shape, largest_tile(geometry, pixels), pixels)
     else:
         tile = (tile_size, tile_size) if isinstance(tile_size, int) else tuple(tile_size)
         for t in tile:
@@ -112,6 +102,31 @@ def choose_tiling(
     elif batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, not {batch_size}")
     return grid, batch_size
+
+
+def _cheapest_tile(geometry: Geometry, shape, largest: int, pixels: float) -> tuple[int, int]:
+    """The square-ish valid tile (each side at most ``largest``, area at most ``pixels``)
+    whose grid computes the fewest input pixels in all: the biggest tile is not always best,
+    since a tile that overshoots the image wastes the overhang (1024 px with the paper net:
+    one 1212 tile, 1.5 MP computed, beats four 1068 tiles, 4.6 MP)."""
+    h, w = shape
+    fit_h = geometry.round_up(h + 2 * geometry.border)
+    fit_w = geometry.round_up(w + 2 * geometry.border)
+    best, best_cost = None, math.inf
+    # same nets: tiles below twice the overlap would lose it (and their seams' accuracy)
+    t = geometry.min_tile() if geometry.abut else geometry.round_up(2 * geometry.overlap)
+    t = min(t, largest)
+    while t <= largest:
+        th = min(t, fit_h)
+        tw = min(t if th == t else largest_tile(geometry, pixels, other=th), fit_w)
+        if tw < t:  # a narrow image: spend the budget along the long side
+            th = min(largest_tile(geometry, pixels, other=tw), fit_h)
+        grid = tile_grid(shape, geometry, (th, tw))
+        cost = len(grid) * th * tw
+        if cost < best_cost or (cost == best_cost and len(grid) < best[1]):
+            best, best_cost = ((th, tw), len(grid)), cost
+        t += geometry.multiple
+    return best[0]
 
 
 # --- the model as a tile function ---------------------------------------------------------
@@ -234,6 +249,7 @@ def predict_image(
     )
     fn = probability_fn(model, precision=precision, tta=tta)
     with _inference(model, device) as dev:
+        check_precision(precision, dev)
         return tiled_apply(
             fn, image, grid, batch_size=batch_size, blend=blend, stats=stats, device=dev,
             progress=progress,
@@ -560,6 +576,7 @@ def _predict_large(
             probs_shape = (pages, k, h, w) if pages > 1 else (k, h, w)
             probs_out = _RowWriter(prob_tmp, probs_shape, np.float32, photometric="minisblack")
         dev = stack.enter_context(_inference(model, device))
+        check_precision(precision, dev)
         for p in range(pages):
             page = tiff.page(p)
             image = page if c == model.in_channels else _Repeated(page, model.in_channels)
