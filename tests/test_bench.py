@@ -25,7 +25,7 @@ def test_time_calls_counts_and_validates():
 
 
 def test_conv_peak_and_forward_rows():
-    peak = bench.conv_peak(channels=16, size=32, repeat=2)
+    peak = bench.conv_peak(shapes=((16, 32), (8, 16)), repeat=2)
     assert peak["gflop"] == pytest.approx(2 * 16 * 16 * 9 * 32 * 32 / 1e9, abs=1e-3)
     assert peak["gflops"] > 0
     row = bench.bench_forward(_tiny(), 92, layout="nchw", repeat=2, peak_gflops=peak["gflops"])
