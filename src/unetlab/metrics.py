@@ -1,0 +1,195 @@
+"""Pixel metrics from one streaming confusion matrix: accumulate, then derive.
+
+:class:`ConfusionMatrix` counts (truth, prediction) pairs with ``torch.bincount`` on the
+device the inputs live on (numpy arrays are counted on the CPU); :func:`metrics_from_matrix`
+derives pixel accuracy and per-class IoU, Dice, precision and recall from the counts. Rows are
+the truth, columns the prediction. Pixels whose target is ``ignore_index`` (or outside
+0..C-1) count nowhere.
+
+A class absent from both truth and prediction has IoU, Dice, precision and recall NaN (not 0
+or 1): it says nothing about the model, and the means (``miou``, ``mdice``) skip it.
+
+The ISBI 2012 measures live in :mod:`unetlab.isbi`, the object measures in
+:mod:`unetlab.objects`.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from unetlab.data.labels import IGNORE_INDEX
+
+__all__ = ["ConfusionMatrix", "confusion_matrix", "metrics_from_matrix", "image_metrics"]
+
+
+def _as_tensor(x) -> torch.Tensor:
+    if isinstance(x, torch.Tensor):
+        return x
+    x = np.asarray(x)
+    if not (np.issubdtype(x.dtype, np.integer) or x.dtype == bool):
+        raise ValueError(
+            f"ConfusionMatrix takes integer class indices, not {x.dtype}; take argmax of "
+            "probabilities or logits first"
+        )
+    return torch.from_numpy(x.astype(np.int64, copy=False))
+
+
+def _batched_counts(
+    pred: torch.Tensor, target: torch.Tensor, num_classes: int, ignore_index: int, images: int
+) -> torch.Tensor:
+    """(images, C, C) int64 counts; ``pred``/``target`` hold ``images`` equal-size parts."""
+    if pred.shape != target.shape:
+        raise ValueError(
+            f"prediction has shape {tuple(pred.shape)} but the target {tuple(target.shape)}; "
+            "pass class-index maps of the same size"
+        )
+    if pred.is_floating_point() or target.is_floating_point():
+        raise ValueError(
+            "ConfusionMatrix.update takes integer class indices; take argmax(1) of "
+            "probabilities or logits first"
+        )
+    target = target.reshape(images, -1).long()
+    pred = pred.reshape(images, -1).to(target.device).long()
+    keep = (target >= 0) & (target < num_classes) & (target != ignore_index)
+    kept = pred[keep]
+    if kept.numel() and (int(kept.min()) < 0 or int(kept.max()) >= num_classes):
+        raise ValueError(
+            f"prediction holds class index {int(kept.min()) if int(kept.min()) < 0 else int(kept.max())}"
+            f" outside 0..{num_classes - 1}; check num_classes or map label values to indices"
+        )
+    item = torch.arange(images, device=target.device)[:, None].expand_as(target)[keep]
+    index = (item * num_classes + target[keep]) * num_classes + kept
+    counts = torch.bincount(index, minlength=images * num_classes * num_classes)
+    return counts.reshape(images, num_classes, num_classes)
+
+
+def confusion_matrix(pred, target, num_classes: int, *, ignore_index: int = IGNORE_INDEX):
+    """(C, C) int64 numpy counts, rows = truth, columns = prediction, of one pair of
+    class-index maps (any equal shapes, numpy or torch integers)."""
+    counts = _batched_counts(_as_tensor(pred), _as_tensor(target), num_classes, ignore_index, 1)
+    return counts[0].cpu().numpy()
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    out = np.full(num.shape, np.nan)
+    np.divide(num, den, out=out, where=den > 0)
+    return out
+
+
+def _nanmean(values: np.ndarray) -> float:
+    finite = values[~np.isnan(values)]
+    return float(finite.mean()) if finite.size else math.nan
+
+
+def metrics_from_matrix(matrix) -> dict:
+    """Pixel metrics of a (C, C) confusion matrix (rows truth, columns prediction).
+
+    Returns plain Python values: ``pixel_accuracy`` (float), per class lists ``iou``,
+    ``dice``, ``precision``, ``recall`` (NaN where undefined: a class absent from truth and
+    prediction has all four NaN; precision is NaN for a class never predicted, recall for a
+    class never in the truth), ``miou`` / ``mdice`` (means over the defined classes, NaN if
+    none), ``mean_accuracy`` (mean recall), ``pixels`` (labelled pixels per class in the
+    truth) and ``total`` (labelled pixels). An empty matrix gives NaN everywhere.
+    """
+    m = np.asarray(matrix, dtype=np.float64)
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise ValueError(f"a confusion matrix is square (C, C), not {m.shape}")
+    tp = np.diag(m)
+    truth, predicted = m.sum(1), m.sum(0)
+    total = m.sum()
+    iou = _ratio(tp, truth + predicted - tp)
+    dice = _ratio(2 * tp, truth + predicted)
+    recall = _ratio(tp, truth)
+    return {
+        "pixel_accuracy": float(tp.sum() / total) if total else math.nan,
+        "miou": _nanmean(iou),
+        "mdice": _nanmean(dice),
+        "mean_accuracy": _nanmean(recall),
+        "iou": iou.tolist(),
+        "dice": dice.tolist(),
+        "precision": _ratio(tp, predicted).tolist(),
+        "recall": recall.tolist(),
+        "pixels": truth.astype(np.int64).tolist(),
+        "total": int(total),
+    }
+
+
+def image_metrics(pred, target, num_classes: int, *, ignore_index: int = IGNORE_INDEX) -> dict:
+    """:func:`metrics_from_matrix` of one image's class-index maps (H, W)."""
+    return metrics_from_matrix(
+        confusion_matrix(pred, target, num_classes, ignore_index=ignore_index)
+    )
+
+
+class ConfusionMatrix:
+    """Streaming (C, C) confusion matrix; rows = truth, columns = prediction.
+
+    ``update(pred, target)`` takes integer class-index maps of one shape: (H, W) for one
+    image, (N, H, W) for a batch, numpy arrays or torch tensors (counted with
+    ``torch.bincount`` on the target's device, no copy to the host). Targets equal to
+    ``ignore_index`` or outside 0..C-1 are skipped; a prediction outside 0..C-1 is an error.
+    With ``per_image=True`` each image's (C, C) counts are also kept (on the CPU), and
+    :meth:`compute_per_image` gives one metrics dict per image, in update order.
+
+    For data-parallel evaluation sum :attr:`tensor` across processes
+    (``torch.distributed.all_reduce``) or :meth:`merge` the matrices of the parts.
+    """
+
+    def __init__(self, num_classes: int, *, ignore_index: int = IGNORE_INDEX,
+                 per_image: bool = False) -> None:  # fmt: skip
+        if num_classes < 1:
+            raise ValueError(f"num_classes must be at least 1, not {num_classes}")
+        self.num_classes = int(num_classes)
+        self.ignore_index = int(ignore_index)
+        self.per_image = per_image
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget all counts."""
+        self.tensor = torch.zeros(self.num_classes, self.num_classes, dtype=torch.int64)
+        self.images: list[np.ndarray] = []
+
+    @property
+    def matrix(self) -> np.ndarray:
+        """(C, C) int64 numpy copy of the counts."""
+        return self.tensor.cpu().numpy().copy()
+
+    def update(self, pred, target) -> None:
+        """Add the pixels of ``pred`` / ``target`` (same shape; (H, W) or (N, H, W))."""
+        pred, target = _as_tensor(pred), _as_tensor(target)
+        images = target.shape[0] if self.per_image and target.ndim == 3 else 1
+        counts = _batched_counts(pred, target, self.num_classes, self.ignore_index, images)
+        if self.tensor.device != counts.device:
+            self.tensor = self.tensor.to(counts.device)
+        self.tensor += counts.sum(0)
+        if self.per_image:
+            self.images.extend(counts.cpu().numpy())
+
+    def merge(self, other: ConfusionMatrix | np.ndarray | torch.Tensor) -> ConfusionMatrix:
+        """Add another matrix's counts (another ConfusionMatrix, array or tensor); returns self."""
+        counts = other.tensor if isinstance(other, ConfusionMatrix) else _as_tensor(other)
+        if tuple(counts.shape) != (self.num_classes, self.num_classes):
+            raise ValueError(
+                f"cannot merge a {tuple(counts.shape)} matrix into a "
+                f"({self.num_classes}, {self.num_classes}) one; use the same class count"
+            )
+        self.tensor += counts.to(self.tensor.device, torch.int64)
+        if isinstance(other, ConfusionMatrix):
+            self.images.extend(other.images)
+        return self
+
+    def compute(self) -> dict:
+        """Data-set level (micro) metrics: see :func:`metrics_from_matrix`."""
+        return metrics_from_matrix(self.matrix)
+
+    def compute_per_image(self) -> list[dict]:
+        """One :func:`metrics_from_matrix` dict per image seen (needs ``per_image=True``)."""
+        if not self.per_image:
+            raise ValueError("per-image results need ConfusionMatrix(..., per_image=True)")
+        return [metrics_from_matrix(m) for m in self.images]
+
+    def __repr__(self) -> str:
+        return f"ConfusionMatrix(num_classes={self.num_classes}, pixels={int(self.tensor.sum())})"

@@ -1,0 +1,100 @@
+"""ConfusionMatrix and pixel metrics: exact values on hand-built cases."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from unetlab.metrics import ConfusionMatrix, confusion_matrix, image_metrics, metrics_from_matrix
+
+TARGET = np.array([[0, 0, 1], [1, 2, -1]])
+PRED = np.array([[0, 1, 1], [1, 1, 0]])
+
+
+def test_matrix_rows_are_truth_and_ignored_pixels_skipped():
+    m = confusion_matrix(PRED, TARGET, 3)
+    np.testing.assert_array_equal(m, [[1, 1, 0], [0, 2, 0], [0, 1, 0]])
+    assert m.dtype == np.int64
+
+
+def test_exact_metrics_of_a_hand_built_case():
+    r = image_metrics(PRED, TARGET, 3)
+    assert r["pixel_accuracy"] == pytest.approx(3 / 5)
+    # class 0: tp 1, truth 2, predicted 1 -> IoU 1/2, Dice 2/3
+    # class 1: tp 2, truth 2, predicted 4 -> IoU 2/4, Dice 4/6
+    # class 2: tp 0, truth 1, predicted 0 -> IoU 0, Dice 0, precision NaN
+    assert r["iou"] == pytest.approx([0.5, 0.5, 0.0])
+    assert r["dice"] == pytest.approx([2 / 3, 2 / 3, 0.0])
+    assert r["precision"][:2] == pytest.approx([1.0, 0.5]) and math.isnan(r["precision"][2])
+    assert r["recall"] == pytest.approx([0.5, 1.0, 0.0])
+    assert r["miou"] == pytest.approx(1 / 3)
+    assert r["mdice"] == pytest.approx(4 / 9)
+    assert r["pixels"] == [2, 2, 1] and r["total"] == 5
+
+
+def test_class_absent_from_truth_and_prediction_is_nan_and_skipped_by_means():
+    r = metrics_from_matrix([[3, 0, 0], [0, 1, 0], [0, 0, 0]])
+    assert math.isnan(r["iou"][2]) and math.isnan(r["dice"][2])
+    assert r["miou"] == 1.0 and r["mdice"] == 1.0 and r["pixel_accuracy"] == 1.0
+
+
+def test_all_ignored_gives_nan_not_an_error():
+    r = image_metrics(np.zeros((2, 2), int), np.full((2, 2), -1), 2)
+    assert r["total"] == 0
+    assert all(math.isnan(r[k]) for k in ("pixel_accuracy", "miou", "mdice"))
+
+
+def test_out_of_range_targets_skipped_out_of_range_predictions_refused():
+    m = confusion_matrix(np.array([0, 1]), np.array([0, 7]), 2)
+    assert m.sum() == 1
+    with pytest.raises(ValueError, match="outside 0..1"):
+        confusion_matrix(np.array([0, 5]), np.array([0, 1]), 2)
+    with pytest.raises(ValueError, match="same size"):
+        confusion_matrix(np.zeros(3, int), np.zeros(4, int), 2)
+    with pytest.raises(ValueError, match="argmax"):
+        confusion_matrix(np.zeros(3), np.zeros(3, int), 2)
+
+
+def test_streaming_equals_one_shot_and_merge_adds():
+    rng = np.random.default_rng(0)
+    preds = rng.integers(0, 4, (5, 7, 9))
+    targets = rng.integers(-1, 4, (5, 7, 9))
+    cm = ConfusionMatrix(4)
+    for p, t in zip(preds, targets):
+        cm.update(torch.from_numpy(p), torch.from_numpy(t))
+    np.testing.assert_array_equal(cm.matrix, confusion_matrix(preds, targets, 4))
+    a, b = ConfusionMatrix(4), ConfusionMatrix(4)
+    a.update(preds[:2], targets[:2])
+    b.update(preds[2:], targets[2:])
+    np.testing.assert_array_equal(a.merge(b).matrix, cm.matrix)
+    assert a.compute() == cm.compute()
+    cm.reset()
+    assert cm.matrix.sum() == 0
+    with pytest.raises(ValueError, match="merge"):
+        cm.merge(ConfusionMatrix(3))
+
+
+def test_per_image_splits_a_batch():
+    cm = ConfusionMatrix(3, per_image=True)
+    cm.update(np.stack([PRED, TARGET.clip(0)]), np.stack([TARGET, TARGET]))
+    rows = cm.compute_per_image()
+    assert len(rows) == 2
+    assert json.dumps(rows[0]) == json.dumps(image_metrics(PRED, TARGET, 3))
+    assert rows[1]["pixel_accuracy"] == 1.0
+    with pytest.raises(ValueError, match="per_image"):
+        ConfusionMatrix(3).compute_per_image()
+
+
+def test_matches_a_per_class_count_on_random_data():
+    rng = np.random.default_rng(1)
+    p, t = rng.integers(0, 3, 500), rng.integers(0, 3, 500)
+    r = image_metrics(p, t, 3)
+    for c in range(3):
+        inter = np.sum((p == c) & (t == c))
+        union = np.sum((p == c) | (t == c))
+        assert r["iou"][c] == pytest.approx(inter / union, abs=1e-12)
+        assert r["dice"][c] == pytest.approx(2 * inter / (np.sum(p == c) + np.sum(t == c)))
