@@ -1,0 +1,527 @@
+"""From a data set folder to checked, normalised samples and random training tiles.
+
+- :func:`split_pairs`: train/val pairs from ``train/`` + ``val/`` folders, a VOC split file, or
+  a seeded random split.
+- :func:`discover_label_values`: the sorted mask values of a data set (the classes when the
+  config names none), refusing lossy-looking masks.
+- :func:`load_samples`: reads every pair once and checks everything; one ``DatasetError``
+  lists every problem with its file, and the fix ("the prediction is all black" starts here).
+- :class:`TileDataset`: random training tiles for a net of any geometry. For valid nets the
+  label window is the net's output window and the input grows by the lost border on every
+  side, mirrored (reflect) outside the image as the paper does, so border pixels train too.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from unetlab.data.io import read_stack
+from unetlab.data.labels import IGNORE_INDEX, encode_mask
+from unetlab.data.normalize import channels_of, normalize
+from unetlab.data.pairs import Pair, detect_layout, find_pairs, read_pair
+from unetlab.errors import DatasetError, UnetlabError
+
+log = logging.getLogger(__name__)
+
+MAX_LABEL_VALUES = 256
+MAX_SHOWN = 20  # problems listed in one error; the rest are counted
+LOSSY_SUFFIXES = (".jpg", ".jpeg")
+
+
+@dataclass(frozen=True, eq=False)
+class Sample:
+    """One loaded training/validation image.
+
+    ``image`` (C, H, W) float32, normalised; ``mask`` (H, W) int64 class indices with
+    ``IGNORE_INDEX`` (-1) for ignored pixels; ``weight`` (H, W) float32 per-pixel loss weights
+    (the paper's weight map) or None.
+    """
+
+    name: str
+    image: np.ndarray
+    mask: np.ndarray
+    weight: np.ndarray | None = None
+
+
+# --- splitting ---------------------------------------------------------------------------------
+
+
+def _has_layout(folder: Path) -> bool:
+    if not folder.is_dir():
+        return False
+    try:
+        detect_layout(folder)
+    except DatasetError:
+        return False
+    return True
+
+
+def _read_split_file(path: Path) -> list[str]:
+    return [line.split()[0] for line in path.read_text().splitlines() if line.strip()]
+
+
+def split_indices(n: int, *, val_fraction: float, seed: int) -> tuple[list[int], list[int]]:
+    """Seeded split of ``range(n)`` into sorted (train, val) index lists.
+
+    ``round(n * val_fraction)`` go to val, at least 1 when ``n >= 2`` and ``val_fraction > 0``,
+    and never all of them (train keeps at least 1).
+    """
+    if not 0.0 <= val_fraction < 1.0:
+        raise ValueError(f"val_fraction must be in [0, 1), not {val_fraction}")
+    n_val = min(max(round(n * val_fraction), 1), n - 1) if val_fraction > 0 and n >= 2 else 0
+    order = np.random.default_rng(seed).permutation(n)
+    return sorted(order[n_val:].tolist()), sorted(order[:n_val].tolist())
+
+
+def split_pairs(
+    root: str | os.PathLike, *, val_fraction: float = 0.2, seed: int = 0
+) -> tuple[list[Pair], list[Pair]]:
+    """(train_pairs, val_pairs) of the data set under ``root``.
+
+    In order of precedence: ``train/`` and ``val/`` sub-folders that each hold a data set
+    layout (see :func:`unetlab.data.pairs.find_pairs`); a VOC ``ImageSets/Segmentation/
+    {train,val}.txt``; else a seeded random split (:func:`split_indices`) of the pairs of
+    ``root`` (or of ``root/train/`` when only that holds a data set, as in the ISBI folder
+    with an unlabelled ``test/``). Pages of a stack are split like separate images. With a
+    single sample, val is empty and a warning is logged.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(f"{root}: no such data folder; give --data the folder of the data set")
+    if _has_layout(root / "train") and _has_layout(root / "val"):
+        log.info("using the split of %s: train/ and val/", root)
+        return _find_all(root / "train", root / "val")
+    split_dir = root / "ImageSets" / "Segmentation"
+    if (split_dir / "train.txt").is_file() and _has_layout(root):
+        names = _read_split_file(split_dir / "train.txt")
+        val_file = split_dir / "val.txt"
+        val_names = _read_split_file(val_file) if val_file.is_file() else []
+        log.info(
+            "using the VOC split of %s: %d train, %d val", split_dir, len(names), len(val_names)
+        )
+        train = find_pairs(root, names=names)
+        return train, find_pairs(root, names=val_names) if val_names else []
+    folder = root / "train" if not _has_layout(root) and _has_layout(root / "train") else root
+    pairs = find_pairs(folder)
+    train_idx, val_idx = split_indices(len(pairs), val_fraction=val_fraction, seed=seed)
+    if not val_idx:
+        log.warning(
+            "%s: %d sample(s), none kept for validation; add images or a val/ folder",
+            folder,
+            len(pairs),
+        )
+    return [pairs[i] for i in train_idx], [pairs[i] for i in val_idx]
+
+
+def _find_all(*folders: Path) -> tuple[list[Pair], ...]:
+    """find_pairs of each folder; the problems of all of them in one DatasetError."""
+    found, problems = [], []
+    for folder in folders:
+        try:
+            found.append(find_pairs(folder))
+        except DatasetError as exc:
+            problems.append(str(exc))
+    if problems:
+        raise DatasetError("; ".join(problems))
+    return tuple(found)
+
+
+# --- label values ------------------------------------------------------------------------------
+
+
+def _mask_files(pairs: Sequence[Pair]) -> list[Path]:
+    return list(dict.fromkeys(p.mask for p in pairs))  # a stack's pages share one file
+
+
+def discover_label_values(
+    pairs: Sequence[Pair], *, max_values: int = MAX_LABEL_VALUES
+) -> list[int]:
+    """Sorted unique values over all masks of ``pairs`` (each mask file read once).
+
+    Raises one DatasetError naming every unreadable mask (RGB masks included), JPEG masks
+    (lossy: values appear between the classes), masks with non-integer values, and data sets
+    with more than ``max_values`` values, or whose values look like a blurred/lossy 2-class
+    mask (many values, nearly all pixels at two of them).
+    """
+    problems: list[str] = []
+    counts: dict[int, int] = {}
+    for path in _mask_files(pairs):
+        if path.suffix.lower() in LOSSY_SUFFIXES:
+            problems.append(
+                f"{path}: JPEG masks are lossy (edges get values between the classes); "
+                "save masks as PNG"
+            )
+            continue
+        try:
+            stack = read_stack(path, mask=True)
+        except UnetlabError as exc:
+            problems.append(str(exc))
+            continue
+        if not np.issubdtype(stack.dtype, np.integer):
+            if not np.array_equal(stack, np.round(stack)):
+                problems.append(f"{path}: mask holds non-integer values ({stack.dtype})")
+                continue
+            stack = stack.astype(np.int64)
+        values, n = np.unique(stack, return_counts=True)
+        for v, c in zip(values.tolist(), n.tolist()):
+            counts[v] = counts.get(v, 0) + c
+    if problems:
+        raise _problems_error(problems)
+    if not counts:
+        raise DatasetError("no masks to read label values from")
+    values = sorted(counts)
+    if len(values) > max_values:
+        raise DatasetError(
+            f"masks have {len(values)} distinct values ({_ellipsis(values)}): are they "
+            "class-index masks? JPEG masks are lossy; save masks as PNG with one value per class"
+        )
+    if lossy := _looks_lossy(counts):
+        raise DatasetError(
+            f"masks have {len(values)} distinct values ({_ellipsis(values)}) but "
+            f"{lossy[2]:.1%} of the pixels are {lossy[0]} or {lossy[1]}: the values between look "
+            "like blur, resizing or JPEG compression of a 2-class mask; threshold the masks to "
+            "those two values, or set data.label_values if the values are real classes"
+        )
+    return values
+
+
+def _looks_lossy(counts: dict[int, int]) -> tuple[int, int, float] | None:
+    """(a, b, share) if >= 16 values and >= 97 % of pixels at two values a < b with the
+    values strictly between them holding the rest; else None."""
+    if len(counts) < 16:
+        return None
+    top = sorted(counts, key=counts.get, reverse=True)[:2]
+    a, b = min(top), max(top)
+    total = sum(counts.values())
+    share = (counts[a] + counts[b]) / total
+    between = sum(c for v, c in counts.items() if a < v < b)
+    if share >= 0.97 and between == total - counts[a] - counts[b]:
+        return a, b, share
+    return None
+
+
+def _ellipsis(values: list[int], keep: int = 4) -> str:
+    if len(values) <= 2 * keep:
+        return ", ".join(map(str, values))
+    return ", ".join(map(str, values[:keep])) + ", ..., " + ", ".join(map(str, values[-keep:]))
+
+
+def _problems_error(problems: list[str], *, fix: str = "") -> DatasetError:
+    shown = "; ".join(problems[:MAX_SHOWN])
+    if len(problems) > MAX_SHOWN:
+        shown += f"; ... and {len(problems) - MAX_SHOWN} more"
+    return DatasetError(
+        f"{len(problems)} problem(s) in the data set: {shown}" + (f". Fix: {fix}" if fix else "")
+    )
+
+
+# --- loading and checking ----------------------------------------------------------------------
+
+
+class _StackCache:
+    """The last stack read per role, so a stack's pages are read from disk once."""
+
+    def __init__(self):
+        self.key: dict[str, Path] = {}
+        self.value: dict[str, np.ndarray] = {}
+
+    def read(self, role: str, path: Path) -> np.ndarray:
+        if self.key.get(role) != path:
+            self.value[role] = read_stack(path, mask=role == "mask")
+            self.key[role] = path
+        return self.value[role]
+
+
+def _read(pair: Pair, cache: _StackCache) -> tuple[np.ndarray, np.ndarray]:
+    """read_pair, with stacks read once for all their pages."""
+    if pair.pages == 1:
+        return read_pair(pair)
+    image = cache.read("image", pair.image)[pair.page]
+    mask = cache.read("mask", pair.mask)[pair.page]
+    if mask.ndim != 2:
+        raise DatasetError(f"{pair.mask}: mask pages have shape {mask.shape}; expected (H, W)")
+    if image.shape[:2] != mask.shape:
+        raise DatasetError(
+            f"{pair.name}: image page is {image.shape[1]}x{image.shape[0]} but its mask "
+            f"{pair.mask.name} is {mask.shape[1]}x{mask.shape[0]}: masks must have the image's size"
+        )
+    return image, mask
+
+
+def _where(pair: Pair) -> str:
+    return str(pair.mask) if pair.pages == 1 else f"{pair.mask} page {pair.page}"
+
+
+def load_samples(
+    pairs: Sequence[Pair],
+    *,
+    label_values: Sequence[int],
+    ignore_value: int | None = None,
+    normalization: dict,
+    in_channels: int | None = None,
+    weight_map: dict | None = None,
+) -> list[Sample]:
+    """Read, check, encode and normalise every pair once; samples in the order of ``pairs``.
+
+    Args:
+        pairs: from :func:`split_pairs` or :func:`unetlab.data.pairs.find_pairs`.
+        label_values: mask value of each class index (``[0, 255]`` for ISBI).
+        ignore_value: mask value of unlabelled pixels (-> ``IGNORE_INDEX``), or None.
+        normalization: spec for :func:`unetlab.data.normalize.normalize`.
+        in_channels: channels every image must have (None: all images alike).
+        weight_map: None, or keyword arguments of :func:`unetlab.weightmap.weight_map`; the map
+            is computed here, once per image.
+
+    Returns:
+        :class:`Sample` list: image (C, H, W) float32, mask (H, W) int64, weight or None.
+
+    Raises:
+        DatasetError: one error listing every problem (unreadable file, RGB mask, size
+            mismatch, unknown label values, wrong channel count) with its file and the fix.
+    """
+    if not pairs:
+        raise DatasetError("no image/mask pairs to load")
+    label_values = [int(v) for v in label_values]
+    problems: list[str] = []
+    unknown: set[int] = set()
+    loaded: list[tuple[Pair, np.ndarray, np.ndarray]] = []
+    cache = _StackCache()
+    for pair in pairs:
+        try:
+            image, raw = _read(pair, cache)
+            mask = _encode(raw, label_values, ignore_value, pair)
+        except _UnknownValues as exc:
+            problems.append(str(exc))
+            unknown |= exc.values
+            continue
+        except UnetlabError as exc:
+            problems.append(str(exc))
+            continue
+        loaded.append((pair, image, mask))
+    problems += _channel_problems(loaded, in_channels)
+    if problems:
+        raise _problems_error(problems, fix=_fix_hint(label_values, unknown))
+    weigh = _weigher(weight_map)
+    return [
+        Sample(pair.name, normalize(image, normalization), mask, weigh(mask))
+        for pair, image, mask in loaded
+    ]
+
+
+class _UnknownValues(DatasetError):
+    def __init__(self, message: str, values: set[int]):
+        super().__init__(message)
+        self.values = values
+
+
+def _encode(raw: np.ndarray, label_values: list[int], ignore_value, pair: Pair) -> np.ndarray:
+    try:
+        return encode_mask(raw, label_values, ignore_value=ignore_value, name=_where(pair))
+    except DatasetError:
+        known = set(label_values) | ({ignore_value} if ignore_value is not None else set())
+        values = set(np.unique(raw).tolist()) - known
+        lossy = " (a JPEG mask: lossy)" if pair.mask.suffix.lower() in LOSSY_SUFFIXES else ""
+        shown = sorted(values)
+        raise _UnknownValues(
+            f"{_where(pair)}{lossy}: label value(s) {_ellipsis(shown)} are not among the "
+            f"classes' values {label_values}",
+            values,
+        ) from None
+
+
+def _channel_problems(loaded, in_channels: int | None) -> list[str]:
+    channels = [channels_of(image) for _, image, _ in loaded]
+    if not channels:
+        return []
+    expected = in_channels
+    if expected is None:  # all alike: name the images that differ from the most common count
+        expected = max(set(channels), key=channels.count)
+    if in_channels is None:
+        fix = "convert the images so that all have the same channels"
+        said = f"most images have {expected}"
+    else:
+        fix = "set model.in_channels to the images' channels, or convert the images"
+        said = f"the model takes {expected}"
+    return [
+        f"{pair.image}: {c} channel(s) but {said}: {fix}"
+        for (pair, _, _), c in zip(loaded, channels)
+        if c != expected
+    ]
+
+
+def _fix_hint(label_values: list[int], unknown: set[int]) -> str:
+    if not unknown:
+        return ""
+    found = sorted(set(label_values) | unknown)
+    if len(found) > 32:
+        return (
+            "the masks hold many values: use PNG masks (not JPEG) with one value per class, "
+            "not colours or blurred edges"
+        )
+    return (
+        f"if every value is a class, set data.label_values={found} (the model gets "
+        f"{len(found)} classes); mark unlabelled pixels with data.ignore_value; or fix the masks"
+    )
+
+
+def _weigher(weight_map: dict | None) -> Callable[[np.ndarray], np.ndarray | None]:
+    if weight_map is None:
+        return lambda mask: None
+    from unetlab.weightmap import weight_map as compute  # computed once per image, here
+
+    options = {"ignore_index": IGNORE_INDEX, **weight_map}
+    return lambda mask: np.asarray(compute(mask, **options), dtype=np.float32)
+
+
+# --- training tiles ----------------------------------------------------------------------------
+
+
+def reflect_indices(start: int, stop: int, size: int) -> np.ndarray:
+    """Indices into an axis of ``size`` for positions ``start..stop-1``, mirrored at the edges
+    without repeating them (numpy's "reflect" padding) at any distance: (stop - start,) int64."""
+    i = np.arange(start, stop, dtype=np.int64)
+    if size == 1:
+        return np.zeros_like(i)
+    period = 2 * (size - 1)
+    i = np.mod(i, period)
+    return np.where(i < size, i, period - i)
+
+
+def window_start(size: int, window: int, rng: np.random.Generator) -> int:
+    """Uniform start of a ``window`` on an axis of ``size``: inside it when it fits, else a
+    start <= 0 such that the window covers the whole axis."""
+    if window <= size:
+        return int(rng.integers(0, size - window + 1))
+    return int(rng.integers(size - window, 1))
+
+
+def crop_mirrored(array: np.ndarray, top: int, left: int, height: int, width: int) -> np.ndarray:
+    """The (..., height, width) window at (top, left) of an (..., H, W) array, mirrored
+    (reflect) where it leaves the array; a new array."""
+    h, w = array.shape[-2:]
+    if top >= 0 and left >= 0 and top + height <= h and left + width <= w:
+        return array[..., top : top + height, left : left + width].copy()
+    rows = reflect_indices(top, top + height, h)
+    cols = reflect_indices(left, left + width, w)
+    return array[..., rows[:, None], cols[None, :]]
+
+
+def crop_filled(
+    array: np.ndarray, top: int, left: int, height: int, width: int, fill
+) -> np.ndarray:
+    """The (height, width) window at (top, left) of an (H, W) array, ``fill`` outside it."""
+    h, w = array.shape
+    out = np.full((height, width), fill, dtype=array.dtype)
+    y0, y1 = max(top, 0), min(top + height, h)
+    x0, x1 = max(left, 0), min(left + width, w)
+    if y0 < y1 and x0 < x1:
+        out[y0 - top : y1 - top, x0 - left : x1 - left] = array[y0:y1, x0:x1]
+    return out
+
+
+def center_crop(array: np.ndarray, size: int) -> np.ndarray:
+    """The central (..., size, size) part of an (..., H, W) array."""
+    h, w = array.shape[-2:]
+    top, left = (h - size) // 2, (w - size) // 2
+    return array[..., top : top + size, left : left + size]
+
+
+class TileDataset(Dataset):
+    """Random training tiles: item ``i`` of epoch ``e`` is drawn with
+    ``np.random.default_rng([seed, e, i])``, so runs and resumes repeat exactly.
+
+    Each item picks a sample (probability proportional to its area) and an
+    ``output_size`` x ``output_size`` label window anywhere in it; the input window is that
+    window grown by ``(input_size - output_size) // 2`` px on every side, mirrored outside the
+    image. Label pixels outside the image are ``IGNORE_INDEX``. ``augment(image, mask, weight,
+    rng=rng)`` (e.g. :class:`unetlab.data.transforms.Augment`) sees the input-size window
+    (mask and weight too), which are then centre-cropped to the output size.
+
+    Items: (image (C, input_size, input_size) float32 tensor, target (output_size,
+    output_size) int64, weight (output_size, output_size) float32, all ones without a map).
+    """
+
+    def __init__(
+        self,
+        samples: Sequence[Sample],
+        *,
+        input_size: int,
+        output_size: int,
+        augment: Callable | None = None,
+        tiles_per_epoch: int,
+        seed: int = 0,
+    ):
+        if not samples:
+            raise ValueError("TileDataset needs at least one sample")
+        if output_size < 1 or input_size < output_size or (input_size - output_size) % 2:
+            raise ValueError(
+                f"input_size {input_size} and output_size {output_size} do not fit: the input "
+                "must be the output plus the same border on every side (use model.output_size)"
+            )
+        if tiles_per_epoch < 1:
+            raise ValueError(f"tiles_per_epoch must be positive, not {tiles_per_epoch}")
+        self.samples = list(samples)
+        self.input_size, self.output_size = int(input_size), int(output_size)
+        self.margin = (self.input_size - self.output_size) // 2
+        self.augment = augment
+        self.tiles_per_epoch = int(tiles_per_epoch)
+        self.seed = int(seed)
+        self.epoch = 0
+        areas = np.array([s.mask.size for s in self.samples], dtype=np.float64)
+        self.probabilities = areas / areas.sum()
+
+    def set_epoch(self, epoch: int) -> None:
+        """Draw the tiles of ``epoch`` (call before each epoch; a resumed run calls it too)."""
+        self.epoch = int(epoch)
+
+    def __len__(self) -> int:
+        return self.tiles_per_epoch
+
+    def draw(self, index: int) -> tuple[int, int, int]:
+        """(sample index, top, left) of item ``index``'s output window in this epoch."""
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        return self._draw(rng)
+
+    def _draw(self, rng: np.random.Generator) -> tuple[int, int, int]:
+        k = int(rng.choice(len(self.samples), p=self.probabilities))
+        h, w = self.samples[k].mask.shape
+        return k, window_start(h, self.output_size, rng), window_start(w, self.output_size, rng)
+
+    def __getitem__(self, index: int):
+        if not 0 <= index < self.tiles_per_epoch:
+            raise IndexError(f"tile {index} out of range (tiles_per_epoch {self.tiles_per_epoch})")
+        rng = np.random.default_rng([self.seed, self.epoch, index])
+        k, top, left = self._draw(rng)
+        sample = self.samples[k]
+        m, size_in, size_out = self.margin, self.input_size, self.output_size
+        image = crop_mirrored(sample.image, top - m, left - m, size_in, size_in)
+        if self.augment is None:
+            mask = crop_filled(sample.mask, top, left, size_out, size_out, IGNORE_INDEX)
+            weight = None if sample.weight is None else _crop_weight(sample, top, left, size_out)
+        else:
+            mask = crop_filled(sample.mask, top - m, left - m, size_in, size_in, IGNORE_INDEX)
+            weight = (
+                None if sample.weight is None else _crop_weight(sample, top - m, left - m, size_in)
+            )
+            image, mask, weight = self.augment(image, mask, weight, rng=rng)
+            mask = center_crop(mask, size_out)
+            weight = None if weight is None else center_crop(weight, size_out)
+        if weight is None:
+            weight = np.ones((size_out, size_out), np.float32)
+        return (
+            torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32)),
+            torch.from_numpy(np.ascontiguousarray(mask, dtype=np.int64)),
+            torch.from_numpy(np.ascontiguousarray(weight, dtype=np.float32)),
+        )
+
+
+def _crop_weight(sample: Sample, top: int, left: int, size: int) -> np.ndarray:
+    return crop_filled(sample.weight, top, left, size, size, np.float32(0.0))
