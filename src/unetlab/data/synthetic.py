@@ -1,0 +1,188 @@
+"""Synthetic images that look like the paper's EM task, for the demo and for tests.
+
+An image is a plane of cells (a Voronoi tessellation of random points, its boundaries bent by a
+smooth random warp) separated by thin dark membranes, mostly 2-4 px wide (thicker wedges where
+two cell junctions come close, as in real tissue). Cells have their own grey level and a grainy
+texture; some hold dark organelles (round or elongated blobs as dark as the membranes) and
+small vesicles, which are cell, not membrane: a grey threshold alone cannot tell them apart, the
+net must learn the shapes. Then Gaussian blur, an uneven illumination and noise. The mask is 0
+on membranes and 255 in cells, the ISBI encoding.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+from scipy.spatial import cKDTree
+
+from unetlab.data.io import write_png
+
+CELL_SIZE = 36.0  # mean cell diameter in px (ISBI 2012: ~100 cells per 512x512 slice)
+
+
+def _shape(size: int | tuple[int, int]) -> tuple[int, int]:
+    h, w = (size, size) if isinstance(size, (int, np.integer)) else size
+    if h < 8 or w < 8:
+        raise ValueError(f"synthetic images need at least 8x8 px, not {h}x{w}")
+    return int(h), int(w)
+
+
+def _smooth_noise(shape, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """(H, W) float32 smooth random field with zero mean and unit std."""
+    field = ndimage.gaussian_filter(rng.standard_normal(shape, dtype=np.float32), sigma)
+    return (field - field.mean()) / max(float(field.std()), 1e-6)
+
+
+def _spread_points(
+    n: int, shape: tuple[int, int], min_distance: float, rng: np.random.Generator
+) -> np.ndarray:
+    """Up to ``n`` (y, x) points, none closer than ``min_distance`` (dart throwing), (k, 2).
+
+    Two close centres would make a cell thinner than its membranes: a black smear.
+    """
+    h, w = shape
+    candidates = rng.uniform((-4, -4), (h + 4, w + 4), size=(3 * n, 2))
+    kept = np.empty((n, 2))
+    k = 0
+    for p in candidates:
+        if k and np.min(np.sum((kept[:k] - p) ** 2, axis=1)) < min_distance**2:
+            continue
+        kept[k] = p
+        k += 1
+        if k == n:
+            break
+    return kept[: max(k, 2)] if k >= 2 else candidates[:2]
+
+
+def cell_tessellation(
+    shape: tuple[int, int], rng: np.random.Generator, *, cell_size: float = CELL_SIZE
+) -> tuple[np.ndarray, np.ndarray]:
+    """Warped Voronoi cells: (cell id (H, W) int32 from 0, membrane (H, W) bool).
+
+    A pixel is membrane where its (warped) distances to the nearest and the second nearest
+    cell centre differ by less than the local membrane width (2-4 px, varying smoothly):
+    ``d2 - d1`` grows by 2 per px away from the boundary, so the band is that wide.
+    """
+    h, w = shape
+    n = max(2, int(round(h * w / cell_size**2 * rng.uniform(0.8, 1.25))))
+    centres = _spread_points(n, (h, w), 0.55 * cell_size, rng)
+    warp = 0.12 * cell_size
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    yy += warp * _smooth_noise(shape, cell_size / 3, rng)
+    xx += warp * _smooth_noise(shape, cell_size / 3, rng)
+    dist, nearest = cKDTree(centres).query(np.stack([yy.ravel(), xx.ravel()], 1), k=2)
+    width = 3.0 + 0.9 * np.clip(_smooth_noise(shape, 8.0, rng), -1.2, 1.2)  # 2-4 px
+    membrane = (dist[:, 1] - dist[:, 0]).reshape(shape) < width
+    return nearest[:, 0].reshape(shape).astype(np.int32), membrane
+
+
+def _illumination(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
+    """(H, W) float32 slow brightness variation (a 4x4 random grid, cubic-interpolated)."""
+    coarse = rng.standard_normal((4, 4)).astype(np.float32)
+    zoom = (shape[0] / 4, shape[1] / 4)
+    field = ndimage.zoom(coarse, zoom, order=3, mode="nearest", grid_mode=True)
+    return field[: shape[0], : shape[1]] / 2
+
+
+def _organelles(
+    cells: np.ndarray, membrane: np.ndarray, rng: np.random.Generator, cell_size: float
+) -> np.ndarray:
+    """(H, W) bool dark blobs inside cells, at least 2 px away from every membrane."""
+    h, w = cells.shape
+    inside = ndimage.distance_transform_edt(~membrane) > 2.5
+    yy, xx = np.mgrid[0:h, 0:w]
+    blobs = np.zeros((h, w), bool)
+    n = int(rng.poisson(h * w / cell_size**2 * 0.6))
+    for _ in range(n):
+        cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+        if not inside[int(cy), int(cx)]:
+            continue
+        elongated = rng.random() < 0.4
+        a = rng.uniform(3.0, 0.2 * cell_size) if elongated else rng.uniform(2.5, 0.15 * cell_size)
+        b = rng.uniform(1.8, 3.0) if elongated else a * rng.uniform(0.7, 1.0)
+        t = rng.uniform(0, np.pi)
+        r = int(a) + 2
+        y0, y1, x0, x1 = (
+            max(int(cy) - r, 0),
+            min(int(cy) + r + 1, h),
+            max(int(cx) - r, 0),
+            min(int(cx) + r + 1, w),
+        )
+        dy, dx = yy[y0:y1, x0:x1] - cy, xx[y0:y1, x0:x1] - cx
+        u, v = dy * np.cos(t) + dx * np.sin(t), -dy * np.sin(t) + dx * np.cos(t)
+        same_cell = cells[y0:y1, x0:x1] == cells[int(cy), int(cx)]
+        blobs[y0:y1, x0:x1] |= (
+            ((u / a) ** 2 + (v / b) ** 2 <= 1.0) & same_cell & inside[y0:y1, x0:x1]
+        )
+    return blobs
+
+
+def synthetic_em(
+    size: int | tuple[int, int], rng: np.random.Generator, *, cell_size: float = CELL_SIZE
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One EM-like image with its labels.
+
+    Args:
+        size: side (square) or (H, W), at least 8 px.
+        rng: e.g. ``np.random.default_rng(seed)``; the same state gives the same image.
+        cell_size: mean cell diameter in px.
+
+    Returns:
+        image (H, W) uint8 grey; mask (H, W) uint8, 0 = membrane, 255 = cell (ISBI's
+        encoding); instances (H, W) int32, 1..N per cell, 0 on membranes.
+    """
+    shape = _shape(size)
+    cells, membrane = cell_tessellation(shape, rng, cell_size=cell_size)
+    organelles = _organelles(cells, membrane, rng, cell_size)
+
+    n = int(cells.max()) + 1
+    cell_grey = rng.uniform(0.5, 0.8, n).astype(np.float32)
+    dark_cells = rng.random(n) < 0.12  # a few dark cells (glia-like)
+    cell_grey[dark_cells] = rng.uniform(0.32, 0.45, int(dark_cells.sum()))
+    image = cell_grey[cells] + 0.05 * _smooth_noise(shape, 1.5, rng)
+    image += 0.04 * _smooth_noise(shape, 4.0, rng)
+    vesicles = (_smooth_noise(shape, 1.2, rng) > 2.6) & ~membrane
+    image[vesicles] -= 0.2
+    dark = 0.18 + 0.05 * _smooth_noise(shape, 6.0, rng)
+    image = np.where(membrane | organelles, dark, image)
+    image = ndimage.gaussian_filter(image, rng.uniform(0.8, 1.3))
+    image *= 1.0 + 0.12 * _illumination(shape, rng)
+    image += rng.normal(0.0, 0.07, shape).astype(np.float32)
+    image = image * rng.uniform(0.85, 1.15) + rng.uniform(-0.06, 0.06)  # per-image contrast
+    image_u8 = np.clip(image * 255.0 + 0.5, 0, 255).astype(np.uint8)
+
+    mask = np.where(membrane, 0, 255).astype(np.uint8)
+    ids = np.zeros(n + 1, np.int32)  # cell id -> 1..N in order of appearance; membranes 0
+    present = np.unique(cells[~membrane])
+    ids[present] = np.arange(1, len(present) + 1, dtype=np.int32)
+    instances = np.where(membrane, 0, ids[cells]).astype(np.int32)
+    return image_u8, mask, instances
+
+
+def write_synthetic_dataset(
+    root: str | os.PathLike, *, n_train: int = 24, n_val: int = 6, size: int = 256, seed: int = 0
+) -> Path:
+    """Write ``root/{train,val}/{images,masks}/NN.png`` (masks 0/255); returns ``root``.
+
+    Train and val images come from one seeded stream: the same arguments write the same files.
+    """
+    root = Path(root)
+    rng = np.random.default_rng(seed)
+    for split, count in (("train", n_train), ("val", n_val)):
+        for i in range(count):
+            image, mask, _ = synthetic_em(size, rng)
+            write_png(root / split / "images" / f"{i:02d}.png", image)
+            write_png(root / split / "masks" / f"{i:02d}.png", mask)
+    return root
+
+
+def write_synthetic_image(
+    path: str | os.PathLike, size: int | tuple[int, int], seed: int
+) -> np.ndarray:
+    """Write one (large) synthetic image as PNG at ``path``; returns its mask (H, W) uint8."""
+    image, mask, _ = synthetic_em(size, np.random.default_rng(seed))
+    write_png(path, image)
+    return mask
