@@ -1,12 +1,132 @@
-"""``unetlab evaluate``: placeholder until its issue lands (replaced by the real command)."""
+"""``unetlab evaluate``: pixel, ISBI 2012 and object measures of a model or of saved predictions.
+
+unetlab evaluate --checkpoint runs/isbi/checkpoints/best.pt --data ../shared/data/isbi2012/train
+unetlab evaluate --pred out/ --gt data/val/masks --label-values 0 255 --json eval.json
+"""
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+
+from unetlab.cli.common import add_device_arg
+
+log = logging.getLogger(__name__)
+
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("evaluate", help="(not yet available)")
+    p = sub.add_parser(
+        "evaluate",
+        help="IoU, Dice, ISBI Rand error / information score, SEG and object F1",
+        description="Evaluate a checkpoint on a data folder (--checkpoint, --data; its val/ "
+        "subfolder when it has one), or saved label images against masks (--pred, --gt). "
+        "Prints per-class IoU and Dice, mIoU, pixel accuracy, the ISBI 2012 foreground-"
+        "restricted Rand error and information score (V_Info), SEG and object F1, and the "
+        "worst images; --json writes all of it, with a confusion-matrix PNG beside it. Objects "
+        "are the 4-connected regions of every class but the boundary class (class 0: "
+        "background, or membrane for ISBI).",
+    )
+    m = p.add_argument_group("what to evaluate (one of)")
+    m.add_argument("--checkpoint", help="a unetlab checkpoint (.pt); needs --data")
+    m.add_argument("--data", metavar="DIR",
+                   help="data folder (images/ + masks/, ISBI or VOC); DIR/val when present")  # fmt: skip
+    m.add_argument("--pred", metavar="DIR",
+                   help="predicted label images (class indices, <stem>.png); needs --gt")  # fmt: skip
+    m.add_argument("--gt", metavar="DIR", help="folder of masks, or a data folder with masks/")
+    o = p.add_argument_group("outputs")
+    o.add_argument("--json", metavar="FILE", help="write every figure and per-image row as JSON")
+    o.add_argument("--confusion", metavar="PNG",
+                   help="confusion-matrix plot (default with --json: FILE's name + _confusion.png)")  # fmt: skip
+    o.add_argument("--worst", type=int, default=5, metavar="N",
+                   help="list the N images with the lowest mIoU (default: 5)")  # fmt: skip
+    c = p.add_argument_group("classes and objects")
+    c.add_argument("--label-values", type=int, nargs="+", metavar="V",
+                   help="with --pred: mask value of each class index, e.g. 0 255 "
+                   "(default: masks hold class indices)")  # fmt: skip
+    c.add_argument("--class-names", nargs="+", metavar="NAME", help="with --pred: class names")
+    c.add_argument("--ignore-value", type=int, metavar="V", help="mask value that counts nowhere")
+    c.add_argument("--boundary-class", type=int, default=0, metavar="K",
+                   help="class index that is background/membrane, not objects (default: 0); "
+                   "-1: every class forms objects")  # fmt: skip
+    c.add_argument("--connectivity", type=int, choices=[4, 8], default=4,
+                   help="object connectivity in px (default: 4, as the ISBI challenge)")  # fmt: skip
+    c.add_argument("--best-threshold", action="store_true",
+                   help="with --checkpoint: also threshold the cell probability at 0.0, 0.1, .., "
+                   "1.0 and report the best ISBI figures (the challenge's practice)")  # fmt: skip
+    t = p.add_argument_group("prediction (with --checkpoint)")
+    t.add_argument("--tile-size", type=int, help="input tile size (default: automatic)")
+    t.add_argument("--batch-size", type=int, help="tiles per forward pass (default: automatic)")
+    t.add_argument("--tta", action="store_true", help="average the 8 flips/rotations")
+    add_device_arg(p)
     p.set_defaults(run=run)
 
 
+def _check_mode(args) -> str:
+    model_mode = args.checkpoint is not None or args.data is not None
+    pred_mode = args.pred is not None or args.gt is not None
+    if model_mode and pred_mode:
+        raise ValueError("use either --checkpoint/--data or --pred/--gt, not both")
+    if model_mode:
+        if args.checkpoint is None or args.data is None:
+            raise ValueError("--checkpoint and --data go together: give both")
+        if args.label_values or args.class_names:
+            raise ValueError(
+                "--label-values/--class-names are for --pred; a checkpoint records its own"
+            )
+        return "model"
+    if pred_mode:
+        if args.pred is None or args.gt is None:
+            raise ValueError("--pred and --gt go together: give both")
+        if args.best_threshold:
+            raise ValueError("--best-threshold needs probabilities: use --checkpoint and --data")
+        return "pred"
+    raise ValueError(
+        "nothing to evaluate: give --checkpoint CKPT --data DIR or --pred DIR --gt DIR"
+    )
+
+
 def run(args) -> int:
-    raise ValueError("'unetlab evaluate' is not available in this build yet")
+    from unetlab.evaluate import evaluate_model, evaluate_predictions
+
+    mode = _check_mode(args)
+    boundary = None if args.boundary_class < 0 else args.boundary_class
+    connectivity = 1 if args.connectivity == 4 else 2
+    if mode == "model":
+        from unetlab.checkpoint import load_model
+        from unetlab.isbi import CHALLENGE_THRESHOLDS
+        from unetlab.runtime import resolve_device
+
+        device = resolve_device(args.device)
+        model = load_model(args.checkpoint, device=device)
+        report = evaluate_model(
+            model, args.data, tile_size=args.tile_size, batch_size=args.batch_size,
+            tta=args.tta, device=device, boundary_class=boundary,
+            thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
+            ignore_value=args.ignore_value, connectivity=connectivity, worst=args.worst,
+            progress=lambda name: log.debug("evaluated %s", name),
+        )  # fmt: skip
+        report.source["checkpoint"] = str(args.checkpoint)
+    else:
+        if (
+            args.class_names
+            and args.label_values
+            and len(args.class_names) != len(args.label_values)
+        ):
+            raise ValueError(
+                f"{len(args.class_names)} class names but {len(args.label_values)} label values"
+            )
+        report = evaluate_predictions(
+            args.pred, args.gt, label_values=args.label_values, class_names=args.class_names,
+            boundary_class=boundary, ignore_value=args.ignore_value, connectivity=connectivity,
+            worst=args.worst,
+        )  # fmt: skip
+    print(report.table())
+    confusion = args.confusion
+    if args.json:
+        path = report.write_json(args.json)
+        print(f"JSON: {path}")
+        if confusion is None:
+            confusion = path.with_name(f"{path.stem}_confusion.png")
+    if confusion:
+        print(f"confusion matrix: {report.plot_confusion(Path(confusion))}")
+    return 0

@@ -1,0 +1,471 @@
+"""Evaluate a segmentation: pixel metrics, the ISBI 2012 measures and object measures.
+
+Two entry points, both returning a :class:`Report`:
+
+- :func:`evaluate_model`: predict every image of a data folder with a model (overlap-tile,
+  :func:`unetlab.predict.predict_image`) and compare with its masks.
+- :func:`evaluate_predictions`: compare saved label images (class indices, ``<stem>.png`` as
+  ``unetlab predict`` writes them, or ``<stem>.tif`` for stacks) with ground-truth masks.
+
+What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
+
+- Pixel metrics of one confusion matrix over all images (micro): ``miou``, ``mdice``,
+  ``pixel_accuracy``, ``pixel_error`` (1 - pixel accuracy), per class under ``classes``.
+- ISBI 2012 (:mod:`unetlab.isbi`): ``rand_error`` (1 - V_Rand, pair counts summed over the
+  images, as the challenge scores a stack), ``v_rand``, ``information_score`` (V_Info, mean
+  over images). Objects, the cells, are the 4-connected regions of every class but
+  ``boundary_class`` (class 0 by default: background, or membrane for ISBI).
+- Objects (:mod:`unetlab.objects`): ``seg`` (the cell-tracking challenge's SEG, mean
+  Jaccard over all ground-truth objects), ``object_f1`` at IoU > 0.5 (counts summed).
+- ``images``: one row per image, and ``worst_images``: the names with the lowest mIoU.
+- ``best_threshold`` when asked (``thresholds=``): the challenge's practice of thresholding
+  the cell probability (1 - P(boundary class)) at several levels and keeping the best.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.data.io import IMAGE_SUFFIXES, atomic_path, find_images, read_stack
+from unetlab.data.labels import IGNORE_INDEX, encode_mask
+from unetlab.data.pairs import Pair, detect_layout, find_pairs, read_pair
+from unetlab.errors import DatasetError, UnetlabError
+from unetlab.isbi import best_threshold, information_scores, rand_counts, rand_from_counts
+from unetlab.metrics import confusion_matrix, metrics_from_matrix
+from unetlab.objects import _seg_terms, f1_from_counts, instances, object_counts
+
+log = logging.getLogger(__name__)
+
+__all__ = ["Report", "evaluate_model", "evaluate_predictions", "plot_confusion", "data_root"]
+
+
+@dataclass
+class Report:
+    """Results of an evaluation: :meth:`to_dict` for JSON, :meth:`table` for people.
+
+    ``matrix``: (C, C) int64 confusion matrix over all images (rows truth, columns
+    prediction); ``images``: one dict per image (``name``, ``miou``, ``pixel_accuracy``,
+    ``iou`` per class, ``rand_error``, ``information_score``, ``pixel_error``, ``seg``,
+    ``object_f1``, ``objects``: ground-truth object count); ``summary``: the data-set figures.
+    """
+
+    class_names: list[str]
+    matrix: np.ndarray
+    images: list[dict]
+    summary: dict
+    boundary_class: int | None = 0
+    threshold: dict | None = None
+    worst_count: int = 5
+    source: dict = field(default_factory=dict)
+
+    def worst(self, count: int | None = None) -> list[dict]:
+        """The ``count`` images with the lowest mIoU (images without labels last)."""
+        count = self.worst_count if count is None else count
+        rows = sorted(self.images, key=lambda r: (math.isnan(r["miou"]), r["miou"]))
+        return rows[:count]
+
+    def to_dict(self) -> dict:
+        """Plain snake_case keys (JSON-ready; NaN stays NaN, written as ``NaN``)."""
+        out = dict(self.summary)
+        out["classes"] = {
+            name: {
+                "iou": self.summary["iou"][i],
+                "dice": self.summary["dice"][i],
+                "precision": self.summary["precision"][i],
+                "recall": self.summary["recall"][i],
+                "pixels": self.summary["pixels"][i],
+            }
+            for i, name in enumerate(self.class_names)
+        }
+        for key in ("iou", "dice", "precision", "recall", "pixels"):
+            out.pop(key)
+        out["boundary_class"] = (
+            None if self.boundary_class is None else self.class_names[self.boundary_class]
+        )
+        out["confusion_matrix"] = self.matrix.tolist()
+        if self.threshold is not None:
+            out["best_threshold"] = self.threshold
+        out["worst_images"] = [r["name"] for r in self.worst()]
+        out["images"] = self.images
+        out.update(self.source)
+        return out
+
+    def table(self) -> str:
+        """The printed summary: per class IoU / Dice, then the data-set figures."""
+        s = self.summary
+        width = max(8, *(len(n) for n in self.class_names))
+        lines = [f"{'class':<{width}}  {'IoU':>7}  {'Dice':>7}  {'pixels':>10}"]
+        for i, name in enumerate(self.class_names):
+            lines.append(f"{name:<{width}}  {_f(s['iou'][i]):>7}  {_f(s['dice'][i]):>7}  "
+                         f"{s['pixels'][i]:>10}")  # fmt: skip
+        lines += [
+            "",
+            f"images             {s['num_images']}",
+            f"mIoU               {_f(s['miou'])}",
+            f"mean Dice          {_f(s['mdice'])}",
+            f"pixel accuracy     {_f(s['pixel_accuracy'])}",
+            f"pixel error        {_f(s['pixel_error'])}",
+            f"Rand error         {_f(s['rand_error'])}   (1 - V_Rand, foreground-restricted)",
+            f"information score  {_f(s['information_score'])}   (V_Info)",
+            f"SEG                {_f(s['seg'])}   ({s['objects']} ground-truth objects)",
+            f"object F1          {_f(s['object_f1'])}   (IoU > 0.5; precision "
+            f"{_f(s['object_precision'])}, recall {_f(s['object_recall'])})",
+        ]
+        if self.threshold is not None:
+            t = self.threshold
+            lines.append(
+                f"best threshold     Rand error {_f(t['rand_error'])} at {t['rand_threshold']}, "
+                f"V_Info {_f(t['information_score'])} at {t['information_threshold']}, "
+                f"pixel error {_f(t['pixel_error'])} at {t['pixel_threshold']}"
+            )
+        worst = self.worst()
+        if worst:
+            lines.append("worst images (mIoU): " + ", ".join(
+                f"{r['name']} ({_f(r['miou'])})" for r in worst))  # fmt: skip
+        return "\n".join(lines)
+
+    def write_json(self, path: str | os.PathLike) -> Path:
+        """Write :meth:`to_dict` as JSON, atomically."""
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+        return path
+
+    def plot_confusion(self, path: str | os.PathLike) -> Path:
+        """Write the row-normalised confusion matrix as a PNG (see :func:`plot_confusion`)."""
+        return plot_confusion(self.matrix, self.class_names, path)
+
+
+def _f(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.4f}"
+
+
+def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: str | os.PathLike) -> Path:
+    """Row-normalised confusion matrix (each truth row sums to 1) as a PNG, class names on
+    the axes, fractions and counts in the cells; written atomically (matplotlib Agg)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    from matplotlib.figure import Figure
+
+    m = np.asarray(matrix, dtype=np.float64)
+    rows = m.sum(1, keepdims=True)
+    norm = np.divide(m, rows, out=np.zeros_like(m), where=rows > 0)
+    n = len(class_names)
+    size = min(2.5 + 0.6 * n, 14)
+    fig = Figure(figsize=(size + 1, size), dpi=100)
+    ax = fig.subplots()
+    im = ax.imshow(norm, vmin=0, vmax=1, cmap="Blues")
+    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true class")
+    ax.set_xticks(range(n), labels=list(class_names), rotation=45 if n > 4 else 0, ha="right"
+                  if n > 4 else "center")  # fmt: skip
+    ax.set_yticks(range(n), labels=list(class_names))
+    ax.set(xlabel="predicted", ylabel="true", title="confusion matrix (rows normalised)")
+    if n <= 20:
+        for i in range(n):
+            for j in range(n):
+                ax.text(j, i, f"{norm[i, j]:.3f}\n{int(m[i, j])}", ha="center", va="center",
+                        fontsize=8, color="white" if norm[i, j] > 0.5 else "black")  # fmt: skip
+    fig.tight_layout()
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    return path
+
+
+# --- accumulating ------------------------------------------------------------------------
+
+
+class _Accumulator:
+    """Per-image measures, summed or kept for the data-set figures."""
+
+    def __init__(self, *, boundary_class: int | None, connectivity: int, keep_probs: bool):
+        self.boundary_class = boundary_class
+        self.connectivity = connectivity
+        self.keep_probs = keep_probs
+        self.rows: list[dict] = []
+        self.matrices: list[np.ndarray] = []
+        self.rand = np.zeros(3)
+        self.rand_empty = True
+        self.jaccard: list[np.ndarray] = []
+        self.objects = np.zeros(3, np.int64)
+        self.probs: list[np.ndarray] = []
+        self.truths: list[np.ndarray] = []
+
+    def add(self, name: str, pred: np.ndarray, gt: np.ndarray, cell_prob=None) -> None:
+        """``pred`` (H, W) class indices, ``gt`` (H, W) class indices (IGNORE_INDEX allowed)."""
+        if pred.shape != gt.shape:
+            raise UnetlabError(
+                f"{name}: prediction is {pred.shape[1]}x{pred.shape[0]} but the ground truth "
+                f"{gt.shape[1]}x{gt.shape[0]} (width x height); predict at the mask's size"
+            )
+        n = int(max(pred.max(initial=0), gt.max(initial=0))) + 1
+        if self.boundary_class is not None:
+            n = max(n, self.boundary_class + 1)
+        self.matrices.append(confusion_matrix(pred, gt, n))
+        pred_ids = instances(pred, boundary_class=self.boundary_class,
+                             connectivity=self.connectivity)  # fmt: skip
+        gt_ids = instances(gt, boundary_class=self.boundary_class, connectivity=self.connectivity)
+        counts = rand_counts(pred_ids, gt_ids)
+        self.rand += counts
+        has_cells = bool((gt_ids > 0).any())
+        self.rand_empty &= not has_cells
+        rand = rand_from_counts(*counts, empty=not has_cells)
+        info = information_scores(pred_ids, gt_ids)
+        jaccard, _ = _seg_terms(pred_ids, gt_ids)
+        self.jaccard.append(jaccard)
+        objects = object_counts(pred_ids, gt_ids)
+        self.objects += objects
+        labelled = gt != IGNORE_INDEX
+        self.rows.append({
+            "name": name,
+            "rand_error": rand["rand_error"],
+            "information_score": info["v_info"],
+            "pixel_error": float(np.count_nonzero(pred[labelled] != gt[labelled]) / labelled.sum())
+            if labelled.any() else math.nan,
+            "seg": float(jaccard.mean()) if jaccard.size else math.nan,
+            "object_f1": f1_from_counts(*objects)["f1"],
+            "objects": int(jaccard.size),
+        })  # fmt: skip
+        if self.keep_probs and cell_prob is not None:
+            self.probs.append(np.asarray(cell_prob, np.float32))
+            self.truths.append(gt)
+
+    def report(self, class_names: Sequence[str] | None, *, thresholds, worst: int) -> Report:
+        if not self.rows:
+            raise DatasetError("no images to evaluate")
+        c = max(m.shape[0] for m in self.matrices)
+        names = list(class_names) if class_names is not None else [str(i) for i in range(c)]
+        if len(names) < c:
+            raise DatasetError(
+                f"labels go up to class index {c - 1} but there are {len(names)} classes "
+                f"({', '.join(names)}); predictions must hold class indices (not label values "
+                "such as 255), and every class needs a label value / name"
+            )
+        c = len(names)
+        total = np.zeros((c, c), np.int64)
+        for row, m in zip(self.rows, self.matrices):
+            padded = np.zeros((c, c), np.int64)
+            padded[: m.shape[0], : m.shape[1]] = m
+            total += padded
+            per = metrics_from_matrix(padded)
+            row.update(miou=per["miou"], pixel_accuracy=per["pixel_accuracy"], iou=per["iou"])
+        summary = metrics_from_matrix(total)
+        summary.pop("total")
+        jaccard = np.concatenate(self.jaccard)
+        rand = rand_from_counts(*self.rand, empty=self.rand_empty)
+        f1 = f1_from_counts(*map(int, self.objects))
+        info = [r["information_score"] for r in self.rows if not math.isnan(r["information_score"])]
+        summary.update(
+            num_images=len(self.rows),
+            pixel_error=1.0 - summary["pixel_accuracy"],
+            rand_error=rand["rand_error"],
+            v_rand=rand["v_rand"],
+            v_rand_split=rand["v_rand_split"],
+            v_rand_merge=rand["v_rand_merge"],
+            information_score=float(np.mean(info)) if info else math.nan,
+            seg=float(jaccard.mean()) if jaccard.size else math.nan,
+            objects=int(jaccard.size),
+            object_f1=f1["f1"],
+            object_precision=f1["precision"],
+            object_recall=f1["recall"],
+        )
+        threshold = None
+        if thresholds is not None and self.probs:
+            threshold = best_threshold(
+                self.probs, self.truths, thresholds,
+                boundary_class=0 if self.boundary_class is None else self.boundary_class,
+                connectivity=self.connectivity,
+            )  # fmt: skip
+        return Report(names, total, self.rows, summary, self.boundary_class, threshold, worst)
+
+
+# --- data --------------------------------------------------------------------------------
+
+
+def _has_data(folder: Path) -> bool:
+    try:
+        detect_layout(folder)
+    except DatasetError:
+        return False
+    return True
+
+
+def data_root(path: str | os.PathLike) -> Path:
+    """``path/val`` when it holds a data set (images/ + masks/, ISBI or VOC), else ``path``."""
+    path = Path(path)
+    if not path.is_dir():
+        raise DatasetError(f"{path}: no such folder")
+    return path / "val" if (path / "val").is_dir() and _has_data(path / "val") else path
+
+
+def _encode(mask: np.ndarray, label_values, ignore_value, name: str) -> np.ndarray:
+    if label_values is not None:
+        return encode_mask(mask, list(label_values), ignore_value=ignore_value, name=name)
+    out = np.asarray(mask).astype(np.int64)
+    if ignore_value is not None:
+        out[np.asarray(mask) == ignore_value] = IGNORE_INDEX
+    if (out < IGNORE_INDEX).any() or (out > 4096).any():
+        raise DatasetError(
+            f"{name}: mask values {int(out.min())}..{int(out.max())} are not class indices; "
+            "pass the label values (e.g. --label-values 0 255)"
+        )
+    return out
+
+
+def _ground_truth(gt_dir: Path) -> Iterator[tuple[str, str, np.ndarray]]:
+    """(name, image stem, mask label values) of a data folder or a folder of masks."""
+    root = data_root(gt_dir)
+    if _has_data(root):
+        for pair in find_pairs(root):
+            mask = read_stack(pair.mask, mask=True)[pair.page]
+            yield pair.name, pair.image.stem, mask
+        return
+    files = find_images(root)
+    if not files:
+        raise DatasetError(
+            f"{gt_dir}: no masks found; give a folder of masks or a data folder with masks/"
+        )
+    for path in files:
+        pages = read_stack(path, mask=True)
+        for i, mask in enumerate(pages):
+            yield (path.stem if len(pages) == 1 else f"{path.stem}[{i}]"), path.stem, mask
+
+
+def _prediction_files(pred_dir: Path) -> dict[str, Path]:
+    if not pred_dir.is_dir():
+        raise DatasetError(f"{pred_dir}: no such prediction folder")
+    files: dict[str, Path] = {}
+    for path in sorted(pred_dir.iterdir()):
+        if path.suffix.lower() in IMAGE_SUFFIXES and not path.stem.endswith(("_overlay", "_prob")):
+            files.setdefault(path.stem, path)
+    return files
+
+
+def evaluate_predictions(
+    pred_dir: str | os.PathLike,
+    gt_dir: str | os.PathLike,
+    *,
+    label_values: Sequence[int] | None = None,
+    class_names: Sequence[str] | None = None,
+    boundary_class: int | None = 0,
+    ignore_value: int | None = None,
+    connectivity: int = 1,
+    worst: int = 5,
+) -> Report:
+    """Compare saved predictions with ground-truth masks.
+
+    ``pred_dir``: label images of class indices named ``<stem>.png`` (``<stem>.tif`` for
+    stacks, one page per mask page), as ``unetlab predict`` writes them. ``gt_dir``: a
+    folder of masks with the same stems, or a data folder (images/ + masks/, ISBI, VOC; its
+    ``val/`` when it has one). ``label_values``: mask value of each class index (e.g.
+    ``[0, 255]``); None means masks hold class indices. ``class_names`` default to the label
+    values (or the indices). Masks whose value is ``ignore_value`` count nowhere. Objects are
+    the ``connectivity``-connected regions of every class but ``boundary_class`` (None: all).
+    A missing prediction or one of another size is an error naming the file.
+    """
+    pred_dir = Path(pred_dir)
+    preds = _prediction_files(pred_dir)
+    if class_names is None and label_values is not None:
+        class_names = [str(v) for v in label_values]
+    acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity, keep_probs=False)
+    missing: list[str] = []
+    cache: dict[Path, np.ndarray] = {}
+    for name, stem, mask in _ground_truth(Path(gt_dir)):
+        if stem not in preds:
+            missing.append(stem)
+            continue
+        path = preds[stem]
+        if path not in cache:
+            cache.clear()
+            cache[path] = read_stack(path, mask=True)
+        pages = cache[path]
+        page = int(name[name.rindex("[") + 1 : -1]) if name.endswith("]") else 0
+        if page >= len(pages):
+            raise DatasetError(f"{path}: has {len(pages)} page(s), the ground truth {name} more")
+        pred = pages[page]
+        if pred.ndim != 2:
+            raise DatasetError(f"{path}: a prediction is one (H, W) label image, not {pred.shape}")
+        if pred.shape != mask.shape:
+            raise DatasetError(
+                f"{path}: prediction is {pred.shape[1]}x{pred.shape[0]} but its ground truth "
+                f"{name} is {mask.shape[1]}x{mask.shape[0]}; predict the full-size image"
+            )
+        gt = _encode(mask, label_values, ignore_value, name)
+        acc.add(name, pred.astype(np.int64), gt)
+    if missing:
+        shown = ", ".join(sorted(set(missing))[:10])
+        raise DatasetError(
+            f"no prediction in {pred_dir} for {len(set(missing))} ground-truth file(s): {shown}; "
+            "predictions are named <stem>.png like their masks"
+        )
+    report = acc.report(class_names, thresholds=None, worst=worst)
+    report.source = {"predictions": str(pred_dir), "ground_truth": str(gt_dir)}
+    return report
+
+
+def evaluate_model(
+    model,
+    data_dir: str | os.PathLike,
+    *,
+    tile_size: int | None = None,
+    batch_size: int | None = None,
+    tta: bool = False,
+    device=None,
+    boundary_class: int | None = 0,
+    thresholds: Sequence[float] | None = None,
+    ignore_value: int | None = None,
+    connectivity: int = 1,
+    worst: int = 5,
+    pairs: Iterable[Pair] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Predict each image of ``data_dir`` (its ``val/`` when it has one) and evaluate.
+
+    Images are predicted whole with overlap-tile (:func:`unetlab.predict.predict_image`,
+    ``tile_size``, ``batch_size``, ``tta``, ``device`` passed on); labels are the argmax (p >=
+    0.5 for a one-channel net, which counts as two classes). Masks are mapped to class
+    indices with ``model.label_values`` (None: masks hold indices). ``thresholds``: also
+    threshold the cell probability (1 - P(boundary class)) at each level and report the best
+    ISBI figures (e.g. :data:`unetlab.isbi.CHALLENGE_THRESHOLDS`; keeps one float32 map per
+    image in memory). ``pairs`` overrides the data folder's pairs.
+    """
+    from unetlab.predict import labels_from_probabilities, predict_image
+
+    if pairs is None:
+        root = data_root(data_dir)
+        pairs = find_pairs(root)
+    pairs = list(pairs)
+    names = list(model.classes)
+    label_values = getattr(model, "label_values", None)
+    if boundary_class is not None and not 0 <= boundary_class < len(names):
+        raise ValueError(
+            f"boundary class {boundary_class} is not a class of this model (0..{len(names) - 1})"
+        )
+    acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity,
+                       keep_probs=thresholds is not None)  # fmt: skip
+    for pair in pairs:
+        image, mask = read_pair(pair)
+        gt = _encode(mask, label_values, ignore_value, str(pair.mask))
+        probs = predict_image(model, image, tile_size=tile_size, batch_size=batch_size, tta=tta,
+                              device=device)  # fmt: skip
+        pred = labels_from_probabilities(probs).astype(np.int64)
+        cell = None
+        if thresholds is not None:
+            b = 0 if boundary_class is None else boundary_class
+            boundary = (1 - probs[0] if b == 0 else probs[0]) if probs.shape[0] == 1 else probs[b]
+            cell = 1.0 - boundary
+        acc.add(pair.name, pred, gt, cell)
+        if progress is not None:
+            progress(pair.name)
+    report = acc.report(names, thresholds=thresholds, worst=worst)
+    report.source = {"data": str(data_dir)}
+    return report

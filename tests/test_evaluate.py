@@ -1,0 +1,176 @@
+"""evaluate_predictions / evaluate_model / `unetlab evaluate`: exact values on tiny folders."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from unetlab.cli import main
+from unetlab.data.io import read_image, read_mask, write_png
+from unetlab.evaluate import evaluate_model, evaluate_predictions
+from unetlab.isbi import information_score, rand_error
+from unetlab.models import UNet
+from unetlab.objects import instances
+
+# ISBI-like: 0 membrane, 255 cell; two cells side by side split by a membrane column
+GT = np.full((6, 8), 255, np.uint8)
+GT[:, 3] = 0
+GOOD = (GT == 255).astype(np.uint8)  # class indices: a perfect prediction
+MERGED = np.ones((6, 8), np.uint8)  # every pixel cell: the two cells merged
+
+
+def _folders(tmp_path, preds: dict):
+    gt_dir, pred_dir = tmp_path / "gt", tmp_path / "pred"
+    for name, pred in preds.items():
+        write_png(gt_dir / f"{name}.png", GT)
+        write_png(pred_dir / f"{name}.png", pred)
+    return pred_dir, gt_dir
+
+
+def test_evaluate_predictions_exact_values(tmp_path):
+    pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD, "b": MERGED})
+    report = evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255])
+    d = report.to_dict()
+    # membrane: 6 px true, predicted 6 (all in a); cell: 42 true per image
+    np.testing.assert_array_equal(report.matrix, [[6, 6], [0, 84]])
+    assert d["pixel_accuracy"] == pytest.approx(90 / 96)
+    assert d["pixel_error"] == pytest.approx(6 / 96)
+    assert d["classes"]["0"]["iou"] == pytest.approx(6 / 12)
+    assert d["classes"]["255"]["iou"] == pytest.approx(84 / 90)
+    assert d["miou"] == pytest.approx((0.5 + 84 / 90) / 2)
+    # Rand over the stack: a is perfect, b merges the 18 px and 24 px cells (pairs summed)
+    truth = 2 * (18 * 17 + 24 * 23)
+    both = truth
+    pred_pairs = (18 * 17 + 24 * 23) + 42 * 41
+    assert d["rand_error"] == pytest.approx(1 - 2 * both / (truth + pred_pairs))
+    b_ids = instances(MERGED.astype(np.int64)), instances((GT == 255).astype(np.int64))
+    assert d["information_score"] == pytest.approx((1 + information_score(*b_ids)) / 2)
+    rows = {r["name"]: r for r in d["images"]}
+    assert rows["b"]["rand_error"] == pytest.approx(rand_error(*b_ids))
+    assert rows["a"]["miou"] == 1.0 and rows["a"]["seg"] == 1.0
+    # SEG: 4 gt objects; in b both cells lie inside the 48 px merged object
+    assert d["seg"] == pytest.approx((1 + 1 + 18 / 48 + 24 / 48) / 4)
+    assert d["objects"] == 4
+    # b: the merged object's IoU with the 24 px cell is 24/48, not above 0.5: no match
+    assert d["object_f1"] == pytest.approx(2 * 2 / (2 * 2 + 1 + 2))
+    assert d["worst_images"][0] == "b"
+    assert d["boundary_class"] == "0"
+    assert "membrane" not in report.table() and "Rand error" in report.table()
+
+
+def test_all_ignored_image_and_empty_class_are_nan_not_errors(tmp_path):
+    gt_dir, pred_dir = tmp_path / "gt", tmp_path / "pred"
+    write_png(gt_dir / "x.png", np.full((4, 4), 9, np.uint8))
+    write_png(pred_dir / "x.png", np.zeros((4, 4), np.uint8))
+    write_png(gt_dir / "y.png", np.ones((4, 4), np.uint8))
+    write_png(pred_dir / "y.png", np.ones((4, 4), np.uint8))
+    report = evaluate_predictions(pred_dir, gt_dir, ignore_value=9, class_names=["bg", "fg", "x"])
+    rows = {r["name"]: r for r in report.images}
+    assert math.isnan(rows["x"]["miou"]) and math.isnan(rows["x"]["rand_error"])
+    assert math.isnan(report.summary["iou"][2]) and math.isnan(report.summary["iou"][0])
+    assert report.summary["miou"] == 1.0 and report.summary["rand_error"] == 0.0
+    assert report.worst()[-1]["name"] == "x"  # NaN last
+    json.dumps(report.to_dict())
+
+
+def test_size_mismatch_and_missing_predictions_are_named(tmp_path):
+    pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
+    write_png(pred_dir / "a.png", GOOD[:, :5])
+    with pytest.raises(
+        ValueError, match=r"a\.png: prediction is 5x6 but its ground truth a is 8x6"
+    ):
+        evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255])
+    (pred_dir / "a.png").unlink()
+    with pytest.raises(ValueError, match="no prediction .* for 1 ground-truth file"):
+        evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255])
+    write_png(pred_dir / "a.png", (GT == 255).astype(np.uint8) * 255)  # label values, not indices
+    with pytest.raises(ValueError, match="class indices"):
+        evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255])
+
+
+def test_ground_truth_as_a_data_folder_with_val(tmp_path):
+    pred_dir, _ = _folders(tmp_path, {"a": GOOD})
+    write_png(tmp_path / "data" / "val" / "masks" / "a.png", GT)
+    write_png(tmp_path / "data" / "val" / "images" / "a.png", GT)
+    report = evaluate_predictions(pred_dir, tmp_path / "data", label_values=[0, 255])
+    assert report.summary["miou"] == 1.0 and report.summary["num_images"] == 1
+
+
+def _tiny_model():
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    model.classes = ["membrane", "cell"]
+    model.label_values = [0, 255]
+    return model
+
+
+def test_evaluate_model_with_thresholds(tmp_path):
+    rng = np.random.default_rng(0)
+    for name in ("p", "q"):
+        write_png(tmp_path / "images" / f"{name}.png", rng.integers(0, 255, (20, 24), np.uint8))
+        write_png(tmp_path / "masks" / f"{name}.png", np.where(rng.random((20, 24)) < 0.2, 0, 255).astype(np.uint8))  # fmt: skip
+    report = evaluate_model(_tiny_model(), tmp_path, thresholds=[0.3, 0.5, 0.7])
+    d = report.to_dict()
+    assert set(d["classes"]) == {"membrane", "cell"} and d["num_images"] == 2
+    assert [r["threshold"] for r in d["best_threshold"]["per_threshold"]] == [0.3, 0.5, 0.7]
+    assert d["best_threshold"]["rand_error"] <= min(
+        r["rand_error"] for r in d["best_threshold"]["per_threshold"]
+    )
+    assert 0 <= d["miou"] <= 1 and d["boundary_class"] == "membrane"
+
+
+def test_cli_pred_mode_writes_json_and_png(tmp_path, capsys):
+    pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD, "b": MERGED})
+    out = tmp_path / "eval.json"
+    code = main(["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--label-values",
+                 "0", "255", "--class-names", "membrane", "cell", "--json", str(out)])  # fmt: skip
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "membrane" in printed and "Rand error" in printed and "worst images" in printed
+    d = json.loads(out.read_text())
+    for key in ("miou", "pixel_accuracy", "rand_error", "pixel_error", "information_score",
+                "seg", "object_f1", "classes", "images"):  # fmt: skip
+        assert key in d
+    assert set(d["classes"]) == {"membrane", "cell"}
+    png = tmp_path / "eval_confusion.png"
+    assert read_image(png).ndim == 3 and png.stat().st_size > 1000
+
+
+def test_cli_checkpoint_mode(tmp_path, capsys):
+    from unetlab.checkpoint import save_model
+
+    write_png(tmp_path / "data" / "images" / "a.png", np.zeros((16, 16), np.uint8))
+    write_png(tmp_path / "data" / "masks" / "a.png", np.full((16, 16), 255, np.uint8))
+    save_model(tmp_path / "m.pt", _tiny_model())
+    code = main(["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data",
+                 str(tmp_path / "data"), "--device", "cpu", "--best-threshold"])  # fmt: skip
+    assert code == 0
+    assert "best threshold" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv, message", [
+    ([], "nothing to evaluate"),
+    (["--pred", "x"], "--pred and --gt go together"),
+    (["--checkpoint", "x", "--gt", "y"], "not both"),
+    (["--pred", "x", "--gt", "y", "--best-threshold"], "needs probabilities"),
+])  # fmt: skip
+def test_cli_errors_are_one_line(argv, message, capsys):
+    assert main(["evaluate", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_trivial_predictor_on_isbi(isbi_dir):
+    """Sanity figures of 'every pixel is cell' on three ISBI masks (no model involved)."""
+    from unetlab.isbi import pixel_error
+
+    masks = [read_mask(isbi_dir / "train" / "masks" / f"{i:02d}.png") for i in range(3)]
+    gt = [(m == 255).astype(np.int64) for m in masks]
+    all_cell = np.ones_like(gt[0])
+    membrane = np.mean([1 - g.mean() for g in gt])
+    assert np.mean([pixel_error(all_cell, g) for g in gt]) == pytest.approx(membrane)
+    assert 0.15 < membrane < 0.3
+    # one segment for all cells: split score 1, merge score tiny -> Rand error near 1
+    assert rand_error(instances(all_cell), instances(gt[0])) > 0.9
