@@ -159,7 +159,8 @@ def test_load_samples_lists_every_problem_in_one_error(tmp_path):
     assert "masks/02.png: label value(s) 7 are not among the classes' values [0, 255]" in message
     assert "masks/03.png" in message and "colour" in message
     assert "images/04.png: 3 channel(s) but the model takes 1" in message
-    assert "data.label_values=[0, 7, 255]" in message  # the fix names every value found
+    assert "the masks hold the values [0, 7, 255]" in message  # the fix names every value found
+    assert "set data.label_values=[0, 7, 255]" in message
 
 
 def test_masks_0_255_with_a_0_1_config_say_the_fix(tmp_path):
@@ -168,7 +169,8 @@ def test_masks_0_255_with_a_0_1_config_say_the_fix(tmp_path):
         load_samples(find_pairs(root), label_values=[0, 1], normalization=PER_IMAGE)
     message = str(info.value)
     assert "00.png: label value(s) 255" in message and "01.png: label value(s) 255" in message
-    assert "set data.label_values=[0, 1, 255]" in message
+    assert "the masks hold the values [0, 255]" in message  # not the config's 1
+    assert "set data.label_values=[0, 255]" in message
 
 
 def test_channels_must_agree_without_in_channels(tmp_path):

@@ -292,6 +292,7 @@ def load_samples(
     label_values = [int(v) for v in label_values]
     problems: list[str] = []
     unknown: set[int] = set()
+    found: set[int] = set()  # every value in the masks, for the fix
     loaded: list[tuple[Pair, np.ndarray, np.ndarray]] = []
     cache = _StackCache()
     for pair in pairs:
@@ -300,15 +301,18 @@ def load_samples(
             mask = _encode(raw, label_values, ignore_value, pair)
         except _UnknownValues as exc:
             problems.append(str(exc))
-            unknown |= exc.values
+            unknown |= exc.values - set(label_values)
+            found |= exc.values
             continue
         except UnetlabError as exc:
             problems.append(str(exc))
             continue
         loaded.append((pair, image, mask))
+        present = np.bincount(mask[mask >= 0], minlength=len(label_values)).nonzero()[0]
+        found |= {label_values[k] for k in present.tolist()}
     problems += _channel_problems(loaded, in_channels)
     if problems:
-        raise _problems_error(problems, fix=_fix_hint(label_values, unknown))
+        raise _problems_error(problems, fix=_fix_hint(sorted(found), unknown))
     weigh = _weigher(weight_map)
     return [
         Sample(pair.name, normalize(image, normalization), mask, weigh(mask))
@@ -326,10 +330,10 @@ def _encode(raw: np.ndarray, label_values: list[int], ignore_value, pair: Pair) 
     try:
         return encode_mask(raw, label_values, ignore_value=ignore_value, name=_where(pair))
     except DatasetError:
-        known = set(label_values) | ({ignore_value} if ignore_value is not None else set())
-        values = set(np.unique(raw).tolist()) - known
+        ignored = {ignore_value} if ignore_value is not None else set()
+        values = set(np.unique(raw).tolist()) - ignored
         lossy = " (a JPEG mask: lossy)" if pair.mask.suffix.lower() in LOSSY_SUFFIXES else ""
-        shown = sorted(values)
+        shown = sorted(values - set(label_values))
         raise _UnknownValues(
             f"{_where(pair)}{lossy}: label value(s) {_ellipsis(shown)} are not among the "
             f"classes' values {label_values}",
@@ -357,18 +361,18 @@ def _channel_problems(loaded, in_channels: int | None) -> list[str]:
     ]
 
 
-def _fix_hint(label_values: list[int], unknown: set[int]) -> str:
+def _fix_hint(found: list[int], unknown: set[int]) -> str:
+    """The fix for unknown label values, given every value ``found`` in the masks."""
     if not unknown:
         return ""
-    found = sorted(set(label_values) | unknown)
     if len(found) > 32:
         return (
             "the masks hold many values: use PNG masks (not JPEG) with one value per class, "
             "not colours or blurred edges"
         )
     return (
-        f"if every value is a class, set data.label_values={found} (the model gets "
-        f"{len(found)} classes); mark unlabelled pixels with data.ignore_value; or fix the masks"
+        f"the masks hold the values {found}: if each is a class, set data.label_values={found} "
+        f"({len(found)} classes); mark unlabelled pixels with data.ignore_value; or fix the masks"
     )
 
 
