@@ -134,6 +134,7 @@ def test_cli_pred_mode_writes_json_and_png(tmp_path, capsys):
                 "seg", "object_f1", "classes", "images"):  # fmt: skip
         assert key in d
     assert set(d["classes"]) == {"membrane", "cell"}
+    assert d["images"][0]["name"] == "a" and "NaN" not in out.read_text()
     png = tmp_path / "eval_confusion.png"
     assert read_image(png).ndim == 3 and png.stat().st_size > 1000
 

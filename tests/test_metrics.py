@@ -53,8 +53,13 @@ def test_out_of_range_targets_skipped_out_of_range_predictions_refused():
     assert m.sum() == 1
     with pytest.raises(ValueError, match="outside 0..1"):
         confusion_matrix(np.array([0, 5]), np.array([0, 1]), 2)
+    with pytest.raises(ValueError, match="outside 0..1"):
+        confusion_matrix(torch.tensor([0, -1]), torch.tensor([0, 1]), 2)
+    assert confusion_matrix(torch.tensor([0, 1]), torch.tensor([0, 7]), 2).sum() == 1
     with pytest.raises(ValueError, match="same size"):
         confusion_matrix(np.zeros(3, int), np.zeros(4, int), 2)
+    with pytest.raises(ValueError, match="argmax"):
+        ConfusionMatrix(2).update(torch.zeros(3), torch.zeros(3, dtype=torch.long))
     with pytest.raises(ValueError, match="argmax"):
         confusion_matrix(np.zeros(3), np.zeros(3, int), 2)
 

@@ -73,7 +73,7 @@ class Report:
         return rows[:count]
 
     def to_dict(self) -> dict:
-        """Plain snake_case keys (JSON-ready; NaN stays NaN, written as ``NaN``)."""
+        """Plain snake_case keys; undefined values are NaN (:meth:`write_json` writes null)."""
         out = dict(self.summary)
         out["classes"] = {
             name: {
@@ -133,15 +133,25 @@ class Report:
         return "\n".join(lines)
 
     def write_json(self, path: str | os.PathLike) -> Path:
-        """Write :meth:`to_dict` as JSON, atomically."""
+        """Write :meth:`to_dict` as JSON, atomically; NaN (undefined) is written as null."""
         path = Path(path)
         with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps(self.to_dict(), indent=2) + "\n")
+            tmp.write_text(json.dumps(_nan_to_none(self.to_dict()), indent=2) + "\n")
         return path
 
     def plot_confusion(self, path: str | os.PathLike) -> Path:
         """Write the row-normalised confusion matrix as a PNG (see :func:`plot_confusion`)."""
         return plot_confusion(self.matrix, self.class_names, path)
+
+
+def _nan_to_none(value):
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_nan_to_none(v) for v in value]
+    return value
 
 
 def _f(value: float) -> str:

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from unetlab.objects import instances
+from unetlab.objects import compact_ids, instances
 
 __all__ = [
     "CHALLENGE_THRESHOLDS",
@@ -82,13 +82,12 @@ def _table(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, int]:
     """Contingency table of the pixels inside true cells (gt > 0): rows true cells, columns
     0 = predicted membrane (singletons), 1.. predicted cells; and the count of kept pixels."""
     pred, gt = _check_pair(pred, gt)
+    if (gt < 0).any():
+        raise ValueError("ground-truth ids are 0 (membrane) or positive; map ignored pixels to 0")
     keep = gt.ravel() > 0
-    g = np.unique(gt.ravel()[keep], return_inverse=True)[1]
-    p_values, p = np.unique(pred.ravel()[keep], return_inverse=True)
-    if p_values.size and p_values[0] > 0:  # no predicted membrane in the kept pixels
-        p = p + 1
-    elif p_values.size and p_values[0] < 0:
-        raise ValueError("prediction holds negative ids; instance ids are 0 (membrane) or above")
+    g, _ = compact_ids(gt.ravel()[keep])
+    g -= 1  # rows: true cells from 0
+    p, _ = compact_ids(pred.ravel()[keep])  # column 0: predicted membrane
     cols = int(p.max(initial=0)) + 1
     rows = int(g.max(initial=-1)) + 1
     table = np.bincount(g * cols + p, minlength=rows * cols).reshape(rows, cols)

@@ -1,7 +1,7 @@
 """Pixel metrics from one streaming confusion matrix: accumulate, then derive.
 
 :class:`ConfusionMatrix` counts (truth, prediction) pairs with ``torch.bincount`` on the
-device the inputs live on (numpy arrays are counted on the CPU); :func:`metrics_from_matrix`
+device tensors live on (``numpy.bincount`` for numpy arrays); :func:`metrics_from_matrix`
 derives pixel accuracy and per-class IoU, Dice, precision and recall from the counts. Rows are
 the truth, columns the prediction. Pixels whose target is ``ignore_index`` (or outside
 0..C-1) count nowhere.
@@ -25,52 +25,67 @@ from unetlab.data.labels import IGNORE_INDEX
 __all__ = ["ConfusionMatrix", "confusion_matrix", "metrics_from_matrix", "image_metrics"]
 
 
-def _as_tensor(x) -> torch.Tensor:
-    if isinstance(x, torch.Tensor):
-        return x
-    x = np.asarray(x)
-    if not (np.issubdtype(x.dtype, np.integer) or x.dtype == bool):
+def _check_integer(x) -> None:
+    floating = (
+        x.is_floating_point()
+        if isinstance(x, torch.Tensor)
+        else not (np.issubdtype(x.dtype, np.integer) or x.dtype == bool)
+    )
+    if floating:
         raise ValueError(
             f"ConfusionMatrix takes integer class indices, not {x.dtype}; take argmax of "
             "probabilities or logits first"
         )
-    return torch.from_numpy(x.astype(np.int64, copy=False))
 
 
-def _batched_counts(
-    pred: torch.Tensor, target: torch.Tensor, num_classes: int, ignore_index: int, images: int
-) -> torch.Tensor:
-    """(images, C, C) int64 counts; ``pred``/``target`` hold ``images`` equal-size parts."""
-    if pred.shape != target.shape:
+def _batched_counts(pred, target, num_classes: int, ignore_index: int, images: int):
+    """(images, C, C) int64 counts; ``pred``/``target`` hold ``images`` equal-size parts.
+
+    Torch tensors are counted with ``torch.bincount`` on the target's device, numpy arrays
+    with ``numpy.bincount`` (on a busy CPU several times faster than torch's threaded ops).
+    One bincount covers all pixels: skipped ones go to an extra last bin (no masked copies).
+    """
+    use_torch = isinstance(pred, torch.Tensor) or isinstance(target, torch.Tensor)
+    if not use_torch:
+        pred, target = np.asarray(pred), np.asarray(target)
+    if tuple(pred.shape) != tuple(target.shape):
         raise ValueError(
             f"prediction has shape {tuple(pred.shape)} but the target {tuple(target.shape)}; "
             "pass class-index maps of the same size"
         )
-    if pred.is_floating_point() or target.is_floating_point():
+    _check_integer(pred)
+    _check_integer(target)
+    size = num_classes * num_classes
+    if use_torch:
+        target = torch.as_tensor(target).reshape(images, -1).long()
+        pred = torch.as_tensor(pred).reshape(images, -1).to(target.device).long()
+        keep = (target >= 0) & (target < num_classes) & (target != ignore_index)
+        lo, hi = torch.aminmax(torch.where(keep, pred, 0)) if pred.numel() else (0, 0)
+        item = torch.arange(images, device=target.device)[:, None] * size
+        index = torch.where(keep, item + target * num_classes + pred, images * size)
+        counts = torch.bincount(index.ravel(), minlength=images * size + 1)[:-1]
+    else:
+        target = target.reshape(images, -1).astype(np.int64, copy=False)
+        pred = pred.reshape(images, -1).astype(np.int64, copy=False)
+        keep = (target >= 0) & (target < num_classes) & (target != ignore_index)
+        kept = np.where(keep, pred, 0)
+        lo, hi = (kept.min(), kept.max()) if kept.size else (0, 0)
+        item = np.arange(images)[:, None] * size
+        index = np.where(keep, item + target * num_classes + pred, images * size)
+        counts = np.bincount(index.ravel(), minlength=images * size + 1)[:-1]
+    if int(lo) < 0 or int(hi) >= num_classes:
         raise ValueError(
-            "ConfusionMatrix.update takes integer class indices; take argmax(1) of "
-            "probabilities or logits first"
+            f"prediction holds class index {int(lo) if int(lo) < 0 else int(hi)} outside "
+            f"0..{num_classes - 1}; check num_classes or map label values to indices"
         )
-    target = target.reshape(images, -1).long()
-    pred = pred.reshape(images, -1).to(target.device).long()
-    keep = (target >= 0) & (target < num_classes) & (target != ignore_index)
-    kept = pred[keep]
-    if kept.numel() and (int(kept.min()) < 0 or int(kept.max()) >= num_classes):
-        raise ValueError(
-            f"prediction holds class index {int(kept.min()) if int(kept.min()) < 0 else int(kept.max())}"
-            f" outside 0..{num_classes - 1}; check num_classes or map label values to indices"
-        )
-    item = torch.arange(images, device=target.device)[:, None].expand_as(target)[keep]
-    index = (item * num_classes + target[keep]) * num_classes + kept
-    counts = torch.bincount(index, minlength=images * num_classes * num_classes)
     return counts.reshape(images, num_classes, num_classes)
 
 
 def confusion_matrix(pred, target, num_classes: int, *, ignore_index: int = IGNORE_INDEX):
     """(C, C) int64 numpy counts, rows = truth, columns = prediction, of one pair of
     class-index maps (any equal shapes, numpy or torch integers)."""
-    counts = _batched_counts(_as_tensor(pred), _as_tensor(target), num_classes, ignore_index, 1)
-    return counts[0].cpu().numpy()
+    counts = _batched_counts(pred, target, num_classes, ignore_index, 1)[0]
+    return counts.cpu().numpy() if isinstance(counts, torch.Tensor) else counts.astype(np.int64)
 
 
 def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
@@ -128,8 +143,8 @@ class ConfusionMatrix:
     """Streaming (C, C) confusion matrix; rows = truth, columns = prediction.
 
     ``update(pred, target)`` takes integer class-index maps of one shape: (H, W) for one
-    image, (N, H, W) for a batch, numpy arrays or torch tensors (counted with
-    ``torch.bincount`` on the target's device, no copy to the host). Targets equal to
+    image, (N, H, W) for a batch, numpy arrays (counted with ``numpy.bincount``) or torch
+    tensors (counted with ``torch.bincount`` on the target's device, no copy to the host). Targets equal to
     ``ignore_index`` or outside 0..C-1 are skipped; a prediction outside 0..C-1 is an error.
     With ``per_image=True`` each image's (C, C) counts are also kept (on the CPU), and
     :meth:`compute_per_image` gives one metrics dict per image, in update order.
@@ -159,9 +174,9 @@ class ConfusionMatrix:
 
     def update(self, pred, target) -> None:
         """Add the pixels of ``pred`` / ``target`` (same shape; (H, W) or (N, H, W))."""
-        pred, target = _as_tensor(pred), _as_tensor(target)
-        images = target.shape[0] if self.per_image and target.ndim == 3 else 1
+        images = target.shape[0] if self.per_image and np.ndim(target) == 3 else 1
         counts = _batched_counts(pred, target, self.num_classes, self.ignore_index, images)
+        counts = counts if isinstance(counts, torch.Tensor) else torch.from_numpy(counts)
         if self.tensor.device != counts.device:
             self.tensor = self.tensor.to(counts.device)
         self.tensor += counts.sum(0)
@@ -170,7 +185,7 @@ class ConfusionMatrix:
 
     def merge(self, other: ConfusionMatrix | np.ndarray | torch.Tensor) -> ConfusionMatrix:
         """Add another matrix's counts (another ConfusionMatrix, array or tensor); returns self."""
-        counts = other.tensor if isinstance(other, ConfusionMatrix) else _as_tensor(other)
+        counts = other.tensor if isinstance(other, ConfusionMatrix) else torch.as_tensor(other)
         if tuple(counts.shape) != (self.num_classes, self.num_classes):
             raise ValueError(
                 f"cannot merge a {tuple(counts.shape)} matrix into a "

@@ -16,7 +16,15 @@ import math
 import numpy as np
 from scipy import ndimage
 
-__all__ = ["instances", "overlaps", "seg_score", "object_counts", "f1_from_counts", "object_f1"]
+__all__ = [
+    "instances",
+    "compact_ids",
+    "overlaps",
+    "seg_score",
+    "object_counts",
+    "f1_from_counts",
+    "object_f1",
+]
 
 
 def instances(
@@ -54,10 +62,22 @@ def instances(
     return out
 
 
-def _compact(ids: np.ndarray) -> tuple[np.ndarray, int]:
-    """Instance ids -> 0..n (0 stays 0) and n, so tables stay small for sparse ids."""
+def compact_ids(ids: np.ndarray) -> tuple[np.ndarray, int]:
+    """Non-negative ids -> 0..n in the same order (0 stays 0, others 1..n) and n, so that
+    contingency tables stay small whatever the ids. Returns an int64 array of ``ids``' shape."""
+    ids = np.asarray(ids)
+    if ids.size == 0:
+        return ids.astype(np.int64), 0
+    lo, hi = int(ids.min()), int(ids.max())
+    if lo < 0:
+        raise ValueError(f"object ids are 0 (no object) or positive, not {lo}")
+    if hi <= 4 * ids.size + 1024:  # a lookup table is O(pixels); np.unique sorts
+        present = np.bincount(ids.ravel(), minlength=1) > 0
+        present[0] = True
+        lut = np.cumsum(present) - 1
+        return lut[ids].astype(np.int64), int(lut[-1])
     values, inverse = np.unique(ids, return_inverse=True)
-    inverse = inverse.reshape(ids.shape)
+    inverse = inverse.reshape(ids.shape).astype(np.int64)
     if values[0] != 0:
         return inverse + 1, len(values)
     return inverse, len(values) - 1
@@ -76,8 +96,8 @@ def overlaps(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
             f"prediction has shape {pred.shape} but the ground truth {gt.shape}; "
             "compare instance maps of the same size"
         )
-    g, n_gt = _compact(gt.ravel())
-    p, n_pred = _compact(pred.ravel())
+    g, n_gt = compact_ids(gt.ravel())
+    p, n_pred = compact_ids(pred.ravel())
     cols = n_pred + 1
     table = np.bincount(g * cols + p, minlength=(n_gt + 1) * cols).reshape(n_gt + 1, cols)
     return table, table[1:].sum(1), table[:, 1:].sum(0)
