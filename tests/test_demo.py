@@ -32,8 +32,9 @@ def test_quick_demo_writes_everything(tmp_path, capsys):
     assert "mIoU" in printed and str(out) in printed
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0.0 <= metrics["miou"] <= 1.0
-    assert set(metrics["iou"]) == {"membrane", "cell"}
-    for name in ("curves.png", "large.png", "large_overlay.png", "overlays/00.png", "run/checkpoints/best.pt",
+    assert set(metrics["iou"]) == {"membrane", "cell"} and "rand_error" in metrics
+    for name in ("curves.png", "large.png", "large_overlay.png", "overlays/00.png", "evaluation.txt",
+                 "run/checkpoints/best.pt",
                  "run/metrics.csv", "data/train/images/00.png", "data/test/masks/00.png"):  # fmt: skip
         assert (out / name).is_file(), name
     # a folder made by the demo is replaced by the next demo, without --overwrite

@@ -5,7 +5,9 @@ separated by thin dark membranes, dark organelles that are not membrane), trains
 preset for a couple of minutes on a CPU, evaluates it on held-out images, predicts one large
 image with overlap-tile, and writes everything into one folder::
 
-    OUTPUT/metrics.json       mIoU ("miou"), per-class IoU and Dice of the held-out images, timings
+    OUTPUT/metrics.json       mIoU ("miou"), per-class IoU and Dice of the held-out images, ISBI
+                              pixel/Rand error and information score, timings
+    OUTPUT/evaluation.txt     the unetlab evaluate table of the held-out images
     OUTPUT/curves.png         loss and validation mIoU per epoch
     OUTPUT/overlays/*.png     image | ground truth | prediction (membrane in red)
     OUTPUT/large.png, large_overlay.png   a 1024x1024 image and its prediction (overlap-tile)
@@ -29,6 +31,7 @@ from unetlab.config import load_config
 from unetlab.data.io import atomic_path, read_image, read_mask, write_png
 from unetlab.data.labels import encode_mask
 from unetlab.data.synthetic import synthetic_em, write_synthetic_dataset, write_synthetic_image
+from unetlab.evaluate import evaluate_model
 from unetlab.metrics import ConfusionMatrix
 from unetlab.plots import overlay, side_by_side
 from unetlab.predict import predict_image
@@ -36,6 +39,7 @@ from unetlab.train import fit
 
 log = logging.getLogger(__name__)
 
+ISBI_KEYS = ("pixel_error", "rand_error", "information_score")
 MARKER = ".unetlab-demo"  # marks a folder this command made (safe to replace)
 DEMO_OUTPUTS = (
     MARKER,
@@ -43,6 +47,7 @@ DEMO_OUTPUTS = (
     "run",
     "overlays",
     "metrics.json",
+    "evaluation.txt",
     "curves.png",
     "large.png",
     "large_overlay.png",
@@ -116,6 +121,10 @@ def run_demo(
     model = load_model(trained["best_checkpoint"])
 
     test = _evaluate(model, data_root / "test", out / "overlays")
+    report = evaluate_model(model, data_root / "test")  # the ISBI measures and a table
+    with atomic_path(out / "evaluation.txt") as tmp:
+        tmp.write_text(report.table() + "\n")
+    isbi = {k: float(v) for k, v in report.to_dict().items() if k in ISBI_KEYS}
     large_seconds = _predict_large(model, out, plan["large"], seed=seed + 2000)
     shutil.copyfile(out / "run" / "curves.png", out / "curves.png")
     metrics = {
@@ -123,6 +132,7 @@ def run_demo(
         "iou": dict(zip(model.classes, test["iou"])),
         "dice": dict(zip(model.classes, test["dice"])),
         "pixel_accuracy": test["pixel_accuracy"],
+        **isbi,
         "test_images": plan["n_test"],
         "best_val_miou": trained.get("best_val_miou"),
         "epochs": trained["epochs"],
