@@ -124,6 +124,7 @@ def test_best_threshold_picks_the_separating_level():
     assert r["information_score"] == pytest.approx(1.0) and r["information_threshold"] == 0.6
     low = r["per_threshold"][0]  # 0.0: everything one cell
     assert low["rand_error"] == pytest.approx(1 - 2 * 4 / (4 + 12))
+    assert type(r["rand_error"]) is float
     stack = best_threshold([prob, prob], [gt, gt], thresholds=[0.5, 0.65])
     assert stack["rand_threshold"] == 0.65 and stack["rand_error"] == 0.0
     with pytest.raises(ValueError, match="2 probability maps but 1"):

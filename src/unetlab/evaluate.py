@@ -171,10 +171,10 @@ def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: str | o
     norm = np.divide(m, rows, out=np.zeros_like(m), where=rows > 0)
     n = len(class_names)
     size = min(2.5 + 0.6 * n, 14)
-    fig = Figure(figsize=(size + 1, size), dpi=100)
+    fig = Figure(figsize=(size + 1, size), dpi=100, layout="constrained")
     ax = fig.subplots()
     im = ax.imshow(norm, vmin=0, vmax=1, cmap="Blues")
-    fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true class")
+    fig.colorbar(im, ax=ax, shrink=0.9, label="fraction of the true class")
     ax.set_xticks(range(n), labels=list(class_names), rotation=45 if n > 4 else 0, ha="right"
                   if n > 4 else "center")  # fmt: skip
     ax.set_yticks(range(n), labels=list(class_names))
@@ -184,7 +184,6 @@ def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: str | o
             for j in range(n):
                 ax.text(j, i, f"{norm[i, j]:.3f}\n{int(m[i, j])}", ha="center", va="center",
                         fontsize=8, color="white" if norm[i, j] > 0.5 else "black")  # fmt: skip
-    fig.tight_layout()
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")

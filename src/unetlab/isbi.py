@@ -115,6 +115,7 @@ def rand_from_counts(both: float, truth: float, predicted: float, *, empty: bool
     (no pixel inside a true cell) gives NaN."""
     if empty:
         return dict.fromkeys(("v_rand", "v_rand_split", "v_rand_merge", "rand_error"), math.nan)
+    both, truth, predicted = float(both), float(truth), float(predicted)
     v_rand = 2 * both / (truth + predicted) if truth + predicted else 1.0
     return {
         "v_rand": v_rand,
