@@ -5,14 +5,6 @@ import json
 import pytest
 import torch
 
-pytest.importorskip(
-    "unetlab.data.datasets", reason="unetlab.data.datasets (another issue) has not landed yet"
-)
-pytest.importorskip(
-    "unetlab.data.synthetic", reason="unetlab.data.synthetic (another issue) has not landed yet"
-)
-pytest.importorskip("unetlab.metrics", reason="unetlab.metrics (another issue) has not landed yet")
-
 from unetlab.cli import main
 from unetlab.demo import run_demo
 

@@ -9,11 +9,6 @@ import pytest
 import torch
 from scipy import ndimage
 
-pytest.importorskip(
-    "unetlab.data.datasets", reason="unetlab.data.datasets (another issue) has not landed yet"
-)
-pytest.importorskip("unetlab.metrics", reason="unetlab.metrics (another issue) has not landed yet")
-
 from unetlab import train as train_mod
 from unetlab.checkpoint import load_checkpoint, load_model
 from unetlab.cli import main

@@ -22,6 +22,7 @@ from unetlab.data.datasets import TileDataset, load_samples, split_pairs
 from unetlab.data.io import read_image, read_mask, read_stack
 from unetlab.data.synthetic import synthetic_em, write_synthetic_dataset
 from unetlab.data.transforms import Augment
+from unetlab.demo import run_demo
 from unetlab.errors import CheckpointError, DatasetError, ImageReadError, UnetlabError
 from unetlab.evaluate import Report, evaluate_model, evaluate_predictions
 from unetlab.losses import build_loss
@@ -29,7 +30,7 @@ from unetlab.metrics import ConfusionMatrix
 from unetlab.models import PRESETS, UNet, UNetConfig
 from unetlab.predict import predict_file, predict_image, predict_tensor
 from unetlab.summary import summarize
-from unetlab.train import fit
+from unetlab.train import TrainingError, fit
 from unetlab.weightmap import weight_map
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "ImageReadError",
     "Report",
     "TileDataset",
+    "TrainingError",
     "UNet",
     "UNetConfig",
     "UnetlabError",
@@ -60,6 +62,7 @@ __all__ = [
     "read_image",
     "read_mask",
     "read_stack",
+    "run_demo",
     "save_config",
     "save_model",
     "split_pairs",
