@@ -16,12 +16,12 @@ from unetlab.data.datasets import (
     crop_mirrored,
     discover_label_values,
     load_samples,
-    reflect_indices,
     split_indices,
     split_pairs,
     window_start,
 )
 from unetlab.data.labels import IGNORE_INDEX
+from unetlab.data.mirror import reflect_indices
 from unetlab.data.pairs import find_pairs
 from unetlab.errors import DatasetError
 from unetlab.models import UNet

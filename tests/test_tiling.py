@@ -6,13 +6,13 @@ import torch
 import torch.nn.functional as F
 
 from unetlab import UNet
+from unetlab.data.mirror import reflect_indices
 from unetlab.tiling import (
     TTA_TRANSFORMS,
     Geometry,
     axis_starts,
     blend_weights,
     coverage,
-    mirror_indices,
     mirror_pad,
     read_tile,
     tile_grid,
@@ -33,8 +33,8 @@ def test_mirror_pad_equals_numpy_reflect_for_any_width(size, pads):
 
 
 def test_mirror_indices_exact_values():
-    assert mirror_indices(-3, 6, 4).tolist() == [3, 2, 1, 0, 1, 2, 3, 2, 1]
-    assert mirror_indices(-2, 3, 1).tolist() == [0, 0, 0, 0, 0]
+    assert reflect_indices(-3, 6, 4).tolist() == [3, 2, 1, 0, 1, 2, 3, 2, 1]
+    assert reflect_indices(-2, 3, 1).tolist() == [0, 0, 0, 0, 0]
 
 
 def test_read_tile_inside_is_a_view_and_never_modifies_the_image():

@@ -8,7 +8,7 @@ The pieces, each testable on its own:
   ``geometry.multiple`` relative to the padded image, because a U-Net of depth d is
   shift-equivariant only by multiples of 2**(d-1) (its pooling grid); the last tile is shifted
   back (never truncated) so that every tile has the same size and batches stack.
-- :func:`mirror_indices`, :func:`mirror_pad`, :func:`read_tile`: mirror (reflect) padding of
+- :func:`mirror_pad`, :func:`read_tile`: mirror (reflect) padding of
   any width, also wider than the image (1-px strips), read tile by tile so that a memory-mapped
   image is never padded or loaded as a whole.
 - :func:`blend_weights`: how overlapping outputs of same-padding nets are averaged.
@@ -40,6 +40,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from unetlab.data.mirror import reflect_indices
 
 BLENDS = ("mean", "gaussian")
 
@@ -223,18 +225,6 @@ def tile_grid(
 # --- mirror padding -----------------------------------------------------------------------
 
 
-def mirror_indices(start: int, stop: int, size: int) -> np.ndarray:
-    """Indices into an axis of ``size`` for positions ``start..stop-1`` that may lie outside it,
-    mirrored without repeating the edge (numpy's "reflect"), for any distance: (stop - start,)
-    int64. A 1-px axis maps everything to 0."""
-    i = np.arange(start, stop, dtype=np.int64)
-    if size == 1:
-        return np.zeros_like(i)
-    period = 2 * (size - 1)
-    i = np.mod(i, period)
-    return np.where(i < size, i, period - i)
-
-
 def mirror_pad(image: np.ndarray, pad_y: tuple[int, int], pad_x: tuple[int, int]) -> np.ndarray:
     """(H, W[, C]) -> (H + pad_y, W + pad_x[, C]) mirrored at every edge; any pad width.
 
@@ -254,8 +244,8 @@ def read_tile(image: np.ndarray, y: int, x: int, height: int, width: int) -> np.
     h, w = image.shape[:2]
     if y >= 0 and x >= 0 and y + height <= h and x + width <= w:
         return image[y : y + height, x : x + width]
-    rows = mirror_indices(y, y + height, h)
-    cols = mirror_indices(x, x + width, w)
+    rows = reflect_indices(y, y + height, h)
+    cols = reflect_indices(x, x + width, w)
     r0, c0 = int(rows.min()), int(cols.min())
     block = np.asarray(image[r0 : int(rows.max()) + 1, c0 : int(cols.max()) + 1])
     return block[np.ix_(rows - r0, cols - c0)]

@@ -25,6 +25,7 @@ from torch.utils.data import Dataset
 
 from unetlab.data.io import read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
+from unetlab.data.mirror import reflect_indices
 from unetlab.data.normalize import channels_of, normalize
 from unetlab.data.pairs import Pair, detect_layout, find_pairs, read_pair
 from unetlab.errors import DatasetError, UnetlabError
@@ -386,17 +387,6 @@ def _weigher(weight_map: dict | None) -> Callable[[np.ndarray], np.ndarray | Non
 
 
 # --- training tiles ----------------------------------------------------------------------------
-
-
-def reflect_indices(start: int, stop: int, size: int) -> np.ndarray:
-    """Indices into an axis of ``size`` for positions ``start..stop-1``, mirrored at the edges
-    without repeating them (numpy's "reflect" padding) at any distance: (stop - start,) int64."""
-    i = np.arange(start, stop, dtype=np.int64)
-    if size == 1:
-        return np.zeros_like(i)
-    period = 2 * (size - 1)
-    i = np.mod(i, period)
-    return np.where(i < size, i, period - i)
 
 
 def window_start(size: int, window: int, rng: np.random.Generator) -> int:
