@@ -57,6 +57,7 @@ def test_evaluate_predictions_exact_values(tmp_path):
     # b: the merged object's IoU with the 24 px cell is 24/48, not above 0.5: no match
     assert d["object_f1"] == pytest.approx(2 * 2 / (2 * 2 + 1 + 2))
     assert d["worst_images"][0] == "b"
+    assert d["mean_image_miou"] == pytest.approx((1.0 + (0 + 42 / 48) / 2) / 2)
     assert d["boundary_class"] == "0"
     assert "membrane" not in report.table() and "Rand error" in report.table()
 
@@ -89,6 +90,21 @@ def test_size_mismatch_and_missing_predictions_are_named(tmp_path):
     write_png(pred_dir / "a.png", (GT == 255).astype(np.uint8) * 255)  # label values, not indices
     with pytest.raises(ValueError, match="class indices"):
         evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255])
+
+
+def test_label_values_read_as_class_indices_are_refused_with_the_fix(tmp_path):
+    pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
+    with pytest.raises(ValueError, match="values 0 255 .* --label-values 0 255"):
+        evaluate_predictions(pred_dir, gt_dir)  # ISBI masks 0/255, no label values
+    border = GOOD.copy()
+    border[0, 0] = 255  # VOC-style: class indices plus a 255 border
+    write_png(gt_dir / "a.png", border)
+    with pytest.raises(ValueError, match="--ignore-value 255"):
+        evaluate_predictions(pred_dir, gt_dir)
+    report = evaluate_predictions(pred_dir, gt_dir, ignore_value=255)
+    assert report.summary["pixel_accuracy"] == 1.0 and report.matrix.sum() == GOOD.size - 1
+    names = evaluate_predictions(pred_dir, gt_dir, class_names=[str(i) for i in range(256)])
+    assert names.matrix.shape == (256, 256)  # class names say they are indices: no refusal
 
 
 def test_ground_truth_as_a_data_folder_with_val(tmp_path):

@@ -129,3 +129,11 @@ def test_best_threshold_picks_the_separating_level():
     assert stack["rand_threshold"] == 0.65 and stack["rand_error"] == 0.0
     with pytest.raises(ValueError, match="2 probability maps but 1"):
         best_threshold([prob, prob], [gt])
+
+
+def test_best_threshold_leaves_ignored_pixels_out():
+    gt = np.array([[1, 1, 0, -1, 1]])  # the ignored pixel is wrong at every threshold
+    prob = np.array([[0.9, 0.9, 0.1, 0.9, 0.9]])
+    r = best_threshold(prob, gt, thresholds=[0.5])
+    assert r["pixel_error"] == 0.0 and r["rand_error"] == 0.0
+    assert math.isnan(best_threshold(prob, np.full((1, 5), -1), thresholds=[0.5])["pixel_error"])

@@ -10,7 +10,8 @@ Two entry points, both returning a :class:`Report`:
 What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
 
 - Pixel metrics of one confusion matrix over all images (micro): ``miou``, ``mdice``,
-  ``pixel_accuracy``, ``pixel_error`` (1 - pixel accuracy), per class under ``classes``.
+  ``pixel_accuracy``, ``pixel_error`` (1 - pixel accuracy), per class under ``classes``;
+  and ``mean_image_miou``, the mean of the images' own mIoU (macro over images).
 - ISBI 2012 (:mod:`unetlab.isbi`): ``rand_error`` (1 - V_Rand, pair counts summed over the
   images, as the challenge scores a stack), ``v_rand``, ``information_score`` (V_Info, mean
   over images). Objects, the cells, are the 4-connected regions of every class but
@@ -109,7 +110,8 @@ class Report:
         lines += [
             "",
             f"images             {s['num_images']}",
-            f"mIoU               {_f(s['miou'])}",
+            f"mIoU               {_f(s['miou'])}   (all pixels; mean of per-image mIoU "
+            f"{_f(s['mean_image_miou'])})",
             f"mean Dice          {_f(s['mdice'])}",
             f"pixel accuracy     {_f(s['pixel_accuracy'])}",
             f"pixel error        {_f(s['pixel_error'])}",
@@ -273,8 +275,10 @@ class _Accumulator:
         rand = rand_from_counts(*self.rand, empty=self.rand_empty)
         f1 = f1_from_counts(*map(int, self.objects))
         info = [r["information_score"] for r in self.rows if not math.isnan(r["information_score"])]
+        image_miou = [r["miou"] for r in self.rows if not math.isnan(r["miou"])]
         summary.update(
             num_images=len(self.rows),
+            mean_image_miou=float(np.mean(image_miou)) if image_miou else math.nan,
             pixel_error=1.0 - summary["pixel_accuracy"],
             rand_error=rand["rand_error"],
             v_rand=rand["v_rand"],
@@ -359,6 +363,30 @@ def _prediction_files(pred_dir: Path) -> dict[str, Path]:
     return files
 
 
+def _check_class_indices(values: np.ndarray, pred_max: int) -> None:
+    """Refuse masks that hold label values (0/255) or an unmapped ignore value (VOC's 255)
+    read as class indices: values beyond every predicted class, with a gap below them.
+
+    ``values``: the sorted mask values present; ``pred_max``: the largest predicted index.
+    """
+    if not (values.size and values[-1] > pred_max and values.size < values[-1] + 1):
+        return
+    shown = " ".join(str(v) for v in values[:12]) + (" ..." if values.size > 12 else "")
+    extra = values[values > pred_max]
+    indices = values.size - extra.size  # values that could be class indices 0..k
+    if values.size > pred_max + 1 and values[0] == 0 and values[indices - 1] == indices - 1:
+        # 0..k, plus a stray value or a few: VOC's 255 border is the usual one
+        fix = (f"--ignore-value {extra[0]} if it marks pixels that count nowhere"
+               if extra.size == 1 else f"values {' '.join(map(str, extra[:6]))} are above "
+               "every class: map them to class indices")  # fmt: skip
+    else:
+        fix = f"pass the mask value of each class: --label-values {shown}"
+    raise DatasetError(
+        f"the masks hold values {shown} but the predictions class indices 0..{pred_max}; "
+        f"{fix} (or --class-names if the masks do hold class indices)"
+    )
+
+
 def evaluate_predictions(
     pred_dir: str | os.PathLike,
     gt_dir: str | os.PathLike,
@@ -379,7 +407,10 @@ def evaluate_predictions(
     ``[0, 255]``); None means masks hold class indices. ``class_names`` default to the label
     values (or the indices). Masks whose value is ``ignore_value`` count nowhere. Objects are
     the ``connectivity``-connected regions of every class but ``boundary_class`` (None: all).
-    A missing prediction or one of another size is an error naming the file.
+    A missing prediction or one of another size is an error naming the file; so are masks
+    read as class indices that look like label values (0/255 with predictions 0..1) or hold
+    an unmapped ignore value (VOC's 255): give ``label_values``, ``ignore_value`` or
+    ``class_names``.
     """
     pred_dir = Path(pred_dir)
     preds = _prediction_files(pred_dir)
@@ -388,6 +419,8 @@ def evaluate_predictions(
     acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity, keep_probs=False)
     missing: list[str] = []
     cache: dict[Path, np.ndarray] = {}
+    gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
+    pred_max = 0
     for name, stem, mask in _ground_truth(Path(gt_dir)):
         if stem not in preds:
             missing.append(stem)
@@ -409,6 +442,11 @@ def evaluate_predictions(
                 f"{name} is {mask.shape[1]}x{mask.shape[0]}; predict the full-size image"
             )
         gt = _encode(mask, label_values, ignore_value, name)
+        if label_values is None and class_names is None:
+            counts = np.bincount(gt[gt >= 0].ravel())
+            gt_values = np.pad(gt_values, (0, max(len(counts) - len(gt_values), 0)))
+            gt_values[: len(counts)] += counts
+            pred_max = max(pred_max, int(pred.max(initial=0)))
         acc.add(name, pred.astype(np.int64), gt)
     if missing:
         shown = ", ".join(sorted(set(missing))[:10])
@@ -416,6 +454,7 @@ def evaluate_predictions(
             f"no prediction in {pred_dir} for {len(set(missing))} ground-truth file(s): {shown}; "
             "predictions are named <stem>.png like their masks"
         )
+    _check_class_indices(np.flatnonzero(gt_values), pred_max)
     report = acc.report(class_names, thresholds=None, worst=worst)
     report.source = {"predictions": str(pred_dir), "ground_truth": str(gt_dir)}
     return report

@@ -188,7 +188,8 @@ def best_threshold(
     ``prob_map``: (H, W) float probability of the *cell* (non-boundary) class, or a list of
     them (a stack: one threshold for all images). ``gt``: (H, W) class maps (or a list) in
     which ``boundary_class`` is membrane and any other class is cell; ignored pixels (< 0)
-    count as membrane. A pixel is cell where ``prob > threshold``; cells are its
+    are left out like true membrane (and of the pixel error). A pixel is cell where
+    ``prob > threshold``; cells are its
     ``connectivity``-connected regions. For a stack the Rand error comes from pair counts
     summed over images, V_Info and pixel error are means over images.
 
@@ -208,23 +209,25 @@ def best_threshold(
         if p.shape != g.shape:
             raise ValueError(f"probability map {p.shape} and ground truth {g.shape} differ in size")
         cell = (g != boundary_class) & (g >= 0)
-        truths.append((cell, instances(cell.astype(np.uint8), connectivity=connectivity)))
+        ids = instances(cell.astype(np.uint8), connectivity=connectivity)
+        truths.append((cell, g >= 0, ids))
     rows = []
     for t in thresholds:
         counts = np.zeros(3)
         info, pix = [], []
-        for p, (cell, gt_ids) in zip(probs, truths):
+        for p, (cell, labelled, gt_ids) in zip(probs, truths):
             pred_cell = p > t
             pred_ids = instances(pred_cell.astype(np.uint8), connectivity=connectivity)
             counts += rand_counts(pred_ids, gt_ids)
             info.append(information_score(pred_ids, gt_ids))
-            pix.append(float(np.count_nonzero(pred_cell != cell)) / cell.size)
-        empty = not any(cell.any() for cell, _ in truths)
+            wrong = np.count_nonzero((pred_cell != cell) & labelled)
+            pix.append(wrong / labelled.sum() if labelled.any() else math.nan)
+        empty = not any(cell.any() for cell, _, _ in truths)
         rows.append({
             "threshold": float(t),
             "rand_error": rand_from_counts(*counts, empty=empty)["rand_error"],
             "information_score": float(np.nanmean(info)) if not empty else math.nan,
-            "pixel_error": float(np.mean(pix)),
+            "pixel_error": float(np.nanmean(pix)) if not np.isnan(pix).all() else math.nan,
         })  # fmt: skip
     rand = min(rows, key=lambda r: _key(r["rand_error"]))
     info = max(rows, key=lambda r: -_key(-r["information_score"]))
