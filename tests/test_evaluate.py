@@ -107,6 +107,27 @@ def test_label_values_read_as_class_indices_are_refused_with_the_fix(tmp_path):
     assert names.matrix.shape == (256, 256)  # class names say they are indices: no refusal
 
 
+def test_instance_masks_keep_touching_objects_apart(tmp_path, capsys):
+    ids = np.array([[7, 7, 9, 9, 0], [7, 7, 9, 9, 0]], np.uint16)  # two touching objects
+    pred = (ids > 0).astype(np.uint8)  # pixel-perfect, but one connected region
+    write_png(tmp_path / "gt" / "a.png", ids)
+    write_png(tmp_path / "pred" / "a.png", pred)
+    d = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", gt_instances=True).to_dict()
+    assert d["pixel_accuracy"] == 1.0 and set(d["classes"]) == {"background", "object"}
+    assert d["objects"] == 2 and d["seg"] == pytest.approx((4 / 8 + 4 / 8) / 2)
+    assert d["object_f1"] == 0.0  # IoU 4/8 with each: not above 0.5
+    assert d["rand_error"] == pytest.approx(1 - 2 * 24 / (24 + 56))  # 4 px cells, 8 px merged
+    as_classes = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 7, 9])
+    assert as_classes.summary["objects"] == 2  # one region per class: apart only by chance
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
+    assert main([*argv, "--gt-instances"]) == 0 and "SEG                0.5000" in (
+        capsys.readouterr().out
+    )
+    with pytest.raises(ValueError, match="object ids"):
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt", gt_instances=True,
+                             label_values=[0, 1])  # fmt: skip
+
+
 def test_ground_truth_as_a_data_folder_with_val(tmp_path):
     pred_dir, _ = _folders(tmp_path, {"a": GOOD})
     write_png(tmp_path / "data" / "val" / "masks" / "a.png", GT)

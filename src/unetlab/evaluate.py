@@ -211,8 +211,10 @@ class _Accumulator:
         self.probs: list[np.ndarray] = []
         self.truths: list[np.ndarray] = []
 
-    def add(self, name: str, pred: np.ndarray, gt: np.ndarray, cell_prob=None) -> None:
-        """``pred`` (H, W) class indices, ``gt`` (H, W) class indices (IGNORE_INDEX allowed)."""
+    def add(self, name: str, pred: np.ndarray, gt: np.ndarray, cell_prob=None, gt_ids=None):
+        """``pred`` (H, W) class indices, ``gt`` (H, W) class indices (IGNORE_INDEX allowed);
+        ``gt_ids``: the true objects' ids (0 = none) when the data has them, else the
+        connected regions of ``gt``."""
         if pred.shape != gt.shape:
             raise UnetlabError(
                 f"{name}: prediction is {pred.shape[1]}x{pred.shape[0]} but the ground truth "
@@ -224,7 +226,9 @@ class _Accumulator:
         self.matrices.append(confusion_matrix(pred, gt, n))
         pred_ids = instances(pred, boundary_class=self.boundary_class,
                              connectivity=self.connectivity)  # fmt: skip
-        gt_ids = instances(gt, boundary_class=self.boundary_class, connectivity=self.connectivity)
+        if gt_ids is None:
+            gt_ids = instances(gt, boundary_class=self.boundary_class,
+                               connectivity=self.connectivity)  # fmt: skip
         counts = rand_counts(pred_ids, gt_ids)
         self.rand += counts
         has_cells = bool((gt_ids > 0).any())
@@ -334,6 +338,16 @@ def _encode(mask: np.ndarray, label_values, ignore_value, name: str) -> np.ndarr
     return out
 
 
+def _instance_mask(mask: np.ndarray, ignore_value, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Object ids (H, W) -> (class indices: 0 background, 1 object, IGNORE_INDEX; the ids)."""
+    ids = np.asarray(mask).astype(np.int64)
+    ignored = ids == ignore_value if ignore_value is not None else np.zeros(ids.shape, bool)
+    ids[ignored] = 0
+    if (ids < 0).any():
+        raise DatasetError(f"{name}: object ids are 0 (background) or positive, not {ids.min()}")
+    return np.where(ignored, IGNORE_INDEX, ids > 0).astype(np.int64), ids
+
+
 def _ground_truth(gt_dir: Path) -> Iterator[tuple[str, str, np.ndarray]]:
     """(name, image stem, mask label values) of a data folder or a folder of masks."""
     root = data_root(gt_dir)
@@ -396,6 +410,7 @@ def evaluate_predictions(
     boundary_class: int | None = 0,
     ignore_value: int | None = None,
     connectivity: int = 1,
+    gt_instances: bool = False,
     worst: int = 5,
 ) -> Report:
     """Compare saved predictions with ground-truth masks.
@@ -407,6 +422,9 @@ def evaluate_predictions(
     ``[0, 255]``); None means masks hold class indices. ``class_names`` default to the label
     values (or the indices). Masks whose value is ``ignore_value`` count nowhere. Objects are
     the ``connectivity``-connected regions of every class but ``boundary_class`` (None: all).
+    ``gt_instances``: the masks hold object ids (0 = background, 1..n, e.g. the cell tracking
+    challenge's ``man_seg`` files); the pixel classes are background (0) and object (1), and
+    the true objects are those ids, so touching objects stay apart in SEG, F1 and Rand.
     A missing prediction or one of another size is an error naming the file; so are masks
     read as class indices that look like label values (0/255 with predictions 0..1) or hold
     an unmapped ignore value (VOC's 255): give ``label_values``, ``ignore_value`` or
@@ -414,6 +432,12 @@ def evaluate_predictions(
     """
     pred_dir = Path(pred_dir)
     preds = _prediction_files(pred_dir)
+    if gt_instances:
+        if label_values is not None:
+            raise ValueError("instance masks hold object ids, not label values: drop them")
+        if boundary_class not in (0, None):
+            raise ValueError("with instance masks class 0 is the background: boundary class 0")
+        class_names = ["background", "object"] if class_names is None else class_names
     if class_names is None and label_values is not None:
         class_names = [str(v) for v in label_values]
     acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity, keep_probs=False)
@@ -441,13 +465,17 @@ def evaluate_predictions(
                 f"{path}: prediction is {pred.shape[1]}x{pred.shape[0]} but its ground truth "
                 f"{name} is {mask.shape[1]}x{mask.shape[0]}; predict the full-size image"
             )
-        gt = _encode(mask, label_values, ignore_value, name)
+        gt_ids = None
+        if gt_instances:
+            gt, gt_ids = _instance_mask(mask, ignore_value, name)
+        else:
+            gt = _encode(mask, label_values, ignore_value, name)
         if label_values is None and class_names is None:
             counts = np.bincount(gt[gt >= 0].ravel())
             gt_values = np.pad(gt_values, (0, max(len(counts) - len(gt_values), 0)))
             gt_values[: len(counts)] += counts
             pred_max = max(pred_max, int(pred.max(initial=0)))
-        acc.add(name, pred.astype(np.int64), gt)
+        acc.add(name, pred.astype(np.int64), gt, gt_ids=gt_ids)
     if missing:
         shown = ", ".join(sorted(set(missing))[:10])
         raise DatasetError(

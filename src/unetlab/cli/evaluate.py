@@ -48,6 +48,9 @@ def add_parser(sub) -> None:
     c.add_argument("--boundary-class", type=int, default=0, metavar="K",
                    help="class index that is background/membrane, not objects (default: 0); "
                    "-1: every class forms objects")  # fmt: skip
+    c.add_argument("--gt-instances", action="store_true",
+                   help="with --pred: masks hold object ids (0 = background; e.g. the cell "
+                   "tracking challenge's man_seg files), used as the true objects")  # fmt: skip
     c.add_argument("--connectivity", type=int, choices=[4, 8], default=4,
                    help="object connectivity in px (default: 4, as the ISBI challenge)")  # fmt: skip
     c.add_argument("--best-threshold", action="store_true",
@@ -73,6 +76,8 @@ def _check_mode(args) -> str:
             raise ValueError(
                 "--label-values/--class-names are for --pred; a checkpoint records its own"
             )
+        if args.gt_instances:
+            raise ValueError("--gt-instances is for --pred/--gt; a checkpoint reads class masks")
         return "model"
     if pred_mode:
         if args.pred is None or args.gt is None:
@@ -118,7 +123,7 @@ def run(args) -> int:
         report = evaluate_predictions(
             args.pred, args.gt, label_values=args.label_values, class_names=args.class_names,
             boundary_class=boundary, ignore_value=args.ignore_value, connectivity=connectivity,
-            worst=args.worst,
+            gt_instances=args.gt_instances, worst=args.worst,
         )  # fmt: skip
     print(report.table())
     confusion = args.confusion
