@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 import torch
 
-from unetlab.metrics import ConfusionMatrix, confusion_matrix, image_metrics, metrics_from_matrix
+from unetlab.metrics import (
+    ConfusionMatrix,
+    _batched_counts,
+    confusion_matrix,
+    image_metrics,
+    metrics_from_matrix,
+)
 
 TARGET = np.array([[0, 0, 1], [1, 2, -1]])
 PRED = np.array([[0, 1, 1], [1, 1, 0]])
@@ -103,3 +109,16 @@ def test_matches_a_per_class_count_on_random_data():
         union = np.sum((p == c) | (t == c))
         assert r["iou"][c] == pytest.approx(inter / union, abs=1e-12)
         assert r["dice"][c] == pytest.approx(2 * inter / (np.sum(p == c) + np.sum(t == c)))
+
+
+def test_torch_bincount_path_equals_numpy():
+    """CPU tensors are counted with numpy; the torch.bincount path (accelerators) must agree."""
+    rng = np.random.default_rng(2)
+    pred, target = rng.integers(0, 3, (4, 9, 11)), rng.integers(-1, 5, (4, 9, 11))
+    on_numpy = _batched_counts(pred, target, 3, -1, 4, use_torch=False)
+    on_torch = _batched_counts(torch.from_numpy(pred), torch.from_numpy(target).int(), 3, -1, 4,
+                               use_torch=True)  # fmt: skip
+    assert isinstance(on_torch, torch.Tensor) and on_torch.dtype == torch.int64
+    np.testing.assert_array_equal(on_torch.numpy(), on_numpy)
+    with pytest.raises(ValueError, match="outside 0..2"):
+        _batched_counts(torch.tensor([3]), torch.tensor([0]), 3, -1, 1, use_torch=True)
