@@ -3,8 +3,8 @@
 :class:`ConfusionMatrix` counts (truth, prediction) pairs with ``torch.bincount`` on the
 accelerator tensors live on (``numpy.bincount`` for numpy arrays and CPU tensors);
 :func:`metrics_from_matrix` derives pixel accuracy and per-class IoU, Dice, precision and
-recall from the counts. Rows are the truth, columns the prediction. Pixels whose target is ``ignore_index`` (or outside
-0..C-1) count nowhere.
+recall from the counts. Rows are the truth, columns the prediction. Pixels whose target is
+``ignore_index`` (or outside 0..C-1) count nowhere.
 
 A class absent from both truth and prediction has IoU, Dice, precision and recall NaN (not 0
 or 1): it says nothing about the model, and the means (``miou``, ``mdice``) skip it.
