@@ -128,6 +128,15 @@ def test_instance_masks_keep_touching_objects_apart(tmp_path, capsys):
                              label_values=[0, 1])  # fmt: skip
 
 
+def test_boundary_class_must_be_a_class(tmp_path):
+    pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
+    with pytest.raises(ValueError, match=r"boundary class 5 is not one of the classes 0\.\.1"):
+        evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255], boundary_class=5)
+    every = evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255], boundary_class=None)
+    assert every.summary["objects"] == 3  # the membrane column is an object too
+    assert every.to_dict()["boundary_class"] is None
+
+
 def test_ground_truth_as_a_data_folder_with_val(tmp_path):
     pred_dir, _ = _folders(tmp_path, {"a": GOOD})
     write_png(tmp_path / "data" / "val" / "masks" / "a.png", GT)

@@ -195,6 +195,14 @@ def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: str | o
 # --- accumulating ------------------------------------------------------------------------
 
 
+def _check_boundary(boundary_class: int | None, names: Sequence[str]) -> None:
+    if boundary_class is not None and not 0 <= boundary_class < len(names):
+        raise ValueError(
+            f"boundary class {boundary_class} is not one of the classes 0..{len(names) - 1} "
+            f"({', '.join(names)}); give one of them, or -1 (None) for none"
+        )
+
+
 class _Accumulator:
     """Per-image measures, summed or kept for the data-set figures."""
 
@@ -221,8 +229,6 @@ class _Accumulator:
                 f"{gt.shape[1]}x{gt.shape[0]} (width x height); predict at the mask's size"
             )
         n = int(max(pred.max(initial=0), gt.max(initial=0))) + 1
-        if self.boundary_class is not None:
-            n = max(n, self.boundary_class + 1)
         self.matrices.append(confusion_matrix(pred, gt, n))
         pred_ids = instances(pred, boundary_class=self.boundary_class,
                              connectivity=self.connectivity)  # fmt: skip
@@ -266,6 +272,7 @@ class _Accumulator:
                 "such as 255), and every class needs a label value / name"
             )
         c = len(names)
+        _check_boundary(self.boundary_class, names)
         total = np.zeros((c, c), np.int64)
         for row, m in zip(self.rows, self.matrices):
             padded = np.zeros((c, c), np.int64)
@@ -440,6 +447,8 @@ def evaluate_predictions(
         class_names = ["background", "object"] if class_names is None else class_names
     if class_names is None and label_values is not None:
         class_names = [str(v) for v in label_values]
+    if class_names is not None:
+        _check_boundary(boundary_class, class_names)  # before reading anything
     acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity, keep_probs=False)
     missing: list[str] = []
     cache: dict[Path, np.ndarray] = {}
@@ -522,10 +531,7 @@ def evaluate_model(
     pairs = list(pairs)
     names = list(model.classes)
     label_values = getattr(model, "label_values", None)
-    if boundary_class is not None and not 0 <= boundary_class < len(names):
-        raise ValueError(
-            f"boundary class {boundary_class} is not a class of this model (0..{len(names) - 1})"
-        )
+    _check_boundary(boundary_class, names)
     acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity,
                        keep_probs=thresholds is not None)  # fmt: skip
     for pair in pairs:
