@@ -503,6 +503,7 @@ def evaluate_model(
     *,
     tile_size: int | None = None,
     batch_size: int | None = None,
+    blend: str = "mean",
     tta: bool = False,
     device=None,
     boundary_class: int | None = 0,
@@ -516,7 +517,7 @@ def evaluate_model(
     """Predict each image of ``data_dir`` (its ``val/`` when it has one) and evaluate.
 
     Images are predicted whole with overlap-tile (:func:`unetlab.predict.predict_image`,
-    ``tile_size``, ``batch_size``, ``tta``, ``device`` passed on); labels are the argmax (p >=
+    ``tile_size``, ``batch_size``, ``blend``, ``tta``, ``device`` passed on); labels are the argmax (p >=
     0.5 for a one-channel net, which counts as two classes). Masks are mapped to class
     indices with ``model.label_values`` (None: masks hold indices). ``thresholds``: also
     threshold the cell probability (1 - P(boundary class)) at each level and report the best
@@ -537,8 +538,8 @@ def evaluate_model(
     for pair in pairs:
         image, mask = read_pair(pair)
         gt = _encode(mask, label_values, ignore_value, str(pair.mask))
-        probs = predict_image(model, image, tile_size=tile_size, batch_size=batch_size, tta=tta,
-                              device=device)  # fmt: skip
+        probs = predict_image(model, image, tile_size=tile_size, batch_size=batch_size,
+                              blend=blend, tta=tta, device=device)  # fmt: skip
         pred = labels_from_probabilities(probs).astype(np.int64)
         cell = None
         if thresholds is not None:

@@ -59,6 +59,8 @@ def add_parser(sub) -> None:
     t = p.add_argument_group("prediction (with --checkpoint)")
     t.add_argument("--tile-size", type=int, help="input tile size (default: automatic)")
     t.add_argument("--batch-size", type=int, help="tiles per forward pass (default: automatic)")
+    t.add_argument("--blend", choices=["mean", "gaussian"], default="mean",
+                   help="how overlapping tiles of same-padding nets are averaged (default: mean)")  # fmt: skip
     t.add_argument("--tta", action="store_true", help="average the 8 flips/rotations")
     add_device_arg(p)
     p.set_defaults(run=run)
@@ -105,7 +107,7 @@ def run(args) -> int:
         model = load_model(args.checkpoint, device=device)
         report = evaluate_model(
             model, args.data, tile_size=args.tile_size, batch_size=args.batch_size,
-            tta=args.tta, device=device, boundary_class=boundary,
+            blend=args.blend, tta=args.tta, device=device, boundary_class=boundary,
             thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
             ignore_value=args.ignore_value, connectivity=connectivity, worst=args.worst,
             progress=lambda name: log.debug("evaluated %s", name),
