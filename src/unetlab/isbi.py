@@ -8,8 +8,10 @@ left out. A pixel the prediction calls membrane inside a true cell is a cell of 
 singleton), as in the challenge's Fiji scripts (``RandError.java``, which prune the
 proposal's zero component from the pair counts).
 
-- Rand: over pairs of the kept pixels (ordered pairs of distinct pixels, as the Fiji scripts'
-  and scikit-image's ``adapted_rand_error`` count them), ``V_Rand_split`` = pairs together in
+- Rand: over pairs of distinct kept pixels (as ``RandError.foregroundRestrictedRandIndex``
+  and scikit-image's ``adapted_rand_error`` count them; the scripts' later "N^2" variant
+  also counts each pixel with itself, a difference of order 1/pixels per cell), ordered, so
+  counts are n (n - 1) per group; ``V_Rand_split`` = pairs together in
   both / pairs together in the truth, ``V_Rand_merge`` = ... / pairs together in the
   prediction, ``V_Rand`` their harmonic mean (F-score). The **Rand error** of the U-Net paper's
   table (0.0382) is ``1 - V_Rand`` (the challenge's original "1 - maximal F-score of the
