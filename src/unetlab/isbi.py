@@ -10,9 +10,9 @@ proposal's zero component from the pair counts).
 
 - Rand: over pairs of distinct kept pixels (as ``RandError.foregroundRestrictedRandIndex``
   and scikit-image's ``adapted_rand_error`` count them; the scripts' later "N^2" variant
-  also counts each pixel with itself: 2e-5 apart on ISBI slices 00 and 10), ordered, so
-  counts are n (n - 1) per group; ``V_Rand_split`` = pairs together in
-  both / pairs together in the truth, ``V_Rand_merge`` = ... / pairs together in the
+  also counts each pixel with itself: 2e-5 apart for a grey-threshold segmentation of ISBI
+  slices 00 and 10), ordered, so counts are n (n - 1) per group; ``V_Rand_split`` = pairs
+  together in both / pairs together in the truth, ``V_Rand_merge`` = ... / pairs together in the
   prediction, ``V_Rand`` their harmonic mean (F-score). The **Rand error** of the U-Net paper's
   table (0.0382) is ``1 - V_Rand`` (the challenge's original "1 - maximal F-score of the
   foreground-restricted Rand index").
