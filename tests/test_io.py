@@ -85,3 +85,14 @@ def test_atomic_write(tmp_path):
         raise RuntimeError("killed")
     assert target.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["out.png"]
+
+
+def test_outputs_get_the_usual_file_mode(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        write_png(tmp_path / "out.png", np.zeros((2, 2), np.uint8))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out.png").stat().st_mode & 0o777 == 0o644
