@@ -129,10 +129,12 @@ def main() -> int:
         labels = tifffile.memmap(tmp / "out" / "large.tif", mode="r")
         label_shape = list(labels.shape)
         del labels
-    from unetlab.predict import choose_tiling
+    from unetlab.predict import DEFAULT_BUDGET, LARGE_PIXELS, STREAM_BUDGET, choose_tiling
 
+    # the tiling predict_file used: large images stream under their own budget
+    budget = STREAM_BUDGET if args.size * args.size > LARGE_PIXELS else DEFAULT_BUDGET
     grid, batch = choose_tiling(model, (args.size, args.size), tile_size=args.tile_size,
-                                batch_size=args.batch_size)  # fmt: skip
+                                batch_size=args.batch_size, budget=budget)  # fmt: skip
     mp = args.size * args.size / 1e6
     record = {
         "benchmark": "large_image",

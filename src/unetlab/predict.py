@@ -48,6 +48,10 @@ DEFAULT_BUDGET = 2.0e9
 #: Images with more pixels per page than this are predicted from a memory map when they are
 #: plain (uncompressed) TIFFs, and their outputs are written into memory-mapped TIFFs.
 LARGE_PIXELS = 2**26
+#: The streaming path's activation budget: its output rows, label conversion and the pages of
+#: the memory-mapped files take the rest of a ~2.5 GB process (measured: 20k x 20k, "small"
+#: preset; a 2.0 GB budget peaked at 3.2 GB).
+STREAM_BUDGET = 1.2e9
 PRECISIONS = ("fp32", "bf16")
 
 
@@ -561,7 +565,9 @@ def _predict_large(
     shape = (pages, h, w) if pages > 1 else (h, w)
     log.info("%s: %d x %d px, large image: streaming to %s", path.name, w, h, paths["labels"].name)
     fn = probability_fn(model, precision=precision, tta=tta)
-    grid, batch_size = choose_tiling(model, (h, w), tile_size=tile_size, batch_size=batch_size)
+    grid, batch_size = choose_tiling(
+        model, (h, w), tile_size=tile_size, batch_size=batch_size, budget=STREAM_BUDGET
+    )
     with contextlib.ExitStack() as stack:
         label_tmp = stack.enter_context(atomic_path(paths["labels"]))
         kwargs = {"photometric": "minisblack"}
