@@ -63,9 +63,10 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds on foreign bytes
+        # torch's own message (e.g. advice about weights_only) would mislead here
         raise CheckpointError(
-            f"{path}: not a unetlab checkpoint, or truncated/corrupt "
-            f"({type(exc).__name__}: {str(exc).splitlines()[0][:160] if str(exc) else ''})"
+            f"{path}: not a unetlab checkpoint, or truncated/corrupt ({type(exc).__name__}); "
+            "use a file written by unetlab train or unetlab.save_model"
         ) from exc
     if not isinstance(checkpoint, dict) or checkpoint.get("format") != FORMAT:
         raise CheckpointError(
