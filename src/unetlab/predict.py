@@ -29,7 +29,7 @@ import torch
 from unetlab.data.io import TIFF_SUFFIXES, atomic_path, read_stack, write_png, write_tiff
 from unetlab.data.normalize import image_stats
 from unetlab.errors import ImageReadError, UnetlabError
-from unetlab.runtime import check_precision, resolve_device, tune_allocator
+from unetlab.runtime import PRECISIONS, check_precision, resolve_device, tune_allocator
 from unetlab.tiling import (
     Geometry,
     TileGrid,
@@ -52,7 +52,6 @@ LARGE_PIXELS = 2**26
 #: the memory-mapped files take the rest of a ~2.5 GB process (measured: 20k x 20k, "small"
 #: preset; a 2.0 GB budget peaked at 3.2 GB).
 STREAM_BUDGET = 1.2e9
-PRECISIONS = ("fp32", "bf16")
 
 
 # --- tile and batch sizes -----------------------------------------------------------------
