@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from unetlab.models import UNet
-from unetlab.runtime import cpu_capability, supports_bf16
+from unetlab.runtime import cpu_capability, inference_layout, supports_bf16
 from unetlab.summary import summarize
 
 log = logging.getLogger(__name__)
@@ -58,17 +58,23 @@ class Timing:
     page_faults: float
 
 
-def time_calls(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1) -> Timing:
-    """Call ``fn`` ``warmup`` times, then time ``repeat`` calls."""
+def time_calls(
+    fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1, device=None
+) -> Timing:
+    """Call ``fn`` ``warmup`` times, then time ``repeat`` calls. On a CUDA ``device`` each
+    call is timed to the end of its GPU work (synchronised before and after)."""
     if repeat < 1 or warmup < 0:
         raise ValueError(f"repeat must be >= 1 and warmup >= 0, not {repeat}, {warmup}")
+    sync = _synchronizer(device)
     for _ in range(warmup):
         fn()
+    sync()
     before = resource.getrusage(resource.RUSAGE_SELF)
     runs = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
+        sync()
         runs.append(time.perf_counter() - start)
     after = resource.getrusage(resource.RUSAGE_SELF)
     return Timing(
@@ -81,10 +87,16 @@ def time_calls(fn: Callable[[], object], *, repeat: int = 5, warmup: int = 1) ->
     )
 
 
-def machine() -> dict:
-    """What the figures were measured on."""
+def _synchronizer(device) -> Callable[[], None]:
+    if device is not None and torch.device(device).type == "cuda":
+        return lambda: torch.cuda.synchronize(device)
+    return lambda: None
+
+
+def machine(device=None) -> dict:
+    """What the figures were measured on (with the GPU's name for a CUDA ``device``)."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    return {
+    info = {
         "cpu": platform.processor() or platform.machine(),
         "cpu_capability": cpu_capability(),
         "bf16_native": supports_bf16("cpu"),
@@ -93,6 +105,10 @@ def machine() -> dict:
         "python": platform.python_version(),
         "load_1min": round(load[0], 2),
     }
+    if device is not None and torch.device(device).type == "cuda":
+        info.update(gpu=torch.cuda.get_device_name(device), cuda=torch.version.cuda,
+                    cudnn=torch.backends.cudnn.version())  # fmt: skip
+    return info
 
 
 def _timing_fields(t: Timing) -> dict:
@@ -130,18 +146,20 @@ def conv_peak(
     layout: str = "channels_last",
     shapes: tuple[tuple[int, int], ...] = PEAK_SHAPES,
     repeat: int = 5,
+    device: str | torch.device = "cpu",
 ) -> dict:
     """GFLOP/s of the fastest of a few 3x3 convolutions, c -> c channels at s x s (padding 1,
-    batch 1, inference mode): the CPU's convolution limit for the shapes a U-Net runs.
+    batch 1, inference mode): the device's convolution limit for the shapes a U-Net runs.
     One shape alone understates it (256 -> 256 at 128 px runs ~10% below the best here)."""
     fmt = _layout(layout)
     best = None
     for channels, size in shapes:
         conv = torch.nn.Conv2d(channels, channels, 3, padding=1).eval()
-        conv = conv.to(_dtype(dtype)).to(memory_format=fmt)
-        x = torch.randn(1, channels, size, size).to(_dtype(dtype)).contiguous(memory_format=fmt)
+        conv = conv.to(device, _dtype(dtype)).to(memory_format=fmt)
+        x = torch.randn(1, channels, size, size, device=device).to(_dtype(dtype))
+        x = x.contiguous(memory_format=fmt)
         with torch.inference_mode():
-            t = time_calls(lambda conv=conv, x=x: conv(x), repeat=repeat, warmup=2)
+            t = time_calls(lambda conv=conv, x=x: conv(x), repeat=repeat, warmup=2, device=device)
         gflop = 2 * channels * channels * 9 * size * size / 1e9
         if best is None or gflop / t.median_s > best[0]:
             best = (gflop / t.median_s, channels, size, gflop, t)
@@ -170,19 +188,20 @@ def bench_forward(
     repeat: int = 5,
     warmup: int = 1,
     peak_gflops: float | None = None,
+    device: str | torch.device = "cpu",
 ) -> dict:
     """One forward pass of ``model`` on (batch, C, size, size) random input, inference mode.
 
     ``dtype="bf16"`` converts the weights and the input to bfloat16 (no autocast casts per
     call). ``peak_gflops``: the :func:`conv_peak` of the same dtype and layout, to report
-    the share of it reached.
+    the share of it reached. The model is left on ``device`` in float32, NCHW.
     """
     fmt = _layout(layout)
-    model = model.eval().to(_dtype(dtype)).to(memory_format=fmt)
-    x = torch.randn(batch, model.in_channels, size, size).to(_dtype(dtype))
+    model = model.eval().to(device, _dtype(dtype)).to(memory_format=fmt)
+    x = torch.randn(batch, model.in_channels, size, size, device=device).to(_dtype(dtype))
     x = x.contiguous(memory_format=fmt)
     with torch.inference_mode():
-        t = time_calls(lambda: model(x), repeat=repeat, warmup=warmup)
+        t = time_calls(lambda: model(x), repeat=repeat, warmup=warmup, device=device)
     gflop = summarize(model, size).gflops * batch
     row = {
         "what": "forward",
@@ -218,9 +237,10 @@ def bench_predict(
     precision: str = "fp32",
     repeat: int = 3,
     warmup: int = 1,
+    device: str | torch.device = "cpu",
 ) -> dict:
     """``predict_image`` on a random (H, W) uint8 image against the model alone on the same
-    tiles (same tile size, batch, layout and precision).
+    tiles (same tile size, batch, layout and precision), on ``device``.
 
     ``overhead`` = predict time / model time - 1: mirror padding, normalisation, softmax
     and stitching, no file I/O. ``mpix_per_s`` counts output pixels (the image's).
@@ -233,26 +253,30 @@ def bench_predict(
     grid, batch = choose_tiling(model, shape, tile_size=tile_size, batch_size=batch_size)
 
     def predict():
-        predict_image(model, image, tile_size=grid.tile, batch_size=batch, precision=precision)
+        predict_image(model, image, tile_size=grid.tile, batch_size=batch, precision=precision,
+                      device=device)  # fmt: skip
 
-    t_predict = time_calls(predict, repeat=repeat, warmup=warmup)
-    # the model alone on the same number of tiles, in the batches the engine uses
+    t_predict = time_calls(predict, repeat=repeat, warmup=warmup, device=device)
+    # the model alone on the same number of tiles, in the batches and layout the engine uses
     sizes = [min(batch, len(grid) - i) for i in range(0, len(grid), batch)]
+    fmt = inference_layout(device)
     inputs = {
-        n: torch.randn(n, model.in_channels, *grid.tile).contiguous(
-            memory_format=torch.channels_last
+        n: torch.randn(n, model.in_channels, *grid.tile, device=device).contiguous(
+            memory_format=fmt
         )
         for n in set(sizes)
     }
-    model.to(memory_format=torch.channels_last)
-    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
+    model.to(memory_format=fmt)
+    autocast = torch.autocast(
+        torch.device(device).type, dtype=torch.bfloat16, enabled=precision == "bf16"
+    )
 
     def model_only():
         with torch.inference_mode(), autocast:
             for n in sizes:
                 model(inputs[n])
 
-    t_model = time_calls(model_only, repeat=repeat, warmup=warmup)
+    t_model = time_calls(model_only, repeat=repeat, warmup=warmup, device=device)
     mpix = shape[0] * shape[1] / 1e6
     return {
         "what": "predict",
@@ -272,12 +296,16 @@ def bench_predict(
     }
 
 
-def class_changes(model: UNet, image: np.ndarray, *, precision: str = "bf16") -> dict:
+def class_changes(
+    model: UNet, image: np.ndarray, *, precision: str = "bf16", device: str | torch.device = "cpu"
+) -> dict:
     """Share of pixels whose predicted class differs between fp32 and ``precision``."""
     from unetlab.predict import labels_from_probabilities, predict_image
 
-    ref = labels_from_probabilities(predict_image(model, image))
-    other = labels_from_probabilities(predict_image(model, image, precision=precision))
+    ref = labels_from_probabilities(predict_image(model, image, device=device))
+    other = labels_from_probabilities(
+        predict_image(model, image, precision=precision, device=device)
+    )
     changed = int((ref != other).sum())
     return {"what": "class changes", "precision": precision, "pixels": int(ref.size),
             "changed": changed, "share": changed / ref.size}  # fmt: skip
@@ -293,6 +321,7 @@ def bench_monai(
     net: str = "same",
     repeat: int = 3,
     warmup: int = 1,
+    device: str | torch.device = "cpu",
 ) -> dict | None:
     """MONAI's ``sliding_window_inference`` (``roi`` windows, ``overlap``, gaussian blend,
     batch 1) on a random (1, 1, H, W) image, or None when monai is not installed.
@@ -318,7 +347,8 @@ def bench_monai(
         fmt = torch.contiguous_format
     else:
         raise ValueError(f"net must be 'same' or 'basic', not {net!r}")
-    x = torch.randn(1, 1, *shape).contiguous(memory_format=fmt)
+    model = model.to(device)
+    x = torch.randn(1, 1, *shape, device=device).contiguous(memory_format=fmt)
 
     def run():
         with torch.inference_mode():
@@ -326,7 +356,7 @@ def bench_monai(
                 x, (roi, roi), 1, model, overlap=overlap, mode="gaussian", progress=False
             )
 
-    t = time_calls(run, repeat=repeat, warmup=warmup)
+    t = time_calls(run, repeat=repeat, warmup=warmup, device=device)
     mpix = shape[0] * shape[1] / 1e6
     return {
         "what": "monai sliding_window_inference",
@@ -354,15 +384,24 @@ def bench_train_step(
     layout: str = "nchw",
     augment: bool = True,
     weight_map: bool = True,
+    device: str | torch.device = "cpu",
+    amp: str = "off",
 ) -> dict:
     """Seconds per training step of ``model`` on (batch, C, size, size) tiles (SGD momentum
     0.99, the paper's weighted cross entropy), split into data preparation (cutting,
     augmenting and weighting a random tile from a synthetic 2-class image, as the training
-    data set does) and compute (forward, loss, backward, optimiser step)."""
+    data set does) and compute (forward, loss, backward, optimiser step). ``amp``: "off",
+    "bf16" or "fp16" (autocast; fp16 with a gradient scaler), as training does on CUDA."""
     from unetlab.losses import build_loss
 
+    if amp not in ("off", "bf16", "fp16"):
+        raise ValueError(f"amp must be 'off', 'bf16' or 'fp16', not {amp!r}")
     fmt = _layout(layout)
-    model = model.train().to(memory_format=fmt)
+    device = torch.device(device)
+    sync = _synchronizer(device)
+    model = model.train().to(device, memory_format=fmt)
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp)
+    scaler = torch.amp.GradScaler(device.type, enabled=amp == "fp16")
     out = model.output_size(size)
     loss_fn = build_loss("ce")
     optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.99)
@@ -371,14 +410,20 @@ def bench_train_step(
     for step in range(warmup + steps):
         t0 = time.perf_counter()
         samples = [make() for _ in range(batch)]
-        image = torch.from_numpy(np.stack([s[0] for s in samples])).contiguous(memory_format=fmt)
-        target = torch.from_numpy(np.stack([s[1] for s in samples]))
-        weight = torch.from_numpy(np.stack([s[2] for s in samples]))
+        image = torch.from_numpy(np.stack([s[0] for s in samples]))
+        image = image.to(device).contiguous(memory_format=fmt)
+        target = torch.from_numpy(np.stack([s[1] for s in samples])).to(device)
+        weight = torch.from_numpy(np.stack([s[2] for s in samples])).to(device)
+        sync()
         t1 = time.perf_counter()
-        loss = loss_fn(model(image).float(), target, weight)
+        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
+            logits = model(image)
+        loss = loss_fn(logits.float(), target, weight)
         optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        optimizer.step()
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+        sync()
         t2 = time.perf_counter()
         if step >= warmup:
             data_s.append(t1 - t0)
@@ -391,6 +436,7 @@ def bench_train_step(
         "size": size,
         "batch": batch,
         "layout": layout,
+        "amp": amp,
         "seconds": round(data + compute, 4),
         "data_seconds": round(data, 4),
         "compute_seconds": round(compute, 4),
@@ -508,12 +554,12 @@ def _cell(value) -> str:
     return str(value)
 
 
-def write_json(path: str | os.PathLike, rows: list[dict], *, command: str) -> None:
+def write_json(path: str | os.PathLike, rows: list[dict], *, command: str, device=None) -> None:
     """``{"command", "machine", "rows"}`` as JSON at ``path``."""
     from unetlab.data.io import atomic_path
 
     with atomic_path(path) as tmp, open(tmp, "w") as f:
-        json.dump({"command": command, "machine": machine(), "rows": rows}, f, indent=1)
+        json.dump({"command": command, "machine": machine(device), "rows": rows}, f, indent=1)
         f.write("\n")
 
 

@@ -29,7 +29,13 @@ import torch
 from unetlab.data.io import TIFF_SUFFIXES, atomic_path, read_stack, write_png, write_tiff
 from unetlab.data.normalize import image_stats
 from unetlab.errors import ImageReadError, UnetlabError
-from unetlab.runtime import PRECISIONS, check_precision, resolve_device, tune_allocator
+from unetlab.runtime import (
+    PRECISIONS,
+    check_precision,
+    inference_layout,
+    resolve_device,
+    tune_allocator,
+)
 from unetlab.tiling import (
     Geometry,
     TileGrid,
@@ -163,7 +169,7 @@ def probability_fn(
 
 @contextlib.contextmanager
 def _inference(model: torch.nn.Module, device) -> Iterator[torch.device]:
-    """Model in eval mode on ``device`` (channels-last on CPU) under inference_mode; the
+    """Model in eval mode on ``device`` in its fastest layout under inference_mode; the
     training flag is restored afterwards."""
     if device is None:
         first = next(model.parameters(), None)
@@ -171,10 +177,8 @@ def _inference(model: torch.nn.Module, device) -> Iterator[torch.device]:
     device = resolve_device(device)
     was_training = model.training
     model.eval()
-    model.to(device)
+    model.to(device, memory_format=inference_layout(device))
     if device.type == "cpu":
-        # oneDNN convolutions run ~25% faster on NHWC here (paper net, 2-core CPU)
-        model.to(memory_format=torch.channels_last)
         # keep freed activations in the heap: no page faults per tile (bench/README.md)
         tune_allocator()
     try:

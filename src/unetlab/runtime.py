@@ -54,6 +54,13 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     return device
 
 
+def inference_layout(device: str | torch.device = "cpu") -> torch.memory_format:
+    """The memory layout a U-Net runs fastest in on ``device``: channels-last (NHWC) on CPU,
+    where oneDNN's convolutions run ~25% faster on it (paper net, 2-core AVX2 CPU), and on
+    CUDA, where cuDNN's tensor-core kernels take NHWC without transposes (bench/README.md)."""
+    return torch.channels_last
+
+
 # --- allocator ----------------------------------------------------------------------------
 
 

@@ -25,6 +25,8 @@ def add_parser(sub) -> None:
                    help="bf16 needs a CPU with AVX512-BF16/AMX or a CUDA GPU")  # fmt: skip
     p.add_argument("--repeat", type=int, help="timed calls per figure (default 5, quick 3)")
     p.add_argument("--threads", type=int, help="torch threads (default: all allowed CPUs)")
+    p.add_argument("--device", default="cpu",
+                   help="cpu (default), cuda, cuda:N or auto (a GPU if there is one)")  # fmt: skip
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     p.set_defaults(run=run)
 
@@ -34,9 +36,10 @@ def run(args) -> int:
 
     from unetlab import bench
     from unetlab.models import UNet
-    from unetlab.runtime import check_precision, configure_threads, tune_allocator
+    from unetlab.runtime import check_precision, configure_threads, resolve_device, tune_allocator
 
-    check_precision(args.precision, "cpu")
+    device = resolve_device(args.device)
+    check_precision(args.precision, device)
     allocator = tune_allocator()
     threads = configure_threads(args.threads)
     repeat = args.repeat or (3 if args.quick else 5)
@@ -47,7 +50,12 @@ def run(args) -> int:
     tile = args.tile_size or model.valid_input_sizes(572, 1)[0]
     model.output_size(tile)  # ValueError naming valid sizes
     image = args.image_size or (512 if args.quick else 1024)
-    print(f"unetlab bench: {args.preset} net, {threads} threads, {allocator}", flush=True)
+    where = (
+        f"{torch.cuda.get_device_name(device)} ({device})"
+        if device.type == "cuda"
+        else f"{threads} threads, {allocator}"
+    )
+    print(f"unetlab bench: {args.preset} net, {where}", flush=True)
 
     rows = []
 
@@ -58,15 +66,16 @@ def run(args) -> int:
             f"{row['what']}: " + ", ".join(f"{k} {bench._cell(row[k])}" for k in cols), flush=True
         )
 
-    peak = bench.conv_peak(dtype=args.precision, repeat=repeat)
+    peak = bench.conv_peak(dtype=args.precision, repeat=repeat, device=device)
     show(peak)
     show(bench.bench_forward(model, tile, dtype=args.precision, repeat=repeat,
-                             peak_gflops=peak["gflops"]))  # fmt: skip
+                             peak_gflops=peak["gflops"], device=device))  # fmt: skip
     show(bench.bench_predict(model, (image, image), precision=args.precision,
-                             repeat=2 if args.quick else repeat))  # fmt: skip
+                             repeat=2 if args.quick else repeat, device=device))  # fmt: skip
     if not args.quick:
         size = model.valid_input_sizes(572 if model.padding == "valid" else 256, 1)[0]
-        show(bench.bench_train_step(model, size, steps=repeat))
+        amp = "bf16" if args.precision == "bf16" else "off"
+        show(bench.bench_train_step(model, size, steps=repeat, device=device, amp=amp))
     print()
     print(bench.table(rows, ["what", "model", "size", "image", "tile", "dtype", "precision",
                              "seconds", "gflops", "share_of_peak", "mpix_per_s", "overhead",
@@ -74,10 +83,11 @@ def run(args) -> int:
     if args.json:
         flags = {"--preset": args.preset, "--tile-size": args.tile_size,
                  "--image-size": args.image_size, "--precision": args.precision,
-                 "--repeat": args.repeat, "--threads": args.threads}  # fmt: skip
+                 "--repeat": args.repeat, "--threads": args.threads,
+                 "--device": None if args.device == "cpu" else args.device}  # fmt: skip
         words = ["unetlab", "bench", *(["--quick"] if args.quick else [])]
         words += [w for k, v in flags.items() if v is not None for w in (k, str(v))]
         command = shlex.join(words)
-        bench.write_json(args.json, rows, command=command)
+        bench.write_json(args.json, rows, command=command, device=device)
         print(f"wrote {args.json}")
     return 0
