@@ -20,6 +20,20 @@ def test_defaults_yaml_and_overrides_precedence(tmp_path):
     assert cfg.data.class_names == {0: "membrane", 255: "cell"}
 
 
+def test_off_and_on_are_words_where_a_word_is_wanted(tmp_path):
+    # YAML 1.1 reads off/on/yes/no as booleans; train.amp=off must stay the word "off"
+    path = tmp_path / "c.yaml"
+    path.write_text("train:\n  amp: off\naugment:\n  elastic: no\n  flip: true\n")
+    cfg = load_config(path, ["augment.rot90=off", "augment.enabled=yes"])
+    assert cfg.train.amp == "off"
+    assert (cfg.augment.elastic, cfg.augment.flip, cfg.augment.rot90, cfg.augment.enabled) == (
+        False, True, False, True,
+    )  # fmt: skip
+    assert load_config(None, ["train.amp=off"]).train.amp == "off"
+    save_config(cfg, tmp_path / "saved.yaml")
+    assert load_config(tmp_path / "saved.yaml") == cfg
+
+
 def test_unknown_keys_name_the_known_ones(tmp_path):
     with pytest.raises(
         ValueError, match=r"unknown config key train\.epoch\b.*known keys in train are epochs"

@@ -14,6 +14,7 @@ Example::
 from __future__ import annotations
 
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass
@@ -251,6 +252,8 @@ def _convert(value, hint) -> tuple[bool, object]:
     if hint is type(None):
         return value is None, None
     if hint is bool:
+        if isinstance(value, str) and value.lower() in _WORDS:
+            return True, _WORDS[value.lower()]
         return isinstance(value, bool), value
     if hint is int:
         return isinstance(value, int) and not isinstance(value, bool), value
@@ -284,6 +287,28 @@ def _convert(value, hint) -> tuple[bool, object]:
     return False, None
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML with the 1.2 booleans only: ``true``/``false`` are booleans, while ``off``, ``on``,
+    ``yes`` and ``no`` stay words (``train.amp: off`` is the string "off", not False). A bool
+    key still takes those words (:func:`_convert`)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+_WORDS = {"yes": True, "on": True, "no": False, "off": False}
+
+
+def _yaml(text: str):
+    return yaml.load(text, Loader=_Loader)
+
+
 def apply_overrides(data: dict, overrides: list[str]) -> dict:
     """Set ``section.key=value`` strings into a nested dict (values parsed as YAML)."""
     data = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
@@ -294,7 +319,7 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             raise ValueError(
                 f"override {item!r} must look like section.key=value (e.g. train.epochs=5)"
             )
-        value = yaml.safe_load(text) if text.strip() else None
+        value = _yaml(text) if text.strip() else None
         node = data.setdefault(parts[0], {})
         if not isinstance(node, dict):
             raise ValueError(f"override {item!r}: config section {parts[0]} is not a mapping")
@@ -312,7 +337,7 @@ def load_config(
 
     ``overrides`` are ``"section.key=value"`` strings, e.g. ``["train.epochs=5",
     "data.class_names={0: membrane, 255: cell}"]``; each value is parsed with
-    ``yaml.safe_load``. Unknown keys and ill-typed values raise ValueError.
+    YAML (1.2 booleans: ``off`` is a word). Unknown keys and ill-typed values raise ValueError.
     """
     data: dict = {}
     if path is not None:
@@ -320,7 +345,7 @@ def load_config(
         if not path.is_file():
             raise FileNotFoundError(f"{path}: no such config file")
         try:
-            data = yaml.safe_load(path.read_text()) or {}
+            data = _yaml(path.read_text()) or {}
         except yaml.YAMLError as exc:
             raise ValueError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
         if not isinstance(data, dict):
