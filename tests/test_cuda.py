@@ -36,16 +36,15 @@ def _image(h=300, w=257, seed=0):
     return np.random.default_rng(seed).integers(0, 256, (h, w), dtype=np.uint8)
 
 
-@pytest.mark.parametrize("preset", ["small-valid", "small"])
-def test_cuda_prediction_equals_cpu(preset):
+@pytest.mark.parametrize(("preset", "blend"), [("small-valid", "mean"), ("small", "mean"),
+                                               ("small", "gaussian")])  # fmt: skip
+def test_cuda_prediction_equals_cpu(preset, blend):
+    """On a GPU the image is uploaded once and tiles are cut and stitched there."""
     model = UNet.from_preset(preset, depth=3, base_channels=8, num_classes=3).eval()
     image = _image()
-    cpu = predict_image(
-        model, image, device="cpu", tile_size=124 if preset == "small-valid" else 128
-    )
-    gpu = predict_image(
-        model, image, device="cuda", tile_size=124 if preset == "small-valid" else 128
-    )
+    tile = 124 if preset == "small-valid" else 128
+    cpu = predict_image(model, image, device="cpu", tile_size=tile, blend=blend)
+    gpu = predict_image(model, image, device="cuda", tile_size=tile, blend=blend)
     assert gpu.dtype == np.float32 and gpu.shape == cpu.shape == (3, 300, 257)
     assert np.abs(gpu - cpu).max() < 1e-4
     assert next(model.parameters()).device.type == "cuda"

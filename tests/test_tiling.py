@@ -114,14 +114,25 @@ def _valid_conv_stack():
     return fn, Geometry(border=4, multiple=2, min_size=10)
 
 
+def _tiled(fn, image, grid, where, **kwargs):
+    """tiled_apply on a numpy image, or on the same image as a tensor (everything on its
+    device): the two paths must agree bit for bit."""
+    if where == "numpy":
+        return tiled_apply(fn, image, grid, **kwargs)
+    out = tiled_apply(fn, torch.from_numpy(image), grid, **kwargs)
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.float32
+    return out.numpy()
+
+
 @pytest.mark.parametrize("shape", [(1, 1), (1, 9), (9, 1), (17, 23), (40, 31)])
 @pytest.mark.parametrize("tile", [12, 18])
 @pytest.mark.parametrize("batch", [1, 3])
-def test_valid_conv_stack_tiled_equals_untiled_exactly(shape, tile, batch):
+@pytest.mark.parametrize("where", ["numpy", "tensor"])
+def test_valid_conv_stack_tiled_equals_untiled_exactly(shape, tile, batch, where):
     fn, geometry = _valid_conv_stack()
     image = np.random.default_rng(1).integers(0, 9, (*shape, 2)).astype(np.float64)
     grid = tile_grid(shape, geometry, tile)
-    out = tiled_apply(fn, image, grid, batch_size=batch)
+    out = _tiled(fn, image, grid, where, batch_size=batch)
     assert out.shape == (2, *shape) and out.dtype == np.float32
     ref = _reference(fn, image, geometry, grid.padded_shape).astype(np.float32)
     assert np.array_equal(out, ref)
@@ -129,12 +140,13 @@ def test_valid_conv_stack_tiled_equals_untiled_exactly(shape, tile, batch):
 
 @pytest.mark.parametrize("shape", [(1, 1), (1, 7), (13, 1), (29, 17)])
 @pytest.mark.parametrize("blend", ["mean", "gaussian"])
-def test_plus_one_blended_equals_untiled(shape, blend):
+@pytest.mark.parametrize("where", ["numpy", "tensor"])
+def test_plus_one_blended_equals_untiled(shape, blend, where):
     image = np.random.default_rng(2).integers(0, 255, shape).astype(np.uint8)
     geometry = Geometry(multiple=4, min_size=4, overlap=4)
     grid = tile_grid(shape, geometry, 8)
     before = image.copy()
-    out = tiled_apply(lambda x: x + 1, image, grid, batch_size=2, blend=blend)
+    out = _tiled(lambda x: x + 1, image, grid, where, batch_size=2, blend=blend)
     assert np.array_equal(image, before)
     expected = image.astype(np.float32)[None] + 1
     if blend == "mean":  # integer values: every sum and division is exact
@@ -143,11 +155,12 @@ def test_plus_one_blended_equals_untiled(shape, blend):
         np.testing.assert_allclose(out, expected, rtol=1e-6)
 
 
-def test_stats_normalise_each_tile_like_the_whole_image():
+@pytest.mark.parametrize("where", ["numpy", "tensor"])
+def test_stats_normalise_each_tile_like_the_whole_image(where):
     image = np.random.default_rng(3).integers(0, 255, (21, 19, 3)).astype(np.uint8)
     mean, std = np.array([10.0, 20.0, 30.0]), np.array([2.0, 4.0, 8.0])
     grid = tile_grid(image.shape[:2], Geometry(multiple=1, min_size=1, overlap=2), 8)
-    out = tiled_apply(lambda x: x, image, grid, stats=(mean, std), batch_size=4)
+    out = _tiled(lambda x: x, image, grid, where, stats=(mean, std), batch_size=4)
     expected = (np.moveaxis(image, -1, 0).astype(np.float32) - mean[:, None, None]) / std[
         :, None, None
     ]

@@ -245,12 +245,15 @@ def bench_predict(
     ``overhead`` = predict time / model time - 1: mirror padding, normalisation, softmax
     and stitching, no file I/O. ``mpix_per_s`` counts output pixels (the image's).
     """
-    from unetlab.predict import choose_tiling, predict_image
+    from unetlab.predict import choose_tiling, memory_budget, predict_image
 
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, size=(*shape, model.in_channels), dtype=np.uint8)
     model = model.eval()
-    grid, batch = choose_tiling(model, shape, tile_size=tile_size, batch_size=batch_size)
+    budget = memory_budget(torch.device(device))
+    grid, batch = choose_tiling(
+        model, shape, tile_size=tile_size, batch_size=batch_size, budget=budget
+    )
 
     def predict():
         predict_image(model, image, tile_size=grid.tile, batch_size=batch, precision=precision,

@@ -58,6 +58,17 @@ LARGE_PIXELS = 2**26
 #: the memory-mapped files take the rest of a ~2.5 GB process (measured: 20k x 20k, "small"
 #: preset; a 2.0 GB budget peaked at 3.2 GB).
 STREAM_BUDGET = 1.2e9
+#: On a GPU the budget is this share of its free memory (at least DEFAULT_BUDGET): larger
+#: tiles waste less border and keep the GPU busier (bench/README.md).
+GPU_BUDGET_SHARE = 0.25
+
+
+def memory_budget(device: torch.device) -> float:
+    """Activation bytes automatic tiling may use on ``device``."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return max(DEFAULT_BUDGET, GPU_BUDGET_SHARE * free)
+    return DEFAULT_BUDGET
 
 
 # --- tile and batch sizes -----------------------------------------------------------------
@@ -251,16 +262,40 @@ def predict_image(
     _check_precision(precision)
     image = fit_channels(image, model.in_channels)
     stats = image_stats(image, model.normalization)
-    grid, batch_size = choose_tiling(
-        model, image.shape[:2], tile_size=tile_size, batch_size=batch_size
-    )
     fn = probability_fn(model, precision=precision, tta=tta)
     with _inference(model, device) as dev:
         check_precision(precision, dev)
-        return tiled_apply(
-            fn, image, grid, batch_size=batch_size, blend=blend, stats=stats, device=dev,
+        source = _to_device(image, dev, classes=max(model.num_classes, 1))
+        grid, batch_size = choose_tiling(model, image.shape[:2], tile_size=tile_size,
+                                         batch_size=batch_size, budget=memory_budget(dev))  # fmt: skip
+        probs = tiled_apply(
+            fn, source, grid, batch_size=batch_size, blend=blend, stats=stats, device=dev,
             progress=progress,
         )  # fmt: skip
+    return probs.cpu().numpy() if isinstance(probs, torch.Tensor) else probs
+
+
+#: numpy dtypes a tensor holds as they are; others (uint16, uint32, bool) go up as float32
+_TORCH_DTYPES = (np.uint8, np.int8, np.int16, np.int32, np.int64, np.float16, np.float32,
+                 np.float64)  # fmt: skip
+
+
+def _to_device(image: np.ndarray, device: torch.device, *, classes: int):
+    """``image`` as a tensor on a GPU ``device`` when it and the (K, H, W) float32 output
+    fit in a quarter of the free GPU memory: tiles are then cut, normalised and stitched on
+    the GPU, with no host work per tile (on an H100 the host path spent 1.4x the model's
+    time, bench/README.md). Otherwise (CPU, or too large) the numpy image itself."""
+    if device.type != "cuda":
+        return image
+    h, w, c = image.shape
+    itemsize = image.itemsize if image.dtype in _TORCH_DTYPES else 4
+    need = h * w * (c * itemsize + 4 * classes)
+    free, _ = torch.cuda.mem_get_info(device)
+    if need > free / 4:
+        return image
+    if image.dtype not in _TORCH_DTYPES:
+        image = image.astype(np.float32)
+    return torch.from_numpy(np.ascontiguousarray(image)).to(device)
 
 
 def predict_tensor(
@@ -279,20 +314,18 @@ def predict_tensor(
         raise UnetlabError(
             f"predict_tensor: expected (N, {model.in_channels}, H, W), not {tuple(x.shape)}"
         )
-    grid, batch_size = choose_tiling(
-        model, tuple(x.shape[2:]), tile_size=tile_size, batch_size=batch_size
-    )
     fn = probability_fn(model, precision=precision, tta=tta)
-    outs = []
     with _inference(model, x.device) as dev:
-        for item in x:
-            image = item.detach().permute(1, 2, 0).float().cpu().numpy()
-            outs.append(
-                torch.from_numpy(
-                    tiled_apply(fn, image, grid, batch_size=batch_size, blend=blend, device=dev)
-                )
-            )
-    return torch.stack(outs).to(x.device)
+        grid, batch_size = choose_tiling(model, tuple(x.shape[2:]), tile_size=tile_size,
+                                         batch_size=batch_size, budget=memory_budget(dev))  # fmt: skip
+        # tensor images: tiles cut and stitched where x is (no host round trip on a GPU)
+        outs = [
+            tiled_apply(
+                fn, item.detach().permute(1, 2, 0).float(), grid, batch_size=batch_size, blend=blend
+            )  # fmt: skip
+            for item in x
+        ]
+    return torch.stack(outs)
 
 
 def labels_from_probabilities(probabilities: np.ndarray) -> np.ndarray:

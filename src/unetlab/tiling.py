@@ -238,8 +238,9 @@ def mirror_pad(image: np.ndarray, pad_y: tuple[int, int], pad_x: tuple[int, int]
 def read_tile(image: np.ndarray, y: int, x: int, height: int, width: int) -> np.ndarray:
     """The (height, width[, C]) window at (y, x) of ``image`` mirrored beyond its edges.
 
+    ``image``: a numpy array (memory-mapped is fine) or a torch tensor on any device.
     Reads only the rows and columns the window needs (memory-map friendly). Inside the image
-    this is a view; across an edge a new array.
+    this is a view; across an edge a new array (or tensor, on the image's device).
     """
     h, w = image.shape[:2]
     if y >= 0 and x >= 0 and y + height <= h and x + width <= w:
@@ -247,8 +248,13 @@ def read_tile(image: np.ndarray, y: int, x: int, height: int, width: int) -> np.
     rows = reflect_indices(y, y + height, h)
     cols = reflect_indices(x, x + width, w)
     r0, c0 = int(rows.min()), int(cols.min())
-    block = np.asarray(image[r0 : int(rows.max()) + 1, c0 : int(cols.max()) + 1])
-    return block[np.ix_(rows - r0, cols - c0)]
+    block = image[r0 : int(rows.max()) + 1, c0 : int(cols.max()) + 1]
+    if isinstance(block, torch.Tensor):  # the same gather where the image is: torch indices
+        rows = torch.as_tensor(rows - r0, device=block.device)
+        cols = torch.as_tensor(cols - c0, device=block.device)
+        return block.index_select(0, rows).index_select(1, cols)
+    # two 1-D gathers: ~3x faster than one np.ix_ gather for a 1212 x 1212 tile
+    return np.asarray(block).take(rows - r0, axis=0).take(cols - c0, axis=1)
 
 
 # --- blending -----------------------------------------------------------------------------
@@ -376,10 +382,16 @@ def _as_hwc(image: np.ndarray) -> np.ndarray:
 
 
 class _Band:
-    """Output rows ``[y, y + rows)`` of one row of tiles, accumulated as tiles finish."""
+    """Output rows ``[y, y + rows)`` of one row of tiles, accumulated as tiles finish (numpy
+    on the host, or a tensor on ``device``)."""
 
-    def __init__(self, channels: int, rows: int, width: int, tiles: int):
-        self.acc = np.zeros((channels, rows, width), dtype=np.float32)
+    def __init__(self, channels: int, rows: int, width: int, tiles: int, device=None):
+        shape = (channels, rows, width)
+        self.acc = (
+            np.zeros(shape, dtype=np.float32)
+            if device is None
+            else torch.zeros(shape, dtype=torch.float32, device=device)
+        )
         self.remaining = tiles
 
 
@@ -396,15 +408,26 @@ def iter_tiled_rows(
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Run ``fn`` over batches of tiles; yield ``(y, block)`` as output rows are finished.
 
-    ``image``: (H, W) or (H, W, C), any real dtype, memory-mapped is fine; never modified.
-    ``stats``: per-channel (mean, std) applied per tile as (x - mean) / std in float32;
-    None casts to float32 only. ``fn`` takes (B, C, h, w) float32 tensors in channels-last
-    layout on ``device`` (default CPU) and returns (B, K, h', w') with h' = h - 2 * border.
-    Blocks are (K, rows, W) float32, in order, covering rows 0..H-1 exactly once.
-    ``progress(n)`` is called after each batch with the number of tiles it held.
+    ``image``: (H, W) or (H, W, C), any real dtype, never modified: a numpy array
+    (memory-mapped is fine; tiles are cut on the host and moved to ``device``), or a torch
+    tensor, in which case everything (tiles, normalisation, stitching) stays on its device,
+    with no host round trip per tile. ``stats``: per-channel (mean, std) applied per tile
+    as (x - mean) / std in float32; None casts to float32 only. ``fn`` takes (B, C, h, w)
+    float32 tensors in channels-last layout on ``device`` (default CPU; the tensor's own
+    for a tensor image) and returns (B, K, h', w') with h' = h - 2 * border. Blocks are
+    (K, rows, W) float32 (numpy, or tensors on the image's device), in order, covering
+    rows 0..H-1 exactly once. ``progress(n)`` is called after each batch with the number
+    of tiles it held.
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, not {batch_size}")
+    on_device = isinstance(image, torch.Tensor)
+    if on_device:
+        if device is not None and torch.device(device) != image.device:
+            raise ValueError(f"image is on {image.device} but device {device} was asked for")
+        device = image.device
+    # host: numpy arrays; tensor image: tensors on its device
+    here = (lambda a: torch.as_tensor(a, device=device)) if on_device else (lambda a: a)
     image = _as_hwc(image)
     if image.shape[:2] != grid.shape:
         raise ValueError(f"image shape {image.shape[:2]} does not match the grid's {grid.shape}")
@@ -413,25 +436,28 @@ def iter_tiled_rows(
     ys, xs = grid.ys, grid.xs
     channels = image.shape[2]
     if stats is not None:
-        mean = np.asarray(stats[0], dtype=np.float32)
-        std = np.asarray(stats[1], dtype=np.float32)
+        mean = here(np.asarray(stats[0], dtype=np.float32))
+        std = here(np.asarray(stats[1], dtype=np.float32))
     if not grid.abut and blend == "mean":
         span_y, span_x = kept_spans(ys, oh), kept_spans(xs, ow)
         weight = None
-        norm_y = coverage(h, ys, _span_weights(span_y, oh))
-        norm_x = coverage(w, xs, _span_weights(span_x, ow))
+        norm_y = here(coverage(h, ys, _span_weights(span_y, oh)))
+        norm_x = here(coverage(w, xs, _span_weights(span_x, ow)))
     elif not grid.abut:
         wy, wx = blend_weights(oh, blend), blend_weights(ow, blend)
-        weight = wy[:, None] * wx[None, :]
-        norm_y, norm_x = coverage(h, ys, wy), coverage(w, xs, wx)
+        weight = here(wy[:, None] * wx[None, :])
+        norm_y, norm_x = here(coverage(h, ys, wy)), here(coverage(w, xs, wx))
     else:
         blend_weights(1, blend)  # validate the name even where it does not apply
     # Row ends each band finishes: rows [ys[k], ends[k]) are complete once band k is.
     ends = [*ys[1:], h]
     width = w if grid.abut else xs[-1] + ow
     # One channels-last input buffer, reused: tiles are normalised straight into it.
-    buffer = torch.empty((batch_size, channels, th, tw)).to(memory_format=torch.channels_last)
-    buffer_hwc = buffer.permute(0, 2, 3, 1).numpy()
+    buffer = torch.empty((batch_size, channels, th, tw), device=device if on_device else "cpu")
+    buffer = buffer.to(memory_format=torch.channels_last)
+    buffer_hwc = buffer.permute(0, 2, 3, 1)
+    buffer_hwc = buffer_hwc if on_device else buffer_hwc.numpy()
+    band_device = device if on_device else None
     bands: dict[int, _Band] = {}
     next_band = 0
     tiles = [(k, j) for k in range(len(ys)) for j in range(len(xs))]
@@ -445,7 +471,7 @@ def iter_tiled_rows(
                 out -= mean
                 out /= std
         x = buffer[: len(batch)]
-        if device is not None:
+        if device is not None and not on_device:
             x = x.to(device, non_blocking=True)
         pred = fn(x)
         if pred.shape[0] != len(batch) or tuple(pred.shape[2:]) != (oh, ow):
@@ -453,12 +479,14 @@ def iter_tiled_rows(
                 f"fn returned shape {tuple(pred.shape)} for input {tuple(x.shape)}; "
                 f"expected ({len(batch)}, K, {oh}, {ow}) for this geometry"
             )
-        pred = pred.detach().to("cpu", torch.float32).numpy()
+        pred = (
+            pred.detach().float() if on_device else pred.detach().to("cpu", torch.float32).numpy()
+        )
         for i, (k, j) in enumerate(batch):
             band = bands.get(k)
             if band is None:
                 rows = ends[k] - ys[k] if grid.abut else oh
-                band = bands[k] = _Band(pred.shape[1], rows, width, len(xs))
+                band = bands[k] = _Band(pred.shape[1], rows, width, len(xs), band_device)
             x0 = xs[j]
             if grid.abut:
                 keep_y, keep_x = band.acc.shape[1], (xs[j + 1] if j + 1 < len(xs) else w) - x0
@@ -484,7 +512,7 @@ def iter_tiled_rows(
                 if k + 1 < len(ys):
                     carry = band.acc[:, done:]
                     if k + 1 not in bands:
-                        bands[k + 1] = _Band(pred.shape[1], oh, width, len(xs))
+                        bands[k + 1] = _Band(pred.shape[1], oh, width, len(xs), band_device)
                     bands[k + 1].acc[:, : carry.shape[1]] += carry
             next_band += 1
 
@@ -497,10 +525,18 @@ def tiled_apply(
     out: np.ndarray | None = None,
     **kwargs,
 ) -> np.ndarray:
-    """:func:`iter_tiled_rows` assembled into one (K, H, W) float32 array (or into ``out``)."""
+    """:func:`iter_tiled_rows` assembled into one (K, H, W) float32 array (or into ``out``):
+    numpy for a numpy image, a tensor on its device for a tensor image."""
     for y, block in iter_tiled_rows(fn, image, grid, **kwargs):
         if out is None:
-            out = np.empty((block.shape[0], *grid.shape), dtype=np.float32)
+            shape = (block.shape[0], *grid.shape)
+            out = (
+                torch.empty(shape, dtype=torch.float32, device=block.device)
+                if isinstance(block, torch.Tensor)
+                else np.empty(shape, dtype=np.float32)
+            )
+        if isinstance(block, torch.Tensor) and isinstance(out, np.ndarray):
+            block = block.cpu().numpy()
         out[:, y : y + block.shape[1]] = block
     return out
 
