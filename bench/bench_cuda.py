@@ -38,6 +38,8 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--quick", action="store_true", help="fewer rows (a smoke test)")
     parser.add_argument("--device", default="cuda")
+    parser.add_argument("--only", nargs="+", choices=["forward", "predict", "train"],
+                        help="run only these sections (default: all)")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS / "cuda.json")
     args = parser.parse_args()
     if not torch.cuda.is_available():
@@ -57,7 +59,8 @@ def main() -> int:
     dtypes = ("fp32", "bf16")
     layouts = ("channels_last", "nchw")
     peaks = {}
-    for dtype in dtypes:
+    sections = set(args.only or ("forward", "predict", "train"))
+    for dtype in dtypes if "forward" in sections else ():
         for layout in layouts:
             peaks[dtype, layout] = bench.conv_peak(
                 dtype=dtype, layout=layout, repeat=repeat, device=device
@@ -65,7 +68,7 @@ def main() -> int:
             show(peaks[dtype, layout])
 
     model = UNet.from_preset("paper")
-    for batch in (1,) if args.quick else (1, 8):
+    for batch in ((1,) if args.quick else (1, 8)) if "forward" in sections else ():
         for dtype in dtypes:
             for layout in layouts:
                 show(bench.bench_forward(
@@ -74,21 +77,21 @@ def main() -> int:
                 ))  # fmt: skip
 
     model.cpu()
-    for size in (1024,) if args.quick else (1024, 4096):
+    for size in ((1024,) if args.quick else (1024, 4096)) if "predict" in sections else ():
         for precision in dtypes:
             row = bench.bench_predict(model, (size, size), precision=precision,
                                       repeat=max(3, repeat // 2), warmup=2, device=device)  # fmt: skip
             show(row)
             if size == 1024 and precision == "fp32":
                 ours = row["mpix_per_s"]
-    for net in ("same", "basic"):
+    for net in ("same", "basic") if "predict" in sections else ():
         row = bench.bench_monai((1024, 1024), net=net, repeat=max(3, repeat // 2), warmup=2,
                                 device=device)  # fmt: skip
         if row is not None:
             row["ratio"] = round(ours / row["mpix_per_s"], 3)
         show(row)
 
-    for batch in (1,) if args.quick else (1, 4):
+    for batch in ((1,) if args.quick else (1, 4)) if "train" in sections else ():
         for amp in ("off", "bf16", "fp16"):
             for layout in layouts:
                 show(bench.bench_train_step(

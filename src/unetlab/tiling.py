@@ -381,6 +381,19 @@ def _as_hwc(image: np.ndarray) -> np.ndarray:
     raise ValueError(f"image must be (H, W) or (H, W, C), not shape {image.shape}")
 
 
+def _same_device(a, b) -> bool:
+    """``cuda`` and ``cuda:0`` are the same device when 0 is the current one."""
+    a, b = torch.device(a), torch.device(b)
+    if a.type != b.type:
+        return False
+    if a.type == "cuda":
+        current = torch.cuda.current_device()
+        return (a.index if a.index is not None else current) == (
+            b.index if b.index is not None else current
+        )
+    return True
+
+
 class _Band:
     """Output rows ``[y, y + rows)`` of one row of tiles, accumulated as tiles finish (numpy
     on the host, or a tensor on ``device``)."""
@@ -423,7 +436,7 @@ def iter_tiled_rows(
         raise ValueError(f"batch_size must be >= 1, not {batch_size}")
     on_device = isinstance(image, torch.Tensor)
     if on_device:
-        if device is not None and torch.device(device) != image.device:
+        if device is not None and not _same_device(device, image.device):
             raise ValueError(f"image is on {image.device} but device {device} was asked for")
         device = image.device
     # host: numpy arrays; tensor image: tensors on its device
