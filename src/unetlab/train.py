@@ -5,7 +5,8 @@
 training tiles of epoch e, item i are drawn from ``rng([seed, e, i])``, and the optimiser,
 schedule, step and RNG state travel in ``last.pt``, so an interrupted and resumed run ends with
 the same weights as an uninterrupted one), and stops on a non-finite loss with the step and
-values.
+values. Launched by torchrun (``unetlab train --nproc N``), it trains data-parallel
+(:mod:`unetlab.distributed`): each process on its share of the tiles, the main one writing.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from unetlab.checkpoint import load_checkpoint, save_model
 from unetlab.config import Config, save_config
 from unetlab.data.datasets import TileDataset, discover_label_values, load_samples, split_pairs
 from unetlab.data.labels import IGNORE_INDEX
+from unetlab.distributed import SOLO, Group
 from unetlab.errors import UnetlabError
 from unetlab.losses import build_loss
 from unetlab.metrics import ConfusionMatrix
@@ -135,10 +137,12 @@ def train_one_epoch(
     grad_clip: float = 0.0,
     bar: tqdm | None = None,
     stop: Callable[[], bool] = lambda: False,
+    group: Group = SOLO,
 ) -> tuple[float, float]:
     """One pass over ``loader`` of (image (N,C,H,W) float32, target (N,h,w) int64, weight
     (N,h,w) float32). Updates ``state`` (step, batch, loss_sum) in place; the scheduler, if
-    given, is stepped per batch. Raises KeyboardInterrupt between steps once ``stop()`` is true.
+    given, is stepped per batch. Raises KeyboardInterrupt between steps once ``stop()`` is true
+    (in any process of ``group``, whose mean loss is the one checked and recorded).
     Returns (seconds waiting for data, seconds computing)."""
     model.train()
     scaler = scaler or torch.amp.GradScaler(device.type, enabled=False)
@@ -151,7 +155,8 @@ def train_one_epoch(
         with precision.autocast(device):
             logits = model(image)
         loss = loss_fn(logits.float(), target, weight)  # the loss in fp32 (NaN reports with AMP)
-        _check_finite(loss, state, logits, optimizer)
+        value, stopping = group.step(loss, stop())  # every process stops at the same step
+        _check_finite(value, state, logits, optimizer)
         optimizer.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
         if grad_clip > 0:
@@ -164,14 +169,14 @@ def train_one_epoch(
         state.step, state.batch, state.loss_sum = (
             state.step + 1,
             state.batch + 1,
-            state.loss_sum + loss.item(),
+            state.loss_sum + value.item(),
         )
         if bar is not None:
             bar.update(1)
-            bar.set_postfix(loss=f"{loss.item():.4f}")
+            bar.set_postfix(loss=f"{value.item():.4f}")
         tick = time.perf_counter()
         compute_s += tick - got
-        if stop():
+        if stopping:
             raise KeyboardInterrupt
     return data_s, compute_s
 
@@ -375,23 +380,38 @@ def fit(cfg: Config, *, run_dir: str | os.PathLike, resume: bool = False, overwr
 
     Raises FileExistsError for an existing run unless ``resume`` (continue from
     ``checkpoints/last.pt``) or ``overwrite``. On KeyboardInterrupt ``last.pt`` is saved (a
-    later ``resume`` continues from the same batch) and the interrupt is re-raised.
+    later ``resume`` continues from the same batch) and the interrupt is re-raised. Under
+    torchrun every process calls this; the main one writes the run folder and logs.
     """
-    run_dir = prepare_run_dir(run_dir, resume=resume, overwrite=overwrite)
-    handler = _log_to_file(run_dir / "train.log")
-    try:
-        with _StopRequest() as stop:
-            return _fit(cfg, run_dir, resume=resume, progress=progress, stop=stop)
-    finally:
-        _detach(handler)
+    group = Group.from_env()
+    device = group.device(resolve_device(cfg.train.device))
+    with group.joined(device):
+        problem = None
+        if group.is_main:
+            try:
+                run_dir = prepare_run_dir(run_dir, resume=resume, overwrite=overwrite)
+            except (ValueError, OSError) as exc:
+                problem = exc
+        problem, run_dir = group.share((problem, Path(run_dir)))
+        if problem is not None:
+            raise problem
+        handler = _log_to_file(run_dir / "train.log") if group.is_main else _quiet()
+        try:
+            with _StopRequest() as stop:
+                return _fit(cfg, run_dir, device=device, group=group, resume=resume,
+                            progress=progress and group.is_main, stop=stop)  # fmt: skip
+        finally:
+            _detach(handler)
 
 
-def _fit(cfg: Config, run_dir: Path, *, resume: bool, progress: bool, stop: _StopRequest) -> dict:
+def _fit(cfg: Config, run_dir: Path, *, device: torch.device, group: Group, resume: bool,
+         progress: bool, stop: _StopRequest) -> dict:  # fmt: skip
     t = cfg.train
-    device = resolve_device(t.device)
+    main = group.is_main
     precision = Precision.choose(t.amp, t.channels_last, device)
     if device.type == "cpu":
-        configure_threads()  # no more threads than the CPUs this process may use
+        # no more threads than the CPUs this process may use (its share, under torchrun)
+        configure_threads(max(1, available_cpus() // group.world) if group.active else None)
     torch.manual_seed(t.seed)
     data = prepare_data(cfg)
     model = build_model(cfg, data)
@@ -399,14 +419,21 @@ def _fit(cfg: Config, run_dir: Path, *, resume: bool, progress: bool, stop: _Sto
     augment = _augment(cfg)
     dataset = TileDataset(data.train, input_size=in_size, output_size=out_size, augment=augment,
                           tiles_per_epoch=cfg.data.tiles_per_epoch, seed=t.seed)  # fmt: skip
-    steps_per_epoch = math.ceil(cfg.data.tiles_per_epoch / t.batch_size)
-    workers = min(t.num_workers, available_cpus())
+    # each process takes every world-th tile: global batch = batch_size x processes
+    steps_per_epoch = math.ceil(cfg.data.tiles_per_epoch // group.world / t.batch_size)
+    if steps_per_epoch == 0:
+        raise ValueError(f"data.tiles_per_epoch {cfg.data.tiles_per_epoch} is fewer than the "
+                         f"{group.world} processes: raise it")  # fmt: skip
+    workers = min(t.num_workers, available_cpus() // group.world)
     if workers < t.num_workers:
         log.info("train.num_workers %d > %d CPUs: using %d", t.num_workers, workers, workers)
     model.to(
         device,
         memory_format=torch.channels_last if precision.channels_last else torch.preserve_format,
     )
+    net = group.wrap(model, device)  # DistributedDataParallel under torchrun, else the model
+    if group.active:
+        torch.manual_seed(t.seed + group.rank)  # own dropout masks per process
     optimizer = build_optimizer(model, t)
     scheduler = build_scheduler(optimizer, t, steps_per_epoch * t.epochs)
     scaler = torch.amp.GradScaler(device.type, enabled=precision.amp_dtype == torch.float16)
@@ -414,13 +441,15 @@ def _fit(cfg: Config, run_dir: Path, *, resume: bool, progress: bool, stop: _Sto
     state = TrainState()
     if resume:
         _restore(run_dir / "checkpoints" / "last.pt", model, optimizer, scheduler, scaler, state)
-    save_config(cfg, run_dir / "config.yaml", header=_provenance())
-    metrics = _MetricsFile(run_dir / "metrics.csv", model.classes, keep_epochs=state.epoch)
-    _log_start(
-        cfg, run_dir, device, precision, data, model, in_size, out_size, steps_per_epoch, state
-    )
+    if main:
+        save_config(cfg, run_dir / "config.yaml", header=_provenance())
+        metrics = _MetricsFile(run_dir / "metrics.csv", model.classes, keep_epochs=state.epoch)
+        _log_start(cfg, run_dir, device, precision, data, model, in_size, out_size,
+                   steps_per_epoch, state, group)  # fmt: skip
 
-    def save(name: str, **extra) -> Path:
+    def save(name: str, **extra) -> Path | None:
+        if not main:
+            return None
         return save_model(run_dir / "checkpoints" / name, model, optimizer=optimizer.state_dict(),
                           scheduler=scheduler.state_dict() if scheduler else None, scaler=scaler.state_dict(),
                           train_state=asdict(state), train_config=cfg.to_dict(), rng=torch.get_rng_state(),
@@ -430,7 +459,9 @@ def _fit(cfg: Config, run_dir: Path, *, resume: bool, progress: bool, stop: _Sto
     try:
         while state.epoch < t.epochs:
             dataset.set_epoch(state.epoch)
-            items = Subset(dataset, range(state.batch * t.batch_size, len(dataset)))
+            items = Subset(
+                dataset, group.shard(state.batch * t.batch_size * group.world, len(dataset))
+            )
             # own generator: creating a loader must not draw from the global RNG (dropout's)
             loader = DataLoader(items, batch_size=t.batch_size, num_workers=workers,
                                 pin_memory=device.type == "cuda", generator=torch.Generator())  # fmt: skip
@@ -438,15 +469,18 @@ def _fit(cfg: Config, run_dir: Path, *, resume: bool, progress: bool, stop: _Sto
             with tqdm(total=steps_per_epoch, initial=state.batch, desc=f"epoch {state.epoch + 1}/{t.epochs}",
                       leave=False, disable=not (progress and sys.stderr.isatty())) as bar:  # fmt: skip
                 data_s, compute_s = train_one_epoch(
-                    model, loader, optimizer, loss_fn, state, device=device, precision=precision,
+                    net, loader, optimizer, loss_fn, state, device=device, precision=precision,
                     scaler=scaler, scheduler=scheduler if t.schedule in ("cosine", "poly") else None,
-                    grad_clip=t.grad_clip, bar=bar, stop=stop,
+                    grad_clip=t.grad_clip, bar=bar, stop=stop, group=group,
                 )  # fmt: skip
             row = {"epoch": state.epoch + 1, "step": state.step, "train_loss": state.loss_sum / max(state.batch, 1),
                    "lr": optimizer.param_groups[0]["lr"], "data_s": data_s, "compute_s": compute_s}  # fmt: skip
             state.epoch, state.batch, state.loss_sum = state.epoch + 1, 0, 0.0
             if data.val and (state.epoch % t.val_every == 0 or state.epoch == t.epochs):
-                last = validate(model, data.val, loss_fn, device=device, precision=precision)
+                # the main process validates (the plain model: no collectives), the others wait
+                if main:
+                    last = validate(model, data.val, loss_fn, device=device, precision=precision)
+                last = group.share(last if main else None)
                 row.update(val_loss=last["loss"], val_miou=last["miou"], val_mdice=last["mdice"])
                 row.update({f"val_iou_{name}": v for name, v in zip(model.classes, last["iou"])})
                 if t.schedule == "plateau":
@@ -456,30 +490,37 @@ def _fit(cfg: Config, run_dir: Path, *, resume: bool, progress: bool, stop: _Sto
             save("last.pt")
             if improved:
                 save("best.pt", metrics=row)
-            metrics.append(row)
-            _log_epoch(row, t.epochs)
-            if time.perf_counter() - plotted > 30:  # a plot costs ~0.3 s; the last is drawn below
-                _plot(run_dir, metrics.rows)
-                plotted = time.perf_counter()
-            if stop():
+            if main:
+                metrics.append(row)
+                _log_epoch(row, t.epochs)
+                if time.perf_counter() - plotted > 30:  # a plot costs ~0.3 s; the last one below
+                    _plot(run_dir, metrics.rows)
+                    plotted = time.perf_counter()
+            # the main process's clock and Ctrl-C decide for all
+            stopping, out_of_time = group.share(
+                (stop(), bool(t.max_minutes) and time.perf_counter() - started > 60 * t.max_minutes)
+            )
+            if stopping:
                 raise KeyboardInterrupt
             if t.patience and state.bad_epochs >= t.patience:
                 log.info(
                     "early stop: val mIoU has not improved for %d validations", state.bad_epochs
                 )
                 break
-            if t.max_minutes and time.perf_counter() - started > 60 * t.max_minutes:
+            if out_of_time:
                 log.info(
                     "time budget of %.1f min reached after epoch %d", t.max_minutes, state.epoch
                 )
                 break
     except KeyboardInterrupt:
         save("last.pt")
-        _plot(run_dir, metrics.rows)
+        if main:
+            _plot(run_dir, metrics.rows)
         log.info("interrupted at step %d (epoch %d, batch %d): saved %s; continue with --resume",
                  state.step, state.epoch + 1, state.batch, run_dir / "checkpoints" / "last.pt")  # fmt: skip
         raise
-    _plot(run_dir, metrics.rows)
+    if main:
+        _plot(run_dir, metrics.rows)
     result = {
         "run_dir": str(run_dir),
         "epochs": state.epoch,
@@ -588,7 +629,7 @@ def _provenance() -> str:
 
 
 def _log_start(
-    cfg, run_dir, device, precision, data, model, in_size, out_size, steps_per_epoch, state
+    cfg, run_dir, device, precision, data, model, in_size, out_size, steps_per_epoch, state, group
 ) -> None:
     t = cfg.train
     h, w = data.train[0].mask.shape
@@ -596,6 +637,9 @@ def _log_start(
     threads = f" ({torch.get_num_threads()} threads)" if device.type == "cpu" else ""
     log.info("run folder %s", run_dir)
     log.info("device %s%s, %s", device, threads, precision.describe())
+    if group.active:
+        log.info("data-parallel over %d processes (%s): global batch %d", group.world,
+                 "NCCL" if device.type == "cuda" else "gloo", cfg.train.batch_size * group.world)  # fmt: skip
     log.info("data %s: %d training and %d validation images (first %dx%d, %d channel(s)), classes %s",
              cfg.data.root, len(data.train), len(data.val), w, h, data.train[0].image.shape[0],
              ", ".join(f"{n}={v}" for n, v in zip(data.class_names, data.label_values)))  # fmt: skip
@@ -623,6 +667,16 @@ def _log_to_file(path: Path) -> logging.Handler:
     handler._previous_level = package.level  # restored by _detach
     if package.getEffectiveLevel() > logging.INFO:
         package.setLevel(logging.INFO)
+    package.addHandler(handler)
+    return handler
+
+
+def _quiet() -> logging.Handler:
+    """For the other processes of a group: no log file, and only warnings on the console."""
+    handler = logging.NullHandler()
+    package = logging.getLogger("unetlab")
+    handler._previous_level = package.level  # restored by _detach
+    package.setLevel(logging.WARNING)
     package.addHandler(handler)
     return handler
 

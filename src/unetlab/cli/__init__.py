@@ -32,6 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = list(
+        sys.argv[1:] if argv is None else argv
+    )  # as given (to relaunch under torchrun)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     try:
         return int(args.run(args) or 0)

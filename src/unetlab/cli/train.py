@@ -14,6 +14,7 @@ examples:
   unetlab train --data ../shared/data/isbi2012/train --config configs/small_cpu.yaml
   unetlab train --data DIR --preset small-valid --set train.epochs=20 --set data.tile_size=188
   unetlab train --run-dir runs/small_cpu --resume --set train.epochs=60
+  unetlab train --data DIR --config configs/paper.yaml --nproc 4     # 4 GPUs, data-parallel
 
 The run folder holds config.yaml (resolved), metrics.csv, train.log, curves.png and
 checkpoints/best.pt, last.pt. Any config key can be set with --set section.key=value.
@@ -43,12 +44,20 @@ def add_parser(sub) -> None:
     )
     mode.add_argument("--overwrite", action="store_true", help="replace the run in --run-dir")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="data-parallel training in N processes on this machine: one per GPU "
+                   "(NCCL), or CPU processes (gloo); the same as torchrun --nproc_per_node N "
+                   "-m unetlab train ... (default 1)")  # fmt: skip
     add_device_arg(p)
     p.set_defaults(run=run, device=None)
 
 
 def run(args) -> int:
+    import torch
+
     from unetlab.config import load_config
+    from unetlab.distributed import Group, launch
+    from unetlab.runtime import resolve_device
     from unetlab.train import fit
 
     config = args.config
@@ -72,6 +81,15 @@ def run(args) -> int:
     cfg = load_config(config, overrides)
     if cfg.data.root is None:
         raise ValueError("no data folder: give --data DIR (or data.root in the --config file)")
+    group = Group.from_env()
+    if args.nproc < 1:
+        raise ValueError(f"--nproc must be >= 1, not {args.nproc}")
+    if args.nproc > 1 and not group.launched:  # start the processes; each runs this command
+        device = resolve_device(cfg.train.device)
+        if device.type == "cuda" and args.nproc > torch.cuda.device_count():
+            raise ValueError(f"--nproc {args.nproc} but {torch.cuda.device_count()} GPU(s) here: "
+                             "use one process per GPU")  # fmt: skip
+        return launch(args.nproc, _without_nproc(args.argv))
     run_dir = Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name
     try:
         result = fit(cfg, run_dir=run_dir, resume=args.resume, overwrite=args.overwrite,
@@ -80,6 +98,8 @@ def run(args) -> int:
         print(f"unetlab train: interrupted; saved {run_dir / 'checkpoints' / 'last.pt'}\n"
               f"continue with: unetlab train --run-dir {run_dir} --resume", file=sys.stderr)  # fmt: skip
         return 130
+    if not group.is_main:
+        return 0
     best = result.get("best_val_miou")
     print(f"run folder: {run_dir}")
     print(
@@ -90,3 +110,16 @@ def run(args) -> int:
         f"metrics: {run_dir / 'metrics.csv'}, curves: {run_dir / 'curves.png'}, log: {run_dir / 'train.log'}"
     )
     return 0
+
+
+def _without_nproc(argv: list[str]) -> list[str]:
+    """``argv`` without ``--nproc N`` / ``--nproc=N`` (the launched processes run one each)."""
+    out, skip = [], False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word == "--nproc":
+            skip = True
+        elif not word.startswith("--nproc="):
+            out.append(word)
+    return out

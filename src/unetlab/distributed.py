@@ -1,0 +1,155 @@
+"""Data-parallel training over several processes (one per GPU, or CPU processes with gloo).
+
+``unetlab train --nproc N ...`` starts N copies of itself through ``torch.distributed.run``
+(torchrun); so does ``torchrun --nproc_per_node N -m unetlab train ...`` on a cluster. Each
+copy finds its place in the environment torchrun sets (``RANK``, ``WORLD_SIZE``,
+``LOCAL_RANK``) with :meth:`Group.from_env`; a plain process is a group of one, and every
+method below is then a no-op, so ``fit`` reads the same either way.
+
+The model is wrapped in ``DistributedDataParallel`` (BatchNorm becomes SyncBatchNorm on
+GPUs), each process trains on its share of every epoch's tiles (global batch = batch size x
+processes), and the main process (rank 0) alone validates, writes the run folder and decides
+when to stop; it sends its decisions to the others.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import torch
+import torch.distributed as dist
+
+from unetlab.runtime import available_cpus
+
+
+@dataclass(frozen=True)
+class Group:
+    """This process's place among ``world`` training processes."""
+
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+    launched: bool = False  # started by torchrun (a group even of one process)
+
+    @classmethod
+    def from_env(cls) -> Group:
+        """From torchrun's variables; a plain group of one without them."""
+        if "WORLD_SIZE" not in os.environ:
+            return cls()
+        try:
+            world = int(os.environ.get("WORLD_SIZE", "1"))
+            rank = int(os.environ.get("RANK", "0"))
+            local = int(os.environ.get("LOCAL_RANK", str(rank)))
+        except ValueError as exc:
+            raise ValueError(
+                f"bad torchrun environment (RANK/WORLD_SIZE/LOCAL_RANK): {exc}"
+            ) from None
+        if world < 1 or not 0 <= rank < world:
+            raise ValueError(f"bad torchrun environment: RANK {rank}, WORLD_SIZE {world}")
+        return cls(rank, world, local, launched=True)
+
+    @property
+    def is_main(self) -> bool:
+        return self.rank == 0
+
+    @property
+    def active(self) -> bool:
+        """True under torchrun: DDP and collectives, even for one process (which checks the
+        NCCL path on a one-GPU machine)."""
+        return self.launched or self.world > 1
+
+    def device(self, device: torch.device) -> torch.device:
+        """One GPU per process: ``cuda`` becomes ``cuda:LOCAL_RANK``."""
+        if self.active and device.type == "cuda":
+            count = torch.cuda.device_count()
+            if self.local_rank >= count:
+                raise ValueError(
+                    f"process {self.local_rank} of this machine has no GPU ({count} found): "
+                    f"use --nproc {count} or fewer"
+                )
+            return torch.device("cuda", self.local_rank)
+        return device
+
+    @contextlib.contextmanager
+    def joined(self, device: torch.device) -> Iterator[Group]:
+        """The process group (NCCL on GPUs, gloo on CPUs) for the duration of the block."""
+        if not self.active or dist.is_initialized():
+            yield self
+            return
+        if device.type == "cuda":
+            torch.cuda.set_device(device)
+        dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
+        try:
+            yield self
+        finally:
+            dist.destroy_process_group()
+
+    def barrier(self) -> None:
+        if self.active:
+            dist.barrier()
+
+    def mean(self, value: torch.Tensor) -> torch.Tensor:
+        """The mean of a scalar tensor over the processes (itself in a group of one)."""
+        if not self.active:
+            return value
+        value = value.detach().float().clone()
+        dist.all_reduce(value)
+        return value / self.world
+
+    def step(self, loss: torch.Tensor, stop: bool) -> tuple[torch.Tensor, bool]:
+        """(mean loss over the processes, whether any process asks to stop): one all-reduce
+        per step, so that all see the same non-finite loss or Ctrl-C at the same step."""
+        if not self.active:
+            return loss.detach(), stop
+        both = torch.stack([loss.detach().float(), torch.tensor(float(stop), device=loss.device)])
+        dist.all_reduce(both)
+        return both[0] / self.world, bool(both[1] > 0)
+
+    def share(self, obj):
+        """The main process's ``obj`` (any picklable value), in every process."""
+        if not self.active:
+            return obj
+        box = [obj]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
+    def shard(self, start: int, total: int) -> range:
+        """This process's items of ``start .. total - 1``: every ``world``-th, the same count
+        in every process (a remainder of fewer than ``world`` items is dropped)."""
+        count = (total - start) // self.world
+        return range(start + self.rank, start + self.rank + count * self.world, self.world)
+
+    def wrap(self, model: torch.nn.Module, device: torch.device) -> torch.nn.Module:
+        """``model`` in DistributedDataParallel (SyncBatchNorm on GPUs), or as it is."""
+        if not self.active:
+            return model
+        if device.type == "cuda":
+            model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        return torch.nn.parallel.DistributedDataParallel(
+            model, device_ids=[device.index] if device.type == "cuda" else None
+        )
+
+
+#: The group of one: a plain process.
+SOLO = Group()
+
+
+def launch(nproc: int, argv: list[str]) -> int:
+    """Run ``unetlab <argv>`` in ``nproc`` processes on this machine (torchrun, standalone);
+    returns the exit status."""
+    if nproc < 1:
+        raise ValueError(f"--nproc must be >= 1, not {nproc}")
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               f"--nproc_per_node={nproc}", "-m", "unetlab", *argv]  # fmt: skip
+    env = dict(os.environ)
+    # each process's share of the CPUs (torchrun would give each one thread, with a banner)
+    env.setdefault("OMP_NUM_THREADS", str(max(1, available_cpus() // nproc)))
+    try:
+        return subprocess.call(command, env=env)
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,62 @@
+"""Data-parallel training: two gloo processes on the CPU train exactly as one process with
+the global batch, the main process alone writes, and the process-group arithmetic."""
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from unetlab.checkpoint import load_checkpoint, load_model
+from unetlab.distributed import Group
+from unetlab.train import fit
+
+from .test_train import tiny_config, write_blobs
+
+SETTINGS = ["model.norm=none", "augment.enabled=false", "train.optimizer=sgd", "train.lr=0.05",
+            "train.momentum=0.9", "train.epochs=2", "data.tiles_per_epoch=16",
+            "train.num_workers=0", "train.device=cpu", "data.weight_map=false"]  # fmt: skip
+
+
+def test_shards_are_disjoint_equal_and_cover_the_global_batches():
+    groups = [Group(rank, 2, rank, launched=True) for rank in range(2)]
+    shards = [g.shard(4, 17) for g in groups]  # 13 items left: 6 each, one dropped
+    assert list(shards[0]) == [4, 6, 8, 10, 12, 14] and list(shards[1]) == [5, 7, 9, 11, 13, 15]
+    assert list(Group().shard(4, 17)) == list(range(4, 17))
+
+
+def test_a_group_of_one_is_a_plain_process():
+    solo = Group.from_env()
+    assert (solo.rank, solo.world, solo.active, solo.is_main) == (0, 1, False, True)
+    loss = torch.tensor(2.5)
+    assert solo.step(loss, True) == (loss, True) and solo.share({"a": 1}) == {"a": 1}
+
+
+@pytest.mark.slow
+def test_two_processes_train_like_one_with_the_global_batch(tmp_path):
+    data = write_blobs(tmp_path / "data", 5)
+    one = fit(tiny_config(data, "train.batch_size=4", *SETTINGS), run_dir=tmp_path / "one",
+              progress=False)  # fmt: skip
+    overrides = [f"--set={item}" for item in
+                 [f"data.root={data}", "data.label_values=[0, 255]", "model.depth=2",
+                  "model.base_channels=4", "data.tile_size=32", "train.seed=3",
+                  "train.batch_size=2", *SETTINGS]]  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "unetlab", "train", *overrides, "--run-dir", str(tmp_path / "two"),
+         "--nproc", "2", "--no-progress"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.count("best checkpoint:") == 1  # the main process alone reports
+    log = (tmp_path / "two" / "train.log").read_text()
+    assert "data-parallel over 2 processes (gloo): global batch 4" in log
+    assert "2 epochs x 4 steps of batch 2" in log
+    a = load_checkpoint(one["last_checkpoint"])
+    b = load_checkpoint(tmp_path / "two" / "checkpoints" / "last.pt")
+    assert a["train_state"]["step"] == b["train_state"]["step"] == 8
+    for key, value in a["model"].items():  # same tiles, same mean gradients: same weights
+        torch.testing.assert_close(b["model"][key], value, rtol=1e-4, atol=1e-6)
+    csv_a = (tmp_path / "one" / "metrics.csv").read_text().splitlines()
+    csv_b = (tmp_path / "two" / "metrics.csv").read_text().splitlines()
+    assert len(csv_a) == len(csv_b) == 3
+    load_model(tmp_path / "two" / "checkpoints" / "best.pt")  # a plain checkpoint
