@@ -18,6 +18,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -130,6 +131,9 @@ class Group:
             return model
         if device.type == "cuda":
             model = torch.nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        # A 1-channel input conv's weight (K, 1, 3, 3) has two equivalent channels-last
+        # strides; DDP warns that they differ, although the memory is the same.
+        warnings.filterwarnings("ignore", message="Grad strides do not match bucket view strides")
         return torch.nn.parallel.DistributedDataParallel(
             model, device_ids=[device.index] if device.type == "cuda" else None
         )

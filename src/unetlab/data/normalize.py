@@ -67,7 +67,7 @@ def image_stats(
 
 def _histogram_stats(image: np.ndarray, c: int, chunk_rows: int):
     """Per-channel (mean, std) of an 8/16-bit image from its histogram: exact sums, and
-    ~5x faster than float64 sums (52 ms, not 258 ms, for a 4096 x 4096 uint8 image here)."""
+    faster than float64 sums (48 ms, not 77 ms, for a 4096 x 4096 uint8 image on 2 cores)."""
     info = np.iinfo(image.dtype)
     values = np.arange(info.min, info.max + 1, dtype=np.float64)
     counts = np.zeros((c, values.size), dtype=np.int64)
