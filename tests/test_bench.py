@@ -38,6 +38,11 @@ def test_predict_row_compares_with_the_model_alone():
     row = bench.bench_predict(_tiny(), (100, 70), repeat=1, warmup=0)
     assert row["tiles"] >= 1 and row["seconds"] > 0 and row["model_seconds"] > 0
     assert row["mpix_per_s"] == pytest.approx(0.007 / row["seconds"], rel=0.01)
+    # the engine's share is timed around the model's forward calls in the same run
+    assert 0 < row["engine_seconds"] < row["seconds"]
+    assert row["overhead"] == pytest.approx(
+        row["engine_seconds"] / (row["seconds"] - row["engine_seconds"]), rel=1e-3
+    )
 
 
 def test_train_step_splits_data_and_compute():
