@@ -41,7 +41,7 @@ def test_predict_row_compares_with_the_model_alone():
     # the engine's share is timed around the model's forward calls in the same run
     assert 0 < row["engine_seconds"] < row["seconds"]
     assert row["overhead"] == pytest.approx(
-        row["engine_seconds"] / (row["seconds"] - row["engine_seconds"]), rel=1e-3
+        row["engine_seconds"] / (row["seconds"] - row["engine_seconds"]), rel=0.02, abs=1e-3
     )
 
 
