@@ -34,7 +34,9 @@ def tiny_config(root, *extra):
     return load_config(None, [
         f"data.root={root}", "data.label_values=[0, 255]", "data.class_names={0: dark, 255: bright}",
         "model.depth=2", "model.base_channels=4", "data.tile_size=32", "data.tiles_per_epoch=8",
-        "train.batch_size=4", "train.epochs=2", "train.seed=3", *extra,
+        "train.batch_size=4", "train.epochs=2", "train.seed=3",
+        "train.device=cpu",  # exact comparisons: CUDA runs are tested in test_cuda.py
+        *extra,
     ])  # fmt: skip
 
 
