@@ -1,5 +1,5 @@
 """Does ``torch.compile`` pay for its compile time here? Eager channels-last forward against
-the compiled one (inductor), per preset, in inference mode.
+the compiled one (inductor) and a frozen, inference-optimised TorchScript trace, per preset.
 
     python bench/bench_compile.py [--presets small paper] [--repeat 5]
 
@@ -49,10 +49,14 @@ def main() -> int:
             first = time.perf_counter() - start
             fast = bench.time_calls(lambda: compiled(x), repeat=args.repeat).median_s  # noqa: B023
             again = bench.time_calls(lambda: model(x), repeat=args.repeat).median_s  # noqa: B023
+        with torch.no_grad():  # TorchScript: trace, freeze, optimize_for_inference (oneDNN)
+            frozen = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(model, x)))
+            scripted = bench.time_calls(lambda: frozen(x), repeat=args.repeat).median_s  # noqa: B023
         gain = min(eager, again) - fast
         row = {"what": "torch.compile", "preset": preset, "size": size,
                "eager_seconds": round(eager, 4), "eager_seconds_after": round(again, 4),
                "compiled_seconds": round(fast, 4), "first_call_seconds": round(first, 2),
+               "torchscript_frozen_seconds": round(scripted, 4),
                "tiles_to_break_even": round((first - fast) / gain) if gain > 0 else None}  # fmt: skip
         rows.append(row)
         print(", ".join(f"{k} {v}" for k, v in row.items()), flush=True)
