@@ -32,21 +32,26 @@ def test_a_group_of_one_is_a_plain_process():
     assert solo.step(loss, True) == (loss, True) and solo.share({"a": 1}) == {"a": 1}
 
 
+def _train_in_two_processes(data, run_dir, *extra):
+    overrides = [f"--set={item}" for item in
+                 [f"data.root={data}", "data.label_values=[0, 255]", "model.depth=2",
+                  "model.base_channels=4", "data.tile_size=32", "train.seed=3",
+                  "train.batch_size=2", *SETTINGS, *extra]]  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "unetlab", "train", *overrides, "--run-dir", str(run_dir),
+         "--nproc", "2", "--no-progress"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    return out
+
+
 @pytest.mark.slow
 def test_two_processes_train_like_one_with_the_global_batch(tmp_path):
     data = write_blobs(tmp_path / "data", 5)
     one = fit(tiny_config(data, "train.batch_size=4", *SETTINGS), run_dir=tmp_path / "one",
               progress=False)  # fmt: skip
-    overrides = [f"--set={item}" for item in
-                 [f"data.root={data}", "data.label_values=[0, 255]", "model.depth=2",
-                  "model.base_channels=4", "data.tile_size=32", "train.seed=3",
-                  "train.batch_size=2", *SETTINGS]]  # fmt: skip
-    out = subprocess.run(
-        [sys.executable, "-m", "unetlab", "train", *overrides, "--run-dir", str(tmp_path / "two"),
-         "--nproc", "2", "--no-progress"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
-    assert out.returncode == 0, out.stderr[-2000:]
+    out = _train_in_two_processes(data, tmp_path / "two")
     assert out.stdout.count("best checkpoint:") == 1  # the main process alone reports
     log = (tmp_path / "two" / "train.log").read_text()
     assert "data-parallel over 2 processes (gloo): global batch 4" in log
@@ -60,3 +65,23 @@ def test_two_processes_train_like_one_with_the_global_batch(tmp_path):
     csv_b = (tmp_path / "two" / "metrics.csv").read_text().splitlines()
     assert len(csv_a) == len(csv_b) == 3
     load_model(tmp_path / "two" / "checkpoints" / "best.pt")  # a plain checkpoint
+
+
+@pytest.mark.slow
+def test_two_processes_resume_where_they_stopped(tmp_path):
+    """2 epochs, then --resume to 3, ends as 3 epochs straight (constant lr): each process
+    finds its tiles again from the saved step."""
+    data = write_blobs(tmp_path / "data", 5)
+    _train_in_two_processes(data, tmp_path / "straight", "train.epochs=3", "train.schedule=none")
+    _train_in_two_processes(data, tmp_path / "cut", "train.epochs=2", "train.schedule=none")
+    out = subprocess.run(
+        [sys.executable, "-m", "unetlab", "train", "--run-dir", str(tmp_path / "cut"),
+         "--resume", "--epochs", "3", "--nproc", "2", "--no-progress"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    a = load_checkpoint(tmp_path / "straight" / "checkpoints" / "last.pt")
+    b = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")
+    assert a["train_state"]["step"] == b["train_state"]["step"] == 12
+    for key, value in a["model"].items():
+        torch.testing.assert_close(b["model"][key], value, rtol=1e-5, atol=1e-7)
