@@ -42,7 +42,7 @@ def _train_in_two_processes(data, run_dir, *extra):
          "--nproc", "2", "--no-progress"],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
-    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.returncode == 0, out.stderr[:3000] + " ... " + out.stderr[-3000:]
     return out
 
 

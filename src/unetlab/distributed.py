@@ -87,6 +87,9 @@ class Group:
         dist.init_process_group("nccl" if device.type == "cuda" else "gloo")
         try:
             yield self
+            # nobody tears down its connections while another process still uses them (a
+            # gloo process whose peer had gone aborted once at exit, SIGABRT)
+            dist.barrier()
         finally:
             dist.destroy_process_group()
 
