@@ -152,6 +152,18 @@ def test_interrupted_and_resumed_run_equals_uninterrupted(tmp_path, data, monkey
     assert [r.split(",")[column] for r in csv_a] == [r.split(",")[column] for r in csv_b]
 
 
+def test_worker_processes_draw_the_same_tiles_every_epoch(tmp_path, data):
+    """Workers persist across epochs, yet each epoch's tiles are that epoch's: two worker
+    processes train exactly as the main process alone."""
+    cfg = tiny_config(data, "train.epochs=3", "model.dropout=0.0")
+    alone = fit(cfg, run_dir=tmp_path / "alone", progress=False)
+    workers = fit(tiny_config(data, "train.epochs=3", "model.dropout=0.0", "train.num_workers=2"),
+                  run_dir=tmp_path / "workers", progress=False)  # fmt: skip
+    a, b = (load_checkpoint(r["last_checkpoint"])["model"] for r in (alone, workers))
+    for key, value in a.items():
+        assert torch.equal(value, b[key]), key
+
+
 def test_run_folder_and_checkpoint_carry_what_prediction_needs(tmp_path, data):
     result = fit(tiny_config(data), run_dir=tmp_path / "run", progress=False)
     run = tmp_path / "run"

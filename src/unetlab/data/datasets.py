@@ -489,10 +489,13 @@ class TileDataset(Dataset):
         h, w = self.samples[k].mask.shape
         return k, window_start(h, self.output_size, rng), window_start(w, self.output_size, rng)
 
-    def __getitem__(self, index: int):
+    def __getitem__(self, item: int | tuple[int, int]):
+        """Tile ``item`` of the current epoch, or ``(epoch, index)``: the same tile whatever
+        the dataset's own epoch (what a persistent worker, holding an old copy, is sent)."""
+        epoch, index = item if isinstance(item, tuple) else (self.epoch, item)
         if not 0 <= index < self.tiles_per_epoch:
             raise IndexError(f"tile {index} out of range (tiles_per_epoch {self.tiles_per_epoch})")
-        rng = np.random.default_rng([self.seed, self.epoch, index])
+        rng = np.random.default_rng([self.seed, epoch, index])
         k, top, left = self._draw(rng)
         sample = self.samples[k]
         m, size_in, size_out = self.margin, self.input_size, self.output_size
