@@ -189,3 +189,15 @@ def test_automatic_tile_computes_the_fewest_pixels():
     # same nets keep their overlap: tiles of at least twice the receptive field
     assert min(grid.tile) >= 2 * small.receptive_field
     assert grid.tile[0] * grid.tile[1] * 524 <= 2.0e9
+
+
+def test_the_callers_weight_layout_survives_and_channels_last_is_not_converted():
+    model = UNet.from_preset("small-valid", depth=2, base_channels=4).train()
+    image = np.random.default_rng(0).integers(0, 256, (40, 50), dtype=np.uint8)
+    first = predict_image(model, image)
+    assert model.training and all(p.is_contiguous() for p in model.parameters())
+    model.to(memory_format=torch.channels_last)  # as the CLI does once for many images
+    pointers = [p.data_ptr() for p in model.parameters()]
+    second = predict_image(model, image)
+    assert [p.data_ptr() for p in model.parameters()] == pointers  # no copy per call
+    np.testing.assert_allclose(first, second, atol=1e-6)

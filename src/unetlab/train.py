@@ -41,7 +41,7 @@ from unetlab.losses import build_loss
 from unetlab.metrics import ConfusionMatrix
 from unetlab.models import UNet
 from unetlab.predict import predict_tensor
-from unetlab.runtime import available_cpus, configure_threads, resolve_device
+from unetlab.runtime import available_cpus, configure_threads, inference_layout, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -194,6 +194,7 @@ def validate(model: UNet, samples, loss_fn: nn.Module, *, device: torch.device,
     matrix = ConfusionMatrix(max(model.num_classes, 2), ignore_index=IGNORE_INDEX)
     loss_sum, pixels = 0.0, 0
     mode = "bf16" if precision.amp_dtype == torch.bfloat16 else "fp32"
+    model.to(memory_format=inference_layout(device))  # once, not per image
     for sample in samples:
         x = torch.from_numpy(sample.image)[None].to(device)
         probs = predict_tensor(model, x, precision=mode)  # (1, K, H, W)
@@ -206,7 +207,7 @@ def validate(model: UNet, samples, loss_fn: nn.Module, *, device: torch.device,
         matrix.update(
             (probs[:, 0] >= 0.5).long() if probs.shape[1] == 1 else probs.argmax(1), target
         )
-    # predict_tensor leaves CPU models channels-last; training keeps its own layout
+    # back to the training layout
     model.to(
         memory_format=torch.channels_last if precision.channels_last else torch.contiguous_format
     )

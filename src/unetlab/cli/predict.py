@@ -57,12 +57,13 @@ def run(args) -> int:
     from unetlab.data.io import find_images
     from unetlab.errors import UnetlabError
     from unetlab.predict import predict_file
-    from unetlab.runtime import resolve_device
+    from unetlab.runtime import inference_layout, resolve_device
 
     if args.color and args.label_values:
         raise ValueError("--color and --label-values exclude each other: choose one")
     device = resolve_device(args.device)
-    model = load_model(args.checkpoint, device=device)
+    # once, in the layout prediction runs in (predict_image would convert it per file)
+    model = load_model(args.checkpoint, device=device).to(memory_format=inference_layout(device))
     if args.label_values and model.label_values is None:
         raise ValueError(f"{args.checkpoint} records no label values: drop --label-values")
     files = find_images(args.input)
