@@ -97,6 +97,15 @@ def test_sigmoid_net_gives_one_channel_and_threshold_labels():
     assert labels_from_probabilities(np.array([[[0.2, 0.5]]])).tolist() == [[0, 1]]
 
 
+@pytest.mark.parametrize("k", [2, 3, 7, 300])
+def test_labels_equal_argmax_ties_included(k):
+    rng = np.random.default_rng(k)
+    probs = rng.integers(0, 4, (k, 13, 17)).astype(np.float32)  # many ties
+    labels = labels_from_probabilities(probs)
+    assert labels.dtype == (np.uint8 if k <= 256 else np.uint16)
+    assert np.array_equal(labels, probs.argmax(0))
+
+
 def test_tta_and_bf16_keep_shapes_and_training_flag():
     model = UNet(1, 2, depth=2, base_channels=2).train()
     image = np.random.default_rng(2).random((30, 21)).astype(np.float32)
