@@ -145,6 +145,8 @@ def _cheapest_tile(geometry: Geometry, shape, largest: int, pixels: float) -> tu
         cost = len(grid) * th * tw
         if cost < best_cost or (cost == best_cost and len(grid) < best[1]):
             best, best_cost = ((th, tw), len(grid)), cost
+        if t > min(fit_h, fit_w):  # past a whole side, larger t give this same tile
+            break
         t += geometry.multiple
     return best[0]
 
