@@ -19,7 +19,7 @@ SETTINGS = ["model.norm=none", "augment.enabled=false", "train.optimizer=sgd", "
 
 
 def test_shards_are_disjoint_equal_and_cover_the_global_batches():
-    groups = [Group(rank, 2, rank, launched=True) for rank in range(2)]
+    groups = [Group(rank, 2, rank, active=True) for rank in range(2)]
     shards = [g.shard(4, 17) for g in groups]  # 13 items left: 6 each, one dropped
     assert list(shards[0]) == [4, 6, 8, 10, 12, 14] and list(shards[1]) == [5, 7, 9, 11, 13, 15]
     assert list(Group().shard(4, 17)) == list(range(4, 17))

@@ -35,7 +35,9 @@ class Group:
     rank: int = 0
     world: int = 1
     local_rank: int = 0
-    launched: bool = False  # started by torchrun (a group even of one process)
+    # started by torchrun: DDP and collectives, even for one process (which checks the NCCL
+    # path on a one-GPU machine); a plain process is inactive and every method a no-op
+    active: bool = False
 
     @classmethod
     def from_env(cls) -> Group:
@@ -52,17 +54,11 @@ class Group:
             ) from None
         if world < 1 or not 0 <= rank < world:
             raise ValueError(f"bad torchrun environment: RANK {rank}, WORLD_SIZE {world}")
-        return cls(rank, world, local, launched=True)
+        return cls(rank, world, local, active=True)
 
     @property
     def is_main(self) -> bool:
         return self.rank == 0
-
-    @property
-    def active(self) -> bool:
-        """True under torchrun: DDP and collectives, even for one process (which checks the
-        NCCL path on a one-GPU machine)."""
-        return self.launched or self.world > 1
 
     def device(self, device: torch.device) -> torch.device:
         """One GPU per process: ``cuda`` becomes ``cuda:LOCAL_RANK``."""
@@ -92,18 +88,6 @@ class Group:
             dist.barrier()
         finally:
             dist.destroy_process_group()
-
-    def barrier(self) -> None:
-        if self.active:
-            dist.barrier()
-
-    def mean(self, value: torch.Tensor) -> torch.Tensor:
-        """The mean of a scalar tensor over the processes (itself in a group of one)."""
-        if not self.active:
-            return value
-        value = value.detach().float().clone()
-        dist.all_reduce(value)
-        return value / self.world
 
     def step(self, loss: torch.Tensor, stop: bool) -> tuple[torch.Tensor, bool]:
         """(mean loss over the processes, whether any process asks to stop): one all-reduce

@@ -84,7 +84,7 @@ def run(args) -> int:
     group = Group.from_env()
     if args.nproc < 1:
         raise ValueError(f"--nproc must be >= 1, not {args.nproc}")
-    if args.nproc > 1 and not group.launched:  # start the processes; each runs this command
+    if args.nproc > 1 and not group.active:  # start the processes; each runs this command
         device = resolve_device(cfg.train.device)
         if device.type == "cuda" and args.nproc > torch.cuda.device_count():
             raise ValueError(f"--nproc {args.nproc} but {torch.cuda.device_count()} GPU(s) here: "
