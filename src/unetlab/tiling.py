@@ -395,16 +395,11 @@ def _same_device(a, b) -> bool:
 
 
 class _Band:
-    """Output rows ``[y, y + rows)`` of one row of tiles, accumulated as tiles finish (numpy
-    on the host, or a tensor on ``device``)."""
+    """Output rows of one row of tiles: ``acc`` (K, rows, W) float32, zeroed (numpy, or a
+    tensor), accumulated as its ``tiles`` finish."""
 
-    def __init__(self, channels: int, rows: int, width: int, tiles: int, device=None):
-        shape = (channels, rows, width)
-        self.acc = (
-            np.zeros(shape, dtype=np.float32)
-            if device is None
-            else torch.zeros(shape, dtype=torch.float32, device=device)
-        )
+    def __init__(self, acc, tiles: int):
+        self.acc = acc
         self.remaining = tiles
 
 
@@ -434,13 +429,18 @@ def iter_tiled_rows(
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, not {batch_size}")
-    on_device = isinstance(image, torch.Tensor)
-    if on_device:
+    as_tensors = isinstance(image, torch.Tensor)
+    if as_tensors:
         if device is not None and not _same_device(device, image.device):
             raise ValueError(f"image is on {image.device} but device {device} was asked for")
         device = image.device
-    # host: numpy arrays; tensor image: tensors on its device
-    here = (lambda a: torch.as_tensor(a, device=device)) if on_device else (lambda a: a)
+    # where the work's arrays live: numpy on the host, or tensors on the image's device
+    here = (lambda a: torch.as_tensor(a, device=device)) if as_tensors else (lambda a: a)
+    zeros = (
+        (lambda shape: torch.zeros(shape, device=device))
+        if as_tensors
+        else (lambda shape: np.zeros(shape, dtype=np.float32))
+    )
     image = _as_hwc(image)
     if image.shape[:2] != grid.shape:
         raise ValueError(f"image shape {image.shape[:2]} does not match the grid's {grid.shape}")
@@ -466,11 +466,10 @@ def iter_tiled_rows(
     ends = [*ys[1:], h]
     width = w if grid.abut else xs[-1] + ow
     # One channels-last input buffer, reused: tiles are normalised straight into it.
-    buffer = torch.empty((batch_size, channels, th, tw), device=device if on_device else "cpu")
+    buffer = torch.empty((batch_size, channels, th, tw), device=device if as_tensors else "cpu")
     buffer = buffer.to(memory_format=torch.channels_last)
     buffer_hwc = buffer.permute(0, 2, 3, 1)
-    buffer_hwc = buffer_hwc if on_device else buffer_hwc.numpy()
-    band_device = device if on_device else None
+    buffer_hwc = buffer_hwc if as_tensors else buffer_hwc.numpy()
     bands: dict[int, _Band] = {}
     next_band = 0
     tiles = [(k, j) for k in range(len(ys)) for j in range(len(xs))]
@@ -484,7 +483,7 @@ def iter_tiled_rows(
                 out -= mean
                 out /= std
         x = buffer[: len(batch)]
-        if device is not None and not on_device:
+        if device is not None and not as_tensors:
             x = x.to(device, non_blocking=True)
         pred = fn(x)
         if pred.shape[0] != len(batch) or tuple(pred.shape[2:]) != (oh, ow):
@@ -493,13 +492,13 @@ def iter_tiled_rows(
                 f"expected ({len(batch)}, K, {oh}, {ow}) for this geometry"
             )
         pred = (
-            pred.detach().float() if on_device else pred.detach().to("cpu", torch.float32).numpy()
+            pred.detach().float() if as_tensors else pred.detach().to("cpu", torch.float32).numpy()
         )
         for i, (k, j) in enumerate(batch):
             band = bands.get(k)
             if band is None:
                 rows = ends[k] - ys[k] if grid.abut else oh
-                band = bands[k] = _Band(pred.shape[1], rows, width, len(xs), band_device)
+                band = bands[k] = _Band(zeros((pred.shape[1], rows, width)), len(xs))
             x0 = xs[j]
             if grid.abut:
                 keep_y, keep_x = band.acc.shape[1], (xs[j + 1] if j + 1 < len(xs) else w) - x0
@@ -525,7 +524,7 @@ def iter_tiled_rows(
                 if k + 1 < len(ys):
                     carry = band.acc[:, done:]
                     if k + 1 not in bands:
-                        bands[k + 1] = _Band(pred.shape[1], oh, width, len(xs), band_device)
+                        bands[k + 1] = _Band(zeros((pred.shape[1], oh, width)), len(xs))
                     bands[k + 1].acc[:, : carry.shape[1]] += carry
             next_band += 1
 
