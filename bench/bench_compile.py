@@ -11,8 +11,6 @@ included) and the number of tiles after which compiling would have paid off.
 from __future__ import annotations
 
 import argparse
-import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -60,9 +58,7 @@ def main() -> int:
                "tiles_to_break_even": round((first - fast) / gain) if gain > 0 else None}  # fmt: skip
         rows.append(row)
         print(", ".join(f"{k} {v}" for k, v in row.items()), flush=True)
-    command = shlex.join(["python", "bench/bench_compile.py", *sys.argv[1:]])
-    bench.write_json(args.out, rows, command=command)
-    print(f"wrote {args.out}")
+    bench.save_rows(args.out, rows)
     return 0
 
 

@@ -18,7 +18,6 @@ Needs a CUDA GPU (exits with a message otherwise). Rows, all with the paper net 
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 from pathlib import Path
 
@@ -101,9 +100,7 @@ def main() -> int:
 
     print()
     print(bench.table(rows, [c for c in COLUMNS if any(c in r for r in rows)]))
-    command = shlex.join(["python", "bench/bench_cuda.py", *sys.argv[1:]])
-    bench.write_json(args.out, rows, command=command, device=device)
-    print(f"wrote {args.out}")
+    bench.save_rows(args.out, rows, device=device)
     return 0
 
 

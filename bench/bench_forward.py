@@ -82,10 +82,7 @@ def main() -> None:
     rows.append(row)
     print()
     print(bench.table(rows, COLUMNS))
-    RESULTS.mkdir(exist_ok=True)
-    command = "python bench/bench_forward.py " + " ".join(sys.argv[1:])
-    bench.write_json(RESULTS / "forward.json", rows, command=command.strip())
-    print(f"wrote {RESULTS / 'forward.json'}")
+    bench.save_rows(RESULTS / "forward.json", rows)
 
 
 if __name__ == "__main__":

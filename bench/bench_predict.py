@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 from pathlib import Path
 
@@ -109,10 +108,7 @@ def main() -> None:
                                    workdir=tmp))  # fmt: skip
     print()
     print(bench.table(rows, COLUMNS))
-    RESULTS.mkdir(exist_ok=True)
-    command = "python bench/bench_predict.py " + " ".join(sys.argv[1:])
-    bench.write_json(RESULTS / "predict.json", rows, command=command.strip())
-    print(f"wrote {RESULTS / 'predict.json'}")
+    bench.save_rows(RESULTS / "predict.json", rows)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from unetlab import bench
 from unetlab.data.normalize import normalize
 from unetlab.models import UNet
 from unetlab.predict import choose_tiling, predict_image
@@ -58,10 +59,7 @@ def main() -> None:
                 }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "seams.json").write_text(
-        json.dumps({"command": "python bench/bench_seams.py", "rows": rows}, indent=1)
-    )
+    bench.save_rows(RESULTS / "seams.json", rows)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 from pathlib import Path
 
 import torch
@@ -47,10 +46,7 @@ def main() -> None:
         print(bench.table([row], COLUMNS), flush=True)
     print()
     print(bench.table(rows, COLUMNS))
-    RESULTS.mkdir(exist_ok=True)
-    command = "python bench/bench_train.py " + " ".join(sys.argv[1:])
-    bench.write_json(RESULTS / "train.json", rows, command=command.strip())
-    print(f"wrote {RESULTS / 'train.json'}")
+    bench.save_rows(RESULTS / "train.json", rows)
 
 
 if __name__ == "__main__":

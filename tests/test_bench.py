@@ -74,6 +74,15 @@ def test_table_and_json(tmp_path):
     assert data["rows"] == rows and data["command"] == "x" and "torch" in data["machine"]
 
 
+def test_a_bench_script_records_how_it_was_run(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("sys.argv", ["/somewhere/bench/bench_x.py", "--repeat", "3", "a b"])
+    out = tmp_path / "results" / "x.json"  # the folder is made
+    bench.save_rows(out, [{"what": "w"}])
+    data = json.loads(out.read_text())
+    assert data["command"] == "python bench/bench_x.py --repeat 3 'a b'"
+    assert data["rows"] == [{"what": "w"}] and f"wrote {out}" in capsys.readouterr().out
+
+
 def test_cli_bench_quick_on_a_small_net(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("UNETLAB_TUNE_ALLOCATOR", "0")  # keep this test process's malloc as is
     out = tmp_path / "b.json"

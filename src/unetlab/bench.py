@@ -25,6 +25,7 @@ import logging
 import os
 import platform
 import resource
+import shlex
 import statistics
 import subprocess
 import sys
@@ -581,12 +582,22 @@ def _cell(value) -> str:
 
 
 def write_json(path: str | os.PathLike, rows: list[dict], *, command: str, device=None) -> None:
-    """``{"command", "machine", "rows"}`` as JSON at ``path``."""
+    """``{"command", "machine", "rows"}`` as JSON at ``path`` (its folder made if needed)."""
     from unetlab.data.io import atomic_path
 
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with atomic_path(path) as tmp, open(tmp, "w") as f:
         json.dump({"command": command, "machine": machine(device), "rows": rows}, f, indent=1)
         f.write("\n")
+
+
+def save_rows(path: str | os.PathLike, rows: list[dict], *, device=None) -> None:
+    """For the scripts in ``bench/``: :func:`write_json` with the command that ran the
+    script (``python bench/NAME.py ARGS``), then say where the rows went."""
+    script = os.path.basename(sys.argv[0])
+    write_json(path, rows, command=shlex.join(["python", f"bench/{script}", *sys.argv[1:]]),
+               device=device)  # fmt: skip
+    print(f"wrote {path}")
 
 
 __all__ = [
@@ -599,6 +610,7 @@ __all__ = [
     "conv_peak",
     "machine",
     "peak_memory",
+    "save_rows",
     "table",
     "time_calls",
     "write_json",
