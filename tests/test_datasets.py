@@ -307,13 +307,16 @@ def test_tiles_are_reproducible_per_seed_epoch_and_index():
     samples = [coordinate_sample(30, 30, "a"), coordinate_sample(60, 40, "b")]
     a = TileDataset(samples, input_size=16, output_size=8, tiles_per_epoch=6, seed=3)
     b = TileDataset(samples, input_size=16, output_size=8, tiles_per_epoch=6, seed=3)
-    b.set_epoch(1)
-    b.set_epoch(0)
-    assert all(torch.equal(a[i][1], b[i][1]) for i in range(6))
-    assert a.draw(5) == b.draw(5)
+    b[(1, 2)]  # drawing another epoch's tile leaves nothing behind
+    assert all(torch.equal(a[i][1], b[(0, i)][1]) for i in range(6))  # plain index: epoch 0
+    assert all(torch.equal(a[(1, i)][1], b[(1, i)][1]) for i in range(6))
+    assert a.draw(5) == b.draw(5) and a.draw(5, epoch=1) == b.draw(5, epoch=1)
     draws = [a.draw(i) for i in range(6)]
-    a.set_epoch(1)
-    assert [a.draw(i) for i in range(6)] != draws
+    assert [a.draw(i, epoch=1) for i in range(6)] != draws
+    # the tile of (epoch, index) is the one draw() names
+    k, top, left = a.draw(4, epoch=7)
+    expected = crop_filled(samples[k].mask, top, left, 8, 8, IGNORE_INDEX)
+    assert np.array_equal(a[(7, 4)][1].numpy(), expected)
     assert (
         TileDataset(samples, input_size=16, output_size=8, tiles_per_epoch=6, seed=4).draw(0)
         != draws[0]

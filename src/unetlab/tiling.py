@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from unetlab.data.mirror import reflect_indices
+from unetlab.data.mirror import reflect_window
 
 BLENDS = ("mean", "gaussian")
 
@@ -236,25 +236,11 @@ def mirror_pad(image: np.ndarray, pad_y: tuple[int, int], pad_x: tuple[int, int]
 
 
 def read_tile(image: np.ndarray, y: int, x: int, height: int, width: int) -> np.ndarray:
-    """The (height, width[, C]) window at (y, x) of ``image`` mirrored beyond its edges.
-
-    ``image``: a numpy array (memory-mapped is fine) or a torch tensor on any device.
-    Reads only the rows and columns the window needs (memory-map friendly). Inside the image
-    this is a view; across an edge a new array (or tensor, on the image's device).
-    """
-    h, w = image.shape[:2]
-    if y >= 0 and x >= 0 and y + height <= h and x + width <= w:
-        return image[y : y + height, x : x + width]
-    rows = reflect_indices(y, y + height, h)
-    cols = reflect_indices(x, x + width, w)
-    r0, c0 = int(rows.min()), int(cols.min())
-    block = image[r0 : int(rows.max()) + 1, c0 : int(cols.max()) + 1]
-    if isinstance(block, torch.Tensor):  # the same gather where the image is: torch indices
-        rows = torch.as_tensor(rows - r0, device=block.device)
-        cols = torch.as_tensor(cols - c0, device=block.device)
-        return block.index_select(0, rows).index_select(1, cols)
-    # two 1-D gathers: ~3x faster than one np.ix_ gather for a 1212 x 1212 tile
-    return np.asarray(block).take(rows - r0, axis=0).take(cols - c0, axis=1)
+    """The (height, width[, C]) window at (y, x) of an (H, W[, C]) ``image`` (numpy,
+    memory-mapped, or a tensor on any device) mirrored beyond its edges: a view inside the
+    image, else a new array reading only the rows and columns it needs
+    (:func:`unetlab.data.mirror.reflect_window`)."""
+    return reflect_window(image, y, x, height, width)
 
 
 # --- blending -----------------------------------------------------------------------------

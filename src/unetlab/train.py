@@ -457,7 +457,8 @@ def _fit(cfg: Config, run_dir: Path, *, device: torch.device, group: Group, resu
                           **extra)  # fmt: skip
 
     # One loader for the run: its workers persist across epochs (starting them each epoch
-    # cost a GPU run ~0.5 s of 2.5 s per paper-net epoch); the sampler sends (epoch, index).
+    # cost a GPU run ~0.5 s of 2.5 s per paper-net epoch); the sampler sends (epoch, index)
+    # and the dataset draws from those alone.
     # Its own generator: iterating must not draw from the global RNG (dropout's).
     items = _EpochItems()
     loader = DataLoader(dataset, batch_size=t.batch_size, sampler=items, num_workers=workers,
@@ -466,7 +467,6 @@ def _fit(cfg: Config, run_dir: Path, *, device: torch.device, group: Group, resu
     started, plotted, last = time.perf_counter(), 0.0, {}
     try:
         while state.epoch < t.epochs:
-            dataset.set_epoch(state.epoch)
             items.set(
                 state.epoch, group.shard(state.batch * t.batch_size * group.world, len(dataset))
             )

@@ -25,7 +25,7 @@ from torch.utils.data import Dataset
 
 from unetlab.data.io import read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
-from unetlab.data.mirror import reflect_indices
+from unetlab.data.mirror import reflect_window
 from unetlab.data.normalize import channels_of, normalize
 from unetlab.data.pairs import Pair, detect_layout, find_pairs, read_pair
 from unetlab.errors import DatasetError, UnetlabError
@@ -400,12 +400,8 @@ def window_start(size: int, window: int, rng: np.random.Generator) -> int:
 def crop_mirrored(array: np.ndarray, top: int, left: int, height: int, width: int) -> np.ndarray:
     """The (..., height, width) window at (top, left) of an (..., H, W) array, mirrored
     (reflect) where it leaves the array; a new array."""
-    h, w = array.shape[-2:]
-    if top >= 0 and left >= 0 and top + height <= h and left + width <= w:
-        return array[..., top : top + height, left : left + width].copy()
-    rows = reflect_indices(top, top + height, h)
-    cols = reflect_indices(left, left + width, w)
-    return array[..., rows[:, None], cols[None, :]]
+    window = reflect_window(array, top, left, height, width, leading=False)
+    return window.copy() if np.may_share_memory(window, array) else window
 
 
 def crop_filled(
@@ -439,8 +435,11 @@ class TileDataset(Dataset):
     rng=rng)`` (e.g. :class:`unetlab.data.transforms.Augment`) sees the input-size window
     (mask and weight too), which are then centre-cropped to the output size.
 
-    Items: (image (C, input_size, input_size) float32 tensor, target (output_size,
-    output_size) int64, weight (output_size, output_size) float32, all ones without a map).
+    Items, by ``(epoch, index)`` (a plain ``index`` is epoch 0): (image (C, input_size,
+    input_size) float32 tensor, target (output_size, output_size) int64, weight (output_size,
+    output_size) float32, all ones without a map). Item ``(e, i)`` is drawn from
+    ``rng([seed, e, i])``: the dataset holds no epoch state, so a worker process holding an
+    old copy of it draws any epoch's tiles, and a resumed run finds them again.
     """
 
     def __init__(
@@ -468,21 +467,15 @@ class TileDataset(Dataset):
         self.augment = augment
         self.tiles_per_epoch = int(tiles_per_epoch)
         self.seed = int(seed)
-        self.epoch = 0
         areas = np.array([s.mask.size for s in self.samples], dtype=np.float64)
         self.probabilities = areas / areas.sum()
-
-    def set_epoch(self, epoch: int) -> None:
-        """Draw the tiles of ``epoch`` (call before each epoch; a resumed run calls it too)."""
-        self.epoch = int(epoch)
 
     def __len__(self) -> int:
         return self.tiles_per_epoch
 
-    def draw(self, index: int) -> tuple[int, int, int]:
-        """(sample index, top, left) of item ``index``'s output window in this epoch."""
-        rng = np.random.default_rng([self.seed, self.epoch, index])
-        return self._draw(rng)
+    def draw(self, index: int, epoch: int = 0) -> tuple[int, int, int]:
+        """(sample index, top, left) of item ``(epoch, index)``'s output window."""
+        return self._draw(np.random.default_rng([self.seed, epoch, index]))
 
     def _draw(self, rng: np.random.Generator) -> tuple[int, int, int]:
         k = int(rng.choice(len(self.samples), p=self.probabilities))
@@ -490,9 +483,7 @@ class TileDataset(Dataset):
         return k, window_start(h, self.output_size, rng), window_start(w, self.output_size, rng)
 
     def __getitem__(self, item: int | tuple[int, int]):
-        """Tile ``item`` of the current epoch, or ``(epoch, index)``: the same tile whatever
-        the dataset's own epoch (what a persistent worker, holding an old copy, is sent)."""
-        epoch, index = item if isinstance(item, tuple) else (self.epoch, item)
+        epoch, index = item if isinstance(item, tuple) else (0, item)
         if not 0 <= index < self.tiles_per_epoch:
             raise IndexError(f"tile {index} out of range (tiles_per_epoch {self.tiles_per_epoch})")
         rng = np.random.default_rng([self.seed, epoch, index])
