@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -30,24 +30,25 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}", dir=path.parent
-    )
-    os.close(fd)
-    tmp = Path(tmp)
+    tmp = _new_file(path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
     try:
         yield tmp
-        # mkstemp makes the file 0600; give it the mode a plain open() would have
-        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+def _new_file(folder: Path, *, prefix: str, suffix: str) -> Path:
+    """An empty file of a new name in ``folder``, created with mode 0666 less the umask
+    (what a plain open() gives; mkstemp's 0600 would need a chmod and the umask, which can
+    only be read by setting it)."""
+    while True:
+        tmp = folder / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+            return tmp
+        except FileExistsError:
+            continue
 
 
 def find_images(paths: str | os.PathLike | list, suffixes=IMAGE_SUFFIXES) -> list[Path]:
