@@ -30,7 +30,11 @@ from unetlab.checkpoint import load_model
 from unetlab.config import load_config
 from unetlab.data.io import atomic_path, read_image, read_mask, write_png
 from unetlab.data.labels import encode_mask
-from unetlab.data.synthetic import synthetic_em, write_synthetic_dataset, write_synthetic_image
+from unetlab.data.synthetic import (
+    write_synthetic_dataset,
+    write_synthetic_image,
+    write_synthetic_split,
+)
 from unetlab.evaluate import evaluate_model
 from unetlab.metrics import ConfusionMatrix
 from unetlab.plots import overlay, side_by_side
@@ -111,7 +115,10 @@ def run_demo(
     write_synthetic_dataset(
         data_root, n_train=plan["n_train"], n_val=plan["n_val"], size=plan["size"], seed=seed
     )
-    _write_test_set(data_root / "test", plan["n_test"], plan["size"], seed=seed + 1000)
+    # held-out images from their own seed: never seen in training or validation
+    write_synthetic_split(
+        data_root / "test", plan["n_test"], plan["size"], np.random.default_rng(seed + 1000)
+    )
 
     cfg = load_config(
         None,
@@ -175,15 +182,6 @@ def _prepare(out: Path, *, overwrite: bool) -> Path:
     return out
 
 
-def _write_test_set(root: Path, n: int, size: int, *, seed: int) -> None:
-    """Held-out images drawn from their own seed (never seen in training or validation)."""
-    rng = np.random.default_rng(seed)
-    for i in range(n):
-        image, mask, _ = synthetic_em(size, rng)
-        write_png(root / "images" / f"{i:02d}.png", image)
-        write_png(root / "masks" / f"{i:02d}.png", mask)
-
-
 def _evaluate(model, root: Path, overlay_dir: Path) -> dict:
     """mIoU etc. of whole test images predicted with overlap-tile; writes one overlay each."""
     matrix = ConfusionMatrix(model.num_classes)
@@ -201,8 +199,7 @@ def _evaluate(model, root: Path, overlay_dir: Path) -> dict:
 
 def _predict_large(model, out: Path, size: int, *, seed: int) -> float:
     """Predict one large synthetic image with overlap-tile; returns the seconds it took."""
-    write_synthetic_image(out / "large.png", size, seed)
-    image = read_image(out / "large.png")
+    image = write_synthetic_image(out / "large.png", size, seed)
     tick = time.perf_counter()
     pred = predict_image(model, image).argmax(0)
     seconds = time.perf_counter() - tick

@@ -171,18 +171,25 @@ def write_synthetic_dataset(
     """
     root = Path(root)
     rng = np.random.default_rng(seed)
-    for split, count in (("train", n_train), ("val", n_val)):
-        for i in range(count):
-            image, mask, _ = synthetic_em(size, rng)
-            write_png(root / split / "images" / f"{i:02d}.png", image)
-            write_png(root / split / "masks" / f"{i:02d}.png", mask)
+    write_synthetic_split(root / "train", n_train, size, rng)
+    write_synthetic_split(root / "val", n_val, size, rng)
     return root
+
+
+def write_synthetic_split(folder: str | os.PathLike, n: int, size: int, rng) -> None:
+    """Write ``n`` synthetic pairs as ``folder/{images,masks}/NN.png`` (masks 0/255), drawn
+    from ``rng`` (a ``numpy.random.Generator``)."""
+    folder = Path(folder)
+    for i in range(n):
+        image, mask, _ = synthetic_em(size, rng)
+        write_png(folder / "images" / f"{i:02d}.png", image)
+        write_png(folder / "masks" / f"{i:02d}.png", mask)
 
 
 def write_synthetic_image(
     path: str | os.PathLike, size: int | tuple[int, int], seed: int
 ) -> np.ndarray:
-    """Write one (large) synthetic image as PNG at ``path``; returns its mask (H, W) uint8."""
-    image, mask, _ = synthetic_em(size, np.random.default_rng(seed))
+    """Write one (large) synthetic image as PNG at ``path``; returns the image (H, W) uint8."""
+    image, _, _ = synthetic_em(size, np.random.default_rng(seed))
     write_png(path, image)
-    return mask
+    return image
