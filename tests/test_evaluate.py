@@ -161,10 +161,99 @@ def test_evaluate_model_with_thresholds(tmp_path):
     d = report.to_dict()
     assert set(d["classes"]) == {"membrane", "cell"} and d["num_images"] == 2
     assert [r["threshold"] for r in d["best_threshold"]["per_threshold"]] == [0.3, 0.5, 0.7]
-    assert d["best_threshold"]["rand_error"] <= min(
-        r["rand_error"] for r in d["best_threshold"]["per_threshold"]
-    )
     assert 0 <= d["miou"] <= 1 and d["boundary_class"] == "membrane"
+
+
+def test_best_threshold_of_known_probabilities(tmp_path, monkeypatch):
+    """P(membrane) 0.6 on GT's membrane column, 0.2 elsewhere: the cell probability
+    (1 - P(membrane)) is 0.4 / 0.8, so only 0.5 separates the two cells; exact figures."""
+    import types
+
+    import unetlab.predict
+
+    p_membrane = np.where(GT == 0, 0.6, 0.2).astype(np.float32)
+    probs = np.stack([p_membrane, 1 - p_membrane])
+    monkeypatch.setattr(unetlab.predict, "predict_image", lambda model, image, **kw: probs)
+    write_png(tmp_path / "images" / "a.png", np.zeros(GT.shape, np.uint8))
+    write_png(tmp_path / "masks" / "a.png", GT)
+    model = types.SimpleNamespace(classes=["membrane", "cell"], label_values=[0, 255])
+    t = evaluate_model(model, tmp_path, thresholds=[0.3, 0.5, 0.9]).to_dict()["best_threshold"]
+    merged = 1 - 2 * (18 * 17 + 24 * 23) / ((18 * 17 + 24 * 23) + 42 * 41)
+    rows = {r["threshold"]: r for r in t["per_threshold"]}
+    assert rows[0.3]["rand_error"] == pytest.approx(merged)  # all cell: the two cells merged
+    assert rows[0.3]["pixel_error"] == pytest.approx(6 / 48)
+    assert rows[0.5]["rand_error"] == 0.0 and rows[0.5]["pixel_error"] == 0.0
+    assert rows[0.9]["rand_error"] == 1.0 and rows[0.9]["pixel_error"] == pytest.approx(42 / 48)
+    assert (t["rand_threshold"], t["rand_error"]) == (0.5, 0.0)
+    assert (t["information_threshold"], t["information_score"]) == (0.5, 1.0)
+    assert (t["pixel_threshold"], t["pixel_error"]) == (0.5, 0.0)
+
+
+def test_ground_truth_name_ending_in_a_bracket(tmp_path):
+    """A single-page file named a[3].png is page 0 of a[3], not page 3 of a."""
+    gt_dir, pred_dir = tmp_path / "gt", tmp_path / "pred"
+    write_png(gt_dir / "a[3].png", GT)
+    write_png(pred_dir / "a[3].png", GOOD)
+    report = evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255])
+    assert [r["name"] for r in report.images] == ["a[3]"] and report.summary["miou"] == 1.0
+    write_png(tmp_path / "data" / "images" / "a[3].png", GT)  # as a data folder too
+    write_png(tmp_path / "data" / "masks" / "a[3].png", GT)
+    report = evaluate_predictions(pred_dir, tmp_path / "data", label_values=[0, 255])
+    assert [r["name"] for r in report.images] == ["a[3]"] and report.summary["miou"] == 1.0
+
+
+@pytest.mark.parametrize("data_folder", [False, True])
+def test_tiff_stack_predictions_pair_pages_in_order(tmp_path, monkeypatch, data_folder):
+    import tifffile
+
+    import unetlab.data.pairs
+    import unetlab.evaluate
+
+    gt = np.stack([GT, np.where(GT == 0, 255, 0).astype(np.uint8), GT])  # pages differ
+    pred = np.stack([GOOD, MERGED, 1 - GOOD])  # page 0 perfect, 1 all cell, 2 inverted
+    tifffile.imwrite(tmp_path / "pred.tif", pred, photometric="minisblack")
+    if data_folder:
+        (tmp_path / "data" / "masks").mkdir(parents=True)
+        (tmp_path / "data" / "images").mkdir()
+        tifffile.imwrite(tmp_path / "data" / "images" / "s.tif", gt, photometric="minisblack")
+        tifffile.imwrite(tmp_path / "data" / "masks" / "s.tif", gt, photometric="minisblack")
+        gt_dir = tmp_path / "data"
+    else:
+        (tmp_path / "gt").mkdir()
+        tifffile.imwrite(tmp_path / "gt" / "s.tif", gt, photometric="minisblack")
+        gt_dir = tmp_path / "gt"
+    (tmp_path / "p").mkdir()
+    (tmp_path / "pred.tif").rename(tmp_path / "p" / "s.tif")
+    reads = []
+    real = unetlab.evaluate.read_stack
+    for module in (unetlab.evaluate, unetlab.data.pairs):  # the masks folder's reader, and pairs'
+        monkeypatch.setattr(module, "read_stack",
+                            lambda path, **kw: reads.append(path.name) or real(path, **kw))  # fmt: skip
+    report = evaluate_predictions(tmp_path / "p", gt_dir, label_values=[0, 255])
+    assert sorted(reads) == ["s.tif", "s.tif"]  # each file read once, not once per page
+    rows = {r["name"]: r for r in report.images}
+    assert list(rows) == ["s[0]", "s[1]", "s[2]"]
+    assert rows["s[0]"]["pixel_error"] == 0.0
+    assert rows["s[1]"]["pixel_error"] == pytest.approx(42 / 48)  # truth: one membrane column
+    assert rows["s[2]"]["pixel_error"] == 1.0
+    if data_folder:  # evaluate_model reads a stack's image and mask once each, too
+        reads.clear()
+        monkeypatch.setattr("unetlab.predict.predict_image",
+                            lambda model, image, **kw: np.stack([1 - image / 255, image / 255]))  # fmt: skip
+        model = _tiny_model()
+        d = evaluate_model(model, gt_dir).to_dict()
+        assert sorted(reads) == ["s.tif", "s.tif"] and d["pixel_accuracy"] == 1.0
+
+
+def test_class_names_and_label_values_must_match(tmp_path, capsys):
+    pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
+    with pytest.raises(ValueError, match=r"3 class names \(bg, fg, extra\) but 2 label values"):
+        evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255],
+                             class_names=["bg", "fg", "extra"])  # fmt: skip
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--label-values", "0",
+            "255", "--class-names", "bg"]  # fmt: skip
+    assert main(argv) == 2
+    assert "1 class names (bg) but 2 label values" in capsys.readouterr().err
 
 
 def test_cli_pred_mode_writes_json_and_png(tmp_path, capsys):

@@ -37,9 +37,15 @@ import numpy as np
 
 from unetlab.data.io import IMAGE_SUFFIXES, atomic_path, find_images, read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
-from unetlab.data.pairs import Pair, detect_layout, find_pairs, read_pair
+from unetlab.data.pairs import Pair, PairReader, detect_layout, find_pairs
 from unetlab.errors import DatasetError, UnetlabError
-from unetlab.isbi import best_threshold, information_scores, rand_counts, rand_from_counts
+from unetlab.isbi import (
+    best_threshold,
+    information_scores,
+    pixel_error,
+    rand_counts,
+    rand_from_counts,
+)
 from unetlab.metrics import confusion_matrix, metrics_from_matrix
 from unetlab.objects import _seg_terms, f1_from_counts, instances, object_counts
 
@@ -206,10 +212,9 @@ def _check_boundary(boundary_class: int | None, names: Sequence[str]) -> None:
 class _Accumulator:
     """Per-image measures, summed or kept for the data-set figures."""
 
-    def __init__(self, *, boundary_class: int | None, connectivity: int, keep_probs: bool):
+    def __init__(self, *, boundary_class: int | None, connectivity: int):
         self.boundary_class = boundary_class
         self.connectivity = connectivity
-        self.keep_probs = keep_probs
         self.rows: list[dict] = []
         self.matrices: list[np.ndarray] = []
         self.rand = np.zeros(3)
@@ -222,7 +227,8 @@ class _Accumulator:
     def add(self, name: str, pred: np.ndarray, gt: np.ndarray, cell_prob=None, gt_ids=None):
         """``pred`` (H, W) class indices, ``gt`` (H, W) class indices (IGNORE_INDEX allowed);
         ``gt_ids``: the true objects' ids (0 = none) when the data has them, else the
-        connected regions of ``gt``."""
+        connected regions of ``gt``; ``cell_prob``: (H, W) cell probability, kept for
+        ``best_threshold`` when given."""
         if pred.shape != gt.shape:
             raise UnetlabError(
                 f"{name}: prediction is {pred.shape[1]}x{pred.shape[0]} but the ground truth "
@@ -245,18 +251,16 @@ class _Accumulator:
         self.jaccard.append(jaccard)
         objects = object_counts(pred_ids, gt_ids)
         self.objects += objects
-        labelled = gt != IGNORE_INDEX
         self.rows.append({
             "name": name,
             "rand_error": rand["rand_error"],
             "information_score": info["v_info"],
-            "pixel_error": float(np.count_nonzero(pred[labelled] != gt[labelled]) / labelled.sum())
-            if labelled.any() else math.nan,
+            "pixel_error": pixel_error(pred, gt, ignore_index=IGNORE_INDEX),
             "seg": float(jaccard.mean()) if jaccard.size else math.nan,
             "object_f1": f1_from_counts(*objects)["f1"],
             "objects": int(jaccard.size),
         })  # fmt: skip
-        if self.keep_probs and cell_prob is not None:
+        if cell_prob is not None:
             self.probs.append(np.asarray(cell_prob, np.float32))
             self.truths.append(gt)
 
@@ -355,13 +359,14 @@ def _instance_mask(mask: np.ndarray, ignore_value, name: str) -> tuple[np.ndarra
     return np.where(ignored, IGNORE_INDEX, ids > 0).astype(np.int64), ids
 
 
-def _ground_truth(gt_dir: Path) -> Iterator[tuple[str, str, np.ndarray]]:
-    """(name, image stem, mask label values) of a data folder or a folder of masks."""
+def _ground_truth(gt_dir: Path) -> Iterator[tuple[str, str, int, np.ndarray]]:
+    """(name, image stem, page index, mask label values) of a data folder or a folder of
+    masks; each mask file is read once."""
     root = data_root(gt_dir)
     if _has_data(root):
+        read = PairReader()  # a stack's masks read once for all their pages
         for pair in find_pairs(root):
-            mask = read_stack(pair.mask, mask=True)[pair.page]
-            yield pair.name, pair.image.stem, mask
+            yield pair.name, pair.image.stem, pair.page, read.stack(pair.mask, mask=True)[pair.page]
         return
     files = find_images(root)
     if not files:
@@ -371,7 +376,7 @@ def _ground_truth(gt_dir: Path) -> Iterator[tuple[str, str, np.ndarray]]:
     for path in files:
         pages = read_stack(path, mask=True)
         for i, mask in enumerate(pages):
-            yield (path.stem if len(pages) == 1 else f"{path.stem}[{i}]"), path.stem, mask
+            yield (path.stem if len(pages) == 1 else f"{path.stem}[{i}]"), path.stem, i, mask
 
 
 def _prediction_files(pred_dir: Path) -> dict[str, Path]:
@@ -435,8 +440,18 @@ def evaluate_predictions(
     A missing prediction or one of another size is an error naming the file; so are masks
     read as class indices that look like label values (0/255 with predictions 0..1) or hold
     an unmapped ignore value (VOC's 255): give ``label_values``, ``ignore_value`` or
-    ``class_names``.
+    ``class_names``; so is a ``class_names`` whose length differs from ``label_values``.
     """
+    if (
+        class_names is not None
+        and label_values is not None
+        and len(class_names) != len(label_values)
+    ):
+        raise ValueError(
+            f"{len(class_names)} class names ({', '.join(map(str, class_names))}) but "
+            f"{len(label_values)} label values ({' '.join(map(str, label_values))}); "
+            "give one class name per label value"
+        )
     pred_dir = Path(pred_dir)
     preds = _prediction_files(pred_dir)
     if gt_instances:
@@ -449,21 +464,17 @@ def evaluate_predictions(
         class_names = [str(v) for v in label_values]
     if class_names is not None:
         _check_boundary(boundary_class, class_names)  # before reading anything
-    acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity, keep_probs=False)
+    acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity)
     missing: list[str] = []
-    cache: dict[Path, np.ndarray] = {}
+    predictions = PairReader()  # a stack of predictions read once for all its pages
     gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
     pred_max = 0
-    for name, stem, mask in _ground_truth(Path(gt_dir)):
+    for name, stem, page, mask in _ground_truth(Path(gt_dir)):
         if stem not in preds:
             missing.append(stem)
             continue
         path = preds[stem]
-        if path not in cache:
-            cache.clear()
-            cache[path] = read_stack(path, mask=True)
-        pages = cache[path]
-        page = int(name[name.rindex("[") + 1 : -1]) if name.endswith("]") else 0
+        pages = predictions.stack(path, mask=True)
         if page >= len(pages):
             raise DatasetError(f"{path}: has {len(pages)} page(s), the ground truth {name} more")
         pred = pages[page]
@@ -533,10 +544,10 @@ def evaluate_model(
     names = list(model.classes)
     label_values = getattr(model, "label_values", None)
     _check_boundary(boundary_class, names)
-    acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity,
-                       keep_probs=thresholds is not None)  # fmt: skip
+    acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity)
+    read = PairReader()  # a stack's files read once for all their pages
     for pair in pairs:
-        image, mask = read_pair(pair)
+        image, mask = read(pair)
         gt = _encode(mask, label_values, ignore_value, str(pair.mask))
         probs = predict_image(model, image, tile_size=tile_size, batch_size=batch_size,
                               blend=blend, tta=tta, device=device)  # fmt: skip

@@ -114,14 +114,6 @@ def run(args) -> int:
         )  # fmt: skip
         report.source["checkpoint"] = str(args.checkpoint)
     else:
-        if (
-            args.class_names
-            and args.label_values
-            and len(args.class_names) != len(args.label_values)
-        ):
-            raise ValueError(
-                f"{len(args.class_names)} class names but {len(args.label_values)} label values"
-            )
         report = evaluate_predictions(
             args.pred, args.gt, label_values=args.label_values, class_names=args.class_names,
             boundary_class=boundary, ignore_value=args.ignore_value, connectivity=connectivity,

@@ -27,7 +27,7 @@ from unetlab.data.io import read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.mirror import reflect_window
 from unetlab.data.normalize import channels_of, normalize
-from unetlab.data.pairs import Pair, detect_layout, find_pairs, read_pair
+from unetlab.data.pairs import Pair, PairReader, detect_layout, find_pairs
 from unetlab.errors import DatasetError, UnetlabError
 
 log = logging.getLogger(__name__)
@@ -227,36 +227,6 @@ def _problems_error(problems: list[str], *, fix: str = "") -> DatasetError:
 # --- loading and checking ----------------------------------------------------------------------
 
 
-class _StackCache:
-    """The last stack read per role, so a stack's pages are read from disk once."""
-
-    def __init__(self):
-        self.key: dict[str, Path] = {}
-        self.value: dict[str, np.ndarray] = {}
-
-    def read(self, role: str, path: Path) -> np.ndarray:
-        if self.key.get(role) != path:
-            self.value[role] = read_stack(path, mask=role == "mask")
-            self.key[role] = path
-        return self.value[role]
-
-
-def _read(pair: Pair, cache: _StackCache) -> tuple[np.ndarray, np.ndarray]:
-    """read_pair, with stacks read once for all their pages."""
-    if pair.pages == 1:
-        return read_pair(pair)
-    image = cache.read("image", pair.image)[pair.page]
-    mask = cache.read("mask", pair.mask)[pair.page]
-    if mask.ndim != 2:
-        raise DatasetError(f"{pair.mask}: mask pages have shape {mask.shape}; expected (H, W)")
-    if image.shape[:2] != mask.shape:
-        raise DatasetError(
-            f"{pair.name}: image page is {image.shape[1]}x{image.shape[0]} but its mask "
-            f"{pair.mask.name} is {mask.shape[1]}x{mask.shape[0]}: masks must have the image's size"
-        )
-    return image, mask
-
-
 def _where(pair: Pair) -> str:
     return str(pair.mask) if pair.pages == 1 else f"{pair.mask} page {pair.page}"
 
@@ -295,10 +265,10 @@ def load_samples(
     unknown: set[int] = set()
     found: set[int] = set()  # every value in the masks, for the fix
     loaded: list[tuple[Pair, np.ndarray, np.ndarray]] = []
-    cache = _StackCache()
+    read = PairReader()  # a stack's files read once for all their pages
     for pair in pairs:
         try:
-            image, raw = _read(pair, cache)
+            image, raw = read(pair)
             mask = _encode(raw, label_values, ignore_value, pair)
         except _UnknownValues as exc:
             problems.append(str(exc))

@@ -137,16 +137,39 @@ def find_pairs(root: str | os.PathLike, *, names: list[str] | None = None) -> li
 
 
 def read_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
-    """(image (H, W[, C]) as stored, mask (H, W) label values) for one pair; sizes checked."""
-    image = read_stack(pair.image)[pair.page]
-    mask = read_stack(pair.mask, mask=True)[pair.page]
-    if mask.ndim != 2:
-        raise DatasetError(
-            f"{pair.mask}: mask has shape {mask.shape}; expected one (H, W) label image"
-        )
-    if image.shape[:2] != mask.shape:
-        raise DatasetError(
-            f"{pair.image} is {image.shape[1]}x{image.shape[0]} but its mask {pair.mask.name} is "
-            f"{mask.shape[1]}x{mask.shape[0]}: masks must have the image's size"
-        )
-    return image, mask
+    """(image (H, W[, C]) as stored, mask (H, W) label values) for one pair; sizes checked.
+    For many pairs use one :class:`PairReader` (a stack's files are then read once)."""
+    return PairReader()(pair)
+
+
+class PairReader:
+    """:func:`read_pair` for one pair after another: the pages of a stack come from one read
+    of its files, and only the image and the mask file read last are held in memory."""
+
+    def __init__(self):
+        self._held: dict[tuple[Path, bool], np.ndarray] = {}
+
+    def stack(self, path: Path, *, mask: bool) -> np.ndarray:
+        """All pages of ``path`` (as :func:`unetlab.data.io.read_stack` gives them)."""
+        key = (Path(path), mask)
+        if key not in self._held:
+            # let the previous file of this role go before reading the next
+            self._held = {k: v for k, v in self._held.items() if k[1] != mask}
+            self._held[key] = read_stack(path, mask=mask)
+        return self._held[key]
+
+    def __call__(self, pair: Pair) -> tuple[np.ndarray, np.ndarray]:
+        image = self.stack(pair.image, mask=False)[pair.page]
+        mask = self.stack(pair.mask, mask=True)[pair.page]
+        where = str(pair.mask) if pair.pages == 1 else f"{pair.mask} page {pair.page}"
+        if mask.ndim != 2:
+            raise DatasetError(
+                f"{where}: mask has shape {mask.shape}; expected one (H, W) label image"
+            )
+        if image.shape[:2] != mask.shape:
+            what = f"{pair.image} is" if pair.pages == 1 else f"{pair.name}: image page is"
+            raise DatasetError(
+                f"{what} {image.shape[1]}x{image.shape[0]} but its mask {pair.mask.name} is "
+                f"{mask.shape[1]}x{mask.shape[0]}: masks must have the image's size"
+            )
+        return image, mask
