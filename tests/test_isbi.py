@@ -137,3 +137,15 @@ def test_best_threshold_leaves_ignored_pixels_out():
     r = best_threshold(prob, gt, thresholds=[0.5])
     assert r["pixel_error"] == 0.0 and r["rand_error"] == 0.0
     assert math.isnan(best_threshold(prob, np.full((1, 5), -1), thresholds=[0.5])["pixel_error"])
+
+
+def test_best_threshold_means_skip_images_without_cells_and_ties_keep_the_first():
+    gt = np.array([[1, 1, 0, 1, 1]])
+    prob = np.array([[0.9, 0.8, 0.6, 0.7, 0.9]])
+    no_cells = np.zeros_like(gt)  # V_Info NaN: left out of the mean; pixel error counts
+    r = best_threshold([prob, prob], [gt, no_cells], thresholds=[0.65, 0.5, 0.62])
+    assert r["information_score"] == pytest.approx(1.0)
+    assert r["information_threshold"] == 0.65 and r["rand_threshold"] == 0.65
+    assert r["pixel_error"] == pytest.approx(0.5 * 4 / 5)  # 4 of 5 pixels called cell
+    empty = best_threshold(prob, no_cells, thresholds=[0.5, 0.65])
+    assert math.isnan(empty["information_score"]) and empty["information_threshold"] == 0.5

@@ -36,7 +36,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from unetlab.objects import compact_ids, instances
+from unetlab.metrics import _nanmean
+from unetlab.objects import instances, overlaps
 
 __all__ = [
     "CHALLENGE_THRESHOLDS",
@@ -86,13 +87,8 @@ def _table(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, int]:
     pred, gt = _check_pair(pred, gt)
     if (gt < 0).any():
         raise ValueError("ground-truth ids are 0 (membrane) or positive; map ignored pixels to 0")
-    keep = gt.ravel() > 0
-    g, _ = compact_ids(gt.ravel()[keep])
-    g -= 1  # rows: true cells from 0
-    p, _ = compact_ids(pred.ravel()[keep])  # column 0: predicted membrane
-    cols = int(p.max(initial=0)) + 1
-    rows = int(g.max(initial=-1)) + 1
-    table = np.bincount(g * cols + p, minlength=rows * cols).reshape(rows, cols)
+    keep = gt > 0
+    table = overlaps(pred[keep], gt[keep])[0][1:]  # row 0 ("no true cell") is empty
     return table.astype(np.float64), int(keep.sum())
 
 
@@ -212,27 +208,28 @@ def best_threshold(
             raise ValueError(f"probability map {p.shape} and ground truth {g.shape} differ in size")
         cell = (g != boundary_class) & (g >= 0)
         ids = instances(cell.astype(np.uint8), connectivity=connectivity)
-        truths.append((cell, g >= 0, ids))
+        labelled = g >= 0
+        truths.append((cell, labelled, int(labelled.sum()), ids))
+    empty = not any(cell.any() for cell, _, _, _ in truths)
     rows = []
     for t in thresholds:
         counts = np.zeros(3)
         info, pix = [], []
-        for p, (cell, labelled, gt_ids) in zip(probs, truths):
+        for p, (cell, labelled, n_labelled, gt_ids) in zip(probs, truths):
             pred_cell = p > t
             pred_ids = instances(pred_cell.astype(np.uint8), connectivity=connectivity)
             counts += rand_counts(pred_ids, gt_ids)
-            info.append(information_score(pred_ids, gt_ids))
+            info.append(information_score(pred_ids, gt_ids))  # NaN for an image without cells
             wrong = np.count_nonzero((pred_cell != cell) & labelled)
-            pix.append(wrong / labelled.sum() if labelled.any() else math.nan)
-        empty = not any(cell.any() for cell, _, _ in truths)
+            pix.append(wrong / n_labelled if n_labelled else math.nan)
         rows.append({
             "threshold": float(t),
             "rand_error": rand_from_counts(*counts, empty=empty)["rand_error"],
-            "information_score": float(np.nanmean(info)) if not empty else math.nan,
-            "pixel_error": float(np.nanmean(pix)) if not np.isnan(pix).all() else math.nan,
+            "information_score": _nanmean(np.array(info)),
+            "pixel_error": _nanmean(np.array(pix)),
         })  # fmt: skip
     rand = min(rows, key=lambda r: _key(r["rand_error"]))
-    info = max(rows, key=lambda r: -_key(-r["information_score"]))
+    info = min(rows, key=lambda r: _key(-r["information_score"]))
     pix = min(rows, key=lambda r: _key(r["pixel_error"]))
     return {
         "rand_error": rand["rand_error"],
