@@ -10,6 +10,7 @@ image with overlap-tile, and writes everything into one folder::
     OUTPUT/evaluation.txt     the unetlab evaluate table of the held-out images
     OUTPUT/curves.png         loss and validation mIoU per epoch
     OUTPUT/overlays/*.png     image | ground truth | prediction (membrane in red)
+    OUTPUT/predictions/*.png  the held-out images' predicted class indices (what was scored)
     OUTPUT/large.png, large_overlay.png   a 1024x1024 image and its prediction (overlap-tile)
     OUTPUT/run/               the training run (config.yaml, metrics.csv, train.log, checkpoints/)
     OUTPUT/data/              the synthetic data set (train/, val/, test/ with images/ and masks/)
@@ -35,10 +36,9 @@ from unetlab.data.synthetic import (
     write_synthetic_image,
     write_synthetic_split,
 )
-from unetlab.evaluate import evaluate_model
-from unetlab.metrics import ConfusionMatrix
+from unetlab.evaluate import evaluate_predictions
 from unetlab.plots import overlay, side_by_side
-from unetlab.predict import predict_image
+from unetlab.predict import labels_from_probabilities, predict_image
 from unetlab.train import fit
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,7 @@ DEMO_OUTPUTS = (
     "data",
     "run",
     "overlays",
+    "predictions",
     "metrics.json",
     "evaluation.txt",
     "curves.png",
@@ -127,11 +128,13 @@ def run_demo(
     trained = fit(cfg, run_dir=out / "run", overwrite=True, progress=progress)
     model = load_model(trained["best_checkpoint"])
 
-    test = _evaluate(model, data_root / "test", out / "overlays")
-    report = evaluate_model(model, data_root / "test")  # the ISBI measures and a table
+    _predict_test(model, data_root / "test", out / "predictions", out / "overlays")
+    report = evaluate_predictions(out / "predictions", data_root / "test",
+                                  label_values=model.label_values, class_names=model.classes)  # fmt: skip
     with atomic_path(out / "evaluation.txt") as tmp:
         tmp.write_text(report.table() + "\n")
-    isbi = {k: float(v) for k, v in report.to_dict().items() if k in ISBI_KEYS}
+    test = report.summary
+    isbi = {k: float(test[k]) for k in ISBI_KEYS}
     large_seconds = _predict_large(model, out, plan["large"], seed=seed + 2000)
     shutil.copyfile(out / "run" / "curves.png", out / "curves.png")
     metrics = {
@@ -156,7 +159,7 @@ def run_demo(
              ", ".join(f"{k} IoU {v:.4f}" for k, v in metrics["iou"].items()))  # fmt: skip
     paths = {
         name: str(out / name)
-        for name in ("metrics.json", "curves.png", "overlays", "large_overlay.png")
+        for name in ("metrics.json", "curves.png", "overlays", "predictions", "large_overlay.png")
     }
     paths["checkpoint"] = trained["best_checkpoint"]
     return {**metrics, "paths": paths}
@@ -182,26 +185,25 @@ def _prepare(out: Path, *, overwrite: bool) -> Path:
     return out
 
 
-def _evaluate(model, root: Path, overlay_dir: Path) -> dict:
-    """mIoU etc. of whole test images predicted with overlap-tile; writes one overlay each."""
-    matrix = ConfusionMatrix(model.num_classes)
+def _predict_test(model, root: Path, pred_dir: Path, overlay_dir: Path) -> None:
+    """Predict each held-out image once: its class indices into ``pred_dir`` (scored by
+    ``evaluate_predictions``) and image | truth | prediction into ``overlay_dir``."""
     membrane = model.label_values.index(0)
     for path in sorted((root / "images").glob("*.png")):
         image, mask = read_image(path), read_mask(root / "masks" / path.name)
         target = encode_mask(mask, model.label_values, name=str(path))
-        pred = predict_image(model, image).argmax(0)
-        matrix.update(pred, target)
+        pred = labels_from_probabilities(predict_image(model, image))
+        write_png(pred_dir / path.name, pred)
         panels = [overlay(image, np.full_like(target, -1)), overlay(image, target, skip=1 - membrane),
                   overlay(image, pred, skip=1 - membrane)]  # fmt: skip
         write_png(overlay_dir / f"{path.stem}.png", side_by_side(*panels))
-    return matrix.compute()
 
 
 def _predict_large(model, out: Path, size: int, *, seed: int) -> float:
     """Predict one large synthetic image with overlap-tile; returns the seconds it took."""
     image = write_synthetic_image(out / "large.png", size, seed)
     tick = time.perf_counter()
-    pred = predict_image(model, image).argmax(0)
+    pred = labels_from_probabilities(predict_image(model, image))
     seconds = time.perf_counter() - tick
     write_png(out / "large_overlay.png", overlay(image, pred, skip=1 - model.label_values.index(0)))
     log.info("predicted a %dx%d image in %.2f s", size, size, seconds)
