@@ -38,7 +38,7 @@ def run(args) -> int:
     )
     print(f"trained {result['epochs']} epochs ({result['steps']} steps) in {result['train_seconds']:.0f} s; "
           f"total {result['total_seconds']:.0f} s")  # fmt: skip
-    print(f"results in {out}/: metrics.json, evaluation.txt, curves.png, overlays/, large_overlay.png "
+    print(f"results in {out}/: metrics.json, evaluation.txt, curves.png, overlays/, predictions/, large_overlay.png "
           f"({result['large_image']['size']} px, overlap-tile)")  # fmt: skip
     print(f"model: {result['paths']['checkpoint']}")
     return 0
