@@ -35,9 +35,9 @@ from unetlab.data.transforms import (
     sample_coords,
     warp,
 )
+from unetlab.data.weightmap import label_objects, weight_map
 from unetlab.losses import build_loss
 from unetlab.models import UNet
-from unetlab.weightmap import label_objects, weight_map
 
 REPO = Path(__file__).resolve().parents[1]
 TILE = 256

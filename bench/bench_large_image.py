@@ -2,7 +2,7 @@
 
 The input is created as a memory-mapped uint8 TIFF in a temporary folder; a random-weight
 model (``UNet.from_preset(--preset)``) is saved with ``save_model``; then a separate worker
-process loads it and runs ``unetlab.predict.predict_file`` (which streams large TIFFs
+process loads it and runs ``unetlab.inference.predict.predict_file`` (which streams large TIFFs
 through memory maps) and reports its own peak resident memory (VmHWM), so the
 memory taken to create the input does not count. Prints a table and writes JSON to
 bench/results/.
@@ -61,7 +61,7 @@ def worker(args) -> dict:
     import torch
 
     from unetlab.checkpoint import load_model
-    from unetlab.predict import predict_file
+    from unetlab.inference.files import predict_file
 
     torch.set_num_threads(args.threads) if args.threads else None
     model = load_model(args.checkpoint)
@@ -129,7 +129,8 @@ def main() -> int:
         labels = tifffile.memmap(tmp / "out" / "large.tif", mode="r")
         label_shape = list(labels.shape)
         del labels
-    from unetlab.predict import DEFAULT_BUDGET, LARGE_PIXELS, STREAM_BUDGET, choose_tiling
+    from unetlab.inference.files import LARGE_PIXELS, STREAM_BUDGET
+    from unetlab.inference.sizing import DEFAULT_BUDGET, choose_tiling
 
     # the tiling predict_file used: large images stream under their own budget
     budget = STREAM_BUDGET if args.size * args.size > LARGE_PIXELS else DEFAULT_BUDGET

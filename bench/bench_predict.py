@@ -9,7 +9,7 @@ Prints a table and writes bench/results/predict.json. Rows:
   (automatic tile and batch, then one 1212 -> 1028 tile), against the model alone on the
   same tiles: ``overhead`` = predict / model - 1 (padding, normalisation, softmax, stitching;
   no file I/O).
-- ``onnxruntime``: the exported paper net (unetlab.export) on one tile, against PyTorch.
+- ``onnxruntime``: the exported paper net (unetlab.inference.export) on one tile, against PyTorch.
 - ``monai sliding_window_inference``: the same image, 512 windows, overlap 0.25, gaussian,
   with a same-padding net of paper widths in channels-last, and with MONAI's BasicUNet
   (needs ``pip install monai``; skipped otherwise). ``ratio`` rows divide unetlab's MP/s
@@ -39,7 +39,7 @@ COLUMNS = ["what", "model", "image", "precision", "tile", "tiles", "batch", "sec
 
 def onnx_rows(model: UNet, sizes: list[int], repeat: int) -> list[dict]:
     """PyTorch (channels-last, inference mode) against ONNX Runtime on one tile each."""
-    from unetlab.export import OnnxRunner, export_onnx
+    from unetlab.inference.export import OnnxRunner, export_onnx
 
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -18,9 +18,10 @@ import torch
 
 from unetlab import bench
 from unetlab.data.normalize import normalize
+from unetlab.inference.predict import predict_image
+from unetlab.inference.sizing import choose_tiling
+from unetlab.inference.tiling import Geometry, mirror_pad
 from unetlab.models import UNet
-from unetlab.predict import choose_tiling, predict_image
-from unetlab.tiling import Geometry, mirror_pad
 
 RESULTS = Path(__file__).resolve().parent / "results"
 

@@ -8,9 +8,9 @@ import torch
 
 from unetlab import bench
 from unetlab.checkpoint import load_checkpoint, load_model
+from unetlab.inference.predict import labels_from_probabilities, predict_image, predict_tensor
 from unetlab.metrics import ConfusionMatrix
 from unetlab.models import UNet
-from unetlab.predict import labels_from_probabilities, predict_image, predict_tensor
 from unetlab.train import fit
 
 from .test_train import tiny_config, write_blobs

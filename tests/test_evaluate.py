@@ -11,9 +11,9 @@ import pytest
 from unetlab.cli import main
 from unetlab.data.io import read_image, read_mask, write_png
 from unetlab.evaluate import evaluate_model, evaluate_predictions
-from unetlab.isbi import information_score, rand_error
+from unetlab.metrics.isbi import information_score, rand_error
+from unetlab.metrics.objects import instances
 from unetlab.models import UNet
-from unetlab.objects import instances
 
 # ISBI-like: 0 membrane, 255 cell; two cells side by side split by a membrane column
 GT = np.full((6, 8), 255, np.uint8)
@@ -169,11 +169,11 @@ def test_best_threshold_of_known_probabilities(tmp_path, monkeypatch):
     (1 - P(membrane)) is 0.4 / 0.8, so only 0.5 separates the two cells; exact figures."""
     import types
 
-    import unetlab.predict
+    import unetlab.inference.predict
 
     p_membrane = np.where(GT == 0, 0.6, 0.2).astype(np.float32)
     probs = np.stack([p_membrane, 1 - p_membrane])
-    monkeypatch.setattr(unetlab.predict, "predict_image", lambda model, image, **kw: probs)
+    monkeypatch.setattr(unetlab.inference.predict, "predict_image", lambda model, image, **kw: probs)
     write_png(tmp_path / "images" / "a.png", np.zeros(GT.shape, np.uint8))
     write_png(tmp_path / "masks" / "a.png", GT)
     model = types.SimpleNamespace(classes=["membrane", "cell"], label_values=[0, 255])
@@ -238,7 +238,7 @@ def test_tiff_stack_predictions_pair_pages_in_order(tmp_path, monkeypatch, data_
     assert rows["s[2]"]["pixel_error"] == 1.0
     if data_folder:  # evaluate_model reads a stack's image and mask once each, too
         reads.clear()
-        monkeypatch.setattr("unetlab.predict.predict_image",
+        monkeypatch.setattr("unetlab.inference.predict.predict_image",
                             lambda model, image, **kw: np.stack([1 - image / 255, image / 255]))  # fmt: skip
         model = _tiny_model()
         d = evaluate_model(model, gt_dir).to_dict()
@@ -300,7 +300,7 @@ def test_cli_errors_are_one_line(argv, message, capsys):
 
 def test_trivial_predictor_on_isbi(isbi_dir):
     """Sanity figures of 'every pixel is cell' on three ISBI masks (no model involved)."""
-    from unetlab.isbi import pixel_error
+    from unetlab.metrics.isbi import pixel_error
 
     masks = [read_mask(isbi_dir / "train" / "masks" / f"{i:02d}.png") for i in range(3)]
     gt = [(m == 255).astype(np.int64) for m in masks]

@@ -11,9 +11,9 @@ pytest.importorskip("onnxruntime")
 from unetlab.checkpoint import save_model  # noqa: E402
 from unetlab.cli import main  # noqa: E402
 from unetlab.errors import UnetlabError  # noqa: E402
-from unetlab.export import OnnxRunner, export_onnx  # noqa: E402
+from unetlab.inference.export import OnnxRunner, export_onnx  # noqa: E402
+from unetlab.inference.tiling import Geometry  # noqa: E402
 from unetlab.models import UNet  # noqa: E402
-from unetlab.tiling import Geometry  # noqa: E402
 
 
 def _tiny(**kw) -> UNet:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from skimage.metrics import adapted_rand_error, variation_of_information
 
-from unetlab.isbi import (
+from unetlab.metrics.isbi import (
     CHALLENGE_THRESHOLDS,
     best_threshold,
     information_score,

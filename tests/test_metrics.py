@@ -9,11 +9,10 @@ import numpy as np
 import pytest
 import torch
 
-from unetlab.metrics import (
+from unetlab.metrics.confusion import (
     ConfusionMatrix,
     _batched_counts,
     confusion_matrix,
-    image_metrics,
     metrics_from_matrix,
 )
 
@@ -28,7 +27,7 @@ def test_matrix_rows_are_truth_and_ignored_pixels_skipped():
 
 
 def test_exact_metrics_of_a_hand_built_case():
-    r = image_metrics(PRED, TARGET, 3)
+    r = metrics_from_matrix(confusion_matrix(PRED, TARGET, 3))
     assert r["pixel_accuracy"] == pytest.approx(3 / 5)
     # class 0: tp 1, truth 2, predicted 1 -> IoU 1/2, Dice 2/3
     # class 1: tp 2, truth 2, predicted 4 -> IoU 2/4, Dice 4/6
@@ -49,7 +48,7 @@ def test_class_absent_from_truth_and_prediction_is_nan_and_skipped_by_means():
 
 
 def test_all_ignored_gives_nan_not_an_error():
-    r = image_metrics(np.zeros((2, 2), int), np.full((2, 2), -1), 2)
+    r = metrics_from_matrix(confusion_matrix(np.zeros((2, 2), int), np.full((2, 2), -1), 2))
     assert r["total"] == 0
     assert all(math.isnan(r[k]) for k in ("pixel_accuracy", "miou", "mdice"))
 
@@ -94,7 +93,7 @@ def test_per_image_splits_a_batch():
     cm.update(np.stack([PRED, TARGET.clip(0)]), np.stack([TARGET, TARGET]))
     rows = cm.compute_per_image()
     assert len(rows) == 2
-    assert json.dumps(rows[0]) == json.dumps(image_metrics(PRED, TARGET, 3))
+    assert json.dumps(rows[0]) == json.dumps(metrics_from_matrix(confusion_matrix(PRED, TARGET, 3)))
     assert rows[1]["pixel_accuracy"] == 1.0
     with pytest.raises(ValueError, match="per_image"):
         ConfusionMatrix(3).compute_per_image()
@@ -103,7 +102,7 @@ def test_per_image_splits_a_batch():
 def test_matches_a_per_class_count_on_random_data():
     rng = np.random.default_rng(1)
     p, t = rng.integers(0, 3, 500), rng.integers(0, 3, 500)
-    r = image_metrics(p, t, 3)
+    r = metrics_from_matrix(confusion_matrix(p, t, 3))
     for c in range(3):
         inter = np.sum((p == c) & (t == c))
         union = np.sum((p == c) | (t == c))

@@ -7,7 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from unetlab.objects import f1_from_counts, instances, object_counts, object_f1, overlaps, seg_score
+from unetlab.metrics.objects import (
+    f1_from_counts,
+    instances,
+    object_counts,
+    object_f1,
+    overlaps,
+    seg_score,
+)
 
 
 def test_instances_are_components_of_each_non_boundary_class():

@@ -8,20 +8,19 @@ import torch
 from unetlab import UNet
 from unetlab.data.normalize import normalize
 from unetlab.errors import UnetlabError
-from unetlab.predict import (
-    choose_tiling,
+from unetlab.inference.files import predict_file
+from unetlab.inference.predict import (
     encode_labels,
     fit_channels,
     labels_from_probabilities,
-    overlay,
-    palette,
-    predict_file,
     predict_image,
     predict_tensor,
     probability_fn,
 )
+from unetlab.inference.sizing import choose_tiling
+from unetlab.inference.tiling import Geometry, mirror_pad
+from unetlab.plots import overlay, palette
 from unetlab.runtime import supports_bf16
-from unetlab.tiling import Geometry, mirror_pad
 
 
 def _one_piece(model, image):

@@ -7,7 +7,7 @@ import pytest
 from tests.conftest import REPO
 from unetlab.cli import main
 from unetlab.models import UNet
-from unetlab.summary import summarize
+from unetlab.models.summary import summarize
 
 # SPEC §1, the source's torchsummary print-out of the paper net at 572x572.
 PAPER_TABLE = """\

@@ -7,7 +7,7 @@ import torch.nn.functional as F
 
 from unetlab import UNet
 from unetlab.data.mirror import reflect_indices
-from unetlab.tiling import (
+from unetlab.inference.tiling import (
     TTA_TRANSFORMS,
     Geometry,
     axis_starts,

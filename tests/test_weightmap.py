@@ -7,7 +7,7 @@ import pytest
 
 from unetlab.data.io import read_mask
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
-from unetlab.weightmap import (
+from unetlab.data.weightmap import (
     border_radius,
     class_weights_balanced,
     label_objects,

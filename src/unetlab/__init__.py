@@ -22,16 +22,17 @@ from unetlab.data.datasets import TileDataset, load_samples, split_pairs
 from unetlab.data.io import read_image, read_mask, read_stack
 from unetlab.data.synthetic import synthetic_em, write_synthetic_dataset
 from unetlab.data.transforms import Augment
+from unetlab.data.weightmap import weight_map
 from unetlab.demo import run_demo
 from unetlab.errors import CheckpointError, DatasetError, ImageReadError, UnetlabError
 from unetlab.evaluate import Report, evaluate_model, evaluate_predictions
+from unetlab.inference.files import predict_file
+from unetlab.inference.predict import predict_image, predict_tensor
 from unetlab.losses import build_loss
 from unetlab.metrics import ConfusionMatrix
 from unetlab.models import PRESETS, UNet, UNetConfig
-from unetlab.predict import predict_file, predict_image, predict_tensor
-from unetlab.summary import summarize
+from unetlab.models.summary import summarize
 from unetlab.train import TrainingError, fit
-from unetlab.weightmap import weight_map
 
 __all__ = [
     "PRESETS",

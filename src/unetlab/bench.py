@@ -37,8 +37,8 @@ import numpy as np
 import torch
 
 from unetlab.models import UNet
+from unetlab.models.summary import summarize
 from unetlab.runtime import cpu_capability, inference_layout, supports_bf16
-from unetlab.summary import summarize
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +249,8 @@ def bench_predict(
     does not enter it; median over the calls. ``model_seconds``: the model alone on the same
     tiles in separate calls, for reference. ``mpix_per_s`` counts output pixels.
     """
-    from unetlab.predict import choose_tiling, memory_budget, predict_image
+    from unetlab.inference.predict import predict_image
+    from unetlab.inference.sizing import choose_tiling, memory_budget
 
     rng = np.random.default_rng(0)
     image = rng.integers(0, 256, size=(*shape, model.in_channels), dtype=np.uint8)
@@ -327,7 +328,7 @@ def class_changes(
     model: UNet, image: np.ndarray, *, precision: str = "bf16", device: str | torch.device = "cpu"
 ) -> dict:
     """Share of pixels whose predicted class differs between fp32 and ``precision``."""
-    from unetlab.predict import labels_from_probabilities, predict_image
+    from unetlab.inference.predict import labels_from_probabilities, predict_image
 
     ref = labels_from_probabilities(predict_image(model, image, device=device))
     other = labels_from_probabilities(
@@ -477,7 +478,7 @@ def _sample_maker(channels: int, size: int, out: int, *, augment: bool, weight_m
     warp, flips, turns, grey values). As in training, the weight map is computed once per
     source image, then cut and warped with the tile."""
     from unetlab.data.transforms import Augment
-    from unetlab.weightmap import weight_map as paper_weights
+    from unetlab.data.weightmap import weight_map as paper_weights
 
     rng = np.random.default_rng(0)
     side = size + 64
@@ -511,7 +512,7 @@ _MEMORY_SCRIPT = """
 import json, resource, sys, time
 import numpy as np, torch
 from unetlab.models import UNet
-from unetlab.predict import predict_image
+from unetlab.inference.predict import predict_image
 from unetlab.runtime import tune_allocator
 args = json.loads(sys.argv[1])
 tune_allocator()

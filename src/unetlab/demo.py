@@ -37,8 +37,8 @@ from unetlab.data.synthetic import (
     write_synthetic_split,
 )
 from unetlab.evaluate import evaluate_predictions
+from unetlab.inference.predict import labels_from_probabilities, predict_image
 from unetlab.plots import overlay, side_by_side
-from unetlab.predict import labels_from_probabilities, predict_image
 from unetlab.train import fit
 
 log = logging.getLogger(__name__)
@@ -194,8 +194,12 @@ def _predict_test(model, root: Path, pred_dir: Path, overlay_dir: Path) -> None:
         target = encode_mask(mask, model.label_values, name=str(path))
         pred = labels_from_probabilities(predict_image(model, image))
         write_png(pred_dir / path.name, pred)
-        panels = [overlay(image, np.full_like(target, -1)), overlay(image, target, skip=1 - membrane),
-                  overlay(image, pred, skip=1 - membrane)]  # fmt: skip
+        # the membrane as class 1 of the one palette: dark red
+        panels = [
+            overlay(image, np.full_like(target, -1)),
+            overlay(image, (target == membrane).astype(np.uint8)),
+            overlay(image, (pred == membrane).astype(np.uint8)),
+        ]
         write_png(overlay_dir / f"{path.stem}.png", side_by_side(*panels))
 
 
@@ -205,6 +209,7 @@ def _predict_large(model, out: Path, size: int, *, seed: int) -> float:
     tick = time.perf_counter()
     pred = labels_from_probabilities(predict_image(model, image))
     seconds = time.perf_counter() - tick
-    write_png(out / "large_overlay.png", overlay(image, pred, skip=1 - model.label_values.index(0)))
+    membrane = (pred == model.label_values.index(0)).astype(np.uint8)
+    write_png(out / "large_overlay.png", overlay(image, membrane))
     log.info("predicted a %dx%d image in %.2f s", size, size, seconds)
     return seconds

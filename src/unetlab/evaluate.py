@@ -3,7 +3,7 @@
 Two entry points, both returning a :class:`Report`:
 
 - :func:`evaluate_model`: predict every image of a data folder with a model (overlap-tile,
-  :func:`unetlab.predict.predict_image`) and compare with its masks.
+  :func:`unetlab.inference.predict.predict_image`) and compare with its masks.
 - :func:`evaluate_predictions`: compare saved label images (class indices, ``<stem>.png`` as
   ``unetlab predict`` writes them, or ``<stem>.tif`` for stacks) with ground-truth masks.
 
@@ -12,11 +12,11 @@ What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
 - Pixel metrics of one confusion matrix over all images (micro): ``miou``, ``mdice``,
   ``pixel_accuracy``, ``pixel_error`` (1 - pixel accuracy), per class under ``classes``;
   and ``mean_image_miou``, the mean of the images' own mIoU (macro over images).
-- ISBI 2012 (:mod:`unetlab.isbi`): ``rand_error`` (1 - V_Rand, pair counts summed over the
+- ISBI 2012 (:mod:`unetlab.metrics.isbi`): ``rand_error`` (1 - V_Rand, pair counts summed over the
   images, as the challenge scores a stack), ``v_rand``, ``information_score`` (V_Info, mean
   over images). Objects, the cells, are the 4-connected regions of every class but
   ``boundary_class`` (class 0 by default: background, or membrane for ISBI).
-- Objects (:mod:`unetlab.objects`): ``seg`` (the cell-tracking challenge's SEG, mean
+- Objects (:mod:`unetlab.metrics.objects`): ``seg`` (the cell-tracking challenge's SEG, mean
   Jaccard over all ground-truth objects), ``object_f1`` at IoU > 0.5 (counts summed).
 - ``images``: one row per image, and ``worst_images``: the names with the lowest mIoU.
 - ``best_threshold`` when asked (``thresholds=``): the challenge's practice of thresholding
@@ -39,15 +39,15 @@ from unetlab.data.io import IMAGE_SUFFIXES, atomic_path, find_images, read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.pairs import Pair, PairReader, detect_layout, find_pairs
 from unetlab.errors import DatasetError, UnetlabError
-from unetlab.isbi import (
+from unetlab.metrics import confusion_matrix, metrics_from_matrix
+from unetlab.metrics.isbi import (
     best_threshold,
     information_scores,
     pixel_error,
     rand_counts,
     rand_from_counts,
 )
-from unetlab.metrics import confusion_matrix, metrics_from_matrix
-from unetlab.objects import _seg_terms, f1_from_counts, instances, object_counts
+from unetlab.metrics.objects import f1_from_counts, instances, object_counts, seg_terms
 
 log = logging.getLogger(__name__)
 
@@ -247,7 +247,7 @@ class _Accumulator:
         self.rand_empty &= not has_cells
         rand = rand_from_counts(*counts, empty=not has_cells)
         info = information_scores(pred_ids, gt_ids)
-        jaccard, _ = _seg_terms(pred_ids, gt_ids)
+        jaccard, _ = seg_terms(pred_ids, gt_ids)
         self.jaccard.append(jaccard)
         objects = object_counts(pred_ids, gt_ids)
         self.objects += objects
@@ -527,15 +527,15 @@ def evaluate_model(
 ) -> Report:
     """Predict each image of ``data_dir`` (its ``val/`` when it has one) and evaluate.
 
-    Images are predicted whole with overlap-tile (:func:`unetlab.predict.predict_image`,
+    Images are predicted whole with overlap-tile (:func:`unetlab.inference.predict.predict_image`,
     ``tile_size``, ``batch_size``, ``blend``, ``tta``, ``device`` passed on); labels are the argmax (p >=
     0.5 for a one-channel net, which counts as two classes). Masks are mapped to class
     indices with ``model.label_values`` (None: masks hold indices). ``thresholds``: also
     threshold the cell probability (1 - P(boundary class)) at each level and report the best
-    ISBI figures (e.g. :data:`unetlab.isbi.CHALLENGE_THRESHOLDS`; keeps one float32 map per
+    ISBI figures (e.g. :data:`unetlab.metrics.isbi.CHALLENGE_THRESHOLDS`; keeps one float32 map per
     image in memory). ``pairs`` overrides the data folder's pairs.
     """
-    from unetlab.predict import labels_from_probabilities, predict_image
+    from unetlab.inference.predict import labels_from_probabilities, predict_image
 
     if pairs is None:
         root = data_root(data_dir)

@@ -4,7 +4,7 @@ Functional core (tensors in, a scalar tensor out) and one thin module, :class:`S
 made by :func:`build_loss`. Shapes: ``logits`` (N, C, H, W) float, ``target`` (N, H, W) int64
 class indices with ``ignore_index`` (-1, ``unetlab.data.labels.IGNORE_INDEX``) for unlabelled
 pixels, ``weight`` optional (N, H, W) per-pixel weights (e.g. the paper's weight map,
-:func:`unetlab.weightmap.weight_map`). C >= 2 means softmax over classes; C == 1 means a
+:func:`unetlab.data.weightmap.weight_map`). C >= 2 means softmax over classes; C == 1 means a
 sigmoid net whose target is 0 (background) / 1 (foreground).
 
 Choices:

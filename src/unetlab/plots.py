@@ -1,4 +1,5 @@
-"""Pictures of a run: training curves and segmentation overlays (matplotlib Agg, atomic writes)."""
+"""All drawing: one class palette, images for display, overlays, training curves (matplotlib Agg,
+atomic writes)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,30 @@ import numpy as np
 
 from unetlab.data.io import atomic_path
 
-# RGB of the class overlays: class 0 red (membrane in ISBI), then green, blue, ...
-PALETTE = np.array(
-    [[230, 25, 75], [60, 180, 75], [0, 130, 200], [255, 225, 25], [145, 30, 180], [70, 240, 240],
-     [240, 50, 230], [210, 245, 60], [250, 190, 212], [0, 128, 128]], dtype=np.uint8,
-)  # fmt: skip
+
+def palette(n: int) -> np.ndarray:
+    """(n, 3) uint8 colours of classes 0..n-1, the PASCAL VOC colour map (0 is black)."""
+    out = np.zeros((n, 3), dtype=np.uint8)
+    for i in range(n):
+        c, rgb = i, [0, 0, 0]
+        for bit in range(7, -1, -1):
+            for ch in range(3):
+                rgb[ch] |= ((c >> ch) & 1) << bit
+            c >>= 3
+        out[i] = rgb
+    return out
+
+
+def display_rgb(image: np.ndarray) -> np.ndarray:
+    """(H, W[, C]) any dtype -> (H, W, 3) uint8 for viewing: uint8 as is, other types
+    stretched between their 0.5th and 99.5th percentiles; grey repeated, >3 channels cut."""
+    x = image if image.ndim == 3 else image[:, :, None]
+    x = x[:, :, :3] if x.shape[2] >= 3 else x[:, :, :1]
+    if x.dtype != np.uint8:
+        lo, hi = np.percentile(x, [0.5, 99.5])
+        x = np.clip((x.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1e-12)), 0, 255)
+        x = x.astype(np.uint8)
+    return np.repeat(x, 3, axis=2) if x.shape[2] == 1 else np.ascontiguousarray(x)
 
 
 def plot_curves(rows: list[dict], path: str | os.PathLike) -> Path:
@@ -51,23 +71,21 @@ def _line(ax, x: list, y: list, label: str) -> None:
 
 
 def overlay(
-    image: np.ndarray, classes: np.ndarray, *, alpha: float = 0.4, skip: int | None = None
+    image: np.ndarray, labels: np.ndarray, *, alpha: float = 0.45, skip: int | None = 0
 ) -> np.ndarray:
     """Class indices drawn over an image: (H, W[, C]) any dtype + (H, W) int -> (H, W, 3) uint8.
 
-    The image is min-max scaled to grey; class ``k`` is tinted with ``PALETTE[k]``
-    (``skip``: a class left untinted, e.g. the background). Negative indices stay untinted.
+    The image is shown as :func:`display_rgb` shows it; class c is mixed in with ``palette``
+    colour c at ``alpha``. Class ``skip`` (default 0, the background; None: none) and negative
+    indices stay untinted. Written by hand rather than with ``skimage.color.label2rgb``,
+    which turns the image grey.
     """
-    grey = np.asarray(image, dtype=np.float32)
-    if grey.ndim == 3:
-        grey = grey[..., :3].mean(-1) if grey.shape[-1] >= 3 else grey[..., 0]
-    lo, hi = float(grey.min()), float(grey.max())
-    grey = (grey - lo) / (hi - lo) if hi > lo else np.zeros_like(grey)
-    rgb = np.repeat(grey[..., None] * 255.0, 3, axis=-1)
-    tint = (classes >= 0) & (classes != (-1 if skip is None else skip))
-    colours = PALETTE[np.clip(classes, 0, None) % len(PALETTE)].astype(np.float32)
-    rgb[tint] = (1 - alpha) * rgb[tint] + alpha * colours[tint]
-    return np.clip(np.rint(rgb), 0, 255).astype(np.uint8)
+    rgb = display_rgb(image).astype(np.float32)
+    labels = np.asarray(labels)
+    tint = labels >= 0 if skip is None else (labels >= 0) & (labels != skip)
+    colours = palette(int(labels.max(initial=0)) + 1).astype(np.float32)
+    rgb[tint] = (1 - alpha) * rgb[tint] + alpha * colours[labels[tint]]
+    return np.round(rgb).astype(np.uint8)
 
 
 def side_by_side(*panels: np.ndarray, gap: int = 4) -> np.ndarray:

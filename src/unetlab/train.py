@@ -37,10 +37,10 @@ from unetlab.data.datasets import TileDataset, discover_label_values, load_sampl
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import UnetlabError
+from unetlab.inference.predict import predict_tensor
 from unetlab.losses import build_loss
 from unetlab.metrics import ConfusionMatrix
 from unetlab.models import UNet
-from unetlab.predict import predict_tensor
 from unetlab.runtime import available_cpus, configure_threads, inference_layout, resolve_device
 
 log = logging.getLogger(__name__)

@@ -100,7 +100,7 @@ def run(args) -> int:
     connectivity = 1 if args.connectivity == 4 else 2
     if mode == "model":
         from unetlab.checkpoint import load_model
-        from unetlab.isbi import CHALLENGE_THRESHOLDS
+        from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
         from unetlab.runtime import resolve_device
 
         device = resolve_device(args.device)

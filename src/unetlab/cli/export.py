@@ -22,7 +22,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from unetlab.checkpoint import load_model
-    from unetlab.export import export_onnx
+    from unetlab.inference.export import export_onnx
 
     model = load_model(args.checkpoint)
     report = export_onnx(

@@ -56,7 +56,7 @@ def run(args) -> int:
     from unetlab.checkpoint import load_model
     from unetlab.data.io import find_images
     from unetlab.errors import UnetlabError
-    from unetlab.predict import predict_file
+    from unetlab.inference.files import predict_file
     from unetlab.runtime import inference_layout, resolve_device
 
     if args.color and args.label_values:

@@ -16,7 +16,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from unetlab.summary import summarize
+    from unetlab.models.summary import summarize
 
     model = model_from_args(args)
     size = args.input_size or (572 if model.padding == "valid" else 512)

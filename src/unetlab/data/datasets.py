@@ -248,7 +248,7 @@ def load_samples(
         ignore_value: mask value of unlabelled pixels (-> ``IGNORE_INDEX``), or None.
         normalization: spec for :func:`unetlab.data.normalize.normalize`.
         in_channels: channels every image must have (None: all images alike).
-        weight_map: None, or keyword arguments of :func:`unetlab.weightmap.weight_map`; the map
+        weight_map: None, or keyword arguments of :func:`unetlab.data.weightmap.weight_map`; the map
             is computed here, once per image.
 
     Returns:
@@ -350,7 +350,7 @@ def _fix_hint(found: list[int], unknown: set[int]) -> str:
 def _weigher(weight_map: dict | None) -> Callable[[np.ndarray], np.ndarray | None]:
     if weight_map is None:
         return lambda mask: None
-    from unetlab.weightmap import weight_map as compute  # computed once per image, here
+    from unetlab.data.weightmap import weight_map as compute  # computed once per image, here
 
     options = {"ignore_index": IGNORE_INDEX, **weight_map}
     return lambda mask: np.asarray(compute(mask, **options), dtype=np.float32)

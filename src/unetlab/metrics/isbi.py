@@ -2,7 +2,7 @@
 Front. Neuroanat. 9:142, doi:10.3389/fnana.2015.00142).
 
 The challenge compares *segmentations*: the cells are the connected regions of the
-non-membrane class (4-connected, :func:`unetlab.objects.instances`), the membrane is no cell.
+non-membrane class (4-connected, :func:`unetlab.metrics.objects.instances`), the membrane is no cell.
 Both measures are *foreground-restricted*: pixels that are membrane in the ground truth are
 left out. A pixel the prediction calls membrane inside a true cell is a cell of its own (a
 singleton), as in the challenge's Fiji scripts (``RandError.java``, which prune the
@@ -36,8 +36,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from unetlab.metrics import _nanmean
-from unetlab.objects import instances, overlaps
+from unetlab.metrics.confusion import nanmean
+from unetlab.metrics.objects import instances, overlaps
 
 __all__ = [
     "CHALLENGE_THRESHOLDS",
@@ -97,7 +97,7 @@ def rand_counts(pred: np.ndarray, gt: np.ndarray) -> tuple[float, float, float]:
     together in the prediction). Summing them over images and calling
     :func:`rand_from_counts` scores a stack, as the challenge's scripts do.
 
-    ``pred``, ``gt``: (H, W) instance ids, 0 = membrane (see :func:`unetlab.objects.instances`).
+    ``pred``, ``gt``: (H, W) instance ids, 0 = membrane (see :func:`unetlab.metrics.objects.instances`).
     """
     table, _ = _table(pred, gt)
     cells = table[:, 1:]
@@ -225,8 +225,8 @@ def best_threshold(
         rows.append({
             "threshold": float(t),
             "rand_error": rand_from_counts(*counts, empty=empty)["rand_error"],
-            "information_score": _nanmean(np.array(info)),
-            "pixel_error": _nanmean(np.array(pix)),
+            "information_score": nanmean(np.array(info)),
+            "pixel_error": nanmean(np.array(pix)),
         })  # fmt: skip
     rand = min(rows, key=lambda r: _key(r["rand_error"]))
     info = min(rows, key=lambda r: _key(-r["information_score"]))

@@ -110,11 +110,11 @@ def seg_score(pred_instances: np.ndarray, gt_instances: np.ndarray) -> float:
     R's pixels (at most one can); its score is |R and S| / |R or S|, 0 without a match.
     NaN when the ground truth has no object.
     """
-    jaccard, _ = _seg_terms(pred_instances, gt_instances)
+    jaccard, _ = seg_terms(pred_instances, gt_instances)
     return float(jaccard.mean()) if jaccard.size else math.nan
 
 
-def _seg_terms(pred_instances, gt_instances) -> tuple[np.ndarray, np.ndarray]:
+def seg_terms(pred_instances, gt_instances) -> tuple[np.ndarray, np.ndarray]:
     """Per gt object Jaccard (0 unmatched) and the overlap table."""
     table, gt_sizes, pred_sizes = overlaps(pred_instances, gt_instances)
     inner = table[1:, 1:]

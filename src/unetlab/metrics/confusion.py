@@ -9,8 +9,8 @@ recall from the counts. Rows are the truth, columns the prediction. Pixels whose
 A class absent from both truth and prediction has IoU, Dice, precision and recall NaN (not 0
 or 1): it says nothing about the model, and the means (``miou``, ``mdice``) skip it.
 
-The ISBI 2012 measures live in :mod:`unetlab.isbi`, the object measures in
-:mod:`unetlab.objects`.
+The ISBI 2012 measures live in :mod:`unetlab.metrics.isbi`, the object measures in
+:mod:`unetlab.metrics.objects`.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import torch
 
 from unetlab.data.labels import IGNORE_INDEX
 
-__all__ = ["ConfusionMatrix", "confusion_matrix", "metrics_from_matrix", "image_metrics"]
+__all__ = ["ConfusionMatrix", "confusion_matrix", "metrics_from_matrix", "nanmean"]
 
 
 def _check_integer(x) -> None:
@@ -110,7 +110,8 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
-def _nanmean(values: np.ndarray) -> float:
+def nanmean(values: np.ndarray) -> float:
+    """The mean of the non-NaN values; NaN when there are none."""
     finite = values[~np.isnan(values)]
     return float(finite.mean()) if finite.size else math.nan
 
@@ -136,9 +137,9 @@ def metrics_from_matrix(matrix) -> dict:
     recall = _ratio(tp, truth)
     return {
         "pixel_accuracy": float(tp.sum() / total) if total else math.nan,
-        "miou": _nanmean(iou),
-        "mdice": _nanmean(dice),
-        "mean_accuracy": _nanmean(recall),
+        "miou": nanmean(iou),
+        "mdice": nanmean(dice),
+        "mean_accuracy": nanmean(recall),
         "iou": iou.tolist(),
         "dice": dice.tolist(),
         "precision": _ratio(tp, predicted).tolist(),
@@ -146,13 +147,6 @@ def metrics_from_matrix(matrix) -> dict:
         "pixels": truth.astype(np.int64).tolist(),
         "total": int(total),
     }
-
-
-def image_metrics(pred, target, num_classes: int, *, ignore_index: int = IGNORE_INDEX) -> dict:
-    """:func:`metrics_from_matrix` of one image's class-index maps (H, W)."""
-    return metrics_from_matrix(
-        confusion_matrix(pred, target, num_classes, ignore_index=ignore_index)
-    )
 
 
 class ConfusionMatrix:

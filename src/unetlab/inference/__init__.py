@@ -1,0 +1,8 @@
+"""Prediction: the overlap-tile engine, tile sizing, the array/tensor API, files and export.
+
+- :mod:`unetlab.inference.tiling`: pure tiling pieces and one loop over any tile function.
+- :mod:`unetlab.inference.sizing`: tile and batch sizes from a memory budget.
+- :mod:`unetlab.inference.predict`: numpy images and tensors in, class probabilities out.
+- :mod:`unetlab.inference.files`: image files in, label images and probabilities out.
+- :mod:`unetlab.inference.export`: ONNX export and its runner.
+"""

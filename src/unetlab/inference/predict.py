@@ -1,0 +1,260 @@
+"""Predict images of any size with a trained U-Net, and write the results.
+
+Two public levels (STYLE "two public levels"):
+
+- :func:`predict_image`: a numpy image (H, W) or (H, W, C), uint8/uint16/float, normalised as
+  the model records -> (K, H, W) float32 class probabilities.
+- :func:`predict_tensor`: an already normalised (N, C, H, W) float tensor -> (N, K, H, W).
+
+Both cut the image into tiles (:mod:`unetlab.inference.tiling`): valid-padding nets are exact
+against one-piece prediction, same-padding nets blend overlapping tiles. Files are read and
+written by :mod:`unetlab.inference.files`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+
+from unetlab.data.normalize import image_stats
+from unetlab.errors import UnetlabError
+from unetlab.inference.sizing import choose_tiling, memory_budget
+from unetlab.inference.tiling import tiled_apply, tta_names, with_tta
+from unetlab.runtime import (
+    PRECISIONS,
+    check_precision,
+    inference_layout,
+    resolve_device,
+    tune_allocator,
+)
+
+log = logging.getLogger(__name__)
+
+def _check_precision(precision: str) -> None:
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+
+
+def probability_fn(
+    model: torch.nn.Module, *, precision: str = "fp32", tta: bool | str | Sequence[str] = False
+) -> Callable[[torch.Tensor], torch.Tensor]:
+    """(B, C, h, w) float -> (B, K, h', w') float32 probabilities: softmax over K >= 2
+    classes, sigmoid for one. ``bf16`` runs the net under autocast and converts the logits to
+    float32 before the softmax. ``tta`` averages probabilities over flips/rotations."""
+    _check_precision(precision)
+
+    def probabilities(x: torch.Tensor) -> torch.Tensor:
+        if precision == "bf16":
+            with torch.autocast(x.device.type, dtype=torch.bfloat16):
+                logits = model(x)
+        else:
+            logits = model(x)
+        logits = logits.float()
+        return torch.sigmoid(logits) if logits.shape[1] == 1 else torch.softmax(logits, dim=1)
+
+    names = tta_names(tta)
+    return with_tta(probabilities, names) if names else probabilities
+
+
+@contextlib.contextmanager
+def inference_session(model: torch.nn.Module, device) -> Iterator[torch.device]:
+    """Model in eval mode on ``device`` in its fastest layout under inference_mode; the
+    training flag and the weights' layout are restored afterwards (on a CPU, training in
+    channels-last runs 2x slower, bench/README.md). A model already in the fastest layout
+    is not converted at all: callers that predict many images convert it once."""
+    if device is None:
+        first = next(model.parameters(), None)
+        device = first.device if first is not None else torch.device("cpu")
+    device = resolve_device(device)
+    was_training = model.training
+    layout, before = inference_layout(device), weight_layout(model)
+    model.eval()
+    model.to(device, memory_format=layout)
+    if device.type == "cpu":
+        # keep freed activations in the heap: no page faults per tile (bench/README.md)
+        tune_allocator()
+    try:
+        with torch.inference_mode():
+            yield device
+    finally:
+        model.train(was_training)
+        if before is not None and before != layout:
+            model.to(memory_format=before)
+
+
+def weight_layout(model: torch.nn.Module) -> torch.memory_format | None:
+    """The memory layout of ``model``'s convolution weights (judged by the first one whose
+    layout is unambiguous), or None for a model without such weights."""
+    for param in model.parameters():
+        if param.dim() == 4 and param.shape[1] > 1 and param.shape[2] * param.shape[3] > 1:
+            if param.is_contiguous():
+                return torch.contiguous_format
+            if param.is_contiguous(memory_format=torch.channels_last):
+                return torch.channels_last
+            return None
+    return None
+
+
+# --- numpy level --------------------------------------------------------------------------
+
+
+def fit_channels(image: np.ndarray, channels: int, *, name: str = "image") -> np.ndarray:
+    """(H, W) or (H, W, C) -> (H, W, channels), a view where possible; never modifies ``image``.
+
+    A grey image given to a multi-channel net is repeated (a view); an RGB image given to a
+    grey net becomes its luminance (0.299 R + 0.587 G + 0.114 B, a float32 copy, logged).
+    Anything else raises UnetlabError naming both counts.
+    """
+    if not isinstance(image, np.ndarray):
+        raise UnetlabError(f"{name}: expected a numpy array, not {type(image).__name__}")
+    if image.ndim not in (2, 3) or 0 in image.shape:
+        raise UnetlabError(
+            f"{name}: expected an (H, W) or (H, W, C) image, not shape {image.shape}"
+        )
+    if not (np.issubdtype(image.dtype, np.number) or image.dtype == bool):
+        raise UnetlabError(f"{name}: unsupported pixel type {image.dtype}")
+    hwc = image[:, :, None] if image.ndim == 2 else image
+    have = hwc.shape[2]
+    if have == channels:
+        return hwc
+    if have == 1:
+        return np.broadcast_to(hwc, (*hwc.shape[:2], channels))
+    if have in (3, 4) and channels == 1:
+        log.warning("%s: colour image given to a grey model; predicting its luminance", name)
+        grey = hwc[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+        if np.issubdtype(image.dtype, np.integer):
+            grey = np.round(grey).astype(image.dtype)  # keep the range "scale" mode expects
+        return grey[:, :, None]
+    raise UnetlabError(
+        f"{name}: has {have} channels but the model expects {channels}; "
+        f"convert the image or use a model trained on {have}-channel images"
+    )
+
+
+def predict_image(
+    model: torch.nn.Module,
+    image: np.ndarray,
+    *,
+    tile_size: int | tuple[int, int] | None = None,
+    batch_size: int | None = None,
+    blend: str = "mean",
+    tta: bool | Sequence[str] = False,
+    device: str | torch.device | None = None,
+    precision: str = "fp32",
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """Class probabilities of one image of any size: (K, H, W) float32.
+
+    ``image``: (H, W) or (H, W, C) numpy array, uint8/uint16/float (memory-mapped is fine),
+    normalised as the model records (``model.normalization``, statistics computed once per
+    image); never modified. K = ``model.num_classes`` (softmax), or 1 (sigmoid) for a
+    one-class net. ``tile_size``: input tile (int or (h, w)), None for the largest that fits
+    the memory budget. ``blend``: ``"mean"`` or ``"gaussian"`` for same-padding nets (valid
+    ones are exact and ignore it). ``tta``: True for the 8 flips/rotations or a list of names
+    from ``unetlab.inference.tiling.TTA_TRANSFORMS``. ``device``: None keeps the model where it is
+    (otherwise the model is moved there; its training flag and weight layout are restored
+    after the call, and a model already in channels-last layout is predicted without any
+    conversion, the fastest for many calls).
+    ``precision``: ``"fp32"`` or ``"bf16"`` (autocast; softmax in float32).
+    """
+    _check_precision(precision)
+    image = fit_channels(image, model.in_channels)
+    stats = image_stats(image, model.normalization)
+    fn = probability_fn(model, precision=precision, tta=tta)
+    with inference_session(model, device) as dev:
+        check_precision(precision, dev)
+        source = _to_device(image, dev, classes=max(model.num_classes, 1))
+        grid, batch_size = choose_tiling(model, image.shape[:2], tile_size=tile_size,
+                                         batch_size=batch_size, budget=memory_budget(dev))  # fmt: skip
+        probs = tiled_apply(
+            fn, source, grid, batch_size=batch_size, blend=blend, stats=stats, device=dev,
+            progress=progress,
+        )  # fmt: skip
+    return probs.cpu().numpy() if isinstance(probs, torch.Tensor) else probs
+
+
+#: numpy dtypes a tensor holds as they are; others (uint16, uint32, bool) go up as float32
+_TORCH_DTYPES = (np.uint8, np.int8, np.int16, np.int32, np.int64, np.float16, np.float32,
+                 np.float64)  # fmt: skip
+
+
+def _to_device(image: np.ndarray, device: torch.device, *, classes: int):
+    """``image`` as a tensor on a GPU ``device`` when it and the (K, H, W) float32 output
+    fit in a quarter of the free GPU memory: tiles are then cut, normalised and stitched on
+    the GPU, with no host work per tile (on an H100 the host path spent 1.4x the model's
+    time, bench/README.md). Otherwise (CPU, or too large) the numpy image itself."""
+    if device.type != "cuda":
+        return image
+    h, w, c = image.shape
+    itemsize = image.itemsize if image.dtype in _TORCH_DTYPES else 4
+    need = h * w * (c * itemsize + 4 * classes)
+    free, _ = torch.cuda.mem_get_info(device)
+    if need > free / 4:
+        return image
+    if image.dtype not in _TORCH_DTYPES:
+        image = image.astype(np.float32)
+    return torch.from_numpy(np.ascontiguousarray(image)).to(device)
+
+
+def predict_tensor(
+    model: torch.nn.Module,
+    x: torch.Tensor,
+    *,
+    tile_size: int | tuple[int, int] | None = None,
+    batch_size: int | None = None,
+    blend: str = "mean",
+    tta: bool | Sequence[str] = False,
+    precision: str = "fp32",
+) -> torch.Tensor:
+    """Probabilities (N, K, H, W) float32 of a batch of already normalised images
+    (N, C, H, W) float, on ``x``'s device (the model must be there too). Any H and W."""
+    if x.ndim != 4 or x.shape[1] != model.in_channels:
+        raise UnetlabError(
+            f"predict_tensor: expected (N, {model.in_channels}, H, W), not {tuple(x.shape)}"
+        )
+    fn = probability_fn(model, precision=precision, tta=tta)
+    with inference_session(model, x.device) as dev:
+        grid, batch_size = choose_tiling(model, tuple(x.shape[2:]), tile_size=tile_size,
+                                         batch_size=batch_size, budget=memory_budget(dev))  # fmt: skip
+        # tensor images: tiles cut and stitched where x is (no host round trip on a GPU)
+        outs = [
+            tiled_apply(
+                fn, item.detach().permute(1, 2, 0).float(), grid, batch_size=batch_size, blend=blend
+            )  # fmt: skip
+            for item in x
+        ]
+    return torch.stack(outs)
+
+
+def labels_from_probabilities(probabilities: np.ndarray) -> np.ndarray:
+    """(K, H, W) probabilities -> (H, W) class indices (uint8, uint16 above 256 classes):
+    argmax for K >= 2, ``p >= 0.5`` for one sigmoid channel."""
+    if probabilities.shape[0] == 1:
+        return (probabilities[0] >= 0.5).astype(np.uint8)
+    dtype = np.uint8 if probabilities.shape[0] <= 256 else np.uint16
+    # a running maximum over whole class planes: argmax(0) walks the array across its
+    # planes and is 1.7-3x slower (1024 x 1024, K = 2..5); ties keep the first class as it does
+    best = probabilities[0].copy()
+    labels = np.zeros(probabilities.shape[1:], dtype=dtype)
+    for k in range(1, probabilities.shape[0]):
+        higher = probabilities[k] > best
+        labels[higher] = k
+        np.maximum(best, probabilities[k], out=best)
+    return labels
+
+
+def encode_labels(labels: np.ndarray, label_values: Sequence[int] | None) -> np.ndarray:
+    """Class indices -> the mask values the model was trained on (e.g. 0/255)."""
+    if label_values is None:
+        return labels
+    lut = np.asarray(label_values)
+    dtype = np.uint8 if lut.min() >= 0 and lut.max() <= 255 else np.int32
+    if lut.min() >= 0 and lut.max() <= 65535 and dtype != np.uint8:
+        dtype = np.uint16
+    return lut.astype(dtype)[labels]
+
+

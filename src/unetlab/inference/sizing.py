@@ -1,0 +1,107 @@
+"""Tile and batch sizes from a memory budget: the largest tiles whose activations fit.
+
+:func:`choose_tiling` picks the tile grid and batch size for an image of a given shape so that
+one batch's activations stay within ``budget`` bytes (:func:`memory_budget` of the device),
+preferring the tile that computes the fewest wasted pixels.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from unetlab.inference.tiling import Geometry, TileGrid, largest_tile, tile_grid
+
+#: Activation memory that automatic tile and batch sizes aim for (bytes).
+DEFAULT_BUDGET = 2.0e9
+#: On a GPU the budget is this share of its free memory (at least DEFAULT_BUDGET): larger
+#: tiles waste less border and keep the GPU busier (bench/README.md).
+GPU_BUDGET_SHARE = 0.25
+
+
+def memory_budget(device: torch.device) -> float:
+    """Activation bytes automatic tiling may use on ``device``."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return max(DEFAULT_BUDGET, GPU_BUDGET_SHARE * free)
+    return DEFAULT_BUDGET
+
+
+def activation_bytes_per_pixel(model) -> float:
+    """Estimated peak bytes of one forward pass per input pixel (float32 activations).
+
+    ``4 * (4 * base_channels + 64 + in_channels + num_classes)``: at the peak the top decoder
+    level holds about four maps of the first level's width (skip, up-sampled map, their
+    concatenation); 64 floats a pixel cover the lower levels, input, output and library
+    workspace. Measured on CPU (torch 2.13, channels-last, batch 1): paper net 1,060 B/px
+    (formula 1,292), "small" 440 B/px (formula 524).
+    """
+    c = model.config
+    return 4.0 * (4 * c.base_channels + 64 + c.in_channels + c.num_classes)
+
+
+def choose_tiling(
+    model,
+    shape: tuple[int, int],
+    *,
+    tile_size: int | tuple[int, int] | None = None,
+    batch_size: int | None = None,
+    budget: float = DEFAULT_BUDGET,
+) -> tuple[TileGrid, int]:
+    """The tile grid and batch size for an (H, W) image.
+
+    ``tile_size=None`` picks the largest valid tile whose activations, plus two rows of
+    output accumulators (K float32 maps as wide as the image), fit in ``budget`` bytes, but
+    never more than the padded image needs; a narrow image gets tiles as long as the budget
+    allows along its long side. ``batch_size=None`` fills the budget with tiles (at most 8).
+    """
+    geometry = Geometry.of(model)
+    h, w = shape
+    bpp = activation_bytes_per_pixel(model)
+    if tile_size is None:
+        # t^2 * bpp + 2 bands * K maps * t rows * W * 4 bytes <= budget
+        lin = 2 * 4 * max(model.num_classes, 1) * w
+        side = (-lin + math.sqrt(lin * lin + 4 * bpp * budget)) / (2 * bpp)
+        pixels = side * side
+        tile = _cheapest_tile(geometry, shape, largest_tile(geometry, pixels), pixels)
+    else:
+        tile = (tile_size, tile_size) if isinstance(tile_size, int) else tuple(tile_size)
+        for t in tile:
+            model.output_size(t)  # ValueError naming the nearest valid sizes
+    grid = tile_grid(shape, geometry, tile)
+    if batch_size is None:
+        per_tile = grid.tile[0] * grid.tile[1] * bpp
+        batch_size = int(max(1, min(len(grid), 8, budget // per_tile)))
+    elif batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, not {batch_size}")
+    return grid, batch_size
+
+
+def _cheapest_tile(geometry: Geometry, shape, largest: int, pixels: float) -> tuple[int, int]:
+    """The square-ish valid tile (each side at most ``largest``, area at most ``pixels``)
+    whose grid computes the fewest input pixels in all: the biggest tile is not always best,
+    since a tile that overshoots the image wastes the overhang (1024 px with the paper net:
+    one 1212 tile, 1.5 MP computed, beats four 1068 tiles, 4.6 MP)."""
+    h, w = shape
+    fit_h = geometry.round_up(h + 2 * geometry.border)
+    fit_w = geometry.round_up(w + 2 * geometry.border)
+    best, best_cost = None, math.inf
+    # same nets: tiles below twice the overlap would lose it (and their seams' accuracy)
+    t = geometry.min_tile() if geometry.abut else geometry.round_up(2 * geometry.overlap)
+    t = min(t, largest)
+    while t <= largest:
+        th = min(t, fit_h)
+        tw = min(t if th == t else largest_tile(geometry, pixels, other=th), fit_w)
+        if tw < t:  # a narrow image: spend the budget along the long side
+            th = min(largest_tile(geometry, pixels, other=tw), fit_h)
+        grid = tile_grid(shape, geometry, (th, tw))
+        cost = len(grid) * th * tw
+        if cost < best_cost or (cost == best_cost and len(grid) < best[1]):
+            best, best_cost = ((th, tw), len(grid)), cost
+        if t > min(fit_h, fit_w):  # past a whole side, larger t give this same tile
+            break
+        t += geometry.multiple
+    return best[0]
+
+

@@ -1,0 +1,17 @@
+"""Measures of a segmentation against its truth, one module per family.
+
+- :mod:`unetlab.metrics.confusion`: pixel measures from one streaming confusion matrix
+  (accuracy, per-class IoU, Dice, precision, recall).
+- :mod:`unetlab.metrics.isbi`: the ISBI 2012 challenge's pixel error, Rand and information
+  scores.
+- :mod:`unetlab.metrics.objects`: instances, the cell-tracking challenge's SEG, object F1.
+"""
+
+from unetlab.metrics.confusion import (
+    ConfusionMatrix,
+    confusion_matrix,
+    metrics_from_matrix,
+    nanmean,
+)
+
+__all__ = ["ConfusionMatrix", "confusion_matrix", "metrics_from_matrix", "nanmean"]
