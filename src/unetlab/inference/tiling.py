@@ -389,6 +389,139 @@ class _Band:
         self.remaining = tiles
 
 
+class _Abutting:
+    """Valid padding: tile outputs abut; where the last tiles overlap, the earlier tile's
+    pixels are kept, so the result equals one-piece prediction."""
+
+    def __init__(self, grid: TileGrid):
+        self.grid = grid
+        self.ends = [*grid.ys[1:], grid.shape[0]]  # rows [ys[k], ends[k]) finish with band k
+        self.width = grid.shape[1]
+
+    def rows(self, k: int) -> int:
+        return self.ends[k] - self.grid.ys[k]
+
+    def add(self, acc, k: int, j: int, tile) -> None:
+        xs = self.grid.xs
+        x0, x1 = xs[j], xs[j + 1] if j + 1 < len(xs) else self.width
+        acc[:, :, x0:x1] = tile[:, : acc.shape[1], : x1 - x0]
+
+    def finish(self, k: int, acc):
+        """(block of finished rows, rows carried into band k + 1 or None)."""
+        return acc, None
+
+
+class _Blended:
+    """Same padding: overlapping tile outputs are summed with weights and divided by the
+    weights' coverage (separable: the outer product of two 1-D coverages)."""
+
+    def __init__(self, grid: TileGrid, weights_y, weights_x, here):
+        (h, w), ow = grid.shape, grid.out_tile[1]
+        self.grid = grid
+        self.ends = [*grid.ys[1:], h]
+        self.width = grid.xs[-1] + ow
+        self.norm_y = here(coverage(h, grid.ys, weights_y))
+        self.norm_x = here(coverage(w, grid.xs, weights_x))
+
+    def rows(self, k: int) -> int:
+        return self.grid.out_tile[0]
+
+    def finish(self, k: int, acc):
+        y0, y1 = self.grid.ys[k], self.ends[k]
+        block = acc[:, : y1 - y0, : self.grid.shape[1]]
+        block /= self.norm_y[y0:y1, None] * self.norm_x[None, :]
+        carry = acc[:, y1 - y0 :] if k + 1 < len(self.grid.ys) else None
+        return block, carry
+
+
+class _Mean(_Blended):
+    """``"mean"``: each tile adds its kept interior (:func:`kept_spans`) with weight 1."""
+
+    def __init__(self, grid: TileGrid, here):
+        (oh, ow) = grid.out_tile
+        self.span_y, self.span_x = kept_spans(grid.ys, oh), kept_spans(grid.xs, ow)
+        super().__init__(grid, _span_weights(self.span_y, oh), _span_weights(self.span_x, ow), here)
+
+    def add(self, acc, k: int, j: int, tile) -> None:
+        (a, b), (c, d), x0 = self.span_y[k], self.span_x[j], self.grid.xs[j]
+        acc[:, a:b, x0 + c : x0 + d] += tile[:, a:b, c:d]
+
+
+class _Weighted(_Blended):
+    """``"gaussian"`` (or any separable weight): each whole tile adds ``tile * weight``."""
+
+    def __init__(self, grid: TileGrid, blend: str, here):
+        wy, wx = blend_weights(grid.out_tile[0], blend), blend_weights(grid.out_tile[1], blend)
+        super().__init__(grid, wy, wx, here)
+        self.weight = here(wy[:, None] * wx[None, :])
+
+    def add(self, acc, k: int, j: int, tile) -> None:
+        x0 = self.grid.xs[j]
+        acc[:, :, x0 : x0 + self.grid.out_tile[1]] += tile * self.weight
+
+
+def _layout(grid: TileGrid, blend: str, here):
+    blend_weights(1, blend)  # validate the name even where it does not apply
+    if grid.abut:
+        return _Abutting(grid)
+    return _Mean(grid, here) if blend == "mean" else _Weighted(grid, blend, here)
+
+
+def _tile_batches(image, grid: TileGrid, batch_size: int, stats, device, as_tensors: bool):
+    """Yield (tile indices [(k, j), ...], (B, C, th, tw) float32 channels-last input): tiles
+    read mirrored and normalised straight into one reused buffer, moved to ``device``."""
+    here = (lambda a: torch.as_tensor(a, device=device)) if as_tensors else (lambda a: a)
+    if stats is not None:
+        mean = here(np.asarray(stats[0], dtype=np.float32))
+        std = here(np.asarray(stats[1], dtype=np.float32))
+    (th, tw), channels = grid.tile, image.shape[2]
+    buffer = torch.empty((batch_size, channels, th, tw), device=device if as_tensors else "cpu")
+    buffer = buffer.to(memory_format=torch.channels_last)
+    buffer_hwc = buffer.permute(0, 2, 3, 1)
+    buffer_hwc = buffer_hwc if as_tensors else buffer_hwc.numpy()
+    tiles = [(k, j) for k in range(len(grid.ys)) for j in range(len(grid.xs))]
+    for first in range(0, len(tiles), batch_size):
+        batch = tiles[first : first + batch_size]
+        for i, (k, j) in enumerate(batch):
+            out = buffer_hwc[i]
+            out[...] = read_tile(image, grid.ys[k] - grid.pad, grid.xs[j] - grid.pad, th, tw)
+            if stats is not None:
+                out -= mean
+                out /= std
+        x = buffer[: len(batch)]
+        if device is not None and not as_tensors:
+            x = x.to(device, non_blocking=True)
+        yield batch, x
+
+
+def _checked(pred: torch.Tensor, x: torch.Tensor, grid: TileGrid, as_tensors: bool):
+    """``fn``'s output as float32 (numpy on the host, or a tensor where the image is)."""
+    oh, ow = grid.out_tile
+    if pred.shape[0] != x.shape[0] or tuple(pred.shape[2:]) != (oh, ow):
+        raise ValueError(
+            f"fn returned shape {tuple(pred.shape)} for input {tuple(x.shape)}; "
+            f"expected ({x.shape[0]}, K, {oh}, {ow}) for this geometry"
+        )
+    return pred.detach().float() if as_tensors else pred.detach().to("cpu", torch.float32).numpy()
+
+
+def _placement(image, device):
+    """(device, as_tensors, here, zeros): where the work's arrays live: numpy on the host,
+    or tensors on a tensor image's device."""
+    as_tensors = isinstance(image, torch.Tensor)
+    if as_tensors:
+        if device is not None and not _same_device(device, image.device):
+            raise ValueError(f"image is on {image.device} but device {device} was asked for")
+        device = image.device
+        return (
+            device,
+            True,
+            (lambda a: torch.as_tensor(a, device=device)),
+            (lambda shape: torch.zeros(shape, device=device)),
+        )
+    return device, False, (lambda a: a), (lambda shape: np.zeros(shape, dtype=np.float32))
+
+
 def iter_tiled_rows(
     fn: Callable[[torch.Tensor], torch.Tensor],
     image: np.ndarray,
@@ -415,104 +548,31 @@ def iter_tiled_rows(
     """
     if batch_size < 1:
         raise ValueError(f"batch_size must be >= 1, not {batch_size}")
-    as_tensors = isinstance(image, torch.Tensor)
-    if as_tensors:
-        if device is not None and not _same_device(device, image.device):
-            raise ValueError(f"image is on {image.device} but device {device} was asked for")
-        device = image.device
-    # where the work's arrays live: numpy on the host, or tensors on the image's device
-    here = (lambda a: torch.as_tensor(a, device=device)) if as_tensors else (lambda a: a)
-    zeros = (
-        (lambda shape: torch.zeros(shape, device=device))
-        if as_tensors
-        else (lambda shape: np.zeros(shape, dtype=np.float32))
-    )
+    device, as_tensors, here, zeros = _placement(image, device)
     image = _as_hwc(image)
     if image.shape[:2] != grid.shape:
         raise ValueError(f"image shape {image.shape[:2]} does not match the grid's {grid.shape}")
-    h, w = grid.shape
-    (th, tw), (oh, ow) = grid.tile, grid.out_tile
-    ys, xs = grid.ys, grid.xs
-    channels = image.shape[2]
-    if stats is not None:
-        mean = here(np.asarray(stats[0], dtype=np.float32))
-        std = here(np.asarray(stats[1], dtype=np.float32))
-    if not grid.abut and blend == "mean":
-        span_y, span_x = kept_spans(ys, oh), kept_spans(xs, ow)
-        weight = None
-        norm_y = here(coverage(h, ys, _span_weights(span_y, oh)))
-        norm_x = here(coverage(w, xs, _span_weights(span_x, ow)))
-    elif not grid.abut:
-        wy, wx = blend_weights(oh, blend), blend_weights(ow, blend)
-        weight = here(wy[:, None] * wx[None, :])
-        norm_y, norm_x = here(coverage(h, ys, wy)), here(coverage(w, xs, wx))
-    else:
-        blend_weights(1, blend)  # validate the name even where it does not apply
-    # Row ends each band finishes: rows [ys[k], ends[k]) are complete once band k is.
-    ends = [*ys[1:], h]
-    width = w if grid.abut else xs[-1] + ow
-    # One channels-last input buffer, reused: tiles are normalised straight into it.
-    buffer = torch.empty((batch_size, channels, th, tw), device=device if as_tensors else "cpu")
-    buffer = buffer.to(memory_format=torch.channels_last)
-    buffer_hwc = buffer.permute(0, 2, 3, 1)
-    buffer_hwc = buffer_hwc if as_tensors else buffer_hwc.numpy()
+    layout = _layout(grid, blend, here)
     bands: dict[int, _Band] = {}
     next_band = 0
-    tiles = [(k, j) for k in range(len(ys)) for j in range(len(xs))]
-    for first in range(0, len(tiles), batch_size):
-        batch = tiles[first : first + batch_size]
+    for batch, x in _tile_batches(image, grid, batch_size, stats, device, as_tensors):
+        pred = _checked(fn(x), x, grid, as_tensors)
         for i, (k, j) in enumerate(batch):
-            raw = read_tile(image, ys[k] - grid.pad, xs[j] - grid.pad, th, tw)
-            out = buffer_hwc[i]
-            out[...] = raw
-            if stats is not None:
-                out -= mean
-                out /= std
-        x = buffer[: len(batch)]
-        if device is not None and not as_tensors:
-            x = x.to(device, non_blocking=True)
-        pred = fn(x)
-        if pred.shape[0] != len(batch) or tuple(pred.shape[2:]) != (oh, ow):
-            raise ValueError(
-                f"fn returned shape {tuple(pred.shape)} for input {tuple(x.shape)}; "
-                f"expected ({len(batch)}, K, {oh}, {ow}) for this geometry"
-            )
-        pred = (
-            pred.detach().float() if as_tensors else pred.detach().to("cpu", torch.float32).numpy()
-        )
-        for i, (k, j) in enumerate(batch):
-            band = bands.get(k)
-            if band is None:
-                rows = ends[k] - ys[k] if grid.abut else oh
-                band = bands[k] = _Band(zeros((pred.shape[1], rows, width)), len(xs))
-            x0 = xs[j]
-            if grid.abut:
-                keep_y, keep_x = band.acc.shape[1], (xs[j + 1] if j + 1 < len(xs) else w) - x0
-                band.acc[:, :, x0 : x0 + keep_x] = pred[i, :, :keep_y, :keep_x]
-            elif weight is None:  # "mean": add the tile's kept interior only
-                (a, b), (c, d) = span_y[k], span_x[j]
-                band.acc[:, a:b, x0 + c : x0 + d] += pred[i, :, a:b, c:d]
-            else:
-                band.acc[:, :, x0 : x0 + ow] += pred[i] * weight
-            band.remaining -= 1
+            if k not in bands:
+                bands[k] = _Band(zeros((pred.shape[1], layout.rows(k), layout.width)), len(grid.xs))
+            layout.add(bands[k].acc, k, j, pred[i])
+            bands[k].remaining -= 1
         if progress is not None:
             progress(len(batch))
         while next_band in bands and bands[next_band].remaining == 0:
-            k = next_band
-            band = bands.pop(k)
-            done = ends[k] - ys[k]
-            if grid.abut:
-                yield ys[k], band.acc
-            else:
-                block = band.acc[:, :done, :w]
-                block /= norm_y[ys[k] : ends[k], None] * norm_x[None, :]
-                yield ys[k], block
-                if k + 1 < len(ys):
-                    carry = band.acc[:, done:]
-                    if k + 1 not in bands:
-                        bands[k + 1] = _Band(zeros((pred.shape[1], oh, width)), len(xs))
-                    bands[k + 1].acc[:, : carry.shape[1]] += carry
+            block, carry = layout.finish(next_band, bands.pop(next_band).acc)
+            yield grid.ys[next_band], block
             next_band += 1
+            if carry is not None:
+                if next_band not in bands:
+                    shape = (pred.shape[1], layout.rows(next_band), layout.width)
+                    bands[next_band] = _Band(zeros(shape), len(grid.xs))
+                bands[next_band].acc[:, : carry.shape[1]] += carry
 
 
 def tiled_apply(
