@@ -17,7 +17,7 @@ import os
 import re
 import types
 import typing
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import dataclass, field, fields, is_dataclass, make_dataclass
 from pathlib import Path
 
 import yaml
@@ -104,37 +104,38 @@ class DataSection:
         check_spec(self.normalization)
 
 
-@dataclass
-class AugmentSection:
-    """Paired augmentation of the training tiles (options of ``unetlab.data.transforms.Augment``).
+def _augment_section() -> type:
+    """``AugmentSection``: an ``enabled`` switch, then every field of
+    :class:`unetlab.data.transforms.Augment` with its type and default, so the config can
+    never drift from the augmentation it configures."""
+    from unetlab.data.transforms import Augment
 
-    The paper (SPEC §4): elastic deformation on a coarse ``grid`` x ``grid`` of displacements
-    with ``elastic_sigma`` px std, shifts, rotations, flips and grey value variation.
-    """
-
-    enabled: bool = True
-    elastic: bool = False
-    elastic_sigma: float = 10.0
-    grid: int = 3
-    flip: bool = True
-    rot90: bool = True
-    rotate: float = 0.0
-    shift: float = 0.0
-    brightness: float = 0.1
-    contrast: float = 0.1
-    gamma: float = 0.0
-    p_elastic: float = 0.5  # probability of each transform per tile
-    p_flip: float = 0.5
-    p_rot90: float = 0.75
-    p_rotate: float = 0.5
-    p_shift: float = 0.5
-    p_brightness: float = 0.5
-    p_contrast: float = 0.5
-    p_gamma: float = 0.5
+    hints = typing.get_type_hints(Augment)
+    specs = [("enabled", bool, field(default=True))]
+    specs += [(f.name, hints[f.name], field(default=f.default)) for f in fields(Augment)]
 
     def options(self) -> dict:
         """Keyword arguments for ``Augment`` (everything but ``enabled``)."""
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "enabled"}
+
+    def __post_init__(self):
+        Augment(**self.options())  # the same checks as the augmentation's own
+
+    return make_dataclass(
+        "AugmentSection",
+        specs,
+        namespace={
+            "options": options,
+            "__post_init__": __post_init__,
+            "__doc__": "Paired augmentation of the training tiles: ``enabled`` and the "
+            "options of ``unetlab.data.transforms.Augment`` (the paper, SPEC §4: elastic "
+            "deformation, shifts, rotations, flips, grey value variation).",
+            "__module__": __name__,
+        },
+    )
+
+
+AugmentSection = _augment_section()
 
 
 @dataclass

@@ -3,41 +3,47 @@
 from __future__ import annotations
 
 import argparse
+import typing
+from dataclasses import fields
 
-from unetlab.models import PRESETS, UNet
+from unetlab.models import PRESETS, UNet, UNetConfig
+from unetlab.models.unet import CHOICES
+
+#: Help of the flags that ``add_model_args`` derives from UNetConfig's fields.
+_MODEL_HELP = {
+    "in_channels": "input channels (1 grey, 3 RGB, ...)",
+    "num_classes": "number of output classes",
+    "depth": "levels (the paper: 5)",
+    "base_channels": "channels of the first level (paper: 64)",
+}
+#: Flags not named after their field.
+_FLAG_NAMES = {"num_classes": "--classes"}
 
 
 def add_model_args(parser: argparse.ArgumentParser, *, default_preset: str = "paper") -> None:
-    """--preset and the variant flags; each flag left unset keeps the preset's value."""
+    """--preset and one flag per UNetConfig field (``--base-channels``, ...), each left unset
+    keeping the preset's value; choices and types come from UNetConfig itself."""
     g = parser.add_argument_group("model")
-    g.add_argument("--preset", default=default_preset, choices=sorted(PRESETS),
-                   help=f"architecture preset (default: {default_preset})")  # fmt: skip
-    g.add_argument("--in-channels", type=int, help="input channels (1 grey, 3 RGB, ...)")
-    g.add_argument("--classes", type=int, dest="num_classes", help="number of output classes")
-    g.add_argument("--depth", type=int, help="levels (the paper: 5)")
-    g.add_argument("--base-channels", type=int, help="channels of the first level (paper: 64)")
-    g.add_argument("--padding", choices=["valid", "same"])
-    g.add_argument("--norm", choices=["none", "batch", "group"])
-    g.add_argument("--upsample", choices=["transpose", "bilinear"])
-    g.add_argument("--fusion", choices=["concat", "add"])
-    g.add_argument("--dropout", type=float)
+    g.add_argument(
+        "--preset",
+        default=default_preset,
+        choices=sorted(PRESETS),
+        help=f"architecture preset (default: {default_preset})",
+    )
+    hints = typing.get_type_hints(UNetConfig)
+    for f in fields(UNetConfig):
+        flag = _FLAG_NAMES.get(f.name, "--" + f.name.replace("_", "-"))
+        kind = {"choices": [c or "none" for c in CHOICES[f.name]]} if f.name in CHOICES else {}
+        if not kind:
+            kind = {"type": hints[f.name]}
+        g.add_argument(flag, dest=f.name, help=_MODEL_HELP.get(f.name), **kind)
 
 
 def model_from_args(args: argparse.Namespace) -> UNet:
     overrides = {
-        k: getattr(args, k)
-        for k in (
-            "in_channels",
-            "num_classes",
-            "depth",
-            "base_channels",
-            "padding",
-            "norm",
-            "upsample",
-            "fusion",
-            "dropout",
-        )  # fmt: skip
-        if getattr(args, k) is not None
+        f.name: getattr(args, f.name)
+        for f in fields(UNetConfig)
+        if getattr(args, f.name) is not None
     }
     if overrides.get("norm") == "none":
         overrides["norm"] = None

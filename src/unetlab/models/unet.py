@@ -37,16 +37,22 @@ class UNetConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, not {value!r}")
-        if self.padding not in ("valid", "same"):
-            raise ValueError(f"padding must be 'valid' or 'same', not {self.padding!r}")
-        if self.norm not in (None, "batch", "group"):
-            raise ValueError(f"norm must be None, 'batch' or 'group', not {self.norm!r}")
-        if self.upsample not in ("transpose", "bilinear"):
-            raise ValueError(f"upsample must be 'transpose' or 'bilinear', not {self.upsample!r}")
-        if self.fusion not in ("concat", "add"):
-            raise ValueError(f"fusion must be 'concat' or 'add', not {self.fusion!r}")
+        for name, allowed in CHOICES.items():
+            if getattr(self, name) not in allowed:
+                names = " or ".join(repr(a) for a in allowed)
+                raise ValueError(f"{name} must be {names}, not {getattr(self, name)!r}")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), not {self.dropout!r}")
+
+
+#: The allowed values of UNetConfig's options that are a choice (one source for the
+#: config checks and the command line's flags).
+CHOICES: dict[str, tuple] = {
+    "padding": ("valid", "same"),
+    "norm": (None, "batch", "group"),
+    "upsample": ("transpose", "bilinear"),
+    "fusion": ("concat", "add"),
+}
 
 
 PRESETS: dict[str, dict] = {
