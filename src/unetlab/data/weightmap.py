@@ -38,10 +38,12 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
+from unetlab.data.labels import compact_ids
+from unetlab.data.labels import instances as label_instances
+
 log = logging.getLogger(__name__)
 
 BORDER_TOLERANCE = 1e-3  # largest border-term value the distance windows may drop
-_FOUR_CONNECTED = ndimage.generate_binary_structure(2, 1)
 
 
 def class_weights_balanced(
@@ -65,8 +67,9 @@ def label_objects(
 ) -> tuple[np.ndarray, int]:
     """(H, W) int32 object ids 1..n (0 = no object) and n.
 
-    From ``instances`` (ids > 0, any values) when given, else the 4-connected components of
-    each class in ``foreground`` (default: every class but 0). Ignored pixels are in no object.
+    From ``instances`` (ids > 0, any values, renumbered 1..n in their order) when given, else
+    the 4-connected components of each class in ``foreground`` (default: every class but 0;
+    :func:`unetlab.data.labels.instances`). Ignored pixels are in no object.
     """
     valid = labels != ignore_index
     if instances is not None:
@@ -76,24 +79,13 @@ def label_objects(
                 f"instances have shape {instances.shape} but labels {labels.shape}; "
                 "pass one instance id map per label map"
             )
-        inside = (instances > 0) & valid
-        ids, inverse = np.unique(np.where(inside, instances, 0), return_inverse=True)
-        objects = inverse.reshape(labels.shape).astype(np.int32)
-        if ids[0] != 0:  # no pixel outside an object: ids start at 1 already
-            objects += 1
-        return objects, int(objects.max())
-    classes = (
-        [int(c) for c in np.unique(labels[valid]) if c != 0]
-        if foreground is None
-        else [int(c) for c in foreground]
-    )
-    objects = np.zeros(labels.shape, np.int32)
-    count = 0
-    for cls in classes:
-        components, n = ndimage.label(labels == cls, structure=_FOUR_CONNECTED)
-        objects[components > 0] = components[components > 0] + count
-        count += n
-    return objects, count
+        objects, count = compact_ids(np.where((instances > 0) & valid, instances, 0))
+        return objects.astype(np.int32), count
+    if foreground is not None:  # the chosen classes as 1.., everything else as 0
+        chosen = np.isin(labels, [int(c) for c in foreground]) & valid
+        labels = np.where(chosen, labels.astype(np.int64) + 1, 0)
+    objects = label_instances(labels, boundary_class=0, ignore_index=ignore_index)
+    return objects, int(objects.max(initial=0))
 
 
 def object_distances(

@@ -34,6 +34,7 @@ from unetlab.runtime import (
 
 log = logging.getLogger(__name__)
 
+
 def _check_precision(precision: str) -> None:
     if precision not in PRECISIONS:
         raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
@@ -256,5 +257,3 @@ def encode_labels(labels: np.ndarray, label_values: Sequence[int] | None) -> np.
     if lut.min() >= 0 and lut.max() <= 65535 and dtype != np.uint8:
         dtype = np.uint16
     return lut.astype(dtype)[labels]
-
-

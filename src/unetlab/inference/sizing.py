@@ -103,5 +103,3 @@ def _cheapest_tile(geometry: Geometry, shape, largest: int, pixels: float) -> tu
             break
         t += geometry.multiple
     return best[0]
-
-

@@ -14,7 +14,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy import ndimage
+
+from unetlab.data.labels import compact_ids, instances
 
 __all__ = [
     "instances",
@@ -25,62 +26,6 @@ __all__ = [
     "f1_from_counts",
     "object_f1",
 ]
-
-
-def instances(
-    labels: np.ndarray,
-    *,
-    boundary_class: int | None = 0,
-    connectivity: int = 1,
-    ignore_index: int = -1,
-) -> np.ndarray:
-    """(H, W) class indices -> (H, W) int32 instance ids 1..n, 0 = no object.
-
-    Each class except ``boundary_class`` (None: every class) is labelled separately with
-    ``scipy.ndimage.label``; pixels of the boundary class or ``ignore_index`` are 0.
-    ``connectivity``: 1 = 4-neighbours (the ISBI challenge's), 2 = 8-neighbours.
-    """
-    labels = np.asarray(labels)
-    if not np.issubdtype(labels.dtype, np.integer) and labels.dtype != bool:
-        raise ValueError(
-            f"instances takes integer class labels, not {labels.dtype}; threshold or argmax first"
-        )
-    if connectivity not in (1, 2):
-        raise ValueError(
-            f"connectivity is 1 (4-neighbours) or 2 (8-neighbours), not {connectivity}"
-        )
-    structure = ndimage.generate_binary_structure(labels.ndim, connectivity)
-    out = np.zeros(labels.shape, np.int32)
-    count = 0
-    for cls in np.unique(labels):
-        if cls == ignore_index or (boundary_class is not None and cls == boundary_class):
-            continue
-        components, n = ndimage.label(labels == cls, structure=structure)
-        inside = components > 0
-        out[inside] = components[inside] + count
-        count += n
-    return out
-
-
-def compact_ids(ids: np.ndarray) -> tuple[np.ndarray, int]:
-    """Non-negative ids -> 0..n in the same order (0 stays 0, others 1..n) and n, so that
-    contingency tables stay small whatever the ids. Returns an int64 array of ``ids``' shape."""
-    ids = np.asarray(ids)
-    if ids.size == 0:
-        return ids.astype(np.int64), 0
-    lo, hi = int(ids.min()), int(ids.max())
-    if lo < 0:
-        raise ValueError(f"object ids are 0 (no object) or positive, not {lo}")
-    if hi <= 4 * ids.size + 1024:  # a lookup table is O(pixels); np.unique sorts
-        present = np.bincount(ids.ravel(), minlength=1) > 0
-        present[0] = True
-        lut = np.cumsum(present) - 1
-        return lut[ids].astype(np.int64), int(lut[-1])
-    values, inverse = np.unique(ids, return_inverse=True)
-    inverse = inverse.reshape(ids.shape).astype(np.int64)
-    if values[0] != 0:
-        return inverse + 1, len(values)
-    return inverse, len(values) - 1
 
 
 def overlaps(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

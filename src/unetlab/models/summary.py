@@ -7,11 +7,11 @@ Tracing runs on ``torch.device("meta")``: no memory, milliseconds even for the p
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
 
 from unetlab.models import UNet
 
@@ -60,39 +60,35 @@ class Summary:
         return "\n".join(lines)
 
 
-def _flops(module: nn.Module, inp: torch.Tensor, out: torch.Tensor) -> int:
-    if isinstance(module, nn.ConvTranspose2d):
-        # every input pixel is multiplied into a k x k x C_out patch
-        per_pixel = module.in_channels * module.out_channels * math.prod(module.kernel_size)
-        return 2 * per_pixel * math.prod(inp.shape[2:]) // module.groups
-    if isinstance(module, nn.Conv2d):
-        per_pixel = module.in_channels // module.groups * math.prod(module.kernel_size)
-        return 2 * per_pixel * out.shape[1] * math.prod(out.shape[2:])
-    return 0
-
-
 def summarize(model: UNet, input_size: int | tuple[int, int] = 572) -> Summary:
     """Trace ``model``'s architecture at ``input_size`` (validated first) on the meta device."""
     size = (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
     out_size = model.output_size(size)  # ValueError with the nearest sizes if invalid
     with torch.device("meta"):
         meta = UNet.from_config(model.config).eval()
-    rows: list[Row] = []
-    counts: dict[str, int] = {}
+    names = {module: name for name, module in meta.named_modules()}
+    seen: list[tuple[nn.Module, tuple[int, ...]]] = []
 
     def hook(module, args, out):
-        kind = type(module).__name__
-        counts[kind] = counts.get(kind, 0) + 1
-        params = sum(p.numel() for p in module.parameters(recurse=False))
-        rows.append(Row(f"{kind}-{len(rows) + 1}", (-1, *out.shape[1:]), params,
-                        _flops(module, args[0], out)))  # fmt: skip
+        seen.append((module, (-1, *out.shape[1:])))
 
     handles = [m.register_forward_hook(hook) for m in meta.modules() if isinstance(m, ROW_TYPES)]
+    # FLOPs as torch counts them: 2 x multiply-adds of the convolutions, per module
+    counter = FlopCounterMode(display=False)
     try:
-        meta(torch.empty(1, model.in_channels, *size, device="meta"))
+        with counter:
+            meta(torch.empty(1, model.in_channels, *size, device="meta"))
     finally:
         for h in handles:
             h.remove()
+    flops = counter.get_flop_counts()
+    rows = []
+    for module, shape in seen:
+        params = sum(p.numel() for p in module.parameters(recurse=False))
+        ops = flops.get(f"{type(meta).__name__}.{names[module]}", {})
+        rows.append(
+            Row(f"{type(module).__name__}-{len(rows) + 1}", shape, params, sum(ops.values()))
+        )
     return Summary(
         rows=rows,
         total_params=sum(p.numel() for p in meta.parameters() if p.requires_grad),
@@ -103,8 +99,3 @@ def summarize(model: UNet, input_size: int | tuple[int, int] = 572) -> Summary:
         in_channels=model.in_channels,
         num_classes=model.num_classes,
     )
-
-
-def forward_gflops(model: UNet, input_size: int | tuple[int, int]) -> float:
-    """GFLOP of one forward pass of one tile (2 x multiply-adds of convolutions)."""
-    return summarize(model, input_size).gflops
