@@ -173,7 +173,9 @@ def test_best_threshold_of_known_probabilities(tmp_path, monkeypatch):
 
     p_membrane = np.where(GT == 0, 0.6, 0.2).astype(np.float32)
     probs = np.stack([p_membrane, 1 - p_membrane])
-    monkeypatch.setattr(unetlab.inference.predict, "predict_image", lambda model, image, **kw: probs)
+    monkeypatch.setattr(
+        unetlab.inference.predict, "predict_image", lambda model, image, **kw: probs
+    )
     write_png(tmp_path / "images" / "a.png", np.zeros(GT.shape, np.uint8))
     write_png(tmp_path / "masks" / "a.png", GT)
     model = types.SimpleNamespace(classes=["membrane", "cell"], label_values=[0, 255])

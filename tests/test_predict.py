@@ -18,7 +18,7 @@ from unetlab.inference.predict import (
     probability_fn,
 )
 from unetlab.inference.sizing import choose_tiling
-from unetlab.inference.tiling import Geometry, mirror_pad
+from unetlab.inference.tiling import Geometry
 from unetlab.plots import overlay, palette
 from unetlab.runtime import supports_bf16
 
@@ -29,8 +29,8 @@ def _one_piece(model, image):
     x = normalize(image, model.normalization)
     h, w = image.shape[:2]
     ph, pw = g.round_up(h + 2 * g.border), g.round_up(w + 2 * g.border)
-    padded = mirror_pad(np.moveaxis(x, 0, -1), (g.border, ph - h - g.border),
-                        (g.border, pw - w - g.border))  # fmt: skip
+    pads = ((g.border, ph - h - g.border), (g.border, pw - w - g.border), (0, 0))
+    padded = np.pad(np.moveaxis(x, 0, -1), pads, mode="reflect")
     with torch.inference_mode():
         logits = model.eval()(torch.from_numpy(np.moveaxis(padded, -1, 0).copy())[None])
     return torch.softmax(logits, 1)[0, :, :h, :w].numpy()

@@ -53,7 +53,6 @@ def test_tune_allocator_is_idempotent_and_can_be_switched_off(monkeypatch):
         assert runtime.tune_allocator(True) == first
     finally:
         assert "defaults restored" in runtime.tune_allocator(False)
-    runtime.release_memory()
 
 
 def test_configure_threads_never_exceeds_allowed_cpus(monkeypatch):

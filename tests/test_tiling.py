@@ -6,15 +6,13 @@ import torch
 import torch.nn.functional as F
 
 from unetlab import UNet
-from unetlab.data.mirror import reflect_indices
+from unetlab.data.mirror import reflect_indices, reflect_window
 from unetlab.inference.tiling import (
     TTA_TRANSFORMS,
     Geometry,
     axis_starts,
     blend_weights,
     coverage,
-    mirror_pad,
-    read_tile,
     tile_grid,
     tiled_apply,
     tta_names,
@@ -26,9 +24,9 @@ from unetlab.inference.tiling import (
 
 @pytest.mark.parametrize("size", [1, 2, 3, 7])
 @pytest.mark.parametrize("pads", [(0, 0), (1, 2), (6, 0), (20, 13)])
-def test_mirror_pad_equals_numpy_reflect_for_any_width(size, pads):
+def test_mirrored_window_equals_numpy_reflect_for_any_width(size, pads):
     a = np.arange(size * 5).reshape(size, 5)
-    out = mirror_pad(a, pads, pads[::-1])
+    out = reflect_window(a, -pads[0], -pads[1], size + sum(pads), 5 + sum(pads))
     assert np.array_equal(out, np.pad(a, (pads, pads[::-1]), mode="reflect"))
 
 
@@ -40,8 +38,8 @@ def test_mirror_indices_exact_values():
 def test_read_tile_inside_is_a_view_and_never_modifies_the_image():
     a = np.arange(30).reshape(5, 6)
     before = a.copy()
-    assert np.shares_memory(read_tile(a, 1, 1, 3, 3), a)
-    t = read_tile(a, -2, 4, 4, 4)
+    assert np.shares_memory(reflect_window(a, 1, 1, 3, 3), a)
+    t = reflect_window(a, -2, 4, 4, 4)
     assert np.array_equal(t, np.pad(a, 2, mode="reflect")[0:4, 6:10])
     t[:] = -1
     assert np.array_equal(a, before)
@@ -95,7 +93,8 @@ def test_blend_weights_and_coverage_exact_values():
 def _reference(fn, image, geometry, padded_shape):
     h, w = image.shape[:2]
     b = geometry.border
-    padded = mirror_pad(image, (b, padded_shape[0] - h - b), (b, padded_shape[1] - w - b))
+    pads = ((b, padded_shape[0] - h - b), (b, padded_shape[1] - w - b), (0, 0))
+    padded = np.pad(image, pads[: image.ndim], mode="reflect")
     x = torch.from_numpy(np.ascontiguousarray(np.moveaxis(padded, -1, 0)))[None]
     return fn(x)[0, :, :h, :w].numpy()
 

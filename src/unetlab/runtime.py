@@ -88,7 +88,7 @@ def tune_allocator(enable: bool | None = None) -> str:
     mmaps), ``M_TRIM_THRESHOLD`` to 2 GiB and ``M_TOP_PAD`` to 64 MiB. Process-wide and
     idempotent; ``enable=None`` follows the ``UNETLAB_TUNE_ALLOCATOR`` environment variable
     (on unless it is 0/off). The price: the process keeps its peak heap until
-    :func:`release_memory` or exit. ``enable=False`` restores glibc's defaults.
+    exit. ``enable=False`` restores glibc's defaults.
 
     Returns what was done, one line for logs: ``"glibc malloc: mmap off, trim 2 GiB"``,
     ``"system malloc (not glibc)"``, ``"system malloc (UNETLAB_TUNE_ALLOCATOR=0)"``, ...
@@ -123,15 +123,6 @@ def tune_allocator(enable: bool | None = None) -> str:
         _tuned = "glibc malloc: mmap off, trim 2 GiB, top pad 64 MiB"
         log.debug("allocator: %s", _tuned)
     return _tuned
-
-
-def release_memory() -> bool:
-    """Give the free heap memory back to the system (``malloc_trim``); True if any was."""
-    libc = _glibc()
-    return bool(libc.malloc_trim(0)) if libc is not None else False
-
-
-# --- threads ------------------------------------------------------------------------------
 
 
 def available_cpus() -> int:

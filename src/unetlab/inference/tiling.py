@@ -8,9 +8,9 @@ The pieces, each testable on its own:
   ``geometry.multiple`` relative to the padded image, because a U-Net of depth d is
   shift-equivariant only by multiples of 2**(d-1) (its pooling grid); the last tile is shifted
   back (never truncated) so that every tile has the same size and batches stack.
-- :func:`mirror_pad`, :func:`read_tile`: mirror (reflect) padding of
-  any width, also wider than the image (1-px strips), read tile by tile so that a memory-mapped
-  image is never padded or loaded as a whole.
+- :func:`unetlab.data.mirror.reflect_window`: each tile read with mirror (reflect) padding
+  of any width, also wider than the image (1-px strips), so that a memory-mapped image is
+  never padded or loaded as a whole.
 - :func:`blend_weights`: how overlapping outputs of same-padding nets are averaged.
 - :func:`iter_tiled_rows` (streaming, finished rows as they complete) and :func:`tiled_apply`
   (the whole output): run ``fn`` over batches of tiles.
@@ -220,27 +220,6 @@ def tile_grid(
         pad=b,
         abut=geometry.abut,
     )
-
-
-# --- mirror padding -----------------------------------------------------------------------
-
-
-def mirror_pad(image: np.ndarray, pad_y: tuple[int, int], pad_x: tuple[int, int]) -> np.ndarray:
-    """(H, W[, C]) -> (H + pad_y, W + pad_x[, C]) mirrored at every edge; any pad width.
-
-    Equals ``np.pad(image, ..., mode="reflect")``; always a new array.
-    """
-    h, w = image.shape[:2]
-    out = read_tile(image, -pad_y[0], -pad_x[0], h + sum(pad_y), w + sum(pad_x))
-    return out.copy() if np.shares_memory(out, image) else out
-
-
-def read_tile(image: np.ndarray, y: int, x: int, height: int, width: int) -> np.ndarray:
-    """The (height, width[, C]) window at (y, x) of an (H, W[, C]) ``image`` (numpy,
-    memory-mapped, or a tensor on any device) mirrored beyond its edges: a view inside the
-    image, else a new array reading only the rows and columns it needs
-    (:func:`unetlab.data.mirror.reflect_window`)."""
-    return reflect_window(image, y, x, height, width)
 
 
 # --- blending -----------------------------------------------------------------------------
@@ -484,7 +463,7 @@ def _tile_batches(image, grid: TileGrid, batch_size: int, stats, device, as_tens
         batch = tiles[first : first + batch_size]
         for i, (k, j) in enumerate(batch):
             out = buffer_hwc[i]
-            out[...] = read_tile(image, grid.ys[k] - grid.pad, grid.xs[j] - grid.pad, th, tw)
+            out[...] = reflect_window(image, grid.ys[k] - grid.pad, grid.xs[j] - grid.pad, th, tw)
             if stats is not None:
                 out -= mean
                 out /= std
