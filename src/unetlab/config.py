@@ -17,7 +17,7 @@ import os
 import re
 import types
 import typing
-from dataclasses import dataclass, field, fields, is_dataclass, make_dataclass
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, make_dataclass
 from pathlib import Path
 
 import yaml
@@ -195,26 +195,12 @@ class Config:
 
     def to_dict(self) -> dict:
         """Plain nested dict (YAML-safe); ``Config.from_dict(cfg.to_dict()) == cfg``."""
-        return {f.name: _section_dict(getattr(self, f.name)) for f in fields(self)}
+        return asdict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> Config:
         """Build from a nested dict; unknown sections/keys and wrong types raise ValueError."""
         return _build(cls, data or {}, "")
-
-
-def _section_dict(section) -> dict:
-    out = {}
-    for f in fields(section):
-        value = getattr(section, f.name)
-        out[f.name] = (
-            dict(value)
-            if isinstance(value, dict)
-            else list(value)
-            if isinstance(value, list)
-            else value
-        )
-    return out
 
 
 def _build(cls, data: dict, prefix: str):

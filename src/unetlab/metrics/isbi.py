@@ -35,6 +35,7 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
+from scipy import special
 
 from unetlab.metrics.confusion import nanmean
 from unetlab.metrics.objects import instances, overlaps
@@ -138,8 +139,9 @@ def rand_error(pred: np.ndarray, gt: np.ndarray) -> float:
 
 
 def _entropy(p: np.ndarray) -> float:
-    p = p[p > 0]
-    return float(-(p * np.log2(p)).sum())
+    """-sum p log2 p of probabilities that need not sum to 1 (parts of a joint table):
+    ``scipy.special.entr``, since ``scipy.stats.entropy`` would renormalise them."""
+    return float(special.entr(p).sum() / math.log(2))
 
 
 def information_scores(pred: np.ndarray, gt: np.ndarray) -> dict:
