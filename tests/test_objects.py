@@ -89,10 +89,10 @@ def test_object_f1_counts_and_edge_cases():
         overlaps(pred, gt[:, :3])
 
 
-def test_instance_ids_run_class_by_class_in_raster_order():
+def test_instance_ids_run_in_raster_order_across_classes():
     labels = np.array([[2, 1, 2, 1], [0, 0, 0, 0], [1, 2, -1, 2]])
-    assert instances(labels).tolist() == [[4, 1, 5, 2], [0, 0, 0, 0], [3, 6, 0, 7]]
+    assert instances(labels).tolist() == [[1, 2, 3, 4], [0, 0, 0, 0], [5, 6, 0, 7]]
     # 8-connected: each diagonal chain of a class is one object; 1-D and 3-D maps work too
     assert instances(np.array([[1, 0], [0, 1]]), connectivity=2).tolist() == [[1, 0], [0, 1]]
-    assert instances(np.array([1, 1, 0, 2, 1])).tolist() == [1, 1, 0, 3, 2]
+    assert instances(np.array([1, 1, 0, 2, 1])).tolist() == [1, 1, 0, 2, 3]
     assert instances(np.ones((2, 2, 2), np.uint8)).max() == 1

@@ -9,7 +9,7 @@ Pixels whose value is ``ignore_value`` become ``IGNORE_INDEX`` and count in no l
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
+from skimage import measure
 
 from unetlab.errors import DatasetError
 
@@ -64,11 +64,13 @@ def instances(
     connectivity: int = 1,
     ignore_index: int = -1,
 ) -> np.ndarray:
-    """(H, W) class indices -> (H, W) int32 instance ids 1..n, 0 = no object.
+    """(H, W) class indices (any dims) -> int32 instance ids 1..n in raster order, 0 = no
+    object.
 
-    Each class except ``boundary_class`` (None: every class) is labelled separately with
-    ``scipy.ndimage.label``; pixels of the boundary class or ``ignore_index`` are 0.
-    ``connectivity``: 1 = 4-neighbours (the ISBI challenge's), 2 = 8-neighbours.
+    The connected regions of equal class (``skimage.measure.label``), so touching regions of
+    different classes are different objects; pixels of ``boundary_class`` (None: no class)
+    or ``ignore_index`` are 0. ``connectivity``: 1 = 4-neighbours (the ISBI challenge's),
+    2 = 8-neighbours.
     """
     labels = np.asarray(labels)
     if not np.issubdtype(labels.dtype, np.integer) and labels.dtype != bool:
@@ -79,22 +81,21 @@ def instances(
         raise ValueError(
             f"connectivity is 1 (4-neighbours) or 2 (8-neighbours), not {connectivity}"
         )
-    structure = ndimage.generate_binary_structure(labels.ndim, connectivity)
-    out = np.zeros(labels.shape, np.int32)
-    count = 0
-    for cls in np.unique(labels):
-        if cls == ignore_index or (boundary_class is not None and cls == boundary_class):
-            continue
-        components, n = ndimage.label(labels == cls, structure=structure)
-        inside = components > 0
-        out[inside] = components[inside] + count
-        count += n
-    return out
+    ignored = labels == ignore_index
+    if boundary_class is not None and not ignored.any():  # no copy: the boundary class is
+        ids = measure.label(labels, background=boundary_class, connectivity=connectivity)
+    else:  # one value for "no object", below every class, as skimage's background
+        dropped = ignored if boundary_class is None else ignored | (labels == boundary_class)
+        work = np.where(dropped, -1, labels.astype(np.int64))
+        ids = measure.label(work, background=-1, connectivity=connectivity)
+    return ids.astype(np.int32, copy=False)
 
 
 def compact_ids(ids: np.ndarray) -> tuple[np.ndarray, int]:
     """Non-negative ids -> 0..n in the same order (0 stays 0, others 1..n) and n, so that
-    contingency tables stay small whatever the ids. Returns an int64 array of ``ids``' shape."""
+    contingency tables stay small whatever the ids. Returns an int64 array of ``ids``' shape.
+    By hand rather than ``skimage.segmentation.relabel_sequential``: a lookup table is 3x
+    faster for 5,000 ids in 1024 x 1024 (bench/README.md)."""
     ids = np.asarray(ids)
     if ids.size == 0:
         return ids.astype(np.int64), 0
