@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -405,10 +405,88 @@ def fit(cfg: Config, *, run_dir: str | os.PathLike, resume: bool = False, overwr
             _detach(handler)
 
 
-def _fit(cfg: Config, run_dir: Path, *, device: torch.device, group: Group, resume: bool,
-         progress: bool, stop: _StopRequest) -> dict:  # fmt: skip
+@dataclass
+class _Run:
+    """One training run as the parts of :func:`_fit` share it: what setup built, where the
+    run is, and its clock."""
+
+    cfg: Config
+    run_dir: Path
+    device: torch.device
+    group: Group
+    precision: Precision
+    data: Data
+    model: UNet
+    net: nn.Module  # DistributedDataParallel under torchrun, else the model
+    dataset: TileDataset
+    loader: DataLoader
+    items: _EpochItems
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    scaler: torch.amp.GradScaler
+    loss_fn: nn.Module
+    steps_per_epoch: int
+    state: TrainState = field(default_factory=TrainState)
+    metrics: _MetricsFile | None = None  # the main process's metrics.csv
+    started: float = field(default_factory=time.perf_counter)
+    plotted: float = 0.0
+    last: dict = field(default_factory=dict)  # the latest validation
+
+    def save(self, name: str, **extra) -> Path | None:
+        """Write ``checkpoints/<name>`` with everything a resume needs (main process only)."""
+        if not self.group.is_main:
+            return None
+        scheduler = self.scheduler.state_dict() if self.scheduler else None
+        return save_model(
+            self.run_dir / "checkpoints" / name,
+            self.model,
+            optimizer=self.optimizer.state_dict(),
+            scheduler=scheduler,
+            scaler=self.scaler.state_dict(),
+            train_state=asdict(self.state),
+            train_config=self.cfg.to_dict(),
+            rng=torch.get_rng_state(),
+            **extra,
+        )
+
+
+def _fit(
+    cfg: Config,
+    run_dir: Path,
+    *,
+    device: torch.device,
+    group: Group,
+    resume: bool,
+    progress: bool,
+    stop: _StopRequest,
+) -> dict:
+    run = _setup(cfg, run_dir, device=device, group=group, resume=resume)
+    try:
+        while run.state.epoch < cfg.train.epochs:
+            tick = time.perf_counter()
+            row = _train_epoch(run, progress=progress, stop=stop)
+            if _end_epoch(run, row, tick=tick, stop=stop):
+                break
+    except KeyboardInterrupt:
+        run.save("last.pt")
+        if group.is_main:
+            _plot(run_dir, run.metrics.rows)
+        state = run.state
+        log.info(
+            "interrupted at step %d (epoch %d, batch %d): saved %s; continue with --resume",
+            state.step,
+            state.epoch + 1,
+            state.batch,
+            run_dir / "checkpoints" / "last.pt",
+        )
+        raise
+    return _finish(run)
+
+
+def _setup(cfg: Config, run_dir: Path, *, device: torch.device, group: Group, resume: bool) -> _Run:
+    """Data, model, loader, optimiser and schedule of a run (restored from ``last.pt`` when
+    resuming); the main process writes config.yaml and starts metrics.csv and the log."""
     t = cfg.train
-    main = group.is_main
     precision = Precision.choose(t.amp, t.channels_last, device)
     if device.type == "cpu":
         # no more threads than the CPUs this process may use (its share, under torchrun)
@@ -417,124 +495,144 @@ def _fit(cfg: Config, run_dir: Path, *, device: torch.device, group: Group, resu
     data = prepare_data(cfg)
     model = build_model(cfg, data)
     in_size, out_size = tile_sizes(model, cfg.data.tile_size, data.train)
-    augment = _augment(cfg)
-    dataset = TileDataset(data.train, input_size=in_size, output_size=out_size, augment=augment,
-                          tiles_per_epoch=cfg.data.tiles_per_epoch, seed=t.seed)  # fmt: skip
-    # each process takes every world-th tile: global batch = batch_size x processes
-    steps_per_epoch = math.ceil(cfg.data.tiles_per_epoch // group.world / t.batch_size)
-    if steps_per_epoch == 0:
+    dataset = TileDataset(data.train, input_size=in_size, output_size=out_size,
+                          augment=_augment(cfg), tiles_per_epoch=cfg.data.tiles_per_epoch,
+                          seed=t.seed)  # fmt: skip
+    layout = torch.channels_last if precision.channels_last else torch.preserve_format
+    model.to(device, memory_format=layout)
+    net = group.wrap(model, device)
+    if group.active:
+        torch.manual_seed(t.seed + group.rank)  # own dropout masks per process
+    steps_per_epoch = _steps_per_epoch(cfg, group)
+    optimizer = build_optimizer(model, t)
+    run = _Run(
+        cfg, run_dir, device, group, precision, data, model, net, dataset,
+        *_loader(dataset, t, device, group), optimizer,
+        build_scheduler(optimizer, t, steps_per_epoch * t.epochs),
+        torch.amp.GradScaler(device.type, enabled=precision.amp_dtype == torch.float16),
+        build_loss(t.loss), steps_per_epoch,
+    )  # fmt: skip
+    if resume:
+        _restore(run_dir / "checkpoints" / "last.pt", model, optimizer, run.scheduler,
+                 run.scaler, run.state)  # fmt: skip
+    if group.is_main:
+        save_config(cfg, run_dir / "config.yaml", header=_provenance())
+        run.metrics = _MetricsFile(run_dir / "metrics.csv", model.classes,
+                                   keep_epochs=run.state.epoch)  # fmt: skip
+        _log_start(cfg, run_dir, device, precision, data, model, in_size, out_size,
+                   steps_per_epoch, run.state, group)  # fmt: skip
+    return run
+
+
+def _steps_per_epoch(cfg: Config, group: Group) -> int:
+    """Each process takes every world-th tile: global batch = batch_size x processes."""
+    steps = math.ceil(cfg.data.tiles_per_epoch // group.world / cfg.train.batch_size)
+    if steps == 0:
         raise ValueError(f"data.tiles_per_epoch {cfg.data.tiles_per_epoch} is fewer than the "
                          f"{group.world} processes: raise it")  # fmt: skip
+    return steps
+
+
+def _loader(dataset: TileDataset, t, device: torch.device, group: Group):
+    """(DataLoader, its sampler). One loader for the run: its workers persist across epochs
+    (starting them each epoch cost a GPU run ~0.5 s of 2.5 s per paper-net epoch); the
+    sampler sends (epoch, index) and the dataset draws from those alone. Its own generator:
+    iterating must not draw from the global RNG (dropout's)."""
     workers = min(t.num_workers, available_cpus() // group.world)
     if workers < t.num_workers:
         log.info("train.num_workers %d > %d CPUs: using %d", t.num_workers, workers, workers)
-    model.to(
-        device,
-        memory_format=torch.channels_last if precision.channels_last else torch.preserve_format,
-    )
-    net = group.wrap(model, device)  # DistributedDataParallel under torchrun, else the model
-    if group.active:
-        torch.manual_seed(t.seed + group.rank)  # own dropout masks per process
-    optimizer = build_optimizer(model, t)
-    scheduler = build_scheduler(optimizer, t, steps_per_epoch * t.epochs)
-    scaler = torch.amp.GradScaler(device.type, enabled=precision.amp_dtype == torch.float16)
-    loss_fn = build_loss(t.loss)
-    state = TrainState()
-    if resume:
-        _restore(run_dir / "checkpoints" / "last.pt", model, optimizer, scheduler, scaler, state)
-    if main:
-        save_config(cfg, run_dir / "config.yaml", header=_provenance())
-        metrics = _MetricsFile(run_dir / "metrics.csv", model.classes, keep_epochs=state.epoch)
-        _log_start(cfg, run_dir, device, precision, data, model, in_size, out_size,
-                   steps_per_epoch, state, group)  # fmt: skip
-
-    def save(name: str, **extra) -> Path | None:
-        if not main:
-            return None
-        return save_model(run_dir / "checkpoints" / name, model, optimizer=optimizer.state_dict(),
-                          scheduler=scheduler.state_dict() if scheduler else None, scaler=scaler.state_dict(),
-                          train_state=asdict(state), train_config=cfg.to_dict(), rng=torch.get_rng_state(),
-                          **extra)  # fmt: skip
-
-    # One loader for the run: its workers persist across epochs (starting them each epoch
-    # cost a GPU run ~0.5 s of 2.5 s per paper-net epoch); the sampler sends (epoch, index)
-    # and the dataset draws from those alone.
-    # Its own generator: iterating must not draw from the global RNG (dropout's).
     items = _EpochItems()
     loader = DataLoader(dataset, batch_size=t.batch_size, sampler=items, num_workers=workers,
                         persistent_workers=workers > 0, pin_memory=device.type == "cuda",
                         generator=torch.Generator())  # fmt: skip
-    started, plotted, last = time.perf_counter(), 0.0, {}
-    try:
-        while state.epoch < t.epochs:
-            items.set(
-                state.epoch, group.shard(state.batch * t.batch_size * group.world, len(dataset))
-            )
-            tick = time.perf_counter()
-            with tqdm(total=steps_per_epoch, initial=state.batch, desc=f"epoch {state.epoch + 1}/{t.epochs}",
-                      leave=False, disable=not (progress and sys.stderr.isatty())) as bar:  # fmt: skip
-                data_s, compute_s = train_one_epoch(
-                    net, loader, optimizer, loss_fn, state, device=device, precision=precision,
-                    scaler=scaler, scheduler=scheduler if t.schedule in ("cosine", "poly") else None,
-                    grad_clip=t.grad_clip, bar=bar, stop=stop, group=group,
-                )  # fmt: skip
-            row = {"epoch": state.epoch + 1, "step": state.step, "train_loss": state.loss_sum / max(state.batch, 1),
-                   "lr": optimizer.param_groups[0]["lr"], "data_s": data_s, "compute_s": compute_s}  # fmt: skip
-            state.epoch, state.batch, state.loss_sum = state.epoch + 1, 0, 0.0
-            if data.val and (state.epoch % t.val_every == 0 or state.epoch == t.epochs):
-                # the main process validates (the plain model: no collectives), the others wait
-                if main:
-                    last = validate(model, data.val, loss_fn, device=device, precision=precision)
-                last = group.share(last if main else None)
-                row.update(val_loss=last["loss"], val_miou=last["miou"], val_mdice=last["mdice"])
-                row.update({f"val_iou_{name}": v for name, v in zip(model.classes, last["iou"])})
-                if t.schedule == "plateau":
-                    scheduler.step(last["miou"])
-            improved = _track(state, row.get("val_miou") if data.val else -row["train_loss"])
-            row["seconds"] = time.perf_counter() - tick
-            save("last.pt")
-            if improved:
-                save("best.pt", metrics=row)
-            if main:
-                metrics.append(row)
-                _log_epoch(row, t.epochs)
-                if time.perf_counter() - plotted > 30:  # a plot costs ~0.3 s; the last one below
-                    _plot(run_dir, metrics.rows)
-                    plotted = time.perf_counter()
-            # the main process's clock and Ctrl-C decide for all
-            stopping, out_of_time = group.share(
-                (stop(), bool(t.max_minutes) and time.perf_counter() - started > 60 * t.max_minutes)
-            )
-            if stopping:
-                raise KeyboardInterrupt
-            if t.patience and state.bad_epochs >= t.patience:
-                log.info(
-                    "early stop: val mIoU has not improved for %d validations", state.bad_epochs
-                )
-                break
-            if out_of_time:
-                log.info(
-                    "time budget of %.1f min reached after epoch %d", t.max_minutes, state.epoch
-                )
-                break
-    except KeyboardInterrupt:
-        save("last.pt")
-        if main:
-            _plot(run_dir, metrics.rows)
-        log.info("interrupted at step %d (epoch %d, batch %d): saved %s; continue with --resume",
-                 state.step, state.epoch + 1, state.batch, run_dir / "checkpoints" / "last.pt")  # fmt: skip
-        raise
-    if main:
-        _plot(run_dir, metrics.rows)
+    return loader, items
+
+
+def _train_epoch(run: _Run, *, progress: bool, stop: _StopRequest) -> dict:
+    """Train the rest of the current epoch; its row of metrics.csv so far."""
+    t, state, group = run.cfg.train, run.state, run.group
+    run.items.set(state.epoch, group.shard(state.batch * t.batch_size * group.world,
+                                           len(run.dataset)))  # fmt: skip
+    show = progress and sys.stderr.isatty()
+    with tqdm(total=run.steps_per_epoch, initial=state.batch, leave=False, disable=not show,
+              desc=f"epoch {state.epoch + 1}/{t.epochs}") as bar:  # fmt: skip
+        data_s, compute_s = train_one_epoch(
+            run.net, run.loader, run.optimizer, run.loss_fn, state, device=run.device,
+            precision=run.precision, scaler=run.scaler,
+            scheduler=run.scheduler if t.schedule in ("cosine", "poly") else None,
+            grad_clip=t.grad_clip, bar=bar, stop=stop, group=group,
+        )  # fmt: skip
+    return {"epoch": state.epoch + 1, "step": state.step,
+            "train_loss": state.loss_sum / max(state.batch, 1),
+            "lr": run.optimizer.param_groups[0]["lr"], "data_s": data_s, "compute_s": compute_s}  # fmt: skip
+
+
+def _end_epoch(run: _Run, row: dict, *, tick: float, stop: _StopRequest) -> bool:
+    """Validate when due, checkpoint, log and plot; True when training should stop."""
+    t, state = run.cfg.train, run.state
+    state.epoch, state.batch, state.loss_sum = state.epoch + 1, 0, 0.0
+    if run.data.val and (state.epoch % t.val_every == 0 or state.epoch == t.epochs):
+        _validate_epoch(run, row)
+    improved = _track(state, row.get("val_miou") if run.data.val else -row["train_loss"])
+    row["seconds"] = time.perf_counter() - tick
+    run.save("last.pt")
+    if improved:
+        run.save("best.pt", metrics=row)
+    if run.group.is_main:
+        run.metrics.append(row)
+        _log_epoch(row, t.epochs)
+        if time.perf_counter() - run.plotted > 30:  # a plot costs ~0.3 s; the last at the end
+            _plot(run.run_dir, run.metrics.rows)
+            run.plotted = time.perf_counter()
+    return _should_stop(run, stop)
+
+
+def _validate_epoch(run: _Run, row: dict) -> None:
+    """The main process validates (the plain model: no collectives), the others wait."""
+    if run.group.is_main:
+        run.last = validate(run.model, run.data.val, run.loss_fn, device=run.device,
+                            precision=run.precision)  # fmt: skip
+    run.last = run.group.share(run.last if run.group.is_main else None)
+    last = run.last
+    row.update(val_loss=last["loss"], val_miou=last["miou"], val_mdice=last["mdice"])
+    row.update({f"val_iou_{name}": v for name, v in zip(run.model.classes, last["iou"])})
+    if run.cfg.train.schedule == "plateau":
+        run.scheduler.step(last["miou"])
+
+
+def _should_stop(run: _Run, stop: _StopRequest) -> bool:
+    """Ctrl-C (raised as KeyboardInterrupt), patience or the time budget; the main
+    process's clock and Ctrl-C decide for all."""
+    t, state = run.cfg.train, run.state
+    elapsed = time.perf_counter() - run.started
+    stopping, out_of_time = run.group.share(
+        (stop(), bool(t.max_minutes) and elapsed > 60 * t.max_minutes)
+    )
+    if stopping:
+        raise KeyboardInterrupt
+    if t.patience and state.bad_epochs >= t.patience:
+        log.info("early stop: val mIoU has not improved for %d validations", state.bad_epochs)
+        return True
+    if out_of_time:
+        log.info("time budget of %.1f min reached after epoch %d", t.max_minutes, state.epoch)
+        return True
+    return False
+
+
+def _finish(run: _Run) -> dict:
+    """The last plot, and what the run gives back."""
+    state, run_dir, val = run.state, run.run_dir, bool(run.data.val)
+    if run.group.is_main:
+        _plot(run_dir, run.metrics.rows)
     result = {
         "run_dir": str(run_dir),
         "epochs": state.epoch,
         "steps": state.step,
-        "best_val_miou" if data.val else "best_train_loss": state.best if data.val else -state.best,
-        "val": {k: v for k, v in last.items()},
+        "best_val_miou" if val else "best_train_loss": state.best if val else -state.best,
+        "val": dict(run.last),
         "best_checkpoint": str(run_dir / "checkpoints" / "best.pt"),
         "last_checkpoint": str(run_dir / "checkpoints" / "last.pt"),
-        "seconds": time.perf_counter() - started,
+        "seconds": time.perf_counter() - run.started,
     }
     log.info(
         "done: best checkpoint %s, metrics %s", result["best_checkpoint"], run_dir / "metrics.csv"
