@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
@@ -204,32 +205,9 @@ def best_threshold(
         raise ValueError(f"{len(probs)} probability maps but {len(gts)} ground truths")
     if not len(thresholds):
         raise ValueError("give at least one threshold, e.g. 0.5")
-    truths = []
-    for p, g in zip(probs, gts):
-        if p.shape != g.shape:
-            raise ValueError(f"probability map {p.shape} and ground truth {g.shape} differ in size")
-        cell = (g != boundary_class) & (g >= 0)
-        ids = instances(cell.astype(np.uint8), connectivity=connectivity)
-        labelled = g >= 0
-        truths.append((cell, labelled, int(labelled.sum()), ids))
-    empty = not any(cell.any() for cell, _, _, _ in truths)
-    rows = []
-    for t in thresholds:
-        counts = np.zeros(3)
-        info, pix = [], []
-        for p, (cell, labelled, n_labelled, gt_ids) in zip(probs, truths):
-            pred_cell = p > t
-            pred_ids = instances(pred_cell.astype(np.uint8), connectivity=connectivity)
-            counts += rand_counts(pred_ids, gt_ids)
-            info.append(information_score(pred_ids, gt_ids))  # NaN for an image without cells
-            wrong = np.count_nonzero((pred_cell != cell) & labelled)
-            pix.append(wrong / n_labelled if n_labelled else math.nan)
-        rows.append({
-            "threshold": float(t),
-            "rand_error": rand_from_counts(*counts, empty=empty)["rand_error"],
-            "information_score": nanmean(np.array(info)),
-            "pixel_error": nanmean(np.array(pix)),
-        })  # fmt: skip
+    truths = [_truth(p, g, boundary_class, connectivity) for p, g in zip(probs, gts)]
+    empty = not any(truth.cell.any() for truth in truths)
+    rows = [_scores_at(t, probs, truths, connectivity, empty) for t in thresholds]
     rand = min(rows, key=lambda r: _key(r["rand_error"]))
     info = min(rows, key=lambda r: _key(-r["information_score"]))
     pix = min(rows, key=lambda r: _key(r["pixel_error"]))
@@ -241,6 +219,45 @@ def best_threshold(
         "pixel_error": pix["pixel_error"],
         "pixel_threshold": pix["threshold"],
         "per_threshold": rows,
+    }
+
+
+@dataclass(frozen=True)
+class _Truth:
+    """What no threshold changes about one image's ground truth."""
+
+    cell: np.ndarray  # (H, W) bool: cell pixels
+    labelled: np.ndarray  # (H, W) bool: not ignored
+    n_labelled: int
+    ids: np.ndarray  # (H, W) cell instance ids
+
+
+def _truth(prob: np.ndarray, gt: np.ndarray, boundary_class: int, connectivity: int) -> _Truth:
+    if prob.shape != gt.shape:
+        raise ValueError(f"probability map {prob.shape} and ground truth {gt.shape} differ in size")
+    cell = (gt != boundary_class) & (gt >= 0)
+    labelled = gt >= 0
+    ids = instances(cell.astype(np.uint8), connectivity=connectivity)
+    return _Truth(cell, labelled, int(labelled.sum()), ids)
+
+
+def _scores_at(t: float, probs, truths, connectivity: int, empty: bool) -> dict:
+    """Rand error (pair counts summed over images), V_Info and pixel error (means over
+    images) of the stack thresholded at ``t``."""
+    counts = np.zeros(3)
+    info, pix = [], []
+    for p, truth in zip(probs, truths):
+        pred_cell = p > t
+        pred_ids = instances(pred_cell.astype(np.uint8), connectivity=connectivity)
+        counts += rand_counts(pred_ids, truth.ids)
+        info.append(information_score(pred_ids, truth.ids))  # NaN for an image without cells
+        wrong = np.count_nonzero((pred_cell != truth.cell) & truth.labelled)
+        pix.append(wrong / truth.n_labelled if truth.n_labelled else math.nan)
+    return {
+        "threshold": float(t),
+        "rand_error": rand_from_counts(*counts, empty=empty)["rand_error"],
+        "information_score": nanmean(np.array(info)),
+        "pixel_error": nanmean(np.array(pix)),
     }
 
 
