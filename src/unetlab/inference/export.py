@@ -1,4 +1,4 @@
-"""ONNX export of a UNet, checked against PyTorch, and an ONNX Runtime runner for tiles.
+"""ONNX and TorchScript export of a UNet, checked against PyTorch; an ONNX Runtime runner.
 
 The exported graph maps ``image`` (N, C_in, H, W) float32 to ``logits`` (N, num_classes,
 H', W') float32, like ``UNet.forward``; batch, height and width are dynamic axes. Any valid
@@ -8,6 +8,11 @@ the graph keeps). The file's metadata carries what inference needs besides the w
 (``border``, ``size_multiple``, ``min_input_size``, ``receptive_field``), as JSON strings.
 
 Needs the ``onnx`` extra (``pip install "unetlab[onnx]"``): onnx and onnxruntime.
+
+The TorchScript file (what deepImageJ and QuPath run) maps the normalised image (N, C_in,
+H, W) float32 to class probabilities (N, K, H', W') float32: softmax over the classes, or a
+sigmoid for a one-class net (:class:`ProbabilityUNet`). It needs only torch to load
+(``torch.jit.load``) and carries the same metadata as JSON in its extra file ``unetlab.json``.
 """
 
 from __future__ import annotations
@@ -35,11 +40,13 @@ INPUT_NAME, OUTPUT_NAME = "image", "logits"
 
 @dataclass(frozen=True)
 class ExportReport:
-    """What :func:`export_onnx` wrote and how well it matched PyTorch.
+    """What :func:`export_onnx` or :func:`export_torchscript` wrote and how well it matched.
 
     ``checked_shape``: the (N, C, H, W) input of the check, a different size from the traced
-    one when the axes are dynamic; ``max_abs_diff``: max |ONNX Runtime - PyTorch| of the
-    logits there (None when not checked); ``max_abs_logit``: the scale it compares to.
+    one when the axes are dynamic; ``max_abs_diff``: max |exported - PyTorch| of the outputs
+    there (None when not checked); ``max_abs_logit``: the scale it compares to (the largest
+    logit for ONNX, 1 for TorchScript's probabilities); ``kind``: ``"ONNX"`` or
+    ``"TorchScript"`` (whose ``opset`` is None).
     """
 
     path: Path
@@ -48,17 +55,20 @@ class ExportReport:
     max_abs_diff: float | None
     max_abs_logit: float | None
     dynamic: bool
-    opset: int
+    opset: int | None
+    kind: str = "ONNX"
 
     def describe(self) -> str:
         size_mb = self.path.stat().st_size / 1e6 if self.path.exists() else 0.0
         axes = "batch, height and width dynamic" if self.dynamic else "static shape"
-        line = f"wrote {self.path} ({size_mb:.1f} MB, opset {self.opset}, {axes})"
+        what = f"opset {self.opset}" if self.opset is not None else self.kind
+        line = f"wrote {self.path} ({size_mb:.1f} MB, {what}, {axes})"
         if self.max_abs_diff is not None:
             shape = "x".join(str(s) for s in self.checked_shape)
+            scale = "logits" if self.kind == "ONNX" else "probabilities"
             line += (
                 f"; checked against PyTorch at {shape}: max abs diff {self.max_abs_diff:.2e} "
-                f"(logits up to {self.max_abs_logit:.2f})"
+                f"({scale} up to {self.max_abs_logit:.2f})"
             )
         return line
 
@@ -184,6 +194,100 @@ def check_onnx(
         Path(path), (1, model.in_channels, traced or size, traced or size), tuple(x.shape),
         diff, scale, dynamic, opset,
     )  # fmt: skip
+
+
+# --- TorchScript ------------------------------------------------------------------------
+
+
+class ProbabilityUNet(UNet):
+    """A UNet whose forward returns class probabilities (N, K, H', W') float32: softmax over
+    the K classes, or a sigmoid for a one-class net. Same parameters and state-dict keys."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        logits = super().forward(x)
+        if self.config.num_classes == 1:
+            return torch.sigmoid(logits)
+        return torch.softmax(logits, dim=1)
+
+
+def probability_model(model: UNet) -> ProbabilityUNet:
+    """A CPU, eval-mode :class:`ProbabilityUNet` with ``model``'s weights and metadata."""
+    net = ProbabilityUNet.from_config(model.config)
+    net.load_state_dict(model.state_dict())
+    net.classes = list(model.classes)
+    net.normalization = dict(model.normalization)
+    net.label_values = model.label_values
+    return net.to("cpu").eval()
+
+
+def export_torchscript(
+    model: UNet,
+    path: str | os.PathLike,
+    *,
+    input_size: int | None = None,
+    check: bool = True,
+    tolerance: float = 1e-4,
+) -> ExportReport:
+    """Write ``model`` as a traced TorchScript file at ``path`` (atomically) and check it.
+
+    The module maps the normalised image (N, C_in, H, W) float32 to class probabilities
+    (N, K, H', W') float32 for any batch and any valid size (traced at ``input_size``, a
+    valid size, default a small one). ``check`` runs the loaded file and PyTorch on a random
+    (2, C_in, s, s) input of another valid size and raises :class:`UnetlabError` if max
+    |difference| exceeds ``tolerance``.
+    """
+    size = _check_size(model, input_size)
+    path = Path(path)
+    net = probability_model(model)
+    x = torch.randn(1, model.in_channels, size, size)
+    extra = {"unetlab.json": json.dumps(_metadata(net))}
+    with warnings.catch_warnings():
+        # center_crop's Python conditions trace to the same graph for every valid size
+        # (valid nets crop each skip by a fixed offset; same nets never crop): the check
+        # below runs another size
+        warnings.simplefilter("ignore", torch.jit.TracerWarning)
+        # torch 2.13 deprecates TorchScript for torch.export, whose files deepImageJ and
+        # QuPath cannot run
+        warnings.simplefilter("ignore", DeprecationWarning)
+        with torch.no_grad():
+            traced = torch.jit.trace(net, (x,), check_trace=False)
+        with atomic_path(path) as tmp:
+            torch.jit.save(traced, str(tmp), _extra_files=extra)
+    report = ExportReport(path, tuple(x.shape), None, None, None, True, None, "TorchScript")
+    if check:
+        report = check_torchscript(net, path, traced=size, tolerance=tolerance)
+    log.info("%s", report.describe())
+    return report
+
+
+def check_torchscript(
+    model: UNet, path: str | os.PathLike, *, traced: int | None = None, tolerance: float = 1e-4
+) -> ExportReport:
+    """Compare the TorchScript file's probabilities with ``model``'s (softmax or sigmoid of
+    its logits) on a random (2, C, h, w) input, h and w the next two valid sizes after
+    ``traced`` (so a size frozen by the trace would show)."""
+    traced = traced or _check_size(model, None)
+    h, w = model.valid_input_sizes(traced + model.size_multiple, 2)
+    x = torch.randn(2, model.in_channels, h, w)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # see export_torchscript
+        loaded = torch.jit.load(str(path), map_location="cpu")
+    with torch.inference_mode():
+        expected = probability_model(model)(x)
+        got = loaded(x)
+    if got.shape != expected.shape:
+        raise UnetlabError(
+            f"{path}: TorchScript output shape {tuple(got.shape)} differs from PyTorch's "
+            f"{tuple(expected.shape)}; report this with your torch version"
+        )
+    diff = float((got - expected).abs().max())
+    if not diff <= tolerance:
+        raise UnetlabError(
+            f"{path}: TorchScript differs from PyTorch by {diff:.3g}; "
+            "report this with your torch version"
+        )
+    shape = (1, model.in_channels, traced, traced)
+    return ExportReport(Path(path), shape, tuple(x.shape), diff, 1.0, True, None, "TorchScript")
 
 
 class OnnxRunner:

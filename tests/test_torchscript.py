@@ -1,0 +1,75 @@
+"""TorchScript export: the file maps the normalised image to class probabilities, equal to
+PyTorch's at sizes and batches other than the traced ones; it needs only torch to load."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from unetlab.checkpoint import save_model
+from unetlab.cli import main
+from unetlab.export import ProbabilityUNet, export_torchscript, probability_model
+from unetlab.models import UNet
+
+# torch 2.13 deprecates torch.jit.load; deepImageJ and QuPath still need TorchScript files
+pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit.load` is deprecated:DeprecationWarning")
+
+
+def _tiny(num_classes: int = 2, **kw) -> UNet:
+    return UNet(1, num_classes, depth=3, base_channels=4, **kw).eval()
+
+
+@pytest.mark.parametrize(
+    "num_classes, kw",
+    [
+        (2, {}),
+        (3, {"padding": "same", "norm": "batch", "upsample": "bilinear", "fusion": "add"}),
+        (1, {"norm": "group"}),
+    ],
+)
+def test_torchscript_gives_probabilities_at_other_sizes(tmp_path, num_classes, kw):
+    model = _tiny(num_classes, **kw)
+    model.classes = ["background", "cell", "edge"][: max(num_classes, 2)]
+    report = export_torchscript(model, tmp_path / "m.pt")
+    assert report.max_abs_diff is not None and report.max_abs_diff <= 1e-4
+    assert report.checked_shape[2] != report.checked_shape[3]  # non-square, not the traced size
+    extra = {"unetlab.json": ""}
+    loaded = torch.jit.load(str(tmp_path / "m.pt"), _extra_files=extra)
+    meta = json.loads(extra["unetlab.json"])
+    assert json.loads(meta["classes"]) == model.classes
+    assert int(meta["border"]) == model.border
+    # a third size pair and batch 3, against softmax/sigmoid of the model's logits
+    h, w = model.valid_input_sizes(model.min_input_size + 5 * model.size_multiple, 3)[::2]
+    x = torch.randn(3, 1, h, w)
+    with torch.inference_mode():
+        logits = model(x)
+        expected = torch.sigmoid(logits) if num_classes == 1 else torch.softmax(logits, 1)
+        got = loaded(x)
+    assert got.shape == (3, num_classes, *model.output_size((h, w)))
+    assert float((got - expected).abs().max()) <= 1e-4
+    if num_classes > 1:
+        assert torch.allclose(got.sum(1), torch.ones(()), atol=1e-5)
+
+
+def test_probability_model_keeps_weights_and_metadata():
+    model = _tiny(norm="batch")
+    model.classes, model.label_values = ["a", "b"], [0, 255]
+    net = probability_model(model)
+    assert isinstance(net, ProbabilityUNet) and not net.training
+    assert net.classes == ["a", "b"] and net.label_values == [0, 255]
+    assert net.state_dict().keys() == model.state_dict().keys()
+    x = torch.randn(1, 1, 44, 44)
+    with torch.inference_mode():
+        assert torch.equal(net(x), torch.softmax(model(x), 1))
+
+
+def test_cli_torchscript(tmp_path, capsys):
+    ckpt = save_model(tmp_path / "m.pt", _tiny())
+    out = tmp_path / "m.torchscript.pt"
+    assert main(["export", "--checkpoint", str(ckpt), "--torchscript", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "TorchScript" in printed and "max abs diff" in printed and out.is_file()
+    assert main(["export", "--checkpoint", str(ckpt)]) == 2
+    assert "nothing to export" in capsys.readouterr().err
