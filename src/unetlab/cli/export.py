@@ -1,4 +1,4 @@
-"""``unetlab export``: a checkpoint as an ONNX file, checked against PyTorch."""
+"""``unetlab export``: a checkpoint as ONNX, TorchScript or a bioimage.io model package."""
 
 from __future__ import annotations
 
@@ -6,32 +6,72 @@ from __future__ import annotations
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "export",
-        help="export a checkpoint to ONNX (checked against PyTorch)",
-        description="Write a trained model as ONNX (dynamic batch, height and width), then run "
-        "ONNX Runtime and PyTorch on a random input and report the largest difference.",
+        help="export a checkpoint to ONNX, TorchScript or a bioimage.io package",
+        description="Write a trained model as ONNX (logits; dynamic batch, height and width), "
+        "TorchScript (normalised image in, class probabilities out) and/or a bioimage.io model "
+        "package (a folder, or a .zip), then run the export and PyTorch on a random input and "
+        "report the largest difference.",
     )
     p.add_argument("--checkpoint", required=True, help="a unetlab checkpoint (.pt)")
-    p.add_argument("--onnx", required=True, metavar="FILE", help="the ONNX file to write")
+    p.add_argument("--onnx", metavar="FILE", help="the ONNX file to write")
+    p.add_argument("--torchscript", metavar="FILE", help="the TorchScript file to write")
+    p.add_argument("--bioimageio", metavar="DIR|ZIP",
+                   help="the bioimage.io model package to write (a folder, or a .zip file)")  # fmt: skip
     p.add_argument("--input-size", type=int, help="traced input size (default: a small valid one)")
     p.add_argument("--static", action="store_true",
-                   help="fix the shape at 1 x C x input-size^2 instead of dynamic axes")  # fmt: skip
+                   help="ONNX: fix the shape at 1 x C x input-size^2 instead of dynamic axes")  # fmt: skip
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (default: 17)")
-    p.add_argument("--no-check", action="store_true", help="skip the ONNX Runtime comparison")
+    p.add_argument("--no-check", action="store_true", help="skip the comparison with PyTorch")
+    b = p.add_argument_group("bioimage.io package")
+    b.add_argument("--sample", metavar="IMAGE",
+                   help="image for the test tensors and the cover (default: a synthetic EM image)")  # fmt: skip
+    b.add_argument("--name", help="model name (default: the checkpoint's stem)")
+    b.add_argument("--author", action="append", metavar="NAME", help="an author (repeatable)")
+    b.add_argument("--pixel-size", type=float, metavar="UM",
+                   help="pixel size in micrometres the model was trained at")  # fmt: skip
+    b.add_argument("--weights", default="torchscript,onnx,pytorch_state_dict",
+                   help="weight formats, comma-separated (default: all three)")  # fmt: skip
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    from unetlab.checkpoint import load_model
-    from unetlab.inference.export import export_onnx
+    from pathlib import Path
 
+    from unetlab.checkpoint import load_model
+
+    if not (args.onnx or args.torchscript or args.bioimageio):
+        raise ValueError(
+            "nothing to export: give --onnx FILE, --torchscript FILE or --bioimageio DIR"
+        )
     model = load_model(args.checkpoint)
-    report = export_onnx(
-        model,
-        args.onnx,
-        input_size=args.input_size,
-        dynamic=not args.static,
-        opset=args.opset,
-        check=not args.no_check,
-    )
-    print(report.describe())
+    check = not args.no_check
+    if args.onnx:
+        from unetlab.inference.export import export_onnx
+
+        report = export_onnx(
+            model, args.onnx, input_size=args.input_size, dynamic=not args.static,
+            opset=args.opset, check=check,
+        )  # fmt: skip
+        print(report.describe())
+    if args.torchscript:
+        from unetlab.inference.export import export_torchscript
+
+        report = export_torchscript(
+            model, args.torchscript, input_size=args.input_size, check=check
+        )
+        print(report.describe())
+    if args.bioimageio:
+        from unetlab.bioimageio import PackageInfo, export_bioimageio
+
+        info = PackageInfo(
+            name=args.name or Path(args.checkpoint).stem,
+            authors=tuple(args.author or ["unetlab user"]),
+            pixel_size=args.pixel_size,
+        )
+        written = export_bioimageio(
+            model, args.bioimageio, info=info, sample=args.sample,
+            weight_formats=tuple(w.strip() for w in args.weights.split(",") if w.strip()),
+            opset=args.opset,
+        )  # fmt: skip
+        print(f"wrote bioimage.io package {written}")
     return 0

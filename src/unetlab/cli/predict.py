@@ -24,7 +24,11 @@ def add_parser(sub) -> None:
         "input's stem: <stem>.png labels (class indices), <stem>.tif for multi-page stacks "
         "and very large TIFFs, <stem>_prob.tif probabilities, <stem>_overlay.png.",
     )
-    p.add_argument("--checkpoint", required=True, help="a unetlab checkpoint (.pt)")
+    p.add_argument(
+        "--checkpoint",
+        required=True,
+        help="a unetlab checkpoint (.pt) or a bioimage.io package unetlab exported",
+    )
     p.add_argument("--input", nargs="+", required=True, metavar="PATH",
                    help="image files, folders or globs (PNG, JPEG, TIFF; stacks too)")  # fmt: skip
     p.add_argument("--output", required=True, metavar="DIR", help="folder for the outputs")

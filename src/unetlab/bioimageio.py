@@ -1,0 +1,677 @@
+"""bioimage.io model packages (the BioImage Model Zoo's format 0.5): export and import.
+
+A package is a folder (or a .zip of it) that deepImageJ (Fiji), ilastik, QuPath and
+``bioimageio.core`` run without unetlab::
+
+    rdf.yaml                 the description: axes, tiling rule, pre-processing, weights, ...
+    README.md                what the model does, its classes, and a "Validation" section
+    cover.png                the test image beside its prediction
+    test_input.npy           (1, C, H, W) float32, the raw image (before normalisation)
+    test_output.npy          (1, K, H', W') float32, the class probabilities unetlab predicts
+    sample_input.tif,        the same as (C, H, W) and (K, H', W') TIFFs (the format's
+    sample_output.tif        "sample tensors", for viewers)
+    weights.pt               the state dict of ...
+    unet_architecture.py     ... this self-contained module (torch only), callable
+                             ``ProbabilityUNet(**kwargs)``
+    weights_torchscript.pt   the traced module (what deepImageJ and QuPath run)
+    weights.onnx             the same net for ONNX Runtime
+
+Every weight format maps the normalised image to class probabilities (softmax over the
+classes, sigmoid for a one-class net), so the package needs no post-processing. The
+normalisation is the format's own pre-processing step: ``zero_mean_unit_variance`` over y and x
+per sample and channel for unetlab's ``per_image``, ``fixed_zero_mean_unit_variance`` for
+``fixed``, ``scale_linear`` by 1 / the sample's dtype maximum for ``scale``.
+
+``load_package`` reads back a package whose ``pytorch_state_dict`` weights are a unetlab UNet
+(what :func:`export_bioimageio` writes), from a folder, a .zip or an ``rdf.yaml``; a zip is
+read member by member (nothing extracted), member names that leave the package are refused,
+and the weights are read with ``torch.load(weights_only=True)``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import io
+import logging
+import os
+import pickle
+import shutil
+import tempfile
+import zipfile
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import tifffile
+import torch
+import yaml
+
+from unetlab.data.io import atomic_path, read_image, write_png
+from unetlab.errors import UnetlabError
+from unetlab.inference.export import (
+    ProbabilityUNet,
+    export_onnx,
+    export_torchscript,
+    probability_model,
+)
+from unetlab.models import UNet, UNetConfig
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = "0.5.4"
+INPUT_ID, OUTPUT_ID = "raw", "probabilities"
+WEIGHT_FORMATS = ("torchscript", "onnx", "pytorch_state_dict")
+RDF_NAMES = ("rdf.yaml", "bioimageio.yaml")
+FILES = {
+    "torchscript": "weights_torchscript.pt",
+    "onnx": "weights.onnx",
+    "pytorch_state_dict": "weights.pt",
+    "architecture": "unet_architecture.py",
+}
+UNET_CITATION = {
+    "text": "Ronneberger, O., Fischer, P., Brox, T. U-Net: Convolutional Networks for "
+    "Biomedical Image Segmentation. MICCAI 2015, LNCS 9351, 234-241.",
+    "doi": "10.1007/978-3-319-24574-4_28",
+}
+
+
+@dataclass(frozen=True)
+class PackageInfo:
+    """What a package says about its model besides the weights.
+
+    ``pixel_size``: micrometres per pixel of the training images (None: unknown, the axes
+    get no unit).
+    """
+
+    name: str = "unetlab U-Net"
+    description: str = "U-Net semantic segmentation (unetlab)"
+    authors: tuple[str, ...] = ("unetlab user",)
+    license: str = "MIT"
+    pixel_size: float | None = None
+    tags: tuple[str, ...] = ("unet", "semantic-segmentation", "pytorch", "2d", "unetlab")
+
+
+# --- the architecture file --------------------------------------------------------------
+
+
+def architecture_source() -> str:
+    """A self-contained Python module (torch only) defining ``ProbabilityUNet``, built from
+    unetlab's own model sources, so the package's state dict loads without unetlab."""
+    from unetlab.models import blocks, sizes
+    from unetlab.models import unet as unet_module
+
+    imports: list[str] = []
+    bodies: list[str] = []
+    for module in (sizes, blocks, unet_module):
+        body = []
+        for line in inspect.getsource(module).splitlines():
+            if line.startswith(("from __future__", "from unetlab")):
+                continue
+            if line.startswith(("import ", "from ")):
+                if line not in imports:
+                    imports.append(line)
+                continue
+            body.append(line)
+        bodies.append("\n".join(body).strip("\n"))
+        if module is sizes:
+            # unet.py calls the size functions as sizes.<name>
+            bodies.append("sizes = types.SimpleNamespace(**globals())")
+    head = (
+        '"""A U-Net (Ronneberger et al. 2015) returning class probabilities, written by unetlab\n'
+        "from its modules models/sizes.py, models/blocks.py, models/unet.py and export.py.\n"
+        'Needs only torch: ProbabilityUNet(**kwargs).load_state_dict(torch.load("weights.pt")).'
+        '\n"""\n\nfrom __future__ import annotations\n\nimport types\n'
+    )
+    tail = inspect.getsource(ProbabilityUNet)
+    return "\n\n\n".join([head + "\n".join(imports), *bodies, tail]).rstrip() + "\n"
+
+
+# --- export -----------------------------------------------------------------------------
+
+
+def export_bioimageio(
+    model: UNet,
+    dest: str | os.PathLike,
+    *,
+    info: PackageInfo | None = None,
+    sample: np.ndarray | str | os.PathLike | None = None,
+    weight_formats: tuple[str, ...] = WEIGHT_FORMATS,
+    opset: int = 17,
+) -> Path:
+    """Write ``model`` as a bioimage.io model package at ``dest``: a folder, or a ``.zip``.
+
+    ``sample``: an (H, W[, C]) image (or its file) for the test tensors and the cover,
+    large enough for the test size (default: a synthetic EM image). ``weight_formats``: a
+    subset of ``WEIGHT_FORMATS``. Each exported format is checked against PyTorch (max abs
+    difference <= 1e-4). ``dest`` is replaced only when it is a package unetlab wrote; the
+    zip is written atomically, a folder is built beside ``dest`` and renamed into place.
+    """
+    info = info or PackageInfo()
+    dest = Path(dest)
+    if unknown := set(weight_formats) - set(WEIGHT_FORMATS):
+        raise UnetlabError(
+            f"unknown weight format(s) {sorted(unknown)}: choose from {WEIGHT_FORMATS}"
+        )
+    if not weight_formats:
+        raise UnetlabError(f"no weight format given: choose from {WEIGHT_FORMATS}")
+    _refuse_foreign(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    build = Path(tempfile.mkdtemp(prefix=f".{dest.stem}.", suffix=".tmp", dir=dest.parent))
+    try:
+        _write_package(model, build, info, _sample_image(sample, model), weight_formats, opset)
+        if dest.suffix.lower() == ".zip":
+            _zip_folder(build, dest)
+        else:
+            _replace_folder(build, dest)
+    finally:
+        shutil.rmtree(build, ignore_errors=True)
+    log.info("wrote bioimage.io package %s", dest)
+    return dest
+
+
+def _write_package(model, folder: Path, info: PackageInfo, image, formats, opset) -> None:
+    net = probability_model(model)
+    size = sample_size(net)
+    raw, expected = _test_tensors(net, image, size)
+    np.save(folder / "test_input.npy", raw)
+    np.save(folder / "test_output.npy", expected)
+    tifffile.imwrite(folder / "sample_input.tif", raw[0])
+    tifffile.imwrite(folder / "sample_output.tif", expected[0])
+    _write_cover(folder / "cover.png", image, expected[0], net, size)
+    checks = {}
+    if "pytorch_state_dict" in formats:
+        torch.save(net.state_dict(), folder / FILES["pytorch_state_dict"])
+        (folder / FILES["architecture"]).write_text(architecture_source())
+    if "torchscript" in formats:
+        checks["torchscript"] = export_torchscript(net, folder / FILES["torchscript"])
+    if "onnx" in formats:
+        checks["onnx"] = export_onnx(net, folder / FILES["onnx"], opset=opset)
+    rdf = model_rdf(net, info, formats, opset=opset, dtype=image.dtype)
+    (folder / "README.md").write_text(readme(net, info, checks, size))
+    rdf = _add_hashes(rdf, folder)
+    (folder / "rdf.yaml").write_text(yaml.safe_dump(rdf, sort_keys=False, allow_unicode=True))
+
+
+def _sample_image(sample, model: UNet) -> np.ndarray:
+    if sample is None:
+        from unetlab.data.synthetic import synthetic_em
+
+        image = synthetic_em(512, np.random.default_rng(0))[0]
+    elif isinstance(sample, np.ndarray):
+        image = sample
+    else:
+        image = read_image(sample)
+    if model.in_channels > 1 and image.ndim == 2:
+        image = np.repeat(image[:, :, None], model.in_channels, axis=2)
+    channels = 1 if image.ndim == 2 else image.shape[2]
+    if channels != model.in_channels:
+        raise UnetlabError(
+            f"the sample image has {channels} channel(s), the model takes {model.in_channels}: "
+            "give a --sample image like the training images"
+        )
+    return image
+
+
+def halo(model: UNet) -> int:
+    """Output pixels per side a tile of a same-padding net should drop: half its receptive
+    field, beyond which zero padding no longer reaches the centre; 0 for valid nets."""
+    return model.receptive_field // 2 if model.padding == "same" else 0
+
+
+def min_tile_size(model: UNet) -> int:
+    """The smallest valid input of the package: a same net's must exceed twice the halo."""
+    if model.padding == "valid":
+        return model.min_input_size
+    step = model.size_multiple
+    return (2 * halo(model) // step + 1) * step
+
+
+def sample_size(model: UNet) -> int:
+    """The test tensors' square input size: a valid size whose output keeps >= 64 px beyond
+    the lost border or halo, and at least 128 px."""
+    near = max(128, 2 * (model.border + halo(model)) + 64)
+    lower, upper = _nearest(model, near)
+    return lower if lower == near else upper
+
+
+def _nearest(model: UNet, size: int) -> tuple[int | None, int]:
+    from unetlab.models.sizes import nearest_valid_sizes
+
+    return nearest_valid_sizes(size, model.depth, model.padding)
+
+
+def _centre_crop(image: np.ndarray, size: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    if h < size or w < size:
+        raise UnetlabError(
+            f"the sample image is {h} x {w} px, the package's test input needs {size} x {size}: "
+            "give a larger --sample image"
+        )
+    top, left = (h - size) // 2, (w - size) // 2
+    return image[top : top + size, left : left + size]
+
+
+def _test_tensors(net: ProbabilityUNet, image: np.ndarray, size: int):
+    """(1, C, s, s) float32 raw input and (1, K, s', s') float32 probabilities unetlab gives."""
+    from unetlab.data.normalize import normalize
+
+    crop = _centre_crop(image, size)
+    raw = np.asarray(crop, dtype=np.float32)
+    raw = (raw[None] if raw.ndim == 2 else np.moveaxis(raw, -1, 0))[None]
+    x = torch.from_numpy(normalize(crop, net.normalization))[None]
+    with torch.inference_mode():
+        expected = net(x).numpy()
+    return np.ascontiguousarray(raw), expected
+
+
+def _write_cover(path: Path, image: np.ndarray, probs: np.ndarray, net, size: int) -> None:
+    """The test input (the part the output covers) beside its labels drawn over it: 2:1."""
+    from unetlab.inference.predict import labels_from_probabilities
+    from unetlab.plots import display_rgb, overlay
+
+    crop = _centre_crop(image, size)
+    out = probs.shape[-1]
+    shown = _centre_crop(crop, out)
+    labels = labels_from_probabilities(probs)
+    write_png(path, np.concatenate([display_rgb(shown), overlay(shown, labels)], axis=1))
+
+
+# --- the description ----------------------------------------------------------------------
+
+
+def _channel_names(names, prefix: str) -> list[str]:
+    return [str(n) for n in names] if names else [f"{prefix}{i}" for i in range(len(names))]
+
+
+def preprocessing(model: UNet, dtype: np.dtype) -> list[dict]:
+    """unetlab's normalisation in the format's terms (see the module docstring)."""
+    spec = model.normalization
+    mode = spec.get("mode")
+    if mode == "per_image":
+        return [{"id": "zero_mean_unit_variance", "kwargs": {"axes": ["y", "x"], "eps": 1e-6}}]
+    if mode == "fixed":
+        mean = np.broadcast_to(np.asarray(spec["mean"], float), (model.in_channels,))
+        std = np.broadcast_to(
+            np.maximum(np.asarray(spec["std"], float), 1e-6), (model.in_channels,)
+        )
+        kwargs = {
+            "mean": [float(m) for m in mean],
+            "std": [float(s) for s in std],
+            "axis": "channel",
+        }
+        return [{"id": "fixed_zero_mean_unit_variance", "kwargs": kwargs}]
+    if mode == "scale":
+        top = float(np.iinfo(dtype).max) if np.issubdtype(dtype, np.integer) else 1.0
+        return [{"id": "scale_linear", "kwargs": {"gain": 1.0 / top, "offset": 0.0}}]
+    raise UnetlabError(f"normalization mode {mode!r} has no bioimage.io equivalent")
+
+
+def _space_axes(model: UNet, info: PackageInfo, *, output: bool) -> list[dict]:
+    axes = []
+    for axis in ("y", "x"):
+        entry: dict = {"type": "space", "id": axis}
+        if not output:
+            entry["size"] = {"min": min_tile_size(model), "step": model.size_multiple}
+        else:
+            # valid nets: output = input - the border lost on both sides
+            offset = -2 * model.border
+            entry["size"] = {"tensor_id": INPUT_ID, "axis_id": axis, "offset": offset}
+            if model.padding == "same":
+                entry["halo"] = halo(model)
+        if info.pixel_size is not None:
+            entry.update(unit="micrometer", scale=float(info.pixel_size))
+        axes.append(entry)
+    return axes
+
+
+def _tensors(model: UNet, info: PackageInfo, dtype) -> tuple[dict, dict]:
+    channels = [f"channel{i}" for i in range(model.in_channels)]
+    classes = [str(c) for c in model.classes][: max(model.num_classes, 1)]
+    if model.num_classes == 1:
+        classes = classes[-1:]  # the sigmoid channel is the foreground class
+    inp = {
+        "id": INPUT_ID,
+        "description": "the raw image; normalised by the preprocessing",
+        "axes": [{"type": "batch"}, {"type": "channel", "channel_names": channels}]
+        + _space_axes(model, info, output=False),
+        "test_tensor": {"source": "test_input.npy"},
+        "sample_tensor": {"source": "sample_input.tif"},
+        "data": {"type": "float32"},
+        "preprocessing": preprocessing(model, dtype),
+    }
+    out = {
+        "id": OUTPUT_ID,
+        "description": "class probabilities (softmax over the classes; sigmoid for one class)",
+        "axes": [{"type": "batch"}, {"type": "channel", "channel_names": classes}]
+        + _space_axes(model, info, output=True),
+        "test_tensor": {"source": "test_output.npy"},
+        "sample_tensor": {"source": "sample_output.tif"},
+        "data": {"type": "float32", "range": [0.0, 1.0]},
+    }
+    return inp, out
+
+
+def _weights(model: UNet, formats, opset: int) -> dict:
+    version = torch.__version__.split("+")[0]
+    weights: dict = {}
+    parent = "pytorch_state_dict" if "pytorch_state_dict" in formats else None
+    if "pytorch_state_dict" in formats:
+        weights["pytorch_state_dict"] = {
+            "source": FILES["pytorch_state_dict"],
+            "architecture": {
+                "source": FILES["architecture"],
+                "callable": ProbabilityUNet.__name__,
+                "kwargs": asdict(model.config),
+            },
+            "pytorch_version": version,
+        }
+    if "torchscript" in formats:
+        weights["torchscript"] = {"source": FILES["torchscript"], "pytorch_version": version}
+    if "onnx" in formats:
+        weights["onnx"] = {"source": FILES["onnx"], "opset_version": opset}
+    for name in ("torchscript", "onnx"):
+        if name in weights and parent:
+            weights[name]["parent"] = parent
+    return weights
+
+
+def model_rdf(model: UNet, info: PackageInfo, formats, *, opset: int = 17, dtype=np.uint8) -> dict:
+    """The rdf.yaml content (format 0.5) of ``model``, without file hashes."""
+    from unetlab import __version__
+
+    inp, out = _tensors(model, info, np.dtype(dtype))
+    return {
+        "format_version": FORMAT_VERSION,
+        "type": "model",
+        "name": info.name,
+        "description": info.description,
+        "authors": [{"name": a} for a in info.authors],
+        "cite": [dict(UNET_CITATION)],
+        "license": info.license,
+        "documentation": "README.md",
+        "covers": ["cover.png"],
+        "tags": list(info.tags),
+        "timestamp": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "inputs": [inp],
+        "outputs": [out],
+        "weights": _weights(model, formats, opset),
+        "config": {
+            "unetlab": {
+                "exported_by": f"unetlab {__version__}",
+                "config": asdict(model.config),
+                "classes": list(model.classes),
+                "normalization": dict(model.normalization),
+                "label_values": model.label_values,
+            }
+        },
+    }
+
+
+def _add_hashes(rdf: dict, folder: Path) -> dict:
+    """Each file's sha256 beside its ``source`` (the format checks them on load)."""
+
+    def visit(node):
+        if isinstance(node, dict):
+            if isinstance(node.get("source"), str) and (folder / node["source"]).is_file():
+                node["sha256"] = _sha256((folder / node["source"]).read_bytes())
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(rdf)
+    return rdf
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def readme(model: UNet, info: PackageInfo, checks: dict, size: int) -> str:
+    """The package's README.md: the model, its classes and input, and a Validation section."""
+    c = model.config
+    classes = ", ".join(f"{i}: {n}" for i, n in enumerate(model.classes[: max(c.num_classes, 2)]))
+    tiling = (
+        f"valid padding: inputs of {model.min_input_size} + n x {model.size_multiple} px; the "
+        f"output is {2 * model.border} px smaller (the border lost on each side is {model.border} px)"
+        if model.padding == "valid"
+        else f"same padding: inputs of {min_tile_size(model)} + n x {model.size_multiple} px, "
+        f"output of the input's size; drop a halo of {halo(model)} px when tiling"
+    )
+    lines = [
+        f"# {info.name}",
+        "",
+        info.description,
+        "",
+        f"A U-Net (Ronneberger et al. 2015) of depth {c.depth}, {c.base_channels} base channels, "
+        f"{c.padding} padding, norm {c.norm}, {c.upsample} upsampling, {c.fusion} skips, "
+        f"trained with [unetlab](https://github.com/). {c.in_channels} input channel(s).",
+        "",
+        f"- Classes: {classes}.",
+        f"- Input normalisation: unetlab `{model.normalization.get('mode')}` "
+        f"({preprocessing(model, np.dtype(np.uint8))[0]['id']} in rdf.yaml).",
+        f"- Tiling: {tiling}.",
+        "- Output: class probabilities (softmax; sigmoid for one class), in every weight format.",
+        "",
+        "## Validation",
+        "",
+        f"`test_input.npy` is a {size} x {size} crop of the sample image; `test_output.npy` is "
+        "what unetlab predicts for it (its own normalisation, the PyTorch weights). "
+        "`cover.png` shows the crop beside its labels.",
+        "",
+    ]
+    for name, report in checks.items():
+        lines.append(
+            f"- {name}: max abs difference from PyTorch {report.max_abs_diff:.2e} on a random "
+            f"{'x'.join(map(str, report.checked_shape))} input (tolerance 1e-4)."
+        )
+    lines += [
+        "",
+        "Check the package with the format's own test (it re-runs the test tensors and "
+        "other valid sizes): `bioimageio test rdf.yaml` (`pip install bioimageio.core`).",
+        "",
+        "## Citation",
+        "",
+        UNET_CITATION["text"] + f" doi:{UNET_CITATION['doi']}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+# --- writing the package safely -------------------------------------------------------------
+
+
+def _written_by_unetlab(rdf_bytes: bytes) -> bool:
+    try:
+        rdf = yaml.safe_load(rdf_bytes)
+    except yaml.YAMLError:
+        return False
+    return isinstance(rdf, dict) and "unetlab" in (rdf.get("config") or {})
+
+
+def _refuse_foreign(dest: Path) -> None:
+    """UnetlabError unless ``dest`` is absent, an empty folder, or a package unetlab wrote."""
+    if not dest.exists():
+        return
+    if dest.is_dir():
+        if not any(dest.iterdir()):
+            return
+        rdf = dest / "rdf.yaml"
+        if rdf.is_file() and _written_by_unetlab(rdf.read_bytes()):
+            return
+    elif dest.suffix.lower() == ".zip" and zipfile.is_zipfile(dest):
+        with zipfile.ZipFile(dest) as zf:
+            if "rdf.yaml" in zf.namelist() and _written_by_unetlab(zf.read("rdf.yaml")):
+                return
+    raise UnetlabError(
+        f"{dest} exists and is not a package unetlab wrote: choose a new path or remove it"
+    )
+
+
+def _zip_folder(folder: Path, dest: Path) -> None:
+    with atomic_path(dest) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
+        for f in sorted(folder.iterdir()):
+            zf.write(f, f.name)
+
+
+def _replace_folder(folder: Path, dest: Path) -> None:
+    """Rename the finished ``folder`` to ``dest``; an old package there goes only after."""
+    if not dest.exists():
+        folder.rename(dest)
+        return
+    old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=dest.parent))
+    old.rmdir()
+    dest.rename(old)
+    try:
+        folder.rename(dest)
+    except OSError:
+        old.rename(dest)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+def is_package(path: str | os.PathLike) -> bool:
+    """True for a folder holding rdf.yaml (or bioimageio.yaml), a .zip, or such a yaml file."""
+    path = Path(path)
+    if path.is_dir():
+        return any((path / n).is_file() for n in RDF_NAMES)
+    return (
+        path.suffix.lower() == ".zip"
+        or path.name in RDF_NAMES
+        or path.name.endswith(".bioimageio.yaml")
+    )
+
+
+class _PackageFiles:
+    """Reads the files of a package folder or zip by their rdf names, refusing names that
+    would leave the package (absolute, ``..``, or a link pointing out of the folder)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        if path.is_file() and path.suffix.lower() == ".zip":
+            if not zipfile.is_zipfile(path):
+                raise UnetlabError(f"{path}: not a zip file; give a bioimage.io package")
+            self.zip: zipfile.ZipFile | None = zipfile.ZipFile(path)
+            self.root = None
+            names = self.zip.namelist()
+            self.rdf_name = next((n for n in RDF_NAMES if n in names), None)
+        else:
+            self.zip = None
+            self.root = path if path.is_dir() else path.parent
+            self.rdf_name = (
+                path.name
+                if path.is_file()
+                else next((n for n in RDF_NAMES if (path / n).is_file()), None)
+            )
+        if self.rdf_name is None:
+            raise UnetlabError(f"{path}: no rdf.yaml in it; give a bioimage.io model package")
+
+    def __enter__(self) -> _PackageFiles:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.zip is not None:
+            self.zip.close()
+
+    def read(self, name: str) -> bytes:
+        rel = PurePosixPath(name)
+        if rel.is_absolute() or ".." in rel.parts or "\\" in name or ":" in name:
+            raise UnetlabError(f"{self.path}: refusing file {name!r}, which leaves the package")
+        if self.zip is not None:
+            try:
+                return self.zip.read(str(rel))
+            except KeyError:
+                raise UnetlabError(f"{self.path}: {name} is missing from the zip") from None
+        root = self.root.resolve()
+        target = (root / rel).resolve()
+        if not target.is_relative_to(root):
+            raise UnetlabError(f"{self.path}: refusing file {name!r}, which leaves the package")
+        if not target.is_file():
+            raise UnetlabError(f"{self.path}: {name} is missing from the package")
+        return target.read_bytes()
+
+
+def load_package(path: str | os.PathLike) -> UNet:
+    """The UNet of a bioimage.io package (folder, .zip or rdf.yaml) whose
+    ``pytorch_state_dict`` weights are a unetlab UNet; CPU, eval mode, with the classes,
+    normalisation and label values the package records. Its forward returns logits."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such bioimage.io package")
+    with _PackageFiles(path) as files:
+        rdf = _read_rdf(path, files)
+        entry = (rdf.get("weights") or {}).get("pytorch_state_dict") or {}
+        config = _unet_config(entry)
+        if config is None:
+            raise UnetlabError(
+                f"{path}: its weights are not a unetlab UNet (no pytorch_state_dict weights "
+                "with UNet arguments); unetlab runs the packages it exported"
+            )
+        data = files.read(str(entry.get("source")))
+    if entry.get("sha256") and _sha256(data) != entry["sha256"]:
+        raise UnetlabError(f"{path}: {entry['source']} does not match its sha256: re-download it")
+    try:
+        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise UnetlabError(
+            f"{path}: {entry['source']} holds more than tensors; unetlab loads no code from "
+            "a package"
+        ) from exc
+    model = UNet.from_config(config)
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError) as exc:
+        raise UnetlabError(f"{path}: the weights do not fit the described UNet ({exc})") from exc
+    _set_metadata(model, rdf)
+    return model.eval()
+
+
+def _read_rdf(path: Path, files: _PackageFiles) -> dict:
+    try:
+        rdf = yaml.safe_load(files.read(files.rdf_name))
+    except yaml.YAMLError as exc:
+        raise UnetlabError(f"{path}: {files.rdf_name} is not valid YAML ({exc})") from exc
+    if not isinstance(rdf, dict) or rdf.get("type") != "model":
+        raise UnetlabError(f"{path}: not a bioimage.io model description")
+    return rdf
+
+
+def _unet_config(entry: dict) -> UNetConfig | None:
+    kwargs = (entry.get("architecture") or {}).get("kwargs")
+    try:
+        return UNetConfig(**kwargs) if isinstance(kwargs, dict) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _set_metadata(model: UNet, rdf: dict) -> None:
+    meta = (rdf.get("config") or {}).get("unetlab") or {}
+    if meta.get("classes"):
+        model.classes = [str(c) for c in meta["classes"]]
+    else:
+        axes = rdf["outputs"][0]["axes"]
+        names = next((a.get("channel_names") for a in axes if a.get("type") == "channel"), None)
+        if names and len(names) == model.num_classes:
+            model.classes = [str(n) for n in names]
+    model.normalization = dict(meta.get("normalization") or _normalization_of(rdf))
+    model.label_values = meta.get("label_values")
+
+
+def _normalization_of(rdf: dict) -> dict:
+    """unetlab's normalisation spec for a package's first pre-processing step."""
+    steps = rdf["inputs"][0].get("preprocessing") or []
+    ids = [s.get("id") for s in steps if s.get("id") != "ensure_dtype"]
+    if ids[:1] == ["zero_mean_unit_variance"]:
+        return {"mode": "per_image"}
+    if ids[:1] == ["fixed_zero_mean_unit_variance"]:
+        kwargs = next(s["kwargs"] for s in steps if s.get("id") == ids[0])
+        return {"mode": "fixed", "mean": kwargs["mean"], "std": kwargs["std"]}
+    raise UnetlabError(
+        f"unetlab cannot reproduce the package's preprocessing {ids}: export it with unetlab"
+    )

@@ -1,0 +1,237 @@
+"""bioimage.io packages: the description's pure parts, the files, reading packages back
+safely, and the format's own test (bioimageio.core, an optional test dependency)."""
+
+from __future__ import annotations
+
+import importlib.util
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import yaml
+from PIL import Image
+
+from unetlab.bioimageio import (
+    PackageInfo,
+    architecture_source,
+    export_bioimageio,
+    halo,
+    load_package,
+    min_tile_size,
+    model_rdf,
+    preprocessing,
+    sample_size,
+)
+from unetlab.checkpoint import load_model, save_model
+from unetlab.cli import main
+from unetlab.errors import UnetlabError
+from unetlab.inference.export import probability_model
+from unetlab.models import UNet
+
+pytest.importorskip("onnx")  # the packages carry ONNX weights too
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit in torch 2.13
+
+
+def _tiny(padding: str = "valid", **kw) -> UNet:
+    norm = "batch" if padding == "same" else None
+    model = UNet(1, 2, depth=2, base_channels=4, padding=padding, norm=norm, **kw).eval()
+    model.classes, model.label_values = ["membrane", "cell"], [0, 255]
+    return model
+
+
+def _rdf(folder: Path) -> dict:
+    return yaml.safe_load((folder / "rdf.yaml").read_text())
+
+
+def test_preprocessing_in_the_formats_terms():
+    model = _tiny()
+    assert preprocessing(model, np.dtype(np.uint8)) == [
+        {"id": "zero_mean_unit_variance", "kwargs": {"axes": ["y", "x"], "eps": 1e-6}}
+    ]
+    model.normalization = {"mode": "fixed", "mean": [120.0], "std": [0.0]}
+    (step,) = preprocessing(model, np.dtype(np.uint8))
+    assert step["id"] == "fixed_zero_mean_unit_variance"
+    assert step["kwargs"] == {"mean": [120.0], "std": [1e-6], "axis": "channel"}
+    model.normalization = {"mode": "scale"}
+    (step,) = preprocessing(model, np.dtype(np.uint16))
+    assert step == {"id": "scale_linear", "kwargs": {"gain": 1 / 65535, "offset": 0.0}}
+
+
+def test_tiling_rule_of_valid_and_same_nets():
+    valid = UNet.from_preset("paper")  # border 92, valid sizes 188 + 16 n
+    rdf = model_rdf(valid, PackageInfo(pixel_size=0.5), ["torchscript"])
+    y_in = rdf["inputs"][0]["axes"][2]
+    y_out = rdf["outputs"][0]["axes"][2]
+    assert y_in["size"] == {"min": 188, "step": 16}
+    assert y_out["size"] == {"tensor_id": "raw", "axis_id": "y", "offset": -184}
+    assert "halo" not in y_out and y_out["unit"] == "micrometer" and y_out["scale"] == 0.5
+    assert sample_size(valid) == 252  # 184 + 64 -> the next valid size
+    same = UNet.from_preset("small")  # depth 4: receptive field 89 -> halo 44
+    assert halo(same) == same.receptive_field // 2 == 44
+    assert min_tile_size(same) == 96  # the first multiple of 8 above 2 x 44
+    rdf = model_rdf(same, PackageInfo(), ["torchscript"])
+    assert rdf["inputs"][0]["axes"][3]["size"] == {"min": 96, "step": 8}
+    x_out = rdf["outputs"][0]["axes"][3]
+    assert x_out["halo"] == 44 and x_out["size"]["offset"] == 0
+
+
+def test_architecture_source_runs_without_unetlab(tmp_path):
+    model = _tiny("same", upsample="bilinear", fusion="add")
+    source = tmp_path / "arch.py"
+    source.write_text(architecture_source())
+    assert "unetlab" not in "".join(
+        line for line in source.read_text().splitlines() if line.startswith(("import", "from"))
+    )
+    spec = importlib.util.spec_from_file_location("arch_under_test", source)
+    module = importlib.util.module_from_spec(spec)
+    import sys
+
+    sys.modules["arch_under_test"] = module  # as bioimageio.core imports it
+    try:
+        spec.loader.exec_module(module)
+        from dataclasses import asdict
+
+        net = module.ProbabilityUNet(**asdict(model.config)).eval()
+        net.load_state_dict(model.state_dict())
+        x = torch.randn(2, 1, 24, 32)
+        with torch.inference_mode():
+            assert torch.equal(net(x), probability_model(model)(x))
+    finally:
+        del sys.modules["arch_under_test"]
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_package_files_and_round_trip(tmp_path, padding):
+    model = _tiny(padding)
+    dest = export_bioimageio(model, tmp_path / "pkg", info=PackageInfo(name="tiny"))
+    rdf = _rdf(dest)
+    assert rdf["format_version"].startswith("0.5.") and rdf["type"] == "model"
+    assert rdf["outputs"][0]["axes"][1]["channel_names"] == ["membrane", "cell"]
+    assert rdf["cite"][0]["doi"] == "10.1007/978-3-319-24574-4_28"
+    assert set(rdf["weights"]) == {"torchscript", "onnx", "pytorch_state_dict"}
+    assert "## Validation" in (dest / "README.md").read_text()
+    with Image.open(dest / "cover.png") as cover:
+        assert cover.width == 2 * cover.height
+    raw = np.load(dest / "test_input.npy")
+    expected = np.load(dest / "test_output.npy")
+    size = sample_size(model)
+    assert raw.shape == (1, 1, size, size) and raw.dtype == np.float32
+    assert expected.shape == (1, 2, *model.output_size((size, size)))
+    np.testing.assert_allclose(expected.sum(1), 1.0, atol=1e-5)
+    # read back: the same weights and metadata, and it predicts like the original
+    loaded = load_package(dest)
+    assert loaded.config == model.config
+    assert loaded.classes == model.classes and loaded.label_values == [0, 255]
+    assert loaded.normalization == model.normalization
+    for key, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[key], value), key
+    assert isinstance(load_model(dest / "rdf.yaml"), UNet)
+
+
+def test_zip_package_is_written_atomically_and_read_back(tmp_path):
+    model = _tiny()
+    dest = tmp_path / "model.zip"
+    export_bioimageio(model, dest)
+    with zipfile.ZipFile(dest) as zf:
+        assert "rdf.yaml" in zf.namelist() and "weights.pt" in zf.namelist()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no leftovers
+    loaded = load_model(dest)
+    assert torch.equal(loaded.head.weight, model.head.weight)
+    export_bioimageio(model, dest)  # its own package is replaced
+
+
+def test_refuses_to_replace_what_unetlab_did_not_write(tmp_path):
+    model = _tiny()
+    foreign_zip = tmp_path / "theirs.zip"
+    with zipfile.ZipFile(foreign_zip, "w") as zf:
+        zf.writestr("rdf.yaml", "type: model\n")
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine")
+    for dest in (foreign_zip, folder):
+        with pytest.raises(UnetlabError, match="not a package unetlab wrote"):
+            export_bioimageio(model, dest)
+    assert (folder / "notes.txt").read_text() == "mine"
+    assert zipfile.ZipFile(foreign_zip).read("rdf.yaml") == b"type: model\n"
+    export_bioimageio(model, tmp_path / "pkg")
+    export_bioimageio(model, tmp_path / "pkg")  # its own folder is replaced
+    assert (tmp_path / "pkg" / "rdf.yaml").is_file()
+
+
+def _zip_with(path: Path, rdf: dict, files: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("rdf.yaml", yaml.safe_dump(rdf))
+        for name, data in files.items():
+            zf.writestr(name, data)
+    return path
+
+
+class _Payload:
+    """Unpickling this would create a file: weights_only must refuse it."""
+
+    def __init__(self, marker: Path):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_import_refuses_escaping_names_and_pickled_code(tmp_path):
+    model = _tiny()
+    export_bioimageio(model, tmp_path / "pkg", weight_formats=("pytorch_state_dict",))
+    rdf = _rdf(tmp_path / "pkg")
+    entry = rdf["weights"]["pytorch_state_dict"]
+    del entry["sha256"]
+    for name in ("../weights.pt", "/etc/passwd", "a/../../weights.pt"):
+        entry["source"] = name
+        bad = _zip_with(tmp_path / "escape.zip", rdf, {})
+        with pytest.raises(UnetlabError, match="leaves the package"):
+            load_package(bad)
+        (tmp_path / "pkg" / "rdf.yaml").write_text(yaml.safe_dump(rdf))
+        with pytest.raises(UnetlabError, match="leaves the package"):
+            load_package(tmp_path / "pkg")
+    marker = tmp_path / "unpickled"
+    buffer = io.BytesIO()
+    torch.save({"head.weight": _Payload(marker)}, buffer)
+    entry["source"] = "weights.pt"
+    bad = _zip_with(tmp_path / "pickle.zip", rdf, {"weights.pt": buffer.getvalue()})
+    with pytest.raises(UnetlabError, match="holds more than tensors"):
+        load_package(bad)
+    assert not marker.exists()
+    entry["architecture"]["kwargs"] = {"hidden": 3}
+    bad = _zip_with(tmp_path / "foreign.zip", rdf, {"weights.pt": buffer.getvalue()})
+    with pytest.raises(UnetlabError, match="not a unetlab UNet"):
+        load_package(bad)
+
+
+def test_cli_export_and_predict_with_a_package(tmp_path, capsys):
+    ckpt = save_model(tmp_path / "m.pt", _tiny())
+    pkg = tmp_path / "m.zip"
+    assert main(["export", "--checkpoint", str(ckpt), "--bioimageio", str(pkg),
+                 "--name", "tiny", "--author", "A. Person"]) == 0  # fmt: skip
+    assert "wrote bioimage.io package" in capsys.readouterr().out
+    image = (np.random.default_rng(0).random((40, 40)) * 255).astype(np.uint8)
+    Image.fromarray(image).save(tmp_path / "img.png")
+    out = {}
+    for name, source in (("ckpt", ckpt), ("pkg", pkg)):
+        assert main(["predict", "--checkpoint", str(source), "--input",
+                     str(tmp_path / "img.png"), "--output", str(tmp_path / name)]) == 0  # fmt: skip
+        out[name] = np.asarray(Image.open(tmp_path / name / "img.png"))
+    assert np.array_equal(out["ckpt"], out["pkg"])
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_bioimageio_core_model_test_passes(tmp_path, padding):
+    core = pytest.importorskip(
+        "bioimageio.core", reason="bioimageio.core not installed (pip install bioimageio.core)"
+    )
+    dest = export_bioimageio(_tiny(padding), tmp_path / "pkg.zip")
+    summary = core.test_model(dest)
+    failed = [d.name for d in summary.details if d.status != "passed"]
+    assert summary.status == "passed", failed
+    names = " ".join(d.name for d in summary.details)
+    for weights in ("torchscript", "onnx", "pytorch_state_dict"):
+        assert f"Reproduce test outputs from test inputs ({weights})" in names
