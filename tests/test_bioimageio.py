@@ -60,6 +60,13 @@ def test_preprocessing_in_the_formats_terms():
     assert step == {"id": "scale_linear", "kwargs": {"gain": 1 / 65535, "offset": 0.0}}
 
 
+def test_package_names_the_format_refuses():
+    for name in ("best", "a/b model", "x" * 129):
+        with pytest.raises(UnetlabError, match="choose another --name"):
+            PackageInfo(name=name)
+    assert PackageInfo(name="U-Net (EM 2x)").name == "U-Net (EM 2x)"
+
+
 def test_tiling_rule_of_valid_and_same_nets():
     valid = UNet.from_preset("paper")  # border 92, valid sizes 188 + 16 n
     rdf = model_rdf(valid, PackageInfo(pixel_size=0.5), ["torchscript"])
@@ -106,7 +113,7 @@ def test_architecture_source_runs_without_unetlab(tmp_path):
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_package_files_and_round_trip(tmp_path, padding):
     model = _tiny(padding)
-    dest = export_bioimageio(model, tmp_path / "pkg", info=PackageInfo(name="tiny"))
+    dest = export_bioimageio(model, tmp_path / "pkg", info=PackageInfo(name="tiny net"))
     rdf = _rdf(dest)
     assert rdf["format_version"].startswith("0.5.") and rdf["type"] == "model"
     assert rdf["outputs"][0]["axes"][1]["channel_names"] == ["membrane", "cell"]
@@ -211,7 +218,7 @@ def test_cli_export_and_predict_with_a_package(tmp_path, capsys):
     ckpt = save_model(tmp_path / "m.pt", _tiny())
     pkg = tmp_path / "m.zip"
     assert main(["export", "--checkpoint", str(ckpt), "--bioimageio", str(pkg),
-                 "--name", "tiny", "--author", "A. Person"]) == 0  # fmt: skip
+                 "--name", "tiny net", "--author", "A. Person"]) == 0  # fmt: skip
     assert "wrote bioimage.io package" in capsys.readouterr().out
     image = (np.random.default_rng(0).random((40, 40)) * 255).astype(np.uint8)
     Image.fromarray(image).save(tmp_path / "img.png")
@@ -235,3 +242,30 @@ def test_bioimageio_core_model_test_passes(tmp_path, padding):
     names = " ".join(d.name for d in summary.details)
     for weights in ("torchscript", "onnx", "pytorch_state_dict"):
         assert f"Reproduce test outputs from test inputs ({weights})" in names
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["small", "small-valid"])
+def test_demo_models_pass_the_formats_test(tmp_path, preset):
+    """The acceptance check: a model trained the demo's way (quick), same and valid padding,
+    exported by the CLI, passes bioimageio.core's model test."""
+    core = pytest.importorskip(
+        "bioimageio.core", reason="bioimageio.core not installed (pip install bioimageio.core)"
+    )
+    from unetlab.config import load_config
+    from unetlab.data.synthetic import write_synthetic_dataset
+    from unetlab.demo import QUICK, demo_overrides
+    from unetlab.train import fit
+
+    torch.set_num_threads(1)
+    write_synthetic_dataset(tmp_path / "data", n_train=2, n_val=1, size=96, seed=0)
+    plan = {**QUICK, "tile": 92 if preset == "small-valid" else 32}
+    overrides = demo_overrides(tmp_path / "data", plan, minutes=1.0, seed=0)
+    cfg = load_config(None, [*overrides, f"model.preset={preset}", "train.device=cpu"])
+    trained = fit(cfg, run_dir=tmp_path / "run", progress=False)
+    pkg = tmp_path / "demo.zip"
+    args = ["export", "--checkpoint", str(trained["best_checkpoint"]), "--bioimageio", str(pkg)]
+    assert main(args) == 0
+    summary = core.test_model(pkg)
+    assert summary.status == "passed", [d.name for d in summary.details if d.status != "passed"]
+    assert load_package(pkg).padding == ("same" if preset == "small" else "valid")

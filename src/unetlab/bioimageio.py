@@ -37,6 +37,7 @@ import logging
 import os
 import pickle
 import shutil
+import string
 import tempfile
 import zipfile
 from dataclasses import asdict, dataclass
@@ -91,6 +92,16 @@ class PackageInfo:
     license: str = "MIT"
     pixel_size: float | None = None
     tags: tuple[str, ...] = ("unet", "semantic-segmentation", "pytorch", "2d", "unetlab")
+
+    def __post_init__(self):
+        allowed = set(string.ascii_letters + string.digits + "_+- ()")
+        if not 5 <= len(self.name) <= 128 or not set(self.name) <= allowed:
+            raise UnetlabError(
+                f"model name {self.name!r}: bioimage.io wants 5-128 letters, digits, spaces "
+                "and _+-(); choose another --name"
+            )
+        if not self.authors:
+            raise UnetlabError("a bioimage.io package needs at least one --author")
 
 
 # --- the architecture file --------------------------------------------------------------

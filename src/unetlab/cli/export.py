@@ -25,7 +25,9 @@ def add_parser(sub) -> None:
     b = p.add_argument_group("bioimage.io package")
     b.add_argument("--sample", metavar="IMAGE",
                    help="image for the test tensors and the cover (default: a synthetic EM image)")  # fmt: skip
-    b.add_argument("--name", help="model name (default: the checkpoint's stem)")
+    b.add_argument(
+        "--name", help="model name, 5-128 letters, digits, spaces, _+-() (default: unetlab U-Net)"
+    )
     b.add_argument("--author", action="append", metavar="NAME", help="an author (repeatable)")
     b.add_argument("--pixel-size", type=float, metavar="UM",
                    help="pixel size in micrometres the model was trained at")  # fmt: skip
@@ -35,8 +37,6 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from pathlib import Path
-
     from unetlab.checkpoint import load_model
 
     if not (args.onnx or args.torchscript or args.bioimageio):
@@ -63,11 +63,9 @@ def run(args) -> int:
     if args.bioimageio:
         from unetlab.bioimageio import PackageInfo, export_bioimageio
 
-        info = PackageInfo(
-            name=args.name or Path(args.checkpoint).stem,
-            authors=tuple(args.author or ["unetlab user"]),
-            pixel_size=args.pixel_size,
-        )
+        named = {"name": args.name} if args.name else {}
+        authors = {"authors": tuple(args.author)} if args.author else {}
+        info = PackageInfo(**named, **authors, pixel_size=args.pixel_size)
         written = export_bioimageio(
             model, args.bioimageio, info=info, sample=args.sample,
             weight_formats=tuple(w.strip() for w in args.weights.split(",") if w.strip()),
