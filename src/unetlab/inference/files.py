@@ -19,6 +19,7 @@ import torch
 
 from unetlab.data.io import TIFF_SUFFIXES, atomic_path, read_stack, write_png, write_tiff
 from unetlab.data.normalize import image_stats
+from unetlab.data.tiffmeta import imagej_kwargs, read_pixel_size
 from unetlab.errors import ImageReadError, UnetlabError
 from unetlab.inference.predict import (
     encode_labels,
@@ -134,6 +135,7 @@ def predict_file(
     stack = read_stack(path)
     pages = [fit_channels(page, model.in_channels, name=path.name) for page in stack]
     is_stack = stack.shape[0] > 1
+    meta = _tiff_meta(model, path, values)
     paths = output_paths(out_dir, path.stem, stack=is_stack)
     probs, labels = [], []
     for page in pages:
@@ -147,12 +149,13 @@ def predict_file(
     k = max(model.num_classes, 2)
     out = [encode_labels(lab, values) for lab in labels]
     if is_stack:
-        _write_label_stack(paths["labels"], np.stack(out), palette(k) if color else None)
+        _write_label_stack(paths["labels"], np.stack(out), palette(k) if color else None, meta)
     else:
         write_png(paths["labels"], out[0], palette=palette(k) if color else None)
     if save_probabilities:
+        prob_meta = _probability_meta(meta, probs[0].shape[0], len(probs), is_stack)
         write_tiff(paths["probabilities"], np.stack(probs) if is_stack else probs[0],
-                   photometric="minisblack")  # fmt: skip
+                   photometric="minisblack", **prob_meta)  # fmt: skip
         written.append(paths["probabilities"])
     if draw_overlay:
         drawn = [overlay(page, lab) for page, lab in zip(stack, labels)]
@@ -164,13 +167,31 @@ def predict_file(
     return written
 
 
-def _write_label_stack(path: Path, labels: np.ndarray, colours: np.ndarray | None) -> None:
+def _write_label_stack(path: Path, labels: np.ndarray, colours: np.ndarray | None,
+                       meta: dict) -> None:  # fmt: skip
     if colours is None:
-        write_tiff(path, labels, photometric="minisblack")
+        write_tiff(path, labels, photometric="minisblack",
+                   **imagej_kwargs(labels.dtype, axes="ZYX", **meta))  # fmt: skip
         return
     colormap = np.zeros((3, 256), dtype=np.uint16)
     colormap[:, : len(colours)] = colours.T.astype(np.uint16) * 257
-    write_tiff(path, labels.astype(np.uint8), photometric="palette", colormap=colormap)
+    write_tiff(path, labels.astype(np.uint8), photometric="palette", colormap=colormap,
+               **imagej_kwargs(np.uint8, axes="ZYX", **meta))  # fmt: skip
+
+
+def _tiff_meta(model, path: Path, values) -> dict:
+    """Class names, mask values and the input's pixel size for TIFF outputs (data.tiffmeta)."""
+    classes = list(getattr(model, "classes", []))[: max(model.num_classes, 2)]
+    return {"classes": classes, "values": values, "pixel": read_pixel_size(path)}
+
+
+def _probability_meta(meta: dict, k: int, pages: int, stack: bool) -> dict:
+    """ImageJ keywords of a (K, H, W) or (P, K, H, W) float32 probability TIFF: channel labels
+    (a one-class net's single channel is its foreground, the last class name)."""
+    axes = "ZCYX" if stack else "CYX"
+    classes = meta["classes"][-k:]
+    return imagej_kwargs(np.float32, axes=axes, classes=classes, pixel=meta["pixel"],
+                         channel_labels=pages)  # fmt: skip
 
 
 # --- images larger than memory ------------------------------------------------------------
@@ -257,6 +278,7 @@ def _predict_large(
     paths = output_paths(out_dir, path.stem, stack=True)
     label_dtype = encode_labels(np.zeros(1, np.uint8), values).dtype
     shape = (pages, h, w) if pages > 1 else (h, w)
+    meta = _tiff_meta(model, path, values)
     log.info("%s: %d x %d px, large image: streaming to %s", path.name, w, h, paths["labels"].name)
     fn = probability_fn(model, precision=precision, tta=tta)
     grid, batch_size = choose_tiling(
@@ -269,12 +291,15 @@ def _predict_large(
             colormap = np.zeros((3, 256), dtype=np.uint16)
             colormap[:, : max(k, 2)] = palette(max(k, 2)).T.astype(np.uint16) * 257
             kwargs = {"photometric": "palette", "colormap": colormap}
+        axes = "ZYX" if pages > 1 else "YX"
+        kwargs.update(imagej_kwargs(label_dtype, axes=axes, **meta))
         labels_out = _RowWriter(label_tmp, shape, label_dtype, **kwargs)
         probs_out = None
         if probabilities:
             prob_tmp = stack.enter_context(atomic_path(paths["probabilities"]))
             probs_shape = (pages, k, h, w) if pages > 1 else (k, h, w)
-            probs_out = _RowWriter(prob_tmp, probs_shape, np.float32, photometric="minisblack")
+            probs_out = _RowWriter(prob_tmp, probs_shape, np.float32, photometric="minisblack",
+                                   **_probability_meta(meta, k, pages, pages > 1))  # fmt: skip
         dev = stack.enter_context(inference_session(model, device))
         check_precision(precision, dev)
         for p in range(pages):

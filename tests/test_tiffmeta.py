@@ -1,0 +1,70 @@
+"""TIFF outputs that viewers open scaled and named: pixel size and class names read back with
+tifffile from the ImageJ hyperstack fields Fiji uses."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import tifffile
+
+from unetlab.data.tiffmeta import PixelSize, class_table, imagej_kwargs, read_pixel_size
+from unetlab.inference.files import predict_file
+from unetlab.models import UNet
+
+
+def test_read_pixel_size_from_imagej_and_plain_resolution_tags(tmp_path):
+    image = np.zeros((8, 8), np.uint8)
+    tifffile.imwrite(tmp_path / "ij.tif", image, imagej=True, resolution=(4.0, 4.0),
+                     metadata={"unit": "um"})  # fmt: skip
+    assert read_pixel_size(tmp_path / "ij.tif") == PixelSize(0.25, "um")
+    tifffile.imwrite(tmp_path / "cm.tif", image, resolution=(20000.0, 20000.0),
+                     resolutionunit="CENTIMETER")  # fmt: skip
+    assert read_pixel_size(tmp_path / "cm.tif") == PixelSize(0.5, "um")
+    tifffile.imwrite(tmp_path / "none.tif", image)  # tifffile's default: 1 px per no unit
+    assert read_pixel_size(tmp_path / "none.tif") is None
+    assert read_pixel_size(tmp_path / "x.png") is None
+
+
+def test_imagej_keywords_exact():
+    assert class_table(["membrane", "cell"]) == {0: "membrane", 1: "cell"}
+    assert class_table(["membrane", "cell"], [0, 255]) == {0: "membrane", 255: "cell"}
+    kwargs = imagej_kwargs(np.uint8, axes="YX", classes=["membrane", "cell"], values=[0, 255],
+                           pixel=PixelSize(0.5, "um"))  # fmt: skip
+    assert kwargs["imagej"] is True and kwargs["resolution"] == (2.0, 2.0)
+    meta = kwargs["metadata"]
+    assert meta["unit"] == "um" and meta["axes"] == "YX" and "Labels" not in meta
+    assert meta["Info"].splitlines()[1:] == ["0: membrane", "255: cell"]
+    assert json.loads(meta["Properties"]["unetlab.classes"]) == {"0": "membrane", "255": "cell"}
+    assert imagej_kwargs(np.int32, axes="YX", classes=["a", "b"]) == {}
+    probs = imagej_kwargs(np.float32, axes="ZCYX", classes=["a", "b"], channel_labels=3)
+    assert probs["metadata"]["Labels"] == ["a", "b"] * 3 and "resolution" not in probs
+
+
+def _check_labels_tiff(path, names: dict, size: float):
+    with tifffile.TiffFile(path) as tif:
+        assert tif.is_imagej
+        ij = tif.imagej_metadata
+        x_res = tif.pages[0].tags["XResolution"].value
+    assert ij["unit"] == "um" and x_res[1] / x_res[0] == pytest.approx(size)
+    assert json.loads(ij["Properties"]["unetlab.classes"]) == names
+    for value, name in names.items():
+        assert f"{value}: {name}" in ij["Info"]
+
+
+@pytest.mark.parametrize("large", [False, True])
+def test_label_and_probability_tiffs_carry_pixel_size_and_names(tmp_path, large):
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    model.classes, model.label_values = ["membrane", "cell"], [0, 255]
+    stack = np.random.default_rng(0).integers(0, 255, (2, 24, 32), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "s.tif", stack, imagej=True, resolution=(1 / 0.3, 1 / 0.3),
+                     metadata={"unit": "um", "axes": "ZYX"})  # fmt: skip
+    threshold = 100 if large else 10**9
+    labels, probs = predict_file(model, tmp_path / "s.tif", tmp_path / "out", label_values=True,
+                                 save_probabilities=True, large_threshold=threshold)  # fmt: skip
+    _check_labels_tiff(labels, {"0": "membrane", "255": "cell"}, 0.3)
+    assert set(np.unique(tifffile.imread(labels))) <= {0, 255}
+    with tifffile.TiffFile(probs) as tif:
+        assert tif.imagej_metadata["Labels"] == ["membrane", "cell"] * 2
+        assert tif.series[0].shape == (2, 2, 24, 32)
