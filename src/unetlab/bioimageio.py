@@ -459,13 +459,16 @@ def readme(model: UNet, info: PackageInfo, checks: dict, size: int) -> str:
         "",
         f"A U-Net (Ronneberger et al. 2015) of depth {c.depth}, {c.base_channels} base channels, "
         f"{c.padding} padding, norm {c.norm}, {c.upsample} upsampling, {c.fusion} skips, "
-        f"trained with [unetlab](https://github.com/). {c.in_channels} input channel(s).",
+        f"trained with unetlab. {c.in_channels} input channel(s).",
         "",
         f"- Classes: {classes}.",
         f"- Input normalisation: unetlab `{model.normalization.get('mode')}` "
         f"({preprocessing(model, np.dtype(np.uint8))[0]['id']} in rdf.yaml).",
         f"- Tiling: {tiling}.",
         "- Output: class probabilities (softmax; sigmoid for one class), in every weight format.",
+        f"- Pixel size: {info.pixel_size} um."
+        if info.pixel_size
+        else "- Pixel size: not recorded.",
         "",
         "## Validation",
         "",
