@@ -1,0 +1,133 @@
+"""What the napari widget does, as plain functions on numpy arrays (no napari, no Qt), so the
+tests run without napari: split a layer into planes, predict them with progress and a cancel
+check, and describe the layers to add."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from unetlab.checkpoint import load_model
+from unetlab.errors import UnetlabError
+from unetlab.models import UNet
+from unetlab.objects import instances
+from unetlab.predict import choose_tiling, labels_from_probabilities, predict_image
+
+
+class PredictionCancelled(Exception):
+    """Raised inside a prediction when the user pressed Cancel."""
+
+
+@dataclass(frozen=True)
+class LayerPrediction:
+    """The widget's result: ``labels`` class indices of the layer's shape (without an RGB
+    axis), uint8/uint16; ``objects`` int32 instance ids 1..n per plane (None unless asked)."""
+
+    labels: np.ndarray
+    objects: np.ndarray | None
+    classes: list[str]
+
+
+def load_for_widget(path: str | os.PathLike) -> UNet:
+    """A checkpoint or a bioimage.io package unetlab exported, in eval mode on the CPU."""
+    if not str(path).strip():
+        raise UnetlabError("choose a checkpoint (.pt) or a bioimage.io package first")
+    return load_model(path)
+
+
+def planes(data: np.ndarray, *, rgb: bool, channels: int) -> list[np.ndarray]:
+    """An image layer's data as the (H, W[, C]) planes to predict: (H, W), (H, W, 3) RGB,
+    or a stack (Z, H, W[, 3]); with a 3-channel model a grey layer is repeated to 3."""
+    data = np.asarray(data)
+    spatial = data.ndim - (1 if rgb else 0)
+    if spatial not in (2, 3):
+        raise UnetlabError(
+            f"the layer has {spatial} spatial axes: the widget predicts 2-D images and stacks"
+        )
+    stack = data if spatial == 3 else data[None]
+    out = []
+    for plane in stack:
+        if channels > 1 and plane.ndim == 2:
+            plane = np.repeat(plane[:, :, None], channels, axis=2)
+        out.append(plane)
+    return out
+
+
+def count_tiles(model: UNet, shape: tuple[int, int], planes_count: int = 1) -> int:
+    """How many tiles :func:`predict_planes` reports progress for (CPU tiling)."""
+    grid, _ = choose_tiling(model, shape)
+    return len(grid) * planes_count
+
+
+def predict_planes(
+    model: UNet,
+    data: np.ndarray,
+    *,
+    rgb: bool = False,
+    objects: bool = False,
+    progress: Callable[[int], None] | None = None,
+    cancelled: Callable[[], bool] | None = None,
+) -> LayerPrediction:
+    """Predict an image layer's data plane by plane on the CPU.
+
+    ``progress(n)`` is called after each batch of n tiles; :class:`PredictionCancelled` is
+    raised at the next batch once ``cancelled()`` is true. ``objects``: also the instance ids
+    of every class but class 0 (``unetlab.objects.instances``).
+    """
+
+    def report(n: int) -> None:
+        if cancelled is not None and cancelled():
+            raise PredictionCancelled
+        if progress is not None:
+            progress(n)
+
+    labels = []
+    for plane in planes(data, rgb=rgb, channels=model.in_channels):
+        if cancelled is not None and cancelled():
+            raise PredictionCancelled
+        probs = predict_image(model, plane, device="cpu", progress=report)
+        labels.append(labels_from_probabilities(probs))
+    stacked = np.stack(labels) if len(labels) > 1 else labels[0]
+    ids = None
+    if objects:
+        ids = (
+            np.stack([instances(lab) for lab in labels]) if len(labels) > 1 else instances(stacked)
+        )
+    classes = list(model.classes)[: max(model.num_classes, 2)]
+    return LayerPrediction(stacked, ids, classes)
+
+
+def layer_tuples(result: LayerPrediction, *, name: str, scale=None) -> list[tuple]:
+    """napari LayerDataTuples (data, kwargs, "labels") for the result: the classes (named
+    in ``metadata`` and by a ``features`` table of class names), and the objects."""
+    table = {"index": list(range(len(result.classes))), "class": result.classes}
+    extra = {"scale": tuple(scale)} if scale is not None else {}
+    layers = [
+        (
+            result.labels,
+            {
+                "name": f"{name} classes",
+                "metadata": {"unetlab_classes": dict(enumerate(result.classes))},
+                "features": table,
+                **extra,
+            },
+            "labels",
+        )
+    ]
+    if result.objects is not None:
+        layers.append((result.objects, {"name": f"{name} objects", **extra}, "labels"))
+    return layers
+
+
+def sample_data() -> list[tuple]:
+    """napari sample: a synthetic EM image like the demo's (512 x 512 uint8) with its mask."""
+    from unetlab.data.synthetic import synthetic_em
+
+    image, mask, _ = synthetic_em(512, np.random.default_rng(0))
+    return [
+        (image, {"name": "synthetic EM"}, "image"),
+        ((mask > 0).astype(np.uint8), {"name": "synthetic EM truth", "visible": False}, "labels"),
+    ]

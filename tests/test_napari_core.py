@@ -1,0 +1,101 @@
+"""The napari plugin's logic, without napari: planes of a layer, prediction with progress and
+cancel, the layers to add, the sample, and the npe2 manifest's references."""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from unetlab.errors import UnetlabError
+from unetlab.models import UNet
+from unetlab.napari.core import (
+    PredictionCancelled,
+    count_tiles,
+    layer_tuples,
+    planes,
+    predict_planes,
+    sample_data,
+)
+from unetlab.objects import instances
+from unetlab.predict import labels_from_probabilities, predict_image
+
+MANIFEST = Path(__file__).resolve().parents[1] / "src" / "unetlab" / "napari" / "napari.yaml"
+
+
+def _tiny(in_channels: int = 1) -> UNet:
+    model = UNet(in_channels, 2, depth=2, base_channels=2, padding="same").eval()
+    model.classes = ["membrane", "cell"]
+    return model
+
+
+def test_planes_of_images_stacks_and_rgb():
+    assert [p.shape for p in planes(np.zeros((5, 6)), rgb=False, channels=1)] == [(5, 6)]
+    assert [p.shape for p in planes(np.zeros((2, 5, 6)), rgb=False, channels=1)] == [(5, 6)] * 2
+    assert [p.shape for p in planes(np.zeros((5, 6, 3)), rgb=True, channels=3)] == [(5, 6, 3)]
+    grey = np.arange(30).reshape(5, 6)
+    (rgb,) = planes(grey, rgb=False, channels=3)
+    assert rgb.shape == (5, 6, 3) and np.array_equal(rgb[:, :, 2], grey)
+    with pytest.raises(UnetlabError, match="4 spatial axes"):
+        planes(np.zeros((2, 3, 5, 6)), rgb=False, channels=1)
+
+
+def test_predict_planes_equals_predict_image_with_progress_and_objects():
+    model = _tiny()
+    stack = np.random.default_rng(0).integers(0, 255, (3, 40, 36), dtype=np.uint8)
+    done = []
+    result = predict_planes(model, stack, objects=True, progress=done.append)
+    assert result.labels.shape == stack.shape and result.objects.shape == stack.shape
+    for plane, labels, ids in zip(stack, result.labels, result.objects):
+        expected = labels_from_probabilities(predict_image(model, plane))
+        assert np.array_equal(labels, expected)
+        assert np.array_equal(ids, instances(expected))
+    assert sum(done) == count_tiles(model, (40, 36), 3)
+    assert result.classes == ["membrane", "cell"]
+    single = predict_planes(model, stack[0])
+    assert single.labels.shape == (40, 36) and single.objects is None
+
+
+def test_cancel_stops_at_the_next_batch():
+    model = _tiny()
+    stack = np.zeros((4, 32, 32), np.uint8)
+    seen = []
+    with pytest.raises(PredictionCancelled):
+        predict_planes(model, stack, progress=seen.append, cancelled=lambda: len(seen) >= 1)
+    assert len(seen) == 1  # one batch of the first of 4 planes, then the cancel
+
+
+def test_layer_tuples_name_the_classes():
+    model = _tiny()
+    result = predict_planes(model, np.zeros((32, 32), np.uint8), objects=True)
+    (labels, kwargs, kind), (ids, obj_kwargs, obj_kind) = layer_tuples(
+        result, name="em", scale=(0.5, 0.5)
+    )
+    assert kind == obj_kind == "labels" and labels is result.labels and ids is result.objects
+    assert kwargs["name"] == "em classes" and obj_kwargs["name"] == "em objects"
+    assert kwargs["features"] == {"index": [0, 1], "class": ["membrane", "cell"]}
+    assert kwargs["metadata"]["unetlab_classes"] == {0: "membrane", 1: "cell"}
+    assert kwargs["scale"] == obj_kwargs["scale"] == (0.5, 0.5)
+
+
+def test_sample_data_is_the_synthetic_em_image():
+    (image, meta, kind), (truth, _, truth_kind) = sample_data()
+    assert kind == "image" and truth_kind == "labels" and meta["name"] == "synthetic EM"
+    assert image.shape == truth.shape == (512, 512) and image.dtype == np.uint8
+    assert set(np.unique(truth)) == {0, 1}
+
+
+def test_manifest_names_this_package_and_existing_callables():
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    assert manifest["name"] == "unetlab"
+    commands = {c["id"]: c["python_name"] for c in manifest["contributions"]["commands"]}
+    for entry in manifest["contributions"]["widgets"] + manifest["contributions"]["sample_data"]:
+        assert entry["command"] in commands
+    module, name = commands["unetlab.synthetic_em"].split(":")
+    assert callable(getattr(importlib.import_module(module), name))
+    assert commands["unetlab.predict_widget"] == "unetlab.napari.widget:PredictWidget"
+    pyproject = (MANIFEST.parents[3] / "pyproject.toml").read_text()
+    assert 'unetlab = "unetlab.napari:napari.yaml"' in pyproject
