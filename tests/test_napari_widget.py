@@ -97,3 +97,14 @@ def test_screenshot_for_the_readme(qtbot, checkpoint, tmp_path):
         viewer.screenshot(target, canvas_only=False)
     finally:
         viewer.close()
+
+
+def test_manifest_validates_with_npe2():
+    npe2 = pytest.importorskip("npe2", reason="npe2 not installed (unetlab[napari-test])")
+    from pathlib import Path
+
+    import unetlab.napari
+
+    manifest = npe2.PluginManifest.from_file(Path(unetlab.napari.__file__).with_name("napari.yaml"))
+    manifest.validate_imports()  # every python_name imports
+    assert [w.display_name for w in manifest.contributions.widgets] == ["U-Net prediction"]
