@@ -14,7 +14,10 @@ import torch
 import yaml
 from PIL import Image
 
-from unetlab.bioimageio import (
+from unetlab.checkpoint import load_model, save_model
+from unetlab.cli import main
+from unetlab.errors import UnetlabError
+from unetlab.inference.bioimageio import (
     PackageInfo,
     architecture_source,
     export_bioimageio,
@@ -25,9 +28,6 @@ from unetlab.bioimageio import (
     preprocessing,
     sample_size,
 )
-from unetlab.checkpoint import load_model, save_model
-from unetlab.cli import main
-from unetlab.errors import UnetlabError
 from unetlab.inference.export import probability_model
 from unetlab.models import UNet
 

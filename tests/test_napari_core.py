@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 import yaml
 
+from unetlab.data.labels import instances
 from unetlab.errors import UnetlabError
+from unetlab.inference.predict import labels_from_probabilities, predict_image
 from unetlab.models import UNet
 from unetlab.napari.core import (
     PredictionCancelled,
@@ -20,8 +22,6 @@ from unetlab.napari.core import (
     predict_planes,
     sample_data,
 )
-from unetlab.objects import instances
-from unetlab.predict import labels_from_probabilities, predict_image
 
 MANIFEST = Path(__file__).resolve().parents[1] / "src" / "unetlab" / "napari" / "napari.yaml"
 

@@ -10,7 +10,7 @@ import torch
 
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
-from unetlab.export import ProbabilityUNet, export_torchscript, probability_model
+from unetlab.inference.export import ProbabilityUNet, export_torchscript, probability_model
 from unetlab.models import UNet
 
 # torch 2.13 deprecates torch.jit.load; deepImageJ and QuPath still need TorchScript files

@@ -93,7 +93,7 @@ def model_from_checkpoint(checkpoint: dict) -> UNet:
 def load_model(path: str | os.PathLike, device: str | torch.device | None = None) -> UNet:
     """Load a checkpoint as a UNet in eval mode on ``device`` (default CPU). A bioimage.io
     package that unetlab exported (folder, .zip or rdf.yaml) works too."""
-    from unetlab.bioimageio import is_package, load_package
+    from unetlab.inference.bioimageio import is_package, load_package
 
     if is_package(path):
         return load_package(path).to(device or "cpu").eval()

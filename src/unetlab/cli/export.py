@@ -61,7 +61,7 @@ def run(args) -> int:
         )
         print(report.describe())
     if args.bioimageio:
-        from unetlab.bioimageio import PackageInfo, export_bioimageio
+        from unetlab.inference.bioimageio import PackageInfo, export_bioimageio
 
         named = {"name": args.name} if args.name else {}
         authors = {"authors": tuple(args.author)} if args.author else {}

@@ -4,5 +4,6 @@
 - :mod:`unetlab.inference.sizing`: tile and batch sizes from a memory budget.
 - :mod:`unetlab.inference.predict`: numpy images and tensors in, class probabilities out.
 - :mod:`unetlab.inference.files`: image files in, label images and probabilities out.
-- :mod:`unetlab.inference.export`: ONNX export and its runner.
+- :mod:`unetlab.inference.export`: ONNX and TorchScript export, and the ONNX runner.
+- :mod:`unetlab.inference.bioimageio`: bioimage.io model packages, written and read back.
 """

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from unetlab.checkpoint import load_model
+from unetlab.data.labels import instances
 from unetlab.errors import UnetlabError
+from unetlab.inference.predict import labels_from_probabilities, predict_image
+from unetlab.inference.sizing import choose_tiling
 from unetlab.models import UNet
-from unetlab.objects import instances
-from unetlab.predict import choose_tiling, labels_from_probabilities, predict_image
 
 
 class PredictionCancelled(Exception):
@@ -75,7 +76,7 @@ def predict_planes(
 
     ``progress(n)`` is called after each batch of n tiles; :class:`PredictionCancelled` is
     raised at the next batch once ``cancelled()`` is true. ``objects``: also the instance ids
-    of every class but class 0 (``unetlab.objects.instances``).
+    of every class but class 0 (``unetlab.data.labels.instances``).
     """
 
     def report(n: int) -> None:
