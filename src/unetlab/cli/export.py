@@ -12,7 +12,10 @@ def add_parser(sub) -> None:
         "package (a folder, or a .zip), then run the export and PyTorch on a random input and "
         "report the largest difference.",
     )
-    p.add_argument("--checkpoint", required=True, help="a unetlab checkpoint (.pt)")
+    p.add_argument(
+        "--checkpoint", required=True,
+        help="a unetlab checkpoint (.pt) or a bioimage.io package unetlab exported",
+    )  # fmt: skip
     p.add_argument("--onnx", metavar="FILE", help="the ONNX file to write")
     p.add_argument("--torchscript", metavar="FILE", help="the TorchScript file to write")
     p.add_argument("--bioimageio", metavar="DIR|ZIP",

@@ -30,6 +30,7 @@ and the weights are read with ``torch.load(weights_only=True)``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import inspect
 import io
@@ -195,14 +196,28 @@ def _write_package(model, folder: Path, info: PackageInfo, image, formats, opset
     if "pytorch_state_dict" in formats:
         torch.save(net.state_dict(), folder / FILES["pytorch_state_dict"])
         (folder / FILES["architecture"]).write_text(architecture_source())
-    if "torchscript" in formats:
-        checks["torchscript"] = export_torchscript(net, folder / FILES["torchscript"])
-    if "onnx" in formats:
-        checks["onnx"] = export_onnx(net, folder / FILES["onnx"], opset=opset)
+    with _quiet("unetlab.inference.export"):  # its lines would name the temporary folder
+        if "torchscript" in formats:
+            checks["torchscript"] = export_torchscript(net, folder / FILES["torchscript"])
+        if "onnx" in formats:
+            checks["onnx"] = export_onnx(net, folder / FILES["onnx"], opset=opset)
+    for name, report in checks.items():
+        log.info("%s weights: max abs diff from PyTorch %.2e", name, report.max_abs_diff)
     rdf = model_rdf(net, info, formats, opset=opset, dtype=image.dtype)
     (folder / "README.md").write_text(readme(net, info, checks, size))
     rdf = _add_hashes(rdf, folder)
     (folder / "rdf.yaml").write_text(yaml.safe_dump(rdf, sort_keys=False, allow_unicode=True))
+
+
+@contextlib.contextmanager
+def _quiet(logger_name: str):
+    logger = logging.getLogger(logger_name)
+    level = logger.level
+    logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def _sample_image(sample, model: UNet) -> np.ndarray:
