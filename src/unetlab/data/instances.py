@@ -1,0 +1,128 @@
+"""Instance masks (one id per object) and what a U-Net learns from them.
+
+An *instance mask* stores one integer id per object and 0 for the background, as the cell
+tracking challenge, DSB 2018 and cellpose data sets do (16-bit PNG/TIFF). A binary mask
+(0 and one other value) is read as objects = its 4-connected components.
+
+The net does not learn the ids: it learns a three-class target (SPEC §4's "separation of
+touching objects"), :data:`BACKGROUND` 0, :data:`BOUNDARY` 1, :data:`INTERIOR` 2. An object
+pixel is boundary when a pixel of another id (or the background) lies within
+``boundary_width`` steps (4-neighbour steps, a diamond), so two touching objects are kept
+apart by boundary pixels even where no background lies between them. The image border is no
+boundary: an object cut by the border continues outside the image.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+from scipy import ndimage
+
+from unetlab.errors import DatasetError
+
+log = logging.getLogger(__name__)
+
+BACKGROUND, BOUNDARY, INTERIOR = 0, 1, 2
+CLASS_NAMES = ("background", "boundary", "interior")
+TARGETS = ("auto", "semantic", "instances")
+_FOUR_CONNECTED = ndimage.generate_binary_structure(2, 1)
+
+
+def instance_ids(mask: np.ndarray, *, name: str = "mask") -> np.ndarray:
+    """(H, W) mask as stored -> (H, W) int32 object ids, 0 = background.
+
+    Integer ids are kept as they are (not renumbered; an id may be any positive value). A
+    binary mask (0 and one other value) becomes its 4-connected components 1..n. Float masks
+    are accepted when every value is a whole number. Raises DatasetError naming ``name`` for
+    non-integer values, negative ids, ids beyond int32 and masks that are not (H, W).
+    """
+    mask = np.asarray(mask)
+    if mask.ndim != 2:
+        raise DatasetError(
+            f"{name}: an instance mask is one (H, W) id image, not shape {mask.shape}"
+        )
+    if mask.dtype == bool:
+        mask = mask.astype(np.uint8)
+    if not np.issubdtype(mask.dtype, np.integer):
+        if not np.issubdtype(mask.dtype, np.floating) or not np.array_equal(mask, np.round(mask)):
+            raise DatasetError(
+                f"{name}: instance ids must be whole numbers, but this {mask.dtype} mask holds "
+                "fractions (resized or blurred?); save one integer id per object (16-bit PNG/TIFF)"
+            )
+    lo, hi = (mask.min(), mask.max()) if mask.size else (0, 0)
+    if lo < 0 or hi > np.iinfo(np.int32).max:
+        raise DatasetError(
+            f"{name}: instance ids run from {lo} to {hi}; ids are 0 (background) or positive "
+            "integers below 2**31"
+        )
+    values = np.unique(mask)
+    if len(values) <= 2:  # binary (or empty): the objects are the connected components
+        ids, _ = ndimage.label(mask > 0, structure=_FOUR_CONNECTED)
+        return ids.astype(np.int32)
+    return mask.astype(np.int32)
+
+
+def boundary_target(ids: np.ndarray, *, boundary_width: int = 1) -> np.ndarray:
+    """(H, W) object ids (0 = background) -> (H, W) uint8 three-class target.
+
+    0 background, 1 boundary (object pixels with a pixel of another id, or background,
+    within ``boundary_width`` 4-neighbour steps), 2 interior (the other object pixels).
+    Neighbours outside the image do not count (an object cut by the border has no boundary
+    there). ``boundary_width`` 0 gives no boundary at all.
+    """
+    ids = np.asarray(ids)
+    if ids.ndim != 2:
+        raise ValueError(f"ids must be (H, W), not shape {ids.shape}")
+    if boundary_width < 0:
+        raise ValueError(f"boundary_width must be >= 0, not {boundary_width}")
+    target = np.where(ids > 0, INTERIOR, BACKGROUND).astype(np.uint8)
+    if boundary_width == 0 or not ids.any():
+        return target
+    diamond = ndimage.iterate_structure(_FOUR_CONNECTED, boundary_width)
+    low = ndimage.minimum_filter(ids, footprint=diamond, mode="nearest")
+    high = ndimage.maximum_filter(ids, footprint=diamond, mode="nearest")
+    target[(ids > 0) & ((low != ids) | (high != ids))] = BOUNDARY
+    return target
+
+
+def object_areas(ids: np.ndarray) -> np.ndarray:
+    """Pixel counts of the objects of an (H, W) id map, in increasing id order (int64)."""
+    counts = np.bincount(np.asarray(ids, dtype=np.int64).ravel())
+    return counts[1:][counts[1:] > 0]
+
+
+def object_statistics(areas: Iterable[int], *, images: int) -> dict:
+    """Summary of object areas (px) over a data set, as recorded in checkpoints.
+
+    Returns ``{"count", "images", "area_min", "area_p05", "area_median", "area_p95",
+    "area_max"}`` (areas as floats; NaN-free: an empty set gives zeros and count 0).
+    """
+    areas = np.asarray(list(areas), dtype=np.float64)
+    if areas.size == 0:
+        quantiles = [0.0] * 5
+    else:
+        quantiles = np.percentile(areas, [0, 5, 50, 95, 100]).tolist()
+    keys = ("area_min", "area_p05", "area_median", "area_p95", "area_max")
+    return {"count": int(areas.size), "images": int(images), **dict(zip(keys, quantiles))}
+
+
+def split_pieces(ids: np.ndarray) -> list[int]:
+    """Ids whose pixels form more than one 8-connected piece (a sign of clipped or reused ids)."""
+    found = []
+    for index, box in enumerate(ndimage.find_objects(np.asarray(ids)), start=1):
+        if box is not None and ndimage.label(ids[box] == index, np.ones((3, 3)))[1] > 1:
+            found.append(index)
+    return found
+
+
+def looks_like_instances(values: Sequence[int], *, wide: bool, folder_named: bool) -> bool:
+    """Whether masks with these distinct ``values`` hold object ids rather than classes.
+
+    True for a mask folder named ``instances/``; for masks stored with more than 8 bits
+    (``wide``) holding more than 16 distinct values; and for more than 256 distinct values
+    of any type (no class-index PNG holds that many).
+    """
+    n = len(values)
+    return folder_named or (wide and n > 16) or n > 256
