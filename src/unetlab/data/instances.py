@@ -45,12 +45,14 @@ def instance_ids(mask: np.ndarray, *, name: str = "mask") -> np.ndarray:
         )
     if mask.dtype == bool:
         mask = mask.astype(np.uint8)
-    if not np.issubdtype(mask.dtype, np.integer):
-        if not np.issubdtype(mask.dtype, np.floating) or not np.array_equal(mask, np.round(mask)):
-            raise DatasetError(
-                f"{name}: instance ids must be whole numbers, but this {mask.dtype} mask holds "
-                "fractions (resized or blurred?); save one integer id per object (16-bit PNG/TIFF)"
-            )
+    whole = np.issubdtype(mask.dtype, np.integer) or (
+        np.issubdtype(mask.dtype, np.floating) and np.array_equal(mask, np.round(mask))
+    )
+    if not whole:
+        raise DatasetError(
+            f"{name}: instance ids must be whole numbers, but this {mask.dtype} mask holds "
+            "fractions (resized or blurred?); save one integer id per object (16-bit PNG/TIFF)"
+        )
     lo, hi = (mask.min(), mask.max()) if mask.size else (0, 0)
     if lo < 0 or hi > np.iinfo(np.int32).max:
         raise DatasetError(
@@ -100,10 +102,7 @@ def object_statistics(areas: Iterable[int], *, images: int) -> dict:
     "area_max"}`` (areas as floats; NaN-free: an empty set gives zeros and count 0).
     """
     areas = np.asarray(list(areas), dtype=np.float64)
-    if areas.size == 0:
-        quantiles = [0.0] * 5
-    else:
-        quantiles = np.percentile(areas, [0, 5, 50, 95, 100]).tolist()
+    quantiles = np.percentile(areas, [0, 5, 50, 95, 100]).tolist() if areas.size else [0.0] * 5
     keys = ("area_min", "area_p05", "area_median", "area_p95", "area_max")
     return {"count": int(areas.size), "images": int(images), **dict(zip(keys, quantiles))}
 
