@@ -2,7 +2,8 @@
 
 Parts: ``format`` (``"unetlab"``), ``format_version``, ``version`` (of unetlab), ``config``
 (the UNet's architecture), ``classes``, ``normalization``, ``label_values`` (mask value of each
-class, or None for 0..C-1), ``model`` (the state dict), and
+class, or None for 0..C-1), ``objects`` (what the net segments and the training masks' object
+statistics, or None: see ``unetlab.train.object_record``), ``model`` (the state dict), and
 whatever the caller adds (``optimizer``, ``scheduler``, ``step``, ``train_config``, ...).
 Files are written atomically and read with ``torch.load(weights_only=True)``.
 """
@@ -39,6 +40,7 @@ def save_model(path: str | os.PathLike, model: UNet, **parts) -> Path:
         "classes": list(getattr(model, "classes", [])),
         "normalization": dict(getattr(model, "normalization", {"mode": "per_image"})),
         "label_values": getattr(model, "label_values", None),
+        "objects": getattr(model, "objects", None),
         "model": state,
         **parts,
     }
@@ -87,6 +89,7 @@ def model_from_checkpoint(checkpoint: dict) -> UNet:
     model.classes = list(checkpoint.get("classes") or model.classes)
     model.normalization = dict(checkpoint.get("normalization") or model.normalization)
     model.label_values = checkpoint.get("label_values")
+    model.objects = checkpoint.get("objects")
     return model
 
 

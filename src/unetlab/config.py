@@ -91,8 +91,18 @@ class DataSection:
     weight_map: bool = False
     w0: float = 10.0
     sigma: float = 5.0
+    target: str = "auto"
+    boundary_width: int = 1
 
     def __post_init__(self):
+        from unetlab.data.instances import TARGETS
+
+        if self.target not in TARGETS:
+            raise ValueError(
+                f"data.target must be one of {', '.join(TARGETS)}, not {self.target!r}"
+            )
+        if self.boundary_width < 0:
+            raise ValueError(f"data.boundary_width must be >= 0, not {self.boundary_width}")
         if not 0.0 <= self.val_fraction < 1.0:
             raise ValueError(f"data.val_fraction must be in [0, 1), not {self.val_fraction}")
         if self.tile_size < 1 or self.tiles_per_epoch < 1:

@@ -33,13 +33,23 @@ from tqdm import tqdm
 
 from unetlab.checkpoint import load_checkpoint, save_model
 from unetlab.config import Config, save_config
-from unetlab.data.datasets import TileDataset, discover_label_values, load_samples, split_pairs
+from unetlab.data.datasets import (
+    TileDataset,
+    choose_target,
+    discover_label_values,
+    load_instance_samples,
+    load_samples,
+    scan_masks,
+    split_pairs,
+)
+from unetlab.data.instances import CLASS_NAMES, object_areas, object_statistics
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import UnetlabError
 from unetlab.inference.predict import predict_tensor
 from unetlab.losses import build_loss
 from unetlab.metrics import ConfusionMatrix
+from unetlab.metrics.objects import instances
 from unetlab.models import UNet
 from unetlab.runtime import available_cpus, configure_threads, inference_layout, resolve_device
 
@@ -303,19 +313,38 @@ class Data:
     val: list
     label_values: list[int]
     class_names: list[str]
+    objects: dict | None = None  # object_record of the masks
 
 
 def prepare_data(cfg: Config) -> Data:
-    """Split, check and load the data set of ``cfg.data`` (one DatasetError lists every problem)."""
+    """Split, check and load the data set of ``cfg.data`` (one DatasetError lists every problem).
+
+    ``data.target`` (``auto`` reads the masks, :func:`unetlab.data.datasets.choose_target`)
+    decides whether mask values are classes or object ids (then the three classes
+    background / boundary / interior are trained)."""
     d = cfg.data
     if d.root is None:
         raise ValueError("no data folder: give --data DIR (or data.root in the config)")
     train_pairs, val_pairs = split_pairs(d.root, val_fraction=d.val_fraction, seed=d.seed)
+    pairs = train_pairs + val_pairs
+    scan = scan_masks(pairs) if d.label_values is None else None
+    target = (
+        d.target if d.target != "auto" or scan is None else choose_target("auto", pairs, scan=scan)
+    )
+    weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
+    if target == "instances":
+        samples, stats = load_instance_samples(
+            pairs, normalization=d.normalization, boundary_width=d.boundary_width,
+            ignore_value=d.ignore_value, in_channels=cfg.model.in_channels, weight_map=weight_map,
+        )  # fmt: skip
+        train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
+        log.info("objects in the masks: %d, median area %.0f px (5-95%%: %.0f-%.0f px)",
+                 stats["count"], stats["area_median"], stats["area_p05"], stats["area_p95"])  # fmt: skip
+        return Data(train, val, [0, 1, 2], list(CLASS_NAMES), object_record("instances", stats))
     label_values = d.label_values
     if label_values is None:
-        label_values = [
-            v for v in discover_label_values(train_pairs + val_pairs) if v != d.ignore_value
-        ]
+        values = discover_label_values(pairs, scan=scan)
+        label_values = [v for v in values if v != d.ignore_value]
         log.info(
             "label values found in the masks: %s (set data.label_values to fix them)", label_values
         )
@@ -324,16 +353,27 @@ def prepare_data(cfg: Config) -> Data:
         raise ValueError(
             f"data.class_names has values {sorted(unknown)} that are not in data.label_values {label_values}"
         )
-    weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
-    samples = load_samples(train_pairs + val_pairs, label_values=label_values, ignore_value=d.ignore_value,
+    samples = load_samples(pairs, label_values=label_values, ignore_value=d.ignore_value,
                            normalization=d.normalization, in_channels=cfg.model.in_channels,
                            weight_map=weight_map)  # fmt: skip
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
-    return Data(train, val, list(label_values), [str(names.get(v, v)) for v in label_values])
+    areas = [object_areas(instances(s.mask, boundary_class=0)) for s in samples]
+    stats = object_statistics(np.concatenate(areas), images=len(samples))
+    return Data(train, val, list(label_values), [str(names.get(v, v)) for v in label_values],
+                object_record("semantic", stats))  # fmt: skip
+
+
+def object_record(target: str, stats: dict) -> dict:
+    """The checkpoint part ``objects``: ``{"target": "instances" | "semantic", **stats}`` with
+    the object statistics of the training masks
+    (:func:`unetlab.data.instances.object_statistics`; for ``semantic`` the objects are the
+    4-connected regions of every class but 0). Post-processing takes its defaults from it."""
+    return {"target": target, **stats}
 
 
 def build_model(cfg: Config, data: Data) -> UNet:
-    """The configured UNet, with the classes, label values and normalisation of the data."""
+    """The configured UNet, with the classes, label values, normalisation and object record
+    of the data (an instance model records no label values: its classes are no mask values)."""
     overrides = cfg.model.overrides()
     n_values = len(data.label_values)
     overrides.setdefault("num_classes", n_values)
@@ -347,8 +387,10 @@ def build_model(cfg: Config, data: Data) -> UNet:
         )
     model = UNet.from_preset(cfg.model.preset, **overrides)
     model.classes = list(data.class_names)
-    model.label_values = list(data.label_values)
+    instance_mode = data.objects is not None and data.objects["target"] == "instances"
+    model.label_values = None if instance_mode else list(data.label_values)
     model.normalization = dict(cfg.data.normalization)
+    model.objects = data.objects
     return model
 
 

@@ -23,6 +23,16 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from unetlab.data.instances import (
+    INTERIOR,
+    TARGETS,
+    boundary_target,
+    instance_ids,
+    looks_like_instances,
+    object_areas,
+    object_statistics,
+    split_pieces,
+)
 from unetlab.data.io import read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.mirror import reflect_window
@@ -142,18 +152,30 @@ def _mask_files(pairs: Sequence[Pair]) -> list[Path]:
     return list(dict.fromkeys(p.mask for p in pairs))  # a stack's pages share one file
 
 
-def discover_label_values(
-    pairs: Sequence[Pair], *, max_values: int = MAX_LABEL_VALUES
-) -> list[int]:
-    """Sorted unique values over all masks of ``pairs`` (each mask file read once).
+@dataclass(frozen=True)
+class MaskScan:
+    """What the masks of a data set hold: pixel ``counts`` per value, whether any mask is
+    stored with more than 8 bits (``wide``), and whether they sit in a folder named
+    ``instances/``."""
+
+    counts: dict[int, int]
+    wide: bool
+    instance_folder: bool
+
+    @property
+    def values(self) -> list[int]:
+        return sorted(self.counts)
+
+
+def scan_masks(pairs: Sequence[Pair]) -> MaskScan:
+    """Read every mask file of ``pairs`` once and count its values.
 
     Raises one DatasetError naming every unreadable mask (RGB masks included), JPEG masks
-    (lossy: values appear between the classes), masks with non-integer values, and data sets
-    with more than ``max_values`` values, or whose values look like a blurred/lossy 2-class
-    mask (many values, nearly all pixels at two of them).
+    (lossy: values appear between the classes) and masks with non-integer values.
     """
     problems: list[str] = []
     counts: dict[int, int] = {}
+    wide = False
     for path in _mask_files(pairs):
         if path.suffix.lower() in LOSSY_SUFFIXES:
             problems.append(
@@ -171,6 +193,7 @@ def discover_label_values(
                 problems.append(f"{path}: mask holds non-integer values ({stack.dtype})")
                 continue
             stack = stack.astype(np.int64)
+        wide |= stack.dtype.itemsize > 1
         values, n = np.unique(stack, return_counts=True)
         for v, c in zip(values.tolist(), n.tolist()):
             counts[v] = counts.get(v, 0) + c
@@ -178,11 +201,27 @@ def discover_label_values(
         raise _problems_error(problems)
     if not counts:
         raise DatasetError("no masks to read label values from")
+    folder = any(p.mask.parent.name == "instances" for p in pairs)
+    return MaskScan(counts, wide, folder)
+
+
+def discover_label_values(
+    pairs: Sequence[Pair], *, max_values: int = MAX_LABEL_VALUES, scan: MaskScan | None = None
+) -> list[int]:
+    """Sorted unique values over all masks of ``pairs`` (each mask file read once, or taken
+    from a :func:`scan_masks` result ``scan``).
+
+    Raises one DatasetError for what :func:`scan_masks` refuses, for data sets with more
+    than ``max_values`` values, and for values that look like a blurred/lossy 2-class mask
+    (many values, nearly all pixels at two of them).
+    """
+    counts = (scan or scan_masks(pairs)).counts
     values = sorted(counts)
     if len(values) > max_values:
         raise DatasetError(
             f"masks have {len(values)} distinct values ({_ellipsis(values)}): are they "
-            "class-index masks? JPEG masks are lossy; save masks as PNG with one value per class"
+            "class-index masks? JPEG masks are lossy; save masks as PNG with one value per class "
+            "(or set data.target=instances if each value is one object)"
         )
     if lossy := _looks_lossy(counts):
         raise DatasetError(
@@ -192,6 +231,28 @@ def discover_label_values(
             "those two values, or set data.label_values if the values are real classes"
         )
     return values
+
+
+def choose_target(setting: str, pairs: Sequence[Pair], *, scan: MaskScan | None = None) -> str:
+    """``"semantic"`` or ``"instances"``: ``setting`` itself unless it is ``"auto"``, which
+    reads the masks (:func:`unetlab.data.instances.looks_like_instances`; blurred 2-class
+    masks stay semantic, to be refused there) and logs the choice."""
+    if setting not in TARGETS:
+        raise ValueError(f"data.target must be one of {', '.join(TARGETS)}, not {setting!r}")
+    if setting != "auto":
+        return setting
+    scan = scan or scan_masks(pairs)
+    found = looks_like_instances(
+        scan.values, wide=scan.wide, folder_named=scan.instance_folder
+    ) and not _looks_lossy(scan.counts)
+    if found:
+        why = "a folder named instances/" if scan.instance_folder else f"{len(scan.counts)} values"
+        log.info(
+            "masks hold object ids (%s): training the instance mode (background / boundary / "
+            "interior); set data.target=semantic to read the values as classes",
+            why,
+        )
+    return "instances" if found else "semantic"
 
 
 def _looks_lossy(counts: dict[int, int]) -> tuple[int, int, float] | None:
@@ -289,6 +350,86 @@ def load_samples(
         Sample(pair.name, normalize(image, normalization), mask, weigh(mask))
         for pair, image, mask in loaded
     ]
+
+
+def load_instance_samples(
+    pairs: Sequence[Pair],
+    *,
+    normalization: dict,
+    boundary_width: int = 1,
+    ignore_value: int | None = None,
+    in_channels: int | None = None,
+    weight_map: dict | None = None,
+) -> tuple[list[Sample], dict]:
+    """:func:`load_samples` for instance masks: each mask's object ids
+    (:func:`unetlab.data.instances.instance_ids`) become the three-class target of
+    :func:`unetlab.data.instances.boundary_target` (0 background, 1 boundary, 2 interior).
+
+    ``weight_map``: keyword arguments of :func:`unetlab.data.weightmap.weight_map`; its objects
+    are the objects' interiors, so the border term lies on the boundary and background pixels
+    between touching objects. Pixels equal to ``ignore_value`` are ``IGNORE_INDEX``.
+
+    Returns:
+        (samples in the order of ``pairs``, :func:`unetlab.data.instances.object_statistics`
+        of all their objects plus ``boundary_width``).
+    """
+    if not pairs:
+        raise DatasetError("no image/mask pairs to load")
+    problems: list[str] = []
+    loaded, areas, binary, split = [], [], [], []
+    read = PairReader()
+    for pair in pairs:
+        try:
+            image, raw = read(pair)
+            ignored = raw == ignore_value if ignore_value is not None else None
+            ids = instance_ids(np.where(ignored, 0, raw) if ignored is not None else raw,
+                               name=_where(pair))  # fmt: skip
+        except UnetlabError as exc:
+            problems.append(str(exc))
+            continue
+        if len(np.unique(raw)) == 2 and ids.max() > 1:
+            binary.append(pair.name)
+        split += [f"{pair.name}:{i}" for i in split_pieces(ids)]
+        areas.append(object_areas(ids))
+        target = boundary_target(ids, boundary_width=boundary_width).astype(np.int64)
+        if ignored is not None:
+            target[ignored] = IGNORE_INDEX
+        loaded.append((pair, image, target, ids))
+    problems += _channel_problems([(p, i, t) for p, i, t, _ in loaded], in_channels)
+    if problems:
+        raise _problems_error(problems)
+    _warn_instances(binary, split)
+    samples = [
+        Sample(pair.name, normalize(image, normalization), target, _instance_weight(target, ids, weight_map))
+        for pair, image, target, ids in loaded
+    ]  # fmt: skip
+    stats = object_statistics(np.concatenate(areas), images=len(loaded))
+    return samples, {**stats, "boundary_width": int(boundary_width)}
+
+
+def _warn_instances(binary: list[str], split: list[str]) -> None:
+    if binary:
+        log.warning(
+            "%d binary mask(s) (%s): their objects are the connected components, so touching "
+            "objects count as one; save one id per object (16-bit PNG/TIFF) to separate them",
+            len(binary), _ellipsis(binary, 2),
+        )  # fmt: skip
+    if split:
+        log.warning(
+            "%d object id(s) cover several separate pieces (%s): ids clipped (8-bit save?) or "
+            "reused; each piece is trained as part of one object",
+            len(split), _ellipsis(split, 2),
+        )  # fmt: skip
+
+
+def _instance_weight(target: np.ndarray, ids: np.ndarray, options: dict | None):
+    if options is None:
+        return None
+    from unetlab.data.weightmap import weight_map
+
+    interiors = np.where(target == INTERIOR, ids, 0)
+    kwargs = {"ignore_index": IGNORE_INDEX, **options}
+    return np.asarray(weight_map(target, instances=interiors, **kwargs), dtype=np.float32)
 
 
 class _UnknownValues(DatasetError):

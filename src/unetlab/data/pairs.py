@@ -1,7 +1,8 @@
 """Find image/mask pairs in the usual folder layouts.
 
 - ``images/`` and ``masks/`` with the same file stems (``a.png`` / ``a.png`` or ``a.tif``);
-  multi-page TIFF stacks of the same stem are paired page by page.
+  multi-page TIFF stacks of the same stem are paired page by page. ``images/`` and
+  ``instances/`` the same, with masks that hold one id per object.
 - The ISBI layout: ``<name>-volume.tif`` with ``<name>-labels.tif`` (stacks, page by page).
 - PASCAL VOC: ``JPEGImages/`` with ``SegmentationClass/`` palette PNGs.
 
@@ -20,7 +21,11 @@ import numpy as np
 from unetlab.data.io import IMAGE_SUFFIXES, TIFF_SUFFIXES, read_stack
 from unetlab.errors import DatasetError
 
-LAYOUTS = {"folders": ("images", "masks"), "voc": ("JPEGImages", "SegmentationClass")}
+LAYOUTS = {
+    "folders": ("images", "masks"),
+    "instances": ("images", "instances"),
+    "voc": ("JPEGImages", "SegmentationClass"),
+}
 
 
 @dataclass(frozen=True)
@@ -75,16 +80,18 @@ def _isbi_pairs(root: Path) -> list[tuple[Path, Path]]:
 
 
 def detect_layout(root: Path) -> str:
-    """'folders', 'voc', 'isbi' or a DatasetError saying what was expected."""
+    """'folders', 'instances', 'voc', 'isbi' or a DatasetError saying what was expected."""
     if (root / "images").is_dir() and (root / "masks").is_dir():
         return "folders"
+    if (root / "images").is_dir() and (root / "instances").is_dir():
+        return "instances"
     if (root / "JPEGImages").is_dir() and (root / "SegmentationClass").is_dir():
         return "voc"
     if _isbi_pairs(root):
         return "isbi"
     raise DatasetError(
-        f"{root}: no data set found; expected images/ and masks/ folders with the same file "
-        "names, an ISBI pair NAME-volume.tif + NAME-labels.tif, or PASCAL VOC JPEGImages/ + "
+        f"{root}: no data set found; expected images/ and masks/ (or instances/) folders with "
+        "the same file names, an ISBI pair NAME-volume.tif + NAME-labels.tif, or PASCAL VOC JPEGImages/ + "
         "SegmentationClass/"
     )
 
@@ -110,7 +117,7 @@ def find_pairs(root: str | os.PathLike, *, names: list[str] | None = None) -> li
         problems = [
             f"{images[s]}: no mask in {mask_dir}/ with this name" for s in images if s not in masks
         ]
-        if layout == "folders":  # VOC ships masks for only part of its images; that's normal
+        if layout != "voc":  # VOC ships masks for only part of its images; that's normal
             problems += [
                 f"{masks[s]}: mask without an image in {img_dir}/" for s in masks if s not in images
             ]

@@ -96,6 +96,9 @@ class UNet(nn.Module):
         self.normalization: dict = {"mode": "per_image"}
         # Mask value encoding each class index ([0, 255] for 0/255 masks); None: 0..C-1.
         self.label_values: list[int] | None = None
+        # What the classes describe and the training objects' sizes (unetlab.train.object_record);
+        # None: unknown (a model not trained by unetlab.train, or an older checkpoint).
+        self.objects: dict | None = None
 
         pad = 1 if padding == "same" else 0
         widths = [base_channels * 2**i for i in range(depth)]
