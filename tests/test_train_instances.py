@@ -9,7 +9,7 @@ import torch
 
 from unetlab.checkpoint import load_checkpoint, load_model
 from unetlab.config import load_config
-from unetlab.data.datasets import choose_target, load_instance_samples, scan_masks
+from unetlab.data.datasets import choose_target, load_instance_samples
 from unetlab.data.io import write_png
 from unetlab.data.pairs import find_pairs
 from unetlab.errors import DatasetError
