@@ -1,0 +1,275 @@
+"""From class probabilities to objects: one id per object, and a table of their measurements.
+
+- :func:`objects_from_probabilities`: (K, H, W) probabilities -> (H, W) ids, a pure function.
+  An instance model (background / boundary / interior, ``unetlab.data.instances``) gives
+  seeds where the interior is likely; a seeded watershed (scikit-image) grows them over the
+  foreground (boundary + interior), so touching objects stay apart. A semantic model gives the
+  4-connected regions of each class but 0. Both then fill holes and drop objects smaller
+  than ``min_area``.
+- :class:`ObjectOptions`: those settings, defaulting from the object statistics a checkpoint
+  records (``model.objects``), so that a user sets nothing.
+- :func:`objects_in_bands`: the same for an image that arrives as row bands (large images):
+  bands are processed with an overlap and ids are merged across the seams, so ids are unique
+  and an object crossing a seam is one object.
+- :func:`object_table`: id, area, centroid, bounding box, mean intensity per object.
+- :func:`predict_objects`: a model and an image -> (ids, table).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy import ndimage
+
+from unetlab.metrics.objects import instances
+
+MIN_AREA_FALLBACK = 16  # px, for models that record no object statistics
+MIN_AREA_FRACTION = 0.25  # of the 5th percentile of the training objects' areas
+_FOUR_CONNECTED = ndimage.generate_binary_structure(2, 1)
+
+
+@dataclass(frozen=True)
+class ObjectOptions:
+    """How probabilities become objects.
+
+    ``mode``: ``"instances"`` for a background / boundary / interior model, ``"semantic"``
+    for any other (objects = connected regions of each class but 0). ``min_area``: objects
+    (and seeds) smaller than this many px are dropped. ``seed_threshold``: interior
+    probability that makes a seed. ``foreground_threshold``: 1 - P(background) above which a
+    pixel belongs to an object. ``fill_holes``: background enclosed by one object joins it.
+    """
+
+    mode: str = "semantic"
+    min_area: int = MIN_AREA_FALLBACK
+    seed_threshold: float = 0.5
+    foreground_threshold: float = 0.5
+    fill_holes: bool = True
+
+    def __post_init__(self):
+        if self.mode not in ("instances", "semantic"):
+            raise ValueError(f"mode must be 'instances' or 'semantic', not {self.mode!r}")
+        if self.min_area < 0:
+            raise ValueError(f"min_area must be >= 0, not {self.min_area}")
+
+    @classmethod
+    def for_model(cls, model, **overrides) -> ObjectOptions:
+        """Defaults from ``model.objects`` (the checkpoint's record of the training masks):
+        the mode, and ``min_area`` = 1/4 of the 5th percentile of the training objects'
+        areas (:data:`MIN_AREA_FALLBACK` without a record). ``overrides`` that are not None
+        win."""
+        record = getattr(model, "objects", None) or {}
+        mode = "instances" if record.get("target") == "instances" else "semantic"
+        options = cls(mode=mode, min_area=default_min_area(record))
+        return replace(options, **{k: v for k, v in overrides.items() if v is not None})
+
+    def margin(self, record: dict | None) -> int:
+        """Rows of overlap for :func:`objects_in_bands`: twice the side of a square of the
+        95th-percentile object area, at least 32."""
+        p95 = (record or {}).get("area_p95") or 0.0
+        return max(32, int(math.ceil(2 * math.sqrt(p95))), 4 * int(math.sqrt(self.min_area)))
+
+
+def default_min_area(record: dict | None) -> int:
+    """``min_area`` from an object record (see :meth:`ObjectOptions.for_model`)."""
+    if not record or not record.get("count"):
+        return MIN_AREA_FALLBACK
+    return max(1, int(round(MIN_AREA_FRACTION * record["area_p05"])))
+
+
+def objects_from_probabilities(
+    probabilities: np.ndarray, options: ObjectOptions = ObjectOptions()
+) -> np.ndarray:
+    """(K, H, W) class probabilities -> (H, W) int32 object ids 1..n, 0 = background.
+
+    ``instances`` mode needs K = 3 (background, boundary, interior). ``semantic`` mode takes
+    the argmax (``p >= 0.5`` for K = 1) and labels each class but 0. Ids are numbered in the
+    raster order of their seeds (semantic: of their regions), never modifying the input.
+    """
+    probabilities = np.asarray(probabilities)
+    if probabilities.ndim != 3:
+        raise ValueError(f"probabilities must be (K, H, W), not shape {probabilities.shape}")
+    if options.mode == "instances":
+        if probabilities.shape[0] != 3:
+            raise ValueError(
+                f"instance mode needs 3 classes (background, boundary, interior), not "
+                f"{probabilities.shape[0]}; use mode='semantic' for this model"
+            )
+        ids = _watershed(probabilities, options)
+    else:
+        ids = instances(_class_map(probabilities), boundary_class=0)
+    if options.fill_holes:
+        ids = fill_object_holes(ids)
+    return remove_small(ids, options.min_area)
+
+
+def _class_map(probabilities: np.ndarray) -> np.ndarray:
+    if probabilities.shape[0] == 1:
+        return (probabilities[0] >= 0.5).astype(np.uint8)
+    return probabilities.argmax(0)
+
+
+def _watershed(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
+    """Seeds = interior >= seed_threshold inside the foreground (seeds below min_area / 4 px
+    dropped); foreground regions without a seed become objects of their own; a watershed on
+    the negated interior probability grows the seeds over the foreground."""
+    from skimage.segmentation import watershed
+
+    interior = probabilities[2]
+    foreground = (1.0 - probabilities[0]) >= options.foreground_threshold
+    seeds, _ = ndimage.label(foreground & (interior >= options.seed_threshold), _FOUR_CONNECTED)
+    seeds = remove_small(seeds, max(1, options.min_area // 4))
+    regions, _ = ndimage.label(foreground, _FOUR_CONNECTED)
+    seeded = np.zeros(int(regions.max()) + 1, bool)
+    seeded[regions[seeds > 0]] = True
+    alone = (regions > 0) & ~seeded[regions]
+    markers = seeds.astype(np.int64)
+    # an unseeded region keeps the raster position of its first pixel among the seeds
+    markers[alone] = regions[alone] + int(seeds.max())
+    ids = watershed(-interior, markers, mask=foreground, connectivity=1)
+    return compact(ids)
+
+
+def fill_object_holes(ids: np.ndarray) -> np.ndarray:
+    """Background pixels enclosed by a single object join it (a new array; int32)."""
+    out = np.asarray(ids, dtype=np.int32).copy()
+    for index, box in enumerate(ndimage.find_objects(out), start=1):
+        if box is None:
+            continue
+        inside = out[box] == index
+        holes = ndimage.binary_fill_holes(inside) & (out[box] == 0)
+        out[box][holes] = index
+    return out
+
+
+def remove_small(ids: np.ndarray, min_area: int) -> np.ndarray:
+    """``ids`` without objects of fewer than ``min_area`` px, renumbered 1..n in the order of
+    the remaining ids (int32)."""
+    ids = np.asarray(ids)
+    areas = np.bincount(ids.ravel().astype(np.int64))
+    keep = areas >= max(min_area, 1)
+    keep[0] = False
+    lut = np.zeros(len(areas), np.int32)
+    lut[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
+    return lut[ids]
+
+
+def compact(ids: np.ndarray) -> np.ndarray:
+    """Ids renumbered 1..n in increasing order of the given ids (0 stays 0), int32."""
+    return remove_small(ids, 1)
+
+
+# --- images that arrive as row bands ----------------------------------------------------
+
+
+class _Merger:
+    """Union-find over provisional ids; the root of a set is its smallest id, so an id
+    already written for an earlier band stays the object's id."""
+
+    def __init__(self):
+        self.parent: dict[int, int] = {}
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent.get(root, root) != root:
+            root = self.parent[root]
+        while i != root:
+            self.parent[i], i = root, self.parent.get(i, i)
+        return root
+
+    def union(self, a: int, b: int) -> None:
+        a, b = self.find(a), self.find(b)
+        if a != b:
+            self.parent[max(a, b)] = min(a, b)
+
+    def relabel(self, ids: np.ndarray) -> np.ndarray:
+        values, inverse = np.unique(ids, return_inverse=True)
+        roots = np.array([self.find(int(v)) if v else 0 for v in values], dtype=np.int64)
+        return roots[inverse].reshape(ids.shape)
+
+
+def seam_pairs(upper: np.ndarray, lower: np.ndarray) -> list[tuple[int, int]]:
+    """Ids of two labellings of the same rows that are one object: each covers more than
+    half of the other's pixels there (so pairs are one-to-one)."""
+    both = (upper > 0) & (lower > 0)
+    if not both.any():
+        return []
+    a, b = upper[both].astype(np.int64), lower[both].astype(np.int64)
+    pairs, overlap = np.unique(np.stack([a, b]), axis=1, return_counts=True)
+    size_a = dict(zip(*np.unique(upper[upper > 0], return_counts=True)))
+    size_b = dict(zip(*np.unique(lower[lower > 0], return_counts=True)))
+    return [
+        (int(i), int(j))
+        for (i, j), n in zip(pairs.T, overlap)
+        if 2 * n > size_a[i] and 2 * n > size_b[j]
+    ]
+
+
+def objects_in_bands(
+    blocks: Iterable[tuple[int, np.ndarray]],
+    *,
+    height: int,
+    options: ObjectOptions,
+    band_rows: int,
+    margin: int,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """:func:`objects_from_probabilities` of an image that arrives as row blocks.
+
+    ``blocks``: ``(y, (K, rows, W) probabilities)`` in order, covering rows 0..height-1
+    (e.g. from :func:`unetlab.inference.tiling.iter_tiled_rows`). Bands of ``band_rows``
+    rows are post-processed with ``margin`` rows of context on each side; the ids of two
+    neighbouring bands are merged where they label the same object in the rows both see
+    (:func:`seam_pairs`). Yields ``(y, (rows, W) int64 ids)`` band by band: ids unique over
+    the image, not consecutive (renumber afterwards if needed), 0 = background. Where no
+    object is larger than ``margin`` the result equals the one-piece labels up to renumbering.
+    """
+    if band_rows < 1 or margin < 0:
+        raise ValueError(f"band_rows must be >= 1 and margin >= 0, not {band_rows}, {margin}")
+    merger, offset = _Merger(), 0
+    previous = None  # (core start, core end, window start, window ids)
+    start = 0
+    for top, block in _bands_with_context(blocks, height, band_rows, margin):
+        core_end = min(start + band_rows, height)
+        ids = objects_from_probabilities(block, options).astype(np.int64)
+        ids[ids > 0] += offset
+        offset = max(offset, int(ids.max(initial=0)))
+        if previous is not None:
+            p_start, p_end, p_top, p_ids = previous
+            shared = slice(top, p_top + p_ids.shape[0])  # rows both windows hold
+            upper = p_ids[shared.start - p_top : shared.stop - p_top]
+            lower = ids[: shared.stop - top]
+            for i, j in seam_pairs(upper, lower):
+                merger.union(i, j)
+            yield p_start, merger.relabel(p_ids[p_start - p_top : p_end - p_top])
+        previous = (start, core_end, top, ids)
+        start = core_end
+    if previous is not None:
+        p_start, p_end, p_top, p_ids = previous
+        yield p_start, merger.relabel(p_ids[p_start - p_top : p_end - p_top])
+
+
+def _bands_with_context(blocks, height, band_rows, margin):
+    """(window top, window probabilities) of each band: core rows
+    [s, s + band_rows) grown by ``margin`` rows on each side, clipped to the image."""
+    held: list[np.ndarray] = []  # probability rows a band still needs, from row held_top
+    rows_in, held_top = 0, 0
+    core = 0
+    for y, block in blocks:
+        if y != rows_in:
+            raise ValueError(f"blocks must arrive in order: expected row {rows_in}, got {y}")
+        held.append(np.asarray(block))
+        rows_in += block.shape[1]
+        while core < height and rows_in >= min(core + band_rows + margin, height):
+            top, bottom = max(core - margin, 0), min(core + band_rows + margin, height)
+            stacked = np.concatenate(held, axis=1) if len(held) > 1 else held[0]
+            held[:] = [stacked]
+            yield top, stacked[:, top - held_top : bottom - held_top]
+            core += band_rows
+            drop = max(core - margin, 0) - held_top  # rows no later band needs
+            if drop > 0:
+                held[:] = [stacked[:, drop:]]
+                held_top += drop
+    if core < height:
+        raise ValueError(f"blocks ended at row {rows_in} of {height}")

@@ -1,0 +1,180 @@
+"""Probabilities -> objects: exact outputs on hand-built probability maps."""
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from unetlab.data.instances import boundary_target
+from unetlab.inference.objects import (
+    MIN_AREA_FALLBACK,
+    ObjectOptions,
+    default_min_area,
+    fill_object_holes,
+    objects_from_probabilities,
+    objects_in_bands,
+    remove_small,
+)
+
+
+def disc_ids(shape, centres, radius):
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    ids = np.zeros(shape, np.int32)
+    for k, (cy, cx) in enumerate(centres):
+        ids[(yy - cy) ** 2 + (xx - cx) ** 2 <= radius**2] = k + 1
+    return ids
+
+
+def one_hot(target, k=3):
+    """(H, W) class indices -> (k, H, W) float32 probabilities 0/1."""
+    return (np.arange(k)[:, None, None] == target[None]).astype(np.float32)
+
+
+def same_partition(a, b) -> bool:
+    """Equal up to renumbering of the ids (0 stays 0)."""
+    if a.shape != b.shape or not np.array_equal(a > 0, b > 0):
+        return False
+    pairs = np.unique(np.stack([a.ravel(), b.ravel()]), axis=1)
+    return pairs.shape[1] == len(np.unique(a)) == len(np.unique(b))
+
+
+INSTANCES = ObjectOptions(mode="instances", min_area=4)
+
+
+def test_two_touching_discs_give_two_objects():
+    ids = disc_ids((30, 40), [(15, 12), (15, 24)], 7)  # overlap: the second covers the first
+    probs = one_hot(boundary_target(ids, boundary_width=2))
+    out = objects_from_probabilities(probs, INSTANCES)
+    assert out.dtype == np.int32 and out.max() == 2
+    np.testing.assert_array_equal(out, ids)  # every pixel back in its own object
+
+
+def test_semantic_connected_components_merge_touching_discs():
+    ids = disc_ids((30, 40), [(15, 12), (15, 24)], 7)
+    out = objects_from_probabilities(one_hot((ids > 0).astype(int), 2), ObjectOptions(min_area=4))
+    np.testing.assert_array_equal(out, (ids > 0).astype(np.int32))
+
+
+def test_speckles_below_min_area_are_removed():
+    target = np.zeros((20, 20), int)
+    target[2:9, 2:9] = 2  # a 49 px object
+    target[15, 15] = target[12:14, 3:5] = 2  # 1 px and 4 px speckles
+    probs = one_hot(target)
+    out = objects_from_probabilities(probs, ObjectOptions(mode="instances", min_area=5))
+    expected = np.zeros((20, 20), np.int32)
+    expected[2:9, 2:9] = 1
+    np.testing.assert_array_equal(out, expected)
+    semantic = objects_from_probabilities(one_hot(target > 0, 2), ObjectOptions(min_area=5))
+    np.testing.assert_array_equal(semantic, expected)
+
+
+def test_holes_are_filled_but_gaps_between_objects_are_not():
+    ids = np.zeros((9, 14), np.int32)
+    ids[1:8, 1:8] = 1
+    ids[4, 4] = 0  # a hole inside object 1
+    ids[1:8, 9:13] = 2
+    filled = fill_object_holes(ids)
+    assert filled[4, 4] == 1
+    np.testing.assert_array_equal(filled[:, 8], 0)  # the gap between the objects stays
+    ring = np.zeros((7, 7), np.int32)
+    ring[1:6, 1:6], ring[3, 1:6] = 1, 2  # pocket (2, 2)-(2, 4)... enclosed by two objects
+    ring[2, 2:5] = ring[4, 2:5] = 0
+    assert (fill_object_holes(ring) == ring).all()
+
+
+def test_unseeded_foreground_becomes_an_object():
+    target = np.zeros((10, 10), int)
+    target[2:8, 2:8] = 1  # boundary class only, no interior: still an object
+    out = objects_from_probabilities(one_hot(target), INSTANCES)
+    np.testing.assert_array_equal(out, (target > 0).astype(np.int32))
+
+
+def test_empty_and_full_images():
+    empty = objects_from_probabilities(one_hot(np.zeros((6, 7), int)), INSTANCES)
+    assert empty.shape == (6, 7) and not empty.any()
+    full = objects_from_probabilities(one_hot(np.full((6, 7), 2)), INSTANCES)
+    np.testing.assert_array_equal(full, np.ones((6, 7)))  # an object touching every border
+
+
+def test_one_sigmoid_channel():
+    p = np.zeros((1, 8, 8), np.float32)
+    p[0, 1:4, 1:4] = 0.9
+    p[0, 5:8, 5:8] = 0.6
+    out = objects_from_probabilities(p, ObjectOptions(min_area=1))
+    assert out.max() == 2 and out[2, 2] == 1 and out[6, 6] == 2
+
+
+def test_instance_mode_needs_three_classes():
+    with pytest.raises(ValueError, match="needs 3 classes"):
+        objects_from_probabilities(np.zeros((2, 4, 4)), INSTANCES)
+
+
+def test_remove_small_renumbers_in_order():
+    ids = np.array([[5, 5, 0, 9], [0, 2, 0, 9]])
+    np.testing.assert_array_equal(remove_small(ids, 2), [[1, 1, 0, 2], [0, 0, 0, 2]])
+
+
+def test_defaults_come_from_the_recorded_statistics():
+    class Model:
+        objects = {"target": "instances", "count": 10, "area_p05": 100.0, "area_p95": 900.0}
+
+    options = ObjectOptions.for_model(Model())
+    assert options.mode == "instances" and options.min_area == 25
+    assert options.margin(Model.objects) == 60  # 2 * sqrt(900)
+    assert ObjectOptions.for_model(Model(), min_area=3, seed_threshold=None).min_area == 3
+    assert default_min_area(None) == MIN_AREA_FALLBACK
+    assert default_min_area({"count": 0}) == MIN_AREA_FALLBACK
+    assert ObjectOptions.for_model(object()).mode == "semantic"
+
+
+def test_partition_helper():
+    a = np.array([[1, 1, 0, 2]])
+    assert same_partition(a, np.array([[7, 7, 0, 3]]))
+    assert not same_partition(a, np.array([[7, 7, 0, 7]]))
+    assert not same_partition(a, np.array([[7, 7, 3, 3]]))
+
+
+def blocks_of(probs, rows):
+    """(y, block) row blocks of ``rows`` rows, as the tiling loop yields them."""
+    return ((y, probs[:, y : y + rows]) for y in range(0, probs.shape[1], rows))
+
+
+def soft(target, seed):
+    """Net-like probabilities of a class map: one-hot, blurred, with a little noise (a
+    one-hot map's flat plateaus leave the watershed ties that only the queue order breaks,
+    and that order depends on what else the window holds)."""
+    p = ndimage.gaussian_filter(one_hot(target), (0, 1, 1))
+    p += np.random.default_rng(seed).uniform(0, 0.05, p.shape)
+    return (p / p.sum(0)).astype(np.float32)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(("band_rows", "block_rows"), [(13, 7), (20, 20), (7, 3), (200, 9)])
+def test_bands_equal_the_whole_image_up_to_renumbering(band_rows, block_rows, seed):
+    rng = np.random.default_rng(seed)
+    centres = rng.integers(0, [61, 47], (25, 2))  # many touching, some cut by the border
+    ids = disc_ids((61, 47), centres, 4.5)
+    probs = soft(boundary_target(ids, boundary_width=1), seed)
+    whole = objects_from_probabilities(probs, INSTANCES)
+    parts = list(
+        objects_in_bands(blocks_of(probs, block_rows), height=61, options=INSTANCES,
+                         band_rows=band_rows, margin=12)
+    )  # fmt: skip
+    assert [y for y, _ in parts] == list(range(0, 61, band_rows))
+    banded = np.concatenate([b for _, b in parts])
+    assert banded.shape == whole.shape and same_partition(banded, whole)
+
+
+def test_bands_without_margin_cut_objects_at_the_seams():
+    ids = disc_ids((20, 10), [(10, 5)], 4)
+    probs = one_hot(boundary_target(ids))
+    parts = objects_in_bands(blocks_of(probs, 5), height=20, options=INSTANCES,
+                             band_rows=10, margin=0)  # fmt: skip
+    banded = np.concatenate([b for _, b in parts])
+    assert len(np.unique(banded)) == 3  # the disc in two pieces: margin is what joins them
+
+
+def test_bands_refuse_missing_rows():
+    probs = np.zeros((3, 10, 4), np.float32)
+    with pytest.raises(ValueError, match="ended at row 5 of 10"):
+        list(objects_in_bands(blocks_of(probs[:, :5], 5), height=10, options=INSTANCES,
+                              band_rows=4, margin=2))  # fmt: skip
