@@ -8,8 +8,11 @@ from unetlab.data.instances import boundary_target
 from unetlab.inference.objects import (
     MIN_AREA_FALLBACK,
     ObjectOptions,
+    TableSums,
     default_min_area,
     fill_object_holes,
+    id_dtype,
+    object_table,
     objects_from_probabilities,
     objects_in_bands,
     remove_small,
@@ -178,3 +181,33 @@ def test_bands_refuse_missing_rows():
     with pytest.raises(ValueError, match="ended at row 5 of 10"):
         list(objects_in_bands(blocks_of(probs[:, :5], 5), height=10, options=INSTANCES,
                               band_rows=4, margin=2))  # fmt: skip
+
+
+@pytest.mark.parametrize("channels", [None, 1, 3])
+def test_table_columns_and_band_sums_agree(channels):
+    ids = disc_ids((23, 31), [(5, 5), (12, 20), (22, 3)], 4)  # the last one cut by the edge
+    rng = np.random.default_rng(0)
+    image = None if channels is None else rng.integers(0, 255, (23, 31, channels)).astype(np.uint8)
+    image = image[..., 0] if channels == 1 else image
+    table = object_table(ids, image)
+    np.testing.assert_array_equal(table["id"], [1, 2, 3])
+    np.testing.assert_array_equal(table["area"], [(ids == k).sum() for k in (1, 2, 3)])
+    assert table["centroid_y"][0] == 5 and table["centroid_x"][1] == 20
+    np.testing.assert_array_equal(
+        [table[k][0] for k in ("bbox_top", "bbox_left", "bbox_bottom", "bbox_right")],
+        [1, 1, 10, 10],
+    )
+    np.testing.assert_array_equal(table["touches_border"], [False, False, True])
+    if channels == 1:
+        assert table["mean_intensity"][0] == pytest.approx(image[ids == 1].mean())
+    sums = TableSums(3)
+    for y in range(0, 23, 5):
+        sums.add(y, ids[y : y + 5], None if image is None else image[y : y + 5])
+    banded = sums.table(height=23, width=31)
+    assert list(banded) == list(table)
+    for key in table:
+        np.testing.assert_allclose(banded[key], table[key], rtol=1e-12)
+
+
+def test_id_dtype():
+    assert id_dtype(65535) == np.uint16 and id_dtype(65536) == np.uint32

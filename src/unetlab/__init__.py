@@ -10,6 +10,7 @@ The public API, for notebooks and scripts::
     fit(cfg, run_dir="runs/mine")              # config.yaml, metrics.csv, checkpoints/...
     model = load_model("runs/mine/checkpoints/best.pt")
     probs = predict_image(model, image)        # (K, H, W) float32, any image size
+    ids, table = predict_objects(model, image) # (H, W) uint16 object ids, per-object columns
     report = evaluate_model(model, "path/to/data")
 """
 
@@ -27,6 +28,7 @@ from unetlab.demo import run_demo
 from unetlab.errors import CheckpointError, DatasetError, ImageReadError, UnetlabError
 from unetlab.evaluate import Report, evaluate_model, evaluate_predictions
 from unetlab.inference.files import predict_file
+from unetlab.inference.objects import ObjectOptions, objects_from_probabilities, predict_objects
 from unetlab.inference.predict import predict_image, predict_tensor
 from unetlab.losses import build_loss
 from unetlab.metrics import ConfusionMatrix
@@ -42,6 +44,7 @@ __all__ = [
     "ConfusionMatrix",
     "DatasetError",
     "ImageReadError",
+    "ObjectOptions",
     "Report",
     "TileDataset",
     "TrainingError",
@@ -57,8 +60,10 @@ __all__ = [
     "load_config",
     "load_model",
     "load_samples",
+    "objects_from_probabilities",
     "predict_file",
     "predict_image",
+    "predict_objects",
     "predict_tensor",
     "read_image",
     "read_mask",

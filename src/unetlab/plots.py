@@ -88,6 +88,29 @@ def overlay(
     return np.round(rgb).astype(np.uint8)
 
 
+def outlines(ids: np.ndarray) -> np.ndarray:
+    """(H, W) bool: object pixels (id > 0) with a 4-neighbour of another id or the background
+    (the image edge draws no outline)."""
+    ids = np.asarray(ids)
+    edge = np.zeros(ids.shape, bool)
+    for axis in (0, 1):
+        differ = np.diff(ids, axis=axis) != 0
+        lead = [slice(None)] * 2
+        lead[axis] = slice(None, -1)
+        trail = [slice(None)] * 2
+        trail[axis] = slice(1, None)
+        edge[tuple(lead)] |= differ
+        edge[tuple(trail)] |= differ
+    return edge & (ids > 0)
+
+
+def draw_outlines(rgb: np.ndarray, ids: np.ndarray, colour=(255, 255, 0)) -> np.ndarray:
+    """A copy of an (H, W, 3) uint8 image with the :func:`outlines` of ``ids`` in ``colour``."""
+    out = np.array(rgb, dtype=np.uint8, copy=True)
+    out[outlines(ids)] = colour
+    return out
+
+
 def side_by_side(*panels: np.ndarray, gap: int = 4) -> np.ndarray:
     """(H, W, 3) uint8 panels of the same height joined left to right with white gaps."""
     h = panels[0].shape[0]

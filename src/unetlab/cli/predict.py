@@ -22,7 +22,8 @@ def add_parser(sub) -> None:
         help="segment images (files, folders, globs) with a checkpoint",
         description="Predict label images with overlap-tile inference. Outputs keep the "
         "input's stem: <stem>.png labels (class indices), <stem>.tif for multi-page stacks "
-        "and very large TIFFs, <stem>_prob.tif probabilities, <stem>_overlay.png.",
+        "and very large TIFFs, <stem>_prob.tif probabilities, <stem>_overlay.png, "
+        "<stem>_objects.tif and <stem>_objects.csv (--instances).",
     )
     p.add_argument(
         "--checkpoint",
@@ -39,6 +40,13 @@ def add_parser(sub) -> None:
     g.add_argument("--save-probabilities", action="store_true",
                    help="also write class probabilities as float32 TIFF")  # fmt: skip
     g.add_argument("--overlay", action="store_true", help="also write the labels over the image")
+    g.add_argument("--instances", action="store_true",
+                   help="also write objects: <stem>_objects.tif (one id per object, 0 = "
+                   "background) and <stem>_objects.csv (area, centroid, box, mean intensity); "
+                   "outlines in the overlay")  # fmt: skip
+    g.add_argument("--min-area", type=int, metavar="PX",
+                   help="with --instances: drop objects smaller than this (default: from the "
+                   "object sizes the checkpoint records)")  # fmt: skip
     g.add_argument("--skip-existing", action="store_true",
                    help="skip inputs whose label output already exists")  # fmt: skip
     t = p.add_argument_group("tiling")
@@ -65,6 +73,8 @@ def run(args) -> int:
 
     if args.color and args.label_values:
         raise ValueError("--color and --label-values exclude each other: choose one")
+    if args.min_area is not None and not args.instances:
+        raise ValueError("--min-area applies to --instances: add --instances or drop it")
     device = resolve_device(args.device)
     # once, in the layout prediction runs in (predict_image would convert it per file)
     model = load_model(args.checkpoint, device=device).to(memory_format=inference_layout(device))
@@ -87,6 +97,13 @@ def run(args) -> int:
         len(files), Path(args.checkpoint).name, model.in_channels, model.num_classes,
         model.padding, device,
     )  # fmt: skip
+    objects = None
+    if args.instances:
+        from unetlab.inference.objects import ObjectOptions
+
+        objects = ObjectOptions.for_model(model, min_area=args.min_area)
+        log.info("objects: %s mode, min area %d px%s", objects.mode, objects.min_area,
+                 "" if model.objects else " (no object sizes recorded: a fixed default)")  # fmt: skip
     failed: list[tuple[Path, str]] = []
     done, skipped, pixels = 0, 0, 0
     start = time.perf_counter()
@@ -104,6 +121,7 @@ def run(args) -> int:
                     save_probabilities=args.save_probabilities, draw_overlay=args.overlay,
                     tile_size=args.tile_size, batch_size=args.batch_size, blend=args.blend,
                     tta=args.tta, device=device, precision=args.precision, progress=bar.update,
+                    objects=objects,
                 )  # fmt: skip
             except UnetlabError as exc:
                 failed.append((path, str(exc).splitlines()[0]))

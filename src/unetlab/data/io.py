@@ -189,3 +189,27 @@ def write_tiff(path: str | os.PathLike, array: np.ndarray, **kwargs) -> None:
 
     with atomic_path(path) as tmp:
         tifffile.imwrite(tmp, np.asarray(array), **kwargs)
+
+
+def write_csv(path: str | os.PathLike, columns: dict[str, np.ndarray | list]) -> Path:
+    """Write equal-length columns as a CSV file with a header row, atomically. Floats are
+    written with 6 significant digits, booleans as true/false."""
+    import csv
+
+    names = list(columns)
+    rows = zip(*(np.asarray(columns[n]).tolist() for n in names)) if names else iter(())
+    path = Path(path)
+    with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(names)
+        for row in rows:
+            writer.writerow([_cell(v) for v in row])
+    return path
+
+
+def _cell(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    return str(value)

@@ -8,19 +8,35 @@ by the tiles, not the image.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from unetlab.data.io import TIFF_SUFFIXES, atomic_path, read_stack, write_png, write_tiff
+from unetlab.data.io import (
+    TIFF_SUFFIXES,
+    atomic_path,
+    read_stack,
+    write_csv,
+    write_png,
+    write_tiff,
+)
 from unetlab.data.normalize import image_stats
 from unetlab.data.tiffmeta import imagej_kwargs, read_pixel_size
 from unetlab.errors import ImageReadError, UnetlabError
+from unetlab.inference.objects import (
+    ObjectOptions,
+    TableSums,
+    id_dtype,
+    object_table,
+    objects_from_probabilities,
+    objects_in_bands,
+)
 from unetlab.inference.predict import (
     encode_labels,
     fit_channels,
@@ -31,7 +47,7 @@ from unetlab.inference.predict import (
 )
 from unetlab.inference.sizing import choose_tiling
 from unetlab.inference.tiling import iter_tiled_rows
-from unetlab.plots import overlay, palette
+from unetlab.plots import draw_outlines, overlay, palette
 from unetlab.runtime import check_precision
 
 log = logging.getLogger(__name__)
@@ -43,18 +59,26 @@ LARGE_PIXELS = 2**26
 #: the memory-mapped files take the rest of a ~2.5 GB process (measured: 20k x 20k, "small"
 #: preset; a 2.0 GB budget peaked at 3.2 GB).
 STREAM_BUDGET = 1.2e9
+#: Fewest rows of a band that the streaming path turns into objects (a band also gets a
+#: margin of context above and below: ``ObjectOptions.margin``).
+OBJECT_BAND_ROWS = 256
+#: Rows read at a time when object ids are renumbered and measured after streaming.
+STREAM_ROWS = 1024
 
 
 # --- files --------------------------------------------------------------------------------
 
 
 def output_paths(out_dir: Path, stem: str, *, stack: bool) -> dict[str, Path]:
-    """Where the outputs of one input go: ``labels``, ``probabilities``, ``overlay``."""
+    """Where the outputs of one input go: ``labels``, ``probabilities``, ``overlay``,
+    ``objects`` (object ids) and ``table`` (one row per object)."""
     ext = ".tif" if stack else ".png"
     return {
         "labels": out_dir / f"{stem}{ext}",
         "probabilities": out_dir / f"{stem}_prob.tif",
         "overlay": out_dir / f"{stem}_overlay{ext}",
+        "objects": out_dir / f"{stem}_objects.tif",
+        "table": out_dir / f"{stem}_objects.csv",
     }
 
 
@@ -103,6 +127,7 @@ def predict_file(
     precision: str = "fp32",
     progress: Callable[[int], None] | None = None,
     large_threshold: int = LARGE_PIXELS,
+    objects: ObjectOptions | None = None,
 ) -> list[Path]:
     """Predict one image file and write its outputs into ``out_dir``; return their paths.
 
@@ -110,8 +135,12 @@ def predict_file(
     model's mask values instead; ``color``: a palette PNG). Multi-page inputs and images
     above ``large_threshold`` px give ``<stem>.tif`` instead. ``save_probabilities``:
     ``<stem>_prob.tif``, float32 (K, H, W) or (P, K, H, W). ``draw_overlay``:
-    ``<stem>_overlay.png`` (``.tif`` for stacks; skipped for large images). All writes are
-    atomic. Raises ImageReadError/UnetlabError for unreadable or unfit images.
+    ``<stem>_overlay.png`` (``.tif`` for stacks; skipped for large images). ``objects``
+    (e.g. ``ObjectOptions.for_model(model)``): also ``<stem>_objects.tif``, one id per object
+    (uint16, uint32 past 65,535 objects; a stack gives one page per page, ids per page) and
+    ``<stem>_objects.csv`` (:func:`unetlab.inference.objects.object_table`, with a ``page``
+    column for stacks), and object outlines in the overlay. All writes are atomic. Raises
+    ImageReadError/UnetlabError for unreadable or unfit images.
     """
     path, out_dir = Path(path), Path(out_dir)
     if color and label_values:
@@ -130,17 +159,19 @@ def predict_file(
             log.warning("%s: no overlay for a large image (it would not fit in memory)", path.name)
         return _predict_large(
             model, path, out_dir, values=values, color=color, probabilities=save_probabilities,
-            device=device, **options,
+            device=device, objects=objects, **options,
         )  # fmt: skip
     stack = read_stack(path)
     pages = [fit_channels(page, model.in_channels, name=path.name) for page in stack]
     is_stack = stack.shape[0] > 1
     meta = _tiff_meta(model, path, values)
     paths = output_paths(out_dir, path.stem, stack=is_stack)
-    probs, labels = [], []
+    probs, labels, ids = [], [], []
     for page in pages:
         p = predict_image(model, page, device=device, **options)
         labels.append(labels_from_probabilities(p))
+        if objects is not None:
+            ids.append(objects_from_probabilities(p, objects))
         if save_probabilities:
             probs.append(p)
         else:
@@ -157,14 +188,29 @@ def predict_file(
         write_tiff(paths["probabilities"], np.stack(probs) if is_stack else probs[0],
                    photometric="minisblack", **prob_meta)  # fmt: skip
         written.append(paths["probabilities"])
+    if objects is not None:
+        written += _write_objects(paths, stack, ids)
     if draw_overlay:
         drawn = [overlay(page, lab) for page, lab in zip(stack, labels)]
+        drawn = [draw_outlines(d, i) for d, i in zip(drawn, ids)] if ids else drawn
         if is_stack:
             write_tiff(paths["overlay"], np.stack(drawn), photometric="rgb")
         else:
             write_png(paths["overlay"], drawn[0])
         written.append(paths["overlay"])
     return written
+
+
+def _write_objects(paths: dict[str, Path], stack: np.ndarray, ids: list[np.ndarray]) -> list[Path]:
+    """``<stem>_objects.tif`` and ``<stem>_objects.csv`` of the pages' object ids."""
+    dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
+    write_tiff(paths["objects"], np.stack(ids).astype(dtype) if len(ids) > 1 else ids[0].astype(dtype),
+               photometric="minisblack")  # fmt: skip
+    tables = [object_table(i, page) for i, page in zip(ids, stack)]
+    if len(tables) > 1:
+        tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
+    write_csv(paths["table"], {k: np.concatenate([t[k] for t in tables]) for k in tables[0]})
+    return [paths["objects"], paths["table"]]
 
 
 def _write_label_stack(path: Path, labels: np.ndarray, colours: np.ndarray | None,
@@ -253,6 +299,18 @@ class _RowWriter:
         del created
         self.path, self.shape, self.dtype = path, shape, np.dtype(dtype)
 
+    def bands(self, rows: int) -> Iterator[tuple[int, int, np.ndarray]]:
+        """(plane, y, (r, W) rows) of every plane, ``rows`` rows at a time, read back."""
+        h, w = self.shape[-2:]
+        planes = int(np.prod(self.shape[:-2], dtype=np.int64))
+        for plane in range(planes):
+            for y in range(0, h, rows):
+                r = min(rows, h - y)
+                start = self.offset + (plane * h + y) * w * self.dtype.itemsize
+                mapped = np.memmap(self.path, self.dtype, "r", offset=start, shape=(r, w))
+                yield plane, y, np.array(mapped)
+                del mapped
+
     def write(self, plane: int, y: int, rows: np.ndarray) -> None:
         """``rows`` (r, W) into plane ``plane`` (page, or page * K + class) at row ``y``."""
         h, w = self.shape[-2:]
@@ -264,7 +322,7 @@ class _RowWriter:
 
 
 def _predict_large(
-    model, path: Path, out_dir: Path, *, values, color, probabilities, device,
+    model, path: Path, out_dir: Path, *, values, color, probabilities, device, objects,
     tile_size, batch_size, blend, tta, precision, progress,
 ) -> list[Path]:  # fmt: skip
     tiff = _MappedTiff(path)
@@ -300,24 +358,72 @@ def _predict_large(
             probs_shape = (pages, k, h, w) if pages > 1 else (k, h, w)
             probs_out = _RowWriter(prob_tmp, probs_shape, np.float32, photometric="minisblack",
                                    **_probability_meta(meta, k, pages, pages > 1))  # fmt: skip
+        objects_out = None
+        if objects is not None:  # provisional ids first, renumbered into the output below
+            ids_tmp = out_dir / f".{path.stem}_objects.{os.getpid()}.ids.tif"
+            stack.callback(ids_tmp.unlink, missing_ok=True)
+            objects_out = _RowWriter(ids_tmp, shape, np.uint32, photometric="minisblack")
         dev = stack.enter_context(inference_session(model, device))
         check_precision(precision, dev)
         for p in range(pages):
             page = tiff.page(p)
             image = page if c == model.in_channels else _Repeated(page, model.in_channels)
             stats = image_stats(image, model.normalization)
-            for y, block in iter_tiled_rows(
+            rows = iter_tiled_rows(
                 fn, image, grid, batch_size=batch_size, blend=blend, stats=stats, device=dev,
                 progress=progress,
-            ):  # fmt: skip
-                labels_out.write(p, y, encode_labels(labels_from_probabilities(block), values))
-                if probs_out is not None:
-                    for i in range(k):
-                        probs_out.write(p * k + i, y, block[i])
+            )  # fmt: skip
+            rows = _writing(rows, p, labels_out, probs_out, values)
+            if objects_out is None:
+                collections.deque(rows, maxlen=0)
+                continue
+            margin = objects.margin(model.objects)
+            for y, ids in objects_in_bands(rows, height=h, options=objects, margin=margin,
+                                           band_rows=max(2 * margin, OBJECT_BAND_ROWS)):  # fmt: skip
+                objects_out.write(p, y, ids.astype(np.uint32))
+        if objects_out is not None:
+            _renumber_objects(objects_out, paths, tiff)
     written = [paths["labels"]]
     if probabilities:
         written.append(paths["probabilities"])
-    return written
+    return written + ([paths["objects"], paths["table"]] if objects is not None else [])
+
+
+def _writing(rows, page: int, labels_out, probs_out, values):
+    """The (y, probability block) rows of a page, passed on once their labels (and
+    probabilities) are written."""
+    for y, block in rows:
+        labels_out.write(page, y, encode_labels(labels_from_probabilities(block), values))
+        if probs_out is not None:
+            k = block.shape[0]
+            for i in range(k):
+                probs_out.write(page * k + i, y, block[i])
+        yield y, block
+
+
+def _renumber_objects(provisional: _RowWriter, paths: dict[str, Path], tiff: _MappedTiff) -> None:
+    """Provisional ids (unique, with gaps) -> ids 1..n per page in ``paths["objects"]``
+    (uint16 up to 65,535 objects a page, else uint32) and the per-object table in
+    ``paths["table"]``; two passes over row bands of ``STREAM_ROWS`` rows."""
+    pages, h, w, _ = tiff.shape
+    present = [set() for _ in range(pages)]
+    for p, _, rows in provisional.bands(STREAM_ROWS):
+        present[p].update(np.unique(rows).tolist())
+    luts = [np.array(sorted(found | {0}), dtype=np.int64) for found in present]
+    dtype = id_dtype(max(len(lut) - 1 for lut in luts))
+    sums = [TableSums(len(lut) - 1) for lut in luts]
+    shape = provisional.shape
+    with atomic_path(paths["objects"]) as tmp:
+        out = _RowWriter(tmp, shape, dtype, photometric="minisblack")
+        for p, y, rows in provisional.bands(STREAM_ROWS):
+            ids = np.searchsorted(luts[p], rows)
+            out.write(p, y, ids.astype(dtype))
+            image = tiff.page(p)[y : y + rows.shape[0]]
+            sums[p].add(y, ids, image[..., 0] if image.shape[-1] == 1 else image)
+    tables = [s.table(height=h, width=w) for s in sums]
+    if pages > 1:
+        tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
+    write_csv(paths["table"], {k: np.concatenate([t[k] for t in tables]) for k in tables[0]})
 
 
 class _Repeated:

@@ -273,3 +273,132 @@ def _bands_with_context(blocks, height, band_rows, margin):
                 held_top += drop
     if core < height:
         raise ValueError(f"blocks ended at row {rows_in} of {height}")
+
+
+# --- measurements and the array API -------------------------------------------------------
+
+TABLE_PROPERTIES = ("label", "area", "centroid", "bbox", "intensity_mean")
+_COLUMN_NAMES = {
+    "label": "id", "centroid-0": "centroid_y", "centroid-1": "centroid_x",
+    "bbox-0": "bbox_top", "bbox-1": "bbox_left", "bbox-2": "bbox_bottom", "bbox-3": "bbox_right",
+    "intensity_mean": "mean_intensity",
+}  # fmt: skip
+
+
+def object_table(ids: np.ndarray, image: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Per-object measurements of an (H, W) id map, one array per column, rows by id.
+
+    Columns (scikit-image's ``regionprops_table``): ``id``, ``area`` (px), ``centroid_y``,
+    ``centroid_x``, ``bbox_top``, ``bbox_left``, ``bbox_bottom``, ``bbox_right`` (bottom and
+    right exclusive), ``mean_intensity`` of ``image`` ((H, W), raw values;
+    ``mean_intensity_<c>`` per channel of an (H, W, C) image; none without an image), and
+    ``touches_border`` (the object is cut by the image edge: its size is a lower bound).
+    """
+    from skimage.measure import regionprops_table
+
+    ids = np.asarray(ids)
+    properties = TABLE_PROPERTIES if image is not None else TABLE_PROPERTIES[:-1]
+    raw = regionprops_table(ids, intensity_image=image, properties=properties)
+    table = {}
+    for key, column in raw.items():
+        name = _COLUMN_NAMES.get(key) or key.replace("intensity_mean-", "mean_intensity_")
+        table[name] = np.asarray(column)
+    h, w = ids.shape
+    table["touches_border"] = (
+        (table["bbox_top"] == 0) | (table["bbox_left"] == 0)
+        | (table["bbox_bottom"] == h) | (table["bbox_right"] == w)
+    )  # fmt: skip
+    return table
+
+
+def id_dtype(count: int) -> np.dtype:
+    """uint16 for up to 65,535 objects (what Fiji and napari open as a label image), else
+    uint32."""
+    return np.dtype(np.uint16 if count <= np.iinfo(np.uint16).max else np.uint32)
+
+
+def predict_objects(
+    model,
+    image: np.ndarray,
+    *,
+    min_area: int | None = None,
+    seed_threshold: float | None = None,
+    foreground_threshold: float | None = None,
+    **predict_options,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Objects of one image: ``(ids, table)``.
+
+    ``image``: (H, W) or (H, W, C) as for :func:`unetlab.inference.predict.predict_image`,
+    which predicts the probabilities (tiled; ``predict_options`` such as ``tile_size``,
+    ``device``, ``tta`` go to it) before they become objects, so an object cut by a tile
+    edge comes out whole. ``ids``: (H, W) uint16 object ids 1..n (uint32 past 65,535
+    objects), 0 = background. ``table``: :func:`object_table` with the image's raw values.
+    Settings left None come from the model's record (:meth:`ObjectOptions.for_model`).
+    """
+    from unetlab.inference.predict import predict_image
+
+    options = ObjectOptions.for_model(
+        model, min_area=min_area, seed_threshold=seed_threshold,
+        foreground_threshold=foreground_threshold,
+    )  # fmt: skip
+    probabilities = predict_image(model, image, **predict_options)
+    ids = objects_from_probabilities(probabilities, options)
+    ids = ids.astype(id_dtype(int(ids.max(initial=0))))
+    return ids, object_table(ids, np.asarray(image))
+
+
+class TableSums:
+    """:func:`object_table` of an id map that arrives in row bands, summed band by band.
+
+    ``add(y, ids, image)`` takes rows ``y..`` of compact ids 1..``count`` ((rows, W) ints)
+    and of the image ((rows, W) or (rows, W, C), raw values; None for no intensities);
+    :meth:`table` gives the columns of :func:`object_table` (``height``/``width`` for
+    ``touches_border``). Objects that never appear are left out.
+    """
+
+    def __init__(self, count: int):
+        n = count + 1
+        self.count = count
+        self.area = np.zeros(n, np.int64)
+        self.sum_y, self.sum_x = np.zeros(n), np.zeros(n)
+        self.top, self.left = np.full(n, np.iinfo(np.int64).max), np.full(n, np.iinfo(np.int64).max)
+        self.bottom, self.right = np.full(n, -1), np.full(n, -1)
+        self.intensity: np.ndarray | None = None
+
+    def add(self, y: int, ids: np.ndarray, image: np.ndarray | None = None) -> None:
+        flat = np.asarray(ids, dtype=np.int64).ravel()
+        n = self.count + 1
+        rows, cols = np.indices(ids.shape).reshape(2, -1)
+        rows = rows + y
+        self.area += np.bincount(flat, minlength=n)
+        self.sum_y += np.bincount(flat, rows, minlength=n)
+        self.sum_x += np.bincount(flat, cols, minlength=n)
+        np.minimum.at(self.top, flat, rows)
+        np.minimum.at(self.left, flat, cols)
+        np.maximum.at(self.bottom, flat, rows + 1)
+        np.maximum.at(self.right, flat, cols + 1)
+        if image is not None:
+            values = np.asarray(image, dtype=np.float64).reshape(flat.size, -1)
+            sums = np.stack([np.bincount(flat, v, minlength=n) for v in values.T], axis=1)
+            self.intensity = sums if self.intensity is None else self.intensity + sums
+
+    def table(self, *, height: int, width: int) -> dict[str, np.ndarray]:
+        present = np.flatnonzero(self.area[1:] > 0) + 1
+        area = self.area[present]
+        table = {
+            "id": present, "area": area.astype(np.float64),
+            "centroid_y": self.sum_y[present] / area, "centroid_x": self.sum_x[present] / area,
+            "bbox_top": self.top[present], "bbox_left": self.left[present],
+            "bbox_bottom": self.bottom[present], "bbox_right": self.right[present],
+        }  # fmt: skip
+        if self.intensity is not None:
+            means = self.intensity[present] / area[:, None]
+            if means.shape[1] == 1:
+                table["mean_intensity"] = means[:, 0]
+            else:
+                table.update({f"mean_intensity_{c}": means[:, c] for c in range(means.shape[1])})
+        table["touches_border"] = (
+            (table["bbox_top"] == 0) | (table["bbox_left"] == 0)
+            | (table["bbox_bottom"] == height) | (table["bbox_right"] == width)
+        )  # fmt: skip
+        return table

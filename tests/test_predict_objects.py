@@ -1,0 +1,121 @@
+"""Objects from images: tiled == one piece, streamed == in memory, the files and the CLI."""
+
+import csv
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+import torch.nn.functional as F
+
+import unetlab
+from unetlab.checkpoint import save_model
+from unetlab.cli import main
+from unetlab.data.io import read_image, write_png
+from unetlab.inference import files
+from unetlab.inference.files import predict_file
+from unetlab.inference.objects import ObjectOptions, predict_objects
+from unetlab.models import UNet
+
+
+class LocalNet(UNet):
+    """A valid-padding "net" whose logits are a fixed local function of the normalised image
+    (a 3 x 3 mean, then background where dark, interior where bright, boundary between), so
+    that tiling is exercised on an output with real objects and exact values."""
+
+    def forward(self, x):
+        b = self.border - 1
+        v = F.avg_pool2d(x[:, :1, b : x.shape[2] - b, b : x.shape[3] - b], 3, stride=1)
+        return torch.cat([-4 * v, 1 - 4 * (v - 0.3).abs(), 4 * (v - 0.9)], dim=1)
+
+
+def local_net() -> UNet:
+    net = LocalNet(in_channels=1, num_classes=3, depth=2, base_channels=4, padding="valid").eval()
+    net.objects = {"target": "instances", "count": 9, "area_p05": 20.0, "area_p95": 200.0}
+    return net
+
+
+def nuclei_image(h: int, w: int, seed: int = 0) -> np.ndarray:
+    """Bright discs (some touching) with darker rims on a dark background, uint8."""
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[:h, :w]
+    image = np.full((h, w), 40.0)
+    for cy, cx in rng.integers(0, [h, w], (h * w // 250, 2)):
+        d = np.hypot(yy - cy, xx - cx)
+        image = np.where(d <= 6, np.where(d > 4.5, np.minimum(image, 120), 210), image)
+    return np.clip(image + rng.normal(0, 6, (h, w)), 0, 255).astype(np.uint8)
+
+
+def same_partition(a, b) -> bool:
+    if a.shape != b.shape or not np.array_equal(a > 0, b > 0):
+        return False
+    pairs = np.unique(np.stack([a.ravel(), b.ravel()]).astype(np.int64), axis=1)
+    return pairs.shape[1] == len(np.unique(a)) == len(np.unique(b))
+
+
+@pytest.mark.parametrize(("h", "w"), [(97, 83), (61, 130)])
+def test_tiled_objects_equal_one_piece_up_to_renumbering(h, w):
+    net, image = local_net(), nuclei_image(h, w)
+    whole, table = predict_objects(net, image, tile_size=net.valid_input_sizes(200, 1)[0])
+    tiled, _ = predict_objects(net, image, tile_size=net.valid_input_sizes(26, 1)[0])
+    assert whole.max() >= 8  # real objects, many cut by tile edges
+    assert same_partition(whole, tiled)
+    assert whole.dtype == np.uint16 and len(table["id"]) == whole.max()
+
+
+def test_predict_objects_is_public():
+    assert "predict_objects" in unetlab.__all__ and unetlab.predict_objects is predict_objects
+
+
+def test_predict_file_writes_ids_table_and_outlines(tmp_path):
+    net, image = local_net(), nuclei_image(70, 90)
+    write_png(tmp_path / "in" / "cells.png", image)
+    written = predict_file(net, tmp_path / "in" / "cells.png", tmp_path / "out", draw_overlay=True,
+                           objects=ObjectOptions.for_model(net))  # fmt: skip
+    names = sorted(p.name for p in written)
+    assert names == ["cells.png", "cells_objects.csv", "cells_objects.tif", "cells_overlay.png"]
+    ids = tifffile.imread(tmp_path / "out" / "cells_objects.tif")
+    expected, _ = predict_objects(net, image)
+    assert ids.dtype == np.uint16 and np.array_equal(ids, expected)
+    with open(tmp_path / "out" / "cells_objects.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == ids.max() and list(rows[0])[:3] == ["id", "area", "centroid_y"]
+    first = ids == int(rows[0]["id"])
+    assert int(float(rows[0]["area"])) == first.sum()
+    assert float(rows[0]["mean_intensity"]) == pytest.approx(image[first].mean(), rel=1e-5)
+    drawn = read_image(tmp_path / "out" / "cells_overlay.png")
+    assert (drawn == [255, 255, 0]).all(-1).sum() > 0  # yellow outlines
+
+
+def test_streamed_objects_equal_in_memory(tmp_path, monkeypatch):
+    monkeypatch.setattr(files, "OBJECT_BAND_ROWS", 1)  # bands of 2 x margin = 64 rows
+    monkeypatch.setattr(files, "STREAM_ROWS", 50)  # and renumbering in 50-row reads
+    net, image = local_net(), nuclei_image(231, 77, seed=3)
+    tifffile.imwrite(tmp_path / "big.tif", image)
+    options = ObjectOptions.for_model(net)
+    predict_file(net, tmp_path / "big.tif", tmp_path / "small", objects=options)
+    predict_file(net, tmp_path / "big.tif", tmp_path / "large", objects=options,
+                 large_threshold=100)  # fmt: skip
+    small = tifffile.imread(tmp_path / "small" / "big_objects.tif")
+    large = tifffile.imread(tmp_path / "large" / "big_objects.tif")
+    assert small.max() >= 20 and same_partition(small, large)
+    assert large.max() == small.max()  # renumbered 1..n
+    areas = []
+    for folder in ("small", "large"):
+        with open(tmp_path / folder / "big_objects.csv") as f:
+            areas.append(sorted(float(row["area"]) for row in csv.DictReader(f)))
+    assert areas[0] == areas[1]
+    assert not list((tmp_path / "large").glob(".*"))  # no provisional file left behind
+
+
+def test_cli_predict_instances(tmp_path, capsys):
+    save_model(tmp_path / "m.pt", UNet(in_channels=1, num_classes=3, depth=2, base_channels=4))
+    write_png(tmp_path / "in" / "a.png", nuclei_image(40, 40))
+    rc = main(["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in"),
+               "--output", str(tmp_path / "out"), "--instances", "--min-area", "3", "--overlay"])  # fmt: skip
+    assert rc == 0
+    assert (tmp_path / "out" / "a_objects.tif").is_file()
+    assert (tmp_path / "out" / "a_objects.csv").read_text().startswith("id,area,centroid_y")
+    rc = main(["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in"),
+               "--output", str(tmp_path / "out"), "--min-area", "3"])  # fmt: skip
+    assert rc == 2 and "--min-area applies to --instances" in capsys.readouterr().err
