@@ -22,3 +22,12 @@ def isbi_dir() -> Path:
     if not (path / "train" / "images").is_dir():
         pytest.skip(f"ISBI 2012 data not found at {path} (it lives in ../shared beside the repo)")
     return path
+
+
+@pytest.fixture(scope="session")
+def kromp_dir() -> Path:
+    """../shared/data/kromp2020_nuclei (fluorescence nuclei, 16-bit instance masks), or skip."""
+    path = REPO.parent / "shared" / "data" / "kromp2020_nuclei"
+    if not (path / "train" / "masks").is_dir():
+        pytest.skip(f"Kromp 2020 nuclei data not found at {path} (it lives in ../shared)")
+    return path

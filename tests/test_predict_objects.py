@@ -119,3 +119,14 @@ def test_cli_predict_instances(tmp_path, capsys):
     rc = main(["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in"),
                "--output", str(tmp_path / "out"), "--min-area", "3"])  # fmt: skip
     assert rc == 2 and "--min-area applies to --instances" in capsys.readouterr().err
+
+
+def test_an_image_with_no_object_writes_an_empty_table(tmp_path):
+    net = local_net()
+    write_png(tmp_path / "in" / "dark.png", np.full((40, 50), 30, np.uint8))
+    predict_file(net, tmp_path / "in" / "dark.png", tmp_path / "out", draw_overlay=True,
+                 objects=ObjectOptions.for_model(net))  # fmt: skip
+    ids = tifffile.imread(tmp_path / "out" / "dark_objects.tif")
+    assert ids.shape == (40, 50) and not ids.any()
+    lines = (tmp_path / "out" / "dark_objects.csv").read_text().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("id,area,")

@@ -147,3 +147,12 @@ def test_semantic_training_records_object_statistics(tmp_path):
     data = prepare_data(tiny(root, "data.target=semantic", "data.label_values=null"))
     # 16-bit ids read as classes: one class per id, as before (the old reading, on request)
     assert len(data.label_values) > 3 and data.objects["target"] == "semantic"
+
+
+def test_real_nucleus_masks_are_read_as_instances(kromp_dir):
+    """Kromp et al. 2020: 16-bit masks with up to hundreds of ids are objects, not classes."""
+    pairs = find_pairs(kromp_dir / "train")[:2]
+    assert choose_target("auto", pairs) == "instances"
+    samples, stats = load_instance_samples(pairs, normalization={"mode": "per_image"})
+    assert stats["count"] == 300 + 398  # Ganglioneuroblastoma_0 and _1 (the data's README)
+    assert set(np.unique(samples[0].mask)) == {0, 1, 2}
