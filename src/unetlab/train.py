@@ -348,6 +348,12 @@ def prepare_data(cfg: Config) -> Data:
         log.info(
             "label values found in the masks: %s (set data.label_values to fix them)", label_values
         )
+        if len(label_values) > 16:
+            log.warning(
+                "%d classes: if each mask value is one object (8-bit instance masks), set "
+                "data.target=instances or name the mask folder instances/",
+                len(label_values),
+            )
     names = d.class_names or {}
     if unknown := set(names) - set(label_values):
         raise ValueError(
