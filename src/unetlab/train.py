@@ -43,13 +43,12 @@ from unetlab.data.datasets import (
     split_pairs,
 )
 from unetlab.data.instances import CLASS_NAMES, object_areas, object_statistics
-from unetlab.data.labels import IGNORE_INDEX
+from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import UnetlabError
 from unetlab.inference.predict import predict_tensor
 from unetlab.losses import build_loss
 from unetlab.metrics import ConfusionMatrix
-from unetlab.metrics.objects import instances
 from unetlab.models import UNet
 from unetlab.runtime import available_cpus, configure_threads, inference_layout, resolve_device
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import ndimage
 
-from unetlab.metrics.objects import instances
+from unetlab.data.labels import instances
 
 MIN_AREA_FALLBACK = 16  # px, for models that record no object statistics
 MIN_AREA_FRACTION = 0.25  # of the 5th percentile of the training objects' areas
