@@ -77,6 +77,10 @@ class DataSection:
     255: cell}``). Mask pixels equal to ``ignore_value`` count in no loss or metric.
     ``tile_size`` is the net's *input* tile; the loss sees the output (``tile_size - 2 *
     border`` for valid nets). ``weight_map`` turns on the paper's border weights (w0, sigma).
+    ``target``: ``semantic`` (mask values are classes), ``instances`` (mask values are object
+    ids; the net learns background / boundary / interior, the boundary ``boundary_width`` px
+    wide) or ``auto`` (instances when no ``label_values`` are set and the masks look like
+    ids: see ``unetlab.data.instances.looks_like_instances``).
     """
 
     root: str | None = None
