@@ -13,6 +13,7 @@ EPILOG = """\
 examples:
   unetlab train --data ../shared/data/isbi2012/train --config configs/small_cpu.yaml
   unetlab train --data DIR --preset small-valid --set train.epochs=20 --set data.tile_size=188
+  unetlab train --data DIR --config configs/nuclei.yaml   # instance masks: separate, count
   unetlab train --run-dir runs/small_cpu --resume --set train.epochs=60
   unetlab train --data DIR --config configs/paper.yaml --nproc 4     # 4 GPUs, data-parallel
 

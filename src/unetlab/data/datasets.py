@@ -4,6 +4,8 @@
   a seeded random split.
 - :func:`discover_label_values`: the sorted mask values of a data set (the classes when the
   config names none), refusing lossy-looking masks.
+- :func:`scan_masks` / :func:`choose_target`: whether the masks hold classes or object ids.
+- :func:`load_instance_samples`: instance masks -> background / boundary / interior targets.
 - :func:`load_samples`: reads every pair once and checks everything; one ``DatasetError``
   lists every problem with its file, and the fix ("the prediction is all black" starts here).
 - :class:`TileDataset`: random training tiles for a net of any geometry. For valid nets the
