@@ -375,18 +375,24 @@ def _predict_large(
             )  # fmt: skip
             rows = _writing(rows, p, labels_out, probs_out, values)
             if objects_out is None:
-                collections.deque(rows, maxlen=0)
-                continue
-            margin = objects.margin(model.objects)
-            for y, ids in objects_in_bands(rows, height=h, options=objects, margin=margin,
-                                           band_rows=max(2 * margin, OBJECT_BAND_ROWS)):  # fmt: skip
-                objects_out.write(p, y, ids.astype(np.uint32))
+                collections.deque(rows, maxlen=0)  # written as they pass
+            else:
+                _stream_objects(rows, p, h, objects, model.objects, objects_out)
         if objects_out is not None:
             _renumber_objects(objects_out, paths, tiff)
     written = [paths["labels"]]
     if probabilities:
         written.append(paths["probabilities"])
     return written + ([paths["objects"], paths["table"]] if objects is not None else [])
+
+
+def _stream_objects(rows, page: int, height: int, options, record, out: _RowWriter) -> None:
+    """Provisional object ids of a page's probability rows into ``out`` (uint32)."""
+    margin = options.margin(record)
+    band_rows = max(2 * margin, OBJECT_BAND_ROWS)
+    for y, ids in objects_in_bands(rows, height=height, options=options, margin=margin,
+                                   band_rows=band_rows):  # fmt: skip
+        out.write(page, y, ids.astype(np.uint32))
 
 
 def _writing(rows, page: int, labels_out, probs_out, values):
