@@ -3,7 +3,8 @@
 Parts: ``format`` (``"unetlab"``), ``format_version``, ``version`` (of unetlab), ``config``
 (the UNet's architecture), ``classes``, ``normalization``, ``label_values`` (mask value of each
 class, or None for 0..C-1), ``objects`` (what the net segments and the training masks' object
-statistics, or None: see ``unetlab.train.object_record``), ``model`` (the state dict), and
+statistics, or None: see ``unetlab.train.object_record``), ``palette`` (the data set's
+(256, 3) colours of the mask values as nested lists, or None), ``model`` (the state dict), and
 whatever the caller adds (``optimizer``, ``scheduler``, ``step``, ``train_config``, ...).
 Files are written atomically and read with ``torch.load(weights_only=True)``.
 """
@@ -18,7 +19,7 @@ import torch
 
 from unetlab.data.io import atomic_path
 from unetlab.errors import CheckpointError
-from unetlab.models import UNet
+from unetlab.models import UNet, model_from_config
 
 FORMAT = "unetlab"
 FORMAT_VERSION = 1
@@ -41,6 +42,7 @@ def save_model(path: str | os.PathLike, model: UNet, **parts) -> Path:
         "normalization": dict(getattr(model, "normalization", {"mode": "per_image"})),
         "label_values": getattr(model, "label_values", None),
         "objects": getattr(model, "objects", None),
+        "palette": getattr(model, "palette", None),
         "model": state,
         **parts,
     }
@@ -84,12 +86,14 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
 
 def model_from_checkpoint(checkpoint: dict) -> UNet:
     """Rebuild the UNet a checkpoint dict describes, with its weights, classes, normalisation."""
-    model = UNet.from_config(checkpoint["config"])
+    model = model_from_config(checkpoint["config"])
     model.load_state_dict(checkpoint["model"])
     model.classes = list(checkpoint.get("classes") or model.classes)
     model.normalization = dict(checkpoint.get("normalization") or model.normalization)
     model.label_values = checkpoint.get("label_values")
     model.objects = checkpoint.get("objects")
+    if checkpoint.get("palette") is not None:
+        model.palette = checkpoint["palette"]
     return model
 
 

@@ -28,6 +28,7 @@ OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("cosine", "poly", "plateau", "none")
 LOSSES = ("ce", "dice", "ce+dice")
 AMP_MODES = ("auto", "bf16", "fp16", "off")
+CLASS_WEIGHTS = ("auto", "median_frequency", "none")
 
 
 @dataclass
@@ -36,9 +37,14 @@ class ModelSection:
 
     ``None`` keeps the preset's value; ``num_classes``/``in_channels`` left ``None`` come from
     the data (number of label values; image channels). ``norm: none`` removes normalisation.
+    ``encoder: vgg16 | resnet50`` builds a U-Net decoder over that backbone instead (the
+    preset's options then do not apply; ``upsample`` does), ``encoder_weights`` the local
+    torchvision ImageNet file to start it from (``vgg16-397923af.pth``, never downloaded).
     """
 
     preset: str = "small"
+    encoder: str = "none"
+    encoder_weights: str | None = None
     in_channels: int | None = None
     num_classes: int | None = None
     depth: int | None = None
@@ -58,14 +64,35 @@ class ModelSection:
             )
         if self.norm not in (None, "none", "batch", "group"):
             raise ValueError(f"model.norm must be none, batch or group, not {self.norm!r}")
+        _check_encoder(self)
 
     def overrides(self) -> dict:
         """UNet keyword overrides of the preset (``norm: none`` -> ``norm=None``)."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "preset"}
+        skip = ("preset", "encoder", "encoder_weights")
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
         out = {k: v for k, v in out.items() if v is not None}
         if out.get("norm") == "none":
             out["norm"] = None
         return out
+
+
+def _check_encoder(model: ModelSection) -> None:
+    from unetlab.models import ENCODERS
+
+    if model.encoder not in ("none", *ENCODERS):
+        raise ValueError(
+            f"model.encoder {model.encoder!r} is unknown: choose one of none, {', '.join(ENCODERS)}"
+        )
+    if model.encoder == "none":
+        if model.encoder_weights is not None:
+            raise ValueError("model.encoder_weights needs model.encoder: vgg16 or resnet50")
+        return
+    plain = ("depth", "base_channels", "padding", "norm", "fusion", "dropout")
+    if given := [name for name in plain if getattr(model, name) is not None]:
+        raise ValueError(
+            f"model.{given[0]} does not apply to an encoder net (model.encoder: "
+            f"{model.encoder}); drop it (in_channels, num_classes and upsample do apply)"
+        )
 
 
 @dataclass
@@ -81,6 +108,8 @@ class DataSection:
     ids; the net learns background / boundary / interior, the boundary ``boundary_width`` px
     wide) or ``auto`` (instances when no ``label_values`` are set and the masks look like
     ids: see ``unetlab.data.instances.looks_like_instances``).
+    ``normalization`` left null is per-image standardisation, or ImageNet's statistics
+    (``{mode: imagenet}``) for a net started from ImageNet weights.
     """
 
     root: str | None = None
@@ -89,7 +118,7 @@ class DataSection:
     label_values: list[int] | None = None
     class_names: dict[int, str] | None = None
     ignore_value: int | None = None
-    normalization: dict = field(default_factory=lambda: {"mode": "per_image"})
+    normalization: dict | None = None
     tile_size: int = 256
     tiles_per_epoch: int = 64
     weight_map: bool = False
@@ -115,7 +144,8 @@ class DataSection:
             raise ValueError(f"data.label_values has duplicates: {self.label_values}")
         from unetlab.data.normalize import check_spec
 
-        check_spec(self.normalization)
+        if self.normalization is not None:
+            check_spec(self.normalization)
 
 
 def _augment_section() -> type:
@@ -157,7 +187,12 @@ class TrainSection:
     """Optimisation. ``schedule`` is stepped per iteration (cosine, poly) or per validation
     (plateau, on val mIoU). ``amp``/``channels_last`` ``auto`` means on for CUDA, off for CPU.
     ``patience``: stop after this many validations without a better val mIoU (0: never).
-    ``max_minutes``: stop after this much training time (0: no limit)."""
+    ``max_minutes``: stop after this much training time (0: no limit).
+    ``class_weights``: cross-entropy weight of each class: ``median_frequency`` (median class
+    frequency / the class's, from the training masks), ``none``, a list (one per class), or
+    ``auto``: median frequency when the classes are very unequal (see
+    ``unetlab.losses.AUTO_IMBALANCE``) and no weight map is used, else none.
+    ``freeze_encoder_epochs``: train only the decoder of an encoder net for this many epochs."""
 
     epochs: int = 50
     batch_size: int = 4
@@ -176,6 +211,8 @@ class TrainSection:
     val_every: int = 1
     num_workers: int = 0
     max_minutes: float = 0.0
+    class_weights: str | list[float] = "auto"
+    freeze_encoder_epochs: int = 0
 
     def __post_init__(self):
         for name, choices in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES),
@@ -189,6 +226,17 @@ class TrainSection:
                 raise ValueError(f"train.{name} must be at least 1, not {getattr(self, name)}")
         if self.lr <= 0:
             raise ValueError(f"train.lr must be positive, not {self.lr}")
+        if isinstance(self.class_weights, str) and self.class_weights not in CLASS_WEIGHTS:
+            raise ValueError(
+                f"train.class_weights {self.class_weights!r} is unknown: choose one of "
+                f"{', '.join(CLASS_WEIGHTS)} or give a list of one weight per class"
+            )
+        if isinstance(self.class_weights, list) and not all(w >= 0 for w in self.class_weights):
+            raise ValueError(f"train.class_weights must be >= 0, not {self.class_weights}")
+        if self.freeze_encoder_epochs < 0:
+            raise ValueError(
+                f"train.freeze_encoder_epochs must be >= 0, not {self.freeze_encoder_epochs}"
+            )
 
 
 @dataclass

@@ -17,6 +17,8 @@ Choices:
   classes (background included for softmax nets; the foreground only for sigmoid nets) and
   uses ``smooth`` in numerator and denominator, so a class absent from both target and
   prediction scores 1. Dice takes no per-pixel weights.
+- Class weights (``class_weights``, one per class, e.g. :func:`median_frequency_weights`)
+  multiply the per-pixel weight of each pixel by its class's weight, in the cross entropy.
 - Everything is computed in float32, also under ``torch.autocast`` (mixed precision NaNs in
   softmax/log are a common failure of U-Net tools).
 - For valid-padding nets the target must already be the centre window matching the logits:
@@ -25,6 +27,9 @@ Choices:
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -32,6 +37,45 @@ from torch import Tensor, nn
 from unetlab.data.labels import IGNORE_INDEX
 
 LOSSES = ("ce", "dice", "ce+dice")
+#: ``class_weights: auto`` balances the classes when the most frequent one has this many
+#: times the pixels of the rarest (an ISBI membrane/cell split is 3.5; street scenes 100+).
+AUTO_IMBALANCE = 10.0
+
+
+def class_pixel_counts(
+    masks: Sequence[np.ndarray], num_classes: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(pixels of each class, pixels of the images where each class occurs), int64 (K,).
+
+    ``masks``: (H, W) int class indices, negative values (ignored pixels) not counted.
+    """
+    pixels = np.zeros(num_classes, dtype=np.int64)
+    present = np.zeros(num_classes, dtype=np.int64)
+    for mask in masks:
+        labelled = mask[mask >= 0]
+        counts = np.bincount(labelled.ravel(), minlength=num_classes)[:num_classes]
+        pixels += counts
+        present += np.where(counts > 0, labelled.size, 0)
+    return pixels, present
+
+
+def median_frequency_weights(pixels: np.ndarray, present: np.ndarray) -> np.ndarray:
+    """Median-frequency balancing (Eigen & Fergus, ICCV 2015): ``w_c = median(f) / f_c`` with
+    ``f_c = pixels_c / present_c`` (class pixels over the pixels of the images holding c).
+    Classes never seen get weight 1. float64 (K,)."""
+    pixels, present = np.asarray(pixels, np.float64), np.asarray(present, np.float64)
+    seen = pixels > 0
+    weights = np.ones(len(pixels))
+    if seen.any():
+        freq = pixels[seen] / present[seen]
+        weights[seen] = np.median(freq) / freq
+    return weights
+
+
+def imbalance(pixels: np.ndarray) -> float:
+    """Pixels of the most frequent class over those of the rarest one present (>= 1)."""
+    seen = np.asarray(pixels)[np.asarray(pixels) > 0]
+    return float(seen.max() / seen.min()) if seen.size else 1.0
 
 
 def weighted_cross_entropy(
@@ -158,6 +202,8 @@ class SegmentationLoss(nn.Module):
 
     ``forward(logits, target, weight=None)``: (N, C, H, W), (N, H, W) int64, optional (N, H, W)
     per-pixel weights (used by the cross entropy term only) -> float32 scalar.
+    ``class_weights``: (K,) weight of each class (2 for a sigmoid net), multiplied into the
+    per-pixel weight of the cross entropy; None for none.
     """
 
     def __init__(
@@ -167,6 +213,7 @@ class SegmentationLoss(nn.Module):
         dice_weight: float = 0.0,
         ignore_index: int = IGNORE_INDEX,
         smooth: float = 1.0,
+        class_weights: Sequence[float] | None = None,
     ):
         super().__init__()
         if ce_weight < 0 or dice_weight < 0 or ce_weight + dice_weight == 0:
@@ -178,12 +225,16 @@ class SegmentationLoss(nn.Module):
         self.dice_weight = dice_weight
         self.ignore_index = ignore_index
         self.smooth = smooth
+        cw = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
+        self.register_buffer("class_weights", cw, persistent=False)
 
     def forward(self, logits: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
         binary = logits.ndim == 4 and logits.shape[1] == 1
         ce_fn = binary_cross_entropy if binary else weighted_cross_entropy
         dice_fn = binary_dice_loss if binary else dice_loss
         loss = None
+        if self.class_weights is not None and self.ce_weight:
+            weight = self._with_class_weights(logits, target, weight)
         if self.ce_weight:
             loss = self.ce_weight * ce_fn(logits, target, weight, ignore_index=self.ignore_index)
         if self.dice_weight:
@@ -193,18 +244,38 @@ class SegmentationLoss(nn.Module):
             loss = dice if loss is None else loss + dice
         return loss
 
+    def _with_class_weights(self, logits: Tensor, target: Tensor, weight: Tensor | None) -> Tensor:
+        cw = self.class_weights.to(logits.device)
+        if len(cw) != max(logits.shape[1], 2):
+            raise ValueError(
+                f"{len(cw)} class weights for a net of {logits.shape[1]} output channel(s): "
+                "give one weight per class"
+            )
+        per_pixel = cw[target.clamp(0, len(cw) - 1)]  # ignored pixels: masked in the loss
+        return per_pixel if weight is None else weight * per_pixel
+
     def extra_repr(self) -> str:
         return f"ce_weight={self.ce_weight}, dice_weight={self.dice_weight}"
 
 
 def build_loss(
-    name: str, *, ignore_index: int = IGNORE_INDEX, smooth: float = 1.0, dice_weight: float = 1.0
+    name: str,
+    *,
+    ignore_index: int = IGNORE_INDEX,
+    smooth: float = 1.0,
+    dice_weight: float = 1.0,
+    class_weights: Sequence[float] | None = None,
 ) -> SegmentationLoss:
-    """``"ce"`` (weighted cross entropy), ``"dice"`` or ``"ce+dice"`` (CE + dice_weight * Dice)."""
+    """``"ce"`` (weighted cross entropy), ``"dice"`` or ``"ce+dice"`` (CE + dice_weight * Dice);
+    ``class_weights`` (one per class) weigh the cross entropy's pixels by their class."""
     if name not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, not {name!r}")
     ce = 0.0 if name == "dice" else 1.0
     dice = 0.0 if name == "ce" else (1.0 if name == "dice" else dice_weight)
     return SegmentationLoss(
-        ce_weight=ce, dice_weight=dice, ignore_index=ignore_index, smooth=smooth
+        ce_weight=ce,
+        dice_weight=dice,
+        ignore_index=ignore_index,
+        smooth=smooth,
+        class_weights=class_weights,
     )

@@ -33,6 +33,7 @@ from tqdm import tqdm
 
 from unetlab.checkpoint import load_checkpoint, save_model
 from unetlab.config import Config, save_config
+from unetlab.data.classes import dataset_palette, read_class_names, void_value
 from unetlab.data.datasets import (
     TileDataset,
     choose_target,
@@ -47,9 +48,16 @@ from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import UnetlabError
 from unetlab.inference.predict import predict_tensor
-from unetlab.losses import build_loss
+from unetlab.losses import (
+    AUTO_IMBALANCE,
+    build_loss,
+    class_pixel_counts,
+    imbalance,
+    median_frequency_weights,
+)
 from unetlab.metrics import ConfusionMatrix
-from unetlab.models import UNet
+from unetlab.models import EncoderUNet, UNet
+from unetlab.models.pretrained import load_encoder_weights
 from unetlab.runtime import available_cpus, configure_threads, inference_layout, resolve_device
 
 log = logging.getLogger(__name__)
@@ -313,6 +321,8 @@ class Data:
     label_values: list[int]
     class_names: list[str]
     objects: dict | None = None  # object_record of the masks
+    normalization: dict = field(default_factory=lambda: {"mode": "per_image"})
+    palette: list[list[int]] | None = None  # (256, 3) colours of the mask values, palette masks
 
 
 def prepare_data(cfg: Config) -> Data:
@@ -320,7 +330,8 @@ def prepare_data(cfg: Config) -> Data:
 
     ``data.target`` (``auto`` reads the masks, :func:`unetlab.data.datasets.choose_target`)
     decides whether mask values are classes or object ids (then the three classes
-    background / boundary / interior are trained)."""
+    background / boundary / interior are trained). Palette masks (VOC) bring their colours,
+    ``class_names.txt`` beside the data its class names."""
     d = cfg.data
     if d.root is None:
         raise ValueError("no data folder: give --data DIR (or data.root in the config)")
@@ -330,42 +341,58 @@ def prepare_data(cfg: Config) -> Data:
     target = (
         d.target if d.target != "auto" or scan is None else choose_target("auto", pairs, scan=scan)
     )
+    normalization = d.normalization or default_normalization(cfg)
     weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
     if target == "instances":
         samples, stats = load_instance_samples(
-            pairs, normalization=d.normalization, boundary_width=d.boundary_width,
+            pairs, normalization=normalization, boundary_width=d.boundary_width,
             ignore_value=d.ignore_value, in_channels=cfg.model.in_channels, weight_map=weight_map,
         )  # fmt: skip
         train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
         log.info("objects in the masks: %d, median area %.0f px (5-95%%: %.0f-%.0f px)",
                  stats["count"], stats["area_median"], stats["area_p05"], stats["area_p95"])  # fmt: skip
-        return Data(train, val, [0, 1, 2], list(CLASS_NAMES), object_record("instances", stats))
-    label_values = d.label_values
-    if label_values is None:
-        values = discover_label_values(pairs, scan=scan)
-        label_values = [v for v in values if v != d.ignore_value]
-        log.info(
-            "label values found in the masks: %s (set data.label_values to fix them)", label_values
-        )
-        if len(label_values) > 16:
-            log.warning(
-                "%d classes: if each mask value is one object (8-bit instance masks), set "
-                "data.target=instances or name the mask folder instances/",
-                len(label_values),
-            )
+        return Data(train, val, [0, 1, 2], list(CLASS_NAMES), object_record("instances", stats),
+                    normalization)  # fmt: skip
+    palette = dataset_palette([p.mask for p in train_pairs])
+    label_values, ignore_value = _label_values(d, pairs, scan, palette)
     names = d.class_names or {}
     if unknown := set(names) - set(label_values):
         raise ValueError(
             f"data.class_names has values {sorted(unknown)} that are not in data.label_values {label_values}"
         )
-    samples = load_samples(pairs, label_values=label_values, ignore_value=d.ignore_value,
-                           normalization=d.normalization, in_channels=cfg.model.in_channels,
+    if not names and (names := read_class_names(d.root) or {}):
+        log.info("class names from %s", Path(d.root) / "class_names.txt")
+    samples = load_samples(pairs, label_values=label_values, ignore_value=ignore_value,
+                           normalization=normalization, in_channels=cfg.model.in_channels,
                            weight_map=weight_map)  # fmt: skip
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
     areas = [object_areas(instances(s.mask, boundary_class=0)) for s in samples]
     stats = object_statistics(np.concatenate(areas), images=len(samples))
     return Data(train, val, list(label_values), [str(names.get(v, v)) for v in label_values],
-                object_record("semantic", stats))  # fmt: skip
+                object_record("semantic", stats), normalization,
+                None if palette is None else palette.tolist())  # fmt: skip
+
+
+def _label_values(d, pairs, scan, palette) -> tuple[list[int], int | None]:
+    """(label values, ignore value): ``data.label_values``, or the values found in the masks
+    less the ignored one; palette masks' void value (VOC's 255) is ignored unless set."""
+    if d.label_values is not None:
+        return list(d.label_values), d.ignore_value
+    found = discover_label_values(pairs, scan=scan)
+    ignore_value = d.ignore_value
+    if ignore_value is None and (ignore_value := void_value(found, palette)) is not None:
+        log.info("palette masks: value %d (VOC's void outlines) is ignored", ignore_value)
+    label_values = [v for v in found if v != ignore_value]
+    log.info(
+        "label values found in the masks: %s (set data.label_values to fix them)", label_values
+    )
+    if len(label_values) > 16 and palette is None:  # palette masks hold classes, not objects
+        log.warning(
+            "%d classes: if each mask value is one object (8-bit instance masks), set "
+            "data.target=instances or name the mask folder instances/",
+            len(label_values),
+        )
+    return label_values, ignore_value
 
 
 def object_record(target: str, stats: dict) -> dict:
@@ -376,9 +403,36 @@ def object_record(target: str, stats: dict) -> dict:
     return {"target": target, **stats}
 
 
-def build_model(cfg: Config, data: Data) -> UNet:
-    """The configured UNet, with the classes, label values, normalisation and object record
-    of the data (an instance model records no label values: its classes are no mask values)."""
+def default_normalization(cfg: Config) -> dict:
+    """``data.normalization`` left null: ImageNet's for ImageNet weights, else per image."""
+    return {"mode": "imagenet" if cfg.model.encoder_weights else "per_image"}
+
+
+def class_weights(cfg: Config, data: Data, num_classes: int) -> list[float] | None:
+    """The cross-entropy class weights ``train.class_weights`` asks for (None: unweighted)."""
+    choice = cfg.train.class_weights
+    k = max(num_classes, 2)
+    if isinstance(choice, list):
+        if len(choice) != k:
+            raise ValueError(f"train.class_weights has {len(choice)} weights for {k} classes")
+        return list(choice)
+    if choice == "none":
+        return None
+    pixels, present = class_pixel_counts([s.mask for s in data.train], k)
+    ratio = imbalance(pixels)
+    if choice == "auto" and (ratio < AUTO_IMBALANCE or cfg.data.weight_map):
+        return None
+    weights = median_frequency_weights(pixels, present)
+    why = f"classes {ratio:.0f}x unequal, " if choice == "auto" else ""
+    log.info("class weights (median frequency, %sset train.class_weights=none to turn off): %s",
+             why, ", ".join(f"{n} {w:.3g}" for n, w in zip(data.class_names, weights)))  # fmt: skip
+    return weights.tolist()
+
+
+def build_model(cfg: Config, data: Data) -> UNet | EncoderUNet:
+    """The configured net (a UNet, or an EncoderUNet with its ImageNet weights loaded), with
+    the classes, label values, normalisation, palette and object record of the data (an
+    instance model records no label values: its classes are no mask values)."""
     overrides = cfg.model.overrides()
     n_values = len(data.label_values)
     overrides.setdefault("num_classes", n_values)
@@ -390,12 +444,18 @@ def build_model(cfg: Config, data: Data) -> UNet:
             f"model.num_classes is {overrides['num_classes']} but the masks have {n_values} label values "
             f"{data.label_values}: set model.num_classes to {n_values} (or 1 for a sigmoid net on 2 values)"
         )
-    model = UNet.from_preset(cfg.model.preset, **overrides)
+    if cfg.model.encoder == "none":
+        model = UNet.from_preset(cfg.model.preset, **overrides)
+    else:
+        model = EncoderUNet(cfg.model.encoder, **overrides)
+        if cfg.model.encoder_weights:
+            load_encoder_weights(model, cfg.model.encoder_weights)
     model.classes = list(data.class_names)
     instance_mode = data.objects is not None and data.objects["target"] == "instances"
     model.label_values = None if instance_mode else list(data.label_values)
-    model.normalization = dict(cfg.data.normalization)
+    model.normalization = dict(data.normalization)
     model.objects = data.objects
+    model.palette = data.palette
     return model
 
 
@@ -463,7 +523,7 @@ class _Run:
     group: Group
     precision: Precision
     data: Data
-    model: UNet
+    model: UNet | EncoderUNet
     net: nn.Module  # DistributedDataParallel under torchrun, else the model
     dataset: TileDataset
     loader: DataLoader
@@ -478,6 +538,7 @@ class _Run:
     started: float = field(default_factory=time.perf_counter)
     plotted: float = 0.0
     last: dict = field(default_factory=dict)  # the latest validation
+    freeze: Callable[[int], None] = lambda epoch: None  # the encoder's state for an epoch
 
     def save(self, name: str, **extra) -> Path | None:
         """Write ``checkpoints/<name>`` with everything a resume needs (main process only)."""
@@ -557,8 +618,10 @@ def _setup(cfg: Config, run_dir: Path, *, device: torch.device, group: Group, re
         *_loader(dataset, t, device, group), optimizer,
         build_scheduler(optimizer, t, steps_per_epoch * t.epochs),
         torch.amp.GradScaler(device.type, enabled=precision.amp_dtype == torch.float16),
-        build_loss(t.loss), steps_per_epoch,
+        build_loss(t.loss, class_weights=class_weights(cfg, data, model.num_classes)),
+        steps_per_epoch,
     )  # fmt: skip
+    run.freeze = _encoder_freezer(model, t.freeze_encoder_epochs, group)
     if resume:
         _restore(run_dir / "checkpoints" / "last.pt", model, optimizer, run.scheduler,
                  run.scaler, run.state)  # fmt: skip
@@ -598,6 +661,7 @@ def _loader(dataset: TileDataset, t, device: torch.device, group: Group):
 def _train_epoch(run: _Run, *, progress: bool, stop: _StopRequest) -> dict:
     """Train the rest of the current epoch; its row of metrics.csv so far."""
     t, state, group = run.cfg.train, run.state, run.group
+    run.freeze(state.epoch)
     run.items.set(state.epoch, group.shard(state.batch * t.batch_size * group.world,
                                            len(run.dataset)))  # fmt: skip
     show = progress and sys.stderr.isatty()
@@ -685,6 +749,24 @@ def _finish(run: _Run) -> dict:
         "done: best checkpoint %s, metrics %s", result["best_checkpoint"], run_dir / "metrics.csv"
     )
     return result
+
+
+def _encoder_freezer(model, epochs: int, group: Group) -> Callable[[int], None]:
+    """``freeze(epoch)``: the encoder frozen before epoch ``epochs``, trained from then on."""
+    if not epochs:
+        return lambda epoch: None
+    if not isinstance(model, EncoderUNet):
+        raise ValueError("train.freeze_encoder_epochs needs an encoder net (model.encoder)")
+    if group.active:
+        raise ValueError("train.freeze_encoder_epochs is not supported with --nproc > 1")
+
+    def freeze(epoch: int) -> None:
+        frozen = epoch < epochs
+        if frozen != model.encoder_frozen:
+            model.freeze_encoder(frozen)
+            log.info("encoder %s from epoch %d", "frozen" if frozen else "trained", epoch + 1)
+
+    return freeze
 
 
 class _EpochItems(Sampler):
@@ -809,8 +891,14 @@ def _log_start(
     log.info("data %s: %d training and %d validation images (first %dx%d, %d channel(s)), classes %s",
              cfg.data.root, len(data.train), len(data.val), w, h, data.train[0].image.shape[0],
              ", ".join(f"{n}={v}" for n, v in zip(data.class_names, data.label_values)))  # fmt: skip
-    log.info("model %s preset, %s parameters, tile %d -> output %d px (border %d px)",
-             cfg.model.preset, f"{params:,}", in_size, out_size, model.border)  # fmt: skip
+    arch = (
+        f"{cfg.model.preset} preset"
+        if cfg.model.encoder == "none"
+        else f"{cfg.model.encoder} U-Net"
+    )
+    log.info("model %s%s, %s parameters, tile %d -> output %d px (border %d px)",
+             arch, ", ImageNet encoder" if cfg.model.encoder_weights else "", f"{params:,}",
+             in_size, out_size, model.border)  # fmt: skip
     log.info("training %d epochs x %d steps of batch %d (%s, lr %g, %s schedule, %s loss%s)",
              t.epochs, steps_per_epoch, t.batch_size, t.optimizer, t.lr, t.schedule, t.loss,
              ", weight map" if cfg.data.weight_map else "")  # fmt: skip
@@ -824,6 +912,10 @@ def _log_epoch(row: dict, epochs: int) -> None:
     log.info("epoch %d/%d  train loss %.4f%s  lr %.3g  %.1f s (data %.1f s, compute %.1f s)",
              row["epoch"], epochs, row["train_loss"], val, row["lr"], row["seconds"], row["data_s"],
              row["compute_s"])  # fmt: skip
+    if ious := [
+        (k.removeprefix("val_iou_"), v) for k, v in row.items() if k.startswith("val_iou_")
+    ]:
+        log.info("  val IoU per class: %s", ", ".join(f"{n} {v:.3f}" for n, v in ious))
 
 
 def _log_to_file(path: Path) -> logging.Handler:

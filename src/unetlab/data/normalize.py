@@ -8,6 +8,9 @@ A spec is a small dict:
   every image, given in the image's own value range.
 - ``{"mode": "scale"}``: divide by the dtype's maximum (uint8 -> /255, uint16 -> /65535),
   floats unchanged.
+- ``{"mode": "imagenet"}``: ``scale``, then ImageNet's per-channel statistics (what
+  torchvision's pretrained encoders were trained on). A grey image uses the means of the three
+  channels' statistics (0.449, 0.226).
 
 Statistics are computed once per image (in row chunks, so a memory-mapped image of any size
 is fine) and applied per tile with :func:`apply_stats`.
@@ -17,7 +20,10 @@ from __future__ import annotations
 
 import numpy as np
 
-MODES = ("per_image", "fixed", "scale")
+MODES = ("per_image", "fixed", "scale", "imagenet")
+#: ImageNet's RGB mean and std of images scaled to [0, 1] (torchvision's weights).
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
 _EPS = 1e-6
 
 
@@ -46,9 +52,12 @@ def image_stats(
         mean = np.broadcast_to(np.asarray(spec["mean"], dtype=np.float64), (c,)).copy()
         std = np.broadcast_to(np.asarray(spec["std"], dtype=np.float64), (c,)).copy()
         return mean, np.maximum(std, _EPS)
-    if mode == "scale":
+    if mode in ("scale", "imagenet"):
         top = float(np.iinfo(image.dtype).max) if np.issubdtype(image.dtype, np.integer) else 1.0
-        return np.zeros(c), np.full(c, top)
+        if mode == "scale":
+            return np.zeros(c), np.full(c, top)
+        mean, std = imagenet_stats(c)
+        return mean * top, std * top
     if np.issubdtype(image.dtype, np.integer) and image.dtype.itemsize <= 2:
         return _histogram_stats(image, c, chunk_rows)
     # per_image: exact two-pass-free sums in float64, chunk by chunk (memmap friendly)
@@ -63,6 +72,18 @@ def image_stats(
     mean = total / count
     var = np.maximum(total_sq / count - mean**2, 0.0)
     return mean, np.maximum(np.sqrt(var), _EPS)
+
+
+def imagenet_stats(channels: int) -> tuple[np.ndarray, np.ndarray]:
+    """ImageNet (mean, std) for [0, 1] images of 3 (RGB) or 1 (grey: the channel means)."""
+    if channels == 3:
+        return np.array(IMAGENET_MEAN), np.array(IMAGENET_STD)
+    if channels == 1:
+        return np.array([np.mean(IMAGENET_MEAN)]), np.array([np.mean(IMAGENET_STD)])
+    raise ValueError(
+        f"normalization mode 'imagenet' is for RGB or grey images, not {channels} channels: "
+        "use per_image or fixed"
+    )
 
 
 def _histogram_stats(image: np.ndarray, c: int, chunk_rows: int):

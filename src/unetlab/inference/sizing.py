@@ -38,7 +38,8 @@ def activation_bytes_per_pixel(model) -> float:
     (formula 1,292), "small" 440 B/px (formula 524).
     """
     c = model.config
-    return 4.0 * (4 * c.base_channels + 64 + c.in_channels + c.num_classes)
+    width = getattr(model, "activation_width", None) or c.base_channels  # encoder nets: theirs
+    return 4.0 * (4 * width + 64 + c.in_channels + c.num_classes)
 
 
 def choose_tiling(

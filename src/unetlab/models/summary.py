@@ -7,13 +7,13 @@ Tracing runs on ``torch.device("meta")``: no memory, milliseconds even for the p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from unetlab.models import UNet
+from unetlab.models import UNet, model_from_config
 
 ROW_TYPES = (nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d, nn.Upsample, nn.BatchNorm2d, nn.GroupNorm)
 
@@ -65,7 +65,7 @@ def summarize(model: UNet, input_size: int | tuple[int, int] = 572) -> Summary:
     size = (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
     out_size = model.output_size(size)  # ValueError with the nearest sizes if invalid
     with torch.device("meta"):
-        meta = UNet.from_config(model.config).eval()
+        meta = model_from_config(asdict(model.config)).eval()
     names = {module: name for name, module in meta.named_modules()}
     seen: list[tuple[nn.Module, tuple[int, ...]]] = []
 

@@ -1,0 +1,65 @@
+"""What a data set says about its classes: palette colours, the void value, class names.
+
+- Palette PNG masks (PASCAL VOC's ``SegmentationClass/``) store class values as palette
+  indices; :func:`read_palette` gives the colours, so predictions can be written in them.
+- VOC marks object outlines and "difficult" pixels with 255 (white in its palette), which is
+  no class: :func:`void_value` finds it in palette masks, and training ignores it.
+- ``class_names.txt`` beside the data (line i names mask value i; ``#`` lines are comments)
+  gives the classes names: :func:`read_class_names`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+#: VOC's void label: object borders and ambiguous pixels, in no class.
+VOC_VOID = 255
+NAMES_FILE = "class_names.txt"
+
+
+def read_palette(path: str | os.PathLike) -> np.ndarray | None:
+    """The (256, 3) uint8 colours of a palette PNG mask (entry v: the colour of value v), or
+    None when the file is not a palette image."""
+    try:
+        with Image.open(path) as im:
+            if im.mode != "P":
+                return None
+            flat = im.getpalette() or []
+    except (OSError, UnidentifiedImageError):
+        return None
+    colours = np.zeros((256, 3), dtype=np.uint8)
+    rgb = np.asarray(flat[: 256 * 3], dtype=np.uint8).reshape(-1, 3)
+    colours[: len(rgb)] = rgb
+    return colours
+
+
+def dataset_palette(mask_files: Sequence[Path]) -> np.ndarray | None:
+    """The palette of the data set's first mask, when its masks are palette PNGs."""
+    return read_palette(mask_files[0]) if mask_files else None
+
+
+def void_value(values: Sequence[int], palette: np.ndarray | None) -> int | None:
+    """``VOC_VOID`` when palette masks hold it beside other values (VOC's outlines), else None."""
+    if palette is not None and VOC_VOID in values and len(values) > 1:
+        return VOC_VOID
+    return None
+
+
+def read_class_names(root: str | os.PathLike) -> dict[int, str] | None:
+    """``{value: name}`` from ``root/class_names.txt`` (line i names mask value i), or None."""
+    path = Path(root) / NAMES_FILE
+    if not path.is_file():
+        return None
+    lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
+    names = [line for line in lines if line and not line.startswith("#")]
+    return dict(enumerate(names))
+
+
+def class_colours(palette: Sequence[Sequence[int]], label_values: Sequence[int]) -> np.ndarray:
+    """(K, 3) uint8 colour of each class index: the palette entry of its mask value."""
+    return np.asarray(palette, dtype=np.uint8)[np.asarray(label_values, dtype=np.int64)]
