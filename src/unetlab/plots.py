@@ -8,20 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.classes import voc_colormap
 from unetlab.data.io import atomic_path
 
 
 def palette(n: int) -> np.ndarray:
     """(n, 3) uint8 colours of classes 0..n-1, the PASCAL VOC colour map (0 is black)."""
-    out = np.zeros((n, 3), dtype=np.uint8)
-    for i in range(n):
-        c, rgb = i, [0, 0, 0]
-        for bit in range(7, -1, -1):
-            for ch in range(3):
-                rgb[ch] |= ((c >> ch) & 1) << bit
-            c >>= 3
-        out[i] = rgb
-    return out
+    return voc_colormap(n)
 
 
 def display_rgb(image: np.ndarray) -> np.ndarray:
@@ -71,19 +64,27 @@ def _line(ax, x: list, y: list, label: str) -> None:
 
 
 def overlay(
-    image: np.ndarray, labels: np.ndarray, *, alpha: float = 0.45, skip: int | None = 0
+    image: np.ndarray,
+    labels: np.ndarray,
+    *,
+    alpha: float = 0.45,
+    skip: int | None = 0,
+    colours: np.ndarray | None = None,
 ) -> np.ndarray:
     """Class indices drawn over an image: (H, W[, C]) any dtype + (H, W) int -> (H, W, 3) uint8.
 
     The image is shown as :func:`display_rgb` shows it; class c is mixed in with ``palette``
     colour c at ``alpha``. Class ``skip`` (default 0, the background; None: none) and negative
-    indices stay untinted. Written by hand rather than with ``skimage.color.label2rgb``,
+    indices stay untinted. ``colours``: (K, 3) uint8 instead of ``palette`` (a data set's
+    own). Written by hand rather than with ``skimage.color.label2rgb``,
     which turns the image grey.
     """
     rgb = display_rgb(image).astype(np.float32)
     labels = np.asarray(labels)
     tint = labels >= 0 if skip is None else (labels >= 0) & (labels != skip)
-    colours = palette(int(labels.max(initial=0)) + 1).astype(np.float32)
+    if colours is None:
+        colours = palette(int(labels.max(initial=0)) + 1)
+    colours = np.asarray(colours, dtype=np.float32)
     rgb[tint] = (1 - alpha) * rgb[tint] + alpha * colours[labels[tint]]
     return np.round(rgb).astype(np.uint8)
 

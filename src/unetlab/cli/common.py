@@ -6,7 +6,7 @@ import argparse
 import typing
 from dataclasses import fields
 
-from unetlab.models import PRESETS, UNet, UNetConfig
+from unetlab.models import ENCODERS, PRESETS, EncoderUNet, UNet, UNetConfig
 from unetlab.models.unet import CHOICES
 
 #: Help of the flags that ``add_model_args`` derives from UNetConfig's fields.
@@ -37,9 +37,15 @@ def add_model_args(parser: argparse.ArgumentParser, *, default_preset: str = "pa
         if not kind:
             kind = {"type": hints[f.name]}
         g.add_argument(flag, dest=f.name, help=_MODEL_HELP.get(f.name), **kind)
+    g.add_argument(
+        "--encoder",
+        choices=["none", *ENCODERS],
+        default="none",
+        help="a U-Net on this ImageNet backbone instead of the preset (default: none)",
+    )
 
 
-def model_from_args(args: argparse.Namespace) -> UNet:
+def model_from_args(args: argparse.Namespace) -> UNet | EncoderUNet:
     overrides = {
         f.name: getattr(args, f.name)
         for f in fields(UNetConfig)
@@ -51,7 +57,14 @@ def model_from_args(args: argparse.Namespace) -> UNet:
     import torch
 
     with torch.device("meta"):
-        return UNet.from_preset(args.preset, **overrides)
+        if args.encoder == "none":
+            return UNet.from_preset(args.preset, **overrides)
+        options = {k: overrides.pop(k) for k in ("in_channels", "num_classes", "upsample")
+                   if k in overrides}  # fmt: skip
+        if overrides:
+            raise ValueError(f"--{next(iter(overrides)).replace('_', '-')} does not apply "
+                             f"to an encoder net: drop it")  # fmt: skip
+        return EncoderUNet(args.encoder, **options)
 
 
 def add_device_arg(parser: argparse.ArgumentParser) -> None:

@@ -22,6 +22,20 @@ VOC_VOID = 255
 NAMES_FILE = "class_names.txt"
 
 
+def voc_colormap(n: int = 256) -> np.ndarray:
+    """(n, 3) uint8 PASCAL VOC colours of values 0..n-1 (0 black, 1 dark red, ..., 255 cream):
+    the bits of the value spread over the high bits of R, G and B."""
+    out = np.zeros((n, 3), dtype=np.uint8)
+    for i in range(n):
+        c, rgb = i, [0, 0, 0]
+        for bit in range(7, -1, -1):
+            for ch in range(3):
+                rgb[ch] |= ((c >> ch) & 1) << bit
+            c >>= 3
+        out[i] = rgb
+    return out
+
+
 def read_palette(path: str | os.PathLike) -> np.ndarray | None:
     """The (256, 3) uint8 colours of a palette PNG mask (entry v: the colour of value v), or
     None when the file is not a palette image."""

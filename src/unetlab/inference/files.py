@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from unetlab.data.classes import class_colours
 from unetlab.data.io import (
     TIFF_SUFFIXES,
     atomic_path,
@@ -67,6 +68,18 @@ STREAM_ROWS = 1024
 
 
 # --- files --------------------------------------------------------------------------------
+
+
+def label_colours(model, *, color: bool, values: bool) -> np.ndarray | None:
+    """The palette a label PNG is written with: the data set's colours when the model records
+    a palette (the colour of each class's mask value, or the whole palette when ``values``
+    writes mask values), else the VOC colour map for ``color``, else None (grey)."""
+    recorded = getattr(model, "palette", None)
+    if recorded is not None and model.label_values is not None:
+        if values:
+            return np.asarray(recorded, np.uint8)
+        return class_colours(recorded, model.label_values)
+    return palette(max(model.num_classes, 2)) if color else None
 
 
 def output_paths(out_dir: Path, stem: str, *, stack: bool) -> dict[str, Path]:
@@ -132,7 +145,8 @@ def predict_file(
     """Predict one image file and write its outputs into ``out_dir``; return their paths.
 
     ``<stem>.png``: labels of the input's size, class indices 0..K-1 (``label_values``: the
-    model's mask values instead; ``color``: a palette PNG). Multi-page inputs and images
+    model's mask values instead; ``color``: a palette PNG; a model trained on palette masks
+    always writes a palette PNG in its data set's colours). Multi-page inputs and images
     above ``large_threshold`` px give ``<stem>.tif`` instead. ``save_probabilities``:
     ``<stem>_prob.tif``, float32 (K, H, W) or (P, K, H, W). ``draw_overlay``:
     ``<stem>_overlay.png`` (``.tif`` for stacks; skipped for large images). ``objects``
@@ -177,12 +191,12 @@ def predict_file(
         else:
             del p
     written = [paths["labels"]]
-    k = max(model.num_classes, 2)
+    colours = label_colours(model, color=color, values=values is not None)
     out = [encode_labels(lab, values) for lab in labels]
     if is_stack:
-        _write_label_stack(paths["labels"], np.stack(out), palette(k) if color else None, meta)
+        _write_label_stack(paths["labels"], np.stack(out), colours, meta)
     else:
-        write_png(paths["labels"], out[0], palette=palette(k) if color else None)
+        write_png(paths["labels"], out[0], palette=colours)
     if save_probabilities:
         prob_meta = _probability_meta(meta, probs[0].shape[0], len(probs), is_stack)
         write_tiff(paths["probabilities"], np.stack(probs) if is_stack else probs[0],
@@ -191,7 +205,10 @@ def predict_file(
     if objects is not None:
         written += _write_objects(paths, stack, ids)
     if draw_overlay:
-        drawn = [overlay(page, lab) for page, lab in zip(stack, labels)]
+        drawn = [
+            overlay(page, lab, colours=label_colours(model, color=True, values=False))
+            for page, lab in zip(stack, labels)
+        ]
         drawn = [draw_outlines(d, i) for d, i in zip(drawn, ids)] if ids else drawn
         if is_stack:
             write_tiff(paths["overlay"], np.stack(drawn), photometric="rgb")

@@ -1,0 +1,157 @@
+"""Many imbalanced classes: class weights, VOC palettes in and out, class names, and the
+encoder nets through `unetlab train` / `unetlab predict`."""
+
+from __future__ import annotations
+
+import csv
+import logging
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from PIL import Image
+
+from unetlab import predict_image
+from unetlab.checkpoint import load_checkpoint, load_model
+from unetlab.cli import main
+from unetlab.config import load_config
+from unetlab.data.classes import read_class_names, read_palette, voc_colormap, void_value
+from unetlab.data.scenes import SCENE_CLASSES, synthetic_scene, void_outlines, write_voc_scenes
+from unetlab.losses import (
+    build_loss,
+    class_pixel_counts,
+    imbalance,
+    median_frequency_weights,
+)
+from unetlab.models import EncoderUNet
+from unetlab.train import Data, class_weights
+
+
+def test_class_pixel_counts_skip_ignored_pixels():
+    a = np.array([[0, 0, 1], [-1, 2, 2]])
+    b = np.array([[0, 0], [0, -1]])
+    pixels, present = class_pixel_counts([a, b], 4)
+    assert pixels.tolist() == [5, 1, 2, 0]
+    assert present.tolist() == [8, 5, 5, 0]  # labelled pixels of the images holding the class
+
+
+def test_median_frequency_weights_exact():
+    weights = median_frequency_weights(np.array([10, 30, 60, 0]), np.array([100, 100, 60, 0]))
+    # frequencies 0.1, 0.3, 1.0; median 0.3; an unseen class gets 1
+    np.testing.assert_allclose(weights, [3.0, 1.0, 0.3, 1.0])
+    assert imbalance(np.array([10, 30, 60, 0])) == 6.0
+
+
+def test_class_weighted_cross_entropy_equals_the_per_pixel_sum():
+    torch.manual_seed(0)
+    logits = torch.randn(2, 3, 4, 5)
+    target = torch.randint(0, 3, (2, 4, 5))
+    target[0, 0, 0] = -1
+    cw = torch.tensor([0.5, 2.0, 4.0])
+    loss = build_loss("ce", class_weights=cw.tolist())(logits, target)
+    ce = F.cross_entropy(logits, target, ignore_index=-1, reduction="none")
+    valid = target >= 0
+    expected = (ce * cw[target.clamp(min=0)] * valid).sum() / valid.sum()
+    torch.testing.assert_close(loss, expected)
+    with pytest.raises(ValueError, match="2 class weights"):
+        build_loss("ce", class_weights=[1.0, 2.0])(logits, target)
+
+
+def _data(masks):
+    return Data(train=[type("S", (), {"mask": m})() for m in masks], val=[],
+                label_values=[0, 1, 2], class_names=["a", "b", "c"])  # fmt: skip
+
+
+def test_auto_class_weights_only_when_classes_are_very_unequal(caplog):
+    balanced = _data([np.array([[0, 1, 2, 0, 1, 2]])])
+    unequal = _data([np.r_[np.zeros(200, int), np.ones(30, int), [2, 2]][None]])
+    auto = load_config(None, [])
+    assert class_weights(auto, balanced, 3) is None
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        weights = class_weights(auto, unequal, 3)
+    assert weights == pytest.approx([30 / 200, 1.0, 30 / 2])
+    assert "100x unequal" in caplog.text and "median frequency" in caplog.text
+    assert class_weights(load_config(None, ["train.class_weights=none"]), unequal, 3) is None
+    assert class_weights(load_config(None, ["train.class_weights=median_frequency"]),
+                         balanced, 3) == [1.0, 1.0, 1.0]  # fmt: skip
+    assert class_weights(load_config(None, ["train.class_weights=[1, 2, 3]"]), balanced, 3) == [
+        1,
+        2,
+        3,
+    ]
+    with pytest.raises(ValueError, match="2 weights for 3 classes"):
+        class_weights(load_config(None, ["train.class_weights=[1, 2]"]), balanced, 3)
+
+
+def test_scene_classes_are_very_unequal():
+    rng = np.random.default_rng(0)
+    masks = [synthetic_scene(128, rng)[1] for _ in range(8)]
+    pixels, _ = class_pixel_counts(masks, len(SCENE_CLASSES))
+    share = pixels / pixels.sum()
+    assert (pixels > 0).all() and imbalance(pixels) > 100
+    assert share[:2].sum() > 0.6 and share[4:].max() < 0.02  # sky + road vs the rare ones
+    ringed = void_outlines(masks[0], (4, 5, 6))
+    assert 255 in ringed and np.array_equal(ringed[ringed != 255], masks[0][ringed != 255])
+
+
+def test_voc_scenes_read_as_class_indices_with_palette_names_and_void(tmp_path):
+    root = write_voc_scenes(tmp_path / "voc", n_train=2, n_val=1, size=64)
+    mask_file = root / "SegmentationClass" / "scene_000.png"
+    with Image.open(mask_file) as im:
+        assert im.mode == "P"
+    palette = read_palette(mask_file)
+    assert np.array_equal(palette, voc_colormap(256))
+    assert read_palette(root / "JPEGImages" / "scene_000.jpg") is None
+    assert void_value([0, 1, 255], palette) == 255 and void_value([0, 1, 255], None) is None
+    assert read_class_names(root) == dict(enumerate(SCENE_CLASSES))
+
+
+def _tiny(*extra):
+    return ["--set", "train.epochs=1", "--set", "data.tile_size=64", "--set",
+            "data.tiles_per_epoch=4", "--set", "train.batch_size=2", "--no-progress", *extra]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_voc_dir_trains_and_predicts_in_its_palette(tmp_path):
+    voc = write_voc_scenes(tmp_path / "voc", n_train=4, n_val=2, size=64, seed=1)
+    run = tmp_path / "run"
+    # no data setting: label values, the void value, names and palette come from the data
+    small = ["--set", "model.depth=2", "--set", "model.base_channels=4"]
+    assert main(["train", "--data", str(voc), "--run-dir", str(run), *_tiny(*small)]) == 0
+    checkpoint = load_checkpoint(run / "checkpoints" / "last.pt")
+    assert checkpoint["label_values"] == list(range(7))
+    assert checkpoint["classes"] == list(SCENE_CLASSES)
+    assert np.array_equal(np.asarray(checkpoint["palette"], np.uint8), voc_colormap(256))
+    with (run / "metrics.csv").open() as f:
+        header = next(csv.reader(f))
+    assert {"val_iou_pole", "val_iou_sign", "val_iou_person"} <= set(header)
+    assert "val IoU per class: sky" in (run / "train.log").read_text()
+    out = tmp_path / "pred"
+    image = voc / "JPEGImages" / "scene_005.jpg"
+    assert main(["predict", "--checkpoint", str(run / "checkpoints" / "best.pt"),
+                 "--input", str(image), "--output", str(out), "--overlay"]) == 0  # fmt: skip
+    with Image.open(out / "scene_005.png") as im:
+        assert im.mode == "P" and im.size == (64, 64)
+        colours = np.asarray(im.getpalette()[: 7 * 3], np.uint8).reshape(7, 3)
+    assert np.array_equal(colours, voc_colormap(7))  # class k in VOC colour k (values 0..6)
+
+
+@pytest.mark.slow
+def test_resnet50_net_trains_predicts_and_summarises(tmp_path, capsys):
+    voc = write_voc_scenes(tmp_path / "voc", n_train=2, n_val=1, size=64, seed=2)
+    run = tmp_path / "run"
+    args = ["train", "--data", str(voc), "--run-dir", str(run)]
+    extra = ["--set", "model.encoder=resnet50", "--set", "train.freeze_encoder_epochs=1"]
+    assert main([*args, *_tiny(*extra, "--set", "train.epochs=2")]) == 0
+    log = (run / "train.log").read_text()
+    assert "resnet50 U-Net" in log and "encoder frozen from epoch 1" in log
+    assert "encoder trained from epoch 2" in log
+    model = load_model(run / "checkpoints" / "last.pt")
+    assert isinstance(model, EncoderUNet) and model.normalization == {"mode": "per_image"}
+    image = np.asarray(Image.open(voc / "JPEGImages" / "scene_002.jpg"))[:45, :61]
+    probs = predict_image(model, image)  # odd sizes: padded to the grid, cropped back
+    assert probs.shape == (7, 45, 61)
+    np.testing.assert_allclose(probs.sum(0), 1.0, rtol=1e-5)
+    assert main(["summary", "--encoder", "resnet50", "--input-size", "64"]) == 0
+    assert "Total params: 30,4" in capsys.readouterr().out
