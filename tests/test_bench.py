@@ -93,3 +93,17 @@ def test_cli_bench_quick_on_a_small_net(tmp_path, capsys, monkeypatch):
     assert "conv3x3 peak" in text and "predict" in text
     assert json.loads(out.read_text())["command"].startswith("unetlab bench --quick")
     assert main(["bench", "--tile-size", "573", "--quick"]) == 2
+
+
+def test_encoder_net_forward_row():
+    from unetlab.models import EncoderUNet
+
+    model = EncoderUNet("vgg16", 3, 4)
+    row = bench.bench_forward(model, 32, layout="nchw", repeat=1, warmup=0)
+    assert row["model"] == "vgg16 U-Net transpose" and row["gflop"] > 0
+    # the 13 VGG16 convolutions alone at 32 x 32: 2 * k * k * c_in * c_out per output pixel
+    convs = [(3, 64, 32), (64, 64, 32), (64, 128, 16), (128, 128, 16), (128, 256, 8),
+             (256, 256, 8), (256, 256, 8), (256, 512, 4), (512, 512, 4), (512, 512, 4),
+             (512, 512, 2), (512, 512, 2), (512, 512, 2)]  # fmt: skip
+    encoder = sum(2 * 9 * a * b * s * s for a, b, s in convs) / 1e9
+    assert encoder < row["gflop"] < 2 * encoder

@@ -71,3 +71,36 @@ def test_user_errors_are_one_line(folder, capsys):
                  str(folder / "in"), "--output", str(folder / "out")])  # fmt: skip
     assert code == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+def test_benchmark_prints_images_and_megapixels_per_second(folder, capsys):
+    out = folder / "out"
+    code = main(["predict", "--checkpoint", str(folder / "model.pt"), "--input",
+                 str(folder / "in" / "grey.png"), str(folder / "in" / "deep.tif"),
+                 "--output", str(out), "--benchmark"])  # fmt: skip
+    assert code == 0
+    line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("benchmark:"))
+    mp = (37 * 50 + 33 * 61) / 1e6
+    assert f"2 image(s), {mp:.2f} MP" in line
+    assert "images/s" in line and "MP/s end to end; model" in line
+    assert sorted(p.name for p in out.iterdir()) == ["deep.png", "grey.png"]  # no warm-up left
+
+
+def test_model_clock_counts_forward_calls_and_throughput_is_exact():
+    import torch
+
+    from unetlab.bench import ModelClock, throughput
+
+    model = torch.nn.Conv2d(1, 1, 3)
+    with ModelClock(model) as clock:
+        model(torch.zeros(1, 1, 8, 8))
+        model(torch.zeros(1, 1, 8, 8))
+    model(torch.zeros(1, 1, 8, 8))  # outside: not counted
+    assert clock.calls == 2 and clock.seconds > 0
+    t = throughput(4, 2_000_000, 2.0, 0.5)
+    assert (t["images_per_s"], t["mpix_per_s"], t["model_mpix_per_s"], t["model_share"]) == (
+        2.0,
+        1.0,
+        4.0,
+        0.25,
+    )

@@ -94,6 +94,53 @@ def _synchronizer(device) -> Callable[[], None]:
     return lambda: None
 
 
+class ModelClock:
+    """Wall seconds spent inside ``model``'s forward calls, measured by forward hooks
+    (synchronised on a CUDA ``device``), to set a model's time against the whole pipeline's
+    around it. A context manager: the hooks live inside ``with``; ``seconds`` and ``calls``
+    accumulate over it."""
+
+    def __init__(self, model: torch.nn.Module, device=None):
+        self.model, self.seconds, self.calls = model, 0.0, 0
+        self._sync = _synchronizer(device)
+        self._hooks: list = []
+
+    def _enter(self, module, args) -> None:
+        self._sync()
+        self.seconds -= time.perf_counter()
+
+    def _leave(self, module, args, output) -> None:
+        self._sync()
+        self.seconds += time.perf_counter()
+        self.calls += 1
+
+    def __enter__(self) -> ModelClock:
+        self._hooks = [self.model.register_forward_pre_hook(self._enter),
+                       self.model.register_forward_hook(self._leave)]  # fmt: skip
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for hook in self._hooks:
+            hook.remove()
+        self._hooks = []
+
+
+def throughput(images: int, pixels: int, seconds: float, model_seconds: float) -> dict:
+    """Images/s, megapixels/s (``pixels`` of the inputs) end to end and in the model alone,
+    and the model's share of the end-to-end ``seconds``."""
+    mp = pixels / 1e6
+    return {
+        "images": images,
+        "megapixels": round(mp, 3),
+        "seconds": round(seconds, 4),
+        "images_per_s": round(images / seconds, 3),
+        "mpix_per_s": round(mp / seconds, 3),
+        "model_seconds": round(model_seconds, 4),
+        "model_mpix_per_s": round(mp / model_seconds, 3) if model_seconds else None,
+        "model_share": round(model_seconds / seconds, 3),
+    }
+
+
 def machine(device=None) -> dict:
     """What the figures were measured on (with the GPU's name for a CUDA ``device``)."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
@@ -223,6 +270,8 @@ def bench_forward(
 
 def _describe(model: UNet) -> str:
     c = model.config
+    if hasattr(c, "encoder"):
+        return f"{c.encoder} U-Net {c.upsample}"
     return f"depth {c.depth} base {c.base_channels} {c.padding}" + (f" {c.norm}" if c.norm else "")
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import shlex
 
-from unetlab.models import PRESETS
+from unetlab.models import ENCODERS, PRESETS
 
 
 def add_parser(sub) -> None:
@@ -17,6 +17,9 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--preset", default="paper", choices=sorted(PRESETS),
                    help="architecture to measure (default: paper)")  # fmt: skip
+    p.add_argument("--encoder", choices=["none", *ENCODERS], default="none",
+                   help="measure a U-Net on this backbone (RGB in, 21 classes) instead of "
+                   "the preset (default: none)")  # fmt: skip
     p.add_argument("--quick", action="store_true",
                    help="fewer repeats, a 512x512 image, no training step (< 1 min)")  # fmt: skip
     p.add_argument("--tile-size", type=int, help="forward tile size (default: the preset's 572)")
@@ -35,7 +38,7 @@ def run(args) -> int:
     import torch
 
     from unetlab import bench
-    from unetlab.models import UNet
+    from unetlab.models import EncoderUNet, UNet
     from unetlab.runtime import check_precision, configure_threads, resolve_device, tune_allocator
 
     device = resolve_device(args.device)
@@ -46,7 +49,10 @@ def run(args) -> int:
     if repeat < 1:
         raise ValueError(f"--repeat must be >= 1, not {repeat}")
     torch.manual_seed(0)
-    model = UNet.from_preset(args.preset)
+    if args.encoder == "none":
+        model, name = UNet.from_preset(args.preset), f"{args.preset} net"
+    else:  # a VOC-like task: RGB in, 21 classes
+        model, name = EncoderUNet(args.encoder, 3, 21), f"{args.encoder} U-Net"
     tile = args.tile_size or model.valid_input_sizes(572, 1)[0]
     model.output_size(tile)  # ValueError naming valid sizes
     image = args.image_size or (512 if args.quick else 1024)
@@ -55,7 +61,7 @@ def run(args) -> int:
         if device.type == "cuda"
         else f"{threads} threads, {allocator}"
     )
-    print(f"unetlab bench: {args.preset} net, {where}", flush=True)
+    print(f"unetlab bench: {name}, {where}", flush=True)
 
     rows = []
 
@@ -82,6 +88,7 @@ def run(args) -> int:
                              "data_share"]))  # fmt: skip
     if args.json:
         flags = {"--preset": args.preset, "--tile-size": args.tile_size,
+                 "--encoder": None if args.encoder == "none" else args.encoder,
                  "--image-size": args.image_size, "--precision": args.precision,
                  "--repeat": args.repeat, "--threads": args.threads,
                  "--device": None if args.device == "cpu" else args.device}  # fmt: skip

@@ -6,6 +6,7 @@ skipped; the others are still written; the exit code is 1 if any failed.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
@@ -58,6 +59,10 @@ def add_parser(sub) -> None:
     t.add_argument("--tta", action="store_true",
                    help="average the 8 flips/rotations (8x slower)")  # fmt: skip
     t.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    p.add_argument("--benchmark", action="store_true",
+                   help="timing mode: after an untimed warm-up on the first input, print "
+                   "images/s and MP/s over the inputs, end to end (read, predict, write) "
+                   "and in the model alone")  # fmt: skip
     add_device_arg(p)
     p.set_defaults(run=run)
 
@@ -65,6 +70,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from tqdm import tqdm
 
+    from unetlab.bench import ModelClock, throughput
     from unetlab.checkpoint import load_model
     from unetlab.data.io import find_images
     from unetlab.errors import UnetlabError
@@ -106,6 +112,16 @@ def run(args) -> int:
                  "" if model.objects else " (no object sizes recorded: a fixed default)")  # fmt: skip
     failed: list[tuple[Path, str]] = []
     done, skipped, pixels = 0, 0, 0
+    options = dict(
+        color=args.color, label_values=args.label_values,
+        save_probabilities=args.save_probabilities, draw_overlay=args.overlay,
+        tile_size=args.tile_size, batch_size=args.batch_size, blend=args.blend,
+        tta=args.tta, device=device, precision=args.precision, objects=objects,
+    )  # fmt: skip
+    if args.benchmark:  # one-time costs (allocator, kernel choice) out of the figures
+        _warm_up(model, files[0], out_dir, options)
+    # model time by hooks that synchronise a GPU per call: only when asked
+    clock = ModelClock(model, device) if args.benchmark else contextlib.nullcontext()
     start = time.perf_counter()
     quiet = not sys.stderr.isatty()
     for path in tqdm(files, desc="files", unit="file", disable=quiet):
@@ -116,13 +132,8 @@ def run(args) -> int:
             continue
         with tqdm(desc=path.name, unit="tile", leave=False, disable=quiet) as bar:
             try:
-                written = predict_file(
-                    model, path, out_dir, color=args.color, label_values=args.label_values,
-                    save_probabilities=args.save_probabilities, draw_overlay=args.overlay,
-                    tile_size=args.tile_size, batch_size=args.batch_size, blend=args.blend,
-                    tta=args.tta, device=device, precision=args.precision, progress=bar.update,
-                    objects=objects,
-                )  # fmt: skip
+                with clock:
+                    written = predict_file(model, path, out_dir, progress=bar.update, **options)
             except UnetlabError as exc:
                 failed.append((path, str(exc).splitlines()[0]))
                 print(f"unetlab predict: failed: {failed[-1][1]}", file=sys.stderr)
@@ -137,7 +148,24 @@ def run(args) -> int:
     )  # fmt: skip
     if failed:
         log.info("failed: %s", ", ".join(str(p) for p, _ in failed))
+    if args.benchmark and done:
+        t = throughput(done, pixels, elapsed, clock.seconds)
+        print(f"benchmark: {t['images']} image(s), {t['megapixels']:.2f} MP in {t['seconds']:.2f} s: "
+              f"{t['images_per_s']:.2f} images/s, {t['mpix_per_s']:.2f} MP/s end to end; model "
+              f"{t['model_seconds']:.2f} s ({t['model_share']:.0%}), {t['model_mpix_per_s']:.2f} MP/s")  # fmt: skip
     return 1 if failed else 0
+
+
+def _warm_up(model, path: Path, out_dir: Path, options: dict) -> None:
+    """Predict ``path`` once, untimed, writing nothing that stays (a scratch folder)."""
+    import tempfile
+
+    from unetlab.errors import UnetlabError
+    from unetlab.predict import predict_file
+
+    # a failure is named, and counted, in the timed pass
+    with tempfile.TemporaryDirectory(dir=out_dir) as scratch, contextlib.suppress(UnetlabError):
+        predict_file(model, path, scratch, **options)
 
 
 def _pixels(path: Path) -> int:
