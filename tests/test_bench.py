@@ -95,6 +95,7 @@ def test_cli_bench_quick_on_a_small_net(tmp_path, capsys, monkeypatch):
     assert main(["bench", "--tile-size", "573", "--quick"]) == 2
 
 
+@pytest.mark.slow  # building VGG16's 18.5M weights takes seconds on a busy 2-core machine
 def test_encoder_net_forward_row():
     from unetlab.models import EncoderUNet
 
