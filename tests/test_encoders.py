@@ -154,6 +154,21 @@ def test_weights_file_hash_and_content_checked(tmp_path):
     model = EncoderUNet("resnet50", 3, 2)
     load_encoder_weights(model, named)
     assert torch.equal(model.encoder.layer4[2].conv3.weight, state["layer4.2.conv3.weight"])
+    # through training's builder: weights loaded, ImageNet statistics by default
+    from unetlab.config import load_config
+    from unetlab.train import Data, build_model, default_normalization
+
+    cfg = load_config(None, ["model.encoder=resnet50", f"model.encoder_weights={named}"])
+    assert default_normalization(cfg) == {"mode": "imagenet"}
+    sample = type("S", (), {"image": np.zeros((3, 8, 8), np.float32)})()
+    data = Data([sample], [], [0, 1, 2], ["a", "b", "c"], default_normalization(cfg))
+    built = build_model(cfg, data)
+    assert isinstance(built, EncoderUNet) and built.num_classes == 3
+    assert torch.equal(built.encoder.conv1.weight, state["conv1.weight"])
+    assert built.normalization == {"mode": "imagenet"}
+    assert default_normalization(load_config(None, ["model.encoder=resnet50"])) == {
+        "mode": "per_image"
+    }
     wrong = tmp_path / "resnet50-00000000.pth"
     named.rename(wrong)
     with pytest.raises(UnetlabError, match="sha256 starts"):
@@ -244,3 +259,30 @@ def test_checkpoint_round_trip_rebuilds_the_encoder_net(tmp_path):
     with torch.no_grad():
         torch.testing.assert_close(loaded(x), model(x))
     assert isinstance(model_from_config({"depth": 2, "base_channels": 4}), torch.nn.Module)
+
+
+def test_imagenet_normalisation_of_8_and_16_bit_images():
+    from unetlab.data.normalize import normalize
+
+    rgb = np.zeros((2, 2, 3), np.uint8)
+    rgb[..., 0] = 255
+    x = normalize(rgb, {"mode": "imagenet"})
+    np.testing.assert_allclose(x[:, 0, 0], [(1 - 0.485) / 0.229, -0.456 / 0.224, -0.406 / 0.225],
+                               rtol=1e-6)  # fmt: skip
+    grey = np.full((2, 2), 65535, np.uint16)
+    np.testing.assert_allclose(
+        normalize(grey, {"mode": "imagenet"}), (1 - 0.449) / 0.226, rtol=1e-6
+    )
+    with pytest.raises(ValueError, match="RGB or grey"):
+        normalize(np.zeros((2, 2, 4), np.uint8), {"mode": "imagenet"})
+
+
+def test_encoder_config_is_checked():
+    from unetlab.config import load_config
+
+    with pytest.raises(ValueError, match="choose one of none, vgg16, resnet50"):
+        load_config(None, ["model.encoder=vgg19"])
+    with pytest.raises(ValueError, match="model.depth does not apply"):
+        load_config(None, ["model.encoder=vgg16", "model.depth=3"])
+    with pytest.raises(ValueError, match="needs model.encoder"):
+        load_config(None, ["model.encoder_weights=vgg16-397923af.pth"])
