@@ -286,3 +286,13 @@ def test_encoder_config_is_checked():
         load_config(None, ["model.encoder=vgg16", "model.depth=3"])
     with pytest.raises(ValueError, match="needs model.encoder"):
         load_config(None, ["model.encoder_weights=vgg16-397923af.pth"])
+
+
+def test_scenes_recipe_loads():
+    from pathlib import Path
+
+    from unetlab.config import load_config
+
+    cfg = load_config(Path(__file__).parents[1] / "configs" / "scenes_resnet50.yaml")
+    assert cfg.model.encoder == "resnet50" and cfg.train.freeze_encoder_epochs == 2
+    assert cfg.data.tile_size % 32 == 0 and cfg.data.normalization is None
