@@ -161,7 +161,7 @@ def _warm_up(model, path: Path, out_dir: Path, options: dict) -> None:
     import tempfile
 
     from unetlab.errors import UnetlabError
-    from unetlab.predict import predict_file
+    from unetlab.inference.files import predict_file
 
     # a failure is named, and counted, in the timed pass
     with tempfile.TemporaryDirectory(dir=out_dir) as scratch, contextlib.suppress(UnetlabError):
