@@ -87,7 +87,8 @@ def run(args) -> int:
                              "seconds", "gflops", "share_of_peak", "mpix_per_s", "overhead",
                              "data_share"]))  # fmt: skip
     if args.json:
-        flags = {"--preset": args.preset, "--tile-size": args.tile_size,
+        flags = {"--preset": args.preset if args.encoder == "none" else None,
+                 "--tile-size": args.tile_size,
                  "--encoder": None if args.encoder == "none" else args.encoder,
                  "--image-size": args.image_size, "--precision": args.precision,
                  "--repeat": args.repeat, "--threads": args.threads,
