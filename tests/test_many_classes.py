@@ -40,6 +40,8 @@ def test_median_frequency_weights_exact():
     weights = median_frequency_weights(np.array([10, 30, 60, 0]), np.array([100, 100, 60, 0]))
     # frequencies 0.1, 0.3, 1.0; median 0.3; an unseen class gets 1
     np.testing.assert_allclose(weights, [3.0, 1.0, 0.3, 1.0])
+    tempered = median_frequency_weights(np.array([10, 30, 60]), np.array([100, 100, 60]), power=0.5)
+    np.testing.assert_allclose(tempered, np.sqrt([3.0, 1.0, 0.3]))
     assert imbalance(np.array([10, 30, 60, 0])) == 6.0
 
 
@@ -70,10 +72,12 @@ def test_auto_class_weights_only_when_classes_are_very_unequal(caplog):
     assert class_weights(auto, balanced, 3) is None
     with caplog.at_level(logging.INFO, logger="unetlab"):
         weights = class_weights(auto, unequal, 3)
-    assert weights == pytest.approx([30 / 200, 1.0, 30 / 2])
-    assert "100x unequal" in caplog.text and "median frequency" in caplog.text
+    assert weights == pytest.approx(np.sqrt([30 / 200, 1.0, 30 / 2]))
+    assert "100x unequal" in caplog.text and "square root of median frequency" in caplog.text
     assert class_weights(load_config(None, ["train.class_weights=none"]), unequal, 3) is None
     assert class_weights(load_config(None, ["train.class_weights=median_frequency"]),
+                         unequal, 3) == pytest.approx([30 / 200, 1.0, 30 / 2])  # fmt: skip
+    assert class_weights(load_config(None, ["train.class_weights=sqrt_median_frequency"]),
                          balanced, 3) == [1.0, 1.0, 1.0]  # fmt: skip
     assert class_weights(load_config(None, ["train.class_weights=[1, 2, 3]"]), balanced, 3) == [
         1,

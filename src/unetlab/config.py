@@ -28,7 +28,7 @@ OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("cosine", "poly", "plateau", "none")
 LOSSES = ("ce", "dice", "ce+dice")
 AMP_MODES = ("auto", "bf16", "fp16", "off")
-CLASS_WEIGHTS = ("auto", "median_frequency", "none")
+CLASS_WEIGHTS = ("auto", "median_frequency", "sqrt_median_frequency", "none")
 
 
 @dataclass
@@ -189,9 +189,10 @@ class TrainSection:
     ``patience``: stop after this many validations without a better val mIoU (0: never).
     ``max_minutes``: stop after this much training time (0: no limit).
     ``class_weights``: cross-entropy weight of each class: ``median_frequency`` (median class
-    frequency / the class's, from the training masks), ``none``, a list (one per class), or
-    ``auto``: median frequency when the classes are very unequal (see
-    ``unetlab.losses.AUTO_IMBALANCE``) and no weight map is used, else none.
+    frequency / the class's, from the training masks), ``sqrt_median_frequency`` (its square
+    root), ``none``, a list (one per class), or ``auto``: the square root of median frequency
+    when the classes are very unequal (see ``unetlab.losses.AUTO_IMBALANCE``) and no weight
+    map is used, else none.
     ``freeze_encoder_epochs``: train only the decoder of an encoder net for this many epochs."""
 
     epochs: int = 50

@@ -50,6 +50,7 @@ from unetlab.errors import UnetlabError
 from unetlab.inference.predict import predict_tensor
 from unetlab.losses import (
     AUTO_IMBALANCE,
+    AUTO_POWER,
     build_loss,
     class_pixel_counts,
     imbalance,
@@ -422,10 +423,12 @@ def class_weights(cfg: Config, data: Data, num_classes: int) -> list[float] | No
     ratio = imbalance(pixels)
     if choice == "auto" and (ratio < AUTO_IMBALANCE or cfg.data.weight_map):
         return None
-    weights = median_frequency_weights(pixels, present)
+    power = 1.0 if choice == "median_frequency" else AUTO_POWER
+    weights = median_frequency_weights(pixels, present, power=power)
     why = f"classes {ratio:.0f}x unequal, " if choice == "auto" else ""
-    log.info("class weights (median frequency, %sset train.class_weights=none to turn off): %s",
-             why, ", ".join(f"{n} {w:.3g}" for n, w in zip(data.class_names, weights)))  # fmt: skip
+    log.info("class weights (%smedian frequency, %sset train.class_weights=none to turn off): %s",
+             "square root of " if power != 1 else "", why,
+             ", ".join(f"{n} {w:.3g}" for n, w in zip(data.class_names, weights)))  # fmt: skip
     return weights.tolist()
 
 
