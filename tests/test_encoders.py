@@ -296,3 +296,16 @@ def test_scenes_recipe_loads():
     cfg = load_config(Path(__file__).parents[1] / "configs" / "scenes_resnet50.yaml")
     assert cfg.model.encoder == "resnet50" and cfg.train.freeze_encoder_epochs == 2
     assert cfg.data.tile_size % 32 == 0 and cfg.data.normalization is None
+
+
+def test_encoder_nets_export_to_onnx_and_refuse_torchscript(tmp_path):
+    pytest.importorskip("onnxruntime", reason="ONNX export needs onnx and onnxruntime")
+    from unetlab.inference.export import OnnxRunner, export_onnx, export_torchscript
+
+    model = EncoderUNet("vgg16", 3, 4).eval()
+    report = export_onnx(model, tmp_path / "vgg.onnx", input_size=32)
+    assert report.max_abs_diff < 1e-4
+    runner = OnnxRunner(tmp_path / "vgg.onnx")
+    assert (runner.padding, runner.border, runner.size_multiple) == ("same", 0, 16)
+    with pytest.raises(UnetlabError, match="export it with --onnx"):
+        export_torchscript(model, tmp_path / "vgg.pt")

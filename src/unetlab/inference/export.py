@@ -212,6 +212,11 @@ class ProbabilityUNet(UNet):
 
 def probability_model(model: UNet) -> ProbabilityUNet:
     """A CPU, eval-mode :class:`ProbabilityUNet` with ``model``'s weights and metadata."""
+    if not isinstance(model, UNet):  # an EncoderUNet: its layers are not UNet's
+        raise UnetlabError(
+            f"TorchScript and bioimage.io export take the plain U-Net, not a "
+            f"{type(model).__name__}: export it with --onnx"
+        )
     net = ProbabilityUNet.from_config(model.config)
     net.load_state_dict(model.state_dict())
     net.classes = list(model.classes)
@@ -332,7 +337,7 @@ class OnnxRunner:
         self.receptive_field = int(meta["receptive_field"])
         self.in_channels = int(self.config["in_channels"])
         self.num_classes = int(self.config["num_classes"])
-        self.padding = self.config["padding"]
+        self.padding = self.config.get("padding", "same")  # encoder nets are "same"
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         array = np.ascontiguousarray(x.detach().to("cpu", torch.float32).numpy())
