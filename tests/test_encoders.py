@@ -175,6 +175,10 @@ def test_weights_file_hash_and_content_checked(tmp_path):
         load_encoder_weights(model, wrong)
     with pytest.raises(UnetlabError, match="no such weights file"):
         load_encoder_weights(model, tmp_path / "vgg16-397923af.pth")
+    partial = tmp_path / "partial.pth"
+    torch.save({"conv1.weight": state["conv1.weight"], "fc.bias": state["fc.bias"]}, partial)
+    with pytest.raises(UnetlabError, match=r"partial\.pth: lacks key bn1\.weight \(and \d+ more"):
+        load_encoder_weights(model, partial)
     junk = tmp_path / "junk.pth"
     junk.write_bytes(b"not a pickle")
     with pytest.raises(UnetlabError, match="weights_only"):
