@@ -161,7 +161,7 @@ def test_weights_file_hash_and_content_checked(tmp_path):
     cfg = load_config(None, ["model.encoder=resnet50", f"model.encoder_weights={named}"])
     assert default_normalization(cfg) == {"mode": "imagenet"}
     sample = type("S", (), {"image": np.zeros((3, 8, 8), np.float32)})()
-    data = Data([sample], [], [0, 1, 2], ["a", "b", "c"], default_normalization(cfg))
+    data = Data([sample], [], [0, 1, 2], ["a", "b", "c"], normalization=default_normalization(cfg))
     built = build_model(cfg, data)
     assert isinstance(built, EncoderUNet) and built.num_classes == 3
     assert torch.equal(built.encoder.conv1.weight, state["conv1.weight"])
