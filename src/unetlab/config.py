@@ -157,7 +157,12 @@ class TrainSection:
     """Optimisation. ``schedule`` is stepped per iteration (cosine, poly) or per validation
     (plateau, on val mIoU). ``amp``/``channels_last`` ``auto`` means on for CUDA, off for CPU.
     ``patience``: stop after this many validations without a better val mIoU (0: never).
-    ``max_minutes``: stop after this much training time (0: no limit)."""
+    ``max_minutes``: a time budget (0: none). The cosine/poly schedule then runs on the clock
+    (progress = time spent / budget, or steps done / all epochs' steps if further), so the
+    run ends annealed when the time is up, validations are spaced to take at most a tenth of
+    it, and ``epochs`` is only an upper bound. ``best_smoothing``: best.pt goes to the best
+    exponential average of the val mIoU (``s = best_smoothing * s + (1 - best_smoothing) *
+    miou``); 0 picks the single best validation."""
 
     epochs: int = 50
     batch_size: int = 4
@@ -176,6 +181,7 @@ class TrainSection:
     val_every: int = 1
     num_workers: int = 0
     max_minutes: float = 0.0
+    best_smoothing: float = 0.5
 
     def __post_init__(self):
         for name, choices in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES),
@@ -189,6 +195,10 @@ class TrainSection:
                 raise ValueError(f"train.{name} must be at least 1, not {getattr(self, name)}")
         if self.lr <= 0:
             raise ValueError(f"train.lr must be positive, not {self.lr}")
+        if self.max_minutes < 0:
+            raise ValueError(f"train.max_minutes must be >= 0, not {self.max_minutes}")
+        if not 0.0 <= self.best_smoothing < 1.0:
+            raise ValueError(f"train.best_smoothing must be in [0, 1), not {self.best_smoothing}")
 
 
 @dataclass
