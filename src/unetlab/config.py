@@ -370,6 +370,25 @@ def load_config(
     return Config.from_dict(apply_overrides(merged, overrides or []))
 
 
+def explicit_keys(
+    path: str | os.PathLike | None = None, overrides: list[str] | None = None
+) -> set[str]:
+    """The ``section.key`` names that the YAML file at ``path`` or ``overrides`` set (what the
+    user chose, as opposed to defaults); ``data.normalization.mode=x`` counts as
+    ``data.normalization``. Read the same way as :func:`load_config` (call that first: it
+    reports bad files and overrides)."""
+    keys: set[str] = set()
+    if path is not None:
+        data = _yaml(Path(path).read_text()) or {}
+        keys |= {
+            f"{s}.{k}" for s, section in data.items() if isinstance(section, dict) for k in section
+        }
+    for item in overrides or []:
+        parts = item.partition("=")[0].strip().split(".")
+        keys.add(".".join(parts[:2]))
+    return keys
+
+
 def save_config(cfg: Config, path: str | os.PathLike, *, header: str = "") -> Path:
     """Write ``cfg`` as YAML (atomically); ``header`` lines are written as ``#`` comments."""
     text = "".join(f"# {line}\n" for line in header.splitlines())
