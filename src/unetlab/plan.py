@@ -95,6 +95,8 @@ class Plan:
         return path
 
     def log(self) -> None:
+        """The plan, line by line, to the log (``train.log`` and the console)."""
+        log.info("plan from the data (--set KEY=VALUE overrides a line; --no-plan turns it off):")
         for line in self.lines():
             log.info("plan: %s", line)
 

@@ -107,7 +107,7 @@ def run(args) -> int:
     run_dir = Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name
     plan = None
     if not (args.resume or args.no_plan):  # a resumed run keeps its resolved config
-        cfg, plan = _plan(cfg, explicit_keys(config, overrides), group.is_main)
+        cfg, plan = _plan(cfg, explicit_keys(config, overrides))
     try:
         result = fit(cfg, run_dir=run_dir, resume=args.resume, overwrite=args.overwrite,
                      progress=not args.no_progress, plan=plan)  # fmt: skip
@@ -129,17 +129,12 @@ def run(args) -> int:
     return 0
 
 
-def _plan(cfg, explicit: set[str], show: bool):
-    """Measure the data, refuse contradictions, and apply the plan (printed when ``show``)."""
+def _plan(cfg, explicit: set[str]):
+    """Measure the data, refuse contradictions, and apply the plan (``fit`` logs it)."""
     from unetlab.plan import plan_training
     from unetlab.runtime import resolve_device
 
-    cfg, plan = plan_training(cfg, explicit, device=resolve_device(cfg.train.device).type)
-    if show:
-        print("plan from the data (--set KEY=VALUE overrides any line; --no-plan turns it off):")
-        for line in plan.lines():
-            print(f"  {line}")
-    return cfg, plan
+    return plan_training(cfg, explicit, device=resolve_device(cfg.train.device).type)
 
 
 def _without_nproc(argv: list[str]) -> list[str]:
