@@ -76,6 +76,7 @@ def test_the_users_keys_win_and_are_marked():
     assert keys["data.tile_size"].user and not keys["train.batch_size"].user
     assert keys["train.batch_size"].value == 32  # sized for the user's 64 px tile
     assert keys["data.weight_map"].value is True and keys["train.epochs"].value == 100_000
+    assert keys["train.patience"].value == 0
     applied = plan.apply(cfg)
     assert applied.data.tile_size == 64 and applied.train.batch_size == 32
     assert any(line.endswith("(your setting kept)") for line in plan.lines())

@@ -288,12 +288,10 @@ def make_plan(fp: Fingerprint, cfg: Config, *, explicit: set[str], device: str =
         choices += plan_loss(fp, cfg)
     choices += plan_objects(fp, cfg) + plan_augment(fp)
     if cfg.train.max_minutes > 0:
+        budget = f"the {cfg.train.max_minutes:g} min budget ends the run"
+        choices.append(Choice("train.epochs", BUDGET_EPOCHS, budget))
         choices.append(
-            Choice(
-                "train.epochs",
-                BUDGET_EPOCHS,
-                f"the {cfg.train.max_minutes:g} min budget ends the run",
-            )
+            Choice("train.patience", 0, f"{budget}, the lr annealed, not early stopping")
         )
     marked = [Choice(c.key, c.value, c.reason, user=c.key in explicit) for c in choices]
     return Plan(marked, fp.summary())
