@@ -55,9 +55,13 @@ def score(checkpoint: Path, data: Path, *, tta: bool) -> dict:
     model = load_model(checkpoint, device=torch.device("cpu"))
     report = evaluate_model(model, data, tta=tta, thresholds=CHALLENGE_THRESHOLDS, worst=0)
     s, t = report.summary, report.threshold
-    return {"rand_error": s["rand_error"], "pixel_error": s["pixel_error"],
-            "membrane_iou": s["iou"][0], "best_threshold_rand_error": t["rand_error"],
-            "best_threshold_pixel_error": t["pixel_error"]}  # fmt: skip
+    return {
+        "rand_error": s["rand_error"],
+        "pixel_error": s["pixel_error"],
+        "membrane_iou": s["iou"][0],
+        "best_threshold_rand_error": t["rand_error"],
+        "best_threshold_pixel_error": t["pixel_error"],
+    }
 
 
 def main() -> None:
@@ -70,8 +74,14 @@ def main() -> None:
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="isbi_recipe_") as tmp:
         data = split_folder(Path(tmp) / "data")
-        overrides = [*args.overrides, f"data.root={data}", f"train.max_minutes={args.cpu_minutes}",
-                     "train.epochs=100000", "train.patience=0", "train.device=cpu"]  # fmt: skip
+        overrides = [
+            *args.overrides,
+            f"data.root={data}",
+            f"train.max_minutes={args.cpu_minutes}",
+            "train.epochs=100000",
+            "train.patience=0",
+            "train.device=cpu",
+        ]
         cfg = load_config(args.config, overrides)
         planned = {}
         if args.plan:
@@ -80,12 +90,20 @@ def main() -> None:
         started, cpu = time.perf_counter(), time.process_time()
         result = fit(cfg, run_dir=Path(tmp) / "run", progress=False, clock=time.process_time)
         seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
-        row = {"name": args.name, "config": args.config, "overrides": args.overrides,
-               "planned": planned, "cpu_minutes": args.cpu_minutes, "steps": result["steps"],
-               "epochs": result["epochs"], "train_wall_s": round(seconds, 1),
-               "train_cpu_s": round(cpu, 1), "threads": torch.get_num_threads(),
-               "load": os.getloadavg()[0],
-               "command": shlex.join(["python", "bench/bench_isbi_recipe.py", *sys.argv[1:]])}  # fmt: skip
+        row = {
+            "name": args.name,
+            "config": args.config,
+            "overrides": args.overrides,
+            "planned": planned,
+            "cpu_minutes": args.cpu_minutes,
+            "steps": result["steps"],
+            "epochs": result["epochs"],
+            "train_wall_s": round(seconds, 1),
+            "train_cpu_s": round(cpu, 1),
+            "threads": torch.get_num_threads(),
+            "load": os.getloadavg()[0],
+            "command": shlex.join(["python", "bench/bench_isbi_recipe.py", *sys.argv[1:]]),
+        }
         for tta in (False, True):
             figures = score(Path(result["best_checkpoint"]), data, tta=tta)
             row.update({f"{k}{'_tta' if tta else ''}": v for k, v in figures.items()})

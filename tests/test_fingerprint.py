@@ -18,8 +18,21 @@ from unetlab.data.fingerprint import (
 
 def facts(name, values, counts=None, *, side=64, instances=False, areas=(), touching=0):
     counts = counts or [10] * len(values)
-    return PairFacts(name, side, side, 1, "uint8", (0.0,), (0.5,), (1.0,), tuple(values),
-                     tuple(counts), tuple(areas), touching, instances)  # fmt: skip
+    return PairFacts(
+        name,
+        side,
+        side,
+        1,
+        "uint8",
+        (0.0,),
+        (0.5,),
+        (1.0,),
+        tuple(values),
+        tuple(counts),
+        tuple(areas),
+        touching,
+        instances,
+    )
 
 
 def squares(gap: int) -> np.ndarray:
@@ -60,8 +73,12 @@ def test_measure_pair_exact_values():
 
 
 def test_fingerprint_sums_classes_and_objects():
-    fp = Fingerprint([facts("a", [0, 255], [30, 10], areas=(4, 6), touching=1),
-                      facts("b", [0, 255], [50, 10], areas=(8,), touching=0)])  # fmt: skip
+    fp = Fingerprint(
+        [
+            facts("a", [0, 255], [30, 10], areas=(4, 6), touching=1),
+            facts("b", [0, 255], [50, 10], areas=(8,), touching=0),
+        ]
+    )
     assert fp.class_fractions() == {0: 0.8, 255: 0.2}
     assert fp.touching_fraction() == pytest.approx(1 / 3)
     assert fp.summary()["object_area_p10_p50_p90"][1] == 6

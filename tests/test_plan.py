@@ -24,8 +24,20 @@ def facts(
     *, side=256, dtype="uint8", counts=(20, 80), areas=(), touching=0, n=1, lmh=(10, 120, 240)
 ):
     low, median, high = ((float(v),) for v in lmh)
-    one = PairFacts("a.png", side, side, 1, dtype, low, median, high, (0, 255), tuple(counts),
-                    tuple(areas), touching)  # fmt: skip
+    one = PairFacts(
+        "a.png",
+        side,
+        side,
+        1,
+        dtype,
+        low,
+        median,
+        high,
+        (0, 255),
+        tuple(counts),
+        tuple(areas),
+        touching,
+    )
     return Fingerprint([one] * n)
 
 
@@ -125,9 +137,20 @@ def test_cli_plans_a_16_bit_set_and_writes_the_plan(tmp_path, capsys):
         image = (mask.astype(np.uint16) * 8 + rng.integers(100, 140, (64, 64))).astype(np.uint16)
         write_tiff(tmp_path / "data" / "images" / f"{i}.tif", image)
         write_png(tmp_path / "data" / "masks" / f"{i}.png", mask)
-    args = ["train", "--data", str(tmp_path / "data"), "--run-dir", str(tmp_path / "run"),
-            "--minutes", "0.05", "--set", "model.depth=2", "--set", "model.base_channels=4",
-            "--no-progress"]  # fmt: skip
+    args = [
+        "train",
+        "--data",
+        str(tmp_path / "data"),
+        "--run-dir",
+        str(tmp_path / "run"),
+        "--minutes",
+        "0.05",
+        "--set",
+        "model.depth=2",
+        "--set",
+        "model.base_channels=4",
+        "--no-progress",
+    ]
     assert main(args) == 0
     assert "best checkpoint" in capsys.readouterr().out
     log = (tmp_path / "run" / "train.log").read_text()  # the console gets the same lines

@@ -167,8 +167,11 @@ def _small_fix(geometry: Geometry) -> str:
 def plan_tile(fp: Fingerprint, geometry: Geometry, device: str) -> Choice:
     """The input tile: ``OBJECTS_PER_TILE`` typical objects across, within the smallest image
     (its output must fit) and the device's ``MAX_TILE``."""
-    fits = [s for s in geometry.inputs(max(MAX_TILE[device], geometry.min_input))
-            if geometry.output(s) <= fp.smallest_side]  # fmt: skip
+    fits = [
+        s
+        for s in geometry.inputs(max(MAX_TILE[device], geometry.min_input))
+        if geometry.output(s) <= fp.smallest_side
+    ]
     if not fits:
         fits = [geometry.min_input]
     areas = fp.object_areas()
@@ -181,15 +184,17 @@ def plan_tile(fp: Fingerprint, geometry: Geometry, device: str) -> Choice:
     diameter = 2 * math.sqrt(float(np.median(areas)) / math.pi)
     want = OBJECTS_PER_TILE * diameter
     tile = next((s for s in fits if geometry.output(s) >= want), fits[-1])
-    why = (f"objects are ~{diameter:.0f} px across (median {np.median(areas):.0f} px): "
-           f"{OBJECTS_PER_TILE} across need a {want:.0f} px output")  # fmt: skip
+    why = (
+        f"objects are ~{diameter:.0f} px across (median {np.median(areas):.0f} px): "
+        f"{OBJECTS_PER_TILE} across need a {want:.0f} px output"
+    )
     if geometry.output(tile) < want:
         why += f"; capped by {_limit(fits, fp, device)}"
     return Choice("data.tile_size", tile, why)
 
 
 def _limit(fits: list[int], fp: Fingerprint, device: str) -> str:
-    if fits[-1] + 16 > MAX_TILE[device]:
+    if len(fits) > 1 and 2 * fits[-1] - fits[-2] > MAX_TILE[device]:  # the next size is over
         return f"the {device} budget of {MAX_TILE[device]} px tiles"
     return f"the smallest image side ({fp.smallest_side} px)"
 
@@ -197,8 +202,11 @@ def _limit(fits: list[int], fp: Fingerprint, device: str) -> str:
 def plan_batch(tile: int, device: str) -> Choice:
     """Tiles per step: about ``PIXELS_PER_STEP[device]`` input pixels, 1 to 32 tiles."""
     batch = int(min(max(PIXELS_PER_STEP[device] // (tile * tile), 1), 32))
-    return Choice("train.batch_size", batch,
-                  f"{batch} tiles of {tile} px: ~{PIXELS_PER_STEP[device] // 1024}k px per step on {device}")  # fmt: skip
+    return Choice(
+        "train.batch_size",
+        batch,
+        f"{batch} tiles of {tile} px: ~{PIXELS_PER_STEP[device] // 1024}k px per step on {device}",
+    )
 
 
 def plan_normalization(fp: Fingerprint) -> Choice:
@@ -207,15 +215,28 @@ def plan_normalization(fp: Fingerprint) -> Choice:
     deep = [
         p for p in fp.pairs if np.dtype(p.dtype).kind in "iu" and np.dtype(p.dtype).itemsize >= 2
     ]
-    dark = [p for p in fp.pairs if all((m - lo) < 0.2 * (hi - lo) for lo, m, hi in zip(p.low, p.median, p.high))]  # fmt: skip
+    dark = [
+        p
+        for p in fp.pairs
+        if all((m - lo) < 0.2 * (hi - lo) for lo, m, hi in zip(p.low, p.median, p.high))
+    ]
     if deep:
-        return Choice("data.normalization", {"mode": "percentile", "low": 1.0, "high": 99.8},
-                      f"{len(deep)} of {len(fp.pairs)} images are {deep[0].dtype}: each image's 1st-99.8th percentiles to 0-1")  # fmt: skip
+        return Choice(
+            "data.normalization",
+            {"mode": "percentile", "low": 1.0, "high": 99.8},
+            f"{len(deep)} of {len(fp.pairs)} images are {deep[0].dtype}: each image's 1st-99.8th percentiles to 0-1",
+        )
     if len(dark) > len(fp.pairs) / 2:
-        return Choice("data.normalization", {"mode": "percentile", "low": 1.0, "high": 99.8},
-                      f"fluorescence-like: {len(dark)} of {len(fp.pairs)} images are mostly dark background")  # fmt: skip
-    return Choice("data.normalization", {"mode": "per_image"},
-                  "grey levels fill the range (EM, bright-field): per-image standardisation")  # fmt: skip
+        return Choice(
+            "data.normalization",
+            {"mode": "percentile", "low": 1.0, "high": 99.8},
+            f"fluorescence-like: {len(dark)} of {len(fp.pairs)} images are mostly dark background",
+        )
+    return Choice(
+        "data.normalization",
+        {"mode": "per_image"},
+        "grey levels fill the range (EM, bright-field): per-image standardisation",
+    )
 
 
 def plan_loss(fp: Fingerprint, cfg: Config) -> list[Choice]:
@@ -237,9 +258,12 @@ def plan_loss(fp: Fingerprint, cfg: Config) -> list[Choice]:
         else:
             median = float(np.median(list(fractions.values())))
             weights = [round(median / f, 3) for f in fractions.values()]
-            choices[0] = Choice("train.loss", "ce+dice",
-                                f"{share}: Dice keeps the rare class in view (median-frequency weights "
-                                f"{weights} would suit; this version has no train.class_weights)")  # fmt: skip
+            choices[0] = Choice(
+                "train.loss",
+                "ce+dice",
+                f"{share}: Dice keeps the rare class in view (median-frequency weights "
+                f"{weights} would suit; this version has no train.class_weights)",
+            )
     return choices
 
 
@@ -255,7 +279,13 @@ def plan_objects(fp: Fingerprint, cfg: Config) -> list[Choice]:
             return [Choice("data.target", "instances", f"instance masks; {share}")]
         return []
     if touching >= 0.5:
-        return [Choice("data.weight_map", True, f"{share}: the paper's border weights (w0 {cfg.data.w0:g}, sigma {cfg.data.sigma:g} px) keep them apart")]  # fmt: skip
+        return [
+            Choice(
+                "data.weight_map",
+                True,
+                f"{share}: the paper's border weights (w0 {cfg.data.w0:g}, sigma {cfg.data.sigma:g} px) keep them apart",
+            )
+        ]
     return [Choice("data.weight_map", False, f"{share}: no border weights needed")]
 
 
@@ -263,8 +293,11 @@ def plan_augment(fp: Fingerprint) -> list[Choice]:
     """Elastic deformation for fewer than ``FEW_IMAGES`` images; brightness/contrast 0.2
     where the images' median grey levels vary by more than a tenth of their range, else 0.1."""
     n = len(fp.pairs)
-    elastic = Choice("augment.elastic", n < FEW_IMAGES,
-                     f"{n} images: {'few, so elastic deformation (the paper)' if n < FEW_IMAGES else 'enough without elastic deformation (slow on a CPU)'}")  # fmt: skip
+    elastic = Choice(
+        "augment.elastic",
+        n < FEW_IMAGES,
+        f"{n} images: {'few, so elastic deformation (the paper)' if n < FEW_IMAGES else 'enough without elastic deformation (slow on a CPU)'}",
+    )
     medians = np.array(
         [(p.median[0] - p.low[0]) / max(p.high[0] - p.low[0], 1e-9) for p in fp.pairs]
     )

@@ -55,8 +55,13 @@ class PairFacts:
     spacing: tuple[float, float] | None = None
 
 
-def measure_pair(image: np.ndarray, mask: np.ndarray, *, name: str = "",
-                 spacing: tuple[float, float] | None = None) -> PairFacts:  # fmt: skip
+def measure_pair(
+    image: np.ndarray,
+    mask: np.ndarray,
+    *,
+    name: str = "",
+    spacing: tuple[float, float] | None = None,
+) -> PairFacts:
     """Facts of an (H, W[, C]) image and its (H, W) integer mask of label values."""
     pixels = np.asarray(image).reshape(-1, 1 if image.ndim == 2 else image.shape[2])
     if len(pixels) > MAX_PIXELS:  # an even sample: percentiles to well under 1%
@@ -67,12 +72,21 @@ def measure_pair(image: np.ndarray, mask: np.ndarray, *, name: str = "",
     objects = object_labels(mask, background(values, counts), instances=instances)
     areas = np.bincount(objects.ravel())[1:]
     return PairFacts(
-        name=name, height=int(mask.shape[0]), width=int(mask.shape[1]), channels=pixels.shape[1],
-        dtype=str(image.dtype), low=_floats(low), median=_floats(median), high=_floats(high),
-        values=tuple(int(v) for v in values), counts=tuple(int(c) for c in counts),
+        name=name,
+        height=int(mask.shape[0]),
+        width=int(mask.shape[1]),
+        channels=pixels.shape[1],
+        dtype=str(image.dtype),
+        low=_floats(low),
+        median=_floats(median),
+        high=_floats(high),
+        values=tuple(int(v) for v in values),
+        counts=tuple(int(c) for c in counts),
         object_areas=tuple(int(a) for a in areas[areas > 0]),
-        touching=touching_objects(objects, TOUCH_GAP), instances=instances, spacing=spacing,
-    )  # fmt: skip
+        touching=touching_objects(objects, TOUCH_GAP),
+        instances=instances,
+        spacing=spacing,
+    )
 
 
 def _floats(array) -> tuple[float, ...]:
@@ -110,8 +124,9 @@ def touching_objects(objects: np.ndarray, gap: int) -> int:
     size = 2 * gap + 3
     highest = ndimage.maximum_filter(objects, size=size, mode="constant", cval=0)
     above = int(objects.max()) + 1  # stands for background in the minimum
-    lowest = ndimage.minimum_filter(np.where(objects > 0, objects, above), size=size,
-                                    mode="constant", cval=above)  # fmt: skip
+    lowest = ndimage.minimum_filter(
+        np.where(objects > 0, objects, above), size=size, mode="constant", cval=above
+    )
     inside = objects > 0
     near_other = inside & ((highest != objects) | (lowest != objects))
     return int(np.unique(objects[near_other]).size)
@@ -180,7 +195,7 @@ class Fingerprint:
                     for k in ("low", "median", "high")
                 ]
                 for c in range(self.pairs[0].channels)
-            ],  # fmt: skip
+            ],
             "class_fractions": {v: round(f, 4) for v, f in self.class_fractions().items()},
             "instance_masks": self.instances,
             "objects": int(areas.size),
@@ -193,8 +208,11 @@ class Fingerprint:
 
 def fingerprint(pairs: Sequence[Pair], *, limit: int = 400) -> Fingerprint:
     """Measure ``pairs`` (at most ``limit`` of them, evenly spread) into a :class:`Fingerprint`."""
-    chosen = list(pairs) if len(pairs) <= limit else [pairs[i] for i in
-                                                      np.linspace(0, len(pairs) - 1, limit).astype(int)]  # fmt: skip
+    chosen = (
+        list(pairs)
+        if len(pairs) <= limit
+        else [pairs[i] for i in np.linspace(0, len(pairs) - 1, limit).astype(int)]
+    )
     reader = PairReader()
     facts = []
     for pair in chosen:
