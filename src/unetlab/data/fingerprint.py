@@ -3,8 +3,9 @@
 :func:`measure_pair` reads the facts of one image/mask pair (:class:`PairFacts`: size,
 channels, dtype, pixel spacing, intensity percentiles per channel, mask values and their
 pixel counts, object sizes, how many objects touch another); :class:`Fingerprint` gathers them
-for a data set, and :func:`contradictions` names the files of a data set that cannot be right
-(masks mixing 0/1 and 0/255, a class found in one file only, images smaller than the net).
+for a data set, and :func:`mixed_encodings`, :func:`lonely_classes` and :func:`too_small`
+name the files of a data set that cannot be right (masks mixing 0/1 and 0/255, a class found
+in one file only, images smaller than the net).
 ``unetlab.plan`` turns a fingerprint into training settings.
 
 Objects are the 4-connected regions of every mask value but the background (0 when present,
