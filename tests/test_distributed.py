@@ -39,7 +39,7 @@ def _train_in_two_processes(data, run_dir, *extra):
                   "train.batch_size=2", *SETTINGS, *extra]]  # fmt: skip
     out = subprocess.run(
         [sys.executable, "-m", "unetlab", "train", *overrides, "--run-dir", str(run_dir),
-         "--nproc", "2", "--no-progress"],
+         "--nproc", "2", "--no-progress", "--no-plan"],  # the settings above, no others
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[:3000] + " ... " + out.stderr[-3000:]
@@ -85,3 +85,14 @@ def test_two_processes_resume_where_they_stopped(tmp_path):
     assert a["train_state"]["step"] == b["train_state"]["step"] == 12
     for key, value in a["model"].items():
         torch.testing.assert_close(b["model"][key], value, rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.slow
+def test_two_processes_share_the_clock_of_a_time_budget(tmp_path):
+    data = write_blobs(tmp_path / "data", 5)
+    _train_in_two_processes(data, tmp_path / "two", "train.max_minutes=0.02", "train.epochs=1000")
+    log = (tmp_path / "two" / "train.log").read_text()
+    assert "time budget of 0.02 min reached" in log
+    last = (tmp_path / "two" / "metrics.csv").read_text().splitlines()
+    header = last[0].split(",")
+    assert float(last[-1].split(",")[header.index("lr")]) == 0.0

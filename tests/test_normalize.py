@@ -26,3 +26,16 @@ def test_per_image_stats_equal_numpy_for_every_pixel_type(dtype, channels):
 def test_a_flat_image_gets_a_positive_std():
     mean, std = image_stats(np.full((8, 8), 7, np.uint8), {"mode": "per_image"})
     assert mean.tolist() == [7.0] and std[0] > 0
+
+
+def test_percentile_mode_maps_the_percentiles_to_0_and_1():
+    from unetlab.data.normalize import normalize
+
+    image = np.arange(1001, dtype=np.uint16).reshape(7, 143)[:, :143]  # 0 .. 1000
+    out = normalize(image, {"mode": "percentile", "low": 10.0, "high": 90.0})
+    assert out.shape == (1, 7, 143) and out.dtype == np.float32
+    assert out.min() == pytest.approx(-0.125) and out.max() == pytest.approx(1.125)
+    mean, std = image_stats(image, {"mode": "percentile"})  # default 1st / 99.8th
+    assert mean[0] == pytest.approx(10.0) and std[0] == pytest.approx(998.0 - 10.0)
+    with pytest.raises(ValueError, match="low < high"):
+        image_stats(image, {"mode": "percentile", "low": 50, "high": 5})

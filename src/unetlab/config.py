@@ -187,13 +187,18 @@ class TrainSection:
     """Optimisation. ``schedule`` is stepped per iteration (cosine, poly) or per validation
     (plateau, on val mIoU). ``amp``/``channels_last`` ``auto`` means on for CUDA, off for CPU.
     ``patience``: stop after this many validations without a better val mIoU (0: never).
-    ``max_minutes``: stop after this much training time (0: no limit).
     ``class_weights``: cross-entropy weight of each class: ``median_frequency`` (median class
     frequency / the class's, from the training masks), ``sqrt_median_frequency`` (its square
     root), ``none``, a list (one per class), or ``auto``: the square root of median frequency
     when the classes are very unequal (see ``unetlab.losses.AUTO_IMBALANCE``) and no weight
     map is used, else none.
-    ``freeze_encoder_epochs``: train only the decoder of an encoder net for this many epochs."""
+    ``freeze_encoder_epochs``: train only the decoder of an encoder net for this many epochs.
+    ``max_minutes``: a time budget (0: none). The cosine/poly schedule then runs on the clock
+    (progress = time spent / budget, or steps done / all epochs' steps if further), so the
+    run ends annealed when the time is up, validations are spaced to take at most a tenth of
+    it, and ``epochs`` is only an upper bound. ``best_smoothing``: best.pt goes to the best
+    exponential average of the val mIoU (``s = best_smoothing * s + (1 - best_smoothing) *
+    miou``); 0 picks the single best validation."""
 
     epochs: int = 50
     batch_size: int = 4
@@ -214,6 +219,7 @@ class TrainSection:
     max_minutes: float = 0.0
     class_weights: str | list[float] = "auto"
     freeze_encoder_epochs: int = 0
+    best_smoothing: float = 0.5
 
     def __post_init__(self):
         for name, choices in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES),
@@ -238,6 +244,10 @@ class TrainSection:
             raise ValueError(
                 f"train.freeze_encoder_epochs must be >= 0, not {self.freeze_encoder_epochs}"
             )
+        if self.max_minutes < 0:
+            raise ValueError(f"train.max_minutes must be >= 0, not {self.max_minutes}")
+        if not 0.0 <= self.best_smoothing < 1.0:
+            raise ValueError(f"train.best_smoothing must be in [0, 1), not {self.best_smoothing}")
 
 
 @dataclass
@@ -407,6 +417,25 @@ def load_config(
         for s in {**defaults, **data}
     }
     return Config.from_dict(apply_overrides(merged, overrides or []))
+
+
+def explicit_keys(
+    path: str | os.PathLike | None = None, overrides: list[str] | None = None
+) -> set[str]:
+    """The ``section.key`` names that the YAML file at ``path`` or ``overrides`` set (what the
+    user chose, as opposed to defaults); ``data.normalization.mode=x`` counts as
+    ``data.normalization``. Read the same way as :func:`load_config` (call that first: it
+    reports bad files and overrides)."""
+    keys: set[str] = set()
+    if path is not None:
+        data = _yaml(Path(path).read_text()) or {}
+        keys |= {
+            f"{s}.{k}" for s, section in data.items() if isinstance(section, dict) for k in section
+        }
+    for item in overrides or []:
+        parts = item.partition("=")[0].strip().split(".")
+        keys.add(".".join(parts[:2]))
+    return keys
 
 
 def save_config(cfg: Config, path: str | os.PathLike, *, header: str = "") -> Path:

@@ -63,7 +63,8 @@ from unetlab.runtime import available_cpus, configure_threads, inference_layout,
 
 log = logging.getLogger(__name__)
 
-RUN_FILES = ("config.yaml", "metrics.csv", "train.log", "curves.png", "checkpoints")
+RUN_FILES = ("config.yaml", "plan.yaml", "metrics.csv", "train.log", "curves.png", "checkpoints")
+VALIDATION_SHARE = 0.1  # with a time budget, validations take at most this share of the time
 
 
 class TrainingError(UnetlabError):
@@ -104,8 +105,9 @@ class TrainState:
     step: int = 0  # optimiser steps so far
     batch: int = 0  # batches done in the current (unfinished) epoch
     loss_sum: float = 0.0  # sum of batch losses in the current epoch
-    best: float = -math.inf  # best monitored value (val mIoU, or -train loss without val)
+    best: float = -math.inf  # best smoothed monitored value (val mIoU, or -train loss)
     bad_epochs: int = 0  # validations since the best one
+    smoothed: float | None = None  # exponential average of the monitored value
 
 
 @dataclass(frozen=True)
@@ -156,12 +158,14 @@ def train_one_epoch(
     bar: tqdm | None = None,
     stop: Callable[[], bool] = lambda: False,
     group: Group = SOLO,
+    until: Callable[[], bool] = lambda: False,
 ) -> tuple[float, float]:
     """One pass over ``loader`` of (image (N,C,H,W) float32, target (N,h,w) int64, weight
     (N,h,w) float32). Updates ``state`` (step, batch, loss_sum) in place; the scheduler, if
     given, is stepped per batch. Raises KeyboardInterrupt between steps once ``stop()`` is true
-    (in any process of ``group``, whose mean loss is the one checked and recorded).
-    Returns (seconds waiting for data, seconds computing)."""
+    (in any process of ``group``, whose mean loss is the one checked and recorded), and
+    ends the epoch early once ``until()`` is true (a spent time budget: every process of
+    ``group`` must give the same answer). Returns (seconds waiting for data, seconds computing)."""
     model.train()
     scaler = scaler or torch.amp.GradScaler(device.type, enabled=False)
     data_s = compute_s = 0.0
@@ -196,6 +200,8 @@ def train_one_epoch(
         compute_s += tick - got
         if stopping:
             raise KeyboardInterrupt
+        if until():
+            break
     return data_s, compute_s
 
 
@@ -272,15 +278,28 @@ def build_optimizer(model: nn.Module, train) -> torch.optim.Optimizer:
     return torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
 
 
-def build_scheduler(optimizer, train, total_steps: int):
-    """Per-step cosine / poly (to 0 at ``total_steps``), per-validation plateau, or None."""
+def build_scheduler(
+    optimizer, train, total_steps: int, *, clock: Callable[[], float] | None = None
+):
+    """Per-step cosine / poly (to 0 at ``total_steps``), per-validation plateau, or None.
+
+    With a time budget (``train.max_minutes`` > 0) cosine and poly run on the clock instead
+    (:class:`BudgetSchedule`, read with ``clock``, default ``time.perf_counter``); else they
+    are torch's ``CosineAnnealingLR`` / ``PolynomialLR`` (power 0.9) over ``total_steps``.
+    """
     if train.schedule == "plateau":
         return torch.optim.lr_scheduler.ReduceLROnPlateau(
             optimizer, mode="max", factor=0.5, patience=5
         )
     if train.schedule == "none":
         return None
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, _Schedule(train.schedule, total_steps))
+    if train.max_minutes > 0:
+        return BudgetSchedule(optimizer, train.schedule, total_steps=total_steps,
+                              seconds=60 * train.max_minutes, clock=clock or time.perf_counter)  # fmt: skip
+    total = max(total_steps, 1)
+    if train.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total, eta_min=0.0)
+    return torch.optim.lr_scheduler.PolynomialLR(optimizer, total_iters=total, power=0.9)
 
 
 class _Schedule:
@@ -290,8 +309,91 @@ class _Schedule:
         self.kind, self.total = kind, max(total_steps, 1)
 
     def __call__(self, step: int) -> float:
-        t = min(step / self.total, 1.0)
-        return 0.5 * (1.0 + math.cos(math.pi * t)) if self.kind == "cosine" else (1.0 - t) ** 0.9
+        return schedule_factor(self.kind, step / self.total)
+
+
+def schedule_factor(kind: str, progress: float) -> float:
+    """lr / base lr at ``progress`` in [0, 1] (clipped): cosine 0.5 (1 + cos(pi p)), poly
+    (1 - p) ** 0.9; both 1 at the start and exactly 0 at the end."""
+    p = min(max(progress, 0.0), 1.0)
+    return 0.5 * (1.0 + math.cos(math.pi * p)) if kind == "cosine" else (1.0 - p) ** 0.9
+
+
+class BudgetSchedule:
+    """A cosine / poly schedule whose progress is the time spent out of a budget of ``seconds``
+    (or the steps done out of ``total_steps``, whichever is further), so that a run ends
+    annealed when its time is up however fast the machine is.
+
+    ``step()`` after each optimiser step sets the lr of every parameter group to its base lr
+    times :func:`schedule_factor`; ``spent()`` says when a step has reached the end of the
+    schedule (so the run ends with the lr at its final value). ``reserve`` seconds at the
+    end are kept for the last validation (the pacer sets it to the last one's cost). The seconds
+    spent travel in ``state_dict`` (a resumed run continues the budget, not restarts it).
+    Time-driven, so a resumed run is not bit-equal to an uninterrupted one.
+    """
+
+    def __init__(self, optimizer, kind: str, *, total_steps: int, seconds: float,
+                 clock: Callable[[], float] = time.perf_counter):  # fmt: skip
+        if seconds <= 0:
+            raise ValueError(f"a time budget must be positive, not {seconds} s")
+        self.optimizer, self.kind, self.seconds, self.clock = optimizer, kind, seconds, clock
+        self.total, self.steps = max(total_steps, 1), 0
+        self.base = [group.get("initial_lr", group["lr"]) for group in optimizer.param_groups]
+        self._before, self._since = 0.0, clock()
+        self._read = 0.0  # elapsed() as last read
+        self.reserve, self.done = 0.0, False
+
+    def elapsed(self) -> float:
+        """Seconds of the budget used (this process's time plus a resumed run's)."""
+        self._read = self._before + self.clock() - self._since
+        return self._read
+
+    def progress(self) -> float:
+        training = max(self.seconds - self.reserve, 0.5 * self.seconds)
+        return min(max(self.elapsed() / training, self.steps / self.total), 1.0)
+
+    def spent(self) -> bool:
+        return self.done
+
+    def step(self) -> None:
+        self.steps += 1
+        progress = self.progress()
+        self.done = progress >= 1.0
+        factor = schedule_factor(self.kind, progress)
+        for group, base in zip(self.optimizer.param_groups, self.base):
+            group["lr"] = base * factor
+
+    def state_dict(self) -> dict:
+        """Steps, base lrs and the seconds spent as last read (reading the clock here would
+        break the lock-step reading of a clock shared between processes)."""
+        return {"steps": self.steps, "elapsed": self._read, "base": list(self.base),
+                "reserve": self.reserve, "done": self.done}  # fmt: skip
+
+    def load_state_dict(self, state: dict) -> None:
+        self.steps, self.base = state["steps"], list(state["base"])
+        self._before, self._since = state["elapsed"], self.clock()
+        self._read = self._before
+        self.reserve, self.done = state.get("reserve", 0.0), state.get("done", False)
+
+
+class ValidationPacer:
+    """Spaces validations so that they take at most ``share`` of the time: after a validation
+    that took v seconds, the next is due once v (1 - share) / share seconds have passed, and
+    a ``budget`` keeps v seconds at its end for the last validation."""
+
+    def __init__(self, share: float = 0.1, *, budget: BudgetSchedule | None = None):
+        if not 0.0 < share <= 1.0:
+            raise ValueError(f"validation share must be in (0, 1], not {share}")
+        self.share, self.wait, self.last, self.budget = share, 0.0, -math.inf, budget
+
+    def due(self, now: float) -> bool:
+        return now - self.last >= self.wait
+
+    def record(self, started: float, ended: float) -> None:
+        self.wait = (ended - started) * (1.0 - self.share) / self.share
+        self.last = ended
+        if self.budget is not None:  # keep time for the last validation
+            self.budget.reserve = ended - started
 
 
 def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool) -> Path:
@@ -486,13 +588,17 @@ def tile_sizes(model: UNet, tile_size: int, samples) -> tuple[int, int]:
 
 
 def fit(cfg: Config, *, run_dir: str | os.PathLike, resume: bool = False, overwrite: bool = False,
-        progress: bool = True) -> dict:  # fmt: skip
+        progress: bool = True, plan=None, clock: Callable[[], float] | None = None) -> dict:  # fmt: skip
     """Train ``cfg`` into ``run_dir``; returns the final metrics and where things are.
 
     Raises FileExistsError for an existing run unless ``resume`` (continue from
     ``checkpoints/last.pt``) or ``overwrite``. On KeyboardInterrupt ``last.pt`` is saved (a
     later ``resume`` continues from the same batch) and the interrupt is re-raised. Under
     torchrun every process calls this; the main one writes the run folder and logs.
+
+    ``plan``: a :class:`unetlab.plan.Plan` whose reasons go to ``train.log`` and whose
+    values go to ``plan.yaml`` in the run folder. ``clock`` (seconds, default
+    ``time.perf_counter``) times the ``train.max_minutes`` budget; tests pass a fake one.
     """
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device))
@@ -508,9 +614,13 @@ def fit(cfg: Config, *, run_dir: str | os.PathLike, resume: bool = False, overwr
             raise problem
         handler = _log_to_file(run_dir / "train.log") if group.is_main else _quiet()
         try:
+            if plan is not None and group.is_main:
+                plan.save(run_dir / "plan.yaml")
+                plan.log()
             with _StopRequest() as stop:
                 return _fit(cfg, run_dir, device=device, group=group, resume=resume,
-                            progress=progress and group.is_main, stop=stop)  # fmt: skip
+                            progress=progress and group.is_main, stop=stop,
+                            clock=shared_clock(clock or time.perf_counter, group))  # fmt: skip
         finally:
             _detach(handler)
 
@@ -542,6 +652,9 @@ class _Run:
     plotted: float = 0.0
     last: dict = field(default_factory=dict)  # the latest validation
     freeze: Callable[[int], None] = lambda epoch: None  # the encoder's state for an epoch
+    clock: Callable[[], float] = time.perf_counter  # the time budget's (shared by processes)
+    out_of_time: Callable[[], bool] = lambda: False  # is the time budget spent?
+    pacer: ValidationPacer | None = None  # spaces validations under a time budget
 
     def save(self, name: str, **extra) -> Path | None:
         """Write ``checkpoints/<name>`` with everything a resume needs (main process only)."""
@@ -570,8 +683,9 @@ def _fit(
     resume: bool,
     progress: bool,
     stop: _StopRequest,
+    clock: Callable[[], float] = time.perf_counter,
 ) -> dict:
-    run = _setup(cfg, run_dir, device=device, group=group, resume=resume)
+    run = _setup(cfg, run_dir, device=device, group=group, resume=resume, clock=clock)
     try:
         while run.state.epoch < cfg.train.epochs:
             tick = time.perf_counter()
@@ -594,7 +708,8 @@ def _fit(
     return _finish(run)
 
 
-def _setup(cfg: Config, run_dir: Path, *, device: torch.device, group: Group, resume: bool) -> _Run:
+def _setup(cfg: Config, run_dir: Path, *, device: torch.device, group: Group, resume: bool,
+           clock: Callable[[], float] = time.perf_counter) -> _Run:  # fmt: skip
     """Data, model, loader, optimiser and schedule of a run (restored from ``last.pt`` when
     resuming); the main process writes config.yaml and starts metrics.csv and the log."""
     t = cfg.train
@@ -619,12 +734,14 @@ def _setup(cfg: Config, run_dir: Path, *, device: torch.device, group: Group, re
     run = _Run(
         cfg, run_dir, device, group, precision, data, model, net, dataset,
         *_loader(dataset, t, device, group), optimizer,
-        build_scheduler(optimizer, t, steps_per_epoch * t.epochs),
+        build_scheduler(optimizer, t, steps_per_epoch * t.epochs, clock=clock),
         torch.amp.GradScaler(device.type, enabled=precision.amp_dtype == torch.float16),
         build_loss(t.loss, class_weights=class_weights(cfg, data, model.num_classes)),
         steps_per_epoch,
     )  # fmt: skip
     run.freeze = _encoder_freezer(model, t.freeze_encoder_epochs, group)
+    run.clock = clock
+    run.out_of_time, run.pacer = _time_budget(t, run.scheduler, clock)
     if resume:
         _restore(run_dir / "checkpoints" / "last.pt", model, optimizer, run.scheduler,
                  run.scaler, run.state)  # fmt: skip
@@ -674,7 +791,7 @@ def _train_epoch(run: _Run, *, progress: bool, stop: _StopRequest) -> dict:
             run.net, run.loader, run.optimizer, run.loss_fn, state, device=run.device,
             precision=run.precision, scaler=run.scaler,
             scheduler=run.scheduler if t.schedule in ("cosine", "poly") else None,
-            grad_clip=t.grad_clip, bar=bar, stop=stop, group=group,
+            grad_clip=t.grad_clip, bar=bar, stop=stop, group=group, until=run.out_of_time,
         )  # fmt: skip
     return {"epoch": state.epoch + 1, "step": state.step,
             "train_loss": state.loss_sum / max(state.batch, 1),
@@ -685,9 +802,12 @@ def _end_epoch(run: _Run, row: dict, *, tick: float, stop: _StopRequest) -> bool
     """Validate when due, checkpoint, log and plot; True when training should stop."""
     t, state = run.cfg.train, run.state
     state.epoch, state.batch, state.loss_sum = state.epoch + 1, 0, 0.0
-    if run.data.val and (state.epoch % t.val_every == 0 or state.epoch == t.epochs):
+    if run.data.val and _validation_due(state.epoch, t, run.out_of_time, run.pacer, run.clock):
         _validate_epoch(run, row)
-    improved = _track(state, row.get("val_miou") if run.data.val else -row["train_loss"])
+    monitor = row.get("val_miou") if run.data.val else -row["train_loss"]
+    improved = _track(state, monitor, smoothing=t.best_smoothing)
+    if "val_miou" in row:
+        row["val_miou_smoothed"] = state.smoothed
     row["seconds"] = time.perf_counter() - tick
     run.save("last.pt")
     if improved:
@@ -703,10 +823,12 @@ def _end_epoch(run: _Run, row: dict, *, tick: float, stop: _StopRequest) -> bool
 
 def _validate_epoch(run: _Run, row: dict) -> None:
     """The main process validates (the plain model: no collectives), the others wait."""
+    started = run.clock()
     if run.group.is_main:
         run.last = validate(run.model, run.data.val, run.loss_fn, device=run.device,
                             precision=run.precision)  # fmt: skip
     run.last = run.group.share(run.last if run.group.is_main else None)
+    run.pacer.record(started, run.clock())
     last = run.last
     row.update(val_loss=last["loss"], val_miou=last["miou"], val_mdice=last["mdice"])
     row.update({f"val_iou_{name}": v for name, v in zip(run.model.classes, last["iou"])})
@@ -718,17 +840,15 @@ def _should_stop(run: _Run, stop: _StopRequest) -> bool:
     """Ctrl-C (raised as KeyboardInterrupt), patience or the time budget; the main
     process's clock and Ctrl-C decide for all."""
     t, state = run.cfg.train, run.state
-    elapsed = time.perf_counter() - run.started
-    stopping, out_of_time = run.group.share(
-        (stop(), bool(t.max_minutes) and elapsed > 60 * t.max_minutes)
-    )
+    stopping, out_of_time = run.group.share((stop(), run.out_of_time()))
     if stopping:
         raise KeyboardInterrupt
     if t.patience and state.bad_epochs >= t.patience:
         log.info("early stop: val mIoU has not improved for %d validations", state.bad_epochs)
         return True
     if out_of_time:
-        log.info("time budget of %.1f min reached after epoch %d", t.max_minutes, state.epoch)
+        log.info("time budget of %g min reached: it bought %d steps (%d epochs)",
+                 t.max_minutes, state.step, state.epoch)  # fmt: skip
         return True
     return False
 
@@ -788,15 +908,51 @@ class _EpochItems(Sampler):
         return len(self.indices)
 
 
-def _track(state: TrainState, monitor: float | None) -> bool:
-    """Record a monitored value (higher is better; None: no validation this epoch)."""
+def smooth(previous: float | None, value: float, smoothing: float) -> float:
+    """Exponential average: ``value`` at first, then ``smoothing * previous + (1 - smoothing)
+    * value``. 0 keeps the newest value alone."""
+    return value if previous is None else smoothing * previous + (1.0 - smoothing) * value
+
+
+def _track(state: TrainState, monitor: float | None, *, smoothing: float = 0.0) -> bool:
+    """Record a monitored value (higher is better; None: no validation this epoch). Its
+    exponential average (:func:`smooth`) decides: one lucky validation does not make best.pt."""
     if monitor is None:
         return False
-    if monitor > state.best:
-        state.best, state.bad_epochs = monitor, 0
+    state.smoothed = smooth(state.smoothed, monitor, smoothing)
+    if state.smoothed > state.best:
+        state.best, state.bad_epochs = state.smoothed, 0
         return True
     state.bad_epochs += 1
     return False
+
+
+def shared_clock(clock: Callable[[], float], group: Group) -> Callable[[], float]:
+    """The main process's ``clock`` in every process of ``group`` (a broadcast per reading;
+    every process reads it at the same points), so that a time budget sets the same lr and
+    ends the run at the same step everywhere."""
+    if not group.active:
+        return clock
+    return lambda: group.share(clock())
+
+
+def _time_budget(train, scheduler, clock) -> tuple[Callable[[], bool], ValidationPacer]:
+    """(is the ``train.max_minutes`` budget spent?, the pacer of validations). Without a
+    budget nothing runs out and every ``val_every``-th epoch validates."""
+    if isinstance(scheduler, BudgetSchedule):
+        return scheduler.spent, ValidationPacer(VALIDATION_SHARE, budget=scheduler)
+    if train.max_minutes > 0:  # a schedule not driven by the clock: the budget only stops
+        start = clock()
+        return lambda: clock() - start >= 60 * train.max_minutes, ValidationPacer(VALIDATION_SHARE)
+    return lambda: False, ValidationPacer(1.0)
+
+
+def _validation_due(epoch: int, train, out_of_time, pacer: ValidationPacer, clock) -> bool:
+    """Validate after the last epoch; otherwise every ``val_every``-th epoch once the pacer
+    allows (with a time budget validations take at most ``VALIDATION_SHARE`` of the time)."""
+    if epoch == train.epochs or out_of_time():
+        return True
+    return epoch % train.val_every == 0 and pacer.due(clock())
 
 
 def _augment(cfg: Config):
@@ -835,7 +991,7 @@ class _MetricsFile:
 
     def __init__(self, path: Path, classes: list[str], *, keep_epochs: int):
         self.path = path
-        self.columns = ["epoch", "step", "train_loss", "val_loss", "val_miou", "val_mdice", "lr",
+        self.columns = ["epoch", "step", "train_loss", "val_loss", "val_miou", "val_miou_smoothed", "val_mdice", "lr",
                         "seconds", "data_s", "compute_s", *[f"val_iou_{c}" for c in classes]]  # fmt: skip
         self.rows: list[dict] = []
         kept: list[dict] = []

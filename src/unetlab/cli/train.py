@@ -16,6 +16,12 @@ examples:
   unetlab train --data DIR --config configs/nuclei.yaml   # instance masks: separate, count
   unetlab train --run-dir runs/small_cpu --resume --set train.epochs=60
   unetlab train --data DIR --config configs/paper.yaml --nproc 4     # 4 GPUs, data-parallel
+  unetlab train --data DIR --minutes 10     # settings planned from the data, 10 minutes
+
+Unless --no-plan or --resume, the data is measured first (sizes, dtype, intensities, class
+shares, object sizes and contacts) and the keys the config and --set leave open are planned
+from it; the plan and its reasons are printed and saved as plan.yaml in the run folder. Masks
+that contradict each other (0/1 and 0/255 files) stop the run before it starts.
 
 The run folder holds config.yaml (resolved), metrics.csv, train.log, curves.png and
 checkpoints/best.pt, last.pt. Any config key can be set with --set section.key=value.
@@ -36,6 +42,12 @@ def add_parser(sub) -> None:
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="set a config key, e.g. train.epochs=5 (repeatable; value parsed as YAML)")  # fmt: skip
     p.add_argument("--epochs", type=int, help="train.epochs")
+    p.add_argument("--minutes", type=float, metavar="M",
+                   help="train.max_minutes: train for M minutes, the learning rate annealed on the "
+                   "clock to end at M whatever the machine's speed")  # fmt: skip
+    p.add_argument("--no-plan", action="store_true",
+                   help="do not derive settings from the data (tile, batch, normalisation, loss, "
+                   "augmentation): use the config's and the defaults")  # fmt: skip
     p.add_argument(
         "--run-dir", help="run folder (default: run.dir/run.name of the config, runs/unet)"
     )
@@ -56,7 +68,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     import torch
 
-    from unetlab.config import load_config
+    from unetlab.config import explicit_keys, load_config
     from unetlab.distributed import Group, launch
     from unetlab.runtime import resolve_device
     from unetlab.train import fit
@@ -75,6 +87,7 @@ def run(args) -> int:
     for flag, key in (
         (args.preset, "model.preset"),
         (args.epochs, "train.epochs"),
+        (args.minutes, "train.max_minutes"),
         (args.device, "train.device"),
     ):
         if flag is not None:
@@ -92,9 +105,12 @@ def run(args) -> int:
                              "use one process per GPU")  # fmt: skip
         return launch(args.nproc, _without_nproc(args.argv))
     run_dir = Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name
+    plan = None
+    if not (args.resume or args.no_plan):  # a resumed run keeps its resolved config
+        cfg, plan = _plan(cfg, explicit_keys(config, overrides))
     try:
         result = fit(cfg, run_dir=run_dir, resume=args.resume, overwrite=args.overwrite,
-                     progress=not args.no_progress)  # fmt: skip
+                     progress=not args.no_progress, plan=plan)  # fmt: skip
     except KeyboardInterrupt:
         print(f"unetlab train: interrupted; saved {run_dir / 'checkpoints' / 'last.pt'}\n"
               f"continue with: unetlab train --run-dir {run_dir} --resume", file=sys.stderr)  # fmt: skip
@@ -111,6 +127,14 @@ def run(args) -> int:
         f"metrics: {run_dir / 'metrics.csv'}, curves: {run_dir / 'curves.png'}, log: {run_dir / 'train.log'}"
     )
     return 0
+
+
+def _plan(cfg, explicit: set[str]):
+    """Measure the data, refuse contradictions, and apply the plan (``fit`` logs it)."""
+    from unetlab.plan import plan_training
+    from unetlab.runtime import resolve_device
+
+    return plan_training(cfg, explicit, device=resolve_device(cfg.train.device).type)
 
 
 def _without_nproc(argv: list[str]) -> list[str]:

@@ -11,6 +11,9 @@ A spec is a small dict:
 - ``{"mode": "imagenet"}``: ``scale``, then ImageNet's per-channel statistics (what
   torchvision's pretrained encoders were trained on). A grey image uses the means of the three
   channels' statistics (0.449, 0.226).
+- ``{"mode": "percentile", "low": 1.0, "high": 99.8}``: each channel of each image mapped so
+  that its ``low`` percentile goes to 0 and its ``high`` percentile to 1 (for fluorescence,
+  whose bright objects fill a small and varying part of a 16-bit range).
 
 Statistics are computed once per image (in row chunks, so a memory-mapped image of any size
 is fine) and applied per tile with :func:`apply_stats`.
@@ -20,10 +23,11 @@ from __future__ import annotations
 
 import numpy as np
 
-MODES = ("per_image", "fixed", "scale", "imagenet")
+MODES = ("per_image", "fixed", "scale", "imagenet", "percentile")
 #: ImageNet's RGB mean and std of images scaled to [0, 1] (torchvision's weights).
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
+PERCENTILES = (1.0, 99.8)  # the percentile mode's default (low, high)
 _EPS = 1e-6
 
 
@@ -33,6 +37,12 @@ def check_spec(spec: dict) -> dict:
         raise ValueError(f"normalization mode must be one of {MODES}, not {mode!r}")
     if mode == "fixed" and not ("mean" in spec and "std" in spec):
         raise ValueError("normalization mode 'fixed' needs 'mean' and 'std' lists")
+    if mode == "percentile":
+        low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
+        if not 0 <= low < high <= 100:
+            raise ValueError(
+                f"normalization percentiles need 0 <= low < high <= 100, not {low} and {high}"
+            )
     return spec
 
 
@@ -58,6 +68,10 @@ def image_stats(
             return np.zeros(c), np.full(c, top)
         mean, std = imagenet_stats(c)
         return mean * top, std * top
+    if mode == "percentile":
+        return percentile_stats(
+            image, spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
+        )
     if np.issubdtype(image.dtype, np.integer) and image.dtype.itemsize <= 2:
         return _histogram_stats(image, c, chunk_rows)
     # per_image: exact two-pass-free sums in float64, chunk by chunk (memmap friendly)
@@ -84,6 +98,15 @@ def imagenet_stats(channels: int) -> tuple[np.ndarray, np.ndarray]:
         f"normalization mode 'imagenet' is for RGB or grey images, not {channels} channels: "
         "use per_image or fixed"
     )
+
+
+def percentile_stats(image: np.ndarray, low: float, high: float) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel (mean, std) that map the ``low`` percentile to 0 and ``high`` to 1:
+    (p_low, p_high - p_low), float64 arrays of length C (``numpy.percentile``, linear)."""
+    c = channels_of(image)
+    pixels = np.asarray(image).reshape(-1, c)
+    lo, hi = np.percentile(pixels, [low, high], axis=0).astype(np.float64)
+    return lo, np.maximum(hi - lo, _EPS)
 
 
 def _histogram_stats(image: np.ndarray, c: int, chunk_rows: int):

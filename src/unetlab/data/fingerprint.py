@@ -1,0 +1,271 @@
+"""A data set's fingerprint: what training needs to know about the images and masks.
+
+:func:`measure_pair` reads the facts of one image/mask pair (:class:`PairFacts`: size,
+channels, dtype, pixel spacing, intensity percentiles per channel, mask values and their
+pixel counts, object sizes, how many objects touch another); :class:`Fingerprint` gathers them
+for a data set, and :func:`mixed_encodings`, :func:`lonely_classes` and :func:`too_small`
+name the files of a data set that cannot be right (masks mixing 0/1 and 0/255, a class found
+in one file only, images smaller than the net).
+``unetlab.plan`` turns a fingerprint into training settings.
+
+Objects are the 4-connected regions of every mask value but the background (0 when present,
+else the most frequent value); masks with many distinct values (:data:`INSTANCE_VALUES`)
+are read as instance labels, one object per value. Two objects *touch* when they lie within
+``TOUCH_GAP`` px of each other (so cells parted by a thin membrane touch, as in EM).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from unetlab.data.pairs import Pair, PairReader
+
+INSTANCE_VALUES = 32  # a mask with more distinct values than this holds object ids
+TOUCH_GAP = 2  # objects at most this many px apart touch
+PERCENTILES = (0.5, 50.0, 99.5)
+MAX_PIXELS = 1 << 18  # intensity percentiles from at most this many pixels per image
+
+
+@dataclass(frozen=True)
+class PairFacts:
+    """What one image/mask pair holds. ``low``/``median``/``high``: per-channel 0.5th, 50th
+    and 99.5th intensity percentiles in the image's own units; ``values``/``counts``: the
+    mask values present and their pixel counts; ``object_areas``: px per object;
+    ``touching``: objects within ``TOUCH_GAP`` px of another; ``spacing``: (y, x) pixel size
+    from the TIFF resolution tags, in the file's unit, or None."""
+
+    name: str
+    height: int
+    width: int
+    channels: int
+    dtype: str
+    low: tuple[float, ...]
+    median: tuple[float, ...]
+    high: tuple[float, ...]
+    values: tuple[int, ...]
+    counts: tuple[int, ...]
+    object_areas: tuple[int, ...] = ()
+    touching: int = 0
+    instances: bool = False
+    spacing: tuple[float, float] | None = None
+
+
+def measure_pair(
+    image: np.ndarray,
+    mask: np.ndarray,
+    *,
+    name: str = "",
+    spacing: tuple[float, float] | None = None,
+) -> PairFacts:
+    """Facts of an (H, W[, C]) image and its (H, W) integer mask of label values."""
+    pixels = np.asarray(image).reshape(-1, 1 if image.ndim == 2 else image.shape[2])
+    if len(pixels) > MAX_PIXELS:  # an even sample: percentiles to well under 1%
+        pixels = pixels[:: len(pixels) // MAX_PIXELS + 1]
+    low, median, high = np.percentile(pixels, PERCENTILES, axis=0)
+    values, counts = np.unique(np.asarray(mask), return_counts=True)
+    instances = len(values) > INSTANCE_VALUES
+    objects = object_labels(mask, background(values, counts), instances=instances)
+    areas = np.bincount(objects.ravel())[1:]
+    return PairFacts(
+        name=name,
+        height=int(mask.shape[0]),
+        width=int(mask.shape[1]),
+        channels=pixels.shape[1],
+        dtype=str(image.dtype),
+        low=_floats(low),
+        median=_floats(median),
+        high=_floats(high),
+        values=tuple(int(v) for v in values),
+        counts=tuple(int(c) for c in counts),
+        object_areas=tuple(int(a) for a in areas[areas > 0]),
+        touching=touching_objects(objects, TOUCH_GAP),
+        instances=instances,
+        spacing=spacing,
+    )
+
+
+def _floats(array) -> tuple[float, ...]:
+    return tuple(float(v) for v in np.atleast_1d(array))
+
+
+def background(values: Sequence[int], counts: Sequence[int]) -> int:
+    """The background mask value: 0 when present, else the most frequent value."""
+    values = list(values)
+    return 0 if 0 in values else int(values[int(np.argmax(counts))])
+
+
+def object_labels(mask: np.ndarray, background_value: int, *, instances: bool) -> np.ndarray:
+    """(H, W) int64 object ids (0: background): one per mask value for instance masks, else
+    one per 4-connected region of each non-background value."""
+    mask = np.asarray(mask)
+    if instances:
+        _, ids = np.unique(mask, return_inverse=True)
+        ids = ids.reshape(mask.shape).astype(np.int64)
+        return np.where(mask == background_value, 0, ids + 1)
+    out = np.zeros(mask.shape, dtype=np.int64)
+    for value in np.unique(mask):
+        if value == background_value:
+            continue
+        regions, n = ndimage.label(mask == value)
+        out[regions > 0] = regions[regions > 0] + out.max()
+    return out
+
+
+def touching_objects(objects: np.ndarray, gap: int) -> int:
+    """How many objects of an (H, W) id image (0: background) lie at most ``gap`` background
+    px from another object (another's pixel in the (2 gap + 3) square around one of theirs)."""
+    if objects.max(initial=0) == 0:
+        return 0
+    size = 2 * gap + 3
+    highest = ndimage.maximum_filter(objects, size=size, mode="constant", cval=0)
+    above = int(objects.max()) + 1  # stands for background in the minimum
+    lowest = ndimage.minimum_filter(
+        np.where(objects > 0, objects, above), size=size, mode="constant", cval=above
+    )
+    inside = objects > 0
+    near_other = inside & ((highest != objects) | (lowest != objects))
+    return int(np.unique(objects[near_other]).size)
+
+
+def tiff_spacing(path: Path) -> tuple[float, float] | None:
+    """(y, x) pixel size from a TIFF's resolution tags (units per pixel), or None."""
+    if path.suffix.lower() not in (".tif", ".tiff"):
+        return None
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        tags = tif.pages[0].tags
+        x, y = tags.get("XResolution"), tags.get("YResolution")
+        if x is None or y is None:
+            return None
+        per_unit = [num / den if den else 0.0 for num, den in (y.value, x.value)]
+    if not all(per_unit) or per_unit == [1.0, 1.0]:  # 1 px per unit: no real spacing
+        return None
+    return 1.0 / per_unit[0], 1.0 / per_unit[1]
+
+
+@dataclass
+class Fingerprint:
+    """The facts of every pair of a data set, and what they add up to."""
+
+    pairs: list[PairFacts] = field(default_factory=list)
+
+    @property
+    def smallest_side(self) -> int:
+        return min(min(p.height, p.width) for p in self.pairs)
+
+    @property
+    def instances(self) -> bool:
+        return any(p.instances for p in self.pairs)
+
+    def class_fractions(self) -> dict[int, float]:
+        """Share of all mask pixels per value (semantic masks; instance ids count as one)."""
+        totals: dict[int, int] = {}
+        for p in self.pairs:
+            for value, count in zip(p.values, p.counts):
+                key = value if not p.instances or value == 0 else 1
+                totals[key] = totals.get(key, 0) + count
+        n = sum(totals.values())
+        return {v: c / n for v, c in sorted(totals.items())}
+
+    def object_areas(self) -> np.ndarray:
+        return np.array([a for p in self.pairs for a in p.object_areas], dtype=np.int64)
+
+    def touching_fraction(self) -> float:
+        objects = sum(len(p.object_areas) for p in self.pairs)
+        return sum(p.touching for p in self.pairs) / objects if objects else 0.0
+
+    def summary(self) -> dict:
+        """Plain numbers for plan.yaml and the log."""
+        areas = self.object_areas()
+        return {
+            "images": len(self.pairs),
+            "sizes": sorted({f"{p.width}x{p.height}" for p in self.pairs})[:5],
+            "channels": sorted({p.channels for p in self.pairs}),
+            "dtypes": sorted({p.dtype for p in self.pairs}),
+            "spacing": sorted({p.spacing for p in self.pairs if p.spacing})[:3] or None,
+            "intensity_p0.5_p50_p99.5": [
+                [
+                    round(float(np.median([getattr(p, k)[c] for p in self.pairs])), 4)
+                    for k in ("low", "median", "high")
+                ]
+                for c in range(self.pairs[0].channels)
+            ],
+            "class_fractions": {v: round(f, 4) for v, f in self.class_fractions().items()},
+            "instance_masks": self.instances,
+            "objects": int(areas.size),
+            "object_area_p10_p50_p90": [int(v) for v in np.percentile(areas, [10, 50, 90])]
+            if areas.size
+            else None,
+            "touching_fraction": round(self.touching_fraction(), 4),
+        }
+
+
+def fingerprint(pairs: Sequence[Pair], *, limit: int = 400) -> Fingerprint:
+    """Measure ``pairs`` (at most ``limit`` of them, evenly spread) into a :class:`Fingerprint`."""
+    chosen = (
+        list(pairs)
+        if len(pairs) <= limit
+        else [pairs[i] for i in np.linspace(0, len(pairs) - 1, limit).astype(int)]
+    )
+    reader = PairReader()
+    facts = []
+    for pair in chosen:
+        image, mask = reader(pair)
+        where = str(pair.mask) if pair.pages == 1 else f"{pair.mask} page {pair.page}"
+        facts.append(measure_pair(image, mask, name=where, spacing=tiff_spacing(pair.image)))
+    return Fingerprint(facts)
+
+
+def mixed_encodings(pairs: Sequence[PairFacts]) -> list[str]:
+    """Problems when binary masks disagree on their foreground value: some files 0/1, others
+    0/255 (or 0/65535). A file holding both values (three classes) is no contradiction."""
+    by_value: dict[int, list[str]] = {}
+    for p in pairs:
+        values = set(p.values) - {0}
+        if len(values) == 1 and values <= {1, 255, 65535} and not p.instances:
+            by_value.setdefault(values.pop(), []).append(p.name)
+    if len(by_value) < 2:
+        return []
+    parts = [
+        f"0/{v} in {len(names)} file(s) ({_names(names)})" for v, names in sorted(by_value.items())
+    ]
+    return [f"masks mix encodings: {'; '.join(parts)}: re-save them with one foreground value"]
+
+
+def lonely_classes(pairs: Sequence[PairFacts], *, ignore_value: int | None = None) -> list[str]:
+    """Problems for mask values found in only one file of three or more (a stray value, or a
+    file in another encoding). Instance masks are exempt (their ids differ per file)."""
+    if len(pairs) < 3 or any(p.instances for p in pairs):
+        return []
+    files: dict[int, list[str]] = {}
+    for p in pairs:
+        for value in p.values:
+            files.setdefault(value, []).append(p.name)
+    return [
+        f"mask value {v} is found in one file only ({names[0]}): fix that mask, or set "
+        "data.label_values to keep it as a class"
+        for v, names in sorted(files.items())
+        if len(names) == 1 and v != ignore_value
+    ]
+
+
+def too_small(pairs: Sequence[PairFacts], min_size: int, fix: str) -> list[str]:
+    """Problems for images with a side below ``min_size`` px (the net's smallest input)."""
+    small = [f"{p.name} ({p.width}x{p.height})" for p in pairs if min(p.height, p.width) < min_size]
+    if not small:
+        return []
+    return [
+        f"{len(small)} image(s) smaller than the net's {min_size} px minimum ({_names(small)}): {fix}"
+    ]
+
+
+def _names(names: Sequence[str], keep: int = 3) -> str:
+    shown = ", ".join(os.fspath(n) for n in names[:keep])
+    return shown + (f" and {len(names) - keep} more" if len(names) > keep else "")

@@ -1,0 +1,334 @@
+"""From a data set's fingerprint to training settings, each with its reason.
+
+``unetlab train`` measures the data (:mod:`unetlab.data.fingerprint`), refuses data that
+contradicts itself (:func:`check_data`), then derives tile size, batch, normalisation, loss,
+the object settings, augmentation and, under a time budget, the epoch cap (:func:`make_plan`).
+Every choice is an ordinary config key: a key set in the YAML file or with ``--set`` is the
+user's and wins (the choice is kept in the plan, marked ``user``). The plan goes to the run
+folder (``plan.yaml``) and its reasons to ``train.log``.
+
+Example::
+
+    fp = fingerprint(train_pairs + val_pairs)
+    check_data(fp, cfg, explicit)
+    plan = make_plan(fp, cfg, explicit=explicit, device="cpu")
+    cfg = plan.apply(cfg)
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from unetlab.config import Config
+from unetlab.data.fingerprint import Fingerprint, lonely_classes, mixed_encodings, too_small
+from unetlab.data.io import atomic_path
+from unetlab.errors import DatasetError
+from unetlab.models import PRESETS
+from unetlab.models import sizes as net_sizes
+
+log = logging.getLogger(__name__)
+
+OBJECTS_PER_TILE = 4  # a tile spans this many typical objects across
+MAX_TILE = {"cpu": 256, "cuda": 512}  # largest planned input tile per device (memory, time)
+PIXELS_PER_STEP = {"cpu": 8 * 128 * 128, "cuda": 8 * 512 * 512}  # batch x tile^2 per step
+DICE_BELOW = 0.25  # a class with a smaller pixel share adds Dice to the loss
+WEIGHTS_BELOW = 0.10  # ... and below this, class weights
+FEW_IMAGES = 10  # fewer training images than this: elastic deformation (the paper's reason)
+BUDGET_EPOCHS = 100_000  # the epoch cap under a time budget: the clock ends the run first
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One planned config value: dotted ``key``, ``value``, ``reason``; ``user`` when the
+    user set the key (the plan's value is then only advice)."""
+
+    key: str
+    value: object
+    reason: str
+    user: bool = False
+
+
+@dataclass
+class Plan:
+    choices: list[Choice] = field(default_factory=list)
+    fingerprint: dict = field(default_factory=dict)
+
+    def apply(self, cfg: Config) -> Config:
+        """``cfg`` with every choice the user did not make set to the plan's value."""
+        data = cfg.to_dict()
+        for c in self.choices:
+            if not c.user:
+                section, key = c.key.split(".", 1)
+                data[section][key] = c.value
+        return Config.from_dict(data)
+
+    def lines(self) -> list[str]:
+        return [
+            f"{c.key} = {_show(c.value)}: {c.reason}" + (" (your setting kept)" if c.user else "")
+            for c in self.choices
+        ]
+
+    def to_dict(self) -> dict:
+        return {
+            "fingerprint": self.fingerprint,
+            "plan": {
+                c.key: {
+                    "value": c.value,
+                    "reason": c.reason,
+                    "set_by": "user" if c.user else "plan",
+                }
+                for c in self.choices
+            },
+        }
+
+    def save(self, path: str | os.PathLike) -> Path:
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            tmp.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+        return path
+
+    def log(self) -> None:
+        """The plan, line by line, to the log (``train.log`` and the console)."""
+        log.info("plan from the data (--set KEY=VALUE overrides a line; --no-plan turns it off):")
+        for line in self.lines():
+            log.info("plan: %s", line)
+
+
+def _show(value) -> str:
+    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("\n...")
+
+
+# --- the net's size arithmetic, without building it ----------------------------------------
+
+
+@dataclass(frozen=True)
+class Geometry:
+    depth: int
+    padding: str
+
+    @classmethod
+    def of(cls, cfg: Config) -> Geometry:
+        preset = PRESETS[cfg.model.preset]
+        return cls(cfg.model.depth or preset["depth"], cfg.model.padding or preset["padding"])
+
+    @property
+    def min_input(self) -> int:
+        return net_sizes.min_input_size(self.depth, self.padding)
+
+    @property
+    def min_image(self) -> int:
+        """The smallest image side the net trains on (its smallest output)."""
+        return net_sizes.output_size(self.min_input, self.depth, self.padding)
+
+    def inputs(self, up_to: int) -> list[int]:
+        """Valid input sizes up to ``up_to`` px, ascending."""
+        step = net_sizes.size_multiple(self.depth)
+        return list(range(self.min_input, up_to + 1, step))
+
+    def output(self, size: int) -> int:
+        return net_sizes.output_size(size, self.depth, self.padding)
+
+
+# --- checks --------------------------------------------------------------------------------
+
+
+def check_data(fp: Fingerprint, cfg: Config, explicit: set[str]) -> None:
+    """Raise one DatasetError naming the files when the data contradicts itself: masks mixing
+    0/1 and 0/255, a mask value in one file only (both unless ``data.label_values`` is the
+    user's), images smaller than the net's smallest input."""
+    problems = []
+    if "data.label_values" not in explicit:
+        problems += mixed_encodings(fp.pairs)
+        problems += lonely_classes(fp.pairs, ignore_value=cfg.data.ignore_value)
+    geometry = Geometry.of(cfg)
+    problems += too_small(fp.pairs, geometry.min_image, _small_fix(geometry))
+    if problems:
+        raise DatasetError(f"{cfg.data.root}: " + "; ".join(problems))
+
+
+def _small_fix(geometry: Geometry) -> str:
+    shallower = [
+        f"model.depth={d} needs {Geometry(d, geometry.padding).min_image} px"
+        for d in range(geometry.depth - 1, 1, -1)
+    ]
+    return "pad them, or use a shallower net (" + ", ".join(shallower[:2]) + ")"
+
+
+# --- choices -------------------------------------------------------------------------------
+
+
+def plan_tile(fp: Fingerprint, geometry: Geometry, device: str) -> Choice:
+    """The input tile: ``OBJECTS_PER_TILE`` typical objects across, within the smallest image
+    (its output must fit) and the device's ``MAX_TILE``."""
+    fits = [
+        s
+        for s in geometry.inputs(max(MAX_TILE[device], geometry.min_input))
+        if geometry.output(s) <= fp.smallest_side
+    ]
+    if not fits:
+        fits = [geometry.min_input]
+    areas = fp.object_areas()
+    if areas.size == 0:
+        return Choice(
+            "data.tile_size",
+            fits[-1],
+            f"no objects to size by: the largest tile within {_limit(fits, fp, device)}",
+        )
+    diameter = 2 * math.sqrt(float(np.median(areas)) / math.pi)
+    want = OBJECTS_PER_TILE * diameter
+    tile = next((s for s in fits if geometry.output(s) >= want), fits[-1])
+    why = (
+        f"objects are ~{diameter:.0f} px across (median {np.median(areas):.0f} px): "
+        f"{OBJECTS_PER_TILE} across need a {want:.0f} px output"
+    )
+    if geometry.output(tile) < want:
+        why += f"; capped by {_limit(fits, fp, device)}"
+    return Choice("data.tile_size", tile, why)
+
+
+def _limit(fits: list[int], fp: Fingerprint, device: str) -> str:
+    if len(fits) > 1 and 2 * fits[-1] - fits[-2] > MAX_TILE[device]:  # the next size is over
+        return f"the {device} budget of {MAX_TILE[device]} px tiles"
+    return f"the smallest image side ({fp.smallest_side} px)"
+
+
+def plan_batch(tile: int, device: str) -> Choice:
+    """Tiles per step: about ``PIXELS_PER_STEP[device]`` input pixels, 1 to 32 tiles."""
+    batch = int(min(max(PIXELS_PER_STEP[device] // (tile * tile), 1), 32))
+    return Choice(
+        "train.batch_size",
+        batch,
+        f"{batch} tiles of {tile} px: ~{PIXELS_PER_STEP[device] // 1024}k px per step on {device}",
+    )
+
+
+def plan_normalization(fp: Fingerprint) -> Choice:
+    """Percentiles for 16-bit or fluorescence-like images (dark background: the median in the
+    lowest fifth of the 0.5-99.5 percentile range), else per-image standardisation."""
+    deep = [
+        p for p in fp.pairs if np.dtype(p.dtype).kind in "iu" and np.dtype(p.dtype).itemsize >= 2
+    ]
+    dark = [
+        p
+        for p in fp.pairs
+        if all((m - lo) < 0.2 * (hi - lo) for lo, m, hi in zip(p.low, p.median, p.high))
+    ]
+    if deep:
+        return Choice(
+            "data.normalization",
+            {"mode": "percentile", "low": 1.0, "high": 99.8},
+            f"{len(deep)} of {len(fp.pairs)} images are {deep[0].dtype}: each image's 1st-99.8th percentiles to 0-1",
+        )
+    if len(dark) > len(fp.pairs) / 2:
+        return Choice(
+            "data.normalization",
+            {"mode": "percentile", "low": 1.0, "high": 99.8},
+            f"fluorescence-like: {len(dark)} of {len(fp.pairs)} images are mostly dark background",
+        )
+    return Choice(
+        "data.normalization",
+        {"mode": "per_image"},
+        "grey levels fill the range (EM, bright-field): per-image standardisation",
+    )
+
+
+def plan_loss(fp: Fingerprint, cfg: Config) -> list[Choice]:
+    """ce for balanced classes; ce+dice when a class holds under ``DICE_BELOW`` of the pixels;
+    class weights under ``WEIGHTS_BELOW``."""
+    fractions = fp.class_fractions()
+    rarest = min(fractions, key=fractions.get)
+    share = f"mask value {rarest} holds {fractions[rarest]:.1%} of the pixels"
+    if fractions[rarest] >= DICE_BELOW:
+        return [Choice("train.loss", "ce", f"classes are balanced enough ({share})")]
+    choices = [Choice("train.loss", "ce+dice", f"{share}: Dice keeps the rare class in view")]
+    if fractions[rarest] < WEIGHTS_BELOW:
+        # the square root of median frequency: the full weights over-predicted the rarest
+        # classes of the synthetic scenes (bench/README.md, class weights)
+        reason = f"{share}: weighted cross-entropy (square root of median frequency)"
+        choices.append(Choice("train.class_weights", "sqrt_median_frequency", reason))
+    return choices
+
+
+def plan_objects(fp: Fingerprint, cfg: Config) -> list[Choice]:
+    """Where objects touch: the instance target for instance masks (where this version has
+    ``data.target``), else the paper's border weight map for semantic masks."""
+    touching, n = fp.touching_fraction(), fp.object_areas().size
+    if n == 0:
+        return []
+    share = f"{touching:.0%} of {n} objects lie within 2 px of another"
+    if fp.instances:
+        if "target" in {f.name for f in fields(cfg.data)}:
+            return [Choice("data.target", "instances", f"instance masks; {share}")]
+        return []
+    if touching >= 0.5:
+        return [
+            Choice(
+                "data.weight_map",
+                True,
+                f"{share}: the paper's border weights (w0 {cfg.data.w0:g}, sigma {cfg.data.sigma:g} px) keep them apart",
+            )
+        ]
+    return [Choice("data.weight_map", False, f"{share}: no border weights needed")]
+
+
+def plan_augment(fp: Fingerprint) -> list[Choice]:
+    """Elastic deformation for fewer than ``FEW_IMAGES`` images; brightness/contrast 0.2
+    where the images' median grey levels vary by more than a tenth of their range, else 0.1."""
+    n = len(fp.pairs)
+    elastic = Choice(
+        "augment.elastic",
+        n < FEW_IMAGES,
+        f"{n} images: {'few, so elastic deformation (the paper)' if n < FEW_IMAGES else 'enough without elastic deformation (slow on a CPU)'}",
+    )
+    medians = np.array(
+        [(p.median[0] - p.low[0]) / max(p.high[0] - p.low[0], 1e-9) for p in fp.pairs]
+    )
+    spread = float(medians.std())
+    strength = 0.2 if spread > 0.1 else 0.1
+    why = f"the images' median grey level varies by {spread:.2f} of their range"
+    return [
+        elastic,
+        Choice("augment.brightness", strength, why),
+        Choice("augment.contrast", strength, why),
+    ]
+
+
+def make_plan(fp: Fingerprint, cfg: Config, *, explicit: set[str], device: str = "cpu") -> Plan:
+    """Every choice for ``fp`` (``device``: ``cpu`` or ``cuda``), the user's keys marked."""
+    device = "cuda" if device.startswith("cuda") else "cpu"
+    tile = plan_tile(fp, Geometry.of(cfg), device)
+    tile_size = cfg.data.tile_size if "data.tile_size" in explicit else tile.value
+    choices = [tile, plan_batch(tile_size, device), plan_normalization(fp)]
+    if not fp.instances:
+        choices += plan_loss(fp, cfg)
+    choices += plan_objects(fp, cfg) + plan_augment(fp)
+    if cfg.train.max_minutes > 0:
+        budget = f"the {cfg.train.max_minutes:g} min budget ends the run"
+        choices.append(Choice("train.epochs", BUDGET_EPOCHS, budget))
+        choices.append(
+            Choice("train.patience", 0, f"{budget}, the lr annealed, not early stopping")
+        )
+    marked = [Choice(c.key, c.value, c.reason, user=c.key in explicit) for c in choices]
+    return Plan(marked, fp.summary())
+
+
+def plan_training(cfg: Config, explicit: set[str], *, device: str = "cpu") -> tuple[Config, Plan]:
+    """Measure the data of ``cfg.data.root`` (training and validation pairs), check it
+    (:func:`check_data`) and return ``cfg`` with the plan applied, and the plan."""
+    from unetlab.data.datasets import split_pairs
+    from unetlab.data.fingerprint import fingerprint
+
+    if cfg.data.root is None:
+        raise ValueError("no data folder: give --data DIR (or data.root in the config)")
+    train, val = split_pairs(cfg.data.root, val_fraction=cfg.data.val_fraction, seed=cfg.data.seed)
+    fp = fingerprint(train + val)
+    check_data(fp, cfg, explicit)
+    plan = make_plan(fp, cfg, explicit=explicit, device=device)
+    return plan.apply(cfg), plan

@@ -1,0 +1,144 @@
+"""The time budget: a clock-driven schedule ends annealed on fast and slow machines alike;
+validations are paced; best.pt follows a smoothed validation score."""
+
+import numpy as np
+import pytest
+import torch
+
+from unetlab import train as train_mod
+from unetlab.config import load_config
+from unetlab.train import (
+    BudgetSchedule,
+    TrainState,
+    ValidationPacer,
+    _track,
+    build_scheduler,
+    fit,
+    schedule_factor,
+    smooth,
+)
+
+from .test_train import tiny_config, write_blobs
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _optimizer(lr=0.1):
+    return torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=lr)
+
+
+def test_schedule_factor_exact_values():
+    assert schedule_factor("cosine", 0.0) == 1.0 and schedule_factor("cosine", 1.0) == 0.0
+    assert schedule_factor("cosine", 0.5) == pytest.approx(0.5)
+    assert schedule_factor("poly", 0.5) == pytest.approx(0.5**0.9)
+    assert schedule_factor("poly", 2.0) == 0.0 and schedule_factor("cosine", -1) == 1.0
+
+
+@pytest.mark.parametrize("seconds_per_step", [0.05, 0.7])
+def test_budget_schedule_ends_annealed_on_any_machine(seconds_per_step):
+    clock, optimizer = FakeClock(), _optimizer()
+    schedule = BudgetSchedule(optimizer, "cosine", total_steps=10**9, seconds=60.0, clock=clock)
+    steps = 0
+    while not schedule.spent():
+        clock.now += seconds_per_step
+        schedule.step()
+        steps += 1
+    assert steps == pytest.approx(60.0 / seconds_per_step, abs=1)
+    assert optimizer.param_groups[0]["lr"] == 0.0
+    clock.now = 130.0  # halfway through the 60 s: half the base lr (cosine)
+    schedule.step()
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.05)
+
+
+def test_budget_schedule_resumes_the_budget_it_had_spent():
+    clock, optimizer = FakeClock(), _optimizer()
+    first = BudgetSchedule(optimizer, "poly", total_steps=100, seconds=10.0, clock=clock)
+    clock.now += 4.0
+    first.step()
+    state = first.state_dict()
+    clock.now += 1000.0  # time between the interruption and the resume does not count
+    second = BudgetSchedule(_optimizer(), "poly", total_steps=100, seconds=10.0, clock=clock)
+    second.load_state_dict(state)
+    assert second.elapsed() == pytest.approx(4.0) and second.steps == 1
+    # steps drive it when they run ahead of the clock
+    second.steps = 79
+    second.step()
+    assert second.progress() == pytest.approx(0.8)
+
+
+def test_step_driven_schedules_are_torchs_and_reach_zero():
+    cfg = load_config(None, ["train.schedule=cosine"]).train
+    optimizer = _optimizer()
+    scheduler = build_scheduler(optimizer, cfg, 20)
+    assert isinstance(scheduler, torch.optim.lr_scheduler.CosineAnnealingLR)
+    lrs = []
+    for _ in range(20):
+        optimizer.step()
+        scheduler.step()
+        lrs.append(optimizer.param_groups[0]["lr"])
+    assert lrs[9] == pytest.approx(0.05) and lrs[-1] == pytest.approx(0.0, abs=1e-12)
+    poly = build_scheduler(_optimizer(), load_config(None, ["train.schedule=poly"]).train, 20)
+    assert isinstance(poly, torch.optim.lr_scheduler.PolynomialLR)
+    budget = load_config(None, ["train.max_minutes=2"]).train
+    assert isinstance(build_scheduler(_optimizer(), budget, 20), BudgetSchedule)
+
+
+def test_validation_pacer_bounds_the_share():
+    pacer = ValidationPacer(0.1)
+    assert pacer.due(0.0)  # nothing measured yet
+    pacer.record(10.0, 12.0)  # a 2 s validation: the next after 18 s more
+    assert not pacer.due(29.9) and pacer.due(30.0)
+    with pytest.raises(ValueError, match="share"):
+        ValidationPacer(0.0)
+
+
+def test_smoothed_score_keeps_a_lucky_spike_out_of_best():
+    assert smooth(None, 0.4, 0.5) == 0.4 and smooth(0.4, 0.8, 0.5) == pytest.approx(0.6)
+    scores = [0.5, 0.9, 0.5, 0.7, 0.72, 0.74]  # smoothed: .5 .7 .6 .65 .685 .7125
+    state, best = TrainState(), []
+    for epoch, score in enumerate(scores):
+        if _track(state, score, smoothing=0.5):
+            best.append(epoch)
+    assert best == [0, 1, 5] and state.best == pytest.approx(0.7125)
+    raw = TrainState()
+    assert [e for e, s in enumerate(scores) if _track(raw, s)] == [0, 1]
+
+
+def _fake_machine(monkeypatch, seconds_per_step: float) -> FakeClock:
+    """Every use of the loss (a training step, a validation image) costs this much fake time."""
+    clock, real = FakeClock(), train_mod.build_loss
+
+    def build_loss(name, **kw):
+        loss = real(name, **kw)
+
+        def timed(*args):
+            clock.now += seconds_per_step
+            return loss(*args)
+
+        return timed
+
+    monkeypatch.setattr(train_mod, "build_loss", build_loss)
+    return clock
+
+
+@pytest.mark.parametrize("seconds_per_step", [0.1, 0.5])
+def test_a_budgeted_run_ends_with_the_final_lr_fast_or_slow(
+    tmp_path, monkeypatch, seconds_per_step
+):
+    data = write_blobs(tmp_path / "data", 4)
+    clock = _fake_machine(monkeypatch, seconds_per_step)
+    cfg = tiny_config(
+        data, "train.epochs=1000", "train.max_minutes=0.05", "data.tiles_per_epoch=16"
+    )
+    result = fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)
+    rows = np.genfromtxt(tmp_path / "run" / "metrics.csv", delimiter=",", names=True)
+    assert rows["lr"][-1] == 0.0
+    # 3 s of fake time bought about 3 s / step time, less the validations' share
+    assert 0.7 * 3 / seconds_per_step <= result["steps"] <= 3 / seconds_per_step
+    assert f"bought {result['steps']} steps" in (tmp_path / "run" / "train.log").read_text()

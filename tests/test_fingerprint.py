@@ -1,0 +1,105 @@
+"""The data fingerprint: exact facts of tiny masks, and the contradictions it names."""
+
+import numpy as np
+import pytest
+
+from unetlab.data.fingerprint import (
+    Fingerprint,
+    PairFacts,
+    background,
+    lonely_classes,
+    measure_pair,
+    mixed_encodings,
+    object_labels,
+    too_small,
+    touching_objects,
+)
+
+
+def facts(name, values, counts=None, *, side=64, instances=False, areas=(), touching=0):
+    counts = counts or [10] * len(values)
+    return PairFacts(
+        name,
+        side,
+        side,
+        1,
+        "uint8",
+        (0.0,),
+        (0.5,),
+        (1.0,),
+        tuple(values),
+        tuple(counts),
+        tuple(areas),
+        touching,
+        instances,
+    )
+
+
+def squares(gap: int) -> np.ndarray:
+    mask = np.zeros((12, 20), dtype=np.uint8)
+    mask[2:8, 2:8] = 255
+    mask[2:8, 8 + gap : 14 + gap] = 255
+    return mask
+
+
+@pytest.mark.parametrize("gap, touching", [(1, 2), (2, 2), (3, 0)])
+def test_objects_touch_within_two_px(gap, touching):
+    objects = object_labels(squares(gap), 0, instances=False)
+    assert objects.max() == 2
+    assert touching_objects(objects, 2) == touching
+
+
+def test_object_labels_per_class_region_or_per_instance_id():
+    mask = np.zeros((6, 6), dtype=np.int32)
+    mask[0, 0], mask[5, 5], mask[0, 5] = 255, 255, 128
+    assert sorted(np.unique(object_labels(mask, 0, instances=False))) == [0, 1, 2, 3]
+    ids = np.arange(36).reshape(6, 6)
+    assert len(np.unique(object_labels(ids, 0, instances=True))) == 36  # 35 objects + 0
+    assert background([1, 2], [5, 9]) == 2 and background([0, 2], [5, 9]) == 0
+
+
+def test_measure_pair_exact_values():
+    image = np.arange(100, dtype=np.uint16).reshape(10, 10)
+    mask = np.zeros((10, 10), dtype=np.uint8)
+    mask[1:4, 1:4] = 255  # 9 px
+    mask[7:9, 6:9] = 255  # 6 px, 3 px of background away: not touching
+    f = measure_pair(image, mask, name="a.png")
+    assert (f.height, f.width, f.channels, f.dtype) == (10, 10, 1, "uint16")
+    assert f.median == (49.5,) and f.values == (0, 255) and f.counts == (85, 15)
+    assert sorted(f.object_areas) == [6, 9] and f.touching == 0 and not f.instances
+    ids = np.arange(100).reshape(10, 10)  # 99 touching one-pixel objects
+    g = measure_pair(image, ids)
+    assert g.instances and len(g.object_areas) == 99 and g.touching == 99
+
+
+def test_fingerprint_sums_classes_and_objects():
+    fp = Fingerprint(
+        [
+            facts("a", [0, 255], [30, 10], areas=(4, 6), touching=1),
+            facts("b", [0, 255], [50, 10], areas=(8,), touching=0),
+        ]
+    )
+    assert fp.class_fractions() == {0: 0.8, 255: 0.2}
+    assert fp.touching_fraction() == pytest.approx(1 / 3)
+    assert fp.summary()["object_area_p10_p50_p90"][1] == 6
+
+
+def test_mixed_encodings_name_the_files_of_each_kind():
+    pairs = [facts("a.png", [0, 1]), facts("b.png", [0, 255]), facts("c.png", [0, 255])]
+    (problem,) = mixed_encodings(pairs)
+    assert "0/1 in 1 file(s) (a.png)" in problem and "0/255 in 2 file(s) (b.png, c.png)" in problem
+    assert mixed_encodings([facts("a", [0, 1, 255]), facts("b", [0, 255])]) == []
+    assert mixed_encodings([facts("a", [0, 1]), facts("b", [0])]) == []
+
+
+def test_a_class_in_one_file_only_is_named():
+    pairs = [facts("a", [0, 255]), facts("b", [0, 255]), facts("c", [0, 7, 255])]
+    (problem,) = lonely_classes(pairs)
+    assert "mask value 7 is found in one file only (c)" in problem
+    assert lonely_classes(pairs, ignore_value=7) == []
+    assert lonely_classes(pairs[:2] + [facts("c", [0, 7], instances=True)]) == []
+
+
+def test_too_small_images_are_named_with_the_fix():
+    (problem,) = too_small([facts("a", [0], side=8), facts("b", [0], side=64)], 16, "pad them")
+    assert problem == "1 image(s) smaller than the net's 16 px minimum (a (8x8)): pad them"

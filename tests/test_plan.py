@@ -1,0 +1,162 @@
+"""The plan: exact choices from made-up fingerprints, the user's keys winning, and the CLI
+printing its plan or refusing contradicting data before a run folder exists."""
+
+import numpy as np
+import pytest
+
+from unetlab.cli import main
+from unetlab.config import Config, explicit_keys, load_config
+from unetlab.data.fingerprint import Fingerprint, PairFacts
+from unetlab.data.io import write_png, write_tiff
+from unetlab.errors import DatasetError
+from unetlab.plan import (
+    Geometry,
+    check_data,
+    make_plan,
+    plan_batch,
+    plan_loss,
+    plan_normalization,
+    plan_tile,
+)
+
+
+def facts(
+    *, side=256, dtype="uint8", counts=(20, 80), areas=(), touching=0, n=1, lmh=(10, 120, 240)
+):
+    low, median, high = ((float(v),) for v in lmh)
+    one = PairFacts(
+        "a.png",
+        side,
+        side,
+        1,
+        dtype,
+        low,
+        median,
+        high,
+        (0, 255),
+        tuple(counts),
+        tuple(areas),
+        touching,
+    )
+    return Fingerprint([one] * n)
+
+
+def test_geometry_of_the_presets():
+    cfg = load_config(None, [])  # small: depth 4, same padding
+    assert Geometry.of(cfg) == Geometry(4, "same") and Geometry.of(cfg).min_image == 8
+    paper = Geometry.of(load_config(None, ["model.preset=paper"]))
+    assert (paper.min_input, paper.output(572)) == (188, 388)
+    assert Geometry(4, "same").inputs(48) == [8, 16, 24, 32, 40, 48]
+
+
+def test_tile_spans_several_objects_within_image_and_budget():
+    same = Geometry(4, "same")
+    area = np.pi * 10**2  # objects 20 px across: 4 across need 80 px
+    assert plan_tile(facts(areas=[area] * 5), same, "cpu").value == 80
+    small = plan_tile(facts(side=64, areas=[area * 9] * 5), same, "cpu")  # 60 px objects
+    assert small.value == 64 and "smallest image side (64 px)" in small.reason
+    big = plan_tile(facts(side=2048, areas=[area * 100] * 5), same, "cpu")
+    assert big.value == 256 and "cpu budget" in big.reason
+    assert plan_tile(facts(side=2048, areas=[area * 100] * 5), same, "cuda").value == 512
+    assert plan_tile(facts(side=100), same, "cpu").value == 96  # no objects: largest that fits
+
+
+def test_batch_keeps_pixels_per_step():
+    assert plan_batch(128, "cpu").value == 8 and plan_batch(64, "cpu").value == 32
+    assert plan_batch(256, "cpu").value == 2 and plan_batch(1024, "cpu").value == 1
+
+
+def test_normalization_from_dtype_and_intensities():
+    assert plan_normalization(facts(dtype="uint16")).value["mode"] == "percentile"
+    assert plan_normalization(facts(lmh=(2, 8, 200))).value["mode"] == "percentile"  # dark
+    assert plan_normalization(facts()).value == {"mode": "per_image"}  # EM-like
+
+
+def test_loss_from_class_shares():
+    cfg = Config()
+    assert [c.value for c in plan_loss(facts(counts=(40, 60)), cfg)] == ["ce"]
+    assert [c.value for c in plan_loss(facts(counts=(20, 80)), cfg)] == ["ce+dice"]
+    loss, weights = plan_loss(facts(counts=(5, 95)), cfg)
+    assert (loss.key, loss.value) == ("train.loss", "ce+dice")
+    assert (weights.key, weights.value) == ("train.class_weights", "sqrt_median_frequency")
+    assert "5.0% of the pixels" in weights.reason
+
+
+def test_the_users_keys_win_and_are_marked():
+    fp = facts(areas=[300.0] * 10, touching=10, n=12)
+    cfg = load_config(None, ["data.tile_size=64", "train.max_minutes=2"])
+    plan = make_plan(fp, cfg, explicit={"data.tile_size"}, device="cpu")
+    keys = {c.key: c for c in plan.choices}
+    assert keys["data.tile_size"].user and not keys["train.batch_size"].user
+    assert keys["train.batch_size"].value == 32  # sized for the user's 64 px tile
+    assert keys["data.weight_map"].value is True and keys["train.epochs"].value == 100_000
+    assert keys["train.patience"].value == 0
+    applied = plan.apply(cfg)
+    assert applied.data.tile_size == 64 and applied.train.batch_size == 32
+    assert any(line.endswith("(your setting kept)") for line in plan.lines())
+
+
+def test_explicit_keys_from_yaml_and_overrides(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text("train:\n  lr: 0.01\ndata:\n  tile_size: 64\n")
+    keys = explicit_keys(path, ["data.normalization.mode=scale", "train.epochs=3"])
+    assert keys == {"train.lr", "data.tile_size", "data.normalization", "train.epochs"}
+
+
+def test_check_data_names_the_net_minimum_and_a_fix():
+    cfg = load_config(None, [])  # small: same padding, depth 4, so 8 px at least
+    with pytest.raises(
+        DatasetError, match=r"smaller than the net's 8 px minimum.*model.depth=3 needs 4 px"
+    ):
+        check_data(facts(side=6), cfg, set())
+    check_data(facts(side=8), cfg, set())
+
+
+def _mixed(root):
+    for i in range(4):
+        mask = np.zeros((32, 32), dtype=np.uint8)
+        mask[8:20, 8:20] = 1 if i < 2 else 255
+        write_png(root / "images" / f"{i}.png", (mask * 50 + 20).astype(np.uint8))
+        write_png(root / "masks" / f"{i}.png", mask)
+    return root
+
+
+def test_cli_refuses_mixed_encodings_naming_files_and_leaves_no_run(tmp_path, capsys):
+    data = _mixed(tmp_path / "mixed")
+    assert main(["train", "--data", str(data), "--run-dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "masks mix encodings: 0/1 in 2 file(s)" in err and "0.png" in err and "3.png" in err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
+def test_cli_plans_a_16_bit_set_and_writes_the_plan(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        mask = np.zeros((64, 64), dtype=np.uint8)
+        for y, x in rng.integers(8, 56, (4, 2)):
+            mask[y - 4 : y + 4, x - 4 : x + 4] = 255
+        image = (mask.astype(np.uint16) * 8 + rng.integers(100, 140, (64, 64))).astype(np.uint16)
+        write_tiff(tmp_path / "data" / "images" / f"{i}.tif", image)
+        write_png(tmp_path / "data" / "masks" / f"{i}.png", mask)
+    args = [
+        "train",
+        "--data",
+        str(tmp_path / "data"),
+        "--run-dir",
+        str(tmp_path / "run"),
+        "--minutes",
+        "0.05",
+        "--set",
+        "model.depth=2",
+        "--set",
+        "model.base_channels=4",
+        "--no-progress",
+    ]
+    assert main(args) == 0
+    assert "best checkpoint" in capsys.readouterr().out
+    log = (tmp_path / "run" / "train.log").read_text()  # the console gets the same lines
+    assert "plan: data.normalization = {high: 99.8, low: 1.0, mode: percentile}" in log
+    assert "plan: data.tile_size" in log and "plan: model.depth" not in log
+    saved = (tmp_path / "run" / "plan.yaml").read_text()
+    assert "uint16" in saved and "set_by: plan" in saved
