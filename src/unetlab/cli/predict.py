@@ -1,7 +1,8 @@
 """``unetlab predict``: segment images of any size with a trained checkpoint.
 
 Unreadable files, and files whose channels do not fit the model, are named one per line and
-skipped; the others are still written; the exit code is 1 if any failed.
+skipped; the others are still written; the exit code is 1 if any failed. ``--nproc N`` (or
+torchrun) shares the files out over processes, and each large image by bands of rows.
 """
 
 from __future__ import annotations
@@ -21,8 +22,10 @@ def add_parser(sub) -> None:
         "predict",
         help="segment images (files, folders, globs) with a checkpoint",
         description="Predict label images with overlap-tile inference. Outputs keep the "
-        "input's stem: <stem>.png labels (class indices), <stem>.tif for multi-page stacks "
-        "and very large TIFFs, <stem>_prob.tif probabilities, <stem>_overlay.png.",
+        "input's stem: <stem>.png labels (class indices), <stem>.tif for multi-page stacks, "
+        "<stem>_prob.tif probabilities, <stem>_overlay.png. Large images (TIFFs above 67 "
+        "megapixels, pyramids, OME-Zarr folders) are read and written window by window: "
+        "pyramidal OME-TIFF <stem>.tif or OME-Zarr <stem>.ome.zarr, with their pixel size.",
     )
     p.add_argument(
         "--checkpoint",
@@ -30,7 +33,8 @@ def add_parser(sub) -> None:
         help="a unetlab checkpoint (.pt) or a bioimage.io package unetlab exported",
     )
     p.add_argument("--input", nargs="+", required=True, metavar="PATH",
-                   help="image files, folders or globs (PNG, JPEG, TIFF; stacks too)")  # fmt: skip
+                   help="image files, folders or globs (PNG, JPEG, TIFF; stacks too), and "
+                   "Zarr / OME-Zarr folders")  # fmt: skip
     p.add_argument("--output", required=True, metavar="DIR", help="folder for the outputs")
     g = p.add_argument_group("outputs")
     g.add_argument("--color", action="store_true", help="write labels as a palette PNG")
@@ -50,53 +54,112 @@ def add_parser(sub) -> None:
     t.add_argument("--tta", action="store_true",
                    help="average the 8 flips/rotations (8x slower)")  # fmt: skip
     t.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    s = p.add_argument_group("large images (slides)")
+    s.add_argument("--level", type=int, default=0, metavar="N",
+                   help="predict pyramid level N of a pyramidal TIFF or OME-Zarr (default 0: "
+                   "full resolution)")  # fmt: skip
+    s.add_argument("--output-format", choices=["ome-tiff", "ome-zarr"], default="ome-tiff",
+                   help="how large images' outputs are written: tiled pyramidal OME-TIFF "
+                   "(<stem>.tif) or OME-Zarr (<stem>.ome.zarr) (default: ome-tiff)")  # fmt: skip
+    s.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="predict in N processes on this machine (one per GPU, NCCL; or CPU "
+                   "processes, gloo): files shared out, a large image by bands of rows; the "
+                   "same as torchrun --nproc_per_node N -m unetlab predict ... (default 1)")  # fmt: skip
     add_device_arg(p)
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    from tqdm import tqdm
-
     from unetlab.checkpoint import load_model
-    from unetlab.data.io import find_images
-    from unetlab.errors import UnetlabError
-    from unetlab.inference.files import predict_file
+    from unetlab.distributed import Group, launch, without_nproc
     from unetlab.runtime import inference_layout, resolve_device
 
     if args.color and args.label_values:
         raise ValueError("--color and --label-values exclude each other: choose one")
-    device = resolve_device(args.device)
+    if args.nproc < 1:
+        raise ValueError(f"--nproc must be >= 1, not {args.nproc}")
+    if args.level < 0:
+        raise ValueError(f"--level must be >= 0, not {args.level}")
+    group = Group.from_env()
+    if args.nproc > 1 and not group.active:  # start the processes; each runs this command
+        return launch(args.nproc, without_nproc(args.argv))
+    device = group.device(resolve_device(args.device))
     # once, in the layout prediction runs in (predict_image would convert it per file)
     model = load_model(args.checkpoint, device=device).to(memory_format=inference_layout(device))
     if args.label_values and model.label_values is None:
         raise ValueError(f"{args.checkpoint} records no label values: drop --label-values")
-    files = find_images(args.input)
-    if not files:
-        raise ValueError(f"no images found in {' '.join(args.input)}")
-    stems: dict[str, Path] = {}
-    for f in files:
-        if f.stem in stems and stems[f.stem] != f:
-            raise ValueError(
-                f"{stems[f.stem]} and {f} would write the same outputs: predict them separately"
-            )
-        stems[f.stem] = f
+    files = _inputs(args.input)
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
+    with group.joined(device):
+        return _predict_all(args, model, files, out_dir, device, group)
+
+
+def _inputs(patterns: list[str]) -> list[Path]:
+    """Image files and Zarr folders, each stem once."""
+    from unetlab.data.io import find_images
+    from unetlab.data.slides import is_zarr
+
+    files: list[Path] = []
+    for pattern in patterns:
+        path = Path(pattern)
+        if is_zarr(path):
+            files.append(path)
+        elif path.is_dir():
+            files += sorted(p for p in path.iterdir() if is_zarr(p))
+            files += find_images(path)
+        else:
+            files += find_images(path)
+    if not files:
+        raise ValueError(f"no images found in {' '.join(patterns)}")
+    stems: dict[str, Path] = {}
+    for f in files:
+        stem = _stem(f)
+        if stem in stems and stems[stem] != f:
+            raise ValueError(
+                f"{stems[stem]} and {f} would write the same outputs: predict them separately"
+            )
+        stems[stem] = f
+    return sorted(set(files), key=files.index)
+
+
+def _stem(path: Path) -> str:
+    return path.name.split(".")[0] if path.is_dir() else path.stem
+
+
+def _done(out_dir: Path, path: Path) -> bool:
+    """True when an input's label output exists (for --skip-existing)."""
+    stem = _stem(path)
+    return any((out_dir / f"{stem}{ext}").exists() for ext in (".png", ".tif", ".ome.zarr"))
+
+
+def _predict_all(args, model, files, out_dir, device, group) -> int:
+    """Large inputs by all processes together (each its band of rows), the others shared
+    out one file per process in turn; the main process reports the totals."""
+    from tqdm import tqdm
+
+    from unetlab.data.ome import output_pixels
+    from unetlab.errors import UnetlabError
+    from unetlab.inference.files import predict_file
+    from unetlab.inference.slides import is_large
+
+    # decided once, by the main process, so that every process takes the same files
+    todo = group.share([f for f in files if not (args.skip_existing and _done(out_dir, f))])
+    large = group.share([_large(is_large, f, args.level) for f in todo])
+    mine = [
+        f for i, (f, big) in enumerate(zip(todo, large)) if big or i % group.world == group.rank
+    ]
     log.info(
-        "predict: %d file(s), model %s (%d -> %d classes, %s padding), device %s",
-        len(files), Path(args.checkpoint).name, model.in_channels, model.num_classes,
-        model.padding, device,
+        "predict: %d file(s) (%d large), model %s (%d -> %d classes, %s padding), device %s%s",
+        len(todo), sum(large), Path(args.checkpoint).name, model.in_channels,
+        model.num_classes, model.padding, device,
+        f", {group.world} processes" if group.active else "",
     )  # fmt: skip
-    failed: list[tuple[Path, str]] = []
-    done, skipped, pixels = 0, 0, 0
+    failed: list[Path] = []
+    done, pixels = 0, 0
     start = time.perf_counter()
-    quiet = not sys.stderr.isatty()
-    for path in tqdm(files, desc="files", unit="file", disable=quiet):
-        if args.skip_existing and any(
-            (out_dir / f"{path.stem}{ext}").exists() for ext in (".png", ".tif")
-        ):
-            skipped += 1
-            continue
+    quiet = not sys.stderr.isatty() or not group.is_main
+    for path in tqdm(mine, desc="files", unit="file", disable=quiet):
         with tqdm(desc=path.name, unit="tile", leave=False, disable=quiet) as bar:
             try:
                 written = predict_file(
@@ -104,36 +167,35 @@ def run(args) -> int:
                     save_probabilities=args.save_probabilities, draw_overlay=args.overlay,
                     tile_size=args.tile_size, batch_size=args.batch_size, blend=args.blend,
                     tta=args.tta, device=device, precision=args.precision, progress=bar.update,
+                    level=args.level, output_format=args.output_format, group=group,
                 )  # fmt: skip
             except UnetlabError as exc:
-                failed.append((path, str(exc).splitlines()[0]))
-                print(f"unetlab predict: failed: {failed[-1][1]}", file=sys.stderr)
+                failed.append(path)
+                if group.is_main or path not in todo or not large[todo.index(path)]:
+                    print(f"unetlab predict: failed: {str(exc).splitlines()[0]}", file=sys.stderr)
                 continue
-        done += 1
-        pixels += _pixels(written[0])
+        if group.is_main or not large[todo.index(path)]:  # a shared file counts once
+            done += 1
+            pixels += output_pixels(written[0])  # its header only
     elapsed = time.perf_counter() - start
-    rate = f", {pixels / elapsed / 1e6:.2f} MP/s" if elapsed > 0 and pixels else ""
-    log.info(
-        "predict: %d written, %d skipped, %d failed in %.1f s%s -> %s",
-        done, skipped, len(failed), elapsed, rate, out_dir,
-    )  # fmt: skip
-    if failed:
-        log.info("failed: %s", ", ".join(str(p) for p, _ in failed))
-    return 1 if failed else 0
+    shared_failures = sum(1 for p in failed if large[todo.index(p)])
+    own_failures = len(failed) - shared_failures
+    done, pixels, n_failed = group.total([done, pixels, own_failures])
+    n_failed += shared_failures
+    if group.is_main:
+        rate = f", {pixels / elapsed / 1e6:.2f} MP/s" if elapsed > 0 and pixels else ""
+        log.info(
+            "predict: %d written, %d skipped, %d failed in %.1f s%s -> %s",
+            done, len(files) - len(todo), n_failed, elapsed, rate, out_dir,
+        )  # fmt: skip
+    return 1 if n_failed else 0
 
 
-def _pixels(path: Path) -> int:
-    """Pixels of a written label image (all pages), read from its header."""
-    if path.suffix == ".png":
-        from PIL import Image
+def _large(is_large, path: Path, level: int) -> bool:
+    """Whether ``path`` is streamed; an unreadable file is not (its error comes later)."""
+    from unetlab.errors import UnetlabError
 
-        with Image.open(path) as im:
-            return im.width * im.height
-    import tifffile
-
-    with tifffile.TiffFile(path) as tif:
-        shape = tif.series[0].shape
-    n = 1
-    for s in shape:
-        n *= s
-    return n
+    try:
+        return is_large(path, level=level)
+    except UnetlabError:
+        return False

@@ -56,7 +56,7 @@ def run(args) -> int:
     import torch
 
     from unetlab.config import load_config
-    from unetlab.distributed import Group, launch
+    from unetlab.distributed import Group, launch, without_nproc
     from unetlab.runtime import resolve_device
     from unetlab.train import fit
 
@@ -89,7 +89,7 @@ def run(args) -> int:
         if device.type == "cuda" and args.nproc > torch.cuda.device_count():
             raise ValueError(f"--nproc {args.nproc} but {torch.cuda.device_count()} GPU(s) here: "
                              "use one process per GPU")  # fmt: skip
-        return launch(args.nproc, _without_nproc(args.argv))
+        return launch(args.nproc, without_nproc(args.argv))
     run_dir = Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name
     try:
         result = fit(cfg, run_dir=run_dir, resume=args.resume, overwrite=args.overwrite,
@@ -110,16 +110,3 @@ def run(args) -> int:
         f"metrics: {run_dir / 'metrics.csv'}, curves: {run_dir / 'curves.png'}, log: {run_dir / 'train.log'}"
     )
     return 0
-
-
-def _without_nproc(argv: list[str]) -> list[str]:
-    """``argv`` without ``--nproc N`` / ``--nproc=N`` (the launched processes run one each)."""
-    out, skip = [], False
-    for word in argv:
-        if skip:
-            skip = False
-        elif word == "--nproc":
-            skip = True
-        elif not word.startswith("--nproc="):
-            out.append(word)
-    return out

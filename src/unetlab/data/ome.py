@@ -160,11 +160,16 @@ def build_pyramid(stage: Path, spec: OutputSpec) -> int:
     group = zarr.open_group(stage, mode="r+", zarr_format=2)
     shapes = level_shapes(spec.shape)
     for level in range(1, len(shapes)):
-        source, target = group[str(level - 1)], _new_level(group, str(level), shapes[level], spec.dtype)
+        source, target = (
+            group[str(level - 1)],
+            _new_level(group, str(level), shapes[level], spec.dtype),
+        )
         for lead in np.ndindex(*shapes[level][:-2]):
             for top in range(0, shapes[level][-2], CHUNK):
                 rows = source[(*lead, slice(2 * top, 2 * (top + CHUNK)), slice(None))]
-                target[(*lead, slice(top, top + CHUNK), slice(None))] = downsample(rows, spec.downsample)
+                target[(*lead, slice(top, top + CHUNK), slice(None))] = downsample(
+                    rows, spec.downsample
+                )
     return len(shapes)
 
 

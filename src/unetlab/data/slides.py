@@ -205,7 +205,9 @@ def _open_tiff(path: Path, level: int) -> Slide:
     try:
         tif = tifffile.TiffFile(path)
     except (OSError, ValueError, tifffile.TiffFileError) as exc:
-        raise ImageReadError(f"{path}: cannot read this TIFF ({type(exc).__name__}: {exc})") from exc
+        raise ImageReadError(
+            f"{path}: cannot read this TIFF ({type(exc).__name__}: {exc})"
+        ) from exc
     try:
         series = tif.series[0]
         if level >= len(series.levels):
@@ -222,7 +224,7 @@ def _open_tiff(path: Path, level: int) -> Slide:
             shape, dtype = chosen.shape, chosen.dtype
             array = lambda: np.memmap(path, dtype, "r", offset=offset, shape=shape)  # noqa: E731
         else:
-            array = zarr.open(chosen.aszarr(), mode="r")
+            array = zarr.open(series.aszarr(level=level), mode="r")
         size = _tiff_pixel_size(tif, first)
         if size is not None and level:
             base = series.levels[0]
@@ -232,7 +234,9 @@ def _open_tiff(path: Path, level: int) -> Slide:
         raise
     except (OSError, ValueError, KeyError, IndexError, tifffile.TiffFileError) as exc:
         tif.close()
-        raise ImageReadError(f"{path}: cannot read this TIFF ({type(exc).__name__}: {exc})") from exc
+        raise ImageReadError(
+            f"{path}: cannot read this TIFF ({type(exc).__name__}: {exc})"
+        ) from exc
     return Slide(path, array, layout, dtype=chosen.dtype, pixel_size=size,
                  levels=len(series.levels), level=level, chunked=chunked, closer=tif.close)  # fmt: skip
 
@@ -284,7 +288,9 @@ def _open_zarr(path: Path, level: int) -> Slide:
     try:
         node = zarr.open(path, mode="r")
     except (OSError, ValueError, KeyError) as exc:
-        raise ImageReadError(f"{path}: cannot read this Zarr ({type(exc).__name__}: {exc})") from exc
+        raise ImageReadError(
+            f"{path}: cannot read this Zarr ({type(exc).__name__}: {exc})"
+        ) from exc
     attrs = dict(node.attrs)
     multiscales = attrs.get("multiscales") or attrs.get("ome", {}).get("multiscales")
     if isinstance(node, zarr.Array):
@@ -301,7 +307,9 @@ def _open_zarr(path: Path, level: int) -> Slide:
             f"{path}: has {len(datasets)} pyramid level(s); choose --level 0 to {len(datasets) - 1}"
         )
     array = node[datasets[level]["path"]]
-    names = [a["name"] if isinstance(a, dict) else a for a in scales.get("axes", "tczyx"[-array.ndim:])]
+    names = [
+        a["name"] if isinstance(a, dict) else a for a in scales.get("axes", "tczyx"[-array.ndim :])
+    ]
     layout = layout_of("".join(n[0] for n in names), array.shape)
     return Slide(path, array, layout, dtype=array.dtype,
                  pixel_size=_ngff_pixel_size(scales, datasets[level], names), levels=len(datasets),

@@ -51,9 +51,10 @@ LARGE_PIXELS = 2**26
 STREAM_BUDGET = 1.2e9
 
 
-def is_large(path: str | os.PathLike, *, threshold: int = LARGE_PIXELS, level: int = 0) -> bool:
+def is_large(path: str | os.PathLike, *, threshold: int | None = None, level: int = 0) -> bool:
     """True for inputs predicted by :func:`predict_slide`: Zarr folders, any pyramid level
-    above 0, and TIFFs (any compression or tiling) of more than ``threshold`` px a page."""
+    above 0, and TIFFs (any compression or tiling) of more than ``threshold`` px a page
+    (default ``LARGE_PIXELS``)."""
     path = Path(path)
     if is_zarr(path) or (level > 0 and path.suffix.lower() in TIFF_SUFFIXES):
         return True
@@ -61,7 +62,7 @@ def is_large(path: str | os.PathLike, *, threshold: int = LARGE_PIXELS, level: i
         return False
     with open_slide(path) as slide:
         _, h, w, _ = slide.shape
-    return h * w > threshold
+    return h * w > (LARGE_PIXELS if threshold is None else threshold)
 
 
 def output_names(path: Path, output_format: str) -> dict[str, str]:
@@ -74,7 +75,9 @@ def output_names(path: Path, output_format: str) -> dict[str, str]:
 # --- a band of rows, exactly ----------------------------------------------------------------
 
 
-def band_grid(grid: TileGrid, rows: tuple[int, int], *, batch_size: int = 1) -> tuple[int, TileGrid]:
+def band_grid(
+    grid: TileGrid, rows: tuple[int, int], *, batch_size: int = 1
+) -> tuple[int, TileGrid]:
     """The tiles of ``grid`` that give output rows ``[start, stop)`` exactly as the whole
     grid does: ``(offset, sub)``, ``sub`` a grid over image rows ``offset .. offset +
     sub.shape[0] - 1``. Tiles above and below the band are kept as far as the blend, the
@@ -88,7 +91,9 @@ def band_grid(grid: TileGrid, rows: tuple[int, int], *, batch_size: int = 1) -> 
     oh, pad, step = grid.out_tile[0], grid.pad, ys[1] - ys[0]
     a = max(k for k in range(n) if ys[k] <= start)
     b = next((k for k in range(n) if ys[k] >= stop), n)
-    first = max(0, a - math.ceil((oh + pad) / step))
+    # abutting tiles need their input rows (the border) inside the view; blended ones all
+    # tiles that overlap the band's first rows
+    first = max(0, a - math.ceil((pad if grid.abut else oh) / step))
     # the first step decides the blend's margins; the last step of a grid is shorter
     while first > 0 and (ys[first + 1] - ys[first] != step or (first * nx) % batch_size):
         first -= 1
@@ -156,7 +161,7 @@ class _Fitted:
 
     def __init__(self, image, channels: int, name: str):
         self.image, self.channels, self.name = image, channels, name
-        probe = fit_channels(np.zeros((1, 1, image.shape[2]), image.dtype), channels, name=name)
+        probe = fit_channels(np.zeros((1, 1, image.shape[2]), image.dtype), channels, quiet=True)
         self.shape, self.dtype = (*image.shape[:2], channels), probe.dtype
 
     def __getitem__(self, key) -> np.ndarray:
@@ -253,7 +258,9 @@ def predict_slide(
             check_precision(precision, dev)
             for p in range(pages):
                 page = slide.page(p, band_rows=grid.tile[0])
-                image = page if c == model.in_channels else _Fitted(page, model.in_channels, path.name)
+                image = (
+                    page if c == model.in_channels else _Fitted(page, model.in_channels, path.name)
+                )
                 stats = image_stats(image, model.normalization)
                 page.drop()
                 sinks = {key: ome.RowSink(arrays[key], specs[key], p, start, stop) for key in specs}
@@ -261,7 +268,9 @@ def predict_slide(
                     fn, image, grid, rows=(start, stop), batch_size=batch, blend=blend,
                     stats=stats, device=dev, progress=progress,
                 ):  # fmt: skip
-                    sinks["labels"].write(y, encode_labels(labels_from_probabilities(block), values))
+                    sinks["labels"].write(
+                        y, encode_labels(labels_from_probabilities(block), values)
+                    )
                     if probabilities:
                         sinks["probabilities"].write(y, block)
                 for sink in sinks.values():
