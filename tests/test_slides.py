@@ -213,3 +213,48 @@ def test_grey_model_on_rgb_slide_and_channel_mismatch(tmp_path):
     with pytest.raises(UnetlabError, match="has 3 channels but the model expects 2"):
         predict_file(UNet(2, 2, depth=2, base_channels=4), tmp_path / "c.tif", tmp_path / "out",
                      large_threshold=100)  # fmt: skip
+
+
+@pytest.mark.slow
+def test_two_gloo_processes_predict_like_one(tmp_path):
+    """A folder (shared out file by file) and a large image (shared out by chunk rows)."""
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    from unetlab import save_model
+    from unetlab.cli import main
+
+    rng = _rng(5)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 255, (40, 50), dtype=np.uint8)).save(inputs / f"s{i}.png")
+    big = rng.integers(0, 255, (1100, 70), dtype=np.uint8)  # 3 chunk rows of 512: 2 + 1
+    tifffile.imwrite(inputs / "big.tif", big, tile=(64, 64), compression="zlib")
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    args = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(inputs),
+            "--large-pixels", "10000", "--save-probabilities", "--tile-size", "64"]  # fmt: skip
+    assert main([*args, "--output", str(tmp_path / "one")]) == 0
+    two = subprocess.run([sys.executable, "-m", "unetlab", *args, "--output",
+                          str(tmp_path / "two"), "--nproc", "2"],
+                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    assert two.returncode == 0, two.stderr[-3000:]
+    assert two.stderr.count("4 written, 0 skipped, 0 failed") == 1
+    one_files = sorted(p.name for p in (tmp_path / "one").iterdir())
+    assert one_files == sorted(p.name for p in (tmp_path / "two").iterdir())
+    for name in one_files:
+        a, b = (tmp_path / d / name for d in ("one", "two"))
+        if name.endswith("prob.tif"):  # thread counts differ: float rounding may too
+            np.testing.assert_allclose(tifffile.imread(a), tifffile.imread(b), atol=1e-6)
+        elif name.endswith(".tif"):
+            assert np.array_equal(tifffile.imread(a), tifffile.imread(b))
+        else:
+            assert np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b)))
+    # --skip-existing resumes: nothing left to do
+    (tmp_path / "two" / "s1.png").unlink()
+    before = (tmp_path / "two" / "big.tif").stat().st_mtime_ns
+    assert main([*args, "--output", str(tmp_path / "two"), "--skip-existing"]) == 0
+    assert (tmp_path / "two" / "big.tif").stat().st_mtime_ns == before
+    assert (tmp_path / "two" / "s1.png").exists()

@@ -58,6 +58,8 @@ def add_parser(sub) -> None:
     s.add_argument("--level", type=int, default=0, metavar="N",
                    help="predict pyramid level N of a pyramidal TIFF or OME-Zarr (default 0: "
                    "full resolution)")  # fmt: skip
+    s.add_argument("--large-pixels", type=int, metavar="N",
+                   help="stream images of more than N pixels a page (default 67108864, 2^26)")  # fmt: skip
     s.add_argument("--output-format", choices=["ome-tiff", "ome-zarr"], default="ome-tiff",
                    help="how large images' outputs are written: tiled pyramidal OME-TIFF "
                    "(<stem>.tif) or OME-Zarr (<stem>.ome.zarr) (default: ome-tiff)")  # fmt: skip
@@ -83,6 +85,8 @@ def run(args) -> int:
     group = Group.from_env()
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
         return launch(args.nproc, without_nproc(args.argv))
+    if not group.is_main:  # one start line and one summary, from the main process
+        logging.getLogger("unetlab").setLevel(logging.WARNING)
     device = group.device(resolve_device(args.device))
     # once, in the layout prediction runs in (predict_image would convert it per file)
     model = load_model(args.checkpoint, device=device).to(memory_format=inference_layout(device))
@@ -145,7 +149,7 @@ def _predict_all(args, model, files, out_dir, device, group) -> int:
 
     # decided once, by the main process, so that every process takes the same files
     todo = group.share([f for f in files if not (args.skip_existing and _done(out_dir, f))])
-    large = group.share([_large(is_large, f, args.level) for f in todo])
+    large = group.share([_large(is_large, f, args.level, args.large_pixels) for f in todo])
     mine = [
         f for i, (f, big) in enumerate(zip(todo, large)) if big or i % group.world == group.rank
     ]
@@ -168,6 +172,7 @@ def _predict_all(args, model, files, out_dir, device, group) -> int:
                     tile_size=args.tile_size, batch_size=args.batch_size, blend=args.blend,
                     tta=args.tta, device=device, precision=args.precision, progress=bar.update,
                     level=args.level, output_format=args.output_format, group=group,
+                    large_threshold=args.large_pixels,
                 )  # fmt: skip
             except UnetlabError as exc:
                 failed.append(path)
@@ -191,11 +196,11 @@ def _predict_all(args, model, files, out_dir, device, group) -> int:
     return 1 if n_failed else 0
 
 
-def _large(is_large, path: Path, level: int) -> bool:
+def _large(is_large, path: Path, level: int, threshold: int | None) -> bool:
     """Whether ``path`` is streamed; an unreadable file is not (its error comes later)."""
     from unetlab.errors import UnetlabError
 
     try:
-        return is_large(path, level=level)
+        return is_large(path, level=level, threshold=threshold)
     except UnetlabError:
         return False
