@@ -103,6 +103,7 @@ def test_a_band_of_rows_equals_those_rows_of_the_whole_image(padding, batch):
             assert got[0][0] == rows[0]
             band = np.concatenate([b for _, b in got], 1)
             assert np.array_equal(band, whole[:, rows[0] : rows[1]])  # bit for bit
+        assert list(iter_slide_rows(fn, image, grid, rows=(16, 16))) == []  # an empty share
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -159,11 +159,13 @@ def _predict_all(args, model, files, out_dir, device, group) -> int:
         model.num_classes, model.padding, device,
         f", {group.world} processes" if group.active else "",
     )  # fmt: skip
-    failed: list[Path] = []
-    done, pixels = 0, 0
+    shared = dict(zip(todo, large))  # large files: every process works on them
+    failed, done, pixels = 0, 0, 0
     start = time.perf_counter()
     quiet = not sys.stderr.isatty() or not group.is_main
     for path in tqdm(mine, desc="files", unit="file", disable=quiet):
+        # a shared file counts (and its error prints) once, in the main process
+        counts = group.is_main or not shared[path]
         with tqdm(desc=path.name, unit="tile", leave=False, disable=quiet) as bar:
             try:
                 written = predict_file(
@@ -175,25 +177,22 @@ def _predict_all(args, model, files, out_dir, device, group) -> int:
                     large_threshold=args.large_pixels,
                 )  # fmt: skip
             except UnetlabError as exc:
-                failed.append(path)
-                if group.is_main or path not in todo or not large[todo.index(path)]:
+                if counts:
+                    failed += 1
                     print(f"unetlab predict: failed: {str(exc).splitlines()[0]}", file=sys.stderr)
                 continue
-        if group.is_main or not large[todo.index(path)]:  # a shared file counts once
+        if counts:
             done += 1
             pixels += output_pixels(written[0])  # its header only
     elapsed = time.perf_counter() - start
-    shared_failures = sum(1 for p in failed if large[todo.index(p)])
-    own_failures = len(failed) - shared_failures
-    done, pixels, n_failed = group.total([done, pixels, own_failures])
-    n_failed += shared_failures
+    done, pixels, failed = group.total([done, pixels, failed])
     if group.is_main:
         rate = f", {pixels / elapsed / 1e6:.2f} MP/s" if elapsed > 0 and pixels else ""
         log.info(
             "predict: %d written, %d skipped, %d failed in %.1f s%s -> %s",
-            done, len(files) - len(todo), n_failed, elapsed, rate, out_dir,
+            done, len(files) - len(todo), failed, elapsed, rate, out_dir,
         )  # fmt: skip
-    return 1 if n_failed else 0
+    return 1 if failed else 0
 
 
 def _large(is_large, path: Path, level: int, threshold: int | None) -> bool:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -142,6 +143,8 @@ def iter_slide_rows(
     array-like ``image``, in order, blocks (K, r, W) float32 equal to what
     :func:`iter_tiled_rows` gives over the whole ``grid`` (``kwargs`` go to it)."""
     start, stop = rows if rows is not None else (0, grid.shape[0])
+    if stop <= start:  # an empty share (more processes than chunk rows)
+        return
     offset, sub = band_grid(grid, (start, stop), batch_size=batch_size)
     view = image if sub is grid else _Rows(image, offset, sub.shape[0])
     for y, block in iter_tiled_rows(fn, view, sub, batch_size=batch_size, **kwargs):
@@ -251,34 +254,48 @@ def predict_slide(
             for key, spec in specs.items():
                 ome.create(stages[key], spec)
         group.share(None)  # the staged arrays exist before anyone writes
-        arrays = {key: ome.open_level(stages[key]) for key in specs}
-        start, stop = ome.chunk_rows(h, group.world, group.rank)
-        fn = probability_fn(model, precision=precision, tta=tta)
-        with inference_session(model, device) as dev:
-            check_precision(precision, dev)
-            for p in range(pages):
-                page = slide.page(p, band_rows=grid.tile[0])
-                image = (
-                    page if c == model.in_channels else _Fitted(page, model.in_channels, path.name)
-                )
-                stats = image_stats(image, model.normalization)
-                page.drop()
-                sinks = {key: ome.RowSink(arrays[key], specs[key], p, start, stop) for key in specs}
-                for y, block in iter_slide_rows(
-                    fn, image, grid, rows=(start, stop), batch_size=batch, blend=blend,
-                    stats=stats, device=dev, progress=progress,
-                ):  # fmt: skip
-                    sinks["labels"].write(
-                        y, encode_labels(labels_from_probabilities(block), values)
-                    )
-                    if probabilities:
-                        sinks["probabilities"].write(y, block)
-                for sink in sinks.values():
-                    sink.close()
-                page.drop()
+        try:
+            _predict_bands(model, slide, stages, specs, grid, batch, values=values, blend=blend,
+                           tta=tta, device=device, precision=precision, progress=progress,
+                           group=group)  # fmt: skip
+        except BaseException:
+            if group.is_main:  # no half-written staging folder is left behind
+                for stage in stages.values():
+                    shutil.rmtree(stage, ignore_errors=True)
+            raise
     group.share(None)  # every band is written
     if group.is_main:
         for key, spec in specs.items():
             ome.finish(stages[key], finals[key], spec, output_format)
     group.share(None)
     return [finals[key] for key in specs]
+
+
+def _predict_bands(model, slide, stages, specs, grid, batch, *, values, blend, tta, device,
+                   precision, progress, group) -> None:  # fmt: skip
+    """This process's band of chunk rows of every page, into the staged outputs."""
+    pages, h, _, c = slide.shape
+    name = slide.path.name
+    arrays = {key: ome.open_level(stages[key]) for key in specs}
+    start, stop = ome.chunk_rows(h, group.world, group.rank)
+    fn = probability_fn(model, precision=precision, tta=tta)
+    with inference_session(model, device) as dev:
+        check_precision(precision, dev)
+        for p in range(pages):
+            page = slide.page(p, band_rows=grid.tile[0])
+            image = page if c == model.in_channels else _Fitted(page, model.in_channels, name)
+            # the whole page's statistics: every band and tile sees the same mapping
+            stats = image_stats(image, model.normalization)
+            page.drop()
+            sinks = {key: ome.RowSink(arrays[key], specs[key], p, start, stop) for key in specs}
+            for y, block in iter_slide_rows(
+                fn, image, grid, rows=(start, stop), batch_size=batch, blend=blend,
+                stats=stats, device=dev, progress=progress,
+            ):  # fmt: skip
+                labels = encode_labels(labels_from_probabilities(block), values)
+                sinks["labels"].write(y, labels)
+                if "probabilities" in sinks:
+                    sinks["probabilities"].write(y, block)
+            for sink in sinks.values():
+                sink.close()
+            page.drop()
