@@ -259,3 +259,15 @@ def test_two_gloo_processes_predict_like_one(tmp_path):
     assert main([*args, "--output", str(tmp_path / "two"), "--skip-existing"]) == 0
     assert (tmp_path / "two" / "big.tif").stat().st_mtime_ns == before
     assert (tmp_path / "two" / "s1.png").exists()
+
+
+def test_an_image_too_large_for_pillow_is_one_user_error(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from unetlab.data.io import read_stack
+    from unetlab.errors import ImageReadError
+
+    Image.fromarray(np.zeros((30, 40), np.uint8)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # Pillow refuses above 2x this
+    with pytest.raises(ImageReadError, match="big.png: too large for Pillow.*tiled TIFF"):
+        read_stack(tmp_path / "big.png")
