@@ -271,3 +271,23 @@ def test_an_image_too_large_for_pillow_is_one_user_error(tmp_path, monkeypatch):
     monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # Pillow refuses above 2x this
     with pytest.raises(ImageReadError, match="big.png: too large for Pillow.*tiled TIFF"):
         read_stack(tmp_path / "big.png")
+
+
+def test_a_large_stack_in_colour_with_probabilities(tmp_path, small_chunks):
+    model = UNet(1, 3, depth=2, base_channels=4, padding="same").eval()
+    stack = _rng(6).integers(0, 255, (2, 40, 35), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack", compression="lzw")
+    out = predict_file(model, tmp_path / "s.tif", tmp_path / "out", large_threshold=100,
+                       color=True, save_probabilities=True, tile_size=16)  # fmt: skip
+    with tifffile.TiffFile(out[0]) as tif:
+        series = tif.series[0]
+        assert series.axes == "ZYX" and tif.pages[0].photometric == 3  # palette
+        assert [level.shape for level in series.levels] == [(2, 40, 35), (2, 20, 18), (2, 10, 9)]
+        labels = series.asarray()
+    with tifffile.TiffFile(out[1]) as tif:
+        assert tif.series[0].axes == "CZYX" and tif.series[0].shape == (3, 2, 40, 35)
+        probs = tif.series[0].asarray()
+    for p, page in enumerate(stack):
+        expected = predict_image(model, page, tile_size=16)
+        np.testing.assert_allclose(probs[:, p], expected, atol=1e-6)
+        assert np.array_equal(labels[p], labels_from_probabilities(expected))

@@ -100,6 +100,10 @@ def predict_file(
             model, path, out_dir, values=values, color=color, probabilities=save_probabilities,
             level=level, output_format=output_format, device=device, group=group, **options,
         )  # fmt: skip
+    if level:
+        raise UnetlabError(
+            f"{path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
+        )
     stack = read_stack(path)
     pages = [fit_channels(page, model.in_channels, name=path.name) for page in stack]
     is_stack = stack.shape[0] > 1
