@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import subprocess
 import sys
 import tempfile
@@ -65,18 +64,36 @@ def make_slide(path: Path, size: int, seed: int = 0) -> int:
     sizes = [size]
     while sizes[-1] > 2 * TILE:
         sizes.append(-(-sizes[-1] // 2))
-    options = dict(tile=(TILE, TILE), compression="jpeg", compressionargs={"level": 90},
-                   photometric="rgb", dtype=np.uint8)  # fmt: skip
+    options = dict(
+        tile=(TILE, TILE),
+        compression="jpeg",
+        compressionargs={"level": 90},
+        photometric="rgb",
+        dtype=np.uint8,
+    )
     with tifffile.TiffWriter(path, bigtiff=True, ome=True) as tif:
         for level, side in enumerate(sizes):
-            extra = {"subfiletype": 1} if level else {
-                "subifds": len(sizes) - 1,
-                "metadata": {"axes": "YXS", "PhysicalSizeX": PIXEL_UM, "PhysicalSizeY": PIXEL_UM},
-            }  # fmt: skip
+            extra = (
+                {"subfiletype": 1}
+                if level
+                else {
+                    "subifds": len(sizes) - 1,
+                    "metadata": {
+                        "axes": "YXS",
+                        "PhysicalSizeX": PIXEL_UM,
+                        "PhysicalSizeY": PIXEL_UM,
+                    },
+                }
+            )
             resolution = 1e4 / (PIXEL_UM * 2**level)
-            tif.write(_tiles(side, 2**level, seed), shape=(side, side, 3),
-                      resolution=(resolution, resolution), resolutionunit="CENTIMETER",
-                      **options, **extra)  # fmt: skip
+            tif.write(
+                _tiles(side, 2**level, seed),
+                shape=(side, side, 3),
+                resolution=(resolution, resolution),
+                resolutionunit="CENTIMETER",
+                **options,
+                **extra,
+            )
     return len(sizes)
 
 
@@ -88,11 +105,11 @@ def peak_rss_mb() -> float:
 
 
 def bands(size: int, rows: int) -> int:
-    """How many bands of about ``rows`` rows (whole chunks) the slide is cut into."""
+    """How many bands of at least ``rows`` rows (whole chunks) the slide is cut into."""
     from unetlab.data.ome import CHUNK
 
     chunks = -(-size // CHUNK)
-    return 1 if rows <= 0 else max(1, math.ceil(chunks / max(1, rows // CHUNK)))
+    return 1 if rows <= 0 else max(1, chunks // max(1, rows // CHUNK))
 
 
 def worker_stream(args) -> dict:
@@ -123,16 +140,29 @@ def worker_stream(args) -> dict:
     slides.image_stats = timed_stats
     with env.joined(torch.device("cpu")):
         t0 = time.perf_counter()
-        slides.predict_slide(model, args.input, args.out_dir, group=group,
-                             tile_size=args.tile_size,
-                             progress=lambda n: (ticks.append(time.perf_counter()), tiles.append(n)))  # fmt: skip
+        slides.predict_slide(
+            model,
+            args.input,
+            args.out_dir,
+            group=group,
+            tile_size=args.tile_size,
+            progress=lambda n: (ticks.append(time.perf_counter()), tiles.append(n)),
+        )
         total = time.perf_counter() - t0
     with slides.open_slide(args.input) as slide:  # the whole slide's grid, for extrapolation
         grid, _ = slides.stream_tiling(model, slide, probabilities=False, tile_size=args.tile_size)
-    return {"rank": env.rank, "tile": list(grid.tile), "slide_tiles": len(grid), "rows": [start, stop], "seconds": total,
-            "first_tile_s": stats_done[0] - t0, "last_tile_s": ticks[-1] - t0,
-            "tiles": sum(tiles), "peak_rss_mb": peak_rss_mb(),
-            "threads": torch.get_num_threads()}  # fmt: skip
+    return {
+        "rank": env.rank,
+        "tile": list(grid.tile),
+        "slide_tiles": len(grid),
+        "rows": [start, stop],
+        "seconds": total,
+        "first_tile_s": stats_done[0] - t0,
+        "last_tile_s": ticks[-1] - t0,
+        "tiles": sum(tiles),
+        "peak_rss_mb": peak_rss_mb(),
+        "threads": torch.get_num_threads(),
+    }
 
 
 def worker_memory(args) -> dict:
@@ -162,8 +192,12 @@ def _run(cmd: list[str]) -> list[dict]:
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--size", type=int, default=40000, help="slide side in px (default 40000)")
-    p.add_argument("--rows", type=int, default=1024,
-                   help="predict only the first ROWS rows (whole 512-row chunks; 0: all)")  # fmt: skip
+    p.add_argument(
+        "--rows",
+        type=int,
+        default=1024,
+        help="predict only the first ROWS rows (whole 512-row chunks; 0: all)",
+    )
     p.add_argument("--crop", type=int, default=4096, help="in-memory comparison crop side")
     p.add_argument("--preset", default="small")
     p.add_argument("--tile-size", type=int)
@@ -191,9 +225,20 @@ def main() -> int:
         create_s = time.perf_counter() - t0
         print(f"slide: {slide.stat().st_size / 1e6:.0f} MB, {levels} levels, {create_s:.0f} s")
         save_model(tmp / "model.pt", model)
-        base = [sys.executable, __file__, "--checkpoint", str(tmp / "model.pt"), "--input",
-                str(slide), "--size", str(args.size), "--rows", str(args.rows), "--crop",
-                str(args.crop)]  # fmt: skip
+        base = [
+            sys.executable,
+            __file__,
+            "--checkpoint",
+            str(tmp / "model.pt"),
+            "--input",
+            str(slide),
+            "--size",
+            str(args.size),
+            "--rows",
+            str(args.rows),
+            "--crop",
+            str(args.crop),
+        ]
         for flag in ("tile_size", "threads"):
             if getattr(args, flag):
                 base += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
@@ -203,11 +248,25 @@ def main() -> int:
         print(f"stream: {one}")
         two = []
         if not args.no_two:
-            torchrun = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-                        "--nproc_per_node=2"]  # fmt: skip
+            torchrun = [
+                sys.executable,
+                "-m",
+                "torch.distributed.run",
+                "--standalone",
+                "--nproc_per_node=2",
+            ]
             env_threads = ["--threads", "1"] if not args.threads else []
-            two = _run([*torchrun, *base[1:], *env_threads, "--worker", "stream",
-                        "--out-dir", str(tmp / "two")])  # fmt: skip
+            two = _run(
+                [
+                    *torchrun,
+                    *base[1:],
+                    *env_threads,
+                    "--worker",
+                    "stream",
+                    "--out-dir",
+                    str(tmp / "two"),
+                ]
+            )
             print(f"stream x2: {two}")
     record = summarise(args, model, memory, one, two, create_s, levels)
     RESULTS.mkdir(exist_ok=True)
@@ -228,19 +287,28 @@ def summarise(args, model, memory, one, two, create_s, levels) -> dict:
     rate_stream = full_mp / (one["slide_tiles"] * per_tile)
     rate_memory = crop_mp / memory["seconds"]
     record = {
-        "benchmark": "slide", "size": args.size, "preset": args.preset, "levels": levels,
-        "create_s": round(create_s, 1), "band_rows": one["rows"], "band_mp": round(band_mp, 1),
-        "stream": one, "memory": memory, "stream_x2": two,
+        "benchmark": "slide",
+        "size": args.size,
+        "preset": args.preset,
+        "levels": levels,
+        "create_s": round(create_s, 1),
+        "band_rows": one["rows"],
+        "band_mp": round(band_mp, 1),
+        "stream": one,
+        "memory": memory,
+        "stream_x2": two,
         "stats_pass_s": round(one["first_tile_s"], 1),
-        "stream_mp_per_s": round(rate_stream, 3), "memory_mp_per_s": round(rate_memory, 3),
+        "stream_mp_per_s": round(rate_stream, 3),
+        "memory_mp_per_s": round(rate_memory, 3),
         "stream_vs_memory": round(rate_stream / rate_memory, 3),
         "finish_s": round(finish_s, 1),
-        "band_mp_per_s": round(band_mp / stream_s, 3), "seconds_per_tile": round(per_tile, 2),
+        "band_mp_per_s": round(band_mp / stream_s, 3),
+        "seconds_per_tile": round(per_tile, 2),
         "extrapolated_full_s": round(one["first_tile_s"] + full_mp / rate_stream + finish_s),
         "note": "stream_mp_per_s = slide MP / (slide tiles x the band's seconds per tile); "
         "extrapolated_full_s = stats pass + that + the pyramid/OME-TIFF write measured on the "
         "full-size output; not a measured full run",
-    }  # fmt: skip
+    }
     rows = [
         ("slide", f"{args.size} x {args.size} RGB JPEG, tiled {TILE}, {levels} levels"),
         ("model", f"{args.preset} (base {model.config.base_channels}, depth {model.depth})"),

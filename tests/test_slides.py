@@ -112,10 +112,17 @@ def test_a_band_of_rows_equals_those_rows_of_the_whole_image(padding, batch):
 def test_tiff_levels_pixel_size_and_windows(tmp_path):
     image = _rng().integers(0, 255, (70, 90, 3), dtype=np.uint8)
     with tifffile.TiffWriter(tmp_path / "p.tif", ome=True) as tif:
-        tif.write(image, tile=(32, 32), compression="zlib", subifds=1, photometric="rgb",
-                  metadata={"PhysicalSizeX": 0.25, "PhysicalSizeY": 0.5})  # fmt: skip
-        tif.write(image[::2, ::2], tile=(32, 32), compression="zlib", subfiletype=1,
-                  photometric="rgb")  # fmt: skip
+        tif.write(
+            image,
+            tile=(32, 32),
+            compression="zlib",
+            subifds=1,
+            photometric="rgb",
+            metadata={"PhysicalSizeX": 0.25, "PhysicalSizeY": 0.5},
+        )
+        tif.write(
+            image[::2, ::2], tile=(32, 32), compression="zlib", subfiletype=1, photometric="rgb"
+        )
     with open_slide(tmp_path / "p.tif") as slide:
         assert slide.shape == (1, 70, 90, 3) and slide.levels == 2 and slide.chunked
         assert slide.pixel_size == (0.5, 0.25)
@@ -131,8 +138,13 @@ def test_tiff_levels_pixel_size_and_windows(tmp_path):
 
 def test_plain_tiff_is_memory_mapped_and_resolution_tags_read(tmp_path):
     stack = _rng().integers(0, 65535, (2, 40, 30), dtype=np.uint16)
-    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack",
-                     resolution=(2.0, 4.0), resolutionunit="CENTIMETER")  # fmt: skip
+    tifffile.imwrite(
+        tmp_path / "s.tif",
+        stack,
+        photometric="minisblack",
+        resolution=(2.0, 4.0),
+        resolutionunit="CENTIMETER",
+    )
     with open_slide(tmp_path / "s.tif") as slide:
         assert not slide.chunked and callable(slide.array)
         assert slide.pixel_size == (2500.0, 5000.0)
@@ -145,12 +157,26 @@ def test_plain_tiff_is_memory_mapped_and_resolution_tags_read(tmp_path):
 def test_compressed_tiled_tiff_streamed_equals_in_memory(tmp_path, small_chunks):
     model = UNet(3, 3, depth=2, base_channels=4, padding="same").eval()
     image = _rng(2).integers(0, 255, (101, 77, 3), dtype=np.uint8)
-    tifffile.imwrite(tmp_path / "j.tif", image, tile=(32, 32), compression="jpeg",
-                     photometric="rgb", resolution=(1e4, 1e4), resolutionunit="CENTIMETER")  # fmt: skip
+    tifffile.imwrite(
+        tmp_path / "j.tif",
+        image,
+        tile=(32, 32),
+        compression="jpeg",
+        photometric="rgb",
+        resolution=(1e4, 1e4),
+        resolutionunit="CENTIMETER",
+    )
     decoded = tifffile.imread(tmp_path / "j.tif")  # JPEG is lossy: compare with what it holds
     assert is_large(tmp_path / "j.tif", threshold=1000)
-    out = predict_file(model, tmp_path / "j.tif", tmp_path / "out", tile_size=32, batch_size=2,
-                       save_probabilities=True, large_threshold=1000)  # fmt: skip
+    out = predict_file(
+        model,
+        tmp_path / "j.tif",
+        tmp_path / "out",
+        tile_size=32,
+        batch_size=2,
+        save_probabilities=True,
+        large_threshold=1000,
+    )
     assert [p.name for p in out] == ["j.tif", "j_prob.tif"]
     expected = predict_image(model, decoded, tile_size=32, batch_size=2)
     with tifffile.TiffFile(out[0]) as tif:
@@ -169,13 +195,25 @@ def _write_ome_zarr(path, image, pixel_size):
     levels = [image, image[::2, ::2]]
     for i, level in enumerate(levels):
         group.create_array(str(i), data=np.moveaxis(level, -1, 0), chunks=(1, 20, 20))
-    group.attrs["multiscales"] = [{
-        "version": "0.4",
-        "axes": [{"name": "c", "type": "channel"}, {"name": "y", "type": "space", "unit": "micrometer"},
-                 {"name": "x", "type": "space", "unit": "micrometer"}],
-        "datasets": [{"path": str(i), "coordinateTransformations": [
-            {"type": "scale", "scale": [1, pixel_size * 2**i, pixel_size * 2**i]}]} for i in range(2)],
-    }]  # fmt: skip
+    group.attrs["multiscales"] = [
+        {
+            "version": "0.4",
+            "axes": [
+                {"name": "c", "type": "channel"},
+                {"name": "y", "type": "space", "unit": "micrometer"},
+                {"name": "x", "type": "space", "unit": "micrometer"},
+            ],
+            "datasets": [
+                {
+                    "path": str(i),
+                    "coordinateTransformations": [
+                        {"type": "scale", "scale": [1, pixel_size * 2**i, pixel_size * 2**i]}
+                    ],
+                }
+                for i in range(2)
+            ],
+        }
+    ]
 
 
 @pytest.mark.parametrize("level", [0, 1])
@@ -183,8 +221,15 @@ def test_ome_zarr_in_ome_zarr_out(tmp_path, small_chunks, level):
     model = UNet(2, 2, depth=2, base_channels=4).eval()  # valid padding
     image = _rng(3).normal(100, 20, (90, 70, 2)).astype(np.float32)
     _write_ome_zarr(tmp_path / "in.ome.zarr", image, 0.5)
-    out = predict_file(model, tmp_path / "in.ome.zarr", tmp_path / "out", level=level,
-                       output_format="ome-zarr", save_probabilities=True, tile_size=36)  # fmt: skip
+    out = predict_file(
+        model,
+        tmp_path / "in.ome.zarr",
+        tmp_path / "out",
+        level=level,
+        output_format="ome-zarr",
+        save_probabilities=True,
+        tile_size=36,
+    )
     assert [p.name for p in out] == ["in.ome.zarr", "in_prob.ome.zarr"]
     source = image if level == 0 else image[::2, ::2]
     expected = predict_image(model, source, tile_size=36)
@@ -207,13 +252,18 @@ def test_grey_model_on_rgb_slide_and_channel_mismatch(tmp_path):
         tmp_path / "c.tif", image, tile=(16, 16), compression="zstd", photometric="rgb"
     )
     grey = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
-    out = predict_file(grey, tmp_path / "c.tif", tmp_path / "out", large_threshold=100,
-                       tile_size=16)  # fmt: skip
+    out = predict_file(
+        grey, tmp_path / "c.tif", tmp_path / "out", large_threshold=100, tile_size=16
+    )
     expected = predict_image(grey, image, tile_size=16)
     assert np.array_equal(tifffile.imread(out[0]), labels_from_probabilities(expected))
     with pytest.raises(UnetlabError, match="has 3 channels but the model expects 2"):
-        predict_file(UNet(2, 2, depth=2, base_channels=4), tmp_path / "c.tif", tmp_path / "out",
-                     large_threshold=100)  # fmt: skip
+        predict_file(
+            UNet(2, 2, depth=2, base_channels=4),
+            tmp_path / "c.tif",
+            tmp_path / "out",
+            large_threshold=100,
+        )
 
 
 @pytest.mark.slow
@@ -235,12 +285,25 @@ def test_two_gloo_processes_predict_like_one(tmp_path):
     big = rng.integers(0, 255, (1100, 70), dtype=np.uint8)  # 3 chunk rows of 512: 2 + 1
     tifffile.imwrite(inputs / "big.tif", big, tile=(64, 64), compression="zlib")
     save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
-    args = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(inputs),
-            "--large-pixels", "10000", "--save-probabilities", "--tile-size", "64"]  # fmt: skip
+    args = [
+        "predict",
+        "--checkpoint",
+        str(tmp_path / "m.pt"),
+        "--input",
+        str(inputs),
+        "--large-pixels",
+        "10000",
+        "--save-probabilities",
+        "--tile-size",
+        "64",
+    ]
     assert main([*args, "--output", str(tmp_path / "one")]) == 0
-    two = subprocess.run([sys.executable, "-m", "unetlab", *args, "--output",
-                          str(tmp_path / "two"), "--nproc", "2"],
-                         capture_output=True, text=True, timeout=300)  # fmt: skip
+    two = subprocess.run(
+        [sys.executable, "-m", "unetlab", *args, "--output", str(tmp_path / "two"), "--nproc", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert two.returncode == 0, two.stderr[-3000:]
     assert two.stderr.count("4 written, 0 skipped, 0 failed") == 1
     one_files = sorted(p.name for p in (tmp_path / "one").iterdir())
@@ -277,8 +340,15 @@ def test_a_large_stack_in_colour_with_probabilities(tmp_path, small_chunks):
     model = UNet(1, 3, depth=2, base_channels=4, padding="same").eval()
     stack = _rng(6).integers(0, 255, (2, 40, 35), dtype=np.uint8)
     tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack", compression="lzw")
-    out = predict_file(model, tmp_path / "s.tif", tmp_path / "out", large_threshold=100,
-                       color=True, save_probabilities=True, tile_size=16)  # fmt: skip
+    out = predict_file(
+        model,
+        tmp_path / "s.tif",
+        tmp_path / "out",
+        large_threshold=100,
+        color=True,
+        save_probabilities=True,
+        tile_size=16,
+    )
     with tifffile.TiffFile(out[0]) as tif:
         series = tif.series[0]
         assert series.axes == "ZYX" and tif.pages[0].photometric == 3  # palette

@@ -81,9 +81,13 @@ def _new_level(group, name: str, shape, dtype):
 
     chunks = (*(1 for _ in shape[:-2]), *(min(CHUNK, s) for s in shape[-2:]))
     return group.create_array(
-        name, shape=shape, chunks=chunks, dtype=dtype, fill_value=0,
+        name,
+        shape=shape,
+        chunks=chunks,
+        dtype=dtype,
+        fill_value=0,
         compressors=numcodecs.Blosc(cname="zstd", clevel=3, shuffle=numcodecs.Blosc.BITSHUFFLE),
-    )  # fmt: skip
+    )
 
 
 def open_level(stage: Path, level: int = 0):
@@ -190,8 +194,11 @@ def ngff_metadata(spec: OutputSpec, levels: int, name: str) -> dict:
             {"path": str(level), "coordinateTransformations": [{"type": "scale", "scale": scale}]}
         )
     method = "nearest" if spec.downsample == "nearest" else "local_mean"
-    return {"multiscales": [{"version": "0.4", "name": name, "axes": axes, "datasets": datasets,
-                             "type": method}]}  # fmt: skip
+    return {
+        "multiscales": [
+            {"version": "0.4", "name": name, "axes": axes, "datasets": datasets, "type": method}
+        ]
+    }
 
 
 def finish(stage: Path, final: Path, spec: OutputSpec, output_format: str) -> Path:
@@ -241,12 +248,21 @@ def _write_ome_tiff(stage: Path, final: Path, spec: OutputSpec, levels: int) -> 
 
     group = zarr.open_group(stage, mode="r", zarr_format=2)
     photometric = "palette" if spec.colormap is not None else "minisblack"
-    common = dict(tile=(CHUNK, CHUNK), compression="zlib", photometric=photometric,
-                  colormap=spec.colormap, dtype=spec.dtype)  # fmt: skip
+    common = dict(
+        tile=(CHUNK, CHUNK),
+        compression="zlib",
+        photometric=photometric,
+        colormap=spec.colormap,
+        dtype=spec.dtype,
+    )
     metadata = {"axes": spec.axes.upper()}
     if spec.pixel_size is not None:
-        metadata.update(PhysicalSizeY=spec.pixel_size[0], PhysicalSizeX=spec.pixel_size[1],
-                        PhysicalSizeYUnit="µm", PhysicalSizeXUnit="µm")  # fmt: skip
+        metadata.update(
+            PhysicalSizeY=spec.pixel_size[0],
+            PhysicalSizeX=spec.pixel_size[1],
+            PhysicalSizeYUnit="µm",
+            PhysicalSizeXUnit="µm",
+        )
     with atomic_path(final) as tmp, tifffile.TiffWriter(tmp, bigtiff=True, ome=True) as tiff:
         for level in range(levels):
             array = group[str(level)]
@@ -262,8 +278,10 @@ def _resolution(pixel_size: tuple[float, float] | None, factor: int) -> dict:
     """TIFF resolution tags (pixels per centimetre) for ``pixel_size`` times ``factor``."""
     if pixel_size is None:
         return {}
-    return {"resolution": (1e4 / (pixel_size[1] * factor), 1e4 / (pixel_size[0] * factor)),
-            "resolutionunit": "CENTIMETER"}  # fmt: skip
+    return {
+        "resolution": (1e4 / (pixel_size[1] * factor), 1e4 / (pixel_size[0] * factor)),
+        "resolutionunit": "CENTIMETER",
+    }
 
 
 def output_pixels(path: str | os.PathLike) -> int:

@@ -27,10 +27,22 @@ from unetlab.errors import ImageReadError, UnetlabError
 
 #: micrometres per unit, for the units the metadata of microscopes and scanners uses
 MICROMETRES = {
-    "µm": 1.0, "um": 1.0, "micron": 1.0, "micrometer": 1.0, "micrometre": 1.0,
-    "nm": 1e-3, "nanometer": 1e-3, "mm": 1e3, "millimeter": 1e3, "cm": 1e4, "centimeter": 1e4,
-    "m": 1e6, "meter": 1e6, "in": 25400.0, "inch": 25400.0,
-}  # fmt: skip
+    "µm": 1.0,
+    "um": 1.0,
+    "micron": 1.0,
+    "micrometer": 1.0,
+    "micrometre": 1.0,
+    "nm": 1e-3,
+    "nanometer": 1e-3,
+    "mm": 1e3,
+    "millimeter": 1e3,
+    "cm": 1e4,
+    "centimeter": 1e4,
+    "m": 1e6,
+    "meter": 1e6,
+    "in": 25400.0,
+    "inch": 25400.0,
+}
 
 
 def is_zarr(path: str | os.PathLike) -> bool:
@@ -143,8 +155,19 @@ class Slide:
     Pages are (H, W, C) windows readers: :meth:`page`. Close with :meth:`close` (or ``with``).
     """
 
-    def __init__(self, path: Path, array, layout: Layout, *, dtype, pixel_size, levels, level,
-                 chunked: bool, closer=None):  # fmt: skip
+    def __init__(
+        self,
+        path: Path,
+        array,
+        layout: Layout,
+        *,
+        dtype,
+        pixel_size,
+        levels,
+        level,
+        chunked: bool,
+        closer=None,
+    ):
         self.path, self.array, self.layout = path, array, layout
         self.dtype = np.dtype(dtype)
         self.pixel_size, self.levels, self.level = pixel_size, levels, level
@@ -237,8 +260,17 @@ def _open_tiff(path: Path, level: int) -> Slide:
         raise ImageReadError(
             f"{path}: cannot read this TIFF ({type(exc).__name__}: {exc})"
         ) from exc
-    return Slide(path, array, layout, dtype=chosen.dtype, pixel_size=size,
-                 levels=len(series.levels), level=level, chunked=chunked, closer=tif.close)  # fmt: skip
+    return Slide(
+        path,
+        array,
+        layout,
+        dtype=chosen.dtype,
+        pixel_size=size,
+        levels=len(series.levels),
+        level=level,
+        chunked=chunked,
+        closer=tif.close,
+    )
 
 
 def _scaled(size, layout0: Layout, layout: Layout) -> tuple[float, float]:
@@ -296,8 +328,16 @@ def _open_zarr(path: Path, level: int) -> Slide:
     if isinstance(node, zarr.Array):
         if level:
             raise UnetlabError(f"{path}: a single Zarr array has no pyramid; use --level 0")
-        return Slide(path, node, _guess_layout(node.shape), dtype=node.dtype, pixel_size=None,
-                     levels=1, level=0, chunked=True)  # fmt: skip
+        return Slide(
+            path,
+            node,
+            _guess_layout(node.shape),
+            dtype=node.dtype,
+            pixel_size=None,
+            levels=1,
+            level=0,
+            chunked=True,
+        )
     if not multiscales:
         raise ImageReadError(f"{path}: a Zarr group without OME-Zarr 'multiscales' metadata")
     scales = multiscales[0]
@@ -311,9 +351,16 @@ def _open_zarr(path: Path, level: int) -> Slide:
         a["name"] if isinstance(a, dict) else a for a in scales.get("axes", "tczyx"[-array.ndim :])
     ]
     layout = layout_of("".join(n[0] for n in names), array.shape)
-    return Slide(path, array, layout, dtype=array.dtype,
-                 pixel_size=_ngff_pixel_size(scales, datasets[level], names), levels=len(datasets),
-                 level=level, chunked=True)  # fmt: skip
+    return Slide(
+        path,
+        array,
+        layout,
+        dtype=array.dtype,
+        pixel_size=_ngff_pixel_size(scales, datasets[level], names),
+        levels=len(datasets),
+        level=level,
+        chunked=True,
+    )
 
 
 def _guess_layout(shape: tuple[int, ...]) -> Layout:

@@ -177,8 +177,9 @@ def stream_tiling(model, slide: Slide, *, probabilities: bool, tile_size=None, b
     _, h, w, c = slide.shape
     k = max(model.num_classes, 1)
     row_bytes = w * (c * slide.dtype.itemsize + 2 + (8 * k if probabilities else 0))
-    grid, batch = choose_tiling(model, (h, w), tile_size=tile_size, batch_size=batch_size,
-                                budget=STREAM_BUDGET)  # fmt: skip
+    grid, batch = choose_tiling(
+        model, (h, w), tile_size=tile_size, batch_size=batch_size, budget=STREAM_BUDGET
+    )
     extra = row_bytes * (grid.tile[0] + 2 * ome.CHUNK)
     if tile_size is None and extra > 0.1 * STREAM_BUDGET:
         budget = max(STREAM_BUDGET - extra, 0.3 * STREAM_BUDGET)
@@ -195,13 +196,24 @@ def _specs(model, slide: Slide, *, values, color: bool, probabilities: bool):
         colormap = np.zeros((3, 256), dtype=np.uint16)
         colormap[:, : max(k, 2)] = palette(max(k, 2)).T.astype(np.uint16) * 257
     label_dtype = encode_labels(np.zeros(1, np.uint8), values).dtype
-    specs = {"labels": ome.OutputSpec((*lead, h, w), "z" * len(lead) + "yx", label_dtype,
-                                      slide.pixel_size, "nearest", colormap)}  # fmt: skip
+    specs = {
+        "labels": ome.OutputSpec(
+            (*lead, h, w),
+            "z" * len(lead) + "yx",
+            label_dtype,
+            slide.pixel_size,
+            "nearest",
+            colormap,
+        )
+    }
     if probabilities:
         specs["probabilities"] = ome.OutputSpec(
-            (k, *lead, h, w), "c" + "z" * len(lead) + "yx", np.dtype(np.float32),
-            slide.pixel_size, "mean",
-        )  # fmt: skip
+            (k, *lead, h, w),
+            "c" + "z" * len(lead) + "yx",
+            np.dtype(np.float32),
+            slide.pixel_size,
+            "mean",
+        )
     return specs
 
 
@@ -244,20 +256,42 @@ def predict_slide(
         names = output_names(path, output_format)
         finals = {key: out_dir / names[key] for key in specs}
         stages = {key: ome.staging_path(finals[key]) for key in specs}
-        grid, batch = stream_tiling(model, slide, probabilities=probabilities,
-                                    tile_size=tile_size, batch_size=batch_size)  # fmt: skip
-        log.info("%s: %d x %d px (%d page(s), level %d of %d), streaming %d tiles of %s to %s",
-                 path.name, w, h, pages, level, slide.levels, len(grid), grid.tile,
-                 finals["labels"].name)  # fmt: skip
+        grid, batch = stream_tiling(
+            model, slide, probabilities=probabilities, tile_size=tile_size, batch_size=batch_size
+        )
+        log.info(
+            "%s: %d x %d px (%d page(s), level %d of %d), streaming %d tiles of %s to %s",
+            path.name,
+            w,
+            h,
+            pages,
+            level,
+            slide.levels,
+            len(grid),
+            grid.tile,
+            finals["labels"].name,
+        )
         if group.is_main:
             out_dir.mkdir(parents=True, exist_ok=True)
             for key, spec in specs.items():
                 ome.create(stages[key], spec)
         group.share(None)  # the staged arrays exist before anyone writes
         try:
-            _predict_bands(model, slide, stages, specs, grid, batch, values=values, blend=blend,
-                           tta=tta, device=device, precision=precision, progress=progress,
-                           group=group)  # fmt: skip
+            _predict_bands(
+                model,
+                slide,
+                stages,
+                specs,
+                grid,
+                batch,
+                values=values,
+                blend=blend,
+                tta=tta,
+                device=device,
+                precision=precision,
+                progress=progress,
+                group=group,
+            )
         except BaseException:
             if group.is_main:  # no half-written staging folder is left behind
                 for stage in stages.values():
@@ -271,8 +305,22 @@ def predict_slide(
     return [finals[key] for key in specs]
 
 
-def _predict_bands(model, slide, stages, specs, grid, batch, *, values, blend, tta, device,
-                   precision, progress, group) -> None:  # fmt: skip
+def _predict_bands(
+    model,
+    slide,
+    stages,
+    specs,
+    grid,
+    batch,
+    *,
+    values,
+    blend,
+    tta,
+    device,
+    precision,
+    progress,
+    group,
+) -> None:
     """This process's band of chunk rows of every page, into the staged outputs."""
     pages, h, _, c = slide.shape
     name = slide.path.name
@@ -289,9 +337,16 @@ def _predict_bands(model, slide, stages, specs, grid, batch, *, values, blend, t
             page.drop()
             sinks = {key: ome.RowSink(arrays[key], specs[key], p, start, stop) for key in specs}
             for y, block in iter_slide_rows(
-                fn, image, grid, rows=(start, stop), batch_size=batch, blend=blend,
-                stats=stats, device=dev, progress=progress,
-            ):  # fmt: skip
+                fn,
+                image,
+                grid,
+                rows=(start, stop),
+                batch_size=batch,
+                blend=blend,
+                stats=stats,
+                device=dev,
+                progress=progress,
+            ):
                 labels = encode_labels(labels_from_probabilities(block), values)
                 sinks["labels"].write(y, labels)
                 if "probabilities" in sinks:
