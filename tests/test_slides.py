@@ -355,9 +355,9 @@ def test_a_large_stack_in_colour_with_probabilities(tmp_path, small_chunks):
         assert [level.shape for level in series.levels] == [(2, 40, 35), (2, 20, 18), (2, 10, 9)]
         labels = series.asarray()
     with tifffile.TiffFile(out[1]) as tif:
-        assert tif.series[0].axes == "CZYX" and tif.series[0].shape == (3, 2, 40, 35)
+        assert tif.series[0].axes == "ZCYX" and tif.series[0].shape == (2, 3, 40, 35)
         probs = tif.series[0].asarray()
     for p, page in enumerate(stack):
         expected = predict_image(model, page, tile_size=16)
-        np.testing.assert_allclose(probs[:, p], expected, atol=1e-6)
+        np.testing.assert_allclose(probs[p], expected, atol=1e-6)
         assert np.array_equal(labels[p], labels_from_probabilities(expected))

@@ -33,7 +33,8 @@ class OutputSpec:
     """One large output: ``shape`` of its full-resolution array, ``axes`` one lower-case
     NGFF letter per axis (``c`` channels/classes, ``z`` pages, ``y``, ``x``; last two ``yx``),
     ``dtype``, ``pixel_size`` ((y, x) micrometres or None), ``downsample`` (``"nearest"`` for
-    labels, ``"mean"`` for probabilities), ``colormap`` ((3, 256) uint16 TIFF palette or None).
+    labels, ``"mean"`` for probabilities), ``colormap`` ((3, 256) uint16 TIFF palette or None),
+    ``classes`` (label value -> class name), ``channels`` (names along ``c``).
     """
 
     shape: tuple[int, ...]
@@ -42,6 +43,8 @@ class OutputSpec:
     pixel_size: tuple[float, float] | None = None
     downsample: str = "nearest"
     colormap: np.ndarray | None = None
+    classes: dict[int, str] | None = None
+    channels: tuple[str, ...] = ()
 
     def place(self, page: int, rows: slice) -> tuple:
         """The index of ``rows`` (all columns, all classes) of page ``page``."""
@@ -212,6 +215,10 @@ def finish(stage: Path, final: Path, spec: OutputSpec, output_format: str) -> Pa
     if output_format == "ome-zarr":
         group = zarr.open_group(stage, mode="r+", zarr_format=2)
         group.attrs.update(ngff_metadata(spec, levels, final.name))
+        if spec.classes:
+            group.attrs["unetlab"] = {"classes": {str(k): v for k, v in spec.classes.items()}}
+        if spec.channels:
+            group.attrs["omero"] = {"channels": [{"label": name} for name in spec.channels]}
         _replace_folder(stage, final)
         return final
     _write_ome_tiff(stage, final, spec, levels)
@@ -256,6 +263,12 @@ def _write_ome_tiff(stage: Path, final: Path, spec: OutputSpec, levels: int) -> 
         dtype=spec.dtype,
     )
     metadata = {"axes": spec.axes.upper()}
+    if spec.classes:
+        metadata["Description"] = "unetlab classes (pixel value: name)\n" + "\n".join(
+            f"{value}: {name}" for value, name in spec.classes.items()
+        )
+    if spec.channels:
+        metadata["Channel"] = {"Name": list(spec.channels)}
     if spec.pixel_size is not None:
         metadata.update(
             PhysicalSizeY=spec.pixel_size[0],

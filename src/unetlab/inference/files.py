@@ -75,8 +75,8 @@ def predict_file(
     ``<stem>.tif`` instead. ``save_probabilities``: ``<stem>_prob.tif``, float32 (K, H, W) or
     (P, K, H, W). ``draw_overlay``: ``<stem>_overlay.png`` (``.tif`` for stacks).
 
-    Large inputs (TIFFs above ``large_threshold`` px a page, default ``LARGE_PIXELS``; ``level`` > 0, Zarr folders) are
-    streamed by :func:`~unetlab.inference.slides.predict_slide` into ``output_format``
+    Large inputs (TIFFs above ``large_threshold`` px a page, default ``LARGE_PIXELS``;
+    ``level`` > 0; Zarr folders) are streamed by :func:`~unetlab.inference.slides.predict_slide` into ``output_format``
     (``"ome-tiff"``: ``<stem>.tif``, ``"ome-zarr"``: ``<stem>.ome.zarr``), pyramidal, with the
     input's pixel size; no overlay; ``group``: processes that share the image. All writes are
     atomic. Raises ImageReadError/UnetlabError for unreadable or unfit images.

@@ -28,6 +28,7 @@ from unetlab.data import ome
 from unetlab.data.io import TIFF_SUFFIXES
 from unetlab.data.normalize import image_stats
 from unetlab.data.slides import Slide, is_zarr, open_slide
+from unetlab.data.tiffmeta import class_table
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import UnetlabError
 from unetlab.inference.predict import (
@@ -187,7 +188,9 @@ def stream_tiling(model, slide: Slide, *, probabilities: bool, tile_size=None, b
     return grid, batch
 
 
-def _specs(model, slide: Slide, *, values, color: bool, probabilities: bool):
+def _specs(model, slide: Slide, *, values, color: bool, probabilities: bool, output_format: str):
+    """What the outputs hold. Probabilities are (K, P, H, W) in OME-Zarr (NGFF orders
+    channels before z) and (P, K, H, W) in TIFF, as in-memory stacks are written."""
     pages, h, w, _ = slide.shape
     k = max(model.num_classes, 1)
     lead = (pages,) if pages > 1 else ()
@@ -195,24 +198,29 @@ def _specs(model, slide: Slide, *, values, color: bool, probabilities: bool):
     if color:
         colormap = np.zeros((3, 256), dtype=np.uint16)
         colormap[:, : max(k, 2)] = palette(max(k, 2)).T.astype(np.uint16) * 257
+    names = list(getattr(model, "classes", None) or [])[: max(k, 2)]
     label_dtype = encode_labels(np.zeros(1, np.uint8), values).dtype
-    specs = {
-        "labels": ome.OutputSpec(
-            (*lead, h, w),
-            "z" * len(lead) + "yx",
-            label_dtype,
-            slide.pixel_size,
-            "nearest",
-            colormap,
-        )
-    }
+    labels = ome.OutputSpec(
+        shape=(*lead, h, w),
+        axes="z" * len(lead) + "yx",
+        dtype=label_dtype,
+        pixel_size=slide.pixel_size,
+        downsample="nearest",
+        colormap=colormap,
+        classes=class_table(names, values) if names else None,
+    )
+    specs = {"labels": labels}
     if probabilities:
+        zarr_order = output_format == "ome-zarr"
+        shape = (k, *lead, h, w) if zarr_order else (*lead, k, h, w)
+        axes = "c" + "z" * len(lead) if zarr_order else "z" * len(lead) + "c"
         specs["probabilities"] = ome.OutputSpec(
-            (k, *lead, h, w),
-            "c" + "z" * len(lead) + "yx",
-            np.dtype(np.float32),
-            slide.pixel_size,
-            "mean",
+            shape=shape,
+            axes=axes + "yx",
+            dtype=np.dtype(np.float32),
+            pixel_size=slide.pixel_size,
+            downsample="mean",
+            channels=tuple(names[-k:]) if names else (),
         )
     return specs
 
@@ -242,7 +250,8 @@ def predict_slide(
     Writes ``<stem>.tif`` (``output_format="ome-tiff"``: tiled, deflate, pyramidal OME-TIFF)
     or ``<stem>.ome.zarr`` (OME-Zarr 0.4) of labels, (P,) H, W: class indices uint8, or
     ``values`` (the model's mask values), ``color``: a palette TIFF; ``probabilities``:
-    ``<stem>_prob.*`` float32 (K, (P,) H, W). The pixel size of the input is kept. In a
+    ``<stem>_prob.*`` float32 (K, (P,) H, W) (OME-TIFF stacks: (P, K, H, W)). The input's
+    pixel size is kept; the model's class names go into the OME metadata. In a
     ``group`` of processes each predicts and writes its own band of chunk rows, the main
     one publishes; all must call this with the same arguments.
     """
@@ -252,7 +261,14 @@ def predict_slide(
     with open_slide(path, level=level) as slide:
         pages, h, w, c = slide.shape
         fit_channels(np.zeros((1, 1, c), slide.dtype), model.in_channels, name=path.name)
-        specs = _specs(model, slide, values=values, color=color, probabilities=probabilities)
+        specs = _specs(
+            model,
+            slide,
+            values=values,
+            color=color,
+            probabilities=probabilities,
+            output_format=output_format,
+        )
         names = output_names(path, output_format)
         finals = {key: out_dir / names[key] for key in specs}
         stages = {key: ome.staging_path(finals[key]) for key in specs}
