@@ -93,9 +93,12 @@ def band_grid(
     oh, pad, step = grid.out_tile[0], grid.pad, ys[1] - ys[0]
     a = max(k for k in range(n) if ys[k] <= start)
     b = next((k for k in range(n) if ys[k] >= stop), n)
-    # abutting tiles need their input rows (the border) inside the view; blended ones all
-    # tiles that overlap the band's first rows
-    first = max(0, a - math.ceil((pad if grid.abut else oh) / step))
+    # abutting tiles need their input rows (the border) inside the view; blended ones every
+    # tile that overlaps the band's first rows
+    if grid.abut:
+        first = max([k for k in range(a + 1) if ys[k] <= ys[a] - pad], default=0)
+    else:
+        first = min(k for k in range(a + 1) if ys[k] + oh > ys[a])
     # the first step decides the blend's margins; the last step of a grid is shorter
     while first > 0 and (ys[first + 1] - ys[first] != step or (first * nx) % batch_size):
         first -= 1
