@@ -186,7 +186,14 @@ def _run(cmd: list[str]) -> list[dict]:
     run = subprocess.run(cmd, capture_output=True, text=True)
     if run.returncode:
         sys.exit(f"{' '.join(cmd)} failed:\n{run.stderr[-4000:]}")
-    return [json.loads(line) for line in run.stdout.splitlines() if line.startswith("{")]
+    # torchrun relays both processes' lines into one stream: they may share a line
+    decoder, found, text = json.JSONDecoder(), [], run.stdout
+    start = text.find("{")
+    while start >= 0:
+        record, end = decoder.raw_decode(text, start)
+        found.append(record)
+        start = text.find("{", end)
+    return found
 
 
 def main() -> int:
