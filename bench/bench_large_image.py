@@ -2,8 +2,8 @@
 
 The input is created as a memory-mapped uint8 TIFF in a temporary folder; a random-weight
 model (``UNet.from_preset(--preset)``) is saved with ``save_model``; then a separate worker
-process loads it and runs ``unetlab.inference.predict.predict_file`` (which streams large TIFFs
-through memory maps) and reports its own peak resident memory (VmHWM), so the
+process loads it and runs ``unetlab.inference.files.predict_file`` (which streams large TIFFs:
+memory-mapped rows in, a tiled pyramidal OME-TIFF out) and reports its own peak resident memory (VmHWM), so the
 memory taken to create the input does not count. Prints a table and writes JSON to
 bench/results/.
 
@@ -126,9 +126,8 @@ def main() -> int:
         result = json.loads(run.stdout.strip().splitlines()[-1])
         import tifffile
 
-        labels = tifffile.memmap(tmp / "out" / "large.tif", mode="r")
-        label_shape = list(labels.shape)
-        del labels
+        with tifffile.TiffFile(tmp / "out" / "large.tif") as tif:  # the header only
+            label_shape = list(tif.series[0].shape)
     from unetlab.inference.files import LARGE_PIXELS, STREAM_BUDGET
     from unetlab.inference.sizing import DEFAULT_BUDGET, choose_tiling
 

@@ -12,7 +12,7 @@ import unetlab
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
 from unetlab.data.io import read_image, write_png
-from unetlab.inference import files
+from unetlab.inference import slide_objects
 from unetlab.inference.files import predict_file
 from unetlab.inference.objects import ObjectOptions, predict_objects
 from unetlab.models import UNet
@@ -88,8 +88,8 @@ def test_predict_file_writes_ids_table_and_outlines(tmp_path):
 
 
 def test_streamed_objects_equal_in_memory(tmp_path, monkeypatch):
-    monkeypatch.setattr(files, "OBJECT_BAND_ROWS", 1)  # bands of 2 x margin = 64 rows
-    monkeypatch.setattr(files, "STREAM_ROWS", 50)  # and renumbering in 50-row reads
+    monkeypatch.setattr(slide_objects, "OBJECT_BAND_ROWS", 1)  # bands of 2 x margin = 64 rows
+    monkeypatch.setattr(slide_objects, "STREAM_ROWS", 50)  # and renumbering in 50-row reads
     net, image = local_net(), nuclei_image(231, 77, seed=3)
     tifffile.imwrite(tmp_path / "big.tif", image)
     options = ObjectOptions.for_model(net)

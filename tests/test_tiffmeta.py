@@ -63,8 +63,24 @@ def test_label_and_probability_tiffs_carry_pixel_size_and_names(tmp_path, large)
     threshold = 100 if large else 10**9
     labels, probs = predict_file(model, tmp_path / "s.tif", tmp_path / "out", label_values=True,
                                  save_probabilities=True, large_threshold=threshold)  # fmt: skip
-    _check_labels_tiff(labels, {"0": "membrane", "255": "cell"}, 0.3)
+    if large:  # a large image's outputs are pyramidal OME-TIFFs (inference.slides)
+        _check_ome_tiff(labels, {"0": "membrane", "255": "cell"}, 0.3)
+    else:
+        _check_labels_tiff(labels, {"0": "membrane", "255": "cell"}, 0.3)
     assert set(np.unique(tifffile.imread(labels))) <= {0, 255}
     with tifffile.TiffFile(probs) as tif:
-        assert tif.imagej_metadata["Labels"] == ["membrane", "cell"] * 2
+        if large:
+            assert tif.ome_metadata.count('Name="membrane"') == 1  # one per channel
+        else:
+            assert tif.imagej_metadata["Labels"] == ["membrane", "cell"] * 2
         assert tif.series[0].shape == (2, 2, 24, 32)
+
+
+def _check_ome_tiff(path, names: dict, size: float):
+    with tifffile.TiffFile(path) as tif:
+        assert tif.is_ome
+        xml = tif.ome_metadata
+        x_res = tif.pages[0].tags["XResolution"].value
+    assert f'PhysicalSizeX="{size}"' in xml and x_res[1] / x_res[0] * 1e4 == pytest.approx(size)
+    for value, name in names.items():
+        assert f"{value}: {name}" in xml

@@ -106,6 +106,15 @@ class Group:
         dist.broadcast_object_list(box, src=0)
         return box[0]
 
+    def total(self, values: list[float]) -> list[float]:
+        """Each of ``values`` summed over the processes (float64; as given in a plain one)."""
+        if not self.active:
+            return list(values)
+        device = torch.device("cuda", self.local_rank) if dist.get_backend() == "nccl" else "cpu"
+        summed = torch.tensor(values, dtype=torch.float64, device=device)
+        dist.all_reduce(summed)
+        return summed.tolist()
+
     def shard(self, start: int, total: int) -> range:
         """This process's items of ``start .. total - 1``: every ``world``-th, the same count
         in every process (a remainder of fewer than ``world`` items is dropped)."""
@@ -128,6 +137,19 @@ class Group:
 
 #: The group of one: a plain process.
 SOLO = Group()
+
+
+def without_nproc(argv: list[str]) -> list[str]:
+    """``argv`` without ``--nproc N`` / ``--nproc=N`` (the launched processes run one each)."""
+    out, skip = [], False
+    for word in argv:
+        if skip:
+            skip = False
+        elif word == "--nproc":
+            skip = True
+        elif not word.startswith("--nproc="):
+            out.append(word)
+    return out
 
 
 def launch(nproc: int, argv: list[str]) -> int:

@@ -1,7 +1,8 @@
 """``unetlab predict``: segment images of any size with a trained checkpoint.
 
 Unreadable files, and files whose channels do not fit the model, are named one per line and
-skipped; the others are still written; the exit code is 1 if any failed.
+skipped; the others are still written; the exit code is 1 if any failed. ``--nproc N`` (or
+torchrun) shares the files out over processes, and each large image by bands of rows.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ def add_parser(sub) -> None:
         "predict",
         help="segment images (files, folders, globs) with a checkpoint",
         description="Predict label images with overlap-tile inference. Outputs keep the "
-        "input's stem: <stem>.png labels (class indices), <stem>.tif for multi-page stacks "
-        "and very large TIFFs, <stem>_prob.tif probabilities, <stem>_overlay.png, "
-        "<stem>_objects.tif and <stem>_objects.csv (--instances).",
+        "input's stem: <stem>.png labels (class indices), <stem>.tif for multi-page stacks, "
+        "<stem>_prob.tif probabilities, <stem>_overlay.png. Large images (TIFFs above 67 "
+        "megapixels, pyramids, OME-Zarr folders) are read and written window by window: "
+        "pyramidal OME-TIFF <stem>.tif or OME-Zarr <stem>.ome.zarr, with their pixel size. "
+        "--instances adds <stem>_objects.tif and <stem>_objects.csv.",
     )
     p.add_argument(
         "--checkpoint",
@@ -32,7 +35,8 @@ def add_parser(sub) -> None:
         help="a unetlab checkpoint (.pt) or a bioimage.io package unetlab exported",
     )
     p.add_argument("--input", nargs="+", required=True, metavar="PATH",
-                   help="image files, folders or globs (PNG, JPEG, TIFF; stacks too)")  # fmt: skip
+                   help="image files, folders or globs (PNG, JPEG, TIFF; stacks too), and "
+                   "Zarr / OME-Zarr folders")  # fmt: skip
     p.add_argument("--output", required=True, metavar="DIR", help="folder for the outputs")
     g = p.add_argument_group("outputs")
     g.add_argument("--color", action="store_true", help="write labels as a palette PNG")
@@ -63,97 +67,171 @@ def add_parser(sub) -> None:
                    help="timing mode: after an untimed warm-up on the first input, print "
                    "images/s and MP/s over the inputs, end to end (read, predict, write) "
                    "and in the model alone")  # fmt: skip
+    s = p.add_argument_group("large images (slides)")
+    s.add_argument("--level", type=int, default=0, metavar="N",
+                   help="predict pyramid level N of a pyramidal TIFF or OME-Zarr (default 0: "
+                   "full resolution)")  # fmt: skip
+    s.add_argument("--large-pixels", type=int, metavar="N",
+                   help="stream images of more than N pixels a page (default 67108864, 2^26)")  # fmt: skip
+    s.add_argument("--output-format", choices=["ome-tiff", "ome-zarr"], default="ome-tiff",
+                   help="how large images' outputs are written: tiled pyramidal OME-TIFF "
+                   "(<stem>.tif) or OME-Zarr (<stem>.ome.zarr) (default: ome-tiff)")  # fmt: skip
+    s.add_argument("--nproc", type=int, default=1, metavar="N",
+                   help="predict in N processes on this machine (one per GPU, NCCL; or CPU "
+                   "processes, gloo): files shared out, a large image by bands of rows; the "
+                   "same as torchrun --nproc_per_node N -m unetlab predict ... (default 1)")  # fmt: skip
     add_device_arg(p)
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    from tqdm import tqdm
-
-    from unetlab.bench import ModelClock, throughput
     from unetlab.checkpoint import load_model
-    from unetlab.data.io import find_images
-    from unetlab.errors import UnetlabError
-    from unetlab.inference.files import predict_file
+    from unetlab.distributed import Group, launch, without_nproc
     from unetlab.runtime import inference_layout, resolve_device
 
     if args.color and args.label_values:
         raise ValueError("--color and --label-values exclude each other: choose one")
     if args.min_area is not None and not args.instances:
         raise ValueError("--min-area applies to --instances: add --instances or drop it")
-    device = resolve_device(args.device)
+    if args.nproc < 1:
+        raise ValueError(f"--nproc must be >= 1, not {args.nproc}")
+    if args.level < 0:
+        raise ValueError(f"--level must be >= 0, not {args.level}")
+    group = Group.from_env()
+    if args.nproc > 1 and not group.active:  # start the processes; each runs this command
+        return launch(args.nproc, without_nproc(args.argv))
+    if not group.is_main:  # one start line and one summary, from the main process
+        logging.getLogger("unetlab").setLevel(logging.WARNING)
+    device = group.device(resolve_device(args.device))
     # once, in the layout prediction runs in (predict_image would convert it per file)
     model = load_model(args.checkpoint, device=device).to(memory_format=inference_layout(device))
     if args.label_values and model.label_values is None:
         raise ValueError(f"{args.checkpoint} records no label values: drop --label-values")
-    files = find_images(args.input)
-    if not files:
-        raise ValueError(f"no images found in {' '.join(args.input)}")
-    stems: dict[str, Path] = {}
-    for f in files:
-        if f.stem in stems and stems[f.stem] != f:
-            raise ValueError(
-                f"{stems[f.stem]} and {f} would write the same outputs: predict them separately"
-            )
-        stems[f.stem] = f
+    files = _inputs(args.input)
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
-    log.info(
-        "predict: %d file(s), model %s (%d -> %d classes, %s padding), device %s",
-        len(files), Path(args.checkpoint).name, model.in_channels, model.num_classes,
-        model.padding, device,
-    )  # fmt: skip
-    objects = None
-    if args.instances:
-        from unetlab.inference.objects import ObjectOptions
+    with group.joined(device):
+        return _predict_all(args, model, files, out_dir, device, group)
 
-        objects = ObjectOptions.for_model(model, min_area=args.min_area)
-        log.info("objects: %s mode, min area %d px%s", objects.mode, objects.min_area,
-                 "" if model.objects else " (no object sizes recorded: a fixed default)")  # fmt: skip
-    failed: list[tuple[Path, str]] = []
-    done, skipped, pixels = 0, 0, 0
+
+def _inputs(patterns: list[str]) -> list[Path]:
+    """Image files and Zarr folders, each stem once."""
+    from unetlab.data.io import find_images
+    from unetlab.data.slides import is_zarr
+
+    files: list[Path] = []
+    for pattern in patterns:
+        path = Path(pattern)
+        if is_zarr(path):
+            files.append(path)
+        elif path.is_dir():
+            files += sorted(p for p in path.iterdir() if is_zarr(p))
+            files += find_images(path)
+        else:
+            files += find_images(path)
+    if not files:
+        raise ValueError(f"no images found in {' '.join(patterns)}")
+    stems: dict[str, Path] = {}
+    for f in files:
+        stem = _stem(f)
+        if stem in stems and stems[stem] != f:
+            raise ValueError(
+                f"{stems[stem]} and {f} would write the same outputs: predict them separately"
+            )
+        stems[stem] = f
+    return sorted(set(files), key=files.index)
+
+
+def _stem(path: Path) -> str:
+    return path.name.split(".")[0] if path.is_dir() else path.stem
+
+
+def _done(out_dir: Path, path: Path) -> bool:
+    """True when an input's label output exists (for --skip-existing)."""
+    stem = _stem(path)
+    return any((out_dir / f"{stem}{ext}").exists() for ext in (".png", ".tif", ".ome.zarr"))
+
+
+def _predict_all(args, model, files, out_dir, device, group) -> int:
+    """Large inputs by all processes together (each its band of rows), the others shared
+    out one file per process in turn; the main process reports the totals."""
+    from tqdm import tqdm
+
+    from unetlab.bench import ModelClock, throughput
+    from unetlab.data.ome import output_pixels
+    from unetlab.errors import UnetlabError
+    from unetlab.inference.files import predict_file
+    from unetlab.inference.slides import is_large
+
+    # decided once, by the main process, so that every process takes the same files
+    todo = group.share([f for f in files if not (args.skip_existing and _done(out_dir, f))])
+    large = group.share([_large(is_large, f, args.level, args.large_pixels) for f in todo])
+    mine = [
+        f for i, (f, big) in enumerate(zip(todo, large)) if big or i % group.world == group.rank
+    ]
+    log.info(
+        "predict: %d file(s) (%d large), model %s (%d -> %d classes, %s padding), device %s%s",
+        len(todo), sum(large), Path(args.checkpoint).name, model.in_channels,
+        model.num_classes, model.padding, device,
+        f", {group.world} processes" if group.active else "",
+    )  # fmt: skip
+    shared = dict(zip(todo, large))  # large files: every process works on them
     options = dict(
         color=args.color, label_values=args.label_values,
         save_probabilities=args.save_probabilities, draw_overlay=args.overlay,
         tile_size=args.tile_size, batch_size=args.batch_size, blend=args.blend,
-        tta=args.tta, device=device, precision=args.precision, objects=objects,
+        tta=args.tta, device=device, precision=args.precision, objects=_objects(args, model),
+        level=args.level, output_format=args.output_format, group=group,
+        large_threshold=args.large_pixels,
     )  # fmt: skip
-    if args.benchmark:  # one-time costs (allocator, kernel choice) out of the figures
-        _warm_up(model, files[0], out_dir, options)
+    if args.benchmark and mine:  # one-time costs (allocator, kernel choice) out of the figures
+        _warm_up(model, mine[0], out_dir, options)
     # model time by hooks that synchronise a GPU per call: only when asked
     clock = ModelClock(model, device) if args.benchmark else contextlib.nullcontext()
+    failed, done, pixels = 0, 0, 0
     start = time.perf_counter()
-    quiet = not sys.stderr.isatty()
-    for path in tqdm(files, desc="files", unit="file", disable=quiet):
-        if args.skip_existing and any(
-            (out_dir / f"{path.stem}{ext}").exists() for ext in (".png", ".tif")
-        ):
-            skipped += 1
-            continue
+    quiet = not sys.stderr.isatty() or not group.is_main
+    for path in tqdm(mine, desc="files", unit="file", disable=quiet):
+        # a shared file counts (and its error prints) once, in the main process
+        counts = group.is_main or not shared[path]
         with tqdm(desc=path.name, unit="tile", leave=False, disable=quiet) as bar:
             try:
                 with clock:
                     written = predict_file(model, path, out_dir, progress=bar.update, **options)
             except UnetlabError as exc:
-                failed.append((path, str(exc).splitlines()[0]))
-                print(f"unetlab predict: failed: {failed[-1][1]}", file=sys.stderr)
+                if counts:
+                    failed += 1
+                    print(f"unetlab predict: failed: {str(exc).splitlines()[0]}", file=sys.stderr)
                 continue
-        done += 1
-        pixels += _pixels(written[0])
+        if counts:
+            done += 1
+            pixels += output_pixels(written[0])  # its header only
     elapsed = time.perf_counter() - start
-    rate = f", {pixels / elapsed / 1e6:.2f} MP/s" if elapsed > 0 and pixels else ""
-    log.info(
-        "predict: %d written, %d skipped, %d failed in %.1f s%s -> %s",
-        done, skipped, len(failed), elapsed, rate, out_dir,
-    )  # fmt: skip
-    if failed:
-        log.info("failed: %s", ", ".join(str(p) for p, _ in failed))
-    if args.benchmark and done:
+    done, pixels, failed = group.total([done, pixels, failed])
+    if group.is_main:
+        rate = f", {pixels / elapsed / 1e6:.2f} MP/s" if elapsed > 0 and pixels else ""
+        log.info(
+            "predict: %d written, %d skipped, %d failed in %.1f s%s -> %s",
+            done, len(files) - len(todo), failed, elapsed, rate, out_dir,
+        )  # fmt: skip
+    if args.benchmark and done and group.is_main:
         t = throughput(done, pixels, elapsed, clock.seconds)
         print(f"benchmark: {t['images']} image(s), {t['megapixels']:.2f} MP in {t['seconds']:.2f} s: "
               f"{t['images_per_s']:.2f} images/s, {t['mpix_per_s']:.2f} MP/s end to end; model "
               f"{t['model_seconds']:.2f} s ({t['model_share']:.0%}), {t['model_mpix_per_s']:.2f} MP/s")  # fmt: skip
     return 1 if failed else 0
+
+
+def _objects(args, model):
+    """The object options of ``--instances`` (None without it), logged once."""
+    if not args.instances:
+        return None
+    from unetlab.inference.objects import ObjectOptions
+
+    objects = ObjectOptions.for_model(model, min_area=args.min_area)
+    log.info("objects: %s mode, min area %d px%s", objects.mode, objects.min_area,
+             "" if model.objects else " (no object sizes recorded: a fixed default)")  # fmt: skip
+    return objects
 
 
 def _warm_up(model, path: Path, out_dir: Path, options: dict) -> None:
@@ -168,18 +246,11 @@ def _warm_up(model, path: Path, out_dir: Path, options: dict) -> None:
         predict_file(model, path, scratch, **options)
 
 
-def _pixels(path: Path) -> int:
-    """Pixels of a written label image (all pages), read from its header."""
-    if path.suffix == ".png":
-        from PIL import Image
+def _large(is_large, path: Path, level: int, threshold: int | None) -> bool:
+    """Whether ``path`` is streamed; an unreadable file is not (its error comes later)."""
+    from unetlab.errors import UnetlabError
 
-        with Image.open(path) as im:
-            return im.width * im.height
-    import tifffile
-
-    with tifffile.TiffFile(path) as tif:
-        shape = tif.series[0].shape
-    n = 1
-    for s in shape:
-        n *= s
-    return n
+    try:
+        return is_large(path, level=level, threshold=threshold)
+    except UnetlabError:
+        return False

@@ -69,7 +69,7 @@ def run(args) -> int:
     import torch
 
     from unetlab.config import explicit_keys, load_config
-    from unetlab.distributed import Group, launch
+    from unetlab.distributed import Group, launch, without_nproc
     from unetlab.runtime import resolve_device
     from unetlab.train import fit
 
@@ -103,7 +103,7 @@ def run(args) -> int:
         if device.type == "cuda" and args.nproc > torch.cuda.device_count():
             raise ValueError(f"--nproc {args.nproc} but {torch.cuda.device_count()} GPU(s) here: "
                              "use one process per GPU")  # fmt: skip
-        return launch(args.nproc, _without_nproc(args.argv))
+        return launch(args.nproc, without_nproc(args.argv))
     run_dir = Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name
     plan = None
     if not (args.resume or args.no_plan):  # a resumed run keeps its resolved config
@@ -135,16 +135,3 @@ def _plan(cfg, explicit: set[str]):
     from unetlab.runtime import resolve_device
 
     return plan_training(cfg, explicit, device=resolve_device(cfg.train.device).type)
-
-
-def _without_nproc(argv: list[str]) -> list[str]:
-    """``argv`` without ``--nproc N`` / ``--nproc=N`` (the launched processes run one each)."""
-    out, skip = [], False
-    for word in argv:
-        if skip:
-            skip = False
-        elif word == "--nproc":
-            skip = True
-        elif not word.startswith("--nproc="):
-            out.append(word)
-    return out

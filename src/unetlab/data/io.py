@@ -112,6 +112,11 @@ def read_stack(path: str | os.PathLike, *, mask: bool = False) -> np.ndarray:
                 arr = _from_pil(im, mask=mask)[None]
     except ImageReadError:
         raise
+    except Image.DecompressionBombError as exc:
+        raise ImageReadError(
+            f"{path}: too large for Pillow to open safely ({exc}); save it as a tiled TIFF "
+            "(or OME-Zarr), which unetlab predict reads window by window"
+        ) from exc
     except (OSError, ValueError, UnidentifiedImageError, SyntaxError) as exc:
         raise ImageReadError(
             f"{path}: cannot read this image ({type(exc).__name__}: {exc}); "

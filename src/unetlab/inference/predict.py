@@ -103,12 +103,15 @@ def weight_layout(model: torch.nn.Module) -> torch.memory_format | None:
 # --- numpy level --------------------------------------------------------------------------
 
 
-def fit_channels(image: np.ndarray, channels: int, *, name: str = "image") -> np.ndarray:
+def fit_channels(
+    image: np.ndarray, channels: int, *, name: str = "image", quiet: bool = False
+) -> np.ndarray:
     """(H, W) or (H, W, C) -> (H, W, channels), a view where possible; never modifies ``image``.
 
     A grey image given to a multi-channel net is repeated (a view); an RGB image given to a
     grey net becomes its luminance (0.299 R + 0.587 G + 0.114 B, a float32 copy, logged).
-    Anything else raises UnetlabError naming both counts.
+    Anything else raises UnetlabError naming both counts. ``quiet``: no log line (for the
+    windows of one image, whose first window logged it).
     """
     if not isinstance(image, np.ndarray):
         raise UnetlabError(f"{name}: expected a numpy array, not {type(image).__name__}")
@@ -125,7 +128,8 @@ def fit_channels(image: np.ndarray, channels: int, *, name: str = "image") -> np
     if have == 1:
         return np.broadcast_to(hwc, (*hwc.shape[:2], channels))
     if have in (3, 4) and channels == 1:
-        log.warning("%s: colour image given to a grey model; predicting its luminance", name)
+        if not quiet:
+            log.warning("%s: colour image given to a grey model; predicting its luminance", name)
         grey = hwc[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
         if np.issubdtype(image.dtype, np.integer):
             grey = np.round(grey).astype(image.dtype)  # keep the range "scale" mode expects

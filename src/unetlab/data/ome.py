@@ -1,0 +1,319 @@
+"""Large outputs written band by band: pyramidal OME-Zarr folders and tiled OME-TIFF files.
+
+An output is first *staged*: a Zarr (v2) group beside the final path (``.<name>.partial``),
+whose full-resolution array ``0`` is filled band by band by :class:`RowSink` (one process
+or several, each writing whole chunks of its own rows). :func:`finish` then adds the pyramid
+(each level halves rows and columns of the one before, read and written band by band:
+nearest neighbour for labels, 2 x 2 means for probabilities) and publishes it: the staged
+group renamed to an OME-Zarr (NGFF 0.4) folder, or copied tile by tile into a tiled,
+deflate-compressed, pyramidal (SubIFDs) OME-TIFF written atomically. The pixel size travels
+into the OME metadata (and the TIFF resolution tags). Memory stays at a band of chunks.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.data.io import atomic_path
+
+#: Zarr chunks and TIFF tiles are CHUNK x CHUNK px; pyramids stop at a level within one chunk.
+CHUNK = 512
+FORMATS = ("ome-tiff", "ome-zarr")
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    """One large output: ``shape`` of its full-resolution array, ``axes`` one lower-case
+    NGFF letter per axis (``c`` channels/classes, ``z`` pages, ``y``, ``x``; last two ``yx``),
+    ``dtype``, ``pixel_size`` ((y, x) micrometres or None), ``downsample`` (``"nearest"`` for
+    labels, ``"mean"`` for probabilities), ``colormap`` ((3, 256) uint16 TIFF palette or None),
+    ``classes`` (label value -> class name), ``channels`` (names along ``c``).
+    """
+
+    shape: tuple[int, ...]
+    axes: str
+    dtype: np.dtype
+    pixel_size: tuple[float, float] | None = None
+    downsample: str = "nearest"
+    colormap: np.ndarray | None = None
+    classes: dict[int, str] | None = None
+    channels: tuple[str, ...] = ()
+
+    def place(self, page: int, rows: slice) -> tuple:
+        """The index of ``rows`` (all columns, all classes) of page ``page``."""
+        parts = {"c": slice(None), "z": page, "y": rows, "x": slice(None)}
+        return tuple(parts[a] for a in self.axes)
+
+
+def staging_path(final: str | os.PathLike) -> Path:
+    """Where ``final`` is staged (the same name in every process)."""
+    final = Path(final)
+    return final.parent / f".{final.name}.partial"
+
+
+def level_shapes(shape: tuple[int, ...]) -> list[tuple[int, ...]]:
+    """Shapes of the pyramid levels of a full-resolution ``shape`` (..., H, W): rows and
+    columns halved (rounded up) until both fit in one chunk."""
+    shapes = [tuple(shape)]
+    while max(shapes[-1][-2:]) > CHUNK:
+        *lead, h, w = shapes[-1]
+        shapes.append((*lead, -(-h // 2), -(-w // 2)))
+    return shapes
+
+
+def create(stage: Path, spec: OutputSpec):
+    """A new staged group at ``stage`` (leftovers of an interrupted run are removed) with
+    its empty full-resolution array; returns the array."""
+    import zarr
+
+    if stage.exists():
+        shutil.rmtree(stage)
+    group = zarr.open_group(stage, mode="w", zarr_format=2)
+    return _new_level(group, "0", spec.shape, spec.dtype)
+
+
+def _new_level(group, name: str, shape, dtype):
+    import numcodecs
+
+    chunks = (*(1 for _ in shape[:-2]), *(min(CHUNK, s) for s in shape[-2:]))
+    return group.create_array(
+        name,
+        shape=shape,
+        chunks=chunks,
+        dtype=dtype,
+        fill_value=0,
+        compressors=numcodecs.Blosc(cname="zstd", clevel=3, shuffle=numcodecs.Blosc.BITSHUFFLE),
+    )
+
+
+def open_level(stage: Path, level: int = 0):
+    """A staged level for writing."""
+    import zarr
+
+    return zarr.open_array(stage / str(level), mode="r+", zarr_format=2)
+
+
+class RowSink:
+    """Collects the rows of one page that arrive in order as (..., rows, W) blocks and
+    writes them to ``array`` chunk row by chunk row; rows outside ``[start, stop)`` are
+    dropped, so processes that own disjoint chunk rows never write the same chunk."""
+
+    def __init__(self, array, spec: OutputSpec, page: int, start: int, stop: int):
+        self.array, self.spec, self.page = array, spec, page
+        self.cursor, self.stop = start, stop
+        self._pending: list[np.ndarray] = []
+        self._top = start
+
+    def write(self, y: int, block: np.ndarray) -> None:
+        """Rows ``y .. y + rows - 1`` of the page; must continue where the last block ended."""
+        lo, hi = max(y, self.cursor), min(y + block.shape[-2], self.stop)
+        if hi <= lo:
+            return
+        if lo != self.cursor:
+            raise ValueError(f"rows arrive out of order: expected row {self.cursor}, got {lo}")
+        self._pending.append(np.asarray(block[..., lo - y : hi - y, :]))
+        self.cursor = hi
+        edge = min(self.stop, (self._top // CHUNK + 1) * CHUNK)
+        while self.cursor >= edge and self._top < self.stop:
+            rows = np.concatenate(self._pending, axis=-2)
+            n = edge - self._top
+            self.array[self.spec.place(self.page, slice(self._top, edge))] = rows[..., :n, :]
+            self._pending = [rows[..., n:, :]] if rows.shape[-2] > n else []
+            self._top = edge
+            edge = min(self.stop, edge + CHUNK)
+
+    def close(self) -> None:
+        if self._top < self.stop:
+            raise ValueError(f"rows {self._top}..{self.stop - 1} were never written")
+
+
+def chunk_rows(height: int, parts: int, part: int) -> tuple[int, int]:
+    """Rows ``[start, stop)`` of part ``part`` of ``parts`` when ``height`` rows are shared
+    out in whole chunks (CHUNK rows), as evenly as they go; a part may be empty."""
+    chunks = -(-height // CHUNK)
+    first, last = chunks * part // parts, chunks * (part + 1) // parts
+    return min(height, first * CHUNK), min(height, last * CHUNK)
+
+
+# --- pyramid and publishing ---------------------------------------------------------------
+
+
+def downsample(block: np.ndarray, how: str) -> np.ndarray:
+    """(..., h, w) -> (..., ceil(h / 2), ceil(w / 2)): every other pixel (``"nearest"``) or
+    the mean of each 2 x 2 block, edge rows/columns repeated for odd sizes (``"mean"``)."""
+    if how == "nearest":
+        return block[..., ::2, ::2]
+    if how != "mean":
+        raise ValueError(f"downsample must be 'nearest' or 'mean', not {how!r}")
+    h, w = block.shape[-2:]
+    pad = [(0, 0)] * (block.ndim - 2) + [(0, h % 2), (0, w % 2)]
+    x = np.pad(block.astype(np.float32), pad, mode="edge")
+    x = x[..., 0::2, :] + x[..., 1::2, :]
+    return ((x[..., 0::2] + x[..., 1::2]) / 4).astype(block.dtype)
+
+
+def build_pyramid(stage: Path, spec: OutputSpec) -> int:
+    """Write levels 1, 2, ... of a staged output from the level before, band by band;
+    returns the number of levels."""
+    import zarr
+
+    group = zarr.open_group(stage, mode="r+", zarr_format=2)
+    shapes = level_shapes(spec.shape)
+    for level in range(1, len(shapes)):
+        source, target = (
+            group[str(level - 1)],
+            _new_level(group, str(level), shapes[level], spec.dtype),
+        )
+        for lead in np.ndindex(*shapes[level][:-2]):
+            for top in range(0, shapes[level][-2], CHUNK):
+                rows = source[(*lead, slice(2 * top, 2 * (top + CHUNK)), slice(None))]
+                target[(*lead, slice(top, top + CHUNK), slice(None))] = downsample(
+                    rows, spec.downsample
+                )
+    return len(shapes)
+
+
+def ngff_metadata(spec: OutputSpec, levels: int, name: str) -> dict:
+    """OME-Zarr (NGFF 0.4) ``multiscales`` attributes of a pyramid of ``levels`` levels."""
+    kinds = {"c": "channel", "z": "space", "y": "space", "x": "space"}
+    axes = []
+    for a in spec.axes:
+        axis = {"name": a, "type": kinds[a]}
+        if a in "yx" and spec.pixel_size is not None:
+            axis["unit"] = "micrometer"
+        axes.append(axis)
+    size = spec.pixel_size or (1.0, 1.0)
+    datasets = []
+    for level in range(levels):
+        scale = [1.0] * (len(spec.axes) - 2) + [size[0] * 2**level, size[1] * 2**level]
+        datasets.append(
+            {"path": str(level), "coordinateTransformations": [{"type": "scale", "scale": scale}]}
+        )
+    method = "nearest" if spec.downsample == "nearest" else "local_mean"
+    return {
+        "multiscales": [
+            {"version": "0.4", "name": name, "axes": axes, "datasets": datasets, "type": method}
+        ]
+    }
+
+
+def finish(stage: Path, final: Path, spec: OutputSpec, output_format: str) -> Path:
+    """Add the pyramid to a staged output and publish it at ``final`` (OME-Zarr folder or
+    OME-TIFF file); the staging folder is gone afterwards."""
+    import zarr
+
+    if output_format not in FORMATS:
+        raise ValueError(f"output format must be one of {FORMATS}, not {output_format!r}")
+    levels = build_pyramid(stage, spec)
+    if output_format == "ome-zarr":
+        group = zarr.open_group(stage, mode="r+", zarr_format=2)
+        group.attrs.update(ngff_metadata(spec, levels, final.name))
+        if spec.classes:
+            group.attrs["unetlab"] = {"classes": {str(k): v for k, v in spec.classes.items()}}
+        if spec.channels:
+            group.attrs["omero"] = {"channels": [{"label": name} for name in spec.channels]}
+        _replace_folder(stage, final)
+        return final
+    _write_ome_tiff(stage, final, spec, levels)
+    shutil.rmtree(stage)
+    return final
+
+
+def _replace_folder(source: Path, final: Path) -> None:
+    """Rename ``source`` to ``final``; an older ``final`` is moved aside first and removed
+    after, so ``final`` is never half written."""
+    old = final.parent / f".{final.name}.old"
+    if old.exists():
+        shutil.rmtree(old)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(source, final)
+    if old.exists():
+        shutil.rmtree(old)
+
+
+def _tiles(array) -> Iterator[np.ndarray]:
+    """A staged level's tiles in TIFF order: leading indices, then tile rows, then columns."""
+    h, w = array.shape[-2:]
+    for lead in np.ndindex(*array.shape[:-2]):
+        for top in range(0, h, CHUNK):
+            band = array[(*lead, slice(top, top + CHUNK), slice(None))]
+            for left in range(0, w, CHUNK):
+                yield band[:, left : left + CHUNK]
+
+
+def _write_ome_tiff(stage: Path, final: Path, spec: OutputSpec, levels: int) -> None:
+    import tifffile
+    import zarr
+
+    group = zarr.open_group(stage, mode="r", zarr_format=2)
+    photometric = "palette" if spec.colormap is not None else "minisblack"
+    common = dict(
+        tile=(CHUNK, CHUNK),
+        compression="zlib",
+        photometric=photometric,
+        colormap=spec.colormap,
+        dtype=spec.dtype,
+    )
+    metadata = {"axes": spec.axes.upper()}
+    if spec.classes:
+        metadata["Description"] = "unetlab classes (pixel value: name)\n" + "\n".join(
+            f"{value}: {name}" for value, name in spec.classes.items()
+        )
+    if spec.channels:
+        metadata["Channel"] = {"Name": list(spec.channels)}
+    if spec.pixel_size is not None:
+        metadata.update(
+            PhysicalSizeY=spec.pixel_size[0],
+            PhysicalSizeX=spec.pixel_size[1],
+            PhysicalSizeYUnit="µm",
+            PhysicalSizeXUnit="µm",
+        )
+    with atomic_path(final) as tmp, tifffile.TiffWriter(tmp, bigtiff=True, ome=True) as tiff:
+        for level in range(levels):
+            array = group[str(level)]
+            extra = _resolution(spec.pixel_size, 2**level)
+            if level == 0:
+                extra.update(subifds=levels - 1, metadata=metadata)
+            else:
+                extra.update(subfiletype=1)
+            tiff.write(_tiles(array), shape=array.shape, **common, **extra)
+
+
+def _resolution(pixel_size: tuple[float, float] | None, factor: int) -> dict:
+    """TIFF resolution tags (pixels per centimetre) for ``pixel_size`` times ``factor``."""
+    if pixel_size is None:
+        return {}
+    return {
+        "resolution": (1e4 / (pixel_size[1] * factor), 1e4 / (pixel_size[0] * factor)),
+        "resolutionunit": "CENTIMETER",
+    }
+
+
+def output_pixels(path: str | os.PathLike) -> int:
+    """Pixels of a written output (all pages, classes excluded), from its header only."""
+    path = Path(path)
+    if path.is_dir():
+        import zarr
+
+        group = zarr.open_group(path, mode="r")
+        axes = [a["name"] for a in group.attrs["multiscales"][0]["axes"]]
+        shape = group["0"].shape
+        return math.prod(s for a, s in zip(axes, shape) if a != "c")
+    if path.suffix.lower() in (".tif", ".tiff"):
+        import tifffile
+
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            return math.prod(s for a, s in zip(series.axes, series.shape) if a not in "CS")
+    from PIL import Image
+
+    with Image.open(path) as im:  # the header only; a small image (large ones are never PNG)
+        return im.width * im.height

@@ -1,0 +1,395 @@
+"""Whole-slide images read window by window: tiled, compressed, pyramidal TIFF and OME-Zarr.
+
+:func:`open_slide` opens a TIFF/BigTIFF/OME-TIFF (any compression tifffile and imagecodecs
+decode: JPEG, LZW, deflate, zstd, ...; strips or tiles; pyramid levels) through tifffile's
+Zarr store, a plain uncompressed TIFF through a memory map of the rows it reads, or a Zarr /
+OME-Zarr folder through ``zarr``. Nothing is read until a window is asked for, so memory
+follows the windows, not the image. Each page is an (H, W, C) array-like that slices
+(:class:`SlidePage`): the tiling loop reads it tile by tile, and the page keeps the last band
+of full-width rows it read, so the tiles of one row of tiles decode each chunk about once.
+
+The physical pixel size (micrometres, (y, x)) comes from the OME metadata, the TIFF
+resolution tags or the OME-Zarr ``coordinateTransformations``, scaled to the level read.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.data.io import TIFF_SUFFIXES
+from unetlab.errors import ImageReadError, UnetlabError
+
+#: micrometres per unit, for the units the metadata of microscopes and scanners uses
+MICROMETRES = {
+    "µm": 1.0,
+    "um": 1.0,
+    "micron": 1.0,
+    "micrometer": 1.0,
+    "micrometre": 1.0,
+    "nm": 1e-3,
+    "nanometer": 1e-3,
+    "mm": 1e3,
+    "millimeter": 1e3,
+    "cm": 1e4,
+    "centimeter": 1e4,
+    "m": 1e6,
+    "meter": 1e6,
+    "in": 25400.0,
+    "inch": 25400.0,
+}
+
+
+def is_zarr(path: str | os.PathLike) -> bool:
+    """True for a Zarr folder (v2 ``.zarray``/``.zgroup`` or v3 ``zarr.json``)."""
+    path = Path(path)
+    return path.is_dir() and any(
+        (path / name).exists() for name in (".zgroup", ".zarray", "zarr.json")
+    )
+
+
+def is_slide(path: str | os.PathLike) -> bool:
+    """True for paths :func:`open_slide` reads: TIFF files and Zarr folders."""
+    path = Path(path)
+    return is_zarr(path) or (path.is_file() and path.suffix.lower() in TIFF_SUFFIXES)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where the pages, rows, columns and channels are in a stored array's axes.
+
+    ``axes``: one letter per stored axis, ``Y``, ``X``, ``C`` (channels or samples) or ``P``
+    (any other axis: pages, z, time), e.g. ``"PCYX"`` or ``"YXC"``.
+    """
+
+    axes: str
+    shape: tuple[int, ...]
+
+    @property
+    def pages(self) -> int:
+        return math.prod(s for a, s in zip(self.axes, self.shape) if a == "P")
+
+    @property
+    def channels(self) -> int:
+        return math.prod(s for a, s in zip(self.axes, self.shape) if a == "C")
+
+    @property
+    def plane(self) -> tuple[int, int]:
+        return self.shape[self.axes.index("Y")], self.shape[self.axes.index("X")]
+
+    def index(self, page: int, rows: slice, cols: slice) -> tuple:
+        """The stored array's index of ``rows`` x ``cols`` of page ``page`` (all channels)."""
+        page_shape = [s for a, s in zip(self.axes, self.shape) if a == "P"]
+        coords = iter(np.unravel_index(page, page_shape) if page_shape else ())
+        parts = {"Y": rows, "X": cols, "C": slice(None)}
+        return tuple(int(next(coords)) if a == "P" else parts[a] for a in self.axes)
+
+    def to_hwc(self, block: np.ndarray) -> np.ndarray:
+        """A block read with :meth:`index` as (h, w, C)."""
+        kept = [a for a in self.axes if a != "P"]
+        if "C" not in kept:
+            block, kept = block[..., None], [*kept, "C"]
+        return np.transpose(block, [kept.index(a) for a in "YXC"])
+
+
+def layout_of(axes: str, shape: tuple[int, ...]) -> Layout:
+    """A :class:`Layout` from tifffile's or OME-Zarr's axis letters (``S`` and ``C`` are
+    channels; anything but Y, X, C, S is a page axis). At most one channel axis larger than 1."""
+    axes = axes.upper()
+    if "Y" not in axes or "X" not in axes or len(axes) != len(shape):
+        raise UnetlabError(f"axes {axes!r} of shape {shape} have no rows and columns (Y, X)")
+    letters = ["C" if a in "CS" else a if a in "YX" else "P" for a in axes]
+    channel = [i for i, a in enumerate(letters) if a == "C"]
+    if len(channel) > 1:
+        # keep the larger channel axis; a 1-long one becomes a page axis of one page
+        keep = max(channel, key=lambda i: shape[i])
+        if any(shape[i] > 1 for i in channel if i != keep):
+            raise UnetlabError(f"axes {axes!r} of shape {shape} hold two channel axes")
+        letters = [("P" if i in channel and i != keep else a) for i, a in enumerate(letters)]
+    return Layout("".join(letters), tuple(int(s) for s in shape))
+
+
+class SlidePage:
+    """One page of a slide as an (H, W, C) array-like: ``page[rows, cols]`` reads only that
+    window (``rows``/``cols`` slices with step 1), and keeps the last band of rows it read
+    (full width, at least ``band_rows`` rows) to serve the next windows from memory."""
+
+    ndim = 3
+
+    def __init__(self, slide: Slide, index: int, *, band_rows: int = 0):
+        self.slide, self.index, self.band_rows = slide, index, band_rows
+        self.shape = (*slide.layout.plane, slide.layout.channels)
+        self.dtype = slide.dtype
+        self._band: np.ndarray | None = None
+        self._top = 0
+
+    def __getitem__(self, key) -> np.ndarray:
+        rows, cols = (key, slice(None)) if not isinstance(key, tuple) else (*key, slice(None))[:2]
+        h = self.shape[0]
+        r0, r1, step = rows.indices(h)
+        if step != 1:
+            raise ValueError("slide windows read with step 1 only")
+        r1 = max(r0, r1)
+        band = self._band
+        if band is None or r0 < self._top or r1 > self._top + band.shape[0]:
+            top, bottom = r0, min(h, max(r1, r0 + self.band_rows))
+            self._band = band = self.slide.read(self.index, slice(top, bottom), slice(None))
+            self._top = top
+        return band[r0 - self._top : r1 - self._top, cols]
+
+    def drop(self) -> None:
+        """Forget the band kept in memory."""
+        self._band = None
+
+
+class Slide:
+    """A lazily read image: ``layout`` (where pages, rows, columns and channels are),
+    ``dtype``, ``pixel_size`` ((y, x) micrometres, or None), ``levels`` (pyramid levels of
+    the file), ``level`` (the one read), ``chunked`` (tiled or compressed storage).
+
+    Pages are (H, W, C) windows readers: :meth:`page`. Close with :meth:`close` (or ``with``).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        array,
+        layout: Layout,
+        *,
+        dtype,
+        pixel_size,
+        levels,
+        level,
+        chunked: bool,
+        closer=None,
+    ):
+        self.path, self.array, self.layout = path, array, layout
+        self.dtype = np.dtype(dtype)
+        self.pixel_size, self.levels, self.level = pixel_size, levels, level
+        self.chunked = chunked
+        self._closer = closer
+
+    @property
+    def shape(self) -> tuple[int, int, int, int]:
+        """(pages, H, W, C)."""
+        return (self.layout.pages, *self.layout.plane, self.layout.channels)
+
+    def page(self, index: int = 0, *, band_rows: int = 0) -> SlidePage:
+        if not 0 <= index < self.layout.pages:
+            raise IndexError(f"page {index} of {self.layout.pages}")
+        return SlidePage(self, index, band_rows=band_rows)
+
+    def read(self, page: int, rows: slice, cols: slice) -> np.ndarray:
+        """The window ``rows`` x ``cols`` of page ``page`` as a new (h, w, C) array."""
+        index = self.layout.index(page, rows, cols)
+        if callable(self.array):  # a memory map made for this read only
+            mapped = self.array()
+            block = np.array(mapped[index])
+            del mapped
+        else:
+            block = np.asarray(self.array[index])
+        return np.ascontiguousarray(self.layout.to_hwc(block))
+
+    def close(self) -> None:
+        if self._closer is not None:
+            self._closer()
+            self._closer = None
+
+    def __enter__(self) -> Slide:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_slide(path: str | os.PathLike, *, level: int = 0) -> Slide:
+    """Open a TIFF file or a Zarr / OME-Zarr folder for window-by-window reading of pyramid
+    level ``level`` (0: full resolution). Raises ImageReadError for unreadable files and
+    UnetlabError for a level the file does not have."""
+    path = Path(path)
+    if level < 0:
+        raise UnetlabError(f"--level must be >= 0, not {level}")
+    if is_zarr(path):
+        return _open_zarr(path, level)
+    if path.suffix.lower() in TIFF_SUFFIXES and path.is_file():
+        return _open_tiff(path, level)
+    raise ImageReadError(f"{path}: not a TIFF file or a Zarr folder")
+
+
+def _open_tiff(path: Path, level: int) -> Slide:
+    import tifffile
+    import zarr
+
+    try:
+        tif = tifffile.TiffFile(path)
+    except (OSError, ValueError, tifffile.TiffFileError) as exc:
+        raise ImageReadError(
+            f"{path}: cannot read this TIFF ({type(exc).__name__}: {exc})"
+        ) from exc
+    try:
+        series = tif.series[0]
+        if level >= len(series.levels):
+            raise UnetlabError(
+                f"{path}: has {len(series.levels)} pyramid level(s); choose --level 0 to "
+                f"{len(series.levels) - 1}"
+            )
+        chosen = series.levels[level]
+        layout = layout_of(chosen.axes, chosen.shape)
+        first = chosen.keyframe
+        chunked = first.compression != 1 or first.is_tiled or len(series.levels) > 1
+        offset = series.dataoffset if level == 0 and first.compression == 1 else None
+        if offset is not None:
+            shape, dtype = chosen.shape, chosen.dtype
+            array = lambda: np.memmap(path, dtype, "r", offset=offset, shape=shape)  # noqa: E731
+        else:
+            array = zarr.open(series.aszarr(level=level), mode="r")
+        size = _tiff_pixel_size(tif, first)
+        if size is not None and level:
+            base = series.levels[0]
+            size = _scaled(size, layout_of(base.axes, base.shape), layout)
+    except UnetlabError:
+        tif.close()
+        raise
+    except (OSError, ValueError, KeyError, IndexError, tifffile.TiffFileError) as exc:
+        tif.close()
+        raise ImageReadError(
+            f"{path}: cannot read this TIFF ({type(exc).__name__}: {exc})"
+        ) from exc
+    return Slide(
+        path,
+        array,
+        layout,
+        dtype=chosen.dtype,
+        pixel_size=size,
+        levels=len(series.levels),
+        level=level,
+        chunked=chunked,
+        closer=tif.close,
+    )
+
+
+def _scaled(size, layout0: Layout, layout: Layout) -> tuple[float, float]:
+    (h0, w0), (h, w) = layout0.plane, layout.plane
+    return size[0] * h0 / h, size[1] * w0 / w
+
+
+def _tiff_pixel_size(tif, page) -> tuple[float, float] | None:
+    """(y, x) micrometres per pixel from the OME-XML, else the resolution tags."""
+    if tif.is_ome:
+        size = ome_pixel_size(tif.ome_metadata)
+        if size is not None:
+            return size
+    xres, yres = page.tags.get("XResolution"), page.tags.get("YResolution")
+    unit = page.tags.get("ResolutionUnit")
+    if xres is None or yres is None:
+        return None
+    per_unit = {2: MICROMETRES["inch"], 3: MICROMETRES["cm"]}.get(int(unit.value) if unit else 2)
+    if per_unit is None and tif.is_imagej:  # ImageJ: unit NONE, the unit in its metadata
+        per_unit = MICROMETRES.get(str((tif.imagej_metadata or {}).get("unit", "")).lower())
+    pixels = [v[0] / v[1] if v[1] else 0.0 for v in (yres.value, xres.value)]
+    if per_unit is None or min(pixels) <= 0 or pixels == [1.0, 1.0]:
+        return None
+    return per_unit / pixels[0], per_unit / pixels[1]
+
+
+def ome_pixel_size(xml: str) -> tuple[float, float] | None:
+    """(y, x) micrometres per pixel of the first image of an OME-XML document, or None."""
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return None
+    pixels = next((e for e in root.iter() if e.tag.endswith("}Pixels") or e.tag == "Pixels"), None)
+    if pixels is None or "PhysicalSizeX" not in pixels.attrib:
+        return None
+    size = []
+    for axis in "YX":
+        value = float(pixels.attrib.get(f"PhysicalSize{axis}", pixels.attrib["PhysicalSizeX"]))
+        unit = pixels.attrib.get(f"PhysicalSize{axis}Unit", "µm")
+        size.append(value * MICROMETRES.get(unit.lower(), 1.0))
+    return size[0], size[1]
+
+
+def _open_zarr(path: Path, level: int) -> Slide:
+    import zarr
+
+    try:
+        node = zarr.open(path, mode="r")
+    except (OSError, ValueError, KeyError) as exc:
+        raise ImageReadError(
+            f"{path}: cannot read this Zarr ({type(exc).__name__}: {exc})"
+        ) from exc
+    attrs = dict(node.attrs)
+    multiscales = attrs.get("multiscales") or attrs.get("ome", {}).get("multiscales")
+    if isinstance(node, zarr.Array):
+        if level:
+            raise UnetlabError(f"{path}: a single Zarr array has no pyramid; use --level 0")
+        return Slide(
+            path,
+            node,
+            _guess_layout(node.shape),
+            dtype=node.dtype,
+            pixel_size=None,
+            levels=1,
+            level=0,
+            chunked=True,
+        )
+    if not multiscales:
+        raise ImageReadError(f"{path}: a Zarr group without OME-Zarr 'multiscales' metadata")
+    scales = multiscales[0]
+    datasets = scales["datasets"]
+    if level >= len(datasets):
+        raise UnetlabError(
+            f"{path}: has {len(datasets)} pyramid level(s); choose --level 0 to {len(datasets) - 1}"
+        )
+    array = node[datasets[level]["path"]]
+    names = [
+        a["name"] if isinstance(a, dict) else a for a in scales.get("axes", "tczyx"[-array.ndim :])
+    ]
+    layout = layout_of("".join(n[0] for n in names), array.shape)
+    return Slide(
+        path,
+        array,
+        layout,
+        dtype=array.dtype,
+        pixel_size=_ngff_pixel_size(scales, datasets[level], names),
+        levels=len(datasets),
+        level=level,
+        chunked=True,
+    )
+
+
+def _guess_layout(shape: tuple[int, ...]) -> Layout:
+    """Axes of a bare Zarr array: (Y, X), (Y, X, C) for a last axis of at most 4,
+    (C, Y, X) for a first axis of at most 4, else pages before (Y, X)."""
+    if len(shape) == 2:
+        return Layout("YX", tuple(shape))
+    if len(shape) == 3 and shape[-1] <= 4:
+        return Layout("YXC", tuple(shape))
+    if len(shape) == 3 and shape[0] <= 4:
+        return Layout("CYX", tuple(shape))
+    return Layout("P" * (len(shape) - 2) + "YX", tuple(shape))
+
+
+def _ngff_pixel_size(scales: dict, dataset: dict, names: list[str]) -> tuple[float, float] | None:
+    """(y, x) micrometres from an OME-Zarr level's ``scale`` and the axes' units."""
+    scale = next(
+        (t["scale"] for t in dataset.get("coordinateTransformations", []) if t["type"] == "scale"),
+        None,
+    )
+    axes = scales.get("axes", [])
+    units = [a.get("unit") if isinstance(a, dict) else None for a in axes]
+    if scale is None or len(scale) != len(names):
+        return None
+    size = []
+    for axis in "yx":
+        i = names.index(axis)
+        per_unit = MICROMETRES.get(str(units[i]).lower()) if i < len(units) else None
+        if per_unit is None:
+            return None
+        size.append(float(scale[i]) * per_unit)
+    return size[0], size[1]

@@ -1,0 +1,90 @@
+"""Objects of a streamed slide: one id per object over an image larger than memory.
+
+While a slide's probabilities stream past in row blocks, :func:`objects_in_bands` turns them
+into provisional ids (unique over the page, with gaps; an object crossing a band seam is one
+object), staged chunk by chunk. A second pass over row bands renumbers them 1..n per page
+into ``<stem>_objects`` (OME-TIFF or OME-Zarr, like the labels, uint16 or uint32) and sums
+the per-object measures into ``<stem>_objects.csv``. Object ids must agree across bands, so
+one process handles the whole page.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterable
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.data import ome
+from unetlab.data.io import write_csv
+from unetlab.inference.objects import ObjectOptions, TableSums, id_dtype, objects_in_bands
+
+#: Fewest rows of a band that are turned into objects (a band also gets a margin of context
+#: above and below: ``ObjectOptions.margin``).
+OBJECT_BAND_ROWS = 256
+#: Rows read at a time when object ids are renumbered and measured.
+STREAM_ROWS = 1024
+
+
+class SlideObjects:
+    """Objects of one streamed slide: :meth:`add_page` as its probabilities stream past,
+    then :meth:`publish` writes ``objects`` (ids) and ``table`` (CSV) atomically."""
+
+    def __init__(self, options: ObjectOptions, record: dict | None, labels: ome.OutputSpec,
+                 finals: dict[str, Path], output_format: str):  # fmt: skip
+        self.options, self.record, self.finals = options, record, finals
+        self.output_format = output_format
+        self.spec = replace(labels, dtype=np.dtype(np.uint32), colormap=None, classes=None)
+        self.stage = ome.staging_path(finals["objects"]).with_name(
+            f".{finals['objects'].name}.ids.partial"
+        )
+        self.ids = ome.create(self.stage, self.spec)
+
+    def add_page(self, page: int, rows: Iterable[tuple[int, np.ndarray]], height: int) -> None:
+        """Provisional ids of one page from its ``(y, (K, r, W) probabilities)`` rows."""
+        margin = self.options.margin(self.record)
+        sink = ome.RowSink(self.ids, self.spec, page, 0, height)
+        bands = objects_in_bands(rows, height=height, options=self.options, margin=margin,
+                                 band_rows=max(2 * margin, OBJECT_BAND_ROWS))  # fmt: skip
+        for y, ids in bands:
+            sink.write(y, ids.astype(np.uint32))
+        sink.close()
+
+    def publish(self, slide) -> list[Path]:
+        """Renumber, measure and publish; returns the objects and table paths."""
+        try:
+            pages, h, w, _ = slide.shape
+            luts = [self._present(p, h) for p in range(pages)]
+            spec = replace(self.spec, dtype=id_dtype(max(len(lut) - 1 for lut in luts)))
+            stage = ome.staging_path(self.finals["objects"])
+            out = ome.create(stage, spec)
+            tables = [self._renumber(p, h, w, luts[p], out, spec, slide) for p in range(pages)]
+            ome.finish(stage, self.finals["objects"], spec, self.output_format)
+        finally:
+            shutil.rmtree(self.stage, ignore_errors=True)
+        if pages > 1:
+            tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
+        write_csv(self.finals["table"], {k: np.concatenate([t[k] for t in tables]) for k in tables[0]})
+        return [self.finals["objects"], self.finals["table"]]
+
+    def _present(self, page: int, height: int) -> np.ndarray:
+        """The sorted provisional ids of a page, 0 first: a lookup to ids 0..n."""
+        found: set[int] = set()
+        for y in range(0, height, STREAM_ROWS):
+            rows = self.ids[self.spec.place(page, slice(y, min(y + STREAM_ROWS, height)))]
+            found.update(np.unique(rows).tolist())
+        return np.array(sorted(found | {0}), dtype=np.int64)
+
+    def _renumber(self, page: int, h: int, w: int, lut, out, spec, slide) -> dict:
+        sums = TableSums(len(lut) - 1)
+        image = slide.page(page, band_rows=STREAM_ROWS)
+        for y in range(0, h, STREAM_ROWS):
+            where = spec.place(page, slice(y, min(y + STREAM_ROWS, h)))
+            ids = np.searchsorted(lut, self.ids[where])
+            out[where] = ids.astype(spec.dtype)
+            pixels = image[y : y + ids.shape[0]]
+            sums.add(y, ids, pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
+        image.drop()
+        return sums.table(height=h, width=w)

@@ -1,0 +1,413 @@
+"""Predict whole-slide images in bounded memory, in one process or shared out over many.
+
+A large image (a TIFF above ``LARGE_PIXELS`` px a page, any TIFF pyramid level asked for, or
+any Zarr / OME-Zarr folder) is read window by window (:mod:`unetlab.data.slides`),
+normalised with statistics of the whole page (one streamed pass), predicted row of tiles by
+row of tiles, and its labels (and probabilities) written chunk by chunk into a staged Zarr
+that becomes a pyramidal OME-TIFF or OME-Zarr (:mod:`unetlab.data.ome`).
+
+Several processes (``unetlab predict --nproc N`` or torchrun) share one image by bands of
+whole chunk rows: :func:`band_grid` picks the tiles a band needs, with enough tiles above
+and below that its rows come out exactly as in one process; each process writes its own
+chunks, and the main one builds the pyramid and publishes the file.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import math
+import os
+import shutil
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from unetlab.data import ome
+from unetlab.data.io import TIFF_SUFFIXES
+from unetlab.data.normalize import image_stats
+from unetlab.data.slides import Slide, is_zarr, open_slide
+from unetlab.data.tiffmeta import class_table
+from unetlab.distributed import SOLO, Group
+from unetlab.errors import UnetlabError
+from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.predict import (
+    encode_labels,
+    fit_channels,
+    inference_session,
+    labels_from_probabilities,
+    probability_fn,
+)
+from unetlab.inference.sizing import choose_tiling
+from unetlab.inference.slide_objects import SlideObjects
+from unetlab.inference.tiling import TileGrid, iter_tiled_rows
+from unetlab.plots import palette
+from unetlab.runtime import check_precision
+
+log = logging.getLogger(__name__)
+
+#: Images with more pixels per page than this are streamed (read window by window, written
+#: chunk by chunk) instead of being read whole.
+LARGE_PIXELS = 2**26
+#: The streaming path's activation budget; the image band it keeps and the output rows it
+#: buffers come out of it too (measured: 20k x 20k grey, "small" preset, peak 1.6 GB).
+STREAM_BUDGET = 1.2e9
+
+
+def is_large(path: str | os.PathLike, *, threshold: int | None = None, level: int = 0) -> bool:
+    """True for inputs predicted by :func:`predict_slide`: Zarr folders, any pyramid level
+    above 0, and TIFFs (any compression or tiling) of more than ``threshold`` px a page
+    (default ``LARGE_PIXELS``)."""
+    path = Path(path)
+    if is_zarr(path) or (level > 0 and path.suffix.lower() in TIFF_SUFFIXES):
+        return True
+    if path.suffix.lower() not in TIFF_SUFFIXES:
+        return False
+    with open_slide(path) as slide:
+        _, h, w, _ = slide.shape
+    return h * w > (LARGE_PIXELS if threshold is None else threshold)
+
+
+def output_names(path: Path, output_format: str) -> dict[str, str]:
+    """File names of a large input's ``labels``, ``probabilities``, ``objects`` (ids) and
+    ``table`` (one row per object)."""
+    stem = path.name.split(".")[0] if is_zarr(path) else path.stem
+    ext = ".tif" if output_format == "ome-tiff" else ".ome.zarr"
+    return {
+        "labels": f"{stem}{ext}",
+        "probabilities": f"{stem}_prob{ext}",
+        "objects": f"{stem}_objects{ext}",
+        "table": f"{stem}_objects.csv",
+    }
+
+
+# --- a band of rows, exactly ----------------------------------------------------------------
+
+
+def band_grid(
+    grid: TileGrid, rows: tuple[int, int], *, batch_size: int = 1
+) -> tuple[int, TileGrid]:
+    """The tiles of ``grid`` that give output rows ``[start, stop)`` exactly as the whole
+    grid does: ``(offset, sub)``, ``sub`` a grid over image rows ``offset .. offset +
+    sub.shape[0] - 1``. Tiles above and below the band are kept as far as the blend, the
+    border and mirror padding reach, and as far as the whole grid's batches start, so every
+    kept tile sits in a batch of the same tiles."""
+    start, stop = rows
+    h = grid.shape[0]
+    ys, n, nx = grid.ys, len(grid.ys), len(grid.xs)
+    if n == 1 or (start <= 0 and stop >= h):
+        return 0, grid
+    oh, pad, step = grid.out_tile[0], grid.pad, ys[1] - ys[0]
+    a = max(k for k in range(n) if ys[k] <= start)
+    b = next((k for k in range(n) if ys[k] >= stop), n)
+    # abutting tiles need their input rows (the border) inside the view; blended ones every
+    # tile that overlaps the band's first rows
+    if grid.abut:
+        first = max([k for k in range(a + 1) if ys[k] <= ys[a] - pad], default=0)
+    else:
+        first = min(k for k in range(a + 1) if ys[k] + oh > ys[a])
+    # the first step decides the blend's margins; the last step of a grid is shorter
+    while first > 0 and (ys[first + 1] - ys[first] != step or (first * nx) % batch_size):
+        first -= 1
+    end = min(n, b + math.ceil(pad / step))
+    while end < n and (end * nx) % batch_size:
+        end += 1
+    offset = ys[first]
+    bottom = h if end == n else min(h, ys[end - 1] + oh)
+    sub = TileGrid(
+        shape=(bottom - offset, grid.shape[1]),
+        tile=grid.tile,
+        out_tile=grid.out_tile,
+        ys=tuple(y - offset for y in ys[first:end]),
+        xs=grid.xs,
+        pad=pad,
+        abut=grid.abut,
+    )
+    return offset, sub
+
+
+class _Rows:
+    """Rows ``offset .. offset + height - 1`` of an (H, W, C) array-like, as one."""
+
+    ndim = 3
+
+    def __init__(self, image, offset: int, height: int):
+        self.image, self.offset = image, offset
+        self.shape, self.dtype = (height, *image.shape[1:]), image.dtype
+
+    def __getitem__(self, key) -> np.ndarray:
+        rows, cols = (key, slice(None)) if not isinstance(key, tuple) else (*key, slice(None))[:2]
+        r0, r1, _ = rows.indices(self.shape[0])
+        return self.image[self.offset + r0 : self.offset + max(r0, r1), cols]
+
+
+def iter_slide_rows(
+    fn: Callable[[torch.Tensor], torch.Tensor],
+    image,
+    grid: TileGrid,
+    *,
+    rows: tuple[int, int] | None = None,
+    batch_size: int = 1,
+    **kwargs,
+) -> Iterator[tuple[int, np.ndarray]]:
+    """``(y, block)`` for output rows ``rows = (start, stop)`` (default: all) of an (H, W, C)
+    array-like ``image``, in order, blocks (K, r, W) float32 equal to what
+    :func:`iter_tiled_rows` gives over the whole ``grid`` (``kwargs`` go to it)."""
+    start, stop = rows if rows is not None else (0, grid.shape[0])
+    if stop <= start:  # an empty share (more processes than chunk rows)
+        return
+    offset, sub = band_grid(grid, (start, stop), batch_size=batch_size)
+    view = image if sub is grid else _Rows(image, offset, sub.shape[0])
+    for y, block in iter_tiled_rows(fn, view, sub, batch_size=batch_size, **kwargs):
+        y += offset
+        lo, hi = max(y, start), min(y + block.shape[1], stop)
+        if hi > lo:
+            yield lo, block[:, lo - y : hi - y]
+
+
+# --- one slide ------------------------------------------------------------------------------
+
+
+class _Fitted:
+    """An (H, W, C) array-like with its channels fitted to the model on read."""
+
+    ndim = 3
+
+    def __init__(self, image, channels: int, name: str):
+        self.image, self.channels, self.name = image, channels, name
+        probe = fit_channels(np.zeros((1, 1, image.shape[2]), image.dtype), channels, quiet=True)
+        self.shape, self.dtype = (*image.shape[:2], channels), probe.dtype
+
+    def __getitem__(self, key) -> np.ndarray:
+        return fit_channels(self.image[key], self.channels, name=self.name, quiet=True)
+
+
+def stream_tiling(model, slide: Slide, *, probabilities: bool, tile_size=None, batch_size=None):
+    """The grid and batch size of a streamed page: ``STREAM_BUDGET`` less the image band
+    the page keeps and the output rows the writers buffer."""
+    _, h, w, c = slide.shape
+    k = max(model.num_classes, 1)
+    row_bytes = w * (c * slide.dtype.itemsize + 2 + (8 * k if probabilities else 0))
+    grid, batch = choose_tiling(
+        model, (h, w), tile_size=tile_size, batch_size=batch_size, budget=STREAM_BUDGET
+    )
+    extra = row_bytes * (grid.tile[0] + 2 * ome.CHUNK)
+    if tile_size is None and extra > 0.1 * STREAM_BUDGET:
+        budget = max(STREAM_BUDGET - extra, 0.3 * STREAM_BUDGET)
+        grid, batch = choose_tiling(model, (h, w), batch_size=batch_size, budget=budget)
+    return grid, batch
+
+
+def _specs(model, slide: Slide, *, values, color: bool, probabilities: bool, output_format: str):
+    """What the outputs hold. Probabilities are (K, P, H, W) in OME-Zarr (NGFF orders
+    channels before z) and (P, K, H, W) in TIFF, as in-memory stacks are written."""
+    pages, h, w, _ = slide.shape
+    k = max(model.num_classes, 1)
+    lead = (pages,) if pages > 1 else ()
+    colormap = None
+    if color:
+        colormap = np.zeros((3, 256), dtype=np.uint16)
+        colormap[:, : max(k, 2)] = palette(max(k, 2)).T.astype(np.uint16) * 257
+    names = list(getattr(model, "classes", None) or [])[: max(k, 2)]
+    label_dtype = encode_labels(np.zeros(1, np.uint8), values).dtype
+    labels = ome.OutputSpec(
+        shape=(*lead, h, w),
+        axes="z" * len(lead) + "yx",
+        dtype=label_dtype,
+        pixel_size=slide.pixel_size,
+        downsample="nearest",
+        colormap=colormap,
+        classes=class_table(names, values) if names else None,
+    )
+    specs = {"labels": labels}
+    if probabilities:
+        zarr_order = output_format == "ome-zarr"
+        shape = (k, *lead, h, w) if zarr_order else (*lead, k, h, w)
+        axes = "c" + "z" * len(lead) if zarr_order else "z" * len(lead) + "c"
+        specs["probabilities"] = ome.OutputSpec(
+            shape=shape,
+            axes=axes + "yx",
+            dtype=np.dtype(np.float32),
+            pixel_size=slide.pixel_size,
+            downsample="mean",
+            channels=tuple(names[-k:]) if names else (),
+        )
+    return specs
+
+
+def predict_slide(
+    model: torch.nn.Module,
+    path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    values: Sequence[int] | None = None,
+    color: bool = False,
+    probabilities: bool = False,
+    level: int = 0,
+    output_format: str = "ome-tiff",
+    tile_size: int | None = None,
+    batch_size: int | None = None,
+    blend: str = "mean",
+    tta: bool | Sequence[str] = False,
+    device: str | torch.device | None = None,
+    precision: str = "fp32",
+    progress: Callable[[int], None] | None = None,
+    group: Group = SOLO,
+    objects: ObjectOptions | None = None,
+) -> list[Path]:
+    """Predict a large image (TIFF of any kind, pyramid level ``level``, or a Zarr /
+    OME-Zarr folder) window by window; return the written paths.
+
+    Writes ``<stem>.tif`` (``output_format="ome-tiff"``: tiled, deflate, pyramidal OME-TIFF)
+    or ``<stem>.ome.zarr`` (OME-Zarr 0.4) of labels, (P,) H, W: class indices uint8, or
+    ``values`` (the model's mask values), ``color``: a palette TIFF; ``probabilities``:
+    ``<stem>_prob.*`` float32 (K, (P,) H, W) (OME-TIFF stacks: (P, K, H, W)). The input's
+    pixel size is kept; the model's class names go into the OME metadata. ``objects``:
+    also ``<stem>_objects.*`` (one id per object) and ``<stem>_objects.csv``
+    (:mod:`unetlab.inference.slide_objects`; one process only). In a ``group`` of processes
+    each predicts and writes its own band of chunk rows, the main one publishes; all must
+    call this with the same arguments.
+    """
+    path, out_dir = Path(path), Path(out_dir)
+    if output_format not in ome.FORMATS:
+        raise UnetlabError(f"--output-format must be one of {', '.join(ome.FORMATS)}")
+    if objects is not None and group.world > 1:
+        raise UnetlabError(
+            f"{path.name}: objects of a large image are found in one process (their ids must "
+            "agree across bands): drop --nproc, or --instances"
+        )
+    with open_slide(path, level=level) as slide:
+        pages, h, w, c = slide.shape
+        fit_channels(np.zeros((1, 1, c), slide.dtype), model.in_channels, name=path.name)
+        specs = _specs(
+            model,
+            slide,
+            values=values,
+            color=color,
+            probabilities=probabilities,
+            output_format=output_format,
+        )
+        names = output_names(path, output_format)
+        finals = {key: out_dir / names[key] for key in specs}
+        stages = {key: ome.staging_path(finals[key]) for key in specs}
+        grid, batch = stream_tiling(
+            model, slide, probabilities=probabilities, tile_size=tile_size, batch_size=batch_size
+        )
+        log.info(
+            "%s: %d x %d px (%d page(s), level %d of %d), streaming %d tiles of %s to %s",
+            path.name,
+            w,
+            h,
+            pages,
+            level,
+            slide.levels,
+            len(grid),
+            grid.tile,
+            finals["labels"].name,
+        )
+        if group.is_main:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for key, spec in specs.items():
+                ome.create(stages[key], spec)
+        group.share(None)  # the staged arrays exist before anyone writes
+        found = None
+        if objects is not None:
+            finals.update({key: out_dir / names[key] for key in ("objects", "table")})
+            found = SlideObjects(objects, getattr(model, "objects", None), specs["labels"],
+                                 finals, output_format)  # fmt: skip
+        try:
+            _predict_bands(
+                model,
+                slide,
+                stages,
+                specs,
+                grid,
+                batch,
+                values=values,
+                blend=blend,
+                tta=tta,
+                device=device,
+                precision=precision,
+                progress=progress,
+                group=group,
+                found=found,
+            )
+            if found is not None:
+                objects_paths = found.publish(slide)
+        except BaseException:
+            if group.is_main:  # no half-written staging folder is left behind
+                for stage in stages.values():
+                    shutil.rmtree(stage, ignore_errors=True)
+            raise
+    group.share(None)  # every band is written
+    if group.is_main:
+        for key, spec in specs.items():
+            ome.finish(stages[key], finals[key], spec, output_format)
+    group.share(None)
+    return [finals[key] for key in specs] + (objects_paths if objects is not None else [])
+
+
+def _written(rows, sinks: dict, values):
+    """The ``(y, probabilities)`` rows, passed on once their labels (and probabilities) are
+    in the sinks."""
+    for y, block in rows:
+        sinks["labels"].write(y, encode_labels(labels_from_probabilities(block), values))
+        if "probabilities" in sinks:
+            sinks["probabilities"].write(y, block)
+        yield y, block
+
+
+def _predict_bands(
+    model,
+    slide,
+    stages,
+    specs,
+    grid,
+    batch,
+    *,
+    values,
+    blend,
+    tta,
+    device,
+    precision,
+    progress,
+    group,
+    found: SlideObjects | None = None,
+) -> None:
+    """This process's band of chunk rows of every page, into the staged outputs (and the
+    provisional object ids into ``found``)."""
+    pages, h, _, c = slide.shape
+    name = slide.path.name
+    arrays = {key: ome.open_level(stages[key]) for key in specs}
+    start, stop = ome.chunk_rows(h, group.world, group.rank)
+    fn = probability_fn(model, precision=precision, tta=tta)
+    with inference_session(model, device) as dev:
+        check_precision(precision, dev)
+        for p in range(pages):
+            page = slide.page(p, band_rows=grid.tile[0])
+            image = page if c == model.in_channels else _Fitted(page, model.in_channels, name)
+            # the whole page's statistics: every band and tile sees the same mapping
+            stats = image_stats(image, model.normalization)
+            page.drop()
+            sinks = {key: ome.RowSink(arrays[key], specs[key], p, start, stop) for key in specs}
+            rows = iter_slide_rows(
+                fn,
+                image,
+                grid,
+                rows=(start, stop),
+                batch_size=batch,
+                blend=blend,
+                stats=stats,
+                device=dev,
+                progress=progress,
+            )
+            rows = _written(rows, sinks, values)
+            if found is None:
+                collections.deque(rows, maxlen=0)  # written as they pass
+            else:
+                found.add_page(p, rows, h)
+            for sink in sinks.values():
+                sink.close()
+            page.drop()

@@ -1,0 +1,363 @@
+"""Whole-slide images: lazy reading of compressed/tiled/pyramidal TIFF and OME-Zarr, exact
+bands of rows, streamed prediction equal to in-memory prediction, pyramidal OME-TIFF and
+OME-Zarr outputs with their pixel size."""
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+import zarr
+
+from unetlab import UNet
+from unetlab.data import ome
+from unetlab.data.slides import Layout, layout_of, ome_pixel_size, open_slide
+from unetlab.errors import UnetlabError
+from unetlab.inference.files import predict_file
+from unetlab.inference.predict import labels_from_probabilities, predict_image, probability_fn
+from unetlab.inference.sizing import choose_tiling
+from unetlab.inference.slides import band_grid, is_large, iter_slide_rows
+from unetlab.inference.tiling import iter_tiled_rows
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """16-px chunks, so that test images of ~100 px have several chunk rows and levels."""
+    monkeypatch.setattr(ome, "CHUNK", 16)
+
+
+def _rng(seed=0):
+    return np.random.default_rng(seed)
+
+
+# --- pure pieces ----------------------------------------------------------------------------
+
+
+def test_layouts_from_axes():
+    assert layout_of("YXS", (5, 6, 3)) == Layout("YXC", (5, 6, 3))
+    assert layout_of("TCZYX", (1, 2, 4, 5, 6)) == Layout("PCPYX", (1, 2, 4, 5, 6))
+    assert layout_of("CYXS", (1, 5, 6, 3)).axes == "PYXC"  # a 1-long C is a page axis
+    with pytest.raises(UnetlabError, match="two channel axes"):
+        layout_of("CYXS", (2, 5, 6, 3))
+    layout = Layout("PCYX", (3, 2, 5, 6))
+    assert (layout.pages, layout.channels, layout.plane) == (3, 2, (5, 6))
+    assert layout.index(2, slice(1, 3), slice(0, 4)) == (2, slice(None), slice(1, 3), slice(0, 4))
+    assert layout.to_hwc(np.zeros((2, 5, 6))).shape == (5, 6, 2)
+
+
+def test_chunk_rows_share_whole_chunks(small_chunks):
+    assert [ome.chunk_rows(100, 2, r) for r in range(2)] == [(0, 48), (48, 100)]
+    assert [ome.chunk_rows(20, 3, r) for r in range(3)] == [(0, 0), (0, 16), (16, 20)]
+    assert ome.level_shapes((2, 70, 33)) == [(2, 70, 33), (2, 35, 17), (2, 18, 9), (2, 9, 5)]
+
+
+def test_downsample_exact_values():
+    a = np.arange(15, dtype=np.float32).reshape(3, 5)
+    assert ome.downsample(a, "nearest").tolist() == [[0, 2, 4], [10, 12, 14]]
+    # 2x2 means, the last row and column repeated
+    assert ome.downsample(a, "mean").tolist() == [[3, 5, 6.5], [10.5, 12.5, 14]]
+
+
+def test_row_sink_writes_its_rows_and_refuses_gaps(small_chunks, tmp_path):
+    spec = ome.OutputSpec((40, 5), "yx", np.dtype(np.uint8))
+    array = ome.create(tmp_path / "s", spec)
+    sink = ome.RowSink(array, spec, 0, 16, 40)
+    rows = np.arange(40, dtype=np.uint8)[:, None].repeat(5, 1)
+    for y in range(0, 40, 7):  # blocks across chunk edges; rows before 16 dropped
+        sink.write(y, rows[y : y + 7])
+    sink.close()
+    assert np.array_equal(array[16:], rows[16:]) and not array[:16].any()
+    sink = ome.RowSink(array, spec, 0, 0, 16)
+    with pytest.raises(ValueError, match="out of order"):
+        sink.write(3, rows[3:5])
+    with pytest.raises(ValueError, match="never written"):
+        sink.close()
+
+
+def test_ome_pixel_size_units():
+    xml = (
+        '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06"><Image><Pixels '
+        'PhysicalSizeX="250" PhysicalSizeXUnit="nm" PhysicalSizeY="0.5"/></Image></OME>'
+    )
+    assert ome_pixel_size(xml) == (0.5, 0.25)
+    assert ome_pixel_size("<OME><Image><Pixels/></Image></OME>") is None
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("batch", [1, 3])
+def test_a_band_of_rows_equals_those_rows_of_the_whole_image(padding, batch):
+    torch.manual_seed(0)
+    model = UNet(1, 2, depth=2, base_channels=4, padding=padding).eval()
+    image = _rng(1).integers(0, 255, (171, 37, 1)).astype(np.float32)
+    grid, _ = choose_tiling(model, image.shape[:2], tile_size=36 if padding == "valid" else 32)
+    assert len(grid.ys) > 4
+    fn = probability_fn(model)
+    with torch.inference_mode():
+        whole = np.concatenate(
+            [b for _, b in iter_tiled_rows(fn, image, grid, batch_size=batch)], 1
+        )
+        for rows in [(0, 48), (48, 96), (96, 171), (17, 18), (5, 170)]:
+            offset, sub = band_grid(grid, rows, batch_size=batch)
+            if rows == (48, 96) and batch == 1:  # a middle band needs the tiles near it
+                assert len(sub) < len(grid) and offset > 0 and offset + sub.shape[0] < 171
+            got = [(y, b) for y, b in iter_slide_rows(fn, image, grid, rows=rows, batch_size=batch)]
+            assert got[0][0] == rows[0]
+            band = np.concatenate([b for _, b in got], 1)
+            assert np.array_equal(band, whole[:, rows[0] : rows[1]])  # bit for bit
+        assert list(iter_slide_rows(fn, image, grid, rows=(16, 16))) == []  # an empty share
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def test_tiff_levels_pixel_size_and_windows(tmp_path):
+    image = _rng().integers(0, 255, (70, 90, 3), dtype=np.uint8)
+    with tifffile.TiffWriter(tmp_path / "p.tif", ome=True) as tif:
+        tif.write(
+            image,
+            tile=(32, 32),
+            compression="zlib",
+            subifds=1,
+            photometric="rgb",
+            metadata={"PhysicalSizeX": 0.25, "PhysicalSizeY": 0.5},
+        )
+        tif.write(
+            image[::2, ::2], tile=(32, 32), compression="zlib", subfiletype=1, photometric="rgb"
+        )
+    with open_slide(tmp_path / "p.tif") as slide:
+        assert slide.shape == (1, 70, 90, 3) and slide.levels == 2 and slide.chunked
+        assert slide.pixel_size == (0.5, 0.25)
+        page = slide.page(0, band_rows=20)
+        assert np.array_equal(page[10:15, 3:50], image[10:15, 3:50])
+        assert np.array_equal(page[12:20], image[12:20])  # served from the kept band
+    with open_slide(tmp_path / "p.tif", level=1) as slide:
+        assert slide.shape == (1, 35, 45, 3) and slide.pixel_size == (1.0, 0.5)
+        assert np.array_equal(slide.page(0)[:, :], image[::2, ::2])
+    with pytest.raises(UnetlabError, match="--level 0 to 1"):
+        open_slide(tmp_path / "p.tif", level=2)
+
+
+def test_plain_tiff_is_memory_mapped_and_resolution_tags_read(tmp_path):
+    stack = _rng().integers(0, 65535, (2, 40, 30), dtype=np.uint16)
+    tifffile.imwrite(
+        tmp_path / "s.tif",
+        stack,
+        photometric="minisblack",
+        resolution=(2.0, 4.0),
+        resolutionunit="CENTIMETER",
+    )
+    with open_slide(tmp_path / "s.tif") as slide:
+        assert not slide.chunked and callable(slide.array)
+        assert slide.pixel_size == (2500.0, 5000.0)
+        assert np.array_equal(slide.page(1)[5:9, 2:4][..., 0], stack[1, 5:9, 2:4])
+
+
+# --- predicting -----------------------------------------------------------------------------
+
+
+def test_compressed_tiled_tiff_streamed_equals_in_memory(tmp_path, small_chunks):
+    model = UNet(3, 3, depth=2, base_channels=4, padding="same").eval()
+    image = _rng(2).integers(0, 255, (101, 77, 3), dtype=np.uint8)
+    tifffile.imwrite(
+        tmp_path / "j.tif",
+        image,
+        tile=(32, 32),
+        compression="jpeg",
+        photometric="rgb",
+        resolution=(1e4, 1e4),
+        resolutionunit="CENTIMETER",
+    )
+    decoded = tifffile.imread(tmp_path / "j.tif")  # JPEG is lossy: compare with what it holds
+    assert is_large(tmp_path / "j.tif", threshold=1000)
+    out = predict_file(
+        model,
+        tmp_path / "j.tif",
+        tmp_path / "out",
+        tile_size=32,
+        batch_size=2,
+        save_probabilities=True,
+        large_threshold=1000,
+    )
+    assert [p.name for p in out] == ["j.tif", "j_prob.tif"]
+    expected = predict_image(model, decoded, tile_size=32, batch_size=2)
+    with tifffile.TiffFile(out[0]) as tif:
+        series = tif.series[0]
+        assert tif.is_ome and series.axes == "YX" and tif.pages[0].is_tiled
+        assert [level.shape for level in series.levels] == [(101, 77), (51, 39), (26, 20), (13, 10)]
+        assert np.array_equal(series.asarray(), labels_from_probabilities(expected))
+        assert 'PhysicalSizeX="1.0"' in tif.ome_metadata
+        assert tif.pages[0].tags["XResolution"].value == (10000, 1)
+    probs = tifffile.imread(out[1])
+    np.testing.assert_allclose(probs, expected, atol=1e-6)
+
+
+def _write_ome_zarr(path, image, pixel_size):
+    group = zarr.open_group(path, mode="w", zarr_format=2)
+    levels = [image, image[::2, ::2]]
+    for i, level in enumerate(levels):
+        group.create_array(str(i), data=np.moveaxis(level, -1, 0), chunks=(1, 20, 20))
+    group.attrs["multiscales"] = [
+        {
+            "version": "0.4",
+            "axes": [
+                {"name": "c", "type": "channel"},
+                {"name": "y", "type": "space", "unit": "micrometer"},
+                {"name": "x", "type": "space", "unit": "micrometer"},
+            ],
+            "datasets": [
+                {
+                    "path": str(i),
+                    "coordinateTransformations": [
+                        {"type": "scale", "scale": [1, pixel_size * 2**i, pixel_size * 2**i]}
+                    ],
+                }
+                for i in range(2)
+            ],
+        }
+    ]
+
+
+@pytest.mark.parametrize("level", [0, 1])
+def test_ome_zarr_in_ome_zarr_out(tmp_path, small_chunks, level):
+    model = UNet(2, 2, depth=2, base_channels=4).eval()  # valid padding
+    image = _rng(3).normal(100, 20, (90, 70, 2)).astype(np.float32)
+    _write_ome_zarr(tmp_path / "in.ome.zarr", image, 0.5)
+    out = predict_file(
+        model,
+        tmp_path / "in.ome.zarr",
+        tmp_path / "out",
+        level=level,
+        output_format="ome-zarr",
+        save_probabilities=True,
+        tile_size=36,
+    )
+    assert [p.name for p in out] == ["in.ome.zarr", "in_prob.ome.zarr"]
+    source = image if level == 0 else image[::2, ::2]
+    expected = predict_image(model, source, tile_size=36)
+    labels = zarr.open_group(out[0], mode="r")
+    scales = labels.attrs["multiscales"][0]
+    assert [a["name"] for a in scales["axes"]] == ["y", "x"]
+    size = 0.5 * 2**level
+    assert scales["datasets"][1]["coordinateTransformations"][0]["scale"] == [2 * size, 2 * size]
+    assert np.array_equal(labels["0"][:], labels_from_probabilities(expected))
+    assert labels["1"].shape == ome.level_shapes(source.shape[:2])[1]
+    np.testing.assert_allclose(zarr.open_group(out[1])["0"][:], expected, atol=1e-6)
+    with open_slide(out[0]) as again:  # an output reads back as a slide, pixel size and all
+        assert again.pixel_size == (size, size) and again.levels == len(scales["datasets"])
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+def test_grey_model_on_rgb_slide_and_channel_mismatch(tmp_path):
+    image = _rng(4).integers(0, 255, (40, 50, 3), dtype=np.uint8)
+    tifffile.imwrite(
+        tmp_path / "c.tif", image, tile=(16, 16), compression="zstd", photometric="rgb"
+    )
+    grey = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    out = predict_file(
+        grey, tmp_path / "c.tif", tmp_path / "out", large_threshold=100, tile_size=16
+    )
+    expected = predict_image(grey, image, tile_size=16)
+    assert np.array_equal(tifffile.imread(out[0]), labels_from_probabilities(expected))
+    with pytest.raises(UnetlabError, match="has 3 channels but the model expects 2"):
+        predict_file(
+            UNet(2, 2, depth=2, base_channels=4),
+            tmp_path / "c.tif",
+            tmp_path / "out",
+            large_threshold=100,
+        )
+
+
+@pytest.mark.slow
+def test_two_gloo_processes_predict_like_one(tmp_path):
+    """A folder (shared out file by file) and a large image (shared out by chunk rows)."""
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    from unetlab import save_model
+    from unetlab.cli import main
+
+    rng = _rng(5)
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    for i in range(3):
+        Image.fromarray(rng.integers(0, 255, (40, 50), dtype=np.uint8)).save(inputs / f"s{i}.png")
+    big = rng.integers(0, 255, (1100, 70), dtype=np.uint8)  # 3 chunk rows of 512: 2 + 1
+    tifffile.imwrite(inputs / "big.tif", big, tile=(64, 64), compression="zlib")
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    args = [
+        "predict",
+        "--checkpoint",
+        str(tmp_path / "m.pt"),
+        "--input",
+        str(inputs),
+        "--large-pixels",
+        "10000",
+        "--save-probabilities",
+        "--tile-size",
+        "64",
+    ]
+    assert main([*args, "--output", str(tmp_path / "one")]) == 0
+    two = subprocess.run(
+        [sys.executable, "-m", "unetlab", *args, "--output", str(tmp_path / "two"), "--nproc", "2"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert two.returncode == 0, two.stderr[-3000:]
+    assert two.stderr.count("4 written, 0 skipped, 0 failed") == 1
+    one_files = sorted(p.name for p in (tmp_path / "one").iterdir())
+    assert one_files == sorted(p.name for p in (tmp_path / "two").iterdir())
+    for name in one_files:
+        a, b = (tmp_path / d / name for d in ("one", "two"))
+        if name.endswith("prob.tif"):  # thread counts differ: float rounding may too
+            np.testing.assert_allclose(tifffile.imread(a), tifffile.imread(b), atol=1e-6)
+        elif name.endswith(".tif"):
+            assert np.array_equal(tifffile.imread(a), tifffile.imread(b))
+        else:
+            assert np.array_equal(np.asarray(Image.open(a)), np.asarray(Image.open(b)))
+    # --skip-existing resumes: nothing left to do
+    (tmp_path / "two" / "s1.png").unlink()
+    before = (tmp_path / "two" / "big.tif").stat().st_mtime_ns
+    assert main([*args, "--output", str(tmp_path / "two"), "--skip-existing"]) == 0
+    assert (tmp_path / "two" / "big.tif").stat().st_mtime_ns == before
+    assert (tmp_path / "two" / "s1.png").exists()
+
+
+def test_an_image_too_large_for_pillow_is_one_user_error(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from unetlab.data.io import read_stack
+    from unetlab.errors import ImageReadError
+
+    Image.fromarray(np.zeros((30, 40), np.uint8)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # Pillow refuses above 2x this
+    with pytest.raises(ImageReadError, match="big.png: too large for Pillow.*tiled TIFF"):
+        read_stack(tmp_path / "big.png")
+
+
+def test_a_large_stack_in_colour_with_probabilities(tmp_path, small_chunks):
+    model = UNet(1, 3, depth=2, base_channels=4, padding="same").eval()
+    stack = _rng(6).integers(0, 255, (2, 40, 35), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack", compression="lzw")
+    out = predict_file(
+        model,
+        tmp_path / "s.tif",
+        tmp_path / "out",
+        large_threshold=100,
+        color=True,
+        save_probabilities=True,
+        tile_size=16,
+    )
+    with tifffile.TiffFile(out[0]) as tif:
+        series = tif.series[0]
+        assert series.axes == "ZYX" and tif.pages[0].photometric == 3  # palette
+        assert [level.shape for level in series.levels] == [(2, 40, 35), (2, 20, 18), (2, 10, 9)]
+        labels = series.asarray()
+    with tifffile.TiffFile(out[1]) as tif:
+        assert tif.series[0].axes == "ZCYX" and tif.series[0].shape == (2, 3, 40, 35)
+        probs = tif.series[0].asarray()
+    for p, page in enumerate(stack):
+        expected = predict_image(model, page, tile_size=16)
+        np.testing.assert_allclose(probs[p], expected, atol=1e-6)
+        assert np.array_equal(labels[p], labels_from_probabilities(expected))
