@@ -10,6 +10,7 @@ import pytest
 
 from unetlab.cli import main
 from unetlab.data.io import read_image, read_mask, write_png
+from unetlab.errors import UnetlabError
 from unetlab.evaluate import evaluate_model, evaluate_predictions
 from unetlab.metrics.isbi import information_score, rand_error
 from unetlab.metrics.objects import instances
@@ -312,3 +313,51 @@ def test_trivial_predictor_on_isbi(isbi_dir):
     assert 0.15 < membrane < 0.3
     # one segment for all cells: split score 1, merge score tiny -> Rand error near 1
     assert rand_error(instances(all_cell), instances(gt[0])) > 0.9
+
+
+def test_object_predictions_are_scored_as_objects(tmp_path, capsys):
+    """<stem>_objects.tif ids are the predicted objects; DSB, F1, PQ, SEG and counts."""
+    from unetlab.data.io import write_tiff
+
+    gt = np.zeros((4, 8), np.uint16)
+    gt[:, :3], gt[:, 3:6] = 1, 2  # two touching objects, 12 px each
+    objects = np.zeros_like(gt)
+    objects[:, :3], objects[:, 3:5], objects[:, 5] = 5, 6, 7  # 1 exact, 2 split 8 + 4 px
+    write_png(tmp_path / "gt" / "a.png", gt)
+    write_png(tmp_path / "gt" / "b.png", np.zeros_like(gt))  # nothing, nothing predicted
+    write_tiff(tmp_path / "pred" / "a_objects.tif", objects)
+    write_tiff(tmp_path / "pred" / "b_objects.tif", np.zeros_like(gt))
+    d = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", gt_instances=True).to_dict()
+    # pixels from the ids: every object pixel is object, so pixel-perfect
+    assert d["pixel_accuracy"] == 1.0
+    assert (d["objects"], d["pred_objects"]) == (2, 3)
+    # IoU 1 (matches at every t) and 8/12 (t = 0.50 .. 0.65): 4 x 2/(2+1+0), 6 x 1/(1+2+1)
+    assert d["dsb"] == pytest.approx((4 * 2 / 3 + 6 * 1 / 4) / 10)  # image b (NaN) skipped
+    assert d["images"][1]["dsb"] is None or math.isnan(d["images"][1]["dsb"])
+    assert (d["object_precision"], d["object_recall"], d["object_f1"]) == pytest.approx(
+        (2 / 3, 1.0, 0.8)
+    )
+    assert (d["sq"], d["rq"]) == pytest.approx(((1 + 8 / 12) / 2, 0.8))
+    assert d["pq"] == pytest.approx(d["sq"] * d["rq"])
+    assert d["seg"] == pytest.approx((1 + 8 / 12) / 2)
+    # the same ids given as plain <stem> files with --pred-instances
+    write_tiff(tmp_path / "ids" / "a.tif", objects)
+    write_tiff(tmp_path / "ids" / "b.tif", np.zeros_like(gt))
+    argv = ["evaluate", "--pred", str(tmp_path / "ids"), "--gt", str(tmp_path / "gt")]
+    assert (
+        main([*argv, "--gt-instances", "--pred-instances", "--json", str(tmp_path / "e.json")]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "3 predicted, 2 true (+50.0%)" in out and "DSB score          0.4167" in out
+    assert "PQ" in out and json.loads((tmp_path / "e.json").read_text())["dsb"] == d["dsb"]
+    # a class map alone: its connected regions, the touching objects merged into one
+    write_png(tmp_path / "classes" / "a.png", (objects > 0).astype(np.uint8))
+    write_png(tmp_path / "classes" / "b.png", np.zeros((4, 8), np.uint8))
+    merged = evaluate_predictions(tmp_path / "classes", tmp_path / "gt", gt_instances=True)
+    assert (merged.summary["pred_objects"], merged.summary["object_f1"]) == (1, 0.0)
+    with pytest.raises(UnetlabError, match="class index 7 but there are 2 classes"):
+        evaluate_predictions(tmp_path / "ids", tmp_path / "gt", gt_instances=True)
+    write_tiff(tmp_path / "bad" / "a_objects.tif", objects.astype(np.float32) / 2)
+    write_tiff(tmp_path / "bad" / "b_objects.tif", np.zeros_like(gt))
+    with pytest.raises(UnetlabError, match="a_objects.tif: object ids are integers"):
+        evaluate_predictions(tmp_path / "bad", tmp_path / "gt", gt_instances=True)

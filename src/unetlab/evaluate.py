@@ -5,7 +5,8 @@ Two entry points, both returning a :class:`Report`:
 - :func:`evaluate_model`: predict every image of a data folder with a model (overlap-tile,
   :func:`unetlab.inference.predict.predict_image`) and compare with its masks.
 - :func:`evaluate_predictions`: compare saved label images (class indices, ``<stem>.png`` as
-  ``unetlab predict`` writes them, or ``<stem>.tif`` for stacks) with ground-truth masks.
+  ``unetlab predict`` writes them, or ``<stem>.tif`` for stacks; object ids in
+  ``<stem>_objects.tif`` as ``unetlab predict --instances`` writes them) with ground-truth masks.
 
 What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
 
@@ -16,8 +17,13 @@ What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
   images, as the challenge scores a stack), ``v_rand``, ``information_score`` (V_Info, mean
   over images). Objects, the cells, are the 4-connected regions of every class but
   ``boundary_class`` (class 0 by default: background, or membrane for ISBI).
-- Objects (:mod:`unetlab.metrics.objects`): ``seg`` (the cell-tracking challenge's SEG, mean
-  Jaccard over all ground-truth objects), ``object_f1`` at IoU > 0.5 (counts summed).
+- Objects (:mod:`unetlab.metrics.objects`; predicted objects are the prediction's object ids
+  when there are any, else its connected regions as above; true objects the masks' ids with
+  ``gt_instances``, else their regions): ``dsb`` (the DSB 2018 score: mean over images of the
+  mean over IoU 0.50:0.05:0.95 of TP / (TP + FP + FN), one-to-one matching), ``object_f1``,
+  ``object_precision``, ``object_recall`` at IoU > 0.5 (counts summed), ``pq`` = ``sq`` x
+  ``rq`` (panoptic quality, counts summed), ``seg`` (the cell-tracking challenge's SEG, mean
+  Jaccard over all ground-truth objects), ``objects`` (true) and ``pred_objects`` counts.
 - ``images``: one row per image, and ``worst_images``: the names with the lowest mIoU.
 - ``best_threshold`` when asked (``thresholds=``): the challenge's practice of thresholding
   the cell probability (1 - P(boundary class)) at several levels and keeping the best.
@@ -47,7 +53,7 @@ from unetlab.metrics.isbi import (
     rand_counts,
     rand_from_counts,
 )
-from unetlab.metrics.objects import f1_from_counts, instances, object_counts, seg_terms
+from unetlab.metrics.objects import f1_from_counts, instances, object_scores, pq_from_counts
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +67,8 @@ class Report:
     ``matrix``: (C, C) int64 confusion matrix over all images (rows truth, columns
     prediction); ``images``: one dict per image (``name``, ``miou``, ``pixel_accuracy``,
     ``iou`` per class, ``rand_error``, ``information_score``, ``pixel_error``, ``seg``,
-    ``object_f1``, ``objects``: ground-truth object count); ``summary``: the data-set figures.
+    ``dsb``, ``object_f1``, ``pq``, ``objects``: ground-truth object count, ``pred_objects``);
+    ``summary``: the data-set figures.
     """
 
     class_names: list[str]
@@ -106,7 +113,7 @@ class Report:
         return out
 
     def table(self) -> str:
-        """The printed summary: per class IoU / Dice, then the data-set figures."""
+        """The printed summary: per class IoU / Dice, the pixel and ISBI figures, objects."""
         s = self.summary
         width = max(8, *(len(n) for n in self.class_names))
         lines = [f"{'class':<{width}}  {'IoU':>7}  {'Dice':>7}  {'pixels':>10}"]
@@ -123,9 +130,7 @@ class Report:
             f"pixel error        {_f(s['pixel_error'])}",
             f"Rand error         {_f(s['rand_error'])}   (1 - V_Rand, foreground-restricted)",
             f"information score  {_f(s['information_score'])}   (V_Info)",
-            f"SEG                {_f(s['seg'])}   ({s['objects']} ground-truth objects)",
-            f"object F1          {_f(s['object_f1'])}   (IoU > 0.5; precision "
-            f"{_f(s['object_precision'])}, recall {_f(s['object_recall'])})",
+            *_object_lines(s),
         ]
         if self.threshold is not None:
             t = self.threshold
@@ -150,6 +155,21 @@ class Report:
     def plot_confusion(self, path: str | os.PathLike) -> Path:
         """Write the row-normalised confusion matrix as a PNG (see :func:`plot_confusion`)."""
         return plot_confusion(self.matrix, self.class_names, path)
+
+
+def _object_lines(s: dict) -> list[str]:
+    true, pred = s["objects"], s["pred_objects"]
+    off = f"{(pred - true) / true:+.1%}" if true else "n/a"
+    return [
+        f"objects            {pred} predicted, {true} true ({off})",
+        f"DSB score          {_f(s['dsb'])}   (mean over images of TP/(TP+FP+FN) at IoU "
+        "0.50:0.05:0.95)",
+        f"object F1          {_f(s['object_f1'])}   (IoU > 0.5; precision "
+        f"{_f(s['object_precision'])}, recall {_f(s['object_recall'])})",
+        f"PQ                 {_f(s['pq'])}   (panoptic quality = SQ {_f(s['sq'])} x RQ "
+        f"{_f(s['rq'])})",
+        f"SEG                {_f(s['seg'])}   ({true} ground-truth objects)",
+    ]
 
 
 def _nan_to_none(value):
@@ -219,16 +239,23 @@ class _Accumulator:
         self.matrices: list[np.ndarray] = []
         self.rand = np.zeros(3)
         self.rand_empty = True
-        self.jaccard: list[np.ndarray] = []
-        self.objects = np.zeros(3, np.int64)
+        self.objects: list[dict] = []  # object_scores of each image
         self.probs: list[np.ndarray] = []
         self.truths: list[np.ndarray] = []
 
-    def add(self, name: str, pred: np.ndarray, gt: np.ndarray, cell_prob=None, gt_ids=None):
+    def add(
+        self,
+        name: str,
+        pred: np.ndarray,
+        gt: np.ndarray,
+        cell_prob=None,
+        gt_ids=None,
+        pred_ids=None,
+    ):
         """``pred`` (H, W) class indices, ``gt`` (H, W) class indices (IGNORE_INDEX allowed);
-        ``gt_ids``: the true objects' ids (0 = none) when the data has them, else the
-        connected regions of ``gt``; ``cell_prob``: (H, W) cell probability, kept for
-        ``best_threshold`` when given."""
+        ``gt_ids`` / ``pred_ids``: the true / predicted objects' ids (0 = none) when there
+        are any, else the connected regions of ``gt`` / ``pred``; ``cell_prob``: (H, W) cell
+        probability, kept for ``best_threshold`` when given."""
         if pred.shape != gt.shape:
             raise UnetlabError(
                 f"{name}: prediction is {pred.shape[1]}x{pred.shape[0]} but the ground truth "
@@ -236,8 +263,9 @@ class _Accumulator:
             )
         n = int(max(pred.max(initial=0), gt.max(initial=0))) + 1
         self.matrices.append(confusion_matrix(pred, gt, n))
-        pred_ids = instances(pred, boundary_class=self.boundary_class,
-                             connectivity=self.connectivity)  # fmt: skip
+        if pred_ids is None:
+            pred_ids = instances(pred, boundary_class=self.boundary_class,
+                                 connectivity=self.connectivity)  # fmt: skip
         if gt_ids is None:
             gt_ids = instances(gt, boundary_class=self.boundary_class,
                                connectivity=self.connectivity)  # fmt: skip
@@ -247,18 +275,19 @@ class _Accumulator:
         self.rand_empty &= not has_cells
         rand = rand_from_counts(*counts, empty=not has_cells)
         info = information_scores(pred_ids, gt_ids)
-        jaccard, _ = seg_terms(pred_ids, gt_ids)
-        self.jaccard.append(jaccard)
-        objects = object_counts(pred_ids, gt_ids)
-        self.objects += objects
+        objects = object_scores(pred_ids, gt_ids)
+        self.objects.append(objects)
         self.rows.append({
             "name": name,
             "rand_error": rand["rand_error"],
             "information_score": info["v_info"],
             "pixel_error": pixel_error(pred, gt, ignore_index=IGNORE_INDEX),
-            "seg": float(jaccard.mean()) if jaccard.size else math.nan,
-            "object_f1": f1_from_counts(*objects)["f1"],
-            "objects": int(jaccard.size),
+            "seg": objects["seg"],
+            "dsb": objects["dsb"],
+            "object_f1": objects["f1"],
+            "pq": objects["pq"],
+            "objects": objects["true_objects"],
+            "pred_objects": objects["pred_objects"],
         })  # fmt: skip
         if cell_prob is not None:
             self.probs.append(np.asarray(cell_prob, np.float32))
@@ -286,9 +315,7 @@ class _Accumulator:
             row.update(miou=per["miou"], pixel_accuracy=per["pixel_accuracy"], iou=per["iou"])
         summary = metrics_from_matrix(total)
         summary.pop("total")
-        jaccard = np.concatenate(self.jaccard)
         rand = rand_from_counts(*self.rand, empty=self.rand_empty)
-        f1 = f1_from_counts(*map(int, self.objects))
         info = [r["information_score"] for r in self.rows if not math.isnan(r["information_score"])]
         image_miou = [r["miou"] for r in self.rows if not math.isnan(r["miou"])]
         summary.update(
@@ -300,11 +327,7 @@ class _Accumulator:
             v_rand_split=rand["v_rand_split"],
             v_rand_merge=rand["v_rand_merge"],
             information_score=float(np.mean(info)) if info else math.nan,
-            seg=float(jaccard.mean()) if jaccard.size else math.nan,
-            objects=int(jaccard.size),
-            object_f1=f1["f1"],
-            object_precision=f1["precision"],
-            object_recall=f1["recall"],
+            **object_summary(self.objects),
         )
         threshold = None
         if thresholds is not None and self.probs:
@@ -314,6 +337,28 @@ class _Accumulator:
                 connectivity=self.connectivity,
             )  # fmt: skip
         return Report(names, total, self.rows, summary, self.boundary_class, threshold, worst)
+
+
+def object_summary(images: Sequence[dict]) -> dict:
+    """The data-set object figures of per-image :func:`~unetlab.metrics.objects.object_scores`:
+    ``dsb`` (mean over images that have objects), ``object_f1`` / ``_precision`` / ``_recall``
+    and ``pq`` / ``sq`` / ``rq`` of the summed counts, ``seg`` over all true objects,
+    ``objects`` (true) and ``pred_objects`` counts."""
+    total = {k: sum(s[k] for s in images) for k in ("tp", "fp", "fn", "iou_sum")}
+    true = sum(s["true_objects"] for s in images)
+    seg_sum = sum(s["seg"] * s["true_objects"] for s in images if s["true_objects"])
+    dsb = [s["dsb"] for s in images if not math.isnan(s["dsb"])]
+    f1 = f1_from_counts(total["tp"], total["fp"], total["fn"])
+    return {
+        "dsb": float(np.mean(dsb)) if dsb else math.nan,
+        "object_f1": f1["f1"],
+        "object_precision": f1["precision"],
+        "object_recall": f1["recall"],
+        **pq_from_counts(**total),
+        "seg": seg_sum / true if true else math.nan,
+        "objects": true,
+        "pred_objects": sum(s["pred_objects"] for s in images),
+    }
 
 
 # --- data --------------------------------------------------------------------------------
@@ -379,14 +424,73 @@ def _ground_truth(gt_dir: Path) -> Iterator[tuple[str, str, int, np.ndarray]]:
             yield (path.stem if len(pages) == 1 else f"{path.stem}[{i}]"), path.stem, i, mask
 
 
-def _prediction_files(pred_dir: Path) -> dict[str, Path]:
+OBJECTS_SUFFIX = "_objects"  # <stem>_objects.tif: the object ids of ``predict --instances``
+
+
+def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
+    """(class maps ``<stem>.png``/``.tif``, object ids ``<stem>_objects.*``) by stem."""
     if not pred_dir.is_dir():
         raise DatasetError(f"{pred_dir}: no such prediction folder")
-    files: dict[str, Path] = {}
+    maps: dict[str, Path] = {}
+    objects: dict[str, Path] = {}
     for path in sorted(pred_dir.iterdir()):
-        if path.suffix.lower() in IMAGE_SUFFIXES and not path.stem.endswith(("_overlay", "_prob")):
-            files.setdefault(path.stem, path)
-    return files
+        if path.suffix.lower() not in IMAGE_SUFFIXES or path.stem.endswith(("_overlay", "_prob")):
+            continue
+        if path.stem.endswith(OBJECTS_SUFFIX):
+            objects.setdefault(path.stem[: -len(OBJECTS_SUFFIX)], path)
+        else:
+            maps.setdefault(path.stem, path)
+    return maps, objects
+
+
+class _Predictions:
+    """The saved predictions of one folder, page by page: class indices and object ids.
+
+    With ``instances`` the class-map files hold object ids too (a ``<stem>_objects`` file
+    still wins); object ids give the pixel classes background (0) and object (1).
+    """
+
+    def __init__(self, folder: Path, *, instances: bool):
+        self.folder = folder
+        self.maps, self.objects = _prediction_files(folder)
+        if instances:
+            self.objects = {**self.maps, **self.objects}
+        self.read_maps, self.read_objects = PairReader(), PairReader()
+
+    def __contains__(self, stem: str) -> bool:
+        return stem in self.maps or stem in self.objects
+
+    def page(self, stem: str, page: int, name: str, shape) -> tuple[np.ndarray, np.ndarray | None]:
+        """(class indices (H, W) int64, object ids (H, W) int64 or None) of one mask page."""
+        ids = None
+        if stem in self.objects:
+            ids = _page(self.read_objects, self.objects[stem], page, name, shape)
+            if not np.issubdtype(ids.dtype, np.integer) or ids.min(initial=0) < 0:
+                raise DatasetError(
+                    f"{self.objects[stem]}: object ids are integers 0 (none), 1..n, not "
+                    f"{ids.dtype} values from {ids.min()}; write the label image of the objects"
+                )
+            ids = ids.astype(np.int64)
+        if stem in self.maps and self.maps[stem] != self.objects.get(stem):
+            pred = _page(self.read_maps, self.maps[stem], page, name, shape).astype(np.int64)
+        else:
+            pred = (ids > 0).astype(np.int64)
+        return pred, ids
+
+
+def _page(read: PairReader, path: Path, page: int, name: str, shape) -> np.ndarray:
+    pages = read.stack(path, mask=True)
+    if page >= len(pages):
+        raise DatasetError(f"{path}: has {len(pages)} page(s), the ground truth {name} more")
+    pred = pages[page]
+    if pred.ndim != 2:
+        raise DatasetError(f"{path}: a prediction is one (H, W) label image, not {pred.shape}")
+    if pred.shape != tuple(shape):
+        raise DatasetError(
+            f"{path}: prediction is {pred.shape[1]}x{pred.shape[0]} but its ground truth "
+            f"{name} is {shape[1]}x{shape[0]}; predict the full-size image"
+        )
+    return pred
 
 
 def _check_class_indices(values: np.ndarray, pred_max: int) -> None:
@@ -423,12 +527,17 @@ def evaluate_predictions(
     ignore_value: int | None = None,
     connectivity: int = 1,
     gt_instances: bool = False,
+    pred_instances: bool = False,
     worst: int = 5,
 ) -> Report:
     """Compare saved predictions with ground-truth masks.
 
     ``pred_dir``: label images of class indices named ``<stem>.png`` (``<stem>.tif`` for
-    stacks, one page per mask page), as ``unetlab predict`` writes them. ``gt_dir``: a
+    stacks, one page per mask page), as ``unetlab predict`` writes them, and/or object ids
+    (0 = none, 1..n) in ``<stem>_objects.tif`` as ``unetlab predict --instances`` writes
+    them, which are then the predicted objects. ``pred_instances``: the ``<stem>`` files
+    hold object ids too. Object ids without a class map give the pixel classes background
+    (0) and object (1). ``gt_dir``: a
     folder of masks with the same stems, or a data folder (images/ + masks/, ISBI, VOC; its
     ``val/`` when it has one). ``label_values``: mask value of each class index (e.g.
     ``[0, 255]``); None means masks hold class indices. ``class_names`` default to the label
@@ -442,6 +551,50 @@ def evaluate_predictions(
     an unmapped ignore value (VOC's 255): give ``label_values``, ``ignore_value`` or
     ``class_names``; so is a ``class_names`` whose length differs from ``label_values``.
     """
+    class_names = _prediction_classes(
+        label_values, class_names, boundary_class, gt_instances, pred_instances
+    )
+    pred_dir = Path(pred_dir)
+    preds = _Predictions(pred_dir, instances=pred_instances)
+    acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity)
+    missing: list[str] = []
+    gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
+    pred_max = 0
+    for name, stem, page, mask in _ground_truth(Path(gt_dir)):
+        if stem not in preds:
+            missing.append(stem)
+            continue
+        pred, pred_ids = preds.page(stem, page, name, mask.shape)
+        if gt_instances:
+            gt, gt_ids = _instance_mask(mask, ignore_value, name)
+        else:
+            gt, gt_ids = _encode(mask, label_values, ignore_value, name), None
+        if label_values is None and class_names is None:
+            counts = np.bincount(gt[gt >= 0].ravel())
+            gt_values = np.pad(gt_values, (0, max(len(counts) - len(gt_values), 0)))
+            gt_values[: len(counts)] += counts
+            pred_max = max(pred_max, int(pred.max(initial=0)))
+        acc.add(name, pred, gt, gt_ids=gt_ids, pred_ids=pred_ids)
+    _refuse_missing(missing, pred_dir)
+    _check_class_indices(np.flatnonzero(gt_values), pred_max)
+    report = acc.report(class_names, thresholds=None, worst=worst)
+    report.source = {"predictions": str(pred_dir), "ground_truth": str(gt_dir)}
+    return report
+
+
+def _refuse_missing(missing: list[str], pred_dir: Path) -> None:
+    if missing:
+        shown = ", ".join(sorted(set(missing))[:10])
+        raise DatasetError(
+            f"no prediction in {pred_dir} for {len(set(missing))} ground-truth file(s): {shown}; "
+            "predictions are named <stem>.png (or <stem>_objects.tif) like their masks"
+        )
+
+
+def _prediction_classes(
+    label_values, class_names, boundary_class, gt_instances: bool, pred_instances: bool
+) -> list[str] | None:
+    """The class names of an evaluation of saved predictions, the arguments checked."""
     if (
         class_names is not None
         and label_values is not None
@@ -452,60 +605,17 @@ def evaluate_predictions(
             f"{len(label_values)} label values ({' '.join(map(str, label_values))}); "
             "give one class name per label value"
         )
-    pred_dir = Path(pred_dir)
-    preds = _prediction_files(pred_dir)
+    if (gt_instances or pred_instances) and boundary_class not in (0, None):
+        raise ValueError("with object ids class 0 is the background: boundary class 0")
     if gt_instances:
         if label_values is not None:
             raise ValueError("instance masks hold object ids, not label values: drop them")
-        if boundary_class not in (0, None):
-            raise ValueError("with instance masks class 0 is the background: boundary class 0")
         class_names = ["background", "object"] if class_names is None else class_names
     if class_names is None and label_values is not None:
         class_names = [str(v) for v in label_values]
     if class_names is not None:
         _check_boundary(boundary_class, class_names)  # before reading anything
-    acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity)
-    missing: list[str] = []
-    predictions = PairReader()  # a stack of predictions read once for all its pages
-    gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
-    pred_max = 0
-    for name, stem, page, mask in _ground_truth(Path(gt_dir)):
-        if stem not in preds:
-            missing.append(stem)
-            continue
-        path = preds[stem]
-        pages = predictions.stack(path, mask=True)
-        if page >= len(pages):
-            raise DatasetError(f"{path}: has {len(pages)} page(s), the ground truth {name} more")
-        pred = pages[page]
-        if pred.ndim != 2:
-            raise DatasetError(f"{path}: a prediction is one (H, W) label image, not {pred.shape}")
-        if pred.shape != mask.shape:
-            raise DatasetError(
-                f"{path}: prediction is {pred.shape[1]}x{pred.shape[0]} but its ground truth "
-                f"{name} is {mask.shape[1]}x{mask.shape[0]}; predict the full-size image"
-            )
-        gt_ids = None
-        if gt_instances:
-            gt, gt_ids = _instance_mask(mask, ignore_value, name)
-        else:
-            gt = _encode(mask, label_values, ignore_value, name)
-        if label_values is None and class_names is None:
-            counts = np.bincount(gt[gt >= 0].ravel())
-            gt_values = np.pad(gt_values, (0, max(len(counts) - len(gt_values), 0)))
-            gt_values[: len(counts)] += counts
-            pred_max = max(pred_max, int(pred.max(initial=0)))
-        acc.add(name, pred.astype(np.int64), gt, gt_ids=gt_ids)
-    if missing:
-        shown = ", ".join(sorted(set(missing))[:10])
-        raise DatasetError(
-            f"no prediction in {pred_dir} for {len(set(missing))} ground-truth file(s): {shown}; "
-            "predictions are named <stem>.png like their masks"
-        )
-    _check_class_indices(np.flatnonzero(gt_values), pred_max)
-    report = acc.report(class_names, thresholds=None, worst=worst)
-    report.source = {"predictions": str(pred_dir), "ground_truth": str(gt_dir)}
-    return report
+    return None if class_names is None else list(class_names)
 
 
 def evaluate_model(
