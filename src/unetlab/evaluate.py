@@ -57,7 +57,15 @@ from unetlab.metrics.objects import f1_from_counts, instances, object_scores, pq
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Report", "evaluate_model", "evaluate_predictions", "plot_confusion", "data_root"]
+__all__ = [
+    "Report",
+    "evaluate_model",
+    "evaluate_predictions",
+    "plot_confusion",
+    "data_root",
+    "object_summary",
+    "nan_to_none",
+]
 
 
 @dataclass
@@ -149,7 +157,7 @@ class Report:
         """Write :meth:`to_dict` as JSON, atomically; NaN (undefined) is written as null."""
         path = Path(path)
         with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps(_nan_to_none(self.to_dict()), indent=2) + "\n")
+            tmp.write_text(json.dumps(nan_to_none(self.to_dict()), indent=2) + "\n")
         return path
 
     def plot_confusion(self, path: str | os.PathLike) -> Path:
@@ -172,13 +180,14 @@ def _object_lines(s: dict) -> list[str]:
     ]
 
 
-def _nan_to_none(value):
+def nan_to_none(value):
+    """``value`` with every NaN float (also inside dicts, lists, tuples) as None, for JSON."""
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, dict):
-        return {k: _nan_to_none(v) for k, v in value.items()}
+        return {k: nan_to_none(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_nan_to_none(v) for v in value]
+        return [nan_to_none(v) for v in value]
     return value
 
 
