@@ -361,3 +361,35 @@ def test_object_predictions_are_scored_as_objects(tmp_path, capsys):
     write_tiff(tmp_path / "bad" / "b_objects.tif", np.zeros_like(gt))
     with pytest.raises(UnetlabError, match="a_objects.tif: object ids are integers"):
         evaluate_predictions(tmp_path / "bad", tmp_path / "gt", gt_instances=True)
+
+
+def test_binary_masks_as_instances_are_their_connected_components(tmp_path):
+    gt = np.zeros((4, 7), np.uint8)
+    gt[:, :2], gt[:, 4:] = 255, 255  # two objects apart, one mask value
+    write_png(tmp_path / "gt" / "a.png", gt)
+    write_png(tmp_path / "pred" / "a.png", (gt > 0).astype(np.uint8))
+    d = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", gt_instances=True).summary
+    assert (d["objects"], d["pred_objects"], d["object_f1"], d["dsb"]) == (2, 2, 1.0, 1.0)
+
+
+def test_evaluate_model_scores_an_instance_model_on_its_objects(tmp_path, monkeypatch):
+    import unetlab.inference.predict as predict
+    from unetlab.data.instances import boundary_target
+
+    model = UNet(1, 3, depth=2, base_channels=4, padding="same")
+    model.classes, model.label_values = ["background", "boundary", "interior"], None
+    model.objects = {"target": "instances", "count": 4, "images": 1, "area_min": 9.0,
+                     "area_p05": 9.0, "area_median": 12.0, "area_p95": 16.0, "area_max": 16.0}  # fmt: skip
+    ids = np.zeros((16, 16), np.uint16)
+    ids[2:6, 2:6], ids[2:6, 6:10], ids[10:14, 3:7], ids[9:13, 11:15] = 3, 4, 8, 9  # 3 and 4 touch
+    write_png(tmp_path / "images" / "a.png", (ids > 0).astype(np.uint8) * 200)
+    write_png(tmp_path / "masks" / "a.png", ids)
+    # a net that predicts the three-class target exactly: the objects come back one to one
+    target = boundary_target(ids.astype(np.int32), boundary_width=1)
+    exact = np.stack([target == k for k in range(3)]).astype(np.float32)
+    monkeypatch.setattr(predict, "predict_image", lambda *args, **kwargs: exact)
+    report = evaluate_model(model, tmp_path, device="cpu", thresholds=[0.5])
+    s = report.summary
+    assert report.class_names == ["background", "object"] and s["pixel_accuracy"] == 1.0
+    assert (s["objects"], s["pred_objects"], s["object_f1"], s["dsb"]) == (4, 4, 1.0, 1.0)
+    assert report.threshold is not None

@@ -41,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.instances import instance_ids
 from unetlab.data.io import IMAGE_SUFFIXES, atomic_path, find_images, read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.pairs import Pair, PairReader, detect_layout, find_pairs
@@ -404,12 +405,14 @@ def _encode(mask: np.ndarray, label_values, ignore_value, name: str) -> np.ndarr
 
 
 def _instance_mask(mask: np.ndarray, ignore_value, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Object ids (H, W) -> (class indices: 0 background, 1 object, IGNORE_INDEX; the ids)."""
-    ids = np.asarray(mask).astype(np.int64)
-    ignored = ids == ignore_value if ignore_value is not None else np.zeros(ids.shape, bool)
-    ids[ignored] = 0
-    if (ids < 0).any():
-        raise DatasetError(f"{name}: object ids are 0 (background) or positive, not {ids.min()}")
+    """Object ids (H, W) -> (class indices: 0 background, 1 object, IGNORE_INDEX; the ids).
+
+    A binary mask's objects are its 4-connected components
+    (:func:`unetlab.data.instances.instance_ids`, which also refuses fractional or negative ids).
+    """
+    mask = np.asarray(mask)
+    ignored = mask == ignore_value if ignore_value is not None else np.zeros(mask.shape, bool)
+    ids = instance_ids(np.where(ignored, 0, mask), name=name).astype(np.int64)
     return np.where(ignored, IGNORE_INDEX, ids > 0).astype(np.int64), ids
 
 
@@ -652,33 +655,48 @@ def evaluate_model(
     indices with ``model.label_values`` (None: masks hold indices). ``thresholds``: also
     threshold the cell probability (1 - P(boundary class)) at each level and report the best
     ISBI figures (e.g. :data:`unetlab.metrics.isbi.CHALLENGE_THRESHOLDS`; keeps one float32 map per
-    image in memory). ``pairs`` overrides the data folder's pairs.
+    image in memory). ``pairs`` overrides the data folder's pairs. An instance-mode model
+    (background / boundary / interior) is scored on its objects
+    (:func:`unetlab.inference.objects.objects_from_probabilities` with the checkpoint's
+    defaults) against the masks' object ids (binary masks: their connected components); its
+    pixel classes are then background and object.
     """
+    from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
     from unetlab.inference.predict import labels_from_probabilities, predict_image
 
     if pairs is None:
         root = data_root(data_dir)
         pairs = find_pairs(root)
     pairs = list(pairs)
-    names = list(model.classes)
+    options = ObjectOptions.for_model(model)
+    instance_model = options.mode == "instances"
+    names = ["background", "object"] if instance_model else list(model.classes)
     label_values = getattr(model, "label_values", None)
     _check_boundary(boundary_class, names)
     acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity)
     read = PairReader()  # a stack's files read once for all their pages
     for pair in pairs:
         image, mask = read(pair)
-        gt = _encode(mask, label_values, ignore_value, str(pair.mask))
         probs = predict_image(model, image, tile_size=tile_size, batch_size=batch_size,
                               blend=blend, tta=tta, device=device)  # fmt: skip
-        pred = labels_from_probabilities(probs).astype(np.int64)
-        cell = None
-        if thresholds is not None:
-            b = 0 if boundary_class is None else boundary_class
-            boundary = (1 - probs[0] if b == 0 else probs[0]) if probs.shape[0] == 1 else probs[b]
-            cell = 1.0 - boundary
-        acc.add(pair.name, pred, gt, cell)
+        if instance_model:  # objects from the post-processing, pixels: object or not
+            gt, gt_ids = _instance_mask(mask, ignore_value, str(pair.mask))
+            pred_ids = objects_from_probabilities(probs, options).astype(np.int64)
+            pred = (pred_ids > 0).astype(np.int64)
+        else:
+            gt, gt_ids = _encode(mask, label_values, ignore_value, str(pair.mask)), None
+            pred, pred_ids = labels_from_probabilities(probs).astype(np.int64), None
+        cell = None if thresholds is None else _cell_probability(probs, boundary_class)
+        acc.add(pair.name, pred, gt, cell, gt_ids=gt_ids, pred_ids=pred_ids)
         if progress is not None:
             progress(pair.name)
     report = acc.report(names, thresholds=thresholds, worst=worst)
     report.source = {"data": str(data_dir)}
     return report
+
+
+def _cell_probability(probs: np.ndarray, boundary_class: int | None) -> np.ndarray:
+    """(H, W) 1 - P(boundary class) of (K, H, W) probabilities (K = 1: a sigmoid net)."""
+    b = 0 if boundary_class is None else boundary_class
+    boundary = (1 - probs[0] if b == 0 else probs[0]) if probs.shape[0] == 1 else probs[b]
+    return 1.0 - boundary
