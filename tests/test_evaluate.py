@@ -294,6 +294,7 @@ def test_cli_checkpoint_mode(tmp_path, capsys):
     (["--pred", "x"], "--pred and --gt go together"),
     (["--checkpoint", "x", "--gt", "y"], "not both"),
     (["--pred", "x", "--gt", "y", "--best-threshold"], "needs probabilities"),
+    (["--checkpoint", "x", "--data", "y", "--pred-instances"], "the model's mode decides"),
 ])  # fmt: skip
 def test_cli_errors_are_one_line(argv, message, capsys):
     assert main(["evaluate", *argv]) == 2

@@ -88,8 +88,8 @@ def _check_mode(args) -> str:
             )
         if args.gt_instances or args.pred_instances:
             raise ValueError(
-                "--gt-instances/--pred-instances are for --pred/--gt; a checkpoint reads class "
-                "masks"
+                "--gt-instances/--pred-instances are for --pred/--gt; with --checkpoint the "
+                "model's mode decides (an instance-mode model reads object ids)"
             )
         return "model"
     if pred_mode:
