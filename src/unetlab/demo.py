@@ -3,7 +3,7 @@
 Two tasks: ``em`` (the default, below) and ``nuclei`` (:func:`run_nuclei_demo`: counting
 densely touching nuclei with the instance mode, scored as objects).
 
-:func:`run_demo` writes a synthetic data set that looks like the paper's ISBI task (cells
+:func:`run_em_demo` writes a synthetic data set that looks like the paper's ISBI task (cells
 separated by thin dark membranes, dark organelles that are not membrane), trains the ``small``
 preset for a couple of minutes on a CPU, evaluates it on held-out images, predicts one large
 image with overlap-tile, and writes everything into one folder::
@@ -17,6 +17,11 @@ image with overlap-tile, and writes everything into one folder::
     OUTPUT/large.png, large_overlay.png   a 1024x1024 image and its prediction (overlap-tile)
     OUTPUT/run/               the training run (config.yaml, metrics.csv, train.log, checkpoints/)
     OUTPUT/data/              the synthetic data set (train/, val/, test/ with images/ and masks/)
+
+The nuclei demo writes metrics.json (pixel scores, then ``objects`` and
+``baseline_connected_components``: counts, DSB score, F1, PQ, SEG), evaluation.txt (both
+tables), overlays/ (image | true | predicted | baseline outlines), predictions/NN_objects.tif,
+baseline/NN_objects.tif, run/ and data/ (uint16 instance masks).
 """
 
 from __future__ import annotations
@@ -111,19 +116,33 @@ def run_demo(
     device: str = "auto",
     progress: bool = True,
 ) -> dict:
-    """Make data, train, evaluate, predict a large image; returns the metrics written to
-    ``metrics.json`` (``miou`` first) plus ``paths``.
+    """Make data, train, evaluate; returns the metrics written to ``metrics.json`` (``miou``
+    first) plus ``paths``.
 
-    ``task``: ``em`` (this function's own demo) or ``nuclei`` (:func:`run_nuclei_demo`).
+    ``task``: ``em`` (:func:`run_em_demo`) or ``nuclei`` (:func:`run_nuclei_demo`).
     ``minutes`` caps the training time (it also stops after a fixed number of epochs);
     ``quick`` shrinks everything to a seconds-long smoke test. A non-empty ``output_dir`` that
     an earlier demo did not make is refused unless ``overwrite``.
     """
-    if task == "nuclei":
-        return run_nuclei_demo(output_dir, minutes=minutes, quick=quick, seed=seed,
-                               overwrite=overwrite, device=device, progress=progress)  # fmt: skip
-    if task != "em":
+    runs = {"em": run_em_demo, "nuclei": run_nuclei_demo}
+    if task not in runs:
         raise ValueError(f"the demo's tasks are em and nuclei, not {task!r}")
+    return runs[task](output_dir, minutes=minutes, quick=quick, seed=seed, overwrite=overwrite,
+                      device=device, progress=progress)  # fmt: skip
+
+
+def run_em_demo(
+    output_dir: str | os.PathLike = "unetlab-demo",
+    *,
+    minutes: float = 2.5,
+    quick: bool = False,
+    seed: int = 0,
+    overwrite: bool = False,
+    device: str = "auto",
+    progress: bool = True,
+) -> dict:
+    """Synthetic EM-like images: make data, train, evaluate, predict a large image (arguments
+    and result as :func:`run_demo`)."""
     started = time.perf_counter()
     out = _prepare(Path(output_dir), overwrite=overwrite)
     plan = QUICK if quick else FULL
@@ -159,15 +178,9 @@ def run_demo(
         "dice": dict(zip(model.classes, test["dice"])),
         "pixel_accuracy": test["pixel_accuracy"],
         **isbi,
-        "test_images": plan["n_test"],
         "best_val_miou": trained.get("best_val_miou"),
-        "epochs": trained["epochs"],
-        "steps": trained["steps"],
-        "train_seconds": round(trained["seconds"], 1),
         "large_image": {"size": plan["large"], "seconds": round(large_seconds, 2)},
-        "total_seconds": round(time.perf_counter() - started, 1),
-        "quick": quick,
-        "seed": seed,
+        **_run_figures(trained, plan, started, quick=quick, seed=seed),
     }
     with atomic_path(out / "metrics.json") as tmp:
         tmp.write_text(json.dumps(metrics, indent=2) + "\n")
@@ -179,6 +192,18 @@ def run_demo(
     }
     paths["checkpoint"] = trained["best_checkpoint"]
     return {**metrics, "paths": paths}
+
+
+def _run_figures(trained: dict, plan: dict, started: float, *, quick: bool, seed: int) -> dict:
+    return {
+        "test_images": plan["n_test"],
+        "epochs": trained["epochs"],
+        "steps": trained["steps"],
+        "train_seconds": round(trained["seconds"], 1),
+        "total_seconds": round(time.perf_counter() - started, 1),
+        "quick": quick,
+        "seed": seed,
+    }
 
 
 def _prepare(out: Path, *, overwrite: bool) -> Path:
@@ -295,12 +320,7 @@ def run_nuclei_demo(
         name: evaluate_predictions(out / folder, data_root / "test", gt_instances=True)
         for name, folder in (("instances", "predictions"), ("baseline", "baseline"))
     }
-    with atomic_path(out / "evaluation.txt") as tmp:
-        tmp.write_text(
-            f"instance mode (seeded watershed of the interiors):\n{reports['instances'].table()}"
-            f"\n\nbaseline (connected components of the same net's foreground, same clean-up):\n"
-            f"{reports['baseline'].table()}\n"
-        )
+    _write_evaluation(out / "evaluation.txt", reports)
     shutil.copyfile(out / "run" / "curves.png", out / "curves.png")
     test = reports["instances"].summary
     metrics = {
@@ -310,13 +330,7 @@ def run_nuclei_demo(
         "pixel_accuracy": test["pixel_accuracy"],
         "objects": _object_figures(test),
         "baseline_connected_components": _object_figures(reports["baseline"].summary),
-        "test_images": plan["n_test"],
-        "epochs": trained["epochs"],
-        "steps": trained["steps"],
-        "train_seconds": round(trained["seconds"], 1),
-        "total_seconds": round(time.perf_counter() - started, 1),
-        "quick": quick,
-        "seed": seed,
+        **_run_figures(trained, plan, started, quick=quick, seed=seed),
     }
     with atomic_path(out / "metrics.json") as tmp:
         tmp.write_text(json.dumps(nan_to_none(metrics), indent=2) + "\n")
@@ -324,6 +338,15 @@ def run_nuclei_demo(
                                                  "predictions", "baseline", "curves.png")}  # fmt: skip
     paths["checkpoint"] = trained["best_checkpoint"]
     return {**metrics, "paths": paths}
+
+
+def _write_evaluation(path: Path, reports: dict) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(
+            f"instance mode (seeded watershed of the interiors):\n{reports['instances'].table()}"
+            f"\n\nbaseline (connected components of the same net's foreground, same clean-up):\n"
+            f"{reports['baseline'].table()}\n"
+        )
 
 
 def _object_figures(summary: dict) -> dict:
