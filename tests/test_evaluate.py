@@ -7,6 +7,7 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from unetlab.cli import main
 from unetlab.data.io import read_image, read_mask, write_png
@@ -394,3 +395,28 @@ def test_evaluate_model_scores_an_instance_model_on_its_objects(tmp_path, monkey
     assert report.class_names == ["background", "object"] and s["pixel_accuracy"] == 1.0
     assert (s["objects"], s["pred_objects"], s["object_f1"], s["dsb"]) == (4, 4, 1.0, 1.0)
     assert report.threshold is not None
+
+
+def test_evaluate_reads_what_predict_instances_writes(tmp_path, capsys):
+    """predict --instances -> <stem>_objects.tif -> evaluate: the objects counted are the
+    rows of predict's CSV."""
+    from unetlab.checkpoint import save_model
+
+    torch.manual_seed(0)
+    model = UNet(1, 3, depth=2, base_channels=4, padding="same")
+    model.classes, model.label_values = ["background", "boundary", "interior"], None
+    model.objects = {"target": "instances", "count": 3, "images": 1, "area_min": 4.0,
+                     "area_p05": 4.0, "area_median": 9.0, "area_p95": 16.0, "area_max": 16.0}  # fmt: skip
+    save_model(tmp_path / "m.pt", model)
+    ids = np.zeros((24, 24), np.uint16)
+    ids[2:8, 2:8], ids[2:8, 8:14], ids[15:21, 4:10] = 1, 2, 3
+    write_png(tmp_path / "images" / "a.png", (ids > 0).astype(np.uint8) * 180 + 20)
+    write_png(tmp_path / "gt" / "a.png", ids)
+    assert main(["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input",
+                 str(tmp_path / "images"), "--output", str(tmp_path / "out"), "--instances",
+                 "--device", "cpu"]) == 0  # fmt: skip
+    rows = (tmp_path / "out" / "a_objects.csv").read_text().strip().splitlines()[1:]
+    capsys.readouterr()
+    assert main(["evaluate", "--pred", str(tmp_path / "out"), "--gt", str(tmp_path / "gt"),
+                 "--gt-instances"]) == 0  # fmt: skip
+    assert f"objects            {len(rows)} predicted, 3 true" in capsys.readouterr().out

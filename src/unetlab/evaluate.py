@@ -459,14 +459,17 @@ class _Predictions:
     """The saved predictions of one folder, page by page: class indices and object ids.
 
     With ``instances`` the class-map files hold object ids too (a ``<stem>_objects`` file
-    still wins); object ids give the pixel classes background (0) and object (1).
+    still wins). The pixel classes are the class map's, or background (0) / object (1) from
+    the object ids where there is no class map or ``object_pixels`` (instance ground truth,
+    whose classes are those two: an instance model's class map holds three).
     """
 
-    def __init__(self, folder: Path, *, instances: bool):
+    def __init__(self, folder: Path, *, instances: bool, object_pixels: bool):
         self.folder = folder
         self.maps, self.objects = _prediction_files(folder)
-        if instances:
-            self.objects = {**self.maps, **self.objects}
+        if instances:  # no class maps then
+            self.maps, self.objects = {}, {**self.maps, **self.objects}
+        self.object_pixels = object_pixels
         self.read_maps, self.read_objects = PairReader(), PairReader()
 
     def __contains__(self, stem: str) -> bool:
@@ -483,11 +486,9 @@ class _Predictions:
                     f"{ids.dtype} values from {ids.min()}; write the label image of the objects"
                 )
             ids = ids.astype(np.int64)
-        if stem in self.maps and self.maps[stem] != self.objects.get(stem):
-            pred = _page(self.read_maps, self.maps[stem], page, name, shape).astype(np.int64)
-        else:
-            pred = (ids > 0).astype(np.int64)
-        return pred, ids
+        if ids is not None and (self.object_pixels or stem not in self.maps):
+            return (ids > 0).astype(np.int64), ids
+        return _page(self.read_maps, self.maps[stem], page, name, shape).astype(np.int64), ids
 
 
 def _page(read: PairReader, path: Path, page: int, name: str, shape) -> np.ndarray:
@@ -548,9 +549,8 @@ def evaluate_predictions(
     stacks, one page per mask page), as ``unetlab predict`` writes them, and/or object ids
     (0 = none, 1..n) in ``<stem>_objects.tif`` as ``unetlab predict --instances`` writes
     them, which are then the predicted objects. ``pred_instances``: the ``<stem>`` files
-    hold object ids too. Object ids without a class map give the pixel classes background
-    (0) and object (1). ``gt_dir``: a
-    folder of masks with the same stems, or a data folder (images/ + masks/, ISBI, VOC; its
+    hold object ids too. Object ids give the pixel classes background (0) and object (1)
+    where there is no class map or with ``gt_instances``. ``gt_dir``: a folder of masks with the same stems, or a data folder (images/ + masks/, ISBI, VOC; its
     ``val/`` when it has one). ``label_values``: mask value of each class index (e.g.
     ``[0, 255]``); None means masks hold class indices. ``class_names`` default to the label
     values (or the indices). Masks whose value is ``ignore_value`` count nowhere. Objects are
@@ -567,7 +567,7 @@ def evaluate_predictions(
         label_values, class_names, boundary_class, gt_instances, pred_instances
     )
     pred_dir = Path(pred_dir)
-    preds = _Predictions(pred_dir, instances=pred_instances)
+    preds = _Predictions(pred_dir, instances=pred_instances, object_pixels=gt_instances)
     acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity)
     missing: list[str] = []
     gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
