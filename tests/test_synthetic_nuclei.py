@@ -73,3 +73,13 @@ def test_write_nuclei_dataset(tmp_path):
         read_mask(again / "val/masks/00.png"), read_mask(root / "val/masks/00.png")
     )
     assert not np.array_equal(read_mask(root / "val/masks/00.png"), mask)  # splits differ
+
+
+def test_background_stays_0_when_a_nucleus_holds_the_first_pixel():
+    rng = np.random.default_rng(7)
+    corner = [ids for _, ids in (synthetic_nuclei(40, rng) for _ in range(40)) if ids[0, 0]]
+    assert corner  # some images start with a nucleus
+    for ids in corner:
+        assert ids[0, 0] == 1  # the first nucleus in raster order
+        for k, where in enumerate(ndimage.find_objects(ids), start=1):
+            assert ndimage.label(ids[where] == k)[1] == 1

@@ -284,10 +284,11 @@ def _nucleus_ids(owner: np.ndarray, min_area: int) -> np.ndarray:
             continue
         n += 1
         ids[where][pieces == 1 + int(sizes.argmax())] = n
-    # renumber in raster order of first pixels: the same image always gets the same ids
-    _, first = np.unique(ids, return_index=True)
+    # renumber in raster order of first pixels (background stays 0, wherever it starts)
+    values, first = np.unique(ids, return_index=True)
+    first = first[values > 0]
     order = np.zeros(n + 1, np.uint16)
-    order[ids.ravel()[np.sort(first)]] = np.arange(n + 1, dtype=np.uint16)
+    order[ids.ravel()[np.sort(first)]] = np.arange(1, len(first) + 1, dtype=np.uint16)
     return order[ids]
 
 
