@@ -21,7 +21,8 @@ def add_parser(sub) -> None:
     p.add_argument("--task", choices=["em", "nuclei"], default="em",
                    help="em: cells and membranes (default); nuclei: count touching nuclei")  # fmt: skip
     p.add_argument("--output", default="unetlab-demo", help="output folder (default: unetlab-demo)")
-    p.add_argument("--minutes", type=float, default=2.5, help="training time limit (default: 2.5)")
+    p.add_argument("--minutes", type=float,
+                   help="training time limit (default: 2.5 for em, 4 for nuclei)")  # fmt: skip
     p.add_argument(
         "--quick", action="store_true", help="a seconds-long smoke test (tiny data, 1 epoch)"
     )
