@@ -34,6 +34,29 @@ def test_quick_demo_writes_everything(tmp_path, capsys):
     assert json.loads((out / "metrics.json").read_text())["seed"] == 1
 
 
+def test_quick_nuclei_demo_scores_objects_and_the_baseline(tmp_path, capsys):
+    out = tmp_path / "nuclei"
+    argv = ["demo", "--task", "nuclei", "--output", str(out), "--quick", "--no-progress"]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "instance mode:" in printed and "baseline (connected components" in printed
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["task"] == "nuclei" and set(metrics["iou"]) == {"background", "object"}
+    for part in ("objects", "baseline_connected_components"):
+        figures = metrics[part]
+        assert set(figures) >= {"dsb", "object_f1", "pq", "seg", "true_objects", "pred_objects"}
+        assert figures["true_objects"] > 0
+        assert figures["count_error"] == pytest.approx(
+            (figures["pred_objects"] - figures["true_objects"]) / figures["true_objects"]
+        )
+    for name in ("predictions/00_objects.tif", "baseline/00_objects.tif", "overlays/00.png",
+                 "evaluation.txt", "run/checkpoints/best.pt", "data/test/masks/00.png"):  # fmt: skip
+        assert (out / name).is_file(), name
+    assert "DSB score" in (out / "evaluation.txt").read_text()
+    with pytest.raises(ValueError, match="em and nuclei"):
+        run_demo(out, task="cells", quick=True)
+
+
 def test_demo_refuses_a_foreign_folder(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
     assert main(["demo", "--output", str(tmp_path), "--quick"]) == 2

@@ -7,9 +7,11 @@ import math
 
 import numpy as np
 import pytest
+import torch
 
 from unetlab.cli import main
 from unetlab.data.io import read_image, read_mask, write_png
+from unetlab.errors import UnetlabError
 from unetlab.evaluate import evaluate_model, evaluate_predictions
 from unetlab.metrics.isbi import information_score, rand_error
 from unetlab.metrics.objects import instances
@@ -293,6 +295,7 @@ def test_cli_checkpoint_mode(tmp_path, capsys):
     (["--pred", "x"], "--pred and --gt go together"),
     (["--checkpoint", "x", "--gt", "y"], "not both"),
     (["--pred", "x", "--gt", "y", "--best-threshold"], "needs probabilities"),
+    (["--checkpoint", "x", "--data", "y", "--pred-instances"], "the model's mode decides"),
 ])  # fmt: skip
 def test_cli_errors_are_one_line(argv, message, capsys):
     assert main(["evaluate", *argv]) == 2
@@ -312,3 +315,108 @@ def test_trivial_predictor_on_isbi(isbi_dir):
     assert 0.15 < membrane < 0.3
     # one segment for all cells: split score 1, merge score tiny -> Rand error near 1
     assert rand_error(instances(all_cell), instances(gt[0])) > 0.9
+
+
+def test_object_predictions_are_scored_as_objects(tmp_path, capsys):
+    """<stem>_objects.tif ids are the predicted objects; DSB, F1, PQ, SEG and counts."""
+    from unetlab.data.io import write_tiff
+
+    gt = np.zeros((4, 8), np.uint16)
+    gt[:, :3], gt[:, 3:6] = 1, 2  # two touching objects, 12 px each
+    objects = np.zeros_like(gt)
+    objects[:, :3], objects[:, 3:5], objects[:, 5] = 5, 6, 7  # 1 exact, 2 split 8 + 4 px
+    write_png(tmp_path / "gt" / "a.png", gt)
+    write_png(tmp_path / "gt" / "b.png", np.zeros_like(gt))  # nothing, nothing predicted
+    write_tiff(tmp_path / "pred" / "a_objects.tif", objects)
+    write_tiff(tmp_path / "pred" / "b_objects.tif", np.zeros_like(gt))
+    d = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", gt_instances=True).to_dict()
+    # pixels from the ids: every object pixel is object, so pixel-perfect
+    assert d["pixel_accuracy"] == 1.0
+    assert (d["objects"], d["pred_objects"]) == (2, 3)
+    # IoU 1 (matches at every t) and 8/12 (t = 0.50 .. 0.65): 4 x 2/(2+1+0), 6 x 1/(1+2+1)
+    assert d["dsb"] == pytest.approx((4 * 2 / 3 + 6 * 1 / 4) / 10)  # image b (NaN) skipped
+    assert d["images"][1]["dsb"] is None or math.isnan(d["images"][1]["dsb"])
+    assert (d["object_precision"], d["object_recall"], d["object_f1"]) == pytest.approx(
+        (2 / 3, 1.0, 0.8)
+    )
+    assert (d["sq"], d["rq"]) == pytest.approx(((1 + 8 / 12) / 2, 0.8))
+    assert d["pq"] == pytest.approx(d["sq"] * d["rq"])
+    assert d["seg"] == pytest.approx((1 + 8 / 12) / 2)
+    # the same ids given as plain <stem> files with --pred-instances
+    write_tiff(tmp_path / "ids" / "a.tif", objects)
+    write_tiff(tmp_path / "ids" / "b.tif", np.zeros_like(gt))
+    argv = ["evaluate", "--pred", str(tmp_path / "ids"), "--gt", str(tmp_path / "gt")]
+    assert (
+        main([*argv, "--gt-instances", "--pred-instances", "--json", str(tmp_path / "e.json")]) == 0
+    )
+    out = capsys.readouterr().out
+    assert "3 predicted, 2 true (+50.0%)" in out and "DSB score          0.4167" in out
+    assert "PQ" in out and json.loads((tmp_path / "e.json").read_text())["dsb"] == d["dsb"]
+    # a class map alone: its connected regions, the touching objects merged into one
+    write_png(tmp_path / "classes" / "a.png", (objects > 0).astype(np.uint8))
+    write_png(tmp_path / "classes" / "b.png", np.zeros((4, 8), np.uint8))
+    merged = evaluate_predictions(tmp_path / "classes", tmp_path / "gt", gt_instances=True)
+    assert (merged.summary["pred_objects"], merged.summary["object_f1"]) == (1, 0.0)
+    with pytest.raises(UnetlabError, match="class index 7 but there are 2 classes"):
+        evaluate_predictions(tmp_path / "ids", tmp_path / "gt", gt_instances=True)
+    write_tiff(tmp_path / "bad" / "a_objects.tif", objects.astype(np.float32) / 2)
+    write_tiff(tmp_path / "bad" / "b_objects.tif", np.zeros_like(gt))
+    with pytest.raises(UnetlabError, match="a_objects.tif: object ids are integers"):
+        evaluate_predictions(tmp_path / "bad", tmp_path / "gt", gt_instances=True)
+
+
+def test_binary_masks_as_instances_are_their_connected_components(tmp_path):
+    gt = np.zeros((4, 7), np.uint8)
+    gt[:, :2], gt[:, 4:] = 255, 255  # two objects apart, one mask value
+    write_png(tmp_path / "gt" / "a.png", gt)
+    write_png(tmp_path / "pred" / "a.png", (gt > 0).astype(np.uint8))
+    d = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", gt_instances=True).summary
+    assert (d["objects"], d["pred_objects"], d["object_f1"], d["dsb"]) == (2, 2, 1.0, 1.0)
+
+
+def test_evaluate_model_scores_an_instance_model_on_its_objects(tmp_path, monkeypatch):
+    import unetlab.inference.predict as predict
+    from unetlab.data.instances import boundary_target
+
+    model = UNet(1, 3, depth=2, base_channels=4, padding="same")
+    model.classes, model.label_values = ["background", "boundary", "interior"], None
+    model.objects = {"target": "instances", "count": 4, "images": 1, "area_min": 9.0,
+                     "area_p05": 9.0, "area_median": 12.0, "area_p95": 16.0, "area_max": 16.0}  # fmt: skip
+    ids = np.zeros((16, 16), np.uint16)
+    ids[2:6, 2:6], ids[2:6, 6:10], ids[10:14, 3:7], ids[9:13, 11:15] = 3, 4, 8, 9  # 3 and 4 touch
+    write_png(tmp_path / "images" / "a.png", (ids > 0).astype(np.uint8) * 200)
+    write_png(tmp_path / "masks" / "a.png", ids)
+    # a net that predicts the three-class target exactly: the objects come back one to one
+    target = boundary_target(ids.astype(np.int32), boundary_width=1)
+    exact = np.stack([target == k for k in range(3)]).astype(np.float32)
+    monkeypatch.setattr(predict, "predict_image", lambda *args, **kwargs: exact)
+    report = evaluate_model(model, tmp_path, device="cpu", thresholds=[0.5])
+    s = report.summary
+    assert report.class_names == ["background", "object"] and s["pixel_accuracy"] == 1.0
+    assert (s["objects"], s["pred_objects"], s["object_f1"], s["dsb"]) == (4, 4, 1.0, 1.0)
+    assert report.threshold is not None
+
+
+def test_evaluate_reads_what_predict_instances_writes(tmp_path, capsys):
+    """predict --instances -> <stem>_objects.tif -> evaluate: the objects counted are the
+    rows of predict's CSV."""
+    from unetlab.checkpoint import save_model
+
+    torch.manual_seed(0)
+    model = UNet(1, 3, depth=2, base_channels=4, padding="same")
+    model.classes, model.label_values = ["background", "boundary", "interior"], None
+    model.objects = {"target": "instances", "count": 3, "images": 1, "area_min": 4.0,
+                     "area_p05": 4.0, "area_median": 9.0, "area_p95": 16.0, "area_max": 16.0}  # fmt: skip
+    save_model(tmp_path / "m.pt", model)
+    ids = np.zeros((24, 24), np.uint16)
+    ids[2:8, 2:8], ids[2:8, 8:14], ids[15:21, 4:10] = 1, 2, 3
+    write_png(tmp_path / "images" / "a.png", (ids > 0).astype(np.uint8) * 180 + 20)
+    write_png(tmp_path / "gt" / "a.png", ids)
+    assert main(["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input",
+                 str(tmp_path / "images"), "--output", str(tmp_path / "out"), "--instances",
+                 "--device", "cpu"]) == 0  # fmt: skip
+    rows = (tmp_path / "out" / "a_objects.csv").read_text().strip().splitlines()[1:]
+    capsys.readouterr()
+    assert main(["evaluate", "--pred", str(tmp_path / "out"), "--gt", str(tmp_path / "gt"),
+                 "--gt-instances"]) == 0  # fmt: skip
+    assert f"objects            {len(rows)} predicted, 3 true" in capsys.readouterr().out

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
 
 from unetlab.metrics.objects import (
+    DSB_THRESHOLDS,
+    dsb_score,
     f1_from_counts,
     instances,
+    iou_matrix,
+    match_counts,
+    match_pairs,
     object_counts,
     object_f1,
+    object_scores,
     overlaps,
+    panoptic_quality,
     seg_score,
 )
 
@@ -96,3 +104,126 @@ def test_instance_ids_run_in_raster_order_across_classes():
     assert instances(np.array([[1, 0], [0, 1]]), connectivity=2).tolist() == [[1, 0], [0, 1]]
     assert instances(np.array([1, 1, 0, 2, 1])).tolist() == [1, 1, 0, 2, 3]
     assert instances(np.ones((2, 2, 2), np.uint8)).max() == 1
+
+
+# --- matching, DSB 2018 score, panoptic quality ----------------------------------------
+
+
+def test_matching_scores_of_a_touching_pair_predicted_exactly():
+    gt = np.array([[1, 1, 2, 2], [1, 1, 2, 2]])
+    pred = np.where(gt == 1, 7, 3)  # other ids, same objects
+    s = object_scores(pred, gt)
+    assert s["dsb"] == 1.0 and s["f1"] == 1.0 and s["pq"] == 1.0 and s["seg"] == 1.0
+    assert (s["tp"], s["fp"], s["fn"], s["pred_objects"], s["true_objects"]) == (2, 0, 0, 2, 2)
+    assert dsb_score(pred, gt) == 1.0
+
+
+def test_matching_scores_of_a_split_object():
+    gt = np.ones((1, 6), int)
+    pred = np.array([[1, 1, 1, 1, 2, 2]])  # IoU 4/6 and 2/6
+    s = object_scores(pred, gt)
+    # 4/6 > t for t = 0.50, 0.55, 0.60, 0.65: 1 / (1 TP + 1 FP) there, 0 at the other six
+    assert s["dsb"] == pytest.approx(4 * 0.5 / 10)
+    assert (s["precision"], s["recall"], s["f1"]) == pytest.approx((0.5, 1.0, 2 / 3))
+    assert (s["sq"], s["rq"], s["pq"]) == pytest.approx((2 / 3, 2 / 3, 4 / 9))
+    assert s["seg"] == pytest.approx(2 / 3)
+    assert (s["pred_objects"], s["true_objects"]) == (2, 1)
+    halves = np.array([[1, 1, 1, 2, 2, 2]])  # IoU exactly 0.5 is no match
+    assert object_scores(halves, gt)["dsb"] == 0.0 and object_scores(halves, gt)["seg"] == 0.0
+
+
+def test_matching_scores_of_a_merged_pair():
+    gt = np.array([[1, 1, 2, 2, 2, 2]])
+    merged = np.full_like(gt, 5)  # IoU 2/6 with gt 1, 4/6 with gt 2
+    s = object_scores(merged, gt)
+    assert s["dsb"] == pytest.approx(0.2)
+    assert (s["tp"], s["fp"], s["fn"]) == (1, 0, 1)
+    assert s["pq"] == pytest.approx(4 / 6 * 2 / 3)
+    assert panoptic_quality(merged, gt) == pytest.approx({"pq": 4 / 9, "sq": 4 / 6, "rq": 2 / 3})
+    assert s["seg"] == pytest.approx((2 / 6 + 4 / 6) / 2)
+    # one predicted object matches one true object at any threshold, 0.3 included
+    m = match_counts(merged, gt, (0.3, 0.5, 0.7))
+    assert m.tp.tolist() == [1, 1, 0] and m.fn.tolist() == [1, 1, 2] and m.fp.tolist() == [0, 0, 1]
+    assert m.iou_sum == pytest.approx([4 / 6, 4 / 6, 0])
+
+
+def test_empty_images_empty_vs_empty_is_nan_a_false_object_scores_zero():
+    empty = np.zeros((3, 3), int)
+    one = np.zeros((3, 3), int)
+    one[1, 1] = 4
+    both = object_scores(empty, empty)
+    for key in ("dsb", "f1", "precision", "recall", "pq", "sq", "rq", "seg"):
+        assert math.isnan(both[key]), key
+    assert (both["pred_objects"], both["true_objects"]) == (0, 0)
+    false = object_scores(one, empty)  # one false positive
+    assert false["dsb"] == 0.0 and false["f1"] == 0.0 and false["pq"] == 0.0
+    assert false["precision"] == 0.0 and math.isnan(false["recall"]) and math.isnan(false["sq"])
+    missed = object_scores(empty, one)  # one false negative
+    assert missed["dsb"] == 0.0 and missed["recall"] == 0.0 and math.isnan(missed["precision"])
+    assert missed["seg"] == 0.0 and missed["pq"] == 0.0
+    assert iou_matrix(empty, one).shape == (1, 0)
+
+
+def test_match_pairs_below_one_half_is_an_optimal_assignment():
+    iou = np.array([[0.40, 0.30], [0.35, 0.00]])
+    # greedy (best first) pairs gt 0 - pred 0 and leaves gt 1 alone; two pairs are possible
+    rows, cols = match_pairs(iou, 0.2)
+    assert sorted(zip(rows.tolist(), cols.tolist())) == [(0, 1), (1, 0)]
+    rows, cols = match_pairs(np.array([[0.30, 0.45]]), 0.2)  # one pair: the larger IoU
+    assert (rows.tolist(), cols.tolist()) == ([0], [1])
+    assert match_pairs(np.zeros((0, 3)), 0.1)[0].size == 0
+    with pytest.raises(ValueError, match="threshold"):
+        match_pairs(iou, 1.0)
+
+
+def _brute_force_matches(iou: np.ndarray, t: float) -> int:
+    """The largest number of one-to-one pairs with IoU > t, by trying every assignment."""
+    n_gt, n_pred = iou.shape
+    best = 0
+    for perm in itertools.permutations(range(max(n_gt, n_pred)), n_gt):
+        pairs = sum(1 for g, p in enumerate(perm) if p < n_pred and iou[g, p] > t)
+        best = max(best, pairs)
+    return best
+
+
+def _random_objects(rng, shape=(20, 20), count=5, centres=None):
+    ids = np.zeros(shape, int)
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    centres = rng.uniform(2, shape[0] - 2, (count, 2)) if centres is None else centres
+    for i, (cy, cx) in enumerate(centres, start=1):
+        r = rng.uniform(2, 5)
+        ids[(yy - cy) ** 2 + (xx - cx) ** 2 <= r * r] = i  # later objects cover earlier ones
+    return ids, centres
+
+
+def test_dsb_score_equals_a_brute_force_computation_from_the_definition():
+    rng = np.random.default_rng(3)
+    scores, mine = [], []
+    for _ in range(12):
+        gt, centres = _random_objects(rng, count=int(rng.integers(0, 6)))
+        pred, _ = _random_objects(rng, centres=centres + rng.normal(0, 1.5, centres.shape))
+        if rng.random() < 0.3:
+            pred[pred == pred.max()] = 0  # a missed object now and then
+        # the definition, written out: IoU of every pair from the pixels themselves, the
+        # most one-to-one pairs above t by trying every assignment, then the DSB formula
+        g_ids, p_ids = [i for i in np.unique(gt) if i], [i for i in np.unique(pred) if i]
+        iou = np.zeros((len(g_ids), len(p_ids)))
+        for a, g in enumerate(g_ids):
+            for b, p in enumerate(p_ids):
+                inter = np.sum((gt == g) & (pred == p))
+                iou[a, b] = inter / np.sum((gt == g) | (pred == p))
+        per_t = []
+        for t in np.arange(0.5, 0.96, 0.05):
+            tp = _brute_force_matches(iou, t)
+            fp, fn = len(p_ids) - tp, len(g_ids) - tp
+            per_t.append(tp / (tp + fp + fn) if tp + fp + fn else math.nan)
+        scores.append(float(np.mean(per_t)))
+        mine.append(dsb_score(pred, gt))
+        for t in (0.1, 0.3):  # the assignment below 0.5, too
+            assert len(match_pairs(iou_matrix(pred, gt), t)[0]) == _brute_force_matches(iou, t)
+    assert np.allclose(mine, scores, equal_nan=True)
+    assert 0.05 < np.nanmean(scores) < 0.95  # the cases are neither trivial nor hopeless
+
+
+def test_dsb_thresholds_are_exact():
+    assert DSB_THRESHOLDS == (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)

@@ -5,7 +5,8 @@ Two entry points, both returning a :class:`Report`:
 - :func:`evaluate_model`: predict every image of a data folder with a model (overlap-tile,
   :func:`unetlab.inference.predict.predict_image`) and compare with its masks.
 - :func:`evaluate_predictions`: compare saved label images (class indices, ``<stem>.png`` as
-  ``unetlab predict`` writes them, or ``<stem>.tif`` for stacks) with ground-truth masks.
+  ``unetlab predict`` writes them, or ``<stem>.tif`` for stacks; object ids in
+  ``<stem>_objects.tif`` as ``unetlab predict --instances`` writes them) with ground-truth masks.
 
 What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
 
@@ -16,8 +17,13 @@ What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
   images, as the challenge scores a stack), ``v_rand``, ``information_score`` (V_Info, mean
   over images). Objects, the cells, are the 4-connected regions of every class but
   ``boundary_class`` (class 0 by default: background, or membrane for ISBI).
-- Objects (:mod:`unetlab.metrics.objects`): ``seg`` (the cell-tracking challenge's SEG, mean
-  Jaccard over all ground-truth objects), ``object_f1`` at IoU > 0.5 (counts summed).
+- Objects (:mod:`unetlab.metrics.objects`; predicted objects are the prediction's object ids
+  when there are any, else its connected regions as above; true objects the masks' ids with
+  ``gt_instances``, else their regions): ``dsb`` (the DSB 2018 score: mean over images of the
+  mean over IoU 0.50:0.05:0.95 of TP / (TP + FP + FN), one-to-one matching), ``object_f1``,
+  ``object_precision``, ``object_recall`` at IoU > 0.5 (counts summed), ``pq`` = ``sq`` x
+  ``rq`` (panoptic quality, counts summed), ``seg`` (the cell-tracking challenge's SEG, mean
+  Jaccard over all ground-truth objects), ``objects`` (true) and ``pred_objects`` counts.
 - ``images``: one row per image, and ``worst_images``: the names with the lowest mIoU.
 - ``best_threshold`` when asked (``thresholds=``): the challenge's practice of thresholding
   the cell probability (1 - P(boundary class)) at several levels and keeping the best.
@@ -35,6 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.instances import instance_ids
 from unetlab.data.io import IMAGE_SUFFIXES, atomic_path, find_images, read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.pairs import Pair, PairReader, detect_layout, find_pairs
@@ -47,11 +54,19 @@ from unetlab.metrics.isbi import (
     rand_counts,
     rand_from_counts,
 )
-from unetlab.metrics.objects import f1_from_counts, instances, object_counts, seg_terms
+from unetlab.metrics.objects import f1_from_counts, instances, object_scores, pq_from_counts
 
 log = logging.getLogger(__name__)
 
-__all__ = ["Report", "evaluate_model", "evaluate_predictions", "plot_confusion", "data_root"]
+__all__ = [
+    "Report",
+    "evaluate_model",
+    "evaluate_predictions",
+    "plot_confusion",
+    "data_root",
+    "object_summary",
+    "nan_to_none",
+]
 
 
 @dataclass
@@ -61,7 +76,8 @@ class Report:
     ``matrix``: (C, C) int64 confusion matrix over all images (rows truth, columns
     prediction); ``images``: one dict per image (``name``, ``miou``, ``pixel_accuracy``,
     ``iou`` per class, ``rand_error``, ``information_score``, ``pixel_error``, ``seg``,
-    ``object_f1``, ``objects``: ground-truth object count); ``summary``: the data-set figures.
+    ``dsb``, ``object_f1``, ``pq``, ``objects``: ground-truth object count, ``pred_objects``);
+    ``summary``: the data-set figures.
     """
 
     class_names: list[str]
@@ -106,7 +122,7 @@ class Report:
         return out
 
     def table(self) -> str:
-        """The printed summary: per class IoU / Dice, then the data-set figures."""
+        """The printed summary: per class IoU / Dice, the pixel and ISBI figures, objects."""
         s = self.summary
         width = max(8, *(len(n) for n in self.class_names))
         lines = [f"{'class':<{width}}  {'IoU':>7}  {'Dice':>7}  {'pixels':>10}"]
@@ -123,9 +139,7 @@ class Report:
             f"pixel error        {_f(s['pixel_error'])}",
             f"Rand error         {_f(s['rand_error'])}   (1 - V_Rand, foreground-restricted)",
             f"information score  {_f(s['information_score'])}   (V_Info)",
-            f"SEG                {_f(s['seg'])}   ({s['objects']} ground-truth objects)",
-            f"object F1          {_f(s['object_f1'])}   (IoU > 0.5; precision "
-            f"{_f(s['object_precision'])}, recall {_f(s['object_recall'])})",
+            *_object_lines(s),
         ]
         if self.threshold is not None:
             t = self.threshold
@@ -144,7 +158,7 @@ class Report:
         """Write :meth:`to_dict` as JSON, atomically; NaN (undefined) is written as null."""
         path = Path(path)
         with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps(_nan_to_none(self.to_dict()), indent=2) + "\n")
+            tmp.write_text(json.dumps(nan_to_none(self.to_dict()), indent=2) + "\n")
         return path
 
     def plot_confusion(self, path: str | os.PathLike) -> Path:
@@ -152,13 +166,29 @@ class Report:
         return plot_confusion(self.matrix, self.class_names, path)
 
 
-def _nan_to_none(value):
+def _object_lines(s: dict) -> list[str]:
+    true, pred = s["objects"], s["pred_objects"]
+    off = f"{(pred - true) / true:+.1%}" if true else "n/a"
+    return [
+        f"objects            {pred} predicted, {true} true ({off})",
+        f"DSB score          {_f(s['dsb'])}   (mean over images of TP/(TP+FP+FN) at IoU "
+        "0.50:0.05:0.95)",
+        f"object F1          {_f(s['object_f1'])}   (IoU > 0.5; precision "
+        f"{_f(s['object_precision'])}, recall {_f(s['object_recall'])})",
+        f"PQ                 {_f(s['pq'])}   (panoptic quality = SQ {_f(s['sq'])} x RQ "
+        f"{_f(s['rq'])})",
+        f"SEG                {_f(s['seg'])}   ({true} ground-truth objects)",
+    ]
+
+
+def nan_to_none(value):
+    """``value`` with every NaN float (also inside dicts, lists, tuples) as None, for JSON."""
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, dict):
-        return {k: _nan_to_none(v) for k, v in value.items()}
+        return {k: nan_to_none(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_nan_to_none(v) for v in value]
+        return [nan_to_none(v) for v in value]
     return value
 
 
@@ -219,16 +249,23 @@ class _Accumulator:
         self.matrices: list[np.ndarray] = []
         self.rand = np.zeros(3)
         self.rand_empty = True
-        self.jaccard: list[np.ndarray] = []
-        self.objects = np.zeros(3, np.int64)
+        self.objects: list[dict] = []  # object_scores of each image
         self.probs: list[np.ndarray] = []
         self.truths: list[np.ndarray] = []
 
-    def add(self, name: str, pred: np.ndarray, gt: np.ndarray, cell_prob=None, gt_ids=None):
+    def add(
+        self,
+        name: str,
+        pred: np.ndarray,
+        gt: np.ndarray,
+        cell_prob=None,
+        gt_ids=None,
+        pred_ids=None,
+    ):
         """``pred`` (H, W) class indices, ``gt`` (H, W) class indices (IGNORE_INDEX allowed);
-        ``gt_ids``: the true objects' ids (0 = none) when the data has them, else the
-        connected regions of ``gt``; ``cell_prob``: (H, W) cell probability, kept for
-        ``best_threshold`` when given."""
+        ``gt_ids`` / ``pred_ids``: the true / predicted objects' ids (0 = none) when there
+        are any, else the connected regions of ``gt`` / ``pred``; ``cell_prob``: (H, W) cell
+        probability, kept for ``best_threshold`` when given."""
         if pred.shape != gt.shape:
             raise UnetlabError(
                 f"{name}: prediction is {pred.shape[1]}x{pred.shape[0]} but the ground truth "
@@ -236,8 +273,9 @@ class _Accumulator:
             )
         n = int(max(pred.max(initial=0), gt.max(initial=0))) + 1
         self.matrices.append(confusion_matrix(pred, gt, n))
-        pred_ids = instances(pred, boundary_class=self.boundary_class,
-                             connectivity=self.connectivity)  # fmt: skip
+        if pred_ids is None:
+            pred_ids = instances(pred, boundary_class=self.boundary_class,
+                                 connectivity=self.connectivity)  # fmt: skip
         if gt_ids is None:
             gt_ids = instances(gt, boundary_class=self.boundary_class,
                                connectivity=self.connectivity)  # fmt: skip
@@ -247,18 +285,19 @@ class _Accumulator:
         self.rand_empty &= not has_cells
         rand = rand_from_counts(*counts, empty=not has_cells)
         info = information_scores(pred_ids, gt_ids)
-        jaccard, _ = seg_terms(pred_ids, gt_ids)
-        self.jaccard.append(jaccard)
-        objects = object_counts(pred_ids, gt_ids)
-        self.objects += objects
+        objects = object_scores(pred_ids, gt_ids)
+        self.objects.append(objects)
         self.rows.append({
             "name": name,
             "rand_error": rand["rand_error"],
             "information_score": info["v_info"],
             "pixel_error": pixel_error(pred, gt, ignore_index=IGNORE_INDEX),
-            "seg": float(jaccard.mean()) if jaccard.size else math.nan,
-            "object_f1": f1_from_counts(*objects)["f1"],
-            "objects": int(jaccard.size),
+            "seg": objects["seg"],
+            "dsb": objects["dsb"],
+            "object_f1": objects["f1"],
+            "pq": objects["pq"],
+            "objects": objects["true_objects"],
+            "pred_objects": objects["pred_objects"],
         })  # fmt: skip
         if cell_prob is not None:
             self.probs.append(np.asarray(cell_prob, np.float32))
@@ -286,9 +325,7 @@ class _Accumulator:
             row.update(miou=per["miou"], pixel_accuracy=per["pixel_accuracy"], iou=per["iou"])
         summary = metrics_from_matrix(total)
         summary.pop("total")
-        jaccard = np.concatenate(self.jaccard)
         rand = rand_from_counts(*self.rand, empty=self.rand_empty)
-        f1 = f1_from_counts(*map(int, self.objects))
         info = [r["information_score"] for r in self.rows if not math.isnan(r["information_score"])]
         image_miou = [r["miou"] for r in self.rows if not math.isnan(r["miou"])]
         summary.update(
@@ -300,11 +337,7 @@ class _Accumulator:
             v_rand_split=rand["v_rand_split"],
             v_rand_merge=rand["v_rand_merge"],
             information_score=float(np.mean(info)) if info else math.nan,
-            seg=float(jaccard.mean()) if jaccard.size else math.nan,
-            objects=int(jaccard.size),
-            object_f1=f1["f1"],
-            object_precision=f1["precision"],
-            object_recall=f1["recall"],
+            **object_summary(self.objects),
         )
         threshold = None
         if thresholds is not None and self.probs:
@@ -314,6 +347,28 @@ class _Accumulator:
                 connectivity=self.connectivity,
             )  # fmt: skip
         return Report(names, total, self.rows, summary, self.boundary_class, threshold, worst)
+
+
+def object_summary(images: Sequence[dict]) -> dict:
+    """The data-set object figures of per-image :func:`~unetlab.metrics.objects.object_scores`:
+    ``dsb`` (mean over images that have objects), ``object_f1`` / ``_precision`` / ``_recall``
+    and ``pq`` / ``sq`` / ``rq`` of the summed counts, ``seg`` over all true objects,
+    ``objects`` (true) and ``pred_objects`` counts."""
+    total = {k: sum(s[k] for s in images) for k in ("tp", "fp", "fn", "iou_sum")}
+    true = sum(s["true_objects"] for s in images)
+    seg_sum = sum(s["seg"] * s["true_objects"] for s in images if s["true_objects"])
+    dsb = [s["dsb"] for s in images if not math.isnan(s["dsb"])]
+    f1 = f1_from_counts(total["tp"], total["fp"], total["fn"])
+    return {
+        "dsb": float(np.mean(dsb)) if dsb else math.nan,
+        "object_f1": f1["f1"],
+        "object_precision": f1["precision"],
+        "object_recall": f1["recall"],
+        **pq_from_counts(**total),
+        "seg": seg_sum / true if true else math.nan,
+        "objects": true,
+        "pred_objects": sum(s["pred_objects"] for s in images),
+    }
 
 
 # --- data --------------------------------------------------------------------------------
@@ -350,12 +405,14 @@ def _encode(mask: np.ndarray, label_values, ignore_value, name: str) -> np.ndarr
 
 
 def _instance_mask(mask: np.ndarray, ignore_value, name: str) -> tuple[np.ndarray, np.ndarray]:
-    """Object ids (H, W) -> (class indices: 0 background, 1 object, IGNORE_INDEX; the ids)."""
-    ids = np.asarray(mask).astype(np.int64)
-    ignored = ids == ignore_value if ignore_value is not None else np.zeros(ids.shape, bool)
-    ids[ignored] = 0
-    if (ids < 0).any():
-        raise DatasetError(f"{name}: object ids are 0 (background) or positive, not {ids.min()}")
+    """Object ids (H, W) -> (class indices: 0 background, 1 object, IGNORE_INDEX; the ids).
+
+    A binary mask's objects are its 4-connected components
+    (:func:`unetlab.data.instances.instance_ids`, which also refuses fractional or negative ids).
+    """
+    mask = np.asarray(mask)
+    ignored = mask == ignore_value if ignore_value is not None else np.zeros(mask.shape, bool)
+    ids = instance_ids(np.where(ignored, 0, mask), name=name).astype(np.int64)
     return np.where(ignored, IGNORE_INDEX, ids > 0).astype(np.int64), ids
 
 
@@ -379,14 +436,74 @@ def _ground_truth(gt_dir: Path) -> Iterator[tuple[str, str, int, np.ndarray]]:
             yield (path.stem if len(pages) == 1 else f"{path.stem}[{i}]"), path.stem, i, mask
 
 
-def _prediction_files(pred_dir: Path) -> dict[str, Path]:
+OBJECTS_SUFFIX = "_objects"  # <stem>_objects.tif: the object ids of ``predict --instances``
+
+
+def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
+    """(class maps ``<stem>.png``/``.tif``, object ids ``<stem>_objects.*``) by stem."""
     if not pred_dir.is_dir():
         raise DatasetError(f"{pred_dir}: no such prediction folder")
-    files: dict[str, Path] = {}
+    maps: dict[str, Path] = {}
+    objects: dict[str, Path] = {}
     for path in sorted(pred_dir.iterdir()):
-        if path.suffix.lower() in IMAGE_SUFFIXES and not path.stem.endswith(("_overlay", "_prob")):
-            files.setdefault(path.stem, path)
-    return files
+        if path.suffix.lower() not in IMAGE_SUFFIXES or path.stem.endswith(("_overlay", "_prob")):
+            continue
+        if path.stem.endswith(OBJECTS_SUFFIX):
+            objects.setdefault(path.stem[: -len(OBJECTS_SUFFIX)], path)
+        else:
+            maps.setdefault(path.stem, path)
+    return maps, objects
+
+
+class _Predictions:
+    """The saved predictions of one folder, page by page: class indices and object ids.
+
+    With ``instances`` the class-map files hold object ids too (a ``<stem>_objects`` file
+    still wins). The pixel classes are the class map's, or background (0) / object (1) from
+    the object ids where there is no class map or ``object_pixels`` (instance ground truth,
+    whose classes are those two: an instance model's class map holds three).
+    """
+
+    def __init__(self, folder: Path, *, instances: bool, object_pixels: bool):
+        self.folder = folder
+        self.maps, self.objects = _prediction_files(folder)
+        if instances:  # no class maps then
+            self.maps, self.objects = {}, {**self.maps, **self.objects}
+        self.object_pixels = object_pixels
+        self.read_maps, self.read_objects = PairReader(), PairReader()
+
+    def __contains__(self, stem: str) -> bool:
+        return stem in self.maps or stem in self.objects
+
+    def page(self, stem: str, page: int, name: str, shape) -> tuple[np.ndarray, np.ndarray | None]:
+        """(class indices (H, W) int64, object ids (H, W) int64 or None) of one mask page."""
+        ids = None
+        if stem in self.objects:
+            ids = _page(self.read_objects, self.objects[stem], page, name, shape)
+            if not np.issubdtype(ids.dtype, np.integer) or ids.min(initial=0) < 0:
+                raise DatasetError(
+                    f"{self.objects[stem]}: object ids are integers 0 (none), 1..n, not "
+                    f"{ids.dtype} values from {ids.min()}; write the label image of the objects"
+                )
+            ids = ids.astype(np.int64)
+        if ids is not None and (self.object_pixels or stem not in self.maps):
+            return (ids > 0).astype(np.int64), ids
+        return _page(self.read_maps, self.maps[stem], page, name, shape).astype(np.int64), ids
+
+
+def _page(read: PairReader, path: Path, page: int, name: str, shape) -> np.ndarray:
+    pages = read.stack(path, mask=True)
+    if page >= len(pages):
+        raise DatasetError(f"{path}: has {len(pages)} page(s), the ground truth {name} more")
+    pred = pages[page]
+    if pred.ndim != 2:
+        raise DatasetError(f"{path}: a prediction is one (H, W) label image, not {pred.shape}")
+    if pred.shape != tuple(shape):
+        raise DatasetError(
+            f"{path}: prediction is {pred.shape[1]}x{pred.shape[0]} but its ground truth "
+            f"{name} is {shape[1]}x{shape[0]}; predict the full-size image"
+        )
+    return pred
 
 
 def _check_class_indices(values: np.ndarray, pred_max: int) -> None:
@@ -423,13 +540,17 @@ def evaluate_predictions(
     ignore_value: int | None = None,
     connectivity: int = 1,
     gt_instances: bool = False,
+    pred_instances: bool = False,
     worst: int = 5,
 ) -> Report:
     """Compare saved predictions with ground-truth masks.
 
     ``pred_dir``: label images of class indices named ``<stem>.png`` (``<stem>.tif`` for
-    stacks, one page per mask page), as ``unetlab predict`` writes them. ``gt_dir``: a
-    folder of masks with the same stems, or a data folder (images/ + masks/, ISBI, VOC; its
+    stacks, one page per mask page), as ``unetlab predict`` writes them, and/or object ids
+    (0 = none, 1..n) in ``<stem>_objects.tif`` as ``unetlab predict --instances`` writes
+    them, which are then the predicted objects. ``pred_instances``: the ``<stem>`` files
+    hold object ids too. Object ids give the pixel classes background (0) and object (1)
+    where there is no class map or with ``gt_instances``. ``gt_dir``: a folder of masks with the same stems, or a data folder (images/ + masks/, ISBI, VOC; its
     ``val/`` when it has one). ``label_values``: mask value of each class index (e.g.
     ``[0, 255]``); None means masks hold class indices. ``class_names`` default to the label
     values (or the indices). Masks whose value is ``ignore_value`` count nowhere. Objects are
@@ -442,6 +563,50 @@ def evaluate_predictions(
     an unmapped ignore value (VOC's 255): give ``label_values``, ``ignore_value`` or
     ``class_names``; so is a ``class_names`` whose length differs from ``label_values``.
     """
+    class_names = _prediction_classes(
+        label_values, class_names, boundary_class, gt_instances, pred_instances
+    )
+    pred_dir = Path(pred_dir)
+    preds = _Predictions(pred_dir, instances=pred_instances, object_pixels=gt_instances)
+    acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity)
+    missing: list[str] = []
+    gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
+    pred_max = 0
+    for name, stem, page, mask in _ground_truth(Path(gt_dir)):
+        if stem not in preds:
+            missing.append(stem)
+            continue
+        pred, pred_ids = preds.page(stem, page, name, mask.shape)
+        if gt_instances:
+            gt, gt_ids = _instance_mask(mask, ignore_value, name)
+        else:
+            gt, gt_ids = _encode(mask, label_values, ignore_value, name), None
+        if label_values is None and class_names is None:
+            counts = np.bincount(gt[gt >= 0].ravel())
+            gt_values = np.pad(gt_values, (0, max(len(counts) - len(gt_values), 0)))
+            gt_values[: len(counts)] += counts
+            pred_max = max(pred_max, int(pred.max(initial=0)))
+        acc.add(name, pred, gt, gt_ids=gt_ids, pred_ids=pred_ids)
+    _refuse_missing(missing, pred_dir)
+    _check_class_indices(np.flatnonzero(gt_values), pred_max)
+    report = acc.report(class_names, thresholds=None, worst=worst)
+    report.source = {"predictions": str(pred_dir), "ground_truth": str(gt_dir)}
+    return report
+
+
+def _refuse_missing(missing: list[str], pred_dir: Path) -> None:
+    if missing:
+        shown = ", ".join(sorted(set(missing))[:10])
+        raise DatasetError(
+            f"no prediction in {pred_dir} for {len(set(missing))} ground-truth file(s): {shown}; "
+            "predictions are named <stem>.png (or <stem>_objects.tif) like their masks"
+        )
+
+
+def _prediction_classes(
+    label_values, class_names, boundary_class, gt_instances: bool, pred_instances: bool
+) -> list[str] | None:
+    """The class names of an evaluation of saved predictions, the arguments checked."""
     if (
         class_names is not None
         and label_values is not None
@@ -452,60 +617,17 @@ def evaluate_predictions(
             f"{len(label_values)} label values ({' '.join(map(str, label_values))}); "
             "give one class name per label value"
         )
-    pred_dir = Path(pred_dir)
-    preds = _prediction_files(pred_dir)
+    if (gt_instances or pred_instances) and boundary_class not in (0, None):
+        raise ValueError("with object ids class 0 is the background: boundary class 0")
     if gt_instances:
         if label_values is not None:
             raise ValueError("instance masks hold object ids, not label values: drop them")
-        if boundary_class not in (0, None):
-            raise ValueError("with instance masks class 0 is the background: boundary class 0")
         class_names = ["background", "object"] if class_names is None else class_names
     if class_names is None and label_values is not None:
         class_names = [str(v) for v in label_values]
     if class_names is not None:
         _check_boundary(boundary_class, class_names)  # before reading anything
-    acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity)
-    missing: list[str] = []
-    predictions = PairReader()  # a stack of predictions read once for all its pages
-    gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
-    pred_max = 0
-    for name, stem, page, mask in _ground_truth(Path(gt_dir)):
-        if stem not in preds:
-            missing.append(stem)
-            continue
-        path = preds[stem]
-        pages = predictions.stack(path, mask=True)
-        if page >= len(pages):
-            raise DatasetError(f"{path}: has {len(pages)} page(s), the ground truth {name} more")
-        pred = pages[page]
-        if pred.ndim != 2:
-            raise DatasetError(f"{path}: a prediction is one (H, W) label image, not {pred.shape}")
-        if pred.shape != mask.shape:
-            raise DatasetError(
-                f"{path}: prediction is {pred.shape[1]}x{pred.shape[0]} but its ground truth "
-                f"{name} is {mask.shape[1]}x{mask.shape[0]}; predict the full-size image"
-            )
-        gt_ids = None
-        if gt_instances:
-            gt, gt_ids = _instance_mask(mask, ignore_value, name)
-        else:
-            gt = _encode(mask, label_values, ignore_value, name)
-        if label_values is None and class_names is None:
-            counts = np.bincount(gt[gt >= 0].ravel())
-            gt_values = np.pad(gt_values, (0, max(len(counts) - len(gt_values), 0)))
-            gt_values[: len(counts)] += counts
-            pred_max = max(pred_max, int(pred.max(initial=0)))
-        acc.add(name, pred.astype(np.int64), gt, gt_ids=gt_ids)
-    if missing:
-        shown = ", ".join(sorted(set(missing))[:10])
-        raise DatasetError(
-            f"no prediction in {pred_dir} for {len(set(missing))} ground-truth file(s): {shown}; "
-            "predictions are named <stem>.png like their masks"
-        )
-    _check_class_indices(np.flatnonzero(gt_values), pred_max)
-    report = acc.report(class_names, thresholds=None, worst=worst)
-    report.source = {"predictions": str(pred_dir), "ground_truth": str(gt_dir)}
-    return report
+    return None if class_names is None else list(class_names)
 
 
 def evaluate_model(
@@ -533,33 +655,48 @@ def evaluate_model(
     indices with ``model.label_values`` (None: masks hold indices). ``thresholds``: also
     threshold the cell probability (1 - P(boundary class)) at each level and report the best
     ISBI figures (e.g. :data:`unetlab.metrics.isbi.CHALLENGE_THRESHOLDS`; keeps one float32 map per
-    image in memory). ``pairs`` overrides the data folder's pairs.
+    image in memory). ``pairs`` overrides the data folder's pairs. An instance-mode model
+    (background / boundary / interior) is scored on its objects
+    (:func:`unetlab.inference.objects.objects_from_probabilities` with the checkpoint's
+    defaults) against the masks' object ids (binary masks: their connected components); its
+    pixel classes are then background and object.
     """
+    from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
     from unetlab.inference.predict import labels_from_probabilities, predict_image
 
     if pairs is None:
         root = data_root(data_dir)
         pairs = find_pairs(root)
     pairs = list(pairs)
-    names = list(model.classes)
+    options = ObjectOptions.for_model(model)
+    instance_model = options.mode == "instances"
+    names = ["background", "object"] if instance_model else list(model.classes)
     label_values = getattr(model, "label_values", None)
     _check_boundary(boundary_class, names)
     acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity)
     read = PairReader()  # a stack's files read once for all their pages
     for pair in pairs:
         image, mask = read(pair)
-        gt = _encode(mask, label_values, ignore_value, str(pair.mask))
         probs = predict_image(model, image, tile_size=tile_size, batch_size=batch_size,
                               blend=blend, tta=tta, device=device)  # fmt: skip
-        pred = labels_from_probabilities(probs).astype(np.int64)
-        cell = None
-        if thresholds is not None:
-            b = 0 if boundary_class is None else boundary_class
-            boundary = (1 - probs[0] if b == 0 else probs[0]) if probs.shape[0] == 1 else probs[b]
-            cell = 1.0 - boundary
-        acc.add(pair.name, pred, gt, cell)
+        if instance_model:  # objects from the post-processing, pixels: object or not
+            gt, gt_ids = _instance_mask(mask, ignore_value, str(pair.mask))
+            pred_ids = objects_from_probabilities(probs, options).astype(np.int64)
+            pred = (pred_ids > 0).astype(np.int64)
+        else:
+            gt, gt_ids = _encode(mask, label_values, ignore_value, str(pair.mask)), None
+            pred, pred_ids = labels_from_probabilities(probs).astype(np.int64), None
+        cell = None if thresholds is None else _cell_probability(probs, boundary_class)
+        acc.add(pair.name, pred, gt, cell, gt_ids=gt_ids, pred_ids=pred_ids)
         if progress is not None:
             progress(pair.name)
     report = acc.report(names, thresholds=thresholds, worst=worst)
     report.source = {"data": str(data_dir)}
     return report
+
+
+def _cell_probability(probs: np.ndarray, boundary_class: int | None) -> np.ndarray:
+    """(H, W) 1 - P(boundary class) of (K, H, W) probabilities (K = 1: a sigmoid net)."""
+    b = 0 if boundary_class is None else boundary_class
+    boundary = (1 - probs[0] if b == 0 else probs[0]) if probs.shape[0] == 1 else probs[b]
+    return 1.0 - boundary

@@ -2,6 +2,7 @@
 
 unetlab evaluate --checkpoint runs/isbi/checkpoints/best.pt --data ../shared/data/isbi2012/train
 unetlab evaluate --pred out/ --gt data/val/masks --label-values 0 255 --json eval.json
+unetlab evaluate --pred out/ --gt data/val/masks --gt-instances   # nuclei: ids in both
 """
 
 from __future__ import annotations
@@ -17,21 +18,25 @@ log = logging.getLogger(__name__)
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "evaluate",
-        help="IoU, Dice, ISBI Rand error / information score, SEG and object F1",
+        help="IoU, Dice, ISBI Rand error / information score; DSB score, object F1, PQ, SEG, "
+        "counts",
         description="Evaluate a checkpoint on a data folder (--checkpoint, --data; its val/ "
         "subfolder when it has one), or saved label images against masks (--pred, --gt). "
         "Prints per-class IoU and Dice, mIoU, pixel accuracy, the ISBI 2012 foreground-"
-        "restricted Rand error and information score (V_Info), SEG and object F1, and the "
-        "worst images; --json writes all of it, with a confusion-matrix PNG beside it. Objects "
-        "are the 4-connected regions of every class but the boundary class (class 0: "
-        "background, or membrane for ISBI).",
+        "restricted Rand error and information score (V_Info), the object scores (DSB 2018 "
+        "score, F1 / precision / recall at IoU 0.5, panoptic quality, SEG, predicted and true "
+        "counts), and the worst images; --json writes all of it, with a confusion-matrix PNG "
+        "beside it. Predicted objects are the ids of <stem>_objects.tif files (unetlab predict "
+        "--instances) when present, else the 4-connected regions of every class but the "
+        "boundary class (class 0: background, or membrane for ISBI).",
     )
     m = p.add_argument_group("what to evaluate (one of)")
     m.add_argument("--checkpoint", help="a unetlab checkpoint (.pt); needs --data")
     m.add_argument("--data", metavar="DIR",
                    help="data folder (images/ + masks/, ISBI or VOC); DIR/val when present")  # fmt: skip
     m.add_argument("--pred", metavar="DIR",
-                   help="predicted label images (class indices, <stem>.png); needs --gt")  # fmt: skip
+                   help="predicted label images (class indices, <stem>.png; object ids "
+                   "<stem>_objects.tif); needs --gt")  # fmt: skip
     m.add_argument("--gt", metavar="DIR", help="folder of masks, or a data folder with masks/")
     o = p.add_argument_group("outputs")
     o.add_argument("--json", metavar="FILE", help="write every figure and per-image row as JSON")
@@ -51,6 +56,9 @@ def add_parser(sub) -> None:
     c.add_argument("--gt-instances", action="store_true",
                    help="with --pred: masks hold object ids (0 = background; e.g. the cell "
                    "tracking challenge's man_seg files), used as the true objects")  # fmt: skip
+    c.add_argument("--pred-instances", action="store_true",
+                   help="with --pred: the <stem> prediction files hold object ids (0 = none), "
+                   "not class indices")  # fmt: skip
     c.add_argument("--connectivity", type=int, choices=[4, 8], default=4,
                    help="object connectivity in px (default: 4, as the ISBI challenge)")  # fmt: skip
     c.add_argument("--best-threshold", action="store_true",
@@ -78,8 +86,11 @@ def _check_mode(args) -> str:
             raise ValueError(
                 "--label-values/--class-names are for --pred; a checkpoint records its own"
             )
-        if args.gt_instances:
-            raise ValueError("--gt-instances is for --pred/--gt; a checkpoint reads class masks")
+        if args.gt_instances or args.pred_instances:
+            raise ValueError(
+                "--gt-instances/--pred-instances are for --pred/--gt; with --checkpoint the "
+                "model's mode decides (an instance-mode model reads object ids)"
+            )
         return "model"
     if pred_mode:
         if args.pred is None or args.gt is None:
@@ -117,7 +128,7 @@ def run(args) -> int:
         report = evaluate_predictions(
             args.pred, args.gt, label_values=args.label_values, class_names=args.class_names,
             boundary_class=boundary, ignore_value=args.ignore_value, connectivity=connectivity,
-            gt_instances=args.gt_instances, worst=args.worst,
+            gt_instances=args.gt_instances, pred_instances=args.pred_instances, worst=args.worst,
         )  # fmt: skip
     print(report.table())
     confusion = args.confusion

@@ -1,5 +1,6 @@
-"""Synthetic images that look like the paper's EM task, for the demo and for tests.
+"""Synthetic images for the demos and tests: the paper's EM task, and fluorescent nuclei.
 
+EM (:func:`synthetic_em`):
 An image is a plane of cells (a Voronoi tessellation of random points, its boundaries bent by a
 smooth random warp) separated by thin dark membranes, mostly 2-4 px wide (thicker wedges where
 two cell junctions come close, as in real tissue). Cells have their own grey level and a grainy
@@ -7,6 +8,13 @@ texture; some hold dark organelles (round or elongated blobs as dark as the memb
 small vesicles, which are cell, not membrane: a grey threshold alone cannot tell them apart, the
 net must learn the shapes. Then Gaussian blur, an uneven illumination and noise. The mask is 0
 on membranes and 255 in cells, the ISBI encoding.
+
+Nuclei (:func:`synthetic_nuclei`): round and elliptic nuclei of varied size and brightness,
+many in clusters where they touch or overlap (an overlap goes to the nearer nucleus, so the
+two share a straight-ish border with no background between them, as pressed nuclei do).
+A nucleus is brightest at its centre and dimmer at its rim, so touching pairs show the slight
+dip a real pair does; then texture, blur, an uneven background and noise. The mask is a
+uint16 instance map, one id per nucleus, 0 = background, as the field stores them.
 """
 
 from __future__ import annotations
@@ -193,3 +201,161 @@ def write_synthetic_image(
     image, _, _ = synthetic_em(size, np.random.default_rng(seed))
     write_png(path, image)
     return image
+
+
+# --- nuclei ------------------------------------------------------------------------------
+
+NUCLEUS_RADIUS = (5.0, 10.0)  # px, the range of the mean radius of a nucleus
+
+
+def _nucleus_centres(
+    shape: tuple[int, int], rng: np.random.Generator, radius: tuple[float, float], density: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(k, 2) centres and (k,) radii: clusters grown from seeds, each new nucleus placed at
+    0.75-1.0 times the sum of the radii from a member (touching or overlapping it), and
+    never closer than 0.6 times that sum to any other, so none is swallowed."""
+    h, w = shape
+    mean_r = sum(radius) / 2
+    n = max(1, int(round(density * h * w / (np.pi * mean_r**2))))
+    centres, radii = [], []
+    for _ in range(6 * n):
+        if len(centres) == n:
+            break
+        r = rng.uniform(*radius)
+        if centres and rng.random() < 0.75:  # next to a nucleus already placed
+            j = int(rng.integers(len(centres)))
+            angle = rng.uniform(0, 2 * np.pi)
+            d = (radii[j] + r) * rng.uniform(0.75, 1.0)
+            c = centres[j] + d * np.array([np.sin(angle), np.cos(angle)])
+        else:
+            c = rng.uniform((0, 0), (h, w))
+        if not (-r / 2 <= c[0] < h + r / 2 and -r / 2 <= c[1] < w + r / 2):
+            continue
+        if centres:
+            gaps = np.hypot(*(np.asarray(centres) - c).T) / (np.asarray(radii) + r)
+            if gaps.min() < 0.6:
+                continue
+        centres.append(c)
+        radii.append(r)
+    return np.asarray(centres, float).reshape(-1, 2), np.asarray(radii, float)
+
+
+def _paint_nuclei(
+    shape: tuple[int, int], centres: np.ndarray, radii: np.ndarray, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """(owner (H, W) int32, 0 = background, k = nucleus k; rho (H, W) float32, the owner's
+    elliptic distance: 0 at its centre, 1 on its rim). A pixel inside several ellipses goes
+    to the one it is relatively nearest to (smallest rho)."""
+    h, w = shape
+    owner = np.zeros(shape, np.int32)
+    rho = np.full(shape, np.inf, np.float32)
+    for k, ((cy, cx), r) in enumerate(zip(centres, radii), start=1):
+        a, b = r * rng.uniform(1.0, 1.35), r * rng.uniform(0.75, 1.0)  # elliptic, area ~r^2
+        t = rng.uniform(0, np.pi)
+        reach = int(np.ceil(a)) + 1
+        y0, y1 = max(int(cy) - reach, 0), min(int(cy) + reach + 1, h)
+        x0, x1 = max(int(cx) - reach, 0), min(int(cx) + reach + 1, w)
+        if y0 >= y1 or x0 >= x1:
+            continue
+        dy, dx = np.ogrid[y0:y1, x0:x1]
+        dy, dx = dy - cy, dx - cx
+        u, v = dy * np.cos(t) + dx * np.sin(t), -dy * np.sin(t) + dx * np.cos(t)
+        wobble = 1 + 0.06 * np.sin(3 * np.arctan2(v, u) + rng.uniform(0, 2 * np.pi))
+        d = np.sqrt((u / a) ** 2 + (v / b) ** 2) / wobble
+        nearer = (d <= 1) & (d < rho[y0:y1, x0:x1])
+        owner[y0:y1, x0:x1][nearer] = k
+        rho[y0:y1, x0:x1][nearer] = d[nearer]
+    return owner, rho
+
+
+def _nucleus_ids(owner: np.ndarray, min_area: int) -> np.ndarray:
+    """(H, W) uint16 ids 1..n in raster order of the nuclei kept: each nucleus's largest
+    4-connected piece, if at least ``min_area`` px (an overlap can cut a sliver off)."""
+    ids = np.zeros(owner.shape, np.uint16)
+    n = 0
+    for k, where in enumerate(ndimage.find_objects(owner), start=1):
+        if where is None:
+            continue
+        pieces, count = ndimage.label(owner[where] == k)
+        if count == 0:
+            continue
+        sizes = np.bincount(pieces.ravel())[1:]
+        if sizes.max() < min_area:
+            continue
+        n += 1
+        ids[where][pieces == 1 + int(sizes.argmax())] = n
+    # renumber in raster order of first pixels (background stays 0, wherever it starts)
+    values, first = np.unique(ids, return_index=True)
+    first = first[values > 0]
+    order = np.zeros(n + 1, np.uint16)
+    order[ids.ravel()[np.sort(first)]] = np.arange(1, len(first) + 1, dtype=np.uint16)
+    return order[ids]
+
+
+def synthetic_nuclei(
+    size: int | tuple[int, int],
+    rng: np.random.Generator,
+    *,
+    radius: tuple[float, float] = NUCLEUS_RADIUS,
+    density: float = 0.35,
+    bit_depth: int = 8,
+) -> tuple[np.ndarray, np.ndarray]:
+    """One fluorescence-like image of nuclei with its instance mask.
+
+    Args:
+        size: side (square) or (H, W), at least 8 px.
+        rng: e.g. ``np.random.default_rng(seed)``; the same state gives the same image.
+        radius: (min, max) mean nucleus radius in px.
+        density: the fraction of the image the nuclei would cover without overlaps.
+        bit_depth: 8 (uint8 image) or 16 (uint16, using about a sixteenth of the range, as
+            a 12-bit camera's images do).
+
+    Returns:
+        image (H, W) uint8 or uint16; instances (H, W) uint16, one id 1..n per nucleus in
+        raster order of their first pixels, 0 = background.
+    """
+    if bit_depth not in (8, 16):
+        raise ValueError(f"bit_depth is 8 or 16, not {bit_depth}")
+    shape = _shape(size)
+    centres, radii = _nucleus_centres(shape, rng, radius, density)
+    owner, rho = _paint_nuclei(shape, centres, radii, rng)
+    ids = _nucleus_ids(owner, min_area=max(4, int(0.25 * np.pi * radius[0] ** 2)))
+
+    brightness = rng.uniform(0.3, 1.0, int(owner.max()) + 1).astype(np.float32)
+    inside = ids > 0
+    profile = np.where(inside, 1.0 - 0.45 * np.minimum(rho, 1.0) ** 2, 0.0)
+    image = brightness[owner] * profile * (1.0 + 0.12 * _smooth_noise(shape, 1.5, rng))
+    image = ndimage.gaussian_filter(image * inside, rng.uniform(0.8, 1.3))
+    background = 0.12 + 0.06 * _illumination(shape, rng)
+    image = image * (1.0 + 0.2 * _illumination(shape, rng)) + background
+    image += rng.normal(0.0, 0.035, shape).astype(np.float32)
+    scale, top = (200.0, 255) if bit_depth == 8 else (3500.0, 65535)
+    dtype = np.uint8 if bit_depth == 8 else np.uint16
+    return np.clip(image * scale + 0.5, 0, top).astype(dtype), ids
+
+
+def write_nuclei_dataset(
+    root: str | os.PathLike,
+    *,
+    n_train: int = 16,
+    n_val: int = 4,
+    n_test: int = 0,
+    size: int = 256,
+    seed: int = 0,
+    bit_depth: int = 8,
+    **options,
+) -> Path:
+    """Write ``root/{train,val[,test]}/{images,masks}/NN.png``: images (uint8 or uint16) and
+    uint16 instance masks; returns ``root``. ``options`` go to :func:`synthetic_nuclei`.
+
+    Each split has its own seeded stream (``seed``, ``seed + 1``, ``seed + 2``), so held-out
+    images never repeat a training one and the same arguments write the same files.
+    """
+    root = Path(root)
+    for offset, (split, n) in enumerate((("train", n_train), ("val", n_val), ("test", n_test))):
+        rng = np.random.default_rng([seed, offset])
+        for i in range(n):
+            image, ids = synthetic_nuclei(size, rng, bit_depth=bit_depth, **options)
+            write_png(root / split / "images" / f"{i:02d}.png", image)
+            write_png(root / split / "masks" / f"{i:02d}.png", ids)
+    return root

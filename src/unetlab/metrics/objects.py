@@ -1,4 +1,4 @@
-"""Object-level measures: instances, the cell-tracking challenge's SEG, detection F1.
+"""Object-level measures: instances, matching, the DSB 2018 score, SEG, F1, panoptic quality.
 
 Objects are the connected regions of every class but the boundary class (class 0 by default:
 background for nuclei, membrane for ISBI 2012 EM), one class at a time, so touching regions of
@@ -7,13 +7,24 @@ the ISBI 2012 scripts label cells; pass ``connectivity=2`` for 8.
 
 All functions take (H, W) integer arrays (any dims work for :func:`instances`) and never
 modify them. Instance maps hold 0 for "no object" and ids 1..n.
+
+Matching is one-to-one: a predicted and a true object match at threshold t when their IoU is
+above t, each object in at most one pair, with the most pairs possible (ties: the largest
+summed IoU). Above 0.5 every candidate pair is already unique (two objects cannot both cover
+more than half of a third); below it :func:`match_pairs` solves the assignment
+(``scipy.optimize.linear_sum_assignment``). An image with no object in the truth and none
+predicted has nothing to score: its DSB score, F1, SEG and PQ are NaN, and data-set means skip
+it; a predicted object on an empty truth is a false positive (score 0).
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
+from scipy.optimize import linear_sum_assignment
 
 from unetlab.data.labels import compact_ids, instances
 
@@ -25,7 +36,19 @@ __all__ = [
     "object_counts",
     "f1_from_counts",
     "object_f1",
+    "DSB_THRESHOLDS",
+    "iou_matrix",
+    "match_pairs",
+    "MatchCounts",
+    "match_counts",
+    "dsb_score",
+    "panoptic_quality",
+    "pq_from_counts",
+    "object_scores",
 ]
+
+# The DSB 2018 thresholds 0.50, 0.55, ..., 0.95 (exact decimals, not float-step drift).
+DSB_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
 
 
 def overlaps(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -104,3 +127,133 @@ def object_f1(pred_instances: np.ndarray, gt_instances: np.ndarray, iou: float =
     NaN when neither map has an object. For class maps, call :func:`instances` first.
     """
     return f1_from_counts(*object_counts(pred_instances, gt_instances, iou=iou))["f1"]
+
+
+def iou_matrix(pred_instances: np.ndarray, gt_instances: np.ndarray) -> np.ndarray:
+    """(n_gt, n_pred) float64 IoU of every (true object, predicted object) pair, objects in
+    increasing order of their ids (as :func:`overlaps` numbers them)."""
+    table, gt_sizes, pred_sizes = overlaps(pred_instances, gt_instances)
+    inner = table[1:, 1:]
+    union = gt_sizes[:, None] + pred_sizes[None, :] - inner
+    return np.divide(inner, union, out=np.zeros(inner.shape), where=union > 0)
+
+
+def match_pairs(iou: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """One-to-one pairs of an (n_gt, n_pred) IoU matrix with IoU > ``threshold``.
+
+    Returns (gt indices, pred indices), int64 arrays of equal length: the most pairs possible,
+    and among those the largest summed IoU. From 0.5 up the candidates are the pairs.
+    """
+    if not 0 <= threshold < 1:
+        raise ValueError(f"an IoU threshold is in [0, 1), not {threshold}")
+    candidate = iou > threshold
+    if threshold >= 0.5:
+        rows, cols = np.nonzero(candidate)
+        return rows.astype(np.int64), cols.astype(np.int64)
+    rows = np.flatnonzero(candidate.any(1))
+    cols = np.flatnonzero(candidate.any(0))
+    if not rows.size:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    sub, ok = iou[np.ix_(rows, cols)], candidate[np.ix_(rows, cols)]
+    # a pair is worth 1 plus its IoU shared out so that all IoUs together stay below 1: the
+    # count of pairs comes first, the IoU only breaks ties
+    weight = np.where(ok, 1.0 + sub / (min(sub.shape) + 1), 0.0)
+    r, c = linear_sum_assignment(weight, maximize=True)
+    keep = ok[r, c]
+    return rows[r[keep]].astype(np.int64), cols[c[keep]].astype(np.int64)
+
+
+@dataclass(frozen=True)
+class MatchCounts:
+    """Matching of one image at each threshold: ``tp``, ``fp``, ``fn`` (T,) int64 arrays;
+    ``iou_sum``: (T,) summed IoU of the matched pairs; ``pred_objects``, ``true_objects``."""
+
+    thresholds: tuple[float, ...]
+    tp: np.ndarray
+    fp: np.ndarray
+    fn: np.ndarray
+    iou_sum: np.ndarray
+    pred_objects: int
+    true_objects: int
+
+
+def match_counts(
+    pred_instances: np.ndarray,
+    gt_instances: np.ndarray,
+    thresholds: Sequence[float] = DSB_THRESHOLDS,
+) -> MatchCounts:
+    """Match predicted to true objects (one-to-one, IoU > t) at every threshold t."""
+    iou = iou_matrix(pred_instances, gt_instances)
+    n_gt, n_pred = iou.shape
+    tp, iou_sum = [], []
+    for t in thresholds:
+        rows, cols = match_pairs(iou, t)
+        tp.append(len(rows))
+        iou_sum.append(float(iou[rows, cols].sum()))
+    tp = np.asarray(tp, np.int64)
+    return MatchCounts(
+        tuple(thresholds), tp, n_pred - tp, n_gt - tp, np.asarray(iou_sum), n_pred, n_gt
+    )
+
+
+def dsb_score(
+    pred_instances: np.ndarray,
+    gt_instances: np.ndarray,
+    thresholds: Sequence[float] = DSB_THRESHOLDS,
+) -> float:
+    """The DSB 2018 score of one image: the mean over ``thresholds`` of TP / (TP + FP + FN).
+
+    The data-set score is the mean of the images' scores. NaN when neither map has an object.
+    """
+    m = match_counts(pred_instances, gt_instances, thresholds)
+    return _dsb(m)
+
+
+def _dsb(m: MatchCounts) -> float:
+    total = m.tp + m.fp + m.fn
+    return float(np.mean(m.tp / total)) if total.all() else math.nan
+
+
+def panoptic_quality(pred_instances: np.ndarray, gt_instances: np.ndarray) -> dict:
+    """Panoptic quality of one class: ``pq`` = ``sq`` x ``rq``, matches at IoU > 0.5.
+
+    ``sq``: mean IoU of the matched pairs; ``rq``: TP / (TP + FP/2 + FN/2) (the F1 at 0.5).
+    NaN where undefined (``sq`` without a match, all without any object).
+    """
+    return pq_from_counts(*_pq_terms(match_counts(pred_instances, gt_instances, (0.5,))))
+
+
+def _pq_terms(m: MatchCounts) -> tuple[int, int, int, float]:
+    i = m.thresholds.index(0.5)
+    return int(m.tp[i]), int(m.fp[i]), int(m.fn[i]), float(m.iou_sum[i])
+
+
+def pq_from_counts(tp: int, fp: int, fn: int, iou_sum: float) -> dict:
+    """``pq``, ``sq``, ``rq`` of summed matching counts at IoU 0.5 and the matched IoU sum."""
+    rq = tp / (tp + 0.5 * fp + 0.5 * fn) if tp + fp + fn else math.nan
+    sq = iou_sum / tp if tp else math.nan
+    return {"pq": sq * rq if tp else rq, "sq": sq, "rq": rq}  # no match: pq = rq = 0 (or NaN)
+
+
+def object_scores(pred_instances: np.ndarray, gt_instances: np.ndarray) -> dict:
+    """Every object figure of one image, from one IoU matrix.
+
+    ``dsb`` (:func:`dsb_score`), ``precision``, ``recall``, ``f1`` (IoU > 0.5), ``pq``, ``sq``,
+    ``rq`` (:func:`panoptic_quality`), ``seg`` (:func:`seg_score`), ``tp``, ``fp``, ``fn`` at
+    0.5, ``pred_objects``, ``true_objects``; NaN where undefined.
+    """
+    m = match_counts(pred_instances, gt_instances)
+    tp, fp, fn, iou_sum = _pq_terms(m)
+    jaccard, _ = seg_terms(pred_instances, gt_instances)
+    return {
+        "dsb": _dsb(m),
+        **f1_from_counts(tp, fp, fn),
+        **pq_from_counts(tp, fp, fn, iou_sum),
+        "seg": float(jaccard.mean()) if jaccard.size else math.nan,
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        "iou_sum": iou_sum,
+        "pred_objects": m.pred_objects,
+        "true_objects": m.true_objects,
+    }

@@ -1,0 +1,85 @@
+"""Synthetic nuclei: instance masks as the field stores them, touching objects, determinism."""
+
+import time
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from unetlab.data.io import read_image, read_mask
+from unetlab.data.synthetic import synthetic_nuclei, write_nuclei_dataset
+
+
+def _touching_pairs(ids: np.ndarray) -> set[tuple[int, int]]:
+    """Pairs of different ids that are 4-neighbours (no background between them)."""
+    pairs = set()
+    for a, b in ((ids[1:], ids[:-1]), (ids[:, 1:], ids[:, :-1])):
+        both = (a > 0) & (b > 0) & (a != b)
+        pairs |= {(min(p, q), max(p, q)) for p, q in zip(a[both].tolist(), b[both].tolist())}
+    return pairs
+
+
+def test_nuclei_image_and_instances():
+    image, ids = synthetic_nuclei((96, 128), np.random.default_rng(0))
+    assert image.shape == ids.shape == (96, 128)
+    assert image.dtype == np.uint8 and ids.dtype == np.uint16
+    n = int(ids.max())
+    assert set(np.unique(ids).tolist()) == set(range(n + 1)) and n >= 15
+    # each nucleus is one 4-connected piece of a plausible size
+    for k, where in enumerate(ndimage.find_objects(ids), start=1):
+        assert ndimage.label(ids[where] == k)[1] == 1
+    areas = np.bincount(ids.ravel())[1:]
+    assert areas.min() >= 19 and areas.max() <= np.pi * (10 * 1.35 * 1.06) ** 2
+    # nuclei are brighter than the background
+    assert image[ids > 0].mean() > image[ids == 0].mean() + 30
+
+
+def test_nuclei_touch_densely():
+    ids = synthetic_nuclei(256, np.random.default_rng(1))[1]
+    n = int(ids.max())
+    regions = ndimage.label(ids > 0)[1]
+    assert len(_touching_pairs(ids)) >= n // 2  # many pairs share a border
+    assert regions < 0.5 * n  # so connected components of the foreground merge most nuclei
+
+
+def test_same_seed_same_data_and_16_bit():
+    a = synthetic_nuclei(64, np.random.default_rng(5))
+    b = synthetic_nuclei(64, np.random.default_rng(5))
+    assert all(np.array_equal(x, y) for x, y in zip(a, b))
+    image16, ids16 = synthetic_nuclei(64, np.random.default_rng(5), bit_depth=16)
+    assert image16.dtype == np.uint16 and image16.max() > 1000 and np.array_equal(ids16, a[1])
+    with pytest.raises(ValueError, match="8 or 16"):
+        synthetic_nuclei(64, np.random.default_rng(5), bit_depth=12)
+
+
+def test_generator_is_fast():
+    rng = np.random.default_rng(2)
+    tick = time.perf_counter()
+    for _ in range(4):
+        synthetic_nuclei(256, rng)
+    assert (time.perf_counter() - tick) / 4 < 0.5  # ~0.1 s each on an idle core
+
+
+def test_write_nuclei_dataset(tmp_path):
+    root = write_nuclei_dataset(tmp_path / "d", n_train=2, n_val=1, n_test=1, size=48, seed=3,
+                                bit_depth=16)  # fmt: skip
+    for split, n in (("train", 2), ("val", 1), ("test", 1)):
+        assert len(list((root / split / "images").glob("*.png"))) == n
+    image, mask = read_image(root / "train/images/00.png"), read_mask(root / "train/masks/00.png")
+    assert image.dtype == np.uint16 and mask.dtype == np.uint16 and mask.max() > 1
+    again = write_nuclei_dataset(tmp_path / "e", n_train=2, n_val=1, size=48, seed=3,
+                                 bit_depth=16)  # fmt: skip
+    assert np.array_equal(
+        read_mask(again / "val/masks/00.png"), read_mask(root / "val/masks/00.png")
+    )
+    assert not np.array_equal(read_mask(root / "val/masks/00.png"), mask)  # splits differ
+
+
+def test_background_stays_0_when_a_nucleus_holds_the_first_pixel():
+    rng = np.random.default_rng(7)
+    corner = [ids for _, ids in (synthetic_nuclei(40, rng) for _ in range(40)) if ids[0, 0]]
+    assert corner  # some images start with a nucleus
+    for ids in corner:
+        assert ids[0, 0] == 1  # the first nucleus in raster order
+        for k, where in enumerate(ndimage.find_objects(ids), start=1):
+            assert ndimage.label(ids[where] == k)[1] == 1
