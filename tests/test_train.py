@@ -14,6 +14,7 @@ from unetlab.checkpoint import load_checkpoint, load_model
 from unetlab.cli import main
 from unetlab.config import load_config
 from unetlab.data.io import write_png
+from unetlab.errors import OutputError
 from unetlab.losses import build_loss
 from unetlab.models import UNet
 from unetlab.train import Precision, TrainingError, _log_odds, _Schedule, fit, validate
@@ -134,7 +135,7 @@ def test_interrupted_and_resumed_run_equals_uninterrupted(tmp_path, data, monkey
         )  # epoch 2, batch 1 (epoch 1: 2 training steps + 1 validation batch)
         with pytest.raises(KeyboardInterrupt):
             fit(cfg, run_dir=tmp_path / "cut", progress=False)
-    with pytest.raises(FileExistsError, match="--resume"):
+    with pytest.raises(OutputError, match="--resume"):
         fit(cfg, run_dir=tmp_path / "cut", progress=False)
     saved = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")["train_state"]
     assert (saved["epoch"], saved["batch"], saved["step"]) == (1, 1, 3)
@@ -194,7 +195,7 @@ def test_run_folder_and_checkpoint_carry_what_prediction_needs(tmp_path, data):
         "data_s",
         "compute_s",
     } <= set(header)
-    with pytest.raises(FileExistsError, match="already holds a run"):
+    with pytest.raises(OutputError, match="already holds a run"):
         fit(tiny_config(data), run_dir=run, progress=False)
     fit(tiny_config(data, "train.epochs=1"), run_dir=run, overwrite=True, progress=False)
     assert len((run / "metrics.csv").read_text().splitlines()) == 2

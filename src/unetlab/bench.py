@@ -36,6 +36,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from unetlab.errors import UnetlabError
 from unetlab.models import UNet
 from unetlab.models.summary import summarize
 from unetlab.runtime import cpu_capability, inference_layout, supports_bf16
@@ -65,7 +66,7 @@ def time_calls(
     """Call ``fn`` ``warmup`` times, then time ``repeat`` calls. On a CUDA ``device`` each
     call is timed to the end of its GPU work (synchronised before and after)."""
     if repeat < 1 or warmup < 0:
-        raise ValueError(f"repeat must be >= 1 and warmup >= 0, not {repeat}, {warmup}")
+        raise UnetlabError(f"repeat must be >= 1 and warmup >= 0, not {repeat}, {warmup}")
     sync = _synchronizer(device)
     for _ in range(warmup):
         fn()
@@ -171,13 +172,13 @@ def _timing_fields(t: Timing) -> dict:
 
 def _layout(layout: str) -> torch.memory_format:
     if layout not in LAYOUTS:
-        raise ValueError(f"layout must be one of {LAYOUTS}, not {layout!r}")
+        raise UnetlabError(f"layout must be one of {LAYOUTS}, not {layout!r}")
     return torch.channels_last if layout == "channels_last" else torch.contiguous_format
 
 
 def _dtype(dtype: str) -> torch.dtype:
     if dtype not in DTYPES:
-        raise ValueError(f"dtype must be one of {tuple(DTYPES)}, not {dtype!r}")
+        raise UnetlabError(f"dtype must be one of {tuple(DTYPES)}, not {dtype!r}")
     return DTYPES[dtype]
 
 
@@ -423,7 +424,7 @@ def bench_monai(
         model = BasicUNet(spatial_dims=2, in_channels=1, out_channels=2, features=widths).eval()
         fmt = torch.contiguous_format
     else:
-        raise ValueError(f"net must be 'same' or 'basic', not {net!r}")
+        raise UnetlabError(f"net must be 'same' or 'basic', not {net!r}")
     model = model.to(device)
     x = torch.randn(1, 1, *shape, device=device).contiguous(memory_format=fmt)
 
@@ -472,7 +473,7 @@ def bench_train_step(
     from unetlab.losses import build_loss
 
     if amp not in ("off", "bf16", "fp16"):
-        raise ValueError(f"amp must be 'off', 'bf16' or 'fp16', not {amp!r}")
+        raise UnetlabError(f"amp must be 'off', 'bf16' or 'fp16', not {amp!r}")
     fmt = _layout(layout)
     device = torch.device(device)
     sync = _synchronizer(device)

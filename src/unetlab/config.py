@@ -23,6 +23,7 @@ from pathlib import Path
 import yaml
 
 from unetlab.data.io import atomic_path
+from unetlab.errors import UnetlabError
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("cosine", "poly", "plateau", "none")
@@ -59,11 +60,11 @@ class ModelSection:
         from unetlab.models import PRESETS
 
         if self.preset not in PRESETS:
-            raise ValueError(
+            raise UnetlabError(
                 f"model.preset {self.preset!r} is unknown: choose one of {', '.join(PRESETS)}"
             )
         if self.norm not in (None, "none", "batch", "group"):
-            raise ValueError(f"model.norm must be none, batch or group, not {self.norm!r}")
+            raise UnetlabError(f"model.norm must be none, batch or group, not {self.norm!r}")
         _check_encoder(self)
 
     def overrides(self) -> dict:
@@ -80,16 +81,16 @@ def _check_encoder(model: ModelSection) -> None:
     from unetlab.models import ENCODERS
 
     if model.encoder not in ("none", *ENCODERS):
-        raise ValueError(
+        raise UnetlabError(
             f"model.encoder {model.encoder!r} is unknown: choose one of none, {', '.join(ENCODERS)}"
         )
     if model.encoder == "none":
         if model.encoder_weights is not None:
-            raise ValueError("model.encoder_weights needs model.encoder: vgg16 or resnet50")
+            raise UnetlabError("model.encoder_weights needs model.encoder: vgg16 or resnet50")
         return
     plain = ("depth", "base_channels", "padding", "norm", "fusion", "dropout")
     if given := [name for name in plain if getattr(model, name) is not None]:
-        raise ValueError(
+        raise UnetlabError(
             f"model.{given[0]} does not apply to an encoder net (model.encoder: "
             f"{model.encoder}); drop it (in_channels, num_classes and upsample do apply)"
         )
@@ -131,17 +132,17 @@ class DataSection:
         from unetlab.data.instances import TARGETS
 
         if self.target not in TARGETS:
-            raise ValueError(
+            raise UnetlabError(
                 f"data.target must be one of {', '.join(TARGETS)}, not {self.target!r}"
             )
         if self.boundary_width < 0:
-            raise ValueError(f"data.boundary_width must be >= 0, not {self.boundary_width}")
+            raise UnetlabError(f"data.boundary_width must be >= 0, not {self.boundary_width}")
         if not 0.0 <= self.val_fraction < 1.0:
-            raise ValueError(f"data.val_fraction must be in [0, 1), not {self.val_fraction}")
+            raise UnetlabError(f"data.val_fraction must be in [0, 1), not {self.val_fraction}")
         if self.tile_size < 1 or self.tiles_per_epoch < 1:
-            raise ValueError("data.tile_size and data.tiles_per_epoch must be positive")
+            raise UnetlabError("data.tile_size and data.tiles_per_epoch must be positive")
         if self.label_values is not None and len(set(self.label_values)) != len(self.label_values):
-            raise ValueError(f"data.label_values has duplicates: {self.label_values}")
+            raise UnetlabError(f"data.label_values has duplicates: {self.label_values}")
         from unetlab.data.normalize import check_spec
 
         if self.normalization is not None:
@@ -225,23 +226,23 @@ class TrainSection:
         for name, choices in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES),
                               ("loss", LOSSES), ("amp", AMP_MODES)):  # fmt: skip
             if getattr(self, name) not in choices:
-                raise ValueError(
+                raise UnetlabError(
                     f"train.{name} {getattr(self, name)!r} is unknown: choose one of {', '.join(choices)}"
                 )
         for name in ("epochs", "batch_size", "val_every"):
             if getattr(self, name) < 1:
-                raise ValueError(f"train.{name} must be at least 1, not {getattr(self, name)}")
+                raise UnetlabError(f"train.{name} must be at least 1, not {getattr(self, name)}")
         if self.lr <= 0:
-            raise ValueError(f"train.lr must be positive, not {self.lr}")
+            raise UnetlabError(f"train.lr must be positive, not {self.lr}")
         if isinstance(self.class_weights, str) and self.class_weights not in CLASS_WEIGHTS:
-            raise ValueError(
+            raise UnetlabError(
                 f"train.class_weights {self.class_weights!r} is unknown: choose one of "
                 f"{', '.join(CLASS_WEIGHTS)} or give a list of one weight per class"
             )
         if isinstance(self.class_weights, list) and not all(w >= 0 for w in self.class_weights):
-            raise ValueError(f"train.class_weights must be >= 0, not {self.class_weights}")
+            raise UnetlabError(f"train.class_weights must be >= 0, not {self.class_weights}")
         if self.freeze_encoder_epochs < 0:
-            raise ValueError(
+            raise UnetlabError(
                 f"train.freeze_encoder_epochs must be >= 0, not {self.freeze_encoder_epochs}"
             )
         if self.max_minutes < 0:
@@ -278,11 +279,11 @@ class Config:
 
 def _build(cls, data: dict, prefix: str):
     if not isinstance(data, dict):
-        raise ValueError(f"config {prefix.rstrip('.') or 'file'} must be a mapping, not {data!r}")
+        raise UnetlabError(f"config {prefix.rstrip('.') or 'file'} must be a mapping, not {data!r}")
     known = {f.name: f for f in fields(cls)}
     hints = typing.get_type_hints(cls)
     if unknown := [k for k in data if k not in known]:
-        raise ValueError(
+        raise UnetlabError(
             f"unknown config key {prefix}{unknown[0]!s}: known keys{' in ' + prefix.rstrip('.') if prefix else ''} "
             f"are {', '.join(known)}"
         )
@@ -304,7 +305,7 @@ def _check_type(value, hint, key: str):
         if ok:
             return converted
     names = " or ".join(getattr(o, "__name__", str(o)).replace("NoneType", "null") for o in options)
-    raise ValueError(f"config key {key} must be {names}, not {value!r}")
+    raise UnetlabError(f"config key {key} must be {names}, not {value!r}")
 
 
 def _convert(value, hint) -> tuple[bool, object]:
@@ -376,13 +377,13 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
         key, sep, text = item.partition("=")
         parts = key.strip().split(".")
         if not sep or len(parts) < 2 or not all(parts):
-            raise ValueError(
+            raise UnetlabError(
                 f"override {item!r} must look like section.key=value (e.g. train.epochs=5)"
             )
         value = _yaml(text) if text.strip() else None
         node = data.setdefault(parts[0], {})
         if not isinstance(node, dict):
-            raise ValueError(f"override {item!r}: config section {parts[0]} is not a mapping")
+            raise UnetlabError(f"override {item!r}: config section {parts[0]} is not a mapping")
         for part in parts[1:-1]:  # into a dict-valued key, e.g. data.normalization.mode=scale
             node[part] = dict(node.get(part) or {})
             node = node[part]
@@ -403,13 +404,13 @@ def load_config(
     if path is not None:
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such config file")
+            raise UnetlabError(f"{path}: no such config file")
         try:
             data = _yaml(path.read_text()) or {}
         except yaml.YAMLError as exc:
-            raise ValueError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+            raise UnetlabError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
         if not isinstance(data, dict):
-            raise ValueError(f"{path}: a config file must be a YAML mapping of sections")
+            raise UnetlabError(f"{path}: a config file must be a YAML mapping of sections")
     # defaults first, so that dict-valued keys (normalization) can be updated key by key
     defaults = Config().to_dict()
     merged = {

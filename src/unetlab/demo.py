@@ -48,9 +48,11 @@ from unetlab.data.synthetic import (
     write_synthetic_image,
     write_synthetic_split,
 )
+from unetlab.errors import OutputError
 from unetlab.evaluate import evaluate_predictions, nan_to_none
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
 from unetlab.inference.predict import labels_from_probabilities, predict_image
+from unetlab.outputs import LOCK, SYSTEM_FILES, FolderLock, write_error
 from unetlab.plots import overlay, side_by_side
 from unetlab.train import fit
 
@@ -150,7 +152,21 @@ def run_em_demo(
     """Synthetic EM-like images: make data, train, evaluate, predict a large image (arguments
     and result as :func:`run_demo`)."""
     started = time.perf_counter()
-    out = _prepare(Path(output_dir), overwrite=overwrite)
+    out = Path(output_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} is a file; give --output a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(out, exc) from exc
+    with FolderLock(out):  # a second demo into the same folder refuses
+        _prepare(out, overwrite=overwrite)
+        return _demo(out, minutes=minutes, quick=quick, seed=seed, device=device,
+                     progress=progress, started=started)  # fmt: skip
+
+
+def _demo(out: Path, *, minutes: float, quick: bool, seed: int, device: str, progress: bool,
+          started: float) -> dict:  # fmt: skip
     plan = QUICK if quick else FULL
     data_root = out / "data"
     log.info("writing synthetic EM-like images to %s", data_root)
@@ -213,11 +229,10 @@ def _run_figures(trained: dict, plan: dict, started: float, *, quick: bool, seed
 
 
 def _prepare(out: Path, *, overwrite: bool) -> Path:
-    if out.exists() and not out.is_dir():
-        raise FileExistsError(f"{out} is a file; give --output a folder")
-    if out.is_dir() and any(out.iterdir()):
+    """Check (and with ``overwrite`` clear) the demo's files in ``out``, which exists."""
+    if any(p.name not in (LOCK, *SYSTEM_FILES) for p in out.iterdir()):
         if not (out / MARKER).exists() and not overwrite:
-            raise FileExistsError(
+            raise OutputError(
                 f"{out} is not empty and was not made by unetlab demo: choose another --output "
                 "or add --overwrite to replace the demo's files in it"
             )

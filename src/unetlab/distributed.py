@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import torch
 import torch.distributed as dist
 
+from unetlab.errors import UnetlabError
 from unetlab.runtime import available_cpus
 
 
@@ -49,11 +50,11 @@ class Group:
             rank = int(os.environ.get("RANK", "0"))
             local = int(os.environ.get("LOCAL_RANK", str(rank)))
         except ValueError as exc:
-            raise ValueError(
+            raise UnetlabError(
                 f"bad torchrun environment (RANK/WORLD_SIZE/LOCAL_RANK): {exc}"
             ) from None
         if world < 1 or not 0 <= rank < world:
-            raise ValueError(f"bad torchrun environment: RANK {rank}, WORLD_SIZE {world}")
+            raise UnetlabError(f"bad torchrun environment: RANK {rank}, WORLD_SIZE {world}")
         return cls(rank, world, local, active=True)
 
     @property
@@ -65,7 +66,7 @@ class Group:
         if self.active and device.type == "cuda":
             count = torch.cuda.device_count()
             if self.local_rank >= count:
-                raise ValueError(
+                raise UnetlabError(
                     f"process {self.local_rank} of this machine has no GPU ({count} found): "
                     f"use --nproc {count} or fewer"
                 )
@@ -156,7 +157,7 @@ def launch(nproc: int, argv: list[str]) -> int:
     """Run ``unetlab <argv>`` in ``nproc`` processes on this machine (torchrun, standalone);
     returns the exit status."""
     if nproc < 1:
-        raise ValueError(f"--nproc must be >= 1, not {nproc}")
+        raise UnetlabError(f"--nproc must be >= 1, not {nproc}")
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
                f"--nproc_per_node={nproc}", "-m", "unetlab", *argv]  # fmt: skip
     env = dict(os.environ)

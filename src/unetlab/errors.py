@@ -1,4 +1,10 @@
-"""Errors a user can act on. The CLI prints them as one line, without a traceback."""
+"""Errors a user can act on. The CLI prints them as one line, without a traceback, and exits
+with status 2; any other exception is a bug in unetlab and is shown as one (status 1).
+
+``UnetlabError`` is also a ``ValueError`` so that code written against the earlier API, which
+raised ``ValueError`` for bad settings, keeps working; nothing in unetlab catches
+``ValueError`` to mean "the user's fault".
+"""
 
 
 class UnetlabError(ValueError):
@@ -15,3 +21,13 @@ class CheckpointError(UnetlabError):
 
 class DatasetError(UnetlabError):
     """A data set folder has problems (listed in the message, with the files)."""
+
+
+class OutputError(UnetlabError):
+    """An output cannot be written: it would replace an input or a file unetlab did not
+    write, its folder is read-only, full or in use by another unetlab process."""
+
+
+class OutOfMemoryError(UnetlabError):
+    """The computation did not fit in (GPU or CPU) memory; the message names the setting to
+    lower."""

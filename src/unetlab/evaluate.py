@@ -233,7 +233,7 @@ def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: str | o
 
 def _check_boundary(boundary_class: int | None, names: Sequence[str]) -> None:
     if boundary_class is not None and not 0 <= boundary_class < len(names):
-        raise ValueError(
+        raise UnetlabError(
             f"boundary class {boundary_class} is not one of the classes 0..{len(names) - 1} "
             f"({', '.join(names)}); give one of them, or -1 (None) for none"
         )
@@ -612,16 +612,16 @@ def _prediction_classes(
         and label_values is not None
         and len(class_names) != len(label_values)
     ):
-        raise ValueError(
+        raise UnetlabError(
             f"{len(class_names)} class names ({', '.join(map(str, class_names))}) but "
             f"{len(label_values)} label values ({' '.join(map(str, label_values))}); "
             "give one class name per label value"
         )
     if (gt_instances or pred_instances) and boundary_class not in (0, None):
-        raise ValueError("with object ids class 0 is the background: boundary class 0")
+        raise UnetlabError("with object ids class 0 is the background: boundary class 0")
     if gt_instances:
         if label_values is not None:
-            raise ValueError("instance masks hold object ids, not label values: drop them")
+            raise UnetlabError("instance masks hold object ids, not label values: drop them")
         class_names = ["background", "object"] if class_names is None else class_names
     if class_names is None and label_values is not None:
         class_names = [str(v) for v in label_values]

@@ -14,13 +14,17 @@ cost a third of the time (measured in bench/README.md):
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import logging
 import os
 import sys
+from collections.abc import Iterator
 
 import torch
+
+from unetlab.errors import OutOfMemoryError, UnetlabError
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +52,7 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(device)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
+        raise UnetlabError(
             f"device {device} asked for, but no CUDA GPU is available: use --device cpu"
         )
     return device
@@ -139,7 +143,7 @@ def configure_threads(threads: int | None = None) -> int:
     Returns the number in effect."""
     if threads is not None:
         if threads < 1:
-            raise ValueError(f"threads must be >= 1, not {threads}")
+            raise UnetlabError(f"threads must be >= 1, not {threads}")
         torch.set_num_threads(threads)
     elif "OMP_NUM_THREADS" not in os.environ:
         cpus = available_cpus()
@@ -169,10 +173,10 @@ def supports_bf16(device: str | torch.device = "cpu") -> bool:
 def check_precision(precision: str, device: str | torch.device = "cpu") -> str:
     """``precision`` if ``device`` runs it well; ValueError with the fix otherwise."""
     if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
+        raise UnetlabError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
     if precision == "bf16" and not supports_bf16(device):
         what = "GPU" if torch.device(device).type == "cuda" else "CPU"
-        raise ValueError(
+        raise UnetlabError(
             f"bf16 is not native on this {what} (it needs AVX512-BF16/AMX or a bf16 GPU) and "
             "would be slower than fp32: use --precision fp32"
         )
@@ -185,3 +189,24 @@ def cpu_capability() -> str:
         return str(torch.backends.cpu.get_cpu_capability())
     except AttributeError:
         return "unknown"
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """True for an exception that means memory ran out: MemoryError, CUDA's
+    OutOfMemoryError, or the RuntimeError of torch's CPU allocator."""
+    if isinstance(exc, (MemoryError, torch.cuda.OutOfMemoryError)):
+        return True
+    return isinstance(exc, RuntimeError) and "can't allocate memory" in str(exc)
+
+
+@contextlib.contextmanager
+def memory_hint(what: str, fix: str) -> Iterator[None]:
+    """Turn running out of memory inside the block into an OutOfMemoryError: one line naming
+    ``what`` ran out and ``fix`` (the setting to lower)."""
+    try:
+        yield
+    except Exception as exc:  # noqa: BLE001 - only out-of-memory errors are converted
+        if not is_out_of_memory(exc):
+            raise
+        reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        raise OutOfMemoryError(f"{what}: out of memory ({reason}); {fix}") from exc

@@ -11,6 +11,7 @@ values. Launched by torchrun (``unetlab train --nproc N``), it trains data-paral
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import logging
 import math
@@ -44,9 +45,10 @@ from unetlab.data.datasets import (
     split_pairs,
 )
 from unetlab.data.instances import CLASS_NAMES, object_areas, object_statistics
+from unetlab.data.io import atomic_path
 from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.distributed import SOLO, Group
-from unetlab.errors import UnetlabError
+from unetlab.errors import OutputError, UnetlabError
 from unetlab.inference.predict import predict_tensor
 from unetlab.losses import (
     AUTO_IMBALANCE,
@@ -59,7 +61,14 @@ from unetlab.losses import (
 from unetlab.metrics import ConfusionMatrix
 from unetlab.models import EncoderUNet, UNet
 from unetlab.models.pretrained import load_encoder_weights
-from unetlab.runtime import available_cpus, configure_threads, inference_layout, resolve_device
+from unetlab.outputs import FolderLock, remove_stale_temporaries, write_error
+from unetlab.runtime import (
+    available_cpus,
+    configure_threads,
+    inference_layout,
+    memory_hint,
+    resolve_device,
+)
 
 log = logging.getLogger(__name__)
 
@@ -335,7 +344,7 @@ class BudgetSchedule:
     def __init__(self, optimizer, kind: str, *, total_steps: int, seconds: float,
                  clock: Callable[[], float] = time.perf_counter):  # fmt: skip
         if seconds <= 0:
-            raise ValueError(f"a time budget must be positive, not {seconds} s")
+            raise UnetlabError(f"a time budget must be positive, not {seconds} s")
         self.optimizer, self.kind, self.seconds, self.clock = optimizer, kind, seconds, clock
         self.total, self.steps = max(total_steps, 1), 0
         self.base = [group.get("initial_lr", group["lr"]) for group in optimizer.param_groups]
@@ -383,7 +392,7 @@ class ValidationPacer:
 
     def __init__(self, share: float = 0.1, *, budget: BudgetSchedule | None = None):
         if not 0.0 < share <= 1.0:
-            raise ValueError(f"validation share must be in (0, 1], not {share}")
+            raise UnetlabError(f"validation share must be in (0, 1], not {share}")
         self.share, self.wait, self.last, self.budget = share, 0.0, -math.inf, budget
 
     def due(self, now: float) -> bool:
@@ -400,13 +409,16 @@ def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool
     """Create ``run_dir``; refuse an existing run unless resuming or overwriting."""
     run_dir = Path(run_dir)
     if resume and overwrite:
-        raise ValueError("choose one of resume and overwrite")
+        raise UnetlabError("choose one of resume and overwrite")
     existing = [name for name in RUN_FILES if (run_dir / name).exists()]
     if resume and not (run_dir / "checkpoints" / "last.pt").is_file():
-        raise FileNotFoundError(f"{run_dir}: no checkpoints/last.pt to resume from")
+        raise OutputError(
+            f"{run_dir}: no checkpoints/last.pt to resume from; start the run again with "
+            "--overwrite (or give the --run-dir of a run that saved a checkpoint)"
+        )
     if existing and not resume:
         if not overwrite:
-            raise FileExistsError(
+            raise OutputError(
                 f"{run_dir} already holds a run ({', '.join(existing)}): use --resume to continue "
                 "it, --overwrite to start again, or another --run-dir"
             )
@@ -414,6 +426,8 @@ def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool
             path = run_dir / name
             shutil.rmtree(path) if path.is_dir() else path.unlink()
     (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+    for folder in (run_dir, run_dir / "checkpoints"):  # left by a killed run (we hold the lock)
+        remove_stale_temporaries(folder)
     return run_dir
 
 
@@ -437,7 +451,7 @@ def prepare_data(cfg: Config) -> Data:
     ``class_names.txt`` beside the data its class names."""
     d = cfg.data
     if d.root is None:
-        raise ValueError("no data folder: give --data DIR (or data.root in the config)")
+        raise UnetlabError("no data folder: give --data DIR (or data.root in the config)")
     train_pairs, val_pairs = split_pairs(d.root, val_fraction=d.val_fraction, seed=d.seed)
     pairs = train_pairs + val_pairs
     scan = scan_masks(pairs) if d.label_values is None else None
@@ -460,7 +474,7 @@ def prepare_data(cfg: Config) -> Data:
     label_values, ignore_value = _label_values(d, pairs, scan, palette)
     names = d.class_names or {}
     if unknown := set(names) - set(label_values):
-        raise ValueError(
+        raise UnetlabError(
             f"data.class_names has values {sorted(unknown)} that are not in data.label_values {label_values}"
         )
     if not names and (names := read_class_names(d.root) or {}):
@@ -517,7 +531,7 @@ def class_weights(cfg: Config, data: Data, num_classes: int) -> list[float] | No
     k = max(num_classes, 2)
     if isinstance(choice, list):
         if len(choice) != k:
-            raise ValueError(f"train.class_weights has {len(choice)} weights for {k} classes")
+            raise UnetlabError(f"train.class_weights has {len(choice)} weights for {k} classes")
         return list(choice)
     if choice == "none":
         return None
@@ -545,7 +559,7 @@ def build_model(cfg: Config, data: Data) -> UNet | EncoderUNet:
     if overrides["num_classes"] not in (n_values, 1) or (
         overrides["num_classes"] == 1 and n_values != 2
     ):
-        raise ValueError(
+        raise UnetlabError(
             f"model.num_classes is {overrides['num_classes']} but the masks have {n_values} label values "
             f"{data.label_values}: set model.num_classes to {n_values} (or 1 for a sigmoid net on 2 values)"
         )
@@ -568,8 +582,8 @@ def tile_sizes(model: UNet, tile_size: int, samples) -> tuple[int, int]:
     """(input, output) tile size; ValueError naming good sizes if invalid or larger than the data."""
     try:
         output = model.output_size(tile_size)
-    except ValueError as exc:
-        raise ValueError(f"data.tile_size: {exc}") from None
+    except UnetlabError as exc:
+        raise UnetlabError(f"data.tile_size: {exc}") from None
     smallest = min(min(s.mask.shape) for s in samples)
     if output > smallest:
         fits = [
@@ -577,7 +591,7 @@ def tile_sizes(model: UNet, tile_size: int, samples) -> tuple[int, int]:
             for n in model.valid_input_sizes(smallest + 2 * model.border, 8)
             if model.output_size(n) <= smallest
         ]
-        raise ValueError(
+        raise UnetlabError(
             f"data.tile_size {tile_size} gives {output} px outputs, larger than the smallest "
             f"training image side ({smallest} px): use data.tile_size={max(fits) if fits else model.min_input_size}"
         )
@@ -591,10 +605,12 @@ def fit(cfg: Config, *, run_dir: str | os.PathLike, resume: bool = False, overwr
         progress: bool = True, plan=None, clock: Callable[[], float] | None = None) -> dict:  # fmt: skip
     """Train ``cfg`` into ``run_dir``; returns the final metrics and where things are.
 
-    Raises FileExistsError for an existing run unless ``resume`` (continue from
-    ``checkpoints/last.pt``) or ``overwrite``. On KeyboardInterrupt ``last.pt`` is saved (a
-    later ``resume`` continues from the same batch) and the interrupt is re-raised. Under
-    torchrun every process calls this; the main one writes the run folder and logs.
+    Raises OutputError for an existing run unless ``resume`` (continue from
+    ``checkpoints/last.pt``) or ``overwrite``, and for a run folder another process is
+    training into (it holds the folder's lock). On KeyboardInterrupt ``last.pt`` is saved (a
+    later ``resume`` continues from the same batch) and the interrupt is re-raised. Out of
+    memory raises OutOfMemoryError naming the settings to lower. Under torchrun every process
+    calls this; the main one locks and writes the run folder and logs.
 
     ``plan``: a :class:`unetlab.plan.Plan` whose reasons go to ``train.log`` and whose
     values go to ``plan.yaml`` in the run folder. ``clock`` (seconds, default
@@ -602,12 +618,13 @@ def fit(cfg: Config, *, run_dir: str | os.PathLike, resume: bool = False, overwr
     """
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device))
-    with group.joined(device):
+    with group.joined(device), contextlib.ExitStack() as held:
         problem = None
         if group.is_main:
             try:
+                held.enter_context(FolderLock(_made(run_dir)))
                 run_dir = prepare_run_dir(run_dir, resume=resume, overwrite=overwrite)
-            except (ValueError, OSError) as exc:
+            except (UnetlabError, OSError) as exc:
                 problem = exc
         problem, run_dir = group.share((problem, Path(run_dir)))
         if problem is not None:
@@ -617,12 +634,21 @@ def fit(cfg: Config, *, run_dir: str | os.PathLike, resume: bool = False, overwr
             if plan is not None and group.is_main:
                 plan.save(run_dir / "plan.yaml")
                 plan.log()
-            with _StopRequest() as stop:
+            fix = "lower train.batch_size or data.tile_size (or train on the GPU)"
+            with _StopRequest() as stop, memory_hint("training", fix):
                 return _fit(cfg, run_dir, device=device, group=group, resume=resume,
                             progress=progress and group.is_main, stop=stop,
                             clock=shared_clock(clock or time.perf_counter, group))  # fmt: skip
         finally:
             _detach(handler)
+
+
+def _made(folder: str | os.PathLike) -> Path:
+    try:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(folder, exc) from exc
+    return Path(folder)
 
 
 @dataclass
@@ -758,7 +784,7 @@ def _steps_per_epoch(cfg: Config, group: Group) -> int:
     """Each process takes every world-th tile: global batch = batch_size x processes."""
     steps = math.ceil(cfg.data.tiles_per_epoch // group.world / cfg.train.batch_size)
     if steps == 0:
-        raise ValueError(f"data.tiles_per_epoch {cfg.data.tiles_per_epoch} is fewer than the "
+        raise UnetlabError(f"data.tiles_per_epoch {cfg.data.tiles_per_epoch} is fewer than the "
                          f"{group.world} processes: raise it")  # fmt: skip
     return steps
 
@@ -879,9 +905,9 @@ def _encoder_freezer(model, epochs: int, group: Group) -> Callable[[int], None]:
     if not epochs:
         return lambda epoch: None
     if not isinstance(model, EncoderUNet):
-        raise ValueError("train.freeze_encoder_epochs needs an encoder net (model.encoder)")
+        raise UnetlabError("train.freeze_encoder_epochs needs an encoder net (model.encoder)")
     if group.active:
-        raise ValueError("train.freeze_encoder_epochs is not supported with --nproc > 1")
+        raise UnetlabError("train.freeze_encoder_epochs is not supported with --nproc > 1")
 
     def freeze(epoch: int) -> None:
         frozen = epoch < epochs
@@ -966,7 +992,7 @@ def _augment(cfg: Config):
 def _restore(path: Path, model, optimizer, scheduler, scaler, state: TrainState) -> None:
     checkpoint = load_checkpoint(path)
     if checkpoint["config"] != asdict(model.config):
-        raise ValueError(
+        raise UnetlabError(
             f"{path} holds a different architecture ({checkpoint['config']}); resume with its config"
         )
     model.load_state_dict(checkpoint["model"])
@@ -999,7 +1025,7 @@ class _MetricsFile:
             with path.open(newline="") as f:
                 kept = [r for r in csv.DictReader(f) if int(float(r["epoch"])) <= keep_epochs]
             self.rows = [{k: float(v) if v else None for k, v in r.items()} for r in kept]
-        with path.open("w", newline="") as f:
+        with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
             writer = csv.DictWriter(f, self.columns, extrasaction="ignore")
             writer.writeheader()
             writer.writerows(kept)
@@ -1011,6 +1037,7 @@ class _MetricsFile:
                 {k: _fmt(row.get(k)) for k in self.columns}
             )
             f.flush()
+            os.fsync(f.fileno())
 
 
 def _fmt(value) -> str:

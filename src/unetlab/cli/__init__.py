@@ -1,6 +1,9 @@
 """The ``unetlab`` command: one subcommand per module in this package, each a thin layer
-over the Python API. User errors print one line and exit non-zero; ``--debug`` shows the
-traceback instead."""
+over the Python API.
+
+Exit status: 0 done; 2 a problem the user can fix (a ``UnetlabError``: one line naming it
+and the fix, no traceback; ``--debug`` shows the traceback); 1 a bug in unetlab (any other
+exception: its traceback and a request to report it); 130 interrupted."""
 
 from __future__ import annotations
 
@@ -8,8 +11,10 @@ import argparse
 import importlib
 import logging
 import sys
+import traceback
 
 from unetlab import __version__
+from unetlab.errors import UnetlabError
 
 # Each name is a module unetlab.cli.<name> with add_parser(subparsers) whose parser sets
 # ``run=callable(args) -> int``.
@@ -41,10 +46,17 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"unetlab {args.command}: interrupted", file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError, NotADirectoryError, FileExistsError) as exc:
-        # ValueError covers unetlab's own UnetlabError family: bad input the user can fix.
+    except UnetlabError as exc:
         if args.debug:
             raise
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         print(f"unetlab {args.command}: error: {message}", file=sys.stderr)
         return 2
+    except Exception:  # noqa: BLE001 - not the user's fault: show it as the bug it is
+        traceback.print_exc()
+        print(
+            f"unetlab {args.command}: this is a bug in unetlab {__version__}, not a problem with "
+            "your input; please report it with the traceback above and the command you ran",
+            file=sys.stderr,
+        )
+        return 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 
+from unetlab.errors import UnetlabError
 from unetlab.models import ENCODERS, PRESETS
 
 
@@ -47,14 +48,14 @@ def run(args) -> int:
     threads = configure_threads(args.threads)
     repeat = args.repeat or (3 if args.quick else 5)
     if repeat < 1:
-        raise ValueError(f"--repeat must be >= 1, not {repeat}")
+        raise UnetlabError(f"--repeat must be >= 1, not {repeat}")
     torch.manual_seed(0)
     if args.encoder == "none":
         model, name = UNet.from_preset(args.preset), f"{args.preset} net"
     else:  # a VOC-like task: RGB in, 21 classes
         model, name = EncoderUNet(args.encoder, 3, 21), f"{args.encoder} U-Net"
     tile = args.tile_size or model.valid_input_sizes(572, 1)[0]
-    model.output_size(tile)  # ValueError naming valid sizes
+    model.output_size(tile)  # UnetlabError naming valid sizes
     image = args.image_size or (512 if args.quick else 1024)
     where = (
         f"{torch.cuda.get_device_name(device)} ({device})"

@@ -11,6 +11,7 @@ import logging
 from pathlib import Path
 
 from unetlab.cli.common import add_device_arg
+from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
 
@@ -78,27 +79,27 @@ def _check_mode(args) -> str:
     model_mode = args.checkpoint is not None or args.data is not None
     pred_mode = args.pred is not None or args.gt is not None
     if model_mode and pred_mode:
-        raise ValueError("use either --checkpoint/--data or --pred/--gt, not both")
+        raise UnetlabError("use either --checkpoint/--data or --pred/--gt, not both")
     if model_mode:
         if args.checkpoint is None or args.data is None:
-            raise ValueError("--checkpoint and --data go together: give both")
+            raise UnetlabError("--checkpoint and --data go together: give both")
         if args.label_values or args.class_names:
-            raise ValueError(
+            raise UnetlabError(
                 "--label-values/--class-names are for --pred; a checkpoint records its own"
             )
         if args.gt_instances or args.pred_instances:
-            raise ValueError(
+            raise UnetlabError(
                 "--gt-instances/--pred-instances are for --pred/--gt; with --checkpoint the "
                 "model's mode decides (an instance-mode model reads object ids)"
             )
         return "model"
     if pred_mode:
         if args.pred is None or args.gt is None:
-            raise ValueError("--pred and --gt go together: give both")
+            raise UnetlabError("--pred and --gt go together: give both")
         if args.best_threshold:
-            raise ValueError("--best-threshold needs probabilities: use --checkpoint and --data")
+            raise UnetlabError("--best-threshold needs probabilities: use --checkpoint and --data")
         return "pred"
-    raise ValueError(
+    raise UnetlabError(
         "nothing to evaluate: give --checkpoint CKPT --data DIR or --pred DIR --gt DIR"
     )
 

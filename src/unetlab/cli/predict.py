@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from unetlab.cli.common import add_device_arg
+from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
 
@@ -90,13 +91,13 @@ def run(args) -> int:
     from unetlab.runtime import inference_layout, resolve_device
 
     if args.color and args.label_values:
-        raise ValueError("--color and --label-values exclude each other: choose one")
+        raise UnetlabError("--color and --label-values exclude each other: choose one")
     if args.min_area is not None and not args.instances:
-        raise ValueError("--min-area applies to --instances: add --instances or drop it")
+        raise UnetlabError("--min-area applies to --instances: add --instances or drop it")
     if args.nproc < 1:
-        raise ValueError(f"--nproc must be >= 1, not {args.nproc}")
+        raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
     if args.level < 0:
-        raise ValueError(f"--level must be >= 0, not {args.level}")
+        raise UnetlabError(f"--level must be >= 0, not {args.level}")
     group = Group.from_env()
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
         return launch(args.nproc, without_nproc(args.argv))
@@ -106,7 +107,7 @@ def run(args) -> int:
     # once, in the layout prediction runs in (predict_image would convert it per file)
     model = load_model(args.checkpoint, device=device).to(memory_format=inference_layout(device))
     if args.label_values and model.label_values is None:
-        raise ValueError(f"{args.checkpoint} records no label values: drop --label-values")
+        raise UnetlabError(f"{args.checkpoint} records no label values: drop --label-values")
     files = _inputs(args.input)
     out_dir = Path(args.output)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -130,12 +131,12 @@ def _inputs(patterns: list[str]) -> list[Path]:
         else:
             files += find_images(path)
     if not files:
-        raise ValueError(f"no images found in {' '.join(patterns)}")
+        raise UnetlabError(f"no images found in {' '.join(patterns)}")
     stems: dict[str, Path] = {}
     for f in files:
         stem = _stem(f)
         if stem in stems and stems[stem] != f:
-            raise ValueError(
+            raise UnetlabError(
                 f"{stems[stem]} and {f} would write the same outputs: predict them separately"
             )
         stems[stem] = f

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from unetlab.cli.common import add_model_args, model_from_args
+from unetlab.errors import UnetlabError
 
 
 def add_parser(sub) -> None:
@@ -18,7 +19,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     model = model_from_args(args)
     if args.count < 1:
-        raise ValueError("--count must be at least 1")
+        raise UnetlabError("--count must be at least 1")
     print(f"{'input':>7} {'output':>7} {'border':>7} {'useful':>7}")
     for size in model.valid_input_sizes(args.near, args.count):
         out = model.output_size(size)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from unetlab.cli.common import add_device_arg
+from unetlab.errors import UnetlabError
 from unetlab.models import PRESETS
 
 EPILOG = """\
@@ -94,14 +95,14 @@ def run(args) -> int:
             overrides.append(f"{key}={flag}")
     cfg = load_config(config, overrides)
     if cfg.data.root is None:
-        raise ValueError("no data folder: give --data DIR (or data.root in the --config file)")
+        raise UnetlabError("no data folder: give --data DIR (or data.root in the --config file)")
     group = Group.from_env()
     if args.nproc < 1:
-        raise ValueError(f"--nproc must be >= 1, not {args.nproc}")
+        raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
         device = resolve_device(cfg.train.device)
         if device.type == "cuda" and args.nproc > torch.cuda.device_count():
-            raise ValueError(f"--nproc {args.nproc} but {torch.cuda.device_count()} GPU(s) here: "
+            raise UnetlabError(f"--nproc {args.nproc} but {torch.cuda.device_count()} GPU(s) here: "
                              "use one process per GPU")  # fmt: skip
         return launch(args.nproc, without_nproc(args.argv))
     run_dir = Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name

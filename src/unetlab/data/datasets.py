@@ -88,7 +88,7 @@ def split_indices(n: int, *, val_fraction: float, seed: int) -> tuple[list[int],
     and never all of them (train keeps at least 1).
     """
     if not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"val_fraction must be in [0, 1), not {val_fraction}")
+        raise UnetlabError(f"val_fraction must be in [0, 1), not {val_fraction}")
     n_val = min(max(round(n * val_fraction), 1), n - 1) if val_fraction > 0 and n >= 2 else 0
     order = np.random.default_rng(seed).permutation(n)
     return sorted(order[n_val:].tolist()), sorted(order[:n_val].tolist())
@@ -566,14 +566,14 @@ class TileDataset(Dataset):
         seed: int = 0,
     ):
         if not samples:
-            raise ValueError("TileDataset needs at least one sample")
+            raise UnetlabError("TileDataset needs at least one sample")
         if output_size < 1 or input_size < output_size or (input_size - output_size) % 2:
-            raise ValueError(
+            raise UnetlabError(
                 f"input_size {input_size} and output_size {output_size} do not fit: the input "
                 "must be the output plus the same border on every side (use model.output_size)"
             )
         if tiles_per_epoch < 1:
-            raise ValueError(f"tiles_per_epoch must be positive, not {tiles_per_epoch}")
+            raise UnetlabError(f"tiles_per_epoch must be positive, not {tiles_per_epoch}")
         self.samples = list(samples)
         self.input_size, self.output_size = int(input_size), int(output_size)
         self.margin = (self.input_size - self.output_size) // 2

@@ -9,13 +9,16 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import struct
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 
 from unetlab.errors import ImageReadError
+from unetlab.outputs import write_error
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -26,16 +29,39 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success rename it over ``path``.
 
     A crash or an exception leaves ``path`` as it was (never half written). The temporary
-    name keeps the suffix so that writers choosing a format by suffix still work.
+    name keeps the suffix so that writers choosing a format by suffix still work. The file is
+    flushed to disk before the rename and the folder after it, so ``path`` survives a machine
+    crash too, not only a killed process. An OSError of the file system (disk full, read-only,
+    no permission) becomes an OutputError naming ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = _new_file(path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = _new_file(path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+    except OSError as exc:
+        raise write_error(path, exc) from exc
     try:
         yield tmp
+        _fsync(tmp)
         os.replace(tmp, path)
+        _fsync(path.parent)
+    except OSError as exc:
+        if exc.errno is None:  # e.g. Pillow's "cannot write mode F as PNG": a bug of ours
+            raise
+        raise write_error(path, exc) from exc
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _fsync(path: Path) -> None:
+    """Flush a file's (or a folder's entries') data to the disk."""
+    if path.is_dir() and os.name == "nt":
+        return  # Windows cannot open folders for fsync; its renames are journalled
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _new_file(folder: Path, *, prefix: str, suffix: str) -> Path:
@@ -97,31 +123,8 @@ def read_stack(path: str | os.PathLike, *, mask: bool = False) -> np.ndarray:
     path = Path(path)
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
-    try:
-        if path.suffix.lower() in TIFF_SUFFIXES:
-            import tifffile
-
-            with tifffile.TiffFile(path) as tif:
-                series = tif.series[0]
-                arr = series.asarray()
-                axes = series.axes
-            arr = _tiff_to_pages(arr, axes)
-        else:
-            with Image.open(path) as im:
-                im.load()
-                arr = _from_pil(im, mask=mask)[None]
-    except ImageReadError:
-        raise
-    except Image.DecompressionBombError as exc:
-        raise ImageReadError(
-            f"{path}: too large for Pillow to open safely ({exc}); save it as a tiled TIFF "
-            "(or OME-Zarr), which unetlab predict reads window by window"
-        ) from exc
-    except (OSError, ValueError, UnidentifiedImageError, SyntaxError) as exc:
-        raise ImageReadError(
-            f"{path}: cannot read this image ({type(exc).__name__}: {exc}); "
-            "is it a complete PNG, JPEG or TIFF file?"
-        ) from exc
+    arr, axes = _decode(path)
+    arr = _from_pil(arr, mask=mask)[None] if axes is None else _tiff_to_pages(arr, axes)
     if arr.ndim == 4 and arr.shape[-1] == 1:
         arr = arr[..., 0]
     if arr.ndim == 4 and mask:
@@ -129,6 +132,45 @@ def read_stack(path: str | os.PathLike, *, mask: bool = False) -> np.ndarray:
     if arr.ndim not in (3, 4) or 0 in arr.shape:
         raise ImageReadError(f"{path}: unsupported image shape {arr.shape}")
     return arr
+
+
+#: What decoders raise on corrupt or truncated files: tifffile's TiffFileError is a
+#: ValueError; Pillow raises OSError, SyntaxError, EOFError, struct.error and zlib.error
+#: among others (seen in tests/test_fuzz.py on truncated and bit-flipped files).
+DECODE_ERRORS = (OSError, ValueError, SyntaxError, EOFError, IndexError, KeyError, struct.error,
+                 zlib.error, Image.DecompressionBombError)  # fmt: skip
+
+
+def _decode(path: Path):
+    """(a TIFF's first series as an array and its axes) or (a loaded Pillow image, None);
+    ImageReadError naming the file for what a decoder raises on a corrupt, truncated,
+    oversized or unsupported file."""
+    try:
+        if path.suffix.lower() in TIFF_SUFFIXES:
+            import tifffile
+
+            with tifffile.TiffFile(path) as tif:
+                series = tif.series[0]
+                return series.asarray(), series.axes
+        with Image.open(path) as im:
+            im.load()
+            return im.copy(), None  # decoded: the file can close
+    except Image.DecompressionBombError as exc:
+        raise ImageReadError(
+            f"{path}: too large for Pillow to open safely ({exc}); save it as a tiled TIFF "
+            "(or OME-Zarr), which unetlab predict reads window by window"
+        ) from exc
+    except MemoryError as exc:
+        raise ImageReadError(
+            f"{path}: too large to read into memory; save it as an uncompressed TIFF, which "
+            "unetlab predicts tile by tile, or cut it into parts"
+        ) from exc
+    except DECODE_ERRORS as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "no details"
+        raise ImageReadError(
+            f"{path}: cannot read this image ({type(exc).__name__}: {reason}); "
+            "is it a complete PNG, JPEG or TIFF file?"
+        ) from exc
 
 
 def _tiff_to_pages(arr: np.ndarray, axes: str) -> np.ndarray:

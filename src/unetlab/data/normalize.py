@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from unetlab.errors import UnetlabError
+
 MODES = ("per_image", "fixed", "scale", "imagenet", "percentile")
 #: ImageNet's RGB mean and std of images scaled to [0, 1] (torchvision's weights).
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -34,13 +36,13 @@ _EPS = 1e-6
 def check_spec(spec: dict) -> dict:
     mode = spec.get("mode")
     if mode not in MODES:
-        raise ValueError(f"normalization mode must be one of {MODES}, not {mode!r}")
+        raise UnetlabError(f"normalization mode must be one of {MODES}, not {mode!r}")
     if mode == "fixed" and not ("mean" in spec and "std" in spec):
-        raise ValueError("normalization mode 'fixed' needs 'mean' and 'std' lists")
+        raise UnetlabError("normalization mode 'fixed' needs 'mean' and 'std' lists")
     if mode == "percentile":
         low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
         if not 0 <= low < high <= 100:
-            raise ValueError(
+            raise UnetlabError(
                 f"normalization percentiles need 0 <= low < high <= 100, not {low} and {high}"
             )
     return spec
@@ -94,7 +96,7 @@ def imagenet_stats(channels: int) -> tuple[np.ndarray, np.ndarray]:
         return np.array(IMAGENET_MEAN), np.array(IMAGENET_STD)
     if channels == 1:
         return np.array([np.mean(IMAGENET_MEAN)]), np.array([np.mean(IMAGENET_STD)])
-    raise ValueError(
+    raise UnetlabError(
         f"normalization mode 'imagenet' is for RGB or grey images, not {channels} channels: "
         "use per_image or fixed"
     )

@@ -27,6 +27,7 @@ from scipy import ndimage
 from scipy.spatial import cKDTree
 
 from unetlab.data.io import write_png
+from unetlab.errors import UnetlabError
 
 CELL_SIZE = 36.0  # mean cell diameter in px (ISBI 2012: ~100 cells per 512x512 slice)
 
@@ -34,7 +35,7 @@ CELL_SIZE = 36.0  # mean cell diameter in px (ISBI 2012: ~100 cells per 512x512 
 def _shape(size: int | tuple[int, int]) -> tuple[int, int]:
     h, w = (size, size) if isinstance(size, (int, np.integer)) else size
     if h < 8 or w < 8:
-        raise ValueError(f"synthetic images need at least 8x8 px, not {h}x{w}")
+        raise UnetlabError(f"synthetic images need at least 8x8 px, not {h}x{w}")
     return int(h), int(w)
 
 

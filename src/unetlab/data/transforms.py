@@ -43,6 +43,8 @@ import torch
 import torch.nn.functional as F
 from scipy import ndimage
 
+from unetlab.errors import UnetlabError
+
 log = logging.getLogger(__name__)
 
 ORDERS = {0: "nearest", 1: "bilinear", 3: "bicubic"}
@@ -82,7 +84,7 @@ def elastic_displacement(
     """
     _check_rng(rng)
     if grid < 2:
-        raise ValueError(f"elastic grid must have at least 2 points per axis, not {grid}")
+        raise UnetlabError(f"elastic grid must have at least 2 points per axis, not {grid}")
     h, w = shape
     values = rng.normal(0.0, sigma, size=(2, grid, grid))
     rows, cols = _spline_matrix(h, grid), _spline_matrix(w, grid)
@@ -251,14 +253,14 @@ class Augment:
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name.startswith("p_") and not 0.0 <= value <= 1.0:
-                raise ValueError(f"augment {f.name} must be a probability in [0, 1], not {value}")
+                raise UnetlabError(f"augment {f.name} must be a probability in [0, 1], not {value}")
         if self.grid < 2:
-            raise ValueError(f"augment grid must be at least 2 (the paper: 3), not {self.grid}")
+            raise UnetlabError(f"augment grid must be at least 2 (the paper: 3), not {self.grid}")
         for name in ("elastic_sigma", "rotate", "shift", "brightness", "gamma"):
             if getattr(self, name) < 0:
-                raise ValueError(f"augment {name} must be >= 0, not {getattr(self, name)}")
+                raise UnetlabError(f"augment {name} must be >= 0, not {getattr(self, name)}")
         if not 0.0 <= self.contrast < 1.0:
-            raise ValueError(f"augment contrast must be in [0, 1), not {self.contrast}")
+            raise UnetlabError(f"augment contrast must be in [0, 1), not {self.contrast}")
 
     def __call__(
         self,

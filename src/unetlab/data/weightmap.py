@@ -40,6 +40,7 @@ from scipy import ndimage
 
 from unetlab.data.labels import compact_ids
 from unetlab.data.labels import instances as label_instances
+from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +158,7 @@ def weight_map(
             f"{labels.shape}; encode the mask first (unetlab.data.labels.encode_mask)"
         )
     if w0 < 0 or sigma <= 0:
-        raise ValueError(f"weight map needs w0 >= 0 and sigma > 0, not w0={w0}, sigma={sigma}")
+        raise UnetlabError(f"weight map needs w0 >= 0 and sigma > 0, not w0={w0}, sigma={sigma}")
     valid = labels != ignore_index
     if (labels[valid] < 0).any():
         raise ValueError(
@@ -185,13 +186,13 @@ def _per_class_weights(labels, class_weights, num_classes, ignore_index) -> np.n
         return np.ones(num_classes)
     if isinstance(class_weights, str):
         if class_weights != "balanced":
-            raise ValueError(
+            raise UnetlabError(
                 f"class_weights must be 'balanced', None or a sequence, not {class_weights!r}"
             )
         return class_weights_balanced(labels, num_classes, ignore_index=ignore_index)
     given = np.asarray(class_weights, dtype=np.float64)
     if given.ndim != 1 or len(given) < num_classes:
-        raise ValueError(
+        raise UnetlabError(
             f"class_weights has {given.size} value(s) but labels have class index "
             f"{num_classes - 1}; give one weight per class"
         )

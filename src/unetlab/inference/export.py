@@ -309,7 +309,7 @@ class OnnxRunner:
         _, ort = _require_onnx()
         path = Path(path)
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such ONNX file")
+            raise UnetlabError(f"{path}: no such ONNX file")
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads or available_cpus()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL

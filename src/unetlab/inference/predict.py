@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 def _check_precision(precision: str) -> None:
     if precision not in PRECISIONS:
-        raise ValueError(f"precision must be one of {PRECISIONS}, not {precision!r}")
+        raise UnetlabError(f"precision must be one of {PRECISIONS}, not {precision!r}")
 
 
 def probability_fn(

@@ -11,6 +11,7 @@ import math
 
 import torch
 
+from unetlab.errors import UnetlabError
 from unetlab.inference.tiling import Geometry, TileGrid, largest_tile, tile_grid
 
 #: Activation memory that automatic tile and batch sizes aim for (bytes).
@@ -75,7 +76,7 @@ def choose_tiling(
         per_tile = grid.tile[0] * grid.tile[1] * bpp
         batch_size = int(max(1, min(len(grid), 8, budget // per_tile)))
     elif batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, not {batch_size}")
+        raise UnetlabError(f"batch_size must be >= 1, not {batch_size}")
     return grid, batch_size
 
 

@@ -66,7 +66,9 @@ class SlideObjects:
             shutil.rmtree(self.stage, ignore_errors=True)
         if pages > 1:
             tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
-        write_csv(self.finals["table"], {k: np.concatenate([t[k] for t in tables]) for k in tables[0]})
+        write_csv(
+            self.finals["table"], {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+        )
         return [self.finals["objects"], self.finals["table"]]
 
     def _present(self, page: int, height: int) -> np.ndarray:

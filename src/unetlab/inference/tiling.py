@@ -42,6 +42,7 @@ import numpy as np
 import torch
 
 from unetlab.data.mirror import reflect_window
+from unetlab.errors import UnetlabError
 
 BLENDS = ("mean", "gaussian")
 
@@ -78,9 +79,9 @@ class Geometry:
 
     def __post_init__(self):
         if self.border < 0 or self.multiple < 1 or self.min_size < 1 or self.overlap < 0:
-            raise ValueError(f"invalid tiling geometry {self}: sizes must be positive")
+            raise UnetlabError(f"invalid tiling geometry {self}: sizes must be positive")
         if self.min_size <= 2 * self.border:
-            raise ValueError(f"min_size {self.min_size} leaves no output after the border")
+            raise UnetlabError(f"min_size {self.min_size} leaves no output after the border")
 
     @classmethod
     def of(cls, model) -> Geometry:
@@ -129,9 +130,9 @@ def axis_starts(size: int, out_tile: int, step: int, multiple: int = 1) -> list[
     the image by when one tile suffices).
     """
     if size < 1 or out_tile < 1:
-        raise ValueError(f"axis_starts: size and out_tile must be >= 1, not {size}, {out_tile}")
+        raise UnetlabError(f"axis_starts: size and out_tile must be >= 1, not {size}, {out_tile}")
     if not 0 < step <= out_tile or step % multiple:
-        raise ValueError(
+        raise UnetlabError(
             f"axis_starts: step {step} must be a positive multiple of {multiple} <= {out_tile}"
         )
     last = _round_up(max(0, size - out_tile), multiple)
@@ -183,15 +184,15 @@ def tile_grid(
     ``geometry.overlap`` and is capped at half the tile.
     """
     if len(shape) != 2 or min(shape) < 1:
-        raise ValueError(f"tile_grid: shape must be (H, W) with H, W >= 1, not {shape}")
+        raise UnetlabError(f"tile_grid: shape must be (H, W) with H, W >= 1, not {shape}")
     tiles = (tile, tile) if isinstance(tile, int) else tuple(tile)
     for t in tiles:
         if not geometry.is_valid(t):
             lower, upper = geometry.round_down(t), geometry.round_up(t)
-            raise ValueError(f"tile size {t} is not a valid input size: try {lower} or {upper}")
+            raise UnetlabError(f"tile size {t} is not a valid input size: try {lower} or {upper}")
     overlap = geometry.overlap if overlap is None else overlap
     if overlap < 0:
-        raise ValueError(f"overlap must be >= 0 px, not {overlap}")
+        raise UnetlabError(f"overlap must be >= 0 px, not {overlap}")
     b, m = geometry.border, geometry.multiple
     sizes, outs, starts = [], [], []
     for size, t in zip(shape, tiles):
@@ -203,7 +204,7 @@ def tile_grid(
         if out >= size:
             axis = (0,)
         elif step < m:
-            raise ValueError(
+            raise UnetlabError(
                 f"tile size {t} is too small to tile this image: use at least {geometry.min_tile()}"
             )
         else:
@@ -238,7 +239,7 @@ def blend_weights(size: int, blend: str = "mean") -> np.ndarray:
         d = np.arange(size, dtype=np.float64) - (size - 1) / 2
         sigma = max(size / 8, 1e-3)
         return np.maximum(np.exp(-(d**2) / (2 * sigma**2)), 1e-6).astype(np.float32)
-    raise ValueError(f"blend must be one of {BLENDS}, not {blend!r}")
+    raise UnetlabError(f"blend must be one of {BLENDS}, not {blend!r}")
 
 
 def kept_spans(starts: Sequence[int], out: int) -> list[tuple[int, int]]:
@@ -295,7 +296,7 @@ def _forward(x: torch.Tensor, name: str) -> torch.Tensor:
         return x.transpose(-2, -1)
     if name == "antitranspose":
         return x.flip(-2, -1).transpose(-2, -1)
-    raise ValueError(f"unknown TTA transform {name!r}: choose from {', '.join(TTA_TRANSFORMS)}")
+    raise UnetlabError(f"unknown TTA transform {name!r}: choose from {', '.join(TTA_TRANSFORMS)}")
 
 
 def _inverse(y: torch.Tensor, name: str) -> torch.Tensor:
@@ -312,9 +313,11 @@ def tta_names(tta: bool | str | Sequence[str]) -> tuple[str, ...]:
         return ()
     names = (tta,) if isinstance(tta, str) else tuple(tta)
     if unknown := [n for n in names if n not in TTA_TRANSFORMS]:
-        raise ValueError(f"unknown TTA transform(s) {unknown}: choose from {list(TTA_TRANSFORMS)}")
+        raise UnetlabError(
+            f"unknown TTA transform(s) {unknown}: choose from {list(TTA_TRANSFORMS)}"
+        )
     if not names:
-        raise ValueError("tta: the list of transforms is empty; pass False for no TTA")
+        raise UnetlabError("tta: the list of transforms is empty; pass False for no TTA")
     return names
 
 
@@ -343,7 +346,7 @@ def _as_hwc(image: np.ndarray) -> np.ndarray:
         return image[:, :, None]
     if image.ndim == 3:
         return image
-    raise ValueError(f"image must be (H, W) or (H, W, C), not shape {image.shape}")
+    raise UnetlabError(f"image must be (H, W) or (H, W, C), not shape {image.shape}")
 
 
 def _same_device(a, b) -> bool:
@@ -477,7 +480,7 @@ def _checked(pred: torch.Tensor, x: torch.Tensor, grid: TileGrid, as_tensors: bo
     """``fn``'s output as float32 (numpy on the host, or a tensor where the image is)."""
     oh, ow = grid.out_tile
     if pred.shape[0] != x.shape[0] or tuple(pred.shape[2:]) != (oh, ow):
-        raise ValueError(
+        raise UnetlabError(
             f"fn returned shape {tuple(pred.shape)} for input {tuple(x.shape)}; "
             f"expected ({x.shape[0]}, K, {oh}, {ow}) for this geometry"
         )
@@ -490,7 +493,7 @@ def _placement(image, device):
     as_tensors = isinstance(image, torch.Tensor)
     if as_tensors:
         if device is not None and not _same_device(device, image.device):
-            raise ValueError(f"image is on {image.device} but device {device} was asked for")
+            raise UnetlabError(f"image is on {image.device} but device {device} was asked for")
         device = image.device
         return (
             device,
@@ -526,11 +529,11 @@ def iter_tiled_rows(
     of tiles it held.
     """
     if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, not {batch_size}")
+        raise UnetlabError(f"batch_size must be >= 1, not {batch_size}")
     device, as_tensors, here, zeros = _placement(image, device)
     image = _as_hwc(image)
     if image.shape[:2] != grid.shape:
-        raise ValueError(f"image shape {image.shape[:2]} does not match the grid's {grid.shape}")
+        raise UnetlabError(f"image shape {image.shape[:2]} does not match the grid's {grid.shape}")
     layout = _layout(grid, blend, here)
     bands: dict[int, _Band] = {}
     next_band = 0

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from unetlab.errors import UnetlabError
 from unetlab.metrics.confusion import nanmean
 from unetlab.metrics.objects import instances, overlaps
 
@@ -204,7 +205,7 @@ def best_threshold(
     if len(probs) != len(gts):
         raise ValueError(f"{len(probs)} probability maps but {len(gts)} ground truths")
     if not len(thresholds):
-        raise ValueError("give at least one threshold, e.g. 0.5")
+        raise UnetlabError("give at least one threshold, e.g. 0.5")
     truths = [_truth(p, g, boundary_class, connectivity) for p, g in zip(probs, gts)]
     empty = not any(truth.cell.any() for truth in truths)
     rows = [_scores_at(t, probs, truths, connectivity, empty) for t in thresholds]

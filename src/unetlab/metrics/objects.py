@@ -27,6 +27,7 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from unetlab.data.labels import compact_ids, instances
+from unetlab.errors import UnetlabError
 
 __all__ = [
     "instances",
@@ -101,7 +102,7 @@ def object_counts(pred_instances, gt_instances, *, iou: float = 0.5) -> tuple[in
     and a ground-truth object match when their IoU is above ``iou`` (>= 0.5 so that matches
     are one-to-one)."""
     if not 0.5 <= iou < 1:
-        raise ValueError(
+        raise UnetlabError(
             f"iou must be in [0.5, 1), not {iou}: below 0.5 an object could match several"
         )
     table, gt_sizes, pred_sizes = overlaps(pred_instances, gt_instances)

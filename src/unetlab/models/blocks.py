@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from unetlab.errors import UnetlabError
+
 NORMS = (None, "batch", "group")
 
 
@@ -25,7 +27,7 @@ def _norm(kind: str | None, channels: int) -> nn.Module | None:
     if kind == "group":
         # 8 channels a group (GroupNorm's usual choice), at least one group.
         return nn.GroupNorm(max(1, channels // 8), channels)
-    raise ValueError(f"norm must be one of {NORMS}, not {kind!r}")
+    raise UnetlabError(f"norm must be one of {NORMS}, not {kind!r}")
 
 
 class DoubleConv(nn.Sequential):
@@ -78,9 +80,9 @@ class Up(nn.Module):
                 nn.Conv2d(in_channels, out_channels, 1),
             )
         else:
-            raise ValueError(f"upsample must be 'transpose' or 'bilinear', not {upsample!r}")
+            raise UnetlabError(f"upsample must be 'transpose' or 'bilinear', not {upsample!r}")
         if fusion not in ("concat", "add"):
-            raise ValueError(f"fusion must be 'concat' or 'add', not {fusion!r}")
+            raise UnetlabError(f"fusion must be 'concat' or 'add', not {fusion!r}")
         self.fusion = fusion
         fused = 2 * out_channels if fusion == "concat" else out_channels
         self.conv = DoubleConv(fused, out_channels, padding=padding, norm=norm)

@@ -12,6 +12,8 @@ These are pure functions on integers; ``UNet`` exposes them as methods.
 
 from __future__ import annotations
 
+from unetlab.errors import UnetlabError
+
 CONVS_PER_LEVEL = 2
 KERNEL = 3
 
@@ -21,7 +23,7 @@ def _loss_per_level(padding: str) -> int:
         return CONVS_PER_LEVEL * (KERNEL - 1)
     if padding == "same":
         return 0
-    raise ValueError(f"padding must be 'valid' or 'same', not {padding!r}")
+    raise UnetlabError(f"padding must be 'valid' or 'same', not {padding!r}")
 
 
 def size_multiple(depth: int) -> int:
@@ -74,7 +76,7 @@ def output_size(size: int, depth: int, padding: str) -> int:
     if out is None:
         lower, upper = nearest_valid_sizes(size, depth, padding)
         hint = f"try {lower} or {upper}" if lower is not None else f"try {upper}"
-        raise ValueError(f"{size} is not a valid input size for this net: {hint}")
+        raise UnetlabError(f"{size} is not a valid input size for this net: {hint}")
     return out
 
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, fields
 import torch
 from torch import nn
 
+from unetlab.errors import UnetlabError
 from unetlab.models import sizes
 from unetlab.models.blocks import DoubleConv, Down, Up
 
@@ -36,13 +37,13 @@ class UNetConfig:
         for name in ("in_channels", "num_classes", "depth", "base_channels"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+                raise UnetlabError(f"{name} must be a positive integer, not {value!r}")
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 names = " or ".join(repr(a) for a in allowed)
-                raise ValueError(f"{name} must be {names}, not {getattr(self, name)!r}")
+                raise UnetlabError(f"{name} must be {names}, not {getattr(self, name)!r}")
         if not 0.0 <= self.dropout < 1.0:
-            raise ValueError(f"dropout must be in [0, 1), not {self.dropout!r}")
+            raise UnetlabError(f"dropout must be in [0, 1), not {self.dropout!r}")
 
 
 #: The allowed values of UNetConfig's options that are a choice (one source for the
@@ -118,10 +119,12 @@ class UNet(nn.Module):
     def from_preset(cls, name: str, **overrides) -> UNet:
         """Build a named preset (``paper``, ``small``, ``small-valid``) with keyword overrides."""
         if name not in PRESETS:
-            raise ValueError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
+            raise UnetlabError(f"unknown preset {name!r}: choose one of {', '.join(PRESETS)}")
         known = {f.name for f in fields(UNetConfig)}
         if unknown := set(overrides) - known:
-            raise ValueError(f"unknown UNet option(s) {sorted(unknown)}: known are {sorted(known)}")
+            raise UnetlabError(
+                f"unknown UNet option(s) {sorted(unknown)}: known are {sorted(known)}"
+            )
         return cls(**{**PRESETS[name], **overrides})
 
     @classmethod

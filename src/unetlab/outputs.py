@@ -1,0 +1,308 @@
+"""Where commands may write: never over an input, never over a file unetlab did not write,
+never into a folder another unetlab process is writing.
+
+Every command that writes files asks here first:
+
+- :func:`refuse_inputs` refuses an output path that is one of the inputs: the same file
+  (also through a symbolic or hard link: same device and inode) or the same name in the same
+  folder up to case (one file on case-insensitive file systems such as macOS's and Windows').
+- A folder's *manifest* (``.unetlab-outputs``: one file name a line) lists the files unetlab
+  wrote there. A name is added *before* its file is written (write-ahead), so a file that
+  exists is either listed or not ours. :func:`claim_files` (single-file outputs: a JSON
+  report, an ONNX file) and :func:`output_folder` (a folder of outputs, held under a lock)
+  refuse to replace files that are not listed unless ``overwrite``.
+- :class:`FolderLock` (``.unetlab.lock``, an ``flock`` held while the command runs): a second
+  process given the same folder refuses. The kernel drops the lock when its process dies,
+  so a killed run never leaves it stuck.
+- :func:`remove_stale_temporaries` deletes the temporaries of :func:`unetlab.data.io.atomic_path`
+  that a killed process left behind (only with the folder's lock held).
+- :func:`safe_extract` unpacks a zip archive, refusing members that would land outside the
+  target folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import re
+import zipfile
+from collections.abc import Collection, Iterable, Iterator
+from pathlib import Path
+
+from unetlab.errors import OutputError, UnetlabError
+
+MANIFEST = ".unetlab-outputs"
+LOCK = ".unetlab.lock"
+#: files that file managers drop into folders; they never make a folder "someone else's"
+SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+#: the names atomic_path gives its temporaries: .<stem>.<12 hex digits>.tmp<suffix>
+TEMPORARY = re.compile(r"^\..*\.[0-9a-f]{12}\.tmp(\.[^.]+)?$")
+
+
+def write_error(path: str | os.PathLike, exc: OSError) -> OutputError:
+    """One line for an OSError met while writing ``path``, with the fix."""
+    reason = exc.strerror or str(exc)
+    fix = {
+        errno.ENOSPC: "free some space on that disk or write elsewhere",
+        errno.EDQUOT: "free some of your disk quota or write elsewhere",
+        errno.EROFS: "the disk is read-only: write elsewhere",
+        errno.EACCES: "you may not write there: write elsewhere or change its permissions",
+        errno.EPERM: "you may not write there: write elsewhere or change its permissions",
+    }.get(exc.errno, "check the path and the disk")
+    return OutputError(f"{path}: cannot write it ({reason}); {fix}")
+
+
+# --- outputs never replace inputs --------------------------------------------------------
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _name_key(path: Path) -> tuple[tuple[int, int] | None, str]:
+    """(the folder's identity, the name folded to lower case): equal for two names of one
+    folder that differ in case only."""
+    parent = path.parent if str(path.parent) else Path(".")
+    return _file_id(parent) or (0, hash(str(parent.resolve()))), path.name.casefold()
+
+
+def refuse_inputs(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | os.PathLike],
+                  *, command: str = "unetlab") -> None:  # fmt: skip
+    """Raise OutputError if an output path is one of ``inputs``: the same file (also through
+    links) or the same name up to case in the same folder. Folders among ``inputs`` stand for
+    the files inside them (recursively)."""
+    by_id, by_name = {}, {}
+    for given in inputs:
+        for path in _files(Path(given)):
+            if (fid := _file_id(path)) is not None:
+                by_id[fid] = path
+            by_name[_name_key(path)] = path
+    for out in map(Path, outputs):
+        fid = _file_id(out)
+        clash = by_id.get(fid) if fid is not None else None
+        clash = clash or by_name.get(_name_key(out))
+        if clash is not None:
+            raise OutputError(
+                f"{out}: {command} would write over its input {clash}; give the output another "
+                "name or folder (inputs are never replaced)"
+            )
+
+
+def _files(path: Path) -> Iterator[Path]:
+    if path.is_dir():
+        yield from (p for p in path.rglob("*") if p.is_file())
+    else:
+        yield path
+
+
+# --- the manifest: which files of a folder unetlab wrote --------------------------------
+
+
+def written_here(folder: str | os.PathLike) -> set[str]:
+    """Names the folder's manifest lists (files unetlab wrote, or was about to write)."""
+    try:
+        text = (Path(folder) / MANIFEST).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return set()
+    except OSError as exc:
+        raise OutputError(f"{Path(folder) / MANIFEST}: cannot read it ({exc.strerror})") from exc
+    return {line for line in text.splitlines() if line and not line.startswith("#")}
+
+
+def record(folder: str | os.PathLike, names: Iterable[str]) -> None:
+    """Add ``names`` to the folder's manifest, flushed to disk before the files are written."""
+    folder = Path(folder)
+    new = sorted(set(names) - written_here(folder))
+    if not new:
+        return
+    path = folder / MANIFEST
+    head = "" if path.exists() else "# files written by unetlab into this folder\n"
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            f.write(head + "".join(f"{name}\n" for name in new))
+            f.flush()
+            os.fsync(f.fileno())
+    except OSError as exc:
+        raise write_error(path, exc) from exc
+
+
+def foreign_files(folder: str | os.PathLike, *, keep: Collection[str] = ()) -> list[str]:
+    """Entries of ``folder`` that unetlab did not write there (sorted), less ``keep``."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    ours = written_here(folder) | {MANIFEST, LOCK} | SYSTEM_FILES | set(keep)
+    return sorted(
+        p.name for p in folder.iterdir() if p.name not in ours and not TEMPORARY.match(p.name)
+    )
+
+
+def claim_files(paths: Iterable[str | os.PathLike], *, inputs: Iterable = (),
+                overwrite: bool = False, command: str = "unetlab") -> list[Path]:  # fmt: skip
+    """Check single-file outputs (refuse inputs; refuse an existing file unetlab did not write
+    unless ``overwrite``) and record them in their folders' manifests. Returns the paths."""
+    paths = [Path(p) for p in paths]
+    refuse_inputs(paths, inputs, command=command)
+    for path in paths:
+        if path.is_dir():
+            raise OutputError(f"{path} is a folder; give a file name")
+        if path.exists() and path.name not in written_here(path.parent) and not overwrite:
+            raise OutputError(
+                f"{path} exists and was not written by unetlab: give another name, or add "
+                "--overwrite to replace it"
+            )
+    for path in paths:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise write_error(path.parent, exc) from exc
+        record(path.parent, [path.name])
+    return paths
+
+
+@contextlib.contextmanager
+def output_folder(folder: str | os.PathLike, names: Iterable[str], *, inputs: Iterable = (),
+                  overwrite: bool = False, keep: Collection[str] = (),
+                  command: str = "unetlab") -> Iterator[Path]:  # fmt: skip
+    """Make ``folder`` ready for outputs called ``names``, held under its lock.
+
+    Refuses (OutputError, before any work): an output that is one of ``inputs``; a folder that
+    holds files unetlab did not write (``keep``: existing names that will not be touched,
+    e.g. outputs skipped because they exist), unless ``overwrite``; a folder another unetlab
+    process holds; a folder that cannot be written. Then removes stale temporaries and records
+    ``names`` in the manifest. Yields the folder.
+    """
+    folder = Path(folder)
+    names = list(names)
+    refuse_inputs([folder / n for n in names], inputs, command=command)
+    if folder.exists() and not folder.is_dir():
+        raise OutputError(f"{folder} is a file; give a folder for the outputs")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(folder, exc) from exc
+    with FolderLock(folder):
+        remove_stale_temporaries(folder)
+        if (others := foreign_files(folder, keep=keep)) and not overwrite:
+            shown = ", ".join(others[:3]) + (
+                f" and {len(others) - 3} more" if len(others) > 3 else ""
+            )
+            raise OutputError(
+                f"{folder} holds files that unetlab did not write ({shown}): give an empty or "
+                "new folder, or add --overwrite to write among them"
+            )
+        record(folder, names)
+        yield folder
+
+
+# --- locks and stale temporaries ------------------------------------------------------------
+
+
+class FolderLock:
+    """An exclusive lock on a folder for one process: ``with FolderLock(folder): ...``.
+
+    ``.unetlab.lock`` in the folder, held with ``flock`` (released by the kernel when the
+    process ends, however it ends) and holding the owner's pid for the message of a process
+    that is refused. The file is removed on release. Without ``fcntl`` (Windows) it does
+    nothing.
+    """
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+        self.path = self.folder / LOCK
+        self.fd: int | None = None
+
+    def __enter__(self) -> FolderLock:
+        try:
+            import fcntl
+        except ImportError:  # Windows: no advisory locks here
+            return self
+        while self.fd is None:
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            except OSError as exc:
+                raise write_error(self.folder, exc) from exc
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                owner = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
+                os.close(fd)
+                raise OutputError(
+                    f"{self.folder} is in use by another unetlab process (pid {owner}): wait "
+                    "for it to finish, or use another folder"
+                ) from None
+            # the previous owner may have removed the file between our open and flock
+            st = os.fstat(fd)
+            if _file_id(self.path) == (st.st_dev, st.st_ino):
+                self.fd = fd
+            else:
+                os.close(fd)
+        os.ftruncate(self.fd, 0)
+        os.write(self.fd, f"{os.getpid()}\n".encode())
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is not None:
+            with contextlib.suppress(FileNotFoundError):
+                self.path.unlink()  # while still locked: a waiting process re-opens a new one
+            os.close(self.fd)
+            self.fd = None
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporaries of ``atomic_path`` in ``folder`` (left by a killed process);
+    call it with the folder's lock held. Returns what it removed."""
+    removed = []
+    for path in Path(folder).iterdir():
+        if TEMPORARY.match(path.name) and path.is_file():
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+# --- archives -----------------------------------------------------------------------------
+
+
+def safe_extract(archive: str | os.PathLike, target: str | os.PathLike) -> list[Path]:
+    """Unpack a zip file into ``target`` without ever writing outside it.
+
+    Refuses (UnetlabError naming the member) absolute member paths, ``..`` parts, drive
+    letters, and symbolic links; nothing is run or unpickled. Returns the files written.
+    """
+    archive, target = Path(archive), Path(target)
+    try:
+        with zipfile.ZipFile(archive) as zf:
+            members = zf.infolist()
+            for info in members:
+                _check_member(archive, info)
+            target.mkdir(parents=True, exist_ok=True)
+            written = []
+            for info in members:
+                out = target.joinpath(*Path(info.filename.replace("\\", "/")).parts)
+                if info.is_dir():
+                    out.mkdir(parents=True, exist_ok=True)
+                    continue
+                out.parent.mkdir(parents=True, exist_ok=True)
+                with zf.open(info) as src, open(out, "wb") as dst:
+                    while chunk := src.read(1 << 20):
+                        dst.write(chunk)
+                written.append(out)
+    except zipfile.BadZipFile as exc:
+        raise UnetlabError(f"{archive}: not a readable zip file ({exc})") from exc
+    return written
+
+
+def _check_member(archive: Path, info: zipfile.ZipInfo) -> None:
+    name = info.filename.replace("\\", "/")
+    parts = name.split("/")
+    is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
+    if name.startswith("/") or ".." in parts or re.match(r"^[A-Za-z]:", name) or is_link:
+        raise UnetlabError(
+            f"{archive}: member {info.filename!r} would be written outside the target folder "
+            "(absolute path, '..' or a link); the archive is refused"
+        )
