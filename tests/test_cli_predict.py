@@ -33,7 +33,7 @@ def test_predict_folder_writes_every_good_file_and_names_the_bad_one(folder, cap
     out = folder / "out"
     code = main(["predict", "--checkpoint", str(folder / "model.pt"), "--input",
                  str(folder / "in"), "--output", str(out), "--overlay", "--save-probabilities"])  # fmt: skip
-    assert code == 1
+    assert code == 2
     err = capsys.readouterr().err
     failed = [line for line in err.splitlines() if "broken.png" in line]
     assert len(failed) == 1 and "failed" in failed[0]
@@ -47,7 +47,8 @@ def test_predict_folder_writes_every_good_file_and_names_the_bad_one(folder, cap
     assert tifffile.imread(out / "stack.tif").shape == (3, 20, 24)
     assert tifffile.imread(out / "stack_prob.tif").shape == (3, 2, 20, 24)
     assert not (out / "broken.png").exists()
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no temp files left
+    # no temporaries or lock left; the manifest lists what unetlab wrote
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [".unetlab-outputs"]
 
 
 def test_label_values_color_skip_existing_and_channel_mismatch(folder, capsys):
@@ -62,7 +63,7 @@ def test_label_values_color_skip_existing_and_channel_mismatch(folder, capsys):
     assert Image.open(out / "deep.png").mode == "P"
     tifffile.imwrite(folder / "two.tif", np.zeros((8, 8, 2), np.uint8), planarconfig="contig")
     capsys.readouterr()
-    assert main([*args, "--input", str(folder / "two.tif")]) == 1
+    assert main([*args, "--input", str(folder / "two.tif")]) == 2
     assert "two.tif: has 2 channels but the model expects 1" in capsys.readouterr().err
 
 

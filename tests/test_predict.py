@@ -180,7 +180,7 @@ def test_large_stack_is_streamed_page_by_page(tmp_path):
     model = UNet(1, 2, depth=2, base_channels=2, padding="same")
     stack = np.random.default_rng(5).integers(0, 255, (2, 30, 20), dtype=np.uint8)
     tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")
-    out = predict_file(model, tmp_path / "s.tif", tmp_path, large_threshold=100, color=True)
+    out = predict_file(model, tmp_path / "s.tif", tmp_path / "out", large_threshold=100, color=True)
     labels = tifffile.imread(out[0])
     assert labels.shape == (2, 30, 20)
     for page, lab in zip(stack, labels):

@@ -72,13 +72,15 @@ def _name_key(path: Path) -> tuple[tuple[int, int] | None, str]:
 
 
 def refuse_inputs(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | os.PathLike],
-                  *, command: str = "unetlab") -> None:  # fmt: skip
+                  *, command: str = "unetlab", suffixes: Collection[str] | None = None) -> None:  # fmt: skip
     """Raise OutputError if an output path is one of ``inputs``: the same file (also through
-    links) or the same name up to case in the same folder. Folders among ``inputs`` stand for
-    the files inside them (recursively)."""
+    links) or the same name up to case in the same folder. A folder among ``inputs`` stands
+    for the files inside it, recursively (those with ``suffixes``, lower case, if given)."""
     by_id, by_name = {}, {}
     for given in inputs:
-        for path in _files(Path(given)):
+        if (fid := _file_id(Path(given))) is not None:  # the input itself, a folder too
+            by_id[fid] = Path(given)
+        for path in _files(Path(given), suffixes):
             if (fid := _file_id(path)) is not None:
                 by_id[fid] = path
             by_name[_name_key(path)] = path
@@ -93,11 +95,13 @@ def refuse_inputs(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | o
             )
 
 
-def _files(path: Path) -> Iterator[Path]:
-    if path.is_dir():
-        yield from (p for p in path.rglob("*") if p.is_file())
-    else:
+def _files(path: Path, suffixes: Collection[str] | None) -> Iterator[Path]:
+    if not path.is_dir():
         yield path
+        return
+    for p in path.rglob("*"):
+        if p.is_file() and (suffixes is None or p.suffix.lower() in suffixes):
+            yield p
 
 
 # --- the manifest: which files of a folder unetlab wrote --------------------------------
@@ -143,11 +147,13 @@ def foreign_files(folder: str | os.PathLike, *, keep: Collection[str] = ()) -> l
 
 
 def claim_files(paths: Iterable[str | os.PathLike], *, inputs: Iterable = (),
-                overwrite: bool = False, command: str = "unetlab") -> list[Path]:  # fmt: skip
-    """Check single-file outputs (refuse inputs; refuse an existing file unetlab did not write
-    unless ``overwrite``) and record them in their folders' manifests. Returns the paths."""
+                overwrite: bool = False, command: str = "unetlab",
+                suffixes: Collection[str] | None = None) -> list[Path]:  # fmt: skip
+    """Check single-file outputs (refuse inputs, see :func:`refuse_inputs`; refuse an existing
+    file unetlab did not write unless ``overwrite``) and record them in their folders'
+    manifests. Returns the paths."""
     paths = [Path(p) for p in paths]
-    refuse_inputs(paths, inputs, command=command)
+    refuse_inputs(paths, inputs, command=command, suffixes=suffixes)
     for path in paths:
         if path.is_dir():
             raise OutputError(f"{path} is a folder; give a file name")

@@ -43,6 +43,8 @@ def add_parser(sub) -> None:
     o.add_argument("--json", metavar="FILE", help="write every figure and per-image row as JSON")
     o.add_argument("--confusion", metavar="PNG",
                    help="confusion-matrix plot (default with --json: FILE's name + _confusion.png)")  # fmt: skip
+    o.add_argument("--overwrite", action="store_true",
+                   help="replace --json/--confusion files that unetlab did not write")  # fmt: skip
     o.add_argument("--worst", type=int, default=5, metavar="N",
                    help="list the N images with the lowest mIoU (default: 5)")  # fmt: skip
     c = p.add_argument_group("classes and objects")
@@ -104,10 +106,25 @@ def _check_mode(args) -> str:
     )
 
 
+def _claim_outputs(args) -> None:
+    """Refuse (before any work) outputs that would replace an input or a foreign file."""
+    from unetlab.data.io import IMAGE_SUFFIXES
+    from unetlab.outputs import claim_files
+
+    json_path = Path(args.json) if args.json else None
+    confusion = args.confusion or (
+        json_path.with_name(f"{json_path.stem}_confusion.png") if json_path else None
+    )
+    inputs = [p for p in (args.checkpoint, args.data, args.pred, args.gt) if p]
+    claim_files([p for p in (json_path, confusion) if p], inputs=inputs, command="evaluate",
+                overwrite=args.overwrite, suffixes=IMAGE_SUFFIXES)  # fmt: skip
+
+
 def run(args) -> int:
     from unetlab.evaluate import evaluate_model, evaluate_predictions
 
     mode = _check_mode(args)
+    _claim_outputs(args)
     boundary = None if args.boundary_class < 0 else args.boundary_class
     connectivity = 1 if args.connectivity == 4 else 2
     if mode == "model":

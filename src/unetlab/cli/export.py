@@ -25,6 +25,8 @@ def add_parser(sub) -> None:
                    help="ONNX: fix the shape at 1 x C x input-size^2 instead of dynamic axes")  # fmt: skip
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (default: 17)")
     p.add_argument("--no-check", action="store_true", help="skip the comparison with PyTorch")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace --onnx/--torchscript files that unetlab did not write")  # fmt: skip
     b = p.add_argument_group("bioimage.io package")
     b.add_argument("--sample", metavar="IMAGE",
                    help="image for the test tensors and the cover (default: a synthetic EM image)")  # fmt: skip
@@ -41,11 +43,17 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from unetlab.checkpoint import load_model
+    from unetlab.errors import UnetlabError
+    from unetlab.outputs import claim_files, refuse_inputs
 
     if not (args.onnx or args.torchscript or args.bioimageio):
-        raise ValueError(
+        raise UnetlabError(
             "nothing to export: give --onnx FILE, --torchscript FILE or --bioimageio DIR"
         )
+    files = [f for f in (args.onnx, args.torchscript) if f]
+    claim_files(files, inputs=[args.checkpoint], overwrite=args.overwrite, command="export")
+    if args.bioimageio:  # a package it replaces must be one unetlab wrote (checked on writing)
+        refuse_inputs([args.bioimageio], [args.checkpoint], command="export")
     model = load_model(args.checkpoint)
     check = not args.no_check
     if args.onnx:

@@ -1,8 +1,10 @@
 """``unetlab predict``: segment images of any size with a trained checkpoint.
 
 Unreadable files, and files whose channels do not fit the model, are named one per line and
-skipped; the others are still written; the exit code is 1 if any failed. ``--nproc N`` (or
-torchrun) shares the files out over processes, and each large image by bands of rows.
+skipped; the others are still written; the exit code is 2 if any failed. ``--nproc N`` (or
+torchrun) shares the files out over processes, and each large image by bands of rows. The
+output folder must not hold the inputs or files unetlab did not write there (unless
+--overwrite); a second command writing into it is refused.
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ def add_parser(sub) -> None:
                    "object sizes the checkpoint records)")  # fmt: skip
     g.add_argument("--skip-existing", action="store_true",
                    help="skip inputs whose label output already exists")  # fmt: skip
+    g.add_argument("--overwrite", action="store_true",
+                   help="write into a folder holding files unetlab did not write (inputs are "
+                   "never replaced)")  # fmt: skip
     t = p.add_argument_group("tiling")
     t.add_argument("--tile-size", type=int,
                    help="input tile size in px (default: the largest that fits the memory budget)")  # fmt: skip
@@ -88,6 +93,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from unetlab.checkpoint import load_model
     from unetlab.distributed import Group, launch, without_nproc
+    from unetlab.inference.files import prediction_folder
     from unetlab.runtime import inference_layout, resolve_device
 
     if args.color and args.label_values:
@@ -104,14 +110,27 @@ def run(args) -> int:
     if not group.is_main:  # one start line and one summary, from the main process
         logging.getLogger("unetlab").setLevel(logging.WARNING)
     device = group.device(resolve_device(args.device))
-    # once, in the layout prediction runs in (predict_image would convert it per file)
-    model = load_model(args.checkpoint, device=device).to(memory_format=inference_layout(device))
-    if args.label_values and model.label_values is None:
-        raise UnetlabError(f"{args.checkpoint} records no label values: drop --label-values")
     files = _inputs(args.input)
     out_dir = Path(args.output)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with group.joined(device):
+    with group.joined(device), contextlib.ExitStack() as held:
+        problem = None
+        if group.is_main:  # checked (inputs never replaced, no foreign files, not in use)
+            try:  # and locked before any work; the other processes wait for the verdict
+                held.enter_context(prediction_folder(
+                    out_dir, files, probabilities=args.save_probabilities, overlay=args.overlay,
+                    objects=args.instances, skip_existing=args.skip_existing,
+                    overwrite=args.overwrite,
+                ))  # fmt: skip
+            except UnetlabError as exc:
+                problem = exc
+        problem = group.share(problem)
+        if problem is not None:
+            raise problem
+        # once, in the layout prediction runs in (predict_image would convert it per file)
+        model = load_model(args.checkpoint, device=device)
+        model = model.to(memory_format=inference_layout(device))
+        if args.label_values and model.label_values is None:
+            raise UnetlabError(f"{args.checkpoint} records no label values: drop --label-values")
         return _predict_all(args, model, files, out_dir, device, group)
 
 
@@ -160,7 +179,7 @@ def _predict_all(args, model, files, out_dir, device, group) -> int:
 
     from unetlab.bench import ModelClock, throughput
     from unetlab.data.ome import output_pixels
-    from unetlab.errors import UnetlabError
+    from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
     from unetlab.inference.files import predict_file
     from unetlab.inference.slides import is_large
 
@@ -199,6 +218,8 @@ def _predict_all(args, model, files, out_dir, device, group) -> int:
             try:
                 with clock:
                     written = predict_file(model, path, out_dir, progress=bar.update, **options)
+            except (OutputError, OutOfMemoryError):
+                raise  # not this file's fault: every later file would fail the same way
             except UnetlabError as exc:
                 if counts:
                     failed += 1
@@ -220,7 +241,7 @@ def _predict_all(args, model, files, out_dir, device, group) -> int:
         print(f"benchmark: {t['images']} image(s), {t['megapixels']:.2f} MP in {t['seconds']:.2f} s: "
               f"{t['images_per_s']:.2f} images/s, {t['mpix_per_s']:.2f} MP/s end to end; model "
               f"{t['model_seconds']:.2f} s ({t['model_share']:.0%}), {t['model_mpix_per_s']:.2f} MP/s")  # fmt: skip
-    return 1 if failed else 0
+    return 2 if failed else 0
 
 
 def _objects(args, model):

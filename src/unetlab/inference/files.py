@@ -9,9 +9,10 @@ bounded by the tiles, not the image.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from unetlab.data.classes import class_colours
 from unetlab.data.io import read_stack, write_csv, write_png, write_tiff
 from unetlab.data.tiffmeta import imagej_kwargs, read_pixel_size
 from unetlab.distributed import SOLO, Group
-from unetlab.errors import UnetlabError
+from unetlab.errors import OutputError, UnetlabError
 from unetlab.inference.objects import (
     ObjectOptions,
     id_dtype,
@@ -35,7 +36,9 @@ from unetlab.inference.predict import (
     predict_image,
 )
 from unetlab.inference.slides import LARGE_PIXELS, STREAM_BUDGET, is_large, predict_slide
+from unetlab.outputs import output_folder, refuse_inputs
 from unetlab.plots import draw_outlines, overlay, palette
+from unetlab.runtime import memory_hint
 
 __all__ = [
     "LARGE_PIXELS",
@@ -76,6 +79,54 @@ def output_paths(out_dir: Path, stem: str, *, stack: bool) -> dict[str, Path]:
     }
 
 
+def output_names(stem: str, *, probabilities: bool = False, overlay: bool = False,
+                 objects: bool = False) -> list[str]:  # fmt: skip
+    """Every file name :func:`predict_file` may write for an input called ``stem``.* (the
+    labels as .png and .tif: which one depends on the file's pages and size)."""
+    names = []
+    for stack in (False, True):
+        paths = output_paths(Path(), stem, stack=stack)
+        names += [paths["labels"].name] + ([paths["overlay"].name] if overlay else [])
+    names.append(f"{stem}.ome.zarr")  # a large image's labels as OME-Zarr
+    if objects:
+        names += [f"{stem}_objects.tif", f"{stem}_objects.csv"]
+    return names + ([f"{stem}_prob.tif"] if probabilities else [])
+
+
+def label_outputs(out_dir: Path, stem: str) -> list[Path]:
+    """The label images of ``stem`` that exist in ``out_dir`` (written last: their presence
+    means the input's other outputs are complete)."""
+    labels = (out_dir / f"{stem}.png", out_dir / f"{stem}.tif", out_dir / f"{stem}.ome.zarr")
+    return [p for p in labels if p.exists()]
+
+
+@contextlib.contextmanager
+def prediction_folder(out_dir: str | os.PathLike, files: Sequence[Path], *,
+                      probabilities: bool = False, overlay: bool = False, objects: bool = False,
+                      skip_existing: bool = False, overwrite: bool = False) -> Iterator[Path]:  # fmt: skip
+    """``out_dir`` checked and locked for the outputs of ``files`` (see
+    :func:`unetlab.outputs.output_folder`): OutputError if an output would replace an input,
+    if two inputs would write the same outputs (names equal up to case), or if the folder
+    holds files unetlab did not write (unless ``overwrite``; with ``skip_existing`` the
+    outputs of inputs whose label image exists count as kept)."""
+    out_dir = Path(out_dir)
+    stems: dict[str, Path] = {}
+    for f in files:  # up to case: one file on case-insensitive file systems
+        if stems.setdefault(f.stem.casefold(), f) != f:
+            raise OutputError(
+                f"{stems[f.stem.casefold()]} and {f} would write the same outputs: predict "
+                "them separately"
+            )
+    names = [n for f in files for n in output_names(f.stem, probabilities=probabilities,
+                                                      overlay=overlay, objects=objects)]  # fmt: skip
+    done = [f for f in files if skip_existing and label_outputs(out_dir, f.stem)]
+    keep = {n for f in done
+            for n in output_names(f.stem, probabilities=True, overlay=True, objects=True)}  # fmt: skip
+    with output_folder(out_dir, names, inputs=files, overwrite=overwrite, keep=keep,
+                       command="predict") as folder:  # fmt: skip
+        yield folder
+
+
 def predict_file(
     model: torch.nn.Module,
     path: str | os.PathLike,
@@ -114,8 +165,10 @@ def predict_file(
     ``level`` > 0; Zarr folders) are streamed by :func:`~unetlab.inference.slides.predict_slide`
     into ``output_format`` (``"ome-tiff"``: ``<stem>.tif``, ``"ome-zarr"``: ``<stem>.ome.zarr``),
     pyramidal, with the input's pixel size; no overlay; ``group``: processes that share the
-    image. All writes are atomic. Raises ImageReadError/UnetlabError for unreadable or unfit
-    images.
+    image. All writes are atomic and the label image is written last. Raises
+    ImageReadError/UnetlabError for unreadable or unfit images, OutputError for an output
+    that would replace ``path`` (or a full or read-only disk), OutOfMemoryError naming the
+    settings to lower.
     """
     path, out_dir = Path(path), Path(out_dir)
     if color and label_values:
@@ -129,18 +182,32 @@ def predict_file(
         tile_size=tile_size, batch_size=batch_size, blend=blend, tta=tta, precision=precision,
         progress=progress,
     )  # fmt: skip
-    if is_large(path, threshold=large_threshold, level=level):
-        if draw_overlay:
-            log.warning("%s: no overlay for a large image (it would not fit in memory)", path.name)
-        return predict_slide(
-            model, path, out_dir, values=values, color=color, probabilities=save_probabilities,
-            level=level, output_format=output_format, device=device, group=group,
-            objects=objects, **options,
-        )  # fmt: skip
-    if level:
-        raise UnetlabError(
-            f"{path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
-        )
+    refuse_inputs(output_paths(out_dir, path.stem, stack=True).values(), [path])
+    refuse_inputs(output_paths(out_dir, path.stem, stack=False).values(), [path])
+    fix = "lower --tile-size or --batch-size (tile_size, batch_size), or predict on the CPU"
+    with memory_hint(f"{path}", fix):
+        if is_large(path, threshold=large_threshold, level=level):
+            if draw_overlay:
+                log.warning(
+                    "%s: no overlay for a large image (it would not fit in memory)", path.name
+                )
+            return predict_slide(
+                model, path, out_dir, values=values, color=color, probabilities=save_probabilities,
+                level=level, output_format=output_format, device=device, group=group,
+                objects=objects, **options,
+            )  # fmt: skip
+        if level:
+            raise UnetlabError(
+                f"{path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
+            )
+        return _predict_whole(model, path, out_dir, values=values, color=color,
+                              save_probabilities=save_probabilities, draw_overlay=draw_overlay,
+                              device=device, objects=objects, **options)  # fmt: skip
+
+
+def _predict_whole(model, path: Path, out_dir: Path, *, values, color, save_probabilities,
+                   draw_overlay, device, objects, **options) -> list[Path]:  # fmt: skip
+    """An image read whole; its label image is written last."""
     stack = read_stack(path)
     pages = [fit_channels(page, model.in_channels, name=path.name) for page in stack]
     is_stack = stack.shape[0] > 1
@@ -157,12 +224,6 @@ def predict_file(
         else:
             del p
     written = [paths["labels"]]
-    colours = label_colours(model, color=color, values=values is not None)
-    out = [encode_labels(lab, values) for lab in labels]
-    if is_stack:
-        _write_label_stack(paths["labels"], np.stack(out), colours, meta)
-    else:
-        write_png(paths["labels"], out[0], palette=colours)
     if save_probabilities:
         prob_meta = _probability_meta(meta, probs[0].shape[0], len(probs), is_stack)
         write_tiff(paths["probabilities"], np.stack(probs) if is_stack else probs[0],
@@ -181,6 +242,13 @@ def predict_file(
         else:
             write_png(paths["overlay"], drawn[0])
         written.append(paths["overlay"])
+    # the labels last: a label image on disk means this input's outputs are all there
+    colours = label_colours(model, color=color, values=values is not None)
+    out = [encode_labels(lab, values) for lab in labels]
+    if is_stack:
+        _write_label_stack(paths["labels"], np.stack(out), colours, meta)
+    else:
+        write_png(paths["labels"], out[0], palette=colours)
     return written
 
 
