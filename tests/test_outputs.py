@@ -1,0 +1,361 @@
+"""No command replaces an input or a file it did not write; folders are locked; the CLI tells
+user errors (one line, exit 2) from bugs (traceback, exit 1)."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import signal
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from unetlab import UNet, save_model
+from unetlab.cli import main
+from unetlab.data.io import atomic_path, write_png
+from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
+from unetlab.outputs import (
+    LOCK,
+    MANIFEST,
+    FolderLock,
+    claim_files,
+    refuse_inputs,
+    remove_stale_temporaries,
+    safe_extract,
+)
+from unetlab.runtime import memory_hint
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def work(tmp_path):
+    """in/a.png, in/b.png (grey 24x20), a tiny checkpoint model.pt."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("a", "b"):
+        Image.fromarray(rng.integers(0, 255, (24, 20), dtype=np.uint8)).save(inputs / f"{name}.png")
+    save_model(tmp_path / "model.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+    return tmp_path
+
+
+def _predict(work: Path, *extra: str, inputs: str = "in", output: str = "out") -> int:
+    return main(["predict", "--checkpoint", str(work / "model.pt"), "--input",
+                 str(work / inputs), "--output", str(work / output), "--device", "cpu", *extra])  # fmt: skip
+
+
+def _error_line(capsys) -> str:
+    lines = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+# --- predict ----------------------------------------------------------------------------------
+
+
+def test_predict_into_its_input_folder_is_refused_and_the_input_kept(work, capsys):
+    before = (work / "in" / "a.png").read_bytes()
+    assert _predict(work, output="in") == 2
+    line = _error_line(capsys)
+    assert "in/a.png" in line and "would write over its input" in line
+    assert _predict(work, "--overwrite", output="in") == 2  # inputs are never replaced
+    assert (work / "in" / "a.png").read_bytes() == before
+    assert not (work / "in" / MANIFEST).exists() and not (work / "in" / LOCK).exists()
+
+
+@pytest.mark.parametrize("link", ["symlink", "hardlink"])
+def test_predict_over_a_link_to_an_input_is_refused(work, capsys, link):
+    (work / "out").mkdir()
+    make = os.symlink if link == "symlink" else os.link
+    make(work / "in" / "a.png", work / "out" / "a.png")
+    before = (work / "in" / "a.png").read_bytes()
+    assert _predict(work, "--overwrite") == 2
+    assert "would write over its input" in _error_line(capsys)
+    assert (work / "in" / "a.png").read_bytes() == before
+
+
+def test_predict_names_equal_up_to_case_are_refused(work, capsys):
+    (work / "in" / "a.png").rename(work / "in" / "A.PNG")  # output A.png: same file on macOS
+    assert _predict(work, "--overwrite", inputs="in/A.PNG", output="in") == 2
+    assert "A.PNG" in _error_line(capsys)
+    (work / "other").mkdir()
+    (work / "in" / "b.png").rename(work / "other" / "a.png")
+    assert _predict(work, inputs="*/*") == 2  # in/A.PNG and other/a.png would share outputs
+    assert "would write the same outputs" in _error_line(capsys)
+
+
+def test_predict_refuses_foreign_files_unless_overwrite_and_reruns(work, capsys):
+    (work / "out").mkdir()
+    (work / "out" / "notes.txt").write_text("mine")
+    assert _predict(work) == 2
+    assert "notes.txt" in _error_line(capsys) and not (work / "out" / "a.png").exists()
+    assert _predict(work, "--overwrite") == 0
+    assert (work / "out" / "notes.txt").read_text() == "mine"
+    assert _predict(work) == 2  # notes.txt is still not ours
+    (work / "out" / "notes.txt").unlink()
+    assert _predict(work) == 0  # its own outputs are no reason to refuse
+    mtime = (work / "out" / "a.png").stat().st_mtime_ns
+    assert _predict(work, "--skip-existing") == 0
+    assert (work / "out" / "a.png").stat().st_mtime_ns == mtime
+    assert (work / "out" / MANIFEST).read_text().count("a.png\n") == 1
+
+
+def test_predict_skip_existing_keeps_outputs_written_before_the_manifest(work):
+    (work / "out").mkdir()
+    write_png(work / "out" / "a.png", np.zeros((24, 20), np.uint8))  # e.g. an older unetlab
+    assert _predict(work) == 2
+    assert _predict(work, "--skip-existing") == 0
+    assert np.asarray(Image.open(work / "out" / "a.png")).max() == 0  # skipped, kept
+    assert (work / "out" / "b.png").is_file()
+
+
+def test_predict_refuses_a_folder_in_use(work, capsys):
+    (work / "out").mkdir()
+    with FolderLock(work / "out"):
+        assert _predict(work) == 2
+        assert f"in use by another unetlab process (pid {os.getpid()})" in _error_line(capsys)
+    assert _predict(work) == 0
+
+
+@contextlib.contextmanager
+def _read_only(folder: Path):
+    """``folder`` read-only even for root: a read-only tmpfs there, or chmod for others."""
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield
+        folder.chmod(0o755)
+        return
+    mount = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)],
+                           capture_output=True)  # fmt: skip
+    if mount.returncode:
+        pytest.skip("running as root without mount permission: cannot make a read-only folder")
+    try:
+        yield
+    finally:
+        subprocess.run(["umount", str(folder)], check=True)
+
+
+def test_predict_into_a_read_only_folder_fails_before_any_work(work, capsys, monkeypatch):
+    import unetlab.checkpoint
+
+    def no_work(*args, **kwargs):
+        raise AssertionError("the model was loaded before the folder was checked")
+
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", no_work)
+    (work / "out").mkdir()
+    with _read_only(work / "out"):
+        assert _predict(work) == 2
+        line = _error_line(capsys)
+    assert "out: cannot write it" in line and ("Read-only" in line or "Permission" in line)
+
+
+def test_predict_file_never_writes_over_its_own_input(work):
+    from unetlab.inference.files import predict_file
+
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    with pytest.raises(OutputError, match="would write over its input"):
+        predict_file(model, work / "in" / "a.png", work / "in")
+
+
+# --- evaluate, export, demo, train ----------------------------------------------------------
+
+
+def test_evaluate_json_never_replaces_an_input_or_a_foreign_file(work, capsys):
+    masks = work / "masks"
+    masks.mkdir()
+    for name in ("a", "b"):
+        write_png(masks / f"{name}.png", np.zeros((24, 20), np.uint8))
+    args = ["evaluate", "--pred", str(masks), "--gt", str(masks)]
+    before = (masks / "a.png").read_bytes()
+    assert main([*args, "--json", str(masks / "a.png"), "--overwrite"]) == 2
+    assert "would write over its input" in _error_line(capsys)
+    assert main([*args, "--confusion", str(masks / "A.png"), "--overwrite"]) == 2
+    _error_line(capsys)
+    assert (masks / "a.png").read_bytes() == before
+    (work / "eval.json").write_text("mine")
+    assert main([*args, "--json", str(work / "eval.json")]) == 2
+    assert "not written by unetlab" in _error_line(capsys)
+    assert (work / "eval.json").read_text() == "mine"
+    assert main([*args, "--json", str(work / "eval.json"), "--overwrite"]) == 0
+    assert main([*args, "--json", str(work / "eval.json")]) == 0  # its own file: replaced
+
+
+def test_export_never_replaces_its_checkpoint_or_a_foreign_file(work, capsys):
+    ckpt = work / "model.pt"
+    before = ckpt.read_bytes()
+    os.symlink(ckpt, work / "link.onnx")
+    for target in (ckpt, work / "link.onnx"):
+        assert (
+            main(["export", "--checkpoint", str(ckpt), "--onnx", str(target), "--overwrite"]) == 2
+        )
+        assert "would write over its input" in _error_line(capsys)
+    (work / "m.onnx").write_text("mine")
+    assert main(["export", "--checkpoint", str(ckpt), "--onnx", str(work / "m.onnx")]) == 2
+    assert "not written by unetlab" in _error_line(capsys)
+    assert ckpt.read_bytes() == before and (work / "m.onnx").read_text() == "mine"
+
+
+def test_demo_and_train_refuse_a_folder_in_use(work, capsys):
+    (work / "demo").mkdir()
+    with FolderLock(work / "demo"):
+        assert main(["demo", "--output", str(work / "demo"), "--quick"]) == 2
+        assert "in use" in _error_line(capsys)
+    (work / "run").mkdir()
+    with FolderLock(work / "run"):
+        assert main(["train", "--data", str(work), "--run-dir", str(work / "run")]) == 2
+        assert "in use" in _error_line(capsys)
+
+
+# --- the error boundary --------------------------------------------------------------------
+
+
+def test_a_bug_is_a_traceback_with_exit_1(work, capsys, monkeypatch):
+    import unetlab.inference.files
+
+    def broken(*args, **kwargs):
+        raise ValueError("an off-by-one in unetlab")
+
+    monkeypatch.setattr(unetlab.inference.files, "predict_file", broken)
+    assert _predict(work) == 1
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "an off-by-one in unetlab" in err
+    assert "this is a bug in unetlab" in err and "please report it" in err
+
+
+def test_a_corrupt_image_is_one_line_with_exit_2(work, capsys):
+    (work / "in" / "b.png").write_bytes((work / "in" / "b.png").read_bytes()[:60])
+    args = ["evaluate", "--pred", str(work / "in"), "--gt", str(work / "in")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "b.png: cannot read this image" in err
+    assert "Traceback" not in err
+
+
+def test_settings_errors_are_unetlab_errors_and_still_value_errors():
+    from unetlab.config import load_config
+
+    with pytest.raises(UnetlabError, match="train.lr must be positive"):
+        load_config(None, ["train.lr=-1"])
+    with pytest.raises(ValueError):  # the earlier API's type still catches them
+        UNet(1, 2).output_size(573)
+
+
+def test_out_of_memory_names_the_setting_to_lower():
+    hint = memory_hint("a.png", "lower --tile-size")
+    with pytest.raises(OutOfMemoryError, match="lower --tile-size"), hint:
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: "
+                           "can't allocate memory: you tried to allocate 10 bytes")  # fmt: skip
+    hint = memory_hint("a.png", "lower --tile-size")
+    with pytest.raises(OutOfMemoryError, match="a.png: out of memory"), hint:
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+    with pytest.raises(RuntimeError, match="shape mismatch"), memory_hint("a.png", "x"):
+        raise RuntimeError("shape mismatch")  # not memory: left alone
+
+
+# --- atomic writes, manifests, locks, archives ----------------------------------------------
+
+
+def test_a_full_disk_leaves_the_previous_file_and_no_temporary(tmp_path, monkeypatch):
+    path = tmp_path / "a.png"
+    write_png(path, np.ones((4, 4), np.uint8))
+    before = path.read_bytes()
+
+    def full(self, fp, *args, **kwargs):
+        Path(fp).write_bytes(b"\x89PNG half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", full)
+    with pytest.raises(OutputError, match=r"a.png: cannot write it \(No space left on device\)"):
+        write_png(path, np.zeros((4, 4), np.uint8))
+    assert path.read_bytes() == before and os.listdir(tmp_path) == ["a.png"]
+
+
+def test_an_oserror_without_errno_is_not_the_disks_fault(tmp_path):
+    with pytest.raises(OSError, match="cannot write mode") as info, atomic_path(tmp_path / "a"):
+        raise OSError("cannot write mode F as PNG")
+    assert not isinstance(info.value, UnetlabError)
+
+
+def test_refuse_inputs_compares_files_not_strings(tmp_path):
+    (tmp_path / "d").mkdir()
+    (tmp_path / "d" / "x.tif").write_bytes(b"1")
+    refuse_inputs([tmp_path / "d" / "y.tif"], [tmp_path / "d"])
+    with pytest.raises(OutputError):
+        refuse_inputs([tmp_path / "d" / ".." / "d" / "X.TIF"], [tmp_path / "d"])
+    refuse_inputs([tmp_path / "d" / "x.tif"], [tmp_path / "d"], suffixes={".png"})
+
+
+def test_claim_files_records_write_ahead(tmp_path):
+    claim_files([tmp_path / "r.json"])
+    assert (tmp_path / MANIFEST).read_text().splitlines()[1:] == ["r.json"]
+    (tmp_path / "r.json").write_text("{}")
+    claim_files([tmp_path / "r.json"])  # listed: may be replaced
+
+
+def test_stale_temporaries_are_removed_and_nothing_else(tmp_path):
+    names = [".a.0123456789ab.tmp.png", ".last.fedcba987654.tmp.pt", ".x.0123456789ab.tmp"]
+    keep = [".a.png", "a.0123456789ab.tmp.png", ".a.0123456789.tmp.png", "a.png"]
+    for name in names + keep:
+        (tmp_path / name).write_text("")
+    assert sorted(p.name for p in remove_stale_temporaries(tmp_path)) == sorted(names)
+    assert sorted(os.listdir(tmp_path)) == sorted(keep)
+
+
+def test_a_lock_refuses_a_second_holder_and_dies_with_its_process(tmp_path):
+    with FolderLock(tmp_path), pytest.raises(OutputError, match="in use"), FolderLock(tmp_path):
+        pass
+    assert not (tmp_path / LOCK).exists()
+    script = (f"import sys, time; sys.path.insert(0, {str(REPO / 'src')!r})\n"
+              "from unetlab.outputs import FolderLock\n"
+              f"lock = FolderLock({str(tmp_path)!r}).__enter__(); print('held', flush=True)\n"
+              "time.sleep(60)\n")  # fmt: skip
+    child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout.readline().strip() == "held"
+        with pytest.raises(OutputError, match=f"pid {child.pid}"), FolderLock(tmp_path):
+            pass
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert (tmp_path / LOCK).exists()  # left behind by the killed process, yet not stuck:
+    with FolderLock(tmp_path):
+        assert (tmp_path / LOCK).read_text() == f"{os.getpid()}\n"
+
+
+@pytest.mark.parametrize(
+    "member", ["../evil.txt", "/etc/evil.txt", "a/../../evil.txt", "C:/evil.txt", "link"]
+)
+def test_safe_extract_refuses_members_outside_the_target(tmp_path, member):
+    archive = tmp_path / "p.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("ok/weights.pt", b"1")
+        if member == "link":
+            info = zipfile.ZipInfo("link")
+            info.external_attr = 0o120777 << 16  # a symbolic link to /etc
+            zf.writestr(info, "/etc")
+        else:
+            zf.writestr(member, b"x")
+    with pytest.raises(UnetlabError, match="outside the target folder"):
+        safe_extract(archive, tmp_path / "t")
+    assert not (tmp_path / "t").exists() and not (tmp_path / "evil.txt").exists()
+
+
+def test_safe_extract_unpacks_a_good_archive(tmp_path):
+    archive = tmp_path / "p.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("a/b.txt", b"hello")
+        zf.writestr("c.txt", b"")
+    written = safe_extract(archive, tmp_path / "t")
+    assert sorted(p.relative_to(tmp_path / "t").as_posix() for p in written) == ["a/b.txt", "c.txt"]
+    assert (tmp_path / "t" / "a" / "b.txt").read_bytes() == b"hello"
+    (tmp_path / "bad.zip").write_bytes(b"PK not a zip")
+    with pytest.raises(UnetlabError, match="not a readable zip"):
+        safe_extract(tmp_path / "bad.zip", tmp_path / "t2")
