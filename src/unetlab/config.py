@@ -380,7 +380,13 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
             raise UnetlabError(
                 f"override {item!r} must look like section.key=value (e.g. train.epochs=5)"
             )
-        value = _yaml(text) if text.strip() else None
+        try:
+            value = _yaml(text) if text.strip() else None
+        except yaml.YAMLError as exc:
+            reason = str(exc).strip().splitlines()[0]
+            raise UnetlabError(
+                f"override {item!r}: the value is not valid YAML ({reason})"
+            ) from exc
         node = data.setdefault(parts[0], {})
         if not isinstance(node, dict):
             raise UnetlabError(f"override {item!r}: config section {parts[0]} is not a mapping")

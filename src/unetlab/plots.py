@@ -22,6 +22,8 @@ def display_rgb(image: np.ndarray) -> np.ndarray:
     stretched between their 0.5th and 99.5th percentiles; grey repeated, >3 channels cut."""
     x = image if image.ndim == 3 else image[:, :, None]
     x = x[:, :, :3] if x.shape[2] >= 3 else x[:, :, :1]
+    if x.dtype == bool:
+        x = x.astype(np.uint8) * 255
     if x.dtype != np.uint8:
         lo, hi = np.percentile(x, [0.5, 99.5])
         x = np.clip((x.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1e-12)), 0, 255)

@@ -50,7 +50,10 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     """``"auto"``/None -> CUDA if available else CPU; ``"cpu"``, ``"cuda"``, ``"cuda:N"`` as given."""
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise UnetlabError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N") from exc
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UnetlabError(
             f"device {device} asked for, but no CUDA GPU is available: use --device cpu"

@@ -93,7 +93,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from unetlab.checkpoint import load_model
     from unetlab.distributed import Group, launch, without_nproc
-    from unetlab.inference.files import prediction_folder
+    from unetlab.inference.files import check_options, prediction_folder
     from unetlab.runtime import inference_layout, resolve_device
 
     if args.color and args.label_values:
@@ -131,6 +131,8 @@ def run(args) -> int:
         model = model.to(memory_format=inference_layout(device))
         if args.label_values and model.label_values is None:
             raise UnetlabError(f"{args.checkpoint} records no label values: drop --label-values")
+        check_options(model, tile_size=args.tile_size, batch_size=args.batch_size,
+                      precision=args.precision, device=device)  # fmt: skip
         return _predict_all(args, model, files, out_dir, device, group)
 
 

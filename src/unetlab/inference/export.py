@@ -17,6 +17,7 @@ sigmoid for a one-class net (:class:`ProbabilityUNet`). It needs only torch to l
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -35,6 +36,7 @@ from unetlab.runtime import available_cpus
 log = logging.getLogger(__name__)
 
 DEFAULT_OPSET = 17
+MIN_OPSET = 11  # Resize (bilinear upsampling) with dynamic sizes
 INPUT_NAME, OUTPUT_NAME = "image", "logits"
 
 
@@ -106,6 +108,20 @@ def _check_size(model: UNet, input_size: int | None) -> int:
     return input_size
 
 
+@contextlib.contextmanager
+def _opset_hint(opset: int):
+    """torch's refusal of an opset it cannot export to, as one line with the fix."""
+    if opset < MIN_OPSET:
+        raise UnetlabError(f"opset {opset} is too old for this graph: use {MIN_OPSET} or newer")
+    try:
+        yield
+    except RuntimeError as exc:
+        if "opset" not in str(exc).lower():
+            raise
+        reason = str(exc).strip().splitlines()[0]
+        raise UnetlabError(f"opset {opset}: {reason}; try --opset {DEFAULT_OPSET}") from exc
+
+
 def export_onnx(
     model: UNet,
     path: str | os.PathLike,
@@ -134,7 +150,7 @@ def export_onnx(
         # the TorchScript exporter is deprecated in favour of one that needs onnxscript;
         # its traces of center_crop's Python conditions are correct for every valid size
         warnings.simplefilter("ignore", (DeprecationWarning, torch.jit.TracerWarning))
-        with atomic_path(path) as tmp, torch.no_grad():
+        with atomic_path(path) as tmp, torch.no_grad(), _opset_hint(opset):
             torch.onnx.export(
                 model,
                 (x,),

@@ -38,7 +38,7 @@ from unetlab.inference.predict import (
 from unetlab.inference.slides import LARGE_PIXELS, STREAM_BUDGET, is_large, predict_slide
 from unetlab.outputs import output_folder, refuse_inputs
 from unetlab.plots import draw_outlines, overlay, palette
-from unetlab.runtime import memory_hint
+from unetlab.runtime import check_precision, memory_hint
 
 __all__ = [
     "LARGE_PIXELS",
@@ -98,6 +98,18 @@ def label_outputs(out_dir: Path, stem: str) -> list[Path]:
     means the input's other outputs are complete)."""
     labels = (out_dir / f"{stem}.png", out_dir / f"{stem}.tif", out_dir / f"{stem}.ome.zarr")
     return [p for p in labels if p.exists()]
+
+
+def check_options(model: torch.nn.Module, *, tile_size: int | None = None,
+                  batch_size: int | None = None, precision: str = "fp32",
+                  device: str | torch.device | None = None) -> None:  # fmt: skip
+    """Refuse bad prediction settings once, before any file (UnetlabError naming the fix),
+    rather than once per file."""
+    if batch_size is not None and batch_size < 1:
+        raise UnetlabError(f"batch size must be at least 1, not {batch_size}")
+    if tile_size is not None:
+        model.output_size(tile_size)  # UnetlabError naming the nearest valid sizes
+    check_precision(precision, device or "cpu")
 
 
 @contextlib.contextmanager

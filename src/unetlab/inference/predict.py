@@ -119,8 +119,12 @@ def fit_channels(
         raise UnetlabError(
             f"{name}: expected an (H, W) or (H, W, C) image, not shape {image.shape}"
         )
-    if not (np.issubdtype(image.dtype, np.number) or image.dtype == bool):
-        raise UnetlabError(f"{name}: unsupported pixel type {image.dtype}")
+    if image.dtype == bool:
+        image = image.view(np.uint8)  # 0/1, as a mask would be read
+    if not np.issubdtype(image.dtype, np.number) or np.issubdtype(image.dtype, np.complexfloating):
+        raise UnetlabError(
+            f"{name}: unsupported pixel type {image.dtype}; save the image as integers or floats"
+        )
     hwc = image[:, :, None] if image.ndim == 2 else image
     have = hwc.shape[2]
     if have == channels:

@@ -18,6 +18,9 @@ from unetlab.errors import UnetlabError
 from unetlab.models import sizes
 from unetlab.models.blocks import DoubleConv, Down, Up
 
+#: Bounds that only a typo exceeds (the paper net: depth 5, 1024 channels at the bottom).
+MAX_DEPTH, MAX_CHANNELS = 12, 2**16
+
 
 @dataclass(frozen=True)
 class UNetConfig:
@@ -38,6 +41,17 @@ class UNetConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise UnetlabError(f"{name} must be a positive integer, not {value!r}")
+        if self.depth > MAX_DEPTH or self.base_channels << (self.depth - 1) > MAX_CHANNELS:
+            raise UnetlabError(
+                f"depth {self.depth} with base_channels {self.base_channels} gives "
+                f"{self.base_channels << (min(self.depth, 64) - 1)} channels at the bottom level: "
+                f"keep depth <= {MAX_DEPTH} and base_channels x 2^(depth-1) <= {MAX_CHANNELS}"
+            )
+        if max(self.in_channels, self.num_classes) > MAX_CHANNELS:
+            raise UnetlabError(
+                f"in_channels and num_classes must be at most {MAX_CHANNELS}, not "
+                f"{self.in_channels} and {self.num_classes}"
+            )
         for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 names = " or ".join(repr(a) for a in allowed)
