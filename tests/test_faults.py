@@ -1,0 +1,278 @@
+"""Fault injection: processes killed with SIGKILL at chosen and random points, a full disk.
+
+``unetlab train`` killed inside a step, while writing a checkpoint, between writing and
+renaming it, and after a random delay, several times in a row, then ``--resume``: it finishes
+with the same weights as an uninterrupted run (CPU). ``unetlab predict`` killed mid-folder,
+then ``--skip-existing``: every output complete, no temporaries. A full disk during predict
+and during a checkpoint write: one line naming the path, earlier outputs and the previous
+checkpoint intact.
+
+The kills come from a hook in the child process (this file's ``HOOK``, set up by ``python -c``
+before ``unetlab.cli.main`` runs), never from code in the package.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from unetlab import UNet, save_model
+from unetlab.checkpoint import load_checkpoint
+from unetlab.cli import main
+from unetlab.data.io import write_png
+from unetlab.outputs import LOCK, TEMPORARY
+
+REPO = Path(__file__).resolve().parents[1]
+
+#: Runs in the child before the CLI: FAULT="what:n" SIGKILLs the process at the n-th call of
+#: ``what``: "backward" (inside a training step, after the forward pass), "save-partial"
+#: (torch.save has written half the checkpoint's bytes), "save-rename" (the checkpoint is
+#: written, not yet renamed), "png-rename" (an output image written, not yet renamed).
+HOOK = r"""
+import os, signal, sys
+sys.path.insert(0, os.environ["UNETLAB_SRC"])
+what, n = os.environ.get("FAULT", "none:0").split(":")
+calls = {"n": 0}
+
+def due():
+    calls["n"] += 1
+    return calls["n"] == int(n)
+
+def die():
+    os.kill(os.getpid(), signal.SIGKILL)
+
+import torch
+if what == "backward":
+    backward = torch.Tensor.backward
+    def killing_backward(self, *a, **k):
+        if due():
+            die()
+        return backward(self, *a, **k)
+    torch.Tensor.backward = killing_backward
+elif what.startswith("save"):
+    import io
+    save = torch.save
+    def killing_save(obj, f, *a, **k):
+        if not due():
+            return save(obj, f, *a, **k)
+        if what == "save-partial":
+            buf = io.BytesIO()
+            save(obj, buf, *a, **k)
+            with open(f, "wb") as out:
+                out.write(buf.getvalue()[: len(buf.getvalue()) // 2])
+                out.flush()
+                os.fsync(out.fileno())
+        else:
+            save(obj, f, *a, **k)
+        die()
+    torch.save = killing_save
+elif what == "png-rename":
+    import unetlab.data.io as io_mod
+    replace = os.replace
+    class _Os:
+        def __getattr__(self, name):
+            return getattr(os, name)
+        @staticmethod
+        def replace(src, dst):
+            if str(dst).endswith(".png") and due():
+                die()
+            return replace(src, dst)
+    io_mod.os = _Os()
+from unetlab.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def _run(argv: list[str], fault: str = "none:0", *, kill_after: float | None = None):
+    """``unetlab ARGV`` in a child process with the fault hook; (exit status, stderr)."""
+    env = {**os.environ, "FAULT": fault, "UNETLAB_SRC": str(REPO / "src"), "OMP_NUM_THREADS": "1"}
+    child = subprocess.Popen([sys.executable, "-c", HOOK, *argv], env=env, text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    if kill_after is not None:
+        time.sleep(kill_after)
+        child.send_signal(signal.SIGKILL)
+    _, err = child.communicate(timeout=300)
+    return child.returncode, err
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return [p.name for p in folder.rglob("*") if TEMPORARY.match(p.name) or p.name == LOCK]
+
+
+# --- training --------------------------------------------------------------------------------
+
+
+def _blobs(root: Path, n: int = 3, size: int = 40) -> Path:
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        image = rng.integers(0, 255, (size, size), dtype=np.uint8)
+        write_png(root / "images" / f"{i}.png", image)
+        write_png(root / "masks" / f"{i}.png", np.where(image > 128, 255, 0).astype(np.uint8))
+    return root
+
+
+TRAIN_SET = ["model.depth=2", "model.base_channels=4", "model.dropout=0.2", "data.tile_size=32",
+             "data.tiles_per_epoch=4", "train.batch_size=2", "train.epochs=4", "train.seed=3",
+             "data.val_fraction=0.34", "train.device=cpu", "data.label_values=[0, 255]"]  # fmt: skip
+
+
+def _train_argv(data: Path, run_dir: Path, *mode: str) -> list[str]:
+    sets = [a for s in TRAIN_SET for a in ("--set", s)]
+    return ["train", "--data", str(data), "--run-dir", str(run_dir), "--no-progress", *sets, *mode]
+
+
+@pytest.mark.slow
+def test_train_killed_again_and_again_then_resumed_equals_an_uninterrupted_run(tmp_path):
+    data = _blobs(tmp_path / "data")
+    code, err = _run(_train_argv(data, tmp_path / "straight"))
+    assert code == 0, err
+    run = tmp_path / "cut"
+    # 2 steps an epoch, 4 epochs; each resumed run restarts the epoch after the last last.pt
+    kills = ["backward:3",  # inside step 3 (epoch 2): last.pt of epoch 1 exists
+             "save-partial:1",  # half of epoch 2's last.pt written
+             "save-rename:1",  # epoch 2's last.pt written, not renamed
+             "backward:2"]  # inside a step again  # fmt: skip
+    exercised = []
+    for fault in kills:
+        mode = "--resume" if (run / "checkpoints" / "last.pt").is_file() else "--overwrite"
+        code, err = _run(_train_argv(data, run, mode), fault)
+        assert code == -signal.SIGKILL, (fault, code, err)
+        exercised.append(fault)
+    random_delay = random.Random(os.getpid()).uniform(1.0, 4.0)
+    mode = "--resume" if (run / "checkpoints" / "last.pt").is_file() else "--overwrite"
+    code, err = _run(_train_argv(data, run, mode), kill_after=random_delay)
+    exercised.append(f"after {random_delay:.1f} s ({'killed' if code < 0 else 'finished'})")
+    print("kill points:", ", ".join(exercised))
+    code, err = _run(_train_argv(data, run, "--resume"))
+    assert code == 0, err
+    assert not _leftovers(run), _leftovers(run)
+    a, b = (load_checkpoint(tmp_path / r / "checkpoints" / "last.pt") for r in ("straight", "cut"))
+    assert b["train_state"]["step"] == a["train_state"]["step"] == 8
+    for key, value in a["model"].items():
+        assert torch.equal(value, b["model"][key]), key
+
+
+@pytest.mark.slow
+def test_a_full_disk_during_a_checkpoint_keeps_the_previous_one(tmp_path, monkeypatch, capsys):
+    data = _blobs(tmp_path / "data")
+    run = tmp_path / "run"
+    save, calls = torch.save, []
+
+    def full_disk(obj, f, *args, **kwargs):
+        calls.append(f)
+        if len(calls) == 3:  # epoch 2's last.pt (epoch 1: last.pt, best.pt)
+            Path(f).write_bytes(b"PK\x03\x04 half a checkpoint")
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return save(obj, f, *args, **kwargs)
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    torch.set_num_threads(1)
+    assert main(_train_argv(data, run)) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("unetlab train")]
+    assert len(lines) == 1 and "Traceback" not in err
+    assert (
+        f"{run / 'checkpoints' / 'last.pt'}: cannot write it (No space left on device)" in lines[0]
+    )
+    kept = load_checkpoint(run / "checkpoints" / "last.pt")
+    assert kept["train_state"]["epoch"] == 1
+    assert not _leftovers(run)
+
+
+# --- prediction ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def folder(tmp_path) -> Path:
+    rng = np.random.default_rng(0)
+    (tmp_path / "in").mkdir()
+    for i in range(6):
+        image = rng.integers(0, 255, (30 + i, 26), dtype=np.uint8)
+        Image.fromarray(image).save(tmp_path / "in" / f"im{i}.png")
+    save_model(tmp_path / "model.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+    return tmp_path
+
+
+def _predict_argv(folder: Path, out: str, *extra: str) -> list[str]:
+    return ["predict", "--checkpoint", str(folder / "model.pt"), "--input", str(folder / "in"),
+            "--output", str(folder / out), "--device", "cpu", "--overlay", *extra]  # fmt: skip
+
+
+@pytest.mark.slow
+def test_predict_killed_mid_folder_then_skip_existing_completes_every_output(folder):
+    code, err = _run(_predict_argv(folder, "straight"))
+    assert code == 0, err
+    out = folder / "out"
+    # the 5th PNG rename: im0's overlay and labels, im1's overlay and labels, im2's overlay
+    code, _ = _run(_predict_argv(folder, "out"), "png-rename:5")
+    assert code == -signal.SIGKILL
+    assert _leftovers(out)  # a temporary and the lock file of the killed process
+    # skips im0, im1, removes the stale temporary; dies renaming im3's labels
+    code, _ = _run(_predict_argv(folder, "out", "--skip-existing"), "png-rename:4")
+    assert code == -signal.SIGKILL
+    code, err = _run(_predict_argv(folder, "out", "--skip-existing"))
+    assert code == 0, err
+    assert "3 written, 3 skipped, 0 failed" in err  # im0-im2 were complete; im3 had no labels
+    assert not _leftovers(out), _leftovers(out)
+    for i in range(6):
+        for name in (f"im{i}.png", f"im{i}_overlay.png"):
+            a = np.asarray(Image.open(folder / "straight" / name))
+            assert np.array_equal(a, np.asarray(Image.open(out / name))), name
+
+
+def test_a_full_disk_during_predict_names_the_path_and_keeps_earlier_outputs(
+    folder, monkeypatch, capsys
+):
+    save, calls = Image.Image.save, []
+
+    def full_disk(self, fp, *args, **kwargs):
+        calls.append(fp)
+        if len(calls) == 5:  # im2's overlay
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return save(self, fp, *args, **kwargs)
+
+    monkeypatch.setattr(Image.Image, "save", full_disk)
+    assert main(_predict_argv(folder, "out")) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("unetlab predict")]
+    assert len(lines) == 1 and "Traceback" not in err
+    assert f"{folder / 'out' / 'im2_overlay.png'}: cannot write it (No space left" in lines[0]
+    monkeypatch.undo()
+    written = sorted(p.name for p in (folder / "out").iterdir() if not p.name.startswith("."))
+    assert written == ["im0.png", "im0_overlay.png", "im1.png", "im1_overlay.png"]
+    for name in written:
+        Image.open(folder / "out" / name).load()  # complete
+    assert not _leftovers(folder / "out")
+
+
+def test_a_real_full_disk_on_a_small_tmpfs(folder, capsys):
+    out = folder / "small"
+    out.mkdir()
+    if (
+        os.geteuid() != 0
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=48k", "tmpfs", str(out)], capture_output=True
+        ).returncode
+    ):
+        pytest.skip("needs root and mount to make a small tmpfs")
+    try:
+        code = main(_predict_argv(folder, "small", "--save-probabilities"))
+        err = capsys.readouterr().err
+        lines = [line for line in err.splitlines() if line.startswith("unetlab predict")]
+        assert code == 2 and len(lines) == 1 and "No space left on device" in lines[0], err
+        assert "Traceback" not in err and not _leftovers(out)
+        for path in out.glob("*.png"):
+            Image.open(path).load()  # what was written is complete
+    finally:
+        subprocess.run(["umount", str(out)], check=True)
