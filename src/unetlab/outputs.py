@@ -192,7 +192,9 @@ def output_folder(folder: str | os.PathLike, names: Iterable[str], *, inputs: It
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise write_error(folder, exc) from exc
-    with FolderLock(folder):
+    from unetlab.data.io import folder_sync_deferred  # data.io imports this module
+
+    with FolderLock(folder), folder_sync_deferred(folder):
         remove_stale_temporaries(folder)
         if (others := foreign_files(folder, keep=keep)) and not overwrite:
             shown = ", ".join(others[:3]) + (
