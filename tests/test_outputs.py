@@ -359,3 +359,18 @@ def test_safe_extract_unpacks_a_good_archive(tmp_path):
     (tmp_path / "bad.zip").write_bytes(b"PK not a zip")
     with pytest.raises(UnetlabError, match="not a readable zip"):
         safe_extract(tmp_path / "bad.zip", tmp_path / "t2")
+
+
+def test_train_refuses_a_read_only_run_folder_and_removes_stale_temporaries(work, capsys):
+    from unetlab.train import prepare_run_dir
+
+    (work / "ro").mkdir()
+    with _read_only(work / "ro"):
+        assert main(["train", "--data", str(work), "--run-dir", str(work / "ro")]) == 2
+        assert "ro: cannot write it" in _error_line(capsys)
+    (work / "run" / "checkpoints").mkdir(parents=True)
+    (work / "run" / "checkpoints" / "last.pt").write_bytes(b"x")
+    stale = work / "run" / "checkpoints" / ".last.0123456789ab.tmp.pt"
+    stale.write_bytes(b"half")
+    prepare_run_dir(work / "run", resume=True, overwrite=False)
+    assert not stale.exists() and (work / "run" / "checkpoints" / "last.pt").exists()

@@ -663,6 +663,7 @@ def evaluate_model(
     """
     from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
     from unetlab.inference.predict import labels_from_probabilities, predict_image
+    from unetlab.runtime import memory_hint
 
     if pairs is None:
         root = data_root(data_dir)
@@ -677,8 +678,9 @@ def evaluate_model(
     read = PairReader()  # a stack's files read once for all their pages
     for pair in pairs:
         image, mask = read(pair)
-        probs = predict_image(model, image, tile_size=tile_size, batch_size=batch_size,
-                              blend=blend, tta=tta, device=device)  # fmt: skip
+        with memory_hint(str(pair.image), "lower --tile-size or --batch-size"):
+            probs = predict_image(model, image, tile_size=tile_size, batch_size=batch_size,
+                                  blend=blend, tta=tta, device=device)  # fmt: skip
         if instance_model:  # objects from the post-processing, pixels: object or not
             gt, gt_ids = _instance_mask(mask, ignore_value, str(pair.mask))
             pred_ids = objects_from_probabilities(probs, options).astype(np.int64)
