@@ -246,6 +246,11 @@ def test_settings_errors_are_unetlab_errors_and_still_value_errors():
         load_config(None, ["train.lr=-1"])
     with pytest.raises(ValueError):  # the earlier API's type still catches them
         UNet(1, 2).output_size(573)
+    for bad in ("train.seed=-1", "data.seed=-2", "train.max_minutes=-1", "train.max_minutes=.nan"):
+        with pytest.raises(UnetlabError, match=bad.split("=")[0]):  # numpy's own error was a bug
+            load_config(None, [bad])
+    with pytest.raises(UnetlabError, match="bottom level"):
+        UNet(1, 2, depth=32, base_channels=1)  # 2^31 channels: torch's overflow was a bug
 
 
 def test_out_of_memory_names_the_setting_to_lower():

@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import types
@@ -141,6 +142,8 @@ class DataSection:
             raise UnetlabError(f"data.val_fraction must be in [0, 1), not {self.val_fraction}")
         if self.tile_size < 1 or self.tiles_per_epoch < 1:
             raise UnetlabError("data.tile_size and data.tiles_per_epoch must be positive")
+        if self.seed < 0:
+            raise UnetlabError(f"data.seed must be >= 0, not {self.seed}")
         if self.label_values is not None and len(set(self.label_values)) != len(self.label_values):
             raise UnetlabError(f"data.label_values has duplicates: {self.label_values}")
         from unetlab.data.normalize import check_spec
@@ -232,7 +235,7 @@ class TrainSection:
         for name in ("epochs", "batch_size", "val_every"):
             if getattr(self, name) < 1:
                 raise UnetlabError(f"train.{name} must be at least 1, not {getattr(self, name)}")
-        if self.lr <= 0:
+        if not self.lr > 0:
             raise UnetlabError(f"train.lr must be positive, not {self.lr}")
         if isinstance(self.class_weights, str) and self.class_weights not in CLASS_WEIGHTS:
             raise UnetlabError(
@@ -245,10 +248,14 @@ class TrainSection:
             raise UnetlabError(
                 f"train.freeze_encoder_epochs must be >= 0, not {self.freeze_encoder_epochs}"
             )
-        if self.max_minutes < 0:
-            raise ValueError(f"train.max_minutes must be >= 0, not {self.max_minutes}")
+        if self.seed < 0:
+            raise UnetlabError(f"train.seed must be >= 0, not {self.seed}")
+        if not 0 <= self.max_minutes < math.inf:
+            raise UnetlabError(
+                f"train.max_minutes must be >= 0 (0: no time limit), not {self.max_minutes}"
+            )
         if not 0.0 <= self.best_smoothing < 1.0:
-            raise ValueError(f"train.best_smoothing must be in [0, 1), not {self.best_smoothing}")
+            raise UnetlabError(f"train.best_smoothing must be in [0, 1), not {self.best_smoothing}")
 
 
 @dataclass

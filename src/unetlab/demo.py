@@ -48,7 +48,7 @@ from unetlab.data.synthetic import (
     write_synthetic_image,
     write_synthetic_split,
 )
-from unetlab.errors import OutputError
+from unetlab.errors import OutputError, UnetlabError
 from unetlab.evaluate import evaluate_predictions, nan_to_none
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
 from unetlab.inference.predict import labels_from_probabilities, predict_image
@@ -152,6 +152,8 @@ def run_em_demo(
     """Synthetic EM-like images: make data, train, evaluate, predict a large image (arguments
     and result as :func:`run_demo`)."""
     started = time.perf_counter()
+    if seed < 0 or not 0 <= minutes < float("inf"):
+        raise UnetlabError(f"demo: seed must be >= 0 and minutes >= 0, not {seed} and {minutes}")
     out = Path(output_dir)
     if out.exists() and not out.is_dir():
         raise OutputError(f"{out} is a file; give --output a folder")
