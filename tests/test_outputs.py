@@ -379,3 +379,31 @@ def test_train_refuses_a_read_only_run_folder_and_removes_stale_temporaries(work
     stale.write_bytes(b"half")
     prepare_run_dir(work / "run", resume=True, overwrite=False)
     assert not stale.exists() and (work / "run" / "checkpoints" / "last.pt").exists()
+
+
+def test_out_of_memory_in_predict_and_train_is_one_line(work, capsys, monkeypatch):
+    import unetlab.inference.files
+    import unetlab.train
+
+    def no_memory(*args, **kwargs):
+        raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 9 GB")
+
+    monkeypatch.setattr(unetlab.inference.files, "predict_image", no_memory)
+    assert _predict(work) == 2
+    line = _error_line(capsys)
+    assert "a.png: out of memory" in line and "lower --tile-size or --batch-size" in line
+    data = work / "data"
+    for sub in ("images", "masks"):
+        (data / sub).mkdir(parents=True)
+        for i in range(2):
+            write_png(data / sub / f"{i}.png", np.full((32, 32), 255 * (i % 2), np.uint8))
+
+    def cuda_full(*args, **kwargs):
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setattr(unetlab.train, "train_one_epoch", cuda_full)
+    argv = ["train", "--data", str(data), "--run-dir", str(work / "run"), "--no-progress",
+            "--set", "model.depth=2", "--set", "data.tile_size=32", "--set", "train.device=cpu"]  # fmt: skip
+    assert main(argv) == 2
+    line = _error_line(capsys)
+    assert "training: out of memory (CUDA out of memory" in line and "train.batch_size" in line
