@@ -554,6 +554,11 @@ def build_model(cfg: Config, data: Data) -> UNet | EncoderUNet:
     instance model records no label values: its classes are no mask values)."""
     overrides = cfg.model.overrides()
     n_values = len(data.label_values)
+    if n_values < 2:
+        raise UnetlabError(
+            f"the masks hold {n_values} label value(s) {data.label_values}: segmentation needs "
+            "at least two classes; check the masks, or list them in data.label_values"
+        )
     overrides.setdefault("num_classes", n_values)
     overrides.setdefault("in_channels", data.train[0].image.shape[0])
     if overrides["num_classes"] not in (n_values, 1) or (
