@@ -105,7 +105,7 @@ def test_predict_refuses_foreign_files_unless_overwrite_and_reruns(work, capsys)
     mtime = (work / "out" / "a.png").stat().st_mtime_ns
     assert _predict(work, "--skip-existing") == 0
     assert (work / "out" / "a.png").stat().st_mtime_ns == mtime
-    assert (work / "out" / MANIFEST).read_text().count("a.png\n") == 1
+    assert (work / "out" / MANIFEST).read_text().count("a.png\tpredict\n") == 1
 
 
 def test_predict_skip_existing_keeps_outputs_written_before_the_manifest(work):
@@ -186,6 +186,15 @@ def test_evaluate_json_never_replaces_an_input_or_a_foreign_file(work, capsys):
     assert (work / "eval.json").read_text() == "mine"
     assert main([*args, "--json", str(work / "eval.json"), "--overwrite"]) == 0
     assert main([*args, "--json", str(work / "eval.json")]) == 0  # its own file: replaced
+    # a report beside the predictions it scores: its own confusion PNG is no input next time
+    preds = work / "preds"
+    preds.mkdir()
+    for name in ("a", "b"):
+        write_png(preds / f"{name}.png", np.zeros((24, 20), np.uint8))
+    args = ["evaluate", "--pred", str(preds), "--gt", str(masks), "--json", str(preds / "e.json")]
+    assert main(args) == 0 and main(args) == 0
+    assert (preds / "e_confusion.png").is_file()
+    assert main([*args, "--confusion", str(preds / "b.png"), "--overwrite"]) == 2  # an input
 
 
 def test_export_never_replaces_its_checkpoint_or_a_foreign_file(work, capsys):
@@ -300,7 +309,7 @@ def test_refuse_inputs_compares_files_not_strings(tmp_path):
 
 def test_claim_files_records_write_ahead(tmp_path):
     claim_files([tmp_path / "r.json"])
-    assert (tmp_path / MANIFEST).read_text().splitlines()[1:] == ["r.json"]
+    assert (tmp_path / MANIFEST).read_text().splitlines()[1:] == ["r.json\tunetlab"]
     (tmp_path / "r.json").write_text("{}")
     claim_files([tmp_path / "r.json"])  # listed: may be replaced
 

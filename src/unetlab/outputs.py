@@ -75,12 +75,14 @@ def refuse_inputs(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | o
                   *, command: str = "unetlab", suffixes: Collection[str] | None = None) -> None:  # fmt: skip
     """Raise OutputError if an output path is one of ``inputs``: the same file (also through
     links) or the same name up to case in the same folder. A folder among ``inputs`` stands
-    for the files inside it, recursively (those with ``suffixes``, lower case, if given)."""
+    for the files inside it, recursively (those with ``suffixes``, lower case, if given),
+    except those its manifest says ``command`` wrote (e.g. evaluate's own earlier report
+    beside the predictions it scores)."""
     by_id, by_name = {}, {}
     for given in inputs:
         if (fid := _file_id(Path(given))) is not None:  # the input itself, a folder too
             by_id[fid] = Path(given)
-        for path in _files(Path(given), suffixes):
+        for path in _files(Path(given), suffixes, command):
             if (fid := _file_id(path)) is not None:
                 by_id[fid] = path
             by_name[_name_key(path)] = path
@@ -95,40 +97,60 @@ def refuse_inputs(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | o
             )
 
 
-def _files(path: Path, suffixes: Collection[str] | None) -> Iterator[Path]:
+def _files(path: Path, suffixes: Collection[str] | None, command: str) -> Iterator[Path]:
+    """``path``, or the files of the folder ``path`` (with ``suffixes``), less those that
+    ``command`` itself wrote there earlier (its own outputs, which it may replace)."""
     if not path.is_dir():
         yield path
         return
+    own: dict[Path, set[str]] = {}
     for p in path.rglob("*"):
-        if p.is_file() and (suffixes is None or p.suffix.lower() in suffixes):
+        if not p.is_file() or (suffixes is not None and p.suffix.lower() not in suffixes):
+            continue
+        if p.parent not in own:
+            own[p.parent] = written_here(p.parent, command)
+        if p.name not in own[p.parent]:
             yield p
 
 
 # --- the manifest: which files of a folder unetlab wrote --------------------------------
 
 
-def written_here(folder: str | os.PathLike) -> set[str]:
-    """Names the folder's manifest lists (files unetlab wrote, or was about to write)."""
+def _manifest(folder: Path) -> dict[str, set[str]]:
+    """The folder's manifest: file name -> the commands that wrote it."""
     try:
-        text = (Path(folder) / MANIFEST).read_text(encoding="utf-8")
+        text = (folder / MANIFEST).read_text(encoding="utf-8")
     except FileNotFoundError:
-        return set()
+        return {}
     except OSError as exc:
-        raise OutputError(f"{Path(folder) / MANIFEST}: cannot read it ({exc.strerror})") from exc
-    return {line for line in text.splitlines() if line and not line.startswith("#")}
+        raise OutputError(f"{folder / MANIFEST}: cannot read it ({exc.strerror})") from exc
+    entries: dict[str, set[str]] = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, command = line.partition("\t")
+            entries.setdefault(name, set()).add(command)
+    return entries
 
 
-def record(folder: str | os.PathLike, names: Iterable[str]) -> None:
-    """Add ``names`` to the folder's manifest, flushed to disk before the files are written."""
+def written_here(folder: str | os.PathLike, command: str | None = None) -> set[str]:
+    """Names the folder's manifest lists (files unetlab wrote, or was about to write); with
+    ``command``, only those that command wrote."""
+    entries = _manifest(Path(folder))
+    return {n for n, cmds in entries.items() if command is None or command in cmds}
+
+
+def record(folder: str | os.PathLike, names: Iterable[str], *, command: str = "unetlab") -> None:
+    """Add ``names`` (written by ``command``) to the folder's manifest, flushed to disk
+    before the files are written. One line each: the name, a tab, the command."""
     folder = Path(folder)
-    new = sorted(set(names) - written_here(folder))
+    new = sorted(set(names) - written_here(folder, command))
     if not new:
         return
     path = folder / MANIFEST
-    head = "" if path.exists() else "# files written by unetlab into this folder\n"
+    head = "" if path.exists() else "# files written by unetlab into this folder (name, command)\n"
     try:
         with open(path, "a", encoding="utf-8") as f:
-            f.write(head + "".join(f"{name}\n" for name in new))
+            f.write(head + "".join(f"{name}\t{command}\n" for name in new))
             f.flush()
             os.fsync(f.fileno())
     except OSError as exc:
@@ -167,7 +189,7 @@ def claim_files(paths: Iterable[str | os.PathLike], *, inputs: Iterable = (),
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise write_error(path.parent, exc) from exc
-        record(path.parent, [path.name])
+        record(path.parent, [path.name], command=command)
     return paths
 
 
@@ -204,7 +226,7 @@ def output_folder(folder: str | os.PathLike, names: Iterable[str], *, inputs: It
                 f"{folder} holds files that unetlab did not write ({shown}): give an empty or "
                 "new folder, or add --overwrite to write among them"
             )
-        record(folder, names)
+        record(folder, names, command=command)
         yield folder
 
 
