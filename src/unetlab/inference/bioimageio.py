@@ -632,7 +632,7 @@ def load_package(path: str | os.PathLike) -> UNet:
     normalisation and label values the package records. Its forward returns logits."""
     path = Path(path)
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such bioimage.io package")
+        raise UnetlabError(f"{path}: no such bioimage.io package")
     with _PackageFiles(path) as files:
         rdf = _read_rdf(path, files)
         entry = (rdf.get("weights") or {}).get("pytorch_state_dict") or {}
@@ -651,6 +651,11 @@ def load_package(path: str | os.PathLike) -> UNet:
         raise UnetlabError(
             f"{path}: {entry['source']} holds more than tensors; unetlab loads no code from "
             "a package"
+        ) from exc
+    except Exception as exc:  # noqa: BLE001 - torch's reader raises many kinds on foreign bytes
+        raise UnetlabError(
+            f"{path}: {entry['source']} is not a readable state dict ({type(exc).__name__}); "
+            "the package is truncated or corrupt"
         ) from exc
     model = UNet.from_config(config)
     try:
