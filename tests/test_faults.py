@@ -38,7 +38,8 @@ REPO = Path(__file__).resolve().parents[1]
 #: Runs in the child before the CLI: FAULT="what:n" SIGKILLs the process at the n-th call of
 #: ``what``: "backward" (inside a training step, after the forward pass), "save-partial"
 #: (torch.save has written half the checkpoint's bytes), "save-rename" (the checkpoint is
-#: written, not yet renamed), "png-rename" (an output image written, not yet renamed).
+#: written, not yet renamed), "png-partial" (half an output image written), "png-rename" (an
+#: output image written, not yet renamed).
 HOOK = r"""
 import os, signal, sys
 sys.path.insert(0, os.environ["UNETLAB_SRC"])
@@ -77,6 +78,17 @@ elif what.startswith("save"):
             save(obj, f, *a, **k)
         die()
     torch.save = killing_save
+elif what == "png-partial":
+    from PIL import Image
+    save = Image.Image.save
+    def killing_png_save(self, fp, *a, **k):
+        if not due():
+            return save(self, fp, *a, **k)
+        save(self, fp, *a, **k)
+        with open(fp, "r+b") as f:
+            f.truncate(max(1, os.path.getsize(fp) // 2))
+        die()
+    Image.Image.save = killing_png_save
 elif what == "png-rename":
     import unetlab.data.io as io_mod
     replace = os.replace
@@ -217,10 +229,11 @@ def test_predict_killed_mid_folder_then_skip_existing_completes_every_output(fol
     # the 5th PNG rename: im0's overlay and labels, im1's overlay and labels, im2's overlay
     code, _ = _run(_predict_argv(folder, "out"), "png-rename:5")
     assert code == -signal.SIGKILL
-    assert _leftovers(out)  # a temporary and the lock file of the killed process
-    # skips im0, im1, removes the stale temporary; dies renaming im3's labels
-    code, _ = _run(_predict_argv(folder, "out", "--skip-existing"), "png-rename:4")
+    assert [n for n in os.listdir(out) if TEMPORARY.match(n) and n.startswith(".im2_overlay.")]
+    # skips im0, im1, removes the stale temporary; dies half-way through writing im3's labels
+    code, _ = _run(_predict_argv(folder, "out", "--skip-existing"), "png-partial:4")
     assert code == -signal.SIGKILL
+    assert [n for n in os.listdir(out) if TEMPORARY.match(n) and n.startswith(".im3.")]
     code, err = _run(_predict_argv(folder, "out", "--skip-existing"))
     assert code == 0, err
     assert "3 written, 3 skipped, 0 failed" in err  # im0-im2 were complete; im3 had no labels
