@@ -240,7 +240,7 @@ def choose_target(setting: str, pairs: Sequence[Pair], *, scan: MaskScan | None 
     reads the masks (:func:`unetlab.data.instances.looks_like_instances`; blurred 2-class
     masks stay semantic, to be refused there) and logs the choice."""
     if setting not in TARGETS:
-        raise ValueError(f"data.target must be one of {', '.join(TARGETS)}, not {setting!r}")
+        raise UnetlabError(f"data.target must be one of {', '.join(TARGETS)}, not {setting!r}")
     if setting != "auto":
         return setting
     scan = scan or scan_masks(pairs)

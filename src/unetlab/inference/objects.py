@@ -25,6 +25,7 @@ import numpy as np
 from scipy import ndimage
 
 from unetlab.data.labels import instances
+from unetlab.errors import UnetlabError
 
 MIN_AREA_FALLBACK = 16  # px, for models that record no object statistics
 MIN_AREA_FRACTION = 0.25  # of the 5th percentile of the training objects' areas
@@ -50,9 +51,9 @@ class ObjectOptions:
 
     def __post_init__(self):
         if self.mode not in ("instances", "semantic"):
-            raise ValueError(f"mode must be 'instances' or 'semantic', not {self.mode!r}")
+            raise UnetlabError(f"mode must be 'instances' or 'semantic', not {self.mode!r}")
         if self.min_area < 0:
-            raise ValueError(f"min_area must be >= 0, not {self.min_area}")
+            raise UnetlabError(f"min_area must be >= 0, not {self.min_area}")
 
     @classmethod
     def for_model(cls, model, **overrides) -> ObjectOptions:
@@ -93,7 +94,7 @@ def objects_from_probabilities(
         raise ValueError(f"probabilities must be (K, H, W), not shape {probabilities.shape}")
     if options.mode == "instances":
         if probabilities.shape[0] != 3:
-            raise ValueError(
+            raise UnetlabError(
                 f"instance mode needs 3 classes (background, boundary, interior), not "
                 f"{probabilities.shape[0]}; use mode='semantic' for this model"
             )
