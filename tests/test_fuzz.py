@@ -399,7 +399,8 @@ def _flag_values():
 
 PREDICT_FLAGS = {"--color": 0, "--label-values": 0, "--save-probabilities": 0, "--overlay": 0,
                  "--skip-existing": 0, "--overwrite": 0, "--tta": 0, "--tile-size": 1,
-                 "--batch-size": 1, "--blend": 1, "--precision": 1, "--device": 1}  # fmt: skip
+                 "--batch-size": 1, "--blend": 1, "--precision": 1, "--device": 1,
+                 "--instances": 0, "--min-area": 1}  # fmt: skip
 SUMMARY_FLAGS = {"--preset": 1, "--depth": 1, "--base-channels": 1, "--padding": 1, "--norm": 1,
                  "--classes": 1, "--in-channels": 1, "--input-size": 1, "--dropout": 1,
                  "--upsample": 1, "--fusion": 1}  # fmt: skip
