@@ -6,6 +6,7 @@ import argparse
 import typing
 from dataclasses import fields
 
+from unetlab.errors import UnetlabError
 from unetlab.models import ENCODERS, PRESETS, EncoderUNet, UNet, UNetConfig
 from unetlab.models.unet import CHOICES
 
@@ -62,7 +63,7 @@ def model_from_args(args: argparse.Namespace) -> UNet | EncoderUNet:
         options = {k: overrides.pop(k) for k in ("in_channels", "num_classes", "upsample")
                    if k in overrides}  # fmt: skip
         if overrides:
-            raise ValueError(f"--{next(iter(overrides)).replace('_', '-')} does not apply "
+            raise UnetlabError(f"--{next(iter(overrides)).replace('_', '-')} does not apply "
                              f"to an encoder net: drop it")  # fmt: skip
         return EncoderUNet(args.encoder, **options)
 

@@ -24,6 +24,7 @@ from scipy import ndimage
 
 from unetlab.data.classes import NAMES_FILE, VOC_VOID, voc_colormap
 from unetlab.data.io import atomic_path, write_png
+from unetlab.errors import UnetlabError
 
 SCENE_CLASSES = ("sky", "road", "building", "vegetation", "pole", "sign", "person")
 #: Mean RGB of each class (jittered per image).
@@ -37,7 +38,7 @@ def synthetic_scene(size: int | tuple[int, int], rng: np.random.Generator):
     """One scene: (image (H, W, 3) uint8, mask (H, W) uint8 class indices of SCENE_CLASSES)."""
     h, w = (size, size) if isinstance(size, int) else size
     if h < 32 or w < 32:
-        raise ValueError(f"scenes need at least 32x32 px, not {h}x{w}")
+        raise UnetlabError(f"scenes need at least 32x32 px, not {h}x{w}")
     mask = np.zeros((h, w), np.uint8)  # sky
     horizon = int(h * rng.uniform(0.35, 0.5))
     mask[horizon:] = 1  # road

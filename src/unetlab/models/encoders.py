@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from unetlab.errors import UnetlabError
 from unetlab.models.blocks import DoubleConv
 
 #: VGG16's ``features``: output channels of each 3x3 convolution, "M" for a 2x2 max pool.
@@ -175,13 +176,15 @@ class EncoderUNetConfig:
 
     def __post_init__(self):
         if self.encoder not in ENCODERS:
-            raise ValueError(f"encoder must be one of {', '.join(ENCODERS)}, not {self.encoder!r}")
+            raise UnetlabError(
+                f"encoder must be one of {', '.join(ENCODERS)}, not {self.encoder!r}"
+            )
         for name in ("in_channels", "num_classes"):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, not {value!r}")
+                raise UnetlabError(f"{name} must be a positive integer, not {value!r}")
         if self.upsample not in ("transpose", "bilinear"):
-            raise ValueError(f"upsample must be 'transpose' or 'bilinear', not {self.upsample!r}")
+            raise UnetlabError(f"upsample must be 'transpose' or 'bilinear', not {self.upsample!r}")
 
 
 class EncoderUNet(nn.Module):
@@ -296,7 +299,7 @@ class EncoderUNet(nn.Module):
         """The input's size (same padding); ValueError below 1 px."""
         sizes = (input_size,) if isinstance(input_size, int) else tuple(input_size)
         if any(s < 1 for s in sizes):
-            raise ValueError(f"{input_size} is not a valid input size: sides must be >= 1 px")
+            raise UnetlabError(f"{input_size} is not a valid input size: sides must be >= 1 px")
         return input_size if isinstance(input_size, int) else sizes
 
     def is_valid_size(self, size: int) -> bool:
