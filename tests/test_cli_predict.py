@@ -84,7 +84,7 @@ def test_benchmark_prints_images_and_megapixels_per_second(folder, capsys):
     mp = (37 * 50 + 33 * 61) / 1e6
     assert f"2 image(s), {mp:.2f} MP" in line
     assert "images/s" in line and "MP/s end to end; model" in line
-    assert sorted(p.name for p in out.iterdir()) == ["deep.png", "grey.png"]  # no warm-up left
+    assert sorted(p.name for p in out.iterdir()) == [".unetlab-outputs", "deep.png", "grey.png"]
 
 
 def test_model_clock_counts_forward_calls_and_throughput_is_exact():

@@ -36,6 +36,7 @@ from unetlab.runtime import available_cpus
 log = logging.getLogger(__name__)
 
 DEFAULT_OPSET = 17
+MAX_TRACE = 4096  # px a side of the traced input
 MIN_OPSET = 11  # Resize (bilinear upsampling) with dynamic sizes
 INPUT_NAME, OUTPUT_NAME = "image", "logits"
 
@@ -104,7 +105,12 @@ def _check_size(model: UNet, input_size: int | None) -> int:
     if input_size is None:
         # the smallest input that still has every level above 1 px: cheap to trace
         return model.valid_input_sizes(model.min_input_size + 2 * model.size_multiple, 1)[0]
-    model.output_size(input_size)  # ValueError naming the nearest valid sizes
+    if input_size > MAX_TRACE:  # the trace runs the net once at this size, in memory
+        raise UnetlabError(
+            f"--input-size {input_size} is larger than unetlab traces ({MAX_TRACE}); trace at a "
+            "small size: the exported height and width are dynamic (or use --static at most that)"
+        )
+    model.output_size(input_size)  # UnetlabError naming the nearest valid sizes
     return input_size
 
 
