@@ -29,7 +29,7 @@ import yaml
 from unetlab.config import Config
 from unetlab.data.fingerprint import Fingerprint, lonely_classes, mixed_encodings, too_small
 from unetlab.data.io import atomic_path
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, UnetlabError
 from unetlab.models import PRESETS
 from unetlab.models import sizes as net_sizes
 
@@ -326,7 +326,7 @@ def plan_training(cfg: Config, explicit: set[str], *, device: str = "cpu") -> tu
     from unetlab.data.fingerprint import fingerprint
 
     if cfg.data.root is None:
-        raise ValueError("no data folder: give --data DIR (or data.root in the config)")
+        raise UnetlabError("no data folder: give --data DIR (or data.root in the config)")
     train, val = split_pairs(cfg.data.root, val_fraction=cfg.data.val_fraction, seed=cfg.data.seed)
     fp = fingerprint(train + val)
     check_data(fp, cfg, explicit)
