@@ -52,6 +52,18 @@ def _predict(work: Path, *extra: str, inputs: str = "in", output: str = "out") -
                  str(work / inputs), "--output", str(work / output), "--device", "cpu", *extra])  # fmt: skip
 
 
+def _tiny_data(work: Path) -> Path:
+    """images/ + masks/ of two 32 px images (a data set the plan accepts)."""
+    data = work / "data"
+    for sub in ("images", "masks"):
+        (data / sub).mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(1)
+    for i in range(2):
+        write_png(data / "images" / f"{i}.png", rng.integers(0, 255, (32, 32), dtype=np.uint8))
+        write_png(data / "masks" / f"{i}.png", np.tile([0, 255], (32, 16)).astype(np.uint8))
+    return data
+
+
 def _error_line(capsys) -> str:
     lines = [line for line in capsys.readouterr().err.splitlines() if "error:" in line]
     assert len(lines) == 1, lines
@@ -219,7 +231,7 @@ def test_demo_and_train_refuse_a_folder_in_use(work, capsys):
         assert "in use" in _error_line(capsys)
     (work / "run").mkdir()
     with FolderLock(work / "run"):
-        assert main(["train", "--data", str(work), "--run-dir", str(work / "run")]) == 2
+        assert main(["train", "--data", str(_tiny_data(work)), "--run-dir", str(work / "run")]) == 2
         assert "in use" in _error_line(capsys)
 
 
@@ -380,7 +392,7 @@ def test_train_refuses_a_read_only_run_folder_and_removes_stale_temporaries(work
 
     (work / "ro").mkdir()
     with _read_only(work / "ro"):
-        assert main(["train", "--data", str(work), "--run-dir", str(work / "ro")]) == 2
+        assert main(["train", "--data", str(_tiny_data(work)), "--run-dir", str(work / "ro")]) == 2
         assert "ro: cannot write it" in _error_line(capsys)
     (work / "run" / "checkpoints").mkdir(parents=True)
     (work / "run" / "checkpoints" / "last.pt").write_bytes(b"x")
@@ -401,11 +413,7 @@ def test_out_of_memory_in_predict_and_train_is_one_line(work, capsys, monkeypatc
     assert _predict(work) == 2
     line = _error_line(capsys)
     assert "a.png: out of memory" in line and "lower --tile-size or --batch-size" in line
-    data = work / "data"
-    for sub in ("images", "masks"):
-        (data / sub).mkdir(parents=True)
-        for i in range(2):
-            write_png(data / sub / f"{i}.png", np.full((32, 32), 255 * (i % 2), np.uint8))
+    data = _tiny_data(work)
 
     def cuda_full(*args, **kwargs):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")

@@ -227,7 +227,7 @@ def _open_tiff(path: Path, level: int) -> Slide:
 
     try:
         tif = tifffile.TiffFile(path)
-    except (OSError, ValueError, tifffile.TiffFileError) as exc:
+    except Exception as exc:  # noqa: BLE001 - tifffile's parser on corrupt bytes raises anything
         raise ImageReadError(
             f"{path}: cannot read this TIFF ({type(exc).__name__}: {exc})"
         ) from exc
@@ -245,6 +245,12 @@ def _open_tiff(path: Path, level: int) -> Slide:
         offset = series.dataoffset if level == 0 and first.compression == 1 else None
         if offset is not None:
             shape, dtype = chosen.shape, chosen.dtype
+            end = offset + int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+            if end > path.stat().st_size:
+                raise ImageReadError(
+                    f"{path}: truncated: its header promises {end} bytes, the file has "
+                    f"{path.stat().st_size}; copy the file again"
+                )
             array = lambda: np.memmap(path, dtype, "r", offset=offset, shape=shape)  # noqa: E731
         else:
             array = zarr.open(series.aszarr(level=level), mode="r")
@@ -255,7 +261,8 @@ def _open_tiff(path: Path, level: int) -> Slide:
     except UnetlabError:
         tif.close()
         raise
-    except (OSError, ValueError, KeyError, IndexError, tifffile.TiffFileError) as exc:
+    except Exception as exc:  # noqa: BLE001 - tifffile's parser (tif.series) on corrupt
+        # bytes raises nearly anything: ZeroDivisionError, TypeError, RuntimeError (fuzzed)
         tif.close()
         raise ImageReadError(
             f"{path}: cannot read this TIFF ({type(exc).__name__}: {exc})"
