@@ -231,8 +231,10 @@ def _run_figures(trained: dict, plan: dict, started: float, *, quick: bool, seed
 
 
 def _prepare(out: Path, *, overwrite: bool) -> Path:
-    """Check (and with ``overwrite`` clear) the demo's files in ``out``, which exists."""
-    if any(p.name not in (LOCK, *SYSTEM_FILES) for p in out.iterdir()):
+    """Check (and with ``overwrite`` clear) the demo's files in ``out``."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} is a file; give --output a folder")
+    if out.is_dir() and any(p.name not in (LOCK, *SYSTEM_FILES) for p in out.iterdir()):
         if not (out / MARKER).exists() and not overwrite:
             raise OutputError(
                 f"{out} is not empty and was not made by unetlab demo: choose another --output "
@@ -331,7 +333,18 @@ def run_nuclei_demo(
     metrics plus ``paths``. Arguments as :func:`run_demo`.
     """
     started = time.perf_counter()
-    out = _prepare(Path(output_dir), overwrite=overwrite)
+    out = Path(output_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(out, exc) from exc
+    with FolderLock(out):  # a second demo into the same folder refuses
+        return _nuclei_demo(_prepare(out, overwrite=overwrite), minutes=minutes, quick=quick,
+                            seed=seed, device=device, progress=progress, started=started)  # fmt: skip
+
+
+def _nuclei_demo(out: Path, *, minutes: float, quick: bool, seed: int, device: str,
+                 progress: bool, started: float) -> dict:  # fmt: skip
     plan = NUCLEI_QUICK if quick else NUCLEI_FULL
     data_root = write_nuclei_dataset(out / "data", seed=seed, size=plan["size"],
                                      **{k: plan[k] for k in ("n_train", "n_val", "n_test")})  # fmt: skip
