@@ -133,7 +133,7 @@ def run_demo(
     """
     runs = {"em": run_em_demo, "nuclei": run_nuclei_demo}
     if task not in runs:
-        raise ValueError(f"the demo's tasks are em and nuclei, not {task!r}")
+        raise UnetlabError(f"the demo's tasks are em and nuclei, not {task!r}")
     minutes = DEFAULT_MINUTES[task] if minutes is None else minutes
     return runs[task](output_dir, minutes=minutes, quick=quick, seed=seed, overwrite=overwrite,
                       device=device, progress=progress)  # fmt: skip
