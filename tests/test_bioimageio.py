@@ -22,7 +22,6 @@ from unetlab.inference.bioimageio import (
     architecture_source,
     export_bioimageio,
     halo,
-    load_package,
     min_tile_size,
     model_rdf,
     preprocessing,
@@ -30,6 +29,7 @@ from unetlab.inference.bioimageio import (
 )
 from unetlab.inference.export import probability_model
 from unetlab.models import UNet
+from unetlab.packages import load_package
 
 pytest.importorskip("onnx")  # the packages carry ONNX weights too
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit in torch 2.13

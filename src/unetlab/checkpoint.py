@@ -20,6 +20,7 @@ import torch
 from unetlab.data.io import atomic_path
 from unetlab.errors import CheckpointError
 from unetlab.models import UNet, model_from_config
+from unetlab.packages import is_package, load_package
 
 FORMAT = "unetlab"
 FORMAT_VERSION = 1
@@ -100,8 +101,6 @@ def model_from_checkpoint(checkpoint: dict) -> UNet:
 def load_model(path: str | os.PathLike, device: str | torch.device | None = None) -> UNet:
     """Load a checkpoint as a UNet in eval mode on ``device`` (default CPU). A bioimage.io
     package that unetlab exported (folder, .zip or rdf.yaml) works too."""
-    from unetlab.inference.bioimageio import is_package, load_package
-
     if is_package(path):
         return load_package(path).to(device or "cpu").eval()
     model = model_from_checkpoint(load_checkpoint(path))

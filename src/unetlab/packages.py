@@ -1,0 +1,176 @@
+"""Reading bioimage.io model packages (folder, .zip or rdf.yaml) that unetlab exported.
+
+Nothing is extracted and nothing is unpickled: files are read by their rdf names, names
+that would leave the package are refused, the weights' sha256 is checked and they load with
+``torch.load(weights_only=True)``. Writing packages is :mod:`unetlab.inference.bioimageio`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import torch
+import yaml
+
+from unetlab.errors import UnetlabError
+from unetlab.models import UNet, UNetConfig
+
+__all__ = ["RDF_NAMES", "is_package", "load_package", "sha256_hex"]
+
+#: The names a package's description may have.
+RDF_NAMES = ("rdf.yaml", "bioimageio.yaml")
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def is_package(path: str | os.PathLike) -> bool:
+    """True for a folder holding rdf.yaml (or bioimageio.yaml), a .zip, or such a yaml file."""
+    path = Path(path)
+    if path.is_dir():
+        return any((path / n).is_file() for n in RDF_NAMES)
+    return (
+        path.suffix.lower() == ".zip"
+        or path.name in RDF_NAMES
+        or path.name.endswith(".bioimageio.yaml")
+    )
+
+
+class _PackageFiles:
+    """Reads the files of a package folder or zip by their rdf names, refusing names that
+    would leave the package (absolute, ``..``, or a link pointing out of the folder)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        if path.is_file() and path.suffix.lower() == ".zip":
+            if not zipfile.is_zipfile(path):
+                raise UnetlabError(f"{path}: not a zip file; give a bioimage.io package")
+            self.zip: zipfile.ZipFile | None = zipfile.ZipFile(path)
+            self.root = None
+            names = self.zip.namelist()
+            self.rdf_name = next((n for n in RDF_NAMES if n in names), None)
+        else:
+            self.zip = None
+            self.root = path if path.is_dir() else path.parent
+            self.rdf_name = (
+                path.name
+                if path.is_file()
+                else next((n for n in RDF_NAMES if (path / n).is_file()), None)
+            )
+        if self.rdf_name is None:
+            raise UnetlabError(f"{path}: no rdf.yaml in it; give a bioimage.io model package")
+
+    def __enter__(self) -> _PackageFiles:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.zip is not None:
+            self.zip.close()
+
+    def read(self, name: str) -> bytes:
+        rel = PurePosixPath(name)
+        if rel.is_absolute() or ".." in rel.parts or "\\" in name or ":" in name:
+            raise UnetlabError(f"{self.path}: refusing file {name!r}, which leaves the package")
+        if self.zip is not None:
+            try:
+                return self.zip.read(str(rel))
+            except KeyError:
+                raise UnetlabError(f"{self.path}: {name} is missing from the zip") from None
+        root = self.root.resolve()
+        target = (root / rel).resolve()
+        if not target.is_relative_to(root):
+            raise UnetlabError(f"{self.path}: refusing file {name!r}, which leaves the package")
+        if not target.is_file():
+            raise UnetlabError(f"{self.path}: {name} is missing from the package")
+        return target.read_bytes()
+
+
+def load_package(path: str | os.PathLike) -> UNet:
+    """The UNet of a bioimage.io package (folder, .zip or rdf.yaml) whose
+    ``pytorch_state_dict`` weights are a unetlab UNet; CPU, eval mode, with the classes,
+    normalisation and label values the package records. Its forward returns logits."""
+    path = Path(path)
+    if not path.exists():
+        raise UnetlabError(f"{path}: no such bioimage.io package")
+    with _PackageFiles(path) as files:
+        rdf = _read_rdf(path, files)
+        entry = (rdf.get("weights") or {}).get("pytorch_state_dict") or {}
+        config = _unet_config(entry)
+        if config is None:
+            raise UnetlabError(
+                f"{path}: its weights are not a unetlab UNet (no pytorch_state_dict weights "
+                "with UNet arguments); unetlab runs the packages it exported"
+            )
+        data = files.read(str(entry.get("source")))
+    if entry.get("sha256") and sha256_hex(data) != entry["sha256"]:
+        raise UnetlabError(f"{path}: {entry['source']} does not match its sha256: re-download it")
+    try:
+        state = torch.load(io.BytesIO(data), map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise UnetlabError(
+            f"{path}: {entry['source']} holds more than tensors; unetlab loads no code from "
+            "a package"
+        ) from exc
+    except Exception as exc:  # noqa: BLE001 - torch's reader raises many kinds on foreign bytes
+        raise UnetlabError(
+            f"{path}: {entry['source']} is not a readable state dict ({type(exc).__name__}); "
+            "the package is truncated or corrupt"
+        ) from exc
+    model = UNet.from_config(config)
+    try:
+        model.load_state_dict(state)
+    except (RuntimeError, TypeError, AttributeError) as exc:
+        raise UnetlabError(f"{path}: the weights do not fit the described UNet ({exc})") from exc
+    _set_metadata(model, rdf)
+    return model.eval()
+
+
+def _read_rdf(path: Path, files: _PackageFiles) -> dict:
+    try:
+        rdf = yaml.safe_load(files.read(files.rdf_name))
+    except yaml.YAMLError as exc:
+        raise UnetlabError(f"{path}: {files.rdf_name} is not valid YAML ({exc})") from exc
+    if not isinstance(rdf, dict) or rdf.get("type") != "model":
+        raise UnetlabError(f"{path}: not a bioimage.io model description")
+    return rdf
+
+
+def _unet_config(entry: dict) -> UNetConfig | None:
+    kwargs = (entry.get("architecture") or {}).get("kwargs")
+    try:
+        return UNetConfig(**kwargs) if isinstance(kwargs, dict) else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _set_metadata(model: UNet, rdf: dict) -> None:
+    meta = (rdf.get("config") or {}).get("unetlab") or {}
+    if meta.get("classes"):
+        model.classes = [str(c) for c in meta["classes"]]
+    else:
+        axes = rdf["outputs"][0]["axes"]
+        names = next((a.get("channel_names") for a in axes if a.get("type") == "channel"), None)
+        if names and len(names) == model.num_classes:
+            model.classes = [str(n) for n in names]
+    model.normalization = dict(meta.get("normalization") or _normalization_of(rdf))
+    model.label_values = meta.get("label_values")
+
+
+def _normalization_of(rdf: dict) -> dict:
+    """unetlab's normalisation spec for a package's first pre-processing step."""
+    steps = rdf["inputs"][0].get("preprocessing") or []
+    ids = [s.get("id") for s in steps if s.get("id") != "ensure_dtype"]
+    if ids[:1] == ["zero_mean_unit_variance"]:
+        return {"mode": "per_image"}
+    if ids[:1] == ["fixed_zero_mean_unit_variance"]:
+        kwargs = next(s["kwargs"] for s in steps if s.get("id") == ids[0])
+        return {"mode": "fixed", "mean": kwargs["mean"], "std": kwargs["std"]}
+    raise UnetlabError(
+        f"unetlab cannot reproduce the package's preprocessing {ids}: export it with unetlab"
+    )
