@@ -131,9 +131,16 @@ def run(args) -> int:
         model = model.to(memory_format=inference_layout(device))
         if args.label_values and model.label_values is None:
             raise UnetlabError(f"{args.checkpoint} records no label values: drop --label-values")
-        check_options(model, tile_size=args.tile_size, batch_size=args.batch_size,
-                      precision=args.precision, device=device)  # fmt: skip
+        check_options(model, _predict_options(args, device))
         return _predict_all(args, model, files, out_dir, device, group)
+
+
+def _predict_options(args, device):
+    """The flags that say how images are predicted, as one value."""
+    from unetlab.inference.predict import PredictOptions
+
+    return PredictOptions(tile_size=args.tile_size, batch_size=args.batch_size, blend=args.blend,
+                          tta=args.tta, precision=args.precision, device=device)  # fmt: skip
 
 
 def _inputs(patterns: list[str]) -> list[Path]:
@@ -201,8 +208,7 @@ def _predict_all(args, model, files, out_dir, device, group) -> int:
     options = dict(
         color=args.color, label_values=args.label_values,
         save_probabilities=args.save_probabilities, draw_overlay=args.overlay,
-        tile_size=args.tile_size, batch_size=args.batch_size, blend=args.blend,
-        tta=args.tta, device=device, precision=args.precision, objects=_objects(args, model),
+        options=_predict_options(args, device), objects=_objects(args, model),
         level=args.level, output_format=args.output_format, group=group,
         large_threshold=args.large_pixels,
     )  # fmt: skip

@@ -30,6 +30,7 @@ from unetlab.inference.objects import (
     objects_from_probabilities,
 )
 from unetlab.inference.predict import (
+    PredictOptions,
     encode_labels,
     fit_channels,
     labels_from_probabilities,
@@ -100,16 +101,16 @@ def label_outputs(out_dir: Path, stem: str) -> list[Path]:
     return [p for p in labels if p.exists()]
 
 
-def check_options(model: torch.nn.Module, *, tile_size: int | None = None,
-                  batch_size: int | None = None, precision: str = "fp32",
-                  device: str | torch.device | None = None) -> None:  # fmt: skip
+def check_options(model: torch.nn.Module, options: PredictOptions | None = None,
+                  **settings) -> None:  # fmt: skip
     """Refuse bad prediction settings once, before any file (UnetlabError naming the fix),
     rather than once per file."""
-    if batch_size is not None and batch_size < 1:
-        raise UnetlabError(f"batch size must be at least 1, not {batch_size}")
-    if tile_size is not None:
-        model.output_size(tile_size)  # UnetlabError naming the nearest valid sizes
-    check_precision(precision, device or "cpu")
+    o = PredictOptions.of(options, **settings)
+    if o.batch_size is not None and o.batch_size < 1:
+        raise UnetlabError(f"batch size must be at least 1, not {o.batch_size}")
+    if o.tile_size is not None:
+        model.output_size(o.tile_size)  # UnetlabError naming the nearest valid sizes
+    check_precision(o.precision, o.device or "cpu")
 
 
 @contextlib.contextmanager
@@ -148,20 +149,19 @@ def predict_file(
     label_values: bool = False,
     save_probabilities: bool = False,
     draw_overlay: bool = False,
-    tile_size: int | None = None,
-    batch_size: int | None = None,
-    blend: str = "mean",
-    tta: bool | Sequence[str] = False,
-    device: str | torch.device | None = None,
-    precision: str = "fp32",
+    options: PredictOptions | None = None,
     progress: Callable[[int], None] | None = None,
     large_threshold: int | None = None,
     objects: ObjectOptions | None = None,
     level: int = 0,
     output_format: str = "ome-tiff",
     group: Group = SOLO,
+    **settings,
 ) -> list[Path]:
     """Predict one image file and write its outputs into ``out_dir``; return their paths.
+
+    ``options`` (:class:`~unetlab.inference.predict.PredictOptions`) and ``settings`` (its
+    fields by name: ``tile_size=``, ``batch_size=``, ...) say how the image is predicted.
 
     ``<stem>.png``: labels of the input's size, class indices 0..K-1 (``label_values``: the
     model's mask values instead; ``color``: a palette PNG; a model trained on palette masks
@@ -190,10 +190,7 @@ def predict_file(
         raise UnetlabError(
             f"{path.name}: the model records no label values; write class indices instead"
         )
-    options = dict(
-        tile_size=tile_size, batch_size=batch_size, blend=blend, tta=tta, precision=precision,
-        progress=progress,
-    )  # fmt: skip
+    options = PredictOptions.of(options, **settings)
     refuse_inputs(output_paths(out_dir, path.stem, stack=True).values(), [path])
     refuse_inputs(output_paths(out_dir, path.stem, stack=False).values(), [path])
     fix = "lower --tile-size or --batch-size (tile_size, batch_size), or predict on the CPU"
@@ -204,21 +201,21 @@ def predict_file(
                     "%s: no overlay for a large image (it would not fit in memory)", path.name
                 )
             return predict_slide(
-                model, path, out_dir, values=values, color=color, probabilities=save_probabilities,
-                level=level, output_format=output_format, device=device, group=group,
-                objects=objects, **options,
+                model, path, out_dir, options, values=values, color=color,
+                probabilities=save_probabilities, level=level, output_format=output_format,
+                group=group, objects=objects, progress=progress,
             )  # fmt: skip
         if level:
             raise UnetlabError(
                 f"{path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
             )
-        return _predict_whole(model, path, out_dir, values=values, color=color,
+        return _predict_whole(model, path, out_dir, options, values=values, color=color,
                               save_probabilities=save_probabilities, draw_overlay=draw_overlay,
-                              device=device, objects=objects, **options)  # fmt: skip
+                              objects=objects, progress=progress)  # fmt: skip
 
 
-def _predict_whole(model, path: Path, out_dir: Path, *, values, color, save_probabilities,
-                   draw_overlay, device, objects, **options) -> list[Path]:  # fmt: skip
+def _predict_whole(model, path: Path, out_dir: Path, options: PredictOptions, *, values, color,
+                   save_probabilities, draw_overlay, objects, progress) -> list[Path]:  # fmt: skip
     """An image read whole; its label image is written last."""
     stack = read_stack(path)
     pages = [fit_channels(page, model.in_channels, name=path.name) for page in stack]
@@ -227,7 +224,7 @@ def _predict_whole(model, path: Path, out_dir: Path, *, values, color, save_prob
     paths = output_paths(out_dir, path.stem, stack=is_stack)
     probs, labels, ids = [], [], []
     for page in pages:
-        p = predict_image(model, page, device=device, **options)
+        p = predict_image(model, page, options, progress=progress)
         labels.append(labels_from_probabilities(p))
         if objects is not None:
             ids.append(objects_from_probabilities(p, objects))

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -144,43 +145,67 @@ def fit_channels(
     )
 
 
+@dataclass(frozen=True)
+class PredictOptions:
+    """How images are predicted: one value passed through every level of prediction.
+
+    ``tile_size``: input tile (int or (h, w)), None for the largest that fits the memory
+    budget; ``batch_size``: None for as many as fit. ``blend``: ``"mean"`` or ``"gaussian"``
+    for same-padding nets (valid ones are exact and ignore it). ``tta``: True for the 8
+    flips/rotations or a list of names from ``unetlab.inference.tiling.TTA_TRANSFORMS``.
+    ``precision``: ``"fp32"`` or ``"bf16"`` (autocast; softmax in float32). ``device``: None
+    keeps the model where it is (otherwise the model is moved there; its training flag and
+    weight layout are restored after the call, and a model already in channels-last layout
+    is predicted without any conversion, the fastest for many calls).
+    """
+
+    tile_size: int | tuple[int, int] | None = None
+    batch_size: int | None = None
+    blend: str = "mean"
+    tta: bool | Sequence[str] = False
+    precision: str = "fp32"
+    device: str | torch.device | None = None
+
+    def __post_init__(self):
+        _check_precision(self.precision)
+
+    @classmethod
+    def of(cls, options: PredictOptions | None = None, **changes) -> PredictOptions:
+        """``options`` (default: the defaults) with the fields in ``changes`` replaced."""
+        base = options if options is not None else cls()
+        return replace(base, **changes) if changes else base
+
+
 def predict_image(
     model: torch.nn.Module,
     image: np.ndarray,
+    options: PredictOptions | None = None,
     *,
-    tile_size: int | tuple[int, int] | None = None,
-    batch_size: int | None = None,
-    blend: str = "mean",
-    tta: bool | Sequence[str] = False,
-    device: str | torch.device | None = None,
-    precision: str = "fp32",
     progress: Callable[[int], None] | None = None,
+    **settings,
 ) -> np.ndarray:
     """Class probabilities of one image of any size: (K, H, W) float32.
 
     ``image``: (H, W) or (H, W, C) numpy array, uint8/uint16/float (memory-mapped is fine),
     normalised as the model records (``model.normalization``, statistics computed once per
     image); never modified. K = ``model.num_classes`` (softmax), or 1 (sigmoid) for a
-    one-class net. ``tile_size``: input tile (int or (h, w)), None for the largest that fits
-    the memory budget. ``blend``: ``"mean"`` or ``"gaussian"`` for same-padding nets (valid
-    ones are exact and ignore it). ``tta``: True for the 8 flips/rotations or a list of names
-    from ``unetlab.inference.tiling.TTA_TRANSFORMS``. ``device``: None keeps the model where it is
-    (otherwise the model is moved there; its training flag and weight layout are restored
-    after the call, and a model already in channels-last layout is predicted without any
-    conversion, the fastest for many calls).
-    ``precision``: ``"fp32"`` or ``"bf16"`` (autocast; softmax in float32).
+    one-class net. ``options``: a :class:`PredictOptions`; ``settings``: its fields by name
+    (``tile_size=``, ``batch_size=``, ``blend=``, ``tta=``, ``precision=``, ``device=``),
+    replacing those of ``options``. ``progress(n)`` is called after each batch of n tiles.
     """
-    _check_precision(precision)
+    o = PredictOptions.of(options, **settings)
     image = fit_channels(image, model.in_channels)
     stats = image_stats(image, model.normalization)
-    fn = probability_fn(model, precision=precision, tta=tta)
-    with inference_session(model, device) as dev:
-        check_precision(precision, dev)
+    fn = probability_fn(model, precision=o.precision, tta=o.tta)
+    with inference_session(model, o.device) as dev:
+        check_precision(o.precision, dev)
         source = _to_device(image, dev, classes=max(model.num_classes, 1))
-        grid, batch_size = choose_tiling(model, image.shape[:2], tile_size=tile_size,
-                                         batch_size=batch_size, budget=memory_budget(dev))  # fmt: skip
+        grid, batch_size = choose_tiling(
+            model, image.shape[:2], tile_size=o.tile_size, batch_size=o.batch_size,
+            budget=memory_budget(dev),
+        )  # fmt: skip
         probs = tiled_apply(
-            fn, source, grid, batch_size=batch_size, blend=blend, stats=stats, device=dev,
+            fn, source, grid, batch_size=batch_size, blend=o.blend, stats=stats, device=dev,
             progress=progress,
         )  # fmt: skip
     return probs.cpu().numpy() if isinstance(probs, torch.Tensor) else probs
@@ -212,27 +237,28 @@ def _to_device(image: np.ndarray, device: torch.device, *, classes: int):
 def predict_tensor(
     model: torch.nn.Module,
     x: torch.Tensor,
-    *,
-    tile_size: int | tuple[int, int] | None = None,
-    batch_size: int | None = None,
-    blend: str = "mean",
-    tta: bool | Sequence[str] = False,
-    precision: str = "fp32",
+    options: PredictOptions | None = None,
+    **settings,
 ) -> torch.Tensor:
     """Probabilities (N, K, H, W) float32 of a batch of already normalised images
-    (N, C, H, W) float, on ``x``'s device (the model must be there too). Any H and W."""
+    (N, C, H, W) float, on ``x``'s device (the model must be there too; ``options.device``
+    is not used). Any H and W. ``options`` and ``settings`` as for :func:`predict_image`."""
+    o = PredictOptions.of(options, **settings)
     if x.ndim != 4 or x.shape[1] != model.in_channels:
         raise UnetlabError(
             f"predict_tensor: expected (N, {model.in_channels}, H, W), not {tuple(x.shape)}"
         )
-    fn = probability_fn(model, precision=precision, tta=tta)
+    fn = probability_fn(model, precision=o.precision, tta=o.tta)
     with inference_session(model, x.device) as dev:
-        grid, batch_size = choose_tiling(model, tuple(x.shape[2:]), tile_size=tile_size,
-                                         batch_size=batch_size, budget=memory_budget(dev))  # fmt: skip
+        grid, batch_size = choose_tiling(
+            model, tuple(x.shape[2:]), tile_size=o.tile_size, batch_size=o.batch_size,
+            budget=memory_budget(dev),
+        )  # fmt: skip
         # tensor images: tiles cut and stitched where x is (no host round trip on a GPU)
         outs = [
             tiled_apply(
-                fn, item.detach().permute(1, 2, 0).float(), grid, batch_size=batch_size, blend=blend
+                fn, item.detach().permute(1, 2, 0).float(), grid, batch_size=batch_size,
+                blend=o.blend,
             )  # fmt: skip
             for item in x
         ]

@@ -34,6 +34,7 @@ from unetlab.distributed import SOLO, Group
 from unetlab.errors import UnetlabError
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.predict import (
+    PredictOptions,
     encode_labels,
     fit_channels,
     inference_session,
@@ -241,21 +242,17 @@ def predict_slide(
     model: torch.nn.Module,
     path: str | os.PathLike,
     out_dir: str | os.PathLike,
+    options: PredictOptions | None = None,
     *,
     values: Sequence[int] | None = None,
     color: bool = False,
     probabilities: bool = False,
     level: int = 0,
     output_format: str = "ome-tiff",
-    tile_size: int | None = None,
-    batch_size: int | None = None,
-    blend: str = "mean",
-    tta: bool | Sequence[str] = False,
-    device: str | torch.device | None = None,
-    precision: str = "fp32",
     progress: Callable[[int], None] | None = None,
     group: Group = SOLO,
     objects: ObjectOptions | None = None,
+    **settings,
 ) -> list[Path]:
     """Predict a large image (TIFF of any kind, pyramid level ``level``, or a Zarr /
     OME-Zarr folder) window by window; return the written paths.
@@ -271,6 +268,7 @@ def predict_slide(
     call this with the same arguments.
     """
     path, out_dir = Path(path), Path(out_dir)
+    options = PredictOptions.of(options, **settings)
     if output_format not in ome.FORMATS:
         raise UnetlabError(f"--output-format must be one of {', '.join(ome.FORMATS)}")
     if objects is not None and group.world > 1:
@@ -293,7 +291,8 @@ def predict_slide(
         finals = {key: out_dir / names[key] for key in specs}
         stages = {key: ome.staging_path(finals[key]) for key in specs}
         grid, batch = stream_tiling(
-            model, slide, probabilities=probabilities, tile_size=tile_size, batch_size=batch_size
+            model, slide, probabilities=probabilities, tile_size=options.tile_size,
+            batch_size=options.batch_size,
         )
         log.info(
             "%s: %d x %d px (%d page(s), level %d of %d), streaming %d tiles of %s to %s",
@@ -326,10 +325,7 @@ def predict_slide(
                 grid,
                 batch,
                 values=values,
-                blend=blend,
-                tta=tta,
-                device=device,
-                precision=precision,
+                options=options,
                 progress=progress,
                 group=group,
                 found=found,
@@ -368,10 +364,7 @@ def _predict_bands(
     batch,
     *,
     values,
-    blend,
-    tta,
-    device,
-    precision,
+    options: PredictOptions,
     progress,
     group,
     found: SlideObjects | None = None,
@@ -382,9 +375,9 @@ def _predict_bands(
     name = slide.path.name
     arrays = {key: ome.open_level(stages[key]) for key in specs}
     start, stop = ome.chunk_rows(h, group.world, group.rank)
-    fn = probability_fn(model, precision=precision, tta=tta)
-    with inference_session(model, device) as dev:
-        check_precision(precision, dev)
+    fn = probability_fn(model, precision=options.precision, tta=options.tta)
+    with inference_session(model, options.device) as dev:
+        check_precision(options.precision, dev)
         for p in range(pages):
             page = slide.page(p, band_rows=grid.tile[0])
             image = page if c == model.in_channels else _Fitted(page, model.in_channels, name)
@@ -398,7 +391,7 @@ def _predict_bands(
                 grid,
                 rows=(start, stop),
                 batch_size=batch,
-                blend=blend,
+                blend=options.blend,
                 stats=stats,
                 device=dev,
                 progress=progress,
