@@ -40,10 +40,18 @@ STEPS_PER_EPOCH = 8  # 32 tiles of batch 4
 
 def run(root: Path, test: list, workdir: Path, weights: str, seed: int, args) -> dict:
     epochs = max(1, args.steps // STEPS_PER_EPOCH)
-    overrides = [f"data.root={root}", f"train.class_weights={weights}", f"train.seed={seed}",
-                 f"train.epochs={epochs}", "train.schedule=cosine",
-                 f"data.tile_size={args.tile}", "data.tiles_per_epoch=32", "train.batch_size=4",
-                 "train.val_every=1000000", "train.device=cpu"]  # fmt: skip
+    overrides = [
+        f"data.root={root}",
+        f"train.class_weights={weights}",
+        f"train.seed={seed}",
+        f"train.epochs={epochs}",
+        "train.schedule=cosine",
+        f"data.tile_size={args.tile}",
+        "data.tiles_per_epoch=32",
+        "train.batch_size=4",
+        "train.val_every=1000000",
+        "train.device=cpu",
+    ]
     cfg = load_config(None, overrides)
     run_dir = workdir / f"{weights}_{seed}"
     last = run_dir / "checkpoints" / "last.pt"
@@ -78,8 +86,15 @@ def _test_samples(workdir: Path, size: int) -> list:
     """48 held-out scenes (their own seed), loaded as training loads its data."""
     root = write_voc_scenes(workdir / "test", n_train=48, n_val=0, size=size, seed=1)
     labels = list(range(len(SCENE_CLASSES)))
-    cfg = load_config(None, [f"data.root={root}", f"data.label_values={labels}",
-                             "data.ignore_value=255", "data.val_fraction=0"])  # fmt: skip
+    cfg = load_config(
+        None,
+        [
+            f"data.root={root}",
+            f"data.label_values={labels}",
+            "data.ignore_value=255",
+            "data.val_fraction=0",
+        ],
+    )
     return prepare_data(cfg).train
 
 
@@ -104,8 +119,16 @@ def main() -> None:
     test = _test_samples(workdir, args.size)
     print(f"threads {torch.get_num_threads()}, load {os.getloadavg()[0]:.2f}", flush=True)
     rows = []
-    columns = ["class_weights", "seed", "steps", "minutes", "miou", "rare_miou", "val_rare_miou",
-               *[f"iou_{c}" for c in SCENE_CLASSES]]  # fmt: skip
+    columns = [
+        "class_weights",
+        "seed",
+        "steps",
+        "minutes",
+        "miou",
+        "rare_miou",
+        "val_rare_miou",
+        *[f"iou_{c}" for c in SCENE_CLASSES],
+    ]
     for seed in args.seeds:
         for weights in args.weights:
             rows.append(run(root, test, workdir, weights, seed, args))

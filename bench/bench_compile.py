@@ -51,11 +51,17 @@ def main() -> int:
             frozen = torch.jit.optimize_for_inference(torch.jit.freeze(torch.jit.trace(model, x)))
             scripted = bench.time_calls(lambda: frozen(x), repeat=args.repeat).median_s  # noqa: B023
         gain = min(eager, again) - fast
-        row = {"what": "torch.compile", "preset": preset, "size": size,
-               "eager_seconds": round(eager, 4), "eager_seconds_after": round(again, 4),
-               "compiled_seconds": round(fast, 4), "first_call_seconds": round(first, 2),
-               "torchscript_frozen_seconds": round(scripted, 4),
-               "tiles_to_break_even": round((first - fast) / gain) if gain > 0 else None}  # fmt: skip
+        row = {
+            "what": "torch.compile",
+            "preset": preset,
+            "size": size,
+            "eager_seconds": round(eager, 4),
+            "eager_seconds_after": round(again, 4),
+            "compiled_seconds": round(fast, 4),
+            "first_call_seconds": round(first, 2),
+            "torchscript_frozen_seconds": round(scripted, 4),
+            "tiles_to_break_even": round((first - fast) / gain) if gain > 0 else None,
+        }
         rows.append(row)
         print(", ".join(f"{k} {v}" for k, v in row.items()), flush=True)
     bench.save_rows(args.out, rows)

@@ -27,9 +27,27 @@ from unetlab import bench
 from unetlab.models import UNet
 
 RESULTS = Path(__file__).resolve().parent / "results"
-COLUMNS = ["what", "model", "size", "batch", "image", "dtype", "precision", "amp", "layout",
-           "tile", "tiles", "seconds", "gflops", "share_of_peak", "mpix_per_s", "overhead",
-           "ratio", "compute_seconds", "data_share"]  # fmt: skip
+COLUMNS = [
+    "what",
+    "model",
+    "size",
+    "batch",
+    "image",
+    "dtype",
+    "precision",
+    "amp",
+    "layout",
+    "tile",
+    "tiles",
+    "seconds",
+    "gflops",
+    "share_of_peak",
+    "mpix_per_s",
+    "overhead",
+    "ratio",
+    "compute_seconds",
+    "data_share",
+]
 
 
 def main() -> int:
@@ -37,8 +55,12 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--quick", action="store_true", help="fewer rows (a smoke test)")
     parser.add_argument("--device", default="cuda")
-    parser.add_argument("--only", nargs="+", choices=["forward", "predict", "train"],
-                        help="run only these sections (default: all)")  # fmt: skip
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=["forward", "predict", "train"],
+        help="run only these sections (default: all)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS / "cuda.json")
     args = parser.parse_args()
     if not torch.cuda.is_available():
@@ -70,22 +92,38 @@ def main() -> int:
     for batch in ((1,) if args.quick else (1, 8)) if "forward" in sections else ():
         for dtype in dtypes:
             for layout in layouts:
-                show(bench.bench_forward(
-                    model, 572, batch=batch, dtype=dtype, layout=layout, repeat=repeat,
-                    warmup=3, peak_gflops=peaks[dtype, "channels_last"]["gflops"], device=device,
-                ))  # fmt: skip
+                show(
+                    bench.bench_forward(
+                        model,
+                        572,
+                        batch=batch,
+                        dtype=dtype,
+                        layout=layout,
+                        repeat=repeat,
+                        warmup=3,
+                        peak_gflops=peaks[dtype, "channels_last"]["gflops"],
+                        device=device,
+                    )
+                )
 
     model.cpu()
     for size in ((1024,) if args.quick else (1024, 4096)) if "predict" in sections else ():
         for precision in dtypes:
-            row = bench.bench_predict(model, (size, size), precision=precision,
-                                      repeat=max(3, repeat // 2), warmup=2, device=device)  # fmt: skip
+            row = bench.bench_predict(
+                model,
+                (size, size),
+                precision=precision,
+                repeat=max(3, repeat // 2),
+                warmup=2,
+                device=device,
+            )
             show(row)
             if size == 1024 and precision == "fp32":
                 ours = row["mpix_per_s"]
     for net in ("same", "basic") if "predict" in sections else ():
-        row = bench.bench_monai((1024, 1024), net=net, repeat=max(3, repeat // 2), warmup=2,
-                                device=device)  # fmt: skip
+        row = bench.bench_monai(
+            (1024, 1024), net=net, repeat=max(3, repeat // 2), warmup=2, device=device
+        )
         if row is not None:
             row["ratio"] = round(ours / row["mpix_per_s"], 3)
         show(row)
@@ -93,10 +131,18 @@ def main() -> int:
     for batch in ((1,) if args.quick else (1, 4)) if "train" in sections else ():
         for amp in ("off", "bf16", "fp16"):
             for layout in layouts:
-                show(bench.bench_train_step(
-                    UNet.from_preset("paper"), 572, batch=batch, steps=max(3, repeat // 2),
-                    warmup=3, layout=layout, device=device, amp=amp,
-                ))  # fmt: skip
+                show(
+                    bench.bench_train_step(
+                        UNet.from_preset("paper"),
+                        572,
+                        batch=batch,
+                        steps=max(3, repeat // 2),
+                        warmup=3,
+                        layout=layout,
+                        device=device,
+                        amp=amp,
+                    )
+                )
 
     print()
     print(bench.table(rows, [c for c in COLUMNS if any(c in r for r in rows)]))

@@ -33,8 +33,19 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def _run(work: Path, out: str) -> float:
     shutil.rmtree(work / out, ignore_errors=True)
     tick = time.perf_counter()
-    code = main(["predict", "--checkpoint", str(work / "model.pt"), "--input", str(work / "in"),
-                 "--output", str(work / out), "--device", "cpu"])  # fmt: skip
+    code = main(
+        [
+            "predict",
+            "--checkpoint",
+            str(work / "model.pt"),
+            "--input",
+            str(work / "in"),
+            "--output",
+            str(work / out),
+            "--device",
+            "cpu",
+        ]
+    )
     assert code == 0
     return time.perf_counter() - tick
 
@@ -44,8 +55,11 @@ def main_bench() -> None:
     parser.add_argument("--images", type=int, default=200)
     parser.add_argument("--size", type=int, default=64)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--preset", default="tiny",
-                        help="tiny (depth 2, 4 channels: I/O-bound) or a UNet preset, e.g. small")  # fmt: skip
+    parser.add_argument(
+        "--preset",
+        default="tiny",
+        help="tiny (depth 2, 4 channels: I/O-bound) or a UNet preset, e.g. small",
+    )
     parser.add_argument("--where", default=str(Path(__file__).resolve().parent))
     args = parser.parse_args()
     torch.set_num_threads(1)
@@ -56,8 +70,11 @@ def main_bench() -> None:
         for i in range(args.images):
             image = rng.integers(0, 255, (args.size, args.size), dtype=np.uint8)
             Image.fromarray(image).save(work / "in" / f"{i:04d}.png")
-        model = (UNet(1, 2, depth=2, base_channels=4, padding="same") if args.preset == "tiny"
-                 else UNet.from_preset(args.preset, padding="same"))  # fmt: skip
+        model = (
+            UNet(1, 2, depth=2, base_channels=4, padding="same")
+            if args.preset == "tiny"
+            else UNet.from_preset(args.preset, padding="same")
+        )
         save_model(work / "model.pt", model)
         fsync, times = io_mod._fsync, {"fsync": [], "no fsync": []}
         for _ in range(args.repeat):
@@ -69,8 +86,10 @@ def main_bench() -> None:
     result = {k: round(statistics.median(v), 3) for k, v in times.items()}
     result.update(images=args.images, size=args.size, preset=args.preset, where=args.where)
     result["overhead"] = round(result["fsync"] / result["no fsync"] - 1, 3)
-    print(f"{args.images} images of {args.size} px, {args.preset} net: fsync {result['fsync']} s, "
-          f"no fsync {result['no fsync']} s, overhead {result['overhead']:+.1%}")  # fmt: skip
+    print(
+        f"{args.images} images of {args.size} px, {args.preset} net: fsync {result['fsync']} s, "
+        f"no fsync {result['no fsync']} s, overhead {result['overhead']:+.1%}"
+    )
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / f"durability_{args.preset}.json").write_text(json.dumps(result, indent=2) + "\n")
     os.sync()

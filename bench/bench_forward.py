@@ -28,8 +28,20 @@ from unetlab.runtime import configure_threads, supports_bf16, tune_allocator
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SIZES = {"paper": (572, 1212), "small": (256, 1024), "small-valid": (572, 1212)}
-COLUMNS = ["what", "model", "size", "dtype", "layout", "seconds", "cpu_seconds",
-           "system_seconds", "page_faults", "gflops", "share_of_peak", "allocator"]  # fmt: skip
+COLUMNS = [
+    "what",
+    "model",
+    "size",
+    "dtype",
+    "layout",
+    "seconds",
+    "cpu_seconds",
+    "system_seconds",
+    "page_faults",
+    "gflops",
+    "share_of_peak",
+    "allocator",
+]
 
 
 def child(repeat: int) -> None:
@@ -68,14 +80,25 @@ def main() -> None:
                 for layout in bench.LAYOUTS:
                     if size > 600 and layout == "nchw":
                         continue  # the layout comparison is made at the smaller tile
-                    row = bench.bench_forward(model, size, dtype=dtype, layout=layout,
-                                              repeat=args.repeat, peak_gflops=peaks[dtype, layout])  # fmt: skip
+                    row = bench.bench_forward(
+                        model,
+                        size,
+                        dtype=dtype,
+                        layout=layout,
+                        repeat=args.repeat,
+                        peak_gflops=peaks[dtype, layout],
+                    )
                     row["allocator"] = "tuned"
                     rows.append(row)
                     print(bench.table([row], COLUMNS), flush=True)
     env = {**os.environ, "UNETLAB_TUNE_ALLOCATOR": "0"}
-    out = subprocess.run([sys.executable, __file__, "--child", "--repeat", str(args.repeat)],
-                         env=env, capture_output=True, text=True, check=True)  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", "--repeat", str(args.repeat)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     row = json.loads(out.stdout.strip().splitlines()[-1])
     row["share_of_peak"] = round(row["gflops"] / peaks["fp32", "channels_last"], 3)
     row["allocator"] = "system"

@@ -63,14 +63,18 @@ def main() -> None:
     args = parser.parse_args()
     _, val = split_pairs(args.data, val_fraction=0.1, seed=0)
     results = {"val_slices": [p.name for p in val]}
-    print(f"{'model':<12} {'objects':<14} {'F1@0.5':>7} {'DSB':>6} {'PQ':>6} {'SEG':>6} "
-          f"{'found':>6} {'true':>5}")  # fmt: skip
+    print(
+        f"{'model':<12} {'objects':<14} {'F1@0.5':>7} {'DSB':>6} {'PQ':>6} {'SEG':>6} "
+        f"{'found':>6} {'true':>5}"
+    )
     for item in args.checkpoint:
         name, path = item.split("=", 1)
         results[name] = score(path, val)
         for way, s in results[name].items():
-            print(f"{name:<12} {way:<14} {s['object_f1']:7.3f} {s['dsb']:6.3f} {s['pq']:6.3f} "
-                  f"{s['seg']:6.3f} {s['pred_objects']:6d} {s['objects']:5d}")  # fmt: skip
+            print(
+                f"{name:<12} {way:<14} {s['object_f1']:7.3f} {s['dsb']:6.3f} {s['pq']:6.3f} "
+                f"{s['seg']:6.3f} {s['pred_objects']:6d} {s['objects']:5d}"
+            )
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)
     Path(args.output).write_text(json.dumps(nan_to_none(results), indent=1) + "\n")
 

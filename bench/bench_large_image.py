@@ -69,9 +69,16 @@ def worker(args) -> dict:
     tiles = []
     start = time.perf_counter()
     written = predict_file(
-        model, args.input, args.out_dir, tile_size=args.tile_size, batch_size=args.batch_size,
-        blend=args.blend, precision=args.precision, progress=tiles.append, large_threshold=0,
-    )  # fmt: skip
+        model,
+        args.input,
+        args.out_dir,
+        tile_size=args.tile_size,
+        batch_size=args.batch_size,
+        blend=args.blend,
+        precision=args.precision,
+        progress=tiles.append,
+        large_threshold=0,
+    )
     elapsed = time.perf_counter() - start
     peak = peak_rss_mb()
     return {
@@ -113,9 +120,21 @@ def main() -> int:
         make_input(tmp / "large.tif", args.size)
         create_s = time.perf_counter() - t0
         save_model(tmp / "model.pt", model)
-        cmd = [sys.executable, __file__, "--worker", "--checkpoint", str(tmp / "model.pt"),
-               "--input", str(tmp / "large.tif"), "--out-dir", str(tmp / "out"),
-               "--blend", args.blend, "--precision", args.precision]  # fmt: skip
+        cmd = [
+            sys.executable,
+            __file__,
+            "--worker",
+            "--checkpoint",
+            str(tmp / "model.pt"),
+            "--input",
+            str(tmp / "large.tif"),
+            "--out-dir",
+            str(tmp / "out"),
+            "--blend",
+            args.blend,
+            "--precision",
+            args.precision,
+        ]
         for flag in ("tile_size", "batch_size", "threads"):
             if getattr(args, flag):
                 cmd += [f"--{flag.replace('_', '-')}", str(getattr(args, flag))]
@@ -133,8 +152,13 @@ def main() -> int:
 
     # the tiling predict_file used: large images stream under their own budget
     budget = STREAM_BUDGET if args.size * args.size > LARGE_PIXELS else DEFAULT_BUDGET
-    grid, batch = choose_tiling(model, (args.size, args.size), tile_size=args.tile_size,
-                                batch_size=args.batch_size, budget=budget)  # fmt: skip
+    grid, batch = choose_tiling(
+        model,
+        (args.size, args.size),
+        tile_size=args.tile_size,
+        batch_size=args.batch_size,
+        budget=budget,
+    )
     mp = args.size * args.size / 1e6
     record = {
         "benchmark": "large_image",
@@ -163,14 +187,14 @@ def main() -> int:
             "model",
             f"{args.preset} (base {model.config.base_channels}, depth {model.depth}, "
             f"{model.padding})",
-        ),  # fmt: skip
+        ),
         ("tiles", f"{result['tiles']} of {grid.tile[0]} x {grid.tile[1]}, batch {batch}"),
         ("predict time", f"{result['seconds']:.1f} s"),
         ("throughput", f"{record['mp_per_s']:.3f} MP/s"),
         (
             "peak RSS",
             f"{record['peak_rss_mb']:.0f} MB (after loading: {record['baseline_rss_mb']:.0f} MB)",
-        ),  # fmt: skip
+        ),
         ("labels", f"{label_shape}"),
     ]
     for name, value in rows:

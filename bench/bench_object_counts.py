@@ -37,14 +37,32 @@ def score(checkpoint: Path, data: Path, *, min_area: int | None) -> dict:
         seconds = time.perf_counter() - tick
         gt = mask.astype(np.int64)
         tp, fp, fn = object_counts(ids, gt)
-        rows.append({"image": pair.name, "true": len(np.unique(gt)) - 1,
-                     "predicted": int(ids.max()), "tp": tp, "fp": fp, "fn": fn,
-                     "seg": seg_score(ids, gt), "seconds": seconds})  # fmt: skip
+        rows.append(
+            {
+                "image": pair.name,
+                "true": len(np.unique(gt)) - 1,
+                "predicted": int(ids.max()),
+                "tp": tp,
+                "fp": fp,
+                "fn": fn,
+                "seg": seg_score(ids, gt),
+                "seconds": seconds,
+            }
+        )
     tp, fp, fn = (sum(r[k] for r in rows) for k in ("tp", "fp", "fn"))
-    return {"checkpoint": str(checkpoint), "mode": options.mode, "min_area": options.min_area,
-            "images": rows, "true": sum(r["true"] for r in rows),
-            "predicted": sum(r["predicted"] for r in rows), "tp": tp, "fp": fp, "fn": fn,
-            **f1_from_counts(tp, fp, fn), "seg": float(np.mean([r["seg"] for r in rows]))}  # fmt: skip
+    return {
+        "checkpoint": str(checkpoint),
+        "mode": options.mode,
+        "min_area": options.min_area,
+        "images": rows,
+        "true": sum(r["true"] for r in rows),
+        "predicted": sum(r["predicted"] for r in rows),
+        "tp": tp,
+        "fp": fp,
+        "fn": fn,
+        **f1_from_counts(tp, fp, fn),
+        "seg": float(np.mean([r["seg"] for r in rows])),
+    }
 
 
 def main() -> None:
@@ -63,14 +81,20 @@ def main() -> None:
             f"{'image':28s} {'true':>5s} {'pred':>5s} {'TP':>5s} {'FP':>5s} {'FN':>5s} {'SEG':>6s}"
         )
         for r in result["images"]:
-            print(f"{r['image']:28s} {r['true']:5d} {r['predicted']:5d} {r['tp']:5d} "
-                  f"{r['fp']:5d} {r['fn']:5d} {r['seg']:6.3f}")  # fmt: skip
-    print(f"\n{'checkpoint':40s} {'mode':10s} {'true':>6s} {'pred':>6s} {'prec':>6s} "
-          f"{'recall':>6s} {'F1@0.5':>6s} {'SEG':>6s}")  # fmt: skip
+            print(
+                f"{r['image']:28s} {r['true']:5d} {r['predicted']:5d} {r['tp']:5d} "
+                f"{r['fp']:5d} {r['fn']:5d} {r['seg']:6.3f}"
+            )
+    print(
+        f"\n{'checkpoint':40s} {'mode':10s} {'true':>6s} {'pred':>6s} {'prec':>6s} "
+        f"{'recall':>6s} {'F1@0.5':>6s} {'SEG':>6s}"
+    )
     for r in results:
         name = str(Path(r["checkpoint"]).parent.parent.name)
-        print(f"{name:40s} {r['mode']:10s} {r['true']:6d} {r['predicted']:6d} {r['precision']:6.3f} "
-              f"{r['recall']:6.3f} {r['f1']:6.3f} {r['seg']:6.3f}")  # fmt: skip
+        print(
+            f"{name:40s} {r['mode']:10s} {r['true']:6d} {r['predicted']:6d} {r['precision']:6.3f} "
+            f"{r['recall']:6.3f} {r['f1']:6.3f} {r['seg']:6.3f}"
+        )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=1))
     print(f"wrote {args.out}")

@@ -33,8 +33,21 @@ from unetlab.models import UNet
 from unetlab.runtime import configure_threads, supports_bf16, tune_allocator
 
 RESULTS = Path(__file__).resolve().parent / "results"
-COLUMNS = ["what", "model", "image", "precision", "tile", "tiles", "batch", "seconds",
-           "model_seconds", "mpix_per_s", "overhead", "ratio", "peak_mb"]  # fmt: skip
+COLUMNS = [
+    "what",
+    "model",
+    "image",
+    "precision",
+    "tile",
+    "tiles",
+    "batch",
+    "seconds",
+    "model_seconds",
+    "mpix_per_s",
+    "overhead",
+    "ratio",
+    "peak_mb",
+]
 
 
 def onnx_rows(model: UNet, sizes: list[int], repeat: int) -> list[dict]:
@@ -49,10 +62,17 @@ def onnx_rows(model: UNet, sizes: list[int], repeat: int) -> list[dict]:
             x = torch.randn(1, 1, size, size)
             t = bench.time_calls(lambda x=x: runner(x), repeat=repeat)
             torch_row = bench.bench_forward(model, size, repeat=repeat)
-            rows.append({"what": "onnxruntime", "model": "paper", "tile": f"{size}x{size}",
-                         "seconds": round(t.median_s, 4), "model_seconds": torch_row["seconds"],
-                         "ratio": round(torch_row["seconds"] / t.median_s, 3),
-                         "max_abs_diff": report.max_abs_diff})  # fmt: skip
+            rows.append(
+                {
+                    "what": "onnxruntime",
+                    "model": "paper",
+                    "tile": f"{size}x{size}",
+                    "seconds": round(t.median_s, 4),
+                    "model_seconds": torch_row["seconds"],
+                    "ratio": round(torch_row["seconds"] / t.median_s, 3),
+                    "max_abs_diff": report.max_abs_diff,
+                }
+            )
     return rows
 
 
@@ -100,12 +120,20 @@ def main() -> None:
                 break
             show(row)
             for ours in {id(auto): auto, id(best): best}.values():
-                show({"what": "ratio", "model": f"unetlab tile {ours['tile']} / {row['model']}",
-                      "ratio": round(ours["mpix_per_s"] / row["mpix_per_s"], 2)})  # fmt: skip
+                show(
+                    {
+                        "what": "ratio",
+                        "model": f"unetlab tile {ours['tile']} / {row['model']}",
+                        "ratio": round(ours["mpix_per_s"] / row["mpix_per_s"], 2),
+                    }
+                )
     if args.memory:
         with tempfile.TemporaryDirectory() as tmp:
-            show(bench.peak_memory((args.memory, args.memory), preset=args.memory_preset,
-                                   workdir=tmp))  # fmt: skip
+            show(
+                bench.peak_memory(
+                    (args.memory, args.memory), preset=args.memory_preset, workdir=tmp
+                )
+            )
     print()
     print(bench.table(rows, COLUMNS))
     bench.save_rows(RESULTS / "predict.json", rows)

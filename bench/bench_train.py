@@ -23,11 +23,24 @@ from unetlab.models import UNet
 from unetlab.runtime import configure_threads, tune_allocator
 
 RESULTS = Path(__file__).resolve().parent / "results"
-COLUMNS = ["what", "model", "size", "batch", "layout", "seconds", "data_seconds",
-           "compute_seconds", "data_share"]  # fmt: skip
-CASES = [("paper", 572, 1, "nchw"), ("paper", 572, 1, "channels_last"),
-         ("small", 128, 8, "nchw"), ("small", 128, 8, "channels_last"),
-         ("small", 256, 1, "nchw")]  # fmt: skip
+COLUMNS = [
+    "what",
+    "model",
+    "size",
+    "batch",
+    "layout",
+    "seconds",
+    "data_seconds",
+    "compute_seconds",
+    "data_share",
+]
+CASES = [
+    ("paper", 572, 1, "nchw"),
+    ("paper", 572, 1, "channels_last"),
+    ("small", 128, 8, "nchw"),
+    ("small", 128, 8, "channels_last"),
+    ("small", 256, 1, "nchw"),
+]
 
 
 def main() -> None:
@@ -40,8 +53,9 @@ def main() -> None:
     rows = []
     for preset, size, batch, layout in CASES:
         torch.manual_seed(0)
-        row = bench.bench_train_step(UNet.from_preset(preset), size, batch=batch,
-                                     layout=layout, steps=args.steps)  # fmt: skip
+        row = bench.bench_train_step(
+            UNet.from_preset(preset), size, batch=batch, layout=layout, steps=args.steps
+        )
         rows.append(row)
         print(bench.table([row], COLUMNS), flush=True)
     print()

@@ -86,8 +86,20 @@ def test_a_bench_script_records_how_it_was_run(tmp_path, monkeypatch, capsys):
 def test_cli_bench_quick_on_a_small_net(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("UNETLAB_TUNE_ALLOCATOR", "0")  # keep this test process's malloc as is
     out = tmp_path / "b.json"
-    argv = ["bench", "--preset", "small", "--quick", "--tile-size", "64", "--image-size", "64",
-            "--repeat", "1", "--json", str(out)]  # fmt: skip
+    argv = [
+        "bench",
+        "--preset",
+        "small",
+        "--quick",
+        "--tile-size",
+        "64",
+        "--image-size",
+        "64",
+        "--repeat",
+        "1",
+        "--json",
+        str(out),
+    ]
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert "conv3x3 peak" in text and "predict" in text
@@ -103,8 +115,20 @@ def test_encoder_net_forward_row():
     row = bench.bench_forward(model, 32, layout="nchw", repeat=1, warmup=0)
     assert row["model"] == "vgg16 U-Net transpose" and row["gflop"] > 0
     # the 13 VGG16 convolutions alone at 32 x 32: 2 * k * k * c_in * c_out per output pixel
-    convs = [(3, 64, 32), (64, 64, 32), (64, 128, 16), (128, 128, 16), (128, 256, 8),
-             (256, 256, 8), (256, 256, 8), (256, 512, 4), (512, 512, 4), (512, 512, 4),
-             (512, 512, 2), (512, 512, 2), (512, 512, 2)]  # fmt: skip
+    convs = [
+        (3, 64, 32),
+        (64, 64, 32),
+        (64, 128, 16),
+        (128, 128, 16),
+        (128, 256, 8),
+        (256, 256, 8),
+        (256, 256, 8),
+        (256, 512, 4),
+        (512, 512, 4),
+        (512, 512, 4),
+        (512, 512, 2),
+        (512, 512, 2),
+        (512, 512, 2),
+    ]
     encoder = sum(2 * 9 * a * b * s * s for a, b, s in convs) / 1e9
     assert encoder < row["gflop"] < 2 * encoder

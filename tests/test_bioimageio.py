@@ -217,15 +217,41 @@ def test_import_refuses_escaping_names_and_pickled_code(tmp_path):
 def test_cli_export_and_predict_with_a_package(tmp_path, capsys):
     ckpt = save_model(tmp_path / "m.pt", _tiny())
     pkg = tmp_path / "m.zip"
-    assert main(["export", "--checkpoint", str(ckpt), "--bioimageio", str(pkg),
-                 "--name", "tiny net", "--author", "A. Person"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "export",
+                "--checkpoint",
+                str(ckpt),
+                "--bioimageio",
+                str(pkg),
+                "--name",
+                "tiny net",
+                "--author",
+                "A. Person",
+            ]
+        )
+        == 0
+    )
     assert "wrote bioimage.io package" in capsys.readouterr().out
     image = (np.random.default_rng(0).random((40, 40)) * 255).astype(np.uint8)
     Image.fromarray(image).save(tmp_path / "img.png")
     out = {}
     for name, source in (("ckpt", ckpt), ("pkg", pkg)):
-        assert main(["predict", "--checkpoint", str(source), "--input",
-                     str(tmp_path / "img.png"), "--output", str(tmp_path / name)]) == 0  # fmt: skip
+        assert (
+            main(
+                [
+                    "predict",
+                    "--checkpoint",
+                    str(source),
+                    "--input",
+                    str(tmp_path / "img.png"),
+                    "--output",
+                    str(tmp_path / name),
+                ]
+            )
+            == 0
+        )
         out[name] = np.asarray(Image.open(tmp_path / name / "img.png"))
     assert np.array_equal(out["ckpt"], out["pkg"])
 

@@ -43,8 +43,12 @@ def test_foreign_and_truncated_files(tmp_path):
     text.write_text("hello")
     plain = tmp_path / "plain.pt"
     torch.save(tiny().state_dict(), plain)
-    for bad, reason in [(truncated, "truncated"), (text, "not a unetlab checkpoint"),
-                        (plain, "not a unetlab checkpoint"), (tmp_path / "none.pt", "no such")]:  # fmt: skip
+    for bad, reason in [
+        (truncated, "truncated"),
+        (text, "not a unetlab checkpoint"),
+        (plain, "not a unetlab checkpoint"),
+        (tmp_path / "none.pt", "no such"),
+    ]:
         with pytest.raises(CheckpointError, match=reason):
             load_model(bad)
 

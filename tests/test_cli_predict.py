@@ -31,8 +31,19 @@ SIZES = {"grey.png": (37, 50), "rgb.png": (41, 29), "deep.png": (33, 61)}
 
 def test_predict_folder_writes_every_good_file_and_names_the_bad_one(folder, capsys):
     out = folder / "out"
-    code = main(["predict", "--checkpoint", str(folder / "model.pt"), "--input",
-                 str(folder / "in"), "--output", str(out), "--overlay", "--save-probabilities"])  # fmt: skip
+    code = main(
+        [
+            "predict",
+            "--checkpoint",
+            str(folder / "model.pt"),
+            "--input",
+            str(folder / "in"),
+            "--output",
+            str(out),
+            "--overlay",
+            "--save-probabilities",
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     failed = [line for line in err.splitlines() if "broken.png" in line]
@@ -68,17 +79,36 @@ def test_label_values_color_skip_existing_and_channel_mismatch(folder, capsys):
 
 
 def test_user_errors_are_one_line(folder, capsys):
-    code = main(["predict", "--checkpoint", str(folder / "missing.pt"), "--input",
-                 str(folder / "in"), "--output", str(folder / "out")])  # fmt: skip
+    code = main(
+        [
+            "predict",
+            "--checkpoint",
+            str(folder / "missing.pt"),
+            "--input",
+            str(folder / "in"),
+            "--output",
+            str(folder / "out"),
+        ]
+    )
     assert code == 2
     assert capsys.readouterr().err.count("\n") == 1
 
 
 def test_benchmark_prints_images_and_megapixels_per_second(folder, capsys):
     out = folder / "out"
-    code = main(["predict", "--checkpoint", str(folder / "model.pt"), "--input",
-                 str(folder / "in" / "grey.png"), str(folder / "in" / "deep.tif"),
-                 "--output", str(out), "--benchmark"])  # fmt: skip
+    code = main(
+        [
+            "predict",
+            "--checkpoint",
+            str(folder / "model.pt"),
+            "--input",
+            str(folder / "in" / "grey.png"),
+            str(folder / "in" / "deep.tif"),
+            "--output",
+            str(out),
+            "--benchmark",
+        ]
+    )
     assert code == 0
     line = next(x for x in capsys.readouterr().out.splitlines() if x.startswith("benchmark:"))
     mp = (37 * 50 + 33 * 61) / 1e6

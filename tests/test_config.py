@@ -27,8 +27,11 @@ def test_off_and_on_are_words_where_a_word_is_wanted(tmp_path):
     cfg = load_config(path, ["augment.rot90=off", "augment.enabled=yes"])
     assert cfg.train.amp == "off"
     assert (cfg.augment.elastic, cfg.augment.flip, cfg.augment.rot90, cfg.augment.enabled) == (
-        False, True, False, True,
-    )  # fmt: skip
+        False,
+        True,
+        False,
+        True,
+    )
     assert load_config(None, ["train.amp=off"]).train.amp == "off"
     save_config(cfg, tmp_path / "saved.yaml")
     assert load_config(tmp_path / "saved.yaml") == cfg
@@ -67,8 +70,16 @@ def test_dict_valued_keys_update_key_by_key():
 
 
 def test_round_trip_is_exact(tmp_path):
-    cfg = load_config(None, ["data.label_values=[0, 255]", "data.class_names={0: membrane, 255: cell}",
-                             "train.channels_last=true", "model.norm=none", "train.lr=0.5"])  # fmt: skip
+    cfg = load_config(
+        None,
+        [
+            "data.label_values=[0, 255]",
+            "data.class_names={0: membrane, 255: cell}",
+            "train.channels_last=true",
+            "model.norm=none",
+            "train.lr=0.5",
+        ],
+    )
     path = save_config(cfg, tmp_path / "config.yaml", header="unetlab 0.1.0\ncommand: x")
     assert path.read_text().startswith("# unetlab 0.1.0\n# command: x\n")
     again = load_config(path)

@@ -36,8 +36,9 @@ def _image(h=300, w=257, seed=0):
     return np.random.default_rng(seed).integers(0, 256, (h, w), dtype=np.uint8)
 
 
-@pytest.mark.parametrize(("preset", "blend"), [("small-valid", "mean"), ("small", "mean"),
-                                               ("small", "gaussian")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("preset", "blend"), [("small-valid", "mean"), ("small", "mean"), ("small", "gaussian")]
+)
 def test_cuda_prediction_equals_cpu(preset, blend):
     """On a GPU the image is uploaded once and tiles are cut and stitched there."""
     model = UNet.from_preset(preset, depth=3, base_channels=8, num_classes=3).eval()
@@ -69,8 +70,14 @@ def test_predict_tensor_stays_on_the_gpu():
 
 @pytest.mark.parametrize("amp", ["bf16", "fp16", "off"])
 def test_amp_training_on_cuda_learns_and_resumes(tmp_path, data, amp):
-    cfg = tiny_config(data, f"train.amp={amp}", "train.device=cuda", "train.epochs=2",
-                      "train.lr=0.01", "train.num_workers=0")  # fmt: skip
+    cfg = tiny_config(
+        data,
+        f"train.amp={amp}",
+        "train.device=cuda",
+        "train.epochs=2",
+        "train.lr=0.01",
+        "train.num_workers=0",
+    )
     result = fit(cfg, run_dir=tmp_path / "run", progress=False)
     assert result["steps"] == 4 and np.isfinite(result["val"]["loss"])
     log = (tmp_path / "run" / "train.log").read_text()
@@ -85,8 +92,14 @@ def test_amp_training_on_cuda_learns_and_resumes(tmp_path, data, amp):
     assert next(model.parameters()).device.type == "cpu"
     labels = labels_from_probabilities(predict_image(model, _image(48, 48), device="cpu"))
     assert labels.shape == (48, 48)
-    more = tiny_config(data, f"train.amp={amp}", "train.device=cuda", "train.epochs=3",
-                       "train.lr=0.01", "train.num_workers=0")  # fmt: skip
+    more = tiny_config(
+        data,
+        f"train.amp={amp}",
+        "train.device=cuda",
+        "train.epochs=3",
+        "train.lr=0.01",
+        "train.num_workers=0",
+    )
     resumed = fit(more, run_dir=tmp_path / "run", resume=True, progress=False)
     assert resumed["steps"] == 6
 
@@ -108,7 +121,8 @@ def test_bench_rows_on_cuda():
     assert row["seconds"] > 0 and row["share_of_peak"] > 0
     row = bench.bench_predict(model, (200, 150), repeat=1, warmup=1, device="cuda")
     assert row["mpix_per_s"] > 0
-    row = bench.bench_train_step(model, 128, steps=1, warmup=1, device="cuda", amp="fp16",
-                                 weight_map=False)  # fmt: skip
+    row = bench.bench_train_step(
+        model, 128, steps=1, warmup=1, device="cuda", amp="fp16", weight_map=False
+    )
     assert row["compute_seconds"] > 0 and row["amp"] == "fp16"
     assert "gpu" in bench.machine("cuda")

@@ -183,8 +183,9 @@ def test_channels_must_agree_without_in_channels(tmp_path):
 def test_load_samples_encodes_normalises_and_ignores(tmp_path):
     save(tmp_path / "images" / "a.png", np.arange(12, dtype=np.uint8).reshape(3, 4) * 20)
     save(tmp_path / "masks" / "a.png", np.array([[0, 255, 9, 0]] * 3, np.uint8))
-    (sample,) = load_samples(find_pairs(tmp_path), label_values=[0, 255], ignore_value=9,
-                             normalization=SCALE)  # fmt: skip
+    (sample,) = load_samples(
+        find_pairs(tmp_path), label_values=[0, 255], ignore_value=9, normalization=SCALE
+    )
     assert (
         sample.name == "a" and sample.image.shape == (1, 3, 4) and sample.image.dtype == np.float32
     )
@@ -198,8 +199,12 @@ def test_load_samples_weight_map_once_per_image(tmp_path):
     mask[:, 5:7] = 0  # two cells separated by a 2-px membrane
     save(tmp_path / "images" / "a.png", mask)
     save(tmp_path / "masks" / "a.png", mask)
-    (sample,) = load_samples(find_pairs(tmp_path), label_values=[0, 255], normalization=PER_IMAGE,
-                             weight_map={"w0": 10.0, "sigma": 5.0})  # fmt: skip
+    (sample,) = load_samples(
+        find_pairs(tmp_path),
+        label_values=[0, 255],
+        normalization=PER_IMAGE,
+        weight_map={"w0": 10.0, "sigma": 5.0},
+    )
     assert sample.weight.shape == (12, 12) and sample.weight.dtype == np.float32
     assert sample.weight[0, 5] > sample.weight[0, 0] + 5  # the border term on the membrane
 
@@ -268,8 +273,13 @@ def test_input_and_target_windows_are_aligned_for_a_valid_net():
     model = UNet.from_preset("small-valid", depth=3, base_channels=4)
     size_in = 60
     size_out = model.output_size(size_in)  # 60 - 2 * 16 = 28
-    ds = TileDataset([coordinate_sample(40, 50)], input_size=size_in, output_size=size_out,
-                     tiles_per_epoch=20, seed=1)  # fmt: skip
+    ds = TileDataset(
+        [coordinate_sample(40, 50)],
+        input_size=size_in,
+        output_size=size_out,
+        tiles_per_epoch=20,
+        seed=1,
+    )
     m = (size_in - size_out) // 2
     for i in range(len(ds)):
         image, target, weight = ds[i]

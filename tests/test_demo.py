@@ -25,9 +25,17 @@ def test_quick_demo_writes_everything(tmp_path, capsys):
     metrics = json.loads((out / "metrics.json").read_text())
     assert 0.0 <= metrics["miou"] <= 1.0
     assert set(metrics["iou"]) == {"membrane", "cell"} and "rand_error" in metrics
-    for name in ("curves.png", "large.png", "large_overlay.png", "overlays/00.png", "evaluation.txt",
-                 "run/checkpoints/best.pt",
-                 "run/metrics.csv", "data/train/images/00.png", "data/test/masks/00.png"):  # fmt: skip
+    for name in (
+        "curves.png",
+        "large.png",
+        "large_overlay.png",
+        "overlays/00.png",
+        "evaluation.txt",
+        "run/checkpoints/best.pt",
+        "run/metrics.csv",
+        "data/train/images/00.png",
+        "data/test/masks/00.png",
+    ):
         assert (out / name).is_file(), name
     # a folder made by the demo is replaced by the next demo, without --overwrite
     assert main(["demo", "--output", str(out), "--quick", "--no-progress", "--seed", "1"]) == 0
@@ -49,8 +57,14 @@ def test_quick_nuclei_demo_scores_objects_and_the_baseline(tmp_path, capsys):
         assert figures["count_error"] == pytest.approx(
             (figures["pred_objects"] - figures["true_objects"]) / figures["true_objects"]
         )
-    for name in ("predictions/00_objects.tif", "baseline/00_objects.tif", "overlays/00.png",
-                 "evaluation.txt", "run/checkpoints/best.pt", "data/test/masks/00.png"):  # fmt: skip
+    for name in (
+        "predictions/00_objects.tif",
+        "baseline/00_objects.tif",
+        "overlays/00.png",
+        "evaluation.txt",
+        "run/checkpoints/best.pt",
+        "data/test/masks/00.png",
+    ):
         assert (out / name).is_file(), name
     assert "DSB score" in (out / "evaluation.txt").read_text()
     with pytest.raises(ValueError, match="em and nuclei"):

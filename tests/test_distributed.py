@@ -13,9 +13,18 @@ from unetlab.train import fit
 
 from .test_train import tiny_config, write_blobs
 
-SETTINGS = ["model.norm=none", "augment.enabled=false", "train.optimizer=sgd", "train.lr=0.05",
-            "train.momentum=0.9", "train.epochs=2", "data.tiles_per_epoch=16",
-            "train.num_workers=0", "train.device=cpu", "data.weight_map=false"]  # fmt: skip
+SETTINGS = [
+    "model.norm=none",
+    "augment.enabled=false",
+    "train.optimizer=sgd",
+    "train.lr=0.05",
+    "train.momentum=0.9",
+    "train.epochs=2",
+    "data.tiles_per_epoch=16",
+    "train.num_workers=0",
+    "train.device=cpu",
+    "data.weight_map=false",
+]
 
 
 def test_shards_are_disjoint_equal_and_cover_the_global_batches():
@@ -33,15 +42,38 @@ def test_a_group_of_one_is_a_plain_process():
 
 
 def _train_in_two_processes(data, run_dir, *extra):
-    overrides = [f"--set={item}" for item in
-                 [f"data.root={data}", "data.label_values=[0, 255]", "model.depth=2",
-                  "model.base_channels=4", "data.tile_size=32", "train.seed=3",
-                  "train.batch_size=2", *SETTINGS, *extra]]  # fmt: skip
+    overrides = [
+        f"--set={item}"
+        for item in [
+            f"data.root={data}",
+            "data.label_values=[0, 255]",
+            "model.depth=2",
+            "model.base_channels=4",
+            "data.tile_size=32",
+            "train.seed=3",
+            "train.batch_size=2",
+            *SETTINGS,
+            *extra,
+        ]
+    ]
     out = subprocess.run(
-        [sys.executable, "-m", "unetlab", "train", *overrides, "--run-dir", str(run_dir),
-         "--nproc", "2", "--no-progress", "--no-plan"],  # the settings above, no others
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "unetlab",
+            "train",
+            *overrides,
+            "--run-dir",
+            str(run_dir),
+            "--nproc",
+            "2",
+            "--no-progress",
+            "--no-plan",
+        ],  # the settings above, no others
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[:3000] + " ... " + out.stderr[-3000:]
     return out
 
@@ -49,8 +81,9 @@ def _train_in_two_processes(data, run_dir, *extra):
 @pytest.mark.slow
 def test_two_processes_train_like_one_with_the_global_batch(tmp_path):
     data = write_blobs(tmp_path / "data", 5)
-    one = fit(tiny_config(data, "train.batch_size=4", *SETTINGS), run_dir=tmp_path / "one",
-              progress=False)  # fmt: skip
+    one = fit(
+        tiny_config(data, "train.batch_size=4", *SETTINGS), run_dir=tmp_path / "one", progress=False
+    )
     out = _train_in_two_processes(data, tmp_path / "two")
     assert out.stdout.count("best checkpoint:") == 1  # the main process alone reports
     log = (tmp_path / "two" / "train.log").read_text()
@@ -75,10 +108,24 @@ def test_two_processes_resume_where_they_stopped(tmp_path):
     _train_in_two_processes(data, tmp_path / "straight", "train.epochs=3", "train.schedule=none")
     _train_in_two_processes(data, tmp_path / "cut", "train.epochs=2", "train.schedule=none")
     out = subprocess.run(
-        [sys.executable, "-m", "unetlab", "train", "--run-dir", str(tmp_path / "cut"),
-         "--resume", "--epochs", "3", "--nproc", "2", "--no-progress"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "unetlab",
+            "train",
+            "--run-dir",
+            str(tmp_path / "cut"),
+            "--resume",
+            "--epochs",
+            "3",
+            "--nproc",
+            "2",
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     a = load_checkpoint(tmp_path / "straight" / "checkpoints" / "last.pt")
     b = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")

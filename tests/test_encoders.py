@@ -21,9 +21,21 @@ def vgg16_layout() -> dict[str, tuple[int, ...]]:
     max pools (config D: 64 64 M 128 128 M 256x3 M 512x3 M 512x3 M), so the convolutions sit
     at indices 0 2 5 7 10 12 14 17 19 21 24 26 28; ``classifier`` is Linear(25088, 4096),
     ReLU, Dropout, Linear(4096, 4096), ReLU, Dropout, Linear(4096, 1000)."""
-    convs = {0: (3, 64), 2: (64, 64), 5: (64, 128), 7: (128, 128), 10: (128, 256),
-             12: (256, 256), 14: (256, 256), 17: (256, 512), 19: (512, 512), 21: (512, 512),
-             24: (512, 512), 26: (512, 512), 28: (512, 512)}  # fmt: skip
+    convs = {
+        0: (3, 64),
+        2: (64, 64),
+        5: (64, 128),
+        7: (128, 128),
+        10: (128, 256),
+        12: (256, 256),
+        14: (256, 256),
+        17: (256, 512),
+        19: (512, 512),
+        21: (512, 512),
+        24: (512, 512),
+        26: (512, 512),
+        28: (512, 512),
+    }
     keys = {}
     for i, (c_in, c_out) in convs.items():
         keys[f"features.{i}.weight"] = (c_out, c_in, 3, 3)
@@ -271,8 +283,9 @@ def test_imagenet_normalisation_of_8_and_16_bit_images():
     rgb = np.zeros((2, 2, 3), np.uint8)
     rgb[..., 0] = 255
     x = normalize(rgb, {"mode": "imagenet"})
-    np.testing.assert_allclose(x[:, 0, 0], [(1 - 0.485) / 0.229, -0.456 / 0.224, -0.406 / 0.225],
-                               rtol=1e-6)  # fmt: skip
+    np.testing.assert_allclose(
+        x[:, 0, 0], [(1 - 0.485) / 0.229, -0.456 / 0.224, -0.406 / 0.225], rtol=1e-6
+    )
     grey = np.full((2, 2), 65535, np.uint16)
     np.testing.assert_allclose(
         normalize(grey, {"mode": "imagenet"}), (1 - 0.449) / 0.226, rtol=1e-6

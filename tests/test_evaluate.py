@@ -126,8 +126,9 @@ def test_instance_masks_keep_touching_objects_apart(tmp_path, capsys):
         capsys.readouterr().out
     )
     with pytest.raises(ValueError, match="object ids"):
-        evaluate_predictions(tmp_path / "pred", tmp_path / "gt", gt_instances=True,
-                             label_values=[0, 1])  # fmt: skip
+        evaluate_predictions(
+            tmp_path / "pred", tmp_path / "gt", gt_instances=True, label_values=[0, 1]
+        )
 
 
 def test_boundary_class_must_be_a_class(tmp_path):
@@ -158,7 +159,10 @@ def test_evaluate_model_with_thresholds(tmp_path):
     rng = np.random.default_rng(0)
     for name in ("p", "q"):
         write_png(tmp_path / "images" / f"{name}.png", rng.integers(0, 255, (20, 24), np.uint8))
-        write_png(tmp_path / "masks" / f"{name}.png", np.where(rng.random((20, 24)) < 0.2, 0, 255).astype(np.uint8))  # fmt: skip
+        write_png(
+            tmp_path / "masks" / f"{name}.png",
+            np.where(rng.random((20, 24)) < 0.2, 0, 255).astype(np.uint8),
+        )
     report = evaluate_model(_tiny_model(), tmp_path, thresholds=[0.3, 0.5, 0.7])
     d = report.to_dict()
     assert set(d["classes"]) == {"membrane", "cell"} and d["num_images"] == 2
@@ -231,8 +235,9 @@ def test_tiff_stack_predictions_pair_pages_in_order(tmp_path, monkeypatch, data_
     reads = []
     real = unetlab.evaluate.read_stack
     for module in (unetlab.evaluate, unetlab.data.pairs):  # the masks folder's reader, and pairs'
-        monkeypatch.setattr(module, "read_stack",
-                            lambda path, **kw: reads.append(path.name) or real(path, **kw))  # fmt: skip
+        monkeypatch.setattr(
+            module, "read_stack", lambda path, **kw: reads.append(path.name) or real(path, **kw)
+        )
     report = evaluate_predictions(tmp_path / "p", gt_dir, label_values=[0, 255])
     assert sorted(reads) == ["s.tif", "s.tif"]  # each file read once, not once per page
     rows = {r["name"]: r for r in report.images}
@@ -242,8 +247,10 @@ def test_tiff_stack_predictions_pair_pages_in_order(tmp_path, monkeypatch, data_
     assert rows["s[2]"]["pixel_error"] == 1.0
     if data_folder:  # evaluate_model reads a stack's image and mask once each, too
         reads.clear()
-        monkeypatch.setattr("unetlab.inference.predict.predict_image",
-                            lambda model, image, **kw: np.stack([1 - image / 255, image / 255]))  # fmt: skip
+        monkeypatch.setattr(
+            "unetlab.inference.predict.predict_image",
+            lambda model, image, **kw: np.stack([1 - image / 255, image / 255]),
+        )
         model = _tiny_model()
         d = evaluate_model(model, gt_dir).to_dict()
         assert sorted(reads) == ["s.tif", "s.tif"] and d["pixel_accuracy"] == 1.0
@@ -252,10 +259,21 @@ def test_tiff_stack_predictions_pair_pages_in_order(tmp_path, monkeypatch, data_
 def test_class_names_and_label_values_must_match(tmp_path, capsys):
     pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
     with pytest.raises(ValueError, match=r"3 class names \(bg, fg, extra\) but 2 label values"):
-        evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255],
-                             class_names=["bg", "fg", "extra"])  # fmt: skip
-    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--label-values", "0",
-            "255", "--class-names", "bg"]  # fmt: skip
+        evaluate_predictions(
+            pred_dir, gt_dir, label_values=[0, 255], class_names=["bg", "fg", "extra"]
+        )
+    argv = [
+        "evaluate",
+        "--pred",
+        str(pred_dir),
+        "--gt",
+        str(gt_dir),
+        "--label-values",
+        "0",
+        "255",
+        "--class-names",
+        "bg",
+    ]
     assert main(argv) == 2
     assert "1 class names (bg) but 2 label values" in capsys.readouterr().err
 
@@ -263,14 +281,38 @@ def test_class_names_and_label_values_must_match(tmp_path, capsys):
 def test_cli_pred_mode_writes_json_and_png(tmp_path, capsys):
     pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD, "b": MERGED})
     out = tmp_path / "eval.json"
-    code = main(["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--label-values",
-                 "0", "255", "--class-names", "membrane", "cell", "--json", str(out)])  # fmt: skip
+    code = main(
+        [
+            "evaluate",
+            "--pred",
+            str(pred_dir),
+            "--gt",
+            str(gt_dir),
+            "--label-values",
+            "0",
+            "255",
+            "--class-names",
+            "membrane",
+            "cell",
+            "--json",
+            str(out),
+        ]
+    )
     assert code == 0
     printed = capsys.readouterr().out
     assert "membrane" in printed and "Rand error" in printed and "worst images" in printed
     d = json.loads(out.read_text())
-    for key in ("miou", "pixel_accuracy", "rand_error", "pixel_error", "information_score",
-                "seg", "object_f1", "classes", "images"):  # fmt: skip
+    for key in (
+        "miou",
+        "pixel_accuracy",
+        "rand_error",
+        "pixel_error",
+        "information_score",
+        "seg",
+        "object_f1",
+        "classes",
+        "images",
+    ):
         assert key in d
     assert set(d["classes"]) == {"membrane", "cell"}
     assert d["images"][0]["name"] == "a" and "NaN" not in out.read_text()
@@ -284,19 +326,32 @@ def test_cli_checkpoint_mode(tmp_path, capsys):
     write_png(tmp_path / "data" / "images" / "a.png", np.zeros((16, 16), np.uint8))
     write_png(tmp_path / "data" / "masks" / "a.png", np.full((16, 16), 255, np.uint8))
     save_model(tmp_path / "m.pt", _tiny_model())
-    code = main(["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data",
-                 str(tmp_path / "data"), "--device", "cpu", "--best-threshold"])  # fmt: skip
+    code = main(
+        [
+            "evaluate",
+            "--checkpoint",
+            str(tmp_path / "m.pt"),
+            "--data",
+            str(tmp_path / "data"),
+            "--device",
+            "cpu",
+            "--best-threshold",
+        ]
+    )
     assert code == 0
     assert "best threshold" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("argv, message", [
-    ([], "nothing to evaluate"),
-    (["--pred", "x"], "--pred and --gt go together"),
-    (["--checkpoint", "x", "--gt", "y"], "not both"),
-    (["--pred", "x", "--gt", "y", "--best-threshold"], "needs probabilities"),
-    (["--checkpoint", "x", "--data", "y", "--pred-instances"], "the model's mode decides"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        ([], "nothing to evaluate"),
+        (["--pred", "x"], "--pred and --gt go together"),
+        (["--checkpoint", "x", "--gt", "y"], "not both"),
+        (["--pred", "x", "--gt", "y", "--best-threshold"], "needs probabilities"),
+        (["--checkpoint", "x", "--data", "y", "--pred-instances"], "the model's mode decides"),
+    ],
+)
 def test_cli_errors_are_one_line(argv, message, capsys):
     assert main(["evaluate", *argv]) == 2
     err = capsys.readouterr().err
@@ -380,8 +435,16 @@ def test_evaluate_model_scores_an_instance_model_on_its_objects(tmp_path, monkey
 
     model = UNet(1, 3, depth=2, base_channels=4, padding="same")
     model.classes, model.label_values = ["background", "boundary", "interior"], None
-    model.objects = {"target": "instances", "count": 4, "images": 1, "area_min": 9.0,
-                     "area_p05": 9.0, "area_median": 12.0, "area_p95": 16.0, "area_max": 16.0}  # fmt: skip
+    model.objects = {
+        "target": "instances",
+        "count": 4,
+        "images": 1,
+        "area_min": 9.0,
+        "area_p05": 9.0,
+        "area_median": 12.0,
+        "area_p95": 16.0,
+        "area_max": 16.0,
+    }
     ids = np.zeros((16, 16), np.uint16)
     ids[2:6, 2:6], ids[2:6, 6:10], ids[10:14, 3:7], ids[9:13, 11:15] = 3, 4, 8, 9  # 3 and 4 touch
     write_png(tmp_path / "images" / "a.png", (ids > 0).astype(np.uint8) * 200)
@@ -405,18 +468,51 @@ def test_evaluate_reads_what_predict_instances_writes(tmp_path, capsys):
     torch.manual_seed(0)
     model = UNet(1, 3, depth=2, base_channels=4, padding="same")
     model.classes, model.label_values = ["background", "boundary", "interior"], None
-    model.objects = {"target": "instances", "count": 3, "images": 1, "area_min": 4.0,
-                     "area_p05": 4.0, "area_median": 9.0, "area_p95": 16.0, "area_max": 16.0}  # fmt: skip
+    model.objects = {
+        "target": "instances",
+        "count": 3,
+        "images": 1,
+        "area_min": 4.0,
+        "area_p05": 4.0,
+        "area_median": 9.0,
+        "area_p95": 16.0,
+        "area_max": 16.0,
+    }
     save_model(tmp_path / "m.pt", model)
     ids = np.zeros((24, 24), np.uint16)
     ids[2:8, 2:8], ids[2:8, 8:14], ids[15:21, 4:10] = 1, 2, 3
     write_png(tmp_path / "images" / "a.png", (ids > 0).astype(np.uint8) * 180 + 20)
     write_png(tmp_path / "gt" / "a.png", ids)
-    assert main(["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input",
-                 str(tmp_path / "images"), "--output", str(tmp_path / "out"), "--instances",
-                 "--device", "cpu"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "predict",
+                "--checkpoint",
+                str(tmp_path / "m.pt"),
+                "--input",
+                str(tmp_path / "images"),
+                "--output",
+                str(tmp_path / "out"),
+                "--instances",
+                "--device",
+                "cpu",
+            ]
+        )
+        == 0
+    )
     rows = (tmp_path / "out" / "a_objects.csv").read_text().strip().splitlines()[1:]
     capsys.readouterr()
-    assert main(["evaluate", "--pred", str(tmp_path / "out"), "--gt", str(tmp_path / "gt"),
-                 "--gt-instances"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "evaluate",
+                "--pred",
+                str(tmp_path / "out"),
+                "--gt",
+                str(tmp_path / "gt"),
+                "--gt-instances",
+            ]
+        )
+        == 0
+    )
     assert f"objects            {len(rows)} predicted, 3 true" in capsys.readouterr().out

@@ -109,8 +109,13 @@ sys.exit(main(sys.argv[1:]))
 def _run(argv: list[str], fault: str = "none:0", *, kill_after: float | None = None):
     """``unetlab ARGV`` in a child process with the fault hook; (exit status, stderr)."""
     env = {**os.environ, "FAULT": fault, "UNETLAB_SRC": str(REPO / "src"), "OMP_NUM_THREADS": "1"}
-    child = subprocess.Popen([sys.executable, "-c", HOOK, *argv], env=env, text=True,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOOK, *argv],
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     if kill_after is not None:
         time.sleep(kill_after)
         child.send_signal(signal.SIGKILL)
@@ -134,9 +139,19 @@ def _blobs(root: Path, n: int = 3, size: int = 40) -> Path:
     return root
 
 
-TRAIN_SET = ["model.depth=2", "model.base_channels=4", "model.dropout=0.2", "data.tile_size=32",
-             "data.tiles_per_epoch=4", "train.batch_size=2", "train.epochs=4", "train.seed=3",
-             "data.val_fraction=0.34", "train.device=cpu", "data.label_values=[0, 255]"]  # fmt: skip
+TRAIN_SET = [
+    "model.depth=2",
+    "model.base_channels=4",
+    "model.dropout=0.2",
+    "data.tile_size=32",
+    "data.tiles_per_epoch=4",
+    "train.batch_size=2",
+    "train.epochs=4",
+    "train.seed=3",
+    "data.val_fraction=0.34",
+    "train.device=cpu",
+    "data.label_values=[0, 255]",
+]
 
 
 def _train_argv(data: Path, run_dir: Path, *mode: str) -> list[str]:
@@ -151,10 +166,12 @@ def test_train_killed_again_and_again_then_resumed_equals_an_uninterrupted_run(t
     assert code == 0, err
     run = tmp_path / "cut"
     # 2 steps an epoch, 4 epochs; each resumed run restarts the epoch after the last last.pt
-    kills = ["backward:3",  # inside step 3 (epoch 2): last.pt of epoch 1 exists
-             "save-partial:1",  # half of epoch 2's last.pt written
-             "save-rename:1",  # epoch 2's last.pt written, not renamed
-             "backward:2"]  # inside a step again  # fmt: skip
+    kills = [
+        "backward:3",  # inside step 3 (epoch 2): last.pt of epoch 1 exists
+        "save-partial:1",  # half of epoch 2's last.pt written
+        "save-rename:1",  # epoch 2's last.pt written, not renamed
+        "backward:2",
+    ]  # inside a step again
     exercised = []
     for fault in kills:
         mode = "--resume" if (run / "checkpoints" / "last.pt").is_file() else "--overwrite"
@@ -217,8 +234,19 @@ def folder(tmp_path) -> Path:
 
 
 def _predict_argv(folder: Path, out: str, *extra: str) -> list[str]:
-    return ["predict", "--checkpoint", str(folder / "model.pt"), "--input", str(folder / "in"),
-            "--output", str(folder / out), "--device", "cpu", "--overlay", *extra]  # fmt: skip
+    return [
+        "predict",
+        "--checkpoint",
+        str(folder / "model.pt"),
+        "--input",
+        str(folder / "in"),
+        "--output",
+        str(folder / out),
+        "--device",
+        "cpu",
+        "--overlay",
+        *extra,
+    ]
 
 
 @pytest.mark.slow

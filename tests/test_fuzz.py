@@ -36,9 +36,16 @@ from unetlab.data.io import read_mask, read_stack  # noqa: E402
 from unetlab.errors import ImageReadError, UnetlabError  # noqa: E402
 from unetlab.outputs import LOCK, TEMPORARY  # noqa: E402
 
-FUZZ = settings(deadline=None, database=None, print_blob=True,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
-                                       HealthCheck.function_scoped_fixture])  # fmt: skip
+FUZZ = settings(
+    deadline=None,
+    database=None,
+    print_blob=True,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.data_too_large,
+        HealthCheck.function_scoped_fixture,
+    ],
+)
 #: seconds one case may take before it counts as a hang
 HANG_S = 30
 
@@ -58,8 +65,10 @@ def kit(tmp_path_factory) -> dict:
         buf = io.BytesIO()
         Image.fromarray(array).save(buf, format="PNG" if name.endswith("png") else "JPEG", **kwargs)
         files[name] = buf.getvalue()
-    for name, array in (("deep.tif", grey.astype(np.uint16) * 257),
-                        ("stack.tif", np.stack([grey, grey[::-1]]))):  # fmt: skip
+    for name, array in (
+        ("deep.tif", grey.astype(np.uint16) * 257),
+        ("stack.tif", np.stack([grey, grey[::-1]])),
+    ):
         buf = io.BytesIO()
         tifffile.imwrite(buf, array, photometric="minisblack")
         files[name] = buf.getvalue()
@@ -149,9 +158,21 @@ def test_predict_on_a_corrupt_file(kit, data):
         (Path(tmp) / "in").mkdir()
         (Path(tmp) / "in" / name).write_bytes(content)
         out = Path(tmp) / "out"
-        code, err = _cli(["predict", "--checkpoint", str(kit["checkpoint"]), "--input",
-                          str(Path(tmp) / "in"), "--output", str(out), "--device", "cpu",
-                          "--overlay", "--save-probabilities"])  # fmt: skip
+        code, err = _cli(
+            [
+                "predict",
+                "--checkpoint",
+                str(kit["checkpoint"]),
+                "--input",
+                str(Path(tmp) / "in"),
+                "--output",
+                str(out),
+                "--device",
+                "cpu",
+                "--overlay",
+                "--save-probabilities",
+            ]
+        )
         _check_outcome(code, err, out)
 
 
@@ -172,8 +193,16 @@ def _jpeg_header(width: int, height: int) -> bytes:
     """A JPEG whose frame header (SOF0) says ``width`` x ``height``, with no scan data."""
     sof = struct.pack(">BHHB", 8, min(height, 65535), min(width, 65535), 1) + bytes([1, 0x11, 0])
     dqt = b"\x00" + bytes(range(1, 65))
-    return (b"\xff\xd8" + b"\xff\xdb" + struct.pack(">H", len(dqt) + 2) + dqt
-            + b"\xff\xc0" + struct.pack(">H", len(sof) + 2) + sof + b"\xff\xd9")  # fmt: skip
+    return (
+        b"\xff\xd8"
+        + b"\xff\xdb"
+        + struct.pack(">H", len(dqt) + 2)
+        + dqt
+        + b"\xff\xc0"
+        + struct.pack(">H", len(sof) + 2)
+        + sof
+        + b"\xff\xd9"
+    )
 
 
 def _tiff_header(path: Path, width: int, height: int) -> None:
@@ -217,8 +246,19 @@ def test_headers_of_0_1_and_70000_px_a_side(kit, tmp_path, suffix):
                 except ImageReadError as exc:
                     assert path.name in str(exc)
                     refused += 1
-    code, err = _cli(["predict", "--checkpoint", str(kit["checkpoint"]), "--input", str(folder),
-                      "--output", str(tmp_path / "out"), "--device", "cpu"])  # fmt: skip
+    code, err = _cli(
+        [
+            "predict",
+            "--checkpoint",
+            str(kit["checkpoint"]),
+            "--input",
+            str(folder),
+            "--output",
+            str(tmp_path / "out"),
+            "--device",
+            "cpu",
+        ]
+    )
     assert "Traceback" not in err and code in (0, 2), err
     assert refused >= 7  # at most the 1 x 1 header and a 1 px wide one read (zero-padded)
     assert len([line for line in err.splitlines() if ": failed: " in line]) == refused, err
@@ -227,8 +267,21 @@ def test_headers_of_0_1_and_70000_px_a_side(kit, tmp_path, suffix):
 
 # --- odd dtypes, channel counts and masks -------------------------------------------------
 
-DTYPES = ["bool", "int8", "uint8", "int16", "uint16", "int32", "uint32", "int64", "uint64",
-          "float16", "float32", "float64", "complex64"]  # fmt: skip
+DTYPES = [
+    "bool",
+    "int8",
+    "uint8",
+    "int16",
+    "uint16",
+    "int32",
+    "uint32",
+    "int64",
+    "uint64",
+    "float16",
+    "float32",
+    "float64",
+    "complex64",
+]
 
 
 @st.composite
@@ -266,8 +319,20 @@ def test_predict_odd_dtypes_and_channel_counts(kit, image, planar):
         except ValueError:  # a layout tifffile cannot write (e.g. planar (1, 1, 2))
             hypothesis.reject()
         out = Path(tmp) / "out"
-        code, err = _cli(["predict", "--checkpoint", str(kit["checkpoint"]), "--input", str(path),
-                          "--output", str(out), "--device", "cpu", "--overlay"])  # fmt: skip
+        code, err = _cli(
+            [
+                "predict",
+                "--checkpoint",
+                str(kit["checkpoint"]),
+                "--input",
+                str(path),
+                "--output",
+                str(out),
+                "--device",
+                "cpu",
+                "--overlay",
+            ]
+        )
         _check_outcome(code, err, out)
 
 
@@ -290,7 +355,7 @@ def test_predict_odd_dtypes_and_channel_counts(kit, image, planar):
         ),
         unique=True,
         max_size=3,
-    ),  # fmt: skip
+    ),
     numbers=st.lists(st.integers(-3, 300), min_size=1, max_size=3),
 )
 def test_evaluate_masks_with_random_values(kit, values, shape, other, seed, flags, numbers):
@@ -317,37 +382,96 @@ def test_evaluate_masks_with_random_values(kit, values, shape, other, seed, flag
 
 # --- configs and flags ---------------------------------------------------------------------
 
-SECTIONS = {"model": ["preset", "depth", "base_channels", "padding", "norm", "dropout", "bogus"],
-            "data": ["val_fraction", "label_values", "class_names", "ignore_value",
-                     "normalization", "tile_size", "tiles_per_epoch", "weight_map", "w0", "sigma"],
-            "augment": ["enabled", "elastic", "grid", "rotate", "contrast", "p_flip", "gamma"],
-            "train": ["epochs", "batch_size", "optimizer", "lr", "schedule", "loss", "amp",
-                      "channels_last", "patience", "val_every", "grad_clip", "momentum"],
-            "run": ["name", "dir"], "bogus": ["x"]}  # fmt: skip
-SCALARS = (st.none() | st.booleans() | st.integers(-5, 600) | st.floats(allow_nan=True)
-           | st.sampled_from(["", "off", "same", "valid", "sgd", "adamw", "ce+dice", "poly",
-                              "batch", "none", "scale", "paper", "small", "[0, 255]", "1e-3"])
-           | st.text(max_size=8))  # fmt: skip
-VALUES = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=3)
-                      | st.dictionaries(st.text(max_size=5) | st.integers(), inner, max_size=3),
-                      max_leaves=6)  # fmt: skip
+SECTIONS = {
+    "model": ["preset", "depth", "base_channels", "padding", "norm", "dropout", "bogus"],
+    "data": [
+        "val_fraction",
+        "label_values",
+        "class_names",
+        "ignore_value",
+        "normalization",
+        "tile_size",
+        "tiles_per_epoch",
+        "weight_map",
+        "w0",
+        "sigma",
+    ],
+    "augment": ["enabled", "elastic", "grid", "rotate", "contrast", "p_flip", "gamma"],
+    "train": [
+        "epochs",
+        "batch_size",
+        "optimizer",
+        "lr",
+        "schedule",
+        "loss",
+        "amp",
+        "channels_last",
+        "patience",
+        "val_every",
+        "grad_clip",
+        "momentum",
+    ],
+    "run": ["name", "dir"],
+    "bogus": ["x"],
+}
+SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers(-5, 600)
+    | st.floats(allow_nan=True)
+    | st.sampled_from(
+        [
+            "",
+            "off",
+            "same",
+            "valid",
+            "sgd",
+            "adamw",
+            "ce+dice",
+            "poly",
+            "batch",
+            "none",
+            "scale",
+            "paper",
+            "small",
+            "[0, 255]",
+            "1e-3",
+        ]
+    )
+    | st.text(max_size=8)
+)
+VALUES = st.recursive(
+    SCALARS,
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=5) | st.integers(), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
 
 
 @st.composite
 def config_dict(draw) -> dict:
     sections = draw(st.lists(st.sampled_from(sorted(SECTIONS)), unique=True, max_size=4))
-    return {s: draw(st.dictionaries(st.sampled_from(SECTIONS[s]), VALUES, max_size=4))
-            for s in sections}  # fmt: skip
+    return {
+        s: draw(st.dictionaries(st.sampled_from(SECTIONS[s]), VALUES, max_size=4)) for s in sections
+    }
 
 
 @settings(FUZZ, max_examples=200)
 @given(
     content=config_dict().map(lambda d: yaml.safe_dump(d)) | st.text(max_size=80),
-    overrides=st.lists(st.text(max_size=30) | st.builds(
-        lambda s, k, v: f"{s}.{k}={v}", st.sampled_from(sorted(SECTIONS)),
-        st.sampled_from(sorted({k for ks in SECTIONS.values() for k in ks})),
-        st.text(max_size=10) | SCALARS.map(str)), max_size=3),
-)  # fmt: skip
+    overrides=st.lists(
+        st.text(max_size=30)
+        | st.builds(
+            lambda s, k, v: f"{s}.{k}={v}",
+            st.sampled_from(sorted(SECTIONS)),
+            st.sampled_from(sorted({k for ks in SECTIONS.values() for k in ks})),
+            st.text(max_size=10) | SCALARS.map(str),
+        ),
+        max_size=3,
+    ),
+)
 def test_random_configs_and_set_values_load_or_raise_unetlab_error(content, overrides):
     with tempfile.TemporaryDirectory() as tmp, _no_hang():
         path = Path(tmp) / "c.yaml"
@@ -359,9 +483,19 @@ def test_random_configs_and_set_values_load_or_raise_unetlab_error(content, over
 
 
 #: keeps a fuzzed training run to one step of a tiny net (these come last: they win)
-TINY = ["model.preset=small", "model.depth=2", "model.base_channels=2", "model.padding=same",
-        "data.tile_size=16", "data.tiles_per_epoch=2", "train.batch_size=1", "train.epochs=1",
-        "train.num_workers=0", "train.device=cpu", "train.max_minutes=0"]  # fmt: skip
+TINY = [
+    "model.preset=small",
+    "model.depth=2",
+    "model.base_channels=2",
+    "model.padding=same",
+    "data.tile_size=16",
+    "data.tiles_per_epoch=2",
+    "train.batch_size=1",
+    "train.epochs=1",
+    "train.num_workers=0",
+    "train.device=cpu",
+    "train.max_minutes=0",
+]
 
 
 @pytest.fixture(scope="module")
@@ -374,7 +508,9 @@ def tiny_data(tmp_path_factory) -> Path:
         Image.fromarray(rng.integers(0, 255, (24, 24), dtype=np.uint8)).save(
             root / "images" / f"{i}.png"
         )
-        Image.fromarray((rng.random((24, 24)) > 0.5).astype(np.uint8) * 255).save(root / "masks" / f"{i}.png")  # fmt: skip
+        Image.fromarray((rng.random((24, 24)) > 0.5).astype(np.uint8) * 255).save(
+            root / "masks" / f"{i}.png"
+        )
     return root
 
 
@@ -386,24 +522,75 @@ def test_train_with_a_random_config(tiny_data, config, resume):
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "c.yaml"
         path.write_text(yaml.safe_dump(config))
-        argv = ["train", "--config", str(path), "--data", str(tiny_data), "--no-progress",
-                "--run-dir", f"{tmp}/run", *[a for o in TINY for a in ("--set", o)]]  # fmt: skip
+        argv = [
+            "train",
+            "--config",
+            str(path),
+            "--data",
+            str(tiny_data),
+            "--no-progress",
+            "--run-dir",
+            f"{tmp}/run",
+            *[a for o in TINY for a in ("--set", o)],
+        ]
         code, err = _cli(argv + (["--resume"] if resume else []))
         _check_outcome(code, err, Path(tmp) / "run" / "checkpoints")
 
 
 def _flag_values():
-    return st.sampled_from(["0", "1", "-1", "7", "16", "32", "572", "100000", "x", "", "auto",
-                            "cpu", "cuda", "mean", "gaussian", "fp32", "bf16", "3.5"])  # fmt: skip
+    return st.sampled_from(
+        [
+            "0",
+            "1",
+            "-1",
+            "7",
+            "16",
+            "32",
+            "572",
+            "100000",
+            "x",
+            "",
+            "auto",
+            "cpu",
+            "cuda",
+            "mean",
+            "gaussian",
+            "fp32",
+            "bf16",
+            "3.5",
+        ]
+    )
 
 
-PREDICT_FLAGS = {"--color": 0, "--label-values": 0, "--save-probabilities": 0, "--overlay": 0,
-                 "--skip-existing": 0, "--overwrite": 0, "--tta": 0, "--tile-size": 1,
-                 "--batch-size": 1, "--blend": 1, "--precision": 1, "--device": 1,
-                 "--instances": 0, "--min-area": 1}  # fmt: skip
-SUMMARY_FLAGS = {"--preset": 1, "--depth": 1, "--base-channels": 1, "--padding": 1, "--norm": 1,
-                 "--classes": 1, "--in-channels": 1, "--input-size": 1, "--dropout": 1,
-                 "--upsample": 1, "--fusion": 1}  # fmt: skip
+PREDICT_FLAGS = {
+    "--color": 0,
+    "--label-values": 0,
+    "--save-probabilities": 0,
+    "--overlay": 0,
+    "--skip-existing": 0,
+    "--overwrite": 0,
+    "--tta": 0,
+    "--tile-size": 1,
+    "--batch-size": 1,
+    "--blend": 1,
+    "--precision": 1,
+    "--device": 1,
+    "--instances": 0,
+    "--min-area": 1,
+}
+SUMMARY_FLAGS = {
+    "--preset": 1,
+    "--depth": 1,
+    "--base-channels": 1,
+    "--padding": 1,
+    "--norm": 1,
+    "--classes": 1,
+    "--in-channels": 1,
+    "--input-size": 1,
+    "--dropout": 1,
+    "--upsample": 1,
+    "--fusion": 1,
+}
 
 
 @st.composite
@@ -425,8 +612,18 @@ def test_predict_with_random_flags(kit, argv):
         for name in ("grey.png", "stack.tif"):
             (Path(tmp) / "in" / name).write_bytes(kit["files"][name])
         out = Path(tmp) / "out"
-        code, err = _cli(["predict", "--checkpoint", str(kit["checkpoint"]), "--input",
-                          f"{tmp}/in", "--output", str(out), *argv])  # fmt: skip
+        code, err = _cli(
+            [
+                "predict",
+                "--checkpoint",
+                str(kit["checkpoint"]),
+                "--input",
+                f"{tmp}/in",
+                "--output",
+                str(out),
+                *argv,
+            ]
+        )
         _check_outcome(code, err, out)
 
 
@@ -440,13 +637,35 @@ def test_summary_and_sizes_with_random_flags(command, argv):
 
 
 @settings(FUZZ, max_examples=40)
-@given(argv=st.lists(st.sampled_from(["--checkpoint", "--data", "--pred", "--gt", "--json",
-                                      "--best-threshold", "--gt-instances", "--tta",
-                                      "--tile-size", "--worst", "--label-values"]),
-                     unique=True, max_size=5), value=_flag_values())  # fmt: skip
+@given(
+    argv=st.lists(
+        st.sampled_from(
+            [
+                "--checkpoint",
+                "--data",
+                "--pred",
+                "--gt",
+                "--json",
+                "--best-threshold",
+                "--gt-instances",
+                "--tta",
+                "--tile-size",
+                "--worst",
+                "--label-values",
+            ]
+        ),
+        unique=True,
+        max_size=5,
+    ),
+    value=_flag_values(),
+)
 def test_evaluate_with_random_flags(kit, tiny_data, argv, value):
-    paths = {"--checkpoint": str(kit["checkpoint"]), "--data": str(tiny_data),
-             "--pred": str(tiny_data / "masks"), "--gt": str(tiny_data)}  # fmt: skip
+    paths = {
+        "--checkpoint": str(kit["checkpoint"]),
+        "--data": str(tiny_data),
+        "--pred": str(tiny_data / "masks"),
+        "--gt": str(tiny_data),
+    }
     with tempfile.TemporaryDirectory() as tmp:
         full = ["evaluate"]
         for flag in argv:
@@ -466,6 +685,15 @@ def test_evaluate_with_random_flags(kit, tiny_data, argv, value):
 def test_export_with_random_flags(kit, argv):
     pytest.importorskip("onnx")
     with tempfile.TemporaryDirectory() as tmp:
-        code, err = _cli(["export", "--checkpoint", str(kit["checkpoint"]), "--onnx",
-                          f"{tmp}/m.onnx", "--no-check", *argv])  # fmt: skip
+        code, err = _cli(
+            [
+                "export",
+                "--checkpoint",
+                str(kit["checkpoint"]),
+                "--onnx",
+                f"{tmp}/m.onnx",
+                "--no-check",
+                *argv,
+            ]
+        )
         _check_outcome(code, err, Path(tmp))

@@ -93,9 +93,16 @@ def test_areas_and_statistics():
     stats = object_statistics([4, 10, 1], images=2)
     # numpy's linear percentiles of [1, 4, 10]: p05 = 1 + 0.1 * 3, p95 = 4 + 0.9 * 6
     assert stats == pytest.approx(
-        {"count": 3, "images": 2, "area_min": 1.0, "area_p05": 1.3, "area_median": 4.0,
-         "area_p95": 9.4, "area_max": 10.0}
-    )  # fmt: skip
+        {
+            "count": 3,
+            "images": 2,
+            "area_min": 1.0,
+            "area_p05": 1.3,
+            "area_median": 4.0,
+            "area_p95": 9.4,
+            "area_max": 10.0,
+        }
+    )
 
 
 def test_split_pieces_finds_reused_ids():
@@ -107,8 +114,14 @@ def test_split_pieces_finds_reused_ids():
 
 @pytest.mark.parametrize(
     ("n", "wide", "folder", "expected"),
-    [(300, True, False, True), (300, False, False, True), (17, True, False, True),
-     (17, False, False, False), (3, True, False, False), (3, False, True, True)],
-)  # fmt: skip
+    [
+        (300, True, False, True),
+        (300, False, False, True),
+        (17, True, False, True),
+        (17, False, False, False),
+        (3, True, False, False),
+        (3, False, True, True),
+    ],
+)
 def test_looks_like_instances(n, wide, folder, expected):
     assert looks_like_instances(list(range(n)), wide=wide, folder_named=folder) is expected

@@ -86,8 +86,9 @@ def test_rand_equals_scikit_image_on_random_labels(seed):
     assert s["v_rand_merge"] == pytest.approx(merge, abs=1e-9)
     # with predicted membrane: ours == skimage after making each such pixel a singleton
     pred0 = rng.integers(0, 5, (40, 50))
-    assert rand_error(pred0, gt) == pytest.approx(adapted_rand_error(gt, _singletons(pred0))[0],
-                                                 abs=1e-9)  # fmt: skip
+    assert rand_error(pred0, gt) == pytest.approx(
+        adapted_rand_error(gt, _singletons(pred0))[0], abs=1e-9
+    )
     # ... which is not skimage's reading (0 = one more segment): the restriction we add
     assert abs(rand_error(pred0, gt) - adapted_rand_error(gt, pred0)[0]) > 1e-3
 

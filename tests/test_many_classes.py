@@ -61,8 +61,12 @@ def test_class_weighted_cross_entropy_equals_the_per_pixel_sum():
 
 
 def _data(masks):
-    return Data(train=[type("S", (), {"mask": m})() for m in masks], val=[],
-                label_values=[0, 1, 2], class_names=["a", "b", "c"])  # fmt: skip
+    return Data(
+        train=[type("S", (), {"mask": m})() for m in masks],
+        val=[],
+        label_values=[0, 1, 2],
+        class_names=["a", "b", "c"],
+    )
 
 
 def test_auto_class_weights_only_when_classes_are_very_unequal(caplog):
@@ -75,10 +79,12 @@ def test_auto_class_weights_only_when_classes_are_very_unequal(caplog):
     assert weights == pytest.approx(np.sqrt([30 / 200, 1.0, 30 / 2]))
     assert "100x unequal" in caplog.text and "square root of median frequency" in caplog.text
     assert class_weights(load_config(None, ["train.class_weights=none"]), unequal, 3) is None
-    assert class_weights(load_config(None, ["train.class_weights=median_frequency"]),
-                         unequal, 3) == pytest.approx([30 / 200, 1.0, 30 / 2])  # fmt: skip
-    assert class_weights(load_config(None, ["train.class_weights=sqrt_median_frequency"]),
-                         balanced, 3) == [1.0, 1.0, 1.0]  # fmt: skip
+    assert class_weights(
+        load_config(None, ["train.class_weights=median_frequency"]), unequal, 3
+    ) == pytest.approx([30 / 200, 1.0, 30 / 2])
+    assert class_weights(
+        load_config(None, ["train.class_weights=sqrt_median_frequency"]), balanced, 3
+    ) == [1.0, 1.0, 1.0]
     assert class_weights(load_config(None, ["train.class_weights=[1, 2, 3]"]), balanced, 3) == [
         1,
         2,
@@ -112,8 +118,18 @@ def test_voc_scenes_read_as_class_indices_with_palette_names_and_void(tmp_path):
 
 
 def _tiny(*extra):
-    return ["--set", "train.epochs=1", "--set", "data.tile_size=64", "--set",
-            "data.tiles_per_epoch=4", "--set", "train.batch_size=2", "--no-progress", *extra]  # fmt: skip
+    return [
+        "--set",
+        "train.epochs=1",
+        "--set",
+        "data.tile_size=64",
+        "--set",
+        "data.tiles_per_epoch=4",
+        "--set",
+        "train.batch_size=2",
+        "--no-progress",
+        *extra,
+    ]
 
 
 @pytest.mark.slow
@@ -133,8 +149,21 @@ def test_voc_dir_trains_and_predicts_in_its_palette(tmp_path):
     assert "val IoU per class: sky" in (run / "train.log").read_text()
     out = tmp_path / "pred"
     image = voc / "JPEGImages" / "scene_005.jpg"
-    assert main(["predict", "--checkpoint", str(run / "checkpoints" / "best.pt"),
-                 "--input", str(image), "--output", str(out), "--overlay"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "predict",
+                "--checkpoint",
+                str(run / "checkpoints" / "best.pt"),
+                "--input",
+                str(image),
+                "--output",
+                str(out),
+                "--overlay",
+            ]
+        )
+        == 0
+    )
     with Image.open(out / "scene_005.png") as im:
         assert im.mode == "P" and im.size == (64, 64)
         colours = np.asarray(im.getpalette()[: 7 * 3], np.uint8).reshape(7, 3)

@@ -115,8 +115,9 @@ def test_torch_bincount_path_equals_numpy():
     rng = np.random.default_rng(2)
     pred, target = rng.integers(0, 3, (4, 9, 11)), rng.integers(-1, 5, (4, 9, 11))
     on_numpy = _batched_counts(pred, target, 3, -1, 4, use_torch=False)
-    on_torch = _batched_counts(torch.from_numpy(pred), torch.from_numpy(target).int(), 3, -1, 4,
-                               use_torch=True)  # fmt: skip
+    on_torch = _batched_counts(
+        torch.from_numpy(pred), torch.from_numpy(target).int(), 3, -1, 4, use_torch=True
+    )
     assert isinstance(on_torch, torch.Tensor) and on_torch.dtype == torch.int64
     np.testing.assert_array_equal(on_torch.numpy(), on_numpy)
     with pytest.raises(ValueError, match="outside 0..2"):

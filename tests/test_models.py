@@ -43,8 +43,16 @@ VARIANTS = list(
 @pytest.mark.parametrize("padding,norm,upsample,fusion", VARIANTS)
 def test_every_variant_shapes(padding, norm, upsample, fusion):
     for depth, c_in, classes in [(2, 1, 1), (3, 3, 2), (4, 4, 5), (5, 2, 3)]:
-        model = UNet(c_in, classes, depth=depth, base_channels=4, padding=padding, norm=norm,
-                     upsample=upsample, fusion=fusion).eval()  # fmt: skip
+        model = UNet(
+            c_in,
+            classes,
+            depth=depth,
+            base_channels=4,
+            padding=padding,
+            norm=norm,
+            upsample=upsample,
+            fusion=fusion,
+        ).eval()
         # an odd valid size: the second valid size above the minimum, plus odd rectangles
         sizes = model.valid_input_sizes(model.min_input_size + 3 * model.size_multiple, 3)
         h, w = sizes[0], sizes[2]
@@ -69,8 +77,15 @@ def test_add_fusion_halves_decoder_input():
 
 
 def test_bad_options_raise_value_error():
-    for kwargs in [dict(padding="reflect"), dict(norm="layer"), dict(upsample="nearest"),
-                   dict(fusion="mul"), dict(depth=0), dict(dropout=1.0), dict(base_channels=2.5)]:  # fmt: skip
+    for kwargs in [
+        dict(padding="reflect"),
+        dict(norm="layer"),
+        dict(upsample="nearest"),
+        dict(fusion="mul"),
+        dict(depth=0),
+        dict(dropout=1.0),
+        dict(base_channels=2.5),
+    ]:
         with pytest.raises(ValueError):
             UNet(1, 2, **kwargs)
     with pytest.raises(ValueError, match="unknown preset"):

@@ -83,8 +83,11 @@ def test_screenshot_for_the_readme(qtbot, checkpoint, tmp_path):
     write_synthetic_dataset(tmp_path / "data", n_train=8, n_val=1, size=128, seed=0)
     plan = {**QUICK, "epochs": 12, "tiles": 64, "tile": 64, "batch": 8}
     overrides = demo_overrides(tmp_path / "data", plan, minutes=2.0, seed=0)
-    trained = fit(load_config(None, [*overrides, "train.device=cpu"]), run_dir=tmp_path / "run",
-                  progress=False)  # fmt: skip
+    trained = fit(
+        load_config(None, [*overrides, "train.device=cpu"]),
+        run_dir=tmp_path / "run",
+        progress=False,
+    )
     viewer = napari.Viewer(show=False)
     try:
         image = synthetic_em(256, np.random.default_rng(1))[0]

@@ -12,8 +12,13 @@ def test_per_image_stats_equal_numpy_for_every_pixel_type(dtype, channels):
     rng = np.random.default_rng(0)
     if np.issubdtype(dtype, np.integer):
         info = np.iinfo(dtype)
-        image = rng.integers(max(info.min, -5000), min(info.max, 60000), (37, 23, channels),
-                             dtype=dtype, endpoint=True)  # fmt: skip
+        image = rng.integers(
+            max(info.min, -5000),
+            min(info.max, 60000),
+            (37, 23, channels),
+            dtype=dtype,
+            endpoint=True,
+        )
     else:
         image = rng.normal(3, 2, (37, 23, channels)).astype(dtype)
     mean, std = image_stats(image, {"mode": "per_image"}, chunk_rows=5)  # 8 chunks

@@ -26,11 +26,13 @@ from unetlab.metrics.objects import (
 
 
 def test_instances_are_components_of_each_non_boundary_class():
-    labels = np.array([
-        [1, 1, 0, 2],
-        [0, 0, 0, 2],
-        [1, 0, 1, 1],
-    ])  # fmt: skip
+    labels = np.array(
+        [
+            [1, 1, 0, 2],
+            [0, 0, 0, 2],
+            [1, 0, 1, 1],
+        ]
+    )
     ids = instances(labels)
     assert ids.dtype == np.int32
     # class 1: three 4-connected regions, class 2: one

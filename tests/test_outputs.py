@@ -48,8 +48,20 @@ def work(tmp_path):
 
 
 def _predict(work: Path, *extra: str, inputs: str = "in", output: str = "out") -> int:
-    return main(["predict", "--checkpoint", str(work / "model.pt"), "--input",
-                 str(work / inputs), "--output", str(work / output), "--device", "cpu", *extra])  # fmt: skip
+    return main(
+        [
+            "predict",
+            "--checkpoint",
+            str(work / "model.pt"),
+            "--input",
+            str(work / inputs),
+            "--output",
+            str(work / output),
+            "--device",
+            "cpu",
+            *extra,
+        ]
+    )
 
 
 def _tiny_data(work: Path) -> Path:
@@ -145,8 +157,9 @@ def _read_only(folder: Path):
         yield
         folder.chmod(0o755)
         return
-    mount = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)],
-                           capture_output=True)  # fmt: skip
+    mount = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(folder)], capture_output=True
+    )
     if mount.returncode:
         pytest.skip("running as root without mount permission: cannot make a read-only folder")
     try:
@@ -277,8 +290,10 @@ def test_settings_errors_are_unetlab_errors_and_still_value_errors():
 def test_out_of_memory_names_the_setting_to_lower():
     hint = memory_hint("a.png", "lower --tile-size")
     with pytest.raises(OutOfMemoryError, match="lower --tile-size"), hint:
-        raise RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: "
-                           "can't allocate memory: you tried to allocate 10 bytes")  # fmt: skip
+        raise RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: "
+            "can't allocate memory: you tried to allocate 10 bytes"
+        )
     hint = memory_hint("a.png", "lower --tile-size")
     with pytest.raises(OutOfMemoryError, match="a.png: out of memory"), hint:
         raise torch.cuda.OutOfMemoryError("CUDA out of memory")
@@ -339,10 +354,12 @@ def test_a_lock_refuses_a_second_holder_and_dies_with_its_process(tmp_path):
     with FolderLock(tmp_path), pytest.raises(OutputError, match="in use"), FolderLock(tmp_path):
         pass
     assert not (tmp_path / LOCK).exists()
-    script = (f"import sys, time; sys.path.insert(0, {str(REPO / 'src')!r})\n"
-              "from unetlab.outputs import FolderLock\n"
-              f"lock = FolderLock({str(tmp_path)!r}).__enter__(); print('held', flush=True)\n"
-              "time.sleep(60)\n")  # fmt: skip
+    script = (
+        f"import sys, time; sys.path.insert(0, {str(REPO / 'src')!r})\n"
+        "from unetlab.outputs import FolderLock\n"
+        f"lock = FolderLock({str(tmp_path)!r}).__enter__(); print('held', flush=True)\n"
+        "time.sleep(60)\n"
+    )
     child = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
     try:
         assert child.stdout.readline().strip() == "held"
@@ -419,8 +436,20 @@ def test_out_of_memory_in_predict_and_train_is_one_line(work, capsys, monkeypatc
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
     monkeypatch.setattr(unetlab.train, "train_one_epoch", cuda_full)
-    argv = ["train", "--data", str(data), "--run-dir", str(work / "run"), "--no-progress",
-            "--set", "model.depth=2", "--set", "data.tile_size=32", "--set", "train.device=cpu"]  # fmt: skip
+    argv = [
+        "train",
+        "--data",
+        str(data),
+        "--run-dir",
+        str(work / "run"),
+        "--no-progress",
+        "--set",
+        "model.depth=2",
+        "--set",
+        "data.tile_size=32",
+        "--set",
+        "train.device=cpu",
+    ]
     assert main(argv) == 2
     line = _error_line(capsys)
     assert "training: out of memory (CUDA out of memory" in line and "train.batch_size" in line

@@ -159,9 +159,14 @@ def test_bands_equal_the_whole_image_up_to_renumbering(band_rows, block_rows, se
     probs = soft(boundary_target(ids, boundary_width=1), seed)
     whole = objects_from_probabilities(probs, INSTANCES)
     parts = list(
-        objects_in_bands(blocks_of(probs, block_rows), height=61, options=INSTANCES,
-                         band_rows=band_rows, margin=12)
-    )  # fmt: skip
+        objects_in_bands(
+            blocks_of(probs, block_rows),
+            height=61,
+            options=INSTANCES,
+            band_rows=band_rows,
+            margin=12,
+        )
+    )
     assert [y for y, _ in parts] == list(range(0, 61, band_rows))
     banded = np.concatenate([b for _, b in parts])
     assert banded.shape == whole.shape and same_partition(banded, whole)
@@ -170,8 +175,9 @@ def test_bands_equal_the_whole_image_up_to_renumbering(band_rows, block_rows, se
 def test_bands_without_margin_cut_objects_at_the_seams():
     ids = disc_ids((20, 10), [(10, 5)], 4)
     probs = one_hot(boundary_target(ids))
-    parts = objects_in_bands(blocks_of(probs, 5), height=20, options=INSTANCES,
-                             band_rows=10, margin=0)  # fmt: skip
+    parts = objects_in_bands(
+        blocks_of(probs, 5), height=20, options=INSTANCES, band_rows=10, margin=0
+    )
     banded = np.concatenate([b for _, b in parts])
     assert len(np.unique(banded)) == 3  # the disc in two pieces: margin is what joins them
 
@@ -179,8 +185,11 @@ def test_bands_without_margin_cut_objects_at_the_seams():
 def test_bands_refuse_missing_rows():
     probs = np.zeros((3, 10, 4), np.float32)
     with pytest.raises(ValueError, match="ended at row 5 of 10"):
-        list(objects_in_bands(blocks_of(probs[:, :5], 5), height=10, options=INSTANCES,
-                              band_rows=4, margin=2))  # fmt: skip
+        list(
+            objects_in_bands(
+                blocks_of(probs[:, :5], 5), height=10, options=INSTANCES, band_rows=4, margin=2
+            )
+        )
 
 
 @pytest.mark.parametrize("channels", [None, 1, 3])

@@ -168,8 +168,14 @@ def test_large_tiff_is_streamed_through_memory_maps(tmp_path):
     model = UNet(1, 2, depth=2, base_channels=2, padding="same")
     image = np.random.default_rng(4).integers(0, 255, (70, 45), dtype=np.uint8)
     tifffile.imwrite(tmp_path / "big.tif", image)
-    out = predict_file(model, tmp_path / "big.tif", tmp_path / "out", save_probabilities=True,
-                       tile_size=16, large_threshold=100)  # fmt: skip
+    out = predict_file(
+        model,
+        tmp_path / "big.tif",
+        tmp_path / "out",
+        save_probabilities=True,
+        tile_size=16,
+        large_threshold=100,
+    )
     assert [p.name for p in out] == ["big.tif", "big_prob.tif"]
     probs = tifffile.imread(out[1])
     np.testing.assert_allclose(probs, predict_image(model, image, tile_size=16), atol=1e-6)

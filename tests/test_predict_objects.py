@@ -70,8 +70,13 @@ def test_predict_objects_is_public():
 def test_predict_file_writes_ids_table_and_outlines(tmp_path):
     net, image = local_net(), nuclei_image(70, 90)
     write_png(tmp_path / "in" / "cells.png", image)
-    written = predict_file(net, tmp_path / "in" / "cells.png", tmp_path / "out", draw_overlay=True,
-                           objects=ObjectOptions.for_model(net))  # fmt: skip
+    written = predict_file(
+        net,
+        tmp_path / "in" / "cells.png",
+        tmp_path / "out",
+        draw_overlay=True,
+        objects=ObjectOptions.for_model(net),
+    )
     names = sorted(p.name for p in written)
     assert names == ["cells.png", "cells_objects.csv", "cells_objects.tif", "cells_overlay.png"]
     ids = tifffile.imread(tmp_path / "out" / "cells_objects.tif")
@@ -94,8 +99,9 @@ def test_streamed_objects_equal_in_memory(tmp_path, monkeypatch):
     tifffile.imwrite(tmp_path / "big.tif", image)
     options = ObjectOptions.for_model(net)
     predict_file(net, tmp_path / "big.tif", tmp_path / "small", objects=options)
-    predict_file(net, tmp_path / "big.tif", tmp_path / "large", objects=options,
-                 large_threshold=100)  # fmt: skip
+    predict_file(
+        net, tmp_path / "big.tif", tmp_path / "large", objects=options, large_threshold=100
+    )
     small = tifffile.imread(tmp_path / "small" / "big_objects.tif")
     large = tifffile.imread(tmp_path / "large" / "big_objects.tif")
     assert small.max() >= 20 and same_partition(small, large)
@@ -111,21 +117,50 @@ def test_streamed_objects_equal_in_memory(tmp_path, monkeypatch):
 def test_cli_predict_instances(tmp_path, capsys):
     save_model(tmp_path / "m.pt", UNet(in_channels=1, num_classes=3, depth=2, base_channels=4))
     write_png(tmp_path / "in" / "a.png", nuclei_image(40, 40))
-    rc = main(["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in"),
-               "--output", str(tmp_path / "out"), "--instances", "--min-area", "3", "--overlay"])  # fmt: skip
+    rc = main(
+        [
+            "predict",
+            "--checkpoint",
+            str(tmp_path / "m.pt"),
+            "--input",
+            str(tmp_path / "in"),
+            "--output",
+            str(tmp_path / "out"),
+            "--instances",
+            "--min-area",
+            "3",
+            "--overlay",
+        ]
+    )
     assert rc == 0
     assert (tmp_path / "out" / "a_objects.tif").is_file()
     assert (tmp_path / "out" / "a_objects.csv").read_text().startswith("id,area,centroid_y")
-    rc = main(["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in"),
-               "--output", str(tmp_path / "out"), "--min-area", "3"])  # fmt: skip
+    rc = main(
+        [
+            "predict",
+            "--checkpoint",
+            str(tmp_path / "m.pt"),
+            "--input",
+            str(tmp_path / "in"),
+            "--output",
+            str(tmp_path / "out"),
+            "--min-area",
+            "3",
+        ]
+    )
     assert rc == 2 and "--min-area applies to --instances" in capsys.readouterr().err
 
 
 def test_an_image_with_no_object_writes_an_empty_table(tmp_path):
     net = local_net()
     write_png(tmp_path / "in" / "dark.png", np.full((40, 50), 30, np.uint8))
-    predict_file(net, tmp_path / "in" / "dark.png", tmp_path / "out", draw_overlay=True,
-                 objects=ObjectOptions.for_model(net))  # fmt: skip
+    predict_file(
+        net,
+        tmp_path / "in" / "dark.png",
+        tmp_path / "out",
+        draw_overlay=True,
+        objects=ObjectOptions.for_model(net),
+    )
     ids = tifffile.imread(tmp_path / "out" / "dark_objects.tif")
     assert ids.shape == (40, 50) and not ids.any()
     lines = (tmp_path / "out" / "dark_objects.csv").read_text().splitlines()

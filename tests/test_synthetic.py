@@ -57,8 +57,10 @@ def test_dark_organelles_inside_cells_fool_a_threshold():
 
     def miou(threshold):
         pred = image < threshold
-        ious = [(pred & membrane).sum() / (pred | membrane).sum(),
-                (~pred & ~membrane).sum() / (~pred | ~membrane).sum()]  # fmt: skip
+        ious = [
+            (pred & membrane).sum() / (pred | membrane).sum(),
+            (~pred & ~membrane).sum() / (~pred | ~membrane).sum(),
+        ]
         return float(np.mean(ious))
 
     assert max(miou(t) for t in range(0, 256, 4)) < 0.8

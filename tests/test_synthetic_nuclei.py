@@ -61,14 +61,14 @@ def test_generator_is_fast():
 
 
 def test_write_nuclei_dataset(tmp_path):
-    root = write_nuclei_dataset(tmp_path / "d", n_train=2, n_val=1, n_test=1, size=48, seed=3,
-                                bit_depth=16)  # fmt: skip
+    root = write_nuclei_dataset(
+        tmp_path / "d", n_train=2, n_val=1, n_test=1, size=48, seed=3, bit_depth=16
+    )
     for split, n in (("train", 2), ("val", 1), ("test", 1)):
         assert len(list((root / split / "images").glob("*.png"))) == n
     image, mask = read_image(root / "train/images/00.png"), read_mask(root / "train/masks/00.png")
     assert image.dtype == np.uint16 and mask.dtype == np.uint16 and mask.max() > 1
-    again = write_nuclei_dataset(tmp_path / "e", n_train=2, n_val=1, size=48, seed=3,
-                                 bit_depth=16)  # fmt: skip
+    again = write_nuclei_dataset(tmp_path / "e", n_train=2, n_val=1, size=48, seed=3, bit_depth=16)
     assert np.array_equal(
         read_mask(again / "val/masks/00.png"), read_mask(root / "val/masks/00.png")
     )

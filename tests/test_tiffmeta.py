@@ -16,11 +16,13 @@ from unetlab.models import UNet
 
 def test_read_pixel_size_from_imagej_and_plain_resolution_tags(tmp_path):
     image = np.zeros((8, 8), np.uint8)
-    tifffile.imwrite(tmp_path / "ij.tif", image, imagej=True, resolution=(4.0, 4.0),
-                     metadata={"unit": "um"})  # fmt: skip
+    tifffile.imwrite(
+        tmp_path / "ij.tif", image, imagej=True, resolution=(4.0, 4.0), metadata={"unit": "um"}
+    )
     assert read_pixel_size(tmp_path / "ij.tif") == PixelSize(0.25, "um")
-    tifffile.imwrite(tmp_path / "cm.tif", image, resolution=(20000.0, 20000.0),
-                     resolutionunit="CENTIMETER")  # fmt: skip
+    tifffile.imwrite(
+        tmp_path / "cm.tif", image, resolution=(20000.0, 20000.0), resolutionunit="CENTIMETER"
+    )
     assert read_pixel_size(tmp_path / "cm.tif") == PixelSize(0.5, "um")
     tifffile.imwrite(tmp_path / "none.tif", image)  # tifffile's default: 1 px per no unit
     assert read_pixel_size(tmp_path / "none.tif") is None
@@ -30,8 +32,13 @@ def test_read_pixel_size_from_imagej_and_plain_resolution_tags(tmp_path):
 def test_imagej_keywords_exact():
     assert class_table(["membrane", "cell"]) == {0: "membrane", 1: "cell"}
     assert class_table(["membrane", "cell"], [0, 255]) == {0: "membrane", 255: "cell"}
-    kwargs = imagej_kwargs(np.uint8, axes="YX", classes=["membrane", "cell"], values=[0, 255],
-                           pixel=PixelSize(0.5, "um"))  # fmt: skip
+    kwargs = imagej_kwargs(
+        np.uint8,
+        axes="YX",
+        classes=["membrane", "cell"],
+        values=[0, 255],
+        pixel=PixelSize(0.5, "um"),
+    )
     assert kwargs["imagej"] is True and kwargs["resolution"] == (2.0, 2.0)
     meta = kwargs["metadata"]
     assert meta["unit"] == "um" and meta["axes"] == "YX" and "Labels" not in meta
@@ -58,11 +65,22 @@ def test_label_and_probability_tiffs_carry_pixel_size_and_names(tmp_path, large)
     model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
     model.classes, model.label_values = ["membrane", "cell"], [0, 255]
     stack = np.random.default_rng(0).integers(0, 255, (2, 24, 32), dtype=np.uint8)
-    tifffile.imwrite(tmp_path / "s.tif", stack, imagej=True, resolution=(1 / 0.3, 1 / 0.3),
-                     metadata={"unit": "um", "axes": "ZYX"})  # fmt: skip
+    tifffile.imwrite(
+        tmp_path / "s.tif",
+        stack,
+        imagej=True,
+        resolution=(1 / 0.3, 1 / 0.3),
+        metadata={"unit": "um", "axes": "ZYX"},
+    )
     threshold = 100 if large else 10**9
-    labels, probs = predict_file(model, tmp_path / "s.tif", tmp_path / "out", label_values=True,
-                                 save_probabilities=True, large_threshold=threshold)  # fmt: skip
+    labels, probs = predict_file(
+        model,
+        tmp_path / "s.tif",
+        tmp_path / "out",
+        label_values=True,
+        save_probabilities=True,
+        large_threshold=threshold,
+    )
     if large:  # a large image's outputs are pyramidal OME-TIFFs (inference.slides)
         _check_ome_tiff(labels, {"0": "membrane", "255": "cell"}, 0.3)
     else:

@@ -32,13 +32,23 @@ def write_blobs(root: Path, n: int, size: int = 48, seed: int = 0) -> Path:
 
 
 def tiny_config(root, *extra):
-    return load_config(None, [
-        f"data.root={root}", "data.label_values=[0, 255]", "data.class_names={0: dark, 255: bright}",
-        "model.depth=2", "model.base_channels=4", "data.tile_size=32", "data.tiles_per_epoch=8",
-        "train.batch_size=4", "train.epochs=2", "train.seed=3",
-        "train.device=cpu",  # exact comparisons: CUDA runs are tested in test_cuda.py
-        *extra,
-    ])  # fmt: skip
+    return load_config(
+        None,
+        [
+            f"data.root={root}",
+            "data.label_values=[0, 255]",
+            "data.class_names={0: dark, 255: bright}",
+            "model.depth=2",
+            "model.base_channels=4",
+            "data.tile_size=32",
+            "data.tiles_per_epoch=8",
+            "train.batch_size=4",
+            "train.epochs=2",
+            "train.seed=3",
+            "train.device=cpu",  # exact comparisons: CUDA runs are tested in test_cuda.py
+            *extra,
+        ],
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -65,8 +75,14 @@ def test_validation_loss_sees_the_predicted_probabilities():
 def test_validate_counts_every_pixel_of_whole_images():
     model = UNet.from_preset("small-valid", depth=2, base_channels=4).eval()
     rng = np.random.default_rng(0)
-    samples = [SimpleNamespace(image=rng.normal(size=(1, h, w)).astype(np.float32),
-                               mask=rng.integers(0, 2, (h, w)), weight=None) for h, w in [(37, 50), (20, 23)]]  # fmt: skip
+    samples = [
+        SimpleNamespace(
+            image=rng.normal(size=(1, h, w)).astype(np.float32),
+            mask=rng.integers(0, 2, (h, w)),
+            weight=None,
+        )
+        for h, w in [(37, 50), (20, 23)]
+    ]
     result = validate(model, samples, build_loss("ce"), device=torch.device("cpu"))
     assert set(result) >= {"loss", "miou", "mdice", "iou", "dice"} and result["loss"] > 0
     assert 0 <= result["miou"] <= 1 and len(result["iou"]) == 2
@@ -98,9 +114,18 @@ def test_bf16_autocast_trains_on_cpu(tmp_path, data):
 
 def test_tiny_net_overfits_two_images(tmp_path):
     root = write_blobs(tmp_path / "two", 2)
-    cfg = tiny_config(root, "data.val_fraction=0", "train.epochs=20", "train.lr=0.01", "model.base_channels=8", "model.norm=none",
-                      "data.normalization={mode: scale}",
-                      "data.tiles_per_epoch=32", "train.batch_size=8", "augment.enabled=false")  # fmt: skip
+    cfg = tiny_config(
+        root,
+        "data.val_fraction=0",
+        "train.epochs=20",
+        "train.lr=0.01",
+        "model.base_channels=8",
+        "model.norm=none",
+        "data.normalization={mode: scale}",
+        "data.tiles_per_epoch=32",
+        "train.batch_size=8",
+        "augment.enabled=false",
+    )
     fit(cfg, run_dir=tmp_path / "run", progress=False)
     rows = list(np.genfromtxt(tmp_path / "run" / "metrics.csv", delimiter=",", names=True))
     first, last = rows[0]["train_loss"], rows[-1]["train_loss"]
@@ -158,8 +183,11 @@ def test_worker_processes_draw_the_same_tiles_every_epoch(tmp_path, data):
     processes train exactly as the main process alone."""
     cfg = tiny_config(data, "train.epochs=3", "model.dropout=0.0")
     alone = fit(cfg, run_dir=tmp_path / "alone", progress=False)
-    workers = fit(tiny_config(data, "train.epochs=3", "model.dropout=0.0", "train.num_workers=2"),
-                  run_dir=tmp_path / "workers", progress=False)  # fmt: skip
+    workers = fit(
+        tiny_config(data, "train.epochs=3", "model.dropout=0.0", "train.num_workers=2"),
+        run_dir=tmp_path / "workers",
+        progress=False,
+    )
     a, b = (load_checkpoint(r["last_checkpoint"])["model"] for r in (alone, workers))
     for key, value in a.items():
         assert torch.equal(value, b[key]), key
@@ -225,9 +253,24 @@ def test_bad_settings_are_named(tmp_path, data):
 
 
 def test_cli_train_and_resume(tmp_path, data, capsys):
-    args = ["train", "--data", str(data), "--run-dir", str(tmp_path / "run"), "--epochs", "1",
-            "--set", "model.depth=2", "--set", "model.base_channels=4", "--set", "data.tile_size=32",
-            "--set", "data.tiles_per_epoch=4", "--no-progress"]  # fmt: skip
+    args = [
+        "train",
+        "--data",
+        str(data),
+        "--run-dir",
+        str(tmp_path / "run"),
+        "--epochs",
+        "1",
+        "--set",
+        "model.depth=2",
+        "--set",
+        "model.base_channels=4",
+        "--set",
+        "data.tile_size=32",
+        "--set",
+        "data.tiles_per_epoch=4",
+        "--no-progress",
+    ]
     assert main(args) == 0
     assert "best checkpoint:" in capsys.readouterr().out
     assert main(args) == 2

@@ -39,11 +39,20 @@ def write_discs(root: Path, n: int, *, size: int = 48, count: int = 20, folder="
 
 
 def tiny(root, *extra):
-    return load_config(None, [
-        f"data.root={root}", "model.depth=2", "model.base_channels=4", "data.tile_size=32",
-        "data.tiles_per_epoch=4", "train.batch_size=4", "train.epochs=1", "train.device=cpu",
-        *extra,
-    ])  # fmt: skip
+    return load_config(
+        None,
+        [
+            f"data.root={root}",
+            "model.depth=2",
+            "model.base_channels=4",
+            "data.tile_size=32",
+            "data.tiles_per_epoch=4",
+            "train.batch_size=4",
+            "train.epochs=1",
+            "train.device=cpu",
+            *extra,
+        ],
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -116,8 +116,10 @@ class ModelClock:
         self.calls += 1
 
     def __enter__(self) -> ModelClock:
-        self._hooks = [self.model.register_forward_pre_hook(self._enter),
-                       self.model.register_forward_hook(self._leave)]  # fmt: skip
+        self._hooks = [
+            self.model.register_forward_pre_hook(self._enter),
+            self.model.register_forward_hook(self._leave),
+        ]
         return self
 
     def __exit__(self, *exc) -> None:
@@ -155,8 +157,11 @@ def machine(device=None) -> dict:
         "load_1min": round(load[0], 2),
     }
     if device is not None and torch.device(device).type == "cuda":
-        info.update(gpu=torch.cuda.get_device_name(device), cuda=torch.version.cuda,
-                    cudnn=torch.backends.cudnn.version())  # fmt: skip
+        info.update(
+            gpu=torch.cuda.get_device_name(device),
+            cuda=torch.version.cuda,
+            cudnn=torch.backends.cudnn.version(),
+        )
     return info
 
 
@@ -324,8 +329,9 @@ def bench_predict(
 
     def predict():
         inside.append(0.0)
-        predict_image(model, image, tile_size=grid.tile, batch_size=batch, precision=precision,
-                      device=device)  # fmt: skip
+        predict_image(
+            model, image, tile_size=grid.tile, batch_size=batch, precision=precision, device=device
+        )
 
     hooks = [model.register_forward_pre_hook(enter), model.register_forward_hook(leave)]
     try:
@@ -385,8 +391,13 @@ def class_changes(
         predict_image(model, image, precision=precision, device=device)
     )
     changed = int((ref != other).sum())
-    return {"what": "class changes", "precision": precision, "pixels": int(ref.size),
-            "changed": changed, "share": changed / ref.size}  # fmt: skip
+    return {
+        "what": "class changes",
+        "precision": precision,
+        "pixels": int(ref.size),
+        "changed": changed,
+        "share": changed / ref.size,
+    }
 
 
 def bench_monai(
@@ -646,8 +657,9 @@ def save_rows(path: str | os.PathLike, rows: list[dict], *, device=None) -> None
     """For the scripts in ``bench/``: :func:`write_json` with the command that ran the
     script (``python bench/NAME.py ARGS``), then say where the rows went."""
     script = os.path.basename(sys.argv[0])
-    write_json(path, rows, command=shlex.join(["python", f"bench/{script}", *sys.argv[1:]]),
-               device=device)  # fmt: skip
+    write_json(
+        path, rows, command=shlex.join(["python", f"bench/{script}", *sys.argv[1:]]), device=device
+    )
     print(f"wrote {path}")
 
 

@@ -226,8 +226,12 @@ class TrainSection:
     best_smoothing: float = 0.5
 
     def __post_init__(self):
-        for name, choices in (("optimizer", OPTIMIZERS), ("schedule", SCHEDULES),
-                              ("loss", LOSSES), ("amp", AMP_MODES)):  # fmt: skip
+        for name, choices in (
+            ("optimizer", OPTIMIZERS),
+            ("schedule", SCHEDULES),
+            ("loss", LOSSES),
+            ("amp", AMP_MODES),
+        ):
             if getattr(self, name) not in choices:
                 raise UnetlabError(
                     f"train.{name} {getattr(self, name)!r} is unknown: choose one of {', '.join(choices)}"

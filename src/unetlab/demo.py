@@ -135,8 +135,15 @@ def run_demo(
     if task not in runs:
         raise UnetlabError(f"the demo's tasks are em and nuclei, not {task!r}")
     minutes = DEFAULT_MINUTES[task] if minutes is None else minutes
-    return runs[task](output_dir, minutes=minutes, quick=quick, seed=seed, overwrite=overwrite,
-                      device=device, progress=progress)  # fmt: skip
+    return runs[task](
+        output_dir,
+        minutes=minutes,
+        quick=quick,
+        seed=seed,
+        overwrite=overwrite,
+        device=device,
+        progress=progress,
+    )
 
 
 def run_em_demo(
@@ -163,12 +170,27 @@ def run_em_demo(
         raise write_error(out, exc) from exc
     with FolderLock(out):  # a second demo into the same folder refuses
         _prepare(out, overwrite=overwrite)
-        return _demo(out, minutes=minutes, quick=quick, seed=seed, device=device,
-                     progress=progress, started=started)  # fmt: skip
+        return _demo(
+            out,
+            minutes=minutes,
+            quick=quick,
+            seed=seed,
+            device=device,
+            progress=progress,
+            started=started,
+        )
 
 
-def _demo(out: Path, *, minutes: float, quick: bool, seed: int, device: str, progress: bool,
-          started: float) -> dict:  # fmt: skip
+def _demo(
+    out: Path,
+    *,
+    minutes: float,
+    quick: bool,
+    seed: int,
+    device: str,
+    progress: bool,
+    started: float,
+) -> dict:
     plan = QUICK if quick else FULL
     data_root = out / "data"
     log.info("writing synthetic EM-like images to %s", data_root)
@@ -188,8 +210,12 @@ def _demo(out: Path, *, minutes: float, quick: bool, seed: int, device: str, pro
     model = load_model(trained["best_checkpoint"])
 
     _predict_test(model, data_root / "test", out / "predictions", out / "overlays")
-    report = evaluate_predictions(out / "predictions", data_root / "test",
-                                  label_values=model.label_values, class_names=model.classes)  # fmt: skip
+    report = evaluate_predictions(
+        out / "predictions",
+        data_root / "test",
+        label_values=model.label_values,
+        class_names=model.classes,
+    )
     with atomic_path(out / "evaluation.txt") as tmp:
         tmp.write_text(report.table() + "\n")
     test = report.summary
@@ -208,8 +234,11 @@ def _demo(out: Path, *, minutes: float, quick: bool, seed: int, device: str, pro
     }
     with atomic_path(out / "metrics.json") as tmp:
         tmp.write_text(json.dumps(metrics, indent=2) + "\n")
-    log.info("held-out mIoU %.4f (%s)", metrics["miou"],
-             ", ".join(f"{k} IoU {v:.4f}" for k, v in metrics["iou"].items()))  # fmt: skip
+    log.info(
+        "held-out mIoU %.4f (%s)",
+        metrics["miou"],
+        ", ".join(f"{k} IoU {v:.4f}" for k, v in metrics["iou"].items()),
+    )
     paths = {
         name: str(out / name)
         for name in ("metrics.json", "curves.png", "overlays", "predictions", "large_overlay.png")
@@ -339,15 +368,34 @@ def run_nuclei_demo(
     except OSError as exc:
         raise write_error(out, exc) from exc
     with FolderLock(out):  # a second demo into the same folder refuses
-        return _nuclei_demo(_prepare(out, overwrite=overwrite), minutes=minutes, quick=quick,
-                            seed=seed, device=device, progress=progress, started=started)  # fmt: skip
+        return _nuclei_demo(
+            _prepare(out, overwrite=overwrite),
+            minutes=minutes,
+            quick=quick,
+            seed=seed,
+            device=device,
+            progress=progress,
+            started=started,
+        )
 
 
-def _nuclei_demo(out: Path, *, minutes: float, quick: bool, seed: int, device: str,
-                 progress: bool, started: float) -> dict:  # fmt: skip
+def _nuclei_demo(
+    out: Path,
+    *,
+    minutes: float,
+    quick: bool,
+    seed: int,
+    device: str,
+    progress: bool,
+    started: float,
+) -> dict:
     plan = NUCLEI_QUICK if quick else NUCLEI_FULL
-    data_root = write_nuclei_dataset(out / "data", seed=seed, size=plan["size"],
-                                     **{k: plan[k] for k in ("n_train", "n_val", "n_test")})  # fmt: skip
+    data_root = write_nuclei_dataset(
+        out / "data",
+        seed=seed,
+        size=plan["size"],
+        **{k: plan[k] for k in ("n_train", "n_val", "n_test")},
+    )
     overrides = nuclei_overrides(data_root, plan, minutes=minutes, seed=seed)
     cfg = load_config(None, [*overrides, f"train.device={device}"])
     trained = fit(cfg, run_dir=out / "run", overwrite=True, progress=progress)
@@ -371,8 +419,17 @@ def _nuclei_demo(out: Path, *, minutes: float, quick: bool, seed: int, device: s
     }
     with atomic_path(out / "metrics.json") as tmp:
         tmp.write_text(json.dumps(nan_to_none(metrics), indent=2) + "\n")
-    paths = {name: str(out / name) for name in ("metrics.json", "evaluation.txt", "overlays",
-                                                 "predictions", "baseline", "curves.png")}  # fmt: skip
+    paths = {
+        name: str(out / name)
+        for name in (
+            "metrics.json",
+            "evaluation.txt",
+            "overlays",
+            "predictions",
+            "baseline",
+            "curves.png",
+        )
+    }
     paths["checkpoint"] = trained["best_checkpoint"]
     return {**metrics, "paths": paths}
 

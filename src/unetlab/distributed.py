@@ -158,8 +158,16 @@ def launch(nproc: int, argv: list[str]) -> int:
     returns the exit status."""
     if nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {nproc}")
-    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
-               f"--nproc_per_node={nproc}", "-m", "unetlab", *argv]  # fmt: skip
+    command = [
+        sys.executable,
+        "-m",
+        "torch.distributed.run",
+        "--standalone",
+        f"--nproc_per_node={nproc}",
+        "-m",
+        "unetlab",
+        *argv,
+    ]
     env = dict(os.environ)
     # each process's share of the CPUs (torchrun would give each one thread, with a banner)
     env.setdefault("OMP_NUM_THREADS", str(max(1, available_cpus() // nproc)))

@@ -127,8 +127,10 @@ class Report:
         width = max(8, *(len(n) for n in self.class_names))
         lines = [f"{'class':<{width}}  {'IoU':>7}  {'Dice':>7}  {'pixels':>10}"]
         for i, name in enumerate(self.class_names):
-            lines.append(f"{name:<{width}}  {_f(s['iou'][i]):>7}  {_f(s['dice'][i]):>7}  "
-                         f"{s['pixels'][i]:>10}")  # fmt: skip
+            lines.append(
+                f"{name:<{width}}  {_f(s['iou'][i]):>7}  {_f(s['dice'][i]):>7}  "
+                f"{s['pixels'][i]:>10}"
+            )
         lines += [
             "",
             f"images             {s['num_images']}",
@@ -150,8 +152,9 @@ class Report:
             )
         worst = self.worst()
         if worst:
-            lines.append("worst images (mIoU): " + ", ".join(
-                f"{r['name']} ({_f(r['miou'])})" for r in worst))  # fmt: skip
+            lines.append(
+                "worst images (mIoU): " + ", ".join(f"{r['name']} ({_f(r['miou'])})" for r in worst)
+            )
         return "\n".join(lines)
 
     def write_json(self, path: str | os.PathLike) -> Path:
@@ -213,15 +216,26 @@ def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: str | o
     ax = fig.subplots()
     im = ax.imshow(norm, vmin=0, vmax=1, cmap="Blues")
     fig.colorbar(im, ax=ax, shrink=0.9, label="fraction of the true class")
-    ax.set_xticks(range(n), labels=list(class_names), rotation=45 if n > 4 else 0, ha="right"
-                  if n > 4 else "center")  # fmt: skip
+    ax.set_xticks(
+        range(n),
+        labels=list(class_names),
+        rotation=45 if n > 4 else 0,
+        ha="right" if n > 4 else "center",
+    )
     ax.set_yticks(range(n), labels=list(class_names))
     ax.set(xlabel="predicted", ylabel="true", title="confusion matrix (rows normalised)")
     if n <= 20:
         for i in range(n):
             for j in range(n):
-                ax.text(j, i, f"{norm[i, j]:.3f}\n{int(m[i, j])}", ha="center", va="center",
-                        fontsize=8, color="white" if norm[i, j] > 0.5 else "black")  # fmt: skip
+                ax.text(
+                    j,
+                    i,
+                    f"{norm[i, j]:.3f}\n{int(m[i, j])}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if norm[i, j] > 0.5 else "black",
+                )
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
@@ -274,11 +288,13 @@ class _Accumulator:
         n = int(max(pred.max(initial=0), gt.max(initial=0))) + 1
         self.matrices.append(confusion_matrix(pred, gt, n))
         if pred_ids is None:
-            pred_ids = instances(pred, boundary_class=self.boundary_class,
-                                 connectivity=self.connectivity)  # fmt: skip
+            pred_ids = instances(
+                pred, boundary_class=self.boundary_class, connectivity=self.connectivity
+            )
         if gt_ids is None:
-            gt_ids = instances(gt, boundary_class=self.boundary_class,
-                               connectivity=self.connectivity)  # fmt: skip
+            gt_ids = instances(
+                gt, boundary_class=self.boundary_class, connectivity=self.connectivity
+            )
         counts = rand_counts(pred_ids, gt_ids)
         self.rand += counts
         has_cells = bool((gt_ids > 0).any())
@@ -287,18 +303,20 @@ class _Accumulator:
         info = information_scores(pred_ids, gt_ids)
         objects = object_scores(pred_ids, gt_ids)
         self.objects.append(objects)
-        self.rows.append({
-            "name": name,
-            "rand_error": rand["rand_error"],
-            "information_score": info["v_info"],
-            "pixel_error": pixel_error(pred, gt, ignore_index=IGNORE_INDEX),
-            "seg": objects["seg"],
-            "dsb": objects["dsb"],
-            "object_f1": objects["f1"],
-            "pq": objects["pq"],
-            "objects": objects["true_objects"],
-            "pred_objects": objects["pred_objects"],
-        })  # fmt: skip
+        self.rows.append(
+            {
+                "name": name,
+                "rand_error": rand["rand_error"],
+                "information_score": info["v_info"],
+                "pixel_error": pixel_error(pred, gt, ignore_index=IGNORE_INDEX),
+                "seg": objects["seg"],
+                "dsb": objects["dsb"],
+                "object_f1": objects["f1"],
+                "pq": objects["pq"],
+                "objects": objects["true_objects"],
+                "pred_objects": objects["pred_objects"],
+            }
+        )
         if cell_prob is not None:
             self.probs.append(np.asarray(cell_prob, np.float32))
             self.truths.append(gt)
@@ -342,10 +360,12 @@ class _Accumulator:
         threshold = None
         if thresholds is not None and self.probs:
             threshold = best_threshold(
-                self.probs, self.truths, thresholds,
+                self.probs,
+                self.truths,
+                thresholds,
                 boundary_class=0 if self.boundary_class is None else self.boundary_class,
                 connectivity=self.connectivity,
-            )  # fmt: skip
+            )
         return Report(names, total, self.rows, summary, self.boundary_class, threshold, worst)
 
 
@@ -519,9 +539,12 @@ def _check_class_indices(values: np.ndarray, pred_max: int) -> None:
     indices = values.size - extra.size  # values that could be class indices 0..k
     if values.size > pred_max + 1 and values[0] == 0 and values[indices - 1] == indices - 1:
         # 0..k, plus a stray value or a few: VOC's 255 border is the usual one
-        fix = (f"--ignore-value {extra[0]} if it marks pixels that count nowhere"
-               if extra.size == 1 else f"values {' '.join(map(str, extra[:6]))} are above "
-               "every class: map them to class indices")  # fmt: skip
+        fix = (
+            f"--ignore-value {extra[0]} if it marks pixels that count nowhere"
+            if extra.size == 1
+            else f"values {' '.join(map(str, extra[:6]))} are above "
+            "every class: map them to class indices"
+        )
     else:
         fix = f"pass the mask value of each class: --label-values {shown}"
     raise DatasetError(
@@ -679,8 +702,15 @@ def evaluate_model(
     for pair in pairs:
         image, mask = read(pair)
         with memory_hint(str(pair.image), "lower --tile-size or --batch-size"):
-            probs = predict_image(model, image, tile_size=tile_size, batch_size=batch_size,
-                                  blend=blend, tta=tta, device=device)  # fmt: skip
+            probs = predict_image(
+                model,
+                image,
+                tile_size=tile_size,
+                batch_size=batch_size,
+                blend=blend,
+                tta=tta,
+                device=device,
+            )
         if instance_model:  # objects from the post-processing, pixels: object or not
             gt, gt_ids = _instance_mask(mask, ignore_value, str(pair.mask))
             pred_ids = objects_from_probabilities(probs, options).astype(np.int64)

@@ -71,8 +71,13 @@ def _name_key(path: Path) -> tuple[tuple[int, int] | None, str]:
     return _file_id(parent) or (0, hash(str(parent.resolve()))), path.name.casefold()
 
 
-def refuse_inputs(outputs: Iterable[str | os.PathLike], inputs: Iterable[str | os.PathLike],
-                  *, command: str = "unetlab", suffixes: Collection[str] | None = None) -> None:  # fmt: skip
+def refuse_inputs(
+    outputs: Iterable[str | os.PathLike],
+    inputs: Iterable[str | os.PathLike],
+    *,
+    command: str = "unetlab",
+    suffixes: Collection[str] | None = None,
+) -> None:
     """Raise OutputError if an output path is one of ``inputs``: the same file (also through
     links) or the same name up to case in the same folder. A folder among ``inputs`` stands
     for the files inside it, recursively (those with ``suffixes``, lower case, if given),
@@ -168,9 +173,14 @@ def foreign_files(folder: str | os.PathLike, *, keep: Collection[str] = ()) -> l
     )
 
 
-def claim_files(paths: Iterable[str | os.PathLike], *, inputs: Iterable = (),
-                overwrite: bool = False, command: str = "unetlab",
-                suffixes: Collection[str] | None = None) -> list[Path]:  # fmt: skip
+def claim_files(
+    paths: Iterable[str | os.PathLike],
+    *,
+    inputs: Iterable = (),
+    overwrite: bool = False,
+    command: str = "unetlab",
+    suffixes: Collection[str] | None = None,
+) -> list[Path]:
     """Check single-file outputs (refuse inputs, see :func:`refuse_inputs`; refuse an existing
     file unetlab did not write unless ``overwrite``) and record them in their folders'
     manifests. Returns the paths."""
@@ -194,9 +204,15 @@ def claim_files(paths: Iterable[str | os.PathLike], *, inputs: Iterable = (),
 
 
 @contextlib.contextmanager
-def output_folder(folder: str | os.PathLike, names: Iterable[str], *, inputs: Iterable = (),
-                  overwrite: bool = False, keep: Collection[str] = (),
-                  command: str = "unetlab") -> Iterator[Path]:  # fmt: skip
+def output_folder(
+    folder: str | os.PathLike,
+    names: Iterable[str],
+    *,
+    inputs: Iterable = (),
+    overwrite: bool = False,
+    keep: Collection[str] = (),
+    command: str = "unetlab",
+) -> Iterator[Path]:
     """Make ``folder`` ready for outputs called ``names``, held under its lock.
 
     Refuses (OutputError, before any work): an output that is one of ``inputs``; a folder that

@@ -214,8 +214,14 @@ def train_one_epoch(
     return data_s, compute_s
 
 
-def validate(model: UNet, samples, loss_fn: nn.Module, *, device: torch.device,
-             precision: Precision = FULL_PRECISION) -> dict:  # fmt: skip
+def validate(
+    model: UNet,
+    samples,
+    loss_fn: nn.Module,
+    *,
+    device: torch.device,
+    precision: Precision = FULL_PRECISION,
+) -> dict:
     """Loss and metrics over whole validation images, predicted with overlap-tile.
 
     ``samples``: objects with ``image`` (C, H, W) float32 normalised, ``mask`` (H, W) int64
@@ -282,8 +288,12 @@ def _check_finite(loss: torch.Tensor, state: TrainState, logits: torch.Tensor, o
 def build_optimizer(model: nn.Module, train) -> torch.optim.Optimizer:
     """SGD with (the paper's 0.99) momentum, or AdamW, from a ``TrainSection``."""
     if train.optimizer == "sgd":
-        return torch.optim.SGD(model.parameters(), lr=train.lr, momentum=train.momentum,
-                               weight_decay=train.weight_decay)  # fmt: skip
+        return torch.optim.SGD(
+            model.parameters(),
+            lr=train.lr,
+            momentum=train.momentum,
+            weight_decay=train.weight_decay,
+        )
     return torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
 
 
@@ -303,8 +313,13 @@ def build_scheduler(
     if train.schedule == "none":
         return None
     if train.max_minutes > 0:
-        return BudgetSchedule(optimizer, train.schedule, total_steps=total_steps,
-                              seconds=60 * train.max_minutes, clock=clock or time.perf_counter)  # fmt: skip
+        return BudgetSchedule(
+            optimizer,
+            train.schedule,
+            total_steps=total_steps,
+            seconds=60 * train.max_minutes,
+            clock=clock or time.perf_counter,
+        )
     total = max(total_steps, 1)
     if train.schedule == "cosine":
         return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total, eta_min=0.0)
@@ -341,8 +356,15 @@ class BudgetSchedule:
     Time-driven, so a resumed run is not bit-equal to an uninterrupted one.
     """
 
-    def __init__(self, optimizer, kind: str, *, total_steps: int, seconds: float,
-                 clock: Callable[[], float] = time.perf_counter):  # fmt: skip
+    def __init__(
+        self,
+        optimizer,
+        kind: str,
+        *,
+        total_steps: int,
+        seconds: float,
+        clock: Callable[[], float] = time.perf_counter,
+    ):
         if seconds <= 0:
             raise UnetlabError(f"a time budget must be positive, not {seconds} s")
         self.optimizer, self.kind, self.seconds, self.clock = optimizer, kind, seconds, clock
@@ -375,8 +397,13 @@ class BudgetSchedule:
     def state_dict(self) -> dict:
         """Steps, base lrs and the seconds spent as last read (reading the clock here would
         break the lock-step reading of a clock shared between processes)."""
-        return {"steps": self.steps, "elapsed": self._read, "base": list(self.base),
-                "reserve": self.reserve, "done": self.done}  # fmt: skip
+        return {
+            "steps": self.steps,
+            "elapsed": self._read,
+            "base": list(self.base),
+            "reserve": self.reserve,
+            "done": self.done,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         self.steps, self.base = state["steps"], list(state["base"])
@@ -462,14 +489,29 @@ def prepare_data(cfg: Config) -> Data:
     weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
     if target == "instances":
         samples, stats = load_instance_samples(
-            pairs, normalization=normalization, boundary_width=d.boundary_width,
-            ignore_value=d.ignore_value, in_channels=cfg.model.in_channels, weight_map=weight_map,
-        )  # fmt: skip
+            pairs,
+            normalization=normalization,
+            boundary_width=d.boundary_width,
+            ignore_value=d.ignore_value,
+            in_channels=cfg.model.in_channels,
+            weight_map=weight_map,
+        )
         train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
-        log.info("objects in the masks: %d, median area %.0f px (5-95%%: %.0f-%.0f px)",
-                 stats["count"], stats["area_median"], stats["area_p05"], stats["area_p95"])  # fmt: skip
-        return Data(train, val, [0, 1, 2], list(CLASS_NAMES), object_record("instances", stats),
-                    normalization)  # fmt: skip
+        log.info(
+            "objects in the masks: %d, median area %.0f px (5-95%%: %.0f-%.0f px)",
+            stats["count"],
+            stats["area_median"],
+            stats["area_p05"],
+            stats["area_p95"],
+        )
+        return Data(
+            train,
+            val,
+            [0, 1, 2],
+            list(CLASS_NAMES),
+            object_record("instances", stats),
+            normalization,
+        )
     palette = dataset_palette([p.mask for p in train_pairs])
     label_values, ignore_value = _label_values(d, pairs, scan, palette)
     names = d.class_names or {}
@@ -479,15 +521,26 @@ def prepare_data(cfg: Config) -> Data:
         )
     if not names and (names := read_class_names(d.root) or {}):
         log.info("class names from %s", Path(d.root) / "class_names.txt")
-    samples = load_samples(pairs, label_values=label_values, ignore_value=ignore_value,
-                           normalization=normalization, in_channels=cfg.model.in_channels,
-                           weight_map=weight_map)  # fmt: skip
+    samples = load_samples(
+        pairs,
+        label_values=label_values,
+        ignore_value=ignore_value,
+        normalization=normalization,
+        in_channels=cfg.model.in_channels,
+        weight_map=weight_map,
+    )
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
     areas = [object_areas(instances(s.mask, boundary_class=0)) for s in samples]
     stats = object_statistics(np.concatenate(areas), images=len(samples))
-    return Data(train, val, list(label_values), [str(names.get(v, v)) for v in label_values],
-                object_record("semantic", stats), normalization,
-                None if palette is None else palette.tolist())  # fmt: skip
+    return Data(
+        train,
+        val,
+        list(label_values),
+        [str(names.get(v, v)) for v in label_values],
+        object_record("semantic", stats),
+        normalization,
+        None if palette is None else palette.tolist(),
+    )
 
 
 def _label_values(d, pairs, scan, palette) -> tuple[list[int], int | None]:
@@ -542,9 +595,12 @@ def class_weights(cfg: Config, data: Data, num_classes: int) -> list[float] | No
     power = 1.0 if choice == "median_frequency" else AUTO_POWER
     weights = median_frequency_weights(pixels, present, power=power)
     why = f"classes {ratio:.0f}x unequal, " if choice == "auto" else ""
-    log.info("class weights (%smedian frequency, %sset train.class_weights=none to turn off): %s",
-             "square root of " if power != 1 else "", why,
-             ", ".join(f"{n} {w:.3g}" for n, w in zip(data.class_names, weights)))  # fmt: skip
+    log.info(
+        "class weights (%smedian frequency, %sset train.class_weights=none to turn off): %s",
+        "square root of " if power != 1 else "",
+        why,
+        ", ".join(f"{n} {w:.3g}" for n, w in zip(data.class_names, weights)),
+    )
     return weights.tolist()
 
 
@@ -606,8 +662,16 @@ def tile_sizes(model: UNet, tile_size: int, samples) -> tuple[int, int]:
 # --- fit --------------------------------------------------------------------------------------
 
 
-def fit(cfg: Config, *, run_dir: str | os.PathLike, resume: bool = False, overwrite: bool = False,
-        progress: bool = True, plan=None, clock: Callable[[], float] | None = None) -> dict:  # fmt: skip
+def fit(
+    cfg: Config,
+    *,
+    run_dir: str | os.PathLike,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    plan=None,
+    clock: Callable[[], float] | None = None,
+) -> dict:
     """Train ``cfg`` into ``run_dir``; returns the final metrics and where things are.
 
     Raises OutputError for an existing run unless ``resume`` (continue from
@@ -641,9 +705,16 @@ def fit(cfg: Config, *, run_dir: str | os.PathLike, resume: bool = False, overwr
                 plan.log()
             fix = "lower train.batch_size or data.tile_size (or train on the GPU)"
             with _StopRequest() as stop, memory_hint("training", fix):
-                return _fit(cfg, run_dir, device=device, group=group, resume=resume,
-                            progress=progress and group.is_main, stop=stop,
-                            clock=shared_clock(clock or time.perf_counter, group))  # fmt: skip
+                return _fit(
+                    cfg,
+                    run_dir,
+                    device=device,
+                    group=group,
+                    resume=resume,
+                    progress=progress and group.is_main,
+                    stop=stop,
+                    clock=shared_clock(clock or time.perf_counter, group),
+                )
         finally:
             _detach(handler)
 
@@ -739,8 +810,15 @@ def _fit(
     return _finish(run)
 
 
-def _setup(cfg: Config, run_dir: Path, *, device: torch.device, group: Group, resume: bool,
-           clock: Callable[[], float] = time.perf_counter) -> _Run:  # fmt: skip
+def _setup(
+    cfg: Config,
+    run_dir: Path,
+    *,
+    device: torch.device,
+    group: Group,
+    resume: bool,
+    clock: Callable[[], float] = time.perf_counter,
+) -> _Run:
     """Data, model, loader, optimiser and schedule of a run (restored from ``last.pt`` when
     resuming); the main process writes config.yaml and starts metrics.csv and the log."""
     t = cfg.train
@@ -752,9 +830,14 @@ def _setup(cfg: Config, run_dir: Path, *, device: torch.device, group: Group, re
     data = prepare_data(cfg)
     model = build_model(cfg, data)
     in_size, out_size = tile_sizes(model, cfg.data.tile_size, data.train)
-    dataset = TileDataset(data.train, input_size=in_size, output_size=out_size,
-                          augment=_augment(cfg), tiles_per_epoch=cfg.data.tiles_per_epoch,
-                          seed=t.seed)  # fmt: skip
+    dataset = TileDataset(
+        data.train,
+        input_size=in_size,
+        output_size=out_size,
+        augment=_augment(cfg),
+        tiles_per_epoch=cfg.data.tiles_per_epoch,
+        seed=t.seed,
+    )
     layout = torch.channels_last if precision.channels_last else torch.preserve_format
     model.to(device, memory_format=layout)
     net = group.wrap(model, device)
@@ -763,25 +846,52 @@ def _setup(cfg: Config, run_dir: Path, *, device: torch.device, group: Group, re
     steps_per_epoch = _steps_per_epoch(cfg, group)
     optimizer = build_optimizer(model, t)
     run = _Run(
-        cfg, run_dir, device, group, precision, data, model, net, dataset,
-        *_loader(dataset, t, device, group), optimizer,
+        cfg,
+        run_dir,
+        device,
+        group,
+        precision,
+        data,
+        model,
+        net,
+        dataset,
+        *_loader(dataset, t, device, group),
+        optimizer,
         build_scheduler(optimizer, t, steps_per_epoch * t.epochs, clock=clock),
         torch.amp.GradScaler(device.type, enabled=precision.amp_dtype == torch.float16),
         build_loss(t.loss, class_weights=class_weights(cfg, data, model.num_classes)),
         steps_per_epoch,
-    )  # fmt: skip
+    )
     run.freeze = _encoder_freezer(model, t.freeze_encoder_epochs, group)
     run.clock = clock
     run.out_of_time, run.pacer = _time_budget(t, run.scheduler, clock)
     if resume:
-        _restore(run_dir / "checkpoints" / "last.pt", model, optimizer, run.scheduler,
-                 run.scaler, run.state)  # fmt: skip
+        _restore(
+            run_dir / "checkpoints" / "last.pt",
+            model,
+            optimizer,
+            run.scheduler,
+            run.scaler,
+            run.state,
+        )
     if group.is_main:
         save_config(cfg, run_dir / "config.yaml", header=_provenance())
-        run.metrics = _MetricsFile(run_dir / "metrics.csv", model.classes,
-                                   keep_epochs=run.state.epoch)  # fmt: skip
-        _log_start(cfg, run_dir, device, precision, data, model, in_size, out_size,
-                   steps_per_epoch, run.state, group)  # fmt: skip
+        run.metrics = _MetricsFile(
+            run_dir / "metrics.csv", model.classes, keep_epochs=run.state.epoch
+        )
+        _log_start(
+            cfg,
+            run_dir,
+            device,
+            precision,
+            data,
+            model,
+            in_size,
+            out_size,
+            steps_per_epoch,
+            run.state,
+            group,
+        )
     return run
 
 
@@ -789,8 +899,10 @@ def _steps_per_epoch(cfg: Config, group: Group) -> int:
     """Each process takes every world-th tile: global batch = batch_size x processes."""
     steps = math.ceil(cfg.data.tiles_per_epoch // group.world / cfg.train.batch_size)
     if steps == 0:
-        raise UnetlabError(f"data.tiles_per_epoch {cfg.data.tiles_per_epoch} is fewer than the "
-                         f"{group.world} processes: raise it")  # fmt: skip
+        raise UnetlabError(
+            f"data.tiles_per_epoch {cfg.data.tiles_per_epoch} is fewer than the "
+            f"{group.world} processes: raise it"
+        )
     return steps
 
 
@@ -803,9 +915,15 @@ def _loader(dataset: TileDataset, t, device: torch.device, group: Group):
     if workers < t.num_workers:
         log.info("train.num_workers %d > %d CPUs: using %d", t.num_workers, workers, workers)
     items = _EpochItems()
-    loader = DataLoader(dataset, batch_size=t.batch_size, sampler=items, num_workers=workers,
-                        persistent_workers=workers > 0, pin_memory=device.type == "cuda",
-                        generator=torch.Generator())  # fmt: skip
+    loader = DataLoader(
+        dataset,
+        batch_size=t.batch_size,
+        sampler=items,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        pin_memory=device.type == "cuda",
+        generator=torch.Generator(),
+    )
     return loader, items
 
 
@@ -813,20 +931,41 @@ def _train_epoch(run: _Run, *, progress: bool, stop: _StopRequest) -> dict:
     """Train the rest of the current epoch; its row of metrics.csv so far."""
     t, state, group = run.cfg.train, run.state, run.group
     run.freeze(state.epoch)
-    run.items.set(state.epoch, group.shard(state.batch * t.batch_size * group.world,
-                                           len(run.dataset)))  # fmt: skip
+    run.items.set(
+        state.epoch, group.shard(state.batch * t.batch_size * group.world, len(run.dataset))
+    )
     show = progress and sys.stderr.isatty()
-    with tqdm(total=run.steps_per_epoch, initial=state.batch, leave=False, disable=not show,
-              desc=f"epoch {state.epoch + 1}/{t.epochs}") as bar:  # fmt: skip
+    with tqdm(
+        total=run.steps_per_epoch,
+        initial=state.batch,
+        leave=False,
+        disable=not show,
+        desc=f"epoch {state.epoch + 1}/{t.epochs}",
+    ) as bar:
         data_s, compute_s = train_one_epoch(
-            run.net, run.loader, run.optimizer, run.loss_fn, state, device=run.device,
-            precision=run.precision, scaler=run.scaler,
+            run.net,
+            run.loader,
+            run.optimizer,
+            run.loss_fn,
+            state,
+            device=run.device,
+            precision=run.precision,
+            scaler=run.scaler,
             scheduler=run.scheduler if t.schedule in ("cosine", "poly") else None,
-            grad_clip=t.grad_clip, bar=bar, stop=stop, group=group, until=run.out_of_time,
-        )  # fmt: skip
-    return {"epoch": state.epoch + 1, "step": state.step,
-            "train_loss": state.loss_sum / max(state.batch, 1),
-            "lr": run.optimizer.param_groups[0]["lr"], "data_s": data_s, "compute_s": compute_s}  # fmt: skip
+            grad_clip=t.grad_clip,
+            bar=bar,
+            stop=stop,
+            group=group,
+            until=run.out_of_time,
+        )
+    return {
+        "epoch": state.epoch + 1,
+        "step": state.step,
+        "train_loss": state.loss_sum / max(state.batch, 1),
+        "lr": run.optimizer.param_groups[0]["lr"],
+        "data_s": data_s,
+        "compute_s": compute_s,
+    }
 
 
 def _end_epoch(run: _Run, row: dict, *, tick: float, stop: _StopRequest) -> bool:
@@ -856,8 +995,9 @@ def _validate_epoch(run: _Run, row: dict) -> None:
     """The main process validates (the plain model: no collectives), the others wait."""
     started = run.clock()
     if run.group.is_main:
-        run.last = validate(run.model, run.data.val, run.loss_fn, device=run.device,
-                            precision=run.precision)  # fmt: skip
+        run.last = validate(
+            run.model, run.data.val, run.loss_fn, device=run.device, precision=run.precision
+        )
     run.last = run.group.share(run.last if run.group.is_main else None)
     run.pacer.record(started, run.clock())
     last = run.last
@@ -878,8 +1018,12 @@ def _should_stop(run: _Run, stop: _StopRequest) -> bool:
         log.info("early stop: val mIoU has not improved for %d validations", state.bad_epochs)
         return True
     if out_of_time:
-        log.info("time budget of %g min reached: it bought %d steps (%d epochs)",
-                 t.max_minutes, state.step, state.epoch)  # fmt: skip
+        log.info(
+            "time budget of %g min reached: it bought %d steps (%d epochs)",
+            t.max_minutes,
+            state.step,
+            state.epoch,
+        )
         return True
     return False
 
@@ -1022,8 +1166,20 @@ class _MetricsFile:
 
     def __init__(self, path: Path, classes: list[str], *, keep_epochs: int):
         self.path = path
-        self.columns = ["epoch", "step", "train_loss", "val_loss", "val_miou", "val_miou_smoothed", "val_mdice", "lr",
-                        "seconds", "data_s", "compute_s", *[f"val_iou_{c}" for c in classes]]  # fmt: skip
+        self.columns = [
+            "epoch",
+            "step",
+            "train_loss",
+            "val_loss",
+            "val_miou",
+            "val_miou_smoothed",
+            "val_mdice",
+            "lr",
+            "seconds",
+            "data_s",
+            "compute_s",
+            *[f"val_iou_{c}" for c in classes],
+        ]
         self.rows: list[dict] = []
         kept: list[dict] = []
         if path.exists():
@@ -1077,32 +1233,68 @@ def _log_start(
     log.info("run folder %s", run_dir)
     log.info("device %s%s, %s", device, threads, precision.describe())
     if group.active:
-        log.info("data-parallel over %d processes (%s): global batch %d", group.world,
-                 "NCCL" if device.type == "cuda" else "gloo", cfg.train.batch_size * group.world)  # fmt: skip
-    log.info("data %s: %d training and %d validation images (first %dx%d, %d channel(s)), classes %s",
-             cfg.data.root, len(data.train), len(data.val), w, h, data.train[0].image.shape[0],
-             ", ".join(f"{n}={v}" for n, v in zip(data.class_names, data.label_values)))  # fmt: skip
+        log.info(
+            "data-parallel over %d processes (%s): global batch %d",
+            group.world,
+            "NCCL" if device.type == "cuda" else "gloo",
+            cfg.train.batch_size * group.world,
+        )
+    log.info(
+        "data %s: %d training and %d validation images (first %dx%d, %d channel(s)), classes %s",
+        cfg.data.root,
+        len(data.train),
+        len(data.val),
+        w,
+        h,
+        data.train[0].image.shape[0],
+        ", ".join(f"{n}={v}" for n, v in zip(data.class_names, data.label_values)),
+    )
     arch = (
         f"{cfg.model.preset} preset"
         if cfg.model.encoder == "none"
         else f"{cfg.model.encoder} U-Net"
     )
-    log.info("model %s%s, %s parameters, tile %d -> output %d px (border %d px)",
-             arch, ", ImageNet encoder" if cfg.model.encoder_weights else "", f"{params:,}",
-             in_size, out_size, model.border)  # fmt: skip
-    log.info("training %d epochs x %d steps of batch %d (%s, lr %g, %s schedule, %s loss%s)",
-             t.epochs, steps_per_epoch, t.batch_size, t.optimizer, t.lr, t.schedule, t.loss,
-             ", weight map" if cfg.data.weight_map else "")  # fmt: skip
+    log.info(
+        "model %s%s, %s parameters, tile %d -> output %d px (border %d px)",
+        arch,
+        ", ImageNet encoder" if cfg.model.encoder_weights else "",
+        f"{params:,}",
+        in_size,
+        out_size,
+        model.border,
+    )
+    log.info(
+        "training %d epochs x %d steps of batch %d (%s, lr %g, %s schedule, %s loss%s)",
+        t.epochs,
+        steps_per_epoch,
+        t.batch_size,
+        t.optimizer,
+        t.lr,
+        t.schedule,
+        t.loss,
+        ", weight map" if cfg.data.weight_map else "",
+    )
     if state.step:
         log.info("continuing at epoch %d, step %d", state.epoch + 1, state.step)
 
 
 def _log_epoch(row: dict, epochs: int) -> None:
-    val = (f"  val loss {row['val_loss']:.4f}  mIoU {row['val_miou']:.4f}  Dice {row['val_mdice']:.4f}"
-           if "val_miou" in row else "")  # fmt: skip
-    log.info("epoch %d/%d  train loss %.4f%s  lr %.3g  %.1f s (data %.1f s, compute %.1f s)",
-             row["epoch"], epochs, row["train_loss"], val, row["lr"], row["seconds"], row["data_s"],
-             row["compute_s"])  # fmt: skip
+    val = (
+        f"  val loss {row['val_loss']:.4f}  mIoU {row['val_miou']:.4f}  Dice {row['val_mdice']:.4f}"
+        if "val_miou" in row
+        else ""
+    )
+    log.info(
+        "epoch %d/%d  train loss %.4f%s  lr %.3g  %.1f s (data %.1f s, compute %.1f s)",
+        row["epoch"],
+        epochs,
+        row["train_loss"],
+        val,
+        row["lr"],
+        row["seconds"],
+        row["data_s"],
+        row["compute_s"],
+    )
     if ious := [
         (k.removeprefix("val_iou_"), v) for k, v in row.items() if k.startswith("val_iou_")
     ]:

@@ -16,21 +16,39 @@ def add_parser(sub) -> None:
         "pass (share of that peak), whole-image prediction in MP/s against the model alone "
         "(the tiling engine's overhead) and a training step. --quick takes under a minute.",
     )
-    p.add_argument("--preset", default="paper", choices=sorted(PRESETS),
-                   help="architecture to measure (default: paper)")  # fmt: skip
-    p.add_argument("--encoder", choices=["none", *ENCODERS], default="none",
-                   help="measure a U-Net on this backbone (RGB in, 21 classes) instead of "
-                   "the preset (default: none)")  # fmt: skip
-    p.add_argument("--quick", action="store_true",
-                   help="fewer repeats, a 512x512 image, no training step (< 1 min)")  # fmt: skip
+    p.add_argument(
+        "--preset",
+        default="paper",
+        choices=sorted(PRESETS),
+        help="architecture to measure (default: paper)",
+    )
+    p.add_argument(
+        "--encoder",
+        choices=["none", *ENCODERS],
+        default="none",
+        help="measure a U-Net on this backbone (RGB in, 21 classes) instead of "
+        "the preset (default: none)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="fewer repeats, a 512x512 image, no training step (< 1 min)",
+    )
     p.add_argument("--tile-size", type=int, help="forward tile size (default: the preset's 572)")
     p.add_argument("--image-size", type=int, help="square image for prediction (default 1024)")
-    p.add_argument("--precision", choices=["fp32", "bf16"], default="fp32",
-                   help="bf16 needs a CPU with AVX512-BF16/AMX or a CUDA GPU")  # fmt: skip
+    p.add_argument(
+        "--precision",
+        choices=["fp32", "bf16"],
+        default="fp32",
+        help="bf16 needs a CPU with AVX512-BF16/AMX or a CUDA GPU",
+    )
     p.add_argument("--repeat", type=int, help="timed calls per figure (default 5, quick 3)")
     p.add_argument("--threads", type=int, help="torch threads (default: all allowed CPUs)")
-    p.add_argument("--device", default="cpu",
-                   help="cpu (default), cuda, cuda:N or auto (a GPU if there is one)")  # fmt: skip
+    p.add_argument(
+        "--device",
+        default="cpu",
+        help="cpu (default), cuda, cuda:N or auto (a GPU if there is one)",
+    )
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     p.set_defaults(run=run)
 
@@ -75,25 +93,61 @@ def run(args) -> int:
 
     peak = bench.conv_peak(dtype=args.precision, repeat=repeat, device=device)
     show(peak)
-    show(bench.bench_forward(model, tile, dtype=args.precision, repeat=repeat,
-                             peak_gflops=peak["gflops"], device=device))  # fmt: skip
-    show(bench.bench_predict(model, (image, image), precision=args.precision,
-                             repeat=2 if args.quick else repeat, device=device))  # fmt: skip
+    show(
+        bench.bench_forward(
+            model,
+            tile,
+            dtype=args.precision,
+            repeat=repeat,
+            peak_gflops=peak["gflops"],
+            device=device,
+        )
+    )
+    show(
+        bench.bench_predict(
+            model,
+            (image, image),
+            precision=args.precision,
+            repeat=2 if args.quick else repeat,
+            device=device,
+        )
+    )
     if not args.quick:
         size = model.valid_input_sizes(572 if model.padding == "valid" else 256, 1)[0]
         amp = "bf16" if args.precision == "bf16" else "off"
         show(bench.bench_train_step(model, size, steps=repeat, device=device, amp=amp))
     print()
-    print(bench.table(rows, ["what", "model", "size", "image", "tile", "dtype", "precision",
-                             "seconds", "gflops", "share_of_peak", "mpix_per_s", "overhead",
-                             "data_share"]))  # fmt: skip
+    print(
+        bench.table(
+            rows,
+            [
+                "what",
+                "model",
+                "size",
+                "image",
+                "tile",
+                "dtype",
+                "precision",
+                "seconds",
+                "gflops",
+                "share_of_peak",
+                "mpix_per_s",
+                "overhead",
+                "data_share",
+            ],
+        )
+    )
     if args.json:
-        flags = {"--preset": args.preset if args.encoder == "none" else None,
-                 "--tile-size": args.tile_size,
-                 "--encoder": None if args.encoder == "none" else args.encoder,
-                 "--image-size": args.image_size, "--precision": args.precision,
-                 "--repeat": args.repeat, "--threads": args.threads,
-                 "--device": None if args.device == "cpu" else args.device}  # fmt: skip
+        flags = {
+            "--preset": args.preset if args.encoder == "none" else None,
+            "--tile-size": args.tile_size,
+            "--encoder": None if args.encoder == "none" else args.encoder,
+            "--image-size": args.image_size,
+            "--precision": args.precision,
+            "--repeat": args.repeat,
+            "--threads": args.threads,
+            "--device": None if args.device == "cpu" else args.device,
+        }
         words = ["unetlab", "bench", *(["--quick"] if args.quick else [])]
         words += [w for k, v in flags.items() if v is not None for w in (k, str(v))]
         command = shlex.join(words)

@@ -60,14 +60,22 @@ def model_from_args(args: argparse.Namespace) -> UNet | EncoderUNet:
     with torch.device("meta"):
         if args.encoder == "none":
             return UNet.from_preset(args.preset, **overrides)
-        options = {k: overrides.pop(k) for k in ("in_channels", "num_classes", "upsample")
-                   if k in overrides}  # fmt: skip
+        options = {
+            k: overrides.pop(k)
+            for k in ("in_channels", "num_classes", "upsample")
+            if k in overrides
+        }
         if overrides:
-            raise UnetlabError(f"--{next(iter(overrides)).replace('_', '-')} does not apply "
-                             f"to an encoder net: drop it")  # fmt: skip
+            raise UnetlabError(
+                f"--{next(iter(overrides)).replace('_', '-')} does not apply "
+                f"to an encoder net: drop it"
+            )
         return EncoderUNet(args.encoder, **options)
 
 
 def add_device_arg(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", default="auto",
-                        help="auto (CUDA if available), cpu, cuda or cuda:N (default: auto)")  # fmt: skip
+    parser.add_argument(
+        "--device",
+        default="auto",
+        help="auto (CUDA if available), cpu, cuda or cuda:N (default: auto)",
+    )

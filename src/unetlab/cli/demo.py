@@ -10,19 +10,25 @@ from unetlab.cli.common import add_device_arg
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "demo", help="train and evaluate a small U-Net on synthetic EM images or nuclei (a few minutes on a CPU)",
+        "demo",
+        help="train and evaluate a small U-Net on synthetic EM images or nuclei (a few minutes on a CPU)",
         description="Make a synthetic data set like the paper's EM task, train the small preset "
         "for a few minutes, evaluate it on held-out images, predict a large image with "
         "overlap-tile, and write metrics.json, curves and overlays. --task nuclei: densely "
         "touching synthetic nuclei, the instance mode (background / boundary / interior), "
         "objects and counts of held-out images scored against the truth (DSB score, F1 at IoU "
         "0.5, PQ, SEG) beside the connected components of the same net's foreground.",
-    )  # fmt: skip
-    p.add_argument("--task", choices=["em", "nuclei"], default="em",
-                   help="em: cells and membranes (default); nuclei: count touching nuclei")  # fmt: skip
+    )
+    p.add_argument(
+        "--task",
+        choices=["em", "nuclei"],
+        default="em",
+        help="em: cells and membranes (default); nuclei: count touching nuclei",
+    )
     p.add_argument("--output", default="unetlab-demo", help="output folder (default: unetlab-demo)")
-    p.add_argument("--minutes", type=float,
-                   help="training time limit (default: 2.5 for em, 4 for nuclei)")  # fmt: skip
+    p.add_argument(
+        "--minutes", type=float, help="training time limit (default: 2.5 for em, 4 for nuclei)"
+    )
     p.add_argument(
         "--quick", action="store_true", help="a seconds-long smoke test (tiny data, 1 epoch)"
     )
@@ -36,9 +42,16 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from unetlab.demo import run_demo
 
-    result = run_demo(args.output, task=args.task, minutes=args.minutes, quick=args.quick,
-                      seed=args.seed, overwrite=args.overwrite, device=args.device,
-                      progress=not args.no_progress)  # fmt: skip
+    result = run_demo(
+        args.output,
+        task=args.task,
+        minutes=args.minutes,
+        quick=args.quick,
+        seed=args.seed,
+        overwrite=args.overwrite,
+        device=args.device,
+        progress=not args.no_progress,
+    )
     out = Path(args.output)
     if args.task == "nuclei":
         _print_nuclei(result, out)
@@ -47,10 +60,14 @@ def run(args) -> int:
     print(
         f"mIoU {result['miou']:.4f} on {result['test_images']} held-out synthetic images (IoU {iou})"
     )
-    print(f"trained {result['epochs']} epochs ({result['steps']} steps) in {result['train_seconds']:.0f} s; "
-          f"total {result['total_seconds']:.0f} s")  # fmt: skip
-    print(f"results in {out}/: metrics.json, evaluation.txt, curves.png, overlays/, predictions/, large_overlay.png "
-          f"({result['large_image']['size']} px, overlap-tile)")  # fmt: skip
+    print(
+        f"trained {result['epochs']} epochs ({result['steps']} steps) in {result['train_seconds']:.0f} s; "
+        f"total {result['total_seconds']:.0f} s"
+    )
+    print(
+        f"results in {out}/: metrics.json, evaluation.txt, curves.png, overlays/, predictions/, large_overlay.png "
+        f"({result['large_image']['size']} px, overlap-tile)"
+    )
     print(f"model: {result['paths']['checkpoint']}")
     return 0
 
@@ -59,18 +76,28 @@ def _print_nuclei(result: dict, out: Path) -> None:
     def line(what: str, o: dict) -> str:
         error = o["count_error"]
         off = f"{error:+.1%}" if error is not None and error == error else "n/a"  # NaN != NaN
-        return (f"{what}: {o['pred_objects']} nuclei found, {o['true_objects']} true ({off}); "
-                f"F1@0.5 {_f(o['object_f1'])} (precision {_f(o['object_precision'])}, recall "
-                f"{_f(o['object_recall'])}), DSB {_f(o['dsb'])}, PQ {_f(o['pq'])}, SEG {_f(o['seg'])}")  # fmt: skip
+        return (
+            f"{what}: {o['pred_objects']} nuclei found, {o['true_objects']} true ({off}); "
+            f"F1@0.5 {_f(o['object_f1'])} (precision {_f(o['object_precision'])}, recall "
+            f"{_f(o['object_recall'])}), DSB {_f(o['dsb'])}, PQ {_f(o['pq'])}, SEG {_f(o['seg'])}"
+        )
 
     print(f"on {result['test_images']} held-out synthetic images: pixel mIoU {_f(result['miou'])}")
     print(line("instance mode", result["objects"]))
-    print(line("baseline (connected components of the foreground)",
-               result["baseline_connected_components"]))  # fmt: skip
-    print(f"trained {result['epochs']} epochs ({result['steps']} steps) in {result['train_seconds']:.0f} s; "
-          f"total {result['total_seconds']:.0f} s")  # fmt: skip
-    print(f"results in {out}/: metrics.json, evaluation.txt, curves.png, overlays/, "
-          "predictions/ (NN_objects.tif), baseline/")  # fmt: skip
+    print(
+        line(
+            "baseline (connected components of the foreground)",
+            result["baseline_connected_components"],
+        )
+    )
+    print(
+        f"trained {result['epochs']} epochs ({result['steps']} steps) in {result['train_seconds']:.0f} s; "
+        f"total {result['total_seconds']:.0f} s"
+    )
+    print(
+        f"results in {out}/: metrics.json, evaluation.txt, curves.png, overlays/, "
+        "predictions/ (NN_objects.tif), baseline/"
+    )
     print(f"model: {result['paths']['checkpoint']}")
 
 

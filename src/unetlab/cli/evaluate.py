@@ -33,45 +33,90 @@ def add_parser(sub) -> None:
     )
     m = p.add_argument_group("what to evaluate (one of)")
     m.add_argument("--checkpoint", help="a unetlab checkpoint (.pt); needs --data")
-    m.add_argument("--data", metavar="DIR",
-                   help="data folder (images/ + masks/, ISBI or VOC); DIR/val when present")  # fmt: skip
-    m.add_argument("--pred", metavar="DIR",
-                   help="predicted label images (class indices, <stem>.png; object ids "
-                   "<stem>_objects.tif); needs --gt")  # fmt: skip
+    m.add_argument(
+        "--data",
+        metavar="DIR",
+        help="data folder (images/ + masks/, ISBI or VOC); DIR/val when present",
+    )
+    m.add_argument(
+        "--pred",
+        metavar="DIR",
+        help="predicted label images (class indices, <stem>.png; object ids "
+        "<stem>_objects.tif); needs --gt",
+    )
     m.add_argument("--gt", metavar="DIR", help="folder of masks, or a data folder with masks/")
     o = p.add_argument_group("outputs")
     o.add_argument("--json", metavar="FILE", help="write every figure and per-image row as JSON")
-    o.add_argument("--confusion", metavar="PNG",
-                   help="confusion-matrix plot (default with --json: FILE's name + _confusion.png)")  # fmt: skip
-    o.add_argument("--overwrite", action="store_true",
-                   help="replace --json/--confusion files that unetlab did not write")  # fmt: skip
-    o.add_argument("--worst", type=int, default=5, metavar="N",
-                   help="list the N images with the lowest mIoU (default: 5)")  # fmt: skip
+    o.add_argument(
+        "--confusion",
+        metavar="PNG",
+        help="confusion-matrix plot (default with --json: FILE's name + _confusion.png)",
+    )
+    o.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --json/--confusion files that unetlab did not write",
+    )
+    o.add_argument(
+        "--worst",
+        type=int,
+        default=5,
+        metavar="N",
+        help="list the N images with the lowest mIoU (default: 5)",
+    )
     c = p.add_argument_group("classes and objects")
-    c.add_argument("--label-values", type=int, nargs="+", metavar="V",
-                   help="with --pred: mask value of each class index, e.g. 0 255 "
-                   "(default: masks hold class indices)")  # fmt: skip
+    c.add_argument(
+        "--label-values",
+        type=int,
+        nargs="+",
+        metavar="V",
+        help="with --pred: mask value of each class index, e.g. 0 255 "
+        "(default: masks hold class indices)",
+    )
     c.add_argument("--class-names", nargs="+", metavar="NAME", help="with --pred: class names")
     c.add_argument("--ignore-value", type=int, metavar="V", help="mask value that counts nowhere")
-    c.add_argument("--boundary-class", type=int, default=0, metavar="K",
-                   help="class index that is background/membrane, not objects (default: 0); "
-                   "-1: every class forms objects")  # fmt: skip
-    c.add_argument("--gt-instances", action="store_true",
-                   help="with --pred: masks hold object ids (0 = background; e.g. the cell "
-                   "tracking challenge's man_seg files), used as the true objects")  # fmt: skip
-    c.add_argument("--pred-instances", action="store_true",
-                   help="with --pred: the <stem> prediction files hold object ids (0 = none), "
-                   "not class indices")  # fmt: skip
-    c.add_argument("--connectivity", type=int, choices=[4, 8], default=4,
-                   help="object connectivity in px (default: 4, as the ISBI challenge)")  # fmt: skip
-    c.add_argument("--best-threshold", action="store_true",
-                   help="with --checkpoint: also threshold the cell probability at 0.0, 0.1, .., "
-                   "1.0 and report the best ISBI figures (the challenge's practice)")  # fmt: skip
+    c.add_argument(
+        "--boundary-class",
+        type=int,
+        default=0,
+        metavar="K",
+        help="class index that is background/membrane, not objects (default: 0); "
+        "-1: every class forms objects",
+    )
+    c.add_argument(
+        "--gt-instances",
+        action="store_true",
+        help="with --pred: masks hold object ids (0 = background; e.g. the cell "
+        "tracking challenge's man_seg files), used as the true objects",
+    )
+    c.add_argument(
+        "--pred-instances",
+        action="store_true",
+        help="with --pred: the <stem> prediction files hold object ids (0 = none), "
+        "not class indices",
+    )
+    c.add_argument(
+        "--connectivity",
+        type=int,
+        choices=[4, 8],
+        default=4,
+        help="object connectivity in px (default: 4, as the ISBI challenge)",
+    )
+    c.add_argument(
+        "--best-threshold",
+        action="store_true",
+        help="with --checkpoint: also threshold the cell probability at 0.0, 0.1, .., "
+        "1.0 and report the best ISBI figures (the challenge's practice)",
+    )
     t = p.add_argument_group("prediction (with --checkpoint)")
     t.add_argument("--tile-size", type=int, help="input tile size (default: automatic)")
     t.add_argument("--batch-size", type=int, help="tiles per forward pass (default: automatic)")
-    t.add_argument("--blend", choices=["mean", "gaussian"], default="mean",
-                   help="how overlapping tiles of same-padding nets are averaged (default: mean)")  # fmt: skip
+    t.add_argument(
+        "--blend",
+        choices=["mean", "gaussian"],
+        default="mean",
+        help="how overlapping tiles of same-padding nets are averaged (default: mean)",
+    )
     t.add_argument("--tta", action="store_true", help="average the 8 flips/rotations")
     add_device_arg(p)
     p.set_defaults(run=run)
@@ -116,8 +161,13 @@ def _claim_outputs(args) -> None:
         json_path.with_name(f"{json_path.stem}_confusion.png") if json_path else None
     )
     inputs = [p for p in (args.checkpoint, args.data, args.pred, args.gt) if p]
-    claim_files([p for p in (json_path, confusion) if p], inputs=inputs, command="evaluate",
-                overwrite=args.overwrite, suffixes=IMAGE_SUFFIXES)  # fmt: skip
+    claim_files(
+        [p for p in (json_path, confusion) if p],
+        inputs=inputs,
+        command="evaluate",
+        overwrite=args.overwrite,
+        suffixes=IMAGE_SUFFIXES,
+    )
 
 
 def run(args) -> int:
@@ -135,19 +185,34 @@ def run(args) -> int:
         device = resolve_device(args.device)
         model = load_model(args.checkpoint, device=device)
         report = evaluate_model(
-            model, args.data, tile_size=args.tile_size, batch_size=args.batch_size,
-            blend=args.blend, tta=args.tta, device=device, boundary_class=boundary,
+            model,
+            args.data,
+            tile_size=args.tile_size,
+            batch_size=args.batch_size,
+            blend=args.blend,
+            tta=args.tta,
+            device=device,
+            boundary_class=boundary,
             thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
-            ignore_value=args.ignore_value, connectivity=connectivity, worst=args.worst,
+            ignore_value=args.ignore_value,
+            connectivity=connectivity,
+            worst=args.worst,
             progress=lambda name: log.debug("evaluated %s", name),
-        )  # fmt: skip
+        )
         report.source["checkpoint"] = str(args.checkpoint)
     else:
         report = evaluate_predictions(
-            args.pred, args.gt, label_values=args.label_values, class_names=args.class_names,
-            boundary_class=boundary, ignore_value=args.ignore_value, connectivity=connectivity,
-            gt_instances=args.gt_instances, pred_instances=args.pred_instances, worst=args.worst,
-        )  # fmt: skip
+            args.pred,
+            args.gt,
+            label_values=args.label_values,
+            class_names=args.class_names,
+            boundary_class=boundary,
+            ignore_value=args.ignore_value,
+            connectivity=connectivity,
+            gt_instances=args.gt_instances,
+            pred_instances=args.pred_instances,
+            worst=args.worst,
+        )
     print(report.table())
     confusion = args.confusion
     if args.json:

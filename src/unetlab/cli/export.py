@@ -13,31 +13,51 @@ def add_parser(sub) -> None:
         "report the largest difference.",
     )
     p.add_argument(
-        "--checkpoint", required=True,
+        "--checkpoint",
+        required=True,
         help="a unetlab checkpoint (.pt) or a bioimage.io package unetlab exported",
-    )  # fmt: skip
+    )
     p.add_argument("--onnx", metavar="FILE", help="the ONNX file to write")
     p.add_argument("--torchscript", metavar="FILE", help="the TorchScript file to write")
-    p.add_argument("--bioimageio", metavar="DIR|ZIP",
-                   help="the bioimage.io model package to write (a folder, or a .zip file)")  # fmt: skip
+    p.add_argument(
+        "--bioimageio",
+        metavar="DIR|ZIP",
+        help="the bioimage.io model package to write (a folder, or a .zip file)",
+    )
     p.add_argument("--input-size", type=int, help="traced input size (default: a small valid one)")
-    p.add_argument("--static", action="store_true",
-                   help="ONNX: fix the shape at 1 x C x input-size^2 instead of dynamic axes")  # fmt: skip
+    p.add_argument(
+        "--static",
+        action="store_true",
+        help="ONNX: fix the shape at 1 x C x input-size^2 instead of dynamic axes",
+    )
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (default: 17)")
     p.add_argument("--no-check", action="store_true", help="skip the comparison with PyTorch")
-    p.add_argument("--overwrite", action="store_true",
-                   help="replace --onnx/--torchscript files that unetlab did not write")  # fmt: skip
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace --onnx/--torchscript files that unetlab did not write",
+    )
     b = p.add_argument_group("bioimage.io package")
-    b.add_argument("--sample", metavar="IMAGE",
-                   help="image for the test tensors and the cover (default: a synthetic EM image)")  # fmt: skip
+    b.add_argument(
+        "--sample",
+        metavar="IMAGE",
+        help="image for the test tensors and the cover (default: a synthetic EM image)",
+    )
     b.add_argument(
         "--name", help="model name, 5-128 letters, digits, spaces, _+-() (default: unetlab U-Net)"
     )
     b.add_argument("--author", action="append", metavar="NAME", help="an author (repeatable)")
-    b.add_argument("--pixel-size", type=float, metavar="UM",
-                   help="pixel size in micrometres the model was trained at")  # fmt: skip
-    b.add_argument("--weights", default="torchscript,onnx,pytorch_state_dict",
-                   help="weight formats, comma-separated (default: all three)")  # fmt: skip
+    b.add_argument(
+        "--pixel-size",
+        type=float,
+        metavar="UM",
+        help="pixel size in micrometres the model was trained at",
+    )
+    b.add_argument(
+        "--weights",
+        default="torchscript,onnx,pytorch_state_dict",
+        help="weight formats, comma-separated (default: all three)",
+    )
     p.set_defaults(run=run)
 
 
@@ -60,9 +80,13 @@ def run(args) -> int:
         from unetlab.inference.export import export_onnx
 
         report = export_onnx(
-            model, args.onnx, input_size=args.input_size, dynamic=not args.static,
-            opset=args.opset, check=check,
-        )  # fmt: skip
+            model,
+            args.onnx,
+            input_size=args.input_size,
+            dynamic=not args.static,
+            opset=args.opset,
+            check=check,
+        )
         print(report.describe())
     if args.torchscript:
         from unetlab.inference.export import export_torchscript
@@ -78,9 +102,12 @@ def run(args) -> int:
         authors = {"authors": tuple(args.author)} if args.author else {}
         info = PackageInfo(**named, **authors, pixel_size=args.pixel_size)
         written = export_bioimageio(
-            model, args.bioimageio, info=info, sample=args.sample,
+            model,
+            args.bioimageio,
+            info=info,
+            sample=args.sample,
             weight_formats=tuple(w.strip() for w in args.weights.split(",") if w.strip()),
             opset=args.opset,
-        )  # fmt: skip
+        )
         print(f"wrote bioimage.io package {written}")
     return 0

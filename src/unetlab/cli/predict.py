@@ -37,55 +37,102 @@ def add_parser(sub) -> None:
         required=True,
         help="a unetlab checkpoint (.pt) or a bioimage.io package unetlab exported",
     )
-    p.add_argument("--input", nargs="+", required=True, metavar="PATH",
-                   help="image files, folders or globs (PNG, JPEG, TIFF; stacks too), and "
-                   "Zarr / OME-Zarr folders")  # fmt: skip
+    p.add_argument(
+        "--input",
+        nargs="+",
+        required=True,
+        metavar="PATH",
+        help="image files, folders or globs (PNG, JPEG, TIFF; stacks too), and "
+        "Zarr / OME-Zarr folders",
+    )
     p.add_argument("--output", required=True, metavar="DIR", help="folder for the outputs")
     g = p.add_argument_group("outputs")
     g.add_argument("--color", action="store_true", help="write labels as a palette PNG")
-    g.add_argument("--label-values", action="store_true",
-                   help="write the model's mask values (e.g. 0/255) instead of class indices")  # fmt: skip
-    g.add_argument("--save-probabilities", action="store_true",
-                   help="also write class probabilities as float32 TIFF")  # fmt: skip
+    g.add_argument(
+        "--label-values",
+        action="store_true",
+        help="write the model's mask values (e.g. 0/255) instead of class indices",
+    )
+    g.add_argument(
+        "--save-probabilities",
+        action="store_true",
+        help="also write class probabilities as float32 TIFF",
+    )
     g.add_argument("--overlay", action="store_true", help="also write the labels over the image")
-    g.add_argument("--instances", action="store_true",
-                   help="also write objects: <stem>_objects.tif (one id per object, 0 = "
-                   "background) and <stem>_objects.csv (area, centroid, box, mean intensity); "
-                   "outlines in the overlay")  # fmt: skip
-    g.add_argument("--min-area", type=int, metavar="PX",
-                   help="with --instances: drop objects smaller than this (default: from the "
-                   "object sizes the checkpoint records)")  # fmt: skip
-    g.add_argument("--skip-existing", action="store_true",
-                   help="skip inputs whose label output already exists")  # fmt: skip
-    g.add_argument("--overwrite", action="store_true",
-                   help="write into a folder holding files unetlab did not write (inputs are "
-                   "never replaced)")  # fmt: skip
+    g.add_argument(
+        "--instances",
+        action="store_true",
+        help="also write objects: <stem>_objects.tif (one id per object, 0 = "
+        "background) and <stem>_objects.csv (area, centroid, box, mean intensity); "
+        "outlines in the overlay",
+    )
+    g.add_argument(
+        "--min-area",
+        type=int,
+        metavar="PX",
+        help="with --instances: drop objects smaller than this (default: from the "
+        "object sizes the checkpoint records)",
+    )
+    g.add_argument(
+        "--skip-existing", action="store_true", help="skip inputs whose label output already exists"
+    )
+    g.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="write into a folder holding files unetlab did not write (inputs are never replaced)",
+    )
     t = p.add_argument_group("tiling")
-    t.add_argument("--tile-size", type=int,
-                   help="input tile size in px (default: the largest that fits the memory budget)")  # fmt: skip
+    t.add_argument(
+        "--tile-size",
+        type=int,
+        help="input tile size in px (default: the largest that fits the memory budget)",
+    )
     t.add_argument("--batch-size", type=int, help="tiles per forward pass (default: automatic)")
-    t.add_argument("--blend", choices=["mean", "gaussian"], default="mean",
-                   help="how overlapping tiles of same-padding nets are averaged (default: mean)")  # fmt: skip
-    t.add_argument("--tta", action="store_true",
-                   help="average the 8 flips/rotations (8x slower)")  # fmt: skip
+    t.add_argument(
+        "--blend",
+        choices=["mean", "gaussian"],
+        default="mean",
+        help="how overlapping tiles of same-padding nets are averaged (default: mean)",
+    )
+    t.add_argument("--tta", action="store_true", help="average the 8 flips/rotations (8x slower)")
     t.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
-    p.add_argument("--benchmark", action="store_true",
-                   help="timing mode: after an untimed warm-up on the first input, print "
-                   "images/s and MP/s over the inputs, end to end (read, predict, write) "
-                   "and in the model alone")  # fmt: skip
+    p.add_argument(
+        "--benchmark",
+        action="store_true",
+        help="timing mode: after an untimed warm-up on the first input, print "
+        "images/s and MP/s over the inputs, end to end (read, predict, write) "
+        "and in the model alone",
+    )
     s = p.add_argument_group("large images (slides)")
-    s.add_argument("--level", type=int, default=0, metavar="N",
-                   help="predict pyramid level N of a pyramidal TIFF or OME-Zarr (default 0: "
-                   "full resolution)")  # fmt: skip
-    s.add_argument("--large-pixels", type=int, metavar="N",
-                   help="stream images of more than N pixels a page (default 67108864, 2^26)")  # fmt: skip
-    s.add_argument("--output-format", choices=["ome-tiff", "ome-zarr"], default="ome-tiff",
-                   help="how large images' outputs are written: tiled pyramidal OME-TIFF "
-                   "(<stem>.tif) or OME-Zarr (<stem>.ome.zarr) (default: ome-tiff)")  # fmt: skip
-    s.add_argument("--nproc", type=int, default=1, metavar="N",
-                   help="predict in N processes on this machine (one per GPU, NCCL; or CPU "
-                   "processes, gloo): files shared out, a large image by bands of rows; the "
-                   "same as torchrun --nproc_per_node N -m unetlab predict ... (default 1)")  # fmt: skip
+    s.add_argument(
+        "--level",
+        type=int,
+        default=0,
+        metavar="N",
+        help="predict pyramid level N of a pyramidal TIFF or OME-Zarr (default 0: full resolution)",
+    )
+    s.add_argument(
+        "--large-pixels",
+        type=int,
+        metavar="N",
+        help="stream images of more than N pixels a page (default 67108864, 2^26)",
+    )
+    s.add_argument(
+        "--output-format",
+        choices=["ome-tiff", "ome-zarr"],
+        default="ome-tiff",
+        help="how large images' outputs are written: tiled pyramidal OME-TIFF "
+        "(<stem>.tif) or OME-Zarr (<stem>.ome.zarr) (default: ome-tiff)",
+    )
+    s.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        metavar="N",
+        help="predict in N processes on this machine (one per GPU, NCCL; or CPU "
+        "processes, gloo): files shared out, a large image by bands of rows; the "
+        "same as torchrun --nproc_per_node N -m unetlab predict ... (default 1)",
+    )
     add_device_arg(p)
     p.set_defaults(run=run)
 
@@ -116,11 +163,17 @@ def run(args) -> int:
         problem = None
         if group.is_main:  # checked (inputs never replaced, no foreign files, not in use)
             try:  # and locked before any work; the other processes wait for the verdict
-                held.enter_context(prediction_folder(
-                    out_dir, files, probabilities=args.save_probabilities, overlay=args.overlay,
-                    objects=args.instances, skip_existing=args.skip_existing,
-                    overwrite=args.overwrite,
-                ))  # fmt: skip
+                held.enter_context(
+                    prediction_folder(
+                        out_dir,
+                        files,
+                        probabilities=args.save_probabilities,
+                        overlay=args.overlay,
+                        objects=args.instances,
+                        skip_existing=args.skip_existing,
+                        overwrite=args.overwrite,
+                    )
+                )
             except UnetlabError as exc:
                 problem = exc
         problem = group.share(problem)
@@ -139,8 +192,14 @@ def _predict_options(args, device):
     """The flags that say how images are predicted, as one value."""
     from unetlab.inference.predict import PredictOptions
 
-    return PredictOptions(tile_size=args.tile_size, batch_size=args.batch_size, blend=args.blend,
-                          tta=args.tta, precision=args.precision, device=device)  # fmt: skip
+    return PredictOptions(
+        tile_size=args.tile_size,
+        batch_size=args.batch_size,
+        blend=args.blend,
+        tta=args.tta,
+        precision=args.precision,
+        device=device,
+    )
 
 
 def _inputs(patterns: list[str]) -> list[Path]:
@@ -200,18 +259,28 @@ def _predict_all(args, model, files, out_dir, device, group) -> int:
     ]
     log.info(
         "predict: %d file(s) (%d large), model %s (%d -> %d classes, %s padding), device %s%s",
-        len(todo), sum(large), Path(args.checkpoint).name, model.in_channels,
-        model.num_classes, model.padding, device,
+        len(todo),
+        sum(large),
+        Path(args.checkpoint).name,
+        model.in_channels,
+        model.num_classes,
+        model.padding,
+        device,
         f", {group.world} processes" if group.active else "",
-    )  # fmt: skip
+    )
     shared = dict(zip(todo, large))  # large files: every process works on them
     options = dict(
-        color=args.color, label_values=args.label_values,
-        save_probabilities=args.save_probabilities, draw_overlay=args.overlay,
-        options=_predict_options(args, device), objects=_objects(args, model),
-        level=args.level, output_format=args.output_format, group=group,
+        color=args.color,
+        label_values=args.label_values,
+        save_probabilities=args.save_probabilities,
+        draw_overlay=args.overlay,
+        options=_predict_options(args, device),
+        objects=_objects(args, model),
+        level=args.level,
+        output_format=args.output_format,
+        group=group,
         large_threshold=args.large_pixels,
-    )  # fmt: skip
+    )
     if args.benchmark and mine:  # one-time costs (allocator, kernel choice) out of the figures
         _warm_up(model, mine[0], out_dir, options)
     # model time by hooks that synchronise a GPU per call: only when asked
@@ -242,13 +311,20 @@ def _predict_all(args, model, files, out_dir, device, group) -> int:
         rate = f", {pixels / elapsed / 1e6:.2f} MP/s" if elapsed > 0 and pixels else ""
         log.info(
             "predict: %d written, %d skipped, %d failed in %.1f s%s -> %s",
-            done, len(files) - len(todo), failed, elapsed, rate, out_dir,
-        )  # fmt: skip
+            done,
+            len(files) - len(todo),
+            failed,
+            elapsed,
+            rate,
+            out_dir,
+        )
     if args.benchmark and done and group.is_main:
         t = throughput(done, pixels, elapsed, clock.seconds)
-        print(f"benchmark: {t['images']} image(s), {t['megapixels']:.2f} MP in {t['seconds']:.2f} s: "
-              f"{t['images_per_s']:.2f} images/s, {t['mpix_per_s']:.2f} MP/s end to end; model "
-              f"{t['model_seconds']:.2f} s ({t['model_share']:.0%}), {t['model_mpix_per_s']:.2f} MP/s")  # fmt: skip
+        print(
+            f"benchmark: {t['images']} image(s), {t['megapixels']:.2f} MP in {t['seconds']:.2f} s: "
+            f"{t['images_per_s']:.2f} images/s, {t['mpix_per_s']:.2f} MP/s end to end; model "
+            f"{t['model_seconds']:.2f} s ({t['model_share']:.0%}), {t['model_mpix_per_s']:.2f} MP/s"
+        )
     return 2 if failed else 0
 
 
@@ -259,8 +335,12 @@ def _objects(args, model):
     from unetlab.inference.objects import ObjectOptions
 
     objects = ObjectOptions.for_model(model, min_area=args.min_area)
-    log.info("objects: %s mode, min area %d px%s", objects.mode, objects.min_area,
-             "" if model.objects else " (no object sizes recorded: a fixed default)")  # fmt: skip
+    log.info(
+        "objects: %s mode, min area %d px%s",
+        objects.mode,
+        objects.min_area,
+        "" if model.objects else " (no object sizes recorded: a fixed default)",
+    )
     return objects
 
 

@@ -7,9 +7,12 @@ from unetlab.errors import UnetlabError
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("sizes", help="list valid input sizes near N",
-                       description="List valid input tile sizes around N with the output size "
-                       "and the share of computed pixels that lands in the output.")  # fmt: skip
+    p = sub.add_parser(
+        "sizes",
+        help="list valid input sizes near N",
+        description="List valid input tile sizes around N with the output size "
+        "and the share of computed pixels that lands in the output.",
+    )
     add_model_args(p)
     p.add_argument("--near", type=int, default=572, help="size to centre the list on (default 572)")
     p.add_argument("--count", type=int, default=9, help="how many sizes to list (default 9)")

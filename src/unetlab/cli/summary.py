@@ -6,12 +6,19 @@ from unetlab.cli.common import add_model_args, model_from_args
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("summary", help="print the layer table, sizes and GFLOPs of a net",
-                       description="Print the layer table (torchsummary format), output size, "
-                       "border per side, receptive field and GFLOPs for one tile.")  # fmt: skip
+    p = sub.add_parser(
+        "summary",
+        help="print the layer table, sizes and GFLOPs of a net",
+        description="Print the layer table (torchsummary format), output size, "
+        "border per side, receptive field and GFLOPs for one tile.",
+    )
     add_model_args(p)
-    p.add_argument("--input-size", type=int, default=None,
-                   help="input tile size (default: 572 for valid nets, 512 for same nets)")  # fmt: skip
+    p.add_argument(
+        "--input-size",
+        type=int,
+        default=None,
+        help="input tile size (default: 572 for valid nets, 512 for same nets)",
+    )
     p.set_defaults(run=run)
 
 

@@ -31,24 +31,39 @@ checkpoints/best.pt, last.pt. Any config key can be set with --set section.key=v
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
-        "train", help="train a U-Net on a folder of images and masks",
+        "train",
+        help="train a U-Net on a folder of images and masks",
         description="Train a U-Net. Settings: --set flags > the --config YAML > defaults.",
-        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
-    )  # fmt: skip
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument(
         "--data", help="data folder: images/ + masks/, train/ + val/ of those, VOC or ISBI stacks"
     )
     p.add_argument("--config", help="YAML config (see configs/paper.yaml, configs/small_cpu.yaml)")
     p.add_argument("--preset", choices=sorted(PRESETS), help="architecture preset (model.preset)")
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="set a config key, e.g. train.epochs=5 (repeatable; value parsed as YAML)")  # fmt: skip
+    p.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="set a config key, e.g. train.epochs=5 (repeatable; value parsed as YAML)",
+    )
     p.add_argument("--epochs", type=int, help="train.epochs")
-    p.add_argument("--minutes", type=float, metavar="M",
-                   help="train.max_minutes: train for M minutes, the learning rate annealed on the "
-                   "clock to end at M whatever the machine's speed")  # fmt: skip
-    p.add_argument("--no-plan", action="store_true",
-                   help="do not derive settings from the data (tile, batch, normalisation, loss, "
-                   "augmentation): use the config's and the defaults")  # fmt: skip
+    p.add_argument(
+        "--minutes",
+        type=float,
+        metavar="M",
+        help="train.max_minutes: train for M minutes, the learning rate annealed on the "
+        "clock to end at M whatever the machine's speed",
+    )
+    p.add_argument(
+        "--no-plan",
+        action="store_true",
+        help="do not derive settings from the data (tile, batch, normalisation, loss, "
+        "augmentation): use the config's and the defaults",
+    )
     p.add_argument(
         "--run-dir", help="run folder (default: run.dir/run.name of the config, runs/unet)"
     )
@@ -58,10 +73,15 @@ def add_parser(sub) -> None:
     )
     mode.add_argument("--overwrite", action="store_true", help="replace the run in --run-dir")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--nproc", type=int, default=1, metavar="N",
-                   help="data-parallel training in N processes on this machine: one per GPU "
-                   "(NCCL), or CPU processes (gloo); the same as torchrun --nproc_per_node N "
-                   "-m unetlab train ... (default 1)")  # fmt: skip
+    p.add_argument(
+        "--nproc",
+        type=int,
+        default=1,
+        metavar="N",
+        help="data-parallel training in N processes on this machine: one per GPU "
+        "(NCCL), or CPU processes (gloo); the same as torchrun --nproc_per_node N "
+        "-m unetlab train ... (default 1)",
+    )
     add_device_arg(p)
     p.set_defaults(run=run, device=None)
 
@@ -102,19 +122,30 @@ def run(args) -> int:
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
         device = resolve_device(cfg.train.device)
         if device.type == "cuda" and args.nproc > torch.cuda.device_count():
-            raise UnetlabError(f"--nproc {args.nproc} but {torch.cuda.device_count()} GPU(s) here: "
-                             "use one process per GPU")  # fmt: skip
+            raise UnetlabError(
+                f"--nproc {args.nproc} but {torch.cuda.device_count()} GPU(s) here: "
+                "use one process per GPU"
+            )
         return launch(args.nproc, without_nproc(args.argv))
     run_dir = Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name
     plan = None
     if not (args.resume or args.no_plan):  # a resumed run keeps its resolved config
         cfg, plan = _plan(cfg, explicit_keys(config, overrides))
     try:
-        result = fit(cfg, run_dir=run_dir, resume=args.resume, overwrite=args.overwrite,
-                     progress=not args.no_progress, plan=plan)  # fmt: skip
+        result = fit(
+            cfg,
+            run_dir=run_dir,
+            resume=args.resume,
+            overwrite=args.overwrite,
+            progress=not args.no_progress,
+            plan=plan,
+        )
     except KeyboardInterrupt:
-        print(f"unetlab train: interrupted; saved {run_dir / 'checkpoints' / 'last.pt'}\n"
-              f"continue with: unetlab train --run-dir {run_dir} --resume", file=sys.stderr)  # fmt: skip
+        print(
+            f"unetlab train: interrupted; saved {run_dir / 'checkpoints' / 'last.pt'}\n"
+            f"continue with: unetlab train --run-dir {run_dir} --resume",
+            file=sys.stderr,
+        )
         return 130
     if not group.is_main:
         return 0

@@ -384,8 +384,9 @@ def load_instance_samples(
         try:
             image, raw = read(pair)
             ignored = raw == ignore_value if ignore_value is not None else None
-            ids = instance_ids(np.where(ignored, 0, raw) if ignored is not None else raw,
-                               name=_where(pair))  # fmt: skip
+            ids = instance_ids(
+                np.where(ignored, 0, raw) if ignored is not None else raw, name=_where(pair)
+            )
         except UnetlabError as exc:
             problems.append(str(exc))
             continue
@@ -402,9 +403,14 @@ def load_instance_samples(
         raise _problems_error(problems)
     _warn_instances(binary, split)
     samples = [
-        Sample(pair.name, normalize(image, normalization), target, _instance_weight(target, ids, weight_map))
+        Sample(
+            pair.name,
+            normalize(image, normalization),
+            target,
+            _instance_weight(target, ids, weight_map),
+        )
         for pair, image, target, ids in loaded
-    ]  # fmt: skip
+    ]
     stats = object_statistics(np.concatenate(areas), images=len(loaded))
     return samples, {**stats, "boundary_width": int(boundary_width)}
 
@@ -414,14 +420,16 @@ def _warn_instances(binary: list[str], split: list[str]) -> None:
         log.warning(
             "%d binary mask(s) (%s): their objects are the connected components, so touching "
             "objects count as one; save one id per object (16-bit PNG/TIFF) to separate them",
-            len(binary), _ellipsis(binary, 2),
-        )  # fmt: skip
+            len(binary),
+            _ellipsis(binary, 2),
+        )
     if split:
         log.warning(
             "%d object id(s) cover several separate pieces (%s): ids clipped (8-bit save?) or "
             "reused; each piece is trained as part of one object",
-            len(split), _ellipsis(split, 2),
-        )  # fmt: skip
+            len(split),
+            _ellipsis(split, 2),
+        )
 
 
 def _instance_weight(target: np.ndarray, ids: np.ndarray, options: dict | None):

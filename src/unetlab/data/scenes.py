@@ -29,9 +29,17 @@ from unetlab.errors import UnetlabError
 SCENE_CLASSES = ("sky", "road", "building", "vegetation", "pole", "sign", "person")
 #: Mean RGB of each class (jittered per image).
 _COLOURS = np.array(
-    [[150, 180, 215], [95, 95, 100], [150, 120, 100], [60, 120, 50], [200, 200, 60],
-     [210, 50, 50], [230, 130, 200]], dtype=np.float32,
-)  # fmt: skip
+    [
+        [150, 180, 215],
+        [95, 95, 100],
+        [150, 120, 100],
+        [60, 120, 50],
+        [200, 200, 60],
+        [210, 50, 50],
+        [230, 130, 200],
+    ],
+    dtype=np.float32,
+)
 
 
 def synthetic_scene(size: int | tuple[int, int], rng: np.random.Generator):

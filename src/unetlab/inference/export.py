@@ -213,9 +213,14 @@ def check_onnx(
             "report this with your torch and onnx versions"
         )
     return ExportReport(
-        Path(path), (1, model.in_channels, traced or size, traced or size), tuple(x.shape),
-        diff, scale, dynamic, opset,
-    )  # fmt: skip
+        Path(path),
+        (1, model.in_channels, traced or size, traced or size),
+        tuple(x.shape),
+        diff,
+        scale,
+        dynamic,
+        opset,
+    )
 
 
 # --- TorchScript ------------------------------------------------------------------------
@@ -337,8 +342,13 @@ class OnnxRunner:
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
 
-        load_errors = (ort_errors.InvalidProtobuf, ort_errors.InvalidGraph, ort_errors.Fail,
-                       ort_errors.NoSuchFile, ort_errors.InvalidArgument)  # fmt: skip
+        load_errors = (
+            ort_errors.InvalidProtobuf,
+            ort_errors.InvalidGraph,
+            ort_errors.Fail,
+            ort_errors.NoSuchFile,
+            ort_errors.InvalidArgument,
+        )
         try:
             self.session = ort.InferenceSession(
                 str(path), options, providers=["CPUExecutionProvider"]

@@ -80,8 +80,9 @@ def output_paths(out_dir: Path, stem: str, *, stack: bool) -> dict[str, Path]:
     }
 
 
-def output_names(stem: str, *, probabilities: bool = False, overlay: bool = False,
-                 objects: bool = False) -> list[str]:  # fmt: skip
+def output_names(
+    stem: str, *, probabilities: bool = False, overlay: bool = False, objects: bool = False
+) -> list[str]:
     """Every file name :func:`predict_file` may write for an input called ``stem``.* (the
     labels as .png and .tif: which one depends on the file's pages and size)."""
     names = []
@@ -101,8 +102,9 @@ def label_outputs(out_dir: Path, stem: str) -> list[Path]:
     return [p for p in labels if p.exists()]
 
 
-def check_options(model: torch.nn.Module, options: PredictOptions | None = None,
-                  **settings) -> None:  # fmt: skip
+def check_options(
+    model: torch.nn.Module, options: PredictOptions | None = None, **settings
+) -> None:
     """Refuse bad prediction settings once, before any file (UnetlabError naming the fix),
     rather than once per file."""
     o = PredictOptions.of(options, **settings)
@@ -114,9 +116,16 @@ def check_options(model: torch.nn.Module, options: PredictOptions | None = None,
 
 
 @contextlib.contextmanager
-def prediction_folder(out_dir: str | os.PathLike, files: Sequence[Path], *,
-                      probabilities: bool = False, overlay: bool = False, objects: bool = False,
-                      skip_existing: bool = False, overwrite: bool = False) -> Iterator[Path]:  # fmt: skip
+def prediction_folder(
+    out_dir: str | os.PathLike,
+    files: Sequence[Path],
+    *,
+    probabilities: bool = False,
+    overlay: bool = False,
+    objects: bool = False,
+    skip_existing: bool = False,
+    overwrite: bool = False,
+) -> Iterator[Path]:
     """``out_dir`` checked and locked for the outputs of ``files`` (see
     :func:`unetlab.outputs.output_folder`): OutputError if an output would replace an input,
     if two inputs would write the same outputs (names equal up to case), or if the folder
@@ -130,13 +139,20 @@ def prediction_folder(out_dir: str | os.PathLike, files: Sequence[Path], *,
                 f"{stems[f.stem.casefold()]} and {f} would write the same outputs: predict "
                 "them separately"
             )
-    names = [n for f in files for n in output_names(f.stem, probabilities=probabilities,
-                                                      overlay=overlay, objects=objects)]  # fmt: skip
+    names = [
+        n
+        for f in files
+        for n in output_names(f.stem, probabilities=probabilities, overlay=overlay, objects=objects)
+    ]
     done = [f for f in files if skip_existing and label_outputs(out_dir, f.stem)]
-    keep = {n for f in done
-            for n in output_names(f.stem, probabilities=True, overlay=True, objects=True)}  # fmt: skip
-    with output_folder(out_dir, names, inputs=files, overwrite=overwrite, keep=keep,
-                       command="predict") as folder:  # fmt: skip
+    keep = {
+        n
+        for f in done
+        for n in output_names(f.stem, probabilities=True, overlay=True, objects=True)
+    }
+    with output_folder(
+        out_dir, names, inputs=files, overwrite=overwrite, keep=keep, command="predict"
+    ) as folder:
         yield folder
 
 
@@ -201,21 +217,50 @@ def predict_file(
                     "%s: no overlay for a large image (it would not fit in memory)", path.name
                 )
             return predict_slide(
-                model, path, out_dir, options, values=values, color=color,
-                probabilities=save_probabilities, level=level, output_format=output_format,
-                group=group, objects=objects, progress=progress,
-            )  # fmt: skip
+                model,
+                path,
+                out_dir,
+                options,
+                values=values,
+                color=color,
+                probabilities=save_probabilities,
+                level=level,
+                output_format=output_format,
+                group=group,
+                objects=objects,
+                progress=progress,
+            )
         if level:
             raise UnetlabError(
                 f"{path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
             )
-        return _predict_whole(model, path, out_dir, options, values=values, color=color,
-                              save_probabilities=save_probabilities, draw_overlay=draw_overlay,
-                              objects=objects, progress=progress)  # fmt: skip
+        return _predict_whole(
+            model,
+            path,
+            out_dir,
+            options,
+            values=values,
+            color=color,
+            save_probabilities=save_probabilities,
+            draw_overlay=draw_overlay,
+            objects=objects,
+            progress=progress,
+        )
 
 
-def _predict_whole(model, path: Path, out_dir: Path, options: PredictOptions, *, values, color,
-                   save_probabilities, draw_overlay, objects, progress) -> list[Path]:  # fmt: skip
+def _predict_whole(
+    model,
+    path: Path,
+    out_dir: Path,
+    options: PredictOptions,
+    *,
+    values,
+    color,
+    save_probabilities,
+    draw_overlay,
+    objects,
+    progress,
+) -> list[Path]:
     """An image read whole; its label image is written last."""
     stack = read_stack(path)
     pages = [fit_channels(page, model.in_channels, name=path.name) for page in stack]
@@ -235,8 +280,12 @@ def _predict_whole(model, path: Path, out_dir: Path, options: PredictOptions, *,
     written = [paths["labels"]]
     if save_probabilities:
         prob_meta = _probability_meta(meta, probs[0].shape[0], len(probs), is_stack)
-        write_tiff(paths["probabilities"], np.stack(probs) if is_stack else probs[0],
-                   photometric="minisblack", **prob_meta)  # fmt: skip
+        write_tiff(
+            paths["probabilities"],
+            np.stack(probs) if is_stack else probs[0],
+            photometric="minisblack",
+            **prob_meta,
+        )
         written.append(paths["probabilities"])
     if objects is not None:
         written += _write_objects(paths, stack, ids)
@@ -264,8 +313,11 @@ def _predict_whole(model, path: Path, out_dir: Path, options: PredictOptions, *,
 def _write_objects(paths: dict[str, Path], stack: np.ndarray, ids: list[np.ndarray]) -> list[Path]:
     """``<stem>_objects.tif`` and ``<stem>_objects.csv`` of the pages' object ids."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
-    write_tiff(paths["objects"], np.stack(ids).astype(dtype) if len(ids) > 1 else ids[0].astype(dtype),
-               photometric="minisblack")  # fmt: skip
+    write_tiff(
+        paths["objects"],
+        np.stack(ids).astype(dtype) if len(ids) > 1 else ids[0].astype(dtype),
+        photometric="minisblack",
+    )
     tables = [object_table(i, page) for i, page in zip(ids, stack)]
     if len(tables) > 1:
         tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
@@ -276,8 +328,11 @@ def _write_objects(paths: dict[str, Path], stack: np.ndarray, ids: list[np.ndarr
 def _write_objects(paths: dict[str, Path], stack: np.ndarray, ids: list[np.ndarray]) -> list[Path]:
     """``<stem>_objects.tif`` and ``<stem>_objects.csv`` of the pages' object ids."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
-    write_tiff(paths["objects"], np.stack(ids).astype(dtype) if len(ids) > 1 else ids[0].astype(dtype),
-               photometric="minisblack")  # fmt: skip
+    write_tiff(
+        paths["objects"],
+        np.stack(ids).astype(dtype) if len(ids) > 1 else ids[0].astype(dtype),
+        photometric="minisblack",
+    )
     tables = [object_table(i, page) for i, page in zip(ids, stack)]
     if len(tables) > 1:
         tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
@@ -285,16 +340,26 @@ def _write_objects(paths: dict[str, Path], stack: np.ndarray, ids: list[np.ndarr
     return [paths["objects"], paths["table"]]
 
 
-def _write_label_stack(path: Path, labels: np.ndarray, colours: np.ndarray | None,
-                       meta: dict) -> None:  # fmt: skip
+def _write_label_stack(
+    path: Path, labels: np.ndarray, colours: np.ndarray | None, meta: dict
+) -> None:
     if colours is None:
-        write_tiff(path, labels, photometric="minisblack",
-                   **imagej_kwargs(labels.dtype, axes="ZYX", **meta))  # fmt: skip
+        write_tiff(
+            path,
+            labels,
+            photometric="minisblack",
+            **imagej_kwargs(labels.dtype, axes="ZYX", **meta),
+        )
         return
     colormap = np.zeros((3, 256), dtype=np.uint16)
     colormap[:, : len(colours)] = colours.T.astype(np.uint16) * 257
-    write_tiff(path, labels.astype(np.uint8), photometric="palette", colormap=colormap,
-               **imagej_kwargs(np.uint8, axes="ZYX", **meta))  # fmt: skip
+    write_tiff(
+        path,
+        labels.astype(np.uint8),
+        photometric="palette",
+        colormap=colormap,
+        **imagej_kwargs(np.uint8, axes="ZYX", **meta),
+    )
 
 
 def _tiff_meta(model, path: Path, values) -> dict:
@@ -308,5 +373,6 @@ def _probability_meta(meta: dict, k: int, pages: int, stack: bool) -> dict:
     (a one-class net's single channel is its foreground, the last class name)."""
     axes = "ZCYX" if stack else "CYX"
     classes = meta["classes"][-k:]
-    return imagej_kwargs(np.float32, axes=axes, classes=classes, pixel=meta["pixel"],
-                         channel_labels=pages)  # fmt: skip
+    return imagej_kwargs(
+        np.float32, axes=axes, classes=classes, pixel=meta["pixel"], channel_labels=pages
+    )

@@ -280,10 +280,15 @@ def _bands_with_context(blocks, height, band_rows, margin):
 
 TABLE_PROPERTIES = ("label", "area", "centroid", "bbox", "intensity_mean")
 _COLUMN_NAMES = {
-    "label": "id", "centroid-0": "centroid_y", "centroid-1": "centroid_x",
-    "bbox-0": "bbox_top", "bbox-1": "bbox_left", "bbox-2": "bbox_bottom", "bbox-3": "bbox_right",
+    "label": "id",
+    "centroid-0": "centroid_y",
+    "centroid-1": "centroid_x",
+    "bbox-0": "bbox_top",
+    "bbox-1": "bbox_left",
+    "bbox-2": "bbox_bottom",
+    "bbox-3": "bbox_right",
     "intensity_mean": "mean_intensity",
-}  # fmt: skip
+}
 
 
 def object_table(ids: np.ndarray, image: np.ndarray | None = None) -> dict[str, np.ndarray]:
@@ -306,9 +311,11 @@ def object_table(ids: np.ndarray, image: np.ndarray | None = None) -> dict[str, 
         table[name] = np.asarray(column)
     h, w = ids.shape
     table["touches_border"] = (
-        (table["bbox_top"] == 0) | (table["bbox_left"] == 0)
-        | (table["bbox_bottom"] == h) | (table["bbox_right"] == w)
-    )  # fmt: skip
+        (table["bbox_top"] == 0)
+        | (table["bbox_left"] == 0)
+        | (table["bbox_bottom"] == h)
+        | (table["bbox_right"] == w)
+    )
     return table
 
 
@@ -339,9 +346,11 @@ def predict_objects(
     from unetlab.inference.predict import predict_image
 
     options = ObjectOptions.for_model(
-        model, min_area=min_area, seed_threshold=seed_threshold,
+        model,
+        min_area=min_area,
+        seed_threshold=seed_threshold,
         foreground_threshold=foreground_threshold,
-    )  # fmt: skip
+    )
     probabilities = predict_image(model, image, **predict_options)
     ids = objects_from_probabilities(probabilities, options)
     ids = ids.astype(id_dtype(int(ids.max(initial=0))))
@@ -387,11 +396,15 @@ class TableSums:
         present = np.flatnonzero(self.area[1:] > 0) + 1
         area = self.area[present]
         table = {
-            "id": present, "area": area.astype(np.float64),
-            "centroid_y": self.sum_y[present] / area, "centroid_x": self.sum_x[present] / area,
-            "bbox_top": self.top[present], "bbox_left": self.left[present],
-            "bbox_bottom": self.bottom[present], "bbox_right": self.right[present],
-        }  # fmt: skip
+            "id": present,
+            "area": area.astype(np.float64),
+            "centroid_y": self.sum_y[present] / area,
+            "centroid_x": self.sum_x[present] / area,
+            "bbox_top": self.top[present],
+            "bbox_left": self.left[present],
+            "bbox_bottom": self.bottom[present],
+            "bbox_right": self.right[present],
+        }
         if self.intensity is not None:
             means = self.intensity[present] / area[:, None]
             if means.shape[1] == 1:
@@ -399,7 +412,9 @@ class TableSums:
             else:
                 table.update({f"mean_intensity_{c}": means[:, c] for c in range(means.shape[1])})
         table["touches_border"] = (
-            (table["bbox_top"] == 0) | (table["bbox_left"] == 0)
-            | (table["bbox_bottom"] == height) | (table["bbox_right"] == width)
-        )  # fmt: skip
+            (table["bbox_top"] == 0)
+            | (table["bbox_left"] == 0)
+            | (table["bbox_bottom"] == height)
+            | (table["bbox_right"] == width)
+        )
         return table

@@ -201,19 +201,36 @@ def predict_image(
         check_precision(o.precision, dev)
         source = _to_device(image, dev, classes=max(model.num_classes, 1))
         grid, batch_size = choose_tiling(
-            model, image.shape[:2], tile_size=o.tile_size, batch_size=o.batch_size,
+            model,
+            image.shape[:2],
+            tile_size=o.tile_size,
+            batch_size=o.batch_size,
             budget=memory_budget(dev),
-        )  # fmt: skip
+        )
         probs = tiled_apply(
-            fn, source, grid, batch_size=batch_size, blend=o.blend, stats=stats, device=dev,
+            fn,
+            source,
+            grid,
+            batch_size=batch_size,
+            blend=o.blend,
+            stats=stats,
+            device=dev,
             progress=progress,
-        )  # fmt: skip
+        )
     return probs.cpu().numpy() if isinstance(probs, torch.Tensor) else probs
 
 
 #: numpy dtypes a tensor holds as they are; others (uint16, uint32, bool) go up as float32
-_TORCH_DTYPES = (np.uint8, np.int8, np.int16, np.int32, np.int64, np.float16, np.float32,
-                 np.float64)  # fmt: skip
+_TORCH_DTYPES = (
+    np.uint8,
+    np.int8,
+    np.int16,
+    np.int32,
+    np.int64,
+    np.float16,
+    np.float32,
+    np.float64,
+)
 
 
 def _to_device(image: np.ndarray, device: torch.device, *, classes: int):
@@ -251,15 +268,21 @@ def predict_tensor(
     fn = probability_fn(model, precision=o.precision, tta=o.tta)
     with inference_session(model, x.device) as dev:
         grid, batch_size = choose_tiling(
-            model, tuple(x.shape[2:]), tile_size=o.tile_size, batch_size=o.batch_size,
+            model,
+            tuple(x.shape[2:]),
+            tile_size=o.tile_size,
+            batch_size=o.batch_size,
             budget=memory_budget(dev),
-        )  # fmt: skip
+        )
         # tensor images: tiles cut and stitched where x is (no host round trip on a GPU)
         outs = [
             tiled_apply(
-                fn, item.detach().permute(1, 2, 0).float(), grid, batch_size=batch_size,
+                fn,
+                item.detach().permute(1, 2, 0).float(),
+                grid,
+                batch_size=batch_size,
                 blend=o.blend,
-            )  # fmt: skip
+            )
             for item in x
         ]
     return torch.stack(outs)

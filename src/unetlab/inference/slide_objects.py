@@ -32,8 +32,14 @@ class SlideObjects:
     """Objects of one streamed slide: :meth:`add_page` as its probabilities stream past,
     then :meth:`publish` writes ``objects`` (ids) and ``table`` (CSV) atomically."""
 
-    def __init__(self, options: ObjectOptions, record: dict | None, labels: ome.OutputSpec,
-                 finals: dict[str, Path], output_format: str):  # fmt: skip
+    def __init__(
+        self,
+        options: ObjectOptions,
+        record: dict | None,
+        labels: ome.OutputSpec,
+        finals: dict[str, Path],
+        output_format: str,
+    ):
         self.options, self.record, self.finals = options, record, finals
         self.output_format = output_format
         self.spec = replace(labels, dtype=np.dtype(np.uint32), colormap=None, classes=None)
@@ -46,8 +52,13 @@ class SlideObjects:
         """Provisional ids of one page from its ``(y, (K, r, W) probabilities)`` rows."""
         margin = self.options.margin(self.record)
         sink = ome.RowSink(self.ids, self.spec, page, 0, height)
-        bands = objects_in_bands(rows, height=height, options=self.options, margin=margin,
-                                 band_rows=max(2 * margin, OBJECT_BAND_ROWS))  # fmt: skip
+        bands = objects_in_bands(
+            rows,
+            height=height,
+            options=self.options,
+            margin=margin,
+            band_rows=max(2 * margin, OBJECT_BAND_ROWS),
+        )
         for y, ids in bands:
             sink.write(y, ids.astype(np.uint32))
         sink.close()

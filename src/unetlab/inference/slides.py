@@ -291,7 +291,10 @@ def predict_slide(
         finals = {key: out_dir / names[key] for key in specs}
         stages = {key: ome.staging_path(finals[key]) for key in specs}
         grid, batch = stream_tiling(
-            model, slide, probabilities=probabilities, tile_size=options.tile_size,
+            model,
+            slide,
+            probabilities=probabilities,
+            tile_size=options.tile_size,
             batch_size=options.batch_size,
         )
         log.info(
@@ -314,8 +317,9 @@ def predict_slide(
         found = None
         if objects is not None:
             finals.update({key: out_dir / names[key] for key in ("objects", "table")})
-            found = SlideObjects(objects, getattr(model, "objects", None), specs["labels"],
-                                 finals, output_format)  # fmt: skip
+            found = SlideObjects(
+                objects, getattr(model, "objects", None), specs["labels"], finals, output_format
+            )
         try:
             _predict_bands(
                 model,

@@ -42,8 +42,9 @@ def _as_numpy(x) -> np.ndarray:
     return x.detach().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
 
 
-def _batched_counts(pred, target, num_classes: int, ignore_index: int, images: int, *,
-                    use_torch: bool | None = None):  # fmt: skip
+def _batched_counts(
+    pred, target, num_classes: int, ignore_index: int, images: int, *, use_torch: bool | None = None
+):
     """(images, C, C) int64 counts; ``pred``/``target`` hold ``images`` equal-size parts.
 
     Tensors on an accelerator are counted there with ``torch.bincount`` (no copy to the
@@ -164,8 +165,9 @@ class ConfusionMatrix:
     (``torch.distributed.all_reduce``) or :meth:`merge` the matrices of the parts.
     """
 
-    def __init__(self, num_classes: int, *, ignore_index: int = IGNORE_INDEX,
-                 per_image: bool = False) -> None:  # fmt: skip
+    def __init__(
+        self, num_classes: int, *, ignore_index: int = IGNORE_INDEX, per_image: bool = False
+    ) -> None:
         if num_classes < 1:
             raise ValueError(f"num_classes must be at least 1, not {num_classes}")
         self.num_classes = int(num_classes)

@@ -34,8 +34,26 @@ from unetlab.errors import UnetlabError
 from unetlab.models.blocks import DoubleConv
 
 #: VGG16's ``features``: output channels of each 3x3 convolution, "M" for a 2x2 max pool.
-VGG16_LAYOUT = (64, 64, "M", 128, 128, "M", 256, 256, 256, "M", 512, 512, 512, "M",
-                512, 512, 512, "M")  # fmt: skip
+VGG16_LAYOUT = (
+    64,
+    64,
+    "M",
+    128,
+    128,
+    "M",
+    256,
+    256,
+    256,
+    "M",
+    512,
+    512,
+    512,
+    "M",
+    512,
+    512,
+    512,
+    "M",
+)
 #: ResNet50: (bottlenecks, width) of layer1..layer4; a bottleneck outputs 4 x width channels.
 RESNET50_LAYERS = ((3, 64), (4, 128), (6, 256), (3, 512))
 EXPANSION = 4

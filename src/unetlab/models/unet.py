@@ -103,9 +103,16 @@ class UNet(nn.Module):
     ):
         super().__init__()
         self.config = UNetConfig(
-            in_channels, num_classes, depth=depth, base_channels=base_channels,
-            padding=padding, norm=norm, upsample=upsample, fusion=fusion, dropout=dropout,
-        )  # fmt: skip
+            in_channels,
+            num_classes,
+            depth=depth,
+            base_channels=base_channels,
+            padding=padding,
+            norm=norm,
+            upsample=upsample,
+            fusion=fusion,
+            dropout=dropout,
+        )
         # Inference metadata travelling with the weights (see unetlab.checkpoint).
         self.classes: list[str] = [str(i) for i in range(max(num_classes, 2))]
         self.normalization: dict = {"mode": "per_image"}

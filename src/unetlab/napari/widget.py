@@ -70,8 +70,16 @@ class PredictWidget(QWidget):
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
         layout = QVBoxLayout(self)
-        for item in (QLabel("model"), row, QLabel("image layer"), self.layer, self.objects,
-                     buttons, self.bar, self.status):  # fmt: skip
+        for item in (
+            QLabel("model"),
+            row,
+            QLabel("image layer"),
+            self.layer,
+            self.objects,
+            buttons,
+            self.bar,
+            self.status,
+        ):
             layout.addLayout(item) if isinstance(item, QHBoxLayout) else layout.addWidget(item)
         layout.addStretch()
         for event in (self.viewer.layers.events.inserted, self.viewer.layers.events.removed):
@@ -109,13 +117,22 @@ class PredictWidget(QWidget):
         self.bar.setValue(0)
         self._cancel.clear()
         # an "errored" handler of our own replaces the default one, which re-raises
-        handlers = {"returned": lambda result: self._add(result, image),
-                    "errored": self._failed, "finished": self._finished}  # fmt: skip
+        handlers = {
+            "returned": lambda result: self._add(result, image),
+            "errored": self._failed,
+            "finished": self._finished,
+        }
         self.worker = create_worker(
-            predict_planes, model, image.data, rgb=image.rgb, objects=self.objects.isChecked(),
-            progress=self._progress.advanced.emit, cancelled=self._cancel.is_set,
-            _connect=handlers, _start_thread=False,
-        )  # fmt: skip
+            predict_planes,
+            model,
+            image.data,
+            rgb=image.rgb,
+            objects=self.objects.isChecked(),
+            progress=self._progress.advanced.emit,
+            cancelled=self._cancel.is_set,
+            _connect=handlers,
+            _start_thread=False,
+        )
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.status.setText(f"predicting {image.name} ...")
