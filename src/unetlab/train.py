@@ -845,53 +845,24 @@ def _setup(
         torch.manual_seed(t.seed + group.rank)  # own dropout masks per process
     steps_per_epoch = _steps_per_epoch(cfg, group)
     optimizer = build_optimizer(model, t)
-    run = _Run(
-        cfg,
-        run_dir,
-        device,
-        group,
-        precision,
-        data,
-        model,
-        net,
-        dataset,
-        *_loader(dataset, t, device, group),
-        optimizer,
-        build_scheduler(optimizer, t, steps_per_epoch * t.epochs, clock=clock),
-        torch.amp.GradScaler(device.type, enabled=precision.amp_dtype == torch.float16),
-        build_loss(t.loss, class_weights=class_weights(cfg, data, model.num_classes)),
-        steps_per_epoch,
-    )
+    loader, items = _loader(dataset, t, device, group)
+    scaler = torch.amp.GradScaler(device.type, enabled=precision.amp_dtype == torch.float16)
+    loss = build_loss(t.loss, class_weights=class_weights(cfg, data, model.num_classes))
+    scheduler = build_scheduler(optimizer, t, steps_per_epoch * t.epochs, clock=clock)
+    parts = (model, net, dataset, loader, items, optimizer, scheduler, scaler, loss)
+    run = _Run(cfg, run_dir, device, group, precision, data, *parts, steps_per_epoch)
     run.freeze = _encoder_freezer(model, t.freeze_encoder_epochs, group)
     run.clock = clock
-    run.out_of_time, run.pacer = _time_budget(t, run.scheduler, clock)
+    run.out_of_time, run.pacer = _time_budget(t, scheduler, clock)
     if resume:
-        _restore(
-            run_dir / "checkpoints" / "last.pt",
-            model,
-            optimizer,
-            run.scheduler,
-            run.scaler,
-            run.state,
-        )
+        last = run_dir / "checkpoints" / "last.pt"
+        _restore(last, model, optimizer, scheduler, scaler, run.state)
     if group.is_main:
         save_config(cfg, run_dir / "config.yaml", header=_provenance())
         run.metrics = _MetricsFile(
             run_dir / "metrics.csv", model.classes, keep_epochs=run.state.epoch
         )
-        _log_start(
-            cfg,
-            run_dir,
-            device,
-            precision,
-            data,
-            model,
-            in_size,
-            out_size,
-            steps_per_epoch,
-            run.state,
-            group,
-        )
+        _log_start(run, in_size, out_size)
     return run
 
 
@@ -1223,9 +1194,15 @@ def _provenance() -> str:
     )
 
 
-def _log_start(
-    cfg, run_dir, device, precision, data, model, in_size, out_size, steps_per_epoch, state, group
-) -> None:
+def _log_start(run: _Run, in_size: int, out_size: int) -> None:
+    cfg, run_dir, device, precision = run.cfg, run.run_dir, run.device, run.precision
+    data, model, steps_per_epoch, state, group = (
+        run.data,
+        run.model,
+        run.steps_per_epoch,
+        run.state,
+        run.group,
+    )
     t = cfg.train
     h, w = data.train[0].mask.shape
     params = sum(p.numel() for p in model.parameters() if p.requires_grad)

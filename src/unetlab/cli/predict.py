@@ -243,12 +243,7 @@ def _done(out_dir: Path, path: Path) -> bool:
 def _predict_all(args, model, files, out_dir, device, group) -> int:
     """Large inputs by all processes together (each its band of rows), the others shared
     out one file per process in turn; the main process reports the totals."""
-    from tqdm import tqdm
-
-    from unetlab.bench import ModelClock, throughput
-    from unetlab.data.ome import output_pixels
-    from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
-    from unetlab.inference.files import predict_file
+    from unetlab.bench import ModelClock
     from unetlab.inference.slides import is_large
 
     # decided once, by the main process, so that every process takes the same files
@@ -257,18 +252,12 @@ def _predict_all(args, model, files, out_dir, device, group) -> int:
     mine = [
         f for i, (f, big) in enumerate(zip(todo, large)) if big or i % group.world == group.rank
     ]
+    processes = f", {group.world} processes" if group.active else ""
     log.info(
         "predict: %d file(s) (%d large), model %s (%d -> %d classes, %s padding), device %s%s",
-        len(todo),
-        sum(large),
-        Path(args.checkpoint).name,
-        model.in_channels,
-        model.num_classes,
-        model.padding,
-        device,
-        f", {group.world} processes" if group.active else "",
+        *(len(todo), sum(large), Path(args.checkpoint).name, model.in_channels),
+        *(model.num_classes, model.padding, device, processes),
     )
-    shared = dict(zip(todo, large))  # large files: every process works on them
     options = dict(
         color=args.color,
         label_values=args.label_values,
@@ -285,11 +274,29 @@ def _predict_all(args, model, files, out_dir, device, group) -> int:
         _warm_up(model, mine[0], out_dir, options)
     # model time by hooks that synchronise a GPU per call: only when asked
     clock = ModelClock(model, device) if args.benchmark else contextlib.nullcontext()
-    failed, done, pixels = 0, 0, 0
     start = time.perf_counter()
+    counts = _predict_mine(model, mine, dict(zip(todo, large)), out_dir, options, clock, group)
+    elapsed = time.perf_counter() - start
+    done, pixels, failed = group.total(counts)
+    if group.is_main:
+        _report(done, len(files) - len(todo), failed, pixels, elapsed, out_dir)
+        if args.benchmark and done:
+            _report_benchmark(done, pixels, elapsed, clock.seconds)
+    return 2 if failed else 0
+
+
+def _predict_mine(model, mine, shared, out_dir, options, clock, group) -> list[int]:
+    """Predict this process's files; [written, pixels, failed] (a file shared by all
+    processes counts, and its error prints, once: in the main process)."""
+    from tqdm import tqdm
+
+    from unetlab.data.ome import output_pixels
+    from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
+    from unetlab.inference.files import predict_file
+
+    done, pixels, failed = 0, 0, 0
     quiet = not sys.stderr.isatty() or not group.is_main
     for path in tqdm(mine, desc="files", unit="file", disable=quiet):
-        # a shared file counts (and its error prints) once, in the main process
         counts = group.is_main or not shared[path]
         with tqdm(desc=path.name, unit="tile", leave=False, disable=quiet) as bar:
             try:
@@ -305,27 +312,26 @@ def _predict_all(args, model, files, out_dir, device, group) -> int:
         if counts:
             done += 1
             pixels += output_pixels(written[0])  # its header only
-    elapsed = time.perf_counter() - start
-    done, pixels, failed = group.total([done, pixels, failed])
-    if group.is_main:
-        rate = f", {pixels / elapsed / 1e6:.2f} MP/s" if elapsed > 0 and pixels else ""
-        log.info(
-            "predict: %d written, %d skipped, %d failed in %.1f s%s -> %s",
-            done,
-            len(files) - len(todo),
-            failed,
-            elapsed,
-            rate,
-            out_dir,
-        )
-    if args.benchmark and done and group.is_main:
-        t = throughput(done, pixels, elapsed, clock.seconds)
-        print(
-            f"benchmark: {t['images']} image(s), {t['megapixels']:.2f} MP in {t['seconds']:.2f} s: "
-            f"{t['images_per_s']:.2f} images/s, {t['mpix_per_s']:.2f} MP/s end to end; model "
-            f"{t['model_seconds']:.2f} s ({t['model_share']:.0%}), {t['model_mpix_per_s']:.2f} MP/s"
-        )
-    return 2 if failed else 0
+    return [done, pixels, failed]
+
+
+def _report(done: int, skipped: int, failed: int, pixels: int, elapsed: float, out_dir) -> None:
+    rate = f", {pixels / elapsed / 1e6:.2f} MP/s" if elapsed > 0 and pixels else ""
+    log.info(
+        "predict: %d written, %d skipped, %d failed in %.1f s%s -> %s",
+        *(done, skipped, failed, elapsed, rate, out_dir),
+    )
+
+
+def _report_benchmark(done: int, pixels: int, elapsed: float, model_seconds: float) -> None:
+    from unetlab.bench import throughput
+
+    t = throughput(done, pixels, elapsed, model_seconds)
+    print(
+        f"benchmark: {t['images']} image(s), {t['megapixels']:.2f} MP in {t['seconds']:.2f} s: "
+        f"{t['images_per_s']:.2f} images/s, {t['mpix_per_s']:.2f} MP/s end to end; model "
+        f"{t['model_seconds']:.2f} s ({t['model_share']:.0%}), {t['model_mpix_per_s']:.2f} MP/s"
+    )
 
 
 def _objects(args, model):

@@ -277,8 +277,9 @@ def predict_slide(
             "agree across bands): drop --nproc, or --instances"
         )
     with open_slide(path, level=level) as slide:
-        pages, h, w, c = slide.shape
-        fit_channels(np.zeros((1, 1, c), slide.dtype), model.in_channels, name=path.name)
+        fit_channels(
+            np.zeros((1, 1, slide.shape[3]), slide.dtype), model.in_channels, name=path.name
+        )
         specs = _specs(
             model,
             slide,
@@ -288,7 +289,7 @@ def predict_slide(
             output_format=output_format,
         )
         names = output_names(path, output_format)
-        finals = {key: out_dir / names[key] for key in specs}
+        finals = {key: out_dir / name for key, name in names.items()}
         stages = {key: ome.staging_path(finals[key]) for key in specs}
         grid, batch = stream_tiling(
             model,
@@ -297,29 +298,11 @@ def predict_slide(
             tile_size=options.tile_size,
             batch_size=options.batch_size,
         )
-        log.info(
-            "%s: %d x %d px (%d page(s), level %d of %d), streaming %d tiles of %s to %s",
-            path.name,
-            w,
-            h,
-            pages,
-            level,
-            slide.levels,
-            len(grid),
-            grid.tile,
-            finals["labels"].name,
-        )
-        if group.is_main:
-            out_dir.mkdir(parents=True, exist_ok=True)
-            for key, spec in specs.items():
-                ome.create(stages[key], spec)
-        group.share(None)  # the staged arrays exist before anyone writes
+        _stage(slide, grid, finals["labels"], stages, specs, group)
         found = None
         if objects is not None:
-            finals.update({key: out_dir / names[key] for key in ("objects", "table")})
-            found = SlideObjects(
-                objects, getattr(model, "objects", None), specs["labels"], finals, output_format
-            )
+            record = getattr(model, "objects", None)
+            found = SlideObjects(objects, record, specs["labels"], finals, output_format)
         try:
             _predict_bands(
                 model,
@@ -334,8 +317,7 @@ def predict_slide(
                 group=group,
                 found=found,
             )
-            if found is not None:
-                objects_paths = found.publish(slide)
+            extra = found.publish(slide) if found is not None else []
         except BaseException:
             if group.is_main:  # no half-written staging folder is left behind
                 for stage in stages.values():
@@ -346,7 +328,29 @@ def predict_slide(
         for key, spec in specs.items():
             ome.finish(stages[key], finals[key], spec, output_format)
     group.share(None)
-    return [finals[key] for key in specs] + (objects_paths if objects is not None else [])
+    return [finals[key] for key in specs] + extra
+
+
+def _stage(slide: Slide, grid: TileGrid, labels: Path, stages: dict, specs: dict, group) -> None:
+    """Say what is streamed where; the main process creates the staged arrays, and every
+    process waits for them before writing."""
+    pages, h, w, _ = slide.shape
+    what = f"{pages} page(s), level {slide.level} of {slide.levels}"
+    log.info(
+        "%s: %d x %d px (%s), streaming %d tiles of %s to %s",
+        slide.path.name,
+        w,
+        h,
+        what,
+        len(grid),
+        grid.tile,
+        labels.name,
+    )
+    if group.is_main:
+        labels.parent.mkdir(parents=True, exist_ok=True)
+        for key, spec in specs.items():
+            ome.create(stages[key], spec)
+    group.share(None)
 
 
 def _written(rows, sinks: dict, values):
