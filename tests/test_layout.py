@@ -1,0 +1,61 @@
+"""The package's architecture as rules: imports flow one way, no private names cross modules."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import unetlab
+
+SRC = Path(unetlab.__file__).resolve().parent
+
+#: Layers, lowest first: a module may import from its own layer or lower ones only.
+LAYERS = [
+    {"errors", "runtime"},
+    {"models", "data", "metrics", "outputs"},  # outputs and data.io use each other
+    {"packages", "checkpoint", "config", "plots", "distributed"},
+    {"inference", "losses"},
+    {"plan"},
+    {"train", "evaluate"},
+    {"demo", "bench"},
+    {"cli", "napari"},
+]
+LEVEL = {name: i for i, layer in enumerate(LAYERS) for name in layer}
+
+
+def _imports(path: Path):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("unetlab."):
+            yield node.module, [a.name for a in node.names]
+
+
+def _top(path: Path) -> str:
+    return path.relative_to(SRC).parts[0].removesuffix(".py")
+
+
+def test_every_module_has_a_layer():
+    tops = {_top(p) for p in SRC.rglob("*.py")} - {"__init__", "__main__"}
+    assert tops <= set(LEVEL), f"modules without a layer: {sorted(tops - set(LEVEL))}"
+
+
+def test_imports_flow_one_way_and_no_private_name_crosses_modules():
+    wrong = []
+    for path in SRC.rglob("*.py"):
+        top = _top(path)
+        if top in ("__init__", "__main__"):
+            continue
+        for module, names in _imports(path):
+            dep = module.split(".")[1]
+            if LEVEL[dep] > LEVEL[top]:
+                wrong.append(f"{path.relative_to(SRC)} ({top}) imports {module}")
+            wrong += [
+                f"{path.relative_to(SRC)} imports the private {module}.{name}"
+                for name in names
+                if name.startswith("_") and not name.startswith("__")
+            ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_every_public_name_imports():
+    for name in unetlab.__all__:
+        assert getattr(unetlab, name) is not None, name
