@@ -488,30 +488,31 @@ def prepare_data(cfg: Config) -> Data:
     normalization = d.normalization or default_normalization(cfg)
     weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
     if target == "instances":
-        samples, stats = load_instance_samples(
-            pairs,
-            normalization=normalization,
-            boundary_width=d.boundary_width,
-            ignore_value=d.ignore_value,
-            in_channels=cfg.model.in_channels,
-            weight_map=weight_map,
-        )
-        train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
-        log.info(
-            "objects in the masks: %d, median area %.0f px (5-95%%: %.0f-%.0f px)",
-            stats["count"],
-            stats["area_median"],
-            stats["area_p05"],
-            stats["area_p95"],
-        )
-        return Data(
-            train,
-            val,
-            [0, 1, 2],
-            list(CLASS_NAMES),
-            object_record("instances", stats),
-            normalization,
-        )
+        return _instance_data(d, cfg, train_pairs, pairs, normalization, weight_map)
+    return _class_data(d, cfg, train_pairs, pairs, scan, normalization, weight_map)
+
+
+def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map) -> Data:
+    """Object-id masks trained as background / boundary / interior."""
+    samples, stats = load_instance_samples(
+        pairs,
+        normalization=normalization,
+        boundary_width=d.boundary_width,
+        ignore_value=d.ignore_value,
+        in_channels=cfg.model.in_channels,
+        weight_map=weight_map,
+    )
+    log.info(
+        "objects in the masks: %d, median area %.0f px (5-95%%: %.0f-%.0f px)",
+        *(stats["count"], stats["area_median"], stats["area_p05"], stats["area_p95"]),
+    )
+    train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
+    record = object_record("instances", stats)
+    return Data(train, val, [0, 1, 2], list(CLASS_NAMES), record, normalization)
+
+
+def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_map) -> Data:
+    """Mask values as classes (with the data set's palette and class names, if any)."""
     palette = dataset_palette([p.mask for p in train_pairs])
     label_values, ignore_value = _label_values(d, pairs, scan, palette)
     names = d.class_names or {}
