@@ -87,32 +87,11 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    import torch
-
     from unetlab.config import explicit_keys, load_config
     from unetlab.distributed import Group, launch, without_nproc
-    from unetlab.runtime import resolve_device
     from unetlab.train import fit
 
-    config = args.config
-    if (
-        args.resume
-        and config is None
-        and args.run_dir
-        and (Path(args.run_dir) / "config.yaml").is_file()
-    ):
-        config = Path(args.run_dir) / "config.yaml"  # the run's own resolved config
-    overrides = list(args.overrides)
-    if args.data is not None:
-        overrides.append(f"data.root={Path(args.data).resolve()}")
-    for flag, key in (
-        (args.preset, "model.preset"),
-        (args.epochs, "train.epochs"),
-        (args.minutes, "train.max_minutes"),
-        (args.device, "train.device"),
-    ):
-        if flag is not None:
-            overrides.append(f"{key}={flag}")
+    config, overrides = _settings(args)
     cfg = load_config(config, overrides)
     if cfg.data.root is None:
         raise UnetlabError("no data folder: give --data DIR (or data.root in the --config file)")
@@ -120,24 +99,20 @@ def run(args) -> int:
     if args.nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
-        device = resolve_device(cfg.train.device)
-        if device.type == "cuda" and args.nproc > torch.cuda.device_count():
-            raise UnetlabError(
-                f"--nproc {args.nproc} but {torch.cuda.device_count()} GPU(s) here: "
-                "use one process per GPU"
-            )
+        _check_gpus(args.nproc, cfg.train.device)
         return launch(args.nproc, without_nproc(args.argv))
     run_dir = Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name
     plan = None
     if not (args.resume or args.no_plan):  # a resumed run keeps its resolved config
         cfg, plan = _plan(cfg, explicit_keys(config, overrides))
+    progress = not args.no_progress
     try:
         result = fit(
             cfg,
             run_dir=run_dir,
             resume=args.resume,
             overwrite=args.overwrite,
-            progress=not args.no_progress,
+            progress=progress,
             plan=plan,
         )
     except KeyboardInterrupt:
@@ -147,8 +122,43 @@ def run(args) -> int:
             file=sys.stderr,
         )
         return 130
-    if not group.is_main:
-        return 0
+    if group.is_main:
+        _summary(run_dir, result)
+    return 0
+
+
+def _settings(args) -> tuple:
+    """(config file or None, overrides): the flags as config keys; a resumed run without
+    --config uses the run's own resolved config."""
+    config = args.config
+    own = Path(args.run_dir) / "config.yaml" if args.run_dir else None
+    if args.resume and config is None and own is not None and own.is_file():
+        config = own
+    overrides = list(args.overrides)
+    if args.data is not None:
+        overrides.append(f"data.root={Path(args.data).resolve()}")
+    flags = (
+        (args.preset, "model.preset"),
+        (args.epochs, "train.epochs"),
+        (args.minutes, "train.max_minutes"),
+        (args.device, "train.device"),
+    )
+    overrides += [f"{key}={flag}" for flag, key in flags if flag is not None]
+    return config, overrides
+
+
+def _check_gpus(nproc: int, device: str) -> None:
+    import torch
+
+    from unetlab.runtime import resolve_device
+
+    if resolve_device(device).type == "cuda" and nproc > torch.cuda.device_count():
+        raise UnetlabError(
+            f"--nproc {nproc} but {torch.cuda.device_count()} GPU(s) here: use one process per GPU"
+        )
+
+
+def _summary(run_dir: Path, result: dict) -> None:
     best = result.get("best_val_miou")
     print(f"run folder: {run_dir}")
     print(
@@ -158,7 +168,6 @@ def run(args) -> int:
     print(
         f"metrics: {run_dir / 'metrics.csv'}, curves: {run_dir / 'curves.png'}, log: {run_dir / 'train.log'}"
     )
-    return 0
 
 
 def _plan(cfg, explicit: set[str]):
