@@ -193,15 +193,7 @@ def _demo(
 ) -> dict:
     plan = QUICK if quick else FULL
     data_root = out / "data"
-    log.info("writing synthetic EM-like images to %s", data_root)
-    write_synthetic_dataset(
-        data_root, n_train=plan["n_train"], n_val=plan["n_val"], size=plan["size"], seed=seed
-    )
-    # held-out images from their own seed: never seen in training or validation
-    write_synthetic_split(
-        data_root / "test", plan["n_test"], plan["size"], np.random.default_rng(seed + 1000)
-    )
-
+    _write_em_data(data_root, plan, seed)
     cfg = load_config(
         None,
         [*demo_overrides(data_root, plan, minutes=minutes, seed=seed), f"train.device={device}"],
@@ -216,8 +208,7 @@ def _demo(
         label_values=model.label_values,
         class_names=model.classes,
     )
-    with atomic_path(out / "evaluation.txt") as tmp:
-        tmp.write_text(report.table() + "\n")
+    _write_text(out / "evaluation.txt", report.table() + "\n")
     test = report.summary
     isbi = {k: float(test[k]) for k in ISBI_KEYS}
     large_seconds = _predict_large(model, out, plan["large"], seed=seed + 2000)
@@ -232,8 +223,7 @@ def _demo(
         "large_image": {"size": plan["large"], "seconds": round(large_seconds, 2)},
         **_run_figures(trained, plan, started, quick=quick, seed=seed),
     }
-    with atomic_path(out / "metrics.json") as tmp:
-        tmp.write_text(json.dumps(metrics, indent=2) + "\n")
+    _write_text(out / "metrics.json", json.dumps(metrics, indent=2) + "\n")
     log.info(
         "held-out mIoU %.4f (%s)",
         metrics["miou"],
@@ -245,6 +235,23 @@ def _demo(
     }
     paths["checkpoint"] = trained["best_checkpoint"]
     return {**metrics, "paths": paths}
+
+
+def _write_em_data(data_root: Path, plan: dict, seed: int) -> None:
+    """The synthetic EM-like training set, and held-out images from their own seed (never
+    seen in training or validation)."""
+    log.info("writing synthetic EM-like images to %s", data_root)
+    write_synthetic_dataset(
+        data_root, n_train=plan["n_train"], n_val=plan["n_val"], size=plan["size"], seed=seed
+    )
+    write_synthetic_split(
+        data_root / "test", plan["n_test"], plan["size"], np.random.default_rng(seed + 1000)
+    )
+
+
+def _write_text(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
 
 
 def _run_figures(trained: dict, plan: dict, started: float, *, quick: bool, seed: int) -> dict:
