@@ -210,42 +210,20 @@ def predict_file(
     refuse_inputs(output_paths(out_dir, path.stem, stack=True).values(), [path])
     refuse_inputs(output_paths(out_dir, path.stem, stack=False).values(), [path])
     fix = "lower --tile-size or --batch-size (tile_size, batch_size), or predict on the CPU"
+    common = dict(values=values, color=color, objects=objects, progress=progress)
     with memory_hint(f"{path}", fix):
         if is_large(path, threshold=large_threshold, level=level):
             if draw_overlay:
-                log.warning(
-                    "%s: no overlay for a large image (it would not fit in memory)", path.name
-                )
-            return predict_slide(
-                model,
-                path,
-                out_dir,
-                options,
-                values=values,
-                color=color,
-                probabilities=save_probabilities,
-                level=level,
-                output_format=output_format,
-                group=group,
-                objects=objects,
-                progress=progress,
-            )
+                log.warning("%s: no overlay for a large image (too large to draw)", path.name)
+            streamed = dict(level=level, output_format=output_format, group=group)
+            streamed["probabilities"] = save_probabilities
+            return predict_slide(model, path, out_dir, options, **streamed, **common)
         if level:
             raise UnetlabError(
                 f"{path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
             )
-        return _predict_whole(
-            model,
-            path,
-            out_dir,
-            options,
-            values=values,
-            color=color,
-            save_probabilities=save_probabilities,
-            draw_overlay=draw_overlay,
-            objects=objects,
-            progress=progress,
-        )
+        outputs = dict(save_probabilities=save_probabilities, draw_overlay=draw_overlay)
+        return _predict_whole(model, path, out_dir, options, **outputs, **common)
 
 
 def _predict_whole(
