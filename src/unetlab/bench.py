@@ -630,14 +630,14 @@ def table(rows: list[dict], columns: list[str] | None = None) -> str:
         columns = []
         for row in rows:
             columns += [k for k in row if k not in columns]
-    cells = [[_cell(row.get(c, "")) for c in columns] for row in rows]
+    cells = [[cell(row.get(c, "")) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths))]
     lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths)) for r in cells]
     return "\n".join(lines)
 
 
-def _cell(value) -> str:
+def cell(value) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)

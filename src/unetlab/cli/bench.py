@@ -53,11 +53,17 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
+#: The columns of the closing table.
+COLUMNS = [
+    "what", "model", "size", "image", "tile", "dtype", "precision", "seconds", "gflops",
+    "share_of_peak", "mpix_per_s", "overhead", "data_share",
+]  # fmt: skip
+
+
 def run(args) -> int:
     import torch
 
     from unetlab import bench
-    from unetlab.models import EncoderUNet, UNet
     from unetlab.runtime import check_precision, configure_threads, resolve_device, tune_allocator
 
     device = resolve_device(args.device)
@@ -68,89 +74,79 @@ def run(args) -> int:
     if repeat < 1:
         raise UnetlabError(f"--repeat must be >= 1, not {repeat}")
     torch.manual_seed(0)
-    if args.encoder == "none":
-        model, name = UNet.from_preset(args.preset), f"{args.preset} net"
-    else:  # a VOC-like task: RGB in, 21 classes
-        model, name = EncoderUNet(args.encoder, 3, 21), f"{args.encoder} U-Net"
-    tile = args.tile_size or model.valid_input_sizes(572, 1)[0]
-    model.output_size(tile)  # UnetlabError naming valid sizes
-    image = args.image_size or (512 if args.quick else 1024)
+    model, name = _model(args)
     where = (
         f"{torch.cuda.get_device_name(device)} ({device})"
         if device.type == "cuda"
         else f"{threads} threads, {allocator}"
     )
     print(f"unetlab bench: {name}, {where}", flush=True)
+    rows = _measure(args, model, device, repeat)
+    print()
+    print(bench.table(rows, COLUMNS))
+    if args.json:
+        bench.write_json(args.json, rows, command=_command(args), device=device)
+        print(f"wrote {args.json}")
+    return 0
 
+
+def _model(args):
+    """(model, its name): a preset, or an encoder U-Net for a VOC-like task (RGB, 21
+    classes); a bad --tile-size is refused naming the valid ones."""
+    from unetlab.models import EncoderUNet, UNet
+
+    if args.encoder == "none":
+        model, name = UNet.from_preset(args.preset), f"{args.preset} net"
+    else:
+        model, name = EncoderUNet(args.encoder, 3, 21), f"{args.encoder} U-Net"
+    model.output_size(args.tile_size or model.valid_input_sizes(572, 1)[0])
+    return model, name
+
+
+def _measure(args, model, device, repeat: int) -> list[dict]:
+    """Conv peak, forward, whole-image prediction and (without --quick) a training step,
+    each printed as it is measured."""
+    from unetlab import bench
+
+    tile = args.tile_size or model.valid_input_sizes(572, 1)[0]
+    image = args.image_size or (512 if args.quick else 1024)
     rows = []
 
     def show(row):
         rows.append(row)
         cols = [k for k in row if k not in ("what", "min_seconds", "system_seconds")]
-        print(
-            f"{row['what']}: " + ", ".join(f"{k} {bench._cell(row[k])}" for k in cols), flush=True
-        )
+        cells = ", ".join(f"{k} {bench.cell(row[k])}" for k in cols)
+        print(f"{row['what']}: {cells}", flush=True)
 
     peak = bench.conv_peak(dtype=args.precision, repeat=repeat, device=device)
     show(peak)
-    show(
-        bench.bench_forward(
-            model,
-            tile,
-            dtype=args.precision,
-            repeat=repeat,
-            peak_gflops=peak["gflops"],
-            device=device,
-        )
-    )
+    forward = dict(dtype=args.precision, repeat=repeat, peak_gflops=peak["gflops"])
+    show(bench.bench_forward(model, tile, device=device, **forward))
+    repeats = 2 if args.quick else repeat
     show(
         bench.bench_predict(
-            model,
-            (image, image),
-            precision=args.precision,
-            repeat=2 if args.quick else repeat,
-            device=device,
+            model, (image, image), precision=args.precision, repeat=repeats, device=device
         )
     )
     if not args.quick:
         size = model.valid_input_sizes(572 if model.padding == "valid" else 256, 1)[0]
         amp = "bf16" if args.precision == "bf16" else "off"
         show(bench.bench_train_step(model, size, steps=repeat, device=device, amp=amp))
-    print()
-    print(
-        bench.table(
-            rows,
-            [
-                "what",
-                "model",
-                "size",
-                "image",
-                "tile",
-                "dtype",
-                "precision",
-                "seconds",
-                "gflops",
-                "share_of_peak",
-                "mpix_per_s",
-                "overhead",
-                "data_share",
-            ],
-        )
-    )
-    if args.json:
-        flags = {
-            "--preset": args.preset if args.encoder == "none" else None,
-            "--tile-size": args.tile_size,
-            "--encoder": None if args.encoder == "none" else args.encoder,
-            "--image-size": args.image_size,
-            "--precision": args.precision,
-            "--repeat": args.repeat,
-            "--threads": args.threads,
-            "--device": None if args.device == "cpu" else args.device,
-        }
-        words = ["unetlab", "bench", *(["--quick"] if args.quick else [])]
-        words += [w for k, v in flags.items() if v is not None for w in (k, str(v))]
-        command = shlex.join(words)
-        bench.write_json(args.json, rows, command=command, device=device)
-        print(f"wrote {args.json}")
-    return 0
+    return rows
+
+
+def _command(args) -> str:
+    """The command line that reproduces this run (recorded in the JSON)."""
+    flags = {
+        "--preset": args.preset if args.encoder == "none" else None,
+        "--tile-size": args.tile_size,
+        "--encoder": None if args.encoder == "none" else args.encoder,
+        "--image-size": args.image_size,
+        "--precision": args.precision,
+        "--repeat": args.repeat,
+        "--threads": args.threads,
+        "--device": None if args.device == "cpu" else args.device,
+    }
+    words = ["unetlab", "bench", *(["--quick"] if args.quick else [])]
+    words += [w for k, v in flags.items() if v is not None for w in (k, str(v))]
+    return shlex.join(words)
