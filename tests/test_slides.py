@@ -10,7 +10,8 @@ import zarr
 
 from unetlab import UNet
 from unetlab.data import ome
-from unetlab.data.slides import Layout, layout_of, ome_pixel_size, open_slide
+from unetlab.data.slides import Layout, layout_of, open_slide
+from unetlab.data.tiffmeta import ome_pixel_size
 from unetlab.errors import UnetlabError
 from unetlab.inference.files import predict_file
 from unetlab.inference.predict import labels_from_probabilities, predict_image, probability_fn

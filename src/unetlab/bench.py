@@ -316,50 +316,22 @@ def bench_predict(
         model, shape, tile_size=tile_size, batch_size=batch_size, budget=budget
     )
 
-    sync = _synchronizer(device)
+    clock = ModelClock(model, device)
     inside: list[float] = []  # seconds in the model's forward calls, per predict call
 
-    def enter(module, args):
-        sync()
-        inside[-1] -= time.perf_counter()
-
-    def leave(module, args, output):
-        sync()
-        inside[-1] += time.perf_counter()
-
     def predict():
-        inside.append(0.0)
+        before = clock.seconds
         predict_image(
             model, image, tile_size=grid.tile, batch_size=batch, precision=precision, device=device
         )
+        inside.append(clock.seconds - before)
 
-    hooks = [model.register_forward_pre_hook(enter), model.register_forward_hook(leave)]
-    try:
+    with clock:
         t_predict = time_calls(predict, repeat=repeat, warmup=warmup, device=device)
-    finally:
-        for hook in hooks:
-            hook.remove()
     in_model = inside[-repeat:]
     engine = statistics.median(total - m for total, m in zip(t_predict.runs, in_model))
     overhead = statistics.median((total - m) / m for total, m in zip(t_predict.runs, in_model))
-    # the model alone on the same number of tiles, in the batches and layout the engine uses
-    sizes = [min(batch, len(grid) - i) for i in range(0, len(grid), batch)]
-    inputs = {
-        n: torch.randn(n, model.in_channels, *grid.tile, device=device).contiguous(
-            memory_format=fmt
-        )
-        for n in set(sizes)
-    }
-    autocast = torch.autocast(
-        torch.device(device).type, dtype=torch.bfloat16, enabled=precision == "bf16"
-    )
-
-    def model_only():
-        with torch.inference_mode(), autocast:
-            for n in sizes:
-                model(inputs[n])
-
-    t_model = time_calls(model_only, repeat=repeat, warmup=warmup, device=device)
+    t_model = _model_alone(model, grid, batch, precision, repeat, warmup, device)
     mpix = shape[0] * shape[1] / 1e6
     return {
         "what": "predict",
@@ -378,6 +350,29 @@ def bench_predict(
         "engine_seconds": round(engine, 4),
         "overhead": round(overhead, 4),
     }
+
+
+def _model_alone(model, grid, batch: int, precision: str, repeat: int, warmup: int, device):
+    """The model alone on the same number of tiles, in the batches and layout the engine
+    uses: :func:`time_calls` of it."""
+    fmt = inference_layout(device)
+    sizes = [min(batch, len(grid) - i) for i in range(0, len(grid), batch)]
+    inputs = {
+        n: torch.randn(n, model.in_channels, *grid.tile, device=device).contiguous(
+            memory_format=fmt
+        )
+        for n in set(sizes)
+    }
+    autocast = torch.autocast(
+        torch.device(device).type, dtype=torch.bfloat16, enabled=precision == "bf16"
+    )
+
+    def model_only():
+        with torch.inference_mode(), autocast:
+            for n in sizes:
+                model(inputs[n])
+
+    return time_calls(model_only, repeat=repeat, warmup=warmup, device=device)
 
 
 def class_changes(

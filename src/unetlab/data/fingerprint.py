@@ -25,6 +25,7 @@ import numpy as np
 from scipy import ndimage
 
 from unetlab.data.pairs import Pair, PairReader
+from unetlab.data.tiffmeta import tiff_pixel_size
 
 INSTANCE_VALUES = 32  # a mask with more distinct values than this holds object ids
 TOUCH_GAP = 2  # objects at most this many px apart touch
@@ -38,7 +39,7 @@ class PairFacts:
     and 99.5th intensity percentiles in the image's own units; ``values``/``counts``: the
     mask values present and their pixel counts; ``object_areas``: px per object;
     ``touching``: objects within ``TOUCH_GAP`` px of another; ``spacing``: (y, x) pixel size
-    from the TIFF resolution tags, in the file's unit, or None."""
+    in micrometres from the TIFF's metadata, or None."""
 
     name: str
     height: int
@@ -134,20 +135,14 @@ def touching_objects(objects: np.ndarray, gap: int) -> int:
 
 
 def tiff_spacing(path: Path) -> tuple[float, float] | None:
-    """(y, x) pixel size from a TIFF's resolution tags (units per pixel), or None."""
+    """(y, x) micrometres per pixel of a TIFF (:func:`unetlab.data.tiffmeta.tiff_pixel_size`),
+    or None."""
     if path.suffix.lower() not in (".tif", ".tiff"):
         return None
     import tifffile
 
     with tifffile.TiffFile(path) as tif:
-        tags = tif.pages[0].tags
-        x, y = tags.get("XResolution"), tags.get("YResolution")
-        if x is None or y is None:
-            return None
-        per_unit = [num / den if den else 0.0 for num, den in (y.value, x.value)]
-    if not all(per_unit) or per_unit == [1.0, 1.0]:  # 1 px per unit: no real spacing
-        return None
-    return 1.0 / per_unit[0], 1.0 / per_unit[1]
+        return tiff_pixel_size(tif, tif.pages[0])
 
 
 @dataclass

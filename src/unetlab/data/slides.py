@@ -16,33 +16,16 @@ from __future__ import annotations
 
 import math
 import os
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from unetlab.data.io import TIFF_SUFFIXES
+from unetlab.data.tiffmeta import MICROMETRES, tiff_pixel_size
 from unetlab.errors import ImageReadError, UnetlabError
 
 #: micrometres per unit, for the units the metadata of microscopes and scanners uses
-MICROMETRES = {
-    "µm": 1.0,
-    "um": 1.0,
-    "micron": 1.0,
-    "micrometer": 1.0,
-    "micrometre": 1.0,
-    "nm": 1e-3,
-    "nanometer": 1e-3,
-    "mm": 1e3,
-    "millimeter": 1e3,
-    "cm": 1e4,
-    "centimeter": 1e4,
-    "m": 1e6,
-    "meter": 1e6,
-    "in": 25400.0,
-    "inch": 25400.0,
-}
 
 
 def is_zarr(path: str | os.PathLike) -> bool:
@@ -254,7 +237,7 @@ def _open_tiff(path: Path, level: int) -> Slide:
             array = lambda: np.memmap(path, dtype, "r", offset=offset, shape=shape)  # noqa: E731
         else:
             array = zarr.open(series.aszarr(level=level), mode="r")
-        size = _tiff_pixel_size(tif, first)
+        size = tiff_pixel_size(tif, first)
         if size is not None and level:
             base = series.levels[0]
             size = _scaled(size, layout_of(base.axes, base.shape), layout)
@@ -283,42 +266,6 @@ def _open_tiff(path: Path, level: int) -> Slide:
 def _scaled(size, layout0: Layout, layout: Layout) -> tuple[float, float]:
     (h0, w0), (h, w) = layout0.plane, layout.plane
     return size[0] * h0 / h, size[1] * w0 / w
-
-
-def _tiff_pixel_size(tif, page) -> tuple[float, float] | None:
-    """(y, x) micrometres per pixel from the OME-XML, else the resolution tags."""
-    if tif.is_ome:
-        size = ome_pixel_size(tif.ome_metadata)
-        if size is not None:
-            return size
-    xres, yres = page.tags.get("XResolution"), page.tags.get("YResolution")
-    unit = page.tags.get("ResolutionUnit")
-    if xres is None or yres is None:
-        return None
-    per_unit = {2: MICROMETRES["inch"], 3: MICROMETRES["cm"]}.get(int(unit.value) if unit else 2)
-    if per_unit is None and tif.is_imagej:  # ImageJ: unit NONE, the unit in its metadata
-        per_unit = MICROMETRES.get(str((tif.imagej_metadata or {}).get("unit", "")).lower())
-    pixels = [v[0] / v[1] if v[1] else 0.0 for v in (yres.value, xres.value)]
-    if per_unit is None or min(pixels) <= 0 or pixels == [1.0, 1.0]:
-        return None
-    return per_unit / pixels[0], per_unit / pixels[1]
-
-
-def ome_pixel_size(xml: str) -> tuple[float, float] | None:
-    """(y, x) micrometres per pixel of the first image of an OME-XML document, or None."""
-    try:
-        root = ET.fromstring(xml)
-    except ET.ParseError:
-        return None
-    pixels = next((e for e in root.iter() if e.tag.endswith("}Pixels") or e.tag == "Pixels"), None)
-    if pixels is None or "PhysicalSizeX" not in pixels.attrib:
-        return None
-    size = []
-    for axis in "YX":
-        value = float(pixels.attrib.get(f"PhysicalSize{axis}", pixels.attrib["PhysicalSizeX"]))
-        unit = pixels.attrib.get(f"PhysicalSize{axis}Unit", "µm")
-        size.append(value * MICROMETRES.get(unit.lower(), 1.0))
-    return size[0], size[1]
 
 
 def _open_zarr(path: Path, level: int) -> Slide:

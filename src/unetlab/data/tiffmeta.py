@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,7 +19,26 @@ import numpy as np
 
 #: dtypes an ImageJ hyperstack holds; others are written as plain TIFFs without these fields
 IMAGEJ_DTYPES = (np.uint8, np.uint16, np.float32)
-_UM_PER_UNIT = {2: 25400.0, 3: 10000.0}  # TIFF ResolutionUnit: 2 inch, 3 centimetre
+
+
+#: Micrometres per unit of the physical units files name.
+MICROMETRES = {
+    "µm": 1.0,
+    "um": 1.0,
+    "micron": 1.0,
+    "micrometer": 1.0,
+    "micrometre": 1.0,
+    "nm": 1e-3,
+    "nanometer": 1e-3,
+    "mm": 1e3,
+    "millimeter": 1e3,
+    "cm": 1e4,
+    "centimeter": 1e4,
+    "m": 1e6,
+    "meter": 1e6,
+    "in": 25400.0,
+    "inch": 25400.0,
+}
 
 
 @dataclass(frozen=True)
@@ -30,28 +50,51 @@ class PixelSize:
 
 
 def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
-    """The pixel size a TIFF records: ImageJ's ``unit`` with XResolution, or XResolution in
-    inches or centimetres (as micrometres); None for other files or when absent."""
+    """The pixel size a TIFF records (:func:`tiff_pixel_size` of its first page, as
+    micrometres); None for other files or when absent."""
     import tifffile
 
     if not str(path).lower().endswith((".tif", ".tiff")):
         return None
     with tifffile.TiffFile(path) as tif:
-        page = tif.pages[0]
-        tag = page.tags.get("XResolution")
-        if tag is None:
-            return None
-        numerator, denominator = tag.value
-        if numerator <= 0 or denominator <= 0:
-            return None
-        per_unit = numerator / denominator  # pixels per unit
-        unit = (tif.imagej_metadata or {}).get("unit") if tif.is_imagej else None
-        if unit and unit not in ("pixel", "pixels"):
-            return PixelSize(1.0 / per_unit, str(unit))
-        code = int(page.tags.get("ResolutionUnit").value) if "ResolutionUnit" in page.tags else 2
-        if code in _UM_PER_UNIT and per_unit != 1.0:
-            return PixelSize(_UM_PER_UNIT[code] / per_unit, "um")
-    return None
+        size = tiff_pixel_size(tif, tif.pages[0])
+    return None if size is None else PixelSize(size[1], "um")
+
+
+def tiff_pixel_size(tif, page) -> tuple[float, float] | None:
+    """(y, x) micrometres per pixel from the OME-XML, else the resolution tags."""
+    if tif.is_ome:
+        size = ome_pixel_size(tif.ome_metadata)
+        if size is not None:
+            return size
+    xres, yres = page.tags.get("XResolution"), page.tags.get("YResolution")
+    unit = page.tags.get("ResolutionUnit")
+    if xres is None or yres is None:
+        return None
+    per_unit = {2: MICROMETRES["inch"], 3: MICROMETRES["cm"]}.get(int(unit.value) if unit else 2)
+    if per_unit is None and tif.is_imagej:  # ImageJ: unit NONE, the unit in its metadata
+        per_unit = MICROMETRES.get(str((tif.imagej_metadata or {}).get("unit", "")).lower())
+    pixels = [v[0] / v[1] if v[1] else 0.0 for v in (yres.value, xres.value)]
+    if per_unit is None or min(pixels) <= 0 or pixels == [1.0, 1.0]:
+        return None
+    return per_unit / pixels[0], per_unit / pixels[1]
+
+
+def ome_pixel_size(xml: str) -> tuple[float, float] | None:
+    """(y, x) micrometres per pixel of the first image of an OME-XML document, or None."""
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return None
+    pixels = next((e for e in root.iter() if e.tag.endswith("}Pixels") or e.tag == "Pixels"), None)
+    if pixels is None or "PhysicalSizeX" not in pixels.attrib:
+        return None
+    size = []
+    for axis in "YX":
+        value = float(pixels.attrib.get(f"PhysicalSize{axis}", pixels.attrib["PhysicalSizeX"]))
+        unit = pixels.attrib.get(f"PhysicalSize{axis}Unit", "µm")
+        size.append(value * MICROMETRES.get(unit.lower(), 1.0))
+    return size[0], size[1]
 
 
 def class_table(classes: Sequence[str], values: Sequence[int] | None = None) -> dict[int, str]:

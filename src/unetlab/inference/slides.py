@@ -269,13 +269,7 @@ def predict_slide(
     """
     path, out_dir = Path(path), Path(out_dir)
     options = PredictOptions.of(options, **settings)
-    if output_format not in ome.FORMATS:
-        raise UnetlabError(f"--output-format must be one of {', '.join(ome.FORMATS)}")
-    if objects is not None and group.world > 1:
-        raise UnetlabError(
-            f"{path.name}: objects of a large image are found in one process (their ids must "
-            "agree across bands): drop --nproc, or --instances"
-        )
+    _check_request(path, output_format, objects, group)
     with open_slide(path, level=level) as slide:
         fit_channels(
             np.zeros((1, 1, slide.shape[3]), slide.dtype), model.in_channels, name=path.name
@@ -329,6 +323,16 @@ def predict_slide(
             ome.finish(stages[key], finals[key], spec, output_format)
     group.share(None)
     return [finals[key] for key in specs] + extra
+
+
+def _check_request(path: Path, output_format: str, objects, group: Group) -> None:
+    if output_format not in ome.FORMATS:
+        raise UnetlabError(f"--output-format must be one of {', '.join(ome.FORMATS)}")
+    if objects is not None and group.world > 1:
+        raise UnetlabError(
+            f"{path.name}: objects of a large image are found in one process (their ids must "
+            "agree across bands): drop --nproc, or --instances"
+        )
 
 
 def _stage(slide: Slide, grid: TileGrid, labels: Path, stages: dict, specs: dict, group) -> None:
