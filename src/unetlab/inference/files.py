@@ -303,21 +303,6 @@ def _write_objects(paths: dict[str, Path], stack: np.ndarray, ids: list[np.ndarr
     return [paths["objects"], paths["table"]]
 
 
-def _write_objects(paths: dict[str, Path], stack: np.ndarray, ids: list[np.ndarray]) -> list[Path]:
-    """``<stem>_objects.tif`` and ``<stem>_objects.csv`` of the pages' object ids."""
-    dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
-    write_tiff(
-        paths["objects"],
-        np.stack(ids).astype(dtype) if len(ids) > 1 else ids[0].astype(dtype),
-        photometric="minisblack",
-    )
-    tables = [object_table(i, page) for i, page in zip(ids, stack)]
-    if len(tables) > 1:
-        tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
-    write_csv(paths["table"], {k: np.concatenate([t[k] for t in tables]) for k in tables[0]})
-    return [paths["objects"], paths["table"]]
-
-
 def _write_label_stack(
     path: Path, labels: np.ndarray, colours: np.ndarray | None, meta: dict
 ) -> None:
