@@ -83,13 +83,12 @@ FULL = dict(
 QUICK = dict(n_train=3, n_val=1, n_test=1, size=64, large=96, epochs=1, tiles=4, tile=32, batch=2)
 
 
-def demo_overrides(data_root: Path, plan: dict, *, minutes: float, seed: int) -> list[str]:
-    """The demo's training config as ``key=value`` overrides of the defaults."""
+def _recipe(data_root: Path, plan: dict, *, minutes: float, seed: int, name: str) -> list[str]:
+    """What both demos train with: the small preset, AdamW with a cosine schedule,
+    CE + Dice, grey-value augmentation, the plan's tiles and epochs, a time cap."""
     return [
         f"data.root={data_root}",
         "model.preset=small",
-        "data.label_values=[0, 255]",
-        "data.class_names={0: membrane, 255: cell}",
         f"data.tile_size={plan['tile']}",
         f"data.tiles_per_epoch={plan['tiles']}",
         f"data.seed={seed}",
@@ -103,7 +102,16 @@ def demo_overrides(data_root: Path, plan: dict, *, minutes: float, seed: int) ->
         "train.loss=ce+dice",
         f"train.seed={seed}",
         f"train.max_minutes={minutes}",
-        "run.name=demo",
+        f"run.name={name}",
+    ]
+
+
+def demo_overrides(data_root: Path, plan: dict, *, minutes: float, seed: int) -> list[str]:
+    """The EM demo's training config as ``key=value`` overrides of the defaults."""
+    return [
+        *_recipe(data_root, plan, minutes=minutes, seed=seed, name="demo"),
+        "data.label_values=[0, 255]",
+        "data.class_names={0: membrane, 255: cell}",
     ]
 
 
@@ -327,25 +335,10 @@ OBJECT_KEYS = ("dsb", "object_f1", "object_precision", "object_recall", "pq", "s
 def nuclei_overrides(data_root: Path, plan: dict, *, minutes: float, seed: int) -> list[str]:
     """The nuclei demo's training config (the instance mode) as ``key=value`` overrides."""
     return [
-        f"data.root={data_root}",
-        "model.preset=small",
+        *_recipe(data_root, plan, minutes=minutes, seed=seed, name="nuclei-demo"),
         "data.target=instances",
         "data.boundary_width=2",
         "data.weight_map=true",  # the paper's border weights: touching nuclei stay apart
-        f"data.tile_size={plan['tile']}",
-        f"data.tiles_per_epoch={plan['tiles']}",
-        f"data.seed={seed}",
-        "augment.contrast=0.2",
-        "augment.brightness=0.2",
-        f"train.epochs={plan['epochs']}",
-        f"train.batch_size={plan['batch']}",
-        "train.optimizer=adamw",
-        "train.lr=0.003",
-        "train.schedule=cosine",
-        "train.loss=ce+dice",
-        f"train.seed={seed}",
-        f"train.max_minutes={minutes}",
-        "run.name=nuclei-demo",
     ]
 
 
