@@ -26,6 +26,7 @@ from scipy import ndimage
 
 from unetlab.data.labels import instances
 from unetlab.errors import UnetlabError
+from unetlab.inference.predict import labels_from_probabilities, predict_image
 
 MIN_AREA_FALLBACK = 16  # px, for models that record no object statistics
 MIN_AREA_FRACTION = 0.25  # of the 5th percentile of the training objects' areas
@@ -100,16 +101,10 @@ def objects_from_probabilities(
             )
         ids = _watershed(probabilities, options)
     else:
-        ids = instances(_class_map(probabilities), boundary_class=0)
+        ids = instances(labels_from_probabilities(probabilities), boundary_class=0)
     if options.fill_holes:
         ids = fill_object_holes(ids)
     return remove_small(ids, options.min_area)
-
-
-def _class_map(probabilities: np.ndarray) -> np.ndarray:
-    if probabilities.shape[0] == 1:
-        return (probabilities[0] >= 0.5).astype(np.uint8)
-    return probabilities.argmax(0)
 
 
 def _watershed(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
@@ -343,7 +338,6 @@ def predict_objects(
     objects), 0 = background. ``table``: :func:`object_table` with the image's raw values.
     Settings left None come from the model's record (:meth:`ObjectOptions.for_model`).
     """
-    from unetlab.inference.predict import predict_image
 
     options = ObjectOptions.for_model(
         model,
