@@ -87,3 +87,13 @@ def test_demo_help():
     with pytest.raises(SystemExit) as exit_info:
         main(["demo", "--help"])
     assert exit_info.value.code == 0
+
+
+@pytest.mark.parametrize("task", ["em", "nuclei"])
+def test_both_tasks_check_their_settings_and_folder_alike(tmp_path, capsys, task):
+    assert main(["demo", "--task", task, "--output", str(tmp_path / "a"), "--seed", "-1"]) == 2
+    assert "seed must be >= 0" in capsys.readouterr().err
+    (tmp_path / "file").write_text("mine")
+    assert main(["demo", "--task", task, "--output", str(tmp_path / "file"), "--quick"]) == 2
+    assert "is a file" in capsys.readouterr().err
+    assert (tmp_path / "file").read_text() == "mine"

@@ -26,12 +26,14 @@ baseline/NN_objects.tif, run/ and data/ (uint16 instance masks).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
 import os
 import shutil
 import time
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -154,6 +156,23 @@ def run_demo(
     )
 
 
+@contextlib.contextmanager
+def _demo_folder(output_dir, *, seed: int, minutes: float, overwrite: bool) -> Iterator[Path]:
+    """The demo's checked, locked and prepared output folder (both tasks): a second demo into
+    the same folder refuses; a folder an earlier demo did not make needs ``overwrite``."""
+    if seed < 0 or not 0 <= minutes < float("inf"):
+        raise UnetlabError(f"demo: seed must be >= 0 and minutes >= 0, not {seed} and {minutes}")
+    out = Path(output_dir)
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out} is a file; give --output a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(out, exc) from exc
+    with FolderLock(out):
+        yield _prepare(out, overwrite=overwrite)
+
+
 def run_em_demo(
     output_dir: str | os.PathLike = "unetlab-demo",
     *,
@@ -167,17 +186,7 @@ def run_em_demo(
     """Synthetic EM-like images: make data, train, evaluate, predict a large image (arguments
     and result as :func:`run_demo`)."""
     started = time.perf_counter()
-    if seed < 0 or not 0 <= minutes < float("inf"):
-        raise UnetlabError(f"demo: seed must be >= 0 and minutes >= 0, not {seed} and {minutes}")
-    out = Path(output_dir)
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out} is a file; give --output a folder")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise write_error(out, exc) from exc
-    with FolderLock(out):  # a second demo into the same folder refuses
-        _prepare(out, overwrite=overwrite)
+    with _demo_folder(output_dir, seed=seed, minutes=minutes, overwrite=overwrite) as out:
         return _demo(
             out,
             minutes=minutes,
@@ -275,10 +284,8 @@ def _run_figures(trained: dict, plan: dict, started: float, *, quick: bool, seed
 
 
 def _prepare(out: Path, *, overwrite: bool) -> Path:
-    """Check (and with ``overwrite`` clear) the demo's files in ``out``."""
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out} is a file; give --output a folder")
-    if out.is_dir() and any(p.name not in (LOCK, *SYSTEM_FILES) for p in out.iterdir()):
+    """Check (and with ``overwrite`` clear) the demo's files in the folder ``out``."""
+    if any(p.name not in (LOCK, *SYSTEM_FILES) for p in out.iterdir()):
         if not (out / MARKER).exists() and not overwrite:
             raise OutputError(
                 f"{out} is not empty and was not made by unetlab demo: choose another --output "
@@ -290,7 +297,6 @@ def _prepare(out: Path, *, overwrite: bool) -> Path:
                 shutil.rmtree(path)
             elif path.exists():
                 path.unlink()
-    out.mkdir(parents=True, exist_ok=True)
     (out / MARKER).write_text("made by unetlab demo; the folder may be replaced by the next demo\n")
     return out
 
@@ -362,14 +368,9 @@ def run_nuclei_demo(
     metrics plus ``paths``. Arguments as :func:`run_demo`.
     """
     started = time.perf_counter()
-    out = Path(output_dir)
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise write_error(out, exc) from exc
-    with FolderLock(out):  # a second demo into the same folder refuses
+    with _demo_folder(output_dir, seed=seed, minutes=minutes, overwrite=overwrite) as out:
         return _nuclei_demo(
-            _prepare(out, overwrite=overwrite),
+            out,
             minutes=minutes,
             quick=quick,
             seed=seed,
