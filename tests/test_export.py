@@ -64,3 +64,13 @@ def test_cli_export(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "checked against PyTorch" in out and "max abs diff" in out
     assert main(["export", "--checkpoint", str(tmp_path / "none.pt"), "--onnx", "x.onnx"]) == 2
+
+
+def test_runner_refuses_a_graph_that_returns_probabilities(tmp_path):
+    from unetlab.inference.export import probability_model
+
+    # a bioimage.io package's ONNX weights: softmax inside; the engine would apply it twice
+    export_onnx(probability_model(_tiny()), tmp_path / "p.onnx")
+    with pytest.raises(UnetlabError, match="returns probabilities"):
+        OnnxRunner(tmp_path / "p.onnx")
+    assert OnnxRunner(tmp_path / "p.onnx", outputs=("probabilities",)).num_classes == 2

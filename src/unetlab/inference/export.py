@@ -98,6 +98,8 @@ def _metadata(model: UNet) -> dict[str, str]:
         "size_multiple": str(model.size_multiple),
         "min_input_size": str(model.min_input_size),
         "receptive_field": str(model.receptive_field),
+        # what the graph's output holds: OnnxRunner stands in for UNet.forward (logits) only
+        "output": "probabilities" if isinstance(model, ProbabilityUNet) else "logits",
     }
 
 
@@ -191,7 +193,7 @@ def check_onnx(
     opset: int = DEFAULT_OPSET,
 ) -> ExportReport:
     """Compare the ONNX file's logits with ``model``'s on a random (2, C, s, s) input."""
-    runner = OnnxRunner(path)
+    runner = OnnxRunner(path, outputs=("logits", "probabilities"))  # raw outputs compared
     size = traced or _check_size(model, None)
     if dynamic:
         size = model.valid_input_sizes(size + model.size_multiple, 1)[0]
@@ -330,9 +332,17 @@ class OnnxRunner:
     ``min_input_size``, ``receptive_field``, ``in_channels``, ``num_classes``, ``classes``,
     ``normalization``, ``label_values``), so ``tiling.Geometry.of(runner)`` works.
     ``threads``: ONNX Runtime intra-op threads (default: the CPUs this process may use).
+    ``outputs``: what the graph may return (its ``output`` metadata): logits only by default,
+    since the tiling engine applies the softmax itself.
     """
 
-    def __init__(self, path: str | os.PathLike, *, threads: int | None = None):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        threads: int | None = None,
+        outputs: tuple[str, ...] = ("logits",),
+    ):
         _, ort = _require_onnx()
         path = Path(path)
         if not path.is_file():
@@ -359,6 +369,11 @@ class OnnxRunner:
         meta = self.session.get_modelmeta().custom_metadata_map
         if "unetlab_config" not in meta:
             raise UnetlabError(f"{path}: not exported by unetlab (no unetlab_config metadata)")
+        if meta.get("output", "logits") not in outputs:
+            raise UnetlabError(
+                f"{path}: its graph returns {meta['output']} (the ONNX weights of a bioimage.io "
+                "package); for unetlab give the checkpoint, or export it with --onnx"
+            )
         self.config = json.loads(meta["unetlab_config"])
         self.classes = json.loads(meta["classes"])
         self.normalization = json.loads(meta["normalization"])
