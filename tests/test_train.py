@@ -17,6 +17,7 @@ from unetlab.data.io import write_png
 from unetlab.errors import OutputError
 from unetlab.losses import build_loss
 from unetlab.models import UNet
+from unetlab.runtime import supports_bf16
 from unetlab.train import Precision, TrainingError, _log_odds, _Schedule, fit, validate
 
 
@@ -101,6 +102,8 @@ def test_precision_choice():
     assert Precision.choose("off", None, cuda) == Precision(None, True)
     assert Precision.choose("fp16", False, cuda) == Precision(torch.float16, False)
     assert Precision.choose("bf16", None, cpu).describe() == "amp bfloat16, channels_last off"
+    native = torch.bfloat16 if supports_bf16("cpu") else None
+    assert Precision.choose("native", True, cpu) == Precision(native, True)
 
 
 def test_bf16_autocast_trains_on_cpu(tmp_path, data):

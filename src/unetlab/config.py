@@ -29,7 +29,7 @@ from unetlab.errors import UnetlabError
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("cosine", "poly", "plateau", "none")
 LOSSES = ("ce", "dice", "ce+dice")
-AMP_MODES = ("auto", "bf16", "fp16", "off")
+AMP_MODES = ("auto", "native", "bf16", "fp16", "off")
 CLASS_WEIGHTS = ("auto", "median_frequency", "sqrt_median_frequency", "none")
 
 
@@ -189,7 +189,10 @@ AugmentSection = _augment_section()
 @dataclass
 class TrainSection:
     """Optimisation. ``schedule`` is stepped per iteration (cosine, poly) or per validation
-    (plateau, on val mIoU). ``amp``/``channels_last`` ``auto`` means on for CUDA, off for CPU.
+    (plateau, on val mIoU). ``amp``/``channels_last`` ``auto`` means on for CUDA, off for CPU;
+    ``amp: native`` is bf16 wherever the device runs it natively (CPUs with AMX or AVX512-BF16,
+    bf16 GPUs: 2.7x faster training of the small net on an AMX CPU, bench/README.md) and
+    fp32 elsewhere.
     ``patience``: stop after this many validations without a better val mIoU (0: never).
     ``class_weights``: cross-entropy weight of each class: ``median_frequency`` (median class
     frequency / the class's, from the training masks), ``sqrt_median_frequency`` (its square

@@ -68,6 +68,7 @@ from unetlab.runtime import (
     inference_layout,
     memory_hint,
     resolve_device,
+    supports_bf16,
 )
 
 log = logging.getLogger(__name__)
@@ -135,6 +136,8 @@ class Precision:
                 if cuda
                 else None
             )
+        elif amp == "native":
+            dtype = torch.bfloat16 if supports_bf16(device) else None
         else:
             dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "off": None}[amp]
         return cls(dtype, cuda if channels_last is None else channels_last)
@@ -1196,27 +1199,25 @@ def _provenance() -> str:
 
 
 def _log_start(run: _Run, in_size: int, out_size: int) -> None:
-    cfg, run_dir, device, precision = run.cfg, run.run_dir, run.device, run.precision
-    data, model, steps_per_epoch, state, group = (
-        run.data,
-        run.model,
-        run.steps_per_epoch,
-        run.state,
-        run.group,
-    )
-    t = cfg.train
-    h, w = data.train[0].mask.shape
-    params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    cfg, device = run.cfg, run.device
     threads = f" ({torch.get_num_threads()} threads)" if device.type == "cpu" else ""
-    log.info("run folder %s", run_dir)
-    log.info("device %s%s, %s", device, threads, precision.describe())
-    if group.active:
+    log.info("run folder %s", run.run_dir)
+    log.info("device %s%s, %s", device, threads, run.precision.describe())
+    if run.group.active:
         log.info(
             "data-parallel over %d processes (%s): global batch %d",
-            group.world,
+            run.group.world,
             "NCCL" if device.type == "cuda" else "gloo",
-            cfg.train.batch_size * group.world,
+            cfg.train.batch_size * run.group.world,
         )
+    _log_data_and_model(run, in_size, out_size)
+    if run.state.step:
+        log.info("continuing at epoch %d, step %d", run.state.epoch + 1, run.state.step)
+
+
+def _log_data_and_model(run: _Run, in_size: int, out_size: int) -> None:
+    cfg, data, model, t = run.cfg, run.data, run.model, run.cfg.train
+    h, w = data.train[0].mask.shape
     log.info(
         "data %s: %d training and %d validation images (first %dx%d, %d channel(s)), classes %s",
         cfg.data.root,
@@ -1232,6 +1233,7 @@ def _log_start(run: _Run, in_size: int, out_size: int) -> None:
         if cfg.model.encoder == "none"
         else f"{cfg.model.encoder} U-Net"
     )
+    params = sum(p.numel() for p in model.parameters() if p.requires_grad)
     log.info(
         "model %s%s, %s parameters, tile %d -> output %d px (border %d px)",
         arch,
@@ -1244,7 +1246,7 @@ def _log_start(run: _Run, in_size: int, out_size: int) -> None:
     log.info(
         "training %d epochs x %d steps of batch %d (%s, lr %g, %s schedule, %s loss%s)",
         t.epochs,
-        steps_per_epoch,
+        run.steps_per_epoch,
         t.batch_size,
         t.optimizer,
         t.lr,
@@ -1252,8 +1254,6 @@ def _log_start(run: _Run, in_size: int, out_size: int) -> None:
         t.loss,
         ", weight map" if cfg.data.weight_map else "",
     )
-    if state.step:
-        log.info("continuing at epoch %d, step %d", state.epoch + 1, state.step)
 
 
 def _log_epoch(row: dict, epochs: int) -> None:
