@@ -16,6 +16,7 @@ from unetlab.plan import (
     plan_batch,
     plan_loss,
     plan_normalization,
+    plan_precision,
     plan_tile,
 )
 
@@ -94,6 +95,17 @@ def test_the_users_keys_win_and_are_marked():
     applied = plan.apply(cfg)
     assert applied.data.tile_size == 64 and applied.train.batch_size == 32
     assert any(line.endswith("(your setting kept)") for line in plan.lines())
+
+
+def test_precision_is_bf16_only_where_the_cpu_runs_it_natively():
+    native = {c.key: c.value for c in plan_precision("cpu", native_bf16=True)}
+    assert native == {"train.amp": "native", "train.channels_last": True}
+    assert [(c.key, c.value) for c in plan_precision("cpu", native_bf16=False)] == [
+        ("train.amp", "off")
+    ]
+    assert plan_precision("cuda", native_bf16=True) == []  # train.amp auto autocasts there
+    cfg = make_plan(facts(areas=[300.0], touching=0, n=12), load_config(None, []), explicit=set())
+    assert "train.amp" in {c.key for c in cfg.choices}
 
 
 def test_explicit_keys_from_yaml_and_overrides(tmp_path):
