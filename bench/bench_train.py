@@ -1,8 +1,8 @@
 """Training step time, split into data preparation and compute.
 
-    python bench/bench_train.py [--steps 5]
+    python bench/bench_train.py [--steps 5] [--amp bf16]
 
-Prints a table and writes bench/results/train.json: the paper net at 572, batch 1, fp32
+Prints a table and writes bench/results/train.json (train_bf16.json with ``--amp bf16``): the paper net at 572, batch 1, fp32
 (SGD momentum 0.99, weighted cross entropy), in the default and channels-last layouts; the
 "small" preset at its config's tile (128, batch 8) and at 256, batch 1. Data preparation is
 cutting a random tile from a synthetic image with its precomputed weight map, the elastic
@@ -29,6 +29,7 @@ COLUMNS = [
     "size",
     "batch",
     "layout",
+    "amp",
     "seconds",
     "data_seconds",
     "compute_seconds",
@@ -46,6 +47,12 @@ CASES = [
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument(
+        "--amp",
+        choices=("off", "bf16"),
+        default="off",
+        help="autocast the forward pass (bf16 pays on CPUs with AMX or AVX512-BF16)",
+    )
     args = parser.parse_args()
     allocator = tune_allocator()
     configure_threads()
@@ -54,13 +61,20 @@ def main() -> None:
     for preset, size, batch, layout in CASES:
         torch.manual_seed(0)
         row = bench.bench_train_step(
-            UNet.from_preset(preset), size, batch=batch, layout=layout, steps=args.steps
+            UNet.from_preset(preset),
+            size,
+            batch=batch,
+            layout=layout,
+            steps=args.steps,
+            amp=args.amp,
         )
         rows.append(row)
         print(bench.table([row], COLUMNS), flush=True)
     print()
     print(bench.table(rows, COLUMNS))
-    bench.save_rows(RESULTS / "train.json", rows)
+    bench.save_rows(
+        RESULTS / ("train.json" if args.amp == "off" else f"train_{args.amp}.json"), rows
+    )
 
 
 if __name__ == "__main__":

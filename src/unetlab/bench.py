@@ -475,41 +475,24 @@ def bench_train_step(
     0.99, the paper's weighted cross entropy), split into data preparation (cutting,
     augmenting and weighting a random tile from a synthetic 2-class image, as the training
     data set does) and compute (forward, loss, backward, optimiser step). ``amp``: "off",
-    "bf16" or "fp16" (autocast; fp16 with a gradient scaler), as training does on CUDA."""
-    from unetlab.losses import build_loss
-
+    "bf16" or "fp16" (autocast; fp16 with a gradient scaler), as training does with
+    ``train.amp``."""
     if amp not in ("off", "bf16", "fp16"):
         raise UnetlabError(f"amp must be 'off', 'bf16' or 'fp16', not {amp!r}")
-    fmt = _layout(layout)
-    device = torch.device(device)
-    sync = _synchronizer(device)
+    fmt, device = _layout(layout), torch.device(device)
     model = model.train().to(device, memory_format=fmt)
-    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp)
-    scaler = torch.amp.GradScaler(device.type, enabled=amp == "fp16")
-    out = model.output_size(size)
-    loss_fn = build_loss("ce")
-    optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.99)
-    make = _sample_maker(model.in_channels, size, out, augment=augment, weight_map=weight_map)
+    step = _TrainStep(model, device, fmt, amp)
+    make = _sample_maker(
+        model.in_channels, size, model.output_size(size), augment=augment, weight_map=weight_map
+    )
     data_s, compute_s = [], []
-    for step in range(warmup + steps):
+    for i in range(warmup + steps):
         t0 = time.perf_counter()
-        samples = [make() for _ in range(batch)]
-        image = torch.from_numpy(np.stack([s[0] for s in samples]))
-        image = image.to(device).contiguous(memory_format=fmt)
-        target = torch.from_numpy(np.stack([s[1] for s in samples])).to(device)
-        weight = torch.from_numpy(np.stack([s[2] for s in samples])).to(device)
-        sync()
+        batch_tensors = step.upload([make() for _ in range(batch)])
         t1 = time.perf_counter()
-        with torch.autocast(device.type, dtype=dtype, enabled=dtype is not None):
-            logits = model(image)
-        loss = loss_fn(logits.float(), target, weight)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)
-        scaler.update()
-        sync()
+        step(*batch_tensors)
         t2 = time.perf_counter()
-        if step >= warmup:
+        if i >= warmup:
             data_s.append(t1 - t0)
             compute_s.append(t2 - t1)
     model.to(memory_format=torch.contiguous_format)
@@ -526,6 +509,40 @@ def bench_train_step(
         "compute_seconds": round(compute, 4),
         "data_share": round(data / (data + compute), 4),
     }
+
+
+class _TrainStep:
+    """One training step of the bench: forward under ``amp`` autocast, the paper's weighted
+    cross entropy, backward and an SGD step (momentum 0.99), synchronised on CUDA."""
+
+    def __init__(self, model: UNet, device: torch.device, fmt: torch.memory_format, amp: str):
+        from unetlab.losses import build_loss
+
+        self.model, self.device, self.fmt = model, device, fmt
+        self.dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(amp)
+        self.scaler = torch.amp.GradScaler(device.type, enabled=amp == "fp16")
+        self.loss_fn = build_loss("ce")
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=1e-4, momentum=0.99)
+        self.sync = _synchronizer(device)
+
+    def upload(self, samples: list) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(image, target, weight) batches of ``samples`` on the device, synchronised."""
+        image = torch.from_numpy(np.stack([s[0] for s in samples]))
+        image = image.to(self.device).contiguous(memory_format=self.fmt)
+        target = torch.from_numpy(np.stack([s[1] for s in samples])).to(self.device)
+        weight = torch.from_numpy(np.stack([s[2] for s in samples])).to(self.device)
+        self.sync()
+        return image, target, weight
+
+    def __call__(self, image, target, weight) -> None:
+        with torch.autocast(self.device.type, dtype=self.dtype, enabled=self.dtype is not None):
+            logits = self.model(image)
+        loss = self.loss_fn(logits.float(), target, weight)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.scaler.scale(loss).backward()
+        self.scaler.step(self.optimizer)
+        self.scaler.update()
+        self.sync()
 
 
 def _sample_maker(channels: int, size: int, out: int, *, augment: bool, weight_map: bool):
