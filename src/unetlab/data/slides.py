@@ -206,7 +206,6 @@ def open_slide(path: str | os.PathLike, *, level: int = 0) -> Slide:
 
 def _open_tiff(path: Path, level: int) -> Slide:
     import tifffile
-    import zarr
 
     try:
         tif = tifffile.TiffFile(path)
@@ -225,18 +224,7 @@ def _open_tiff(path: Path, level: int) -> Slide:
         layout = layout_of(chosen.axes, chosen.shape)
         first = chosen.keyframe
         chunked = first.compression != 1 or first.is_tiled or len(series.levels) > 1
-        offset = series.dataoffset if level == 0 and first.compression == 1 else None
-        if offset is not None:
-            shape, dtype = chosen.shape, chosen.dtype
-            end = offset + int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
-            if end > path.stat().st_size:
-                raise ImageReadError(
-                    f"{path}: truncated: its header promises {end} bytes, the file has "
-                    f"{path.stat().st_size}; copy the file again"
-                )
-            array = lambda: np.memmap(path, dtype, "r", offset=offset, shape=shape)  # noqa: E731
-        else:
-            array = zarr.open(series.aszarr(level=level), mode="r")
+        array = _tiff_pixels(path, series, level)
         size = tiff_pixel_size(tif, first)
         if size is not None and level:
             base = series.levels[0]
@@ -261,6 +249,25 @@ def _open_tiff(path: Path, level: int) -> Slide:
         chunked=chunked,
         closer=tif.close,
     )
+
+
+def _tiff_pixels(path: Path, series, level: int):
+    """Level ``level`` of a TIFF series: a memory map of uncompressed contiguous level-0
+    pixels (checked against the file's length), else a Zarr view that decodes chunks."""
+    import zarr
+
+    chosen = series.levels[level]
+    offset = series.dataoffset if level == 0 and chosen.keyframe.compression == 1 else None
+    if offset is None:  # compressed, tiled in pieces, or a pyramid level
+        return zarr.open(series.aszarr(level=level), mode="r")
+    shape, dtype = chosen.shape, chosen.dtype
+    end = offset + int(np.prod(shape, dtype=np.int64)) * np.dtype(dtype).itemsize
+    if end > path.stat().st_size:
+        raise ImageReadError(
+            f"{path}: truncated: its header promises {end} bytes, the file has "
+            f"{path.stat().st_size}; copy the file again"
+        )
+    return lambda: np.memmap(path, dtype, "r", offset=offset, shape=shape)
 
 
 def _scaled(size, layout0: Layout, layout: Layout) -> tuple[float, float]:

@@ -15,6 +15,7 @@ chunks, and the main one builds the pyramid and publishes the file.
 from __future__ import annotations
 
 import collections
+import contextlib
 import logging
 import math
 import os
@@ -297,7 +298,7 @@ def predict_slide(
         if objects is not None:
             record = getattr(model, "objects", None)
             found = SlideObjects(objects, record, specs["labels"], finals, output_format)
-        try:
+        with _removed_on_failure(stages, group):
             _predict_bands(
                 model,
                 slide,
@@ -312,17 +313,31 @@ def predict_slide(
                 found=found,
             )
             extra = found.publish(slide) if found is not None else []
-        except BaseException:
-            if group.is_main:  # no half-written staging folder is left behind
-                for stage in stages.values():
-                    shutil.rmtree(stage, ignore_errors=True)
-            raise
-    group.share(None)  # every band is written
+    _publish(stages, finals, specs, output_format, group)
+    return [finals[key] for key in specs] + extra
+
+
+@contextlib.contextmanager
+def _removed_on_failure(stages: dict[str, Path], group: Group):
+    """On any failure, the main process removes the staging folders: no half-written output
+    is left behind."""
+    try:
+        yield
+    except BaseException:
+        if group.is_main:
+            for stage in stages.values():
+                shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def _publish(stages: dict, finals: dict, specs: dict, output_format: str, group: Group) -> None:
+    """Once every process has written its bands, the main one moves each staged output to
+    its final name."""
+    group.share(None)
     if group.is_main:
         for key, spec in specs.items():
             ome.finish(stages[key], finals[key], spec, output_format)
     group.share(None)
-    return [finals[key] for key in specs] + extra
 
 
 def _check_request(path: Path, output_format: str, objects, group: Group) -> None:
