@@ -24,7 +24,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from unetlab.data.labels import compact_ids, instances
 from unetlab.errors import UnetlabError
@@ -159,6 +158,8 @@ def match_pairs(iou: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarr
     # a pair is worth 1 plus its IoU shared out so that all IoUs together stay below 1: the
     # count of pairs comes first, the IoU only breaks ties
     weight = np.where(ok, 1.0 + sub / (min(sub.shape) + 1), 0.0)
+    from scipy.optimize import linear_sum_assignment  # here: scipy.optimize takes ~60 ms to import
+
     r, c = linear_sum_assignment(weight, maximize=True)
     keep = ok[r, c]
     return rows[r[keep]].astype(np.int64), cols[c[keep]].astype(np.int64)
