@@ -191,7 +191,7 @@ class TrainSection:
     """Optimisation. ``schedule`` is stepped per iteration (cosine, poly) or per validation
     (plateau, on val mIoU). ``amp``/``channels_last`` ``auto`` means on for CUDA, off for CPU;
     ``amp: native`` is bf16 wherever the device runs it natively (CPUs with AMX or AVX512-BF16,
-    bf16 GPUs: 2.7x faster training of the small net on an AMX CPU, bench/README.md) and
+    bf16 GPUs: 2-3x faster training on an AMX CPU, bench/README.md) and
     fp32 elsewhere.
     ``patience``: stop after this many validations without a better val mIoU (0: never).
     ``class_weights``: cross-entropy weight of each class: ``median_frequency`` (median class

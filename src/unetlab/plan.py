@@ -304,14 +304,14 @@ def plan_augment(fp: Fingerprint) -> list[Choice]:
 
 def plan_precision(device: str, *, native_bf16: bool | None = None) -> list[Choice]:
     """bf16 autocast in channels-last where the CPU runs bf16 natively (AMX, AVX512-BF16):
-    the small net trains 2.7x faster than in fp32 there (bench/README.md). CUDA already
+    training steps take a half to a third of fp32 time there (bench/README.md). CUDA already
     autocasts (``train.amp: auto``); other CPUs would emulate bf16, many times slower."""
     if device != "cpu":
         return []
     native = supports_bf16("cpu") if native_bf16 is None else native_bf16
     if not native:
         return [Choice("train.amp", "off", "this CPU has no native bf16: fp32")]
-    why = "this CPU runs bf16 natively (AMX or AVX512-BF16): ~2.7x the steps of fp32"
+    why = "this CPU runs bf16 natively (AMX or AVX512-BF16): 2-3x the steps of fp32"
     return [Choice("train.amp", "native", why), Choice("train.channels_last", True, why)]
 
 
