@@ -1,5 +1,7 @@
 """predict_image / predict_tensor / predict_file on tiny nets: shapes, exactness, no mutation."""
 
+import warnings
+
 import numpy as np
 import pytest
 import tifffile
@@ -19,7 +21,7 @@ from unetlab.inference.predict import (
 )
 from unetlab.inference.sizing import choose_tiling
 from unetlab.inference.tiling import Geometry
-from unetlab.plots import overlay, palette
+from unetlab.plots import display_rgb, overlay, palette
 from unetlab.runtime import supports_bf16
 
 
@@ -215,3 +217,14 @@ def test_the_callers_weight_layout_survives_and_channels_last_is_not_converted()
     second = predict_image(model, image)
     assert [p.data_ptr() for p in model.parameters()] == pointers  # no copy per call
     np.testing.assert_allclose(first, second, atol=1e-6)
+
+
+def test_display_of_a_float_image_with_nan_and_infinities_draws_them_black():
+    image = np.linspace(0, 1, 64, dtype=np.float32).reshape(8, 8)
+    image[0, 0], image[0, 1], image[0, 2] = np.nan, np.inf, -np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # was: "invalid value encountered in cast"
+        rgb = display_rgb(image)
+    assert rgb.shape == (8, 8, 3) and rgb.dtype == np.uint8
+    assert (rgb[0, :3] == 0).all() and rgb[7, 7, 0] == 255 and rgb[4, 0, 0] > 100
+    assert (display_rgb(np.full((4, 4), np.nan)) == 0).all()

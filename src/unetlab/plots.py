@@ -19,15 +19,18 @@ def palette(n: int) -> np.ndarray:
 
 def display_rgb(image: np.ndarray) -> np.ndarray:
     """(H, W[, C]) any dtype -> (H, W, 3) uint8 for viewing: uint8 as is, other types
-    stretched between their 0.5th and 99.5th percentiles; grey repeated, >3 channels cut."""
+    stretched between the 0.5th and 99.5th percentiles of their finite values (NaN and
+    infinities black); grey repeated, >3 channels cut."""
     x = image if image.ndim == 3 else image[:, :, None]
     x = x[:, :, :3] if x.shape[2] >= 3 else x[:, :, :1]
     if x.dtype == bool:
         x = x.astype(np.uint8) * 255
     if x.dtype != np.uint8:
-        lo, hi = np.percentile(x, [0.5, 99.5])
-        x = np.clip((x.astype(np.float32) - lo) * (255.0 / max(hi - lo, 1e-12)), 0, 255)
-        x = x.astype(np.uint8)
+        x = x.astype(np.float32)
+        finite = np.isfinite(x)
+        lo, hi = np.percentile(x[finite], [0.5, 99.5]) if finite.any() else (0.0, 1.0)
+        x = np.where(finite, x - lo, 0.0) * (255.0 / max(hi - lo, 1e-12))
+        x = np.clip(x, 0, 255).astype(np.uint8)
     return np.repeat(x, 3, axis=2) if x.shape[2] == 1 else np.ascontiguousarray(x)
 
 
