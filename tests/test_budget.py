@@ -142,3 +142,12 @@ def test_a_budgeted_run_ends_with_the_final_lr_fast_or_slow(
     # 3 s of fake time bought about 3 s / step time, less the validations' share
     assert 0.7 * 3 / seconds_per_step <= result["steps"] <= 3 / seconds_per_step
     assert f"bought {result['steps']} steps" in (tmp_path / "run" / "train.log").read_text()
+
+
+def test_a_run_that_ends_at_its_epoch_cap_does_not_claim_the_budget_ran_out(tmp_path):
+    # the schedule anneals by steps or time, whichever is further: the cap came first here
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = tiny_config(data, "train.epochs=2", "train.max_minutes=30", "data.tiles_per_epoch=4")
+    fit(cfg, run_dir=tmp_path / "run", progress=False)
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "time budget" not in log and "done: best checkpoint" in log

@@ -992,7 +992,7 @@ def _should_stop(run: _Run, stop: _StopRequest) -> bool:
     if t.patience and state.bad_epochs >= t.patience:
         log.info("early stop: val mIoU has not improved for %d validations", state.bad_epochs)
         return True
-    if out_of_time:
+    if out_of_time and state.epoch < t.epochs:  # at train.epochs the run ends anyway
         log.info(
             "time budget of %g min reached: it bought %d steps (%d epochs)",
             t.max_minutes,
