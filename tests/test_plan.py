@@ -104,8 +104,8 @@ def test_precision_is_bf16_only_where_the_cpu_runs_it_natively():
         ("train.amp", "off")
     ]
     assert plan_precision("cuda", native_bf16=True) == []  # train.amp auto autocasts there
-    cfg = make_plan(facts(areas=[300.0], touching=0, n=12), load_config(None, []), explicit=set())
-    assert "train.amp" in {c.key for c in cfg.choices}
+    plan = make_plan(facts(areas=[300.0], touching=0, n=12), load_config(None, []), explicit=set())
+    assert "train.amp" in {c.key for c in plan.choices}
 
 
 def test_explicit_keys_from_yaml_and_overrides(tmp_path):
