@@ -103,9 +103,11 @@ def test_two_processes_train_like_one_with_the_global_batch(tmp_path):
 @pytest.mark.slow
 def test_two_processes_resume_where_they_stopped(tmp_path):
     """2 epochs, then --resume to 3, ends as 3 epochs straight (constant lr): each process
-    finds its tiles again from the saved step."""
+    finds its tiles again from the saved step. The straight run is one process with the
+    global batch, which trains as two do (the test above), without two more starts."""
     data = write_blobs(tmp_path / "data", 5)
-    _train_in_two_processes(data, tmp_path / "straight", "train.epochs=3", "train.schedule=none")
+    straight = [*SETTINGS, "train.batch_size=4", "train.epochs=3", "train.schedule=none"]
+    fit(tiny_config(data, *straight), run_dir=tmp_path / "straight", progress=False)
     _train_in_two_processes(data, tmp_path / "cut", "train.epochs=2", "train.schedule=none")
     out = subprocess.run(
         [
@@ -131,7 +133,7 @@ def test_two_processes_resume_where_they_stopped(tmp_path):
     b = load_checkpoint(tmp_path / "cut" / "checkpoints" / "last.pt")
     assert a["train_state"]["step"] == b["train_state"]["step"] == 12
     for key, value in a["model"].items():
-        torch.testing.assert_close(b["model"][key], value, rtol=1e-5, atol=1e-7)
+        torch.testing.assert_close(b["model"][key], value, rtol=1e-4, atol=1e-6)
 
 
 @pytest.mark.slow

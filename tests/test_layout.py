@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 import unetlab
 
@@ -59,3 +63,18 @@ def test_imports_flow_one_way_and_no_private_name_crosses_modules():
 def test_every_public_name_imports():
     for name in unetlab.__all__:
         assert getattr(unetlab, name) is not None, name
+
+
+def test_the_package_loads_its_modules_on_first_use():
+    """``import unetlab`` (each command's and each data-parallel worker's first line) loads
+    no module until a name is used; an unknown name is an AttributeError."""
+    code = (
+        "import sys, unetlab; "
+        "print(sorted(m for m in sys.modules if m.startswith('unetlab.'))); "
+        "unetlab.fit; print('unetlab.train' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "True"]
+    assert set(unetlab.__all__) <= set(dir(unetlab))
+    with pytest.raises(AttributeError, match="no attribute 'fitt'"):
+        unetlab.fitt  # noqa: B018

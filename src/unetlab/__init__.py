@@ -16,64 +16,62 @@ The public API, for notebooks and scripts::
 
 __version__ = "0.1.0"
 
-# ruff: noqa: E402 (the version is set first: checkpoints record it)
-from unetlab.checkpoint import load_checkpoint, load_model, save_model
-from unetlab.config import Config, load_config, save_config
-from unetlab.data.datasets import TileDataset, load_samples, split_pairs
-from unetlab.data.io import read_image, read_mask, read_stack
-from unetlab.data.synthetic import synthetic_em, write_synthetic_dataset
-from unetlab.data.transforms import Augment
-from unetlab.data.weightmap import weight_map
-from unetlab.demo import run_demo
-from unetlab.errors import CheckpointError, DatasetError, ImageReadError, UnetlabError
-from unetlab.evaluate import Report, evaluate_model, evaluate_predictions
-from unetlab.inference.files import predict_file
-from unetlab.inference.objects import ObjectOptions, objects_from_probabilities, predict_objects
-from unetlab.inference.predict import predict_image, predict_tensor
-from unetlab.losses import build_loss
-from unetlab.metrics import ConfusionMatrix
-from unetlab.models import PRESETS, UNet, UNetConfig
-from unetlab.models.summary import summarize
-from unetlab.train import TrainingError, fit
+import importlib
 
-__all__ = [
-    "PRESETS",
-    "Augment",
-    "CheckpointError",
-    "Config",
-    "ConfusionMatrix",
-    "DatasetError",
-    "ImageReadError",
-    "ObjectOptions",
-    "Report",
-    "TileDataset",
-    "TrainingError",
-    "UNet",
-    "UNetConfig",
-    "UnetlabError",
-    "__version__",
-    "build_loss",
-    "evaluate_model",
-    "evaluate_predictions",
-    "fit",
-    "load_checkpoint",
-    "load_config",
-    "load_model",
-    "load_samples",
-    "objects_from_probabilities",
-    "predict_file",
-    "predict_image",
-    "predict_objects",
-    "predict_tensor",
-    "read_image",
-    "read_mask",
-    "read_stack",
-    "run_demo",
-    "save_config",
-    "save_model",
-    "split_pairs",
-    "summarize",
-    "synthetic_em",
-    "weight_map",
-    "write_synthetic_dataset",
-]
+#: Each public name and the module that defines it. They load on first use (PEP 562), so
+#: ``python -m unetlab --version`` and each data-parallel worker import only what they run.
+_HOMES = {
+    "load_checkpoint": "checkpoint",
+    "load_model": "checkpoint",
+    "save_model": "checkpoint",
+    "Config": "config",
+    "load_config": "config",
+    "save_config": "config",
+    "TileDataset": "data.datasets",
+    "load_samples": "data.datasets",
+    "split_pairs": "data.datasets",
+    "read_image": "data.io",
+    "read_mask": "data.io",
+    "read_stack": "data.io",
+    "synthetic_em": "data.synthetic",
+    "write_synthetic_dataset": "data.synthetic",
+    "Augment": "data.transforms",
+    "weight_map": "data.weightmap",
+    "run_demo": "demo",
+    "CheckpointError": "errors",
+    "DatasetError": "errors",
+    "ImageReadError": "errors",
+    "UnetlabError": "errors",
+    "Report": "evaluate",
+    "evaluate_model": "evaluate",
+    "evaluate_predictions": "evaluate",
+    "predict_file": "inference.files",
+    "ObjectOptions": "inference.objects",
+    "objects_from_probabilities": "inference.objects",
+    "predict_objects": "inference.objects",
+    "predict_image": "inference.predict",
+    "predict_tensor": "inference.predict",
+    "build_loss": "losses",
+    "ConfusionMatrix": "metrics",
+    "PRESETS": "models",
+    "UNet": "models",
+    "UNetConfig": "models",
+    "summarize": "models.summary",
+    "TrainingError": "train",
+    "fit": "train",
+}
+
+__all__ = sorted(["__version__", *_HOMES])
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'unetlab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"unetlab.{home}"), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))
