@@ -81,3 +81,9 @@ def test_check_precision_names_the_fix():
 def test_supports_bf16_is_false_for_unknown_devices():
     assert runtime.supports_bf16("meta") is False
     assert isinstance(runtime.cpu_capability(), str)
+
+
+def test_a_time_budget_on_a_busy_cpu_is_warned_about():
+    assert runtime.busy_cpu_warning(10, load=1.9, cpus=2) is None
+    line = runtime.busy_cpu_warning(10, load=6.2, cpus=2)
+    assert "load 6.2 on 2 core(s)" in line and "10-minute budget" in line

@@ -155,6 +155,25 @@ def configure_threads(threads: int | None = None) -> int:
     return torch.get_num_threads()
 
 
+def busy_cpu_warning(minutes: float, *, load: float | None = None, cpus: int | None = None):
+    """A line for a wall-clock time budget started on a busy CPU, or None: when the 1-minute
+    load average (``load``, default ``os.getloadavg``) exceeds the CPUs this process may use,
+    other work shares the cores and the budget buys fewer steps."""
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):  # not on this platform
+            return None
+    cpus = cpus or available_cpus()
+    if load <= cpus:
+        return None
+    return (
+        f"the CPU is busy (load {load:.1f} on {cpus} core(s)): the {minutes:g}-minute budget "
+        "runs on the wall clock and buys fewer steps while other jobs run; stop them, or "
+        "give more minutes"
+    )
+
+
 # --- precision ----------------------------------------------------------------------------
 
 PRECISIONS = ("fp32", "bf16")

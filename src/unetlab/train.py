@@ -64,6 +64,7 @@ from unetlab.models.pretrained import load_encoder_weights
 from unetlab.outputs import FolderLock, remove_stale_temporaries, write_error
 from unetlab.runtime import (
     available_cpus,
+    busy_cpu_warning,
     configure_threads,
     inference_layout,
     memory_hint,
@@ -1203,6 +1204,9 @@ def _log_start(run: _Run, in_size: int, out_size: int) -> None:
     threads = f" ({torch.get_num_threads()} threads)" if device.type == "cpu" else ""
     log.info("run folder %s", run.run_dir)
     log.info("device %s%s, %s", device, threads, run.precision.describe())
+    busy = cfg.train.max_minutes > 0 and device.type == "cpu"
+    if busy and (line := busy_cpu_warning(cfg.train.max_minutes)):
+        log.warning(line)
     if run.group.active:
         log.info(
             "data-parallel over %d processes (%s): global batch %d",
