@@ -132,3 +132,23 @@ def test_encoder_net_forward_row():
     ]
     encoder = sum(2 * 9 * a * b * s * s for a, b, s in convs) / 1e9
     assert encoder < row["gflop"] < 2 * encoder
+
+
+def test_isbi_error_location_bins_errors_by_their_distance_to_the_label_edge():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "isbi_error_location.py"
+    spec = importlib.util.spec_from_file_location("isbi_error_location", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    membrane = np.zeros((20, 20), bool)
+    membrane[:, 8:11] = True  # a 3-px membrane
+    thicker = membrane.copy()
+    thicker[:, 11] = True  # one pixel wider: every error on the label's edge
+    row = module.error_location(thicker, membrane)
+    assert row["wrong"] == row["false_membrane"] == 20 and row["wrong_within_0px"] == 20
+    apart = membrane.copy()
+    apart[:, 16] = True  # a false membrane 5 px from the label's edge
+    row = module.error_location(apart, membrane)
+    assert row["wrong"] == 20 and row["wrong_within_2px"] == 0
