@@ -3,6 +3,7 @@
 # seed after the other on a quiet machine), score slices 25-29 with the challenge's best
 # threshold, with and without TTA. Figures: bench/README.md ("The issue's protocol, 3 seeds").
 #   bash bench/isbi_protocol.sh OUT_DIR [SEED ...]        (default seeds: 0 1 2)
+#   PARALLEL=1 bash bench/isbi_protocol.sh OUT_DIR         (the seeds at once, one thread each)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=${1:?give an output folder}; shift
@@ -13,9 +14,18 @@ for i in $(seq -w 0 29); do
   part=train; [ "$((10#$i))" -ge 25 ] && part=test
   for kind in images masks; do ln -sf "$isbi/$kind/$i.png" "$out/data/$part/$kind/$i.png"; done
 done
-for s in "${seeds[@]}"; do
+train() {  # seed, then any extra flags for unetlab train
+  local s=$1; shift
   unetlab train --data "$out/data/train" --config configs/isbi2012.yaml --no-progress \
-    --set train.seed="$s" --set data.seed="$s" --run-dir "$out/seed$s"
+    --set train.seed="$s" --set data.seed="$s" --run-dir "$out/seed$s" "$@"
+}
+if [ "${PARALLEL:-0}" = 1 ]; then  # all seeds at once, one thread each: each gets a share of
+  for s in "${seeds[@]}"; do OMP_NUM_THREADS=1 train "$s" > "$out/train$s.log" 2>&1 & done
+  wait                             # the cores, less compute than a run alone
+else
+  for s in "${seeds[@]}"; do train "$s"; done
+fi
+for s in "${seeds[@]}"; do
   for tta in "--tta" ""; do
     unetlab evaluate --checkpoint "$out/seed$s/checkpoints/best.pt" --data "$out/data/test" \
       --best-threshold $tta --json "$out/eval$s${tta:+_tta}.json"

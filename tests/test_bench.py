@@ -26,7 +26,9 @@ def test_time_calls_counts_and_validates():
 
 def test_conv_peak_and_forward_rows():
     peak = bench.conv_peak(shapes=((16, 32), (8, 16)), repeat=2)
-    assert peak["gflop"] == pytest.approx(2 * 16 * 16 * 9 * 32 * 32 / 1e9, abs=1e-3)
+    # either shape may run faster per FLOP (the small one did once, under load)
+    flop = {"16->16@32": 2 * 16 * 16 * 9 * 32 * 32, "8->8@16": 2 * 8 * 8 * 9 * 16 * 16}
+    assert peak["gflop"] == pytest.approx(flop[peak["shape"]] / 1e9, abs=1e-3)
     assert peak["gflops"] > 0
     row = bench.bench_forward(_tiny(), 92, layout="nchw", repeat=2, peak_gflops=peak["gflops"])
     assert row["size"] == 92 and row["share_of_peak"] > 0 and row["gflop"] > 0

@@ -172,3 +172,38 @@ def test_cli_plans_a_16_bit_set_and_writes_the_plan(tmp_path, capsys):
     assert "plan: data.tile_size" in log and "plan: model.depth" not in log
     saved = (tmp_path / "run" / "plan.yaml").read_text()
     assert "uint16" in saved and "set_by: plan" in saved
+
+
+PLANNED = [
+    "data.tile_size",
+    "train.batch_size",
+    "data.normalization",
+    "train.loss",
+    "data.weight_map",
+    "augment.elastic",
+    "augment.brightness",
+    "augment.contrast",
+]
+
+
+def test_the_shipped_isbi_config_is_what_the_plan_derives_from_the_isbi_data(isbi_dir, tmp_path):
+    """configs/isbi2012.yaml won the recipe search as the plan's own choices: `unetlab train
+    --data SLICES_00-24 --minutes 30` with nothing else must still choose them."""
+    from pathlib import Path
+
+    from unetlab.plan import plan_training
+
+    for kind in ("images", "masks"):
+        (tmp_path / kind).mkdir()
+        for i in range(25):
+            (tmp_path / kind / f"{i:02d}.png").symlink_to(
+                isbi_dir / "train" / kind / f"{i:02d}.png"
+            )
+    overrides = [f"data.root={tmp_path}", "train.max_minutes=30"]
+    _, plan = plan_training(load_config(None, overrides), explicit_keys(None, overrides))
+    chosen = {c.key: c.value for c in plan.choices}
+    shipped = load_config(Path(__file__).resolve().parents[1] / "configs" / "isbi2012.yaml", [])
+    for key in PLANNED:
+        section, name = key.split(".")
+        assert chosen[key] == getattr(getattr(shipped, section), name), key
+    assert shipped.train.lr == Config().train.lr and shipped.data.val_fraction == 0.2
