@@ -154,3 +154,22 @@ def test_isbi_error_location_bins_errors_by_their_distance_to_the_label_edge():
     apart[:, 16] = True  # a false membrane 5 px from the label's edge
     row = module.error_location(apart, membrane)
     assert row["wrong"] == 20 and row["wrong_within_2px"] == 0
+
+
+def test_label_offset_finds_a_sub_pixel_shift_between_labels_and_dark_lines():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "bench" / "isbi_error_location.py"
+    spec = importlib.util.spec_from_file_location("isbi_error_location", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    y, x = np.mgrid[:64, :64].astype(np.float32)
+
+    def line(at, centre):
+        return np.exp(-(((at % 16) - centre) ** 2) / 4)
+
+    image = 1 - np.maximum(line(y, 8.0), line(x, 8.0))  # dark lines at rows and columns 8, 24..
+    label = np.maximum(line(y, 7.0), line(x, 8.0))  # rows drawn one pixel above, columns on them
+    dy, dx = module.label_offset([image], [label])
+    assert dy == pytest.approx(1.0, abs=0.1) and abs(dx) < 0.1
