@@ -159,6 +159,21 @@ def test_fit_channels():
         fit_channels(np.zeros((4, 5, 2)), 3)
 
 
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32, np.uint32, np.int64])
+def test_a_colour_image_at_its_dtypes_ends_gives_that_grey_without_overflow(dtype):
+    """White at uint32's top rounds past 2**32 - 1 in float32 (the fuzz suite warned
+    'invalid value encountered in cast'): the grey keeps the dtype and its range."""
+    info = np.iinfo(dtype)
+    rgb = np.array([[[info.max] * 3, [info.min] * 3, [100, 100, 100]]], dtype)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        grey = fit_channels(rgb, 1)[..., 0]
+    assert grey.dtype == dtype
+    if info.bits <= 32:  # exact; int64's ends sit within float64's rounding
+        assert grey.tolist() == [[info.max, info.min, 100]]
+    np.testing.assert_allclose(grey.astype(float), [[info.max, info.min, 100]], rtol=1e-12)
+
+
 def test_labels_palette_overlay_exact_values():
     assert encode_labels(np.array([[0, 1]]), [0, 255]).tolist() == [[0, 255]]
     assert palette(3).tolist() == [[0, 0, 0], [128, 0, 0], [0, 128, 0]]

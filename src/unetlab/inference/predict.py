@@ -135,14 +135,24 @@ def fit_channels(
     if have in (3, 4) and channels == 1:
         if not quiet:
             log.warning("%s: colour image given to a grey model; predicting its luminance", name)
-        grey = hwc[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-        if np.issubdtype(image.dtype, np.integer):
-            grey = np.round(grey).astype(image.dtype)  # keep the range "scale" mode expects
-        return grey[:, :, None]
+        return _luminance(hwc[..., :3])[:, :, None]
     raise UnetlabError(
         f"{name}: has {have} channels but the model expects {channels}; "
         f"convert the image or use a model trained on {have}-channel images"
     )
+
+
+def _luminance(rgb: np.ndarray) -> np.ndarray:
+    """(H, W, 3) -> (H, W) grey by the Rec. 601 weights; integer images stay integers of their
+    dtype and range (what the "scale" normalisation expects), computed in float64 for 32- and
+    64-bit ones, whose largest values float32 rounds past the dtype's end."""
+    wide = np.issubdtype(rgb.dtype, np.integer) and rgb.dtype.itemsize >= 4
+    work = np.float64 if wide else np.float32
+    grey = rgb.astype(work) @ np.array([0.299, 0.587, 0.114], work)
+    if not np.issubdtype(rgb.dtype, np.integer):
+        return grey.astype(np.float32)
+    info = np.iinfo(rgb.dtype)
+    return np.clip(np.round(grey), info.min, info.max).astype(rgb.dtype)
 
 
 @dataclass(frozen=True)
