@@ -51,6 +51,14 @@ def test_static_export_and_invalid_size(tmp_path):
     assert not (tmp_path / "bad.onnx").exists()
 
 
+def test_an_opset_newer_than_torch_exports_is_one_line_and_no_file(tmp_path, capfd):
+    """torch warned, dumped the whole graph to stderr, then refused: now one line, first."""
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    with pytest.raises(UnetlabError, match=r"^opset 572: .*not supported; try --opset 17$"):
+        export_onnx(model, tmp_path / "new.onnx", opset=572)
+    assert capfd.readouterr().err == "" and not (tmp_path / "new.onnx").exists()
+
+
 def test_runner_rejects_foreign_files(tmp_path):
     bad = tmp_path / "bad.onnx"
     bad.write_bytes(b"not a model")

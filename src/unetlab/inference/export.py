@@ -122,11 +122,13 @@ def _opset_hint(opset: int):
     if opset < MIN_OPSET:
         raise UnetlabError(f"opset {opset} is too old for this graph: use {MIN_OPSET} or newer")
     try:
-        yield
-    except RuntimeError as exc:
+        with warnings.catch_warnings():  # torch warns of a too-new opset, then dumps the graph
+            warnings.filterwarnings("error", message=r".*opset version \d+ is not supported")
+            yield
+    except (RuntimeError, Warning) as exc:
         if "opset" not in str(exc).lower():
             raise
-        reason = str(exc).strip().splitlines()[0]
+        reason = str(exc).strip().splitlines()[0].split(". by ")[0]
         raise UnetlabError(f"opset {opset}: {reason}; try --opset {DEFAULT_OPSET}") from exc
 
 
