@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -136,14 +138,17 @@ def test_encoder_net_forward_row():
     assert encoder < row["gflop"] < 2 * encoder
 
 
-def test_isbi_error_location_bins_errors_by_their_distance_to_the_label_edge():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "bench" / "isbi_error_location.py"
-    spec = importlib.util.spec_from_file_location("isbi_error_location", path)
+def _bench_script(name: str):
+    """bench/<name>.py, a script outside the package, loaded as a module."""
+    path = Path(__file__).resolve().parents[1] / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_isbi_error_location_bins_errors_by_their_distance_to_the_label_edge():
+    module = _bench_script("isbi_error_location")
     membrane = np.zeros((20, 20), bool)
     membrane[:, 8:11] = True  # a 3-px membrane
     thicker = membrane.copy()
@@ -157,13 +162,7 @@ def test_isbi_error_location_bins_errors_by_their_distance_to_the_label_edge():
 
 
 def test_label_offset_finds_a_sub_pixel_shift_between_labels_and_dark_lines():
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).resolve().parents[1] / "bench" / "isbi_error_location.py"
-    spec = importlib.util.spec_from_file_location("isbi_error_location", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _bench_script("isbi_error_location")
     y, x = np.mgrid[:64, :64].astype(np.float32)
 
     def line(at, centre):

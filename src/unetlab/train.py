@@ -1204,9 +1204,9 @@ def _log_start(run: _Run, in_size: int, out_size: int) -> None:
     threads = f" ({torch.get_num_threads()} threads)" if device.type == "cpu" else ""
     log.info("run folder %s", run.run_dir)
     log.info("device %s%s, %s", device, threads, run.precision.describe())
-    busy = cfg.train.max_minutes > 0 and device.type == "cpu"
-    if busy and (line := busy_cpu_warning(cfg.train.max_minutes)):
-        log.warning(line)
+    budget_on_cpu = cfg.train.max_minutes > 0 and device.type == "cpu"
+    if budget_on_cpu and (busy := busy_cpu_warning(cfg.train.max_minutes)):
+        log.warning(busy)
     if run.group.active:
         log.info(
             "data-parallel over %d processes (%s): global batch %d",
