@@ -74,7 +74,7 @@ def main() -> int:
         if row is None:
             return
         rows.append(row)
-        print(", ".join(f"{k} {bench._cell(v)}" for k, v in row.items()), flush=True)
+        print(", ".join(f"{k} {bench.cell(v)}" for k, v in row.items()), flush=True)
 
     repeat = args.repeat
     dtypes = ("fp32", "bf16")

@@ -297,6 +297,8 @@ def test_two_gloo_processes_predict_like_one(tmp_path):
         "--save-probabilities",
         "--tile-size",
         "64",
+        "--device",
+        "cpu",  # gloo on the CPU also where a GPU is present (two processes on one are refused)
     ]
     assert main([*args, "--output", str(tmp_path / "one")]) == 0
     two = subprocess.run(
