@@ -61,6 +61,7 @@ def score(checkpoint: Path, data: Path, *, tta: bool) -> dict:
         "membrane_iou": s["iou"][0],
         "best_threshold_rand_error": t["rand_error"],
         "best_threshold_pixel_error": t["pixel_error"],
+        "best_threshold_challenge_pixel_error": t["challenge_pixel_error"],
     }
 
 

@@ -14,7 +14,9 @@ from unetlab.metrics.isbi import (
     best_threshold,
     information_score,
     information_scores,
+    pixel_counts,
     pixel_error,
+    pixel_fscore_error,
     rand_counts,
     rand_error,
     rand_scores,
@@ -130,6 +132,40 @@ def test_best_threshold_picks_the_separating_level():
     assert stack["rand_threshold"] == 0.65 and stack["rand_error"] == 0.0
     with pytest.raises(ValueError, match="2 probability maps but 1"):
         best_threshold([prob, prob], [gt])
+
+
+def test_challenge_pixel_error_is_one_minus_the_f_score_of_the_cell_pixels():
+    gt = np.array([[1, 1, 0, 1, 1, 0, 0, 1]], bool)  # 5 cell, 3 membrane pixels
+    pred = np.array([[1, 0, 1, 1, 1, 0, 0, 1]], bool)  # one cell missed, one membrane called cell
+    assert pixel_counts(pred, gt) == (4, 1, 1)
+    assert pixel_fscore_error(4, 1, 1) == pytest.approx(1 - 8 / 10)  # F = 2tp / (2tp + fp + fn)
+    assert pixel_error(pred.astype(int), gt.astype(int)) == pytest.approx(
+        2 / 8
+    )  # the other reading
+    labelled = np.array([[1, 0, 0, 1, 1, 1, 1, 1]], bool)  # drop the missed and the false pixel
+    assert pixel_counts(pred, gt, labelled) == (4, 0, 0)
+    assert pixel_fscore_error(0, 0, 0) == 0.0  # no cell in either map: they agree
+    assert pixel_fscore_error(0, 3, 0) == 1.0
+    with pytest.raises(ValueError, match="differ in size"):
+        pixel_counts(pred, gt[:, :4])
+
+
+def test_best_threshold_reports_the_challenge_pixel_error_from_summed_counts():
+    gt = np.array([[1, 1, 0, 1, 1]])
+    prob = np.array([[0.9, 0.8, 0.6, 0.7, 0.9]])
+    all_cell = np.ones_like(gt)
+    r = best_threshold([prob, prob], [gt, all_cell], thresholds=[0.5, 0.65, 0.75])
+    rows = {row["threshold"]: row for row in r["per_threshold"]}
+    # 0.5: every pixel called cell: tp 4 + 5, fp 1, fn 0 over the stack
+    assert rows[0.5]["challenge_pixel_error"] == pytest.approx(1 - 18 / 19)
+    # 0.65: the membrane pixel is right in the first image, wrong (fn) in the second
+    assert rows[0.65]["challenge_pixel_error"] == pytest.approx(1 - 16 / 17)
+    # 0.75: tp 3 + 3, fn 1 + 2
+    assert rows[0.75]["challenge_pixel_error"] == pytest.approx(1 - 12 / 15)
+    assert r["challenge_pixel_threshold"] == 0.5  # 1/19 wrong beats 1/17
+    assert r["challenge_pixel_error"] == rows[0.5]["challenge_pixel_error"]
+    ignored = best_threshold(prob, np.full((1, 5), -1), thresholds=[0.5])
+    assert math.isnan(ignored["challenge_pixel_error"])
 
 
 def test_best_threshold_leaves_ignored_pixels_out():

@@ -26,7 +26,9 @@ What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
   Jaccard over all ground-truth objects), ``objects`` (true) and ``pred_objects`` counts.
 - ``images``: one row per image, and ``worst_images``: the names with the lowest mIoU.
 - ``best_threshold`` when asked (``thresholds=``): the challenge's practice of thresholding
-  the cell probability (1 - P(boundary class)) at several levels and keeping the best.
+  the cell probability (1 - P(boundary class)) at several levels and keeping the best,
+  with the leaderboard's pixel error (``challenge_pixel_error``: 1 - the maximal F-score of
+  the cell pixels) beside the fraction of wrong pixels (``pixel_error``).
 """
 
 from __future__ import annotations
@@ -149,6 +151,11 @@ class Report:
                 f"best threshold     Rand error {_f(t['rand_error'])} at {t['rand_threshold']}, "
                 f"V_Info {_f(t['information_score'])} at {t['information_threshold']}, "
                 f"pixel error {_f(t['pixel_error'])} at {t['pixel_threshold']}"
+            )
+            lines.append(
+                f"                   challenge pixel error {_f(t['challenge_pixel_error'])} at "
+                f"{t['challenge_pixel_threshold']}   (1 - max F-score of the cell pixels: "
+                "the leaderboard's and the U-Net paper's pixel error)"
             )
         worst = self.worst()
         if worst:
