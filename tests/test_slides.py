@@ -365,3 +365,22 @@ def test_a_large_stack_in_colour_with_probabilities(tmp_path, small_chunks):
         expected = predict_image(model, page, tile_size=16)
         np.testing.assert_allclose(probs[p], expected, atol=1e-6)
         assert np.array_equal(labels[p], labels_from_probabilities(expected))
+
+
+def test_ome_zarr_labels_carry_their_colours_and_class_names(tmp_path, small_chunks):
+    """--color reaches OME-Zarr too: NGFF ``image-label`` colours, the palette PNG's colours."""
+    from unetlab.plots import palette
+
+    model = UNet(1, 3, depth=2, base_channels=4, padding="same").eval()
+    model.classes = ["background", "cell", "edge"]
+    image = _rng(6).integers(0, 255, (60, 50), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "a.tif", image, tile=(16, 16), compression="zlib")
+    common = dict(large_threshold=100, tile_size=32, output_format="ome-zarr")
+    coloured = predict_file(model, tmp_path / "a.tif", tmp_path / "c", color=True, **common)
+    label = zarr.open_group(coloured[0], mode="r").attrs["image-label"]
+    assert [c["label-value"] for c in label["colors"]] == [0, 1, 2]
+    assert [c["rgba"] for c in label["colors"]] == [[*map(int, c), 255] for c in palette(3)]
+    assert [p["class"] for p in label["properties"]] == ["background", "cell", "edge"]
+    grey = predict_file(model, tmp_path / "a.tif", tmp_path / "g", **common)
+    plain = zarr.open_group(grey[0], mode="r").attrs["image-label"]
+    assert "colors" not in plain and len(plain["properties"]) == 3

@@ -204,6 +204,26 @@ def ngff_metadata(spec: OutputSpec, levels: int, name: str) -> dict:
     }
 
 
+def image_label_metadata(spec: OutputSpec) -> dict:
+    """NGFF 0.4 ``image-label`` attributes of a label output: its values, with the colour of
+    each where ``spec.colormap`` holds one (``--color``), so that napari and other NGFF
+    readers show the classes in those colours; names go under ``properties``."""
+    if spec.classes:
+        values = sorted(spec.classes)
+    else:  # no names: the palette's entries up to its last colour
+        used = np.flatnonzero(spec.colormap.any(axis=0)) if spec.colormap is not None else []
+        values = list(range(int(used[-1]) + 1)) if len(used) else []
+    label = {"version": "0.4"}
+    if spec.colormap is not None:
+        rgb = (spec.colormap[:, values] // 257).T  # 16-bit TIFF palette -> 8-bit
+        label["colors"] = [
+            {"label-value": v, "rgba": [*map(int, c), 255]} for v, c in zip(values, rgb)
+        ]
+    if spec.classes:
+        label["properties"] = [{"label-value": v, "class": n} for v, n in spec.classes.items()]
+    return label
+
+
 def finish(stage: Path, final: Path, spec: OutputSpec, output_format: str) -> Path:
     """Add the pyramid to a staged output and publish it at ``final`` (OME-Zarr folder or
     OME-TIFF file); the staging folder is gone afterwards."""
@@ -217,6 +237,8 @@ def finish(stage: Path, final: Path, spec: OutputSpec, output_format: str) -> Pa
         group.attrs.update(ngff_metadata(spec, levels, final.name))
         if spec.classes:
             group.attrs["unetlab"] = {"classes": {str(k): v for k, v in spec.classes.items()}}
+        if spec.downsample == "nearest":  # a label image
+            group.attrs["image-label"] = image_label_metadata(spec)
         if spec.channels:
             group.attrs["omero"] = {"channels": [{"label": name} for name in spec.channels]}
         _replace_folder(stage, final)
