@@ -340,6 +340,18 @@ def test_cli_checkpoint_mode(tmp_path, capsys):
     )
     assert code == 0
     assert "best threshold" in capsys.readouterr().out
+    argv = ["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(tmp_path / "data")]
+    split = [
+        *argv,
+        "--best-threshold",
+        "--watershed-seeds",
+        "0.9",
+        "--json",
+        str(tmp_path / "w.json"),
+    ]
+    assert main(split) == 0
+    assert "seeded watershed" in capsys.readouterr().out
+    assert json.loads((tmp_path / "w.json").read_text())["best_threshold"]["seed_threshold"] == 0.9
 
 
 @pytest.mark.parametrize(
@@ -350,6 +362,11 @@ def test_cli_checkpoint_mode(tmp_path, capsys):
         (["--checkpoint", "x", "--gt", "y"], "not both"),
         (["--pred", "x", "--gt", "y", "--best-threshold"], "needs probabilities"),
         (["--checkpoint", "x", "--data", "y", "--pred-instances"], "the model's mode decides"),
+        (["--checkpoint", "x", "--data", "y", "--watershed-seeds", "0.9"], "add it or drop"),
+        (
+            ["--checkpoint", "x", "--data", "y", "--best-threshold", "--watershed-seeds", "9"],
+            "a probability in [0, 1]",
+        ),
     ],
 )
 def test_cli_errors_are_one_line(argv, message, capsys):

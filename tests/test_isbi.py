@@ -168,6 +168,18 @@ def test_best_threshold_reports_the_challenge_pixel_error_from_summed_counts():
     assert math.isnan(ignored["challenge_pixel_error"])
 
 
+def test_best_threshold_with_seeds_splits_cells_a_membrane_gap_merges():
+    gt = np.ones((7, 11), np.int64)
+    gt[:, 0] = gt[:, 5] = 0  # two true cells
+    prob = np.where(gt == 1, 0.95, 0.1)
+    prob[3, 5] = 0.6  # a gap in the predicted membrane
+    plain = best_threshold(prob, gt, thresholds=[0.5])
+    split = best_threshold(prob, gt, thresholds=[0.5], seed_threshold=0.9)
+    assert plain["rand_error"] > 0.3 and split["rand_error"] == 0.0  # merged, then split
+    assert split["seed_threshold"] == 0.9 and plain["seed_threshold"] is None
+    assert split["pixel_error"] == 0.0 and plain["pixel_error"] == pytest.approx(1 / 77)
+
+
 def test_best_threshold_leaves_ignored_pixels_out():
     gt = np.array([[1, 1, 0, -1, 1]])  # the ignored pixel is wrong at every threshold
     prob = np.array([[0.9, 0.9, 0.1, 0.9, 0.9]])

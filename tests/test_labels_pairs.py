@@ -5,7 +5,7 @@ import pytest
 import tifffile
 from PIL import Image
 
-from unetlab.data.labels import IGNORE_INDEX, decode_mask, encode_mask
+from unetlab.data.labels import IGNORE_INDEX, decode_mask, encode_mask, instances, seeded_cells
 from unetlab.data.pairs import find_pairs, read_pair
 from unetlab.errors import DatasetError
 
@@ -65,3 +65,37 @@ def test_isbi_data(isbi_dir):
     image, mask = read_pair(pairs[0])
     assert image.shape == mask.shape == (512, 512)
     assert set(np.unique(mask).tolist()) == {0, 255}
+
+
+def _two_cells_and_a_gap() -> np.ndarray:
+    """Cell probability of two cells whose membrane (column 5) has a one-pixel gap."""
+    p = np.full((7, 11), 0.95)
+    p[:, 0] = p[:, 5] = 0.1
+    p[3, 5] = 0.6  # above a 0.5 threshold: thresholding merges the cells
+    return p
+
+
+def test_seeded_cells_split_cells_that_a_membrane_gap_merges():
+    p = _two_cells_and_a_gap()
+    assert instances((p > 0.5).astype(np.uint8)).max() == 1
+    ids = seeded_cells(p, 0.5, 0.9)
+    assert ids.max() == 2 and ids[3, 5] == 0  # the gap became the line between them
+    assert (
+        np.array_equal(ids[:, 1:5] > 0, np.ones((7, 4), bool)) and len(np.unique(ids[:, 1:5])) == 1
+    )
+    assert np.array_equal(ids, instances((ids > 0).astype(np.uint8)))  # what the binary map says
+    assert ids.dtype == np.int32 and np.array_equal(p, _two_cells_and_a_gap())  # input untouched
+
+
+def test_seeded_cells_keep_unseeded_regions_and_drop_tiny_seeds():
+    p = np.full((6, 12), 0.1)
+    p[1:5, 1:5] = 0.7  # a region above the threshold with no seed: still a cell
+    p[1:5, 7:11] = 0.95  # a seeded cell
+    ids = seeded_cells(p, 0.5, 0.9)
+    assert ids.max() == 2 and ids[2, 2] > 0
+    few = np.full((5, 9), 0.7)
+    few[2, 2] = few[2, 6] = 0.95  # two 1-px seeds under min_seed_area: one cell, no line
+    assert seeded_cells(few, 0.5, 0.9).max() == 1
+    assert seeded_cells(few, 0.5, 0.9, min_seed_area=1).max() == 2
+    with pytest.raises(ValueError, match="one \\(H, W\\) map"):
+        seeded_cells(np.zeros((2, 3, 4)), 0.5, 0.9)

@@ -147,6 +147,11 @@ class Report:
         ]
         if self.threshold is not None:
             t = self.threshold
+            if t.get("seed_threshold") is not None:
+                lines.append(
+                    f"best threshold     (cells split by a seeded watershed, seeds where the "
+                    f"cell probability > {t['seed_threshold']})"
+                )
             lines.append(
                 f"best threshold     Rand error {_f(t['rand_error'])} at {t['rand_threshold']}, "
                 f"V_Info {_f(t['information_score'])} at {t['information_threshold']}, "
@@ -328,7 +333,9 @@ class _Accumulator:
             self.probs.append(np.asarray(cell_prob, np.float32))
             self.truths.append(gt)
 
-    def report(self, class_names: Sequence[str] | None, *, thresholds, worst: int) -> Report:
+    def report(
+        self, class_names: Sequence[str] | None, *, thresholds, worst: int, seed_threshold=None
+    ) -> Report:
         if not self.rows:
             raise DatasetError("no images to evaluate")
         c = max(m.shape[0] for m in self.matrices)
@@ -372,6 +379,7 @@ class _Accumulator:
                 thresholds,
                 boundary_class=0 if self.boundary_class is None else self.boundary_class,
                 connectivity=self.connectivity,
+                seed_threshold=seed_threshold,
             )
         return Report(names, total, self.rows, summary, self.boundary_class, threshold, worst)
 
@@ -671,6 +679,7 @@ def evaluate_model(
     device=None,
     boundary_class: int | None = 0,
     thresholds: Sequence[float] | None = None,
+    seed_threshold: float | None = None,
     ignore_value: int | None = None,
     connectivity: int = 1,
     worst: int = 5,
@@ -685,7 +694,9 @@ def evaluate_model(
     indices with ``model.label_values`` (None: masks hold indices). ``thresholds``: also
     threshold the cell probability (1 - P(boundary class)) at each level and report the best
     ISBI figures (e.g. :data:`unetlab.metrics.isbi.CHALLENGE_THRESHOLDS`; keeps one float32 map per
-    image in memory). ``pairs`` overrides the data folder's pairs. An instance-mode model
+    image in memory); ``seed_threshold``: split touching cells at each level by a seeded
+    watershed first (:func:`unetlab.metrics.isbi.best_threshold`). ``pairs`` overrides the
+    data folder's pairs. An instance-mode model
     (background / boundary / interior) is scored on its objects
     (:func:`unetlab.inference.objects.objects_from_probabilities` with the checkpoint's
     defaults) against the masks' object ids (binary masks: their connected components); its
@@ -729,7 +740,7 @@ def evaluate_model(
         acc.add(pair.name, pred, gt, cell, gt_ids=gt_ids, pred_ids=pred_ids)
         if progress is not None:
             progress(pair.name)
-    report = acc.report(names, thresholds=thresholds, worst=worst)
+    report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
     report.source = {"data": str(data_dir)}
     return report
 

@@ -108,6 +108,13 @@ def add_parser(sub) -> None:
         help="with --checkpoint: also threshold the cell probability at 0.0, 0.1, .., "
         "1.0 and report the best ISBI figures (the challenge's practice)",
     )
+    c.add_argument(
+        "--watershed-seeds",
+        type=float,
+        metavar="P",
+        help="with --best-threshold: at each level split touching cells by a seeded "
+        "watershed, seeds where the cell probability > P (e.g. 0.9; EM membrane maps)",
+    )
     t = p.add_argument_group("prediction (with --checkpoint)")
     t.add_argument("--tile-size", type=int, help="input tile size (default: automatic)")
     t.add_argument("--batch-size", type=int, help="tiles per forward pass (default: automatic)")
@@ -123,6 +130,12 @@ def add_parser(sub) -> None:
 
 
 def _check_mode(args) -> str:
+    if args.watershed_seeds is not None and not 0.0 <= args.watershed_seeds <= 1.0:
+        raise UnetlabError(
+            f"--watershed-seeds is a probability in [0, 1], not {args.watershed_seeds}"
+        )
+    if args.watershed_seeds is not None and not args.best_threshold:
+        raise UnetlabError("--watershed-seeds applies to --best-threshold: add it or drop the flag")
     model_mode = args.checkpoint is not None or args.data is not None
     pred_mode = args.pred is not None or args.gt is not None
     if model_mode and pred_mode:
@@ -194,6 +207,7 @@ def run(args) -> int:
             device=device,
             boundary_class=boundary,
             thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
+            seed_threshold=args.watershed_seeds,
             ignore_value=args.ignore_value,
             connectivity=connectivity,
             worst=args.worst,

@@ -112,3 +112,47 @@ def compact_ids(ids: np.ndarray) -> tuple[np.ndarray, int]:
     if values[0] != 0:
         return inverse + 1, len(values)
     return inverse, len(values) - 1
+
+
+def seeded_cells(
+    cell_prob: np.ndarray,
+    threshold: float,
+    seed_threshold: float,
+    *,
+    connectivity: int = 1,
+    min_seed_area: int = 10,
+) -> np.ndarray:
+    """Cells of a cell (non-boundary) probability map, split where they touch: (H, W) ->
+    int32 ids 1..n, 0 = boundary.
+
+    Thresholding a boundary map merges two cells wherever their membrane has a gap. Here the
+    seeds are the regions where ``cell_prob > seed_threshold`` (regions under
+    ``min_seed_area`` px are no seed); a watershed on ``-cell_prob`` grows them over the
+    pixels above ``threshold``, with a 1-px line where two cells meet, and a region above
+    ``threshold`` without a seed stays one cell. The ids are the ``connectivity``-connected
+    regions of what remains, so the result is exactly what the binary map (cell = id > 0)
+    gives to anyone who labels it, the ISBI challenge's scripts included.
+    """
+    from scipy import ndimage
+    from skimage.segmentation import watershed
+
+    cell_prob = np.asarray(cell_prob)
+    if cell_prob.ndim != 2:
+        raise ValueError(f"seeded_cells takes one (H, W) map, not shape {cell_prob.shape}")
+    structure = ndimage.generate_binary_structure(2, connectivity)
+    cell = cell_prob > threshold
+    seeds, _ = ndimage.label(cell & (cell_prob > seed_threshold), structure)
+    areas = np.bincount(seeds.ravel())
+    small = areas < min_seed_area
+    small[0] = False
+    seeds[small[seeds]] = 0
+    regions, n_regions = ndimage.label(cell, structure)
+    seeded = np.zeros(n_regions + 1, bool)
+    seeded[regions[seeds > 0]] = True
+    alone = (regions > 0) & ~seeded[regions]
+    markers = seeds.astype(np.int64)
+    markers[alone] = regions[alone] + int(seeds.max())
+    grown = watershed(
+        -cell_prob, markers, mask=cell, connectivity=connectivity, watershed_line=True
+    )
+    return instances(grown > 0, boundary_class=0, connectivity=connectivity)

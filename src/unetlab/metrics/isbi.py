@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
+from unetlab.data.labels import seeded_cells
 from unetlab.errors import UnetlabError
 from unetlab.metrics.confusion import nanmean
 from unetlab.metrics.objects import instances, overlaps
@@ -112,7 +113,7 @@ def pixel_fscore_error(tp: float, fp: float, fn: float) -> float:
     """The challenge's pixel error, 1 - F-score of pixel similarity, from cell-pixel counts
     (:func:`pixel_counts`): 1 - 2 tp / (2 tp + fp + fn); 0 when neither map has a cell pixel."""
     total = 2 * tp + fp + fn
-    return 1.0 - 2 * tp / total if total else 0.0
+    return float(1.0 - 2 * tp / total) if total else 0.0
 
 
 def _table(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, int]:
@@ -215,6 +216,7 @@ def best_threshold(
     *,
     boundary_class: int = 0,
     connectivity: int = 1,
+    seed_threshold: float | None = None,
 ) -> dict:
     """The challenge's practice: threshold a probability map at several levels, keep the best.
 
@@ -224,7 +226,10 @@ def best_threshold(
     are left out like true membrane (and of the pixel error). A pixel is cell where
     ``prob > threshold``; cells are its
     ``connectivity``-connected regions. For a stack the Rand error comes from pair counts
-    summed over images, V_Info and pixel error are means over images.
+    summed over images, V_Info and pixel error are means over images. ``seed_threshold``: at
+    each level, split the cells where they touch by a seeded watershed
+    (:func:`unetlab.data.labels.seeded_cells`, seeds above this probability) before scoring;
+    every figure of that level then comes from the same split map.
 
     Returns a flat dict: ``rand_error`` (the best, i.e. lowest), ``rand_threshold``,
     ``information_score`` (highest V_Info), ``information_threshold``, ``pixel_error``
@@ -242,7 +247,7 @@ def best_threshold(
         raise UnetlabError("give at least one threshold, e.g. 0.5")
     truths = [_truth(p, g, boundary_class, connectivity) for p, g in zip(probs, gts)]
     empty = not any(truth.cell.any() for truth in truths)
-    rows = [_scores_at(t, probs, truths, connectivity, empty) for t in thresholds]
+    rows = [_scores_at(t, probs, truths, connectivity, empty, seed_threshold) for t in thresholds]
     rand = min(rows, key=lambda r: _key(r["rand_error"]))
     info = min(rows, key=lambda r: _key(-r["information_score"]))
     pix = min(rows, key=lambda r: _key(r["pixel_error"]))
@@ -256,6 +261,7 @@ def best_threshold(
         "pixel_threshold": pix["threshold"],
         "challenge_pixel_error": fscore["challenge_pixel_error"],
         "challenge_pixel_threshold": fscore["threshold"],
+        "seed_threshold": seed_threshold,
         "per_threshold": rows,
     }
 
@@ -279,14 +285,24 @@ def _truth(prob: np.ndarray, gt: np.ndarray, boundary_class: int, connectivity: 
     return _Truth(cell, labelled, int(labelled.sum()), ids)
 
 
-def _scores_at(t: float, probs, truths, connectivity: int, empty: bool) -> dict:
+def _cells_at(p: np.ndarray, t: float, connectivity: int, seed_threshold: float | None):
+    """(cell map, cell ids) of one probability map at level ``t``."""
+    if seed_threshold is None:
+        cell = p > t
+        return cell, instances(cell.astype(np.uint8), connectivity=connectivity)
+    ids = seeded_cells(p, t, seed_threshold, connectivity=connectivity)
+    return ids > 0, ids
+
+
+def _scores_at(
+    t: float, probs, truths, connectivity: int, empty: bool, seed_threshold: float | None
+) -> dict:
     """Rand error and the challenge's pixel error (counts summed over images), V_Info and
     the fraction of wrong pixels (means over images) of the stack thresholded at ``t``."""
     counts, cell_counts = np.zeros(3), np.zeros(3)
     info, pix = [], []
     for p, truth in zip(probs, truths):
-        pred_cell = p > t
-        pred_ids = instances(pred_cell.astype(np.uint8), connectivity=connectivity)
+        pred_cell, pred_ids = _cells_at(p, t, connectivity, seed_threshold)
         counts += rand_counts(pred_ids, truth.ids)
         info.append(information_score(pred_ids, truth.ids))  # NaN for an image without cells
         wrong = np.count_nonzero((pred_cell != truth.cell) & truth.labelled)
