@@ -165,3 +165,35 @@ def test_an_image_with_no_object_writes_an_empty_table(tmp_path):
     assert ids.shape == (40, 50) and not ids.any()
     lines = (tmp_path / "out" / "dark_objects.csv").read_text().splitlines()
     assert len(lines) == 1 and lines[0].startswith("id,area,")
+
+
+def test_watershed_seeds_split_the_cells_of_a_membrane_map():
+    """Two cells whose membrane has a gap: one object by connected regions, two with seeds."""
+    from unetlab.inference.objects import objects_from_probabilities
+
+    membrane = np.full((7, 11), 0.05)
+    membrane[:, 0] = membrane[:, 5] = 0.9
+    membrane[3, 5] = 0.4  # the gap: cell at the argmax
+    probs = np.stack([membrane, 1 - membrane])
+    plain = ObjectOptions(min_area=1)
+    assert objects_from_probabilities(probs, plain).max() == 1
+    seeded = objects_from_probabilities(probs, ObjectOptions(min_area=1, watershed_seeds=0.9))
+    assert seeded.max() == 2 and seeded[3, 5] == 0
+    with pytest.raises(unetlab.UnetlabError, match="two-class boundary model"):
+        objects_from_probabilities(np.stack([membrane / 2] * 3), ObjectOptions(watershed_seeds=0.9))
+    with pytest.raises(unetlab.UnetlabError, match="drop --watershed-seeds"):
+        ObjectOptions(mode="instances", watershed_seeds=0.9)
+
+
+def test_cli_watershed_seeds(tmp_path, capsys):
+    write_png(tmp_path / "in" / "a.png", nuclei_image(40, 50))
+    save_model(tmp_path / "two.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    save_model(tmp_path / "three.pt", local_net())
+    argv = ["predict", "--input", str(tmp_path / "in"), "--watershed-seeds", "0.9"]
+    out = ["--output", str(tmp_path / "out")]
+    assert main([*argv, "--checkpoint", str(tmp_path / "two.pt"), *out]) == 2
+    assert "--watershed-seeds applies to --instances" in capsys.readouterr().err
+    assert main([*argv, "--checkpoint", str(tmp_path / "three.pt"), "--instances", *out]) == 2
+    assert "drop --watershed-seeds" in capsys.readouterr().err
+    assert main([*argv, "--checkpoint", str(tmp_path / "two.pt"), "--instances", *out]) == 0
+    assert tifffile.imread(tmp_path / "out" / "a_objects.tif").shape == (40, 50)

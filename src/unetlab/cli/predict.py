@@ -74,6 +74,13 @@ def add_parser(sub) -> None:
         "object sizes the checkpoint records)",
     )
     g.add_argument(
+        "--watershed-seeds",
+        type=float,
+        metavar="P",
+        help="with --instances, for a two-class membrane model (EM): split cells a membrane "
+        "gap merges, seeds where the cell probability > P (e.g. 0.9)",
+    )
+    g.add_argument(
         "--skip-existing", action="store_true", help="skip inputs whose label output already exists"
     )
     g.add_argument(
@@ -145,8 +152,13 @@ def run(args) -> int:
 
     if args.color and args.label_values:
         raise UnetlabError("--color and --label-values exclude each other: choose one")
-    if args.min_area is not None and not args.instances:
-        raise UnetlabError("--min-area applies to --instances: add --instances or drop it")
+    for flag, value in (("--min-area", args.min_area), ("--watershed-seeds", args.watershed_seeds)):
+        if value is not None and not args.instances:
+            raise UnetlabError(f"{flag} applies to --instances: add --instances or drop it")
+    if args.watershed_seeds is not None and not 0.0 <= args.watershed_seeds <= 1.0:
+        raise UnetlabError(
+            f"--watershed-seeds is a probability in [0, 1], not {args.watershed_seeds}"
+        )
     if args.nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
     if args.level < 0:
@@ -340,10 +352,13 @@ def _objects(args, model):
         return None
     from unetlab.inference.objects import ObjectOptions
 
-    objects = ObjectOptions.for_model(model, min_area=args.min_area)
+    objects = ObjectOptions.for_model(
+        model, min_area=args.min_area, watershed_seeds=args.watershed_seeds
+    )
     log.info(
-        "objects: %s mode, min area %d px%s",
+        "objects: %s mode%s, min area %d px%s",
         objects.mode,
+        "" if objects.watershed_seeds is None else f", watershed seeds > {objects.watershed_seeds}",
         objects.min_area,
         "" if model.objects else " (no object sizes recorded: a fixed default)",
     )

@@ -24,7 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import ndimage
 
-from unetlab.data.labels import instances
+from unetlab.data.labels import instances, seeded_cells
 from unetlab.errors import UnetlabError
 from unetlab.inference.predict import labels_from_probabilities, predict_image
 
@@ -42,6 +42,10 @@ class ObjectOptions:
     (and seeds) smaller than this many px are dropped. ``seed_threshold``: interior
     probability that makes a seed. ``foreground_threshold``: 1 - P(background) above which a
     pixel belongs to an object. ``fill_holes``: background enclosed by one object joins it.
+    ``watershed_seeds``: for a two-class boundary model (class 0 the membrane, as on ISBI
+    EM), split the cells a membrane gap merges: seeds where the cell probability is above
+    this, grown over the pixels above ``foreground_threshold``
+    (:func:`unetlab.data.labels.seeded_cells`); None: connected regions.
     """
 
     mode: str = "semantic"
@@ -49,10 +53,16 @@ class ObjectOptions:
     seed_threshold: float = 0.5
     foreground_threshold: float = 0.5
     fill_holes: bool = True
+    watershed_seeds: float | None = None
 
     def __post_init__(self):
         if self.mode not in ("instances", "semantic"):
             raise UnetlabError(f"mode must be 'instances' or 'semantic', not {self.mode!r}")
+        if self.watershed_seeds is not None and self.mode == "instances":
+            raise UnetlabError(
+                "an instance model grows objects from its own interior seeds: drop "
+                "--watershed-seeds (it splits the cells of a two-class membrane model)"
+            )
         if self.min_area < 0:
             raise UnetlabError(f"min_area must be >= 0, not {self.min_area}")
 
@@ -100,6 +110,14 @@ def objects_from_probabilities(
                 f"{probabilities.shape[0]}; use mode='semantic' for this model"
             )
         ids = _watershed(probabilities, options)
+    elif options.watershed_seeds is not None:
+        if probabilities.shape[0] != 2:
+            raise UnetlabError(
+                f"watershed seeds need a two-class boundary model (membrane, cell), not "
+                f"{probabilities.shape[0]} classes; drop --watershed-seeds"
+            )
+        cell = 1.0 - probabilities[0]
+        ids = seeded_cells(cell, options.foreground_threshold, options.watershed_seeds)
     else:
         ids = instances(labels_from_probabilities(probabilities), boundary_class=0)
     if options.fill_holes:
