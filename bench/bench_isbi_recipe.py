@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import shlex
+import shutil
 import sys
 import tempfile
 import time
@@ -105,9 +106,15 @@ def main() -> None:
             "load": os.getloadavg()[0],
             "command": shlex.join(["python", "bench/bench_isbi_recipe.py", *sys.argv[1:]]),
         }
-        for tta in (False, True):
-            figures = score(Path(result["best_checkpoint"]), data, tta=tta)
-            row.update({f"{k}{'_tta' if tta else ''}": v for k, v in figures.items()})
+        try:
+            for tta in (False, True):
+                figures = score(Path(result["best_checkpoint"]), data, tta=tta)
+                row.update({f"{k}{'_tta' if tta else ''}": v for k, v in figures.items()})
+        except BaseException:  # keep the trained run: the temporary folder goes with the error
+            kept = Path(tempfile.mkdtemp(prefix=f"isbi_recipe_{args.name}_"))
+            shutil.copytree(Path(tmp) / "run", kept / "run")
+            print(f"scoring failed; the run is kept in {kept / 'run'}", file=sys.stderr)
+            raise
     rows = json.loads(RESULTS.read_text())["rows"] if RESULTS.is_file() else []
     print(json.dumps(row, indent=1))
     save_rows(RESULTS, [*rows, row])
