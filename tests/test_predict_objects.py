@@ -195,5 +195,9 @@ def test_cli_watershed_seeds(tmp_path, capsys):
     assert "--watershed-seeds applies to --instances" in capsys.readouterr().err
     assert main([*argv, "--checkpoint", str(tmp_path / "three.pt"), "--instances", *out]) == 2
     assert "drop --watershed-seeds" in capsys.readouterr().err
+    save_model(tmp_path / "many.pt", UNet(1, 3, depth=2, base_channels=4, padding="same"))
+    assert main([*argv, "--checkpoint", str(tmp_path / "many.pt"), "--instances", *out]) == 2
+    assert "need a two-class boundary model" in capsys.readouterr().err  # before any file
+    assert not (tmp_path / "out").exists()  # and the output folder it made is gone again
     assert main([*argv, "--checkpoint", str(tmp_path / "two.pt"), "--instances", *out]) == 0
     assert tifffile.imread(tmp_path / "out" / "a_objects.tif").shape == (40, 50)

@@ -219,31 +219,47 @@ def output_folder(
     holds files unetlab did not write (``keep``: existing names that will not be touched,
     e.g. outputs skipped because they exist), unless ``overwrite``; a folder another unetlab
     process holds; a folder that cannot be written. Then removes stale temporaries and records
-    ``names`` in the manifest. Yields the folder.
+    ``names`` in the manifest. Yields the folder. A folder made here is removed again when
+    the work stops at a one-line error (UnetlabError) before writing anything into it.
     """
     folder = Path(folder)
     names = list(names)
     refuse_inputs([folder / n for n in names], inputs, command=command)
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder} is a file; give a folder for the outputs")
+    made = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise write_error(folder, exc) from exc
     from unetlab.data.io import folder_sync_deferred  # data.io imports this module
 
-    with FolderLock(folder), folder_sync_deferred(folder):
-        remove_stale_temporaries(folder)
-        if (others := foreign_files(folder, keep=keep)) and not overwrite:
-            shown = ", ".join(others[:3]) + (
-                f" and {len(others) - 3} more" if len(others) > 3 else ""
-            )
-            raise OutputError(
-                f"{folder} holds files that unetlab did not write ({shown}): give an empty or "
-                "new folder, or add --overwrite to write among them"
-            )
-        record(folder, names, command=command)
-        yield folder
+    try:
+        with FolderLock(folder), folder_sync_deferred(folder):
+            remove_stale_temporaries(folder)
+            if (others := foreign_files(folder, keep=keep)) and not overwrite:
+                shown = ", ".join(others[:3]) + (
+                    f" and {len(others) - 3} more" if len(others) > 3 else ""
+                )
+                raise OutputError(
+                    f"{folder} holds files that unetlab did not write ({shown}): give an "
+                    "empty or new folder, or add --overwrite to write among them"
+                )
+            record(folder, names, command=command)
+            yield folder
+    except UnetlabError:
+        if made:
+            _remove_if_unused(folder)
+        raise
+
+
+def _remove_if_unused(folder: Path) -> None:
+    """Remove ``folder`` if it holds nothing but unetlab's own bookkeeping."""
+    with contextlib.suppress(OSError):
+        if {p.name for p in folder.iterdir()} <= {MANIFEST, LOCK}:
+            for name in (MANIFEST, LOCK):
+                (folder / name).unlink(missing_ok=True)
+            folder.rmdir()
 
 
 # --- locks and stale temporaries ------------------------------------------------------------

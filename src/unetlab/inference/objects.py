@@ -33,6 +33,12 @@ MIN_AREA_FRACTION = 0.25  # of the 5th percentile of the training objects' areas
 _FOUR_CONNECTED = ndimage.generate_binary_structure(2, 1)
 
 
+_TWO_CLASSES = (
+    "watershed seeds need a two-class boundary model (membrane, cell), not {} classes; "
+    "drop --watershed-seeds"
+)
+
+
 @dataclass(frozen=True)
 class ObjectOptions:
     """How probabilities become objects.
@@ -71,11 +77,15 @@ class ObjectOptions:
         """Defaults from ``model.objects`` (the checkpoint's record of the training masks):
         the mode, and ``min_area`` = 1/4 of the 5th percentile of the training objects'
         areas (:data:`MIN_AREA_FALLBACK` without a record). ``overrides`` that are not None
-        win."""
+        win; ``watershed_seeds`` is refused for a model of other than two classes."""
         record = getattr(model, "objects", None) or {}
         mode = "instances" if record.get("target") == "instances" else "semantic"
         options = cls(mode=mode, min_area=default_min_area(record))
-        return replace(options, **{k: v for k, v in overrides.items() if v is not None})
+        options = replace(options, **{k: v for k, v in overrides.items() if v is not None})
+        classes = getattr(model, "num_classes", 2)
+        if options.watershed_seeds is not None and mode == "semantic" and classes != 2:
+            raise UnetlabError(_TWO_CLASSES.format(classes))
+        return options
 
     def margin(self, record: dict | None) -> int:
         """Rows of overlap for :func:`objects_in_bands`: twice the side of a square of the
@@ -112,10 +122,7 @@ def objects_from_probabilities(
         ids = _watershed(probabilities, options)
     elif options.watershed_seeds is not None:
         if probabilities.shape[0] != 2:
-            raise UnetlabError(
-                f"watershed seeds need a two-class boundary model (membrane, cell), not "
-                f"{probabilities.shape[0]} classes; drop --watershed-seeds"
-            )
+            raise UnetlabError(_TWO_CLASSES.format(probabilities.shape[0]))
         cell = 1.0 - probabilities[0]
         ids = seeded_cells(cell, options.foreground_threshold, options.watershed_seeds)
     else:
