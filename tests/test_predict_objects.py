@@ -193,6 +193,8 @@ def test_cli_watershed_seeds(tmp_path, capsys):
     out = ["--output", str(tmp_path / "out")]
     assert main([*argv, "--checkpoint", str(tmp_path / "two.pt"), *out]) == 2
     assert "--watershed-seeds applies to --instances" in capsys.readouterr().err
+    wrong = [*argv[:-1], "2", "--instances", "--checkpoint", str(tmp_path / "two.pt"), *out]
+    assert main(wrong) == 2 and "a probability in [0, 1], not 2.0" in capsys.readouterr().err
     assert main([*argv, "--checkpoint", str(tmp_path / "three.pt"), "--instances", *out]) == 2
     assert "drop --watershed-seeds" in capsys.readouterr().err
     save_model(tmp_path / "many.pt", UNet(1, 3, depth=2, base_channels=4, padding="same"))

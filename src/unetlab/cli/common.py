@@ -79,3 +79,9 @@ def add_device_arg(parser: argparse.ArgumentParser) -> None:
         default="auto",
         help="auto (CUDA if available), cpu, cuda or cuda:N (default: auto)",
     )
+
+
+def check_probability(flag: str, value: float | None) -> None:
+    """One line for a flag that is a probability but lies outside [0, 1]."""
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise UnetlabError(f"{flag} is a probability in [0, 1], not {value}")

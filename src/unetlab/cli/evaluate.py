@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from unetlab.cli.common import add_device_arg
+from unetlab.cli.common import add_device_arg, check_probability
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
@@ -130,10 +130,7 @@ def add_parser(sub) -> None:
 
 
 def _check_mode(args) -> str:
-    if args.watershed_seeds is not None and not 0.0 <= args.watershed_seeds <= 1.0:
-        raise UnetlabError(
-            f"--watershed-seeds is a probability in [0, 1], not {args.watershed_seeds}"
-        )
+    check_probability("--watershed-seeds", args.watershed_seeds)
     if args.watershed_seeds is not None and not args.best_threshold:
         raise UnetlabError("--watershed-seeds applies to --best-threshold: add it or drop the flag")
     model_mode = args.checkpoint is not None or args.data is not None

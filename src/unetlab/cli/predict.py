@@ -15,7 +15,7 @@ import sys
 import time
 from pathlib import Path
 
-from unetlab.cli.common import add_device_arg
+from unetlab.cli.common import add_device_arg, check_probability
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
@@ -155,10 +155,7 @@ def run(args) -> int:
     for flag, value in (("--min-area", args.min_area), ("--watershed-seeds", args.watershed_seeds)):
         if value is not None and not args.instances:
             raise UnetlabError(f"{flag} applies to --instances: add --instances or drop it")
-    if args.watershed_seeds is not None and not 0.0 <= args.watershed_seeds <= 1.0:
-        raise UnetlabError(
-            f"--watershed-seeds is a probability in [0, 1], not {args.watershed_seeds}"
-        )
+    check_probability("--watershed-seeds", args.watershed_seeds)
     if args.nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
     if args.level < 0:

@@ -114,6 +114,41 @@ def compact_ids(ids: np.ndarray) -> tuple[np.ndarray, int]:
     return inverse, len(values) - 1
 
 
+def grow_seeds(
+    elevation: np.ndarray,
+    seeds: np.ndarray,
+    mask: np.ndarray,
+    *,
+    connectivity: int = 1,
+    min_seed_area: int = 1,
+    line: bool = False,
+) -> np.ndarray:
+    """A seeded watershed: (H, W) int64 ids, 0 outside ``mask`` (and on the lines), not
+    renumbered.
+
+    The ``connectivity``-connected regions of ``seeds`` (bool; those under ``min_seed_area``
+    px are no seed) grow over ``mask`` by a watershed on ``elevation``; a region of ``mask``
+    without a seed is an object of its own, numbered after every seed. ``line``: a 1-px line
+    (0) where two objects meet.
+    """
+    from scipy import ndimage
+    from skimage.segmentation import watershed
+
+    structure = ndimage.generate_binary_structure(2, connectivity)
+    markers, _ = ndimage.label(seeds & mask, structure)
+    small = np.bincount(markers.ravel()) < min_seed_area
+    small[0] = False
+    markers[small[markers]] = 0
+    regions, n_regions = ndimage.label(mask, structure)
+    seeded = np.zeros(n_regions + 1, bool)
+    seeded[regions[markers > 0]] = True
+    alone = (regions > 0) & ~seeded[regions]
+    markers = markers.astype(np.int64)
+    # an unseeded region keeps the raster position of its first pixel among the seeds
+    markers[alone] = regions[alone] + int(markers.max())
+    return watershed(elevation, markers, mask=mask, connectivity=connectivity, watershed_line=line)
+
+
 def seeded_cells(
     cell_prob: np.ndarray,
     threshold: float,
@@ -129,30 +164,21 @@ def seeded_cells(
     seeds are the regions where ``cell_prob > seed_threshold`` (regions under
     ``min_seed_area`` px are no seed); a watershed on ``-cell_prob`` grows them over the
     pixels above ``threshold``, with a 1-px line where two cells meet, and a region above
-    ``threshold`` without a seed stays one cell. The ids are the ``connectivity``-connected
-    regions of what remains, so the result is exactly what the binary map (cell = id > 0)
-    gives to anyone who labels it, the ISBI challenge's scripts included.
+    ``threshold`` without a seed stays one cell (:func:`grow_seeds`). The ids are the
+    ``connectivity``-connected regions of what remains, so the result is exactly what the
+    binary map (cell = id > 0) gives to anyone who labels it, the ISBI challenge's scripts
+    included.
     """
-    from scipy import ndimage
-    from skimage.segmentation import watershed
-
     cell_prob = np.asarray(cell_prob)
     if cell_prob.ndim != 2:
         raise ValueError(f"seeded_cells takes one (H, W) map, not shape {cell_prob.shape}")
-    structure = ndimage.generate_binary_structure(2, connectivity)
     cell = cell_prob > threshold
-    seeds, _ = ndimage.label(cell & (cell_prob > seed_threshold), structure)
-    areas = np.bincount(seeds.ravel())
-    small = areas < min_seed_area
-    small[0] = False
-    seeds[small[seeds]] = 0
-    regions, n_regions = ndimage.label(cell, structure)
-    seeded = np.zeros(n_regions + 1, bool)
-    seeded[regions[seeds > 0]] = True
-    alone = (regions > 0) & ~seeded[regions]
-    markers = seeds.astype(np.int64)
-    markers[alone] = regions[alone] + int(seeds.max())
-    grown = watershed(
-        -cell_prob, markers, mask=cell, connectivity=connectivity, watershed_line=True
+    grown = grow_seeds(
+        -cell_prob,
+        cell_prob > seed_threshold,
+        cell,
+        connectivity=connectivity,
+        min_seed_area=min_seed_area,
+        line=True,
     )
     return instances(grown > 0, boundary_class=0, connectivity=connectivity)

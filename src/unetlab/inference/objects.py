@@ -24,13 +24,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy import ndimage
 
-from unetlab.data.labels import instances, seeded_cells
+from unetlab.data.labels import grow_seeds, instances, seeded_cells
 from unetlab.errors import UnetlabError
 from unetlab.inference.predict import labels_from_probabilities, predict_image
 
 MIN_AREA_FALLBACK = 16  # px, for models that record no object statistics
 MIN_AREA_FRACTION = 0.25  # of the 5th percentile of the training objects' areas
-_FOUR_CONNECTED = ndimage.generate_binary_structure(2, 1)
 
 
 _TWO_CLASSES = (
@@ -136,20 +135,10 @@ def _watershed(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
     """Seeds = interior >= seed_threshold inside the foreground (seeds below min_area / 4 px
     dropped); foreground regions without a seed become objects of their own; a watershed on
     the negated interior probability grows the seeds over the foreground."""
-    from skimage.segmentation import watershed
-
     interior = probabilities[2]
     foreground = (1.0 - probabilities[0]) >= options.foreground_threshold
-    seeds, _ = ndimage.label(foreground & (interior >= options.seed_threshold), _FOUR_CONNECTED)
-    seeds = remove_small(seeds, max(1, options.min_area // 4))
-    regions, _ = ndimage.label(foreground, _FOUR_CONNECTED)
-    seeded = np.zeros(int(regions.max()) + 1, bool)
-    seeded[regions[seeds > 0]] = True
-    alone = (regions > 0) & ~seeded[regions]
-    markers = seeds.astype(np.int64)
-    # an unseeded region keeps the raster position of its first pixel among the seeds
-    markers[alone] = regions[alone] + int(seeds.max())
-    ids = watershed(-interior, markers, mask=foreground, connectivity=1)
+    seeds = interior >= options.seed_threshold
+    ids = grow_seeds(-interior, seeds, foreground, min_seed_area=max(1, options.min_area // 4))
     return compact(ids)
 
 

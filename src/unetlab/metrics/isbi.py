@@ -305,9 +305,9 @@ def _scores_at(
         pred_cell, pred_ids = _cells_at(p, t, connectivity, seed_threshold)
         counts += rand_counts(pred_ids, truth.ids)
         info.append(information_score(pred_ids, truth.ids))  # NaN for an image without cells
-        wrong = np.count_nonzero((pred_cell != truth.cell) & truth.labelled)
-        pix.append(wrong / truth.n_labelled if truth.n_labelled else math.nan)
-        cell_counts += pixel_counts(pred_cell, truth.cell, truth.labelled)
+        tp, fp, fn = pixel_counts(pred_cell, truth.cell, truth.labelled)
+        cell_counts += (tp, fp, fn)
+        pix.append((fp + fn) / truth.n_labelled if truth.n_labelled else math.nan)  # wrong
     labelled = any(truth.n_labelled for truth in truths)
     return {
         "threshold": float(t),
