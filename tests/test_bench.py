@@ -174,6 +174,22 @@ def test_label_offset_finds_a_sub_pixel_shift_between_labels_and_dark_lines():
     assert dy == pytest.approx(1.0, abs=0.1) and abs(dx) < 0.1
 
 
+def test_a_label_moved_one_pixel_loses_the_share_of_its_membrane_on_each_border():
+    module = _bench_script("isbi_membrane_iou")
+    membrane = np.zeros((20, 20), bool)
+    membrane[:, 8:11] = True  # a 3-px membrane: moved sideways it keeps 2 of 4 columns
+    assert module.shifted_label_iou([membrane], (0, 1)) == pytest.approx(0.5)
+    assert module.shifted_label_iou([membrane], (1, 0)) == pytest.approx(1.0)  # along it
+    assert module.iou_counts(membrane, ~membrane) == (0, 400)
+    assert module.ratio(module.add((1, 4), (2, 4))) == pytest.approx(3 / 8)
+    band = np.zeros((40, 40), bool)
+    band[:, 10:15] = True  # a brush stroke 5 px wide: its skeleton widened by a disk of 2
+    width = module.label_width([band])  # redraws it but for the stroke's ends
+    assert width["half_width_percentiles"][2] == pytest.approx(3.0)
+    redrawn = width["skeleton_redrawn_iou"]
+    assert redrawn[2] > 0.9 and redrawn[2] > max(redrawn[1], redrawn[3])
+
+
 def test_every_name_the_bench_scripts_take_from_unetlab_bench_exists():
     """The scripts that cannot run here (bench_cuda.py needs a GPU) still name only what
     ``unetlab.bench`` has: a renamed helper failed bench_cuda.py at its first row on a GPU."""
