@@ -6,7 +6,8 @@ time, so a machine shared with other jobs gives every setting the same compute; 
 OMP_NUM_THREADS=1) and is scored on the validation slices 20-24 with the challenge's
 measures, at the argmax and at the best threshold (0.0 .. 1.0), with and without TTA.
 ``--plan`` first applies the plan that ``unetlab train`` derives from the data. Rows are
-appended to ``bench/results/isbi_recipe.json``.
+appended to ``bench/results/isbi_recipe.json``; ``--keep DIR`` keeps the run (``DIR/run``)
+and its split (``DIR/data``, links to the slices).
 
     OMP_NUM_THREADS=1 python bench/bench_isbi_recipe.py --name base --cpu-minutes 3 \\
         --config configs/small_cpu.yaml --set augment.elastic=true
@@ -73,6 +74,7 @@ def main() -> None:
     p.add_argument("--plan", action="store_true", help="apply the data-derived plan first")
     p.add_argument("--config")
     p.add_argument("--set", dest="overrides", action="append", default=[])
+    p.add_argument("--keep", help="copy the run folder here (e.g. for isbi_membrane_iou.py)")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="isbi_recipe_") as tmp:
         data = split_folder(Path(tmp) / "data")
@@ -115,6 +117,8 @@ def main() -> None:
             shutil.copytree(Path(tmp) / "run", kept / "run")
             print(f"scoring failed; the run is kept in {kept / 'run'}", file=sys.stderr)
             raise
+        if args.keep:  # with its data folder of links, which isbi_membrane_iou.py reads
+            shutil.copytree(Path(tmp), args.keep, symlinks=True)
     rows = json.loads(RESULTS.read_text())["rows"] if RESULTS.is_file() else []
     print(json.dumps(row, indent=1))
     save_rows(RESULTS, [*rows, row])

@@ -15,6 +15,8 @@ Three measurements for issue 16's membrane-IoU line:
   width, which a post-processing could redraw?
 
     python bench/isbi_membrane_iou.py --run RUN --train-data ISBI_00-24 --test-data ISBI_25-29 --tta
+    python bench/isbi_membrane_iou.py --run KEPT/run --train-data KEPT/data \
+        --test-data KEPT/data/val --checkpoint last      (a bench_isbi_recipe.py --keep run)
 
 Prints the figures and writes ``bench/results/isbi_membrane_iou.json`` (``--out``).
 """
@@ -88,12 +90,13 @@ def main() -> None:
     )
     parser.add_argument("--train-data", required=True, help="the folder the run trained on")
     parser.add_argument("--test-data", required=True, help="the slices to score (ISBI 25-29)")
+    parser.add_argument("--checkpoint", choices=("best", "last"), default="best")
     parser.add_argument("--tta", action="store_true")
     parser.add_argument("--membrane-class", type=int, default=0)
     parser.add_argument("--out", default=str(RESULTS))
     args = parser.parse_args()
     run = Path(args.run)
-    model = load_model(run / "checkpoints" / "best.pt")
+    model = load_model(run / "checkpoints" / f"{args.checkpoint}.pt")
     cfg = load_config(run / "config.yaml")
     train, val = split_pairs(
         args.train_data, val_fraction=cfg.data.val_fraction, seed=cfg.data.seed
