@@ -18,6 +18,7 @@ from unetlab.plan import (
     plan_normalization,
     plan_precision,
     plan_tile,
+    plan_workers,
 )
 
 
@@ -106,6 +107,19 @@ def test_precision_is_bf16_only_where_the_cpu_runs_it_natively():
     assert plan_precision("cuda", native_bf16=True) == []  # train.amp auto autocasts there
     plan = make_plan(facts(areas=[300.0], touching=0, n=12), load_config(None, []), explicit=set())
     assert "train.amp" in {c.key for c in plan.choices}
+
+
+def test_tile_workers_are_planned_beside_a_gpu_only():
+    assert [(c.key, c.value) for c in plan_workers("cuda", cpus=16)] == [("train.num_workers", 8)]
+    assert plan_workers("cuda", cpus=4)[0].value == 3  # one CPU left for the run itself
+    assert plan_workers("cuda", cpus=1) == [] and plan_workers("cpu", cpus=16) == []
+    fp, cfg = facts(areas=[300.0], touching=0, n=12), load_config(None, [])
+    on_gpu = make_plan(fp, cfg, explicit=set(), device="cuda:0")
+    assert "train.num_workers" in {c.key for c in on_gpu.choices}
+    mine = make_plan(fp, cfg, explicit={"train.num_workers"}, device="cuda")
+    assert mine.apply(load_config(None, ["train.num_workers=2"])).train.num_workers == 2
+    on_cpu = make_plan(fp, cfg, explicit=set(), device="cpu")
+    assert "train.num_workers" not in {c.key for c in on_cpu.choices}
 
 
 def test_explicit_keys_from_yaml_and_overrides(tmp_path):
