@@ -1,3 +1,4 @@
 from unetlab.cli import main
+from unetlab.distributed import exit_process
 
-raise SystemExit(main())
+exit_process(main())
