@@ -163,8 +163,9 @@ def exit_process(code: int) -> NoReturn:
     32 of two CPU processes here, none in 150 with this), and the whole launch fails with it."""
     if "WORLD_SIZE" in os.environ:
         logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
+        with contextlib.suppress(OSError):  # a reader gone away (BrokenPipeError)
+            sys.stdout.flush()
+            sys.stderr.flush()
         os._exit(code)
     raise SystemExit(code)
 

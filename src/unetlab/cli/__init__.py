@@ -3,13 +3,15 @@ over the Python API.
 
 Exit status: 0 done; 2 a problem the user can fix (a ``UnetlabError``: one line naming it
 and the fix, no traceback; ``--debug`` shows the traceback); 1 a bug in unetlab (any other
-exception: its traceback and a request to report it); 130 interrupted."""
+exception: its traceback and a request to report it); 130 interrupted; 141 the reader of the
+output went away (``unetlab sizes | head``), quietly."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
 import logging
+import os
 import sys
 import traceback
 
@@ -46,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"unetlab {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # as a shell tool does; the rest of the output goes nowhere
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except UnetlabError as exc:
         if args.debug:
             raise
