@@ -4,7 +4,9 @@ Parts: ``format`` (``"unetlab"``), ``format_version``, ``version`` (of unetlab),
 (the UNet's architecture), ``classes``, ``normalization``, ``label_values`` (mask value of each
 class, or None for 0..C-1), ``objects`` (what the net segments and the training masks' object
 statistics, or None: see ``unetlab.train.object_record``), ``palette`` (the data set's
-(256, 3) colours of the mask values as nested lists, or None), ``model`` (the state dict), and
+(256, 3) colours of the mask values as nested lists, or None), ``label_offset`` ((dy, dx) px
+that predictions are moved by: ``unetlab.inference.offset``; absent in older files: none),
+``model`` (the state dict), and
 whatever the caller adds (``optimizer``, ``scheduler``, ``step``, ``train_config``, ...).
 Files are written atomically and read with ``torch.load(weights_only=True)``.
 """
@@ -44,6 +46,7 @@ def save_model(path: str | os.PathLike, model: UNet, **parts) -> Path:
         "label_values": getattr(model, "label_values", None),
         "objects": getattr(model, "objects", None),
         "palette": getattr(model, "palette", None),
+        "label_offset": [float(v) for v in getattr(model, "label_offset", None) or (0, 0)],
         "model": state,
         **parts,
     }
@@ -51,6 +54,15 @@ def save_model(path: str | os.PathLike, model: UNet, **parts) -> Path:
     with atomic_path(path) as tmp:
         torch.save(checkpoint, tmp)
     return path
+
+
+def update_checkpoint(path: str | os.PathLike, **parts) -> Path:
+    """Replace (or add) ``parts`` of the checkpoint at ``path``, atomically."""
+    checkpoint = load_checkpoint(path)
+    checkpoint.update(parts)
+    with atomic_path(Path(path)) as tmp:
+        torch.save(checkpoint, tmp)
+    return Path(path)
 
 
 def _unwrap(model):
@@ -95,6 +107,7 @@ def model_from_checkpoint(checkpoint: dict) -> UNet:
     model.objects = checkpoint.get("objects")
     if checkpoint.get("palette") is not None:
         model.palette = checkpoint["palette"]
+    model.label_offset = tuple(float(v) for v in checkpoint.get("label_offset") or (0.0, 0.0))
     return model
 
 

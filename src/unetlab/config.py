@@ -205,7 +205,11 @@ class TrainSection:
     run ends annealed when the time is up, validations are spaced to take at most a tenth of
     it, and ``epochs`` is only an upper bound. ``best_smoothing``: best.pt goes to the best
     exponential average of the val mIoU (``s = best_smoothing * s + (1 - best_smoothing) *
-    miou``); 0 picks the single best validation."""
+    miou``); 0 picks the single best validation.
+    ``label_offset``: where the labels sit relative to what the net finds in the images
+    (:mod:`unetlab.inference.offset`): ``none``; ``fit``: measured on the validation images
+    after training (quarter pixels within one) and kept when it raises their mIoU, then
+    every prediction of the checkpoints is moved by it; or ``[dy, dx]`` px."""
 
     epochs: int = 50
     batch_size: int = 4
@@ -227,6 +231,7 @@ class TrainSection:
     class_weights: str | list[float] = "auto"
     freeze_encoder_epochs: int = 0
     best_smoothing: float = 0.5
+    label_offset: str | list[float] = "none"
 
     def __post_init__(self):
         for name, choices in (
@@ -263,6 +268,17 @@ class TrainSection:
             )
         if not 0.0 <= self.best_smoothing < 1.0:
             raise UnetlabError(f"train.best_smoothing must be in [0, 1), not {self.best_smoothing}")
+        self._check_label_offset()
+
+    def _check_label_offset(self) -> None:
+        offset = self.label_offset
+        if isinstance(offset, str) and offset in ("none", "fit"):
+            return
+        fix = "use none, fit, or [dy, dx] with each within one pixel (e.g. [-0.5, 0])"
+        if isinstance(offset, str) or len(offset) != 2:
+            raise UnetlabError(f"train.label_offset {offset!r} is unknown: {fix}")
+        if not all(isinstance(v, (int, float)) and abs(v) <= 1 for v in offset):
+            raise UnetlabError(f"train.label_offset {offset!r} is out of range: {fix}")
 
 
 @dataclass

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import json
 import logging
 import math
 import os
@@ -32,7 +33,12 @@ from torch import nn
 from torch.utils.data import DataLoader, Sampler
 from tqdm import tqdm
 
-from unetlab.checkpoint import load_checkpoint, save_model
+from unetlab.checkpoint import (
+    load_checkpoint,
+    model_from_checkpoint,
+    save_model,
+    update_checkpoint,
+)
 from unetlab.config import Config, save_config
 from unetlab.data.classes import dataset_palette, read_class_names, void_value
 from unetlab.data.datasets import (
@@ -49,6 +55,7 @@ from unetlab.data.io import atomic_path
 from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import OutputError, UnetlabError
+from unetlab.inference.offset import OffsetFit, estimate_offset
 from unetlab.inference.predict import predict_tensor
 from unetlab.losses import (
     AUTO_IMBALANCE,
@@ -641,6 +648,8 @@ def build_model(cfg: Config, data: Data) -> UNet | EncoderUNet:
     model.normalization = dict(data.normalization)
     model.objects = data.objects
     model.palette = data.palette
+    if isinstance(cfg.train.label_offset, list):
+        model.label_offset = tuple(cfg.train.label_offset)
     return model
 
 
@@ -1005,10 +1014,14 @@ def _should_stop(run: _Run, stop: _StopRequest) -> bool:
 
 
 def _finish(run: _Run) -> dict:
-    """The last plot, and what the run gives back."""
+    """The last plot, the label offset (``train.label_offset: fit``), and what the run gives
+    back."""
     state, run_dir, val = run.state, run.run_dir, bool(run.data.val)
+    offset = None
     if run.group.is_main:
         _plot(run_dir, run.metrics.rows)
+        if run.cfg.train.label_offset == "fit":
+            offset = fit_label_offset(run.cfg, run_dir, device=run.device, data=run.data)
     result = {
         "run_dir": str(run_dir),
         "epochs": state.epoch,
@@ -1018,11 +1031,46 @@ def _finish(run: _Run) -> dict:
         "best_checkpoint": str(run_dir / "checkpoints" / "best.pt"),
         "last_checkpoint": str(run_dir / "checkpoints" / "last.pt"),
         "seconds": time.perf_counter() - run.started,
+        "label_offset": None if offset is None else list(offset.offset),
     }
     log.info(
         "done: best checkpoint %s, metrics %s", result["best_checkpoint"], run_dir / "metrics.csv"
     )
     return result
+
+
+def fit_label_offset(
+    cfg: Config, run_dir: str | os.PathLike, *, device="cpu", data: Data | None = None
+) -> OffsetFit | None:
+    """Measure where the labels sit relative to the predictions of ``run_dir``'s best.pt on
+    the validation images of ``cfg`` (``data``, or read again), with test-time augmentation
+    when the net trained with flips or rotations, and store the offset in best.pt and last.pt
+    (:mod:`unetlab.inference.offset`) and in ``label_offset.json``. None without validation
+    images. Also usable on a finished run: ``fit_label_offset(load_config(run /
+    "config.yaml"), run)``."""
+    data = data if data is not None else prepare_data(cfg)
+    if not data.val:
+        log.info("label offset: not measured (no validation images)")
+        return None
+    started, checkpoints = time.perf_counter(), Path(run_dir) / "checkpoints"
+    device = torch.device(device)
+    model = model_from_checkpoint(load_checkpoint(checkpoints / "best.pt")).to(device).eval()
+    model.label_offset = (0.0, 0.0)  # measured from the unmoved predictions
+    a = cfg.augment
+    tta = bool(a.enabled and (a.flip or a.rot90))
+    probs = [
+        predict_tensor(model, torch.from_numpy(s.image)[None].to(device), tta=tta)[0].cpu()
+        for s in data.val
+    ]
+    found = estimate_offset(probs, [s.mask for s in data.val])
+    for name in ("best.pt", "last.pt"):
+        if (checkpoints / name).is_file():
+            update_checkpoint(checkpoints / name, label_offset=list(found.offset))
+    record = {**asdict(found), "tta": tta, "seconds": round(time.perf_counter() - started, 1)}
+    with atomic_path(Path(run_dir) / "label_offset.json") as tmp:
+        tmp.write_text(json.dumps(record, indent=1) + "\n")
+    log.info("%s (%.0f s)", found.describe(), record["seconds"])
+    return found
 
 
 def _encoder_freezer(model, epochs: int, group: Group) -> Callable[[int], None]:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from unetlab.cli.common import add_device_arg, check_probability
 from unetlab.errors import UnetlabError
+from unetlab.inference.offset import label_offset
 
 log = logging.getLogger(__name__)
 
@@ -211,6 +212,12 @@ def run(args) -> int:
             progress=lambda name: log.debug("evaluated %s", name),
         )
         report.source["checkpoint"] = str(args.checkpoint)
+        report.source["label_offset"] = list(label_offset(model))
+        if any(label_offset(model)):
+            dy, dx = label_offset(model)
+            print(
+                f"predictions moved by the checkpoint's label offset: {dy:+.2f} px down, {dx:+.2f} px right"
+            )
     else:
         report = evaluate_predictions(
             args.pred,

@@ -30,6 +30,7 @@ import torch
 
 from unetlab.data.io import atomic_path
 from unetlab.errors import UnetlabError
+from unetlab.inference.offset import label_offset
 from unetlab.models import UNet
 from unetlab.runtime import available_cpus
 
@@ -98,6 +99,7 @@ def _metadata(model: UNet) -> dict[str, str]:
         "size_multiple": str(model.size_multiple),
         "min_input_size": str(model.min_input_size),
         "receptive_field": str(model.receptive_field),
+        "label_offset": json.dumps(list(label_offset(model))),  # not applied by the graph
         # what the graph's output holds: OnnxRunner stands in for UNet.forward (logits) only
         "output": "probabilities" if isinstance(model, ProbabilityUNet) else "logits",
     }

@@ -23,6 +23,7 @@ import torch
 
 from unetlab.data.normalize import image_stats
 from unetlab.errors import UnetlabError
+from unetlab.inference.offset import label_offset, shift_probabilities
 from unetlab.inference.sizing import choose_tiling, memory_budget
 from unetlab.inference.tiling import tiled_apply, tta_names, with_tta
 from unetlab.runtime import (
@@ -46,7 +47,9 @@ def probability_fn(
 ) -> Callable[[torch.Tensor], torch.Tensor]:
     """(B, C, h, w) float -> (B, K, h', w') float32 probabilities: softmax over K >= 2
     classes, sigmoid for one. ``bf16`` runs the net under autocast and converts the logits to
-    float32 before the softmax. ``tta`` averages probabilities over flips/rotations."""
+    float32 before the softmax. ``tta`` averages probabilities over flips/rotations. A model
+    with a ``label_offset`` has its (averaged) probabilities moved by it
+    (:mod:`unetlab.inference.offset`)."""
     _check_precision(precision)
 
     def probabilities(x: torch.Tensor) -> torch.Tensor:
@@ -59,7 +62,16 @@ def probability_fn(
         return torch.sigmoid(logits) if logits.shape[1] == 1 else torch.softmax(logits, dim=1)
 
     names = tta_names(tta)
-    return with_tta(probabilities, names) if names else probabilities
+    averaged = with_tta(probabilities, names) if names else probabilities
+    offset = label_offset(model)
+    if offset == (0.0, 0.0):
+        return averaged
+    crop = model.size_multiple if model.border else 0  # valid tiles: see Geometry.of
+
+    def moved(x: torch.Tensor) -> torch.Tensor:
+        return shift_probabilities(averaged(x), offset, crop=crop)
+
+    return moved
 
 
 @contextlib.contextmanager

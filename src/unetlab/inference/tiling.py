@@ -86,10 +86,17 @@ class Geometry:
     @classmethod
     def of(cls, model) -> Geometry:
         """The geometry of a ``UNet``. Same nets overlap by the receptive field, so every
-        pixel of an overlap lies at least half of it inside one of the tiles."""
+        pixel of an overlap lies at least half of it inside one of the tiles. A valid net
+        with a label offset loses one size step (``multiple``) more per side."""
         m = model.size_multiple
         overlap = 0 if model.border else _round_up(model.receptive_field, m)
-        return cls(model.border, m, model.min_input_size, overlap)
+        # a moved prediction (unetlab.inference.offset) needs a px beyond each side: a whole
+        # size step more, so that the tiles keep their phase on the pooling grid
+        moved = model.border and any(getattr(model, "label_offset", None) or ())
+        border, smallest = model.border + (m if moved else 0), model.min_input_size
+        while smallest <= 2 * border:
+            smallest += m
+        return cls(border, m, smallest, overlap)
 
     @property
     def abut(self) -> bool:

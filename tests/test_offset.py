@@ -1,0 +1,132 @@
+"""Label offsets: the sub-pixel move, its estimate, the checkpoint, prediction and training."""
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from scipy import ndimage
+
+from unetlab.checkpoint import load_checkpoint, load_model, save_model, update_checkpoint
+from unetlab.config import load_config
+from unetlab.data.io import read_image, write_png
+from unetlab.errors import UnetlabError
+from unetlab.inference.offset import estimate_offset, label_offset, shift_probabilities
+from unetlab.inference.predict import predict_image
+from unetlab.models import UNet
+from unetlab.train import fit
+
+from .test_train import tiny_config, write_blobs
+
+
+@pytest.mark.parametrize("offset", [(0.5, 0.0), (-0.5, -0.25), (1.0, -1.0), (0.25, 0.75)])
+def test_shift_is_bilinear_with_edges_repeated(offset):
+    p = np.random.default_rng(0).random((3, 17, 23)).astype(np.float32)
+    expected = ndimage.shift(p, (0, *offset), order=1, mode="nearest")
+    np.testing.assert_allclose(shift_probabilities(p, offset), expected, atol=1e-6)
+    moved = shift_probabilities(torch.from_numpy(p), offset, crop=1)
+    np.testing.assert_allclose(moved.numpy(), expected[:, 1:-1, 1:-1], atol=1e-6)
+
+
+def test_shift_refuses_more_than_a_pixel():
+    with pytest.raises(ValueError, match="within one pixel"):
+        shift_probabilities(np.zeros((1, 4, 4), np.float32), (1.5, 0))
+
+
+def _blobs(seed=0, size=96):
+    field = ndimage.gaussian_filter(np.random.default_rng(seed).normal(size=(size, size)), 4)
+    return (field > 0).astype(np.int64)
+
+
+def _soft(mask, offset):
+    """Two-class probabilities whose argmax traces ``mask`` moved by ``offset``."""
+    cls1 = ndimage.shift(ndimage.gaussian_filter(mask.astype(float), 1), offset, order=1)
+    return np.stack([1 - cls1, cls1]).astype(np.float32)
+
+
+def test_estimate_finds_the_move_from_predictions_to_labels():
+    masks = [_blobs(s) for s in range(3)]
+    probs = [_soft(m, (-0.5, 0.25)) for m in masks]  # predictions half a pixel above the labels
+    found = estimate_offset(probs, masks)
+    assert found.offset == (0.5, -0.25)
+    assert found.miou > found.unshifted_miou + 0.01
+    assert "0.50 px down" in found.describe()
+
+
+def test_estimate_keeps_aligned_predictions_where_they_are():
+    masks = [_blobs(s) for s in range(3)]
+    found = estimate_offset([_soft(m, (0, 0)) for m in masks], masks)
+    assert found.offset == (0.0, 0.0) and found.miou == found.unshifted_miou
+    assert "none" in found.describe()
+
+
+def test_estimate_ignores_unlabelled_pixels():
+    mask = _blobs(1)
+    probs = _soft(mask, (0.75, 0.0))
+    ignored = mask.copy()
+    ignored[:48] = -100
+    assert estimate_offset([probs], [ignored]).offset == (-0.75, 0.0)
+
+
+def test_checkpoint_carries_the_offset(tmp_path):
+    model = UNet(in_channels=1, num_classes=2, depth=2, base_channels=4)
+    assert label_offset(model) == (0.0, 0.0)
+    model.label_offset = (-0.5, 0.25)
+    path = save_model(tmp_path / "m.pt", model)
+    assert load_model(path).label_offset == (-0.5, 0.25)
+    update_checkpoint(path, label_offset=[0.0, 1.0])
+    assert load_model(path).label_offset == (0.0, 1.0)
+    old = load_checkpoint(path)
+    del old["label_offset"]  # a file from before offsets
+    torch.save(old, tmp_path / "old.pt")
+    assert load_model(tmp_path / "old.pt").label_offset == (0.0, 0.0)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_prediction_is_moved_after_tta_and_valid_tiles_stay_exact(padding):
+    torch.manual_seed(0)
+    model = UNet(in_channels=1, num_classes=2, depth=2, base_channels=4, padding=padding).eval()
+    image = np.random.default_rng(1).integers(0, 255, (70, 90), dtype=np.uint8)
+    plain = predict_image(model, image, tta=True)
+    model.label_offset = (-0.5, 0.25)
+    moved = predict_image(model, image, tta=True)
+    expected = shift_probabilities(plain, (-0.5, 0.25))
+    # inside, exactly the moved prediction; at the image's edge a valid net sees the mirrored
+    # image where the plain move repeats the edge
+    np.testing.assert_allclose(moved[:, 1:-1, 1:-1], expected[:, 1:-1, 1:-1], atol=1e-5)
+    if padding == "valid":  # exact overlap-tile: small tiles give what one whole tile gives
+        tiled = predict_image(model, image, tta=True, tile_size=model.valid_input_sizes(40, 1)[0])
+        np.testing.assert_allclose(tiled, moved, atol=1e-5)
+
+
+def test_config_names_a_bad_offset():
+    assert load_config(None, ["train.label_offset=[-0.5, 0]"]).train.label_offset == [-0.5, 0.0]
+    with pytest.raises(UnetlabError, match="train.label_offset .* out of range"):
+        load_config(None, ["train.label_offset=[2, 0]"])
+    with pytest.raises(UnetlabError, match="train.label_offset 'maybe' is unknown"):
+        load_config(None, ["train.label_offset=maybe"])
+
+
+def test_training_fits_the_offset_of_labels_drawn_one_pixel_low(tmp_path):
+    data = write_blobs(tmp_path / "data", 6, size=64)
+    for mask in (data / "masks").iterdir():  # every label one pixel below its blob
+        write_png(mask, np.roll(read_image(mask), 1, axis=0))
+    cfg = tiny_config(
+        data,
+        "train.epochs=20",
+        "train.lr=0.01",
+        "model.base_channels=8",
+        "model.norm=none",
+        "data.normalization={mode: scale}",
+        "data.tiles_per_epoch=32",
+        "train.batch_size=8",
+        "train.label_offset=fit",
+        "data.val_fraction=0.34",
+    )
+    result = fit(cfg, run_dir=tmp_path / "run", progress=False)
+    record = json.loads((tmp_path / "run" / "label_offset.json").read_text())
+    assert result["label_offset"] == record["offset"] == [1.0, 0.0]
+    assert record["miou"] > record["unshifted_miou"] and record["tta"] is True
+    for name in ("best.pt", "last.pt"):
+        assert load_model(tmp_path / "run" / "checkpoints" / name).label_offset == (1.0, 0.0)
+    assert "label offset: the labels sit +1.00 px down" in (tmp_path / "run/train.log").read_text()
