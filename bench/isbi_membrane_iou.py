@@ -13,6 +13,12 @@ Three measurements for issue 16's membrane-IoU line:
 - ``label_width``: the training labels' membrane half-width at their skeleton (percentiles),
   and their IoU against the skeleton widened again by a disk: are they brush strokes of one
   width, which a post-processing could redraw?
+- ``label_offset``: the move from the net's predictions to the labels that
+  :func:`unetlab.inference.offset.estimate_offset` finds on the validation slices (what
+  ``train.label_offset: fit`` stores), and the membrane IoU of each part moved by it.
+
+All figures are of the net's own predictions: a checkpoint's stored label offset is set
+aside first.
 
     python bench/isbi_membrane_iou.py --run RUN --train-data ISBI_00-24 --test-data ISBI_25-29 --tta
     python bench/isbi_membrane_iou.py --run KEPT/run --train-data KEPT/data \
@@ -35,6 +41,7 @@ from unetlab.checkpoint import load_model
 from unetlab.config import load_config
 from unetlab.data.datasets import split_pairs
 from unetlab.data.pairs import find_pairs, read_pair
+from unetlab.inference.offset import estimate_offset, shift_probabilities
 from unetlab.inference.predict import predict_image
 
 RESULTS = Path(__file__).resolve().parent / "results" / "isbi_membrane_iou.json"
@@ -83,6 +90,24 @@ def membrane_probability(model, pair, membrane_class: int, tta: bool):
     return predict_image(model, image, tta=tta)[membrane_class], np.asarray(mask) == 0
 
 
+def offset_figures(parts: dict) -> dict:
+    """The offset fitted on ``parts["validation"]`` ((probability, membrane) pairs) and the
+    membrane IoU of every part at the argmax, unmoved and moved by it."""
+    two = {
+        k: ([np.stack([p, 1 - p]) for p, _ in v], [(~m).astype(np.int64) for _, m in v])
+        for k, v in parts.items()
+    }
+    found = estimate_offset(*two["validation"])
+    figures = {"offset": list(found.offset), "validation_miou": [found.unshifted_miou, found.miou]}
+    for part, (probs, masks) in two.items():
+        for name, offset in (("unmoved", (0.0, 0.0)), ("moved", found.offset)):
+            total = (0, 0)
+            for p, m in zip(probs, masks):
+                total = add(total, iou_counts(shift_probabilities(p, offset)[0] >= 0.5, m == 0))
+            figures[f"{part}_{name}"] = ratio(total)
+    return figures
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -97,18 +122,20 @@ def main() -> None:
     args = parser.parse_args()
     run = Path(args.run)
     model = load_model(run / "checkpoints" / f"{args.checkpoint}.pt")
+    model.label_offset = (0.0, 0.0)  # the net's own predictions (see label_offset below)
     cfg = load_config(run / "config.yaml")
     train, val = split_pairs(
         args.train_data, val_fraction=cfg.data.val_fraction, seed=cfg.data.seed
     )
 
-    fit, train_labels = {}, []
+    fit, train_labels, kept = {}, [], {}
     for part, pairs in (("trained", train), ("validation", val)):
         total = (0, 0)
         for pair in pairs:
             prob, membrane = membrane_probability(model, pair, args.membrane_class, args.tta)
             total = add(total, iou_counts(prob >= 0.5, membrane))
             train_labels.append(membrane)
+            kept.setdefault(part, []).append((prob, membrane))
         fit[part] = {"slices": [p.name for p in pairs], "membrane_iou": ratio(total)}
         print(f"{part:<10} slices ({len(pairs)}): membrane IoU {fit[part]['membrane_iou']:.4f}")
 
@@ -117,6 +144,7 @@ def main() -> None:
     for pair in find_pairs(args.test_data):
         prob, membrane = membrane_probability(model, pair, args.membrane_class, args.tta)
         membranes.append(membrane)
+        kept.setdefault("test", []).append((prob, membrane))
         for t in LEVELS:
             levels[t] = add(levels[t], iou_counts(prob >= t, membrane))
     by_threshold = {t: ratio(c) for t, c in levels.items()}
@@ -138,8 +166,18 @@ def main() -> None:
         + " px; skeleton widened by a disk of radius "
         + ", ".join(f"{r}: IoU {v:.3f}" for r, v in width["skeleton_redrawn_iou"].items())
     )
+    offset = offset_figures(kept)
+    print(
+        f"label offset fitted on the validation slices: {offset['offset']} px (down, right); "
+        "membrane IoU unmoved -> moved: "
+        + ", ".join(
+            f"{part} {offset[f'{part}_unmoved']:.4f} -> {offset[f'{part}_moved']:.4f}"
+            for part in kept
+        )
+    )
     record = {
         "command": vars(args),
+        "label_offset": offset,
         "fit": fit,
         "by_threshold": by_threshold,
         "best_level": best,

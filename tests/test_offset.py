@@ -130,3 +130,24 @@ def test_training_fits_the_offset_of_labels_drawn_one_pixel_low(tmp_path):
     for name in ("best.pt", "last.pt"):
         assert load_model(tmp_path / "run" / "checkpoints" / name).label_offset == (1.0, 0.0)
     assert "label offset: the labels sit +1.00 px down" in (tmp_path / "run/train.log").read_text()
+
+
+def test_evaluate_and_predict_say_that_predictions_are_moved(tmp_path, capsys, caplog):
+    from unetlab.cli import main
+
+    data = write_blobs(tmp_path / "data", 2, size=40)
+    torch.manual_seed(0)
+    model = UNet(in_channels=1, num_classes=2, depth=2, base_channels=4)
+    model.classes, model.label_values = ["dark", "bright"], [0, 255]
+    model.label_offset = (-0.5, 0.25)
+    save_model(tmp_path / "m.pt", model)
+    report = tmp_path / "report.json"
+    argv = ["--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
+    assert main(["evaluate", *argv, "--data", str(data), "--json", str(report)]) == 0
+    assert "label offset: -0.50 px down, +0.25 px right" in capsys.readouterr().out
+    assert json.loads(report.read_text())["label_offset"] == [-0.5, 0.25]
+    caplog.set_level("INFO")
+    out = tmp_path / "out"
+    assert main(["predict", *argv, "--input", str(data / "images"), "--output", str(out)]) == 0
+    assert "label offset: -0.50 px down, +0.25 px right" in caplog.text
+    assert sorted(p.name for p in out.glob("*.png")) == ["0.png", "1.png"]

@@ -197,6 +197,7 @@ PLANNED = [
     "augment.elastic",
     "augment.brightness",
     "augment.contrast",
+    "train.label_offset",
 ]
 
 
@@ -221,3 +222,10 @@ def test_the_shipped_isbi_config_is_what_the_plan_derives_from_the_isbi_data(isb
         section, name = key.split(".")
         assert chosen[key] == getattr(getattr(shipped, section), name), key
     assert shipped.train.lr == Config().train.lr and shipped.data.val_fraction == 0.2
+
+
+def test_the_label_offset_is_fitted_where_validation_images_can_measure_it():
+    from unetlab.plan import plan_offset
+
+    assert plan_offset(5).value == "fit" and "5 validation image(s)" in plan_offset(5).reason
+    assert plan_offset(0).value == "none" and "no validation images" in plan_offset(0).reason

@@ -31,6 +31,7 @@ from unetlab.config import Config
 from unetlab.data.fingerprint import Fingerprint, lonely_classes, mixed_encodings, too_small
 from unetlab.data.io import atomic_path
 from unetlab.errors import DatasetError, UnetlabError
+from unetlab.inference.offset import MIN_GAIN
 from unetlab.models import PRESETS
 from unetlab.models import sizes as net_sizes
 from unetlab.runtime import available_cpus, supports_bf16
@@ -333,8 +334,27 @@ def plan_workers(device: str, *, cpus: int | None = None) -> list[Choice]:
     return [Choice("train.num_workers", workers, why)]
 
 
-def make_plan(fp: Fingerprint, cfg: Config, *, explicit: set[str], device: str = "cpu") -> Plan:
-    """Every choice for ``fp`` (``device``: ``cpu`` or ``cuda``), the user's keys marked."""
+def plan_offset(val_images: int) -> Choice:
+    """Measure the labels' sub-pixel offset after training when there are validation images."""
+    if not val_images:
+        return Choice("train.label_offset", "none", "no validation images to measure it on")
+    why = (
+        f"labels drawn a fraction of a pixel off: measured on the {val_images} validation "
+        f"image(s) after training, kept only if it raises their mIoU by {MIN_GAIN}"
+    )
+    return Choice("train.label_offset", "fit", why)
+
+
+def make_plan(
+    fp: Fingerprint,
+    cfg: Config,
+    *,
+    explicit: set[str],
+    device: str = "cpu",
+    val_images: int | None = None,
+) -> Plan:
+    """Every choice for ``fp`` (``device``: ``cpu`` or ``cuda``), the user's keys marked;
+    ``val_images``: how many of the pairs validate (None: the label offset is not planned)."""
     device = "cuda" if device.startswith("cuda") else "cpu"
     tile = plan_tile(fp, Geometry.of(cfg), device)
     tile_size = cfg.data.tile_size if "data.tile_size" in explicit else tile.value
@@ -343,6 +363,8 @@ def make_plan(fp: Fingerprint, cfg: Config, *, explicit: set[str], device: str =
         choices += plan_loss(fp, cfg)
     choices += plan_objects(fp, cfg) + plan_augment(fp)
     choices += plan_precision(device) + plan_workers(device)
+    if val_images is not None:
+        choices.append(plan_offset(val_images))
     if cfg.train.max_minutes > 0:
         budget = f"the {cfg.train.max_minutes:g} min budget ends the run"
         choices.append(Choice("train.epochs", BUDGET_EPOCHS, budget))
@@ -364,5 +386,5 @@ def plan_training(cfg: Config, explicit: set[str], *, device: str = "cpu") -> tu
     train, val = split_pairs(cfg.data.root, val_fraction=cfg.data.val_fraction, seed=cfg.data.seed)
     fp = fingerprint(train + val)
     check_data(fp, cfg, explicit)
-    plan = make_plan(fp, cfg, explicit=explicit, device=device)
+    plan = make_plan(fp, cfg, explicit=explicit, device=device, val_images=len(val))
     return plan.apply(cfg), plan

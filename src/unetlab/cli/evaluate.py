@@ -12,7 +12,6 @@ from pathlib import Path
 
 from unetlab.cli.common import add_device_arg, check_probability
 from unetlab.errors import UnetlabError
-from unetlab.inference.offset import label_offset
 
 log = logging.getLogger(__name__)
 
@@ -212,6 +211,8 @@ def run(args) -> int:
             progress=lambda name: log.debug("evaluated %s", name),
         )
         report.source["checkpoint"] = str(args.checkpoint)
+        from unetlab.inference.offset import label_offset
+
         report.source["label_offset"] = list(label_offset(model))
         if any(label_offset(model)):
             dy, dx = label_offset(model)
