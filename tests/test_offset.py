@@ -50,7 +50,7 @@ def test_estimate_finds_the_move_from_predictions_to_labels():
     found = estimate_offset(probs, masks)
     assert found.offset == (0.5, -0.25)
     assert found.miou > found.unshifted_miou + 0.01
-    assert "0.50 px down" in found.describe()
+    assert "the labels sit 0.50 px down, 0.25 px left" in found.describe()
 
 
 def test_estimate_keeps_aligned_predictions_where_they_are():
@@ -129,7 +129,9 @@ def test_training_fits_the_offset_of_labels_drawn_one_pixel_low(tmp_path):
     assert record["miou"] > record["unshifted_miou"] and record["tta"] is True
     for name in ("best.pt", "last.pt"):
         assert load_model(tmp_path / "run" / "checkpoints" / name).label_offset == (1.0, 0.0)
-    assert "label offset: the labels sit +1.00 px down" in (tmp_path / "run/train.log").read_text()
+    assert (
+        "label offset: the labels sit 1.00 px down of" in (tmp_path / "run/train.log").read_text()
+    )
 
 
 def test_evaluate_and_predict_say_that_predictions_are_moved(tmp_path, capsys, caplog):
@@ -144,10 +146,10 @@ def test_evaluate_and_predict_say_that_predictions_are_moved(tmp_path, capsys, c
     report = tmp_path / "report.json"
     argv = ["--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
     assert main(["evaluate", *argv, "--data", str(data), "--json", str(report)]) == 0
-    assert "label offset: -0.50 px down, +0.25 px right" in capsys.readouterr().out
+    assert "label offset: 0.50 px up, 0.25 px right" in capsys.readouterr().out
     assert json.loads(report.read_text())["label_offset"] == [-0.5, 0.25]
     caplog.set_level("INFO")
     out = tmp_path / "out"
     assert main(["predict", *argv, "--input", str(data / "images"), "--output", str(out)]) == 0
-    assert "label offset: -0.50 px down, +0.25 px right" in caplog.text
+    assert "label offset: 0.50 px up, 0.25 px right" in caplog.text
     assert sorted(p.name for p in out.glob("*.png")) == ["0.png", "1.png"]

@@ -211,14 +211,12 @@ def run(args) -> int:
             progress=lambda name: log.debug("evaluated %s", name),
         )
         report.source["checkpoint"] = str(args.checkpoint)
-        from unetlab.inference.offset import label_offset
+        from unetlab.inference.offset import describe_offset, label_offset
 
         report.source["label_offset"] = list(label_offset(model))
         if any(label_offset(model)):
-            dy, dx = label_offset(model)
-            print(
-                f"predictions moved by the checkpoint's label offset: {dy:+.2f} px down, {dx:+.2f} px right"
-            )
+            moved = describe_offset(label_offset(model))
+            print(f"predictions moved by the checkpoint's label offset: {moved}")
     else:
         report = evaluate_predictions(
             args.pred,

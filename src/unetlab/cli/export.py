@@ -64,7 +64,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from unetlab.checkpoint import load_model
     from unetlab.errors import UnetlabError
-    from unetlab.inference.offset import label_offset
+    from unetlab.inference.offset import describe_offset, label_offset
     from unetlab.outputs import claim_files, refuse_inputs
 
     if not (args.onnx or args.torchscript or args.bioimageio):
@@ -80,8 +80,8 @@ def run(args) -> int:
     if any(offset := label_offset(model)):
         print(
             f"note: the exported net's predictions are not moved by the checkpoint's label "
-            f"offset ({offset[0]:+.2f}, {offset[1]:+.2f}) px (train.label_offset); unetlab "
-            "predict and evaluate with the checkpoint move them"
+            f"offset ({describe_offset(offset)}; train.label_offset); unetlab predict and "
+            "evaluate with the checkpoint move them"
         )
     if args.onnx:
         from unetlab.inference.export import export_onnx

@@ -267,13 +267,10 @@ def _predict_all(args, model, files, out_dir, device, group) -> int:
         *(len(todo), sum(large), Path(args.checkpoint).name, model.in_channels),
         *(model.num_classes, model.padding, device, processes),
     )
-    from unetlab.inference.offset import label_offset
+    from unetlab.inference.offset import describe_offset, label_offset
 
     if any(offset := label_offset(model)):
-        log.info(
-            "predictions moved by the checkpoint's label offset: %+.2f px down, %+.2f px right",
-            *offset,
-        )
+        log.info("predictions moved by the checkpoint's label offset: %s", describe_offset(offset))
     options = dict(
         color=args.color,
         label_values=args.label_values,

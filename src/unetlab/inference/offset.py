@@ -12,7 +12,8 @@ test-time augmentation.
 - :func:`shift_probabilities`: (..., H, W) probabilities moved by a sub-pixel (dy, dx).
 - :func:`estimate_offset`: the move, on a grid of quarter pixels within one pixel, that
   maximises the mean IoU of the argmax against the masks.
-- :func:`label_offset`: a model's stored offset ((0, 0) when it has none).
+- :func:`label_offset`: a model's stored offset ((0, 0) when it has none);
+  :func:`describe_offset` says it in words.
 """
 
 from __future__ import annotations
@@ -42,6 +43,14 @@ def check_offset(offset: Sequence[float]) -> tuple[float, float]:
     if not (abs(dy) <= 1 and abs(dx) <= 1):
         raise ValueError(f"label offset {offset} must lie within one pixel on each axis")
     return dy, dx
+
+
+def describe_offset(offset: Sequence[float]) -> str:
+    """``(-0.5, 0.25)`` -> ``"0.50 px up, 0.25 px right"``."""
+    dy, dx = (float(v) for v in offset)
+    parts = [f"{abs(dy):.2f} px {'down' if dy > 0 else 'up'}"] if dy else []
+    parts += [f"{abs(dx):.2f} px {'right' if dx > 0 else 'left'}"] if dx else []
+    return ", ".join(parts) or "not moved"
 
 
 def _shift_axis(p: torch.Tensor, d: float, axis: int) -> torch.Tensor:
@@ -84,15 +93,14 @@ class OffsetFit:
     images: int
 
     def describe(self) -> str:
-        dy, dx = self.offset
-        if (dy, dx) == (0.0, 0.0):
+        if self.offset == (0.0, 0.0):
             return (
                 f"label offset: none (no move within one pixel raises the validation mIoU "
                 f"{self.unshifted_miou:.4f} by {MIN_GAIN} or more; {self.images} images)"
             )
         return (
-            f"label offset: the labels sit {dy:+.2f} px down, {dx:+.2f} px right of what the "
-            f"net finds; predictions are moved by it (validation mIoU {self.unshifted_miou:.4f}"
+            f"label offset: the labels sit {describe_offset(self.offset)} of what the net "
+            f"finds; predictions are moved by it (validation mIoU {self.unshifted_miou:.4f}"
             f" -> {self.miou:.4f}, {self.images} images)"
         )
 
