@@ -153,3 +153,21 @@ def test_evaluate_and_predict_say_that_predictions_are_moved(tmp_path, capsys, c
     assert main(["predict", *argv, "--input", str(data / "images"), "--output", str(out)]) == 0
     assert "label offset: 0.50 px up, 0.25 px right" in caplog.text
     assert sorted(p.name for p in out.glob("*.png")) == ["0.png", "1.png"]
+
+
+def test_the_search_scores_every_move_as_moving_the_whole_map_would():
+    """Only pixels near a change of class are moved in the search: the confusion must be
+    the one of the whole moved map."""
+    from unetlab.inference.offset import _class_map, _confusion, _Image
+
+    rng = np.random.default_rng(2)
+    p = torch.softmax(torch.from_numpy(rng.normal(size=(3, 31, 27)).astype(np.float32)) * 3, 0)
+    p = torch.from_numpy(ndimage.gaussian_filter(p.numpy(), (0, 1.5, 1.5)))
+    truth = torch.from_numpy(rng.integers(-1, 3, (31, 27)))
+    image = _Image.of(p, truth, 3)
+    assert 0 < len(image.rows) < 31 * 27  # some pixels are left out of the search
+    for offset in [(0.0, 0.0), (0.5, -0.25), (-1.0, 0.75), (1.0, 1.0)]:
+        whole = _class_map(shift_probabilities(p, offset))
+        keep = truth >= 0
+        expected = _confusion(whole[keep], truth[keep], 3)
+        assert torch.equal(image.confusion(offset, 3), expected), offset

@@ -125,25 +125,77 @@ def mean_iou(confusion: torch.Tensor) -> float:
     return float((tp[present] / union[present]).mean()) if present.any() else float("nan")
 
 
+@dataclass
+class _Image:
+    """One image as the offset search sees it: the confusion of the pixels whose class no
+    move within one pixel can change (every pixel of their 3 x 3 neighbourhood has their
+    class, and a mix of probability vectors that all peak at one class peaks there too),
+    and the others' probabilities, the rows and columns of their neighbours, and truth."""
+
+    fixed: torch.Tensor
+    probs: torch.Tensor  # (K, H * W)
+    rows: torch.Tensor
+    cols: torch.Tensor
+    truth: torch.Tensor
+    shape: tuple[int, int]
+
+    @classmethod
+    def of(cls, p: torch.Tensor, truth: torch.Tensor, classes: int) -> _Image:
+        labels = _class_map(p)
+        lab = labels[None, None].float()
+        high = torch.nn.functional.max_pool2d(lab, 3, 1, 1)[0, 0]
+        low = -torch.nn.functional.max_pool2d(-lab, 3, 1, 1)[0, 0]
+        moving = (high != low) & (truth >= 0)
+        fixed = _confusion(labels[~moving], truth[~moving], classes)
+        rows, cols = torch.nonzero(moving, as_tuple=True)
+        h, w = labels.shape
+        return cls(fixed, p.reshape(p.shape[0], -1), rows, cols, truth[moving], (h, w))
+
+    def confusion(self, offset: tuple[float, float], classes: int) -> torch.Tensor:
+        """The confusion of the whole image with its probabilities moved by ``offset``."""
+        (r0, r1, fy), (c0, c1, fx) = (
+            _neighbours(self.rows, offset[0], self.shape[0]),
+            _neighbours(self.cols, offset[1], self.shape[1]),
+        )
+        w = self.shape[1]
+        p = self.probs
+        moved = (
+            p[:, r0 * w + c0] * ((1 - fy) * (1 - fx))
+            + p[:, r0 * w + c1] * ((1 - fy) * fx)
+            + p[:, r1 * w + c0] * (fy * (1 - fx))
+            + p[:, r1 * w + c1] * (fy * fx)
+        )
+        return self.fixed + _confusion(_class_map(moved), self.truth, classes)
+
+
+def _neighbours(index: torch.Tensor, d: float, n: int):
+    """The two source indices and the weight of the second for a move of ``d`` px (as
+    :func:`_shift_axis`)."""
+    start = math.floor(-d)
+    frac = -d - start
+    return (index + start).clamp(0, n - 1), (index + start + 1).clamp(0, n - 1), frac
+
+
 def estimate_offset(
     probabilities: Sequence, masks: Sequence, *, steps=STEPS, min_gain: float = MIN_GAIN
 ) -> OffsetFit:
     """The (dy, dx) among ``steps`` x ``steps`` that maximises the mean IoU of the moved
     probabilities' argmax against ``masks`` (class indices, negative: ignored), pixels
-    summed over images; (0, 0) unless it gains at least ``min_gain``."""
+    summed over images; (0, 0) unless it gains at least ``min_gain``. Only the pixels near
+    a change of class are moved and scored again for each candidate."""
     if len(probabilities) != len(masks) or not masks:
         raise ValueError("estimate_offset needs one mask per probability map, at least one")
     probs = [torch.as_tensor(np.asarray(p, dtype=np.float32)) for p in probabilities]
-    truths = [torch.as_tensor(np.asarray(m, dtype=np.int64)) for m in masks]
     classes = max(2, probs[0].shape[0])
+    images = [
+        _Image.of(p, torch.as_tensor(np.asarray(m, dtype=np.int64)), classes)
+        for p, m in zip(probs, masks)
+    ]
     scores = {}
     for dy in steps:
         for dx in steps:
-            total = sum(
-                _confusion(_class_map(shift_probabilities(p, (dy, dx))), t, classes)
-                for p, t in zip(probs, truths)
-            )
-            scores[(float(dy), float(dx))] = mean_iou(total)
+            offset = (float(dy), float(dx))
+            scores[offset] = mean_iou(sum(im.confusion(offset, classes) for im in images))
     unshifted = scores[(0.0, 0.0)]
     best = max(scores, key=lambda k: (scores[k], -abs(k[0]) - abs(k[1])))
     if not scores[best] >= unshifted + min_gain:
