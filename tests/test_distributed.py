@@ -179,9 +179,13 @@ def test_two_processes_resume_where_they_stopped(tmp_path):
 @pytest.mark.slow
 def test_two_processes_share_the_clock_of_a_time_budget(tmp_path):
     data = write_blobs(tmp_path / "data", 5)
-    _train_in_two_processes(data, tmp_path / "two", "train.max_minutes=0.02", "train.epochs=1000")
+    budget = ("train.max_minutes=0.02", "train.epochs=1000", "train.label_offset=fit")
+    _train_in_two_processes(data, tmp_path / "two", *budget)
     log = (tmp_path / "two" / "train.log").read_text()
     assert "time budget of 0.02 min reached" in log
+    # the main process alone measures the label offset after training, the other waits
+    assert log.count("label offset: ") == 1
+    assert (tmp_path / "two" / "label_offset.json").is_file()
     last = (tmp_path / "two" / "metrics.csv").read_text().splitlines()
     header = last[0].split(",")
     assert float(last[-1].split(",")[header.index("lr")]) == 0.0
