@@ -87,9 +87,11 @@ def test_ome_pixel_size_units():
 
 @pytest.mark.parametrize("padding", ["valid", "same"])
 @pytest.mark.parametrize("batch", [1, 3])
-def test_a_band_of_rows_equals_those_rows_of_the_whole_image(padding, batch):
+@pytest.mark.parametrize("offset", [None, (-0.5, 0.25)])  # a label offset moves every tile
+def test_a_band_of_rows_equals_those_rows_of_the_whole_image(padding, batch, offset):
     torch.manual_seed(0)
     model = UNet(1, 2, depth=2, base_channels=4, padding=padding).eval()
+    model.label_offset = offset
     image = _rng(1).integers(0, 255, (171, 37, 1)).astype(np.float32)
     grid, _ = choose_tiling(model, image.shape[:2], tile_size=36 if padding == "valid" else 32)
     assert len(grid.ys) > 4
@@ -157,8 +159,10 @@ def test_plain_tiff_is_memory_mapped_and_resolution_tags_read(tmp_path):
 # --- predicting -----------------------------------------------------------------------------
 
 
-def test_compressed_tiled_tiff_streamed_equals_in_memory(tmp_path, small_chunks):
+@pytest.mark.parametrize("offset", [None, (0.25, -0.5)])
+def test_compressed_tiled_tiff_streamed_equals_in_memory(tmp_path, small_chunks, offset):
     model = UNet(3, 3, depth=2, base_channels=4, padding="same").eval()
+    model.label_offset = offset
     image = _rng(2).integers(0, 255, (101, 77, 3), dtype=np.uint8)
     tifffile.imwrite(
         tmp_path / "j.tif",
