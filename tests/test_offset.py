@@ -16,7 +16,7 @@ from unetlab.inference.predict import predict_image
 from unetlab.models import UNet
 from unetlab.train import fit
 
-from .test_train import tiny_config, write_blobs
+from .test_train import LEARNS_FAST, tiny_config, write_blobs
 
 
 @pytest.mark.parametrize("offset", [(0.5, 0.0), (-0.5, -0.25), (1.0, -1.0), (0.25, 0.75)])
@@ -111,18 +111,7 @@ def test_training_fits_the_offset_of_labels_drawn_one_pixel_low(tmp_path):
     data = write_blobs(tmp_path / "data", 6, size=64)
     for mask in (data / "masks").iterdir():  # every label one pixel below its blob
         write_png(mask, np.roll(read_image(mask), 1, axis=0))
-    cfg = tiny_config(
-        data,
-        "train.epochs=20",
-        "train.lr=0.01",
-        "model.base_channels=8",
-        "model.norm=none",
-        "data.normalization={mode: scale}",
-        "data.tiles_per_epoch=32",
-        "train.batch_size=8",
-        "train.label_offset=fit",
-        "data.val_fraction=0.34",
-    )
+    cfg = tiny_config(data, *LEARNS_FAST, "train.label_offset=fit", "data.val_fraction=0.34")
     result = fit(cfg, run_dir=tmp_path / "run", progress=False)
     record = json.loads((tmp_path / "run" / "label_offset.json").read_text())
     assert result["label_offset"] == record["offset"] == [1.0, 0.0]
@@ -158,7 +147,8 @@ def test_evaluate_and_predict_say_that_predictions_are_moved(tmp_path, capsys, c
 def test_the_search_scores_every_move_as_moving_the_whole_map_would():
     """Only pixels near a change of class are moved in the search: the confusion must be
     the one of the whole moved map."""
-    from unetlab.inference.offset import _class_map, _confusion, _Image
+    from unetlab.inference.offset import _class_map, _Image
+    from unetlab.metrics.confusion import confusion_matrix
 
     rng = np.random.default_rng(2)
     p = torch.softmax(torch.from_numpy(rng.normal(size=(3, 31, 27)).astype(np.float32)) * 3, 0)
@@ -169,5 +159,5 @@ def test_the_search_scores_every_move_as_moving_the_whole_map_would():
     for offset in [(0.0, 0.0), (0.5, -0.25), (-1.0, 0.75), (1.0, 1.0)]:
         whole = _class_map(shift_probabilities(p, offset))
         keep = truth >= 0
-        expected = _confusion(whole[keep], truth[keep], 3)
-        assert torch.equal(image.confusion(offset, 3), expected), offset
+        expected = confusion_matrix(whole[keep], truth[keep], 3)
+        assert np.array_equal(image.confusion(offset, 3), expected), offset

@@ -115,20 +115,21 @@ def test_bf16_autocast_trains_on_cpu(tmp_path, data):
     assert result["steps"] == 2 and np.isfinite(result["val"]["loss"])
 
 
+#: settings under which the tiny net learns the blobs in 20 short epochs
+LEARNS_FAST = (
+    "train.epochs=20",
+    "train.lr=0.01",
+    "model.base_channels=8",
+    "model.norm=none",
+    "data.normalization={mode: scale}",
+    "data.tiles_per_epoch=32",
+    "train.batch_size=8",
+)
+
+
 def test_tiny_net_overfits_two_images(tmp_path):
     root = write_blobs(tmp_path / "two", 2)
-    cfg = tiny_config(
-        root,
-        "data.val_fraction=0",
-        "train.epochs=20",
-        "train.lr=0.01",
-        "model.base_channels=8",
-        "model.norm=none",
-        "data.normalization={mode: scale}",
-        "data.tiles_per_epoch=32",
-        "train.batch_size=8",
-        "augment.enabled=false",
-    )
+    cfg = tiny_config(root, "data.val_fraction=0", *LEARNS_FAST, "augment.enabled=false")
     fit(cfg, run_dir=tmp_path / "run", progress=False)
     rows = list(np.genfromtxt(tmp_path / "run" / "metrics.csv", delimiter=",", names=True))
     first, last = rows[0]["train_loss"], rows[-1]["train_loss"]

@@ -213,10 +213,10 @@ def run(args) -> int:
         report.source["checkpoint"] = str(args.checkpoint)
         from unetlab.inference.offset import describe_offset, label_offset
 
-        report.source["label_offset"] = list(label_offset(model))
-        if any(label_offset(model)):
-            moved = describe_offset(label_offset(model))
-            print(f"predictions moved by the checkpoint's label offset: {moved}")
+        offset = label_offset(model)
+        report.source["label_offset"] = list(offset)
+        if any(offset):
+            print(f"predictions moved by the checkpoint's label offset: {describe_offset(offset)}")
     else:
         report = evaluate_predictions(
             args.pred,

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from unetlab.metrics.confusion import confusion_matrix, metrics_from_matrix
+
 #: candidate moves per axis (px): quarter pixels up to one pixel either way
 STEPS = tuple(i / 4 for i in range(-4, 5))
 #: the least mean-IoU gain for which a move is kept; smaller gains are noise
@@ -110,21 +112,6 @@ def _class_map(p: torch.Tensor) -> torch.Tensor:
     return (p[0] >= 0.5).long() if p.shape[0] == 1 else p.argmax(0)
 
 
-def _confusion(pred: torch.Tensor, truth: torch.Tensor, classes: int) -> torch.Tensor:
-    keep = truth >= 0
-    index = truth[keep] * classes + pred[keep]
-    return torch.bincount(index, minlength=classes * classes).reshape(classes, classes)
-
-
-def mean_iou(confusion: torch.Tensor) -> float:
-    """Mean IoU over the classes present in the masks or the predictions."""
-    c = confusion.double()
-    tp = c.diag()
-    union = c.sum(0) + c.sum(1) - tp
-    present = union > 0
-    return float((tp[present] / union[present]).mean()) if present.any() else float("nan")
-
-
 @dataclass
 class _Image:
     """One image as the offset search sees it: the confusion of the pixels whose class no
@@ -132,7 +119,7 @@ class _Image:
     class, and a mix of probability vectors that all peak at one class peaks there too),
     and the others' probabilities, the rows and columns of their neighbours, and truth."""
 
-    fixed: torch.Tensor
+    fixed: np.ndarray  # (C, C) counts
     probs: torch.Tensor  # (K, H * W)
     rows: torch.Tensor
     cols: torch.Tensor
@@ -146,12 +133,12 @@ class _Image:
         high = torch.nn.functional.max_pool2d(lab, 3, 1, 1)[0, 0]
         low = -torch.nn.functional.max_pool2d(-lab, 3, 1, 1)[0, 0]
         moving = (high != low) & (truth >= 0)
-        fixed = _confusion(labels[~moving], truth[~moving], classes)
+        fixed = confusion_matrix(labels[~moving], truth[~moving], classes)
         rows, cols = torch.nonzero(moving, as_tuple=True)
         h, w = labels.shape
         return cls(fixed, p.reshape(p.shape[0], -1), rows, cols, truth[moving], (h, w))
 
-    def confusion(self, offset: tuple[float, float], classes: int) -> torch.Tensor:
+    def confusion(self, offset: tuple[float, float], classes: int) -> np.ndarray:
         """The confusion of the whole image with its probabilities moved by ``offset``."""
         (r0, r1, fy), (c0, c1, fx) = (
             _neighbours(self.rows, offset[0], self.shape[0]),
@@ -165,7 +152,7 @@ class _Image:
             + p[:, r1 * w + c0] * (fy * (1 - fx))
             + p[:, r1 * w + c1] * (fy * fx)
         )
-        return self.fixed + _confusion(_class_map(moved), self.truth, classes)
+        return self.fixed + confusion_matrix(_class_map(moved), self.truth, classes)
 
 
 def _neighbours(index: torch.Tensor, d: float, n: int):
@@ -195,7 +182,8 @@ def estimate_offset(
     for dy in steps:
         for dx in steps:
             offset = (float(dy), float(dx))
-            scores[offset] = mean_iou(sum(im.confusion(offset, classes) for im in images))
+            total = sum(im.confusion(offset, classes) for im in images)
+            scores[offset] = metrics_from_matrix(total)["miou"]
     unshifted = scores[(0.0, 0.0)]
     best = max(scores, key=lambda k: (scores[k], -abs(k[0]) - abs(k[1])))
     if not scores[best] >= unshifted + min_gain:

@@ -43,6 +43,7 @@ import torch
 
 from unetlab.data.mirror import reflect_window
 from unetlab.errors import UnetlabError
+from unetlab.inference.offset import label_offset
 
 BLENDS = ("mean", "gaussian")
 
@@ -92,7 +93,7 @@ class Geometry:
         overlap = 0 if model.border else _round_up(model.receptive_field, m)
         # a moved prediction (unetlab.inference.offset) needs a px beyond each side: a whole
         # size step more, so that the tiles keep their phase on the pooling grid
-        moved = model.border and any(getattr(model, "label_offset", None) or ())
+        moved = model.border and any(label_offset(model))
         border, smallest = model.border + (m if moved else 0), model.min_input_size
         while smallest <= 2 * border:
             smallest += m
