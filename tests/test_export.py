@@ -82,3 +82,23 @@ def test_runner_refuses_a_graph_that_returns_probabilities(tmp_path):
     with pytest.raises(UnetlabError, match="returns probabilities"):
         OnnxRunner(tmp_path / "p.onnx")
     assert OnnxRunner(tmp_path / "p.onnx", outputs=("probabilities",)).num_classes == 2
+
+
+def test_onnx_logits_carry_the_offset_for_unetlab_to_apply(tmp_path, capsys):
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+    from unetlab.inference.predict import probability_fn
+
+    model = _tiny(padding="same")
+    model.label_offset = (0.5, -0.25)
+    export_onnx(model, tmp_path / "m.onnx")
+    runner = OnnxRunner(tmp_path / "m.onnx")
+    assert runner.label_offset == (0.5, -0.25)
+    x = torch.randn(1, 1, 48, 64)
+    with torch.inference_mode():
+        assert torch.allclose(probability_fn(runner)(x), probability_fn(model)(x), atol=1e-5)
+    ckpt = save_model(tmp_path / "m.pt", model)
+    assert main(["export", "--checkpoint", str(ckpt), "--onnx", str(tmp_path / "c.onnx")]) == 0
+    assert "ONNX file's logits are not moved" in capsys.readouterr().out
+    assert main(["export", "--checkpoint", str(ckpt), "--torchscript", str(tmp_path / "c.pt")]) == 0
+    assert "not moved" not in capsys.readouterr().out

@@ -73,3 +73,45 @@ def test_cli_torchscript(tmp_path, capsys):
     assert "TorchScript" in printed and "max abs diff" in printed and out.is_file()
     assert main(["export", "--checkpoint", str(ckpt)]) == 2
     assert "nothing to export" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_torchscript_moves_its_output_like_unetlab(tmp_path, padding):
+    """A model with a label offset: the file's probabilities are unetlab's own prediction
+    path's (moved, and for a valid net one size step smaller per side) at another size."""
+    from unetlab.inference.predict import probability_fn
+
+    model = _tiny(padding=padding)
+    model.label_offset = (-0.5, 0.25)
+    export_torchscript(model, tmp_path / "m.pt")
+    extra = {"unetlab.json": ""}
+    loaded = torch.jit.load(str(tmp_path / "m.pt"), _extra_files=extra)
+    meta = json.loads(extra["unetlab.json"])
+    assert json.loads(meta["label_offset"]) == [-0.5, 0.25]
+    crop = model.size_multiple if padding == "valid" else 0
+    assert int(meta["border"]) == model.border + crop
+    h, w = model.valid_input_sizes(model.min_input_size + 5 * model.size_multiple, 3)[::2]
+    x = torch.randn(2, 1, h, w)
+    with torch.inference_mode():
+        expected = probability_fn(model)(x)
+        unmoved = torch.softmax(model(x), 1)
+        got = loaded(x)
+    assert (
+        got.shape
+        == expected.shape
+        == (2, 2, h - 2 * int(meta["border"]), w - 2 * int(meta["border"]))
+    )
+    assert float((got - expected).abs().max()) <= 1e-5
+    assert (
+        float(
+            (
+                got
+                - unmoved[
+                    ..., crop : h - 2 * model.border - crop, crop : w - 2 * model.border - crop
+                ]
+            )
+            .abs()
+            .max()
+        )
+        > 1e-3
+    )

@@ -128,6 +128,9 @@ def load_package(path: str | os.PathLike) -> UNet:
     except (RuntimeError, TypeError, AttributeError) as exc:
         raise UnetlabError(f"{path}: the weights do not fit the described UNet ({exc})") from exc
     _set_metadata(model, rdf)
+    # the package's graphs move their output by it; unetlab moves the UNet's probabilities
+    moved = entry["architecture"]["kwargs"].get("label_offset") or (0.0, 0.0)
+    model.label_offset = (float(moved[0]), float(moved[1]))
     return model.eval()
 
 
@@ -143,8 +146,11 @@ def _read_rdf(path: Path, files: _PackageFiles) -> dict:
 
 def _unet_config(entry: dict) -> UNetConfig | None:
     kwargs = (entry.get("architecture") or {}).get("kwargs")
+    if not isinstance(kwargs, dict):
+        return None
+    kwargs = {k: v for k, v in kwargs.items() if k != "label_offset"}  # ProbabilityUNet's own
     try:
-        return UNetConfig(**kwargs) if isinstance(kwargs, dict) else None
+        return UNetConfig(**kwargs)
     except (TypeError, ValueError):
         return None
 

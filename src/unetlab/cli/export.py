@@ -77,11 +77,11 @@ def run(args) -> int:
         refuse_inputs([args.bioimageio], [args.checkpoint], command="export")
     model = load_model(args.checkpoint)
     check = not args.no_check
-    if any(offset := label_offset(model)):
+    if any(offset := label_offset(model)) and args.onnx:
         print(
-            f"note: the exported net's predictions are not moved by the checkpoint's label "
-            f"offset ({describe_offset(offset)}; train.label_offset); unetlab predict and "
-            "evaluate with the checkpoint move them"
+            f"note: the ONNX file's logits are not moved by the checkpoint's label offset "
+            f"({describe_offset(offset)}; train.label_offset; its metadata records it); the "
+            "TorchScript and bioimage.io outputs, unetlab predict and evaluate move them"
         )
     if args.onnx:
         from unetlab.inference.export import export_onnx

@@ -55,6 +55,7 @@ from unetlab.inference.export import (
     export_torchscript,
     probability_model,
 )
+from unetlab.inference.offset import describe_offset, label_offset
 from unetlab.models import UNet
 from unetlab.packages import sha256_hex
 
@@ -108,6 +109,7 @@ class PackageInfo:
 def architecture_source() -> str:
     """A self-contained Python module (torch only) defining ``ProbabilityUNet``, built from
     unetlab's own model sources, so the package's state dict loads without unetlab."""
+    from unetlab.inference import offset
     from unetlab.models import blocks, sizes
     from unetlab.models import unet as unet_module
 
@@ -129,12 +131,15 @@ def architecture_source() -> str:
             bodies.append("sizes = types.SimpleNamespace(**globals())")
     head = (
         '"""A U-Net (Ronneberger et al. 2015) returning class probabilities, written by unetlab\n'
-        "from its modules models/sizes.py, models/blocks.py, models/unet.py and export.py.\n"
+        "from its modules models/sizes.py, models/blocks.py, models/unet.py, inference/offset.py\n"
+        "and inference/export.py.\n"
         'Needs only torch: ProbabilityUNet(**kwargs).load_state_dict(torch.load("weights.pt")).'
         '\n"""\n\nfrom __future__ import annotations\n\nimport types\n'
     )
+    moves = [inspect.getsource(f) for f in (offset._along, offset.shift_axis)]
     tail = inspect.getsource(ProbabilityUNet)
-    return "\n\n\n".join([head + "\n".join(imports), *bodies, tail]).rstrip() + "\n"
+    parts = [head + "\n".join(imports), *bodies, *moves, tail]
+    return "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
 
 
 # --- export -----------------------------------------------------------------------------
@@ -376,6 +381,12 @@ def _tensors(model: UNet, info: PackageInfo, dtype) -> tuple[dict, dict]:
     return inp, out
 
 
+def _architecture_kwargs(model: UNet) -> dict:
+    """ProbabilityUNet's arguments: the UNet's, and the label offset where it moves."""
+    moved = label_offset(model)
+    return asdict(model.config) | ({"label_offset": list(moved)} if any(moved) else {})
+
+
 def _weights(model: UNet, formats, opset: int) -> dict:
     version = torch.__version__.split("+")[0]
     weights: dict = {}
@@ -386,7 +397,7 @@ def _weights(model: UNet, formats, opset: int) -> dict:
             "architecture": {
                 "source": FILES["architecture"],
                 "callable": ProbabilityUNet.__name__,
-                "kwargs": asdict(model.config),
+                "kwargs": _architecture_kwargs(model),
             },
             "pytorch_version": version,
         }
@@ -427,6 +438,7 @@ def model_rdf(model: UNet, info: PackageInfo, formats, *, opset: int = 17, dtype
                 "classes": list(model.classes),
                 "normalization": dict(model.normalization),
                 "label_values": model.label_values,
+                "label_offset": list(label_offset(model)),
             }
         },
     }
@@ -473,7 +485,13 @@ def readme(model: UNet, info: PackageInfo, checks: dict, size: int) -> str:
         f"- Input normalisation: unetlab `{model.normalization.get('mode')}` "
         f"({preprocessing(model, np.dtype(np.uint8))[0]['id']} in rdf.yaml).",
         f"- Tiling: {tiling}.",
-        "- Output: class probabilities (softmax; sigmoid for one class), in every weight format.",
+        "- Output: class probabilities (softmax; sigmoid for one class), in every weight format"
+        + (
+            f", moved {describe_offset(label_offset(model))} to where the training labels sit "
+            "(unetlab's `train.label_offset`; a moved valid net loses one more size step per side)."
+            if any(label_offset(model))
+            else "."
+        ),
         f"- Pixel size: {info.pixel_size} um."
         if info.pixel_size
         else "- Pixel size: not recorded.",

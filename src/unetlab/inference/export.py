@@ -11,7 +11,9 @@ Needs the ``onnx`` extra (``pip install "unetlab[onnx]"``): onnx and onnxruntime
 
 The TorchScript file (what deepImageJ and QuPath run) maps the normalised image (N, C_in,
 H, W) float32 to class probabilities (N, K, H', W') float32: softmax over the classes, or a
-sigmoid for a one-class net (:class:`ProbabilityUNet`). It needs only torch to load
+sigmoid for a one-class net, moved by the checkpoint's label offset as unetlab moves its
+predictions (:class:`ProbabilityUNet`); the ONNX graph's logits are not moved, its
+``label_offset`` metadata says by how much unetlab would. It needs only torch to load
 (``torch.jit.load``) and carries the same metadata as JSON in its extra file ``unetlab.json``.
 """
 
@@ -30,7 +32,7 @@ import torch
 
 from unetlab.data.io import atomic_path
 from unetlab.errors import UnetlabError
-from unetlab.inference.offset import label_offset
+from unetlab.inference.offset import label_offset, shift_axis
 from unetlab.models import UNet
 from unetlab.runtime import available_cpus
 
@@ -99,7 +101,8 @@ def _metadata(model: UNet) -> dict[str, str]:
         "size_multiple": str(model.size_multiple),
         "min_input_size": str(model.min_input_size),
         "receptive_field": str(model.receptive_field),
-        "label_offset": json.dumps(list(label_offset(model))),  # not applied by the graph
+        # a probabilities graph moves its output by the label offset; a logits graph does not
+        "label_offset": json.dumps(list(label_offset(model))),
         # what the graph's output holds: OnnxRunner stands in for UNet.forward (logits) only
         "output": "probabilities" if isinstance(model, ProbabilityUNet) else "logits",
     }
@@ -234,23 +237,55 @@ def check_onnx(
 
 class ProbabilityUNet(UNet):
     """A UNet whose forward returns class probabilities (N, K, H', W') float32: softmax over
-    the K classes, or a sigmoid for a one-class net. Same parameters and state-dict keys."""
+    the K classes, or a sigmoid for a one-class net, moved by ``label_offset`` (dy, dx) px as
+    unetlab moves its predictions (:mod:`unetlab.inference.offset`: bilinear, the edge values
+    repeated; a valid net then loses one more size step per side, so its tiles still abut
+    exactly). Same parameters and state-dict keys as the UNet."""
+
+    def __init__(self, *args, label_offset=(0.0, 0.0), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.label_offset = (float(label_offset[0]), float(label_offset[1]))
+
+    @property
+    def offset_crop(self) -> int:
+        """Pixels per side the move costs: a size step for a moved valid net, else 0."""
+        moved = self.label_offset != (0.0, 0.0)
+        return self.size_multiple if moved and self.padding == "valid" else 0
+
+    @property
+    def border(self) -> int:
+        return super().border + self.offset_crop
+
+    @property
+    def min_input_size(self) -> int:
+        return super().min_input_size + 2 * self.offset_crop
+
+    def output_size(self, input_size):
+        out = super().output_size(input_size)
+        if isinstance(out, int):
+            return out - 2 * self.offset_crop
+        return tuple(o - 2 * self.offset_crop for o in out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         logits = super().forward(x)
-        if self.config.num_classes == 1:
-            return torch.sigmoid(logits)
-        return torch.softmax(logits, dim=1)
+        one = self.config.num_classes == 1
+        p = torch.sigmoid(logits) if one else torch.softmax(logits, dim=1)
+        if self.label_offset == (0.0, 0.0):
+            return p
+        p = shift_axis(shift_axis(p, self.label_offset[0], 2), self.label_offset[1], 3)
+        c = self.offset_crop
+        return p[:, :, c:-c, c:-c] if c else p
 
 
 def probability_model(model: UNet) -> ProbabilityUNet:
-    """A CPU, eval-mode :class:`ProbabilityUNet` with ``model``'s weights and metadata."""
+    """A CPU, eval-mode :class:`ProbabilityUNet` with ``model``'s weights, metadata and
+    label offset."""
     if not isinstance(model, UNet):  # an EncoderUNet: its layers are not UNet's
         raise UnetlabError(
             f"TorchScript and bioimage.io export take the plain U-Net, not a "
             f"{type(model).__name__}: export it with --onnx"
         )
-    net = ProbabilityUNet.from_config(model.config)
+    net = ProbabilityUNet(**asdict(model.config), label_offset=label_offset(model))
     net.load_state_dict(model.state_dict())
     net.classes = list(model.classes)
     net.normalization = dict(model.normalization)
@@ -389,6 +424,8 @@ class OnnxRunner:
         self.in_channels = int(self.config["in_channels"])
         self.num_classes = int(self.config["num_classes"])
         self.padding = self.config.get("padding", "same")  # encoder nets are "same"
+        if meta.get("output", "logits") == "logits":  # moved by probability_fn, as the UNet's
+            self.label_offset = tuple(json.loads(meta.get("label_offset", "[0, 0]")))
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         array = np.ascontiguousarray(x.detach().to("cpu", torch.float32).numpy())

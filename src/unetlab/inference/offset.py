@@ -55,19 +55,25 @@ def describe_offset(offset: Sequence[float]) -> str:
     return ", ".join(parts) or "not moved"
 
 
-def _shift_axis(p: torch.Tensor, d: float, axis: int) -> torch.Tensor:
-    """``p`` moved by ``d`` px along ``axis``: out[i] = p[i - d], linearly interpolated,
-    the edge values repeated beyond the edges."""
+def _along(p: torch.Tensor, axis: int, start: int, stop: int | None) -> torch.Tensor:
+    index = [slice(None)] * p.ndim
+    index[axis] = slice(start, stop)
+    return p[tuple(index)]
+
+
+def shift_axis(p: torch.Tensor, d: float, axis: int) -> torch.Tensor:
+    """``p`` moved by ``d`` px (within one) along ``axis``: out[i] = p[i - d], linearly
+    interpolated, the edge values repeated beyond the edges. It slices by constants only, so
+    a traced or exported graph keeps its sizes dynamic (export.ProbabilityUNet)."""
     if d == 0:
         return p
-    n = p.shape[axis]
-    start = math.floor(-d)
+    start = math.floor(-d)  # -1, 0 or 1: out[i] starts from p[i + start]
     frac = -d - start
-    index = torch.arange(n, device=p.device) + start
-    lower = p.index_select(axis, index.clamp(0, n - 1))
+    edged = torch.cat([_along(p, axis, 0, 1), p, _along(p, axis, -1, None)], axis)
+    lower = _along(edged, axis, start + 1, start - 1 or None)  # edged[j] = p[j - 1]
     if frac == 0:
         return lower
-    upper = p.index_select(axis, (index + 1).clamp(0, n - 1))
+    upper = _along(edged, axis, start + 2, start or None)
     return lower * (1 - frac) + upper * frac
 
 
@@ -79,7 +85,7 @@ def shift_probabilities(p, offset: Sequence[float], *, crop: int = 0):
     dy, dx = check_offset(offset)
     as_numpy = isinstance(p, np.ndarray)
     t = torch.from_numpy(p) if as_numpy else p
-    t = _shift_axis(_shift_axis(t, dy, t.ndim - 2), dx, t.ndim - 1)
+    t = shift_axis(shift_axis(t, dy, t.ndim - 2), dx, t.ndim - 1)
     if crop:
         t = t[..., crop:-crop, crop:-crop]
     return t.numpy() if as_numpy else t
@@ -157,7 +163,7 @@ class _Image:
 
 def _neighbours(index: torch.Tensor, d: float, n: int):
     """The two source indices and the weight of the second for a move of ``d`` px (as
-    :func:`_shift_axis`)."""
+    :func:`shift_axis`)."""
     start = math.floor(-d)
     frac = -d - start
     return (index + start).clamp(0, n - 1), (index + start + 1).clamp(0, n - 1), frac
