@@ -181,7 +181,7 @@ def export_bioimageio(
             _replace_folder(build, dest)
     finally:
         shutil.rmtree(build, ignore_errors=True)
-    log.info("wrote bioimage.io package %s", dest)
+    log.debug("wrote bioimage.io package %s", dest)  # the CLI prints it
     return dest
 
 

@@ -186,7 +186,7 @@ def export_onnx(
         report = check_onnx(
             model, path, dynamic=dynamic, traced=size, tolerance=tolerance, opset=opset
         )
-    log.info("%s", report.describe())
+    log.debug("%s", report.describe())  # the CLI prints it; callers have the report
     return report
 
 
@@ -329,7 +329,7 @@ def export_torchscript(
     report = ExportReport(path, tuple(x.shape), None, None, None, True, None, "TorchScript")
     if check:
         report = check_torchscript(net, path, traced=size, tolerance=tolerance)
-    log.info("%s", report.describe())
+    log.debug("%s", report.describe())  # the CLI prints it; callers have the report
     return report
 
 
