@@ -14,6 +14,7 @@ from unetlab.train import (
     _track,
     build_scheduler,
     fit,
+    offset_fit_cost,
     schedule_factor,
     smooth,
 )
@@ -96,6 +97,23 @@ def test_validation_pacer_bounds_the_share():
     assert not pacer.due(29.9) and pacer.due(30.0)
     with pytest.raises(ValueError, match="share"):
         ValidationPacer(0.0)
+    budget = BudgetSchedule(_optimizer(), "cosine", total_steps=10, seconds=60)
+    ValidationPacer(0.1, budget=budget, after=10).record(10.0, 12.0)
+    assert budget.reserve == 22.0  # the last validation and ten validations' worth after it
+
+
+def test_the_label_offset_costs_validations_by_its_predictions():
+    fit_cfg = load_config(None, ["train.label_offset=fit"])
+    assert offset_fit_cost(fit_cfg) == 8 + 2  # eight flips and turns, and the search
+    assert (
+        offset_fit_cost(
+            load_config(
+                None, ["train.label_offset=fit", "augment.flip=false", "augment.rot90=false"]
+            )
+        )
+        == 1 + 2
+    )
+    assert offset_fit_cost(load_config(None, ["train.label_offset=[0.5, 0]"])) == 0
 
 
 def test_smoothed_score_keeps_a_lucky_spike_out_of_best():
@@ -151,3 +169,30 @@ def test_a_run_that_ends_at_its_epoch_cap_does_not_claim_the_budget_ran_out(tmp_
     fit(cfg, run_dir=tmp_path / "run", progress=False)
     log = (tmp_path / "run" / "train.log").read_text()
     assert "time budget" not in log and "done: best checkpoint" in log
+
+
+@pytest.mark.parametrize("offset", ["fit", "none"])
+def test_the_budget_ends_after_the_label_offset_is_measured(tmp_path, monkeypatch, offset):
+    """A prediction of a validation image costs fake time too, eight times over with TTA:
+    the whole run, the label offset's measurement included, ends within its budget."""
+    data = write_blobs(tmp_path / "data", 6)
+    clock = _fake_machine(monkeypatch, 0.1)
+    real = train_mod.predict_tensor
+
+    def timed(model, x, *args, tta=False, **kw):
+        clock.now += 0.05 * (8 if tta else 1)
+        return real(model, x, *args, tta=tta, **kw)
+
+    monkeypatch.setattr(train_mod, "predict_tensor", timed)
+    cfg = tiny_config(
+        data,
+        "train.epochs=1000",
+        "train.max_minutes=0.2",
+        "data.tiles_per_epoch=16",
+        "data.val_fraction=0.5",
+        f"train.label_offset={offset}",
+    )
+    result = fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)
+    assert clock.now - 100.0 <= 12.0 + 0.1 + 1e-9  # the budget, and the step that crossed it
+    assert ("label offset: " in (tmp_path / "run" / "train.log").read_text()) == (offset == "fit")
+    assert result["steps"] >= 50

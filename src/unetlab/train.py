@@ -57,6 +57,7 @@ from unetlab.distributed import SOLO, Group
 from unetlab.errors import OutputError, UnetlabError
 from unetlab.inference.offset import OffsetFit, estimate_offset
 from unetlab.inference.predict import predict_tensor
+from unetlab.inference.tiling import tta_names
 from unetlab.losses import (
     AUTO_IMBALANCE,
     AUTO_POWER,
@@ -153,6 +154,11 @@ class Precision:
     def autocast(self, device: torch.device):
         return torch.autocast(device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)
 
+    @property
+    def inference(self) -> str:
+        """The ``precision`` prediction runs in: ``"bf16"`` under bf16 autocast, else fp32."""
+        return "bf16" if self.amp_dtype == torch.bfloat16 else "fp32"
+
     def describe(self) -> str:
         amp = str(self.amp_dtype).removeprefix("torch.") if self.amp_dtype else "off"
         return f"amp {amp}, channels_last {'on' if self.channels_last else 'off'}"
@@ -243,11 +249,10 @@ def validate(
     """
     matrix = ConfusionMatrix(max(model.num_classes, 2), ignore_index=IGNORE_INDEX)
     loss_sum, pixels = 0.0, 0
-    mode = "bf16" if precision.amp_dtype == torch.bfloat16 else "fp32"
     model.to(memory_format=inference_layout(device))  # once, not per image
     for sample in samples:
         x = torch.from_numpy(sample.image)[None].to(device)
-        probs = predict_tensor(model, x, precision=mode)  # (1, K, H, W)
+        probs = predict_tensor(model, x, precision=precision.inference)  # (1, K, H, W)
         target = torch.from_numpy(sample.mask)[None].to(device)
         weight = None if sample.weight is None else torch.from_numpy(sample.weight)[None].to(device)
         n = int((target != IGNORE_INDEX).sum())
@@ -426,12 +431,16 @@ class BudgetSchedule:
 class ValidationPacer:
     """Spaces validations so that they take at most ``share`` of the time: after a validation
     that took v seconds, the next is due once v (1 - share) / share seconds have passed, and
-    a ``budget`` keeps v seconds at its end for the last validation."""
+    a ``budget`` keeps v (1 + ``after``) seconds at its end for the last validation and the
+    work that follows it, ``after`` validations' worth (:func:`offset_fit_cost`)."""
 
-    def __init__(self, share: float = 0.1, *, budget: BudgetSchedule | None = None):
+    def __init__(
+        self, share: float = 0.1, *, budget: BudgetSchedule | None = None, after: float = 0.0
+    ):
         if not 0.0 < share <= 1.0:
             raise UnetlabError(f"validation share must be in (0, 1], not {share}")
         self.share, self.wait, self.last, self.budget = share, 0.0, -math.inf, budget
+        self.after = after
 
     def due(self, now: float) -> bool:
         return now - self.last >= self.wait
@@ -439,8 +448,8 @@ class ValidationPacer:
     def record(self, started: float, ended: float) -> None:
         self.wait = (ended - started) * (1.0 - self.share) / self.share
         self.last = ended
-        if self.budget is not None:  # keep time for the last validation
-            self.budget.reserve = ended - started
+        if self.budget is not None:  # keep time for the last validation and what follows
+            self.budget.reserve = (ended - started) * (1.0 + self.after)
 
 
 def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool) -> Path:
@@ -867,7 +876,7 @@ def _setup(
     run = _Run(cfg, run_dir, device, group, precision, data, *parts, steps_per_epoch)
     run.freeze = _encoder_freezer(model, t.freeze_encoder_epochs, group)
     run.clock = clock
-    run.out_of_time, run.pacer = _time_budget(t, scheduler, clock)
+    run.out_of_time, run.pacer = _time_budget(cfg, scheduler, clock)
     if resume:
         last = run_dir / "checkpoints" / "last.pt"
         _restore(last, model, optimizer, scheduler, scaler, run.state)
@@ -1003,12 +1012,12 @@ def _should_stop(run: _Run, stop: _StopRequest) -> bool:
         log.info("early stop: val mIoU has not improved for %d validations", state.bad_epochs)
         return True
     if out_of_time and state.epoch < t.epochs:  # at train.epochs the run ends anyway
-        log.info(
-            "time budget of %g min reached: it bought %d steps (%d epochs)",
-            t.max_minutes,
-            state.step,
-            state.epoch,
-        )
+        line = f"time budget of {t.max_minutes:g} min reached: it bought {state.step} steps"
+        line += f" ({state.epoch} epochs)"
+        if kept := getattr(run.scheduler, "reserve", 0.0):
+            after = " and the label offset" if offset_fit_cost(run.cfg) else ""
+            line += f"; {kept:.0f} s kept for the last validation{after}"
+        log.info("%s", line)
         return True
     return False
 
@@ -1021,7 +1030,13 @@ def _finish(run: _Run) -> dict:
     if run.group.is_main:
         _plot(run_dir, run.metrics.rows)
         if run.cfg.train.label_offset == "fit":
-            offset = fit_label_offset(run.cfg, run_dir, device=run.device, data=run.data)
+            offset = fit_label_offset(
+                run.cfg,
+                run_dir,
+                device=run.device,
+                data=run.data,
+                precision=run.precision.inference,
+            )
     result = {
         "run_dir": str(run_dir),
         "epochs": state.epoch,
@@ -1040,14 +1055,21 @@ def _finish(run: _Run) -> dict:
 
 
 def fit_label_offset(
-    cfg: Config, run_dir: str | os.PathLike, *, device="cpu", data: Data | None = None
+    cfg: Config,
+    run_dir: str | os.PathLike,
+    *,
+    device="cpu",
+    data: Data | None = None,
+    precision: str = "fp32",
 ) -> OffsetFit | None:
     """Measure where the labels sit relative to the predictions of ``run_dir``'s best.pt on
     the validation images of ``cfg`` (``data``, or read again), with test-time augmentation
-    when the net trained with flips or rotations, and store the offset in best.pt and last.pt
-    (:mod:`unetlab.inference.offset`) and in ``label_offset.json``. None without validation
-    images. Also usable on a finished run: ``fit_label_offset(load_config(run /
-    "config.yaml"), run)``."""
+    when the net trained with flips or rotations (:func:`fitting_tta`), and store the offset
+    in best.pt and last.pt (:mod:`unetlab.inference.offset`) and in ``label_offset.json``.
+    ``precision``: the predictions' (training passes its validations' precision: bf16 gives
+    the same offsets in half the time, bench/README.md). None without validation images.
+    Also usable on a finished run: ``fit_label_offset(load_config(run / "config.yaml"),
+    run)``."""
     data = data if data is not None else prepare_data(cfg)
     if not data.val:
         log.info("label offset: not measured (no validation images)")
@@ -1056,10 +1078,10 @@ def fit_label_offset(
     device = torch.device(device)
     model = model_from_checkpoint(load_checkpoint(checkpoints / "best.pt")).to(device).eval()
     model.label_offset = (0.0, 0.0)  # measured from the unmoved predictions
-    a = cfg.augment
-    tta = bool(a.enabled and (a.flip or a.rot90))
+    tta = fitting_tta(cfg.augment)
+    how = {"tta": tta, "precision": precision}
     probs = [
-        predict_tensor(model, torch.from_numpy(s.image)[None].to(device), tta=tta)[0].cpu()
+        predict_tensor(model, torch.from_numpy(s.image)[None].to(device), **how)[0].cpu()
         for s in data.val
     ]
     found = estimate_offset(probs, [s.mask for s in data.val])
@@ -1135,11 +1157,31 @@ def shared_clock(clock: Callable[[], float], group: Group) -> Callable[[], float
     return lambda: group.share(clock())
 
 
-def _time_budget(train, scheduler, clock) -> tuple[Callable[[], bool], ValidationPacer]:
+def offset_fit_cost(cfg: Config) -> float:
+    """What ``train.label_offset: fit`` costs after training, in validations: predicting the
+    validation images once per test-time transform (8 when the net trained with flips or
+    turns), and the search (measured: about two; 2.5 s against a 1.0 s validation on the
+    ISBI slices, bench/README.md); 0 when the offset is not fitted."""
+    if cfg.train.label_offset != "fit":
+        return 0.0
+    a = cfg.augment
+    return (len(tta_names(True)) if fitting_tta(a) else 1) + 2.0
+
+
+def fitting_tta(augment) -> bool:
+    """Whether the label offset is measured with test-time augmentation: when the net
+    trained with flips or turns (each reverses an offset, so the net learned none)."""
+    return bool(augment.enabled and (augment.flip or augment.rot90))
+
+
+def _time_budget(cfg, scheduler, clock) -> tuple[Callable[[], bool], ValidationPacer]:
     """(is the ``train.max_minutes`` budget spent?, the pacer of validations). Without a
-    budget nothing runs out and every ``val_every``-th epoch validates."""
+    budget nothing runs out and every ``val_every``-th epoch validates. A budget keeps time
+    at its end for the last validation and the label offset's measurement."""
+    train = cfg.train
     if isinstance(scheduler, BudgetSchedule):
-        return scheduler.spent, ValidationPacer(VALIDATION_SHARE, budget=scheduler)
+        after = offset_fit_cost(cfg)
+        return scheduler.spent, ValidationPacer(VALIDATION_SHARE, budget=scheduler, after=after)
     if train.max_minutes > 0:  # a schedule not driven by the clock: the budget only stops
         start = clock()
         return lambda: clock() - start >= 60 * train.max_minutes, ValidationPacer(VALIDATION_SHARE)
