@@ -367,7 +367,8 @@ class BudgetSchedule:
     ``step()`` after each optimiser step sets the lr of every parameter group to its base lr
     times :func:`schedule_factor`; ``spent()`` says when a step has reached the end of the
     schedule (so the run ends with the lr at its final value). ``reserve`` seconds at the
-    end are kept for the last validation (the pacer sets it to the last one's cost). The seconds
+    end are kept for the last validation and the label offset's measurement (the pacer sets
+    it from the last validation's cost; at most half the budget). The seconds
     spent travel in ``state_dict`` (a resumed run continues the budget, not restarts it).
     Time-driven, so a resumed run is not bit-equal to an uninterrupted one.
     """
