@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
@@ -13,6 +14,8 @@ from unetlab.losses import (
     binary_dice_loss,
     build_loss,
     dice_loss,
+    focal_loss,
+    lovasz_loss,
     weighted_cross_entropy,
 )
 
@@ -136,7 +139,76 @@ def test_build_loss_dispatch_and_sum():
     torch.testing.assert_close(build_loss("ce+dice")(one, binary, weight), expected)
     assert isinstance(build_loss("ce"), SegmentationLoss)
     with pytest.raises(ValueError, match="loss must be one of"):
-        build_loss("focal")
+        build_loss("tversky")
+    torch.testing.assert_close(
+        build_loss("focal+dice")(logits, target, weight), focal_loss(logits, target, weight) + dice
+    )
+    torch.testing.assert_close(
+        build_loss("ce+lovasz")(logits, target, weight), ce + lovasz_loss(logits, target)
+    )
+
+
+def test_focal_loss_is_the_cross_entropy_at_gamma_0_and_spares_easy_pixels():
+    logits = torch.randn(2, 3, 5, 5) * 3
+    target = torch.randint(0, 3, (2, 5, 5))
+    target[0, 0] = IGNORE_INDEX
+    weight = torch.rand(2, 5, 5) + 0.5
+    ce = weighted_cross_entropy(logits, target, weight)
+    torch.testing.assert_close(focal_loss(logits, target, weight, gamma=0.0), ce)
+    assert float(focal_loss(logits, target, weight)) < float(ce)
+    one, binary = logits[:, :1], target.clamp(max=1)
+    torch.testing.assert_close(
+        focal_loss(one, binary, weight, gamma=0.0), binary_cross_entropy(one, binary, weight)
+    )
+    # a pixel right at p = 0.9 weighs (0.1)^2 of its cross entropy, one wrong at 0.1: (0.9)^2
+    easy = torch.log(torch.tensor([[0.9, 0.1]])).reshape(1, 2, 1, 1)
+    for label, factor in ((0, 0.01), (1, 0.81)):
+        t = torch.full((1, 1, 1), label)
+        expected = factor * weighted_cross_entropy(easy, t)
+        torch.testing.assert_close(focal_loss(easy, t), expected)
+
+
+def test_lovasz_loss_is_one_minus_iou_for_certain_predictions():
+    """The Lovász extension is exact at the corners: one-hot predictions score the mean over
+    the classes present of 1 - IoU."""
+    rng = np.random.default_rng(0)
+    pred = torch.from_numpy(rng.integers(0, 3, (2, 6, 6)))
+    target = torch.from_numpy(rng.integers(0, 3, (2, 6, 6)))
+    target[1, :2] = IGNORE_INDEX
+    logits = torch.nn.functional.one_hot(pred, 3).permute(0, 3, 1, 2).float() * 100.0
+    valid = target != IGNORE_INDEX
+    ious = [
+        float(
+            ((pred == c) & (target == c) & valid).sum()
+            / (((pred == c) | (target == c)) & valid).sum()
+        )
+        for c in range(3)
+    ]
+    assert float(lovasz_loss(logits, target)) == pytest.approx(1 - np.mean(ious), abs=1e-5)
+    assert float(lovasz_loss(logits, pred)) == pytest.approx(0.0, abs=1e-6)
+    one = torch.where(pred[:, None] > 0, 100.0, -100.0)  # a sigmoid net: two classes
+    binary = target.clamp(max=1)
+    b_ious = [
+        float(
+            ((pred.clamp(max=1) == c) & (binary == c) & valid).sum()
+            / (((pred.clamp(max=1) == c) | (binary == c)) & valid).sum()
+        )
+        for c in range(2)
+    ]
+    assert float(lovasz_loss(one, binary)) == pytest.approx(1 - np.mean(b_ious), abs=1e-5)
+
+
+def test_lovasz_loss_has_a_gradient_that_lowers_it():
+    logits = torch.randn(1, 2, 8, 8, requires_grad=True)
+    target = torch.randint(0, 2, (1, 8, 8))
+    before = float(lovasz_loss(logits, target).detach())
+    opt = torch.optim.Adam([logits], lr=0.5)
+    for _ in range(20):
+        opt.zero_grad()
+        lovasz_loss(logits, target).backward()
+        opt.step()
+    assert float(lovasz_loss(logits, target).detach()) < 0.5 * before
+    assert float(lovasz_loss(logits, torch.full((1, 8, 8), IGNORE_INDEX)).detach()) == 0.0
 
 
 def test_losses_train_a_pixel():

@@ -193,6 +193,9 @@ class TrainSection:
     ``amp: native`` is bf16 wherever the device runs it natively (CPUs with AMX or AVX512-BF16,
     bf16 GPUs: 2-3x faster training on an AMX CPU, bench/README.md) and
     fp32 elsewhere.
+    ``loss``: one of ``unetlab.losses.LOSSES``: ``ce``, ``dice``, ``ce+dice``, ``focal``,
+    ``focal+dice`` (the cross entropy of each pixel times (1 - p)^``focal_gamma``) and
+    ``lovasz``, ``ce+lovasz`` (Lovász-softmax, a surrogate of 1 - IoU).
     ``patience``: stop after this many validations without a better val mIoU (0: never).
     ``class_weights``: cross-entropy weight of each class: ``median_frequency`` (median class
     frequency / the class's, from the training masks), ``sqrt_median_frequency`` (its square
@@ -220,6 +223,7 @@ class TrainSection:
     schedule: str = "cosine"
     grad_clip: float = 1.0
     loss: str = "ce"
+    focal_gamma: float = 2.0
     amp: str = "auto"
     channels_last: bool | None = None
     device: str = "auto"
@@ -249,6 +253,8 @@ class TrainSection:
                 raise UnetlabError(f"train.{name} must be at least 1, not {getattr(self, name)}")
         if not self.lr > 0:
             raise UnetlabError(f"train.lr must be positive, not {self.lr}")
+        if not self.focal_gamma >= 0:
+            raise UnetlabError(f"train.focal_gamma must be >= 0, not {self.focal_gamma}")
         if isinstance(self.class_weights, str) and self.class_weights not in CLASS_WEIGHTS:
             raise UnetlabError(
                 f"train.class_weights {self.class_weights!r} is unknown: choose one of "

@@ -1,4 +1,5 @@
-"""Segmentation losses on logits: the paper's weighted cross entropy, soft Dice, and both.
+"""Segmentation losses on logits: the paper's weighted cross entropy (or its focal form),
+soft Dice, the Lovász-softmax surrogate of 1 - IoU, and sums of them.
 
 Functional core (tensors in, a scalar tensor out) and one thin module, :class:`SegmentationLoss`,
 made by :func:`build_loss`. Shapes: ``logits`` (N, C, H, W) float, ``target`` (N, H, W) int64
@@ -36,7 +37,9 @@ from torch import Tensor, nn
 
 from unetlab.data.labels import IGNORE_INDEX
 
-LOSSES = ("ce", "dice", "ce+dice")
+LOSSES = ("ce", "dice", "ce+dice", "focal", "focal+dice", "lovasz", "ce+lovasz")
+#: the focal loss's exponent (Lin et al. 2017): (1 - p)^2 scales each pixel's cross entropy
+FOCAL_GAMMA = 2.0
 #: ``class_weights: auto`` balances the classes when the most frequent one has this many
 #: times the pixels of the rarest (an ISBI membrane/cell split is 3.5; street scenes 100+).
 AUTO_IMBALANCE = 10.0
@@ -118,6 +121,64 @@ def binary_cross_entropy(
         logits[:, 0].float(), (target == 1).float(), reduction="none"
     )
     return _mean_over_valid(bce * valid, valid, weight)
+
+
+def _class_log_probs(logits: Tensor) -> Tensor:
+    """(N, K, H, W) log-probabilities in float32; a sigmoid net's one channel as two classes
+    (background, foreground)."""
+    x = logits.float()
+    if x.shape[1] == 1:
+        return torch.cat([F.logsigmoid(-x), F.logsigmoid(x)], dim=1)
+    return F.log_softmax(x, dim=1)
+
+
+def focal_loss(
+    logits: Tensor,
+    target: Tensor,
+    weight: Tensor | None = None,
+    *,
+    gamma: float = FOCAL_GAMMA,
+    ignore_index: int = IGNORE_INDEX,
+) -> Tensor:
+    """Focal loss (Lin et al. 2017): each pixel's cross entropy times (1 - p_t)^gamma, p_t
+    the probability of its true class, so pixels the net already gets right count less;
+    weighted and averaged as :func:`weighted_cross_entropy` (which it equals at gamma 0).
+    Softmax or sigmoid nets."""
+    _check(logits, target, weight, ignore_index, min_classes=1)
+    valid = target != ignore_index
+    logp = _class_log_probs(logits).gather(1, target.clamp(min=0).unsqueeze(1))[:, 0]
+    per_pixel = -((1.0 - logp.exp()) ** gamma) * logp
+    return _mean_over_valid(per_pixel * valid, valid, weight)
+
+
+def lovasz_loss(logits: Tensor, target: Tensor, *, ignore_index: int = IGNORE_INDEX) -> Tensor:
+    """The Lovász-softmax loss (Berman et al. 2018): for each class present in the batch's
+    target, the Lovász extension of its Jaccard loss (1 - IoU) at the pixel errors
+    |[t = c] - p_c|, then the mean over those classes. For one-hot predictions it is exactly
+    the mean of 1 - IoU; in between, a surrogate of it the optimiser can follow. A sigmoid
+    net counts as two classes."""
+    _check(logits, target, None, ignore_index, min_classes=1)
+    valid = target != ignore_index
+    probs = _class_log_probs(logits).exp().permute(0, 2, 3, 1)[valid]  # (pixels, K)
+    truth = target[valid]
+    per_class = []
+    for c in range(probs.shape[1]):
+        fg = (truth == c).float()
+        if not bool(fg.any()):
+            continue
+        errors, order = (fg - probs[:, c]).abs().sort(descending=True)
+        per_class.append(errors @ _jaccard_steps(fg[order]))
+    return torch.stack(per_class).mean() if per_class else probs.sum() * 0.0
+
+
+def _jaccard_steps(fg: Tensor) -> Tensor:
+    """How much the Jaccard loss grows as each pixel, in order of decreasing error, is
+    counted wrong (the Lovász extension's weights; they sum to the loss of all wrong)."""
+    total = fg.sum()
+    intersection = total - fg.cumsum(0)
+    union = total + (1.0 - fg).cumsum(0)
+    jaccard = 1.0 - intersection / union
+    return torch.cat([jaccard[:1], jaccard[1:] - jaccard[:-1]])
 
 
 def dice_loss(
@@ -205,7 +266,8 @@ def _check(
 
 
 class SegmentationLoss(nn.Module):
-    """``ce_weight * CE + dice_weight * Dice``, softmax or sigmoid by the logits' channels.
+    """``ce_weight * CE + dice_weight * Dice + lovasz_weight * Lovász``, softmax or sigmoid by
+    the logits' channels; the CE is the focal loss when ``focal_gamma`` > 0.
 
     ``forward(logits, target, weight=None)``: (N, C, H, W), (N, H, W) int64, optional (N, H, W)
     per-pixel weights (used by the cross entropy term only) -> float32 scalar.
@@ -218,18 +280,21 @@ class SegmentationLoss(nn.Module):
         *,
         ce_weight: float = 1.0,
         dice_weight: float = 0.0,
+        lovasz_weight: float = 0.0,
+        focal_gamma: float = 0.0,
         ignore_index: int = IGNORE_INDEX,
         smooth: float = 1.0,
         class_weights: Sequence[float] | None = None,
     ):
         super().__init__()
-        if ce_weight < 0 or dice_weight < 0 or ce_weight + dice_weight == 0:
+        terms = (ce_weight, dice_weight, lovasz_weight)
+        if min(terms) < 0 or sum(terms) == 0 or focal_gamma < 0:
             raise ValueError(
-                f"loss term weights must be >= 0 and not both 0, not ce={ce_weight}, "
-                f"dice={dice_weight}"
+                f"loss term weights must be >= 0 and not all 0, and the focal gamma >= 0, not "
+                f"ce={ce_weight}, dice={dice_weight}, lovasz={lovasz_weight}, gamma={focal_gamma}"
             )
-        self.ce_weight = ce_weight
-        self.dice_weight = dice_weight
+        self.ce_weight, self.dice_weight, self.lovasz_weight = terms
+        self.focal_gamma = focal_gamma
         self.ignore_index = ignore_index
         self.smooth = smooth
         cw = None if class_weights is None else torch.as_tensor(class_weights, dtype=torch.float32)
@@ -237,19 +302,26 @@ class SegmentationLoss(nn.Module):
 
     def forward(self, logits: Tensor, target: Tensor, weight: Tensor | None = None) -> Tensor:
         binary = logits.ndim == 4 and logits.shape[1] == 1
-        ce_fn = binary_cross_entropy if binary else weighted_cross_entropy
         dice_fn = binary_dice_loss if binary else dice_loss
-        loss = None
+        ignore = self.ignore_index
+        loss = 0.0
         if self.class_weights is not None and self.ce_weight:
             weight = self._with_class_weights(logits, target, weight)
         if self.ce_weight:
-            loss = self.ce_weight * ce_fn(logits, target, weight, ignore_index=self.ignore_index)
+            loss = loss + self.ce_weight * self._cross_entropy(logits, target, weight)
         if self.dice_weight:
-            dice = self.dice_weight * dice_fn(
-                logits, target, ignore_index=self.ignore_index, smooth=self.smooth
-            )
-            loss = dice if loss is None else loss + dice
+            dice = dice_fn(logits, target, ignore_index=ignore, smooth=self.smooth)
+            loss = loss + self.dice_weight * dice
+        if self.lovasz_weight:
+            loss = loss + self.lovasz_weight * lovasz_loss(logits, target, ignore_index=ignore)
         return loss
+
+    def _cross_entropy(self, logits: Tensor, target: Tensor, weight: Tensor | None) -> Tensor:
+        ignore = self.ignore_index
+        if self.focal_gamma:
+            return focal_loss(logits, target, weight, gamma=self.focal_gamma, ignore_index=ignore)
+        ce_fn = binary_cross_entropy if logits.shape[1] == 1 else weighted_cross_entropy
+        return ce_fn(logits, target, weight, ignore_index=ignore)
 
     def _with_class_weights(self, logits: Tensor, target: Tensor, weight: Tensor | None) -> Tensor:
         cw = self.class_weights.to(logits.device)
@@ -262,7 +334,10 @@ class SegmentationLoss(nn.Module):
         return per_pixel if weight is None else weight * per_pixel
 
     def extra_repr(self) -> str:
-        return f"ce_weight={self.ce_weight}, dice_weight={self.dice_weight}"
+        return (
+            f"ce_weight={self.ce_weight}, dice_weight={self.dice_weight}, "
+            f"lovasz_weight={self.lovasz_weight}, focal_gamma={self.focal_gamma}"
+        )
 
 
 def build_loss(
@@ -271,17 +346,22 @@ def build_loss(
     ignore_index: int = IGNORE_INDEX,
     smooth: float = 1.0,
     dice_weight: float = 1.0,
+    focal_gamma: float = FOCAL_GAMMA,
     class_weights: Sequence[float] | None = None,
 ) -> SegmentationLoss:
-    """``"ce"`` (weighted cross entropy), ``"dice"`` or ``"ce+dice"`` (CE + dice_weight * Dice);
-    ``class_weights`` (one per class) weigh the cross entropy's pixels by their class."""
+    """One of ``LOSSES``: ``"ce"`` (weighted cross entropy), ``"dice"``, ``"ce+dice"`` (CE +
+    dice_weight * Dice), ``"focal"`` and ``"focal+dice"`` (the cross entropy made focal with
+    ``focal_gamma``), ``"lovasz"`` and ``"ce+lovasz"`` (Lovász-softmax, a surrogate of 1 -
+    IoU). ``class_weights`` (one per class) weigh the cross entropy's pixels by their class."""
     if name not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, not {name!r}")
-    ce = 0.0 if name == "dice" else 1.0
-    dice = 0.0 if name == "ce" else (1.0 if name == "dice" else dice_weight)
+    terms = set(name.split("+"))
+    ce = 1.0 if terms & {"ce", "focal"} else 0.0
     return SegmentationLoss(
         ce_weight=ce,
-        dice_weight=dice,
+        dice_weight=(dice_weight if ce else 1.0) if "dice" in terms else 0.0,
+        lovasz_weight=1.0 if "lovasz" in terms else 0.0,
+        focal_gamma=focal_gamma if "focal" in terms else 0.0,
         ignore_index=ignore_index,
         smooth=smooth,
         class_weights=class_weights,
