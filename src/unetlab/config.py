@@ -28,7 +28,7 @@ from unetlab.errors import UnetlabError
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("cosine", "poly", "plateau", "none")
-LOSSES = ("ce", "dice", "ce+dice")
+LOSSES = ("ce", "dice", "ce+dice", "focal", "focal+dice", "lovasz", "ce+lovasz")  # unetlab.losses
 AMP_MODES = ("auto", "native", "bf16", "fp16", "off")
 CLASS_WEIGHTS = ("auto", "median_frequency", "sqrt_median_frequency", "none")
 
@@ -193,7 +193,7 @@ class TrainSection:
     ``amp: native`` is bf16 wherever the device runs it natively (CPUs with AMX or AVX512-BF16,
     bf16 GPUs: 2-3x faster training on an AMX CPU, bench/README.md) and
     fp32 elsewhere.
-    ``loss``: one of ``unetlab.losses.LOSSES``: ``ce``, ``dice``, ``ce+dice``, ``focal``,
+    ``loss``: one of ``LOSSES``: ``ce``, ``dice``, ``ce+dice``, ``focal``,
     ``focal+dice`` (the cross entropy of each pixel times (1 - p)^``focal_gamma``) and
     ``lovasz``, ``ce+lovasz`` (Lovász-softmax, a surrogate of 1 - IoU).
     ``patience``: stop after this many validations without a better val mIoU (0: never).
