@@ -136,6 +136,15 @@ def test_tiny_net_overfits_two_images(tmp_path):
     assert last < 0.2 * first, (first, last)
 
 
+@pytest.mark.parametrize("loss", ["focal+dice", "ce+lovasz"])
+def test_the_other_losses_train_a_net(tmp_path, loss):
+    root = write_blobs(tmp_path / "two", 2)
+    extra = ("data.val_fraction=0", *LEARNS_FAST, "augment.enabled=false", "train.epochs=10")
+    fit(tiny_config(root, *extra, f"train.loss={loss}"), run_dir=tmp_path / "run", progress=False)
+    rows = list(np.genfromtxt(tmp_path / "run" / "metrics.csv", delimiter=",", names=True))
+    assert rows[-1]["train_loss"] < 0.5 * rows[0]["train_loss"]
+
+
 def _interrupt_at(monkeypatch, call: int):
     """Send SIGINT (Ctrl-C) to this process during the ``call``-th use of the loss."""
     real = train_mod.build_loss
