@@ -122,3 +122,13 @@ def test_torch_bincount_path_equals_numpy():
     np.testing.assert_array_equal(on_torch.numpy(), on_numpy)
     with pytest.raises(ValueError, match="outside 0..2"):
         _batched_counts(torch.tensor([3]), torch.tensor([0]), 3, -1, 1, use_torch=True)
+
+
+def test_class_indices_is_the_argmax_or_half_for_one_channel():
+    from unetlab.metrics.confusion import class_indices
+
+    p = torch.tensor([[[0.2, 0.7]], [[0.5, 0.1]], [[0.3, 0.2]]])  # (K=3, 1, 2)
+    assert class_indices(p, 0).tolist() == [[1, 0]]
+    assert class_indices(p[None]).tolist() == [[[1, 0]]]
+    one = torch.tensor([[[0.5, 0.49]]])
+    assert class_indices(one, 0).tolist() == [[1, 0]] and class_indices(one, 0).dtype == torch.int64

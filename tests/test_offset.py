@@ -147,8 +147,8 @@ def test_evaluate_and_predict_say_that_predictions_are_moved(tmp_path, capsys, c
 def test_the_search_scores_every_move_as_moving_the_whole_map_would():
     """Only pixels near a change of class are moved in the search: the confusion must be
     the one of the whole moved map."""
-    from unetlab.inference.offset import _class_map, _Image
-    from unetlab.metrics.confusion import confusion_matrix
+    from unetlab.inference.offset import _Image
+    from unetlab.metrics.confusion import class_indices, confusion_matrix
 
     rng = np.random.default_rng(2)
     p = torch.softmax(torch.from_numpy(rng.normal(size=(3, 31, 27)).astype(np.float32)) * 3, 0)
@@ -157,7 +157,7 @@ def test_the_search_scores_every_move_as_moving_the_whole_map_would():
     image = _Image.of(p, truth, 3)
     assert 0 < len(image.rows) < 31 * 27  # some pixels are left out of the search
     for offset in [(0.0, 0.0), (0.5, -0.25), (-1.0, 0.75), (1.0, 1.0)]:
-        whole = _class_map(shift_probabilities(p, offset))
+        whole = class_indices(shift_probabilities(p, offset), 0)
         keep = truth >= 0
         expected = confusion_matrix(whole[keep], truth[keep], 3)
         assert np.array_equal(image.confusion(offset, 3), expected), offset

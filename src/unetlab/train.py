@@ -67,6 +67,7 @@ from unetlab.losses import (
     median_frequency_weights,
 )
 from unetlab.metrics import ConfusionMatrix
+from unetlab.metrics.confusion import class_indices
 from unetlab.models import EncoderUNet, UNet
 from unetlab.models.pretrained import load_encoder_weights
 from unetlab.outputs import FolderLock, remove_stale_temporaries, write_error
@@ -259,9 +260,7 @@ def validate(
         if n:
             loss_sum += loss_fn(_log_odds(probs), target, weight).item() * n
             pixels += n
-        matrix.update(
-            (probs[:, 0] >= 0.5).long() if probs.shape[1] == 1 else probs.argmax(1), target
-        )
+        matrix.update(class_indices(probs), target)
     # back to the training layout
     model.to(
         memory_format=torch.channels_last if precision.channels_last else torch.contiguous_format

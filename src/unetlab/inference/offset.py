@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from unetlab.metrics.confusion import confusion_matrix, metrics_from_matrix
+from unetlab.metrics.confusion import class_indices, confusion_matrix, metrics_from_matrix
 
 #: candidate moves per axis (px): quarter pixels up to one pixel either way
 STEPS = tuple(i / 4 for i in range(-4, 5))
@@ -113,11 +113,6 @@ class OffsetFit:
         )
 
 
-def _class_map(p: torch.Tensor) -> torch.Tensor:
-    """(K, H, W) probabilities -> (H, W) class indices (p >= 0.5 for one channel)."""
-    return (p[0] >= 0.5).long() if p.shape[0] == 1 else p.argmax(0)
-
-
 @dataclass
 class _Image:
     """One image as the offset search sees it: the confusion of the pixels whose class no
@@ -134,7 +129,7 @@ class _Image:
 
     @classmethod
     def of(cls, p: torch.Tensor, truth: torch.Tensor, classes: int) -> _Image:
-        labels = _class_map(p)
+        labels = class_indices(p, 0)
         lab = labels[None, None].float()
         high = torch.nn.functional.max_pool2d(lab, 3, 1, 1)[0, 0]
         low = -torch.nn.functional.max_pool2d(-lab, 3, 1, 1)[0, 0]
@@ -158,7 +153,7 @@ class _Image:
             + p[:, r1 * w + c0] * (fy * (1 - fx))
             + p[:, r1 * w + c1] * (fy * fx)
         )
-        return self.fixed + confusion_matrix(_class_map(moved), self.truth, classes)
+        return self.fixed + confusion_matrix(class_indices(moved, 0), self.truth, classes)
 
 
 def _neighbours(index: torch.Tensor, d: float, n: int):

@@ -25,6 +25,14 @@ from unetlab.data.labels import IGNORE_INDEX
 __all__ = ["ConfusionMatrix", "confusion_matrix", "metrics_from_matrix", "nanmean"]
 
 
+def class_indices(probabilities: torch.Tensor, dim: int = 1) -> torch.Tensor:
+    """Class indices (int64) of probabilities whose classes lie along ``dim``: the argmax,
+    or ``p >= 0.5`` for one sigmoid channel (the rule every unetlab prediction follows)."""
+    if probabilities.shape[dim] == 1:
+        return (probabilities.select(dim, 0) >= 0.5).long()
+    return probabilities.argmax(dim)
+
+
 def _check_integer(x) -> None:
     floating = (
         x.is_floating_point()
