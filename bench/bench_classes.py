@@ -1,6 +1,7 @@
 """Class-weighted cross entropy against plain cross entropy on many imbalanced classes.
 
     OMP_NUM_THREADS=1 python bench/bench_classes.py [--steps 400] [--seeds 0 1] [--size 128]
+        [--weights none auto] [--losses ce focal]
 
 Writes a synthetic street-scene set in VOC layout (unetlab.data.scenes: sky, road, building,
 vegetation and the rare pole, sign, person at 0.1-1 % of the pixels), then trains the default
@@ -38,10 +39,11 @@ RARE = ("pole", "sign", "person")
 STEPS_PER_EPOCH = 8  # 32 tiles of batch 4
 
 
-def run(root: Path, test: list, workdir: Path, weights: str, seed: int, args) -> dict:
+def run(root: Path, test: list, workdir: Path, weights: str, seed: int, args, loss="ce") -> dict:
     epochs = max(1, args.steps // STEPS_PER_EPOCH)
     overrides = [
         f"data.root={root}",
+        f"train.loss={loss}",
         f"train.class_weights={weights}",
         f"train.seed={seed}",
         f"train.epochs={epochs}",
@@ -53,7 +55,7 @@ def run(root: Path, test: list, workdir: Path, weights: str, seed: int, args) ->
         "train.device=cpu",
     ]
     cfg = load_config(None, overrides)
-    run_dir = workdir / f"{weights}_{seed}"
+    run_dir = workdir / (f"{weights}_{seed}" if loss == "ce" else f"{loss}_{weights}_{seed}")
     last = run_dir / "checkpoints" / "last.pt"
     if args.reuse and last.is_file():
         state = load_checkpoint(last)["train_state"]
@@ -65,6 +67,7 @@ def run(root: Path, test: list, workdir: Path, weights: str, seed: int, args) ->
     val = _scores(model, prepare_data(cfg).val)
     scores = _scores(model, test)
     return {
+        "loss": loss,
         "class_weights": weights,
         "seed": seed,
         "steps": state["step"],
@@ -112,6 +115,10 @@ def main() -> None:
         default=["none", "auto"],
         help="train.class_weights choices to compare (default: none auto)",
     )
+    parser.add_argument(
+        "--losses", nargs="+", default=["ce"], help="train.loss choices to compare (default: ce)"
+    )
+    parser.add_argument("--json", default="classes.json", help="file under bench/results/")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     workdir = Path(args.workdir)
@@ -120,6 +127,7 @@ def main() -> None:
     print(f"threads {torch.get_num_threads()}, load {os.getloadavg()[0]:.2f}", flush=True)
     rows = []
     columns = [
+        "loss",
         "class_weights",
         "seed",
         "steps",
@@ -130,12 +138,13 @@ def main() -> None:
         *[f"iou_{c}" for c in SCENE_CLASSES],
     ]
     for seed in args.seeds:
-        for weights in args.weights:
-            rows.append(run(root, test, workdir, weights, seed, args))
+        for loss in args.losses:
+            for weights in args.weights:
+                rows.append(run(root, test, workdir, weights, seed, args, loss))
             print(bench.table(rows[-1:], columns), flush=True)
     print()
     print(bench.table(rows, columns))
-    bench.save_rows(RESULTS / "classes.json", rows)
+    bench.save_rows(RESULTS / args.json, rows)
 
 
 if __name__ == "__main__":
