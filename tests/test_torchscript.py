@@ -115,3 +115,15 @@ def test_torchscript_moves_its_output_like_unetlab(tmp_path, padding):
         )
         > 1e-3
     )
+
+
+def test_a_moved_valid_net_refuses_a_size_its_move_would_empty(tmp_path):
+    from unetlab.errors import UnetlabError
+
+    model = _tiny()
+    model.label_offset = (-0.5, 0.25)
+    smallest = model.min_input_size + 2 * model.size_multiple
+    with pytest.raises(UnetlabError, match=f"too small .* use {smallest} or more"):
+        export_torchscript(model, tmp_path / "m.pt", input_size=model.min_input_size)
+    assert not (tmp_path / "m.pt").exists()
+    export_torchscript(model, tmp_path / "m.pt", input_size=smallest)

@@ -159,26 +159,23 @@ def lovasz_loss(logits: Tensor, target: Tensor, *, ignore_index: int = IGNORE_IN
     net counts as two classes."""
     _check(logits, target, None, ignore_index, min_classes=1)
     valid = target != ignore_index
-    probs = _class_log_probs(logits).exp().permute(0, 2, 3, 1)[valid]  # (pixels, K)
-    truth = target[valid]
-    per_class = []
-    for c in range(probs.shape[1]):
-        fg = (truth == c).float()
-        if not bool(fg.any()):
-            continue
-        errors, order = (fg - probs[:, c]).abs().sort(descending=True)
-        per_class.append(errors @ _jaccard_steps(fg[order]))
-    return torch.stack(per_class).mean() if per_class else probs.sum() * 0.0
+    probs = _class_log_probs(logits).exp().movedim(1, 0)[:, valid]  # (K, pixels)
+    fg = F.one_hot(target[valid], probs.shape[0]).T.float()
+    errors, order = (fg - probs).abs().sort(dim=1, descending=True)  # every class at once
+    per_class = (errors * _jaccard_steps(fg.gather(1, order))).sum(1)
+    present = fg.sum(1) > 0
+    return per_class[present].mean() if bool(present.any()) else probs.sum() * 0.0
 
 
 def _jaccard_steps(fg: Tensor) -> Tensor:
-    """How much the Jaccard loss grows as each pixel, in order of decreasing error, is
-    counted wrong (the Lovász extension's weights; they sum to the loss of all wrong)."""
-    total = fg.sum()
-    intersection = total - fg.cumsum(0)
-    union = total + (1.0 - fg).cumsum(0)
+    """(K, pixels): how much each class's Jaccard loss grows as each pixel, in the order of
+    its decreasing error, is counted wrong (the Lovász extension's weights; they sum to the
+    loss of all wrong)."""
+    total = fg.sum(1, keepdim=True)
+    intersection = total - fg.cumsum(1)
+    union = total + (1.0 - fg).cumsum(1)  # >= 1: no division by zero
     jaccard = 1.0 - intersection / union
-    return torch.cat([jaccard[:1], jaccard[1:] - jaccard[:-1]])
+    return torch.cat([jaccard[:, :1], jaccard[:, 1:] - jaccard[:, :-1]], dim=1)
 
 
 def dice_loss(

@@ -1080,11 +1080,10 @@ def fit_label_offset(
     model = model_from_checkpoint(load_checkpoint(checkpoints / "best.pt")).to(device).eval()
     model.label_offset = (0.0, 0.0)  # measured from the unmoved predictions
     tta = fitting_tta(cfg.augment)
-    how = {"tta": tta, "precision": precision}
-    probs = [
-        predict_tensor(model, torch.from_numpy(s.image)[None].to(device), **how)[0].cpu()
-        for s in data.val
-    ]
+    probs = []
+    for sample in data.val:
+        x = torch.from_numpy(sample.image)[None].to(device)
+        probs.append(predict_tensor(model, x, tta=tta, precision=precision)[0].cpu())
     found = estimate_offset(probs, [s.mask for s in data.val])
     for name in ("best.pt", "last.pt"):
         if (checkpoints / name).is_file():
@@ -1165,8 +1164,7 @@ def offset_fit_cost(cfg: Config) -> float:
     ISBI slices, bench/README.md); 0 when the offset is not fitted."""
     if cfg.train.label_offset != "fit":
         return 0.0
-    a = cfg.augment
-    return (len(tta_names(True)) if fitting_tta(a) else 1) + 2.0
+    return (len(tta_names(True)) if fitting_tta(cfg.augment) else 1) + 2.0
 
 
 def fitting_tta(augment) -> bool:

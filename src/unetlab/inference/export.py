@@ -261,10 +261,15 @@ class ProbabilityUNet(UNet):
         return super().min_input_size + 2 * self.offset_crop
 
     def output_size(self, input_size):
+        sizes = (input_size,) if isinstance(input_size, int) else tuple(input_size)
+        if min(sizes) < self.min_input_size:  # the move's crop would leave nothing
+            raise UnetlabError(
+                f"{min(sizes)} is too small for this net moved by its label offset: "
+                f"use {self.min_input_size} or more"
+            )
         out = super().output_size(input_size)
-        if isinstance(out, int):
-            return out - 2 * self.offset_crop
-        return tuple(o - 2 * self.offset_crop for o in out)
+        crop = 2 * self.offset_crop
+        return out - crop if isinstance(out, int) else tuple(o - crop for o in out)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         logits = super().forward(x)
@@ -309,9 +314,9 @@ def export_torchscript(
     (2, C_in, s, s) input of another valid size and raises :class:`UnetlabError` if max
     |difference| exceeds ``tolerance``.
     """
-    size = _check_size(model, input_size)
-    path = Path(path)
     net = probability_model(model)
+    size = _check_size(net, input_size)  # a moved valid net needs a larger input
+    path = Path(path)
     x = torch.randn(1, model.in_channels, size, size)
     extra = {"unetlab.json": json.dumps(_metadata(net))}
     with warnings.catch_warnings():
