@@ -61,14 +61,20 @@ def _along(p: torch.Tensor, axis: int, start: int, stop: int | None) -> torch.Te
     return p[tuple(index)]
 
 
+def _source(d: float) -> tuple[int, float]:
+    """A move of ``d`` px (within one) as out[i] = p[i + start] * (1 - frac) +
+    p[i + start + 1] * frac: ``start`` is -1, 0 or 1."""
+    start = math.floor(-d)
+    return start, -d - start
+
+
 def shift_axis(p: torch.Tensor, d: float, axis: int) -> torch.Tensor:
     """``p`` moved by ``d`` px (within one) along ``axis``: out[i] = p[i - d], linearly
     interpolated, the edge values repeated beyond the edges. It slices by constants only, so
     a traced or exported graph keeps its sizes dynamic (export.ProbabilityUNet)."""
     if d == 0:
         return p
-    start = math.floor(-d)  # -1, 0 or 1: out[i] starts from p[i + start]
-    frac = -d - start
+    start, frac = _source(d)
     edged = torch.cat([_along(p, axis, 0, 1), p, _along(p, axis, -1, None)], axis)
     lower = _along(edged, axis, start + 1, start - 1 or None)  # edged[j] = p[j - 1]
     if frac == 0:
@@ -159,8 +165,7 @@ class _Image:
 def _neighbours(index: torch.Tensor, d: float, n: int):
     """The two source indices and the weight of the second for a move of ``d`` px (as
     :func:`shift_axis`)."""
-    start = math.floor(-d)
-    frac = -d - start
+    start, frac = _source(d)
     return (index + start).clamp(0, n - 1), (index + start + 1).clamp(0, n - 1), frac
 
 
