@@ -4,8 +4,10 @@ the global batch, the main process alone writes, and the process-group arithmeti
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
+import tomllib
 import torch
 
 from unetlab.checkpoint import load_checkpoint, load_model
@@ -52,12 +54,20 @@ def test_only_the_gloo_exit_abort_passes_for_a_finished_launch():
     assert not finished(launch(1, f"{GLOO_EXIT_ABORT}\n... failed (exitcode: 1)"))
 
 
-def test_a_torchrun_process_ends_with_its_code_and_its_output_flushed():
-    """``python -m unetlab`` under torchrun skips the interpreter's teardown (os._exit): the
-    exit code and everything printed must still come out."""
+CONSOLE_SCRIPT = "import sys; from unetlab.cli import run; sys.argv[0] = 'unetlab'; run()"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["-m", "unetlab"], ["-c", CONSOLE_SCRIPT]],
+    ids=["python -m unetlab", "console script"],
+)
+def test_a_torchrun_process_ends_with_its_code_and_its_output_flushed(command):
+    """Under torchrun the command skips the interpreter's teardown (os._exit), from either
+    entry point: the exit code and everything printed must still come out."""
     env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout: a
     env["WORLD_SIZE"] = "1"  # buffered pipe, as under torchrun
-    command = [sys.executable, "-m", "unetlab"]
+    command = [sys.executable, *command]
     sizes = subprocess.run(
         [*command, "sizes", "--near", "100"], capture_output=True, text=True, env=env
     )
@@ -65,6 +75,11 @@ def test_a_torchrun_process_ends_with_its_code_and_its_output_flushed():
     bad = [*command, "train", "--data", "/no/such/folder"]
     refused = subprocess.run(bad, capture_output=True, text=True, env=env)
     assert refused.returncode == 2 and "no such data folder" in refused.stderr
+
+
+def test_the_console_script_is_the_entry_point_that_skips_the_teardown():
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    assert project["project"]["scripts"]["unetlab"] == "unetlab.cli:run"
 
 
 def test_shards_are_disjoint_equal_and_cover_the_global_batches():

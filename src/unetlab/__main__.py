@@ -1,4 +1,3 @@
-from unetlab.cli import main
-from unetlab.distributed import exit_process
+from unetlab.cli import run
 
-exit_process(main())
+run()

@@ -15,14 +15,12 @@ when to stop; it sends its decisions to the others.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import subprocess
 import sys
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import NoReturn
 
 import torch
 import torch.distributed as dist
@@ -153,21 +151,6 @@ def without_nproc(argv: list[str]) -> list[str]:
         elif not word.startswith("--nproc="):
             out.append(word)
     return out
-
-
-def exit_process(code: int) -> NoReturn:
-    """End ``python -m unetlab`` with ``code``. A process that torchrun started (``WORLD_SIZE``
-    set) ends without the interpreter's teardown, its output flushed: there torch's gloo
-    aborts a process now and then after its work is done and its group destroyed (SIGABRT,
-    "terminate called without an active exception", no Python frame left; 1 launch in about
-    32 of two CPU processes here, none in 150 with this), and the whole launch fails with it."""
-    if "WORLD_SIZE" in os.environ:
-        logging.shutdown()
-        with contextlib.suppress(OSError):  # a reader gone away (BrokenPipeError)
-            sys.stdout.flush()
-            sys.stderr.flush()
-        os._exit(code)
-    raise SystemExit(code)
 
 
 def launch(nproc: int, argv: list[str]) -> int:
