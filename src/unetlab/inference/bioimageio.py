@@ -136,7 +136,7 @@ def architecture_source() -> str:
         'Needs only torch: ProbabilityUNet(**kwargs).load_state_dict(torch.load("weights.pt")).'
         '\n"""\n\nfrom __future__ import annotations\n\nimport types\n'
     )
-    moves = [inspect.getsource(f) for f in (offset._along, offset.shift_axis)]
+    moves = [inspect.getsource(f) for f in (offset._along, offset._source, offset.shift_axis)]
     tail = inspect.getsource(ProbabilityUNet)
     parts = [head + "\n".join(imports), *bodies, *moves, tail]
     return "\n\n\n".join(p.rstrip("\n") for p in parts) + "\n"
