@@ -196,3 +196,31 @@ def test_the_budget_ends_after_the_label_offset_is_measured(tmp_path, monkeypatc
     assert clock.now - 100.0 <= 12.0 + 0.1 + 1e-9  # the budget, and the step that crossed it
     assert ("label offset: " in (tmp_path / "run" / "train.log").read_text()) == (offset == "fit")
     assert result["steps"] >= 50
+
+
+def test_a_label_offset_that_would_overrun_the_budget_is_cut_at_its_end(tmp_path, monkeypatch):
+    """Predictions for the label offset that cost far more than the validations promised:
+    the run still ends at its budget (and one prediction), and says what it left out."""
+    data = write_blobs(tmp_path / "data", 6)
+    clock = _fake_machine(monkeypatch, 0.1)
+    real = train_mod.predict_tensor
+
+    def timed(model, x, *args, tta=False, **kw):
+        clock.now += 4.0 if tta else 0.05  # the TTA predictions are 80 times dearer
+        return real(model, x, *args, tta=tta, **kw)
+
+    monkeypatch.setattr(train_mod, "predict_tensor", timed)
+    cfg = tiny_config(
+        data,
+        "train.epochs=1000",
+        "train.max_minutes=0.2",
+        "data.tiles_per_epoch=16",
+        "data.val_fraction=0.5",
+        "train.label_offset=fit",
+    )
+    result = fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)
+    assert clock.now - 100.0 <= 12.0 + 4.0 + 1e-9  # the budget, and the prediction that crossed
+    assert "label offset: not measured (the time budget ran out after 2 of 3" in (
+        tmp_path / "run" / "train.log"
+    ).read_text()
+    assert result["label_offset"] is None

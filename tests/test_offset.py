@@ -11,7 +11,13 @@ from unetlab.checkpoint import load_checkpoint, load_model, save_model, update_c
 from unetlab.config import load_config
 from unetlab.data.io import read_image, write_png
 from unetlab.errors import UnetlabError
-from unetlab.inference.offset import estimate_offset, label_offset, shift_probabilities
+from unetlab.inference.offset import (
+    STEPS,
+    estimate_offset,
+    label_offset,
+    search_order,
+    shift_probabilities,
+)
 from unetlab.inference.predict import predict_image
 from unetlab.models import UNet
 from unetlab.train import fit
@@ -58,6 +64,22 @@ def test_estimate_keeps_aligned_predictions_where_they_are():
     found = estimate_offset([_soft(m, (0, 0)) for m in masks], masks)
     assert found.offset == (0.0, 0.0) and found.miou == found.unshifted_miou
     assert "none" in found.describe()
+
+
+def test_the_search_goes_coarse_to_fine_and_stops_when_the_time_is_up():
+    order = search_order()
+    assert order[0] == (0.0, 0.0) and len(set(order)) == len(STEPS) ** 2 == 81
+    assert all(float(2 * v).is_integer() for move in order[:25] for v in move)  # the half grid
+    masks = [_blobs(s) for s in range(3)]
+    probs = [_soft(m, (-0.5, 0.0)) for m in masks]
+    calls = iter(range(100))
+    cut = estimate_offset(probs, masks, out_of_time=lambda: next(calls) >= 24)
+    assert (cut.searched, cut.candidates) == (25, 81) and cut.offset == (0.5, 0.0)
+    assert "the time budget ran out after 25 of 81 moves" in cut.describe()
+    at_once = estimate_offset(probs, masks, out_of_time=lambda: True)
+    assert at_once.searched == 1 and at_once.offset == (0.0, 0.0)  # no move tried, none kept
+    full = estimate_offset(probs, masks)
+    assert full.searched == 81 and "ran out" not in full.describe()
 
 
 def test_estimate_ignores_unlabelled_pixels():

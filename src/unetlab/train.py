@@ -1027,7 +1027,7 @@ def _finish(run: _Run) -> dict:
     """The last plot, the label offset (``train.label_offset: fit``), and what the run gives
     back."""
     state, run_dir, val = run.state, run.run_dir, bool(run.data.val)
-    offset = None
+    offset, deadline = None, _budget_end(run)
     if run.group.is_main:
         _plot(run_dir, run.metrics.rows)
         if run.cfg.train.label_offset == "fit":
@@ -1037,6 +1037,7 @@ def _finish(run: _Run) -> dict:
                 device=run.device,
                 data=run.data,
                 precision=run.precision.inference,
+                out_of_time=deadline,
             )
     result = {
         "run_dir": str(run_dir),
@@ -1055,6 +1056,17 @@ def _finish(run: _Run) -> dict:
     return result
 
 
+def _budget_end(run: _Run) -> Callable[[], bool] | None:
+    """Whether the time budget has run out, as the main process alone can ask (the budget's
+    clock is read by every process here, in step; then the main process's own)."""
+    if not isinstance(run.scheduler, BudgetSchedule):
+        return None
+    left = run.scheduler.seconds - run.scheduler.elapsed()
+    clock = time.perf_counter if run.group.active else run.clock
+    end = clock() + left
+    return lambda: clock() >= end
+
+
 def fit_label_offset(
     cfg: Config,
     run_dir: str | os.PathLike,
@@ -1062,14 +1074,16 @@ def fit_label_offset(
     device="cpu",
     data: Data | None = None,
     precision: str = "fp32",
+    out_of_time: Callable[[], bool] | None = None,
 ) -> OffsetFit | None:
     """Measure where the labels sit relative to the predictions of ``run_dir``'s best.pt on
     the validation images of ``cfg`` (``data``, or read again), with test-time augmentation
     when the net trained with flips or rotations (:func:`fitting_tta`), and store the offset
     in best.pt and last.pt (:mod:`unetlab.inference.offset`) and in ``label_offset.json``.
     ``precision``: the predictions' (training passes its validations' precision: bf16 gives
-    the same offsets in half the time, bench/README.md). None without validation images.
-    Also usable on a finished run: ``fit_label_offset(load_config(run / "config.yaml"),
+    the same offsets in half the time, bench/README.md). ``out_of_time``: a time budget's
+    end (the search then keeps the best move it has tried). None without validation images,
+    or when the budget ran out before the predictions were made. Also usable on a finished run: ``fit_label_offset(load_config(run / "config.yaml"),
     run)``."""
     data = data if data is not None else prepare_data(cfg)
     if not data.val:
@@ -1082,9 +1096,17 @@ def fit_label_offset(
     tta = fitting_tta(cfg.augment)
     probs = []
     for sample in data.val:
+        if out_of_time is not None and out_of_time():
+            log.info(
+                "label offset: not measured (the time budget ran out after %d of %d validation"
+                " predictions; give more --minutes)",
+                len(probs),
+                len(data.val),
+            )
+            return None
         x = torch.from_numpy(sample.image)[None].to(device)
         probs.append(predict_tensor(model, x, tta=tta, precision=precision)[0].cpu())
-    found = estimate_offset(probs, [s.mask for s in data.val])
+    found = estimate_offset(probs, [s.mask for s in data.val], out_of_time=out_of_time)
     for name in ("best.pt", "last.pt"):
         if (checkpoints / name).is_file():
             update_checkpoint(checkpoints / name, label_offset=list(found.offset))

@@ -19,7 +19,7 @@ test-time augmentation.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -105,17 +105,22 @@ class OffsetFit:
     miou: float
     unshifted_miou: float
     images: int
+    searched: int = 0  # moves scored
+    candidates: int = 0  # moves there were; fewer searched: the time ran out
 
     def describe(self) -> str:
+        cut = ""
+        if self.searched < self.candidates:
+            cut = f"; the time budget ran out after {self.searched} of {self.candidates} moves"
         if self.offset == (0.0, 0.0):
             return (
                 f"label offset: none (no move within one pixel raises the validation mIoU "
-                f"{self.unshifted_miou:.4f} by {MIN_GAIN} or more; {self.images} images)"
+                f"{self.unshifted_miou:.4f} by {MIN_GAIN} or more; {self.images} images{cut})"
             )
         return (
             f"label offset: the labels sit {describe_offset(self.offset)} of what the net "
             f"finds; predictions are moved by it (validation mIoU {self.unshifted_miou:.4f}"
-            f" -> {self.miou:.4f}, {self.images} images)"
+            f" -> {self.miou:.4f}, {self.images} images{cut})"
         )
 
 
@@ -170,12 +175,18 @@ def _neighbours(index: torch.Tensor, d: float, n: int):
 
 
 def estimate_offset(
-    probabilities: Sequence, masks: Sequence, *, steps=STEPS, min_gain: float = MIN_GAIN
+    probabilities: Sequence,
+    masks: Sequence,
+    *,
+    steps=STEPS,
+    min_gain: float = MIN_GAIN,
+    out_of_time: Callable[[], bool] | None = None,
 ) -> OffsetFit:
     """The (dy, dx) among ``steps`` x ``steps`` that maximises the mean IoU of the moved
     probabilities' argmax against ``masks`` (class indices, negative: ignored), pixels
     summed over images; (0, 0) unless it gains at least ``min_gain``. Only the pixels near
-    a change of class are moved and scored again for each candidate."""
+    a change of class are moved and scored again for each candidate. The candidates go
+    coarse to fine (:func:`search_order`); once ``out_of_time()`` says so, the best so far."""
     if len(probabilities) != len(masks) or not masks:
         raise ValueError("estimate_offset needs one mask per probability map, at least one")
     probs = [torch.as_tensor(np.asarray(p, dtype=np.float32)) for p in probabilities]
@@ -184,14 +195,25 @@ def estimate_offset(
         _Image.of(p, torch.as_tensor(np.asarray(m, dtype=np.int64)), classes)
         for p, m in zip(probs, masks)
     ]
+    order = search_order(steps)
     scores = {}
-    for dy in steps:
-        for dx in steps:
-            offset = (float(dy), float(dx))
-            total = sum(im.confusion(offset, classes) for im in images)
-            scores[offset] = metrics_from_matrix(total)["miou"]
+    for offset in order:
+        if scores and out_of_time is not None and out_of_time():
+            break
+        total = sum(im.confusion(offset, classes) for im in images)
+        scores[offset] = metrics_from_matrix(total)["miou"]
     unshifted = scores[(0.0, 0.0)]
     best = max(scores, key=lambda k: (scores[k], -abs(k[0]) - abs(k[1])))
     if not scores[best] >= unshifted + min_gain:
         best = (0.0, 0.0)
-    return OffsetFit(best, scores[best], unshifted, len(masks))
+    return OffsetFit(best, scores[best], unshifted, len(masks), len(scores), len(order))
+
+
+def search_order(steps=STEPS) -> list[tuple[float, float]]:
+    """The moves ``steps`` x ``steps``, no move first, then by how fine they are (whole and
+    half pixels before quarters) and how far: a search cut short has tried the coarse grid."""
+    def fineness(v: float) -> int:
+        return next(k for k in range(8) if float(v * 2**k).is_integer())
+
+    moves = [(float(dy), float(dx)) for dy in steps for dx in steps]
+    return sorted(moves, key=lambda m: (max(map(fineness, m)), abs(m[0]) + abs(m[1]), m))
