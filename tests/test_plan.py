@@ -95,7 +95,10 @@ def test_the_users_keys_win_and_are_marked():
     assert keys["train.patience"].value == 0
     applied = plan.apply(cfg)
     assert applied.data.tile_size == 64 and applied.train.batch_size == 32
-    assert any(line.endswith("(your setting kept)") for line in plan.lines())
+    assert keys["data.tile_size"].used == 64
+    tile_line = next(line for line in plan.lines() if line.startswith("data.tile_size"))
+    assert tile_line.startswith("data.tile_size = 64: your setting (the plan would choose ")
+    assert plan.to_dict()["plan"]["data.tile_size"]["value"] == 64
 
 
 def test_precision_is_bf16_only_where_the_cpu_runs_it_natively():

@@ -50,12 +50,28 @@ BUDGET_EPOCHS = 100_000  # the epoch cap under a time budget: the clock ends the
 @dataclass(frozen=True)
 class Choice:
     """One planned config value: dotted ``key``, ``value``, ``reason``; ``user`` when the
-    user set the key (the plan's value is then only advice)."""
+    user set the key (the plan's value is then only advice), ``yours`` the value the user set."""
 
     key: str
     value: object
     reason: str
     user: bool = False
+    yours: object = None
+
+    @property
+    def used(self):
+        """The value the run trains with."""
+        return self.yours if self.user else self.value
+
+    def line(self) -> str:
+        if not self.user:
+            return f"{self.key} = {_show(self.value)}: {self.reason}"
+        if self.yours == self.value:
+            return f"{self.key} = {_show(self.value)}: {self.reason} (also your setting)"
+        return (
+            f"{self.key} = {_show(self.yours)}: your setting (the plan would choose "
+            f"{_show(self.value)}: {self.reason})"
+        )
 
 
 @dataclass
@@ -73,19 +89,17 @@ class Plan:
         return Config.from_dict(data)
 
     def lines(self) -> list[str]:
-        return [
-            f"{c.key} = {_show(c.value)}: {c.reason}" + (" (your setting kept)" if c.user else "")
-            for c in self.choices
-        ]
+        return [c.line() for c in self.choices]
 
     def to_dict(self) -> dict:
         return {
             "fingerprint": self.fingerprint,
             "plan": {
                 c.key: {
-                    "value": c.value,
-                    "reason": c.reason,
+                    "value": c.used,
                     "set_by": "user" if c.user else "plan",
+                    "planned": c.value,
+                    "reason": c.reason,
                 }
                 for c in self.choices
             },
@@ -371,7 +385,18 @@ def make_plan(
         choices.append(
             Choice("train.patience", 0, f"{budget}, the lr annealed, not early stopping")
         )
-    marked = [Choice(c.key, c.value, c.reason, user=c.key in explicit) for c in choices]
+    values = cfg.to_dict()
+
+    def yours(key: str):
+        section, name = key.split(".", 1)
+        return values[section][name]
+
+    marked = [
+        Choice(c.key, c.value, c.reason, user=True, yours=yours(c.key))
+        if c.key in explicit
+        else c
+        for c in choices
+    ]
     return Plan(marked, fp.summary())
 
 
