@@ -285,7 +285,9 @@ def test_cli_train_and_resume(tmp_path, data, capsys):
         "--no-progress",
     ]
     assert main(args) == 0
-    assert "best checkpoint:" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "best checkpoint:" in out and "(val mIoU averaged over validations " in out
+    assert "; the last validation " in out
     assert main(args) == 2
     assert "already holds a run" in capsys.readouterr().err
     assert (

@@ -159,12 +159,13 @@ def _check_gpus(nproc: int, device: str) -> None:
 
 
 def _summary(run_dir: Path, result: dict) -> None:
-    best = result.get("best_val_miou")
+    best, last = result.get("best_val_miou"), result.get("val", {}).get("miou")
     print(f"run folder: {run_dir}")
-    print(
-        f"best checkpoint: {result['best_checkpoint']}"
-        + (f" (val mIoU {best:.4f})" if best is not None else "")
-    )
+    line = f"best checkpoint: {result['best_checkpoint']}"
+    if best is not None:  # train.best_smoothing's average decides, not one validation
+        line += f" (val mIoU averaged over validations {best:.4f}"
+        line += f"; the last validation {last:.4f})" if last is not None else ")"
+    print(line)
     print(
         f"metrics: {run_dir / 'metrics.csv'}, curves: {run_dir / 'curves.png'}, log: {run_dir / 'train.log'}"
     )
