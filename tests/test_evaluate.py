@@ -320,6 +320,17 @@ def test_cli_pred_mode_writes_json_and_png(tmp_path, capsys):
     assert read_image(png).ndim == 3 and png.stat().st_size > 1000
 
 
+def test_cli_refuses_to_write_its_confusion_picture_among_the_masks(tmp_path, capsys):
+    """A PNG beside the ground truth would be read as a mask by the next evaluation."""
+    pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--label-values", "0", "255"]
+    assert main([*argv, "--json", str(gt_dir / "res.json")]) == 2
+    err = capsys.readouterr().err
+    assert "res_confusion.png: evaluate would write into" in err and "reads as data" in err
+    assert sorted(p.name for p in gt_dir.iterdir()) == ["a.png"]
+    assert main([*argv, "--json", str(tmp_path / "res.json")]) == 0
+
+
 def test_cli_checkpoint_mode(tmp_path, capsys):
     from unetlab.checkpoint import save_model
 
@@ -366,6 +377,11 @@ def test_cli_checkpoint_mode(tmp_path, capsys):
         (
             ["--checkpoint", "x", "--data", "y", "--best-threshold", "--watershed-seeds", "9"],
             "a probability in [0, 1]",
+        ),
+        (["--pred", "x", "--gt", "y", "--worst", "-1"], "--worst must be 0 or more"),
+        (
+            ["--pred", "x", "--gt", "y", "--label-values", "0", "255", "--ignore-value", "255"],
+            "either a class or ignored",
         ),
     ],
 )

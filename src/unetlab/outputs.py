@@ -6,6 +6,7 @@ Every command that writes files asks here first:
 - :func:`refuse_inputs` refuses an output path that is one of the inputs: the same file
   (also through a symbolic or hard link: same device and inode) or the same name in the same
   folder up to case (one file on case-insensitive file systems such as macOS's and Windows').
+  :func:`refuse_inside` refuses an output inside a folder that is read as data.
 - A folder's *manifest* (``.unetlab-outputs``: one file name a line) lists the files unetlab
   wrote there. A name is added *before* its file is written (write-ahead), so a file that
   exists is either listed or not ours. :func:`claim_files` (single-file outputs: a JSON
@@ -100,6 +101,25 @@ def refuse_inputs(
                 f"{out}: {command} would write over its input {clash}; give the output another "
                 "name or folder (inputs are never replaced)"
             )
+
+
+def refuse_inside(
+    outputs: Iterable[str | os.PathLike],
+    folders: Iterable[str | os.PathLike],
+    *,
+    command: str = "unetlab",
+) -> None:
+    """Raise OutputError if an output lies in (or below) one of ``folders``: folders a command
+    reads as data, where its output would be read as data the next time."""
+    roots = [Path(f).resolve() for f in folders]
+    for out in map(Path, outputs):
+        where = out.resolve()
+        for root in roots:
+            if where == root or root in where.parents:
+                raise OutputError(
+                    f"{out}: {command} would write into {root}, which it reads as data (the "
+                    "next run would read the output as an input); give the output another folder"
+                )
 
 
 def _files(path: Path, suffixes: Collection[str] | None, command: str) -> Iterator[Path]:

@@ -131,6 +131,13 @@ def add_parser(sub) -> None:
 
 def _check_mode(args) -> str:
     check_probability("--watershed-seeds", args.watershed_seeds)
+    if args.worst < 0:
+        raise UnetlabError(f"--worst must be 0 or more images, not {args.worst}")
+    if args.ignore_value is not None and args.ignore_value in (args.label_values or []):
+        raise UnetlabError(
+            f"--ignore-value {args.ignore_value} is also one of --label-values: a value is "
+            "either a class or ignored"
+        )
     if args.watershed_seeds is not None and not args.best_threshold:
         raise UnetlabError("--watershed-seeds applies to --best-threshold: add it or drop the flag")
     model_mode = args.checkpoint is not None or args.data is not None
@@ -164,13 +171,15 @@ def _check_mode(args) -> str:
 def _claim_outputs(args) -> None:
     """Refuse (before any work) outputs that would replace an input or a foreign file."""
     from unetlab.data.io import IMAGE_SUFFIXES
-    from unetlab.outputs import claim_files
+    from unetlab.outputs import claim_files, refuse_inside
 
     json_path = Path(args.json) if args.json else None
     confusion = args.confusion or (
         json_path.with_name(f"{json_path.stem}_confusion.png") if json_path else None
     )
     inputs = [p for p in (args.checkpoint, args.data, args.pred, args.gt) if p]
+    pictures = [Path(p) for p in (confusion,) if p]
+    refuse_inside(pictures, _data_folders(args), command="evaluate")
     claim_files(
         [p for p in (json_path, confusion) if p],
         inputs=inputs,
@@ -178,6 +187,20 @@ def _claim_outputs(args) -> None:
         overwrite=args.overwrite,
         suffixes=IMAGE_SUFFIXES,
     )
+
+
+def _data_folders(args) -> list[Path]:
+    """The folders evaluate reads images or masks from (an image written there would be read
+    as data next time)."""
+    if args.gt is not None:
+        return [Path(args.gt)]
+    if args.data is None or not Path(args.data).is_dir():
+        return []
+    from unetlab.data.pairs import find_pairs
+
+    pairs = find_pairs(args.data)
+    folders = {p.image.parent for p in pairs} | {p.mask.parent for p in pairs}
+    return sorted(f for f in folders if f.resolve() != Path(args.data).resolve())
 
 
 def run(args) -> int:
