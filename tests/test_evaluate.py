@@ -361,8 +361,10 @@ def test_cli_checkpoint_mode(tmp_path, capsys):
         str(tmp_path / "w.json"),
     ]
     assert main(split) == 0
-    assert "seeded watershed" in capsys.readouterr().out
-    assert json.loads((tmp_path / "w.json").read_text())["best_threshold"]["seed_threshold"] == 0.9
+    printed = capsys.readouterr().out
+    assert "seeded watershed" in printed and "without the watershed: Rand error" in printed
+    best = json.loads((tmp_path / "w.json").read_text())["best_threshold"]
+    assert best["seed_threshold"] == 0.9 and "rand_threshold" in best["without_seeds"]
 
 
 @pytest.mark.parametrize(

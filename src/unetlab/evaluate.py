@@ -157,6 +157,13 @@ class Report:
                 f"V_Info {_f(t['information_score'])} at {t['information_threshold']}, "
                 f"pixel error {_f(t['pixel_error'])} at {t['pixel_threshold']}"
             )
+            if plain := t.get("without_seeds"):
+                better = "better" if t["rand_error"] <= plain["rand_error"] else "worse"
+                lines.append(
+                    f"                   without the watershed: Rand error "
+                    f"{_f(plain['rand_error'])} at {plain['rand_threshold']} (the watershed "
+                    f"does {better})"
+                )
             lines.append(
                 f"                   challenge pixel error {_f(t['challenge_pixel_error'])} at "
                 f"{t['challenge_pixel_threshold']}   (1 - max F-score of the cell pixels: "
@@ -381,6 +388,17 @@ class _Accumulator:
                 connectivity=self.connectivity,
                 seed_threshold=seed_threshold,
             )
+            if seed_threshold is not None:  # the plain levels beside, to compare
+                plain = best_threshold(
+                    self.probs,
+                    self.truths,
+                    thresholds,
+                    boundary_class=0 if self.boundary_class is None else self.boundary_class,
+                    connectivity=self.connectivity,
+                )
+                threshold["without_seeds"] = {
+                    k: plain[k] for k in ("rand_error", "rand_threshold", "information_score")
+                }
         return Report(names, total, self.rows, summary, self.boundary_class, threshold, worst)
 
 
