@@ -171,16 +171,15 @@ def test_a_run_that_ends_at_its_epoch_cap_does_not_claim_the_budget_ran_out(tmp_
     assert "time budget" not in log and "done: best checkpoint" in log
 
 
-@pytest.mark.parametrize("offset", ["fit", "none"])
-def test_the_budget_ends_after_the_label_offset_is_measured(tmp_path, monkeypatch, offset):
-    """A prediction of a validation image costs fake time too, eight times over with TTA:
-    the whole run, the label offset's measurement included, ends within its budget."""
+def _offset_run(tmp_path, monkeypatch, offset: str, *, tta_cost: float):
+    """A 12 s budget on the fake machine whose predictions cost 0.05 s, ``tta_cost`` with
+    TTA (the label offset's): (the clock, fit's result, train.log)."""
     data = write_blobs(tmp_path / "data", 6)
     clock = _fake_machine(monkeypatch, 0.1)
     real = train_mod.predict_tensor
 
     def timed(model, x, *args, tta=False, **kw):
-        clock.now += 0.05 * (8 if tta else 1)
+        clock.now += tta_cost if tta else 0.05
         return real(model, x, *args, tta=tta, **kw)
 
     monkeypatch.setattr(train_mod, "predict_tensor", timed)
@@ -193,34 +192,24 @@ def test_the_budget_ends_after_the_label_offset_is_measured(tmp_path, monkeypatc
         f"train.label_offset={offset}",
     )
     result = fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)
+    return clock, result, (tmp_path / "run" / "train.log").read_text()
+
+
+@pytest.mark.parametrize("offset", ["fit", "none"])
+def test_the_budget_ends_after_the_label_offset_is_measured(tmp_path, monkeypatch, offset):
+    """A prediction of a validation image costs fake time too, eight times over with TTA:
+    the whole run, the label offset's measurement included, ends within its budget."""
+    clock, result, log = _offset_run(tmp_path, monkeypatch, offset, tta_cost=8 * 0.05)
     assert clock.now - 100.0 <= 12.0 + 0.1 + 1e-9  # the budget, and the step that crossed it
-    assert ("label offset: " in (tmp_path / "run" / "train.log").read_text()) == (offset == "fit")
+    assert ("label offset: " in log) == (offset == "fit")
     assert result["steps"] >= 50
 
 
 def test_a_label_offset_that_would_overrun_the_budget_is_cut_at_its_end(tmp_path, monkeypatch):
-    """Predictions for the label offset that cost far more than the validations promised:
-    the run still ends at its budget (and one prediction), and says what it left out."""
-    data = write_blobs(tmp_path / "data", 6)
-    clock = _fake_machine(monkeypatch, 0.1)
-    real = train_mod.predict_tensor
-
-    def timed(model, x, *args, tta=False, **kw):
-        clock.now += 4.0 if tta else 0.05  # the TTA predictions are 80 times dearer
-        return real(model, x, *args, tta=tta, **kw)
-
-    monkeypatch.setattr(train_mod, "predict_tensor", timed)
-    cfg = tiny_config(
-        data,
-        "train.epochs=1000",
-        "train.max_minutes=0.2",
-        "data.tiles_per_epoch=16",
-        "data.val_fraction=0.5",
-        "train.label_offset=fit",
-    )
-    result = fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)
+    """Predictions for the label offset that cost far more than the validations promised
+    (80 times a plain one): the run still ends at its budget (and one prediction), and says
+    what it left out."""
+    clock, result, log = _offset_run(tmp_path, monkeypatch, "fit", tta_cost=4.0)
     assert clock.now - 100.0 <= 12.0 + 4.0 + 1e-9  # the budget, and the prediction that crossed
-    assert "label offset: not measured (the time budget ran out after 2 of 3" in (
-        tmp_path / "run" / "train.log"
-    ).read_text()
+    assert "label offset: not measured (the time budget ran out after 2 of 3" in log
     assert result["label_offset"] is None

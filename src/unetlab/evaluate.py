@@ -33,6 +33,7 @@ What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
@@ -380,22 +381,17 @@ class _Accumulator:
         )
         threshold = None
         if thresholds is not None and self.probs:
-            threshold = best_threshold(
+            levels = functools.partial(
+                best_threshold,
                 self.probs,
                 self.truths,
                 thresholds,
                 boundary_class=0 if self.boundary_class is None else self.boundary_class,
                 connectivity=self.connectivity,
-                seed_threshold=seed_threshold,
             )
+            threshold = levels(seed_threshold=seed_threshold)
             if seed_threshold is not None:  # the plain levels beside, to compare
-                plain = best_threshold(
-                    self.probs,
-                    self.truths,
-                    thresholds,
-                    boundary_class=0 if self.boundary_class is None else self.boundary_class,
-                    connectivity=self.connectivity,
-                )
+                plain = levels()
                 threshold["without_seeds"] = {
                     k: plain[k] for k in ("rand_error", "rand_threshold", "information_score")
                 }
