@@ -35,7 +35,9 @@ def add_parser(sub) -> None:
         help="fewer repeats, a 512x512 image, no training step (< 1 min)",
     )
     p.add_argument("--tile-size", type=int, help="forward tile size (default: the preset's 572)")
-    p.add_argument("--image-size", type=int, help="square image for prediction (default 1024)")
+    p.add_argument(
+        "--image-size", type=int, help="square image for prediction (default 1024, quick 512)"
+    )
     p.add_argument(
         "--precision",
         choices=["fp32", "bf16"],
@@ -50,6 +52,11 @@ def add_parser(sub) -> None:
         help="cpu (default), cuda, cuda:N or auto (a GPU if there is one)",
     )
     p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace a --json file that unetlab did not write",
+    )
     p.set_defaults(run=run)
 
 
@@ -64,15 +71,17 @@ def run(args) -> int:
     import torch
 
     from unetlab import bench
+    from unetlab.outputs import claim_files
     from unetlab.runtime import check_precision, configure_threads, resolve_device, tune_allocator
 
+    _check_numbers(args)
     device = resolve_device(args.device)
     check_precision(args.precision, device)
+    if args.json:  # a foreign file or a folder is refused before the benchmark, not after
+        claim_files([args.json], overwrite=args.overwrite, command="bench")
     allocator = tune_allocator()
     threads = configure_threads(args.threads)
-    repeat = args.repeat or (3 if args.quick else 5)
-    if repeat < 1:
-        raise UnetlabError(f"--repeat must be >= 1, not {repeat}")
+    repeat = args.repeat if args.repeat is not None else (3 if args.quick else 5)
     torch.manual_seed(0)
     model, name = _model(args)
     where = (
@@ -88,6 +97,15 @@ def run(args) -> int:
         bench.write_json(args.json, rows, command=_command(args), device=device)
         print(f"wrote {args.json}")
     return 0
+
+
+def _check_numbers(args) -> None:
+    """One line for a size or count the benchmark cannot use (0 is no default here)."""
+    for flag, value in (("--tile-size", args.tile_size), ("--image-size", args.image_size)):
+        if value is not None and value < 1:
+            raise UnetlabError(f"{flag} must be a positive number of pixels, not {value}")
+    if args.repeat is not None and args.repeat < 1:
+        raise UnetlabError(f"--repeat must be >= 1, not {args.repeat}")
 
 
 def _model(args):

@@ -1,0 +1,55 @@
+"""Bad command-line values end in one line and exit 2 before any work or any file is written."""
+
+from __future__ import annotations
+
+import pytest
+
+from unetlab.cli import main
+
+BENCH = ["bench", "--preset", "small", "--quick", "--tile-size", "64", "--repeat", "1"]
+
+
+@pytest.fixture(autouse=True)
+def _keep_malloc(monkeypatch):
+    monkeypatch.setenv("UNETLAB_TUNE_ALLOCATOR", "0")  # keep this test process's malloc as is
+
+
+def _error(capsys) -> str:
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    return captured.err.strip()
+
+
+def test_bench_refuses_a_foreign_json_file_before_measuring(tmp_path, capsys):
+    foreign = tmp_path / "bj.json"
+    foreign.write_text("mine\n")
+    assert main([*BENCH, "--json", str(foreign)]) == 2
+    err = _error(capsys)
+    assert "was not written by unetlab" in err and "--overwrite" in err
+    assert foreign.read_text() == "mine\n"
+    assert main([*BENCH, "--json", str(tmp_path)]) == 2
+    assert "is a folder" in _error(capsys)
+
+
+def test_bench_json_overwrite_replaces_a_foreign_file(tmp_path, monkeypatch):
+    monkeypatch.setattr("unetlab.cli.bench._measure", lambda *a: [{"what": "w"}])
+    foreign = tmp_path / "bj.json"
+    foreign.write_text("mine\n")
+    assert main([*BENCH, "--image-size", "16", "--json", str(foreign), "--overwrite"]) == 0
+    assert '"rows"' in foreign.read_text()
+    assert main([*BENCH, "--image-size", "16", "--json", str(foreign)]) == 0  # ours now
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--image-size", "-5"], "--image-size must be a positive number of pixels, not -5"),
+        (["--image-size", "0"], "--image-size must be a positive number of pixels, not 0"),
+        (["--tile-size", "0"], "--tile-size must be a positive number of pixels, not 0"),
+        (["--tile-size", "-1"], "--tile-size must be a positive number of pixels, not -1"),
+        (["--repeat", "0"], "--repeat must be >= 1, not 0"),
+    ],
+)
+def test_bench_refuses_sizes_and_counts_below_one(flags, message, capsys):
+    assert main([*BENCH, *flags]) == 2
+    assert _error(capsys).endswith(message)
