@@ -551,3 +551,20 @@ def test_evaluate_reads_what_predict_instances_writes(tmp_path, capsys):
         == 0
     )
     assert f"objects            {len(rows)} predicted, 3 true" in capsys.readouterr().out
+
+
+def test_evaluating_a_checkpoint_on_its_training_images_says_so(tmp_path, capsys):
+    from unetlab.train import fit
+
+    from .test_train import tiny_config, write_blobs
+
+    data = write_blobs(tmp_path / "data", 5)
+    trained = fit(tiny_config(data, "train.epochs=1"), run_dir=tmp_path / "run", progress=False)
+    argv = ["evaluate", "--checkpoint", trained["best_checkpoint"], "--device", "cpu"]
+    capsys.readouterr()
+    assert main([*argv, "--data", str(data)]) == 0
+    out = capsys.readouterr().out
+    assert "note: 4 of these 5 images trained this checkpoint" in out  # 1 kept for validation
+    unseen = write_blobs(tmp_path / "unseen", 3, seed=1)
+    assert main([*argv, "--data", str(unseen)]) == 0
+    assert "trained this checkpoint" not in capsys.readouterr().out

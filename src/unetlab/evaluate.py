@@ -44,6 +44,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.datasets import split_pairs
 from unetlab.data.instances import instance_ids
 from unetlab.data.io import IMAGE_SUFFIXES, atomic_path, find_images, read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
@@ -764,3 +765,30 @@ def _cell_probability(probs: np.ndarray, boundary_class: int | None) -> np.ndarr
     b = 0 if boundary_class is None else boundary_class
     boundary = (1 - probs[0] if b == 0 else probs[0]) if probs.shape[0] == 1 else probs[b]
     return 1.0 - boundary
+
+
+def trained_on(train_config: dict | None) -> set[tuple[Path, int]]:
+    """The (image file, page) pairs a checkpoint's run trained on, split from its data folder
+    as its config says (``train_config``: the checkpoint's); empty when that folder is gone."""
+    data = (train_config or {}).get("data") or {}
+    root = data.get("root")
+    if not root or not Path(root).is_dir():
+        return set()
+    quiet = logging.getLogger("unetlab.data.datasets")
+    level, quiet.level = quiet.level, logging.ERROR  # not the split's own report
+    try:
+        train, _ = split_pairs(
+            root, val_fraction=data.get("val_fraction", 0.2), seed=data.get("seed", 0)
+        )
+    except UnetlabError:  # the folder has changed since; nothing to say
+        return set()
+    finally:
+        quiet.level = level
+    return {(p.image.resolve(), p.page) for p in train}
+
+
+def training_overlap(pairs: Sequence[Pair], train_config: dict | None) -> int:
+    """How many of ``pairs`` the checkpoint of ``train_config`` trained on."""
+    trained = trained_on(train_config)
+    return sum((p.image.resolve(), p.page) in trained for p in pairs)
+
