@@ -53,3 +53,44 @@ def test_bench_json_overwrite_replaces_a_foreign_file(tmp_path, monkeypatch):
 def test_bench_refuses_sizes_and_counts_below_one(flags, message, capsys):
     assert main([*BENCH, *flags]) == 2
     assert _error(capsys).endswith(message)
+
+
+@pytest.fixture
+def checkpoint(tmp_path):
+    from unetlab.checkpoint import save_model
+    from unetlab.models import UNet
+
+    return str(save_model(tmp_path / "m.pt", UNet(1, 2, depth=3, base_channels=4)))
+
+
+@pytest.mark.parametrize(
+    "outputs",
+    [
+        ["--onnx", "same.x", "--torchscript", "same.x"],
+        ["--onnx", "same.x", "--bioimageio", "./same.x"],
+        ["--torchscript", "pkg/../same.x", "--bioimageio", "same.x"],
+        ["--onnx", "pkg/m.onnx", "--bioimageio", "pkg"],
+    ],
+)
+def test_export_refuses_two_formats_in_one_path(outputs, checkpoint, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", "--checkpoint", checkpoint, *outputs]) == 2
+    err = _error(capsys)
+    assert "give each format its own file" in err or "lies inside the --bioimageio folder" in err
+    assert not (tmp_path / "same.x").exists() and not (tmp_path / "pkg").exists()
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "nan", "inf"])
+def test_export_refuses_a_pixel_size_that_is_not_positive(value, checkpoint, tmp_path, capsys):
+    package = tmp_path / "pkg"
+    argv = ["export", "--checkpoint", checkpoint, "--bioimageio", str(package)]
+    assert main([*argv, "--pixel-size", value]) == 2
+    assert "--pixel-size must be a positive number of micrometres" in _error(capsys)
+    assert not package.exists()
+
+
+@pytest.mark.parametrize("value", ["-1", "0"])
+def test_export_refuses_an_input_size_below_one(value, checkpoint, tmp_path, capsys):
+    argv = ["export", "--checkpoint", checkpoint, "--onnx", str(tmp_path / "m.onnx")]
+    assert main([*argv, "--input-size", value]) == 2
+    assert f"--input-size must be a positive number of pixels, not {value}" in _error(capsys)

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import math
+from pathlib import Path
+
+from unetlab.errors import UnetlabError
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -63,18 +68,10 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from unetlab.checkpoint import load_model
-    from unetlab.errors import UnetlabError
     from unetlab.inference.offset import describe_offset, label_offset
-    from unetlab.outputs import claim_files, refuse_inputs
 
-    if not (args.onnx or args.torchscript or args.bioimageio):
-        raise UnetlabError(
-            "nothing to export: give --onnx FILE, --torchscript FILE or --bioimageio DIR"
-        )
-    files = [f for f in (args.onnx, args.torchscript) if f]
-    claim_files(files, inputs=[args.checkpoint], overwrite=args.overwrite, command="export")
-    if args.bioimageio:  # a package it replaces must be one unetlab wrote (checked on writing)
-        refuse_inputs([args.bioimageio], [args.checkpoint], command="export")
+    _check_args(args)
+    _claim_outputs(args)
     model = load_model(args.checkpoint)
     check = not args.no_check
     if any(offset := label_offset(model)) and args.onnx:
@@ -118,3 +115,53 @@ def run(args) -> int:
         )
         print(f"wrote bioimage.io package {written}")
     return 0
+
+
+def _check_args(args) -> None:
+    """One line for a value the export cannot use, before any work."""
+    if not (args.onnx or args.torchscript or args.bioimageio):
+        raise UnetlabError(
+            "nothing to export: give --onnx FILE, --torchscript FILE or --bioimageio DIR"
+        )
+    if args.input_size is not None and args.input_size < 1:
+        raise UnetlabError(
+            f"--input-size must be a positive number of pixels, not {args.input_size}"
+        )
+    if args.pixel_size is not None and not (math.isfinite(args.pixel_size) and args.pixel_size > 0):
+        raise UnetlabError(
+            f"--pixel-size must be a positive number of micrometres, not {args.pixel_size}"
+        )
+
+
+def _claim_outputs(args) -> None:
+    """Refuse two formats written to one path (or into the package folder), an output that
+    is the checkpoint, and a file unetlab did not write (unless --overwrite)."""
+    from unetlab.outputs import claim_files, refuse_inputs
+
+    named = {
+        flag: Path(path).resolve()
+        for flag, path in (
+            ("--onnx", args.onnx),
+            ("--torchscript", args.torchscript),
+            ("--bioimageio", args.bioimageio),
+        )
+        if path
+    }
+    seen: dict[Path, str] = {}
+    for flag, path in named.items():
+        if path in seen:
+            raise UnetlabError(
+                f"{seen[path]} and {flag} both name {path}: give each format its own file"
+            )
+        seen[path] = flag
+    package = named.get("--bioimageio")
+    for flag in ("--onnx", "--torchscript"):
+        if package is not None and flag in named and package in named[flag].parents:
+            raise UnetlabError(
+                f"{flag} {named[flag]} lies inside the --bioimageio folder {package}: write it "
+                "elsewhere (the package holds its own copy)"
+            )
+    files = [f for f in (args.onnx, args.torchscript) if f]
+    claim_files(files, inputs=[args.checkpoint], overwrite=args.overwrite, command="export")
+    if args.bioimageio:  # a package it replaces must be one unetlab wrote (checked on writing)
+        refuse_inputs([args.bioimageio], [args.checkpoint], command="export")
