@@ -575,7 +575,8 @@ def _label_values(d, pairs, scan, palette) -> tuple[list[int], int | None]:
         log.info("palette masks: value %d (VOC's void outlines) is ignored", ignore_value)
     label_values = [v for v in found if v != ignore_value]
     log.info(
-        "label values found in the masks: %s (set data.label_values to fix them)", label_values
+        "mask values found: %s, one class each (data.label_values sets them otherwise)",
+        label_values,
     )
     if len(label_values) > 16 and palette is None:  # palette masks hold classes, not objects
         log.warning(
@@ -1341,7 +1342,10 @@ def _log_data_and_model(run: _Run, in_size: int, out_size: int) -> None:
         w,
         h,
         data.train[0].image.shape[0],
-        ", ".join(f"{n}={v}" for n, v in zip(data.class_names, data.label_values)),
+        ", ".join(
+            str(v) if n == str(v) else f"{v} ({n})"
+            for n, v in zip(data.class_names, data.label_values)
+        ),
     )
     arch = (
         f"{cfg.model.preset} preset"
