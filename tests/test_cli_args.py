@@ -94,3 +94,23 @@ def test_export_refuses_an_input_size_below_one(value, checkpoint, tmp_path, cap
     argv = ["export", "--checkpoint", checkpoint, "--onnx", str(tmp_path / "m.onnx")]
     assert main([*argv, "--input-size", value]) == 2
     assert f"--input-size must be a positive number of pixels, not {value}" in _error(capsys)
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["summary", "--input-size", "0"],
+            "--input-size must be a positive number of pixels, not 0",
+        ),
+        (
+            ["summary", "--input-size", "-1"],
+            "--input-size must be a positive number of pixels, not -1",
+        ),
+        (["sizes", "--near", "-5"], "--near must be a positive number of pixels, not -5"),
+        (["sizes", "--near", "0"], "--near must be a positive number of pixels, not 0"),
+    ],
+)
+def test_size_tables_refuse_sizes_below_one(argv, message, capsys):
+    assert main(argv) == 2
+    assert _error(capsys).endswith(message)

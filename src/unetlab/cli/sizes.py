@@ -20,9 +20,11 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    model = model_from_args(args)
+    if args.near < 1:
+        raise UnetlabError(f"--near must be a positive number of pixels, not {args.near}")
     if args.count < 1:
         raise UnetlabError("--count must be at least 1")
+    model = model_from_args(args)
     print(f"{'input':>7} {'output':>7} {'border':>7} {'useful':>7}")
     for size in model.valid_input_sizes(args.near, args.count):
         out = model.output_size(size)
