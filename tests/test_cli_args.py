@@ -114,3 +114,11 @@ def test_export_refuses_an_input_size_below_one(value, checkpoint, tmp_path, cap
 def test_size_tables_refuse_sizes_below_one(argv, message, capsys):
     assert main(argv) == 2
     assert _error(capsys).endswith(message)
+
+
+def test_demo_refuses_a_missing_gpu_before_writing_anything(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+    out = tmp_path / "demo"
+    assert main(["demo", "--quick", "--device", "cuda", "--output", str(out)]) == 2
+    assert "no CUDA GPU is available" in _error(capsys)
+    assert not out.exists()

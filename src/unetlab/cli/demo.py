@@ -41,7 +41,9 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from unetlab.demo import run_demo
+    from unetlab.runtime import resolve_device
 
+    resolve_device(args.device)  # a device this machine lacks is refused before any file
     result = run_demo(
         args.output,
         task=args.task,
