@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from unetlab.cli import main
@@ -122,3 +124,27 @@ def test_demo_refuses_a_missing_gpu_before_writing_anything(tmp_path, monkeypatc
     assert main(["demo", "--quick", "--device", "cuda", "--output", str(out)]) == 2
     assert "no CUDA GPU is available" in _error(capsys)
     assert not out.exists()
+
+
+def _export_from(checkpoint, tmp_path) -> list[str]:
+    return ["export", "--checkpoint", str(checkpoint), "--onnx", str(tmp_path / "out.onnx")]
+
+
+def test_an_onnx_file_as_checkpoint_asks_for_the_pt_file(tmp_path, capsys):
+    onnx = tmp_path / "m.onnx"
+    onnx.write_bytes(b"\x08\x07\x12\x07pytorch" + bytes(64))  # the start of a ModelProto
+    assert main(_export_from(onnx, tmp_path)) == 2
+    err = _error(capsys)
+    assert "an ONNX export cannot be loaded back" in err and ".pt checkpoint" in err
+
+
+def test_a_run_folder_as_checkpoint_names_its_best_checkpoint(checkpoint, tmp_path, capsys):
+    run = tmp_path / "runs" / "base"
+    (run / "checkpoints").mkdir(parents=True)
+    shutil.copy(checkpoint, run / "checkpoints" / "best.pt")
+    assert main(_export_from(run, tmp_path)) == 2
+    assert _error(capsys).endswith(
+        f"{run} is a folder, not a checkpoint file: give {run}/checkpoints/best.pt"
+    )
+    assert main(_export_from(tmp_path / "runs", tmp_path)) == 2
+    assert "is a folder, not a checkpoint file: give a .pt checkpoint file" in _error(capsys)

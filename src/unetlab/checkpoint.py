@@ -75,11 +75,19 @@ def _unwrap(model):
 def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
     """The checkpoint's parts as a dict; CheckpointError if it is not a complete unetlab file."""
     path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(_folder_message(path))
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds on foreign bytes
+        if path.suffix.lower() == ".onnx":
+            raise CheckpointError(
+                f"{path}: an ONNX export cannot be loaded back for training or prediction; give "
+                "the .pt checkpoint it was exported from (or a bioimage.io package unetlab "
+                "exported, .zip or folder)"
+            ) from exc
         # torch's own message (e.g. advice about weights_only) would mislead here
         raise CheckpointError(
             f"{path}: not a unetlab checkpoint, or truncated/corrupt ({type(exc).__name__}); "
@@ -95,6 +103,14 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
             f"{path}: written by a newer unetlab ({checkpoint.get('version')}); upgrade unetlab"
         )
     return checkpoint
+
+
+def _folder_message(folder: Path) -> str:
+    """The line for a folder given where a checkpoint file belongs (e.g. a run folder)."""
+    for best in (folder / "checkpoints" / "best.pt", folder / "best.pt"):
+        if best.is_file():
+            return f"{folder} is a folder, not a checkpoint file: give {best}"
+    return f"{folder} is a folder, not a checkpoint file: give a .pt checkpoint file"
 
 
 def model_from_checkpoint(checkpoint: dict) -> UNet:
