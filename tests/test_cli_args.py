@@ -148,3 +148,24 @@ def test_a_run_folder_as_checkpoint_names_its_best_checkpoint(checkpoint, tmp_pa
     )
     assert main(_export_from(tmp_path / "runs", tmp_path)) == 2
     assert "is a folder, not a checkpoint file: give a .pt checkpoint file" in _error(capsys)
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        ([], "exists and is not a package unetlab wrote"),
+        (["--name", "x"], "choose another --name"),
+        (["--weights", "keras"], "unknown weight format"),
+    ],
+)
+def test_export_refuses_a_bad_package_before_writing_onnx(
+    flags, message, checkpoint, tmp_path, capsys
+):
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "notes.txt").write_text("mine\n")
+    package = tmp_path / ("pkg" if not flags else "new")
+    onnx = tmp_path / "m.onnx"
+    argv = ["export", "--checkpoint", checkpoint, "--onnx", str(onnx), "--bioimageio", str(package)]
+    assert main([*argv, *flags]) == 2
+    assert message in _error(capsys)
+    assert not onnx.exists() and not (tmp_path / "new").exists()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 from unetlab.errors import UnetlabError
@@ -71,6 +70,7 @@ def run(args) -> int:
     from unetlab.inference.offset import describe_offset, label_offset
 
     _check_args(args)
+    package = _package_args(args) if args.bioimageio else None
     _claim_outputs(args)
     model = load_model(args.checkpoint)
     check = not args.no_check
@@ -99,18 +99,16 @@ def run(args) -> int:
             model, args.torchscript, input_size=args.input_size, check=check
         )
         print(report.describe())
-    if args.bioimageio:
-        from unetlab.inference.bioimageio import PackageInfo, export_bioimageio
+    if package is not None:
+        from unetlab.inference.bioimageio import export_bioimageio
 
-        named = {"name": args.name} if args.name else {}
-        authors = {"authors": tuple(args.author)} if args.author else {}
-        info = PackageInfo(**named, **authors, pixel_size=args.pixel_size)
+        info, formats = package
         written = export_bioimageio(
             model,
             args.bioimageio,
             info=info,
             sample=args.sample,
-            weight_formats=tuple(w.strip() for w in args.weights.split(",") if w.strip()),
+            weight_formats=formats,
             opset=args.opset,
         )
         print(f"wrote bioimage.io package {written}")
@@ -127,17 +125,25 @@ def _check_args(args) -> None:
         raise UnetlabError(
             f"--input-size must be a positive number of pixels, not {args.input_size}"
         )
-    if args.pixel_size is not None and not (math.isfinite(args.pixel_size) and args.pixel_size > 0):
-        raise UnetlabError(
-            f"--pixel-size must be a positive number of micrometres, not {args.pixel_size}"
-        )
+    _check_distinct(args)
 
 
-def _claim_outputs(args) -> None:
-    """Refuse two formats written to one path (or into the package folder), an output that
-    is the checkpoint, and a file unetlab did not write (unless --overwrite)."""
-    from unetlab.outputs import claim_files, refuse_inputs
+def _package_args(args):
+    """(PackageInfo, weight formats) of --bioimageio, refused before any work when a value
+    is bad (--name, --pixel-size, --weights) or the package path holds something else."""
+    from unetlab.inference.bioimageio import PackageInfo, check_package_target
 
+    named = {"name": args.name} if args.name else {}
+    authors = {"authors": tuple(args.author)} if args.author else {}
+    info = PackageInfo(**named, **authors, pixel_size=args.pixel_size)
+    formats = tuple(w.strip() for w in args.weights.split(",") if w.strip())
+    check_package_target(args.bioimageio, formats)
+    return info, formats
+
+
+def _check_distinct(args) -> None:
+    """Refuse two formats written to one path, or a file inside the --bioimageio folder
+    (the package replaces that folder whole)."""
     named = {
         flag: Path(path).resolve()
         for flag, path in (
@@ -159,9 +165,16 @@ def _claim_outputs(args) -> None:
         if package is not None and flag in named and package in named[flag].parents:
             raise UnetlabError(
                 f"{flag} {named[flag]} lies inside the --bioimageio folder {package}: write it "
-                "elsewhere (the package holds its own copy)"
+                "elsewhere (the package replaces its folder whole)"
             )
+
+
+def _claim_outputs(args) -> None:
+    """Refuse an output that is the checkpoint, and a file unetlab did not write (unless
+    --overwrite)."""
+    from unetlab.outputs import claim_files, refuse_inputs
+
     files = [f for f in (args.onnx, args.torchscript) if f]
     claim_files(files, inputs=[args.checkpoint], overwrite=args.overwrite, command="export")
-    if args.bioimageio:  # a package it replaces must be one unetlab wrote (checked on writing)
+    if args.bioimageio:  # and _package_args: a package it replaces is one unetlab wrote
         refuse_inputs([args.bioimageio], [args.checkpoint], command="export")

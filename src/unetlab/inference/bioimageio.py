@@ -33,11 +33,13 @@ from __future__ import annotations
 import contextlib
 import inspect
 import logging
+import math
 import os
 import shutil
 import string
 import tempfile
 import zipfile
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -101,6 +103,9 @@ class PackageInfo:
             )
         if not self.authors:
             raise UnetlabError("a bioimage.io package needs at least one --author")
+        size = self.pixel_size
+        if size is not None and not (math.isfinite(size) and size > 0):
+            raise UnetlabError(f"--pixel-size must be a positive number of micrometres, not {size}")
 
 
 # --- the architecture file --------------------------------------------------------------
@@ -164,13 +169,7 @@ def export_bioimageio(
     """
     info = info or PackageInfo()
     dest = Path(dest)
-    if unknown := set(weight_formats) - set(WEIGHT_FORMATS):
-        raise UnetlabError(
-            f"unknown weight format(s) {sorted(unknown)}: choose from {WEIGHT_FORMATS}"
-        )
-    if not weight_formats:
-        raise UnetlabError(f"no weight format given: choose from {WEIGHT_FORMATS}")
-    _refuse_foreign(dest)
+    check_package_target(dest, weight_formats)
     dest.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".{dest.stem}.", suffix=".tmp", dir=dest.parent))
     try:
@@ -532,8 +531,16 @@ def _written_by_unetlab(rdf_bytes: bytes) -> bool:
     return isinstance(rdf, dict) and "unetlab" in (rdf.get("config") or {})
 
 
-def _refuse_foreign(dest: Path) -> None:
-    """UnetlabError unless ``dest`` is absent, an empty folder, or a package unetlab wrote."""
+def check_package_target(dest: str | os.PathLike, weight_formats: Collection[str]) -> None:
+    """UnetlabError (before any work) for weight formats not in ``WEIGHT_FORMATS`` or none,
+    and unless ``dest`` is absent, an empty folder, or a package unetlab wrote."""
+    if unknown := set(weight_formats) - set(WEIGHT_FORMATS):
+        raise UnetlabError(
+            f"unknown weight format(s) {sorted(unknown)}: choose from {WEIGHT_FORMATS}"
+        )
+    if not weight_formats:
+        raise UnetlabError(f"no weight format given: choose from {WEIGHT_FORMATS}")
+    dest = Path(dest)
     if not dest.exists():
         return
     if dest.is_dir():
