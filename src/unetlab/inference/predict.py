@@ -154,6 +154,26 @@ def fit_channels(
     )
 
 
+def nonfinite_pixels(image: np.ndarray, *, channel_axis: bool) -> int:
+    """How many pixels of ``image`` hold a NaN or an infinity in any channel (the last axis
+    when ``channel_axis``); 0 for integer images, without a pass over them."""
+    if not np.issubdtype(image.dtype, np.inexact):
+        return 0
+    bad = ~np.isfinite(image)
+    return int((bad.any(axis=-1) if channel_axis else bad).sum())
+
+
+def check_finite(image: np.ndarray, name: str, *, channel_axis: bool, where: str = "") -> None:
+    """Raise UnetlabError naming ``name`` if ``image`` holds NaN or infinite pixels: the net
+    would turn them into a silently wrong prediction (all one class). ``where`` says which
+    part of the image was checked (e.g. " in rows 0-511")."""
+    if n := nonfinite_pixels(image, channel_axis=channel_axis):
+        raise UnetlabError(
+            f"{name}: {n} NaN or infinite pixel{'s' if n > 1 else ''}{where}; replace them "
+            "(e.g. with 0) before predicting"
+        )
+
+
 def _luminance(rgb: np.ndarray) -> np.ndarray:
     """(H, W, 3) -> (H, W) grey by the Rec. 601 weights; integer images stay integers of their
     dtype and range (what the "scale" normalisation expects), computed in float64 for 32- and
@@ -214,9 +234,11 @@ def predict_image(
     one-class net. ``options``: a :class:`PredictOptions`; ``settings``: its fields by name
     (``tile_size=``, ``batch_size=``, ``blend=``, ``tta=``, ``precision=``, ``device=``),
     replacing those of ``options``. ``progress(n)`` is called after each batch of n tiles.
+    NaN or infinite pixels raise UnetlabError (:func:`check_finite`).
     """
     o = PredictOptions.of(options, **settings)
     image = fit_channels(image, model.in_channels)
+    check_finite(image, "image", channel_axis=True)
     stats = image_stats(image, model.normalization)
     fn = probability_fn(model, precision=o.precision, tta=o.tta)
     with inference_session(model, o.device) as dev:
