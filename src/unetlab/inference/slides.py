@@ -36,6 +36,7 @@ from unetlab.errors import UnetlabError
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.predict import (
     PredictOptions,
+    check_finite,
     encode_labels,
     fit_channels,
     inference_session,
@@ -72,10 +73,19 @@ def is_large(path: str | os.PathLike, *, threshold: int | None = None, level: in
     return h * w > (LARGE_PIXELS if threshold is None else threshold)
 
 
+def output_stem(path: str | os.PathLike) -> str:
+    """The name every output of an input starts with: the input's name less its suffix and
+    an ``.ome`` before it (``slide.ome.tif`` -> ``slide``, ``plate.ome.zarr`` -> ``plate``,
+    ``a.b.png`` -> ``a.b``), so that ``slide.ome.tif`` gives ``slide.tif`` and
+    ``slide.ome.zarr``, never ``slide.ome.ome.zarr``."""
+    stem = Path(path).stem
+    return stem[:-4] if stem.lower().endswith(".ome") and len(stem) > 4 else stem
+
+
 def output_names(path: Path, output_format: str) -> dict[str, str]:
     """File names of a large input's ``labels``, ``probabilities``, ``objects`` (ids) and
     ``table`` (one row per object)."""
-    stem = path.name.split(".")[0] if is_zarr(path) else path.stem
+    stem = output_stem(path)
     ext = ".tif" if output_format == "ome-tiff" else ".ome.zarr"
     return {
         "labels": f"{stem}{ext}",
@@ -184,6 +194,33 @@ class _Fitted:
 
     def __getitem__(self, key) -> np.ndarray:
         return fit_channels(self.image[key], self.channels, name=self.name, quiet=True)
+
+
+class _Finite:
+    """An (H, W, C) array-like of floats whose windows are checked for NaN and infinite
+    pixels as they are read (UnetlabError naming the file and the rows)."""
+
+    ndim = 3
+
+    def __init__(self, image, name: str):
+        self.image, self.name = image, name
+        self.shape, self.dtype = image.shape, image.dtype
+
+    def __getitem__(self, key) -> np.ndarray:
+        block = np.asarray(self.image[key])
+        rows = key[0] if isinstance(key, tuple) else key
+        if isinstance(rows, slice) and block.ndim == 3:
+            start, stop, _ = rows.indices(self.shape[0])
+            where = f" in rows {start}-{max(start, stop - 1)}"
+        else:
+            where = ""
+        check_finite(block, self.name, channel_axis=block.ndim == 3, where=where)
+        return block
+
+
+def _checked(page, name: str):
+    """``page``, its windows checked for non-finite pixels when it holds floats."""
+    return _Finite(page, name) if np.issubdtype(page.dtype, np.inexact) else page
 
 
 def stream_tiling(model, slide: Slide, *, probabilities: bool, tile_size=None, batch_size=None):
@@ -407,7 +444,8 @@ def _predict_bands(
         check_precision(options.precision, dev)
         for p in range(pages):
             page = slide.page(p, band_rows=grid.tile[0])
-            image = page if c == model.in_channels else _Fitted(page, model.in_channels, name)
+            source = _checked(page, str(slide.path))
+            image = source if c == model.in_channels else _Fitted(source, model.in_channels, name)
             # the whole page's statistics: every band and tile sees the same mapping
             stats = image_stats(image, model.normalization)
             page.drop()
