@@ -132,12 +132,15 @@ def test_predict_refuses_foreign_files_unless_overwrite_and_reruns(work, capsys)
     assert (work / "out" / MANIFEST).read_text().count("a.png\tpredict\n") == 1
 
 
-def test_predict_skip_existing_keeps_outputs_written_before_the_manifest(work):
+def test_predict_skip_existing_counts_only_outputs_the_manifest_lists(work, capsys):
     (work / "out").mkdir()
-    write_png(work / "out" / "a.png", np.zeros((24, 20), np.uint8))  # e.g. an older unetlab
-    assert _predict(work) == 2
-    assert _predict(work, "--skip-existing") == 0
-    assert np.asarray(Image.open(work / "out" / "a.png")).max() == 0  # skipped, kept
+    write_png(work / "out" / "a.png", np.zeros((24, 20), np.uint8))  # the user's, not ours
+    before = (work / "out" / "a.png").stat().st_ino
+    assert _predict(work, "--skip-existing") == 2  # no finished prediction: refused as without
+    assert "a.png" in _error_line(capsys) and not (work / "out" / "b.png").exists()
+    assert (work / "out" / "a.png").stat().st_ino == before
+    assert _predict(work, "--skip-existing", "--overwrite") == 0  # predicted: a.png replaced
+    assert (work / "out" / "a.png").stat().st_ino != before
     assert (work / "out" / "b.png").is_file()
 
 

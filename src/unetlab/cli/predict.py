@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -26,8 +27,9 @@ def add_parser(sub) -> None:
         "predict",
         help="segment images (files, folders, globs) with a checkpoint",
         description="Predict label images with overlap-tile inference. Outputs keep the "
-        "input's stem: <stem>.png labels (class indices), <stem>.tif for multi-page stacks, "
-        "<stem>_prob.tif probabilities, <stem>_overlay.png. Large images (TIFFs above 67 "
+        "input's stem (slide.ome.tif: slide): <stem>.png labels (class indices), <stem>.tif "
+        "for multi-page stacks and TIFFs that record a pixel size (kept), <stem>_prob.tif "
+        "probabilities, <stem>_overlay.png. Large images (TIFFs above 67 "
         "megapixels, pyramids, OME-Zarr folders) are read and written window by window: "
         "pyramidal OME-TIFF <stem>.tif or OME-Zarr <stem>.ome.zarr, with their pixel size. "
         "--instances adds <stem>_objects.tif and <stem>_objects.csv.",
@@ -81,7 +83,9 @@ def add_parser(sub) -> None:
         "gap merges, seeds where the cell probability > P (e.g. 0.9)",
     )
     g.add_argument(
-        "--skip-existing", action="store_true", help="skip inputs whose label output already exists"
+        "--skip-existing",
+        action="store_true",
+        help="skip inputs whose label output an earlier unetlab predict wrote into this folder",
     )
     g.add_argument(
         "--overwrite",
@@ -147,7 +151,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from unetlab.checkpoint import load_model
     from unetlab.distributed import Group, launch, without_nproc
-    from unetlab.inference.files import check_options, prediction_folder
+    from unetlab.inference.files import check_options, finished_inputs, prediction_folder
     from unetlab.runtime import inference_layout, resolve_device
 
     if args.color and args.label_values:
@@ -169,9 +173,12 @@ def run(args) -> int:
     files = _inputs(args.input)
     out_dir = Path(args.output)
     with group.joined(device), contextlib.ExitStack() as held:
-        problem = None
+        problem, done = None, []
         if group.is_main:  # checked (inputs never replaced, no foreign files, not in use)
             try:  # and locked before any work; the other processes wait for the verdict
+                # asked before this run's names enter the manifest: only files an earlier
+                # run wrote count as done
+                done = finished_inputs(out_dir, files) if args.skip_existing else []
                 held.enter_context(
                     prediction_folder(
                         out_dir,
@@ -179,13 +186,12 @@ def run(args) -> int:
                         probabilities=args.save_probabilities,
                         overlay=args.overlay,
                         objects=args.instances,
-                        skip_existing=args.skip_existing,
                         overwrite=args.overwrite,
                     )
                 )
             except UnetlabError as exc:
                 problem = exc
-        problem = group.share(problem)
+        problem, done = group.share((problem, done))
         if problem is not None:
             raise problem
         # once, in the layout prediction runs in (predict_image would convert it per file)
@@ -194,7 +200,8 @@ def run(args) -> int:
         if args.label_values and model.label_values is None:
             raise UnetlabError(f"{args.checkpoint} records no label values: drop --label-values")
         check_options(model, _predict_options(args, device))
-        return _predict_all(args, model, files, out_dir, device, group)
+        todo = [f for f in files if f not in done]
+        return _predict_all(args, model, files, todo, out_dir, device, group)
 
 
 def _predict_options(args, device):
@@ -228,35 +235,17 @@ def _inputs(patterns: list[str]) -> list[Path]:
             files += find_images(path)
     if not files:
         raise UnetlabError(f"no images found in {' '.join(patterns)}")
-    stems: dict[str, Path] = {}
-    for f in files:
-        stem = _stem(f)
-        if stem in stems and stems[stem] != f:
-            raise UnetlabError(
-                f"{stems[stem]} and {f} would write the same outputs: predict them separately"
-            )
-        stems[stem] = f
     return sorted(set(files), key=files.index)
 
 
-def _stem(path: Path) -> str:
-    return path.name.split(".")[0] if path.is_dir() else path.stem
-
-
-def _done(out_dir: Path, path: Path) -> bool:
-    """True when an input's label output exists (for --skip-existing)."""
-    stem = _stem(path)
-    return any((out_dir / f"{stem}{ext}").exists() for ext in (".png", ".tif", ".ome.zarr"))
-
-
-def _predict_all(args, model, files, out_dir, device, group) -> int:
-    """Large inputs by all processes together (each its band of rows), the others shared
-    out one file per process in turn; the main process reports the totals."""
+def _predict_all(args, model, files, todo, out_dir, device, group) -> int:
+    """``todo`` of ``files``: large inputs by all processes together (each its band of
+    rows), the others shared out one file per process in turn; the main process reports the
+    totals."""
     from unetlab.bench import ModelClock
     from unetlab.inference.slides import is_large
 
     # decided once, by the main process, so that every process takes the same files
-    todo = group.share([f for f in files if not (args.skip_existing and _done(out_dir, f))])
     large = group.share([_large(is_large, f, args.level, args.large_pixels) for f in todo])
     mine = [
         f for i, (f, big) in enumerate(zip(todo, large)) if big or i % group.world == group.rank
@@ -288,26 +277,32 @@ def _predict_all(args, model, files, out_dir, device, group) -> int:
     # model time by hooks that synchronise a GPU per call: only when asked
     clock = ModelClock(model, device) if args.benchmark else contextlib.nullcontext()
     start = time.perf_counter()
-    counts = _predict_mine(model, mine, dict(zip(todo, large)), out_dir, options, clock, group)
+    counts, found = _predict_mine(
+        model, mine, dict(zip(todo, large)), out_dir, options, clock, group
+    )
     elapsed = time.perf_counter() - start
-    done, pixels, failed = group.total(counts)
+    # each file's object count + 1 from the process that wrote it, 0 from the others
+    wrote = [found[f] + 1 if f in found else 0 for f in todo] if args.instances else []
+    done, pixels, failed, *objects = group.total([*counts, *wrote])
     if group.is_main:
+        if args.instances:
+            _report_objects({f.name: int(n) - 1 for f, n in zip(todo, objects) if n})
         _report(done, len(files) - len(todo), failed, pixels, elapsed, out_dir)
         if args.benchmark and done:
             _report_benchmark(done, pixels, elapsed, clock.seconds)
     return 2 if failed else 0
 
 
-def _predict_mine(model, mine, shared, out_dir, options, clock, group) -> list[int]:
-    """Predict this process's files; [written, pixels, failed] (a file shared by all
-    processes counts, and its error prints, once: in the main process)."""
+def _predict_mine(model, mine, shared, out_dir, options, clock, group):
+    """Predict this process's files: ([written, pixels, failed], {file: objects found}) (a
+    file shared by all processes counts, and its error prints, once: in the main process)."""
     from tqdm import tqdm
 
     from unetlab.data.ome import output_pixels
     from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
     from unetlab.inference.files import predict_file
 
-    done, pixels, failed = 0, 0, 0
+    done, pixels, failed, found = 0, 0, 0, {}
     quiet = not sys.stderr.isatty() or not group.is_main
     for path in tqdm(mine, desc="files", unit="file", disable=quiet):
         counts = group.is_main or not shared[path]
@@ -325,7 +320,47 @@ def _predict_mine(model, mine, shared, out_dir, options, clock, group) -> list[i
         if counts:
             done += 1
             pixels += output_pixels(written[0])  # its header only
-    return [done, pixels, failed]
+            tables = [p for p in written if p.name.endswith("_objects.csv")]
+            if tables:
+                found[path] = _rows(tables[0])
+    return [done, pixels, failed], found
+
+
+def _rows(table: Path) -> int:
+    """The rows of a CSV file below its header (one per object in an objects table)."""
+    with open(table, encoding="utf-8") as f:
+        return sum(1 for _ in f) - 1
+
+
+#: more images than this: their object counts in the log's debug level, not one line each
+OBJECT_LINES = 20
+
+
+def _report_objects(found: dict[str, int]) -> None:
+    """How many objects each image holds (one line each, up to ``OBJECT_LINES`` images) and
+    in all."""
+    each = logging.INFO if len(found) <= OBJECT_LINES else logging.DEBUG
+    for name, n in found.items():
+        log.log(each, "%s: %s", name, _objects_text(n))
+    if len(found) > 1:
+        log.info("%s", object_summary(list(found.values())))
+
+
+def _objects_text(n: int) -> str:
+    return f"{n} object{'' if n == 1 else 's'}"
+
+
+def object_summary(counts: list[int]) -> str:
+    """One line for the objects of several images: the total, and past ``OBJECT_LINES``
+    images (no line each) the range and median per image and where each image's are."""
+    line = f"objects: {sum(counts)} in {len(counts)} images"
+    if len(counts) <= OBJECT_LINES:
+        return line
+    median = statistics.median(counts)
+    return (
+        f"{line} (per image {min(counts)} to {max(counts)}, median {median:g}; one row per "
+        "object in each <stem>_objects.csv)"
+    )
 
 
 def _report(done: int, skipped: int, failed: int, pixels: int, elapsed: float, out_dir) -> None:

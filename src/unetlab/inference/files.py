@@ -31,13 +31,20 @@ from unetlab.inference.objects import (
 )
 from unetlab.inference.predict import (
     PredictOptions,
+    check_finite,
     encode_labels,
     fit_channels,
     labels_from_probabilities,
     predict_image,
 )
-from unetlab.inference.slides import LARGE_PIXELS, STREAM_BUDGET, is_large, predict_slide
-from unetlab.outputs import output_folder, refuse_inputs
+from unetlab.inference.slides import (
+    LARGE_PIXELS,
+    STREAM_BUDGET,
+    is_large,
+    output_stem,
+    predict_slide,
+)
+from unetlab.outputs import output_folder, refuse_inputs, written_here
 from unetlab.plots import draw_outlines, overlay, palette
 from unetlab.runtime import check_precision, memory_hint
 
@@ -69,7 +76,8 @@ def label_colours(model, *, color: bool, values: bool) -> np.ndarray | None:
 
 def output_paths(out_dir: Path, stem: str, *, stack: bool) -> dict[str, Path]:
     """Where the outputs of one input go: ``labels``, ``probabilities``, ``overlay``,
-    ``objects`` (object ids) and ``table`` (one row per object)."""
+    ``objects`` (object ids) and ``table`` (one row per object). ``stack``: TIFF labels and
+    overlay (a multi-page input, or a TIFF with a pixel size), else PNG."""
     ext = ".tif" if stack else ".png"
     return {
         "labels": out_dir / f"{stem}{ext}",
@@ -80,26 +88,78 @@ def output_paths(out_dir: Path, stem: str, *, stack: bool) -> dict[str, Path]:
     }
 
 
+#: what each kind of output is called in messages
+_ROLES = {
+    "labels": "labels",
+    "overlay": "overlay",
+    "probabilities": "probabilities",
+    "objects": "object ids",
+    "table": "object table",
+}
+_LABEL_EXTENSIONS = (".png", ".tif", ".ome.zarr")
+
+
+def output_roles(
+    stem: str, *, probabilities: bool = False, overlay: bool = False, objects: bool = False
+) -> dict[str, str]:
+    """Every file name :func:`predict_file` may write for an input whose outputs are called
+    ``stem`` (:func:`~unetlab.inference.slides.output_stem`), and what each holds: the labels
+    and overlay as .png and .tif (which one depends on the file's pages, size and pixel
+    size), and a large image's OME-Zarr outputs."""
+    wanted = {"labels", "overlay"} if overlay else {"labels"}
+    wanted |= {"probabilities"} if probabilities else set()
+    wanted |= {"objects", "table"} if objects else set()
+    roles: dict[str, str] = {}
+    for stack in (False, True):
+        for key, path in output_paths(Path(), stem, stack=stack).items():
+            if key in wanted:
+                roles.setdefault(path.name, _ROLES[key])
+    zarr = {"labels": "", "probabilities": "_prob", "objects": "_objects"}
+    for key, suffix in zarr.items():  # a large image's outputs as OME-Zarr
+        if key in wanted:
+            roles[f"{stem}{suffix}.ome.zarr"] = _ROLES[key]
+    return roles
+
+
 def output_names(
     stem: str, *, probabilities: bool = False, overlay: bool = False, objects: bool = False
 ) -> list[str]:
-    """Every file name :func:`predict_file` may write for an input called ``stem``.* (the
-    labels as .png and .tif: which one depends on the file's pages and size)."""
-    names = []
-    for stack in (False, True):
-        paths = output_paths(Path(), stem, stack=stack)
-        names += [paths["labels"].name] + ([paths["overlay"].name] if overlay else [])
-    names.append(f"{stem}.ome.zarr")  # a large image's labels as OME-Zarr
-    if objects:
-        names += [f"{stem}_objects.tif", f"{stem}_objects.csv"]
-    return names + ([f"{stem}_prob.tif"] if probabilities else [])
+    """The names of :func:`output_roles`."""
+    return list(output_roles(stem, probabilities=probabilities, overlay=overlay, objects=objects))
 
 
-def label_outputs(out_dir: Path, stem: str) -> list[Path]:
-    """The label images of ``stem`` that exist in ``out_dir`` (written last: their presence
-    means the input's other outputs are complete)."""
-    labels = (out_dir / f"{stem}.png", out_dir / f"{stem}.tif", out_dir / f"{stem}.ome.zarr")
-    return [p for p in labels if p.exists()]
+def refuse_shared_outputs(out_dir: Path, files: Sequence[Path], **wanted: bool) -> None:
+    """OutputError if two of ``files`` would write one output file (names equal up to case:
+    one file on case-insensitive file systems), e.g. ``x.png``'s overlay and
+    ``x_overlay.png``'s labels; ``wanted``: the outputs asked for (:func:`output_roles`)."""
+    stems: dict[str, Path] = {}
+    claimed: dict[str, tuple[Path, str]] = {}
+    for f in files:
+        stem = output_stem(f)
+        if stems.setdefault(stem.casefold(), f) != f:
+            raise OutputError(
+                f"{stems[stem.casefold()]} and {f} would write the same outputs: predict them "
+                "separately"
+            )
+        for name, role in output_roles(stem, **wanted).items():
+            first, first_role = claimed.setdefault(name.casefold(), (f, role))
+            if first != f:
+                raise OutputError(
+                    f"{first}'s {first_role} and {f}'s {role} would both be {out_dir / name}: "
+                    "predict them separately or rename one"
+                )
+
+
+def finished_inputs(out_dir: str | os.PathLike, files: Sequence[Path]) -> list[Path]:
+    """The ``files`` whose label image exists in ``out_dir`` and is one that ``unetlab
+    predict`` wrote there (its manifest lists it; written last, so the input's other outputs
+    are complete): what ``--skip-existing`` skips. A file of that name that unetlab did not
+    write is no finished prediction. Ask before the folder's manifest records this run."""
+    out_dir = Path(out_dir)
+    ours = written_here(out_dir, "predict") if out_dir.is_dir() else set()
+    labels = [(f"{output_stem(f)}{ext}", f) for f in files for ext in _LABEL_EXTENSIONS]
+    done = {f for name, f in labels if name in ours and (out_dir / name).exists()}
+    return [f for f in files if f in done]
 
 
 def check_options(
@@ -123,35 +183,19 @@ def prediction_folder(
     probabilities: bool = False,
     overlay: bool = False,
     objects: bool = False,
-    skip_existing: bool = False,
     overwrite: bool = False,
 ) -> Iterator[Path]:
     """``out_dir`` checked and locked for the outputs of ``files`` (see
     :func:`unetlab.outputs.output_folder`): OutputError if an output would replace an input,
-    if two inputs would write the same outputs (names equal up to case), or if the folder
-    holds files unetlab did not write (unless ``overwrite``; with ``skip_existing`` the
-    outputs of inputs whose label image exists count as kept)."""
+    if two inputs would write one output file (:func:`refuse_shared_outputs`), or if the
+    folder holds files unetlab did not write (unless ``overwrite``; the outputs of inputs
+    ``--skip-existing`` skips are in the manifest: :func:`finished_inputs`)."""
     out_dir = Path(out_dir)
-    stems: dict[str, Path] = {}
-    for f in files:  # up to case: one file on case-insensitive file systems
-        if stems.setdefault(f.stem.casefold(), f) != f:
-            raise OutputError(
-                f"{stems[f.stem.casefold()]} and {f} would write the same outputs: predict "
-                "them separately"
-            )
-    names = [
-        n
-        for f in files
-        for n in output_names(f.stem, probabilities=probabilities, overlay=overlay, objects=objects)
-    ]
-    done = [f for f in files if skip_existing and label_outputs(out_dir, f.stem)]
-    keep = {
-        n
-        for f in done
-        for n in output_names(f.stem, probabilities=True, overlay=True, objects=True)
-    }
+    wanted = dict(probabilities=probabilities, overlay=overlay, objects=objects)
+    refuse_shared_outputs(out_dir, files, **wanted)
+    names = [n for f in files for n in output_names(output_stem(f), **wanted)]
     with output_folder(
-        out_dir, names, inputs=files, overwrite=overwrite, keep=keep, command="predict"
+        out_dir, names, inputs=files, overwrite=overwrite, command="predict"
     ) as folder:
         yield folder
 
@@ -181,9 +225,10 @@ def predict_file(
 
     ``<stem>.png``: labels of the input's size, class indices 0..K-1 (``label_values``: the
     model's mask values instead; ``color``: a palette PNG; a model trained on palette masks
-    always writes a palette PNG in its data set's colours). Multi-page inputs give
-    ``<stem>.tif`` instead. ``save_probabilities``: ``<stem>_prob.tif``, float32 (K, H, W)
-    or (P, K, H, W). ``draw_overlay``: ``<stem>_overlay.png`` (``.tif`` for stacks). ``objects``
+    always writes a palette PNG in its data set's colours). Multi-page inputs, and TIFFs
+    that record a pixel size, give ``<stem>.tif`` instead (ImageJ TIFF with the pixel size);
+    ``<stem>`` is :func:`~unetlab.inference.slides.output_stem` (``slide.ome.tif``: ``slide``). ``save_probabilities``: ``<stem>_prob.tif``, float32 (K, H, W)
+    or (P, K, H, W). ``draw_overlay``: ``<stem>_overlay.png`` (``.tif`` as the labels). ``objects``
     (e.g. ``ObjectOptions.for_model(model)``): also ``<stem>_objects.tif``, one id per object
     (uint16, uint32 past 65,535 objects; a stack gives one page per page, ids per page) and
     ``<stem>_objects.csv`` (:func:`unetlab.inference.objects.object_table`, with a ``page``
@@ -196,7 +241,7 @@ def predict_file(
     image. All writes are atomic and the label image is written last. Raises
     ImageReadError/UnetlabError for unreadable or unfit images, OutputError for an output
     that would replace ``path`` (or a full or read-only disk), OutOfMemoryError naming the
-    settings to lower.
+    settings to lower. NaN or infinite pixels raise UnetlabError naming how many.
     """
     path, out_dir = Path(path), Path(out_dir)
     if color and label_values:
@@ -207,8 +252,8 @@ def predict_file(
             f"{path.name}: the model records no label values; write class indices instead"
         )
     options = PredictOptions.of(options, **settings)
-    refuse_inputs(output_paths(out_dir, path.stem, stack=True).values(), [path])
-    refuse_inputs(output_paths(out_dir, path.stem, stack=False).values(), [path])
+    for tiff in (True, False):
+        refuse_inputs(output_paths(out_dir, output_stem(path), stack=tiff).values(), [path])
     fix = "lower --tile-size or --batch-size (tile_size, batch_size), or predict on the CPU"
     common = dict(values=values, color=color, objects=objects, progress=progress)
     with memory_hint(f"{path}", fix):
@@ -239,22 +284,18 @@ def _predict_whole(
     objects,
     progress,
 ) -> list[Path]:
-    """An image read whole; its label image is written last."""
+    """An image read whole; its label image is written last. Stacks, and TIFFs that record
+    a pixel size, give TIFF labels and overlay (with the pixel size), others PNG."""
     stack = read_stack(path)
+    check_finite(stack, str(path), channel_axis=stack.ndim == 4)
     pages = [fit_channels(page, model.in_channels, name=path.name) for page in stack]
     is_stack = stack.shape[0] > 1
     meta = _tiff_meta(model, path, values)
-    paths = output_paths(out_dir, path.stem, stack=is_stack)
-    probs, labels, ids = [], [], []
-    for page in pages:
-        p = predict_image(model, page, options, progress=progress)
-        labels.append(labels_from_probabilities(p))
-        if objects is not None:
-            ids.append(objects_from_probabilities(p, objects))
-        if save_probabilities:
-            probs.append(p)
-        else:
-            del p
+    tiff = is_stack or meta["pixel"] is not None
+    paths = output_paths(out_dir, output_stem(path), stack=tiff)
+    labels, ids, probs = _predict_pages(
+        model, pages, options, objects=objects, keep=save_probabilities, progress=progress
+    )
     written = [paths["labels"]]
     if save_probabilities:
         prob_meta = _probability_meta(meta, probs[0].shape[0], len(probs), is_stack)
@@ -268,24 +309,40 @@ def _predict_whole(
     if objects is not None:
         written += _write_objects(paths, stack, ids)
     if draw_overlay:
-        drawn = [
-            overlay(page, lab, colours=label_colours(model, color=True, values=False))
-            for page, lab in zip(stack, labels)
-        ]
-        drawn = [draw_outlines(d, i) for d, i in zip(drawn, ids)] if ids else drawn
-        if is_stack:
-            write_tiff(paths["overlay"], np.stack(drawn), photometric="rgb")
-        else:
-            write_png(paths["overlay"], drawn[0])
-        written.append(paths["overlay"])
+        written.append(_write_overlay(model, paths["overlay"], stack, labels, ids, tiff=tiff))
     # the labels last: a label image on disk means this input's outputs are all there
     colours = label_colours(model, color=color, values=values is not None)
     out = [encode_labels(lab, values) for lab in labels]
-    if is_stack:
-        _write_label_stack(paths["labels"], np.stack(out), colours, meta)
+    if tiff:
+        _write_label_tiff(paths["labels"], np.stack(out) if is_stack else out[0], colours, meta)
     else:
         write_png(paths["labels"], out[0], palette=colours)
     return written
+
+
+def _predict_pages(model, pages, options, *, objects, keep: bool, progress):
+    """Each page's labels, object ids (with ``objects``) and probabilities (if ``keep``)."""
+    labels, ids, probs = [], [], []
+    for page in pages:
+        p = predict_image(model, page, options, progress=progress)
+        labels.append(labels_from_probabilities(p))
+        if objects is not None:
+            ids.append(objects_from_probabilities(p, objects))
+        if keep:
+            probs.append(p)
+    return labels, ids, probs
+
+
+def _write_overlay(model, path: Path, stack, labels: list, ids: list, *, tiff: bool) -> Path:
+    """The labels (and object outlines) drawn over the pages: an RGB PNG, or TIFF."""
+    colours = label_colours(model, color=True, values=False)
+    drawn = [overlay(page, lab, colours=colours) for page, lab in zip(stack, labels)]
+    drawn = [draw_outlines(d, i) for d, i in zip(drawn, ids)] if ids else drawn
+    if tiff:
+        write_tiff(path, np.stack(drawn) if len(drawn) > 1 else drawn[0], photometric="rgb")
+    else:
+        write_png(path, drawn[0])
+    return path
 
 
 def _write_objects(paths: dict[str, Path], stack: np.ndarray, ids: list[np.ndarray]) -> list[Path]:
@@ -303,15 +360,18 @@ def _write_objects(paths: dict[str, Path], stack: np.ndarray, ids: list[np.ndarr
     return [paths["objects"], paths["table"]]
 
 
-def _write_label_stack(
+def _write_label_tiff(
     path: Path, labels: np.ndarray, colours: np.ndarray | None, meta: dict
 ) -> None:
+    """Labels (P, H, W) or (H, W) as an ImageJ TIFF with class names and pixel size
+    (``meta``), a palette TIFF with ``colours``."""
+    axes = "ZYX" if labels.ndim == 3 else "YX"
     if colours is None:
         write_tiff(
             path,
             labels,
             photometric="minisblack",
-            **imagej_kwargs(labels.dtype, axes="ZYX", **meta),
+            **imagej_kwargs(labels.dtype, axes=axes, **meta),
         )
         return
     colormap = np.zeros((3, 256), dtype=np.uint16)
@@ -321,7 +381,7 @@ def _write_label_stack(
         labels.astype(np.uint8),
         photometric="palette",
         colormap=colormap,
-        **imagej_kwargs(np.uint8, axes="ZYX", **meta),
+        **imagej_kwargs(np.uint8, axes=axes, **meta),
     )
 
 

@@ -1,0 +1,263 @@
+"""`unetlab predict` never lets one input's output replace another's or a user's file, refuses
+NaN pixels, counts objects, and names the outputs of OME inputs after their stem."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+import unetlab.checkpoint
+from tests.test_predict_objects import local_net, nuclei_image
+from unetlab import UNet, save_model
+from unetlab.cli import main
+from unetlab.cli.predict import OBJECT_LINES, object_summary
+from unetlab.data.io import write_png
+from unetlab.data.tiffmeta import PixelSize, read_pixel_size
+from unetlab.errors import OutputError, UnetlabError
+from unetlab.inference.files import (
+    finished_inputs,
+    output_names,
+    predict_file,
+    refuse_shared_outputs,
+)
+from unetlab.inference.predict import check_finite, nonfinite_pixels, predict_image
+from unetlab.inference.slides import output_stem
+from unetlab.outputs import MANIFEST
+
+
+@pytest.fixture
+def work(tmp_path):
+    """in/ (empty), a tiny checkpoint model.pt."""
+    (tmp_path / "in").mkdir()
+    save_model(tmp_path / "model.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+    return tmp_path
+
+
+def _grey(path: Path, seed: int = 0, shape=(24, 20)) -> None:
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 255, shape, dtype=np.uint8)).save(path)
+
+
+def _predict(work: Path, *extra: str, inputs: str = "in") -> int:
+    argv = ["predict", "--checkpoint", str(work / "model.pt"), "--input", str(work / inputs)]
+    return main([*argv, "--output", str(work / "out"), "--device", "cpu", *extra])
+
+
+def _errors(capsys) -> list[str]:
+    return [line for line in capsys.readouterr().err.splitlines() if "unetlab predict" in line]
+
+
+# --- 1. one input's output never replaces another's ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("other", "flag", "role"),
+    [
+        ("x_overlay.png", "--overlay", "overlay"),
+        ("x_prob.tif", "--save-probabilities", "probabilities"),
+    ],
+)
+def test_an_output_claimed_by_two_inputs_is_refused_before_anything_is_written(
+    work, capsys, other, flag, role
+):
+    _grey(work / "in" / "x.png")
+    if other.endswith(".tif"):
+        tifffile.imwrite(work / "in" / other, np.zeros((24, 20), np.uint8))
+    else:
+        _grey(work / "in" / other, seed=1)
+    assert _predict(work, flag) == 2
+    (line,) = _errors(capsys)
+    clash = work / "out" / other
+    assert f"in/x.png's {role} and {work / 'in' / other}'s labels would both be {clash}" in line
+    assert line.endswith("predict them separately or rename one")
+    assert not (work / "out").exists()  # nothing written, the folder made is gone again
+    assert _predict(work) == 0  # without the flag the names do not meet
+
+
+def test_refuse_shared_outputs_names_both_inputs_and_roles(tmp_path):
+    a, b = Path("in/y.png"), Path("in/y_objects.png")
+    refuse_shared_outputs(tmp_path, [a, b], overlay=True, probabilities=True)  # no clash
+    with pytest.raises(OutputError) as caught:
+        refuse_shared_outputs(tmp_path, [a, b], objects=True)
+    assert str(caught.value) == (
+        f"in/y.png's object ids and in/y_objects.png's labels would both be "
+        f"{tmp_path / 'y_objects.tif'}: predict them separately or rename one"
+    )
+    with pytest.raises(OutputError, match="would write the same outputs"):  # up to case
+        refuse_shared_outputs(tmp_path, [a, Path("other/Y.tif")])
+    with pytest.raises(OutputError, match="would write the same outputs"):  # one stem
+        refuse_shared_outputs(tmp_path, [Path("s.ome.tif"), Path("s.png")])
+    refuse_shared_outputs(tmp_path, [a, a])  # the same file twice is one input
+
+
+# --- 2. --skip-existing: only files unetlab wrote are finished predictions --------------------
+
+
+def test_skip_existing_refuses_a_foreign_file_with_an_outputs_name(work, capsys):
+    _grey(work / "in" / "00.png")
+    (work / "out").mkdir()
+    _grey(work / "out" / "00.png", seed=5)  # the user's own file
+    before = (work / "out" / "00.png").read_bytes()
+    assert _predict(work, "--skip-existing") == 2
+    (line,) = _errors(capsys)
+    assert "holds files that unetlab did not write (00.png)" in line
+    assert (work / "out" / "00.png").read_bytes() == before
+    (work / "out" / "00.png").unlink()
+    assert _predict(work) == 0
+    mtime = (work / "out" / "00.png").stat().st_mtime_ns
+    assert _predict(work, "--skip-existing") == 0  # ours now: skipped
+    assert (work / "out" / "00.png").stat().st_mtime_ns == mtime
+
+
+def test_finished_inputs_needs_the_file_and_the_manifest(tmp_path):
+    files = [Path("in/a.png"), Path("in/b.ome.tif"), Path("in/c.png"), Path("in/d.zarr")]
+    assert finished_inputs(tmp_path / "missing", files) == []
+    for name in ("a.png", "b.tif", "d.ome.zarr"):
+        (tmp_path / name).touch()
+    (tmp_path / MANIFEST).write_text("b.tif\tpredict\nc.png\tpredict\nd.ome.zarr\tpredict\n")
+    # a.png is not listed (not ours), c.png is listed but absent (never finished)
+    assert finished_inputs(tmp_path, files) == [files[1], files[3]]
+    (tmp_path / MANIFEST).write_text("b.tif\tevaluate\n")  # another command's file
+    assert finished_inputs(tmp_path, files) == []
+
+
+# --- 3. NaN and infinite pixels ---------------------------------------------------------------
+
+
+def test_nonfinite_pixels_counts_pixels_not_values():
+    image = np.zeros((4, 5, 3), np.float32)
+    image[0, 0] = np.nan
+    image[1, 1, 2] = np.inf
+    assert nonfinite_pixels(image, channel_axis=True) == 2
+    assert nonfinite_pixels(image, channel_axis=False) == 4
+    assert nonfinite_pixels(np.zeros((4, 5), np.uint16), channel_axis=False) == 0
+    check_finite(np.ones((3, 3), np.float64), "x", channel_axis=False)
+    with pytest.raises(UnetlabError, match=r"^x: 1 NaN or infinite pixel in rows 0-2; replace"):
+        check_finite(image[..., 1], "x", channel_axis=False, where=" in rows 0-2")
+
+
+def _with_nan(path: Path, count: int = 25) -> None:
+    image = np.random.default_rng(0).random((24, 20)).astype(np.float32)
+    image.flat[:count] = np.nan
+    image[-1, -1] = -np.inf
+    tifffile.imwrite(path, image)
+
+
+def test_a_float_tiff_with_nan_fails_alone_and_the_others_are_written(work, capsys):
+    _grey(work / "in" / "01.png")
+    _with_nan(work / "in" / "02.tif")
+    assert _predict(work) == 2
+    (line,) = _errors(capsys)
+    assert line == (
+        f"unetlab predict: failed: {work / 'in' / '02.tif'}: 26 NaN or infinite pixels; "
+        "replace them (e.g. with 0) before predicting"
+    )
+    assert (work / "out" / "01.png").is_file() and not (work / "out" / "02.png").exists()
+
+
+def test_nan_refused_by_the_array_api_and_the_streamed_path(tmp_path):
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    image = np.ones((24, 20), np.float32)
+    image[3, 4] = np.nan
+    with pytest.raises(UnetlabError, match="image: 1 NaN or infinite pixel;"):
+        predict_image(model, image)
+    _with_nan(tmp_path / "s.tif")
+    with pytest.raises(UnetlabError, match=r"s.tif: \d+ NaN or infinite pixels in rows 0-"):
+        predict_file(model, tmp_path / "s.tif", tmp_path / "out", large_threshold=100)
+    assert not list((tmp_path / "out").glob("*s*"))  # staged outputs removed
+
+
+# --- 4. object counts -------------------------------------------------------------------------
+
+
+def test_instances_prints_each_images_count_and_the_total(tmp_path, monkeypatch, caplog):
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: local_net())
+    for i in range(2):
+        write_png(tmp_path / "in" / f"c{i}.png", nuclei_image(60, 70, seed=i))
+    argv = ["predict", "--checkpoint", "any.pt", "--input", str(tmp_path / "in")]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main([*argv, "--output", str(tmp_path / "out"), "--instances"]) == 0
+    counts = []
+    for i in range(2):
+        with open(tmp_path / "out" / f"c{i}_objects.csv") as f:
+            counts.append(len(list(csv.DictReader(f))))
+        assert f"c{i}.png: {counts[i]} objects" in caplog.messages
+    assert min(counts) > 0
+    assert f"objects: {sum(counts)} in 2 images" in caplog.messages
+
+
+def test_object_summary_past_the_line_limit_gives_range_and_median():
+    assert object_summary([3, 4]) == "objects: 7 in 2 images"
+    many = list(range(OBJECT_LINES + 1))
+    assert object_summary(many).startswith(
+        f"objects: {sum(many)} in {len(many)} images (per image 0 to {OBJECT_LINES}, median 10;"
+    )
+
+
+# --- 5. OME inputs: outputs named after the stem, pixel size kept -----------------------------
+
+
+def test_output_stem_drops_the_suffix_and_ome():
+    assert output_stem("a/slide.ome.tif") == "slide"
+    assert output_stem("plate.ome.zarr") == "plate"
+    assert output_stem("X.OME.TIFF") == "X"
+    assert output_stem("a.b.png") == "a.b"
+    assert output_stem("x.png") == "x"
+
+
+def _ome_pyramid(path: Path, size: float = 0.3) -> None:
+    image = np.random.default_rng(0).integers(0, 255, (64, 64), dtype=np.uint8)
+    meta = {"PhysicalSizeX": size, "PhysicalSizeY": size, "axes": "YX"}
+    with tifffile.TiffWriter(path, ome=True) as tif:
+        tif.write(image, tile=(32, 32), subifds=1, metadata=meta)
+        tif.write(image[::2, ::2], tile=(32, 32), subfiletype=1)
+
+
+@pytest.mark.parametrize(
+    ("threshold", "output_format", "name"),
+    [(None, "ome-tiff", "slide.tif"), (100, "ome-tiff", "slide.tif"), (100, "ome-zarr", None)],
+)
+def test_ome_tiff_outputs_are_named_after_the_stem_and_keep_the_pixel_size(
+    tmp_path, threshold, output_format, name
+):
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    _ome_pyramid(tmp_path / "slide.ome.tif")
+    (labels,) = predict_file(
+        model,
+        tmp_path / "slide.ome.tif",
+        tmp_path / "out",
+        large_threshold=threshold,
+        output_format=output_format,
+    )
+    assert labels.name == (name or "slide.ome.zarr")
+    if name is not None:
+        assert read_pixel_size(labels) == PixelSize(pytest.approx(0.3), "um")
+        assert tifffile.imread(labels).shape == (64, 64)
+
+
+def test_a_plain_tiff_with_a_pixel_size_gives_a_tiff_that_keeps_it(tmp_path):
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    image = np.zeros((24, 20), np.uint8)
+    tifffile.imwrite(tmp_path / "p.tif", image, resolution=(2e4, 2e4), resolutionunit="CENTIMETER")
+    tifffile.imwrite(tmp_path / "q.tif", image)  # no pixel size: a PNG as before
+    written = predict_file(model, tmp_path / "p.tif", tmp_path / "out", draw_overlay=True)
+    assert [p.name for p in written] == ["p.tif", "p_overlay.tif"]
+    assert read_pixel_size(written[0]) == PixelSize(pytest.approx(0.5), "um")
+    assert tifffile.imread(written[1]).shape == (24, 20, 3)
+    assert predict_file(model, tmp_path / "q.tif", tmp_path / "out")[0].name == "q.png"
+
+
+def test_a_large_images_ome_zarr_outputs_are_all_in_the_manifest(work):
+    tifffile.imwrite(work / "in" / "s.ome.tif", nuclei_image(40, 40))
+    flags = ["--large-pixels", "100", "--output-format", "ome-zarr", "--save-probabilities"]
+    assert _predict(work, *flags) == 0
+    assert sorted(p.name for p in (work / "out").glob("s*")) == ["s.ome.zarr", "s_prob.ome.zarr"]
+    assert _predict(work, *flags) == 0  # its own outputs are no foreign files
+    names = output_names("s", probabilities=True, objects=True)
+    assert {"s.ome.zarr", "s_prob.ome.zarr", "s_objects.ome.zarr", "s_objects.csv"} <= set(names)
