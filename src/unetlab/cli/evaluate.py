@@ -171,15 +171,16 @@ def _check_mode(args) -> str:
 def _claim_outputs(args) -> None:
     """Refuse (before any work) outputs that would replace an input or a foreign file."""
     from unetlab.data.io import IMAGE_SUFFIXES
-    from unetlab.outputs import claim_files, refuse_inside
+    from unetlab.outputs import claim_files, refuse_inputs, refuse_inside
 
     json_path = Path(args.json) if args.json else None
     confusion = args.confusion or (
         json_path.with_name(f"{json_path.stem}_confusion.png") if json_path else None
     )
     inputs = [p for p in (args.checkpoint, args.data, args.pred, args.gt) if p]
-    pictures = [Path(p) for p in (confusion,) if p]
-    refuse_inside(pictures, _data_folders(args), command="evaluate")
+    outputs = [p for p in (json_path, confusion) if p]
+    refuse_inputs(outputs, inputs, command="evaluate", suffixes=IMAGE_SUFFIXES)
+    refuse_inside([Path(p) for p in (confusion,) if p], _data_folders(args), command="evaluate")
     claim_files(
         [p for p in (json_path, confusion) if p],
         inputs=inputs,
