@@ -44,3 +44,44 @@ def test_percentile_mode_maps_the_percentiles_to_0_and_1():
     assert mean[0] == pytest.approx(10.0) and std[0] == pytest.approx(998.0 - 10.0)
     with pytest.raises(ValueError, match="low < high"):
         image_stats(image, {"mode": "percentile", "low": 50, "high": 5})
+
+
+class _Rows:
+    """An image that only slices by rows (as a streamed slide page does): no reshape."""
+
+    def __init__(self, array):
+        self._a, self.shape, self.dtype, self.ndim = array, array.shape, array.dtype, array.ndim
+
+    def __getitem__(self, rows):
+        return self._a[rows].copy()
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int16, np.float32])
+@pytest.mark.parametrize("channels", [1, 2])
+def test_percentiles_equal_numpy_in_memory_and_streamed(dtype, channels):
+    rng = np.random.default_rng(1)
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        image = rng.integers(max(info.min, -300), min(info.max, 5000), (41, 29, channels))
+        image = image.astype(dtype)
+    else:
+        image = rng.gamma(2.0, 100.0, (41, 29, channels)).astype(dtype)
+    image = image[..., 0] if channels == 1 else image
+    spec = {"mode": "percentile", "low": 1.0, "high": 99.8}
+    flat = image.reshape(41 * 29, channels).astype(np.float64)
+    lo, hi = np.percentile(flat, [1.0, 99.8], axis=0)
+    for source in (image, _Rows(image)):  # a small streamed image: every row is sampled
+        mean, std = image_stats(source, spec, chunk_rows=6)
+        np.testing.assert_allclose(mean, lo, rtol=1e-6)
+        np.testing.assert_allclose(std, hi - lo, rtol=1e-6)
+
+
+def test_a_large_streamed_float_image_gets_its_percentiles_from_a_row_sample(monkeypatch):
+    from unetlab.data import normalize as norm
+
+    monkeypatch.setattr(norm, "SAMPLE_PIXELS", 2000)  # 1/8 of the rows of this image
+    image = np.random.default_rng(2).normal(0.0, 1.0, (400, 40)).astype(np.float32)
+    mean, std = image_stats(_Rows(image), {"mode": "percentile", "low": 5, "high": 95})
+    assert mean[0] == pytest.approx(-1.645, abs=0.15) and std[0] == pytest.approx(3.29, abs=0.3)
+    sampled = image[::8].astype(np.float64)
+    assert mean[0] == pytest.approx(np.percentile(sampled, 5))

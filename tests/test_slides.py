@@ -390,3 +390,26 @@ def test_ome_zarr_labels_carry_their_colours_and_class_names(tmp_path, small_chu
     grey = predict_file(model, tmp_path / "a.tif", tmp_path / "g", **common)
     plain = zarr.open_group(grey[0], mode="r").attrs["image-label"]
     assert "colors" not in plain and len(plain["properties"]) == 3
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.float32])
+def test_a_percentile_model_predicts_a_streamed_slide_as_it_does_in_memory(tmp_path, dtype):
+    """Percentiles of a streamed page (a histogram for 16 bits, a row sample for floats, which
+    is every row of an image this small) map it as the in-memory image's do."""
+    from unetlab import save_model
+    from unetlab.cli import main
+
+    image = _rng(7).gamma(2.0, 300.0, (300, 260)).astype(dtype)
+    (tmp_path / "in").mkdir()
+    tifffile.imwrite(tmp_path / "in" / "big.tif", image, tile=(64, 64), compression="zlib")
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    model.normalization = {"mode": "percentile", "low": 1.0, "high": 99.8}
+    save_model(tmp_path / "m.pt", model)
+    args = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    args += ["--save-probabilities", "--tile-size", "64", "--device", "cpu"]
+    assert main([*args, "--output", str(tmp_path / "streamed"), "--large-pixels", "1000"]) == 0
+    assert main([*args, "--output", str(tmp_path / "memory")]) == 0
+    streamed, memory = (
+        tifffile.imread(tmp_path / d / "big_prob.tif") for d in ("streamed", "memory")
+    )
+    np.testing.assert_allclose(streamed, memory, atol=1e-5)
