@@ -113,3 +113,19 @@ def test_augment_section_mirrors_augment():
     from unetlab.data.transforms import Augment
 
     assert AugmentSection().options() == {f.name: f.default for f in fields(Augment)}
+
+
+def test_every_set_value_is_checked_also_one_a_later_flag_replaces():
+    with pytest.raises(ValueError, match="config key train.epochs must be int, not 'abc'"):
+        load_config(None, ["train.epochs=abc", "train.epochs=1"])  # --set ... --epochs 1
+    with pytest.raises(ValueError, match="train.epochs must be at least 1, not 0"):
+        load_config(None, ["train.epochs=0", "train.epochs=1"])
+    assert load_config(None, ["train.epochs=3", "train.epochs=1"]).train.epochs == 1
+
+
+def test_a_config_file_that_is_a_folder_or_not_text_says_so(tmp_path):
+    with pytest.raises(ValueError, match="is a folder, not a config file: give --config a YAML"):
+        load_config(tmp_path)
+    (tmp_path / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    with pytest.raises(ValueError, match=r"a.png: not a YAML config file \(not text"):
+        load_config(tmp_path / "a.png")

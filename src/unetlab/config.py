@@ -442,24 +442,56 @@ def load_config(
     "data.class_names={0: membrane, 255: cell}"]``; each value is parsed with
     YAML (1.2 booleans: ``off`` is a word). Unknown keys and ill-typed values raise ValueError.
     """
-    data: dict = {}
-    if path is not None:
-        path = Path(path)
-        if not path.is_file():
-            raise UnetlabError(f"{path}: no such config file")
-        try:
-            data = _yaml(path.read_text()) or {}
-        except yaml.YAMLError as exc:
-            raise UnetlabError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
-        if not isinstance(data, dict):
-            raise UnetlabError(f"{path}: a config file must be a YAML mapping of sections")
+    data = _read_config_file(Path(path)) if path is not None else {}
     # defaults first, so that dict-valued keys (normalization) can be updated key by key
     defaults = Config().to_dict()
     merged = {
         s: {**defaults[s], **(data.get(s) or {})} if s in defaults else data[s]
         for s in {**defaults, **data}
     }
-    return Config.from_dict(apply_overrides(merged, overrides or []))
+    overrides = list(overrides or [])
+    for hidden in _hidden_overrides(overrides):  # each value is checked, also one set twice
+        Config.from_dict(apply_overrides(merged, hidden))
+    return Config.from_dict(apply_overrides(merged, overrides))
+
+
+def _read_config_file(path: Path) -> dict:
+    """The mapping of a YAML config file, or one line saying why it is not one."""
+    if path.is_dir():
+        raise UnetlabError(
+            f"{path} is a folder, not a config file: give --config a YAML file "
+            "(e.g. configs/small_cpu.yaml)"
+        )
+    if not path.is_file():
+        raise UnetlabError(f"{path}: no such config file")
+    try:
+        data = _yaml(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise UnetlabError(
+            f"{path}: not a YAML config file (not text: byte {exc.start} is not UTF-8); "
+            "give --config a YAML file such as configs/small_cpu.yaml"
+        ) from exc
+    except OSError as exc:
+        raise UnetlabError(f"{path}: cannot read it ({exc.strerror})") from exc
+    except yaml.YAMLError as exc:
+        raise UnetlabError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+    if not isinstance(data, dict):
+        raise UnetlabError(f"{path}: a config file must be a YAML mapping of sections")
+    return data
+
+
+def _key(override: str) -> str:
+    return override.partition("=")[0].strip()
+
+
+def _hidden_overrides(overrides: list[str]) -> list[list[str]]:
+    """For each override that a later one of the same key replaces (``--set train.epochs=abc``
+    then ``--epochs 1``), the overrides with it in force instead, so that it is checked too."""
+    return [
+        overrides[: i + 1] + [o for o in overrides[i + 1 :] if _key(o) != _key(item)]
+        for i, item in enumerate(overrides)
+        if any(_key(o) == _key(item) for o in overrides[i + 1 :])
+    ]
 
 
 def explicit_keys(
@@ -471,7 +503,7 @@ def explicit_keys(
     reports bad files and overrides)."""
     keys: set[str] = set()
     if path is not None:
-        data = _yaml(Path(path).read_text()) or {}
+        data = _yaml(Path(path).read_text(encoding="utf-8")) or {}
         keys |= {
             f"{s}.{k}" for s, section in data.items() if isinstance(section, dict) for k in section
         }
