@@ -21,6 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -45,6 +46,7 @@ DICE_BELOW = 0.25  # a class with a smaller pixel share adds Dice to the loss
 WEIGHTS_BELOW = 0.10  # ... and below this, class weights
 FEW_IMAGES = 10  # fewer training images than this: elastic deformation (the paper's reason)
 BUDGET_EPOCHS = 100_000  # the epoch cap under a time budget: the clock ends the run first
+MAX_SHOWN = 20  # problems listed in one error; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -156,18 +158,23 @@ class Geometry:
 # --- checks --------------------------------------------------------------------------------
 
 
-def check_data(fp: Fingerprint, cfg: Config, explicit: set[str]) -> None:
+def check_data(
+    fp: Fingerprint, cfg: Config, explicit: set[str], *, problems: Sequence[str] = ()
+) -> None:
     """Raise one DatasetError naming the files when the data contradicts itself: masks mixing
     0/1 and 0/255, a mask value in one file only (both unless ``data.label_values`` is the
-    user's), images smaller than the net's smallest input."""
-    problems = []
+    user's), images smaller than the net's smallest input; ``problems`` found before (files
+    that do not pair up or cannot be measured) are listed first in the same error."""
+    problems = list(problems)
     if "data.label_values" not in explicit:
         problems += mixed_encodings(fp.pairs)
         problems += lonely_classes(fp.pairs, ignore_value=cfg.data.ignore_value)
     geometry = Geometry.of(cfg)
     problems += too_small(fp.pairs, geometry.min_image, _small_fix(geometry))
     if problems:
-        raise DatasetError(f"{cfg.data.root}: " + "; ".join(problems))
+        shown = "; ".join(problems[:MAX_SHOWN])
+        more = f"; ... and {len(problems) - MAX_SHOWN} more" if len(problems) > MAX_SHOWN else ""
+        raise DatasetError(f"{len(problems)} problem(s) in {cfg.data.root}: {shown}{more}")
 
 
 def _small_fix(geometry: Geometry) -> str:
@@ -408,8 +415,10 @@ def plan_training(cfg: Config, explicit: set[str], *, device: str = "cpu") -> tu
 
     if cfg.data.root is None:
         raise UnetlabError("no data folder: give --data DIR (or data.root in the config)")
-    train, val = split_pairs(cfg.data.root, val_fraction=cfg.data.val_fraction, seed=cfg.data.seed)
-    fp = fingerprint(train + val)
-    check_data(fp, cfg, explicit)
+    d = cfg.data
+    problems: list[str] = []  # every problem of the data set, raised together by check_data
+    train, val = split_pairs(d.root, val_fraction=d.val_fraction, seed=d.seed, problems=problems)
+    fp = fingerprint(train + val, problems=problems)
+    check_data(fp, cfg, explicit, problems=problems)
     plan = make_plan(fp, cfg, explicit=explicit, device=device, val_images=len(val))
     return plan.apply(cfg), plan

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from unetlab.data.checks import non_integer_mask, nonfinite_pixels, stored_channels
 from unetlab.data.instances import (
     INTERIOR,
     TARGETS,
@@ -39,7 +40,14 @@ from unetlab.data.io import read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.mirror import reflect_window
 from unetlab.data.normalize import channels_of, normalize
-from unetlab.data.pairs import Pair, PairReader, detect_layout, find_pairs
+from unetlab.data.pairs import (
+    LAYOUTS,
+    Pair,
+    PairReader,
+    detect_layout,
+    find_pairs,
+    no_data_folder,
+)
 from unetlab.errors import DatasetError, UnetlabError
 
 log = logging.getLogger(__name__)
@@ -95,7 +103,11 @@ def split_indices(n: int, *, val_fraction: float, seed: int) -> tuple[list[int],
 
 
 def split_pairs(
-    root: str | os.PathLike, *, val_fraction: float = 0.2, seed: int = 0
+    root: str | os.PathLike,
+    *,
+    val_fraction: float = 0.2,
+    seed: int = 0,
+    problems: list[str] | None = None,
 ) -> tuple[list[Pair], list[Pair]]:
     """(train_pairs, val_pairs) of the data set under ``root``.
 
@@ -104,14 +116,15 @@ def split_pairs(
     {train,val}.txt``; else a seeded random split (:func:`split_indices`) of the pairs of
     ``root`` (or of ``root/train/`` when only that holds a data set, as in the ISBI folder
     with an unlabelled ``test/``). Pages of a stack are split like separate images. With a
-    single sample, val is empty and a warning is logged.
+    single sample, val is empty and a warning is logged. ``problems``: where to add the
+    pairing problems instead of raising them (see :func:`unetlab.data.pairs.find_pairs`).
     """
     root = Path(root)
     if not root.is_dir():
-        raise DatasetError(f"{root}: no such data folder; give --data the folder of the data set")
+        raise no_data_folder(root)
     if _has_layout(root / "train") and _has_layout(root / "val"):
         log.info("using the split of %s: train/ and val/", root)
-        return _find_all(root / "train", root / "val")
+        return _find_all(root / "train", root / "val", problems=problems)
     split_dir = root / "ImageSets" / "Segmentation"
     if (split_dir / "train.txt").is_file() and _has_layout(root):
         names = _read_split_file(split_dir / "train.txt")
@@ -120,10 +133,10 @@ def split_pairs(
         log.info(
             "using the VOC split of %s: %d train, %d val", split_dir, len(names), len(val_names)
         )
-        train = find_pairs(root, names=names)
-        return train, find_pairs(root, names=val_names) if val_names else []
+        train = find_pairs(root, names=names, problems=problems)
+        return train, find_pairs(root, names=val_names, problems=problems) if val_names else []
     folder = root / "train" if not _has_layout(root) and _has_layout(root / "train") else root
-    pairs = find_pairs(folder)
+    pairs = find_pairs(folder, problems=problems)
     train_idx, val_idx = split_indices(len(pairs), val_fraction=val_fraction, seed=seed)
     if not val_idx:
         log.warning(
@@ -134,16 +147,32 @@ def split_pairs(
     return [pairs[i] for i in train_idx], [pairs[i] for i in val_idx]
 
 
-def _find_all(*folders: Path) -> tuple[list[Pair], ...]:
-    """find_pairs of each folder; the problems of all of them in one DatasetError."""
-    found, problems = [], []
+def data_folders(root: str | os.PathLike) -> list[Path]:
+    """The folders the data set under ``root`` reads images or masks from (``images/`` and
+    ``masks/``, those of ``train/`` and ``val/``, the folder of ISBI stacks), from its layout
+    alone: the files need not pair up."""
+    root = Path(root)
+    folders = []
+    for folder in (root, root / "train", root / "val"):
+        if _has_layout(folder):
+            layout = detect_layout(folder)
+            folders += [folder] if layout == "isbi" else [folder / d for d in LAYOUTS[layout]]
+    return folders
+
+
+def _find_all(*folders: Path, problems: list[str] | None) -> tuple[list[Pair], ...]:
+    """find_pairs of each folder; the problems of all of them in one DatasetError (or added
+    to ``problems``)."""
+    if problems is not None:
+        return tuple(find_pairs(folder, problems=problems) for folder in folders)
+    found, errors = [], []
     for folder in folders:
         try:
             found.append(find_pairs(folder))
         except DatasetError as exc:
-            problems.append(str(exc))
-    if problems:
-        raise DatasetError("; ".join(problems))
+            errors.append(str(exc))
+    if errors:
+        raise DatasetError("; ".join(errors))
     return tuple(found)
 
 
@@ -169,13 +198,25 @@ class MaskScan:
         return sorted(self.counts)
 
 
-def scan_masks(pairs: Sequence[Pair]) -> MaskScan:
+def scan_masks(pairs: Sequence[Pair], *, problems: list[str] | None = None) -> MaskScan:
     """Read every mask file of ``pairs`` once and count its values.
 
     Raises one DatasetError naming every unreadable mask (RGB masks included), JPEG masks
-    (lossy: values appear between the classes) and masks with non-integer values.
+    (lossy: values appear between the classes) and masks with non-integer values; with a
+    ``problems`` list they are added to it instead and the other masks are counted.
     """
-    problems: list[str] = []
+    found: list[str] = []
+    scan = _scan(pairs, found)
+    if problems is not None:
+        problems += found
+    elif found:
+        raise problems_error(found)
+    elif not scan.counts:
+        raise DatasetError("no masks to read label values from")
+    return scan
+
+
+def _scan(pairs: Sequence[Pair], problems: list[str]) -> MaskScan:
     counts: dict[int, int] = {}
     wide = False
     for path in _mask_files(pairs):
@@ -191,18 +232,14 @@ def scan_masks(pairs: Sequence[Pair]) -> MaskScan:
             problems.append(str(exc))
             continue
         if not np.issubdtype(stack.dtype, np.integer):
-            if not np.array_equal(stack, np.round(stack)):
-                problems.append(f"{path}: mask holds non-integer values ({stack.dtype})")
+            if problem := non_integer_mask(str(path), stack):
+                problems.append(problem)
                 continue
             stack = stack.astype(np.int64)
         wide |= stack.dtype.itemsize > 1
         values, n = np.unique(stack, return_counts=True)
         for v, c in zip(values.tolist(), n.tolist()):
             counts[v] = counts.get(v, 0) + c
-    if problems:
-        raise _problems_error(problems)
-    if not counts:
-        raise DatasetError("no masks to read label values from")
     folder = any(p.mask.parent.name == "instances" for p in pairs)
     return MaskScan(counts, wide, folder)
 
@@ -278,7 +315,8 @@ def _ellipsis(values: list[int], keep: int = 4) -> str:
     return ", ".join(map(str, values[:keep])) + ", ..., " + ", ".join(map(str, values[-keep:]))
 
 
-def _problems_error(problems: list[str], *, fix: str = "") -> DatasetError:
+def problems_error(problems: list[str], *, fix: str = "") -> DatasetError:
+    """One DatasetError listing ``problems`` (the first MAX_SHOWN, the rest counted)."""
     shown = "; ".join(problems[:MAX_SHOWN])
     if len(problems) > MAX_SHOWN:
         shown += f"; ... and {len(problems) - MAX_SHOWN} more"
@@ -341,12 +379,13 @@ def load_samples(
         except UnetlabError as exc:
             problems.append(str(exc))
             continue
+        problems += _image_problems(pair, image)
         loaded.append((pair, image, mask))
         present = np.bincount(mask[mask >= 0], minlength=len(label_values)).nonzero()[0]
         found |= {label_values[k] for k in present.tolist()}
     problems += _channel_problems(loaded, in_channels)
     if problems:
-        raise _problems_error(problems, fix=_fix_hint(sorted(found), unknown))
+        raise problems_error(problems, fix=_fix_hint(sorted(found), unknown))
     weigh = _weigher(weight_map)
     return [
         Sample(pair.name, normalize(image, normalization), mask, weigh(mask))
@@ -390,6 +429,7 @@ def load_instance_samples(
         except UnetlabError as exc:
             problems.append(str(exc))
             continue
+        problems += _image_problems(pair, image)
         if len(np.unique(raw)) == 2 and ids.max() > 1:
             binary.append(pair.name)
         split += [f"{pair.name}:{i}" for i in split_pieces(ids)]
@@ -400,7 +440,7 @@ def load_instance_samples(
         loaded.append((pair, image, target, ids))
     problems += _channel_problems([(p, i, t) for p, i, t, _ in loaded], in_channels)
     if problems:
-        raise _problems_error(problems)
+        raise problems_error(problems)
     _warn_instances(binary, split)
     samples = [
         Sample(
@@ -463,6 +503,11 @@ def _encode(raw: np.ndarray, label_values: list[int], ignore_value, pair: Pair) 
         ) from None
 
 
+def _image_problems(pair: Pair, image: np.ndarray) -> list[str]:
+    name = str(pair.image) if pair.pages == 1 else f"{pair.image} page {pair.page}"
+    return [problem] if (problem := nonfinite_pixels(name, image)) else []
+
+
 def _channel_problems(loaded, in_channels: int | None) -> list[str]:
     channels = [channels_of(image) for _, image, _ in loaded]
     if not channels:
@@ -477,7 +522,7 @@ def _channel_problems(loaded, in_channels: int | None) -> list[str]:
         fix = "set model.in_channels to the images' channels, or convert the images"
         said = f"the model takes {expected}"
     return [
-        f"{pair.image}: {c} channel(s) but {said}: {fix}"
+        f"{pair.image}: {stored_channels(pair.image, c)} but {said}: {fix}"
         for (pair, _, _), c in zip(loaded, channels)
         if c != expected
     ]

@@ -24,8 +24,10 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from unetlab.data.checks import non_integer_mask, nonfinite_pixels
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.tiffmeta import tiff_pixel_size
+from unetlab.errors import DatasetError, UnetlabError
 
 INSTANCE_VALUES = 32  # a mask with more distinct values than this holds object ids
 TOUCH_GAP = 2  # objects at most this many px apart touch
@@ -202,8 +204,14 @@ class Fingerprint:
         }
 
 
-def fingerprint(pairs: Sequence[Pair], *, limit: int = 400) -> Fingerprint:
-    """Measure ``pairs`` (at most ``limit`` of them, evenly spread) into a :class:`Fingerprint`."""
+def fingerprint(
+    pairs: Sequence[Pair], *, limit: int = 400, problems: list[str] | None = None
+) -> Fingerprint:
+    """Measure ``pairs`` (at most ``limit`` of them, evenly spread) into a :class:`Fingerprint`.
+
+    A pair that cannot be measured (unreadable, sizes that differ, NaN or infinite pixels, a
+    mask of non-integer values) raises a DatasetError; with a ``problems`` list its problem
+    is added there instead and the pair left out, so that every file's problem is found."""
     chosen = (
         list(pairs)
         if len(pairs) <= limit
@@ -212,10 +220,28 @@ def fingerprint(pairs: Sequence[Pair], *, limit: int = 400) -> Fingerprint:
     reader = PairReader()
     facts = []
     for pair in chosen:
-        image, mask = reader(pair)
+        try:
+            image, mask = reader(pair)
+            found = _pair_problems(pair, image, mask)
+        except UnetlabError as exc:
+            found = [str(exc)]
+        if found and problems is None:
+            raise DatasetError("; ".join(found))
+        if found:
+            problems += [p for p in found if p not in problems]  # a stack's file once
+            continue
         where = str(pair.mask) if pair.pages == 1 else f"{pair.mask} page {pair.page}"
         facts.append(measure_pair(image, mask, name=where, spacing=tiff_spacing(pair.image)))
     return Fingerprint(facts)
+
+
+def _pair_problems(pair: Pair, image: np.ndarray, mask: np.ndarray) -> list[str]:
+    page = "" if pair.pages == 1 else f" page {pair.page}"
+    found = [
+        nonfinite_pixels(f"{pair.image}{page}", image),
+        non_integer_mask(str(pair.mask), mask),
+    ]
+    return [p for p in found if p is not None]
 
 
 def mixed_encodings(pairs: Sequence[PairFacts]) -> list[str]:

@@ -6,8 +6,8 @@
 - The ISBI layout: ``<name>-volume.tif`` with ``<name>-labels.tif`` (stacks, page by page).
 - PASCAL VOC: ``JPEGImages/`` with ``SegmentationClass/`` palette PNGs.
 
-Every problem (an image without a mask, a mask without an image, a page-count mismatch) is
-collected and raised as one ``DatasetError`` naming the files.
+Every problem (an image without a mask, a mask without an image, two images of one stem, a
+page-count mismatch) is collected and raised as one ``DatasetError`` naming the files.
 """
 
 from __future__ import annotations
@@ -57,15 +57,27 @@ def page_count(path: Path) -> int:
     return int(np.prod(shape[:-spatial])) if len(shape) > spatial else 1
 
 
-def _by_stem(folder: Path) -> dict[str, Path]:
-    files = sorted(
-        f for f in folder.iterdir() if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES
-    )
-    out: dict[str, Path] = {}
-    for f in files:
-        # prefer a lossless mask when both a.png and a.jpg exist
-        if f.stem not in out or out[f.stem].suffix.lower() in (".jpg", ".jpeg"):
-            out[f.stem] = f
+def _by_stem(folder: Path, problems: list[str], *, masks: bool) -> dict[str, Path | None]:
+    """File stem -> file of ``folder``; None for a stem that several files share (named in
+    ``problems``: which one pairs would be a guess), except a mask saved both lossless and as
+    JPEG, whose lossless file is taken."""
+    groups: dict[str, list[Path]] = {}
+    for f in sorted(folder.iterdir()):
+        if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES:
+            groups.setdefault(f.stem, []).append(f)
+    out: dict[str, Path | None] = {}
+    for stem, files in groups.items():
+        lossless = [f for f in files if f.suffix.lower() not in (".jpg", ".jpeg")]
+        if len(files) == 1 or (masks and len(lossless) == 1):
+            out[stem] = lossless[0] if len(files) > 1 else files[0]
+            continue
+        out[stem] = None
+        kind = "masks" if masks else "images"
+        problems.append(
+            f"{folder}/: {len(files)} {kind} share the stem {stem} "
+            f"({', '.join(f.name for f in files)}): keep one, or rename the others "
+            "(images and masks pair by file stem)"
+        )
     return out
 
 
@@ -96,51 +108,90 @@ def detect_layout(root: Path) -> str:
     )
 
 
-def find_pairs(root: str | os.PathLike, *, names: list[str] | None = None) -> list[Pair]:
-    """All (image, mask[, page]) pairs under ``root``; ``names`` restricts to those stems."""
+def no_data_folder(root: Path) -> DatasetError:
+    """The error for a data folder that is not one: a file, or nothing."""
+    if root.exists():
+        return DatasetError(
+            f"{root} is a file, not a data folder: give --data the folder that holds images/ "
+            "and masks/ (or train/ and val/ of those, NAME-volume.tif with NAME-labels.tif, or "
+            "VOC's JPEGImages/ and SegmentationClass/)"
+        )
+    return DatasetError(f"{root}: no such data folder; give --data the folder of the data set")
+
+
+def find_pairs(
+    root: str | os.PathLike,
+    *,
+    names: list[str] | None = None,
+    problems: list[str] | None = None,
+) -> list[Pair]:
+    """All (image, mask[, page]) pairs under ``root``; ``names`` restricts to those stems.
+
+    Every problem (an image without a mask, a mask without an image, several images of one
+    stem, a page-count mismatch) is raised in one DatasetError; with a ``problems`` list they
+    are added to it instead and the pairs that are sound are returned, so that a caller can
+    check those too and report everything at once."""
     root = Path(root)
     if not root.is_dir():
-        raise DatasetError(f"{root}: no such data folder")
+        raise no_data_folder(root)
     layout = detect_layout(root)
-    if layout == "isbi":
-        files = _isbi_pairs(root)
-        problems = []
-    else:
-        img_dir, mask_dir = (root / d for d in LAYOUTS[layout])
-        images, masks = _by_stem(img_dir), _by_stem(mask_dir)
-        if names is not None:
-            images = {k: v for k, v in images.items() if k in set(names)}
-            masks = {k: v for k, v in masks.items() if k in set(names)}
-            missing = sorted(set(names) - set(images))
-        else:
-            missing = []
-        problems = [
-            f"{images[s]}: no mask in {mask_dir}/ with this name" for s in images if s not in masks
-        ]
-        if layout != "voc":  # VOC ships masks for only part of its images; that's normal
-            problems += [
-                f"{masks[s]}: mask without an image in {img_dir}/" for s in masks if s not in images
-            ]
-        elif names is None:
-            images = {s: p for s, p in images.items() if s in masks}
-            problems = []
-        problems += [f"{s}: listed in the split file but not in {img_dir}/" for s in missing]
-        files = [(images[s], masks[s]) for s in sorted(images) if s in masks]
+    found: list[str] = []
+    files = _isbi_pairs(root) if layout == "isbi" else _folder_pairs(root, layout, names, found)
     pairs: list[Pair] = []
     for image, mask in files:
-        n_img, n_mask = page_count(image), page_count(mask)
+        try:
+            n_img, n_mask = page_count(image), page_count(mask)
+        except DatasetError as exc:
+            found.append(str(exc))
+            continue
         if n_img != n_mask:
-            problems.append(f"{image}: {n_img} pages but its mask {mask.name} has {n_mask}")
+            found.append(f"{image}: {n_img} pages but its mask {mask.name} has {n_mask}")
             continue
         pairs += [Pair(image, mask, page, n_img) for page in range(n_img)]
-    if problems:
-        shown = "; ".join(problems[:20]) + (
-            f"; ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+    if problems is not None:
+        problems += found
+    elif found:
+        shown = "; ".join(found[:20]) + (
+            f"; ... and {len(found) - 20} more" if len(found) > 20 else ""
         )
-        raise DatasetError(f"{len(problems)} problem(s) in {root}: {shown}")
-    if not pairs:
+        raise DatasetError(f"{len(found)} problem(s) in {root}: {shown}")
+    if not pairs and not found:
         raise DatasetError(f"{root}: no image/mask pairs found")
     return pairs
+
+
+def _folder_pairs(
+    root: Path, layout: str, names: list[str] | None, problems: list[str]
+) -> list[tuple[Path, Path]]:
+    """(image, mask) files of an images/ + masks/ layout paired by stem; problems added."""
+    img_dir, mask_dir = (root / d for d in LAYOUTS[layout])
+    images = _by_stem(img_dir, problems, masks=False)
+    masks = _by_stem(mask_dir, problems, masks=True)
+    if names is not None:
+        images = {k: v for k, v in images.items() if k in set(names)}
+        masks = {k: v for k, v in masks.items() if k in set(names)}
+    if layout == "voc" and names is None:  # VOC ships masks for only part of its images
+        images = {s: p for s, p in images.items() if s in masks}
+    problems += [
+        f"{path}: no mask in {mask_dir}/ with this name"
+        for s, path in images.items()
+        if s not in masks and path is not None
+    ]
+    if layout != "voc":  # VOC's images without masks are not training images
+        problems += [
+            f"{path}: mask without an image in {img_dir}/"
+            for s, path in masks.items()
+            if s not in images and path is not None
+        ]
+    problems += [
+        f"{s}: listed in the split file but not in {img_dir}/"
+        for s in sorted(set(names or ()) - set(images))
+    ]
+    return [
+        (images[s], masks[s])
+        for s in sorted(images)
+        if s in masks and None not in (images[s], masks[s])
+    ]
 
 
 def read_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,57 @@
+"""Checks of one training file, each a problem line naming the file and the fix (or None).
+
+The data checks (:func:`unetlab.data.datasets.load_samples`, :func:`unetlab.data.datasets.scan_masks`
+and the fingerprint of :mod:`unetlab.plan`) gather these lines and raise them together.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import numpy as np
+
+#: how Pillow's modes store channels, where unetlab reads a file differently from its mode
+_MODES = {
+    "RGBA": "4 channel(s) (RGBA: its 3 colour channels are read, the alpha dropped)",
+    "CMYK": "4 channel(s) (CMYK, read as 3 RGB channels)",
+    "P": "a palette (read as 3 RGB channels)",
+    "PA": "a palette with alpha (read as 3 RGB channels)",
+    "LA": "2 channel(s) (grey and alpha: the grey is read, the alpha dropped)",
+}
+
+
+def nonfinite_pixels(name: str, image: np.ndarray) -> str | None:
+    """The problem of an (H, W[, C]) image with NaN or infinite pixels: training on them
+    ends in a NaN loss that points at the learning rate, not at the file."""
+    if not np.issubdtype(image.dtype, np.inexact):
+        return None
+    bad = ~np.isfinite(image)
+    count = int(np.count_nonzero(bad if bad.ndim == 2 else bad.any(axis=-1)))
+    if not count:
+        return None
+    return f"{name}: {count} NaN or infinite pixels; replace them with finite values"
+
+
+def non_integer_mask(name: str, mask: np.ndarray) -> str | None:
+    """The problem of a mask whose values are not whole numbers (one value per class)."""
+    if np.issubdtype(mask.dtype, np.integer) or np.issubdtype(mask.dtype, np.bool_):
+        return None
+    if np.all(np.isfinite(mask)) and np.array_equal(mask, np.round(mask)):
+        return None
+    return (
+        f"{name}: mask holds non-integer values ({mask.dtype}); save masks as integer "
+        "PNG/TIFF with one value per class"
+    )
+
+
+def stored_channels(path: Path, channels: int) -> str:
+    """``"N channel(s)"`` for an image read with ``channels``, or what the file stores where
+    that differs (an RGBA PNG: 4, read as 3 colour channels)."""
+    with contextlib.suppress(OSError):  # not readable as a picture: the count is said
+        from PIL import Image
+
+        with Image.open(path) as im:  # the header only
+            if im.mode in _MODES and path.suffix.lower() not in (".tif", ".tiff"):
+                return _MODES[im.mode]
+    return f"{channels} channel(s)"

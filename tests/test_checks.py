@@ -1,0 +1,112 @@
+"""The data check before training: every problem of a data set in one error, each naming its
+file and the fix (NaN pixels, RGBA images, float masks, two images of one stem)."""
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+
+from unetlab.config import explicit_keys, load_config
+from unetlab.data.datasets import load_samples, scan_masks, split_pairs
+from unetlab.data.io import write_png
+from unetlab.data.pairs import find_pairs
+from unetlab.errors import DatasetError
+from unetlab.plan import plan_training
+
+PER_IMAGE = {"mode": "per_image"}
+
+
+def binary_set(root: Path, n: int = 4, *, foreground: int = 255) -> Path:
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        write_png(root / "images" / f"{i:02d}.png", rng.integers(0, 255, (32, 32), np.uint8))
+        mask = np.zeros((32, 32), np.uint8)
+        mask[8:20, 8:24] = foreground
+        write_png(root / "masks" / f"{i:02d}.png", mask)
+    return root
+
+
+def _plan_error(root: Path) -> str:
+    overrides = [f"data.root={root}"]
+    with pytest.raises(DatasetError) as info:
+        plan_training(load_config(None, overrides), explicit_keys(None, overrides))
+    return str(info.value)
+
+
+def _nan_image(root: Path) -> Path:
+    image = np.random.default_rng(1).random((32, 32)).astype(np.float32)
+    image[:5, :5] = np.nan
+    image[6, 6] = np.inf
+    (root / "images" / "02.png").unlink()
+    tifffile.imwrite(root / "images" / "02.tif", image)
+    return root / "images" / "02.tif"
+
+
+def test_nan_pixels_are_named_before_training(tmp_path):
+    root = binary_set(tmp_path / "d")
+    tif = _nan_image(root)
+    assert f"{tif}: 26 NaN or infinite pixels; replace them" in _plan_error(root)
+    with pytest.raises(DatasetError, match=r"02.tif: 26 NaN or infinite pixels; replace them"):
+        load_samples(find_pairs(root), label_values=[0, 255], normalization=PER_IMAGE)
+
+
+def test_a_missing_mask_and_mixed_encodings_come_in_one_error(tmp_path):
+    root = binary_set(tmp_path / "d", 5)
+    binary_set(tmp_path / "ones", 3, foreground=1)
+    for stem in ("01", "02"):  # 0/1 masks among 0/255 ones
+        (tmp_path / "ones" / "masks" / f"{stem}.png").replace(root / "masks" / f"{stem}.png")
+    (root / "masks" / "04.png").unlink()
+    message = _plan_error(root)
+    assert message.startswith("2 problem(s) in ") and "\n" not in message
+    assert "images/04.png: no mask in" in message
+    assert "masks mix encodings: 0/1 in 2 file(s)" in message
+
+
+def test_problems_of_pairs_and_files_are_gathered_not_raised(tmp_path):
+    root = binary_set(tmp_path / "d", 4)
+    (root / "masks" / "03.png").unlink()
+    _nan_image(root)
+    problems: list[str] = []
+    train, val = split_pairs(root, problems=problems)
+    assert len(train + val) == 3 and len(problems) == 1
+    message = _plan_error(root)
+    assert "2 problem(s)" in message and "no mask" in message and "NaN" in message
+
+
+def test_an_rgba_image_among_grey_ones_says_rgba(tmp_path):
+    root = binary_set(tmp_path / "d", 3)
+    rgba = np.random.default_rng(0).integers(0, 255, (32, 32, 4), np.uint8)
+    write_png(root / "images" / "01.png", rgba)
+    with pytest.raises(DatasetError) as info:
+        load_samples(find_pairs(root), label_values=[0, 255], normalization=PER_IMAGE)
+    assert "01.png: 4 channel(s) (RGBA: its 3 colour channels are read" in str(info.value)
+    assert "but most images have 1" in str(info.value)
+
+
+def test_a_float_mask_says_the_fix(tmp_path):
+    root = binary_set(tmp_path / "d", 3)
+    (root / "masks" / "02.png").unlink()
+    tifffile.imwrite(root / "masks" / "02.tif", np.full((32, 32), 0.5, np.float32))
+    fix = "mask holds non-integer values (float32); save masks as integer PNG/TIFF with one value"
+    with pytest.raises(DatasetError, match=re.escape(f"02.tif: {fix}")):
+        scan_masks(find_pairs(root))
+    assert fix in _plan_error(root)
+
+
+def test_two_images_of_one_stem_are_refused(tmp_path):
+    root = binary_set(tmp_path / "d", 3)
+    tifffile.imwrite(root / "images" / "02.tif", np.zeros((32, 32), np.uint8))
+    with pytest.raises(DatasetError, match=r"2 images share the stem 02 \(02.png, 02.tif\)"):
+        find_pairs(root)
+    # a mask saved as PNG beside its JPEG copy stays the PNG, as before
+    write_png(root / "masks" / "01.jpg", np.zeros((32, 32, 3), np.uint8))
+    (root / "images" / "02.tif").unlink()
+    assert [p.mask.name for p in find_pairs(root)] == ["00.png", "01.png", "02.png"]
+
+
+def test_a_file_given_as_data_folder_says_so(tmp_path):
+    root = binary_set(tmp_path / "d", 2)
+    with pytest.raises(DatasetError, match="00.png is a file, not a data folder: give --data"):
+        split_pairs(root / "images" / "00.png")
