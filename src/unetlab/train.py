@@ -44,9 +44,11 @@ from unetlab.data.classes import dataset_palette, read_class_names, void_value
 from unetlab.data.datasets import (
     TileDataset,
     choose_target,
+    data_folders,
     discover_label_values,
     load_instance_samples,
     load_samples,
+    problems_error,
     scan_masks,
     split_pairs,
 )
@@ -70,7 +72,14 @@ from unetlab.metrics import ConfusionMatrix
 from unetlab.metrics.confusion import class_indices
 from unetlab.models import EncoderUNet, UNet
 from unetlab.models.pretrained import load_encoder_weights
-from unetlab.outputs import FolderLock, remove_stale_temporaries, write_error
+from unetlab.outputs import (
+    FolderLock,
+    record,
+    refuse_inside,
+    remove_stale_temporaries,
+    write_error,
+    written_here,
+)
 from unetlab.runtime import (
     available_cpus,
     busy_cpu_warning,
@@ -84,6 +93,7 @@ from unetlab.runtime import (
 log = logging.getLogger(__name__)
 
 RUN_FILES = ("config.yaml", "plan.yaml", "metrics.csv", "train.log", "curves.png", "checkpoints")
+CHECKPOINTS = ("best.pt", "last.pt")  # the files of checkpoints/
 VALIDATION_SHARE = 0.1  # with a time budget, validations take at most this share of the time
 
 
@@ -453,11 +463,23 @@ class ValidationPacer:
 
 
 def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool) -> Path:
-    """Create ``run_dir``; refuse an existing run unless resuming or overwriting."""
+    """Create ``run_dir``; refuse an existing run unless resuming or overwriting.
+
+    The folder's manifest (:mod:`unetlab.outputs`) lists the run files unetlab wrote there
+    (recorded before they are written); a run file that exists but is not listed is someone
+    else's and is refused whatever the flags. A run made before run folders had manifests
+    counts as unetlab's when it holds ``checkpoints/last.pt`` or ``best.pt``."""
     run_dir = Path(run_dir)
     if resume and overwrite:
         raise UnetlabError("choose one of resume and overwrite")
     existing = [name for name in RUN_FILES if (run_dir / name).exists()]
+    ours = _own_run_files(run_dir)
+    if foreign := [name for name in existing if name not in ours]:
+        others = f" (nor were {', '.join(foreign[1:])})" if len(foreign) > 1 else ""
+        raise OutputError(
+            f"{run_dir / foreign[0]} exists and was not written by unetlab{others}: choose "
+            "another --run-dir (unetlab never replaces files it did not write)"
+        )
     if resume and not (run_dir / "checkpoints" / "last.pt").is_file():
         raise OutputError(
             f"{run_dir}: no checkpoints/last.pt to resume from; start the run again with "
@@ -469,13 +491,49 @@ def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool
                 f"{run_dir} already holds a run ({', '.join(existing)}): use --resume to continue "
                 "it, --overwrite to start again, or another --run-dir"
             )
-        for name in existing:  # only the files a run writes; anything else stays
-            path = run_dir / name
-            shutil.rmtree(path) if path.is_dir() else path.unlink()
-    (run_dir / "checkpoints").mkdir(parents=True, exist_ok=True)
+        _remove_run(run_dir, existing)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    record(run_dir, RUN_FILES, command="train")  # before any of them is written
+    (run_dir / "checkpoints").mkdir(exist_ok=True)
+    record(run_dir / "checkpoints", CHECKPOINTS, command="train")
     for folder in (run_dir, run_dir / "checkpoints"):  # left by a killed run (we hold the lock)
         remove_stale_temporaries(folder)
     return run_dir
+
+
+def _own_run_files(run_dir: Path) -> set[str]:
+    """The names of RUN_FILES that unetlab wrote in ``run_dir``: those its manifest lists, or
+    all of them in a run from before run folders had manifests (one with checkpoints)."""
+    listed = written_here(run_dir) & set(RUN_FILES)
+    if "checkpoints" not in listed and any(
+        (run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS
+    ):
+        return set(RUN_FILES)
+    return listed
+
+
+def _remove_run(run_dir: Path, names: list[str]) -> None:
+    """Remove the run files ``names`` (unetlab's own); anything else in the folder stays,
+    also files that are not checkpoints in ``checkpoints/``."""
+    for name in names:
+        path = run_dir / name
+        if name == "checkpoints":
+            for checkpoint in CHECKPOINTS:
+                (path / checkpoint).unlink(missing_ok=True)
+        elif path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def check_run_dir(run_dir: str | os.PathLike, data_root: str | os.PathLike | None) -> None:
+    """Refuse a ``run_dir`` that is a file, or that is (or lies in) a folder the data set of
+    ``data_root`` reads images or masks from (the run's files would be read as data)."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise OutputError(f"{run_dir} is a file, not a folder: give --run-dir a folder")
+    if data_root is not None:
+        refuse_inside([run_dir], data_folders(data_root), command="train")
 
 
 @dataclass
@@ -499,9 +557,14 @@ def prepare_data(cfg: Config) -> Data:
     d = cfg.data
     if d.root is None:
         raise UnetlabError("no data folder: give --data DIR (or data.root in the config)")
-    train_pairs, val_pairs = split_pairs(d.root, val_fraction=d.val_fraction, seed=d.seed)
+    problems: list[str] = []  # the pairs' and the mask files' problems, raised together
+    train_pairs, val_pairs = split_pairs(
+        d.root, val_fraction=d.val_fraction, seed=d.seed, problems=problems
+    )
     pairs = train_pairs + val_pairs
-    scan = scan_masks(pairs) if d.label_values is None else None
+    scan = scan_masks(pairs, problems=problems) if d.label_values is None else None
+    if problems:
+        raise problems_error(problems)
     target = (
         d.target if d.target != "auto" or scan is None else choose_target("auto", pairs, scan=scan)
     )
@@ -699,8 +762,9 @@ def fit(
     """Train ``cfg`` into ``run_dir``; returns the final metrics and where things are.
 
     Raises OutputError for an existing run unless ``resume`` (continue from
-    ``checkpoints/last.pt``) or ``overwrite``, and for a run folder another process is
-    training into (it holds the folder's lock). On KeyboardInterrupt ``last.pt`` is saved (a
+    ``checkpoints/last.pt``) or ``overwrite``, for run files unetlab did not write, for a
+    ``run_dir`` that is a file or lies in a folder the data is read from, and for a run folder
+    another process is training into (it holds the folder's lock). On KeyboardInterrupt ``last.pt`` is saved (a
     later ``resume`` continues from the same batch) and the interrupt is re-raised. Out of
     memory raises OutOfMemoryError naming the settings to lower. Under torchrun every process
     calls this; the main one locks and writes the run folder and logs.
@@ -715,6 +779,7 @@ def fit(
         problem = None
         if group.is_main:
             try:
+                check_run_dir(run_dir, cfg.data.root)
                 held.enter_context(FolderLock(_made(run_dir)))
                 run_dir = prepare_run_dir(run_dir, resume=resume, overwrite=overwrite)
             except (UnetlabError, OSError) as exc:

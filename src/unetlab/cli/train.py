@@ -93,15 +93,13 @@ def run(args) -> int:
 
     config, overrides = _settings(args)
     cfg = load_config(config, overrides)
-    if cfg.data.root is None:
-        raise UnetlabError("no data folder: give --data DIR (or data.root in the --config file)")
+    run_dir = _run_dir(args, cfg)
     group = Group.from_env()
     if args.nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
         _check_gpus(args.nproc, cfg.train.device)
         return launch(args.nproc, without_nproc(args.argv))
-    run_dir = Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name
     plan = None
     if not (args.resume or args.no_plan):  # a resumed run keeps its resolved config
         cfg, plan = _plan(cfg, explicit_keys(config, overrides))
@@ -125,6 +123,23 @@ def run(args) -> int:
     if group.is_main:
         _summary(run_dir, result)
     return 0
+
+
+def _run_dir(args, cfg) -> Path:
+    """The run folder, checked before the data is measured: a run to resume, a data folder,
+    and a run folder that is not a file and not among the data."""
+    from unetlab.train import check_run_dir
+
+    run_dir = Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name
+    if args.resume and not (run_dir / "checkpoints" / "last.pt").is_file():
+        raise UnetlabError(
+            f"{run_dir} holds no run to resume (no checkpoints/last.pt): give the --run-dir of "
+            "a run that saved a checkpoint, or start a new run without --resume"
+        )
+    if cfg.data.root is None:
+        raise UnetlabError("no data folder: give --data DIR (or data.root in the --config file)")
+    check_run_dir(run_dir, cfg.data.root)
+    return run_dir
 
 
 def _settings(args) -> tuple:

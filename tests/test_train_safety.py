@@ -1,0 +1,131 @@
+"""The run folder of `unetlab train`: never a file unetlab did not write, never among the data,
+and one line for a --config, --data, --run-dir or --resume that cannot be right."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from unetlab import train as train_mod
+from unetlab.cli import main
+from unetlab.data.io import write_png
+from unetlab.errors import OutputError
+from unetlab.outputs import MANIFEST
+from unetlab.train import prepare_run_dir
+
+USERS = {"config.yaml": "mine: 1\n", "train.log": "my log\n", "metrics.csv": "a,b\n"}
+
+
+@pytest.fixture
+def data(tmp_path) -> Path:
+    """images/ + masks/ of two 32 px grey images with 0/255 masks."""
+    root = tmp_path / "data"
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        write_png(root / "images" / f"{i:02d}.png", rng.integers(0, 255, (32, 32), np.uint8))
+        write_png(root / "masks" / f"{i:02d}.png", np.tile([0, 255], (32, 16)).astype(np.uint8))
+    return root
+
+
+def _train(data: Path, run_dir: Path, *extra: str) -> int:
+    return main(["train", "--data", str(data), "--run-dir", str(run_dir), *extra])
+
+
+def _error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "error:" in line]
+    assert len(lines) == 1 and "Traceback" not in err, err
+    return lines[0]
+
+
+def _users_folder(folder: Path) -> Path:
+    folder.mkdir()
+    for name, text in USERS.items():
+        (folder / name).write_text(text)
+    return folder
+
+
+@pytest.mark.parametrize("overwrite", [False, True])
+def test_run_files_unetlab_did_not_write_are_refused_whatever_the_flags(tmp_path, overwrite):
+    folder = _users_folder(tmp_path / "mine")
+    with pytest.raises(OutputError, match=r"mine/config.yaml exists and was not written by"):
+        prepare_run_dir(folder, resume=False, overwrite=overwrite)
+    assert {p.name: p.read_text() for p in folder.iterdir()} == USERS
+
+
+def test_cli_overwrite_keeps_the_users_files(tmp_path, data, capsys):
+    folder = _users_folder(tmp_path / "mine")
+    assert _train(data, folder, "--overwrite") == 2
+    line = _error_line(capsys)
+    assert f"{folder / 'config.yaml'} exists and was not written by unetlab" in line
+    assert "(nor were metrics.csv, train.log): choose another --run-dir" in line
+    assert {p.name: p.read_text() for p in folder.iterdir()} == USERS
+
+
+def test_a_run_records_its_files_and_overwrite_replaces_only_those(tmp_path):
+    run = prepare_run_dir(tmp_path / "run", resume=False, overwrite=False)
+    assert "config.yaml\ttrain" in (run / MANIFEST).read_text()
+    for name in ("config.yaml", "train.log", "checkpoints/last.pt", "notes.txt"):
+        (run / name).write_text("x")
+    (run / "checkpoints" / "mine.txt").write_text("kept")
+    with pytest.raises(OutputError, match="already holds a run"):
+        prepare_run_dir(run, resume=False, overwrite=False)
+    prepare_run_dir(run, resume=True, overwrite=False)
+    prepare_run_dir(run, resume=False, overwrite=True)
+    assert not (run / "config.yaml").exists() and not (run / "checkpoints" / "last.pt").exists()
+    assert (run / "notes.txt").exists() and (run / "checkpoints" / "mine.txt").exists()
+
+
+def test_a_run_from_before_manifests_is_still_unetlabs(tmp_path):
+    run = tmp_path / "old"
+    (run / "checkpoints").mkdir(parents=True)
+    for name in ("config.yaml", "metrics.csv", "checkpoints/last.pt"):
+        (run / name).write_text("x")
+    prepare_run_dir(run, resume=True, overwrite=False)
+    prepare_run_dir(run, resume=False, overwrite=True)
+    assert not (run / "config.yaml").exists() and not (run / "checkpoints" / "last.pt").exists()
+
+
+@pytest.mark.parametrize("inside", ["images", "masks", "images/runs/a"])
+def test_a_run_folder_among_the_data_is_refused(data, capsys, inside):
+    before = sorted(p.name for p in data.rglob("*"))
+    assert _train(data, data / inside, "--overwrite") == 2
+    line = _error_line(capsys)
+    assert f"{data / inside}: train would write into" in line
+    assert str(data / inside.split("/")[0]) in line.split("write into", 1)[1]
+    assert sorted(p.name for p in data.rglob("*")) == before
+    train_mod.check_run_dir(data / "runs" / "a", data)  # beside the images and masks is fine
+
+
+def test_a_file_as_run_folder_or_data_folder_is_one_line(tmp_path, data, capsys):
+    (tmp_path / "afile.txt").write_text("x")
+    assert _train(data, tmp_path / "afile.txt") == 2
+    assert "afile.txt is a file, not a folder: give --run-dir a folder" in _error_line(capsys)
+    assert _train(data / "images" / "00.png", tmp_path / "run") == 2
+    line = _error_line(capsys)
+    assert "00.png is a file, not a data folder" in line and "images/ and masks/" in line
+
+
+def test_a_config_that_is_not_yaml_text_is_one_line(tmp_path, data, capsys):
+    run = tmp_path / "run"
+    assert _train(data, run, "--config", str(data / "images" / "00.png")) == 2
+    assert "00.png: not a YAML config file (not text" in _error_line(capsys)
+    assert _train(data, run, "--config", str(data)) == 2
+    assert f"{data} is a folder, not a config file" in _error_line(capsys)
+
+
+def test_resume_of_a_folder_without_a_run_says_so(tmp_path, capsys):
+    run = tmp_path / "runs" / "nonexist"
+    assert main(["train", "--resume", "--run-dir", str(run)]) == 2
+    line = _error_line(capsys)
+    assert f"{run} holds no run to resume (no checkpoints/last.pt)" in line
+    assert not run.exists()
+
+
+def test_fit_refuses_a_run_folder_among_the_data_before_writing(data):
+    from unetlab.config import load_config
+    from unetlab.train import fit
+
+    with pytest.raises(OutputError, match="which it reads as data"):
+        fit(load_config(None, [f"data.root={data}"]), run_dir=data / "images", progress=False)
+    assert sorted(p.name for p in (data / "images").iterdir()) == ["00.png", "01.png"]
