@@ -413,3 +413,33 @@ def test_a_percentile_model_predicts_a_streamed_slide_as_it_does_in_memory(tmp_p
         tifffile.imread(tmp_path / d / "big_prob.tif") for d in ("streamed", "memory")
     )
     np.testing.assert_allclose(streamed, memory, atol=1e-5)
+
+
+def test_a_bad_band_in_one_process_fails_the_image_in_all_and_the_run_goes_on(tmp_path):
+    """NaN pixels in the rows the second of two processes predicts: both drop the image
+    together (the first does not wait at publishing), its error prints once, the next file
+    is written, and no staged output is left."""
+    import subprocess
+    import sys
+
+    from PIL import Image
+
+    from unetlab import save_model
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    big = _rng(8).normal(0.5, 0.1, (1100, 70)).astype(np.float32)
+    big[1080, 10] = np.nan  # chunk rows 1024.. are the second process's
+    tifffile.imwrite(inputs / "a_big.tif", big, tile=(64, 64))
+    Image.fromarray(_rng(9).integers(0, 255, (40, 50), dtype=np.uint8)).save(inputs / "b.png")
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    model.normalization = {"mode": "scale"}  # statistics read no pixel: only the band fails
+    save_model(tmp_path / "m.pt", model)
+    command = [sys.executable, "-m", "unetlab", "predict", "--checkpoint", str(tmp_path / "m.pt")]
+    command += ["--input", str(inputs), "--output", str(tmp_path / "out"), "--nproc", "2"]
+    command += ["--large-pixels", "10000", "--tile-size", "64", "--device", "cpu"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2, run.stderr[-3000:]
+    assert run.stderr.count("1 NaN or infinite pixel in rows") == 1 and "Traceback" not in run.stderr
+    assert "1 written, 0 skipped, 1 failed" in run.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.name[0] != ".") == ["b.png"]

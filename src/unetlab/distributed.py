@@ -18,6 +18,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -107,6 +108,14 @@ class Group:
         dist.broadcast_object_list(box, src=0)
         return box[0]
 
+    def gather(self, obj) -> list:
+        """Every process's ``obj`` (any picklable value), in rank order, in every process."""
+        if not self.active:
+            return [obj]
+        out = [None] * self.world
+        dist.all_gather_object(out, obj)
+        return out
+
     def total(self, values: list[float]) -> list[float]:
         """Each of ``values`` summed over the processes (float64; as given in a plain one)."""
         if not self.active:
@@ -171,7 +180,27 @@ def launch(nproc: int, argv: list[str]) -> int:
     env = dict(os.environ)
     # each process's share of the CPUs (torchrun would give each one thread, with a banner)
     env.setdefault("OMP_NUM_THREADS", str(max(1, available_cpus() // nproc)))
-    try:
-        return subprocess.call(command, env=env)
-    except KeyboardInterrupt:
-        return 130
+    with tempfile.TemporaryDirectory(prefix="unetlab-") as folder:
+        env[STATUS_FILE] = os.path.join(folder, "status")
+        try:
+            code = subprocess.call(command, env=env)
+        except KeyboardInterrupt:
+            return 130
+        return 2 if code == 0 and os.path.exists(env[STATUS_FILE]) else code
+
+
+#: the file in which the processes of :func:`launch` note that they ended on the user's
+#: problem (exit status 2), ending 0 themselves: torchrun reports a process that exits
+#: non-zero as a crash, with pages of its own traceback
+STATUS_FILE = "UNETLAB_STATUS_FILE"
+
+
+def ended_on_bad_input(code: int) -> int:
+    """A launched process's exit status: 2 (the user's problem, said in its one line) is
+    noted for :func:`launch` and becomes 0; anything else stays."""
+    path = os.environ.get(STATUS_FILE)
+    if code != 2 or not path:
+        return code
+    with open(path, "a", encoding="utf-8") as f:
+        f.write("2\n")
+    return 0

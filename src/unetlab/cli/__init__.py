@@ -82,6 +82,9 @@ def exit_process(code: int) -> NoReturn:
     called without an active exception", no Python frame left; 1 launch in about 32 of two
     CPU processes here, none in 150 with this), and the whole launch fails with it."""
     if "WORLD_SIZE" in os.environ:
+        from unetlab.distributed import ended_on_bad_input
+
+        code = ended_on_bad_input(code)
         logging.shutdown()
         with contextlib.suppress(OSError):  # a reader gone away (BrokenPipeError)
             sys.stdout.flush()

@@ -335,7 +335,7 @@ def predict_slide(
         if objects is not None:
             record = getattr(model, "objects", None)
             found = SlideObjects(objects, record, specs["labels"], finals, output_format)
-        with _removed_on_failure(stages, group):
+        with _removed_on_failure(stages, group), _failing_together(group):
             _predict_bands(
                 model,
                 slide,
@@ -365,6 +365,22 @@ def _removed_on_failure(stages: dict[str, Path], group: Group):
             for stage in stages.values():
                 shutil.rmtree(stage, ignore_errors=True)
         raise
+
+
+@contextlib.contextmanager
+def _failing_together(group: Group):
+    """A problem with the image (a UnetlabError: a corrupt tile, NaN pixels) in one process's
+    band fails the image in every process, with its message: they agree before any goes on,
+    so none waits at the publishing step for a process that has moved to its next file."""
+    error = None
+    try:
+        yield
+    except UnetlabError as exc:
+        if not group.active:
+            raise
+        error = exc
+    if group.active and (messages := [m for m in group.gather(error and str(error)) if m]):
+        raise error or UnetlabError(messages[0])
 
 
 def _publish(stages: dict, finals: dict, specs: dict, output_format: str, group: Group) -> None:
