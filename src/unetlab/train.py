@@ -468,7 +468,9 @@ def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool
     The folder's manifest (:mod:`unetlab.outputs`) lists the run files unetlab wrote there
     (recorded before they are written); a run file that exists but is not listed is someone
     else's and is refused whatever the flags. A run made before run folders had manifests
-    counts as unetlab's when it holds ``checkpoints/last.pt`` or ``best.pt``."""
+    counts as unetlab's when it holds ``checkpoints/last.pt`` or ``best.pt``. A run that
+    stopped before its first checkpoint (bad data found while loading) is simply started
+    again."""
     run_dir = Path(run_dir)
     if resume and overwrite:
         raise UnetlabError("choose one of resume and overwrite")
@@ -485,8 +487,9 @@ def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool
             f"{run_dir}: no checkpoints/last.pt to resume from; start the run again with "
             "--overwrite (or give the --run-dir of a run that saved a checkpoint)"
         )
+    started = any((run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS)
     if existing and not resume:
-        if not overwrite:
+        if started and not overwrite:  # one that stopped before a checkpoint is started again
             raise OutputError(
                 f"{run_dir} already holds a run ({', '.join(existing)}): use --resume to continue "
                 "it, --overwrite to start again, or another --run-dir"
