@@ -27,6 +27,16 @@ def test_read_pixel_size_from_imagej_and_plain_resolution_tags(tmp_path):
     tifffile.imwrite(tmp_path / "none.tif", image)  # tifffile's default: 1 px per no unit
     assert read_pixel_size(tmp_path / "none.tif") is None
     assert read_pixel_size(tmp_path / "x.png") is None
+    stack = np.zeros((3, 8, 8), np.uint8)
+    meta = {"unit": "nm", "axes": "ZYX", "spacing": 50.0}
+    tifffile.imwrite(tmp_path / "z.tif", stack, imagej=True, resolution=(0.25, 0.25), metadata=meta)
+    assert read_pixel_size(tmp_path / "z.tif") == PixelSize(0.004, "um", 0.05)
+    tifffile.imwrite(
+        tmp_path / "z.ome.tif",
+        stack,
+        metadata={"axes": "ZYX", "PhysicalSizeX": 0.2, "PhysicalSizeY": 0.2, "PhysicalSizeZ": 1.5},
+    )
+    assert read_pixel_size(tmp_path / "z.ome.tif") == PixelSize(0.2, "um", 1.5)
 
 
 def test_imagej_keywords_exact():
@@ -70,7 +80,7 @@ def test_label_and_probability_tiffs_carry_pixel_size_and_names(tmp_path, large)
         stack,
         imagej=True,
         resolution=(1 / 0.3, 1 / 0.3),
-        metadata={"unit": "um", "axes": "ZYX"},
+        metadata={"unit": "um", "axes": "ZYX", "spacing": 0.05},
     )
     threshold = 100 if large else 10**9
     labels, probs = predict_file(
@@ -85,6 +95,8 @@ def test_label_and_probability_tiffs_carry_pixel_size_and_names(tmp_path, large)
         _check_ome_tiff(labels, {"0": "membrane", "255": "cell"}, 0.3)
     else:
         _check_labels_tiff(labels, {"0": "membrane", "255": "cell"}, 0.3)
+        with tifffile.TiffFile(labels) as tif:  # Fiji's voxel depth
+            assert tif.imagej_metadata["spacing"] == pytest.approx(0.05)
     assert set(np.unique(tifffile.imread(labels))) <= {0, 255}
     with tifffile.TiffFile(probs) as tif:
         if large:

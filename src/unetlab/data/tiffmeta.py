@@ -43,10 +43,12 @@ MICROMETRES = {
 
 @dataclass(frozen=True)
 class PixelSize:
-    """The side of a pixel: ``size`` in ``unit`` (e.g. 0.5, "um")."""
+    """The side of a pixel: ``size`` in ``unit`` (e.g. 0.5, "um"); ``spacing``: the step
+    between the planes of a stack, in ``unit``, where the file gives one."""
 
     size: float
     unit: str
+    spacing: float | None = None
 
 
 def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
@@ -58,7 +60,22 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
         return None
     with tifffile.TiffFile(path) as tif:
         size = tiff_pixel_size(tif, tif.pages[0])
-    return None if size is None else PixelSize(size[1], "um")
+        spacing = z_spacing(tif)
+    return None if size is None else PixelSize(size[1], "um", spacing)
+
+
+def z_spacing(tif) -> float | None:
+    """Micrometres between the planes of a stack: the OME ``PhysicalSizeZ``, or ImageJ's
+    ``spacing`` in its ``unit``; None when the file gives none."""
+    pixels = _ome_pixels(tif.ome_metadata) if tif.is_ome else None
+    if pixels is not None and "PhysicalSizeZ" in pixels.attrib:
+        unit = pixels.attrib.get("PhysicalSizeZUnit", "µm")
+        return float(pixels.attrib["PhysicalSizeZ"]) * MICROMETRES.get(unit.lower(), 1.0)
+    meta = (tif.imagej_metadata or {}) if tif.is_imagej else {}
+    per_unit = MICROMETRES.get(str(meta.get("unit", "")).lower())
+    if "spacing" in meta and per_unit is not None:
+        return float(meta["spacing"]) * per_unit
+    return None
 
 
 def tiff_pixel_size(tif, page) -> tuple[float, float] | None:
@@ -82,11 +99,7 @@ def tiff_pixel_size(tif, page) -> tuple[float, float] | None:
 
 def ome_pixel_size(xml: str) -> tuple[float, float] | None:
     """(y, x) micrometres per pixel of the first image of an OME-XML document, or None."""
-    try:
-        root = ET.fromstring(xml)
-    except ET.ParseError:
-        return None
-    pixels = next((e for e in root.iter() if e.tag.endswith("}Pixels") or e.tag == "Pixels"), None)
+    pixels = _ome_pixels(xml)
     if pixels is None or "PhysicalSizeX" not in pixels.attrib:
         return None
     size = []
@@ -95,6 +108,15 @@ def ome_pixel_size(xml: str) -> tuple[float, float] | None:
         unit = pixels.attrib.get(f"PhysicalSize{axis}Unit", "µm")
         size.append(value * MICROMETRES.get(unit.lower(), 1.0))
     return size[0], size[1]
+
+
+def _ome_pixels(xml: str):
+    """The ``Pixels`` element of the first image of an OME-XML document, or None."""
+    try:
+        root = ET.fromstring(xml)
+    except ET.ParseError:
+        return None
+    return next((e for e in root.iter() if e.tag.endswith("}Pixels") or e.tag == "Pixels"), None)
 
 
 def class_table(classes: Sequence[str], values: Sequence[int] | None = None) -> dict[int, str]:
@@ -134,4 +156,6 @@ def imagej_kwargs(
     if pixel is not None:
         metadata["unit"] = pixel.unit
         kwargs["resolution"] = (1.0 / pixel.size, 1.0 / pixel.size)
+        if pixel.spacing and "Z" in axes:
+            metadata["spacing"] = pixel.spacing
     return kwargs
