@@ -111,9 +111,17 @@ def test_export_refuses_an_input_size_below_one(value, checkpoint, tmp_path, cap
         ),
         (["sizes", "--near", "-5"], "--near must be a positive number of pixels, not -5"),
         (["sizes", "--near", "0"], "--near must be a positive number of pixels, not 0"),
+        (
+            ["predict", "--checkpoint", "m.pt", "--input", "x", "--output", "o", "--tile-size", "0"],
+            "--tile-size must be a positive number of pixels, not 0",
+        ),
+        (
+            ["evaluate", "--checkpoint", "m.pt", "--data", "x", "--tile-size", "-1"],
+            "--tile-size must be a positive number of pixels, not -1",
+        ),
     ],
 )
-def test_size_tables_refuse_sizes_below_one(argv, message, capsys):
+def test_size_flags_refuse_sizes_below_one(argv, message, capsys):
     assert main(argv) == 2
     assert _error(capsys).endswith(message)
 

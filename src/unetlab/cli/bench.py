@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 
+from unetlab.cli.common import check_pixels
 from unetlab.errors import UnetlabError
 from unetlab.models import ENCODERS, PRESETS
 
@@ -101,9 +102,7 @@ def run(args) -> int:
 
 def _check_numbers(args) -> None:
     """One line for a size or count the benchmark cannot use (0 is no default here)."""
-    for flag, value in (("--tile-size", args.tile_size), ("--image-size", args.image_size)):
-        if value is not None and value < 1:
-            raise UnetlabError(f"{flag} must be a positive number of pixels, not {value}")
+    check_pixels(tile_size=args.tile_size, image_size=args.image_size)
     if args.repeat is not None and args.repeat < 1:
         raise UnetlabError(f"--repeat must be >= 1, not {args.repeat}")
 

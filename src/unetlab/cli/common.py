@@ -81,6 +81,15 @@ def add_device_arg(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def check_pixels(**flags: int | None) -> None:
+    """One line for a size flag below 1 px: ``check_pixels(tile_size=args.tile_size)`` names
+    ``--tile-size``."""
+    for name, value in flags.items():
+        if value is not None and value < 1:
+            flag = "--" + name.replace("_", "-")
+            raise UnetlabError(f"{flag} must be a positive number of pixels, not {value}")
+
+
 def check_probability(flag: str, value: float | None) -> None:
     """One line for a flag that is a probability but lies outside [0, 1]."""
     if value is not None and not 0.0 <= value <= 1.0:

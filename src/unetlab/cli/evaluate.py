@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from unetlab.cli.common import add_device_arg, check_probability
+from unetlab.cli.common import add_device_arg, check_pixels, check_probability
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,7 @@ def add_parser(sub) -> None:
 
 def _check_mode(args) -> str:
     check_probability("--watershed-seeds", args.watershed_seeds)
+    check_pixels(tile_size=args.tile_size)
     if args.worst < 0:
         raise UnetlabError(f"--worst must be 0 or more images, not {args.worst}")
     if args.ignore_value is not None and args.ignore_value in (args.label_values or []):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from unetlab.cli.common import check_pixels
 from unetlab.errors import UnetlabError
 
 
@@ -121,10 +122,7 @@ def _check_args(args) -> None:
         raise UnetlabError(
             "nothing to export: give --onnx FILE, --torchscript FILE or --bioimageio DIR"
         )
-    if args.input_size is not None and args.input_size < 1:
-        raise UnetlabError(
-            f"--input-size must be a positive number of pixels, not {args.input_size}"
-        )
+    check_pixels(input_size=args.input_size)
     _check_distinct(args)
 
 

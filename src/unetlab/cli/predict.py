@@ -16,7 +16,7 @@ import sys
 import time
 from pathlib import Path
 
-from unetlab.cli.common import add_device_arg, check_probability
+from unetlab.cli.common import add_device_arg, check_pixels, check_probability
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
@@ -160,6 +160,7 @@ def run(args) -> int:
         if value is not None and not args.instances:
             raise UnetlabError(f"{flag} applies to --instances: add --instances or drop it")
     check_probability("--watershed-seeds", args.watershed_seeds)
+    check_pixels(tile_size=args.tile_size)
     if args.nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
     if args.level < 0:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from unetlab.cli.common import add_model_args, model_from_args
+from unetlab.cli.common import add_model_args, check_pixels, model_from_args
 from unetlab.errors import UnetlabError
 
 
@@ -20,8 +20,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    if args.near < 1:
-        raise UnetlabError(f"--near must be a positive number of pixels, not {args.near}")
+    check_pixels(near=args.near)
     if args.count < 1:
         raise UnetlabError("--count must be at least 1")
     model = model_from_args(args)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from unetlab.cli.common import add_model_args, model_from_args
-from unetlab.errors import UnetlabError
+from unetlab.cli.common import add_model_args, check_pixels, model_from_args
 
 
 def add_parser(sub) -> None:
@@ -26,10 +25,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from unetlab.models.summary import summarize
 
-    if args.input_size is not None and args.input_size < 1:
-        raise UnetlabError(
-            f"--input-size must be a positive number of pixels, not {args.input_size}"
-        )
+    check_pixels(input_size=args.input_size)
     model = model_from_args(args)
     size = args.input_size or (572 if model.padding == "valid" else 512)
     print(summarize(model, size).table())
