@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from unetlab.config import Config, apply_overrides, load_config, save_config
+from unetlab.errors import UnetlabError
 
 CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 
@@ -129,3 +130,20 @@ def test_a_config_file_that_is_a_folder_or_not_text_says_so(tmp_path):
     (tmp_path / "a.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
     with pytest.raises(ValueError, match=r"a.png: not a YAML config file \(not text"):
         load_config(tmp_path / "a.png")
+
+
+def test_shipped_configs_are_found_by_name_from_any_folder(tmp_path, monkeypatch):
+    """The README's ``--config configs/isbi2012.yaml`` works outside a clone, and so does
+    ``--config isbi2012``; a file of that name in the working folder wins."""
+    from unetlab.config import find_config, shipped_configs
+
+    monkeypatch.chdir(tmp_path)
+    assert {"isbi2012", "nuclei", "paper", "scenes_resnet50", "small_cpu"} <= set(shipped_configs())
+    for given in ("isbi2012", "isbi2012.yaml", "configs/isbi2012.yaml"):
+        assert load_config(given).train.max_minutes == 30.0
+    (tmp_path / "configs").mkdir()
+    (tmp_path / "configs" / "isbi2012.yaml").write_text("train: {max_minutes: 5}\n")
+    assert load_config("configs/isbi2012.yaml").train.max_minutes == 5.0
+    assert find_config("other/isbi2012.yaml") == Path("other/isbi2012.yaml")  # no guessing
+    with pytest.raises(UnetlabError, match="shipped configs: isbi2012, nuclei"):
+        load_config("isbi2013")

@@ -455,15 +455,42 @@ def load_config(
     return Config.from_dict(apply_overrides(merged, overrides))
 
 
+#: the configs that ship with unetlab (also ``configs/`` in a clone of its repository)
+SHIPPED = Path(__file__).parent / "configs"
+
+
+def shipped_configs() -> list[str]:
+    """The names of the shipped configs (``--config NAME``)."""
+    return sorted(p.stem for p in SHIPPED.glob("*.yaml"))
+
+
+def find_config(path: str | os.PathLike) -> Path:
+    """``path`` as given when it exists; else the shipped config it names: ``small_cpu``,
+    ``small_cpu.yaml`` or ``configs/small_cpu.yaml`` (the README's paths, outside a clone)."""
+    path = Path(path)
+    if (
+        path.exists()
+        or len(path.parts) > 2
+        or (len(path.parts) == 2 and path.parts[0] != "configs")
+    ):
+        return path
+    shipped = SHIPPED / (path.name if path.suffix in (".yaml", ".yml") else f"{path.name}.yaml")
+    return shipped if shipped.is_file() else path
+
+
 def _read_config_file(path: Path) -> dict:
     """The mapping of a YAML config file, or one line saying why it is not one."""
+    path = find_config(path)
     if path.is_dir():
         raise UnetlabError(
             f"{path} is a folder, not a config file: give --config a YAML file "
             "(e.g. configs/small_cpu.yaml)"
         )
     if not path.is_file():
-        raise UnetlabError(f"{path}: no such config file")
+        raise UnetlabError(
+            f"{path}: no such config file (give a YAML file, or one of the shipped configs: "
+            f"{', '.join(shipped_configs())})"
+        )
     try:
         data = _yaml(path.read_text(encoding="utf-8")) or {}
     except UnicodeDecodeError as exc:

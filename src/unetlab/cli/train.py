@@ -40,7 +40,11 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--data", help="data folder: images/ + masks/, train/ + val/ of those, VOC or ISBI stacks"
     )
-    p.add_argument("--config", help="YAML config (see configs/paper.yaml, configs/small_cpu.yaml)")
+    p.add_argument(
+        "--config",
+        help="YAML config file, or a shipped one by name: isbi2012, nuclei, paper, "
+        "scenes_resnet50, small_cpu (configs/NAME.yaml)",
+    )
     p.add_argument("--preset", choices=sorted(PRESETS), help="architecture preset (model.preset)")
     p.add_argument(
         "--set",
