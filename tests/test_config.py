@@ -135,12 +135,13 @@ def test_a_config_file_that_is_a_folder_or_not_text_says_so(tmp_path):
 def test_shipped_configs_are_found_by_name_from_any_folder(tmp_path, monkeypatch):
     """The README's ``--config configs/isbi2012.yaml`` works outside a clone, and so does
     ``--config isbi2012``; a file of that name in the working folder wins."""
-    from unetlab.config import find_config, shipped_configs
+    from unetlab.config import explicit_keys, find_config, shipped_configs
 
     monkeypatch.chdir(tmp_path)
     assert {"isbi2012", "nuclei", "paper", "scenes_resnet50", "small_cpu"} <= set(shipped_configs())
     for given in ("isbi2012", "isbi2012.yaml", "configs/isbi2012.yaml"):
         assert load_config(given).train.max_minutes == 30.0
+        assert "train.max_minutes" in explicit_keys(given)  # what the plan leaves alone
     (tmp_path / "configs").mkdir()
     (tmp_path / "configs" / "isbi2012.yaml").write_text("train: {max_minutes: 5}\n")
     assert load_config("configs/isbi2012.yaml").train.max_minutes == 5.0

@@ -530,7 +530,7 @@ def explicit_keys(
     reports bad files and overrides)."""
     keys: set[str] = set()
     if path is not None:
-        data = _yaml(Path(path).read_text(encoding="utf-8")) or {}
+        data = _yaml(find_config(path).read_text(encoding="utf-8")) or {}
         keys |= {
             f"{s}.{k}" for s, section in data.items() if isinstance(section, dict) for k in section
         }
