@@ -112,7 +112,17 @@ def test_export_refuses_an_input_size_below_one(value, checkpoint, tmp_path, cap
         (["sizes", "--near", "-5"], "--near must be a positive number of pixels, not -5"),
         (["sizes", "--near", "0"], "--near must be a positive number of pixels, not 0"),
         (
-            ["predict", "--checkpoint", "m.pt", "--input", "x", "--output", "o", "--tile-size", "0"],
+            [
+                "predict",
+                "--checkpoint",
+                "m.pt",
+                "--input",
+                "x",
+                "--output",
+                "o",
+                "--tile-size",
+                "0",
+            ],
             "--tile-size must be a positive number of pixels, not 0",
         ),
         (

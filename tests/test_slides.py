@@ -440,6 +440,8 @@ def test_a_bad_band_in_one_process_fails_the_image_in_all_and_the_run_goes_on(tm
     command += ["--large-pixels", "10000", "--tile-size", "64", "--device", "cpu"]
     run = subprocess.run(command, capture_output=True, text=True, timeout=300)
     assert run.returncode == 2, run.stderr[-3000:]
-    assert run.stderr.count("1 NaN or infinite pixel in rows") == 1 and "Traceback" not in run.stderr
+    assert (
+        run.stderr.count("1 NaN or infinite pixel in rows") == 1 and "Traceback" not in run.stderr
+    )
     assert "1 written, 0 skipped, 1 failed" in run.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.name[0] != ".") == ["b.png"]

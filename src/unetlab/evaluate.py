@@ -793,4 +793,3 @@ def training_overlap(pairs: Sequence[Pair], train_config: dict | None) -> int:
     """How many of ``pairs`` the checkpoint of ``train_config`` trained on."""
     trained = trained_on(train_config)
     return sum((p.image.resolve(), p.page) in trained for p in pairs)
-

@@ -399,9 +399,7 @@ def make_plan(
         return values[section][name]
 
     marked = [
-        Choice(c.key, c.value, c.reason, user=True, yours=yours(c.key))
-        if c.key in explicit
-        else c
+        Choice(c.key, c.value, c.reason, user=True, yours=yours(c.key)) if c.key in explicit else c
         for c in choices
     ]
     return Plan(marked, fp.summary())

@@ -212,6 +212,7 @@ def estimate_offset(
 def search_order(steps=STEPS) -> list[tuple[float, float]]:
     """The moves ``steps`` x ``steps``, no move first, then by how fine they are (whole and
     half pixels before quarters) and how far: a search cut short has tried the coarse grid."""
+
     def fineness(v: float) -> int:
         return next(k for k in range(8) if float(v * 2**k).is_integer())
 
