@@ -93,6 +93,8 @@ def test_label_and_probability_tiffs_carry_pixel_size_and_names(tmp_path, large)
     )
     if large:  # a large image's outputs are pyramidal OME-TIFFs (inference.slides)
         _check_ome_tiff(labels, {"0": "membrane", "255": "cell"}, 0.3)
+        for path in (labels, probs):
+            assert read_pixel_size(path) == PixelSize(pytest.approx(0.3), "um", 0.05)
     else:
         _check_labels_tiff(labels, {"0": "membrane", "255": "cell"}, 0.3)
         with tifffile.TiffFile(labels) as tif:  # Fiji's voxel depth
@@ -114,3 +116,22 @@ def _check_ome_tiff(path, names: dict, size: float):
     assert f'PhysicalSizeX="{size}"' in xml and x_res[1] / x_res[0] * 1e4 == pytest.approx(size)
     for value, name in names.items():
         assert f"{value}: {name}" in xml
+
+
+def test_a_large_stack_as_ome_zarr_keeps_its_plane_spacing(tmp_path):
+    import zarr
+
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    stack = np.random.default_rng(1).integers(0, 255, (3, 24, 32), dtype=np.uint8)
+    meta = {"unit": "um", "axes": "ZYX", "spacing": 0.8}
+    tifffile.imwrite(tmp_path / "s.tif", stack, imagej=True, resolution=(2.0, 2.0), metadata=meta)
+    (labels,) = predict_file(
+        model, tmp_path / "s.tif", tmp_path / "out", large_threshold=100, output_format="ome-zarr"
+    )
+    attrs = dict(zarr.open_group(str(labels), mode="r").attrs)["multiscales"][0]
+    assert [a.get("unit") for a in attrs["axes"]] == ["micrometer"] * 3
+    assert attrs["datasets"][0]["coordinateTransformations"][0]["scale"] == [0.8, 0.5, 0.5]
+    from unetlab.data.slides import open_slide
+
+    with open_slide(labels) as slide:  # and read back as an input
+        assert slide.z_spacing == 0.8 and slide.pixel_size == (0.5, 0.5)

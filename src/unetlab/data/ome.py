@@ -32,7 +32,8 @@ FORMATS = ("ome-tiff", "ome-zarr")
 class OutputSpec:
     """One large output: ``shape`` of its full-resolution array, ``axes`` one lower-case
     NGFF letter per axis (``c`` channels/classes, ``z`` pages, ``y``, ``x``; last two ``yx``),
-    ``dtype``, ``pixel_size`` ((y, x) micrometres or None), ``downsample`` (``"nearest"`` for
+    ``dtype``, ``pixel_size`` ((y, x) micrometres or None), ``z_spacing`` (micrometres
+    between pages, or None), ``downsample`` (``"nearest"`` for
     labels, ``"mean"`` for probabilities), ``colormap`` ((3, 256) uint16 TIFF palette or None),
     ``classes`` (label value -> class name), ``channels`` (names along ``c``).
     """
@@ -45,6 +46,7 @@ class OutputSpec:
     colormap: np.ndarray | None = None
     classes: dict[int, str] | None = None
     channels: tuple[str, ...] = ()
+    z_spacing: float | None = None
 
     def place(self, page: int, rows: slice) -> tuple:
         """The index of ``rows`` (all columns, all classes) of page ``page``."""
@@ -186,13 +188,14 @@ def ngff_metadata(spec: OutputSpec, levels: int, name: str) -> dict:
     axes = []
     for a in spec.axes:
         axis = {"name": a, "type": kinds[a]}
-        if a in "yx" and spec.pixel_size is not None:
+        if (a in "yx" and spec.pixel_size is not None) or (a == "z" and spec.z_spacing):
             axis["unit"] = "micrometer"
         axes.append(axis)
     size = spec.pixel_size or (1.0, 1.0)
+    lead = [(spec.z_spacing or 1.0) if a == "z" else 1.0 for a in spec.axes[:-2]]
     datasets = []
     for level in range(levels):
-        scale = [1.0] * (len(spec.axes) - 2) + [size[0] * 2**level, size[1] * 2**level]
+        scale = lead + [size[0] * 2**level, size[1] * 2**level]
         datasets.append(
             {"path": str(level), "coordinateTransformations": [{"type": "scale", "scale": scale}]}
         )
@@ -298,6 +301,8 @@ def _write_ome_tiff(stage: Path, final: Path, spec: OutputSpec, levels: int) -> 
             PhysicalSizeYUnit="µm",
             PhysicalSizeXUnit="µm",
         )
+    if spec.z_spacing and "z" in spec.axes:
+        metadata.update(PhysicalSizeZ=spec.z_spacing, PhysicalSizeZUnit="µm")
     with atomic_path(final) as tmp, tifffile.TiffWriter(tmp, bigtiff=True, ome=True) as tiff:
         for level in range(levels):
             array = group[str(level)]

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.io import TIFF_SUFFIXES
-from unetlab.data.tiffmeta import MICROMETRES, tiff_pixel_size
+from unetlab.data.tiffmeta import MICROMETRES, tiff_pixel_size, z_spacing
 from unetlab.errors import ImageReadError, UnetlabError
 
 #: micrometres per unit, for the units the metadata of microscopes and scanners uses
@@ -132,8 +132,9 @@ class SlidePage:
 
 class Slide:
     """A lazily read image: ``layout`` (where pages, rows, columns and channels are),
-    ``dtype``, ``pixel_size`` ((y, x) micrometres, or None), ``levels`` (pyramid levels of
-    the file), ``level`` (the one read), ``chunked`` (tiled or compressed storage).
+    ``dtype``, ``pixel_size`` ((y, x) micrometres, or None), ``z_spacing`` (micrometres
+    between pages, or None), ``levels`` (pyramid levels of the file), ``level`` (the one
+    read), ``chunked`` (tiled or compressed storage).
 
     Pages are (H, W, C) windows readers: :meth:`page`. Close with :meth:`close` (or ``with``).
     """
@@ -150,10 +151,12 @@ class Slide:
         level,
         chunked: bool,
         closer=None,
+        z_spacing: float | None = None,
     ):
         self.path, self.array, self.layout = path, array, layout
         self.dtype = np.dtype(dtype)
         self.pixel_size, self.levels, self.level = pixel_size, levels, level
+        self.z_spacing = z_spacing
         self.chunked = chunked
         self._closer = closer
 
@@ -248,6 +251,7 @@ def _open_tiff(path: Path, level: int) -> Slide:
         level=level,
         chunked=chunked,
         closer=tif.close,
+        z_spacing=z_spacing(tif),
     )
 
 
@@ -321,6 +325,7 @@ def _open_zarr(path: Path, level: int) -> Slide:
         levels=len(datasets),
         level=level,
         chunked=True,
+        z_spacing=_ngff_sizes(scales, datasets[level], names, "z")[0],
     )
 
 
@@ -338,19 +343,22 @@ def _guess_layout(shape: tuple[int, ...]) -> Layout:
 
 def _ngff_pixel_size(scales: dict, dataset: dict, names: list[str]) -> tuple[float, float] | None:
     """(y, x) micrometres from an OME-Zarr level's ``scale`` and the axes' units."""
+    size = _ngff_sizes(scales, dataset, names, "yx")
+    return None if None in size else (size[0], size[1])
+
+
+def _ngff_sizes(scales: dict, dataset: dict, names: list[str], axes: str) -> list:
+    """Micrometres per step along each of ``axes`` (None where the level's ``scale`` or the
+    axis's unit does not say, or the axis is absent)."""
     scale = next(
         (t["scale"] for t in dataset.get("coordinateTransformations", []) if t["type"] == "scale"),
         None,
     )
-    axes = scales.get("axes", [])
-    units = [a.get("unit") if isinstance(a, dict) else None for a in axes]
-    if scale is None or len(scale) != len(names):
-        return None
-    size = []
-    for axis in "yx":
-        i = names.index(axis)
-        per_unit = MICROMETRES.get(str(units[i]).lower()) if i < len(units) else None
-        if per_unit is None:
-            return None
-        size.append(float(scale[i]) * per_unit)
-    return size[0], size[1]
+    units = [a.get("unit") if isinstance(a, dict) else None for a in scales.get("axes", [])]
+    sizes = []
+    for axis in axes:
+        i = names.index(axis) if axis in names else None
+        ok = scale is not None and len(scale) == len(names) and i is not None and i < len(units)
+        per_unit = MICROMETRES.get(str(units[i]).lower()) if ok else None
+        sizes.append(None if per_unit is None else float(scale[i]) * per_unit)
+    return sizes

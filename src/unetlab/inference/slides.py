@@ -256,6 +256,7 @@ def _specs(model, slide: Slide, *, values, color: bool, probabilities: bool, out
         axes="z" * len(lead) + "yx",
         dtype=label_dtype,
         pixel_size=slide.pixel_size,
+        z_spacing=slide.z_spacing,
         downsample="nearest",
         colormap=colormap,
         classes=class_table(names, values) if names else None,
@@ -270,6 +271,7 @@ def _specs(model, slide: Slide, *, values, color: bool, probabilities: bool, out
             axes=axes + "yx",
             dtype=np.dtype(np.float32),
             pixel_size=slide.pixel_size,
+            z_spacing=slide.z_spacing,
             downsample="mean",
             channels=tuple(names[-k:]) if names else (),
         )
