@@ -223,10 +223,7 @@ def _f(value: float) -> str:
 def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: str | os.PathLike) -> Path:
     """Row-normalised confusion matrix (each truth row sums to 1) as a PNG, class names on
     the axes, fractions and counts in the cells; written atomically (matplotlib Agg)."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays its own
 
     m = np.asarray(matrix, dtype=np.float64)
     rows = m.sum(1, keepdims=True)

@@ -36,10 +36,7 @@ def display_rgb(image: np.ndarray) -> np.ndarray:
 
 def plot_curves(rows: list[dict], path: str | os.PathLike) -> Path:
     """Loss (train, val) and val mIoU / Dice per epoch from metrics rows, as one PNG."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays its own
 
     fig = Figure(figsize=(9, 3.5), dpi=100)
     loss_ax, score_ax = fig.subplots(1, 2)
