@@ -140,6 +140,19 @@ def test_predict_tensor_matches_predict_image():
     np.testing.assert_allclose(out[1].numpy(), predict_image(model, image), atol=1e-5)
 
 
+def test_raw_tensors_go_to_predict_image_and_channels_first_is_named():
+    """A notebook's tensor of raw pixels is normalised by predict_image like its numpy
+    array; predict_tensor, which takes normalised batches, refuses integer pixels."""
+    model = UNet(1, 2, depth=2, base_channels=2)
+    image = np.random.default_rng(4).integers(0, 255, (24, 20), dtype=np.uint8)
+    expected = predict_image(model, image)
+    np.testing.assert_array_equal(predict_image(model, torch.from_numpy(image)), expected)
+    with pytest.raises(UnetlabError, match="expects a normalised float tensor, not a torch.uint8"):
+        predict_tensor(model, torch.from_numpy(image)[None, None])
+    with pytest.raises(UnetlabError, match=r"looks like \(C, H, W\); give \(H, W\) or"):
+        predict_image(model, image[None])
+
+
 def test_auto_tile_is_big_for_the_paper_net_and_never_more_than_needed():
     with torch.device("meta"):
         paper = UNet.from_preset("paper")

@@ -116,6 +116,20 @@ def weight_layout(model: torch.nn.Module) -> torch.memory_format | None:
 # --- numpy level --------------------------------------------------------------------------
 
 
+def as_image(image, name: str = "image") -> np.ndarray:
+    """A whole image as given to :func:`predict_image`: a tensor's pixels as numpy, and one
+    line for a (C, H, W) array (a few channels first, then two long axes)."""
+    if isinstance(image, torch.Tensor):
+        image = image.detach().cpu().numpy()
+    shape = getattr(image, "shape", ())
+    if len(shape) == 3 and shape[0] <= 4 < min(shape[1:]) and shape[2] > 4:
+        raise UnetlabError(
+            f"{name}: shape {shape} looks like (C, H, W); give (H, W) or (H, W, C) "
+            "(numpy.moveaxis(image, 0, -1))"
+        )
+    return image
+
+
 def fit_channels(
     image: np.ndarray, channels: int, *, name: str = "image", quiet: bool = False
 ) -> np.ndarray:
@@ -228,7 +242,8 @@ def predict_image(
 ) -> np.ndarray:
     """Class probabilities of one image of any size: (K, H, W) float32.
 
-    ``image``: (H, W) or (H, W, C) numpy array, uint8/uint16/float (memory-mapped is fine),
+    ``image``: (H, W) or (H, W, C) numpy array (or tensor), uint8/uint16/float
+    (memory-mapped is fine),
     normalised as the model records (``model.normalization``, statistics computed once per
     image); never modified. K = ``model.num_classes`` (softmax), or 1 (sigmoid) for a
     one-class net. ``options``: a :class:`PredictOptions`; ``settings``: its fields by name
@@ -237,7 +252,7 @@ def predict_image(
     NaN or infinite pixels raise UnetlabError (:func:`check_finite`).
     """
     o = PredictOptions.of(options, **settings)
-    image = fit_channels(image, model.in_channels)
+    image = fit_channels(as_image(image), model.in_channels)
     check_finite(image, "image", channel_axis=True)
     stats = image_stats(image, model.normalization)
     fn = probability_fn(model, precision=o.precision, tta=o.tta)
@@ -305,7 +320,13 @@ def predict_tensor(
     (N, C, H, W) float, on ``x``'s device (the model must be there too; ``options.device``
     is not used). Any H and W. ``options`` and ``settings`` as for :func:`predict_image`."""
     o = PredictOptions.of(options, **settings)
-    if x.ndim != 4 or x.shape[1] != model.in_channels:
+    if not isinstance(x, torch.Tensor) or not x.is_floating_point():
+        what = type(x).__name__ if not isinstance(x, torch.Tensor) else f"a {x.dtype} tensor"
+        raise UnetlabError(
+            f"predict_tensor: expects a normalised float tensor, not {what}; give raw images "
+            "to predict_image, which normalises them as the model records"
+        )
+    if x.ndim != 4 or x.shape[1] != model.in_channels or 0 in x.shape:
         raise UnetlabError(
             f"predict_tensor: expected (N, {model.in_channels}, H, W), not {tuple(x.shape)}"
         )
