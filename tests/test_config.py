@@ -148,3 +148,23 @@ def test_shipped_configs_are_found_by_name_from_any_folder(tmp_path, monkeypatch
     assert find_config("other/isbi2012.yaml") == Path("other/isbi2012.yaml")  # no guessing
     with pytest.raises(UnetlabError, match="shipped configs: isbi2012, nuclei"):
         load_config("isbi2013")
+
+
+def test_fit_checks_a_config_changed_as_attributes_before_making_the_run_folder(tmp_path):
+    """A notebook sets ``cfg.train.optimizer = "adam"``: one line, no run folder; a Path and
+    numpy numbers are made plain (a run folder's config.yaml must stay YAML)."""
+    import numpy as np
+
+    from unetlab.train import fit
+
+    cfg = load_config(None, [])
+    cfg.train.optimizer = "adam"
+    with pytest.raises(UnetlabError, match="train.optimizer 'adam' is unknown"):
+        fit(cfg, run_dir=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    cfg = load_config(None, [])
+    cfg.data.root, cfg.train.lr = tmp_path / "data", np.float32(0.5)
+    plain = cfg.checked()
+    assert plain.data.root == str(tmp_path / "data") and type(plain.train.lr) is float
+    save_config(plain, tmp_path / "c.yaml")
+    assert load_config(tmp_path / "c.yaml") == plain

@@ -312,6 +312,22 @@ class Config:
         """Build from a nested dict; unknown sections/keys and wrong types raise ValueError."""
         return _build(cls, data or {}, "")
 
+    def checked(self) -> Config:
+        """This config checked again, as :meth:`from_dict` checks a file's (a notebook may
+        have set attributes: ``cfg.train.lr = -1``), paths and numpy numbers made plain."""
+        return Config.from_dict(_plain(self.to_dict()))
+
+
+def _plain(value):
+    """Paths as strings, numpy scalars as Python numbers, tuples as lists, nested."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value.item() if hasattr(value, "item") and hasattr(value, "dtype") else value
+
 
 def _build(cls, data: dict, prefix: str):
     if not isinstance(data, dict):

@@ -776,6 +776,7 @@ def fit(
     values go to ``plan.yaml`` in the run folder. ``clock`` (seconds, default
     ``time.perf_counter``) times the ``train.max_minutes`` budget; tests pass a fake one.
     """
+    cfg = cfg.checked()  # before the run folder: a bad value set as an attribute is one line
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device))
     with group.joined(device), contextlib.ExitStack() as held:
