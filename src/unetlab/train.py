@@ -792,6 +792,7 @@ def fit(
         if problem is not None:
             raise problem
         handler = _log_to_file(run_dir / "train.log") if group.is_main else _quiet()
+        console = _console(progress and group.is_main)
         try:
             if plan is not None and group.is_main:
                 plan.save(run_dir / "plan.yaml")
@@ -810,6 +811,8 @@ def fit(
                 )
         finally:
             _detach(handler)
+            if console is not None:
+                logging.getLogger("unetlab").removeHandler(console)
 
 
 def _made(folder: str | os.PathLike) -> Path:
@@ -999,7 +1002,7 @@ def _train_epoch(run: _Run, *, progress: bool, stop: _StopRequest) -> dict:
     run.items.set(
         state.epoch, group.shard(state.batch * t.batch_size * group.world, len(run.dataset))
     )
-    show = progress and sys.stderr.isatty()
+    show = progress and (sys.stderr.isatty() or in_notebook())
     with tqdm(
         total=run.steps_per_epoch,
         initial=state.batch,
@@ -1475,6 +1478,22 @@ def _log_to_file(path: Path) -> logging.Handler:
     if package.getEffectiveLevel() > logging.INFO:
         package.setLevel(logging.INFO)
     package.addHandler(handler)
+    return handler
+
+
+def in_notebook() -> bool:
+    """Whether this process is a Jupyter kernel (its stderr is no terminal, yet shown)."""
+    return "ipykernel" in sys.modules
+
+
+def _console(progress: bool) -> logging.Handler | None:
+    """The log on stderr for the run, where the program has not set up logging itself (a
+    notebook or a script calling ``fit``): the plan, each epoch, the end. None otherwise."""
+    if not progress or logging.getLogger().handlers:
+        return None
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logging.getLogger("unetlab").addHandler(handler)
     return handler
 
 
