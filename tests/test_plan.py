@@ -232,3 +232,20 @@ def test_the_label_offset_is_fitted_where_validation_images_can_measure_it():
 
     assert plan_offset(5).value == "fit" and "5 validation image(s)" in plan_offset(5).reason
     assert plan_offset(0).value == "none" and "no validation images" in plan_offset(0).reason
+
+
+def test_a_notebook_plans_with_its_changed_values_kept_and_bad_data_refused(tmp_path):
+    from unetlab import fit, plan_training
+
+    from .test_train import write_blobs
+
+    cfg = load_config(None, [f"data.root={write_blobs(tmp_path / 'data', 4)}"])
+    cfg.data.tile_size, cfg.train.epochs, cfg.model.depth = 32, 1, 2  # as attributes
+    planned, plan = plan_training(cfg)
+    assert planned.data.tile_size == 32 and planned.train.epochs == 1
+    assert {c.key for c in plan.choices if c.user} >= {"data.tile_size"}
+    fit(planned, run_dir=tmp_path / "run", plan=plan, progress=False)
+    saved = (tmp_path / "run" / "plan.yaml").read_text()
+    assert "set_by: user" in saved and "&id" not in saved and "*id" not in saved
+    with pytest.raises(DatasetError, match="masks mix encodings"):
+        plan_training(load_config(None, [f"data.root={_mixed(tmp_path / 'mixed')}"]))

@@ -6,8 +6,9 @@ The public API, for notebooks and scripts::
     model = UNet.from_preset("paper")          # 31,030,658 parameters, 572 -> 388
     model.output_size(572), model.border, model.receptive_field   # 388, 92, 185
 
-    cfg = load_config("configs/small_cpu.yaml", ["data.root=path/to/data", "train.epochs=5"])
-    fit(cfg, run_dir="runs/mine")              # config.yaml, metrics.csv, checkpoints/...
+    cfg = load_config("small_cpu", ["data.root=path/to/data", "train.epochs=5"])
+    cfg, plan = plan_training(cfg)             # check the data, plan what you left unset
+    fit(cfg, run_dir="runs/mine", plan=plan)   # config.yaml, plan.yaml, metrics.csv, ...
     model = load_model("runs/mine/checkpoints/best.pt")
     probs = predict_image(model, image)        # (K, H, W) float32, any image size
     ids, table = predict_objects(model, image) # (H, W) uint16 object ids, per-object columns
@@ -51,6 +52,13 @@ _HOMES = {
     "predict_objects": "inference.objects",
     "predict_image": "inference.predict",
     "predict_tensor": "inference.predict",
+    "labels_from_probabilities": "inference.predict",
+    "encode_labels": "inference.predict",
+    "export_onnx": "inference.export",
+    "export_torchscript": "inference.export",
+    "export_bioimageio": "inference.bioimageio",
+    "plan_training": "plan",
+    "fit_label_offset": "train",
     "build_loss": "losses",
     "ConfusionMatrix": "metrics",
     "PRESETS": "models",

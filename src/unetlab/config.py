@@ -537,6 +537,18 @@ def _hidden_overrides(overrides: list[str]) -> list[list[str]]:
     ]
 
 
+def changed_keys(cfg: Config) -> set[str]:
+    """The ``section.key`` names whose values in ``cfg`` differ from the defaults (what a
+    notebook chose, where no file or flags say it)."""
+    mine, defaults = cfg.to_dict(), Config().to_dict()
+    return {
+        f"{section}.{key}"
+        for section, values in mine.items()
+        for key, value in values.items()
+        if value != defaults[section][key]
+    }
+
+
 def explicit_keys(
     path: str | os.PathLike | None = None, overrides: list[str] | None = None
 ) -> set[str]:

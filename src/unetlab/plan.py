@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from unetlab.config import Config
+from unetlab.config import Config, changed_keys
 from unetlab.data.fingerprint import Fingerprint, lonely_classes, mixed_encodings, too_small
 from unetlab.data.io import atomic_path
 from unetlab.errors import DatasetError, UnetlabError
@@ -110,7 +110,7 @@ class Plan:
     def save(self, path: str | os.PathLike) -> Path:
         path = Path(path)
         with atomic_path(path) as tmp:
-            tmp.write_text(yaml.safe_dump(self.to_dict(), sort_keys=False))
+            tmp.write_text(yaml.dump(self.to_dict(), Dumper=_Plain, sort_keys=False))
         return path
 
     def log(self) -> None:
@@ -118,6 +118,13 @@ class Plan:
         log.info("plan from the data (--set KEY=VALUE overrides a line; --no-plan turns it off):")
         for line in self.lines():
             log.info("plan: %s", line)
+
+
+class _Plain(yaml.SafeDumper):
+    """YAML without anchors and aliases (a value the plan repeats is written out again)."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
 
 
 def _show(value) -> str:
@@ -405,9 +412,16 @@ def make_plan(
     return Plan(marked, fp.summary())
 
 
-def plan_training(cfg: Config, explicit: set[str], *, device: str = "cpu") -> tuple[Config, Plan]:
+def plan_training(
+    cfg: Config, explicit: set[str] | None = None, *, device: str = "cpu"
+) -> tuple[Config, Plan]:
     """Measure the data of ``cfg.data.root`` (training and validation pairs), check it
-    (:func:`check_data`) and return ``cfg`` with the plan applied, and the plan."""
+    (:func:`check_data`) and return ``cfg`` with the plan applied, and the plan. The keys in
+    ``explicit`` keep the user's values; None (a notebook): those that differ from the
+    defaults (:func:`unetlab.config.changed_keys`). Give the plan to ``fit(..., plan=plan)``
+    for its reasons in ``train.log`` and ``plan.yaml``."""
+    if explicit is None:
+        explicit = changed_keys(cfg)
     from unetlab.data.datasets import split_pairs
     from unetlab.data.fingerprint import fingerprint
 
