@@ -353,3 +353,18 @@ def test_fit_from_a_script_shows_its_log_once(tmp_path, logging_set_up):
     epochs = [line for line in run.stderr.splitlines() if "epoch 2/2" in line]
     assert len(epochs) == 1 and epochs[0].startswith("app: " if logging_set_up else "epoch")
     assert "done: best checkpoint" in run.stderr
+
+
+def test_a_resumed_run_given_more_epochs_anneals_to_zero_at_the_new_end(tmp_path):
+    """3 epochs, then resumed with 5: the cosine is laid over 5 epochs from where the run
+    is, so the lr falls to 0 at the new end instead of rising again after reaching 0."""
+    data = write_blobs(tmp_path / "data", 4)
+    fit(tiny_config(data, "train.epochs=3"), run_dir=tmp_path / "run", progress=False)
+    fit(tiny_config(data, "train.epochs=5"), run_dir=tmp_path / "run", resume=True, progress=False)
+    rows = np.genfromtxt(tmp_path / "run" / "metrics.csv", delimiter=",", names=True)
+    lr = rows["lr"]
+    assert len(lr) == 5 and lr[2] == 0.0 and lr[-1] == pytest.approx(0.0, abs=1e-12)
+    assert lr[3] > lr[4] and lr[3] == pytest.approx(0.001 * 0.5 * (1 + np.cos(np.pi * 4 / 5)))
+    assert "schedule ended at step 6; it now ends at step 10" in (
+        tmp_path / "run" / "train.log"
+    ).read_text()

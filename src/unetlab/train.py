@@ -1304,10 +1304,12 @@ def _restore(path: Path, model, optimizer, scheduler, scaler, state: TrainState)
         raise UnetlabError(
             f"{path} holds a different architecture ({checkpoint['config']}); resume with its config"
         )
+    length = _schedule_length(scheduler)  # this config's, before the saved state replaces it
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
     if scheduler is not None and checkpoint.get("scheduler") is not None:
         scheduler.load_state_dict(checkpoint["scheduler"])
+        _stretch_schedule(scheduler, length)
     scaler.load_state_dict(checkpoint["scaler"])
     for key, value in checkpoint["train_state"].items():
         setattr(state, key, value)
@@ -1318,6 +1320,37 @@ def _restore(path: Path, model, optimizer, scheduler, scaler, state: TrainState)
         state.epoch + 1,
         state.batch,
         state.step,
+    )
+
+
+def _schedule_length(scheduler) -> tuple[str, int] | None:
+    """(attribute, steps) of a step schedule's length (cosine, poly), or None."""
+    for key in ("T_max", "total_iters"):
+        if hasattr(scheduler, key):
+            return key, getattr(scheduler, key)
+    return None
+
+
+def _stretch_schedule(scheduler, length: tuple[str, int] | None) -> None:
+    """A resumed run whose length changed (train.epochs, the tiles per epoch or the batch):
+    its cosine / poly schedule is laid over the new length, the lr set to the new curve's
+    value at this step (else it would rise again after reaching 0, or never anneal)."""
+    if length is None or getattr(scheduler, length[0]) == length[1]:
+        return
+    key, steps = length
+    before = getattr(scheduler, key)
+    setattr(scheduler, key, steps)
+    kind, step = ("cosine" if key == "T_max" else "poly"), scheduler.last_epoch
+    for group, base in zip(scheduler.optimizer.param_groups, scheduler.base_lrs):
+        group["lr"] = base * schedule_factor(kind, step / max(steps, 1))
+    scheduler._last_lr = [group["lr"] for group in scheduler.optimizer.param_groups]
+    log.info(
+        "the run's %s schedule ended at step %d; it now ends at step %d (lr %.3g at step %d)",
+        kind,
+        before,
+        steps,
+        scheduler._last_lr[0],
+        step,
     )
 
 
