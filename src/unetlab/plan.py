@@ -22,7 +22,7 @@ import logging
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -169,19 +169,30 @@ def check_data(
     fp: Fingerprint, cfg: Config, explicit: set[str], *, problems: Sequence[str] = ()
 ) -> None:
     """Raise one DatasetError naming the files when the data contradicts itself: masks mixing
-    0/1 and 0/255, a mask value in one file only (both unless ``data.label_values`` is the
-    user's), images smaller than the net's smallest input; ``problems`` found before (files
-    that do not pair up or cannot be measured) are listed first in the same error."""
+    0/1 and 0/255, a mask value in one file only (both only for masks of classes, and unless
+    ``data.label_values`` is the user's), images smaller than the net's smallest input;
+    ``problems`` found before (files that do not pair up or cannot be measured) are listed
+    first in the same error."""
     problems = list(problems)
     if "data.label_values" not in explicit:
-        problems += mixed_encodings(fp.pairs)
-        problems += lonely_classes(fp.pairs, ignore_value=cfg.data.ignore_value)
+        problems += _class_problems(fp, cfg)
     geometry = Geometry.of(cfg)
     problems += too_small(fp.pairs, geometry.min_image, _small_fix(geometry))
     if problems:
         shown = "; ".join(problems[:MAX_SHOWN])
         more = f"; ... and {len(problems) - MAX_SHOWN} more" if len(problems) > MAX_SHOWN else ""
         raise DatasetError(f"{len(problems)} problem(s) in {cfg.data.root}: {shown}{more}")
+
+
+def _class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
+    """Mixed encodings and values in one file only, where training reads the mask values as
+    classes: ``data.target`` semantic, or auto on masks that hold no object ids (an object id
+    is in one file only by nature)."""
+    target = cfg.data.target
+    if target == "instances" or (target == "auto" and fp.instances):
+        return []
+    pairs = [replace(p, instances=False) for p in fp.pairs]  # every value a class
+    return mixed_encodings(pairs) + lonely_classes(pairs, ignore_value=cfg.data.ignore_value)
 
 
 def _small_fix(geometry: Geometry) -> str:

@@ -9,8 +9,11 @@ in one file only, images smaller than the net).
 ``unetlab.plan`` turns a fingerprint into training settings.
 
 Objects are the 4-connected regions of every mask value but the background (0 when present,
-else the most frequent value); masks with many distinct values (:data:`INSTANCE_VALUES`)
-are read as instance labels, one object per value. Two objects *touch* when they lie within
+else the most frequent value); instance masks hold one object per value. A data set's masks
+are instance masks by the rule training uses for ``data.target: auto``
+(:func:`unetlab.data.instances.looks_like_instances`: an ``instances/`` folder, or 16-bit
+masks whose values are not shared across files the way class values are), and a mask with
+more than :data:`INSTANCE_VALUES` distinct values is one. Two objects *touch* when they lie within
 ``TOUCH_GAP`` px of each other (so cells parted by a thin membrane touch, as in EM).
 """
 
@@ -18,13 +21,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
 
 from unetlab.data.checks import non_integer_mask, nonfinite_pixels
+from unetlab.data.instances import TARGETS, looks_like_instances
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.tiffmeta import tiff_pixel_size
 from unetlab.errors import DatasetError, UnetlabError
@@ -41,7 +45,8 @@ class PairFacts:
     and 99.5th intensity percentiles in the image's own units; ``values``/``counts``: the
     mask values present and their pixel counts; ``object_areas``: px per object;
     ``touching``: objects within ``TOUCH_GAP`` px of another; ``spacing``: (y, x) pixel size
-    in micrometres from the TIFF's metadata, or None."""
+    in micrometres from the TIFF's metadata, or None; ``wide_mask``: the mask is stored with
+    more than 8 bits."""
 
     name: str
     height: int
@@ -57,6 +62,7 @@ class PairFacts:
     touching: int = 0
     instances: bool = False
     spacing: tuple[float, float] | None = None
+    wide_mask: bool = False
 
 
 def measure_pair(
@@ -65,16 +71,18 @@ def measure_pair(
     *,
     name: str = "",
     spacing: tuple[float, float] | None = None,
+    instances: bool | None = None,
 ) -> PairFacts:
-    """Facts of an (H, W[, C]) image and its (H, W) integer mask of label values."""
+    """Facts of an (H, W[, C]) image and its (H, W) integer mask of label values;
+    ``instances``: whether the mask holds object ids (None: when it holds more than
+    :data:`INSTANCE_VALUES` distinct values)."""
     pixels = np.asarray(image).reshape(-1, 1 if image.ndim == 2 else image.shape[2])
     if len(pixels) > MAX_PIXELS:  # an even sample: percentiles to well under 1%
         pixels = pixels[:: len(pixels) // MAX_PIXELS + 1]
     low, median, high = np.percentile(pixels, PERCENTILES, axis=0)
     values, counts = np.unique(np.asarray(mask), return_counts=True)
-    instances = len(values) > INSTANCE_VALUES
-    objects = object_labels(mask, background(values, counts), instances=instances)
-    areas = np.bincount(objects.ravel())[1:]
+    if instances is None:
+        instances = len(values) > INSTANCE_VALUES
     return PairFacts(
         name=name,
         height=int(mask.shape[0]),
@@ -86,11 +94,22 @@ def measure_pair(
         high=_floats(high),
         values=tuple(int(v) for v in values),
         counts=tuple(int(c) for c in counts),
-        object_areas=tuple(int(a) for a in areas[areas > 0]),
-        touching=touching_objects(objects, TOUCH_GAP),
-        instances=instances,
         spacing=spacing,
+        wide_mask=np.asarray(mask).dtype.itemsize > 1,
+        **object_facts(mask, background(values, counts), instances=instances),
     )
+
+
+def object_facts(mask: np.ndarray, background_value: int, *, instances: bool) -> dict:
+    """The :class:`PairFacts` fields of a mask's objects: ``object_areas``, ``touching``
+    and ``instances`` (whether each value is one object)."""
+    objects = object_labels(mask, background_value, instances=instances)
+    areas = np.bincount(objects.ravel())[1:]
+    return {
+        "object_areas": tuple(int(a) for a in areas[areas > 0]),
+        "touching": touching_objects(objects, TOUCH_GAP),
+        "instances": instances,
+    }
 
 
 def _floats(array) -> tuple[float, ...]:
@@ -205,20 +224,28 @@ class Fingerprint:
 
 
 def fingerprint(
-    pairs: Sequence[Pair], *, limit: int = 400, problems: list[str] | None = None
+    pairs: Sequence[Pair],
+    *,
+    limit: int = 400,
+    problems: list[str] | None = None,
+    target: str = "auto",
 ) -> Fingerprint:
     """Measure ``pairs`` (at most ``limit`` of them, evenly spread) into a :class:`Fingerprint`.
 
+    ``target`` (``data.target``): ``instances`` measures every mask as object ids,
+    ``semantic`` as classes, ``auto`` decides for the data set (:func:`instance_masks`).
     A pair that cannot be measured (unreadable, sizes that differ, NaN or infinite pixels, a
     mask of non-integer values) raises a DatasetError; with a ``problems`` list its problem
     is added there instead and the pair left out, so that every file's problem is found."""
+    if target not in TARGETS:
+        raise UnetlabError(f"data.target must be one of {', '.join(TARGETS)}, not {target!r}")
     chosen = (
         list(pairs)
         if len(pairs) <= limit
         else [pairs[i] for i in np.linspace(0, len(pairs) - 1, limit).astype(int)]
     )
     reader = PairReader()
-    facts = []
+    facts, measured = [], []
     for pair in chosen:
         try:
             image, mask = reader(pair)
@@ -231,8 +258,49 @@ def fingerprint(
             problems += [p for p in found if p not in problems]  # a stack's file once
             continue
         where = str(pair.mask) if pair.pages == 1 else f"{pair.mask} page {pair.page}"
-        facts.append(measure_pair(image, mask, name=where, spacing=tiff_spacing(pair.image)))
+        ids = {"auto": None, "semantic": False, "instances": True}[target]
+        facts.append(
+            measure_pair(image, mask, name=where, spacing=tiff_spacing(pair.image), instances=ids)
+        )
+        measured.append(pair)
+    if target == "auto" and instance_masks(facts, folder_named=_instance_folder(measured)):
+        facts = _as_instances(measured, facts, reader)
     return Fingerprint(facts)
+
+
+def instance_masks(pairs: Sequence[PairFacts], *, folder_named: bool = False) -> bool:
+    """Whether a data set's masks hold object ids: a mask with more than
+    :data:`INSTANCE_VALUES` values, or training's rule for ``data.target: auto``
+    (:func:`unetlab.data.instances.looks_like_instances`; ``folder_named``: the masks sit
+    in a folder named ``instances/``)."""
+    if any(p.instances for p in pairs):
+        return True
+    values = sorted({v for p in pairs for v in p.values})
+    files = [(_object_values(p), len(p.object_areas)) for p in pairs]
+    wide = any(p.wide_mask for p in pairs)
+    return looks_like_instances(values, wide=wide, folder_named=folder_named, files=files)
+
+
+def _object_values(p: PairFacts) -> list[int]:
+    keep = background(p.values, p.counts)
+    return [v for v in p.values if v != keep]
+
+
+def _instance_folder(pairs: Sequence[Pair]) -> bool:
+    return any(p.mask.parent.name == "instances" for p in pairs)
+
+
+def _as_instances(
+    pairs: Sequence[Pair], facts: Sequence[PairFacts], reader: PairReader
+) -> list[PairFacts]:
+    """``facts`` with the objects of each mask measured again as object ids (masks only)."""
+    out = []
+    for pair, f in zip(pairs, facts):
+        if not f.instances:
+            mask = reader.stack(pair.mask, mask=True)[pair.page]
+            f = replace(f, **object_facts(mask, background(f.values, f.counts), instances=True))
+        out.append(f)
+    return out
 
 
 def _pair_problems(pair: Pair, image: np.ndarray, mask: np.ndarray) -> list[str]:
@@ -270,8 +338,9 @@ def lonely_classes(pairs: Sequence[PairFacts], *, ignore_value: int | None = Non
         for value in p.values:
             files.setdefault(value, []).append(p.name)
     return [
-        f"mask value {v} is found in one file only ({names[0]}): fix that mask, or set "
-        "data.label_values to keep it as a class"
+        f"mask value {v} is found in one file only ({names[0]}): fix that mask, set "
+        "data.label_values to keep it as a class, or data.target=instances if each value is "
+        "one object"
         for v, names in sorted(files.items())
         if len(names) == 1 and v != ignore_value
     ]

@@ -116,12 +116,38 @@ def split_pieces(ids: np.ndarray) -> list[int]:
     return found
 
 
-def looks_like_instances(values: Sequence[int], *, wide: bool, folder_named: bool) -> bool:
+SPLIT_IDS = 0.1  # ids may form up to this share more 4-connected regions than values
+
+
+def looks_like_instances(
+    values: Sequence[int],
+    *,
+    wide: bool,
+    folder_named: bool,
+    files: Sequence[tuple[Sequence[int], int]] = (),
+) -> bool:
     """Whether masks with these distinct ``values`` hold object ids rather than classes.
 
     True for a mask folder named ``instances/``; for masks stored with more than 8 bits
-    (``wide``) holding more than 16 distinct values; and for more than 256 distinct values
-    of any type (no class-index PNG holds that many).
+    (``wide``) holding more than 16 distinct values; for more than 256 distinct values of
+    any type (no class-index PNG holds that many); and for ``wide`` masks whose values are
+    ids by file (:func:`ids_by_file`; ``files``: each mask's non-background values and the
+    4-connected regions they form).
     """
     n = len(values)
-    return folder_named or (wide and n > 16) or n > 256
+    return folder_named or (wide and (n > 16 or ids_by_file(files))) or n > 256
+
+
+def ids_by_file(files: Sequence[tuple[Sequence[int], int]]) -> bool:
+    """Whether masks hold object ids because of how their values fall into files: not
+    shared the way class values are (the files do not all hold the same values; some file
+    holds two or more), and each value one object (one 4-connected region per value and
+    file, give or take ``SPLIT_IDS``). ``files``: each mask's non-background values and
+    the number of 4-connected regions they form. Masks of 0 and 1..k with k varying
+    (``scipy.ndimage.label``'s, 3 to 6 nuclei per image) are ids; binary masks never."""
+    if len(files) < 2:
+        return False
+    kinds = {frozenset(values) for values, _ in files}
+    ids = sum(len(values) for values, _ in files)
+    regions = sum(n for _, n in files)
+    return len(kinds) > 1 and max(map(len, kinds)) >= 2 and regions <= ids * (1 + SPLIT_IDS)

@@ -1,0 +1,129 @@
+"""Instance masks through the plan: small sets of object ids are planned, checked and trained
+as instances with no setting where the data says so, ``data.target`` is honoured, and the
+class-value checks still refuse semantic masks that contradict themselves."""
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from unetlab.cli import main
+from unetlab.config import load_config
+from unetlab.data.datasets import split_pairs
+from unetlab.data.fingerprint import fingerprint
+from unetlab.data.instances import ids_by_file, looks_like_instances
+from unetlab.data.io import write_png, write_tiff
+from unetlab.errors import DatasetError, UnetlabError
+from unetlab.plan import plan_training
+
+
+def _nuclei(i: int, side: int = 64) -> tuple[np.ndarray, np.ndarray]:
+    """An image and its ``ndimage.label`` ids: 3 + i % 4 squares of 8 px, apart."""
+    mask = np.zeros((side, side), dtype=bool)
+    for k in range(3 + i % 4):
+        y, x = 6 + 14 * (k % 4), 6 + 28 * (k // 4) + 2 * (i % 3)
+        mask[y : y + 8, x : x + 8] = True
+    ids, _ = ndimage.label(mask)
+    image = (mask * 120 + 60 + np.arange(side) % 7).astype(np.uint8)
+    return image, ids
+
+
+def write_ids(root, *, folder="masks", dtype=np.uint16, offset=0, n=6):
+    """``n`` pairs: PNG images and TIFF masks of object ids 1..k (plus ``offset``), k varying."""
+    for i in range(n):
+        image, ids = _nuclei(i)
+        ids = np.where(ids > 0, ids + offset, 0).astype(dtype)
+        write_png(root / "images" / f"img_{i:02d}.png", image)
+        write_tiff(root / folder / f"img_{i:02d}.tif", ids)
+    return root
+
+
+def write_mixed16(root, n=4):
+    """16-bit semantic masks, two 0/1 and two 0/65535: contradictory encodings."""
+    for i in range(n):
+        image, ids = _nuclei(i)
+        mask = ((ids > 0) * (1 if i < n // 2 else 65535)).astype(np.uint16)
+        write_png(root / "images" / f"{i}.png", image)
+        write_tiff(root / "masks" / f"{i}.tif", mask)
+    return root
+
+
+def _cfg(root, *settings):
+    return load_config(None, [f"data.root={root}", "model.depth=2", *settings])
+
+
+def _fp(root):
+    train, val = split_pairs(root, val_fraction=0.2, seed=0)
+    return fingerprint(train + val)
+
+
+def test_ids_by_file_is_values_not_shared_as_classes_and_one_object_each():
+    ids = [([1, 2, 3], 3), ([1, 2, 3, 4, 5], 5), ([1, 2, 3, 4], 4)]
+    assert ids_by_file(ids)
+    assert not ids_by_file(ids[:1])  # one file: no evidence
+    assert not ids_by_file([([1, 2, 3], 3)] * 3)  # the same values in every file: classes
+    assert not ids_by_file([([1], 1), ([65535], 1)])  # binary masks: an encoding question
+    assert not ids_by_file([([1, 2, 3], 9), ([1, 2], 7)])  # values of many regions: classes
+    assert looks_like_instances([0, 1, 2, 3, 4, 5], wide=True, folder_named=False, files=ids)
+    assert not looks_like_instances([0, 1, 2, 3, 4, 5], wide=False, folder_named=False, files=ids)
+
+
+@pytest.mark.parametrize(
+    "folder, offset", [("masks", 300), ("instances", 0)], ids=["uint16-masks", "instances-folder"]
+)
+def test_small_instance_sets_are_planned_as_instances_with_no_setting(tmp_path, folder, offset):
+    root = write_ids(tmp_path / "data", folder=folder, offset=offset)
+    fp = _fp(root)
+    assert fp.instances and all(p.instances for p in fp.pairs)
+    assert fp.object_areas().size == sum(3 + i % 4 for i in range(6))  # one object per id
+    planned, plan = plan_training(_cfg(root))
+    assert planned.data.target == "instances"
+    (target,) = [c for c in plan.choices if c.key == "data.target"]
+    assert target.value == "instances" and not target.user
+
+
+def test_data_target_instances_is_honoured_where_auto_reads_classes(tmp_path):
+    root = write_ids(tmp_path / "data", dtype=np.uint8)  # 8-bit ids 0..k: auto reads classes
+    with pytest.raises(DatasetError, match="one file only .*data.target=instances"):
+        plan_training(_cfg(root))
+    planned, _ = plan_training(_cfg(root, "data.target=instances"))
+    assert planned.data.target == "instances"
+
+
+def test_data_target_semantic_keeps_the_class_checks_on_ids(tmp_path):
+    root = write_ids(tmp_path / "data", offset=300)
+    with pytest.raises(DatasetError, match="mask value 306 is found in one file only"):
+        plan_training(_cfg(root, "data.target=semantic"))
+
+
+def test_a_mixed_encoding_16_bit_semantic_set_is_still_refused(tmp_path):
+    root = write_mixed16(tmp_path / "mixed")
+    assert not _fp(root).instances
+    with pytest.raises(DatasetError, match="masks mix encodings: 0/1 in 2 file.*0/65535 in 2"):
+        plan_training(_cfg(root))
+
+
+def test_sizes_are_still_checked_on_instance_masks(tmp_path):
+    root = write_ids(tmp_path / "data", folder="instances")
+    with pytest.raises(DatasetError, match="smaller than the net's"):
+        plan_training(_cfg(root, "model.depth=8"))
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("folder, offset", [("masks", 300), ("instances", 0)])
+def test_cli_trains_small_instance_sets_with_no_setting(tmp_path, capsys, folder, offset):
+    root = write_ids(tmp_path / "data", folder=folder, offset=offset)
+    run = tmp_path / "run"
+    args = ["train", "--data", str(root), "--run-dir", str(run), "--minutes", "0.05"]
+    args += ["--set", "model.depth=2", "--set", "model.base_channels=4", "--no-progress"]
+    assert main(args) == 0, capsys.readouterr().err
+    assert "plan: data.target = instances" in (run / "train.log").read_text()
+
+
+def test_fingerprint_follows_an_explicit_target(tmp_path):
+    ids8 = split_pairs(write_ids(tmp_path / "ids8", dtype=np.uint8), val_fraction=0.0)[0]
+    assert not fingerprint(ids8).instances
+    assert fingerprint(ids8, target="instances").instances
+    folder = split_pairs(write_ids(tmp_path / "f", folder="instances"), val_fraction=0.0)[0]
+    assert not fingerprint(folder, target="semantic").instances
+    with pytest.raises(UnetlabError, match="data.target must be one of"):
+        fingerprint(folder, target="ids")
