@@ -136,9 +136,10 @@ def split_pairs(
         train = find_pairs(root, names=names, problems=problems)
         return train, find_pairs(root, names=val_names, problems=problems) if val_names else []
     folder = root / "train" if not _has_layout(root) and _has_layout(root / "train") else root
+    known = len(problems) if problems is not None else 0
     pairs = find_pairs(folder, problems=problems)
     train_idx, val_idx = split_indices(len(pairs), val_fraction=val_fraction, seed=seed)
-    if not val_idx:
+    if not val_idx and pairs and (problems is None or len(problems) == known):
         log.warning(
             "%s: %d sample(s), none kept for validation; add images or a val/ folder",
             folder,

@@ -141,14 +141,16 @@ def _from_pil(im: Image.Image, *, mask: bool) -> np.ndarray:
 
 
 def read_stack(path: str | os.PathLike, *, mask: bool = False) -> np.ndarray:
-    """All pages of an image file as (P, H, W) or (P, H, W, C); P = 1 for PNG/JPEG."""
+    """All pages of an image file as (P, H, W) or (P, H, W, C); P = 1 for PNG/JPEG.
+
+    A TIFF's axes are read as :func:`tiff_layout` names them (pages or channels)."""
     path = Path(path)
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
-    arr, axes = _decode(path)
-    if axes is not None and arr.size == 0:
+    arr, letters = _decode(path)
+    if letters is not None and arr.size == 0:
         raise ImageReadError(f"{path}: holds no pixels (shape {arr.shape})")
-    arr = _from_pil(arr, mask=mask)[None] if axes is None else _tiff_to_pages(arr, axes)
+    arr = _from_pil(arr, mask=mask)[None] if letters is None else _tiff_to_pages(arr, letters)
     if arr.dtype == bool:  # a 1-bit TIFF: as Pillow's 1-bit images, 0/255 (masks 0/1)
         arr = arr.astype(np.uint8) * (1 if mask else 255)
     if arr.ndim == 4 and arr.shape[-1] == 1:
@@ -160,20 +162,80 @@ def read_stack(path: str | os.PathLike, *, mask: bool = False) -> np.ndarray:
     return arr
 
 
+def stack_shape(path: str | os.PathLike) -> tuple[int, int, int]:
+    """(pages, H, W) of what :func:`read_stack` gives for ``path``, from the file's header
+    only (no pixels decoded)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ImageReadError(f"{path}: no such file")
+    with _decoding(path):
+        if path.suffix.lower() not in TIFF_SUFFIXES:
+            with Image.open(path) as im:
+                return 1, im.height, im.width
+        import tifffile
+
+        with tifffile.TiffFile(path) as tif:
+            letters, shape = tiff_layout(tif)
+    size = dict.fromkeys("PYX", 1)
+    for a, n in zip(letters, shape):
+        size[a] = size[a] * n if a == "P" else n
+    return size["P"], size["Y"], size["X"]
+
+
+def tiff_layout(tif) -> tuple[str, tuple[int, ...]]:
+    """The axes of a TIFF's first series as unetlab reads them, one letter each: ``Y``,
+    ``X``, ``C`` (channels, read as the last axis) or ``P`` (pages), with the series' shape.
+
+    Channels: an axis tifffile names C (channel metadata: tifffile's ``axes``, ImageJ's
+    channels, OME's C), and the samples (S) of a pixel where the file says so: interleaved
+    (contig) samples, or the separate planes of an RGB(A) image. A planar file without such
+    metadata is ambiguous and read as pages (a stack, as the mask of a training pair is):
+    minisblack planes, and the (3|4, H, W) arrays tifffile writes as planar RGB(A) when given
+    no ``photometric`` (they carry tifffile's shape metadata without axes).
+    """
+    series = tif.series[0]
+    axes, shape = series.axes.upper(), tuple(int(n) for n in series.shape)
+    if "Y" not in axes or "X" not in axes:
+        raise ImageReadError(f"{tif.filehandle.path}: TIFF axes {axes} have no rows and columns")
+    samples = "P" if "S" in axes and _planes_are_pages(tif, series.keyframe) else "C"
+    letters = "".join(a if a in "YXC" else samples if a == "S" else "P" for a in axes)
+    return letters, shape
+
+
+def _planes_are_pages(tif, page) -> bool:
+    """True when a TIFF's samples are separate planes with no metadata calling them one
+    pixel's channels (see :func:`tiff_layout`)."""
+    if int(page.planarconfig) != 2:  # contig: the samples of one pixel, stored together
+        return False
+    if int(page.photometric) != 2:  # not RGB: minisblack (or other) planes
+        return True
+    shaped = tif.shaped_metadata if tif.is_shaped else None
+    return bool(shaped) and "axes" not in shaped[0]
+
+
 def _decode(path: Path):
-    """(a TIFF's first series as an array and its axes) or (a loaded Pillow image, None);
-    ImageReadError naming the file for what a decoder raises on a corrupt, truncated,
-    oversized or unsupported file."""
-    try:
+    """(a TIFF's first series as an array and its :func:`tiff_layout` letters) or (a loaded
+    Pillow image, None); ImageReadError naming the file for what a decoder raises on a
+    corrupt, truncated, oversized or unsupported file."""
+    with _decoding(path):
         if path.suffix.lower() in TIFF_SUFFIXES:
             import tifffile
 
             with tifffile.TiffFile(path) as tif:
-                series = tif.series[0]
-                return series.asarray(), series.axes
+                letters, _ = tiff_layout(tif)
+                return tif.series[0].asarray(), letters
         with Image.open(path) as im:
             im.load()
             return im.copy(), None  # decoded: the file can close
+
+
+@contextlib.contextmanager
+def _decoding(path: Path) -> Iterator[None]:
+    """Turn what an image decoder raises on ``path`` into one ImageReadError naming it."""
+    try:
+        yield
+    except ImageReadError:
+        raise
     except Image.DecompressionBombError as exc:
         raise ImageReadError(
             f"{path}: too large for Pillow to open safely ({exc}); save it as a tiled TIFF "
@@ -195,16 +257,13 @@ def _decode(path: Path):
         ) from exc
 
 
-def _tiff_to_pages(arr: np.ndarray, axes: str) -> np.ndarray:
-    """Bring a TIFF series to (P, H, W[, C]) using tifffile's axes string."""
-    if arr.ndim == 2:
-        return arr[None]
-    if axes.endswith("S") or (arr.ndim == 3 and arr.shape[-1] in (3, 4) and axes[-1] not in "YX"):
-        # samples (RGB) last: either one page (Y, X, S) or many (..., Y, X, S)
-        return arr[None] if arr.ndim == 3 else arr.reshape(-1, *arr.shape[-3:])
-    if arr.ndim == 3 and axes in ("CYX", "SYX") and arr.shape[0] <= 8 and axes[0] in "CS":
-        return np.moveaxis(arr, 0, -1)[None]
-    return arr.reshape(-1, *arr.shape[-2:])
+def _tiff_to_pages(arr: np.ndarray, letters: str) -> np.ndarray:
+    """Bring a TIFF series to (P, H, W[, C]) using its :func:`tiff_layout` letters."""
+    order = [i for a in "PYXC" for i, b in enumerate(letters) if b == a]
+    size = dict(zip(letters, arr.shape))  # Y and X occur once
+    channels = int(np.prod([n for a, n in zip(letters, arr.shape) if a == "C"]))
+    shape = (-1, size["Y"], size["X"], *((channels,) if "C" in letters else ()))
+    return np.transpose(arr, order).reshape(shape)
 
 
 def _collapse_grey_rgb(arr: np.ndarray, path: Path) -> np.ndarray:

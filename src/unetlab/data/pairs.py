@@ -18,8 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.io import IMAGE_SUFFIXES, TIFF_SUFFIXES, read_stack
-from unetlab.errors import DatasetError
+from unetlab.data.io import IMAGE_SUFFIXES, TIFF_SUFFIXES, read_stack, stack_shape
+from unetlab.errors import DatasetError, ImageReadError
 
 LAYOUTS = {
     "folders": ("images", "masks"),
@@ -43,18 +43,45 @@ class Pair:
 
 
 def page_count(path: Path) -> int:
+    """The pages of an image file as :func:`unetlab.data.io.read_stack` reads them (one rule
+    for both: a TIFF's channel axes are not pages); 1 for PNG and JPEG."""
+    try:
+        return stack_shape(path)[0]
+    except ImageReadError as exc:
+        raise DatasetError(str(exc)) from exc
+
+
+def _page_mismatch(image: Path, mask: Path, n_img: int, n_mask: int) -> str:
+    """The problem line for an image and a mask of different page counts, with the likely
+    cause where the shapes show one."""
+    line = f"{image}: {n_img} pages but its mask {mask.name} has {n_mask}"
+    try:
+        _, h, w = stack_shape(image)
+        _, mask_h, mask_w = stack_shape(mask)
+    except ImageReadError:
+        return line
+    if n_mask == 1 and n_img == mask_h and w <= 8 and h == mask_w:
+        return (
+            f"{line}: it looks like an (H, W, C) image saved as pages: save it with "
+            "photometric='minisblack', planarconfig='contig' (tifffile)"
+        )
+    if n_mask == 1 and n_img in (3, 4) and (h, w) == (mask_h, mask_w) and _planar_rgb(image):
+        return (
+            f"{line}: a ({n_img}, H, W) array saved by tifffile is read as {n_img} pages; if it "
+            f"is one colour image, save it channels last, as (H, W, {n_img})"
+        )
+    return line
+
+
+def _planar_rgb(path: Path) -> bool:
+    """True for a TIFF stored as RGB planes (what tifffile writes for a (3|4, H, W) array)."""
     if path.suffix.lower() not in TIFF_SUFFIXES:
-        return 1
+        return False
     import tifffile
 
-    try:
-        with tifffile.TiffFile(path) as tif:
-            series = tif.series[0]
-            shape, axes = series.shape, series.axes
-    except Exception as exc:  # tifffile raises several kinds for a broken file
-        raise DatasetError(f"{path}: cannot read this TIFF ({exc})") from exc
-    spatial = 3 if axes.endswith("S") else 2
-    return int(np.prod(shape[:-spatial])) if len(shape) > spatial else 1
+    with tifffile.TiffFile(path) as tif:
+        page = tif.series[0].keyframe
+        return int(page.photometric) == 2 and int(page.planarconfig) == 2
 
 
 def _by_stem(folder: Path, problems: list[str], *, masks: bool) -> dict[str, Path | None]:
@@ -145,7 +172,7 @@ def find_pairs(
             found.append(str(exc))
             continue
         if n_img != n_mask:
-            found.append(f"{image}: {n_img} pages but its mask {mask.name} has {n_mask}")
+            found.append(_page_mismatch(image, mask, n_img, n_mask))
             continue
         pairs += [Pair(image, mask, page, n_img) for page in range(n_img)]
     if problems is not None:
@@ -172,17 +199,20 @@ def _folder_pairs(
         masks = {k: v for k, v in masks.items() if k in set(names)}
     if layout == "voc" and names is None:  # VOC ships masks for only part of its images
         images = {s: p for s, p in images.items() if s in masks}
-    problems += [
-        f"{path}: no mask in {mask_dir}/ with this name"
-        for s, path in images.items()
-        if s not in masks and path is not None
-    ]
+    lone_images = [s for s, path in images.items() if s not in masks and path is not None]
+    lone_masks = [s for s, path in masks.items() if s not in images and path is not None]
+    suffix = _mask_suffix(lone_images, lone_masks) if layout != "voc" else None
+    if suffix is not None:
+        example = masks[lone_masks[0]].name
+        problems.append(
+            f"{mask_dir}/: masks are named <stem>{suffix} ({example}): images and masks pair "
+            f"by the same stem: rename the masks (drop '{suffix}')"
+        )
+        lone_images = [s for s in lone_images if s + suffix not in lone_masks]
+        lone_masks = []
+    problems += [f"{images[s]}: no mask in {mask_dir}/ with this name" for s in lone_images]
     if layout != "voc":  # VOC's images without masks are not training images
-        problems += [
-            f"{path}: mask without an image in {img_dir}/"
-            for s, path in masks.items()
-            if s not in images and path is not None
-        ]
+        problems += [f"{masks[s]}: mask without an image in {img_dir}/" for s in lone_masks]
     problems += [
         f"{s}: listed in the split file but not in {img_dir}/"
         for s in sorted(set(names or ()) - set(images))
@@ -192,6 +222,18 @@ def _folder_pairs(
         for s in sorted(images)
         if s in masks and None not in (images[s], masks[s])
     ]
+
+
+def _mask_suffix(image_stems: list[str], mask_stems: list[str]) -> str | None:
+    """The suffix every unpaired mask stem adds to an unpaired image stem (``img_01`` with
+    ``img_01_mask``: ``'_mask'``), or None where there are none or they differ."""
+    suffixes = set()
+    for m in mask_stems:
+        prefixes = [s for s in image_stems if m.startswith(s) and m != s]
+        if not prefixes:
+            return None
+        suffixes.add(m[len(max(prefixes, key=len)) :])
+    return suffixes.pop() if len(suffixes) == 1 else None
 
 
 def read_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,177 @@
+"""TIFF stacks against channels: one rule (io.tiff_layout) for the reader and for pairing."""
+
+import logging
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from unetlab.data.datasets import split_pairs
+from unetlab.data.io import read_stack, stack_shape
+from unetlab.data.pairs import find_pairs, page_count, read_pair
+from unetlab.errors import DatasetError
+
+H, W = 12, 10
+
+
+def _planes(n: int) -> np.ndarray:
+    return np.arange(n * H * W, dtype=np.uint32).reshape(n, H, W).astype(np.uint8)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 5])
+def test_naive_grey_stack_is_pages(tmp_path, n):
+    # tifffile stores a bare (3|4, H, W) array as planar RGB(A): still a stack of pages
+    stack = _planes(n)
+    tifffile.imwrite(tmp_path / "s.tif", stack)
+    assert np.array_equal(read_stack(tmp_path / "s.tif"), stack)
+    assert np.array_equal(read_stack(tmp_path / "s.tif", mask=True), stack)
+    assert page_count(tmp_path / "s.tif") == n
+
+
+def test_naive_stacks_train_page_by_page(tmp_path):
+    for d in ("images", "masks"):
+        (tmp_path / d).mkdir()
+    tifffile.imwrite(tmp_path / "images" / "a.tif", _planes(4))
+    tifffile.imwrite(tmp_path / "masks" / "a.tif", (_planes(4) > 60).astype(np.uint8))
+    pairs = find_pairs(tmp_path)
+    assert [p.name for p in pairs] == ["a[0]", "a[1]", "a[2]", "a[3]"]
+    image, mask = read_pair(pairs[3])
+    assert np.array_equal(image, _planes(4)[3]) and mask.shape == (H, W)
+
+
+def _write_all(tmp_path) -> dict:
+    """name -> (file, read_stack shape) for the layouts unetlab tells apart."""
+    rgb = np.zeros((H, W, 3), np.uint8)
+    cases = {
+        "hwc_rgb": (rgb, {}, (1, H, W, 3)),
+        "rgba": (np.zeros((H, W, 4), np.uint8), {"photometric": "rgb"}, (1, H, W, 4)),
+        "rgb_pages": (np.zeros((2, H, W, 3), np.uint8), {}, (2, H, W, 3)),
+        "cyx3": (_planes(3), {"metadata": {"axes": "CYX"}}, (1, H, W, 3)),
+        "cyx5": (_planes(5), {"metadata": {"axes": "CYX"}}, (1, H, W, 5)),
+        "cyx12": (np.zeros((12, H, W), np.uint8), {"metadata": {"axes": "CYX"}}, (1, H, W, 12)),
+        "zyx4": (_planes(4), {"metadata": {"axes": "ZYX"}}, (4, H, W)),
+        "zcyx": (np.zeros((4, 2, H, W), np.uint8), {"metadata": {"axes": "ZCYX"}}, (4, H, W, 2)),
+        "imagej_c5": (_planes(5), {"imagej": True, "metadata": {"axes": "CYX"}}, (1, H, W, 5)),
+        "imagej_z4": (_planes(4), {"imagej": True, "metadata": {"axes": "ZYX"}}, (4, H, W)),
+        "ome_c5": (_planes(5), {"ome": True, "metadata": {"axes": "CYX"}}, (1, H, W, 5)),
+        "ome_z4": (_planes(4), {"ome": True, "metadata": {"axes": "ZYX"}}, (4, H, W)),
+        "contig5": (
+            np.zeros((H, W, 5), np.uint8),
+            {"photometric": "minisblack", "planarconfig": "contig"},
+            (1, H, W, 5),
+        ),
+        "minisblack_planar3": (
+            _planes(3),
+            {"photometric": "minisblack", "planarconfig": "separate"},
+            (3, H, W),
+        ),
+        # planar RGB from a writer that says nothing else (GDAL's band-interleaved RGB)
+        "rgb_planar_plain": (_planes(3), {"metadata": None}, (1, H, W, 3)),
+    }
+    out = {}
+    for name, (arr, kwargs, shape) in cases.items():
+        tifffile.imwrite(tmp_path / f"{name}.tif", arr, **kwargs)
+        out[name] = (tmp_path / f"{name}.tif", shape)
+    return out
+
+
+def test_layouts_read_as_their_metadata_says(tmp_path):
+    for name, (path, shape) in _write_all(tmp_path).items():
+        assert read_stack(path).shape == shape, name
+
+
+def test_page_count_is_the_readers(tmp_path):
+    # the oracle: the header-only count and size equal what the reader returns
+    for name, (path, _) in _write_all(tmp_path).items():
+        assert stack_shape(path) == read_stack(path).shape[:3], name
+        assert page_count(path) == read_stack(path).shape[0], name
+
+
+def test_channel_axis_image_pairs_with_one_mask(tmp_path):
+    for d in ("images", "masks"):
+        (tmp_path / d).mkdir()
+    tifffile.imwrite(tmp_path / "images" / "a.tif", _planes(5), metadata={"axes": "CYX"})
+    tifffile.imwrite(
+        tmp_path / "images" / "b.tif", _planes(5), imagej=True, metadata={"axes": "CYX"}
+    )
+    for s in "ab":
+        Image.fromarray(np.zeros((H, W), np.uint8)).save(tmp_path / "masks" / f"{s}.png")
+    pairs = find_pairs(tmp_path)
+    assert [p.name for p in pairs] == ["a", "b"]
+    image, mask = read_pair(pairs[1])
+    assert image.shape == (H, W, 5) and mask.shape == (H, W)
+
+
+def test_channels_last_saved_as_pages_named(tmp_path):
+    for d in ("images", "masks"):
+        (tmp_path / d).mkdir()
+    tifffile.imwrite(tmp_path / "images" / "a.tif", np.zeros((H, W, 5), np.uint8))  # H pages
+    Image.fromarray(np.zeros((H, W), np.uint8)).save(tmp_path / "masks" / "a.png")
+    with pytest.raises(DatasetError) as info:
+        find_pairs(tmp_path)
+    msg = str(info.value)
+    assert f"{H} pages but its mask a.png has 1" in msg
+    assert "looks like an (H, W, C) image saved as pages" in msg
+    assert "photometric='minisblack', planarconfig='contig'" in msg
+
+
+def test_channels_first_colour_named(tmp_path):
+    for d in ("images", "masks"):
+        (tmp_path / d).mkdir()
+    tifffile.imwrite(tmp_path / "images" / "a.tif", _planes(3))
+    Image.fromarray(np.zeros((H, W), np.uint8)).save(tmp_path / "masks" / "a.png")
+    with pytest.raises(DatasetError, match=r"save it channels last, as \(H, W, 3\)"):
+        find_pairs(tmp_path)
+
+
+def _suffixed(tmp_path, n=4, suffix="_mask"):
+    for d in ("images", "masks"):
+        (tmp_path / d).mkdir()
+    for i in range(n):
+        Image.fromarray(np.zeros((H, W), np.uint8)).save(tmp_path / "images" / f"img_{i:02d}.png")
+        Image.fromarray(np.zeros((H, W), np.uint8)).save(
+            tmp_path / "masks" / f"img_{i:02d}{suffix}.png"
+        )
+
+
+@pytest.mark.parametrize("suffix", ["_mask", "_label", "-seg"])
+def test_suffixed_masks_said_once(tmp_path, suffix):
+    _suffixed(tmp_path, suffix=suffix)
+    with pytest.raises(DatasetError) as info:
+        find_pairs(tmp_path)
+    msg = str(info.value)
+    assert msg.startswith("1 problem(s)")
+    assert f"masks are named <stem>{suffix}" in msg and f"(drop '{suffix}')" in msg
+
+
+def test_suffix_line_keeps_other_problems(tmp_path):
+    _suffixed(tmp_path)
+    Image.fromarray(np.zeros((H, W), np.uint8)).save(tmp_path / "images" / "lone.png")
+    Image.fromarray(np.zeros((H, W), np.uint8)).save(tmp_path / "images" / "a.png")
+    Image.fromarray(np.zeros((H, W), np.uint8)).save(tmp_path / "masks" / "a.png")
+    problems: list[str] = []
+    pairs = find_pairs(tmp_path, problems=problems)
+    assert [p.name for p in pairs] == ["a"]
+    assert len(problems) == 2 and "drop '_mask'" in problems[0]
+    assert problems[1].endswith(
+        "lone.png: no mask in " + str(tmp_path / "masks") + "/ with this name"
+    )
+
+
+def test_mixed_mask_names_listed_one_by_one(tmp_path):
+    _suffixed(tmp_path, n=2)
+    Image.fromarray(np.zeros((H, W), np.uint8)).save(tmp_path / "masks" / "other.png")
+    problems: list[str] = []
+    find_pairs(tmp_path, problems=problems)
+    assert len(problems) == 5 and not any("masks are named" in p for p in problems)
+
+
+def test_no_validation_warning_over_problems(tmp_path, caplog):
+    _suffixed(tmp_path)
+    problems: list[str] = []
+    with caplog.at_level(logging.WARNING):
+        split_pairs(tmp_path, problems=problems)
+        with pytest.raises(DatasetError):
+            split_pairs(tmp_path)
+    assert problems and "validation" not in caplog.text
