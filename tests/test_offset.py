@@ -66,6 +66,19 @@ def test_estimate_keeps_aligned_predictions_where_they_are():
     assert "none" in found.describe()
 
 
+def test_a_move_that_helps_a_few_images_only_is_not_an_offset_of_the_labels():
+    """One image of three predicted a pixel off (a net's mistake, not the annotation's): the
+    move mends it and raises the total, but not the other two images, so it is not kept."""
+    masks = [_blobs(0, size=256), _blobs(1, size=40), _blobs(2, size=40)]  # one large image
+    probs = [_soft(masks[0], (-1.0, 0.0))] + [_soft(m, (0, 0)) for m in masks[1:]]
+    found = estimate_offset(probs, masks)  # the total would gain 0.10 with the move
+    assert found.offset == (0.0, 0.0) and "on 67% of its 3 images" in found.describe()
+    masks = [_blobs(s) for s in range(3)]
+    everywhere = estimate_offset([_soft(m, (-1.0, 0.0)) for m in masks], masks)
+    assert everywhere.offset == (1.0, 0.0) and everywhere.agreeing == 3
+    assert "raised on 3 of 3 images" in everywhere.describe()
+
+
 def test_the_search_goes_coarse_to_fine_and_stops_when_the_time_is_up():
     order = search_order()
     assert order[0] == (0.0, 0.0) and len(set(order)) == len(STEPS) ** 2 == 81
@@ -130,10 +143,10 @@ def test_config_names_a_bad_offset():
 
 
 def test_training_fits_the_offset_of_labels_drawn_one_pixel_low(tmp_path):
-    data = write_blobs(tmp_path / "data", 6, size=64)
+    data = write_blobs(tmp_path / "data", 8, size=64)
     for mask in (data / "masks").iterdir():  # every label one pixel below its blob
         write_png(mask, np.roll(read_image(mask), 1, axis=0))
-    cfg = tiny_config(data, *LEARNS_FAST, "train.label_offset=fit", "data.val_fraction=0.34")
+    cfg = tiny_config(data, *LEARNS_FAST, "train.label_offset=fit", "data.val_fraction=0.375")
     result = fit(cfg, run_dir=tmp_path / "run", progress=False)
     record = json.loads((tmp_path / "run" / "label_offset.json").read_text())
     assert result["label_offset"] == record["offset"] == [1.0, 0.0]

@@ -230,8 +230,9 @@ def test_the_shipped_isbi_config_is_what_the_plan_derives_from_the_isbi_data(isb
 def test_the_label_offset_is_fitted_where_validation_images_can_measure_it():
     from unetlab.plan import plan_offset
 
-    assert plan_offset(5).value == "fit" and "5 validation image(s)" in plan_offset(5).reason
-    assert plan_offset(0).value == "none" and "no validation images" in plan_offset(0).reason
+    assert plan_offset(5).value == "fit" and "the 5 validation images" in plan_offset(5).reason
+    assert plan_offset(2).value == "none" and "at least 3 tell an offset" in plan_offset(2).reason
+    assert plan_offset(0).value == "none"
 
 
 def test_a_notebook_plans_with_its_changed_values_kept_and_bad_data_refused(tmp_path):

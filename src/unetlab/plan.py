@@ -32,7 +32,7 @@ from unetlab.config import Config, changed_keys
 from unetlab.data.fingerprint import Fingerprint, lonely_classes, mixed_encodings, too_small
 from unetlab.data.io import atomic_path
 from unetlab.errors import DatasetError, UnetlabError
-from unetlab.inference.offset import MIN_GAIN
+from unetlab.inference.offset import MIN_AGREEING, MIN_GAIN, MIN_IMAGES
 from unetlab.models import PRESETS
 from unetlab.models import sizes as net_sizes
 from unetlab.runtime import available_cpus, supports_bf16
@@ -375,11 +375,13 @@ def plan_workers(device: str, *, cpus: int | None = None) -> list[Choice]:
 
 def plan_offset(val_images: int) -> Choice:
     """Measure the labels' sub-pixel offset after training when there are validation images."""
-    if not val_images:
-        return Choice("train.label_offset", "none", "no validation images to measure it on")
+    if val_images < MIN_IMAGES:
+        why = f"{val_images} validation image(s): at least {MIN_IMAGES} tell an offset from chance"
+        return Choice("train.label_offset", "none", why)
     why = (
         f"labels drawn a fraction of a pixel off: measured on the {val_images} validation "
-        f"image(s) after training, kept only if it raises their mIoU by {MIN_GAIN}"
+        f"images after training, kept only if it raises their mIoU by {MIN_GAIN} and that of "
+        f"{MIN_AGREEING:.0%} of them"
     )
     return Choice("train.label_offset", "fit", why)
 

@@ -57,7 +57,7 @@ from unetlab.data.io import atomic_path
 from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import OutputError, UnetlabError
-from unetlab.inference.offset import OffsetFit, estimate_offset
+from unetlab.inference.offset import MIN_IMAGES, OffsetFit, estimate_offset
 from unetlab.inference.predict import predict_tensor
 from unetlab.inference.tiling import tta_names
 from unetlab.losses import (
@@ -1159,8 +1159,13 @@ def fit_label_offset(
     or when the budget ran out before the predictions were made. Also usable on a finished run: ``fit_label_offset(load_config(run / "config.yaml"),
     run)``."""
     data = data if data is not None else prepare_data(cfg)
-    if not data.val:
-        log.info("label offset: not measured (no validation images)")
+    if len(data.val) < MIN_IMAGES:
+        log.info(
+            "label offset: not measured (%d validation image(s); at least %d tell an "
+            "annotation's offset from chance)",
+            len(data.val),
+            MIN_IMAGES,
+        )
         return None
     started, checkpoints = time.perf_counter(), Path(run_dir) / "checkpoints"
     device = torch.device(device)

@@ -31,6 +31,11 @@ from unetlab.metrics.confusion import class_indices, confusion_matrix, metrics_f
 STEPS = tuple(i / 4 for i in range(-4, 5))
 #: the least mean-IoU gain for which a move is kept; smaller gains are noise
 MIN_GAIN = 0.002
+#: ... and raises the mIoU of at least this share of the images on its own (an offset of the
+#: annotation is in every image; a lucky move on a few images of a half-trained net is not)
+MIN_AGREEING = 2 / 3
+#: fewer validation images than this: no offset is measured (chance would decide)
+MIN_IMAGES = 3
 
 
 def label_offset(model) -> tuple[float, float]:
@@ -107,6 +112,7 @@ class OffsetFit:
     images: int
     searched: int = 0  # moves scored
     candidates: int = 0  # moves there were; fewer searched: the time ran out
+    agreeing: int = 0  # images whose own mIoU the best move raises
 
     def describe(self) -> str:
         cut = ""
@@ -115,12 +121,13 @@ class OffsetFit:
         if self.offset == (0.0, 0.0):
             return (
                 f"label offset: none (no move within one pixel raises the validation mIoU "
-                f"{self.unshifted_miou:.4f} by {MIN_GAIN} or more; {self.images} images{cut})"
+                f"{self.unshifted_miou:.4f} by {MIN_GAIN} or more on {MIN_AGREEING:.0%} of "
+                f"its {self.images} images{cut})"
             )
         return (
             f"label offset: the labels sit {describe_offset(self.offset)} of what the net "
             f"finds; predictions are moved by it (validation mIoU {self.unshifted_miou:.4f}"
-            f" -> {self.miou:.4f}, {self.images} images{cut})"
+            f" -> {self.miou:.4f}; raised on {self.agreeing} of {self.images} images{cut})"
         )
 
 
@@ -196,17 +203,19 @@ def estimate_offset(
         for p, m in zip(probs, masks)
     ]
     order = search_order(steps)
-    scores = {}
+    scores, each = {}, {}
     for offset in order:
         if scores and out_of_time is not None and out_of_time():
             break
-        total = sum(im.confusion(offset, classes) for im in images)
-        scores[offset] = metrics_from_matrix(total)["miou"]
+        matrices = [im.confusion(offset, classes) for im in images]
+        scores[offset] = metrics_from_matrix(sum(matrices))["miou"]
+        each[offset] = [metrics_from_matrix(m)["miou"] for m in matrices]
     unshifted = scores[(0.0, 0.0)]
     best = max(scores, key=lambda k: (scores[k], -abs(k[0]) - abs(k[1])))
-    if not scores[best] >= unshifted + min_gain:
-        best = (0.0, 0.0)
-    return OffsetFit(best, scores[best], unshifted, len(masks), len(scores), len(order))
+    agreeing = sum(a > b for a, b in zip(each[best], each[(0.0, 0.0)]))
+    if not (scores[best] >= unshifted + min_gain and agreeing >= MIN_AGREEING * len(images)):
+        best, agreeing = (0.0, 0.0), 0
+    return OffsetFit(best, scores[best], unshifted, len(masks), len(scores), len(order), agreeing)
 
 
 def search_order(steps=STEPS) -> list[tuple[float, float]]:
