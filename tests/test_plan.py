@@ -250,3 +250,22 @@ def test_a_notebook_plans_with_its_changed_values_kept_and_bad_data_refused(tmp_
     assert "set_by: user" in saved and "&id" not in saved and "*id" not in saved
     with pytest.raises(DatasetError, match="masks mix encodings"):
         plan_training(load_config(None, [f"data.root={_mixed(tmp_path / 'mixed')}"]))
+
+
+def test_the_plan_reads_masks_as_the_config_says_training_will(tmp_path):
+    """8-bit masks of object ids 1..3 in every file look like classes; data.target=instances
+    says they are objects, and the plan measures and plans them as objects."""
+    root = tmp_path / "ids"
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        mask = np.zeros((48, 48), np.uint8)
+        for k, (y, x) in enumerate([(4, 4), (4, 28), (28, 16)], start=1):
+            mask[y : y + 14, x : x + 14] = k
+        write_png(root / "images" / f"{i}.png", rng.integers(0, 255, (48, 48), np.uint8))
+        write_png(root / "masks" / f"{i}.png", mask)
+    from unetlab.plan import plan_training
+
+    cfg = load_config(None, [f"data.root={root}", "data.target=instances"])
+    planned, plan = plan_training(cfg)
+    assert planned.data.target == "instances"
+    assert next(c for c in plan.choices if c.key == "data.target").value == "instances"

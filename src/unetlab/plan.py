@@ -443,7 +443,8 @@ def plan_training(
     d = cfg.data
     problems: list[str] = []  # every problem of the data set, raised together by check_data
     train, val = split_pairs(d.root, val_fraction=d.val_fraction, seed=d.seed, problems=problems)
-    fp = fingerprint(train + val, problems=problems)
+    target = "semantic" if d.label_values is not None else d.target  # as training reads them
+    fp = fingerprint(train + val, problems=problems, target=target)
     check_data(fp, cfg, explicit, problems=problems)
     plan = make_plan(fp, cfg, explicit=explicit, device=device, val_images=len(val))
     return plan.apply(cfg), plan
