@@ -175,3 +175,17 @@ def test_no_validation_warning_over_problems(tmp_path, caplog):
         with pytest.raises(DatasetError):
             split_pairs(tmp_path)
     assert problems and "validation" not in caplog.text
+
+
+def test_a_large_naive_stack_streams_as_pages_as_a_small_one_reads(tmp_path):
+    from unetlab.data.slides import open_slide
+
+    stack = np.random.default_rng(0).integers(0, 255, (4, 40, 36), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "s.tif", stack)  # planar RGBA to tifffile, pages to unetlab
+    with open_slide(tmp_path / "s.tif") as slide:
+        assert slide.shape == (4, 40, 36, 1)
+        assert np.array_equal(np.asarray(slide.page(2)[0:40, 0:36])[..., 0], stack[2])
+    rgb = np.random.default_rng(1).integers(0, 255, (40, 36, 3), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "rgb.tif", rgb)  # contig samples: one colour image
+    with open_slide(tmp_path / "rgb.tif") as slide:
+        assert slide.shape == (1, 40, 36, 3)

@@ -197,12 +197,12 @@ def tiff_layout(tif) -> tuple[str, tuple[int, ...]]:
     axes, shape = series.axes.upper(), tuple(int(n) for n in series.shape)
     if "Y" not in axes or "X" not in axes:
         raise ImageReadError(f"{tif.filehandle.path}: TIFF axes {axes} have no rows and columns")
-    samples = "P" if "S" in axes and _planes_are_pages(tif, series.keyframe) else "C"
+    samples = "P" if "S" in axes and planes_are_pages(tif, series.keyframe) else "C"
     letters = "".join(a if a in "YXC" else samples if a == "S" else "P" for a in axes)
     return letters, shape
 
 
-def _planes_are_pages(tif, page) -> bool:
+def planes_are_pages(tif, page) -> bool:
     """True when a TIFF's samples are separate planes with no metadata calling them one
     pixel's channels (see :func:`tiff_layout`)."""
     if int(page.planarconfig) != 2:  # contig: the samples of one pixel, stored together
