@@ -568,3 +568,19 @@ def test_evaluating_a_checkpoint_on_its_training_images_says_so(tmp_path, capsys
     unseen = write_blobs(tmp_path / "unseen", 3, seed=1)
     assert main([*argv, "--data", str(unseen)]) == 0
     assert "trained this checkpoint" not in capsys.readouterr().out
+
+
+def test_evaluate_scores_the_val_folder_of_a_split_data_set(tmp_path, capsys):
+    from unetlab.train import fit
+
+    from .test_train import tiny_config, write_blobs
+
+    root = tmp_path / "split"
+    write_blobs(root / "train", 3)
+    write_blobs(root / "val", 2, seed=1)
+    trained = fit(tiny_config(root, "train.epochs=1"), run_dir=tmp_path / "run", progress=False)
+    argv = ["evaluate", "--checkpoint", trained["best_checkpoint"], "--device", "cpu"]
+    capsys.readouterr()
+    assert main([*argv, "--data", str(root), "--json", str(tmp_path / "e.json")]) == 0
+    out = capsys.readouterr().out
+    assert "images             2" in out and "trained this checkpoint" not in out

@@ -429,6 +429,18 @@ def _has_data(folder: Path) -> bool:
     return True
 
 
+def evaluation_pairs(path: str | os.PathLike) -> list[Pair]:
+    """The pairs ``evaluate --data`` scores: those of ``path/val`` when it holds a data set
+    (a train/ + val/ folder), the VOC ``val.txt`` images of a VOC folder that has one, else
+    all of ``path``."""
+    root = data_root(path)
+    split = root / "ImageSets" / "Segmentation" / "val.txt"
+    if detect_layout(root) == "voc" and split.is_file():
+        names = [line.strip() for line in split.read_text().splitlines() if line.strip()]
+        return find_pairs(root, names=names)
+    return find_pairs(root)
+
+
 def data_root(path: str | os.PathLike) -> Path:
     """``path/val`` when it holds a data set (images/ + masks/, ISBI or VOC), else ``path``."""
     path = Path(path)
@@ -700,7 +712,8 @@ def evaluate_model(
     pairs: Iterable[Pair] | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> Report:
-    """Predict each image of ``data_dir`` (its ``val/`` when it has one) and evaluate.
+    """Predict each image of ``data_dir`` (its ``val/`` when it has one, a VOC folder's
+    ``val.txt`` images: :func:`evaluation_pairs`) and evaluate.
 
     Images are predicted whole with overlap-tile (:func:`unetlab.inference.predict.predict_image`,
     ``tile_size``, ``batch_size``, ``blend``, ``tta``, ``device`` passed on); labels are the argmax (p >=
@@ -720,10 +733,7 @@ def evaluate_model(
     from unetlab.inference.predict import labels_from_probabilities, predict_image
     from unetlab.runtime import memory_hint
 
-    if pairs is None:
-        root = data_root(data_dir)
-        pairs = find_pairs(root)
-    pairs = list(pairs)
+    pairs = list(evaluation_pairs(data_dir) if pairs is None else pairs)
     options = ObjectOptions.for_model(model)
     instance_model = options.mode == "instances"
     names = ["background", "object"] if instance_model else list(model.classes)

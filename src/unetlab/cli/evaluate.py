@@ -198,9 +198,9 @@ def _data_folders(args) -> list[Path]:
         return [Path(args.gt)]
     if args.data is None or not Path(args.data).is_dir():
         return []
-    from unetlab.data.pairs import find_pairs
+    from unetlab.evaluate import evaluation_pairs
 
-    pairs = find_pairs(args.data)
+    pairs = evaluation_pairs(args.data)
     folders = {p.image.parent for p in pairs} | {p.mask.parent for p in pairs}
     return sorted(f for f in folders if f.resolve() != Path(args.data).resolve())
 
@@ -208,14 +208,13 @@ def _data_folders(args) -> list[Path]:
 def _say_if_trained_on(args) -> None:
     """A line when the images to score include images the checkpoint trained on."""
     from unetlab.checkpoint import load_checkpoint
-    from unetlab.data.pairs import find_pairs
-    from unetlab.evaluate import training_overlap
+    from unetlab.evaluate import evaluation_pairs, training_overlap
     from unetlab.packages import is_package
 
     if is_package(args.checkpoint):
         return
     config = load_checkpoint(args.checkpoint).get("train_config")
-    pairs = find_pairs(args.data)
+    pairs = evaluation_pairs(args.data)
     if seen := training_overlap(pairs, config):
         print(
             f"note: {seen} of these {len(pairs)} images trained this checkpoint: their figures "

@@ -43,8 +43,9 @@ def encode_mask(
         unknown = sorted(set(np.unique(mask[out == -2]).tolist()))[:10]
         raise DatasetError(
             f"{name}: label value(s) {unknown} are not among the classes' values {list(label_values)}; "
-            "set data.label_values (or data.ignore_value) in the config (evaluate --pred: "
-            "--label-values, --ignore-value), or fix the mask"
+            "set data.label_values (or data.ignore_value) in the config (evaluate: "
+            "--ignore-value V for a value that counts nowhere, such as VOC's 255 outlines; "
+            "--label-values with --pred), or fix the mask"
         )
     return out
 
