@@ -584,3 +584,7 @@ def test_evaluate_scores_the_val_folder_of_a_split_data_set(tmp_path, capsys):
     assert main([*argv, "--data", str(root), "--json", str(tmp_path / "e.json")]) == 0
     out = capsys.readouterr().out
     assert "images             2" in out and "trained this checkpoint" not in out
+    from unetlab import evaluate_model
+
+    by_path = evaluate_model(trained["best_checkpoint"], root, device="cpu")  # as a notebook
+    assert by_path.summary["num_images"] == 2

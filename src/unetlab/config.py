@@ -7,8 +7,8 @@ exactly; the resolved config is written to every run folder and into every check
 
 Example::
 
-    cfg = load_config("configs/small_cpu.yaml", ["train.epochs=5", "data.root=data/isbi"])
-    cfg.train.lr, cfg.model.preset   # 0.001, 'small'
+    cfg = load_config("small_cpu", ["train.epochs=5", "data.root=data/isbi"])
+    cfg.train.lr, cfg.model.preset   # 0.003, 'small'
 """
 
 from __future__ import annotations

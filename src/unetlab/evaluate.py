@@ -713,7 +713,8 @@ def evaluate_model(
     progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Predict each image of ``data_dir`` (its ``val/`` when it has one, a VOC folder's
-    ``val.txt`` images: :func:`evaluation_pairs`) and evaluate.
+    ``val.txt`` images: :func:`evaluation_pairs`) with ``model`` (a net, or the path of a
+    checkpoint or package) and evaluate.
 
     Images are predicted whole with overlap-tile (:func:`unetlab.inference.predict.predict_image`,
     ``tile_size``, ``batch_size``, ``blend``, ``tta``, ``device`` passed on); labels are the argmax (p >=
@@ -732,6 +733,11 @@ def evaluate_model(
     from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
     from unetlab.inference.predict import labels_from_probabilities, predict_image
     from unetlab.runtime import memory_hint
+
+    if isinstance(model, str | os.PathLike):  # a checkpoint or package, as the CLI takes
+        from unetlab.checkpoint import load_model
+
+        model = load_model(model, device=device)
 
     pairs = list(evaluation_pairs(data_dir) if pairs is None else pairs)
     options = ObjectOptions.for_model(model)
