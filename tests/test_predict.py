@@ -256,3 +256,13 @@ def test_display_of_a_float_image_with_nan_and_infinities_draws_them_black():
     assert rgb.shape == (8, 8, 3) and rgb.dtype == np.uint8
     assert (rgb[0, :3] == 0).all() and rgb[7, 7, 0] == 255 and rgb[4, 0, 0] > 100
     assert (display_rgb(np.full((4, 4), np.nan)) == 0).all()
+
+
+def test_a_grey_image_for_a_colour_model_is_said_once(tmp_path, caplog):
+    model = UNet(3, 2, depth=2, base_channels=2)
+    stack = np.random.default_rng(5).integers(0, 255, (3, 24, 20), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")  # three grey pages
+    with caplog.at_level("WARNING"):
+        predict_file(model, tmp_path / "s.tif", tmp_path / "out")
+    said = [r for r in caplog.records if "grey image given to a 3-channel model" in r.message]
+    assert len(said) == 1 and "(C, H, W) TIFF" in said[0].message

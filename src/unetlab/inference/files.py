@@ -288,7 +288,10 @@ def _predict_whole(
     a pixel size, give TIFF labels and overlay (with the pixel size), others PNG."""
     stack = read_stack(path)
     check_finite(stack, str(path), channel_axis=stack.ndim == 4)
-    pages = [fit_channels(page, model.in_channels, name=path.name) for page in stack]
+    pages = [
+        fit_channels(page, model.in_channels, name=path.name, quiet=i > 0)
+        for i, page in enumerate(stack)
+    ]
     is_stack = stack.shape[0] > 1
     meta = _tiff_meta(model, path, values)
     tiff = is_stack or meta["pixel"] is not None

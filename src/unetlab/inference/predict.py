@@ -135,8 +135,8 @@ def fit_channels(
 ) -> np.ndarray:
     """(H, W) or (H, W, C) -> (H, W, channels), a view where possible; never modifies ``image``.
 
-    A grey image given to a multi-channel net is repeated (a view); an RGB image given to a
-    grey net becomes its luminance (0.299 R + 0.587 G + 0.114 B, a float32 copy, logged).
+    A grey image given to a multi-channel net is repeated (a view, logged); an RGB image given
+    to a grey net becomes its luminance (0.299 R + 0.587 G + 0.114 B, a float32 copy, logged).
     Anything else raises UnetlabError naming both counts. ``quiet``: no log line (for the
     windows of one image, whose first window logged it).
     """
@@ -157,6 +157,13 @@ def fit_channels(
     if have == channels:
         return hwc
     if have == 1:
+        if not quiet:
+            log.warning(
+                "%s: grey image given to a %d-channel model; its channel is repeated (a page "
+                "of a (C, H, W) TIFF? save such images channels last)",
+                name,
+                channels,
+            )
         return np.broadcast_to(hwc, (*hwc.shape[:2], channels))
     if have in (3, 4) and channels == 1:
         if not quiet:
