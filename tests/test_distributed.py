@@ -201,7 +201,7 @@ def test_two_processes_share_the_clock_of_a_time_budget(tmp_path):
     # the main process alone measures the label offset after training, the other waits
     assert log.count("label offset: ") == 1
     measured = (tmp_path / "two" / "label_offset.json").is_file()
-    assert measured != ("label offset: not measured (the time budget ran out" in log)
+    assert measured != ("label offset: not measured (" in log)
     last = (tmp_path / "two" / "metrics.csv").read_text().splitlines()
     header = last[0].split(",")
     assert float(last[-1].split(",")[header.index("lr")]) == 0.0
