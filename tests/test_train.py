@@ -365,6 +365,7 @@ def test_a_resumed_run_given_more_epochs_anneals_to_zero_at_the_new_end(tmp_path
     lr = rows["lr"]
     assert len(lr) == 5 and lr[2] == 0.0 and lr[-1] == pytest.approx(0.0, abs=1e-12)
     assert lr[3] > lr[4] and lr[3] == pytest.approx(0.001 * 0.5 * (1 + np.cos(np.pi * 4 / 5)))
-    assert "schedule ended at step 6; it now ends at step 10" in (
-        tmp_path / "run" / "train.log"
-    ).read_text()
+    assert (
+        "schedule ended at step 6; it now ends at step 10"
+        in (tmp_path / "run" / "train.log").read_text()
+    )
