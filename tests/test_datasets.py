@@ -104,6 +104,15 @@ def test_split_voc_split_files(tmp_path):
     assert [p.name for p in train] == ["a", "c"] and [p.name for p in val] == ["b"]
 
 
+def test_evaluation_scores_a_voc_folders_val_split(tmp_path):
+    from unetlab.evaluate import evaluation_pairs
+
+    test_split_voc_split_files(tmp_path)  # a, c train; b val
+    assert [p.name for p in evaluation_pairs(tmp_path)] == ["b"]
+    (tmp_path / "ImageSets" / "Segmentation" / "val.txt").unlink()
+    assert [p.name for p in evaluation_pairs(tmp_path)] == ["a", "b", "c"]
+
+
 # --- label values and the checker ----------------------------------------------------------------
 
 
