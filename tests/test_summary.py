@@ -91,3 +91,11 @@ def test_sizes_command(capsys):
     out = capsys.readouterr().out
     assert "572     388      92   46.0%" in out
     assert "556" in out and "588" in out
+
+
+def test_the_default_size_is_one_the_net_takes():
+    from unetlab import UNet, summarize
+
+    table = summarize(UNet.from_preset("small")).table()  # same padding: 512, not 572
+    assert "[-1, 16, 512, 512]" in table
+    assert "[-1, 64, 570, 570]" in summarize(UNet.from_preset("paper")).table()

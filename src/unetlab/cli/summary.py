@@ -27,6 +27,5 @@ def run(args) -> int:
 
     check_pixels(input_size=args.input_size)
     model = model_from_args(args)
-    size = args.input_size or (572 if model.padding == "valid" else 512)
-    print(summarize(model, size).table())
+    print(summarize(model, args.input_size).table())
     return 0

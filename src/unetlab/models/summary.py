@@ -14,6 +14,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from unetlab.models import UNet, model_from_config
+from unetlab.models.sizes import nearest_valid_sizes
 
 ROW_TYPES = (nn.Conv2d, nn.ConvTranspose2d, nn.MaxPool2d, nn.Upsample, nn.BatchNorm2d, nn.GroupNorm)
 
@@ -60,8 +61,18 @@ class Summary:
         return "\n".join(lines)
 
 
-def summarize(model: UNet, input_size: int | tuple[int, int] = 572) -> Summary:
-    """Trace ``model``'s architecture at ``input_size`` (validated first) on the meta device."""
+def default_size(model: UNet) -> int:
+    """572 for a valid net, 512 for a same net, or the next size the net takes."""
+    size = 572 if model.padding == "valid" else 512
+    lower, upper = nearest_valid_sizes(size, model.config.depth, model.padding)
+    return size if lower == size else upper
+
+
+def summarize(model: UNet, input_size: int | tuple[int, int] | None = None) -> Summary:
+    """Trace ``model``'s architecture at ``input_size`` (validated first; default: the
+    paper's 572 for valid nets, 512 for same nets, or the next valid size) on the meta
+    device."""
+    input_size = input_size or default_size(model)
     size = (input_size, input_size) if isinstance(input_size, int) else tuple(input_size)
     out_size = model.output_size(size)  # ValueError with the nearest sizes if invalid
     with torch.device("meta"):
