@@ -369,3 +369,12 @@ def test_a_resumed_run_given_more_epochs_anneals_to_zero_at_the_new_end(tmp_path
         "schedule ended at step 6; it now ends at step 10"
         in (tmp_path / "run" / "train.log").read_text()
     )
+
+
+def test_fit_leaves_the_callers_random_state_alone(tmp_path):
+    data = write_blobs(tmp_path / "data", 4)
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    fit(tiny_config(data, "train.epochs=1"), run_dir=tmp_path / "run", progress=False)
+    assert torch.equal(torch.rand(3), expected) and torch.initial_seed() == 123

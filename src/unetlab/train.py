@@ -780,6 +780,7 @@ def fit(
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device))
     with group.joined(device), contextlib.ExitStack() as held:
+        held.enter_context(_own_random_state(device))  # the caller's seeds stay as they were
         problem = None
         if group.is_main:
             try:
@@ -813,6 +814,13 @@ def fit(
             _detach(handler)
             if console is not None:
                 logging.getLogger("unetlab").removeHandler(console)
+
+
+def _own_random_state(device: torch.device):
+    """torch's random state (the CPU's, and ``device``'s if a GPU) restored when training
+    ends: the run seeds its own (train.seed), a notebook's seeds are left alone."""
+    gpus = [device.index or 0] if device.type == "cuda" else []
+    return torch.random.fork_rng(devices=gpus)
 
 
 def _made(folder: str | os.PathLike) -> Path:
