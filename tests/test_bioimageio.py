@@ -217,8 +217,16 @@ def test_import_refuses_escaping_names_and_pickled_code(tmp_path):
     assert not marker.exists()
     entry["architecture"]["kwargs"] = {"hidden": 3}
     bad = _zip_with(tmp_path / "foreign.zip", rdf, {"weights.pt": buffer.getvalue()})
-    with pytest.raises(UnetlabError, match="not a unetlab UNet"):
+    with pytest.raises(UnetlabError, match="no pytorch_state_dict weights of a unetlab UNet"):
         load_package(bad)
+
+
+def test_a_package_without_state_dict_weights_says_how_to_load_it(tmp_path):
+    pkg = export_bioimageio(
+        _tiny(), tmp_path / "ts", info=PackageInfo(name="ts only"), weight_formats=("torchscript",)
+    )
+    with pytest.raises(UnetlabError, match=r"\(its weights: torchscript\).*export again"):
+        load_package(pkg)
 
 
 def test_cli_export_and_predict_with_a_package(tmp_path, capsys):

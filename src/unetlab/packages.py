@@ -103,9 +103,12 @@ def load_package(path: str | os.PathLike) -> UNet:
         entry = (rdf.get("weights") or {}).get("pytorch_state_dict") or {}
         config = _unet_config(entry)
         if config is None:
+            formats = ", ".join(rdf.get("weights") or {}) or "none"
             raise UnetlabError(
-                f"{path}: its weights are not a unetlab UNet (no pytorch_state_dict weights "
-                "with UNet arguments); unetlab runs the packages it exported"
+                f"{path}: no pytorch_state_dict weights of a unetlab UNet (its weights: "
+                f"{formats}); unetlab loads the packages it exported with those weights (the "
+                "default --weights): export again with them, or run the TorchScript or ONNX "
+                "file with torch or onnxruntime"
             )
         data = files.read(str(entry.get("source")))
     if entry.get("sha256") and sha256_hex(data) != entry["sha256"]:
