@@ -553,7 +553,8 @@ def test_evaluate_reads_what_predict_instances_writes(tmp_path, capsys):
     assert f"objects            {len(rows)} predicted, 3 true" in capsys.readouterr().out
 
 
-def test_evaluating_a_checkpoint_on_its_training_images_says_so(tmp_path, capsys):
+def test_evaluating_a_checkpoint_on_its_training_images_says_so(tmp_path, caplog):
+    from unetlab import evaluate_model
     from unetlab.train import fit
 
     from .test_train import tiny_config, write_blobs
@@ -561,13 +562,14 @@ def test_evaluating_a_checkpoint_on_its_training_images_says_so(tmp_path, capsys
     data = write_blobs(tmp_path / "data", 5)
     trained = fit(tiny_config(data, "train.epochs=1"), run_dir=tmp_path / "run", progress=False)
     argv = ["evaluate", "--checkpoint", trained["best_checkpoint"], "--device", "cpu"]
-    capsys.readouterr()
+    caplog.clear()
     assert main([*argv, "--data", str(data)]) == 0
-    out = capsys.readouterr().out
-    assert "note: 4 of these 5 images trained this checkpoint" in out  # 1 kept for validation
+    assert "note: 4 of these 5 images trained this checkpoint" in caplog.text  # 1 validates
     unseen = write_blobs(tmp_path / "unseen", 3, seed=1)
-    assert main([*argv, "--data", str(unseen)]) == 0
-    assert "trained this checkpoint" not in capsys.readouterr().out
+    caplog.clear()
+    report = evaluate_model(trained["best_checkpoint"], unseen, device="cpu")  # the library too
+    assert "trained this checkpoint" not in caplog.text and report.source["trained_images"] == 0
+    assert evaluate_model(trained["best_checkpoint"], data).source["trained_images"] == 4
 
 
 def test_evaluate_scores_the_val_folder_of_a_split_data_set(tmp_path, capsys):

@@ -124,6 +124,7 @@ def model_from_checkpoint(checkpoint: dict) -> UNet:
     if checkpoint.get("palette") is not None:
         model.palette = checkpoint["palette"]
     model.label_offset = tuple(float(v) for v in checkpoint.get("label_offset") or (0.0, 0.0))
+    model.training_data = (checkpoint.get("train_config") or {}).get("data")  # root and split
     return model
 
 

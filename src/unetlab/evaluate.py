@@ -771,7 +771,16 @@ def evaluate_model(
         if progress is not None:
             progress(pair.name)
     report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
-    report.source = {"data": str(data_dir)}
+    seen = training_overlap(pairs, getattr(model, "training_data", None))
+    if seen:
+        log.warning(
+            "note: %d of these %d images trained this checkpoint: their figures overstate how "
+            "it does on new images; score images it did not train on (its validation images, "
+            "or a test set)",
+            seen,
+            len(pairs),
+        )
+    report.source = {"data": str(data_dir), "trained_images": seen}
     return report
 
 
@@ -782,15 +791,17 @@ def _cell_probability(probs: np.ndarray, boundary_class: int | None) -> np.ndarr
     return 1.0 - boundary
 
 
-def trained_on(train_config: dict | None) -> set[tuple[Path, int]]:
+def trained_on(data: dict | None) -> set[tuple[Path, int]]:
     """The (image file, page) pairs a checkpoint's run trained on, split from its data folder
-    as its config says (``train_config``: the checkpoint's); empty when that folder is gone."""
-    data = (train_config or {}).get("data") or {}
+    as its config's ``data`` section says (``model.training_data``); empty when that folder
+    is gone."""
+    data = data or {}
     root = data.get("root")
     if not root or not Path(root).is_dir():
         return set()
     quiet = logging.getLogger("unetlab.data.datasets")
-    level, quiet.level = quiet.level, logging.ERROR  # not the split's own report
+    level = quiet.level
+    quiet.setLevel(logging.ERROR)  # not the split's own report
     try:
         train, _ = split_pairs(
             root, val_fraction=data.get("val_fraction", 0.2), seed=data.get("seed", 0)
@@ -798,11 +809,11 @@ def trained_on(train_config: dict | None) -> set[tuple[Path, int]]:
     except UnetlabError:  # the folder has changed since; nothing to say
         return set()
     finally:
-        quiet.level = level
+        quiet.setLevel(level)
     return {(p.image.resolve(), p.page) for p in train}
 
 
-def training_overlap(pairs: Sequence[Pair], train_config: dict | None) -> int:
-    """How many of ``pairs`` the checkpoint of ``train_config`` trained on."""
-    trained = trained_on(train_config)
+def training_overlap(pairs: Sequence[Pair], data: dict | None) -> int:
+    """How many of ``pairs`` a run whose config's ``data`` section is ``data`` trained on."""
+    trained = trained_on(data)
     return sum((p.image.resolve(), p.page) in trained for p in pairs)

@@ -205,24 +205,6 @@ def _data_folders(args) -> list[Path]:
     return sorted(f for f in folders if f.resolve() != Path(args.data).resolve())
 
 
-def _say_if_trained_on(args) -> None:
-    """A line when the images to score include images the checkpoint trained on."""
-    from unetlab.checkpoint import load_checkpoint
-    from unetlab.evaluate import evaluation_pairs, training_overlap
-    from unetlab.packages import is_package
-
-    if is_package(args.checkpoint):
-        return
-    config = load_checkpoint(args.checkpoint).get("train_config")
-    pairs = evaluation_pairs(args.data)
-    if seen := training_overlap(pairs, config):
-        print(
-            f"note: {seen} of these {len(pairs)} images trained this checkpoint: their figures "
-            "overstate how it does on new images; score images it did not train on (its "
-            "validation images, or a test set)"
-        )
-
-
 def run(args) -> int:
     from unetlab.evaluate import evaluate_model, evaluate_predictions
 
@@ -237,7 +219,6 @@ def run(args) -> int:
 
         device = resolve_device(args.device)
         model = load_model(args.checkpoint, device=device)
-        _say_if_trained_on(args)
         report = evaluate_model(
             model,
             args.data,
