@@ -4,12 +4,14 @@ PyTorch's at sizes and batches other than the traced ones; it needs only torch t
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 
 import pytest
 import torch
 
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
+from unetlab.errors import UnetlabError
 from unetlab.inference.export import ProbabilityUNet, export_torchscript, probability_model
 from unetlab.models import UNet
 
@@ -127,3 +129,14 @@ def test_a_moved_valid_net_refuses_a_size_its_move_would_empty(tmp_path):
         export_torchscript(model, tmp_path / "m.pt", input_size=model.min_input_size)
     assert not (tmp_path / "m.pt").exists()
     export_torchscript(model, tmp_path / "m.pt", input_size=smallest)
+
+
+def test_an_unmoved_probability_net_names_no_label_offset_in_its_size_errors():
+    model = _tiny()
+    unmoved = ProbabilityUNet(**asdict(model.config))
+    with pytest.raises(UnetlabError) as err:
+        unmoved.output_size(model.min_input_size - 1)
+    assert "label offset" not in str(err.value) and "not a valid input size" in str(err.value)
+    moved = ProbabilityUNet(**asdict(model.config), label_offset=(0.5, 0.0))
+    with pytest.raises(UnetlabError, match="moved by its label offset"):
+        moved.output_size(model.min_input_size)

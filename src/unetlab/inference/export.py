@@ -262,7 +262,7 @@ class ProbabilityUNet(UNet):
 
     def output_size(self, input_size):
         sizes = (input_size,) if isinstance(input_size, int) else tuple(input_size)
-        if min(sizes) < self.min_input_size:  # the move's crop would leave nothing
+        if self.offset_crop and min(sizes) < self.min_input_size:  # the move's crop leaves nothing
             raise UnetlabError(
                 f"{min(sizes)} is too small for this net moved by its label offset: "
                 f"use {self.min_input_size} or more"
