@@ -100,6 +100,17 @@ def test_invalid_input_size_message():
         model.output_size(101)
 
 
+@pytest.mark.parametrize("padding", ["valid", "same"])
+def test_forward_refuses_a_size_a_pool_would_floor(padding):
+    # a same net given 5 px returned 4 px, out of line with its input, without a word
+    model = UNet(1, 2, depth=3, base_channels=4, padding=padding).eval()
+    good = model.min_input_size + model.size_multiple
+    with torch.inference_mode():
+        assert model(torch.zeros(1, 1, good, good)).shape[-1] == model.output_size(good)
+        with pytest.raises(ValueError, match=f"{good + 1} is not a valid input size.*try {good}"):
+            model(torch.zeros(1, 1, good, good + 1))
+
+
 def test_center_crop():
     x = torch.arange(36.0).reshape(1, 1, 6, 6)
     assert torch.equal(center_crop(x, (2, 2)), x[..., 2:4, 2:4])

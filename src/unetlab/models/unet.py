@@ -22,6 +22,12 @@ from unetlab.models.blocks import DoubleConv, Down, Up
 MAX_DEPTH, MAX_CHANNELS = 12, 2**16
 
 
+def _tracing() -> bool:
+    """True while a tracer records the graph, where sizes are symbolic: they are checked
+    when the traced file runs on unetlab's tiles instead."""
+    return torch.jit.is_tracing() or torch.onnx.is_in_onnx_export() or torch.compiler.is_compiling()
+
+
 @dataclass(frozen=True)
 class UNetConfig:
     """Everything that defines a U-Net's architecture (saved in every checkpoint)."""
@@ -171,6 +177,8 @@ class UNet(nn.Module):
                 nn.init.zeros_(m.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not _tracing():
+            self._check_input_size(x.shape[-2:])
         skips = []
         x = self.inc(x)
         for down in self.down_path:
@@ -180,6 +188,12 @@ class UNet(nn.Module):
         for up in self.up_path:
             x = up(x, skips.pop())
         return self.head(x)
+
+    def _check_input_size(self, size) -> None:
+        """UnetlabError naming good sizes when an axis would be floored by a pool (the output
+        would no longer line up with the input: a same net would return a smaller map)."""
+        for axis in size:
+            sizes.output_size(int(axis), self.depth, self.padding)
 
     # --- size arithmetic (see unetlab.models.sizes) ---------------------------------------
 
