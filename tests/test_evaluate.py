@@ -331,6 +331,30 @@ def test_cli_refuses_to_write_its_confusion_picture_among_the_masks(tmp_path, ca
     assert main([*argv, "--json", str(tmp_path / "res.json")]) == 0
 
 
+def test_cli_lists_the_data_once_and_keeps_its_confusion_picture_out_of_it(
+    tmp_path, monkeypatch, capsys
+):
+    """The pairs checked against the outputs are the pairs scored: one listing."""
+    import unetlab.evaluate
+    from unetlab.checkpoint import save_model
+
+    for name in "ab":
+        write_png(tmp_path / "data" / "images" / f"{name}.png", np.zeros((16, 16), np.uint8))
+        write_png(tmp_path / "data" / "masks" / f"{name}.png", np.full((16, 16), 255, np.uint8))
+    save_model(tmp_path / "m.pt", _tiny_model())
+    calls = []
+    listing = unetlab.evaluate.find_pairs
+    monkeypatch.setattr(
+        unetlab.evaluate, "find_pairs", lambda *a, **k: calls.append(a) or listing(*a, **k)
+    )
+    argv = ["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(tmp_path / "data")]
+    assert main([*argv, "--json", str(tmp_path / "e.json")]) == 0
+    assert len(calls) == 1 and "images             2" in capsys.readouterr().out
+    confusion = tmp_path / "data" / "masks" / "c.png"
+    assert main([*argv, "--confusion", str(confusion)]) == 2
+    assert "reads as data" in capsys.readouterr().err and not confusion.exists()
+
+
 def test_cli_checkpoint_mode(tmp_path, capsys):
     from unetlab.checkpoint import save_model
 

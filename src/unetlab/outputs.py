@@ -84,6 +84,9 @@ def refuse_inputs(
     for the files inside it, recursively (those with ``suffixes``, lower case, if given),
     except those its manifest says ``command`` wrote (e.g. evaluate's own earlier report
     beside the predictions it scores)."""
+    outputs = [Path(p) for p in outputs]
+    if not outputs:  # nothing to refuse: the input folders need not be listed
+        return
     by_id, by_name = {}, {}
     for given in inputs:
         if (fid := _file_id(Path(given))) is not None:  # the input itself, a folder too
@@ -92,7 +95,7 @@ def refuse_inputs(
             if (fid := _file_id(path)) is not None:
                 by_id[fid] = path
             by_name[_name_key(path)] = path
-    for out in map(Path, outputs):
+    for out in outputs:
         fid = _file_id(out)
         clash = by_id.get(fid) if fid is not None else None
         clash = clash or by_name.get(_name_key(out))

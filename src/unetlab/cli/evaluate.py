@@ -169,8 +169,9 @@ def _check_mode(args) -> str:
     )
 
 
-def _claim_outputs(args) -> None:
-    """Refuse (before any work) outputs that would replace an input or a foreign file."""
+def _claim_outputs(args, pairs) -> None:
+    """Refuse (before any work) outputs that would replace an input or a foreign file, or an
+    image written among the data (``pairs``: the pairs a checkpoint is evaluated on)."""
     from unetlab.data.io import IMAGE_SUFFIXES
     from unetlab.outputs import claim_files, refuse_inputs, refuse_inside
 
@@ -181,26 +182,17 @@ def _claim_outputs(args) -> None:
     inputs = [p for p in (args.checkpoint, args.data, args.pred, args.gt) if p]
     outputs = [p for p in (json_path, confusion) if p]
     refuse_inputs(outputs, inputs, command="evaluate", suffixes=IMAGE_SUFFIXES)
-    refuse_inside([Path(p) for p in (confusion,) if p], _data_folders(args), command="evaluate")
-    claim_files(
-        [p for p in (json_path, confusion) if p],
-        inputs=inputs,
-        command="evaluate",
-        overwrite=args.overwrite,
-        suffixes=IMAGE_SUFFIXES,
-    )
+    if confusion:
+        refuse_inside([Path(confusion)], _data_folders(args, pairs), command="evaluate")
+    # the inputs were refused above: claim_files need not list them again
+    claim_files(outputs, command="evaluate", overwrite=args.overwrite)
 
 
-def _data_folders(args) -> list[Path]:
+def _data_folders(args, pairs) -> list[Path]:
     """The folders evaluate reads images or masks from (an image written there would be read
     as data next time)."""
     if args.gt is not None:
         return [Path(args.gt)]
-    if args.data is None or not Path(args.data).is_dir():
-        return []
-    from unetlab.evaluate import evaluation_pairs
-
-    pairs = evaluation_pairs(args.data)
     folders = {p.image.parent for p in pairs} | {p.mask.parent for p in pairs}
     return sorted(f for f in folders if f.resolve() != Path(args.data).resolve())
 
@@ -209,7 +201,12 @@ def run(args) -> int:
     from unetlab.evaluate import evaluate_model, evaluate_predictions
 
     mode = _check_mode(args)
-    _claim_outputs(args)
+    pairs = []
+    if mode == "model":  # listed once: the outputs are checked against them, then scored
+        from unetlab.evaluate import evaluation_pairs
+
+        pairs = evaluation_pairs(args.data)
+    _claim_outputs(args, pairs)
     boundary = None if args.boundary_class < 0 else args.boundary_class
     connectivity = 1 if args.connectivity == 4 else 2
     if mode == "model":
@@ -233,6 +230,7 @@ def run(args) -> int:
             ignore_value=args.ignore_value,
             connectivity=connectivity,
             worst=args.worst,
+            pairs=pairs,
             progress=lambda name: log.debug("evaluated %s", name),
         )
         report.source["checkpoint"] = str(args.checkpoint)
