@@ -17,6 +17,7 @@ from tests.test_predict_objects import local_net, nuclei_image
 from unetlab import UNet, save_model
 from unetlab.cli import main
 from unetlab.cli.predict import OBJECT_LINES, object_summary
+from unetlab.data.checks import nonfinite_count
 from unetlab.data.io import write_png
 from unetlab.data.tiffmeta import PixelSize, read_pixel_size
 from unetlab.errors import OutputError, UnetlabError
@@ -26,7 +27,7 @@ from unetlab.inference.files import (
     predict_file,
     refuse_shared_outputs,
 )
-from unetlab.inference.predict import check_finite, nonfinite_pixels, predict_image
+from unetlab.inference.predict import check_finite, predict_image
 from unetlab.inference.slides import output_stem
 from unetlab.outputs import MANIFEST
 
@@ -130,13 +131,13 @@ def test_finished_inputs_needs_the_file_and_the_manifest(tmp_path):
 # --- 3. NaN and infinite pixels ---------------------------------------------------------------
 
 
-def test_nonfinite_pixels_counts_pixels_not_values():
+def test_nonfinite_count_counts_pixels_not_values():
     image = np.zeros((4, 5, 3), np.float32)
     image[0, 0] = np.nan
     image[1, 1, 2] = np.inf
-    assert nonfinite_pixels(image, channel_axis=True) == 2
-    assert nonfinite_pixels(image, channel_axis=False) == 4
-    assert nonfinite_pixels(np.zeros((4, 5), np.uint16), channel_axis=False) == 0
+    assert nonfinite_count(image, channel_axis=True) == 2
+    assert nonfinite_count(image, channel_axis=False) == 4
+    assert nonfinite_count(np.zeros((4, 5), np.uint16), channel_axis=False) == 0
     check_finite(np.ones((3, 3), np.float64), "x", channel_axis=False)
     with pytest.raises(UnetlabError, match=r"^x: 1 NaN or infinite pixel in rows 0-2; replace"):
         check_finite(image[..., 1], "x", channel_axis=False, where=" in rows 0-2")

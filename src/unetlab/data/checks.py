@@ -21,14 +21,19 @@ _MODES = {
 }
 
 
+def nonfinite_count(image: np.ndarray, *, channel_axis: bool) -> int:
+    """How many pixels of ``image`` hold a NaN or an infinity in any channel (the last axis
+    when ``channel_axis``); 0 for integer images, without a pass over them."""
+    if not np.issubdtype(image.dtype, np.inexact):
+        return 0
+    bad = ~np.isfinite(image)
+    return int(np.count_nonzero(bad.any(axis=-1) if channel_axis else bad))
+
+
 def nonfinite_pixels(name: str, image: np.ndarray) -> str | None:
     """The problem of an (H, W[, C]) image with NaN or infinite pixels: training on them
     ends in a NaN loss that points at the learning rate, not at the file."""
-    if not np.issubdtype(image.dtype, np.inexact):
-        return None
-    bad = ~np.isfinite(image)
-    count = int(np.count_nonzero(bad if bad.ndim == 2 else bad.any(axis=-1)))
-    if not count:
+    if not (count := nonfinite_count(image, channel_axis=image.ndim != 2)):
         return None
     return f"{name}: {count} NaN or infinite pixels; replace them with finite values"
 

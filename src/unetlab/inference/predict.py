@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
+from unetlab.data.checks import nonfinite_count
 from unetlab.data.normalize import image_stats
 from unetlab.errors import UnetlabError
 from unetlab.inference.offset import label_offset, shift_probabilities
@@ -175,20 +176,11 @@ def fit_channels(
     )
 
 
-def nonfinite_pixels(image: np.ndarray, *, channel_axis: bool) -> int:
-    """How many pixels of ``image`` hold a NaN or an infinity in any channel (the last axis
-    when ``channel_axis``); 0 for integer images, without a pass over them."""
-    if not np.issubdtype(image.dtype, np.inexact):
-        return 0
-    bad = ~np.isfinite(image)
-    return int((bad.any(axis=-1) if channel_axis else bad).sum())
-
-
 def check_finite(image: np.ndarray, name: str, *, channel_axis: bool, where: str = "") -> None:
     """Raise UnetlabError naming ``name`` if ``image`` holds NaN or infinite pixels: the net
     would turn them into a silently wrong prediction (all one class). ``where`` says which
     part of the image was checked (e.g. " in rows 0-511")."""
-    if n := nonfinite_pixels(image, channel_axis=channel_axis):
+    if n := nonfinite_count(image, channel_axis=channel_axis):
         raise UnetlabError(
             f"{name}: {n} NaN or infinite pixel{'s' if n > 1 else ''}{where}; replace them "
             "(e.g. with 0) before predicting"
