@@ -178,6 +178,8 @@ def test_best_threshold_with_seeds_splits_cells_a_membrane_gap_merges():
     assert plain["rand_error"] > 0.3 and split["rand_error"] == 0.0  # merged, then split
     assert split["seed_threshold"] == 0.9 and plain["seed_threshold"] is None
     assert split["pixel_error"] == 0.0 and plain["pixel_error"] == pytest.approx(1 / 77)
+    keys = ("rand_error", "rand_threshold", "information_score")
+    assert split["without_seeds"] == {k: plain[k] for k in keys} and "without_seeds" not in plain
 
 
 def test_best_threshold_leaves_ignored_pixels_out():

@@ -33,7 +33,6 @@ What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import math
@@ -378,21 +377,15 @@ class _Accumulator:
             **object_summary(self.objects),
         )
         threshold = None
-        if thresholds is not None and self.probs:
-            levels = functools.partial(
-                best_threshold,
+        if thresholds is not None and self.probs:  # with seeds, the plain levels beside
+            threshold = best_threshold(
                 self.probs,
                 self.truths,
                 thresholds,
                 boundary_class=0 if self.boundary_class is None else self.boundary_class,
                 connectivity=self.connectivity,
+                seed_threshold=seed_threshold,
             )
-            threshold = levels(seed_threshold=seed_threshold)
-            if seed_threshold is not None:  # the plain levels beside, to compare
-                plain = levels()
-                threshold["without_seeds"] = {
-                    k: plain[k] for k in ("rand_error", "rand_threshold", "information_score")
-                }
         return Report(names, total, self.rows, summary, self.boundary_class, threshold, worst)
 
 

@@ -229,7 +229,8 @@ def best_threshold(
     summed over images, V_Info and pixel error are means over images. ``seed_threshold``: at
     each level, split the cells where they touch by a seeded watershed
     (:func:`unetlab.data.labels.seeded_cells`, seeds above this probability) before scoring;
-    every figure of that level then comes from the same split map.
+    every figure of that level then comes from the same split map; the levels are then
+    scored without the watershed too, against the same labelled truth, to show its gain.
 
     Returns a flat dict: ``rand_error`` (the best, i.e. lowest), ``rand_threshold``,
     ``information_score`` (highest V_Info), ``information_threshold``, ``pixel_error``
@@ -237,7 +238,8 @@ def best_threshold(
     leaderboard's pixel error: 1 - the maximal F-score of pixel similarity, counts summed over
     the stack), ``challenge_pixel_threshold``, and ``per_threshold``: one dict per threshold
     with ``threshold``, ``rand_error``, ``information_score``, ``pixel_error``,
-    ``challenge_pixel_error``.
+    ``challenge_pixel_error``; with ``seed_threshold`` also ``without_seeds``: the
+    ``rand_error``, ``rand_threshold`` and ``information_score`` of the plain levels.
     """
     probs = [np.asarray(prob_map)] if np.ndim(prob_map) == 2 else [np.asarray(p) for p in prob_map]
     gts = [np.asarray(gt)] if np.ndim(gt) == 2 else [np.asarray(g) for g in gt]
@@ -246,6 +248,17 @@ def best_threshold(
     if not len(thresholds):
         raise UnetlabError("give at least one threshold, e.g. 0.5")
     truths = [_truth(p, g, boundary_class, connectivity) for p, g in zip(probs, gts)]
+    best = _best_levels(thresholds, probs, truths, connectivity, seed_threshold)
+    if seed_threshold is not None:  # the plain levels beside, the truth labelled once for both
+        plain = _best_levels(thresholds, probs, truths, connectivity, None)
+        keys = ("rand_error", "rand_threshold", "information_score")
+        best["without_seeds"] = {k: plain[k] for k in keys}
+    return best
+
+
+def _best_levels(thresholds, probs, truths, connectivity: int, seed_threshold) -> dict:
+    """:func:`best_threshold`'s figures of one sweep over ``thresholds`` (``truths``: the
+    images' :class:`_Truth`)."""
     empty = not any(truth.cell.any() for truth in truths)
     rows = [_scores_at(t, probs, truths, connectivity, empty, seed_threshold) for t in thresholds]
     rand = min(rows, key=lambda r: _key(r["rand_error"]))
