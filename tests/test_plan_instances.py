@@ -8,12 +8,14 @@ from scipy import ndimage
 
 from unetlab.cli import main
 from unetlab.config import load_config
-from unetlab.data.datasets import split_pairs
+from unetlab.data.datasets import choose_target, split_pairs
 from unetlab.data.fingerprint import fingerprint
 from unetlab.data.instances import ids_by_file, looks_like_instances
 from unetlab.data.io import write_png, write_tiff
+from unetlab.data.pairs import find_pairs
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.plan import plan_training
+from unetlab.train import prepare_data
 
 
 def _nuclei(i: int, side: int = 64) -> tuple[np.ndarray, np.ndarray]:
@@ -127,3 +129,46 @@ def test_fingerprint_follows_an_explicit_target(tmp_path):
     assert not fingerprint(folder, target="semantic").instances
     with pytest.raises(UnetlabError, match="data.target must be one of"):
         fingerprint(folder, target="ids")
+
+
+def write_touching_ids(root, n=3):
+    """``n`` pairs of 16-bit masks: 2 + i rectangles of ids 1..2 + i, side by side (each
+    touches the next, no background between)."""
+    for i in range(n):
+        ids = np.zeros((40, 40), np.uint16)
+        for k in range(2 + i):
+            ids[8:30, 4 + 8 * k : 12 + 8 * k] = k + 1
+        write_png(root / "images" / f"{i}.png", (ids > 0).astype(np.uint8) * 150 + 40)
+        write_png(root / "masks" / f"{i}.png", ids)
+    return root
+
+
+def write_blurred(root, n=3):
+    """``n`` 8-bit 0/255 masks whose disc edge is blurred into 35-40 values between (over
+    97% of the pixels 0 or 255)."""
+    yy, xx = np.mgrid[:128, :128]
+    for i in range(n):
+        ramp = np.clip((30 + 2 * i - np.hypot(yy - 64, xx - 64)) / 2 + 0.5, 0, 1)
+        mask = np.round(ramp * 255).astype(np.uint8)
+        write_png(root / "images" / f"{i}.png", mask // 2 + 30)
+        write_png(root / "masks" / f"{i}.png", mask)
+    return root
+
+
+@pytest.mark.parametrize(
+    "write, target", [(write_touching_ids, "instances"), (write_blurred, "semantic")]
+)
+def test_the_target_is_read_alike_with_and_without_the_plan(tmp_path, write, target):
+    root = write(tmp_path / "data")
+    pairs = find_pairs(root)
+    assert choose_target("auto", pairs) == target  # fit without a plan (--no-plan, a notebook)
+    assert fingerprint(pairs).instances is (target == "instances")  # the plan
+
+
+def test_blurred_masks_are_refused_alike_with_and_without_the_plan(tmp_path):
+    cfg = _cfg(write_blurred(tmp_path / "data"))
+    blur = r"masks have \d+ distinct values \(0, .*\) but 97\.\d% of the pixels are 0 or 255: "
+    with pytest.raises(DatasetError, match=r"^1 problem\(s\) in .*: " + blur):
+        plan_training(cfg)  # the blur, not one line per value found in one file only
+    with pytest.raises(DatasetError, match="^" + blur):
+        prepare_data(cfg)

@@ -109,7 +109,7 @@ class DataSection:
     ``target``: ``semantic`` (mask values are classes), ``instances`` (mask values are object
     ids; the net learns background / boundary / interior, the boundary ``boundary_width`` px
     wide) or ``auto`` (instances when no ``label_values`` are set and the masks look like
-    ids: see ``unetlab.data.instances.looks_like_instances``).
+    ids: see ``unetlab.data.fingerprint.instance_masks``).
     ``normalization`` left null is per-image standardisation, or ImageNet's statistics
     (``{mode: imagenet}``) for a net started from ImageNet weights.
     """

@@ -29,7 +29,14 @@ import numpy as np
 import yaml
 
 from unetlab.config import Config, changed_keys
-from unetlab.data.fingerprint import Fingerprint, lonely_classes, mixed_encodings, too_small
+from unetlab.data.fingerprint import (
+    Fingerprint,
+    lonely_classes,
+    lossy_problem,
+    mixed_encodings,
+    pixel_counts,
+    too_small,
+)
 from unetlab.data.io import atomic_path
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.inference.offset import MIN_AGREEING, MIN_GAIN, MIN_IMAGES
@@ -191,6 +198,8 @@ def _class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
     target = cfg.data.target
     if target == "instances" or (target == "auto" and fp.instances):
         return []
+    if problem := lossy_problem(pixel_counts(fp.pairs)):
+        return [problem]  # as training refuses them; not a class in one file per value
     pairs = [replace(p, instances=False) for p in fp.pairs]  # every value a class
     return mixed_encodings(pairs) + lonely_classes(pairs, ignore_value=cfg.data.ignore_value)
 

@@ -26,12 +26,12 @@ import torch
 from torch.utils.data import Dataset
 
 from unetlab.data.checks import non_integer_mask, nonfinite_pixels, stored_channels
+from unetlab.data.fingerprint import MaskValues, instance_masks, lossy_problem, pixel_counts
 from unetlab.data.instances import (
     INTERIOR,
     TARGETS,
     boundary_target,
     instance_ids,
-    looks_like_instances,
     object_areas,
     object_statistics,
     split_pieces,
@@ -186,13 +186,15 @@ def _mask_files(pairs: Sequence[Pair]) -> list[Path]:
 
 @dataclass(frozen=True)
 class MaskScan:
-    """What the masks of a data set hold: pixel ``counts`` per value, whether any mask is
-    stored with more than 8 bits (``wide``), and whether they sit in a folder named
-    ``instances/``."""
+    """What the masks of a data set hold: the values of each page (``masks``), and whether
+    they sit in a folder named ``instances/``; ``counts``: the pixels per value of all."""
 
-    counts: dict[int, int]
-    wide: bool
+    masks: tuple[MaskValues, ...]
     instance_folder: bool
+
+    @property
+    def counts(self) -> dict[int, int]:
+        return pixel_counts(self.masks)
 
     @property
     def values(self) -> list[int]:
@@ -218,8 +220,7 @@ def scan_masks(pairs: Sequence[Pair], *, problems: list[str] | None = None) -> M
 
 
 def _scan(pairs: Sequence[Pair], problems: list[str]) -> MaskScan:
-    counts: dict[int, int] = {}
-    wide = False
+    masks: list[MaskValues] = []
     for path in _mask_files(pairs):
         if path.suffix.lower() in LOSSY_SUFFIXES:
             problems.append(
@@ -232,17 +233,12 @@ def _scan(pairs: Sequence[Pair], problems: list[str]) -> MaskScan:
         except UnetlabError as exc:
             problems.append(str(exc))
             continue
-        if not np.issubdtype(stack.dtype, np.integer):
-            if problem := non_integer_mask(str(path), stack):
-                problems.append(problem)
-                continue
-            stack = stack.astype(np.int64)
-        wide |= stack.dtype.itemsize > 1
-        values, n = np.unique(stack, return_counts=True)
-        for v, c in zip(values.tolist(), n.tolist()):
-            counts[v] = counts.get(v, 0) + c
+        if problem := non_integer_mask(str(path), stack):
+            problems.append(problem)
+            continue
+        masks += [MaskValues.of(page) for page in stack]
     folder = any(p.mask.parent.name == "instances" for p in pairs)
-    return MaskScan(counts, wide, folder)
+    return MaskScan(tuple(masks), folder)
 
 
 def discover_label_values(
@@ -263,28 +259,21 @@ def discover_label_values(
             "class-index masks? JPEG masks are lossy; save masks as PNG with one value per class "
             "(or set data.target=instances if each value is one object)"
         )
-    if lossy := _looks_lossy(counts):
-        raise DatasetError(
-            f"masks have {len(values)} distinct values ({_ellipsis(values)}) but "
-            f"{lossy[2]:.1%} of the pixels are {lossy[0]} or {lossy[1]}: the values between look "
-            "like blur, resizing or JPEG compression of a 2-class mask; threshold the masks to "
-            "those two values, or set data.label_values if the values are real classes"
-        )
+    if problem := lossy_problem(counts):
+        raise DatasetError(problem)
     return values
 
 
 def choose_target(setting: str, pairs: Sequence[Pair], *, scan: MaskScan | None = None) -> str:
     """``"semantic"`` or ``"instances"``: ``setting`` itself unless it is ``"auto"``, which
-    reads the masks (:func:`unetlab.data.instances.looks_like_instances`; blurred 2-class
-    masks stay semantic, to be refused there) and logs the choice."""
+    reads the masks by the plan's rule (:func:`unetlab.data.fingerprint.instance_masks`;
+    blurred 2-class masks stay semantic, to be refused there) and logs the choice."""
     if setting not in TARGETS:
         raise UnetlabError(f"data.target must be one of {', '.join(TARGETS)}, not {setting!r}")
     if setting != "auto":
         return setting
     scan = scan or scan_masks(pairs)
-    found = looks_like_instances(
-        scan.values, wide=scan.wide, folder_named=scan.instance_folder
-    ) and not _looks_lossy(scan.counts)
+    found = instance_masks(scan.masks, folder_named=scan.instance_folder)
     if found:
         why = "a folder named instances/" if scan.instance_folder else f"{len(scan.counts)} values"
         log.info(
@@ -293,21 +282,6 @@ def choose_target(setting: str, pairs: Sequence[Pair], *, scan: MaskScan | None 
             why,
         )
     return "instances" if found else "semantic"
-
-
-def _looks_lossy(counts: dict[int, int]) -> tuple[int, int, float] | None:
-    """(a, b, share) if >= 16 values and >= 97 % of pixels at two values a < b with the
-    values strictly between them holding the rest; else None."""
-    if len(counts) < 16:
-        return None
-    top = sorted(counts, key=counts.get, reverse=True)[:2]
-    a, b = min(top), max(top)
-    total = sum(counts.values())
-    share = (counts[a] + counts[b]) / total
-    between = sum(c for v, c in counts.items() if a < v < b)
-    if share >= 0.97 and between == total - counts[a] - counts[b]:
-        return a, b, share
-    return None
 
 
 def _ellipsis(values: list[int], keep: int = 4) -> str:

@@ -9,18 +9,16 @@ in one file only, images smaller than the net).
 ``unetlab.plan`` turns a fingerprint into training settings.
 
 Objects are the 4-connected regions of every mask value but the background (0 when present,
-else the most frequent value); instance masks hold one object per value. A data set's masks
-are instance masks by the rule training uses for ``data.target: auto``
-(:func:`unetlab.data.instances.looks_like_instances`: an ``instances/`` folder, or 16-bit
-masks whose values are not shared across files the way class values are), and a mask with
-more than :data:`INSTANCE_VALUES` distinct values is one. Two objects *touch* when they lie within
+else the most frequent value); instance masks hold one object per value. Whether a data set's
+masks are instance masks is :func:`instance_masks`, the one rule for ``data.target: auto``
+that the plan and training without a plan both use. Two objects *touch* when they lie within
 ``TOUCH_GAP`` px of each other (so cells parted by a thin membrane touch, as in EM).
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -98,6 +96,32 @@ def measure_pair(
         wide_mask=np.asarray(mask).dtype.itemsize > 1,
         **object_facts(mask, background(values, counts), instances=instances),
     )
+
+
+@dataclass(frozen=True)
+class MaskValues:
+    """What :func:`instance_masks` reads of one mask page: its distinct ``values``, their
+    pixel ``counts``, its ``objects`` (the 4-connected regions of each value but the
+    background; one per value past :data:`INSTANCE_VALUES` values) and whether it is stored
+    with more than 8 bits (``wide``)."""
+
+    values: tuple[int, ...]
+    counts: tuple[int, ...]
+    objects: int
+    wide: bool
+
+    @classmethod
+    def of(cls, mask: np.ndarray) -> MaskValues:
+        """The values of an (H, W) mask of whole numbers (any integer or float dtype)."""
+        mask = np.asarray(mask)
+        values, counts = np.unique(mask, return_counts=True)
+        keep = background(values, counts)
+        if len(values) > INSTANCE_VALUES:
+            objects = len(values) - 1
+        else:
+            objects = sum(ndimage.label(mask == v)[1] for v in values if v != keep)
+        as_ints = tuple(int(v) for v in values)
+        return cls(as_ints, tuple(int(c) for c in counts), int(objects), mask.dtype.itemsize > 1)
 
 
 def object_facts(mask: np.ndarray, background_value: int, *, instances: bool) -> dict:
@@ -263,42 +287,98 @@ def fingerprint(
             measure_pair(image, mask, name=where, spacing=tiff_spacing(pair.image), instances=ids)
         )
         measured.append(pair)
-    if target == "auto" and instance_masks(facts, folder_named=_instance_folder(measured)):
-        facts = _as_instances(measured, facts, reader)
+    if target == "auto":
+        masks = [_mask_values(f) for f in facts]
+        found = instance_masks(masks, folder_named=_instance_folder(measured))
+        facts = _measure_objects(measured, facts, reader, instances=found)
     return Fingerprint(facts)
 
 
-def instance_masks(pairs: Sequence[PairFacts], *, folder_named: bool = False) -> bool:
-    """Whether a data set's masks hold object ids: a mask with more than
-    :data:`INSTANCE_VALUES` values, or training's rule for ``data.target: auto``
-    (:func:`unetlab.data.instances.looks_like_instances`; ``folder_named``: the masks sit
-    in a folder named ``instances/``)."""
-    if any(p.instances for p in pairs):
+def instance_masks(masks: Sequence[MaskValues], *, folder_named: bool = False) -> bool:
+    """Whether a data set's masks (``masks``: those of each page) hold object ids: the rule
+    for ``data.target: auto``, with a plan (:func:`fingerprint`) and without one
+    (:func:`unetlab.data.datasets.choose_target`).
+
+    Never for masks that look like a blurred 2-class mask (:func:`lossy_problem`: training
+    refuses them as classes); else for a mask with more than :data:`INSTANCE_VALUES` values,
+    or by :func:`unetlab.data.instances.looks_like_instances` (``folder_named``: the masks
+    sit in a folder named ``instances/``; its per-file rule reads each mask's objects).
+    """
+    counts = pixel_counts(masks)
+    if _looks_lossy(counts):
+        return False
+    if any(len(m.values) > INSTANCE_VALUES for m in masks):
         return True
-    values = sorted({v for p in pairs for v in p.values})
-    files = [(_object_values(p), len(p.object_areas)) for p in pairs]
-    wide = any(p.wide_mask for p in pairs)
-    return looks_like_instances(values, wide=wide, folder_named=folder_named, files=files)
+    files = [(_object_values(m), m.objects) for m in masks]
+    wide = any(m.wide for m in masks)
+    return looks_like_instances(sorted(counts), wide=wide, folder_named=folder_named, files=files)
 
 
-def _object_values(p: PairFacts) -> list[int]:
-    keep = background(p.values, p.counts)
-    return [v for v in p.values if v != keep]
+def pixel_counts(masks: Iterable[MaskValues | PairFacts]) -> dict[int, int]:
+    """The pixels per value of all ``masks``."""
+    counts: dict[int, int] = {}
+    for m in masks:
+        for value, count in zip(m.values, m.counts):
+            counts[value] = counts.get(value, 0) + count
+    return counts
+
+
+def lossy_problem(counts: dict[int, int]) -> str | None:
+    """The problem of masks whose pixel ``counts`` per value look like a blurred, resized or
+    JPEG-compressed 2-class mask, or None."""
+    if not (lossy := _looks_lossy(counts)):
+        return None
+    a, b, share = lossy
+    values = sorted(counts)  # 16 or more
+    shown = ", ".join(map(str, values[:4])) + ", ..., " + ", ".join(map(str, values[-4:]))
+    return (
+        f"masks have {len(values)} distinct values ({shown}) but {share:.1%} of the pixels are "
+        f"{a} or {b}: the values between look like blur, resizing or JPEG compression of a "
+        "2-class mask; threshold the masks to those two values, or set data.label_values if "
+        "the values are real classes"
+    )
+
+
+def _looks_lossy(counts: dict[int, int]) -> tuple[int, int, float] | None:
+    """(a, b, share) if >= 16 values and >= 97 % of pixels at two values a < b with the
+    values strictly between them holding the rest; else None."""
+    if len(counts) < 16:
+        return None
+    top = sorted(counts, key=counts.get, reverse=True)[:2]
+    a, b = min(top), max(top)
+    total = sum(counts.values())
+    share = (counts[a] + counts[b]) / total
+    between = sum(c for v, c in counts.items() if a < v < b)
+    if share >= 0.97 and between == total - counts[a] - counts[b]:
+        return a, b, share
+    return None
+
+
+def _object_values(m: MaskValues) -> list[int]:
+    keep = background(m.values, m.counts)
+    return [v for v in m.values if v != keep]
+
+
+def _mask_values(p: PairFacts) -> MaskValues:
+    """A page's :class:`MaskValues` from its facts measured by ``data.target: auto``."""
+    return MaskValues(p.values, p.counts, len(p.object_areas), p.wide_mask)
 
 
 def _instance_folder(pairs: Sequence[Pair]) -> bool:
     return any(p.mask.parent.name == "instances" for p in pairs)
 
 
-def _as_instances(
-    pairs: Sequence[Pair], facts: Sequence[PairFacts], reader: PairReader
+def _measure_objects(
+    pairs: Sequence[Pair], facts: Sequence[PairFacts], reader: PairReader, *, instances: bool
 ) -> list[PairFacts]:
-    """``facts`` with the objects of each mask measured again as object ids (masks only)."""
+    """``facts`` with the objects of each mask measured again where ``instances`` differs
+    from how they were measured (masks only)."""
     out = []
     for pair, f in zip(pairs, facts):
-        if not f.instances:
+        if f.instances != instances:
             mask = reader.stack(pair.mask, mask=True)[pair.page]
-            f = replace(f, **object_facts(mask, background(f.values, f.counts), instances=True))
+            keep = background(f.values, f.counts)
+            f = replace(f, **object_facts(mask, keep, instances=instances))
         out.append(f)
     return out
 
