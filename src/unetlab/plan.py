@@ -38,7 +38,8 @@ from unetlab.data.fingerprint import (
     too_small,
 )
 from unetlab.data.io import atomic_path
-from unetlab.errors import DatasetError, UnetlabError
+from unetlab.data.pairs import problems_error
+from unetlab.errors import UnetlabError
 from unetlab.inference.offset import MIN_AGREEING, MIN_GAIN, MIN_IMAGES
 from unetlab.models import PRESETS
 from unetlab.models import sizes as net_sizes
@@ -53,7 +54,6 @@ DICE_BELOW = 0.25  # a class with a smaller pixel share adds Dice to the loss
 WEIGHTS_BELOW = 0.10  # ... and below this, class weights
 FEW_IMAGES = 10  # fewer training images than this: elastic deformation (the paper's reason)
 BUDGET_EPOCHS = 100_000  # the epoch cap under a time budget: the clock ends the run first
-MAX_SHOWN = 20  # problems listed in one error; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -186,9 +186,7 @@ def check_data(
     geometry = Geometry.of(cfg)
     problems += too_small(fp.pairs, geometry.min_image, _small_fix(geometry))
     if problems:
-        shown = "; ".join(problems[:MAX_SHOWN])
-        more = f"; ... and {len(problems) - MAX_SHOWN} more" if len(problems) > MAX_SHOWN else ""
-        raise DatasetError(f"{len(problems)} problem(s) in {cfg.data.root}: {shown}{more}")
+        raise problems_error(problems, where=cfg.data.root)
 
 
 def _class_problems(fp: Fingerprint, cfg: Config) -> list[str]:

@@ -48,13 +48,13 @@ from unetlab.data.datasets import (
     discover_label_values,
     load_instance_samples,
     load_samples,
-    problems_error,
     scan_masks,
     split_pairs,
 )
 from unetlab.data.instances import CLASS_NAMES, object_areas, object_statistics
 from unetlab.data.io import atomic_path
 from unetlab.data.labels import IGNORE_INDEX, instances
+from unetlab.data.pairs import problems_error
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import OutputError, UnetlabError
 from unetlab.inference.offset import MIN_IMAGES, OffsetFit, estimate_offset

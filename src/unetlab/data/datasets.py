@@ -47,13 +47,13 @@ from unetlab.data.pairs import (
     detect_layout,
     find_pairs,
     no_data_folder,
+    problems_error,
 )
 from unetlab.errors import DatasetError, UnetlabError
 
 log = logging.getLogger(__name__)
 
 MAX_LABEL_VALUES = 256
-MAX_SHOWN = 20  # problems listed in one error; the rest are counted
 LOSSY_SUFFIXES = (".jpg", ".jpeg")
 
 
@@ -288,16 +288,6 @@ def _ellipsis(values: list[int], keep: int = 4) -> str:
     if len(values) <= 2 * keep:
         return ", ".join(map(str, values))
     return ", ".join(map(str, values[:keep])) + ", ..., " + ", ".join(map(str, values[-keep:]))
-
-
-def problems_error(problems: list[str], *, fix: str = "") -> DatasetError:
-    """One DatasetError listing ``problems`` (the first MAX_SHOWN, the rest counted)."""
-    shown = "; ".join(problems[:MAX_SHOWN])
-    if len(problems) > MAX_SHOWN:
-        shown += f"; ... and {len(problems) - MAX_SHOWN} more"
-    return DatasetError(
-        f"{len(problems)} problem(s) in the data set: {shown}" + (f". Fix: {fix}" if fix else "")
-    )
 
 
 # --- loading and checking ----------------------------------------------------------------------

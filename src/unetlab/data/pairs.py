@@ -13,6 +13,7 @@ page-count mismatch) is collected and raised as one ``DatasetError`` naming the 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ LAYOUTS = {
     "instances": ("images", "instances"),
     "voc": ("JPEGImages", "SegmentationClass"),
 }
+MAX_SHOWN = 20  # problems listed in one error; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -146,6 +148,18 @@ def no_data_folder(root: Path) -> DatasetError:
     return DatasetError(f"{root}: no such data folder; give --data the folder of the data set")
 
 
+def problems_error(
+    problems: Sequence[str], *, where: str | os.PathLike = "the data set", fix: str = ""
+) -> DatasetError:
+    """One DatasetError: "N problem(s) in ``where``: " then the first :data:`MAX_SHOWN`
+    ``problems`` (the rest counted) and the ``fix``, if any."""
+    shown = "; ".join(problems[:MAX_SHOWN])
+    if len(problems) > MAX_SHOWN:
+        shown += f"; ... and {len(problems) - MAX_SHOWN} more"
+    fix = f". Fix: {fix}" if fix else ""
+    return DatasetError(f"{len(problems)} problem(s) in {where}: {shown}{fix}")
+
+
 def find_pairs(
     root: str | os.PathLike,
     *,
@@ -178,10 +192,7 @@ def find_pairs(
     if problems is not None:
         problems += found
     elif found:
-        shown = "; ".join(found[:20]) + (
-            f"; ... and {len(found) - 20} more" if len(found) > 20 else ""
-        )
-        raise DatasetError(f"{len(found)} problem(s) in {root}: {shown}")
+        raise problems_error(found, where=root)
     if not pairs and not found:
         raise DatasetError(f"{root}: no image/mask pairs found")
     return pairs
