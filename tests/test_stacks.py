@@ -7,9 +7,9 @@ import pytest
 import tifffile
 from PIL import Image
 
-from unetlab.data.datasets import split_pairs
+from unetlab.data.datasets import load_samples, split_pairs
 from unetlab.data.io import read_stack, stack_shape
-from unetlab.data.pairs import find_pairs, page_count, read_pair
+from unetlab.data.pairs import Pair, find_pairs, page_count, read_pair
 from unetlab.errors import DatasetError
 
 H, W = 12, 10
@@ -189,3 +189,21 @@ def test_a_large_naive_stack_streams_as_pages_as_a_small_one_reads(tmp_path):
     tifffile.imwrite(tmp_path / "rgb.tif", rgb)  # contig samples: one colour image
     with open_slide(tmp_path / "rgb.tif") as slide:
         assert slide.shape == (1, 40, 36, 3)
+
+
+def test_a_problem_names_the_page_of_a_stack_and_only_the_file_of_a_single_image(tmp_path):
+    masks = np.zeros((3, 8, 8), np.uint8)
+    masks[1, 2, 2] = 7
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    tifffile.imwrite(tmp_path / "images" / "a.tif", np.zeros((3, 8, 8), np.uint8))
+    tifffile.imwrite(tmp_path / "masks" / "a.tif", masks)
+    pairs = find_pairs(tmp_path)
+    with pytest.raises(DatasetError, match=r"masks/a\.tif page 1: label value\(s\) 7 are not"):
+        load_samples(pairs, label_values=[0], normalization={"mode": "per_image"})
+    assert (pairs[2].image_page, pairs[2].mask_page) == (
+        f"{tmp_path}/images/a.tif page 2",
+        f"{tmp_path}/masks/a.tif page 2",
+    )
+    single = Pair(tmp_path / "b.png", tmp_path / "m" / "b.png")
+    assert (single.image_page, single.mask_page) == (str(single.image), str(single.mask))

@@ -293,10 +293,6 @@ def _ellipsis(values: list[int], keep: int = 4) -> str:
 # --- loading and checking ----------------------------------------------------------------------
 
 
-def _where(pair: Pair) -> str:
-    return str(pair.mask) if pair.pages == 1 else f"{pair.mask} page {pair.page}"
-
-
 def load_samples(
     pairs: Sequence[Pair],
     *,
@@ -389,7 +385,7 @@ def load_instance_samples(
             image, raw = read(pair)
             ignored = raw == ignore_value if ignore_value is not None else None
             ids = instance_ids(
-                np.where(ignored, 0, raw) if ignored is not None else raw, name=_where(pair)
+                np.where(ignored, 0, raw) if ignored is not None else raw, name=pair.mask_page
             )
         except UnetlabError as exc:
             problems.append(str(exc))
@@ -455,22 +451,21 @@ class _UnknownValues(DatasetError):
 
 def _encode(raw: np.ndarray, label_values: list[int], ignore_value, pair: Pair) -> np.ndarray:
     try:
-        return encode_mask(raw, label_values, ignore_value=ignore_value, name=_where(pair))
+        return encode_mask(raw, label_values, ignore_value=ignore_value, name=pair.mask_page)
     except DatasetError:
         ignored = {ignore_value} if ignore_value is not None else set()
         values = set(np.unique(raw).tolist()) - ignored
         lossy = " (a JPEG mask: lossy)" if pair.mask.suffix.lower() in LOSSY_SUFFIXES else ""
         shown = sorted(values - set(label_values))
         raise _UnknownValues(
-            f"{_where(pair)}{lossy}: label value(s) {_ellipsis(shown)} are not among the "
+            f"{pair.mask_page}{lossy}: label value(s) {_ellipsis(shown)} are not among the "
             f"classes' values {label_values}",
             values,
         ) from None
 
 
 def _image_problems(pair: Pair, image: np.ndarray) -> list[str]:
-    name = str(pair.image) if pair.pages == 1 else f"{pair.image} page {pair.page}"
-    return [problem] if (problem := nonfinite_pixels(name, image)) else []
+    return [problem] if (problem := nonfinite_pixels(pair.image_page, image)) else []
 
 
 def _channel_problems(loaded, in_channels: int | None) -> list[str]:

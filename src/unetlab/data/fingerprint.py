@@ -281,11 +281,9 @@ def fingerprint(
         if found:
             problems += [p for p in found if p not in problems]  # a stack's file once
             continue
-        where = str(pair.mask) if pair.pages == 1 else f"{pair.mask} page {pair.page}"
         ids = {"auto": None, "semantic": False, "instances": True}[target]
-        facts.append(
-            measure_pair(image, mask, name=where, spacing=tiff_spacing(pair.image), instances=ids)
-        )
+        spacing = tiff_spacing(pair.image)
+        facts.append(measure_pair(image, mask, name=pair.mask_page, spacing=spacing, instances=ids))
         measured.append(pair)
     if target == "auto":
         masks = [_mask_values(f) for f in facts]
@@ -384,10 +382,9 @@ def _measure_objects(
 
 
 def _pair_problems(pair: Pair, image: np.ndarray, mask: np.ndarray) -> list[str]:
-    page = "" if pair.pages == 1 else f" page {pair.page}"
     found = [
-        nonfinite_pixels(f"{pair.image}{page}", image),
-        non_integer_mask(str(pair.mask), mask),
+        nonfinite_pixels(pair.image_page, image),
+        non_integer_mask(str(pair.mask), mask),  # the file: one line for all its pages
     ]
     return [p for p in found if p is not None]
 

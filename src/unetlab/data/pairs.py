@@ -43,6 +43,19 @@ class Pair:
     def name(self) -> str:
         return self.image.stem if self.pages == 1 else f"{self.image.stem}[{self.page}]"
 
+    @property
+    def image_page(self) -> str:
+        """The image file, and the page of a stack: where a message about the image points."""
+        return self._page_of(self.image)
+
+    @property
+    def mask_page(self) -> str:
+        """The mask file, and the page of a stack: where a message about the mask points."""
+        return self._page_of(self.mask)
+
+    def _page_of(self, path: Path) -> str:
+        return str(path) if self.pages == 1 else f"{path} page {self.page}"
+
 
 def page_count(path: Path) -> int:
     """The pages of an image file as :func:`unetlab.data.io.read_stack` reads them (one rule
@@ -272,10 +285,9 @@ class PairReader:
     def __call__(self, pair: Pair) -> tuple[np.ndarray, np.ndarray]:
         image = self.stack(pair.image, mask=False)[pair.page]
         mask = self.stack(pair.mask, mask=True)[pair.page]
-        where = str(pair.mask) if pair.pages == 1 else f"{pair.mask} page {pair.page}"
         if mask.ndim != 2:
             raise DatasetError(
-                f"{where}: mask has shape {mask.shape}; expected one (H, W) label image"
+                f"{pair.mask_page}: mask has shape {mask.shape}; expected one (H, W) label image"
             )
         if image.shape[:2] != mask.shape:
             what = f"{pair.image} is" if pair.pages == 1 else f"{pair.name}: image page is"
