@@ -203,19 +203,26 @@ def estimate_offset(
         for p, m in zip(probs, masks)
     ]
     order = search_order(steps)
-    scores, each = {}, {}
+    scores, matrices = {}, {}  # each move's mIoU, and its images' confusion matrices
     for offset in order:
         if scores and out_of_time is not None and out_of_time():
             break
-        matrices = [im.confusion(offset, classes) for im in images]
-        scores[offset] = metrics_from_matrix(sum(matrices))["miou"]
-        each[offset] = [metrics_from_matrix(m)["miou"] for m in matrices]
+        matrices[offset] = [im.confusion(offset, classes) for im in images]
+        scores[offset] = metrics_from_matrix(sum(matrices[offset]))["miou"]
     unshifted = scores[(0.0, 0.0)]
     best = max(scores, key=lambda k: (scores[k], -abs(k[0]) - abs(k[1])))
-    agreeing = sum(a > b for a, b in zip(each[best], each[(0.0, 0.0)]))
+    agreeing = _images_raised(matrices[best], matrices[(0.0, 0.0)])
     if not (scores[best] >= unshifted + min_gain and agreeing >= MIN_AGREEING * len(images)):
         best, agreeing = (0.0, 0.0), 0
     return OffsetFit(best, scores[best], unshifted, len(masks), len(scores), len(order), agreeing)
+
+
+def _images_raised(moved: Sequence[np.ndarray], unmoved: Sequence[np.ndarray]) -> int:
+    """How many images' own mIoU a move raises: their confusion matrices moved and not."""
+    return sum(
+        metrics_from_matrix(a)["miou"] > metrics_from_matrix(b)["miou"]
+        for a, b in zip(moved, unmoved)
+    )
 
 
 def search_order(steps=STEPS) -> list[tuple[float, float]]:
