@@ -10,7 +10,7 @@ folder (``plan.yaml``) and its reasons to ``train.log``.
 
 Example::
 
-    fp = fingerprint(train_pairs + val_pairs)
+    fp = fingerprint(train_pairs + val_pairs, target=cfg.data.target)
     check_data(fp, cfg, explicit)
     plan = make_plan(fp, cfg, explicit=explicit, device="cpu")
     cfg = plan.apply(cfg)
@@ -22,7 +22,7 @@ import logging
 import math
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import numpy as np
@@ -175,9 +175,10 @@ class Geometry:
 def check_data(
     fp: Fingerprint, cfg: Config, explicit: set[str], *, problems: Sequence[str] = ()
 ) -> None:
-    """Raise one DatasetError naming the files when the data contradicts itself: masks mixing
-    0/1 and 0/255, a mask value in one file only (both only for masks of classes, and unless
-    ``data.label_values`` is the user's), images smaller than the net's smallest input;
+    """Raise one DatasetError naming the files when the data contradicts itself: blurred
+    masks, masks mixing 0/1 and 0/255, a mask value in one file only (these three only where
+    ``fp`` measured classes, and unless ``data.label_values`` is the user's), images smaller
+    than the net's smallest input;
     ``problems`` found before (files that do not pair up or cannot be measured) are listed
     first in the same error."""
     problems = list(problems)
@@ -190,16 +191,14 @@ def check_data(
 
 
 def _class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
-    """Mixed encodings and values in one file only, where training reads the mask values as
-    classes: ``data.target`` semantic, or auto on masks that hold no object ids (an object id
-    is in one file only by nature)."""
-    target = cfg.data.target
-    if target == "instances" or (target == "auto" and fp.instances):
+    """Blurred masks, mixed encodings and values in one file only, where the fingerprint
+    reads the mask values as classes (it follows ``data.target``, as training does; an
+    object id is in one file only by nature)."""
+    if fp.instances:
         return []
     if problem := lossy_problem(pixel_counts(fp.pairs)):
         return [problem]  # as training refuses them; not a class in one file per value
-    pairs = [replace(p, instances=False) for p in fp.pairs]  # every value a class
-    return mixed_encodings(pairs) + lonely_classes(pairs, ignore_value=cfg.data.ignore_value)
+    return mixed_encodings(fp.pairs) + lonely_classes(fp.pairs, ignore_value=cfg.data.ignore_value)
 
 
 def _small_fix(geometry: Geometry) -> str:
