@@ -29,6 +29,8 @@ from unetlab.errors import UnetlabError
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("cosine", "poly", "plateau", "none")
 LOSSES = ("ce", "dice", "ce+dice", "focal", "focal+dice", "lovasz", "ce+lovasz")  # unetlab.losses
+#: the focal loss's exponent (Lin et al. 2017): (1 - p)^2 scales each pixel's cross entropy
+FOCAL_GAMMA = 2.0
 AMP_MODES = ("auto", "native", "bf16", "fp16", "off")
 CLASS_WEIGHTS = ("auto", "median_frequency", "sqrt_median_frequency", "none")
 
@@ -223,7 +225,7 @@ class TrainSection:
     schedule: str = "cosine"
     grad_clip: float = 1.0
     loss: str = "ce"
-    focal_gamma: float = 2.0
+    focal_gamma: float = FOCAL_GAMMA
     amp: str = "auto"
     channels_last: bool | None = None
     device: str = "auto"
