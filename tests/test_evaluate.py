@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 
 import numpy as np
@@ -614,3 +615,43 @@ def test_evaluate_scores_the_val_folder_of_a_split_data_set(tmp_path, capsys):
 
     by_path = evaluate_model(trained["best_checkpoint"], root, device="cpu")  # as a notebook
     assert by_path.summary["num_images"] == 2
+
+
+def test_a_palette_model_ignores_the_void_value_its_training_ignored(tmp_path, caplog):
+    """VOC's 255 outlines count nowhere in training (palette masks): nor in evaluate."""
+    from unetlab.config import load_config
+    from unetlab.data.scenes import write_voc_scenes
+    from unetlab.train import fit
+
+    voc = write_voc_scenes(tmp_path / "voc", n_train=3, n_val=1, size=48)
+    settings = ["model.depth=2", "model.base_channels=4", "data.tile_size=48", "train.epochs=1"]
+    cfg = load_config(None, [f"data.root={voc}", *settings, "data.tiles_per_epoch=2"])
+    best = fit(cfg, run_dir=tmp_path / "run", progress=False)["best_checkpoint"]
+    argv = ["evaluate", "--checkpoint", str(best), "--data", str(voc), "--device", "cpu"]
+    caplog.clear()
+    caplog.set_level(logging.INFO, logger="unetlab.evaluate")
+    assert main([*argv, "--json", str(tmp_path / "e.json")]) == 0
+    assert "mask value 255 counts nowhere, as in the training of this checkpoint" in caplog.text
+    report = json.loads((tmp_path / "e.json").read_text())
+    assert report["ignore_value"] == 255
+    assert evaluate_model(best, voc, ignore_value=255).summary["miou"] == report["miou"]
+    caplog.clear()
+    assert main([*argv, "--ignore-value", "6"]) == 2  # given: 255 is then a bad value
+    assert "counts nowhere, as in the training" not in caplog.text
+
+
+def test_training_ignore_value_reads_the_checkpoints_config_and_palette():
+    from unetlab.evaluate import training_ignore_value
+
+    model = _tiny_model()
+    assert training_ignore_value(model) is None  # no palette, no training record
+    model.training_data = {"label_values": None, "ignore_value": 7}
+    assert training_ignore_value(model) == 7
+    model.training_data["ignore_value"] = None
+    model.palette = [[0, 0, 0]] * 256
+    model.label_values = [0, 1, 2]
+    assert training_ignore_value(model) == 255  # palette masks' values found by training
+    model.training_data["label_values"] = [0, 1, 2]
+    assert training_ignore_value(model) is None  # set by the config: 255 was no void
+    model.training_data["label_values"], model.label_values = None, [0, 255]
+    assert training_ignore_value(model) is None  # 255 is a class

@@ -43,6 +43,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.classes import VOC_VOID
 from unetlab.data.datasets import split_pairs
 from unetlab.data.instances import instance_ids
 from unetlab.data.io import IMAGE_SUFFIXES, atomic_path, find_images, read_stack
@@ -69,6 +70,7 @@ __all__ = [
     "data_root",
     "object_summary",
     "nan_to_none",
+    "training_ignore_value",
 ]
 
 
@@ -712,7 +714,9 @@ def evaluate_model(
     Images are predicted whole with overlap-tile (:func:`unetlab.inference.predict.predict_image`,
     ``tile_size``, ``batch_size``, ``blend``, ``tta``, ``device`` passed on); labels are the argmax (p >=
     0.5 for a one-channel net, which counts as two classes). Masks are mapped to class
-    indices with ``model.label_values`` (None: masks hold indices). ``thresholds``: also
+    indices with ``model.label_values`` (None: masks hold indices); ``ignore_value`` None:
+    the mask value the model's training ignored (:func:`training_ignore_value`, e.g. VOC's
+    255 outlines), said in a log line. ``thresholds``: also
     threshold the cell probability (1 - P(boundary class)) at each level and report the best
     ISBI figures (e.g. :data:`unetlab.metrics.isbi.CHALLENGE_THRESHOLDS`; keeps one float32 map per
     image in memory); ``seed_threshold``: split touching cells at each level by a seeded
@@ -738,6 +742,12 @@ def evaluate_model(
     names = ["background", "object"] if instance_model else list(model.classes)
     label_values = getattr(model, "label_values", None)
     _check_boundary(boundary_class, names)
+    if ignore_value is None and (ignore_value := training_ignore_value(model)) is not None:
+        log.info(
+            "mask value %d counts nowhere, as in the training of this checkpoint; "
+            "--ignore-value sets another",
+            ignore_value,
+        )
     acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity)
     read = PairReader()  # a stack's files read once for all their pages
     for pair in pairs:
@@ -773,8 +783,23 @@ def evaluate_model(
             seen,
             len(pairs),
         )
-    report.source = {"data": str(data_dir), "trained_images": seen}
+    report.source = {"data": str(data_dir), "trained_images": seen, "ignore_value": ignore_value}
     return report
+
+
+def training_ignore_value(model) -> int | None:
+    """The mask value that counted nowhere in the training of ``model`` (a net loaded from a
+    checkpoint), or None: its config's ``data.ignore_value``, else VOC's void value (255) for
+    palette masks whose values training found itself, when 255 is none of the classes (the
+    rule of :func:`unetlab.train.fit`: palette masks' 255 outlines are ignored)."""
+    data = getattr(model, "training_data", None) or {}
+    if data.get("ignore_value") is not None:
+        return int(data["ignore_value"])
+    found = data.get("label_values") is None  # the classes were the masks' values
+    voc = getattr(model, "palette", None) is not None
+    if found and voc and VOC_VOID not in (getattr(model, "label_values", None) or []):
+        return VOC_VOID
+    return None
 
 
 def _cell_probability(probs: np.ndarray, boundary_class: int | None) -> np.ndarray:

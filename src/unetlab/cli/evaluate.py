@@ -74,7 +74,13 @@ def add_parser(sub) -> None:
         "(default: masks hold class indices)",
     )
     c.add_argument("--class-names", nargs="+", metavar="NAME", help="with --pred: class names")
-    c.add_argument("--ignore-value", type=int, metavar="V", help="mask value that counts nowhere")
+    c.add_argument(
+        "--ignore-value",
+        type=int,
+        metavar="V",
+        help="mask value that counts nowhere (default with --checkpoint: the value its "
+        "training ignored, e.g. VOC's 255 outlines)",
+    )
     c.add_argument(
         "--boundary-class",
         type=int,
