@@ -597,7 +597,7 @@ def test_evaluating_a_checkpoint_on_its_training_images_says_so(tmp_path, caplog
     assert evaluate_model(trained["best_checkpoint"], data).source["trained_images"] == 4
 
 
-def test_evaluate_scores_the_val_folder_of_a_split_data_set(tmp_path, capsys):
+def test_evaluate_scores_the_val_folder_of_a_split_data_set(tmp_path, capsys, caplog):
     from unetlab.train import fit
 
     from .test_train import tiny_config, write_blobs
@@ -608,9 +608,12 @@ def test_evaluate_scores_the_val_folder_of_a_split_data_set(tmp_path, capsys):
     trained = fit(tiny_config(root, "train.epochs=1"), run_dir=tmp_path / "run", progress=False)
     argv = ["evaluate", "--checkpoint", trained["best_checkpoint"], "--device", "cpu"]
     capsys.readouterr()
+    caplog.clear()
     assert main([*argv, "--data", str(root), "--json", str(tmp_path / "e.json")]) == 0
-    out = capsys.readouterr().out
-    assert "images             2" in out and "trained this checkpoint" not in out
+    assert "images             2" in capsys.readouterr().out
+    assert "trained this checkpoint" not in caplog.text  # the note is a log warning
+    assert main([*argv, "--data", str(root / "train")]) == 0  # where the note is due
+    assert "note: 3 of these 3 images trained this checkpoint" in caplog.text
     from unetlab import evaluate_model
 
     by_path = evaluate_model(trained["best_checkpoint"], root, device="cpu")  # as a notebook
