@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,9 @@ import tifffile
 from PIL import Image
 
 import unetlab.checkpoint
+import unetlab.inference.files
+import unetlab.inference.predict
+import unetlab.inference.slides
 from tests.test_predict_objects import local_net, nuclei_image
 from unetlab import UNet, save_model
 from unetlab.cli import main
@@ -172,6 +176,46 @@ def test_nan_refused_by_the_array_api_and_the_streamed_path(tmp_path):
     with pytest.raises(UnetlabError, match=r"s.tif: \d+ NaN or infinite pixels in rows 0-"):
         predict_file(model, tmp_path / "s.tif", tmp_path / "out", large_threshold=100)
     assert not list((tmp_path / "out").glob("*s*"))  # staged outputs removed
+
+
+def _checked_pixels(monkeypatch) -> list[int]:
+    """The pixels each NaN check of prediction looks at (grey images: one element each)."""
+    seen: list[int] = []
+    for module in (unetlab.inference.predict, unetlab.inference.files, unetlab.inference.slides):
+        real = module.check_finite
+
+        def counted(image, *args, real=real, **kwargs):
+            seen.append(image.size)
+            return real(image, *args, **kwargs)
+
+        monkeypatch.setattr(module, "check_finite", counted)
+    return seen
+
+
+@pytest.mark.parametrize("large", [None, 100], ids=["whole", "streamed"])
+def test_predict_file_checks_each_pixel_for_nan_once(tmp_path, monkeypatch, large):
+    """Read whole: the stack once, not again page by page; streamed: rows as windows first
+    reach them (in the statistics pass), not once per overlapping tile."""
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    stack = np.random.default_rng(0).random((2, 150, 90)).astype(np.float32)
+    tifffile.imwrite(tmp_path / "s.tif", stack, tile=(32, 32))
+    seen = _checked_pixels(monkeypatch)
+    predict_file(model, tmp_path / "s.tif", tmp_path / "out", large_threshold=large, tile_size=32)
+    assert sum(seen) == stack.size
+
+
+def test_a_streamed_nan_below_the_first_windows_is_found_in_its_rows(tmp_path, monkeypatch):
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    model.normalization = {"mode": "scale"}  # statistics read no pixel: the tiles check
+    image = np.random.default_rng(0).random((150, 90)).astype(np.float32)
+    image[140, 80] = np.inf
+    tifffile.imwrite(tmp_path / "s.tif", image, tile=(32, 32))
+    seen = _checked_pixels(monkeypatch)
+    with pytest.raises(UnetlabError, match=r"s.tif: 1 NaN or infinite pixel in rows") as info:
+        predict_file(model, tmp_path / "s.tif", tmp_path / "out", large_threshold=100, tile_size=32)
+    top, bottom = map(int, re.search(r"rows (\d+)-(\d+);", str(info.value)).groups())
+    assert top <= 140 <= bottom
+    assert sum(seen) == (bottom + 1) * 90  # every row above the error's once
 
 
 # --- 4. object counts -------------------------------------------------------------------------

@@ -35,7 +35,7 @@ from unetlab.inference.predict import (
     encode_labels,
     fit_channels,
     labels_from_probabilities,
-    predict_image,
+    predict_fitted,
 )
 from unetlab.inference.slides import (
     LARGE_PIXELS,
@@ -324,10 +324,11 @@ def _predict_whole(
 
 
 def _predict_pages(model, pages, options, *, objects, keep: bool, progress):
-    """Each page's labels, object ids (with ``objects``) and probabilities (if ``keep``)."""
+    """Each page's labels, object ids (with ``objects``) and probabilities (if ``keep``) (the
+    pages fitted to the model and checked finite)."""
     labels, ids, probs = [], [], []
     for page in pages:
-        p = predict_image(model, page, options, progress=progress)
+        p = predict_fitted(model, page, options, progress=progress)
         labels.append(labels_from_probabilities(p))
         if objects is not None:
             ids.append(objects_from_probabilities(p, objects))

@@ -250,9 +250,23 @@ def predict_image(
     replacing those of ``options``. ``progress(n)`` is called after each batch of n tiles.
     NaN or infinite pixels raise UnetlabError (:func:`check_finite`).
     """
-    o = PredictOptions.of(options, **settings)
+    options = PredictOptions.of(options, **settings)
     image = fit_channels(as_image(image), model.in_channels)
     check_finite(image, "image", channel_axis=True)
+    return predict_fitted(model, image, options, progress=progress)
+
+
+def predict_fitted(
+    model: torch.nn.Module,
+    image: np.ndarray,
+    options: PredictOptions | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> np.ndarray:
+    """:func:`predict_image` of an (H, W, C) image that already has the model's C channels
+    (:func:`fit_channels`) and holds no NaN or infinite pixel (:func:`check_finite`): for
+    callers that check a whole stack once, before its first page is predicted."""
+    o = PredictOptions.of(options)
     stats = image_stats(image, model.normalization)
     fn = probability_fn(model, precision=o.precision, tta=o.tta)
     with inference_session(model, o.device) as dev:

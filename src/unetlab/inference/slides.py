@@ -197,29 +197,41 @@ class _Fitted:
 
 
 class _Finite:
-    """An (H, W, C) array-like of floats whose windows are checked for NaN and infinite
-    pixels as they are read (UnetlabError naming the file and the rows)."""
+    """An (H, W, C) array-like of floats whose rows are checked for NaN and infinite pixels
+    the first time a window reaches them, whole rows at a time (UnetlabError naming the file
+    and the rows): each pixel once, not once per overlapping tile. ``image`` keeps the rows
+    it last read (a :class:`~unetlab.data.slides.SlidePage`), so checking them reads nothing."""
 
     ndim = 3
 
     def __init__(self, image, name: str):
         self.image, self.name = image, name
         self.shape, self.dtype = image.shape, image.dtype
+        self._checked = (0, 0)  # the rows [lo, hi) checked so far
 
     def __getitem__(self, key) -> np.ndarray:
         block = np.asarray(self.image[key])
         rows = key[0] if isinstance(key, tuple) else key
-        if isinstance(rows, slice) and block.ndim == 3:
-            start, stop, _ = rows.indices(self.shape[0])
-            where = f" in rows {start}-{max(start, stop - 1)}"
-        else:
-            where = ""
-        check_finite(block, self.name, channel_axis=block.ndim == 3, where=where)
+        start, stop, _ = rows.indices(self.shape[0])
+        for lo, hi in self._unchecked(start, max(start, stop)):
+            where = f" in rows {lo}-{hi - 1}"
+            check_finite(np.asarray(self.image[lo:hi]), self.name, channel_axis=True, where=where)
         return block
+
+    def _unchecked(self, start: int, stop: int) -> list[tuple[int, int]]:
+        """The parts of rows ``[start, stop)`` not checked yet, now counted as checked (one
+        run of rows is remembered: windows move down the page)."""
+        lo, hi = self._checked
+        if stop < lo or start > hi:  # apart from the checked run: a new one starts here
+            self._checked = (start, stop)
+            return [(start, stop)] if stop > start else []
+        self._checked = (min(lo, start), max(hi, stop))
+        return [(a, b) for a, b in ((start, min(stop, lo)), (max(start, hi), stop)) if b > a]
 
 
 def _checked(page, name: str):
-    """``page``, its windows checked for non-finite pixels when it holds floats."""
+    """``page``, its rows checked for non-finite pixels as windows reach them when it holds
+    floats."""
     return _Finite(page, name) if np.issubdtype(page.dtype, np.inexact) else page
 
 
