@@ -187,8 +187,9 @@ def test_interrupted_and_resumed_run_equals_uninterrupted(tmp_path, data, monkey
     csv_a, csv_b = (
         (tmp_path / r / "metrics.csv").read_text().splitlines() for r in ("straight", "cut")
     )
-    column = csv_a[0].split(",").index("train_loss")
-    assert [r.split(",")[column] for r in csv_a] == [r.split(",")[column] for r in csv_b]
+    for name in ("train_loss", "lr"):  # the same lr sequence, to the last bit
+        column = csv_a[0].split(",").index(name)
+        assert [r.split(",")[column] for r in csv_a] == [r.split(",")[column] for r in csv_b]
 
 
 def test_worker_processes_draw_the_same_tiles_every_epoch(tmp_path, data):
@@ -355,18 +356,24 @@ def test_fit_from_a_script_shows_its_log_once(tmp_path, logging_set_up):
     assert "done: best checkpoint" in run.stderr
 
 
-def test_a_resumed_run_given_more_epochs_anneals_to_zero_at_the_new_end(tmp_path):
-    """3 epochs, then resumed with 5: the cosine is laid over 5 epochs from where the run
-    is, so the lr falls to 0 at the new end instead of rising again after reaching 0."""
+@pytest.mark.parametrize(
+    "kind, at_8_of_10",
+    [("cosine", 0.5 * (1 + np.cos(np.pi * 4 / 5))), ("poly", (1 - 4 / 5) ** 0.9)],
+)
+def test_a_resumed_run_given_more_epochs_anneals_to_zero_at_the_new_end(tmp_path, kind, at_8_of_10):
+    """3 epochs, then resumed with 5: the cosine (poly) is laid over 5 epochs from where the
+    run is, so the lr falls to 0 at the new end instead of rising again after reaching 0."""
     data = write_blobs(tmp_path / "data", 4)
-    fit(tiny_config(data, "train.epochs=3"), run_dir=tmp_path / "run", progress=False)
-    fit(tiny_config(data, "train.epochs=5"), run_dir=tmp_path / "run", resume=True, progress=False)
+    cfg = (f"train.schedule={kind}",)
+    fit(tiny_config(data, "train.epochs=3", *cfg), run_dir=tmp_path / "run", progress=False)
+    more = tiny_config(data, "train.epochs=5", *cfg)
+    fit(more, run_dir=tmp_path / "run", resume=True, progress=False)
     rows = np.genfromtxt(tmp_path / "run" / "metrics.csv", delimiter=",", names=True)
     lr = rows["lr"]
     assert len(lr) == 5 and lr[2] == 0.0 and lr[-1] == pytest.approx(0.0, abs=1e-12)
-    assert lr[3] > lr[4] and lr[3] == pytest.approx(0.001 * 0.5 * (1 + np.cos(np.pi * 4 / 5)))
+    assert lr[3] > lr[4] and lr[3] == pytest.approx(0.001 * at_8_of_10)
     assert (
-        "schedule ended at step 6; it now ends at step 10"
+        f"{kind} schedule ended at step 6; it now ends at step 10"
         in (tmp_path / "run" / "train.log").read_text()
     )
 

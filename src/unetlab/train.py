@@ -1347,7 +1347,9 @@ def _schedule_length(scheduler) -> tuple[str, int] | None:
 def _stretch_schedule(scheduler, length: tuple[str, int] | None) -> None:
     """A resumed run whose length changed (train.epochs, the tiles per epoch or the batch):
     its cosine / poly schedule is laid over the new length, the lr set to the new curve's
-    value at this step (else it would rise again after reaching 0, or never anneal)."""
+    value at this step (else it would rise again after reaching 0, or never anneal). Public
+    state only: torch's cosine and poly steps go on from the optimiser's lr and the length
+    (``get_last_lr()``, which unetlab does not read, catches up at the next step)."""
     if length is None or getattr(scheduler, length[0]) == length[1]:
         return
     key, steps = length
@@ -1356,13 +1358,12 @@ def _stretch_schedule(scheduler, length: tuple[str, int] | None) -> None:
     kind, step = ("cosine" if key == "T_max" else "poly"), scheduler.last_epoch
     for group, base in zip(scheduler.optimizer.param_groups, scheduler.base_lrs):
         group["lr"] = base * schedule_factor(kind, step / max(steps, 1))
-    scheduler._last_lr = [group["lr"] for group in scheduler.optimizer.param_groups]
     log.info(
         "the run's %s schedule ended at step %d; it now ends at step %d (lr %.3g at step %d)",
         kind,
         before,
         steps,
-        scheduler._last_lr[0],
+        scheduler.optimizer.param_groups[0]["lr"],
         step,
     )
 
