@@ -168,13 +168,23 @@ def test_mixed_mask_names_listed_one_by_one(tmp_path):
 
 
 def test_no_validation_warning_over_problems(tmp_path, caplog):
+    """One good pair (too few to keep one for validation) beside masks that do not pair:
+    the problems are what to fix first, not the missing validation image."""
     _suffixed(tmp_path)
+    for d in ("images", "masks"):
+        Image.fromarray(np.zeros((H, W), np.uint8)).save(tmp_path / d / "good.png")
     problems: list[str] = []
     with caplog.at_level(logging.WARNING):
-        split_pairs(tmp_path, problems=problems)
+        train, val = split_pairs(tmp_path, problems=problems)
         with pytest.raises(DatasetError):
             split_pairs(tmp_path)
+    assert [p.name for p in train] == ["good"] and val == []
     assert problems and "validation" not in caplog.text
+    for path in tmp_path.glob("*/img_*"):
+        path.unlink()
+    with caplog.at_level(logging.WARNING):  # the good pair alone: the warning is due
+        split_pairs(tmp_path, problems=[])
+    assert "1 sample(s), none kept for validation" in caplog.text
 
 
 def test_a_large_naive_stack_streams_as_pages_as_a_small_one_reads(tmp_path):
