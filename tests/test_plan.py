@@ -266,6 +266,10 @@ def test_the_plan_reads_masks_as_the_config_says_training_will(tmp_path):
     from unetlab.plan import plan_training
 
     cfg = load_config(None, [f"data.root={root}", "data.target=instances"])
-    planned, plan = plan_training(cfg)
-    assert planned.data.target == "instances"
+    _, plan = plan_training(cfg)
+    measured = plan.fingerprint
+    assert measured["instance_masks"] and list(measured["class_fractions"]) == [0, 1]
     assert next(c for c in plan.choices if c.key == "data.target").value == "instances"
+    assert "train.loss" not in {c.key for c in plan.choices}  # not from the ids' pixel shares
+    _, as_classes = plan_training(load_config(None, [f"data.root={root}"]))
+    assert list(as_classes.fingerprint["class_fractions"]) == [0, 1, 2, 3]
