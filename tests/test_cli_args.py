@@ -65,23 +65,6 @@ def checkpoint(tmp_path):
     return str(save_model(tmp_path / "m.pt", UNet(1, 2, depth=3, base_channels=4)))
 
 
-@pytest.mark.parametrize(
-    "outputs",
-    [
-        ["--onnx", "same.x", "--torchscript", "same.x"],
-        ["--onnx", "same.x", "--bioimageio", "./same.x"],
-        ["--torchscript", "pkg/../same.x", "--bioimageio", "same.x"],
-        ["--onnx", "pkg/m.onnx", "--bioimageio", "pkg"],
-    ],
-)
-def test_export_refuses_two_formats_in_one_path(outputs, checkpoint, tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    assert main(["export", "--checkpoint", checkpoint, *outputs]) == 2
-    err = _error(capsys)
-    assert "give each format its own file" in err or "lies inside the --bioimageio folder" in err
-    assert not (tmp_path / "same.x").exists() and not (tmp_path / "pkg").exists()
-
-
 @pytest.mark.parametrize("value", ["-1", "0", "nan", "inf"])
 def test_export_refuses_a_pixel_size_that_is_not_positive(value, checkpoint, tmp_path, capsys):
     package = tmp_path / "pkg"
