@@ -9,6 +9,8 @@ import numpy as np
 import pytest
 import tifffile
 
+from unetlab.data import tiffmeta
+from unetlab.data.slides import open_slide
 from unetlab.data.tiffmeta import PixelSize, class_table, imagej_kwargs, read_pixel_size
 from unetlab.inference.files import predict_file
 from unetlab.models import UNet
@@ -37,6 +39,20 @@ def test_read_pixel_size_from_imagej_and_plain_resolution_tags(tmp_path):
         metadata={"axes": "ZYX", "PhysicalSizeX": 0.2, "PhysicalSizeY": 0.2, "PhysicalSizeZ": 1.5},
     )
     assert read_pixel_size(tmp_path / "z.ome.tif") == PixelSize(0.2, "um", 1.5)
+
+
+def test_opening_an_ome_tiff_reads_its_ome_xml_once(tmp_path, monkeypatch):
+    """Pixel size and plane spacing come from one reading of the OME-XML (it can hold
+    megabytes of instrument metadata), when a slide is opened and when it is asked for."""
+    stack = np.zeros((3, 8, 8), np.uint8)
+    meta = {"axes": "ZYX", "PhysicalSizeX": 0.2, "PhysicalSizeY": 0.2, "PhysicalSizeZ": 1.5}
+    tifffile.imwrite(tmp_path / "z.ome.tif", stack, metadata=meta)
+    read, real = [], tiffmeta._ome_pixels
+    monkeypatch.setattr(tiffmeta, "_ome_pixels", lambda xml: read.append(xml) or real(xml))
+    with open_slide(tmp_path / "z.ome.tif") as slide:
+        assert (slide.pixel_size, slide.z_spacing) == (pytest.approx((0.2, 0.2)), 1.5)
+    assert read_pixel_size(tmp_path / "z.ome.tif") == PixelSize(0.2, "um", 1.5)
+    assert len(read) == 2
 
 
 def test_imagej_keywords_exact():

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.io import TIFF_SUFFIXES, planes_are_pages
-from unetlab.data.tiffmeta import MICROMETRES, tiff_pixel_size, z_spacing
+from unetlab.data.tiffmeta import MICROMETRES, tiff_sizes
 from unetlab.errors import ImageReadError, UnetlabError
 
 #: micrometres per unit, for the units the metadata of microscopes and scanners uses
@@ -238,7 +238,7 @@ def _open_tiff(path: Path, level: int) -> Slide:
         first = chosen.keyframe
         chunked = first.compression != 1 or first.is_tiled or len(series.levels) > 1
         array = _tiff_pixels(path, series, level)
-        size = tiff_pixel_size(tif, first)
+        size, spacing = tiff_sizes(tif, first)
         if size is not None and level:
             base = series.levels[0]
             size = _scaled(size, layout_of(_page_axes(tif, base), base.shape), layout)
@@ -261,7 +261,7 @@ def _open_tiff(path: Path, level: int) -> Slide:
         level=level,
         chunked=chunked,
         closer=tif.close,
-        z_spacing=z_spacing(tif),
+        z_spacing=spacing,
     )
 
 

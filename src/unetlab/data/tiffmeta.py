@@ -52,25 +52,37 @@ class PixelSize:
 
 
 def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
-    """The pixel size a TIFF records (:func:`tiff_pixel_size` of its first page, as
+    """The pixel size a TIFF records (:func:`tiff_sizes` of its first page, as
     micrometres); None for other files or when absent."""
     import tifffile
 
     if not str(path).lower().endswith((".tif", ".tiff")):
         return None
     with tifffile.TiffFile(path) as tif:
-        size = tiff_pixel_size(tif, tif.pages[0])
-        spacing = z_spacing(tif)
+        size, spacing = tiff_sizes(tif, tif.pages[0])
     return None if size is None else PixelSize(size[1], "um", spacing)
 
 
-def z_spacing(tif) -> float | None:
-    """Micrometres between the planes of a stack: the OME ``PhysicalSizeZ``, or ImageJ's
-    ``spacing`` in its ``unit``; None when the file gives none."""
-    pixels = _ome_pixels(tif.ome_metadata) if tif.is_ome else None
-    if pixels is not None and "PhysicalSizeZ" in pixels.attrib:
-        unit = pixels.attrib.get("PhysicalSizeZUnit", "µm")
-        return float(pixels.attrib["PhysicalSizeZ"]) * MICROMETRES.get(unit.lower(), 1.0)
+def tiff_sizes(tif, page) -> tuple[tuple[float, float] | None, float | None]:
+    """A TIFF's ((y, x) micrometres per pixel, micrometres between planes), each None where
+    the file gives none: the OME-XML's (read once for both), else ``page``'s resolution
+    tags and ImageJ's ``spacing``."""
+    ome = _ome_pixels(tif.ome_metadata) if tif.is_ome else {}
+    return _ome_size(ome) or _resolution_size(tif, page), _z_spacing(tif, ome)
+
+
+def tiff_pixel_size(tif, page) -> tuple[float, float] | None:
+    """(y, x) micrometres per pixel from the OME-XML, else the resolution tags."""
+    return tiff_sizes(tif, page)[0]
+
+
+def _z_spacing(tif, ome: dict[str, str]) -> float | None:
+    """Micrometres between the planes of a stack: the OME ``PhysicalSizeZ`` (``ome``: the
+    attributes of its ``Pixels``), or ImageJ's ``spacing`` in its ``unit``; None when the
+    file gives none."""
+    if "PhysicalSizeZ" in ome:
+        unit = ome.get("PhysicalSizeZUnit", "µm")
+        return float(ome["PhysicalSizeZ"]) * MICROMETRES.get(unit.lower(), 1.0)
     meta = (tif.imagej_metadata or {}) if tif.is_imagej else {}
     per_unit = MICROMETRES.get(str(meta.get("unit", "")).lower())
     if "spacing" in meta and per_unit is not None:
@@ -78,12 +90,8 @@ def z_spacing(tif) -> float | None:
     return None
 
 
-def tiff_pixel_size(tif, page) -> tuple[float, float] | None:
-    """(y, x) micrometres per pixel from the OME-XML, else the resolution tags."""
-    if tif.is_ome:
-        size = ome_pixel_size(tif.ome_metadata)
-        if size is not None:
-            return size
+def _resolution_size(tif, page) -> tuple[float, float] | None:
+    """(y, x) micrometres per pixel from ``page``'s resolution tags."""
     xres, yres = page.tags.get("XResolution"), page.tags.get("YResolution")
     unit = page.tags.get("ResolutionUnit")
     if xres is None or yres is None:
@@ -99,24 +107,30 @@ def tiff_pixel_size(tif, page) -> tuple[float, float] | None:
 
 def ome_pixel_size(xml: str) -> tuple[float, float] | None:
     """(y, x) micrometres per pixel of the first image of an OME-XML document, or None."""
-    pixels = _ome_pixels(xml)
-    if pixels is None or "PhysicalSizeX" not in pixels.attrib:
+    return _ome_size(_ome_pixels(xml))
+
+
+def _ome_size(ome: dict[str, str]) -> tuple[float, float] | None:
+    """(y, x) micrometres per pixel from the attributes of an OME ``Pixels`` element."""
+    if "PhysicalSizeX" not in ome:
         return None
     size = []
     for axis in "YX":
-        value = float(pixels.attrib.get(f"PhysicalSize{axis}", pixels.attrib["PhysicalSizeX"]))
-        unit = pixels.attrib.get(f"PhysicalSize{axis}Unit", "µm")
+        value = float(ome.get(f"PhysicalSize{axis}", ome["PhysicalSizeX"]))
+        unit = ome.get(f"PhysicalSize{axis}Unit", "µm")
         size.append(value * MICROMETRES.get(unit.lower(), 1.0))
     return size[0], size[1]
 
 
-def _ome_pixels(xml: str):
-    """The ``Pixels`` element of the first image of an OME-XML document, or None."""
+def _ome_pixels(xml: str) -> dict[str, str]:
+    """The attributes of the ``Pixels`` element of the first image of an OME-XML document
+    ({} for none, or for XML that does not parse)."""
     try:
         root = ET.fromstring(xml)
     except ET.ParseError:
-        return None
-    return next((e for e in root.iter() if e.tag.endswith("}Pixels") or e.tag == "Pixels"), None)
+        return {}
+    pixels = next((e for e in root.iter() if e.tag.endswith("}Pixels") or e.tag == "Pixels"), None)
+    return dict(pixels.attrib) if pixels is not None else {}
 
 
 def class_table(classes: Sequence[str], values: Sequence[int] | None = None) -> dict[int, str]:
