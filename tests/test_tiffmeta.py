@@ -11,7 +11,13 @@ import tifffile
 
 from unetlab.data import tiffmeta
 from unetlab.data.slides import open_slide
-from unetlab.data.tiffmeta import PixelSize, class_table, imagej_kwargs, read_pixel_size
+from unetlab.data.tiffmeta import (
+    PixelSize,
+    class_table,
+    imagej_kwargs,
+    ome_pixel_size,
+    read_pixel_size,
+)
 from unetlab.inference.files import predict_file
 from unetlab.models import UNet
 
@@ -53,6 +59,16 @@ def test_opening_an_ome_tiff_reads_its_ome_xml_once(tmp_path, monkeypatch):
         assert (slide.pixel_size, slide.z_spacing) == (pytest.approx((0.2, 0.2)), 1.5)
     assert read_pixel_size(tmp_path / "z.ome.tif") == PixelSize(0.2, "um", 1.5)
     assert len(read) == 2
+
+
+def test_ome_xml_is_read_up_to_its_first_pixels_only():
+    """What follows the first image's Pixels (planes, original metadata: megabytes) is not
+    parsed: here it is not even XML."""
+    head = '<OME xmlns="http://www.openmicroscopy.org/Schemas/OME/2016-06"><Image><Pixels '
+    pixels = 'PhysicalSizeX="0.5" PhysicalSizeY="250" PhysicalSizeYUnit="nm">'
+    rest = "<Plane/>" * 20000 + "</Pixels></Image><Image><Pixels PhysicalSizeX='9'><<"
+    assert ome_pixel_size(head + pixels + rest) == (0.25, 0.5)
+    assert ome_pixel_size(head[:-8] + "<<") is None
 
 
 def test_imagej_keywords_exact():

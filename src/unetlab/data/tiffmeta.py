@@ -124,13 +124,22 @@ def _ome_size(ome: dict[str, str]) -> tuple[float, float] | None:
 
 def _ome_pixels(xml: str) -> dict[str, str]:
     """The attributes of the ``Pixels`` element of the first image of an OME-XML document
-    ({} for none, or for XML that does not parse)."""
+    ({} for none, or for XML that does not parse up to it). Parsing stops there: what
+    follows (planes, instrument and original metadata) can be megabytes."""
+    parser = ET.XMLPullParser(events=("start",))
     try:
-        root = ET.fromstring(xml)
+        for at in range(0, len(xml), _XML_PIECE):
+            parser.feed(xml[at : at + _XML_PIECE])
+            for _, element in parser.read_events():
+                if element.tag == "Pixels" or element.tag.endswith("}Pixels"):
+                    return dict(element.attrib)
     except ET.ParseError:
-        return {}
-    pixels = next((e for e in root.iter() if e.tag.endswith("}Pixels") or e.tag == "Pixels"), None)
-    return dict(pixels.attrib) if pixels is not None else {}
+        pass
+    return {}
+
+
+#: characters of OME-XML parsed at a time, until its first ``Pixels`` element
+_XML_PIECE = 1 << 16
 
 
 def class_table(classes: Sequence[str], values: Sequence[int] | None = None) -> dict[int, str]:
