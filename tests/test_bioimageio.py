@@ -120,6 +120,7 @@ def test_architecture_source_runs_without_unetlab(tmp_path):
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_package_files_and_round_trip(tmp_path, padding):
     model = _tiny(padding)
+    model.ignore_value = 7  # the mask value its training counted nowhere
     dest = export_bioimageio(model, tmp_path / "pkg", info=PackageInfo(name="tiny net"))
     rdf = _rdf(dest)
     assert rdf["format_version"].startswith("0.5.") and rdf["type"] == "model"
@@ -139,6 +140,7 @@ def test_package_files_and_round_trip(tmp_path, padding):
     loaded = load_package(dest)
     assert loaded.config == model.config
     assert loaded.classes == model.classes and loaded.label_values == [0, 255]
+    assert loaded.ignore_value == 7
     assert loaded.normalization == model.normalization
     for key, value in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value), key

@@ -622,6 +622,7 @@ def test_evaluate_scores_the_val_folder_of_a_split_data_set(tmp_path, capsys, ca
 
 def test_a_palette_model_ignores_the_void_value_its_training_ignored(tmp_path, caplog):
     """VOC's 255 outlines count nowhere in training (palette masks): nor in evaluate."""
+    from unetlab.checkpoint import load_checkpoint
     from unetlab.config import load_config
     from unetlab.data.scenes import write_voc_scenes
     from unetlab.train import fit
@@ -630,6 +631,7 @@ def test_a_palette_model_ignores_the_void_value_its_training_ignored(tmp_path, c
     settings = ["model.depth=2", "model.base_channels=4", "data.tile_size=48", "train.epochs=1"]
     cfg = load_config(None, [f"data.root={voc}", *settings, "data.tiles_per_epoch=2"])
     best = fit(cfg, run_dir=tmp_path / "run", progress=False)["best_checkpoint"]
+    assert load_checkpoint(best)["ignore_value"] == 255  # recorded where training applied it
     argv = ["evaluate", "--checkpoint", str(best), "--data", str(voc), "--device", "cpu"]
     caplog.clear()
     caplog.set_level(logging.INFO, logger="unetlab.evaluate")
@@ -648,6 +650,9 @@ def test_training_ignore_value_reads_the_checkpoints_config_and_palette():
 
     model = _tiny_model()
     assert training_ignore_value(model) is None  # no palette, no training record
+    model.ignore_value = 9  # what a checkpoint records
+    assert training_ignore_value(model) == 9
+    model.ignore_value = None  # a checkpoint from before it was recorded
     model.training_data = {"label_values": None, "ignore_value": 7}
     assert training_ignore_value(model) == 7
     model.training_data["ignore_value"] = None

@@ -6,6 +6,7 @@ class, or None for 0..C-1), ``objects`` (what the net segments and the training 
 statistics, or None: see ``unetlab.train.object_record``), ``palette`` (the data set's
 (256, 3) colours of the mask values as nested lists, or None), ``label_offset`` ((dy, dx) px
 that predictions are moved by: ``unetlab.inference.offset``; absent in older files: none),
+``ignore_value`` (the mask value training counted nowhere, or None; absent in older files),
 ``model`` (the state dict), and
 whatever the caller adds (``optimizer``, ``scheduler``, ``step``, ``train_config``, ...).
 Files are written atomically and read with ``torch.load(weights_only=True)``.
@@ -46,6 +47,7 @@ def save_model(path: str | os.PathLike, model: UNet, **parts) -> Path:
         "label_values": getattr(model, "label_values", None),
         "objects": getattr(model, "objects", None),
         "palette": getattr(model, "palette", None),
+        "ignore_value": getattr(model, "ignore_value", None),
         "label_offset": [float(v) for v in getattr(model, "label_offset", None) or (0, 0)],
         "model": state,
         **parts,
@@ -124,6 +126,7 @@ def model_from_checkpoint(checkpoint: dict) -> UNet:
     if checkpoint.get("palette") is not None:
         model.palette = checkpoint["palette"]
     model.label_offset = tuple(float(v) for v in checkpoint.get("label_offset") or (0.0, 0.0))
+    model.ignore_value = checkpoint.get("ignore_value")
     model.training_data = (checkpoint.get("train_config") or {}).get("data")  # root and split
     return model
 

@@ -789,9 +789,12 @@ def evaluate_model(
 
 def training_ignore_value(model) -> int | None:
     """The mask value that counted nowhere in the training of ``model`` (a net loaded from a
-    checkpoint), or None: its config's ``data.ignore_value``, else VOC's void value (255) for
-    palette masks whose values training found itself, when 255 is none of the classes (the
-    rule of :func:`unetlab.train.fit`: palette masks' 255 outlines are ignored)."""
+    checkpoint), or None: the value the checkpoint records (``model.ignore_value``), else, for
+    checkpoints from before it was recorded, its config's ``data.ignore_value``, or VOC's void
+    value (255) for palette masks whose values training found itself, when 255 is none of the
+    classes (the rule of :func:`unetlab.train.fit`: palette masks' 255 outlines are ignored)."""
+    if getattr(model, "ignore_value", None) is not None:
+        return int(model.ignore_value)
     data = getattr(model, "training_data", None) or {}
     if data.get("ignore_value") is not None:
         return int(data["ignore_value"])

@@ -169,6 +169,7 @@ def _set_metadata(model: UNet, rdf: dict) -> None:
             model.classes = [str(n) for n in names]
     model.normalization = dict(meta.get("normalization") or _normalization_of(rdf))
     model.label_values = meta.get("label_values")
+    model.ignore_value = meta.get("ignore_value")
 
 
 def _normalization_of(rdf: dict) -> dict:

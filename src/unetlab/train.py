@@ -548,6 +548,7 @@ class Data:
     objects: dict | None = None  # object_record of the masks
     normalization: dict = field(default_factory=lambda: {"mode": "per_image"})
     palette: list[list[int]] | None = None  # (256, 3) colours of the mask values, palette masks
+    ignore_value: int | None = None  # the mask value that counted nowhere (set or VOC's void)
 
 
 def prepare_data(cfg: Config) -> Data:
@@ -594,7 +595,9 @@ def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map
     )
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
     record = object_record("instances", stats)
-    return Data(train, val, [0, 1, 2], list(CLASS_NAMES), record, normalization)
+    return Data(
+        train, val, [0, 1, 2], list(CLASS_NAMES), record, normalization, ignore_value=d.ignore_value
+    )
 
 
 def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_map) -> Data:
@@ -627,6 +630,7 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         object_record("semantic", stats),
         normalization,
         None if palette is None else palette.tolist(),
+        ignore_value=ignore_value,
     )
 
 
@@ -724,6 +728,7 @@ def build_model(cfg: Config, data: Data) -> UNet | EncoderUNet:
     model.normalization = dict(data.normalization)
     model.objects = data.objects
     model.palette = data.palette
+    model.ignore_value = data.ignore_value
     if isinstance(cfg.train.label_offset, list):
         model.label_offset = tuple(cfg.train.label_offset)
     return model

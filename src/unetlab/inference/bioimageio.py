@@ -437,6 +437,7 @@ def model_rdf(model: UNet, info: PackageInfo, formats, *, opset: int = 17, dtype
                 "classes": list(model.classes),
                 "normalization": dict(model.normalization),
                 "label_values": model.label_values,
+                "ignore_value": getattr(model, "ignore_value", None),
                 "label_offset": list(label_offset(model)),
             }
         },

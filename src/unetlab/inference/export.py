@@ -295,6 +295,7 @@ def probability_model(model: UNet) -> ProbabilityUNet:
     net.classes = list(model.classes)
     net.normalization = dict(model.normalization)
     net.label_values = model.label_values
+    net.ignore_value = getattr(model, "ignore_value", None)
     return net.to("cpu").eval()
 
 
