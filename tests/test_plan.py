@@ -158,6 +158,24 @@ def test_cli_refuses_mixed_encodings_naming_files_and_leaves_no_run(tmp_path, ca
     assert not (tmp_path / "run").exists()
 
 
+def test_cli_refuses_an_image_whose_channels_differ_and_leaves_no_run(tmp_path, capsys):
+    """Found by the plan's check, before the run folder (loading found it after)."""
+    data = tmp_path / "data"
+    for i in range(4):
+        mask = np.zeros((32, 32), dtype=np.uint8)
+        mask[8:20, 8:20] = 255
+        image = mask // 2 + 20
+        write_png(data / "images" / f"{i}.png", np.dstack([image] * 3) if i == 2 else image)
+        write_png(data / "masks" / f"{i}.png", mask)
+    assert main(["train", "--data", str(data), "--run-dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert f"1 problem(s) in {data}: {data / 'images' / '2.png'}: 3 channel(s) but most" in err
+    assert "0.png" not in err and not (tmp_path / "run").exists()
+    argv = ["--run-dir", str(tmp_path / "run2"), "--set", "model.in_channels=3"]
+    assert main(["train", "--data", str(data), *argv]) == 2
+    assert "1.png: 1 channel(s) but the model takes 3" in capsys.readouterr().err
+
+
 @pytest.mark.slow
 def test_cli_plans_a_16_bit_set_and_writes_the_plan(tmp_path, capsys):
     rng = np.random.default_rng(0)

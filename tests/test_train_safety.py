@@ -77,14 +77,18 @@ def test_a_run_records_its_files_and_overwrite_replaces_only_those(tmp_path):
 
 
 def test_a_run_that_stopped_before_its_first_checkpoint_is_started_again(tmp_path, data):
-    """Bad data found while loading (an RGBA image here) stops the run after its folder
-    exists: trying again, the data fixed, needs no --overwrite."""
+    """Bad data found while loading (an RGBA image here, with --no-plan: the plan's check
+    would find it first) stops the run after its folder exists: a folder the run made goes
+    again; in a folder that was there, trying again with the data fixed needs no --overwrite."""
     from PIL import Image
 
     rgba = np.zeros((32, 32, 4), np.uint8)
     Image.fromarray(rgba, "RGBA").save(data / "images" / "00.png")
     run = tmp_path / "run"
     args = ["--no-plan", "--epochs", "1", "--set", "model.depth=2", "--set", "data.tile_size=32"]
+    assert _train(data, run, *args) == 2
+    assert not run.exists()  # the folder this run made
+    run.mkdir()
     assert _train(data, run, *args) == 2
     assert (run / "train.log").is_file() and not (run / "checkpoints" / "last.pt").exists()
     write_png(data / "images" / "00.png", np.full((32, 32), 9, np.uint8))

@@ -29,6 +29,7 @@ import numpy as np
 import yaml
 
 from unetlab.config import Config, changed_keys
+from unetlab.data.checks import channel_problems
 from unetlab.data.fingerprint import (
     Fingerprint,
     lonely_classes,
@@ -177,13 +178,16 @@ def check_data(
 ) -> None:
     """Raise one DatasetError naming the files when the data contradicts itself: blurred
     masks, masks mixing 0/1 and 0/255, a mask value in one file only (these three only where
-    ``fp`` measured classes, and unless ``data.label_values`` is the user's), images smaller
-    than the net's smallest input;
+    ``fp`` measured classes, and unless ``data.label_values`` is the user's), images whose
+    channels differ from the others' (or from ``model.in_channels``), images smaller than the
+    net's smallest input;
     ``problems`` found before (files that do not pair up or cannot be measured) are listed
     first in the same error."""
     problems = list(problems)
     if "data.label_values" not in explicit:
         problems += _class_problems(fp, cfg)
+    images = [(Path(p.image), p.channels) for p in fp.pairs]
+    problems += channel_problems(images, cfg.model.in_channels)
     geometry = Geometry.of(cfg)
     problems += too_small(fp.pairs, geometry.min_image, _small_fix(geometry))
     if problems:

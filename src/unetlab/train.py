@@ -784,7 +784,7 @@ def fit(
     cfg = cfg.checked()  # before the run folder: a bad value set as an attribute is one line
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device))
-    with group.joined(device), contextlib.ExitStack() as held:
+    with _gone_if_unstarted(run_dir, group), group.joined(device), contextlib.ExitStack() as held:
         held.enter_context(_own_random_state(device))  # the caller's seeds stay as they were
         problem = None
         if group.is_main:
@@ -819,6 +819,21 @@ def fit(
             _detach(handler)
             if console is not None:
                 logging.getLogger("unetlab").removeHandler(console)
+
+
+@contextlib.contextmanager
+def _gone_if_unstarted(run_dir: str | os.PathLike, group: Group):
+    """A run folder that this call makes is removed again when the run ends on bad input
+    (bad data found while loading it) before its first checkpoint: nothing is left behind."""
+    run_dir = Path(run_dir)
+    fresh = group.is_main and not run_dir.exists()
+    try:
+        yield
+    except UnetlabError:
+        saved = any((run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS)
+        if fresh and not saved:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
 
 
 def _own_random_state(device: torch.device):

@@ -7,6 +7,7 @@ and the fingerprint of :mod:`unetlab.plan`) gather these lines and raise them to
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -62,3 +63,23 @@ def stored_channels(path: Path, channels: int) -> str:
             if im.mode in _MODES and path.suffix.lower() not in (".tif", ".tiff"):
                 return _MODES[im.mode]
     return f"{channels} channel(s)"
+
+
+def channel_problems(images: Sequence[tuple[Path, int]], in_channels: int | None) -> list[str]:
+    """Problems of the images (``(file, channels)``, a stack's file once) whose channel count
+    is not the model's ``in_channels`` or, where that is None, not the most common count."""
+    if not images:
+        return []
+    counts = [c for _, c in images]
+    expected = in_channels if in_channels is not None else max(set(counts), key=counts.count)
+    if in_channels is None:
+        said, fix = (
+            f"most images have {expected}",
+            "convert the images so that all have the same channels",
+        )
+    else:
+        said = f"the model takes {expected}"
+        fix = "set model.in_channels to the images' channels, or convert the images"
+    odd = dict.fromkeys(path for path, c in images if c != expected)  # in order, each once
+    channels = dict(images)
+    return [f"{path}: {stored_channels(path, channels[path])} but {said}: {fix}" for path in odd]

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from unetlab.data.checks import non_integer_mask, nonfinite_pixels, stored_channels
+from unetlab.data.checks import channel_problems, non_integer_mask, nonfinite_pixels
 from unetlab.data.fingerprint import MaskValues, instance_masks, lossy_problem, pixel_counts
 from unetlab.data.instances import (
     INTERIOR,
@@ -469,23 +469,9 @@ def _image_problems(pair: Pair, image: np.ndarray) -> list[str]:
 
 
 def _channel_problems(loaded, in_channels: int | None) -> list[str]:
-    channels = [channels_of(image) for _, image, _ in loaded]
-    if not channels:
-        return []
-    expected = in_channels
-    if expected is None:  # all alike: name the images that differ from the most common count
-        expected = max(set(channels), key=channels.count)
-    if in_channels is None:
-        fix = "convert the images so that all have the same channels"
-        said = f"most images have {expected}"
-    else:
-        fix = "set model.in_channels to the images' channels, or convert the images"
-        said = f"the model takes {expected}"
-    return [
-        f"{pair.image}: {stored_channels(pair.image, c)} but {said}: {fix}"
-        for (pair, _, _), c in zip(loaded, channels)
-        if c != expected
-    ]
+    return channel_problems(
+        [(pair.image, channels_of(image)) for pair, image, _ in loaded], in_channels
+    )
 
 
 def _fix_hint(found: list[int], unknown: set[int]) -> str:

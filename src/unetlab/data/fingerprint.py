@@ -44,7 +44,7 @@ class PairFacts:
     mask values present and their pixel counts; ``object_areas``: px per object;
     ``touching``: objects within ``TOUCH_GAP`` px of another; ``spacing``: (y, x) pixel size
     in micrometres from the TIFF's metadata, or None; ``wide_mask``: the mask is stored with
-    more than 8 bits."""
+    more than 8 bits; ``image``: the image file."""
 
     name: str
     height: int
@@ -61,6 +61,7 @@ class PairFacts:
     instances: bool = False
     spacing: tuple[float, float] | None = None
     wide_mask: bool = False
+    image: str = ""
 
 
 def measure_pair(
@@ -283,7 +284,8 @@ def fingerprint(
             continue
         ids = {"auto": None, "semantic": False, "instances": True}[target]
         spacing = tiff_spacing(pair.image)
-        facts.append(measure_pair(image, mask, name=pair.mask_page, spacing=spacing, instances=ids))
+        fact = measure_pair(image, mask, name=pair.mask_page, spacing=spacing, instances=ids)
+        facts.append(replace(fact, image=str(pair.image)))
         measured.append(pair)
     if target == "auto":
         masks = [_mask_values(f) for f in facts]
