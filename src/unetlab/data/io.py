@@ -183,8 +183,15 @@ def stack_shape(path: str | os.PathLike) -> tuple[int, int, int]:
 
 
 def tiff_layout(tif) -> tuple[str, tuple[int, ...]]:
-    """The axes of a TIFF's first series as unetlab reads them, one letter each: ``Y``,
-    ``X``, ``C`` (channels, read as the last axis) or ``P`` (pages), with the series' shape.
+    """The axes of a TIFF's first series as unetlab reads them (:func:`tiff_letters`), with
+    the series' shape."""
+    series = tif.series[0]
+    return tiff_letters(tif, series), tuple(int(n) for n in series.shape)
+
+
+def tiff_letters(tif, series) -> str:
+    """The axes of a series (or pyramid level) of a TIFF as unetlab reads them, one letter
+    each: ``Y``, ``X``, ``C`` (channels, read as the last axis) or ``P`` (pages).
 
     Channels: an axis tifffile names C (channel metadata: tifffile's ``axes``, ImageJ's
     channels, OME's C), and the samples (S) of a pixel where the file says so: interleaved
@@ -193,18 +200,16 @@ def tiff_layout(tif) -> tuple[str, tuple[int, ...]]:
     minisblack planes, and the (3|4, H, W) arrays tifffile writes as planar RGB(A) when given
     no ``photometric`` (they carry tifffile's shape metadata without axes).
     """
-    series = tif.series[0]
-    axes, shape = series.axes.upper(), tuple(int(n) for n in series.shape)
+    axes = series.axes.upper()
     if "Y" not in axes or "X" not in axes:
         raise ImageReadError(f"{tif.filehandle.path}: TIFF axes {axes} have no rows and columns")
-    samples = "P" if "S" in axes and planes_are_pages(tif, series.keyframe) else "C"
-    letters = "".join(a if a in "YXC" else samples if a == "S" else "P" for a in axes)
-    return letters, shape
+    samples = "P" if "S" in axes and _planes_are_pages(tif, series.keyframe) else "C"
+    return "".join(a if a in "YXC" else samples if a == "S" else "P" for a in axes)
 
 
-def planes_are_pages(tif, page) -> bool:
+def _planes_are_pages(tif, page) -> bool:
     """True when a TIFF's samples are separate planes with no metadata calling them one
-    pixel's channels (see :func:`tiff_layout`)."""
+    pixel's channels (see :func:`tiff_letters`)."""
     if int(page.planarconfig) != 2:  # contig: the samples of one pixel, stored together
         return False
     if int(page.photometric) != 2:  # not RGB: minisblack (or other) planes

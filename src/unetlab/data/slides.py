@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.io import TIFF_SUFFIXES, planes_are_pages
+from unetlab.data.io import TIFF_SUFFIXES, tiff_letters
 from unetlab.data.tiffmeta import MICROMETRES, tiff_sizes
 from unetlab.errors import ImageReadError, UnetlabError
 
@@ -95,16 +95,6 @@ def layout_of(axes: str, shape: tuple[int, ...]) -> Layout:
             raise UnetlabError(f"axes {axes!r} of shape {shape} hold two channel axes")
         letters = [("P" if i in channel and i != keep else a) for i, a in enumerate(letters)]
     return Layout("".join(letters), tuple(int(s) for s in shape))
-
-
-def _page_axes(tif, series) -> str:
-    """A TIFF series' axes with its samples (S) as a page axis where they are separate
-    planes with nothing calling them channels (:func:`unetlab.data.io.planes_are_pages`:
-    the rule of images read whole), so a large stack reads as a small one does."""
-    axes = series.axes.upper()
-    return (
-        axes.replace("S", "Q") if "S" in axes and planes_are_pages(tif, series.keyframe) else axes
-    )
 
 
 class SlidePage:
@@ -234,14 +224,15 @@ def _open_tiff(path: Path, level: int) -> Slide:
                 f"{len(series.levels) - 1}"
             )
         chosen = series.levels[level]
-        layout = layout_of(_page_axes(tif, chosen), chosen.shape)
+        # the rule of images read whole: a large stack reads as a small one does
+        layout = layout_of(tiff_letters(tif, chosen), chosen.shape)
         first = chosen.keyframe
         chunked = first.compression != 1 or first.is_tiled or len(series.levels) > 1
         array = _tiff_pixels(path, series, level)
         size, spacing = tiff_sizes(tif, first)
         if size is not None and level:
             base = series.levels[0]
-            size = _scaled(size, layout_of(_page_axes(tif, base), base.shape), layout)
+            size = _scaled(size, layout_of(tiff_letters(tif, base), base.shape), layout)
     except UnetlabError:
         tif.close()
         raise
