@@ -27,7 +27,7 @@ from unetlab.data.tiffmeta import PixelSize, read_pixel_size
 from unetlab.errors import OutputError, UnetlabError
 from unetlab.inference.files import (
     finished_inputs,
-    output_names,
+    output_roles,
     predict_file,
     refuse_shared_outputs,
 )
@@ -304,5 +304,5 @@ def test_a_large_images_ome_zarr_outputs_are_all_in_the_manifest(work):
     assert _predict(work, *flags) == 0
     assert sorted(p.name for p in (work / "out").glob("s*")) == ["s.ome.zarr", "s_prob.ome.zarr"]
     assert _predict(work, *flags) == 0  # its own outputs are no foreign files
-    names = output_names("s", probabilities=True, objects=True)
+    names = output_roles("s", probabilities=True, objects=True)
     assert {"s.ome.zarr", "s_prob.ome.zarr", "s_objects.ome.zarr", "s_objects.csv"} <= set(names)

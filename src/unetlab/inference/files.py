@@ -20,6 +20,7 @@ import torch
 
 from unetlab.data.classes import class_colours
 from unetlab.data.io import read_stack, write_csv, write_png, write_tiff
+from unetlab.data.ome import FORMATS
 from unetlab.data.tiffmeta import imagej_kwargs, read_pixel_size
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import OutputError, UnetlabError
@@ -41,6 +42,7 @@ from unetlab.inference.slides import (
     LARGE_PIXELS,
     STREAM_BUDGET,
     is_large,
+    output_names,
     output_stem,
     predict_slide,
 )
@@ -105,27 +107,13 @@ def output_roles(
     """Every file name :func:`predict_file` may write for an input whose outputs are called
     ``stem`` (:func:`~unetlab.inference.slides.output_stem`), and what each holds: the labels
     and overlay as .png and .tif (which one depends on the file's pages, size and pixel
-    size), and a large image's OME-Zarr outputs."""
+    size), and a large image's (:func:`~unetlab.inference.slides.output_names`)."""
     wanted = {"labels", "overlay"} if overlay else {"labels"}
     wanted |= {"probabilities"} if probabilities else set()
     wanted |= {"objects", "table"} if objects else set()
-    roles: dict[str, str] = {}
-    for stack in (False, True):
-        for key, path in output_paths(Path(), stem, stack=stack).items():
-            if key in wanted:
-                roles.setdefault(path.name, _ROLES[key])
-    zarr = {"labels": "", "probabilities": "_prob", "objects": "_objects"}
-    for key, suffix in zarr.items():  # a large image's outputs as OME-Zarr
-        if key in wanted:
-            roles[f"{stem}{suffix}.ome.zarr"] = _ROLES[key]
-    return roles
-
-
-def output_names(
-    stem: str, *, probabilities: bool = False, overlay: bool = False, objects: bool = False
-) -> list[str]:
-    """The names of :func:`output_roles`."""
-    return list(output_roles(stem, probabilities=probabilities, overlay=overlay, objects=objects))
+    every = [output_paths(Path(), stem, stack=stack) for stack in (False, True)]
+    every += [output_names(stem, output_format) for output_format in FORMATS]
+    return {str(name): _ROLES[key] for each in every for key, name in each.items() if key in wanted}
 
 
 def refuse_shared_outputs(out_dir: Path, files: Sequence[Path], **wanted: bool) -> None:
@@ -193,7 +181,7 @@ def prediction_folder(
     out_dir = Path(out_dir)
     wanted = dict(probabilities=probabilities, overlay=overlay, objects=objects)
     refuse_shared_outputs(out_dir, files, **wanted)
-    names = [n for f in files for n in output_names(output_stem(f), **wanted)]
+    names = [n for f in files for n in output_roles(output_stem(f), **wanted)]
     with output_folder(
         out_dir, names, inputs=files, overwrite=overwrite, command="predict"
     ) as folder:

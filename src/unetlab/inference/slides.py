@@ -82,10 +82,9 @@ def output_stem(path: str | os.PathLike) -> str:
     return stem[:-4] if stem.lower().endswith(".ome") and len(stem) > 4 else stem
 
 
-def output_names(path: Path, output_format: str) -> dict[str, str]:
+def output_names(stem: str, output_format: str) -> dict[str, str]:
     """File names of a large input's ``labels``, ``probabilities``, ``objects`` (ids) and
-    ``table`` (one row per object)."""
-    stem = output_stem(path)
+    ``table`` (one row per object), for ``stem`` (:func:`output_stem`)."""
     ext = ".tif" if output_format == "ome-tiff" else ".ome.zarr"
     return {
         "labels": f"{stem}{ext}",
@@ -334,7 +333,7 @@ def predict_slide(
             probabilities=probabilities,
             output_format=output_format,
         )
-        names = output_names(path, output_format)
+        names = output_names(output_stem(path), output_format)
         finals = {key: out_dir / name for key, name in names.items()}
         stages = {key: ome.staging_path(finals[key]) for key in specs}
         grid, batch = stream_tiling(
