@@ -237,6 +237,31 @@ def test_instances_prints_each_images_count_and_the_total(tmp_path, monkeypatch,
     assert f"objects: {sum(counts)} in 2 images" in caplog.messages
 
 
+def test_two_processes_report_each_images_count_once(tmp_path):
+    """Files shared out over two processes: the main one reports every image's object count
+    (those the other process wrote too), each once, as its table counts them."""
+    import subprocess
+    import sys
+
+    from tests.test_distributed import finished
+
+    for i in range(3):
+        write_png(tmp_path / "in" / f"c{i}.png", nuclei_image(60, 70, seed=i))
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    command = [sys.executable, "-m", "unetlab", "predict", "--checkpoint", str(tmp_path / "m.pt")]
+    command += ["--input", str(tmp_path / "in"), "--output", str(tmp_path / "out")]
+    command += ["--instances", "--min-area", "1", "--nproc", "2", "--device", "cpu"]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert finished(run), run.stderr[-3000:]
+    counts = []
+    for i in range(3):
+        with open(tmp_path / "out" / f"c{i}_objects.csv") as f:
+            counts.append(len(list(csv.DictReader(f))))
+        n = counts[-1]
+        assert run.stderr.count(f"c{i}.png: {n} object{'' if n == 1 else 's'}\n") == 1
+    assert run.stderr.count(f"objects: {sum(counts)} in 3 images") == 1
+
+
 def test_object_summary_past_the_line_limit_gives_range_and_median():
     assert object_summary([3, 4]) == "objects: 7 in 2 images"
     many = list(range(OBJECT_LINES + 1))

@@ -174,12 +174,12 @@ def run(args) -> int:
     files = _inputs(args.input)
     out_dir = Path(args.output)
     with group.joined(device), contextlib.ExitStack() as held:
-        problem, done = None, []
+        problem, done = None, set()
         if group.is_main:  # checked (inputs never replaced, no foreign files, not in use)
             try:  # and locked before any work; the other processes wait for the verdict
                 # asked before this run's names enter the manifest: only files an earlier
                 # run wrote count as done
-                done = finished_inputs(out_dir, files) if args.skip_existing else []
+                done = set(finished_inputs(out_dir, files)) if args.skip_existing else set()
                 held.enter_context(
                     prediction_folder(
                         out_dir,
@@ -282,12 +282,12 @@ def _predict_all(args, model, files, todo, out_dir, device, group) -> int:
         model, mine, dict(zip(todo, large)), out_dir, options, clock, group
     )
     elapsed = time.perf_counter() - start
-    # each file's object count + 1 from the process that wrote it, 0 from the others
-    wrote = [found[f] + 1 if f in found else 0 for f in todo] if args.instances else []
-    done, pixels, failed, *objects = group.total([*counts, *wrote])
+    done, pixels, failed = group.total(counts)
+    if args.instances:  # each file's object count, from the process that wrote it
+        found = {f: n for part in group.gather(found) for f, n in part.items()}
     if group.is_main:
         if args.instances:
-            _report_objects({f.name: int(n) - 1 for f, n in zip(todo, objects) if n})
+            _report_objects({f.name: found[f] for f in todo if f in found})
         _report(done, len(files) - len(todo), failed, pixels, elapsed, out_dir)
         if args.benchmark and done:
             _report_benchmark(done, pixels, elapsed, clock.seconds)
