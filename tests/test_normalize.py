@@ -81,7 +81,10 @@ def test_a_large_streamed_float_image_gets_its_percentiles_from_a_row_sample(mon
 
     monkeypatch.setattr(norm, "SAMPLE_PIXELS", 2000)  # 1/8 of the rows of this image
     image = np.random.default_rng(2).normal(0.0, 1.0, (400, 40)).astype(np.float32)
-    mean, std = image_stats(_Rows(image), {"mode": "percentile", "low": 5, "high": 95})
+    spec = {"mode": "percentile", "low": 5, "high": 95}
+    # chunks of 50 rows, not a multiple of 8: the sample must keep its phase across chunks
+    mean, std = image_stats(_Rows(image), spec, chunk_rows=50)
     assert mean[0] == pytest.approx(-1.645, abs=0.15) and std[0] == pytest.approx(3.29, abs=0.3)
-    sampled = image[::8].astype(np.float64)
-    assert mean[0] == pytest.approx(np.percentile(sampled, 5))
+    lo, hi = np.percentile(image[::8].astype(np.float64), [5, 95])
+    assert (mean[0], std[0]) == (pytest.approx(lo), pytest.approx(hi - lo))
+    assert image_stats(_Rows(image), spec)[0][0] == mean[0]  # in one chunk: the same sample

@@ -119,19 +119,19 @@ def percentile_stats(
             pixels = image.reshape(-1, c)
         else:  # a streamed float image: a regular sample of its rows
             step = max(1, round(image.shape[0] * image.shape[1] / SAMPLE_PIXELS))
+            chunk = _sample_chunk(chunk_rows, step)
             rows = [
-                np.asarray(image[t : t + chunk_rows])[::step]
-                for t in _tops(image, chunk_rows, step)
+                np.asarray(image[t : t + chunk])[::step] for t in range(0, image.shape[0], chunk)
             ]
             pixels = np.concatenate(rows).reshape(-1, c)
         lo, hi = np.percentile(pixels, [low, high], axis=0).astype(np.float64)
     return lo, np.maximum(hi - lo, _EPS)
 
 
-def _tops(image, chunk_rows: int, step: int) -> range:
-    """Chunk starts whose rows keep the every-``step``-th phase (a multiple of ``step``)."""
-    chunk = max(step, chunk_rows - chunk_rows % step)
-    return range(0, image.shape[0], chunk)
+def _sample_chunk(chunk_rows: int, step: int) -> int:
+    """Rows read at a time for a sample of every ``step``-th row: about ``chunk_rows``, a
+    multiple of ``step``, so that every chunk starts on a sampled row and none is read twice."""
+    return max(step, chunk_rows - chunk_rows % step)
 
 
 def _hist_percentile(values: np.ndarray, counts: np.ndarray, q: float) -> float:
