@@ -52,9 +52,33 @@ def test_budget_schedule_ends_annealed_on_any_machine(seconds_per_step):
         steps += 1
     assert steps == pytest.approx(60.0 / seconds_per_step, abs=1)
     assert optimizer.param_groups[0]["lr"] == 0.0
-    clock.now = 130.0  # halfway through the 60 s: half the base lr (cosine)
+    clock, optimizer = FakeClock(), _optimizer()
+    schedule = BudgetSchedule(optimizer, "cosine", total_steps=10**9, seconds=60.0, clock=clock)
+    clock.now += 30.0  # halfway through the 60 s: half the base lr (cosine)
     schedule.step()
     assert optimizer.param_groups[0]["lr"] == pytest.approx(0.05)
+
+
+def test_a_shrinking_reserve_never_raises_the_lr_again():
+    """A slow first validation reserves much, a cheaper one later less: the progress waits
+    for the clock instead of going back (the lr rose from 2.9e-05 to 1.8e-04 in an audit)."""
+    clock, optimizer = FakeClock(), _optimizer()
+    schedule = BudgetSchedule(optimizer, "cosine", total_steps=10**9, seconds=100.0, clock=clock)
+    pacer = ValidationPacer(0.1, budget=schedule, after=10)
+    pacer.record(clock.now, clock.now + 4.0)  # cold: 44 s kept, training ends at 56 s
+    clock.now += 40.0
+    schedule.step()
+    high = schedule.reached
+    pacer.record(clock.now, clock.now + 0.5)
+    pacer.record(clock.now, clock.now + 0.5)  # the median of 4, 0.5, 0.5: 5.5 s kept
+    lrs = []
+    while not schedule.spent():
+        clock.now += 1.0
+        schedule.step()
+        lrs.append(optimizer.param_groups[0]["lr"])
+    assert all(b <= a for a, b in zip(lrs, lrs[1:])) and lrs[-1] == 0.0
+    assert schedule.reached >= high and schedule.kept == pytest.approx(5.5)
+    assert clock.now - 100.0 == pytest.approx(100.0 - 5.5, abs=1.0)  # the budget used, not 56 s
 
 
 def test_budget_schedule_resumes_the_budget_it_had_spent():
@@ -98,8 +122,11 @@ def test_validation_pacer_bounds_the_share():
     with pytest.raises(ValueError, match="share"):
         ValidationPacer(0.0)
     budget = BudgetSchedule(_optimizer(), "cosine", total_steps=10, seconds=60)
-    ValidationPacer(0.1, budget=budget, after=10).record(10.0, 12.0)
+    pacer = ValidationPacer(0.1, budget=budget, after=10)
+    pacer.record(10.0, 12.0)
     assert budget.reserve == 22.0  # the last validation and ten validations' worth after it
+    pacer.record(30.0, 40.0)  # one slow validation (a busy machine) moves it to the median
+    assert budget.reserve == pytest.approx(66.0)
 
 
 def test_the_label_offset_costs_validations_by_its_predictions():

@@ -20,6 +20,7 @@ import os
 import platform
 import shutil
 import signal
+import statistics
 import sys
 import threading
 import time
@@ -377,7 +378,8 @@ class BudgetSchedule:
     times :func:`schedule_factor`; ``spent()`` says when a step has reached the end of the
     schedule (so the run ends with the lr at its final value). ``reserve`` seconds at the
     end are kept for the last validation and the label offset's measurement (the pacer sets
-    it from the last validation's cost; at most half the budget). The seconds
+    it from the median cost of the validations so far; at most half the budget); progress
+    never goes back when the reserve shrinks, so the lr never rises again. The seconds
     spent travel in ``state_dict`` (a resumed run continues the budget, not restarts it).
     Time-driven, so a resumed run is not bit-equal to an uninterrupted one.
     """
@@ -399,6 +401,8 @@ class BudgetSchedule:
         self._before, self._since = 0.0, clock()
         self._read = 0.0  # elapsed() as last read
         self.reserve, self.done = 0.0, False
+        self.reached = 0.0  # the furthest progress so far: the lr never rises again
+        self.kept = 0.0  # the reserve in force when the budget was spent
 
     def elapsed(self) -> float:
         """Seconds of the budget used (this process's time plus a resumed run's)."""
@@ -414,8 +418,10 @@ class BudgetSchedule:
 
     def step(self) -> None:
         self.steps += 1
-        progress = self.progress()
-        self.done = progress >= 1.0
+        # a later, cheaper validation shrinks the reserve: progress then waits, never goes back
+        self.reached = progress = max(self.reached, self.progress())
+        if progress >= 1.0 and not self.done:
+            self.done, self.kept = True, self.reserve
         factor = schedule_factor(self.kind, progress)
         for group, base in zip(self.optimizer.param_groups, self.base):
             group["lr"] = base * factor
@@ -429,6 +435,8 @@ class BudgetSchedule:
             "base": list(self.base),
             "reserve": self.reserve,
             "done": self.done,
+            "reached": self.reached,
+            "kept": self.kept,
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -436,13 +444,15 @@ class BudgetSchedule:
         self._before, self._since = state["elapsed"], self.clock()
         self._read = self._before
         self.reserve, self.done = state.get("reserve", 0.0), state.get("done", False)
+        self.reached, self.kept = state.get("reached", 0.0), state.get("kept", self.reserve)
 
 
 class ValidationPacer:
     """Spaces validations so that they take at most ``share`` of the time: after a validation
     that took v seconds, the next is due once v (1 - share) / share seconds have passed, and
-    a ``budget`` keeps v (1 + ``after``) seconds at its end for the last validation and the
-    work that follows it, ``after`` validations' worth (:func:`offset_fit_cost`)."""
+    a ``budget`` keeps m (1 + ``after``) seconds at its end for the last validation and the
+    work that follows it, ``after`` validations' worth (:func:`offset_fit_cost`), m the
+    median cost of the validations so far."""
 
     def __init__(
         self, share: float = 0.1, *, budget: BudgetSchedule | None = None, after: float = 0.0
@@ -450,7 +460,7 @@ class ValidationPacer:
         if not 0.0 < share <= 1.0:
             raise UnetlabError(f"validation share must be in (0, 1], not {share}")
         self.share, self.wait, self.last, self.budget = share, 0.0, -math.inf, budget
-        self.after = after
+        self.after, self.costs = after, []
 
     def due(self, now: float) -> bool:
         return now - self.last >= self.wait
@@ -458,8 +468,11 @@ class ValidationPacer:
     def record(self, started: float, ended: float) -> None:
         self.wait = (ended - started) * (1.0 - self.share) / self.share
         self.last = ended
+        self.costs.append(ended - started)
         if self.budget is not None:  # keep time for the last validation and what follows
-            self.budget.reserve = (ended - started) * (1.0 + self.after)
+            # the median: one cold first validation, or one slowed by a busy machine, would
+            # otherwise set the reserve (x 11 with the label offset) for the whole run
+            self.budget.reserve = statistics.median(self.costs) * (1.0 + self.after)
 
 
 def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool) -> Path:
@@ -1116,7 +1129,7 @@ def _should_stop(run: _Run, stop: _StopRequest) -> bool:
     if out_of_time and state.epoch < t.epochs:  # at train.epochs the run ends anyway
         line = f"time budget of {t.max_minutes:g} min reached: it bought {state.step} steps"
         line += f" ({state.epoch} epochs)"
-        if kept := getattr(run.scheduler, "reserve", 0.0):
+        if kept := getattr(run.scheduler, "kept", 0.0):
             after = " and the label offset" if offset_fit_cost(run.cfg) else ""
             line += f"; {kept:.0f} s kept for the last validation{after}"
         log.info("%s", line)
