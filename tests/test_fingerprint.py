@@ -72,6 +72,21 @@ def test_measure_pair_exact_values():
     assert g.instances and len(g.object_areas) == 99 and g.touching == 99
 
 
+def test_regions_of_two_classes_meet_without_touching_and_void_is_no_object():
+    """A scene: road (1) and car (2) share an edge, ringed by VOC's void (255) outlines."""
+    image = np.zeros((12, 12), dtype=np.uint8)
+    mask = np.zeros((12, 12), dtype=np.uint8)
+    mask[2:10, 1:6], mask[2:10, 6:11] = 1, 2  # two classes side by side
+    plain = measure_pair(image, mask)
+    assert sorted(plain.object_areas) == [40, 40] and plain.touching == 0
+    mask[2:10, 6], mask[5, 1:6] = 255, 255  # a void line between the classes, one across road
+    ringed = measure_pair(image, mask, ignore_value=255)
+    assert 255 not in ringed.values and sum(ringed.counts) == 144 - 13
+    assert sorted(ringed.object_areas) == [15, 20, 32] and ringed.touching == 2  # the road's two
+    counted = measure_pair(image, mask)  # void as a class: its lines are objects
+    assert sorted(counted.object_areas) == [13, 15, 20, 32] and 255 in counted.values
+
+
 def test_fingerprint_sums_classes_and_objects():
     fp = Fingerprint(
         [

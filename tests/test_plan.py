@@ -291,3 +291,22 @@ def test_the_plan_reads_masks_as_the_config_says_training_will(tmp_path):
     assert "train.loss" not in {c.key for c in plan.choices}  # not from the ids' pixel shares
     _, as_classes = plan_training(load_config(None, [f"data.root={root}"]))
     assert list(as_classes.fingerprint["class_fractions"]) == [0, 1, 2, 3]
+
+
+def test_a_voc_set_is_planned_without_its_void_outlines(tmp_path):
+    """VOC's 255 outlines (ignored in training) were measured as objects: 1,405 of 1,862
+    'objects' were pieces of them, and the plan chose a 16 px tile and border weights."""
+    from unetlab.data.scenes import write_voc_scenes
+    from unetlab.plan import plan_training
+
+    root = write_voc_scenes(tmp_path / "voc", n_train=6, n_val=2, size=96)
+    _, plan = plan_training(load_config(None, [f"data.root={root}"]))
+    chosen = {c.key: c for c in plan.choices}
+    assert 255 not in plan.fingerprint["class_fractions"]
+    assert chosen["data.tile_size"].value >= 64
+    assert chosen["data.weight_map"].value is False  # classes meet: no border weights
+    assert "colour images" in chosen["data.normalization"].reason
+    _, kept = plan_training(
+        load_config(None, [f"data.root={root}", "data.label_values=[0,1,2,3,4,5,6,255]"])
+    )
+    assert 255 in kept.fingerprint["class_fractions"]  # a class when the user says so

@@ -284,11 +284,13 @@ def plan_normalization(fp: Fingerprint) -> Choice:
             {"mode": "percentile", "low": 1.0, "high": 99.8},
             f"fluorescence-like: {len(dark)} of {len(fp.pairs)} images are mostly dark background",
         )
-    return Choice(
-        "data.normalization",
-        {"mode": "per_image"},
-        "grey levels fill the range (EM, bright-field): per-image standardisation",
+    colour = all(p.channels == 3 for p in fp.pairs)
+    kind = (
+        "colour images, not mostly dark"
+        if colour
+        else "grey levels fill the range (EM, bright-field)"
     )
+    return Choice("data.normalization", {"mode": "per_image"}, f"{kind}: per-image standardisation")
 
 
 def plan_loss(fp: Fingerprint, cfg: Config) -> list[Choice]:
@@ -314,7 +316,7 @@ def plan_objects(fp: Fingerprint, cfg: Config) -> list[Choice]:
     touching, n = fp.touching_fraction(), fp.object_areas().size
     if n == 0:
         return []
-    share = f"{touching:.0%} of {n} objects lie within 2 px of another"
+    share = f"{touching:.0%} of {n} objects lie within 2 px of another of their class"
     if fp.instances:
         if "target" in {f.name for f in fields(cfg.data)}:
             return [Choice("data.target", "instances", f"instance masks; {share}")]
@@ -435,6 +437,16 @@ def make_plan(
     return Plan(marked, fp.summary())
 
 
+def _unlabelled_value(d, train_pairs) -> int | None:
+    """The mask value training will count nowhere: ``data.ignore_value``, or the void
+    outlines of palette masks (VOC's 255) whose classes training finds itself."""
+    if d.ignore_value is not None or d.label_values is not None or not train_pairs:
+        return d.ignore_value
+    from unetlab.data.classes import VOC_VOID, dataset_palette
+
+    return VOC_VOID if dataset_palette([p.mask for p in train_pairs]) is not None else None
+
+
 def plan_training(
     cfg: Config, explicit: set[str] | None = None, *, device: str = "cpu"
 ) -> tuple[Config, Plan]:
@@ -454,7 +466,8 @@ def plan_training(
     problems: list[str] = []  # every problem of the data set, raised together by check_data
     train, val = split_pairs(d.root, val_fraction=d.val_fraction, seed=d.seed, problems=problems)
     target = "semantic" if d.label_values is not None else d.target  # as training reads them
-    fp = fingerprint(train + val, problems=problems, target=target)
+    ignored = _unlabelled_value(d, train)
+    fp = fingerprint(train + val, problems=problems, target=target, ignore_value=ignored)
     check_data(fp, cfg, explicit, problems=problems)
     plan = make_plan(fp, cfg, explicit=explicit, device=device, val_images=len(val))
     return plan.apply(cfg), plan

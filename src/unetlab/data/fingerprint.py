@@ -12,7 +12,9 @@ Objects are the 4-connected regions of every mask value but the background (0 wh
 else the most frequent value); instance masks hold one object per value. Whether a data set's
 masks are instance masks is :func:`instance_masks`, the one rule for ``data.target: auto``
 that the plan and training without a plan both use. Two objects *touch* when they lie within
-``TOUCH_GAP`` px of each other (so cells parted by a thin membrane touch, as in EM).
+``TOUCH_GAP`` px of each other (so cells parted by a thin membrane touch, as in EM) and are
+of one class (regions of two classes, such as road and car, meet by nature: no border
+weights can or need keep them apart).
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ class PairFacts:
     """What one image/mask pair holds. ``low``/``median``/``high``: per-channel 0.5th, 50th
     and 99.5th intensity percentiles in the image's own units; ``values``/``counts``: the
     mask values present and their pixel counts; ``object_areas``: px per object;
-    ``touching``: objects within ``TOUCH_GAP`` px of another; ``spacing``: (y, x) pixel size
+    ``touching``: objects within ``TOUCH_GAP`` px of another of their class; ``spacing``: (y, x) pixel size
     in micrometres from the TIFF's metadata, or None; ``wide_mask``: the mask is stored with
     more than 8 bits; ``image``: the image file."""
 
@@ -71,17 +73,22 @@ def measure_pair(
     name: str = "",
     spacing: tuple[float, float] | None = None,
     instances: bool | None = None,
+    ignore_value: int | None = None,
 ) -> PairFacts:
     """Facts of an (H, W[, C]) image and its (H, W) integer mask of label values;
     ``instances``: whether the mask holds object ids (None: when it holds more than
-    :data:`INSTANCE_VALUES` distinct values)."""
+    :data:`INSTANCE_VALUES` distinct values); pixels of ``ignore_value`` (unlabelled, such
+    as VOC's void outlines) count in no value and in no object."""
     pixels = np.asarray(image).reshape(-1, 1 if image.ndim == 2 else image.shape[2])
     if len(pixels) > MAX_PIXELS:  # an even sample: percentiles to well under 1%
         pixels = pixels[:: len(pixels) // MAX_PIXELS + 1]
     low, median, high = np.percentile(pixels, PERCENTILES, axis=0)
     values, counts = np.unique(np.asarray(mask), return_counts=True)
+    if ignore_value is not None:
+        values, counts = values[values != ignore_value], counts[values != ignore_value]
     if instances is None:
         instances = len(values) > INSTANCE_VALUES
+    keep = background(values, counts)
     return PairFacts(
         name=name,
         height=int(mask.shape[0]),
@@ -95,8 +102,16 @@ def measure_pair(
         counts=tuple(int(c) for c in counts),
         spacing=spacing,
         wide_mask=np.asarray(mask).dtype.itemsize > 1,
-        **object_facts(mask, background(values, counts), instances=instances),
+        **object_facts(unlabelled_as(mask, ignore_value, keep), keep, instances=instances),
     )
+
+
+def unlabelled_as(mask: np.ndarray, ignore_value: int | None, background_value: int) -> np.ndarray:
+    """``mask`` with its ``ignore_value`` pixels set to ``background_value`` (so that they
+    form no object), or ``mask`` itself."""
+    if ignore_value is None:
+        return mask
+    return np.where(np.asarray(mask) == ignore_value, background_value, mask)
 
 
 @dataclass(frozen=True)
@@ -132,7 +147,7 @@ def object_facts(mask: np.ndarray, background_value: int, *, instances: bool) ->
     areas = np.bincount(objects.ravel())[1:]
     return {
         "object_areas": tuple(int(a) for a in areas[areas > 0]),
-        "touching": touching_objects(objects, TOUCH_GAP),
+        "touching": _touching_in_class(mask, objects, instances=instances),
         "instances": instances,
     }
 
@@ -144,7 +159,9 @@ def _floats(array) -> tuple[float, ...]:
 def background(values: Sequence[int], counts: Sequence[int]) -> int:
     """The background mask value: 0 when present, else the most frequent value."""
     values = list(values)
-    return 0 if 0 in values else int(values[int(np.argmax(counts))])
+    if 0 in values or not values:  # none: every pixel unlabelled
+        return 0
+    return int(values[int(np.argmax(counts))])
 
 
 def object_labels(mask: np.ndarray, background_value: int, *, instances: bool) -> np.ndarray:
@@ -162,6 +179,15 @@ def object_labels(mask: np.ndarray, background_value: int, *, instances: bool) -
         regions, n = ndimage.label(mask == value)
         out[regions > 0] = regions[regions > 0] + out.max()
     return out
+
+
+def _touching_in_class(mask: np.ndarray, objects: np.ndarray, *, instances: bool) -> int:
+    """How many objects lie within ``TOUCH_GAP`` px of another of their own class (every
+    object of an instance mask is of one class)."""
+    if instances:
+        return touching_objects(objects, TOUCH_GAP)
+    classes = np.unique(np.asarray(mask)[objects > 0])
+    return sum(touching_objects(np.where(mask == c, objects, 0), TOUCH_GAP) for c in classes)
 
 
 def touching_objects(objects: np.ndarray, gap: int) -> int:
@@ -254,11 +280,13 @@ def fingerprint(
     limit: int = 400,
     problems: list[str] | None = None,
     target: str = "auto",
+    ignore_value: int | None = None,
 ) -> Fingerprint:
     """Measure ``pairs`` (at most ``limit`` of them, evenly spread) into a :class:`Fingerprint`.
 
     ``target`` (``data.target``): ``instances`` measures every mask as object ids,
     ``semantic`` as classes, ``auto`` decides for the data set (:func:`instance_masks`).
+    Pixels of ``ignore_value`` (those training counts nowhere) are in no value or object.
     A pair that cannot be measured (unreadable, sizes that differ, NaN or infinite pixels, a
     mask of non-integer values) raises a DatasetError; with a ``problems`` list its problem
     is added there instead and the pair left out, so that every file's problem is found."""
@@ -284,13 +312,22 @@ def fingerprint(
             continue
         ids = {"auto": None, "semantic": False, "instances": True}[target]
         spacing = tiff_spacing(pair.image)
-        fact = measure_pair(image, mask, name=pair.mask_page, spacing=spacing, instances=ids)
+        fact = measure_pair(
+            image,
+            mask,
+            name=pair.mask_page,
+            spacing=spacing,
+            instances=ids,
+            ignore_value=ignore_value,
+        )
         facts.append(replace(fact, image=str(pair.image)))
         measured.append(pair)
     if target == "auto":
         masks = [_mask_values(f) for f in facts]
         found = instance_masks(masks, folder_named=_instance_folder(measured))
-        facts = _measure_objects(measured, facts, reader, instances=found)
+        facts = _measure_objects(
+            measured, facts, reader, instances=found, ignore_value=ignore_value
+        )
     return Fingerprint(facts)
 
 
@@ -369,7 +406,12 @@ def _instance_folder(pairs: Sequence[Pair]) -> bool:
 
 
 def _measure_objects(
-    pairs: Sequence[Pair], facts: Sequence[PairFacts], reader: PairReader, *, instances: bool
+    pairs: Sequence[Pair],
+    facts: Sequence[PairFacts],
+    reader: PairReader,
+    *,
+    instances: bool,
+    ignore_value: int | None = None,
 ) -> list[PairFacts]:
     """``facts`` with the objects of each mask measured again where ``instances`` differs
     from how they were measured (masks only)."""
@@ -378,6 +420,7 @@ def _measure_objects(
         if f.instances != instances:
             mask = reader.stack(pair.mask, mask=True)[pair.page]
             keep = background(f.values, f.counts)
+            mask = unlabelled_as(mask, ignore_value, keep)
             f = replace(f, **object_facts(mask, keep, instances=instances))
         out.append(f)
     return out
