@@ -56,7 +56,7 @@ def test_estimate_finds_the_move_from_predictions_to_labels():
     found = estimate_offset(probs, masks)
     assert found.offset == (0.5, -0.25)
     assert found.miou > found.unshifted_miou + 0.01
-    assert "the labels sit 0.50 px down, 0.25 px left" in found.describe()
+    assert "meet the labels best moved 0.50 px down, 0.25 px left" in found.describe()
 
 
 def test_estimate_keeps_aligned_predictions_where_they_are():
@@ -154,7 +154,8 @@ def test_training_fits_the_offset_of_labels_drawn_one_pixel_low(tmp_path):
     for name in ("best.pt", "last.pt"):
         assert load_model(tmp_path / "run" / "checkpoints" / name).label_offset == (1.0, 0.0)
     assert (
-        "label offset: the labels sit 1.00 px down of" in (tmp_path / "run/train.log").read_text()
+        "label offset: the predictions meet the labels best moved 1.00 px down ("
+        in (tmp_path / "run/train.log").read_text()
     )
 
 

@@ -125,8 +125,9 @@ class OffsetFit:
                 f"its {self.images} images{cut})"
             )
         return (
-            f"label offset: the labels sit {describe_offset(self.offset)} of what the net "
-            f"finds; predictions are moved by it (validation mIoU {self.unshifted_miou:.4f}"
+            f"label offset: the predictions meet the labels best moved "
+            f"{describe_offset(self.offset)} (labels drawn off, or a net that places borders "
+            f"off); predictions are moved by it (validation mIoU {self.unshifted_miou:.4f}"
             f" -> {self.miou:.4f}; raised on {self.agreeing} of {self.images} images{cut})"
         )
 
