@@ -344,6 +344,78 @@ def test_claim_files_records_write_ahead(tmp_path):
     claim_files([tmp_path / "r.json"])  # listed: may be replaced
 
 
+def test_claim_files_replaces_only_what_the_same_command_wrote(tmp_path):
+    report = tmp_path / "r.json"
+    claim_files([report], command="evaluate")
+    report.write_text("{}")
+    claim_files([report], command="evaluate")  # its own: replaced
+    with pytest.raises(OutputError, match="r.json was written by unetlab evaluate, not by unet"):
+        claim_files([report], command="bench")
+    claim_files([report], command="bench", overwrite=True)
+    assert report.read_text() == "{}"
+
+
+def test_no_command_but_train_replaces_a_runs_files_even_with_overwrite(tmp_path):
+    from unetlab.outputs import output_folder, record
+
+    run = tmp_path / "run"
+    (run / "checkpoints").mkdir(parents=True)
+    record(run, ["metrics.csv", "curves.png", "plan.yaml"], command="train")
+    record(run / "checkpoints", ["last.pt"], command="train")
+    (run / "checkpoints" / "last.pt").write_bytes(b"weights")
+    (run / "metrics.csv").write_text("epoch\n")
+    for path in (run / "checkpoints" / "last.pt", run / "metrics.csv", run / "plan.yaml"):
+        for overwrite in (False, True):
+            with pytest.raises(OutputError, match="file of the training run .* choose another"):
+                claim_files([path], command="export", overwrite=overwrite)
+    claim_files([run / "checkpoints" / "model.onnx"], command="export")  # a new name is fine
+    # predict's outputs of an input called curves.png
+    refused = pytest.raises(OutputError, match="curves.png is a file of the training run")
+    with refused, output_folder(run, ["curves.png"], overwrite=True, command="predict"):
+        pass
+    assert (run / "checkpoints" / "last.pt").read_bytes() == b"weights"
+    assert (run / "metrics.csv").read_text() == "epoch\n"
+
+
+def test_a_single_file_output_never_replaces_a_file_of_another_format(tmp_path):
+    (tmp_path / "00.png").write_bytes(b"\x89PNG")
+    (tmp_path / "a.tif").write_bytes(b"II*")
+    for path, fmt in [("00.png", "ONNX"), ("00.png", "JSON"), ("a.tif", "JSON")]:
+        with pytest.raises(OutputError, match=f"with {fmt} \\(a typo\\?\\)"):
+            claim_files([tmp_path / path], overwrite=True, formats={tmp_path / path: fmt})
+    assert (tmp_path / "00.png").read_bytes() == b"\x89PNG"
+    claim_files([tmp_path / "r.png"], command="evaluate")  # evaluate's confusion plot ...
+    (tmp_path / "r.png").write_bytes(b"\x89PNG")
+    with pytest.raises(OutputError, match="typo"):  # ... is no place for its JSON report
+        claim_files([tmp_path / "r.png"], command="evaluate", formats={tmp_path / "r.png": "JSON"})
+    (tmp_path / "m.pt").write_bytes(b"x")
+    (tmp_path / "notes").write_text("")
+    claim_files([tmp_path / "m.pt"], overwrite=True, formats={tmp_path / "m.pt": "TorchScript"})
+    claim_files([tmp_path / "notes"], overwrite=True, formats={tmp_path / "notes": "JSON"})
+    claim_files([tmp_path / "new.png"], formats={tmp_path / "new.png": "JSON"})  # nothing replaced
+
+
+def test_evaluate_and_export_never_replace_a_runs_checkpoint(work, capsys):
+    from unetlab.train import prepare_run_dir
+
+    run = prepare_run_dir(work / "run", resume=False, overwrite=False)
+    last = run / "checkpoints" / "last.pt"
+    save_model(last, UNet(1, 2, depth=2, base_channels=2, padding="same"))
+    before = last.read_bytes()
+    masks = work / "masks"
+    masks.mkdir()
+    write_png(masks / "a.png", np.zeros((24, 20), np.uint8))
+    evaluate = ["evaluate", "--pred", str(masks), "--gt", str(masks), "--json"]
+    for args in (
+        [*evaluate, str(last)],
+        [*evaluate, str(run / "train.log"), "--overwrite"],
+        ["export", "--checkpoint", str(work / "model.pt"), "--onnx", str(last), "--overwrite"],
+    ):
+        assert main(args) == 2
+        assert "file of the training run" in _error_line(capsys)
+    assert last.read_bytes() == before and not (run / "train.log").exists()
+
+
 def test_stale_temporaries_are_removed_and_nothing_else(tmp_path):
     names = [".a.0123456789ab.tmp.png", ".last.fedcba987654.tmp.pt", ".x.0123456789ab.tmp"]
     keep = [".a.png", "a.0123456789ab.tmp.png", ".a.0123456789.tmp.png", "a.png"]

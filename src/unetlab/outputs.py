@@ -7,11 +7,13 @@ Every command that writes files asks here first:
   (also through a symbolic or hard link: same device and inode) or the same name in the same
   folder up to case (one file on case-insensitive file systems such as macOS's and Windows').
   :func:`refuse_inside` refuses an output inside a folder that is read as data.
-- A folder's *manifest* (``.unetlab-outputs``: one file name a line) lists the files unetlab
-  wrote there. A name is added *before* its file is written (write-ahead), so a file that
-  exists is either listed or not ours. :func:`claim_files` (single-file outputs: a JSON
-  report, an ONNX file) and :func:`output_folder` (a folder of outputs, held under a lock)
-  refuse to replace files that are not listed unless ``overwrite``.
+- A folder's *manifest* (``.unetlab-outputs``: one line a file, its name and the command)
+  lists the files unetlab wrote there. A name is added *before* its file is written
+  (write-ahead), so a file that exists is either listed or not ours. :func:`claim_files`
+  (single-file outputs: a JSON report, an ONNX file) and :func:`output_folder` (a folder of
+  outputs, held under a lock) replace a file only if the same command wrote it, or with
+  ``overwrite``; never a training run's own files (those ``unetlab train`` listed); and a
+  single-file output never replaces a file whose suffix names another format (a typo).
 - :class:`FolderLock` (``.unetlab.lock``, an ``flock`` held while the command runs): a second
   process given the same folder refuses. The kernel drops the lock when its process dies,
   so a killed run never leaves it stuck.
@@ -28,7 +30,7 @@ import errno
 import os
 import re
 import zipfile
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from unetlab.errors import OutputError, UnetlabError
@@ -39,6 +41,22 @@ LOCK = ".unetlab.lock"
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 #: the names atomic_path gives its temporaries: .<stem>.<12 hex digits>.tmp<suffix>
 TEMPORARY = re.compile(r"^\..*\.[0-9a-f]{12}\.tmp(\.[^.]+)?$")
+#: the command whose files make a run folder (checkpoints, metrics.csv, train.log, ...): no
+#: other command ever replaces them
+RUN_COMMAND = "train"
+#: the suffixes of the formats single-file outputs are written in (``claim_files(formats=)``)
+FORMAT_SUFFIXES = {
+    "JSON": (".json",),
+    "ONNX": (".onnx",),
+    "TorchScript": (".pt", ".pth", ".ts", ".torchscript"),
+}
+#: suffixes that say what a file holds: writing another format over one of them is a typo
+#: (an ONNX file over data/images/00.png, a JSON report over a .tif)
+KNOWN_SUFFIXES = frozenset(
+    {s for suffixes in FORMAT_SUFFIXES.values() for s in suffixes}
+    | {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".npy", ".npz", ".zip"}
+    | {".csv", ".log", ".yaml", ".yml", ".pdf", ".svg"}
+)
 
 
 def write_error(path: str | os.PathLike, exc: OSError) -> OutputError:
@@ -203,20 +221,26 @@ def claim_files(
     overwrite: bool = False,
     command: str = "unetlab",
     suffixes: Collection[str] | None = None,
+    formats: Mapping[str | os.PathLike, str] | None = None,
 ) -> list[Path]:
-    """Check single-file outputs (refuse inputs, see :func:`refuse_inputs`; refuse an existing
-    file unetlab did not write unless ``overwrite``) and record them in their folders'
-    manifests. Returns the paths."""
+    """Check single-file outputs and record them in their folders' manifests. Returns the
+    paths.
+
+    Refuses (OutputError, one line): an output that is one of ``inputs`` (see
+    :func:`refuse_inputs`); a file a training run wrote (see :func:`_refuse_replacing`); an
+    existing file that ``command`` did not write, unless ``overwrite``; an existing file whose
+    suffix names another format than the one ``formats`` gives for its path (a key of
+    FORMAT_SUFFIXES, e.g. ``{"r.png": "JSON"}``), ``overwrite`` or not."""
     paths = [Path(p) for p in paths]
+    formats = {Path(p): f for p, f in (formats or {}).items()}
     refuse_inputs(paths, inputs, command=command, suffixes=suffixes)
     for path in paths:
         if path.is_dir():
             raise OutputError(f"{path} is a folder; give a file name")
-        if path.exists() and path.name not in written_here(path.parent) and not overwrite:
-            raise OutputError(
-                f"{path} exists and was not written by unetlab: give another name, or add "
-                "--overwrite to replace it"
-            )
+        writers = _manifest(path.parent).get(path.name, set())
+        _refuse_replacing(path, writers, exists=path.exists(), command=command, overwrite=overwrite)
+        if path.exists() and path in formats:
+            _refuse_other_format(path, formats[path], command)
     for path in paths:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -224,6 +248,43 @@ def claim_files(
             raise write_error(path.parent, exc) from exc
         record(path.parent, [path.name], command=command)
     return paths
+
+
+def _refuse_replacing(
+    path: Path, writers: set[str], *, exists: bool, command: str, overwrite: bool
+) -> None:
+    """OutputError unless ``command`` may write ``path`` (which ``exists`` or not; the
+    manifest says ``writers`` wrote it): never a file a training run wrote (its checkpoints,
+    metrics.csv, train.log, ...; written yet or not) unless ``command`` is ``train``; an
+    existing file only if ``command`` wrote it, or with ``overwrite``."""
+    if RUN_COMMAND in writers and command != RUN_COMMAND:
+        raise OutputError(
+            f"{path} is a file of the training run in {path.parent} and unetlab {command} never "
+            "replaces a run's files (not even with --overwrite): choose another path"
+        )
+    if command in writers or overwrite or not exists:
+        return
+    if not writers:
+        raise OutputError(
+            f"{path} exists and was not written by unetlab: give another name, or add "
+            "--overwrite to replace it"
+        )
+    others = " and ".join(sorted(writers - {"", "unetlab"}))
+    raise OutputError(
+        f"{path} was written by {f'unetlab {others}' if others else 'another unetlab command'}, "
+        f"not by unetlab {command}: give another name, or add --overwrite to replace it"
+    )
+
+
+def _refuse_other_format(path: Path, fmt: str, command: str) -> None:
+    """OutputError if ``path``'s suffix names another format than ``fmt`` (a typo)."""
+    suffix = path.suffix.lower()
+    wanted = FORMAT_SUFFIXES.get(fmt, (suffix,))
+    if suffix in KNOWN_SUFFIXES and suffix not in wanted:
+        raise OutputError(
+            f"{path}: unetlab {command} would replace this {suffix} file with {fmt} (a typo?): "
+            f"give the {fmt} file a name ending in {' or '.join(wanted)}"
+        )
 
 
 @contextlib.contextmanager
@@ -240,10 +301,12 @@ def output_folder(
 
     Refuses (OutputError, before any work): an output that is one of ``inputs``; a folder that
     holds files unetlab did not write (``keep``: existing names that will not be touched,
-    e.g. outputs skipped because they exist), unless ``overwrite``; a folder another unetlab
-    process holds; a folder that cannot be written. Then removes stale temporaries and records
-    ``names`` in the manifest. Yields the folder. A folder made here is removed again when
-    the work stops at a one-line error (UnetlabError) before writing anything into it.
+    e.g. outputs skipped because they exist), unless ``overwrite``; one of ``names`` that
+    :func:`_refuse_replacing` refuses (a run's file; another command's file, unless
+    ``overwrite``); a folder another unetlab process holds; a folder that cannot be written.
+    Then removes stale temporaries and records ``names`` in the manifest. Yields the folder.
+    A folder made here is removed again when the work stops at a one-line error
+    (UnetlabError) before writing anything into it.
     """
     folder = Path(folder)
     names = list(names)
@@ -267,6 +330,16 @@ def output_folder(
                 raise OutputError(
                     f"{folder} holds files that unetlab did not write ({shown}): give an "
                     "empty or new folder, or add --overwrite to write among them"
+                )
+            manifest, present = _manifest(folder), {p.name for p in folder.iterdir()}
+            for name in names:
+                writers = manifest.get(name, set())
+                _refuse_replacing(
+                    folder / name,
+                    writers,
+                    exists=name in present,
+                    command=command,
+                    overwrite=overwrite,
                 )
             record(folder, names, command=command)
             yield folder
