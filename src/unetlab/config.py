@@ -570,6 +570,64 @@ def explicit_keys(
     return keys
 
 
+#: the keys a resumed run may change: how long, where and with what batches it goes on (the
+#: schedule is laid over the new length), and how it is watched. Every other key would change
+#: what is trained, so a resumed run keeps the run's own value.
+RESUMABLE = frozenset(
+    {
+        "data.root",  # the same data, moved
+        "data.tiles_per_epoch",
+        "train.epochs",
+        "train.max_minutes",
+        "train.batch_size",
+        "train.device",
+        "train.num_workers",
+        "train.patience",
+        "train.val_every",
+        "run.dir",
+        "run.name",
+    }
+)
+
+
+def config_changes(before: Config, after: Config, keys: set[str] | None = None) -> dict:
+    """``{"section.key": (before's value, after's)}`` for each key (of ``keys``, or all) whose
+    values differ."""
+    old, new = before.to_dict(), after.to_dict()
+    return {
+        f"{section}.{key}": (value, new[section][key])
+        for section, values in old.items()
+        for key, value in values.items()
+        if value != new[section][key] and (keys is None or f"{section}.{key}" in keys)
+    }
+
+
+def describe_changes(changes: dict) -> str:
+    """``train.epochs 50 -> 60, train.max_minutes 1.0 -> 2.0``"""
+    return ", ".join(f"{key} {old} -> {new}" for key, (old, new) in changes.items())
+
+
+def resumed_config(own: Config, asked: Config, explicit: set[str], *, source: str) -> Config:
+    """The config a resumed run goes on with: ``own``, the run's resolved config (read from
+    ``source``, its plan included), with the values that ``asked`` (the command's config file
+    and flags) gives to its ``explicit`` keys where they may change on resume (``RESUMABLE``).
+    An explicit key of another kind whose value differs from the run's is refused, naming it:
+    a resumed run must train what its first part trained."""
+    changes = config_changes(own, asked, explicit)
+    if refused := [key for key in changes if key not in RESUMABLE]:
+        listed = ", ".join(f"{k} {changes[k][1]} (the run's: {changes[k][0]})" for k in refused)
+        raise UnetlabError(
+            f"a resumed run keeps its own settings ({source}), but this command sets {listed}: "
+            "drop them to resume, or start a new run with them (another --run-dir, or "
+            "--overwrite)"
+        )
+    data = own.to_dict()
+    for key, (_, value) in changes.items():
+        section, name = key.split(".")
+        data[section][name] = value
+    return Config.from_dict(data)
+
+
 def save_config(cfg: Config, path: str | os.PathLike, *, header: str = "") -> Path:
     """Write ``cfg`` as YAML (atomically); ``header`` lines are written as ``#`` comments."""
     text = "".join(f"# {line}\n" for line in header.splitlines())

@@ -40,7 +40,7 @@ from unetlab.checkpoint import (
     save_model,
     update_checkpoint,
 )
-from unetlab.config import Config, save_config
+from unetlab.config import Config, config_changes, describe_changes, load_config, save_config
 from unetlab.data.classes import dataset_palette, read_class_names, void_value
 from unetlab.data.datasets import (
     TileDataset,
@@ -996,12 +996,20 @@ def _setup(
         last = run_dir / "checkpoints" / "last.pt"
         _restore(last, model, optimizer, scheduler, scaler, run.state)
     if group.is_main:
+        if resume:
+            _log_changes(run_dir / "config.yaml", cfg)
         save_config(cfg, run_dir / "config.yaml", header=_provenance())
         run.metrics = _MetricsFile(
             run_dir / "metrics.csv", model.classes, keep_epochs=run.state.epoch
         )
         _log_start(run, in_size, out_size)
     return run
+
+
+def _log_changes(own: Path, cfg: Config) -> None:
+    """One line naming the keys in which a resumed run's config differs from the run's."""
+    if own.is_file() and (changes := config_changes(load_config(own), cfg)):
+        log.info("resuming with %s (the rest as in %s)", describe_changes(changes), own)
 
 
 def _steps_per_epoch(cfg: Config, group: Group) -> int:

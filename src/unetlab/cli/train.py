@@ -24,6 +24,11 @@ shares, object sizes and contacts) and the keys the config and --set leave open 
 from it; the plan and its reasons are printed and saved as plan.yaml in the run folder. Masks
 that contradict each other (0/1 and 0/255 files) stop the run before it starts.
 
+--resume goes on with the run's own config.yaml (its plan included), the original command
+line or not: it may change how long and where the run trains (epochs, minutes, batch, device,
+workers, patience, val_every, the data folder's place); a key that would change what is
+trained (model, tile, loss, normalisation, ...) and differs from the run's is refused.
+
 The run folder holds config.yaml (resolved), metrics.csv, train.log, curves.png and
 checkpoints/best.pt, last.pt. Any config key can be set with --set section.key=value.
 """
@@ -73,7 +78,9 @@ def add_parser(sub) -> None:
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
-        "--resume", action="store_true", help="continue the run in --run-dir from last.pt"
+        "--resume",
+        action="store_true",
+        help="continue the run in --run-dir from last.pt, with its own config.yaml",
     )
     mode.add_argument("--overwrite", action="store_true", help="replace the run in --run-dir")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -97,6 +104,8 @@ def run(args) -> int:
 
     config, overrides = _settings(args)
     cfg = load_config(config, overrides)
+    if args.resume:  # the run's own config, the plan included, with what may change
+        cfg = _resumed(_run_folder(args, cfg), cfg, explicit_keys(config, overrides))
     run_dir = _run_dir(args, cfg)
     group = Group.from_env()
     if args.nproc < 1:
@@ -105,7 +114,7 @@ def run(args) -> int:
         _check_gpus(args.nproc, cfg.train.device)
         return launch(args.nproc, without_nproc(args.argv))
     plan = None
-    if not (args.resume or args.no_plan):  # a resumed run keeps its resolved config
+    if not (args.resume or args.no_plan):
         cfg, plan = _plan(cfg, explicit_keys(config, overrides))
     progress = not args.no_progress
     try:
@@ -129,17 +138,35 @@ def run(args) -> int:
     return 0
 
 
-def _run_dir(args, cfg) -> Path:
-    """The run folder, checked before the data is measured: a run to resume, a data folder,
-    and a run folder that is not a file and not among the data."""
-    from unetlab.train import check_run_dir
+def _run_folder(args, cfg) -> Path:
+    return Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name
 
-    run_dir = Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name
-    if args.resume and not (run_dir / "checkpoints" / "last.pt").is_file():
+
+def _resumed(run_dir: Path, asked, explicit: set[str]):
+    """The config a resumed run goes on with: the run's config.yaml, with the keys this
+    command sets that may change on resume (unetlab.config.resumed_config)."""
+    from unetlab.config import load_config, resumed_config
+
+    if not (run_dir / "checkpoints" / "last.pt").is_file():
         raise UnetlabError(
             f"{run_dir} holds no run to resume (no checkpoints/last.pt): give the --run-dir of "
             "a run that saved a checkpoint, or start a new run without --resume"
         )
+    own = run_dir / "config.yaml"
+    if not own.is_file():
+        raise UnetlabError(
+            f"{own} is missing: the run's settings are unknown, so it cannot be resumed; "
+            "start a new run (another --run-dir, or --overwrite)"
+        )
+    return resumed_config(load_config(own), asked, explicit, source=str(own))
+
+
+def _run_dir(args, cfg) -> Path:
+    """The run folder, checked before the data is measured: a data folder, and a run folder
+    that is not a file and not among the data."""
+    from unetlab.train import check_run_dir
+
+    run_dir = _run_folder(args, cfg)
     if cfg.data.root is None:
         raise UnetlabError("no data folder: give --data DIR (or data.root in the --config file)")
     check_run_dir(run_dir, cfg.data.root)
@@ -147,12 +174,9 @@ def _run_dir(args, cfg) -> Path:
 
 
 def _settings(args) -> tuple:
-    """(config file or None, overrides): the flags as config keys; a resumed run without
-    --config uses the run's own resolved config."""
+    """(config file or None, overrides): the --config file and the flags as config keys (on
+    --resume, what the command asks of the run's own config)."""
     config = args.config
-    own = Path(args.run_dir) / "config.yaml" if args.run_dir else None
-    if args.resume and config is None and own is not None and own.is_file():
-        config = own
     overrides = list(args.overrides)
     if args.data is not None:
         overrides.append(f"data.root={Path(args.data).resolve()}")

@@ -1,0 +1,68 @@
+"""A resumed run goes on with the run's own resolved config (its plan included): the original
+command line with --resume added may lengthen the run, and is refused where it would change
+what is trained."""
+
+import pytest
+import yaml
+
+from tests.test_train import write_blobs
+from unetlab.cli import main
+from unetlab.config import load_config, resumed_config
+from unetlab.errors import UnetlabError
+
+
+@pytest.fixture
+def command(tmp_path):
+    data = write_blobs(tmp_path / "data", 4)
+    mini = tmp_path / "mini.yaml"
+    mini.write_text(
+        "model: {depth: 2, base_channels: 4}\n"
+        "data: {tiles_per_epoch: 4, val_fraction: 0.25}\n"
+        "train: {device: cpu}\n"
+    )
+    run = tmp_path / "run"
+    args = ["train", "--data", str(data), "--config", str(mini), "--run-dir", str(run)]
+    return [*args, "--epochs", "1", "--no-progress"]
+
+
+def _config(run):
+    return yaml.safe_load((run / "config.yaml").read_text())
+
+
+def test_the_original_command_with_resume_keeps_the_plan(tmp_path, command, capsys):
+    run = tmp_path / "run"
+    assert main(command) == 0
+    planned = _config(run)
+    assert planned["data"]["tile_size"] != 256  # the plan chose it (the default is 256)
+    capsys.readouterr()
+    assert main([*command[:-3], "--epochs", "2", "--no-progress", "--resume"]) == 0
+    resumed = _config(run)
+    assert resumed["train"].pop("epochs") == 2 and planned["train"].pop("epochs") == 1
+    assert resumed == planned
+    log = (run / "train.log").read_text()
+    assert f"resuming with train.epochs 1 -> 2 (the rest as in {run / 'config.yaml'})" in log
+    assert len((run / "metrics.csv").read_text().splitlines()) == 3
+
+
+def test_a_resume_that_would_change_what_is_trained_is_refused(tmp_path, command, capsys):
+    run = tmp_path / "run"
+    assert main(command) == 0
+    planned = _config(run)
+    capsys.readouterr()
+    changed = [*command, "--resume", "--set", "train.loss=dice", "--set", "model.depth=3"]
+    assert main(changed) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert "sets model.depth 3 (the run's: 2), train.loss dice (the run's: " in line
+    assert "start a new run with them (another --run-dir, or --overwrite)" in line
+    assert _config(run) == planned  # nothing rewritten
+
+
+def test_resumed_config_applies_resumable_keys_and_refuses_the_others():
+    own = load_config(None, ["data.tile_size=112", "train.epochs=5", "train.loss=ce+dice"])
+    asked = load_config(None, ["train.epochs=9", "train.loss=ce+dice"])
+    explicit = {"train.epochs", "train.loss"}  # the loss as the run has it: fine
+    cfg = resumed_config(own, asked, explicit, source="run/config.yaml")
+    assert cfg.train.epochs == 9 and cfg.data.tile_size == 112 and cfg.train.loss == "ce+dice"
+    assert resumed_config(own, asked, set(), source="x") == own  # nothing asked: the run's
+    with pytest.raises(UnetlabError, match=r"sets data.tile_size 256 \(the run's: 112\)"):
+        resumed_config(own, asked, explicit | {"data.tile_size"}, source="run/config.yaml")
