@@ -71,7 +71,9 @@ def test_all_ignored_image_and_empty_class_are_nan_not_errors(tmp_path):
     write_png(pred_dir / "x.png", np.zeros((4, 4), np.uint8))
     write_png(gt_dir / "y.png", np.ones((4, 4), np.uint8))
     write_png(pred_dir / "y.png", np.ones((4, 4), np.uint8))
-    report = evaluate_predictions(pred_dir, gt_dir, ignore_value=9, class_names=["bg", "fg", "x"])
+    report = evaluate_predictions(
+        pred_dir, gt_dir, ignore_value=9, class_names=["bg", "fg", "x"], objects=True
+    )
     rows = {r["name"]: r for r in report.images}
     assert math.isnan(rows["x"]["miou"]) and math.isnan(rows["x"]["rand_error"])
     assert math.isnan(report.summary["iou"][2]) and math.isnan(report.summary["iou"][0])
@@ -120,7 +122,9 @@ def test_instance_masks_keep_touching_objects_apart(tmp_path, capsys):
     assert d["objects"] == 2 and d["seg"] == pytest.approx((4 / 8 + 4 / 8) / 2)
     assert d["object_f1"] == 0.0  # IoU 4/8 with each: not above 0.5
     assert d["rand_error"] == pytest.approx(1 - 2 * 24 / (24 + 56))  # 4 px cells, 8 px merged
-    as_classes = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 7, 9])
+    as_classes = evaluate_predictions(
+        tmp_path / "pred", tmp_path / "gt", label_values=[0, 7, 9], objects=True
+    )
     assert as_classes.summary["objects"] == 2  # one region per class: apart only by chance
     argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]
     assert main([*argv, "--gt-instances"]) == 0 and "SEG                0.5000" in (
@@ -663,3 +667,72 @@ def test_training_ignore_value_reads_the_checkpoints_config_and_palette():
     assert training_ignore_value(model) is None  # set by the config: 255 was no void
     model.training_data["label_values"], model.label_values = None, [0, 255]
     assert training_ignore_value(model) is None  # 255 is a class
+
+
+def _scene_folders(tmp_path):
+    """Seven-class scene masks (sky .. person, class indices) and noisy predictions."""
+    from unetlab.data.scenes import synthetic_scene
+
+    rng = np.random.default_rng(0)
+    for name in ("a", "b"):
+        _, mask = synthetic_scene(48, rng)
+        pred = mask.copy()
+        pred[rng.random(mask.shape) < 0.05] = 3
+        write_png(tmp_path / "gt" / f"{name}.png", mask.astype(np.uint8))
+        write_png(tmp_path / "pred" / f"{name}.png", pred.astype(np.uint8))
+    return tmp_path / "pred", tmp_path / "gt"
+
+
+OBJECT_LINES = ("Rand error", "information score", "DSB score", "object F1", "PQ ", "SEG ")
+
+
+def test_scene_classes_leave_out_the_isbi_and_object_scores(tmp_path, capsys):
+    """Seven semantic classes: class 0 (sky) as 'boundary' and regions as 'objects' mean
+    nothing; the table says why in one line, the JSON and the rows leave them out."""
+    pred_dir, gt_dir = _scene_folders(tmp_path)
+    names = ["sky", "road", "building", "vegetation", "pole", "sign", "person"]
+    for kwargs in ({"class_names": names}, {}):  # classes known up front, or found
+        report = evaluate_predictions(pred_dir, gt_dir, **kwargs)
+        table, d = report.table(), report.to_dict()
+        assert not any(line in table for line in OBJECT_LINES) and "predicted," not in table
+        assert "ISBI and object scores left out for 7 classes" in table
+        assert "--object-scores" in table and "mIoU" in table
+        assert not {"rand_error", "dsb", "pq", "seg", "objects"} & set(d)
+        assert not {"rand_error", "dsb", "objects"} & set(d["images"][0])
+    asked = evaluate_predictions(pred_dir, gt_dir, class_names=names, objects=True)
+    assert all(line in asked.table() for line in OBJECT_LINES) and "rand_error" in asked.summary
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--class-names", *names]
+    capsys.readouterr()
+    assert main([*argv, "--json", str(tmp_path / "e.json")]) == 0
+    out = capsys.readouterr().out
+    assert "Rand error" not in out and "left out for 7 classes" in out and "person" in out
+    assert "rand_error" not in json.loads((tmp_path / "e.json").read_text())
+    assert main([*argv, "--object-scores"]) == 0
+    assert "Rand error" in capsys.readouterr().out
+
+
+def test_a_multi_class_model_is_scored_on_pixels_only(tmp_path, monkeypatch):
+    import types
+
+    import unetlab.inference.predict
+
+    probs = np.zeros((3, 6, 8), np.float32)
+    probs[0], probs[1, :, 4:], probs[2, 3:] = 0.5, 0.9, 0.95
+    monkeypatch.setattr(
+        unetlab.inference.predict, "predict_image", lambda model, image, **kw: probs
+    )
+    mask = np.argmax(probs, 0).astype(np.uint8)
+    write_png(tmp_path / "images" / "a.png", np.zeros(mask.shape, np.uint8))
+    write_png(tmp_path / "masks" / "a.png", mask)
+    model = types.SimpleNamespace(classes=["sky", "road", "car"], label_values=[0, 1, 2])
+    report = evaluate_model(model, tmp_path)
+    assert report.summary["miou"] == 1.0 and "rand_error" not in report.summary
+    assert "left out for 3 classes" in report.table()
+    asked = evaluate_model(model, tmp_path, objects=True).summary
+    assert asked["objects"] == 2 and asked["rand_error"] == 0.0  # road, car; sky: "boundary"
+    two = types.SimpleNamespace(classes=["membrane", "cell"], label_values=[0, 1])
+    monkeypatch.setattr(
+        unetlab.inference.predict, "predict_image", lambda model, image, **kw: probs[:2]
+    )
+    write_png(tmp_path / "masks" / "a.png", np.argmax(probs[:2], 0).astype(np.uint8))
+    assert "Rand error" in evaluate_model(two, tmp_path).table()

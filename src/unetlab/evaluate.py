@@ -24,6 +24,10 @@ What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
   ``object_precision``, ``object_recall`` at IoU > 0.5 (counts summed), ``pq`` = ``sq`` x
   ``rq`` (panoptic quality, counts summed), ``seg`` (the cell-tracking challenge's SEG, mean
   Jaccard over all ground-truth objects), ``objects`` (true) and ``pred_objects`` counts.
+  The ISBI and object scores are computed for two classes (membrane/cell, background/object)
+  or object ids, or when asked (``objects=True``): for more classes (road scenes: sky as the
+  "boundary", each region of road or building an "object") they mean nothing, and the report
+  leaves them out, the JSON and the images' rows included, saying so in one line.
 - ``images``: one row per image, and ``worst_images``: the names with the lowest mIoU.
 - ``best_threshold`` when asked (``thresholds=``): the challenge's practice of thresholding
   the cell probability (1 - P(boundary class)) at several levels and keeping the best,
@@ -69,6 +73,7 @@ __all__ = [
     "plot_confusion",
     "data_root",
     "object_summary",
+    "object_scores_wanted",
     "nan_to_none",
     "training_ignore_value",
 ]
@@ -80,9 +85,9 @@ class Report:
 
     ``matrix``: (C, C) int64 confusion matrix over all images (rows truth, columns
     prediction); ``images``: one dict per image (``name``, ``miou``, ``pixel_accuracy``,
-    ``iou`` per class, ``rand_error``, ``information_score``, ``pixel_error``, ``seg``,
-    ``dsb``, ``object_f1``, ``pq``, ``objects``: ground-truth object count, ``pred_objects``);
-    ``summary``: the data-set figures.
+    ``iou`` per class, ``pixel_error``; with the object scores also ``rand_error``,
+    ``information_score``, ``seg``, ``dsb``, ``object_f1``, ``pq``, ``objects``: ground-truth
+    object count, ``pred_objects``); ``summary``: the data-set figures.
     """
 
     class_names: list[str]
@@ -127,7 +132,8 @@ class Report:
         return out
 
     def table(self) -> str:
-        """The printed summary: per class IoU / Dice, the pixel and ISBI figures, objects."""
+        """The printed summary: per class IoU / Dice, the pixel figures, the ISBI and object
+        figures (or one line on why they are left out), the worst images."""
         s = self.summary
         width = max(8, *(len(n) for n in self.class_names))
         lines = [f"{'class':<{width}}  {'IoU':>7}  {'Dice':>7}  {'pixels':>10}"]
@@ -144,9 +150,7 @@ class Report:
             f"mean Dice          {_f(s['mdice'])}",
             f"pixel accuracy     {_f(s['pixel_accuracy'])}",
             f"pixel error        {_f(s['pixel_error'])}",
-            f"Rand error         {_f(s['rand_error'])}   (1 - V_Rand, foreground-restricted)",
-            f"information score  {_f(s['information_score'])}   (V_Info)",
-            *_object_lines(s),
+            *(_object_lines(s) if "rand_error" in s else [_left_out(len(self.class_names))]),
         ]
         if self.threshold is not None:
             t = self.threshold
@@ -195,6 +199,8 @@ def _object_lines(s: dict) -> list[str]:
     true, pred = s["objects"], s["pred_objects"]
     off = f"{(pred - true) / true:+.1%}" if true else "n/a"
     return [
+        f"Rand error         {_f(s['rand_error'])}   (1 - V_Rand, foreground-restricted)",
+        f"information score  {_f(s['information_score'])}   (V_Info)",
         f"objects            {pred} predicted, {true} true ({off})",
         f"DSB score          {_f(s['dsb'])}   (mean over images of TP/(TP+FP+FN) at IoU "
         "0.50:0.05:0.95)",
@@ -204,6 +210,14 @@ def _object_lines(s: dict) -> list[str]:
         f"{_f(s['rq'])})",
         f"SEG                {_f(s['seg'])}   ({true} ground-truth objects)",
     ]
+
+
+def _left_out(classes: int) -> str:
+    return (
+        f"ISBI and object scores left out for {classes} classes: they take class 0 as the "
+        "boundary and each region of another class as an object (made for membrane/cell or "
+        "object masks); objects=True (--object-scores) computes them"
+    )
 
 
 def nan_to_none(value):
@@ -272,12 +286,30 @@ def _check_boundary(boundary_class: int | None, names: Sequence[str]) -> None:
         )
 
 
-class _Accumulator:
-    """Per-image measures, summed or kept for the data-set figures."""
+#: the per-image keys of the ISBI and object scores (left out with the scores)
+OBJECT_KEYS = (
+    "rand_error",
+    "information_score",
+    "seg",
+    "dsb",
+    "object_f1",
+    "pq",
+    "objects",
+    "pred_objects",
+)
 
-    def __init__(self, *, boundary_class: int | None, connectivity: int):
+
+class _Accumulator:
+    """Per-image measures, summed or kept for the data-set figures.
+
+    ``objects``: compute the ISBI and object scores (True), not (False), or compute them
+    and keep them only where the report has at most two classes (None).
+    """
+
+    def __init__(self, *, boundary_class: int | None, connectivity: int, objects: bool | None):
         self.boundary_class = boundary_class
         self.connectivity = connectivity
+        self.want_objects = objects
         self.rows: list[dict] = []
         self.matrices: list[np.ndarray] = []
         self.rand = np.zeros(3)
@@ -306,6 +338,16 @@ class _Accumulator:
             )
         n = int(max(pred.max(initial=0), gt.max(initial=0))) + 1
         self.matrices.append(confusion_matrix(pred, gt, n))
+        row = {"name": name, "pixel_error": pixel_error(pred, gt, ignore_index=IGNORE_INDEX)}
+        if self.want_objects is not False:
+            row.update(self._object_row(pred, gt, gt_ids, pred_ids))
+        self.rows.append(row)
+        if cell_prob is not None:
+            self.probs.append(np.asarray(cell_prob, np.float32))
+            self.truths.append(gt)
+
+    def _object_row(self, pred, gt, gt_ids, pred_ids) -> dict:
+        """One image's ISBI and object scores; the Rand pair counts and objects kept."""
         if pred_ids is None:
             pred_ids = instances(
                 pred, boundary_class=self.boundary_class, connectivity=self.connectivity
@@ -318,27 +360,18 @@ class _Accumulator:
         self.rand += counts
         has_cells = bool((gt_ids > 0).any())
         self.rand_empty &= not has_cells
-        rand = rand_from_counts(*counts, empty=not has_cells)
-        info = information_scores(pred_ids, gt_ids)
         objects = object_scores(pred_ids, gt_ids)
         self.objects.append(objects)
-        self.rows.append(
-            {
-                "name": name,
-                "rand_error": rand["rand_error"],
-                "information_score": info["v_info"],
-                "pixel_error": pixel_error(pred, gt, ignore_index=IGNORE_INDEX),
-                "seg": objects["seg"],
-                "dsb": objects["dsb"],
-                "object_f1": objects["f1"],
-                "pq": objects["pq"],
-                "objects": objects["true_objects"],
-                "pred_objects": objects["pred_objects"],
-            }
-        )
-        if cell_prob is not None:
-            self.probs.append(np.asarray(cell_prob, np.float32))
-            self.truths.append(gt)
+        return {
+            "rand_error": rand_from_counts(*counts, empty=not has_cells)["rand_error"],
+            "information_score": information_scores(pred_ids, gt_ids)["v_info"],
+            "seg": objects["seg"],
+            "dsb": objects["dsb"],
+            "object_f1": objects["f1"],
+            "pq": objects["pq"],
+            "objects": objects["true_objects"],
+            "pred_objects": objects["pred_objects"],
+        }
 
     def report(
         self, class_names: Sequence[str] | None, *, thresholds, worst: int, seed_threshold=None
@@ -364,20 +397,18 @@ class _Accumulator:
             row.update(miou=per["miou"], pixel_accuracy=per["pixel_accuracy"], iou=per["iou"])
         summary = metrics_from_matrix(total)
         summary.pop("total")
-        rand = rand_from_counts(*self.rand, empty=self.rand_empty)
-        info = [r["information_score"] for r in self.rows if not math.isnan(r["information_score"])]
         image_miou = [r["miou"] for r in self.rows if not math.isnan(r["miou"])]
         summary.update(
             num_images=len(self.rows),
             mean_image_miou=float(np.mean(image_miou)) if image_miou else math.nan,
             pixel_error=1.0 - summary["pixel_accuracy"],
-            rand_error=rand["rand_error"],
-            v_rand=rand["v_rand"],
-            v_rand_split=rand["v_rand_split"],
-            v_rand_merge=rand["v_rand_merge"],
-            information_score=float(np.mean(info)) if info else math.nan,
-            **object_summary(self.objects),
         )
+        if self.want_objects or (self.want_objects is None and c <= 2):
+            summary.update(self._object_summary())
+        else:
+            for row in self.rows:
+                for key in OBJECT_KEYS:
+                    row.pop(key, None)
         threshold = None
         if thresholds is not None and self.probs:  # with seeds, the plain levels beside
             threshold = best_threshold(
@@ -389,6 +420,35 @@ class _Accumulator:
                 seed_threshold=seed_threshold,
             )
         return Report(names, total, self.rows, summary, self.boundary_class, threshold, worst)
+
+    def _object_summary(self) -> dict:
+        """The data-set ISBI figures (Rand of the summed pair counts, mean V_Info) and
+        :func:`object_summary`."""
+        rand = rand_from_counts(*self.rand, empty=self.rand_empty)
+        info = [r["information_score"] for r in self.rows if not math.isnan(r["information_score"])]
+        return {
+            "rand_error": rand["rand_error"],
+            "v_rand": rand["v_rand"],
+            "v_rand_split": rand["v_rand_split"],
+            "v_rand_merge": rand["v_rand_merge"],
+            "information_score": float(np.mean(info)) if info else math.nan,
+            **object_summary(self.objects),
+        }
+
+
+def object_scores_wanted(
+    asked: bool | None, classes: int | None, *, instances: bool
+) -> bool | None:
+    """Whether to compute the ISBI and object scores: as ``asked``; else with object ids
+    (``instances``) or at most two ``classes`` (membrane/cell, background/object), not for
+    more (semantic classes: class 0 as the "boundary" and every region of another class as
+    an object mean nothing there); None when the classes are not known yet (computed, kept
+    by the report only for at most two)."""
+    if asked is not None:
+        return asked
+    if instances:
+        return True
+    return None if classes is None else classes <= 2
 
 
 def object_summary(images: Sequence[dict]) -> dict:
@@ -598,6 +658,7 @@ def evaluate_predictions(
     connectivity: int = 1,
     gt_instances: bool = False,
     pred_instances: bool = False,
+    objects: bool | None = None,
     worst: int = 5,
 ) -> Report:
     """Compare saved predictions with ground-truth masks.
@@ -615,6 +676,8 @@ def evaluate_predictions(
     ``gt_instances``: the masks hold object ids (0 = background, 1..n, e.g. the cell tracking
     challenge's ``man_seg`` files); the pixel classes are background (0) and object (1), and
     the true objects are those ids, so touching objects stay apart in SEG, F1 and Rand.
+    ``objects``: compute the ISBI and object scores; None: with object ids (either side) or
+    at most two classes, not for more (:func:`object_scores_wanted`).
     A missing prediction or one of another size is an error naming the file; so are masks
     read as class indices that look like label values (0/255 with predictions 0..1) or hold
     an unmapped ignore value (VOC's 255): give ``label_values``, ``ignore_value`` or
@@ -625,7 +688,10 @@ def evaluate_predictions(
     )
     pred_dir = Path(pred_dir)
     preds = _Predictions(pred_dir, instances=pred_instances, object_pixels=gt_instances)
-    acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity)
+    with_ids = gt_instances or bool(preds.objects)
+    classes = None if class_names is None else len(class_names)
+    objects = object_scores_wanted(objects, classes, instances=with_ids)
+    acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity, objects=objects)
     missing: list[str] = []
     gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
     pred_max = 0
@@ -703,6 +769,7 @@ def evaluate_model(
     seed_threshold: float | None = None,
     ignore_value: int | None = None,
     connectivity: int = 1,
+    objects: bool | None = None,
     worst: int = 5,
     pairs: Iterable[Pair] | None = None,
     progress: Callable[[str], None] | None = None,
@@ -721,7 +788,9 @@ def evaluate_model(
     ISBI figures (e.g. :data:`unetlab.metrics.isbi.CHALLENGE_THRESHOLDS`; keeps one float32 map per
     image in memory); ``seed_threshold``: split touching cells at each level by a seeded
     watershed first (:func:`unetlab.metrics.isbi.best_threshold`). ``pairs`` overrides the
-    data folder's pairs. An instance-mode model
+    data folder's pairs. ``objects``: compute the ISBI and object scores; None: for an
+    instance-mode or two-class model, not for more classes (:func:`object_scores_wanted`).
+    An instance-mode model
     (background / boundary / interior) is scored on its objects
     (:func:`unetlab.inference.objects.objects_from_probabilities` with the checkpoint's
     defaults) against the masks' object ids (binary masks: their connected components); its
@@ -748,7 +817,8 @@ def evaluate_model(
             "--ignore-value sets another",
             ignore_value,
         )
-    acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity)
+    objects = object_scores_wanted(objects, len(names), instances=instance_model)
+    acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity, objects=objects)
     read = PairReader()  # a stack's files read once for all their pages
     for pair in pairs:
         image, mask = read(pair)

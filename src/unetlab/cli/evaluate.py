@@ -29,7 +29,9 @@ def add_parser(sub) -> None:
         "counts), and the worst images; --json writes all of it, with a confusion-matrix PNG "
         "beside it. Predicted objects are the ids of <stem>_objects.tif files (unetlab predict "
         "--instances) when present, else the 4-connected regions of every class but the "
-        "boundary class (class 0: background, or membrane for ISBI).",
+        "boundary class (class 0: background, or membrane for ISBI). The ISBI and object "
+        "scores are for two classes or object ids: with more classes (e.g. road scenes) they "
+        "are left out unless --object-scores.",
     )
     m = p.add_argument_group("what to evaluate (one of)")
     m.add_argument("--checkpoint", help="a unetlab checkpoint (.pt); needs --data")
@@ -100,6 +102,13 @@ def add_parser(sub) -> None:
         action="store_true",
         help="with --pred: the <stem> prediction files hold object ids (0 = none), "
         "not class indices",
+    )
+    c.add_argument(
+        "--object-scores",
+        action="store_true",
+        help="compute the ISBI and object scores for more than two classes too (default: "
+        "only for two classes or object ids; with more, class 0 is taken as the boundary "
+        "and each region of another class as an object)",
     )
     c.add_argument(
         "--connectivity",
@@ -235,6 +244,7 @@ def run(args) -> int:
             seed_threshold=args.watershed_seeds,
             ignore_value=args.ignore_value,
             connectivity=connectivity,
+            objects=args.object_scores or None,
             worst=args.worst,
             pairs=pairs,
             progress=lambda name: log.debug("evaluated %s", name),
@@ -257,6 +267,7 @@ def run(args) -> int:
             connectivity=connectivity,
             gt_instances=args.gt_instances,
             pred_instances=args.pred_instances,
+            objects=args.object_scores or None,
             worst=args.worst,
         )
     print(report.table())
