@@ -1086,7 +1086,11 @@ def _train_epoch(run: _Run, *, progress: bool, stop: _StopRequest) -> dict:
 
 
 def _end_epoch(run: _Run, row: dict, *, tick: float, stop: _StopRequest) -> bool:
-    """Validate when due, checkpoint, log and plot; True when training should stop."""
+    """Validate when due, record, checkpoint, log and plot; True when training should stop.
+
+    last.pt is the commit point: the metrics row and best.pt are written before it, so that
+    a run killed at any moment resumes from the last.pt before (the rows after its epoch are
+    dropped and that epoch is redone) or after them, never with a row or best.pt lost."""
     t, state = run.cfg.train, run.state
     state.epoch, state.batch, state.loss_sum = state.epoch + 1, 0, 0.0
     if run.data.val and _validation_due(state.epoch, t, run.out_of_time, run.pacer, run.clock):
@@ -1096,11 +1100,12 @@ def _end_epoch(run: _Run, row: dict, *, tick: float, stop: _StopRequest) -> bool
     if "val_miou" in row:
         row["val_miou_smoothed"] = state.smoothed
     row["seconds"] = time.perf_counter() - tick
-    run.save("last.pt")
-    if improved:
-        run.save("best.pt", metrics=row)
     if run.group.is_main:
         run.metrics.append(row)
+    if improved:
+        run.save("best.pt", metrics=row)
+    run.save("last.pt")
+    if run.group.is_main:
         _log_epoch(row, t.epochs)
         if time.perf_counter() - run.plotted > 30:  # a plot costs ~0.3 s; the last at the end
             _plot(run.run_dir, run.metrics.rows)
