@@ -73,3 +73,27 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
         save_model(path, tiny())
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
+
+
+def test_a_full_disk_while_saving_is_one_line_and_keeps_the_old_file(tmp_path, monkeypatch):
+    """torch.save on a full disk raises a RuntimeError that says nothing of the disk."""
+    import shutil
+    from collections import namedtuple
+
+    from unetlab.errors import OutputError
+
+    path = save_model(tmp_path / "m.pt", tiny(), step=1)
+    save = torch.save
+
+    def full(obj, f, *args, **kwargs):
+        f.write_bytes(b"PK\x03\x04 half")
+        raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 128 vs 0")
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(torch, "save", full)
+    monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**9, 10**9 - 4096, 4096))
+    with pytest.raises(OutputError, match=r"m.pt: cannot write it \(No space left on device\)"):
+        save_model(path, tiny(), step=2)
+    monkeypatch.setattr(torch, "save", save)
+    assert load_checkpoint(path)["step"] == 1
+    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]

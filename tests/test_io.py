@@ -96,3 +96,58 @@ def test_outputs_get_the_usual_file_mode(tmp_path):
     finally:
         os.umask(old)
     assert (tmp_path / "out.png").stat().st_mode & 0o777 == 0o644
+
+
+def _disk(free: int):
+    """A stand-in for shutil.disk_usage: a 1 GB disk with ``free`` bytes free."""
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    return lambda path: usage(10**9, 10**9 - free, free)
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        OSError("524288 requested and 248668 written"),  # numpy's short tofile: no errno
+        RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 128 vs 0"),
+    ],
+)
+def test_a_silent_failed_write_on_a_full_disk_is_one_line(tmp_path, monkeypatch, failure):
+    import shutil
+
+    from unetlab.errors import OutputError
+
+    write_png(tmp_path / "a.png", np.ones((4, 4), np.uint8))
+    before = (tmp_path / "a.png").read_bytes()
+
+    def fail():
+        with atomic_path(tmp_path / "a.png") as tmp:
+            tmp.write_bytes(b"half")
+            raise failure
+
+    monkeypatch.setattr(shutil, "disk_usage", _disk(300_000))
+    with pytest.raises(OutputError) as info:
+        fail()
+    assert str(info.value) == (
+        f"{tmp_path / 'a.png'}: cannot write it (No space left on device); 0.3 MB free on its "
+        "disk: free some space on that disk or write elsewhere"
+    )
+    monkeypatch.setattr(shutil, "disk_usage", _disk(10**8))  # room left: not the disk, a bug
+    with pytest.raises(type(failure)) as info:
+        fail()
+    assert info.value is failure
+    assert (tmp_path / "a.png").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["a.png"]
+
+
+def test_a_full_disk_error_says_how_much_is_free(tmp_path, monkeypatch):
+    import errno
+    import shutil
+
+    from unetlab.errors import OutputError
+
+    monkeypatch.setattr(shutil, "disk_usage", _disk(0))
+    full = pytest.raises(OutputError, match=r"\(No space left on device\); 0.0 MB free on its")
+    with full, atomic_path(tmp_path / "a.json"):
+        raise OSError(errno.ENOSPC, "No space left on device")

@@ -29,6 +29,7 @@ import contextlib
 import errno
 import os
 import re
+import shutil
 import zipfile
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -41,6 +42,9 @@ LOCK = ".unetlab.lock"
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 #: the names atomic_path gives its temporaries: .<stem>.<12 hex digits>.tmp<suffix>
 TEMPORARY = re.compile(r"^\..*\.[0-9a-f]{12}\.tmp(\.[^.]+)?$")
+#: a disk with less free space (bytes) counts as full when a write failed without a reason:
+#: a full disk's writes fail with a few blocks left at most
+NEARLY_FULL = 16 * 2**20
 #: the command whose files make a run folder (checkpoints, metrics.csv, train.log, ...): no
 #: other command ever replaces them
 RUN_COMMAND = "train"
@@ -61,15 +65,46 @@ KNOWN_SUFFIXES = frozenset(
 
 def write_error(path: str | os.PathLike, exc: OSError) -> OutputError:
     """One line for an OSError met while writing ``path``, with the fix."""
+    if exc.errno == errno.ENOSPC:
+        return _no_space(Path(path))
     reason = exc.strerror or str(exc)
     fix = {
-        errno.ENOSPC: "free some space on that disk or write elsewhere",
         errno.EDQUOT: "free some of your disk quota or write elsewhere",
         errno.EROFS: "the disk is read-only: write elsewhere",
         errno.EACCES: "you may not write there: write elsewhere or change its permissions",
         errno.EPERM: "you may not write there: write elsewhere or change its permissions",
     }.get(exc.errno, "check the path and the disk")
     return OutputError(f"{path}: cannot write it ({reason}); {fix}")
+
+
+def disk_full(path: str | os.PathLike, exc: BaseException) -> OutputError | None:
+    """The one line for a failed write of ``path`` when its disk is full, else None: the error
+    says so (ENOSPC), or says nothing of the cause (an OSError without errno: numpy's short
+    ``tofile``; a RuntimeError: torch.save's "unexpected pos") and the disk has less than
+    NEARLY_FULL free. Ask while the failed temporary still fills the disk."""
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
+        return _no_space(Path(path))
+    silent = isinstance(exc, RuntimeError) or (isinstance(exc, OSError) and exc.errno is None)
+    free = _free_bytes(Path(path)) if silent else None
+    return _no_space(Path(path), free) if free is not None and free < NEARLY_FULL else None
+
+
+def _no_space(path: Path, free: int | None = None) -> OutputError:
+    free = _free_bytes(path) if free is None else free
+    left = "" if free is None else f"; {free / 1e6:.1f} MB free on its disk"
+    return OutputError(
+        f"{path}: cannot write it (No space left on device){left}: free some space on that "
+        "disk or write elsewhere"
+    )
+
+
+def _free_bytes(path: Path) -> int | None:
+    """Bytes free (to this user) on the file system of ``path`` or its nearest existing
+    folder; None if none can be asked."""
+    for where in (path, *path.parents):
+        with contextlib.suppress(OSError):
+            return shutil.disk_usage(where).free
+    return None
 
 
 # --- outputs never replace inputs --------------------------------------------------------

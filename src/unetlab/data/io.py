@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from unetlab.errors import ImageReadError
-from unetlab.outputs import write_error
+from unetlab.outputs import disk_full, write_error
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -30,7 +30,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     name keeps the suffix so that writers choosing a format by suffix still work. The file is
     flushed to disk before the rename and the folder after it, so ``path`` survives a machine
     crash too, not only a killed process. An OSError of the file system (disk full, read-only,
-    no permission) becomes an OutputError naming ``path``.
+    no permission) becomes an OutputError naming ``path``; so does any failed write (an
+    OSError without errno, a RuntimeError of torch.save) while the disk is full.
     """
     path = Path(path)
     try:
@@ -44,9 +45,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         os.replace(tmp, path)
         if path.parent.resolve() not in _DEFERRED:
             _fsync(path.parent)
-    except OSError as exc:
-        if exc.errno is None:  # e.g. Pillow's "cannot write mode F as PNG": a bug of ours
-            raise
+    except (OSError, RuntimeError) as exc:
+        if (full := disk_full(path, exc)) is not None:
+            raise full from exc
+        if not isinstance(exc, OSError) or exc.errno is None:
+            raise  # e.g. Pillow's "cannot write mode F as PNG": a bug of ours
         raise write_error(path, exc) from exc
     finally:
         tmp.unlink(missing_ok=True)
