@@ -736,3 +736,43 @@ def test_a_multi_class_model_is_scored_on_pixels_only(tmp_path, monkeypatch):
     )
     write_png(tmp_path / "masks" / "a.png", np.argmax(probs[:2], 0).astype(np.uint8))
     assert "Rand error" in evaluate_model(two, tmp_path).table()
+
+
+@pytest.mark.parametrize("gt", ["voc", "voc/SegmentationClass"])
+def test_saved_predictions_of_a_voc_folder_take_its_void_value_and_class_names(
+    tmp_path, caplog, gt
+):
+    """As training and evaluate --checkpoint do: palette masks' 255 counts nowhere, and the
+    classes are named from class_names.txt (beside SegmentationClass/)."""
+    from unetlab.data.scenes import SCENE_CLASSES, write_voc_scenes
+
+    voc = write_voc_scenes(tmp_path / "voc", n_train=0, n_val=2, size=40)
+    for path in sorted((voc / "SegmentationClass").glob("*.png")):
+        mask = read_mask(path)
+        write_png(tmp_path / "pred" / path.name, np.where(mask == 255, 0, mask).astype(np.uint8))
+    caplog.set_level(logging.INFO, logger="unetlab.evaluate")
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / gt)
+    assert report.class_names == list(SCENE_CLASSES) and report.summary["pixel_accuracy"] == 1.0
+    assert report.source["ignore_value"] == 255
+    voided = sum(int((read_mask(p) == 255).sum()) for p in (voc / "SegmentationClass").iterdir())
+    assert report.matrix.sum() == 2 * 40 * 40 - voided > 0
+    assert f"class names from {voc / 'class_names.txt'}" in caplog.text
+    assert f"value 255 (VOC's void outlines, {voided} px) counts nowhere" in caplog.text
+    by_value = evaluate_predictions(tmp_path / "pred", voc, label_values=[0, 1, 2, 3, 4, 5, 6, 255])
+    assert by_value.class_names == [*SCENE_CLASSES, "255"]  # 255 a class when listed
+    given = evaluate_predictions(tmp_path / "pred", voc, class_names=list("abcdefg"))
+    assert given.class_names == list("abcdefg")
+    caplog.clear()
+    with pytest.raises(UnetlabError, match=r"hold values 0 1 .* 255 but"):  # --ignore-value 6 wins
+        evaluate_predictions(tmp_path / "pred", voc, ignore_value=6)
+    assert "void outlines" not in caplog.text
+
+
+def test_class_names_file_names_the_classes_found_beyond_it(tmp_path, caplog):
+    pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
+    (tmp_path / "class_names.txt").write_text("# a comment\nmembrane\n")
+    caplog.set_level(logging.INFO, logger="unetlab.evaluate")
+    report = evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255])
+    assert report.class_names == ["membrane", "255"] and "void" not in caplog.text
+    write_png(gt_dir / "a.png", GOOD)  # class indices: 0 named, 1 found
+    assert evaluate_predictions(pred_dir, gt_dir).class_names == ["membrane", "1"]

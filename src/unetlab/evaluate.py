@@ -47,7 +47,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.classes import VOC_VOID
+from unetlab.data.classes import NAMES_FILE, VOC_VOID, dataset_palette, read_class_names
 from unetlab.data.datasets import split_pairs
 from unetlab.data.instances import instance_ids
 from unetlab.data.io import IMAGE_SUFFIXES, atomic_path, find_images, read_stack
@@ -373,6 +373,10 @@ class _Accumulator:
             "pred_objects": objects["pred_objects"],
         }
 
+    def classes_seen(self) -> int:
+        """1 + the largest class index of the predictions and masks added so far."""
+        return max((m.shape[0] for m in self.matrices), default=0)
+
     def report(
         self, class_names: Sequence[str] | None, *, thresholds, worst: int, seed_threshold=None
     ) -> Report:
@@ -530,24 +534,62 @@ def _instance_mask(mask: np.ndarray, ignore_value, name: str) -> tuple[np.ndarra
     return np.where(ignored, IGNORE_INDEX, ids > 0).astype(np.int64), ids
 
 
-def _ground_truth(gt_dir: Path) -> Iterator[tuple[str, str, int, np.ndarray]]:
-    """(name, image stem, page index, mask label values) of a data folder or a folder of
-    masks; each mask file is read once."""
+def _ground_truth(gt_dir: Path) -> tuple[list[Path], Iterator[tuple[str, str, int, np.ndarray]]]:
+    """The mask files of a data folder or a folder of masks, and an iterator of (name, image
+    stem, page index, mask label values) of their pages; each mask file is read once."""
     root = data_root(gt_dir)
     if _has_data(root):
-        read = PairReader()  # a stack's masks read once for all their pages
-        for pair in find_pairs(root):
-            yield pair.name, pair.image.stem, pair.page, read.stack(pair.mask, mask=True)[pair.page]
-        return
+        pairs = find_pairs(root)
+        return [p.mask for p in pairs], _pair_masks(pairs)
     files = find_images(root)
     if not files:
         raise DatasetError(
             f"{gt_dir}: no masks found; give a folder of masks or a data folder with masks/"
         )
+    return files, _file_masks(files)
+
+
+def _pair_masks(pairs: Sequence[Pair]) -> Iterator[tuple[str, str, int, np.ndarray]]:
+    read = PairReader()  # a stack's masks read once for all their pages
+    for pair in pairs:
+        yield pair.name, pair.image.stem, pair.page, read.stack(pair.mask, mask=True)[pair.page]
+
+
+def _file_masks(files: Sequence[Path]) -> Iterator[tuple[str, str, int, np.ndarray]]:
     for path in files:
         pages = read_stack(path, mask=True)
         for i, mask in enumerate(pages):
             yield (path.stem if len(pages) == 1 else f"{path.stem}[{i}]"), path.stem, i, mask
+
+
+def _palette_void(mask_files: Sequence[Path], ignore_value, label_values) -> int | None:
+    """VOC's void value (255) when the masks are palette PNGs and neither ``ignore_value``
+    nor ``label_values`` is given (the rule of training: :func:`unetlab.data.classes.void_value`),
+    else None."""
+    if ignore_value is not None or label_values is not None:
+        return None
+    return VOC_VOID if dataset_palette(mask_files) is not None else None
+
+
+def _names_file(gt_dir: Path) -> dict[int, str] | None:
+    """``{mask value: name}`` of the ``class_names.txt`` in ``gt_dir`` or, for a masks folder
+    such as VOC's ``SegmentationClass/``, its parent (the data set's root); said in a log line."""
+    for folder in (gt_dir, gt_dir.parent):
+        if names := read_class_names(folder):
+            log.info("class names from %s (--class-names gives others)", folder / NAMES_FILE)
+            return names
+    return None
+
+
+def _data_set_names(gt_dir: Path, class_names, label_values, instances: bool):
+    """(class names, ``{class index: name}`` to name the classes found by) from the data set's
+    ``class_names.txt`` when none are given: by label value, or by index (masks holding
+    class indices, whose count is known only once read)."""
+    if class_names is not None or instances or not (names := _names_file(gt_dir)):
+        return class_names, None
+    if label_values is not None:
+        return [names.get(v, str(v)) for v in label_values], None
+    return None, names
 
 
 OBJECTS_SUFFIX = "_objects"  # <stem>_objects.tif: the object ids of ``predict --instances``
@@ -670,8 +712,12 @@ def evaluate_predictions(
     hold object ids too. Object ids give the pixel classes background (0) and object (1)
     where there is no class map or with ``gt_instances``. ``gt_dir``: a folder of masks with the same stems, or a data folder (images/ + masks/, ISBI, VOC; its
     ``val/`` when it has one). ``label_values``: mask value of each class index (e.g.
-    ``[0, 255]``); None means masks hold class indices. ``class_names`` default to the label
-    values (or the indices). Masks whose value is ``ignore_value`` count nowhere. Objects are
+    ``[0, 255]``); None means masks hold class indices. ``class_names`` default to the names
+    in the data set's ``class_names.txt`` (line i names mask value i; in ``gt_dir`` or its
+    parent, as for VOC's ``SegmentationClass/``), else to the label values (or the indices).
+    Masks whose value is ``ignore_value`` count nowhere; None: with neither ``ignore_value``
+    nor ``label_values``, palette masks' 255 (VOC's void outlines), as in training. Each of
+    the two is said in a log line. Objects are
     the ``connectivity``-connected regions of every class but ``boundary_class`` (None: all).
     ``gt_instances``: the masks hold object ids (0 = background, 1..n, e.g. the cell tracking
     challenge's ``man_seg`` files); the pixel classes are background (0) and object (1), and
@@ -683,19 +729,27 @@ def evaluate_predictions(
     an unmapped ignore value (VOC's 255): give ``label_values``, ``ignore_value`` or
     ``class_names``; so is a ``class_names`` whose length differs from ``label_values``.
     """
+    gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
+    class_names, by_index = _data_set_names(
+        gt_dir, class_names, label_values, gt_instances or pred_instances
+    )
     class_names = _prediction_classes(
         label_values, class_names, boundary_class, gt_instances, pred_instances
     )
-    pred_dir = Path(pred_dir)
     preds = _Predictions(pred_dir, instances=pred_instances, object_pixels=gt_instances)
+    mask_files, masks = _ground_truth(gt_dir)
+    void = _palette_void(mask_files, ignore_value, label_values)
+    ignore_value = ignore_value if void is None else void
+    known = len(class_names) if class_names is not None else None
+    if by_index and len(by_index) > 2:  # the file names more than two: at least as many found
+        known = len(by_index)
     with_ids = gt_instances or bool(preds.objects)
-    classes = None if class_names is None else len(class_names)
-    objects = object_scores_wanted(objects, classes, instances=with_ids)
+    objects = object_scores_wanted(objects, known, instances=with_ids)
     acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity, objects=objects)
     missing: list[str] = []
     gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
-    pred_max = 0
-    for name, stem, page, mask in _ground_truth(Path(gt_dir)):
+    pred_max = voided = 0
+    for name, stem, page, mask in masks:
         if stem not in preds:
             missing.append(stem)
             continue
@@ -709,11 +763,26 @@ def evaluate_predictions(
             gt_values = np.pad(gt_values, (0, max(len(counts) - len(gt_values), 0)))
             gt_values[: len(counts)] += counts
             pred_max = max(pred_max, int(pred.max(initial=0)))
+        voided += 0 if void is None else int(np.count_nonzero(mask == void))
         acc.add(name, pred, gt, gt_ids=gt_ids, pred_ids=pred_ids)
     _refuse_missing(missing, pred_dir)
+    if voided:
+        log.info(
+            "palette masks: value %d (VOC's void outlines, %d px) counts nowhere, as in "
+            "training; --ignore-value or --label-values say otherwise",
+            void,
+            voided,
+        )
     _check_class_indices(np.flatnonzero(gt_values), pred_max)
+    if by_index:  # the names of the classes found, and of those the file lists beyond
+        count = max(len(by_index), acc.classes_seen())
+        class_names = [by_index.get(i, str(i)) for i in range(count)]
     report = acc.report(class_names, thresholds=None, worst=worst)
-    report.source = {"predictions": str(pred_dir), "ground_truth": str(gt_dir)}
+    report.source = {
+        "predictions": str(pred_dir),
+        "ground_truth": str(gt_dir),
+        "ignore_value": ignore_value,
+    }
     return report
 
 

@@ -75,13 +75,20 @@ def add_parser(sub) -> None:
         help="with --pred: mask value of each class index, e.g. 0 255 "
         "(default: masks hold class indices)",
     )
-    c.add_argument("--class-names", nargs="+", metavar="NAME", help="with --pred: class names")
+    c.add_argument(
+        "--class-names",
+        nargs="+",
+        metavar="NAME",
+        help="with --pred: class names (default: the data set's class_names.txt, in the --gt "
+        "folder or its parent, else the mask values)",
+    )
     c.add_argument(
         "--ignore-value",
         type=int,
         metavar="V",
         help="mask value that counts nowhere (default with --checkpoint: the value its "
-        "training ignored, e.g. VOC's 255 outlines)",
+        "training ignored, e.g. VOC's 255 outlines; with --pred: 255 in palette masks, "
+        "VOC's void outlines, unless --label-values are given)",
     )
     c.add_argument(
         "--boundary-class",
