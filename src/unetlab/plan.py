@@ -30,6 +30,7 @@ import yaml
 
 from unetlab.config import Config, changed_keys
 from unetlab.data.checks import channel_problems
+from unetlab.data.classes import read_class_names
 from unetlab.data.fingerprint import (
     Fingerprint,
     lonely_classes,
@@ -55,6 +56,7 @@ DICE_BELOW = 0.25  # a class with a smaller pixel share adds Dice to the loss
 WEIGHTS_BELOW = 0.10  # ... and below this, class weights
 FEW_IMAGES = 10  # fewer training images than this: elastic deformation (the paper's reason)
 BUDGET_EPOCHS = 100_000  # the epoch cap under a time budget: the clock ends the run first
+RARE_IMAGES = 3  # a class in fewer images than this is too rare to learn and to validate
 
 
 @dataclass(frozen=True)
@@ -86,8 +88,12 @@ class Choice:
 
 @dataclass
 class Plan:
+    """The choices, the fingerprint they come from, and ``notes``: facts of the data that no
+    setting answers (a class in too few images), logged as warnings."""
+
     choices: list[Choice] = field(default_factory=list)
     fingerprint: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def apply(self, cfg: Config) -> Config:
         """``cfg`` with every choice the user did not make set to the plan's value."""
@@ -126,6 +132,8 @@ class Plan:
         log.info("plan from the data (--set KEY=VALUE overrides a line; --no-plan turns it off):")
         for line in self.lines():
             log.info("plan: %s", line)
+        for note in self.notes:
+            log.warning("%s", note)
 
 
 class _Plain(yaml.SafeDumper):
@@ -437,6 +445,35 @@ def make_plan(
     return Plan(marked, fp.summary())
 
 
+def rare_classes(
+    fp: Fingerprint, val: set[str], *, names: dict[int, str] | None = None, total: int = 0
+) -> list[str]:
+    """A line for each class (mask value) in fewer than ``RARE_IMAGES`` of the measured
+    images, saying in how many training and validation images it is (``val``: the
+    validation pairs' ``mask_page``); ``total``: the data set's pairs, when the fingerprint
+    measured only some of them. Not for instance masks (an id is in one image by nature)."""
+    if fp.instances:
+        return []
+    found: dict[int, list[bool]] = {}
+    for p in fp.pairs:
+        for value in p.values:
+            found.setdefault(value, []).append(p.name in val)
+    measured = len(fp.pairs)
+    of = f" of the {measured} measured (of {total})" if total > measured else ""
+    lines = []
+    for value, in_val in sorted(found.items()):
+        n = len(in_val)
+        if n >= min(RARE_IMAGES, measured):
+            continue
+        name = f" ({names[value]})" if names and value in names else ""
+        lines.append(
+            f"mask value {value}{name} is in {n} image{'s' if n > 1 else ''}{of}: "
+            f"{n - sum(in_val)} for training, {sum(in_val)} for validation; more examples "
+            "of it would help"
+        )
+    return lines
+
+
 def _unlabelled_value(d, train_pairs) -> int | None:
     """The mask value training will count nowhere: ``data.ignore_value``, or the void
     outlines of palette masks (VOC's 255) whose classes training finds itself."""
@@ -470,4 +507,7 @@ def plan_training(
     fp = fingerprint(train + val, problems=problems, target=target, ignore_value=ignored)
     check_data(fp, cfg, explicit, problems=problems)
     plan = make_plan(fp, cfg, explicit=explicit, device=device, val_images=len(val))
+    names = d.class_names or read_class_names(d.root)
+    held_out = {p.mask_page for p in val}
+    plan.notes = rare_classes(fp, held_out, names=names, total=len(train) + len(val))
     return plan.apply(cfg), plan
