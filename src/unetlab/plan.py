@@ -259,14 +259,23 @@ def _limit(fits: list[int], fp: Fingerprint, device: str) -> str:
     return f"the smallest image side ({fp.smallest_side} px)"
 
 
+MAX_BATCH = 32  # tiles per step, however small
+
+
 def plan_batch(tile: int, device: str) -> Choice:
-    """Tiles per step: about ``PIXELS_PER_STEP[device]`` input pixels, 1 to 32 tiles."""
-    batch = int(min(max(PIXELS_PER_STEP[device] // (tile * tile), 1), 32))
-    return Choice(
-        "train.batch_size",
-        batch,
-        f"{batch} tiles of {tile} px: ~{PIXELS_PER_STEP[device] // 1024}k px per step on {device}",
-    )
+    """Tiles per step: about ``PIXELS_PER_STEP[device]`` input pixels, 1 to ``MAX_BATCH``
+    tiles; the reason gives the pixels a step does take."""
+    want = PIXELS_PER_STEP[device]
+    batch = int(min(max(want // (tile * tile), 1), MAX_BATCH))
+    tiles = f"{batch} tile{'s' if batch > 1 else ''}"
+    why = f"{tiles} of {tile} px: ~{_kilo(batch * tile * tile)} px per step on {device}"
+    if want // (tile * tile) > MAX_BATCH:
+        why += f" (at most {MAX_BATCH} tiles; {_kilo(want)} px would be the aim)"
+    return Choice("train.batch_size", batch, why)
+
+
+def _kilo(pixels: int) -> str:
+    return f"{pixels // 1024}k" if pixels >= 1024 else str(pixels)
 
 
 def plan_normalization(fp: Fingerprint) -> Choice:
@@ -399,8 +408,9 @@ def plan_offset(val_images: int) -> Choice:
         why = f"{val_images} validation image(s): at least {MIN_IMAGES} tell an offset from chance"
         return Choice("train.label_offset", "none", why)
     why = (
-        f"labels drawn a fraction of a pixel off: measured on the {val_images} validation "
-        f"images after training, kept only if it raises their mIoU by {MIN_GAIN} and that of "
+        f"measures after training whether the predictions meet the labels better moved a "
+        f"fraction of a pixel (labels drawn off): on the {val_images} validation images; a "
+        f"move is kept only if it raises their mIoU by {MIN_GAIN} and that of "
         f"{MIN_AGREEING:.0%} of them"
     )
     return Choice("train.label_offset", "fit", why)
