@@ -99,3 +99,44 @@ def test_seeded_cells_keep_unseeded_regions_and_drop_tiny_seeds():
     assert seeded_cells(few, 0.5, 0.9, min_seed_area=1).max() == 2
     with pytest.raises(ValueError, match="one \\(H, W\\) map"):
         seeded_cells(np.zeros((2, 3, 4)), 0.5, 0.9)
+
+
+def test_many_files_with_one_problem_say_it_once_files_sorted(tmp_path):
+    from unetlab.data.datasets import scan_masks
+    from unetlab.data.pairs import Pair
+
+    rng = np.random.default_rng(0)
+    order = [1, 3, 0, 5, 4, 2]  # a seeded split's order: train files, then validation
+    for i in order:
+        save(tmp_path / "masks" / f"s{i:03d}.png", rng.integers(0, 4, (6, 6, 3), dtype=np.uint8))
+    pairs = [Pair(tmp_path / f"s{i:03d}.png", tmp_path / "masks" / f"s{i:03d}.png") for i in order]
+    with pytest.raises(DatasetError) as info:
+        scan_masks(pairs)
+    message = str(info.value)
+    assert message.startswith(
+        f"6 problem(s) in the data set: 6 files in {tmp_path / 'masks'}: this mask is a colour "
+        "(RGB) image; save masks as class indices"
+    )
+    assert message.endswith("(s000.png, s001.png, s002.png and 3 more)")
+    assert message.count("colour (RGB)") == 1
+
+
+def test_problems_of_few_files_or_of_one_file_keep_their_lines(tmp_path):
+    from unetlab.data.pairs import problems_error
+
+    lone = [f"{tmp_path}/images/{n}.png: no mask in masks/ with this name" for n in "dcba"]
+    problems = ["x.tif: 3 pages but its mask 2", *lone, "y.png: unreadable", "z.png: unreadable"]
+    message = str(problems_error(problems))
+    assert message == (
+        "7 problem(s) in the data set: x.tif: 3 pages but its mask 2; 4 files in "
+        f"{tmp_path}/images: no mask in masks/ with this name (a.png, b.png, c.png and 1 more); "
+        "y.png: unreadable; z.png: unreadable"
+    )
+    pages = [f"stack[{i}]: image page is 7x6 but its mask is 7x5" for i in range(5)]
+    assert str(problems_error(pages)).endswith(
+        "stack[0], stack[1], stack[2] and 2 more: image page is 7x6 but its mask is 7x5"
+    )
+    folders = [f"{p}: unreadable" for p in ("b/4.png", "a/1.png", "b/2.png", "a/3.png")]
+    assert str(problems_error(folders)).endswith(
+        "4 files: unreadable (a/1.png, a/3.png, b/2.png and 1 more)"
+    )

@@ -28,6 +28,7 @@ LAYOUTS = {
     "voc": ("JPEGImages", "SegmentationClass"),
 }
 MAX_SHOWN = 20  # problems listed in one error; the rest are counted
+GROUPED = 4  # files with one problem that are listed once, with the problem said once
 
 
 @dataclass(frozen=True)
@@ -165,12 +166,46 @@ def problems_error(
     problems: Sequence[str], *, where: str | os.PathLike = "the data set", fix: str = ""
 ) -> DatasetError:
     """One DatasetError: "N problem(s) in ``where``: " then the first :data:`MAX_SHOWN`
-    ``problems`` (the rest counted) and the ``fix``, if any."""
-    shown = "; ".join(problems[:MAX_SHOWN])
-    if len(problems) > MAX_SHOWN:
-        shown += f"; ... and {len(problems) - MAX_SHOWN} more"
+    ``problems`` (the rest counted), those of many files with one text said once
+    (:func:`group_problems`), and the ``fix``, if any."""
+    lines = group_problems(problems)
+    shown = "; ".join(lines[:MAX_SHOWN])
+    if len(lines) > MAX_SHOWN:
+        shown += f"; ... and {len(lines) - MAX_SHOWN} more"
     fix = f". Fix: {fix}" if fix else ""
     return DatasetError(f"{len(problems)} problem(s) in {where}: {shown}{fix}")
+
+
+def group_problems(problems: Sequence[str]) -> list[str]:
+    """``problems`` ("FILE: text" each) with those of :data:`GROUPED` or more files that share
+    one text said once, "N files in FOLDER: text (a.png, b.png, c.png and 17 more)", the files
+    sorted; the others as they are. In the order of each text's first problem."""
+    files: dict[str, list[str | None]] = {}
+    for problem in problems:
+        head, sep, text = problem.partition(": ")
+        if sep and head:
+            files.setdefault(text, []).append(head)
+        else:
+            files.setdefault(problem, []).append(None)
+    lines = []
+    for text, heads in files.items():
+        if len(heads) >= GROUPED and None not in heads:
+            lines.append(_grouped(text, sorted(heads)))
+        else:
+            lines += [text if head is None else f"{head}: {text}" for head in heads]
+    return lines
+
+
+def _grouped(text: str, files: list[str]) -> str:
+    """One line for one ``text`` of many ``files`` (paths; or names such as a stack's pages)."""
+    folders = {Path(f).parent for f in files}
+    folder = folders.pop() if len(folders) == 1 else None
+    names = [Path(f).name for f in files] if folder is not None else files
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    if folder == Path("."):  # names, not paths
+        return f"{shown}: {text}"
+    where = f" in {folder}" if folder is not None else ""
+    return f"{len(files)} files{where}: {text} ({shown})"
 
 
 def find_pairs(
