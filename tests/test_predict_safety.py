@@ -120,6 +120,31 @@ def test_skip_existing_refuses_a_foreign_file_with_an_outputs_name(work, capsys)
     assert (work / "out" / "00.png").stat().st_mtime_ns == mtime
 
 
+def test_an_output_named_like_an_image_is_refused_not_made_a_folder(work, capsys):
+    _grey(work / "in" / "00.png")
+    argv = ["predict", "--checkpoint", str(work / "model.pt"), "--input", str(work / "in")]
+    assert main([*argv, "--output", str(work / "result.png")]) == 2
+    (line,) = _errors(capsys)
+    assert "names an image file, but predict writes a folder" in line
+    assert f"--output {work / 'result'}" in line and not (work / "result.png").exists()
+
+
+def test_skip_existing_redoes_an_input_without_an_output_asked_for_now(work):
+    """An audit's second run with --overlay --instances skipped 10 finished inputs, which
+    then had no overlay and no objects."""
+    _grey(work / "in" / "00.png")
+    _grey(work / "in" / "01.png", seed=1)
+    assert _predict(work) == 0
+    assert _predict(work, "--skip-existing", "--overlay") == 0
+    assert {p.name for p in (work / "out").glob("*_overlay.png")} == {
+        "00_overlay.png",
+        "01_overlay.png",
+    }
+    mtime = (work / "out" / "00_overlay.png").stat().st_mtime_ns
+    assert _predict(work, "--skip-existing", "--overlay") == 0  # all there now: skipped
+    assert (work / "out" / "00_overlay.png").stat().st_mtime_ns == mtime
+
+
 def test_finished_inputs_needs_the_file_and_the_manifest(tmp_path):
     files = [Path("in/a.png"), Path("in/b.ome.tif"), Path("in/c.png"), Path("in/d.zarr")]
     assert finished_inputs(tmp_path / "missing", files) == []
@@ -128,6 +153,13 @@ def test_finished_inputs_needs_the_file_and_the_manifest(tmp_path):
     (tmp_path / MANIFEST).write_text("b.tif\tpredict\nc.png\tpredict\nd.ome.zarr\tpredict\n")
     # a.png is not listed (not ours), c.png is listed but absent (never finished)
     assert finished_inputs(tmp_path, files) == [files[1], files[3]]
+    # asked for an overlay now: only d's exists (a large image's overlay is none: its labels)
+    (tmp_path / "b_overlay.tif").touch()
+    zarr = {"large": lambda path: path.suffix == ".zarr"}  # large inputs have no overlay
+    assert finished_inputs(tmp_path, files, overlay=True, **zarr) == [files[3]]
+    with (tmp_path / MANIFEST).open("a") as manifest:
+        manifest.write("b_overlay.tif\tpredict\n")
+    assert finished_inputs(tmp_path, files, overlay=True, **zarr) == [files[1], files[3]]
     (tmp_path / MANIFEST).write_text("b.tif\tevaluate\n")  # another command's file
     assert finished_inputs(tmp_path, files) == []
 

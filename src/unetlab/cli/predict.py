@@ -10,6 +10,7 @@ output folder must not hold the inputs or files unetlab did not write there (unl
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import statistics
 import sys
@@ -85,7 +86,8 @@ def add_parser(sub) -> None:
     g.add_argument(
         "--skip-existing",
         action="store_true",
-        help="skip inputs whose label output an earlier unetlab predict wrote into this folder",
+        help="skip inputs whose outputs asked for (labels, and --overlay, --instances, "
+        "--save-probabilities ones) an earlier unetlab predict wrote into this folder",
     )
     g.add_argument(
         "--overwrite",
@@ -152,6 +154,7 @@ def run(args) -> int:
     from unetlab.checkpoint import load_model
     from unetlab.distributed import Group, launch, without_nproc
     from unetlab.inference.files import check_options, finished_inputs, prediction_folder
+    from unetlab.inference.slides import is_large
     from unetlab.runtime import inference_layout, resolve_device
 
     if args.color and args.label_values:
@@ -172,14 +175,24 @@ def run(args) -> int:
         logging.getLogger("unetlab").setLevel(logging.WARNING)
     device = group.device(resolve_device(args.device))
     files = _inputs(args.input)
-    out_dir = Path(args.output)
+    out_dir = _output_folder(args.output)
     with group.joined(device), contextlib.ExitStack() as held:
         problem, done = None, set()
         if group.is_main:  # checked (inputs never replaced, no foreign files, not in use)
             try:  # and locked before any work; the other processes wait for the verdict
                 # asked before this run's names enter the manifest: only files an earlier
                 # run wrote count as done
-                done = set(finished_inputs(out_dir, files)) if args.skip_existing else set()
+                wanted = {
+                    "probabilities": args.save_probabilities,
+                    "overlay": args.overlay,
+                    "objects": args.instances,
+                }
+                large = functools.partial(
+                    _large, is_large, level=args.level, threshold=args.large_pixels
+                )
+                done = set()
+                if args.skip_existing:
+                    done = set(finished_inputs(out_dir, files, large=large, **wanted))
                 held.enter_context(
                     prediction_folder(
                         out_dir,
@@ -203,6 +216,20 @@ def run(args) -> int:
         check_options(model, _predict_options(args, device))
         todo = [f for f in files if f not in done]
         return _predict_all(args, model, files, todo, out_dir, device, group)
+
+
+def _output_folder(output: str) -> Path:
+    """``--output`` as a folder; a new one named like an image file is refused (an audit's
+    ``--output result.png`` silently made a folder called result.png)."""
+    from unetlab.data.io import IMAGE_SUFFIXES
+
+    out_dir = Path(output)
+    if not out_dir.exists() and out_dir.suffix.lower() in IMAGE_SUFFIXES:
+        raise UnetlabError(
+            f"--output {out_dir} names an image file, but predict writes a folder of outputs "
+            f"(one or more per input): give a folder, e.g. --output {out_dir.with_suffix('')}"
+        )
+    return out_dir
 
 
 def _predict_options(args, device):

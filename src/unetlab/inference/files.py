@@ -98,7 +98,6 @@ _ROLES = {
     "objects": "object ids",
     "table": "object table",
 }
-_LABEL_EXTENSIONS = (".png", ".tif", ".ome.zarr")
 
 
 def output_roles(
@@ -138,16 +137,33 @@ def refuse_shared_outputs(out_dir: Path, files: Sequence[Path], **wanted: bool) 
                 )
 
 
-def finished_inputs(out_dir: str | os.PathLike, files: Sequence[Path]) -> list[Path]:
-    """The ``files`` whose label image exists in ``out_dir`` and is one that ``unetlab
-    predict`` wrote there (its manifest lists it; written last, so the input's other outputs
-    are complete): what ``--skip-existing`` skips. A file of that name that unetlab did not
-    write is no finished prediction. Ask before the folder's manifest records this run."""
+def finished_inputs(
+    out_dir: str | os.PathLike,
+    files: Sequence[Path],
+    *,
+    large: Callable[[Path], bool] = lambda path: False,
+    **wanted: bool,
+) -> list[Path]:
+    """The ``files`` each of whose asked-for outputs (``wanted``: as for :func:`output_roles`;
+    the label image always) exists in ``out_dir`` and is one that ``unetlab predict`` wrote
+    there (its manifest lists it): what ``--skip-existing`` skips. A file of that name that
+    unetlab did not write is no finished prediction, and an input predicted before without
+    an output asked for now (an overlay, its objects) is not finished; a ``large`` input (a
+    streamed one) has no overlay. Ask before the folder's manifest records this run."""
     out_dir = Path(out_dir)
     ours = written_here(out_dir, "predict") if out_dir.is_dir() else set()
-    labels = [(f"{output_stem(f)}{ext}", f) for f in files for ext in _LABEL_EXTENSIONS]
-    done = {f for name, f in labels if name in ours and (out_dir / name).exists()}
-    return [f for f in files if f in done]
+
+    def finished(f: Path) -> bool:
+        names_of: dict[str, list[str]] = {}
+        asked = wanted | {"overlay": False} if large(f) else wanted
+        for name, role in output_roles(output_stem(f), **asked).items():
+            names_of.setdefault(role, []).append(name)
+        present = [
+            [n in ours and (out_dir / n).exists() for n in names] for names in names_of.values()
+        ]
+        return all(any(role) for role in present)
+
+    return [f for f in files if finished(f)]
 
 
 def check_options(
