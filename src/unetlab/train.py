@@ -81,6 +81,7 @@ from unetlab.outputs import (
     write_error,
     written_here,
 )
+from unetlab.plan import BUDGET_EPOCHS
 from unetlab.runtime import (
     available_cpus,
     busy_cpu_warning,
@@ -1057,7 +1058,7 @@ def _train_epoch(run: _Run, *, progress: bool, stop: _StopRequest) -> dict:
         initial=state.batch,
         leave=False,
         disable=not show,
-        desc=f"epoch {state.epoch + 1}/{t.epochs}",
+        desc=_epoch_name(state.epoch + 1, t),
     ) as bar:
         data_s, compute_s = train_one_epoch(
             run.net,
@@ -1106,7 +1107,7 @@ def _end_epoch(run: _Run, row: dict, *, tick: float, stop: _StopRequest) -> bool
         run.save("best.pt", metrics=row)
     run.save("last.pt")
     if run.group.is_main:
-        _log_epoch(row, t.epochs)
+        _log_epoch(row, t)
         if time.perf_counter() - run.plotted > 30:  # a plot costs ~0.3 s; the last at the end
             _plot(run.run_dir, run.metrics.rows)
             run.plotted = time.perf_counter()
@@ -1527,29 +1528,41 @@ def _log_data_and_model(run: _Run, in_size: int, out_size: int) -> None:
         out_size,
         model.border,
     )
-    log.info(
-        "training %d epochs x %d steps of batch %d (%s, lr %g, %s schedule, %s loss%s)",
-        t.epochs,
-        run.steps_per_epoch,
-        t.batch_size,
-        t.optimizer,
-        t.lr,
-        t.schedule,
-        t.loss,
-        ", weight map" if cfg.data.weight_map else "",
+    how = f"{t.optimizer}, lr {t.lr:g}, {t.schedule} schedule, {t.loss} loss"
+    how += ", weight map" if cfg.data.weight_map else ""
+    log.info("training %s (%s)", _length(t, run.steps_per_epoch), how)
+
+
+def _length(t, steps: int) -> str:
+    """How long the run trains: its epochs, or its time budget (and epoch cap, if any)."""
+    if not t.max_minutes:
+        return f"{t.epochs} epochs x {steps} steps of batch {t.batch_size}"
+    ends = "the budget" if _budget_only(t) else f"the budget or epoch {t.epochs}"
+    return (
+        f"for {t.max_minutes:g} min in epochs of {steps} steps of batch {t.batch_size}; "
+        f"{ends} ends the run"
     )
 
 
-def _log_epoch(row: dict, epochs: int) -> None:
+def _budget_only(t) -> bool:
+    """Whether the time budget alone ends the run (the plan's epoch cap is never reached)."""
+    return t.max_minutes > 0 and t.epochs >= BUDGET_EPOCHS
+
+
+def _epoch_name(epoch: int, t) -> str:
+    """``epoch 5/50``; ``epoch 5`` where the time budget ends the run."""
+    return f"epoch {epoch}" if _budget_only(t) else f"epoch {epoch}/{t.epochs}"
+
+
+def _log_epoch(row: dict, t) -> None:
     val = (
         f"  val loss {row['val_loss']:.4f}  mIoU {row['val_miou']:.4f}  Dice {row['val_mdice']:.4f}"
         if "val_miou" in row
         else ""
     )
     log.info(
-        "epoch %d/%d  train loss %.4f%s  lr %.3g  %.1f s (data %.1f s, compute %.1f s)",
-        row["epoch"],
-        epochs,
+        "%s  train loss %.4f%s  lr %.3g  %.1f s (data %.1f s, compute %.1f s)",
+        _epoch_name(row["epoch"], t),
         row["train_loss"],
         val,
         row["lr"],
