@@ -118,3 +118,48 @@ def test_a_class_in_one_file_only_is_named():
 def test_too_small_images_are_named_with_the_fix():
     (problem,) = too_small([facts("a", [0], side=8), facts("b", [0], side=64)], 16, "pad them")
     assert problem == "1 image(s) smaller than the net's 16 px minimum (a (8x8)): pad them"
+
+
+def _jpeg_masks(root, n=5):
+    """images/ (PNG) and masks/ (JPEG: a 0/255 rectangle with JPEG's in-between values)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 255, (48, 48), dtype=np.uint8)).save(
+            root / "images" / f"s{i}.png"
+        )
+        mask = np.zeros((48, 48), np.uint8)
+        mask[8:30, 10:40] = 255
+        Image.fromarray(mask).save(root / "masks" / f"s{i}.jpg", quality=75)
+    return root
+
+
+def test_jpeg_masks_are_a_problem_not_measured(tmp_path):
+    from unetlab.data.fingerprint import fingerprint
+    from unetlab.data.pairs import find_pairs
+
+    pairs = find_pairs(_jpeg_masks(tmp_path / "d", n=2))
+    problems = []
+    fp = fingerprint(pairs, problems=problems)
+    assert not fp.pairs  # nothing measured from JPEG noise
+    assert problems == [
+        f"{p.mask}: JPEG masks are lossy (edges get values between the classes); save masks as PNG"
+        for p in pairs
+    ]
+
+
+def test_the_plan_refuses_jpeg_masks_before_planning(tmp_path, capsys, caplog):
+    import logging
+
+    from unetlab.cli import main
+
+    data = _jpeg_masks(tmp_path / "d")
+    with caplog.at_level(logging.INFO):
+        assert main(["train", "--data", str(data), "--run-dir", str(tmp_path / "run")]) == 2
+    assert not [r for r in caplog.records if "plan" in r.getMessage()]  # none from JPEG noise
+    err = capsys.readouterr().err
+    assert "5 files in" in err and "JPEG masks are lossy" in err
+    assert not (tmp_path / "run").exists()

@@ -37,6 +37,7 @@ INSTANCE_VALUES = 32  # a mask with more distinct values than this holds object 
 TOUCH_GAP = 2  # objects at most this many px apart touch
 PERCENTILES = (0.5, 50.0, 99.5)
 MAX_PIXELS = 1 << 18  # intensity percentiles from at most this many pixels per image
+LOSSY_SUFFIXES = (".jpg", ".jpeg")  # masks in these formats cannot hold exact classes
 
 
 @dataclass(frozen=True)
@@ -288,8 +289,9 @@ def fingerprint(
     ``semantic`` as classes, ``auto`` decides for the data set (:func:`instance_masks`).
     Pixels of ``ignore_value`` (those training counts nowhere) are in no value or object.
     A pair that cannot be measured (unreadable, sizes that differ, NaN or infinite pixels, a
-    mask of non-integer values) raises a DatasetError; with a ``problems`` list its problem
-    is added there instead and the pair left out, so that every file's problem is found."""
+    mask of non-integer values, a JPEG mask) raises a DatasetError; with a ``problems`` list
+    its problem is added there instead and the pair left out, so that every file's problem
+    is found."""
     if target not in TARGETS:
         raise UnetlabError(f"data.target must be one of {', '.join(TARGETS)}, not {target!r}")
     chosen = (
@@ -426,10 +428,19 @@ def _measure_objects(
     return out
 
 
+def jpeg_mask(path: Path) -> str | None:
+    """The problem of a JPEG mask file (lossy: its class edges get values between the
+    classes, which would be measured and trained as classes), or None."""
+    if Path(path).suffix.lower() not in LOSSY_SUFFIXES:
+        return None
+    return f"{path}: JPEG masks are lossy (edges get values between the classes); save masks as PNG"
+
+
 def _pair_problems(pair: Pair, image: np.ndarray, mask: np.ndarray) -> list[str]:
     found = [
         nonfinite_pixels(pair.image_page, image),
-        non_integer_mask(str(pair.mask), mask),  # the file: one line for all its pages
+        jpeg_mask(pair.mask)  # the file: one line for all its pages
+        or non_integer_mask(str(pair.mask), mask),
     ]
     return [p for p in found if p is not None]
 
