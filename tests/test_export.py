@@ -102,3 +102,72 @@ def test_onnx_logits_carry_the_offset_for_unetlab_to_apply(tmp_path, capsys):
     assert "ONNX file's logits are not moved" in capsys.readouterr().out
     assert main(["export", "--checkpoint", str(ckpt), "--torchscript", str(tmp_path / "c.pt")]) == 0
     assert "not moved" not in capsys.readouterr().out
+
+
+def test_dynamic_export_says_its_size_rule_and_checks_a_non_square_size(tmp_path, capsys):
+    """Only the net's valid sizes run: the line and the metadata say so; the check runs a
+    second, non-square size; a 203 x 301 image runs once padded as the rule says."""
+    import json
+
+    import numpy as np
+    import onnxruntime
+
+    from unetlab.data.classes import voc_colormap
+
+    model = UNet(3, 7, depth=4, base_channels=4, padding="same").eval()
+    model.classes, model.label_values = [f"c{i}" for i in range(7)], list(range(7))
+    model.palette, model.ignore_value = voc_colormap(256).tolist(), 255
+    report = export_onnx(model, tmp_path / "m.onnx")
+    assert report.also_checked[0] == 1 and report.also_checked[2] != report.also_checked[3]
+    assert {report.also_checked[2], report.also_checked[3]}.isdisjoint({report.checked_shape[2]})
+    ckpt = save_model(tmp_path / "m.pt", model)
+    assert main(["export", "--checkpoint", str(ckpt), "--onnx", str(tmp_path / "c.onnx")]) == 0
+    out = capsys.readouterr().out
+    assert "height and width dynamic: multiples of 8 (pad, then crop)" in out
+    assert "checked against PyTorch at 2x3x32x32 and 1x3x40x48" in out
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"))
+    meta = session.get_modelmeta().custom_metadata_map
+    assert (
+        "multiples of 8 px: pad the normalised image at the bottom and right" in (meta["size_rule"])
+    )
+    assert "max(std_c, 1e-06)" in meta["normalization_formula"]
+    assert json.loads(meta["class_colors"])[:3] == [[0, 0, 0], [128, 0, 0], [0, 128, 0]]
+    assert json.loads(meta["ignore_value"]) == 255
+    image = np.random.default_rng(0).random((1, 3, 203, 301), np.float32)
+    padded = np.pad(image, ((0, 0), (0, 0), (0, 5), (0, 3)), mode="reflect")  # 208 x 304
+    (logits,) = session.run(None, {"image": padded})
+    with torch.inference_mode():
+        expected = model(torch.from_numpy(padded)).numpy()
+    assert np.allclose(logits, expected, atol=1e-4)  # then crop: [..., :203, :301]
+    with pytest.raises(onnxruntime.capi.onnxruntime_pybind11_state.Fail):
+        session.run(None, {"image": image})  # what the rule is for
+
+
+def test_size_rule_of_a_valid_net_and_the_normalisation_formulas():
+    import numpy as np
+
+    from unetlab.data.normalize import image_stats, normalize
+    from unetlab.inference.export import NORM_EPS, normalization_formula, size_recipe, size_rule
+
+    paper = UNet.from_preset("paper").to("meta")
+    assert size_rule(paper) == (
+        "188 + multiples of 16, output 184 px smaller (mirror-pad, then crop)"
+    )
+    assert "188 + a multiple of 16 px (188, 204, ...)" in size_recipe(paper)
+    assert "92 px on every side" in size_recipe(paper)
+    # the per-image formula, followed by hand, is unetlab's normalisation
+    image = np.random.default_rng(1).integers(0, 255, (9, 7, 3)).astype(np.uint8)
+    x = image.astype(np.float64)
+    by_hand = (x - x.mean((0, 1))) / np.maximum(x.std((0, 1), ddof=0), NORM_EPS)
+    got = normalize(image, {"mode": "per_image"})
+    assert np.allclose(np.moveaxis(got, 0, -1), by_hand, atol=1e-5)
+    flat = np.full((4, 4), 7, np.uint8)
+    assert image_stats(flat, {"mode": "per_image"})[1][0] == NORM_EPS  # the floor it names
+    for spec in (
+        {"mode": "fixed", "mean": [10.0], "std": [2.0]},
+        {"mode": "scale"},
+        {"mode": "imagenet"},
+        {"mode": "percentile", "low": 1.0, "high": 99.0},
+    ):
+        assert "x'" in normalization_formula(spec)
+    assert "the 1.0 and 99.0 percentiles" in normalization_formula(spec)

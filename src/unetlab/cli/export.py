@@ -12,10 +12,13 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "export",
         help="export a checkpoint to ONNX, TorchScript or a bioimage.io package",
-        description="Write a trained model as ONNX (logits; dynamic batch, height and width), "
-        "TorchScript (normalised image in, class probabilities out) and/or a bioimage.io model "
-        "package (a folder, or a .zip), then run the export and PyTorch on a random input and "
-        "report the largest difference.",
+        description="Write a trained model as ONNX (logits; batch, height and width dynamic, "
+        "but only sizes the net takes: multiples of its size step, e.g. 8, for same-padding "
+        "nets (pad, then crop), its smallest size plus multiples for valid-padding ones; the "
+        "printed line and the file's metadata say the rule, and the metadata the normalisation "
+        "formula, the classes and their colours), TorchScript (normalised image in, class probabilities out) "
+        "and/or a bioimage.io model package (a folder, or a .zip), then run the export and "
+        "PyTorch on random inputs (two sizes, one not square) and report the largest difference.",
     )
     p.add_argument(
         "--checkpoint",
@@ -33,7 +36,8 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--static",
         action="store_true",
-        help="ONNX: fix the shape at 1 x C x input-size^2 instead of dynamic axes",
+        help="ONNX: fix the shape at 1 x C x input-size^2 instead of dynamic axes (dynamic: "
+        "any batch, and heights and widths the net takes, e.g. multiples of 8: pad, then crop)",
     )
     p.add_argument("--opset", type=int, default=17, help="ONNX opset (default: 17)")
     p.add_argument("--no-check", action="store_true", help="skip the comparison with PyTorch")

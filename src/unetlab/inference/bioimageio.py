@@ -504,9 +504,10 @@ def readme(model: UNet, info: PackageInfo, checks: dict, size: int) -> str:
         "",
     ]
     for name, report in checks.items():
+        shapes = [s for s in (report.checked_shape, report.also_checked) if s is not None]
         lines.append(
-            f"- {name}: max abs difference from PyTorch {report.max_abs_diff:.2e} on a random "
-            f"{'x'.join(map(str, report.checked_shape))} input (tolerance 1e-4)."
+            f"- {name}: max abs difference from PyTorch {report.max_abs_diff:.2e} on random "
+            f"{' and '.join('x'.join(map(str, s)) for s in shapes)} inputs (tolerance 1e-4)."
         )
     lines += [
         "",

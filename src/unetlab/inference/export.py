@@ -1,11 +1,16 @@
 """ONNX and TorchScript export of a UNet, checked against PyTorch; an ONNX Runtime runner.
 
 The exported graph maps ``image`` (N, C_in, H, W) float32 to ``logits`` (N, num_classes,
-H', W') float32, like ``UNet.forward``; batch, height and width are dynamic axes. Any valid
-input size of the net works (valid-padding nets crop their skips by a fixed offset, which
-the graph keeps). The file's metadata carries what inference needs besides the weights:
-``unetlab_config``, ``classes``, ``normalization``, ``label_values`` and the size facts
-(``border``, ``size_multiple``, ``min_input_size``, ``receptive_field``), as JSON strings.
+H', W') float32, like ``UNet.forward``; batch, height and width are dynamic axes, but only
+the net's valid sizes run (:func:`size_rule`: multiples of its size step for same-padding
+nets, so an image is padded, then its output cropped; valid-padding nets crop their skips by
+a fixed offset, which the graph keeps). The file's metadata carries what inference needs
+besides the weights: ``unetlab_config``, ``classes``, ``normalization``, ``label_values``,
+the size facts (``border``, ``size_multiple``, ``min_input_size``, ``receptive_field``), as
+JSON strings, and for a deployer in words: ``size_rule`` (how to pad and crop) and
+``normalization_formula`` (per channel, which statistics, the std's floor); with
+``class_colors`` (the colour of each class, from the data set's palette) and
+``ignore_value`` (the mask value training ignored) where the model has them.
 
 Needs the ``onnx`` extra (``pip install "unetlab[onnx]"``): onnx and onnxruntime.
 
@@ -30,6 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from unetlab.data.classes import class_colours
 from unetlab.data.io import atomic_path
 from unetlab.errors import UnetlabError
 from unetlab.inference.offset import label_offset, shift_axis
@@ -63,20 +69,91 @@ class ExportReport:
     dynamic: bool
     opset: int | None
     kind: str = "ONNX"
+    size_rule: str | None = None
+    also_checked: tuple[int, int, int, int] | None = None
 
     def describe(self) -> str:
         size_mb = self.path.stat().st_size / 1e6 if self.path.exists() else 0.0
-        axes = "batch, height and width dynamic" if self.dynamic else "static shape"
+        axes = "static shape"
+        if self.dynamic:
+            rule = f": {self.size_rule}" if self.size_rule else ""
+            axes = f"batch, height and width dynamic{rule}"
         what = f"opset {self.opset}" if self.opset is not None else self.kind
         line = f"wrote {self.path} ({size_mb:.1f} MB, {what}, {axes})"
         if self.max_abs_diff is not None:
-            shape = "x".join(str(s) for s in self.checked_shape)
+            shapes = [s for s in (self.checked_shape, self.also_checked) if s is not None]
+            at = " and ".join("x".join(str(n) for n in s) for s in shapes)
             scale = "logits" if self.kind == "ONNX" else "probabilities"
             line += (
-                f"; checked against PyTorch at {shape}: max abs diff {self.max_abs_diff:.2e} "
+                f"; checked against PyTorch at {at}: max abs diff {self.max_abs_diff:.2e} "
                 f"({scale} up to {self.max_abs_logit:.2f})"
             )
         return line
+
+
+def size_rule(model) -> str:
+    """The input heights and widths an exported graph runs, in a few words: multiples of the
+    size step for a same-padding net (the graph does not pad inside), the smallest valid
+    size plus multiples of it for a valid-padding net."""
+    m, low, border = model.size_multiple, model.min_input_size, model.border
+    if border == 0 and low == m:
+        return f"multiples of {m} (pad, then crop)"
+    return f"{low} + multiples of {m}, output {2 * border} px smaller (mirror-pad, then crop)"
+
+
+def size_recipe(model) -> str:
+    """:func:`size_rule` as a deployer follows it (the ``size_rule`` metadata)."""
+    m, low, border = model.size_multiple, model.min_input_size, model.border
+    if border == 0 and low == m:
+        return (
+            f"height and width must be multiples of {m} px: pad the normalised image at the "
+            f"bottom and right by reflection to the next multiple of {m}, run, and crop the "
+            "output back to the image's height and width"
+        )
+    return (
+        f"height and width must be {low} + a multiple of {m} px ({low}, {low + m}, ...); the "
+        f"output is {2 * border} px smaller, the centre of the input: pad the normalised image "
+        f"by reflection, {border} px on every side and then at the bottom and right up to a "
+        "valid size, run, and crop the output to the image's height and width from its top left"
+    )
+
+
+#: unetlab.data.normalize's floor on a standard deviation (and a percentile range)
+NORM_EPS = 1e-6
+
+
+def normalization_formula(spec: dict) -> str:
+    """The normalisation ``spec`` (``model.normalization``) as a formula a deployer applies
+    to the raw image x (the ``normalization_formula`` metadata)."""
+    from unetlab.data.normalize import IMAGENET_MEAN, IMAGENET_STD, PERCENTILES
+
+    mode, eps = spec.get("mode"), f"{NORM_EPS:g}"
+    own = "x in the image's own values (not scaled)"
+    if mode == "per_image":
+        return (
+            f"per image and channel c: x' = (x - mean_c) / max(std_c, {eps}), mean_c and std_c "
+            "(population std, ddof 0) over all pixels of channel c of the whole image (not "
+            f"per tile); {own}"
+        )
+    if mode == "fixed":
+        return (
+            f"per channel c: x' = (x - mean_c) / max(std_c, {eps}), mean {list(spec['mean'])}, "
+            f"std {list(spec['std'])}; {own}"
+        )
+    top = "M the image dtype's maximum (255 for uint8, 65535 for uint16, 1 for floats)"
+    if mode == "scale":
+        return f"x' = x / M, {top}"
+    if mode == "imagenet":
+        return (
+            f"per channel c: x' = (x / M - mean_c) / std_c, {top}, mean {list(IMAGENET_MEAN)}, "
+            f"std {list(IMAGENET_STD)} (a grey image: their means)"
+        )
+    low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
+    return (
+        f"per image and channel c: x' = (x - p_low_c) / max(p_high_c - p_low_c, {eps}), p_low_c "
+        f"and p_high_c the {low} and {high} percentiles of channel c over the whole image "
+        f"(numpy's linear interpolation); {own}"
+    )
 
 
 def _require_onnx():
@@ -92,20 +169,28 @@ def _require_onnx():
 
 
 def _metadata(model: UNet) -> dict[str, str]:
-    return {
+    meta = {
         "unetlab_config": json.dumps(asdict(model.config)),
         "classes": json.dumps(list(model.classes)),
         "normalization": json.dumps(dict(model.normalization)),
+        "normalization_formula": normalization_formula(model.normalization),
         "label_values": json.dumps(model.label_values),
         "border": str(model.border),
         "size_multiple": str(model.size_multiple),
         "min_input_size": str(model.min_input_size),
         "receptive_field": str(model.receptive_field),
+        "size_rule": size_recipe(model),
         # a probabilities graph moves its output by the label offset; a logits graph does not
         "label_offset": json.dumps(list(label_offset(model))),
         # what the graph's output holds: OnnxRunner stands in for UNet.forward (logits) only
         "output": "probabilities" if isinstance(model, ProbabilityUNet) else "logits",
     }
+    palette = getattr(model, "palette", None)
+    if palette is not None and model.label_values is not None:  # class k: its value's colour
+        meta["class_colors"] = json.dumps(class_colours(palette, model.label_values).tolist())
+    if (ignore := getattr(model, "ignore_value", None)) is not None:
+        meta["ignore_value"] = json.dumps(int(ignore))
+    return meta
 
 
 def _check_size(model: UNet, input_size: int | None) -> int:
@@ -150,9 +235,10 @@ def export_onnx(
     """Write ``model`` as an ONNX file at ``path`` (atomically) and check it.
 
     ``input_size``: square H = W traced (a valid input size; default a small one). With
-    ``dynamic`` the batch, height and width axes are free. ``check`` runs ONNX Runtime and
-    PyTorch on a random input (batch 2, a different valid size when dynamic) and raises
-    :class:`UnetlabError` if max |difference| exceeds ``tolerance`` x max(1, max |logit|).
+    ``dynamic`` the batch, height and width axes are free, within the net's valid sizes
+    (:func:`size_rule`). ``check`` runs ONNX Runtime and PyTorch on random inputs (when
+    dynamic: batch 2 at another square valid size, and batch 1 at a non-square one) and
+    raises :class:`UnetlabError` if max |difference| exceeds ``tolerance`` x max(1, max |logit|).
     """
     onnx, _ = _require_onnx()
     size = _check_size(model, input_size)
@@ -181,7 +267,8 @@ def export_onnx(
                 entry = proto.metadata_props.add()
                 entry.key, entry.value = key, value
             onnx.save(proto, str(tmp))
-    report = ExportReport(path, tuple(x.shape), None, None, None, dynamic, opset)
+    rule = size_rule(model) if dynamic else None
+    report = ExportReport(path, tuple(x.shape), None, None, None, dynamic, opset, size_rule=rule)
     if check:
         report = check_onnx(
             model, path, dynamic=dynamic, traced=size, tolerance=tolerance, opset=opset
@@ -199,13 +286,41 @@ def check_onnx(
     tolerance: float = 1e-4,
     opset: int = DEFAULT_OPSET,
 ) -> ExportReport:
-    """Compare the ONNX file's logits with ``model``'s on a random (2, C, s, s) input."""
+    """Compare the ONNX file's logits with ``model``'s on random inputs: (2, C, s, s), s the
+    next valid size after ``traced``, and for a dynamic file also (1, C, s + m, s + 2m), m
+    the size step (so a size frozen by the trace, or a square-only graph, shows)."""
     runner = OnnxRunner(path, outputs=("logits", "probabilities"))  # raw outputs compared
     size = traced or _check_size(model, None)
+    shapes = [(1, model.in_channels, size, size)]
     if dynamic:
         size = model.valid_input_sizes(size + model.size_multiple, 1)[0]
-    batch = 2 if dynamic else 1
-    x = torch.randn(batch, model.in_channels, size, size)
+        h, w = size + model.size_multiple, size + 2 * model.size_multiple  # valid: same step
+        shapes = [(2, model.in_channels, size, size), (1, model.in_channels, h, w)]
+    diff = scale = 0.0
+    for shape in shapes:
+        d, s = _onnx_difference(model, runner, torch.randn(*shape), path)
+        diff, scale = max(diff, d), max(scale, s)
+    if not diff <= tolerance * max(1.0, scale):
+        raise UnetlabError(
+            f"{path}: ONNX Runtime differs from PyTorch by {diff:.3g} (logits up to {scale:.3g}); "
+            "report this with your torch and onnx versions"
+        )
+    traced_shape = (1, model.in_channels, traced or size, traced or size)
+    return ExportReport(
+        Path(path),
+        traced_shape,
+        shapes[0],
+        diff,
+        scale,
+        dynamic,
+        opset,
+        size_rule=size_rule(model) if dynamic else None,
+        also_checked=shapes[1] if len(shapes) > 1 else None,
+    )
+
+
+def _onnx_difference(model: UNet, runner, x: torch.Tensor, path) -> tuple[float, float]:
+    """(max |ONNX - PyTorch|, max |PyTorch logit|) on the input ``x``."""
     with torch.inference_mode():
         expected = model.to("cpu").eval()(x)
     got = runner(x)
@@ -214,22 +329,7 @@ def check_onnx(
             f"{path}: ONNX output shape {tuple(got.shape)} differs from PyTorch's "
             f"{tuple(expected.shape)}: export with --static at the size you need"
         )
-    diff = float((got - expected).abs().max())
-    scale = float(expected.abs().max())
-    if not diff <= tolerance * max(1.0, scale):
-        raise UnetlabError(
-            f"{path}: ONNX Runtime differs from PyTorch by {diff:.3g} (logits up to {scale:.3g}); "
-            "report this with your torch and onnx versions"
-        )
-    return ExportReport(
-        Path(path),
-        (1, model.in_channels, traced or size, traced or size),
-        tuple(x.shape),
-        diff,
-        scale,
-        dynamic,
-        opset,
-    )
+    return float((got - expected).abs().max()), float(expected.abs().max())
 
 
 # --- TorchScript ------------------------------------------------------------------------
@@ -296,6 +396,7 @@ def probability_model(model: UNet) -> ProbabilityUNet:
     net.normalization = dict(model.normalization)
     net.label_values = model.label_values
     net.ignore_value = getattr(model, "ignore_value", None)
+    net.palette = getattr(model, "palette", None)
     return net.to("cpu").eval()
 
 
@@ -332,7 +433,9 @@ def export_torchscript(
             traced = torch.jit.trace(net, (x,), check_trace=False)
         with atomic_path(path) as tmp:
             torch.jit.save(traced, str(tmp), _extra_files=extra)
-    report = ExportReport(path, tuple(x.shape), None, None, None, True, None, "TorchScript")
+    report = ExportReport(
+        path, tuple(x.shape), None, None, None, True, None, "TorchScript", size_rule(net)
+    )
     if check:
         report = check_torchscript(net, path, traced=size, tolerance=tolerance)
     log.debug("%s", report.describe())  # the CLI prints it; callers have the report
@@ -351,8 +454,9 @@ def check_torchscript(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # see export_torchscript
         loaded = torch.jit.load(str(path), map_location="cpu")
+    net = probability_model(model)
     with torch.inference_mode():
-        expected = probability_model(model)(x)
+        expected = net(x)
         got = loaded(x)
     if got.shape != expected.shape:
         raise UnetlabError(
@@ -366,7 +470,9 @@ def check_torchscript(
             "report this with your torch version"
         )
     shape = (1, model.in_channels, traced, traced)
-    return ExportReport(Path(path), shape, tuple(x.shape), diff, 1.0, True, None, "TorchScript")
+    return ExportReport(
+        Path(path), shape, tuple(x.shape), diff, 1.0, True, None, "TorchScript", size_rule(net)
+    )
 
 
 class OnnxRunner:
