@@ -2,8 +2,11 @@
 the global batch, the main process alone writes, and the process-group arithmetic."""
 
 import os
+import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -205,3 +208,38 @@ def test_two_processes_share_the_clock_of_a_time_budget(tmp_path):
     last = (tmp_path / "two" / "metrics.csv").read_text().splitlines()
     header = last[0].split(",")
     assert float(last[-1].split(",")[header.index("lr")]) == 0.0
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+@pytest.mark.parametrize(
+    "signum, code", [(signal.SIGTERM, 3), (signal.SIGHUP, 3), (signal.SIGINT, 130)]
+)
+def test_a_launch_passes_stop_signals_on_to_its_processes(tmp_path, signum, code):
+    """`kill` of a --nproc command left torchrun and its workers running (an audit)."""
+    from unetlab.distributed import run_passing_signals
+
+    marker = tmp_path / "stopped"
+    child = (
+        "import signal, sys, time, pathlib\n"
+        "def stop(s, _):\n"
+        f"    pathlib.Path({str(marker)!r}).write_text(str(s)); sys.exit(3)\n"
+        "signal.signal(signal.SIGTERM, stop); signal.signal(signal.SIGHUP, stop)\n"
+        f"pathlib.Path({str(tmp_path / 'ready')!r}).touch()\n"
+        "time.sleep(60)\n"
+    )
+
+    def stop_when_ready():
+        for _ in range(600):
+            if (tmp_path / "ready").exists():
+                break
+            time.sleep(0.05)
+        os.kill(os.getpid(), signum)  # as `kill PID` of the launcher
+
+    before = signal.getsignal(signum)
+    threading.Thread(target=stop_when_ready, daemon=True).start()
+    started = time.monotonic()
+    assert run_passing_signals([sys.executable, "-c", child]) == code
+    assert time.monotonic() - started < 30
+    if signum != signal.SIGINT:
+        assert marker.read_text() == str(int(signum))
+    assert signal.getsignal(signum) is before  # the caller's handler is back

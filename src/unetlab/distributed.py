@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -182,11 +183,52 @@ def launch(nproc: int, argv: list[str]) -> int:
     env.setdefault("OMP_NUM_THREADS", str(max(1, available_cpus() // nproc)))
     with tempfile.TemporaryDirectory(prefix="unetlab-") as folder:
         env[STATUS_FILE] = os.path.join(folder, "status")
-        try:
-            code = subprocess.call(command, env=env)
-        except KeyboardInterrupt:
-            return 130
+        code = run_passing_signals(command, env=env)
         return 2 if code == 0 and os.path.exists(env[STATUS_FILE]) else code
+
+
+#: the signals that stop a launch: passed on to torchrun, which stops its processes
+PASSED_ON = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name)
+)
+STOP_WAIT = 60.0  # seconds a stopped launch is given to end its processes before a kill
+
+
+def run_passing_signals(command: list[str], *, env: dict | None = None) -> int:
+    """Run ``command`` in its own session and wait for it, passing SIGTERM, SIGHUP and SIGINT
+    on to it (``kill``, a scheduler's time limit, a closed terminal, Ctrl-C: its processes
+    stop too, instead of going on as orphans that hold the output folder's lock); on Linux it
+    also gets SIGTERM should this process die without a word (SIGKILL). Returns its exit
+    status (130 after a Ctrl-C)."""
+    # its own session: a terminal's Ctrl-C or hang-up reaches it once, from here
+    process = subprocess.Popen(
+        command, env=env, start_new_session=True, preexec_fn=_stopped_with_parent
+    )
+    previous = {
+        s: signal.signal(s, lambda signum, _: process.send_signal(signum)) for s in PASSED_ON
+    }
+    try:
+        code = process.wait()
+    except KeyboardInterrupt:  # a handler that raises (a notebook's): pass it on, then wait
+        process.send_signal(signal.SIGINT)
+        try:
+            code = process.wait(STOP_WAIT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            code = process.wait()
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+    return 130 if code == -signal.SIGINT else code
+
+
+def _stopped_with_parent() -> None:
+    """In the child, before it runs: ask Linux to send it SIGTERM when its parent dies."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            import ctypes
+
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 #: the file in which the processes of :func:`launch` note that they ended on the user's
