@@ -272,8 +272,15 @@ def claim_files(
     for path in paths:
         if path.is_dir():
             raise OutputError(f"{path} is a folder; give a file name")
-        writers = _manifest(path.parent).get(path.name, set())
-        _refuse_replacing(path, writers, exists=path.exists(), command=command, overwrite=overwrite)
+        writers = _manifest(path.parent).get(path.name, ())
+        _refuse_replacing(
+            path.parent,
+            path.name,
+            writers,
+            exists=path.exists(),
+            command=command,
+            overwrite=overwrite,
+        )
         if path.exists() and path in formats:
             _refuse_other_format(path, formats[path], command)
     for path in paths:
@@ -286,28 +293,36 @@ def claim_files(
 
 
 def _refuse_replacing(
-    path: Path, writers: set[str], *, exists: bool, command: str, overwrite: bool
+    folder: Path,
+    name: str,
+    writers: Collection[str],
+    *,
+    exists: bool,
+    command: str,
+    overwrite: bool,
 ) -> None:
-    """OutputError unless ``command`` may write ``path`` (which ``exists`` or not; the
-    manifest says ``writers`` wrote it): never a file a training run wrote (its checkpoints,
-    metrics.csv, train.log, ...; written yet or not) unless ``command`` is ``train``; an
-    existing file only if ``command`` wrote it, or with ``overwrite``."""
+    """OutputError unless ``command`` may write ``name`` in ``folder`` (which ``exists`` or not;
+    the manifest says ``writers`` wrote it): never a file a training run wrote (its
+    checkpoints, metrics.csv, train.log, ...; written yet or not) unless ``command`` is
+    ``train``; an existing file only if ``command`` wrote it, or with ``overwrite``. Cheap when
+    nothing is refused (called for each of a folder's outputs)."""
     if RUN_COMMAND in writers and command != RUN_COMMAND:
         raise OutputError(
-            f"{path} is a file of the training run in {path.parent} and unetlab {command} never "
-            "replaces a run's files (not even with --overwrite): choose another path"
+            f"{folder / name} is a file of the training run in {folder} and unetlab {command} "
+            "never replaces a run's files (not even with --overwrite): choose another path"
         )
     if command in writers or overwrite or not exists:
         return
     if not writers:
         raise OutputError(
-            f"{path} exists and was not written by unetlab: give another name, or add "
+            f"{folder / name} exists and was not written by unetlab: give another name, or add "
             "--overwrite to replace it"
         )
-    others = " and ".join(sorted(writers - {"", "unetlab"}))
+    others = " and ".join(sorted(set(writers) - {"", "unetlab"}))
     raise OutputError(
-        f"{path} was written by {f'unetlab {others}' if others else 'another unetlab command'}, "
-        f"not by unetlab {command}: give another name, or add --overwrite to replace it"
+        f"{folder / name} was written by "
+        f"{f'unetlab {others}' if others else 'another unetlab command'}, not by unetlab "
+        f"{command}: give another name, or add --overwrite to replace it"
     )
 
 
@@ -368,9 +383,10 @@ def output_folder(
                 )
             manifest, present = _manifest(folder), {p.name for p in folder.iterdir()}
             for name in names:
-                writers = manifest.get(name, set())
+                writers = manifest.get(name, ())
                 _refuse_replacing(
-                    folder / name,
+                    folder,
+                    name,
                     writers,
                     exists=name in present,
                     command=command,
