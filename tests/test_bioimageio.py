@@ -27,6 +27,7 @@ from unetlab.inference.bioimageio import (
     model_rdf,
     preprocessing,
     sample_size,
+    validation_image,
 )
 from unetlab.inference.export import probability_model
 from unetlab.models import UNet
@@ -349,3 +350,34 @@ def test_a_moved_model_packages_its_move(tmp_path, padding):
         return  # the format's test: test_bioimageio_core_model_test_passes says why it skips
     summary = core.test_model(dest)
     assert summary.status == "passed", [d.name for d in summary.details if d.status != "passed"]
+
+
+def test_without_a_sample_the_package_shows_a_validation_image_of_its_data(tmp_path, caplog):
+    """An RGB scene model's test tensor and cover come from its own validation images, not
+    from the synthetic EM image (said in one line either way)."""
+    import logging
+
+    from unetlab.data.scenes import write_voc_scenes
+
+    voc = write_voc_scenes(tmp_path / "voc", n_train=2, n_val=2, size=(140, 160))
+    model = UNet(3, 7, depth=2, base_channels=4, padding="same").eval()
+    model.classes = [str(i) for i in range(7)]
+    model.training_data = {"root": str(voc), "val_fraction": 0.2, "seed": 0}
+    caplog.set_level(logging.INFO, logger="unetlab.inference.bioimageio")
+    export_bioimageio(model, tmp_path / "pkg", weight_formats=("pytorch_state_dict",))
+    first_val = voc / "JPEGImages" / "scene_002.jpg"  # val.txt: scene_002, scene_003
+    assert f"sample image: {first_val}, from the checkpoint's validation data" in caplog.text
+    image = np.asarray(Image.open(first_val), np.float32)
+    size = sample_size(probability_model(model))
+    top, left = (140 - size) // 2, (160 - size) // 2
+    crop = np.moveaxis(image[top : top + size, left : left + size], -1, 0)
+    np.testing.assert_array_equal(np.load(tmp_path / "pkg" / "test_input.npy")[0], crop)
+    for gone, why in ((tmp_path / "nowhere", "its data folder"), (None, "records no data folder")):
+        model.training_data = {"root": None if gone is None else str(gone)}
+        caplog.clear()
+        export_bioimageio(model, tmp_path / "pkg", weight_formats=("pytorch_state_dict",))
+        assert "sample image: a synthetic EM image (" in caplog.text and why in caplog.text
+        assert "--sample IMAGE gives the test tensors and the cover a real one" in caplog.text
+    small = UNet(3, 7, depth=2, base_channels=4, padding="valid").eval()
+    small.training_data = {"root": str(voc)}
+    assert "none of the 2 validation images" in validation_image(small, 999)[1]

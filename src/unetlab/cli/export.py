@@ -50,7 +50,8 @@ def add_parser(sub) -> None:
     b.add_argument(
         "--sample",
         metavar="IMAGE",
-        help="image for the test tensors and the cover (default: a synthetic EM image)",
+        help="image for the test tensors and the cover (default: the first large enough "
+        "image of the checkpoint's validation data, else a synthetic EM image; either is said)",
     )
     b.add_argument(
         "--name", help="model name, 5-128 letters, digits, spaces, _+-() (default: unetlab U-Net)"

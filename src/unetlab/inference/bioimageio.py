@@ -49,7 +49,9 @@ import tifffile
 import torch
 import yaml
 
+from unetlab.data.datasets import split_pairs
 from unetlab.data.io import atomic_path, read_image, write_png
+from unetlab.data.pairs import PairReader
 from unetlab.errors import UnetlabError
 from unetlab.inference.export import (
     ProbabilityUNet,
@@ -162,7 +164,9 @@ def export_bioimageio(
     """Write ``model`` as a bioimage.io model package at ``dest``: a folder, or a ``.zip``.
 
     ``sample``: an (H, W[, C]) image (or its file) for the test tensors and the cover,
-    large enough for the test size (default: a synthetic EM image). ``weight_formats``: a
+    large enough for the test size (default: an image of the checkpoint's own validation
+    data when it can be found, else a synthetic EM image; which one is said in a log line:
+    :func:`default_sample`). ``weight_formats``: a
     subset of ``WEIGHT_FORMATS``. Each exported format is checked against PyTorch (max abs
     difference <= 1e-4). ``dest`` is replaced only when it is a package unetlab wrote; the
     zip is written atomically, a folder is built beside ``dest`` and renamed into place.
@@ -173,7 +177,9 @@ def export_bioimageio(
     dest.parent.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=f".{dest.stem}.", suffix=".tmp", dir=dest.parent))
     try:
-        _write_package(model, build, info, _sample_image(sample, model), weight_formats, opset)
+        net = probability_model(model)
+        image = _sample_image(sample, model, sample_size(net))
+        _write_package(net, build, info, image, weight_formats, opset)
         if dest.suffix.lower() == ".zip":
             _zip_folder(build, dest)
         else:
@@ -184,8 +190,7 @@ def export_bioimageio(
     return dest
 
 
-def _write_package(model, folder: Path, info: PackageInfo, image, formats, opset) -> None:
-    net = probability_model(model)
+def _write_package(net, folder: Path, info: PackageInfo, image, formats, opset) -> None:
     size = sample_size(net)
     raw, expected = _test_tensors(net, image, size)
     np.save(folder / "test_input.npy", raw)
@@ -221,11 +226,9 @@ def _quiet(logger_name: str):
         logger.setLevel(level)
 
 
-def _sample_image(sample, model: UNet) -> np.ndarray:
+def _sample_image(sample, model: UNet, size: int) -> np.ndarray:
     if sample is None:
-        from unetlab.data.synthetic import synthetic_em
-
-        image = synthetic_em(512, np.random.default_rng(0))[0]
+        image = default_sample(model, size)
     elif isinstance(sample, np.ndarray):
         image = sample
     else:
@@ -239,6 +242,59 @@ def _sample_image(sample, model: UNet) -> np.ndarray:
             "give a --sample image like the training images"
         )
     return image
+
+
+def default_sample(model: UNet, size: int) -> np.ndarray:
+    """The sample image when none is given: the first image of the checkpoint's validation
+    split (:func:`validation_image`) of at least ``size`` x ``size`` px, else a synthetic EM
+    image; which one, and why, said in one log line."""
+    image, found = validation_image(model, size)
+    if image is not None:
+        log.info(
+            "sample image: %s, from the checkpoint's validation data (--sample gives another)",
+            found,
+        )
+        return image
+    from unetlab.data.synthetic import synthetic_em
+
+    log.warning(
+        "sample image: a synthetic EM image (%s); --sample IMAGE gives the test tensors and "
+        "the cover a real one, like the training images",
+        found,
+    )
+    return synthetic_em(512, np.random.default_rng(0))[0]
+
+
+def validation_image(model: UNet, size: int) -> tuple[np.ndarray | None, str]:
+    """(the first image of the validation split of the data that trained ``model`` with its
+    channels and at least ``size`` px a side, its file) or (None, why there is none).
+
+    The split is made again from the checkpoint's record (``model.training_data``: the data
+    root, ``val_fraction`` and ``seed``) as training made it
+    (:func:`unetlab.data.datasets.split_pairs`; as ``unetlab.evaluate.trained_on`` does)."""
+    data = getattr(model, "training_data", None) or {}
+    root = data.get("root")
+    if not root:
+        return None, "the checkpoint records no data folder"
+    if not Path(root).is_dir():
+        return None, f"its data folder {root} is gone"
+    try:
+        with _quiet("unetlab.data.datasets"):  # not the split's own report
+            _, val = split_pairs(
+                root, val_fraction=data.get("val_fraction", 0.2), seed=data.get("seed", 0)
+            )
+    except UnetlabError as exc:
+        return None, f"its data folder does not split as in training: {exc}"
+    read = PairReader()
+    for pair in val:
+        image = read.stack(pair.image, mask=False)[pair.page]
+        channels = 1 if image.ndim == 2 else image.shape[2]
+        if channels == model.in_channels and min(image.shape[:2]) >= size:
+            return image, pair.image_page
+    return None, (
+        f"none of the {len(val)} validation images of {root} has {model.in_channels} "
+        f"channel(s) and {size} px a side"
+    )
 
 
 def halo(model: UNet) -> int:
