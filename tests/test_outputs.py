@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -423,6 +424,27 @@ def test_stale_temporaries_are_removed_and_nothing_else(tmp_path):
         (tmp_path / name).write_text("")
     assert sorted(p.name for p in remove_stale_temporaries(tmp_path)) == sorted(names)
     assert sorted(os.listdir(tmp_path)) == sorted(keep)
+
+
+def test_staging_folders_of_our_outputs_are_stale_temporaries(tmp_path):
+    """A large prediction killed with -9 left .slide.tif.partial (GBs for a real slide), and
+    every re-run was refused: 'holds files that unetlab did not write'."""
+    from unetlab.outputs import output_folder, record
+
+    record(tmp_path, ["slide.tif"], command="predict")
+    for staged in (".slide.tif.partial", ".other.tif.partial"):
+        (tmp_path / staged / "0").mkdir(parents=True)
+        (tmp_path / staged / "0" / "0.0").write_bytes(b"x" * 10)
+    removed = remove_stale_temporaries(tmp_path)
+    assert [p.name for p in removed] == [".slide.tif.partial"]  # ours: its output is listed
+    assert (tmp_path / ".other.tif.partial").is_dir()  # not ours: kept, and foreign
+    foreign = pytest.raises(OutputError, match=r"did not write \(\.other\.tif\.partial\)")
+    with foreign, output_folder(tmp_path, ["slide.tif"], command="predict"):
+        pass
+    shutil.rmtree(tmp_path / ".other.tif.partial")
+    (tmp_path / ".slide.tif.partial").mkdir()
+    with output_folder(tmp_path, ["slide.tif"], command="predict"):
+        assert not (tmp_path / ".slide.tif.partial").exists()
 
 
 def test_a_lock_refuses_a_second_holder_and_dies_with_its_process(tmp_path):

@@ -42,6 +42,8 @@ LOCK = ".unetlab.lock"
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 #: the names atomic_path gives its temporaries: .<stem>.<12 hex digits>.tmp<suffix>
 TEMPORARY = re.compile(r"^\..*\.[0-9a-f]{12}\.tmp(\.[^.]+)?$")
+#: the folders a large output is staged in: .<final name>.partial (unetlab.data.ome)
+STAGED = re.compile(r"^\.(.+)\.partial$")
 #: a disk with less free space (bytes) counts as full when a write failed without a reason:
 #: a full disk's writes fail with a few blocks left at most
 NEARLY_FULL = 16 * 2**20
@@ -464,13 +466,19 @@ class FolderLock:
 
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
-    """Delete the temporaries of ``atomic_path`` in ``folder`` (left by a killed process);
-    call it with the folder's lock held. Returns what it removed."""
-    removed = []
+    """Delete the temporaries of ``atomic_path`` in ``folder`` and the staging folders of
+    outputs the manifest lists (``.<name>.partial``), left by a killed process; call it with
+    the folder's lock held. Returns what it removed."""
+    removed, ours = [], written_here(folder)
     for path in Path(folder).iterdir():
+        staged = STAGED.match(path.name)
         if TEMPORARY.match(path.name) and path.is_file():
             path.unlink(missing_ok=True)
-            removed.append(path)
+        elif staged and staged.group(1) in ours and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            continue
+        removed.append(path)
     return removed
 
 
