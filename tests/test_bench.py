@@ -109,6 +109,12 @@ def test_cli_bench_quick_on_a_small_net(tmp_path, capsys, monkeypatch):
     assert "conv3x3 peak" in text and "predict" in text
     assert json.loads(out.read_text())["command"].startswith("unetlab bench --quick")
     assert main(["bench", "--tile-size", "573", "--quick"]) == 2
+    picture = tmp_path / "cells.png"
+    picture.write_bytes(b"a picture")
+    capsys.readouterr()
+    assert main(["bench", "--quick", "--json", str(picture), "--overwrite"]) == 2  # a typo
+    err = capsys.readouterr().err
+    assert picture.read_bytes() == b"a picture" and "would replace this .png file with JSON" in err
 
 
 @pytest.mark.slow  # building VGG16's 18.5M weights takes seconds on a busy 2-core machine

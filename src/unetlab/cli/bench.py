@@ -79,7 +79,9 @@ def run(args) -> int:
     device = resolve_device(args.device)
     check_precision(args.precision, device)
     if args.json:  # a foreign file or a folder is refused before the benchmark, not after
-        claim_files([args.json], overwrite=args.overwrite, command="bench")
+        claim_files(
+            [args.json], overwrite=args.overwrite, command="bench", formats={args.json: "JSON"}
+        )
     allocator = tune_allocator()
     threads = configure_threads(args.threads)
     repeat = args.repeat if args.repeat is not None else (3 if args.quick else 5)
