@@ -41,3 +41,14 @@ def test_export_refuses_two_formats_in_one_path(
     line = message.format(first=outputs[0], second=outputs[2], here=tmp_path.resolve())
     assert captured.err.strip() == f"unetlab export: error: {line}"
     assert not (tmp_path / "same.x").exists() and not (tmp_path / "pkg").exists()
+
+
+@pytest.mark.parametrize("flag", ["--onnx", "--torchscript"])
+def test_export_over_a_picture_is_a_typo_even_with_overwrite(flag, checkpoint, tmp_path, capsys):
+    """An audit's `export --onnx data/images/00.png --overwrite` replaced a training image."""
+    picture = tmp_path / "00.png"
+    picture.write_bytes(b"a picture")
+    argv = ["export", "--checkpoint", checkpoint, flag, str(picture), "--overwrite"]
+    assert main(argv) == 2
+    assert "would replace this .png file with" in capsys.readouterr().err
+    assert picture.read_bytes() == b"a picture"

@@ -776,3 +776,13 @@ def test_class_names_file_names_the_classes_found_beyond_it(tmp_path, caplog):
     assert report.class_names == ["membrane", "255"] and "void" not in caplog.text
     write_png(gt_dir / "a.png", GOOD)  # class indices: 0 named, 1 found
     assert evaluate_predictions(pred_dir, gt_dir).class_names == ["membrane", "1"]
+
+
+def test_cli_json_over_a_picture_is_a_typo_even_with_overwrite(tmp_path, capsys):
+    pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
+    picture = tmp_path / "pic.png"
+    picture.write_bytes(b"a picture")
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--label-values", "0", "255"]
+    assert main([*argv, "--json", str(picture), "--overwrite"]) == 2
+    assert "would replace this .png file with JSON" in capsys.readouterr().err
+    assert picture.read_bytes() == b"a picture"

@@ -207,7 +207,8 @@ def _claim_outputs(args, pairs) -> None:
     if confusion:
         refuse_inside([Path(confusion)], _data_folders(args, pairs), command="evaluate")
     # the inputs were refused above: claim_files need not list them again
-    claim_files(outputs, command="evaluate", overwrite=args.overwrite)
+    formats = {json_path: "JSON"} if json_path else {}
+    claim_files(outputs, command="evaluate", overwrite=args.overwrite, formats=formats)
 
 
 def _data_folders(args, pairs) -> list[Path]:

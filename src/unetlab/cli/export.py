@@ -177,7 +177,13 @@ def _claim_outputs(args) -> None:
     --overwrite)."""
     from unetlab.outputs import claim_files, refuse_inputs
 
-    files = [f for f in (args.onnx, args.torchscript) if f]
-    claim_files(files, inputs=[args.checkpoint], overwrite=args.overwrite, command="export")
+    formats = {f: kind for f, kind in ((args.onnx, "ONNX"), (args.torchscript, "TorchScript")) if f}
+    claim_files(
+        list(formats),
+        inputs=[args.checkpoint],
+        overwrite=args.overwrite,
+        command="export",
+        formats=formats,
+    )
     if args.bioimageio:  # and _package_args: a package it replaces is one unetlab wrote
         refuse_inputs([args.bioimageio], [args.checkpoint], command="export")
