@@ -432,11 +432,13 @@ def test_staging_folders_of_our_outputs_are_stale_temporaries(tmp_path):
     from unetlab.outputs import output_folder, record
 
     record(tmp_path, ["slide.tif"], command="predict")
-    for staged in (".slide.tif.partial", ".other.tif.partial"):
+    record(tmp_path, ["slide_objects.tif"], command="predict")
+    staged_ids = ".slide_objects.tif.ids.partial"  # a slide's provisional object ids
+    for staged in (".slide.tif.partial", ".other.tif.partial", staged_ids):
         (tmp_path / staged / "0").mkdir(parents=True)
         (tmp_path / staged / "0" / "0.0").write_bytes(b"x" * 10)
     removed = remove_stale_temporaries(tmp_path)
-    assert [p.name for p in removed] == [".slide.tif.partial"]  # ours: its output is listed
+    assert sorted(p.name for p in removed) == [".slide.tif.partial", staged_ids]  # ours: listed
     assert (tmp_path / ".other.tif.partial").is_dir()  # not ours: kept, and foreign
     foreign = pytest.raises(OutputError, match=r"did not write \(\.other\.tif\.partial\)")
     with foreign, output_folder(tmp_path, ["slide.tif"], command="predict"):

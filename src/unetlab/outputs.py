@@ -42,8 +42,9 @@ LOCK = ".unetlab.lock"
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 #: the names atomic_path gives its temporaries: .<stem>.<12 hex digits>.tmp<suffix>
 TEMPORARY = re.compile(r"^\..*\.[0-9a-f]{12}\.tmp(\.[^.]+)?$")
-#: the folders a large output is staged in: .<final name>.partial (unetlab.data.ome)
-STAGED = re.compile(r"^\.(.+)\.partial$")
+#: the folders a large output is staged in: .<final name>.partial (unetlab.data.ome), and
+#: .<final name>.ids.partial for a slide's provisional object ids (inference.slide_objects)
+STAGED = re.compile(r"^\.(.+?)(?:\.ids)?\.partial$")
 #: a disk with less free space (bytes) counts as full when a write failed without a reason:
 #: a full disk's writes fail with a few blocks left at most
 NEARLY_FULL = 16 * 2**20
