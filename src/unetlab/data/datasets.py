@@ -26,7 +26,14 @@ import torch
 from torch.utils.data import Dataset
 
 from unetlab.data.checks import channel_problems, non_integer_mask, nonfinite_pixels
-from unetlab.data.fingerprint import MaskValues, instance_masks, lossy_problem, pixel_counts
+from unetlab.data.fingerprint import (
+    LOSSY_SUFFIXES,
+    MaskValues,
+    instance_masks,
+    jpeg_mask,
+    lossy_problem,
+    pixel_counts,
+)
 from unetlab.data.instances import (
     INTERIOR,
     TARGETS,
@@ -54,7 +61,6 @@ from unetlab.errors import DatasetError, UnetlabError
 log = logging.getLogger(__name__)
 
 MAX_LABEL_VALUES = 256
-LOSSY_SUFFIXES = (".jpg", ".jpeg")
 
 
 @dataclass(frozen=True, eq=False)
@@ -222,11 +228,8 @@ def scan_masks(pairs: Sequence[Pair], *, problems: list[str] | None = None) -> M
 def _scan(pairs: Sequence[Pair], problems: list[str]) -> MaskScan:
     masks: list[MaskValues] = []
     for path in _mask_files(pairs):
-        if path.suffix.lower() in LOSSY_SUFFIXES:
-            problems.append(
-                f"{path}: JPEG masks are lossy (edges get values between the classes); "
-                "save masks as PNG"
-            )
+        if problem := jpeg_mask(path):
+            problems.append(problem)
             continue
         try:
             stack = read_stack(path, mask=True)
