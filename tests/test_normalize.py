@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from unetlab.data.normalize import image_stats
+from unetlab.data.normalize import STD_FLOOR, image_stats, normalization_formula, normalize
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int8, np.int16, np.int32, np.float32])
@@ -88,3 +88,23 @@ def test_a_large_streamed_float_image_gets_its_percentiles_from_a_row_sample(mon
     lo, hi = np.percentile(image[::8].astype(np.float64), [5, 95])
     assert (mean[0], std[0]) == (pytest.approx(lo), pytest.approx(hi - lo))
     assert image_stats(_Rows(image), spec)[0][0] == mean[0]  # in one chunk: the same sample
+
+
+def test_the_normalisation_formulas_are_the_normalisation():
+    # the per-image formula (the ONNX metadata's), followed by hand, is unetlab's normalisation
+    image = np.random.default_rng(1).integers(0, 255, (9, 7, 3)).astype(np.uint8)
+    x = image.astype(np.float64)
+    by_hand = (x - x.mean((0, 1))) / np.maximum(x.std((0, 1), ddof=0), STD_FLOOR)
+    got = normalize(image, {"mode": "per_image"})
+    assert np.allclose(np.moveaxis(got, 0, -1), by_hand, atol=1e-5)
+    assert "max(std_c, 1e-06)" in normalization_formula({"mode": "per_image"})
+    flat = np.full((4, 4), 7, np.uint8)
+    assert image_stats(flat, {"mode": "per_image"})[1][0] == STD_FLOOR  # the floor it names
+    for spec in (
+        {"mode": "fixed", "mean": [10.0], "std": [2.0]},
+        {"mode": "scale"},
+        {"mode": "imagenet"},
+        {"mode": "percentile", "low": 1.0, "high": 99.0},
+    ):
+        assert "x'" in normalization_formula(spec)
+    assert "the 1.0 and 99.0 percentiles" in normalization_formula(spec)

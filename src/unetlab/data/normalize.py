@@ -17,6 +17,8 @@ A spec is a small dict:
 
 Statistics are computed once per image (in row chunks, so a memory-mapped image of any size
 is fine) and applied per tile with :func:`apply_stats`.
+:func:`normalization_formula` says a spec as the formula a deployer applies (the metadata
+of an exported model). Standard deviations and percentile ranges are floored at ``STD_FLOOR``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 PERCENTILES = (1.0, 99.8)  # the percentile mode's default (low, high)
 SAMPLE_PIXELS = 1 << 24  # a streamed float image's percentiles come from about this many
-_EPS = 1e-6
+STD_FLOOR = 1e-6  # the floor of a standard deviation (and of a percentile range)
 
 
 def check_spec(spec: dict) -> dict:
@@ -64,7 +66,7 @@ def image_stats(
     if mode == "fixed":
         mean = np.broadcast_to(np.asarray(spec["mean"], dtype=np.float64), (c,)).copy()
         std = np.broadcast_to(np.asarray(spec["std"], dtype=np.float64), (c,)).copy()
-        return mean, np.maximum(std, _EPS)
+        return mean, np.maximum(std, STD_FLOOR)
     if mode in ("scale", "imagenet"):
         top = float(np.iinfo(image.dtype).max) if np.issubdtype(image.dtype, np.integer) else 1.0
         if mode == "scale":
@@ -87,7 +89,7 @@ def image_stats(
         count += block.shape[0]
     mean = total / count
     var = np.maximum(total_sq / count - mean**2, 0.0)
-    return mean, np.maximum(np.sqrt(var), _EPS)
+    return mean, np.maximum(np.sqrt(var), STD_FLOOR)
 
 
 def imagenet_stats(channels: int) -> tuple[np.ndarray, np.ndarray]:
@@ -125,7 +127,7 @@ def percentile_stats(
             ]
             pixels = np.concatenate(rows).reshape(-1, c)
         lo, hi = np.percentile(pixels, [low, high], axis=0).astype(np.float64)
-    return lo, np.maximum(hi - lo, _EPS)
+    return lo, np.maximum(hi - lo, STD_FLOOR)
 
 
 def _sample_chunk(chunk_rows: int, step: int) -> int:
@@ -166,7 +168,7 @@ def _histogram_stats(image: np.ndarray, c: int, chunk_rows: int):
     count = counts[0].sum()
     mean = counts @ values / count
     var = np.maximum(counts @ values**2 / count - mean**2, 0.0)
-    return mean, np.maximum(np.sqrt(var), _EPS)
+    return mean, np.maximum(np.sqrt(var), STD_FLOOR)
 
 
 def apply_stats(image: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
@@ -182,3 +184,36 @@ def normalize(image: np.ndarray, spec: dict) -> np.ndarray:
     """(H, W[, C]) image -> (C, H, W) float32 normalised by ``spec``."""
     mean, std = image_stats(image, spec)
     return apply_stats(image, mean, std)
+
+
+def normalization_formula(spec: dict) -> str:
+    """The normalisation ``spec`` (``model.normalization``) as a formula a deployer applies
+    to the raw image x, in words (the ``normalization_formula`` metadata of an exported
+    model: :mod:`unetlab.inference.export`)."""
+    mode, eps = spec.get("mode"), f"{STD_FLOOR:g}"
+    own = "x in the image's own values (not scaled)"
+    if mode == "per_image":
+        return (
+            f"per image and channel c: x' = (x - mean_c) / max(std_c, {eps}), mean_c and std_c "
+            "(population std, ddof 0) over all pixels of channel c of the whole image (not "
+            f"per tile); {own}"
+        )
+    if mode == "fixed":
+        return (
+            f"per channel c: x' = (x - mean_c) / max(std_c, {eps}), mean {list(spec['mean'])}, "
+            f"std {list(spec['std'])}; {own}"
+        )
+    top = "M the image dtype's maximum (255 for uint8, 65535 for uint16, 1 for floats)"
+    if mode == "scale":
+        return f"x' = x / M, {top}"
+    if mode == "imagenet":
+        return (
+            f"per channel c: x' = (x / M - mean_c) / std_c, {top}, mean {list(IMAGENET_MEAN)}, "
+            f"std {list(IMAGENET_STD)} (a grey image: their means)"
+        )
+    low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
+    return (
+        f"per image and channel c: x' = (x - p_low_c) / max(p_high_c - p_low_c, {eps}), p_low_c "
+        f"and p_high_c the {low} and {high} percentiles of channel c over the whole image "
+        f"(numpy's linear interpolation); {own}"
+    )

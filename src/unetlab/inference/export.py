@@ -37,6 +37,7 @@ import torch
 
 from unetlab.data.classes import class_colours
 from unetlab.data.io import atomic_path
+from unetlab.data.normalize import normalization_formula
 from unetlab.errors import UnetlabError
 from unetlab.inference.offset import label_offset, shift_axis
 from unetlab.models import UNet
@@ -115,44 +116,6 @@ def size_recipe(model) -> str:
         f"output is {2 * border} px smaller, the centre of the input: pad the normalised image "
         f"by reflection, {border} px on every side and then at the bottom and right up to a "
         "valid size, run, and crop the output to the image's height and width from its top left"
-    )
-
-
-#: unetlab.data.normalize's floor on a standard deviation (and a percentile range)
-NORM_EPS = 1e-6
-
-
-def normalization_formula(spec: dict) -> str:
-    """The normalisation ``spec`` (``model.normalization``) as a formula a deployer applies
-    to the raw image x (the ``normalization_formula`` metadata)."""
-    from unetlab.data.normalize import IMAGENET_MEAN, IMAGENET_STD, PERCENTILES
-
-    mode, eps = spec.get("mode"), f"{NORM_EPS:g}"
-    own = "x in the image's own values (not scaled)"
-    if mode == "per_image":
-        return (
-            f"per image and channel c: x' = (x - mean_c) / max(std_c, {eps}), mean_c and std_c "
-            "(population std, ddof 0) over all pixels of channel c of the whole image (not "
-            f"per tile); {own}"
-        )
-    if mode == "fixed":
-        return (
-            f"per channel c: x' = (x - mean_c) / max(std_c, {eps}), mean {list(spec['mean'])}, "
-            f"std {list(spec['std'])}; {own}"
-        )
-    top = "M the image dtype's maximum (255 for uint8, 65535 for uint16, 1 for floats)"
-    if mode == "scale":
-        return f"x' = x / M, {top}"
-    if mode == "imagenet":
-        return (
-            f"per channel c: x' = (x / M - mean_c) / std_c, {top}, mean {list(IMAGENET_MEAN)}, "
-            f"std {list(IMAGENET_STD)} (a grey image: their means)"
-        )
-    low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
-    return (
-        f"per image and channel c: x' = (x - p_low_c) / max(p_high_c - p_low_c, {eps}), p_low_c "
-        f"and p_high_c the {low} and {high} percentiles of channel c over the whole image "
-        f"(numpy's linear interpolation); {own}"
     )
 
 
