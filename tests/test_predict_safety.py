@@ -31,6 +31,7 @@ from unetlab.inference.files import (
     predict_file,
     refuse_shared_outputs,
 )
+from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.predict import check_finite, predict_image
 from unetlab.inference.slides import output_stem
 from unetlab.outputs import MANIFEST
@@ -348,10 +349,15 @@ def test_a_plain_tiff_with_a_pixel_size_gives_a_tiff_that_keeps_it(tmp_path):
     image = np.zeros((24, 20), np.uint8)
     tifffile.imwrite(tmp_path / "p.tif", image, resolution=(2e4, 2e4), resolutionunit="CENTIMETER")
     tifffile.imwrite(tmp_path / "q.tif", image)  # no pixel size: a PNG as before
-    written = predict_file(model, tmp_path / "p.tif", tmp_path / "out", draw_overlay=True)
-    assert [p.name for p in written] == ["p.tif", "p_overlay.tif"]
-    assert read_pixel_size(written[0]) == PixelSize(pytest.approx(0.5), "um")
-    assert tifffile.imread(written[1]).shape == (24, 20, 3)
+    written = predict_file(
+        model, tmp_path / "p.tif", tmp_path / "out", draw_overlay=True, objects=ObjectOptions()
+    )
+    names = ["p_objects.tif", "p_objects.csv", "p_overlay.tif", "p.tif"]
+    assert sorted(p.name for p in written) == sorted(names)
+    by_name = {p.name: p for p in written}
+    for name in ("p.tif", "p_overlay.tif", "p_objects.tif"):  # all lie over each other in Fiji
+        assert read_pixel_size(by_name[name]) == PixelSize(pytest.approx(0.5), "um"), name
+    assert tifffile.imread(by_name["p_overlay.tif"]).shape == (24, 20, 3)
     assert predict_file(model, tmp_path / "q.tif", tmp_path / "out")[0].name == "q.png"
 
 

@@ -167,3 +167,22 @@ def test_a_large_stack_as_ome_zarr_keeps_its_plane_spacing(tmp_path):
 
     with open_slide(labels) as slide:  # and read back as an input
         assert slide.z_spacing == 0.8 and slide.pixel_size == (0.5, 0.5)
+
+
+def test_scale_kwargs_give_object_ids_and_overlays_the_pixel_size(tmp_path):
+    import tifffile
+
+    from unetlab.data.tiffmeta import PixelSize, read_pixel_size, scale_kwargs
+
+    pixel = PixelSize(0.325, "um")
+    assert scale_kwargs(np.uint16, axes="YX", pixel=None) == {}
+    for dtype, axes, shape in [
+        (np.uint16, "YX", (8, 8)),
+        (np.uint32, "YX", (8, 8)),
+        (np.uint8, "YXS", (8, 8, 3)),
+    ]:
+        path = tmp_path / f"{np.dtype(dtype).name}_{axes}.tif"
+        tifffile.imwrite(
+            path, np.zeros(shape, dtype), **scale_kwargs(dtype, axes=axes, pixel=pixel)
+        )
+        assert read_pixel_size(path) == PixelSize(pytest.approx(0.325), "um"), path.name

@@ -148,6 +148,22 @@ def class_table(classes: Sequence[str], values: Sequence[int] | None = None) -> 
     return {int(k): str(name) for k, name in zip(keys, classes)}
 
 
+def scale_kwargs(dtype, *, axes: str, pixel: PixelSize | None) -> dict:
+    """``tifffile.imwrite`` keywords that give a TIFF only the pixel size (object ids, an
+    RGB overlay: what Fiji and napari need to lay it over the labels): an ImageJ TIFF of
+    ``axes`` ("YX", "ZYX", "YXS", "ZYXS") for the dtypes ImageJ holds, else resolution tags
+    in centimetres; {} without a pixel size."""
+    if pixel is None:
+        return {}
+    if np.dtype(dtype) not in [np.dtype(d) for d in IMAGEJ_DTYPES]:  # e.g. uint32 ids
+        per_cm = 1e4 / (pixel.size * MICROMETRES.get(pixel.unit, 1.0))
+        return {"resolution": (per_cm, per_cm), "resolutionunit": "CENTIMETER"}
+    metadata: dict = {"axes": axes, "unit": pixel.unit}
+    if pixel.spacing and "Z" in axes:
+        metadata["spacing"] = pixel.spacing
+    return {"imagej": True, "metadata": metadata, "resolution": (1 / pixel.size,) * 2}
+
+
 def imagej_kwargs(
     dtype,
     *,

@@ -21,7 +21,7 @@ import torch
 from unetlab.data.classes import class_colours
 from unetlab.data.io import read_stack, write_csv, write_png, write_tiff
 from unetlab.data.ome import FORMATS
-from unetlab.data.tiffmeta import imagej_kwargs, read_pixel_size
+from unetlab.data.tiffmeta import imagej_kwargs, read_pixel_size, scale_kwargs
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import OutputError, UnetlabError
 from unetlab.inference.objects import (
@@ -314,9 +314,12 @@ def _predict_whole(
         )
         written.append(paths["probabilities"])
     if objects is not None:
-        written += _write_objects(paths, stack, ids)
+        written += _write_objects(paths, stack, ids, meta["pixel"])
     if draw_overlay:
-        written.append(_write_overlay(model, paths["overlay"], stack, labels, ids, tiff=tiff))
+        overlay_path = paths["overlay"]
+        written.append(
+            _write_overlay(model, overlay_path, stack, labels, ids, tiff=tiff, meta=meta)
+        )
     # the labels last: a label image on disk means this input's outputs are all there
     colours = label_colours(model, color=color, values=values is not None)
     out = [encode_labels(lab, values) for lab in labels]
@@ -341,26 +344,34 @@ def _predict_pages(model, pages, options, *, objects, keep: bool, progress):
     return labels, ids, probs
 
 
-def _write_overlay(model, path: Path, stack, labels: list, ids: list, *, tiff: bool) -> Path:
-    """The labels (and object outlines) drawn over the pages: an RGB PNG, or TIFF."""
+def _write_overlay(
+    model, path: Path, stack, labels: list, ids: list, *, tiff: bool, meta: dict
+) -> Path:
+    """The labels (and object outlines) drawn over the pages: an RGB PNG, or TIFF with the
+    input's pixel size."""
     colours = label_colours(model, color=True, values=False)
     drawn = [overlay(page, lab, colours=colours) for page, lab in zip(stack, labels)]
     drawn = [draw_outlines(d, i) for d, i in zip(drawn, ids)] if ids else drawn
     if tiff:
-        write_tiff(path, np.stack(drawn) if len(drawn) > 1 else drawn[0], photometric="rgb")
+        rgb = np.stack(drawn) if len(drawn) > 1 else drawn[0]
+        scale = scale_kwargs(
+            rgb.dtype, axes="ZYXS" if rgb.ndim == 4 else "YXS", pixel=meta["pixel"]
+        )
+        write_tiff(path, rgb, photometric="rgb", **scale)
     else:
         write_png(path, drawn[0])
     return path
 
 
-def _write_objects(paths: dict[str, Path], stack: np.ndarray, ids: list[np.ndarray]) -> list[Path]:
-    """``<stem>_objects.tif`` and ``<stem>_objects.csv`` of the pages' object ids."""
+def _write_objects(
+    paths: dict[str, Path], stack: np.ndarray, ids: list[np.ndarray], pixel
+) -> list[Path]:
+    """``<stem>_objects.tif`` (with the input's ``pixel`` size) and ``<stem>_objects.csv``
+    of the pages' object ids."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
-    write_tiff(
-        paths["objects"],
-        np.stack(ids).astype(dtype) if len(ids) > 1 else ids[0].astype(dtype),
-        photometric="minisblack",
-    )
+    objects = np.stack(ids).astype(dtype) if len(ids) > 1 else ids[0].astype(dtype)
+    scale = scale_kwargs(dtype, axes="ZYX" if objects.ndim == 3 else "YX", pixel=pixel)
+    write_tiff(paths["objects"], objects, photometric="minisblack", **scale)
     tables = [object_table(i, page) for i, page in zip(ids, stack)]
     if len(tables) > 1:
         tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
