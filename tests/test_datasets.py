@@ -1,6 +1,7 @@
 """Data sets: splitting, label values, the one-error checker, and training tile sampling."""
 
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -18,6 +19,7 @@ from unetlab.data.datasets import (
     load_samples,
     split_indices,
     split_pairs,
+    training_split,
     window_start,
 )
 from unetlab.data.labels import IGNORE_INDEX
@@ -91,6 +93,24 @@ def test_seeded_split_and_single_sample_warning(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         train, val = split_pairs(tmp_path / "one")
     assert len(train) == 1 and val == [] and "none kept for validation" in caplog.text
+
+
+def test_a_checkpoints_split_is_made_again_quietly_or_says_why_not(tmp_path, caplog):
+    binary_set(tmp_path / "a", 10)
+    data = {"root": str(tmp_path / "a"), "val_fraction": 0.3, "seed": 4}
+    with caplog.at_level(logging.INFO):
+        assert training_split(data) == split_pairs(tmp_path / "a", val_fraction=0.3, seed=4)
+        binary_set(tmp_path / "one", 1)
+        assert len(training_split({"root": str(tmp_path / "one")})[0]) == 1
+    assert caplog.text == ""  # the split's lines are training's report, not a re-split's
+    for data, why in (
+        (None, "the checkpoint records no data folder"),
+        ({"root": None}, "the checkpoint records no data folder"),
+        ({"root": str(tmp_path / "gone")}, f"its data folder {tmp_path / 'gone'} is gone"),
+        ({"root": str(tmp_path / "a"), "val_fraction": 1.5}, "does not split as in training"),
+    ):
+        with pytest.raises(DatasetError, match=re.escape(why)):
+            training_split(data)
 
 
 def test_split_voc_split_files(tmp_path):

@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.classes import NAMES_FILE, VOC_VOID, dataset_palette, read_class_names
-from unetlab.data.datasets import split_pairs
+from unetlab.data.datasets import training_split
 from unetlab.data.instances import instance_ids
 from unetlab.data.io import IMAGE_SUFFIXES, atomic_path, find_images, read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
@@ -955,21 +955,10 @@ def trained_on(data: dict | None) -> set[tuple[Path, int]]:
     """The (image file, page) pairs a checkpoint's run trained on, split from its data folder
     as its config's ``data`` section says (``model.training_data``); empty when that folder
     is gone."""
-    data = data or {}
-    root = data.get("root")
-    if not root or not Path(root).is_dir():
-        return set()
-    quiet = logging.getLogger("unetlab.data.datasets")
-    level = quiet.level
-    quiet.setLevel(logging.ERROR)  # not the split's own report
     try:
-        train, _ = split_pairs(
-            root, val_fraction=data.get("val_fraction", 0.2), seed=data.get("seed", 0)
-        )
-    except UnetlabError:  # the folder has changed since; nothing to say
+        train, _ = training_split(data)
+    except DatasetError:  # no folder, or it has changed since: nothing to say
         return set()
-    finally:
-        quiet.setLevel(level)
     return {(p.image.resolve(), p.page) for p in train}
 
 

@@ -1,7 +1,7 @@
 """From a data set folder to checked, normalised samples and random training tiles.
 
 - :func:`split_pairs`: train/val pairs from ``train/`` + ``val/`` folders, a VOC split file, or
-  a seeded random split.
+  a seeded random split; :func:`training_split`: a checkpoint's split, made again.
 - :func:`discover_label_values`: the sorted mask values of a data set (the classes when the
   config names none), refusing lossy-looking masks.
 - :func:`scan_masks` / :func:`choose_target`: whether the masks hold classes or object ids.
@@ -152,6 +152,30 @@ def split_pairs(
             len(pairs),
         )
     return [pairs[i] for i in train_idx], [pairs[i] for i in val_idx]
+
+
+def training_split(data: dict | None) -> tuple[list[Pair], list[Pair]]:
+    """(train_pairs, val_pairs) of the data a checkpoint's run trained on, split again as
+    training split them (:func:`split_pairs`) from its config's ``data`` section
+    (``model.training_data``: ``root``, ``val_fraction``, ``seed``), without the split's log
+    lines (they are training's report). Raises a DatasetError saying why there is none: no
+    data folder recorded, the folder gone, or it no longer splits."""
+    data = data or {}
+    root = data.get("root")
+    if not root:
+        raise DatasetError("the checkpoint records no data folder")
+    if not Path(root).is_dir():
+        raise DatasetError(f"its data folder {root} is gone")
+    level = log.level
+    log.setLevel(logging.ERROR)
+    try:
+        return split_pairs(
+            root, val_fraction=data.get("val_fraction", 0.2), seed=data.get("seed", 0)
+        )
+    except UnetlabError as exc:
+        raise DatasetError(f"its data folder does not split as in training: {exc}") from exc
+    finally:
+        log.setLevel(level)
 
 
 def data_folders(root: str | os.PathLike) -> list[Path]:

@@ -49,10 +49,10 @@ import tifffile
 import torch
 import yaml
 
-from unetlab.data.datasets import split_pairs
+from unetlab.data.datasets import training_split
 from unetlab.data.io import atomic_path, read_image, write_png
 from unetlab.data.pairs import PairReader
-from unetlab.errors import UnetlabError
+from unetlab.errors import DatasetError, UnetlabError
 from unetlab.inference.export import (
     ProbabilityUNet,
     export_onnx,
@@ -269,28 +269,19 @@ def validation_image(model: UNet, size: int) -> tuple[np.ndarray | None, str]:
     """(the first image of the validation split of the data that trained ``model`` with its
     channels and at least ``size`` px a side, its file) or (None, why there is none).
 
-    The split is made again from the checkpoint's record (``model.training_data``: the data
-    root, ``val_fraction`` and ``seed``) as training made it
-    (:func:`unetlab.data.datasets.split_pairs`; as ``unetlab.evaluate.trained_on`` does)."""
-    data = getattr(model, "training_data", None) or {}
-    root = data.get("root")
-    if not root:
-        return None, "the checkpoint records no data folder"
-    if not Path(root).is_dir():
-        return None, f"its data folder {root} is gone"
+    The split is made again from the checkpoint's record (``model.training_data``) as
+    training made it (:func:`unetlab.data.datasets.training_split`)."""
     try:
-        with _quiet("unetlab.data.datasets"):  # not the split's own report
-            _, val = split_pairs(
-                root, val_fraction=data.get("val_fraction", 0.2), seed=data.get("seed", 0)
-            )
-    except UnetlabError as exc:
-        return None, f"its data folder does not split as in training: {exc}"
+        _, val = training_split(getattr(model, "training_data", None))
+    except DatasetError as exc:
+        return None, str(exc)
     read = PairReader()
     for pair in val:
         image = read.stack(pair.image, mask=False)[pair.page]
         channels = 1 if image.ndim == 2 else image.shape[2]
         if channels == model.in_channels and min(image.shape[:2]) >= size:
             return image, pair.image_page
+    root = model.training_data["root"]
     return None, (
         f"none of the {len(val)} validation images of {root} has {model.in_channels} "
         f"channel(s) and {size} px a side"
