@@ -369,3 +369,16 @@ def test_a_large_images_ome_zarr_outputs_are_all_in_the_manifest(work):
     assert _predict(work, *flags) == 0  # its own outputs are no foreign files
     names = output_roles("s", probabilities=True, objects=True)
     assert {"s.ome.zarr", "s_prob.ome.zarr", "s_objects.ome.zarr", "s_objects.csv"} <= set(names)
+
+
+def test_names_predict_did_not_write_leave_the_manifest(work):
+    """The slides audit: a user's snapshot saved later as s_overlay.png (a name a large
+    image's run had listed but never written) was replaced without --overwrite."""
+    _grey(work / "in" / "00.png")
+    assert _predict(work, "--overlay") == 0
+    listed = (work / "out" / MANIFEST).read_text()
+    assert "00.png\tpredict" in listed and "00_overlay.png\tpredict" in listed
+    assert "00.tif\t" not in listed and "00_overlay.tif\t" not in listed  # never written
+    (work / "out" / "00.tif").write_bytes(b"the user's")  # now foreign, as it should be
+    assert _predict(work, "--overlay") == 2
+    assert (work / "out" / "00.tif").read_bytes() == b"the user's"

@@ -216,6 +216,24 @@ def _manifest(folder: Path) -> dict[str, set[str]]:
     return entries
 
 
+def forget(folder: str | os.PathLike, names: Iterable[str], command: str) -> None:
+    """Drop the lines of ``names`` written by ``command`` from the folder's manifest
+    (rewritten atomically; call it with the folder's lock held)."""
+    drop = set(names)
+    path = Path(folder) / MANIFEST
+    if not drop or not path.exists():
+        return
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    dropped = {(name, command) for name in drop}
+    kept = [line for line in lines if tuple(line.rstrip("\n").split("\t", 1)) not in dropped]
+    if len(kept) == len(lines):
+        return
+    from unetlab.data.io import atomic_path  # data.io imports this module
+
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text("".join(kept), encoding="utf-8")
+
+
 def written_here(folder: str | os.PathLike, command: str | None = None) -> set[str]:
     """Names the folder's manifest lists (files unetlab wrote, or was about to write); with
     ``command``, only those that command wrote."""
@@ -395,12 +413,23 @@ def output_folder(
                     command=command,
                     overwrite=overwrite,
                 )
+            before = written_here(folder, command)
             record(folder, names, command=command)
             yield folder
+            # names this run may have written and did not (a .tif where a .png was written,
+            # no overlay for a large image): unlisted again, so a file the user saves under
+            # one later is no longer taken for unetlab's
+            forget(folder, [n for n in names if n not in before and _absent(folder, n)], command)
     except UnetlabError:
         if made:
             _remove_if_unused(folder)
         raise
+
+
+def _absent(folder: Path, name: str) -> bool:
+    """Neither ``name`` nor its staging folders are in ``folder``."""
+    staged = (f".{name}.partial", f".{name}.ids.partial")
+    return not any((folder / n).exists() for n in (name, *staged))
 
 
 def _remove_if_unused(folder: Path) -> None:
