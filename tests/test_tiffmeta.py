@@ -186,3 +186,17 @@ def test_scale_kwargs_give_object_ids_and_overlays_the_pixel_size(tmp_path):
             path, np.zeros(shape, dtype), **scale_kwargs(dtype, axes=axes, pixel=pixel)
         )
         assert read_pixel_size(path) == PixelSize(pytest.approx(0.325), "um"), path.name
+
+
+def test_a_pixel_size_from_resolution_tags_reads_as_written(tmp_path):
+    """0.325 um came back as 0.32499999999999996 and went on into every output's metadata."""
+    import tifffile
+
+    from unetlab.data.tiffmeta import read_pixel_size
+
+    path = tmp_path / "ij.tif"
+    meta = {"unit": "um"}
+    tifffile.imwrite(
+        path, np.zeros((8, 8), np.uint16), imagej=True, resolution=(1 / 0.325,) * 2, metadata=meta
+    )
+    assert read_pixel_size(path).size == 0.325

@@ -102,7 +102,9 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
     pixels = [v[0] / v[1] if v[1] else 0.0 for v in (yres.value, xres.value)]
     if per_unit is None or min(pixels) <= 0 or pixels == [1.0, 1.0]:
         return None
-    return per_unit / pixels[0], per_unit / pixels[1]
+    # units per pixel as the fraction's inverse, to 12 digits: 13/40, not 1/(40/13) = 0.32499999999999996
+    y, x = (float(f"{per_unit * v[1] / v[0]:.12g}") for v in (yres.value, xres.value))
+    return y, x
 
 
 def ome_pixel_size(xml: str) -> tuple[float, float] | None:
