@@ -6,6 +6,9 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import io
+import os
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from unetlab.inference.bioimageio import (
     min_tile_size,
     model_rdf,
     preprocessing,
+    remove_stale_builds,
     sample_size,
     validation_image,
 )
@@ -176,6 +180,79 @@ def test_refuses_to_replace_what_unetlab_did_not_write(tmp_path):
     export_bioimageio(model, tmp_path / "pkg")
     export_bioimageio(model, tmp_path / "pkg")  # its own folder is replaced
     assert (tmp_path / "pkg" / "rdf.yaml").is_file()
+
+
+_KILLED_EXPORT = """
+import os, signal, sys
+import unetlab.inference.bioimageio as bioimageio
+from unetlab.models import UNet
+
+def killed(net, folder, *rest):
+    (folder / "weights.pt").write_bytes(b"a copy of the weights")
+    os.kill(os.getpid(), signal.SIGKILL)
+
+bioimageio._write_package = killed
+model = UNet(1, 2, depth=2, base_channels=4).eval()
+bioimageio.export_bioimageio(model, sys.argv[1], weight_formats=("pytorch_state_dict",))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no SIGKILL, no flock")
+def test_a_killed_exports_build_folder_goes_with_the_next_export_of_that_name(tmp_path):
+    import fcntl
+
+    dest = tmp_path / "pkg"
+    killed = subprocess.run([sys.executable, "-c", _KILLED_EXPORT, str(dest)], check=False)
+    assert killed.returncode == -9
+    (stale,) = tmp_path.iterdir()  # .pkg.<12 hex>.tmp, with its copy of the weights
+    assert (stale / "weights.pt").is_file() and not dest.exists()
+    other = tmp_path / ".pkg2.0123456789ab.tmp"  # another package's, killed too
+    other.mkdir()
+    running = tmp_path / ".pkg.abcdef012345.tmp"  # an export of the same name, still at work
+    running.mkdir()
+    (running / "weights.pt").write_bytes(b"in progress")
+    held = os.open(running, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as an export holds its build folder
+        export_bioimageio(_tiny(), dest, weight_formats=("pytorch_state_dict",))
+    finally:
+        os.close(held)
+    assert not stale.exists()  # removed
+    assert (running / "weights.pt").is_file() and other.is_dir()  # held; not its name
+    assert (dest / "rdf.yaml").is_file()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([other.name, running.name, "pkg"])
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="no flock")
+def test_an_exports_build_folder_is_held_while_it_works(tmp_path, monkeypatch):
+    import unetlab.inference.bioimageio as bioimageio
+
+    write = bioimageio._write_package
+    swept = []
+
+    def write_then_sweep(net, folder, *rest):
+        write(net, folder, *rest)
+        swept.extend(remove_stale_builds(tmp_path / "pkg"))  # another export of that name, now
+
+    monkeypatch.setattr(bioimageio, "_write_package", write_then_sweep)
+    export_bioimageio(_tiny(), tmp_path / "pkg", weight_formats=("pytorch_state_dict",))
+    assert swept == [] and (tmp_path / "pkg" / "rdf.yaml").is_file()
+    export_bioimageio(_tiny(), tmp_path / "pkg", weight_formats=("pytorch_state_dict",))
+    assert swept == [] and [p.name for p in tmp_path.iterdir()] == ["pkg"]  # replaced
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+def test_the_package_folder_has_the_mode_a_plain_mkdir_gives(tmp_path):
+    model = _tiny()
+    old = os.umask(0o027)
+    try:
+        for umask, mode in ((0o027, 0o750), (0o002, 0o775)):  # new, then replaced
+            os.umask(umask)
+            dest = export_bioimageio(model, tmp_path / "pkg", weight_formats=("torchscript",))
+            assert dest.stat().st_mode & 0o777 == mode, oct(dest.stat().st_mode)
+            assert (dest / "rdf.yaml").stat().st_mode & 0o777 == mode & 0o666
+    finally:
+        os.umask(old)
 
 
 def _zip_with(path: Path, rdf: dict, files: dict[str, bytes]) -> Path:

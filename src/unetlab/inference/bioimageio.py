@@ -26,6 +26,12 @@ Import (:func:`unetlab.packages.load_package`) reads back a package whose ``pyto
 (what :func:`export_bioimageio` writes), from a folder, a .zip or an ``rdf.yaml``; a zip is
 read member by member (nothing extracted), member names that leave the package are refused,
 and the weights are read with ``torch.load(weights_only=True)``.
+
+A package is built beside its path in ``.<name>.<12 hex digits>.tmp`` (the form of
+``unetlab.outputs.TEMPORARY``), a folder the export holds (``flock`` on the folder itself,
+dropped by the kernel however the process ends) and then renames into place (or zips); the
+next export of that name removes the build folders no export holds any more, left by one
+that was killed (:func:`remove_stale_builds`: each holds copies of the weights).
 """
 
 from __future__ import annotations
@@ -35,11 +41,12 @@ import inspect
 import logging
 import math
 import os
+import re
+import secrets
 import shutil
 import string
-import tempfile
 import zipfile
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -169,14 +176,16 @@ def export_bioimageio(
     :func:`default_sample`). ``weight_formats``: a
     subset of ``WEIGHT_FORMATS``. Each exported format is checked against PyTorch (max abs
     difference <= 1e-4). ``dest`` is replaced only when it is a package unetlab wrote; the
-    zip is written atomically, a folder is built beside ``dest`` and renamed into place.
+    zip is written atomically, a folder is built beside ``dest`` and renamed into place (with
+    the mode a plain mkdir gives, 0777 less the umask); the build folders a killed export of
+    ``dest`` left behind are removed first (:func:`remove_stale_builds`).
     """
     info = info or PackageInfo()
     dest = Path(dest)
     check_package_target(dest, weight_formats)
     dest.parent.mkdir(parents=True, exist_ok=True)
-    build = Path(tempfile.mkdtemp(prefix=f".{dest.stem}.", suffix=".tmp", dir=dest.parent))
-    try:
+    remove_stale_builds(dest)
+    with _work_folder(dest) as build:
         net = probability_model(model)
         image = _sample_image(sample, model, sample_size(net))
         _write_package(net, build, info, image, weight_formats, opset)
@@ -184,8 +193,6 @@ def export_bioimageio(
             _zip_folder(build, dest)
         else:
             _replace_folder(build, dest)
-    finally:
-        shutil.rmtree(build, ignore_errors=True)
     log.debug("wrote bioimage.io package %s", dest)  # the CLI prints it
     return dest
 
@@ -614,19 +621,106 @@ def _zip_folder(folder: Path, dest: Path) -> None:
 
 
 def _replace_folder(folder: Path, dest: Path) -> None:
-    """Rename the finished ``folder`` to ``dest``; an old package there goes only after."""
+    """Rename the finished ``folder`` to ``dest``; an old package there goes only after (from
+    a work folder of its own, so that a kill while it is removed leaves a stale build)."""
     if not dest.exists():
         folder.rename(dest)
         return
-    old = Path(tempfile.mkdtemp(prefix=f".{dest.name}.old.", dir=dest.parent))
-    old.rmdir()
-    dest.rename(old)
+    with _work_folder(dest) as trash:
+        old = trash / dest.name
+        dest.rename(old)
+        try:
+            folder.rename(dest)
+        except OSError:
+            old.rename(dest)
+            raise
+
+
+# --- build folders: held while an export runs, removed when stale ----------------------------
+
+
+def _build_pattern(dest: Path) -> re.Pattern:
+    """The names of the build folders of packages at ``dest``: ``.<name>.<12 hex>.tmp``."""
+    return re.compile(rf"\.{re.escape(dest.name)}\.[0-9a-f]{{12}}\.tmp")
+
+
+@contextlib.contextmanager
+def _work_folder(dest: Path) -> Iterator[Path]:
+    """A new folder beside ``dest`` named by :func:`_build_pattern`, made as a plain mkdir
+    makes one (0777 less the umask: the package others open), held by this process while the
+    block runs and removed after it (if still there, not renamed)."""
+    while True:
+        folder = dest.parent / f".{dest.name}.{secrets.token_hex(6)}.tmp"
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        try:
+            fd = _hold(folder)
+            break
+        except (BlockingIOError, FileNotFoundError):
+            continue  # another export's sweep took it the moment it was made: a new name
     try:
-        folder.rename(dest)
-    except OSError:
-        old.rename(dest)
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        if fd is not None:
+            os.close(fd)
+
+
+def _hold(folder: Path) -> int | None:
+    """A file descriptor holding ``folder`` (an exclusive ``flock`` on the folder itself,
+    dropped when it is closed or the process ends); None where folders cannot be locked (no
+    fcntl on Windows, some network file systems, a folder of another user). Raises
+    BlockingIOError when another process holds it, FileNotFoundError when it is gone."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except FileNotFoundError:
         raise
-    shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held, now = os.fstat(fd), os.stat(folder)  # removed (or replaced) before the flock?
+        if (held.st_dev, held.st_ino) != (now.st_dev, now.st_ino):
+            raise FileNotFoundError(folder)
+    except (BlockingIOError, FileNotFoundError):
+        os.close(fd)
+        raise
+    except OSError:
+        os.close(fd)
+        return None
+    return fd
+
+
+def remove_stale_builds(dest: str | os.PathLike) -> list[Path]:
+    """Remove the build folders of packages at ``dest`` (:func:`_build_pattern`, beside it)
+    that no export holds: those of an export that was killed, each with copies of the
+    weights. Build folders of other names, and any that cannot be locked, stay. Returns what
+    it removed."""
+    dest = Path(dest)
+    pattern, removed = _build_pattern(dest), []
+    for path in dest.parent.iterdir():
+        if not pattern.fullmatch(path.name) or path.is_symlink() or not path.is_dir():
+            continue
+        try:
+            fd = _hold(path)
+        except (BlockingIOError, FileNotFoundError):
+            continue  # another export's, or gone already
+        if fd is None:
+            continue
+        try:
+            shutil.rmtree(path, ignore_errors=True)
+        finally:
+            os.close(fd)
+        removed.append(path)
+    if removed:
+        log.info("removed %d build folder(s) of stopped exports of %s", len(removed), dest)
+    return removed
 
 
 # --- import -------------------------------------------------------------------------------
