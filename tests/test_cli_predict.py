@@ -62,6 +62,22 @@ def test_predict_folder_writes_every_good_file_and_names_the_bad_one(folder, cap
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [".unetlab-outputs"]
 
 
+def test_a_truncated_tiff_is_one_line_without_tifffiles_own_log(folder, capsys, caplog):
+    """The slides audit: 8 lines of tifffile's log came before unetlab's one line."""
+    image = np.random.default_rng(0).integers(0, 65535, (1024, 1024), dtype=np.uint16)
+    whole, cut = folder / "whole.tif", folder / "cut" / "truncated.tif"
+    with tifffile.TiffWriter(whole, ome=True) as tif:
+        meta = {"PhysicalSizeX": 0.3, "PhysicalSizeY": 0.3, "axes": "YX"}
+        tif.write(image, tile=(256, 256), compression="zlib", subifds=1, metadata=meta)
+        tif.write(image[::2, ::2], tile=(256, 256), compression="zlib", subfiletype=1)
+    cut.parent.mkdir()
+    cut.write_bytes(whole.read_bytes()[:5000])  # tags that point past the end of the file
+    argv = ["predict", "--checkpoint", str(folder / "model.pt"), "--input", str(cut.parent)]
+    assert main([*argv, "--output", str(folder / "out")]) == 2
+    assert not [r for r in caplog.records if r.name.startswith("tifffile")]
+    assert "truncated.tif: cannot read this image" in capsys.readouterr().err
+
+
 def test_label_values_color_skip_existing_and_channel_mismatch(folder, capsys):
     out = folder / "out"
     args = ["predict", "--checkpoint", str(folder / "model.pt"), "--output", str(out)]

@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
         sys.argv[1:] if argv is None else argv
     )  # as given (to relaunch under torchrun)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
+    # tifffile logs what it meets in a damaged file (4-8 lines per read); unetlab says what
+    # is wrong with the file in its own one line
+    logging.getLogger("tifffile").setLevel(logging.CRITICAL)
     try:
         return int(args.run(args) or 0)
     except KeyboardInterrupt:
