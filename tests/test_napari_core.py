@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import yaml
 
-from unetlab.data.labels import instances
+from tests.test_predict_objects import local_net, nuclei_image
 from unetlab.errors import UnetlabError
+from unetlab.inference.objects import ObjectOptions, objects_from_probabilities, predict_objects
 from unetlab.inference.predict import labels_from_probabilities, predict_image
 from unetlab.models import UNet
 from unetlab.napari.core import (
@@ -50,13 +51,31 @@ def test_predict_planes_equals_predict_image_with_progress_and_objects():
     result = predict_planes(model, stack, objects=True, progress=done.append)
     assert result.labels.shape == stack.shape and result.objects.shape == stack.shape
     for plane, labels, ids in zip(stack, result.labels, result.objects):
-        expected = labels_from_probabilities(predict_image(model, plane))
-        assert np.array_equal(labels, expected)
-        assert np.array_equal(ids, instances(expected))
+        probs = predict_image(model, plane)
+        assert np.array_equal(labels, labels_from_probabilities(probs))
+        assert np.array_equal(
+            ids, objects_from_probabilities(probs, ObjectOptions.for_model(model))
+        )
     assert sum(done) == count_tiles(model, (40, 36), 3)
     assert result.classes == ["membrane", "cell"]
     single = predict_planes(model, stack[0])
     assert single.labels.shape == (40, 36) and single.objects is None
+
+
+def test_objects_of_a_nuclei_model_are_the_cli_objects():
+    """An instance (background / boundary / interior) model: the widget's objects are those
+    of ``predict --instances`` (``predict_objects``), one per nucleus, not one per connected
+    piece of the boundary and of the interior class."""
+    net = local_net()
+    stack = np.stack([nuclei_image(90, 80, seed) for seed in (0, 1)])
+    result = predict_planes(net, stack, objects=True)
+    assert result.labels.shape == result.objects.shape == stack.shape
+    for plane, ids in zip(stack, result.objects):
+        expected, _ = predict_objects(net, plane)
+        assert expected.max() >= 10
+        assert np.array_equal(ids, expected)
+    single = predict_planes(net, stack[0], objects=True).objects
+    assert np.array_equal(single, result.objects[0])
 
 
 def test_cancel_stops_at_the_next_batch():

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from unetlab.checkpoint import load_model
-from unetlab.data.labels import instances
 from unetlab.errors import UnetlabError
+from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
 from unetlab.inference.predict import labels_from_probabilities, predict_image
 from unetlab.inference.sizing import choose_tiling
 from unetlab.models import UNet
@@ -25,7 +25,8 @@ class PredictionCancelled(Exception):
 @dataclass(frozen=True)
 class LayerPrediction:
     """The widget's result: ``labels`` class indices of the layer's shape (without an RGB
-    axis), uint8/uint16; ``objects`` int32 instance ids 1..n per plane (None unless asked)."""
+    axis), uint8/uint16; ``objects`` int32 object ids 1..n per plane, 0 = background (None
+    unless asked)."""
 
     labels: np.ndarray
     objects: np.ndarray | None
@@ -75,8 +76,11 @@ def predict_planes(
     """Predict an image layer's data plane by plane on the CPU.
 
     ``progress(n)`` is called after each batch of n tiles; :class:`PredictionCancelled` is
-    raised at the next batch once ``cancelled()`` is true. ``objects``: also the instance ids
-    of every class but class 0 (``unetlab.data.labels.instances``).
+    raised at the next batch once ``cancelled()`` is true. ``objects``: also the object ids,
+    by the pipeline of ``unetlab predict --instances`` and ``predict_objects``
+    (:func:`~unetlab.inference.objects.objects_from_probabilities` with the model's
+    :meth:`~unetlab.inference.objects.ObjectOptions.for_model`): for a nuclei (background /
+    boundary / interior) model, one id per nucleus, not per piece of each class.
     """
 
     def report(n: int) -> None:
@@ -85,20 +89,21 @@ def predict_planes(
         if progress is not None:
             progress(n)
 
-    labels = []
+    options = ObjectOptions.for_model(model) if objects else None
+    labels, ids = [], []
     for plane in planes(data, rgb=rgb, channels=model.in_channels):
         if cancelled is not None and cancelled():
             raise PredictionCancelled
         probs = predict_image(model, plane, device="cpu", progress=report)
         labels.append(labels_from_probabilities(probs))
-    stacked = np.stack(labels) if len(labels) > 1 else labels[0]
-    ids = None
-    if objects:
-        ids = (
-            np.stack([instances(lab) for lab in labels]) if len(labels) > 1 else instances(stacked)
-        )
+        if options is not None:
+            ids.append(objects_from_probabilities(probs, options))
     classes = list(model.classes)[: max(model.num_classes, 2)]
-    return LayerPrediction(stacked, ids, classes)
+    return LayerPrediction(_stacked(labels), _stacked(ids) if ids else None, classes)
+
+
+def _stacked(arrays: list[np.ndarray]) -> np.ndarray:
+    return np.stack(arrays) if len(arrays) > 1 else arrays[0]
 
 
 def layer_tuples(result: LayerPrediction, *, name: str, scale=None) -> list[tuple]:
