@@ -36,7 +36,8 @@ from unetlab.outputs import LOCK, TEMPORARY
 REPO = Path(__file__).resolve().parents[1]
 
 #: Runs in the child before the CLI: FAULT="what:n" SIGKILLs the process at the n-th call of
-#: ``what``: "backward" (inside a training step, after the forward pass), "save-partial"
+#: ``what``: "backward" (inside a training step, after the forward pass; "SIGTERM" or "SIGHUP"
+#: sends that signal there instead of the SIGKILL), "save-partial"
 #: (torch.save has written half the checkpoint's bytes), "save-rename" (the checkpoint is
 #: written, not yet renamed), "png-partial" (half an output image written), "png-rename" (an
 #: output image written, not yet renamed).
@@ -54,11 +55,11 @@ def die():
     os.kill(os.getpid(), signal.SIGKILL)
 
 import torch
-if what == "backward":
+if what == "backward" or what.startswith("SIG"):
     backward = torch.Tensor.backward
     def killing_backward(self, *a, **k):
-        if due():
-            die()
+        if due():  # SIGKILL, or the signal named
+            os.kill(os.getpid(), getattr(signal, what, signal.SIGKILL))
         return backward(self, *a, **k)
     torch.Tensor.backward = killing_backward
 elif what.startswith("save"):
@@ -190,6 +191,72 @@ def test_train_killed_again_and_again_then_resumed_equals_an_uninterrupted_run(t
     assert b["train_state"]["step"] == a["train_state"]["step"] == 8
     for key, value in a["model"].items():
         assert torch.equal(value, b["model"][key]), key
+
+
+@pytest.mark.slow
+def test_train_stopped_by_sigterm_and_sighup_exits_143_129_and_resumes_to_the_straight_run(
+    tmp_path,
+):
+    """kill PID (a scheduler's time limit) and a closed ssh session saved nothing: the epoch
+    in progress was lost, and train.log did not say that the run had stopped."""
+    data = _blobs(tmp_path / "data")
+    steps = ("--set", "data.tiles_per_epoch=8")  # 4 steps an epoch
+
+    def argv(run, *mode):
+        return _train_argv(data, run, *steps, *mode)
+
+    code, err = _run(argv(tmp_path / "straight"))
+    assert code == 0, err
+    run = tmp_path / "cut"
+    # a signal in step n's backward pass is read as step n + 1 starts: it stops after that one
+    code, err = _run(argv(run), "SIGTERM:2")
+    assert code == 128 + signal.SIGTERM, err
+    assert f"unetlab train: stopped by SIGTERM; saved {run / 'checkpoints' / 'last.pt'}" in err
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]["step"] == 3
+    code, err = _run(argv(run, "--resume"), "SIGHUP:2")  # the resumed run's 2nd step: step 5
+    assert code == 128 + signal.SIGHUP, err
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]["step"] == 6
+    log = (run / "train.log").read_text()
+    for name, step, epoch, batch in (("SIGTERM", 3, 1, 3), ("SIGHUP", 6, 2, 2)):
+        assert f"stopped by {name} at step {step} (epoch {epoch}, batch {batch})" in log
+    code, err = _run(argv(run, "--resume"))
+    assert code == 0, err
+    a, b = (load_checkpoint(tmp_path / r / "checkpoints" / "last.pt") for r in ("straight", "cut"))
+    assert a["train_state"]["step"] == b["train_state"]["step"] == 16
+    for key, value in a["model"].items():
+        assert torch.equal(value, b["model"][key]), key
+
+
+@pytest.mark.slow
+def test_kill_of_a_two_process_train_stops_both_at_one_step_and_resumes(tmp_path):
+    """``kill PID`` of ``train --nproc 2``: the launcher passes SIGTERM to torchrun, which
+    sends it to each process; they stop together at one step (a step boundary of both:
+    nothing hangs in a collective), the main one saves last.pt and says so, and the run
+    resumes."""
+    data = _blobs(tmp_path / "data")
+    run = tmp_path / "run"
+    argv = _train_argv(data, run, "--set", "train.epochs=500", "--nproc", "2")
+    env = {**os.environ, "UNETLAB_SRC": str(REPO / "src"), "OMP_NUM_THREADS": "1"}
+    child = subprocess.Popen(
+        [sys.executable, "-c", HOOK, *argv], env=env, text=True, stderr=subprocess.PIPE
+    )
+    log = run / "train.log"
+    for _ in range(1200):  # training has begun: a few epochs done
+        if log.is_file() and " epoch 3/500 " in log.read_text():
+            break
+        time.sleep(0.1)
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=120)
+    text = log.read_text()
+    assert "stopped by SIGTERM at step " in text, err[-3000:]
+    assert err.count("unetlab train: stopped by SIGTERM; saved ") == 1  # the main process's
+    step = int(text.split("stopped by SIGTERM at step ")[1].split()[0])
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]["step"] == step
+    assert not (run / LOCK).exists()  # no process of the run is left holding the folder
+    resumed = _train_argv(data, run, "--epochs", str(step + 2), "--resume", "--nproc", "2")
+    code, err = _run(resumed)
+    assert code == 0, err[-3000:]
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]["step"] > step
 
 
 @pytest.mark.slow

@@ -103,30 +103,70 @@ class TrainingError(UnetlabError):
     """Training cannot go on (a non-finite loss); the message says where and what to change."""
 
 
-class _StopRequest:
-    """SIGINT (Ctrl-C) handler: the first one lets the current step finish, so that the saved
-    weights, BatchNorm statistics and RNG state belong to a step boundary; a second stops at once."""
+#: the signals that stop a run at the next step boundary, last.pt saved: Ctrl-C, ``kill``
+#: (a scheduler's time limit, a shutdown) and a closed terminal or ssh session
+STOP_SIGNALS = tuple(
+    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
+)
 
-    def __init__(self):
-        self.requested, self._previous = False, None
+
+class Stopped(KeyboardInterrupt):
+    """A run stopped by SIGTERM or SIGHUP (SIGINT, Ctrl-C, stays a plain KeyboardInterrupt):
+    ``signum`` gives the command's exit status, 128 + signum."""
+
+    def __init__(self, signum: int):
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+class _StopRequest:
+    """Handler of the :data:`STOP_SIGNALS`: the first one lets the current step finish, so
+    that the saved weights, BatchNorm statistics and RNG state belong to a step boundary; a
+    second stops at once, except in a process of a group (torchrun sends each process the
+    signal it got, a terminal or a scheduler may too: the processes stop together at the
+    next step). A signal the program ignores (``nohup``'s SIGHUP) stays ignored; the previous
+    handlers are back when the block ends."""
+
+    def __init__(self, *, at_once: bool = True):
+        self.signum: int | None = None
+        self.at_once, self._previous = at_once, {}
 
     def __call__(self) -> bool:
-        return self.requested
+        return self.signum is not None
 
     def __enter__(self) -> _StopRequest:
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            for signum in STOP_SIGNALS:
+                if signal.getsignal(signum) not in (signal.SIG_IGN, None):
+                    self._previous[signum] = signal.signal(signum, self._handle)
         return self
 
     def _handle(self, signum, frame) -> None:
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-        log.info("stopping after this step (press Ctrl-C again to stop at once)")
+        if self.signum is not None:
+            if self.at_once:
+                raise self.interrupt(signum)
+            return
+        self.signum = signum
+        name = signal.Signals(signum).name
+        again = "press Ctrl-C" if signum == signal.SIGINT else f"send {name}"
+        again = f" ({again} again to stop at once)" if self.at_once else ""
+        log.info("%s: stopping after this step%s", name, again)
+
+    def interrupt(self, signum: int | None = None) -> KeyboardInterrupt:
+        """What a stopped run raises: Stopped(signal), or KeyboardInterrupt for Ctrl-C."""
+        signum = signum or self.signum
+        return KeyboardInterrupt() if signum in (None, signal.SIGINT) else Stopped(signum)
+
+    def describe(self) -> str:
+        """``interrupted`` (Ctrl-C), or ``stopped by SIGTERM``."""
+        if self.signum in (None, signal.SIGINT):
+            return "interrupted"
+        return f"stopped by {signal.Signals(self.signum).name}"
 
     def __exit__(self, *exc) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+        self._previous = {}
 
 
 @dataclass
@@ -786,8 +826,10 @@ def fit(
     Raises OutputError for an existing run unless ``resume`` (continue from
     ``checkpoints/last.pt``) or ``overwrite``, for run files unetlab did not write, for a
     ``run_dir`` that is a file or lies in a folder the data is read from, and for a run folder
-    another process is training into (it holds the folder's lock). On KeyboardInterrupt ``last.pt`` is saved (a
-    later ``resume`` continues from the same batch) and the interrupt is re-raised. Out of
+    another process is training into (it holds the folder's lock). Ctrl-C, SIGTERM and SIGHUP
+    stop the run at the next step boundary (:class:`_StopRequest`): ``last.pt`` is saved (a
+    later ``resume`` continues from the same batch) and KeyboardInterrupt (:class:`Stopped`
+    for SIGTERM and SIGHUP) is raised. Out of
     memory raises OutOfMemoryError naming the settings to lower. Under torchrun every process
     calls this; the main one locks and writes the run folder and logs.
 
@@ -818,7 +860,8 @@ def fit(
                 plan.save(run_dir / "plan.yaml")
                 plan.log()
             fix = "lower train.batch_size or data.tile_size (or train on the GPU)"
-            with _StopRequest() as stop, memory_hint("training", fix):
+            stop = _StopRequest(at_once=not group.active)
+            with stop, memory_hint("training", fix):
                 return _fit(
                     cfg,
                     run_dir,
@@ -932,18 +975,23 @@ def _fit(
             row = _train_epoch(run, progress=progress, stop=stop)
             if _end_epoch(run, row, tick=tick, stop=stop):
                 break
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         run.save("last.pt")
         if group.is_main:
             _plot(run_dir, run.metrics.rows)
         state = run.state
         log.info(
-            "interrupted at step %d (epoch %d, batch %d): saved %s; continue with --resume",
+            "%s at step %d (epoch %d, batch %d): saved %s; continue with: unetlab train "
+            "--run-dir %s --resume",
+            stop.describe(),
             state.step,
             state.epoch + 1,
             state.batch,
             run_dir / "checkpoints" / "last.pt",
+            run_dir,
         )
+        if stop() and not isinstance(exc, Stopped):  # SIGTERM, SIGHUP: for the exit status
+            raise stop.interrupt() from exc
         raise
     return _finish(run)
 
@@ -1131,8 +1179,8 @@ def _validate_epoch(run: _Run, row: dict) -> None:
 
 
 def _should_stop(run: _Run, stop: _StopRequest) -> bool:
-    """Ctrl-C (raised as KeyboardInterrupt), patience or the time budget; the main
-    process's clock and Ctrl-C decide for all."""
+    """A stop signal (raised as KeyboardInterrupt), patience or the time budget; the main
+    process's clock and stop request decide for all."""
     t, state = run.cfg.train, run.state
     stopping, out_of_time = run.group.share((stop(), run.out_of_time()))
     if stopping:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import signal
 import sys
 from pathlib import Path
 
@@ -126,16 +128,26 @@ def run(args) -> int:
             progress=progress,
             plan=plan,
         )
-    except KeyboardInterrupt:
-        print(
-            f"unetlab train: interrupted; saved {run_dir / 'checkpoints' / 'last.pt'}\n"
-            f"continue with: unetlab train --run-dir {run_dir} --resume",
-            file=sys.stderr,
-        )
-        return 130
+    except KeyboardInterrupt as exc:  # Ctrl-C, or unetlab.train.Stopped: SIGTERM, SIGHUP
+        return _stopped(run_dir, getattr(exc, "signum", signal.SIGINT), say=group.is_main)
     if group.is_main:
         _summary(run_dir, result)
     return 0
+
+
+def _stopped(run_dir: Path, signum: int, *, say: bool) -> int:
+    """Say where the stopped run is (``say``: the main process of a group); the exit status
+    of a process ended by ``signum``, 128 + signum (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)."""
+    how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+    if not say:
+        return 128 + signum
+    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP): train.log says it
+        print(
+            f"unetlab train: {how}; saved {run_dir / 'checkpoints' / 'last.pt'}\n"
+            f"continue with: unetlab train --run-dir {run_dir} --resume",
+            file=sys.stderr,
+        )
+    return 128 + signum
 
 
 def _run_folder(args, cfg) -> Path:

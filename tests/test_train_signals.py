@@ -1,0 +1,113 @@
+"""SIGTERM (kill, a scheduler's time limit) and SIGHUP (a closed terminal) stop a run as Ctrl-C
+does: at the next step boundary, last.pt saved, one log line naming the signal and the
+resume; the command exits 128 + the signal; the caller's handlers are back afterwards."""
+
+import signal
+
+import pytest
+import torch
+
+from tests.test_train import tiny_config, write_blobs
+from unetlab import train as train_mod
+from unetlab.checkpoint import load_checkpoint
+from unetlab.cli import main
+from unetlab.train import Stopped, fit
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def _signal_at(monkeypatch, call: int, signum: int, seen: list | None = None):
+    """Send ``signum`` to this process during the ``call``-th use of the loss (and note the
+    SIGHUP handler in force at each use in ``seen``)."""
+    real = train_mod.build_loss
+    calls = {"n": 0}
+
+    def build_loss(name, **kw):
+        loss = real(name, **kw)
+
+        def signalling(*args):
+            calls["n"] += 1
+            if seen is not None:
+                seen.append(signal.getsignal(signal.SIGHUP))
+            if calls["n"] == call:
+                signal.raise_signal(signum)
+            return loss(*args)
+
+        return signalling
+
+    monkeypatch.setattr(train_mod, "build_loss", build_loss)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_and_sighup_save_last_at_a_step_and_resume_to_the_straight_run(
+    tmp_path, monkeypatch, signum
+):
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = tiny_config(data, "train.epochs=3", "model.dropout=0.2")
+    fit(cfg, run_dir=tmp_path / "straight", progress=False)
+
+    def notebooks(signum, frame):  # a caller's own handler
+        pass
+
+    before = signal.signal(signum, notebooks)
+    try:
+        with monkeypatch.context() as m:
+            _signal_at(m, 4, signum)  # epoch 2, batch 1
+            with pytest.raises(Stopped) as stopped:
+                fit(cfg, run_dir=tmp_path / "cut", progress=False)
+        assert signal.getsignal(signum) is notebooks  # back when fit ends
+    finally:
+        signal.signal(signum, before)
+    assert stopped.value.signum == signum
+    run = tmp_path / "cut"
+    saved = load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]
+    assert (saved["epoch"], saved["batch"], saved["step"]) == (1, 1, 3)
+    name = signal.Signals(signum).name
+    log = (run / "train.log").read_text()
+    assert f"{name}: stopping after this step" in log
+    assert (
+        f"stopped by {name} at step 3 (epoch 2, batch 1): saved {run / 'checkpoints' / 'last.pt'}"
+        f"; continue with: unetlab train --run-dir {run} --resume" in log
+    )
+    fit(cfg, run_dir=run, resume=True, progress=False)
+    a, b = (load_checkpoint(tmp_path / r / "checkpoints" / "last.pt") for r in ("straight", "cut"))
+    assert all(torch.equal(v, b["model"][k]) for k, v in a["model"].items())
+
+
+def test_a_sighup_that_nohup_ignores_stays_ignored(tmp_path, monkeypatch):
+    data = write_blobs(tmp_path / "data", 4)
+    before = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    seen = []
+    try:
+        with monkeypatch.context() as m:
+            _signal_at(m, 2, signal.SIGHUP, seen)
+            result = fit(tiny_config(data), run_dir=tmp_path / "run", progress=False)
+        after = signal.getsignal(signal.SIGHUP)
+    finally:
+        signal.signal(signal.SIGHUP, before)
+    assert result["steps"] == 4 and after is signal.SIG_IGN
+    assert seen and all(handler is signal.SIG_IGN for handler in seen)
+
+
+@pytest.mark.parametrize(
+    "signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)]
+)
+def test_the_command_exits_128_plus_the_signal(tmp_path, monkeypatch, capsys, signum, code):
+    def stopped(*args, **kwargs):
+        raise Stopped(signum) if signum != signal.SIGINT else KeyboardInterrupt
+
+    data = write_blobs(tmp_path / "data", 4)
+    monkeypatch.setattr(train_mod, "fit", stopped)
+    argv = ["train", "--data", str(data), "--run-dir", str(tmp_path / "r"), "--no-plan"]
+    assert main(argv) == code
+    err = capsys.readouterr().err
+    how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+    assert f"unetlab train: {how}; saved " in err and "--resume" in err
