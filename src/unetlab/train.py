@@ -451,8 +451,23 @@ class BudgetSchedule:
         return self._read
 
     def progress(self) -> float:
-        training = max(self.seconds - self.reserve, 0.5 * self.seconds)
-        return min(max(self.elapsed() / training, self.steps / self.total), 1.0)
+        return self._progress(self.elapsed())
+
+    def _progress(self, elapsed: float) -> float:
+        return min(max(elapsed / self._training(), self.steps / self.total), 1.0)
+
+    def _training(self) -> float:
+        """Seconds of the budget the schedule anneals over: all but the reserve."""
+        return max(self.seconds - self.reserve, 0.5 * self.seconds)
+
+    @property
+    def seconds_spent(self) -> float:
+        """Seconds of the budget used, as last read (a resumed run's: those it had spent)."""
+        return self._read
+
+    def training_left(self) -> float:
+        """Seconds of training left (from the time as last read) before the schedule ends."""
+        return max(self._training() - self._read, 0.0)
 
     def spent(self) -> bool:
         return self.done
@@ -463,6 +478,9 @@ class BudgetSchedule:
         self.reached = progress = max(self.reached, self.progress())
         if progress >= 1.0 and not self.done:
             self.done, self.kept = True, self.reserve
+        self._set_lr(progress)
+
+    def _set_lr(self, progress: float) -> None:
         factor = schedule_factor(self.kind, progress)
         for group, base in zip(self.optimizer.param_groups, self.base):
             group["lr"] = base * factor
@@ -472,6 +490,7 @@ class BudgetSchedule:
         break the lock-step reading of a clock shared between processes)."""
         return {
             "steps": self.steps,
+            "seconds": self.seconds,
             "elapsed": self._read,
             "base": list(self.base),
             "reserve": self.reserve,
@@ -481,11 +500,24 @@ class BudgetSchedule:
         }
 
     def load_state_dict(self, state: dict) -> None:
+        """The state of a run, on this schedule's budget: a resume given another budget
+        (``seconds`` in ``state``, the one it ran under, differs) goes on with this one."""
         self.steps, self.base = state["steps"], list(state["base"])
         self._before, self._since = state["elapsed"], self.clock()
         self._read = self._before
         self.reserve, self.done = state.get("reserve", 0.0), state.get("done", False)
         self.reached, self.kept = state.get("reached", 0.0), state.get("kept", self.reserve)
+        if state.get("seconds", self.seconds) != self.seconds:
+            self._relay()
+
+    def _relay(self) -> None:
+        """Progress on this budget from the time spent, as if the run had had it from the
+        start: the rest of the annealing laid over the new end (a longer budget lets a spent
+        run go on, the lr set to the new curve's value now; a shorter one may be spent)."""
+        self.reached = self._progress(self._before)
+        self.done = self.reached >= 1.0
+        self.kept = self.reserve if self.done else 0.0
+        self._set_lr(self.reached)
 
 
 class ValidationPacer:
@@ -1415,8 +1447,10 @@ def _restore(path: Path, model, optimizer, scheduler, scaler, state: TrainState)
     length = _schedule_length(scheduler)  # this config's, before the saved state replaces it
     model.load_state_dict(checkpoint["model"])
     optimizer.load_state_dict(checkpoint["optimizer"])
-    if scheduler is not None and checkpoint.get("scheduler") is not None:
-        scheduler.load_state_dict(checkpoint["scheduler"])
+    saved = checkpoint.get("scheduler")
+    if scheduler is not None and saved is not None:
+        saved = _saved_schedule(checkpoint, scheduler)
+        scheduler.load_state_dict(saved)
         _stretch_schedule(scheduler, length)
     scaler.load_state_dict(checkpoint["scaler"])
     for key, value in checkpoint["train_state"].items():
@@ -1428,6 +1462,39 @@ def _restore(path: Path, model, optimizer, scheduler, scaler, state: TrainState)
         state.epoch + 1,
         state.batch,
         state.step,
+    )
+    if saved is not None:
+        _log_budget(scheduler, saved)
+
+
+def _saved_schedule(checkpoint: dict, scheduler) -> dict:
+    """The schedule's state in ``checkpoint``; a time budget's with the seconds it ran under
+    (in its train config, for a checkpoint from before they were in the state)."""
+    state = dict(checkpoint["scheduler"])
+    if isinstance(scheduler, BudgetSchedule) and "seconds" not in state:
+        minutes = (checkpoint.get("train_config") or {}).get("train", {}).get("max_minutes")
+        if minutes:
+            state["seconds"] = 60 * minutes
+    return state
+
+
+def _log_budget(scheduler, saved: dict) -> None:
+    """One line on what a resumed run's new time budget buys."""
+    before = saved.get("seconds")
+    if not isinstance(scheduler, BudgetSchedule) or before in (None, scheduler.seconds):
+        return
+    now, spent = scheduler.seconds / 60, scheduler.seconds_spent / 60
+    line = f"the time budget is now {now:g} min (it was {before / 60:g}; {spent:.2g} min spent)"
+    if scheduler.spent():
+        log.info("%s: it is spent, so no more training", line)
+        return
+    log.info(
+        "%s: it buys %.0f s more training, the %s schedule laid over them (lr %.3g now, 0 at "
+        "the end)",
+        line,
+        scheduler.training_left(),
+        scheduler.kind,
+        scheduler.optimizer.param_groups[0]["lr"],
     )
 
 
