@@ -243,11 +243,13 @@ def train_one_epoch(
     (N,h,w) float32). Updates ``state`` (step, batch, loss_sum) in place; the scheduler, if
     given, is stepped per batch. Raises KeyboardInterrupt between steps once ``stop()`` is true
     (in any process of ``group``, whose mean loss is the one checked and recorded), and
-    ends the epoch early once ``until()`` is true (a spent time budget: every process of
-    ``group`` must give the same answer). Returns (seconds waiting for data, seconds computing)."""
+    ends the epoch early once ``until()`` is true, before its first step too (a spent time
+    budget: every process of ``group`` must give the same answer). Returns (seconds waiting for data, seconds computing)."""
     model.train()
     scaler = scaler or torch.amp.GradScaler(device.type, enabled=False)
     data_s = compute_s = 0.0
+    if until():  # a resumed run stopped in the step that spent its budget: no step more
+        return data_s, compute_s
     tick = time.perf_counter()
     for image, target, weight in loader:
         got = time.perf_counter()
@@ -1001,6 +1003,12 @@ def _fit(
     clock: Callable[[], float] = time.perf_counter,
 ) -> dict:
     run = _setup(cfg, run_dir, device=device, group=group, resume=resume, clock=clock)
+    if _trained(run):  # resumed after its training ended (stopped in the label offset)
+        state = run.state
+        log.info(
+            "training had ended (epoch %d, step %d): finishing the run", state.epoch, state.step
+        )
+        return _finish(run)
     try:
         while run.state.epoch < cfg.train.epochs:
             tick = time.perf_counter()
@@ -1008,24 +1016,36 @@ def _fit(
             if _end_epoch(run, row, tick=tick, stop=stop):
                 break
     except KeyboardInterrupt as exc:
-        run.save("last.pt")
-        if group.is_main:
-            _plot(run_dir, run.metrics.rows)
-        state = run.state
-        log.info(
-            "%s at step %d (epoch %d, batch %d): saved %s; continue with: unetlab train "
-            "--run-dir %s --resume",
-            stop.describe(),
-            state.step,
-            state.epoch + 1,
-            state.batch,
-            run_dir / "checkpoints" / "last.pt",
-            run_dir,
-        )
+        _save_stopped(run, stop)
         if stop() and not isinstance(exc, Stopped):  # SIGTERM, SIGHUP: for the exit status
             raise stop.interrupt() from exc
         raise
     return _finish(run)
+
+
+def _trained(run: _Run) -> bool:
+    """Whether the run has no step left to train: at an epoch's end, with train.epochs
+    done or the time budget spent."""
+    state = run.state
+    return state.batch == 0 and (state.epoch >= run.cfg.train.epochs or run.out_of_time())
+
+
+def _save_stopped(run: _Run, stop: _StopRequest) -> None:
+    """last.pt of a stopped run, the plot, and one line on how to go on."""
+    run.save("last.pt")
+    if run.group.is_main:
+        _plot(run.run_dir, run.metrics.rows)
+    state = run.state
+    log.info(
+        "%s at step %d (epoch %d, batch %d): saved %s; continue with: unetlab train "
+        "--run-dir %s --resume",
+        stop.describe(),
+        state.step,
+        state.epoch + 1,
+        state.batch,
+        run.run_dir / "checkpoints" / "last.pt",
+        run.run_dir,
+    )
 
 
 def _setup(

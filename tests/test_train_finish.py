@@ -1,0 +1,78 @@
+"""A run stopped after its training (in the label offset's measurement) resumes straight to
+what follows training: no step more (one at lr 0 still moved the BatchNorm statistics), no
+metrics row more, the label offset measured."""
+
+import pytest
+import torch
+
+from unetlab import train as train_mod
+from unetlab.checkpoint import load_checkpoint
+from unetlab.train import TrainState, fit, train_one_epoch
+
+from .test_budget import _fake_machine
+from .test_train import tiny_config, write_blobs
+
+
+class _Killed(BaseException):
+    """As SIGKILL: nothing of the run's own runs after it."""
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+#: ends on its time budget (on the fake machine), or at train.epochs
+ENDS = {
+    "budget": ("train.epochs=1000", "train.max_minutes=0.05"),
+    "epochs": ("train.epochs=2",),
+}
+
+
+@pytest.mark.parametrize("end", sorted(ENDS))
+def test_a_run_killed_in_the_label_offset_resumes_to_it_without_training(
+    tmp_path, monkeypatch, end
+):
+    data = write_blobs(tmp_path / "data", 6)
+    clock = _fake_machine(monkeypatch, 0.1)
+    cfg = tiny_config(data, *ENDS[end], "data.val_fraction=0.5", "train.label_offset=fit")
+    run = tmp_path / "run"
+    with monkeypatch.context() as m:
+
+        def killed(*args, **kwargs):
+            raise _Killed
+
+        m.setattr(train_mod, "fit_label_offset", killed)
+        with pytest.raises(_Killed):
+            fit(cfg, run_dir=run, progress=False, clock=clock)
+    rows = (run / "metrics.csv").read_text()
+    before = load_checkpoint(run / "checkpoints" / "last.pt")
+    result = fit(cfg, run_dir=run, resume=True, progress=False, clock=clock)
+    after = load_checkpoint(run / "checkpoints" / "last.pt")
+    assert (run / "metrics.csv").read_text() == rows
+    assert result["steps"] == after["train_state"]["step"] == before["train_state"]["step"]
+    for key, value in before["model"].items():  # BatchNorm's running statistics too
+        assert torch.equal(value, after["model"][key]), key
+    log = (run / "train.log").read_text()
+    assert "training had ended (epoch " in log
+    assert (run / "label_offset.json").is_file() and after["label_offset"] is not None
+
+
+def test_an_epoch_whose_budget_is_spent_takes_no_step():
+    """A run stopped in the very step that spent its budget resumes mid-epoch: the epoch
+    ends (validation, its row) without another step."""
+    model = torch.nn.Conv2d(1, 2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    batch = (torch.zeros(1, 1, 4, 4), torch.zeros(1, 4, 4, dtype=torch.long), torch.ones(1, 4, 4))
+    state = TrainState(epoch=3, step=7, batch=2, loss_sum=1.5)
+
+    def loss(logits, target, weight):
+        raise AssertionError("a step was taken")
+
+    train_one_epoch(
+        model, [batch], optimizer, loss, state, device=torch.device("cpu"), until=lambda: True
+    )
+    assert (state.step, state.batch, state.loss_sum) == (7, 2, 1.5)
