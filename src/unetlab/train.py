@@ -94,7 +94,16 @@ from unetlab.runtime import (
 
 log = logging.getLogger(__name__)
 
-RUN_FILES = ("config.yaml", "plan.yaml", "metrics.csv", "train.log", "curves.png", "checkpoints")
+OFFSET_FILE = "label_offset.json"  # train.label_offset: fit's measurement
+RUN_FILES = (
+    "config.yaml",
+    "plan.yaml",
+    "metrics.csv",
+    "train.log",
+    "curves.png",
+    OFFSET_FILE,
+    "checkpoints",
+)
 CHECKPOINTS = ("best.pt", "last.pt")  # the files of checkpoints/
 VALIDATION_SHARE = 0.1  # with a time budget, validations take at most this share of the time
 
@@ -600,7 +609,18 @@ def _own_run_files(run_dir: Path) -> set[str]:
         (run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS
     ):
         return set(RUN_FILES)
+    if "checkpoints" in listed and _offset_record(run_dir / OFFSET_FILE):
+        listed.add(OFFSET_FILE)  # a run's from before its manifest listed it
     return listed
+
+
+def _offset_record(path: Path) -> bool:
+    """Whether ``path`` holds a label offset as :func:`fit_label_offset` writes it."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(found, dict) and {"offset", "miou", "unshifted_miou"} <= set(found)
 
 
 def _remove_run(run_dir: Path, names: list[str]) -> None:
@@ -1343,10 +1363,11 @@ def fit_label_offset(
     for name in ("best.pt", "last.pt"):
         if (checkpoints / name).is_file():
             update_checkpoint(checkpoints / name, label_offset=list(found.offset))
-    record = {**asdict(found), "tta": tta, "seconds": round(time.perf_counter() - started, 1)}
-    with atomic_path(Path(run_dir) / "label_offset.json") as tmp:
-        tmp.write_text(json.dumps(record, indent=1) + "\n")
-    log.info("%s (%.0f s)", found.describe(), record["seconds"])
+    measured = {**asdict(found), "tta": tta, "seconds": round(time.perf_counter() - started, 1)}
+    record(run_dir, [OFFSET_FILE], command="train")  # a run's file, like the others
+    with atomic_path(Path(run_dir) / OFFSET_FILE) as tmp:
+        tmp.write_text(json.dumps(measured, indent=1) + "\n")
+    log.info("%s (%.0f s)", found.describe(), measured["seconds"])
     return found
 
 

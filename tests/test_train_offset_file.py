@@ -1,0 +1,67 @@
+"""label_offset.json is one of a run's files: listed in the folder's manifest, removed by
+--overwrite (a stale one survived a run that measured none), never called foreign (predict
+into the run folder refused it as a file unetlab did not write)."""
+
+import json
+
+import pytest
+import torch
+
+from unetlab.errors import OutputError
+from unetlab.outputs import MANIFEST, foreign_files, written_here
+from unetlab.train import fit, prepare_run_dir
+
+from .test_train import tiny_config, write_blobs
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_the_label_offset_file_is_the_runs_and_overwrite_removes_it(tmp_path):
+    data = write_blobs(tmp_path / "data", 6)
+    measured = ("data.val_fraction=0.5", "train.epochs=1")
+    run = tmp_path / "run"
+    fit(tiny_config(data, *measured, "train.label_offset=fit"), run_dir=run, progress=False)
+    assert (run / "label_offset.json").is_file()
+    assert "label_offset.json" in written_here(run, "train") and not foreign_files(run)
+    fit(
+        tiny_config(data, *measured, "train.label_offset=none"),
+        run_dir=run,
+        overwrite=True,
+        progress=False,
+    )
+    assert not (run / "label_offset.json").exists()
+
+
+OFFSET = {"offset": [-0.5, -0.25], "miou": 0.7, "unshifted_miou": 0.69, "images": 3}
+
+
+def _older_run(folder, offset_text: str):
+    """A run folder from before the manifest listed label_offset.json."""
+    folder.mkdir()
+    (folder / MANIFEST).write_text("".join(f"{n}\ttrain\n" for n in ("config.yaml", "checkpoints")))
+    (folder / "config.yaml").write_text("x")
+    (folder / "checkpoints").mkdir()
+    (folder / "checkpoints" / "last.pt").write_text("x")
+    (folder / "label_offset.json").write_text(offset_text)
+    return folder
+
+
+def test_an_older_runs_label_offset_is_still_its_own(tmp_path):
+    run = _older_run(tmp_path / "run", json.dumps(OFFSET))
+    prepare_run_dir(run, resume=True, overwrite=False)  # not refused as someone else's
+    assert "label_offset.json" in written_here(run, "train")
+    prepare_run_dir(run, resume=False, overwrite=True)
+    assert not (run / "label_offset.json").exists()
+
+
+def test_a_label_offset_file_unetlab_did_not_write_is_refused(tmp_path):
+    run = _older_run(tmp_path / "run", "my notes\n")
+    with pytest.raises(OutputError, match="label_offset.json exists and was not written by"):
+        prepare_run_dir(run, resume=False, overwrite=True)
+    assert (run / "label_offset.json").read_text() == "my notes\n"
