@@ -1,13 +1,16 @@
 """A run stopped after its training (in the label offset's measurement) resumes straight to
 what follows training: no step more (one at lr 0 still moved the BatchNorm statistics), no
-metrics row more, the label offset measured."""
+metrics row more, the label offset measured. A stop request during that measurement skips
+it (Ctrl-C was announced, then ignored), the checkpoints left as they were."""
+
+import signal
 
 import pytest
 import torch
 
 from unetlab import train as train_mod
 from unetlab.checkpoint import load_checkpoint
-from unetlab.train import TrainState, fit, train_one_epoch
+from unetlab.train import Stopped, TrainState, fit, train_one_epoch
 
 from .test_budget import _fake_machine
 from .test_train import tiny_config, write_blobs
@@ -76,3 +79,50 @@ def test_an_epoch_whose_budget_is_spent_takes_no_step():
         model, [batch], optimizer, loss, state, device=torch.device("cpu"), until=lambda: True
     )
     assert (state.step, state.batch, state.loss_sum) == (7, 2, 1.5)
+
+
+def _signal_in(monkeypatch, name: str, signum: int) -> dict:
+    """Send ``signum`` to this process in the label offset's first call of ``name``
+    (``predict_tensor``: predicting the validation images, ``estimate_offset``: the search);
+    returns the bytes of the checkpoints as the measurement began."""
+    real_fit, real = train_mod.fit_label_offset, getattr(train_mod, name)
+    seen = {}
+
+    def fit_label_offset(cfg, run_dir, **kw):
+        for checkpoint in ("best.pt", "last.pt"):
+            seen[checkpoint] = (run_dir / "checkpoints" / checkpoint).read_bytes()
+        return real_fit(cfg, run_dir, **kw)
+
+    def signalling(*args, **kw):
+        if seen and not seen.get("sent"):
+            seen["sent"] = True
+            signal.raise_signal(signum)
+        return real(*args, **kw)
+
+    monkeypatch.setattr(train_mod, "fit_label_offset", fit_label_offset)
+    monkeypatch.setattr(train_mod, name, signalling)
+    return seen
+
+
+@pytest.mark.parametrize(
+    "name, signum", [("predict_tensor", signal.SIGINT), ("estimate_offset", signal.SIGTERM)]
+)
+def test_a_stop_in_the_label_offset_skips_it_and_a_resume_measures_it(
+    tmp_path, monkeypatch, name, signum
+):
+    data = write_blobs(tmp_path / "data", 6)
+    cfg = tiny_config(data, "data.val_fraction=0.5", "train.label_offset=fit")
+    run = tmp_path / "run"
+    with monkeypatch.context() as m:
+        before = _signal_in(m, name, signum)
+        with pytest.raises(Stopped if signum != signal.SIGINT else KeyboardInterrupt):
+            fit(cfg, run_dir=run, progress=False)
+    log = (run / "train.log").read_text()
+    assert "label offset: not measured (stopped); train --resume measures it" in log
+    assert "done: best checkpoint" not in log and not (run / "label_offset.json").exists()
+    for checkpoint in ("best.pt", "last.pt"):
+        assert (run / "checkpoints" / checkpoint).read_bytes() == before[checkpoint]
+    rows = (run / "metrics.csv").read_text()
+    result = fit(cfg, run_dir=run, resume=True, progress=False)
+    assert result["label_offset"] is not None and (run / "label_offset.json").is_file()
+    assert (run / "metrics.csv").read_text() == rows

@@ -1028,7 +1028,7 @@ def _fit(
         log.info(
             "training had ended (epoch %d, step %d): finishing the run", state.epoch, state.step
         )
-        return _finish(run)
+        return _finish(run, stop)
     try:
         while run.state.epoch < cfg.train.epochs:
             tick = time.perf_counter()
@@ -1040,7 +1040,7 @@ def _fit(
         if stop() and not isinstance(exc, Stopped):  # SIGTERM, SIGHUP: for the exit status
             raise stop.interrupt() from exc
         raise
-    return _finish(run)
+    return _finish(run, stop)
 
 
 def _trained(run: _Run) -> bool:
@@ -1271,11 +1271,11 @@ def _should_stop(run: _Run, stop: _StopRequest) -> bool:
     return False
 
 
-def _finish(run: _Run) -> dict:
+def _finish(run: _Run, stop: _StopRequest) -> dict:
     """The last plot, the label offset (``train.label_offset: fit``), and what the run gives
-    back."""
+    back. A stop request skips the label offset (a resume measures it) and is raised."""
     state, run_dir, val = run.state, run.run_dir, bool(run.data.val)
-    offset, deadline = None, _budget_end(run)
+    offset, deadline, skipped = None, _budget_end(run), False
     if run.group.is_main:
         _plot(run_dir, run.metrics.rows)
         if run.cfg.train.label_offset == "fit":
@@ -1286,7 +1286,11 @@ def _finish(run: _Run) -> dict:
                 data=run.data,
                 precision=run.precision.inference,
                 out_of_time=deadline,
+                stop=stop,
             )
+            skipped = offset is None and stop()
+    if run.group.share(skipped):  # every process stops, as the main one does
+        raise stop.interrupt()
     result = {
         "run_dir": str(run_dir),
         "epochs": state.epoch,
@@ -1323,6 +1327,7 @@ def fit_label_offset(
     data: Data | None = None,
     precision: str = "fp32",
     out_of_time: Callable[[], bool] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> OffsetFit | None:
     """Measure where the labels sit relative to the predictions of ``run_dir``'s best.pt on
     the validation images of ``cfg`` (``data``, or read again), with test-time augmentation
@@ -1330,9 +1335,10 @@ def fit_label_offset(
     in best.pt and last.pt (:mod:`unetlab.inference.offset`) and in ``label_offset.json``.
     ``precision``: the predictions' (training passes its validations' precision: bf16 gives
     the same offsets in half the time, bench/README.md). ``out_of_time``: a time budget's
-    end (the search then keeps the best move it has tried). None without validation images,
-    or when the budget ran out before the predictions were made. Also usable on a finished run: ``fit_label_offset(load_config(run / "config.yaml"),
-    run)``."""
+    end (the search then keeps the best move it has tried). ``stop``: a stop request (Ctrl-C)
+    that skips the measurement, the run's files left as they were. None without validation
+    images, when the budget ran out before the predictions were made, or when stopped. Also
+    usable on a finished run: ``fit_label_offset(load_config(run / "config.yaml"), run)``."""
     data = data if data is not None else prepare_data(cfg)
     if len(data.val) < MIN_IMAGES:
         log.info(
@@ -1343,23 +1349,21 @@ def fit_label_offset(
         )
         return None
     started, checkpoints = time.perf_counter(), Path(run_dir) / "checkpoints"
+    stop = stop or (lambda: False)
+    halt = stop if out_of_time is None else (lambda: stop() or out_of_time())
     device = torch.device(device)
     model = model_from_checkpoint(load_checkpoint(checkpoints / "best.pt")).to(device).eval()
     model.label_offset = (0.0, 0.0)  # measured from the unmoved predictions
     tta = fitting_tta(cfg.augment)
     probs = []
     for sample in data.val:
-        if out_of_time is not None and out_of_time():
-            log.info(
-                "label offset: not measured (the time budget ran out after %d of %d validation"
-                " predictions; give more --minutes)",
-                len(probs),
-                len(data.val),
-            )
-            return None
+        if halt():
+            return _not_measured(stop(), len(probs), len(data.val))
         x = torch.from_numpy(sample.image)[None].to(device)
         probs.append(predict_tensor(model, x, tta=tta, precision=precision)[0].cpu())
-    found = estimate_offset(probs, [s.mask for s in data.val], out_of_time=out_of_time)
+    found = estimate_offset(probs, [s.mask for s in data.val], out_of_time=halt)
+    if stop():  # the search cut short: not the measurement asked for
+        return _not_measured(True, len(probs), len(data.val))
     for name in ("best.pt", "last.pt"):
         if (checkpoints / name).is_file():
             update_checkpoint(checkpoints / name, label_offset=list(found.offset))
@@ -1369,6 +1373,19 @@ def fit_label_offset(
         tmp.write_text(json.dumps(measured, indent=1) + "\n")
     log.info("%s (%.0f s)", found.describe(), measured["seconds"])
     return found
+
+
+def _not_measured(stopped: bool, predicted: int, images: int) -> None:
+    """Say why the label offset was left out: stopped, or the time budget's end."""
+    if stopped:
+        log.info("label offset: not measured (stopped); train --resume measures it")
+    else:
+        log.info(
+            "label offset: not measured (the time budget ran out after %d of %d validation"
+            " predictions; give more --minutes)",
+            predicted,
+            images,
+        )
 
 
 def _encoder_freezer(model, epochs: int, group: Group) -> Callable[[int], None]:
