@@ -108,8 +108,8 @@ def run(args) -> int:
     cfg = load_config(config, overrides)
     if args.resume:  # the run's own config, the plan included, with what may change
         cfg = _resumed(_run_folder(args, cfg), cfg, explicit_keys(config, overrides))
-    run_dir = _run_dir(args, cfg)
     group = Group.from_env()
+    run_dir = _run_dir(args, cfg, try_lock=group.is_main)
     if args.nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
@@ -173,15 +173,21 @@ def _resumed(run_dir: Path, asked, explicit: set[str]):
     return resumed_config(load_config(own), asked, explicit, source=str(own))
 
 
-def _run_dir(args, cfg) -> Path:
+def _run_dir(args, cfg, *, try_lock: bool) -> Path:
     """The run folder, checked before the data is measured: a data folder, and a run folder
-    that is not a file and not among the data."""
+    that is not a file and not among the data; with ``try_lock`` (not in the other processes
+    of a --nproc run, which would find the main one's lock) one that no other unetlab process
+    is using: its lock is taken and let go at once (fit takes it for the run)."""
+    from unetlab.outputs import FolderLock
     from unetlab.train import check_run_dir
 
     run_dir = _run_folder(args, cfg)
     if cfg.data.root is None:
         raise UnetlabError("no data folder: give --data DIR (or data.root in the --config file)")
     check_run_dir(run_dir, cfg.data.root)
+    if try_lock and run_dir.is_dir():  # in use: said before the data is measured and planned
+        with FolderLock(run_dir):
+            pass
     return run_dir
 
 
