@@ -212,7 +212,7 @@ def test_two_processes_share_the_clock_of_a_time_budget(tmp_path):
 
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
 @pytest.mark.parametrize(
-    "signum, code", [(signal.SIGTERM, 3), (signal.SIGHUP, 3), (signal.SIGINT, 130)]
+    "signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)]
 )
 def test_a_launch_passes_stop_signals_on_to_its_processes(tmp_path, signum, code):
     """`kill` of a --nproc command left torchrun and its workers running (an audit)."""

@@ -199,14 +199,18 @@ def run_passing_signals(command: list[str], *, env: dict | None = None) -> int:
     on to it (``kill``, a scheduler's time limit, a closed terminal, Ctrl-C: its processes
     stop too, instead of going on as orphans that hold the output folder's lock); on Linux it
     also gets SIGTERM should this process die without a word (SIGKILL). Returns its exit
-    status (130 after a Ctrl-C)."""
+    status, or 128 + the signal when one passed on stopped it (130 after a Ctrl-C)."""
     # its own session: a terminal's Ctrl-C or hang-up reaches it once, from here
     process = subprocess.Popen(
         command, env=env, start_new_session=True, preexec_fn=_stopped_with_parent
     )
-    previous = {
-        s: signal.signal(s, lambda signum, _: process.send_signal(signum)) for s in PASSED_ON
-    }
+    passed: list[int] = []
+
+    def pass_on(signum, _frame):
+        passed.append(signum)
+        process.send_signal(signum)
+
+    previous = {s: signal.signal(s, pass_on) for s in PASSED_ON}
     try:
         code = process.wait()
     except KeyboardInterrupt:  # a handler that raises (a notebook's): pass it on, then wait
@@ -219,7 +223,10 @@ def run_passing_signals(command: list[str], *, env: dict | None = None) -> int:
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-    return 130 if code == -signal.SIGINT else code
+    if code == -signal.SIGINT:
+        return 130
+    # stopped by a signal passed on: the shell's status for it (torchrun itself ends with 1)
+    return 128 + passed[0] if passed and code != 0 else code
 
 
 def _stopped_with_parent() -> None:
