@@ -84,6 +84,76 @@ def test_holes_are_filled_but_gaps_between_objects_are_not():
     assert (fill_object_holes(ring) == ring).all()
 
 
+def square_ring(ids, top, left, size, value):
+    """A 1-px square outline of ``value`` with its top-left corner at (top, left)."""
+    ids[top : top + size, left : left + size] = value
+    ids[top + 1 : top + size - 1, left + 1 : left + size - 1] = 0
+
+
+def test_a_hole_joins_the_object_around_it_not_an_outer_one():
+    ids = np.zeros((13, 13), np.int32)
+    square_ring(ids, 1, 1, 11, 1)  # object 1 encloses object 2 ...
+    square_ring(ids, 4, 4, 5, 2)  # ... whose hole is (5..7, 5..7)
+    filled = fill_object_holes(ids)
+    np.testing.assert_array_equal(filled[5:8, 5:8], 2)  # not 1: a detached piece of it
+    np.testing.assert_array_equal(filled[2:11, 2][filled[2:11, 2] != 2], 1)  # the gap joins 1
+    assert not (filled == 0)[1:12, 1:12].any()
+
+
+def test_a_gap_around_a_fragment_in_a_hole_joins_the_object_that_encloses_it():
+    ids = np.zeros((11, 11), np.int32)
+    square_ring(ids, 1, 1, 9, 1)
+    ids[5, 5] = 2  # a fragment in the hole
+    ids[3, 3:8] = 3  # a bar across the hole: 3 touches only the gap, 1 encloses it
+    filled = fill_object_holes(ids)
+    expected = ids.copy()
+    expected[(ids == 0)] = 1
+    expected[0, :] = expected[-1, :] = expected[:, 0] = expected[:, -1] = 0
+    np.testing.assert_array_equal(filled, expected)
+
+
+def test_a_gap_that_fragments_enclose_together_stays_background():
+    ids = np.zeros((11, 11), np.int32)
+    square_ring(ids, 1, 1, 9, 1)
+    ids[3:8, 3] = ids[3:8, 7] = 2  # two bars in the hole, joined top and bottom by 3
+    ids[3, 4:7] = ids[7, 4:7] = 3  # the pocket (4..6, 4..6) is enclosed by 2 and 3 together
+    filled = fill_object_holes(ids)
+    np.testing.assert_array_equal(filled[4:7, 4:7], 0)  # not 1, which does not touch it
+    assert (filled[2, 2:9] == 1).all()  # the gap between ring and bars joins the ring
+
+
+def _fill_by_definition(ids):
+    """Each 4-connected background region off the edge joins the object it touches that
+    alone cuts it off from the edge (one binary_fill_holes per object and region)."""
+    out = ids.copy()
+    regions, n = ndimage.label(ids == 0)
+    for r in range(1, n + 1):
+        inside = regions == r
+        touching = np.unique(ids[ndimage.binary_dilation(inside) & ~inside])
+        for index in touching[touching > 0]:
+            if ndimage.binary_fill_holes(ids == index)[inside].all():
+                out[inside] = index
+                break
+    return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_hole_filling_follows_its_definition_on_random_maps(seed):
+    rng = np.random.default_rng(seed)
+    ids = np.zeros((48, 56), np.int32)
+    for value in range(1, 40):
+        top, left = rng.integers(0, 44, 2)
+        size = int(rng.integers(2, 12))
+        if rng.random() < 0.5:
+            square_ring(ids, top, left, size, value)
+        else:
+            ids[top : top + rng.integers(1, 4), left : left + rng.integers(1, 6)] = value
+    ids = remove_small(ids, 1)
+    filled = fill_object_holes(ids)
+    assert filled.dtype == np.int32
+    np.testing.assert_array_equal(filled, _fill_by_definition(ids))
+
+
 def test_unseeded_foreground_becomes_an_object():
     target = np.zeros((10, 10), int)
     target[2:8, 2:8] = 1  # boundary class only, no interior: still an object
