@@ -1,6 +1,9 @@
 """The time budget: a clock-driven schedule ends annealed on fast and slow machines alike;
 validations are paced; best.pt follows a smoothed validation score."""
 
+import logging
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -64,21 +67,21 @@ def test_a_shrinking_reserve_never_raises_the_lr_again():
     for the clock instead of going back (the lr rose from 2.9e-05 to 1.8e-04 in an audit)."""
     clock, optimizer = FakeClock(), _optimizer()
     schedule = BudgetSchedule(optimizer, "cosine", total_steps=10**9, seconds=100.0, clock=clock)
-    pacer = ValidationPacer(0.1, budget=schedule, after=10)
-    pacer.record(clock.now, clock.now + 4.0)  # cold: 44 s kept, training ends at 56 s
+    pacer = ValidationPacer(0.1, budget=schedule, after=1)  # the offset's cost: 1 validation
+    pacer.record(clock.now, clock.now + 20.0)  # cold: 40 s kept, training ends at 60 s
     clock.now += 40.0
     schedule.step()
     high = schedule.reached
-    pacer.record(clock.now, clock.now + 0.5)
-    pacer.record(clock.now, clock.now + 0.5)  # the median of 4, 0.5, 0.5: 5.5 s kept
+    pacer.record(clock.now, clock.now + 2.5)
+    pacer.record(clock.now, clock.now + 2.5)  # the median of 20, 2.5, 2.5: 5 s kept
     lrs = []
     while not schedule.spent():
         clock.now += 1.0
         schedule.step()
         lrs.append(optimizer.param_groups[0]["lr"])
     assert all(b <= a for a, b in zip(lrs, lrs[1:])) and lrs[-1] == 0.0
-    assert schedule.reached >= high and schedule.kept == pytest.approx(5.5)
-    assert clock.now - 100.0 == pytest.approx(100.0 - 5.5, abs=1.0)  # the budget used, not 56 s
+    assert schedule.reached >= high and schedule.kept == pytest.approx(5.0)
+    assert clock.now - 100.0 == pytest.approx(100.0 - 5.0, abs=1.0)  # the budget used, not 60 s
 
 
 def test_budget_schedule_resumes_the_budget_it_had_spent():
@@ -121,7 +124,7 @@ def test_validation_pacer_bounds_the_share():
     assert not pacer.due(29.9) and pacer.due(30.0)
     with pytest.raises(ValueError, match="share"):
         ValidationPacer(0.0)
-    budget = BudgetSchedule(_optimizer(), "cosine", total_steps=10, seconds=60)
+    budget = BudgetSchedule(_optimizer(), "cosine", total_steps=10, seconds=600)
     pacer = ValidationPacer(0.1, budget=budget, after=10)
     pacer.record(10.0, 12.0)
     assert budget.reserve == 22.0  # the last validation and ten validations' worth after it
@@ -198,8 +201,8 @@ def test_a_run_that_ends_at_its_epoch_cap_does_not_claim_the_budget_ran_out(tmp_
     assert "time budget" not in log and "done: best checkpoint" in log
 
 
-def _offset_run(tmp_path, monkeypatch, offset: str, *, tta_cost: float):
-    """A 12 s budget on the fake machine whose predictions cost 0.05 s, ``tta_cost`` with
+def _offset_run(tmp_path, monkeypatch, offset: str, *, tta_cost: float, minutes: float = 0.2):
+    """A budget (12 s) on the fake machine whose predictions cost 0.05 s, ``tta_cost`` with
     TTA (the label offset's): (the clock, fit's result, train.log)."""
     data = write_blobs(tmp_path / "data", 6)
     clock = _fake_machine(monkeypatch, 0.1)
@@ -213,7 +216,7 @@ def _offset_run(tmp_path, monkeypatch, offset: str, *, tta_cost: float):
     cfg = tiny_config(
         data,
         "train.epochs=1000",
-        "train.max_minutes=0.2",
+        f"train.max_minutes={minutes}",
         "data.tiles_per_epoch=16",
         "data.val_fraction=0.5",
         f"train.label_offset={offset}",
@@ -236,7 +239,29 @@ def test_a_label_offset_that_would_overrun_the_budget_is_cut_at_its_end(tmp_path
     """Predictions for the label offset that cost far more than the validations promised
     (80 times a plain one): the run still ends at its budget (and one prediction), and says
     what it left out."""
-    clock, result, log = _offset_run(tmp_path, monkeypatch, "fit", tta_cost=4.0)
-    assert clock.now - 100.0 <= 12.0 + 4.0 + 1e-9  # the budget, and the prediction that crossed
-    assert "label offset: not measured (the time budget ran out after 2 of 3" in log
+    clock, result, log = _offset_run(tmp_path, monkeypatch, "fit", tta_cost=4.0, minutes=0.5)
+    assert "it would take" not in log  # the validations promised a fifth of the budget at most
+    assert clock.now - 100.0 <= 30.0 + 4.0 + 1e-9  # the budget, and the prediction that crossed
+    assert re.search(r"label offset: not measured \(the time budget ran out after \d of 3", log)
     assert result["label_offset"] is None
+
+
+def test_a_label_offset_that_would_eat_the_budget_is_not_measured(tmp_path, monkeypatch):
+    clock, result, log = _offset_run(tmp_path, monkeypatch, "fit", tta_cost=0.4)
+    assert "label offset: not measured: it would take about" in log
+    assert "kept for the last validation and the label offset" not in log
+    assert clock.now - 100.0 <= 12.0 + 0.1 + 1e-9 and result["label_offset"] is None
+
+
+def test_a_label_offset_that_would_eat_the_budget_is_left_unmeasured(caplog):
+    """The slides audit: on 8 large validation images, 40% of a 2-min budget was kept for
+    the offset, which then ran out of time anyway; training had 63 steps."""
+    budget = BudgetSchedule(_optimizer(), "cosine", total_steps=10, seconds=60)
+    cheap = ValidationPacer(0.1, budget=budget, after=10)
+    cheap.record(0.0, 1.0)  # 10 s of 60 for the offset: within a fifth, kept
+    assert not cheap.dropped_after and budget.reserve == pytest.approx(11.0)
+    pacer = ValidationPacer(0.1, budget=budget, after=10)
+    with caplog.at_level(logging.INFO, logger="unetlab.train"):
+        pacer.record(0.0, 2.0)  # 20 s of 60: dropped, its time goes to training
+    assert pacer.dropped_after and pacer.after == 0.0 and budget.reserve == pytest.approx(2.0)
+    assert "label offset: not measured: it would take about 20 s of the 60 s budget" in caplog.text

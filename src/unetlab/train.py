@@ -106,6 +106,8 @@ RUN_FILES = (
 )
 CHECKPOINTS = ("best.pt", "last.pt")  # the files of checkpoints/
 VALIDATION_SHARE = 0.1  # with a time budget, validations take at most this share of the time
+#: with a time budget, the label offset's measurement may take at most this share of it
+OFFSET_SHARE = 0.2
 
 
 class TrainingError(UnetlabError):
@@ -536,7 +538,9 @@ class ValidationPacer:
     that took v seconds, the next is due once v (1 - share) / share seconds have passed, and
     a ``budget`` keeps m (1 + ``after``) seconds at its end for the last validation and the
     work that follows it, ``after`` validations' worth (:func:`offset_fit_cost`), m the
-    median cost of the validations so far."""
+    median cost of the validations so far. When even the cheapest validation says that the
+    work after would take more than ``OFFSET_SHARE`` of the budget, it is dropped
+    (``dropped_after``): the time goes to training instead."""
 
     def __init__(
         self, share: float = 0.1, *, budget: BudgetSchedule | None = None, after: float = 0.0
@@ -544,7 +548,7 @@ class ValidationPacer:
         if not 0.0 < share <= 1.0:
             raise UnetlabError(f"validation share must be in (0, 1], not {share}")
         self.share, self.wait, self.last, self.budget = share, 0.0, -math.inf, budget
-        self.after, self.costs = after, []
+        self.after, self.costs, self.dropped_after = after, [], False
 
     def due(self, now: float) -> bool:
         return now - self.last >= self.wait
@@ -553,10 +557,26 @@ class ValidationPacer:
         self.wait = (ended - started) * (1.0 - self.share) / self.share
         self.last = ended
         self.costs.append(ended - started)
+        if self.budget is not None and self.after:
+            self._drop_costly_after(min(self.costs))
         if self.budget is not None:  # keep time for the last validation and what follows
             # the median: one cold first validation, or one slowed by a busy machine, would
             # otherwise set the reserve (x 11 with the label offset) for the whole run
             self.budget.reserve = statistics.median(self.costs) * (1.0 + self.after)
+
+    def _drop_costly_after(self, cheapest: float) -> None:
+        cost, seconds = cheapest * self.after, self.budget.seconds
+        if cost <= OFFSET_SHARE * seconds:
+            return
+        log.info(
+            "label offset: not measured: it would take about %.0f s of the %.0f s budget "
+            "(%d validations' worth of predictions); the time goes to training (give more "
+            "--minutes to measure it)",
+            cost,
+            seconds,
+            round(self.after),
+        )
+        self.after, self.dropped_after = 0.0, True
 
 
 def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool) -> Path:
@@ -1264,7 +1284,8 @@ def _should_stop(run: _Run, stop: _StopRequest) -> bool:
         line = f"time budget of {t.max_minutes:g} min reached: it bought {state.step} steps"
         line += f" ({state.epoch} epochs)"
         if kept := getattr(run.scheduler, "kept", 0.0):
-            after = " and the label offset" if offset_fit_cost(run.cfg) else ""
+            measured = offset_fit_cost(run.cfg) and not run.pacer.dropped_after
+            after = " and the label offset" if measured else ""
             line += f"; {kept:.0f} s kept for the last validation{after}"
         log.info("%s", line)
         return True
@@ -1278,7 +1299,8 @@ def _finish(run: _Run, stop: _StopRequest) -> dict:
     offset, deadline, skipped = None, _budget_end(run), False
     if run.group.is_main:
         _plot(run_dir, run.metrics.rows)
-        if run.cfg.train.label_offset == "fit":
+        dropped = run.pacer is not None and run.pacer.dropped_after
+        if run.cfg.train.label_offset == "fit" and not dropped:
             offset = fit_label_offset(
                 run.cfg,
                 run_dir,
