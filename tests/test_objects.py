@@ -229,3 +229,16 @@ def test_dsb_score_equals_a_brute_force_computation_from_the_definition():
 
 def test_dsb_thresholds_are_exact():
     assert DSB_THRESHOLDS == (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95)
+
+
+def test_the_object_table_in_micrometres_beside_pixels():
+    from unetlab.inference.objects import object_table, with_micrometres
+
+    ids = np.zeros((10, 12), np.int32)
+    ids[2:4, 3:7] = 1  # 8 px, centroid (2.5, 4.5)
+    table = with_micrometres(object_table(ids), (0.5, 0.25))
+    assert list(table)[:4] == ["id", "area", "area_um2", "centroid_y"]
+    assert table["area_um2"][0] == pytest.approx(8 * 0.125)
+    assert (table["centroid_y_um"][0], table["centroid_x_um"][0]) == pytest.approx((1.25, 1.125))
+    plain = object_table(ids)
+    assert with_micrometres(plain, None) is plain

@@ -358,6 +358,8 @@ def test_a_plain_tiff_with_a_pixel_size_gives_a_tiff_that_keeps_it(tmp_path):
     for name in ("p.tif", "p_overlay.tif", "p_objects.tif"):  # all lie over each other in Fiji
         assert read_pixel_size(by_name[name]) == PixelSize(pytest.approx(0.5), "um"), name
     assert tifffile.imread(by_name["p_overlay.tif"]).shape == (24, 20, 3)
+    header = by_name["p_objects.csv"].read_text().splitlines()[0].split(",")
+    assert {"area_um2", "centroid_y_um", "centroid_x_um"} <= set(header)  # 0.5 um pixels
     assert predict_file(model, tmp_path / "q.tif", tmp_path / "out")[0].name == "q.png"
 
 
@@ -382,3 +384,17 @@ def test_names_predict_did_not_write_leave_the_manifest(work):
     (work / "out" / "00.tif").write_bytes(b"the user's")  # now foreign, as it should be
     assert _predict(work, "--overlay") == 2
     assert (work / "out" / "00.tif").read_bytes() == b"the user's"
+
+
+def test_a_streamed_slides_object_table_has_micrometres_too(tmp_path):
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    _ome_pyramid(tmp_path / "slide.ome.tif", size=0.3)
+    written = predict_file(
+        model,
+        tmp_path / "slide.ome.tif",
+        tmp_path / "out",
+        large_threshold=100,
+        objects=ObjectOptions(),
+    )
+    (table,) = [p for p in written if p.suffix == ".csv"]
+    assert {"area_um2", "centroid_x_um"} <= set(table.read_text().splitlines()[0].split(","))

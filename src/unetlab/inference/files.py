@@ -29,6 +29,7 @@ from unetlab.inference.objects import (
     id_dtype,
     object_table,
     objects_from_probabilities,
+    with_micrometres,
 )
 from unetlab.inference.predict import (
     PredictOptions,
@@ -375,7 +376,9 @@ def _write_objects(
     tables = [object_table(i, page) for i, page in zip(ids, stack)]
     if len(tables) > 1:
         tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
-    write_csv(paths["table"], {k: np.concatenate([t[k] for t in tables]) for k in tables[0]})
+    table = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+    size = None if pixel is None else (pixel.size, pixel.size)  # square pixels, as read
+    write_csv(paths["table"], with_micrometres(table, size))
     return [paths["objects"], paths["table"]]
 
 

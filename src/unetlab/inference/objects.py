@@ -396,6 +396,22 @@ def object_table(ids: np.ndarray, image: np.ndarray | None = None) -> dict[str, 
     return table
 
 
+def with_micrometres(table: dict, pixel: tuple[float, float] | None) -> dict:
+    """``table`` (:func:`object_table`) with ``area_um2``, ``centroid_y_um`` and
+    ``centroid_x_um`` beside the pixel columns, for a ``pixel`` size of (y, x) micrometres;
+    ``table`` itself without one."""
+    if pixel is None:
+        return table
+    (dy, dx), out = pixel, {}
+    for name, column in table.items():
+        out[name] = column
+        if name == "area":
+            out["area_um2"] = column * dy * dx
+        elif name in ("centroid_y", "centroid_x"):
+            out[f"{name}_um"] = column * (dy if name == "centroid_y" else dx)
+    return out
+
+
 def id_dtype(count: int) -> np.dtype:
     """uint16 for up to 65,535 objects (what Fiji and napari open as a label image), else
     uint32."""

@@ -19,7 +19,13 @@ import numpy as np
 
 from unetlab.data import ome
 from unetlab.data.io import write_csv
-from unetlab.inference.objects import ObjectOptions, TableSums, id_dtype, objects_in_bands
+from unetlab.inference.objects import (
+    ObjectOptions,
+    TableSums,
+    id_dtype,
+    objects_in_bands,
+    with_micrometres,
+)
 
 #: Fewest rows of a band that are turned into objects (a band also gets a margin of context
 #: above and below: ``ObjectOptions.margin``).
@@ -77,9 +83,8 @@ class SlideObjects:
             shutil.rmtree(self.stage, ignore_errors=True)
         if pages > 1:
             tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
-        write_csv(
-            self.finals["table"], {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
-        )
+        table = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+        write_csv(self.finals["table"], with_micrometres(table, self.spec.pixel_size))
         return [self.finals["objects"], self.finals["table"]]
 
     def _present(self, page: int, height: int) -> np.ndarray:
