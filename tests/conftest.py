@@ -31,3 +31,13 @@ def kromp_dir() -> Path:
     if not (path / "train" / "masks").is_dir():
         pytest.skip(f"Kromp 2020 nuclei data not found at {path} (it lives in ../shared)")
     return path
+
+
+@pytest.fixture
+def one_thread():
+    """Tiny nets train fastest on one thread, and far faster when other jobs share the cores
+    (``pytestmark = pytest.mark.usefixtures("one_thread")`` in a module that trains)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -3,18 +3,11 @@
 import json
 
 import pytest
-import torch
 
 from unetlab.cli import main
 from unetlab.demo import run_demo
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
 
 
 def test_quick_demo_writes_everything(tmp_path, capsys):

@@ -20,6 +20,8 @@ from unetlab.models import UNet
 from unetlab.runtime import supports_bf16
 from unetlab.train import Precision, TrainingError, _log_odds, _Schedule, fit, validate
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
+
 
 def write_blobs(root: Path, n: int, size: int = 48, seed: int = 0) -> Path:
     """images/ + masks/ of smooth noise; mask 255 where the image is bright (learnable fast)."""
@@ -50,15 +52,6 @@ def tiny_config(root, *extra):
             *extra,
         ],
     )
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny nets train fastest on one thread, and far faster when other jobs share the cores."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 @pytest.fixture

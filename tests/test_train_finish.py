@@ -15,17 +15,11 @@ from unetlab.train import Stopped, TrainState, fit, train_one_epoch
 from .test_budget import _fake_machine
 from .test_train import tiny_config, write_blobs
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
+
 
 class _Killed(BaseException):
     """As SIGKILL: nothing of the run's own runs after it."""
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 #: ends on its time budget (on the fake machine), or at train.epochs

@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from unetlab.checkpoint import load_checkpoint, load_model
 from unetlab.config import load_config
@@ -14,6 +13,8 @@ from unetlab.data.io import write_png
 from unetlab.data.pairs import find_pairs
 from unetlab.errors import DatasetError
 from unetlab.train import fit, prepare_data
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
 
 
 def disc_ids(size: int, centres, radius: float) -> np.ndarray:
@@ -53,14 +54,6 @@ def tiny(root, *extra):
             *extra,
         ],
     )
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_sixteen_bit_ids_are_detected_as_instances(tmp_path, caplog):

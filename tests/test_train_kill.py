@@ -12,20 +12,14 @@ from unetlab import train as train_mod
 from unetlab.checkpoint import load_checkpoint
 from unetlab.train import fit
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
+
 #: the columns that depend on the clock
 TIMES = ("seconds", "data_s", "compute_s")
 
 
 class _Killed(BaseException):
     """As SIGKILL: nothing of the run's own (no KeyboardInterrupt handler) runs after it."""
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def _writes(monkeypatch, *, kill_at: int | None = None) -> list[str]:

@@ -5,7 +5,6 @@ into the run folder refused it as a file unetlab did not write)."""
 import json
 
 import pytest
-import torch
 
 from unetlab.errors import OutputError
 from unetlab.outputs import MANIFEST, foreign_files, written_here
@@ -13,13 +12,7 @@ from unetlab.train import fit, prepare_run_dir
 
 from .test_train import tiny_config, write_blobs
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
 
 
 def test_the_label_offset_file_is_the_runs_and_overwrite_removes_it(tmp_path):

@@ -13,15 +13,10 @@ from unetlab.checkpoint import load_checkpoint
 from unetlab.cli import main
 from unetlab.train import Stopped, fit
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = [
+    pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals"),
+    pytest.mark.usefixtures("one_thread"),
+]
 
 
 def _signal_at(monkeypatch, call: int, signum: int, seen: list | None = None):
