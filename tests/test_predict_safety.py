@@ -357,6 +357,8 @@ def test_a_plain_tiff_with_a_pixel_size_gives_a_tiff_that_keeps_it(tmp_path):
     by_name = {p.name: p for p in written}
     for name in ("p.tif", "p_overlay.tif", "p_objects.tif"):  # all lie over each other in Fiji
         assert read_pixel_size(by_name[name]) == PixelSize(pytest.approx(0.5), "um"), name
+        with tifffile.TiffFile(by_name[name]) as tif:  # deflated, as streamed outputs are
+            assert tif.pages[0].compression == tifffile.COMPRESSION.ADOBE_DEFLATE, name
     assert tifffile.imread(by_name["p_overlay.tif"]).shape == (24, 20, 3)
     header = by_name["p_objects.csv"].read_text().splitlines()[0].split(",")
     assert {"area_um2", "centroid_y_um", "centroid_x_um"} <= set(header)  # 0.5 um pixels
