@@ -172,6 +172,10 @@ def test_fit_channels():
     assert fit_channels(rgb, 1).dtype == np.uint8 and (fit_channels(rgb, 1) == 100).all()
     with pytest.raises(UnetlabError, match="has 2 channels but the model expects 3"):
         fit_channels(np.zeros((4, 5, 2)), 3)
+    rgba = np.dstack([rgb, np.full((4, 5), 255, np.uint8)])  # np.asarray(an RGBA PNG)
+    assert np.array_equal(fit_channels(rgba, 3), rgb)  # as reading the file gives
+    with pytest.raises(UnetlabError, match="has 4 channels but the model expects 2"):
+        fit_channels(rgba, 2)
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int32, np.uint32, np.int64])

@@ -137,7 +137,8 @@ def fit_channels(
     """(H, W) or (H, W, C) -> (H, W, channels), a view where possible; never modifies ``image``.
 
     A grey image given to a multi-channel net is repeated (a view, logged); an RGB image given
-    to a grey net becomes its luminance (0.299 R + 0.587 G + 0.114 B, a float32 copy, logged).
+    to a grey net becomes its luminance (0.299 R + 0.587 G + 0.114 B, a float32 copy, logged);
+    an RGBA array given to an RGB net loses its alpha (a view, logged), as an RGBA file does.
     Anything else raises UnetlabError naming both counts. ``quiet``: no log line (for the
     windows of one image, whose first window logged it).
     """
@@ -170,6 +171,14 @@ def fit_channels(
         if not quiet:
             log.warning("%s: colour image given to a grey model; predicting its luminance", name)
         return _luminance(hwc[..., :3])[:, :, None]
+    if have == 4 and channels == 3:  # an RGBA array (np.asarray of an RGBA PNG)
+        if not quiet:
+            log.warning(
+                "%s: 4-channel image given to an RGB model; its 4th channel is left out, as "
+                "reading an RGBA file drops the alpha",
+                name,
+            )
+        return hwc[..., :3]
     raise UnetlabError(
         f"{name}: has {have} channels but the model expects {channels}; "
         f"convert the image or use a model trained on {have}-channel images"
