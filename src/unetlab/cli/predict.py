@@ -49,6 +49,13 @@ def add_parser(sub) -> None:
         "Zarr / OME-Zarr folders",
     )
     p.add_argument("--output", required=True, metavar="DIR", help="folder for the outputs")
+    p.add_argument(
+        "--channel",
+        type=int,
+        metavar="C",
+        help="predict only channel C (0-based) of multi-channel images, e.g. the nuclear stain "
+        "of a fluorescence image for a grey model (default: all channels)",
+    )
     g = p.add_argument_group("outputs")
     g.add_argument("--color", action="store_true", help="write labels as a palette PNG")
     g.add_argument(
@@ -243,6 +250,7 @@ def _predict_options(args, device):
         tta=args.tta,
         precision=args.precision,
         device=device,
+        channel=args.channel,
     )
 
 

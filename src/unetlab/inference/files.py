@@ -299,7 +299,7 @@ def _predict_whole(
     stack = read_stack(path)
     check_finite(stack, str(path), channel_axis=stack.ndim == 4)
     pages = [
-        fit_channels(page, model.in_channels, name=path.name, quiet=i > 0)
+        fit_channels(page, model.in_channels, name=path.name, quiet=i > 0, channel=options.channel)
         for i, page in enumerate(stack)
     ]
     is_stack = stack.shape[0] > 1

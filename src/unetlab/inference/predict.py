@@ -132,15 +132,21 @@ def as_image(image, name: str = "image") -> np.ndarray:
 
 
 def fit_channels(
-    image: np.ndarray, channels: int, *, name: str = "image", quiet: bool = False
+    image: np.ndarray,
+    channels: int,
+    *,
+    name: str = "image",
+    quiet: bool = False,
+    channel: int | None = None,
 ) -> np.ndarray:
     """(H, W) or (H, W, C) -> (H, W, channels), a view where possible; never modifies ``image``.
 
     A grey image given to a multi-channel net is repeated (a view, logged); an RGB image given
     to a grey net becomes its luminance (0.299 R + 0.587 G + 0.114 B, a float32 copy, logged);
     an RGBA array given to an RGB net loses its alpha (a view, logged), as an RGBA file does.
-    Anything else raises UnetlabError naming both counts. ``quiet``: no log line (for the
-    windows of one image, whose first window logged it).
+    Anything else raises UnetlabError naming both counts. ``channel``: that one channel of
+    the image is taken first (a view). ``quiet``: no log line (for the windows of one image,
+    whose first window logged it).
     """
     if not isinstance(image, np.ndarray):
         raise UnetlabError(f"{name}: expected a numpy array, not {type(image).__name__}")
@@ -155,6 +161,13 @@ def fit_channels(
             f"{name}: unsupported pixel type {image.dtype}; save the image as integers or floats"
         )
     hwc = image[:, :, None] if image.ndim == 2 else image
+    if channel is not None:
+        if channel >= hwc.shape[2]:
+            raise UnetlabError(
+                f"{name}: has {hwc.shape[2]} channel(s) (0 to {hwc.shape[2] - 1}), no channel "
+                f"{channel}: give --channel a channel it has"
+            )
+        hwc = hwc[:, :, channel : channel + 1]
     have = hwc.shape[2]
     if have == channels:
         return hwc
@@ -220,7 +233,9 @@ class PredictOptions:
     ``precision``: ``"fp32"`` or ``"bf16"`` (autocast; softmax in float32). ``device``: None
     keeps the model where it is (otherwise the model is moved there; its training flag and
     weight layout are restored after the call, and a model already in channels-last layout
-    is predicted without any conversion, the fastest for many calls).
+    is predicted without any conversion, the fastest for many calls). ``channel``: predict
+    only this channel (0-based) of a multi-channel image (the nuclear stain of a fluorescence
+    image, for a grey model); None: all of them.
     """
 
     tile_size: int | tuple[int, int] | None = None
@@ -229,9 +244,12 @@ class PredictOptions:
     tta: bool | Sequence[str] = False
     precision: str = "fp32"
     device: str | torch.device | None = None
+    channel: int | None = None
 
     def __post_init__(self):
         _check_precision(self.precision)
+        if self.channel is not None and (isinstance(self.channel, bool) or self.channel < 0):
+            raise UnetlabError(f"channel must be a channel index >= 0, not {self.channel}")
 
     @classmethod
     def of(cls, options: PredictOptions | None = None, **changes) -> PredictOptions:
@@ -260,7 +278,7 @@ def predict_image(
     NaN or infinite pixels raise UnetlabError (:func:`check_finite`).
     """
     options = PredictOptions.of(options, **settings)
-    image = fit_channels(as_image(image), model.in_channels)
+    image = fit_channels(as_image(image), model.in_channels, channel=options.channel)
     check_finite(image, "image", channel_axis=True)
     return predict_fitted(model, image, options, progress=progress)
 

@@ -186,13 +186,16 @@ class _Fitted:
 
     ndim = 3
 
-    def __init__(self, image, channels: int, name: str):
-        self.image, self.channels, self.name = image, channels, name
-        probe = fit_channels(np.zeros((1, 1, image.shape[2]), image.dtype), channels, quiet=True)
+    def __init__(self, image, channels: int, name: str, channel: int | None = None):
+        self.image, self.channels, self.name, self.channel = image, channels, name, channel
+        probe = self._fit(np.zeros((1, 1, image.shape[2]), image.dtype))
         self.shape, self.dtype = (*image.shape[:2], channels), probe.dtype
 
     def __getitem__(self, key) -> np.ndarray:
-        return fit_channels(self.image[key], self.channels, name=self.name, quiet=True)
+        return self._fit(self.image[key])
+
+    def _fit(self, window: np.ndarray) -> np.ndarray:
+        return fit_channels(window, self.channels, name=self.name, quiet=True, channel=self.channel)
 
 
 class _Finite:
@@ -323,7 +326,10 @@ def predict_slide(
     _check_request(path, output_format, objects, group)
     with open_slide(path, level=level) as slide:
         fit_channels(
-            np.zeros((1, 1, slide.shape[3]), slide.dtype), model.in_channels, name=path.name
+            np.zeros((1, 1, slide.shape[3]), slide.dtype),
+            model.in_channels,
+            name=path.name,
+            channel=options.channel,
         )
         specs = _specs(
             model,
@@ -474,7 +480,8 @@ def _predict_bands(
         for p in range(pages):
             page = slide.page(p, band_rows=grid.tile[0])
             source = _checked(page, str(slide.path))
-            image = source if c == model.in_channels else _Fitted(source, model.in_channels, name)
+            fitted = c == model.in_channels and options.channel is None
+            image = source if fitted else _Fitted(source, model.in_channels, name, options.channel)
             # the whole page's statistics: every band and tile sees the same mapping
             stats = image_stats(image, model.normalization)
             page.drop()
