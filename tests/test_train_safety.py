@@ -98,6 +98,31 @@ def test_a_run_that_stopped_before_its_first_checkpoint_is_started_again(tmp_pat
         prepare_run_dir(run, resume=False, overwrite=False)
 
 
+def test_a_folder_another_process_made_first_is_never_removed(tmp_path, data, monkeypatch):
+    """A review: two starts into one new folder; the one that did not make it, refused or
+    failing on bad data, removed the other's run (it had only checked that it was absent)."""
+    from PIL import Image
+
+    Image.fromarray(np.zeros((32, 32, 4), np.uint8), "RGBA").save(data / "images" / "00.png")
+    run = tmp_path / "run"
+    real = train_mod.check_run_dir
+
+    def another_process_first(run_dir, root):
+        real(run_dir, root)
+        if not run.exists():  # made between this call's look and its own mkdir
+            run.mkdir()
+            (run / "theirs.txt").write_text("the other run's")
+
+    monkeypatch.setattr(train_mod, "check_run_dir", another_process_first)
+    from unetlab.errors import DatasetError
+
+    from .test_train import tiny_config
+
+    with pytest.raises(DatasetError):  # bad data, in a folder it did not make
+        train_mod.fit(tiny_config(data, "train.epochs=1"), run_dir=run, progress=False)
+    assert (run / "theirs.txt").read_text() == "the other run's"
+
+
 def test_a_run_from_before_manifests_is_still_unetlabs(tmp_path):
     run = tmp_path / "old"
     (run / "checkpoints").mkdir(parents=True)

@@ -57,7 +57,7 @@ from unetlab.data.io import atomic_path
 from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.data.pairs import problems_error
 from unetlab.distributed import SOLO, Group
-from unetlab.errors import OutputError, UnetlabError
+from unetlab.errors import DatasetError, ImageReadError, OutputError, UnetlabError
 from unetlab.inference.offset import MIN_IMAGES, OffsetFit, estimate_offset
 from unetlab.inference.predict import predict_tensor
 from unetlab.inference.tiling import tta_names
@@ -914,13 +914,16 @@ def fit(
     cfg = cfg.checked()  # before the run folder: a bad value set as an attribute is one line
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device))
-    with _gone_if_unstarted(run_dir, group), group.joined(device), contextlib.ExitStack() as held:
+    with group.joined(device), contextlib.ExitStack() as held:
         held.enter_context(_own_random_state(device))  # the caller's seeds stay as they were
-        problem = None
+        problem, made = None, False
         if group.is_main:
             try:
                 check_run_dir(run_dir, cfg.data.root)
-                held.enter_context(FolderLock(_made(run_dir)))
+                made = _made(run_dir)
+                held.enter_context(FolderLock(run_dir))
+                # inside the lock: a folder this call made goes again if its data is bad
+                held.enter_context(_gone_if_unstarted(run_dir, made))
                 run_dir = prepare_run_dir(run_dir, resume=resume, overwrite=overwrite)
             except (UnetlabError, OSError) as exc:
                 problem = exc
@@ -953,16 +956,16 @@ def fit(
 
 
 @contextlib.contextmanager
-def _gone_if_unstarted(run_dir: str | os.PathLike, group: Group):
-    """A run folder that this call makes is removed again when the run ends on bad input
-    (bad data found while loading it) before its first checkpoint: nothing is left behind."""
+def _gone_if_unstarted(run_dir: str | os.PathLike, made: bool):
+    """A run folder that this call ``made`` (held under its lock) is removed again when the
+    run ends on bad data found while loading it, before its first checkpoint: nothing is
+    left behind. Other errors (out of memory, a full disk) keep it, with its log."""
     run_dir = Path(run_dir)
-    fresh = group.is_main and not run_dir.exists()
     try:
         yield
-    except UnetlabError:
+    except (DatasetError, ImageReadError):
         saved = any((run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS)
-        if fresh and not saved:
+        if made and not saved:
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
 
@@ -974,12 +977,18 @@ def _own_random_state(device: torch.device):
     return torch.random.fork_rng(devices=gpus)
 
 
-def _made(folder: str | os.PathLike) -> Path:
+def _made(folder: str | os.PathLike) -> bool:
+    """Make ``folder`` (and its parents); True when this call made it (os.mkdir decides, so
+    of two processes starting at once only one did)."""
+    folder = Path(folder)
     try:
-        Path(folder).mkdir(parents=True, exist_ok=True)
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir()
+    except FileExistsError:
+        return False
     except OSError as exc:
         raise write_error(folder, exc) from exc
-    return Path(folder)
+    return True
 
 
 @dataclass
