@@ -66,3 +66,19 @@ def test_resumed_config_applies_resumable_keys_and_refuses_the_others():
     assert resumed_config(own, asked, set(), source="x") == own  # nothing asked: the run's
     with pytest.raises(UnetlabError, match=r"sets data.tile_size 256 \(the run's: 112\)"):
         resumed_config(own, asked, explicit | {"data.tile_size"}, source="run/config.yaml")
+
+
+def test_a_resume_cannot_switch_between_the_clock_and_steps(tmp_path, command, capsys):
+    """A review: --resume --minutes of a run trained by epochs fed a step schedule's state
+    to the clock's (a KeyError, 'a bug in unetlab')."""
+    run = tmp_path / "run"
+    assert main(command) == 0
+    capsys.readouterr()
+    assert main([*command, "--resume", "--minutes", "0.2"]) == 2
+    assert "trained without a time budget" in capsys.readouterr().err
+    own = load_config(None, ["train.max_minutes=2"])
+    asked = load_config(None, ["train.max_minutes=0"])
+    with pytest.raises(UnetlabError, match="trained on a 2-minute time budget"):
+        resumed_config(own, asked, {"train.max_minutes"}, source="run/config.yaml")
+    longer = load_config(None, ["train.max_minutes=3"])
+    assert resumed_config(own, longer, {"train.max_minutes"}, source="x").train.max_minutes == 3

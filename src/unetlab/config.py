@@ -621,11 +621,30 @@ def resumed_config(own: Config, asked: Config, explicit: set[str], *, source: st
             "drop them to resume, or start a new run with them (another --run-dir, or "
             "--overwrite)"
         )
+    _refuse_clock_switch(own, changes, source)
     data = own.to_dict()
     for key, (_, value) in changes.items():
         section, name = key.split(".")
         data[section][name] = value
     return Config.from_dict(data)
+
+
+def _refuse_clock_switch(own: Config, changes: dict, source: str) -> None:
+    """A cosine or poly schedule runs on the clock under a time budget and on steps without
+    one: a resume cannot switch between the two (it has the other one's state)."""
+    if "train.max_minutes" not in changes or own.train.schedule not in ("cosine", "poly"):
+        return
+    before, after = changes["train.max_minutes"]
+    if (before > 0) == (after > 0):
+        return
+    if before > 0:
+        fix = "resume it with --minutes M (more than 0) to give it more time"
+        raise UnetlabError(f"this run trained on a {before:g}-minute time budget ({source}): {fix}")
+    raise UnetlabError(
+        f"this run trained without a time budget ({source}: its {own.train.schedule} schedule "
+        "counts steps), so a resume cannot give it --minutes: give --epochs N to train longer, "
+        "or start a new run with --minutes"
+    )
 
 
 def save_config(cfg: Config, path: str | os.PathLike, *, header: str = "") -> Path:
