@@ -243,3 +243,32 @@ def test_a_launch_passes_stop_signals_on_to_its_processes(tmp_path, signum, code
     if signum != signal.SIGINT:
         assert marker.read_text() == str(int(signum))
     assert signal.getsignal(signum) is before  # the caller's handler is back
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
+def test_a_launch_under_nohup_keeps_sighup_ignored(tmp_path):
+    """A review: under nohup a closed session's SIGHUP still stopped a --nproc run."""
+    from unetlab.distributed import run_passing_signals
+
+    child = (
+        "import signal, sys, time, pathlib\n"
+        f"signal.signal(signal.SIGHUP, lambda s, f: (pathlib.Path({str(tmp_path / 'got')!r}).touch(), sys.exit(3)))\n"
+        f"pathlib.Path({str(tmp_path / 'ready')!r}).touch()\n"
+        "time.sleep(1.5)\n"
+    )
+
+    def hang_up_when_ready():
+        for _ in range(600):
+            if (tmp_path / "ready").exists():
+                break
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGHUP)
+
+    previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup leaves it
+    try:
+        threading.Thread(target=hang_up_when_ready, daemon=True).start()
+        assert run_passing_signals([sys.executable, "-c", child]) == 0
+        assert not (tmp_path / "got").exists()
+        assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGHUP, previous)

@@ -71,7 +71,6 @@ def test_resumed_config_applies_resumable_keys_and_refuses_the_others():
 def test_a_resume_cannot_switch_between_the_clock_and_steps(tmp_path, command, capsys):
     """A review: --resume --minutes of a run trained by epochs fed a step schedule's state
     to the clock's (a KeyError, 'a bug in unetlab')."""
-    run = tmp_path / "run"
     assert main(command) == 0
     capsys.readouterr()
     assert main([*command, "--resume", "--minutes", "0.2"]) == 2

@@ -199,21 +199,35 @@ def run_passing_signals(command: list[str], *, env: dict | None = None) -> int:
     on to it (``kill``, a scheduler's time limit, a closed terminal, Ctrl-C: its processes
     stop too, instead of going on as orphans that hold the output folder's lock); on Linux it
     also gets SIGTERM should this process die without a word (SIGKILL). Returns its exit
-    status, or 128 + the signal when one passed on stopped it (130 after a Ctrl-C)."""
-    # its own session: a terminal's Ctrl-C or hang-up reaches it once, from here
-    process = subprocess.Popen(
-        command, env=env, start_new_session=True, preexec_fn=_stopped_with_parent
-    )
-    passed: list[int] = []
+    status, or 128 + the signal when one passed on stopped it (130 after a Ctrl-C). A signal
+    this process ignores (nohup's SIGHUP) stays ignored: it is not passed on."""
+    passed: list[int] = []  # every signal passed on (the first one sets the status)
+    pending: list[int] = []  # those that came before the process had started
+    started: list[subprocess.Popen] = []
 
     def pass_on(signum, _frame):
         passed.append(signum)
-        process.send_signal(signum)
+        if started:
+            started[0].send_signal(signum)
+        else:
+            pending.append(signum)
 
-    previous = {s: signal.signal(s, pass_on) for s in PASSED_ON}
+    # handlers first: a signal in between is passed on; the ignored ones stay ignored
+    wanted = [s for s in PASSED_ON if signal.getsignal(s) is not signal.SIG_IGN]
+    previous = {s: signal.signal(s, pass_on) for s in wanted}
     try:
+        # its own session: a terminal's Ctrl-C or hang-up reaches it once, from here
+        process = subprocess.Popen(
+            command, env=env, start_new_session=True, preexec_fn=_stopped_with_parent()
+        )
+        started.append(process)
+        for signum in pending:
+            process.send_signal(signum)
         code = process.wait()
-    except KeyboardInterrupt:  # a handler that raises (a notebook's): pass it on, then wait
+    except KeyboardInterrupt:  # SIGINT left to raise (not ours): pass it on, then wait
+        if not started:
+            raise
+        process = started[0]
         process.send_signal(signal.SIGINT)
         try:
             code = process.wait(STOP_WAIT)
@@ -229,13 +243,19 @@ def run_passing_signals(command: list[str], *, env: dict | None = None) -> int:
     return 128 + passed[0] if passed and code != 0 else code
 
 
-def _stopped_with_parent() -> None:
-    """In the child, before it runs: ask Linux to send it SIGTERM when its parent dies."""
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            import ctypes
+def _stopped_with_parent():
+    """A function for the child to run before it starts (None off Linux): ask Linux to send
+    it SIGTERM when its parent dies. libc is loaded here, in the parent: only the call is
+    made after the fork."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
 
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 #: the file in which the processes of :func:`launch` note that they ended on the user's
