@@ -386,6 +386,10 @@ def test_names_predict_did_not_write_leave_the_manifest(work):
     (work / "out" / "00.tif").write_bytes(b"the user's")  # now foreign, as it should be
     assert _predict(work, "--overlay") == 2
     assert (work / "out" / "00.tif").read_bytes() == b"the user's"
+    assert _predict(work, "--overlay", "--overwrite") == 0  # writes among it, leaves it
+    listed = (work / "out" / MANIFEST).read_text()
+    assert "00.tif\t" not in listed  # still the user's: not taken for predict's
+    assert (work / "out" / "00.tif").read_bytes() == b"the user's"
 
 
 def test_a_streamed_slides_object_table_has_micrometres_too(tmp_path):

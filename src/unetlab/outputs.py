@@ -413,23 +413,35 @@ def output_folder(
                     command=command,
                     overwrite=overwrite,
                 )
-            before = written_here(folder, command)
+            listed = written_here(folder, command)
+            stamps = {n: _stamp(folder / n) for n in names if n not in listed}
             record(folder, names, command=command)
             yield folder
             # names this run may have written and did not (a .tif where a .png was written,
-            # no overlay for a large image): unlisted again, so a file the user saves under
-            # one later is no longer taken for unetlab's
-            forget(folder, [n for n in names if n not in before and _absent(folder, n)], command)
+            # no overlay for a large image), absent or someone else's file left as it was
+            # (--overwrite): unlisted again, so such a file is not taken for unetlab's
+            forget(folder, [n for n, s in stamps.items() if _untouched(folder, n, s)], command)
     except UnetlabError:
         if made:
             _remove_if_unused(folder)
         raise
 
 
-def _absent(folder: Path, name: str) -> bool:
-    """Neither ``name`` nor its staging folders are in ``folder``."""
+def _stamp(path: Path) -> tuple[int, int] | None:
+    """(inode, mtime in ns) of ``path``, or None where there is none: a file written
+    atomically gets a new one."""
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_mtime_ns
+
+
+def _untouched(folder: Path, name: str, stamp: tuple[int, int] | None) -> bool:
+    """``name`` is as it was before the run (absent, or the same file) and has no staging
+    folder of a large output in ``folder``."""
     staged = (f".{name}.partial", f".{name}.ids.partial")
-    return not any((folder / n).exists() for n in (name, *staged))
+    return _stamp(folder / name) == stamp and not any((folder / n).exists() for n in staged)
 
 
 def _remove_if_unused(folder: Path) -> None:
