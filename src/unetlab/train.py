@@ -457,6 +457,7 @@ class BudgetSchedule:
         self.reserve, self.done = 0.0, False
         self.reached = 0.0  # the furthest progress so far: the lr never rises again
         self.kept = 0.0  # the reserve in force when the budget was spent
+        self.offset_dropped = False  # the label offset left out as too costly (ValidationPacer)
 
     def elapsed(self) -> float:
         """Seconds of the budget used (this process's time plus a resumed run's)."""
@@ -510,6 +511,7 @@ class BudgetSchedule:
             "done": self.done,
             "reached": self.reached,
             "kept": self.kept,
+            "offset_dropped": self.offset_dropped,
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -520,6 +522,7 @@ class BudgetSchedule:
         self._read = self._before
         self.reserve, self.done = state.get("reserve", 0.0), state.get("done", False)
         self.reached, self.kept = state.get("reached", 0.0), state.get("kept", self.reserve)
+        self.offset_dropped = state.get("offset_dropped", False)
         if state.get("seconds", self.seconds) != self.seconds:
             self._relay()
 
@@ -548,7 +551,13 @@ class ValidationPacer:
         if not 0.0 < share <= 1.0:
             raise UnetlabError(f"validation share must be in (0, 1], not {share}")
         self.share, self.wait, self.last, self.budget = share, 0.0, -math.inf, budget
-        self.after, self.costs, self.dropped_after = after, [], False
+        self.after, self.costs = after, []
+
+    @property
+    def dropped_after(self) -> bool:
+        """The work after the last validation was left out (kept in the budget's state, so
+        a resumed run leaves it out too)."""
+        return self.budget is not None and self.budget.offset_dropped
 
     def due(self, now: float) -> bool:
         return now - self.last >= self.wait
@@ -557,12 +566,13 @@ class ValidationPacer:
         self.wait = (ended - started) * (1.0 - self.share) / self.share
         self.last = ended
         self.costs.append(ended - started)
-        if self.budget is not None and self.after:
+        if self.budget is not None and self.after and not self.dropped_after:
             self._drop_costly_after(min(self.costs))
         if self.budget is not None:  # keep time for the last validation and what follows
             # the median: one cold first validation, or one slowed by a busy machine, would
             # otherwise set the reserve (x 11 with the label offset) for the whole run
-            self.budget.reserve = statistics.median(self.costs) * (1.0 + self.after)
+            after = 0.0 if self.dropped_after else self.after
+            self.budget.reserve = statistics.median(self.costs) * (1.0 + after)
 
     def _drop_costly_after(self, cheapest: float) -> None:
         cost, seconds = cheapest * self.after, self.budget.seconds
@@ -576,7 +586,7 @@ class ValidationPacer:
             seconds,
             round(self.after),
         )
-        self.after, self.dropped_after = 0.0, True
+        self.budget.offset_dropped = True
 
 
 def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool) -> Path:
