@@ -210,6 +210,19 @@ def test_two_processes_share_the_clock_of_a_time_budget(tmp_path):
     assert float(last[-1].split(",")[header.index("lr")]) == 0.0
 
 
+def _signal_when_ready(ready: Path, signum: int) -> None:
+    """Send this process ``signum`` from a thread once the child has made ``ready``."""
+
+    def send():
+        for _ in range(600):
+            if ready.exists():
+                break
+            time.sleep(0.05)
+        os.kill(os.getpid(), signum)
+
+    threading.Thread(target=send, daemon=True).start()
+
+
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
 @pytest.mark.parametrize(
     "signum, code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129), (signal.SIGINT, 130)]
@@ -228,15 +241,8 @@ def test_a_launch_passes_stop_signals_on_to_its_processes(tmp_path, signum, code
         "time.sleep(60)\n"
     )
 
-    def stop_when_ready():
-        for _ in range(600):
-            if (tmp_path / "ready").exists():
-                break
-            time.sleep(0.05)
-        os.kill(os.getpid(), signum)  # as `kill PID` of the launcher
-
     before = signal.getsignal(signum)
-    threading.Thread(target=stop_when_ready, daemon=True).start()
+    _signal_when_ready(tmp_path / "ready", signum)  # as `kill PID` of the launcher
     started = time.monotonic()
     assert run_passing_signals([sys.executable, "-c", child]) == code
     assert time.monotonic() - started < 30
@@ -257,16 +263,9 @@ def test_a_launch_under_nohup_keeps_sighup_ignored(tmp_path):
         "time.sleep(1.5)\n"
     )
 
-    def hang_up_when_ready():
-        for _ in range(600):
-            if (tmp_path / "ready").exists():
-                break
-            time.sleep(0.05)
-        os.kill(os.getpid(), signal.SIGHUP)
-
     previous = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as nohup leaves it
     try:
-        threading.Thread(target=hang_up_when_ready, daemon=True).start()
+        _signal_when_ready(tmp_path / "ready", signal.SIGHUP)
         assert run_passing_signals([sys.executable, "-c", child]) == 0
         assert not (tmp_path / "got").exists()
         assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN

@@ -413,7 +413,7 @@ def output_folder(
                     command=command,
                     overwrite=overwrite,
                 )
-            listed = written_here(folder, command)
+            listed = {n for n, cmds in manifest.items() if command in cmds}  # read above
             stamps = {n: _stamp(folder / n) for n in names if n not in listed}
             record(folder, names, command=command)
             yield folder
