@@ -62,3 +62,29 @@ def test_cli_channel(tmp_path, grey_model, capsys):
     assert len(list((tmp_path / "out").glob("two.*"))) == 1
     assert main([*argv, "--output", str(tmp_path / "bad"), "--channel", "-1"]) == 2
     assert "channel index >= 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("large", [None, 100], ids=["whole", "streamed"])
+def test_only_the_channel_read_is_checked_for_nan(tmp_path, grey_model, large):
+    """A NaN in a channel --channel leaves out is no reason to refuse the file; one in the
+    channel read still is, read whole or streamed."""
+    image = _two_channels().astype(np.float32)
+    image[5, 7, 0] = np.nan
+    image[40, 30, 0] = -np.inf
+    path = tmp_path / "slide.ome.tif"
+    tifffile.imwrite(path, np.moveaxis(image, -1, 0), metadata={"axes": "CYX"}, tile=(32, 32))
+    (written,) = predict_file(grey_model, path, tmp_path / "one", channel=1, large_threshold=large)
+    expected = predict_image(grey_model, image[..., 1]).argmax(0)
+    assert np.array_equal(
+        read_image(written) if large is None else tifffile.imread(written), expected
+    )
+    with pytest.raises(UnetlabError, match=r"slide.ome.tif: [12] NaN or infinite pixels?"):
+        predict_file(grey_model, path, tmp_path / "zero", channel=0, large_threshold=large)
+
+
+def test_a_stack_names_the_page_with_nan(tmp_path, grey_model):
+    stack = np.random.default_rng(0).random((3, 24, 20)).astype(np.float32)
+    stack[1, 2, 3] = np.nan
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")
+    with pytest.raises(UnetlabError, match=r"s.tif: 1 NaN or infinite pixel in page 1; replace"):
+        predict_file(grey_model, tmp_path / "s.tif", tmp_path / "out")

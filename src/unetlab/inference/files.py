@@ -297,12 +297,13 @@ def _predict_whole(
     """An image read whole; its label image is written last. Stacks, and TIFFs that record
     a pixel size, give TIFF labels and overlay (with the pixel size), others PNG."""
     stack = read_stack(path)
-    check_finite(stack, str(path), channel_axis=stack.ndim == 4)
     pages = [
         fit_channels(page, model.in_channels, name=path.name, quiet=i > 0, channel=options.channel)
         for i, page in enumerate(stack)
     ]
     is_stack = stack.shape[0] > 1
+    for i, page in enumerate(pages):  # what the net reads: not a channel --channel leaves out
+        check_finite(page, str(path), channel_axis=True, where=f" in page {i}" if is_stack else "")
     meta = _tiff_meta(model, path, values)
     tiff = is_stack or meta["pixel"] is not None
     paths = output_paths(out_dir, output_stem(path), stack=tiff)

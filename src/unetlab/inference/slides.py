@@ -479,9 +479,10 @@ def _predict_bands(
         check_precision(options.precision, dev)
         for p in range(pages):
             page = slide.page(p, band_rows=grid.tile[0])
-            source = _checked(page, str(slide.path))
             fitted = c == model.in_channels and options.channel is None
-            image = source if fitted else _Fitted(source, model.in_channels, name, options.channel)
+            source = page if fitted else _Fitted(page, model.in_channels, name, options.channel)
+            # checked as the net reads it: not a channel that --channel leaves out
+            image = _checked(source, str(slide.path))
             # the whole page's statistics: every band and tile sees the same mapping
             stats = image_stats(image, model.normalization)
             page.drop()
