@@ -7,6 +7,8 @@ from unetlab.data.fingerprint import (
     Fingerprint,
     PairFacts,
     background,
+    half_counts,
+    layout_dependence,
     lonely_classes,
     measure_pair,
     mixed_encodings,
@@ -163,3 +165,36 @@ def test_the_plan_refuses_jpeg_masks_before_planning(tmp_path, capsys, caplog):
     err = capsys.readouterr().err
     assert "5 files in" in err and "JPEG masks are lossy" in err
     assert not (tmp_path / "run").exists()
+
+
+def test_half_counts_and_the_layout_dependence_exact():
+    mask = np.zeros((5, 4), np.uint8)  # sky (0) above, road (1) below; row 2 in neither half
+    mask[2:] = 1
+    mask[4, 0] = 7
+    np.testing.assert_array_equal(
+        half_counts(mask, np.array([0, 1, 7])), [[8, 0, 4, 4], [0, 7, 5, 6], [0, 1, 1, 0]]
+    )
+    wide = mask.astype(np.int64) * 100_000 - 3  # values bincount cannot index
+    np.testing.assert_array_equal(
+        half_counts(wide, np.unique(wide)), half_counts(mask, np.array([0, 1, 7]))
+    )
+    up, side = layout_dependence([[8, 0, 4, 4], [0, 7, 5, 6], [0, 1, 1, 0]])
+    assert up == 1.0 and side == pytest.approx(2 / 20)  # each class in one half
+    assert layout_dependence([[3, 1, 2, 2], [1, 3, 2, 2]]) == (0.5, 0.0)
+    assert layout_dependence([]) == (0.0, 0.0)
+
+
+def test_the_layout_is_pooled_per_class_without_the_unlabelled_value():
+    mask = np.zeros((4, 4), np.uint8)
+    mask[2:] = 1
+    mask[3, :2] = 255  # void in the bottom left: in no half
+    fact = measure_pair(np.zeros((4, 4), np.uint8), mask, ignore_value=255)
+    assert fact.values == (0, 1) and fact.halves == ((8, 0, 4, 4), (0, 6, 2, 4))
+    flipped = measure_pair(np.zeros((4, 4), np.uint8), mask[::-1], ignore_value=255)
+    pooled = Fingerprint([fact, flipped])  # one up, one upside down: no up left
+    assert pooled.class_halves() == {0: (8, 8, 8, 8), 1: (6, 6, 4, 8)}
+    assert pooled.layout() == (0.0, pytest.approx(4 / 28))
+    assert Fingerprint([fact]).layout()[0] == 1.0
+    assert Fingerprint([fact]).summary()["layout_up_down"] == 1.0
+    ids = measure_pair(np.zeros((4, 4), np.uint8), np.arange(16).reshape(4, 4), instances=True)
+    assert Fingerprint([ids]).class_halves() == {0: (1, 0, 1, 0), 1: (7, 8, 7, 8)}

@@ -2,10 +2,13 @@
 
 :func:`measure_pair` reads the facts of one image/mask pair (:class:`PairFacts`: size,
 channels, dtype, pixel spacing, intensity percentiles per channel, mask values and their
-pixel counts, object sizes, how many objects touch another); :class:`Fingerprint` gathers them
+pixel counts, object sizes, how many objects touch another, where each value's pixels lie:
+top or bottom half, left or right); :class:`Fingerprint` gathers them
 for a data set, and :func:`mixed_encodings`, :func:`lonely_classes` and :func:`too_small`
 name the files of a data set that cannot be right (masks mixing 0/1 and 0/255, a class found
-in one file only, images smaller than the net).
+in one file only, images smaller than the net). :func:`layout_dependence` says how much the
+class layout depends on which way is up (street scenes: sky above, road below; microscopy:
+no up), from the pooled half counts.
 ``unetlab.plan`` turns a fingerprint into training settings.
 
 Objects are the 4-connected regions of every mask value but the background (0 when present,
@@ -47,7 +50,9 @@ class PairFacts:
     mask values present and their pixel counts; ``object_areas``: px per object;
     ``touching``: objects within ``TOUCH_GAP`` px of another of their class; ``spacing``: (y, x) pixel size
     in micrometres from the TIFF's metadata, or None; ``wide_mask``: the mask is stored with
-    more than 8 bits; ``image``: the image file."""
+    more than 8 bits; ``image``: the image file; ``halves``: for each of ``values``, its
+    pixels in the (top, bottom, left, right) half of the mask (:func:`half_counts`; empty:
+    not measured)."""
 
     name: str
     height: int
@@ -65,6 +70,7 @@ class PairFacts:
     spacing: tuple[float, float] | None = None
     wide_mask: bool = False
     image: str = ""
+    halves: tuple[tuple[int, int, int, int], ...] = ()
 
 
 def measure_pair(
@@ -85,8 +91,10 @@ def measure_pair(
         pixels = pixels[:: len(pixels) // MAX_PIXELS + 1]
     low, median, high = np.percentile(pixels, PERCENTILES, axis=0)
     values, counts = np.unique(np.asarray(mask), return_counts=True)
+    halves = half_counts(mask, values)
     if ignore_value is not None:
-        values, counts = values[values != ignore_value], counts[values != ignore_value]
+        keep = values != ignore_value
+        values, counts, halves = values[keep], counts[keep], halves[keep]
     if instances is None:
         instances = len(values) > INSTANCE_VALUES
     keep = background(values, counts)
@@ -103,8 +111,43 @@ def measure_pair(
         counts=tuple(int(c) for c in counts),
         spacing=spacing,
         wide_mask=np.asarray(mask).dtype.itemsize > 1,
+        halves=tuple(tuple(int(n) for n in row) for row in halves),
         **object_facts(unlabelled_as(mask, ignore_value, keep), keep, instances=instances),
     )
+
+
+def half_counts(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """(len(values), 4) int64: the pixels of each of ``values`` (the mask's distinct values,
+    ascending) in the top, bottom, left and right half of an (H, W) ``mask``. The middle row
+    (column) of an odd height (width) is in neither half, so that a layout symmetric about
+    the middle counts the same in both."""
+    mask = np.asarray(mask)
+    if len(values) == 0:
+        return np.zeros((0, 4), dtype=np.int64)
+    direct = mask.dtype.kind in "iu" and values[0] >= 0 and values[-1] < 1 << 16
+    index = mask if direct else np.searchsorted(values, mask)  # bincount needs small ints
+    n = int(values[-1]) + 1 if direct else len(values)
+    h, w = mask.shape
+    parts = (index[: h // 2], index[h - h // 2 :], index[:, : w // 2], index[:, w - w // 2 :])
+    counts = np.stack([np.bincount(p.ravel(), minlength=n) for p in parts], axis=1)
+    return counts[np.asarray(values, dtype=np.int64)] if direct else counts
+
+
+def layout_dependence(halves: Sequence[Sequence[int]]) -> tuple[float, float]:
+    """(up/down, left/right) dependence of a class layout, from each class's pooled
+    (top, bottom, left, right) pixels: the pixel-weighted mean over the classes of
+    |top share - bottom share| (|left share - right share|), that is
+    sum |top - bottom| / sum (top + bottom). 0: every class as often above as below the
+    middle (microscopy); 1: every class in one half only (sky above a horizon at the
+    middle, road below it). 0 for no pixels."""
+    rows = np.asarray(halves, dtype=np.float64).reshape(-1, 4)
+    top, bottom, left, right = rows.T
+    return _imbalance(top, bottom), _imbalance(left, right)
+
+
+def _imbalance(a: np.ndarray, b: np.ndarray) -> float:
+    total = float((a + b).sum())
+    return float(np.abs(a - b).sum()) / total if total else 0.0
 
 
 def unlabelled_as(mask: np.ndarray, ignore_value: int | None, background_value: int) -> np.ndarray:
@@ -242,6 +285,21 @@ class Fingerprint:
         n = sum(totals.values())
         return {v: c / n for v, c in sorted(totals.items())}
 
+    def class_halves(self) -> dict[int, tuple[int, int, int, int]]:
+        """Pixels per class (mask value; instance ids count as one, as in
+        :meth:`class_fractions`) in the top, bottom, left and right halves of the masks,
+        summed over the pairs whose halves were measured."""
+        totals: dict[int, np.ndarray] = {}
+        for p in self.pairs:
+            for value, row in zip(p.values, p.halves):
+                key = value if not p.instances or value == 0 else 1
+                totals[key] = totals.get(key, 0) + np.asarray(row, dtype=np.int64)
+        return {v: tuple(int(n) for n in row) for v, row in sorted(totals.items())}
+
+    def layout(self) -> tuple[float, float]:
+        """(up/down, left/right) :func:`layout_dependence` of the pooled class layout."""
+        return layout_dependence(list(self.class_halves().values()))
+
     def object_areas(self) -> np.ndarray:
         return np.array([a for p in self.pairs for a in p.object_areas], dtype=np.int64)
 
@@ -272,6 +330,8 @@ class Fingerprint:
             if areas.size
             else None,
             "touching_fraction": round(self.touching_fraction(), 4),
+            "layout_up_down": round(self.layout()[0], 4),
+            "layout_left_right": round(self.layout()[1], 4),
         }
 
 
