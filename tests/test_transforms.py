@@ -245,3 +245,18 @@ def test_validation():
         Augment()(image, mask.astype(np.float32), rng=np.random.default_rng(0))
     with pytest.raises(ValueError, match="weight map shape"):
         Augment()(image, mask, np.ones((4, 4), np.float32), rng=np.random.default_rng(0))
+
+
+def test_vflip_off_keeps_the_up_and_the_other_draws():
+    image, mask = pattern(16, 16)
+    both = Augment(p_flip=1.0, rot90=False, brightness=0, contrast=0)
+    upright = Augment(p_flip=1.0, vflip=False, rot90=False, brightness=0, contrast=0)
+    out = both(image, mask, rng=np.random.default_rng(0))[1]
+    np.testing.assert_array_equal(out, mask[::-1, ::-1])
+    kept = upright(image, mask, rng=np.random.default_rng(0))[1]
+    np.testing.assert_array_equal(kept, mask[:, ::-1])  # left-right only
+    turning = Augment(vflip=False, brightness=0.5, p_brightness=1)
+    again = Augment(brightness=0.5, p_brightness=1)
+    a = turning(image, mask, rng=np.random.default_rng(3))[0]
+    b = again(image, mask, rng=np.random.default_rng(3))[0]
+    assert np.isclose(a.mean() - image.mean(), b.mean() - image.mean())  # same draws after

@@ -218,12 +218,14 @@ class Augment:
     """Random paired augmentation; ``Augment(**cfg.augment.options())`` from a config.
 
     Geometry (one coordinate map, one interpolation per array): each axis flipped with
-    probability ``p_flip``; with probability ``p_rot90`` a turn by 1, 2 or 3 quarters (the
-    default 0.75 makes the 4 turns equally likely; a non-square tile only turns by 2 so its
-    shape holds); a rotation by U(-rotate, rotate) degrees, a shift by U(-shift, shift) px per
-    axis and the elastic warp (``grid`` x ``grid`` vectors, ``elastic_sigma`` px std), each
-    with its probability. Interpolation: image bicubic, weight bilinear, mask nearest; outside
-    points reflect about the tile edge. When only flips and turns are drawn, no interpolation.
+    probability ``p_flip`` (``flip``; the vertical axis only with ``vflip`` too: off for images
+    that have an up, such as street scenes); with probability ``p_rot90`` a turn by 1, 2 or 3
+    quarters (the default 0.75 makes the 4 turns equally likely; a non-square tile only turns
+    by 2 so its shape holds); a rotation by U(-rotate, rotate) degrees, a shift by U(-shift,
+    shift) px per axis and the elastic warp (``grid`` x ``grid`` vectors, ``elastic_sigma`` px
+    std), each with its probability. Interpolation: image bicubic, weight bilinear, mask
+    nearest; outside points reflect about the tile edge. When only flips and turns are drawn,
+    no interpolation.
 
     Grey values (image only), each with its probability: gamma log-uniform in
     [1 / (1 + gamma), 1 + gamma], contrast factor U(1 - contrast, 1 + contrast), brightness
@@ -234,6 +236,7 @@ class Augment:
     elastic_sigma: float = 10.0
     grid: int = 3
     flip: bool = True
+    vflip: bool = True
     rot90: bool = True
     rotate: float = 0.0
     shift: float = 0.0
@@ -281,7 +284,7 @@ class Augment:
         _check_rng(rng)
         _check_triple(image, mask, weight)
         h, w = mask.shape
-        flip_y = self.flip and rng.random() < self.p_flip
+        flip_y = self.flip and rng.random() < self.p_flip and self.vflip  # draws as before
         flip_x = self.flip and rng.random() < self.p_flip
         k90 = 0
         if self.rot90 and rng.random() < self.p_rot90:
