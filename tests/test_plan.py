@@ -216,6 +216,8 @@ PLANNED = [
     "train.loss",
     "data.weight_map",
     "augment.elastic",
+    "augment.vflip",
+    "augment.rot90",
     "augment.brightness",
     "augment.contrast",
     "train.label_offset",

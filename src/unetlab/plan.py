@@ -57,6 +57,10 @@ WEIGHTS_BELOW = 0.10  # ... and below this, class weights
 FEW_IMAGES = 10  # fewer training images than this: elastic deformation (the paper's reason)
 BUDGET_EPOCHS = 100_000  # the epoch cap under a time budget: the clock ends the run first
 RARE_IMAGES = 3  # a class in fewer images than this is too rare to learn and to validate
+# up/down layout dependence (fingerprint.layout_dependence) above which the data has an up:
+# road scenes measure 0.86-0.88, microscopy 0.005-0.06, a 3-image microscopy subset at most
+# 0.25 and one 128 px nuclei image 0.34 (bench/README.md, the plan and the layout)
+UP_DOWN_LAYOUT = 0.4
 
 
 @dataclass(frozen=True)
@@ -351,7 +355,9 @@ def plan_objects(fp: Fingerprint, cfg: Config) -> list[Choice]:
 
 def plan_augment(fp: Fingerprint) -> list[Choice]:
     """Elastic deformation for fewer than ``FEW_IMAGES`` images; brightness/contrast 0.2
-    where the images' median grey levels vary by more than a tenth of their range, else 0.1."""
+    where the images' median grey levels vary by more than a tenth of their range, else 0.1;
+    upside-down flips and quarter turns unless the classes' layout has an up
+    (:func:`plan_orientation`)."""
     n = len(fp.pairs)
     elastic = Choice(
         "augment.elastic",
@@ -366,9 +372,30 @@ def plan_augment(fp: Fingerprint) -> list[Choice]:
     why = f"the images' median grey level varies by {spread:.2f} of their range"
     return [
         elastic,
+        *plan_orientation(fp),
         Choice("augment.brightness", strength, why),
         Choice("augment.contrast", strength, why),
     ]
+
+
+def plan_orientation(fp: Fingerprint) -> list[Choice]:
+    """``augment.vflip`` and ``augment.rot90`` off when the classes lie apart above and
+    below the middle of the masks (up/down layout over ``UP_DOWN_LAYOUT``: sky above, road
+    below), so that the net is not taught upside-down and turned layouts it will never see;
+    on where the layout has no up (microscopy). Horizontal flips stay either way."""
+    up = fp.layout()[0]
+    if up > UP_DOWN_LAYOUT:
+        why = (
+            f"the classes lie apart above and below the middle (up/down layout {up:.2f} > "
+            f"{UP_DOWN_LAYOUT:g}: the images have an up): no upside-down flips or quarter "
+            "turns, left-right flips kept"
+        )
+        return [Choice("augment.vflip", False, why), Choice("augment.rot90", False, why)]
+    why = (
+        f"the classes lie alike above and below the middle (up/down layout {up:.2f} <= "
+        f"{UP_DOWN_LAYOUT:g}): flips both ways and quarter turns"
+    )
+    return [Choice("augment.vflip", True, why), Choice("augment.rot90", True, why)]
 
 
 def plan_precision(device: str, *, native_bf16: bool | None = None) -> list[Choice]:
