@@ -1,10 +1,12 @@
 """The command line: every subcommand has help; `python -m unetlab` works; errors are one line."""
 
+import signal
 import subprocess
 import sys
 
 import pytest
 
+import unetlab.cli
 from unetlab.cli import COMMANDS, main
 
 
@@ -38,3 +40,39 @@ def test_a_reader_that_stops_early_ends_the_command_quietly():
     child.stdout.close()  # as head does after its lines
     _, err = child.communicate(timeout=60)
     assert child.returncode == 141 and b"bug" not in err and b"Traceback" not in err
+
+
+# Ctrl-C as the console script starts: SIGINT sent when the subcommands first import torch
+_CTRL_C_AS_TORCH_IMPORTS = """
+import importlib.abc, os, signal, sys
+
+class CtrlC(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+sys.argv = ["unetlab", "predict", "--help"]
+from unetlab.cli import run
+run()
+"""
+
+
+def test_ctrl_c_while_torch_imports_ends_in_one_line():
+    command = [sys.executable, "-c", _CTRL_C_AS_TORCH_IMPORTS]
+    run = subprocess.run(command, capture_output=True, text=True, timeout=120)
+    assert (run.returncode, run.stderr, run.stdout) == (130, "unetlab: interrupted\n", "")
+
+
+def test_ctrl_c_after_the_imports_is_a_keyboard_interrupt_again():
+    """main's own handler names the command; an ignored Ctrl-C (a background job) stays so."""
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        for handler in (signal.default_int_handler, signal.SIG_IGN):
+            signal.signal(signal.SIGINT, handler)
+            with unetlab.cli._interrupt_exits():
+                pass
+            assert signal.getsignal(signal.SIGINT) is handler
+    finally:
+        signal.signal(signal.SIGINT, before)

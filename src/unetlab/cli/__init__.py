@@ -14,6 +14,7 @@ import contextlib
 import importlib
 import logging
 import os
+import signal
 import sys
 import traceback
 from typing import NoReturn
@@ -34,9 +35,13 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"unetlab {__version__}")
     parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
-        importlib.import_module(f"unetlab.cli.{name.replace('-', '_')}").add_parser(sub)
+    for module in _command_modules():
+        module.add_parser(sub)
     return parser
+
+
+def _command_modules() -> list:
+    return [importlib.import_module(f"unetlab.cli.{name.replace('-', '_')}") for name in COMMANDS]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,8 +79,38 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run() -> NoReturn:
-    """The ``unetlab`` command (the console script and ``python -m unetlab``)."""
-    exit_process(main())
+    """The ``unetlab`` command (the console script and ``python -m unetlab``). A Ctrl-C
+    before :func:`main` can name the command (while the subcommands import torch, the first
+    second or two) ends as one later does: one line, status 130, no traceback."""
+    with _interrupt_exits():
+        _command_modules()
+    try:
+        code = main()
+    except KeyboardInterrupt:  # in the few ms between the imports and main's own handler
+        print("unetlab: interrupted", file=sys.stderr)
+        code = 130
+    exit_process(code)
+
+
+@contextlib.contextmanager
+def _interrupt_exits():
+    """Within: Ctrl-C ends the process at once, one line and status 130. A KeyboardInterrupt
+    raised inside torch's or numpy's import leaves them half-initialised: a traceback, then
+    "cannot load module more than once", or an abort from pybind11 (seen here in 1 of 30
+    interrupted starts each). Nothing is written yet, so there is nothing to clean up."""
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield  # Ctrl-C ignored (a background job) or handled by the caller: left so
+        return
+    signal.signal(signal.SIGINT, _exit_interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def _exit_interrupted(signum, frame) -> NoReturn:
+    os.write(sys.stderr.fileno(), b"unetlab: interrupted\n")
+    os._exit(130)
 
 
 def exit_process(code: int) -> NoReturn:
