@@ -17,6 +17,7 @@ from unetlab.train import (
     _track,
     build_scheduler,
     fit,
+    fitting_tta,
     offset_fit_cost,
     schedule_factor,
     smooth,
@@ -144,6 +145,18 @@ def test_the_label_offset_costs_validations_by_its_predictions():
         == 1 + 2
     )
     assert offset_fit_cost(load_config(None, ["train.label_offset=[0.5, 0]"])) == 0
+    upright = load_config(None, ["train.label_offset=fit", "augment.vflip=false"])
+    assert offset_fit_cost(upright) == 8 + 2  # turns and left-right flips: all 8
+    upright = load_config(None, ["augment.vflip=false", "augment.rot90=false"])
+    assert fitting_tta(upright.augment) == ("identity", "hflip")  # never seen upside down
+    assert fitting_tta(load_config(None, ["augment.flip=false"]).augment) == (
+        "identity",
+        "rot90",
+        "rot180",
+        "rot270",
+    )
+    assert len(fitting_tta(load_config(None, ["augment.rot90=false"]).augment)) == 4
+    assert fitting_tta(load_config(None, ["augment.enabled=false"]).augment) == ()
 
 
 def test_smoothed_score_keeps_a_lucky_spike_out_of_best():

@@ -1395,7 +1395,7 @@ def fit_label_offset(
     device = torch.device(device)
     model = model_from_checkpoint(load_checkpoint(checkpoints / "best.pt")).to(device).eval()
     model.label_offset = (0.0, 0.0)  # measured from the unmoved predictions
-    tta = fitting_tta(cfg.augment)
+    tta = fitting_tta(cfg.augment) or False
     probs = []
     for sample in data.val:
         if halt():
@@ -1408,7 +1408,11 @@ def fit_label_offset(
     for name in ("best.pt", "last.pt"):
         if (checkpoints / name).is_file():
             update_checkpoint(checkpoints / name, label_offset=list(found.offset))
-    measured = {**asdict(found), "tta": tta, "seconds": round(time.perf_counter() - started, 1)}
+    measured = {
+        **asdict(found),
+        "tta": list(tta or ()),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
     record(run_dir, [OFFSET_FILE], command="train")  # a run's file, like the others
     with atomic_path(Path(run_dir) / OFFSET_FILE) as tmp:
         tmp.write_text(json.dumps(measured, indent=1) + "\n")
@@ -1493,18 +1497,29 @@ def shared_clock(clock: Callable[[], float], group: Group) -> Callable[[], float
 
 def offset_fit_cost(cfg: Config) -> float:
     """What ``train.label_offset: fit`` costs after training, in validations: predicting the
-    validation images once per test-time transform (8 when the net trained with flips or
-    turns), and the search (measured: about two; 2.5 s against a 1.0 s validation on the
-    ISBI slices, bench/README.md); 0 when the offset is not fitted."""
+    validation images once per test-time transform (:func:`fitting_tta`: 8 when the net
+    trained with flips and turns, 2 with left-right flips only), and the search (measured:
+    about two; 2.5 s against a 1.0 s validation on the ISBI slices, bench/README.md); 0 when
+    the offset is not fitted."""
     if cfg.train.label_offset != "fit":
         return 0.0
-    return (len(tta_names(True)) if fitting_tta(cfg.augment) else 1) + 2.0
+    return (len(fitting_tta(cfg.augment)) or 1) + 2.0
 
 
-def fitting_tta(augment) -> bool:
-    """Whether the label offset is measured with test-time augmentation: when the net
-    trained with flips or turns (each reverses an offset, so the net learned none)."""
-    return bool(augment.enabled and (augment.flip or augment.rot90))
+def fitting_tta(augment) -> tuple[str, ...]:
+    """The test-time transforms the label offset is measured with (each reverses an offset,
+    so the net learned none): the flips and turns the net trained with, which it predicts
+    as well as the image itself. All 8 for turns with flips; the 4 turns; both flips and
+    the half turn they make; left-right flips only (``augment.vflip`` false: images with an
+    up, which the net never saw upside down); none without flips or turns."""
+    if not augment.enabled:
+        return ()
+    flip, vflip = augment.flip, augment.flip and augment.vflip
+    if augment.rot90:
+        return tta_names(True) if flip else ("identity", "rot90", "rot180", "rot270")
+    if vflip:
+        return ("identity", "hflip", "vflip", "rot180")
+    return ("identity", "hflip") if flip else ()
 
 
 def _time_budget(cfg, scheduler, clock) -> tuple[Callable[[], bool], ValidationPacer]:
