@@ -210,15 +210,19 @@ def test_two_processes_share_the_clock_of_a_time_budget(tmp_path):
     assert float(last[-1].split(",")[header.index("lr")]) == 0.0
 
 
-def _signal_when_ready(ready: Path, signum: int) -> None:
-    """Send this process ``signum`` from a thread once the child has made ``ready``."""
+def _signal_when_ready(ready: Path, signum: int, *, says: str = "", again: float = 0) -> None:
+    """Send this process ``signum`` from a thread once the child has made ``ready`` (and
+    written ``says`` in it); once more ``again`` seconds later, if given."""
 
     def send():
-        for _ in range(600):
-            if ready.exists():
+        for _ in range(1200):
+            if ready.exists() and says in ready.read_text():
                 break
             time.sleep(0.05)
         os.kill(os.getpid(), signum)
+        if again:
+            time.sleep(again)
+            os.kill(os.getpid(), signum)
 
     threading.Thread(target=send, daemon=True).start()
 
@@ -271,3 +275,103 @@ def test_a_launch_under_nohup_keeps_sighup_ignored(tmp_path):
         assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
     finally:
         signal.signal(signal.SIGHUP, previous)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the workers")
+def test_a_stopped_launch_saves_the_step_its_processes_were_in_and_resumes(
+    tmp_path, monkeypatch, capfd
+):
+    """SIGTERM to `unetlab train --nproc 2`: torchrun SIGKILLed its workers after its own
+    grace (30 s), before a slow step ended and last.pt was saved, and --resume lost all since
+    the last epoch. Here torchrun's grace is 0 s, which stands for any step longer than it:
+    the launcher must not leave the stop to torchrun."""
+    from unetlab.distributed import launch
+
+    monkeypatch.setenv("TORCH_ELASTIC_SHUTDOWN_TIMEOUT", "0")
+    data = write_blobs(tmp_path / "data", 4, size=128)
+    run = tmp_path / "run"
+    sets = [
+        *SETTINGS,
+        f"data.root={data}",
+        "data.label_values=[0, 255]",
+        "model.depth=2",
+        "model.base_channels=32",
+        "data.tile_size=124",  # about 0.4 s a step here, 4 steps an epoch
+        "train.batch_size=2",
+        "train.epochs=1",
+        "train.schedule=none",
+    ]
+    argv = ["train", *(f"--set={s}" for s in sets), "--run-dir", str(run), "--no-progress"]
+    _signal_when_ready(run / "train.log", signal.SIGTERM, says="training 1 epochs x 4 steps")
+    assert launch(2, [*argv, "--no-plan"]) == 143
+    saved = load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]
+    assert saved["epoch"] == 0 and saved["step"] == saved["batch"] >= 1  # inside epoch 1
+    err = capfd.readouterr().err
+    assert "unetlab train: stopped by SIGTERM; saved " in err and "Traceback" not in err
+    assert launch(2, ["train", "--run-dir", str(run), "--resume", "--no-progress"]) == 0
+    log = (run / "train.log").read_text()
+    assert f"continuing at epoch 1, step {saved['step']}" in log
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]["step"] == 4
+
+
+def _torchrun_like(tmp_path: Path, worker: str) -> list[str]:
+    """A command that, as torchrun, starts a process of its own (``worker``, in its own
+    session) and ends as it does; it notes in ``tmp_path/middle`` a signal it gets."""
+    middle = (
+        "import pathlib, signal, subprocess, sys\n"
+        f"got = lambda s, f: pathlib.Path({str(tmp_path / 'middle')!r}).write_text(str(s))\n"
+        "signal.signal(signal.SIGTERM, got)\n"
+        f"worker = subprocess.Popen([sys.executable, '-c', {worker!r}], start_new_session=True)\n"
+        "sys.exit(worker.wait() and 1)\n"
+    )
+    return [sys.executable, "-c", middle]
+
+
+def _worker(tmp_path: Path, on_term: str) -> str:
+    return (
+        "import os, pathlib, signal, sys, time\n"
+        f"folder = pathlib.Path({str(tmp_path)!r})\n"
+        f"signal.signal(signal.SIGTERM, lambda s, f: {on_term})\n"
+        "(folder / 'pid').write_text(str(os.getpid())); (folder / 'ready').touch()\n"
+        "time.sleep(60)\n"
+    )
+
+
+def _gone(pid: int) -> bool:
+    """Whether process ``pid`` has ended (within a second: SIGKILL is not instant)."""
+    for _ in range(20):
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().split(") ")[1][0] in "ZX":  # a zombie
+                return True
+        except FileNotFoundError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the workers")
+def test_a_launch_signals_the_processes_torchrun_started_not_torchrun(tmp_path):
+    """torchrun given the signal SIGKILLs its workers after its own grace, mid-step."""
+    from unetlab.distributed import run_passing_signals
+
+    done = "((folder / 'worker').write_text(str(s)), time.sleep(0.5), sys.exit(0))"
+    _signal_when_ready(tmp_path / "ready", signal.SIGTERM)
+    assert run_passing_signals(_torchrun_like(tmp_path, _worker(tmp_path, done))) == 0
+    assert (tmp_path / "worker").read_text() == str(int(signal.SIGTERM))
+    assert not (tmp_path / "middle").exists()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc lists the workers")
+@pytest.mark.parametrize("again", [0.5, 0], ids=["a second signal", "the grace spent"])
+def test_a_second_signal_or_the_grace_spent_kills_the_processes(tmp_path, capfd, again):
+    from unetlab.distributed import run_passing_signals
+
+    command = _torchrun_like(tmp_path, _worker(tmp_path, "None"))  # a step without end
+    _signal_when_ready(tmp_path / "ready", signal.SIGTERM, again=again)
+    started = time.monotonic()
+    assert run_passing_signals(command, **({} if again else {"grace": 1})) == 143
+    assert time.monotonic() - started < 20
+    assert _gone(int((tmp_path / "pid").read_text()))
+    why = "SIGTERM again" if again else "still running 1 s after SIGTERM"
+    assert f"unetlab: {why}: killing its processes" in capfd.readouterr().err

@@ -20,6 +20,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -163,9 +164,20 @@ def without_nproc(argv: list[str]) -> list[str]:
     return out
 
 
-def launch(nproc: int, argv: list[str]) -> int:
+#: the signals that stop a launch: passed on to its processes (torchrun's workers)
+PASSED_ON = tuple(
+    getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name)
+)
+#: seconds the processes of a stopped launch get to finish their step and save before they
+#: are killed: a step of the paper net on big tiles takes several seconds on a CPU, and
+#: last.pt with its optimizer state about one more; a second signal kills at once
+STOP_WAIT = 300.0
+
+
+def launch(nproc: int, argv: list[str], *, grace: float = STOP_WAIT) -> int:
     """Run ``unetlab <argv>`` in ``nproc`` processes on this machine (torchrun, standalone);
-    returns the exit status."""
+    returns the exit status. A stop signal gives the processes ``grace`` seconds to finish
+    their step and save (:func:`run_passing_signals`)."""
     if nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {nproc}")
     command = [
@@ -183,34 +195,46 @@ def launch(nproc: int, argv: list[str]) -> int:
     env.setdefault("OMP_NUM_THREADS", str(max(1, available_cpus() // nproc)))
     with tempfile.TemporaryDirectory(prefix="unetlab-") as folder:
         env[STATUS_FILE] = os.path.join(folder, "status")
-        code = run_passing_signals(command, env=env)
-        return 2 if code == 0 and os.path.exists(env[STATUS_FILE]) else code
+        code = run_passing_signals(command, env=env, grace=grace)
+        return _noted(env[STATUS_FILE]) if code == 0 else code
 
 
-#: the signals that stop a launch: passed on to torchrun, which stops its processes
-PASSED_ON = tuple(
-    getattr(signal, name) for name in ("SIGTERM", "SIGHUP", "SIGINT") if hasattr(signal, name)
-)
-STOP_WAIT = 60.0  # seconds a stopped launch is given to end its processes before a kill
-
-
-def run_passing_signals(command: list[str], *, env: dict | None = None) -> int:
+def run_passing_signals(
+    command: list[str], *, env: dict | None = None, grace: float = STOP_WAIT
+) -> int:
     """Run ``command`` in its own session and wait for it, passing SIGTERM, SIGHUP and SIGINT
-    on to it (``kill``, a scheduler's time limit, a closed terminal, Ctrl-C: its processes
-    stop too, instead of going on as orphans that hold the output folder's lock); on Linux it
-    also gets SIGTERM should this process die without a word (SIGKILL). Returns its exit
-    status, or 128 + the signal when one passed on stopped it (130 after a Ctrl-C). A signal
-    this process ignores (nohup's SIGHUP) stays ignored: it is not passed on."""
-    passed: list[int] = []  # every signal passed on (the first one sets the status)
-    pending: list[int] = []  # those that came before the process had started
-    started: list[subprocess.Popen] = []
+    on (``kill``, a scheduler's time limit, a closed terminal, Ctrl-C: its processes stop
+    too, instead of going on as orphans that hold the output folder's lock); on Linux it also
+    gets SIGTERM should this process die without a word (SIGKILL). Returns its exit status,
+    or 128 + the signal when one passed on stopped it (130 after a Ctrl-C). A signal this
+    process ignores (nohup's SIGHUP) stays ignored: it is not passed on.
 
-    def pass_on(signum, _frame):
+    The first signal goes to the processes ``command`` started (torchrun's workers: they
+    finish their step, save and end), not to ``command`` itself; to ``command`` only while
+    it has started none (or off Linux, where they cannot be listed). torchrun, given the
+    signal, would pass it on and SIGKILL the workers after its own grace (30 s in torch
+    2.13, ``TORCH_ELASTIC_SHUTDOWN_TIMEOUT``; a second signal restarts that wait), and
+    report them as failed in pages of traceback; left alone, it ends as they do. The
+    processes get ``grace`` seconds; then, or at a second signal, they and ``command`` are
+    killed (SIGKILL)."""
+    passed: list[int] = []  # every signal passed on (the first one sets the status)
+    started: list[subprocess.Popen] = []
+    deadline: list[threading.Timer] = []
+
+    def deliver() -> None:  # the last of ``passed``, ``started[0]`` running
+        if len(passed) > 1:
+            _kill(started[0], f"{signal.Signals(passed[-1]).name} again")
+            return
+        _signal_workers(started[0], passed[0])
+        late = f"still running {grace:g} s after {signal.Signals(passed[0]).name}"
+        deadline.append(threading.Timer(grace, _kill, (started[0], late)))
+        deadline[0].daemon = True
+        deadline[0].start()
+
+    def pass_on(signum, _frame=None):
         passed.append(signum)
         if started:
-            started[0].send_signal(signum)
-        else:
-            pending.append(signum)
+            deliver()
 
     # handlers first: a signal in between is passed on; the ignored ones stay ignored
     wanted = [s for s in PASSED_ON if signal.getsignal(s) is not signal.SIG_IGN]
@@ -221,26 +245,60 @@ def run_passing_signals(command: list[str], *, env: dict | None = None) -> int:
             command, env=env, start_new_session=True, preexec_fn=_stopped_with_parent()
         )
         started.append(process)
-        for signum in pending:
-            process.send_signal(signum)
-        code = process.wait()
-    except KeyboardInterrupt:  # SIGINT left to raise (not ours): pass it on, then wait
-        if not started:
-            raise
-        process = started[0]
-        process.send_signal(signal.SIGINT)
-        try:
-            code = process.wait(STOP_WAIT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            code = process.wait()
+        if passed:  # came before it had started
+            deliver()
+        code = _wait(process, pass_on)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        for timer in deadline:
+            timer.cancel()
     if code == -signal.SIGINT:
         return 130
     # stopped by a signal passed on: the shell's status for it (torchrun itself ends with 1)
     return 128 + passed[0] if passed and code != 0 else code
+
+
+def _wait(process: subprocess.Popen, pass_on) -> int:
+    """``process``'s exit status; a SIGINT raised as KeyboardInterrupt (a handler not ours)
+    is passed on as the others are."""
+    while True:
+        try:
+            return process.wait()
+        except KeyboardInterrupt:
+            pass_on(signal.SIGINT)
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started and that are still running (Linux's /proc; [] where it
+    cannot say)."""
+    found = []
+    with contextlib.suppress(OSError):
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with contextlib.suppress(OSError), open(f"/proc/{pid}/task/{task}/children") as f:
+                found += [int(child) for child in f.read().split()]
+    return found
+
+
+def _signal_workers(process: subprocess.Popen, signum: int) -> None:
+    """``signum`` to the processes ``process`` started, or to ``process`` if it has none."""
+    workers = _children(process.pid)
+    for pid in workers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
+    if not workers:
+        process.send_signal(signum)
+
+
+def _kill(process: subprocess.Popen, why: str) -> None:
+    """SIGKILL to ``process`` and the processes it started (they first: once it has gone,
+    they are no longer listed as its own), saying ``why`` in one line."""
+    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
+        print(f"unetlab: {why}: killing its processes", file=sys.stderr, flush=True)
+    for pid in _children(process.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.kill()
 
 
 def _stopped_with_parent():
@@ -258,18 +316,27 @@ def _stopped_with_parent():
     return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-#: the file in which the processes of :func:`launch` note that they ended on the user's
-#: problem (exit status 2), ending 0 themselves: torchrun reports a process that exits
+#: the file in which the processes of :func:`launch` note how they ended, ending 0
+#: themselves: on the user's problem (exit status 2) or stopped by a signal the launcher
+#: passed on (128 + the signal, last.pt saved): torchrun reports a process that exits
 #: non-zero as a crash, with pages of its own traceback
 STATUS_FILE = "UNETLAB_STATUS_FILE"
 
 
 def ended_on_bad_input(code: int) -> int:
-    """A launched process's exit status: 2 (the user's problem, said in its one line) is
-    noted for :func:`launch` and becomes 0; anything else stays."""
+    """A launched process's exit status: 2 (the user's problem, said in its one line) and
+    128 + a stop signal (the run stopped as asked, said in its one line) are noted for
+    :func:`launch` and become 0; anything else stays."""
     path = os.environ.get(STATUS_FILE)
-    if code != 2 or not path:
+    if code not in (2, *(128 + s for s in PASSED_ON)) or not path:
         return code
     with open(path, "a", encoding="utf-8") as f:
-        f.write("2\n")
+        f.write(f"{code}\n")
+    return 0
+
+
+def _noted(path: str) -> int:
+    """The first status noted in ``path`` by :func:`ended_on_bad_input`; 0 if none."""
+    with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as f:
+        return int(f.readline() or 0)
     return 0
