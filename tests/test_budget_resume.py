@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from unetlab.checkpoint import load_checkpoint, update_checkpoint
-from unetlab.train import BudgetSchedule, fit, schedule_factor
+from unetlab.train import BudgetSchedule, TimeBudget, fit, schedule_factor
 
 from .test_budget import FakeClock, _fake_machine, _optimizer
 from .test_train import tiny_config, write_blobs
@@ -85,3 +85,44 @@ def test_resume_with_more_minutes_trains_on_to_the_new_budget(tmp_path, monkeypa
     lr = np.genfromtxt(tmp_path / "run" / "metrics.csv", delimiter=",", names=True)["lr"]
     at_end = len(lr) - (resumed["epochs"] - ended["epochs"])
     assert lr[at_end - 1] == 0.0 and lr[at_end] > 0.0 and lr[-1] == 0.0
+
+
+def test_a_budget_that_only_stops_the_run_keeps_its_time_in_the_state():
+    """none and plateau: the budget's seconds used travel with the run, as a clock
+    schedule's do; the time between the interruption and the resume does not count."""
+    clock = FakeClock()
+    budget = TimeBudget(60.0, clock=clock)
+    clock.now += 25.0
+    assert not budget.spent() and budget.state_dict() == {"seconds": 60.0, "elapsed": 25.0}
+    clock.now += 1000.0
+    for seconds, left in ((60.0, 35.0), (90.0, 65.0)):  # the same budget, or a longer one
+        resumed = TimeBudget(seconds, clock=clock)
+        resumed.load_state_dict(budget.state_dict())
+        clock.now += left - 0.5
+        assert not resumed.spent()
+        clock.now += 0.5
+        assert resumed.spent() and resumed.seconds_spent == 60.0 + left - 35.0
+
+
+@pytest.mark.parametrize("schedule", ["none", "plateau"])
+def test_a_resumed_run_without_a_clock_schedule_trains_what_is_left(
+    tmp_path, monkeypatch, schedule
+):
+    """An audit: a run of 3 s stopped after 3 epochs and resumed trained another 3 s."""
+    data = write_blobs(tmp_path / "data", 4)
+    clock = _fake_machine(monkeypatch, 0.1)
+    own = ("data.tiles_per_epoch=16", "train.max_minutes=0.05", f"train.schedule={schedule}")
+    whole = ("train.epochs=1000", *own)
+
+    def train(name: str, *overrides: str, resume: bool = False) -> int:
+        cfg = tiny_config(data, *overrides)
+        return fit(cfg, run_dir=tmp_path / name, resume=resume, progress=False, clock=clock)[
+            "steps"
+        ]
+
+    straight = train("straight", *whole)
+    assert train("split", "train.epochs=3", *own) == 12  # 4 steps an epoch
+    resumed = train("split", *whole, resume=True)
+    assert abs(resumed - straight) <= 4, (resumed, straight)  # not 12 + straight
+    assert train("split", *whole, resume=True) == resumed  # spent: no step more
+    assert load_checkpoint(tmp_path / "split" / "checkpoints" / "last.pt")["budget"]["elapsed"] >= 3

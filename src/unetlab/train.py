@@ -536,6 +536,34 @@ class BudgetSchedule:
         self._set_lr(self.reached)
 
 
+class TimeBudget:
+    """The ``train.max_minutes`` budget of a schedule not run on the clock (none, plateau):
+    it only ends the run. As a :class:`BudgetSchedule`'s, the seconds used travel in
+    ``state_dict`` (as last read by ``spent()``: reading the clock there would break the
+    lock-step reading of a clock shared between processes), so a resumed run trains what is
+    left of the budget, not a new one."""
+
+    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.perf_counter):
+        self.seconds, self.clock = seconds, clock
+        self._before, self._since, self._read = 0.0, clock(), 0.0
+
+    def spent(self) -> bool:
+        self._read = self._before + self.clock() - self._since
+        return self._read >= self.seconds
+
+    @property
+    def seconds_spent(self) -> float:
+        return self._read
+
+    def state_dict(self) -> dict:
+        return {"seconds": self.seconds, "elapsed": self._read}
+
+    def load_state_dict(self, state: dict) -> None:
+        """A run's seconds used, on this budget (a resume may give another one)."""
+        self._before = self._read = state["elapsed"]
+        self._since = self.clock()
+
+
 class ValidationPacer:
     """Spaces validations so that they take at most ``share`` of the time: after a validation
     that took v seconds, the next is due once v (1 - share) / share seconds have passed, and
@@ -1030,6 +1058,7 @@ class _Run:
     freeze: Callable[[int], None] = lambda epoch: None  # the encoder's state for an epoch
     clock: Callable[[], float] = time.perf_counter  # the time budget's (shared by processes)
     out_of_time: Callable[[], bool] = lambda: False  # is the time budget spent?
+    budget: TimeBudget | None = None  # a time budget not run by the schedule (none, plateau)
     pacer: ValidationPacer | None = None  # spaces validations under a time budget
 
     def save(self, name: str, **extra) -> Path | None:
@@ -1037,11 +1066,13 @@ class _Run:
         if not self.group.is_main:
             return None
         scheduler = self.scheduler.state_dict() if self.scheduler else None
+        budget = self.budget.state_dict() if self.budget else None
         return save_model(
             self.run_dir / "checkpoints" / name,
             self.model,
             optimizer=self.optimizer.state_dict(),
             scheduler=scheduler,
+            budget=budget,
             scaler=self.scaler.state_dict(),
             train_state=asdict(self.state),
             train_config=self.cfg.to_dict(),
@@ -1151,10 +1182,12 @@ def _setup(
     run = _Run(cfg, run_dir, device, group, precision, data, *parts, steps_per_epoch)
     run.freeze = _encoder_freezer(model, t.freeze_encoder_epochs, group)
     run.clock = clock
-    run.out_of_time, run.pacer = _time_budget(cfg, scheduler, clock)
+    if t.max_minutes > 0 and not isinstance(scheduler, BudgetSchedule):
+        run.budget = TimeBudget(60 * t.max_minutes, clock=clock)
+    run.out_of_time, run.pacer = _time_budget(cfg, scheduler, run.budget)
     if resume:
         last = run_dir / "checkpoints" / "last.pt"
-        _restore(last, model, optimizer, scheduler, scaler, run.state)
+        _restore(last, model, optimizer, scheduler, scaler, run.state, budget=run.budget)
     if group.is_main:
         if resume:
             _log_changes(run_dir / "config.yaml", cfg)
@@ -1264,6 +1297,8 @@ def _end_epoch(run: _Run, row: dict, *, tick: float, stop: _StopRequest) -> bool
         run.metrics.append(row)
     if improved:
         run.save("best.pt", metrics=row)
+    if run.budget is not None:  # the seconds used that last.pt keeps: the validation's too
+        run.budget.spent()
     run.save("last.pt")
     if run.group.is_main:
         _log_epoch(row, t)
@@ -1522,17 +1557,18 @@ def fitting_tta(augment) -> tuple[str, ...]:
     return ("identity", "hflip") if flip else ()
 
 
-def _time_budget(cfg, scheduler, clock) -> tuple[Callable[[], bool], ValidationPacer]:
+def _time_budget(
+    cfg, scheduler, budget: TimeBudget | None
+) -> tuple[Callable[[], bool], ValidationPacer]:
     """(is the ``train.max_minutes`` budget spent?, the pacer of validations). Without a
-    budget nothing runs out and every ``val_every``-th epoch validates. A budget keeps time
-    at its end for the last validation and the label offset's measurement."""
-    train = cfg.train
+    budget nothing runs out and every ``val_every``-th epoch validates. A budget run by the
+    schedule keeps time at its end for the last validation and the label offset's
+    measurement; ``budget`` (none, plateau) only stops the run."""
     if isinstance(scheduler, BudgetSchedule):
         after = offset_fit_cost(cfg)
         return scheduler.spent, ValidationPacer(VALIDATION_SHARE, budget=scheduler, after=after)
-    if train.max_minutes > 0:  # a schedule not driven by the clock: the budget only stops
-        start = clock()
-        return lambda: clock() - start >= 60 * train.max_minutes, ValidationPacer(VALIDATION_SHARE)
+    if budget is not None:
+        return budget.spent, ValidationPacer(VALIDATION_SHARE)
     return lambda: False, ValidationPacer(1.0)
 
 
@@ -1552,7 +1588,9 @@ def _augment(cfg: Config):
     return Augment(**cfg.augment.options())
 
 
-def _restore(path: Path, model, optimizer, scheduler, scaler, state: TrainState) -> None:
+def _restore(
+    path: Path, model, optimizer, scheduler, scaler, state: TrainState, *, budget=None
+) -> None:
     checkpoint = load_checkpoint(path)
     if checkpoint["config"] != asdict(model.config):
         raise UnetlabError(
@@ -1567,6 +1605,11 @@ def _restore(path: Path, model, optimizer, scheduler, scaler, state: TrainState)
         scheduler.load_state_dict(saved)
         _stretch_schedule(scheduler, length)
     scaler.load_state_dict(checkpoint["scaler"])
+    if budget is not None and checkpoint.get("budget"):  # none of a run made without one
+        budget.load_state_dict(checkpoint["budget"])
+        log.info(
+            "time budget: %.2g of %g min spent", budget.seconds_spent / 60, budget.seconds / 60
+        )
     for key, value in checkpoint["train_state"].items():
         setattr(state, key, value)
     torch.set_rng_state(checkpoint["rng"])
