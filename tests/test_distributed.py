@@ -375,3 +375,13 @@ def test_a_second_signal_or_the_grace_spent_kills_the_processes(tmp_path, capfd,
     assert _gone(int((tmp_path / "pid").read_text()))
     why = "SIGTERM again" if again else "still running 1 s after SIGTERM"
     assert f"unetlab: {why}: killing its processes" in capfd.readouterr().err
+
+
+def test_a_launched_process_notes_a_stop_or_bad_input_for_the_launcher(tmp_path, monkeypatch):
+    """torchrun reports a process that exits non-zero with pages of traceback."""
+    from unetlab.distributed import STATUS_FILE, noted_for_launch
+
+    assert noted_for_launch(143) == 143  # not launched by unetlab: as it is
+    monkeypatch.setenv(STATUS_FILE, str(tmp_path / "status"))
+    assert [noted_for_launch(code) for code in (1, 143, 2, 129, 130, 0)] == [1, 0, 0, 0, 0, 0]
+    assert (tmp_path / "status").read_text().split() == ["143", "2", "129", "130"]

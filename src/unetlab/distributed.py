@@ -323,7 +323,7 @@ def _stopped_with_parent():
 STATUS_FILE = "UNETLAB_STATUS_FILE"
 
 
-def ended_on_bad_input(code: int) -> int:
+def noted_for_launch(code: int) -> int:
     """A launched process's exit status: 2 (the user's problem, said in its one line) and
     128 + a stop signal (the run stopped as asked, said in its one line) are noted for
     :func:`launch` and become 0; anything else stays."""
@@ -336,7 +336,7 @@ def ended_on_bad_input(code: int) -> int:
 
 
 def _noted(path: str) -> int:
-    """The first status noted in ``path`` by :func:`ended_on_bad_input`; 0 if none."""
+    """The first status noted in ``path`` by :func:`noted_for_launch`; 0 if none."""
     with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as f:
         return int(f.readline() or 0)
     return 0

@@ -120,9 +120,9 @@ def exit_process(code: int) -> NoReturn:
     called without an active exception", no Python frame left; 1 launch in about 32 of two
     CPU processes here, none in 150 with this), and the whole launch fails with it."""
     if "WORLD_SIZE" in os.environ:
-        from unetlab.distributed import ended_on_bad_input
+        from unetlab.distributed import noted_for_launch
 
-        code = ended_on_bad_input(code)
+        code = noted_for_launch(code)
         logging.shutdown()
         with contextlib.suppress(OSError):  # a reader gone away (BrokenPipeError)
             sys.stdout.flush()
