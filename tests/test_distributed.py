@@ -297,7 +297,7 @@ def test_a_stopped_launch_saves_the_step_its_processes_were_in_and_resumes(
         "data.label_values=[0, 255]",
         "model.depth=2",
         "model.base_channels=32",
-        "data.tile_size=124",  # about 0.4 s a step here, 4 steps an epoch
+        "data.tile_size=124",  # about 0.5 s a step here, 4 steps an epoch
         "train.batch_size=2",
         "train.epochs=1",
         "train.schedule=none",
