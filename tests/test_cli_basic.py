@@ -42,7 +42,7 @@ def test_a_reader_that_stops_early_ends_the_command_quietly():
     assert child.returncode == 141 and b"bug" not in err and b"Traceback" not in err
 
 
-# Ctrl-C as the console script starts: SIGINT sent when the subcommands first import torch
+# Ctrl-C as the console script starts: SIGINT sent when the command first imports torch
 _CTRL_C_AS_TORCH_IMPORTS = """
 import importlib.abc, os, signal, sys
 
@@ -53,7 +53,7 @@ class CtrlC(importlib.abc.MetaPathFinder):
         return None
 
 sys.meta_path.insert(0, CtrlC())
-sys.argv = ["unetlab", "predict", "--help"]
+sys.argv = ["unetlab", "sizes", "--near", "100"]
 from unetlab.cli import run
 run()
 """
@@ -76,3 +76,22 @@ def test_ctrl_c_after_the_imports_is_a_keyboard_interrupt_again():
             assert signal.getsignal(signal.SIGINT) is handler
     finally:
         signal.signal(signal.SIGINT, before)
+
+
+_HELP_WITHOUT_TORCH = """
+import contextlib, io, sys
+from unetlab.cli import COMMANDS, main
+for argv in (["--help"], *([name, "--help"] for name in COMMANDS)):
+    with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):
+        main(argv)
+print("torch" in sys.modules)
+"""
+
+
+def test_the_help_of_every_command_does_not_wait_for_torch():
+    """``unetlab CMD --help`` in a fraction of a second: torch (2-4 s to load) is imported
+    only once the command runs."""
+    run = subprocess.run(
+        [sys.executable, "-c", _HELP_WITHOUT_TORCH], capture_output=True, text=True, timeout=120
+    )
+    assert (run.returncode, run.stdout.strip()) == (0, "False"), run.stderr

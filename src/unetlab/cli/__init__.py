@@ -46,7 +46,9 @@ def _command_modules() -> list:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # the help and bad flags end here, before torch loads
+    with _interrupt_exits():
+        importlib.import_module("torch")
     args.argv = list(
         sys.argv[1:] if argv is None else argv
     )  # as given (to relaunch under torchrun)
@@ -80,8 +82,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def run() -> NoReturn:
     """The ``unetlab`` command (the console script and ``python -m unetlab``). A Ctrl-C
-    before :func:`main` can name the command (while the subcommands import torch, the first
-    second or two) ends as one later does: one line, status 130, no traceback."""
+    before :func:`main` can name the command (while it imports torch, the first second or
+    two) ends as one later does: one line, status 130, no traceback."""
     with _interrupt_exits():
         _command_modules()
     try:

@@ -6,7 +6,7 @@ import shlex
 
 from unetlab.cli.common import check_pixels
 from unetlab.errors import UnetlabError
-from unetlab.models import ENCODERS, PRESETS
+from unetlab.models.architecture import ENCODERS, PRESETS
 
 
 def add_parser(sub) -> None:

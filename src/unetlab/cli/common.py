@@ -7,8 +7,7 @@ import typing
 from dataclasses import fields
 
 from unetlab.errors import UnetlabError
-from unetlab.models import ENCODERS, PRESETS, EncoderUNet, UNet, UNetConfig
-from unetlab.models.unet import CHOICES
+from unetlab.models.architecture import CHOICES, ENCODERS, PRESETS, UNetConfig
 
 #: Help of the flags that ``add_model_args`` derives from UNetConfig's fields.
 _MODEL_HELP = {
@@ -46,7 +45,11 @@ def add_model_args(parser: argparse.ArgumentParser, *, default_preset: str = "pa
     )
 
 
-def model_from_args(args: argparse.Namespace) -> UNet | EncoderUNet:
+def model_from_args(args: argparse.Namespace):
+    """The net the model flags describe (a :class:`~unetlab.models.UNet` or an
+    :class:`~unetlab.models.EncoderUNet`), its weights on torch's meta device."""
+    from unetlab.models import EncoderUNet, UNet
+
     overrides = {
         f.name: getattr(args, f.name)
         for f in fields(UNetConfig)

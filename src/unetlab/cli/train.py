@@ -10,7 +10,7 @@ from pathlib import Path
 
 from unetlab.cli.common import add_device_arg
 from unetlab.errors import UnetlabError
-from unetlab.models import PRESETS
+from unetlab.models.architecture import PRESETS
 
 EPILOG = """\
 examples:

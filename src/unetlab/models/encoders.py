@@ -31,6 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from unetlab.errors import UnetlabError
+from unetlab.models.architecture import DECODER_CHANNELS, ENCODERS
 from unetlab.models.blocks import DoubleConv
 
 #: VGG16's ``features``: output channels of each 3x3 convolution, "M" for a 2x2 max pool.
@@ -58,9 +59,6 @@ VGG16_LAYOUT = (
 RESNET50_LAYERS = ((3, 64), (4, 128), (6, 256), (3, 512))
 EXPANSION = 4
 
-#: Decoder widths, deepest step first (one step per factor 2 back to the input's scale).
-DECODER_CHANNELS = {"vgg16": (256, 128, 64, 32), "resnet50": (256, 128, 64, 32, 16)}
-ENCODERS = tuple(DECODER_CHANNELS)
 #: The classifier head of each torchvision file, which the encoder does not use.
 HEAD_PREFIXES = {"vgg16": "classifier.", "resnet50": "fc."}
 
