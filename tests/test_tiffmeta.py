@@ -200,3 +200,39 @@ def test_a_pixel_size_from_resolution_tags_reads_as_written(tmp_path):
         path, np.zeros((8, 8), np.uint16), imagej=True, resolution=(1 / 0.325,) * 2, metadata=meta
     )
     assert read_pixel_size(path).size == 0.325
+
+
+@pytest.mark.parametrize("unit", ["microns", "micron", "Microns", "\\u00B5m", "UM", "um"])
+def test_imagej_units_as_fiji_writes_them_give_the_pixel_size_and_spacing(tmp_path, unit):
+    """Fiji writes "microns" and escapes µ as "\\u00B5m": both were lost, silently."""
+    path = tmp_path / "z.tif"
+    meta = {"axes": "ZYX", "unit": unit, "spacing": 0.5}
+    tifffile.imwrite(
+        path, np.zeros((2, 8, 8), np.uint16), imagej=True, resolution=(5, 5), metadata=meta
+    )
+    assert read_pixel_size(path) == PixelSize(0.2, "um", 0.5)
+
+
+def test_micrometres_per_reads_units_as_files_write_them():
+    for unit in ["µm", "μm", "\\u00b5m", " Micrometres", "microns", "um"]:  # micro sign, Greek mu
+        assert tiffmeta.micrometres_per(unit) == 1.0, unit
+    assert tiffmeta.micrometres_per("inches") == 25400.0
+    assert tiffmeta.micrometres_per("nanometers") == 1e-3
+    assert tiffmeta.micrometres_per("furlong") is None
+
+
+def test_an_unknown_unit_is_said_once_not_dropped_silently(tmp_path, caplog):
+    path = tmp_path / "z.tif"
+    meta = {"axes": "ZYX", "unit": "furlong", "spacing": 0.5}
+    tifffile.imwrite(
+        path, np.zeros((2, 8, 8), np.uint16), imagej=True, resolution=(5, 5), metadata=meta
+    )
+    with caplog.at_level("WARNING", logger="unetlab.data.tiffmeta"):
+        assert read_pixel_size(path) is None
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert "z.tif" in line and "'furlong'" in line and "not used" in line
+    caplog.clear()
+    tifffile.imwrite(path, np.zeros((8, 8), np.uint16), imagej=True, metadata={"unit": "pixel"})
+    with caplog.at_level("WARNING", logger="unetlab.data.tiffmeta"):
+        assert read_pixel_size(path) is None  # uncalibrated, not unknown: no warning
+    assert not caplog.records

@@ -10,7 +10,9 @@ See tifffile's ``imagej_description`` and the ImageJ TIFF notes in tifffile's do
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,24 +23,34 @@ import numpy as np
 IMAGEJ_DTYPES = (np.uint8, np.uint16, np.float32)
 
 
-#: Micrometres per unit of the physical units files name.
+log = logging.getLogger(__name__)
+
+#: Micrometres per unit of the physical units files name (lower case; :func:`micrometres_per`
+#: reads any case, plurals and ImageJ's escaped "\u00B5m"). ImageJ 1.53 writes "microns"
+#: (cgohlke/tifffile#152), as older Fiji versions did.
 MICROMETRES = {
-    "µm": 1.0,
-    "um": 1.0,
-    "micron": 1.0,
-    "micrometer": 1.0,
-    "micrometre": 1.0,
-    "nm": 1e-3,
-    "nanometer": 1e-3,
-    "mm": 1e3,
-    "millimeter": 1e3,
-    "cm": 1e4,
-    "centimeter": 1e4,
-    "m": 1e6,
-    "meter": 1e6,
-    "in": 25400.0,
-    "inch": 25400.0,
+    **dict.fromkeys(["µm", "μm", "um", "micron", "micrometer", "micrometre"], 1.0),
+    **dict.fromkeys(["nm", "nanometer", "nanometre"], 1e-3),
+    **dict.fromkeys(["mm", "millimeter", "millimetre"], 1e3),
+    **dict.fromkeys(["cm", "centimeter", "centimetre"], 1e4),
+    **dict.fromkeys(["m", "meter", "metre"], 1e6),
+    **dict.fromkeys(["in", "inch"], 25400.0),
 }
+
+#: units that say "not calibrated" (ImageJ's default), not an unknown unit
+UNCALIBRATED = ("", "pixel", "pixels", "px")
+
+#: ImageJ writes non-ASCII characters of its description as Java escapes: unit=\u00B5m
+_JAVA_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
+
+
+def micrometres_per(unit) -> float | None:
+    """Micrometres per ``unit`` as files write it ("um", "µm", "Microns", "\\u00B5m", "nm",
+    "inch", ...); None for a unit not in ``MICROMETRES``."""
+    text = _JAVA_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), str(unit)).strip().lower()
+    if text not in MICROMETRES and text.endswith("s"):  # microns, micrometres, inches
+        text = text[:-2] if text.endswith("es") and text[:-2] in MICROMETRES else text[:-1]
+    return MICROMETRES.get(text)
 
 
 @dataclass(frozen=True)
@@ -66,8 +78,11 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
 def tiff_sizes(tif, page) -> tuple[tuple[float, float] | None, float | None]:
     """A TIFF's ((y, x) micrometres per pixel, micrometres between planes), each None where
     the file gives none: the OME-XML's (read once for both), else ``page``'s resolution
-    tags and ImageJ's ``spacing``."""
+    tags and ImageJ's ``spacing``. An ImageJ ``unit`` not understood is said in one warning
+    (its pixel size and spacing are not used)."""
     ome = _ome_pixels(tif.ome_metadata) if tif.is_ome else {}
+    if not ome:
+        _warn_unknown_unit(tif)
     return _ome_size(ome) or _resolution_size(tif, page), _z_spacing(tif, ome)
 
 
@@ -76,15 +91,33 @@ def tiff_pixel_size(tif, page) -> tuple[float, float] | None:
     return tiff_sizes(tif, page)[0]
 
 
+def _imagej_unit(tif) -> str | None:
+    """The ``unit`` of an ImageJ TIFF's description, or None."""
+    meta = (tif.imagej_metadata or {}) if tif.is_imagej else {}
+    return None if meta.get("unit") is None else str(meta["unit"])
+
+
+def _warn_unknown_unit(tif) -> None:
+    unit = _imagej_unit(tif)
+    if unit is None or unit.strip().lower() in UNCALIBRATED or micrometres_per(unit):
+        return
+    log.warning(
+        "%s: unit %r of its ImageJ metadata is not one unetlab knows (um, microns, nm, mm, "
+        "cm, inch); its pixel size and Z spacing are not used (Fiji: Image > Properties)",
+        tif.filehandle.name,
+        unit,
+    )
+
+
 def _z_spacing(tif, ome: dict[str, str]) -> float | None:
     """Micrometres between the planes of a stack: the OME ``PhysicalSizeZ`` (``ome``: the
     attributes of its ``Pixels``), or ImageJ's ``spacing`` in its ``unit``; None when the
     file gives none."""
     if "PhysicalSizeZ" in ome:
         unit = ome.get("PhysicalSizeZUnit", "µm")
-        return float(ome["PhysicalSizeZ"]) * MICROMETRES.get(unit.lower(), 1.0)
+        return float(ome["PhysicalSizeZ"]) * (micrometres_per(unit) or 1.0)
     meta = (tif.imagej_metadata or {}) if tif.is_imagej else {}
-    per_unit = MICROMETRES.get(str(meta.get("unit", "")).lower())
+    per_unit = micrometres_per(meta.get("unit", ""))
     if "spacing" in meta and per_unit is not None:
         return float(meta["spacing"]) * per_unit
     return None
@@ -96,9 +129,10 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
     unit = page.tags.get("ResolutionUnit")
     if xres is None or yres is None:
         return None
-    per_unit = {2: MICROMETRES["inch"], 3: MICROMETRES["cm"]}.get(int(unit.value) if unit else 2)
+    code = int(unit.value) if unit else 2  # TIFF 6.0: the unit defaults to inch
+    per_unit = {2: MICROMETRES["inch"], 3: MICROMETRES["cm"]}.get(code)
     if per_unit is None and tif.is_imagej:  # ImageJ: unit NONE, the unit in its metadata
-        per_unit = MICROMETRES.get(str((tif.imagej_metadata or {}).get("unit", "")).lower())
+        per_unit = micrometres_per(_imagej_unit(tif) or "")
     pixels = [v[0] / v[1] if v[1] else 0.0 for v in (yres.value, xres.value)]
     if per_unit is None or min(pixels) <= 0 or pixels == [1.0, 1.0]:
         return None
@@ -120,7 +154,7 @@ def _ome_size(ome: dict[str, str]) -> tuple[float, float] | None:
     for axis in "YX":
         value = float(ome.get(f"PhysicalSize{axis}", ome["PhysicalSizeX"]))
         unit = ome.get(f"PhysicalSize{axis}Unit", "µm")
-        size.append(value * MICROMETRES.get(unit.lower(), 1.0))
+        size.append(value * (micrometres_per(unit) or 1.0))
     return size[0], size[1]
 
 
@@ -158,7 +192,7 @@ def scale_kwargs(dtype, *, axes: str, pixel: PixelSize | None) -> dict:
     if pixel is None:
         return {}
     if np.dtype(dtype) not in [np.dtype(d) for d in IMAGEJ_DTYPES]:  # e.g. uint32 ids
-        per_cm = 1e4 / (pixel.size * MICROMETRES.get(pixel.unit, 1.0))
+        per_cm = 1e4 / (pixel.size * (micrometres_per(pixel.unit) or 1.0))
         return {"resolution": (per_cm, per_cm), "resolutionunit": "CENTIMETER"}
     metadata: dict = {"axes": axes, "unit": pixel.unit}
     if pixel.spacing and "Z" in axes:
