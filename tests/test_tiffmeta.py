@@ -236,3 +236,29 @@ def test_an_unknown_unit_is_said_once_not_dropped_silently(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="unetlab.data.tiffmeta"):
         assert read_pixel_size(path) is None  # uncalibrated, not unknown: no warning
     assert not caplog.records
+
+
+@pytest.mark.parametrize(
+    ("dpi", "unit", "size"),
+    [
+        (72, "INCH", None),  # an exporter's default: no pixel size
+        (96, "INCH", None),
+        (72, None, None),  # no ResolutionUnit tag: TIFF's default, inch
+        (2400, "INCH", 10.5833333333),  # a scanner's real sampling: kept
+        (72, "CENTIMETER", 138.888888889),  # centimetres stay used
+    ],
+)
+def test_a_nominal_72_or_96_dpi_is_no_pixel_size(tmp_path, dpi, unit, size):
+    """72 dpi became a 352.8 um pixel: um columns and output scale from a screen default."""
+    path = tmp_path / "d.tif"
+    tifffile.imwrite(path, np.zeros((8, 8), np.uint16), resolution=(dpi, dpi), resolutionunit=unit)
+    if unit is None:  # tifffile writes INCH when told nothing: drop the tag
+        with tifffile.TiffFile(path) as tif:
+            offset = tif.pages[0].tags["ResolutionUnit"].offset
+        data = bytearray(path.read_bytes())
+        data[offset : offset + 2] = (305).to_bytes(2, "little")  # Software: an unused tag
+        path.write_bytes(bytes(data))
+        with tifffile.TiffFile(path) as tif:
+            assert "ResolutionUnit" not in tif.pages[0].tags
+    pixel = read_pixel_size(path)
+    assert (pixel and pixel.size) == (size and pytest.approx(size))

@@ -123,8 +123,21 @@ def _z_spacing(tif, ome: dict[str, str]) -> float | None:
     return None
 
 
+#: resolutions in pixels per inch that exporters write by default (72: Photoshop, GIMP and
+#: macOS; 96: Windows), not a sampling of the specimen
+NOMINAL_DPI = (72.0, 96.0)
+
+
 def _resolution_size(tif, page) -> tuple[float, float] | None:
-    """(y, x) micrometres per pixel from ``page``'s resolution tags."""
+    """(y, x) micrometres per pixel from ``page``'s resolution tags.
+
+    None for 1 px per unit (tifffile's and others' "unset") and for 72 or 96 px per inch
+    (``NOMINAL_DPI``; the unit INCH is also TIFF's default when the tag is absent): a screen
+    default taken as a pixel size made a 352.8 um pixel of a microscope image. Other inch
+    values are used: a scanner's dpi is its real sampling (2400 dpi: 10.58 um pixels), and
+    an exporter that writes a microscope's pixel size in inches writes thousands of dpi.
+    An ImageJ TIFF (unit NONE) gives its unit in its description.
+    """
     xres, yres = page.tags.get("XResolution"), page.tags.get("YResolution")
     unit = page.tags.get("ResolutionUnit")
     if xres is None or yres is None:
@@ -135,6 +148,13 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
         per_unit = micrometres_per(_imagej_unit(tif) or "")
     pixels = [v[0] / v[1] if v[1] else 0.0 for v in (yres.value, xres.value)]
     if per_unit is None or min(pixels) <= 0 or pixels == [1.0, 1.0]:
+        return None
+    if code == 2 and all(p in NOMINAL_DPI for p in pixels):
+        log.debug(
+            "%s: %g dpi is an exporter's default, not a pixel size: no pixel size used",
+            tif.filehandle.name,
+            pixels[1],
+        )
         return None
     # units per pixel as the fraction's inverse, to 12 digits: 13/40, not 1/(40/13) = 0.32499999999999996
     y, x = (float(f"{per_unit * v[1] / v[0]:.12g}") for v in (yres.value, xres.value))
