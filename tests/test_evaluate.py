@@ -215,6 +215,30 @@ def test_ground_truth_name_ending_in_a_bracket(tmp_path):
     assert [r["name"] for r in report.images] == ["a[3]"] and report.summary["miou"] == 1.0
 
 
+@pytest.mark.parametrize(("pred_pages", "gt_pages"), [(3, 1), (1, 3), (3, 2)])
+def test_a_stack_against_another_count_of_planes_is_refused(tmp_path, capsys, pred_pages, gt_pages):
+    """A 5-plane prediction against the mask of its one annotated plane scored plane 0 (F1
+    0.0 against plane 2's nuclei), silently: now one line naming both files and the fix."""
+    import tifffile
+
+    (tmp_path / "p").mkdir()
+    (tmp_path / "gt").mkdir()
+    tifffile.imwrite(
+        tmp_path / "p" / "s.tif", np.stack([GOOD] * pred_pages), photometric="minisblack"
+    )
+    tifffile.imwrite(tmp_path / "gt" / "s.tif", np.stack([GT] * gt_pages), photometric="minisblack")
+    with pytest.raises(UnetlabError) as caught:
+        evaluate_predictions(tmp_path / "p", tmp_path / "gt", label_values=[0, 255])
+    said = str(caught.value)
+    assert f"p/s.tif has {pred_pages} page(s) but its ground truth " in said
+    assert f"gt/s.tif has {gt_pages}" in said and "\n" not in said
+    if gt_pages == 1:
+        assert "save that plane of the prediction alone" in said
+    argv = ["evaluate", "--pred", str(tmp_path / "p"), "--gt", str(tmp_path / "gt")]
+    assert main([*argv, "--label-values", "0", "255"]) != 0
+    assert said in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("data_folder", [False, True])
 def test_tiff_stack_predictions_pair_pages_in_order(tmp_path, monkeypatch, data_folder):
     import tifffile

@@ -44,6 +44,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -534,9 +535,21 @@ def _instance_mask(mask: np.ndarray, ignore_value, name: str) -> tuple[np.ndarra
     return np.where(ignored, IGNORE_INDEX, ids > 0).astype(np.int64), ids
 
 
-def _ground_truth(gt_dir: Path) -> tuple[list[Path], Iterator[tuple[str, str, int, np.ndarray]]]:
-    """The mask files of a data folder or a folder of masks, and an iterator of (name, image
-    stem, page index, mask label values) of their pages; each mask file is read once."""
+class _MaskPage(NamedTuple):
+    """One page of a ground-truth mask file: its name in the report, the stem its prediction
+    has, the page index, the mask's label values, the file and how many pages it has."""
+
+    name: str
+    stem: str
+    page: int
+    mask: np.ndarray
+    path: Path
+    pages: int
+
+
+def _ground_truth(gt_dir: Path) -> tuple[list[Path], Iterator[_MaskPage]]:
+    """The mask files of a data folder or a folder of masks, and an iterator of their pages
+    (:class:`_MaskPage`); each mask file is read once."""
     root = data_root(gt_dir)
     if _has_data(root):
         pairs = find_pairs(root)
@@ -549,17 +562,20 @@ def _ground_truth(gt_dir: Path) -> tuple[list[Path], Iterator[tuple[str, str, in
     return files, _file_masks(files)
 
 
-def _pair_masks(pairs: Sequence[Pair]) -> Iterator[tuple[str, str, int, np.ndarray]]:
+def _pair_masks(pairs: Sequence[Pair]) -> Iterator[_MaskPage]:
     read = PairReader()  # a stack's masks read once for all their pages
     for pair in pairs:
-        yield pair.name, pair.image.stem, pair.page, read.stack(pair.mask, mask=True)[pair.page]
+        masks = read.stack(pair.mask, mask=True)
+        stem = pair.image.stem
+        yield _MaskPage(pair.name, stem, pair.page, masks[pair.page], pair.mask, len(masks))
 
 
-def _file_masks(files: Sequence[Path]) -> Iterator[tuple[str, str, int, np.ndarray]]:
+def _file_masks(files: Sequence[Path]) -> Iterator[_MaskPage]:
     for path in files:
         pages = read_stack(path, mask=True)
         for i, mask in enumerate(pages):
-            yield (path.stem if len(pages) == 1 else f"{path.stem}[{i}]"), path.stem, i, mask
+            name = path.stem if len(pages) == 1 else f"{path.stem}[{i}]"
+            yield _MaskPage(name, path.stem, i, mask, path, len(pages))
 
 
 def _palette_void(mask_files: Sequence[Path], ignore_value, label_values) -> int | None:
@@ -631,11 +647,11 @@ class _Predictions:
     def __contains__(self, stem: str) -> bool:
         return stem in self.maps or stem in self.objects
 
-    def page(self, stem: str, page: int, name: str, shape) -> tuple[np.ndarray, np.ndarray | None]:
+    def page(self, gt: _MaskPage) -> tuple[np.ndarray, np.ndarray | None]:
         """(class indices (H, W) int64, object ids (H, W) int64 or None) of one mask page."""
-        ids = None
+        ids, stem = None, gt.stem
         if stem in self.objects:
-            ids = _page(self.read_objects, self.objects[stem], page, name, shape)
+            ids = _page(self.read_objects, self.objects[stem], gt)
             if not np.issubdtype(ids.dtype, np.integer) or ids.min(initial=0) < 0:
                 raise DatasetError(
                     f"{self.objects[stem]}: object ids are integers 0 (none), 1..n, not "
@@ -644,14 +660,16 @@ class _Predictions:
             ids = ids.astype(np.int64)
         if ids is not None and (self.object_pixels or stem not in self.maps):
             return (ids > 0).astype(np.int64), ids
-        return _page(self.read_maps, self.maps[stem], page, name, shape).astype(np.int64), ids
+        return _page(self.read_maps, self.maps[stem], gt).astype(np.int64), ids
 
 
-def _page(read: PairReader, path: Path, page: int, name: str, shape) -> np.ndarray:
+def _page(read: PairReader, path: Path, gt: _MaskPage) -> np.ndarray:
+    """Page ``gt.page`` of the prediction ``path``: one (H, W) label image of the ground
+    truth's size, from a file of as many pages as the ground truth's."""
     pages = read.stack(path, mask=True)
-    if page >= len(pages):
-        raise DatasetError(f"{path}: has {len(pages)} page(s), the ground truth {name} more")
-    pred = pages[page]
+    if len(pages) != gt.pages:
+        raise DatasetError(_page_mismatch(path, len(pages), gt))
+    pred, name, shape = pages[gt.page], gt.name, gt.mask.shape
     if pred.ndim != 2:
         raise DatasetError(f"{path}: a prediction is one (H, W) label image, not {pred.shape}")
     if pred.shape != tuple(shape):
@@ -660,6 +678,23 @@ def _page(read: PairReader, path: Path, page: int, name: str, shape) -> np.ndarr
             f"{name} is {shape[1]}x{shape[0]}; predict the full-size image"
         )
     return pred
+
+
+def _page_mismatch(path: Path, pages: int, gt: _MaskPage) -> str:
+    """Why a prediction of ``pages`` pages cannot be scored against ``gt``'s file, and the
+    fix: page i is scored against page i, so a stack against one annotated plane would score
+    its first plane, whichever plane was annotated."""
+    said = f"{path} has {pages} page(s) but its ground truth {gt.path} has {gt.pages}"
+    if gt.pages == 1:
+        fix = (
+            "to score the one annotated plane, save that plane of the prediction alone under "
+            "this name (or predict that plane of the image)"
+        )
+    elif pages == 1:
+        fix = "predict the whole stack (every annotated plane), or keep only the mask of this plane"
+    else:
+        fix = "predict the image whose planes the masks annotate"
+    return f"{said}: page i is scored against page i; {fix}"
 
 
 def _check_class_indices(values: np.ndarray, pred_max: int) -> None:
@@ -749,11 +784,12 @@ def evaluate_predictions(
     missing: list[str] = []
     gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
     pred_max = voided = 0
-    for name, stem, page, mask in masks:
+    for gt_page in masks:
+        name, stem, mask = gt_page.name, gt_page.stem, gt_page.mask
         if stem not in preds:
             missing.append(stem)
             continue
-        pred, pred_ids = preds.page(stem, page, name, mask.shape)
+        pred, pred_ids = preds.page(gt_page)
         if gt_instances:
             gt, gt_ids = _instance_mask(mask, ignore_value, name)
         else:
