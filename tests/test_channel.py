@@ -12,7 +12,7 @@ from unetlab.cli import main
 from unetlab.data.io import read_image
 from unetlab.errors import UnetlabError
 from unetlab.inference.files import predict_file
-from unetlab.inference.predict import PredictOptions, predict_image
+from unetlab.inference.predict import PredictOptions, fit_channels, predict_image
 from unetlab.models import UNet
 
 
@@ -31,8 +31,8 @@ def test_predict_image_takes_the_channel_asked_for(grey_model):
     image = _two_channels()
     expected = predict_image(grey_model, image[..., 1])
     assert np.allclose(predict_image(grey_model, image, channel=1), expected, atol=1e-6)
-    with pytest.raises(UnetlabError, match="has 2 channels but the model expects 1"):
-        predict_image(grey_model, image)  # without it: refused, as before
+    with pytest.raises(UnetlabError, match="has 2 channels, the model takes 1: choose one with"):
+        predict_image(grey_model, image)  # without it: refused, with the fix
     with pytest.raises(UnetlabError, match=r"has 2 channel\(s\) \(0 to 1\), no channel 2"):
         predict_image(grey_model, image, channel=2)
     with pytest.raises(UnetlabError, match="channel index >= 0"):
@@ -88,3 +88,69 @@ def test_a_stack_names_the_page_with_nan(tmp_path, grey_model):
     tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")
     with pytest.raises(UnetlabError, match=r"s.tif: 1 NaN or infinite pixel in page 1; replace"):
         predict_file(grey_model, tmp_path / "s.tif", tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    "kind",
+    ["imagej_cyx_16bit", "imagej_cyx_8bit", "minisblack_yxc_16bit", "ome_cyx_8bit"],
+)
+def test_fluorescence_channels_are_refused_for_a_grey_model_not_averaged(tmp_path, kind):
+    """3 stains are no RGB picture: their luminance is no image of any stain (the audit's
+    DAPI model found 95 'nuclei' in it, 31 with --channel 0)."""
+    rng = np.random.default_rng(1)
+    dtype = np.uint8 if "8bit" in kind else np.uint16
+    cyx = rng.integers(0, 200, (3, 40, 36)).astype(dtype)
+    path = tmp_path / f"{kind}.tif"
+    if kind.startswith("imagej"):
+        tifffile.imwrite(path, cyx, imagej=True, metadata={"axes": "CYX"})
+    elif kind.startswith("ome"):  # planes of RGB photometry that the metadata calls channels
+        tifffile.imwrite(
+            path, cyx, metadata={"axes": "CYX"}, photometric="rgb", planarconfig="separate"
+        )
+    else:
+        tifffile.imwrite(
+            path, np.moveaxis(cyx, 0, -1), photometric="minisblack", planarconfig="contig"
+        )
+    grey = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    fix = r"has 3 channels, the model takes 1: choose one with --channel C \(Python: channel=C\)"
+    with pytest.raises(UnetlabError, match=fix):
+        predict_file(grey, path, tmp_path / "out")
+    with pytest.raises(UnetlabError, match=fix):
+        predict_file(grey, path, tmp_path / "out", large_threshold=100)  # streamed
+    (written,) = predict_file(grey, path, tmp_path / "one", channel=2)
+    expected = predict_image(grey, cyx[2]).argmax(0)
+    assert np.array_equal(read_image(written), expected)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16])
+def test_a_colour_picture_still_gives_its_luminance(tmp_path, dtype, caplog):
+    rgb = np.random.default_rng(2).integers(0, 200, (40, 36, 3)).astype(dtype)
+    tifffile.imwrite(tmp_path / "rgb.tif", rgb, photometric="rgb")
+    grey = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    (written,) = predict_file(grey, tmp_path / "rgb.tif", tmp_path / "out")
+    assert "predicting its luminance" in caplog.text
+    expected = predict_image(grey, fit_channels(rgb, 1, colour=True)).argmax(0)
+    assert np.array_equal(read_image(written), expected)
+    if dtype == np.uint8:  # an array of 3 bytes a pixel is taken for a colour picture
+        assert np.array_equal(predict_image(grey, rgb).argmax(0), expected)
+    else:  # 16-bit channels of an array: stains, unless the caller says otherwise
+        with pytest.raises(UnetlabError, match="has 3 channels, the model takes 1"):
+            predict_image(grey, rgb)
+
+
+def test_one_channel_for_a_two_channel_model_is_refused_not_repeated(tmp_path):
+    """The audit's DAPI + membrane model given DAPI alone (or --channel 0) found 0 objects
+    with status 0: its channel had been repeated into both."""
+    both = UNet(2, 2, depth=2, base_channels=2, padding="same").eval()
+    dapi = np.random.default_rng(3).integers(0, 4000, (3, 40, 36), dtype=np.uint16)
+    tifffile.imwrite(tmp_path / "zyx.tif", dapi, imagej=True, metadata={"axes": "ZYX"})
+    with pytest.raises(UnetlabError, match=r"zyx.tif: has 1 channel, the model takes 2 \(it"):
+        predict_file(both, tmp_path / "zyx.tif", tmp_path / "out")
+    with pytest.raises(UnetlabError, match="has 1 channel, the model takes 2"):
+        predict_image(both, dapi[0])
+    two = _two_channels()
+    with pytest.raises(UnetlabError, match="channel 0 was asked for, but the model takes 2"):
+        predict_image(both, two, channel=0)
+    assert predict_image(both, two).shape == (2, 64, 48)  # its own 2 channels
+    rgb = UNet(3, 2, depth=2, base_channels=2, padding="same").eval()
+    assert predict_image(rgb, dapi[0]).shape == (2, 40, 36)  # grey for an RGB net: repeated

@@ -91,7 +91,9 @@ def test_label_values_color_skip_existing_and_channel_mismatch(folder, capsys):
     tifffile.imwrite(folder / "two.tif", np.zeros((8, 8, 2), np.uint8), planarconfig="contig")
     capsys.readouterr()
     assert main([*args, "--input", str(folder / "two.tif")]) == 2
-    assert "two.tif: has 2 channels but the model expects 1" in capsys.readouterr().err
+    assert "two.tif: has 2 channels, the model takes 1: choose one with --channel C" in (
+        capsys.readouterr().err
+    )
 
 
 def test_user_errors_are_one_line(folder, capsys):

@@ -186,7 +186,7 @@ def test_a_colour_image_at_its_dtypes_ends_gives_that_grey_without_overflow(dtyp
     rgb = np.array([[[info.max] * 3, [info.min] * 3, [100, 100, 100]]], dtype)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        grey = fit_channels(rgb, 1)[..., 0]
+        grey = fit_channels(rgb, 1, colour=True)[..., 0]  # a 16-bit RGB TIFF, say
     assert grey.dtype == dtype
     if info.bits <= 32:  # exact; int64's ends sit within float64's rounding
         assert grey.tolist() == [[info.max, info.min, 100]]

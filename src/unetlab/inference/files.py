@@ -19,9 +19,16 @@ import numpy as np
 import torch
 
 from unetlab.data.classes import class_colours
+from unetlab.data.colour import colour_file
 from unetlab.data.io import read_stack, write_csv, write_png, write_tiff
 from unetlab.data.ome import FORMATS
-from unetlab.data.tiffmeta import imagej_kwargs, read_pixel_size, scale_kwargs
+from unetlab.data.tiffmeta import (
+    PageAxes,
+    imagej_kwargs,
+    read_page_axes,
+    read_pixel_size,
+    scale_kwargs,
+)
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import OutputError, UnetlabError
 from unetlab.inference.objects import (
@@ -297,14 +304,15 @@ def _predict_whole(
     """An image read whole; its label image is written last. Stacks, and TIFFs that record
     a pixel size, give TIFF labels and overlay (with the pixel size), others PNG."""
     stack = read_stack(path)
+    fit = dict(name=path.name, channel=options.channel, colour=colour_file(path))
     pages = [
-        fit_channels(page, model.in_channels, name=path.name, quiet=i > 0, channel=options.channel)
-        for i, page in enumerate(stack)
+        fit_channels(page, model.in_channels, quiet=i > 0, **fit) for i, page in enumerate(stack)
     ]
     is_stack = stack.shape[0] > 1
     for i, page in enumerate(pages):  # what the net reads: not a channel --channel leaves out
         check_finite(page, str(path), channel_axis=True, where=f" in page {i}" if is_stack else "")
     meta = _tiff_meta(model, path, values)
+    axes = read_page_axes(path, stack.shape[0])
     tiff = is_stack or meta["pixel"] is not None
     paths = output_paths(out_dir, output_stem(path), stack=tiff)
     labels, ids, probs = _predict_pages(
@@ -312,26 +320,22 @@ def _predict_whole(
     )
     written = [paths["labels"]]
     if save_probabilities:
-        prob_meta = _probability_meta(meta, probs[0].shape[0], len(probs), is_stack)
-        write_tiff(
-            paths["probabilities"],
-            np.stack(probs) if is_stack else probs[0],
-            photometric="minisblack",
-            **prob_meta,
-        )
+        prob, prob_axes = _hyperstack(probs, axes, "CYX")
+        prob_meta = _probability_meta(meta, probs[0].shape[0], len(probs), prob_axes, axes)
+        write_tiff(paths["probabilities"], prob, photometric="minisblack", **prob_meta)
         written.append(paths["probabilities"])
     if objects is not None:
-        written += _write_objects(paths, stack, ids, meta["pixel"])
+        written += _write_objects(paths, stack, ids, meta["pixel"], axes)
     if draw_overlay:
         overlay_path = paths["overlay"]
         written.append(
-            _write_overlay(model, overlay_path, stack, labels, ids, tiff=tiff, meta=meta)
+            _write_overlay(model, overlay_path, stack, labels, ids, tiff=tiff, meta=meta, axes=axes)
         )
     # the labels last: a label image on disk means this input's outputs are all there
     colours = label_colours(model, color=color, values=values is not None)
     out = [encode_labels(lab, values) for lab in labels]
     if tiff:
-        _write_label_tiff(paths["labels"], np.stack(out) if is_stack else out[0], colours, meta)
+        _write_label_tiff(paths["labels"], *_hyperstack(out, axes, "YX"), colours, meta, axes)
     else:
         write_png(paths["labels"], out[0], palette=colours)
     return written
@@ -352,18 +356,16 @@ def _predict_pages(model, pages, options, *, objects, keep: bool, progress):
 
 
 def _write_overlay(
-    model, path: Path, stack, labels: list, ids: list, *, tiff: bool, meta: dict
+    model, path: Path, stack, labels: list, ids: list, *, tiff: bool, meta: dict, axes: PageAxes
 ) -> Path:
     """The labels (and object outlines) drawn over the pages: an RGB PNG, or TIFF with the
-    input's pixel size."""
+    input's pixel size and its pages' ``axes``."""
     colours = label_colours(model, color=True, values=False)
     drawn = [overlay(page, lab, colours=colours) for page, lab in zip(stack, labels)]
     drawn = [draw_outlines(d, i) for d, i in zip(drawn, ids)] if ids else drawn
     if tiff:
-        rgb = np.stack(drawn) if len(drawn) > 1 else drawn[0]
-        scale = scale_kwargs(
-            rgb.dtype, axes="ZYXS" if rgb.ndim == 4 else "YXS", pixel=meta["pixel"]
-        )
+        rgb, rgb_axes = _hyperstack(drawn, axes, "YXS")
+        scale = scale_kwargs(rgb.dtype, axes=rgb_axes, pixel=meta["pixel"], timing=axes.timing)
         write_tiff(path, rgb, photometric="rgb", compression=COMPRESSION, **scale)
     else:
         write_png(path, drawn[0])
@@ -371,19 +373,21 @@ def _write_overlay(
 
 
 def _write_objects(
-    paths: dict[str, Path], stack: np.ndarray, ids: list[np.ndarray], pixel
+    paths: dict[str, Path], stack: np.ndarray, ids: list[np.ndarray], pixel, axes: PageAxes
 ) -> list[Path]:
-    """``<stem>_objects.tif`` (with the input's ``pixel`` size) and ``<stem>_objects.csv``
-    of the pages' object ids."""
+    """``<stem>_objects.tif`` (with the input's ``pixel`` size and pages' ``axes``) and
+    ``<stem>_objects.csv`` of the pages' object ids."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
-    objects = np.stack(ids).astype(dtype) if len(ids) > 1 else ids[0].astype(dtype)
-    scale = scale_kwargs(dtype, axes="ZYX" if objects.ndim == 3 else "YX", pixel=pixel)
+    objects, id_axes = _hyperstack([i.astype(dtype) for i in ids], axes, "YX")
+    scale = scale_kwargs(dtype, axes=id_axes, pixel=pixel, timing=axes.timing)
     write_tiff(
         paths["objects"], objects, photometric="minisblack", compression=COMPRESSION, **scale
     )
     tables = [object_table(i, page) for i, page in zip(ids, stack)]
     if len(tables) > 1:
-        tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
+        tables = [
+            {**_page_columns(p, len(t["id"]), axes, pixel), **t} for p, t in enumerate(tables)
+        ]
     table = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
     size = None if pixel is None else (pixel.size, pixel.size)  # square pixels, as read
     write_csv(paths["table"], with_micrometres(table, size))
@@ -391,18 +395,23 @@ def _write_objects(
 
 
 def _write_label_tiff(
-    path: Path, labels: np.ndarray, colours: np.ndarray | None, meta: dict
+    path: Path,
+    labels: np.ndarray,
+    axes: str,
+    colours: np.ndarray | None,
+    meta: dict,
+    pages: PageAxes,
 ) -> None:
-    """Labels (P, H, W) or (H, W) as an ImageJ TIFF with class names and pixel size
-    (``meta``), a palette TIFF with ``colours``."""
-    axes = "ZYX" if labels.ndim == 3 else "YX"
+    """Labels of ``axes`` ("YX", "ZYX", "TZYX", ...) as an ImageJ TIFF with class names,
+    pixel size (``meta``) and the ``pages``' frame interval, a palette TIFF with ``colours``."""
+    ij = dict(axes=axes, timing=pages.timing, **meta)
     if colours is None:
         write_tiff(
             path,
             labels,
             photometric="minisblack",
             compression=COMPRESSION,
-            **imagej_kwargs(labels.dtype, axes=axes, **meta),
+            **imagej_kwargs(labels.dtype, **ij),
         )
         return
     colormap = np.zeros((3, 256), dtype=np.uint16)
@@ -413,7 +422,7 @@ def _write_label_tiff(
         photometric="palette",
         compression=COMPRESSION,
         colormap=colormap,
-        **imagej_kwargs(np.uint8, axes=axes, **meta),
+        **imagej_kwargs(np.uint8, **ij),
     )
 
 
@@ -423,11 +432,34 @@ def _tiff_meta(model, path: Path, values) -> dict:
     return {"classes": classes, "values": values, "pixel": read_pixel_size(path)}
 
 
-def _probability_meta(meta: dict, k: int, pages: int, stack: bool) -> dict:
-    """ImageJ keywords of a (K, H, W) or (P, K, H, W) float32 probability TIFF: channel labels
-    (a one-class net's single channel is its foreground, the last class name)."""
-    axes = "ZCYX" if stack else "CYX"
+def _probability_meta(meta: dict, k: int, pages: int, axes: str, page_axes: PageAxes) -> dict:
+    """ImageJ keywords of a float32 probability TIFF of ``axes`` ("CYX", "ZCYX", "TZCYX",
+    ...): channel labels (a one-class net's single channel is its foreground, the last class
+    name)."""
     classes = meta["classes"][-k:]
     return imagej_kwargs(
-        np.float32, axes=axes, classes=classes, pixel=meta["pixel"], channel_labels=pages
+        np.float32,
+        axes=axes,
+        classes=classes,
+        pixel=meta["pixel"],
+        channel_labels=pages,
+        timing=page_axes.timing,
     )
+
+
+def _hyperstack(pages: Sequence[np.ndarray], axes: PageAxes, tail: str) -> tuple[np.ndarray, str]:
+    """Per-page outputs as one array of an ImageJ hyperstack, and its axes: the input's
+    page ``axes`` (:class:`~unetlab.data.tiffmeta.PageAxes`: T and Z kept, as in the input)
+    followed by ``tail`` ("YX", "CYX", "YXS"); one page as itself."""
+    if len(pages) == 1:
+        return pages[0], tail
+    return axes.unfold(np.stack(pages)), axes.axes + tail
+
+
+def _page_columns(page: int, rows: int, axes: PageAxes, pixel) -> dict[str, np.ndarray]:
+    """The leading columns of a stack's object table for ``rows`` objects of page ``page``:
+    ``page``, and the input's ``t`` and ``z`` indices (``z_um`` where the Z spacing is known)."""
+    columns = {"page": page, **axes.index(page)}
+    if "z" in columns and pixel is not None and pixel.spacing:
+        columns["z_um"] = columns["z"] * pixel.spacing
+    return {name: np.full(rows, value) for name, value in columns.items()}

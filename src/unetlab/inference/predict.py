@@ -138,15 +138,21 @@ def fit_channels(
     name: str = "image",
     quiet: bool = False,
     channel: int | None = None,
+    colour: bool | None = None,
 ) -> np.ndarray:
     """(H, W) or (H, W, C) -> (H, W, channels), a view where possible; never modifies ``image``.
 
-    A grey image given to a multi-channel net is repeated (a view, logged); an RGB image given
-    to a grey net becomes its luminance (0.299 R + 0.587 G + 0.114 B, a float32 copy, logged);
-    an RGBA array given to an RGB net loses its alpha (a view, logged), as an RGBA file does.
-    Anything else raises UnetlabError naming both counts. ``channel``: that one channel of
-    the image is taken first (a view). ``quiet``: no log line (for the windows of one image,
-    whose first window logged it).
+    ``colour``: whether the image is a colour picture (R, G, B[, A]; for a file,
+    :func:`unetlab.data.colour.colour_file`), not separate channels (the stains of a
+    fluorescence image); None: 3 or 4 channels of 8 bits are colour. A colour image given to a
+    grey net becomes its luminance (0.299 R + 0.587 G + 0.114 B, a float32 copy, logged); an
+    RGBA one given to an RGB net loses its alpha (a view, logged), as an RGBA file does. A
+    grey image is repeated (a view, logged) only for a 3-channel net, which is taken to be an
+    RGB net (checkpoints do not record what their channels were; the pretrained encoders are
+    RGB). Anything else raises UnetlabError naming both counts, and the fix: for a grey net,
+    ``channel``. ``channel``: that one channel of the image is taken first (a view), for a
+    1-channel net only. ``quiet``: no log line (for the windows of one image, whose first
+    window logged it).
     """
     if not isinstance(image, np.ndarray):
         raise UnetlabError(f"{name}: expected a numpy array, not {type(image).__name__}")
@@ -162,29 +168,25 @@ def fit_channels(
         )
     hwc = image[:, :, None] if image.ndim == 2 else image
     if channel is not None:
-        if channel >= hwc.shape[2]:
-            raise UnetlabError(
-                f"{name}: has {hwc.shape[2]} channel(s) (0 to {hwc.shape[2] - 1}), no channel "
-                f"{channel}: give --channel a channel it has"
-            )
-        hwc = hwc[:, :, channel : channel + 1]
+        hwc = _one_channel(hwc, channel, channels, name)
     have = hwc.shape[2]
     if have == channels:
         return hwc
-    if have == 1:
+    if colour is None:
+        colour = have in (3, 4) and hwc.dtype == np.uint8
+    if have == 1 and channels == 3:
         if not quiet:
             log.warning(
-                "%s: grey image given to a %d-channel model; its channel is repeated (a page "
+                "%s: grey image given to a 3-channel model; its channel is repeated (a page "
                 "of a (C, H, W) TIFF? save such images channels last)",
                 name,
-                channels,
             )
         return np.broadcast_to(hwc, (*hwc.shape[:2], channels))
-    if have in (3, 4) and channels == 1:
+    if have in (3, 4) and channels == 1 and colour:
         if not quiet:
             log.warning("%s: colour image given to a grey model; predicting its luminance", name)
         return _luminance(hwc[..., :3])[:, :, None]
-    if have == 4 and channels == 3:  # an RGBA array (np.asarray of an RGBA PNG)
+    if have == 4 and channels == 3 and colour:  # an RGBA array (np.asarray of an RGBA PNG)
         if not quiet:
             log.warning(
                 "%s: 4-channel image given to an RGB model; its 4th channel is left out, as "
@@ -192,7 +194,38 @@ def fit_channels(
                 name,
             )
         return hwc[..., :3]
-    raise UnetlabError(
+    raise UnetlabError(_mismatch(name, have, channels))
+
+
+def _one_channel(hwc: np.ndarray, channel: int, channels: int, name: str) -> np.ndarray:
+    """Channel ``channel`` of an (H, W, C) image as (H, W, 1), for a 1-channel net."""
+    if channels != 1:
+        raise UnetlabError(
+            f"{name}: channel {channel} was asked for, but the model takes {channels} "
+            "channels: leave --channel (channel=) out, it picks the one channel of a grey model"
+        )
+    if channel >= hwc.shape[2]:
+        raise UnetlabError(
+            f"{name}: has {hwc.shape[2]} channel(s) (0 to {hwc.shape[2] - 1}), no channel "
+            f"{channel}: give --channel a channel it has"
+        )
+    return hwc[:, :, channel : channel + 1]
+
+
+def _mismatch(name: str, have: int, channels: int) -> str:
+    """The line refusing an image of ``have`` channels for a net of ``channels``."""
+    if channels == 1:
+        return (
+            f"{name}: has {have} channels, the model takes 1: choose one with --channel C "
+            "(Python: channel=C), e.g. the nuclear stain"
+        )
+    if have == 1:
+        return (
+            f"{name}: has 1 channel, the model takes {channels} (it was trained on "
+            f"{channels}-channel images): give the image with all {channels} channels (channels "
+            "last, or a TIFF with ImageJ or OME channel axes), or use a 1-channel model"
+        )
+    return (
         f"{name}: has {have} channels but the model expects {channels}; "
         f"convert the image or use a model trained on {have}-channel images"
     )

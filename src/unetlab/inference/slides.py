@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from unetlab.data import ome
+from unetlab.data.colour import colour_file
 from unetlab.data.io import TIFF_SUFFIXES
 from unetlab.data.normalize import image_stats
 from unetlab.data.slides import Slide, is_zarr, open_slide
@@ -186,8 +187,9 @@ class _Fitted:
 
     ndim = 3
 
-    def __init__(self, image, channels: int, name: str, channel: int | None = None):
-        self.image, self.channels, self.name, self.channel = image, channels, name, channel
+    def __init__(self, image, channels: int, name: str, channel=None, colour=None):
+        self.image, self.channels, self.name = image, channels, name
+        self.fit = dict(name=name, quiet=True, channel=channel, colour=colour)
         probe = self._fit(np.zeros((1, 1, image.shape[2]), image.dtype))
         self.shape, self.dtype = (*image.shape[:2], channels), probe.dtype
 
@@ -195,7 +197,7 @@ class _Fitted:
         return self._fit(self.image[key])
 
     def _fit(self, window: np.ndarray) -> np.ndarray:
-        return fit_channels(window, self.channels, name=self.name, quiet=True, channel=self.channel)
+        return fit_channels(window, self.channels, **self.fit)
 
 
 class _Finite:
@@ -330,6 +332,7 @@ def predict_slide(
             model.in_channels,
             name=path.name,
             channel=options.channel,
+            colour=colour_file(path),
         )
         specs = _specs(
             model,
@@ -471,7 +474,7 @@ def _predict_bands(
     """This process's band of chunk rows of every page, into the staged outputs (and the
     provisional object ids into ``found``)."""
     pages, h, _, c = slide.shape
-    name = slide.path.name
+    name, colour = slide.path.name, colour_file(slide.path)
     arrays = {key: ome.open_level(stages[key]) for key in specs}
     start, stop = ome.chunk_rows(h, group.world, group.rank)
     fn = probability_fn(model, precision=options.precision, tta=options.tta)
@@ -480,7 +483,9 @@ def _predict_bands(
         for p in range(pages):
             page = slide.page(p, band_rows=grid.tile[0])
             fitted = c == model.in_channels and options.channel is None
-            source = page if fitted else _Fitted(page, model.in_channels, name, options.channel)
+            source = (
+                page if fitted else _Fitted(page, model.in_channels, name, options.channel, colour)
+            )
             # checked as the net reads it: not a channel that --channel leaves out
             image = _checked(source, str(slide.path))
             # the whole page's statistics: every band and tile sees the same mapping
