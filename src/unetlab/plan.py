@@ -58,7 +58,7 @@ FEW_IMAGES = 10  # fewer training images than this: elastic deformation (the pap
 BUDGET_EPOCHS = 100_000  # the epoch cap under a time budget: the clock ends the run first
 RARE_IMAGES = 3  # a class in fewer images than this is too rare to learn and to validate
 # up/down layout dependence (fingerprint.layout_dependence) above which the data has an up:
-# road scenes measure 0.86-0.88, microscopy 0.005-0.06, a 3-image microscopy subset at most
+# road scenes measure 0.85-0.88, microscopy 0.003-0.06, a 3-image microscopy subset at most
 # 0.25 and one 128 px nuclei image 0.34 (bench/README.md, the plan and the layout)
 UP_DOWN_LAYOUT = 0.4
 
