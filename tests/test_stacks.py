@@ -217,3 +217,29 @@ def test_a_problem_names_the_page_of_a_stack_and_only_the_file_of_a_single_image
     )
     single = Pair(tmp_path / "b.png", tmp_path / "m" / "b.png")
     assert (single.image_page, single.mask_page) == (str(single.image), str(single.mask))
+
+
+def test_a_stack_annotated_on_one_plane_is_told_to_save_that_plane(tmp_path):
+    for d in ("images", "masks"):
+        (tmp_path / d).mkdir()
+    zcyx = np.zeros((5, 2, H, W), np.uint16)
+    tifffile.imwrite(tmp_path / "images" / "e.tif", zcyx, imagej=True, metadata={"axes": "ZCYX"})
+    tifffile.imwrite(tmp_path / "masks" / "e.tif", np.zeros((H, W), np.uint16))
+    with pytest.raises(DatasetError) as info:
+        find_pairs(tmp_path)
+    msg = str(info.value)
+    assert "5 pages but its mask e.tif has 1: a 5-plane stack needs one mask plane per" in msg
+    assert "save that plane alone (Fiji: Image > Duplicate" in msg
+    assert "channels" not in msg  # its axes are known: Z
+
+
+def test_two_channels_saved_without_axes_are_told_their_axes(tmp_path):
+    for d in ("images", "masks"):
+        (tmp_path / d).mkdir()
+    tifffile.imwrite(tmp_path / "images" / "c.tif", np.zeros((2, H, W), np.uint16))
+    tifffile.imwrite(tmp_path / "masks" / "c.tif", np.zeros((H, W), np.uint16))
+    with pytest.raises(DatasetError) as info:
+        find_pairs(tmp_path)
+    msg = str(info.value)
+    assert "2 pages but its mask c.tif has 1: if these are 2 channels saved without axes" in msg
+    assert "metadata={'axes': 'CYX'}" in msg and "as (H, W, 2)" in msg

@@ -86,7 +86,37 @@ def _page_mismatch(image: Path, mask: Path, n_img: int, n_mask: int) -> str:
             f"{line}: a ({n_img}, H, W) array saved by tifffile is read as {n_img} pages; if it "
             f"is one colour image, save it channels last, as (H, W, {n_img})"
         )
+    if n_mask == 1 and (h, w) == (mask_h, mask_w):
+        return f"{line}: {_one_mask_fix(image, n_img)}"
     return line
+
+
+def _one_mask_fix(image: Path, n_img: int) -> str:
+    """The fix for an image of ``n_img`` pages whose mask has one page of its size: a stack
+    annotated on one plane, or (2-4 pages without axes metadata) channels read as pages."""
+    stack = (
+        f"a {n_img}-plane stack needs one mask plane per plane; to train on the one annotated "
+        "plane, save that plane alone (Fiji: Image > Duplicate, this slice only)"
+    )
+    if n_img > 4 or _page_axes(image) not in ("", "Q", "I"):  # Z, T: the file says so
+        return stack
+    return (
+        f"if these are {n_img} channels saved without axes, save with ImageJ metadata axes "
+        f"CYX (tifffile.imwrite(path, a, imagej=True, metadata={{'axes': 'CYX'}})) or channels "
+        f"last, as (H, W, {n_img}); if it is a stack, {stack}"
+    )
+
+
+def _page_axes(path: Path) -> str:
+    """The letters tifffile gives a TIFF's page axes (Z, T, or Q and I where no metadata
+    names them); "" for other files."""
+    if path.suffix.lower() not in TIFF_SUFFIXES:
+        return ""
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        axes = tif.series[0].axes.upper()
+    return "".join(sorted(set(axes) - set("YXCS")))
 
 
 def _planar_rgb(path: Path) -> bool:
