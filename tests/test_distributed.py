@@ -385,3 +385,19 @@ def test_a_launched_process_notes_a_stop_or_bad_input_for_the_launcher(tmp_path,
     monkeypatch.setenv(STATUS_FILE, str(tmp_path / "status"))
     assert [noted_for_launch(code) for code in (1, 143, 2, 129, 130, 0)] == [1, 0, 0, 0, 0, 0]
     assert (tmp_path / "status").read_text().split() == ["143", "2", "129", "130"]
+
+
+def test_a_launch_gives_torchrun_its_own_grace_unless_the_user_set_one(monkeypatch):
+    """A signal that reaches torchrun itself (a scheduler signalling every process) gets
+    the launch's grace, not torchrun's 30 s; a value the user set stays."""
+    import unetlab.distributed as distributed
+
+    seen = []
+    monkeypatch.setattr(
+        distributed, "run_passing_signals", lambda command, env, grace: seen.append(env) or 0
+    )
+    monkeypatch.delenv("TORCH_ELASTIC_SHUTDOWN_TIMEOUT", raising=False)
+    distributed.launch(2, ["train"], grace=12.5)
+    monkeypatch.setenv("TORCH_ELASTIC_SHUTDOWN_TIMEOUT", "7")
+    distributed.launch(2, ["train"], grace=12.5)
+    assert [env["TORCH_ELASTIC_SHUTDOWN_TIMEOUT"] for env in seen] == ["13", "7"]

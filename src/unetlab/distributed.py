@@ -15,6 +15,7 @@ when to stop; it sends its decisions to the others.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import signal
 import subprocess
@@ -193,6 +194,10 @@ def launch(nproc: int, argv: list[str], *, grace: float = STOP_WAIT) -> int:
     env = dict(os.environ)
     # each process's share of the CPUs (torchrun would give each one thread, with a banner)
     env.setdefault("OMP_NUM_THREADS", str(max(1, available_cpus() // nproc)))
+    # a signal that reaches torchrun itself (a scheduler signalling every process, or this
+    # process killed): torchrun's own wait before its SIGKILL, 30 s unless set (torch >= 2.9
+    # reads it; older ones ignore it)
+    env.setdefault("TORCH_ELASTIC_SHUTDOWN_TIMEOUT", str(math.ceil(grace)))
     with tempfile.TemporaryDirectory(prefix="unetlab-") as folder:
         env[STATUS_FILE] = os.path.join(folder, "status")
         code = run_passing_signals(command, env=env, grace=grace)
