@@ -95,3 +95,31 @@ def test_the_help_of_every_command_does_not_wait_for_torch():
         [sys.executable, "-c", _HELP_WITHOUT_TORCH], capture_output=True, text=True, timeout=120
     )
     assert (run.returncode, run.stdout.strip()) == (0, "False"), run.stderr
+
+
+# SIGTERM (or SIGHUP) while a command runs: sent when it first imports the U-Net module
+_KILL_WHILE_RUNNING = """
+import importlib.abc, os, signal, sys
+
+class Kill(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "unetlab.models.unet":
+            os.kill(os.getpid(), signal.SIG{name})
+        return None
+
+sys.meta_path.insert(0, Kill())
+sys.argv = ["unetlab", "sizes", "--near", "100"]
+from unetlab.cli import run
+run()
+"""
+
+
+@pytest.mark.parametrize("name, code", [("TERM", 143), ("HUP", 129)])
+def test_a_command_stopped_by_kill_says_so_in_one_line(name, code):
+    """``kill`` ended a command at once: no ``finally`` ran (its temporaries stayed), no
+    word said, and torchrun printed pages for a launched one. Now as Ctrl-C: one line."""
+    script = _KILL_WHILE_RUNNING.replace("{name}", name)
+    run = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert (run.returncode, run.stderr) == (code, f"unetlab sizes: stopped by SIG{name}\n")

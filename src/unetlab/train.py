@@ -91,6 +91,7 @@ from unetlab.runtime import (
     resolve_device,
     supports_bf16,
 )
+from unetlab.signals import STOP_SIGNALS, Stopped
 
 log = logging.getLogger(__name__)
 
@@ -112,22 +113,6 @@ OFFSET_SHARE = 0.2
 
 class TrainingError(UnetlabError):
     """Training cannot go on (a non-finite loss); the message says where and what to change."""
-
-
-#: the signals that stop a run at the next step boundary, last.pt saved: Ctrl-C, ``kill``
-#: (a scheduler's time limit, a shutdown) and a closed terminal or ssh session
-STOP_SIGNALS = tuple(
-    getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name)
-)
-
-
-class Stopped(KeyboardInterrupt):
-    """A run stopped by SIGTERM or SIGHUP (SIGINT, Ctrl-C, stays a plain KeyboardInterrupt):
-    ``signum`` gives the command's exit status, 128 + signum."""
-
-    def __init__(self, signum: int):
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
 
 
 class _StopRequest:

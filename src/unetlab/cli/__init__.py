@@ -21,6 +21,7 @@ from typing import NoReturn
 
 from unetlab import __version__
 from unetlab.errors import UnetlabError
+from unetlab.signals import stop_raises, stop_status
 
 # Each name is a module unetlab.cli.<name> with add_parser(subparsers) whose parser sets
 # ``run=callable(args) -> int``.
@@ -57,10 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     # is wrong with the file in its own one line
     logging.getLogger("tifffile").setLevel(logging.CRITICAL)
     try:
-        return int(args.run(args) or 0)
-    except KeyboardInterrupt:
-        print(f"unetlab {args.command}: interrupted", file=sys.stderr)
-        return 130
+        with stop_raises():  # SIGTERM, SIGHUP: as Ctrl-C, temporaries removed, one line
+            return int(args.run(args) or 0)
+    except KeyboardInterrupt as exc:
+        how, code = stop_status(exc)
+        with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
+            print(f"unetlab {args.command}: {how}", file=sys.stderr)
+        return code
     except BrokenPipeError:  # as a shell tool does; the rest of the output goes nowhere
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
 import sys
 from pathlib import Path
 
 from unetlab.cli.common import add_device_arg
 from unetlab.errors import UnetlabError
 from unetlab.models.architecture import PRESETS
+from unetlab.signals import stop_status
 
 EPILOG = """\
 examples:
@@ -128,26 +128,26 @@ def run(args) -> int:
             progress=progress,
             plan=plan,
         )
-    except KeyboardInterrupt as exc:  # Ctrl-C, or unetlab.train.Stopped: SIGTERM, SIGHUP
-        return _stopped(run_dir, getattr(exc, "signum", signal.SIGINT), say=group.is_main)
+    except KeyboardInterrupt as exc:  # Ctrl-C, or unetlab.signals.Stopped: SIGTERM, SIGHUP
+        return _stopped(run_dir, exc, say=group.is_main)
     if group.is_main:
         _summary(run_dir, result)
     return 0
 
 
-def _stopped(run_dir: Path, signum: int, *, say: bool) -> int:
+def _stopped(run_dir: Path, exc: KeyboardInterrupt, *, say: bool) -> int:
     """Say where the stopped run is (``say``: the main process of a group); the exit status
-    of a process ended by ``signum``, 128 + signum (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)."""
-    how = "interrupted" if signum == signal.SIGINT else f"stopped by {signal.Signals(signum).name}"
+    of a process ended by the signal, 128 + signum (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)."""
+    how, code = stop_status(exc)
     if not say:
-        return 128 + signum
+        return code
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP): train.log says it
         print(
             f"unetlab train: {how}; saved {run_dir / 'checkpoints' / 'last.pt'}\n"
             f"continue with: unetlab train --run-dir {run_dir} --resume",
             file=sys.stderr,
         )
-    return 128 + signum
+    return code
 
 
 def _run_folder(args, cfg) -> Path:
