@@ -15,7 +15,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -61,6 +61,80 @@ class PixelSize:
     size: float
     unit: str
     spacing: float | None = None
+
+
+@dataclass(frozen=True)
+class PageAxes:
+    """What the pages of a stack are (the first axis :func:`unetlab.data.io.read_stack`
+    gives, in the file's order): ``letters``, the file's page axes in its order ("TZ", "ZT",
+    "T", "Z"; "Q" for pages of no known meaning, written as Z as before; "" for one page),
+    ``shape`` their sizes, and ``timing``: ImageJ's ``finterval`` (seconds between time
+    points) and ``tunit`` where the file gives them."""
+
+    letters: str = ""
+    shape: tuple[int, ...] = ()
+    timing: dict = field(default_factory=dict)
+
+    @property
+    def axes(self) -> str:
+        """The pages' axes of an ImageJ hyperstack (ImageJ's order T, Z): "TZ", "T", "Z" or ""."""
+        return "Z" if self.letters == "Q" else "".join(a for a in "TZ" if a in self.letters)
+
+    def unfold(self, pages: np.ndarray) -> np.ndarray:
+        """(P, ...) per-page outputs as (T, Z, ...) in the order of :attr:`axes` (``pages``
+        itself for "Q" or ""; a view where the file's order is ImageJ's)."""
+        if len(self.letters) < 2:
+            return pages
+        order = [self.letters.index(a) for a in self.axes]
+        unfolded = pages.reshape(*self.shape, *pages.shape[1:])
+        return unfolded.transpose(*order, *range(len(order), unfolded.ndim))
+
+    def index(self, page: int) -> dict[str, int]:
+        """``{"t": i, "z": j}`` of page ``page`` (the file's T and Z axes only)."""
+        if self.letters in ("", "Q"):
+            return {}
+        at = np.unravel_index(page, self.shape)
+        return {a.lower(): int(at[self.letters.index(a)]) for a in self.axes}
+
+
+def read_page_axes(path: str | os.PathLike, pages: int) -> PageAxes:
+    """:class:`PageAxes` of a file whose image reads as ``pages`` pages: a TIFF's T and Z
+    (ImageJ hyperstack, OME, tifffile's axes) with ImageJ's frame interval or OME's
+    ``TimeIncrement``; other page axes, and files other than TIFF, as "Q" (or "" for one)."""
+    if pages == 1:
+        return PageAxes()
+    if not str(path).lower().endswith((".tif", ".tiff")):
+        return PageAxes("Q", (pages,))
+    import tifffile
+
+    from unetlab.data.io import tiff_layout
+
+    with tifffile.TiffFile(path) as tif:
+        letters, shape = tiff_layout(tif)
+        named = tif.series[0].axes.upper()
+        found = [(a, n) for a, b, n in zip(named, letters, shape) if b == "P" and n > 1]
+        axes, sizes = "".join(a for a, _ in found), tuple(n for _, n in found)
+        known = set(axes) <= {"T", "Z"} and len(set(axes)) == len(axes)
+        if not known or int(np.prod(sizes)) != pages:
+            return PageAxes("Q", (pages,))
+        return PageAxes(axes, sizes, _timing(tif) if "T" in axes else {})
+
+
+#: seconds per OME ``TimeIncrementUnit``
+_SECONDS = {"s": 1.0, "ms": 1e-3, "min": 60.0, "h": 3600.0}
+
+
+def _timing(tif) -> dict:
+    """ImageJ's ``finterval`` and ``tunit``, or OME's ``TimeIncrement`` as ``finterval`` in
+    seconds; {} where the file gives none."""
+    if tif.is_imagej:
+        meta = tif.imagej_metadata or {}
+        return {k: meta[k] for k in ("finterval", "tunit") if meta.get(k) is not None}
+    ome = _ome_pixels(tif.ome_metadata) if tif.is_ome else {}
+    per = _SECONDS.get(ome.get("TimeIncrementUnit", "s"))
+    if "TimeIncrement" in ome and per is not None:
+        return {"finterval": float(ome["TimeIncrement"]) * per}
+    return {}
 
 
 def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
@@ -204,20 +278,36 @@ def class_table(classes: Sequence[str], values: Sequence[int] | None = None) -> 
     return {int(k): str(name) for k, name in zip(keys, classes)}
 
 
-def scale_kwargs(dtype, *, axes: str, pixel: PixelSize | None) -> dict:
+def scale_kwargs(dtype, *, axes: str, pixel: PixelSize | None, timing: dict | None = None) -> dict:
     """``tifffile.imwrite`` keywords that give a TIFF only the pixel size (object ids, an
     RGB overlay: what Fiji and napari need to lay it over the labels): an ImageJ TIFF of
-    ``axes`` ("YX", "ZYX", "YXS", "ZYXS") for the dtypes ImageJ holds, else resolution tags
-    in centimetres; {} without a pixel size."""
-    if pixel is None:
+    ``axes`` ("YX", "ZYX", "TZYX", "YXS", "TZYXS", ...) for the dtypes ImageJ holds, else
+    resolution tags in centimetres (and tifffile's axes); {} without a pixel size, unless
+    ``axes`` hold T (a time-lapse stays one in Fiji; ``timing``: its ``finterval``)."""
+    if pixel is None and "T" not in axes:
         return {}
     if np.dtype(dtype) not in [np.dtype(d) for d in IMAGEJ_DTYPES]:  # e.g. uint32 ids
-        per_cm = 1e4 / (pixel.size * (micrometres_per(pixel.unit) or 1.0))
-        return {"resolution": (per_cm, per_cm), "resolutionunit": "CENTIMETER"}
-    metadata: dict = {"axes": axes, "unit": pixel.unit}
-    if pixel.spacing and "Z" in axes:
-        metadata["spacing"] = pixel.spacing
-    return {"imagej": True, "metadata": metadata, "resolution": (1 / pixel.size,) * 2}
+        kwargs: dict = {"metadata": {"axes": axes}} if "T" in axes else {}
+        if pixel is not None:
+            per_cm = 1e4 / (pixel.size * (micrometres_per(pixel.unit) or 1.0))
+            kwargs |= {"resolution": (per_cm, per_cm), "resolutionunit": "CENTIMETER"}
+        return kwargs
+    kwargs = {"imagej": True, "metadata": {"axes": axes}}
+    _add_scale(kwargs, axes=axes, pixel=pixel, timing=timing)
+    return kwargs
+
+
+def _add_scale(kwargs: dict, *, axes: str, pixel: PixelSize | None, timing: dict | None) -> None:
+    """Put the pixel size, Z spacing (axes with Z) and ``timing`` (axes with T) into the
+    keywords of an ImageJ TIFF."""
+    metadata = kwargs["metadata"]
+    if pixel is not None:
+        metadata["unit"] = pixel.unit
+        kwargs["resolution"] = (1.0 / pixel.size, 1.0 / pixel.size)
+        if pixel.spacing and "Z" in axes:
+            metadata["spacing"] = pixel.spacing
+    if timing and "T" in axes:
+        metadata.update(timing)
 
 
 def imagej_kwargs(
@@ -228,11 +318,13 @@ def imagej_kwargs(
     values: Sequence[int] | None = None,
     pixel: PixelSize | None = None,
     channel_labels: int = 0,
+    timing: dict | None = None,
 ) -> dict:
     """``tifffile.imwrite`` keywords for an ImageJ hyperstack of ``axes`` (e.g. "YX", "ZYX",
     "CYX", "ZCYX") carrying the pixel size and the class names: ``Info`` (one line per
     class, "value: name"), ``Properties`` (``unetlab.classes``: the table as JSON) and, with
-    ``channel_labels`` = P pages, slice ``Labels`` naming each class channel (P x K names).
+    ``channel_labels`` = P pages, slice ``Labels`` naming each class channel (P x K names);
+    ``timing``: ImageJ's ``finterval`` (and ``tunit``) of axes with T.
     An empty dict for dtypes ImageJ cannot hold (see ``IMAGEJ_DTYPES``)."""
     if np.dtype(dtype) not in [np.dtype(d) for d in IMAGEJ_DTYPES]:
         return {}
@@ -248,9 +340,5 @@ def imagej_kwargs(
     if channel_labels:
         metadata["Labels"] = [str(c) for c in classes] * channel_labels
     kwargs: dict = {"imagej": True, "metadata": metadata}
-    if pixel is not None:
-        metadata["unit"] = pixel.unit
-        kwargs["resolution"] = (1.0 / pixel.size, 1.0 / pixel.size)
-        if pixel.spacing and "Z" in axes:
-            metadata["spacing"] = pixel.spacing
+    _add_scale(kwargs, axes=axes, pixel=pixel, timing=timing)
     return kwargs
