@@ -270,6 +270,28 @@ def test_instances_prints_each_images_count_and_the_total(tmp_path, monkeypatch,
     assert f"objects: {sum(counts)} in 2 images" in caplog.messages
 
 
+def test_a_stacks_count_says_its_planes_and_the_range_per_plane(tmp_path, monkeypatch, caplog):
+    """A 5-plane stack's count was one bare total ("143 objects"): neither nuclei nor nuclei
+    per plane. A plane without objects counts in the range."""
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: local_net())
+    planes = [nuclei_image(60, 70, seed=i) for i in range(3)]
+    planes[1] = np.zeros_like(planes[1])
+    stack = np.stack(planes)
+    (tmp_path / "in").mkdir()
+    tifffile.imwrite(
+        tmp_path / "in" / "s.tif", stack, metadata={"axes": "ZYX"}, photometric="minisblack"
+    )
+    argv = ["predict", "--checkpoint", "any.pt", "--input", str(tmp_path / "in")]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main([*argv, "--output", str(tmp_path / "out"), "--instances"]) == 0
+    with open(tmp_path / "out" / "s_objects.csv") as f:
+        pages = [int(row["page"]) for row in csv.DictReader(f)]
+    per = [pages.count(i) for i in range(3)]
+    assert per[1] == 0 and min(per[0], per[2]) > 0
+    said = f"s.tif: {sum(per)} objects in 3 planes (0-{max(per)} per plane; 2-D objects"
+    assert [m for m in caplog.messages if m.startswith(said)], caplog.messages
+
+
 def test_two_processes_report_each_images_count_once(tmp_path):
     """Files shared out over two processes: the main one reports every image's object count
     (those the other process wrote too), each once, as its table counts them."""

@@ -358,32 +358,53 @@ def _predict_mine(model, mine, shared, out_dir, options, clock, group):
             pixels += output_pixels(written[0])  # its header only
             tables = [p for p in written if p.name.endswith("_objects.csv")]
             if tables:
-                found[path] = _rows(tables[0])
+                found[path] = plane_counts(tables[0], written[0])
     return [done, pixels, failed], found
 
 
-def _rows(table: Path) -> int:
-    """The rows of a CSV file below its header (one per object in an objects table)."""
-    with open(table, encoding="utf-8") as f:
-        return sum(1 for _ in f) - 1
+def plane_counts(table: Path, labels: Path) -> list[int]:
+    """Objects per plane of an objects table (its ``page`` column; one plane without it),
+    over the planes of the ``labels`` image (a plane without objects counts 0)."""
+    import csv
+
+    from unetlab.data.io import stack_shape
+
+    with open(table, encoding="utf-8", newline="") as f:
+        rows = csv.DictReader(f)
+        pages = [int(row["page"]) if "page" in row else 0 for row in rows]
+    planes = stack_shape(labels)[0] if labels.suffix.lower() in (".tif", ".tiff") else 1
+    counts = [0] * max(planes, *(p + 1 for p in pages), 1)
+    for page in pages:
+        counts[page] += 1
+    return counts
 
 
 #: more images than this: their object counts in the log's debug level, not one line each
 OBJECT_LINES = 20
 
 
-def _report_objects(found: dict[str, int]) -> None:
-    """How many objects each image holds (one line each, up to ``OBJECT_LINES`` images) and
-    in all."""
+def _report_objects(found: dict[str, list[int]]) -> None:
+    """How many objects each image holds (one line each, up to ``OBJECT_LINES`` images; a
+    stack's per plane too) and in all."""
     each = logging.INFO if len(found) <= OBJECT_LINES else logging.DEBUG
-    for name, n in found.items():
-        log.log(each, "%s: %s", name, _objects_text(n))
+    for name, planes in found.items():
+        log.log(each, "%s: %s", name, objects_text(planes))
     if len(found) > 1:
-        log.info("%s", object_summary(list(found.values())))
+        log.info("%s", object_summary([sum(planes) for planes in found.values()]))
 
 
-def _objects_text(n: int) -> str:
-    return f"{n} object{'' if n == 1 else 's'}"
+def objects_text(planes: list[int]) -> str:
+    """The object count of one image ("12 objects"), of a stack with the planes and the
+    range per plane ("143 objects in 5 planes (25-31 per plane; ...)"): its objects are 2-D,
+    a nucleus counted once in each plane it crosses."""
+    n = sum(planes)
+    text = f"{n} object{'' if n == 1 else 's'}"
+    if len(planes) == 1:
+        return text
+    return (
+        f"{text} in {len(planes)} planes ({min(planes)}-{max(planes)} per plane; 2-D objects, "
+        "counted in each plane they cross)"
+    )
 
 
 def object_summary(counts: list[int]) -> str:
