@@ -229,6 +229,8 @@ def test_an_unknown_unit_is_said_once_not_dropped_silently(tmp_path, caplog):
     )
     with caplog.at_level("WARNING", logger="unetlab.data.tiffmeta"):
         assert read_pixel_size(path) is None
+        with open_slide(path) as slide:  # predict reads a header more than once
+            assert slide.pixel_size is None
     (line,) = [r.getMessage() for r in caplog.records]
     assert "z.tif" in line and "'furlong'" in line and "not used" in line
     caplog.clear()

@@ -171,10 +171,18 @@ def _imagej_unit(tif) -> str | None:
     return None if meta.get("unit") is None else str(meta["unit"])
 
 
+#: files whose unknown unit was said: once each, though a file's header is read several
+#: times (is_large, then its prediction)
+_WARNED: set[str] = set()
+
+
 def _warn_unknown_unit(tif) -> None:
     unit = _imagej_unit(tif)
     if unit is None or unit.strip().lower() in UNCALIBRATED or micrometres_per(unit):
         return
+    if tif.filehandle.path in _WARNED:
+        return
+    _WARNED.add(tif.filehandle.path)
     log.warning(
         "%s: unit %r of its ImageJ metadata is not one unetlab knows (um, microns, nm, mm, "
         "cm, inch); its pixel size and Z spacing are not used (Fiji: Image > Properties)",
