@@ -7,6 +7,8 @@ statistics, or None: see ``unetlab.train.object_record``), ``palette`` (the data
 (256, 3) colours of the mask values as nested lists, or None), ``label_offset`` ((dy, dx) px
 that predictions are moved by: ``unetlab.inference.offset``; absent in older files: none),
 ``ignore_value`` (the mask value training counted nowhere, or None; absent in older files),
+``channel`` (the one channel of multi-channel images the net was trained on, ``data.channel``,
+which prediction reads by default; None: all; absent in older files),
 ``model`` (the state dict), and
 whatever the caller adds (``optimizer``, ``scheduler``, ``step``, ``train_config``, ...).
 Files are written atomically and read with ``torch.load(weights_only=True)``.
@@ -50,6 +52,7 @@ def save_model(path: str | os.PathLike, model: UNet, **parts) -> Path:
         "ignore_value": getattr(model, "ignore_value", None),
         "label_offset": [float(v) for v in getattr(model, "label_offset", None) or (0, 0)],
         "model": state,
+        "channel": getattr(model, "channel", None),
         **parts,
     }
     path = Path(path)
@@ -135,6 +138,7 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     """Load a checkpoint as a UNet in eval mode on ``device`` (default CPU). A bioimage.io
     package that unetlab exported (folder, .zip or rdf.yaml) works too."""
     if is_package(path):
+    model.channel = checkpoint.get("channel")
         return load_package(path).to(device or "cpu").eval()
     model = model_from_checkpoint(load_checkpoint(path))
     return model.to(device or "cpu").eval()

@@ -114,6 +114,10 @@ class DataSection:
     ids: see ``unetlab.data.fingerprint.instance_masks``).
     ``normalization`` left null is per-image standardisation, or ImageNet's statistics
     (``{mode: imagenet}``) for a net started from ImageNet weights.
+    ``channel``: train on this one channel (0-based) of multi-channel images (the nuclear
+    stain of fluorescence files), null for all; measured, trained and recorded in the
+    checkpoint, so ``unetlab predict`` reads the same channel (one channel, as ``--channel``
+    picks one: a net of several channels takes all of an image's).
     """
 
     root: str | None = None
@@ -130,6 +134,7 @@ class DataSection:
     sigma: float = 5.0
     target: str = "auto"
     boundary_width: int = 1
+    channel: int | None = None
 
     def __post_init__(self):
         from unetlab.data.instances import TARGETS
@@ -146,6 +151,10 @@ class DataSection:
             raise UnetlabError("data.tile_size and data.tiles_per_epoch must be positive")
         if self.seed < 0:
             raise UnetlabError(f"data.seed must be >= 0, not {self.seed}")
+        if self.channel is not None and (isinstance(self.channel, bool) or self.channel < 0):
+            raise UnetlabError(
+                f"data.channel must be a channel index >= 0 (or null for all), not {self.channel}"
+            )
         if self.label_values is not None and len(set(self.label_values)) != len(self.label_values):
             raise UnetlabError(f"data.label_values has duplicates: {self.label_values}")
         from unetlab.data.normalize import check_spec

@@ -541,7 +541,9 @@ def plan_training(
     train, val = split_pairs(d.root, val_fraction=d.val_fraction, seed=d.seed, problems=problems)
     target = "semantic" if d.label_values is not None else d.target  # as training reads them
     ignored = _unlabelled_value(d, train)
-    fp = fingerprint(train + val, problems=problems, target=target, ignore_value=ignored)
+    fp = fingerprint(
+        train + val, problems=problems, target=target, ignore_value=ignored, channel=d.channel
+    )
     check_data(fp, cfg, explicit, problems=problems)
     plan = make_plan(fp, cfg, explicit=explicit, device=device, val_images=len(val))
     names = d.class_names or read_class_names(d.root)

@@ -739,6 +739,7 @@ def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map
         ignore_value=d.ignore_value,
         in_channels=cfg.model.in_channels,
         weight_map=weight_map,
+        channel=d.channel,
     )
     log.info(
         "objects in the masks: %d, median area %.0f px (5-95%%: %.0f-%.0f px)",
@@ -769,6 +770,7 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         normalization=normalization,
         in_channels=cfg.model.in_channels,
         weight_map=weight_map,
+        channel=d.channel,
     )
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
     areas = [object_areas(instances(s.mask, boundary_class=0)) for s in samples]
@@ -880,6 +882,7 @@ def build_model(cfg: Config, data: Data) -> UNet | EncoderUNet:
     model.objects = data.objects
     model.palette = data.palette
     model.ignore_value = data.ignore_value
+    model.channel = cfg.data.channel  # the one channel of the images it reads, or None
     if isinstance(cfg.train.label_offset, list):
         model.label_offset = tuple(cfg.train.label_offset)
     return model

@@ -54,7 +54,8 @@ def add_parser(sub) -> None:
         type=int,
         metavar="C",
         help="predict only channel C (0-based) of multi-channel images, e.g. the nuclear stain "
-        "of a fluorescence image for a grey model (default: all channels)",
+        "of a fluorescence image for a grey model (default: the channel the model was trained "
+        "on, data.channel, else all channels)",
     )
     g = p.add_argument_group("outputs")
     g.add_argument("--color", action="store_true", help="write labels as a palette PNG")
@@ -254,6 +255,21 @@ def _predict_options(args, device):
     )
 
 
+def _channel_note(trained: int | None, asked: int | None) -> None:
+    """Say which channel is predicted where the checkpoint records one (``data.channel``)."""
+    if trained is None:
+        return
+    if asked is None:
+        log.info("predicting channel %d of each image: the model was trained on it", trained)
+    elif asked != trained:
+        log.warning(
+            "predicting channel %d (--channel), but the model was trained on channel %d "
+            "(data.channel); leave --channel out for that one",
+            asked,
+            trained,
+        )
+
+
 def _inputs(patterns: list[str]) -> list[Path]:
     """Image files and Zarr folders, each stem once."""
     from unetlab.data.io import find_images
@@ -292,6 +308,7 @@ def _predict_all(args, model, files, todo, out_dir, device, group) -> int:
         *(len(todo), sum(large), Path(args.checkpoint).name, model.in_channels),
         *(model.num_classes, model.padding, device, processes),
     )
+    _channel_note(getattr(model, "channel", None), args.channel)
     from unetlab.inference.offset import describe_offset, label_offset
 
     if any(offset := label_offset(model)):

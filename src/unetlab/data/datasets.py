@@ -328,6 +328,7 @@ def load_samples(
     normalization: dict,
     in_channels: int | None = None,
     weight_map: dict | None = None,
+    channel: int | None = None,
 ) -> list[Sample]:
     """Read, check, encode and normalise every pair once; samples in the order of ``pairs``.
 
@@ -339,6 +340,7 @@ def load_samples(
         in_channels: channels every image must have (None: all images alike).
         weight_map: None, or keyword arguments of :func:`unetlab.data.weightmap.weight_map`; the map
             is computed here, once per image.
+        channel: read only this channel of each image (``data.channel``), or None for all.
 
     Returns:
         :class:`Sample` list: image (C, H, W) float32, mask (H, W) int64, weight or None.
@@ -354,7 +356,7 @@ def load_samples(
     unknown: set[int] = set()
     found: set[int] = set()  # every value in the masks, for the fix
     loaded: list[tuple[Pair, np.ndarray, np.ndarray]] = []
-    read = PairReader()  # a stack's files read once for all their pages
+    read = PairReader(channel)  # a stack's files read once for all their pages
     for pair in pairs:
         try:
             image, raw = read(pair)
@@ -389,6 +391,7 @@ def load_instance_samples(
     ignore_value: int | None = None,
     in_channels: int | None = None,
     weight_map: dict | None = None,
+    channel: int | None = None,
 ) -> tuple[list[Sample], dict]:
     """:func:`load_samples` for instance masks: each mask's object ids
     (:func:`unetlab.data.instances.instance_ids`) become the three-class target of
@@ -406,7 +409,7 @@ def load_instance_samples(
         raise DatasetError("no image/mask pairs to load")
     problems: list[str] = []
     loaded, areas, binary, split = [], [], [], []
-    read = PairReader()
+    read = PairReader(channel)
     for pair in pairs:
         try:
             image, raw = read(pair)

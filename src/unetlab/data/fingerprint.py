@@ -342,6 +342,7 @@ def fingerprint(
     problems: list[str] | None = None,
     target: str = "auto",
     ignore_value: int | None = None,
+    channel: int | None = None,
 ) -> Fingerprint:
     """Measure ``pairs`` (at most ``limit`` of them, evenly spread) into a :class:`Fingerprint`.
 
@@ -359,7 +360,7 @@ def fingerprint(
         if len(pairs) <= limit
         else [pairs[i] for i in np.linspace(0, len(pairs) - 1, limit).astype(int)]
     )
-    reader = PairReader()
+    reader = PairReader(channel)  # data.channel: that channel alone is measured
     facts, measured = [], []
     for pair in chosen:
         try:

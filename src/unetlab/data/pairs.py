@@ -333,10 +333,12 @@ def read_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
 
 class PairReader:
     """:func:`read_pair` for one pair after another: the pages of a stack come from one read
-    of its files, and only the image and the mask file read last are held in memory."""
+    of its files, and only the image and the mask file read last are held in memory.
+    ``channel`` (``data.channel``): the images give that one channel, (H, W)."""
 
-    def __init__(self):
+    def __init__(self, channel: int | None = None):
         self._held: dict[tuple[Path, bool], np.ndarray] = {}
+        self.channel = channel
 
     def stack(self, path: Path, *, mask: bool) -> np.ndarray:
         """All pages of ``path`` (as :func:`unetlab.data.io.read_stack` gives them)."""
@@ -349,6 +351,8 @@ class PairReader:
 
     def __call__(self, pair: Pair) -> tuple[np.ndarray, np.ndarray]:
         image = self.stack(pair.image, mask=False)[pair.page]
+        if self.channel is not None:
+            image = _one_channel(image, self.channel, pair)
         mask = self.stack(pair.mask, mask=True)[pair.page]
         if mask.ndim != 2:
             raise DatasetError(
@@ -361,3 +365,14 @@ class PairReader:
                 f"{mask.shape[1]}x{mask.shape[0]}: masks must have the image's size"
             )
         return image, mask
+
+
+def _one_channel(image: np.ndarray, channel: int, pair: Pair) -> np.ndarray:
+    """Channel ``channel`` of an (H, W[, C]) image as (H, W); channel 0 of a grey one is it."""
+    have = 1 if image.ndim == 2 else image.shape[2]
+    if channel >= have:
+        raise DatasetError(
+            f"{pair.image_page}: has {have} channel(s) (0 to {have - 1}), no channel "
+            f"{channel}: set data.channel to one it has (or null for all)"
+        )
+    return image if image.ndim == 2 else image[:, :, channel]

@@ -282,9 +282,11 @@ def validation_image(model: UNet, size: int) -> tuple[np.ndarray | None, str]:
         _, val = training_split(getattr(model, "training_data", None))
     except DatasetError as exc:
         return None, str(exc)
-    read = PairReader()
+    read, channel = PairReader(), getattr(model, "channel", None)
     for pair in val:
         image = read.stack(pair.image, mask=False)[pair.page]
+        if channel is not None and image.ndim == 3 and channel < image.shape[2]:
+            image = image[:, :, channel]  # the channel it was trained on (data.channel)
         channels = 1 if image.ndim == 2 else image.shape[2]
         if channels == model.in_channels and min(image.shape[:2]) >= size:
             return image, pair.image_page

@@ -243,13 +243,16 @@ def predict_file(
     ``<stem>.png``: labels of the input's size, class indices 0..K-1 (``label_values``: the
     model's mask values instead; ``color``: a palette PNG; a model trained on palette masks
     always writes a palette PNG in its data set's colours). Multi-page inputs, and TIFFs
-    that record a pixel size, give ``<stem>.tif`` instead (ImageJ TIFF with the pixel size);
-    ``<stem>`` is :func:`~unetlab.inference.slides.output_stem` (``slide.ome.tif``: ``slide``). ``save_probabilities``: ``<stem>_prob.tif``, float32 (K, H, W)
-    or (P, K, H, W). ``draw_overlay``: ``<stem>_overlay.png`` (``.tif`` as the labels). ``objects``
-    (e.g. ``ObjectOptions.for_model(model)``): also ``<stem>_objects.tif``, one id per object
-    (uint16, uint32 past 65,535 objects; a stack gives one page per page, ids per page) and
-    ``<stem>_objects.csv`` (:func:`unetlab.inference.objects.object_table`, with a ``page``
-    column for stacks), and object outlines in the overlay.
+    that record a pixel size, give ``<stem>.tif`` instead (ImageJ TIFF with the pixel size;
+    a stack keeps the input's T and Z axes: TZYX, TYX, ZYX, with its frame interval);
+    ``<stem>`` is :func:`~unetlab.inference.slides.output_stem` (``slide.ome.tif``:
+    ``slide``). ``save_probabilities``: ``<stem>_prob.tif``, float32 (K, H, W) or, for a
+    stack, (T, Z, K, H, W) of its axes. ``draw_overlay``: ``<stem>_overlay.png`` (``.tif``
+    as the labels). ``objects`` (e.g. ``ObjectOptions.for_model(model)``): also
+    ``<stem>_objects.tif``, one id per object (uint16, uint32 past 65,535 objects; a stack
+    gives one plane per plane, ids per plane) and ``<stem>_objects.csv``
+    (:func:`unetlab.inference.objects.object_table`, with ``page``, and ``t`` / ``z`` /
+    ``z_um`` columns for stacks), and object outlines in the overlay.
 
     Large inputs (TIFFs above ``large_threshold`` px a page, default ``LARGE_PIXELS``;
     ``level`` > 0; Zarr folders) are streamed by :func:`~unetlab.inference.slides.predict_slide`

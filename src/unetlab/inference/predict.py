@@ -268,7 +268,8 @@ class PredictOptions:
     weight layout are restored after the call, and a model already in channels-last layout
     is predicted without any conversion, the fastest for many calls). ``channel``: predict
     only this channel (0-based) of a multi-channel image (the nuclear stain of a fluorescence
-    image, for a grey model); None: all of them.
+    image, for a grey model); None: all of them (:meth:`for_model`: the channel the model was
+    trained on, if it records one).
     """
 
     tile_size: int | tuple[int, int] | None = None
@@ -294,6 +295,14 @@ class PredictOptions:
 def predict_image(
     model: torch.nn.Module,
     image: np.ndarray,
+    @classmethod
+    def for_model(cls, model, options: PredictOptions | None = None, **changes) -> PredictOptions:
+        """:meth:`of`, with ``channel`` left None set to the channel ``model`` was trained on
+        (``data.channel``, recorded in its checkpoint: ``model.channel``), if any."""
+        o = cls.of(options, **changes)
+        trained = getattr(model, "channel", None)
+        return replace(o, channel=trained) if o.channel is None and trained is not None else o
+
     options: PredictOptions | None = None,
     *,
     progress: Callable[[int], None] | None = None,
@@ -310,7 +319,7 @@ def predict_image(
     replacing those of ``options``. ``progress(n)`` is called after each batch of n tiles.
     NaN or infinite pixels raise UnetlabError (:func:`check_finite`).
     """
-    options = PredictOptions.of(options, **settings)
+    options = PredictOptions.for_model(model, options, **settings)
     image = fit_channels(as_image(image), model.in_channels, channel=options.channel)
     check_finite(image, "image", channel_axis=True)
     return predict_fitted(model, image, options, progress=progress)

@@ -324,7 +324,7 @@ def predict_slide(
     call this with the same arguments.
     """
     path, out_dir = Path(path), Path(out_dir)
-    options = PredictOptions.of(options, **settings)
+    options = PredictOptions.for_model(model, options, **settings)
     _check_request(path, output_format, objects, group)
     with open_slide(path, level=level) as slide:
         fit_channels(
