@@ -50,9 +50,9 @@ def save_model(path: str | os.PathLike, model: UNet, **parts) -> Path:
         "objects": getattr(model, "objects", None),
         "palette": getattr(model, "palette", None),
         "ignore_value": getattr(model, "ignore_value", None),
+        "channel": getattr(model, "channel", None),
         "label_offset": [float(v) for v in getattr(model, "label_offset", None) or (0, 0)],
         "model": state,
-        "channel": getattr(model, "channel", None),
         **parts,
     }
     path = Path(path)
@@ -130,6 +130,7 @@ def model_from_checkpoint(checkpoint: dict) -> UNet:
         model.palette = checkpoint["palette"]
     model.label_offset = tuple(float(v) for v in checkpoint.get("label_offset") or (0.0, 0.0))
     model.ignore_value = checkpoint.get("ignore_value")
+    model.channel = checkpoint.get("channel")
     model.training_data = (checkpoint.get("train_config") or {}).get("data")  # root and split
     return model
 
@@ -138,7 +139,6 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     """Load a checkpoint as a UNet in eval mode on ``device`` (default CPU). A bioimage.io
     package that unetlab exported (folder, .zip or rdf.yaml) works too."""
     if is_package(path):
-    model.channel = checkpoint.get("channel")
         return load_package(path).to(device or "cpu").eval()
     model = model_from_checkpoint(load_checkpoint(path))
     return model.to(device or "cpu").eval()
