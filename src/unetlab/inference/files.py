@@ -271,7 +271,7 @@ def predict_file(
         raise UnetlabError(
             f"{path.name}: the model records no label values; write class indices instead"
         )
-    options = PredictOptions.of(options, **settings)
+    options = PredictOptions.for_model(model, options, **settings)
     for tiff in (True, False):
         refuse_inputs(output_paths(out_dir, output_stem(path), stack=tiff).values(), [path])
     fix = "lower --tile-size or --batch-size (tile_size, batch_size), or predict on the CPU"

@@ -291,10 +291,6 @@ class PredictOptions:
         base = options if options is not None else cls()
         return replace(base, **changes) if changes else base
 
-
-def predict_image(
-    model: torch.nn.Module,
-    image: np.ndarray,
     @classmethod
     def for_model(cls, model, options: PredictOptions | None = None, **changes) -> PredictOptions:
         """:meth:`of`, with ``channel`` left None set to the channel ``model`` was trained on
@@ -303,6 +299,10 @@ def predict_image(
         trained = getattr(model, "channel", None)
         return replace(o, channel=trained) if o.channel is None and trained is not None else o
 
+
+def predict_image(
+    model: torch.nn.Module,
+    image: np.ndarray,
     options: PredictOptions | None = None,
     *,
     progress: Callable[[int], None] | None = None,
