@@ -10,6 +10,7 @@ import torch
 
 from unetlab import train as train_mod
 from unetlab.config import load_config
+from unetlab.inference.tta import fitting_tta
 from unetlab.train import (
     BudgetSchedule,
     TrainState,
@@ -17,7 +18,6 @@ from unetlab.train import (
     _track,
     build_scheduler,
     fit,
-    fitting_tta,
     offset_fit_cost,
     schedule_factor,
     smooth,

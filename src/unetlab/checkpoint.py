@@ -7,6 +7,8 @@ statistics, or None: see ``unetlab.train.object_record``), ``palette`` (the data
 (256, 3) colours of the mask values as nested lists, or None), ``label_offset`` ((dy, dx) px
 that predictions are moved by: ``unetlab.inference.offset``; absent in older files: none),
 ``ignore_value`` (the mask value training counted nowhere, or None; absent in older files),
+``tta`` (the test-time transforms the net trained with, which ``tta=True`` averages:
+``unetlab.inference.tta``; absent in older files: all 8),
 ``channel`` (the one channel of multi-channel images the net was trained on, ``data.channel``,
 which prediction reads by default; None: all; absent in older files),
 ``model`` (the state dict), and
@@ -50,6 +52,7 @@ def save_model(path: str | os.PathLike, model: UNet, **parts) -> Path:
         "objects": getattr(model, "objects", None),
         "palette": getattr(model, "palette", None),
         "ignore_value": getattr(model, "ignore_value", None),
+        "tta": _names(getattr(model, "tta", None)),
         "channel": getattr(model, "channel", None),
         "label_offset": [float(v) for v in getattr(model, "label_offset", None) or (0, 0)],
         "model": state,
@@ -59,6 +62,11 @@ def save_model(path: str | os.PathLike, model: UNet, **parts) -> Path:
     with atomic_path(path) as tmp:
         torch.save(checkpoint, tmp)
     return path
+
+
+def _names(names) -> list[str] | None:
+    """A list of transform names as stored (a list; None: not recorded)."""
+    return None if names is None else [str(n) for n in names]
 
 
 def update_checkpoint(path: str | os.PathLike, **parts) -> Path:
@@ -130,6 +138,7 @@ def model_from_checkpoint(checkpoint: dict) -> UNet:
         model.palette = checkpoint["palette"]
     model.label_offset = tuple(float(v) for v in checkpoint.get("label_offset") or (0.0, 0.0))
     model.ignore_value = checkpoint.get("ignore_value")
+    model.tta = _names(checkpoint.get("tta"))
     model.channel = checkpoint.get("channel")
     model.training_data = (checkpoint.get("train_config") or {}).get("data")  # root and split
     return model

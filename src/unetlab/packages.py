@@ -170,6 +170,7 @@ def _set_metadata(model: UNet, rdf: dict) -> None:
     model.normalization = dict(meta.get("normalization") or _normalization_of(rdf))
     model.label_values = meta.get("label_values")
     model.ignore_value = meta.get("ignore_value")
+    model.tta = meta.get("tta")  # None (older packages): all 8
 
 
 def _normalization_of(rdf: dict) -> dict:

@@ -60,7 +60,7 @@ from unetlab.distributed import SOLO, Group
 from unetlab.errors import DatasetError, ImageReadError, OutputError, UnetlabError
 from unetlab.inference.offset import MIN_IMAGES, OffsetFit, estimate_offset
 from unetlab.inference.predict import predict_tensor
-from unetlab.inference.tiling import tta_names
+from unetlab.inference.tta import fitting_tta
 from unetlab.losses import (
     AUTO_IMBALANCE,
     AUTO_POWER,
@@ -882,6 +882,7 @@ def build_model(cfg: Config, data: Data) -> UNet | EncoderUNet:
     model.objects = data.objects
     model.palette = data.palette
     model.ignore_value = data.ignore_value
+    model.tta = fitting_tta(cfg.augment)  # what predict --tta averages (inference.tta)
     model.channel = cfg.data.channel  # the one channel of the images it reads, or None
     if isinstance(cfg.train.label_offset, list):
         model.label_offset = tuple(cfg.train.label_offset)
@@ -1527,22 +1528,6 @@ def offset_fit_cost(cfg: Config) -> float:
     if cfg.train.label_offset != "fit":
         return 0.0
     return (len(fitting_tta(cfg.augment)) or 1) + 2.0
-
-
-def fitting_tta(augment) -> tuple[str, ...]:
-    """The test-time transforms the label offset is measured with (each reverses an offset,
-    so the net learned none): the flips and turns the net trained with, which it predicts
-    as well as the image itself. All 8 for turns with flips; the 4 turns; both flips and
-    the half turn they make; left-right flips only (``augment.vflip`` false: images with an
-    up, which the net never saw upside down); none without flips or turns."""
-    if not augment.enabled:
-        return ()
-    flip, vflip = augment.flip, augment.flip and augment.vflip
-    if augment.rot90:
-        return tta_names(True) if flip else ("identity", "rot90", "rot180", "rot270")
-    if vflip:
-        return ("identity", "hflip", "vflip", "rot180")
-    return ("identity", "hflip") if flip else ()
 
 
 def _time_budget(

@@ -18,6 +18,12 @@ _MODEL_HELP = {
 }
 #: Flags not named after their field.
 _FLAG_NAMES = {"num_classes": "--classes"}
+#: --tta of predict and evaluate (unetlab.inference.tta)
+TTA_HELP = (
+    "average the flips/turns the net trained with: all 8 for a net trained with flips and "
+    "quarter turns, identity and left-right flip for one kept upright (augment.vflip and "
+    "augment.rot90 off); all 8 for a checkpoint that does not record them"
+)
 
 
 def add_model_args(parser: argparse.ArgumentParser, *, default_preset: str = "paper") -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from unetlab.cli.common import add_device_arg, check_pixels, check_probability
+from unetlab.cli.common import TTA_HELP, add_device_arg, check_pixels, check_probability
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def add_parser(sub) -> None:
         default="mean",
         help="how overlapping tiles of same-padding nets are averaged (default: mean)",
     )
-    t.add_argument("--tta", action="store_true", help="average the 8 flips/rotations")
+    t.add_argument("--tta", action="store_true", help=TTA_HELP)
     add_device_arg(p)
     p.set_defaults(run=run)
 
@@ -264,6 +264,11 @@ def run(args) -> int:
         report.source["label_offset"] = list(offset)
         if any(offset):
             print(f"predictions moved by the checkpoint's label offset: {describe_offset(offset)}")
+        if args.tta:
+            from unetlab.inference.tta import describe_tta, resolve_tta
+
+            report.source["tta"] = list(resolve_tta(model, True))
+            print(describe_tta(model, True))
     else:
         report = evaluate_predictions(
             args.pred,

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from unetlab.cli.common import add_device_arg, check_pixels, check_probability
+from unetlab.cli.common import TTA_HELP, add_device_arg, check_pixels, check_probability
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def add_parser(sub) -> None:
         default="mean",
         help="how overlapping tiles of same-padding nets are averaged (default: mean)",
     )
-    t.add_argument("--tta", action="store_true", help="average the 8 flips/rotations (8x slower)")
+    t.add_argument("--tta", action="store_true", help=TTA_HELP + " (up to 8x slower)")
     t.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     p.add_argument(
         "--benchmark",
@@ -313,6 +313,10 @@ def _predict_all(args, model, files, todo, out_dir, device, group) -> int:
 
     if any(offset := label_offset(model)):
         log.info("predictions moved by the checkpoint's label offset: %s", describe_offset(offset))
+    if args.tta:
+        from unetlab.inference.tta import describe_tta
+
+        log.info(describe_tta(model, True))
     options = dict(
         color=args.color,
         label_values=args.label_values,

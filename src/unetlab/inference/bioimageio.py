@@ -495,6 +495,8 @@ def model_rdf(model: UNet, info: PackageInfo, formats, *, opset: int = 17, dtype
                 "label_values": model.label_values,
                 "ignore_value": getattr(model, "ignore_value", None),
                 "label_offset": list(label_offset(model)),
+                # the test-time transforms it trained with (None: all 8)
+                "tta": None if getattr(model, "tta", None) is None else list(model.tta),
             }
         },
     }

@@ -360,6 +360,7 @@ def probability_model(model: UNet) -> ProbabilityUNet:
     net.label_values = model.label_values
     net.ignore_value = getattr(model, "ignore_value", None)
     net.palette = getattr(model, "palette", None)
+    net.tta = getattr(model, "tta", None)  # the test-time transforms it trained with
     return net.to("cpu").eval()
 
 

@@ -26,7 +26,8 @@ from unetlab.data.normalize import image_stats
 from unetlab.errors import UnetlabError
 from unetlab.inference.offset import label_offset, shift_probabilities
 from unetlab.inference.sizing import choose_tiling, memory_budget
-from unetlab.inference.tiling import tiled_apply, tta_names, with_tta
+from unetlab.inference.tiling import tiled_apply, with_tta
+from unetlab.inference.tta import resolve_tta
 from unetlab.runtime import (
     PRECISIONS,
     check_precision,
@@ -48,7 +49,8 @@ def probability_fn(
 ) -> Callable[[torch.Tensor], torch.Tensor]:
     """(B, C, h, w) float -> (B, K, h', w') float32 probabilities: softmax over K >= 2
     classes, sigmoid for one. ``bf16`` runs the net under autocast and converts the logits to
-    float32 before the softmax. ``tta`` averages probabilities over flips/rotations. A model
+    float32 before the softmax. ``tta`` averages probabilities over flips/rotations: True
+    over those the net trained with (:func:`unetlab.inference.tta.resolve_tta`). A model
     with a ``label_offset`` has its (averaged) probabilities moved by it
     (:mod:`unetlab.inference.offset`)."""
     _check_precision(precision)
@@ -62,7 +64,7 @@ def probability_fn(
         logits = logits.float()
         return torch.sigmoid(logits) if logits.shape[1] == 1 else torch.softmax(logits, dim=1)
 
-    names = tta_names(tta)
+    names = resolve_tta(model, tta)
     averaged = with_tta(probabilities, names) if names else probabilities
     offset = label_offset(model)
     if offset == (0.0, 0.0):
@@ -261,8 +263,10 @@ class PredictOptions:
 
     ``tile_size``: input tile (int or (h, w)), None for the largest that fits the memory
     budget; ``batch_size``: None for as many as fit. ``blend``: ``"mean"`` or ``"gaussian"``
-    for same-padding nets (valid ones are exact and ignore it). ``tta``: True for the 8
-    flips/rotations or a list of names from ``unetlab.inference.tiling.TTA_TRANSFORMS``.
+    for same-padding nets (valid ones are exact and ignore it). ``tta``: True for the
+    flips/rotations the net trained with (``model.tta``; all 8 for a model that records
+    none), ``"all"`` for the 8 whatever it trained with, or a list of names from
+    ``unetlab.inference.tiling.TTA_TRANSFORMS``.
     ``precision``: ``"fp32"`` or ``"bf16"`` (autocast; softmax in float32). ``device``: None
     keeps the model where it is (otherwise the model is moved there; its training flag and
     weight layout are restored after the call, and a model already in channels-last layout
@@ -275,7 +279,7 @@ class PredictOptions:
     tile_size: int | tuple[int, int] | None = None
     batch_size: int | None = None
     blend: str = "mean"
-    tta: bool | Sequence[str] = False
+    tta: bool | str | Sequence[str] = False
     precision: str = "fp32"
     device: str | torch.device | None = None
     channel: int | None = None

@@ -1,0 +1,91 @@
+"""Which test-time transforms suit a net: those it trained with.
+
+A net trained with left-right flips only (``augment.vflip`` and ``augment.rot90`` off: road
+scenes, sky above, road below) never saw an upside-down or turned street; averaging its
+predictions of such copies asks it about images it cannot read. So a trained net records
+the transforms its training augmentation covered (``model.tta``, kept in the checkpoint),
+and ``tta=True`` averages over those alone.
+
+- :func:`fitting_tta`: the transforms an ``augment`` config (``enabled``, ``flip``,
+  ``vflip``, ``rot90``) trains a net for.
+- :func:`model_tta`: a model's recorded transforms; all 8 for a model that records none
+  (checkpoints written before the record, foreign packages).
+- :func:`resolve_tta`: what a ``tta`` setting means for a model (``True``: its own; ``"all"``:
+  the 8; names: those); :func:`describe_tta` says it in words for the log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from unetlab.inference.tiling import TTA_TRANSFORMS, tta_names
+
+#: ``tta="all"``: the 8 flips and turns whatever the net trained with (for experts)
+ALL = "all"
+
+#: the transforms in words
+WORDS = {
+    "identity": "identity",
+    "rot90": "quarter turn",
+    "rot180": "half turn",
+    "rot270": "three-quarter turn",
+    "hflip": "left-right flip",
+    "vflip": "upside-down flip",
+    "transpose": "transpose",
+    "antitranspose": "antitranspose",
+}
+
+
+def fitting_tta(augment) -> tuple[str, ...]:
+    """The test-time transforms a net trained with ``augment`` predicts as well as the image
+    itself: the flips and turns it trained with (each also reverses a label offset, so the
+    net learned none: :mod:`unetlab.inference.offset`). All 8 for turns with flips; the 4
+    turns; both flips and the half turn they make; left-right flips only (``augment.vflip``
+    false: images with an up, which the net never saw upside down); none without flips or
+    turns."""
+    if not augment.enabled:
+        return ()
+    flip, vflip = augment.flip, augment.flip and augment.vflip
+    if augment.rot90:
+        return TTA_TRANSFORMS if flip else ("identity", "rot90", "rot180", "rot270")
+    if vflip:
+        return ("identity", "hflip", "vflip", "rot180")
+    return ("identity", "hflip") if flip else ()
+
+
+def model_tta(model) -> tuple[str, ...]:
+    """The transforms ``model`` trained with (``model.tta``; ``("identity",)`` for a net
+    trained without flips or turns), or all 8 when the model records none."""
+    recorded = getattr(model, "tta", None)
+    if recorded is None:
+        return TTA_TRANSFORMS
+    return tta_names(tuple(recorded) or ("identity",))
+
+
+def resolve_tta(model, tta: bool | str | Sequence[str]) -> tuple[str, ...]:
+    """The transforms a ``tta`` setting averages for ``model``: ``True`` its own
+    (:func:`model_tta`), ``"all"`` the 8, ``False`` none, else the names given."""
+    if tta is True:
+        return model_tta(model)
+    if isinstance(tta, str) and tta == ALL:
+        return TTA_TRANSFORMS
+    return tta_names(tta)
+
+
+def describe_tta(model, tta: bool | str | Sequence[str]) -> str:
+    """The log's line: ``"TTA: 2 transforms (identity, left-right flip), those the net
+    trained with"``; ``""`` without TTA."""
+    names = resolve_tta(model, tta)
+    if not names:
+        return ""
+    count = f"{len(names)} transform{'s' if len(names) != 1 else ''}"
+    listed = ", ".join(WORDS[n] for n in names)
+    if tta is not True:
+        source = "as asked"
+    elif getattr(model, "tta", None) is None:
+        source = "all 8 (the model does not record those it trained with)"
+    elif len(names) == 1:
+        source = "the net trained without flips or turns: TTA changes nothing"
+    else:
+        source = "those the net trained with"
+    return f"TTA: {count} ({listed}), {source}"
