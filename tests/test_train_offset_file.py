@@ -58,3 +58,25 @@ def test_a_label_offset_file_unetlab_did_not_write_is_refused(tmp_path):
     with pytest.raises(OutputError, match="label_offset.json exists and was not written by"):
         prepare_run_dir(run, resume=False, overwrite=True)
     assert (run / "label_offset.json").read_text() == "my notes\n"
+
+
+def test_a_finished_run_resumed_keeps_its_label_offset_without_a_new_search(
+    tmp_path, monkeypatch, caplog
+):
+    """``--resume`` of a run that had ended searched the offset again (13-30 s) and, out of
+    budget, said "not measured ... give more --minutes" while best.pt kept its offset."""
+    import unetlab.train as train
+
+    data = write_blobs(tmp_path / "data", 6)
+    cfg = tiny_config(data, "data.val_fraction=0.5", "train.epochs=1", "train.label_offset=fit")
+    run = tmp_path / "run"
+    first = fit(cfg, run_dir=run, progress=False)
+    searched = []
+    monkeypatch.setattr(train, "fit_label_offset", lambda *a, **k: searched.append(1))
+    with caplog.at_level("INFO", logger="unetlab.train"):
+        again = fit(cfg, run_dir=run, resume=True, progress=False)
+    assert searched == [] and again["label_offset"] == first["label_offset"]
+    assert "measured before, for this best.pt" in caplog.text
+    (run / "checkpoints" / "best.pt").touch()  # a best.pt newer than the measurement
+    fit(cfg, run_dir=run, resume=True, progress=False)
+    assert searched == [1]
