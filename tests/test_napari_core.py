@@ -118,3 +118,30 @@ def test_manifest_names_this_package_and_existing_callables():
     assert commands["unetlab.predict_widget"] == "unetlab.napari.widget:PredictWidget"
     pyproject = (MANIFEST.parents[3] / "pyproject.toml").read_text()
     assert 'unetlab = "unetlab.napari:napari.yaml"' in pyproject
+
+
+def test_a_channels_layer_is_predicted_on_the_channel_chosen_not_as_planes():
+    """napari opens a CYX file as one (2, H, W) layer: the DAPI model predicted its
+    membrane channel as a second plane (111 'nuclei'); a ZCYX layer was '4 spatial axes'."""
+    model = _tiny()
+    zcyx = np.random.default_rng(3).integers(0, 4000, (3, 2, 40, 36), dtype=np.uint16)
+    cyx = zcyx[0]
+    one = predict_planes(model, cyx, channel_axis=0, channel=1)
+    expected = labels_from_probabilities(predict_image(model, cyx[1]))
+    assert np.array_equal(one.labels, expected)
+    with pytest.raises(UnetlabError, match="the layer: has 2 channels, the model takes 1"):
+        predict_planes(model, cyx, channel_axis=0)
+    stack = predict_planes(model, zcyx, channel_axis=1, channel=0)
+    assert stack.labels.shape == (3, 40, 36)
+    for z in range(3):
+        plane = labels_from_probabilities(predict_image(model, zcyx[z, 0]))
+        assert np.array_equal(stack.labels[z], plane)
+    with pytest.raises(
+        UnetlabError, match=r"4 spatial axes.*\(Z, C, Y, X\), give its channel_axis"
+    ):
+        predict_planes(model, zcyx)
+    rgb_like = cyx[:1].repeat(3, axis=0).astype(np.uint8)  # 8-bit, but channels: no luminance
+    with pytest.raises(UnetlabError, match="has 3 channels, the model takes 1"):
+        predict_planes(model, rgb_like, channel_axis=0)
+    with pytest.raises(UnetlabError, match="takes 2 channels"):
+        predict_planes(_tiny(2), cyx, channel_axis=0, channel=0)

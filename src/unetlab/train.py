@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -1343,7 +1343,10 @@ def _finish(run: _Run, stop: _StopRequest) -> dict:
     if run.group.is_main:
         _plot(run_dir, run.metrics.rows)
         dropped = run.pacer is not None and run.pacer.dropped_after
-        if run.cfg.train.label_offset == "fit" and not dropped:
+        offset = _measured_offset(run_dir) if run.cfg.train.label_offset == "fit" else None
+        if offset is not None:  # a finished run resumed: measured for this best.pt
+            log.info("%s (measured before, for this best.pt)", offset.describe())
+        elif run.cfg.train.label_offset == "fit" and not dropped:
             offset = fit_label_offset(
                 run.cfg,
                 run_dir,
@@ -1371,6 +1374,21 @@ def _finish(run: _Run, stop: _StopRequest) -> dict:
         "done: best checkpoint %s, metrics %s", result["best_checkpoint"], run_dir / "metrics.csv"
     )
     return result
+
+
+def _measured_offset(run_dir: Path) -> OffsetFit | None:
+    """The label offset measured for the run's present best.pt (``label_offset.json`` written
+    after it), or None: not measured, or best.pt changed since (a resume trained on)."""
+    record, best = run_dir / OFFSET_FILE, run_dir / "checkpoints" / "best.pt"
+    try:
+        if record.stat().st_mtime_ns < best.stat().st_mtime_ns:
+            return None
+        measured = json.loads(record.read_text())
+        names = {f.name for f in fields(OffsetFit)}
+        found = OffsetFit(**{k: v for k, v in measured.items() if k in names})
+    except (OSError, ValueError, TypeError):
+        return None
+    return replace(found, offset=tuple(found.offset))
 
 
 def _budget_end(run: _Run) -> Callable[[], bool] | None:

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
@@ -77,30 +79,49 @@ def probability_fn(
     return moved
 
 
+#: one re-entrant lock per model, held by each inference session on it (model_lock)
+_MODEL_LOCKS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_LOCKS_LOCK = threading.Lock()
+
+
+def model_lock(model: torch.nn.Module) -> threading.RLock:
+    """The lock of ``model`` that :func:`inference_session` holds: calls on one model from
+    several threads take turns (each switches the model's mode and weight layout, and
+    switches them back, which would change another thread's forward pass under it)."""
+    with _LOCKS_LOCK:
+        lock = _MODEL_LOCKS.get(model)
+        if lock is None:
+            lock = _MODEL_LOCKS[model] = threading.RLock()
+        return lock
+
+
 @contextlib.contextmanager
 def inference_session(model: torch.nn.Module, device) -> Iterator[torch.device]:
     """Model in eval mode on ``device`` in its fastest layout under inference_mode; the
     training flag and the weights' layout are restored afterwards (on a CPU, training in
     channels-last runs 2x slower, bench/README.md). A model already in the fastest layout
-    is not converted at all: callers that predict many images convert it once."""
+    is not converted at all: callers that predict many images convert it once. Sessions on
+    one model from several threads run one at a time (:func:`model_lock`): the results are
+    those of the calls made one after another."""
     if device is None:
         first = next(model.parameters(), None)
         device = first.device if first is not None else torch.device("cpu")
     device = resolve_device(device)
-    was_training = model.training
-    layout, before = inference_layout(device), weight_layout(model)
-    model.eval()
-    model.to(device, memory_format=layout)
-    if device.type == "cpu":
-        # keep freed activations in the heap: no page faults per tile (bench/README.md)
-        tune_allocator()
-    try:
-        with torch.inference_mode():
-            yield device
-    finally:
-        model.train(was_training)
-        if before is not None and before != layout:
-            model.to(memory_format=before)
+    with model_lock(model):
+        was_training = model.training
+        layout, before = inference_layout(device), weight_layout(model)
+        model.eval()
+        model.to(device, memory_format=layout)
+        if device.type == "cpu":
+            # keep freed activations in the heap: no page faults per tile (bench/README.md)
+            tune_allocator()
+        try:
+            with torch.inference_mode():
+                yield device
+        finally:
+            model.train(was_training)
+            if before is not None and before != layout:
+                model.to(memory_format=before)
 
 
 def weight_layout(model: torch.nn.Module) -> torch.memory_format | None:

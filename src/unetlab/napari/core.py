@@ -13,7 +13,13 @@ import numpy as np
 from unetlab.checkpoint import load_model
 from unetlab.errors import UnetlabError
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
-from unetlab.inference.predict import labels_from_probabilities, predict_image
+from unetlab.inference.predict import (
+    PredictOptions,
+    check_finite,
+    fit_channels,
+    labels_from_probabilities,
+    predict_fitted,
+)
 from unetlab.inference.sizing import choose_tiling
 from unetlab.models import UNet
 
@@ -40,19 +46,29 @@ def load_for_widget(path: str | os.PathLike) -> UNet:
     return load_model(path)
 
 
-def planes(data: np.ndarray, *, rgb: bool, channels: int) -> list[np.ndarray]:
+def planes(
+    data: np.ndarray, *, rgb: bool, channels: int, channel_axis: int | None = None
+) -> list[np.ndarray]:
     """An image layer's data as the (H, W[, C]) planes to predict: (H, W), (H, W, 3) RGB,
-    or a stack (Z, H, W[, 3]); with a 3-channel model a grey layer is repeated to 3."""
+    or a stack (Z, H, W[, 3]); ``channel_axis``: the layer's axis of channels (0 for
+    (C, Y, X), 1 for (Z, C, Y, X)), which become each plane's last axis. With a 3-channel
+    (RGB) model a grey layer is repeated to 3; other channel counts are fitted (or refused)
+    by :func:`~unetlab.inference.predict.fit_channels` when predicted."""
     data = np.asarray(data)
+    if channel_axis is not None:
+        if not -data.ndim <= channel_axis < data.ndim or data.ndim < 3:
+            raise UnetlabError(f"channel_axis {channel_axis} is no axis of a {data.shape} layer")
+        data, rgb = np.moveaxis(data, channel_axis, -1), True
     spatial = data.ndim - (1 if rgb else 0)
     if spatial not in (2, 3):
         raise UnetlabError(
             f"the layer has {spatial} spatial axes: the widget predicts 2-D images and stacks"
+            + ("" if rgb else "; if one of them is channels, (Z, C, Y, X), give its channel_axis")
         )
     stack = data if spatial == 3 else data[None]
     out = []
     for plane in stack:
-        if channels > 1 and plane.ndim == 2:
+        if channels == 3 and plane.ndim == 2:
             plane = np.repeat(plane[:, :, None], channels, axis=2)
         out.append(plane)
     return out
@@ -72,6 +88,8 @@ def predict_planes(
     objects: bool = False,
     progress: Callable[[int], None] | None = None,
     cancelled: Callable[[], bool] | None = None,
+    channel_axis: int | None = None,
+    channel: int | None = None,
 ) -> LayerPrediction:
     """Predict an image layer's data plane by plane on the CPU.
 
@@ -81,6 +99,9 @@ def predict_planes(
     (:func:`~unetlab.inference.objects.objects_from_probabilities` with the model's
     :meth:`~unetlab.inference.objects.ObjectOptions.for_model`): for a nuclei (background /
     boundary / interior) model, one id per nucleus, not per piece of each class.
+    ``channel_axis``: the layer's axis of channels (:func:`planes`); ``channel``: predict
+    that one of them, for a 1-channel model (default: the one it was trained on, if it
+    records one); a layer of more channels than a grey model takes is refused naming it.
     """
 
     def report(n: int) -> None:
@@ -90,11 +111,19 @@ def predict_planes(
             progress(n)
 
     options = ObjectOptions.for_model(model) if objects else None
+    how = PredictOptions.for_model(model, device="cpu", channel=channel)
+    # a layer's channel axis holds channels (stains), never the R, G, B of a colour picture
+    fit = dict(
+        name="the layer", channel=how.channel, colour=False if channel_axis is not None else None
+    )
     labels, ids = [], []
-    for plane in planes(data, rgb=rgb, channels=model.in_channels):
+    layer = planes(data, rgb=rgb, channels=model.in_channels, channel_axis=channel_axis)
+    for i, plane in enumerate(layer):
         if cancelled is not None and cancelled():
             raise PredictionCancelled
-        probs = predict_image(model, plane, device="cpu", progress=report)
+        plane = fit_channels(plane, model.in_channels, quiet=i > 0, **fit)
+        check_finite(plane, "the layer", channel_axis=True)
+        probs = predict_fitted(model, plane, how, progress=report)
         labels.append(labels_from_probabilities(probs))
         if options is not None:
             ids.append(objects_from_probabilities(probs, options))

@@ -1,0 +1,46 @@
+"""The Python prediction API as a notebook uses it: one model from several threads."""
+
+import threading
+import time
+
+import numpy as np
+import torch
+
+from unetlab import UNet
+from unetlab.inference.predict import predict_image, weight_layout
+
+
+def test_threads_sharing_a_model_get_the_serial_results():
+    # each call switches the model to eval and channels-last and back: without a lock per
+    # model, one thread's restore lands under another's forward pass (different numbers)
+    torch.manual_seed(0)
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same").train()
+    layout = weight_layout(model)
+    rng = np.random.default_rng(0)
+    images = [rng.random((24, 24)).astype(np.float32) for _ in range(4)]
+    serial = [predict_image(model, im) for im in images]
+    seen = []
+
+    def check(module, args):  # the state a forward pass starts with, and still has later
+        state = (module.training, weight_layout(module))
+        time.sleep(0.002)  # lets another thread in: its session switches or restores
+        seen.append((state, (module.training, weight_layout(module))))
+
+    hook = model.register_forward_pre_hook(check)
+    results: dict[tuple[int, int], np.ndarray] = {}
+
+    def work(k):
+        for j in range(3):
+            for i, im in enumerate(images):
+                results[k, j, i] = predict_image(model, im)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    hook.remove()
+    inference = (False, torch.channels_last)
+    assert seen and all(s == (inference, inference) for s in seen)
+    assert all(np.array_equal(p, serial[i]) for (_, _, i), p in results.items())
+    assert model.training and weight_layout(model) == layout  # restored after all threads
