@@ -6,7 +6,13 @@ import numpy as np
 from unetlab.cli import main
 from unetlab.config import explicit_keys, load_config
 from unetlab.data.fingerprint import Fingerprint, measure_pair
-from unetlab.plan import UP_DOWN_LAYOUT, make_plan, plan_orientation, plan_training
+from unetlab.plan import (
+    LAYOUT_IMAGES,
+    UP_DOWN_LAYOUT,
+    make_plan,
+    plan_orientation,
+    plan_training,
+)
 
 
 def _fingerprint(masks) -> Fingerprint:
@@ -40,6 +46,17 @@ def test_scene_masks_lose_upside_down_flips_and_turns_with_the_figure():
     cells = plan_orientation(_fingerprint([_cells_mask(rng) for _ in range(6)]))
     assert [c.value for c in cells] == [True, True]
     assert "up/down layout 0.0" in cells[0].reason and "<= 0.4" in cells[0].reason
+
+
+def test_an_up_on_too_few_images_is_not_trusted():
+    """One to three microscopy images can cross the bar by chance (a 128 px nuclei image
+    reached 0.34): the flips stay, and the reason says why."""
+    rng = np.random.default_rng(2)
+    few = plan_orientation(_fingerprint([_scene_mask(rng) for _ in range(LAYOUT_IMAGES - 1)]))
+    assert [c.value for c in few] == [True, True]
+    assert f"on {LAYOUT_IMAGES - 1} image(s), too few to tell an up from chance" in few[0].reason
+    enough = plan_orientation(_fingerprint([_scene_mask(rng) for _ in range(LAYOUT_IMAGES)]))
+    assert [c.value for c in enough] == [False, False]
 
 
 def test_the_users_flips_win_over_the_planned_up():

@@ -61,6 +61,8 @@ RARE_IMAGES = 3  # a class in fewer images than this is too rare to learn and to
 # road scenes measure 0.85-0.88, microscopy 0.003-0.06, a 3-image microscopy subset at most
 # 0.25 and one 128 px nuclei image 0.34 (bench/README.md, the plan and the layout)
 UP_DOWN_LAYOUT = 0.4
+# ... measured on at least this many images: 3-image microscopy subsets reach 0.25 by chance
+LAYOUT_IMAGES = 4
 
 
 @dataclass(frozen=True)
@@ -382,8 +384,16 @@ def plan_orientation(fp: Fingerprint) -> list[Choice]:
     """``augment.vflip`` and ``augment.rot90`` off when the classes lie apart above and
     below the middle of the masks (up/down layout over ``UP_DOWN_LAYOUT``: sky above, road
     below), so that the net is not taught upside-down and turned layouts it will never see;
-    on where the layout has no up (microscopy). Horizontal flips stay either way."""
-    up = fp.layout()[0]
+    on where the layout has no up (microscopy), and on fewer than ``LAYOUT_IMAGES`` images,
+    whose layout chance decides. Horizontal flips stay either way."""
+    up, n = fp.layout()[0], len(fp.pairs)
+    if up > UP_DOWN_LAYOUT and n < LAYOUT_IMAGES:
+        why = (
+            f"up/down layout {up:.2f} > {UP_DOWN_LAYOUT:g}, but on {n} image(s), too few to "
+            f"tell an up from chance (at least {LAYOUT_IMAGES}): flips both ways and quarter "
+            "turns (set augment.vflip=false augment.rot90=false for images with an up)"
+        )
+        return [Choice("augment.vflip", True, why), Choice("augment.rot90", True, why)]
     if up > UP_DOWN_LAYOUT:
         why = (
             f"the classes lie apart above and below the middle (up/down layout {up:.2f} > "
