@@ -1,12 +1,17 @@
-"""The Python prediction API as a notebook uses it: one model from several threads."""
+"""The Python prediction API as a notebook uses it: one model from several threads, paths."""
 
 import threading
 import time
+from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from unetlab import UNet
+from unetlab.data.io import read_image, write_png
+from unetlab.errors import UnetlabError
+from unetlab.inference.objects import predict_objects
 from unetlab.inference.predict import predict_image, weight_layout
 
 
@@ -44,3 +49,16 @@ def test_threads_sharing_a_model_get_the_serial_results():
     assert seen and all(s == (inference, inference) for s in seen)
     assert all(np.array_equal(p, serial[i]) for (_, _, i), p in results.items())
     assert model.training and weight_layout(model) == layout  # restored after all threads
+
+
+@pytest.mark.parametrize("given", [str, Path])
+def test_a_path_is_refused_with_the_fix(tmp_path, given):
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    path = tmp_path / "a.png"
+    write_png(path, np.zeros((16, 16), np.uint8))
+    for predict in (predict_image, predict_objects):
+        with pytest.raises(UnetlabError, match=r"read_image\(path\).*predict_file") as err:
+            predict(model, given(path))
+        assert str(path) in str(err.value) and "\n" not in str(err.value)
+    # the fix works: the array read_image gives predicts
+    assert predict_image(model, read_image(given(path))).shape == (2, 16, 16)

@@ -435,6 +435,7 @@ def predict_objects(
     edge comes out whole. ``ids``: (H, W) uint16 object ids 1..n (uint32 past 65,535
     objects), 0 = background. ``table``: :func:`object_table` with the image's raw values.
     Settings left None come from the model's record (:meth:`ObjectOptions.for_model`).
+    A file's path is refused, as by ``predict_image``: ``unetlab.read_image(path)`` first.
     """
 
     options = ObjectOptions.for_model(

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
@@ -142,7 +143,14 @@ def weight_layout(model: torch.nn.Module) -> torch.memory_format | None:
 
 def as_image(image, name: str = "image") -> np.ndarray:
     """A whole image as given to :func:`predict_image`: a tensor's pixels as numpy, and one
-    line for a (C, H, W) array (a few channels first, then two long axes)."""
+    line for a (C, H, W) array (a few channels first, then two long axes), and one for a
+    file's path (read it first: pixels in memory are what these functions take)."""
+    if isinstance(image, (str, os.PathLike)):
+        raise UnetlabError(
+            f"{name}: got the path {str(image)!r}, not pixels: read the file first, "
+            "unetlab.read_image(path) (a stack: read_stack), or predict the file with "
+            "unetlab.predict_file(model, path, out_dir), which writes its outputs"
+        )
     if isinstance(image, torch.Tensor):
         image = image.detach().cpu().numpy()
     shape = getattr(image, "shape", ())
@@ -342,7 +350,10 @@ def predict_image(
     one-class net. ``options``: a :class:`PredictOptions`; ``settings``: its fields by name
     (``tile_size=``, ``batch_size=``, ``blend=``, ``tta=``, ``precision=``, ``device=``),
     replacing those of ``options``. ``progress(n)`` is called after each batch of n tiles.
-    NaN or infinite pixels raise UnetlabError (:func:`check_finite`).
+    NaN or infinite pixels raise UnetlabError (:func:`check_finite`). A file's path is
+    refused (UnetlabError): read it with :func:`unetlab.read_image` first (the array it gives
+    is what this takes), or write its outputs with :func:`unetlab.predict_file`, which also
+    keeps the file's pixel size and stack axes.
     """
     options = PredictOptions.for_model(model, options, **settings)
     image = fit_channels(as_image(image), model.in_channels, channel=options.channel)
