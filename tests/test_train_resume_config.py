@@ -81,3 +81,31 @@ def test_a_resume_cannot_switch_between_the_clock_and_steps(tmp_path, command, c
         resumed_config(own, asked, {"train.max_minutes"}, source="run/config.yaml")
     longer = load_config(None, ["train.max_minutes=3"])
     assert resumed_config(own, longer, {"train.max_minutes"}, source="x").train.max_minutes == 3
+
+
+def test_fit_resumed_from_python_refuses_what_the_command_line_refuses(tmp_path):
+    """An audit (notebook): ``fit(cfg, resume=True)`` with a rebuilt config trained on with
+    another loss and normalisation (and a budgeted run given a fresh Config went on at lr 0);
+    the command line refuses both."""
+    from tests.test_train import tiny_config
+    from unetlab.train import fit
+
+    data, run = write_blobs(tmp_path / "data", 4), tmp_path / "run"
+    fit(tiny_config(data, "train.max_minutes=5"), run_dir=run, progress=False)
+    planned, last = _config(run), (run / "checkpoints" / "last.pt").read_bytes()
+    other = tiny_config(data, "train.max_minutes=5", "train.loss=dice")
+    other.data.normalization = {"mode": "scale"}
+    with pytest.raises(UnetlabError) as refused:
+        fit(other, run_dir=run, resume=True, progress=False)
+    assert "this config sets data.normalization {'mode': 'scale'} (the run's: None)" in str(
+        refused.value
+    )
+    assert "train.loss dice (the run's: ce)" in str(refused.value)
+    assert f"cfg = load_config({str(run / 'config.yaml')!r})" in str(refused.value)
+    with pytest.raises(UnetlabError, match="resume it with train.max_minutes M"):
+        fit(tiny_config(data), run_dir=run, resume=True, progress=False)
+    assert _config(run) == planned and (run / "checkpoints" / "last.pt").read_bytes() == last
+    own = load_config(run / "config.yaml")
+    own.train.epochs = 3  # a key a resume may change
+    fit(own, run_dir=run, resume=True, progress=False)
+    assert "resuming with train.epochs 2 -> 3" in (run / "train.log").read_text()

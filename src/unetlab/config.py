@@ -638,21 +638,42 @@ def resumed_config(own: Config, asked: Config, explicit: set[str], *, source: st
     return Config.from_dict(data)
 
 
-def _refuse_clock_switch(own: Config, changes: dict, source: str) -> None:
+def check_resumed(own: Config, asked: Config, *, source: str) -> None:
+    """What ``fit(..., resume=True)`` is given (``asked``) against the run's own config
+    (``own``, read from ``source``): one line naming the keys where it differs and may not
+    change on resume (``RESUMABLE``), in Python's terms; a switch between the clock and steps
+    (:func:`_refuse_clock_switch`) too. :func:`resumed_config` is the command line's
+    (it takes the run's config with the keys the command sets)."""
+    changes = config_changes(own, asked)
+    if refused := [key for key in changes if key not in RESUMABLE]:
+        listed = ", ".join(f"{k} {changes[k][1]} (the run's: {changes[k][0]})" for k in refused[:4])
+        more = f" and {len(refused) - 4} more" if len(refused) > 4 else ""
+        raise UnetlabError(
+            f"a resumed run keeps its own settings ({source}), but this config sets "
+            f"{listed}{more}: pass the run's own config, cfg = load_config({str(source)!r}), "
+            f"changing only {', '.join(sorted(RESUMABLE))}; or start a new run with yours "
+            "(another run_dir, or overwrite=True)"
+        )
+    _refuse_clock_switch(own, changes, source, flags=False)
+
+
+def _refuse_clock_switch(own: Config, changes: dict, source: str, *, flags: bool = True) -> None:
     """A cosine or poly schedule runs on the clock under a time budget and on steps without
-    one: a resume cannot switch between the two (it has the other one's state)."""
+    one: a resume cannot switch between the two (it has the other one's state). ``flags``:
+    the fix in the command line's terms, else in the config's."""
     if "train.max_minutes" not in changes or own.train.schedule not in ("cosine", "poly"):
         return
     before, after = changes["train.max_minutes"]
     if (before > 0) == (after > 0):
         return
+    minutes, epochs = ("--minutes", "--epochs") if flags else ("train.max_minutes", "train.epochs")
     if before > 0:
-        fix = "resume it with --minutes M (more than 0) to give it more time"
+        fix = f"resume it with {minutes} M (more than 0) to give it more time"
         raise UnetlabError(f"this run trained on a {before:g}-minute time budget ({source}): {fix}")
     raise UnetlabError(
         f"this run trained without a time budget ({source}: its {own.train.schedule} schedule "
-        "counts steps), so a resume cannot give it --minutes: give --epochs N to train longer, "
-        "or start a new run with --minutes"
+        f"counts steps), so a resume cannot give it {minutes}: give {epochs} N to train "
+        f"longer, or start a new run with {minutes}"
     )
 
 

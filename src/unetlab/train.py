@@ -40,7 +40,14 @@ from unetlab.checkpoint import (
     save_model,
     update_checkpoint,
 )
-from unetlab.config import Config, config_changes, describe_changes, load_config, save_config
+from unetlab.config import (
+    Config,
+    check_resumed,
+    config_changes,
+    describe_changes,
+    load_config,
+    save_config,
+)
 from unetlab.data.classes import dataset_palette, read_class_names, void_value
 from unetlab.data.datasets import (
     TileDataset,
@@ -934,6 +941,14 @@ def fit(
     memory raises OutOfMemoryError naming the settings to lower. Under torchrun every process
     calls this; the main one locks and writes the run folder and logs.
 
+    ``resume`` trains ``cfg`` as given, which must be the run's own config (its
+    ``config.yaml``, plan included) but for the keys a resume may change: how long and where it
+    trains (``unetlab.config.RESUMABLE``: epochs, max_minutes, batch_size, device, data.root,
+    ...). Any other difference (normalisation, loss, target, tile size, model, ...) would change
+    what the run trains, so it is refused with one line naming the keys: resume with
+    ``load_config(run_dir / "config.yaml")``, changed in those keys only. So is a switch of a
+    cosine / poly schedule between a time budget and none (``train.max_minutes``).
+
     ``plan``: a :class:`unetlab.plan.Plan` whose reasons go to ``train.log`` and whose
     values go to ``plan.yaml`` in the run folder. ``clock`` (seconds, default
     ``time.perf_counter``) times the ``train.max_minutes`` budget; tests pass a fake one.
@@ -952,6 +967,8 @@ def fit(
                 # inside the lock: a folder this call made goes again if its data is bad
                 held.enter_context(_gone_if_unstarted(run_dir, made))
                 run_dir = prepare_run_dir(run_dir, resume=resume, overwrite=overwrite)
+                if resume:
+                    _check_resumed(Path(run_dir), cfg)
             except (UnetlabError, OSError) as exc:
                 problem = exc
         problem, run_dir = group.share((problem, Path(run_dir)))
@@ -980,6 +997,18 @@ def fit(
             _detach(handler)
             if console is not None:
                 logging.getLogger("unetlab").removeHandler(console)
+
+
+def _check_resumed(run_dir: Path, cfg: Config) -> None:
+    """Refuse to resume the run in ``run_dir`` with a ``cfg`` that would change what it
+    trains (:func:`unetlab.config.check_resumed`), or when its config.yaml is gone."""
+    own = run_dir / "config.yaml"
+    if not own.is_file():
+        raise UnetlabError(
+            f"{own} is missing: the run's settings are unknown, so it cannot be resumed; "
+            "start a new run (another run_dir, or overwrite=True)"
+        )
+    check_resumed(load_config(own), cfg, source=str(own))
 
 
 @contextlib.contextmanager
