@@ -33,6 +33,12 @@ from scipy import ndimage
 from unetlab.data.checks import non_integer_mask, nonfinite_pixels
 from unetlab.data.instances import TARGETS, looks_like_instances
 from unetlab.data.pairs import Pair, PairReader
+from unetlab.data.regions import (  # noqa: F401 (object_labels, touching_objects: re-exported)
+    distinct_values,
+    object_labels,
+    touching_in_class,
+    touching_objects,
+)
 from unetlab.data.tiffmeta import tiff_pixel_size
 from unetlab.errors import DatasetError, UnetlabError
 
@@ -90,7 +96,7 @@ def measure_pair(
     if len(pixels) > MAX_PIXELS:  # an even sample: percentiles to well under 1%
         pixels = pixels[:: len(pixels) // MAX_PIXELS + 1]
     low, median, high = np.percentile(pixels, PERCENTILES, axis=0)
-    values, counts = np.unique(np.asarray(mask), return_counts=True)
+    values, counts = distinct_values(mask)
     halves = half_counts(mask, values)
     if ignore_value is not None:
         keep = values != ignore_value
@@ -191,7 +197,7 @@ def object_facts(mask: np.ndarray, background_value: int, *, instances: bool) ->
     areas = np.bincount(objects.ravel())[1:]
     return {
         "object_areas": tuple(int(a) for a in areas[areas > 0]),
-        "touching": _touching_in_class(mask, objects, instances=instances),
+        "touching": touching_in_class(mask, objects, TOUCH_GAP, instances=instances),
         "instances": instances,
     }
 
@@ -206,48 +212,6 @@ def background(values: Sequence[int], counts: Sequence[int]) -> int:
     if 0 in values or not values:  # none: every pixel unlabelled
         return 0
     return int(values[int(np.argmax(counts))])
-
-
-def object_labels(mask: np.ndarray, background_value: int, *, instances: bool) -> np.ndarray:
-    """(H, W) int64 object ids (0: background): one per mask value for instance masks, else
-    one per 4-connected region of each non-background value."""
-    mask = np.asarray(mask)
-    if instances:
-        _, ids = np.unique(mask, return_inverse=True)
-        ids = ids.reshape(mask.shape).astype(np.int64)
-        return np.where(mask == background_value, 0, ids + 1)
-    out = np.zeros(mask.shape, dtype=np.int64)
-    for value in np.unique(mask):
-        if value == background_value:
-            continue
-        regions, n = ndimage.label(mask == value)
-        out[regions > 0] = regions[regions > 0] + out.max()
-    return out
-
-
-def _touching_in_class(mask: np.ndarray, objects: np.ndarray, *, instances: bool) -> int:
-    """How many objects lie within ``TOUCH_GAP`` px of another of their own class (every
-    object of an instance mask is of one class)."""
-    if instances:
-        return touching_objects(objects, TOUCH_GAP)
-    classes = np.unique(np.asarray(mask)[objects > 0])
-    return sum(touching_objects(np.where(mask == c, objects, 0), TOUCH_GAP) for c in classes)
-
-
-def touching_objects(objects: np.ndarray, gap: int) -> int:
-    """How many objects of an (H, W) id image (0: background) lie at most ``gap`` background
-    px from another object (another's pixel in the (2 gap + 3) square around one of theirs)."""
-    if objects.max(initial=0) == 0:
-        return 0
-    size = 2 * gap + 3
-    highest = ndimage.maximum_filter(objects, size=size, mode="constant", cval=0)
-    above = int(objects.max()) + 1  # stands for background in the minimum
-    lowest = ndimage.minimum_filter(
-        np.where(objects > 0, objects, above), size=size, mode="constant", cval=above
-    )
-    inside = objects > 0
-    near_other = inside & ((highest != objects) | (lowest != objects))
-    return int(np.unique(objects[near_other]).size)
 
 
 def tiff_spacing(path: Path) -> tuple[float, float] | None:

@@ -1,0 +1,106 @@
+"""The objects of a label image, measured in a few passes over the whole image.
+
+A mask's distinct values and their pixel counts (:func:`distinct_values`), each pixel's
+value id (:func:`value_ids`), the objects of a mask (:func:`object_labels`: one per value of
+an instance mask, else one per 4-connected region of each value) and how many objects lie
+near another (:func:`touching_objects`, :func:`touching_in_class`). Work per value or class
+runs inside its bounding box (``ndimage.find_objects``), never over the whole image: an
+instance mask read as 32 classes costs a few passes, not 32 of them. The results equal
+``np.unique`` and one full-image filter per class exactly (``tests/test_regions.py``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+MAX_COUNTED = 1 << 20  # whole numbers below this are counted with bincount, not sorted
+
+
+def _countable(mask: np.ndarray) -> bool:
+    """Whether ``mask`` holds whole numbers in [0, MAX_COUNTED) that bincount takes."""
+    if mask.size == 0 or mask.dtype.kind not in "iu":
+        return False
+    if mask.dtype.kind == "u" and mask.dtype.itemsize <= 2:
+        return True
+    return int(mask.min()) >= 0 and int(mask.max()) < MAX_COUNTED
+
+
+def distinct_values(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(mask, return_counts=True)``: the distinct values, ascending, and their
+    pixel counts; by counting where the values are small whole numbers."""
+    mask = np.asarray(mask)
+    if not _countable(mask):
+        return np.unique(mask, return_counts=True)
+    counts = np.bincount(mask.ravel())
+    values = np.flatnonzero(counts)
+    return values.astype(mask.dtype), counts[values]
+
+
+def value_ids(mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(values, ids): the distinct values of ``mask``, ascending, and an int64 array of
+    ``mask``'s shape holding each pixel's 1-based position among them (0 nowhere)."""
+    mask = np.asarray(mask)
+    if not _countable(mask):
+        values, inverse = np.unique(mask, return_inverse=True)
+        return values, inverse.reshape(mask.shape).astype(np.int64) + 1
+    present = np.bincount(mask.ravel()) > 0
+    lookup = np.cumsum(present)  # value -> its 1-based position
+    return np.flatnonzero(present).astype(mask.dtype), lookup[mask]
+
+
+def object_labels(mask: np.ndarray, background_value: int, *, instances: bool) -> np.ndarray:
+    """(H, W) int64 object ids (0: background): one per mask value for instance masks, else
+    one per 4-connected region of each non-background value, numbered value by value
+    (ascending) and, within a value, in ``ndimage.label``'s order."""
+    mask = np.asarray(mask)
+    values, ids = value_ids(mask)
+    if instances:
+        return np.where(mask == background_value, 0, ids)
+    out = np.zeros(mask.shape, dtype=np.int64)
+    total = 0
+    for value, box in zip(values, ndimage.find_objects(ids)):
+        if value == background_value:
+            continue
+        regions, n = ndimage.label(mask[box] == value)
+        inside = regions > 0
+        out[box][inside] = regions[inside] + total
+        total += n
+    return out
+
+
+def touching_in_class(mask: np.ndarray, objects: np.ndarray, gap: int, *, instances: bool) -> int:
+    """How many objects (``objects``: :func:`object_labels` of ``mask``) lie within ``gap``
+    px of another of their own class, the mask value (every object of an instance mask is
+    of one class)."""
+    if instances:
+        return touching_objects(objects, gap)
+    values, ids = value_ids(mask)
+    classes = set(np.unique(np.asarray(mask)[objects > 0]).tolist())
+    total = 0
+    for value, box in zip(values, ndimage.find_objects(ids)):
+        if value.item() in classes:  # outside its box a class's image is background
+            total += touching_objects(np.where(mask[box] == value, objects[box], 0), gap)
+    return total
+
+
+def touching_objects(objects: np.ndarray, gap: int) -> int:
+    """How many objects of an (H, W) id image (0: background) lie at most ``gap`` background
+    px from another object (another's pixel in the (2 gap + 3) square around one of theirs)."""
+    highest_id = int(objects.max(initial=0))
+    if highest_id == 0:
+        return 0
+    above = highest_id + 1  # stands for background in the minimum
+    if objects.dtype.kind in "iu" and objects.min() >= 0:
+        objects = objects.astype(np.min_scalar_type(above), copy=False)  # filters faster
+    size = 2 * gap + 3
+    highest = ndimage.maximum_filter(objects, size=size, mode="constant", cval=0)
+    inside = objects > 0
+    lowest = ndimage.minimum_filter(
+        np.where(inside, objects, objects.dtype.type(above)),
+        size=size,
+        mode="constant",
+        cval=above,
+    )
+    near_other = inside & ((highest != objects) | (lowest != objects))
+    return int(np.unique(objects[near_other]).size)
