@@ -1263,7 +1263,7 @@ def _train_epoch(run: _Run, *, progress: bool, stop: _StopRequest) -> dict:
         state.epoch, group.shard(state.batch * t.batch_size * group.world, len(run.dataset))
     )
     show = progress and (sys.stderr.isatty() or in_notebook())
-    with tqdm(
+    with progress_bar(
         total=run.steps_per_epoch,
         initial=state.batch,
         leave=False,
@@ -1882,6 +1882,21 @@ def _log_to_file(path: Path) -> logging.Handler:
 def in_notebook() -> bool:
     """Whether this process is a Jupyter kernel (its stderr is no terminal, yet shown)."""
     return "ipykernel" in sys.modules
+
+
+def progress_bar(**settings) -> tqdm:
+    """A tqdm bar with ``settings``: in a Jupyter notebook with ipywidgets, ``tqdm.auto``'s (a
+    widget there); elsewhere the text bar on stderr, as in the CLI, and also in a notebook
+    without ipywidgets (whose widget bar raises "IProgress not found")."""
+    if in_notebook():
+        try:
+            import ipywidgets  # noqa: F401
+        except ImportError:
+            return tqdm(**settings)
+        from tqdm.auto import tqdm as auto
+
+        return auto(**settings)
+    return tqdm(**settings)
 
 
 def _console(progress: bool) -> logging.Handler | None:
