@@ -272,6 +272,30 @@ def test_a_notebook_plans_with_its_changed_values_kept_and_bad_data_refused(tmp_
         plan_training(load_config(None, [f"data.root={_mixed(tmp_path / 'mixed')}"]))
 
 
+def test_a_notebook_keeps_the_values_its_file_sets_also_the_defaults(tmp_path):
+    """An audit (notebook): ``load_config(my.yaml)`` then ``plan_training(cfg)`` planned over
+    ``train.batch_size: 4`` (the default) where ``unetlab train --config my.yaml`` keeps it."""
+    from unetlab import plan_training
+
+    from .test_train import write_blobs
+
+    mine = tmp_path / "my.yaml"
+    mine.write_text("train: {batch_size: 4}\naugment: {elastic: false}\n")
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = load_config(mine, [f"data.root={data}", "train.amp=auto"])
+    assert cfg == Config.from_dict(cfg.to_dict()) and "user_keys" not in cfg.to_dict()
+    planned, plan = plan_training(cfg)
+    assert (planned.train.batch_size, planned.augment.elastic, planned.train.amp) == (
+        4,
+        False,
+        "auto",
+    )
+    lines = "\n".join(plan.lines())
+    assert "train.batch_size = 4: your setting (the plan would choose 32" in lines
+    assert "augment.elastic = false: your setting (the plan would choose true" in lines
+    assert {"train.batch_size", "augment.elastic", "train.amp"} <= planned.user_keys
+
+
 def test_the_plan_reads_masks_as_the_config_says_training_will(tmp_path):
     """8-bit masks of object ids 1..3 in every file look like classes; data.target=instances
     says they are objects, and the plan measures and plans them as objects."""

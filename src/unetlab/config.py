@@ -314,6 +314,10 @@ class Config:
     train: TrainSection = field(default_factory=TrainSection)
     run: RunSection = field(default_factory=RunSection)
 
+    #: the ``section.key`` names that :func:`load_config`'s file and overrides set (not a
+    #: field: neither saved nor compared): :func:`unetlab.plan.plan_training` keeps their values
+    user_keys = frozenset()
+
     def to_dict(self) -> dict:
         """Plain nested dict (YAML-safe); ``Config.from_dict(cfg.to_dict()) == cfg``."""
         return asdict(self)
@@ -468,6 +472,8 @@ def load_config(
     ``overrides`` are ``"section.key=value"`` strings, e.g. ``["train.epochs=5",
     "data.class_names={0: membrane, 255: cell}"]``; each value is parsed with
     YAML (1.2 booleans: ``off`` is a word). Unknown keys and ill-typed values raise ValueError.
+    The keys the file and ``overrides`` set are kept as ``cfg.user_keys``:
+    :func:`unetlab.plan.plan_training` plans the others, as ``unetlab train`` does.
     """
     data = _read_config_file(Path(path)) if path is not None else {}
     # defaults first, so that dict-valued keys (normalization) can be updated key by key
@@ -479,7 +485,9 @@ def load_config(
     overrides = list(overrides or [])
     for hidden in _hidden_overrides(overrides):  # each value is checked, also one set twice
         Config.from_dict(apply_overrides(merged, hidden))
-    return Config.from_dict(apply_overrides(merged, overrides))
+    cfg = Config.from_dict(apply_overrides(merged, overrides))
+    cfg.user_keys = frozenset(_named_keys(data, overrides))  # what the plan must not change
+    return cfg
 
 
 #: the configs that ship with unetlab (also ``configs/`` in a clone of its repository)
@@ -567,12 +575,13 @@ def explicit_keys(
     user chose, as opposed to defaults); ``data.normalization.mode=x`` counts as
     ``data.normalization``. Read the same way as :func:`load_config` (call that first: it
     reports bad files and overrides)."""
-    keys: set[str] = set()
-    if path is not None:
-        data = _yaml(find_config(path).read_text(encoding="utf-8")) or {}
-        keys |= {
-            f"{s}.{k}" for s, section in data.items() if isinstance(section, dict) for k in section
-        }
+    data = {} if path is None else _yaml(find_config(path).read_text(encoding="utf-8")) or {}
+    return _named_keys(data, overrides)
+
+
+def _named_keys(data: dict, overrides: list[str] | None) -> set[str]:
+    """The ``section.key`` names of a config file's mapping ``data`` and of ``overrides``."""
+    keys = {f"{s}.{k}" for s, section in data.items() if isinstance(section, dict) for k in section}
     for item in overrides or []:
         parts = item.partition("=")[0].strip().split(".")
         keys.add(".".join(parts[:2]))

@@ -536,11 +536,12 @@ def plan_training(
 ) -> tuple[Config, Plan]:
     """Measure the data of ``cfg.data.root`` (training and validation pairs), check it
     (:func:`check_data`) and return ``cfg`` with the plan applied, and the plan. The keys in
-    ``explicit`` keep the user's values; None (a notebook): those that differ from the
-    defaults (:func:`unetlab.config.changed_keys`). Give the plan to ``fit(..., plan=plan)``
-    for its reasons in ``train.log`` and ``plan.yaml``."""
+    ``explicit`` keep the user's values; None (a notebook): those that ``load_config``'s file
+    and overrides set (``cfg.user_keys``, also where they equal the defaults) and those that
+    differ from the defaults (set as attributes: :func:`unetlab.config.changed_keys`). Give
+    the plan to ``fit(..., plan=plan)`` for its reasons in ``train.log`` and ``plan.yaml``."""
     if explicit is None:
-        explicit = changed_keys(cfg)
+        explicit = set(cfg.user_keys) | changed_keys(cfg)
     from unetlab.data.datasets import split_pairs
     from unetlab.data.fingerprint import fingerprint
 
@@ -559,4 +560,6 @@ def plan_training(
     names = d.class_names or read_class_names(d.root)
     held_out = {p.mask_page for p in val}
     plan.notes = rare_classes(fp, held_out, names=names, total=len(train) + len(val))
-    return plan.apply(cfg), plan
+    planned = plan.apply(cfg)
+    planned.user_keys = frozenset(explicit)  # planned again, they stay the user's
+    return planned, plan
