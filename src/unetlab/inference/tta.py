@@ -83,7 +83,7 @@ def describe_tta(model, tta: bool | str | Sequence[str]) -> str:
     if tta is not True:
         source = "as asked"
     elif getattr(model, "tta", None) is None:
-        source = "all 8 (the model does not record those it trained with)"
+        source = "the checkpoint does not record those the net trained with"
     elif len(names) == 1:
         source = "the net trained without flips or turns: TTA changes nothing"
     else:
