@@ -28,12 +28,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from scipy import ndimage
 
 from unetlab.data.checks import non_integer_mask, nonfinite_pixels
 from unetlab.data.instances import TARGETS, looks_like_instances
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.regions import (  # noqa: F401 (object_labels, touching_objects: re-exported)
+    count_regions,
     distinct_values,
     object_labels,
     touching_in_class,
@@ -180,12 +180,10 @@ class MaskValues:
     def of(cls, mask: np.ndarray) -> MaskValues:
         """The values of an (H, W) mask of whole numbers (any integer or float dtype)."""
         mask = np.asarray(mask)
-        values, counts = np.unique(mask, return_counts=True)
+        values, counts = distinct_values(mask)
         keep = background(values, counts)
-        if len(values) > INSTANCE_VALUES:
-            objects = len(values) - 1
-        else:
-            objects = sum(ndimage.label(mask == v)[1] for v in values if v != keep)
+        many = len(values) > INSTANCE_VALUES  # one object per value
+        objects = len(values) - 1 if many else count_regions(mask, keep)
         as_ints = tuple(int(v) for v in values)
         return cls(as_ints, tuple(int(c) for c in counts), int(objects), mask.dtype.itemsize > 1)
 

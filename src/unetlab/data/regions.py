@@ -2,7 +2,8 @@
 
 A mask's distinct values and their pixel counts (:func:`distinct_values`), each pixel's
 value id (:func:`value_ids`), the objects of a mask (:func:`object_labels`: one per value of
-an instance mask, else one per 4-connected region of each value) and how many objects lie
+an instance mask, else one per 4-connected region of each value; :func:`count_regions`
+counts the latter) and how many objects lie
 near another (:func:`touching_objects`, :func:`touching_in_class`). Work per value or class
 runs inside its bounding box (``ndimage.find_objects``), never over the whole image: an
 instance mask read as 32 classes costs a few passes, not 32 of them. The results equal
@@ -67,6 +68,19 @@ def object_labels(mask: np.ndarray, background_value: int, *, instances: bool) -
         out[box][inside] = regions[inside] + total
         total += n
     return out
+
+
+def count_regions(mask: np.ndarray, background_value: int) -> int:
+    """How many 4-connected regions the values of ``mask`` but ``background_value`` form
+    (the objects of :func:`object_labels` with ``instances=False``)."""
+    mask = np.asarray(mask)
+    values, ids = value_ids(mask)
+    boxes = ndimage.find_objects(ids)
+    return sum(
+        ndimage.label(mask[box] == value)[1]
+        for value, box in zip(values, boxes)
+        if value != background_value
+    )
 
 
 def touching_in_class(mask: np.ndarray, objects: np.ndarray, gap: int, *, instances: bool) -> int:
