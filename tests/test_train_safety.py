@@ -176,3 +176,15 @@ def test_fit_refuses_a_run_folder_among_the_data_before_writing(data):
     with pytest.raises(OutputError, match="which it reads as data"):
         fit(load_config(None, [f"data.root={data}"]), run_dir=data / "images", progress=False)
     assert sorted(p.name for p in (data / "images").iterdir()) == ["00.png", "01.png"]
+
+
+def test_fit_without_a_data_folder_leaves_no_run_folder(tmp_path):
+    """An audit (notebook): ``fit(Config(), run_dir=...)`` left the folder, its manifest, an
+    empty train.log and checkpoints/ behind."""
+    from unetlab.config import Config
+    from unetlab.errors import UnetlabError
+
+    run = tmp_path / "runs" / "nd1"
+    with pytest.raises(UnetlabError, match=r"no data folder: set data.root in the config"):
+        train_mod.fit(Config(), run_dir=run, progress=False)
+    assert not (tmp_path / "runs").exists()

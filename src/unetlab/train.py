@@ -954,6 +954,11 @@ def fit(
     ``time.perf_counter``) times the ``train.max_minutes`` budget; tests pass a fake one.
     """
     cfg = cfg.checked()  # before the run folder: a bad value set as an attribute is one line
+    if cfg.data.root is None:  # before the run folder too: nothing is left behind
+        raise UnetlabError(
+            "no data folder: set data.root in the config (cfg.data.root = 'path/to/data'; "
+            "unetlab train: --data DIR)"
+        )
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device))
     with group.joined(device), contextlib.ExitStack() as held:
