@@ -1,4 +1,5 @@
-"""The Python prediction API as a notebook uses it: one model from several threads, paths."""
+"""The Python prediction API as a notebook uses it: one model from several threads, paths,
+output folders."""
 
 import threading
 import time
@@ -10,8 +11,9 @@ import torch
 
 from unetlab import UNet
 from unetlab.data.io import read_image, write_png
-from unetlab.errors import UnetlabError
-from unetlab.inference.objects import predict_objects
+from unetlab.errors import OutputError, UnetlabError
+from unetlab.inference.files import predict_file
+from unetlab.inference.objects import ObjectOptions, predict_objects
 from unetlab.inference.predict import predict_image, weight_layout
 
 
@@ -62,3 +64,29 @@ def test_a_path_is_refused_with_the_fix(tmp_path, given):
         assert str(path) in str(err.value) and "\n" not in str(err.value)
     # the fix works: the array read_image gives predicts
     assert predict_image(model, read_image(given(path))).shape == (2, 16, 16)
+
+
+def test_predict_file_never_replaces_a_file_it_did_not_write(tmp_path):
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    write_png(tmp_path / "b.png", np.zeros((16, 16), np.uint8))
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "b.png").write_text("notes")
+    (out / "b_objects.csv").write_text("x")
+    objects = ObjectOptions.for_model(model)
+    with pytest.raises(OutputError, match=r"b\.png.*pass overwrite=True") as err:
+        predict_file(model, tmp_path / "b.png", out, objects=objects)
+    assert "--" not in str(err.value) and "\n" not in str(err.value)
+    assert (out / "b.png").read_text() == "notes" and (out / "b_objects.csv").read_text() == "x"
+    written = predict_file(model, tmp_path / "b.png", out, objects=objects, overwrite=True)
+    assert read_image(out / "b.png").shape == (16, 16) and out / "b_objects.csv" in written
+    # its own outputs: a loop over files, and again, into one new folder
+    write_png(tmp_path / "c.png", np.zeros((16, 16), np.uint8))
+    for _ in range(2):
+        for name in ("b.png", "c.png"):
+            predict_file(model, tmp_path / name, tmp_path / "new")
+    assert sorted(p.name for p in (tmp_path / "new").iterdir()) == [
+        ".unetlab-outputs",
+        "b.png",
+        "c.png",
+    ]

@@ -51,6 +51,9 @@ NEARLY_FULL = 16 * 2**20
 #: the command whose files make a run folder (checkpoints, metrics.csv, train.log, ...): no
 #: other command ever replaces them
 RUN_COMMAND = "train"
+#: how a command is told to replace files unetlab did not write (the CLI's; Python callers
+#: pass "pass overwrite=True")
+OVERWRITE_FIX = "add --overwrite"
 #: the suffixes of the formats single-file outputs are written in (``claim_files(formats=)``)
 FORMAT_SUFFIXES = {
     "JSON": (".json",),
@@ -321,12 +324,14 @@ def _refuse_replacing(
     exists: bool,
     command: str,
     overwrite: bool,
+    overwrite_fix: str = OVERWRITE_FIX,
 ) -> None:
     """OutputError unless ``command`` may write ``name`` in ``folder`` (which ``exists`` or not;
     the manifest says ``writers`` wrote it): never a file a training run wrote (its
     checkpoints, metrics.csv, train.log, ...; written yet or not) unless ``command`` is
-    ``train``; an existing file only if ``command`` wrote it, or with ``overwrite``. Cheap when
-    nothing is refused (called for each of a folder's outputs)."""
+    ``train``; an existing file only if ``command`` wrote it, or with ``overwrite`` (which the
+    message names as ``overwrite_fix``). Cheap when nothing is refused (called for each of a
+    folder's outputs)."""
     if RUN_COMMAND in writers and command != RUN_COMMAND:
         raise OutputError(
             f"{folder / name} is a file of the training run in {folder} and unetlab {command} "
@@ -336,14 +341,14 @@ def _refuse_replacing(
         return
     if not writers:
         raise OutputError(
-            f"{folder / name} exists and was not written by unetlab: give another name, or add "
-            "--overwrite to replace it"
+            f"{folder / name} exists and was not written by unetlab: give another name, or "
+            f"{overwrite_fix} to replace it"
         )
     others = " and ".join(sorted(set(writers) - {"", "unetlab"}))
     raise OutputError(
         f"{folder / name} was written by "
         f"{f'unetlab {others}' if others else 'another unetlab command'}, not by unetlab "
-        f"{command}: give another name, or add --overwrite to replace it"
+        f"{command}: give another name, or {overwrite_fix} to replace it"
     )
 
 
@@ -367,6 +372,7 @@ def output_folder(
     overwrite: bool = False,
     keep: Collection[str] = (),
     command: str = "unetlab",
+    overwrite_fix: str = OVERWRITE_FIX,
 ) -> Iterator[Path]:
     """Make ``folder`` ready for outputs called ``names``, held under its lock.
 
@@ -376,6 +382,8 @@ def output_folder(
     :func:`_refuse_replacing` refuses (a run's file; another command's file, unless
     ``overwrite``); a folder another unetlab process holds; a folder that cannot be written.
     Then removes stale temporaries and records ``names`` in the manifest. Yields the folder.
+    ``overwrite_fix``: how the messages tell the caller to pass ``overwrite`` (the CLI's flag,
+    or "pass overwrite=True" for Python).
     A folder made here is removed again when the work stops at a one-line error
     (UnetlabError) before writing anything into it.
     """
@@ -400,7 +408,7 @@ def output_folder(
                 )
                 raise OutputError(
                     f"{folder} holds files that unetlab did not write ({shown}): give an "
-                    "empty or new folder, or add --overwrite to write among them"
+                    f"empty or new folder, or {overwrite_fix} to write among them"
                 )
             manifest, present = _manifest(folder), {p.name for p in folder.iterdir()}
             for name in names:
@@ -412,6 +420,7 @@ def output_folder(
                     exists=name in present,
                     command=command,
                     overwrite=overwrite,
+                    overwrite_fix=overwrite_fix,
                 )
             listed = {n for n, cmds in manifest.items() if command in cmds}  # read above
             stamps = {n: _stamp(folder / n) for n in names if n not in listed}

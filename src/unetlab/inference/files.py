@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -54,7 +55,7 @@ from unetlab.inference.slides import (
     output_stem,
     predict_slide,
 )
-from unetlab.outputs import output_folder, refuse_inputs, written_here
+from unetlab.outputs import OVERWRITE_FIX, output_folder, refuse_inputs, written_here
 from unetlab.plots import draw_outlines, overlay, palette
 from unetlab.runtime import check_precision, memory_hint
 
@@ -192,6 +193,16 @@ def check_options(
     check_precision(o.precision, o.device or "cpu")
 
 
+#: the output folders this thread holds through prediction_folder (their resolved paths)
+_HELD = threading.local()
+
+
+def _held() -> set[Path]:
+    if not hasattr(_HELD, "folders"):
+        _HELD.folders = set()
+    return _HELD.folders
+
+
 @contextlib.contextmanager
 def prediction_folder(
     out_dir: str | os.PathLike,
@@ -201,20 +212,37 @@ def prediction_folder(
     overlay: bool = False,
     objects: bool = False,
     overwrite: bool = False,
+    overwrite_fix: str = OVERWRITE_FIX,
 ) -> Iterator[Path]:
     """``out_dir`` checked and locked for the outputs of ``files`` (see
     :func:`unetlab.outputs.output_folder`): OutputError if an output would replace an input,
     if two inputs would write one output file (:func:`refuse_shared_outputs`), or if the
-    folder holds files unetlab did not write (unless ``overwrite``; the outputs of inputs
-    ``--skip-existing`` skips are in the manifest: :func:`finished_inputs`)."""
+    folder holds files unetlab did not write (unless ``overwrite``, which the message names
+    as ``overwrite_fix``; the outputs of inputs ``--skip-existing`` skips are in the
+    manifest: :func:`finished_inputs`). While held, :func:`predict_file` called from this
+    thread writes into it without checking it again."""
     out_dir = Path(out_dir)
     wanted = dict(probabilities=probabilities, overlay=overlay, objects=objects)
     refuse_shared_outputs(out_dir, files, **wanted)
     names = [n for f in files for n in output_roles(output_stem(f), **wanted)]
-    with output_folder(
-        out_dir, names, inputs=files, overwrite=overwrite, command="predict"
-    ) as folder:
-        yield folder
+    held = dict(overwrite=overwrite, overwrite_fix=overwrite_fix)
+    with output_folder(out_dir, names, inputs=files, command="predict", **held) as folder:
+        key = folder.resolve()
+        _held().add(key)
+        try:
+            yield folder
+        finally:
+            _held().discard(key)
+
+
+def _checked_folder(out_dir: Path, path: Path, *, overwrite: bool, group: Group, **wanted):
+    """:func:`prediction_folder` for :func:`predict_file`'s outputs of ``path``, unless this
+    thread holds ``out_dir`` already or ``group`` shares the file (then the caller holds it,
+    as ``unetlab predict`` does)."""
+    if group.active or out_dir.resolve() in _held():
+        return contextlib.nullcontext(out_dir)
+    fix = "pass overwrite=True"
+    return prediction_folder(out_dir, [path], overwrite=overwrite, overwrite_fix=fix, **wanted)
 
 
 def predict_file(
@@ -233,6 +261,7 @@ def predict_file(
     level: int = 0,
     output_format: str = "ome-tiff",
     group: Group = SOLO,
+    overwrite: bool = False,
     **settings,
 ) -> list[Path]:
     """Predict one image file and write its outputs into ``out_dir``; return their paths.
@@ -258,10 +287,15 @@ def predict_file(
     ``level`` > 0; Zarr folders) are streamed by :func:`~unetlab.inference.slides.predict_slide`
     into ``output_format`` (``"ome-tiff"``: ``<stem>.tif``, ``"ome-zarr"``: ``<stem>.ome.zarr``),
     pyramidal, with the input's pixel size; no overlay; ``group``: processes that share the
-    image. All writes are atomic and the label image is written last. Raises
-    ImageReadError/UnetlabError for unreadable or unfit images, OutputError for an output
-    that would replace ``path`` (or a full or read-only disk), OutOfMemoryError naming the
-    settings to lower. NaN or infinite pixels raise UnetlabError naming how many.
+    image. All writes are atomic and the label image is written last.
+
+    ``out_dir`` is checked and locked as ``unetlab predict`` checks its ``--output``
+    (:func:`prediction_folder`): a folder holding files unetlab did not write (its manifest,
+    ``.unetlab-outputs``, lists those it wrote) is refused, so none of them is replaced,
+    unless ``overwrite``; ``path`` itself is never replaced. Raises ImageReadError/UnetlabError
+    for unreadable or unfit images, OutputError for such an output folder (or a full or
+    read-only disk), OutOfMemoryError naming the settings to lower. NaN or infinite pixels
+    raise UnetlabError naming how many.
     """
     path, out_dir = Path(path), Path(out_dir)
     if color and label_values:
@@ -272,23 +306,25 @@ def predict_file(
             f"{path.name}: the model records no label values; write class indices instead"
         )
     options = PredictOptions.for_model(model, options, **settings)
-    for tiff in (True, False):
-        refuse_inputs(output_paths(out_dir, output_stem(path), stack=tiff).values(), [path])
-    fix = "lower --tile-size or --batch-size (tile_size, batch_size), or predict on the CPU"
-    common = dict(values=values, color=color, objects=objects, progress=progress)
-    with memory_hint(f"{path}", fix):
-        if is_large(path, threshold=large_threshold, level=level):
-            if draw_overlay:
-                log.warning("%s: no overlay for a large image (too large to draw)", path.name)
-            streamed = dict(level=level, output_format=output_format, group=group)
-            streamed["probabilities"] = save_probabilities
-            return predict_slide(model, path, out_dir, options, **streamed, **common)
-        if level:
-            raise UnetlabError(
-                f"{path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
-            )
-        outputs = dict(save_probabilities=save_probabilities, draw_overlay=draw_overlay)
-        return _predict_whole(model, path, out_dir, options, **outputs, **common)
+    wanted = dict(probabilities=save_probabilities, overlay=draw_overlay, objects=bool(objects))
+    with _checked_folder(out_dir, path, overwrite=overwrite, group=group, **wanted):
+        for tiff in (True, False):
+            refuse_inputs(output_paths(out_dir, output_stem(path), stack=tiff).values(), [path])
+        fix = "lower --tile-size or --batch-size (tile_size, batch_size), or predict on the CPU"
+        common = dict(values=values, color=color, objects=objects, progress=progress)
+        with memory_hint(f"{path}", fix):
+            if is_large(path, threshold=large_threshold, level=level):
+                if draw_overlay:
+                    log.warning("%s: no overlay for a large image (too large to draw)", path.name)
+                streamed = dict(level=level, output_format=output_format, group=group)
+                streamed["probabilities"] = save_probabilities
+                return predict_slide(model, path, out_dir, options, **streamed, **common)
+            if level:
+                raise UnetlabError(
+                    f"{path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
+                )
+            outputs = dict(save_probabilities=save_probabilities, draw_overlay=draw_overlay)
+            return _predict_whole(model, path, out_dir, options, **outputs, **common)
 
 
 def _predict_whole(
