@@ -1,5 +1,6 @@
 """Training: tiles, schedules, overfitting two images, exact resume, refusals, NaN stop, the CLI."""
 
+import re
 import signal
 from pathlib import Path
 from types import SimpleNamespace
@@ -200,6 +201,18 @@ def test_worker_processes_draw_the_same_tiles_every_epoch(tmp_path, data):
         assert torch.equal(value, b[key]), key
 
 
+def test_fit_returns_the_val_miou_of_the_epoch_saved_as_best(tmp_path, data):
+    """An audit (notebook): ``best_val_miou`` was the smoothed score (0.57 for a best.pt
+    whose validation measured 0.64); it is best.pt's own now, the score beside it."""
+    cfg = tiny_config(data, "train.epochs=4", "train.lr=0.01")
+    result = fit(cfg, run_dir=tmp_path / "run", progress=False)
+    saved = load_checkpoint(result["best_checkpoint"])["metrics"]
+    assert result["best_epoch"] == saved["epoch"] > 1  # where smoothing changes the score
+    assert result["best_val_miou"] == saved["val_miou"]
+    assert result["best_val_miou_smoothed"] == saved["val_miou_smoothed"]
+    assert result["best_val_miou_smoothed"] != result["best_val_miou"]
+
+
 def test_run_folder_and_checkpoint_carry_what_prediction_needs(tmp_path, data):
     result = fit(tiny_config(data), run_dir=tmp_path / "run", progress=False)
     run = tmp_path / "run"
@@ -280,7 +293,8 @@ def test_cli_train_and_resume(tmp_path, data, capsys):
     ]
     assert main(args) == 0
     out = capsys.readouterr().out
-    assert "best checkpoint:" in out and "(val mIoU averaged over validations " in out
+    assert "best checkpoint:" in out and "chosen by the val mIoU averaged over validations" in out
+    assert re.search(r"\(epoch \d, val mIoU \d\.\d{4}; ", out)
     assert "; the last validation " in out
     assert main(args) == 2
     assert "already holds a run" in capsys.readouterr().err

@@ -181,6 +181,8 @@ class TrainState:
     batch: int = 0  # batches done in the current (unfinished) epoch
     loss_sum: float = 0.0  # sum of batch losses in the current epoch
     best: float = -math.inf  # best smoothed monitored value (val mIoU, or -train loss)
+    best_epoch: int | None = None  # the epoch saved as best.pt (None: a run from before)
+    best_value: float | None = None  # the monitored value of that epoch, not smoothed
     bad_epochs: int = 0  # validations since the best one
     smoothed: float | None = None  # exponential average of the monitored value
 
@@ -929,7 +931,10 @@ def fit(
     plan=None,
     clock: Callable[[], float] | None = None,
 ) -> dict:
-    """Train ``cfg`` into ``run_dir``; returns the final metrics and where things are.
+    """Train ``cfg`` into ``run_dir``; returns the final metrics and where things are:
+    ``best_val_miou`` is the val mIoU of the epoch saved as best.pt (``best_epoch``),
+    ``best_val_miou_smoothed`` the average over validations that chose it
+    (``train.best_smoothing``); ``val`` the last validation's metrics.
 
     Raises OutputError for an existing run unless ``resume`` (continue from
     ``checkpoints/last.pt``) or ``overwrite``, for run files unetlab did not write, for a
@@ -1397,7 +1402,7 @@ def _finish(run: _Run, stop: _StopRequest) -> dict:
         "run_dir": str(run_dir),
         "epochs": state.epoch,
         "steps": state.step,
-        "best_val_miou" if val else "best_train_loss": state.best if val else -state.best,
+        **_best_scores(state, val),
         "val": dict(run.last),
         "best_checkpoint": str(run_dir / "checkpoints" / "best.pt"),
         "last_checkpoint": str(run_dir / "checkpoints" / "last.pt"),
@@ -1423,6 +1428,20 @@ def _measured_offset(run_dir: Path) -> OffsetFit | None:
     except (OSError, ValueError, TypeError):
         return None
     return replace(found, offset=tuple(found.offset))
+
+
+def _best_scores(state: TrainState, val: bool) -> dict:
+    """best.pt's epoch, its val mIoU as measured (``best_val_miou``; without validation
+    images its train loss, ``best_train_loss``) and the smoothed score that chose it
+    (``..._smoothed``, :func:`_track`). The measured one is None in a run resumed from a
+    checkpoint that did not record it."""
+    measured = state.best_value if val or state.best_value is None else -state.best_value
+    name = "best_val_miou" if val else "best_train_loss"
+    return {
+        "best_epoch": state.best_epoch,
+        name: measured,
+        f"{name}_smoothed": state.best if val else -state.best,
+    }
 
 
 def _budget_end(run: _Run) -> Callable[[], bool] | None:
@@ -1557,6 +1576,7 @@ def _track(state: TrainState, monitor: float | None, *, smoothing: float = 0.0) 
     state.smoothed = smooth(state.smoothed, monitor, smoothing)
     if state.smoothed > state.best:
         state.best, state.bad_epochs = state.smoothed, 0
+        state.best_epoch, state.best_value = state.epoch, monitor
         return True
     state.bad_epochs += 1
     return False
