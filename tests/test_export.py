@@ -148,7 +148,58 @@ def test_size_rule_of_a_valid_net():
 
     paper = UNet.from_preset("paper").to("meta")
     assert size_rule(paper) == (
-        "188 + multiples of 16, output 184 px smaller (mirror-pad, then crop)"
+        "any size, output 184 px smaller (mirror-pad the image by 92 px first; the graph "
+        "extends it to 188 + a multiple of 16)"
     )
-    assert "188 + a multiple of 16 px (188, 204, ...)" in size_recipe(paper)
-    assert "92 px on every side" in size_recipe(paper)
+    assert "188 + a multiple of 16 px: 188, 204, ..." in size_recipe(paper)
+    assert "by reflection, 92 px on every side, and run" in size_recipe(paper)
+
+
+def valid_net_oracle(model, image, pad: int | None = None):
+    """Logits of an (C, H, W) image as unetlab's tiling makes them: mirrored by ``pad`` px
+    (default the border) on every side and on to the next valid size, run whole, cropped to
+    (K, H + 2 e, W + 2 e), e = ``pad`` - border."""
+    import numpy as np
+
+    from unetlab.models.sizes import nearest_valid_sizes
+
+    pad = model.border if pad is None else pad
+    (h, w), extra = image.shape[1:], 2 * (pad - model.border)
+    th, tw = (nearest_valid_sizes(n + 2 * pad, model.depth, "valid") for n in (h, w))
+    th, tw = (lo if lo == n + 2 * pad else up for (lo, up), n in ((th, h), (tw, w)))
+    padded = np.pad(image, ((0, 0), (pad, th - h - pad), (pad, tw - w - pad)), mode="reflect")
+    with torch.inference_mode():
+        return model(torch.from_numpy(padded)[None])[0, :, : h + extra, : w + extra].numpy()
+
+
+@pytest.mark.parametrize("size", [(37, 51), (40, 47), (25, 29)])
+def test_a_valid_net_graph_gives_unetlab_map_at_any_size(tmp_path, size):
+    """The traced valid net ran any size and returned a wrong map off its rule (88% of the
+    pixels right on a 300 x 517 image): its graph now extends the input to a valid size."""
+    import numpy as np
+    import onnxruntime
+
+    model = _tiny()  # border 20, valid sizes 44 + 4k
+    export_onnx(model, tmp_path / "v.onnx")
+    image = np.random.default_rng(1).standard_normal((1, *size)).astype(np.float32)
+    b = model.border
+    mirrored = np.pad(image, ((0, 0), (b, b), (b, b)), mode="reflect")[None]
+    session = onnxruntime.InferenceSession(str(tmp_path / "v.onnx"))
+    (logits,) = session.run(None, {"image": mirrored})
+    assert logits.shape == (1, 2, *size)
+    assert np.abs(logits[0] - valid_net_oracle(model, image)).max() < 1e-4
+
+
+def test_a_valid_net_graph_is_unchanged_at_valid_sizes_and_empty_below_its_window(tmp_path):
+    import numpy as np
+
+    model = _tiny()
+    export_onnx(model, tmp_path / "v.onnx", opset=11)
+    runner = OnnxRunner(tmp_path / "v.onnx")
+    x = torch.randn(2, 1, 44, 48)
+    with torch.inference_mode():
+        assert torch.allclose(runner(x), model(x), atol=1e-5)
+    b = model.border
+    assert tuple(runner(torch.randn(1, 1, 2 * b, 2 * b + 1)).shape) == (1, 2, 0, 1)
+    one = runner(torch.randn(1, 1, 2 * b + 1, 2 * b + 2)).numpy()
+    assert one.shape == (1, 2, 1, 2) and np.isfinite(one).all()

@@ -140,3 +140,31 @@ def test_an_unmoved_probability_net_names_no_label_offset_in_its_size_errors():
     moved = ProbabilityUNet(**asdict(model.config), label_offset=(0.5, 0.0))
     with pytest.raises(UnetlabError, match="moved by its label offset"):
         moved.output_size(model.min_input_size)
+
+
+def test_a_valid_net_torchscript_gives_unetlab_map_at_any_size(tmp_path):
+    """Off its size rule the traced valid net returned a wrong map: now it extends the input
+    to a valid size inside (export.AnySize), moved nets included."""
+    import numpy as np
+
+    from tests.test_export import valid_net_oracle
+
+    model = _tiny(3)
+    model.label_offset = (-0.5, 0.25)
+    export_torchscript(model, tmp_path / "v.pt")
+    loaded = torch.jit.load(str(tmp_path / "v.pt"))
+    net = probability_model(model)
+    plain = _tiny(3)
+    plain.load_state_dict(model.state_dict())
+    image = np.random.default_rng(2).standard_normal((1, 45, 58)).astype(np.float32)
+    b = net.border  # the move costs a size step more per side
+    mirrored = np.pad(image, ((0, 0), (b, b), (b, b)), mode="reflect")
+    with torch.inference_mode():
+        got = loaded(torch.from_numpy(mirrored)[None])[0].numpy()
+    # the oracle: unetlab's map of the image (padded by the plain border), then moved
+    from unetlab.inference.offset import shift_probabilities
+
+    logits = torch.from_numpy(valid_net_oracle(plain, image, pad=b))
+    expected = shift_probabilities(logits.softmax(0), model.label_offset, crop=net.offset_crop)
+    assert got.shape == (3, 45, 58)
+    assert np.abs(got - expected.numpy()).max() < 1e-5

@@ -1,10 +1,12 @@
 """ONNX and TorchScript export of a UNet, checked against PyTorch; an ONNX Runtime runner.
 
 The exported graph maps ``image`` (N, C_in, H, W) float32 to ``logits`` (N, num_classes,
-H', W') float32, like ``UNet.forward``; batch, height and width are dynamic axes, but only
-the net's valid sizes run (:func:`size_rule`: multiples of its size step for same-padding
-nets, so an image is padded, then its output cropped; valid-padding nets crop their skips by
-a fixed offset, which the graph keeps). The file's metadata carries what inference needs
+H', W') float32, like ``UNet.forward``; batch, height and width are dynamic axes
+(:func:`size_rule`): a same-padding net's graph runs multiples of its size step (an image is
+padded, then its output cropped) and fails on other sizes; a valid-padding net's graph
+(:class:`AnySize`) runs any size, extending the input inside to the next valid size by
+mirroring and cropping the output to the input's size less twice the border, so an image
+mirrored by the border on every side gives the map ``unetlab predict`` gives. The file's metadata carries what inference needs
 besides the weights: ``unetlab_config``, ``classes``, ``normalization``, ``label_values``,
 the size facts (``border``, ``size_multiple``, ``min_input_size``, ``receptive_field``), as
 JSON strings, and for a deployer in words: ``size_rule`` (how to pad and crop) and
@@ -92,14 +94,67 @@ class ExportReport:
         return line
 
 
+class AnySize(torch.nn.Module):
+    """A valid-padding ``net`` for any input height and width, as its exported graph runs it.
+
+    The input is extended at the bottom and right to the net's next valid size
+    (``min_input_size`` + k x ``size_multiple``, worked out from the traced shape) and the
+    output cropped to the input's size less twice the ``border``, from its top left. The
+    extension mirrors the image the way unetlab's tiling does (numpy's "reflect" at any
+    distance), the input being taken as the image mirrored by ``border`` px on every side
+    (what the ``size_rule`` metadata asks), so the map is the one ``unetlab predict`` gives.
+    (Zeros would not do: through the pooling grid a pixel near the edge of a larger input
+    sees up to a size step beyond its window.) At a valid size nothing changes: this is the
+    net's own forward. An input of at most 2 x ``border`` px gives an empty map. Without it a
+    traced valid net runs any size (its skips are centre-cropped) and returns a wrong map."""
+
+    def __init__(self, net: torch.nn.Module):
+        super().__init__()
+        self.net = net
+        self.low, self.step, self.border = net.min_input_size, net.size_multiple, net.border
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2], x.shape[-1]  # 0-d tensors while traced: the graph keeps them
+        x = self._extend(self._extend(x, 2, torch.as_tensor(h)), 3, torch.as_tensor(w))
+        out = self.net(x)
+        return out[:, :, : self._kept(h), : self._kept(w)]
+
+    def _extend(self, x: torch.Tensor, axis: int, n: torch.Tensor) -> torch.Tensor:
+        """``x`` (``n`` px along ``axis``) extended to the next valid size by mirroring the
+        image it holds (its ``border`` px on each side dropped) about its last pixel."""
+        b, one = self.border, torch.ones_like(n)
+        target = n + torch.remainder(self.low - n, self.step)
+        target = torch.where(target < self.low, torch.full_like(n, self.low), target)
+        i = torch.arange(target)
+        image = torch.where(n - 2 * b > 1, n - 2 * b, one)  # the image's size (>= 1)
+        period = torch.where(image > 1, 2 * image - 2, one)
+        r = torch.remainder(i - b, period)
+        mirrored = torch.where(r < image, r, period - r) + b
+        return x.index_select(axis, torch.where(i < n, i, mirrored))
+
+    def _kept(self, n) -> torch.Tensor:
+        kept = torch.as_tensor(n) - 2 * self.border
+        return torch.where(kept > 0, kept, torch.zeros_like(kept))
+
+
+def exportable(model: torch.nn.Module) -> torch.nn.Module:
+    """What an export traces: a valid-padding net wrapped in :class:`AnySize`, so the file
+    is right for every size; a same-padding net as it is (its graph refuses a height or
+    width off its size step)."""
+    return AnySize(model) if getattr(model, "padding", "same") == "valid" else model
+
+
 def size_rule(model) -> str:
     """The input heights and widths an exported graph runs, in a few words: multiples of the
-    size step for a same-padding net (the graph does not pad inside), the smallest valid
-    size plus multiples of it for a valid-padding net."""
+    size step for a same-padding net (the graph does not pad inside), any size for a
+    valid-padding net (the graph pads to its next valid size and crops)."""
     m, low, border = model.size_multiple, model.min_input_size, model.border
     if border == 0 and low == m:
         return f"multiples of {m} (pad, then crop)"
-    return f"{low} + multiples of {m}, output {2 * border} px smaller (mirror-pad, then crop)"
+    return (
+        f"any size, output {2 * border} px smaller (mirror-pad the image by {border} px first; "
+        f"the graph extends it to {low} + a multiple of {m})"
+    )
 
 
 def size_recipe(model) -> str:
@@ -112,10 +167,11 @@ def size_recipe(model) -> str:
             "output back to the image's height and width"
         )
     return (
-        f"height and width must be {low} + a multiple of {m} px ({low}, {low + m}, ...); the "
-        f"output is {2 * border} px smaller, the centre of the input: pad the normalised image "
-        f"by reflection, {border} px on every side and then at the bottom and right up to a "
-        "valid size, run, and crop the output to the image's height and width from its top left"
+        f"any height and width: pad the normalised image by reflection, {border} px on every "
+        f"side, and run; the output is the image's size (the input's less {2 * border} px, its "
+        f"centre). Inside, the graph extends the input at the bottom and right to its next "
+        f"valid size ({low} + a multiple of {m} px: {low}, {low + m}, ...) by continuing that "
+        f"reflection of the image, and crops the output back"
     )
 
 
@@ -198,8 +254,8 @@ def export_onnx(
     """Write ``model`` as an ONNX file at ``path`` (atomically) and check it.
 
     ``input_size``: square H = W traced (a valid input size; default a small one). With
-    ``dynamic`` the batch, height and width axes are free, within the net's valid sizes
-    (:func:`size_rule`). ``check`` runs ONNX Runtime and PyTorch on random inputs (when
+    ``dynamic`` the batch, height and width axes are free (:func:`size_rule`: a valid net's
+    graph takes any size, :class:`AnySize`). ``check`` runs ONNX Runtime and PyTorch on random inputs (when
     dynamic: batch 2 at another square valid size, and batch 1 at a non-square one) and
     raises :class:`UnetlabError` if max |difference| exceeds ``tolerance`` x max(1, max |logit|).
     """
@@ -216,7 +272,7 @@ def export_onnx(
         warnings.simplefilter("ignore", (DeprecationWarning, torch.jit.TracerWarning))
         with atomic_path(path) as tmp, torch.no_grad(), _opset_hint(opset):
             torch.onnx.export(
-                model,
+                exportable(model),
                 (x,),
                 str(tmp),
                 dynamo=False,
@@ -251,13 +307,16 @@ def check_onnx(
 ) -> ExportReport:
     """Compare the ONNX file's logits with ``model``'s on random inputs: (2, C, s, s), s the
     next valid size after ``traced``, and for a dynamic file also (1, C, s + m, s + 2m), m
-    the size step (so a size frozen by the trace, or a square-only graph, shows)."""
+    the size step (3 and 1 px more for a valid net, whose graph runs any size; the PyTorch
+    side is then :class:`AnySize`), so a size frozen by the trace, or a square-only graph,
+    shows."""
     runner = OnnxRunner(path, outputs=("logits", "probabilities"))  # raw outputs compared
     size = traced or _check_size(model, None)
     shapes = [(1, model.in_channels, size, size)]
     if dynamic:
         size = model.valid_input_sizes(size + model.size_multiple, 1)[0]
         h, w = size + model.size_multiple, size + 2 * model.size_multiple  # valid: same step
+        h, w = (h + 3, w + 1) if model.border else (h, w)  # a valid net's graph: any size
         shapes = [(2, model.in_channels, size, size), (1, model.in_channels, h, w)]
     diff = scale = 0.0
     for shape in shapes:
@@ -285,7 +344,7 @@ def check_onnx(
 def _onnx_difference(model: UNet, runner, x: torch.Tensor, path) -> tuple[float, float]:
     """(max |ONNX - PyTorch|, max |PyTorch logit|) on the input ``x``."""
     with torch.inference_mode():
-        expected = model.to("cpu").eval()(x)
+        expected = exportable(model.to("cpu").eval())(x)
     got = runner(x)
     if got.shape != expected.shape:
         raise UnetlabError(
@@ -375,7 +434,8 @@ def export_torchscript(
     """Write ``model`` as a traced TorchScript file at ``path`` (atomically) and check it.
 
     The module maps the normalised image (N, C_in, H, W) float32 to class probabilities
-    (N, K, H', W') float32 for any batch and any valid size (traced at ``input_size``, a
+    (N, K, H', W') float32 for any batch and any valid size (any size for a valid-padding
+    net: :class:`AnySize`; traced at ``input_size``, a
     valid size, default a small one). ``check`` runs the loaded file and PyTorch on a random
     (2, C_in, s, s) input of another valid size and raises :class:`UnetlabError` if max
     |difference| exceeds ``tolerance``.
@@ -394,7 +454,7 @@ def export_torchscript(
         # QuPath cannot run
         warnings.simplefilter("ignore", DeprecationWarning)
         with torch.no_grad():
-            traced = torch.jit.trace(net, (x,), check_trace=False)
+            traced = torch.jit.trace(exportable(net), (x,), check_trace=False)
         with atomic_path(path) as tmp:
             torch.jit.save(traced, str(tmp), _extra_files=extra)
     report = ExportReport(
@@ -411,16 +471,18 @@ def check_torchscript(
 ) -> ExportReport:
     """Compare the TorchScript file's probabilities with ``model``'s (softmax or sigmoid of
     its logits) on a random (2, C, h, w) input, h and w the next two valid sizes after
-    ``traced`` (so a size frozen by the trace would show)."""
+    ``traced`` (h 3 px more for a valid net, whose graph runs any size: :class:`AnySize`), so
+    a size frozen by the trace would show."""
     traced = traced or _check_size(model, None)
     h, w = model.valid_input_sizes(traced + model.size_multiple, 2)
+    h = h + 3 if model.border else h  # a valid net's graph runs any size
     x = torch.randn(2, model.in_channels, h, w)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # see export_torchscript
         loaded = torch.jit.load(str(path), map_location="cpu")
     net = probability_model(model)
     with torch.inference_mode():
-        expected = net(x)
+        expected = exportable(net)(x)
         got = loaded(x)
     if got.shape != expected.shape:
         raise UnetlabError(
