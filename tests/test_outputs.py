@@ -256,12 +256,12 @@ def test_demo_and_train_refuse_a_folder_in_use(work, capsys):
 
 
 def test_a_bug_is_a_traceback_with_exit_1(work, capsys, monkeypatch):
-    import unetlab.inference.files
+    import unetlab.inference.folders
 
     def broken(*args, **kwargs):
         raise ValueError("an off-by-one in unetlab")
 
-    monkeypatch.setattr(unetlab.inference.files, "predict_file", broken)
+    monkeypatch.setattr(unetlab.inference.folders, "predict_file", broken)  # predict's loop
     assert _predict(work) == 1
     err = capsys.readouterr().err
     assert "Traceback (most recent call last)" in err and "an off-by-one in unetlab" in err

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+import unetlab
 from unetlab import UNet
 from unetlab.data.io import read_image, write_png
 from unetlab.errors import OutputError, UnetlabError
@@ -90,3 +91,37 @@ def test_predict_file_never_replaces_a_file_it_did_not_write(tmp_path):
         "b.png",
         "c.png",
     ]
+
+
+def test_predict_folder_checks_skips_and_names_failures(tmp_path):
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    images = tmp_path / "images"
+    images.mkdir()
+    for name in ("a", "b"):
+        write_png(images / f"{name}.png", np.zeros((16, 16), np.uint8))
+    (images / "bad.png").write_text("not an image")
+    out = tmp_path / "out"
+    done = unetlab.predict_folder(model, images, out)
+    assert sorted(p.name for p in done.written) == ["a.png", "b.png"] and not done.skipped
+    assert list(done.failed) == [images / "bad.png"] and "\n" not in done.failed[images / "bad.png"]
+    assert read_image(out / "a.png").shape == (16, 16)
+    again = unetlab.predict_folder(
+        model, [images / "a.png", images / "b.png"], out, skip_existing=True
+    )
+    assert again.skipped == [images / "a.png", images / "b.png"] and not again.written
+    # the folder check of the command line, in Python terms
+    (out / "notes.txt").write_text("mine")
+    with pytest.raises(OutputError, match=r"notes\.txt.*pass overwrite=True"):
+        unetlab.predict_folder(model, images / "a.png", out)
+    assert len(unetlab.predict_folder(model, images / "a.png", out, overwrite=True).written) == 1
+    assert (out / "notes.txt").read_text() == "mine"
+
+
+def test_in_memory_scores_as_the_readme_shows():
+    truth = np.zeros((12, 12), np.uint16)
+    truth[2:6, 2:6], truth[7:11, 7:11] = 1, 2
+    scores = unetlab.object_scores(truth, truth)
+    assert scores["f1"] == 1.0 and scores["tp"] == 2
+    cm = unetlab.ConfusionMatrix(2)
+    cm.update((truth > 0).astype(np.uint8), (truth > 0).astype(np.uint8))
+    assert cm.compute()["miou"] == 1.0

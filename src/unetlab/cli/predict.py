@@ -161,8 +161,8 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     from unetlab.checkpoint import load_model
     from unetlab.distributed import Group, launch, without_nproc
-    from unetlab.inference.files import check_options, finished_inputs, prediction_folder
-    from unetlab.inference.slides import is_large
+    from unetlab.inference.files import check_options
+    from unetlab.inference.folders import claim_folder, find_inputs, is_streamed
     from unetlab.runtime import inference_layout, resolve_device
 
     if args.color and args.label_values:
@@ -182,34 +182,23 @@ def run(args) -> int:
     if not group.is_main:  # one start line and one summary, from the main process
         logging.getLogger("unetlab").setLevel(logging.WARNING)
     device = group.device(resolve_device(args.device))
-    files = _inputs(args.input)
+    files = find_inputs(args.input)
     out_dir = _output_folder(args.output)
     with group.joined(device), contextlib.ExitStack() as held:
         problem, done = None, set()
         if group.is_main:  # checked (inputs never replaced, no foreign files, not in use)
             try:  # and locked before any work; the other processes wait for the verdict
-                # asked before this run's names enter the manifest: only files an earlier
-                # run wrote count as done
                 wanted = {
                     "probabilities": args.save_probabilities,
                     "overlay": args.overlay,
                     "objects": args.instances,
                 }
                 large = functools.partial(
-                    _large, is_large, level=args.level, threshold=args.large_pixels
+                    is_streamed, level=args.level, threshold=args.large_pixels
                 )
-                done = set()
-                if args.skip_existing:
-                    done = set(finished_inputs(out_dir, files, large=large, **wanted))
-                held.enter_context(
-                    prediction_folder(
-                        out_dir,
-                        files,
-                        probabilities=args.save_probabilities,
-                        overlay=args.overlay,
-                        objects=args.instances,
-                        overwrite=args.overwrite,
-                    )
+                claim = dict(skip_existing=args.skip_existing, overwrite=args.overwrite)
+                done = held.enter_context(
+                    claim_folder(out_dir, files, large=large, **claim, **wanted)
                 )
             except UnetlabError as exc:
                 problem = exc
@@ -270,35 +259,16 @@ def _channel_note(trained: int | None, asked: int | None) -> None:
         )
 
 
-def _inputs(patterns: list[str]) -> list[Path]:
-    """Image files and Zarr folders, each stem once."""
-    from unetlab.data.io import find_images
-    from unetlab.data.slides import is_zarr
-
-    files: list[Path] = []
-    for pattern in patterns:
-        path = Path(pattern)
-        if is_zarr(path):
-            files.append(path)
-        elif path.is_dir():
-            files += sorted(p for p in path.iterdir() if is_zarr(p))
-            files += find_images(path)
-        else:
-            files += find_images(path)
-    if not files:
-        raise UnetlabError(f"no images found in {' '.join(patterns)}")
-    return sorted(set(files), key=files.index)
-
-
 def _predict_all(args, model, files, todo, out_dir, device, group) -> int:
     """``todo`` of ``files``: large inputs by all processes together (each its band of
     rows), the others shared out one file per process in turn; the main process reports the
     totals."""
     from unetlab.bench import ModelClock
-    from unetlab.inference.slides import is_large
+    from unetlab.inference.folders import is_streamed
 
     # decided once, by the main process, so that every process takes the same files
-    large = group.share([_large(is_large, f, args.level, args.large_pixels) for f in todo])
+    streamed = dict(level=args.level, threshold=args.large_pixels)
+    large = group.share([is_streamed(f, **streamed) for f in todo])
     mine = [
         f for i, (f, big) in enumerate(zip(todo, large)) if big or i % group.world == group.rank
     ]
@@ -356,23 +326,21 @@ def _predict_mine(model, mine, shared, out_dir, options, clock, group):
     from tqdm import tqdm
 
     from unetlab.data.ome import output_pixels
-    from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
-    from unetlab.inference.files import predict_file
+    from unetlab.inference.folders import predict_or_fail
 
     done, pixels, failed, found = 0, 0, 0, {}
     quiet = not sys.stderr.isatty() or not group.is_main
     for path in tqdm(mine, desc="files", unit="file", disable=quiet):
         counts = group.is_main or not shared[path]
         with tqdm(desc=path.name, unit="tile", leave=False, disable=quiet) as bar:
-            try:
-                with clock:
-                    written = predict_file(model, path, out_dir, progress=bar.update, **options)
-            except (OutputError, OutOfMemoryError):
-                raise  # not this file's fault: every later file would fail the same way
-            except UnetlabError as exc:
+            with clock:
+                written = predict_or_fail(model, path, out_dir, progress=bar.update, **options)
+            if isinstance(written, UnetlabError):  # this file's own failure
                 if counts:
                     failed += 1
-                    print(f"unetlab predict: failed: {str(exc).splitlines()[0]}", file=sys.stderr)
+                    print(
+                        f"unetlab predict: failed: {str(written).splitlines()[0]}", file=sys.stderr
+                    )
                 continue
         if counts:
             done += 1
@@ -489,13 +457,3 @@ def _warm_up(model, path: Path, out_dir: Path, options: dict) -> None:
     # a failure is named, and counted, in the timed pass
     with tempfile.TemporaryDirectory(dir=out_dir) as scratch, contextlib.suppress(UnetlabError):
         predict_file(model, path, scratch, **options)
-
-
-def _large(is_large, path: Path, level: int, threshold: int | None) -> bool:
-    """Whether ``path`` is streamed; an unreadable file is not (its error comes later)."""
-    from unetlab.errors import UnetlabError
-
-    try:
-        return is_large(path, level=level, threshold=threshold)
-    except UnetlabError:
-        return False

@@ -292,7 +292,8 @@ def predict_file(
     ``out_dir`` is checked and locked as ``unetlab predict`` checks its ``--output``
     (:func:`prediction_folder`): a folder holding files unetlab did not write (its manifest,
     ``.unetlab-outputs``, lists those it wrote) is refused, so none of them is replaced,
-    unless ``overwrite``; ``path`` itself is never replaced. Raises ImageReadError/UnetlabError
+    unless ``overwrite``; ``path`` itself is never replaced (a folder of images:
+    :func:`unetlab.inference.folders.predict_folder`). Raises ImageReadError/UnetlabError
     for unreadable or unfit images, OutputError for such an output folder (or a full or
     read-only disk), OutOfMemoryError naming the settings to lower. NaN or infinite pixels
     raise UnetlabError naming how many.
