@@ -15,7 +15,7 @@ SRC = Path(unetlab.__file__).resolve().parent
 
 #: Layers, lowest first: a module may import from its own layer or lower ones only.
 LAYERS = [
-    {"errors", "runtime"},
+    {"errors", "runtime", "signals"},
     {"models", "data", "metrics", "outputs"},  # outputs and data.io use each other
     {"packages", "checkpoint", "config", "plots", "distributed"},
     {"inference", "losses"},
