@@ -372,12 +372,18 @@ def build_optimizer(model: nn.Module, train) -> torch.optim.Optimizer:
 
 
 def build_scheduler(
-    optimizer, train, total_steps: int, *, clock: Callable[[], float] | None = None
+    optimizer,
+    train,
+    total_steps: int,
+    *,
+    clock: Callable[[], float] | None = None,
+    since: float | None = None,
 ):
     """Per-step cosine / poly (to 0 at ``total_steps``), per-validation plateau, or None.
 
     With a time budget (``train.max_minutes`` > 0) cosine and poly run on the clock instead
-    (:class:`BudgetSchedule`, read with ``clock``, default ``time.perf_counter``); else they
+    (:class:`BudgetSchedule`, read with ``clock``, default ``time.perf_counter``, from
+    ``since``, default now); else they
     are torch's ``CosineAnnealingLR`` / ``PolynomialLR`` (power 0.9) over ``total_steps``.
     """
     if train.schedule == "plateau":
@@ -393,6 +399,7 @@ def build_scheduler(
             total_steps=total_steps,
             seconds=60 * train.max_minutes,
             clock=clock or time.perf_counter,
+            since=since,
         )
     total = max(total_steps, 1)
     if train.schedule == "cosine":
@@ -430,6 +437,10 @@ class BudgetSchedule:
     never goes back when the reserve shrinks, so the lr never rises again. The seconds
     spent travel in ``state_dict`` (a resumed run continues the budget, not restarts it).
     Time-driven, so a resumed run is not bit-equal to an uninterrupted one.
+
+    ``since``: the clock's reading when the budget began (``fit``'s start, default now):
+    the seconds spent before the schedule starts (loading the data) count in the budget, and
+    the annealing is laid over what is left of it (``start``, the seconds spent then).
     """
 
     def __init__(
@@ -440,14 +451,16 @@ class BudgetSchedule:
         total_steps: int,
         seconds: float,
         clock: Callable[[], float] = time.perf_counter,
+        since: float | None = None,
     ):
         if seconds <= 0:
             raise UnetlabError(f"a time budget must be positive, not {seconds} s")
         self.optimizer, self.kind, self.seconds, self.clock = optimizer, kind, seconds, clock
         self.total, self.steps = max(total_steps, 1), 0
         self.base = [group.get("initial_lr", group["lr"]) for group in optimizer.param_groups]
-        self._before, self._since = 0.0, clock()
-        self._read = 0.0  # elapsed() as last read
+        now = clock()
+        self._before, self._since = 0.0, now if since is None else since
+        self._read = self.start = now - self._since  # elapsed() as last read; annealed from
         self.reserve, self.done = 0.0, False
         self.reached = 0.0  # the furthest progress so far: the lr never rises again
         self.kept = 0.0  # the reserve in force when the budget was spent
@@ -462,7 +475,9 @@ class BudgetSchedule:
         return self._progress(self.elapsed())
 
     def _progress(self, elapsed: float) -> float:
-        return min(max(elapsed / self._training(), self.steps / self.total), 1.0)
+        span = self._training() - self.start  # the annealing's seconds, after the loading
+        timed = (elapsed - self.start) / span if span > 0 else 1.0
+        return min(max(timed, self.steps / self.total), 1.0)
 
     def _training(self) -> float:
         """Seconds of the budget the schedule anneals over: all but the reserve."""
@@ -500,6 +515,7 @@ class BudgetSchedule:
             "steps": self.steps,
             "seconds": self.seconds,
             "elapsed": self._read,
+            "start": self.start,
             "base": list(self.base),
             "reserve": self.reserve,
             "done": self.done,
@@ -510,10 +526,11 @@ class BudgetSchedule:
 
     def load_state_dict(self, state: dict) -> None:
         """The state of a run, on this schedule's budget: a resume given another budget
-        (``seconds`` in ``state``, the one it ran under, differs) goes on with this one."""
+        (``seconds`` in ``state``, the one it ran under, differs) goes on with this one. The
+        seconds this process has spent since ``since`` (loading the data) count too."""
         self.steps, self.base = state["steps"], list(state["base"])
-        self._before, self._since = state["elapsed"], self.clock()
-        self._read = self._before
+        self._before, self.start = state["elapsed"], state.get("start", 0.0)
+        self.elapsed()
         self.reserve, self.done = state.get("reserve", 0.0), state.get("done", False)
         self.reached, self.kept = state.get("reached", 0.0), state.get("kept", self.reserve)
         self.offset_dropped = state.get("offset_dropped", False)
@@ -524,7 +541,7 @@ class BudgetSchedule:
         """Progress on this budget from the time spent, as if the run had had it from the
         start: the rest of the annealing laid over the new end (a longer budget lets a spent
         run go on, the lr set to the new curve's value now; a shorter one may be spent)."""
-        self.reached = self._progress(self._before)
+        self.reached = self._progress(self._read)
         self.done = self.reached >= 1.0
         self.kept = self.reserve if self.done else 0.0
         self._set_lr(self.reached)
@@ -537,9 +554,17 @@ class TimeBudget:
     lock-step reading of a clock shared between processes), so a resumed run trains what is
     left of the budget, not a new one."""
 
-    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.perf_counter):
+    def __init__(
+        self,
+        seconds: float,
+        *,
+        clock: Callable[[], float] = time.perf_counter,
+        since: float | None = None,
+    ):
         self.seconds, self.clock = seconds, clock
-        self._before, self._since, self._read = 0.0, clock(), 0.0
+        now = clock()
+        self._before, self._since = 0.0, now if since is None else since
+        self._read = now - self._since  # since: fit's start (the loading counts)
 
     def spent(self) -> bool:
         self._read = self._before + self.clock() - self._since
@@ -553,9 +578,10 @@ class TimeBudget:
         return {"seconds": self.seconds, "elapsed": self._read}
 
     def load_state_dict(self, state: dict) -> None:
-        """A run's seconds used, on this budget (a resume may give another one)."""
-        self._before = self._read = state["elapsed"]
-        self._since = self.clock()
+        """A run's seconds used, on this budget (a resume may give another one), and this
+        process's since it began."""
+        self._before = state["elapsed"]
+        self._read = self._before + self.clock() - self._since
 
 
 class ValidationPacer:
@@ -967,6 +993,8 @@ def fit(
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device))
     with group.joined(device), contextlib.ExitStack() as held:
+        started, clock = time.perf_counter(), shared_clock(clock or time.perf_counter, group)
+        begun = clock()  # a time budget counts from here: loading the data is part of it
         held.enter_context(_own_random_state(device))  # the caller's seeds stay as they were
         problem, made = None, False
         if group.is_main:
@@ -993,7 +1021,7 @@ def fit(
             fix = "lower train.batch_size or data.tile_size (or train on the GPU)"
             stop = _StopRequest(at_once=not group.active)
             with stop, memory_hint("training", fix):
-                return _fit(
+                result = _fit(
                     cfg,
                     run_dir,
                     device=device,
@@ -1001,8 +1029,10 @@ def fit(
                     resume=resume,
                     progress=progress and group.is_main,
                     stop=stop,
-                    clock=shared_clock(clock or time.perf_counter, group),
+                    clock=clock,
+                    begun=begun,
                 )
+            return result | {"seconds": time.perf_counter() - started}  # the call's
         finally:
             _detach(handler)
             if console is not None:
@@ -1119,8 +1149,9 @@ def _fit(
     progress: bool,
     stop: _StopRequest,
     clock: Callable[[], float] = time.perf_counter,
+    begun: float | None = None,
 ) -> dict:
-    run = _setup(cfg, run_dir, device=device, group=group, resume=resume, clock=clock)
+    run = _setup(cfg, run_dir, device=device, group=group, resume=resume, clock=clock, begun=begun)
     if _trained(run):  # resumed after its training ended (stopped in the label offset)
         state = run.state
         log.info(
@@ -1174,9 +1205,11 @@ def _setup(
     group: Group,
     resume: bool,
     clock: Callable[[], float] = time.perf_counter,
+    begun: float | None = None,
 ) -> _Run:
     """Data, model, loader, optimiser and schedule of a run (restored from ``last.pt`` when
-    resuming); the main process writes config.yaml and starts metrics.csv and the log."""
+    resuming); the main process writes config.yaml and starts metrics.csv and the log. A time
+    budget counts from ``begun``, the ``clock``'s reading when ``fit`` began (None: now)."""
     t = cfg.train
     precision = Precision.choose(t.amp, t.channels_last, device)
     if device.type == "cpu":
@@ -1205,14 +1238,16 @@ def _setup(
     scaler = torch.amp.GradScaler(device.type, enabled=precision.amp_dtype == torch.float16)
     weights = class_weights(cfg, data, model.num_classes)
     loss = build_loss(t.loss, focal_gamma=t.focal_gamma, class_weights=weights)
-    scheduler = build_scheduler(optimizer, t, steps_per_epoch * t.epochs, clock=clock)
+    scheduler = build_scheduler(optimizer, t, steps_per_epoch * t.epochs, clock=clock, since=begun)
     parts = (model, net, dataset, loader, items, optimizer, scheduler, scaler, loss)
     run = _Run(cfg, run_dir, device, group, precision, data, *parts, steps_per_epoch)
     run.freeze = _encoder_freezer(model, t.freeze_encoder_epochs, group)
     run.clock = clock
     if t.max_minutes > 0 and not isinstance(scheduler, BudgetSchedule):
-        run.budget = TimeBudget(60 * t.max_minutes, clock=clock)
+        run.budget = TimeBudget(60 * t.max_minutes, clock=clock, since=begun)
     run.out_of_time, run.pacer = _time_budget(cfg, scheduler, run.budget)
+    timer = scheduler if isinstance(scheduler, BudgetSchedule) else run.budget
+    loading = timer.seconds_spent if timer is not None else None  # since fit began
     if resume:
         last = run_dir / "checkpoints" / "last.pt"
         _restore(last, model, optimizer, scheduler, scaler, run.state, budget=run.budget)
@@ -1224,7 +1259,21 @@ def _setup(
             run_dir / "metrics.csv", model.classes, keep_epochs=run.state.epoch
         )
         _log_start(run, in_size, out_size)
+        if timer is not None:
+            _log_loading(loading, timer)
     return run
+
+
+def _log_loading(seconds: float, timer: BudgetSchedule | TimeBudget) -> None:
+    """One line on the time budget that loading the data took (it counts: fit's call ends
+    by the budget, the schedule laid over what is left)."""
+    left = max(timer.seconds - timer.seconds_spent, 0.0)
+    log.info(
+        "loading the data and building the net took %.1f s of the %g-minute budget; %.0f s left",
+        seconds,
+        timer.seconds / 60,
+        left,
+    )
 
 
 def _log_changes(own: Path, cfg: Config) -> None:
