@@ -867,7 +867,7 @@ def evaluate_model(
     tile_size: int | None = None,
     batch_size: int | None = None,
     blend: str = "mean",
-    tta: bool = False,
+    tta: bool | str | Sequence[str] = False,
     device=None,
     boundary_class: int | None = 0,
     thresholds: Sequence[float] | None = None,
@@ -884,7 +884,8 @@ def evaluate_model(
     checkpoint or package) and evaluate.
 
     Images are predicted whole with overlap-tile (:func:`unetlab.inference.predict.predict_image`,
-    ``tile_size``, ``batch_size``, ``blend``, ``tta``, ``device`` passed on); labels are the argmax (p >=
+    ``tile_size``, ``batch_size``, ``blend``, ``tta``, ``device`` passed on; ``tta`` True: the
+    flips and turns the net trained with, ``"all"``: the 8); labels are the argmax (p >=
     0.5 for a one-channel net, which counts as two classes). Masks are mapped to class
     indices with ``model.label_values`` (None: masks hold indices); ``ignore_value`` None:
     the mask value the model's training ignored (:func:`training_ignore_value`, e.g. VOC's
