@@ -82,13 +82,65 @@ def test_tiling_rule_of_valid_and_same_nets():
     assert y_out["size"] == {"tensor_id": "raw", "axis_id": "y", "offset": -184}
     assert "halo" not in y_out and y_out["unit"] == "micrometer" and y_out["scale"] == 0.5
     assert sample_size(valid) == 252  # 184 + 64 -> the next valid size
-    same = UNet.from_preset("small")  # depth 4: receptive field 89 -> halo 44
-    assert halo(same) == same.receptive_field // 2 == 44
-    assert min_tile_size(same) == 96  # the first multiple of 8 above 2 x 44
+    same = UNet.from_preset("small")  # depth 4: receptive field 89 -> 44 + 8 + 1 -> 56
+    assert same.receptive_field // 2 == 44 and halo(same) == 56  # on the pooling grid (8)
+    assert min_tile_size(same) == 120  # the first multiple of 8 above 2 x 56
     rdf = model_rdf(same, PackageInfo(), ["torchscript"])
-    assert rdf["inputs"][0]["axes"][3]["size"] == {"min": 96, "step": 8}
+    assert rdf["inputs"][0]["axes"][3]["size"] == {"min": 120, "step": 8}
     x_out = rdf["outputs"][0]["axes"][3]
-    assert x_out["halo"] == 44 and x_out["size"]["offset"] == 0
+    assert x_out["halo"] == 56 and x_out["size"]["offset"] == 0
+
+
+@pytest.mark.parametrize("depth", [2, 3, 4])
+@pytest.mark.parametrize("upsample", ["transpose", "bilinear"])
+def test_a_tile_is_the_whole_images_map_beyond_the_halo(depth, upsample):
+    """The halo's oracle: a same net run on a tile that starts or ends on the size grid gives
+    the whole image's map (float64) from a halo inside the tile's edge on; a tile starting
+    off the grid (a halo of 44 on a step of 8) does not."""
+    torch.manual_seed(depth)
+    net = UNet(1, 2, depth=depth, base_channels=2, padding="same", upsample=upsample)
+    net = net.double().eval()
+    step, h = net.size_multiple, halo(net)
+    assert h % step == 0
+    x = torch.randn(1, 1, step, 2 * h + 6 * step, dtype=torch.float64)
+    with torch.inference_mode():
+        whole = net(x)
+        for cut in range(step, 3 * step, step):
+            left = net(x[..., cut:])  # a tile whose left edge is at ``cut``
+            torch.testing.assert_close(left[..., h:], whole[..., cut + h :], rtol=0, atol=1e-9)
+            right = net(x[..., : x.shape[-1] - cut])
+            end = right.shape[-1] - h
+            torch.testing.assert_close(right[..., :end], whole[..., :end], rtol=0, atol=1e-9)
+        if depth > 2:  # off the grid: the pools pair other pixels
+            shifted = net(x[..., step // 2 : step // 2 + x.shape[-1] - step])
+            assert not torch.allclose(
+                shifted[..., h:-h], whole[..., step // 2 + h : -h - step // 2]
+            )
+
+
+def test_bioimageio_core_tiles_give_unetlab_map(tmp_path):
+    """bioimageio.core's tiled prediction of a same net's package is unetlab's map away
+    from the image edges (with half the receptive field as the halo, 20 px here: 0.03 apart;
+    a depth-4 net's 44, off the size step: up to 0.8 apart, 99.7% of the labels)."""
+    core = pytest.importorskip(
+        "bioimageio.core", reason="bioimageio.core not installed (pip install bioimageio.core)"
+    )
+    from unetlab.inference.predict import predict_image
+
+    torch.manual_seed(0)
+    model = UNet(1, 2, depth=3, base_channels=4, padding="same").eval()  # step 4, halo 28
+    torch.nn.init.normal_(model.head.weight, 0, 2.0)  # a net whose map changes with the grid
+    image = (np.random.default_rng(3).random((84, 100)) * 255).astype(np.uint8)
+    dest = export_bioimageio(model, tmp_path / "pkg", weight_formats=("torchscript",))
+    pipeline = core.create_prediction_pipeline(core.load_description(dest / "rdf.yaml"))
+    tensor = core.Tensor(image[None, None].astype(np.float32), dims=("batch", "channel", "y", "x"))
+    out = core.predict(model=pipeline, inputs={"raw": tensor}, blocksize_parameter=1)
+    got = out.members["probabilities"].data.values[0]
+    expected = predict_image(model, image)
+    assert got.shape == expected.shape
+    h = halo(model)
+    inner = (slice(None), slice(h, -h), slice(h, -h))
+    assert np.abs(got[inner] - expected[inner]).max() < 1e-4
 
 
 def test_architecture_source_runs_without_unetlab(tmp_path):
