@@ -180,11 +180,14 @@ def test_fit_refuses_a_run_folder_among_the_data_before_writing(data):
 
 def test_fit_without_a_data_folder_leaves_no_run_folder(tmp_path):
     """An audit (notebook): ``fit(Config(), run_dir=...)`` left the folder, its manifest, an
-    empty train.log and checkpoints/ behind."""
-    from unetlab.config import Config
+    empty train.log and checkpoints/ behind; so did a resume into a folder that did not exist."""
+    from unetlab.config import Config, DataSection
     from unetlab.errors import UnetlabError
 
     run = tmp_path / "runs" / "nd1"
     with pytest.raises(UnetlabError, match=r"no data folder: set data.root in the config"):
         train_mod.fit(Config(), run_dir=run, progress=False)
+    assert not (tmp_path / "runs").exists()
+    with pytest.raises(OutputError, match="no such run folder to resume"):
+        train_mod.fit(Config(data=DataSection(root=str(tmp_path))), run_dir=run, resume=True)
     assert not (tmp_path / "runs").exists()

@@ -1000,6 +1000,11 @@ def fit(
         if group.is_main:
             try:
                 check_run_dir(run_dir, cfg.data.root)
+                if resume and not Path(run_dir).exists():  # before making it: none is left
+                    raise OutputError(
+                        f"{run_dir}: no such run folder to resume; give run_dir a run that "
+                        "saved a checkpoint, or start a new run without resume=True"
+                    )
                 made = _made(run_dir)
                 held.enter_context(FolderLock(run_dir))
                 # inside the lock: a folder this call made goes again if its data is bad
