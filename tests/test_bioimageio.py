@@ -66,6 +66,30 @@ def test_preprocessing_in_the_formats_terms():
     assert step == {"id": "scale_linear", "kwargs": {"gain": 1 / 65535, "offset": 0.0}}
 
 
+def test_percentile_normalisation_is_the_formats_scale_range(tmp_path):
+    """The plan's choice for 16-bit data could not be packaged ('no bioimage.io equivalent');
+    bioimageio.core's scale_range reproduces unetlab's map of a uint16 image."""
+    model = _tiny("same")
+    model.normalization = {"mode": "percentile", "low": 1.0, "high": 99.8}
+    (step,) = preprocessing(model, np.dtype(np.uint16))
+    assert step == {
+        "id": "scale_range",
+        "kwargs": {"axes": ["y", "x"], "min_percentile": 1.0, "max_percentile": 99.8, "eps": 1e-6},
+    }
+    model.normalization = {"mode": "percentile", "low": 0.1, "high": 0.9}
+    with pytest.raises(UnetlabError, match="takes more than 1; export --onnx"):
+        preprocessing(model, np.dtype(np.uint16))
+    model.normalization = {"mode": "percentile", "low": 2.0, "high": 99.0}
+    rng = np.random.default_rng(4)
+    sample = (rng.gamma(2.0, 900.0, (160, 160)) + 300).clip(0, 65535).astype(np.uint16)
+    dest = export_bioimageio(model, tmp_path / "p.zip", sample=sample, weight_formats=("onnx",))
+    core = pytest.importorskip(
+        "bioimageio.core", reason="bioimageio.core not installed (pip install bioimageio.core)"
+    )
+    summary = core.test_model(dest)
+    assert summary.status == "passed", [d.name for d in summary.details if d.status != "passed"]
+
+
 def test_package_names_the_format_refuses():
     for name in ("best", "a/b model", "x" * 129):
         with pytest.raises(UnetlabError, match="choose another --name"):

@@ -52,3 +52,19 @@ def test_export_over_a_picture_is_a_typo_even_with_overwrite(flag, checkpoint, t
     assert main(argv) == 2
     assert "would replace this .png file with" in capsys.readouterr().err
     assert picture.read_bytes() == b"a picture"
+
+
+def test_a_model_the_package_cannot_hold_is_refused_before_any_format_is_written(tmp_path, capsys):
+    """`--onnx a.onnx --bioimageio p` wrote a.onnx, then failed on the package."""
+    from unetlab.checkpoint import save_model
+    from unetlab.models import UNet
+
+    model = UNet(1, 2, depth=3, base_channels=4)
+    model.normalization = {"mode": "imagenet"}
+    ckpt = str(save_model(tmp_path / "m.pt", model))
+    argv = ["export", "--checkpoint", ckpt, "--onnx", str(tmp_path / "a.onnx")]
+    argv += ["--torchscript", str(tmp_path / "a.pt"), "--bioimageio", str(tmp_path / "p")]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "normalization mode 'imagenet' has no bioimage.io equivalent: export --onnx" in err
+    assert not any(p.name.startswith(("a.", "p")) for p in tmp_path.iterdir())

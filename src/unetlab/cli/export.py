@@ -79,6 +79,7 @@ def run(args) -> int:
     package = _package_args(args) if args.bioimageio else None
     _claim_outputs(args)
     model = load_model(args.checkpoint)
+    _check_model(model, args)
     check = not args.no_check
     if any(offset := label_offset(model)) and args.onnx:
         print(
@@ -129,6 +130,19 @@ def _check_args(args) -> None:
         )
     check_pixels(input_size=args.input_size)
     _check_distinct(args)
+
+
+def _check_model(model, args) -> None:
+    """Refuse, before any format is written, a model one of the asked formats cannot hold
+    (so that no half of an export is left behind)."""
+    if args.bioimageio:
+        from unetlab.inference.bioimageio import check_exportable
+
+        check_exportable(model)
+    elif args.torchscript:
+        from unetlab.inference.export import probability_model
+
+        probability_model(model)
 
 
 def _package_args(args):

@@ -20,7 +20,8 @@ Every weight format maps the normalised image to class probabilities (softmax ov
 classes, sigmoid for a one-class net), so the package needs no post-processing. The
 normalisation is the format's own pre-processing step: ``zero_mean_unit_variance`` over y and x
 per sample and channel for unetlab's ``per_image``, ``fixed_zero_mean_unit_variance`` for
-``fixed``, ``scale_linear`` by 1 / the sample's dtype maximum for ``scale``.
+``fixed``, ``scale_linear`` by 1 / the sample's dtype maximum for ``scale``, ``scale_range``
+with the model's two percentiles over y and x for ``percentile``.
 
 Import (:func:`unetlab.packages.load_package`) reads back a package whose ``pytorch_state_dict`` weights are a unetlab UNet
 (what :func:`export_bioimageio` writes), from a folder, a .zip or an ``rdf.yaml``; a zip is
@@ -400,7 +401,36 @@ def preprocessing(model: UNet, dtype: np.dtype) -> list[dict]:
     if mode == "scale":
         top = float(np.iinfo(dtype).max) if np.issubdtype(dtype, np.integer) else 1.0
         return [{"id": "scale_linear", "kwargs": {"gain": 1.0 / top, "offset": 0.0}}]
-    raise UnetlabError(f"normalization mode {mode!r} has no bioimage.io equivalent")
+    if mode == "percentile":
+        return [{"id": "scale_range", "kwargs": _percentile_kwargs(spec)}]
+    raise UnetlabError(
+        f"normalization mode {mode!r} has no bioimage.io equivalent: export --onnx or "
+        "--torchscript (their metadata gives the formula), or train with per_image, fixed, "
+        "scale or percentile normalisation"
+    )
+
+
+def _percentile_kwargs(spec: dict) -> dict:
+    """unetlab's ``percentile`` mode as the format's ``scale_range``: per image and channel
+    (axes y, x), linear percentiles as numpy's, no clipping, as unetlab; the format adds
+    ``eps`` to the range where unetlab floors the range at it (1e-6: the same wherever the
+    range exceeds it: 1.2e-7 apart, float32 rounding, on a 16-bit image; bench/README.md)."""
+    from unetlab.data.normalize import PERCENTILES, STD_FLOOR
+
+    low, high = float(spec.get("low", PERCENTILES[0])), float(spec.get("high", PERCENTILES[1]))
+    if high <= 1:  # the format's own limit, against percentiles given as fractions
+        raise UnetlabError(
+            f"the high normalisation percentile is {high}: bioimage.io's scale_range takes "
+            "more than 1; export --onnx or --torchscript instead"
+        )
+    return {"axes": ["y", "x"], "min_percentile": low, "max_percentile": high, "eps": STD_FLOOR}
+
+
+def check_exportable(model: UNet) -> None:
+    """UnetlabError, before anything is written, for a model no package can hold (not the
+    plain U-Net, or a normalisation the format cannot say)."""
+    probability_model(model)
+    preprocessing(model, np.dtype(np.uint16))
 
 
 def _space_axes(model: UNet, info: PackageInfo, *, output: bool) -> list[dict]:
