@@ -198,6 +198,29 @@ def test_architecture_source_runs_without_unetlab(tmp_path):
         del sys.modules["arch_under_test"]
 
 
+def test_architecture_source_refuses_a_bad_size_without_unetlab(tmp_path):
+    """The package's unet_architecture.py raised NameError: UnetlabError (its import line was
+    dropped) instead of naming the sizes to use; run in a fresh interpreter, unetlab hidden."""
+    source = tmp_path / "unet_architecture.py"
+    source.write_text(architecture_source())
+    script = (
+        "import sys; sys.modules['unetlab'] = None\n"
+        "import runpy, torch\n"
+        f"ns = runpy.run_path({str(source)!r})\n"
+        "net = ns['ProbabilityUNet'](1, 2, depth=3, base_channels=2, padding='same').eval()\n"
+        "print(tuple(net(torch.zeros(1, 1, 12, 16)).shape))\n"
+        "try:\n    net(torch.zeros(1, 1, 13, 16))\n"
+        "except ValueError as exc:\n    print(type(exc).__name__, exc)\n"
+        "net = ns['UNet'].from_preset('small-valid')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "(1, 2, 12, 16)",
+        "UnetlabError 13 is not a valid input size for this net: try 12 or 16",
+    ]
+
+
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_package_files_and_round_trip(tmp_path, padding):
     model = _tiny(padding)

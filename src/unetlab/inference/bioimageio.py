@@ -124,16 +124,19 @@ class PackageInfo:
 def architecture_source() -> str:
     """A self-contained Python module (torch only) defining ``ProbabilityUNet``, built from
     unetlab's own model sources, so the package's state dict loads without unetlab."""
+    from unetlab import errors
     from unetlab.inference import offset
-    from unetlab.models import blocks, sizes
+    from unetlab.models import architecture, blocks, sizes
     from unetlab.models import unet as unet_module
 
     imports: list[str] = []
-    bodies: list[str] = []
-    for module in (sizes, blocks, unet_module):
+    bodies: list[str] = [inspect.getsource(errors.UnetlabError).rstrip("\n")]
+    for module in (sizes, architecture, blocks, unet_module):
         body = []
         for line in inspect.getsource(module).splitlines():
             if line.startswith(("from __future__", "from unetlab")):
+                if line.endswith("("):  # its names would follow on lines kept as code
+                    raise RuntimeError(f"{module.__name__}: write {line!r} on one line")
                 continue
             if line.startswith(("import ", "from ")):
                 if line not in imports:
@@ -146,8 +149,8 @@ def architecture_source() -> str:
             bodies.append("sizes = types.SimpleNamespace(**globals())")
     head = (
         '"""A U-Net (Ronneberger et al. 2015) returning class probabilities, written by unetlab\n'
-        "from its modules models/sizes.py, models/blocks.py, models/unet.py, inference/offset.py\n"
-        "and inference/export.py.\n"
+        "from its modules errors.py (UnetlabError), models/sizes.py, models/architecture.py,\n"
+        "models/blocks.py, models/unet.py, inference/offset.py and inference/export.py.\n"
         'Needs only torch: ProbabilityUNet(**kwargs).load_state_dict(torch.load("weights.pt")).'
         '\n"""\n\nfrom __future__ import annotations\n\nimport types\n'
     )
