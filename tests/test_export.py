@@ -203,3 +203,53 @@ def test_a_valid_net_graph_is_unchanged_at_valid_sizes_and_empty_below_its_windo
     assert tuple(runner(torch.randn(1, 1, 2 * b, 2 * b + 1)).shape) == (1, 2, 0, 1)
     one = runner(torch.randn(1, 1, 2 * b + 1, 2 * b + 2)).numpy()
     assert one.shape == (1, 2, 1, 2) and np.isfinite(one).all()
+
+
+def _move_as_written(p, dy, dx):
+    """out[k, i, j] = p[k, i - dy, j - dx], bilinear, edge values repeated (numpy)."""
+    import numpy as np
+
+    for axis, d in ((1, dy), (2, dx)):
+        n = p.shape[axis]
+        src = np.arange(n) - d
+        lo = np.floor(src).astype(int)
+        frac = (src - lo).reshape([-1 if a == axis else 1 for a in range(3)])
+        a = np.take(p, np.clip(lo, 0, n - 1), axis=axis)
+        b = np.take(p, np.clip(lo + 1, 0, n - 1), axis=axis)
+        p = a * (1 - frac) + b * frac
+    return p
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_the_onnx_label_offset_formula_gives_unetlab_map(tmp_path, padding):
+    """The ONNX file recorded label_offset but not how to apply it (98.6% of an RGB model's
+    labels as unetlab's when moved after the crop): its metadata now says, and following the
+    words by hand gives unetlab's probabilities."""
+    import numpy as np
+    import onnxruntime
+
+    from unetlab.inference.predict import predict_image
+
+    model = _tiny(padding=padding)
+    model.label_offset = (-0.5, 0.75)
+    export_onnx(model, tmp_path / "m.onnx")
+    session = onnxruntime.InferenceSession(str(tmp_path / "m.onnx"))
+    meta = session.get_modelmeta().custom_metadata_map
+    assert meta["label_offset_applied"] == "false"
+    words = meta["label_offset_formula"]
+    assert "before it crops the padding: out[k, i, j] = p[k, i - dy, j - dx], bilinear" in words
+    image = np.random.default_rng(5).random((37, 45)).astype(np.float32)
+    x = (image - image.mean()) / image.std()
+    m = model.size_multiple
+    if padding == "same":  # the size rule: bottom and right to a multiple of the step
+        pads = ((0, -37 % m), (0, -45 % m))
+        crop = (slice(0, 37), slice(0, 45))
+    else:  # "mirrored by {border + step} px ... cropped by {step} px on every side"
+        assert f"mirrored by {model.border + m} px" in words and f"cropped by {m} px" in words
+        pads = ((model.border + m,) * 2, (model.border + m,) * 2)
+        crop = (slice(m, m + 37), slice(m, m + 45))
+    padded = np.pad(x, pads, mode="reflect")[None, None]
+    (logits,) = session.run(None, {"image": padded})
+    p = torch.from_numpy(logits[0]).softmax(0).numpy()
+    moved = _move_as_written(p, -0.5, 0.75)[:, crop[0], crop[1]]
+    np.testing.assert_allclose(moved, predict_image(model, image), atol=1e-4)

@@ -90,6 +90,8 @@ def test_torchscript_moves_its_output_like_unetlab(tmp_path, padding):
     loaded = torch.jit.load(str(tmp_path / "m.pt"), _extra_files=extra)
     meta = json.loads(extra["unetlab.json"])
     assert json.loads(meta["label_offset"]) == [-0.5, 0.25]
+    assert json.loads(meta["label_offset_applied"]) is True  # a deployer must not move again
+    assert meta["label_offset_formula"].startswith("already applied")
     crop = model.size_multiple if padding == "valid" else 0
     assert int(meta["border"]) == model.border + crop
     h, w = model.valid_input_sizes(model.min_input_size + 5 * model.size_multiple, 3)[::2]

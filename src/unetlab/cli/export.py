@@ -84,8 +84,9 @@ def run(args) -> int:
     if any(offset := label_offset(model)) and args.onnx:
         print(
             f"note: the ONNX file's logits are not moved by the checkpoint's label offset "
-            f"({describe_offset(offset)}; train.label_offset; its metadata records it); the "
-            "TorchScript and bioimage.io outputs, unetlab predict and evaluate move them"
+            f"({describe_offset(offset)}; train.label_offset; its metadata says how: "
+            "label_offset_formula); the TorchScript and bioimage.io outputs, unetlab predict "
+            "and evaluate move them"
         )
     if args.onnx:
         from unetlab.inference.export import export_onnx

@@ -20,8 +20,10 @@ The TorchScript file (what deepImageJ and QuPath run) maps the normalised image 
 H, W) float32 to class probabilities (N, K, H', W') float32: softmax over the classes, or a
 sigmoid for a one-class net, moved by the checkpoint's label offset as unetlab moves its
 predictions (:class:`ProbabilityUNet`); the ONNX graph's logits are not moved, its
-``label_offset`` metadata says by how much unetlab would. It needs only torch to load
-(``torch.jit.load``) and carries the same metadata as JSON in its extra file ``unetlab.json``.
+``label_offset`` metadata says by how much unetlab would and ``label_offset_formula`` how (the
+probabilities of the padded map, before the crop). Both say ``label_offset_applied`` (true
+for a probabilities graph). It needs only torch to load (``torch.jit.load``) and carries the
+same metadata as JSON in its extra file ``unetlab.json``.
 """
 
 from __future__ import annotations
@@ -175,6 +177,32 @@ def size_recipe(model) -> str:
     )
 
 
+def offset_recipe(model) -> str:
+    """How the label offset is (or is to be) applied, in words (the ``label_offset_formula``
+    metadata): unetlab moves the probabilities of the padded map, then crops the padding."""
+    dy, dx = label_offset(model)
+    if (dy, dx) == (0.0, 0.0):
+        return "none: unetlab does not move this model's predictions"
+    if isinstance(model, ProbabilityUNet):
+        return (
+            f"already applied: the output is the probabilities moved by (dy, dx) = ({dy}, {dx}) "
+            "px; do not move them again"
+        )
+    crop = model.size_multiple if model.padding == "valid" else 0
+    valid = (
+        f"; a valid net's input is then mirrored by {model.border + crop} px (the border and "
+        f"a size step) on every side, and the moved map cropped by {crop} px on every side"
+        if crop
+        else ""
+    )
+    return (
+        f"not applied: unetlab moves the class probabilities (softmax, or sigmoid for one "
+        f"class, of these logits) by (dy, dx) = ({dy}, {dx}) px, down and right, before it "
+        f"crops the padding: out[k, i, j] = p[k, i - dy, j - dx], bilinear, the padded map's "
+        f"edge values repeated beyond its edges{valid}"
+    )
+
+
 def _require_onnx():
     try:
         import onnx
@@ -201,6 +229,8 @@ def _metadata(model: UNet) -> dict[str, str]:
         "size_rule": size_recipe(model),
         # a probabilities graph moves its output by the label offset; a logits graph does not
         "label_offset": json.dumps(list(label_offset(model))),
+        "label_offset_applied": json.dumps(isinstance(model, ProbabilityUNet)),
+        "label_offset_formula": offset_recipe(model),
         # what the graph's output holds: OnnxRunner stands in for UNet.forward (logits) only
         "output": "probabilities" if isinstance(model, ProbabilityUNet) else "logits",
     }
