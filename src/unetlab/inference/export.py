@@ -29,10 +29,13 @@ same metadata as JSON in its extra file ``unetlab.json``.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import json
 import logging
 import os
 import warnings
+import zipfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -242,6 +245,11 @@ def _metadata(model: UNet) -> dict[str, str]:
     return meta
 
 
+def _random(*shape: int) -> torch.Tensor:
+    """The check's random input, the same on every export (so are the figures it reports)."""
+    return torch.randn(*shape, generator=torch.Generator().manual_seed(0))
+
+
 def _check_size(model: UNet, input_size: int | None) -> int:
     if input_size is None:
         # the smallest input that still has every level above 1 px: cheap to trace
@@ -350,7 +358,7 @@ def check_onnx(
         shapes = [(2, model.in_channels, size, size), (1, model.in_channels, h, w)]
     diff = scale = 0.0
     for shape in shapes:
-        d, s = _onnx_difference(model, runner, torch.randn(*shape), path)
+        d, s = _onnx_difference(model, runner, _random(*shape), path)
         diff, scale = max(diff, d), max(scale, s)
     if not diff <= tolerance * max(1.0, scale):
         raise UnetlabError(
@@ -485,8 +493,11 @@ def export_torchscript(
         warnings.simplefilter("ignore", DeprecationWarning)
         with torch.no_grad():
             traced = torch.jit.trace(exportable(net), (x,), check_trace=False)
+        # saved to memory: a file's archive is named after it, a temporary name each time
+        buffer = io.BytesIO()
+        torch.jit.save(traced, buffer, _extra_files=extra)
         with atomic_path(path) as tmp:
-            torch.jit.save(traced, str(tmp), _extra_files=extra)
+            tmp.write_bytes(reproducible_archive(buffer.getvalue()))
     report = ExportReport(
         path, tuple(x.shape), None, None, None, True, None, "TorchScript", size_rule(net)
     )
@@ -494,6 +505,28 @@ def export_torchscript(
         report = check_torchscript(net, path, traced=size, tolerance=tolerance)
     log.debug("%s", report.describe())  # the CLI prints it; callers have the report
     return report
+
+
+def reproducible_archive(archive: bytes) -> bytes:
+    """A TorchScript zip whose bytes depend on its contents alone: torch writes a random
+    ``.data/serialization_id`` into every file; here it is 40 digits of the sha256 of the
+    other records, and the records are stored (uncompressed, as torch stores them) dated
+    1980-01-01. (A second trace of the same class in one process is named apart by torch,
+    ``___torch_mangle_N``; exports from fresh processes are identical.)"""
+    with zipfile.ZipFile(io.BytesIO(archive)) as src:
+        records = {name: src.read(name) for name in src.namelist()}
+    ids = [name for name in records if name.endswith(".data/serialization_id")]
+    digest = hashlib.sha256()
+    for name, data in records.items():
+        if name not in ids:
+            digest.update(name.encode() + b"\0" + data)
+    for name in ids:
+        records[name] = str(int(digest.hexdigest(), 16))[:40].encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as dst:
+        for name, data in records.items():
+            dst.writestr(zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0)), data)
+    return out.getvalue()
 
 
 def check_torchscript(
@@ -506,7 +539,7 @@ def check_torchscript(
     traced = traced or _check_size(model, None)
     h, w = model.valid_input_sizes(traced + model.size_multiple, 2)
     h = h + 3 if model.border else h  # a valid net's graph runs any size
-    x = torch.randn(2, model.in_channels, h, w)
+    x = _random(2, model.in_channels, h, w)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # see export_torchscript
         loaded = torch.jit.load(str(path), map_location="cpu")
