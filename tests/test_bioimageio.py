@@ -90,6 +90,17 @@ def test_percentile_normalisation_is_the_formats_scale_range(tmp_path):
     assert summary.status == "passed", [d.name for d in summary.details if d.status != "passed"]
 
 
+def test_a_grey_sample_for_an_rgb_model_is_said(tmp_path, caplog):
+    """It was taken silently; predict warns in the same case."""
+    model = UNet(3, 2, depth=2, base_channels=2, padding="same").eval()
+    grey = (np.random.default_rng(6).random((128, 128)) * 255).astype(np.uint8)
+    with caplog.at_level("WARNING", logger="unetlab.inference.bioimageio"):
+        export_bioimageio(model, tmp_path / "p", sample=grey, weight_formats=("onnx",))
+    assert "the sample image is grey, the model takes 3 channels: its channel is repeated" in (
+        caplog.text
+    )
+
+
 def test_package_names_the_format_refuses():
     for name in ("best", "a/b model", "x" * 129):
         with pytest.raises(UnetlabError, match="choose another --name"):

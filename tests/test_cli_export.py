@@ -68,3 +68,36 @@ def test_a_model_the_package_cannot_hold_is_refused_before_any_format_is_written
     err = capsys.readouterr().err
     assert "normalization mode 'imagenet' has no bioimage.io equivalent: export --onnx" in err
     assert not any(p.name.startswith(("a.", "p")) for p in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("name", ["q.tar.gz", "q.tgz", "q.tar"])
+def test_a_package_named_as_another_archive_is_refused(name, checkpoint, tmp_path, capsys):
+    """`--bioimageio q.tar.gz` wrote a folder called q.tar.gz."""
+    dest = tmp_path / "bad" / name
+    assert main(["export", "--checkpoint", checkpoint, "--bioimageio", str(dest)]) == 2
+    err = capsys.readouterr().err.strip()
+    suffixes = name[1:]
+    assert err.endswith(f"not {suffixes}: name it q.zip or q"), err
+    assert not (tmp_path / "bad").exists()
+
+
+def test_pixel_size_goes_into_onnx_and_torchscript_metadata(checkpoint, tmp_path, capsys):
+    """--pixel-size was taken with --onnx/--torchscript alone and dropped."""
+    import json
+
+    import torch
+
+    onnx = pytest.importorskip("onnx")
+    argv = ["export", "--checkpoint", checkpoint, "--pixel-size", "0.5"]
+    argv += ["--onnx", str(tmp_path / "o.onnx"), "--torchscript", str(tmp_path / "o.pt")]
+    assert main([*argv, "--no-check"]) == 0
+    meta = {p.key: p.value for p in onnx.load(str(tmp_path / "o.onnx")).metadata_props}
+    assert json.loads(meta["pixel_size_um"]) == 0.5
+    extra = {"unetlab.json": ""}
+    torch.jit.load(str(tmp_path / "o.pt"), _extra_files=extra)
+    assert json.loads(json.loads(extra["unetlab.json"])["pixel_size_um"]) == 0.5
+    bad = ["export", "--checkpoint", checkpoint, "--pixel-size", "-1", "--onnx", "x.onnx"]
+    assert main(bad) == 2
+    assert "--pixel-size must be a positive number of micrometres, not -1.0" in (
+        capsys.readouterr().err
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 from unetlab.cli.common import check_pixels
@@ -61,7 +62,8 @@ def add_parser(sub) -> None:
         "--pixel-size",
         type=float,
         metavar="UM",
-        help="pixel size in micrometres the model was trained at",
+        help="pixel size in micrometres the model was trained at (the package's axes; the "
+        "ONNX and TorchScript metadata's pixel_size_um)",
     )
     b.add_argument(
         "--weights",
@@ -98,13 +100,18 @@ def run(args) -> int:
             dynamic=not args.static,
             opset=args.opset,
             check=check,
+            pixel_size=args.pixel_size,
         )
         print(report.describe())
     if args.torchscript:
         from unetlab.inference.export import export_torchscript
 
         report = export_torchscript(
-            model, args.torchscript, input_size=args.input_size, check=check
+            model,
+            args.torchscript,
+            input_size=args.input_size,
+            check=check,
+            pixel_size=args.pixel_size,
         )
         print(report.describe())
     if package is not None:
@@ -130,6 +137,9 @@ def _check_args(args) -> None:
             "nothing to export: give --onnx FILE, --torchscript FILE or --bioimageio DIR"
         )
     check_pixels(input_size=args.input_size)
+    size = args.pixel_size
+    if size is not None and not (math.isfinite(size) and size > 0):
+        raise UnetlabError(f"--pixel-size must be a positive number of micrometres, not {size}")
     _check_distinct(args)
 
 

@@ -82,6 +82,8 @@ FILES = {
     "pytorch_state_dict": "weights.pt",
     "architecture": "unet_architecture.py",
 }
+#: archive suffixes a package path may not have (only .zip is written as an archive)
+ARCHIVES = {".tar", ".gz", ".tgz", ".bz2", ".xz", ".zst", ".7z", ".rar"}
 UNET_CITATION = {
     "text": "Ronneberger, O., Fischer, P., Brox, T. U-Net: Convolutional Networks for "
     "Biomedical Image Segmentation. MICCAI 2015, LNCS 9351, 234-241.",
@@ -245,6 +247,12 @@ def _sample_image(sample, model: UNet, size: int) -> np.ndarray:
     else:
         image = read_image(sample)
     if model.in_channels > 1 and image.ndim == 2:
+        log.warning(
+            "the sample image is grey, the model takes %d channels: its channel is repeated "
+            "(the test tensors and the cover show an image unlike the training ones; give a "
+            "--sample like them)",
+            model.in_channels,
+        )
         image = np.repeat(image[:, :, None], model.in_channels, axis=2)
     channels = 1 if image.ndim == 2 else image.shape[2]
     if channels != model.in_channels:
@@ -646,6 +654,12 @@ def check_package_target(dest: str | os.PathLike, weight_formats: Collection[str
     if not weight_formats:
         raise UnetlabError(f"no weight format given: choose from {WEIGHT_FORMATS}")
     dest = Path(dest)
+    if set(s.lower() for s in dest.suffixes) & ARCHIVES:
+        stem = dest.name.split(".")[0] or "package"
+        raise UnetlabError(
+            f"{dest}: a package is written as a folder or a .zip file, not {''.join(dest.suffixes)}:"
+            f" name it {stem}.zip or {stem}"
+        )
     if not dest.exists():
         return
     if dest.is_dir():

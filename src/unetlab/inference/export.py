@@ -12,7 +12,8 @@ the size facts (``border``, ``size_multiple``, ``min_input_size``, ``receptive_f
 JSON strings, and for a deployer in words: ``size_rule`` (how to pad and crop) and
 ``normalization_formula`` (per channel, which statistics, the std's floor); with
 ``class_colors`` (the colour of each class, from the data set's palette) and
-``ignore_value`` (the mask value training ignored) where the model has them.
+``ignore_value`` (the mask value training ignored) where the model has them, and
+``pixel_size_um`` where the export is given one (``pixel_size``, micrometres per pixel).
 
 Needs the ``onnx`` extra (``pip install "unetlab[onnx]"``): onnx and onnxruntime.
 
@@ -218,7 +219,7 @@ def _require_onnx():
     return onnx, onnxruntime
 
 
-def _metadata(model: UNet) -> dict[str, str]:
+def _metadata(model: UNet, pixel_size: float | None = None) -> dict[str, str]:
     meta = {
         "unetlab_config": json.dumps(asdict(model.config)),
         "classes": json.dumps(list(model.classes)),
@@ -242,6 +243,8 @@ def _metadata(model: UNet) -> dict[str, str]:
         meta["class_colors"] = json.dumps(class_colours(palette, model.label_values).tolist())
     if (ignore := getattr(model, "ignore_value", None)) is not None:
         meta["ignore_value"] = json.dumps(int(ignore))
+    if pixel_size is not None:  # micrometres per pixel of the training images
+        meta["pixel_size_um"] = json.dumps(float(pixel_size))
     return meta
 
 
@@ -288,6 +291,7 @@ def export_onnx(
     opset: int = DEFAULT_OPSET,
     check: bool = True,
     tolerance: float = 1e-4,
+    pixel_size: float | None = None,
 ) -> ExportReport:
     """Write ``model`` as an ONNX file at ``path`` (atomically) and check it.
 
@@ -320,7 +324,7 @@ def export_onnx(
                 opset_version=opset,
             )
             proto = onnx.load(str(tmp))
-            for key, value in _metadata(model).items():
+            for key, value in _metadata(model, pixel_size).items():
                 entry = proto.metadata_props.add()
                 entry.key, entry.value = key, value
             onnx.save(proto, str(tmp))
@@ -468,6 +472,7 @@ def export_torchscript(
     input_size: int | None = None,
     check: bool = True,
     tolerance: float = 1e-4,
+    pixel_size: float | None = None,
 ) -> ExportReport:
     """Write ``model`` as a traced TorchScript file at ``path`` (atomically) and check it.
 
@@ -482,7 +487,7 @@ def export_torchscript(
     size = _check_size(net, input_size)  # a moved valid net needs a larger input
     path = Path(path)
     x = torch.randn(1, model.in_channels, size, size)
-    extra = {"unetlab.json": json.dumps(_metadata(net))}
+    extra = {"unetlab.json": json.dumps(_metadata(net, pixel_size))}
     with warnings.catch_warnings():
         # center_crop's Python conditions trace to the same graph for every valid size
         # (valid nets crop each skip by a fixed offset; same nets never crop): the check
