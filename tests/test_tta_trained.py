@@ -128,3 +128,15 @@ def test_the_label_offset_is_fitted_with_the_same_transforms(scene_run):
     fit_label_offset(load_config(run / "config.yaml"), run)
     fitted = json.loads((run / "label_offset.json").read_text())
     assert fitted["tta"] == list(UPRIGHT) == load_checkpoint(scene_run[1])["tta"]
+
+
+def test_tta_all_on_the_command_line_forces_the_eight(scene_run, tmp_path, capsys):
+    root, best = scene_run
+    report = tmp_path / "report.json"
+    args = ["evaluate", "--checkpoint", str(best), "--data", str(root), "--tta", "all"]
+    assert main([*args, "--json", str(report)]) == 0
+    assert "TTA: 8 transforms" in capsys.readouterr().out
+    assert len(json.loads(report.read_text())["tta"]) == 8
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--checkpoint", str(best), "--data", str(root), "--tta", "some"])
+    assert "takes no value, or 'all'" in capsys.readouterr().err

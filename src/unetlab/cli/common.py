@@ -22,8 +22,28 @@ _FLAG_NAMES = {"num_classes": "--classes"}
 TTA_HELP = (
     "average the flips/turns the net trained with: all 8 for a net trained with flips and "
     "quarter turns, identity and left-right flip for one kept upright (augment.vflip and "
-    "augment.rot90 off); all 8 for a checkpoint that does not record them"
+    "augment.rot90 off); all 8 for a checkpoint that does not record them; --tta all: the 8 "
+    "whatever the net trained with"
 )
+
+
+def _tta_value(text: str) -> str:
+    if text != "all":
+        raise argparse.ArgumentTypeError(f"takes no value, or 'all' (the 8), not {text!r}")
+    return text
+
+
+def add_tta_arg(group, help_suffix: str = "") -> None:
+    """``--tta`` (the net's own flips and turns: True) or ``--tta all`` (the 8)."""
+    group.add_argument(
+        "--tta",
+        nargs="?",
+        const=True,
+        default=False,
+        type=_tta_value,
+        metavar="all",
+        help=TTA_HELP + help_suffix,
+    )
 
 
 def add_model_args(parser: argparse.ArgumentParser, *, default_preset: str = "paper") -> None:

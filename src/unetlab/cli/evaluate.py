@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from unetlab.cli.common import TTA_HELP, add_device_arg, check_pixels, check_probability
+from unetlab.cli.common import add_device_arg, add_tta_arg, check_pixels, check_probability
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
@@ -146,7 +146,7 @@ def add_parser(sub) -> None:
         default="mean",
         help="how overlapping tiles of same-padding nets are averaged (default: mean)",
     )
-    t.add_argument("--tta", action="store_true", help=TTA_HELP)
+    add_tta_arg(t)
     add_device_arg(p)
     p.set_defaults(run=run)
 
@@ -267,8 +267,8 @@ def run(args) -> int:
         if args.tta:
             from unetlab.inference.tta import describe_tta, resolve_tta
 
-            report.source["tta"] = list(resolve_tta(model, True))
-            print(describe_tta(model, True))
+            report.source["tta"] = list(resolve_tta(model, args.tta))
+            print(describe_tta(model, args.tta))
     else:
         report = evaluate_predictions(
             args.pred,

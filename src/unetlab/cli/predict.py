@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from unetlab.cli.common import TTA_HELP, add_device_arg, check_pixels, check_probability
+from unetlab.cli.common import add_device_arg, add_tta_arg, check_pixels, check_probability
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
@@ -115,7 +115,7 @@ def add_parser(sub) -> None:
         default="mean",
         help="how overlapping tiles of same-padding nets are averaged (default: mean)",
     )
-    t.add_argument("--tta", action="store_true", help=TTA_HELP + " (up to 8x slower)")
+    add_tta_arg(t, " (up to 8x slower)")
     t.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
     p.add_argument(
         "--benchmark",
@@ -286,7 +286,7 @@ def _predict_all(args, model, files, todo, out_dir, device, group) -> int:
     if args.tta:
         from unetlab.inference.tta import describe_tta
 
-        log.info(describe_tta(model, True))
+        log.info(describe_tta(model, args.tta))
     options = dict(
         color=args.color,
         label_values=args.label_values,
