@@ -208,8 +208,9 @@ def _write_package(net, folder: Path, info: PackageInfo, image, formats, opset) 
     raw, expected = _test_tensors(net, image, size)
     np.save(folder / "test_input.npy", raw)
     np.save(folder / "test_output.npy", expected)
-    tifffile.imwrite(folder / "sample_input.tif", raw[0])
-    tifffile.imwrite(folder / "sample_output.tif", expected[0])
+    for name, tensor in (("sample_input.tif", raw[0]), ("sample_output.tif", expected[0])):
+        # (C, Y, X) as channels: 3 of them are no RGB picture (tifffile's default for now)
+        tifffile.imwrite(folder / name, tensor, photometric="minisblack", metadata={"axes": "CYX"})
     _write_cover(folder / "cover.png", image, expected[0], net, size)
     checks = {}
     if "pytorch_state_dict" in formats:
