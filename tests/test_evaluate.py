@@ -97,15 +97,20 @@ def test_size_mismatch_and_missing_predictions_are_named(tmp_path):
         evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255])
 
 
-def test_label_values_read_as_class_indices_are_refused_with_the_fix(tmp_path):
+def test_label_values_read_as_class_indices_are_refused_with_the_fix(tmp_path, capsys):
     pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})
-    with pytest.raises(ValueError, match="values 0 255 .* --label-values 0 255"):
-        evaluate_predictions(pred_dir, gt_dir)  # ISBI masks 0/255, no label values
+    with pytest.raises(ValueError, match=r"values 0 255 .* label_values=\[0, 255\] \(or class_"):
+        evaluate_predictions(pred_dir, gt_dir)  # ISBI masks 0/255, no label values: in Python
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir)]
+    assert main(argv) == 2  # the command line names its own flags
+    said = capsys.readouterr().err
+    assert "--label-values 0 255 (or --class-names" in said and "label_values=" not in said
     border = GOOD.copy()
     border[0, 0] = 255  # VOC-style: class indices plus a 255 border
     write_png(gt_dir / "a.png", border)
-    with pytest.raises(ValueError, match="--ignore-value 255"):
+    with pytest.raises(ValueError, match="ignore_value=255 if it marks"):
         evaluate_predictions(pred_dir, gt_dir)
+    assert main(argv) == 2 and "--ignore-value 255 if it marks" in capsys.readouterr().err
     report = evaluate_predictions(pred_dir, gt_dir, ignore_value=255)
     assert report.summary["pixel_accuracy"] == 1.0 and report.matrix.sum() == GOOD.size - 1
     names = evaluate_predictions(pred_dir, gt_dir, class_names=[str(i) for i in range(256)])

@@ -697,30 +697,44 @@ def _page_mismatch(path: Path, pages: int, gt: _MaskPage) -> str:
     return f"{said}: page i is scored against page i; {fix}"
 
 
+class MaskValuesError(DatasetError):
+    """Masks read as class indices that hold label values or an unmapped ignore value. The
+    message names the fix as Python keywords (``label_values=[0, 255]``); ``cli`` is the
+    same message with the command line's flags (``--label-values 0 255``)."""
+
+    def __init__(self, message: str, cli: str):
+        super().__init__(message)
+        self.cli = cli
+
+
 def _check_class_indices(values: np.ndarray, pred_max: int) -> None:
     """Refuse masks that hold label values (0/255) or an unmapped ignore value (VOC's 255)
     read as class indices: values beyond every predicted class, with a gap below them.
 
     ``values``: the sorted mask values present; ``pred_max``: the largest predicted index.
+    Raises :class:`MaskValuesError`, its fix in Python terms and in the CLI's.
     """
     if not (values.size and values[-1] > pred_max and values.size < values[-1] + 1):
         return
-    shown = " ".join(str(v) for v in values[:12]) + (" ..." if values.size > 12 else "")
+    shown = [str(v) for v in values[:12]] + (["..."] if values.size > 12 else [])
+    said = " ".join(shown)
+    said = f"the masks hold values {said} but the predictions class indices 0..{pred_max}"
     extra = values[values > pred_max]
     indices = values.size - extra.size  # values that could be class indices 0..k
     if values.size > pred_max + 1 and values[0] == 0 and values[indices - 1] == indices - 1:
         # 0..k, plus a stray value or a few: VOC's 255 border is the usual one
-        fix = (
-            f"--ignore-value {extra[0]} if it marks pixels that count nowhere"
-            if extra.size == 1
-            else f"values {' '.join(map(str, extra[:6]))} are above "
-            "every class: map them to class indices"
-        )
+        above = " ".join(map(str, extra[:6]))
+        fix = "{} if it marks pixels that count nowhere"
+        if extra.size > 1:
+            fix = f"values {above} are above every class: map them to class indices"
+        py, cli = f"ignore_value={extra[0]}", f"--ignore-value {extra[0]}"
     else:
-        fix = f"pass the mask value of each class: --label-values {shown}"
-    raise DatasetError(
-        f"the masks hold values {shown} but the predictions class indices 0..{pred_max}; "
-        f"{fix} (or --class-names if the masks do hold class indices)"
+        fix = "pass the mask value of each class: {}"
+        py, cli = f"label_values=[{', '.join(shown)}]", f"--label-values {' '.join(shown)}"
+    names = "(or {} if the masks do hold class indices)"
+    raise MaskValuesError(
+        f"{said}; {fix.format(py)} {names.format('class_names=[...]')}",
+        cli=f"{said}; {fix.format(cli)} {names.format('--class-names')}",
     )
 
 

@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 
 from unetlab.cli.common import add_device_arg, add_tta_arg, check_pixels, check_probability
-from unetlab.errors import UnetlabError
+from unetlab.errors import DatasetError, UnetlabError
 
 log = logging.getLogger(__name__)
 
@@ -221,7 +221,7 @@ def _data_folders(args, pairs) -> list[Path]:
 
 
 def run(args) -> int:
-    from unetlab.evaluate import evaluate_model, evaluate_predictions
+    from unetlab.evaluate import MaskValuesError, evaluate_model, evaluate_predictions
 
     mode = _check_mode(args)
     pairs = []
@@ -270,19 +270,22 @@ def run(args) -> int:
             report.source["tta"] = list(resolve_tta(model, args.tta))
             print(describe_tta(model, args.tta))
     else:
-        report = evaluate_predictions(
-            args.pred,
-            args.gt,
-            label_values=args.label_values,
-            class_names=args.class_names,
-            boundary_class=boundary,
-            ignore_value=args.ignore_value,
-            connectivity=connectivity,
-            gt_instances=args.gt_instances,
-            pred_instances=args.pred_instances,
-            objects=args.object_scores or None,
-            worst=args.worst,
-        )
+        try:
+            report = evaluate_predictions(
+                args.pred,
+                args.gt,
+                label_values=args.label_values,
+                class_names=args.class_names,
+                boundary_class=boundary,
+                ignore_value=args.ignore_value,
+                connectivity=connectivity,
+                gt_instances=args.gt_instances,
+                pred_instances=args.pred_instances,
+                objects=args.object_scores or None,
+                worst=args.worst,
+            )
+        except MaskValuesError as exc:  # the same fix, in this command's flags
+            raise DatasetError(exc.cli) from None
     print(report.table())
     confusion = args.confusion
     if args.json:
