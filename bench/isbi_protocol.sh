@@ -4,9 +4,15 @@
 # threshold, with and without TTA, and with TTA and --watershed-seeds 0.9. Figures: bench/README.md ("The issue's protocol, 3 seeds").
 #   bash bench/isbi_protocol.sh OUT_DIR [SEED ...]        (default seeds: 0 1 2)
 #   PARALLEL=1 bash bench/isbi_protocol.sh OUT_DIR         (the seeds at once, one thread each)
+#   MINUTES=5 bash bench/isbi_protocol.sh OUT_DIR          (train each seed 5 min, not 30)
+# OUT_DIR is taken from where you call it (a relative one too). In it: data/train and
+# data/test (links to slices 00-24 and 25-29 of ../shared/data/isbi2012/train, beside the
+# repository), seedS/ (each seed's run) and evalS*.json (its scores).
 set -euo pipefail
-cd "$(dirname "$0")/.."
 out=${1:?give an output folder}; shift
+case $out in /*) ;; *) out="$PWD/$out" ;; esac  # before the cd below: the caller's folder
+minutes=${MINUTES:-30}
+cd "$(dirname "$0")/.."
 if [ $# -eq 0 ]; then seeds=(0 1 2); else seeds=("$@"); fi
 isbi=$(cd ../shared/data/isbi2012/train && pwd)
 for part in train test; do mkdir -p "$out/data/$part/images" "$out/data/$part/masks"; done
@@ -17,7 +23,7 @@ done
 train() {  # seed, then any extra flags for unetlab train
   local s=$1; shift
   unetlab train --data "$out/data/train" --config configs/isbi2012.yaml --no-progress \
-    --set train.seed="$s" --set data.seed="$s" --run-dir "$out/seed$s" "$@"
+    --set train.seed="$s" --set data.seed="$s" --run-dir "$out/seed$s" --minutes "$minutes" "$@"
 }
 if [ "${PARALLEL:-0}" = 1 ]; then  # all seeds at once, one thread each: each gets a share of
   for s in "${seeds[@]}"; do OMP_NUM_THREADS=1 train "$s" > "$out/train$s.log" 2>&1 & done

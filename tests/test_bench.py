@@ -212,3 +212,36 @@ def test_every_name_the_bench_scripts_take_from_unetlab_bench_exists():
             ):
                 missing.append(f"{path.name}:{node.lineno} bench.{node.attr}")
     assert not missing
+
+
+def test_isbi_protocol_writes_a_relative_out_where_it_is_called_and_takes_minutes(tmp_path):
+    """bench/isbi_protocol.sh OUT, run from another folder with a stand-in `unetlab`: OUT is
+    the caller's (the script changes into the repository), and MINUTES sets the training
+    time of each seed."""
+    import shutil
+    import subprocess
+
+    bash = shutil.which("bash")
+    if bash is None:
+        pytest.skip("no bash")
+    repo, called = tmp_path / "repo", tmp_path / "calls.txt"
+    (repo / "bench").mkdir(parents=True)
+    script = Path(__file__).resolve().parents[1] / "bench" / "isbi_protocol.sh"
+    shutil.copy(script, repo / "bench")
+    for kind in ("images", "masks"):  # ../shared/data/isbi2012/train beside the repository
+        (tmp_path / "shared" / "data" / "isbi2012" / "train" / kind).mkdir(parents=True)
+    shim = tmp_path / "shim" / "unetlab"
+    shim.parent.mkdir()
+    shim.write_text(f'#!/bin/sh\necho "$*" >> {called}\n')
+    shim.chmod(0o755)
+    caller = tmp_path / "elsewhere"
+    caller.mkdir()
+    env = {"PATH": f"{shim.parent}:/usr/bin:/bin", "MINUTES": "0.5"}
+    run = [bash, str(repo / "bench" / "isbi_protocol.sh"), "out", "7"]
+    subprocess.run(run, cwd=caller, env=env, check=True, capture_output=True)
+    assert (caller / "out" / "data" / "train" / "images" / "00.png").is_symlink()
+    assert (caller / "out" / "data" / "test" / "masks" / "29.png").is_symlink()
+    assert not (repo / "out").exists()
+    train = called.read_text().splitlines()[0]
+    assert train.startswith(f"train --data {caller}/out/data/train ")
+    assert f"--run-dir {caller}/out/seed7 --minutes 0.5" in train
