@@ -191,3 +191,12 @@ def test_fit_without_a_data_folder_leaves_no_run_folder(tmp_path):
     with pytest.raises(OutputError, match="no such run folder to resume"):
         train_mod.fit(Config(data=DataSection(root=str(tmp_path))), run_dir=run, resume=True)
     assert not (tmp_path / "runs").exists()
+
+
+def test_a_setting_that_does_not_fit_the_data_leaves_no_run_folder(data, tmp_path, capsys):
+    """Found while loading (tiles larger than the images): the folder this command made
+    went, so the same command, fixed, starts afresh instead of asking for --overwrite."""
+    run = tmp_path / "runs" / "big"
+    assert _train(data, run, "--no-plan", "--set", "data.tile_size=256") == 2
+    assert "use data.tile_size=32" in _error_line(capsys)
+    assert not run.exists()

@@ -64,7 +64,11 @@ from unetlab.data.io import atomic_path
 from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.data.pairs import problems_error
 from unetlab.distributed import SOLO, Group
-from unetlab.errors import DatasetError, ImageReadError, OutputError, UnetlabError
+from unetlab.errors import (
+    OutOfMemoryError,
+    OutputError,
+    UnetlabError,
+)
 from unetlab.inference.offset import MIN_IMAGES, OffsetFit, estimate_offset
 from unetlab.inference.predict import predict_tensor
 from unetlab.inference.tta import fitting_tta
@@ -1059,14 +1063,17 @@ def _check_resumed(run_dir: Path, cfg: Config) -> None:
 @contextlib.contextmanager
 def _gone_if_unstarted(run_dir: str | os.PathLike, made: bool):
     """A run folder that this call ``made`` (held under its lock) is removed again when the
-    run ends on bad data found while loading it, before its first checkpoint: nothing is
-    left behind. Other errors (out of memory, a full disk) keep it, with its log."""
+    run ends on the user's problem before its first checkpoint (bad data, or a setting that
+    does not fit the data, found while loading): nothing is left behind, and the same
+    command, fixed, starts afresh. A failed step (non-finite loss), out of memory and a full
+    disk keep it, with the log that says what happened."""
     run_dir = Path(run_dir)
     try:
         yield
-    except (DatasetError, ImageReadError):
+    except UnetlabError as exc:
+        kept = isinstance(exc, (TrainingError, OutOfMemoryError, OutputError))
         saved = any((run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS)
-        if made and not saved:
+        if made and not saved and not kept:
             shutil.rmtree(run_dir, ignore_errors=True)
         raise
 
