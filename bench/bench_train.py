@@ -1,8 +1,9 @@
 """Training step time, split into data preparation and compute.
 
-    python bench/bench_train.py [--steps 5] [--amp bf16]
+    python bench/bench_train.py [--steps 5] [--amp bf16] [--out FILE]
 
-Prints a table and writes bench/results/train.json (train_bf16.json with ``--amp bf16``): the paper net at 572, batch 1, fp32
+Prints a table and writes bench/results/train.json (train_bf16.json with ``--amp bf16``;
+--out: another file, the committed figures are replaced otherwise): the paper net at 572, batch 1, fp32
 (SGD momentum 0.99, weighted cross entropy), in the default and channels-last layouts; the
 "small" preset at its config's tile (128, batch 8) and at 256, batch 1. Data preparation is
 cutting a random tile from a synthetic image with its precomputed weight map, the elastic
@@ -53,6 +54,7 @@ def main() -> None:
         default="off",
         help="autocast the forward pass (bf16 pays on CPUs with AMX or AVX512-BF16)",
     )
+    parser.add_argument("--out", type=Path, help="the JSON (default: in bench/results/)")
     args = parser.parse_args()
     allocator = tune_allocator()
     configure_threads()
@@ -72,9 +74,8 @@ def main() -> None:
         print(bench.table([row], COLUMNS), flush=True)
     print()
     print(bench.table(rows, COLUMNS))
-    bench.save_rows(
-        RESULTS / ("train.json" if args.amp == "off" else f"train_{args.amp}.json"), rows
-    )
+    out = args.out or RESULTS / ("train.json" if args.amp == "off" else f"train_{args.amp}.json")
+    bench.save_rows(out, rows)
 
 
 if __name__ == "__main__":

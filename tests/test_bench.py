@@ -245,3 +245,33 @@ def test_isbi_protocol_writes_a_relative_out_where_it_is_called_and_takes_minute
     train = called.read_text().splitlines()[0]
     assert train.startswith(f"train --data {caller}/out/data/train ")
     assert f"--run-dir {caller}/out/seed7 --minutes 0.5" in train
+
+
+def test_bench_forward_runs_only_the_presets_asked_and_writes_to_out(tmp_path, monkeypatch):
+    """--presets small ran the paper net too, in its system-allocator child; --out keeps the
+    committed bench/results/forward.json."""
+    module = _bench_script("bench_forward")
+    models = []
+
+    def forward(model, size, **kw):
+        models.append(sum(p.numel() for p in model.parameters()))
+        return {"what": "forward", "gflops": 1.0}
+
+    run = module.subprocess.run
+
+    def no_child(command, *args, **kw):
+        assert "--child" not in command, "the paper net's system-allocator child was started"
+        return run(command, *args, **kw)
+
+    monkeypatch.setattr(module.bench, "conv_peak", lambda **kw: {"gflops": 2.0})
+    monkeypatch.setattr(module.bench, "bench_forward", forward)
+    monkeypatch.setattr(module.subprocess, "run", no_child)
+    monkeypatch.setattr(module, "tune_allocator", lambda: "allocator as it was")
+    monkeypatch.setattr(module, "configure_threads", lambda: None)
+    out = tmp_path / "forward.json"
+    argv = ["bench_forward.py", "--presets", "small", "--repeat", "1", "--out", str(out)]
+    monkeypatch.setattr("sys.argv", argv)
+    module.main()
+    small = sum(p.numel() for p in UNet.from_preset("small").parameters())
+    assert set(models) == {small}
+    assert json.loads(out.read_text())["rows"]
