@@ -236,6 +236,7 @@ def test_architecture_source_refuses_a_bad_size_without_unetlab(tmp_path):
 def test_package_files_and_round_trip(tmp_path, padding):
     model = _tiny(padding)
     model.ignore_value = 7  # the mask value its training counted nowhere
+    model.channel = 1  # trained on channel 1 of two-channel images (data.channel)
     dest = export_bioimageio(model, tmp_path / "pkg", info=PackageInfo(name="tiny net"))
     rdf = _rdf(dest)
     assert rdf["format_version"].startswith("0.5.") and rdf["type"] == "model"
@@ -243,6 +244,7 @@ def test_package_files_and_round_trip(tmp_path, padding):
     assert rdf["cite"][0]["doi"] == "10.1007/978-3-319-24574-4_28"
     assert set(rdf["weights"]) == {"torchscript", "onnx", "pytorch_state_dict"}
     assert "## Validation" in (dest / "README.md").read_text()
+    assert "channel 1 (counting from 0) of the multi-channel" in (dest / "README.md").read_text()
     with Image.open(dest / "cover.png") as cover:
         assert cover.width == 2 * cover.height
     raw = np.load(dest / "test_input.npy")
@@ -255,7 +257,7 @@ def test_package_files_and_round_trip(tmp_path, padding):
     loaded = load_package(dest)
     assert loaded.config == model.config
     assert loaded.classes == model.classes and loaded.label_values == [0, 255]
-    assert loaded.ignore_value == 7
+    assert loaded.ignore_value == 7 and loaded.channel == 1
     assert loaded.normalization == model.normalization
     for key, value in model.state_dict().items():
         assert torch.equal(loaded.state_dict()[key], value), key

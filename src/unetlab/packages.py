@@ -171,6 +171,7 @@ def _set_metadata(model: UNet, rdf: dict) -> None:
     model.label_values = meta.get("label_values")
     model.ignore_value = meta.get("ignore_value")
     model.tta = meta.get("tta")  # None (older packages): all 8
+    model.channel = meta.get("channel")  # the one channel of multi-channel images, or None
 
 
 def _normalization_of(rdf: dict) -> dict:

@@ -551,6 +551,8 @@ def model_rdf(model: UNet, info: PackageInfo, formats, *, opset: int = 17, dtype
                 "label_offset": list(label_offset(model)),
                 # the test-time transforms it trained with (None: all 8)
                 "tta": None if getattr(model, "tta", None) is None else list(model.tta),
+                # the one channel of multi-channel images it reads (data.channel), or None
+                "channel": getattr(model, "channel", None),
             }
         },
     }
@@ -591,7 +593,13 @@ def readme(model: UNet, info: PackageInfo, checks: dict, size: int) -> str:
         "",
         f"A U-Net (Ronneberger et al. 2015) of depth {c.depth}, {c.base_channels} base channels, "
         f"{c.padding} padding, norm {c.norm}, {c.upsample} upsampling, {c.fusion} skips, "
-        f"trained with unetlab. {c.in_channels} input channel(s).",
+        f"trained with unetlab. {c.in_channels} input channel(s)"
+        + (
+            f": channel {model.channel} (counting from 0) of the multi-channel images it "
+            "trained on; give it that channel alone."
+            if getattr(model, "channel", None) is not None
+            else "."
+        ),
         "",
         f"- Classes: {classes}.",
         f"- Input normalisation: unetlab `{model.normalization.get('mode')}` "

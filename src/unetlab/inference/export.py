@@ -462,6 +462,7 @@ def probability_model(model: UNet) -> ProbabilityUNet:
     net.ignore_value = getattr(model, "ignore_value", None)
     net.palette = getattr(model, "palette", None)
     net.tta = getattr(model, "tta", None)  # the test-time transforms it trained with
+    net.channel = getattr(model, "channel", None)  # data.channel: the one channel it reads
     return net.to("cpu").eval()
 
 
