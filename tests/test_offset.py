@@ -20,7 +20,7 @@ from unetlab.inference.offset import (
 )
 from unetlab.inference.predict import predict_image
 from unetlab.models import UNet
-from unetlab.train import fit
+from unetlab.train import fit, fit_label_offset
 
 from .test_train import LEARNS_FAST, tiny_config, write_blobs
 
@@ -91,6 +91,16 @@ def test_the_search_goes_coarse_to_fine_and_stops_when_the_time_is_up():
     assert "the time budget ran out after 25 of 81 moves" in cut.describe()
     at_once = estimate_offset(probs, masks, out_of_time=lambda: True)
     assert at_once.searched == 1 and at_once.offset == (0.0, 0.0)  # no move tried, none kept
+    assert not at_once.measured and at_once.describe() == (
+        "label offset: not measured (the time budget ran out after 1 of 81 moves, before "
+        "the 9 whole-pixel ones)"
+    )
+    calls = iter(range(100))
+    short = estimate_offset(probs, masks, out_of_time=lambda: next(calls) >= 7)
+    assert (short.searched, short.measured, short.offset) == (8, False, (0.0, 0.0))
+    calls = iter(range(100))
+    whole = estimate_offset(probs, masks, out_of_time=lambda: next(calls) >= 8)
+    assert (whole.searched, whole.measured, whole.offset) == (9, True, (1.0, 0.0))  # kept
     full = estimate_offset(probs, masks)
     assert full.searched == 81 and "ran out" not in full.describe()
 
@@ -142,7 +152,7 @@ def test_config_names_a_bad_offset():
         load_config(None, ["train.label_offset=maybe"])
 
 
-def test_training_fits_the_offset_of_labels_drawn_one_pixel_low(tmp_path):
+def test_training_fits_the_offset_of_labels_drawn_one_pixel_low(tmp_path, caplog):
     data = write_blobs(tmp_path / "data", 8, size=64)
     for mask in (data / "masks").iterdir():  # every label one pixel below its blob
         write_png(mask, np.roll(read_image(mask), 1, axis=0))
@@ -157,6 +167,16 @@ def test_training_fits_the_offset_of_labels_drawn_one_pixel_low(tmp_path):
         "label offset: the predictions meet the labels best moved 1.00 px down ("
         in (tmp_path / "run/train.log").read_text()
     )
+    # measured again, the budget's end after the predictions: nothing measured, nothing stored
+    (tmp_path / "run" / "label_offset.json").unlink()
+    calls = iter(range(100))
+    with caplog.at_level("INFO", logger="unetlab"):
+        cut = fit_label_offset(
+            cfg, tmp_path / "run", out_of_time=lambda: next(calls) >= record["images"]
+        )
+    assert cut is None and not (tmp_path / "run" / "label_offset.json").exists()
+    assert "label offset: not measured (the time budget ran out after 1 of 81 moves" in caplog.text
+    assert load_model(tmp_path / "run" / "checkpoints" / "best.pt").label_offset == (1.0, 0.0)
 
 
 def test_evaluate_and_predict_say_that_predictions_are_moved(tmp_path, capsys, caplog):

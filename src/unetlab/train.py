@@ -1532,9 +1532,11 @@ def fit_label_offset(
     in best.pt and last.pt (:mod:`unetlab.inference.offset`) and in ``label_offset.json``.
     ``precision``: the predictions' (training passes its validations' precision: bf16 gives
     the same offsets in half the time, bench/README.md). ``out_of_time``: a time budget's
-    end (the search then keeps the best move it has tried). ``stop``: a stop request (Ctrl-C)
-    that skips the measurement, the run's files left as they were. None without validation
-    images, when the budget ran out before the predictions were made, or when stopped. Also
+    end (the search then keeps the best move it has tried if it tried every whole-pixel move;
+    else nothing is stored). ``stop``: a stop request (Ctrl-C) that skips the measurement, the
+    run's files left as they were. None without validation images, when the budget ran out
+    before the predictions were made or before the search tried the whole-pixel moves, or
+    when stopped. Also
     usable on a finished run: ``fit_label_offset(load_config(run / "config.yaml"), run)``."""
     data = data if data is not None else prepare_data(cfg)
     if len(data.val) < MIN_IMAGES:
@@ -1561,6 +1563,9 @@ def fit_label_offset(
     found = estimate_offset(probs, [s.mask for s in data.val], out_of_time=halt)
     if stop():  # the search cut short: not the measurement asked for
         return _not_measured(True, len(probs), len(data.val))
+    if not found.measured:  # the budget's end before every whole-pixel move: nothing stored
+        log.info("%s; give more --minutes", found.describe())
+        return None
     for name in ("best.pt", "last.pt"):
         if (checkpoints / name).is_file():
             update_checkpoint(checkpoints / name, label_offset=list(found.offset))

@@ -113,8 +113,20 @@ class OffsetFit:
     searched: int = 0  # moves scored
     candidates: int = 0  # moves there were; fewer searched: the time ran out
     agreeing: int = 0  # images whose own mIoU the best move raises
+    whole: int = 0  # whole-pixel moves among them, scored first: fewer searched, none measured
+
+    @property
+    def measured(self) -> bool:
+        """Whether the search tried every whole-pixel move: one cut short before that decided
+        nothing (its offset is (0, 0), and it is not to be stored)."""
+        return self.searched >= self.whole
 
     def describe(self) -> str:
+        if not self.measured:
+            return (
+                f"label offset: not measured (the time budget ran out after {self.searched} "
+                f"of {self.candidates} moves, before the {self.whole} whole-pixel ones)"
+            )
         cut = ""
         if self.searched < self.candidates:
             cut = f"; the time budget ran out after {self.searched} of {self.candidates} moves"
@@ -194,7 +206,9 @@ def estimate_offset(
     probabilities' argmax against ``masks`` (class indices, negative: ignored), pixels
     summed over images; (0, 0) unless it gains at least ``min_gain``. Only the pixels near
     a change of class are moved and scored again for each candidate. The candidates go
-    coarse to fine (:func:`search_order`); once ``out_of_time()`` says so, the best so far."""
+    coarse to fine (:func:`search_order`); once ``out_of_time()`` says so, the best so far
+    if every whole-pixel move was tried, else (0, 0) and not ``measured``: a search that has
+    not tried moving by one pixel has measured nothing."""
     if len(probabilities) != len(masks) or not masks:
         raise ValueError("estimate_offset needs one mask per probability map, at least one")
     probs = [torch.as_tensor(np.asarray(p, dtype=np.float32)) for p in probabilities]
@@ -213,9 +227,12 @@ def estimate_offset(
     unshifted = scores[(0.0, 0.0)]
     best = max(scores, key=lambda k: (scores[k], -abs(k[0]) - abs(k[1])))
     agreeing = _images_raised(matrices[best], matrices[(0.0, 0.0)])
-    if not (scores[best] >= unshifted + min_gain and agreeing >= MIN_AGREEING * len(images)):
+    whole = sum(all(float(v).is_integer() for v in move) for move in order)
+    gained = scores[best] >= unshifted + min_gain and agreeing >= MIN_AGREEING * len(images)
+    if not gained or len(scores) < whole:
         best, agreeing = (0.0, 0.0), 0
-    return OffsetFit(best, scores[best], unshifted, len(masks), len(scores), len(order), agreeing)
+    found = (best, scores[best], unshifted, len(masks), len(scores), len(order), agreeing, whole)
+    return OffsetFit(*found)
 
 
 def _images_raised(moved: Sequence[np.ndarray], unmoved: Sequence[np.ndarray]) -> int:
