@@ -54,7 +54,9 @@ class PairFacts:
     """What one image/mask pair holds. ``low``/``median``/``high``: per-channel 0.5th, 50th
     and 99.5th intensity percentiles in the image's own units; ``values``/``counts``: the
     mask values present and their pixel counts; ``object_areas``: px per object;
-    ``touching``: objects within ``TOUCH_GAP`` px of another of their class; ``spacing``: (y, x) pixel size
+    ``touching``: objects within ``TOUCH_GAP`` px of another of their class; ``mean``/``std``:
+    per-channel intensity mean and (population) standard deviation, from the same sample of
+    pixels as the percentiles (empty: not measured); ``spacing``: (y, x) pixel size
     in micrometres from the TIFF's metadata, or None; ``wide_mask``: the mask is stored with
     more than 8 bits; ``image``: the image file; ``halves``: for each of ``values``, its
     pixels in the (top, bottom, left, right) half of the mask (:func:`half_counts`; empty:
@@ -77,6 +79,8 @@ class PairFacts:
     wide_mask: bool = False
     image: str = ""
     halves: tuple[tuple[int, int, int, int], ...] = ()
+    mean: tuple[float, ...] = ()
+    std: tuple[float, ...] = ()
 
 
 def measure_pair(
@@ -118,6 +122,8 @@ def measure_pair(
         spacing=spacing,
         wide_mask=np.asarray(mask).dtype.itemsize > 1,
         halves=tuple(tuple(int(n) for n in row) for row in halves),
+        mean=_floats(pixels.mean(0, dtype=np.float64)),
+        std=_floats(pixels.std(0, dtype=np.float64)),
         **object_facts(unlabelled_as(mask, ignore_value, keep), keep, instances=instances),
     )
 
@@ -261,6 +267,18 @@ class Fingerprint:
     def layout(self) -> tuple[float, float]:
         """(up/down, left/right) :func:`layout_dependence` of the pooled class layout."""
         return layout_dependence(list(self.class_halves().values()))
+
+    def intensity_stats(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """Per-channel (mean, std) of all the images' pixels pooled, each image weighted by
+        its pixel count (from the measured samples), or None when a pair has no such
+        statistics or the pairs differ in channel count."""
+        if any(not p.mean for p in self.pairs) or len({p.channels for p in self.pairs}) > 1:
+            return None
+        weights = np.array([p.height * p.width for p in self.pairs], dtype=np.float64)
+        means = np.array([p.mean for p in self.pairs])
+        squares = np.array([p.std for p in self.pairs]) ** 2 + means**2
+        mean = weights @ means / weights.sum()
+        return mean, np.sqrt(np.maximum(weights @ squares / weights.sum() - mean**2, 0.0))
 
     def object_areas(self) -> np.ndarray:
         return np.array([a for p in self.pairs for a in p.object_areas], dtype=np.int64)
