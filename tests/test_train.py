@@ -392,3 +392,20 @@ def test_fit_leaves_the_callers_random_state_alone(tmp_path):
     torch.manual_seed(123)
     fit(tiny_config(data, "train.epochs=1"), run_dir=tmp_path / "run", progress=False)
     assert torch.equal(torch.rand(3), expected) and torch.initial_seed() == 123
+
+
+def test_a_planned_run_says_its_split_once_and_the_image_size_as_width_and_height(tmp_path, caplog):
+    from unetlab.plan import plan_training
+
+    rng = np.random.default_rng(0)
+    for part, n in (("train", 3), ("val", 1)):
+        for i in range(n):  # 40 high, 56 wide
+            image = rng.integers(0, 255, (40, 56), dtype=np.uint8)
+            write_png(tmp_path / "data" / part / "images" / f"{i}.png", image)
+            write_png(tmp_path / "data" / part / "masks" / f"{i}.png", (image > 128) * 255)
+    cfg = tiny_config(tmp_path / "data", "train.epochs=1", "data.tiles_per_epoch=4")
+    with caplog.at_level("INFO", logger="unetlab"):
+        cfg, plan = plan_training(cfg)
+        fit(cfg, run_dir=tmp_path / "run", plan=plan, progress=False)
+    assert caplog.text.count("using the split of") == 1
+    assert "3 training and 1 validation images (the first 56 px wide, 40 high," in caplog.text

@@ -675,7 +675,7 @@ def _page(read: PairReader, path: Path, gt: _MaskPage) -> np.ndarray:
     if pred.shape != tuple(shape):
         raise DatasetError(
             f"{path}: prediction is {pred.shape[1]}x{pred.shape[0]} but its ground truth "
-            f"{name} is {shape[1]}x{shape[0]}; predict the full-size image"
+            f"{name} is {shape[1]}x{shape[0]} (width x height); predict the full-size image"
         )
     return pred
 

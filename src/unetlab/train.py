@@ -1884,7 +1884,8 @@ def _log_data_and_model(run: _Run, in_size: int, out_size: int) -> None:
     cfg, data, model, t = run.cfg, run.data, run.model, run.cfg.train
     h, w = data.train[0].mask.shape
     log.info(
-        "data %s: %d training and %d validation images (first %dx%d, %d channel(s)), classes %s",
+        "data %s: %d training and %d validation images (the first %d px wide, %d high, "
+        "%d channel(s)), classes %s",
         cfg.data.root,
         len(data.train),
         len(data.val),

@@ -114,6 +114,7 @@ def split_pairs(
     val_fraction: float = 0.2,
     seed: int = 0,
     problems: list[str] | None = None,
+    quiet: bool = False,
 ) -> tuple[list[Pair], list[Pair]]:
     """(train_pairs, val_pairs) of the data set under ``root``.
 
@@ -124,28 +125,29 @@ def split_pairs(
     with an unlabelled ``test/``). Pages of a stack are split like separate images. With a
     single sample, val is empty and a warning is logged. ``problems``: where to add the
     pairing problems instead of raising them (see :func:`unetlab.data.pairs.find_pairs`).
+    ``quiet``: without the log lines that say which split is used or that none is kept for
+    validation (for a look at the data before the split that training reports: the plan's).
     """
     root = Path(root)
     if not root.is_dir():
         raise no_data_folder(root)
+    say = (lambda *args: None) if quiet else log.info
     if _has_layout(root / "train") and _has_layout(root / "val"):
-        log.info("using the split of %s: train/ and val/", root)
+        say("using the split of %s: train/ and val/", root)
         return _find_all(root / "train", root / "val", problems=problems)
     split_dir = root / "ImageSets" / "Segmentation"
     if (split_dir / "train.txt").is_file() and _has_layout(root):
         names = _read_split_file(split_dir / "train.txt")
         val_file = split_dir / "val.txt"
         val_names = _read_split_file(val_file) if val_file.is_file() else []
-        log.info(
-            "using the VOC split of %s: %d train, %d val", split_dir, len(names), len(val_names)
-        )
+        say("using the VOC split of %s: %d train, %d val", split_dir, len(names), len(val_names))
         train = find_pairs(root, names=names, problems=problems)
         return train, find_pairs(root, names=val_names, problems=problems) if val_names else []
     folder = root / "train" if not _has_layout(root) and _has_layout(root / "train") else root
     known = len(problems) if problems is not None else 0
     pairs = find_pairs(folder, problems=problems)
     train_idx, val_idx = split_indices(len(pairs), val_fraction=val_fraction, seed=seed)
-    if not val_idx and pairs and (problems is None or len(problems) == known):
+    if not quiet and not val_idx and pairs and (problems is None or len(problems) == known):
         log.warning(
             "%s: %d sample(s), none kept for validation; add images or a val/ folder",
             folder,

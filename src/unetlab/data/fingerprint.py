@@ -526,7 +526,8 @@ def too_small(pairs: Sequence[PairFacts], min_size: int, fix: str) -> list[str]:
     if not small:
         return []
     return [
-        f"{len(small)} image(s) smaller than the net's {min_size} px minimum ({_names(small)}): {fix}"
+        f"{len(small)} image(s) smaller than the net's {min_size} px minimum (width x height: "
+        f"{_names(small)}): {fix}"
     ]
 
 

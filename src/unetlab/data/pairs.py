@@ -362,7 +362,8 @@ class PairReader:
             what = f"{pair.image} is" if pair.pages == 1 else f"{pair.name}: image page is"
             raise DatasetError(
                 f"{what} {image.shape[1]}x{image.shape[0]} but its mask {pair.mask.name} is "
-                f"{mask.shape[1]}x{mask.shape[0]}: masks must have the image's size"
+                f"{mask.shape[1]}x{mask.shape[0]} (width x height): masks must have the "
+                "image's size"
             )
         return image, mask
 
