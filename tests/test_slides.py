@@ -447,3 +447,34 @@ def test_a_bad_band_in_one_process_fails_the_image_in_all_and_the_run_goes_on(tm
     )
     assert "1 written, 0 skipped, 1 failed" in run.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.name[0] != ".") == ["b.png"]
+
+
+def test_a_truncated_streamed_slide_is_named_and_the_batch_goes_on(tmp_path, capsys):
+    """A truncated tiled slide raised the decoder's error from a streamed window (a traceback
+    and "this is a bug", exit 1) and the good slide after it was not written."""
+    from unetlab import save_model
+    from unetlab.cli import main
+
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    image = _rng(3).integers(0, 255, (200, 180, 3), dtype=np.uint8)
+    tifffile.imwrite(inputs / "b_good.tif", image, tile=(64, 64), compression="zlib")
+    whole = (inputs / "b_good.tif").read_bytes()
+    (inputs / "a_truncated.tif").write_bytes(whole[: len(whole) // 2])
+    with (
+        open_slide(inputs / "a_truncated.tif") as slide,
+        pytest.raises(
+            UnetlabError, match=r"a_truncated.tif: cannot read rows 0-200 of page 0 \(DeflateError"
+        ),
+    ):
+        slide.page(0)[0:200, 0:180]
+    model = UNet(3, 2, depth=2, base_channels=4, padding="same")
+    model.normalization = {"mode": "per_image"}  # statistics read the pixels first
+    save_model(tmp_path / "m.pt", model)
+    args = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(inputs)]
+    args += ["--output", str(tmp_path / "out"), "--large-pixels", "1000", "--tile-size", "64"]
+    assert main([*args, "--instances", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "a_truncated.tif: cannot read rows" in err and "Traceback" not in err
+    written = sorted(p.name for p in (tmp_path / "out").iterdir() if p.name != ".unetlab-outputs")
+    assert written == ["b_good.tif", "b_good_objects.csv", "b_good_objects.tif"]  # none staged

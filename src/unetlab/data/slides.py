@@ -14,8 +14,10 @@ resolution tags or the OME-Zarr ``coordinateTransformations``, scaled to the lev
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -173,12 +175,14 @@ class Slide:
     def read(self, page: int, rows: slice, cols: slice) -> np.ndarray:
         """The window ``rows`` x ``cols`` of page ``page`` as a new (h, w, C) array."""
         index = self.layout.index(page, rows, cols)
-        if callable(self.array):  # a memory map made for this read only
-            mapped = self.array()
-            block = np.array(mapped[index])
-            del mapped
-        else:
-            block = np.asarray(self.array[index])
+        top, bottom, _ = rows.indices(self.layout.plane[0])
+        with _window_errors(self.path, f"rows {top}-{bottom} of page {page}"):
+            if callable(self.array):  # a memory map made for this read only
+                mapped = self.array()
+                block = np.array(mapped[index])
+                del mapped
+            else:
+                block = np.asarray(self.array[index])
         return np.ascontiguousarray(self.layout.to_hwc(block))
 
     def close(self) -> None:
@@ -191,6 +195,25 @@ class Slide:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def _window_errors(path: Path, window: str) -> Iterator[None]:
+    """Turn what the decoders and stores raise on a window of ``path`` (a truncated or
+    corrupt file: its tiles end early or decode to nothing) into one ImageReadError naming
+    the file and the window, so that a batch skips this file and goes on."""
+    try:
+        yield
+    except (UnetlabError, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - only the decoders and the store run in this block
+        # imagecodecs' Jpeg8Error/DeflateError, tifffile's and zarr's ValueError/KeyError,
+        # OSError of a short memory map: nearly anything, on broken bytes
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "no details"
+        raise ImageReadError(
+            f"{path}: cannot read {window} ({type(exc).__name__}: {reason}); the file looks "
+            "truncated or corrupt: copy or export it again"
+        ) from exc
 
 
 def open_slide(path: str | os.PathLike, *, level: int = 0) -> Slide:

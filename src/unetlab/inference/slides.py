@@ -357,7 +357,8 @@ def predict_slide(
         if objects is not None:
             record = getattr(model, "objects", None)
             found = SlideObjects(objects, record, specs["labels"], finals, output_format)
-        with _removed_on_failure(stages, group), _failing_together(group):
+        staged = {**stages, **({"ids": found.stage} if found is not None else {})}
+        with _removed_on_failure(staged, group), _failing_together(group):
             _predict_bands(
                 model,
                 slide,
