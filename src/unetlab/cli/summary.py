@@ -9,7 +9,8 @@ def add_parser(sub) -> None:
     p = sub.add_parser(
         "summary",
         help="print the layer table, sizes and GFLOPs of a net",
-        description="Print the layer table (torchsummary format), output size, "
+        description="Print the layer table (torchsummary's columns, without its ReLU, "
+        "dropout and block rows), output size, "
         "border per side, receptive field and GFLOPs for one tile.",
     )
     add_model_args(p)

@@ -1,7 +1,9 @@
 """The layer table of a U-Net (the SPEC §1 format) and its cost, traced on the meta device.
 
 Rows are the layers that hold weights or change the shape (convolutions, pools, transposed
-convolutions, upsampling, norms), numbered in execution order as torchsummary numbers them.
+convolutions, upsampling, norms), numbered in execution order among themselves: torchsummary's
+columns, but it also lists every ReLU, dropout and up-sampling block, so its rows and numbers
+differ (50 rows for the paper net, here 27).
 Tracing runs on ``torch.device("meta")``: no memory, milliseconds even for the paper net.
 """
 
