@@ -264,3 +264,44 @@ def test_a_nominal_72_or_96_dpi_is_no_pixel_size(tmp_path, dpi, unit, size):
             assert "ResolutionUnit" not in tif.pages[0].tags
     pixel = read_pixel_size(path)
     assert (pixel and pixel.size) == (size and pytest.approx(size))
+
+
+@pytest.mark.parametrize(
+    ("resolution", "unit", "size"),
+    [
+        (2.0, "MICROMETER", 0.5),  # tifffile's codes 5 and 4: were dropped without a word
+        (2000.0, "MILLIMETER", 0.5),
+        (20000.0, "CENTIMETER", 0.5),
+        (20000.0, "NONE", None),  # no unit: no pixel size, said at level info
+    ],
+)
+def test_resolution_units_millimetre_and_micrometre_are_read(
+    tmp_path, caplog, resolution, unit, size
+):
+    path = tmp_path / "u.tif"
+    image = np.zeros((8, 8, 3), np.uint8)
+    tifffile.imwrite(
+        path, image, photometric="rgb", resolution=(resolution,) * 2, resolutionunit=unit
+    )
+    with caplog.at_level("INFO", logger="unetlab.data.tiffmeta"):
+        pixel = read_pixel_size(path)
+    assert (pixel and pixel.size) == (size and pytest.approx(size))
+    assert ("no pixel size" in caplog.text) == (size is None)
+
+
+def test_an_implausible_pixel_size_is_said_once_and_not_used(tmp_path, caplog):
+    """0.5 px/cm (um per pixel written as pixels per unit) made area_um2 6.84e10 for a 171 px
+    nucleus, and a 20,000 um PhysicalSize in the outputs, without a word."""
+    path = tmp_path / "x.tif"
+    image = np.zeros((8, 8, 3), np.uint8)
+    tifffile.imwrite(
+        path, image, photometric="rgb", resolution=(0.5, 0.5), resolutionunit="CENTIMETER"
+    )
+    with caplog.at_level("WARNING", logger="unetlab.data.tiffmeta"):
+        assert read_pixel_size(path) is None
+        with open_slide(path) as slide:  # predict reads a header more than once
+            assert slide.pixel_size is None
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert "x.tif" in line and "20000 x 20000 um" in line and "not used" in line
+    tifffile.imwrite(path, image, photometric="rgb", resolution=(2e4,) * 2, resolutionunit=5)
+    assert read_pixel_size(path) == PixelSize(5e-5, "um")  # a 50 pm STEM pixel: kept

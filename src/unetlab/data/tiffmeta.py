@@ -157,7 +157,36 @@ def tiff_sizes(tif, page) -> tuple[tuple[float, float] | None, float | None]:
     ome = _ome_pixels(tif.ome_metadata) if tif.is_ome else {}
     if not ome:
         _warn_unknown_unit(tif)
-    return _ome_size(ome) or _resolution_size(tif, page), _z_spacing(tif, ome)
+    size = _plausible(tif, _ome_size(ome) or _resolution_size(tif, page))
+    return size, _z_spacing(tif, ome)
+
+
+#: micrometres per pixel that no instrument samples: below 1 pm (atomic-resolution STEM and
+#: cryo-EM pixels are 5-100 pm) or above 1 mm (coarser than a 25 dpi scan; microscopes and
+#: slide scanners are 0.1-20 um, document scanners 300-4800 dpi: 85-5 um). Outside, the file
+#: is wrong: most often a um-per-pixel value written where pixels per unit belong (0.5 px/cm
+#: is a 20,000 um pixel).
+PLAUSIBLE_UM = (1e-6, 1e3)
+
+
+def _plausible(tif, size: tuple[float, float] | None) -> tuple[float, float] | None:
+    """``size`` ((y, x) micrometres), or None with one warning per file when a side is
+    outside ``PLAUSIBLE_UM``: used, it would put areas of 10^10 um^2 in the tables."""
+    low, high = PLAUSIBLE_UM
+    if size is None or all(low <= v <= high for v in size):
+        return size
+    if ("size", tif.filehandle.path) not in _WARNED:
+        _WARNED.add(("size", tif.filehandle.path))
+        log.warning(
+            "%s: its pixel size, %g x %g um, is outside what microscopes and scanners sample "
+            "(1 pm to 1 mm): not used (no um columns or scale in the outputs); its resolution "
+            "tags may hold um per pixel instead of pixels per unit: write 10000 / (um per "
+            "pixel) pixels per centimetre (Fiji: Image > Properties)",
+            tif.filehandle.name,
+            size[0],
+            size[1],
+        )
+    return None
 
 
 def tiff_pixel_size(tif, page) -> tuple[float, float] | None:
@@ -171,9 +200,9 @@ def _imagej_unit(tif) -> str | None:
     return None if meta.get("unit") is None else str(meta["unit"])
 
 
-#: files whose unknown unit was said: once each, though a file's header is read several
-#: times (is_large, then its prediction)
-_WARNED: set[str] = set()
+#: files whose unknown unit (a path) or implausible pixel size (("size", path)) was said: once
+#: each, though a file's header is read several times (is_large, then its prediction)
+_WARNED: set = set()
 
 
 def _warn_unknown_unit(tif) -> None:
@@ -210,6 +239,16 @@ def _z_spacing(tif, ome: dict[str, str]) -> float | None:
 NOMINAL_DPI = (72.0, 96.0)
 
 
+#: micrometres per unit of TIFF ResolutionUnit codes: 2 inch and 3 centimetre (TIFF 6.0), 4
+#: millimetre and 5 micrometre (tifffile's RESUNIT, which other writers follow); 1 is NONE
+RESOLUTION_UNITS = {
+    2: MICROMETRES["inch"],
+    3: MICROMETRES["cm"],
+    4: MICROMETRES["mm"],
+    5: MICROMETRES["um"],
+}
+
+
 def _resolution_size(tif, page) -> tuple[float, float] | None:
     """(y, x) micrometres per pixel from ``page``'s resolution tags.
 
@@ -218,16 +257,24 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
     default taken as a pixel size made a 352.8 um pixel of a microscope image. Other inch
     values are used: a scanner's dpi is its real sampling (2400 dpi: 10.58 um pixels), and
     an exporter that writes a microscope's pixel size in inches writes thousands of dpi.
-    An ImageJ TIFF (unit NONE) gives its unit in its description.
+    Units millimetre and micrometre (codes 4 and 5, as tifffile writes them) are read. An
+    ImageJ TIFF (unit NONE) gives its unit in its description; another with unit NONE has no
+    pixel size (said at level info).
     """
     xres, yres = page.tags.get("XResolution"), page.tags.get("YResolution")
     unit = page.tags.get("ResolutionUnit")
     if xres is None or yres is None:
         return None
     code = int(unit.value) if unit else 2  # TIFF 6.0: the unit defaults to inch
-    per_unit = {2: MICROMETRES["inch"], 3: MICROMETRES["cm"]}.get(code)
+    per_unit = RESOLUTION_UNITS.get(code)
     if per_unit is None and tif.is_imagej:  # ImageJ: unit NONE, the unit in its metadata
         per_unit = micrometres_per(_imagej_unit(tif) or "")
+    elif per_unit is None:
+        log.info(
+            "%s: its resolution tags have no unit (ResolutionUnit %d): no pixel size",
+            tif.filehandle.name,
+            code,
+        )
     pixels = [v[0] / v[1] if v[1] else 0.0 for v in (yres.value, xres.value)]
     if per_unit is None or min(pixels) <= 0 or pixels == [1.0, 1.0]:
         return None
