@@ -243,3 +243,31 @@ def test_two_channels_saved_without_axes_are_told_their_axes(tmp_path):
     msg = str(info.value)
     assert "2 pages but its mask c.tif has 1: if these are 2 channels saved without axes" in msg
     assert "metadata={'axes': 'CYX'}" in msg and "as (H, W, 2)" in msg
+
+
+@pytest.mark.parametrize("large", [None, 1000])
+def test_planar_rgb_is_one_colour_image_to_a_colour_model(tmp_path, large):
+    """tifffile's photometric='rgb', planarconfig='separate' (the same bytes as a bare
+    (3, H, W) array) was read as 3 grey pages by a colour model: 3 times the objects. A grey
+    model still reads such a file as a stack of pages."""
+    from unetlab import UNet
+    from unetlab.inference.files import predict_file
+
+    rgb = np.random.default_rng(2).integers(0, 255, (40, 36, 3), dtype=np.uint8)
+    cyx = np.ascontiguousarray(np.moveaxis(rgb, -1, 0))
+    tifffile.imwrite(tmp_path / "planar.tif", cyx, photometric="rgb", planarconfig="separate")
+    tifffile.imwrite(tmp_path / "contig.tif", rgb, photometric="rgb")
+    assert read_stack(tmp_path / "planar.tif").shape == (3, 40, 36)  # a stack, as before
+    assert np.array_equal(read_stack(tmp_path / "planar.tif", colour_planes=True)[0], rgb)
+    model = UNet(3, 2, depth=2, base_channels=4, padding="same")
+    model.normalization = {"mode": "scale"}
+    outs = []
+    for name in ("planar", "contig"):
+        options = dict(large_threshold=large, tile_size=32, device="cpu")
+        (labels,) = predict_file(model, tmp_path / f"{name}.tif", tmp_path / name, **options)
+        outs.append(tifffile.imread(labels) if labels.suffix == ".tif" else read_stack(labels))
+    assert outs[0].shape == outs[1].shape and np.array_equal(outs[0], outs[1])
+    grey = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    grey.normalization = {"mode": "scale"}
+    (labels,) = predict_file(grey, tmp_path / "planar.tif", tmp_path / "grey", tile_size=32)
+    assert tifffile.imread(labels).shape == (3, 40, 36)  # pages to a grey model

@@ -143,14 +143,18 @@ def _from_pil(im: Image.Image, *, mask: bool) -> np.ndarray:
     return np.asarray(im)
 
 
-def read_stack(path: str | os.PathLike, *, mask: bool = False) -> np.ndarray:
+def read_stack(
+    path: str | os.PathLike, *, mask: bool = False, colour_planes: bool = False
+) -> np.ndarray:
     """All pages of an image file as (P, H, W) or (P, H, W, C); P = 1 for PNG/JPEG.
 
-    A TIFF's axes are read as :func:`tiff_layout` names them (pages or channels)."""
+    A TIFF's axes are read as :func:`tiff_layout` names them (pages or channels;
+    ``colour_planes``: the planes of a planar RGB(A) TIFF without axes metadata are one
+    colour image, for a colour model, not pages)."""
     path = Path(path)
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
-    arr, letters = _decode(path)
+    arr, letters = _decode(path, colour_planes=colour_planes)
     if letters is not None and arr.size == 0:
         raise ImageReadError(f"{path}: holds no pixels (shape {arr.shape})")
     arr = _from_pil(arr, mask=mask)[None] if letters is None else _tiff_to_pages(arr, letters)
@@ -185,14 +189,15 @@ def stack_shape(path: str | os.PathLike) -> tuple[int, int, int]:
     return size["P"], size["Y"], size["X"]
 
 
-def tiff_layout(tif) -> tuple[str, tuple[int, ...]]:
+def tiff_layout(tif, *, colour_planes: bool = False) -> tuple[str, tuple[int, ...]]:
     """The axes of a TIFF's first series as unetlab reads them (:func:`tiff_letters`), with
     the series' shape."""
     series = tif.series[0]
-    return tiff_letters(tif, series), tuple(int(n) for n in series.shape)
+    letters = tiff_letters(tif, series, colour_planes=colour_planes)
+    return letters, tuple(int(n) for n in series.shape)
 
 
-def tiff_letters(tif, series) -> str:
+def tiff_letters(tif, series, *, colour_planes: bool = False) -> str:
     """The axes of a series (or pyramid level) of a TIFF as unetlab reads them, one letter
     each: ``Y``, ``X``, ``C`` (channels, read as the last axis) or ``P`` (pages).
 
@@ -201,27 +206,33 @@ def tiff_letters(tif, series) -> str:
     (contig) samples, or the separate planes of an RGB(A) image. A planar file without such
     metadata is ambiguous and read as pages (a stack, as the mask of a training pair is):
     minisblack planes, and the (3|4, H, W) arrays tifffile writes as planar RGB(A) when given
-    no ``photometric`` (they carry tifffile's shape metadata without axes).
+    no ``photometric`` (they carry tifffile's shape metadata without axes; its
+    ``photometric='rgb', planarconfig='separate'`` writes the same bytes). ``colour_planes``
+    (prediction with a colour model): such planar RGB(A) planes are one colour image; read as
+    pages, a colour picture gave 3 grey pages and 3 times its objects.
     """
     axes = series.axes.upper()
     if "Y" not in axes or "X" not in axes:
         raise ImageReadError(f"{tif.filehandle.path}: TIFF axes {axes} have no rows and columns")
-    samples = "P" if "S" in axes and _planes_are_pages(tif, series.keyframe) else "C"
+    pages = "S" in axes and _planes_are_pages(tif, series.keyframe, colour_planes)
+    samples = "P" if pages else "C"
     return "".join(a if a in "YXC" else samples if a == "S" else "P" for a in axes)
 
 
-def _planes_are_pages(tif, page) -> bool:
+def _planes_are_pages(tif, page, colour_planes: bool = False) -> bool:
     """True when a TIFF's samples are separate planes with no metadata calling them one
     pixel's channels (see :func:`tiff_letters`)."""
     if int(page.planarconfig) != 2:  # contig: the samples of one pixel, stored together
         return False
     if int(page.photometric) != 2:  # not RGB: minisblack (or other) planes
         return True
+    if colour_planes:
+        return False
     shaped = tif.shaped_metadata if tif.is_shaped else None
     return bool(shaped) and "axes" not in shaped[0]
 
 
-def _decode(path: Path):
+def _decode(path: Path, *, colour_planes: bool = False):
     """(a TIFF's first series as an array and its :func:`tiff_layout` letters) or (a loaded
     Pillow image, None); ImageReadError naming the file for what a decoder raises on a
     corrupt, truncated, oversized or unsupported file."""
@@ -230,7 +241,7 @@ def _decode(path: Path):
             import tifffile
 
             with tifffile.TiffFile(path) as tif:
-                letters, _ = tiff_layout(tif)
+                letters, _ = tiff_layout(tif, colour_planes=colour_planes)
                 return tif.series[0].asarray(), letters
         with Image.open(path) as im:
             im.load()

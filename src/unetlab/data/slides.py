@@ -216,21 +216,23 @@ def _window_errors(path: Path, window: str) -> Iterator[None]:
         ) from exc
 
 
-def open_slide(path: str | os.PathLike, *, level: int = 0) -> Slide:
+def open_slide(path: str | os.PathLike, *, level: int = 0, colour_planes: bool = False) -> Slide:
     """Open a TIFF file or a Zarr / OME-Zarr folder for window-by-window reading of pyramid
-    level ``level`` (0: full resolution). Raises ImageReadError for unreadable files and
-    UnetlabError for a level the file does not have."""
+    level ``level`` (0: full resolution); ``colour_planes``: a planar RGB(A) TIFF without
+    axes metadata is one colour image, not pages (:func:`unetlab.data.io.tiff_letters`).
+    Raises ImageReadError for unreadable files and UnetlabError for a level the file does
+    not have."""
     path = Path(path)
     if level < 0:
         raise UnetlabError(f"--level must be >= 0, not {level}")
     if is_zarr(path):
         return _open_zarr(path, level)
     if path.suffix.lower() in TIFF_SUFFIXES and path.is_file():
-        return _open_tiff(path, level)
+        return _open_tiff(path, level, colour_planes)
     raise ImageReadError(f"{path}: not a TIFF file or a Zarr folder")
 
 
-def _open_tiff(path: Path, level: int) -> Slide:
+def _open_tiff(path: Path, level: int, colour_planes: bool = False) -> Slide:
     import tifffile
 
     try:
@@ -248,14 +250,15 @@ def _open_tiff(path: Path, level: int) -> Slide:
             )
         chosen = series.levels[level]
         # the rule of images read whole: a large stack reads as a small one does
-        layout = layout_of(tiff_letters(tif, chosen), chosen.shape)
+        layout = layout_of(tiff_letters(tif, chosen, colour_planes=colour_planes), chosen.shape)
         first = chosen.keyframe
         chunked = first.compression != 1 or first.is_tiled or len(series.levels) > 1
         array = _tiff_pixels(path, series, level)
         size, spacing = tiff_sizes(tif, first)
         if size is not None and level:
             base = series.levels[0]
-            size = _scaled(size, layout_of(tiff_letters(tif, base), base.shape), layout)
+            letters = tiff_letters(tif, base, colour_planes=colour_planes)
+            size = _scaled(size, layout_of(letters, base.shape), layout)
     except UnetlabError:
         tif.close()
         raise

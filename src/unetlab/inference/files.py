@@ -343,7 +343,7 @@ def _predict_whole(
 ) -> list[Path]:
     """An image read whole; its label image is written last. Stacks, and TIFFs that record
     a pixel size, give TIFF labels and overlay (with the pixel size), others PNG."""
-    stack = read_stack(path)
+    stack = read_stack(path, colour_planes=model.in_channels == 3)  # RGB planes: one image
     fit = dict(name=path.name, channel=options.channel, colour=colour_file(path))
     pages = [
         fit_channels(page, model.in_channels, quiet=i > 0, **fit) for i, page in enumerate(stack)

@@ -326,7 +326,7 @@ def predict_slide(
     path, out_dir = Path(path), Path(out_dir)
     options = PredictOptions.for_model(model, options, **settings)
     _check_request(path, output_format, objects, group)
-    with open_slide(path, level=level) as slide:
+    with open_slide(path, level=level, colour_planes=model.in_channels == 3) as slide:
         fit_channels(
             np.zeros((1, 1, slide.shape[3]), slide.dtype),
             model.in_channels,
