@@ -9,6 +9,7 @@ from unetlab.inference.objects import (
     MIN_AREA_FALLBACK,
     ObjectOptions,
     TableSums,
+    _bands_with_context,
     default_min_area,
     fill_object_holes,
     id_dtype,
@@ -286,6 +287,44 @@ def test_table_columns_and_band_sums_agree(channels):
     assert list(banded) == list(table)
     for key in table:
         np.testing.assert_allclose(banded[key], table[key], rtol=1e-12)
+
+
+def test_band_sums_take_column_pieces_and_hold_only_the_objects_pixels():
+    import tracemalloc
+
+    ids = disc_ids((1000, 1200), [(100, 100), (500, 700), (990, 1190)], 12)
+    image = np.random.default_rng(0).integers(0, 255, (1000, 1200, 3), np.uint8)
+    sums = TableSums(3)
+    tracemalloc.start()
+    for y in range(0, 1000, 300):
+        for x in range(0, 1200, 512):
+            sums.add(y, ids[y : y + 300, x : x + 512], image[y : y + 300, x : x + 512], x)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    table = object_table(ids, image)
+    banded = sums.table(height=1000, width=1200)
+    assert list(banded) == list(table)
+    for key in table:
+        np.testing.assert_allclose(banded[key], table[key], rtol=1e-12)
+    # every pixel's row, column and id at 8 bytes each would be 3.7 MB a piece
+    assert peak < 1e6
+
+
+def test_band_windows_copy_only_the_rows_they_span():
+    import tracemalloc
+
+    probabilities = np.random.default_rng(1).random((3, 400, 2000), dtype=np.float32)
+    blocks = [(y, probabilities[:, y : y + 200]) for y in range(0, 400, 200)]
+    windows = []
+    tracemalloc.start()
+    for top, window in _bands_with_context(iter(blocks), 400, 64, 8):
+        assert np.array_equal(window, probabilities[:, top : top + window.shape[1]])
+        windows.append((window.shape, np.shares_memory(window, probabilities)))
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert windows[0] == ((3, 72, 2000), True)  # inside the first block: a view
+    assert ((3, 80, 2000), False) in windows  # across the two blocks: a copy of its rows
+    assert peak < 3 * 80 * 2000 * 4 * 1.5  # never both blocks stacked (9.6 MB)
 
 
 def test_id_dtype():

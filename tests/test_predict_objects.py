@@ -95,6 +95,8 @@ def test_predict_file_writes_ids_table_and_outlines(tmp_path):
 def test_streamed_objects_equal_in_memory(tmp_path, monkeypatch):
     monkeypatch.setattr(slide_objects, "OBJECT_BAND_ROWS", 1)  # bands of 2 x margin = 64 rows
     monkeypatch.setattr(slide_objects, "STREAM_ROWS", 50)  # and renumbering in 50-row reads
+    monkeypatch.setattr(slide_objects, "PIECE_PIXELS", 1000)  # of 50 x 32 px (chunks of 32)
+    monkeypatch.setattr(slide_objects.ome, "CHUNK", 32)
     net, image = local_net(), nuclei_image(231, 77, seed=3)
     tifffile.imwrite(tmp_path / "big.tif", image)
     options = ObjectOptions.for_model(net)
@@ -113,6 +115,19 @@ def test_streamed_objects_equal_in_memory(tmp_path, monkeypatch):
     assert areas[0] == areas[1]
     hidden = [p.name for p in (tmp_path / "large").glob(".*")]
     assert hidden == [".unetlab-outputs"]  # the manifest; no provisional file left behind
+
+
+def test_renumbering_pieces_cover_the_page_in_whole_chunk_columns(monkeypatch):
+    monkeypatch.setattr(slide_objects, "STREAM_ROWS", 512)
+    monkeypatch.setattr(slide_objects, "PIECE_PIXELS", 2**21)
+    pieces = list(slide_objects.pieces(1100, 9000, 512))
+    assert pieces[:3] == [
+        (slice(0, 512), slice(0, 4096)),
+        (slice(0, 512), slice(4096, 8192)),
+        (slice(0, 512), slice(8192, 9000)),
+    ]
+    assert pieces[-1] == (slice(1024, 1100), slice(8192, 9000)) and len(pieces) == 9
+    assert list(slide_objects.pieces(10, 100, 512)) == [(slice(0, 10), slice(0, 100))]
 
 
 def test_cli_predict_instances(tmp_path, capsys):

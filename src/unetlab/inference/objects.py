@@ -330,27 +330,33 @@ def objects_in_bands(
 
 def _bands_with_context(blocks, height, band_rows, margin):
     """(window top, window probabilities) of each band: core rows
-    [s, s + band_rows) grown by ``margin`` rows on each side, clipped to the image."""
-    held: list[np.ndarray] = []  # probability rows a band still needs, from row held_top
-    rows_in, held_top = 0, 0
-    core = 0
+    [s, s + band_rows) grown by ``margin`` rows on each side, clipped to the image. Only a
+    window that spans two blocks is copied, and only its rows."""
+    held: list[tuple[int, np.ndarray]] = []  # (first row, block) of rows a band still needs
+    rows_in, core = 0, 0
     for y, block in blocks:
         if y != rows_in:
             raise ValueError(f"blocks must arrive in order: expected row {rows_in}, got {y}")
-        held.append(np.asarray(block))
+        held.append((y, np.asarray(block)))
         rows_in += block.shape[1]
         while core < height and rows_in >= min(core + band_rows + margin, height):
             top, bottom = max(core - margin, 0), min(core + band_rows + margin, height)
-            stacked = np.concatenate(held, axis=1) if len(held) > 1 else held[0]
-            held[:] = [stacked]
-            yield top, stacked[:, top - held_top : bottom - held_top]
+            yield top, _held_rows(held, top, bottom)
             core += band_rows
-            drop = max(core - margin, 0) - held_top  # rows no later band needs
-            if drop > 0:
-                held[:] = [stacked[:, drop:]]
-                held_top += drop
+            needed = max(core - margin, 0)  # rows above it no later band needs
+            held = [(y0, b) for y0, b in held if y0 + b.shape[1] > needed]
     if core < height:
         raise ValueError(f"blocks ended at row {rows_in} of {height}")
+
+
+def _held_rows(held: list[tuple[int, np.ndarray]], top: int, bottom: int) -> np.ndarray:
+    """Rows ``[top, bottom)`` of the ``(first row, (K, rows, W) block)`` in ``held``."""
+    parts = [
+        b[:, max(top - y0, 0) : bottom - y0]
+        for y0, b in held
+        if y0 < bottom and y0 + b.shape[1] > top
+    ]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
 # --- measurements and the array API -------------------------------------------------------
@@ -468,22 +474,37 @@ class TableSums:
         self.bottom, self.right = np.full(n, -1), np.full(n, -1)
         self.intensity: np.ndarray | None = None
 
-    def add(self, y: int, ids: np.ndarray, image: np.ndarray | None = None) -> None:
-        flat = np.asarray(ids, dtype=np.int64).ravel()
-        n = self.count + 1
-        rows, cols = np.indices(ids.shape).reshape(2, -1)
-        rows = rows + y
-        self.area += np.bincount(flat, minlength=n)
-        self.sum_y += np.bincount(flat, rows, minlength=n)
-        self.sum_x += np.bincount(flat, cols, minlength=n)
-        np.minimum.at(self.top, flat, rows)
-        np.minimum.at(self.left, flat, cols)
-        np.maximum.at(self.bottom, flat, rows + 1)
-        np.maximum.at(self.right, flat, cols + 1)
+    def add(self, y: int, ids: np.ndarray, image: np.ndarray | None = None, x: int = 0) -> None:
+        """Rows ``y..`` (and columns ``x..``) of the id map and image. Only the objects'
+        pixels are gathered, and counted over the ids they hold: its memory goes with the
+        objects' share of ``ids``, its time does not grow with ``count``."""
+        ids = np.asarray(ids)
+        if image is not None and self.intensity is None:
+            channels = 1 if np.ndim(image) == 2 else np.shape(image)[-1]
+            self.intensity = np.zeros((self.count + 1, channels))
+        at = np.flatnonzero(ids)  # the background (0) is never measured
+        if not at.size:
+            return
+        flat = ids.ravel()[at].astype(np.int64)
+        lo = int(flat.min())
+        flat -= lo
+        n = int(flat.max()) + 1
+        part = slice(lo, lo + n)
+        rows, cols = np.divmod(at, ids.shape[1])
+        rows += y
+        cols += x
+        self.area[part] += np.bincount(flat, minlength=n)
+        self.sum_y[part] += np.bincount(flat, rows, minlength=n)
+        self.sum_x[part] += np.bincount(flat, cols, minlength=n)
+        np.minimum.at(self.top[part], flat, rows)
+        np.minimum.at(self.left[part], flat, cols)
+        np.maximum.at(self.bottom[part], flat, rows + 1)
+        np.maximum.at(self.right[part], flat, cols + 1)
         if image is not None:
-            values = np.asarray(image, dtype=np.float64).reshape(flat.size, -1)
-            sums = np.stack([np.bincount(flat, v, minlength=n) for v in values.T], axis=1)
-            self.intensity = sums if self.intensity is None else self.intensity + sums
+            values = np.asarray(image).reshape(ids.size, -1)[at]
+            for c in range(values.shape[1]):
+                weights = values[:, c].astype(np.float64)
+                self.intensity[part, c] += np.bincount(flat, weights, minlength=n)
 
     def table(self, *, height: int, width: int) -> dict[str, np.ndarray]:
         present = np.flatnonzero(self.area[1:] > 0) + 1

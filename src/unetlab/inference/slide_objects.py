@@ -11,7 +11,7 @@ one process handles the whole page.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -30,8 +30,12 @@ from unetlab.inference.objects import (
 #: Fewest rows of a band that are turned into objects (a band also gets a margin of context
 #: above and below: ``ObjectOptions.margin``).
 OBJECT_BAND_ROWS = 256
-#: Rows read at a time when object ids are renumbered and measured.
-STREAM_ROWS = 1024
+#: Rows read at a time when object ids are renumbered and measured (whole chunk rows) ...
+STREAM_ROWS = 512
+#: ... in pieces of about this many pixels (whole chunk columns), so that memory does not
+#: grow with the slide's width: a 16384-px-wide band of 1024 rows measured at once took
+#: about 1.1 GB (bench/README.md, whole-slide images).
+PIECE_PIXELS = 2**21
 
 
 class SlideObjects:
@@ -90,19 +94,34 @@ class SlideObjects:
     def _present(self, page: int, height: int) -> np.ndarray:
         """The sorted provisional ids of a page, 0 first: a lookup to ids 0..n."""
         found: set[int] = set()
-        for y in range(0, height, STREAM_ROWS):
-            rows = self.ids[self.spec.place(page, slice(y, min(y + STREAM_ROWS, height)))]
-            found.update(np.unique(rows).tolist())
+        for rows, cols in pieces(height, self.spec.shape[-1]):
+            found.update(np.unique(self.ids[self._at(page, rows, cols)]).tolist())
         return np.array(sorted(found | {0}), dtype=np.int64)
+
+    def _at(self, page: int, rows: slice, cols: slice) -> tuple:
+        return (*self.spec.place(page, rows)[:-1], cols)
 
     def _renumber(self, page: int, h: int, w: int, lut, out, spec, slide) -> dict:
         sums = TableSums(len(lut) - 1)
-        image = slide.page(page, band_rows=STREAM_ROWS)
-        for y in range(0, h, STREAM_ROWS):
-            where = spec.place(page, slice(y, min(y + STREAM_ROWS, h)))
+        image = slide.page(page)
+        for rows, cols in pieces(h, w):
+            where = self._at(page, rows, cols)
             ids = np.searchsorted(lut, self.ids[where])
             out[where] = ids.astype(spec.dtype)
-            pixels = image[y : y + ids.shape[0]]
-            sums.add(y, ids, pixels[..., 0] if pixels.shape[-1] == 1 else pixels)
+            pixels = image[rows, cols]
+            pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
+            sums.add(rows.start, ids, pixels, cols.start)
         image.drop()
         return sums.table(height=h, width=w)
+
+
+def pieces(height: int, width: int, multiple: int | None = None) -> Iterator[tuple[slice, slice]]:
+    """``(rows, cols)`` windows that cover an (H, W) page in order: ``STREAM_ROWS`` rows by
+    whole ``multiple`` columns (default: chunks), about ``PIECE_PIXELS`` pixels each (at
+    least ``multiple`` wide)."""
+    multiple = multiple or ome.CHUNK
+    rows = max(1, min(STREAM_ROWS, height))
+    span = max(multiple, PIECE_PIXELS // rows // multiple * multiple)
+    for y in range(0, height, rows):
+        for x in range(0, width, span):
+            yield slice(y, min(y + rows, height)), slice(x, min(x + span, width))
