@@ -153,3 +153,13 @@ def test_model_clock_counts_forward_calls_and_throughput_is_exact():
         4.0,
         0.25,
     )
+
+
+def test_help_says_the_overlay_names_and_which_images_stream(capsys):
+    """The help named only <stem>_overlay.png (TIFF labels get _overlay.tif) and called every
+    pyramid large (a 6.3 MP pyramid is read whole: the rule is pixels a page or --level)."""
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "<stem>_overlay.tif beside TIFF labels" in text and "pyramids" not in text
+    assert "more than 67 megapixels a page, --large-pixels; any --level above 0" in text

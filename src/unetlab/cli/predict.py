@@ -30,8 +30,9 @@ def add_parser(sub) -> None:
         description="Predict label images with overlap-tile inference. Outputs keep the "
         "input's stem (slide.ome.tif: slide): <stem>.png labels (class indices), <stem>.tif "
         "for multi-page stacks and TIFFs that record a pixel size (kept), <stem>_prob.tif "
-        "probabilities, <stem>_overlay.png. Large images (TIFFs above 67 "
-        "megapixels, pyramids, OME-Zarr folders) are read and written window by window: "
+        "probabilities, <stem>_overlay.png (<stem>_overlay.tif beside TIFF labels). Large "
+        "images (TIFFs of more than 67 megapixels a page, --large-pixels; any --level above "
+        "0; OME-Zarr folders) are read and written window by window: "
         "pyramidal OME-TIFF <stem>.tif or OME-Zarr <stem>.ome.zarr, with their pixel size. "
         "--instances adds <stem>_objects.tif and <stem>_objects.csv.",
     )

@@ -233,7 +233,8 @@ def _one_channel(hwc: np.ndarray, channel: int, channels: int, name: str) -> np.
     if channels != 1:
         raise UnetlabError(
             f"{name}: channel {channel} was asked for, but the model takes {channels} "
-            "channels: leave --channel (channel=) out, it picks the one channel of a grey model"
+            f"channels: leave --channel (channel=) out to give it all {channels} channels "
+            "(--channel picks one channel for a 1-channel model)"
         )
     if channel >= hwc.shape[2]:
         raise UnetlabError(
