@@ -147,12 +147,12 @@ def test_plain_tiff_is_memory_mapped_and_resolution_tags_read(tmp_path):
         tmp_path / "s.tif",
         stack,
         photometric="minisblack",
-        resolution=(2.0, 4.0),
+        resolution=(20000.0, 40000.0),
         resolutionunit="CENTIMETER",
     )
     with open_slide(tmp_path / "s.tif") as slide:
         assert not slide.chunked and callable(slide.array)
-        assert slide.pixel_size == (2500.0, 5000.0)
+        assert slide.pixel_size == (0.25, 0.5)
         assert np.array_equal(slide.page(1)[5:9, 2:4][..., 0], stack[1, 5:9, 2:4])
 
 
