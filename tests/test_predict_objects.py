@@ -117,6 +117,35 @@ def test_streamed_objects_equal_in_memory(tmp_path, monkeypatch):
     assert hidden == [".unetlab-outputs"]  # the manifest; no provisional file left behind
 
 
+def test_streamed_slide_gets_an_overlay_with_outlines_where_objects_are(tmp_path):
+    from unetlab.inference.slides import predict_slide
+    from unetlab.plots import outlines
+
+    net, image = local_net(), nuclei_image(231, 77, seed=3)
+    tifffile.imwrite(tmp_path / "big.tif", image)
+    options = ObjectOptions.for_model(net)
+    written = predict_file(
+        net,
+        tmp_path / "big.tif",
+        tmp_path / "o",
+        objects=options,
+        draw_overlay=True,
+        large_threshold=100,
+    )
+    assert tmp_path / "o" / "big_overlay.png" in written
+    drawn = read_image(tmp_path / "o" / "big_overlay.png")
+    ids = tifffile.imread(tmp_path / "o" / "big_objects.tif")
+    assert drawn.shape == (231, 77, 3) and ids.max() >= 20
+    np.testing.assert_array_equal((drawn == [255, 255, 0]).all(-1), outlines(ids))
+    colours = np.array([[0, 0, 0], [255, 0, 0], [0, 0, 255]], np.uint8)
+    predict_slide(
+        net, tmp_path / "big.tif", tmp_path / "s", objects=options, overlay=colours, overlay_side=40
+    )
+    small = read_image(tmp_path / "s" / "big_overlay.png")
+    assert small.shape == (39, 13, 3)  # every 6th pixel: 231 / 6 -> 39, 77 / 6 -> 13
+    np.testing.assert_array_equal((small == [255, 255, 0]).all(-1), outlines(ids[::6, ::6]))
+
+
 def test_renumbering_pieces_cover_the_page_in_whole_chunk_columns(monkeypatch):
     monkeypatch.setattr(slide_objects, "STREAM_ROWS", 512)
     monkeypatch.setattr(slide_objects, "PIECE_PIXELS", 2**21)

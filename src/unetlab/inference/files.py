@@ -286,7 +286,8 @@ def predict_file(
     Large inputs (TIFFs above ``large_threshold`` px a page, default ``LARGE_PIXELS``;
     ``level`` > 0; Zarr folders) are streamed by :func:`~unetlab.inference.slides.predict_slide`
     into ``output_format`` (``"ome-tiff"``: ``<stem>.tif``, ``"ome-zarr"``: ``<stem>.ome.zarr``),
-    pyramidal, with the input's pixel size; no overlay; ``group``: processes that share the
+    pyramidal, with the input's pixel size; ``draw_overlay``: ``<stem>_overlay.png`` on a
+    copy sampled to fit 4096 px (one process); ``group``: processes that share the
     image. All writes are atomic and the label image is written last.
 
     ``out_dir`` is checked and locked as ``unetlab predict`` checks its ``--output``
@@ -315,9 +316,9 @@ def predict_file(
         common = dict(values=values, color=color, objects=objects, progress=progress)
         with memory_hint(f"{path}", fix):
             if is_large(path, threshold=large_threshold, level=level):
-                if draw_overlay:
-                    log.warning("%s: no overlay for a large image (too large to draw)", path.name)
                 streamed = dict(level=level, output_format=output_format, group=group)
+                if draw_overlay:
+                    streamed["overlay"] = label_colours(model, color=True, values=False)
                 streamed["probabilities"] = save_probabilities
                 return predict_slide(model, path, out_dir, options, **streamed, **common)
             if level:

@@ -46,6 +46,7 @@ from unetlab.inference.predict import (
 )
 from unetlab.inference.sizing import choose_tiling
 from unetlab.inference.slide_objects import SlideObjects
+from unetlab.inference.slide_overlay import OVERLAY_SIDE, write_slide_overlay
 from unetlab.inference.tiling import TileGrid, iter_tiled_rows
 from unetlab.plots import palette
 from unetlab.runtime import check_precision
@@ -308,6 +309,8 @@ def predict_slide(
     progress: Callable[[int], None] | None = None,
     group: Group = SOLO,
     objects: ObjectOptions | None = None,
+    overlay: np.ndarray | None = None,
+    overlay_side: int = OVERLAY_SIDE,
     **settings,
 ) -> list[Path]:
     """Predict a large image (TIFF of any kind, pyramid level ``level``, or a Zarr /
@@ -325,7 +328,7 @@ def predict_slide(
     """
     path, out_dir = Path(path), Path(out_dir)
     options = PredictOptions.for_model(model, options, **settings)
-    _check_request(path, output_format, objects, group)
+    _check_request(path, output_format, objects, group, overlay)
     with open_slide(path, level=level, colour_planes=model.in_channels == 3) as slide:
         fit_channels(
             np.zeros((1, 1, slide.shape[3]), slide.dtype),
@@ -372,7 +375,12 @@ def predict_slide(
                 group=group,
                 found=found,
             )
-            extra = found.publish(slide) if found is not None else []
+            extra = []
+            if overlay is not None:
+                extra += _overlay(
+                    slide, stages, specs, found, finals, overlay, overlay_side, values
+                )
+            extra += found.publish(slide) if found is not None else []
     _publish(stages, finals, specs, output_format, group)
     return [finals[key] for key in specs] + extra
 
@@ -416,9 +424,60 @@ def _publish(stages: dict, finals: dict, specs: dict, output_format: str, group:
     group.share(None)
 
 
-def _check_request(path: Path, output_format: str, objects, group: Group) -> None:
+def _overlay(slide, stages, specs, found, finals, colours, side, values) -> list[Path]:
+    """``<stem>_overlay.png`` of page 0 from the staged labels (and provisional ids: the
+    same outlines as the final ones), in one process."""
+    path = finals["labels"].with_name(f"{output_stem(slide.path)}_overlay.png")
+    labels_spec = specs["labels"]
+    labels = ome.open_level(stages["labels"])
+    decode = _indices_of(values)
+
+    def label_rows(rows, cols):
+        return decode(labels[(*labels_spec.place(0, rows)[:-1], cols)])
+
+    def id_rows(rows, cols):
+        return found.ids[(*found.spec.place(0, rows)[:-1], cols)]
+
+    _, h, w, _ = slide.shape
+    step = write_slide_overlay(
+        path,
+        (h, w),
+        lambda rows, cols: slide.read(0, rows, cols),
+        label_rows,
+        id_rows if found is not None else None,
+        colours=colours,
+        side=side,
+    )
+    pages = f" (page 1 of {slide.shape[0]})" if slide.shape[0] > 1 else ""
+    log.info(
+        "%s: overlay %s at 1/%d scale%s: %d x %d px",
+        slide.path.name,
+        path.name,
+        step,
+        pages,
+        -(-w // step),
+        -(-h // step),
+    )
+    return [path]
+
+
+def _indices_of(values):
+    """Label values -> class indices (identity without values)."""
+    if values is None:
+        return lambda labels: labels
+    lut = np.asarray(values)
+    order = np.argsort(lut)
+    return lambda labels: order[np.searchsorted(lut[order], labels)]
+
+
+def _check_request(path: Path, output_format: str, objects, group: Group, overlay=None) -> None:
     if output_format not in ome.FORMATS:
         raise UnetlabError(f"--output-format must be one of {', '.join(ome.FORMATS)}")
+    if overlay is not None and group.world > 1:
+        raise UnetlabError(
+            f"{path.name}: the overlay of a large image is drawn in one process: drop --nproc, "
+            "or --overlay"
+        )
     if objects is not None and group.world > 1:
         raise UnetlabError(
             f"{path.name}: objects of a large image are found in one process (their ids must "

@@ -1,0 +1,82 @@
+"""A picture of a streamed slide: its labels (and object outlines) over a downsampled copy.
+
+A slide is too large to draw at full resolution, so :func:`write_slide_overlay` samples
+every ``f``-th pixel of the image, the labels and the object ids (``f`` the smallest whole
+factor that brings the long side within ``side`` px), window by window, and draws the
+classes and outlines on that copy as the in-memory overlay does: ``<stem>_overlay.png``.
+Memory goes with ``side``, not with the slide.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.data.io import write_png
+from unetlab.plots import draw_outlines, overlay
+
+log = logging.getLogger(__name__)
+
+#: The long side of a slide's overlay, at most (px).
+OVERLAY_SIDE = 4096
+#: Full-resolution pixels read at a time while sampling.
+WINDOW_PIXELS = 2**22
+
+
+def overlay_factor(height: int, width: int, side: int = OVERLAY_SIDE) -> int:
+    """The smallest whole step whose sampling fits the long side within ``side`` px."""
+    if side < 1:
+        raise ValueError(f"the overlay's side must be at least 1 px, not {side}")
+    return max(1, -(-max(height, width) // side))
+
+
+def windows(height: int, width: int, step: int) -> Iterator[tuple[slice, slice]]:
+    """Full-resolution ``(rows, cols)`` windows of about ``WINDOW_PIXELS`` px that cover an
+    (H, W) plane in order, each starting on a multiple of ``step``."""
+    rows = step * max(1, 1024 // step)
+    cols = step * max(1, WINDOW_PIXELS // rows // step)
+    for y in range(0, height, rows):
+        for x in range(0, width, cols):
+            yield slice(y, min(y + rows, height)), slice(x, min(x + cols, width))
+
+
+def sampled(read, height: int, width: int, step: int) -> np.ndarray:
+    """Every ``step``-th row and column (from 0) of an (H, W, ...) plane that ``read(rows,
+    cols)`` gives window by window."""
+    out = None
+    for rows, cols in windows(height, width, step):
+        block = np.asarray(read(rows, cols))[::step, ::step]
+        if out is None:
+            shape = (-(-height // step), -(-width // step), *block.shape[2:])
+            out = np.zeros(shape, block.dtype)
+        y, x = rows.start // step, cols.start // step
+        out[y : y + block.shape[0], x : x + block.shape[1]] = block
+    return out
+
+
+def write_slide_overlay(
+    path: Path,
+    shape: tuple[int, int],
+    image,
+    labels,
+    ids=None,
+    *,
+    colours: np.ndarray | None = None,
+    side: int = OVERLAY_SIDE,
+) -> int:
+    """Write ``path`` (PNG): the (H, W) class indices ``labels(rows, cols)`` gives over the
+    (H, W, C) ``image(rows, cols)`` of an (H, W) ``shape``, with the outlines of the objects
+    ``ids(rows, cols)`` gives (None: no outlines), sampled every ``f`` px (the smallest
+    whole ``f`` that fits the long side within ``side``); returns ``f``."""
+    height, width = shape
+    step = overlay_factor(height, width, side)
+    pixels = sampled(image, height, width, step)
+    pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
+    drawn = overlay(pixels, sampled(labels, height, width, step), colours=colours)
+    if ids is not None:
+        drawn = draw_outlines(drawn, sampled(ids, height, width, step))
+    write_png(path, drawn)
+    return step
