@@ -74,30 +74,33 @@ def test_normalization_from_dtype_and_intensities():
     assert plan_normalization(facts()).value == {"mode": "per_image"}  # EM-like
 
 
-def test_8bit_colour_gets_the_training_sets_own_fixed_statistics(tmp_path):
+def test_bright_field_colour_gets_the_training_sets_own_fixed_statistics():
     """Per-image statistics of a slide (mostly white glass) scaled its tissue about twice as
     strongly as training did: F1 0.80 on a slide region against 0.94 for the same pixels
-    alone. 8-bit colour is planned with the training set's statistics, the same for every
-    image; grey (EM) keeps per-image standardisation."""
+    alone. 8-bit bright-field colour is planned with the training set's statistics, the same
+    for every image; photographs and grey (EM) keep per-image standardisation."""
     from dataclasses import replace
 
     from unetlab.data.fingerprint import measure_pair
     from unetlab.data.normalize import normalize
 
     rng = np.random.default_rng(0)
-    crops = [rng.integers(60, 200, (32, 32, 3), dtype=np.uint8) for _ in range(2)]
+    crops = [rng.integers(150, 256, (32, 32, 3), dtype=np.uint8) for _ in range(2)]
     mask = np.zeros((32, 32), np.uint8)
     fp = Fingerprint([measure_pair(c, mask, name=f"{i}.png") for i, c in enumerate(crops)])
     choice = plan_normalization(fp)
     spec = choice.value
     pooled = np.stack(crops).reshape(-1, 3).astype(np.float64)
-    assert spec["mode"] == "fixed" and "8-bit colour" in choice.reason
+    assert spec["mode"] == "fixed" and "bright-field colour: 2 of 2" in choice.reason
     np.testing.assert_allclose(spec["mean"], pooled.mean(0), atol=0.05)
     np.testing.assert_allclose(spec["std"], pooled.std(0), atol=0.05)
     slide = np.full((128, 128, 3), 240, np.uint8)  # glass around a crop
     slide[40:72, 50:82] = crops[0]
     on_slide = normalize(slide, spec)[:, 40:72, 50:82]
     np.testing.assert_array_equal(on_slide, normalize(crops[0], spec))
+    photos = [rng.integers(10, 200, (32, 32, 3), dtype=np.uint8) for _ in range(2)]
+    scenes = Fingerprint([measure_pair(c, mask, name=f"{i}.png") for i, c in enumerate(photos)])
+    assert plan_normalization(scenes).value == {"mode": "per_image"}  # lighting varies
     grey = Fingerprint([replace(p, channels=1, mean=p.mean[:1], std=p.std[:1]) for p in fp.pairs])
     assert plan_normalization(grey).value == {"mode": "per_image"}
     wide = Fingerprint([replace(p, dtype="float32") for p in fp.pairs])
