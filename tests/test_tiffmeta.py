@@ -285,8 +285,9 @@ def test_resolution_units_millimetre_and_micrometre_are_read(
     )
     with caplog.at_level("INFO", logger="unetlab.data.tiffmeta"):
         pixel = read_pixel_size(path)
+        read_pixel_size(path)  # said once a file, though predict reads a header more than once
     assert (pixel and pixel.size) == (size and pytest.approx(size))
-    assert ("no pixel size" in caplog.text) == (size is None)
+    assert caplog.text.count("no pixel size") == (size is None)
 
 
 def test_an_implausible_pixel_size_is_said_once_and_not_used(tmp_path, caplog):

@@ -200,8 +200,9 @@ def _imagej_unit(tif) -> str | None:
     return None if meta.get("unit") is None else str(meta["unit"])
 
 
-#: files whose unknown unit (a path) or implausible pixel size (("size", path)) was said: once
-#: each, though a file's header is read several times (is_large, then its prediction)
+#: files whose unknown unit (a path), implausible pixel size (("size", path)) or missing
+#: resolution unit (("none", path)) was said: once each, though a file's header is read
+#: several times (is_large, then its prediction)
 _WARNED: set = set()
 
 
@@ -269,7 +270,8 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
     per_unit = RESOLUTION_UNITS.get(code)
     if per_unit is None and tif.is_imagej:  # ImageJ: unit NONE, the unit in its metadata
         per_unit = micrometres_per(_imagej_unit(tif) or "")
-    elif per_unit is None:
+    elif per_unit is None and ("none", tif.filehandle.path) not in _WARNED:
+        _WARNED.add(("none", tif.filehandle.path))  # once per file, as the warnings
         log.info(
             "%s: its resolution tags have no unit (ResolutionUnit %d): no pixel size",
             tif.filehandle.name,
