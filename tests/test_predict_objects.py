@@ -133,6 +133,12 @@ def test_streamed_slide_gets_an_overlay_with_outlines_where_objects_are(tmp_path
         large_threshold=100,
     )
     assert tmp_path / "o" / "big_overlay.png" in written
+    from unetlab.inference.files import finished_inputs
+
+    done = finished_inputs(tmp_path / "o", [tmp_path / "big.tif"], overlay=True, objects=True)
+    assert done == [
+        tmp_path / "big.tif"
+    ]  # its overlay is listed as predict's: skip-existing sees it
     drawn = read_image(tmp_path / "o" / "big_overlay.png")
     ids = tifffile.imread(tmp_path / "o" / "big_objects.tif")
     assert drawn.shape == (231, 77, 3) and ids.max() >= 20

@@ -154,13 +154,14 @@ def test_finished_inputs_needs_the_file_and_the_manifest(tmp_path):
     (tmp_path / MANIFEST).write_text("b.tif\tpredict\nc.png\tpredict\nd.ome.zarr\tpredict\n")
     # a.png is not listed (not ours), c.png is listed but absent (never finished)
     assert finished_inputs(tmp_path, files) == [files[1], files[3]]
-    # asked for an overlay now: only d's exists (a large image's overlay is none: its labels)
-    (tmp_path / "b_overlay.tif").touch()
-    zarr = {"large": lambda path: path.suffix == ".zarr"}  # large inputs have no overlay
-    assert finished_inputs(tmp_path, files, overlay=True, **zarr) == [files[3]]
+    # asked for an overlay now: none is finished until its overlay is there and listed (a
+    # streamed slide's too: it has a downsampled PNG since session 26, and was skipped)
+    for name in ("b_overlay.tif", "d_overlay.png"):
+        (tmp_path / name).touch()
+    assert finished_inputs(tmp_path, files, overlay=True) == []
     with (tmp_path / MANIFEST).open("a") as manifest:
-        manifest.write("b_overlay.tif\tpredict\n")
-    assert finished_inputs(tmp_path, files, overlay=True, **zarr) == [files[1], files[3]]
+        manifest.write("b_overlay.tif\tpredict\nd_overlay.png\tpredict\n")
+    assert finished_inputs(tmp_path, files, overlay=True) == [files[1], files[3]]
     (tmp_path / MANIFEST).write_text("b.tif\tevaluate\n")  # another command's file
     assert finished_inputs(tmp_path, files) == []
 

@@ -10,7 +10,6 @@ output folder must not hold the inputs or files unetlab did not write there (unl
 from __future__ import annotations
 
 import contextlib
-import functools
 import logging
 import statistics
 import sys
@@ -163,7 +162,7 @@ def run(args) -> int:
     from unetlab.checkpoint import load_model
     from unetlab.distributed import Group, launch, without_nproc
     from unetlab.inference.files import check_options
-    from unetlab.inference.folders import claim_folder, find_inputs, is_streamed
+    from unetlab.inference.folders import claim_folder, find_inputs
     from unetlab.runtime import inference_layout, resolve_device
 
     if args.color and args.label_values:
@@ -194,13 +193,8 @@ def run(args) -> int:
                     "overlay": args.overlay,
                     "objects": args.instances,
                 }
-                large = functools.partial(
-                    is_streamed, level=args.level, threshold=args.large_pixels
-                )
                 claim = dict(skip_existing=args.skip_existing, overwrite=args.overwrite)
-                done = held.enter_context(
-                    claim_folder(out_dir, files, large=large, **claim, **wanted)
-                )
+                done = held.enter_context(claim_folder(out_dir, files, **claim, **wanted))
             except UnetlabError as exc:
                 problem = exc
         problem, done = group.share((problem, done))

@@ -154,23 +154,21 @@ def refuse_shared_outputs(out_dir: Path, files: Sequence[Path], **wanted: bool) 
 def finished_inputs(
     out_dir: str | os.PathLike,
     files: Sequence[Path],
-    *,
-    large: Callable[[Path], bool] = lambda path: False,
     **wanted: bool,
 ) -> list[Path]:
     """The ``files`` each of whose asked-for outputs (``wanted``: as for :func:`output_roles`;
     the label image always) exists in ``out_dir`` and is one that ``unetlab predict`` wrote
     there (its manifest lists it): what ``--skip-existing`` skips. A file of that name that
     unetlab did not write is no finished prediction, and an input predicted before without
-    an output asked for now (an overlay, its objects) is not finished; a ``large`` input (a
-    streamed one) has no overlay. Ask before the folder's manifest records this run."""
+    an output asked for now (an overlay, its objects) is not finished (a streamed slide's
+    overlay too: its downsampled ``<stem>_overlay.png``). Ask before the folder's manifest
+    records this run."""
     out_dir = Path(out_dir)
     ours = written_here(out_dir, "predict") if out_dir.is_dir() else set()
 
     def finished(f: Path) -> bool:
         names_of: dict[str, list[str]] = {}
-        asked = wanted | {"overlay": False} if large(f) else wanted
-        for name, role in output_roles(output_stem(f), **asked).items():
+        for name, role in output_roles(output_stem(f), **wanted).items():
             names_of.setdefault(role, []).append(name)
         present = [
             [n in ours and (out_dir / n).exists() for n in names] for names in names_of.values()

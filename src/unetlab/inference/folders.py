@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -69,16 +69,14 @@ def claim_folder(
     *,
     skip_existing: bool = False,
     overwrite: bool = False,
-    large: Callable[[Path], bool] = is_streamed,
     overwrite_fix: str = OVERWRITE_FIX,
     **wanted: bool,
 ) -> Iterator[set[Path]]:
     """``out_dir`` checked and held for the outputs of ``files`` (:func:`prediction_folder`;
     ``wanted``: ``probabilities``, ``overlay``, ``objects``); yields the inputs to skip: with
     ``skip_existing``, those whose asked-for outputs an earlier prediction wrote there
-    (:func:`finished_inputs`, asked before this run's names enter the manifest; ``large``
-    says which inputs are streamed, without an overlay)."""
-    done = set(finished_inputs(out_dir, files, large=large, **wanted)) if skip_existing else set()
+    (:func:`finished_inputs`, asked before this run's names enter the manifest)."""
+    done = set(finished_inputs(out_dir, files, **wanted)) if skip_existing else set()
     fix = dict(overwrite=overwrite, overwrite_fix=overwrite_fix)
     with prediction_folder(out_dir, files, **fix, **wanted):
         yield done
@@ -139,14 +137,11 @@ def predict_folder(
     out_dir = Path(out_dir)
     wanted = dict(probabilities=save_probabilities, overlay=draw_overlay, objects=bool(objects))
 
-    def large(path: Path) -> bool:
-        return is_streamed(path, level=level, threshold=large_threshold)
-
     result = FolderPrediction()
     each = dict(save_probabilities=save_probabilities, draw_overlay=draw_overlay, objects=objects)
     each |= dict(level=level, large_threshold=large_threshold, **options)
     fix = "pass overwrite=True"
-    held = dict(skip_existing=skip_existing, overwrite=overwrite, large=large, overwrite_fix=fix)
+    held = dict(skip_existing=skip_existing, overwrite=overwrite, overwrite_fix=fix)
     with claim_folder(out_dir, files, **held, **wanted) as done:
         for path in files:
             if path in done:
