@@ -188,3 +188,31 @@ def test_resnet50_net_trains_predicts_and_summarises(tmp_path, capsys):
     np.testing.assert_allclose(probs.sum(0), 1.0, rtol=1e-5)
     assert main(["summary", "--encoder", "resnet50", "--input-size", "64"]) == 0
     assert "Total params: 30,4" in capsys.readouterr().out
+
+
+def _rewrite_masks(root, change):
+    """Rewrite every palette mask of a VOC set with ``change(name, mask) -> mask``."""
+    from unetlab.data.io import write_png
+
+    for path in sorted((root / "SegmentationClass").glob("*.png")):
+        mask = np.array(Image.open(path))
+        write_png(path, change(path.stem, mask), palette=voc_colormap(256))
+
+
+def test_a_named_class_with_no_pixels_keeps_its_value_and_output(tmp_path, caplog):
+    from unetlab.train import prepare_data
+
+    root = write_voc_scenes(tmp_path / "voc", n_train=3, n_val=1, size=48)
+    _rewrite_masks(root, lambda _, m: np.where(m == 5, 4, m).astype(np.uint8))  # no sign
+    cfg = load_config(None, [f"data.root={root}"])
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        data = prepare_data(cfg)
+    assert data.label_values == list(range(7)) and data.class_names == list(SCENE_CLASSES)
+    assert "5 (sign) named in class_names.txt but have no pixels in the training" in caplog.text
+    weights = class_weights(load_config(None, ["train.class_weights=median_frequency"]), data, 7)
+    assert np.isfinite(weights).all() and weights[5] == 1.0
+    logits = torch.randn(2, 7, 8, 8, requires_grad=True)
+    target = torch.from_numpy(np.stack([s.mask[:8, :8] for s in data.train[:2]])).long()
+    loss = build_loss("ce+dice", class_weights=weights)(logits, target)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(logits.grad).all()

@@ -48,7 +48,7 @@ from unetlab.config import (
     load_config,
     save_config,
 )
-from unetlab.data.classes import dataset_palette, read_class_names, void_value
+from unetlab.data.classes import NAMES_FILE, dataset_palette, read_class_names, void_value
 from unetlab.data.datasets import (
     TileDataset,
     choose_target,
@@ -794,14 +794,12 @@ def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map
 def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_map) -> Data:
     """Mask values as classes (with the data set's palette and class names, if any)."""
     palette = dataset_palette([p.mask for p in train_pairs])
-    label_values, ignore_value = _label_values(d, pairs, scan, palette)
-    names = d.class_names or {}
-    if unknown := set(names) - set(label_values):
+    names, source = _declared_names(d)
+    label_values, ignore_value = _label_values(d, pairs, scan, palette, names)
+    if d.class_names and (unknown := set(names) - set(label_values)):
         raise UnetlabError(
             f"data.class_names has values {sorted(unknown)} that are not in data.label_values {label_values}"
         )
-    if not names and (names := read_class_names(d.root) or {}):
-        log.info("class names from %s", Path(d.root) / "class_names.txt")
     samples = load_samples(
         pairs,
         label_values=label_values,
@@ -812,13 +810,15 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         channel=d.channel,
     )
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
+    class_names = [str(names.get(v, v)) for v in label_values]
+    _warn_unlearnable(train, label_values, class_names, source)
     areas = [object_areas(instances(s.mask, boundary_class=0)) for s in samples]
     stats = object_statistics(np.concatenate(areas), images=len(samples))
     return Data(
         train,
         val,
         list(label_values),
-        [str(names.get(v, v)) for v in label_values],
+        class_names,
         object_record("semantic", stats),
         normalization,
         None if palette is None else palette.tolist(),
@@ -826,9 +826,23 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
     )
 
 
-def _label_values(d, pairs, scan, palette) -> tuple[list[int], int | None]:
+def _declared_names(d) -> tuple[dict[int, str], str | None]:
+    """(``{mask value: name}``, where they come from): ``data.class_names``, else the data
+    set's ``class_names.txt``; ``({}, None)`` when nothing names the classes."""
+    if d.class_names:
+        return dict(d.class_names), "data.class_names"
+    if names := read_class_names(d.root):
+        log.info("class names from %s", Path(d.root) / NAMES_FILE)
+        return names, NAMES_FILE
+    return {}, None
+
+
+def _label_values(d, pairs, scan, palette, declared=None) -> tuple[list[int], int | None]:
     """(label values, ignore value): ``data.label_values``, or the values found in the masks
-    less the ignored one; palette masks' void value (VOC's 255) is ignored unless set."""
+    less the ignored one; palette masks' void value (VOC's 255) is ignored unless set. Where
+    the class names (``declared``: value -> name) name every value found, the classes are
+    the named ones, all of them: a class with no pixels in these masks keeps its output and
+    its value."""
     if d.label_values is not None:
         return list(d.label_values), d.ignore_value
     found = discover_label_values(pairs, scan=scan)
@@ -840,6 +854,8 @@ def _label_values(d, pairs, scan, palette) -> tuple[list[int], int | None]:
         "mask values found: %s, one class each (data.label_values sets them otherwise)",
         label_values,
     )
+    if declared and set(label_values) <= set(declared):
+        label_values = sorted(set(declared) - {ignore_value})
     if len(label_values) > 16 and palette is None:  # palette masks hold classes, not objects
         log.warning(
             "%d classes: if each mask value is one object (8-bit instance masks), set "
@@ -847,6 +863,20 @@ def _label_values(d, pairs, scan, palette) -> tuple[list[int], int | None]:
             len(label_values),
         )
     return label_values, ignore_value
+
+
+def _warn_unlearnable(train, label_values, class_names, source: str | None) -> None:
+    """Warn of the classes with no pixels in the training masks (the net cannot learn them)."""
+    pixels, _ = class_pixel_counts([s.mask for s in train], len(label_values))
+    missing = [f"{v} ({n})" for v, n, k in zip(label_values, class_names, pixels) if k == 0]
+    if missing:
+        named = f"named in {source} but " if source else ""
+        log.warning(
+            "class(es) %s %shave no pixels in the training masks: the net keeps their "
+            "outputs but cannot learn them; add training masks that hold them",
+            ", ".join(missing),
+            named,
+        )
 
 
 def object_record(target: str, stats: dict) -> dict:
