@@ -6,11 +6,13 @@ import logging
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from tests.test_plan import facts
 from unetlab.config import load_config
 from unetlab.data.datasets import split_pairs
 from unetlab.data.io import write_png
+from unetlab.errors import DatasetError
 from unetlab.plan import plan_training, rare_classes
 
 
@@ -53,3 +55,27 @@ def test_the_plan_says_where_a_class_in_two_images_went(tmp_path, caplog):
         "validation; more examples of it would help"
     )
     assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [expected]
+
+
+def test_a_named_class_in_one_file_is_a_note_not_a_refusal(tmp_path, caplog):
+    root = tmp_path / "data"
+    rng = np.random.default_rng(0)
+    for i in range(6):
+        mask = np.zeros((32, 32), np.uint8)
+        mask[4:20, 4:20] = 1
+        if i == 2:
+            mask[22:30, 22:30] = 2
+        write_png(root / "images" / f"{i}.png", rng.integers(0, 255, (32, 32), np.uint8))
+        write_png(root / "masks" / f"{i}.png", mask)
+    cfg = load_config(None, [f"data.root={root}", "data.val_fraction=0.34"])
+    with pytest.raises(DatasetError, match="mask value 2 is found in one file only"):
+        plan_training(cfg)  # nothing names the classes: a stray value?
+    (root / "class_names.txt").write_text("background\nthing\nperson\n")
+    _, plan = plan_training(cfg)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        plan.log()
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warned) == 1 and warned[0].startswith("mask value 2 (person) is in 1 image: ")
+    named = load_config(None, [f"data.root={root}", "data.class_names={0: a, 1: b, 2: c}"])
+    (root / "class_names.txt").unlink()
+    plan_training(named)

@@ -211,12 +211,15 @@ def check_data(
 def _class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
     """Blurred masks, mixed encodings and values in one file only, where the fingerprint
     reads the mask values as classes (it follows ``data.target``, as training does; an
-    object id is in one file only by nature)."""
+    object id is in one file only by nature). A class the data set names
+    (``data.class_names``, ``class_names.txt``) may be in one file: the plan's notes say so."""
     if fp.instances:
         return []
     if problem := lossy_problem(pixel_counts(fp.pairs)):
         return [problem]  # as training refuses them; not a class in one file per value
-    return mixed_encodings(fp.pairs) + lonely_classes(fp.pairs, ignore_value=cfg.data.ignore_value)
+    declared = cfg.data.class_names or (cfg.data.root and read_class_names(cfg.data.root)) or {}
+    lonely = lonely_classes(fp.pairs, ignore_value=cfg.data.ignore_value, declared=set(declared))
+    return mixed_encodings(fp.pairs) + lonely
 
 
 def _small_fix(geometry: Geometry) -> str:

@@ -23,7 +23,7 @@ weights can or need keep them apart).
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -502,9 +502,12 @@ def mixed_encodings(pairs: Sequence[PairFacts]) -> list[str]:
     return [f"masks mix encodings: {'; '.join(parts)}: re-save them with one foreground value"]
 
 
-def lonely_classes(pairs: Sequence[PairFacts], *, ignore_value: int | None = None) -> list[str]:
+def lonely_classes(
+    pairs: Sequence[PairFacts], *, ignore_value: int | None = None, declared: Collection[int] = ()
+) -> list[str]:
     """Problems for mask values found in only one file of three or more (a stray value, or a
-    file in another encoding). Instance masks are exempt (their ids differ per file)."""
+    file in another encoding). Instance masks are exempt (their ids differ per file), and so
+    are the ``declared`` values (the classes the data set names: a rare class is no stray)."""
     if len(pairs) < 3 or any(p.instances for p in pairs):
         return []
     files: dict[int, list[str]] = {}
@@ -512,11 +515,11 @@ def lonely_classes(pairs: Sequence[PairFacts], *, ignore_value: int | None = Non
         for value in p.values:
             files.setdefault(value, []).append(p.name)
     return [
-        f"mask value {v} is found in one file only ({names[0]}): fix that mask, set "
-        "data.label_values to keep it as a class, or data.target=instances if each value is "
-        "one object"
+        f"mask value {v} is found in one file only ({names[0]}): fix that mask, name the "
+        "classes in class_names.txt (line i names value i) or set data.label_values to keep "
+        "it as a class, or data.target=instances if each value is one object"
         for v, names in sorted(files.items())
-        if len(names) == 1 and v != ignore_value
+        if len(names) == 1 and v != ignore_value and v not in declared
     ]
 
 
