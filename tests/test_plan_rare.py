@@ -13,7 +13,7 @@ from unetlab.config import load_config
 from unetlab.data.datasets import split_pairs
 from unetlab.data.io import write_png
 from unetlab.errors import DatasetError
-from unetlab.plan import plan_training, rare_classes
+from unetlab.plan import plan_loss, plan_training, rare_classes
 
 
 def test_rare_classes_counts_training_and_validation_images():
@@ -79,3 +79,11 @@ def test_a_named_class_in_one_file_is_a_note_not_a_refusal(tmp_path, caplog):
     named = load_config(None, [f"data.root={root}", "data.class_names={0: a, 1: b, 2: c}"])
     (root / "class_names.txt").unlink()
     plan_training(named)
+
+
+def test_the_loss_reason_names_the_rarest_class():
+    named = load_config(None, ["data.class_names={0: membrane, 255: cell}"])
+    loss, _ = plan_loss(facts(counts=(5, 95)), named)
+    assert loss.reason.startswith("mask value 0 (membrane) holds 5.0% of the pixels")
+    loss, _ = plan_loss(facts(counts=(5, 95)), load_config(None, []))
+    assert loss.reason.startswith("mask value 0 holds 5.0%")

@@ -208,6 +208,13 @@ def check_data(
         raise problems_error(problems, where=cfg.data.root)
 
 
+def declared_names(cfg: Config) -> dict[int, str]:
+    """``{mask value: name}`` of the classes the data set names: ``data.class_names``, else
+    its ``class_names.txt``; ``{}`` when nothing names them."""
+    d = cfg.data
+    return dict(d.class_names or (d.root is not None and read_class_names(d.root)) or {})
+
+
 def _class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
     """Blurred masks, mixed encodings and values in one file only, where the fingerprint
     reads the mask values as classes (it follows ``data.target``, as training does; an
@@ -217,8 +224,8 @@ def _class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
         return []
     if problem := lossy_problem(pixel_counts(fp.pairs)):
         return [problem]  # as training refuses them; not a class in one file per value
-    declared = cfg.data.class_names or (cfg.data.root and read_class_names(cfg.data.root)) or {}
-    lonely = lonely_classes(fp.pairs, ignore_value=cfg.data.ignore_value, declared=set(declared))
+    declared = set(declared_names(cfg))
+    lonely = lonely_classes(fp.pairs, ignore_value=cfg.data.ignore_value, declared=declared)
     return mixed_encodings(fp.pairs) + lonely
 
 
@@ -359,7 +366,8 @@ def plan_loss(fp: Fingerprint, cfg: Config) -> list[Choice]:
     class weights under ``WEIGHTS_BELOW``."""
     fractions = fp.class_fractions()
     rarest = min(fractions, key=fractions.get)
-    share = f"mask value {rarest} holds {fractions[rarest]:.1%} of the pixels"
+    name = f" ({names[rarest]})" if (names := declared_names(cfg)) and rarest in names else ""
+    share = f"mask value {rarest}{name} holds {fractions[rarest]:.1%} of the pixels"
     if fractions[rarest] >= DICE_BELOW:
         return [Choice("train.loss", "ce", f"classes are balanced enough ({share})")]
     choices = [Choice("train.loss", "ce+dice", f"{share}: Dice keeps the rare class in view")]
@@ -596,7 +604,7 @@ def plan_training(
     )
     check_data(fp, cfg, explicit, problems=problems)
     plan = make_plan(fp, cfg, explicit=explicit, device=device, val_images=len(val))
-    names = d.class_names or read_class_names(d.root)
+    names = declared_names(cfg)
     held_out = {p.mask_page for p in val}
     plan.notes = rare_classes(fp, held_out, names=names, total=len(train) + len(val))
     planned = plan.apply(cfg)
