@@ -140,3 +140,13 @@ def test_tta_all_on_the_command_line_forces_the_eight(scene_run, tmp_path, capsy
     with pytest.raises(SystemExit):
         main(["evaluate", "--checkpoint", str(best), "--data", str(root), "--tta", "some"])
     assert "takes no value, or 'all'" in capsys.readouterr().err
+
+
+def test_tta_all_on_an_upright_net_says_which_transforms_it_never_trained_with():
+    model = UNet(in_channels=1, num_classes=2, depth=2, base_channels=4, padding="same")
+    assert describe_tta(model, "all").endswith("as asked")  # no record: nothing to say
+    model.tta = UPRIGHT
+    line = describe_tta(model, "all")
+    assert line.startswith("TTA: 8 transforms (") and "as asked; 6 of them the net never " in line
+    assert "(quarter turn, half turn, three-quarter turn, upside-down flip, transpose, " in line
+    assert describe_tta(model, ["hflip"]).endswith("as asked")

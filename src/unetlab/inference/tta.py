@@ -74,14 +74,15 @@ def resolve_tta(model, tta: bool | str | Sequence[str]) -> tuple[str, ...]:
 
 def describe_tta(model, tta: bool | str | Sequence[str]) -> str:
     """The log's line: ``"TTA: 2 transforms (identity, left-right flip), those the net
-    trained with"``; ``""`` without TTA."""
+    trained with"``; ``""`` without TTA. Transforms asked for that the net (by its record)
+    never trained with are counted and named."""
     names = resolve_tta(model, tta)
     if not names:
         return ""
     count = f"{len(names)} transform{'s' if len(names) != 1 else ''}"
     listed = ", ".join(WORDS[n] for n in names)
     if tta is not True:
-        source = "as asked"
+        source = "as asked" + _untrained(model, names)
     elif getattr(model, "tta", None) is None:
         source = "the checkpoint does not record those the net trained with"
     elif len(names) == 1:
@@ -89,3 +90,16 @@ def describe_tta(model, tta: bool | str | Sequence[str]) -> str:
     else:
         source = "those the net trained with"
     return f"TTA: {count} ({listed}), {source}"
+
+
+def _untrained(model, names: Sequence[str]) -> str:
+    """``"; 6 of them the net never trained with (...)"`` for the transforms in ``names``
+    outside the model's record; ``""`` when all are in it or it records none."""
+    if getattr(model, "tta", None) is None:
+        return ""
+    trained = set(model_tta(model))
+    new = [n for n in names if n not in trained]
+    if not new:
+        return ""
+    listed = ", ".join(WORDS[n] for n in new)
+    return f"; {len(new)} of them the net never trained with ({listed}), which may lower the scores"
