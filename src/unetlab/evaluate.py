@@ -132,9 +132,10 @@ class Report:
         out.update(self.source)
         return out
 
-    def table(self) -> str:
+    def table(self, *, objects_option: str = "objects=True") -> str:
         """The printed summary: per class IoU / Dice, the pixel figures, the ISBI and object
-        figures (or one line on why they are left out), the worst images."""
+        figures (or one line on why they are left out, naming ``objects_option`` as the way
+        to compute them: the CLI names its flag), the worst images."""
         s = self.summary
         width = max(8, *(len(n) for n in self.class_names))
         lines = [f"{'class':<{width}}  {'IoU':>7}  {'Dice':>7}  {'pixels':>10}"]
@@ -151,7 +152,11 @@ class Report:
             f"mean Dice          {_f(s['mdice'])}",
             f"pixel accuracy     {_f(s['pixel_accuracy'])}",
             f"pixel error        {_f(s['pixel_error'])}",
-            *(_object_lines(s) if "rand_error" in s else [_left_out(len(self.class_names))]),
+            *(
+                _object_lines(s)
+                if "rand_error" in s
+                else [_left_out(len(self.class_names), objects_option)]
+            ),
         ]
         if self.threshold is not None:
             t = self.threshold
@@ -213,11 +218,11 @@ def _object_lines(s: dict) -> list[str]:
     ]
 
 
-def _left_out(classes: int) -> str:
+def _left_out(classes: int, option: str) -> str:
     return (
         f"ISBI and object scores left out for {classes} classes: they take class 0 as the "
         "boundary and each region of another class as an object (made for membrane/cell or "
-        "object masks); objects=True (--object-scores) computes them"
+        f"object masks); {option} computes them"
     )
 
 

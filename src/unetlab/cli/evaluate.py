@@ -286,7 +286,7 @@ def run(args) -> int:
             )
         except MaskValuesError as exc:  # the same fix, in this command's flags
             raise DatasetError(exc.cli) from None
-    print(report.table())
+    print(report.table(objects_option="--object-scores"))
     confusion = args.confusion
     if args.json:
         path = report.write_json(args.json)
