@@ -214,7 +214,9 @@ def test_a_run_that_ends_at_its_epoch_cap_does_not_claim_the_budget_ran_out(tmp_
     assert "time budget" not in log and "done: best checkpoint" in log
 
 
-def _offset_run(tmp_path, monkeypatch, offset: str, *, tta_cost: float, minutes: float = 0.2):
+def _offset_run(
+    tmp_path, monkeypatch, offset: str, *, tta_cost: float, minutes=0.2, schedule="cosine"
+):
     """A budget (12 s) on the fake machine whose predictions cost 0.05 s, ``tta_cost`` with
     TTA (the label offset's): (the clock, fit's result, train.log)."""
     data = write_blobs(tmp_path / "data", 6)
@@ -233,16 +235,25 @@ def _offset_run(tmp_path, monkeypatch, offset: str, *, tta_cost: float, minutes:
         "data.tiles_per_epoch=16",
         "data.val_fraction=0.5",
         f"train.label_offset={offset}",
+        f"train.schedule={schedule}",
     )
     result = fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)
     return clock, result, (tmp_path / "run" / "train.log").read_text()
 
 
-@pytest.mark.parametrize("offset", ["fit", "none"])
-def test_the_budget_ends_after_the_label_offset_is_measured(tmp_path, monkeypatch, offset):
+@pytest.mark.parametrize(
+    "offset, schedule",
+    [("fit", "cosine"), ("none", "cosine"), ("fit", "none"), ("fit", "plateau")],
+)
+def test_the_budget_ends_after_the_label_offset_is_measured(
+    tmp_path, monkeypatch, offset, schedule
+):
     """A prediction of a validation image costs fake time too, eight times over with TTA:
-    the whole run, the label offset's measurement included, ends within its budget."""
-    clock, result, log = _offset_run(tmp_path, monkeypatch, offset, tta_cost=8 * 0.05)
+    the whole run, the label offset's measurement included, ends within its budget (an
+    audit: with schedule none or plateau the measurement came after the budget, 8 s more)."""
+    clock, result, log = _offset_run(
+        tmp_path, monkeypatch, offset, tta_cost=8 * 0.05, schedule=schedule
+    )
     assert clock.now - 100.0 <= 12.0 + 0.1 + 1e-9  # the budget, and the step that crossed it
     assert ("label offset: " in log) == (offset == "fit")
     assert result["steps"] >= 50

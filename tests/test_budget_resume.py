@@ -93,7 +93,13 @@ def test_a_budget_that_only_stops_the_run_keeps_its_time_in_the_state():
     clock = FakeClock()
     budget = TimeBudget(60.0, clock=clock)
     clock.now += 25.0
-    assert not budget.spent() and budget.state_dict() == {"seconds": 60.0, "elapsed": 25.0}
+    assert not budget.spent()
+    assert budget.state_dict() == {
+        "seconds": 60.0,
+        "elapsed": 25.0,
+        "reserve": 0.0,
+        "offset_dropped": False,
+    }
     clock.now += 1000.0
     for seconds, left in ((60.0, 35.0), (90.0, 65.0)):  # the same budget, or a longer one
         resumed = TimeBudget(seconds, clock=clock)

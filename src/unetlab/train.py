@@ -556,7 +556,9 @@ class TimeBudget:
     it only ends the run. As a :class:`BudgetSchedule`'s, the seconds used travel in
     ``state_dict`` (as last read by ``spent()``: reading the clock there would break the
     lock-step reading of a clock shared between processes), so a resumed run trains what is
-    left of the budget, not a new one."""
+    left of the budget, not a new one; and as there, ``reserve`` seconds at its end are kept
+    for the last validation and the label offset's measurement (set by the
+    :class:`ValidationPacer`; at most half the budget)."""
 
     def __init__(
         self,
@@ -569,23 +571,35 @@ class TimeBudget:
         now = clock()
         self._before, self._since = 0.0, now if since is None else since
         self._read = now - self._since  # since: fit's start (the loading counts)
+        self.reserve, self.offset_dropped = 0.0, False
+
+    def elapsed(self) -> float:
+        """Seconds of the budget used (this process's time plus a resumed run's)."""
+        self._read = self._before + self.clock() - self._since
+        return self._read
 
     def spent(self) -> bool:
-        self._read = self._before + self.clock() - self._since
-        return self._read >= self.seconds
+        return self.elapsed() >= max(self.seconds - self.reserve, 0.5 * self.seconds)
 
     @property
     def seconds_spent(self) -> float:
         return self._read
 
     def state_dict(self) -> dict:
-        return {"seconds": self.seconds, "elapsed": self._read}
+        return {
+            "seconds": self.seconds,
+            "elapsed": self._read,
+            "reserve": self.reserve,
+            "offset_dropped": self.offset_dropped,
+        }
 
     def load_state_dict(self, state: dict) -> None:
         """A run's seconds used, on this budget (a resume may give another one), and this
         process's since it began."""
         self._before = state["elapsed"]
         self._read = self._before + self.clock() - self._since
+        self.reserve = state.get("reserve", 0.0)
+        self.offset_dropped = state.get("offset_dropped", False)
 
 
 class ValidationPacer:
@@ -598,7 +612,11 @@ class ValidationPacer:
     (``dropped_after``): the time goes to training instead."""
 
     def __init__(
-        self, share: float = 0.1, *, budget: BudgetSchedule | None = None, after: float = 0.0
+        self,
+        share: float = 0.1,
+        *,
+        budget: BudgetSchedule | TimeBudget | None = None,
+        after: float = 0.0,
     ):
         if not 0.0 < share <= 1.0:
             raise UnetlabError(f"validation share must be in (0, 1], not {share}")
@@ -1538,9 +1556,10 @@ def _best_scores(state: TrainState, val: bool) -> dict:
 def _budget_end(run: _Run) -> Callable[[], bool] | None:
     """Whether the time budget has run out, as the main process alone can ask (the budget's
     clock is read by every process here, in step; then the main process's own)."""
-    if not isinstance(run.scheduler, BudgetSchedule):
+    budget = run.scheduler if isinstance(run.scheduler, BudgetSchedule) else run.budget
+    if budget is None:
         return None
-    left = run.scheduler.seconds - run.scheduler.elapsed()
+    left = budget.seconds - budget.elapsed()
     clock = time.perf_counter if run.group.active else run.clock
     end = clock() + left
     return lambda: clock() >= end
@@ -1704,12 +1723,13 @@ def _time_budget(
     """(is the ``train.max_minutes`` budget spent?, the pacer of validations). Without a
     budget nothing runs out and every ``val_every``-th epoch validates. A budget run by the
     schedule keeps time at its end for the last validation and the label offset's
-    measurement; ``budget`` (none, plateau) only stops the run."""
+    measurement; so does ``budget`` (none, plateau), which only stops the run."""
     if isinstance(scheduler, BudgetSchedule):
         after = offset_fit_cost(cfg)
         return scheduler.spent, ValidationPacer(VALIDATION_SHARE, budget=scheduler, after=after)
     if budget is not None:
-        return budget.spent, ValidationPacer(VALIDATION_SHARE)
+        after = offset_fit_cost(cfg)
+        return budget.spent, ValidationPacer(VALIDATION_SHARE, budget=budget, after=after)
     return lambda: False, ValidationPacer(1.0)
 
 
