@@ -309,6 +309,7 @@ def test_a_stopped_launch_saves_the_step_its_processes_were_in_and_resumes(
     assert saved["epoch"] == 0 and saved["step"] == saved["batch"] >= 1  # inside epoch 1
     err = capfd.readouterr().err
     assert "unetlab train: stopped by SIGTERM; saved " in err and "Traceback" not in err
+    assert f"continue with: unetlab train --run-dir {run} --resume --nproc 2" in err
     assert launch(2, ["train", "--run-dir", str(run), "--resume", "--no-progress"]) == 0
     log = (run / "train.log").read_text()
     assert f"continuing at epoch 1, step {saved['step']}" in log
@@ -401,3 +402,19 @@ def test_a_launch_gives_torchrun_its_own_grace_unless_the_user_set_one(monkeypat
     monkeypatch.setenv("TORCH_ELASTIC_SHUTDOWN_TIMEOUT", "7")
     distributed.launch(2, ["train"], grace=12.5)
     assert [env["TORCH_ELASTIC_SHUTDOWN_TIMEOUT"] for env in seen] == ["13", "7"]
+
+
+def test_a_run_resumed_in_another_number_of_processes_says_how_to_go_on(tmp_path, caplog):
+    """An audit: the stop line of an --nproc 2 run said '--resume' alone, and following it
+    halved the global batch without a word."""
+    from unetlab.train import _warn_other_processes, resume_command
+
+    assert resume_command(tmp_path, 2).endswith("--resume --nproc 2")
+    assert resume_command(tmp_path).endswith(f"--run-dir {tmp_path} --resume")
+    with caplog.at_level("WARNING", logger="unetlab.train"):
+        for saved in (None, 1):
+            _warn_other_processes(saved, 1)  # not recorded (older runs), or the same
+        assert caplog.text == ""
+        _warn_other_processes(2, 1)
+    assert "trained in 2 process(es) and resumes in 1" in caplog.text
+    assert "resume with --nproc 2" in caplog.text

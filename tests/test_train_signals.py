@@ -63,8 +63,10 @@ def test_sigterm_and_sighup_save_last_at_a_step_and_resume_to_the_straight_run(
         signal.signal(signum, before)
     assert stopped.value.signum == signum
     run = tmp_path / "cut"
-    saved = load_checkpoint(run / "checkpoints" / "last.pt")["train_state"]
+    last = load_checkpoint(run / "checkpoints" / "last.pt")
+    saved = last["train_state"]
     assert (saved["epoch"], saved["batch"], saved["step"]) == (1, 1, 3)
+    assert last["processes"] == 1  # the global batch's other factor, checked on resume
     name = signal.Signals(signum).name
     log = (run / "train.log").read_text()
     assert f"{name}: stopping after this step" in log

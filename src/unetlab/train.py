@@ -1195,6 +1195,7 @@ class _Run:
             train_state=asdict(self.state),
             train_config=self.cfg.to_dict(),
             rng=torch.get_rng_state(),
+            processes=self.group.world,  # the global batch is batch_size x processes
             **extra,
         )
 
@@ -1246,14 +1247,13 @@ def _save_stopped(run: _Run, stop: _StopRequest) -> None:
         _plot(run.run_dir, run.metrics.rows)
     state = run.state
     log.info(
-        "%s at step %d (epoch %d, batch %d): saved %s; continue with: unetlab train "
-        "--run-dir %s --resume",
+        "%s at step %d (epoch %d, batch %d): saved %s; continue with: %s",
         stop.describe(),
         state.step,
         state.epoch + 1,
         state.batch,
         run.run_dir / "checkpoints" / "last.pt",
-        run.run_dir,
+        resume_command(run.run_dir, run.group.world),
     )
 
 
@@ -1310,7 +1310,8 @@ def _setup(
     loading = timer.seconds_spent if timer is not None else None  # since fit began
     if resume:
         last = run_dir / "checkpoints" / "last.pt"
-        _restore(last, model, optimizer, scheduler, scaler, run.state, budget=run.budget)
+        parts = (model, optimizer, scheduler, scaler, run.state)
+        _restore(last, *parts, budget=run.budget, processes=group.world)
     if group.is_main:
         if resume:
             _log_changes(run_dir / "config.yaml", cfg)
@@ -1750,9 +1751,18 @@ def _augment(cfg: Config):
 
 
 def _restore(
-    path: Path, model, optimizer, scheduler, scaler, state: TrainState, *, budget=None
+    path: Path,
+    model,
+    optimizer,
+    scheduler,
+    scaler,
+    state: TrainState,
+    *,
+    budget=None,
+    processes: int = 1,
 ) -> None:
     checkpoint = load_checkpoint(path)
+    _warn_other_processes(checkpoint.get("processes"), processes)
     if checkpoint["config"] != asdict(model.config):
         raise UnetlabError(
             f"{path} holds a different architecture ({checkpoint['config']}); resume with its config"
@@ -1783,6 +1793,26 @@ def _restore(
     )
     if saved is not None:
         _log_budget(scheduler, saved)
+
+
+def resume_command(run_dir: str | os.PathLike, processes: int = 1) -> str:
+    """The command that resumes ``run_dir`` as it trained (in ``processes`` processes)."""
+    nproc = f" --nproc {processes}" if processes > 1 else ""
+    return f"unetlab train --run-dir {run_dir} --resume{nproc}"
+
+
+def _warn_other_processes(saved: int | None, processes: int) -> None:
+    """A run resumed in another number of processes than it trained in (``saved``; None:
+    not recorded) trains on with another global batch: say so, and how to go on as before."""
+    if saved is None or saved == processes:
+        return
+    log.warning(
+        "this run trained in %d process(es) and resumes in %d: its global batch changes with "
+        "them (batch_size x processes); resume with --nproc %d to go on as it trained",
+        saved,
+        processes,
+        saved,
+    )
 
 
 def _saved_schedule(checkpoint: dict, scheduler) -> dict:

@@ -129,22 +129,24 @@ def run(args) -> int:
             plan=plan,
         )
     except KeyboardInterrupt as exc:  # Ctrl-C, or unetlab.signals.Stopped: SIGTERM, SIGHUP
-        return _stopped(run_dir, exc, say=group.is_main)
+        return _stopped(run_dir, exc, say=group.is_main, processes=group.world)
     if group.is_main:
         _summary(run_dir, result)
     return 0
 
 
-def _stopped(run_dir: Path, exc: KeyboardInterrupt, *, say: bool) -> int:
+def _stopped(run_dir: Path, exc: KeyboardInterrupt, *, say: bool, processes: int = 1) -> int:
     """Say where the stopped run is (``say``: the main process of a group); the exit status
     of a process ended by the signal, 128 + signum (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)."""
+    from unetlab.train import resume_command
+
     how, code = stop_status(exc)
     if not say:
         return code
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP): train.log says it
         print(
             f"unetlab train: {how}; saved {run_dir / 'checkpoints' / 'last.pt'}\n"
-            f"continue with: unetlab train --run-dir {run_dir} --resume",
+            f"continue with: {resume_command(run_dir, processes)}",
             file=sys.stderr,
         )
     return code
