@@ -48,7 +48,7 @@ from unetlab.config import (
     load_config,
     save_config,
 )
-from unetlab.data.classes import NAMES_FILE, dataset_palette, read_class_names, void_value
+from unetlab.data.classes import NAMES_FILE, dataset_palette, void_value
 from unetlab.data.datasets import (
     TileDataset,
     choose_target,
@@ -92,7 +92,7 @@ from unetlab.outputs import (
     write_error,
     written_here,
 )
-from unetlab.plan import BUDGET_EPOCHS
+from unetlab.plan import BUDGET_EPOCHS, declared_names
 from unetlab.runtime import (
     available_cpus,
     busy_cpu_warning,
@@ -812,7 +812,7 @@ def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map
 def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_map) -> Data:
     """Mask values as classes (with the data set's palette and class names, if any)."""
     palette = dataset_palette([p.mask for p in train_pairs])
-    names, source = _declared_names(d)
+    names, source = _declared_names(cfg)
     label_values, ignore_value = _label_values(d, pairs, scan, palette, names)
     if d.class_names and (unknown := set(names) - set(label_values)):
         raise UnetlabError(
@@ -844,15 +844,16 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
     )
 
 
-def _declared_names(d) -> tuple[dict[int, str], str | None]:
-    """(``{mask value: name}``, where they come from): ``data.class_names``, else the data
-    set's ``class_names.txt``; ``({}, None)`` when nothing names the classes."""
+def _declared_names(cfg: Config) -> tuple[dict[int, str], str | None]:
+    """(``{mask value: name}``, where they come from): :func:`unetlab.plan.declared_names`
+    and ``data.class_names`` or ``class_names.txt``; ``({}, None)`` when nothing names them."""
+    d = cfg.data
+    if not (names := declared_names(cfg)):
+        return {}, None
     if d.class_names:
-        return dict(d.class_names), "data.class_names"
-    if names := read_class_names(d.root):
-        log.info("class names from %s", Path(d.root) / NAMES_FILE)
-        return names, NAMES_FILE
-    return {}, None
+        return names, "data.class_names"
+    log.info("class names from %s", Path(d.root) / NAMES_FILE)
+    return names, NAMES_FILE
 
 
 def _label_values(d, pairs, scan, palette, declared=None) -> tuple[list[int], int | None]:
