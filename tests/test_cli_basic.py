@@ -45,6 +45,7 @@ def test_a_reader_that_stops_early_ends_the_command_quietly():
 # Ctrl-C as the console script starts: SIGINT sent when the command first imports torch
 _CTRL_C_AS_TORCH_IMPORTS = """
 import importlib.abc, os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as a terminal's (not a background job's)
 
 class CtrlC(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
@@ -100,6 +101,7 @@ def test_the_help_of_every_command_does_not_wait_for_torch():
 # SIGTERM (or SIGHUP) while a command runs: sent when it first imports the U-Net module
 _KILL_WHILE_RUNNING = """
 import importlib.abc, os, signal, sys
+signal.signal(signal.SIG{name}, signal.SIG_DFL)  # not ignored, as under nohup (kept so)
 
 class Kill(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
