@@ -245,14 +245,20 @@ def test_a_launch_passes_stop_signals_on_to_its_processes(tmp_path, signum, code
         "time.sleep(60)\n"
     )
 
-    before = signal.getsignal(signum)
-    _signal_when_ready(tmp_path / "ready", signum)  # as `kill PID` of the launcher
-    started = time.monotonic()
-    assert run_passing_signals([sys.executable, "-c", child]) == code
-    assert time.monotonic() - started < 30
-    if signum != signal.SIGINT:
-        assert marker.read_text() == str(int(signum))
-    assert signal.getsignal(signum) is before  # the caller's handler is back
+    # as in a terminal: a suite run in the background or under nohup inherits the signal
+    # ignored, and an ignored signal is rightly not passed on (the test below)
+    default = signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL
+    outer = signal.signal(signum, default)
+    try:
+        _signal_when_ready(tmp_path / "ready", signum)  # as `kill PID` of the launcher
+        started = time.monotonic()
+        assert run_passing_signals([sys.executable, "-c", child]) == code
+        assert time.monotonic() - started < 30
+        if signum != signal.SIGINT:
+            assert marker.read_text() == str(int(signum))
+        assert signal.getsignal(signum) is default  # the caller's handler is back
+    finally:
+        signal.signal(signum, outer)
 
 
 @pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals")
