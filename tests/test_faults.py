@@ -107,6 +107,13 @@ sys.exit(main(sys.argv[1:]))
 """
 
 
+def _as_in_a_terminal() -> None:
+    """Stop signals at their defaults in the child: a suite run in the background or under
+    nohup hands it SIGINT and SIGHUP ignored (which unetlab rightly leaves ignored)."""
+    for name in ("SIGINT", "SIGHUP", "SIGTERM"):
+        signal.signal(getattr(signal, name), signal.SIG_DFL)
+
+
 def _run(argv: list[str], fault: str = "none:0", *, kill_after: float | None = None):
     """``unetlab ARGV`` in a child process with the fault hook; (exit status, stderr)."""
     env = {**os.environ, "FAULT": fault, "UNETLAB_SRC": str(REPO / "src"), "OMP_NUM_THREADS": "1"}
@@ -116,6 +123,7 @@ def _run(argv: list[str], fault: str = "none:0", *, kill_after: float | None = N
         text=True,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
+        preexec_fn=_as_in_a_terminal,
     )
     if kill_after is not None:
         time.sleep(kill_after)
