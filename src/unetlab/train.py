@@ -428,23 +428,77 @@ def schedule_factor(kind: str, progress: float) -> float:
     return 0.5 * (1.0 + math.cos(math.pi * p)) if kind == "cosine" else (1.0 - p) ** 0.9
 
 
-class BudgetSchedule:
-    """A cosine / poly schedule whose progress is the time spent out of a budget of ``seconds``
-    (or the steps done out of ``total_steps``, whichever is further), so that a run ends
-    annealed when its time is up however fast the machine is.
+class TimeBudget:
+    """The ``train.max_minutes`` budget: ``seconds`` on ``clock``, counted from ``since`` (the
+    clock's reading when it began: ``fit``'s start, so the loading counts; default now). For
+    a schedule not run on the clock (none, plateau) it only ends the run; a
+    :class:`BudgetSchedule` anneals over it. ``reserve`` seconds at its end are kept for the
+    last validation and the label offset's measurement (set by the :class:`ValidationPacer`;
+    at most half the budget). The seconds used travel in ``state_dict`` (as last read:
+    reading the clock there would break the lock-step reading of a clock shared between
+    processes), so a resumed run spends what is left of the budget, not a new one."""
+
+    def __init__(
+        self,
+        seconds: float,
+        *,
+        clock: Callable[[], float] = time.perf_counter,
+        since: float | None = None,
+    ):
+        if seconds <= 0:
+            raise UnetlabError(f"a time budget must be positive, not {seconds} s")
+        self.seconds, self.clock = seconds, clock
+        now = clock()
+        self._before, self._since = 0.0, now if since is None else since
+        self._read = now - self._since  # elapsed() as last read
+        self.reserve = 0.0
+        self.offset_dropped = False  # the label offset left out as too costly (ValidationPacer)
+
+    def elapsed(self) -> float:
+        """Seconds of the budget used (this process's time plus a resumed run's)."""
+        self._read = self._before + self.clock() - self._since
+        return self._read
+
+    @property
+    def seconds_spent(self) -> float:
+        """Seconds of the budget used, as last read (a resumed run's: those it had spent)."""
+        return self._read
+
+    def _training(self) -> float:
+        """Seconds of the budget for training: all but the reserve."""
+        return max(self.seconds - self.reserve, 0.5 * self.seconds)
+
+    def spent(self) -> bool:
+        return self.elapsed() >= self._training()
+
+    def state_dict(self) -> dict:
+        return {
+            "seconds": self.seconds,
+            "elapsed": self._read,
+            "reserve": self.reserve,
+            "offset_dropped": self.offset_dropped,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """A run's seconds used, on this budget (a resume may give another one), and this
+        process's since it began."""
+        self._before = state["elapsed"]
+        self.elapsed()
+        self.reserve = state.get("reserve", 0.0)
+        self.offset_dropped = state.get("offset_dropped", False)
+
+
+class BudgetSchedule(TimeBudget):
+    """A cosine / poly schedule whose progress is the time spent out of a
+    :class:`TimeBudget` of ``seconds`` (or the steps done out of ``total_steps``, whichever
+    is further), so that a run ends annealed when its time is up however fast the machine is.
 
     ``step()`` after each optimiser step sets the lr of every parameter group to its base lr
     times :func:`schedule_factor`; ``spent()`` says when a step has reached the end of the
-    schedule (so the run ends with the lr at its final value). ``reserve`` seconds at the
-    end are kept for the last validation and the label offset's measurement (the pacer sets
-    it from the median cost of the validations so far; at most half the budget); progress
-    never goes back when the reserve shrinks, so the lr never rises again. The seconds
-    spent travel in ``state_dict`` (a resumed run continues the budget, not restarts it).
+    schedule (so the run ends with the lr at its final value). The annealing is laid over
+    the budget less its reserve, from ``start`` (the seconds spent when it began: loading the
+    data); progress never goes back when the reserve shrinks, so the lr never rises again.
     Time-driven, so a resumed run is not bit-equal to an uninterrupted one.
-
-    ``since``: the clock's reading when the budget began (``fit``'s start, default now):
-    the seconds spent before the schedule starts (loading the data) count in the budget, and
-    the annealing is laid over what is left of it (``start``, the seconds spent then).
     """
 
     def __init__(
@@ -457,23 +511,13 @@ class BudgetSchedule:
         clock: Callable[[], float] = time.perf_counter,
         since: float | None = None,
     ):
-        if seconds <= 0:
-            raise UnetlabError(f"a time budget must be positive, not {seconds} s")
-        self.optimizer, self.kind, self.seconds, self.clock = optimizer, kind, seconds, clock
+        super().__init__(seconds, clock=clock, since=since)
+        self.optimizer, self.kind = optimizer, kind
         self.total, self.steps = max(total_steps, 1), 0
         self.base = [group.get("initial_lr", group["lr"]) for group in optimizer.param_groups]
-        now = clock()
-        self._before, self._since = 0.0, now if since is None else since
-        self._read = self.start = now - self._since  # elapsed() as last read; annealed from
-        self.reserve, self.done = 0.0, False
+        self.start, self.done = self._read, False  # annealed from start
         self.reached = 0.0  # the furthest progress so far: the lr never rises again
         self.kept = 0.0  # the reserve in force when the budget was spent
-        self.offset_dropped = False  # the label offset left out as too costly (ValidationPacer)
-
-    def elapsed(self) -> float:
-        """Seconds of the budget used (this process's time plus a resumed run's)."""
-        self._read = self._before + self.clock() - self._since
-        return self._read
 
     def progress(self) -> float:
         return self._progress(self.elapsed())
@@ -482,15 +526,6 @@ class BudgetSchedule:
         span = self._training() - self.start  # the annealing's seconds, after the loading
         timed = (elapsed - self.start) / span if span > 0 else 1.0
         return min(max(timed, self.steps / self.total), 1.0)
-
-    def _training(self) -> float:
-        """Seconds of the budget the schedule anneals over: all but the reserve."""
-        return max(self.seconds - self.reserve, 0.5 * self.seconds)
-
-    @property
-    def seconds_spent(self) -> float:
-        """Seconds of the budget used, as last read (a resumed run's: those it had spent)."""
-        return self._read
 
     def training_left(self) -> float:
         """Seconds of training left (from the time as last read) before the schedule ends."""
@@ -513,31 +548,24 @@ class BudgetSchedule:
             group["lr"] = base * factor
 
     def state_dict(self) -> dict:
-        """Steps, base lrs and the seconds spent as last read (reading the clock here would
-        break the lock-step reading of a clock shared between processes)."""
-        return {
+        """The budget's, with the steps, base lrs and where the annealing is."""
+        return super().state_dict() | {
             "steps": self.steps,
-            "seconds": self.seconds,
-            "elapsed": self._read,
             "start": self.start,
             "base": list(self.base),
-            "reserve": self.reserve,
             "done": self.done,
             "reached": self.reached,
             "kept": self.kept,
-            "offset_dropped": self.offset_dropped,
         }
 
     def load_state_dict(self, state: dict) -> None:
         """The state of a run, on this schedule's budget: a resume given another budget
         (``seconds`` in ``state``, the one it ran under, differs) goes on with this one. The
         seconds this process has spent since ``since`` (loading the data) count too."""
+        super().load_state_dict(state)
         self.steps, self.base = state["steps"], list(state["base"])
-        self._before, self.start = state["elapsed"], state.get("start", 0.0)
-        self.elapsed()
-        self.reserve, self.done = state.get("reserve", 0.0), state.get("done", False)
+        self.start, self.done = state.get("start", 0.0), state.get("done", False)
         self.reached, self.kept = state.get("reached", 0.0), state.get("kept", self.reserve)
-        self.offset_dropped = state.get("offset_dropped", False)
         if state.get("seconds", self.seconds) != self.seconds:
             self._relay()
 
@@ -549,57 +577,6 @@ class BudgetSchedule:
         self.done = self.reached >= 1.0
         self.kept = self.reserve if self.done else 0.0
         self._set_lr(self.reached)
-
-
-class TimeBudget:
-    """The ``train.max_minutes`` budget of a schedule not run on the clock (none, plateau):
-    it only ends the run. As a :class:`BudgetSchedule`'s, the seconds used travel in
-    ``state_dict`` (as last read by ``spent()``: reading the clock there would break the
-    lock-step reading of a clock shared between processes), so a resumed run trains what is
-    left of the budget, not a new one; and as there, ``reserve`` seconds at its end are kept
-    for the last validation and the label offset's measurement (set by the
-    :class:`ValidationPacer`; at most half the budget)."""
-
-    def __init__(
-        self,
-        seconds: float,
-        *,
-        clock: Callable[[], float] = time.perf_counter,
-        since: float | None = None,
-    ):
-        self.seconds, self.clock = seconds, clock
-        now = clock()
-        self._before, self._since = 0.0, now if since is None else since
-        self._read = now - self._since  # since: fit's start (the loading counts)
-        self.reserve, self.offset_dropped = 0.0, False
-
-    def elapsed(self) -> float:
-        """Seconds of the budget used (this process's time plus a resumed run's)."""
-        self._read = self._before + self.clock() - self._since
-        return self._read
-
-    def spent(self) -> bool:
-        return self.elapsed() >= max(self.seconds - self.reserve, 0.5 * self.seconds)
-
-    @property
-    def seconds_spent(self) -> float:
-        return self._read
-
-    def state_dict(self) -> dict:
-        return {
-            "seconds": self.seconds,
-            "elapsed": self._read,
-            "reserve": self.reserve,
-            "offset_dropped": self.offset_dropped,
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        """A run's seconds used, on this budget (a resume may give another one), and this
-        process's since it began."""
-        self._before = state["elapsed"]
-        self._read = self._before + self.clock() - self._since
-        self.reserve = state.get("reserve", 0.0)
-        self.offset_dropped = state.get("offset_dropped", False)
 
 
 class ValidationPacer:
@@ -615,7 +592,7 @@ class ValidationPacer:
         self,
         share: float = 0.1,
         *,
-        budget: BudgetSchedule | TimeBudget | None = None,
+        budget: TimeBudget | None = None,
         after: float = 0.0,
     ):
         if not 0.0 < share <= 1.0:
@@ -1326,7 +1303,7 @@ def _setup(
     return run
 
 
-def _log_loading(seconds: float, timer: BudgetSchedule | TimeBudget) -> None:
+def _log_loading(seconds: float, timer: TimeBudget) -> None:
     """One line on the time budget that loading the data took (it counts: fit's call ends
     by the budget, the schedule laid over what is left)."""
     left = max(timer.seconds - timer.seconds_spent, 0.0)
