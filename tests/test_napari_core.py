@@ -16,12 +16,21 @@ from unetlab.inference.objects import ObjectOptions, objects_from_probabilities,
 from unetlab.inference.predict import labels_from_probabilities, predict_image
 from unetlab.models import UNet
 from unetlab.napari.core import (
+    FEW_CHANNELS,
     PredictionCancelled,
+    axis_names,
+    channel_axis_choices,
+    channel_problem,
     count_tiles,
+    default_channel,
+    default_channel_axis,
     layer_tuples,
+    model_summary,
+    plane_geometry,
     planes,
     predict_planes,
     sample_data,
+    spatial_scale,
 )
 
 MANIFEST = Path(__file__).resolve().parents[1] / "src" / "unetlab" / "napari" / "napari.yaml"
@@ -145,3 +154,122 @@ def test_a_channels_layer_is_predicted_on_the_channel_chosen_not_as_planes():
         predict_planes(model, rgb_like, channel_axis=0)
     with pytest.raises(UnetlabError, match="takes 2 channels"):
         predict_planes(_tiny(2), cyx, channel_axis=0, channel=0)
+
+
+def test_channel_axis_choices_are_the_leading_axes_of_a_grey_layer():
+    assert channel_axis_choices((5, 6), rgb=False) == []
+    assert channel_axis_choices((5, 6, 3), rgb=True) == []
+    assert channel_axis_choices((2, 5, 6), rgb=False) == [0]
+    assert channel_axis_choices((4, 2, 5, 6), rgb=False) == [0, 1]
+
+
+def test_default_channel_axis_from_the_shape_and_the_model():
+    grey = dict(rgb=False, in_channels=1)
+    assert default_channel_axis((40, 36), **grey) is None
+    assert default_channel_axis((40, 36, 3), rgb=True, in_channels=3) is None
+    # a few leading entries are channels (a CYX file napari opened as one layer) ...
+    assert default_channel_axis((2, 40, 36), **grey) == 0
+    assert default_channel_axis((2, 40, 36), **grey, channel=1) == 0
+    # ... many are planes, and so are fewer than the channel the model records
+    assert default_channel_axis((FEW_CHANNELS + 1, 40, 36), **grey) is None
+    assert default_channel_axis((2, 40, 36), **grey, channel=2) is None
+    # a multi-channel model: the axis of its number of channels
+    assert default_channel_axis((2, 40, 36), rgb=False, in_channels=2) == 0
+    assert default_channel_axis((4, 40, 36), rgb=False, in_channels=2) is None
+    assert default_channel_axis((3, 40, 36), rgb=False, in_channels=3) == 0
+    assert default_channel_axis((5, 2, 40, 36), rgb=False, in_channels=2) == 1
+    assert default_channel_axis((2, 5, 40, 36), rgb=False, in_channels=2) == 0
+    # a 4-D layer has one: the shorter leading axis, (Z, C, Y, X) on a tie
+    assert default_channel_axis((3, 2, 40, 36), **grey) == 1
+    assert default_channel_axis((2, 30, 40, 36), **grey) == 0
+    assert default_channel_axis((30, 30, 40, 36), **grey) == 1
+    assert default_channel_axis((3, 3, 40, 36), **grey) == 1
+
+
+def test_default_channel_axis_follows_napari_axis_labels():
+    grey = dict(rgb=False, in_channels=1)
+    assert default_channel_axis((2, 3, 40, 36), **grey, axis_labels=("C", "z", "y", "x")) == 0
+    assert default_channel_axis((12, 40, 36), **grey, axis_labels=("channel", "y", "x")) == 0
+    assert default_channel_axis((2, 40, 36), **grey, axis_labels=("z", "y", "x")) is None
+    assert default_channel_axis((2, 40, 36), **grey, axis_labels=("t", "y", "x")) is None
+    # names that say nothing (or of the wrong number) leave it to the shape
+    assert default_channel_axis((2, 40, 36), **grey, axis_labels=("a", "b", "c2")) == 0
+    assert default_channel_axis((2, 40, 36), **grey, axis_labels=("c", "y")) == 0
+
+
+def test_axis_names_leave_out_napari_defaults():
+    assert axis_names(("-3", "-2", "-1"), 3) is None
+    assert axis_names(("axis -2", "axis -1"), 2) is None
+    assert axis_names(None, 2) is None
+    assert axis_names(("c", "y", "x"), 3) == ("c", "y", "x")
+    assert axis_names(("y", "x"), 3) is None  # an RGB layer's: not the data's axes
+    assert axis_names("czyx", 4) == ("c", "z", "y", "x")
+
+
+def test_default_channel_is_the_one_the_model_records():
+    assert default_channel(2, in_channels=1, channel=1) == 1
+    assert default_channel(2, in_channels=1, channel=None) is None
+    assert default_channel(1, in_channels=1, channel=1) is None  # the layer lacks it
+    assert default_channel(2, in_channels=2, channel=None) is None
+
+
+def test_channel_problem_names_the_choice_to_make():
+    cyx = (2, 40, 36)
+    ok = dict(rgb=False, in_channels=1)
+    assert channel_problem(cyx, channel_axis=0, channel=1, **ok) is None
+    assert channel_problem(cyx, channel_axis=None, channel=None, **ok) is None
+    assert channel_problem(cyx, channel_axis=0, channel=None, **ok) == (
+        "the layer has 2 channels (axis 0), the model takes 1: choose the channel to predict"
+    )
+    two = dict(rgb=False, in_channels=2)
+    assert channel_problem(cyx, channel_axis=0, channel=None, **two) is None
+    assert "choose the layer's axis of channels" in channel_problem(
+        cyx, channel_axis=None, channel=None, **two
+    )
+    assert "predict all channels" in channel_problem(cyx, channel_axis=0, channel=1, **two)
+    assert channel_problem((3, 2, 40, 36), channel_axis=-4, channel=None, **two) == (
+        "the layer has 3 channels (axis 0), the model takes 2: choose the axis of its channels"
+    )
+    assert (
+        channel_problem((40, 36, 3), rgb=True, channel_axis=None, channel=None, in_channels=3)
+        is None
+    )
+    assert (
+        channel_problem((40, 36), rgb=False, channel_axis=None, channel=None, in_channels=3) is None
+    )
+
+
+def test_plane_geometry_and_scale_leave_the_channel_axis_out():
+    assert plane_geometry((40, 36), rgb=False) == (1, (40, 36))
+    assert plane_geometry((40, 36, 3), rgb=True) == (1, (40, 36))
+    assert plane_geometry((5, 40, 36), rgb=False) == (5, (40, 36))
+    assert plane_geometry((2, 40, 36), rgb=False, channel_axis=0) == (1, (40, 36))
+    assert plane_geometry((5, 2, 40, 36), rgb=False, channel_axis=1) == (5, (40, 36))
+    assert spatial_scale((3.0, 1.0, 0.5, 0.5), channel_axis=1, ndim=3) == (3.0, 0.5, 0.5)
+    assert spatial_scale((1.0, 0.5, 0.25), channel_axis=0, ndim=2) == (0.5, 0.25)
+    assert spatial_scale((2.0, 0.5, 0.25), channel_axis=None, ndim=3) == (2.0, 0.5, 0.25)
+
+
+def test_model_summary_says_what_the_model_takes():
+    model = _tiny()
+    assert model_summary(model) == "model: takes 1 channel (grey); 2 classes (membrane, cell)"
+    model.channel = 1
+    assert model_summary(model) == (
+        "model: takes 1 channel (grey), trained on channel 1 of its images; "
+        "2 classes (membrane, cell)"
+    )
+    assert model_summary(_tiny(2)).startswith("model: takes 2 channels; ")
+
+
+def test_the_widget_defaults_predict_a_channels_layer_as_its_recorded_channel():
+    """The defaults chain: a grey model recording channel 1 and a (2, H, W) layer predict
+    that channel, as predicting it alone does."""
+    model = _tiny()
+    cyx = np.random.default_rng(4).integers(0, 4000, (2, 40, 36), dtype=np.uint16)
+    expected = labels_from_probabilities(predict_image(model, cyx[1]))
+    model.channel = 1
+    axis = default_channel_axis(cyx.shape, rgb=False, in_channels=1, channel=model.channel)
+    channel = default_channel(cyx.shape[axis], in_channels=1, channel=model.channel)
+    assert (axis, channel) == (0, 1)
+    result = predict_planes(model, cyx, channel_axis=axis, channel=channel)
+    assert np.array_equal(result.labels, expected)

@@ -74,6 +74,122 @@ def planes(
     return out
 
 
+# a leading axis longer than this is taken for planes (Z or T), never for channels (stains)
+FEW_CHANNELS = 8
+CHANNEL_NAMES = frozenset({"c", "ch", "channel", "channels"})
+PLANE_NAMES = frozenset({"z", "t", "time", "depth", "slice", "slices", "plane", "planes"})
+
+
+def channel_axis_choices(shape: tuple[int, ...], *, rgb: bool) -> list[int]:
+    """The axes of a layer of ``shape`` that may hold its channels: the leading axes (all but
+    Y and X) of a grey layer of 3 or more axes; none for RGB (its colours are its last axis)."""
+    return [] if rgb or len(shape) < 3 else list(range(len(shape) - 2))
+
+
+def axis_names(labels, ndim: int) -> tuple[str, ...] | None:
+    """A layer's axis names from napari's ``axis_labels`` (napari >= 0.5), or None where
+    they are its defaults (``-3``, ``-2``, ``-1``; ``axis -1`` in some versions) or do not
+    fit the ``ndim`` axes of its data (an RGB layer's leave out the colours)."""
+    names = tuple(str(n) for n in labels or ())
+    defaults = all(n.removeprefix("axis ").lstrip("-").isdigit() for n in names)
+    return None if len(names) != ndim or defaults else names
+
+
+def default_channel_axis(
+    shape: tuple[int, ...],
+    *,
+    rgb: bool,
+    in_channels: int = 1,
+    channel: int | None = None,
+    axis_labels: tuple[str, ...] | None = None,
+) -> int | None:
+    """The axis of a layer's channels, or None (every leading axis is planes): the axis
+    napari's ``axis_labels`` name channels ("c", "channel"); none if they name planes ("z",
+    "t"); else by size: an axis of ``in_channels`` entries for a multi-channel model, of at
+    most :data:`FEW_CHANNELS` (holding ``channel``, the channel a grey model records) for a
+    grey one; the shortest such, the one nearest Y on a tie ((Z, C, Y, X), ImageJ's order).
+    A 4-D layer has one: two axes of planes are no image nor stack."""
+    choices = channel_axis_choices(shape, rgb=rgb)
+    names = [str(n).strip().lower() for n in axis_labels or ()]
+    if len(names) == len(shape):
+        named = [a for a in choices if names[a] in CHANNEL_NAMES]
+        if named or all(names[a] in PLANE_NAMES for a in choices):
+            return named[0] if named else None
+    fits = [a for a in choices if _may_be_channels(shape[a], in_channels, channel)]
+    if not fits and len(shape) == 4:
+        fits = choices
+    return min(fits, key=lambda a: (shape[a], -a)) if fits else None
+
+
+def _may_be_channels(size: int, in_channels: int, channel: int | None) -> bool:
+    if in_channels > 1:
+        return size == in_channels
+    return 1 < size <= FEW_CHANNELS and (channel is None or channel < size)
+
+
+def default_channel(channels: int, *, in_channels: int, channel: int | None) -> int | None:
+    """The channel of a layer's ``channels`` to predict: the one a grey model records
+    (``model.channel``, ``data.channel`` of its training) if the layer has it; None: all."""
+    if in_channels == 1 and channel is not None and channel < channels:
+        return channel
+    return None
+
+
+def channel_problem(
+    shape: tuple[int, ...],
+    *,
+    rgb: bool,
+    channel_axis: int | None,
+    channel: int | None,
+    in_channels: int,
+) -> str | None:
+    """The widget's line refusing a channel choice the model cannot take, or None."""
+    if channel_axis is None:
+        if rgb or in_channels in (1, 3):  # a grey layer is repeated for an RGB model
+            return None
+        return f"the model takes {in_channels} channels: choose the layer's axis of channels"
+    n = shape[channel_axis]
+    where = f"the layer has {n} channels (axis {channel_axis % len(shape)})"
+    if in_channels == 1:
+        if channel is None and n > 1:
+            return f"{where}, the model takes 1: choose the channel to predict"
+        return None
+    if channel is not None:
+        return f"the model takes {in_channels} channels: predict all channels, not one"
+    if n != in_channels:
+        return f"{where}, the model takes {in_channels}: choose the axis of its channels"
+    return None
+
+
+def model_summary(model: UNet) -> str:
+    """What a model expects of a layer, in one line for the widget's status."""
+    n = model.in_channels
+    takes = f"takes {n} channel{'s' if n != 1 else ''}" + (" (grey)" if n == 1 else "")
+    recorded = getattr(model, "channel", None)
+    if recorded is not None:
+        takes += f", trained on channel {recorded} of its images"
+    classes = list(model.classes)[: max(model.num_classes, 2)]
+    return f"model: {takes}; {len(classes)} classes ({', '.join(classes)})"
+
+
+def plane_geometry(
+    shape: tuple[int, ...], *, rgb: bool, channel_axis: int | None = None
+) -> tuple[int, tuple[int, ...]]:
+    """(number of planes, (H, W)) of a layer of ``shape``, as :func:`planes` splits it."""
+    spatial = list(shape[:-1] if rgb else shape)
+    if channel_axis is not None and -len(spatial) <= channel_axis < len(spatial):
+        del spatial[channel_axis]
+    return (spatial[0] if len(spatial) == 3 else 1), tuple(spatial[-2:])
+
+
+def spatial_scale(scale, *, channel_axis: int | None, ndim: int) -> tuple:
+    """A layer's ``scale`` for a result of ``ndim`` axes: without the channel axis."""
+    scale = list(scale)
+    if channel_axis is not None:
+        del scale[channel_axis]
+    return tuple(scale[-ndim:])
+
+
 def count_tiles(model: UNet, shape: tuple[int, int], planes_count: int = 1) -> int:
     """How many tiles :func:`predict_planes` reports progress for (CPU tiling)."""
     grid, _ = choose_tiling(model, shape)
