@@ -21,6 +21,7 @@ from qtpy.QtCore import Qt  # noqa: E402
 
 from unetlab.checkpoint import save_model  # noqa: E402
 from unetlab.data.synthetic import synthetic_em  # noqa: E402
+from unetlab.inference.predict import labels_from_probabilities, predict_image  # noqa: E402
 from unetlab.models import UNet  # noqa: E402
 from unetlab.napari.widget import PredictWidget  # noqa: E402
 
@@ -68,6 +69,68 @@ def test_cancel_stops_a_stack(qtbot, checkpoint):
     qtbot.waitUntil(lambda: widget.run_button.isEnabled(), timeout=60_000)
     assert widget.status.text() == "cancelled"
     assert "stack classes" not in viewer.layers
+
+
+def test_a_channels_layer_predicts_the_channel_chosen(qtbot, tmp_path):
+    """A (2, H, W) fluorescence layer and a grey model that records channel 1: the widget
+    offers axis 0 as channels and channel 1, says what the model takes, and predicts that
+    channel, as predicting it alone does; channel 0 is predicted when chosen."""
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    model.classes = ["background", "nucleus"]
+    cyx = np.random.default_rng(5).integers(0, 4000, (2, 48, 40), dtype=np.uint16)
+    expected = [labels_from_probabilities(predict_image(model, plane)) for plane in cyx]
+    assert not np.array_equal(*expected)  # the channel taken matters
+    viewer = ViewerModel()
+    viewer.add_image(cyx, name="cells", scale=(1.0, 0.5, 0.25))
+    widget = PredictWidget(viewer)
+    qtbot.addWidget(widget)
+    widget.checkpoint.setText(str(save_model(tmp_path / "dapi.pt", model, channel=1)))
+    assert widget.status.text() == (
+        "model: takes 1 channel (grey), trained on channel 1 of its images; "
+        "2 classes (background, nucleus)"
+    )
+    assert widget.channel_axis.currentData() == 0 and widget.channel.currentData() == 1
+    assert [widget.channel.itemText(i) for i in range(widget.channel.count())] == [
+        "all",
+        "0",
+        "1",
+    ]
+    _predict(qtbot, widget, viewer)
+    assert widget.status.text() == "cells: done"
+    labels = viewer.layers["cells classes"]
+    assert np.array_equal(labels.data, expected[1]) and tuple(labels.scale) == (0.5, 0.25)
+    assert widget.bar.value() == widget.bar.maximum() > 0
+    viewer.layers.remove(labels)
+    widget.channel.setCurrentIndex(widget.channel.findData(0))
+    _predict(qtbot, widget, viewer)
+    assert np.array_equal(viewer.layers["cells classes"].data, expected[0])
+    widget.channel.setCurrentIndex(widget.channel.findData(None))
+    _predict(qtbot, widget, viewer)
+    assert widget.status.text() == (
+        "the layer has 2 channels (axis 0), the model takes 1: choose the channel to predict"
+    )
+
+
+def test_channel_axis_of_a_zcyx_layer_and_napari_axis_labels(qtbot, checkpoint):
+    viewer = ViewerModel()
+    viewer.add_image(np.zeros((3, 2, 32, 32), np.uint8), name="zcyx")
+    viewer.add_image(np.zeros((2, 5, 32, 32), np.uint8), name="czyx", axis_labels="czyx")
+    viewer.add_image(np.zeros((2, 32, 32), np.uint8), name="zyx", axis_labels="zyx")
+    widget = PredictWidget(viewer)
+    qtbot.addWidget(widget)
+    widget.checkpoint.setText(str(checkpoint))
+    axes = {}
+    for name in ("zcyx", "czyx", "zyx"):
+        widget.layer.setCurrentText(name)
+        items = [widget.channel_axis.itemText(i) for i in range(widget.channel_axis.count())]
+        axes[name] = widget.channel_axis.currentData(), items
+    assert axes["zcyx"] == (1, ["none", "0 (3)", "1 (2)"])
+    assert axes["czyx"] == (0, ["none", "0 c (2)", "1 z (5)"])
+    assert axes["zyx"] == (None, ["none", "0 z (2)"])
+    widget.layer.setCurrentText("zcyx")
+    widget.channel.setCurrentIndex(widget.channel.findData(0))
+    _predict(qtbot, widget, viewer)
+    assert viewer.layers["zcyx classes"].data.shape == (3, 32, 32)
 
 
 def test_screenshot_for_the_readme(qtbot, checkpoint, tmp_path):

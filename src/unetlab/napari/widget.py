@@ -1,10 +1,12 @@
-"""The napari dock widget: pick a checkpoint and an image layer, predict it in a worker thread
-with a progress bar and a Cancel button, and add the classes (and objects) as labels layers.
+"""The napari dock widget: pick a checkpoint and an image layer (and, for a layer of channels,
+its channel axis and the channel to predict), predict it in a worker thread with a progress bar
+and a Cancel button, and add the classes (and objects) as labels layers.
 The work is in :mod:`unetlab.napari.core`; this module only wires Qt to it."""
 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 
 from napari.layers import Image
 from napari.qt.threading import create_worker
@@ -22,14 +24,23 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from unetlab.errors import UnetlabError
+from unetlab.errors import CheckpointError, UnetlabError
 from unetlab.napari.core import (
     PredictionCancelled,
+    axis_names,
+    channel_axis_choices,
+    channel_problem,
     count_tiles,
+    default_channel,
+    default_channel_axis,
     layer_tuples,
     load_for_widget,
+    model_summary,
+    plane_geometry,
     predict_planes,
+    spatial_scale,
 )
+from unetlab.packages import is_package
 
 
 class _Progress(QObject):
@@ -45,6 +56,7 @@ class PredictWidget(QWidget):
         super().__init__()
         self.viewer = napari_viewer
         self.worker = None
+        self.expects = (1, None)  # the chosen model's (in_channels, channel): the defaults
         self._cancel = threading.Event()
         self._progress = _Progress()
         self._progress.advanced.connect(lambda n: self.bar.setValue(self.bar.value() + n))
@@ -52,7 +64,12 @@ class PredictWidget(QWidget):
         self.checkpoint = QLineEdit(placeholderText="checkpoint .pt or bioimage.io package")
         browse = QPushButton("Browse...")
         browse.clicked.connect(self._browse)
+        self.checkpoint.textChanged.connect(self._checkpoint_changed)
         self.layer = QComboBox()
+        self.layer.currentTextChanged.connect(self._layer_changed)
+        self.channel_axis = QComboBox()
+        self.channel_axis.currentIndexChanged.connect(self._axis_changed)
+        self.channel = QComboBox()
         self.objects = QCheckBox("also objects (instances)")
         self.run_button = QPushButton("Predict")
         self.run_button.clicked.connect(self.predict)
@@ -66,6 +83,9 @@ class PredictWidget(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.checkpoint)
         row.addWidget(browse)
+        channels = QHBoxLayout()
+        for item in (QLabel("channel axis"), self.channel_axis, QLabel("channel"), self.channel):
+            channels.addWidget(item)
         buttons = QHBoxLayout()
         buttons.addWidget(self.run_button)
         buttons.addWidget(self.cancel_button)
@@ -75,6 +95,7 @@ class PredictWidget(QWidget):
             row,
             QLabel("image layer"),
             self.layer,
+            channels,
             self.objects,
             buttons,
             self.bar,
@@ -95,10 +116,70 @@ class PredictWidget(QWidget):
 
     def _refresh_layers(self, *_) -> None:
         current = self.layer.currentText()
+        self.layer.blockSignals(True)
         self.layer.clear()
         self.layer.addItems([lay.name for lay in self.viewer.layers if isinstance(lay, Image)])
         if current:
             self.layer.setCurrentText(current)
+        self.layer.blockSignals(False)
+        if self.layer.currentText() != current:
+            self._layer_changed()
+
+    def _image(self) -> Image | None:
+        name = self.layer.currentText()
+        return next((lay for lay in self.viewer.layers if lay.name == name), None)
+
+    def _checkpoint_changed(self, text: str) -> None:
+        """A checkpoint chosen (typed, pasted or browsed): its expectations in the status
+        line, and the channel defaults for them; a partly typed path says nothing."""
+        path = Path(text.strip())
+        if not text.strip() or not (path.is_file() or (path.exists() and is_package(path))):
+            return
+        try:
+            model = load_for_widget(path)
+        except (UnetlabError, CheckpointError, OSError) as exc:
+            self.status.setText(str(exc).splitlines()[0])
+            return
+        self._use_model(model)
+        self.status.setText(model_summary(model))
+
+    def _use_model(self, model) -> None:
+        self.expects = (model.in_channels, getattr(model, "channel", None))
+        self._layer_changed()
+
+    def _layer_changed(self, *_) -> None:
+        """The channel axis choices of the layer, set to the default for it and the model."""
+        image = self._image()
+        self.channel_axis.blockSignals(True)
+        self.channel_axis.clear()
+        self.channel_axis.addItem("none", None)
+        if image is not None:
+            shape = image.data.shape
+            labels = axis_names(getattr(image, "axis_labels", None), len(shape))
+            for axis in channel_axis_choices(shape, rgb=image.rgb):
+                name = f" {labels[axis]}" if labels else ""
+                self.channel_axis.addItem(f"{axis}{name} ({shape[axis]})", axis)
+            in_channels, channel = self.expects
+            axis = default_channel_axis(
+                shape, rgb=image.rgb, in_channels=in_channels, channel=channel, axis_labels=labels
+            )
+            self.channel_axis.setCurrentIndex(max(self.channel_axis.findData(axis), 0))
+        self.channel_axis.blockSignals(False)
+        self._axis_changed()
+
+    def _axis_changed(self, *_) -> None:
+        """The channels of the chosen axis, set to the one the model records."""
+        image, axis = self._image(), self.channel_axis.currentData()
+        self.channel.clear()
+        self.channel.addItem("all", None)
+        if image is None or axis is None:
+            return
+        count = image.data.shape[axis]
+        for c in range(count):
+            self.channel.addItem(str(c), c)
+        in_channels, channel = self.expects
+        chosen = default_channel(count, in_channels=in_channels, channel=channel)
+        self.channel.setCurrentIndex(max(self.channel.findData(chosen), 0))
 
     def predict(self) -> None:
         """Start predicting the selected layer; the result is added when the worker returns."""
@@ -110,15 +191,24 @@ class PredictWidget(QWidget):
         if not self.layer.currentText():
             self.status.setText("add an image layer first")
             return
-        image = self.viewer.layers[self.layer.currentText()]
-        shape = image.data.shape[:-1] if image.rgb else image.data.shape
-        stack = shape[0] if len(shape) == 3 else 1
-        self.bar.setRange(0, count_tiles(model, tuple(shape[-2:]), stack))
+        if self.expects != (model.in_channels, getattr(model, "channel", None)):
+            self._use_model(model)  # a file changed since it was chosen: its own defaults
+        image = self._image()
+        axis, channel = self.channel_axis.currentData(), self.channel.currentData()
+        shape = image.data.shape
+        problem = channel_problem(
+            shape, rgb=image.rgb, channel_axis=axis, channel=channel, in_channels=model.in_channels
+        )
+        if problem:
+            self.status.setText(problem)
+            return
+        stack, plane = plane_geometry(shape, rgb=image.rgb, channel_axis=axis)
+        self.bar.setRange(0, count_tiles(model, plane, stack))
         self.bar.setValue(0)
         self._cancel.clear()
         # an "errored" handler of our own replaces the default one, which re-raises
         handlers = {
-            "returned": lambda result: self._add(result, image),
+            "returned": lambda result: self._add(result, image, axis),
             "errored": self._failed,
             "finished": self._finished,
         }
@@ -130,6 +220,8 @@ class PredictWidget(QWidget):
             objects=self.objects.isChecked(),
             progress=self._progress.advanced.emit,
             cancelled=self._cancel.is_set,
+            channel_axis=axis,
+            channel=channel,
             _connect=handlers,
             _start_thread=False,
         )
@@ -138,8 +230,8 @@ class PredictWidget(QWidget):
         self.status.setText(f"predicting {image.name} ...")
         self.worker.start()
 
-    def _add(self, result, image) -> None:
-        scale = image.scale[-2:] if result.labels.ndim == 2 else image.scale[-3:]
+    def _add(self, result, image, axis) -> None:
+        scale = spatial_scale(image.scale, channel_axis=axis, ndim=result.labels.ndim)
         for data, kwargs, _ in layer_tuples(result, name=image.name, scale=scale):
             self.viewer.add_labels(data, **kwargs)
         self.status.setText(f"{image.name}: done")
