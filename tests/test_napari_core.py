@@ -167,11 +167,12 @@ def test_default_channel_axis_from_the_shape_and_the_model():
     grey = dict(rgb=False, in_channels=1)
     assert default_channel_axis((40, 36), **grey) is None
     assert default_channel_axis((40, 36, 3), rgb=True, in_channels=3) is None
-    # a few leading entries are channels (a CYX file napari opened as one layer) ...
-    assert default_channel_axis((2, 40, 36), **grey) == 0
+    # a grey model that records no channel reads a short stack as planes, as it always did
+    assert default_channel_axis((2, 40, 36), **grey) is None
+    # one that trained on a channel: a few leading entries are channels (a CYX file) ...
     assert default_channel_axis((2, 40, 36), **grey, channel=1) == 0
     # ... many are planes, and so are fewer than the channel the model records
-    assert default_channel_axis((FEW_CHANNELS + 1, 40, 36), **grey) is None
+    assert default_channel_axis((FEW_CHANNELS + 1, 40, 36), **grey, channel=0) is None
     assert default_channel_axis((2, 40, 36), **grey, channel=2) is None
     # a multi-channel model: the axis of its number of channels
     assert default_channel_axis((2, 40, 36), rgb=False, in_channels=2) == 0
@@ -193,8 +194,10 @@ def test_default_channel_axis_follows_napari_axis_labels():
     assert default_channel_axis((2, 40, 36), **grey, axis_labels=("z", "y", "x")) is None
     assert default_channel_axis((2, 40, 36), **grey, axis_labels=("t", "y", "x")) is None
     # names that say nothing (or of the wrong number) leave it to the shape
-    assert default_channel_axis((2, 40, 36), **grey, axis_labels=("a", "b", "c2")) == 0
-    assert default_channel_axis((2, 40, 36), **grey, axis_labels=("c", "y")) == 0
+    tell = dict(grey, channel=0)
+    assert default_channel_axis((2, 40, 36), **tell, axis_labels=("a", "b", "c2")) == 0
+    assert default_channel_axis((2, 40, 36), **tell, axis_labels=("c", "y")) == 0
+    assert default_channel_axis((2, 40, 36), **grey, axis_labels=("a", "b", "c2")) is None
 
 
 def test_axis_names_leave_out_napari_defaults():

@@ -106,8 +106,8 @@ def default_channel_axis(
     """The axis of a layer's channels, or None (every leading axis is planes): the axis
     napari's ``axis_labels`` name channels ("c", "channel"); none if they name planes ("z",
     "t"); else by size: an axis of ``in_channels`` entries for a multi-channel model, of at
-    most :data:`FEW_CHANNELS` (holding ``channel``, the channel a grey model records) for a
-    grey one; the shortest such, the one nearest Y on a tie ((Z, C, Y, X), ImageJ's order).
+    most :data:`FEW_CHANNELS` holding ``channel`` for a grey model that records the channel it
+    trained on (one that records none reads a 3-D layer as planes, a z-stack); the shortest such, the one nearest Y on a tie ((Z, C, Y, X), ImageJ's order).
     A 4-D layer has one: two axes of planes are no image nor stack."""
     choices = channel_axis_choices(shape, rgb=rgb)
     names = [str(n).strip().lower() for n in axis_labels or ()]
@@ -124,7 +124,8 @@ def default_channel_axis(
 def _may_be_channels(size: int, in_channels: int, channel: int | None) -> bool:
     if in_channels > 1:
         return size == in_channels
-    return 1 < size <= FEW_CHANNELS and (channel is None or channel < size)
+    # a grey model that records no channel takes each plane of a short stack as it did
+    return channel is not None and 1 < size <= FEW_CHANNELS and channel < size
 
 
 def default_channel(channels: int, *, in_channels: int, channel: int | None) -> int | None:
