@@ -329,3 +329,43 @@ def test_band_windows_copy_only_the_rows_they_span():
 
 def test_id_dtype():
     assert id_dtype(65535) == np.uint16 and id_dtype(65536) == np.uint32
+
+
+def _nucleus_and_a_small_neighbour():
+    """Probabilities of a 5013-px nucleus touching a 686-px one (a 1-px boundary rim each)."""
+    from skimage.segmentation import find_boundaries
+
+    yy, xx = np.mgrid[:160, :160]
+    true = np.zeros((160, 160), int)
+    true[(yy - 80) ** 2 + (xx - 60) ** 2 < 40**2] = 1
+    true[((yy - 80) ** 2 + (xx - 113) ** 2 < 15**2) & (true == 0)] = 2
+    rim = find_boundaries(true, mode="inner")
+    target = np.where(true > 0, np.where(rim, 1, 2), 0)
+    return true, one_hot(target)
+
+
+def test_min_area_drops_a_small_touching_nucleus_instead_of_merging_it():
+    true, probs = _nucleus_and_a_small_neighbour()
+    assert list(np.bincount(true.ravel())[1:]) == [5013, 686]
+    keep = objects_from_probabilities(probs, ObjectOptions(mode="instances", min_area=36))
+    assert same_partition(keep, true)
+    big = objects_from_probabilities(probs, ObjectOptions(mode="instances", min_area=3000))
+    np.testing.assert_array_equal(big, (true == 1).astype(np.int32))  # 686 px: background
+    bands = objects_in_bands(
+        ((y, probs[:, y : y + 16]) for y in range(0, 160, 16)),
+        height=160,
+        options=ObjectOptions(mode="instances", min_area=3000),
+        band_rows=40,
+        margin=ObjectOptions(min_area=3000).margin(None),
+    )
+    streamed = np.concatenate([ids for _, ids in bands])
+    assert same_partition(streamed, big)
+
+
+def test_the_seed_size_does_not_follow_a_min_area_override():
+    class Model:
+        objects = {"target": "instances", "count": 10, "area_p05": 100.0, "area_p95": 900.0}
+
+    default = ObjectOptions.for_model(Model())
+    assert default.min_seed_area == 6  # a quarter of the default min_area, 25
+    assert ObjectOptions.for_model(Model(), min_area=5000).min_seed_area == 6

@@ -30,6 +30,7 @@ from unetlab.inference.predict import labels_from_probabilities, predict_image
 
 MIN_AREA_FALLBACK = 16  # px, for models that record no object statistics
 MIN_AREA_FRACTION = 0.25  # of the 5th percentile of the training objects' areas
+SEED_AREA_FRACTION = 0.25  # of the default min_area: smaller interior regions are noise
 
 
 _TWO_CLASSES = (
@@ -44,7 +45,10 @@ class ObjectOptions:
 
     ``mode``: ``"instances"`` for a background / boundary / interior model, ``"semantic"``
     for any other (objects = connected regions of each class but 0). ``min_area``: objects
-    (and seeds) smaller than this many px are dropped. ``seed_threshold``: interior
+    smaller than this many px are dropped after they are grown (their pixels become
+    background). ``min_seed_area``: interior regions smaller than this are noise, no seed
+    (an instance model; kept apart from ``min_area`` so that raising it drops small
+    objects instead of handing their pixels to a neighbour). ``seed_threshold``: interior
     probability that makes a seed. ``foreground_threshold``: 1 - P(background) above which a
     pixel belongs to an object. ``fill_holes``: background enclosed by one object joins it.
     ``watershed_seeds``: for a two-class boundary model (class 0 the membrane, as on ISBI
@@ -55,6 +59,7 @@ class ObjectOptions:
 
     mode: str = "semantic"
     min_area: int = MIN_AREA_FALLBACK
+    min_seed_area: int = max(1, int(SEED_AREA_FRACTION * MIN_AREA_FALLBACK))
     seed_threshold: float = 0.5
     foreground_threshold: float = 0.5
     fill_holes: bool = True
@@ -70,16 +75,21 @@ class ObjectOptions:
             )
         if self.min_area < 0:
             raise UnetlabError(f"min_area must be >= 0, not {self.min_area}")
+        if self.min_seed_area < 1:
+            raise UnetlabError(f"min_seed_area must be >= 1, not {self.min_seed_area}")
 
     @classmethod
     def for_model(cls, model, **overrides) -> ObjectOptions:
         """Defaults from ``model.objects`` (the checkpoint's record of the training masks):
-        the mode, and ``min_area`` = 1/4 of the 5th percentile of the training objects'
-        areas (:data:`MIN_AREA_FALLBACK` without a record). ``overrides`` that are not None
-        win; ``watershed_seeds`` is refused for a model of other than two classes."""
+        the mode, ``min_area`` = 1/4 of the 5th percentile of the training objects' areas
+        (:data:`MIN_AREA_FALLBACK` without a record) and ``min_seed_area`` = 1/4 of that
+        default, whatever ``min_area`` the user sets. ``overrides`` that are not None win;
+        ``watershed_seeds`` is refused for a model of other than two classes."""
         record = getattr(model, "objects", None) or {}
         mode = "instances" if record.get("target") == "instances" else "semantic"
-        options = cls(mode=mode, min_area=default_min_area(record))
+        area = default_min_area(record)
+        seed = max(1, int(SEED_AREA_FRACTION * area))
+        options = cls(mode=mode, min_area=area, min_seed_area=seed)
         options = replace(options, **{k: v for k, v in overrides.items() if v is not None})
         classes = getattr(model, "num_classes", 2)
         if options.watershed_seeds is not None and mode == "semantic" and classes != 2:
@@ -132,13 +142,15 @@ def objects_from_probabilities(
 
 
 def _watershed(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
-    """Seeds = interior >= seed_threshold inside the foreground (seeds below min_area / 4 px
+    """Seeds = interior >= seed_threshold inside the foreground (seeds below min_seed_area px
     dropped); foreground regions without a seed become objects of their own; a watershed on
-    the negated interior probability grows the seeds over the foreground."""
+    the negated interior probability grows the seeds over the foreground. Objects below
+    min_area are dropped afterwards, by the caller: a small nucleus keeps its own pixels
+    until then instead of being grown over by its neighbour."""
     interior = probabilities[2]
     foreground = (1.0 - probabilities[0]) >= options.foreground_threshold
     seeds = interior >= options.seed_threshold
-    ids = grow_seeds(-interior, seeds, foreground, min_seed_area=max(1, options.min_area // 4))
+    ids = grow_seeds(-interior, seeds, foreground, min_seed_area=options.min_seed_area)
     return compact(ids)
 
 
