@@ -254,3 +254,51 @@ def test_cli_watershed_seeds(tmp_path, capsys):
     assert not (tmp_path / "out").exists()  # and the output folder it made is gone again
     assert main([*argv, "--checkpoint", str(tmp_path / "two.pt"), "--instances", *out]) == 0
     assert tifffile.imread(tmp_path / "out" / "a_objects.tif").shape == (40, 50)
+
+
+def _non_square_input(path, image) -> None:
+    """``image`` with pixels 0.4 um high and 0.2 um wide: an ImageJ TIFF (XResolution 5,
+    YResolution 2.5 px/um) or an OME-TIFF (PhysicalSizeY 0.4, PhysicalSizeX 0.2)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.name.endswith(".ome.tif"):
+        meta = {"axes": "YX", "PhysicalSizeY": 0.4, "PhysicalSizeX": 0.2}
+        tifffile.imwrite(path, image, metadata=meta)
+    else:
+        tifffile.imwrite(path, image, imagej=True, resolution=(5, 2.5), metadata={"unit": "um"})
+
+
+@pytest.mark.parametrize("name", ["a.tif", "a.ome.tif"])
+def test_non_square_pixels_give_y_and_x_their_own_size(tmp_path, monkeypatch, name):
+    """x 0.2 um, y 0.4 um (measure audit 1): area_um2 was area x 0.2 x 0.2, centroid_y_um
+    was the row x 0.2, and the labels, objects, overlay and probabilities said 0.2 x 0.2 um
+    pixels, without a word; the streamed path was right, so the two disagreed on one file."""
+    import unetlab.checkpoint
+    from unetlab.data.tiffmeta import PixelSize, read_pixel_size
+
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: local_net())
+    _non_square_input(tmp_path / "in" / name, nuclei_image(70, 90))
+    argv = ["predict", "--checkpoint", "any.pt", "--input", str(tmp_path / "in" / name)]
+    argv += ["--instances", "--overlay"]
+    assert main([*argv, "--output", str(tmp_path / "mem"), "--save-probabilities"]) == 0
+    assert main([*argv, "--output", str(tmp_path / "big"), "--large-pixels", "100"]) == 0
+    with open(tmp_path / "mem" / "a_objects.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) >= 5
+    for row in rows:
+        px = {k: float(row[k]) for k in ("area", "centroid_y", "centroid_x")}
+        assert float(row["area_um2"]) == pytest.approx(px["area"] * 0.4 * 0.2, rel=1e-5)
+        assert float(row["centroid_y_um"]) == pytest.approx(px["centroid_y"] * 0.4, rel=1e-5)
+        assert float(row["centroid_x_um"]) == pytest.approx(px["centroid_x"] * 0.2, rel=1e-5)
+    table = (tmp_path / "mem" / "a_objects.csv").read_text()
+    assert (tmp_path / "big" / "a_objects.csv").read_text() == table
+    outputs = ["a.tif", "a_objects.tif", "a_overlay.tif", "a_prob.tif"]
+    assert sorted(p.name for p in (tmp_path / "mem").glob("*.tif")) == outputs
+    for out in outputs:  # both sides, in Fiji and in unetlab, as the streamed OME-TIFFs
+        with tifffile.TiffFile(tmp_path / "mem" / out) as tif:
+            tags = tif.pages[0].tags
+            xres, yres = tags["XResolution"].value, tags["YResolution"].value
+        assert (xres[0] / xres[1], yres[0] / yres[1]) == pytest.approx((5, 2.5)), out
+        size = read_pixel_size(tmp_path / "mem" / out)
+        assert size == PixelSize(pytest.approx((0.4, 0.2)), "um"), out
+    for out in ("a.tif", "a_objects.tif"):
+        assert read_pixel_size(tmp_path / "big" / out).size == pytest.approx((0.4, 0.2))

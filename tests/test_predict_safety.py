@@ -363,7 +363,7 @@ def test_ome_tiff_outputs_are_named_after_the_stem_and_keep_the_pixel_size(
     )
     assert labels.name == (name or "slide.ome.zarr")
     if name is not None:
-        assert read_pixel_size(labels) == PixelSize(pytest.approx(0.3), "um")
+        assert read_pixel_size(labels) == PixelSize(pytest.approx((0.3, 0.3)), "um")
         assert tifffile.imread(labels).shape == (64, 64)
 
 
@@ -379,7 +379,7 @@ def test_a_plain_tiff_with_a_pixel_size_gives_a_tiff_that_keeps_it(tmp_path):
     assert sorted(p.name for p in written) == sorted(names)
     by_name = {p.name: p for p in written}
     for name in ("p.tif", "p_overlay.tif", "p_objects.tif"):  # all lie over each other in Fiji
-        assert read_pixel_size(by_name[name]) == PixelSize(pytest.approx(0.5), "um"), name
+        assert read_pixel_size(by_name[name]) == PixelSize(pytest.approx((0.5, 0.5)), "um"), name
         with tifffile.TiffFile(by_name[name]) as tif:  # deflated, as streamed outputs are
             assert tif.pages[0].compression == tifffile.COMPRESSION.ADOBE_DEFLATE, name
     assert tifffile.imread(by_name["p_overlay.tif"]).shape == (24, 20, 3)

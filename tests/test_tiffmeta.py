@@ -17,6 +17,7 @@ from unetlab.data.tiffmeta import (
     imagej_kwargs,
     ome_pixel_size,
     read_pixel_size,
+    scale_kwargs,
 )
 from unetlab.inference.files import predict_file
 from unetlab.models import UNet
@@ -27,24 +28,24 @@ def test_read_pixel_size_from_imagej_and_plain_resolution_tags(tmp_path):
     tifffile.imwrite(
         tmp_path / "ij.tif", image, imagej=True, resolution=(4.0, 4.0), metadata={"unit": "um"}
     )
-    assert read_pixel_size(tmp_path / "ij.tif") == PixelSize(0.25, "um")
+    assert read_pixel_size(tmp_path / "ij.tif") == PixelSize((0.25, 0.25), "um")
     tifffile.imwrite(
         tmp_path / "cm.tif", image, resolution=(20000.0, 20000.0), resolutionunit="CENTIMETER"
     )
-    assert read_pixel_size(tmp_path / "cm.tif") == PixelSize(0.5, "um")
+    assert read_pixel_size(tmp_path / "cm.tif") == PixelSize((0.5, 0.5), "um")
     tifffile.imwrite(tmp_path / "none.tif", image)  # tifffile's default: 1 px per no unit
     assert read_pixel_size(tmp_path / "none.tif") is None
     assert read_pixel_size(tmp_path / "x.png") is None
     stack = np.zeros((3, 8, 8), np.uint8)
     meta = {"unit": "nm", "axes": "ZYX", "spacing": 50.0}
     tifffile.imwrite(tmp_path / "z.tif", stack, imagej=True, resolution=(0.25, 0.25), metadata=meta)
-    assert read_pixel_size(tmp_path / "z.tif") == PixelSize(0.004, "um", 0.05)
+    assert read_pixel_size(tmp_path / "z.tif") == PixelSize((0.004, 0.004), "um", 0.05)
     tifffile.imwrite(
         tmp_path / "z.ome.tif",
         stack,
         metadata={"axes": "ZYX", "PhysicalSizeX": 0.2, "PhysicalSizeY": 0.2, "PhysicalSizeZ": 1.5},
     )
-    assert read_pixel_size(tmp_path / "z.ome.tif") == PixelSize(0.2, "um", 1.5)
+    assert read_pixel_size(tmp_path / "z.ome.tif") == PixelSize((0.2, 0.2), "um", 1.5)
 
 
 def test_opening_an_ome_tiff_reads_its_ome_xml_once(tmp_path, monkeypatch):
@@ -57,7 +58,7 @@ def test_opening_an_ome_tiff_reads_its_ome_xml_once(tmp_path, monkeypatch):
     monkeypatch.setattr(tiffmeta, "_ome_pixels", lambda xml: read.append(xml) or real(xml))
     with open_slide(tmp_path / "z.ome.tif") as slide:
         assert (slide.pixel_size, slide.z_spacing) == (pytest.approx((0.2, 0.2)), 1.5)
-    assert read_pixel_size(tmp_path / "z.ome.tif") == PixelSize(0.2, "um", 1.5)
+    assert read_pixel_size(tmp_path / "z.ome.tif") == PixelSize((0.2, 0.2), "um", 1.5)
     assert len(read) == 2
 
 
@@ -79,7 +80,7 @@ def test_imagej_keywords_exact():
         axes="YX",
         classes=["membrane", "cell"],
         values=[0, 255],
-        pixel=PixelSize(0.5, "um"),
+        pixel=PixelSize((0.5, 0.5), "um"),
     )
     assert kwargs["imagej"] is True and kwargs["resolution"] == (2.0, 2.0)
     meta = kwargs["metadata"]
@@ -126,7 +127,7 @@ def test_label_and_probability_tiffs_carry_pixel_size_and_names(tmp_path, large)
     if large:  # a large image's outputs are pyramidal OME-TIFFs (inference.slides)
         _check_ome_tiff(labels, {"0": "membrane", "255": "cell"}, 0.3)
         for path in (labels, probs):
-            assert read_pixel_size(path) == PixelSize(pytest.approx(0.3), "um", 0.05)
+            assert read_pixel_size(path) == PixelSize(pytest.approx((0.3, 0.3)), "um", 0.05)
     else:
         _check_labels_tiff(labels, {"0": "membrane", "255": "cell"}, 0.3)
         with tifffile.TiffFile(labels) as tif:  # Fiji's voxel depth
@@ -174,7 +175,7 @@ def test_scale_kwargs_give_object_ids_and_overlays_the_pixel_size(tmp_path):
 
     from unetlab.data.tiffmeta import PixelSize, read_pixel_size, scale_kwargs
 
-    pixel = PixelSize(0.325, "um")
+    pixel = PixelSize((0.325, 0.325), "um")
     assert scale_kwargs(np.uint16, axes="YX", pixel=None) == {}
     for dtype, axes, shape in [
         (np.uint16, "YX", (8, 8)),
@@ -185,7 +186,7 @@ def test_scale_kwargs_give_object_ids_and_overlays_the_pixel_size(tmp_path):
         tifffile.imwrite(
             path, np.zeros(shape, dtype), **scale_kwargs(dtype, axes=axes, pixel=pixel)
         )
-        assert read_pixel_size(path) == PixelSize(pytest.approx(0.325), "um"), path.name
+        assert read_pixel_size(path) == PixelSize(pytest.approx((0.325, 0.325)), "um"), path.name
 
 
 def test_a_pixel_size_from_resolution_tags_reads_as_written(tmp_path):
@@ -199,7 +200,7 @@ def test_a_pixel_size_from_resolution_tags_reads_as_written(tmp_path):
     tifffile.imwrite(
         path, np.zeros((8, 8), np.uint16), imagej=True, resolution=(1 / 0.325,) * 2, metadata=meta
     )
-    assert read_pixel_size(path).size == 0.325
+    assert read_pixel_size(path).size == (0.325, 0.325)
 
 
 @pytest.mark.parametrize("unit", ["microns", "micron", "Microns", "\\u00B5m", "UM", "um"])
@@ -210,7 +211,7 @@ def test_imagej_units_as_fiji_writes_them_give_the_pixel_size_and_spacing(tmp_pa
     tifffile.imwrite(
         path, np.zeros((2, 8, 8), np.uint16), imagej=True, resolution=(5, 5), metadata=meta
     )
-    assert read_pixel_size(path) == PixelSize(0.2, "um", 0.5)
+    assert read_pixel_size(path) == PixelSize((0.2, 0.2), "um", 0.5)
 
 
 def test_micrometres_per_reads_units_as_files_write_them():
@@ -263,7 +264,7 @@ def test_a_nominal_72_or_96_dpi_is_no_pixel_size(tmp_path, dpi, unit, size):
         with tifffile.TiffFile(path) as tif:
             assert "ResolutionUnit" not in tif.pages[0].tags
     pixel = read_pixel_size(path)
-    assert (pixel and pixel.size) == (size and pytest.approx(size))
+    assert (pixel and pixel.size) == (size and pytest.approx((size, size)))
 
 
 @pytest.mark.parametrize(
@@ -286,7 +287,7 @@ def test_resolution_units_millimetre_and_micrometre_are_read(
     with caplog.at_level("INFO", logger="unetlab.data.tiffmeta"):
         pixel = read_pixel_size(path)
         read_pixel_size(path)  # said once a file, though predict reads a header more than once
-    assert (pixel and pixel.size) == (size and pytest.approx(size))
+    assert (pixel and pixel.size) == (size and pytest.approx((size, size)))
     assert caplog.text.count("no pixel size") == (size is None)
 
 
@@ -305,4 +306,27 @@ def test_an_implausible_pixel_size_is_said_once_and_not_used(tmp_path, caplog):
     (line,) = [r.getMessage() for r in caplog.records]
     assert "x.tif" in line and "20000 x 20000 um" in line and "not used" in line
     tifffile.imwrite(path, image, photometric="rgb", resolution=(2e4,) * 2, resolutionunit=5)
-    assert read_pixel_size(path) == PixelSize(5e-5, "um")  # a 50 pm STEM pixel: kept
+    assert read_pixel_size(path) == PixelSize((5e-5, 5e-5), "um")  # a 50 pm STEM pixel: kept
+
+
+def test_non_square_pixels_are_read_and_written_as_y_and_x(tmp_path):
+    """Only X was kept: a 0.4 x 0.2 um pixel read as 0.2 x 0.2 and was written so."""
+    image = np.zeros((8, 8), np.uint16)
+    meta = {"unit": "um", "axes": "ZYX", "spacing": 1.5}
+    tifffile.imwrite(
+        tmp_path / "ij.tif", image[None], imagej=True, resolution=(5, 2.5), metadata=meta
+    )
+    assert read_pixel_size(tmp_path / "ij.tif") == PixelSize((0.4, 0.2), "um", 1.5)
+    ome = {"axes": "YX", "PhysicalSizeY": 400, "PhysicalSizeYUnit": "nm", "PhysicalSizeX": 0.2}
+    tifffile.imwrite(tmp_path / "o.ome.tif", image, metadata=ome)
+    assert read_pixel_size(tmp_path / "o.ome.tif") == PixelSize((0.4, 0.2), "um")
+    pixel = PixelSize((0.4, 0.2), "um")
+    written = {
+        "ids32.tif": (np.uint32, scale_kwargs(np.uint32, axes="YX", pixel=pixel)),
+        "rgb.tif": (np.uint8, scale_kwargs(np.uint8, axes="YXS", pixel=pixel)),
+        "prob.tif": (np.float32, imagej_kwargs(np.float32, axes="YX", classes="ab", pixel=pixel)),
+    }
+    for name, (dtype, kwargs) in written.items():
+        shape = (8, 8, 3) if name == "rgb.tif" else (8, 8)
+        tifffile.imwrite(tmp_path / name, np.zeros(shape, dtype), **kwargs)
+        assert read_pixel_size(tmp_path / name) == PixelSize(pytest.approx((0.4, 0.2)), "um")

@@ -55,10 +55,12 @@ def micrometres_per(unit) -> float | None:
 
 @dataclass(frozen=True)
 class PixelSize:
-    """The side of a pixel: ``size`` in ``unit`` (e.g. 0.5, "um"); ``spacing``: the step
-    between the planes of a stack, in ``unit``, where the file gives one."""
+    """The sides of a pixel: ``size``, (y, x) in ``unit`` (e.g. (0.5, 0.5), "um"; a file's
+    pixels need not be square: Y and X are read and written apart, as the streamed path's
+    OME-TIFFs do); ``spacing``: the step between the planes of a stack, in ``unit``, where
+    the file gives one."""
 
-    size: float
+    size: tuple[float, float]
     unit: str
     spacing: float | None = None
 
@@ -138,7 +140,7 @@ def _timing(tif) -> dict:
 
 
 def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
-    """The pixel size a TIFF records (:func:`tiff_sizes` of its first page, as
+    """The (y, x) pixel size a TIFF records (:func:`tiff_sizes` of its first page, as
     micrometres); None for other files or when absent."""
     import tifffile
 
@@ -146,7 +148,7 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
         return None
     with tifffile.TiffFile(path) as tif:
         size, spacing = tiff_sizes(tif, tif.pages[0])
-    return None if size is None else PixelSize(size[1], "um", spacing)
+    return None if size is None else PixelSize(size, "um", spacing)
 
 
 def tiff_sizes(tif, page) -> tuple[tuple[float, float] | None, float | None]:
@@ -346,12 +348,19 @@ def scale_kwargs(dtype, *, axes: str, pixel: PixelSize | None, timing: dict | No
     if np.dtype(dtype) not in [np.dtype(d) for d in IMAGEJ_DTYPES]:  # e.g. uint32 ids
         kwargs: dict = {"metadata": {"axes": axes}} if "T" in axes else {}
         if pixel is not None:
-            per_cm = 1e4 / (pixel.size * (micrometres_per(pixel.unit) or 1.0))
-            kwargs |= {"resolution": (per_cm, per_cm), "resolutionunit": "CENTIMETER"}
+            per_um = micrometres_per(pixel.unit) or 1.0
+            per_cm = [1e4 / (side * per_um) for side in _x_y(pixel)]
+            kwargs |= {"resolution": tuple(per_cm), "resolutionunit": "CENTIMETER"}
         return kwargs
     kwargs = {"imagej": True, "metadata": {"axes": axes}}
     _add_scale(kwargs, axes=axes, pixel=pixel, timing=timing)
     return kwargs
+
+
+def _x_y(pixel: PixelSize) -> tuple[float, float]:
+    """``pixel``'s sides in the order of tifffile's ``resolution`` (XResolution first)."""
+    y, x = pixel.size
+    return x, y
 
 
 def _add_scale(kwargs: dict, *, axes: str, pixel: PixelSize | None, timing: dict | None) -> None:
@@ -360,7 +369,7 @@ def _add_scale(kwargs: dict, *, axes: str, pixel: PixelSize | None, timing: dict
     metadata = kwargs["metadata"]
     if pixel is not None:
         metadata["unit"] = pixel.unit
-        kwargs["resolution"] = (1.0 / pixel.size, 1.0 / pixel.size)
+        kwargs["resolution"] = tuple(1.0 / side for side in _x_y(pixel))
         if pixel.spacing and "Z" in axes:
             metadata["spacing"] = pixel.spacing
     if timing and "T" in axes:

@@ -428,7 +428,7 @@ def _write_objects(
             {**_page_columns(p, len(t["id"]), axes, pixel), **t} for p, t in enumerate(tables)
         ]
     table = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
-    size = None if pixel is None else (pixel.size, pixel.size)  # square pixels, as read
+    size = None if pixel is None else pixel.size  # (y, x) um, as read_pixel_size gives it
     write_csv(paths["table"], with_micrometres(table, size))
     return [paths["objects"], paths["table"]]
 
