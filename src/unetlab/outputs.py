@@ -7,13 +7,14 @@ Every command that writes files asks here first:
   (also through a symbolic or hard link: same device and inode) or the same name in the same
   folder up to case (one file on case-insensitive file systems such as macOS's and Windows').
   :func:`refuse_inside` refuses an output inside a folder that is read as data.
-- A folder's *manifest* (``.unetlab-outputs``: one line a file, its name and the command)
-  lists the files unetlab wrote there. A name is added *before* its file is written
-  (write-ahead), so a file that exists is either listed or not ours. :func:`claim_files`
-  (single-file outputs: a JSON report, an ONNX file) and :func:`output_folder` (a folder of
-  outputs, held under a lock) replace a file only if the same command wrote it, or with
-  ``overwrite``; never a training run's own files (those ``unetlab train`` listed); and a
-  single-file output never replaces a file whose suffix names another format (a typo).
+- A folder's *manifest* (``.unetlab-outputs``: one line a file, its name, the command and,
+  for predict's outputs, the input it was made from) lists the files unetlab wrote there. A
+  name is added *before* its file is written (write-ahead), so a file that exists is either
+  listed or not ours. :func:`claim_files` (single-file outputs: a JSON report, an ONNX
+  file) and :func:`output_folder` (a folder of outputs, held under a lock) replace a file
+  only if the same command wrote it (from the same input), or with ``overwrite``; never a
+  training run's own files (those ``unetlab train`` listed); and a single-file output never
+  replaces a file whose suffix names another format (a typo).
 - :class:`FolderLock` (``.unetlab.lock``, an ``flock`` held while the command runs): a second
   process given the same folder refuses. The kernel drops the lock when its process dies,
   so a killed run never leaves it stuck.
@@ -27,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import logging
 import os
 import re
 import shutil
@@ -36,7 +38,11 @@ from pathlib import Path
 
 from unetlab.errors import OutputError, UnetlabError
 
+log = logging.getLogger(__name__)
+
 MANIFEST = ".unetlab-outputs"
+#: what a manifest line holds, tab-separated (the input: predict's outputs, since session 27)
+FIELDS = "name, command, input"
 LOCK = ".unetlab.lock"
 #: files that file managers drop into folders; they never make a folder "someone else's"
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
@@ -203,32 +209,66 @@ def _files(path: Path, suffixes: Collection[str] | None, command: str) -> Iterat
 # --- the manifest: which files of a folder unetlab wrote --------------------------------
 
 
-def _manifest(folder: Path) -> dict[str, set[str]]:
-    """The folder's manifest: file name -> the commands that wrote it."""
+def _lines(folder: Path) -> list[tuple[str, str, str | None]]:
+    """The folder's manifest, line by line: (file name, command, the input it was made from;
+    None where the line names none: other commands', and manifests before session 27)."""
     try:
         text = (folder / MANIFEST).read_text(encoding="utf-8")
     except FileNotFoundError:
-        return {}
+        return []
     except OSError as exc:
         raise OutputError(f"{folder / MANIFEST}: cannot read it ({exc.strerror})") from exc
+    return [_fields(line) for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def _fields(line: str) -> tuple[str, str, str | None]:
+    name, _, rest = line.rstrip("\n").partition("\t")
+    command, tab, source = rest.partition("\t")
+    return name, command, source if tab else None
+
+
+def _line(name: str, command: str, source: str | None) -> str:
+    """One manifest line; a source that would break the line (a newline in it) is left out."""
+    if source is None or "\n" in source or "\r" in source:
+        return f"{name}\t{command}\n"
+    return f"{name}\t{command}\t{source}\n"
+
+
+def _manifest(folder: Path) -> dict[str, set[str]]:
+    """The folder's manifest: file name -> the commands that wrote it."""
     entries: dict[str, set[str]] = {}
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            name, _, command = line.partition("\t")
-            entries.setdefault(name, set()).add(command)
+    for name, command, _ in _lines(folder):
+        entries.setdefault(name, set()).add(command)
     return entries
 
 
-def forget(folder: str | os.PathLike, names: Iterable[str], command: str) -> None:
+def made_from(folder: str | os.PathLike, command: str) -> dict[str, str | None]:
+    """Each name ``command`` wrote in ``folder`` -> the input it was made from, as its latest
+    manifest line says (None: the line names no input)."""
+    return {name: source for name, cmd, source in _lines(Path(folder)) if cmd == command}
+
+
+def forget(
+    folder: str | os.PathLike,
+    names: Iterable[str],
+    command: str,
+    *,
+    sources: Mapping[str, str] | None = None,
+) -> None:
     """Drop the lines of ``names`` written by ``command`` from the folder's manifest
-    (rewritten atomically; call it with the folder's lock held)."""
-    drop = set(names)
+    (rewritten atomically; call it with the folder's lock held); of a name in ``sources``,
+    only the lines that say it was made from that input (an earlier input's stay)."""
+    drop, sources = set(names), sources or {}
     path = Path(folder) / MANIFEST
     if not drop or not path.exists():
         return
     lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    dropped = {(name, command) for name in drop}
-    kept = [line for line in lines if tuple(line.rstrip("\n").split("\t", 1)) not in dropped]
+
+    def dropped(line: str) -> bool:
+        name, cmd, source = _fields(line)
+        return name in drop and cmd == command and sources.get(name, source) == source
+
+    kept = [line for line in lines if line.startswith("#") or not dropped(line)]
     if len(kept) == len(lines):
         return
     from unetlab.data.io import atomic_path  # data.io imports this module
@@ -244,18 +284,27 @@ def written_here(folder: str | os.PathLike, command: str | None = None) -> set[s
     return {n for n, cmds in entries.items() if command is None or command in cmds}
 
 
-def record(folder: str | os.PathLike, names: Iterable[str], *, command: str = "unetlab") -> None:
-    """Add ``names`` (written by ``command``) to the folder's manifest, flushed to disk
-    before the files are written. One line each: the name, a tab, the command."""
-    folder = Path(folder)
-    new = sorted(set(names) - written_here(folder, command))
+def record(
+    folder: str | os.PathLike,
+    names: Iterable[str],
+    *,
+    command: str = "unetlab",
+    sources: Mapping[str, str] | None = None,
+) -> None:
+    """Add ``names`` (written by ``command``; ``sources``: the input each is made from) to
+    the folder's manifest, flushed to disk before the files are written. One line each: the
+    name, a tab, the command (and a tab and the input). A name listed already gets a line
+    again only if it is now made from another input (the latest line holds)."""
+    folder, sources = Path(folder), sources or {}
+    before = made_from(folder, command)
+    new = sorted(n for n in set(names) if n not in before or sources.get(n, before[n]) != before[n])
     if not new:
         return
     path = folder / MANIFEST
-    head = "" if path.exists() else "# files written by unetlab into this folder (name, command)\n"
+    head = "" if path.exists() else f"# files written by unetlab into this folder ({FIELDS})\n"
     try:
         with open(path, "a", encoding="utf-8") as f:
-            f.write(head + "".join(f"{name}\t{command}\n" for name in new))
+            f.write(head + "".join(_line(name, command, sources.get(name)) for name in new))
             f.flush()
             os.fsync(f.fileno())
     except OSError as exc:
@@ -373,6 +422,7 @@ def output_folder(
     keep: Collection[str] = (),
     command: str = "unetlab",
     overwrite_fix: str = OVERWRITE_FIX,
+    sources: Mapping[str, str] | None = None,
 ) -> Iterator[Path]:
     """Make ``folder`` ready for outputs called ``names``, held under its lock.
 
@@ -380,15 +430,21 @@ def output_folder(
     holds files unetlab did not write (``keep``: existing names that will not be touched,
     e.g. outputs skipped because they exist), unless ``overwrite``; one of ``names`` that
     :func:`_refuse_replacing` refuses (a run's file; another command's file, unless
-    ``overwrite``); a folder another unetlab process holds; a folder that cannot be written.
-    Then removes stale temporaries and records ``names`` in the manifest. Yields the folder.
+    ``overwrite``); one of ``names`` that ``command`` made from another input than the one
+    ``sources`` gives (:func:`_other_inputs`), unless ``overwrite``; a folder another unetlab
+    process holds; a folder that cannot be written.
+    Then removes stale temporaries and records ``names`` (and their ``sources``) in the
+    manifest. Yields the folder.
     ``overwrite_fix``: how the messages tell the caller to pass ``overwrite`` (the CLI's flag,
-    or "pass overwrite=True" for Python).
+    or "pass overwrite=True" for Python). ``sources``: the input each output is made from,
+    for ``names`` and for the other names that input's outputs may have (kinds not asked for
+    now); the files of another input that ``overwrite`` lets an input replace and that this
+    run does not write are removed once it wrote an output of that input
+    (:func:`_remove_replaced`): no mix of two inputs' outputs is left.
     A folder made here is removed again when the work stops at a one-line error
     (UnetlabError) before writing anything into it.
     """
-    folder = Path(folder)
-    names = list(names)
+    folder, names, sources = Path(folder), list(names), dict(sources or {})
     refuse_inputs([folder / n for n in names], inputs, command=command)
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder} is a file; give a folder for the outputs")
@@ -399,41 +455,114 @@ def output_folder(
         raise write_error(folder, exc) from exc
     from unetlab.data.io import folder_sync_deferred  # data.io imports this module
 
+    fix = dict(overwrite=overwrite, overwrite_fix=overwrite_fix)
     try:
         with FolderLock(folder), folder_sync_deferred(folder):
             remove_stale_temporaries(folder)
-            if (others := foreign_files(folder, keep=keep)) and not overwrite:
-                shown = ", ".join(others[:3]) + (
-                    f" and {len(others) - 3} more" if len(others) > 3 else ""
-                )
-                raise OutputError(
-                    f"{folder} holds files that unetlab did not write ({shown}): give an "
-                    f"empty or new folder, or {overwrite_fix} to write among them"
-                )
+            _refuse_foreign(folder, keep, **fix)
             manifest, present = _manifest(folder), {p.name for p in folder.iterdir()}
             for name in names:
                 writers = manifest.get(name, ())
-                _refuse_replacing(
-                    folder,
-                    name,
-                    writers,
-                    exists=name in present,
-                    command=command,
-                    overwrite=overwrite,
-                    overwrite_fix=overwrite_fix,
-                )
-            listed = {n for n, cmds in manifest.items() if command in cmds}  # read above
-            stamps = {n: _stamp(folder / n) for n in names if n not in listed}
-            record(folder, names, command=command)
+                exists = name in present
+                _refuse_replacing(folder, name, writers, exists=exists, command=command, **fix)
+            before = made_from(folder, command)  # read above
+            replaced = _other_inputs(folder, names, sources, before, present, command, **fix)
+            fresh = [n for n in names if n not in before or sources.get(n, before[n]) != before[n]]
+            watched = set(fresh) | {n for n, s in sources.items() if s in replaced}
+            stamps = {n: _stamp(folder / n) for n in watched}
+            record(folder, names, command=command, sources=sources)
             yield folder
-            # names this run may have written and did not (a .tif where a .png was written,
-            # no overlay for a large image), absent or someone else's file left as it was
-            # (--overwrite): unlisted again, so such a file is not taken for unetlab's
-            forget(folder, [n for n, s in stamps.items() if _untouched(folder, n, s)], command)
+            _settle(folder, stamps, fresh, sources, before, replaced, command)
     except UnetlabError:
         if made:
             _remove_if_unused(folder)
         raise
+
+
+def _settle(
+    folder: Path,
+    stamps: Mapping[str, tuple[int, int] | None],
+    fresh: Collection[str],
+    sources: Mapping[str, str],
+    before: Mapping[str, str | None],
+    replaced: Mapping[str, Collection[str]],
+    command: str,
+) -> None:
+    """The manifest after a run, from the ``stamps`` of names taken before it: another
+    input's files it replaced in part are removed (:func:`_remove_replaced`), and the
+    ``fresh`` names (listed by this run) it did not write are unlisted again."""
+    untouched = {n for n, stamp in stamps.items() if _untouched(folder, n, stamp)}
+    wrote = {sources[n] for n in set(stamps) - untouched if n in sources}
+    gone = {
+        n
+        for n in untouched
+        if sources.get(n) in wrote and before.get(n) in replaced.get(sources[n], ())
+    }
+    _remove_replaced(folder, gone, before, command)
+    # names this run may have written and did not (a .tif where a .png was written, no
+    # overlay for a large image), absent or someone else's file left as it was (--overwrite):
+    # unlisted again, so such a file is not taken for unetlab's; of another input's file
+    # left as it was, only this run's line goes (it stays that input's)
+    left = untouched - gone
+    forget(folder, [n for n in fresh if n in left], command, sources=sources)
+
+
+def _refuse_foreign(folder: Path, keep: Collection[str], *, overwrite: bool, overwrite_fix: str):
+    """OutputError if ``folder`` holds files unetlab did not write (but ``keep``), unless
+    ``overwrite``."""
+    if (others := foreign_files(folder, keep=keep)) and not overwrite:
+        shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
+        raise OutputError(
+            f"{folder} holds files that unetlab did not write ({shown}): give an "
+            f"empty or new folder, or {overwrite_fix} to write among them"
+        )
+
+
+def _other_inputs(
+    folder: Path,
+    names: Iterable[str],
+    sources: Mapping[str, str],
+    before: Mapping[str, str | None],
+    present: Collection[str],
+    command: str,
+    *,
+    overwrite: bool,
+    overwrite_fix: str,
+) -> dict[str, set[str]]:
+    """Each input of ``sources`` -> the other inputs whose outputs it would replace: those of
+    ``names`` that exist (``present``) and that ``command`` made from another input
+    (``before``: the manifest's; a line that names no input is no other input). OutputError
+    naming both inputs unless ``overwrite``: two inputs of one output name (``a.png`` and
+    ``a.ome.tif``) predicted one after the other into one folder left one's table beside
+    the other's labels."""
+    replaced: dict[str, set[str]] = {}
+    for name in names:
+        new, old = sources.get(name), before.get(name)
+        if new is None or old is None or old == new or name not in present:
+            continue
+        if not overwrite:
+            raise OutputError(
+                f"{folder / name} is unetlab {command}'s output for {old}, and {new} would "
+                f"replace it (their outputs have the same names): give another output folder, "
+                f"or {overwrite_fix} to replace {Path(old).name}'s outputs"
+            )
+        replaced.setdefault(new, set()).add(old)
+    return replaced
+
+
+def _remove_replaced(
+    folder: Path, gone: Collection[str], before: Mapping[str, str | None], command: str
+) -> None:
+    """Remove the files ``gone`` (of inputs whose outputs a run replaced with ``overwrite``,
+    left beside the new ones: another format, a kind not asked for now) and their lines."""
+    for name in sorted(gone):
+        path = folder / name
+        log.info("removed %s: an output of %s, replaced by another input's", path, before[name])
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    forget(folder, gone, command)
 
 
 def _stamp(path: Path) -> tuple[int, int] | None:

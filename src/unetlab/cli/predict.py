@@ -100,7 +100,8 @@ def add_parser(sub) -> None:
     g.add_argument(
         "--overwrite",
         action="store_true",
-        help="write into a folder holding files unetlab did not write (inputs are never replaced)",
+        help="write into a folder holding files unetlab did not write, and replace the "
+        "outputs another input of the same name wrote there (inputs are never replaced)",
     )
     t = p.add_argument_group("tiling")
     t.add_argument(

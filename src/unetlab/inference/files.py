@@ -25,6 +25,7 @@ from unetlab.data.io import read_stack, write_csv, write_png, write_tiff
 from unetlab.data.ome import FORMATS
 from unetlab.data.tiffmeta import (
     PageAxes,
+    frame_seconds,
     imagej_kwargs,
     read_page_axes,
     read_pixel_size,
@@ -32,13 +33,8 @@ from unetlab.data.tiffmeta import (
 )
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import OutputError, UnetlabError
-from unetlab.inference.objects import (
-    ObjectOptions,
-    id_dtype,
-    object_table,
-    objects_from_probabilities,
-    with_micrometres,
-)
+from unetlab.inference.measure import object_table, with_micrometres
+from unetlab.inference.objects import ObjectOptions, id_dtype, objects_from_probabilities
 from unetlab.inference.predict import (
     PredictOptions,
     check_finite,
@@ -55,7 +51,7 @@ from unetlab.inference.slides import (
     output_stem,
     predict_slide,
 )
-from unetlab.outputs import OVERWRITE_FIX, output_folder, refuse_inputs, written_here
+from unetlab.outputs import OVERWRITE_FIX, made_from, output_folder, refuse_inputs
 from unetlab.plots import draw_outlines, overlay, palette
 from unetlab.runtime import check_precision, memory_hint
 
@@ -140,14 +136,14 @@ def refuse_shared_outputs(out_dir: Path, files: Sequence[Path], **wanted: bool) 
         if stems.setdefault(stem.casefold(), f) != f:
             raise OutputError(
                 f"{stems[stem.casefold()]} and {f} would write the same outputs: predict them "
-                "separately"
+                "into different --output folders"
             )
         for name, role in output_roles(stem, **wanted).items():
             first, first_role = claimed.setdefault(name.casefold(), (f, role))
             if first != f:
                 raise OutputError(
                     f"{first}'s {first_role} and {f}'s {role} would both be {out_dir / name}: "
-                    "predict them separately or rename one"
+                    "predict them into different --output folders, or rename one"
                 )
 
 
@@ -161,21 +157,43 @@ def finished_inputs(
     there (its manifest lists it): what ``--skip-existing`` skips. A file of that name that
     unetlab did not write is no finished prediction, and an input predicted before without
     an output asked for now (an overlay, its objects) is not finished (a streamed slide's
-    overlay too: its downsampled ``<stem>_overlay.png``). Ask before the folder's manifest
-    records this run."""
+    overlay too: its downsampled ``<stem>_overlay.png``), nor is one whose outputs the
+    manifest says were made from another input (``nb1.png``'s for ``nb1.ome.tif``). Ask
+    before the folder's manifest records this run."""
     out_dir = Path(out_dir)
-    ours = written_here(out_dir, "predict") if out_dir.is_dir() else set()
+    ours = made_from(out_dir, "predict") if out_dir.is_dir() else {}
 
     def finished(f: Path) -> bool:
         names_of: dict[str, list[str]] = {}
         for name, role in output_roles(output_stem(f), **wanted).items():
             names_of.setdefault(role, []).append(name)
+        mine = (None, input_source(f))  # None: a manifest that names no input
         present = [
-            [n in ours and (out_dir / n).exists() for n in names] for names in names_of.values()
+            [n in ours and ours[n] in mine and (out_dir / n).exists() for n in names]
+            for names in names_of.values()
         ]
         return all(any(role) for role in present)
 
     return [f for f in files if finished(f)]
+
+
+def input_source(path: str | os.PathLike) -> str:
+    """How the manifest names the input an output was made from: its resolved path."""
+    return str(Path(path).resolve())
+
+
+def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:
+    """Each output name of ``files`` -> :func:`input_source` of the input it is made from:
+    the outputs asked for (``wanted``, as for :func:`output_roles`), then the other names of
+    each input's outputs (an overlay not asked for now, the other format), unless another
+    input writes that name."""
+    every = dict(probabilities=True, overlay=True, objects=True)
+    sources: dict[str, str] = {}
+    for roles in (wanted, every):
+        for f in files:
+            for name in output_roles(output_stem(f), **roles):
+                sources.setdefault(name, input_source(f))
+    return sources
 
 
 def check_options(
@@ -214,16 +232,20 @@ def prediction_folder(
 ) -> Iterator[Path]:
     """``out_dir`` checked and locked for the outputs of ``files`` (see
     :func:`unetlab.outputs.output_folder`): OutputError if an output would replace an input,
-    if two inputs would write one output file (:func:`refuse_shared_outputs`), or if the
-    folder holds files unetlab did not write (unless ``overwrite``, which the message names
-    as ``overwrite_fix``; the outputs of inputs ``--skip-existing`` skips are in the
-    manifest: :func:`finished_inputs`). While held, :func:`predict_file` called from this
-    thread writes into it without checking it again."""
+    if two inputs would write one output file (:func:`refuse_shared_outputs`), if the
+    folder holds files unetlab did not write, or if an output would replace one that
+    another input of the same output name made there (the manifest records each output's
+    input: :func:`output_sources`), unless ``overwrite`` (which the message names as
+    ``overwrite_fix``; the other input's remaining outputs are then removed once this run
+    wrote the new input's, so no mix of both is left). The outputs of inputs
+    ``--skip-existing`` skips are in the manifest (:func:`finished_inputs`). While held,
+    :func:`predict_file` called from this thread writes into it without checking it again."""
     out_dir = Path(out_dir)
     wanted = dict(probabilities=probabilities, overlay=overlay, objects=objects)
     refuse_shared_outputs(out_dir, files, **wanted)
     names = [n for f in files for n in output_roles(output_stem(f), **wanted)]
     held = dict(overwrite=overwrite, overwrite_fix=overwrite_fix)
+    held["sources"] = output_sources(files, **wanted)
     with output_folder(out_dir, names, inputs=files, command="predict", **held) as folder:
         key = folder.resolve()
         _held().add(key)
@@ -278,8 +300,8 @@ def predict_file(
     as the labels). ``objects`` (e.g. ``ObjectOptions.for_model(model)``): also
     ``<stem>_objects.tif``, one id per object (uint16, uint32 past 65,535 objects; a stack
     gives one plane per plane, ids per plane) and ``<stem>_objects.csv``
-    (:func:`unetlab.inference.objects.object_table`, with ``page``, and ``t`` / ``z`` /
-    ``z_um`` columns for stacks), and object outlines in the overlay.
+    (:func:`unetlab.inference.measure.object_table`, with ``page``, and ``t`` / ``t_s`` /
+    ``z`` / ``z_um`` columns for stacks), and object outlines in the overlay.
 
     Large inputs (TIFFs above ``large_threshold`` px a page, default ``LARGE_PIXELS``;
     ``level`` > 0; Zarr folders) are streamed by :func:`~unetlab.inference.slides.predict_slide`
@@ -290,12 +312,13 @@ def predict_file(
 
     ``out_dir`` is checked and locked as ``unetlab predict`` checks its ``--output``
     (:func:`prediction_folder`): a folder holding files unetlab did not write (its manifest,
-    ``.unetlab-outputs``, lists those it wrote) is refused, so none of them is replaced,
-    unless ``overwrite``; ``path`` itself is never replaced (a folder of images:
-    :func:`unetlab.inference.folders.predict_folder`). Raises ImageReadError/UnetlabError
-    for unreadable or unfit images, OutputError for such an output folder (or a full or
-    read-only disk), OutOfMemoryError naming the settings to lower. NaN or infinite pixels
-    raise UnetlabError naming how many.
+    ``.unetlab-outputs``, lists those it wrote, and the input each was made from) is refused,
+    so none of them is replaced, and so are outputs of another input of the same name
+    (``x.png``'s, for ``x.ome.tif``), unless ``overwrite``; ``path`` itself is never
+    replaced (a folder of images: :func:`unetlab.inference.folders.predict_folder`). Raises
+    ImageReadError/UnetlabError for unreadable or unfit images, OutputError for such an
+    output folder (or a full or read-only disk), OutOfMemoryError naming the settings to
+    lower. NaN or infinite pixels raise UnetlabError naming how many.
     """
     path, out_dir = Path(path), Path(out_dir)
     if color and label_values:
@@ -497,8 +520,12 @@ def _hyperstack(pages: Sequence[np.ndarray], axes: PageAxes, tail: str) -> tuple
 
 def _page_columns(page: int, rows: int, axes: PageAxes, pixel) -> dict[str, np.ndarray]:
     """The leading columns of a stack's object table for ``rows`` objects of page ``page``:
-    ``page``, and the input's ``t`` and ``z`` indices (``z_um`` where the Z spacing is known)."""
+    ``page``, and the input's ``t`` and ``z`` indices (``t_s`` where the frame interval is
+    known, ``z_um`` where the Z spacing is)."""
     columns = {"page": page, **axes.index(page)}
+    seconds = frame_seconds(axes.timing)
+    if "t" in columns and seconds is not None:
+        columns = {"page": page, "t": columns["t"], "t_s": columns["t"] * seconds, **columns}
     if "z" in columns and pixel is not None and pixel.spacing:
         columns["z_um"] = columns["z"] * pixel.spacing
     return {name: np.full(rows, value) for name, value in columns.items()}

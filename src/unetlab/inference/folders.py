@@ -128,8 +128,9 @@ def predict_folder(
 
     ``out_dir`` is checked before any work (:func:`claim_folder`): OutputError if an output
     would replace an input, if two inputs would write one file, if another unetlab process
-    writes there, or if the folder holds files unetlab did not write (unless ``overwrite``:
-    written among them). ``skip_existing``: inputs whose outputs an earlier prediction wrote
+    writes there, or if the folder holds files unetlab did not write or outputs that another
+    input of the same name wrote (unless ``overwrite``: written among them, and the other
+    input's outputs replaced). ``skip_existing``: inputs whose outputs an earlier prediction wrote
     there are skipped. A file that cannot be read or does not fit the model is logged and
     listed in ``failed``; the others are still written. Returns a :class:`FolderPrediction`.
     """
