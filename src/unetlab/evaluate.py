@@ -362,6 +362,7 @@ class _Accumulator:
             gt_ids = instances(
                 gt, boundary_class=self.boundary_class, connectivity=self.connectivity
             )
+        pred_ids = without_ignored(pred_ids, gt)
         counts = rand_counts(pred_ids, gt_ids)
         self.rand += counts
         has_cells = bool((gt_ids > 0).any())
@@ -444,6 +445,15 @@ class _Accumulator:
             "information_score": float(np.mean(info)) if info else math.nan,
             **object_summary(self.objects),
         }
+
+
+def without_ignored(pred_ids: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """``pred_ids`` with 0 (no object) where the truth ``gt`` is ignored (IGNORE_INDEX): the
+    predicted objects are the prediction's own (its regions or ids, made from every pixel),
+    scored on the labelled pixels only, so an object wholly in ignored pixels is no false
+    positive and ignored pixels add to no object's size. A new array; the input is kept."""
+    ignored = gt == IGNORE_INDEX
+    return np.where(ignored, 0, pred_ids) if ignored.any() else pred_ids
 
 
 def object_scores_wanted(
