@@ -51,6 +51,53 @@ def test_unknown_keys_name_the_known_ones(tmp_path):
         load_config(path)
 
 
+def test_unknown_keys_suggest_the_close_one_and_name_the_file(tmp_path):
+    for override, close in [
+        ("train.epoch=3", "train.epochs"),
+        ("model.presett=small", "model.preset"),
+        ("augment.elastik=on", "augment.elastic"),
+        ("data.tile=188", "data.tile_size"),
+        ("trian.lr=1", "train"),
+    ]:
+        with pytest.raises(UnetlabError, match=rf"did you mean {close}\? known keys"):
+            load_config(None, [override])
+    path = tmp_path / "bad1.yaml"
+    path.write_text("train:\n  epoch: 3\n")
+    with pytest.raises(UnetlabError, match=r"bad1\.yaml: unknown config key train\.epoch: did"):
+        load_config(path)
+    with pytest.raises(UnetlabError, match=r"bad1\.yaml: unknown config key train\.epoch: did"):
+        load_config(path, ["train.epochs=2"])  # the file's typo is not hidden by an override
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("{mode: percentile, lwo: 20}", r"unknown key data\.normalization\.lwo: did you mean "),
+        (
+            "{mode: percentile, hgih: 95}",
+            r"normalization\.hgih: did you mean data\.normalization\.high",
+        ),
+        (
+            "{mode: per_image, mdoe: 3}",
+            r"normalization\.mdoe: did you mean data\.normalization\.mode",
+        ),
+        ("{mode: per_image, low: 3}", r"normalization\.low does not apply to mode per_image"),
+        ("{mode: fixed, mean: [0], std: [1], high: 9}", r"\.high does not apply to mode fixed"),
+        ("{low: 3}", r"data\.normalization\.mode must be one of per_image.*not None \(set it"),
+    ],
+)
+def test_normalization_keys_are_checked(override, message):
+    with pytest.raises(UnetlabError, match=message):
+        load_config(None, [f"data.normalization={override}"])
+
+
+def test_a_misspelled_normalization_mode_key_is_named():
+    with pytest.raises(UnetlabError, match=r"unknown key data\.normalization\.mdoe: did you mean"):
+        load_config(None, ["data.normalization.mdoe=scale"])
+    spec = load_config(None, ["data.normalization={mode: percentile, low: 2, high: 98}"])
+    assert spec.data.normalization == {"mode": "percentile", "low": 2, "high": 98}
+
+
 def test_types_and_choices_are_checked():
     with pytest.raises(ValueError, match="train.epochs must be int"):
         load_config(None, ["train.epochs=many"])

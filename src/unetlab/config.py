@@ -13,6 +13,7 @@ Example::
 
 from __future__ import annotations
 
+import difflib
 import math
 import os
 import re
@@ -157,10 +158,10 @@ class DataSection:
             )
         if self.label_values is not None and len(set(self.label_values)) != len(self.label_values):
             raise UnetlabError(f"data.label_values has duplicates: {self.label_values}")
-        from unetlab.data.normalize import check_spec
+        from unetlab.data.normalize import check_keys
 
         if self.normalization is not None:
-            check_spec(self.normalization)
+            check_keys(self.normalization)
 
 
 def _augment_section() -> type:
@@ -350,10 +351,7 @@ def _build(cls, data: dict, prefix: str):
     known = {f.name: f for f in fields(cls)}
     hints = typing.get_type_hints(cls)
     if unknown := [k for k in data if k not in known]:
-        raise UnetlabError(
-            f"unknown config key {prefix}{unknown[0]!s}: known keys{' in ' + prefix.rstrip('.') if prefix else ''} "
-            f"are {', '.join(known)}"
-        )
+        raise UnetlabError(unknown_key_message(unknown[0], list(known), prefix))
     kwargs = {}
     for name, value in data.items():
         hint = hints[name]
@@ -362,6 +360,15 @@ def _build(cls, data: dict, prefix: str):
         else:
             kwargs[name] = _check_type(value, hint, f"{prefix}{name}")
     return cls(**kwargs)
+
+
+def unknown_key_message(key, known: list[str], prefix: str = "") -> str:
+    """``unknown config key train.epoch: did you mean train.epochs? known keys in train are
+    ...``: the closest known name (``difflib``), when one is close."""
+    close = difflib.get_close_matches(str(key), known, n=1)
+    hint = f"did you mean {prefix}{close[0]}? " if close else ""
+    where = f" in {prefix.rstrip('.')}" if prefix else ""
+    return f"unknown config key {prefix}{key!s}: {hint}known keys{where} are {', '.join(known)}"
 
 
 def _check_type(value, hint, key: str):
@@ -476,6 +483,8 @@ def load_config(
     :func:`unetlab.plan.plan_training` plans the others, as ``unetlab train`` does.
     """
     data = _read_config_file(Path(path)) if path is not None else {}
+    if path is not None:
+        _check_file_keys(Config, data, find_config(path))
     # defaults first, so that dict-valued keys (normalization) can be updated key by key
     defaults = Config().to_dict()
     merged = {
@@ -540,6 +549,18 @@ def _read_config_file(path: Path) -> dict:
     if not isinstance(data, dict):
         raise UnetlabError(f"{path}: a config file must be a YAML mapping of sections")
     return data
+
+
+def _check_file_keys(cls, data: dict, path: Path, prefix: str = "") -> None:
+    """An unknown section or key of the config file at ``path``, refused naming the file
+    (type errors name the key, checked once the overrides are in)."""
+    known = {f.name: f for f in fields(cls)}
+    hints = typing.get_type_hints(cls)
+    for key, value in data.items():
+        if key not in known:
+            raise UnetlabError(f"{path}: {unknown_key_message(key, list(known), prefix)}")
+        if is_dataclass(hints[key]) and isinstance(value, dict):
+            _check_file_keys(hints[key], value, path, f"{prefix}{key}.")
 
 
 def _key(override: str) -> str:

@@ -23,6 +23,8 @@ of an exported model). Standard deviations and percentile ranges are floored at 
 
 from __future__ import annotations
 
+import difflib
+
 import numpy as np
 
 from unetlab.errors import UnetlabError
@@ -34,6 +36,42 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 PERCENTILES = (1.0, 99.8)  # the percentile mode's default (low, high)
 SAMPLE_PIXELS = 1 << 24  # a streamed float image's percentiles come from about this many
 STD_FLOOR = 1e-6  # the floor of a standard deviation (and of a percentile range)
+
+
+#: the keys of each mode's spec (``mode`` itself aside)
+MODE_KEYS = {
+    "per_image": (),
+    "fixed": ("mean", "std"),
+    "scale": (),
+    "imagenet": (),
+    "percentile": ("low", "high"),
+}
+
+
+def check_keys(spec: dict, where: str = "data.normalization") -> dict:
+    """``spec`` checked as a config gives it: every key known to its mode (a misspelled
+    ``low`` would leave the default in force), then :func:`check_spec`. ``where`` names the
+    setting in the messages. Checkpoints are read with :func:`check_spec` alone."""
+    known = ("mode", *dict.fromkeys(k for keys in MODE_KEYS.values() for k in keys))
+    for key in spec:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"did you mean {where}.{close[0]}? " if close else ""
+            raise UnetlabError(
+                f"unknown key {where}.{key}: {hint}the keys of {where} are {', '.join(known)}"
+            )
+    mode = spec.get("mode")
+    if mode not in MODES:
+        raise UnetlabError(
+            f"{where}.mode must be one of {', '.join(MODES)}, not {mode!r}"
+            + ("" if "mode" in spec else f" (set it: {where}.mode=per_image)")
+        )
+    if extra := [k for k in spec if k != "mode" and k not in MODE_KEYS[mode]]:
+        takes = ", ".join(MODE_KEYS[mode]) or "no other key"
+        raise UnetlabError(
+            f"{where}.{extra[0]} does not apply to mode {mode} (it takes {takes}): drop it"
+        )
+    return check_spec(spec)
 
 
 def check_spec(spec: dict) -> dict:
