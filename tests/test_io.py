@@ -151,3 +151,11 @@ def test_a_full_disk_error_says_how_much_is_free(tmp_path, monkeypatch):
     full = pytest.raises(OutputError, match=r"\(No space left on device\); 0.0 MB free on its")
     with full, atomic_path(tmp_path / "a.json"):
         raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_csv_floats_keep_ten_digits(tmp_path):
+    from unetlab.data.io import write_csv
+
+    write_csv(tmp_path / "t.csv", {"x": [123456.78125, 1548.6875, 0.1], "ok": [True, False, True]})
+    lines = (tmp_path / "t.csv").read_text().splitlines()
+    assert lines == ["x,ok", "123456.7812,true", "1548.6875,false", "0.1,true"]
