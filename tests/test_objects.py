@@ -232,7 +232,7 @@ def test_dsb_thresholds_are_exact():
 
 
 def test_the_object_table_in_micrometres_beside_pixels():
-    from unetlab.inference.objects import object_table, with_micrometres
+    from unetlab.inference.measure import object_table, with_micrometres
 
     ids = np.zeros((10, 12), np.int32)
     ids[2:4, 3:7] = 1  # 8 px, centroid (2.5, 4.5)

@@ -5,15 +5,14 @@ import pytest
 from scipy import ndimage
 
 from unetlab.data.instances import boundary_target
+from unetlab.inference.measure import TableSums, object_table
 from unetlab.inference.objects import (
     MIN_AREA_FALLBACK,
     ObjectOptions,
-    TableSums,
     _bands_with_context,
     default_min_area,
     fill_object_holes,
     id_dtype,
-    object_table,
     objects_from_probabilities,
     objects_in_bands,
     remove_small,

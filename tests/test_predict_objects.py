@@ -108,11 +108,18 @@ def test_streamed_objects_equal_in_memory(tmp_path, monkeypatch):
     large = tifffile.imread(tmp_path / "large" / "big_objects.tif")
     assert small.max() >= 20 and same_partition(small, large)
     assert large.max() == small.max()  # renumbered 1..n
-    areas = []
+    tables = []
     for folder in ("small", "large"):
         with open(tmp_path / folder / "big_objects.csv") as f:
-            areas.append(sorted(float(row["area"]) for row in csv.DictReader(f)))
-    assert areas[0] == areas[1]
+            rows = list(csv.DictReader(f))
+        tables.append(sorted(rows, key=lambda r: (float(r["centroid_y"]), float(r["centroid_x"]))))
+    assert list(tables[0][0]) == list(tables[1][0])
+    assert "solidity" in tables[0][0] and "max_intensity" in tables[0][0]
+    number = {"true": 1.0, "false": 0.0}
+    for a, b in zip(*tables):  # every column, perimeter and hull too, across pieces
+        for key in set(a) - {"id"}:
+            x, y = (number[r[key]] if r[key] in number else float(r[key]) for r in (a, b))
+            assert x == pytest.approx(y, rel=1e-9, nan_ok=True), key
     hidden = [p.name for p in (tmp_path / "large").glob(".*")]
     assert hidden == [".unetlab-outputs"]  # the manifest; no provisional file left behind
 
@@ -302,3 +309,22 @@ def test_non_square_pixels_give_y_and_x_their_own_size(tmp_path, monkeypatch, na
         assert size == PixelSize(pytest.approx((0.4, 0.2)), "um"), out
     for out in ("a.tif", "a_objects.tif"):
         assert read_pixel_size(tmp_path / "big" / out).size == pytest.approx((0.4, 0.2))
+
+
+def test_a_time_lapse_table_gives_seconds(tmp_path):
+    from unetlab.data.tiffmeta import frame_seconds
+
+    assert frame_seconds({"finterval": 2.0, "tunit": "min"}) == 120.0
+    assert frame_seconds({"finterval": 30.0}) == 30.0  # ImageJ's default unit: seconds
+    assert frame_seconds({"finterval": 2.0, "tunit": "fortnight"}) is None
+    assert frame_seconds({}) is None
+    net = local_net()
+    frames = np.stack([nuclei_image(50, 60, seed=s) for s in (0, 1, 2)])
+    tifffile.imwrite(
+        tmp_path / "tl.tif", frames, imagej=True, metadata={"axes": "TYX", "finterval": 30.0}
+    )
+    predict_file(net, tmp_path / "tl.tif", tmp_path / "o", objects=ObjectOptions.for_model(net))
+    with open(tmp_path / "o" / "tl_objects.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0])[:4] == ["page", "t", "t_s", "id"]
+    assert {(r["t"], r["t_s"]) for r in rows} == {("0", "0"), ("1", "30"), ("2", "60")}

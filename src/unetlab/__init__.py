@@ -12,6 +12,7 @@ The public API, for notebooks and scripts::
     model = load_model("runs/mine/checkpoints/best.pt")
     probs = predict_image(model, image)        # (K, H, W) float32, any image size
     ids, table = predict_objects(model, image) # (H, W) uint16 object ids, per-object columns
+    table = measure_objects(ids, image, pixel_size=0.25)  # any label image, in px and µm
     report = evaluate_model(model, "path/to/data")
 """
 
@@ -49,6 +50,7 @@ _HOMES = {
     "predict_file": "inference.files",
     "FolderPrediction": "inference.folders",
     "predict_folder": "inference.folders",
+    "measure_objects": "inference.measure",
     "ObjectOptions": "inference.objects",
     "objects_from_probabilities": "inference.objects",
     "predict_objects": "inference.objects",

@@ -74,8 +74,8 @@ def add_parser(sub) -> None:
         "--instances",
         action="store_true",
         help="also write objects: <stem>_objects.tif (one id per object, 0 = "
-        "background) and <stem>_objects.csv (area, centroid, box, mean intensity); "
-        "outlines in the overlay",
+        "background) and <stem>_objects.csv (area, centroid, box, shape and intensity "
+        "measures); outlines in the overlay",
     )
     g.add_argument(
         "--min-area",

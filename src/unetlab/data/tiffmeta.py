@@ -139,6 +139,25 @@ def _timing(tif) -> dict:
     return {}
 
 
+#: seconds per ImageJ ``tunit`` (ImageJ's default, with none: seconds)
+_TUNIT_SECONDS = {
+    **dict.fromkeys(("", "s", "sec", "second", "seconds"), 1.0),
+    **dict.fromkeys(("ms", "msec"), 1e-3),
+    **dict.fromkeys(("min", "minute", "minutes"), 60.0),
+    **dict.fromkeys(("h", "hr", "hour", "hours"), 3600.0),
+}
+
+
+def frame_seconds(timing: dict) -> float | None:
+    """Seconds between time points of a ``timing`` (:class:`PageAxes`): ImageJ's
+    ``finterval`` in its ``tunit``; None where none is recorded or the unit is unknown."""
+    interval = timing.get("finterval")
+    per = _TUNIT_SECONDS.get(str(timing.get("tunit") or "").strip().lower())
+    if not interval or per is None:
+        return None
+    return float(interval) * per
+
+
 def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
     """The (y, x) pixel size a TIFF records (:func:`tiff_sizes` of its first page, as
     micrometres); None for other files or when absent."""

@@ -25,6 +25,7 @@ from unetlab.data.io import read_stack, write_csv, write_png, write_tiff
 from unetlab.data.ome import FORMATS
 from unetlab.data.tiffmeta import (
     PageAxes,
+    frame_seconds,
     imagej_kwargs,
     read_page_axes,
     read_pixel_size,
@@ -32,13 +33,8 @@ from unetlab.data.tiffmeta import (
 )
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import OutputError, UnetlabError
-from unetlab.inference.objects import (
-    ObjectOptions,
-    id_dtype,
-    object_table,
-    objects_from_probabilities,
-    with_micrometres,
-)
+from unetlab.inference.measure import object_table, with_micrometres
+from unetlab.inference.objects import ObjectOptions, id_dtype, objects_from_probabilities
 from unetlab.inference.predict import (
     PredictOptions,
     check_finite,
@@ -304,8 +300,8 @@ def predict_file(
     as the labels). ``objects`` (e.g. ``ObjectOptions.for_model(model)``): also
     ``<stem>_objects.tif``, one id per object (uint16, uint32 past 65,535 objects; a stack
     gives one plane per plane, ids per plane) and ``<stem>_objects.csv``
-    (:func:`unetlab.inference.objects.object_table`, with ``page``, and ``t`` / ``z`` /
-    ``z_um`` columns for stacks), and object outlines in the overlay.
+    (:func:`unetlab.inference.measure.object_table`, with ``page``, and ``t`` / ``t_s`` /
+    ``z`` / ``z_um`` columns for stacks), and object outlines in the overlay.
 
     Large inputs (TIFFs above ``large_threshold`` px a page, default ``LARGE_PIXELS``;
     ``level`` > 0; Zarr folders) are streamed by :func:`~unetlab.inference.slides.predict_slide`
@@ -524,8 +520,12 @@ def _hyperstack(pages: Sequence[np.ndarray], axes: PageAxes, tail: str) -> tuple
 
 def _page_columns(page: int, rows: int, axes: PageAxes, pixel) -> dict[str, np.ndarray]:
     """The leading columns of a stack's object table for ``rows`` objects of page ``page``:
-    ``page``, and the input's ``t`` and ``z`` indices (``z_um`` where the Z spacing is known)."""
+    ``page``, and the input's ``t`` and ``z`` indices (``t_s`` where the frame interval is
+    known, ``z_um`` where the Z spacing is)."""
     columns = {"page": page, **axes.index(page)}
+    seconds = frame_seconds(axes.timing)
+    if "t" in columns and seconds is not None:
+        columns = {"page": page, "t": columns["t"], "t_s": columns["t"] * seconds, **columns}
     if "z" in columns and pixel is not None and pixel.spacing:
         columns["z_um"] = columns["z"] * pixel.spacing
     return {name: np.full(rows, value) for name, value in columns.items()}

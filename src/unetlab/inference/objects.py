@@ -11,7 +11,7 @@
 - :func:`objects_in_bands`: the same for an image that arrives as row bands (large images):
   bands are processed with an overlap and ids are merged across the seams, so ids are unique
   and an object crossing a seam is one object.
-- :func:`object_table`: id, area, centroid, bounding box, mean intensity per object.
+- :func:`unetlab.inference.measure.object_table` measures the objects.
 - :func:`predict_objects`: a model and an image -> (ids, table).
 """
 
@@ -26,6 +26,7 @@ from scipy import ndimage
 
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
 from unetlab.errors import UnetlabError
+from unetlab.inference.measure import object_table
 from unetlab.inference.predict import labels_from_probabilities, predict_image
 
 MIN_AREA_FALLBACK = 16  # px, for models that record no object statistics
@@ -371,63 +372,7 @@ def _held_rows(held: list[tuple[int, np.ndarray]], top: int, bottom: int) -> np.
     return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
 
 
-# --- measurements and the array API -------------------------------------------------------
-
-TABLE_PROPERTIES = ("label", "area", "centroid", "bbox", "intensity_mean")
-_COLUMN_NAMES = {
-    "label": "id",
-    "centroid-0": "centroid_y",
-    "centroid-1": "centroid_x",
-    "bbox-0": "bbox_top",
-    "bbox-1": "bbox_left",
-    "bbox-2": "bbox_bottom",
-    "bbox-3": "bbox_right",
-    "intensity_mean": "mean_intensity",
-}
-
-
-def object_table(ids: np.ndarray, image: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Per-object measurements of an (H, W) id map, one array per column, rows by id.
-
-    Columns (scikit-image's ``regionprops_table``): ``id``, ``area`` (px), ``centroid_y``,
-    ``centroid_x``, ``bbox_top``, ``bbox_left``, ``bbox_bottom``, ``bbox_right`` (bottom and
-    right exclusive), ``mean_intensity`` of ``image`` ((H, W), raw values;
-    ``mean_intensity_<c>`` per channel of an (H, W, C) image; none without an image), and
-    ``touches_border`` (the object is cut by the image edge: its size is a lower bound).
-    """
-    from skimage.measure import regionprops_table
-
-    ids = np.asarray(ids)
-    properties = TABLE_PROPERTIES if image is not None else TABLE_PROPERTIES[:-1]
-    raw = regionprops_table(ids, intensity_image=image, properties=properties)
-    table = {}
-    for key, column in raw.items():
-        name = _COLUMN_NAMES.get(key) or key.replace("intensity_mean-", "mean_intensity_")
-        table[name] = np.asarray(column)
-    h, w = ids.shape
-    table["touches_border"] = (
-        (table["bbox_top"] == 0)
-        | (table["bbox_left"] == 0)
-        | (table["bbox_bottom"] == h)
-        | (table["bbox_right"] == w)
-    )
-    return table
-
-
-def with_micrometres(table: dict, pixel: tuple[float, float] | None) -> dict:
-    """``table`` (:func:`object_table`) with ``area_um2``, ``centroid_y_um`` and
-    ``centroid_x_um`` beside the pixel columns, for a ``pixel`` size of (y, x) micrometres;
-    ``table`` itself without one."""
-    if pixel is None:
-        return table
-    (dy, dx), out = pixel, {}
-    for name, column in table.items():
-        out[name] = column
-        if name == "area":
-            out["area_um2"] = column * dy * dx
-        elif name in ("centroid_y", "centroid_x"):
-            out[f"{name}_um"] = column * (dy if name == "centroid_y" else dx)
-    return out
+# --- the array API ---------------------------------------------------------------------
 
 
 def id_dtype(count: int) -> np.dtype:
@@ -466,81 +411,3 @@ def predict_objects(
     ids = objects_from_probabilities(probabilities, options)
     ids = ids.astype(id_dtype(int(ids.max(initial=0))))
     return ids, object_table(ids, np.asarray(image))
-
-
-class TableSums:
-    """:func:`object_table` of an id map that arrives in row bands, summed band by band.
-
-    ``add(y, ids, image)`` takes rows ``y..`` of compact ids 1..``count`` ((rows, W) ints)
-    and of the image ((rows, W) or (rows, W, C), raw values; None for no intensities);
-    :meth:`table` gives the columns of :func:`object_table` (``height``/``width`` for
-    ``touches_border``). Objects that never appear are left out.
-    """
-
-    def __init__(self, count: int):
-        n = count + 1
-        self.count = count
-        self.area = np.zeros(n, np.int64)
-        self.sum_y, self.sum_x = np.zeros(n), np.zeros(n)
-        self.top, self.left = np.full(n, np.iinfo(np.int64).max), np.full(n, np.iinfo(np.int64).max)
-        self.bottom, self.right = np.full(n, -1), np.full(n, -1)
-        self.intensity: np.ndarray | None = None
-
-    def add(self, y: int, ids: np.ndarray, image: np.ndarray | None = None, x: int = 0) -> None:
-        """Rows ``y..`` (and columns ``x..``) of the id map and image. Only the objects'
-        pixels are gathered, and counted over the ids they hold: its memory goes with the
-        objects' share of ``ids``, its time does not grow with ``count``."""
-        ids = np.asarray(ids)
-        if image is not None and self.intensity is None:
-            channels = 1 if np.ndim(image) == 2 else np.shape(image)[-1]
-            self.intensity = np.zeros((self.count + 1, channels))
-        at = np.flatnonzero(ids)  # the background (0) is never measured
-        if not at.size:
-            return
-        flat = ids.ravel()[at].astype(np.int64)
-        lo = int(flat.min())
-        flat -= lo
-        n = int(flat.max()) + 1
-        part = slice(lo, lo + n)
-        rows, cols = np.divmod(at, ids.shape[1])
-        rows += y
-        cols += x
-        self.area[part] += np.bincount(flat, minlength=n)
-        self.sum_y[part] += np.bincount(flat, rows, minlength=n)
-        self.sum_x[part] += np.bincount(flat, cols, minlength=n)
-        np.minimum.at(self.top[part], flat, rows)
-        np.minimum.at(self.left[part], flat, cols)
-        np.maximum.at(self.bottom[part], flat, rows + 1)
-        np.maximum.at(self.right[part], flat, cols + 1)
-        if image is not None:
-            values = np.asarray(image).reshape(ids.size, -1)[at]
-            for c in range(values.shape[1]):
-                weights = values[:, c].astype(np.float64)
-                self.intensity[part, c] += np.bincount(flat, weights, minlength=n)
-
-    def table(self, *, height: int, width: int) -> dict[str, np.ndarray]:
-        present = np.flatnonzero(self.area[1:] > 0) + 1
-        area = self.area[present]
-        table = {
-            "id": present,
-            "area": area.astype(np.float64),
-            "centroid_y": self.sum_y[present] / area,
-            "centroid_x": self.sum_x[present] / area,
-            "bbox_top": self.top[present],
-            "bbox_left": self.left[present],
-            "bbox_bottom": self.bottom[present],
-            "bbox_right": self.right[present],
-        }
-        if self.intensity is not None:
-            means = self.intensity[present] / area[:, None]
-            if means.shape[1] == 1:
-                table["mean_intensity"] = means[:, 0]
-            else:
-                table.update({f"mean_intensity_{c}": means[:, c] for c in range(means.shape[1])})
-        table["touches_border"] = (
-            (table["bbox_top"] == 0)
-            | (table["bbox_left"] == 0)
-            | (table["bbox_bottom"] == height)
-            | (table["bbox_right"] == width)
-        )
-        return table

@@ -19,13 +19,8 @@ import numpy as np
 
 from unetlab.data import ome
 from unetlab.data.io import write_csv
-from unetlab.inference.objects import (
-    ObjectOptions,
-    TableSums,
-    id_dtype,
-    objects_in_bands,
-    with_micrometres,
-)
+from unetlab.inference.measure import TableSums, with_micrometres
+from unetlab.inference.objects import ObjectOptions, id_dtype, objects_in_bands
 
 #: Fewest rows of a band that are turned into objects (a band also gets a margin of context
 #: above and below: ``ObjectOptions.margin``).
