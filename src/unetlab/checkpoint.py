@@ -1,6 +1,8 @@
 """One self-describing checkpoint file: a dict of named parts, loaded without running code.
 
-Parts: ``format`` (``"unetlab"``), ``format_version``, ``version`` (of unetlab), ``config``
+Parts: ``format`` (``"unetlab"``), ``format_version``, ``version`` (of unetlab), ``code``
+(the code that wrote it: unetlab's version, git commit and dirty flag of a checkout, torch's
+version: :func:`unetlab.provenance.code_identity`; absent in older files), ``config``
 (the UNet's architecture), ``classes``, ``normalization``, ``label_values`` (mask value of each
 class, or None for 0..C-1), ``objects`` (what the net segments and the training masks' object
 statistics, or None: see ``unetlab.train.object_record``), ``palette`` (the data set's
@@ -36,8 +38,9 @@ FORMAT_VERSION = 1
 def save_model(path: str | os.PathLike, model: UNet, **parts) -> Path:
     """Write ``model`` (architecture, classes, normalisation, weights) and extra parts."""
     from unetlab import __version__
+    from unetlab.provenance import code_identity
 
-    reserved = {"format", "format_version", "version", "config", "model"}
+    reserved = {"format", "format_version", "version", "code", "config", "model"}
     if clash := reserved & set(parts):
         raise ValueError(f"save_model: {sorted(clash)} are reserved checkpoint parts")
     state = {k: v.detach().to("cpu") for k, v in _unwrap(model).state_dict().items()}
@@ -45,6 +48,7 @@ def save_model(path: str | os.PathLike, model: UNet, **parts) -> Path:
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "version": __version__,
+        "code": code_identity(),
         "config": asdict(model.config),
         "classes": list(getattr(model, "classes", [])),
         "normalization": dict(getattr(model, "normalization", {"mode": "per_image"})),

@@ -17,7 +17,6 @@ import json
 import logging
 import math
 import os
-import platform
 import shutil
 import signal
 import statistics
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import yaml
 from torch import nn
 from torch.utils.data import DataLoader, Sampler
 from tqdm import tqdm
@@ -93,6 +93,7 @@ from unetlab.outputs import (
     written_here,
 )
 from unetlab.plan import BUDGET_EPOCHS, declared_names
+from unetlab.provenance import code_identity, command_line, describe_code, machine, now
 from unetlab.runtime import (
     available_cpus,
     busy_cpu_warning,
@@ -107,12 +108,15 @@ from unetlab.signals import STOP_SIGNALS, Stopped
 log = logging.getLogger(__name__)
 
 OFFSET_FILE = "label_offset.json"  # train.label_offset: fit's measurement
+#: how each command trained the run: the code, the machine and what the config resolved to
+RUN_INFO_FILE = "run_info.yaml"
 RUN_FILES = (
     "config.yaml",
     "plan.yaml",
     "metrics.csv",
     "train.log",
     "curves.png",
+    RUN_INFO_FILE,
     OFFSET_FILE,
     "checkpoints",
 )
@@ -1298,6 +1302,7 @@ def _setup(
             run_dir / "metrics.csv", model.classes, keep_epochs=run.state.epoch
         )
         _log_start(run, in_size, out_size)
+        append_run_info(run_dir / RUN_INFO_FILE, run_info(run, weights))
         if timer is not None:
             _log_loading(loading, timer)
     return run
@@ -1909,13 +1914,72 @@ def _plot(run_dir: Path, rows: list[dict]) -> None:
 
 
 def _provenance() -> str:
-    from unetlab import __version__
-
+    code = code_identity()
     return (
-        f"resolved config of a unetlab run: unetlab {__version__}, torch {torch.__version__}, "
-        f"numpy {np.__version__}, python {platform.python_version()}\n"
-        f"command: {' '.join(sys.argv)}"
+        f"resolved config of a unetlab run: {describe_code(code)}, torch {code['torch']}, "
+        f"numpy {code['numpy']}, python {code['python']}\n"
+        f"command: {command_line()}\n"
+        f"the code, machine, device, precision and net of each command: {RUN_INFO_FILE}"
     )
+
+
+def run_info(run: _Run, weights: list[float] | None) -> dict:
+    """What one command's training ran with (``run_info.yaml``): the code, the machine and
+    what the config's open choices resolved to: device, precision, threads, the net built
+    (its preset expanded), class weights and normalisation. config.yaml keeps them as asked
+    (``auto``, a preset's name), so that it runs the same way elsewhere."""
+    precision, model = run.precision, run.model
+    amp = str(precision.amp_dtype).removeprefix("torch.") if precision.amp_dtype else "off"
+    cpu = run.device.type == "cpu"
+    return {
+        "time": now(),
+        "step": run.state.step,
+        "code": code_identity(),
+        "machine": machine(run.device),
+        "resolved": {
+            "device": str(run.device),
+            "threads": torch.get_num_threads() if cpu else None,
+            "processes": run.group.world,
+            "amp": amp,
+            "channels_last": precision.channels_last,
+            "model": built_model(run.cfg, model),
+            "class_weights": weights,
+            "normalization": dict(run.data.normalization),
+            "label_values": [int(v) for v in run.data.label_values],
+            "classes": list(model.classes),
+        },
+    }
+
+
+def built_model(cfg: Config, model: nn.Module) -> dict:
+    """The net as built: its class, the preset or encoder it came from, every architecture
+    option (the preset's and the data's values filled in) and its parameter count."""
+    source = {"preset": cfg.model.preset} if cfg.model.encoder == "none" else {}
+    if cfg.model.encoder_weights:
+        source["encoder_weights"] = cfg.model.encoder_weights
+    return {
+        "class": type(model).__name__,
+        **source,
+        **asdict(model.config),
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }
+
+
+def append_run_info(path: Path, entry: dict) -> None:
+    """Add ``entry`` to the list in ``path`` (one per command that trained the run; written
+    atomically, earlier entries kept)."""
+    entries = []
+    if path.is_file():
+        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+        if not isinstance(entries, list):
+            raise UnetlabError(f"{path} is not a list of run records: move it out of the run")
+    head = (
+        "# each command that trained this run: the code, the machine, and what config.yaml's\n"
+        "# open choices (device, amp, preset, class weights, ...) resolved to\n"
+    )
+    with atomic_path(path) as tmp:
+        text = yaml.safe_dump([*entries, entry], sort_keys=False, allow_unicode=True)
+        tmp.write_text(head + text, encoding="utf-8")
 
 
 def _log_start(run: _Run, in_size: int, out_size: int) -> None:

@@ -1,0 +1,171 @@
+"""What made a run: the code (unetlab's version, and its git commit when it is imported from a
+checkout) and the machine (CPU model, threads, GPU). Run folders and checkpoints record them,
+since every commit of unetlab reports the same version number while its defaults and presets
+change.
+
+The commit is read from the checkout's ``.git`` folder without running git; whether the
+package's files differ from it (``dirty``) needs ``git status``, and is None (unknown) where
+git cannot be run. Nothing here fails for want of git.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import platform
+import re
+import shlex
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+_SHA = re.compile(r"^[0-9a-f]{40}$")
+
+
+def now() -> str:
+    """The time, to the second, in ISO 8601 with the UTC offset."""
+    return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+
+
+def command_line(argv: list[str] | None = None) -> str:
+    """The command (``sys.argv``), shell-quoted so that it can be pasted back."""
+    return shlex.join(sys.argv if argv is None else argv)
+
+
+@functools.cache
+def code_identity() -> dict:
+    """``{"unetlab": version, "commit": sha or None, "dirty": bool or None, "torch": ...,
+    "numpy": ..., "python": ...}``: commit and dirty are None for an installed (not
+    checked-out) package; dirty is None too where git cannot be run."""
+    import numpy as np
+    import torch
+
+    from unetlab import __version__
+
+    checkout = checkout_of(PACKAGE)
+    commit = read_commit(checkout / ".git") if checkout else None
+    return {
+        "unetlab": __version__,
+        "commit": commit,
+        "dirty": package_dirty(checkout, PACKAGE) if commit else None,
+        "torch": str(torch.__version__),
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def describe_code(code: dict) -> str:
+    """``unetlab 0.1.0 (git 1a2b3c4d5e6f, with uncommitted changes)``."""
+    text = f"unetlab {code['unetlab']}"
+    if code.get("commit"):
+        dirty = {True: ", with uncommitted changes", False: "", None: ", changes unknown"}
+        text += f" (git {code['commit'][:12]}{dirty[code.get('dirty')]})"
+    return text
+
+
+def checkout_of(package: Path) -> Path | None:
+    """The git work tree that holds ``package`` as its ``src/<name>`` or ``<name>`` folder
+    (an editable install), or None (installed into site-packages, or no checkout)."""
+    for root in (package.parent.parent, package.parent):
+        if (root / ".git").exists() and (root / "pyproject.toml").is_file():
+            return root
+    return None
+
+
+def read_commit(dot_git: Path) -> str | None:
+    """The commit that ``HEAD`` of the repository at ``dot_git`` names (a ``.git`` folder, or
+    the ``gitdir:`` file of a worktree), read from its files; None if unreadable."""
+    try:
+        git_dir = _git_dir(dot_git)
+        head = (git_dir / "HEAD").read_text(encoding="utf-8").strip()
+        if _SHA.match(head):  # detached
+            return head
+        if not head.startswith("ref: "):
+            return None
+        return _resolve_ref(git_dir, head.removeprefix("ref: ").strip())
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _git_dir(dot_git: Path) -> Path:
+    if dot_git.is_file():  # a worktree or submodule: "gitdir: <path>"
+        target = dot_git.read_text(encoding="utf-8").strip().removeprefix("gitdir:").strip()
+        return (dot_git.parent / target).resolve()
+    return dot_git
+
+
+def _resolve_ref(git_dir: Path, ref: str) -> str | None:
+    """The sha of ``ref`` (``refs/heads/main``): its loose file, else packed-refs; a
+    worktree's refs live in its common folder."""
+    common = git_dir
+    if (git_dir / "commondir").is_file():
+        common = (git_dir / (git_dir / "commondir").read_text(encoding="utf-8").strip()).resolve()
+    for folder in dict.fromkeys((git_dir, common)):
+        loose = folder / ref
+        if loose.is_file():
+            sha = loose.read_text(encoding="utf-8").strip()
+            return sha if _SHA.match(sha) else None
+    packed = common / "packed-refs"
+    if packed.is_file():
+        for line in packed.read_text(encoding="utf-8").splitlines():
+            sha, _, name = line.partition(" ")
+            if name.strip() == ref and _SHA.match(sha):
+                return sha
+    return None
+
+
+def package_dirty(checkout: Path, package: Path) -> bool | None:
+    """Whether the files of ``package`` in the ``checkout`` differ from its commit (changed,
+    added or removed; files git ignores aside), by ``git status``; None where git cannot be
+    run. Takes no lock, so a git command running beside it is not disturbed."""
+    command = ["git", "--no-optional-locks", "-C", str(checkout), "status", "--porcelain"]
+    try:
+        done = subprocess.run(
+            [*command, "--", str(package.relative_to(checkout))],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            check=False,
+        )
+    except (OSError, subprocess.SubprocessError, ValueError):
+        return None
+    return bool(done.stdout.strip()) if done.returncode == 0 else None
+
+
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux), else what Python knows of it."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            for line in info:
+                key, _, value = line.partition(":")
+                if key.strip() in ("model name", "Hardware", "Processor") and value.strip():
+                    return value.strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def machine(device=None) -> dict:
+    """The machine a run trains on: CPU model and count, OS, torch's thread count and, for a
+    CUDA ``device``, the GPU's name, CUDA and cuDNN versions and cuDNN's determinism flags."""
+    import torch
+
+    found = {
+        "cpu": cpu_model(),
+        "cpus": os.cpu_count(),
+        "os": platform.platform(),
+        "threads": torch.get_num_threads(),
+        "gpu": None,
+    }
+    device = torch.device(device) if device is not None else None
+    if device is not None and device.type == "cuda":
+        found.update(
+            gpu=torch.cuda.get_device_name(device),
+            cuda=torch.version.cuda,
+            cudnn=torch.backends.cudnn.version(),
+            cudnn_deterministic=torch.backends.cudnn.deterministic,
+            cudnn_benchmark=torch.backends.cudnn.benchmark,
+        )
+    return found

@@ -1,0 +1,157 @@
+"""What a run records of the code and machine that made it, and what its config resolved to."""
+
+import shlex
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+
+from tests.test_train import tiny_config, write_blobs
+from unetlab import provenance
+from unetlab.checkpoint import load_checkpoint
+from unetlab.provenance import (
+    checkout_of,
+    code_identity,
+    command_line,
+    describe_code,
+    machine,
+    package_dirty,
+    read_commit,
+)
+from unetlab.train import RUN_INFO_FILE, fit
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
+
+SHA = "0123456789abcdef0123456789abcdef01234567"
+OTHER = "89abcdef0123456789abcdef0123456789abcdef"
+
+
+def git_folder(tmp_path, head: str, files: dict | None = None) -> Path:
+    dot_git = tmp_path / ".git"
+    (dot_git / "refs" / "heads").mkdir(parents=True)
+    (dot_git / "HEAD").write_text(head + "\n")
+    for name, text in (files or {}).items():
+        (dot_git / name).write_text(text)
+    return dot_git
+
+
+def test_the_commit_is_read_from_a_loose_ref_packed_refs_or_a_detached_head(tmp_path):
+    loose = git_folder(tmp_path / "a", "ref: refs/heads/main", {"refs/heads/main": SHA + "\n"})
+    assert read_commit(loose) == SHA
+    packed = f"# pack-refs with: peeled\n{OTHER} refs/heads/dev\n{SHA} refs/heads/main\n"
+    main = git_folder(tmp_path / "b", "ref: refs/heads/main", {"packed-refs": packed})
+    assert read_commit(main) == SHA
+    assert (
+        read_commit(git_folder(tmp_path / "c", "ref: refs/heads/dev", {"packed-refs": packed}))
+        == OTHER
+    )
+    assert read_commit(git_folder(tmp_path / "d", SHA)) == SHA
+    assert read_commit(git_folder(tmp_path / "e", "ref: refs/heads/gone")) is None
+    assert read_commit(tmp_path / "nothing" / ".git") is None
+
+
+def test_a_worktree_reads_its_head_and_the_common_refs(tmp_path):
+    main = git_folder(tmp_path / "main", "ref: refs/heads/main", {"refs/heads/main": SHA})
+    own = main / "worktrees" / "wt"
+    own.mkdir(parents=True)
+    (own / "HEAD").write_text("ref: refs/heads/main\n")
+    (own / "commondir").write_text("../..\n")
+    (tmp_path / "wt").mkdir()
+    (tmp_path / "wt" / ".git").write_text(f"gitdir: {own}\n")
+    assert read_commit(tmp_path / "wt" / ".git") == SHA
+
+
+def test_an_installed_package_has_no_checkout(tmp_path):
+    package = tmp_path / "site-packages" / "unetlab"
+    package.mkdir(parents=True)
+    assert checkout_of(package) is None
+    repo = tmp_path / "repo"
+    (repo / "src" / "unetlab").mkdir(parents=True)
+    (repo / ".git").mkdir()
+    (repo / "pyproject.toml").write_text("")
+    assert checkout_of(repo / "src" / "unetlab") == repo
+
+
+def test_without_git_the_dirty_flag_is_unknown_not_an_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git on it
+    repo = Path(provenance.PACKAGE).parents[1]
+    assert package_dirty(repo, provenance.PACKAGE) is None
+    code = {"unetlab": "0.1.0", "commit": SHA, "dirty": None}
+    assert describe_code(code) == "unetlab 0.1.0 (git 0123456789ab, changes unknown)"
+    assert describe_code({"unetlab": "0.1.0", "commit": None}) == "unetlab 0.1.0"
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_this_checkout_is_identified_as_git_says():
+    repo = Path(provenance.PACKAGE).parents[1]
+    if checkout_of(provenance.PACKAGE) is None:
+        pytest.skip("unetlab is not imported from a checkout")
+    head = subprocess.run(
+        ["git", "-C", str(repo), "rev-parse", "HEAD"], capture_output=True, text=True
+    )
+    assert code_identity()["commit"] == head.stdout.strip()
+    assert code_identity()["dirty"] in (True, False)
+    assert code_identity()["torch"] == str(torch.__version__)
+
+
+def test_the_machine_names_cpu_threads_and_no_gpu_on_cpu():
+    found = machine("cpu")
+    assert found["cpu"] and found["threads"] == torch.get_num_threads() == 1
+    assert found["gpu"] is None and "cuda" not in found
+
+
+def test_the_command_is_shell_quoted_so_it_pastes_back():
+    argv = ["unetlab", "train", "--data", "my data", "--set", "data.class_names={0: a, 255: b}"]
+    assert shlex.split(command_line(argv)) == argv
+
+
+def test_a_run_records_code_machine_and_what_its_config_resolved_to(tmp_path, monkeypatch):
+    root = write_blobs(tmp_path / "my data", 4)
+    argv = ["unetlab", "train", "--data", str(root), "--set", "train.label_offset=[-0.5, 0]"]
+    monkeypatch.setattr("sys.argv", argv)
+    run = tmp_path / "run"
+    cfg = tiny_config(root, "train.epochs=1", "train.amp=off", "train.class_weights=[1, 2.5]")
+    fit(cfg, run_dir=run, progress=False)
+    header = (run / "config.yaml").read_text().splitlines()[:3]
+    assert shlex.split(header[1].removeprefix("# command: ")) == argv
+    assert describe_code(code_identity()) in header[0]
+    (entry,) = yaml.safe_load((run / RUN_INFO_FILE).read_text())
+    assert entry["code"] == code_identity()
+    assert entry["machine"]["threads"] == 1 and entry["machine"]["cpu"]
+    resolved = entry["resolved"]
+    assert resolved | {"model": None} == {
+        "device": "cpu",
+        "threads": 1,
+        "processes": 1,
+        "amp": "off",
+        "channels_last": False,
+        "model": None,
+        "class_weights": [1.0, 2.5],
+        "normalization": {"mode": "per_image"},
+        "label_values": [0, 255],
+        "classes": ["dark", "bright"],
+    }
+    # the preset expanded: small's padding and norm, the config's depth and width, the data's
+    assert resolved["model"] == {
+        "class": "UNet",
+        "preset": "small",
+        "in_channels": 1,
+        "num_classes": 2,
+        "depth": 2,
+        "base_channels": 4,
+        "padding": "same",
+        "norm": "batch",
+        "upsample": "transpose",
+        "fusion": "concat",
+        "dropout": 0.0,
+        "parameters": resolved["model"]["parameters"],
+    }
+    assert yaml.safe_load((run / "config.yaml").read_text())["model"]["padding"] is None
+    assert load_checkpoint(run / "checkpoints" / "best.pt")["code"] == code_identity()
+    cfg.train.epochs = 2
+    fit(cfg, run_dir=run, progress=False, resume=True)
+    first, second = yaml.safe_load((run / RUN_INFO_FILE).read_text())
+    assert first == entry and second["step"] == 2 and second["resolved"] == resolved
