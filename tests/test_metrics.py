@@ -53,14 +53,24 @@ def test_all_ignored_gives_nan_not_an_error():
     assert all(math.isnan(r[k]) for k in ("pixel_accuracy", "miou", "mdice"))
 
 
-def test_out_of_range_targets_skipped_out_of_range_predictions_refused():
-    m = confusion_matrix(np.array([0, 1]), np.array([0, 7]), 2)
-    assert m.sum() == 1
+def test_out_of_range_targets_and_predictions_are_refused_ignore_index_skipped():
+    assert confusion_matrix(np.array([0, 1]), np.array([0, -1]), 2).sum() == 1
+    assert confusion_matrix(np.array([0, 1]), np.array([0, 255]), 2, ignore_index=255).sum() == 1
+    mask = np.array([[0, 255], [255, 255]], np.uint8)  # label values as stored: 0/255
+    for target in (mask, torch.from_numpy(mask)):
+        with pytest.raises(
+            ValueError, match=r"target holds class index 255 above 0..1.*0/255 -> 0/1"
+        ):
+            ConfusionMatrix(2).update(np.zeros((2, 2), int), target)
+    with pytest.raises(ValueError, match="target holds class index 255"):
+        _batched_counts(
+            torch.zeros(2, 2, dtype=torch.long), torch.from_numpy(mask), 2, -1, 1, use_torch=True
+        )
+    assert confusion_matrix(np.array([0, 1]), np.array([0, -100]), 2).sum() == 1  # negative
     with pytest.raises(ValueError, match="outside 0..1"):
         confusion_matrix(np.array([0, 5]), np.array([0, 1]), 2)
     with pytest.raises(ValueError, match="outside 0..1"):
         confusion_matrix(torch.tensor([0, -1]), torch.tensor([0, 1]), 2)
-    assert confusion_matrix(torch.tensor([0, 1]), torch.tensor([0, 7]), 2).sum() == 1
     with pytest.raises(ValueError, match="same size"):
         confusion_matrix(np.zeros(3, int), np.zeros(4, int), 2)
     with pytest.raises(ValueError, match="argmax"):
@@ -113,7 +123,7 @@ def test_matches_a_per_class_count_on_random_data():
 def test_torch_bincount_path_equals_numpy():
     """CPU tensors are counted with numpy; the torch.bincount path (accelerators) must agree."""
     rng = np.random.default_rng(2)
-    pred, target = rng.integers(0, 3, (4, 9, 11)), rng.integers(-1, 5, (4, 9, 11))
+    pred, target = rng.integers(0, 3, (4, 9, 11)), rng.integers(-2, 3, (4, 9, 11))
     on_numpy = _batched_counts(pred, target, 3, -1, 4, use_torch=False)
     on_torch = _batched_counts(
         torch.from_numpy(pred), torch.from_numpy(target).int(), 3, -1, 4, use_torch=True

@@ -4,7 +4,9 @@
 accelerator tensors live on (``numpy.bincount`` for numpy arrays and CPU tensors);
 :func:`metrics_from_matrix` derives pixel accuracy and per-class IoU, Dice, precision and
 recall from the counts. Rows are the truth, columns the prediction. Pixels whose target is
-``ignore_index`` (or outside 0..C-1) count nowhere.
+``ignore_index`` or negative count nowhere; a target above C-1 (other than ``ignore_index``)
+or a prediction outside 0..C-1 is an error (a mask of label values such as 0/255 must be
+mapped to class indices first).
 
 A class absent from both truth and prediction has IoU, Dice, precision and recall NaN (not 0
 or 1): it says nothing about the model, and the means (``miou``, ``mdice``) skip it.
@@ -50,6 +52,9 @@ def _as_numpy(x) -> np.ndarray:
     return x.detach().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
 
 
+_FIX = "check num_classes, or map label values to class indices (e.g. mask values 0/255 -> 0/1)"
+
+
 def _batched_counts(
     pred, target, num_classes: int, ignore_index: int, images: int, *, use_torch: bool | None = None
 ):
@@ -81,7 +86,12 @@ def _batched_counts(
         target = torch.as_tensor(target).reshape(images, -1).long()
         pred = torch.as_tensor(pred).reshape(images, -1).to(target.device).long()
         keep = (target >= 0) & (target < num_classes) & (target != ignore_index)
-        lo, hi = torch.aminmax(torch.where(keep, pred, 0)) if pred.numel() else (0, 0)
+        labelled = torch.where(target == ignore_index, 0, target)
+        lo, hi, top = (
+            torch.stack([*torch.aminmax(torch.where(keep, pred, 0)), labelled.max()]).tolist()
+            if pred.numel()
+            else (0, 0, 0)
+        )  # one transfer from the device for the three
         item = torch.arange(images, device=target.device)[:, None] * size
         index = torch.where(keep, item + target * num_classes + pred, images * size)
         counts = torch.bincount(index.ravel(), minlength=images * size + 1)[:-1]
@@ -91,13 +101,19 @@ def _batched_counts(
         keep = (target >= 0) & (target < num_classes) & (target != ignore_index)
         kept = np.where(keep, pred, 0)
         lo, hi = (kept.min(), kept.max()) if kept.size else (0, 0)
+        top = np.where(target == ignore_index, 0, target).max(initial=0)
         item = np.arange(images)[:, None] * size
         index = np.where(keep, item + target * num_classes + pred, images * size)
         counts = np.bincount(index.ravel(), minlength=images * size + 1)[:-1]
+    if int(top) >= num_classes:
+        raise ValueError(
+            f"target holds class index {int(top)} above 0..{num_classes - 1} (and is not "
+            f"ignore_index {ignore_index}); {_FIX}"
+        )
     if int(lo) < 0 or int(hi) >= num_classes:
         raise ValueError(
             f"prediction holds class index {int(lo) if int(lo) < 0 else int(hi)} outside "
-            f"0..{num_classes - 1}; check num_classes or map label values to indices"
+            f"0..{num_classes - 1}; {_FIX}"
         )
     return counts.reshape(images, num_classes, num_classes)
 
@@ -164,8 +180,10 @@ class ConfusionMatrix:
     ``update(pred, target)`` takes integer class-index maps of one shape: (H, W) for one
     image, (N, H, W) for a batch, numpy arrays or torch tensors: tensors on an accelerator
     are counted there with ``torch.bincount`` (no copy to the host), numpy arrays and CPU
-    tensors with ``numpy.bincount``. Targets equal to ``ignore_index`` or outside 0..C-1
-    are skipped; a prediction outside 0..C-1 is an error.
+    tensors with ``numpy.bincount``. Targets equal to ``ignore_index`` or negative are
+    skipped; a target above C-1 (other than ``ignore_index``) or a prediction outside
+    0..C-1 is a ValueError naming the value (map label values such as 0/255 to class
+    indices 0/1 first).
     With ``per_image=True`` each image's (C, C) counts are also kept (on the CPU), and
     :meth:`compute_per_image` gives one metrics dict per image, in update order.
 
