@@ -4,7 +4,7 @@ averaging of each figure, and the hints for masks or predictions of object ids r
 from __future__ import annotations
 
 import numpy as np
-import pytest
+import tifffile
 
 from unetlab.data.io import write_png
 from unetlab.evaluate import evaluate_predictions
@@ -12,7 +12,11 @@ from unetlab.evaluate import evaluate_predictions
 
 def _write(tmp_path, gt: np.ndarray, pred: np.ndarray, pred_name: str = "a.png"):
     write_png(tmp_path / "gt" / "a.png", gt)
-    write_png(tmp_path / "pred" / pred_name, pred)
+    if pred_name.endswith(".tif"):  # object ids as predict --instances writes them
+        (tmp_path / "pred").mkdir()
+        tifffile.imwrite(tmp_path / "pred" / pred_name, pred)
+    else:
+        write_png(tmp_path / "pred" / pred_name, pred)
     return tmp_path / "pred", tmp_path / "gt"
 
 
@@ -28,3 +32,29 @@ def test_ignored_pixels_count_in_no_object_score(tmp_path):
     assert d["miou"] == 1.0
     assert (d["objects"], d["pred_objects"]) == (1, 1)
     assert (d["dsb"], d["object_f1"], d["pq"], d["seg"]) == (1.0, 1.0, 1.0, 1.0)
+
+
+def test_binary_instance_truth_takes_the_connectivity_asked(tmp_path):
+    gt = np.zeros((40, 40), np.uint8)
+    gt[5:15, 5:15] = gt[15:25, 15:25] = 1  # touching at a corner
+    gt[30:38, 30:38] = 1
+    folders = _write(tmp_path, gt, gt)
+    d = evaluate_predictions(*folders, gt_instances=True, connectivity=2).summary
+    assert (d["objects"], d["pred_objects"], d["object_f1"]) == (2, 2, 1.0)
+    d = evaluate_predictions(*folders, gt_instances=True).summary
+    assert (d["objects"], d["pred_objects"], d["object_f1"]) == (3, 3, 1.0)
+
+
+def test_an_instance_mask_of_one_id_is_one_object(tmp_path):
+    ids = np.zeros((40, 40), np.uint16)
+    ids[5:15, 5:15] = ids[15:25, 15:25] = 7  # one object whose two parts touch at a corner
+    d = evaluate_predictions(
+        *_write(tmp_path, ids, ids, "a_objects.tif"), gt_instances=True
+    ).summary
+    assert (d["objects"], d["pred_objects"], d["dsb"], d["object_f1"], d["seg"]) == (
+        1,
+        1,
+        1.0,
+        1.0,
+        1.0,
+    )

@@ -70,6 +70,29 @@ def test_binary_mask_becomes_connected_components():
     assert ids[0, 0] != ids[2, 2]
 
 
+def test_binary_mask_components_take_the_connectivity_asked():
+    mask = np.zeros((4, 5), np.uint8)
+    mask[0:2, 0:2] = mask[2:4, 2:4] = 1  # touching at a corner
+    assert instance_ids(mask).max() == 2
+    assert instance_ids(mask, connectivity=2).max() == 1
+    with pytest.raises(ValueError, match="connectivity is 1"):
+        instance_ids(mask, connectivity=8)
+
+
+@pytest.mark.parametrize("value", [1, 255, 65535, True])
+def test_binary_values_are_split_into_components(value):
+    mask = np.zeros((3, 5), np.uint16 if value == 65535 else type(value))
+    mask[:, 0] = mask[:, 4] = value
+    assert instance_ids(mask).max() == 2
+
+
+def test_one_id_other_than_a_binary_value_is_one_object():
+    mask = np.zeros((4, 5), np.uint16)
+    mask[0:2, 0:2] = mask[2:4, 2:4] = 7  # one object in two pieces
+    mask[0, 4] = 7
+    np.testing.assert_array_equal(instance_ids(mask), mask)
+
+
 def test_ids_kept_as_given_and_whole_floats_accepted():
     mask = np.array([[0, 5, 5], [9, 9, 0], [0, 0, 70000]], np.uint32)
     np.testing.assert_array_equal(instance_ids(mask), mask)

@@ -538,15 +538,18 @@ def _encode(mask: np.ndarray, label_values, ignore_value, name: str) -> np.ndarr
     return out
 
 
-def _instance_mask(mask: np.ndarray, ignore_value, name: str) -> tuple[np.ndarray, np.ndarray]:
+def _instance_mask(
+    mask: np.ndarray, ignore_value, name: str, connectivity: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
     """Object ids (H, W) -> (class indices: 0 background, 1 object, IGNORE_INDEX; the ids).
 
-    A binary mask's objects are its 4-connected components
+    A binary mask's objects are its ``connectivity``-connected components
     (:func:`unetlab.data.instances.instance_ids`, which also refuses fractional or negative ids).
     """
     mask = np.asarray(mask)
     ignored = mask == ignore_value if ignore_value is not None else np.zeros(mask.shape, bool)
-    ids = instance_ids(np.where(ignored, 0, mask), name=name).astype(np.int64)
+    kept = np.where(ignored, 0, mask)
+    ids = instance_ids(kept, name=name, connectivity=connectivity).astype(np.int64)
     return np.where(ignored, IGNORE_INDEX, ids > 0).astype(np.int64), ids
 
 
@@ -820,7 +823,7 @@ def evaluate_predictions(
             continue
         pred, pred_ids = preds.page(gt_page)
         if gt_instances:
-            gt, gt_ids = _instance_mask(mask, ignore_value, name)
+            gt, gt_ids = _instance_mask(mask, ignore_value, name, connectivity)
         else:
             gt, gt_ids = _encode(mask, label_values, ignore_value, name), None
         if label_values is None and class_names is None:
@@ -968,7 +971,7 @@ def evaluate_model(
                 device=device,
             )
         if instance_model:  # objects from the post-processing, pixels: object or not
-            gt, gt_ids = _instance_mask(mask, ignore_value, str(pair.mask))
+            gt, gt_ids = _instance_mask(mask, ignore_value, str(pair.mask), connectivity)
             pred_ids = objects_from_probabilities(probs, options).astype(np.int64)
             pred = (pred_ids > 0).astype(np.int64)
         else:

@@ -2,7 +2,9 @@
 
 An *instance mask* stores one integer id per object and 0 for the background, as the cell
 tracking challenge, DSB 2018 and cellpose data sets do (16-bit PNG/TIFF). A binary mask
-(0 and one other value) is read as objects = its 4-connected components.
+(0 and one of 1, 255, True or its type's largest value, such as 65535) is read as objects =
+its 4-connected components (8-connected on request); a mask of 0 and one other value (id 7)
+is one object.
 
 The net does not learn the ids: it learns a three-class target (SPEC §4's "separation of
 touching objects"), :data:`BACKGROUND` 0, :data:`BOUNDARY` 1, :data:`INTERIOR` 2. An object
@@ -30,15 +32,21 @@ TARGETS = ("auto", "semantic", "instances")
 _FOUR_CONNECTED = ndimage.generate_binary_structure(2, 1)
 
 
-def instance_ids(mask: np.ndarray, *, name: str = "mask") -> np.ndarray:
+def instance_ids(mask: np.ndarray, *, name: str = "mask", connectivity: int = 1) -> np.ndarray:
     """(H, W) mask as stored -> (H, W) int32 object ids, 0 = background.
 
     Integer ids are kept as they are (not renumbered; an id may be any positive value). A
-    binary mask (0 and one other value) becomes its 4-connected components 1..n. Float masks
+    binary mask (0 and one of the :func:`binary_values`: 1, 255, True, the type's largest
+    value) becomes its connected components 1..n, ``connectivity`` 1: 4-connected (edge
+    neighbours), 2: 8-connected; a mask of 0 and another single value is one object. Float masks
     are accepted when every value is a whole number. Raises DatasetError naming ``name`` for
     non-integer values, negative ids, ids beyond int32 and masks that are not (H, W).
     """
     mask = np.asarray(mask)
+    if connectivity not in (1, 2):
+        raise ValueError(
+            f"connectivity is 1 (4-neighbours) or 2 (8-neighbours), not {connectivity}"
+        )
     if mask.ndim != 2:
         raise DatasetError(
             f"{name}: an instance mask is one (H, W) id image, not shape {mask.shape}"
@@ -60,10 +68,19 @@ def instance_ids(mask: np.ndarray, *, name: str = "mask") -> np.ndarray:
             "integers below 2**31"
         )
     values = np.unique(mask)
-    if len(values) <= 2:  # binary (or empty): the objects are the connected components
-        ids, _ = ndimage.label(mask > 0, structure=_FOUR_CONNECTED)
+    if len(values) <= 2 and all(v in binary_values(mask.dtype) for v in values):  # binary
+        structure = ndimage.generate_binary_structure(2, connectivity)
+        ids, _ = ndimage.label(mask > 0, structure=structure)
         return ids.astype(np.int32)
     return mask.astype(np.int32)
+
+
+def binary_values(dtype: np.dtype) -> tuple[int, ...]:
+    """The foreground values of a binary mask of ``dtype``: 0 (an empty mask), 1 (True), 255
+    and the largest value of an integer type (65535 for 16 bits); any other value alone is
+    one object's id."""
+    top = (np.iinfo(dtype).max,) if np.issubdtype(dtype, np.integer) else ()
+    return (0, 1, 255, *top)
 
 
 def boundary_target(ids: np.ndarray, *, boundary_width: int = 1) -> np.ndarray:
