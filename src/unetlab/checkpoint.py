@@ -14,7 +14,8 @@ that predictions are moved by: ``unetlab.inference.offset``; absent in older fil
 ``channel`` (the one channel of multi-channel images the net was trained on, ``data.channel``,
 which prediction reads by default; None: all; absent in older files),
 ``model`` (the state dict), and
-whatever the caller adds (``optimizer``, ``scheduler``, ``step``, ``train_config``, ...).
+whatever the caller adds (``optimizer``, ``scheduler``, ``train_state``, ``train_config``,
+``split``: the files that trained and validated it, :mod:`unetlab.data.split_record`, ...).
 Files are written atomically and read with ``torch.load(weights_only=True)``.
 """
 
@@ -145,7 +146,26 @@ def model_from_checkpoint(checkpoint: dict) -> UNet:
     model.tta = _names(checkpoint.get("tta"))
     model.channel = checkpoint.get("channel")
     model.training_data = (checkpoint.get("train_config") or {}).get("data")  # root and split
+    model.training_split = checkpoint.get("split")  # the files (unetlab.data.split_record)
+    state = checkpoint.get("train_state") or {}
+    model.trained = {k: state[k] for k in ("epoch", "step") if k in state} or None
     return model
+
+
+def checkpoint_source(path: str | os.PathLike, model=None) -> dict:
+    """What identifies the checkpoint file at ``path`` in a report: ``checkpoint`` (its
+    absolute path), ``checkpoint_sha256`` (of its bytes; None for a package folder) and, from
+    ``model`` loaded from it, ``checkpoint_epoch`` and ``checkpoint_step`` (the training's,
+    when the file records them)."""
+    from unetlab.data.split_record import file_sha256
+
+    path = Path(path).resolve()
+    found = {
+        "checkpoint": str(path),
+        "checkpoint_sha256": file_sha256(path) if path.is_file() else None,
+    }
+    trained = getattr(model, "trained", None) or {}
+    return found | {f"checkpoint_{k}": v for k, v in trained.items()}
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device | None = None) -> UNet:

@@ -54,6 +54,7 @@ from unetlab.data.instances import instance_ids
 from unetlab.data.io import IMAGE_SUFFIXES, atomic_path, find_images, read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.pairs import Pair, PairReader, detect_layout, find_pairs
+from unetlab.data.split_record import trained_count
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.metrics import confusion_matrix, metrics_from_matrix
 from unetlab.metrics.isbi import (
@@ -982,7 +983,9 @@ def evaluate_model(
         if progress is not None:
             progress(pair.name)
     report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
-    seen = training_overlap(pairs, getattr(model, "training_data", None))
+    seen = training_overlap(
+        pairs, getattr(model, "training_data", None), getattr(model, "training_split", None)
+    )
     if seen:
         log.warning(
             "note: %d of these %d images trained this checkpoint: their figures overstate how "
@@ -1031,7 +1034,12 @@ def trained_on(data: dict | None) -> set[tuple[Path, int]]:
     return {(p.image.resolve(), p.page) for p in train}
 
 
-def training_overlap(pairs: Sequence[Pair], data: dict | None) -> int:
-    """How many of ``pairs`` a run whose config's ``data`` section is ``data`` trained on."""
+def training_overlap(pairs: Sequence[Pair], data: dict | None, split: dict | None = None) -> int:
+    """How many of ``pairs`` trained a checkpoint: by their bytes, where it records its files
+    (``split``, :func:`unetlab.data.split_record.trained_count`: renamed or copied files
+    count, files added to its data folder since do not); else (a checkpoint from before
+    runs recorded them) by the files its config's ``data`` section splits off now."""
+    if split is not None:
+        return trained_count(pairs, split)
     trained = trained_on(data)
     return sum((p.image.resolve(), p.page) in trained for p in pairs)

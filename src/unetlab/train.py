@@ -62,7 +62,16 @@ from unetlab.data.datasets import (
 from unetlab.data.instances import CLASS_NAMES, object_areas, object_statistics
 from unetlab.data.io import atomic_path
 from unetlab.data.labels import IGNORE_INDEX, instances
-from unetlab.data.pairs import problems_error
+from unetlab.data.pairs import Pair, problems_error
+from unetlab.data.split_record import (
+    SPLIT_FILE,
+    added_pairs,
+    describe_pairs,
+    read_split,
+    recorded_pairs,
+    split_record,
+    write_split,
+)
 from unetlab.distributed import SOLO, Group
 from unetlab.errors import (
     OutOfMemoryError,
@@ -94,6 +103,13 @@ from unetlab.outputs import (
 )
 from unetlab.plan import BUDGET_EPOCHS, declared_names
 from unetlab.provenance import code_identity, command_line, describe_code, machine, now
+from unetlab.run_records import (
+    HISTORY_FILE,
+    SUMMARY_FILE,
+    append_history,
+    history_entry,
+    write_summary,
+)
 from unetlab.runtime import (
     available_cpus,
     busy_cpu_warning,
@@ -118,6 +134,9 @@ RUN_FILES = (
     "curves.png",
     RUN_INFO_FILE,
     OFFSET_FILE,
+    SPLIT_FILE,
+    HISTORY_FILE,
+    SUMMARY_FILE,
     "checkpoints",
 )
 CHECKPOINTS = ("best.pt", "last.pt")  # the files of checkpoints/
@@ -738,20 +757,22 @@ class Data:
     normalization: dict = field(default_factory=lambda: {"mode": "per_image"})
     palette: list[list[int]] | None = None  # (256, 3) colours of the mask values, palette masks
     ignore_value: int | None = None  # the mask value that counted nowhere (set or VOC's void)
+    pairs: tuple[list[Pair], list[Pair]] = ([], [])  # the files of train and val
 
 
-def prepare_data(cfg: Config) -> Data:
+def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None) -> Data:
     """Split, check and load the data set of ``cfg.data`` (one DatasetError lists every problem).
 
     ``data.target`` (``auto`` reads the masks, :func:`unetlab.data.datasets.choose_target`)
     decides whether mask values are classes or object ids (then the three classes
     background / boundary / interior are trained). Palette masks (VOC) bring their colours,
-    ``class_names.txt`` beside the data its class names."""
+    ``class_names.txt`` beside the data its class names. ``split``: the (train, val) pairs
+    to load (a resumed run's record, :func:`_recorded_split`) instead of splitting the folder."""
     d = cfg.data
     if d.root is None:
         raise UnetlabError("no data folder: give --data DIR (or data.root in the config)")
     problems: list[str] = []  # the pairs' and the mask files' problems, raised together
-    train_pairs, val_pairs = split_pairs(
+    train_pairs, val_pairs = split or split_pairs(
         d.root, val_fraction=d.val_fraction, seed=d.seed, problems=problems
     )
     pairs = train_pairs + val_pairs
@@ -764,8 +785,11 @@ def prepare_data(cfg: Config) -> Data:
     normalization = d.normalization or default_normalization(cfg)
     weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
     if target == "instances":
-        return _instance_data(d, cfg, train_pairs, pairs, normalization, weight_map)
-    return _class_data(d, cfg, train_pairs, pairs, scan, normalization, weight_map)
+        data = _instance_data(d, cfg, train_pairs, pairs, normalization, weight_map)
+    else:
+        data = _class_data(d, cfg, train_pairs, pairs, scan, normalization, weight_map)
+    data.pairs = (list(train_pairs), list(val_pairs))
+    return data
 
 
 def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map) -> Data:
@@ -1160,6 +1184,8 @@ class _Run:
     out_of_time: Callable[[], bool] = lambda: False  # is the time budget spent?
     budget: TimeBudget | None = None  # a time budget not run by the schedule (none, plateau)
     pacer: ValidationPacer | None = None  # spaces validations under a time budget
+    split: dict | None = None  # which files train and validate (split.json; main process)
+    ended: str | None = None  # why training stopped early: "time budget", "early stop"
 
     def save(self, name: str, **extra) -> Path | None:
         """Write ``checkpoints/<name>`` with everything a resume needs (main process only)."""
@@ -1178,6 +1204,7 @@ class _Run:
             train_config=self.cfg.to_dict(),
             rng=torch.get_rng_state(),
             processes=self.group.world,  # the global batch is batch_size x processes
+            split=self.split,
             **extra,
         )
 
@@ -1227,6 +1254,7 @@ def _save_stopped(run: _Run, stop: _StopRequest) -> None:
     run.save("last.pt")
     if run.group.is_main:
         _plot(run.run_dir, run.metrics.rows)
+        write_summary(run.run_dir, _summary(run, finished=False))
     state = run.state
     log.info(
         "%s at step %d (epoch %d, batch %d): saved %s; continue with: %s",
@@ -1258,7 +1286,7 @@ def _setup(
         # no more threads than the CPUs this process may use (its share, under torchrun)
         configure_threads(max(1, available_cpus() // group.world) if group.active else None)
     torch.manual_seed(t.seed)
-    data = prepare_data(cfg)
+    data = prepare_data(cfg, _recorded_split(run_dir, cfg) if resume else None)
     model = build_model(cfg, data)
     in_size, out_size = tile_sizes(model, cfg.data.tile_size, data.train)
     dataset = TileDataset(
@@ -1295,8 +1323,11 @@ def _setup(
         parts = (model, optimizer, scheduler, scaler, run.state)
         _restore(last, *parts, budget=run.budget, processes=group.world)
     if group.is_main:
-        if resume:
-            _log_changes(run_dir / "config.yaml", cfg)
+        changes = _log_changes(run_dir / "config.yaml", cfg) if resume else {}
+        run.split = _record_split(run_dir, cfg, data)
+        append_history(
+            run_dir, history_entry(resume=resume, state=asdict(run.state), changes=changes)
+        )
         save_config(cfg, run_dir / "config.yaml", header=_provenance())
         run.metrics = _MetricsFile(
             run_dir / "metrics.csv", model.classes, keep_epochs=run.state.epoch
@@ -1320,10 +1351,50 @@ def _log_loading(seconds: float, timer: TimeBudget) -> None:
     )
 
 
-def _log_changes(own: Path, cfg: Config) -> None:
-    """One line naming the keys in which a resumed run's config differs from the run's."""
+def _log_changes(own: Path, cfg: Config) -> dict:
+    """One line naming the keys in which a resumed run's config differs from the run's;
+    returns them (:func:`unetlab.config.config_changes`)."""
     if own.is_file() and (changes := config_changes(load_config(own), cfg)):
         log.info("resuming with %s (the rest as in %s)", describe_changes(changes), own)
+        return changes
+    return {}
+
+
+def _recorded_split(run_dir: Path, cfg: Config) -> tuple[list[Pair], list[Pair]] | None:
+    """The (train, val) pairs a resumed run trained and validated on, as its split.json (or
+    its last.pt) records them, in its data folder now; DatasetError if some are gone or
+    changed. One line names the pairs the folder holds now that the record leaves out. None
+    for a run from before runs recorded their files: the folder is split again."""
+    record = read_split(run_dir / SPLIT_FILE)
+    if record is None:
+        record = load_checkpoint(run_dir / "checkpoints" / "last.pt").get("split")
+    if record is None:
+        log.info("this run recorded no list of its files: its data folder is split again")
+        return None
+    split = recorded_pairs(record, cfg.data.root)
+    now = [*split_pairs(cfg.data.root, problems=[], quiet=True)]
+    if added := added_pairs(record, [p for part in now for p in part], cfg.data.root):
+        log.info(
+            "data %s: resuming on the %d training and %d validation images the run recorded "
+            "(%s); %d image(s) added to the folder since are left out: %s",
+            cfg.data.root,
+            len(split[0]),
+            len(split[1]),
+            SPLIT_FILE,
+            len(added),
+            describe_pairs(added),
+        )
+    return split
+
+
+def _record_split(run_dir: Path, cfg: Config, data: Data) -> dict:
+    """The record of the files that train and validate the run (:mod:`unetlab.data.split_record`),
+    written to split.json at its start (a resumed run keeps the one it has)."""
+    if (record := read_split(run_dir / SPLIT_FILE)) is not None:
+        return record
+    record = split_record(cfg.data.root, *data.pairs)
+    write_split(run_dir / SPLIT_FILE, record)
+    return record
 
 
 def _steps_per_epoch(cfg: Config, group: Group) -> int:
@@ -1454,6 +1525,7 @@ def _should_stop(run: _Run, stop: _StopRequest) -> bool:
         raise KeyboardInterrupt
     if t.patience and state.bad_epochs >= t.patience:
         log.info("early stop: val mIoU has not improved for %d validations", state.bad_epochs)
+        run.ended = "early stop"
         return True
     if out_of_time and state.epoch < t.epochs:  # at train.epochs the run ends anyway
         line = f"time budget of {t.max_minutes:g} min reached: it bought {state.step} steps"
@@ -1463,6 +1535,7 @@ def _should_stop(run: _Run, stop: _StopRequest) -> bool:
             after = " and the label offset" if measured else ""
             line += f"; {kept:.0f} s kept for the last validation{after}"
         log.info("%s", line)
+        run.ended = "time budget"
         return True
     return False
 
@@ -1502,10 +1575,48 @@ def _finish(run: _Run, stop: _StopRequest) -> dict:
         "seconds": time.perf_counter() - run.started,
         "label_offset": None if offset is None else list(offset.offset),
     }
+    if run.group.is_main:
+        write_summary(run_dir, _summary(run, finished=True, label_offset=result["label_offset"]))
     log.info(
         "done: best checkpoint %s, metrics %s", result["best_checkpoint"], run_dir / "metrics.csv"
     )
     return result
+
+
+def _summary(run: _Run, *, finished: bool, label_offset: list | None = None) -> dict:
+    """What summary.json says of the run (:func:`unetlab.run_records.write_summary`): how
+    far it trained and why it ended (``ended``: epochs, time budget, early stop; stopped
+    when not ``finished``), the seconds its epochs took (``training_seconds``, all its
+    commands') and this command's, best.pt's epoch and scores, the last epoch's and the
+    last validation's, the label offset, its files."""
+    state, rows, t = run.state, run.metrics.rows, run.cfg.train
+    ended = run.ended or ("epochs" if state.epoch >= t.epochs else "time budget")
+    last = rows[-1] if rows else {}
+    checked = [r for r in rows if r.get("val_miou") is not None] or [{}]
+    return {
+        "finished": finished,
+        "ended": ended if finished else "stopped",
+        "epochs": state.epoch,
+        "steps": state.step,
+        "training_seconds": round(sum(r.get("seconds") or 0.0 for r in rows), 2),
+        "command_seconds": round(time.perf_counter() - run.started, 2),
+        **_best_scores(state, bool(run.data.val)),
+        "last_epoch": _row(last, ("epoch", "train_loss", "lr")),
+        "last_validation": _row(checked[-1], [k for k in checked[-1] if k.startswith("val_")]),
+        "classes": list(run.model.classes),
+        "label_offset": label_offset,
+        "train_images": len(run.data.train),
+        "val_images": len(run.data.val),
+        "files": {"split": SPLIT_FILE, "config": "config.yaml", "history": HISTORY_FILE},
+        "checkpoints": {"best": "checkpoints/best.pt", "last": "checkpoints/last.pt"},
+    }
+
+
+def _row(row: dict, keys) -> dict:
+    """``keys`` of a metrics.csv row (the epoch too, as a whole number); {} for none."""
+    if not row:
+        return {}
+    return {"epoch": int(row["epoch"])} | {k: row.get(k) for k in keys if k != "epoch"}
 
 
 def _measured_offset(run_dir: Path) -> OffsetFit | None:

@@ -233,7 +233,7 @@ def run(args) -> int:
     boundary = None if args.boundary_class < 0 else args.boundary_class
     connectivity = 1 if args.connectivity == 4 else 2
     if mode == "model":
-        from unetlab.checkpoint import load_model
+        from unetlab.checkpoint import checkpoint_source, load_model
         from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
         from unetlab.runtime import resolve_device
 
@@ -257,7 +257,8 @@ def run(args) -> int:
             pairs=pairs,
             progress=lambda name: log.debug("evaluated %s", name),
         )
-        report.source["checkpoint"] = str(args.checkpoint)
+        report.source.update(checkpoint_source(args.checkpoint, model))
+        report.source["data"] = str(Path(args.data).resolve())
         from unetlab.inference.offset import describe_offset, label_offset
 
         offset = label_offset(model)

@@ -1,0 +1,156 @@
+"""Which files trained a run and which validated it: the record a run keeps in ``split.json``
+and in its checkpoints (part ``split``).
+
+A record lists the training and the validation pairs: the image and mask files relative to
+the data folder (so a moved folder still reads), the page of a stack, and the sha256 of each
+file's bytes (so a renamed or copied file is still recognised, and a changed one is not taken
+for the one that trained). :func:`recorded_pairs` gives the pairs back, refusing files that
+are gone or changed; :func:`added_pairs` names the pairs a folder has gained since;
+:func:`trained_count` counts the images of a list that trained the run, by their bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from unetlab.data.io import atomic_path
+from unetlab.data.pairs import Pair
+from unetlab.errors import DatasetError
+
+SPLIT_FILE = "split.json"
+RECORD_FORMAT = 1
+_CHUNK = 1 << 20
+_LISTED = 5  # files named in a message, then "and N more"
+
+
+def file_sha256(path: str | os.PathLike) -> str:
+    """The sha256 of the bytes of the file at ``path``, as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _Hashes(dict):
+    """``file_sha256`` of each path, once (the pages of a stack share their files)."""
+
+    def __missing__(self, path: Path) -> str:
+        self[path] = found = file_sha256(path)
+        return found
+
+
+def split_record(root: str | os.PathLike, train: Sequence[Pair], val: Sequence[Pair]) -> dict:
+    """The record of a run's ``train`` and ``val`` pairs of the data folder ``root``:
+    ``{"format", "root", "train": [entry, ...], "val": [...]}``, each entry ``{"image",
+    "mask"}`` (POSIX paths relative to ``root``, or absolute outside it), ``"page"``,
+    ``"pages"``, ``"image_sha256"``, ``"mask_sha256"``."""
+    root, hashes = Path(root), _Hashes()
+    return {
+        "format": RECORD_FORMAT,
+        "root": str(root.resolve()),
+        "train": [_entry(p, root, hashes) for p in train],
+        "val": [_entry(p, root, hashes) for p in val],
+    }
+
+
+def _entry(pair: Pair, root: Path, hashes: _Hashes) -> dict:
+    return {
+        "image": _relative(pair.image, root),
+        "mask": _relative(pair.mask, root),
+        "page": pair.page,
+        "pages": pair.pages,
+        "image_sha256": hashes[pair.image],
+        "mask_sha256": hashes[pair.mask],
+    }
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:
+        return str(path.resolve())
+
+
+def write_split(path: str | os.PathLike, record: dict) -> Path:
+    """Write ``record`` as JSON to ``path``, atomically."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    return path
+
+
+def read_split(path: str | os.PathLike) -> dict | None:
+    """The record in ``path``, or None when there is none; DatasetError when it is no record."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"{path} is unreadable ({exc}): it should list the run's files") from exc
+    if not isinstance(record, dict) or not {"train", "val"} <= set(record):
+        raise DatasetError(f"{path} is not a unetlab split record (no train and val lists)")
+    return record
+
+
+def _pair(entry: dict, root: Path) -> Pair:
+    return Pair(root / entry["image"], root / entry["mask"], entry["page"], entry["pages"])
+
+
+def recorded_pairs(record: dict, root: str | os.PathLike) -> tuple[list[Pair], list[Pair]]:
+    """(train, val) pairs of ``record`` in the data folder ``root``. DatasetError naming the
+    recorded files that are gone from ``root`` or whose bytes changed, and the fix."""
+    root, hashes = Path(root), _Hashes()
+    missing, changed = [], []
+    for entry in [*record["train"], *record["val"]]:
+        for role in ("image", "mask"):
+            path = root / entry[role]
+            if entry[role] in missing or entry[role] in changed:
+                continue
+            if not path.is_file():
+                missing.append(entry[role])
+            elif hashes[path] != entry[f"{role}_sha256"]:
+                changed.append(entry[role])
+    if missing or changed:
+        raise DatasetError(
+            f"{root} no longer holds the files this run trained and validated on "
+            f"({_problems(missing, changed)}): put them back as they were (or give the "
+            "folder they are in now as --data / data.root), or train on the folder as it is "
+            "in a new run (another --run-dir, or --overwrite)"
+        )
+    return [_pair(e, root) for e in record["train"]], [_pair(e, root) for e in record["val"]]
+
+
+def _problems(missing: list[str], changed: list[str]) -> str:
+    said = [f"{name} is missing" for name in missing] + [
+        f"{name} changed (its sha256 differs)" for name in changed
+    ]
+    more = f" and {len(said) - _LISTED} more" if len(said) > _LISTED else ""
+    return ", ".join(said[:_LISTED]) + more
+
+
+def added_pairs(record: dict, pairs: Sequence[Pair], root: str | os.PathLike) -> list[Pair]:
+    """The ``pairs`` (of the folder ``root`` now) that ``record`` does not list."""
+    root = Path(root)
+    listed = {(e["image"], e["page"]) for e in [*record["train"], *record["val"]]}
+    return [p for p in pairs if (_relative(p.image, root), p.page) not in listed]
+
+
+def trained_count(pairs: Sequence[Pair], record: dict) -> int:
+    """How many of ``pairs`` trained the run of ``record``: their image file's bytes (and
+    page) are those of a recorded training image, whatever the file is called now."""
+    trained = {(e["image_sha256"], e["page"]) for e in record["train"]}
+    hashes = _Hashes()
+    return sum((hashes[p.image], p.page) in trained for p in pairs if p.image.is_file())
+
+
+def describe_pairs(pairs: Sequence[Pair]) -> str:
+    """``a.png, b.png, c.png and 4 more``"""
+    names = [p.image_page if p.pages > 1 else p.image.name for p in pairs]
+    more = f" and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
+    return ", ".join(names[:_LISTED]) + more
