@@ -40,6 +40,17 @@ def test_pixel_error_exact_and_ignore():
         pixel_error(pred, gt[:1])
 
 
+def test_float_labels_get_one_clear_message_from_every_measure():
+    from unetlab.metrics.objects import dsb_score, object_scores, seg_score
+
+    ids = np.array([[0, 1], [2, 2]])
+    for measure in (rand_error, information_score, object_scores, seg_score, dsb_score):
+        with pytest.raises(ValueError, match="prediction must hold integer labels, not float32"):
+            measure(ids.astype(np.float32), ids)
+        with pytest.raises(ValueError, match="ground truth must hold integer labels"):
+            measure(ids, ids.astype(np.float64))
+
+
 def test_rand_hand_built_split():
     gt = np.array([[1, 1, 1, 1]])
     pred = np.array([[1, 1, 2, 2]])

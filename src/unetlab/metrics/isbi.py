@@ -48,7 +48,7 @@ from scipy import special
 from unetlab.data.labels import seeded_cells
 from unetlab.errors import UnetlabError
 from unetlab.metrics.confusion import nanmean
-from unetlab.metrics.objects import instances, overlaps
+from unetlab.metrics.objects import check_label_pair, instances, overlaps
 
 __all__ = [
     "CHALLENGE_THRESHOLDS",
@@ -68,27 +68,12 @@ __all__ = [
 CHALLENGE_THRESHOLDS = tuple(round(0.1 * i, 1) for i in range(11))
 
 
-def _check_pair(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    pred, gt = np.asarray(pred), np.asarray(gt)
-    if pred.shape != gt.shape:
-        raise ValueError(
-            f"prediction has shape {pred.shape} but the ground truth {gt.shape}; "
-            "compare label images of the same size"
-        )
-    for name, a in (("prediction", pred), ("ground truth", gt)):
-        if not (np.issubdtype(a.dtype, np.integer) or a.dtype == bool):
-            raise ValueError(
-                f"{name} must hold integer labels, not {a.dtype}; threshold probabilities first"
-            )
-    return pred, gt
-
-
 def pixel_error(pred_labels: np.ndarray, gt_labels: np.ndarray, *, ignore_index: int = -1) -> float:
     """Fraction of labelled pixels whose class differs: (H, W) class maps -> float in [0, 1].
 
     Pixels where ``gt_labels == ignore_index`` are left out; NaN if none is left.
     """
-    pred, gt = _check_pair(pred_labels, gt_labels)
+    pred, gt = check_label_pair(pred_labels, gt_labels)
     keep = gt != ignore_index
     n = int(keep.sum())
     return float(np.count_nonzero(pred[keep] != gt[keep]) / n) if n else math.nan
@@ -119,7 +104,7 @@ def pixel_fscore_error(tp: float, fp: float, fn: float) -> float:
 def _table(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, int]:
     """Contingency table of the pixels inside true cells (gt > 0): rows true cells, columns
     0 = predicted membrane (singletons), 1.. predicted cells; and the count of kept pixels."""
-    pred, gt = _check_pair(pred, gt)
+    pred, gt = check_label_pair(pred, gt)
     if (gt < 0).any():
         raise ValueError("ground-truth ids are 0 (membrane) or positive; map ignored pixels to 0")
     keep = gt > 0

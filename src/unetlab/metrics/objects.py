@@ -31,6 +31,7 @@ from unetlab.errors import UnetlabError
 __all__ = [
     "instances",
     "compact_ids",
+    "check_label_pair",
     "overlaps",
     "seg_score",
     "object_counts",
@@ -51,6 +52,23 @@ __all__ = [
 DSB_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
 
 
+def check_label_pair(pred, gt) -> tuple[np.ndarray, np.ndarray]:
+    """``pred`` and ``gt`` as arrays, refused (ValueError) unless both hold integer (or bool)
+    labels and have one shape."""
+    pred, gt = np.asarray(pred), np.asarray(gt)
+    if pred.shape != gt.shape:
+        raise ValueError(
+            f"prediction has shape {pred.shape} but the ground truth {gt.shape}; "
+            "compare label images of the same size"
+        )
+    for name, a in (("prediction", pred), ("ground truth", gt)):
+        if not (np.issubdtype(a.dtype, np.integer) or a.dtype == bool):
+            raise ValueError(
+                f"{name} must hold integer labels, not {a.dtype}; threshold probabilities first"
+            )
+    return pred, gt
+
+
 def overlaps(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pixel overlap of every (gt object, pred object) pair.
 
@@ -58,12 +76,7 @@ def overlaps(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     / column 0 for "no object", and the object sizes (n_gt,), (n_pred,) of ids renumbered
     1..n in increasing order of the original ids.
     """
-    pred, gt = np.asarray(pred), np.asarray(gt)
-    if pred.shape != gt.shape:
-        raise ValueError(
-            f"prediction has shape {pred.shape} but the ground truth {gt.shape}; "
-            "compare instance maps of the same size"
-        )
+    pred, gt = check_label_pair(pred, gt)
     g, n_gt = compact_ids(gt.ravel())
     p, n_pred = compact_ids(pred.ravel())
     cols = n_pred + 1
