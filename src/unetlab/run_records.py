@@ -54,7 +54,7 @@ def append_history(run_dir: str | os.PathLike, entry: dict) -> Path:
     entries = [*read_history(run_dir), entry]
     head = "# every command that trained this run, oldest first (config.yaml: the settings now)\n"
     with atomic_path(path) as tmp:
-        text = yaml.safe_dump(entries, sort_keys=False, allow_unicode=True)
+        text = yaml.safe_dump(entries, sort_keys=False, allow_unicode=True, width=1 << 16)
         tmp.write_text(head + text, encoding="utf-8")
     return path
 

@@ -29,7 +29,10 @@ that contradict each other (0/1 and 0/255 files) stop the run before it starts.
 --resume goes on with the run's own config.yaml (its plan included), the original command
 line or not: it may change how long and where the run trains (epochs, minutes, batch, device,
 workers, patience, val_every, the data folder's place); a key that would change what is
-trained (model, tile, loss, normalisation, ...) and differs from the run's is refused.
+trained (model, tile, loss, normalisation, ...) and differs from the run's is refused. It
+trains on the files split.json lists (files added to the data folder since are left out;
+one missing or changed is refused), and history.yaml gets the command and what it changed;
+summary.json (steps, epochs, best and last scores, ...) is written when the run ends.
 
 The run folder holds config.yaml (resolved), metrics.csv, train.log, curves.png and
 checkpoints/best.pt, last.pt. Any config key can be set with --set section.key=value.
