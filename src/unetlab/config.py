@@ -36,6 +36,12 @@ AMP_MODES = ("auto", "native", "bf16", "fp16", "off")
 CLASS_WEIGHTS = ("auto", "median_frequency", "sqrt_median_frequency", "none")
 
 
+def option(default, help: str):
+    """A config key's field: its default and its one-line ``help`` (``unetlab config`` and
+    docs/config.md list them)."""
+    return field(default=default, metadata={"help": help})
+
+
 @dataclass
 class ModelSection:
     """A preset (``paper``, ``small``, ``small-valid``) and overrides of its UNet options.
@@ -47,18 +53,46 @@ class ModelSection:
     torchvision ImageNet file to start it from (``vgg16-397923af.pth``, never downloaded).
     """
 
-    preset: str = "small"
-    encoder: str = "none"
-    encoder_weights: str | None = None
-    in_channels: int | None = None
-    num_classes: int | None = None
-    depth: int | None = None
-    base_channels: int | None = None
-    padding: str | None = None
-    norm: str | None = None
-    upsample: str | None = None
-    fusion: str | None = None
-    dropout: float | None = None
+    preset: str = option(
+        "small",
+        "architecture preset: paper (the paper's net), small or small-valid (CPU-sized); "
+        "unetlab config lists what each sets",
+    )
+    encoder: str = option(
+        "none",
+        "none (a plain U-Net from the preset), vgg16 or resnet50: a U-Net decoder over that "
+        "torchvision backbone",
+    )
+    encoder_weights: str | None = option(
+        None,
+        "a local torchvision ImageNet weights file for the encoder (never downloaded); null: "
+        "random start",
+    )
+    in_channels: int | None = option(None, "input channels; null: the images' channel count")
+    num_classes: int | None = option(
+        None, "output classes; null: the number of label values (1: a sigmoid net for two values)"
+    )
+    depth: int | None = option(None, "levels of the U (pooling steps + 1); null: the preset's")
+    base_channels: int | None = option(
+        None, "channels of the first level, doubled at each level down; null: the preset's"
+    )
+    padding: str | None = option(
+        None,
+        "valid (the paper's: outputs smaller than inputs, overlap-tile exact) or same; null: the "
+        "preset's",
+    )
+    norm: str | None = option(
+        None, "batch, group or none (no normalisation layers); null: the preset's"
+    )
+    upsample: str | None = option(
+        None, "transpose (learned up-convolution, the paper's) or bilinear; null: transpose"
+    )
+    fusion: str | None = option(
+        None, "how a skip joins the decoder: concat (the paper's) or add; null: concat"
+    )
+    dropout: float | None = option(
+        None, "dropout rate at the end of the contracting path, in [0, 1); null: the preset's"
+    )
 
     def __post_init__(self):
         from unetlab.models import PRESETS
@@ -121,21 +155,62 @@ class DataSection:
     picks one: a net of several channels takes all of an image's).
     """
 
-    root: str | None = None
-    val_fraction: float = 0.2
-    seed: int = 0
-    label_values: list[int] | None = None
-    class_names: dict[int, str] | None = None
-    ignore_value: int | None = None
-    normalization: dict | None = None
-    tile_size: int = 256
-    tiles_per_epoch: int = 64
-    weight_map: bool = False
-    w0: float = 10.0
-    sigma: float = 5.0
-    target: str = "auto"
-    boundary_width: int = 1
-    channel: int | None = None
+    root: str | None = option(
+        None,
+        "the data folder (images/ + masks/, train/ + val/, an ISBI pair or PASCAL VOC); --data "
+        "sets it",
+    )
+    val_fraction: float = option(
+        0.2,
+        "share of the images held out for validation, in [0, 1) (ignored when the folder has "
+        "train/ and val/)",
+    )
+    seed: int = option(
+        0, "seed of the train/validation split of the folder (train.seed seeds the rest)"
+    )
+    label_values: list[int] | None = option(
+        None,
+        "the mask values of the classes in index order; null: the sorted values found in the masks",
+    )
+    class_names: dict[int, str] | None = option(
+        None,
+        "a name for each mask value, e.g. {0: membrane, 255: cell}; null: class_names.txt beside "
+        "the data, else the values",
+    )
+    ignore_value: int | None = option(
+        None, "a mask value that counts in no loss or metric (unlabelled pixels); null: none"
+    )
+    normalization: dict | None = option(
+        None,
+        "input normalisation: {mode: per_image | fixed (+ mean, std) | scale | imagenet | "
+        "percentile (+ low, high)}; null: per_image (imagenet for ImageNet weights)",
+    )
+    tile_size: int = option(
+        256,
+        "side of the training tiles fed to the net, px (its input; valid nets output tile_size - "
+        "2 x border)",
+    )
+    tiles_per_epoch: int = option(
+        64, "tiles drawn from the training images per epoch (an epoch's steps: this / batch size)"
+    )
+    weight_map: bool = option(
+        False,
+        "weight the loss with the paper's border weights (w0, sigma), which stress thin gaps "
+        "between touching objects",
+    )
+    w0: float = option(10.0, "the border weight's height (the paper: 10)")
+    sigma: float = option(5.0, "the border weight's width, px (the paper: 5)")
+    target: str = option(
+        "auto",
+        "semantic (mask values are classes), instances (values are object ids: learn background /"
+        " boundary / interior) or auto (decided from the masks)",
+    )
+    boundary_width: int = option(
+        1, "width in px of the boundary class drawn around each object (data.target instances)"
+    )
+    channel: int | None = option(
+        None, "train on this one channel (0-based) of multi-channel images; null: all channels"
+    )
 
     def __post_init__(self):
         from unetlab.data.instances import TARGETS
@@ -171,8 +246,17 @@ def _augment_section() -> type:
     from unetlab.data.transforms import Augment
 
     hints = typing.get_type_hints(Augment)
-    specs = [("enabled", bool, field(default=True))]
-    specs += [(f.name, hints[f.name], field(default=f.default)) for f in fields(Augment)]
+    specs = [
+        (
+            "enabled",
+            bool,
+            option(True, "augment the training tiles at all (off: the other keys are unused)"),
+        )
+    ]
+    specs += [
+        (f.name, hints[f.name], field(default=f.default, metadata=f.metadata))
+        for f in fields(Augment)
+    ]
 
     def options(self) -> dict:
         """Keyword arguments for ``Augment`` (everything but ``enabled``)."""
@@ -226,28 +310,72 @@ class TrainSection:
     after training (quarter pixels within one) and kept when it raises their mIoU, then
     every prediction of the checkpoints is moved by it; or ``[dy, dx]`` px."""
 
-    epochs: int = 50
-    batch_size: int = 4
-    optimizer: str = "adamw"
-    lr: float = 1e-3
-    momentum: float = 0.99
-    weight_decay: float = 1e-4
-    schedule: str = "cosine"
-    grad_clip: float = 1.0
-    loss: str = "ce"
-    focal_gamma: float = FOCAL_GAMMA
-    amp: str = "auto"
-    channels_last: bool | None = None
-    device: str = "auto"
-    seed: int = 0
-    patience: int = 0
-    val_every: int = 1
-    num_workers: int = 0
-    max_minutes: float = 0.0
-    class_weights: str | list[float] = "auto"
-    freeze_encoder_epochs: int = 0
-    best_smoothing: float = 0.5
-    label_offset: str | list[float] = "none"
+    epochs: int = option(
+        50, "epochs to train (an upper bound under a time budget, train.max_minutes)"
+    )
+    batch_size: int = option(4, "tiles per optimisation step (per process)")
+    optimizer: str = option("adamw", "adamw or sgd (with train.momentum)")
+    lr: float = option(1e-3, "learning rate at the start of the schedule")
+    momentum: float = option(0.99, "SGD's momentum (the paper: 0.99); unused by adamw")
+    weight_decay: float = option(1e-4, "weight decay (decoupled for adamw, L2 for sgd)")
+    schedule: str = option(
+        "cosine",
+        "learning-rate schedule: cosine or poly (per step, to 0 at the end), plateau (halved "
+        "after 5 validations without a better val mIoU) or none",
+    )
+    grad_clip: float = option(1.0, "clip the gradient norm to this (0: no clipping)")
+    loss: str = option(
+        "ce",
+        "ce, dice, ce+dice, focal, focal+dice, lovasz or ce+lovasz (the + forms add the two with "
+        "equal weight)",
+    )
+    focal_gamma: float = option(
+        FOCAL_GAMMA, "the focal loss's exponent: each pixel's cross entropy times (1 - p)^gamma"
+    )
+    amp: str = option(
+        "auto",
+        "mixed precision: auto (bf16/fp16 on CUDA, off on CPU), native (bf16 where the device "
+        "runs it natively, else fp32), bf16, fp16 or off (fp32)",
+    )
+    channels_last: bool | None = option(
+        None, "channels-last memory layout; null: on for CUDA, off for CPU"
+    )
+    device: str = option("auto", "auto (CUDA if present, else CPU), cpu, cuda or cuda:N")
+    seed: int = option(
+        0,
+        "seed of the weights' initialisation, the tiles drawn and their augmentation (data.seed: "
+        "the split)",
+    )
+    patience: int = option(
+        0, "stop after this many validations without a better val mIoU (0: never)"
+    )
+    val_every: int = option(1, "validate every this many epochs (the last epoch always validates)")
+    num_workers: int = option(
+        0, "DataLoader worker processes drawing tiles (0: in the training process)"
+    )
+    max_minutes: float = option(
+        0.0,
+        "time budget in minutes (0: none); the schedule then runs on the clock, so the run is not"
+        " repeatable to its weights",
+    )
+    class_weights: str | list[float] = option(
+        "auto",
+        "cross-entropy class weights: auto, median_frequency, sqrt_median_frequency, none, or a "
+        "list (one per class)",
+    )
+    freeze_encoder_epochs: int = option(
+        0, "train only the decoder of an encoder net for this many epochs"
+    )
+    best_smoothing: float = option(
+        0.5,
+        "best.pt goes to the best exponential average of val mIoU with this factor, in [0, 1) (0:"
+        " the single best validation)",
+    )
+    label_offset: str | list[float] = option(
+        "none",
+        "where the labels sit relative to the images: none, fit (measured after training) or [dy,"
+        " dx] px",
+    )
 
     def __post_init__(self):
         for name, choices in (
@@ -303,8 +431,8 @@ class TrainSection:
 class RunSection:
     """The run folder is ``dir/name`` unless given on the command line (``--run-dir``)."""
 
-    name: str = "unet"
-    dir: str = "runs"
+    name: str = option("unet", "the run folder's name under run.dir (--run-dir overrides both)")
+    dir: str = option("runs", "the folder that holds run folders")
 
 
 @dataclass

@@ -25,7 +25,17 @@ from unetlab.signals import stop_raises, stop_status
 
 # Each name is a module unetlab.cli.<name> with add_parser(subparsers) whose parser sets
 # ``run=callable(args) -> int``.
-COMMANDS = ("demo", "train", "predict", "evaluate", "summary", "sizes", "bench", "export")
+COMMANDS = (
+    "demo",
+    "train",
+    "predict",
+    "evaluate",
+    "summary",
+    "sizes",
+    "bench",
+    "export",
+    "config",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -35,7 +35,8 @@ one missing or changed is refused), and history.yaml gets the command and what i
 summary.json (steps, epochs, best and last scores, ...) is written when the run ends.
 
 The run folder holds config.yaml (resolved), metrics.csv, train.log, curves.png and
-checkpoints/best.pt, last.pt. Any config key can be set with --set section.key=value.
+checkpoints/best.pt, last.pt. Any config key can be set with --set section.key=value:
+unetlab config lists them all with their defaults and meanings (also docs/config.md).
 """
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
 
 import numpy as np
@@ -232,25 +232,71 @@ class Augment:
     offset U(-brightness, brightness) (std units of the normalised image).
     """
 
-    elastic: bool = False
-    elastic_sigma: float = 10.0
-    grid: int = 3
-    flip: bool = True
-    vflip: bool = True
-    rot90: bool = True
-    rotate: float = 0.0
-    shift: float = 0.0
-    brightness: float = 0.1
-    contrast: float = 0.1
-    gamma: float = 0.0
-    p_elastic: float = 0.5
-    p_flip: float = 0.5
-    p_rot90: float = 0.75
-    p_rotate: float = 0.5
-    p_shift: float = 0.5
-    p_brightness: float = 0.5
-    p_contrast: float = 0.5
-    p_gamma: float = 0.5
+    elastic: bool = field(
+        default=False,
+        metadata={"help": "the paper's elastic deformation (a smooth random displacement field)"},
+    )
+    elastic_sigma: float = field(
+        default=10.0,
+        metadata={"help": "std of the elastic displacement vectors, px (the paper: 10)"},
+    )
+    grid: int = field(
+        default=3,
+        metadata={
+            "help": "the elastic displacement vectors lie on a grid x grid grid (the paper: 3)"
+        },
+    )
+    flip: bool = field(
+        default=True,
+        metadata={"help": "random flips of the horizontal axis (the vertical too with vflip)"},
+    )
+    vflip: bool = field(
+        default=True,
+        metadata={
+            "help": "flip the vertical axis too (off for images that have an up: street scenes)"
+        },
+    )
+    rot90: bool = field(
+        default=True,
+        metadata={"help": "random quarter turns (a non-square tile turns by half turns only)"},
+    )
+    rotate: float = field(
+        default=0.0,
+        metadata={"help": "largest rotation, degrees: each drawn from U(-rotate, rotate) (0: off)"},
+    )
+    shift: float = field(
+        default=0.0,
+        metadata={"help": "largest shift, px per axis: drawn from U(-shift, shift) (0: off)"},
+    )
+    brightness: float = field(
+        default=0.1,
+        metadata={
+            "help": "largest brightness offset, in std units of the normalised image (0: off)"
+        },
+    )
+    contrast: float = field(
+        default=0.1,
+        metadata={"help": "largest contrast change: a factor from U(1 - contrast, 1 + contrast)"},
+    )
+    gamma: float = field(
+        default=0.0,
+        metadata={"help": "gamma drawn log-uniform in [1 / (1 + gamma), 1 + gamma] (0: off)"},
+    )
+    p_elastic: float = field(
+        default=0.5, metadata={"help": "probability of the elastic deformation per tile"}
+    )
+    p_flip: float = field(default=0.5, metadata={"help": "probability of flipping each axis"})
+    p_rot90: float = field(
+        default=0.75,
+        metadata={"help": "probability of a quarter turn (0.75 makes the 4 turns equally likely)"},
+    )
+    p_rotate: float = field(default=0.5, metadata={"help": "probability of a rotation"})
+    p_shift: float = field(default=0.5, metadata={"help": "probability of a shift"})
+    p_brightness: float = field(
+        default=0.5, metadata={"help": "probability of a brightness offset"}
+    )
+    p_contrast: float = field(default=0.5, metadata={"help": "probability of a contrast change"})
+    p_gamma: float = field(default=0.5, metadata={"help": "probability of a gamma change"})
 
     def __post_init__(self):
         for f in fields(self):
