@@ -108,6 +108,21 @@ def test_the_command_is_shell_quoted_so_it_pastes_back():
     assert shlex.split(command_line(argv)) == argv
 
 
+def test_the_resume_command_is_quoted_too():
+    from unetlab.train import resume_command
+
+    command = resume_command(Path("my runs/a"), 2)
+    assert shlex.split(command)[2:] == ["--run-dir", "my runs/a", "--resume", "--nproc", "2"]
+
+
+def test_a_cuda_machine_names_its_gpu_and_cudnn(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device: f"Fake GPU {device}")
+    monkeypatch.setattr(torch.backends.cudnn, "version", lambda: 90100)
+    found = machine("cuda:0")
+    assert found["gpu"] == "Fake GPU cuda:0" and found["cudnn"] == 90100
+    assert found["cuda"] == torch.version.cuda and found["cudnn_deterministic"] is False
+
+
 def test_a_run_records_code_machine_and_what_its_config_resolved_to(tmp_path, monkeypatch):
     root = write_blobs(tmp_path / "my data", 4)
     argv = ["unetlab", "train", "--data", str(root), "--set", "train.label_offset=[-0.5, 0]"]

@@ -17,6 +17,7 @@ import json
 import logging
 import math
 import os
+import shlex
 import shutil
 import signal
 import statistics
@@ -1892,7 +1893,7 @@ def _restore(
 def resume_command(run_dir: str | os.PathLike, processes: int = 1) -> str:
     """The command that resumes ``run_dir`` as it trained (in ``processes`` processes)."""
     nproc = f" --nproc {processes}" if processes > 1 else ""
-    return f"unetlab train --run-dir {run_dir} --resume{nproc}"
+    return f"unetlab train --run-dir {shlex.quote(str(run_dir))} --resume{nproc}"
 
 
 def _warn_other_processes(saved: int | None, processes: int) -> None:
