@@ -4,6 +4,7 @@ averaging of each figure, and the hints for masks or predictions of object ids r
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import tifffile
 
 from unetlab.data.io import write_png
@@ -58,3 +59,22 @@ def test_an_instance_mask_of_one_id_is_one_object(tmp_path):
         1.0,
         1.0,
     )
+
+
+def test_objects_of_several_classes_match_within_their_class(tmp_path, capsys):
+    gt = np.zeros((30, 30), np.uint8)
+    gt[0:10, 0:10] = gt[20:30, 0:10] = 1  # A, D: class 1
+    gt[20:30, 20:30] = gt[0:10, 20:30] = 2  # B, C: class 2
+    pred = gt.copy()
+    pred[20:30, 20:30] = 1  # B found, but as class 1
+    report = evaluate_predictions(*_write(tmp_path, gt, pred), objects=True)
+    d = report.to_dict()
+    # class 1: TP A, D; FP B; class 2: TP C; FN B
+    assert d["classes"]["1"]["pq"] == pytest.approx(2 / 2.5)
+    assert d["classes"]["2"]["pq"] == pytest.approx(1 / 1.5)
+    assert d["pq"] == pytest.approx((2 / 2.5 + 1 / 1.5) / 2)  # the mean over the classes
+    assert d["object_f1"] == pytest.approx(6 / 8)  # TP 3, FP 1, FN 1 summed over classes
+    assert d["dsb"] == pytest.approx(3 / 5) and d["seg"] == pytest.approx(3 / 4)
+    table = report.table()
+    assert "objects matched within their class" in table
+    assert "mean over 2 classes of each one's SQ x RQ" in table

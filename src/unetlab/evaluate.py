@@ -64,7 +64,13 @@ from unetlab.metrics.isbi import (
     rand_counts,
     rand_from_counts,
 )
-from unetlab.metrics.objects import f1_from_counts, instances, object_scores, pq_from_counts
+from unetlab.metrics.objects import (
+    f1_from_counts,
+    instances,
+    object_scores,
+    pq_from_counts,
+    pq_of_classes,
+)
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +128,8 @@ class Report:
         }
         for key in ("iou", "dice", "precision", "recall", "pixels"):
             out.pop(key)
+        for k, pq in out.pop("class_pq", {}).items():  # objects matched within their class
+            out["classes"][self.class_names[k]].update(pq)
         out["boundary_class"] = (
             None if self.boundary_class is None else self.class_names[self.boundary_class]
         )
@@ -205,16 +213,23 @@ class Report:
 def _object_lines(s: dict) -> list[str]:
     true, pred = s["objects"], s["pred_objects"]
     off = f"{(pred - true) / true:+.1%}" if true else "n/a"
+    classes = s.get("object_classes", 1)
+    within = "; objects matched within their class" if classes > 1 else ""
+    pq = (
+        f"panoptic quality: mean over {classes} classes of each one's SQ x RQ; mean SQ "
+        f"{_f(s['sq'])}, RQ {_f(s['rq'])}"
+        if classes > 1
+        else f"panoptic quality = SQ {_f(s['sq'])} x RQ {_f(s['rq'])}"
+    )
     return [
         f"Rand error         {_f(s['rand_error'])}   (1 - V_Rand, foreground-restricted)",
         f"information score  {_f(s['information_score'])}   (V_Info)",
         f"objects            {pred} predicted, {true} true ({off})",
         f"DSB score          {_f(s['dsb'])}   (mean over images of TP/(TP+FP+FN) at IoU "
         "0.50:0.05:0.95)",
-        f"object F1          {_f(s['object_f1'])}   (IoU > 0.5; precision "
+        f"object F1          {_f(s['object_f1'])}   (IoU > 0.5{within}; precision "
         f"{_f(s['object_precision'])}, recall {_f(s['object_recall'])})",
-        f"PQ                 {_f(s['pq'])}   (panoptic quality = SQ {_f(s['sq'])} x RQ "
-        f"{_f(s['rq'])})",
+        f"PQ                 {_f(s['pq'])}   ({pq})",
         f"SEG                {_f(s['seg'])}   ({true} ground-truth objects)",
     ]
 
@@ -354,7 +369,9 @@ class _Accumulator:
             self.truths.append(gt)
 
     def _object_row(self, pred, gt, gt_ids, pred_ids) -> dict:
-        """One image's ISBI and object scores; the Rand pair counts and objects kept."""
+        """One image's ISBI and object scores; the Rand pair counts and objects kept. Objects
+        that are the regions of the class maps (no ids given) match only within their class."""
+        by_class = {"pred_classes": pred, "gt_classes": gt} if gt_ids is pred_ids is None else {}
         if pred_ids is None:
             pred_ids = instances(
                 pred, boundary_class=self.boundary_class, connectivity=self.connectivity
@@ -368,7 +385,7 @@ class _Accumulator:
         self.rand += counts
         has_cells = bool((gt_ids > 0).any())
         self.rand_empty &= not has_cells
-        objects = object_scores(pred_ids, gt_ids)
+        objects = object_scores(pred_ids, gt_ids, **by_class)
         self.objects.append(objects)
         return {
             "rand_error": rand_from_counts(*counts, empty=not has_cells)["rand_error"],
@@ -475,23 +492,43 @@ def object_scores_wanted(
 def object_summary(images: Sequence[dict]) -> dict:
     """The data-set object figures of per-image :func:`~unetlab.metrics.objects.object_scores`:
     ``dsb`` (mean over images that have objects), ``object_f1`` / ``_precision`` / ``_recall``
-    and ``pq`` / ``sq`` / ``rq`` of the summed counts, ``seg`` over all true objects,
-    ``objects`` (true) and ``pred_objects`` counts."""
+    of the counts summed over images (and classes), ``pq`` / ``sq`` / ``rq`` of the summed
+    counts (objects matched within their class: each class's, then the mean over classes,
+    :func:`~unetlab.metrics.objects.pq_of_classes`, each class's under ``class_pq`` when
+    there are several), ``seg`` over all true objects, ``objects`` (true) and
+    ``pred_objects`` counts, ``object_classes``: how many classes had objects (1 for ids)."""
     total = {k: sum(s[k] for s in images) for k in ("tp", "fp", "fn", "iou_sum")}
     true = sum(s["true_objects"] for s in images)
     seg_sum = sum(s["seg"] * s["true_objects"] for s in images if s["true_objects"])
     dsb = [s["dsb"] for s in images if not math.isnan(s["dsb"])]
     f1 = f1_from_counts(total["tp"], total["fp"], total["fn"])
-    return {
+    by_class = _class_counts(images)
+    out = {
         "dsb": float(np.mean(dsb)) if dsb else math.nan,
         "object_f1": f1["f1"],
         "object_precision": f1["precision"],
         "object_recall": f1["recall"],
-        **pq_from_counts(**total),
+        **(pq_of_classes(by_class) if by_class else pq_from_counts(**total)),
         "seg": seg_sum / true if true else math.nan,
         "objects": true,
         "pred_objects": sum(s["pred_objects"] for s in images),
+        "object_classes": max(len(by_class), 1),
     }
+    if len(by_class) > 1:
+        out["class_pq"] = {k: pq_of_classes({k: c}) for k, c in by_class.items()}
+    return out
+
+
+def _class_counts(images: Sequence[dict]) -> dict[int, dict]:
+    """``{class: {"tp", "fp", "fn", "iou_sum"}}`` summed over the images whose objects
+    matched within their class (:func:`~unetlab.metrics.objects.object_scores`' ``classes``)."""
+    out: dict[int, dict] = {}
+    for image in images:
+        for k, counts in image.get("classes", {}).items():
+            into = out.setdefault(k, dict.fromkeys(counts, 0))
+            for key, value in counts.items():
+                into[key] += value
+    return out
 
 
 # --- data --------------------------------------------------------------------------------

@@ -45,6 +45,8 @@ __all__ = [
     "dsb_score",
     "panoptic_quality",
     "pq_from_counts",
+    "pq_of_classes",
+    "object_classes",
     "object_scores",
 ]
 
@@ -91,14 +93,13 @@ def seg_score(pred_instances: np.ndarray, gt_instances: np.ndarray) -> float:
     R's pixels (at most one can); its score is |R and S| / |R or S|, 0 without a match.
     NaN when the ground truth has no object.
     """
-    jaccard, _ = seg_terms(pred_instances, gt_instances)
+    table, gt_sizes, pred_sizes = overlaps(pred_instances, gt_instances)
+    jaccard = _seg_jaccard(table[1:, 1:], gt_sizes, pred_sizes)
     return float(jaccard.mean()) if jaccard.size else math.nan
 
 
-def seg_terms(pred_instances, gt_instances) -> tuple[np.ndarray, np.ndarray]:
-    """Per gt object Jaccard (0 unmatched) and the overlap table."""
-    table, gt_sizes, pred_sizes = overlaps(pred_instances, gt_instances)
-    inner = table[1:, 1:]
+def _seg_jaccard(inner: np.ndarray, gt_sizes: np.ndarray, pred_sizes: np.ndarray) -> np.ndarray:
+    """Per gt object Jaccard with the predicted object covering more than half of it (0)."""
     jaccard = np.zeros(len(gt_sizes))
     if inner.size:
         best = inner.argmax(1)
@@ -106,7 +107,7 @@ def seg_terms(pred_instances, gt_instances) -> tuple[np.ndarray, np.ndarray]:
         matched = 2 * hit > gt_sizes
         union = gt_sizes + pred_sizes[best] - hit
         jaccard[matched] = hit[matched] / union[matched]
-    return jaccard, table
+    return jaccard
 
 
 def object_counts(pred_instances, gt_instances, *, iou: float = 0.5) -> tuple[int, int, int]:
@@ -146,7 +147,10 @@ def iou_matrix(pred_instances: np.ndarray, gt_instances: np.ndarray) -> np.ndarr
     """(n_gt, n_pred) float64 IoU of every (true object, predicted object) pair, objects in
     increasing order of their ids (as :func:`overlaps` numbers them)."""
     table, gt_sizes, pred_sizes = overlaps(pred_instances, gt_instances)
-    inner = table[1:, 1:]
+    return _iou(table[1:, 1:], gt_sizes, pred_sizes)
+
+
+def _iou(inner: np.ndarray, gt_sizes: np.ndarray, pred_sizes: np.ndarray) -> np.ndarray:
     union = gt_sizes[:, None] + pred_sizes[None, :] - inner
     return np.divide(inner, union, out=np.zeros(inner.shape), where=union > 0)
 
@@ -198,7 +202,11 @@ def match_counts(
     thresholds: Sequence[float] = DSB_THRESHOLDS,
 ) -> MatchCounts:
     """Match predicted to true objects (one-to-one, IoU > t) at every threshold t."""
-    iou = iou_matrix(pred_instances, gt_instances)
+    return _match_iou(iou_matrix(pred_instances, gt_instances), thresholds)
+
+
+def _match_iou(iou: np.ndarray, thresholds: Sequence[float]) -> MatchCounts:
+    """:class:`MatchCounts` of an (n_gt, n_pred) IoU matrix."""
     n_gt, n_pred = iou.shape
     tp, iou_sum = [], []
     for t in thresholds:
@@ -250,17 +258,37 @@ def pq_from_counts(tp: int, fp: int, fn: int, iou_sum: float) -> dict:
     return {"pq": sq * rq if tp else rq, "sq": sq, "rq": rq}  # no match: pq = rq = 0 (or NaN)
 
 
-def object_scores(pred_instances: np.ndarray, gt_instances: np.ndarray) -> dict:
+def object_scores(
+    pred_instances: np.ndarray,
+    gt_instances: np.ndarray,
+    *,
+    pred_classes: np.ndarray | None = None,
+    gt_classes: np.ndarray | None = None,
+) -> dict:
     """Every object figure of one image, from one IoU matrix.
 
     ``dsb`` (:func:`dsb_score`), ``precision``, ``recall``, ``f1`` (IoU > 0.5), ``pq``, ``sq``,
     ``rq`` (:func:`panoptic_quality`), ``seg`` (:func:`seg_score`), ``tp``, ``fp``, ``fn`` at
     0.5, ``pred_objects``, ``true_objects``; NaN where undefined.
+
+    ``pred_classes`` / ``gt_classes``: (H, W) class maps whose regions the objects are (each
+    object of one class); objects then match only objects of their own class (Kirillov et
+    al.'s panoptic quality): the counts are summed over classes, ``pq``, ``sq``, ``rq`` are
+    :func:`pq_of_classes` of ``classes``, ``{class: {"tp", "fp", "fn", "iou_sum"}}`` at 0.5.
     """
-    m = match_counts(pred_instances, gt_instances)
+    table, gt_sizes, pred_sizes = overlaps(pred_instances, gt_instances)
+    inner = table[1:, 1:]
+    if (pred_classes is None) != (gt_classes is None):
+        raise ValueError("give both pred_classes and gt_classes, or neither")
+    if gt_classes is not None:
+        gt_class = object_classes(gt_instances, gt_classes)
+        pred_class = object_classes(pred_instances, pred_classes)
+        inner = np.where(gt_class[:, None] == pred_class[None, :], inner, 0)
+    iou = _iou(inner, gt_sizes, pred_sizes)
+    m = _match_iou(iou, DSB_THRESHOLDS)
     tp, fp, fn, iou_sum = _pq_terms(m)
-    jaccard, _ = seg_terms(pred_instances, gt_instances)
-    return {
+    jaccard = _seg_jaccard(inner, gt_sizes, pred_sizes)
+    out = {
         "dsb": _dsb(m),
         **f1_from_counts(tp, fp, fn),
         **pq_from_counts(tp, fp, fn, iou_sum),
@@ -271,4 +299,52 @@ def object_scores(pred_instances: np.ndarray, gt_instances: np.ndarray) -> dict:
         "iou_sum": iou_sum,
         "pred_objects": m.pred_objects,
         "true_objects": m.true_objects,
+    }
+    if gt_classes is not None:
+        out["classes"] = _class_counts(iou, gt_class, pred_class)
+        out.update(pq_of_classes(out["classes"]))
+    return out
+
+
+def object_classes(ids: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """(n,) int64 class of each object of ``ids`` (in :func:`overlaps`' order): the class
+    map's value at its pixels (one of them: objects are regions of one class)."""
+    compact, n = compact_ids(np.asarray(ids).ravel())
+    out = np.full(n + 1, -1, np.int64)
+    out[compact] = np.asarray(classes).ravel()
+    return out[1:]
+
+
+def _class_counts(iou: np.ndarray, gt_class: np.ndarray, pred_class: np.ndarray) -> dict:
+    """``{class: {"tp", "fp", "fn", "iou_sum"}}`` of the matches at IoU > 0.5 (``iou``
+    already 0 between objects of different classes)."""
+    rows, cols = match_pairs(iou, 0.5)
+    matched = gt_class[rows]
+    out = {}
+    for k in np.union1d(gt_class, pred_class).tolist():
+        tp = int(np.count_nonzero(matched == k))
+        out[k] = {
+            "tp": tp,
+            "fp": int(np.count_nonzero(pred_class == k)) - tp,
+            "fn": int(np.count_nonzero(gt_class == k)) - tp,
+            "iou_sum": float(iou[rows, cols][matched == k].sum()),
+        }
+    return out
+
+
+def pq_of_classes(counts: dict) -> dict:
+    """Panoptic quality of several classes (Kirillov et al. 2019): ``pq``, ``sq``, ``rq``, each
+    the mean over the classes with an object of the class's own figure (as the COCO
+    ``panopticapi`` averages them: a class without a match has ``sq`` 0 there); ``counts``:
+    ``{class: {"tp", "fp", "fn", "iou_sum"}}``. One class: :func:`pq_from_counts` of its
+    counts (``sq`` NaN without a match)."""
+    per = [pq_from_counts(c["tp"], c["fp"], c["fn"], c["iou_sum"]) for c in counts.values()]
+    per = [p for p in per if not math.isnan(p["rq"])]  # no object of the class at all
+    if len(per) <= 1:
+        return per[0] if per else pq_from_counts(0, 0, 0, 0.0)
+    sq = [0.0 if math.isnan(p["sq"]) else p["sq"] for p in per]
+    return {
+        "pq": float(np.mean([p["pq"] for p in per])),
+        "sq": float(np.mean(sq)),
+        "rq": float(np.mean([p["rq"] for p in per])),
     }
