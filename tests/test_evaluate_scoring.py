@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 import tifffile
 
+from unetlab.cli import main
 from unetlab.data.io import write_png
+from unetlab.errors import UnetlabError
 from unetlab.evaluate import evaluate_predictions
 
 
@@ -78,3 +80,36 @@ def test_objects_of_several_classes_match_within_their_class(tmp_path, capsys):
     table = report.table()
     assert "objects matched within their class" in table
     assert "mean over 2 classes of each one's SQ x RQ" in table
+
+
+def _tiles(count: int) -> np.ndarray:
+    """(8, 8 * count) uint16 ids 1..count, one 8 x 8 square each, apart by a background column."""
+    ids = np.repeat(np.arange(1, count + 1, dtype=np.uint16), 8)[None].repeat(8, 0)
+    ids[:, ::8] = 0
+    return ids
+
+
+def test_instance_masks_read_as_classes_are_refused_naming_gt_instances(tmp_path, capsys):
+    ids = _tiles(40)
+    pred_dir, gt_dir = _write(tmp_path, ids, ids, "a_objects.tif")
+    with pytest.raises(UnetlabError, match="masks look like object ids.*gt_instances=True"):
+        evaluate_predictions(pred_dir, gt_dir)
+    assert main(["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir)]) != 0
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "41 values (0..40)" in err and "--gt-instances" in err
+    assert evaluate_predictions(pred_dir, gt_dir, gt_instances=True).summary["object_f1"] == 1.0
+
+
+def test_id_predictions_read_as_classes_are_refused_naming_pred_instances(tmp_path, capsys):
+    ids = _tiles(70)
+    pred_dir, gt_dir = _write(tmp_path, ids, ids)
+    with pytest.raises(UnetlabError, match="predictions look like object ids.*pred_instances"):
+        evaluate_predictions(pred_dir, gt_dir, gt_instances=True)
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--gt-instances"]
+    assert main(argv) != 0 and "--pred-instances" in capsys.readouterr().err
+    few = _tiles(9)  # too few ids to tell: the class count error names both ways out
+    pred_dir, gt_dir = _write(tmp_path / "few", few, few)
+    with pytest.raises(UnetlabError, match="predictions hold class index 9 .*--pred-instances"):
+        evaluate_predictions(pred_dir, gt_dir, gt_instances=True)
+    report = evaluate_predictions(pred_dir, gt_dir, gt_instances=True, pred_instances=True)
+    assert report.summary["object_f1"] == 1.0

@@ -50,7 +50,7 @@ import numpy as np
 
 from unetlab.data.classes import NAMES_FILE, VOC_VOID, dataset_palette, read_class_names
 from unetlab.data.datasets import training_split
-from unetlab.data.instances import instance_ids
+from unetlab.data.instances import instance_ids, looks_like_instances
 from unetlab.data.io import IMAGE_SUFFIXES, atomic_path, find_images, read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.pairs import Pair, PairReader, detect_layout, find_pairs
@@ -335,6 +335,7 @@ class _Accumulator:
         self.rows: list[dict] = []
         self.matrices: list[np.ndarray] = []
         self.rand = np.zeros(3)
+        self.top = np.zeros(2, np.int64)  # the largest predicted and true class index
         self.rand_empty = True
         self.objects: list[dict] = []  # object_scores of each image
         self.probs: list[np.ndarray] = []
@@ -358,7 +359,8 @@ class _Accumulator:
                 f"{name}: prediction is {pred.shape[1]}x{pred.shape[0]} but the ground truth "
                 f"{gt.shape[1]}x{gt.shape[0]} (width x height); predict at the mask's size"
             )
-        n = int(max(pred.max(initial=0), gt.max(initial=0))) + 1
+        self.top = np.maximum(self.top, (pred.max(initial=0), gt.max(initial=0)))
+        n = int(self.top.max()) + 1
         self.matrices.append(confusion_matrix(pred, gt, n))
         row = {"name": name, "pixel_error": pixel_error(pred, gt, ignore_index=IGNORE_INDEX)}
         if self.want_objects is not False:
@@ -410,11 +412,7 @@ class _Accumulator:
         c = max(m.shape[0] for m in self.matrices)
         names = list(class_names) if class_names is not None else [str(i) for i in range(c)]
         if len(names) < c:
-            raise DatasetError(
-                f"labels go up to class index {c - 1} but there are {len(names)} classes "
-                f"({', '.join(names)}); predictions must hold class indices (not label values "
-                "such as 255), and every class needs a label value / name"
-            )
+            raise DatasetError(_too_many_classes(names, *self.top.tolist()))
         c = len(names)
         _check_boundary(self.boundary_class, names)
         total = np.zeros((c, c), np.int64)
@@ -472,6 +470,22 @@ def without_ignored(pred_ids: np.ndarray, gt: np.ndarray) -> np.ndarray:
     positive and ignored pixels add to no object's size. A new array; the input is kept."""
     ignored = gt == IGNORE_INDEX
     return np.where(ignored, 0, pred_ids) if ignored.any() else pred_ids
+
+
+def _too_many_classes(names: Sequence[str], pred_top: int, gt_top: int) -> str:
+    """Why class indices beyond ``names`` cannot be scored, and the fix, by the side that
+    holds them."""
+    said = f"there are {len(names)} classes ({', '.join(names)})"
+    if pred_top >= len(names):
+        return (
+            f"the predictions hold class index {pred_top} but {said}; predictions must hold "
+            "class indices (not label values such as 255), or object ids: --pred-instances "
+            "(pred_instances=True), or <stem>_objects.tif files"
+        )
+    return (
+        f"the masks hold class index {gt_top} but {said}; every class needs a label value / "
+        "name, and masks of object ids need --gt-instances (gt_instances=True)"
+    )
 
 
 def object_scores_wanted(
@@ -763,6 +777,45 @@ class MaskValuesError(DatasetError):
         self.cli = cli
 
 
+def _check_ids_as_classes(
+    values: np.ndarray, predicted: tuple[int, int], named: int, wide: bool
+) -> None:
+    """Refuse masks or predictions of object ids read as class indices (a forgotten
+    ``gt_instances`` / ``pred_instances``): masks whose values look like ids
+    (:func:`unetlab.data.instances.looks_like_instances`: over 16 values in 16-bit masks, or
+    over 256) and number over 4 times the predicted classes; predictions with more values
+    in one image than 64 and 4 times the masks' classes.
+
+    ``values``: the sorted mask values present (empty when the classes are given);
+    ``predicted``: the largest predicted value, and the most values of one prediction (0
+    when the largest is at most 64); ``named``: how many classes are given or
+    named by the data set (0: none); ``wide``: some mask is stored with over 8 bits.
+    Raises :class:`MaskValuesError`.
+    """
+    (pred_max, pred_values), top = predicted, int(values[-1]) if values.size else -1
+    ids = looks_like_instances(values.tolist(), wide=wide, folder_named=False)
+    if ids and values.size > 4 * (pred_max + 1) and top >= named:
+        said = (
+            f"the masks hold {values.size} values ({values[0]}..{top}) but the predictions "
+            f"class indices 0..{pred_max}: the masks look like object ids (instance masks)"
+        )
+        raise MaskValuesError(
+            f"{said}; pass gt_instances=True to score them as objects",
+            cli=f"{said}; pass --gt-instances to score them as objects",
+        )
+    classes = named or top + 1
+    if pred_values > max(64, 4 * classes):
+        said = (
+            f"the predictions hold values up to {pred_max} but the masks {classes} classes: "
+            "the predictions look like object ids"
+        )
+        fix = "or name the files <stem>_objects.tif, as predict --instances does"
+        raise MaskValuesError(
+            f"{said}; pass pred_instances=True to score them as objects ({fix})",
+            cli=f"{said}; pass --pred-instances to score them as objects ({fix})",
+        )
+
+
 def _check_class_indices(values: np.ndarray, pred_max: int) -> None:
     """Refuse masks that hold label values (0/255) or an unmapped ignore value (VOC's 255)
     read as class indices: values beyond every predicted class, with a gap below them.
@@ -853,7 +906,8 @@ def evaluate_predictions(
     acc = _Accumulator(boundary_class=boundary_class, connectivity=connectivity, objects=objects)
     missing: list[str] = []
     gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
-    pred_max = voided = 0
+    pred_max = pred_values = voided = 0  # pred_values: most values in one page, when many
+    wide = False  # a mask stored with more than 8 bits (16-bit ids?)
     for gt_page in masks:
         name, stem, mask = gt_page.name, gt_page.stem, gt_page.mask
         if stem not in preds:
@@ -868,7 +922,10 @@ def evaluate_predictions(
             counts = np.bincount(gt[gt >= 0].ravel())
             gt_values = np.pad(gt_values, (0, max(len(counts) - len(gt_values), 0)))
             gt_values[: len(counts)] += counts
-            pred_max = max(pred_max, int(pred.max(initial=0)))
+        pred_max = max(pred_max, int(pred.max(initial=0)))
+        if pred_max > 64:  # object ids, or label values such as 255: count them
+            pred_values = max(pred_values, len(np.unique(pred)))
+        wide |= np.asarray(mask).dtype.itemsize > 1
         voided += 0 if void is None else int(np.count_nonzero(mask == void))
         acc.add(name, pred, gt, gt_ids=gt_ids, pred_ids=pred_ids)
     _refuse_missing(missing, pred_dir)
@@ -879,6 +936,8 @@ def evaluate_predictions(
             void,
             voided,
         )
+    named = len(class_names) if class_names is not None else len(by_index or ())
+    _check_ids_as_classes(np.flatnonzero(gt_values), (pred_max, pred_values), named, wide)
     _check_class_indices(np.flatnonzero(gt_values), pred_max)
     if by_index:  # the names of the classes found, and of those the file lists beyond
         count = max(len(by_index), acc.classes_seen())
