@@ -21,7 +21,8 @@ from unetlab.provenance import (
     package_dirty,
     read_commit,
 )
-from unetlab.train import RUN_INFO_FILE, fit
+from unetlab.run_records import HISTORY_FILE
+from unetlab.train import fit
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
 
@@ -133,7 +134,7 @@ def test_a_run_records_code_machine_and_what_its_config_resolved_to(tmp_path, mo
     header = (run / "config.yaml").read_text().splitlines()[:3]
     assert shlex.split(header[1].removeprefix("# command: ")) == argv
     assert describe_code(code_identity()) in header[0]
-    (entry,) = yaml.safe_load((run / RUN_INFO_FILE).read_text())
+    (entry,) = yaml.safe_load((run / HISTORY_FILE).read_text())
     assert entry["code"] == code_identity()
     assert entry["machine"]["threads"] == 1 and entry["machine"]["cpu"]
     resolved = entry["resolved"]
@@ -168,5 +169,5 @@ def test_a_run_records_code_machine_and_what_its_config_resolved_to(tmp_path, mo
     assert load_checkpoint(run / "checkpoints" / "best.pt")["code"] == code_identity()
     cfg.train.epochs = 2
     fit(cfg, run_dir=run, progress=False, resume=True)
-    first, second = yaml.safe_load((run / RUN_INFO_FILE).read_text())
-    assert first == entry and second["step"] == 2 and second["resolved"] == resolved
+    first, second = yaml.safe_load((run / HISTORY_FILE).read_text())
+    assert first == entry and second["at"]["step"] == 2 and second["resolved"] == resolved

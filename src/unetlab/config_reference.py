@@ -95,7 +95,7 @@ def reference_markdown() -> str:
         "do not edit by hand. Set any key in a `--config` YAML file (`section:` then `key: value`)",
         "or with `--set section.key=value`; precedence: `--set` and flags > the file > these",
         "defaults. A run folder's `config.yaml` holds every key as the run used it, and",
-        "`run_info.yaml` what the open ones (null, `auto`, the preset) resolved to.",
+        "`history.yaml` what the open ones (null, `auto`, the preset) resolved to.",
     ]
     keys = config_keys()
     for section, cls in sections():

@@ -2,8 +2,9 @@
 trained into it (appended, never replaced), and ``summary.json``, the run's final numbers.
 
 config.yaml holds the settings the run goes on with (a resume may change its length); with
-the history, which says when each command ran, from which step and what it changed, it says
-how the weights were made. The summary is what a script reads instead of train.log.
+the history, which says when each command ran, from which step, what it changed, and with
+which code, machine and resolved choices (device, precision, the net built), it says how
+the weights were made. The summary is what a script reads instead of train.log.
 """
 
 from __future__ import annotations

@@ -30,7 +30,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import yaml
 from torch import nn
 from torch.utils.data import DataLoader, Sampler
 from tqdm import tqdm
@@ -103,7 +102,7 @@ from unetlab.outputs import (
     written_here,
 )
 from unetlab.plan import BUDGET_EPOCHS, declared_names
-from unetlab.provenance import code_identity, command_line, describe_code, machine, now
+from unetlab.provenance import code_identity, command_line, describe_code, machine
 from unetlab.run_records import (
     HISTORY_FILE,
     SUMMARY_FILE,
@@ -125,15 +124,12 @@ from unetlab.signals import STOP_SIGNALS, Stopped
 log = logging.getLogger(__name__)
 
 OFFSET_FILE = "label_offset.json"  # train.label_offset: fit's measurement
-#: how each command trained the run: the code, the machine and what the config resolved to
-RUN_INFO_FILE = "run_info.yaml"
 RUN_FILES = (
     "config.yaml",
     "plan.yaml",
     "metrics.csv",
     "train.log",
     "curves.png",
-    RUN_INFO_FILE,
     OFFSET_FILE,
     SPLIT_FILE,
     HISTORY_FILE,
@@ -1326,15 +1322,13 @@ def _setup(
     if group.is_main:
         changes = _log_changes(run_dir / "config.yaml", cfg) if resume else {}
         run.split = _record_split(run_dir, cfg, data)
-        append_history(
-            run_dir, history_entry(resume=resume, state=asdict(run.state), changes=changes)
-        )
         save_config(cfg, run_dir / "config.yaml", header=_provenance())
         run.metrics = _MetricsFile(
             run_dir / "metrics.csv", model.classes, keep_epochs=run.state.epoch
         )
         _log_start(run, in_size, out_size)
-        append_run_info(run_dir / RUN_INFO_FILE, run_info(run, weights))
+        entry = history_entry(resume=resume, state=asdict(run.state), changes=changes)
+        append_history(run_dir, entry | run_info(run, weights))
         if timer is not None:
             _log_loading(loading, timer)
     return run
@@ -2031,21 +2025,20 @@ def _provenance() -> str:
         f"resolved config of a unetlab run: {describe_code(code)}, torch {code['torch']}, "
         f"numpy {code['numpy']}, python {code['python']}\n"
         f"command: {command_line()}\n"
-        f"the code, machine, device, precision and net of each command: {RUN_INFO_FILE}"
+        f"each command, its code, machine, device, precision and net: {HISTORY_FILE}"
     )
 
 
 def run_info(run: _Run, weights: list[float] | None) -> dict:
-    """What one command's training ran with (``run_info.yaml``): the code, the machine and
-    what the config's open choices resolved to: device, precision, threads, the net built
+    """What one command's training ran with (its entry in ``history.yaml``): the code, the
+    machine and what the config's open choices resolved to: device, precision, threads, the
+    net built
     (its preset expanded), class weights and normalisation. config.yaml keeps them as asked
     (``auto``, a preset's name), so that it runs the same way elsewhere."""
     precision, model = run.precision, run.model
     amp = str(precision.amp_dtype).removeprefix("torch.") if precision.amp_dtype else "off"
     cpu = run.device.type == "cpu"
     return {
-        "time": now(),
-        "step": run.state.step,
         "code": code_identity(),
         "machine": machine(run.device),
         "resolved": {
@@ -2075,23 +2068,6 @@ def built_model(cfg: Config, model: nn.Module) -> dict:
         **asdict(model.config),
         "parameters": sum(p.numel() for p in model.parameters()),
     }
-
-
-def append_run_info(path: Path, entry: dict) -> None:
-    """Add ``entry`` to the list in ``path`` (one per command that trained the run; written
-    atomically, earlier entries kept)."""
-    entries = []
-    if path.is_file():
-        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or []
-        if not isinstance(entries, list):
-            raise UnetlabError(f"{path} is not a list of run records: move it out of the run")
-    head = (
-        "# each command that trained this run: the code, the machine, and what config.yaml's\n"
-        "# open choices (device, amp, preset, class weights, ...) resolved to\n"
-    )
-    with atomic_path(path) as tmp:
-        text = yaml.safe_dump([*entries, entry], sort_keys=False, allow_unicode=True)
-        tmp.write_text(head + text, encoding="utf-8")
 
 
 def _log_start(run: _Run, in_size: int, out_size: int) -> None:

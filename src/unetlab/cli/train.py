@@ -31,7 +31,8 @@ line or not: it may change how long and where the run trains (epochs, minutes, b
 workers, patience, val_every, the data folder's place); a key that would change what is
 trained (model, tile, loss, normalisation, ...) and differs from the run's is refused. It
 trains on the files split.json lists (files added to the data folder since are left out;
-one missing or changed is refused), and history.yaml gets the command and what it changed;
+one missing or changed is refused), and history.yaml gets the command, what it changed, the code, the machine and the
+resolved device, precision and net;
 summary.json (steps, epochs, best and last scores, ...) is written when the run ends.
 
 The run folder holds config.yaml (resolved), metrics.csv, train.log, curves.png and
