@@ -84,7 +84,8 @@ def test_label_values_color_skip_existing_and_channel_mismatch(folder, capsys):
     assert main([*args, "--input", str(folder / "in" / "grey.png"), "--label-values"]) == 0
     assert set(np.unique(np.asarray(Image.open(out / "grey.png")))) <= {0, 255}
     before = (out / "grey.png").stat().st_mtime_ns
-    assert main([*args, "--input", str(folder / "in" / "g*.png"), "--skip-existing"]) == 0
+    skip = ["--skip-existing", "--label-values"]  # the same settings: finished
+    assert main([*args, "--input", str(folder / "in" / "g*.png"), *skip]) == 0
     assert (out / "grey.png").stat().st_mtime_ns == before
     assert main([*args, "--input", str(folder / "in" / "deep.tif"), "--color"]) == 0
     assert Image.open(out / "deep.png").mode == "P"
@@ -132,7 +133,8 @@ def test_benchmark_prints_images_and_megapixels_per_second(folder, capsys):
     mp = (37 * 50 + 33 * 61) / 1e6
     assert f"2 image(s), {mp:.2f} MP" in line
     assert "images/s" in line and "MP/s end to end; model" in line
-    assert sorted(p.name for p in out.iterdir()) == [".unetlab-outputs", "deep.png", "grey.png"]
+    names = sorted(p.name for p in out.iterdir())
+    assert names == [".unetlab-outputs", "deep.png", "grey.png", "predict.json"]
 
 
 def test_model_clock_counts_forward_calls_and_throughput_is_exact():

@@ -16,6 +16,7 @@ from unetlab.cli import main
 from unetlab.errors import OutputError
 from unetlab.inference.files import finished_inputs, input_source, predict_file
 from unetlab.inference.folders import predict_folder
+from unetlab.inference.records import RECORDS
 from unetlab.outputs import MANIFEST, forget, made_from, record, written_here
 
 
@@ -38,7 +39,13 @@ def _predict(work: Path, name: str, *extra: str) -> int:
 
 
 def _contents(folder: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in folder.iterdir() if p.name != MANIFEST}
+    """The outputs in ``folder`` (not the manifest, nor predict.json: what made them)."""
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.name not in (MANIFEST, RECORDS)}
+
+
+def _made_from(folder: Path) -> dict[str, str | None]:
+    """Each output -> the input the manifest says it was made from."""
+    return {n: s for n, s in made_from(folder, "predict").items() if n != RECORDS}
 
 
 def _error(capsys) -> str:
@@ -113,7 +120,7 @@ def test_the_same_input_is_predicted_again_and_skipped_as_before(work):
     assert (work / "S" / "nb1.png").stat().st_mtime_ns == stamp
     assert _predict(work, "nb1.png", "--overlay") == 0  # re-predicted, an overlay added
     assert (work / "S" / "nb1.png").stat().st_mtime_ns != stamp
-    assert set(made_from(work / "S", "predict").values()) == {str(work / "in" / "nb1.png")}
+    assert set(_made_from(work / "S").values()) == {str(work / "in" / "nb1.png")}
 
 
 def test_overwrite_replaces_the_other_inputs_outputs_and_leaves_no_mix(work):
@@ -121,7 +128,7 @@ def test_overwrite_replaces_the_other_inputs_outputs_and_leaves_no_mix(work):
     assert _predict(work, "nb1.ome.tif", "--overwrite") == 0  # no overlay asked for now
     # nb1.png's labels (another format) and its overlay (not asked for) are gone with it
     assert set(_contents(work / "S")) == {"nb1.tif", "nb1_objects.csv", "nb1_objects.tif"}
-    made = made_from(work / "S", "predict")
+    made = _made_from(work / "S")
     assert made == dict.fromkeys(_contents(work / "S"), str(work / "in" / "nb1.ome.tif"))
     assert _predict(work, "nb1.ome.tif") == 0  # its own outputs now
 
@@ -132,16 +139,17 @@ def test_overwrite_by_an_input_that_fails_leaves_the_first_ones_outputs(work):
     (work / "in" / "nb1.ome.tif").write_bytes(b"not a tiff")
     assert _predict(work, "nb1.ome.tif", "--overwrite") == 2  # fails to read: writes nothing
     assert _contents(work / "S") == before
-    assert set(made_from(work / "S", "predict").values()) == {str(work / "in" / "nb1.png")}
+    assert set(_made_from(work / "S").values()) == {str(work / "in" / "nb1.png")}
     assert _predict(work, "nb1.png", "--skip-existing") == 0  # still nb1.png's, finished
 
 
 def test_outputs_of_an_older_manifest_are_predicted_again_as_before(work):
     assert _predict(work, "nb1.png") == 0
-    names = [n for n in made_from(work / "S", "predict")]
+    names = [n for n in _made_from(work / "S")]
     (work / "S" / MANIFEST).write_text("".join(f"{n}\tpredict\n" for n in names))  # no inputs
+    (work / "S" / RECORDS).unlink()  # nor records
     assert _predict(work, "nb1.png") == 0
-    assert set(made_from(work / "S", "predict").values()) == {str(work / "in" / "nb1.png")}
+    assert set(_made_from(work / "S").values()) == {str(work / "in" / "nb1.png")}
 
 
 # --- the Python API: the same guard ---------------------------------------------------------

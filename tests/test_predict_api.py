@@ -90,6 +90,7 @@ def test_predict_file_never_replaces_a_file_it_did_not_write(tmp_path):
         ".unetlab-outputs",
         "b.png",
         "c.png",
+        "predict.json",
     ]
 
 

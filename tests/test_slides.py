@@ -285,6 +285,7 @@ def test_two_gloo_processes_predict_like_one(tmp_path):
 
     from unetlab import save_model
     from unetlab.cli import main
+    from unetlab.inference.records import read_records
 
     rng = _rng(5)
     inputs = tmp_path / "in"
@@ -317,9 +318,15 @@ def test_two_gloo_processes_predict_like_one(tmp_path):
     )
     assert finished(two), two.stderr[-3000:]
     assert two.stderr.count("4 written, 0 skipped, 0 failed") == 1
-    # the outputs (not the hidden manifest and lock, which name their command)
-    one_files = sorted(p.name for p in (tmp_path / "one").iterdir() if p.name[0] != ".")
-    assert one_files == sorted(p.name for p in (tmp_path / "two").iterdir() if p.name[0] != ".")
+
+    # the outputs (not the hidden manifest and lock, which name their command, nor the
+    # records of what made them, which say when)
+    def outputs(folder):
+        return sorted(p.name for p in folder.iterdir() if p.name[0] != "." and p.suffix != ".json")
+
+    one_files = outputs(tmp_path / "one")
+    assert one_files == outputs(tmp_path / "two")
+    assert read_records(tmp_path / "one").keys() == read_records(tmp_path / "two").keys()
     for name in one_files:
         a, b = (tmp_path / d / name for d in ("one", "two"))
         if name.endswith("prob.tif"):  # thread counts differ: float rounding may too

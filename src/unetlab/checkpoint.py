@@ -170,8 +170,8 @@ def checkpoint_source(path: str | os.PathLike, model=None) -> dict:
 
 def load_model(path: str | os.PathLike, device: str | torch.device | None = None) -> UNet:
     """Load a checkpoint as a UNet in eval mode on ``device`` (default CPU). A bioimage.io
-    package that unetlab exported (folder, .zip or rdf.yaml) works too."""
-    if is_package(path):
-        return load_package(path).to(device or "cpu").eval()
-    model = model_from_checkpoint(load_checkpoint(path))
+    package that unetlab exported (folder, .zip or rdf.yaml) works too. ``model.checkpoint``:
+    the file's absolute path (what predictions record as having made them)."""
+    model = load_package(path) if is_package(path) else model_from_checkpoint(load_checkpoint(path))
+    model.checkpoint = str(Path(path).resolve())
     return model.to(device or "cpu").eval()

@@ -8,7 +8,9 @@ Every command that writes files asks here first:
   folder up to case (one file on case-insensitive file systems such as macOS's and Windows').
   :func:`refuse_inside` refuses an output inside a folder that is read as data.
 - A folder's *manifest* (``.unetlab-outputs``: one line a file, its name, the command and,
-  for predict's outputs, the input it was made from) lists the files unetlab wrote there. A
+  for predict's outputs, the input it was made from and the key of what made it: the
+  checkpoint and settings, ``unetlab.inference.records``) lists the files unetlab wrote
+  there. A
   name is added *before* its file is written (write-ahead), so a file that exists is either
   listed or not ours. :func:`claim_files` (single-file outputs: a JSON report, an ONNX
   file) and :func:`output_folder` (a folder of outputs, held under a lock) replace a file
@@ -33,7 +35,7 @@ import os
 import re
 import shutil
 import zipfile
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from unetlab.errors import OutputError, UnetlabError
@@ -41,8 +43,11 @@ from unetlab.errors import OutputError, UnetlabError
 log = logging.getLogger(__name__)
 
 MANIFEST = ".unetlab-outputs"
-#: what a manifest line holds, tab-separated (the input: predict's outputs, since session 27)
-FIELDS = "name, command, input"
+#: what a manifest line holds, tab-separated (the input and what made it: predict's
+#: outputs, since session 27; the last is PENDING-prefixed until the run wrote the file)
+FIELDS = "name, command, input, made by"
+#: the mark of a "made by" key whose file the run that listed it has not written yet
+PENDING = "?"
 LOCK = ".unetlab.lock"
 #: files that file managers drop into folders; they never make a folder "someone else's"
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
@@ -209,9 +214,10 @@ def _files(path: Path, suffixes: Collection[str] | None, command: str) -> Iterat
 # --- the manifest: which files of a folder unetlab wrote --------------------------------
 
 
-def _lines(folder: Path) -> list[tuple[str, str, str | None]]:
-    """The folder's manifest, line by line: (file name, command, the input it was made from;
-    None where the line names none: other commands', and manifests before session 27)."""
+def _lines(folder: Path) -> list[tuple[str, str, str | None, str | None]]:
+    """The folder's manifest, line by line: (file name, command, the input it was made from,
+    the key of what made it; None where the line names none: other commands', and manifests
+    before session 27)."""
     try:
         text = (folder / MANIFEST).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -221,15 +227,20 @@ def _lines(folder: Path) -> list[tuple[str, str, str | None]]:
     return [_fields(line) for line in text.splitlines() if line and not line.startswith("#")]
 
 
-def _fields(line: str) -> tuple[str, str, str | None]:
+def _fields(line: str) -> tuple[str, str, str | None, str | None]:
     name, _, rest = line.rstrip("\n").partition("\t")
-    command, tab, source = rest.partition("\t")
-    return name, command, source if tab else None
+    command, _, rest = rest.partition("\t")
+    source, _, made_by = rest.partition("\t")
+    return name, command, source or None, made_by or None
 
 
-def _line(name: str, command: str, source: str | None) -> str:
+def _line(name: str, command: str, source: str | None, made_by: str | None = None) -> str:
     """One manifest line; a source that would break the line (a newline in it) is left out."""
-    if source is None or "\n" in source or "\r" in source:
+    if source is not None and ("\n" in source or "\r" in source):
+        source = None
+    if made_by is not None:
+        return f"{name}\t{command}\t{source or ''}\t{made_by}\n"
+    if source is None:
         return f"{name}\t{command}\n"
     return f"{name}\t{command}\t{source}\n"
 
@@ -237,7 +248,7 @@ def _line(name: str, command: str, source: str | None) -> str:
 def _manifest(folder: Path) -> dict[str, set[str]]:
     """The folder's manifest: file name -> the commands that wrote it."""
     entries: dict[str, set[str]] = {}
-    for name, command, _ in _lines(folder):
+    for name, command, *_ in _lines(folder):
         entries.setdefault(name, set()).add(command)
     return entries
 
@@ -245,7 +256,14 @@ def _manifest(folder: Path) -> dict[str, set[str]]:
 def made_from(folder: str | os.PathLike, command: str) -> dict[str, str | None]:
     """Each name ``command`` wrote in ``folder`` -> the input it was made from, as its latest
     manifest line says (None: the line names no input)."""
-    return {name: source for name, cmd, source in _lines(Path(folder)) if cmd == command}
+    return {name: source for name, cmd, source, _ in _lines(Path(folder)) if cmd == command}
+
+
+def recorded_keys(folder: str | os.PathLike, command: str) -> dict[str, str | None]:
+    """Each name ``command`` wrote in ``folder`` -> the key of what made it, as its latest
+    manifest line says (None: the line names none; PENDING-prefixed: the run that listed it
+    stopped before it wrote the file, which may still be an earlier run's)."""
+    return {name: key for name, cmd, _, key in _lines(Path(folder)) if cmd == command}
 
 
 def forget(
@@ -254,22 +272,48 @@ def forget(
     command: str,
     *,
     sources: Mapping[str, str] | None = None,
+    made_by: Mapping[str, str] | None = None,
 ) -> None:
     """Drop the lines of ``names`` written by ``command`` from the folder's manifest
     (rewritten atomically; call it with the folder's lock held); of a name in ``sources``,
-    only the lines that say it was made from that input (an earlier input's stay)."""
-    drop, sources = set(names), sources or {}
-    path = Path(folder) / MANIFEST
-    if not drop or not path.exists():
-        return
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    only the lines that say it was made from that input (an earlier input's stay), and of a
+    name in ``made_by``, only those with that key."""
+    drop, sources, keys = set(names), sources or {}, made_by or {}
 
     def dropped(line: str) -> bool:
-        name, cmd, source = _fields(line)
-        return name in drop and cmd == command and sources.get(name, source) == source
+        name, cmd, source, key = _fields(line)
+        same = sources.get(name, source) == source and keys.get(name, key) == key
+        return name in drop and cmd == command and same
 
-    kept = [line for line in lines if line.startswith("#") or not dropped(line)]
-    if len(kept) == len(lines):
+    if drop:
+        _rewrite(Path(folder), lambda line: None if dropped(line) else line)
+
+
+def confirm(folder: str | os.PathLike, made_by: Mapping[str, str], command: str) -> None:
+    """Mark the lines ``command`` listed with the PENDING key ``made_by`` gives a name as
+    written (the key without the mark): the run wrote those files (call it with the
+    folder's lock held)."""
+
+    def confirmed(line: str) -> str:
+        name, cmd, source, key = _fields(line)
+        if cmd == command and name in made_by and key == PENDING + made_by[name]:
+            return _line(name, cmd, source, made_by[name])
+        return line
+
+    if made_by:
+        _rewrite(Path(folder), confirmed)
+
+
+def _rewrite(folder: Path, change) -> None:
+    """The manifest with each line (not the comments) passed through ``change`` (None drops
+    it), rewritten atomically if anything changed."""
+    path = folder / MANIFEST
+    if not path.exists():
+        return
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed = [line if line.startswith("#") else change(line) for line in lines]
+    kept = [line for line in changed if line is not None]
+    if kept == lines:
         return
     from unetlab.data.io import atomic_path  # data.io imports this module
 
@@ -290,25 +334,51 @@ def record(
     *,
     command: str = "unetlab",
     sources: Mapping[str, str] | None = None,
-) -> None:
-    """Add ``names`` (written by ``command``; ``sources``: the input each is made from) to
-    the folder's manifest, flushed to disk before the files are written. One line each: the
-    name, a tab, the command (and a tab and the input). A name listed already gets a line
-    again only if it is now made from another input (the latest line holds)."""
-    folder, sources = Path(folder), sources or {}
-    before = made_from(folder, command)
-    new = sorted(n for n in set(names) if n not in before or sources.get(n, before[n]) != before[n])
+    made_by: Mapping[str, str] | None = None,
+) -> list[str]:
+    """Add ``names`` (written by ``command``; ``sources``: the input each is made from;
+    ``made_by``: the key of what makes it) to the folder's manifest, flushed to disk before
+    the files are written. One line each: the name, a tab, the command (and a tab and the
+    input, and a tab and the key, PENDING-marked until :func:`confirm`). A name listed
+    already gets a line again only if it is now made from another input or by another key
+    (the latest line holds). Returns the names that got a line."""
+    folder, sources, keys = Path(folder), sources or {}, made_by or {}
+    new = _relisted(folder, names, command, sources, keys)
     if not new:
-        return
+        return new
     path = folder / MANIFEST
     head = "" if path.exists() else f"# files written by unetlab into this folder ({FIELDS})\n"
+    lines = [
+        _line(n, command, sources.get(n), None if n not in keys else PENDING + keys[n]) for n in new
+    ]
     try:
         with open(path, "a", encoding="utf-8") as f:
-            f.write(head + "".join(_line(name, command, sources.get(name)) for name in new))
+            f.write(head + "".join(lines))
             f.flush()
             os.fsync(f.fileno())
     except OSError as exc:
         raise write_error(path, exc) from exc
+    return new
+
+
+def _relisted(
+    folder: Path,
+    names: Iterable[str],
+    command: str,
+    sources: Mapping[str, str],
+    keys: Mapping[str, str],
+) -> list[str]:
+    """Those of ``names`` that need a manifest line: not listed for ``command``, or listed
+    from another input than ``sources`` gives, or by another key than ``keys`` gives (a
+    PENDING one too)."""
+    inputs, made = made_from(folder, command), recorded_keys(folder, command)
+    return sorted(
+        n
+        for n in set(names)
+        if n not in inputs
+        or sources.get(n, inputs[n]) != inputs[n]
+        or keys.get(n, made[n]) != made[n]
+    )
 
 
 def foreign_files(folder: str | os.PathLike, *, keep: Collection[str] = ()) -> list[str]:
@@ -423,6 +493,7 @@ def output_folder(
     command: str = "unetlab",
     overwrite_fix: str = OVERWRITE_FIX,
     sources: Mapping[str, str] | None = None,
+    made_by: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
 ) -> Iterator[Path]:
     """Make ``folder`` ready for outputs called ``names``, held under its lock.
 
@@ -440,7 +511,11 @@ def output_folder(
     for ``names`` and for the other names that input's outputs may have (kinds not asked for
     now); the files of another input that ``overwrite`` lets an input replace and that this
     run does not write are removed once it wrote an output of that input
-    (:func:`_remove_replaced`): no mix of two inputs' outputs is left.
+    (:func:`_remove_replaced`): no mix of two inputs' outputs is left. ``made_by``: the key
+    of what makes each output (predict's checkpoint and settings), recorded PENDING and
+    confirmed for the files the run wrote; a file it did not write keeps its earlier line. A
+    callable ``made_by`` is asked once the folder is checked and held, before the manifest
+    records this run (it may load a model, or refuse with an OutputError).
     A folder made here is removed again when the work stops at a one-line error
     (UnetlabError) before writing anything into it.
     """
@@ -467,12 +542,12 @@ def output_folder(
                 _refuse_replacing(folder, name, writers, exists=exists, command=command, **fix)
             before = made_from(folder, command)  # read above
             replaced = _other_inputs(folder, names, sources, before, present, command, **fix)
-            fresh = [n for n in names if n not in before or sources.get(n, before[n]) != before[n]]
+            keys = dict((made_by() if callable(made_by) else made_by) or {})
+            fresh = record(folder, names, command=command, sources=sources, made_by=keys)
             watched = set(fresh) | {n for n, s in sources.items() if s in replaced}
             stamps = {n: _stamp(folder / n) for n in watched}
-            record(folder, names, command=command, sources=sources)
             yield folder
-            _settle(folder, stamps, fresh, sources, before, replaced, command)
+            _settle(folder, stamps, fresh, sources, keys, before, replaced, command)
     except UnetlabError:
         if made:
             _remove_if_unused(folder)
@@ -484,13 +559,15 @@ def _settle(
     stamps: Mapping[str, tuple[int, int] | None],
     fresh: Collection[str],
     sources: Mapping[str, str],
+    keys: Mapping[str, str],
     before: Mapping[str, str | None],
     replaced: Mapping[str, Collection[str]],
     command: str,
 ) -> None:
     """The manifest after a run, from the ``stamps`` of names taken before it: another
-    input's files it replaced in part are removed (:func:`_remove_replaced`), and the
-    ``fresh`` names (listed by this run) it did not write are unlisted again."""
+    input's files it replaced in part are removed (:func:`_remove_replaced`), the ``fresh``
+    names (listed by this run) it did not write are unlisted again (only this run's lines:
+    an earlier line of the name holds again), and the keys of those it wrote confirmed."""
     untouched = {n for n, stamp in stamps.items() if _untouched(folder, n, stamp)}
     wrote = {sources[n] for n in set(stamps) - untouched if n in sources}
     gone = {
@@ -504,7 +581,9 @@ def _settle(
     # unlisted again, so such a file is not taken for unetlab's; of another input's file
     # left as it was, only this run's line goes (it stays that input's)
     left = untouched - gone
-    forget(folder, [n for n in fresh if n in left], command, sources=sources)
+    pending = {n: PENDING + key for n, key in keys.items()}
+    forget(folder, [n for n in fresh if n in left], command, sources=sources, made_by=pending)
+    confirm(folder, {n: keys[n] for n in fresh if n in keys and n not in untouched}, command)
 
 
 def _refuse_foreign(folder: Path, keep: Collection[str], *, overwrite: bool, overwrite_fix: str):

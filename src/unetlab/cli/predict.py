@@ -160,11 +160,9 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from unetlab.checkpoint import load_model
     from unetlab.distributed import Group, launch, without_nproc
-    from unetlab.inference.files import check_options
     from unetlab.inference.folders import claim_folder, find_inputs
-    from unetlab.runtime import inference_layout, resolve_device
+    from unetlab.runtime import resolve_device
 
     if args.color and args.label_values:
         raise UnetlabError("--color and --label-values exclude each other: choose one")
@@ -186,7 +184,7 @@ def run(args) -> int:
     files = find_inputs(args.input)
     out_dir = _output_folder(args.output)
     with group.joined(device), contextlib.ExitStack() as held:
-        problem, done = None, set()
+        problem, done, loaded = None, set(), {}
         if group.is_main:  # checked (inputs never replaced, no foreign files, not in use)
             try:  # and locked before any work; the other processes wait for the verdict
                 wanted = {
@@ -195,20 +193,44 @@ def run(args) -> int:
                     "objects": args.instances,
                 }
                 claim = dict(skip_existing=args.skip_existing, overwrite=args.overwrite)
+                # the model is loaded once the folder is checked: what made its outputs
+                claim["record"] = lambda: _record(args, device, loaded)  # is compared to it
                 done = held.enter_context(claim_folder(out_dir, files, **claim, **wanted))
             except UnetlabError as exc:
                 problem = exc
         problem, done = group.share((problem, done))
         if problem is not None:
             raise problem
-        # once, in the layout prediction runs in (predict_image would convert it per file)
-        model = load_model(args.checkpoint, device=device)
-        model = model.to(memory_format=inference_layout(device))
-        if args.label_values and model.label_values is None:
-            raise UnetlabError(f"{args.checkpoint} records no label values: drop --label-values")
-        check_options(model, _predict_options(args, device))
+        model = loaded.get("model") or _load(args, device)
+        objects = _objects(args, model)
         todo = [f for f in files if f not in done]
-        return _predict_all(args, model, files, todo, out_dir, device, group)
+        return _predict_all(args, model, files, todo, out_dir, device, group, objects)
+
+
+def _load(args, device):
+    """The checkpoint's model, once, in the layout prediction runs in (predict_image would
+    convert it per file), checked against the flags."""
+    from unetlab.checkpoint import load_model
+    from unetlab.inference.files import check_options
+    from unetlab.runtime import inference_layout
+
+    model = load_model(args.checkpoint, device=device)
+    model = model.to(memory_format=inference_layout(device))
+    if args.label_values and model.label_values is None:
+        raise UnetlabError(f"{args.checkpoint} records no label values: drop --label-values")
+    check_options(model, _predict_options(args, device))
+    return model
+
+
+def _record(args, device, loaded: dict):
+    """What makes this command's outputs (:func:`unetlab.inference.files.file_record`), with
+    the model loaded into ``loaded``."""
+    from unetlab.inference.files import file_record
+
+    model = loaded["model"] = _load(args, device)
+    made = dict(color=args.color, label_values=args.label_values, level=args.level)
+    made |= dict(objects=_objects(args, model), options=_predict_options(args, device))
+    return file_record(model, **made)
 
 
 def _output_folder(output: str) -> Path:
@@ -255,7 +277,7 @@ def _channel_note(trained: int | None, asked: int | None) -> None:
         )
 
 
-def _predict_all(args, model, files, todo, out_dir, device, group) -> int:
+def _predict_all(args, model, files, todo, out_dir, device, group, objects) -> int:
     """``todo`` of ``files``: large inputs by all processes together (each its band of
     rows), the others shared out one file per process in turn; the main process reports the
     totals."""
@@ -283,13 +305,14 @@ def _predict_all(args, model, files, todo, out_dir, device, group) -> int:
         from unetlab.inference.tta import describe_tta
 
         log.info(describe_tta(model, args.tta))
+    _log_objects(objects, model)
     options = dict(
         color=args.color,
         label_values=args.label_values,
         save_probabilities=args.save_probabilities,
         draw_overlay=args.overlay,
         options=_predict_options(args, device),
-        objects=_objects(args, model),
+        objects=objects,
         level=args.level,
         output_format=args.output_format,
         group=group,
@@ -425,14 +448,20 @@ def _report_benchmark(done: int, pixels: int, elapsed: float, model_seconds: flo
 
 
 def _objects(args, model):
-    """The object options of ``--instances`` (None without it), logged once."""
+    """The object options of ``--instances`` (None without it)."""
     if not args.instances:
         return None
     from unetlab.inference.objects import ObjectOptions
 
-    objects = ObjectOptions.for_model(
+    return ObjectOptions.for_model(
         model, min_area=args.min_area, watershed_seeds=args.watershed_seeds
     )
+
+
+def _log_objects(objects, model) -> None:
+    """Say once how objects are found (nothing without ``--instances``)."""
+    if objects is None:
+        return
     log.info(
         "objects: %s mode%s, min area %d px%s",
         objects.mode,
@@ -440,7 +469,6 @@ def _objects(args, model):
         objects.min_area,
         "" if model.objects else " (no object sizes recorded: a fixed default)",
     )
-    return objects
 
 
 def _warm_up(model, path: Path, out_dir: Path, options: dict) -> None:

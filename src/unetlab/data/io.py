@@ -313,11 +313,20 @@ def read_mask(path: str | os.PathLike) -> np.ndarray:
     return stack[0]
 
 
-def write_png(path: str | os.PathLike, array: np.ndarray, *, palette: np.ndarray | None = None):
+def write_png(
+    path: str | os.PathLike,
+    array: np.ndarray,
+    *,
+    palette: np.ndarray | None = None,
+    text: dict[str, str] | None = None,
+):
     """Write a uint8/uint16 (H, W) or (H, W, 3) array as PNG, atomically.
 
     ``palette`` (K, 3) uint8 writes a palette PNG whose indices are the array's values.
+    ``text``: UTF-8 text chunks (iTXt), keyword -> text; readers of the pixels ignore them.
     """
+    from PIL.PngImagePlugin import PngInfo
+
     array = np.asarray(array)
     with atomic_path(path) as tmp:
         if palette is not None:
@@ -327,7 +336,10 @@ def write_png(path: str | os.PathLike, array: np.ndarray, *, palette: np.ndarray
             im = Image.fromarray(array)
         else:
             im = Image.fromarray(array.astype(np.uint8))
-        im.save(tmp, format="PNG")
+        info = PngInfo()
+        for key, value in (text or {}).items():
+            info.add_itxt(key, value)
+        im.save(tmp, format="PNG", pnginfo=info)
 
 
 def write_tiff(path: str | os.PathLike, array: np.ndarray, **kwargs) -> None:

@@ -43,6 +43,16 @@ from unetlab.inference.predict import (
     labels_from_probabilities,
     predict_fitted,
 )
+from unetlab.inference.records import (
+    RECORDS,
+    Provenance,
+    embedded_key,
+    png_text,
+    prediction_record,
+    read_records,
+    save_record,
+    tiff_kwargs,
+)
 from unetlab.inference.slides import (
     LARGE_PIXELS,
     STREAM_BUDGET,
@@ -51,7 +61,14 @@ from unetlab.inference.slides import (
     output_stem,
     predict_slide,
 )
-from unetlab.outputs import OVERWRITE_FIX, made_from, output_folder, refuse_inputs
+from unetlab.outputs import (
+    OVERWRITE_FIX,
+    PENDING,
+    made_from,
+    output_folder,
+    recorded_keys,
+    refuse_inputs,
+)
 from unetlab.plots import draw_outlines, overlay, palette
 from unetlab.runtime import check_precision, memory_hint
 
@@ -150,6 +167,8 @@ def refuse_shared_outputs(out_dir: Path, files: Sequence[Path], **wanted: bool) 
 def finished_inputs(
     out_dir: str | os.PathLike,
     files: Sequence[Path],
+    *,
+    record: Provenance | None = None,
     **wanted: bool,
 ) -> list[Path]:
     """The ``files`` each of whose asked-for outputs (``wanted``: as for :func:`output_roles`;
@@ -158,10 +177,15 @@ def finished_inputs(
     unetlab did not write is no finished prediction, and an input predicted before without
     an output asked for now (an overlay, its objects) is not finished (a streamed slide's
     overlay too: its downsampled ``<stem>_overlay.png``), nor is one whose outputs the
-    manifest says were made from another input (``nb1.png``'s for ``nb1.ome.tif``). Ask
-    before the folder's manifest records this run."""
+    manifest says were made from another input (``nb1.png``'s for ``nb1.ome.tif``), nor,
+    given the ``record`` of this run, one whose outputs the manifest does not say were made
+    by that checkpoint and settings (its key). Ask before the folder's manifest records this
+    run."""
     out_dir = Path(out_dir)
     ours = made_from(out_dir, "predict") if out_dir.is_dir() else {}
+    if record is not None:
+        keys = recorded_keys(out_dir, "predict") if out_dir.is_dir() else {}
+        ours = {n: s for n, s in ours.items() if _made_by(out_dir, n, keys.get(n), record.key)}
 
     def finished(f: Path) -> bool:
         names_of: dict[str, list[str]] = {}
@@ -175,6 +199,56 @@ def finished_inputs(
         return all(any(role) for role in present)
 
     return [f for f in files if finished(f)]
+
+
+def _made_by(out_dir: Path, name: str, listed: str | None, key: str) -> bool:
+    """Whether the output ``name`` was made by ``key``: its manifest line says so, or says a
+    run of that key listed it and stopped (killed) before confirming it, and the file itself
+    carries the key (:func:`~unetlab.inference.records.embedded_key`: it was written)."""
+    if listed == key:
+        return True
+    return listed == PENDING + key and embedded_key(out_dir / name) == key
+
+
+def other_models(
+    out_dir: str | os.PathLike, files: Sequence[Path], record: Provenance
+) -> dict[Path, str]:
+    """Those of ``files`` whose outputs in ``out_dir`` (any kind, made from that input) the
+    manifest says another model made than ``record``'s (another checkpoint, or TTA,
+    channel, blend, precision, level), or does not say what made (written before unetlab
+    recorded it, or by a run that stopped before writing them) -> what made them, in words."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return {}
+    ours, keys = made_from(out_dir, "predict"), recorded_keys(out_dir, "predict")
+    records = read_records(out_dir)
+    found: dict[Path, str] = {}
+    for f in files:
+        mine = (None, input_source(f))
+        for name in output_roles(output_stem(f), probabilities=True, overlay=True, objects=True):
+            key = keys.get(name)
+            if name not in ours or ours[name] not in mine or not (out_dir / name).exists():
+                continue
+            if key == PENDING + record.key:  # this run's own, stopped: predicted again
+                continue
+            if key is None or key.startswith(PENDING) or not key.startswith(record.model_key):
+                found[f] = _made_by_text(key, records)
+                break
+    return found
+
+
+def _made_by_text(key: str | None, records: dict[str, dict]) -> str:
+    """What made an output, from its manifest key and the folder's records."""
+    if key is None:
+        return "a model no record names (an older unetlab wrote them)"
+    if key.startswith(PENDING):
+        return "a run that stopped before it wrote them (they may be an earlier run's)"
+    made = records.get(key)
+    if made is None:
+        return f"a model whose record {RECORDS} lacks (key {key})"
+    return Provenance(
+        made.get("checkpoint"), made.get("sha256", "?"), made.get("model") or {}
+    ).describe()
 
 
 def input_source(path: str | os.PathLike) -> str:
@@ -229,6 +303,8 @@ def prediction_folder(
     objects: bool = False,
     overwrite: bool = False,
     overwrite_fix: str = OVERWRITE_FIX,
+    record: Provenance | Callable[[], Provenance] | None = None,
+    checked: Callable[[Provenance], None] | None = None,
 ) -> Iterator[Path]:
     """``out_dir`` checked and locked for the outputs of ``files`` (see
     :func:`unetlab.outputs.output_folder`): OutputError if an output would replace an input,
@@ -239,13 +315,30 @@ def prediction_folder(
     ``overwrite_fix``; the other input's remaining outputs are then removed once this run
     wrote the new input's, so no mix of both is left). The outputs of inputs
     ``--skip-existing`` skips are in the manifest (:func:`finished_inputs`). While held,
-    :func:`predict_file` called from this thread writes into it without checking it again."""
+    :func:`predict_file` called from this thread writes into it without checking it again.
+    ``record``: what makes the outputs (:func:`~unetlab.inference.records.prediction_record`),
+    or a function that gives it, asked once the folder is checked and held (it may load the
+    model); ``checked`` is called with it then, before the manifest records this run (what
+    ``--skip-existing`` asks: :func:`~unetlab.inference.folders.claim_folder`). Its key goes
+    into each output's manifest line (confirmed once the output is written), and the record
+    into the folder's ``predict.json`` once the work is done."""
     out_dir = Path(out_dir)
     wanted = dict(probabilities=probabilities, overlay=overlay, objects=objects)
     refuse_shared_outputs(out_dir, files, **wanted)
     names = [n for f in files for n in output_roles(output_stem(f), **wanted)]
     held = dict(overwrite=overwrite, overwrite_fix=overwrite_fix)
     held["sources"] = output_sources(files, **wanted)
+    made: list[Provenance] = []
+    if record is not None:
+        names.append(RECORDS)
+
+        def keys() -> dict[str, str]:
+            made.append(record() if callable(record) else record)
+            if checked is not None:
+                checked(made[0])
+            return dict.fromkeys(held["sources"], made[0].key)
+
+        held["made_by"] = keys
     with output_folder(out_dir, names, inputs=files, command="predict", **held) as folder:
         key = folder.resolve()
         _held().add(key)
@@ -253,16 +346,20 @@ def prediction_folder(
             yield folder
         finally:
             _held().discard(key)
+        if made:
+            save_record(folder, made[0])
 
 
-def _checked_folder(out_dir: Path, path: Path, *, overwrite: bool, group: Group, **wanted):
-    """:func:`prediction_folder` for :func:`predict_file`'s outputs of ``path``, unless this
-    thread holds ``out_dir`` already or ``group`` shares the file (then the caller holds it,
-    as ``unetlab predict`` does)."""
+def _checked_folder(
+    out_dir: Path, path: Path, *, overwrite: bool, group: Group, record: Provenance, **wanted
+):
+    """:func:`prediction_folder` for :func:`predict_file`'s outputs of ``path`` (made as
+    ``record`` says), unless this thread holds ``out_dir`` already or ``group`` shares the
+    file (then the caller holds it, as ``unetlab predict`` does)."""
     if group.active or out_dir.resolve() in _held():
         return contextlib.nullcontext(out_dir)
-    fix = "pass overwrite=True"
-    return prediction_folder(out_dir, [path], overwrite=overwrite, overwrite_fix=fix, **wanted)
+    fix = dict(overwrite=overwrite, overwrite_fix="pass overwrite=True", record=record)
+    return prediction_folder(out_dir, [path], **fix, **wanted)
 
 
 def predict_file(
@@ -330,7 +427,10 @@ def predict_file(
         )
     options = PredictOptions.for_model(model, options, **settings)
     wanted = dict(probabilities=save_probabilities, overlay=draw_overlay, objects=bool(objects))
-    with _checked_folder(out_dir, path, overwrite=overwrite, group=group, **wanted):
+    made = dict(color=color, label_values=label_values, objects=objects, level=level)
+    record = file_record(model, options=options, **made)
+    held = dict(overwrite=overwrite, group=group, record=record)
+    with _checked_folder(out_dir, path, **held, **wanted):
         for tiff in (True, False):
             refuse_inputs(output_paths(out_dir, output_stem(path), stack=tiff).values(), [path])
         fix = "lower --tile-size or --batch-size (tile_size, batch_size), or predict on the CPU"
@@ -347,7 +447,27 @@ def predict_file(
                     f"{path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
                 )
             outputs = dict(save_probabilities=save_probabilities, draw_overlay=draw_overlay)
+            outputs["record"] = record
             return _predict_whole(model, path, out_dir, options, **outputs, **common)
+
+
+def file_record(
+    model: torch.nn.Module,
+    *,
+    options: PredictOptions | None = None,
+    color: bool = False,
+    label_values: bool = False,
+    objects: ObjectOptions | None = None,
+    level: int = 0,
+    **settings,
+) -> Provenance:
+    """What :func:`predict_file` records as having made its outputs, for the same keywords
+    (``settings``: :class:`PredictOptions` fields by name; others are not outputs' settings
+    and are ignored): :func:`~unetlab.inference.records.prediction_record`."""
+    fields = {k: v for k, v in settings.items() if k in PredictOptions.__dataclass_fields__}
+    options = PredictOptions.for_model(model, options, **fields)
+    made = dict(color=color, label_values=label_values, objects=objects, level=level)
+    return prediction_record(model, options, **made)
 
 
 def _predict_whole(
@@ -362,9 +482,11 @@ def _predict_whole(
     draw_overlay,
     objects,
     progress,
+    record: Provenance | None = None,
 ) -> list[Path]:
     """An image read whole; its label image is written last. Stacks, and TIFFs that record
-    a pixel size, give TIFF labels and overlay (with the pixel size), others PNG."""
+    a pixel size, give TIFF labels and overlay (with the pixel size), others PNG; label and
+    probability TIFFs carry ``record`` (what made them)."""
     stack = read_stack(path, colour_planes=model.in_channels == 3)  # RGB planes: one image
     fit = dict(name=path.name, channel=options.channel, colour=colour_file(path))
     pages = [
@@ -384,22 +506,34 @@ def _predict_whole(
     if save_probabilities:
         prob, prob_axes = _hyperstack(probs, axes, "CYX")
         prob_meta = _probability_meta(meta, probs[0].shape[0], len(probs), prob_axes, axes)
+        prob_meta = tiff_kwargs(prob_meta, record)
         write_tiff(paths["probabilities"], prob, photometric="minisblack", **prob_meta)
         written.append(paths["probabilities"])
     if objects is not None:
-        written += _write_objects(paths, stack, ids, meta["pixel"], axes)
+        written += _write_objects(paths, stack, ids, meta["pixel"], axes, record=record)
     if draw_overlay:
         overlay_path = paths["overlay"]
         written.append(
-            _write_overlay(model, overlay_path, stack, labels, ids, tiff=tiff, meta=meta, axes=axes)
+            _write_overlay(
+                model,
+                overlay_path,
+                stack,
+                labels,
+                ids,
+                tiff=tiff,
+                meta=meta,
+                axes=axes,
+                record=record,
+            )
         )
     # the labels last: a label image on disk means this input's outputs are all there
     colours = label_colours(model, color=color, values=values is not None)
     out = [encode_labels(lab, values) for lab in labels]
     if tiff:
-        _write_label_tiff(paths["labels"], *_hyperstack(out, axes, "YX"), colours, meta, axes)
+        labels_out = _hyperstack(out, axes, "YX")
+        _write_label_tiff(paths["labels"], *labels_out, colours, meta, axes, record=record)
     else:
-        write_png(paths["labels"], out[0], palette=colours)
+        write_png(paths["labels"], out[0], palette=colours, text=png_text(record))
     return written
 
 
@@ -418,30 +552,46 @@ def _predict_pages(model, pages, options, *, objects, keep: bool, progress):
 
 
 def _write_overlay(
-    model, path: Path, stack, labels: list, ids: list, *, tiff: bool, meta: dict, axes: PageAxes
+    model,
+    path: Path,
+    stack,
+    labels: list,
+    ids: list,
+    *,
+    tiff: bool,
+    meta: dict,
+    axes: PageAxes,
+    record: Provenance | None = None,
 ) -> Path:
     """The labels (and object outlines) drawn over the pages: an RGB PNG, or TIFF with the
-    input's pixel size and its pages' ``axes``."""
+    input's pixel size and its pages' ``axes``; either carries ``record``."""
     colours = label_colours(model, color=True, values=False)
     drawn = [overlay(page, lab, colours=colours) for page, lab in zip(stack, labels)]
     drawn = [draw_outlines(d, i) for d, i in zip(drawn, ids)] if ids else drawn
     if tiff:
         rgb, rgb_axes = _hyperstack(drawn, axes, "YXS")
         scale = scale_kwargs(rgb.dtype, axes=rgb_axes, pixel=meta["pixel"], timing=axes.timing)
+        scale = tiff_kwargs(scale, record)
         write_tiff(path, rgb, photometric="rgb", compression=COMPRESSION, **scale)
     else:
-        write_png(path, drawn[0])
+        write_png(path, drawn[0], text=png_text(record))
     return path
 
 
 def _write_objects(
-    paths: dict[str, Path], stack: np.ndarray, ids: list[np.ndarray], pixel, axes: PageAxes
+    paths: dict[str, Path],
+    stack: np.ndarray,
+    ids: list[np.ndarray],
+    pixel,
+    axes: PageAxes,
+    *,
+    record: Provenance | None = None,
 ) -> list[Path]:
-    """``<stem>_objects.tif`` (with the input's ``pixel`` size and pages' ``axes``) and
-    ``<stem>_objects.csv`` of the pages' object ids."""
+    """``<stem>_objects.tif`` (with the input's ``pixel`` size and pages' ``axes``, and
+    ``record``) and ``<stem>_objects.csv`` of the pages' object ids."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
     objects, id_axes = _hyperstack([i.astype(dtype) for i in ids], axes, "YX")
-    scale = scale_kwargs(dtype, axes=id_axes, pixel=pixel, timing=axes.timing)
+    scale = tiff_kwargs(scale_kwargs(dtype, axes=id_axes, pixel=pixel, timing=axes.timing), record)
     write_tiff(
         paths["objects"], objects, photometric="minisblack", compression=COMPRESSION, **scale
     )
@@ -463,9 +613,12 @@ def _write_label_tiff(
     colours: np.ndarray | None,
     meta: dict,
     pages: PageAxes,
+    *,
+    record: Provenance | None = None,
 ) -> None:
     """Labels of ``axes`` ("YX", "ZYX", "TZYX", ...) as an ImageJ TIFF with class names,
-    pixel size (``meta``) and the ``pages``' frame interval, a palette TIFF with ``colours``."""
+    pixel size (``meta``), the ``pages``' frame interval and ``record`` (what made them), a
+    palette TIFF with ``colours``."""
     ij = dict(axes=axes, timing=pages.timing, **meta)
     if colours is None:
         write_tiff(
@@ -473,7 +626,7 @@ def _write_label_tiff(
             labels,
             photometric="minisblack",
             compression=COMPRESSION,
-            **imagej_kwargs(labels.dtype, **ij),
+            **tiff_kwargs(imagej_kwargs(labels.dtype, **ij), record),
         )
         return
     colormap = np.zeros((3, 256), dtype=np.uint16)
@@ -484,7 +637,7 @@ def _write_label_tiff(
         photometric="palette",
         compression=COMPRESSION,
         colormap=colormap,
-        **imagej_kwargs(np.uint8, **ij),
+        **tiff_kwargs(imagej_kwargs(np.uint8, **ij), record),
     )
 
 

@@ -13,15 +13,22 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
 from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
-from unetlab.inference.files import finished_inputs, predict_file, prediction_folder
+from unetlab.inference.files import (
+    file_record,
+    finished_inputs,
+    other_models,
+    predict_file,
+    prediction_folder,
+)
 from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.records import Provenance
 from unetlab.inference.slides import is_large
 from unetlab.outputs import OVERWRITE_FIX
 
@@ -70,16 +77,44 @@ def claim_folder(
     skip_existing: bool = False,
     overwrite: bool = False,
     overwrite_fix: str = OVERWRITE_FIX,
+    record: Provenance | Callable[[], Provenance] | None = None,
     **wanted: bool,
 ) -> Iterator[set[Path]]:
     """``out_dir`` checked and held for the outputs of ``files`` (:func:`prediction_folder`;
-    ``wanted``: ``probabilities``, ``overlay``, ``objects``); yields the inputs to skip: with
-    ``skip_existing``, those whose asked-for outputs an earlier prediction wrote there
-    (:func:`finished_inputs`, asked before this run's names enter the manifest)."""
-    done = set(finished_inputs(out_dir, files, **wanted)) if skip_existing else set()
-    fix = dict(overwrite=overwrite, overwrite_fix=overwrite_fix)
+    ``wanted``: ``probabilities``, ``overlay``, ``objects``; ``record``: what makes them, or
+    a function that gives it once the folder is checked);
+    yields the inputs to skip: with ``skip_existing``, those whose asked-for outputs an
+    earlier prediction by the same checkpoint and settings (``record``) wrote there
+    (:func:`finished_inputs`, asked before this run's names enter the manifest). With
+    ``skip_existing``, outputs of the other inputs that another model made there
+    (:func:`other_models`) are refused, OutputError naming the fix, unless ``overwrite``
+    (they are predicted again)."""
+    done: set[Path] = set()
+
+    def check(made: Provenance) -> None:  # held, before this run enters the manifest
+        if not skip_existing:
+            return
+        done.update(finished_inputs(out_dir, files, record=made, **wanted))
+        others = other_models(out_dir, [f for f in files if f not in done], made)
+        if others and not overwrite:
+            raise OutputError(_other_model_line(Path(out_dir), others, made, overwrite_fix))
+
+    if skip_existing and record is None:
+        done.update(finished_inputs(out_dir, files, **wanted))
+    fix = dict(overwrite=overwrite, overwrite_fix=overwrite_fix, record=record, checked=check)
     with prediction_folder(out_dir, files, **fix, **wanted):
         yield done
+
+
+def _other_model_line(out_dir: Path, others: dict[Path, str], record: Provenance, fix: str) -> str:
+    """The one line for outputs another model made, which --skip-existing would keep."""
+    first, made = next(iter(others.items()))
+    more = f" and {len(others) - 1} more input(s)" if len(others) > 1 else ""
+    return (
+        f"{out_dir} holds another model's outputs: those of {first.name}{more} were made by "
+        f"{made}, not by this run's {record.describe()}; give another --output folder, or "
+        f"{fix} to predict them again with this one"
+    )
 
 
 def predict_or_fail(
@@ -130,19 +165,24 @@ def predict_folder(
     would replace an input, if two inputs would write one file, if another unetlab process
     writes there, or if the folder holds files unetlab did not write or outputs that another
     input of the same name wrote (unless ``overwrite``: written among them, and the other
-    input's outputs replaced). ``skip_existing``: inputs whose outputs an earlier prediction wrote
-    there are skipped. A file that cannot be read or does not fit the model is logged and
-    listed in ``failed``; the others are still written. Returns a :class:`FolderPrediction`.
+    input's outputs replaced). ``skip_existing``: inputs whose outputs an earlier prediction
+    by the same checkpoint and settings wrote there are skipped; outputs another model (or
+    settings: TTA, channel, ...) made are refused, OutputError naming the fix, unless
+    ``overwrite`` (then they are predicted again). What made the outputs is recorded: the
+    folder's ``predict.json`` and manifest (:mod:`unetlab.inference.records`). A file that
+    cannot be read or does not fit the model is logged and listed in ``failed``; the others
+    are still written. Returns a :class:`FolderPrediction`.
     """
     files = find_inputs(inputs)
     out_dir = Path(out_dir)
     wanted = dict(probabilities=save_probabilities, overlay=draw_overlay, objects=bool(objects))
+    record = file_record(model, objects=objects, level=level, **options)
 
     result = FolderPrediction()
     each = dict(save_probabilities=save_probabilities, draw_overlay=draw_overlay, objects=objects)
     each |= dict(level=level, large_threshold=large_threshold, **options)
     fix = "pass overwrite=True"
-    held = dict(skip_existing=skip_existing, overwrite=overwrite, overwrite_fix=fix)
+    held = dict(skip_existing=skip_existing, overwrite=overwrite, overwrite_fix=fix, record=record)
     with claim_folder(out_dir, files, **held, **wanted) as done:
         for path in files:
             if path in done:

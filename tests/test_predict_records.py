@@ -1,0 +1,226 @@
+"""Each prediction records what made it (the checkpoint's path and sha256, the settings that
+change the outputs), and ``--skip-existing`` counts an output as finished only when the same
+checkpoint and settings made it (the repro audit: a second checkpoint's run with --tta
+skipped the first one's 00.png and left a folder of two models' outputs, without a word)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+from PIL import Image
+
+from unetlab import UNet, load_model, save_model
+from unetlab.cli import main
+from unetlab.errors import OutputError
+from unetlab.inference.files import predict_file
+from unetlab.inference.folders import predict_folder
+from unetlab.inference.records import RECORDS, TIFF_KEY, file_sha256, read_records
+from unetlab.outputs import MANIFEST, PENDING, confirm, forget, made_from, record, recorded_keys
+
+
+def _net(seed: int) -> UNet:
+    torch.manual_seed(seed)
+    return UNet(1, 2, depth=2, base_channels=2, padding="same")
+
+
+@pytest.fixture
+def work(tmp_path):
+    """in/00.png, 01.png, 02.png (grey 24x20), two tiny checkpoints m1.pt and m2.pt."""
+    (tmp_path / "in").mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("00", "01", "02"):
+        image = rng.integers(0, 255, (24, 20), dtype=np.uint8)
+        Image.fromarray(image).save(tmp_path / "in" / f"{name}.png")
+    save_model(tmp_path / "m1.pt", _net(1))
+    save_model(tmp_path / "m2.pt", _net(2))
+    return tmp_path
+
+
+def _predict(work: Path, checkpoint: str, inputs: str, *extra: str) -> int:
+    argv = ["predict", "--checkpoint", str(work / checkpoint), "--input", str(work / inputs)]
+    return main([*argv, "--output", str(work / "out"), "--device", "cpu", *extra])
+
+
+def _error(capsys) -> str:
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if "error:" in x]
+    return line
+
+
+def _keys(folder: Path) -> dict[str, str | None]:
+    return {n: k for n, k in recorded_keys(folder, "predict").items() if n != RECORDS}
+
+
+def _outputs(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in folder.iterdir() if p.name not in (MANIFEST, RECORDS)}
+
+
+# --- unetlab predict --skip-existing -----------------------------------------------------------
+
+
+def test_skip_existing_refuses_another_checkpoints_outputs(work, capsys):
+    """The audit's repro: e1's 00.png, then b1 --tta over the folder with --skip-existing."""
+    assert _predict(work, "m1.pt", "in/00.png") == 0
+    before = _outputs(work / "out")
+    assert _predict(work, "m2.pt", "in", "--skip-existing", "--tta") == 2
+    line = _error(capsys)
+    assert "holds another model's outputs: those of 00.png were made by checkpoint " in line
+    assert f"{work / 'm1.pt'} (sha256 {file_sha256(work / 'm1.pt')[:12]})" in line
+    assert f"not by this run's checkpoint {work / 'm2.pt'}" in line
+    assert line.endswith(
+        "another --output folder, or add --overwrite to predict them again with this one"
+    )
+    assert _outputs(work / "out") == before  # nothing written, 01 and 02 neither
+    assert _predict(work, "m2.pt", "in", "--skip-existing", "--tta", "--overwrite") == 0
+    keys = _keys(work / "out")
+    assert sorted(keys) == ["00.png", "01.png", "02.png"] and len(set(keys.values())) == 1
+    stamps = {p.name: p.stat().st_mtime_ns for p in (work / "out").glob("*.png")}
+    assert _predict(work, "m2.pt", "in", "--skip-existing", "--tta") == 0  # all finished now
+    assert {p.name: p.stat().st_mtime_ns for p in (work / "out").glob("*.png")} == stamps
+
+
+def test_skip_existing_refuses_outputs_of_other_settings_and_redoes_other_output_options(
+    work, capsys
+):
+    assert _predict(work, "m1.pt", "in") == 0
+    assert _predict(work, "m1.pt", "in", "--skip-existing", "--tta") == 2  # TTA changes them
+    assert "no TTA, fp32, not by this run's" in _error(capsys)
+    assert _predict(work, "m1.pt", "in", "--skip-existing", "--blend", "gaussian") == 2
+    stamp = (work / "out" / "00.png").stat().st_mtime_ns
+    assert _predict(work, "m1.pt", "in", "--skip-existing", "--color") == 0  # predicted again
+    assert (work / "out" / "00.png").stat().st_mtime_ns != stamp
+    assert Image.open(work / "out" / "00.png").mode == "P"
+
+
+def test_skip_existing_refuses_outputs_an_older_manifest_names_no_model_for(work, capsys):
+    assert _predict(work, "m1.pt", "in") == 0
+    names = [n for n in made_from(work / "out", "predict") if n != RECORDS]
+    (work / "out" / MANIFEST).write_text("".join(f"{n}\tpredict\n" for n in names))  # before
+    (work / "out" / RECORDS).unlink()
+    assert _predict(work, "m1.pt", "in", "--skip-existing") == 2
+    assert "were made by a model no record names (an older unetlab wrote them)" in _error(capsys)
+    assert _predict(work, "m1.pt", "in") == 0  # predicted again, as before
+    assert _predict(work, "m1.pt", "in", "--skip-existing") == 0
+
+
+def test_the_folder_and_files_record_what_made_them(work):
+    assert _predict(work, "m1.pt", "in/00.png", "--save-probabilities") == 0
+    (key,) = set(_keys(work / "out").values())
+    made = read_records(work / "out")[key]
+    sha = hashlib.sha256((work / "m1.pt").read_bytes()).hexdigest()
+    assert made["checkpoint"] == str(work / "m1.pt") and made["sha256"] == sha
+    assert made["model"] == {
+        "tta": [],
+        "channel": None,
+        "blend": "mean",
+        "precision": "fp32",
+        "level": 0,
+    }
+    assert made["outputs"] == {"labels": "class indices", "objects": None}
+    png = Image.open(work / "out" / "00.png")
+    assert json.loads(png.text[TIFF_KEY])["key"] == key and png.size == (20, 24)
+    with tifffile.TiffFile(work / "out" / "00_prob.tif") as tif:  # Fiji and napari: as before
+        assert tif.is_imagej and tif.series[0].axes == "CYX" and tif.series[0].shape == (2, 24, 20)
+        ij = tif.imagej_metadata
+        assert json.loads(ij["Properties"][TIFF_KEY])["sha256"] == sha
+        assert "unetlab.classes" in ij["Properties"]
+        assert f"unetlab prediction: checkpoint {work / 'm1.pt'} (sha256 {sha[:12]})" in ij["Info"]
+
+
+def test_a_stacks_label_tiff_records_what_made_it(work):
+    stack = np.random.default_rng(1).integers(0, 255, (3, 24, 20), dtype=np.uint8)
+    tifffile.imwrite(work / "in" / "s.tif", stack, imagej=True, metadata={"axes": "ZYX"})
+    assert _predict(work, "m2.pt", "in/s.tif") == 0
+    with tifffile.TiffFile(work / "out" / "s.tif") as tif:
+        assert tif.is_imagej and tif.series[0].axes == "ZYX" and tif.series[0].shape == (3, 24, 20)
+        made = json.loads(tif.imagej_metadata["Properties"][TIFF_KEY])
+    assert made["checkpoint"] == str(work / "m2.pt") and made["key"] == _keys(work / "out")["s.tif"]
+
+
+# --- the manifest: a key is confirmed only once its file is written --------------------------
+
+
+def test_a_key_is_pending_until_the_file_is_written(tmp_path):
+    (tmp_path / MANIFEST).write_text("a.png\tpredict\t/i/a\n")  # session 27's first lines
+    record(
+        tmp_path, ["a.png"], command="predict", sources={"a.png": "/i/a"}, made_by={"a.png": "K"}
+    )
+    assert recorded_keys(tmp_path, "predict") == {"a.png": PENDING + "K"}
+    forget(tmp_path, ["a.png"], "predict", made_by={"a.png": PENDING + "K"})  # not written
+    assert recorded_keys(tmp_path, "predict") == {"a.png": None}  # the earlier line holds
+    assert made_from(tmp_path, "predict") == {"a.png": "/i/a"}
+    new = record(
+        tmp_path, ["a.png"], command="predict", sources={"a.png": "/i/a"}, made_by={"a.png": "K"}
+    )
+    assert new == ["a.png"]
+    confirm(tmp_path, {"a.png": "K"}, "predict")
+    assert recorded_keys(tmp_path, "predict") == {"a.png": "K"}
+    assert (
+        record(
+            tmp_path,
+            ["a.png"],
+            command="predict",
+            sources={"a.png": "/i/a"},
+            made_by={"a.png": "K"},
+        )
+        == []
+    )
+
+
+def test_an_interrupted_run_leaves_no_finished_output_under_its_key(work, capsys):
+    assert _predict(work, "m1.pt", "in") == 0
+    m1 = _keys(work / "out")["00.png"]
+    # m2's run was killed after listing its names, before writing 00.png: m1's file is there
+    record(
+        work / "out",
+        ["00.png"],
+        command="predict",
+        sources={"00.png": str(work / "in" / "00.png")},
+        made_by={"00.png": "m2-run"},
+    )
+    assert _predict(work, "m1.pt", "in", "--skip-existing") == 2  # not m1's for sure either
+    assert "a run that stopped before it wrote them" in _error(capsys)
+    assert _predict(work, "m1.pt", "in") == 0
+    assert _keys(work / "out")["00.png"] == m1
+
+
+# --- the Python API ----------------------------------------------------------------------------
+
+
+def test_predict_folder_skips_only_the_same_models_outputs(work):
+    m1, m2 = load_model(work / "m1.pt"), _net(3).eval()  # m2: no checkpoint file
+    predict_folder(m1, work / "in" / "00.png", work / "out")
+    with pytest.raises(OutputError, match=r"another model's outputs.*or pass overwrite=True"):
+        predict_folder(m2, work / "in", work / "out", skip_existing=True)
+    assert not (work / "out" / "01.png").exists()
+    done = predict_folder(m2, work / "in", work / "out", skip_existing=True, overwrite=True)
+    assert len(done.written) == 3 and not done.skipped
+    again = predict_folder(m2, work / "in", work / "out", skip_existing=True)
+    assert len(again.skipped) == 3
+    records = read_records(work / "out")
+    assert {r["checkpoint"] for r in records.values()} == {str(work / "m1.pt"), None}
+    with torch.no_grad():
+        next(m2.parameters()).add_(1.0)  # other weights: another model
+    with pytest.raises(OutputError, match="weights sha256"):
+        predict_folder(m2, work / "in", work / "out", skip_existing=True)
+
+
+def test_predict_file_records_its_model(work):
+    model = load_model(work / "m2.pt")
+    predict_file(model, work / "in" / "01.png", work / "out", tta=True)
+    (made,) = read_records(work / "out").values()
+    assert made["sha256"] == file_sha256(work / "m2.pt") and len(made["model"]["tta"]) == 8
+    assert _keys(work / "out") == {"01.png": made["key"]}
+
+
+def test_file_sha256_hashes_files_once(tmp_path):
+    path = tmp_path / "w.pt"
+    path.write_bytes(b"x" * 3_000_000)
+    assert file_sha256(path) == hashlib.sha256(b"x" * 3_000_000).hexdigest()
+    path.write_bytes(b"y" * 3_000_001)  # another file now: hashed again
+    assert file_sha256(path) == hashlib.sha256(b"y" * 3_000_001).hexdigest()
