@@ -113,3 +113,57 @@ def test_id_predictions_read_as_classes_are_refused_naming_pred_instances(tmp_pa
         evaluate_predictions(pred_dir, gt_dir, gt_instances=True)
     report = evaluate_predictions(pred_dir, gt_dir, gt_instances=True, pred_instances=True)
     assert report.summary["object_f1"] == 1.0
+
+
+def test_every_figure_says_how_it_combines_the_images(tmp_path):
+    gt = np.zeros((8, 8), np.uint8)
+    gt[1:4, 1:4] = gt[5:8, 5:8] = 1
+    report = evaluate_predictions(*_write(tmp_path, gt, gt))
+    lines = {line.split("  ")[0]: line for line in report.table().splitlines()}
+    for name in ("mIoU", "mean Dice", "pixel accuracy", "pixel error"):
+        assert "pooled over images" in lines[name]
+    for name in ("Rand error", "object F1", "PQ"):
+        assert "summed over images" in lines[name]
+    for name in ("information score", "DSB score"):
+        assert "mean over images" in lines[name]
+    assert "mean over all 2 ground-truth objects" in lines["SEG"]
+    averaging = report.to_dict()["averaging"]
+    assert averaging["miou"] == averaging["classes"] == averaging["pixel_error"]
+    assert "pooled" in averaging["miou"] and averaging["mean_image_miou"] == "mean over images"
+    assert averaging["object_f1"] == averaging["pq"] == "counts summed over images"
+    assert averaging["dsb"] == averaging["information_score"] == "mean over images"
+    assert averaging["rand_error"] == "pair counts summed over images"
+    assert averaging["seg"] == "mean over all ground-truth objects of all images"
+
+
+def _best_threshold(tmp_path, monkeypatch, cell_probability: np.ndarray):
+    import types
+
+    import unetlab.inference.predict
+    from unetlab.evaluate import evaluate_model
+
+    probs = np.stack([1 - cell_probability, cell_probability]).astype(np.float32)
+    monkeypatch.setattr(unetlab.inference.predict, "predict_image", lambda m, i, **kw: probs)
+    gt = np.full((6, 8), 255, np.uint8)
+    gt[:, 3] = 0  # a membrane column between two cells
+    write_png(tmp_path / "images" / "a.png", np.zeros(gt.shape, np.uint8))
+    write_png(tmp_path / "masks" / "a.png", gt)
+    model = types.SimpleNamespace(classes=["membrane", "cell"], label_values=[0, 255])
+    return evaluate_model(model, tmp_path, thresholds=[0.3, 0.5, 0.9])
+
+
+def test_a_best_pixel_error_at_the_end_of_the_levels_is_compared_with_all_cell(
+    tmp_path, monkeypatch
+):
+    report = _best_threshold(tmp_path / "flat", monkeypatch, np.full((6, 8), 0.4))
+    t = report.threshold  # 0.4 everywhere: all cell at 0.3, no cell above
+    assert t["challenge_pixel_threshold"] == 0.3
+    assert t["all_cell_pixel_error"] == t["challenge_pixel_error"] == pytest.approx(6 / 90)
+    assert "best at the end of the levels (0.3); calling every pixel cell scores 0.0667" in (
+        report.table()
+    )
+    sharp = np.full((6, 8), 0.8)
+    sharp[:, 3] = 0.4  # only 0.5 separates the cells
+    report = _best_threshold(tmp_path / "sharp", monkeypatch, sharp)
+    assert report.threshold["challenge_pixel_threshold"] == 0.5
+    assert "end of the levels" not in report.table()

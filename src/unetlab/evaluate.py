@@ -136,6 +136,11 @@ class Report:
         out["confusion_matrix"] = self.matrix.tolist()
         if self.threshold is not None:
             out["best_threshold"] = self.threshold
+        out["averaging"] = {k: v for k, v in AVERAGING.items() if k in out}
+        if out.get("object_classes", 1) > 1:
+            out["averaging"]["pq"] = out["averaging"]["sq"] = out["averaging"]["rq"] = (
+                f"{SUMMED}, per class; then the mean over the {out['object_classes']} classes"
+            )
         out["worst_images"] = [r["name"] for r in self.worst()]
         out["images"] = self.images
         out.update(self.source)
@@ -156,11 +161,11 @@ class Report:
         lines += [
             "",
             f"images             {s['num_images']}",
-            f"mIoU               {_f(s['miou'])}   (all pixels; mean of per-image mIoU "
-            f"{_f(s['mean_image_miou'])})",
-            f"mean Dice          {_f(s['mdice'])}",
-            f"pixel accuracy     {_f(s['pixel_accuracy'])}",
-            f"pixel error        {_f(s['pixel_error'])}",
+            f"mIoU               {_f(s['miou'])}   (all pixels, pooled over images; mean of "
+            f"per-image mIoU {_f(s['mean_image_miou'])})",
+            f"mean Dice          {_f(s['mdice'])}   (all pixels, pooled over images)",
+            f"pixel accuracy     {_f(s['pixel_accuracy'])}   (all pixels, pooled over images)",
+            f"pixel error        {_f(s['pixel_error'])}   (all pixels, pooled over images)",
             *(
                 _object_lines(s)
                 if "rand_error" in s
@@ -175,9 +180,10 @@ class Report:
                     f"cell probability > {t['seed_threshold']})"
                 )
             lines.append(
-                f"best threshold     Rand error {_f(t['rand_error'])} at {t['rand_threshold']}, "
-                f"V_Info {_f(t['information_score'])} at {t['information_threshold']}, "
-                f"pixel error {_f(t['pixel_error'])} at {t['pixel_threshold']}"
+                f"best threshold     Rand error {_f(t['rand_error'])} at {t['rand_threshold']} "
+                f"(pair counts summed over images), V_Info {_f(t['information_score'])} at "
+                f"{t['information_threshold']} (mean over images), pixel error "
+                f"{_f(t['pixel_error'])} at {t['pixel_threshold']} (mean over images)"
             )
             if plain := t.get("without_seeds"):
                 better = "better" if t["rand_error"] <= plain["rand_error"] else "worse"
@@ -188,9 +194,10 @@ class Report:
                 )
             lines.append(
                 f"                   challenge pixel error {_f(t['challenge_pixel_error'])} at "
-                f"{t['challenge_pixel_threshold']}   (1 - max F-score of the cell pixels: "
-                "the leaderboard's and the U-Net paper's pixel error)"
+                f"{t['challenge_pixel_threshold']}   (1 - max F-score of the cell pixels, counts "
+                "summed over images: the leaderboard's and the U-Net paper's pixel error)"
             )
+            lines += _edge_note(t)
         worst = self.worst()
         if worst:
             lines.append(
@@ -210,27 +217,73 @@ class Report:
         return plot_confusion(self.matrix, self.class_names, path)
 
 
+def _edge_note(t: dict) -> list[str]:
+    """A line when the best challenge pixel error lies at the end of the levels swept (0.0:
+    nearly every pixel called cell), comparing it with the all-cell map's."""
+    levels = [row["threshold"] for row in t["per_threshold"]]
+    best, trivial = t["challenge_pixel_threshold"], t.get("all_cell_pixel_error")
+    if len(levels) < 2 or best not in (min(levels), max(levels)) or trivial is None:
+        return []
+    return [
+        f"                   note: best at the end of the levels ({best}); calling every "
+        f"pixel cell scores {_f(trivial)}: compare before reading it as the model's"
+    ]
+
+
+POOLED = "all pixels pooled over images (one confusion matrix)"
+SUMMED = "counts summed over images"
+PER_IMAGE = "mean over images"
+#: how each data-set figure combines the images (``averaging`` in the JSON)
+AVERAGING = {
+    "classes": POOLED,
+    "miou": POOLED,
+    "mdice": POOLED,
+    "mean_accuracy": POOLED,
+    "pixel_accuracy": POOLED,
+    "pixel_error": POOLED,
+    "mean_image_miou": PER_IMAGE,
+    "rand_error": "pair counts summed over images",
+    "v_rand": "pair counts summed over images",
+    "v_rand_split": "pair counts summed over images",
+    "v_rand_merge": "pair counts summed over images",
+    "information_score": PER_IMAGE,
+    "dsb": PER_IMAGE,
+    "object_f1": SUMMED,
+    "object_precision": SUMMED,
+    "object_recall": SUMMED,
+    "pq": SUMMED,
+    "sq": SUMMED,
+    "rq": SUMMED,
+    "seg": "mean over all ground-truth objects of all images",
+    "objects": "summed over images",
+    "pred_objects": "summed over images",
+    "best_threshold": "rand_error: pair counts summed over images; information_score, "
+    "pixel_error: means over images; challenge_pixel_error: counts summed over images",
+}
+
+
 def _object_lines(s: dict) -> list[str]:
     true, pred = s["objects"], s["pred_objects"]
     off = f"{(pred - true) / true:+.1%}" if true else "n/a"
     classes = s.get("object_classes", 1)
     within = "; objects matched within their class" if classes > 1 else ""
     pq = (
-        f"panoptic quality: mean over {classes} classes of each one's SQ x RQ; mean SQ "
-        f"{_f(s['sq'])}, RQ {_f(s['rq'])}"
+        f"panoptic quality: mean over {classes} classes of each one's SQ x RQ, counts summed "
+        f"over images; mean SQ {_f(s['sq'])}, RQ {_f(s['rq'])}"
         if classes > 1
-        else f"panoptic quality = SQ {_f(s['sq'])} x RQ {_f(s['rq'])}"
+        else f"panoptic quality = SQ {_f(s['sq'])} x RQ {_f(s['rq'])}, counts summed over images"
     )
     return [
-        f"Rand error         {_f(s['rand_error'])}   (1 - V_Rand, foreground-restricted)",
-        f"information score  {_f(s['information_score'])}   (V_Info)",
+        f"Rand error         {_f(s['rand_error'])}   (1 - V_Rand, foreground-restricted; pair "
+        "counts summed over images)",
+        f"information score  {_f(s['information_score'])}   (V_Info; mean over images)",
         f"objects            {pred} predicted, {true} true ({off})",
         f"DSB score          {_f(s['dsb'])}   (mean over images of TP/(TP+FP+FN) at IoU "
         "0.50:0.05:0.95)",
-        f"object F1          {_f(s['object_f1'])}   (IoU > 0.5{within}; precision "
-        f"{_f(s['object_precision'])}, recall {_f(s['object_recall'])})",
+        f"object F1          {_f(s['object_f1'])}   (IoU > 0.5{within}; counts summed over "
+        f"images; precision {_f(s['object_precision'])}, recall {_f(s['object_recall'])})",
         f"PQ                 {_f(s['pq'])}   ({pq})",
-        f"SEG                {_f(s['seg'])}   ({true} ground-truth objects)",
+        f"SEG                {_f(s['seg'])}   (mean over all {true} ground-truth objects)",
     ]
 
 

@@ -221,7 +221,9 @@ def best_threshold(
     ``information_score`` (highest V_Info), ``information_threshold``, ``pixel_error``
     (lowest fraction of wrong pixels), ``pixel_threshold``, ``challenge_pixel_error`` (the
     leaderboard's pixel error: 1 - the maximal F-score of pixel similarity, counts summed over
-    the stack), ``challenge_pixel_threshold``, and ``per_threshold``: one dict per threshold
+    the stack), ``challenge_pixel_threshold``, ``all_cell_pixel_error`` (the same measure of
+    the trivial map that calls every pixel cell, to compare a best level at the end of the
+    range with), and ``per_threshold``: one dict per threshold
     with ``threshold``, ``rand_error``, ``information_score``, ``pixel_error``,
     ``challenge_pixel_error``; with ``seed_threshold`` also ``without_seeds``: the
     ``rand_error``, ``rand_threshold`` and ``information_score`` of the plain levels.
@@ -250,6 +252,8 @@ def _best_levels(thresholds, probs, truths, connectivity: int, seed_threshold) -
     info = min(rows, key=lambda r: _key(-r["information_score"]))
     pix = min(rows, key=lambda r: _key(r["pixel_error"]))
     fscore = min(rows, key=lambda r: _key(r["challenge_pixel_error"]))
+    cells = sum(int(np.count_nonzero(truth.cell)) for truth in truths)
+    labelled = sum(truth.n_labelled for truth in truths)
     return {
         "rand_error": rand["rand_error"],
         "rand_threshold": rand["threshold"],
@@ -259,6 +263,9 @@ def _best_levels(thresholds, probs, truths, connectivity: int, seed_threshold) -
         "pixel_threshold": pix["threshold"],
         "challenge_pixel_error": fscore["challenge_pixel_error"],
         "challenge_pixel_threshold": fscore["threshold"],
+        "all_cell_pixel_error": pixel_fscore_error(cells, labelled - cells, 0)
+        if labelled
+        else math.nan,
         "seed_threshold": seed_threshold,
         "per_threshold": rows,
     }
