@@ -154,7 +154,7 @@ def model_from_checkpoint(checkpoint: dict) -> UNet:
 
 def checkpoint_source(path: str | os.PathLike, model=None) -> dict:
     """What identifies the checkpoint file at ``path`` in a report: ``checkpoint`` (its
-    absolute path), ``checkpoint_sha256`` (of its bytes; None for a package folder) and, from
+    absolute path), ``checkpoint_sha256`` (of its bytes; of a package folder's files) and, from
     ``model`` loaded from it, ``checkpoint_epoch`` and ``checkpoint_step`` (the training's,
     when the file records them)."""
     from unetlab.data.split_record import file_sha256
@@ -162,7 +162,7 @@ def checkpoint_source(path: str | os.PathLike, model=None) -> dict:
     path = Path(path).resolve()
     found = {
         "checkpoint": str(path),
-        "checkpoint_sha256": file_sha256(path) if path.is_file() else None,
+        "checkpoint_sha256": file_sha256(path),
     }
     trained = getattr(model, "trained", None) or {}
     return found | {f"checkpoint_{k}": v for k, v in trained.items()}

@@ -26,9 +26,11 @@ from pathlib import Path
 
 import torch
 
+from unetlab.data.split_record import file_sha256
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.tta import resolve_tta
+from unetlab.provenance import code_identity
 
 __all__ = ["RECORDS", "Provenance", "file_sha256", "prediction_record", "save_record"]
 
@@ -38,24 +40,6 @@ RECORDS = "predict.json"
 TIFF_KEY = "unetlab.prediction"
 
 _HASHES: dict[tuple, str] = {}
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """The sha256 of a file, or of a folder (a bioimage.io package: each file's relative
-    name and bytes, in sorted order); computed once per path, size and modification time."""
-    path = Path(path).resolve()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    stamp = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
-    if stamp not in _HASHES:
-        h = hashlib.sha256()
-        for p in files:
-            if path.is_dir():
-                h.update(p.relative_to(path).as_posix().encode() + b"\0")
-            with open(p, "rb") as f:
-                while chunk := f.read(1 << 20):
-                    h.update(chunk)
-        _HASHES[stamp] = h.hexdigest()
-    return _HASHES[stamp]
 
 
 def weights_sha256(model: torch.nn.Module) -> str:
@@ -107,9 +91,9 @@ class Provenance:
         return f"{what}, {', '.join(str(e) for e in extra if e)}"
 
     def to_dict(self) -> dict:
-        from unetlab import __version__
-
-        return {"key": self.key, **asdict(self), "unetlab": __version__}
+        """The record with its key and the code that predicted (version, git commit, torch,
+        numpy, python: :func:`unetlab.provenance.code_identity`)."""
+        return {"key": self.key, **asdict(self), "code": code_identity()}
 
 
 def _digest(value: dict) -> str:
