@@ -296,8 +296,9 @@ class TrainSection:
     ``class_weights``: cross-entropy weight of each class: ``median_frequency`` (median class
     frequency / the class's, from the training masks), ``sqrt_median_frequency`` (its square
     root), ``none``, a list (one per class), or ``auto``: the square root of median frequency
-    when the classes are very unequal (see ``unetlab.losses.AUTO_IMBALANCE``) and no weight
-    map is used, else none.
+    when the classes are very unequal (see ``unetlab.losses.AUTO_IMBALANCE``), no weight
+    map is used and the target is semantic, else none (an instance target's boundary class is
+    each object's own rim: weighting it widened every nucleus by about a pixel).
     ``freeze_encoder_epochs``: train only the decoder of an encoder net for this many epochs.
     ``max_minutes``: a time budget (0: none). The cosine/poly schedule then runs on the clock
     (progress = time spent / budget, or steps done / all epochs' steps if further), so the

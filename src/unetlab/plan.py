@@ -371,7 +371,7 @@ def plan_loss(fp: Fingerprint, cfg: Config) -> list[Choice]:
     if fractions[rarest] >= DICE_BELOW:
         return [Choice("train.loss", "ce", f"classes are balanced enough ({share})")]
     choices = [Choice("train.loss", "ce+dice", f"{share}: Dice keeps the rare class in view")]
-    if fractions[rarest] < WEIGHTS_BELOW:
+    if fractions[rarest] < WEIGHTS_BELOW and not fp.instances:  # objects' rims: see train
         # the square root of median frequency: the full weights over-predicted the rarest
         # classes of the synthetic scenes (bench/README.md, class weights)
         reason = f"{share}: weighted cross-entropy (square root of median frequency)"

@@ -925,6 +925,11 @@ def class_weights(cfg: Config, data: Data, num_classes: int) -> list[float] | No
         return None
     pixels, present = class_pixel_counts([s.mask for s in data.train], k)
     ratio = imbalance(pixels)
+    if choice == "auto" and cfg.data.target == "instances":
+        # the boundary class is each object's own rim: weighting it up grows every object
+        # (Kromp nuclei: matched areas 1.22-1.29x the annotation weighted, 1.09x not)
+        log.info("class weights: none (auto: an instance target's rare class is the objects' rim)")
+        return None
     if choice == "auto" and (ratio < AUTO_IMBALANCE or cfg.data.weight_map):
         return None
     power = 1.0 if choice == "median_frequency" else AUTO_POWER
