@@ -95,7 +95,10 @@ class Report:
     prediction); ``images``: one dict per image (``name``, ``miou``, ``pixel_accuracy``,
     ``iou`` per class, ``pixel_error``; with the object scores also ``rand_error``,
     ``information_score``, ``seg``, ``dsb``, ``object_f1``, ``pq``, ``objects``: ground-truth
-    object count, ``pred_objects``); ``summary``: the data-set figures.
+    object count, ``pred_objects``, ``count_error``: (predicted - true) / true, ``area_ratio``:
+    median predicted / true area of the objects matched at IoU > 0.5); ``summary``: the
+    data-set figures. ``counting``: the objects are object ids (instance masks or an instance
+    model): :meth:`table` then shows each image's counts.
     """
 
     class_names: list[str]
@@ -106,12 +109,18 @@ class Report:
     threshold: dict | None = None
     worst_count: int = 5
     source: dict = field(default_factory=dict)
+    counting: bool = False
 
     def worst(self, count: int | None = None) -> list[dict]:
-        """The ``count`` images with the lowest mIoU (images without labels last)."""
+        """The ``count`` worst images: by object F1 (ties: the larger |count error| first)
+        when objects were scored, else by mIoU; images without a figure last."""
         count = self.worst_count if count is None else count
-        rows = sorted(self.images, key=lambda r: (math.isnan(r["miou"]), r["miou"]))
-        return rows[:count]
+        return sorted(self.images, key=_worst_key)[:count]
+
+    @property
+    def worst_by(self) -> str:
+        """What :meth:`worst` ranks by: ``"object_f1"`` or ``"miou"``."""
+        return "object_f1" if any("object_f1" in r for r in self.images) else "miou"
 
     def to_dict(self) -> dict:
         """Plain snake_case keys; undefined values are NaN (:meth:`write_json` writes null)."""
@@ -142,6 +151,7 @@ class Report:
                 f"{SUMMED}, per class; then the mean over the {out['object_classes']} classes"
             )
         out["worst_images"] = [r["name"] for r in self.worst()]
+        out["worst_images_by"] = self.worst_by
         out["images"] = self.images
         out.update(self.source)
         return out
@@ -198,10 +208,13 @@ class Report:
                 "summed over images: the leaderboard's and the U-Net paper's pixel error)"
             )
             lines += _edge_note(t)
-        worst = self.worst()
+        if self.counting and "rand_error" in s:
+            lines += count_table(self.images)
+        worst, by = self.worst(), self.worst_by
         if worst:
+            label = "object F1" if by == "object_f1" else "mIoU"
             lines.append(
-                "worst images (mIoU): " + ", ".join(f"{r['name']} ({_f(r['miou'])})" for r in worst)
+                f"worst images ({label}): " + ", ".join(f"{r['name']} ({_f(r[by])})" for r in worst)
             )
         return "\n".join(lines)
 
@@ -215,6 +228,70 @@ class Report:
     def plot_confusion(self, path: str | os.PathLike) -> Path:
         """Write the row-normalised confusion matrix as a PNG (see :func:`plot_confusion`)."""
         return plot_confusion(self.matrix, self.class_names, path)
+
+
+def _worst_key(row: dict) -> tuple:
+    """Sort key of the worst images: object F1 then |count error| (largest first) when the
+    row has them, else mIoU; NaN last."""
+    if "object_f1" in row:
+        f1 = row["object_f1"]
+        return (math.isnan(f1), f1, -_abs_count_error(row))
+    return (math.isnan(row["miou"]), row["miou"])
+
+
+#: images the count table shows in full; beyond, the worst by |count error|
+COUNT_ROWS = 20
+
+
+def count_table(images: Sequence[dict], limit: int = COUNT_ROWS) -> list[str]:
+    """Lines of a per-image table of object counts (true, predicted, relative error), object
+    F1 at IoU > 0.5, DSB score and size (median predicted / true area of the matched objects):
+    every image when there are at most ``limit``, else the ``limit`` with the largest
+    |relative count error| and a line saying so."""
+    rows = list(images)
+    note = []
+    if len(rows) > limit:
+        rows = sorted(rows, key=lambda r: -_abs_count_error(r))[:limit]
+        note = [
+            f"(the {limit} of {len(images)} images with the largest |count error|; --json has all)"
+        ]
+    width = max(5, *(len(r["name"]) for r in rows))
+    lines = [
+        "",
+        f"{'image':<{width}}  {'true':>6}  {'pred':>6}  {'error':>7}  {'F1@0.5':>6}  {'DSB':>6}"
+        f"  {'size':>5}",
+    ]
+    for r in rows:
+        err = r["count_error"]
+        lines.append(
+            f"{r['name']:<{width}}  {r['objects']:>6}  {r['pred_objects']:>6}  "
+            f"{'n/a' if math.isnan(err) else f'{err:+.1%}':>7}  {_f(r['object_f1']):>6}  "
+            f"{_f(r['dsb']):>6}  {_ratio(r['area_ratio']):>5}"
+        )
+    lines += note
+    lines.append(
+        "(error: (predicted - true) / true count; F1@0.5: objects matched one to one at IoU "
+        "> 0.5; size: median predicted / true area of those matches)"
+    )
+    lines.append("")
+    return lines
+
+
+def _abs_count_error(row: dict) -> float:
+    """|relative count error|; without true objects: infinite with predicted ones, else 0."""
+    err = row["count_error"]
+    if math.isnan(err):
+        return math.inf if row["pred_objects"] else 0.0
+    return abs(err)
+
+
+def _ratio(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.2f}"
+
+
+def count_error(true: int, pred: int) -> float:
+    """(pred - true) / true; NaN without true objects."""
+    return (pred - true) / true if true else math.nan
 
 
 def _edge_note(t: dict) -> list[str]:
@@ -257,6 +334,8 @@ AVERAGING = {
     "seg": "mean over all ground-truth objects of all images",
     "objects": "summed over images",
     "pred_objects": "summed over images",
+    "area_ratio": "median over the matched objects (IoU > 0.5) of all images",
+    "object_tp": SUMMED,
     "best_threshold": "rand_error: pair counts summed over images; information_score, "
     "pixel_error: means over images; challenge_pixel_error: counts summed over images",
 }
@@ -284,6 +363,8 @@ def _object_lines(s: dict) -> list[str]:
         f"images; precision {_f(s['object_precision'])}, recall {_f(s['object_recall'])})",
         f"PQ                 {_f(s['pq'])}   ({pq})",
         f"SEG                {_f(s['seg'])}   (mean over all {true} ground-truth objects)",
+        f"object size        {_ratio(s['area_ratio'])}   (median predicted / true area of the "
+        f"{s['object_tp']} objects matched at IoU > 0.5, all images; 1 = same size)",
     ]
 
 
@@ -371,6 +452,8 @@ OBJECT_KEYS = (
     "pq",
     "objects",
     "pred_objects",
+    "count_error",
+    "area_ratio",
 )
 
 
@@ -451,6 +534,8 @@ class _Accumulator:
             "pq": objects["pq"],
             "objects": objects["true_objects"],
             "pred_objects": objects["pred_objects"],
+            "count_error": count_error(objects["true_objects"], objects["pred_objects"]),
+            "area_ratio": objects["area_ratio"],
         }
 
     def classes_seen(self) -> int:
@@ -563,7 +648,9 @@ def object_summary(images: Sequence[dict]) -> dict:
     counts (objects matched within their class: each class's, then the mean over classes,
     :func:`~unetlab.metrics.objects.pq_of_classes`, each class's under ``class_pq`` when
     there are several), ``seg`` over all true objects, ``objects`` (true) and
-    ``pred_objects`` counts, ``object_classes``: how many classes had objects (1 for ids)."""
+    ``pred_objects`` counts, ``object_classes``: how many classes had objects (1 for ids),
+    ``area_ratio``: the median over all matched pairs (IoU > 0.5) of predicted / true area,
+    ``object_tp``: how many pairs."""
     total = {k: sum(s[k] for s in images) for k in ("tp", "fp", "fn", "iou_sum")}
     true = sum(s["true_objects"] for s in images)
     seg_sum = sum(s["seg"] * s["true_objects"] for s in images if s["true_objects"])
@@ -580,10 +667,17 @@ def object_summary(images: Sequence[dict]) -> dict:
         "objects": true,
         "pred_objects": sum(s["pred_objects"] for s in images),
         "object_classes": max(len(by_class), 1),
+        "area_ratio": _median_ratio(images),
+        "object_tp": total["tp"],
     }
     if len(by_class) > 1:
         out["class_pq"] = {k: pq_of_classes({k: c}) for k, c in by_class.items()}
     return out
+
+
+def _median_ratio(images: Sequence[dict]) -> float:
+    ratios = [s["area_ratios"] for s in images if len(s.get("area_ratios", ()))]
+    return float(np.median(np.concatenate(ratios))) if ratios else math.nan
 
 
 def _class_counts(images: Sequence[dict]) -> dict[int, dict]:
@@ -996,6 +1090,7 @@ def evaluate_predictions(
         count = max(len(by_index), acc.classes_seen())
         class_names = [by_index.get(i, str(i)) for i in range(count)]
     report = acc.report(class_names, thresholds=None, worst=worst)
+    report.counting = with_ids
     report.source = {
         "predictions": str(pred_dir),
         "ground_truth": str(gt_dir),
@@ -1132,6 +1227,7 @@ def evaluate_model(
         if progress is not None:
             progress(pair.name)
     report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
+    report.counting = instance_model
     seen = training_overlap(
         pairs, getattr(model, "training_data", None), getattr(model, "training_split", None)
     )

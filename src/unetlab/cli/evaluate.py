@@ -26,7 +26,8 @@ def add_parser(sub) -> None:
         "Prints per-class IoU and Dice, mIoU, pixel accuracy, the ISBI 2012 foreground-"
         "restricted Rand error and information score (V_Info), the object scores (DSB 2018 "
         "score, F1 / precision / recall at IoU 0.5, panoptic quality, SEG, predicted and true "
-        "counts), and the worst images; --json writes all of it, with a confusion-matrix PNG "
+        "counts; on object ids each image's counts, F1, DSB and object size), and the worst "
+        "images; --json writes all of it, with a confusion-matrix PNG "
         "beside it. Predicted objects are the ids of <stem>_objects.tif files (unetlab predict "
         "--instances) when present, else the 4-connected regions of every class but the "
         "boundary class (class 0: background, or membrane for ISBI). The ISBI and object "
@@ -64,7 +65,8 @@ def add_parser(sub) -> None:
         type=int,
         default=5,
         metavar="N",
-        help="list the N images with the lowest mIoU (default: 5)",
+        help="list the N worst images: lowest object F1 when objects are scored, else "
+        "lowest mIoU (default: 5)",
     )
     c = p.add_argument_group("classes and objects")
     c.add_argument(
