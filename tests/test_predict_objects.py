@@ -16,6 +16,7 @@ from unetlab.inference import slide_objects
 from unetlab.inference.files import predict_file
 from unetlab.inference.objects import ObjectOptions, predict_objects
 from unetlab.models import UNet
+from unetlab.plots import object_colours, object_overlay, outlines
 
 
 class LocalNet(UNet):
@@ -89,7 +90,10 @@ def test_predict_file_writes_ids_table_and_outlines(tmp_path):
     assert int(float(rows[0]["area"])) == first.sum()
     assert float(rows[0]["mean_intensity"]) == pytest.approx(image[first].mean(), rel=1e-5)
     drawn = read_image(tmp_path / "out" / "cells_overlay.png")
-    assert (drawn == [255, 255, 0]).all(-1).sum() > 0  # yellow outlines
+    # an instance model's overlay: each object in its own colour, filled and outlined
+    np.testing.assert_array_equal(drawn, object_overlay(image, ids))
+    edge = outlines(ids)
+    np.testing.assert_array_equal(drawn[edge], object_colours(ids)[edge])
 
 
 def test_streamed_objects_equal_in_memory(tmp_path, monkeypatch):
@@ -126,7 +130,6 @@ def test_streamed_objects_equal_in_memory(tmp_path, monkeypatch):
 
 def test_streamed_slide_gets_an_overlay_with_outlines_where_objects_are(tmp_path):
     from unetlab.inference.slides import predict_slide
-    from unetlab.plots import outlines
 
     net, image = local_net(), nuclei_image(231, 77, seed=3)
     tifffile.imwrite(tmp_path / "big.tif", image)
@@ -149,14 +152,30 @@ def test_streamed_slide_gets_an_overlay_with_outlines_where_objects_are(tmp_path
     drawn = read_image(tmp_path / "o" / "big_overlay.png")
     ids = tifffile.imread(tmp_path / "o" / "big_objects.tif")
     assert drawn.shape == (231, 77, 3) and ids.max() >= 20
-    np.testing.assert_array_equal((drawn == [255, 255, 0]).all(-1), outlines(ids))
+    _assert_objects_drawn(drawn, ids)  # provisional ids: one colour per final object
     colours = np.array([[0, 0, 0], [255, 0, 0], [0, 0, 255]], np.uint8)
     predict_slide(
         net, tmp_path / "big.tif", tmp_path / "s", objects=options, overlay=colours, overlay_side=40
     )
     small = read_image(tmp_path / "s" / "big_overlay.png")
     assert small.shape == (39, 13, 3)  # every 6th pixel: 231 / 6 -> 39, 77 / 6 -> 13
-    np.testing.assert_array_equal((small == [255, 255, 0]).all(-1), outlines(ids[::6, ::6]))
+    _assert_objects_drawn(small, ids[::6, ::6])
+
+
+def _assert_objects_drawn(drawn, ids):
+    """Each object's outline in one colour of :func:`object_colours`, another than each
+    touching object's (the in-memory overlay's rule, whatever ids the stream used)."""
+    edge = outlines(ids)
+    palette = {tuple(c) for c in object_colours(np.arange(1, 2**16))}
+    colour = {}
+    for k in np.unique(ids[edge]):
+        seen = {tuple(c) for c in drawn[edge & (ids == k)]}
+        assert len(seen) == 1 and seen <= palette, k
+        colour[k] = seen.pop()
+    a, b = ids[:, :-1], ids[:, 1:]  # horizontally touching objects differ
+    touching = (a != b) & (a > 0) & (b > 0) & edge[:, :-1] & edge[:, 1:]
+    for x, y in set(zip(a[touching].tolist(), b[touching].tolist())):
+        assert colour[x] != colour[y], (x, y)
 
 
 def test_renumbering_pieces_cover_the_page_in_whole_chunk_columns(monkeypatch):

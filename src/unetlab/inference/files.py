@@ -53,6 +53,7 @@ from unetlab.inference.records import (
     save_record,
     tiff_kwargs,
 )
+from unetlab.inference.slide_overlay import by_object
 from unetlab.inference.slides import (
     LARGE_PIXELS,
     STREAM_BUDGET,
@@ -69,7 +70,7 @@ from unetlab.outputs import (
     recorded_keys,
     refuse_inputs,
 )
-from unetlab.plots import draw_outlines, overlay, palette
+from unetlab.plots import palette, prediction_overlay
 from unetlab.runtime import check_precision, memory_hint
 
 __all__ = [
@@ -524,6 +525,7 @@ def _predict_whole(
                 meta=meta,
                 axes=axes,
                 record=record,
+                by_object=by_object(objects),
             )
         )
     # the labels last: a label image on disk means this input's outputs are all there
@@ -562,12 +564,16 @@ def _write_overlay(
     meta: dict,
     axes: PageAxes,
     record: Provenance | None = None,
+    by_object: bool = False,
 ) -> Path:
-    """The labels (and object outlines) drawn over the pages: an RGB PNG, or TIFF with the
-    input's pixel size and its pages' ``axes``; either carries ``record``."""
+    """The labels (and object outlines) drawn over the pages, or with ``by_object`` each
+    object in its own colour (:func:`unetlab.plots.prediction_overlay`): an RGB PNG, or TIFF
+    with the input's pixel size and its pages' ``axes``; either carries ``record``."""
     colours = label_colours(model, color=True, values=False)
-    drawn = [overlay(page, lab, colours=colours) for page, lab in zip(stack, labels)]
-    drawn = [draw_outlines(d, i) for d, i in zip(drawn, ids)] if ids else drawn
+    drawn = [
+        prediction_overlay(page, lab, i, colours=colours, by_object=by_object)
+        for page, lab, i in zip(stack, labels, ids or [None] * len(labels))
+    ]
     if tiff:
         rgb, rgb_axes = _hyperstack(drawn, axes, "YXS")
         scale = scale_kwargs(rgb.dtype, axes=rgb_axes, pixel=meta["pixel"], timing=axes.timing)

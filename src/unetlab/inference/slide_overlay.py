@@ -3,7 +3,8 @@
 A slide is too large to draw at full resolution, so :func:`write_slide_overlay` samples
 every ``f``-th pixel of the image, the labels and the object ids (``f`` the smallest whole
 factor that brings the long side within ``side`` px), window by window, and draws the
-classes and outlines on that copy as the in-memory overlay does: ``<stem>_overlay.png``.
+classes and outlines (or each object in its own colour) on that copy as the in-memory
+overlay does: ``<stem>_overlay.png``.
 Memory goes with ``side``, not with the slide.
 """
 
@@ -16,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.io import write_png
-from unetlab.plots import draw_outlines, overlay
+from unetlab.plots import prediction_overlay
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,13 @@ log = logging.getLogger(__name__)
 OVERLAY_SIDE = 4096
 #: Full-resolution pixels read at a time while sampling.
 WINDOW_PIXELS = 2**22
+
+
+def by_object(objects) -> bool:
+    """Whether an overlay shows objects rather than classes: with the objects
+    (:class:`~unetlab.inference.objects.ObjectOptions`) of an instance model, whose classes
+    are the background and an object's parts (boundary, interior)."""
+    return objects is not None and objects.mode == "instances"
 
 
 def overlay_factor(height: int, width: int, side: int = OVERLAY_SIDE) -> int:
@@ -66,17 +74,25 @@ def write_slide_overlay(
     *,
     colours: np.ndarray | None = None,
     side: int = OVERLAY_SIDE,
+    by_object: bool = False,
 ) -> int:
     """Write ``path`` (PNG): the (H, W) class indices ``labels(rows, cols)`` gives over the
     (H, W, C) ``image(rows, cols)`` of an (H, W) ``shape``, with the outlines of the objects
     ``ids(rows, cols)`` gives (None: no outlines), sampled every ``f`` px (the smallest
-    whole ``f`` that fits the long side within ``side``); returns ``f``."""
+    whole ``f`` that fits the long side within ``side``); returns ``f``. ``by_object``: each
+    object filled and outlined in its own colour instead of the classes
+    (:func:`unetlab.plots.prediction_overlay`)."""
     height, width = shape
     step = overlay_factor(height, width, side)
     pixels = sampled(image, height, width, step)
     pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
-    drawn = overlay(pixels, sampled(labels, height, width, step), colours=colours)
-    if ids is not None:
-        drawn = draw_outlines(drawn, sampled(ids, height, width, step))
+    found = None if ids is None else sampled(ids, height, width, step)
+    drawn = prediction_overlay(
+        pixels,
+        sampled(labels, height, width, step),
+        found,
+        colours=colours,
+        by_object=by_object,
+    )
     write_png(path, drawn)
     return step

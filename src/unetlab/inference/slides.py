@@ -46,7 +46,7 @@ from unetlab.inference.predict import (
 )
 from unetlab.inference.sizing import choose_tiling
 from unetlab.inference.slide_objects import SlideObjects
-from unetlab.inference.slide_overlay import OVERLAY_SIDE, write_slide_overlay
+from unetlab.inference.slide_overlay import OVERLAY_SIDE, by_object, write_slide_overlay
 from unetlab.inference.tiling import TileGrid, iter_tiled_rows
 from unetlab.plots import palette
 from unetlab.runtime import check_precision
@@ -447,6 +447,7 @@ def _overlay(slide, stages, specs, found, finals, colours, side, values) -> list
         id_rows if found is not None else None,
         colours=colours,
         side=side,
+        by_object=found is not None and by_object(found.options),
     )
     pages = f" (page 1 of {slide.shape[0]})" if slide.shape[0] > 1 else ""
     log.info(
