@@ -324,8 +324,8 @@ def test_a_notebook_keeps_the_values_its_file_sets_also_the_defaults(tmp_path):
         "auto",
     )
     lines = "\n".join(plan.lines())
-    assert "train.batch_size = 4: your setting (the plan would choose 32" in lines
-    assert "augment.elastic = false: your setting (the plan would choose true" in lines
+    assert f"train.batch_size = 4: set in {mine} (the plan would choose 32" in lines
+    assert f"augment.elastic = false: set in {mine} (the plan would choose true" in lines
     assert {"train.batch_size", "augment.elastic", "train.amp"} <= planned.user_keys
 
 

@@ -447,6 +447,10 @@ class Config:
     #: the ``section.key`` names that :func:`load_config`'s file and overrides set (not a
     #: field: neither saved nor compared): :func:`unetlab.plan.plan_training` keeps their values
     user_keys = frozenset()
+    #: those of them that the config file set (not an override), and that file's name as
+    #: the user knows it (``configs/nuclei.yaml`` for a shipped one): the plan names it
+    file_keys = frozenset()
+    config_file = None
 
     def to_dict(self) -> dict:
         """Plain nested dict (YAML-safe); ``Config.from_dict(cfg.to_dict()) == cfg``."""
@@ -625,7 +629,17 @@ def load_config(
         Config.from_dict(apply_overrides(merged, hidden))
     cfg = Config.from_dict(apply_overrides(merged, overrides))
     cfg.user_keys = frozenset(_named_keys(data, overrides))  # what the plan must not change
+    if path is not None:
+        cfg.file_keys = frozenset(_named_keys(data, None) - _named_keys({}, overrides))
+        cfg.config_file = _config_name(path)
     return cfg
+
+
+def _config_name(path: str | os.PathLike) -> str:
+    """The config file ``path`` names, as a log line shows it: a shipped config as
+    ``configs/NAME.yaml``, another file as given."""
+    found = find_config(path)
+    return f"configs/{found.name}" if found.parent == SHIPPED else str(path)
 
 
 #: the configs that ship with unetlab (also ``configs/`` in a clone of its repository)

@@ -68,13 +68,15 @@ LAYOUT_IMAGES = 4
 @dataclass(frozen=True)
 class Choice:
     """One planned config value: dotted ``key``, ``value``, ``reason``; ``user`` when the
-    user set the key (the plan's value is then only advice), ``yours`` the value the user set."""
+    user set the key (the plan's value is then only advice), ``yours`` the value the user set;
+    ``source``: the config file that set it (None: the user, by an override or in code)."""
 
     key: str
     value: object
     reason: str
     user: bool = False
     yours: object = None
+    source: str | None = None
 
     @property
     def used(self):
@@ -84,10 +86,11 @@ class Choice:
     def line(self) -> str:
         if not self.user:
             return f"{self.key} = {_show(self.value)}: {self.reason}"
+        whose = f"set in {self.source}" if self.source else "your setting"
         if self.yours == self.value:
-            return f"{self.key} = {_show(self.value)}: {self.reason} (also your setting)"
+            return f"{self.key} = {_show(self.value)}: {self.reason} (also {whose})"
         return (
-            f"{self.key} = {_show(self.yours)}: your setting (the plan would choose "
+            f"{self.key} = {_show(self.yours)}: {whose} (the plan would choose "
             f"{_show(self.value)}: {self.reason})"
         )
 
@@ -120,6 +123,7 @@ class Plan:
                 c.key: {
                     "value": c.used,
                     "set_by": "user" if c.user else "plan",
+                    **({"set_in": c.source} if c.user and c.source else {}),
                     "planned": c.value,
                     "reason": c.reason,
                 }
@@ -506,9 +510,11 @@ def make_plan(
     explicit: set[str],
     device: str = "cpu",
     val_images: int | None = None,
+    sources: dict[str, str] | None = None,
 ) -> Plan:
     """Every choice for ``fp`` (``device``: ``cpu`` or ``cuda``), the user's keys marked;
-    ``val_images``: how many of the pairs validate (None: the label offset is not planned)."""
+    ``val_images``: how many of the pairs validate (None: the label offset is not planned);
+    ``sources``: the config file that set each of the user's keys that one set."""
     device = "cuda" if device.startswith("cuda") else "cpu"
     tile = plan_tile(fp, Geometry.of(cfg), device)
     tile_size = cfg.data.tile_size if "data.tile_size" in explicit else tile.value
@@ -531,8 +537,11 @@ def make_plan(
         section, name = key.split(".", 1)
         return values[section][name]
 
+    sources = sources or {}
     marked = [
-        Choice(c.key, c.value, c.reason, user=True, yours=yours(c.key)) if c.key in explicit else c
+        Choice(c.key, c.value, c.reason, True, yours(c.key), sources.get(c.key))
+        if c.key in explicit
+        else c
         for c in choices
     ]
     return Plan(marked, fp.summary())
@@ -603,7 +612,10 @@ def plan_training(
         train + val, problems=problems, target=target, ignore_value=ignored, channel=d.channel
     )
     check_data(fp, cfg, explicit, problems=problems)
-    plan = make_plan(fp, cfg, explicit=explicit, device=device, val_images=len(val))
+    sources = {k: cfg.config_file for k in cfg.file_keys & explicit}
+    plan = make_plan(
+        fp, cfg, explicit=explicit, device=device, val_images=len(val), sources=sources
+    )
     names = declared_names(cfg)
     held_out = {p.mask_page for p in val}
     plan.notes = rare_classes(fp, held_out, names=names, total=len(train) + len(val))
