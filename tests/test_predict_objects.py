@@ -96,14 +96,15 @@ def test_predict_file_writes_ids_table_and_outlines(tmp_path):
     np.testing.assert_array_equal(drawn[edge], object_colours(ids)[edge])
 
 
-def test_streamed_objects_equal_in_memory(tmp_path, monkeypatch):
+@pytest.mark.parametrize("split", [False, True])
+def test_streamed_objects_equal_in_memory(tmp_path, monkeypatch, split):
     monkeypatch.setattr(slide_objects, "OBJECT_BAND_ROWS", 1)  # bands of 2 x margin = 64 rows
     monkeypatch.setattr(slide_objects, "STREAM_ROWS", 50)  # and renumbering in 50-row reads
     monkeypatch.setattr(slide_objects, "PIECE_PIXELS", 1000)  # of 50 x 32 px (chunks of 32)
     monkeypatch.setattr(slide_objects.ome, "CHUNK", 32)
     net, image = local_net(), nuclei_image(231, 77, seed=3)
     tifffile.imwrite(tmp_path / "big.tif", image)
-    options = ObjectOptions.for_model(net)
+    options = ObjectOptions.for_model(net, distance_split=split)  # split: 37 objects, not 35
     predict_file(net, tmp_path / "big.tif", tmp_path / "small", objects=options)
     predict_file(
         net, tmp_path / "big.tif", tmp_path / "large", objects=options, large_threshold=100
@@ -280,6 +281,40 @@ def test_cli_watershed_seeds(tmp_path, capsys):
     assert not (tmp_path / "out").exists()  # and the output folder it made is gone again
     assert main([*argv, "--checkpoint", str(tmp_path / "two.pt"), "--instances", *out]) == 0
     assert tifffile.imread(tmp_path / "out" / "a_objects.tif").shape == (40, 50)
+
+
+def test_cli_seed_threshold_and_distance_split_reach_the_object_options(tmp_path, monkeypatch):
+    from unetlab.cli import predict as cli_predict
+
+    write_png(tmp_path / "in" / "a.png", nuclei_image(40, 50))
+    save_model(tmp_path / "three.pt", local_net())
+    seen = []
+    real = cli_predict._objects
+
+    def spy(args, model):
+        seen.append(real(args, model))
+        return seen[-1]
+
+    monkeypatch.setattr(cli_predict, "_objects", spy)
+    argv = ["predict", "--input", str(tmp_path / "in"), "--checkpoint", str(tmp_path / "three.pt")]
+    argv += ["--output", str(tmp_path / "out"), "--instances"]
+    assert main([*argv, "--seed-threshold", "0.9", "--no-distance-split"]) == 0
+    assert seen[-1].seed_threshold == 0.9 and not seen[-1].distance_split
+    assert main([*argv, "--overwrite"]) == 0  # an instance model splits by default
+    assert seen[-1].seed_threshold == 0.5 and seen[-1].distance_split
+
+
+def test_cli_seed_threshold_is_refused_without_instances_or_out_of_range(tmp_path, capsys):
+    write_png(tmp_path / "in" / "a.png", nuclei_image(40, 50))
+    save_model(tmp_path / "two.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+    argv = ["predict", "--input", str(tmp_path / "in"), "--checkpoint", str(tmp_path / "two.pt")]
+    argv += ["--output", str(tmp_path / "out")]
+    assert main([*argv, "--seed-threshold", "0.9"]) == 2
+    assert "--seed-threshold applies to --instances" in capsys.readouterr().err
+    assert main([*argv, "--instances", "--seed-threshold", "1.5"]) == 2
+    assert "a probability in [0, 1], not 1.5" in capsys.readouterr().err
+    assert main([*argv, "--instances", "--seed-threshold", "0.9"]) == 2
+    assert "this model has none: drop it" in capsys.readouterr().err
 
 
 def _non_square_input(path, image) -> None:

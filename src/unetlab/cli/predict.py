@@ -9,6 +9,7 @@ output folder must not hold the inputs or files unetlab did not write there (unl
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import statistics
@@ -83,6 +84,22 @@ def add_parser(sub) -> None:
         metavar="PX",
         help="with --instances: drop objects smaller than this (default: from the "
         "object sizes the checkpoint records)",
+    )
+    g.add_argument(
+        "--seed-threshold",
+        type=float,
+        metavar="P",
+        help="with --instances, for a nuclei (instance) model: interior probability that "
+        "makes a seed, one object per seed (default 0.5; higher splits more touching nuclei "
+        "and breaks up more large ones)",
+    )
+    g.add_argument(
+        "--distance-split",
+        action=argparse.BooleanOptionalAction,
+        help="with --instances: split each object at the maxima of its distance transform, "
+        "as Fiji's Binary > Watershed (touching round nuclei the model merged; a maximum "
+        "counts if it rises 10%% of the object's radius above the neck) (default: on for a "
+        "nuclei (instance) model, off for others)",
     )
     g.add_argument(
         "--watershed-seeds",
@@ -166,10 +183,16 @@ def run(args) -> int:
 
     if args.color and args.label_values:
         raise UnetlabError("--color and --label-values exclude each other: choose one")
-    for flag, value in (("--min-area", args.min_area), ("--watershed-seeds", args.watershed_seeds)):
+    for flag, value in (
+        ("--min-area", args.min_area),
+        ("--seed-threshold", args.seed_threshold),
+        ("--distance-split", args.distance_split),
+        ("--watershed-seeds", args.watershed_seeds),
+    ):
         if value is not None and not args.instances:
             raise UnetlabError(f"{flag} applies to --instances: add --instances or drop it")
     check_probability("--watershed-seeds", args.watershed_seeds)
+    check_probability("--seed-threshold", args.seed_threshold)
     check_pixels(tile_size=args.tile_size)
     if args.nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
@@ -453,9 +476,20 @@ def _objects(args, model):
         return None
     from unetlab.inference.objects import ObjectOptions
 
-    return ObjectOptions.for_model(
-        model, min_area=args.min_area, watershed_seeds=args.watershed_seeds
+    options = ObjectOptions.for_model(
+        model,
+        min_area=args.min_area,
+        seed_threshold=args.seed_threshold,
+        distance_split=args.distance_split,
+        watershed_seeds=args.watershed_seeds,
     )
+    if args.seed_threshold is not None and options.mode != "instances":
+        raise UnetlabError(
+            "--seed-threshold sets the interior seeds of a nuclei (background / boundary / "
+            "interior) model; this model has none: drop it (--watershed-seeds splits the "
+            "cells of a two-class membrane model)"
+        )
+    return options
 
 
 def _log_objects(objects, model) -> None:
@@ -463,8 +497,12 @@ def _log_objects(objects, model) -> None:
     if objects is None:
         return
     log.info(
-        "objects: %s mode%s, min area %d px%s",
+        "objects: %s mode%s%s%s, min area %d px%s",
         objects.mode,
+        f", seeds where interior >= {objects.seed_threshold}"
+        if objects.mode == "instances"
+        else "",
+        ", split at distance maxima" if objects.distance_split else "",
         "" if objects.watershed_seeds is None else f", watershed seeds > {objects.watershed_seeds}",
         objects.min_area,
         "" if model.objects else " (no object sizes recorded: a fixed default)",
