@@ -83,9 +83,12 @@ def test_a_tzyx_time_lapse_stays_tzyx_with_its_frame_interval(tmp_path):
         assert (ij["frames"], ij["slices"], ij["finterval"]) == (3, 2, 60), suffix
         assert ij["spacing"] == 0.5 and ij["unit"] == "um", suffix
     rows = _table(out["_objects.csv"])
-    assert _header(out["_objects.csv"])[:4] == ["page", "t", "z", "z_um"]
-    pages = [(int(r["page"]), int(r["t"]), int(r["z"]), float(r["z_um"])) for r in rows]
-    assert pages == [(t * 2 + z, t, z, z * 0.5) for t in range(3) for z in range(2)]
+    assert _header(out["_objects.csv"])[:5] == ["page", "t", "t_s", "z", "z_um"]
+    pages = [
+        (int(r["page"]), int(r["t"]), float(r["t_s"]), int(r["z"]), float(r["z_um"]))
+        for r in rows
+    ]
+    assert pages == [(t * 2 + z, t, t * 60.0, z, z * 0.5) for t in range(3) for z in range(2)]
     # page i of the labels, read back flat, is page i of the input (evaluate pairs them so)
     labels = tifffile.imread(out[".tif"])
     assert labels.shape == (3, 2, H, W)
