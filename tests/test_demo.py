@@ -2,7 +2,10 @@
 
 import json
 
+import numpy as np
 import pytest
+import tifffile
+from scipy import ndimage
 
 from unetlab.cli import main
 from unetlab.demo import run_demo
@@ -60,8 +63,22 @@ def test_quick_nuclei_demo_scores_objects_and_the_baseline(tmp_path, capsys):
     ):
         assert (out / name).is_file(), name
     assert "DSB score" in (out / "evaluation.txt").read_text()
+    baseline = tifffile.imread(out / "baseline" / "00_objects.tif")  # plain regions: none touch
+    assert baseline.max() > 0 and ndimage.label(baseline > 0)[1] == len(np.unique(baseline)) - 1
+
     with pytest.raises(ValueError, match="em and nuclei"):
         run_demo(out, task="cells", quick=True)
+
+
+def test_the_baseline_is_connected_regions_without_the_distance_split():
+    from unetlab.demo import baseline_options
+    from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
+
+    yy, xx = np.mgrid[:60, :100]
+    pair = ((yy - 30) ** 2 + (xx - 35) ** 2 <= 225) | ((yy - 30) ** 2 + (xx - 62) ** 2 <= 225)
+    net = type("Net", (), {"objects": {"target": "instances", "count": 2, "area_p05": 600.0}})
+    options = baseline_options(ObjectOptions.for_model(net()))
+    assert objects_from_probabilities(np.stack([~pair, pair]).astype(float), options).max() == 1
 
 
 def test_demo_refuses_a_foreign_folder(tmp_path, capsys):

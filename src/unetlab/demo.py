@@ -455,6 +455,12 @@ def _object_figures(summary: dict) -> dict:
     }
 
 
+def baseline_options(options: ObjectOptions) -> ObjectOptions:
+    """The baseline's object options: ``options`` as a two-class model's, connected regions
+    only (no distance split: what plain thresholding gives)."""
+    return replace(options, mode="semantic", distance_split=False)
+
+
 def _predict_nuclei(model, root: Path, out: Path) -> None:
     """Each held-out image once: its objects (``predictions/NN_objects.tif``), the baseline's
     (``baseline/NN_objects.tif``) and outlines (``overlays/NN.png``).
@@ -463,7 +469,7 @@ def _predict_nuclei(model, root: Path, out: Path) -> None:
     boundary and interior together) at 0.5, its 4-connected regions, with the same clean-up
     (holes filled, objects below the minimum size dropped)."""
     options = ObjectOptions.for_model(model)
-    two_class = replace(options, mode="semantic")
+    two_class = baseline_options(options)
     for path in sorted((root / "images").glob("*.png")):
         image, truth = read_image(path), read_mask(root / "masks" / path.name)
         probs = predict_image(model, image)
