@@ -15,9 +15,10 @@ SRC = Path(unetlab.__file__).resolve().parent
 
 #: Layers, lowest first: a module may import from its own layer or lower ones only.
 LAYERS = [
-    {"errors", "runtime", "signals"},
+    {"errors", "runtime", "signals", "provenance"},
     {"models", "data", "metrics", "outputs"},  # outputs and data.io use each other
-    {"packages", "checkpoint", "config", "plots", "distributed"},
+    {"packages", "checkpoint", "config", "config_reference", "plots", "distributed"},
+    {"run_records"},
     {"inference", "losses"},
     {"plan"},
     {"train", "evaluate"},
