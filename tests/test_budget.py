@@ -304,9 +304,9 @@ def test_the_budget_counts_the_loading_and_anneals_over_what_is_left(
     clock = _fake_machine(monkeypatch, 0.1)
     real = train_mod.prepare_data
 
-    def slow(cfg):
+    def slow(cfg, *args, **kwargs):
         clock.now += 1.5
-        return real(cfg)
+        return real(cfg, *args, **kwargs)
 
     monkeypatch.setattr(train_mod, "prepare_data", slow)
     cfg = tiny_config(

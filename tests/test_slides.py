@@ -453,7 +453,8 @@ def test_a_bad_band_in_one_process_fails_the_image_in_all_and_the_run_goes_on(tm
         run.stderr.count("1 NaN or infinite pixel in rows") == 1 and "Traceback" not in run.stderr
     )
     assert "1 written, 0 skipped, 1 failed" in run.stderr
-    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.name[0] != ".") == ["b.png"]
+    written = sorted(p.name for p in (tmp_path / "out").iterdir() if p.name[0] != ".")
+    assert written == ["b.png", "predict.json"]  # predict.json: what made b.png
 
 
 def test_a_truncated_streamed_slide_is_named_and_the_batch_goes_on(tmp_path, capsys):
@@ -484,4 +485,5 @@ def test_a_truncated_streamed_slide_is_named_and_the_batch_goes_on(tmp_path, cap
     err = capsys.readouterr().err
     assert "a_truncated.tif: cannot read rows" in err and "Traceback" not in err
     written = sorted(p.name for p in (tmp_path / "out").iterdir() if p.name != ".unetlab-outputs")
-    assert written == ["b_good.tif", "b_good_objects.csv", "b_good_objects.tif"]  # none staged
+    # none staged; predict.json records what made the outputs
+    assert written == ["b_good.tif", "b_good_objects.csv", "b_good_objects.tif", "predict.json"]
