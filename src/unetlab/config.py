@@ -361,8 +361,9 @@ class TrainSection:
     )
     class_weights: str | list[float] = option(
         "auto",
-        "cross-entropy class weights: auto, median_frequency, sqrt_median_frequency, none, or a "
-        "list (one per class)",
+        "cross-entropy class weights: auto (square root of median frequency when classes are "
+        "10x unequal, semantic targets only), median_frequency, sqrt_median_frequency, none, or "
+        "a list (one per class)",
     )
     freeze_encoder_epochs: int = option(
         0, "train only the decoder of an encoder net for this many epochs"
