@@ -215,3 +215,63 @@ def test_fit_checks_a_config_changed_as_attributes_before_making_the_run_folder(
     assert plain.data.root == str(tmp_path / "data") and type(plain.train.lr) is float
     save_config(plain, tmp_path / "c.yaml")
     assert load_config(tmp_path / "c.yaml") == plain
+
+
+@pytest.mark.parametrize(
+    "override, message",
+    [
+        ("train.patience=-1", "train.patience must be >= 0, not -1"),
+        ("train.momentum=5", "train.momentum must be in [0, 1), not 5.0"),
+        ("train.momentum=1", "train.momentum must be in [0, 1), not 1.0"),
+        ("train.grad_clip=-1", "train.grad_clip must be >= 0, not -1.0"),
+        ("train.grad_clip=.nan", "train.grad_clip must be >= 0, not nan"),
+        ("train.weight_decay=-1", "train.weight_decay must be >= 0, not -1.0"),
+        ("train.num_workers=-3", "train.num_workers must be >= 0, not -3"),
+        ("train.lr=.inf", "train.lr must be positive (and finite), not inf"),
+        ("data.sigma=0", "data.sigma must be > 0, not 0.0"),
+        ("data.w0=-1", "data.w0 must be >= 0, not -1.0"),
+        ("model.depth=99", "model.depth must be in [1, 12], not 99"),
+        ("model.depth=0", "model.depth must be in [1, 12], not 0"),
+        ("model.base_channels=0", "model.base_channels must be in [1, 65536], not 0"),
+        ("model.dropout=1.5", "model.dropout must be in [0, 1), not 1.5"),
+        ("model.padding=full", "model.padding must be valid or same, not 'full'"),
+    ],
+)
+def test_numeric_keys_out_of_range_are_refused_naming_key_value_and_range(override, message):
+    with pytest.raises(UnetlabError) as info:
+        load_config(None, [override])
+    assert str(info.value) == message
+
+
+def test_range_edges_that_mean_off_are_accepted():
+    cfg = load_config(
+        None, ["train.grad_clip=0", "train.momentum=0", "train.patience=0", "model.depth=12"]
+    )
+    assert (cfg.train.grad_clip, cfg.train.momentum, cfg.model.depth) == (0.0, 0.0, 12)
+
+
+@pytest.mark.parametrize("text", ["train: 5\n", "train: [1, 2]\n", "model: small\n"])
+def test_a_section_that_is_not_a_mapping_is_refused_naming_it(tmp_path, text):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    section = text.partition(":")[0]
+    with pytest.raises(UnetlabError, match=f"c.yaml: config section {section} must be a mapping"):
+        load_config(path)
+
+
+def test_an_override_into_a_plain_value_is_refused():
+    with pytest.raises(UnetlabError, match=r"train.lr holds 0.001, not a mapping"):
+        load_config(None, ["train.lr.x=5"])
+
+
+@pytest.mark.parametrize(
+    "text, lines",
+    [("train:\n  epochs: 3\n  epochs: 4\n", "2 and 3"), ("train: {lr: 1, lr: 2}\n", "1 and 1")],
+)
+def test_a_key_given_twice_in_a_config_file_is_refused(tmp_path, text, lines):
+    path = tmp_path / "dup.yaml"
+    path.write_text(text)
+    with pytest.raises(UnetlabError) as info:
+        load_config(path)
+    assert str(path) in str(info.value) and "appears twice" in str(info.value)
+    assert f"(lines {lines})" in str(info.value)

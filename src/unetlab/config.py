@@ -103,6 +103,7 @@ class ModelSection:
             )
         if self.norm not in (None, "none", "batch", "group"):
             raise UnetlabError(f"model.norm must be none, batch or group, not {self.norm!r}")
+        _check_model_ranges(self)
         _check_encoder(self)
 
     def overrides(self) -> dict:
@@ -113,6 +114,53 @@ class ModelSection:
         if out.get("norm") == "none":
             out["norm"] = None
         return out
+
+
+def _check_model_ranges(model: ModelSection) -> None:
+    """The UNet options' ranges and choices (as ``UNetConfig`` checks them), refused here
+    naming the ``model.`` key, before any data is read."""
+    from unetlab.models.architecture import CHOICES, MAX_CHANNELS, MAX_DEPTH
+
+    for name, top in (
+        ("in_channels", MAX_CHANNELS),
+        ("num_classes", MAX_CHANNELS),
+        ("depth", MAX_DEPTH),
+        ("base_channels", MAX_CHANNELS),
+    ):
+        _check_range(f"model.{name}", getattr(model, name), 1, top, optional=True)
+    if model.dropout is not None:
+        _check_range("model.dropout", model.dropout, 0.0, 1.0, high_open=True)
+    for name in ("padding", "upsample", "fusion"):
+        value, allowed = getattr(model, name), CHOICES[name]
+        if value is not None and value not in allowed:
+            raise UnetlabError(f"model.{name} must be {' or '.join(allowed)}, not {value!r}")
+
+
+def _check_range(
+    key: str,
+    value,
+    low,
+    high=math.inf,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    optional: bool = False,
+) -> None:
+    """``value`` of config key ``key`` in [low, high] (open at an end with ``low_open`` /
+    ``high_open``; an infinite ``high`` is open), else one line naming the key, the value and
+    the valid range; ``optional``: None passes. NaN is never in range."""
+    if value is None and optional:
+        return
+    high_open = high_open or high == math.inf
+    above = value > low if low_open else value >= low
+    below = value < high if high_open else value <= high
+    if above and below:
+        return
+    if high == math.inf:
+        valid = f"{'>' if low_open else '>='} {low:g}"
+    else:
+        valid = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    raise UnetlabError(f"{key} must be {valid}, not {value}")
 
 
 def _check_encoder(model: ModelSection) -> None:
@@ -227,6 +275,8 @@ class DataSection:
             raise UnetlabError("data.tile_size and data.tiles_per_epoch must be positive")
         if self.seed < 0:
             raise UnetlabError(f"data.seed must be >= 0, not {self.seed}")
+        _check_range("data.w0", self.w0, 0.0)
+        _check_range("data.sigma", self.sigma, 0.0, low_open=True)
         if self.channel is not None and (isinstance(self.channel, bool) or self.channel < 0):
             raise UnetlabError(
                 f"data.channel must be a channel index >= 0 (or null for all), not {self.channel}"
@@ -317,14 +367,14 @@ class TrainSection:
     batch_size: int = option(4, "tiles per optimisation step (per process)")
     optimizer: str = option("adamw", "adamw or sgd (with train.momentum)")
     lr: float = option(1e-3, "learning rate at the start of the schedule")
-    momentum: float = option(0.99, "SGD's momentum (the paper: 0.99); unused by adamw")
+    momentum: float = option(0.99, "SGD's momentum, in [0, 1) (the paper: 0.99); unused by adamw")
     weight_decay: float = option(1e-4, "weight decay (decoupled for adamw, L2 for sgd)")
     schedule: str = option(
         "cosine",
         "learning-rate schedule: cosine or poly (per step, to 0 at the end), plateau (halved "
         "after 5 validations without a better val mIoU) or none",
     )
-    grad_clip: float = option(1.0, "clip the gradient norm to this (0: no clipping)")
+    grad_clip: float = option(1.0, "clip the gradient norm to this, >= 0 (0: off, no clipping)")
     loss: str = option(
         "ce",
         "ce, dice, ce+dice, focal, focal+dice, lovasz or ce+lovasz (the + forms add the two with "
@@ -393,8 +443,13 @@ class TrainSection:
         for name in ("epochs", "batch_size", "val_every"):
             if getattr(self, name) < 1:
                 raise UnetlabError(f"train.{name} must be at least 1, not {getattr(self, name)}")
-        if not self.lr > 0:
-            raise UnetlabError(f"train.lr must be positive, not {self.lr}")
+        if not 0 < self.lr < math.inf:
+            raise UnetlabError(f"train.lr must be positive (and finite), not {self.lr}")
+        _check_range("train.momentum", self.momentum, 0.0, 1.0, high_open=True)
+        _check_range("train.weight_decay", self.weight_decay, 0.0)
+        _check_range("train.grad_clip", self.grad_clip, 0.0)
+        _check_range("train.patience", self.patience, 0)
+        _check_range("train.num_workers", self.num_workers, 0)
         if not self.focal_gamma >= 0:
             raise UnetlabError(f"train.focal_gamma must be >= 0, not {self.focal_gamma}")
         if isinstance(self.class_weights, str) and self.class_weights not in CLASS_WEIGHTS:
@@ -574,6 +629,35 @@ _Loader.add_implicit_resolver(
 _WORDS = {"yes": True, "on": True, "no": False, "off": False}
 
 
+class DuplicateKeyError(yaml.YAMLError):
+    """A YAML mapping that names a key twice (YAML would keep the last without a word)."""
+
+    def __init__(self, key, first, second):
+        super().__init__(
+            f"key {key!r} appears twice in one mapping (lines {first + 1} and {second + 1}): "
+            "keep one"
+        )
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            if key in seen:
+                raise DuplicateKeyError(key, seen[key], key_node.start_mark.line)
+        except TypeError:  # an unhashable key: SafeLoader's own error says so
+            break
+        seen[key] = key_node.start_mark.line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+_Loader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    lambda loader, node: _construct_mapping(loader, node),
+)
+
+
 def _yaml(text: str):
     return yaml.load(text, Loader=_Loader)
 
@@ -598,8 +682,14 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
         node = data.setdefault(parts[0], {})
         if not isinstance(node, dict):
             raise UnetlabError(f"override {item!r}: config section {parts[0]} is not a mapping")
-        for part in parts[1:-1]:  # into a dict-valued key, e.g. data.normalization.mode=scale
-            node[part] = dict(node.get(part) or {})
+        for depth, part in enumerate(parts[1:-1], 2):  # into a dict-valued key, e.g.
+            inner = node.get(part)  # data.normalization.mode=scale
+            if inner is not None and not isinstance(inner, dict):
+                raise UnetlabError(
+                    f"override {item!r}: {'.'.join(parts[:depth])} holds {inner!r}, not a "
+                    f"mapping of keys: set it as {'.'.join(parts[:depth])}=VALUE"
+                )
+            node[part] = dict(inner or {})
             node = node[part]
         node[parts[-1]] = value
     return data
@@ -688,6 +778,8 @@ def _read_config_file(path: Path) -> dict:
         ) from exc
     except OSError as exc:
         raise UnetlabError(f"{path}: cannot read it ({exc.strerror})") from exc
+    except DuplicateKeyError as exc:
+        raise UnetlabError(f"{path}: {exc}") from exc
     except yaml.YAMLError as exc:
         raise UnetlabError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
     if not isinstance(data, dict):
@@ -703,6 +795,11 @@ def _check_file_keys(cls, data: dict, path: Path, prefix: str = "") -> None:
     for key, value in data.items():
         if key not in known:
             raise UnetlabError(f"{path}: {unknown_key_message(key, list(known), prefix)}")
+        if is_dataclass(hints[key]) and not isinstance(value, dict | None):
+            raise UnetlabError(
+                f"{path}: config section {prefix}{key} must be a mapping of keys, indented "
+                f"under {key}: (e.g. {key}: {{KEY: VALUE}}), not {value!r}"
+            )
         if is_dataclass(hints[key]) and isinstance(value, dict):
             _check_file_keys(hints[key], value, path, f"{prefix}{key}.")
 
