@@ -877,7 +877,29 @@ class _Predictions:
             ids = ids.astype(np.int64)
         if ids is not None and (self.object_pixels or stem not in self.maps):
             return (ids > 0).astype(np.int64), ids
-        return _page(self.read_maps, self.maps[stem], gt).astype(np.int64), ids
+        path = self.maps[stem]
+        return _class_indices(_page(self.read_maps, path, gt), path), ids
+
+
+def _class_indices(pred: np.ndarray, path: Path) -> np.ndarray:
+    """A saved class map as int64 class indices; UnetlabError naming ``path`` for values that
+    are none: fractions (probabilities, read as class 0 by a cast), NaN, negative values."""
+    if not np.issubdtype(pred.dtype, np.integer) and pred.dtype != bool:
+        finite = np.isfinite(pred)
+        if not finite.all() or not np.array_equal(pred, np.round(pred)):
+            bad = pred[~finite] if not finite.all() else pred[pred != np.round(pred)]
+            raise DatasetError(
+                f"{path}: a class map holds class indices 0, 1, .., not {pred.dtype} values such "
+                f"as {float(bad.flat[0]):g}; save the predicted class of each pixel (object ids: "
+                "--pred-instances; probabilities: threshold them first, or evaluate the "
+                "checkpoint with --checkpoint --data)"
+            )
+    if pred.min(initial=0) < 0:
+        raise DatasetError(
+            f"{path}: a class map holds class indices 0, 1, .., not {pred.min()}; save the "
+            "predicted class of each pixel"
+        )
+    return pred.astype(np.int64)
 
 
 def _page(read: PairReader, path: Path, gt: _MaskPage) -> np.ndarray:
@@ -1209,6 +1231,7 @@ def evaluate_model(
             probs = predict_image(
                 model,
                 image,
+                name=str(pair.image),
                 tile_size=tile_size,
                 batch_size=batch_size,
                 blend=blend,

@@ -340,6 +340,7 @@ def predict_image(
     options: PredictOptions | None = None,
     *,
     progress: Callable[[int], None] | None = None,
+    name: str = "image",
     **settings,
 ) -> np.ndarray:
     """Class probabilities of one image of any size: (K, H, W) float32.
@@ -351,14 +352,16 @@ def predict_image(
     one-class net. ``options``: a :class:`PredictOptions`; ``settings``: its fields by name
     (``tile_size=``, ``batch_size=``, ``blend=``, ``tta=``, ``precision=``, ``device=``),
     replacing those of ``options``. ``progress(n)`` is called after each batch of n tiles.
-    NaN or infinite pixels raise UnetlabError (:func:`check_finite`). A file's path is
+    NaN or infinite pixels raise UnetlabError (:func:`check_finite`); ``name`` (e.g. the
+    file the pixels came from) is what the messages call the image. A file's path is
     refused (UnetlabError): read it with :func:`unetlab.read_image` first (the array it gives
     is what this takes), or write its outputs with :func:`unetlab.predict_file`, which also
     keeps the file's pixel size and stack axes.
     """
     options = PredictOptions.for_model(model, options, **settings)
-    image = fit_channels(as_image(image), model.in_channels, channel=options.channel)
-    check_finite(image, "image", channel_axis=True)
+    image = as_image(image, name)
+    image = fit_channels(image, model.in_channels, name=name, channel=options.channel)
+    check_finite(image, name, channel_axis=True)
     return predict_fitted(model, image, options, progress=progress)
 
 

@@ -1,0 +1,57 @@
+"""evaluate refuses predictions and images it cannot score, in one line naming the file."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from unetlab.cli import main
+from unetlab.data.io import write_png, write_tiff
+from unetlab.errors import UnetlabError
+from unetlab.evaluate import evaluate_model, evaluate_predictions
+from unetlab.models import UNet
+
+GT = np.zeros((6, 8), np.uint8)
+GT[:, 4:] = 1
+
+
+def _folders(tmp_path, pred: np.ndarray):
+    write_png(tmp_path / "gt" / "a.png", GT)
+    write_tiff(tmp_path / "pred" / "a.tif", pred)
+    return tmp_path / "pred", tmp_path / "gt"
+
+
+@pytest.mark.parametrize("value", [0.9, np.nan, np.inf])
+def test_a_class_map_of_fractions_or_nan_is_refused_naming_the_file(tmp_path, capsys, value):
+    # a probability map saved under the labels' name: a cast read 0.9 as class 0, silently
+    pred = GT.astype(np.float32)
+    pred[0, 0] = value
+    pred_dir, gt_dir = _folders(tmp_path, pred)
+    with pytest.raises(UnetlabError, match=r"a\.tif: a class map holds class indices"):
+        evaluate_predictions(pred_dir, gt_dir)
+    assert main(["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "a.tif" in err and "--pred-instances" in err
+    assert "threshold" in err and "Traceback" not in err
+
+
+def test_a_negative_class_map_is_refused(tmp_path):
+    pred_dir, gt_dir = _folders(tmp_path, GT.astype(np.int16) - 1)
+    with pytest.raises(UnetlabError, match=r"a\.tif: a class map holds class indices .* -1"):
+        evaluate_predictions(pred_dir, gt_dir)
+
+
+def test_a_float_class_map_of_whole_numbers_is_scored(tmp_path):
+    pred_dir, gt_dir = _folders(tmp_path, GT.astype(np.float32))
+    assert evaluate_predictions(pred_dir, gt_dir).summary["miou"] == 1.0
+
+
+def test_evaluate_model_names_the_image_with_nan_pixels(tmp_path):
+    image = np.zeros((16, 16), np.float32)
+    image[3, 4] = np.nan
+    write_tiff(tmp_path / "images" / "b.tif", image)
+    write_png(tmp_path / "masks" / "b.png", np.zeros((16, 16), np.uint8))
+    model = UNet(1, 2, depth=1, base_channels=2, padding="same")
+    model.classes = ["background", "object"]
+    with pytest.raises(UnetlabError, match=r"images/b\.tif: 1 NaN or infinite pixel"):
+        evaluate_model(model, tmp_path)
