@@ -277,8 +277,9 @@ def test_a_nominal_72_or_96_dpi_is_no_pixel_size(tmp_path, dpi, unit, size):
     ],
 )
 def test_resolution_units_millimetre_and_micrometre_are_read(
-    tmp_path, caplog, resolution, unit, size
+    tmp_path, caplog, monkeypatch, resolution, unit, size
 ):
+    monkeypatch.setattr(tiffmeta, "_WARNED", set())
     path = tmp_path / "u.tif"
     image = np.zeros((8, 8, 3), np.uint8)
     tifffile.imwrite(
@@ -330,3 +331,24 @@ def test_non_square_pixels_are_read_and_written_as_y_and_x(tmp_path):
         shape = (8, 8, 3) if name == "rgb.tif" else (8, 8)
         tifffile.imwrite(tmp_path / name, np.zeros(shape, dtype), **kwargs)
         assert read_pixel_size(tmp_path / name) == PixelSize(pytest.approx((0.4, 0.2)), "um")
+
+
+def test_tiffs_without_a_resolution_unit_give_one_line_per_command_not_per_file(
+    tmp_path, caplog, monkeypatch
+):
+    """Plain tifffile.imwrite (1 px per unit NONE) printed a line for every file: 1000
+    images gave 1000 lines. 1 px per unit is no size at all (silent); other values once."""
+    monkeypatch.setattr(tiffmeta, "_WARNED", set())
+    image = np.zeros((8, 8), np.uint8)
+    for i in range(3):
+        tifffile.imwrite(tmp_path / f"plain{i}.tif", image)
+        tifffile.imwrite(
+            tmp_path / f"dpi{i}.tif", image, resolution=(300.0, 300.0), resolutionunit="NONE"
+        )
+    with caplog.at_level("INFO", logger="unetlab.data.tiffmeta"):
+        for i in range(3):
+            assert read_pixel_size(tmp_path / f"plain{i}.tif") is None
+        assert "no pixel size" not in caplog.text
+        for i in range(3):
+            assert read_pixel_size(tmp_path / f"dpi{i}.tif") is None
+    assert caplog.text.count("no pixel size") == 1 and "dpi0.tif" in caplog.text

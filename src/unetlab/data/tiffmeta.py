@@ -221,9 +221,9 @@ def _imagej_unit(tif) -> str | None:
     return None if meta.get("unit") is None else str(meta["unit"])
 
 
-#: files whose unknown unit (a path), implausible pixel size (("size", path)) or missing
-#: resolution unit (("none", path)) was said: once each, though a file's header is read
-#: several times (is_large, then its prediction)
+#: files whose unknown unit (a path) or implausible pixel size (("size", path)) was said: once
+#: each, though a file's header is read several times (is_large, then its prediction); and
+#: "none" once a missing resolution unit was said (once in all)
 _WARNED: set = set()
 
 
@@ -281,7 +281,7 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
     an exporter that writes a microscope's pixel size in inches writes thousands of dpi.
     Units millimetre and micrometre (codes 4 and 5, as tifffile writes them) are read. An
     ImageJ TIFF (unit NONE) gives its unit in its description; another with unit NONE has no
-    pixel size (said at level info).
+    pixel size (said once, at level info; 1 px per unit, tifffile's default, at level debug).
     """
     xres, yres = page.tags.get("XResolution"), page.tags.get("YResolution")
     unit = page.tags.get("ResolutionUnit")
@@ -289,16 +289,11 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
         return None
     code = int(unit.value) if unit else 2  # TIFF 6.0: the unit defaults to inch
     per_unit = RESOLUTION_UNITS.get(code)
+    pixels = [v[0] / v[1] if v[1] else 0.0 for v in (yres.value, xres.value)]
     if per_unit is None and tif.is_imagej:  # ImageJ: unit NONE, the unit in its metadata
         per_unit = micrometres_per(_imagej_unit(tif) or "")
-    elif per_unit is None and ("none", tif.filehandle.path) not in _WARNED:
-        _WARNED.add(("none", tif.filehandle.path))  # once per file, as the warnings
-        log.info(
-            "%s: its resolution tags have no unit (ResolutionUnit %d): no pixel size",
-            tif.filehandle.name,
-            code,
-        )
-    pixels = [v[0] / v[1] if v[1] else 0.0 for v in (yres.value, xres.value)]
+    elif per_unit is None:
+        _say_no_unit(tif.filehandle.name, code, pixels)
     if per_unit is None or min(pixels) <= 0 or pixels == [1.0, 1.0]:
         return None
     if code == 2 and all(p in NOMINAL_DPI for p in pixels):
@@ -311,6 +306,22 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
     # units per pixel as the fraction's inverse, to 12 digits: 13/40, not 1/(40/13) = 0.32499999999999996
     y, x = (float(f"{per_unit * v[1] / v[0]:.12g}") for v in (yres.value, xres.value))
     return y, x
+
+
+def _say_no_unit(name: str, code: int, pixels: list[float]) -> None:
+    """A TIFF's resolution without a unit: 1 px per unit (what plain ``tifffile.imwrite``
+    writes) is no size at all, said at level debug; other values once per process (at level
+    info: a folder of such files gives one line, not one per file)."""
+    if pixels == [1.0, 1.0] or "none" in _WARNED:
+        log.debug("%s: resolution without a unit (ResolutionUnit %d): no pixel size", name, code)
+        return
+    _WARNED.add("none")
+    log.info(
+        "%s: its resolution tags have no unit (ResolutionUnit %d): no pixel size (said once; "
+        "other files like it are not listed)",
+        name,
+        code,
+    )
 
 
 def ome_pixel_size(xml: str) -> tuple[float, float] | None:
