@@ -222,13 +222,16 @@ def is_out_of_memory(exc: BaseException) -> bool:
 
 
 @contextlib.contextmanager
-def memory_hint(what: str, fix: str) -> Iterator[None]:
+def memory_hint(what: str, fix: str, *, gpu_fix: str = "") -> Iterator[None]:
     """Turn running out of memory inside the block into an OutOfMemoryError: one line naming
-    ``what`` ran out and ``fix`` (the setting to lower)."""
+    ``what`` ran out and ``fix`` (the setting to lower), then ``gpu_fix`` where GPU memory ran
+    out (e.g. "or predict on the CPU", no fix where the CPU's did)."""
     try:
         yield
     except Exception as exc:  # noqa: BLE001 - only out-of-memory errors are converted
         if not is_out_of_memory(exc):
             raise
         reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        gpu = isinstance(exc, torch.cuda.OutOfMemoryError) and gpu_fix
+        fix = f"{fix}, {gpu_fix}" if gpu else fix
         raise OutOfMemoryError(f"{what}: out of memory ({reason}); {fix}") from exc

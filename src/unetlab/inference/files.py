@@ -434,9 +434,9 @@ def predict_file(
     with _checked_folder(out_dir, path, **held, **wanted):
         for tiff in (True, False):
             refuse_inputs(output_paths(out_dir, output_stem(path), stack=tiff).values(), [path])
-        fix = "lower --tile-size or --batch-size (tile_size, batch_size), or predict on the CPU"
+        fix = "lower --tile-size or --batch-size (tile_size, batch_size)"
         common = dict(values=values, color=color, objects=objects, progress=progress)
-        with memory_hint(f"{path}", fix):
+        with memory_hint(f"{path}", fix, gpu_fix="or predict on the CPU"):
             if is_large(path, threshold=large_threshold, level=level):
                 streamed = dict(level=level, output_format=output_format, group=group)
                 if draw_overlay:

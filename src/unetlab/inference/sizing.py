@@ -56,7 +56,8 @@ def choose_tiling(
     ``tile_size=None`` picks the largest valid tile whose activations, plus two rows of
     output accumulators (K float32 maps as wide as the image), fit in ``budget`` bytes, but
     never more than the padded image needs; a narrow image gets tiles as long as the budget
-    allows along its long side. ``batch_size=None`` fills the budget with tiles (at most 8).
+    allows along its long side. ``batch_size=None`` fills the budget with tiles (at most 8);
+    a batch is never more tiles than the image has.
     """
     geometry = Geometry.of(model)
     h, w = shape
@@ -77,7 +78,7 @@ def choose_tiling(
         batch_size = int(max(1, min(len(grid), 8, budget // per_tile)))
     elif batch_size < 1:
         raise UnetlabError(f"batch_size must be >= 1, not {batch_size}")
-    return grid, batch_size
+    return grid, min(batch_size, len(grid))
 
 
 def _cheapest_tile(geometry: Geometry, shape, largest: int, pixels: float) -> tuple[int, int]:

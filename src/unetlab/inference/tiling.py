@@ -465,11 +465,12 @@ def _tile_batches(image, grid: TileGrid, batch_size: int, stats, device, as_tens
         mean = here(np.asarray(stats[0], dtype=np.float32))
         std = here(np.asarray(stats[1], dtype=np.float32))
     (th, tw), channels = grid.tile, image.shape[2]
+    tiles = [(k, j) for k in range(len(grid.ys)) for j in range(len(grid.xs))]
+    batch_size = min(batch_size, len(tiles))  # a buffer of 100000 tiles for one: 3.9 GB
     buffer = torch.empty((batch_size, channels, th, tw), device=device if as_tensors else "cpu")
     buffer = buffer.to(memory_format=torch.channels_last)
     buffer_hwc = buffer.permute(0, 2, 3, 1)
     buffer_hwc = buffer_hwc if as_tensors else buffer_hwc.numpy()
-    tiles = [(k, j) for k in range(len(grid.ys)) for j in range(len(grid.xs))]
     for first in range(0, len(tiles), batch_size):
         batch = tiles[first : first + batch_size]
         for i, (k, j) in enumerate(batch):
