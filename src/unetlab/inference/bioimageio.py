@@ -57,6 +57,7 @@ import tifffile
 import torch
 import yaml
 
+from unetlab.data.checks import nonfinite_count
 from unetlab.data.datasets import training_split
 from unetlab.data.io import atomic_path, read_image, write_png
 from unetlab.data.pairs import PairReader
@@ -69,6 +70,7 @@ from unetlab.inference.export import (
 )
 from unetlab.inference.offset import describe_offset, label_offset
 from unetlab.models import UNet
+from unetlab.outputs import write_error
 from unetlab.packages import sha256_hex
 
 log = logging.getLogger(__name__)
@@ -189,7 +191,10 @@ def export_bioimageio(
     info = info or PackageInfo()
     dest = Path(dest)
     check_package_target(dest, weight_formats)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(dest, exc) from exc
     remove_stale_builds(dest)
     with _work_folder(dest) as build:
         net = probability_model(model)
@@ -255,6 +260,12 @@ def _sample_image(sample, model: UNet, size: int) -> np.ndarray:
             model.in_channels,
         )
         image = np.repeat(image[:, :, None], model.in_channels, axis=2)
+    if count := nonfinite_count(np.asarray(image), channel_axis=image.ndim == 3):
+        name = "the sample image" if isinstance(sample, np.ndarray | None) else str(sample)
+        raise UnetlabError(
+            f"{name}: {count} NaN or infinite pixel(s): the package's test tensors would be NaN; "
+            "replace them (e.g. with 0) or give another --sample image"
+        )
     channels = 1 if image.ndim == 2 else image.shape[2]
     if channels != model.in_channels:
         raise UnetlabError(
@@ -727,6 +738,8 @@ def _work_folder(dest: Path) -> Iterator[Path]:
             folder.mkdir()
         except FileExistsError:
             continue
+        except OSError as exc:  # a read-only folder or disk: one line, as for --onnx
+            raise write_error(dest, exc) from exc
         try:
             fd = _hold(folder)
             break
