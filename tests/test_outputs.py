@@ -25,11 +25,13 @@ from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
 from unetlab.outputs import (
     LOCK,
     MANIFEST,
+    PENDING,
     FolderLock,
     claim_files,
     refuse_inputs,
     remove_stale_temporaries,
     safe_extract,
+    written_here,
 )
 from unetlab.runtime import memory_hint
 
@@ -140,9 +142,17 @@ def test_predict_skip_existing_counts_only_outputs_the_manifest_lists(work, caps
     assert _predict(work, "--skip-existing") == 2  # no finished prediction: refused as without
     assert "a.png" in _error_line(capsys) and not (work / "out" / "b.png").exists()
     assert (work / "out" / "a.png").stat().st_ino == before
-    assert _predict(work, "--skip-existing", "--overwrite") == 0  # predicted: a.png replaced
-    assert (work / "out" / "a.png").stat().st_ino != before
-    assert (work / "out" / "b.png").is_file()
+    # --overwrite writes beside the user's files, never over them (hostile audit 5)
+    assert _predict(work, "--skip-existing", "--overwrite") == 2
+    line = _error_line(capsys)
+    assert "out/a.png exists and unetlab did not write it" in line
+    assert "not even with --overwrite" in line and "move the file" in line
+    assert (work / "out" / "a.png").stat().st_ino == before
+    assert not (work / "out" / "b.png").exists()
+    (work / "out" / "a.png").rename(work / "out" / "mine.png")  # moved: written beside it
+    assert _predict(work, "--skip-existing", "--overwrite") == 0
+    assert (work / "out" / "mine.png").stat().st_ino == before
+    assert (work / "out" / "a.png").is_file() and (work / "out" / "b.png").is_file()
 
 
 def test_predict_refuses_a_folder_in_use(work, capsys):
@@ -338,17 +348,43 @@ def test_refuse_inputs_compares_files_not_strings(tmp_path):
     refuse_inputs([tmp_path / "d" / "x.tif"], [tmp_path / "d"], suffixes={".png"})
 
 
+def _written(path, data: bytes = b"{}") -> None:
+    """Write ``path`` as the commands do (atomic_path, which confirms a claimed file)."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(data)
+
+
 def test_claim_files_records_write_ahead(tmp_path):
     claim_files([tmp_path / "r.json"])
+    assert (tmp_path / MANIFEST).read_text().splitlines()[1:] == [f"r.json\tunetlab\t\t{PENDING}"]
+    _written(tmp_path / "r.json")
     assert (tmp_path / MANIFEST).read_text().splitlines()[1:] == ["r.json\tunetlab"]
-    (tmp_path / "r.json").write_text("{}")
     claim_files([tmp_path / "r.json"])  # listed: may be replaced
+    assert (tmp_path / MANIFEST).read_text().splitlines()[1:] == ["r.json\tunetlab"]
+
+
+def test_a_claim_stopped_before_its_write_leaves_the_file_the_users(tmp_path):
+    """Hostile audit 4: an interrupted `evaluate --json own.json --overwrite` listed the
+    user's own.json as evaluate's; a later run without --overwrite replaced it, and bench
+    said evaluate had written it."""
+    own = tmp_path / "own.json"
+    own.write_text('{"mine": 1}')
+    claim_files([own], command="evaluate", overwrite=True)  # then Ctrl-C: never written
+    for command in ("evaluate", "bench"):
+        with pytest.raises(OutputError, match="own.json exists and was not written by unetlab"):
+            claim_files([own], command=command)
+    assert own.name not in written_here(tmp_path)
+    claim_files([tmp_path / "new.json"], command="evaluate")  # absent, then never written
+    (tmp_path / "new.json").write_text("the user's, made later")
+    with pytest.raises(OutputError, match="new.json exists and was not written by unetlab"):
+        claim_files([tmp_path / "new.json"], command="evaluate")
+    assert own.read_text() == '{"mine": 1}'
 
 
 def test_claim_files_replaces_only_what_the_same_command_wrote(tmp_path):
     report = tmp_path / "r.json"
     claim_files([report], command="evaluate")
-    report.write_text("{}")
+    _written(report)
     claim_files([report], command="evaluate")  # its own: replaced
     with pytest.raises(OutputError, match="r.json was written by unetlab evaluate, not by unet"):
         claim_files([report], command="bench")
@@ -386,7 +422,7 @@ def test_a_single_file_output_never_replaces_a_file_of_another_format(tmp_path):
             claim_files([tmp_path / path], overwrite=True, formats={tmp_path / path: fmt})
     assert (tmp_path / "00.png").read_bytes() == b"\x89PNG"
     claim_files([tmp_path / "r.png"], command="evaluate")  # evaluate's confusion plot ...
-    (tmp_path / "r.png").write_bytes(b"\x89PNG")
+    _written(tmp_path / "r.png", b"\x89PNG")
     with pytest.raises(OutputError, match="typo"):  # ... is no place for its JSON report
         claim_files([tmp_path / "r.png"], command="evaluate", formats={tmp_path / "r.png": "JSON"})
     (tmp_path / "m.pt").write_bytes(b"x")

@@ -224,3 +224,48 @@ def test_file_sha256_hashes_files_once(tmp_path):
     assert file_sha256(path) == hashlib.sha256(b"x" * 3_000_000).hexdigest()
     path.write_bytes(b"y" * 3_000_001)  # another file now: hashed again
     assert file_sha256(path) == hashlib.sha256(b"y" * 3_000_001).hexdigest()
+
+
+# --- a killed run, resumed with --skip-existing (hostile audit 1) ------------------------------
+
+
+def _as_killed(folder: Path, unwritten: str) -> None:
+    """The folder as a run leaves it that was killed after writing every output but those
+    of the stem ``unwritten``: its lines still PENDING, the record not written."""
+    lines = (folder / MANIFEST).read_text().splitlines(keepends=True)
+    pending = [x.replace("\t", f"\t{PENDING}", 3) if x.count("\t") == 3 else x for x in lines]
+    pending = [x.replace(f"\t{PENDING}", "\t", 2) for x in pending]  # only the key's mark
+    (folder / MANIFEST).write_text("".join(pending))
+    for path in folder.glob(f"{unwritten}*"):
+        path.unlink()
+    (folder / RECORDS).unlink()
+
+
+def test_a_killed_run_resumed_with_skip_existing_keeps_every_outputs_line(work):
+    assert _predict(work, "m1.pt", "in") == 0
+    m1 = _keys(work / "out")["00.png"]
+    _as_killed(work / "out", "02")
+    assert set(_keys(work / "out").values()) == {PENDING + m1}
+    out = work / "out"
+    kept = {p.name: p.stat().st_ino for p in out.glob("0[01]*")}
+    assert _predict(work, "m1.pt", "in", "--skip-existing") == 0
+    assert (out / "02.png").is_file() and {n: (out / n).stat().st_ino for n in kept} == kept
+    assert _keys(out) == dict.fromkeys(["00.png", "01.png", "02.png"], m1)
+    listed = (out / MANIFEST).read_text()
+    assert all(listed.count(f"{n}.png\tpredict\t") == 1 for n in ("00", "01"))
+    assert _predict(work, "m1.pt", "in", "--skip-existing") == 0  # was: refused as foreign
+    assert {n: (out / n).stat().st_ino for n in kept} == kept  # skipped again
+    assert _predict(work, "m1.pt", "in") == 0  # nor is the folder foreign without it
+
+
+def test_a_killed_runs_object_tables_count_once_its_label_image_is_written(work):
+    from unetlab.inference.objects import ObjectOptions
+
+    model = load_model(work / "m1.pt")
+    objects = ObjectOptions.for_model(model)
+    predict_folder(model, work / "in", work / "out", objects=objects)
+    _as_killed(work / "out", "02")
+    again = predict_folder(model, work / "in", work / "out", objects=objects, skip_existing=True)
+    assert len(again.written) == 1 and len(again.skipped) == 2  # was: all 3 predicted again
+    key = _keys(work / "out")["00.png"]
+    assert _keys(work / "out")["00_objects.csv"] == key and not key.startswith(PENDING)

@@ -12,7 +12,9 @@ Every command that writes files asks here first:
   checkpoint and settings, ``unetlab.inference.records``) lists the files unetlab wrote
   there. A
   name is added *before* its file is written (write-ahead), so a file that exists is either
-  listed or not ours. :func:`claim_files` (single-file outputs: a JSON report, an ONNX
+  listed or not ours; a single-file output's line is PENDING until its file is written (a
+  stopped run leaves a file that was there someone else's), and a folder's existing files
+  that unetlab did not write are never listed (``overwrite`` writes beside them). :func:`claim_files` (single-file outputs: a JSON report, an ONNX
   file) and :func:`output_folder` (a folder of outputs, held under a lock) replace a file
   only if the same command wrote it (from the same input), or with ``overwrite``; never a
   training run's own files (those ``unetlab train`` listed); and a single-file output never
@@ -238,7 +240,7 @@ def _line(name: str, command: str, source: str | None, made_by: str | None = Non
     """One manifest line; a source that would break the line (a newline in it) is left out."""
     if source is not None and ("\n" in source or "\r" in source):
         source = None
-    if made_by is not None:
+    if made_by:
         return f"{name}\t{command}\t{source or ''}\t{made_by}\n"
     if source is None:
         return f"{name}\t{command}\n"
@@ -246,10 +248,12 @@ def _line(name: str, command: str, source: str | None, made_by: str | None = Non
 
 
 def _manifest(folder: Path) -> dict[str, set[str]]:
-    """The folder's manifest: file name -> the commands that wrote it."""
+    """The folder's manifest: file name -> the commands that wrote it (a single-file output
+    claimed and not written yet, :func:`claim_files`, is no command's)."""
     entries: dict[str, set[str]] = {}
-    for name, command, *_ in _lines(folder):
-        entries.setdefault(name, set()).add(command)
+    for name, command, _, key in _lines(folder):
+        if key != PENDING:
+            entries.setdefault(name, set()).add(command)
     return entries
 
 
@@ -273,11 +277,13 @@ def forget(
     *,
     sources: Mapping[str, str] | None = None,
     made_by: Mapping[str, str] | None = None,
+    latest: bool = False,
 ) -> None:
     """Drop the lines of ``names`` written by ``command`` from the folder's manifest
     (rewritten atomically; call it with the folder's lock held); of a name in ``sources``,
     only the lines that say it was made from that input (an earlier input's stay), and of a
-    name in ``made_by``, only those with that key."""
+    name in ``made_by``, only those with that key. ``latest``: only the last such line of
+    each name (the one a run added: an earlier run's identical line stays)."""
     drop, sources, keys = set(names), sources or {}, made_by or {}
 
     def dropped(line: str) -> bool:
@@ -285,8 +291,14 @@ def forget(
         same = sources.get(name, source) == source and keys.get(name, key) == key
         return name in drop and cmd == command and same
 
-    if drop:
-        _rewrite(Path(folder), lambda line: None if dropped(line) else line)
+    if not drop:
+        return
+    lines = _raw_lines(Path(folder))
+    hits = [i for i, line in enumerate(lines) if not line.startswith("#") and dropped(line)]
+    if latest:  # the last hit of each name
+        hits = list({_fields(lines[i])[0]: i for i in hits}.values())
+    if hits:
+        _write_lines(Path(folder), [line for i, line in enumerate(lines) if i not in set(hits)])
 
 
 def confirm(folder: str | os.PathLike, made_by: Mapping[str, str], command: str) -> None:
@@ -307,18 +319,27 @@ def confirm(folder: str | os.PathLike, made_by: Mapping[str, str], command: str)
 def _rewrite(folder: Path, change) -> None:
     """The manifest with each line (not the comments) passed through ``change`` (None drops
     it), rewritten atomically if anything changed."""
-    path = folder / MANIFEST
-    if not path.exists():
-        return
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines = _raw_lines(folder)
     changed = [line if line.startswith("#") else change(line) for line in lines]
     kept = [line for line in changed if line is not None]
-    if kept == lines:
-        return
+    if kept != lines:
+        _write_lines(folder, kept)
+
+
+def _raw_lines(folder: Path) -> list[str]:
+    """The manifest's lines as they are, line ends kept (none if there is no manifest)."""
+    path = folder / MANIFEST
+    if not path.exists():
+        return []
+    return path.read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def _write_lines(folder: Path, lines: list[str]) -> None:
+    """Replace the manifest with ``lines``, atomically."""
     from unetlab.data.io import atomic_path  # data.io imports this module
 
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text("".join(kept), encoding="utf-8")
+    with atomic_path(folder / MANIFEST) as tmp:
+        Path(tmp).write_text("".join(lines), encoding="utf-8")
 
 
 def written_here(folder: str | os.PathLike, command: str | None = None) -> set[str]:
@@ -408,7 +429,10 @@ def claim_files(
     :func:`refuse_inputs`); a file a training run wrote (see :func:`_refuse_replacing`); an
     existing file that ``command`` did not write, unless ``overwrite``; an existing file whose
     suffix names another format than the one ``formats`` gives for its path (a key of
-    FORMAT_SUFFIXES, e.g. ``{"r.png": "JSON"}``), ``overwrite`` or not."""
+    FORMAT_SUFFIXES, e.g. ``{"r.png": "JSON"}``), ``overwrite`` or not. A path ``command``
+    has not written before is listed PENDING, which makes it no one's until the file is
+    written (:func:`confirm_written`): a run stopped before it leaves the file as it was,
+    someone else's."""
     paths = [Path(p) for p in paths]
     formats = {Path(p): f for p, f in (formats or {}).items()}
     refuse_inputs(paths, inputs, command=command, suffixes=suffixes)
@@ -431,8 +455,29 @@ def claim_files(
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise write_error(path.parent, exc) from exc
-        record(path.parent, [path.name], command=command)
+        if command not in _manifest(path.parent).get(path.name, ()):
+            record(path.parent, [path.name], command=command, made_by={path.name: ""})
+            _CLAIMED[_claim_key(path)] = command
     return paths
+
+
+#: single-file outputs claimed (listed PENDING, without a key) by this process and not yet
+#: written: resolved path -> the command (:func:`confirm_written`)
+_CLAIMED: dict[str, str] = {}
+
+
+def _claim_key(path: Path) -> str:
+    return str(path.parent.resolve() / path.name)
+
+
+def confirm_written(path: str | os.PathLike) -> None:
+    """Mark ``path`` written in its folder's manifest if this process claimed it
+    (:func:`claim_files`): until then its line does not make the file unetlab's (a run
+    stopped before writing leaves the file that was there someone else's).
+    :func:`unetlab.data.io.atomic_path` calls it once the file is in place."""
+    path = Path(path)
+    if _CLAIMED and (command := _CLAIMED.pop(_claim_key(path), None)) is not None:
+        confirm(path.parent, {path.name: ""}, command)
 
 
 def _refuse_replacing(
@@ -506,6 +551,8 @@ def output_folder(
     process holds; a folder that cannot be written.
     Then removes stale temporaries and records ``names`` (and their ``sources``) in the
     manifest. Yields the folder.
+    Existing files unetlab did not write are not listed: ``overwrite`` writes beside them,
+    and a writer asks :func:`refuse_unlisted` before it would replace one.
     ``overwrite_fix``: how the messages tell the caller to pass ``overwrite`` (the CLI's flag,
     or "pass overwrite=True" for Python). ``sources``: the input each output is made from,
     for ``names`` and for the other names that input's outputs may have (kinds not asked for
@@ -536,6 +583,7 @@ def output_folder(
             remove_stale_temporaries(folder)
             _refuse_foreign(folder, keep, **fix)
             manifest, present = _manifest(folder), {p.name for p in folder.iterdir()}
+            theirs = {n for n in present if n not in manifest}  # never listed, never replaced
             for name in names:
                 writers = manifest.get(name, ())
                 exists = name in present
@@ -543,7 +591,8 @@ def output_folder(
             before = made_from(folder, command)  # read above
             replaced = _other_inputs(folder, names, sources, before, present, command, **fix)
             keys = dict((made_by() if callable(made_by) else made_by) or {})
-            fresh = record(folder, names, command=command, sources=sources, made_by=keys)
+            ours = [n for n in names if n not in theirs]
+            fresh = record(folder, ours, command=command, sources=sources, made_by=keys)
             watched = set(fresh) | {n for n, s in sources.items() if s in replaced}
             stamps = {n: _stamp(folder / n) for n in watched}
             yield folder
@@ -582,8 +631,23 @@ def _settle(
     # left as it was, only this run's line goes (it stays that input's)
     left = untouched - gone
     pending = {n: PENDING + key for n, key in keys.items()}
-    forget(folder, [n for n in fresh if n in left], command, sources=sources, made_by=pending)
+    unlisted = [n for n in fresh if n in left]
+    forget(folder, unlisted, command, sources=sources, made_by=pending, latest=True)
     confirm(folder, {n: keys[n] for n in fresh if n in keys and n not in untouched}, command)
+
+
+def refuse_unlisted(paths: Iterable[str | os.PathLike], command: str = "unetlab") -> None:
+    """OutputError if one of ``paths`` (about to be written) exists and its folder's manifest
+    does not list it: a file unetlab did not write, which :func:`output_folder` left
+    unlisted (``overwrite`` writes beside such files, never over them). Cheap where none of
+    ``paths`` exists."""
+    for path in map(Path, paths):
+        if os.path.lexists(path) and path.name not in _manifest(path.parent):
+            raise OutputError(
+                f"{path} exists and unetlab did not write it: unetlab {command} never replaces "
+                "such a file, not even with --overwrite; give another output folder, or move "
+                "the file elsewhere"
+            )
 
 
 def _refuse_foreign(folder: Path, keep: Collection[str], *, overwrite: bool, overwrite_fix: str):
@@ -593,7 +657,7 @@ def _refuse_foreign(folder: Path, keep: Collection[str], *, overwrite: bool, ove
         shown = ", ".join(others[:3]) + (f" and {len(others) - 3} more" if len(others) > 3 else "")
         raise OutputError(
             f"{folder} holds files that unetlab did not write ({shown}): give an "
-            f"empty or new folder, or {overwrite_fix} to write among them"
+            f"empty or new folder, or {overwrite_fix} to write beside them (never over them)"
         )
 
 

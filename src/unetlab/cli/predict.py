@@ -4,7 +4,8 @@ Unreadable files, and files whose channels do not fit the model, are named one p
 skipped; the others are still written; the exit code is 2 if any failed. ``--nproc N`` (or
 torchrun) shares the files out over processes, and each large image by bands of rows. The
 output folder must not hold the inputs or files unetlab did not write there (unless
---overwrite); a second command writing into it is refused.
+--overwrite, which writes beside such files and never replaces one); a second command
+writing into it is refused.
 """
 
 from __future__ import annotations
@@ -117,8 +118,10 @@ def add_parser(sub) -> None:
     g.add_argument(
         "--overwrite",
         action="store_true",
-        help="write into a folder holding files unetlab did not write, and replace the "
-        "outputs another input of the same name wrote there (inputs are never replaced)",
+        help="write into a folder holding files unetlab did not write (beside them: a file "
+        "of an output's name that unetlab did not write is refused, never replaced), and "
+        "replace the outputs unetlab wrote there for another input of the same name or "
+        "another model (inputs are never replaced)",
     )
     t = p.add_argument_group("tiling")
     t.add_argument(

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from unetlab.errors import ImageReadError
-from unetlab.outputs import disk_full, write_error
+from unetlab.outputs import confirm_written, disk_full, write_error
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -43,6 +43,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         yield tmp
         _fsync(tmp)
         os.replace(tmp, path)
+        confirm_written(path)
         if path.parent.resolve() not in _DEFERRED:
             _fsync(path.parent)
     except (OSError, RuntimeError) as exc:

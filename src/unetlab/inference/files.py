@@ -13,7 +13,7 @@ import contextlib
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -69,6 +69,7 @@ from unetlab.outputs import (
     output_folder,
     recorded_keys,
     refuse_inputs,
+    refuse_unlisted,
 )
 from unetlab.plots import palette, prediction_overlay
 from unetlab.runtime import check_precision, memory_hint
@@ -180,26 +181,56 @@ def finished_inputs(
     overlay too: its downsampled ``<stem>_overlay.png``), nor is one whose outputs the
     manifest says were made from another input (``nb1.png``'s for ``nb1.ome.tif``), nor,
     given the ``record`` of this run, one whose outputs the manifest does not say were made
-    by that checkpoint and settings (its key). Ask before the folder's manifest records this
-    run."""
+    by that checkpoint and settings (its key; see :func:`finished_outputs`). Ask before the
+    folder's manifest records this run."""
+    return list(finished_outputs(out_dir, files, record=record, **wanted))
+
+
+def finished_outputs(
+    out_dir: str | os.PathLike,
+    files: Sequence[Path],
+    *,
+    record: Provenance | None = None,
+    **wanted: bool,
+) -> dict[Path, list[str]]:
+    """Each of :func:`finished_inputs` -> the names of its outputs that count as made by
+    ``record``. A killed run's own outputs count when the manifest lists them PENDING with
+    this run's key and the file carries the key (:func:`_made_by`), or cannot carry one (an
+    object table) and the input's label image, written last, counts."""
     out_dir = Path(out_dir)
     ours = made_from(out_dir, "predict") if out_dir.is_dir() else {}
+    keyless: dict[str, str | None] = {}
     if record is not None:
         keys = recorded_keys(out_dir, "predict") if out_dir.is_dir() else {}
+        pending = PENDING + record.key
+        keyless = {n: s for n, s in ours.items() if keys.get(n) == pending and not _keyed(n)}
         ours = {n: s for n, s in ours.items() if _made_by(out_dir, n, keys.get(n), record.key)}
 
-    def finished(f: Path) -> bool:
+    def outputs(f: Path) -> list[str] | None:
         names_of: dict[str, list[str]] = {}
         for name, role in output_roles(output_stem(f), **wanted).items():
             names_of.setdefault(role, []).append(name)
         mine = (None, input_source(f))  # None: a manifest that names no input
-        present = [
-            [n in ours and ours[n] in mine and (out_dir / n).exists() for n in names]
-            for names in names_of.values()
-        ]
-        return all(any(role) for role in present)
 
-    return [f for f in files if finished(f)]
+        def made(n: str, by: Mapping[str, str | None]) -> bool:
+            return n in by and by[n] in mine and (out_dir / n).exists()
+
+        labelled = any(made(n, ours) for n in names_of["labels"])
+
+        def counts(n: str) -> bool:
+            return made(n, ours) or (labelled and made(n, keyless))
+
+        if not all(any(counts(n) for n in names) for names in names_of.values()):
+            return None
+        return sorted(n for names in names_of.values() for n in names if counts(n))
+
+    found = {f: outputs(f) for f in files}
+    return {f: names for f, names in found.items() if names is not None}
+
+
+def _keyed(name: str) -> bool:
+    """Whether an output called ``name`` carries its key (:func:`embedded_key`)."""
+    return Path(name).suffix.lower() in (".png", ".tif", ".tiff")
 
 
 def _made_by(out_dir: Path, name: str, listed: str | None, key: str) -> bool:
@@ -363,6 +394,15 @@ def _checked_folder(
     return prediction_folder(out_dir, [path], **fix, **wanted)
 
 
+def _refuse_theirs(out_dir: Path, paths: Mapping, wanted: Mapping[str, bool]) -> None:
+    """OutputError naming an output about to be written (``paths``: kind -> path or name;
+    ``wanted`` as for :func:`output_roles`) over a file unetlab did not write."""
+    kinds = {"labels"} | {k for k, on in wanted.items() if on}
+    kinds |= {"table"} if wanted.get("objects") else set()
+    outputs = [Path(out_dir) / Path(p).name for k, p in paths.items() if k in kinds]
+    refuse_unlisted(outputs, "predict")
+
+
 def predict_file(
     model: torch.nn.Module,
     path: str | os.PathLike,
@@ -442,6 +482,9 @@ def predict_file(
                 if draw_overlay:
                     streamed["overlay"] = label_colours(model, color=True, values=False)
                 streamed["probabilities"] = save_probabilities
+                names = output_names(output_stem(path), output_format)
+                names["overlay"] = f"{output_stem(path)}_overlay.png"
+                _refuse_theirs(out_dir, names, wanted)
                 return predict_slide(model, path, out_dir, options, **streamed, **common)
             if level:
                 raise UnetlabError(
@@ -500,6 +543,8 @@ def _predict_whole(
     axes = read_page_axes(path, stack.shape[0])
     tiff = is_stack or meta["pixel"] is not None
     paths = output_paths(out_dir, output_stem(path), stack=tiff)
+    wanted = dict(probabilities=save_probabilities, overlay=draw_overlay, objects=bool(objects))
+    _refuse_theirs(out_dir, paths, wanted)
     labels, ids, probs = _predict_pages(
         model, pages, options, objects=objects, keep=save_probabilities, progress=progress
     )

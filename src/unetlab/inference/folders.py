@@ -23,6 +23,7 @@ from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
 from unetlab.inference.files import (
     file_record,
     finished_inputs,
+    finished_outputs,
     other_models,
     predict_file,
     prediction_folder,
@@ -30,7 +31,7 @@ from unetlab.inference.files import (
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.records import Provenance
 from unetlab.inference.slides import is_large
-from unetlab.outputs import OVERWRITE_FIX
+from unetlab.outputs import OVERWRITE_FIX, confirm
 
 __all__ = ["FolderPrediction", "claim_folder", "find_inputs", "predict_folder"]
 
@@ -94,7 +95,10 @@ def claim_folder(
     def check(made: Provenance) -> None:  # held, before this run enters the manifest
         if not skip_existing:
             return
-        done.update(finished_inputs(out_dir, files, record=made, **wanted))
+        finished = finished_outputs(out_dir, files, record=made, **wanted)
+        done.update(finished)  # their outputs keep their lines, a killed run's confirmed:
+        names = [n for outputs in finished.values() for n in outputs]
+        confirm(out_dir, dict.fromkeys(names, made.key), "predict")  # the files carry the key
         others = other_models(out_dir, [f for f in files if f not in done], made)
         if others and not overwrite:
             raise OutputError(_other_model_line(Path(out_dir), others, made, overwrite_fix))
