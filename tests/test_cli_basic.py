@@ -125,3 +125,22 @@ def test_a_command_stopped_by_kill_says_so_in_one_line(name, code):
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
     )
     assert (run.returncode, run.stderr) == (code, f"unetlab sizes: stopped by SIG{name}\n")
+
+
+def test_debug_is_accepted_after_the_command_too(capsys):
+    """``unetlab evaluate ... --debug`` (where users put it) was an unrecognised argument."""
+    from unetlab.errors import UnetlabError
+
+    assert main(["sizes", "--count", "0"]) == 2
+    with pytest.raises(UnetlabError):
+        main(["sizes", "--count", "0", "--debug"])
+    with pytest.raises(UnetlabError):
+        main(["--debug", "sizes", "--count", "0"])
+
+
+@pytest.mark.parametrize("count", ["100000000", "0", "-3"])
+def test_sizes_count_out_of_range_is_one_line(capsys, count):
+    """--count 100000000 ran for over 9 minutes and took 4.7 GB."""
+    assert main(["sizes", "--count", count]) == 2
+    err = capsys.readouterr().err
+    assert err == f"unetlab sizes: error: --count must be in 1..10000, not {count}\n"

@@ -38,16 +38,23 @@ COMMANDS = (
 )
 
 
+DEBUG_HELP = "show tracebacks for errors (before or after the command)"
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="unetlab",
         description="U-Net semantic segmentation: train, evaluate and predict images of any size.",
     )
     parser.add_argument("--version", action="version", version=f"unetlab {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in _command_modules():
         module.add_parser(sub)
+    for command in sub.choices.values():  # also after the command, where users put it
+        command.add_argument(
+            "--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP
+        )
     return parser
 
 
