@@ -165,3 +165,20 @@ def test_help_says_the_overlay_names_and_which_images_stream(capsys):
     text = " ".join(capsys.readouterr().out.split())
     assert "<stem>_overlay.tif beside TIFF labels" in text and "pyramids" not in text
     assert "more than 67 megapixels a page, --large-pixels; any --level above 0" in text
+
+
+@pytest.mark.parametrize(
+    "flags, message",
+    [
+        (["--instances", "--min-area", "-5"], "--min-area must be >= 0 px, not -5"),
+        (["--large-pixels", "-10"], "--large-pixels must be a positive number of pixels, not -10"),
+        (["--large-pixels", "0"], "--large-pixels must be a positive number of pixels, not 0"),
+    ],
+)
+def test_bad_flag_values_are_refused_before_the_model_loads(folder, capsys, flags, message):
+    """--min-area -5 was refused after the model loaded, as min_area; a negative
+    --large-pixels streamed every TIFF. The checkpoint is missing: the flag is named first."""
+    args = ["predict", "--checkpoint", str(folder / "missing.pt"), "--input", str(folder / "in")]
+    assert main([*args, "--output", str(folder / "out"), *flags]) == 2
+    assert capsys.readouterr().err == f"unetlab predict: error: {message}\n"
+    assert not (folder / "out").exists()

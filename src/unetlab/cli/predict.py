@@ -196,7 +196,9 @@ def run(args) -> int:
             raise UnetlabError(f"{flag} applies to --instances: add --instances or drop it")
     check_probability("--watershed-seeds", args.watershed_seeds)
     check_probability("--seed-threshold", args.seed_threshold)
-    check_pixels(tile_size=args.tile_size)
+    if args.min_area is not None and args.min_area < 0:
+        raise UnetlabError(f"--min-area must be >= 0 px, not {args.min_area}")
+    check_pixels(tile_size=args.tile_size, large_pixels=args.large_pixels)
     if args.nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
     if args.level < 0:
