@@ -144,3 +144,20 @@ def test_sizes_count_out_of_range_is_one_line(capsys, count):
     assert main(["sizes", "--count", count]) == 2
     err = capsys.readouterr().err
     assert err == f"unetlab sizes: error: --count must be in 1..10000, not {count}\n"
+
+
+@pytest.mark.parametrize("rank, lines", [(None, 1), ("0", 1), ("1", 0)])
+def test_an_interrupt_is_said_by_the_main_process_only(monkeypatch, capsys, rank, lines):
+    """``predict --nproc 2`` stopped by Ctrl-C said ``interrupted`` once per process."""
+    import unetlab.cli.sizes
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(unetlab.cli.sizes, "run", interrupted)
+    if rank is None:
+        monkeypatch.delenv("RANK", raising=False)
+    else:
+        monkeypatch.setenv("RANK", rank)
+    assert main(["sizes"]) == 130
+    assert capsys.readouterr().err.count("unetlab sizes: interrupted\n") == lines

@@ -79,8 +79,9 @@ def main(argv: list[str] | None = None) -> int:
             return int(args.run(args) or 0)
     except KeyboardInterrupt as exc:
         how, code = stop_status(exc)
-        with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
-            print(f"unetlab {args.command}: {how}", file=sys.stderr)
+        if os.environ.get("RANK", "0") == "0":  # one line for --nproc N, not one a process
+            with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
+                print(f"unetlab {args.command}: {how}", file=sys.stderr)
         return code
     except BrokenPipeError:  # as a shell tool does; the rest of the output goes nowhere
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
