@@ -146,7 +146,7 @@ def test_predict_skip_existing_counts_only_outputs_the_manifest_lists(work, caps
     assert _predict(work, "--skip-existing", "--overwrite") == 2
     line = _error_line(capsys)
     assert "out/a.png exists and unetlab did not write it" in line
-    assert "not even with --overwrite" in line and "move the file" in line
+    assert "even when told to overwrite" in line and "move the file" in line
     assert (work / "out" / "a.png").stat().st_ino == before
     assert not (work / "out" / "b.png").exists()
     (work / "out" / "a.png").rename(work / "out" / "mine.png")  # moved: written beside it

@@ -79,6 +79,13 @@ def test_predict_file_never_replaces_a_file_it_did_not_write(tmp_path):
         predict_file(model, tmp_path / "b.png", out, objects=objects)
     assert "--" not in str(err.value) and "\n" not in str(err.value)
     assert (out / "b.png").read_text() == "notes" and (out / "b_objects.csv").read_text() == "x"
+    # overwrite=True writes beside such files, never over them
+    with pytest.raises(OutputError, match=r"b\.png exists and unetlab did not write it") as err:
+        predict_file(model, tmp_path / "b.png", out, objects=objects, overwrite=True)
+    assert "--" not in str(err.value) and "\n" not in str(err.value)
+    assert (out / "b.png").read_text() == "notes" and (out / "b_objects.csv").read_text() == "x"
+    (out / "b.png").unlink()
+    (out / "b_objects.csv").unlink()
     written = predict_file(model, tmp_path / "b.png", out, objects=objects, overwrite=True)
     assert read_image(out / "b.png").shape == (16, 16) and out / "b_objects.csv" in written
     # its own outputs: a loop over files, and again, into one new folder

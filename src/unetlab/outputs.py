@@ -645,7 +645,7 @@ def refuse_unlisted(paths: Iterable[str | os.PathLike], command: str = "unetlab"
         if os.path.lexists(path) and path.name not in _manifest(path.parent):
             raise OutputError(
                 f"{path} exists and unetlab did not write it: unetlab {command} never replaces "
-                "such a file, not even with --overwrite; give another output folder, or move "
+                "such a file, even when told to overwrite; write to another folder, or move "
                 "the file elsewhere"
             )
 
