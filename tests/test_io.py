@@ -159,3 +159,15 @@ def test_csv_floats_keep_ten_digits(tmp_path):
     write_csv(tmp_path / "t.csv", {"x": [123456.78125, 1548.6875, 0.1], "ok": [True, False, True]})
     lines = (tmp_path / "t.csv").read_text().splitlines()
     assert lines == ["x,ok", "123456.7812,true", "1548.6875,false", "0.1,true"]
+
+
+def test_a_broken_link_in_a_folder_is_named_in_one_line(tmp_path, caplog):
+    """A link whose file is gone was skipped without a word."""
+    write_png(tmp_path / "a.png", np.zeros((4, 4), np.uint8))
+    (tmp_path / "b.png").symlink_to(tmp_path / "gone" / "b.png")
+    (tmp_path / "notes.txt").symlink_to(tmp_path / "gone.txt")  # not an image: not named
+    with caplog.at_level("WARNING", logger="unetlab.data.io"):
+        assert find_images(tmp_path) == [tmp_path / "a.png"]
+    assert len(caplog.records) == 1
+    assert "1 broken link(s) whose file is gone: b.png -> " in caplog.text
+    assert "skipped" in caplog.text and "notes.txt" not in caplog.text

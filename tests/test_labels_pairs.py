@@ -140,3 +140,14 @@ def test_problems_of_few_files_or_of_one_file_keep_their_lines(tmp_path):
     assert str(problems_error(folders)).endswith(
         "4 files: unreadable (a/1.png, a/3.png, b/2.png and 1 more)"
     )
+
+
+def test_a_broken_image_link_is_a_problem_named_not_skipped(tmp_path):
+    """A dangling link in images/ without a mask was skipped silently (a regular image
+    without a mask is refused)."""
+    for sub in ("images", "masks"):
+        (tmp_path / sub).mkdir()
+        Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / sub / "a.png")
+    (tmp_path / "images" / "z.png").symlink_to("/nonexistent/z.png")
+    with pytest.raises(DatasetError, match=r"broken link\(s\) whose file is gone: z.png -> "):
+        find_pairs(tmp_path)

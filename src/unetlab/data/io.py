@@ -7,6 +7,7 @@ a uint16 TIFF comes back as uint16, a palette PNG mask as its palette indices.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import secrets
 from collections.abc import Iterator
@@ -17,6 +18,8 @@ from PIL import Image
 
 from unetlab.errors import ImageReadError
 from unetlab.outputs import confirm_written, disk_full, write_error
+
+log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 TIFF_SUFFIXES = (".tif", ".tiff")
@@ -112,6 +115,8 @@ def find_images(paths: str | os.PathLike | list, suffixes=IMAGE_SUFFIXES) -> lis
         p = Path(p)
         if p.is_dir():
             found += sorted(f for f in p.iterdir() if f.suffix.lower() in suffixes and f.is_file())
+            if broken := broken_links(p, suffixes):
+                log.warning("%s/: %s: skipped", p, describe_links(broken))
         elif p.exists():
             found.append(p)
         elif any(ch in str(p) for ch in "*?["):
@@ -120,6 +125,22 @@ def find_images(paths: str | os.PathLike | list, suffixes=IMAGE_SUFFIXES) -> lis
         else:
             raise ImageReadError(f"{p}: no such file or folder")
     return found
+
+
+def broken_links(folder: Path, suffixes=IMAGE_SUFFIXES) -> list[Path]:
+    """The symbolic links of ``folder`` with an image's suffix whose target is missing."""
+    return sorted(
+        f
+        for f in folder.iterdir()
+        if f.suffix.lower() in suffixes and f.is_symlink() and not f.exists()
+    )
+
+
+def describe_links(links: list[Path]) -> str:
+    """``3 broken link(s): a.png -> /gone/a.png, b.png -> ... and 1 more`` (two named)."""
+    named = ", ".join(f"{f.name} -> {os.readlink(f)}" for f in links[:2])
+    more = f" and {len(links) - 2} more" if len(links) > 2 else ""
+    return f"{len(links)} broken link(s) whose file is gone: {named}{more}"
 
 
 def _glob(pattern: str) -> list[str]:

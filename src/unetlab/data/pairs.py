@@ -19,7 +19,14 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.io import IMAGE_SUFFIXES, TIFF_SUFFIXES, read_stack, stack_shape
+from unetlab.data.io import (
+    IMAGE_SUFFIXES,
+    TIFF_SUFFIXES,
+    broken_links,
+    describe_links,
+    read_stack,
+    stack_shape,
+)
 from unetlab.errors import DatasetError, ImageReadError
 
 LAYOUTS = {
@@ -134,6 +141,8 @@ def _by_stem(folder: Path, problems: list[str], *, masks: bool) -> dict[str, Pat
     """File stem -> file of ``folder``; None for a stem that several files share (named in
     ``problems``: which one pairs would be a guess), except a mask saved both lossless and as
     JPEG, whose lossless file is taken."""
+    if broken := broken_links(folder):
+        problems.append(f"{folder}/: {describe_links(broken)}: restore or remove them")
     groups: dict[str, list[Path]] = {}
     for f in sorted(folder.iterdir()):
         if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES:
