@@ -266,7 +266,10 @@ def test_an_override_into_a_plain_value_is_refused():
 
 @pytest.mark.parametrize(
     "text, lines",
-    [("train:\n  epochs: 3\n  epochs: 4\n", "2 and 3"), ("train: {lr: 1, lr: 2}\n", "1 and 1")],
+    [
+        ("train:\n  epochs: 3\n  epochs: 4\n", "lines 2 and 3"),
+        ("train: {lr: 1, lr: 2}\n", "on line 1"),
+    ],
 )
 def test_a_key_given_twice_in_a_config_file_is_refused(tmp_path, text, lines):
     path = tmp_path / "dup.yaml"
@@ -274,4 +277,4 @@ def test_a_key_given_twice_in_a_config_file_is_refused(tmp_path, text, lines):
     with pytest.raises(UnetlabError) as info:
         load_config(path)
     assert str(path) in str(info.value) and "appears twice" in str(info.value)
-    assert f"(lines {lines})" in str(info.value)
+    assert f"({lines})" in str(info.value)

@@ -633,10 +633,8 @@ class DuplicateKeyError(yaml.YAMLError):
     """A YAML mapping that names a key twice (YAML would keep the last without a word)."""
 
     def __init__(self, key, first, second):
-        super().__init__(
-            f"key {key!r} appears twice in one mapping (lines {first + 1} and {second + 1}): "
-            "keep one"
-        )
+        where = f"on line {first + 1}" if first == second else f"lines {first + 1} and {second + 1}"
+        super().__init__(f"key {key!r} appears twice in one mapping ({where}): keep one")
 
 
 def _construct_mapping(loader, node, deep=False):
