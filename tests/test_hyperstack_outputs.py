@@ -85,8 +85,7 @@ def test_a_tzyx_time_lapse_stays_tzyx_with_its_frame_interval(tmp_path):
     rows = _table(out["_objects.csv"])
     assert _header(out["_objects.csv"])[:5] == ["page", "t", "t_s", "z", "z_um"]
     pages = [
-        (int(r["page"]), int(r["t"]), float(r["t_s"]), int(r["z"]), float(r["z_um"]))
-        for r in rows
+        (int(r["page"]), int(r["t"]), float(r["t_s"]), int(r["z"]), float(r["z_um"])) for r in rows
     ]
     assert pages == [(t * 2 + z, t, t * 60.0, z, z * 0.5) for t in range(3) for z in range(2)]
     # page i of the labels, read back flat, is page i of the input (evaluate pairs them so)
