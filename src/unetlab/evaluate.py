@@ -42,7 +42,7 @@ import logging
 import math
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
@@ -1177,6 +1177,7 @@ def evaluate_model(
     worst: int = 5,
     pairs: Iterable[Pair] | None = None,
     progress: Callable[[str], None] | None = None,
+    object_options=None,
 ) -> Report:
     """Predict each image of ``data_dir`` (its ``val/`` when it has one, a VOC folder's
     ``val.txt`` images: :func:`evaluation_pairs`) with ``model`` (a net, or the path of a
@@ -1197,9 +1198,11 @@ def evaluate_model(
     instance-mode or two-class model, not for more classes (:func:`object_scores_wanted`).
     An instance-mode model
     (background / boundary / interior) is scored on its objects
-    (:func:`unetlab.inference.objects.objects_from_probabilities` with the checkpoint's
-    defaults) against the masks' object ids (binary masks: their connected components); its
-    pixel classes are then background and object.
+    (:func:`unetlab.inference.objects.objects_from_probabilities` with ``object_options``,
+    an :class:`~unetlab.inference.objects.ObjectOptions`; None: the checkpoint's defaults,
+    ``ObjectOptions.for_model``) against the masks' object ids (binary masks: their connected
+    components), the options used in ``report.source["object_options"]``; its pixel classes
+    are then background and object.
     """
     from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
     from unetlab.inference.predict import labels_from_probabilities, predict_image
@@ -1213,6 +1216,13 @@ def evaluate_model(
     pairs = list(evaluation_pairs(data_dir) if pairs is None else pairs)
     options = ObjectOptions.for_model(model)
     instance_model = options.mode == "instances"
+    if object_options is not None:
+        if object_options.mode != options.mode:
+            raise UnetlabError(
+                f"object_options are for a {object_options.mode} model; this one is "
+                f"{options.mode}: use ObjectOptions.for_model(model, ...)"
+            )
+        options = object_options
     names = ["background", "object"] if instance_model else list(model.classes)
     label_values = getattr(model, "label_values", None)
     _check_boundary(boundary_class, names)
@@ -1263,6 +1273,8 @@ def evaluate_model(
             len(pairs),
         )
     report.source = {"data": str(data_dir), "trained_images": seen, "ignore_value": ignore_value}
+    if instance_model:
+        report.source["object_options"] = asdict(options)
     return report
 
 

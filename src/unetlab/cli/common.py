@@ -123,3 +123,85 @@ def check_probability(flag: str, value: float | None) -> None:
     """One line for a flag that is a probability but lies outside [0, 1]."""
     if value is not None and not 0.0 <= value <= 1.0:
         raise UnetlabError(f"{flag} is a probability in [0, 1], not {value}")
+
+
+#: The flags of :func:`add_object_args`, by their ``args`` names.
+OBJECT_FLAGS = ("min_area", "seed_threshold", "distance_split")
+
+
+def add_object_args(group, when: str) -> None:
+    """--min-area, --seed-threshold, --distance-split: how class probabilities become
+    objects (:class:`~unetlab.inference.objects.ObjectOptions`); each unset keeps the
+    checkpoint's default. ``when`` opens each help, e.g. ``"with --instances"``."""
+    group.add_argument(
+        "--min-area",
+        type=int,
+        metavar="PX",
+        help=f"{when}: drop objects smaller than this (default: from the object sizes the "
+        "checkpoint records)",
+    )
+    group.add_argument(
+        "--seed-threshold",
+        type=float,
+        metavar="P",
+        help=f"{when}, for a nuclei (instance) model: interior probability that makes a seed, "
+        "one object per seed (default 0.5; higher splits more touching nuclei and breaks up "
+        "more large ones)",
+    )
+    group.add_argument(
+        "--distance-split",
+        action=argparse.BooleanOptionalAction,
+        help=f"{when}: split each object at the maxima of its distance transform, as Fiji's "
+        "Binary > Watershed (touching round nuclei the model merged; a maximum counts if it "
+        "rises 10%% of the object's radius above the neck) (default: on for a nuclei "
+        "(instance) model, off for others)",
+    )
+
+
+def object_flags_given(args: argparse.Namespace) -> list[str]:
+    """The flags of :func:`add_object_args` set on the command line ("--min-area", ...)."""
+    return [
+        "--" + name.replace("_", "-") for name in OBJECT_FLAGS if getattr(args, name) is not None
+    ]
+
+
+def check_object_args(args: argparse.Namespace) -> None:
+    """One line for a value of :func:`add_object_args`' flags out of range (before any
+    model loads)."""
+    check_probability("--seed-threshold", args.seed_threshold)
+    if args.min_area is not None and args.min_area < 0:
+        raise UnetlabError(f"--min-area must be >= 0 px, not {args.min_area}")
+
+
+def object_options(args: argparse.Namespace, model, **extra):
+    """The :class:`~unetlab.inference.objects.ObjectOptions` of ``model`` with the flags of
+    :func:`add_object_args` (and ``extra`` options) that are set; --seed-threshold is refused
+    for a model without interior seeds."""
+    from unetlab.inference.objects import ObjectOptions
+
+    flags = {name: getattr(args, name) for name in OBJECT_FLAGS}
+    options = ObjectOptions.for_model(model, **flags, **extra)
+    if args.seed_threshold is not None and options.mode != "instances":
+        raise UnetlabError(
+            "--seed-threshold sets the interior seeds of a nuclei (background / boundary / "
+            "interior) model; this model has none: drop it (--watershed-seeds splits the "
+            "cells of a two-class membrane model)"
+        )
+    return options
+
+
+def objects_line(options, recorded: bool) -> str:
+    """How objects are found, in one line ("objects: instances mode, ..."); ``recorded``:
+    the checkpoint records the object sizes the default min area comes from."""
+    seeds = (
+        f", seeds where interior >= {options.seed_threshold}" if options.mode == "instances" else ""
+    )
+    split = ", split at distance maxima" if options.distance_split else ""
+    watershed = (
+        "" if options.watershed_seeds is None else f", watershed seeds > {options.watershed_seeds}"
+    )
+    fixed = "" if recorded else " (no object sizes recorded: a fixed default)"
+    return (
+        f"objects: {options.mode} mode{seeds}{split}{watershed}, min area {options.min_area} px"
+        f"{fixed}"
+    )

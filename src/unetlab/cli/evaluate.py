@@ -3,6 +3,7 @@
 unetlab evaluate --checkpoint runs/isbi/checkpoints/best.pt --data ../shared/data/isbi2012/train
 unetlab evaluate --pred out/ --gt data/val/masks --label-values 0 255 --json eval.json
 unetlab evaluate --pred out/ --gt data/val/masks --gt-instances   # nuclei: ids in both
+unetlab evaluate --checkpoint nuclei.pt --data nuclei/ --no-distance-split  # as predict's
 """
 
 from __future__ import annotations
@@ -10,7 +11,17 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from unetlab.cli.common import add_device_arg, add_tta_arg, check_pixels, check_probability
+from unetlab.cli.common import (
+    add_device_arg,
+    add_object_args,
+    add_tta_arg,
+    check_object_args,
+    check_pixels,
+    check_probability,
+    object_flags_given,
+    object_options,
+    objects_line,
+)
 from unetlab.errors import DatasetError, UnetlabError
 
 log = logging.getLogger(__name__)
@@ -149,6 +160,10 @@ def add_parser(sub) -> None:
         help="how overlapping tiles of same-padding nets are averaged (default: mean)",
     )
     add_tta_arg(t)
+    n = p.add_argument_group(
+        "objects of a nuclei (instance) model (with --checkpoint; as unetlab predict --instances)"
+    )
+    add_object_args(n, "with --checkpoint")
     add_device_arg(p)
     p.set_defaults(run=run)
 
@@ -156,6 +171,7 @@ def add_parser(sub) -> None:
 def _check_mode(args) -> str:
     check_probability("--watershed-seeds", args.watershed_seeds)
     check_pixels(tile_size=args.tile_size)
+    check_object_args(args)
     if args.worst < 0:
         raise UnetlabError(f"--worst must be 0 or more images, not {args.worst}")
     if args.ignore_value is not None and args.ignore_value in (args.label_values or []):
@@ -187,6 +203,12 @@ def _check_mode(args) -> str:
             raise UnetlabError("--pred and --gt go together: give both")
         if args.best_threshold:
             raise UnetlabError("--best-threshold needs probabilities: use --checkpoint and --data")
+        if given := object_flags_given(args):
+            raise UnetlabError(
+                f"{given[0]} sets how a checkpoint's probabilities become objects; with --pred "
+                "the objects come from the files: drop it (or give it to unetlab predict "
+                "--instances)"
+            )
         return "pred"
     raise UnetlabError(
         "nothing to evaluate: give --checkpoint CKPT --data DIR or --pred DIR --gt DIR"
@@ -222,6 +244,21 @@ def _data_folders(args, pairs) -> list[Path]:
     return sorted(f for f in folders if f.resolve() != Path(args.data).resolve())
 
 
+def _object_options(args, model):
+    """The object options of an instance model, with the object flags (None for another
+    model, whose objects are the connected regions of its classes: the flags are refused)."""
+    from unetlab.inference.objects import ObjectOptions
+
+    if ObjectOptions.for_model(model).mode == "instances":
+        return object_options(args, model)
+    if given := object_flags_given(args):
+        raise UnetlabError(
+            f"{given[0]} sets how a nuclei (background / boundary / interior) model's objects "
+            "are found; this model's objects are the connected regions of its classes: drop it"
+        )
+    return None
+
+
 def run(args) -> int:
     from unetlab.evaluate import MaskValuesError, evaluate_model, evaluate_predictions
 
@@ -241,6 +278,7 @@ def run(args) -> int:
 
         device = resolve_device(args.device)
         model = load_model(args.checkpoint, device=device)
+        objects = _object_options(args, model)
         report = evaluate_model(
             model,
             args.data,
@@ -258,6 +296,7 @@ def run(args) -> int:
             worst=args.worst,
             pairs=pairs,
             progress=lambda name: log.debug("evaluated %s", name),
+            object_options=objects,
         )
         report.source.update(checkpoint_source(args.checkpoint, model))
         report.source["data"] = str(Path(args.data).resolve())
@@ -272,6 +311,8 @@ def run(args) -> int:
 
             report.source["tta"] = list(resolve_tta(model, args.tta))
             print(describe_tta(model, args.tta))
+        if objects is not None:
+            print(objects_line(objects, bool(model.objects)))
     else:
         try:
             report = evaluate_predictions(

@@ -10,7 +10,6 @@ writing into it is refused.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import logging
 import statistics
@@ -18,7 +17,17 @@ import sys
 import time
 from pathlib import Path
 
-from unetlab.cli.common import add_device_arg, add_tta_arg, check_pixels, check_probability
+from unetlab.cli.common import (
+    OBJECT_FLAGS,
+    add_device_arg,
+    add_object_args,
+    add_tta_arg,
+    check_object_args,
+    check_pixels,
+    check_probability,
+    object_options,
+    objects_line,
+)
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
@@ -79,29 +88,7 @@ def add_parser(sub) -> None:
         "background) and <stem>_objects.csv (area, centroid, box, shape and intensity "
         "measures); outlines in the overlay",
     )
-    g.add_argument(
-        "--min-area",
-        type=int,
-        metavar="PX",
-        help="with --instances: drop objects smaller than this (default: from the "
-        "object sizes the checkpoint records)",
-    )
-    g.add_argument(
-        "--seed-threshold",
-        type=float,
-        metavar="P",
-        help="with --instances, for a nuclei (instance) model: interior probability that "
-        "makes a seed, one object per seed (default 0.5; higher splits more touching nuclei "
-        "and breaks up more large ones)",
-    )
-    g.add_argument(
-        "--distance-split",
-        action=argparse.BooleanOptionalAction,
-        help="with --instances: split each object at the maxima of its distance transform, "
-        "as Fiji's Binary > Watershed (touching round nuclei the model merged; a maximum "
-        "counts if it rises 10%% of the object's radius above the neck) (default: on for a "
-        "nuclei (instance) model, off for others)",
-    )
+    add_object_args(g, "with --instances")
     g.add_argument(
         "--watershed-seeds",
         type=float,
@@ -186,18 +173,12 @@ def run(args) -> int:
 
     if args.color and args.label_values:
         raise UnetlabError("--color and --label-values exclude each other: choose one")
-    for flag, value in (
-        ("--min-area", args.min_area),
-        ("--seed-threshold", args.seed_threshold),
-        ("--distance-split", args.distance_split),
-        ("--watershed-seeds", args.watershed_seeds),
-    ):
-        if value is not None and not args.instances:
+    for name in (*OBJECT_FLAGS, "watershed_seeds"):
+        if getattr(args, name) is not None and not args.instances:
+            flag = "--" + name.replace("_", "-")
             raise UnetlabError(f"{flag} applies to --instances: add --instances or drop it")
     check_probability("--watershed-seeds", args.watershed_seeds)
-    check_probability("--seed-threshold", args.seed_threshold)
-    if args.min_area is not None and args.min_area < 0:
-        raise UnetlabError(f"--min-area must be >= 0 px, not {args.min_area}")
+    check_object_args(args)
     check_pixels(tile_size=args.tile_size, large_pixels=args.large_pixels)
     if args.nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
@@ -479,39 +460,13 @@ def _objects(args, model):
     """The object options of ``--instances`` (None without it)."""
     if not args.instances:
         return None
-    from unetlab.inference.objects import ObjectOptions
-
-    options = ObjectOptions.for_model(
-        model,
-        min_area=args.min_area,
-        seed_threshold=args.seed_threshold,
-        distance_split=args.distance_split,
-        watershed_seeds=args.watershed_seeds,
-    )
-    if args.seed_threshold is not None and options.mode != "instances":
-        raise UnetlabError(
-            "--seed-threshold sets the interior seeds of a nuclei (background / boundary / "
-            "interior) model; this model has none: drop it (--watershed-seeds splits the "
-            "cells of a two-class membrane model)"
-        )
-    return options
+    return object_options(args, model, watershed_seeds=args.watershed_seeds)
 
 
 def _log_objects(objects, model) -> None:
     """Say once how objects are found (nothing without ``--instances``)."""
-    if objects is None:
-        return
-    log.info(
-        "objects: %s mode%s%s%s, min area %d px%s",
-        objects.mode,
-        f", seeds where interior >= {objects.seed_threshold}"
-        if objects.mode == "instances"
-        else "",
-        ", split at distance maxima" if objects.distance_split else "",
-        "" if objects.watershed_seeds is None else f", watershed seeds > {objects.watershed_seeds}",
-        objects.min_area,
-        "" if model.objects else " (no object sizes recorded: a fixed default)",
-    )
+    if objects is not None:
+        log.info("%s", objects_line(objects, bool(model.objects)))
 
 
 def _warm_up(model, path: Path, out_dir: Path, options: dict) -> None:

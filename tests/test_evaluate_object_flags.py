@@ -1,0 +1,83 @@
+"""unetlab evaluate --checkpoint scores the objects predict --instances writes with the same
+--min-area / --seed-threshold / --distance-split; the flags are refused where they do
+nothing."""
+
+import json
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+import unetlab.checkpoint
+from unetlab.checkpoint import save_model
+from unetlab.cli import main
+from unetlab.data.io import write_png
+from unetlab.models import UNet
+
+from .test_predict_objects import local_net, nuclei_image
+
+
+@pytest.fixture
+def nuclei(tmp_path, monkeypatch):
+    """A data folder of touching bright discs and a checkpoint whose net is
+    :func:`local_net` (a fixed local function of the image: real objects, some merged)."""
+    net = local_net()
+    net.classes, net.label_values = ["background", "boundary", "interior"], None
+    save_model(tmp_path / "m.pt", net)
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: net)
+    image = nuclei_image(80, 96, seed=3)
+    write_png(tmp_path / "data" / "images" / "a.png", image)
+    ids, _ = ndimage.label(image > 150)
+    write_png(tmp_path / "data" / "masks" / "a.png", ids.astype(np.uint16))
+    return tmp_path
+
+
+def _predicted(root, *flags) -> int:
+    out = root / f"out{len(list(root.glob('out*')))}"
+    argv = ["predict", "--checkpoint", str(root / "m.pt"), "--input", str(root / "data/images")]
+    assert main([*argv, "--output", str(out), "--instances", "--device", "cpu", *flags]) == 0
+    return len((out / "a_objects.csv").read_text().strip().splitlines()) - 1
+
+
+def _evaluated(root, *flags) -> dict:
+    path = root / f"e{len(list(root.glob('e*.json')))}.json"
+    argv = ["evaluate", "--checkpoint", str(root / "m.pt"), "--data", str(root / "data")]
+    assert main([*argv, "--json", str(path), "--device", "cpu", *flags]) == 0
+    return json.loads(path.read_text())
+
+
+def test_evaluate_scores_the_objects_predict_writes_with_the_same_flags(nuclei, capsys):
+    split, whole = _evaluated(nuclei), _evaluated(nuclei, "--no-distance-split")
+    assert split["object_options"]["distance_split"] is True
+    assert whole["object_options"]["distance_split"] is False
+    assert split["pred_objects"] == _predicted(nuclei)
+    assert whole["pred_objects"] == _predicted(nuclei, "--no-distance-split")
+    assert whole["pred_objects"] < split["pred_objects"]  # the flag changes the objects
+    capsys.readouterr()
+    flags = ["--min-area", "40", "--seed-threshold", "0.7", "--no-distance-split"]
+    tuned = _evaluated(nuclei, *flags)
+    assert "seeds where interior >= 0.7, min area 40 px" in capsys.readouterr().out
+    assert tuned["object_options"]["min_area"] == 40
+    assert tuned["object_options"]["seed_threshold"] == 0.7
+    assert tuned["pred_objects"] == _predicted(nuclei, *flags)
+
+
+def test_object_flags_are_refused_with_pred_and_for_a_semantic_model(tmp_path, capsys):
+    pred = ["evaluate", "--pred", str(tmp_path), "--gt", str(tmp_path)]
+    assert main([*pred, "--no-distance-split"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("unetlab evaluate: error: --distance-split sets how a checkpoint's")
+    assert "with --pred the objects come from the files" in err and err.count("\n") == 1
+    assert main([*pred, "--seed-threshold", "2"]) == 2  # out of range: named first
+    assert "--seed-threshold is a probability in [0, 1], not 2.0" in capsys.readouterr().err
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    save_model(tmp_path / "two.pt", model)
+    write_png(tmp_path / "data" / "images" / "a.png", np.zeros((16, 16), np.uint8))
+    write_png(tmp_path / "data" / "masks" / "a.png", np.zeros((16, 16), np.uint8))
+    argv = ["evaluate", "--checkpoint", str(tmp_path / "two.pt"), "--data", str(tmp_path / "data")]
+    assert main([*argv, "--min-area", "5", "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "--min-area sets how a nuclei (background / boundary / interior) model's" in err
+    assert err.count("\n") == 1
+    assert main([*argv, "--device", "cpu", "--json", str(tmp_path / "e.json")]) == 0
+    assert "object_options" not in json.loads((tmp_path / "e.json").read_text())
