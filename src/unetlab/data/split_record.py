@@ -49,36 +49,28 @@ def file_sha256(path: str | os.PathLike) -> str:
     return _HASHED[stamp]
 
 
-class _Hashes(dict):
-    """``file_sha256`` of each path, once (the pages of a stack share their files)."""
-
-    def __missing__(self, path: Path) -> str:
-        self[path] = found = file_sha256(path)
-        return found
-
-
 def split_record(root: str | os.PathLike, train: Sequence[Pair], val: Sequence[Pair]) -> dict:
     """The record of a run's ``train`` and ``val`` pairs of the data folder ``root``:
     ``{"format", "root", "train": [entry, ...], "val": [...]}``, each entry ``{"image",
     "mask"}`` (POSIX paths relative to ``root``, or absolute outside it), ``"page"``,
     ``"pages"``, ``"image_sha256"``, ``"mask_sha256"``."""
-    root, hashes = Path(root), _Hashes()
+    root = Path(root)
     return {
         "format": RECORD_FORMAT,
         "root": str(root.resolve()),
-        "train": [_entry(p, root, hashes) for p in train],
-        "val": [_entry(p, root, hashes) for p in val],
+        "train": [_entry(p, root) for p in train],
+        "val": [_entry(p, root) for p in val],
     }
 
 
-def _entry(pair: Pair, root: Path, hashes: _Hashes) -> dict:
+def _entry(pair: Pair, root: Path) -> dict:
     return {
         "image": _relative(pair.image, root),
         "mask": _relative(pair.mask, root),
         "page": pair.page,
         "pages": pair.pages,
-        "image_sha256": hashes[pair.image],
-        "mask_sha256": hashes[pair.mask],
+        "image_sha256": file_sha256(pair.image),  # the pages of a stack: hashed once
+        "mask_sha256": file_sha256(pair.mask),
     }
 
 
@@ -118,7 +110,7 @@ def _pair(entry: dict, root: Path) -> Pair:
 def recorded_pairs(record: dict, root: str | os.PathLike) -> tuple[list[Pair], list[Pair]]:
     """(train, val) pairs of ``record`` in the data folder ``root``. DatasetError naming the
     recorded files that are gone from ``root`` or whose bytes changed, and the fix."""
-    root, hashes = Path(root), _Hashes()
+    root = Path(root)
     missing, changed = [], []
     for entry in [*record["train"], *record["val"]]:
         for role in ("image", "mask"):
@@ -127,7 +119,7 @@ def recorded_pairs(record: dict, root: str | os.PathLike) -> tuple[list[Pair], l
                 continue
             if not path.is_file():
                 missing.append(entry[role])
-            elif hashes[path] != entry[f"{role}_sha256"]:
+            elif file_sha256(path) != entry[f"{role}_sha256"]:
                 changed.append(entry[role])
     if missing or changed:
         raise DatasetError(
@@ -158,8 +150,7 @@ def trained_count(pairs: Sequence[Pair], record: dict) -> int:
     """How many of ``pairs`` trained the run of ``record``: their image file's bytes (and
     page) are those of a recorded training image, whatever the file is called now."""
     trained = {(e["image_sha256"], e["page"]) for e in record["train"]}
-    hashes = _Hashes()
-    return sum((hashes[p.image], p.page) in trained for p in pairs if p.image.is_file())
+    return sum((file_sha256(p.image), p.page) in trained for p in pairs if p.image.is_file())
 
 
 def describe_pairs(pairs: Sequence[Pair]) -> str:
