@@ -18,13 +18,13 @@ import time
 from pathlib import Path
 
 from unetlab.cli.common import (
-    OBJECT_FLAGS,
     add_device_arg,
     add_object_args,
     add_tta_arg,
     check_object_args,
     check_pixels,
     check_probability,
+    object_flags_given,
     object_options,
     objects_line,
 )
@@ -173,10 +173,9 @@ def run(args) -> int:
 
     if args.color and args.label_values:
         raise UnetlabError("--color and --label-values exclude each other: choose one")
-    for name in (*OBJECT_FLAGS, "watershed_seeds"):
-        if getattr(args, name) is not None and not args.instances:
-            flag = "--" + name.replace("_", "-")
-            raise UnetlabError(f"{flag} applies to --instances: add --instances or drop it")
+    given = object_flags_given(args) + ["--watershed-seeds"] * (args.watershed_seeds is not None)
+    if given and not args.instances:
+        raise UnetlabError(f"{given[0]} applies to --instances: add --instances or drop it")
     check_probability("--watershed-seeds", args.watershed_seeds)
     check_object_args(args)
     check_pixels(tile_size=args.tile_size, large_pixels=args.large_pixels)
