@@ -200,6 +200,15 @@ def test_labels_palette_overlay_exact_values():
     assert drawn.tolist() == [[[100, 100, 100], [114, 50, 50]]]
 
 
+def test_overlay_tints_class_0_when_the_data_sets_palette_gives_it_a_colour():
+    image, labels = np.full((1, 2), 100, np.uint8), np.array([[0, 1]])
+    scene = np.array([[128, 64, 128], [0, 0, 200]], np.uint8)  # road, car: no background
+    drawn = overlay(image, labels, alpha=0.5, colours=scene)
+    assert drawn.tolist() == [[[114, 82, 114], [50, 50, 150]]]
+    voc = np.array([[0, 0, 0], [0, 0, 200]], np.uint8)  # class 0 black: the background
+    assert overlay(image, labels, alpha=0.5, colours=voc)[0, 0].tolist() == [100, 100, 100]
+
+
 def test_large_tiff_is_streamed_through_memory_maps(tmp_path):
     model = UNet(1, 2, depth=2, base_channels=2, padding="same")
     image = np.random.default_rng(4).integers(0, 255, (70, 45), dtype=np.uint8)

@@ -78,11 +78,14 @@ def overlay(
     The image is shown as :func:`display_rgb` shows it; class c is mixed in with ``palette``
     colour c at ``alpha``. Class ``skip`` (default 0, the background; None: none) and negative
     indices stay untinted. ``colours``: (K, 3) uint8 instead of ``palette`` (a data set's
-    own). Written by hand rather than with ``skimage.color.label2rgb``,
-    which turns the image grey.
+    own); where it gives class 0 a colour other than black (a scene's road, not a
+    background), class 0 is tinted too. Written by hand rather than with
+    ``skimage.color.label2rgb``, which turns the image grey.
     """
     rgb = display_rgb(image).astype(np.float32)
     labels = np.asarray(labels)
+    if skip == 0 and colours is not None and len(colours) and np.any(colours[0]):
+        skip = None
     tint = labels >= 0 if skip is None else (labels >= 0) & (labels != skip)
     if colours is None:
         colours = palette(int(labels.max(initial=0)) + 1)
