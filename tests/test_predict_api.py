@@ -125,6 +125,26 @@ def test_predict_folder_checks_skips_and_names_failures(tmp_path):
     assert (out / "notes.txt").read_text() == "mine"
 
 
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        (dict(tile_size=73), r"73 is not a valid input size"),
+        (dict(label_values=True), r"records no label values"),
+        (dict(batch_size=0), r"batch size must be at least 1"),
+    ],
+)
+def test_predict_folder_refuses_a_bad_setting_once_before_the_folder(tmp_path, settings, message):
+    # not one "failed" file per input, returned normally: one error, and no folder made
+    model = UNet(1, 2, depth=2, base_channels=2)
+    images = tmp_path / "images"
+    images.mkdir()
+    for name in ("a", "b", "c"):
+        write_png(images / f"{name}.png", np.zeros((64, 64), np.uint8))
+    with pytest.raises(UnetlabError, match=message):
+        unetlab.predict_folder(model, images, tmp_path / "out", **settings)
+    assert not (tmp_path / "out").exists()
+
+
 def test_in_memory_scores_as_the_readme_shows():
     truth = np.zeros((12, 12), np.uint16)
     truth[2:6, 2:6], truth[7:11, 7:11] = 1, 2

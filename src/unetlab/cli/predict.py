@@ -219,14 +219,13 @@ def _load(args, device):
     """The checkpoint's model, once, in the layout prediction runs in (predict_image would
     convert it per file), checked against the flags."""
     from unetlab.checkpoint import load_model
-    from unetlab.inference.files import check_options
+    from unetlab.inference.folders import check_settings
     from unetlab.runtime import inference_layout
 
     model = load_model(args.checkpoint, device=device)
     model = model.to(memory_format=inference_layout(device))
-    if args.label_values and model.label_values is None:
-        raise UnetlabError(f"{args.checkpoint} records no label values: drop --label-values")
-    check_options(model, _predict_options(args, device))
+    options = _predict_options(args, device)
+    check_settings(model, label_values=args.label_values, options=options, name=args.checkpoint)
     return model
 
 

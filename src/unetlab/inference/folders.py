@@ -21,6 +21,7 @@ import torch
 
 from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
 from unetlab.inference.files import (
+    check_options,
     file_record,
     finished_inputs,
     finished_outputs,
@@ -29,11 +30,18 @@ from unetlab.inference.files import (
     prediction_folder,
 )
 from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import Provenance
 from unetlab.inference.slides import is_large
 from unetlab.outputs import OVERWRITE_FIX, confirm
 
-__all__ = ["FolderPrediction", "claim_folder", "find_inputs", "predict_folder"]
+__all__ = [
+    "FolderPrediction",
+    "check_settings",
+    "claim_folder",
+    "find_inputs",
+    "predict_folder",
+]
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +143,31 @@ def predict_or_fail(
         return exc
 
 
+def check_settings(
+    model: torch.nn.Module,
+    *,
+    color: bool = False,
+    label_values: bool = False,
+    options: PredictOptions | None = None,
+    name: str = "the model",
+    **settings,
+) -> None:
+    """Refuse settings that would fail every file alike, once, before any work (UnetlabError
+    naming the fix): ``color`` with ``label_values``, ``label_values`` for a model that
+    records none (``name``: what the message calls it, e.g. the checkpoint's path), and bad
+    prediction settings (``options`` and ``settings``, its fields by name:
+    :func:`~unetlab.inference.files.check_options`); other keywords are ignored."""
+    if color and label_values:
+        raise UnetlabError("choose one of color (palette of class indices) and label_values")
+    if label_values and getattr(model, "label_values", None) is None:
+        raise UnetlabError(
+            f"{name} records no label values: write class indices (drop label_values, "
+            "--label-values)"
+        )
+    fields = {k: v for k, v in settings.items() if k in PredictOptions.__dataclass_fields__}
+    check_options(model, options, **fields)
+
+
 @dataclass
 class FolderPrediction:
     """What :func:`predict_folder` did: ``written`` (each input predicted -> its output
@@ -175,8 +208,11 @@ def predict_folder(
     ``overwrite`` (then they are predicted again). What made the outputs is recorded: the
     folder's ``predict.json`` and manifest (:mod:`unetlab.inference.records`). A file that
     cannot be read or does not fit the model is logged and listed in ``failed``; the others
-    are still written. Returns a :class:`FolderPrediction`.
+    are still written; settings that would fail every file (a tile size the net cannot take,
+    ``label_values`` for a model that records none: :func:`check_settings`) raise
+    UnetlabError before the folder is touched. Returns a :class:`FolderPrediction`.
     """
+    check_settings(model, **options)
     files = find_inputs(inputs)
     out_dir = Path(out_dir)
     wanted = dict(probabilities=save_probabilities, overlay=draw_overlay, objects=bool(objects))
