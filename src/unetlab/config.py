@@ -25,7 +25,7 @@ from pathlib import Path
 import yaml
 
 from unetlab.data.io import atomic_path
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, first_line
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("cosine", "poly", "plateau", "none")
@@ -673,7 +673,7 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
         try:
             value = _yaml(text) if text.strip() else None
         except yaml.YAMLError as exc:
-            reason = str(exc).strip().splitlines()[0]
+            reason = first_line(exc)
             raise UnetlabError(
                 f"override {item!r}: the value is not valid YAML ({reason})"
             ) from exc
@@ -779,7 +779,7 @@ def _read_config_file(path: Path) -> dict:
     except DuplicateKeyError as exc:
         raise UnetlabError(f"{path}: {exc}") from exc
     except yaml.YAMLError as exc:
-        raise UnetlabError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from exc
+        raise UnetlabError(f"{path}: not valid YAML ({first_line(exc)})") from exc
     if not isinstance(data, dict):
         raise UnetlabError(f"{path}: a config file must be a YAML mapping of sections")
     return data

@@ -31,3 +31,12 @@ class OutputError(UnetlabError):
 class OutOfMemoryError(UnetlabError):
     """The computation did not fit in (GPU or CPU) memory; the message names the setting to
     lower."""
+
+
+def first_line(exc: BaseException, default: str | None = None) -> str:
+    """The first line of ``str(exc)``, stripped; ``default`` (or the exception's type name)
+    when the message is empty: what a one-line error quotes of a foreign exception."""
+    text = str(exc).strip()
+    if text:
+        return text.splitlines()[0].strip()
+    return type(exc).__name__ if default is None else default

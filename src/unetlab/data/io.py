@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from unetlab.errors import ImageReadError
+from unetlab.errors import ImageReadError, first_line
 from unetlab.outputs import confirm_written, disk_full, write_error
 
 log = logging.getLogger(__name__)
@@ -291,7 +291,7 @@ def _decoding(path: Path) -> Iterator[None]:
         # on corrupt bytes they raise nearly anything: OSError, SyntaxError, EOFError,
         # struct.error, zlib.error, and from tifffile's parser ZeroDivisionError, TypeError,
         # RuntimeError (all seen in tests/test_fuzz.py on truncated and bit-flipped files)
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "no details"
+        reason = first_line(exc, default="no details")
         raise ImageReadError(
             f"{path}: cannot read this image ({type(exc).__name__}: {reason}); "
             "is it a complete PNG, JPEG or TIFF file?"

@@ -25,7 +25,7 @@ import numpy as np
 
 from unetlab.data.io import TIFF_SUFFIXES, tiff_letters
 from unetlab.data.tiffmeta import MICROMETRES, tiff_sizes
-from unetlab.errors import ImageReadError, UnetlabError
+from unetlab.errors import ImageReadError, UnetlabError, first_line
 
 #: micrometres per unit, for the units the metadata of microscopes and scanners uses
 
@@ -209,7 +209,7 @@ def _window_errors(path: Path, window: str) -> Iterator[None]:
     except Exception as exc:  # noqa: BLE001 - only the decoders and the store run in this block
         # imagecodecs' Jpeg8Error/DeflateError, tifffile's and zarr's ValueError/KeyError,
         # OSError of a short memory map: nearly anything, on broken bytes
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else "no details"
+        reason = first_line(exc, default="no details")
         raise ImageReadError(
             f"{path}: cannot read {window} ({type(exc).__name__}: {reason}); the file looks "
             "truncated or corrupt: copy or export it again"

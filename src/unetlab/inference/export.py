@@ -46,7 +46,7 @@ import torch
 from unetlab.data.classes import class_colours
 from unetlab.data.io import atomic_path
 from unetlab.data.normalize import normalization_formula
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, first_line
 from unetlab.inference.offset import label_offset, shift_axis
 from unetlab.models import UNet
 from unetlab.runtime import available_cpus
@@ -278,7 +278,7 @@ def _opset_hint(opset: int):
     except (RuntimeError, Warning) as exc:
         if "opset" not in str(exc).lower():
             raise
-        reason = str(exc).strip().splitlines()[0].split(". by ")[0]
+        reason = first_line(exc).split(". by ")[0]
         raise UnetlabError(f"opset {opset}: {reason}; try --opset {DEFAULT_OPSET}") from exc
 
 

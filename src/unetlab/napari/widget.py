@@ -24,7 +24,7 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
-from unetlab.errors import CheckpointError, UnetlabError
+from unetlab.errors import CheckpointError, UnetlabError, first_line
 from unetlab.napari.core import (
     PredictionCancelled,
     axis_names,
@@ -138,7 +138,7 @@ class PredictWidget(QWidget):
         try:
             model = load_for_widget(path)
         except (UnetlabError, CheckpointError, OSError) as exc:
-            self.status.setText(str(exc).splitlines()[0])
+            self.status.setText(first_line(exc))
             return
         self._use_model(model)
         self.status.setText(model_summary(model))
@@ -186,7 +186,7 @@ class PredictWidget(QWidget):
         try:
             model = load_for_widget(self.checkpoint.text())
         except (UnetlabError, FileNotFoundError) as exc:
-            self.status.setText(str(exc).splitlines()[0])
+            self.status.setText(first_line(exc))
             return
         if not self.layer.currentText():
             self.status.setText("add an image layer first")
@@ -240,7 +240,7 @@ class PredictWidget(QWidget):
         if isinstance(exc, PredictionCancelled):
             self.status.setText("cancelled")
         elif isinstance(exc, UnetlabError):
-            self.status.setText(str(exc).splitlines()[0])
+            self.status.setText(first_line(exc))
         else:
             self.status.setText(f"failed: {type(exc).__name__}: {exc}")
             raise exc
