@@ -180,6 +180,43 @@ def test_evaluate_model_with_thresholds(tmp_path):
     assert 0 <= d["miou"] <= 1 and d["boundary_class"] == "membrane"
 
 
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (dict(worst=-1), r"^worst must be 0 or more images, not -1$"),
+        (dict(seed_threshold=0.9), r"^seed_threshold splits cells at each level of thresholds"),
+        (dict(seed_threshold=2.0, thresholds=[0.5]), r"^seed_threshold is a probability in"),
+        (dict(ignore_value=255), r"^ignore_value 255 is also one of label_values: a value is"),
+    ],
+)
+def test_evaluate_model_refuses_what_the_command_line_refused(tmp_path, arguments, message):
+    """Rules only `unetlab evaluate` knew: a notebook gets them too, before any image."""
+    with pytest.raises(UnetlabError, match=message):  # _tiny_model's label values: 0 255
+        evaluate_model(_tiny_model(), tmp_path / "none", **arguments)
+    if "thresholds" not in arguments and "seed_threshold" not in arguments:
+        with pytest.raises(UnetlabError, match=message):
+            evaluate_predictions(tmp_path / "p", tmp_path / "g", label_values=[0, 255], **arguments)
+
+
+def test_evaluate_model_records_what_made_the_predictions(tmp_path):
+    """The label offset, the TTA transforms and (given a path) the checkpoint, in the JSON
+    of a notebook's report as in the command's."""
+    from unetlab.checkpoint import save_model
+
+    write_png(tmp_path / "data" / "images" / "a.png", np.zeros((16, 16), np.uint8))
+    write_png(tmp_path / "data" / "masks" / "a.png", np.full((16, 16), 255, np.uint8))
+    model = _tiny_model()
+    model.tta = ["identity", "hflip"]
+    report = evaluate_model(model, tmp_path / "data", tta=True)
+    assert report.source["label_offset"] == [0.0, 0.0]
+    assert report.source["tta"] == ["identity", "hflip"] and "checkpoint" not in report.source
+    assert report.source["data"] == str((tmp_path / "data").resolve())
+    save_model(tmp_path / "m.pt", _tiny_model())
+    saved = evaluate_model(tmp_path / "m.pt", tmp_path / "data").to_dict()
+    assert saved["checkpoint"] == str((tmp_path / "m.pt").resolve()) and "tta" not in saved
+    assert len(saved["checkpoint_sha256"]) == 64 and saved["label_offset"] == [0.0, 0.0]
+
+
 def test_best_threshold_of_known_probabilities(tmp_path, monkeypatch):
     """P(membrane) 0.6 on GT's membrane column, 0.2 elsewhere: the cell probability
     (1 - P(membrane)) is 0.4 / 0.8, so only 0.5 separates the two cells; exact figures."""
@@ -433,7 +470,10 @@ def test_cli_checkpoint_mode(tmp_path, capsys):
         (["--checkpoint", "x", "--gt", "y"], "not both"),
         (["--pred", "x", "--gt", "y", "--best-threshold"], "needs probabilities"),
         (["--checkpoint", "x", "--data", "y", "--pred-instances"], "the model's mode decides"),
-        (["--checkpoint", "x", "--data", "y", "--watershed-seeds", "0.9"], "add it or drop"),
+        (
+            ["--checkpoint", "x", "--data", "y", "--watershed-seeds", "0.9"],
+            "add --best-threshold or drop --watershed-seeds",
+        ),
         (
             ["--checkpoint", "x", "--data", "y", "--best-threshold", "--watershed-seeds", "9"],
             "a probability in [0, 1]",

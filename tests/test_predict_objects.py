@@ -263,6 +263,19 @@ def test_watershed_seeds_split_the_cells_of_a_membrane_map():
         ObjectOptions(mode="instances", watershed_seeds=0.9)
 
 
+def test_a_seed_threshold_is_refused_for_a_model_without_interior_seeds():
+    # predict_objects(model, image, seed_threshold=0.9) ignored it for a two-class model
+    two = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    with pytest.raises(unetlab.UnetlabError, match=r"^seed_threshold sets the interior seeds"):
+        ObjectOptions.for_model(two, seed_threshold=0.9)
+    with pytest.raises(unetlab.UnetlabError, match=r"this model has none: drop it"):
+        predict_objects(two, nuclei_image(16, 16), seed_threshold=0.9)
+    flags = {"seed_threshold": "--seed-threshold", "watershed_seeds": "--watershed-seeds"}
+    with pytest.raises(unetlab.UnetlabError, match=r"^--seed-threshold sets .*\(--watershed-s"):
+        ObjectOptions.for_model(two, seed_threshold=0.9, names=flags)
+    assert ObjectOptions.for_model(local_net(), seed_threshold=0.9).seed_threshold == 0.9
+
+
 def test_cli_watershed_seeds(tmp_path, capsys):
     write_png(tmp_path / "in" / "a.png", nuclei_image(40, 50))
     save_model(tmp_path / "two.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))

@@ -41,7 +41,7 @@ import json
 import logging
 import math
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -76,6 +76,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "Report",
+    "check_evaluation",
     "evaluate_model",
     "evaluate_predictions",
     "plot_confusion",
@@ -1016,6 +1017,44 @@ def _check_class_indices(values: np.ndarray, pred_max: int) -> None:
     )
 
 
+def check_evaluation(
+    *,
+    worst: int = 5,
+    ignore_value: int | None = None,
+    label_values: Sequence[int] | None = None,
+    thresholds: Sequence[float] | None = None,
+    seed_threshold: float | None = None,
+    names: Mapping[str, str] | None = None,
+) -> None:
+    """Refuse arguments of :func:`evaluate_model` and :func:`evaluate_predictions` that are
+    out of range or contradict each other, before anything is read (UnetlabError naming the
+    fix): ``worst`` below 0, an ``ignore_value`` that is also one of the ``label_values``,
+    a ``seed_threshold`` without ``thresholds`` or outside [0, 1]. ``names``: what the
+    messages call each argument (the command line: its flags); by default its keyword."""
+
+    def name(key: str) -> str:
+        return (names or {}).get(key, key)
+
+    if worst < 0:
+        raise UnetlabError(f"{name('worst')} must be 0 or more images, not {worst}")
+    if ignore_value is not None and ignore_value in (label_values or ()):
+        raise UnetlabError(
+            f"{name('ignore_value')} {ignore_value} is also one of {name('label_values')}: a "
+            "value is either a class or ignored"
+        )
+    if seed_threshold is None:
+        return
+    if thresholds is None:
+        raise UnetlabError(
+            f"{name('seed_threshold')} splits cells at each level of {name('thresholds')}: "
+            f"add {name('thresholds')} or drop {name('seed_threshold')}"
+        )
+    if not 0.0 <= seed_threshold <= 1.0:
+        raise UnetlabError(
+            f"{name('seed_threshold')} is a probability in [0, 1], not {seed_threshold}"
+        )
+
+
 def evaluate_predictions(
     pred_dir: str | os.PathLike,
     gt_dir: str | os.PathLike,
@@ -1054,8 +1093,10 @@ def evaluate_predictions(
     A missing prediction or one of another size is an error naming the file; so are masks
     read as class indices that look like label values (0/255 with predictions 0..1) or hold
     an unmapped ignore value (VOC's 255): give ``label_values``, ``ignore_value`` or
-    ``class_names``; so is a ``class_names`` whose length differs from ``label_values``.
+    ``class_names``; so is a ``class_names`` whose length differs from ``label_values``,
+    and so are the arguments :func:`check_evaluation` refuses.
     """
+    check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     class_names, by_index = _data_set_names(
         gt_dir, class_names, label_values, gt_instances or pred_instances
@@ -1202,16 +1243,26 @@ def evaluate_model(
     an :class:`~unetlab.inference.objects.ObjectOptions`; None: the checkpoint's defaults,
     ``ObjectOptions.for_model``) against the masks' object ids (binary masks: their connected
     components), the options used in ``report.source["object_options"]``; its pixel classes
-    are then background and object.
+    are then background and object. ``report.source`` also records the data folder, the
+    model's ``label_offset``, the ``tta`` transforms averaged, and for a ``model`` given as a
+    path the checkpoint (:func:`unetlab.checkpoint.checkpoint_source`). Arguments that
+    :func:`check_evaluation` refuses raise UnetlabError before any image is read.
     """
     from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
     from unetlab.inference.predict import labels_from_probabilities, predict_image
     from unetlab.runtime import memory_hint
 
+    check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
+    check_evaluation(thresholds=thresholds, **check)  # before a checkpoint loads
+    checkpoint = None
     if isinstance(model, str | os.PathLike):  # a checkpoint or package, as the CLI takes
-        from unetlab.checkpoint import load_model
+        from unetlab.checkpoint import checkpoint_source, load_model
 
-        model = load_model(model, device=device)
+        path, model = model, load_model(model, device=device)
+        checkpoint = checkpoint_source(path, model)
+    check_evaluation(
+        thresholds=thresholds, label_values=getattr(model, "label_values", None), **check
+    )
 
     pairs = list(evaluation_pairs(data_dir) if pairs is None else pairs)
     options = ObjectOptions.for_model(model)
@@ -1272,10 +1323,23 @@ def evaluate_model(
             seen,
             len(pairs),
         )
-    report.source = {"data": str(data_dir), "trained_images": seen, "ignore_value": ignore_value}
+    report.source = {"data": str(Path(data_dir).resolve()), "trained_images": seen}
+    report.source |= _model_source(model, tta, checkpoint) | {"ignore_value": ignore_value}
     if instance_model:
         report.source["object_options"] = asdict(options)
     return report
+
+
+def _model_source(model, tta, checkpoint: dict | None) -> dict:
+    """What of ``model`` made an evaluation's predictions, for ``report.source``: the
+    checkpoint (given as a path), the label offset, the TTA transforms averaged."""
+    from unetlab.inference.offset import label_offset
+    from unetlab.inference.tta import resolve_tta
+
+    made = dict(checkpoint or {}) | {"label_offset": list(label_offset(model))}
+    if tta:
+        made["tta"] = list(resolve_tta(model, tta))
+    return made
 
 
 def training_ignore_value(model) -> int | None:

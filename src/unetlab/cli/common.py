@@ -176,18 +176,17 @@ def check_object_args(args: argparse.Namespace) -> None:
 def object_options(args: argparse.Namespace, model, **extra):
     """The :class:`~unetlab.inference.objects.ObjectOptions` of ``model`` with the flags of
     :func:`add_object_args` (and ``extra`` options) that are set; --seed-threshold is refused
-    for a model without interior seeds."""
+    for a model without interior seeds (:meth:`ObjectOptions.for_model`)."""
     from unetlab.inference.objects import ObjectOptions
 
     flags = {name: getattr(args, name) for name in OBJECT_FLAGS}
-    options = ObjectOptions.for_model(model, **flags, **extra)
-    if args.seed_threshold is not None and options.mode != "instances":
-        raise UnetlabError(
-            "--seed-threshold sets the interior seeds of a nuclei (background / boundary / "
-            "interior) model; this model has none: drop it (--watershed-seeds splits the "
-            "cells of a two-class membrane model)"
-        )
-    return options
+    names = {name: _flag(name) for name in (*OBJECT_FLAGS, "watershed_seeds")}
+    return ObjectOptions.for_model(model, names=names, **flags, **extra)
+
+
+def _flag(name: str) -> str:
+    """The command-line flag of a keyword (``min_area``: ``--min-area``)."""
+    return "--" + name.replace("_", "-")
 
 
 def objects_line(options, recorded: bool) -> str:

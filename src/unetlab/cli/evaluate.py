@@ -17,7 +17,6 @@ from unetlab.cli.common import (
     add_tta_arg,
     check_object_args,
     check_pixels,
-    check_probability,
     object_flags_given,
     object_options,
     objects_line,
@@ -168,19 +167,30 @@ def add_parser(sub) -> None:
     p.set_defaults(run=run)
 
 
+#: The flags of evaluate_model's and evaluate_predictions' arguments, for check_evaluation.
+ARGUMENT_FLAGS = {
+    "worst": "--worst",
+    "ignore_value": "--ignore-value",
+    "label_values": "--label-values",
+    "seed_threshold": "--watershed-seeds",
+    "thresholds": "--best-threshold",
+}
+
+
 def _check_mode(args) -> str:
-    check_probability("--watershed-seeds", args.watershed_seeds)
+    from unetlab.evaluate import check_evaluation
+    from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
+
     check_pixels(tile_size=args.tile_size)
     check_object_args(args)
-    if args.worst < 0:
-        raise UnetlabError(f"--worst must be 0 or more images, not {args.worst}")
-    if args.ignore_value is not None and args.ignore_value in (args.label_values or []):
-        raise UnetlabError(
-            f"--ignore-value {args.ignore_value} is also one of --label-values: a value is "
-            "either a class or ignored"
-        )
-    if args.watershed_seeds is not None and not args.best_threshold:
-        raise UnetlabError("--watershed-seeds applies to --best-threshold: add it or drop the flag")
+    check_evaluation(
+        worst=args.worst,
+        ignore_value=args.ignore_value,
+        label_values=args.label_values,
+        thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
+        seed_threshold=args.watershed_seeds,
+        names=ARGUMENT_FLAGS,
+    )
     model_mode = args.checkpoint is not None or args.data is not None
     pred_mode = args.pred is not None or args.gt is not None
     if model_mode and pred_mode:
@@ -298,18 +308,14 @@ def run(args) -> int:
             progress=lambda name: log.debug("evaluated %s", name),
             object_options=objects,
         )
-        report.source.update(checkpoint_source(args.checkpoint, model))
-        report.source["data"] = str(Path(args.data).resolve())
+        report.source |= checkpoint_source(args.checkpoint, model)
         from unetlab.inference.offset import describe_offset, label_offset
 
-        offset = label_offset(model)
-        report.source["label_offset"] = list(offset)
-        if any(offset):
+        if any(offset := label_offset(model)):
             print(f"predictions moved by the checkpoint's label offset: {describe_offset(offset)}")
         if args.tta:
-            from unetlab.inference.tta import describe_tta, resolve_tta
+            from unetlab.inference.tta import describe_tta
 
-            report.source["tta"] = list(resolve_tta(model, args.tta))
             print(describe_tta(model, args.tta))
         if objects is not None:
             print(objects_line(objects, bool(model.objects)))

@@ -20,7 +20,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -96,16 +96,29 @@ class ObjectOptions:
             )
 
     @classmethod
-    def for_model(cls, model, **overrides) -> ObjectOptions:
+    def for_model(
+        cls, model, *, names: Mapping[str, str] | None = None, **overrides
+    ) -> ObjectOptions:
         """Defaults from ``model.objects`` (the checkpoint's record of the training masks):
         the mode, ``min_area`` = 1/4 of the 5th percentile of the training objects' areas
         (:data:`MIN_AREA_FALLBACK` without a record) and ``min_seed_area`` = 1/4 of that
         default, whatever ``min_area`` the user sets. ``overrides`` that are not None win;
-        ``watershed_seeds`` is refused for a model of other than two classes. An instance
-        model splits its objects at their distance maxima (``distance_split``) unless told
-        not to: its net rarely marks the seam between touching nuclei as boundary."""
+        ``watershed_seeds`` is refused for a model of other than two classes, and
+        ``seed_threshold`` for a model without interior seeds (not an instance model);
+        ``names``: what those messages call the fields (the command line: its flags). An
+        instance model splits its objects at their distance maxima (``distance_split``)
+        unless told not to: its net rarely marks the seam between touching nuclei as
+        boundary."""
         record = getattr(model, "objects", None) or {}
         mode = "instances" if record.get("target") == "instances" else "semantic"
+        if overrides.get("seed_threshold") is not None and mode != "instances":
+            name = dict(seed_threshold="seed_threshold", watershed_seeds="watershed_seeds")
+            name |= names or {}
+            raise UnetlabError(
+                f"{name['seed_threshold']} sets the interior seeds of a nuclei (background / "
+                "boundary / interior) model; this model has none: drop it "
+                f"({name['watershed_seeds']} splits the cells of a two-class membrane model)"
+            )
         area = default_min_area(record)
         seed = max(1, int(SEED_AREA_FRACTION * area))
         split = mode == "instances"
