@@ -407,10 +407,21 @@ def test_import_refuses_escaping_names_and_pickled_code(tmp_path):
     with pytest.raises(UnetlabError, match="holds more than tensors"):
         load_package(bad)
     assert not marker.exists()
-    entry["architecture"]["kwargs"] = {"hidden": 3}
+    del entry["architecture"]["kwargs"]
     bad = _zip_with(tmp_path / "foreign.zip", rdf, {"weights.pt": buffer.getvalue()})
     with pytest.raises(UnetlabError, match="no pytorch_state_dict weights of a unetlab UNet"):
         load_package(bad)
+
+
+def test_an_architecture_unetlab_does_not_take_is_said_with_its_reason(tmp_path):
+    export_bioimageio(_tiny(), tmp_path / "pkg", weight_formats=("pytorch_state_dict",))
+    rdf = _rdf(tmp_path / "pkg")
+    kwargs = rdf["weights"]["pytorch_state_dict"]["architecture"]["kwargs"]
+    for change, reason in (({"hidden": 3}, "hidden"), ({"depth": 0}, "depth must be")):
+        rdf["weights"]["pytorch_state_dict"]["architecture"]["kwargs"] = {**kwargs, **change}
+        (tmp_path / "pkg" / "rdf.yaml").write_text(yaml.safe_dump(rdf))
+        with pytest.raises(UnetlabError, match=f"not this unetlab's UNetConfig .*{reason}"):
+            load_package(tmp_path / "pkg")
 
 
 def test_a_package_without_state_dict_weights_says_how_to_load_it(tmp_path):

@@ -67,6 +67,26 @@ def test_corrupt_and_missing_files_one_line(tmp_path):
         assert name in str(info.value) and "\n" not in str(info.value)
 
 
+def test_a_bug_in_the_axes_rule_keeps_its_traceback(tmp_path, monkeypatch):
+    """Only tifffile's and Pillow's calls are read as "a corrupt file": a TypeError of
+    unetlab's own axes rule was reported as "cannot read this image" (exit 2, no traceback)."""
+    from unetlab.data import io
+
+    tifffile.imwrite(tmp_path / "ok.tif", np.zeros((2, 8, 9), np.uint8))
+    (tmp_path / "cut.tif").write_bytes((tmp_path / "ok.tif").read_bytes()[:30])
+
+    def broken(*args, **kwargs):
+        raise TypeError("a bug of unetlab")
+
+    monkeypatch.setattr(io, "axes_letters", broken)
+    for read in (read_stack, io.stack_shape):
+        with pytest.raises(TypeError, match="a bug of unetlab"):
+            read(tmp_path / "ok.tif")
+        with pytest.raises(ImageReadError, match="cut.tif: cannot read this image") as info:
+            read(tmp_path / "cut.tif")
+        assert "\n" not in str(info.value)
+
+
 def test_find_images(tmp_path):
     for name in ("b.png", "a.tif", "notes.txt"):
         (tmp_path / name).write_bytes(b"")

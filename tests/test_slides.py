@@ -47,6 +47,25 @@ def test_layouts_from_axes():
     assert layout.to_hwc(np.zeros((2, 5, 6))).shape == (5, 6, 2)
 
 
+def test_a_bug_in_the_slide_layout_keeps_its_traceback(tmp_path, monkeypatch):
+    """Only tifffile's calls are read as "a corrupt TIFF": a TypeError of unetlab's layout
+    code was reported as "cannot read this TIFF" (exit 2, no traceback)."""
+    from unetlab.data import slides
+
+    tifffile.imwrite(tmp_path / "ok.tif", np.zeros((16, 16), np.uint8), tile=(16, 16))
+    (tmp_path / "cut.tif").write_bytes((tmp_path / "ok.tif").read_bytes()[:30])
+
+    def broken(*args, **kwargs):
+        raise TypeError("a bug of unetlab")
+
+    monkeypatch.setattr(slides, "layout_of", broken)
+    with pytest.raises(TypeError, match="a bug of unetlab"):
+        open_slide(tmp_path / "ok.tif")
+    with pytest.raises(UnetlabError, match="cut.tif: cannot read this TIFF") as info:
+        open_slide(tmp_path / "cut.tif")
+    assert "\n" not in str(info.value)
+
+
 def test_chunk_rows_share_whole_chunks(small_chunks):
     assert [ome.chunk_rows(100, 2, r) for r in range(2)] == [(0, 48), (48, 100)]
     assert [ome.chunk_rows(20, 3, r) for r in range(3)] == [(0, 0), (0, 16), (16, 20)]

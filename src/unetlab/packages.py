@@ -17,7 +17,7 @@ from pathlib import Path, PurePosixPath
 import torch
 import yaml
 
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, first_line
 from unetlab.models import UNet, UNetConfig
 
 __all__ = ["RDF_NAMES", "is_package", "load_package", "sha256_hex"]
@@ -101,7 +101,7 @@ def load_package(path: str | os.PathLike) -> UNet:
     with _PackageFiles(path) as files:
         rdf = _read_rdf(path, files)
         entry = (rdf.get("weights") or {}).get("pytorch_state_dict") or {}
-        config = _unet_config(entry)
+        config = _unet_config(path, entry)
         if config is None:
             formats = ", ".join(rdf.get("weights") or {}) or "none"
             raise UnetlabError(
@@ -147,15 +147,21 @@ def _read_rdf(path: Path, files: _PackageFiles) -> dict:
     return rdf
 
 
-def _unet_config(entry: dict) -> UNetConfig | None:
+def _unet_config(path: Path, entry: dict) -> UNetConfig | None:
+    """The UNetConfig of a ``pytorch_state_dict`` entry; None for an entry without
+    architecture kwargs (not a unetlab package); UnetlabError, with the reason, for kwargs
+    this unetlab's UNetConfig does not take or refuses."""
     kwargs = (entry.get("architecture") or {}).get("kwargs")
     if not isinstance(kwargs, dict):
         return None
     kwargs = {k: v for k, v in kwargs.items() if k != "label_offset"}  # ProbabilityUNet's own
     try:
         return UNetConfig(**kwargs)
-    except (TypeError, ValueError):
-        return None
+    except (TypeError, UnetlabError) as exc:  # a field it lacks (a newer unetlab's), a bad value
+        raise UnetlabError(
+            f"{path}: its architecture is not this unetlab's UNetConfig ({first_line(exc)}); "
+            "export it again with this version of unetlab, or update unetlab"
+        ) from exc
 
 
 def _set_metadata(model: UNet, rdf: dict) -> None:

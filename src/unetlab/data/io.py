@@ -12,6 +12,7 @@ import os
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from PIL import Image
@@ -197,14 +198,15 @@ def stack_shape(path: str | os.PathLike) -> tuple[int, int, int]:
     path = Path(path)
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
-    with _decoding(path):
-        if path.suffix.lower() not in TIFF_SUFFIXES:
-            with Image.open(path) as im:
-                return 1, im.height, im.width
-        import tifffile
+    if path.suffix.lower() not in TIFF_SUFFIXES:
+        with _decoding(path), Image.open(path) as im:
+            return 1, im.height, im.width
+    import tifffile
 
-        with tifffile.TiffFile(path) as tif:
-            letters, shape = tiff_layout(tif)
+    with _decoding(path), tifffile.TiffFile(path) as tif:
+        series = tif.series[0]
+        axes, shape = tiff_axes(tif, series), tuple(int(n) for n in series.shape)
+    letters = axes_letters(axes)
     size = dict.fromkeys("PYX", 1)
     for a, n in zip(letters, shape):
         size[a] = size[a] * n if a == "P" else n
@@ -221,7 +223,39 @@ def tiff_layout(tif, *, colour_planes: bool = False) -> tuple[str, tuple[int, ..
 
 def tiff_letters(tif, series, *, colour_planes: bool = False) -> str:
     """The axes of a series (or pyramid level) of a TIFF as unetlab reads them, one letter
-    each: ``Y``, ``X``, ``C`` (channels, read as the last axis) or ``P`` (pages).
+    each: ``Y``, ``X``, ``C`` (channels, read as the last axis) or ``P`` (pages):
+    :func:`axes_letters` of its :func:`tiff_axes`."""
+    return axes_letters(tiff_axes(tif, series), colour_planes=colour_planes)
+
+
+class TiffAxes(NamedTuple):
+    """What tifffile tells of a TIFF series' axes (:func:`tiff_axes`)."""
+
+    path: str
+    #: tifffile's axes letters, upper case (``S``: the samples of a pixel)
+    axes: str
+    #: the samples are stored as separate planes (PlanarConfiguration 2)
+    planar: bool
+    #: the photometric interpretation is RGB
+    rgb: bool
+    #: the file carries tifffile's shape metadata without axes
+    shaped_without_axes: bool
+
+
+def tiff_axes(tif, series) -> TiffAxes:
+    """Read what :func:`axes_letters` needs of ``series`` off a tifffile ``TiffFile``: these
+    reads are tifffile's, which raise nearly anything on a corrupt file; the rule that reads
+    them is :func:`axes_letters`, which holds no tifffile call."""
+    page = series.keyframe
+    planar, rgb = int(page.planarconfig) == 2, int(page.photometric) == 2
+    shaped = tif.shaped_metadata if planar and rgb and tif.is_shaped else None
+    bare = bool(shaped) and "axes" not in shaped[0]
+    return TiffAxes(str(tif.filehandle.path), series.axes.upper(), planar, rgb, bare)
+
+
+def axes_letters(tiff: TiffAxes, *, colour_planes: bool = False) -> str:
+    """The axes of a TIFF series as unetlab reads them, one letter each: ``Y``, ``X``, ``C``
+    (channels, read as the last axis) or ``P`` (pages).
 
     Channels: an axis tifffile names C (channel metadata: tifffile's ``axes``, ImageJ's
     channels, OME's C), and the samples (S) of a pixel where the file says so: interleaved
@@ -233,41 +267,43 @@ def tiff_letters(tif, series, *, colour_planes: bool = False) -> str:
     (prediction with a colour model): such planar RGB(A) planes are one colour image; read as
     pages, a colour picture gave 3 grey pages and 3 times its objects.
     """
-    axes = series.axes.upper()
+    axes = tiff.axes
     if "Y" not in axes or "X" not in axes:
-        raise ImageReadError(f"{tif.filehandle.path}: TIFF axes {axes} have no rows and columns")
-    pages = "S" in axes and _planes_are_pages(tif, series.keyframe, colour_planes)
+        raise ImageReadError(f"{tiff.path}: TIFF axes {axes} have no rows and columns")
+    pages = "S" in axes and _planes_are_pages(tiff, colour_planes)
     samples = "P" if pages else "C"
     return "".join(a if a in "YXC" else samples if a == "S" else "P" for a in axes)
 
 
-def _planes_are_pages(tif, page, colour_planes: bool = False) -> bool:
+def _planes_are_pages(tiff: TiffAxes, colour_planes: bool) -> bool:
     """True when a TIFF's samples are separate planes with no metadata calling them one
-    pixel's channels (see :func:`tiff_letters`)."""
-    if int(page.planarconfig) != 2:  # contig: the samples of one pixel, stored together
+    pixel's channels (see :func:`axes_letters`)."""
+    if not tiff.planar:  # contig: the samples of one pixel, stored together
         return False
-    if int(page.photometric) != 2:  # not RGB: minisblack (or other) planes
+    if not tiff.rgb:  # not RGB: minisblack (or other) planes
         return True
-    if colour_planes:
-        return False
-    shaped = tif.shaped_metadata if tif.is_shaped else None
-    return bool(shaped) and "axes" not in shaped[0]
+    return not colour_planes and tiff.shaped_without_axes
 
 
 def _decode(path: Path, *, colour_planes: bool = False):
     """(a TIFF's first series as an array and its :func:`tiff_layout` letters) or (a loaded
     Pillow image, None); ImageReadError naming the file for what a decoder raises on a
-    corrupt, truncated, oversized or unsupported file."""
-    with _decoding(path):
-        if path.suffix.lower() in TIFF_SUFFIXES:
-            import tifffile
-
-            with tifffile.TiffFile(path) as tif:
-                letters, _ = tiff_layout(tif, colour_planes=colour_planes)
-                return tif.series[0].asarray(), letters
-        with Image.open(path) as im:
+    corrupt, truncated, oversized or unsupported file. Only the tifffile and Pillow calls run
+    under :func:`_decoding`: a bug of unetlab's reading of the axes keeps its traceback."""
+    if path.suffix.lower() not in TIFF_SUFFIXES:
+        with _decoding(path), Image.open(path) as im:
             im.load()
             return im.copy(), None  # decoded: the file can close
+    import tifffile
+
+    with _decoding(path):
+        tif = tifffile.TiffFile(path)
+    with tif:
+        with _decoding(path):
+            axes = tiff_axes(tif, tif.series[0])
+        letters = axes_letters(axes, colour_planes=colour_planes)
+        with _decoding(path):
+            return tif.series[0].asarray(), letters
 
 
 @contextlib.contextmanager
@@ -287,7 +323,7 @@ def _decoding(path: Path) -> Iterator[None]:
             f"{path}: too large to read into memory; save it as an uncompressed TIFF, which "
             "unetlab predicts tile by tile, or cut it into parts"
         ) from exc
-    except Exception as exc:  # noqa: BLE001 - only the decoders run in this block
+    except Exception as exc:  # noqa: BLE001 - only tifffile's and Pillow's calls run here
         # on corrupt bytes they raise nearly anything: OSError, SyntaxError, EOFError,
         # struct.error, zlib.error, and from tifffile's parser ZeroDivisionError, TypeError,
         # RuntimeError (all seen in tests/test_fuzz.py on truncated and bit-flipped files)

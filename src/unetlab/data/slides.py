@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.io import TIFF_SUFFIXES, tiff_letters
+from unetlab.data.io import TIFF_SUFFIXES, axes_letters, tiff_axes
 from unetlab.data.tiffmeta import MICROMETRES, tiff_sizes
 from unetlab.errors import ImageReadError, UnetlabError, first_line
 
@@ -235,51 +235,68 @@ def open_slide(path: str | os.PathLike, *, level: int = 0, colour_planes: bool =
 def _open_tiff(path: Path, level: int, colour_planes: bool = False) -> Slide:
     import tifffile
 
-    try:
+    with _tiff_errors(path):
         tif = tifffile.TiffFile(path)
-    except Exception as exc:  # noqa: BLE001 - tifffile's parser on corrupt bytes raises anything
-        raise ImageReadError(
-            f"{path}: cannot read this TIFF ({type(exc).__name__}: {exc})"
-        ) from exc
     try:
-        series = tif.series[0]
-        if level >= len(series.levels):
-            raise UnetlabError(
-                f"{path}: has {len(series.levels)} pyramid level(s); choose --level 0 to "
-                f"{len(series.levels) - 1}"
-            )
-        chosen = series.levels[level]
-        # the rule of images read whole: a large stack reads as a small one does
-        layout = layout_of(tiff_letters(tif, chosen, colour_planes=colour_planes), chosen.shape)
-        first = chosen.keyframe
-        chunked = first.compression != 1 or first.is_tiled or len(series.levels) > 1
-        array = _tiff_pixels(path, series, level)
-        size, spacing = tiff_sizes(tif, first)
-        if size is not None and level:
-            base = series.levels[0]
-            letters = tiff_letters(tif, base, colour_planes=colour_planes)
-            size = _scaled(size, layout_of(letters, base.shape), layout)
-    except UnetlabError:
+        return _tiff_slide(path, tif, level, colour_planes)
+    except BaseException:
         tif.close()
         raise
-    except Exception as exc:  # noqa: BLE001 - tifffile's parser (tif.series) on corrupt
-        # bytes raises nearly anything: ZeroDivisionError, TypeError, RuntimeError (fuzzed)
-        tif.close()
-        raise ImageReadError(
-            f"{path}: cannot read this TIFF ({type(exc).__name__}: {exc})"
-        ) from exc
+
+
+def _tiff_slide(path: Path, tif, level: int, colour_planes: bool) -> Slide:
+    """The :class:`Slide` of level ``level`` of an open TIFF. Only tifffile's and zarr's
+    calls run under :func:`_tiff_errors`; the layout is worked out outside it, so a bug
+    there keeps its traceback."""
+    with _tiff_errors(path):
+        series = tif.series[0]
+        levels = series.levels
+    if level >= len(levels):
+        raise UnetlabError(
+            f"{path}: has {len(levels)} pyramid level(s); choose --level 0 to {len(levels) - 1}"
+        )
+    with _tiff_errors(path):
+        chosen, base = levels[level], levels[0]
+        first = chosen.keyframe
+        chunked = first.compression != 1 or first.is_tiled or len(levels) > 1
+        shape, dtype, base_shape = chosen.shape, chosen.dtype, base.shape
+        axes = tiff_axes(tif, chosen)
+        base_axes = tiff_axes(tif, base) if level else axes
+        array = _tiff_pixels(path, series, level)
+        # tifffile's metadata: ImageJ's and OME's text may hold anything
+        size, spacing = tiff_sizes(tif, first)
+    # the rule of images read whole: a large stack reads as a small one does
+    layout = layout_of(axes_letters(axes, colour_planes=colour_planes), shape)
+    if size is not None and level:
+        letters = axes_letters(base_axes, colour_planes=colour_planes)
+        size = _scaled(size, layout_of(letters, base_shape), layout)
     return Slide(
         path,
         array,
         layout,
-        dtype=chosen.dtype,
+        dtype=dtype,
         pixel_size=size,
-        levels=len(series.levels),
+        levels=len(levels),
         level=level,
         chunked=chunked,
         closer=tif.close,
         z_spacing=spacing,
     )
+
+
+@contextlib.contextmanager
+def _tiff_errors(path: Path) -> Iterator[None]:
+    """Turn what tifffile's parser raises on a corrupt TIFF into one ImageReadError naming
+    ``path``; only tifffile's (and zarr's) calls run in this block."""
+    try:
+        yield
+    except UnetlabError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - tifffile's parser (tif.series) on corrupt
+        # bytes raises nearly anything: ZeroDivisionError, TypeError, RuntimeError (fuzzed)
+        raise ImageReadError(
+            f"{path}: cannot read this TIFF ({type(exc).__name__}: {first_line(exc)})"
+        ) from exc
 
 
 def _tiff_pixels(path: Path, series, level: int):
