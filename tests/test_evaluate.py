@@ -217,6 +217,51 @@ def test_evaluate_model_records_what_made_the_predictions(tmp_path):
     assert len(saved["checkpoint_sha256"]) == 64 and saved["label_offset"] == [0.0, 0.0]
 
 
+def test_evaluate_takes_predict_options_precision_and_channel(tmp_path, monkeypatch, capsys):
+    """evaluate_model(model, data, PredictOptions(...)) as predict_image takes them, the old
+    keywords still settings; `unetlab evaluate --precision bf16 --channel 1` reaches it."""
+    import unetlab.inference.predict as predict
+    from unetlab.checkpoint import save_model
+    from unetlab.inference.predict import PredictOptions
+
+    rgb = np.random.default_rng(0).integers(0, 255, (16, 16, 3), np.uint8)
+    write_png(tmp_path / "data" / "images" / "a.png", rgb)
+    write_png(tmp_path / "data" / "masks" / "a.png", np.full((16, 16), 255, np.uint8))
+    seen = []
+    predicted = predict.predict_image
+    monkeypatch.setattr(
+        predict,
+        "predict_image",
+        lambda m, im, options, **kw: seen.append(options) or predicted(m, im, options, **kw),
+    )
+    monkeypatch.setattr("unetlab.runtime.supports_bf16", lambda device: True)
+    options = PredictOptions(precision="bf16", channel=1, device="cpu")
+    evaluate_model(_tiny_model(), tmp_path / "data", options, tile_size=16)
+    assert seen[-1] == PredictOptions(tile_size=16, precision="bf16", channel=1, device="cpu")
+    evaluate_model(_tiny_model(), tmp_path / "data", batch_size=2, blend="gaussian")
+    assert (seen[-1].batch_size, seen[-1].blend, seen[-1].precision) == (2, "gaussian", "fp32")
+    with pytest.raises(UnetlabError, match="not a valid input size"):  # before any image
+        evaluate_model(_tiny_model(), tmp_path / "none", tile_size=73)
+    save_model(tmp_path / "m.pt", _tiny_model())
+    argv = ["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(tmp_path / "data")]
+    assert main([*argv, "--device", "cpu", "--precision", "bf16", "--channel", "1"]) == 0
+    assert (seen[-1].precision, seen[-1].channel) == ("bf16", 1)
+
+
+def test_predict_and_evaluate_take_the_same_prediction_flags():
+    from unetlab.cli import build_parser, common
+    from unetlab.inference.tiling import BLENDS
+    from unetlab.runtime import PRECISIONS
+
+    assert (common.PRECISIONS, common.BLENDS) == (PRECISIONS, BLENDS)  # torch-free copies
+    commands = build_parser()._subparsers._group_actions[0].choices
+    for command in ("predict", "evaluate"):
+        flags = {a.dest: a for a in commands[command]._actions}
+        assert tuple(flags["precision"].choices) == PRECISIONS
+        assert tuple(flags["blend"].choices) == BLENDS
+        assert {"tile_size", "batch_size", "tta", "channel"} <= set(flags)
+
+
 def test_best_threshold_of_known_probabilities(tmp_path, monkeypatch):
     """P(membrane) 0.6 on GT's membrane column, 0.2 elsewhere: the cell probability
     (1 - P(membrane)) is 0.4 / 0.8, so only 0.5 separates the two cells; exact figures."""

@@ -44,7 +44,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
@@ -71,6 +71,9 @@ from unetlab.metrics.objects import (
     pq_from_counts,
     pq_of_classes,
 )
+
+if TYPE_CHECKING:
+    from unetlab.inference.predict import PredictOptions
 
 log = logging.getLogger(__name__)
 
@@ -1203,12 +1206,8 @@ def _prediction_classes(
 def evaluate_model(
     model,
     data_dir: str | os.PathLike,
+    options: PredictOptions | None = None,
     *,
-    tile_size: int | None = None,
-    batch_size: int | None = None,
-    blend: str = "mean",
-    tta: bool | str | Sequence[str] = False,
-    device=None,
     boundary_class: int | None = 0,
     thresholds: Sequence[float] | None = None,
     seed_threshold: float | None = None,
@@ -1219,14 +1218,19 @@ def evaluate_model(
     pairs: Iterable[Pair] | None = None,
     progress: Callable[[str], None] | None = None,
     object_options=None,
+    **settings,
 ) -> Report:
     """Predict each image of ``data_dir`` (its ``val/`` when it has one, a VOC folder's
     ``val.txt`` images: :func:`evaluation_pairs`) with ``model`` (a net, or the path of a
-    checkpoint or package) and evaluate.
+    checkpoint or package, loaded onto ``device``) and evaluate.
 
-    Images are predicted whole with overlap-tile (:func:`unetlab.inference.predict.predict_image`,
-    ``tile_size``, ``batch_size``, ``blend``, ``tta``, ``device`` passed on; ``tta`` True: the
-    flips and turns the net trained with, ``"all"``: the 8); labels are the argmax (p >=
+    Images are predicted whole with overlap-tile (:func:`unetlab.inference.predict.predict_image`)
+    as ``options`` (a :class:`~unetlab.inference.predict.PredictOptions`) and ``settings``
+    (its fields by name: ``tile_size=``, ``batch_size=``, ``blend=``, ``tta=``,
+    ``precision=``, ``device=``, ``channel=``) say, checked before any image is read
+    (:func:`unetlab.inference.files.check_options`); ``tta`` True: the flips and turns the
+    net trained with, ``"all"``: the 8; ``channel`` None: the one the model was trained on,
+    if it records one. Labels are the argmax (p >=
     0.5 for a one-channel net, which counts as two classes). Masks are mapped to class
     indices with ``model.label_values`` (None: masks hold indices); ``ignore_value`` None:
     the mask value the model's training ignored (:func:`training_ignore_value`, e.g. VOC's
@@ -1248,8 +1252,9 @@ def evaluate_model(
     path the checkpoint (:func:`unetlab.checkpoint.checkpoint_source`). Arguments that
     :func:`check_evaluation` refuses raise UnetlabError before any image is read.
     """
-    from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
-    from unetlab.inference.predict import labels_from_probabilities, predict_image
+    from unetlab.inference.files import check_options
+    from unetlab.inference.objects import objects_from_probabilities
+    from unetlab.inference.predict import PredictOptions, labels_from_probabilities, predict_image
     from unetlab.runtime import memory_hint
 
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
@@ -1258,22 +1263,18 @@ def evaluate_model(
     if isinstance(model, str | os.PathLike):  # a checkpoint or package, as the CLI takes
         from unetlab.checkpoint import checkpoint_source, load_model
 
+        device = PredictOptions.of(options, **settings).device
         path, model = model, load_model(model, device=device)
         checkpoint = checkpoint_source(path, model)
+    predicting = PredictOptions.for_model(model, options, **settings)
+    check_options(model, predicting)
     check_evaluation(
         thresholds=thresholds, label_values=getattr(model, "label_values", None), **check
     )
 
     pairs = list(evaluation_pairs(data_dir) if pairs is None else pairs)
-    options = ObjectOptions.for_model(model)
-    instance_model = options.mode == "instances"
-    if object_options is not None:
-        if object_options.mode != options.mode:
-            raise UnetlabError(
-                f"object_options are for a {object_options.mode} model; this one is "
-                f"{options.mode}: use ObjectOptions.for_model(model, ...)"
-            )
-        options = object_options
+    object_options = _object_options(model, object_options)
+    instance_model = object_options.mode == "instances"
     names = ["background", "object"] if instance_model else list(model.classes)
     label_values = getattr(model, "label_values", None)
     _check_boundary(boundary_class, names)
@@ -1289,19 +1290,10 @@ def evaluate_model(
     for pair in pairs:
         image, mask = read(pair)
         with memory_hint(str(pair.image), "lower --tile-size or --batch-size"):
-            probs = predict_image(
-                model,
-                image,
-                name=str(pair.image),
-                tile_size=tile_size,
-                batch_size=batch_size,
-                blend=blend,
-                tta=tta,
-                device=device,
-            )
+            probs = predict_image(model, image, options=predicting, name=str(pair.image))
         if instance_model:  # objects from the post-processing, pixels: object or not
             gt, gt_ids = _instance_mask(mask, ignore_value, str(pair.mask), connectivity)
-            pred_ids = objects_from_probabilities(probs, options).astype(np.int64)
+            pred_ids = objects_from_probabilities(probs, object_options).astype(np.int64)
             pred = (pred_ids > 0).astype(np.int64)
         else:
             gt, gt_ids = _encode(mask, label_values, ignore_value, str(pair.mask)), None
@@ -1324,10 +1316,25 @@ def evaluate_model(
             len(pairs),
         )
     report.source = {"data": str(Path(data_dir).resolve()), "trained_images": seen}
-    report.source |= _model_source(model, tta, checkpoint) | {"ignore_value": ignore_value}
+    made = _model_source(model, predicting.tta, checkpoint)
+    report.source |= made | {"ignore_value": ignore_value}
     if instance_model:
-        report.source["object_options"] = asdict(options)
+        report.source["object_options"] = asdict(object_options)
     return report
+
+
+def _object_options(model, given):
+    """The object options :func:`evaluate_model` finds objects with: ``given`` (for the
+    model's mode), or the checkpoint's defaults."""
+    from unetlab.inference.objects import ObjectOptions
+
+    options = ObjectOptions.for_model(model)
+    if given is not None and given.mode != options.mode:
+        raise UnetlabError(
+            f"object_options are for a {given.mode} model; this one is {options.mode}: use "
+            "ObjectOptions.for_model(model, ...)"
+        )
+    return options if given is None else given
 
 
 def _model_source(model, tta, checkpoint: dict | None) -> dict:

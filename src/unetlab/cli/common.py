@@ -46,6 +46,62 @@ def add_tta_arg(group, help_suffix: str = "") -> None:
     )
 
 
+#: ``unetlab.runtime.PRECISIONS`` and ``unetlab.inference.tiling.BLENDS``, which import
+#: torch: named here too so that ``--help`` does not wait for it (a test ties them)
+PRECISIONS = ("fp32", "bf16")
+BLENDS = ("mean", "gaussian")
+
+
+def add_prediction_args(group, *, tta_help: str = "") -> None:
+    """The flags of :class:`~unetlab.inference.predict.PredictOptions` but ``--device``
+    (:func:`add_device_arg`): --tile-size, --batch-size, --blend, --tta, --precision,
+    --channel; read back by :func:`predict_options`. ``tta_help`` ends --tta's help."""
+    group.add_argument(
+        "--tile-size",
+        type=int,
+        help="input tile size in px (default: the largest that fits the memory budget)",
+    )
+    group.add_argument("--batch-size", type=int, help="tiles per forward pass (default: automatic)")
+    group.add_argument(
+        "--blend",
+        choices=BLENDS,
+        default=BLENDS[0],
+        help=f"how overlapping tiles of same-padding nets are averaged (default: {BLENDS[0]})",
+    )
+    add_tta_arg(group, tta_help)
+    group.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        default=PRECISIONS[0],
+        help=f"{PRECISIONS[0]}, or bf16 autocast where the GPU or CPU runs it natively "
+        f"(default: {PRECISIONS[0]})",
+    )
+    group.add_argument(
+        "--channel",
+        type=int,
+        metavar="C",
+        help="predict only channel C (0-based) of multi-channel images, e.g. the nuclear stain "
+        "of a fluorescence image for a grey model (default: the channel the model was trained "
+        "on, data.channel, else all channels)",
+    )
+
+
+def predict_options(args: argparse.Namespace, device):
+    """The flags of :func:`add_prediction_args` and ``device``, as one
+    :class:`~unetlab.inference.predict.PredictOptions`."""
+    from unetlab.inference.predict import PredictOptions
+
+    return PredictOptions(
+        tile_size=args.tile_size,
+        batch_size=args.batch_size,
+        blend=args.blend,
+        tta=args.tta,
+        precision=args.precision,
+        device=device,
+        channel=args.channel,
+    )
+
+
 def add_model_args(parser: argparse.ArgumentParser, *, default_preset: str = "paper") -> None:
     """--preset and one flag per UNetConfig field (``--base-channels``, ...), each left unset
     keeping the preset's value; choices and types come from UNetConfig itself."""

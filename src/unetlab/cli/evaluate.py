@@ -14,12 +14,13 @@ from pathlib import Path
 from unetlab.cli.common import (
     add_device_arg,
     add_object_args,
-    add_tta_arg,
+    add_prediction_args,
     check_object_args,
     check_pixels,
     object_flags_given,
     object_options,
     objects_line,
+    predict_options,
 )
 from unetlab.errors import DatasetError, UnetlabError
 
@@ -149,16 +150,7 @@ def add_parser(sub) -> None:
         help="with --best-threshold: at each level split touching cells by a seeded "
         "watershed, seeds where the cell probability > P (e.g. 0.9; EM membrane maps)",
     )
-    t = p.add_argument_group("prediction (with --checkpoint)")
-    t.add_argument("--tile-size", type=int, help="input tile size (default: automatic)")
-    t.add_argument("--batch-size", type=int, help="tiles per forward pass (default: automatic)")
-    t.add_argument(
-        "--blend",
-        choices=["mean", "gaussian"],
-        default="mean",
-        help="how overlapping tiles of same-padding nets are averaged (default: mean)",
-    )
-    add_tta_arg(t)
+    add_prediction_args(p.add_argument_group("prediction (with --checkpoint)"))
     n = p.add_argument_group(
         "objects of a nuclei (instance) model (with --checkpoint; as unetlab predict --instances)"
     )
@@ -292,11 +284,7 @@ def run(args) -> int:
         report = evaluate_model(
             model,
             args.data,
-            tile_size=args.tile_size,
-            batch_size=args.batch_size,
-            blend=args.blend,
-            tta=args.tta,
-            device=device,
+            predict_options(args, device),
             boundary_class=boundary,
             thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
             seed_threshold=args.watershed_seeds,

@@ -20,13 +20,14 @@ from pathlib import Path
 from unetlab.cli.common import (
     add_device_arg,
     add_object_args,
-    add_tta_arg,
+    add_prediction_args,
     check_object_args,
     check_pixels,
     check_probability,
     object_flags_given,
     object_options,
     objects_line,
+    predict_options,
 )
 from unetlab.errors import UnetlabError
 
@@ -60,14 +61,6 @@ def add_parser(sub) -> None:
         "Zarr / OME-Zarr folders",
     )
     p.add_argument("--output", required=True, metavar="DIR", help="folder for the outputs")
-    p.add_argument(
-        "--channel",
-        type=int,
-        metavar="C",
-        help="predict only channel C (0-based) of multi-channel images, e.g. the nuclear stain "
-        "of a fluorescence image for a grey model (default: the channel the model was trained "
-        "on, data.channel, else all channels)",
-    )
     g = p.add_argument_group("outputs")
     g.add_argument("--color", action="store_true", help="write labels as a palette PNG")
     g.add_argument(
@@ -110,21 +103,7 @@ def add_parser(sub) -> None:
         "replace the outputs unetlab wrote there for another input of the same name or "
         "another model (inputs are never replaced)",
     )
-    t = p.add_argument_group("tiling")
-    t.add_argument(
-        "--tile-size",
-        type=int,
-        help="input tile size in px (default: the largest that fits the memory budget)",
-    )
-    t.add_argument("--batch-size", type=int, help="tiles per forward pass (default: automatic)")
-    t.add_argument(
-        "--blend",
-        choices=["mean", "gaussian"],
-        default="mean",
-        help="how overlapping tiles of same-padding nets are averaged (default: mean)",
-    )
-    add_tta_arg(t, " (up to 8x slower)")
-    t.add_argument("--precision", choices=["fp32", "bf16"], default="fp32")
+    add_prediction_args(p.add_argument_group("prediction"), tta_help=" (up to 8x slower)")
     p.add_argument(
         "--benchmark",
         action="store_true",
@@ -224,7 +203,7 @@ def _load(args, device):
 
     model = load_model(args.checkpoint, device=device)
     model = model.to(memory_format=inference_layout(device))
-    options = _predict_options(args, device)
+    options = predict_options(args, device)
     check_settings(model, label_values=args.label_values, options=options, name=args.checkpoint)
     return model
 
@@ -236,7 +215,7 @@ def _record(args, device, loaded: dict):
 
     model = loaded["model"] = _load(args, device)
     made = dict(color=args.color, label_values=args.label_values, level=args.level)
-    made |= dict(objects=_objects(args, model), options=_predict_options(args, device))
+    made |= dict(objects=_objects(args, model), options=predict_options(args, device))
     return file_record(model, **made)
 
 
@@ -252,21 +231,6 @@ def _output_folder(output: str) -> Path:
             f"(one or more per input): give a folder, e.g. --output {out_dir.with_suffix('')}"
         )
     return out_dir
-
-
-def _predict_options(args, device):
-    """The flags that say how images are predicted, as one value."""
-    from unetlab.inference.predict import PredictOptions
-
-    return PredictOptions(
-        tile_size=args.tile_size,
-        batch_size=args.batch_size,
-        blend=args.blend,
-        tta=args.tta,
-        precision=args.precision,
-        device=device,
-        channel=args.channel,
-    )
 
 
 def _channel_note(trained: int | None, asked: int | None) -> None:
@@ -318,7 +282,7 @@ def _predict_all(args, model, files, todo, out_dir, device, group, objects) -> i
         label_values=args.label_values,
         save_probabilities=args.save_probabilities,
         draw_overlay=args.overlay,
-        options=_predict_options(args, device),
+        options=predict_options(args, device),
         objects=objects,
         level=args.level,
         output_format=args.output_format,
