@@ -1,6 +1,7 @@
 """Objects from images: tiled == one piece, streamed == in memory, the files and the CLI."""
 
 import csv
+import re
 
 import numpy as np
 import pytest
@@ -274,6 +275,25 @@ def test_a_seed_threshold_is_refused_for_a_model_without_interior_seeds():
     with pytest.raises(unetlab.UnetlabError, match=r"^--seed-threshold sets .*\(--watershed-s"):
         ObjectOptions.for_model(two, seed_threshold=0.9, names=flags)
     assert ObjectOptions.for_model(local_net(), seed_threshold=0.9).seed_threshold == 0.9
+
+
+def test_object_option_ranges_are_one_rule_named_for_python_or_the_command_line():
+    from unetlab.inference.objects import check_object_values
+
+    cases = [
+        (dict(min_area=-1), "min_area must be >= 0 px, not -1"),
+        (dict(seed_threshold=1.5), "seed_threshold is a probability in [0, 1], not 1.5"),
+        (dict(watershed_seeds=2.0), "watershed_seeds is a probability in [0, 1], not 2.0"),
+        (dict(foreground_threshold=-0.1), "foreground_threshold is a probability in [0, 1]"),
+    ]
+    for values, message in cases:
+        with pytest.raises(unetlab.UnetlabError, match=f"^{re.escape(message)}"):
+            ObjectOptions(**values)
+        key = next(iter(values))
+        flag = "--" + key.replace("_", "-")
+        with pytest.raises(unetlab.UnetlabError, match=f"^{re.escape(flag)} "):
+            check_object_values({key: flag}, **values)
+    check_object_values(min_area=None, distance_split=True)  # unset and other fields pass
 
 
 def test_cli_watershed_seeds(tmp_path, capsys):

@@ -67,6 +67,16 @@ def test_configure_threads_never_exceeds_allowed_cpus(monkeypatch):
         torch.set_num_threads(before)
 
 
+def test_prediction_options_check_the_precision_by_runtimes_rule():
+    from unetlab.inference.predict import PredictOptions, probability_fn
+
+    with pytest.raises(ValueError, match=r"^precision must be one of fp32, bf16, not 'fp16'$"):
+        PredictOptions(precision="fp16")
+    with pytest.raises(ValueError, match=r"^precision must be one of fp32, bf16, not 'fp16'$"):
+        probability_fn(torch.nn.Identity(), precision="fp16")
+    assert runtime.check_precision("bf16", None) == "bf16"  # no device yet: the name only
+
+
 def test_check_precision_names_the_fix():
     assert runtime.check_precision("fp32") == "fp32"
     with pytest.raises(ValueError, match="fp32, bf16"):

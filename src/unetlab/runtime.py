@@ -192,11 +192,13 @@ def supports_bf16(device: str | torch.device = "cpu") -> bool:
     return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
 
 
-def check_precision(precision: str, device: str | torch.device = "cpu") -> str:
-    """``precision`` if ``device`` runs it well; ValueError with the fix otherwise."""
+def check_precision(precision: str, device: str | torch.device | None = "cpu") -> str:
+    """``precision`` if it is one of :data:`PRECISIONS` and ``device`` runs it well
+    (``device`` None: the name only, before a device is known); UnetlabError with the fix
+    otherwise."""
     if precision not in PRECISIONS:
         raise UnetlabError(f"precision must be one of {', '.join(PRECISIONS)}, not {precision!r}")
-    if precision == "bf16" and not supports_bf16(device):
+    if device is not None and precision == "bf16" and not supports_bf16(device):
         what = "GPU" if torch.device(device).type == "cuda" else "CPU"
         raise UnetlabError(
             f"bf16 is not native on this {what} (it needs AVX512-BF16/AMX or a bf16 GPU) and "

@@ -175,12 +175,6 @@ def check_pixels(**flags: int | None) -> None:
             raise UnetlabError(f"{flag} must be a positive number of pixels, not {value}")
 
 
-def check_probability(flag: str, value: float | None) -> None:
-    """One line for a flag that is a probability but lies outside [0, 1]."""
-    if value is not None and not 0.0 <= value <= 1.0:
-        raise UnetlabError(f"{flag} is a probability in [0, 1], not {value}")
-
-
 #: The flags of :func:`add_object_args`, by their ``args`` names.
 OBJECT_FLAGS = ("min_area", "seed_threshold", "distance_split")
 
@@ -216,17 +210,17 @@ def add_object_args(group, when: str) -> None:
 
 def object_flags_given(args: argparse.Namespace) -> list[str]:
     """The flags of :func:`add_object_args` set on the command line ("--min-area", ...)."""
-    return [
-        "--" + name.replace("_", "-") for name in OBJECT_FLAGS if getattr(args, name) is not None
-    ]
+    return [_flag(name) for name in OBJECT_FLAGS if getattr(args, name) is not None]
 
 
-def check_object_args(args: argparse.Namespace) -> None:
-    """One line for a value of :func:`add_object_args`' flags out of range (before any
-    model loads)."""
-    check_probability("--seed-threshold", args.seed_threshold)
-    if args.min_area is not None and args.min_area < 0:
-        raise UnetlabError(f"--min-area must be >= 0 px, not {args.min_area}")
+def check_object_args(args: argparse.Namespace, **extra) -> None:
+    """One line naming the flag for a value of :func:`add_object_args`' flags (and ``extra``
+    object options, e.g. ``watershed_seeds=``) out of range, before any model loads: the
+    ranges of :class:`~unetlab.inference.objects.ObjectOptions`."""
+    from unetlab.inference.objects import check_object_values
+
+    values = {name: getattr(args, name) for name in OBJECT_FLAGS} | extra
+    check_object_values({name: _flag(name) for name in values}, **values)
 
 
 def object_options(args: argparse.Namespace, model, **extra):

@@ -23,7 +23,6 @@ from unetlab.cli.common import (
     add_prediction_args,
     check_object_args,
     check_pixels,
-    check_probability,
     object_flags_given,
     object_options,
     objects_line,
@@ -155,8 +154,7 @@ def run(args) -> int:
     given = object_flags_given(args) + ["--watershed-seeds"] * (args.watershed_seeds is not None)
     if given and not args.instances:
         raise UnetlabError(f"{given[0]} applies to --instances: add --instances or drop it")
-    check_probability("--watershed-seeds", args.watershed_seeds)
-    check_object_args(args)
+    check_object_args(args, watershed_seeds=args.watershed_seeds)
     check_pixels(tile_size=args.tile_size, large_pixels=args.large_pixels)
     if args.nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")

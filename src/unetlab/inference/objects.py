@@ -49,6 +49,28 @@ _TWO_CLASSES = (
 )
 
 
+#: ObjectOptions' areas in px and their least values, and its fields that are probabilities
+_AREAS = {"min_area": 0, "min_seed_area": 1}
+_PROBABILITIES = ("seed_threshold", "foreground_threshold", "watershed_seeds")
+
+
+def check_object_values(names: Mapping[str, str] | None = None, **values) -> None:
+    """One line (UnetlabError) for a value of an :class:`ObjectOptions` field out of range:
+    an area below its least value, a threshold outside [0, 1]. ``values``: fields by name
+    (None and other fields are skipped); ``names``: what the message calls each (the
+    command line: its flags), by default the field's name."""
+
+    def name(key: str) -> str:
+        return (names or {}).get(key, key)
+
+    for key, least in _AREAS.items():
+        if values.get(key) is not None and values[key] < least:
+            raise UnetlabError(f"{name(key)} must be >= {least} px, not {values[key]}")
+    for key in _PROBABILITIES:
+        if values.get(key) is not None and not 0.0 <= values[key] <= 1.0:
+            raise UnetlabError(f"{name(key)} is a probability in [0, 1], not {values[key]}")
+
+
 @dataclass(frozen=True)
 class ObjectOptions:
     """How probabilities become objects.
@@ -86,14 +108,7 @@ class ObjectOptions:
                 "an instance model grows objects from its own interior seeds: drop "
                 "--watershed-seeds (it splits the cells of a two-class membrane model)"
             )
-        if self.min_area < 0:
-            raise UnetlabError(f"min_area must be >= 0, not {self.min_area}")
-        if self.min_seed_area < 1:
-            raise UnetlabError(f"min_seed_area must be >= 1, not {self.min_seed_area}")
-        if not 0.0 <= self.seed_threshold <= 1.0:
-            raise UnetlabError(
-                f"the seed threshold is a probability, between 0 and 1, not {self.seed_threshold}"
-            )
+        check_object_values(**{k: getattr(self, k) for k in (*_AREAS, *_PROBABILITIES)})
 
     @classmethod
     def for_model(
@@ -104,11 +119,13 @@ class ObjectOptions:
         (:data:`MIN_AREA_FALLBACK` without a record) and ``min_seed_area`` = 1/4 of that
         default, whatever ``min_area`` the user sets. ``overrides`` that are not None win;
         ``watershed_seeds`` is refused for a model of other than two classes, and
-        ``seed_threshold`` for a model without interior seeds (not an instance model);
-        ``names``: what those messages call the fields (the command line: its flags). An
+        ``seed_threshold`` for a model without interior seeds (not an instance model), and
+        values out of range (:func:`check_object_values`); ``names``: what those messages
+        call the fields (the command line: its flags). An
         instance model splits its objects at their distance maxima (``distance_split``)
         unless told not to: its net rarely marks the seam between touching nuclei as
         boundary."""
+        check_object_values(names, **overrides)
         record = getattr(model, "objects", None) or {}
         mode = "instances" if record.get("target") == "instances" else "semantic"
         if overrides.get("seed_threshold") is not None and mode != "instances":

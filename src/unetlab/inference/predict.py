@@ -32,7 +32,6 @@ from unetlab.inference.sizing import choose_tiling, memory_budget
 from unetlab.inference.tiling import tiled_apply, with_tta
 from unetlab.inference.tta import resolve_tta
 from unetlab.runtime import (
-    PRECISIONS,
     check_precision,
     inference_layout,
     resolve_device,
@@ -40,11 +39,6 @@ from unetlab.runtime import (
 )
 
 log = logging.getLogger(__name__)
-
-
-def _check_precision(precision: str) -> None:
-    if precision not in PRECISIONS:
-        raise UnetlabError(f"precision must be one of {PRECISIONS}, not {precision!r}")
 
 
 def probability_fn(
@@ -56,7 +50,7 @@ def probability_fn(
     over those the net trained with (:func:`unetlab.inference.tta.resolve_tta`). A model
     with a ``label_offset`` has its (averaged) probabilities moved by it
     (:mod:`unetlab.inference.offset`)."""
-    _check_precision(precision)
+    check_precision(precision, None)
 
     def probabilities(x: torch.Tensor) -> torch.Tensor:
         if precision == "bf16":
@@ -315,7 +309,7 @@ class PredictOptions:
     channel: int | None = None
 
     def __post_init__(self):
-        _check_precision(self.precision)
+        check_precision(self.precision, None)
         if self.channel is not None and (isinstance(self.channel, bool) or self.channel < 0):
             raise UnetlabError(f"channel must be a channel index >= 0, not {self.channel}")
 
