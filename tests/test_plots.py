@@ -7,8 +7,7 @@ SCRIPT = """
 import matplotlib
 matplotlib.use("svg")  # a notebook's own backend, say
 import numpy as np
-from unetlab.evaluate import plot_confusion
-from unetlab.plots import plot_curves
+from unetlab.plots import plot_confusion, plot_curves
 row = {"epoch": 1, "train_loss": 0.5, "val_loss": 0.4, "val_miou": 0.6, "val_mdice": 0.7}
 plot_curves([row], r"{folder}/curves.png")
 plot_confusion(np.array([[5, 1], [2, 9]]), ["a", "b"], r"{folder}/confusion.png")

@@ -71,6 +71,7 @@ from unetlab.metrics.objects import (
     pq_from_counts,
     pq_of_classes,
 )
+from unetlab.plots import plot_confusion
 
 if TYPE_CHECKING:
     from unetlab.inference.predict import PredictOptions
@@ -82,7 +83,6 @@ __all__ = [
     "check_evaluation",
     "evaluate_model",
     "evaluate_predictions",
-    "plot_confusion",
     "data_root",
     "object_summary",
     "object_scores_wanted",
@@ -393,46 +393,6 @@ def nan_to_none(value):
 
 def _f(value: float) -> str:
     return "n/a" if value is None or math.isnan(value) else f"{value:.4f}"
-
-
-def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: str | os.PathLike) -> Path:
-    """Row-normalised confusion matrix (each truth row sums to 1) as a PNG, class names on
-    the axes, fractions and counts in the cells; written atomically (matplotlib Agg)."""
-    from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays its own
-
-    m = np.asarray(matrix, dtype=np.float64)
-    rows = m.sum(1, keepdims=True)
-    norm = np.divide(m, rows, out=np.zeros_like(m), where=rows > 0)
-    n = len(class_names)
-    size = min(2.5 + 0.6 * n, 14)
-    fig = Figure(figsize=(size + 1, size), dpi=100, layout="constrained")
-    ax = fig.subplots()
-    im = ax.imshow(norm, vmin=0, vmax=1, cmap="Blues")
-    fig.colorbar(im, ax=ax, shrink=0.9, label="fraction of the true class")
-    ax.set_xticks(
-        range(n),
-        labels=list(class_names),
-        rotation=45 if n > 4 else 0,
-        ha="right" if n > 4 else "center",
-    )
-    ax.set_yticks(range(n), labels=list(class_names))
-    ax.set(xlabel="predicted", ylabel="true", title="confusion matrix (rows normalised)")
-    if n <= 20:
-        for i in range(n):
-            for j in range(n):
-                ax.text(
-                    j,
-                    i,
-                    f"{norm[i, j]:.3f}\n{int(m[i, j])}",
-                    ha="center",
-                    va="center",
-                    fontsize=8,
-                    color="white" if norm[i, j] > 0.5 else "black",
-                )
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    return path
 
 
 # --- accumulating ------------------------------------------------------------------------

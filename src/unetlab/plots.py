@@ -1,9 +1,10 @@
-"""All drawing: one class palette, images for display, overlays, training curves (matplotlib Agg,
-atomic writes)."""
+"""All drawing: one class palette, images for display, overlays, training curves, the confusion
+matrix (matplotlib Agg, atomic writes)."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +53,46 @@ def plot_curves(rows: list[dict], path: str | os.PathLike) -> Path:
         if ax.lines:
             ax.legend()
     fig.tight_layout()
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    return path
+
+
+def plot_confusion(matrix: np.ndarray, class_names: Sequence[str], path: str | os.PathLike) -> Path:
+    """Row-normalised confusion matrix (each truth row sums to 1) as a PNG, class names on
+    the axes, fractions and counts in the cells; written atomically (matplotlib Agg)."""
+    from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays its own
+
+    m = np.asarray(matrix, dtype=np.float64)
+    rows = m.sum(1, keepdims=True)
+    norm = np.divide(m, rows, out=np.zeros_like(m), where=rows > 0)
+    n = len(class_names)
+    size = min(2.5 + 0.6 * n, 14)
+    fig = Figure(figsize=(size + 1, size), dpi=100, layout="constrained")
+    ax = fig.subplots()
+    im = ax.imshow(norm, vmin=0, vmax=1, cmap="Blues")
+    fig.colorbar(im, ax=ax, shrink=0.9, label="fraction of the true class")
+    ax.set_xticks(
+        range(n),
+        labels=list(class_names),
+        rotation=45 if n > 4 else 0,
+        ha="right" if n > 4 else "center",
+    )
+    ax.set_yticks(range(n), labels=list(class_names))
+    ax.set(xlabel="predicted", ylabel="true", title="confusion matrix (rows normalised)")
+    if n <= 20:
+        for i in range(n):
+            for j in range(n):
+                ax.text(
+                    j,
+                    i,
+                    f"{norm[i, j]:.3f}\n{int(m[i, j])}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if norm[i, j] > 0.5 else "black",
+                )
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
