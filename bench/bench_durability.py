@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-import unetlab.data.io as io_mod
+import unetlab.atomic as atomic
 from unetlab import UNet, save_model
 from unetlab.cli import main
 
@@ -76,13 +76,13 @@ def main_bench() -> None:
             else UNet.from_preset(args.preset, padding="same")
         )
         save_model(work / "model.pt", model)
-        fsync, times = io_mod._fsync, {"fsync": [], "no fsync": []}
+        fsync, times = atomic._fsync, {"fsync": [], "no fsync": []}
         for _ in range(args.repeat):
-            io_mod._fsync = fsync
+            atomic._fsync = fsync
             times["fsync"].append(_run(work, "a"))
-            io_mod._fsync = lambda path: None
+            atomic._fsync = lambda path: None
             times["no fsync"].append(_run(work, "b"))
-        io_mod._fsync = fsync
+        atomic._fsync = fsync
     result = {k: round(statistics.median(v), 3) for k, v in times.items()}
     result.update(images=args.images, size=args.size, preset=args.preset, where=args.where)
     result["overhead"] = round(result["fsync"] / result["no fsync"] - 1, 3)

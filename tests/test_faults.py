@@ -91,7 +91,7 @@ elif what == "png-partial":
         die()
     Image.Image.save = killing_png_save
 elif what == "png-rename":
-    import unetlab.data.io as io_mod
+    import unetlab.atomic as atomic
     replace = os.replace
     class _Os:
         def __getattr__(self, name):
@@ -101,7 +101,7 @@ elif what == "png-rename":
             if str(dst).endswith(".png") and due():
                 die()
             return replace(src, dst)
-    io_mod.os = _Os()
+    atomic.os = _Os()
 from unetlab.cli import main
 sys.exit(main(sys.argv[1:]))
 """

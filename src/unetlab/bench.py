@@ -657,7 +657,7 @@ def cell(value) -> str:
 
 def write_json(path: str | os.PathLike, rows: list[dict], *, command: str, device=None) -> None:
     """``{"command", "machine", "rows"}`` as JSON at ``path`` (its folder made if needed)."""
-    from unetlab.data.io import atomic_path
+    from unetlab.atomic import atomic_path
 
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with atomic_path(path) as tmp, open(tmp, "w") as f:

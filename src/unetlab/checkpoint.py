@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from unetlab.data.io import atomic_path
+from unetlab.atomic import atomic_path
 from unetlab.errors import CheckpointError
 from unetlab.models import UNet, model_from_config
 from unetlab.packages import is_package, load_package

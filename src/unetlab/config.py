@@ -24,7 +24,7 @@ from pathlib import Path
 
 import yaml
 
-from unetlab.data.io import atomic_path
+from unetlab.atomic import atomic_path
 from unetlab.errors import UnetlabError, first_line
 
 OPTIMIZERS = ("sgd", "adamw")

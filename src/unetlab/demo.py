@@ -40,9 +40,10 @@ from pathlib import Path
 import numpy as np
 from skimage.segmentation import find_boundaries
 
+from unetlab.atomic import atomic_path, write_error
 from unetlab.checkpoint import load_model
 from unetlab.config import load_config
-from unetlab.data.io import atomic_path, read_image, read_mask, write_png, write_tiff
+from unetlab.data.io import read_image, read_mask, write_png, write_tiff
 from unetlab.data.labels import encode_mask
 from unetlab.data.synthetic import (
     write_nuclei_dataset,
@@ -54,7 +55,7 @@ from unetlab.errors import OutputError, UnetlabError
 from unetlab.evaluate import evaluate_predictions, nan_to_none
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
 from unetlab.inference.predict import labels_from_probabilities, predict_image
-from unetlab.outputs import LOCK, SYSTEM_FILES, FolderLock, write_error
+from unetlab.outputs import LOCK, SYSTEM_FILES, FolderLock
 from unetlab.plots import overlay, side_by_side
 from unetlab.train import fit
 

@@ -22,7 +22,7 @@ Every command that writes files asks here first:
 - :class:`FolderLock` (``.unetlab.lock``, an ``flock`` held while the command runs): a second
   process given the same folder refuses. The kernel drops the lock when its process dies,
   so a killed run never leaves it stuck.
-- :func:`remove_stale_temporaries` deletes the temporaries of :func:`unetlab.data.io.atomic_path`
+- :func:`remove_stale_temporaries` deletes the temporaries of :func:`unetlab.atomic.atomic_path`
   that a killed process left behind (only with the folder's lock held).
 - :func:`safe_extract` unpacks a zip archive, refusing members that would land outside the
   target folder.
@@ -31,7 +31,7 @@ Every command that writes files asks here first:
 from __future__ import annotations
 
 import contextlib
-import errno
+import functools
 import logging
 import os
 import re
@@ -40,6 +40,8 @@ import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
+# TEMPORARY, write_error: imported from here before unetlab.atomic held them
+from unetlab.atomic import TEMPORARY, atomic_path, folder_sync_deferred, when_written, write_error
 from unetlab.errors import OutputError, UnetlabError
 
 log = logging.getLogger(__name__)
@@ -53,14 +55,9 @@ PENDING = "?"
 LOCK = ".unetlab.lock"
 #: files that file managers drop into folders; they never make a folder "someone else's"
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
-#: the names atomic_path gives its temporaries: .<stem>.<12 hex digits>.tmp<suffix>
-TEMPORARY = re.compile(r"^\..*\.[0-9a-f]{12}\.tmp(\.[^.]+)?$")
 #: the folders a large output is staged in: .<final name>.partial (unetlab.data.ome), and
 #: .<final name>.ids.partial for a slide's provisional object ids (inference.slide_objects)
 STAGED = re.compile(r"^\.(.+?)(?:\.ids)?\.partial$")
-#: a disk with less free space (bytes) counts as full when a write failed without a reason:
-#: a full disk's writes fail with a few blocks left at most
-NEARLY_FULL = 16 * 2**20
 #: the command whose files make a run folder (checkpoints, metrics.csv, train.log, ...): no
 #: other command ever replaces them
 RUN_COMMAND = "train"
@@ -80,50 +77,6 @@ KNOWN_SUFFIXES = frozenset(
     | {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".npy", ".npz", ".zip"}
     | {".csv", ".log", ".yaml", ".yml", ".pdf", ".svg"}
 )
-
-
-def write_error(path: str | os.PathLike, exc: OSError) -> OutputError:
-    """One line for an OSError met while writing ``path``, with the fix."""
-    if exc.errno == errno.ENOSPC:
-        return _no_space(Path(path))
-    reason = exc.strerror or str(exc)
-    fix = {
-        errno.EDQUOT: "free some of your disk quota or write elsewhere",
-        errno.EROFS: "the disk is read-only: write elsewhere",
-        errno.EACCES: "you may not write there: write elsewhere or change its permissions",
-        errno.EPERM: "you may not write there: write elsewhere or change its permissions",
-    }.get(exc.errno, "check the path and the disk")
-    return OutputError(f"{path}: cannot write it ({reason}); {fix}")
-
-
-def disk_full(path: str | os.PathLike, exc: BaseException) -> OutputError | None:
-    """The one line for a failed write of ``path`` when its disk is full, else None: the error
-    says so (ENOSPC), or says nothing of the cause (an OSError without errno: numpy's short
-    ``tofile``; a RuntimeError: torch.save's "unexpected pos") and the disk has less than
-    NEARLY_FULL free. Ask while the failed temporary still fills the disk."""
-    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return _no_space(Path(path))
-    silent = isinstance(exc, RuntimeError) or (isinstance(exc, OSError) and exc.errno is None)
-    free = _free_bytes(Path(path)) if silent else None
-    return _no_space(Path(path), free) if free is not None and free < NEARLY_FULL else None
-
-
-def _no_space(path: Path, free: int | None = None) -> OutputError:
-    free = _free_bytes(path) if free is None else free
-    left = "" if free is None else f"; {free / 1e6:.1f} MB free on its disk"
-    return OutputError(
-        f"{path}: cannot write it (No space left on device){left}: free some space on that "
-        "disk or write elsewhere"
-    )
-
-
-def _free_bytes(path: Path) -> int | None:
-    """Bytes free (to this user) on the file system of ``path`` or its nearest existing
-    folder; None if none can be asked."""
-    for where in (path, *path.parents):
-        with contextlib.suppress(OSError):
-            return shutil.disk_usage(where).free
-    return None
 
 
 # --- outputs never replace inputs --------------------------------------------------------
@@ -336,8 +289,6 @@ def _raw_lines(folder: Path) -> list[str]:
 
 def _write_lines(folder: Path, lines: list[str]) -> None:
     """Replace the manifest with ``lines``, atomically."""
-    from unetlab.data.io import atomic_path  # data.io imports this module
-
     with atomic_path(folder / MANIFEST) as tmp:
         Path(tmp).write_text("".join(lines), encoding="utf-8")
 
@@ -431,7 +382,7 @@ def claim_files(
     suffix names another format than the one ``formats`` gives for its path (a key of
     FORMAT_SUFFIXES, e.g. ``{"r.png": "JSON"}``), ``overwrite`` or not. A path ``command``
     has not written before is listed PENDING, which makes it no one's until the file is
-    written (:func:`confirm_written`): a run stopped before it leaves the file as it was,
+    written (by :func:`unetlab.atomic.atomic_path`): a run stopped before it leaves the file as it was,
     someone else's."""
     paths = [Path(p) for p in paths]
     formats = {Path(p): f for p, f in (formats or {}).items()}
@@ -457,27 +408,11 @@ def claim_files(
             raise write_error(path.parent, exc) from exc
         if command not in _manifest(path.parent).get(path.name, ()):
             record(path.parent, [path.name], command=command, made_by={path.name: ""})
-            _CLAIMED[_claim_key(path)] = command
+            # marked written once atomic_path has put it in place: until then its line does
+            # not make the file unetlab's (a run stopped before writing leaves the file that
+            # was there someone else's)
+            when_written(path, functools.partial(confirm, path.parent, {path.name: ""}, command))
     return paths
-
-
-#: single-file outputs claimed (listed PENDING, without a key) by this process and not yet
-#: written: resolved path -> the command (:func:`confirm_written`)
-_CLAIMED: dict[str, str] = {}
-
-
-def _claim_key(path: Path) -> str:
-    return str(path.parent.resolve() / path.name)
-
-
-def confirm_written(path: str | os.PathLike) -> None:
-    """Mark ``path`` written in its folder's manifest if this process claimed it
-    (:func:`claim_files`): until then its line does not make the file unetlab's (a run
-    stopped before writing leaves the file that was there someone else's).
-    :func:`unetlab.data.io.atomic_path` calls it once the file is in place."""
-    path = Path(path)
-    if _CLAIMED and (command := _CLAIMED.pop(_claim_key(path), None)) is not None:
-        confirm(path.parent, {path.name: ""}, command)
 
 
 def _refuse_replacing(
@@ -575,8 +510,6 @@ def output_folder(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise write_error(folder, exc) from exc
-    from unetlab.data.io import folder_sync_deferred  # data.io imports this module
-
     fix = dict(overwrite=overwrite, overwrite_fix=overwrite_fix)
     try:
         with FolderLock(folder), folder_sync_deferred(folder):

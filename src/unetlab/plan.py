@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from unetlab.atomic import atomic_path
 from unetlab.config import Config, changed_keys
 from unetlab.data.checks import channel_problems
 from unetlab.data.classes import read_class_names
@@ -39,7 +40,6 @@ from unetlab.data.fingerprint import (
     pixel_counts,
     too_small,
 )
-from unetlab.data.io import atomic_path
 from unetlab.data.pairs import problems_error
 from unetlab.errors import UnetlabError
 from unetlab.inference.offset import MIN_AGREEING, MIN_GAIN, MIN_IMAGES

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.atomic import atomic_path
 from unetlab.data.classes import voc_colormap
-from unetlab.data.io import atomic_path
 
 
 def palette(n: int) -> np.ndarray:

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from unetlab.data.io import atomic_path
+from unetlab.atomic import atomic_path
 from unetlab.provenance import code_identity, command_line, now
 
 HISTORY_FILE = "history.yaml"

@@ -1,4 +1,5 @@
-"""Read images and masks (PNG, JPEG, TIFF 8/16-bit, grey/RGB, multi-page) and write outputs atomically.
+"""Read images and masks (PNG, JPEG, TIFF 8/16-bit, grey/RGB, multi-page) and write outputs
+atomically (:func:`unetlab.atomic.atomic_path`).
 
 Arrays are numpy, channels last: (H, W) grey or (H, W, C). Nothing here rescales values:
 a uint16 TIFF comes back as uint16, a palette PNG mask as its palette indices.
@@ -9,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -17,94 +17,14 @@ from typing import NamedTuple
 import numpy as np
 from PIL import Image
 
+# atomic_path: imported from here by writers of every kind before unetlab.atomic held it
+from unetlab.atomic import atomic_path
 from unetlab.errors import ImageReadError, first_line
-from unetlab.outputs import confirm_written, disk_full, write_error
 
 log = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 TIFF_SUFFIXES = (".tif", ".tiff")
-
-
-@contextlib.contextmanager
-def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success rename it over ``path``.
-
-    A crash or an exception leaves ``path`` as it was (never half written). The temporary
-    name keeps the suffix so that writers choosing a format by suffix still work. The file is
-    flushed to disk before the rename and the folder after it, so ``path`` survives a machine
-    crash too, not only a killed process. An OSError of the file system (disk full, read-only,
-    no permission) becomes an OutputError naming ``path``; so does any failed write (an
-    OSError without errno, a RuntimeError of torch.save) while the disk is full.
-    """
-    path = Path(path)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _new_file(path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
-    except OSError as exc:
-        raise write_error(path, exc) from exc
-    try:
-        yield tmp
-        _fsync(tmp)
-        os.replace(tmp, path)
-        confirm_written(path)
-        if path.parent.resolve() not in _DEFERRED:
-            _fsync(path.parent)
-    except (OSError, RuntimeError) as exc:
-        if (full := disk_full(path, exc)) is not None:
-            raise full from exc
-        if not isinstance(exc, OSError) or exc.errno is None:
-            raise  # e.g. Pillow's "cannot write mode F as PNG": a bug of ours
-        raise write_error(path, exc) from exc
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-#: Folders whose entries are flushed once, when :func:`folder_sync_deferred` ends.
-_DEFERRED: set[Path] = set()
-
-
-@contextlib.contextmanager
-def folder_sync_deferred(folder: str | os.PathLike) -> Iterator[Path]:
-    """Within the block, :func:`atomic_path` into ``folder`` flushes each file but not the
-    folder after each rename; the folder is flushed once at the end. For folders of many
-    small outputs: a folder flush costs ~12 ms on a VM's ext4 (a file flush ~8 ms;
-    bench/bench_durability.py). A crash inside the block may lose the latest renames, never
-    leave a renamed file with missing contents, so ``--skip-existing`` stays honest."""
-    folder = Path(folder).resolve()
-    nested = folder in _DEFERRED
-    _DEFERRED.add(folder)
-    try:
-        yield folder
-    finally:
-        if not nested:
-            _DEFERRED.discard(folder)
-            if folder.is_dir():
-                _fsync(folder)
-
-
-def _fsync(path: Path) -> None:
-    """Flush a file's (or a folder's entries') data to the disk."""
-    if path.is_dir() and os.name == "nt":
-        return  # Windows cannot open folders for fsync; its renames are journalled
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _new_file(folder: Path, *, prefix: str, suffix: str) -> Path:
-    """An empty file of a new name in ``folder``, created with mode 0666 less the umask
-    (what a plain open() gives; mkstemp's 0600 would need a chmod and the umask, which can
-    only be read by setting it)."""
-    while True:
-        tmp = folder / f"{prefix}{secrets.token_hex(6)}{suffix}"
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-            return tmp
-        except FileExistsError:
-            continue
 
 
 def find_images(paths: str | os.PathLike | list, suffixes=IMAGE_SUFFIXES) -> list[Path]:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.io import atomic_path
+from unetlab.atomic import atomic_path
 
 #: Zarr chunks and TIFF tiles are CHUNK x CHUNK px; pyramids stop at a level within one chunk.
 CHUNK = 512

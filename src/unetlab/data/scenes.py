@@ -22,8 +22,9 @@ import numpy as np
 from PIL import Image
 from scipy import ndimage
 
+from unetlab.atomic import atomic_path
 from unetlab.data.classes import NAMES_FILE, VOC_VOID, voc_colormap
-from unetlab.data.io import atomic_path, write_png
+from unetlab.data.io import write_png
 from unetlab.errors import UnetlabError
 
 SCENE_CLASSES = ("sky", "road", "building", "vegetation", "pole", "sign", "person")

@@ -17,7 +17,7 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-from unetlab.data.io import atomic_path
+from unetlab.atomic import atomic_path
 from unetlab.data.pairs import Pair
 from unetlab.errors import DatasetError
 

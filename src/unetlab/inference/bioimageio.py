@@ -57,9 +57,10 @@ import tifffile
 import torch
 import yaml
 
+from unetlab.atomic import atomic_path, write_error
 from unetlab.data.checks import nonfinite_count
 from unetlab.data.datasets import training_split
-from unetlab.data.io import atomic_path, read_image, write_png
+from unetlab.data.io import read_image, write_png
 from unetlab.data.pairs import PairReader
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.inference.export import (
@@ -70,7 +71,6 @@ from unetlab.inference.export import (
 )
 from unetlab.inference.offset import describe_offset, label_offset
 from unetlab.models import UNet
-from unetlab.outputs import write_error
 from unetlab.packages import sha256_hex
 
 log = logging.getLogger(__name__)

@@ -43,8 +43,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from unetlab.atomic import atomic_path
 from unetlab.data.classes import class_colours
-from unetlab.data.io import atomic_path
 from unetlab.data.normalize import normalization_formula
 from unetlab.errors import UnetlabError, first_line
 from unetlab.inference.offset import label_offset, shift_axis

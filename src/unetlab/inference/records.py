@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from unetlab.atomic import atomic_path
 from unetlab.data.split_record import file_sha256
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.predict import PredictOptions
@@ -136,8 +137,6 @@ def save_record(folder: str | os.PathLike, record: Provenance) -> bool:
     """Add ``record`` to the folder's ``predict.json`` (``records``: key -> record, with the
     time it was first used; written atomically); False when it is there already. A
     ``predict.json`` that cannot be read as one is started again."""
-    from unetlab.data.io import atomic_path
-
     path = Path(folder) / RECORDS
     records = read_records(folder)
     if record.key in records:
