@@ -10,8 +10,9 @@ regions of each mask (255). Each model's objects are scored two ways: ``plain_cc
 4-connected regions of its cell / foreground class (an instance model's boundary and interior
 together); ``postprocessed``, :func:`unetlab.inference.objects.objects_from_probabilities` at
 the checkpoint's defaults (instance mode: seeded watershed; two-class: the same regions with
-holes filled and small objects dropped). Scores from :func:`unetlab.evaluate.object_summary`
-(DSB score, F1 at IoU 0.5, PQ, SEG, counts). Prints a table; writes bench/results/isbi_objects.json.
+holes filled and small objects dropped). Scores from
+:func:`unetlab.metrics.objects.summarize_objects` (DSB score, F1 at IoU 0.5, PQ, SEG, counts).
+Prints a table; writes bench/results/isbi_objects.json.
 """
 
 from __future__ import annotations
@@ -26,10 +27,10 @@ import numpy as np
 from unetlab.checkpoint import load_model
 from unetlab.data.datasets import split_pairs
 from unetlab.data.pairs import PairReader
-from unetlab.evaluate import nan_to_none, object_summary
+from unetlab.evaluate import nan_to_none
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
 from unetlab.inference.predict import labels_from_probabilities, predict_image
-from unetlab.metrics.objects import instances, object_scores
+from unetlab.metrics.objects import instances, object_scores, summarize_objects
 
 
 def score(checkpoint: str, pairs) -> dict:
@@ -52,7 +53,7 @@ def score(checkpoint: str, pairs) -> dict:
             ids = objects_from_probabilities(np.stack([1.0 - cell, cell]), two)
         ways["plain_cc"].append(object_scores(instances(foreground.astype(np.int64)), truth))
         ways["postprocessed"].append(object_scores(ids, truth))
-    return {way: object_summary(rows) for way, rows in ways.items()}
+    return {way: summarize_objects(rows) for way, rows in ways.items()}
 
 
 def main() -> None:

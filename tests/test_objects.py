@@ -22,6 +22,7 @@ from unetlab.metrics.objects import (
     overlaps,
     panoptic_quality,
     seg_score,
+    summarize_objects,
 )
 
 
@@ -242,3 +243,22 @@ def test_the_object_table_in_micrometres_beside_pixels():
     assert (table["centroid_y_um"][0], table["centroid_x_um"][0]) == pytest.approx((1.25, 1.125))
     plain = object_table(ids)
     assert with_micrometres(plain, None) is plain
+
+
+def test_summarize_objects_sums_counts_and_averages_images_that_have_objects():
+    gt_a = np.zeros((6, 6), np.int64)
+    gt_a[0:2, 0:2], gt_a[4:6, 4:6] = 1, 2
+    pred_a = np.where(gt_a == 1, 1, 0)  # one found exactly, one missed
+    empty = np.zeros((4, 4), np.int64)  # nothing to score: its DSB score is NaN, skipped
+    gt_c = np.zeros((4, 4), np.int64)
+    gt_c[0:2, 0:2] = 1
+    pred_c = np.zeros((4, 4), np.int64)
+    pred_c[0:2, 0:3] = 1  # IoU 4/6, drawn 1.5x too large
+    images = [object_scores(p, g) for p, g in ((pred_a, gt_a), (empty, empty), (pred_c, gt_c))]
+    got = summarize_objects(images)
+    assert (got["object_tp"], got["objects"], got["pred_objects"]) == (2, 3, 2)
+    assert got["object_precision"] == 1.0 and got["object_recall"] == pytest.approx(2 / 3)
+    assert got["object_f1"] == pytest.approx(0.8)
+    assert got["dsb"] == pytest.approx((images[0]["dsb"] + images[2]["dsb"]) / 2)
+    assert got["seg"] == pytest.approx((1.0 + 0.0 + 4 / 6) / 3)  # over all true objects
+    assert got["area_ratio"] == pytest.approx(1.25) and got["object_classes"] == 1

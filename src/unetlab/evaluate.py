@@ -64,13 +64,7 @@ from unetlab.metrics.isbi import (
     rand_counts,
     rand_from_counts,
 )
-from unetlab.metrics.objects import (
-    f1_from_counts,
-    instances,
-    object_scores,
-    pq_from_counts,
-    pq_of_classes,
-)
+from unetlab.metrics.objects import instances, object_scores, summarize_objects
 from unetlab.plots import plot_confusion
 
 if TYPE_CHECKING:
@@ -84,7 +78,6 @@ __all__ = [
     "evaluate_model",
     "evaluate_predictions",
     "data_root",
-    "object_summary",
     "object_scores_wanted",
     "nan_to_none",
     "training_ignore_value",
@@ -552,7 +545,7 @@ class _Accumulator:
 
     def _object_summary(self) -> dict:
         """The data-set ISBI figures (Rand of the summed pair counts, mean V_Info) and
-        :func:`object_summary`."""
+        :func:`~unetlab.metrics.objects.summarize_objects`."""
         rand = rand_from_counts(*self.rand, empty=self.rand_empty)
         info = [r["information_score"] for r in self.rows if not math.isnan(r["information_score"])]
         return {
@@ -561,7 +554,7 @@ class _Accumulator:
             "v_rand_split": rand["v_rand_split"],
             "v_rand_merge": rand["v_rand_merge"],
             "information_score": float(np.mean(info)) if info else math.nan,
-            **object_summary(self.objects),
+            **summarize_objects(self.objects),
         }
 
 
@@ -603,57 +596,6 @@ def object_scores_wanted(
     if instances:
         return True
     return None if classes is None else classes <= 2
-
-
-def object_summary(images: Sequence[dict]) -> dict:
-    """The data-set object figures of per-image :func:`~unetlab.metrics.objects.object_scores`:
-    ``dsb`` (mean over images that have objects), ``object_f1`` / ``_precision`` / ``_recall``
-    of the counts summed over images (and classes), ``pq`` / ``sq`` / ``rq`` of the summed
-    counts (objects matched within their class: each class's, then the mean over classes,
-    :func:`~unetlab.metrics.objects.pq_of_classes`, each class's under ``class_pq`` when
-    there are several), ``seg`` over all true objects, ``objects`` (true) and
-    ``pred_objects`` counts, ``object_classes``: how many classes had objects (1 for ids),
-    ``area_ratio``: the median over all matched pairs (IoU > 0.5) of predicted / true area,
-    ``object_tp``: how many pairs."""
-    total = {k: sum(s[k] for s in images) for k in ("tp", "fp", "fn", "iou_sum")}
-    true = sum(s["true_objects"] for s in images)
-    seg_sum = sum(s["seg"] * s["true_objects"] for s in images if s["true_objects"])
-    dsb = [s["dsb"] for s in images if not math.isnan(s["dsb"])]
-    f1 = f1_from_counts(total["tp"], total["fp"], total["fn"])
-    by_class = _class_counts(images)
-    out = {
-        "dsb": float(np.mean(dsb)) if dsb else math.nan,
-        "object_f1": f1["f1"],
-        "object_precision": f1["precision"],
-        "object_recall": f1["recall"],
-        **(pq_of_classes(by_class) if by_class else pq_from_counts(**total)),
-        "seg": seg_sum / true if true else math.nan,
-        "objects": true,
-        "pred_objects": sum(s["pred_objects"] for s in images),
-        "object_classes": max(len(by_class), 1),
-        "area_ratio": _median_ratio(images),
-        "object_tp": total["tp"],
-    }
-    if len(by_class) > 1:
-        out["class_pq"] = {k: pq_of_classes({k: c}) for k, c in by_class.items()}
-    return out
-
-
-def _median_ratio(images: Sequence[dict]) -> float:
-    ratios = [s["area_ratios"] for s in images if len(s.get("area_ratios", ()))]
-    return float(np.median(np.concatenate(ratios))) if ratios else math.nan
-
-
-def _class_counts(images: Sequence[dict]) -> dict[int, dict]:
-    """``{class: {"tp", "fp", "fn", "iou_sum"}}`` summed over the images whose objects
-    matched within their class (:func:`~unetlab.metrics.objects.object_scores`' ``classes``)."""
-    out: dict[int, dict] = {}
-    for image in images:
-        for k, counts in image.get("classes", {}).items():
-            into = out.setdefault(k, dict.fromkeys(counts, 0))
-            for key, value in counts.items():
-                into[key] += value
-    return out
 
 
 # --- data --------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ __all__ = [
     "pq_of_classes",
     "object_classes",
     "object_scores",
+    "summarize_objects",
     "area_ratios",
 ]
 
@@ -309,6 +310,57 @@ def object_scores(
     if gt_classes is not None:
         out["classes"] = _class_counts(iou, gt_class, pred_class)
         out.update(pq_of_classes(out["classes"]))
+    return out
+
+
+def summarize_objects(images: Sequence[dict]) -> dict:
+    """The data-set object figures of per-image :func:`object_scores`:
+    ``dsb`` (mean over images that have objects), ``object_f1`` / ``_precision`` / ``_recall``
+    of the counts summed over images (and classes), ``pq`` / ``sq`` / ``rq`` of the summed
+    counts (objects matched within their class: each class's, then the mean over classes,
+    :func:`pq_of_classes`, each class's under ``class_pq`` when
+    there are several), ``seg`` over all true objects, ``objects`` (true) and
+    ``pred_objects`` counts, ``object_classes``: how many classes had objects (1 for ids),
+    ``area_ratio``: the median over all matched pairs (IoU > 0.5) of predicted / true area,
+    ``object_tp``: how many pairs."""
+    total = {k: sum(s[k] for s in images) for k in ("tp", "fp", "fn", "iou_sum")}
+    true = sum(s["true_objects"] for s in images)
+    seg_sum = sum(s["seg"] * s["true_objects"] for s in images if s["true_objects"])
+    dsb = [s["dsb"] for s in images if not math.isnan(s["dsb"])]
+    f1 = f1_from_counts(total["tp"], total["fp"], total["fn"])
+    by_class = _summed_classes(images)
+    out = {
+        "dsb": float(np.mean(dsb)) if dsb else math.nan,
+        "object_f1": f1["f1"],
+        "object_precision": f1["precision"],
+        "object_recall": f1["recall"],
+        **(pq_of_classes(by_class) if by_class else pq_from_counts(**total)),
+        "seg": seg_sum / true if true else math.nan,
+        "objects": true,
+        "pred_objects": sum(s["pred_objects"] for s in images),
+        "object_classes": max(len(by_class), 1),
+        "area_ratio": _median_ratio(images),
+        "object_tp": total["tp"],
+    }
+    if len(by_class) > 1:
+        out["class_pq"] = {k: pq_of_classes({k: c}) for k, c in by_class.items()}
+    return out
+
+
+def _median_ratio(images: Sequence[dict]) -> float:
+    ratios = [s["area_ratios"] for s in images if len(s.get("area_ratios", ()))]
+    return float(np.median(np.concatenate(ratios))) if ratios else math.nan
+
+
+def _summed_classes(images: Sequence[dict]) -> dict[int, dict]:
+    """``{class: {"tp", "fp", "fn", "iou_sum"}}`` summed over the images whose objects
+    matched within their class (:func:`object_scores`' ``classes``)."""
+    out: dict[int, dict] = {}
+    for image in images:
+        for k, counts in image.get("classes", {}).items():
+            into = out.setdefault(k, dict.fromkeys(counts, 0))
+            for key, value in counts.items():
+                into[key] += value
     return out
 
 
