@@ -8,20 +8,22 @@ import numpy as np
 import pytest
 import torch
 
-from unetlab import train as train_mod
 from unetlab.config import load_config
 from unetlab.inference.tta import fitting_tta
 from unetlab.train import (
     BudgetSchedule,
     TrainState,
     ValidationPacer,
-    _track,
     build_scheduler,
     fit,
     offset_fit_cost,
     schedule_factor,
     smooth,
 )
+from unetlab.train import loop as train_loop
+from unetlab.train import offset as train_offset
+from unetlab.train import run as train_run
+from unetlab.train.fitting import _track
 
 from .test_train import tiny_config, write_blobs
 
@@ -173,7 +175,7 @@ def test_smoothed_score_keeps_a_lucky_spike_out_of_best():
 
 def _fake_machine(monkeypatch, seconds_per_step: float) -> FakeClock:
     """Every use of the loss (a training step, a validation image) costs this much fake time."""
-    clock, real = FakeClock(), train_mod.build_loss
+    clock, real = FakeClock(), train_run.build_loss
 
     def build_loss(name, **kw):
         loss = real(name, **kw)
@@ -184,7 +186,7 @@ def _fake_machine(monkeypatch, seconds_per_step: float) -> FakeClock:
 
         return timed
 
-    monkeypatch.setattr(train_mod, "build_loss", build_loss)
+    monkeypatch.setattr(train_run, "build_loss", build_loss)
     return clock
 
 
@@ -221,13 +223,14 @@ def _offset_run(
     TTA (the label offset's): (the clock, fit's result, train.log)."""
     data = write_blobs(tmp_path / "data", 6)
     clock = _fake_machine(monkeypatch, 0.1)
-    real = train_mod.predict_tensor
+    real = train_loop.predict_tensor
 
     def timed(model, x, *args, tta=False, **kw):
         clock.now += tta_cost if tta else 0.05
         return real(model, x, *args, tta=tta, **kw)
 
-    monkeypatch.setattr(train_mod, "predict_tensor", timed)
+    for module in (train_loop, train_offset):  # the validations' and the label offset's
+        monkeypatch.setattr(module, "predict_tensor", timed)
     cfg = tiny_config(
         data,
         "train.epochs=1000",
@@ -302,13 +305,13 @@ def test_the_budget_counts_the_loading_and_anneals_over_what_is_left(
     the data before the clock started. Here loading costs half of a 3 s budget."""
     data = write_blobs(tmp_path / "data", 4)
     clock = _fake_machine(monkeypatch, 0.1)
-    real = train_mod.prepare_data
+    real = train_run.prepare_data
 
     def slow(cfg, *args, **kwargs):
         clock.now += 1.5
         return real(cfg, *args, **kwargs)
 
-    monkeypatch.setattr(train_mod, "prepare_data", slow)
+    monkeypatch.setattr(train_run, "prepare_data", slow)
     cfg = tiny_config(
         data,
         "train.epochs=1000",

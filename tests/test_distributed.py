@@ -413,7 +413,8 @@ def test_a_launch_gives_torchrun_its_own_grace_unless_the_user_set_one(monkeypat
 def test_a_run_resumed_in_another_number_of_processes_says_how_to_go_on(tmp_path, caplog):
     """An audit: the stop line of an --nproc 2 run said '--resume' alone, and following it
     halved the global batch without a word."""
-    from unetlab.train import _warn_other_processes, resume_command
+    from unetlab.train import resume_command
+    from unetlab.train.resume import _warn_other_processes
 
     assert resume_command(tmp_path, 2).endswith("--resume --nproc 2")
     assert resume_command(tmp_path).endswith(f"--run-dir {tmp_path} --resume")

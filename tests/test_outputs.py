@@ -556,7 +556,7 @@ def test_train_refuses_a_read_only_run_folder_and_removes_stale_temporaries(work
 
 def test_out_of_memory_in_predict_and_train_is_one_line(work, capsys, monkeypatch):
     import unetlab.inference.files
-    import unetlab.train
+    from unetlab.train import fitting
 
     def no_memory(*args, **kwargs):
         raise RuntimeError("DefaultCPUAllocator: can't allocate memory: you tried to allocate 9 GB")
@@ -570,7 +570,7 @@ def test_out_of_memory_in_predict_and_train_is_one_line(work, capsys, monkeypatc
     def cuda_full(*args, **kwargs):
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    monkeypatch.setattr(unetlab.train, "train_one_epoch", cuda_full)
+    monkeypatch.setattr(fitting, "train_one_epoch", cuda_full)
     argv = [
         "train",
         "--data",

@@ -19,7 +19,9 @@ from unetlab.errors import OutputError
 from unetlab.losses import build_loss
 from unetlab.models import UNet
 from unetlab.runtime import supports_bf16
-from unetlab.train import Precision, TrainingError, _log_odds, _Schedule, fit, validate
+from unetlab.train import Precision, TrainingError, fit, schedule_factor, validate
+from unetlab.train import run as run_mod
+from unetlab.train.loop import _log_odds
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
 
@@ -85,9 +87,10 @@ def test_validate_counts_every_pixel_of_whole_images():
 
 
 def test_schedules_exact_values():
-    cosine, poly = _Schedule("cosine", 100), _Schedule("poly", 100)
-    assert [cosine(0), cosine(50), cosine(100), cosine(150)] == pytest.approx([1.0, 0.5, 0.0, 0.0])
-    assert poly(0) == 1.0 and poly(100) == 0.0 and poly(50) == pytest.approx(0.5**0.9)
+    cosine = [schedule_factor("cosine", p) for p in (0.0, 0.5, 1.0, 1.5)]
+    assert cosine == pytest.approx([1.0, 0.5, 0.0, 0.0])
+    poly = [schedule_factor("poly", p) for p in (0.0, 0.5, 1.0)]
+    assert poly[0] == 1.0 and poly[2] == 0.0 and poly[1] == pytest.approx(0.5**0.9)
 
 
 def test_precision_choice():
@@ -141,7 +144,7 @@ def test_the_other_losses_train_a_net(tmp_path, loss):
 
 def _interrupt_at(monkeypatch, call: int):
     """Send SIGINT (Ctrl-C) to this process during the ``call``-th use of the loss."""
-    real = train_mod.build_loss
+    real = run_mod.build_loss
     calls = {"n": 0}
 
     def build_loss(name, **kw):
@@ -155,7 +158,7 @@ def _interrupt_at(monkeypatch, call: int):
 
         return interrupting
 
-    monkeypatch.setattr(train_mod, "build_loss", build_loss)
+    monkeypatch.setattr(run_mod, "build_loss", build_loss)
 
 
 def test_interrupted_and_resumed_run_equals_uninterrupted(tmp_path, data, monkeypatch):
@@ -251,7 +254,7 @@ def test_run_folder_and_checkpoint_carry_what_prediction_needs(tmp_path, data):
 
 def test_non_finite_loss_stops_with_step_and_values(tmp_path, data, monkeypatch):
     monkeypatch.setattr(
-        train_mod, "build_loss", lambda name, **kw: lambda logits, *a: logits.sum() * float("nan")
+        run_mod, "build_loss", lambda name, **kw: lambda logits, *a: logits.sum() * float("nan")
     )
     with pytest.raises(
         TrainingError, match=r"loss is nan at step 1 \(epoch 1, batch 1\), lr 0.001, logits in"

@@ -8,9 +8,8 @@ import signal
 import pytest
 import torch
 
-from unetlab import train as train_mod
 from unetlab.checkpoint import load_checkpoint
-from unetlab.train import Stopped, TrainState, fit, train_one_epoch
+from unetlab.train import Stopped, TrainState, fit, fitting, offset, train_one_epoch
 
 from .test_budget import _fake_machine
 from .test_train import tiny_config, write_blobs
@@ -42,7 +41,7 @@ def test_a_run_killed_in_the_label_offset_resumes_to_it_without_training(
         def killed(*args, **kwargs):
             raise _Killed
 
-        m.setattr(train_mod, "fit_label_offset", killed)
+        m.setattr(fitting, "fit_label_offset", killed)
         with pytest.raises(_Killed):
             fit(cfg, run_dir=run, progress=False, clock=clock)
     rows = (run / "metrics.csv").read_text()
@@ -79,7 +78,7 @@ def _signal_in(monkeypatch, name: str, signum: int) -> dict:
     """Send ``signum`` to this process in the label offset's first call of ``name``
     (``predict_tensor``: predicting the validation images, ``estimate_offset``: the search);
     returns the bytes of the checkpoints as the measurement began."""
-    real_fit, real = train_mod.fit_label_offset, getattr(train_mod, name)
+    real_fit, real = fitting.fit_label_offset, getattr(offset, name)
     seen = {}
 
     def fit_label_offset(cfg, run_dir, **kw):
@@ -93,8 +92,8 @@ def _signal_in(monkeypatch, name: str, signum: int) -> dict:
             signal.raise_signal(signum)
         return real(*args, **kw)
 
-    monkeypatch.setattr(train_mod, "fit_label_offset", fit_label_offset)
-    monkeypatch.setattr(train_mod, name, signalling)
+    monkeypatch.setattr(fitting, "fit_label_offset", fit_label_offset)
+    monkeypatch.setattr(offset, name, signalling)
     return seen
 
 

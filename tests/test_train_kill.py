@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from tests.test_train import tiny_config, write_blobs
-from unetlab import train as train_mod
 from unetlab.checkpoint import load_checkpoint
-from unetlab.train import fit
+from unetlab.train import fit, rundir
+from unetlab.train import run as train_run
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
 
@@ -26,7 +26,7 @@ def _writes(monkeypatch, *, kill_at: int | None = None) -> list[str]:
     """The end-of-epoch writes, in order, as they happen ("row 2", "best.pt 2", "last.pt 2");
     the ``kill_at``-th (from 0) kills the run instead of happening."""
     done: list[str] = []
-    real_save, real_append = train_mod.save_model, train_mod._MetricsFile.append
+    real_save, real_append = train_run.save_model, rundir.MetricsFile.append
 
     def write(what: str) -> None:
         if len(done) == kill_at:
@@ -41,8 +41,8 @@ def _writes(monkeypatch, *, kill_at: int | None = None) -> list[str]:
         write(f"row {row['epoch']}")
         return real_append(self, row)
 
-    monkeypatch.setattr(train_mod, "save_model", save_model)
-    monkeypatch.setattr(train_mod._MetricsFile, "append", append)
+    monkeypatch.setattr(train_run, "save_model", save_model)
+    monkeypatch.setattr(rundir.MetricsFile, "append", append)
     return done
 
 

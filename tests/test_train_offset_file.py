@@ -65,14 +65,14 @@ def test_a_finished_run_resumed_keeps_its_label_offset_without_a_new_search(
 ):
     """``--resume`` of a run that had ended searched the offset again (13-30 s) and, out of
     budget, said "not measured ... give more --minutes" while best.pt kept its offset."""
-    import unetlab.train as train
+    from unetlab.train import fitting
 
     data = write_blobs(tmp_path / "data", 6)
     cfg = tiny_config(data, "data.val_fraction=0.5", "train.epochs=1", "train.label_offset=fit")
     run = tmp_path / "run"
     first = fit(cfg, run_dir=run, progress=False)
     searched = []
-    monkeypatch.setattr(train, "fit_label_offset", lambda *a, **k: searched.append(1))
+    monkeypatch.setattr(fitting, "fit_label_offset", lambda *a, **k: searched.append(1))
     with caplog.at_level("INFO", logger="unetlab.train"):
         again = fit(cfg, run_dir=run, resume=True, progress=False)
     assert searched == [] and again["label_offset"] == first["label_offset"]

@@ -11,7 +11,7 @@ from unetlab.cli import main
 from unetlab.data.io import write_png
 from unetlab.errors import OutputError
 from unetlab.outputs import MANIFEST
-from unetlab.train import prepare_run_dir
+from unetlab.train import prepare_run_dir, rundir
 
 USERS = {"config.yaml": "mine: 1\n", "train.log": "my log\n", "metrics.csv": "a,b\n"}
 
@@ -105,7 +105,7 @@ def test_a_folder_another_process_made_first_is_never_removed(tmp_path, data, mo
 
     Image.fromarray(np.zeros((32, 32, 4), np.uint8), "RGBA").save(data / "images" / "00.png")
     run = tmp_path / "run"
-    real = train_mod.check_run_dir
+    real = rundir.check_run_dir
 
     def another_process_first(run_dir, root):
         real(run_dir, root)
@@ -113,7 +113,7 @@ def test_a_folder_another_process_made_first_is_never_removed(tmp_path, data, mo
             run.mkdir()
             (run / "theirs.txt").write_text("the other run's")
 
-    monkeypatch.setattr(train_mod, "check_run_dir", another_process_first)
+    monkeypatch.setattr(rundir, "check_run_dir", another_process_first)
     from unetlab.errors import DatasetError
 
     from .test_train import tiny_config

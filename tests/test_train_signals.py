@@ -12,6 +12,7 @@ from unetlab import train as train_mod
 from unetlab.checkpoint import load_checkpoint
 from unetlab.cli import main
 from unetlab.train import Stopped, fit
+from unetlab.train import run as train_run
 
 pytestmark = [
     pytest.mark.skipif(not hasattr(signal, "SIGHUP"), reason="POSIX signals"),
@@ -22,7 +23,7 @@ pytestmark = [
 def _signal_at(monkeypatch, call: int, signum: int, seen: list | None = None):
     """Send ``signum`` to this process during the ``call``-th use of the loss (and note the
     SIGHUP handler in force at each use in ``seen``)."""
-    real = train_mod.build_loss
+    real = train_run.build_loss
     calls = {"n": 0}
 
     def build_loss(name, **kw):
@@ -38,7 +39,7 @@ def _signal_at(monkeypatch, call: int, signum: int, seen: list | None = None):
 
         return signalling
 
-    monkeypatch.setattr(train_mod, "build_loss", build_loss)
+    monkeypatch.setattr(train_run, "build_loss", build_loss)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])

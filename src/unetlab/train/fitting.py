@@ -1,0 +1,436 @@
+"""``fit(cfg)``: a run from its folder to its end: the epochs (:mod:`unetlab.train.loop`'s
+``train_one_epoch``), validation, checkpoints, the stop on a signal, patience or the time
+budget, and the run's summary."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from unetlab.config import Config
+from unetlab.data.split_record import SPLIT_FILE
+from unetlab.distributed import Group
+from unetlab.errors import UnetlabError
+from unetlab.run_records import HISTORY_FILE, write_summary
+from unetlab.runtime import memory_hint, resolve_device
+from unetlab.signals import Stopped
+from unetlab.train.log import (
+    console_log,
+    detach_log,
+    epoch_name,
+    in_notebook,
+    log_epoch,
+    log_to_file,
+    progress_bar,
+    quiet_log,
+)
+from unetlab.train.loop import TrainState, train_one_epoch, validate
+from unetlab.train.offset import fit_label_offset, measured_offset
+from unetlab.train.resume import resume_command
+from unetlab.train.run import Run, setup_run
+from unetlab.train.rundir import claim_run_dir
+from unetlab.train.schedule import BudgetSchedule, offset_fit_cost, shared_clock, validation_due
+from unetlab.train.stop import StopRequest
+
+log = logging.getLogger(__name__)
+
+
+def fit(
+    cfg: Config,
+    *,
+    run_dir: str | os.PathLike,
+    resume: bool = False,
+    overwrite: bool = False,
+    progress: bool = True,
+    plan=None,
+    clock: Callable[[], float] | None = None,
+) -> dict:
+    """Train ``cfg`` into ``run_dir``; returns the final metrics and where things are:
+    ``best_val_miou`` is the val mIoU of the epoch saved as best.pt (``best_epoch``),
+    ``best_val_miou_smoothed`` the average over validations that chose it
+    (``train.best_smoothing``); ``val`` the last validation's metrics.
+
+    Raises OutputError for an existing run unless ``resume`` (continue from
+    ``checkpoints/last.pt``) or ``overwrite``, for run files unetlab did not write, for a
+    ``run_dir`` that is a file or lies in a folder the data is read from, and for a run folder
+    another process is training into (it holds the folder's lock). Ctrl-C, SIGTERM and SIGHUP
+    stop the run at the next step boundary (:class:`StopRequest`): ``last.pt`` is saved (a
+    later ``resume`` continues from the same batch) and KeyboardInterrupt (:class:`Stopped`
+    for SIGTERM and SIGHUP) is raised. Out of
+    memory raises OutOfMemoryError naming the settings to lower. Under torchrun every process
+    calls this; the main one locks and writes the run folder and logs.
+
+    ``resume`` trains ``cfg`` as given, which must be the run's own config (its
+    ``config.yaml``, plan included) but for the keys a resume may change: how long and where it
+    trains (``unetlab.config.RESUMABLE``: epochs, max_minutes, batch_size, device, data.root,
+    ...). Any other difference (normalisation, loss, target, tile size, model, ...) would change
+    what the run trains, so it is refused with one line naming the keys: resume with
+    ``load_config(run_dir / "config.yaml")``, changed in those keys only. So is a switch of a
+    cosine / poly schedule between a time budget and none (``train.max_minutes``).
+
+    ``plan``: a :class:`unetlab.plan.Plan` whose reasons go to ``train.log`` and whose
+    values go to ``plan.yaml`` in the run folder. ``clock`` (seconds, default
+    ``time.perf_counter``) times the ``train.max_minutes`` budget; tests pass a fake one.
+    """
+    cfg = cfg.checked()  # before the run folder: a bad value set as an attribute is one line
+    if cfg.data.root is None:  # before the run folder too: nothing is left behind
+        raise UnetlabError(
+            "no data folder: set data.root in the config (cfg.data.root = 'path/to/data'; "
+            "unetlab train: --data DIR)"
+        )
+    group = Group.from_env()
+    device = group.device(resolve_device(cfg.train.device))
+    with group.joined(device), contextlib.ExitStack() as held:
+        started, clock = time.perf_counter(), shared_clock(clock or time.perf_counter, group)
+        begun = clock()  # a time budget counts from here: loading the data is part of it
+        held.enter_context(_own_random_state(device))  # the caller's seeds stay as they were
+        problem = None
+        if group.is_main:
+            try:
+                run_dir = claim_run_dir(run_dir, cfg, resume=resume, overwrite=overwrite, held=held)
+            except (UnetlabError, OSError) as exc:
+                problem = exc
+        problem, run_dir = group.share((problem, Path(run_dir)))
+        if problem is not None:
+            raise problem
+        handler = log_to_file(run_dir / "train.log") if group.is_main else quiet_log()
+        console = console_log(progress and group.is_main)
+        try:
+            if plan is not None and group.is_main:
+                plan.save(run_dir / "plan.yaml")
+                plan.log()
+            fix = "lower train.batch_size or data.tile_size (or train on the GPU)"
+            stop = StopRequest(at_once=not group.active)
+            with stop, memory_hint("training", fix):
+                result = _fit(
+                    cfg,
+                    run_dir,
+                    device=device,
+                    group=group,
+                    resume=resume,
+                    progress=progress and group.is_main,
+                    stop=stop,
+                    clock=clock,
+                    begun=begun,
+                )
+            return result | {"seconds": time.perf_counter() - started}  # the call's
+        finally:
+            detach_log(handler)
+            if console is not None:
+                logging.getLogger("unetlab").removeHandler(console)
+
+
+def _own_random_state(device: torch.device):
+    """torch's random state (the CPU's, and ``device``'s if a GPU) restored when training
+    ends: the run seeds its own (train.seed), a notebook's seeds are left alone."""
+    gpus = [device.index or 0] if device.type == "cuda" else []
+    return torch.random.fork_rng(devices=gpus)
+
+
+def _fit(
+    cfg: Config,
+    run_dir: Path,
+    *,
+    device: torch.device,
+    group: Group,
+    resume: bool,
+    progress: bool,
+    stop: StopRequest,
+    clock: Callable[[], float] = time.perf_counter,
+    begun: float | None = None,
+) -> dict:
+    run = setup_run(
+        cfg, run_dir, device=device, group=group, resume=resume, clock=clock, begun=begun
+    )
+    if _trained(run):  # resumed after its training ended (stopped in the label offset)
+        state = run.state
+        log.info(
+            "training had ended (epoch %d, step %d): finishing the run", state.epoch, state.step
+        )
+        return _finish(run, stop)
+    try:
+        while run.state.epoch < cfg.train.epochs:
+            tick = time.perf_counter()
+            row = _train_epoch(run, progress=progress, stop=stop)
+            if _end_epoch(run, row, tick=tick, stop=stop):
+                break
+    except KeyboardInterrupt as exc:
+        _save_stopped(run, stop)
+        if stop() and not isinstance(exc, Stopped):  # SIGTERM, SIGHUP: for the exit status
+            raise stop.interrupt() from exc
+        raise
+    return _finish(run, stop)
+
+
+def _trained(run: Run) -> bool:
+    """Whether the run has no step left to train: at an epoch's end, with train.epochs
+    done or the time budget spent."""
+    state = run.state
+    return state.batch == 0 and (state.epoch >= run.cfg.train.epochs or run.out_of_time())
+
+
+def _save_stopped(run: Run, stop: StopRequest) -> None:
+    """last.pt of a stopped run, the plot, and one line on how to go on."""
+    run.save("last.pt")
+    if run.group.is_main:
+        _plot(run.run_dir, run.metrics.rows)
+        write_summary(run.run_dir, _summary(run, finished=False))
+    state = run.state
+    log.info(
+        "%s at step %d (epoch %d, batch %d): saved %s; continue with: %s",
+        stop.describe(),
+        state.step,
+        state.epoch + 1,
+        state.batch,
+        run.run_dir / "checkpoints" / "last.pt",
+        resume_command(run.run_dir, run.group.world),
+    )
+
+
+def _train_epoch(run: Run, *, progress: bool, stop: StopRequest) -> dict:
+    """Train the rest of the current epoch; its row of metrics.csv so far."""
+    t, state, group = run.cfg.train, run.state, run.group
+    run.freeze(state.epoch)
+    run.items.set(
+        state.epoch, group.shard(state.batch * t.batch_size * group.world, len(run.dataset))
+    )
+    show = progress and (sys.stderr.isatty() or in_notebook())
+    with progress_bar(
+        total=run.steps_per_epoch,
+        initial=state.batch,
+        leave=False,
+        disable=not show,
+        desc=epoch_name(state.epoch + 1, t),
+    ) as bar:
+        data_s, compute_s = train_one_epoch(
+            run.net,
+            run.loader,
+            run.optimizer,
+            run.loss_fn,
+            state,
+            device=run.device,
+            precision=run.precision,
+            scaler=run.scaler,
+            scheduler=run.scheduler if t.schedule in ("cosine", "poly") else None,
+            grad_clip=t.grad_clip,
+            bar=bar,
+            stop=stop,
+            group=group,
+            until=run.out_of_time,
+        )
+    return {
+        "epoch": state.epoch + 1,
+        "step": state.step,
+        "train_loss": state.loss_sum / max(state.batch, 1),
+        "lr": run.optimizer.param_groups[0]["lr"],
+        "data_s": data_s,
+        "compute_s": compute_s,
+    }
+
+
+def _end_epoch(run: Run, row: dict, *, tick: float, stop: StopRequest) -> bool:
+    """Validate when due, record, checkpoint, log and plot; True when training should stop.
+
+    last.pt is the commit point: the metrics row and best.pt are written before it, so that
+    a run killed at any moment resumes from the last.pt before (the rows after its epoch are
+    dropped and that epoch is redone) or after them, never with a row or best.pt lost."""
+    t, state = run.cfg.train, run.state
+    state.epoch, state.batch, state.loss_sum = state.epoch + 1, 0, 0.0
+    if run.data.val and validation_due(state.epoch, t, run.out_of_time, run.pacer, run.clock):
+        _validate_epoch(run, row)
+    monitor = row.get("val_miou") if run.data.val else -row["train_loss"]
+    improved = _track(state, monitor, smoothing=t.best_smoothing)
+    if "val_miou" in row:
+        row["val_miou_smoothed"] = state.smoothed
+    row["seconds"] = time.perf_counter() - tick
+    if run.group.is_main:
+        run.metrics.append(row)
+    if improved:
+        run.save("best.pt", metrics=row)
+    if run.budget is not None:  # the seconds used that last.pt keeps: the validation's too
+        run.budget.spent()
+    run.save("last.pt")
+    if run.group.is_main:
+        log_epoch(row, t)
+        if time.perf_counter() - run.plotted > 30:  # a plot costs ~0.3 s; the last at the end
+            _plot(run.run_dir, run.metrics.rows)
+            run.plotted = time.perf_counter()
+    return _should_stop(run, stop)
+
+
+def _validate_epoch(run: Run, row: dict) -> None:
+    """The main process validates (the plain model: no collectives), the others wait."""
+    started = run.clock()
+    if run.group.is_main:
+        run.last = validate(
+            run.model, run.data.val, run.loss_fn, device=run.device, precision=run.precision
+        )
+    run.last = run.group.share(run.last if run.group.is_main else None)
+    run.pacer.record(started, run.clock())
+    last = run.last
+    row.update(val_loss=last["loss"], val_miou=last["miou"], val_mdice=last["mdice"])
+    row.update({f"val_iou_{name}": v for name, v in zip(run.model.classes, last["iou"])})
+    if run.cfg.train.schedule == "plateau":
+        run.scheduler.step(last["miou"])
+
+
+def _should_stop(run: Run, stop: StopRequest) -> bool:
+    """A stop signal (raised as KeyboardInterrupt), patience or the time budget; the main
+    process's clock and stop request decide for all."""
+    t, state = run.cfg.train, run.state
+    stopping, out_of_time = run.group.share((stop(), run.out_of_time()))
+    if stopping:
+        raise KeyboardInterrupt
+    if t.patience and state.bad_epochs >= t.patience:
+        log.info("early stop: val mIoU has not improved for %d validations", state.bad_epochs)
+        run.ended = "early stop"
+        return True
+    if out_of_time and state.epoch < t.epochs:  # at train.epochs the run ends anyway
+        line = f"time budget of {t.max_minutes:g} min reached: it bought {state.step} steps"
+        line += f" ({state.epoch} epochs)"
+        if kept := getattr(run.scheduler, "kept", 0.0):
+            measured = offset_fit_cost(run.cfg) and not run.pacer.dropped_after
+            after = " and the label offset" if measured else ""
+            line += f"; {kept:.0f} s kept for the last validation{after}"
+        log.info("%s", line)
+        run.ended = "time budget"
+        return True
+    return False
+
+
+def _finish(run: Run, stop: StopRequest) -> dict:
+    """The last plot, the label offset (``train.label_offset: fit``), and what the run gives
+    back. A stop request skips the label offset (a resume measures it) and is raised."""
+    state, run_dir, val = run.state, run.run_dir, bool(run.data.val)
+    offset, deadline, skipped = None, _budget_end(run), False
+    if run.group.is_main:
+        _plot(run_dir, run.metrics.rows)
+        dropped = run.pacer is not None and run.pacer.dropped_after
+        offset = measured_offset(run_dir) if run.cfg.train.label_offset == "fit" else None
+        if offset is not None:  # a finished run resumed: measured for this best.pt
+            log.info("%s (measured before, for this best.pt)", offset.describe())
+        elif run.cfg.train.label_offset == "fit" and not dropped:
+            offset = fit_label_offset(
+                run.cfg,
+                run_dir,
+                device=run.device,
+                data=run.data,
+                precision=run.precision.inference,
+                out_of_time=deadline,
+                stop=stop,
+            )
+            skipped = offset is None and stop()
+    if run.group.share(skipped):  # every process stops, as the main one does
+        raise stop.interrupt()
+    result = {
+        "run_dir": str(run_dir),
+        "epochs": state.epoch,
+        "steps": state.step,
+        **_best_scores(state, val),
+        "val": dict(run.last),
+        "best_checkpoint": str(run_dir / "checkpoints" / "best.pt"),
+        "last_checkpoint": str(run_dir / "checkpoints" / "last.pt"),
+        "seconds": time.perf_counter() - run.started,
+        "label_offset": None if offset is None else list(offset.offset),
+    }
+    if run.group.is_main:
+        write_summary(run_dir, _summary(run, finished=True, label_offset=result["label_offset"]))
+    log.info(
+        "done: best checkpoint %s, metrics %s", result["best_checkpoint"], run_dir / "metrics.csv"
+    )
+    return result
+
+
+def _summary(run: Run, *, finished: bool, label_offset: list | None = None) -> dict:
+    """What summary.json says of the run (:func:`unetlab.run_records.write_summary`): how
+    far it trained and why it ended (``ended``: epochs, time budget, early stop; stopped
+    when not ``finished``), the seconds its epochs took (``training_seconds``, all its
+    commands') and this command's, best.pt's epoch and scores, the last epoch's and the
+    last validation's, the label offset, its files."""
+    state, rows, t = run.state, run.metrics.rows, run.cfg.train
+    ended = run.ended or ("epochs" if state.epoch >= t.epochs else "time budget")
+    last = rows[-1] if rows else {}
+    checked = [r for r in rows if r.get("val_miou") is not None] or [{}]
+    return {
+        "finished": finished,
+        "ended": ended if finished else "stopped",
+        "epochs": state.epoch,
+        "steps": state.step,
+        "training_seconds": round(sum(r.get("seconds") or 0.0 for r in rows), 2),
+        "command_seconds": round(time.perf_counter() - run.started, 2),
+        **_best_scores(state, bool(run.data.val)),
+        "last_epoch": _row(last, ("epoch", "train_loss", "lr")),
+        "last_validation": _row(checked[-1], [k for k in checked[-1] if k.startswith("val_")]),
+        "classes": list(run.model.classes),
+        "label_offset": label_offset,
+        "train_images": len(run.data.train),
+        "val_images": len(run.data.val),
+        "files": {"split": SPLIT_FILE, "config": "config.yaml", "history": HISTORY_FILE},
+        "checkpoints": {"best": "checkpoints/best.pt", "last": "checkpoints/last.pt"},
+    }
+
+
+def _row(row: dict, keys) -> dict:
+    """``keys`` of a metrics.csv row (the epoch too, as a whole number); {} for none."""
+    if not row:
+        return {}
+    return {"epoch": int(row["epoch"])} | {k: row.get(k) for k in keys if k != "epoch"}
+
+
+def _best_scores(state: TrainState, val: bool) -> dict:
+    """best.pt's epoch, its val mIoU as measured (``best_val_miou``; without validation
+    images its train loss, ``best_train_loss``) and the smoothed score that chose it
+    (``..._smoothed``, :func:`_track`). The measured one is None in a run resumed from a
+    checkpoint that did not record it."""
+    measured = state.best_value if val or state.best_value is None else -state.best_value
+    name = "best_val_miou" if val else "best_train_loss"
+    return {
+        "best_epoch": state.best_epoch,
+        name: measured,
+        f"{name}_smoothed": state.best if val else -state.best,
+    }
+
+
+def _budget_end(run: Run) -> Callable[[], bool] | None:
+    """Whether the time budget has run out, as the main process alone can ask (the budget's
+    clock is read by every process here, in step; then the main process's own)."""
+    budget = run.scheduler if isinstance(run.scheduler, BudgetSchedule) else run.budget
+    if budget is None:
+        return None
+    left = budget.seconds - budget.elapsed()
+    clock = time.perf_counter if run.group.active else run.clock
+    end = clock() + left
+    return lambda: clock() >= end
+
+
+def smooth(previous: float | None, value: float, smoothing: float) -> float:
+    """Exponential average: ``value`` at first, then ``smoothing * previous + (1 - smoothing)
+    * value``. 0 keeps the newest value alone."""
+    return value if previous is None else smoothing * previous + (1.0 - smoothing) * value
+
+
+def _track(state: TrainState, monitor: float | None, *, smoothing: float = 0.0) -> bool:
+    """Record a monitored value (higher is better; None: no validation this epoch). Its
+    exponential average (:func:`smooth`) decides: one lucky validation does not make best.pt."""
+    if monitor is None:
+        return False
+    state.smoothed = smooth(state.smoothed, monitor, smoothing)
+    if state.smoothed > state.best:
+        state.best, state.bad_epochs = state.smoothed, 0
+        state.best_epoch, state.best_value = state.epoch, monitor
+        return True
+    state.bad_epochs += 1
+    return False
+
+
+def _plot(run_dir: Path, rows: list[dict]) -> None:
+    from unetlab.plots import plot_curves
+
+    plot_curves(rows, run_dir / "curves.png")

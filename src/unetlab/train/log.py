@@ -1,0 +1,193 @@
+"""What a run says: its log file and console, the lines at its start and after each epoch, and
+the progress bar."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import torch
+from tqdm import tqdm
+
+from unetlab.plan import BUDGET_EPOCHS
+from unetlab.runtime import busy_cpu_warning
+from unetlab.train.schedule import TimeBudget
+
+if TYPE_CHECKING:
+    from unetlab.train.run import Run
+
+
+log = logging.getLogger(__name__)
+
+
+def log_start(run: Run, in_size: int, out_size: int) -> None:
+    cfg, device = run.cfg, run.device
+    threads = f" ({torch.get_num_threads()} threads)" if device.type == "cpu" else ""
+    log.info("run folder %s", run.run_dir)
+    log.info("device %s%s, %s", device, threads, run.precision.describe())
+    budget_on_cpu = cfg.train.max_minutes > 0 and device.type == "cpu"
+    if budget_on_cpu and (busy := busy_cpu_warning(cfg.train.max_minutes)):
+        log.warning(busy)
+    if run.group.active:
+        log.info(
+            "data-parallel over %d processes (%s): global batch %d",
+            run.group.world,
+            "NCCL" if device.type == "cuda" else "gloo",
+            cfg.train.batch_size * run.group.world,
+        )
+    _log_data_and_model(run, in_size, out_size)
+    if run.state.step:
+        log.info("continuing at epoch %d, step %d", run.state.epoch + 1, run.state.step)
+
+
+def _log_data_and_model(run: Run, in_size: int, out_size: int) -> None:
+    cfg, data, model, t = run.cfg, run.data, run.model, run.cfg.train
+    h, w = data.train[0].mask.shape
+    log.info(
+        "data %s: %d training and %d validation images (the first %d px wide, %d high, "
+        "%d channel(s)), classes %s",
+        cfg.data.root,
+        len(data.train),
+        len(data.val),
+        w,
+        h,
+        data.train[0].image.shape[0],
+        ", ".join(
+            str(v) if n == str(v) else f"{v} ({n})"
+            for n, v in zip(data.class_names, data.label_values)
+        ),
+    )
+    arch = (
+        f"{cfg.model.preset} preset"
+        if cfg.model.encoder == "none"
+        else f"{cfg.model.encoder} U-Net"
+    )
+    params = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    log.info(
+        "model %s%s, %s parameters, tile %d -> output %d px (border %d px)",
+        arch,
+        ", ImageNet encoder" if cfg.model.encoder_weights else "",
+        f"{params:,}",
+        in_size,
+        out_size,
+        model.border,
+    )
+    how = f"{t.optimizer}, lr {t.lr:g}, {t.schedule} schedule, {t.loss} loss"
+    how += ", weight map" if cfg.data.weight_map else ""
+    log.info("training %s (%s)", _length(t, run.steps_per_epoch), how)
+
+
+def _length(t, steps: int) -> str:
+    """How long the run trains: its epochs, or its time budget (and epoch cap, if any)."""
+    if not t.max_minutes:
+        return f"{t.epochs} epochs x {steps} steps of batch {t.batch_size}"
+    ends = "the budget" if _budget_only(t) else f"the budget or epoch {t.epochs}"
+    return (
+        f"for {t.max_minutes:g} min in epochs of {steps} steps of batch {t.batch_size}; "
+        f"{ends} ends the run"
+    )
+
+
+def _budget_only(t) -> bool:
+    """Whether the time budget alone ends the run (the plan's epoch cap is never reached)."""
+    return t.max_minutes > 0 and t.epochs >= BUDGET_EPOCHS
+
+
+def epoch_name(epoch: int, t) -> str:
+    """``epoch 5/50``; ``epoch 5`` where the time budget ends the run."""
+    return f"epoch {epoch}" if _budget_only(t) else f"epoch {epoch}/{t.epochs}"
+
+
+def log_epoch(row: dict, t) -> None:
+    val = (
+        f"  val loss {row['val_loss']:.4f}  mIoU {row['val_miou']:.4f}  Dice {row['val_mdice']:.4f}"
+        if "val_miou" in row
+        else ""
+    )
+    log.info(
+        "%s  train loss %.4f%s  lr %.3g  %.1f s (data %.1f s, compute %.1f s)",
+        epoch_name(row["epoch"], t),
+        row["train_loss"],
+        val,
+        row["lr"],
+        row["seconds"],
+        row["data_s"],
+        row["compute_s"],
+    )
+    if ious := [
+        (k.removeprefix("val_iou_"), v) for k, v in row.items() if k.startswith("val_iou_")
+    ]:
+        log.info("  val IoU per class: %s", ", ".join(f"{n} {v:.3f}" for n, v in ious))
+
+
+def log_loading(seconds: float, timer: TimeBudget) -> None:
+    """One line on the time budget that loading the data took (it counts: fit's call ends
+    by the budget, the schedule laid over what is left)."""
+    left = max(timer.seconds - timer.seconds_spent, 0.0)
+    log.info(
+        "loading the data and building the net took %.1f s of the %g-minute budget; %.0f s left",
+        seconds,
+        timer.seconds / 60,
+        left,
+    )
+
+
+def log_to_file(path: Path) -> logging.Handler:
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    package = logging.getLogger("unetlab")
+    handler._previous_level = package.level  # restored by detach_log
+    if package.getEffectiveLevel() > logging.INFO:
+        package.setLevel(logging.INFO)
+    package.addHandler(handler)
+    return handler
+
+
+def in_notebook() -> bool:
+    """Whether this process is a Jupyter kernel (its stderr is no terminal, yet shown)."""
+    return "ipykernel" in sys.modules
+
+
+def progress_bar(**settings) -> tqdm:
+    """A tqdm bar with ``settings``: in a Jupyter notebook with ipywidgets, ``tqdm.auto``'s (a
+    widget there); elsewhere the text bar on stderr, as in the CLI, and also in a notebook
+    without ipywidgets (whose widget bar raises "IProgress not found")."""
+    if in_notebook():
+        try:
+            import ipywidgets  # noqa: F401
+        except ImportError:
+            return tqdm(**settings)
+        from tqdm.auto import tqdm as auto
+
+        return auto(**settings)
+    return tqdm(**settings)
+
+
+def console_log(progress: bool) -> logging.Handler | None:
+    """The log on stderr for the run, where the program has not set up logging itself (a
+    notebook or a script calling ``fit``): the plan, each epoch, the end. None otherwise."""
+    if not progress or logging.getLogger().handlers:
+        return None
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    logging.getLogger("unetlab").addHandler(handler)
+    return handler
+
+
+def quiet_log() -> logging.Handler:
+    """For the other processes of a group: no log file, and only warnings on the console."""
+    handler = logging.NullHandler()
+    package = logging.getLogger("unetlab")
+    handler._previous_level = package.level  # restored by detach_log
+    package.setLevel(logging.WARNING)
+    package.addHandler(handler)
+    return handler
+
+
+def detach_log(handler: logging.Handler) -> None:
+    package = logging.getLogger("unetlab")
+    package.removeHandler(handler)
+    package.setLevel(handler._previous_level)
+    handler.close()

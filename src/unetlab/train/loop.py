@@ -1,0 +1,208 @@
+"""The loop: ``train_one_epoch`` and ``validate`` (one screen each), the run's place
+(:class:`TrainState`) and its precision (:class:`Precision`)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from unetlab.data.labels import IGNORE_INDEX
+from unetlab.distributed import SOLO, Group
+from unetlab.errors import UnetlabError
+from unetlab.inference.predict import predict_tensor
+from unetlab.metrics import ConfusionMatrix
+from unetlab.metrics.confusion import class_indices
+from unetlab.models import UNet
+from unetlab.runtime import inference_layout, supports_bf16
+
+
+class TrainingError(UnetlabError):
+    """Training cannot go on (a non-finite loss); the message says where and what to change."""
+
+
+@dataclass
+class TrainState:
+    """Where a run is: completed epochs, optimiser steps, progress inside the current epoch."""
+
+    epoch: int = 0  # completed epochs
+    step: int = 0  # optimiser steps so far
+    batch: int = 0  # batches done in the current (unfinished) epoch
+    loss_sum: float = 0.0  # sum of batch losses in the current epoch
+    best: float = -math.inf  # best smoothed monitored value (val mIoU, or -train loss)
+    best_epoch: int | None = None  # the epoch saved as best.pt (None: a run from before)
+    best_value: float | None = None  # the monitored value of that epoch, not smoothed
+    bad_epochs: int = 0  # validations since the best one
+    smoothed: float | None = None  # exponential average of the monitored value
+
+
+@dataclass(frozen=True)
+class Precision:
+    """Mixed precision and memory layout for one device (CUDA: autocast + channels_last)."""
+
+    amp_dtype: torch.dtype | None = None
+    channels_last: bool = False
+
+    @classmethod
+    def choose(cls, amp: str, channels_last: bool | None, device: torch.device) -> Precision:
+        cuda = device.type == "cuda"
+        if amp == "auto":
+            dtype = (
+                (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
+                if cuda
+                else None
+            )
+        elif amp == "native":
+            dtype = torch.bfloat16 if supports_bf16(device) else None
+        else:
+            dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "off": None}[amp]
+        return cls(dtype, cuda if channels_last is None else channels_last)
+
+    def autocast(self, device: torch.device):
+        return torch.autocast(device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)
+
+    @property
+    def inference(self) -> str:
+        """The ``precision`` prediction runs in: ``"bf16"`` under bf16 autocast, else fp32."""
+        return "bf16" if self.amp_dtype == torch.bfloat16 else "fp32"
+
+    def describe(self) -> str:
+        amp = str(self.amp_dtype).removeprefix("torch.") if self.amp_dtype else "off"
+        return f"amp {amp}, channels_last {'on' if self.channels_last else 'off'}"
+
+
+FULL_PRECISION = Precision()  # fp32, default memory layout
+
+
+def train_one_epoch(
+    model: nn.Module,
+    loader,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: nn.Module,
+    state: TrainState,
+    *,
+    device: torch.device,
+    precision: Precision = FULL_PRECISION,
+    scaler: torch.amp.GradScaler | None = None,
+    scheduler=None,
+    grad_clip: float = 0.0,
+    bar: tqdm | None = None,
+    stop: Callable[[], bool] = lambda: False,
+    group: Group = SOLO,
+    until: Callable[[], bool] = lambda: False,
+) -> tuple[float, float]:
+    """One pass over ``loader`` of (image (N,C,H,W) float32, target (N,h,w) int64, weight
+    (N,h,w) float32). Updates ``state`` (step, batch, loss_sum) in place; the scheduler, if
+    given, is stepped per batch. Raises KeyboardInterrupt between steps once ``stop()`` is true
+    (in any process of ``group``, whose mean loss is the one checked and recorded), and
+    ends the epoch early once ``until()`` is true, before its first step too (a spent time
+    budget: every process of ``group`` must give the same answer). Returns (seconds waiting for data, seconds computing)."""
+    model.train()
+    scaler = scaler or torch.amp.GradScaler(device.type, enabled=False)
+    data_s = compute_s = 0.0
+    if until():  # a resumed run stopped in the step that spent its budget: no step more
+        return data_s, compute_s
+    tick = time.perf_counter()
+    for image, target, weight in loader:
+        got = time.perf_counter()
+        data_s += got - tick
+        image, target, weight = _to_device(image, target, weight, device, precision)
+        with precision.autocast(device):
+            logits = model(image)
+        loss = loss_fn(logits.float(), target, weight)  # the loss in fp32 (NaN reports with AMP)
+        value, stopping = group.step(loss, stop())  # every process stops at the same step
+        _check_finite(value, state, logits, optimizer)
+        optimizer.zero_grad(set_to_none=True)
+        scaler.scale(loss).backward()
+        if grad_clip > 0:
+            scaler.unscale_(optimizer)
+            nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+        scaler.step(optimizer)
+        scaler.update()
+        if scheduler is not None:
+            scheduler.step()
+        state.step, state.batch, state.loss_sum = (
+            state.step + 1,
+            state.batch + 1,
+            state.loss_sum + value.item(),
+        )
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(loss=f"{value.item():.4f}")
+        tick = time.perf_counter()
+        compute_s += tick - got
+        if stopping:
+            raise KeyboardInterrupt
+        if until():
+            break
+    return data_s, compute_s
+
+
+def validate(
+    model: UNet,
+    samples,
+    loss_fn: nn.Module,
+    *,
+    device: torch.device,
+    precision: Precision = FULL_PRECISION,
+) -> dict:
+    """Loss and metrics over whole validation images, predicted with overlap-tile.
+
+    ``samples``: objects with ``image`` (C, H, W) float32 normalised, ``mask`` (H, W) int64
+    (IGNORE_INDEX allowed), ``weight`` (H, W) float32 or None. The loss is ``loss_fn`` of the
+    log-probabilities (whose softmax is the predicted probabilities), averaged over labelled
+    pixels. Returns ``{"loss", "miou", "mdice", "iou": [...], "dice": [...], ...}`` of a
+    ``ConfusionMatrix``; a 1-channel (sigmoid) net counts as two classes at p = 0.5.
+    """
+    matrix = ConfusionMatrix(max(model.num_classes, 2), ignore_index=IGNORE_INDEX)
+    loss_sum, pixels = 0.0, 0
+    model.to(memory_format=inference_layout(device))  # once, not per image
+    for sample in samples:
+        x = torch.from_numpy(sample.image)[None].to(device)
+        probs = predict_tensor(model, x, precision=precision.inference)  # (1, K, H, W)
+        target = torch.from_numpy(sample.mask)[None].to(device)
+        weight = None if sample.weight is None else torch.from_numpy(sample.weight)[None].to(device)
+        n = int((target != IGNORE_INDEX).sum())
+        if n:
+            loss_sum += loss_fn(_log_odds(probs), target, weight).item() * n
+            pixels += n
+        matrix.update(class_indices(probs), target)
+    # back to the training layout
+    model.to(
+        memory_format=torch.channels_last if precision.channels_last else torch.contiguous_format
+    )
+    return {"loss": loss_sum / max(pixels, 1), **matrix.compute()}
+
+
+def _log_odds(probs: torch.Tensor) -> torch.Tensor:
+    """Logits whose softmax (sigmoid for one channel) gives ``probs`` back."""
+    p = probs.clamp(1e-7, 1 - 1e-7)
+    return torch.log(p / (1 - p)) if p.shape[1] == 1 else torch.log(p)
+
+
+def _to_device(image, target, weight, device, precision):
+    fmt = torch.channels_last if precision.channels_last else torch.contiguous_format
+    image = image.to(device, non_blocking=True).contiguous(memory_format=fmt)
+    return image, target.to(device, non_blocking=True), weight.to(device, non_blocking=True)
+
+
+def _check_finite(loss: torch.Tensor, state: TrainState, logits: torch.Tensor, optimizer) -> None:
+    if torch.isfinite(loss):
+        return
+    lr = optimizer.param_groups[0]["lr"]
+    finite = torch.isfinite(logits)
+    span = (
+        f"logits in [{logits[finite].min().item():.3g}, {logits[finite].max().item():.3g}]"
+        if finite.any()
+        else "no finite logits"
+    )
+    raise TrainingError(
+        f"loss is {loss.item()} at step {state.step + 1} (epoch {state.epoch + 1}, batch "
+        f"{state.batch + 1}), lr {lr:.3g}, {span}, {int((~finite).sum())} non-finite logits; "
+        "lower train.lr, set train.grad_clip, or try train.amp=off"
+    )

@@ -1,0 +1,119 @@
+"""The label offset (``train.label_offset: fit``): measured on the validation images after
+training, stored in the checkpoints and in ``label_offset.json``."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import asdict, fields, replace
+from pathlib import Path
+
+import torch
+
+from unetlab.checkpoint import load_checkpoint, model_from_checkpoint, update_checkpoint
+from unetlab.config import Config
+from unetlab.data.io import atomic_path
+from unetlab.inference.offset import MIN_IMAGES, OffsetFit, estimate_offset
+from unetlab.inference.predict import predict_tensor
+from unetlab.inference.tta import fitting_tta
+from unetlab.outputs import record
+from unetlab.train.rundir import OFFSET_FILE
+from unetlab.train.setup import Data, prepare_data
+
+log = logging.getLogger(__name__)
+
+
+def fit_label_offset(
+    cfg: Config,
+    run_dir: str | os.PathLike,
+    *,
+    device="cpu",
+    data: Data | None = None,
+    precision: str = "fp32",
+    out_of_time: Callable[[], bool] | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> OffsetFit | None:
+    """Measure where the labels sit relative to the predictions of ``run_dir``'s best.pt on
+    the validation images of ``cfg`` (``data``, or read again), with test-time augmentation
+    when the net trained with flips or rotations (:func:`fitting_tta`), and store the offset
+    in best.pt and last.pt (:mod:`unetlab.inference.offset`) and in ``label_offset.json``.
+    ``precision``: the predictions' (training passes its validations' precision: bf16 gives
+    the same offsets in half the time, bench/README.md). ``out_of_time``: a time budget's
+    end (the search then keeps the best move it has tried if it tried every whole-pixel move;
+    else nothing is stored). ``stop``: a stop request (Ctrl-C) that skips the measurement, the
+    run's files left as they were. None without validation images, when the budget ran out
+    before the predictions were made or before the search tried the whole-pixel moves, or
+    when stopped. Also
+    usable on a finished run: ``fit_label_offset(load_config(run / "config.yaml"), run)``."""
+    data = data if data is not None else prepare_data(cfg)
+    if len(data.val) < MIN_IMAGES:
+        log.info(
+            "label offset: not measured (%d validation image(s); at least %d tell an "
+            "annotation's offset from chance)",
+            len(data.val),
+            MIN_IMAGES,
+        )
+        return None
+    started, checkpoints = time.perf_counter(), Path(run_dir) / "checkpoints"
+    stop = stop or (lambda: False)
+    halt = stop if out_of_time is None else (lambda: stop() or out_of_time())
+    device = torch.device(device)
+    model = model_from_checkpoint(load_checkpoint(checkpoints / "best.pt")).to(device).eval()
+    model.label_offset = (0.0, 0.0)  # measured from the unmoved predictions
+    tta = fitting_tta(cfg.augment) or False
+    probs = []
+    for sample in data.val:
+        if halt():
+            return _not_measured(stop(), len(probs), len(data.val))
+        x = torch.from_numpy(sample.image)[None].to(device)
+        probs.append(predict_tensor(model, x, tta=tta, precision=precision)[0].cpu())
+    found = estimate_offset(probs, [s.mask for s in data.val], out_of_time=halt)
+    if stop():  # the search cut short: not the measurement asked for
+        return _not_measured(True, len(probs), len(data.val))
+    if not found.measured:  # the budget's end before every whole-pixel move: nothing stored
+        log.info("%s; give more --minutes", found.describe())
+        return None
+    for name in ("best.pt", "last.pt"):
+        if (checkpoints / name).is_file():
+            update_checkpoint(checkpoints / name, label_offset=list(found.offset))
+    measured = {
+        **asdict(found),
+        "tta": list(tta or ()),
+        "seconds": round(time.perf_counter() - started, 1),
+    }
+    record(run_dir, [OFFSET_FILE], command="train")  # a run's file, like the others
+    with atomic_path(Path(run_dir) / OFFSET_FILE) as tmp:
+        tmp.write_text(json.dumps(measured, indent=1) + "\n")
+    log.info("%s (%.0f s)", found.describe(), measured["seconds"])
+    return found
+
+
+def _not_measured(stopped: bool, predicted: int, images: int) -> None:
+    """Say why the label offset was left out: stopped, or the time budget's end."""
+    if stopped:
+        log.info("label offset: not measured (stopped); train --resume measures it")
+    else:
+        log.info(
+            "label offset: not measured (the time budget ran out after %d of %d validation"
+            " predictions; give more --minutes)",
+            predicted,
+            images,
+        )
+
+
+def measured_offset(run_dir: Path) -> OffsetFit | None:
+    """The label offset measured for the run's present best.pt (``label_offset.json`` written
+    after it), or None: not measured, or best.pt changed since (a resume trained on)."""
+    record, best = run_dir / OFFSET_FILE, run_dir / "checkpoints" / "best.pt"
+    try:
+        if record.stat().st_mtime_ns < best.stat().st_mtime_ns:
+            return None
+        measured = json.loads(record.read_text())
+        names = {f.name for f in fields(OffsetFit)}
+        found = OffsetFit(**{k: v for k, v in measured.items() if k in names})
+    except (OSError, ValueError, TypeError):
+        return None
+    return replace(found, offset=tuple(found.offset))

@@ -1,0 +1,193 @@
+"""Resuming a run: the command that does it, the files it trained on, and its state restored
+from ``last.pt`` (a changed length or time budget laid over the schedule)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from unetlab.checkpoint import load_checkpoint
+from unetlab.config import Config, config_changes, describe_changes, load_config
+from unetlab.data.datasets import split_pairs
+from unetlab.data.pairs import Pair
+from unetlab.data.split_record import (
+    SPLIT_FILE,
+    added_pairs,
+    describe_pairs,
+    read_split,
+    recorded_pairs,
+)
+from unetlab.errors import UnetlabError
+from unetlab.train.loop import TrainState
+from unetlab.train.schedule import BudgetSchedule, schedule_factor
+
+log = logging.getLogger(__name__)
+
+
+def resume_command(run_dir: str | os.PathLike, processes: int = 1) -> str:
+    """The command that resumes ``run_dir`` as it trained (in ``processes`` processes)."""
+    nproc = f" --nproc {processes}" if processes > 1 else ""
+    return f"unetlab train --run-dir {shlex.quote(str(run_dir))} --resume{nproc}"
+
+
+def recorded_split(run_dir: Path, cfg: Config) -> tuple[list[Pair], list[Pair]] | None:
+    """The (train, val) pairs a resumed run trained and validated on, as its split.json (or
+    its last.pt) records them, in its data folder now; DatasetError if some are gone or
+    changed. One line names the pairs the folder holds now that the record leaves out. None
+    for a run from before runs recorded their files: the folder is split again."""
+    record = read_split(run_dir / SPLIT_FILE)
+    if record is None:
+        record = load_checkpoint(run_dir / "checkpoints" / "last.pt").get("split")
+    if record is None:
+        log.info("this run recorded no list of its files: its data folder is split again")
+        return None
+    split = recorded_pairs(record, cfg.data.root)
+    now = [*split_pairs(cfg.data.root, problems=[], quiet=True)]
+    if added := added_pairs(record, [p for part in now for p in part], cfg.data.root):
+        log.info(
+            "data %s: resuming on the %d training and %d validation images the run recorded "
+            "(%s); %d image(s) added to the folder since are left out: %s",
+            cfg.data.root,
+            len(split[0]),
+            len(split[1]),
+            SPLIT_FILE,
+            len(added),
+            describe_pairs(added),
+        )
+    return split
+
+
+def log_changes(own: Path, cfg: Config) -> dict:
+    """One line naming the keys in which a resumed run's config differs from the run's;
+    returns them (:func:`unetlab.config.config_changes`)."""
+    if own.is_file() and (changes := config_changes(load_config(own), cfg)):
+        log.info("resuming with %s (the rest as in %s)", describe_changes(changes), own)
+        return changes
+    return {}
+
+
+def restore_checkpoint(
+    path: Path,
+    model,
+    optimizer,
+    scheduler,
+    scaler,
+    state: TrainState,
+    *,
+    budget=None,
+    processes: int = 1,
+) -> None:
+    checkpoint = load_checkpoint(path)
+    _warn_other_processes(checkpoint.get("processes"), processes)
+    if checkpoint["config"] != asdict(model.config):
+        raise UnetlabError(
+            f"{path} holds a different architecture ({checkpoint['config']}); resume with its config"
+        )
+    length = _schedule_length(scheduler)  # this config's, before the saved state replaces it
+    model.load_state_dict(checkpoint["model"])
+    optimizer.load_state_dict(checkpoint["optimizer"])
+    saved = checkpoint.get("scheduler")
+    if scheduler is not None and saved is not None:
+        saved = _saved_schedule(checkpoint, scheduler)
+        scheduler.load_state_dict(saved)
+        _stretch_schedule(scheduler, length)
+    scaler.load_state_dict(checkpoint["scaler"])
+    if budget is not None and checkpoint.get("budget"):  # none of a run made without one
+        budget.load_state_dict(checkpoint["budget"])
+        log.info(
+            "time budget: %.2g of %g min spent", budget.seconds_spent / 60, budget.seconds / 60
+        )
+    for key, value in checkpoint["train_state"].items():
+        setattr(state, key, value)
+    torch.set_rng_state(checkpoint["rng"])
+    log.info(
+        "resuming %s at epoch %d, batch %d (step %d)",
+        path,
+        state.epoch + 1,
+        state.batch,
+        state.step,
+    )
+    if saved is not None:
+        _log_budget(scheduler, saved)
+
+
+def _warn_other_processes(saved: int | None, processes: int) -> None:
+    """A run resumed in another number of processes than it trained in (``saved``; None:
+    not recorded) trains on with another global batch: say so, and how to go on as before."""
+    if saved is None or saved == processes:
+        return
+    log.warning(
+        "this run trained in %d process(es) and resumes in %d: its global batch changes with "
+        "them (batch_size x processes); resume with --nproc %d to go on as it trained",
+        saved,
+        processes,
+        saved,
+    )
+
+
+def _saved_schedule(checkpoint: dict, scheduler) -> dict:
+    """The schedule's state in ``checkpoint``; a time budget's with the seconds it ran under
+    (in its train config, for a checkpoint from before they were in the state)."""
+    state = dict(checkpoint["scheduler"])
+    if isinstance(scheduler, BudgetSchedule) and "seconds" not in state:
+        minutes = (checkpoint.get("train_config") or {}).get("train", {}).get("max_minutes")
+        if minutes:
+            state["seconds"] = 60 * minutes
+    return state
+
+
+def _log_budget(scheduler, saved: dict) -> None:
+    """One line on what a resumed run's new time budget buys."""
+    before = saved.get("seconds")
+    if not isinstance(scheduler, BudgetSchedule) or before in (None, scheduler.seconds):
+        return
+    now, spent = scheduler.seconds / 60, scheduler.seconds_spent / 60
+    line = f"the time budget is now {now:g} min (it was {before / 60:g}; {spent:.2g} min spent)"
+    if scheduler.spent():
+        log.info("%s: it is spent, so no more training", line)
+        return
+    log.info(
+        "%s: it buys %.0f s more training, the %s schedule laid over them (lr %.3g now, 0 at "
+        "the end)",
+        line,
+        scheduler.training_left(),
+        scheduler.kind,
+        scheduler.optimizer.param_groups[0]["lr"],
+    )
+
+
+def _schedule_length(scheduler) -> tuple[str, int] | None:
+    """(attribute, steps) of a step schedule's length (cosine, poly), or None."""
+    for key in ("T_max", "total_iters"):
+        if hasattr(scheduler, key):
+            return key, getattr(scheduler, key)
+    return None
+
+
+def _stretch_schedule(scheduler, length: tuple[str, int] | None) -> None:
+    """A resumed run whose length changed (train.epochs, the tiles per epoch or the batch):
+    its cosine / poly schedule is laid over the new length, the lr set to the new curve's
+    value at this step (else it would rise again after reaching 0, or never anneal). Public
+    state only: torch's cosine and poly steps go on from the optimiser's lr and the length
+    (``get_last_lr()``, which unetlab does not read, catches up at the next step)."""
+    if length is None or getattr(scheduler, length[0]) == length[1]:
+        return
+    key, steps = length
+    before = getattr(scheduler, key)
+    setattr(scheduler, key, steps)
+    kind, step = ("cosine" if key == "T_max" else "poly"), scheduler.last_epoch
+    for group, base in zip(scheduler.optimizer.param_groups, scheduler.base_lrs):
+        group["lr"] = base * schedule_factor(kind, step / max(steps, 1))
+    log.info(
+        "the run's %s schedule ended at step %d; it now ends at step %d (lr %.3g at step %d)",
+        kind,
+        before,
+        steps,
+        scheduler.optimizer.param_groups[0]["lr"],
+        step,
+    )

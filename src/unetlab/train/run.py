@@ -1,0 +1,292 @@
+"""One training run as its parts share it (:class:`Run`), built by :func:`setup_run`: data,
+net, loader, optimiser and schedule, and what its history.yaml records of them."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader, Sampler
+
+from unetlab.checkpoint import save_model
+from unetlab.config import Config, save_config
+from unetlab.data.datasets import TileDataset
+from unetlab.distributed import Group
+from unetlab.errors import UnetlabError
+from unetlab.losses import build_loss
+from unetlab.models import EncoderUNet, UNet
+from unetlab.provenance import code_identity, command_line, describe_code, machine
+from unetlab.run_records import HISTORY_FILE, append_history, history_entry
+from unetlab.runtime import available_cpus, configure_threads
+from unetlab.train.log import log_loading, log_start
+from unetlab.train.loop import Precision, TrainState
+from unetlab.train.resume import log_changes, recorded_split, restore_checkpoint
+from unetlab.train.rundir import MetricsFile, record_split
+from unetlab.train.schedule import (
+    BudgetSchedule,
+    TimeBudget,
+    ValidationPacer,
+    build_optimizer,
+    build_scheduler,
+    time_budget,
+)
+from unetlab.train.setup import Data, build_model, class_weights, prepare_data, tile_sizes
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Run:
+    """One training run as the parts of ``fit`` share it (:mod:`unetlab.train.fitting`): what
+    setup built, where the run is, and its clock."""
+
+    cfg: Config
+    run_dir: Path
+    device: torch.device
+    group: Group
+    precision: Precision
+    data: Data
+    model: UNet | EncoderUNet
+    net: nn.Module  # DistributedDataParallel under torchrun, else the model
+    dataset: TileDataset
+    loader: DataLoader
+    items: _EpochItems
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    scaler: torch.amp.GradScaler
+    loss_fn: nn.Module
+    steps_per_epoch: int
+    state: TrainState = field(default_factory=TrainState)
+    metrics: MetricsFile | None = None  # the main process's metrics.csv
+    started: float = field(default_factory=time.perf_counter)
+    plotted: float = 0.0
+    last: dict = field(default_factory=dict)  # the latest validation
+    freeze: Callable[[int], None] = lambda epoch: None  # the encoder's state for an epoch
+    clock: Callable[[], float] = time.perf_counter  # the time budget's (shared by processes)
+    out_of_time: Callable[[], bool] = lambda: False  # is the time budget spent?
+    budget: TimeBudget | None = None  # a time budget not run by the schedule (none, plateau)
+    pacer: ValidationPacer | None = None  # spaces validations under a time budget
+    split: dict | None = None  # which files train and validate (split.json; main process)
+    ended: str | None = None  # why training stopped early: "time budget", "early stop"
+
+    def save(self, name: str, **extra) -> Path | None:
+        """Write ``checkpoints/<name>`` with everything a resume needs (main process only)."""
+        if not self.group.is_main:
+            return None
+        scheduler = self.scheduler.state_dict() if self.scheduler else None
+        budget = self.budget.state_dict() if self.budget else None
+        return save_model(
+            self.run_dir / "checkpoints" / name,
+            self.model,
+            optimizer=self.optimizer.state_dict(),
+            scheduler=scheduler,
+            budget=budget,
+            scaler=self.scaler.state_dict(),
+            train_state=asdict(self.state),
+            train_config=self.cfg.to_dict(),
+            rng=torch.get_rng_state(),
+            processes=self.group.world,  # the global batch is batch_size x processes
+            split=self.split,
+            **extra,
+        )
+
+
+def setup_run(
+    cfg: Config,
+    run_dir: Path,
+    *,
+    device: torch.device,
+    group: Group,
+    resume: bool,
+    clock: Callable[[], float] = time.perf_counter,
+    begun: float | None = None,
+) -> Run:
+    """Data, model, loader, optimiser and schedule of a run (restored from ``last.pt`` when
+    resuming); the main process writes config.yaml and starts metrics.csv and the log. A time
+    budget counts from ``begun``, the ``clock``'s reading when ``fit`` began (None: now)."""
+    t = cfg.train
+    precision = Precision.choose(t.amp, t.channels_last, device)
+    if device.type == "cpu":
+        # no more threads than the CPUs this process may use (its share, under torchrun)
+        configure_threads(max(1, available_cpus() // group.world) if group.active else None)
+    torch.manual_seed(t.seed)
+    data = prepare_data(cfg, recorded_split(run_dir, cfg) if resume else None)
+    model = build_model(cfg, data)
+    in_size, out_size = tile_sizes(model, cfg.data.tile_size, data.train)
+    dataset = TileDataset(
+        data.train,
+        input_size=in_size,
+        output_size=out_size,
+        augment=_augment(cfg),
+        tiles_per_epoch=cfg.data.tiles_per_epoch,
+        seed=t.seed,
+    )
+    layout = torch.channels_last if precision.channels_last else torch.preserve_format
+    model.to(device, memory_format=layout)
+    net = group.wrap(model, device)
+    if group.active:
+        torch.manual_seed(t.seed + group.rank)  # own dropout masks per process
+    steps_per_epoch = _steps_per_epoch(cfg, group)
+    optimizer = build_optimizer(model, t)
+    loader, items = _loader(dataset, t, device, group)
+    scaler = torch.amp.GradScaler(device.type, enabled=precision.amp_dtype == torch.float16)
+    weights = class_weights(cfg, data, model.num_classes)
+    loss = build_loss(t.loss, focal_gamma=t.focal_gamma, class_weights=weights)
+    scheduler = build_scheduler(optimizer, t, steps_per_epoch * t.epochs, clock=clock, since=begun)
+    parts = (model, net, dataset, loader, items, optimizer, scheduler, scaler, loss)
+    run = Run(cfg, run_dir, device, group, precision, data, *parts, steps_per_epoch)
+    run.freeze = _encoder_freezer(model, t.freeze_encoder_epochs, group)
+    run.clock = clock
+    if t.max_minutes > 0 and not isinstance(scheduler, BudgetSchedule):
+        run.budget = TimeBudget(60 * t.max_minutes, clock=clock, since=begun)
+    run.out_of_time, run.pacer = time_budget(cfg, scheduler, run.budget)
+    timer = scheduler if isinstance(scheduler, BudgetSchedule) else run.budget
+    loading = timer.seconds_spent if timer is not None else None  # since fit began
+    if resume:
+        last = run_dir / "checkpoints" / "last.pt"
+        parts = (model, optimizer, scheduler, scaler, run.state)
+        restore_checkpoint(last, *parts, budget=run.budget, processes=group.world)
+    if group.is_main:
+        changes = log_changes(run_dir / "config.yaml", cfg) if resume else {}
+        run.split = record_split(run_dir, cfg, data)
+        save_config(cfg, run_dir / "config.yaml", header=_provenance())
+        run.metrics = MetricsFile(
+            run_dir / "metrics.csv", model.classes, keep_epochs=run.state.epoch
+        )
+        log_start(run, in_size, out_size)
+        entry = history_entry(resume=resume, state=asdict(run.state), changes=changes)
+        append_history(run_dir, entry | run_info(run, weights))
+        if timer is not None:
+            log_loading(loading, timer)
+    return run
+
+
+def _steps_per_epoch(cfg: Config, group: Group) -> int:
+    """Each process takes every world-th tile: global batch = batch_size x processes."""
+    steps = math.ceil(cfg.data.tiles_per_epoch // group.world / cfg.train.batch_size)
+    if steps == 0:
+        raise UnetlabError(
+            f"data.tiles_per_epoch {cfg.data.tiles_per_epoch} is fewer than the "
+            f"{group.world} processes: raise it"
+        )
+    return steps
+
+
+def _loader(dataset: TileDataset, t, device: torch.device, group: Group):
+    """(DataLoader, its sampler). One loader for the run: its workers persist across epochs
+    (starting them each epoch cost a GPU run ~0.5 s of 2.5 s per paper-net epoch); the
+    sampler sends (epoch, index) and the dataset draws from those alone. Its own generator:
+    iterating must not draw from the global RNG (dropout's)."""
+    workers = min(t.num_workers, available_cpus() // group.world)
+    if workers < t.num_workers:
+        log.info("train.num_workers %d > %d CPUs: using %d", t.num_workers, workers, workers)
+    items = _EpochItems()
+    loader = DataLoader(
+        dataset,
+        batch_size=t.batch_size,
+        sampler=items,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        pin_memory=device.type == "cuda",
+        generator=torch.Generator(),
+    )
+    return loader, items
+
+
+class _EpochItems(Sampler):
+    """The ``(epoch, index)`` items of one epoch (or of what is left of it, on resume)."""
+
+    def __init__(self):
+        self.epoch, self.indices = 0, range(0)
+
+    def set(self, epoch: int, indices: range) -> None:
+        self.epoch, self.indices = epoch, indices
+
+    def __iter__(self):
+        return ((self.epoch, i) for i in self.indices)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+
+def _encoder_freezer(model, epochs: int, group: Group) -> Callable[[int], None]:
+    """``freeze(epoch)``: the encoder frozen before epoch ``epochs``, trained from then on."""
+    if not epochs:
+        return lambda epoch: None
+    if not isinstance(model, EncoderUNet):
+        raise UnetlabError("train.freeze_encoder_epochs needs an encoder net (model.encoder)")
+    if group.active:
+        raise UnetlabError("train.freeze_encoder_epochs is not supported with --nproc > 1")
+
+    def freeze(epoch: int) -> None:
+        frozen = epoch < epochs
+        if frozen != model.encoder_frozen:
+            model.freeze_encoder(frozen)
+            log.info("encoder %s from epoch %d", "frozen" if frozen else "trained", epoch + 1)
+
+    return freeze
+
+
+def _augment(cfg: Config):
+    if not cfg.augment.enabled:
+        return None
+    from unetlab.data.transforms import Augment
+
+    return Augment(**cfg.augment.options())
+
+
+def _provenance() -> str:
+    code = code_identity()
+    return (
+        f"resolved config of a unetlab run: {describe_code(code)}, torch {code['torch']}, "
+        f"numpy {code['numpy']}, python {code['python']}\n"
+        f"command: {command_line()}\n"
+        f"each command, its code, machine, device, precision and net: {HISTORY_FILE}"
+    )
+
+
+def run_info(run: Run, weights: list[float] | None) -> dict:
+    """What one command's training ran with (its entry in ``history.yaml``): the code, the
+    machine and what the config's open choices resolved to: device, precision, threads, the
+    net built
+    (its preset expanded), class weights and normalisation. config.yaml keeps them as asked
+    (``auto``, a preset's name), so that it runs the same way elsewhere."""
+    precision, model = run.precision, run.model
+    amp = str(precision.amp_dtype).removeprefix("torch.") if precision.amp_dtype else "off"
+    cpu = run.device.type == "cpu"
+    return {
+        "code": code_identity(),
+        "machine": machine(run.device),
+        "resolved": {
+            "device": str(run.device),
+            "threads": torch.get_num_threads() if cpu else None,
+            "processes": run.group.world,
+            "amp": amp,
+            "channels_last": precision.channels_last,
+            "model": built_model(run.cfg, model),
+            "class_weights": weights,
+            "normalization": dict(run.data.normalization),
+            "label_values": [int(v) for v in run.data.label_values],
+            "classes": list(model.classes),
+        },
+    }
+
+
+def built_model(cfg: Config, model: nn.Module) -> dict:
+    """The net as built: its class, the preset or encoder it came from, every architecture
+    option (the preset's and the data's values filled in) and its parameter count."""
+    source = {"preset": cfg.model.preset} if cfg.model.encoder == "none" else {}
+    if cfg.model.encoder_weights:
+        source["encoder_weights"] = cfg.model.encoder_weights
+    return {
+        "class": type(model).__name__,
+        **source,
+        **asdict(model.config),
+        "parameters": sum(p.numel() for p in model.parameters()),
+    }

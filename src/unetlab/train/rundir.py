@@ -1,0 +1,260 @@
+"""The run folder: claiming it (lock, refusals, a fresh start), its files, its split.json and
+its metrics.csv (:class:`MetricsFile`)."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import os
+import shutil
+from pathlib import Path
+
+from unetlab.config import Config, check_resumed, load_config
+from unetlab.data.datasets import data_folders
+from unetlab.data.io import atomic_path
+from unetlab.data.split_record import SPLIT_FILE, read_split, split_record, write_split
+from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
+from unetlab.outputs import (
+    FolderLock,
+    record,
+    refuse_inside,
+    remove_stale_temporaries,
+    write_error,
+    written_here,
+)
+from unetlab.run_records import HISTORY_FILE, SUMMARY_FILE
+from unetlab.train.loop import TrainingError
+from unetlab.train.setup import Data
+
+OFFSET_FILE = "label_offset.json"  # train.label_offset: fit's measurement
+RUN_FILES = (
+    "config.yaml",
+    "plan.yaml",
+    "metrics.csv",
+    "train.log",
+    "curves.png",
+    OFFSET_FILE,
+    SPLIT_FILE,
+    HISTORY_FILE,
+    SUMMARY_FILE,
+    "checkpoints",
+)
+CHECKPOINTS = ("best.pt", "last.pt")  # the files of checkpoints/
+
+
+def claim_run_dir(
+    run_dir: str | os.PathLike,
+    cfg: Config,
+    *,
+    resume: bool,
+    overwrite: bool,
+    held: contextlib.ExitStack,
+) -> Path:
+    """Make (or check) ``run_dir`` for the run of ``cfg`` and take it (the main process):
+    refuse a folder the run may not use (:func:`check_run_dir`, :func:`prepare_run_dir`), a
+    missing one to resume, or a resume that would change what the run trains; hold the
+    folder's lock in ``held``, and, in it, remove a folder this call made again when the run
+    ends on the user's problem before its first checkpoint (:func:`_gone_if_unstarted`)."""
+    check_run_dir(run_dir, cfg.data.root)
+    if resume and not Path(run_dir).exists():  # before making it: none is left
+        raise OutputError(
+            f"{run_dir}: no such run folder to resume; give run_dir a run that "
+            "saved a checkpoint, or start a new run without resume=True"
+        )
+    made = _made(run_dir)
+    held.enter_context(FolderLock(run_dir))
+    # inside the lock: a folder this call made goes again if its data is bad
+    held.enter_context(_gone_if_unstarted(run_dir, made))
+    run_dir = prepare_run_dir(run_dir, resume=resume, overwrite=overwrite)
+    if resume:
+        _check_resumed(run_dir, cfg)
+    return run_dir
+
+
+def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool) -> Path:
+    """Create ``run_dir``; refuse an existing run unless resuming or overwriting.
+
+    The folder's manifest (:mod:`unetlab.outputs`) lists the run files unetlab wrote there
+    (recorded before they are written); a run file that exists but is not listed is someone
+    else's and is refused whatever the flags. A run made before run folders had manifests
+    counts as unetlab's when it holds ``checkpoints/last.pt`` or ``best.pt``. A run that
+    stopped before its first checkpoint (bad data found while loading) is simply started
+    again."""
+    run_dir = Path(run_dir)
+    if resume and overwrite:
+        raise UnetlabError("choose one of resume and overwrite")
+    existing = [name for name in RUN_FILES if (run_dir / name).exists()]
+    ours = _own_run_files(run_dir)
+    if foreign := [name for name in existing if name not in ours]:
+        others = f" (nor were {', '.join(foreign[1:])})" if len(foreign) > 1 else ""
+        raise OutputError(
+            f"{run_dir / foreign[0]} exists and was not written by unetlab{others}: choose "
+            "another --run-dir (unetlab never replaces files it did not write)"
+        )
+    if resume and not (run_dir / "checkpoints" / "last.pt").is_file():
+        raise OutputError(
+            f"{run_dir}: no checkpoints/last.pt to resume from; start the run again with "
+            "--overwrite (or give the --run-dir of a run that saved a checkpoint)"
+        )
+    started = any((run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS)
+    if existing and not resume:
+        if started and not overwrite:  # one that stopped before a checkpoint is started again
+            raise OutputError(
+                f"{run_dir} already holds a run ({', '.join(existing)}): use --resume to continue "
+                "it, --overwrite to start again, or another --run-dir"
+            )
+        _remove_run(run_dir, existing)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    record(run_dir, RUN_FILES, command="train")  # before any of them is written
+    (run_dir / "checkpoints").mkdir(exist_ok=True)
+    record(run_dir / "checkpoints", CHECKPOINTS, command="train")
+    for folder in (run_dir, run_dir / "checkpoints"):  # left by a killed run (we hold the lock)
+        remove_stale_temporaries(folder)
+    return run_dir
+
+
+def _own_run_files(run_dir: Path) -> set[str]:
+    """The names of RUN_FILES that unetlab wrote in ``run_dir``: those its manifest lists, or
+    all of them in a run from before run folders had manifests (one with checkpoints)."""
+    listed = written_here(run_dir) & set(RUN_FILES)
+    if "checkpoints" not in listed and any(
+        (run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS
+    ):
+        return set(RUN_FILES)
+    if "checkpoints" in listed and _offset_record(run_dir / OFFSET_FILE):
+        listed.add(OFFSET_FILE)  # a run's from before its manifest listed it
+    return listed
+
+
+def _offset_record(path: Path) -> bool:
+    """Whether ``path`` holds a label offset as :func:`fit_label_offset` writes it."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(found, dict) and {"offset", "miou", "unshifted_miou"} <= set(found)
+
+
+def _remove_run(run_dir: Path, names: list[str]) -> None:
+    """Remove the run files ``names`` (unetlab's own); anything else in the folder stays,
+    also files that are not checkpoints in ``checkpoints/``."""
+    for name in names:
+        path = run_dir / name
+        if name == "checkpoints":
+            for checkpoint in CHECKPOINTS:
+                (path / checkpoint).unlink(missing_ok=True)
+        elif path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+
+
+def check_run_dir(run_dir: str | os.PathLike, data_root: str | os.PathLike | None) -> None:
+    """Refuse a ``run_dir`` that is a file, or that is (or lies in) a folder the data set of
+    ``data_root`` reads images or masks from (the run's files would be read as data)."""
+    run_dir = Path(run_dir)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise OutputError(f"{run_dir} is a file, not a folder: give --run-dir a folder")
+    if data_root is not None:
+        refuse_inside([run_dir], data_folders(data_root), command="train")
+
+
+def _check_resumed(run_dir: Path, cfg: Config) -> None:
+    """Refuse to resume the run in ``run_dir`` with a ``cfg`` that would change what it
+    trains (:func:`unetlab.config.check_resumed`), or when its config.yaml is gone."""
+    own = run_dir / "config.yaml"
+    if not own.is_file():
+        raise UnetlabError(
+            f"{own} is missing: the run's settings are unknown, so it cannot be resumed; "
+            "start a new run (another run_dir, or overwrite=True)"
+        )
+    check_resumed(load_config(own), cfg, source=str(own))
+
+
+@contextlib.contextmanager
+def _gone_if_unstarted(run_dir: str | os.PathLike, made: bool):
+    """A run folder that this call ``made`` (held under its lock) is removed again when the
+    run ends on the user's problem before its first checkpoint (bad data, or a setting that
+    does not fit the data, found while loading): nothing is left behind, and the same
+    command, fixed, starts afresh. A failed step (non-finite loss), out of memory and a full
+    disk keep it, with the log that says what happened."""
+    run_dir = Path(run_dir)
+    try:
+        yield
+    except UnetlabError as exc:
+        kept = isinstance(exc, (TrainingError, OutOfMemoryError, OutputError))
+        saved = any((run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS)
+        if made and not saved and not kept:
+            shutil.rmtree(run_dir, ignore_errors=True)
+        raise
+
+
+def _made(folder: str | os.PathLike) -> bool:
+    """Make ``folder`` (and its parents); True when this call made it (os.mkdir decides, so
+    of two processes starting at once only one did)."""
+    folder = Path(folder)
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir()
+    except FileExistsError:
+        return False
+    except OSError as exc:
+        raise write_error(folder, exc) from exc
+    return True
+
+
+def record_split(run_dir: Path, cfg: Config, data: Data) -> dict:
+    """The record of the files that train and validate the run (:mod:`unetlab.data.split_record`),
+    written to split.json at its start (a resumed run keeps the one it has)."""
+    if (record := read_split(run_dir / SPLIT_FILE)) is not None:
+        return record
+    record = split_record(cfg.data.root, *data.pairs)
+    write_split(run_dir / SPLIT_FILE, record)
+    return record
+
+
+class MetricsFile:
+    """metrics.csv, one row per epoch, appended and flushed (rows of later epochs dropped on resume)."""
+
+    def __init__(self, path: Path, classes: list[str], *, keep_epochs: int):
+        self.path = path
+        self.columns = [
+            "epoch",
+            "step",
+            "train_loss",
+            "val_loss",
+            "val_miou",
+            "val_miou_smoothed",
+            "val_mdice",
+            "lr",
+            "seconds",
+            "data_s",
+            "compute_s",
+            *[f"val_iou_{c}" for c in classes],
+        ]
+        self.rows: list[dict] = []
+        kept: list[dict] = []
+        if path.exists():
+            with path.open(newline="") as f:
+                kept = [r for r in csv.DictReader(f) if int(float(r["epoch"])) <= keep_epochs]
+            self.rows = [{k: float(v) if v else None for k, v in r.items()} for r in kept]
+        with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
+            writer = csv.DictWriter(f, self.columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(kept)
+
+    def append(self, row: dict) -> None:
+        self.rows.append(row)
+        with self.path.open("a", newline="") as f:
+            csv.DictWriter(f, self.columns, extrasaction="ignore").writerow(
+                {k: _fmt(row.get(k)) for k in self.columns}
+            )
+            f.flush()
+            os.fsync(f.fileno())
+
+
+def _fmt(value) -> str:
+    if value is None:
+        return ""
+    return str(value) if isinstance(value, int) else f"{value:.6g}"

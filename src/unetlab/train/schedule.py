@@ -1,0 +1,332 @@
+"""How the lr and the time are spent: the optimiser and its schedule, the ``train.max_minutes``
+budget (:class:`TimeBudget`, :class:`BudgetSchedule`), and the pacing of validations
+(:class:`ValidationPacer`)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import statistics
+import time
+from collections.abc import Callable
+
+import torch
+from torch import nn
+
+from unetlab.config import Config
+from unetlab.distributed import Group
+from unetlab.errors import UnetlabError
+from unetlab.inference.tta import fitting_tta
+
+log = logging.getLogger(__name__)
+
+VALIDATION_SHARE = 0.1  # with a time budget, validations take at most this share of the time
+#: with a time budget, the label offset's measurement may take at most this share of it
+OFFSET_SHARE = 0.2
+
+
+def build_optimizer(model: nn.Module, train) -> torch.optim.Optimizer:
+    """SGD with (the paper's 0.99) momentum, or AdamW, from a ``TrainSection``."""
+    if train.optimizer == "sgd":
+        return torch.optim.SGD(
+            model.parameters(),
+            lr=train.lr,
+            momentum=train.momentum,
+            weight_decay=train.weight_decay,
+        )
+    return torch.optim.AdamW(model.parameters(), lr=train.lr, weight_decay=train.weight_decay)
+
+
+def build_scheduler(
+    optimizer,
+    train,
+    total_steps: int,
+    *,
+    clock: Callable[[], float] | None = None,
+    since: float | None = None,
+):
+    """Per-step cosine / poly (to 0 at ``total_steps``), per-validation plateau, or None.
+
+    With a time budget (``train.max_minutes`` > 0) cosine and poly run on the clock instead
+    (:class:`BudgetSchedule`, read with ``clock``, default ``time.perf_counter``, from
+    ``since``, default now); else they
+    are torch's ``CosineAnnealingLR`` / ``PolynomialLR`` (power 0.9) over ``total_steps``.
+    """
+    if train.schedule == "plateau":
+        return torch.optim.lr_scheduler.ReduceLROnPlateau(
+            optimizer, mode="max", factor=0.5, patience=5
+        )
+    if train.schedule == "none":
+        return None
+    if train.max_minutes > 0:
+        return BudgetSchedule(
+            optimizer,
+            train.schedule,
+            total_steps=total_steps,
+            seconds=60 * train.max_minutes,
+            clock=clock or time.perf_counter,
+            since=since,
+        )
+    total = max(total_steps, 1)
+    if train.schedule == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total, eta_min=0.0)
+    return torch.optim.lr_scheduler.PolynomialLR(optimizer, total_iters=total, power=0.9)
+
+
+def schedule_factor(kind: str, progress: float) -> float:
+    """lr / base lr at ``progress`` in [0, 1] (clipped): cosine 0.5 (1 + cos(pi p)), poly
+    (1 - p) ** 0.9; both 1 at the start and exactly 0 at the end."""
+    p = min(max(progress, 0.0), 1.0)
+    return 0.5 * (1.0 + math.cos(math.pi * p)) if kind == "cosine" else (1.0 - p) ** 0.9
+
+
+class TimeBudget:
+    """The ``train.max_minutes`` budget: ``seconds`` on ``clock``, counted from ``since`` (the
+    clock's reading when it began: ``fit``'s start, so the loading counts; default now). For
+    a schedule not run on the clock (none, plateau) it only ends the run; a
+    :class:`BudgetSchedule` anneals over it. ``reserve`` seconds at its end are kept for the
+    last validation and the label offset's measurement (set by the :class:`ValidationPacer`;
+    at most half the budget). The seconds used travel in ``state_dict`` (as last read:
+    reading the clock there would break the lock-step reading of a clock shared between
+    processes), so a resumed run spends what is left of the budget, not a new one."""
+
+    def __init__(
+        self,
+        seconds: float,
+        *,
+        clock: Callable[[], float] = time.perf_counter,
+        since: float | None = None,
+    ):
+        if seconds <= 0:
+            raise UnetlabError(f"a time budget must be positive, not {seconds} s")
+        self.seconds, self.clock = seconds, clock
+        now = clock()
+        self._before, self._since = 0.0, now if since is None else since
+        self._read = now - self._since  # elapsed() as last read
+        self.reserve = 0.0
+        self.offset_dropped = False  # the label offset left out as too costly (ValidationPacer)
+
+    def elapsed(self) -> float:
+        """Seconds of the budget used (this process's time plus a resumed run's)."""
+        self._read = self._before + self.clock() - self._since
+        return self._read
+
+    @property
+    def seconds_spent(self) -> float:
+        """Seconds of the budget used, as last read (a resumed run's: those it had spent)."""
+        return self._read
+
+    def _training(self) -> float:
+        """Seconds of the budget for training: all but the reserve."""
+        return max(self.seconds - self.reserve, 0.5 * self.seconds)
+
+    def spent(self) -> bool:
+        return self.elapsed() >= self._training()
+
+    def state_dict(self) -> dict:
+        return {
+            "seconds": self.seconds,
+            "elapsed": self._read,
+            "reserve": self.reserve,
+            "offset_dropped": self.offset_dropped,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """A run's seconds used, on this budget (a resume may give another one), and this
+        process's since it began."""
+        self._before = state["elapsed"]
+        self.elapsed()
+        self.reserve = state.get("reserve", 0.0)
+        self.offset_dropped = state.get("offset_dropped", False)
+
+
+class BudgetSchedule(TimeBudget):
+    """A cosine / poly schedule whose progress is the time spent out of a
+    :class:`TimeBudget` of ``seconds`` (or the steps done out of ``total_steps``, whichever
+    is further), so that a run ends annealed when its time is up however fast the machine is.
+
+    ``step()`` after each optimiser step sets the lr of every parameter group to its base lr
+    times :func:`schedule_factor`; ``spent()`` says when a step has reached the end of the
+    schedule (so the run ends with the lr at its final value). The annealing is laid over
+    the budget less its reserve, from ``start`` (the seconds spent when it began: loading the
+    data); progress never goes back when the reserve shrinks, so the lr never rises again.
+    Time-driven, so a resumed run is not bit-equal to an uninterrupted one.
+    """
+
+    def __init__(
+        self,
+        optimizer,
+        kind: str,
+        *,
+        total_steps: int,
+        seconds: float,
+        clock: Callable[[], float] = time.perf_counter,
+        since: float | None = None,
+    ):
+        super().__init__(seconds, clock=clock, since=since)
+        self.optimizer, self.kind = optimizer, kind
+        self.total, self.steps = max(total_steps, 1), 0
+        self.base = [group.get("initial_lr", group["lr"]) for group in optimizer.param_groups]
+        self.start, self.done = self._read, False  # annealed from start
+        self.reached = 0.0  # the furthest progress so far: the lr never rises again
+        self.kept = 0.0  # the reserve in force when the budget was spent
+
+    def progress(self) -> float:
+        return self._progress(self.elapsed())
+
+    def _progress(self, elapsed: float) -> float:
+        span = self._training() - self.start  # the annealing's seconds, after the loading
+        timed = (elapsed - self.start) / span if span > 0 else 1.0
+        return min(max(timed, self.steps / self.total), 1.0)
+
+    def training_left(self) -> float:
+        """Seconds of training left (from the time as last read) before the schedule ends."""
+        return max(self._training() - self._read, 0.0)
+
+    def spent(self) -> bool:
+        return self.done
+
+    def step(self) -> None:
+        self.steps += 1
+        # a later, cheaper validation shrinks the reserve: progress then waits, never goes back
+        self.reached = progress = max(self.reached, self.progress())
+        if progress >= 1.0 and not self.done:
+            self.done, self.kept = True, self.reserve
+        self._set_lr(progress)
+
+    def _set_lr(self, progress: float) -> None:
+        factor = schedule_factor(self.kind, progress)
+        for group, base in zip(self.optimizer.param_groups, self.base):
+            group["lr"] = base * factor
+
+    def state_dict(self) -> dict:
+        """The budget's, with the steps, base lrs and where the annealing is."""
+        return super().state_dict() | {
+            "steps": self.steps,
+            "start": self.start,
+            "base": list(self.base),
+            "done": self.done,
+            "reached": self.reached,
+            "kept": self.kept,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """The state of a run, on this schedule's budget: a resume given another budget
+        (``seconds`` in ``state``, the one it ran under, differs) goes on with this one. The
+        seconds this process has spent since ``since`` (loading the data) count too."""
+        super().load_state_dict(state)
+        self.steps, self.base = state["steps"], list(state["base"])
+        self.start, self.done = state.get("start", 0.0), state.get("done", False)
+        self.reached, self.kept = state.get("reached", 0.0), state.get("kept", self.reserve)
+        if state.get("seconds", self.seconds) != self.seconds:
+            self._relay()
+
+    def _relay(self) -> None:
+        """Progress on this budget from the time spent, as if the run had had it from the
+        start: the rest of the annealing laid over the new end (a longer budget lets a spent
+        run go on, the lr set to the new curve's value now; a shorter one may be spent)."""
+        self.reached = self._progress(self._read)
+        self.done = self.reached >= 1.0
+        self.kept = self.reserve if self.done else 0.0
+        self._set_lr(self.reached)
+
+
+class ValidationPacer:
+    """Spaces validations so that they take at most ``share`` of the time: after a validation
+    that took v seconds, the next is due once v (1 - share) / share seconds have passed, and
+    a ``budget`` keeps m (1 + ``after``) seconds at its end for the last validation and the
+    work that follows it, ``after`` validations' worth (:func:`offset_fit_cost`), m the
+    median cost of the validations so far. When even the cheapest validation says that the
+    work after would take more than ``OFFSET_SHARE`` of the budget, it is dropped
+    (``dropped_after``): the time goes to training instead."""
+
+    def __init__(
+        self,
+        share: float = 0.1,
+        *,
+        budget: TimeBudget | None = None,
+        after: float = 0.0,
+    ):
+        if not 0.0 < share <= 1.0:
+            raise UnetlabError(f"validation share must be in (0, 1], not {share}")
+        self.share, self.wait, self.last, self.budget = share, 0.0, -math.inf, budget
+        self.after, self.costs = after, []
+
+    @property
+    def dropped_after(self) -> bool:
+        """The work after the last validation was left out (kept in the budget's state, so
+        a resumed run leaves it out too)."""
+        return self.budget is not None and self.budget.offset_dropped
+
+    def due(self, now: float) -> bool:
+        return now - self.last >= self.wait
+
+    def record(self, started: float, ended: float) -> None:
+        self.wait = (ended - started) * (1.0 - self.share) / self.share
+        self.last = ended
+        self.costs.append(ended - started)
+        if self.budget is not None and self.after and not self.dropped_after:
+            self._drop_costly_after(min(self.costs))
+        if self.budget is not None:  # keep time for the last validation and what follows
+            # the median: one cold first validation, or one slowed by a busy machine, would
+            # otherwise set the reserve (x 11 with the label offset) for the whole run
+            after = 0.0 if self.dropped_after else self.after
+            self.budget.reserve = statistics.median(self.costs) * (1.0 + after)
+
+    def _drop_costly_after(self, cheapest: float) -> None:
+        cost, seconds = cheapest * self.after, self.budget.seconds
+        if cost <= OFFSET_SHARE * seconds:
+            return
+        log.info(
+            "label offset: not measured: it would take about %.0f s of the %.0f s budget "
+            "(%d validations' worth of predictions); the time goes to training (give more "
+            "--minutes to measure it)",
+            cost,
+            seconds,
+            round(self.after),
+        )
+        self.budget.offset_dropped = True
+
+
+def shared_clock(clock: Callable[[], float], group: Group) -> Callable[[], float]:
+    """The main process's ``clock`` in every process of ``group`` (a broadcast per reading;
+    every process reads it at the same points), so that a time budget sets the same lr and
+    ends the run at the same step everywhere."""
+    if not group.active:
+        return clock
+    return lambda: group.share(clock())
+
+
+def offset_fit_cost(cfg: Config) -> float:
+    """What ``train.label_offset: fit`` costs after training, in validations: predicting the
+    validation images once per test-time transform (:func:`fitting_tta`: 8 when the net
+    trained with flips and turns, 2 with left-right flips only), and the search (measured:
+    about two; 2.5 s against a 1.0 s validation on the ISBI slices, bench/README.md); 0 when
+    the offset is not fitted."""
+    if cfg.train.label_offset != "fit":
+        return 0.0
+    return (len(fitting_tta(cfg.augment)) or 1) + 2.0
+
+
+def time_budget(
+    cfg, scheduler, budget: TimeBudget | None
+) -> tuple[Callable[[], bool], ValidationPacer]:
+    """(is the ``train.max_minutes`` budget spent?, the pacer of validations). Without a
+    budget nothing runs out and every ``val_every``-th epoch validates. A budget run by the
+    schedule keeps time at its end for the last validation and the label offset's
+    measurement; so does ``budget`` (none, plateau), which only stops the run."""
+    if isinstance(scheduler, BudgetSchedule):
+        after = offset_fit_cost(cfg)
+        return scheduler.spent, ValidationPacer(VALIDATION_SHARE, budget=scheduler, after=after)
+    if budget is not None:
+        after = offset_fit_cost(cfg)
+        return budget.spent, ValidationPacer(VALIDATION_SHARE, budget=budget, after=after)
+    return lambda: False, ValidationPacer(1.0)
+
+
+def validation_due(epoch: int, train, out_of_time, pacer: ValidationPacer, clock) -> bool:
+    """Validate after the last epoch; otherwise every ``val_every``-th epoch once the pacer
+    allows (with a time budget validations take at most ``VALIDATION_SHARE`` of the time)."""
+    if epoch == train.epochs or out_of_time():
+        return True
+    return epoch % train.val_every == 0 and pacer.due(clock())

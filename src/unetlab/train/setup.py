@@ -1,0 +1,298 @@
+"""What a run trains on and what it trains: the data set (:func:`prepare_data`), its class
+weights, the net (:func:`build_model`) and its tile sizes."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.config import Config
+from unetlab.data.classes import NAMES_FILE, dataset_palette, void_value
+from unetlab.data.datasets import (
+    choose_target,
+    discover_label_values,
+    load_instance_samples,
+    load_samples,
+    scan_masks,
+    split_pairs,
+)
+from unetlab.data.instances import CLASS_NAMES, object_areas, object_statistics
+from unetlab.data.labels import instances
+from unetlab.data.pairs import Pair, problems_error
+from unetlab.errors import UnetlabError
+from unetlab.inference.tta import fitting_tta
+from unetlab.losses import (
+    AUTO_IMBALANCE,
+    AUTO_POWER,
+    class_pixel_counts,
+    imbalance,
+    median_frequency_weights,
+)
+from unetlab.models import EncoderUNet, UNet
+from unetlab.models.pretrained import load_encoder_weights
+from unetlab.plan import declared_names
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Data:
+    train: list
+    val: list
+    label_values: list[int]
+    class_names: list[str]
+    objects: dict | None = None  # object_record of the masks
+    normalization: dict = field(default_factory=lambda: {"mode": "per_image"})
+    palette: list[list[int]] | None = None  # (256, 3) colours of the mask values, palette masks
+    ignore_value: int | None = None  # the mask value that counted nowhere (set or VOC's void)
+    pairs: tuple[list[Pair], list[Pair]] = ([], [])  # the files of train and val
+
+
+def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None) -> Data:
+    """Split, check and load the data set of ``cfg.data`` (one DatasetError lists every problem).
+
+    ``data.target`` (``auto`` reads the masks, :func:`unetlab.data.datasets.choose_target`)
+    decides whether mask values are classes or object ids (then the three classes
+    background / boundary / interior are trained). Palette masks (VOC) bring their colours,
+    ``class_names.txt`` beside the data its class names. ``split``: the (train, val) pairs
+    to load (a resumed run's record, :func:`recorded_split`) instead of splitting the folder."""
+    d = cfg.data
+    if d.root is None:
+        raise UnetlabError("no data folder: give --data DIR (or data.root in the config)")
+    problems: list[str] = []  # the pairs' and the mask files' problems, raised together
+    train_pairs, val_pairs = split or split_pairs(
+        d.root, val_fraction=d.val_fraction, seed=d.seed, problems=problems
+    )
+    pairs = train_pairs + val_pairs
+    scan = scan_masks(pairs, problems=problems) if d.label_values is None else None
+    if problems:
+        raise problems_error(problems)
+    target = (
+        d.target if d.target != "auto" or scan is None else choose_target("auto", pairs, scan=scan)
+    )
+    normalization = d.normalization or default_normalization(cfg)
+    weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
+    if target == "instances":
+        data = _instance_data(d, cfg, train_pairs, pairs, normalization, weight_map)
+    else:
+        data = _class_data(d, cfg, train_pairs, pairs, scan, normalization, weight_map)
+    data.pairs = (list(train_pairs), list(val_pairs))
+    return data
+
+
+def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map) -> Data:
+    """Object-id masks trained as background / boundary / interior."""
+    samples, stats = load_instance_samples(
+        pairs,
+        normalization=normalization,
+        boundary_width=d.boundary_width,
+        ignore_value=d.ignore_value,
+        in_channels=cfg.model.in_channels,
+        weight_map=weight_map,
+        channel=d.channel,
+    )
+    log.info(
+        "objects in the masks: %d, median area %.0f px (5-95%%: %.0f-%.0f px)",
+        *(stats["count"], stats["area_median"], stats["area_p05"], stats["area_p95"]),
+    )
+    train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
+    record = object_record("instances", stats)
+    return Data(
+        train, val, [0, 1, 2], list(CLASS_NAMES), record, normalization, ignore_value=d.ignore_value
+    )
+
+
+def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_map) -> Data:
+    """Mask values as classes (with the data set's palette and class names, if any)."""
+    palette = dataset_palette([p.mask for p in train_pairs])
+    names, source = _declared_names(cfg)
+    label_values, ignore_value = _label_values(d, pairs, scan, palette, names)
+    if d.class_names and (unknown := set(names) - set(label_values)):
+        raise UnetlabError(
+            f"data.class_names has values {sorted(unknown)} that are not in data.label_values {label_values}"
+        )
+    samples = load_samples(
+        pairs,
+        label_values=label_values,
+        ignore_value=ignore_value,
+        normalization=normalization,
+        in_channels=cfg.model.in_channels,
+        weight_map=weight_map,
+        channel=d.channel,
+    )
+    train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
+    class_names = [str(names.get(v, v)) for v in label_values]
+    _warn_unlearnable(train, label_values, class_names, source)
+    areas = [object_areas(instances(s.mask, boundary_class=0)) for s in samples]
+    stats = object_statistics(np.concatenate(areas), images=len(samples))
+    return Data(
+        train,
+        val,
+        list(label_values),
+        class_names,
+        object_record("semantic", stats),
+        normalization,
+        None if palette is None else palette.tolist(),
+        ignore_value=ignore_value,
+    )
+
+
+def _declared_names(cfg: Config) -> tuple[dict[int, str], str | None]:
+    """(``{mask value: name}``, where they come from): :func:`unetlab.plan.declared_names`
+    and ``data.class_names`` or ``class_names.txt``; ``({}, None)`` when nothing names them."""
+    d = cfg.data
+    if not (names := declared_names(cfg)):
+        return {}, None
+    if d.class_names:
+        return names, "data.class_names"
+    log.info("class names from %s", Path(d.root) / NAMES_FILE)
+    return names, NAMES_FILE
+
+
+def _label_values(d, pairs, scan, palette, declared=None) -> tuple[list[int], int | None]:
+    """(label values, ignore value): ``data.label_values``, or the values found in the masks
+    less the ignored one; palette masks' void value (VOC's 255) is ignored unless set. Where
+    the class names (``declared``: value -> name) name every value found, the classes are
+    the named ones, all of them: a class with no pixels in these masks keeps its output and
+    its value."""
+    if d.label_values is not None:
+        return list(d.label_values), d.ignore_value
+    found = discover_label_values(pairs, scan=scan)
+    ignore_value = d.ignore_value
+    if ignore_value is None and (ignore_value := void_value(found, palette)) is not None:
+        log.info("palette masks: value %d (VOC's void outlines) is ignored", ignore_value)
+    label_values = [v for v in found if v != ignore_value]
+    log.info(
+        "mask values found: %s, one class each (data.label_values sets them otherwise)",
+        label_values,
+    )
+    if declared and set(label_values) <= set(declared):
+        label_values = sorted(set(declared) - {ignore_value})
+    if len(label_values) > 16 and palette is None:  # palette masks hold classes, not objects
+        log.warning(
+            "%d classes: if each mask value is one object (8-bit instance masks), set "
+            "data.target=instances or name the mask folder instances/",
+            len(label_values),
+        )
+    return label_values, ignore_value
+
+
+def _warn_unlearnable(train, label_values, class_names, source: str | None) -> None:
+    """Warn of the classes with no pixels in the training masks (the net cannot learn them)."""
+    pixels, _ = class_pixel_counts([s.mask for s in train], len(label_values))
+    missing = [f"{v} ({n})" for v, n, k in zip(label_values, class_names, pixels) if k == 0]
+    if missing:
+        named = f"named in {source} but " if source else ""
+        log.warning(
+            "class(es) %s %shave no pixels in the training masks: the net keeps their "
+            "outputs but cannot learn them; add training masks that hold them",
+            ", ".join(missing),
+            named,
+        )
+
+
+def object_record(target: str, stats: dict) -> dict:
+    """The checkpoint part ``objects``: ``{"target": "instances" | "semantic", **stats}`` with
+    the object statistics of the training masks
+    (:func:`unetlab.data.instances.object_statistics`; for ``semantic`` the objects are the
+    4-connected regions of every class but 0). Post-processing takes its defaults from it."""
+    return {"target": target, **stats}
+
+
+def default_normalization(cfg: Config) -> dict:
+    """``data.normalization`` left null: ImageNet's for ImageNet weights, else per image."""
+    return {"mode": "imagenet" if cfg.model.encoder_weights else "per_image"}
+
+
+def class_weights(cfg: Config, data: Data, num_classes: int) -> list[float] | None:
+    """The cross-entropy class weights ``train.class_weights`` asks for (None: unweighted)."""
+    choice = cfg.train.class_weights
+    k = max(num_classes, 2)
+    if isinstance(choice, list):
+        if len(choice) != k:
+            raise UnetlabError(f"train.class_weights has {len(choice)} weights for {k} classes")
+        return list(choice)
+    if choice == "none":
+        return None
+    pixels, present = class_pixel_counts([s.mask for s in data.train], k)
+    ratio = imbalance(pixels)
+    if choice == "auto" and cfg.data.target == "instances":
+        # the boundary class is each object's own rim: weighting it up grows every object
+        # (Kromp nuclei: matched areas 1.22-1.29x the annotation weighted, 1.09x not)
+        log.info("class weights: none (auto: an instance target's rare class is the objects' rim)")
+        return None
+    if choice == "auto" and (ratio < AUTO_IMBALANCE or cfg.data.weight_map):
+        return None
+    power = 1.0 if choice == "median_frequency" else AUTO_POWER
+    weights = median_frequency_weights(pixels, present, power=power)
+    why = f"classes {ratio:.0f}x unequal, " if choice == "auto" else ""
+    log.info(
+        "class weights (%smedian frequency, %sset train.class_weights=none to turn off): %s",
+        "square root of " if power != 1 else "",
+        why,
+        ", ".join(f"{n} {w:.3g}" for n, w in zip(data.class_names, weights)),
+    )
+    return weights.tolist()
+
+
+def build_model(cfg: Config, data: Data) -> UNet | EncoderUNet:
+    """The configured net (a UNet, or an EncoderUNet with its ImageNet weights loaded), with
+    the classes, label values, normalisation, palette and object record of the data (an
+    instance model records no label values: its classes are no mask values)."""
+    overrides = cfg.model.overrides()
+    n_values = len(data.label_values)
+    if n_values < 2:
+        raise UnetlabError(
+            f"the masks hold {n_values} label value(s) {data.label_values}: segmentation needs "
+            "at least two classes; check the masks, or list them in data.label_values"
+        )
+    overrides.setdefault("num_classes", n_values)
+    overrides.setdefault("in_channels", data.train[0].image.shape[0])
+    if overrides["num_classes"] not in (n_values, 1) or (
+        overrides["num_classes"] == 1 and n_values != 2
+    ):
+        raise UnetlabError(
+            f"model.num_classes is {overrides['num_classes']} but the masks have {n_values} label values "
+            f"{data.label_values}: set model.num_classes to {n_values} (or 1 for a sigmoid net on 2 values)"
+        )
+    if cfg.model.encoder == "none":
+        model = UNet.from_preset(cfg.model.preset, **overrides)
+    else:
+        model = EncoderUNet(cfg.model.encoder, **overrides)
+        if cfg.model.encoder_weights:
+            load_encoder_weights(model, cfg.model.encoder_weights)
+    model.classes = list(data.class_names)
+    instance_mode = data.objects is not None and data.objects["target"] == "instances"
+    model.label_values = None if instance_mode else list(data.label_values)
+    model.normalization = dict(data.normalization)
+    model.objects = data.objects
+    model.palette = data.palette
+    model.ignore_value = data.ignore_value
+    model.tta = fitting_tta(cfg.augment)  # what predict --tta averages (inference.tta)
+    model.channel = cfg.data.channel  # the one channel of the images it reads, or None
+    if isinstance(cfg.train.label_offset, list):
+        model.label_offset = tuple(cfg.train.label_offset)
+    return model
+
+
+def tile_sizes(model: UNet, tile_size: int, samples) -> tuple[int, int]:
+    """(input, output) tile size; ValueError naming good sizes if invalid or larger than the data."""
+    try:
+        output = model.output_size(tile_size)
+    except UnetlabError as exc:
+        raise UnetlabError(f"data.tile_size: {exc}") from None
+    smallest = min(min(s.mask.shape) for s in samples)
+    if output > smallest:
+        fits = [
+            n
+            for n in model.valid_input_sizes(smallest + 2 * model.border, 8)
+            if model.output_size(n) <= smallest
+        ]
+        raise UnetlabError(
+            f"data.tile_size {tile_size} gives {output} px outputs, larger than the smallest "
+            f"training image side ({smallest} px): use data.tile_size={max(fits) if fits else model.min_input_size}"
+        )
+    return tile_size, output
