@@ -26,12 +26,10 @@ import yaml
 
 from unetlab.atomic import atomic_path
 from unetlab.errors import UnetlabError, first_line
+from unetlab.losses import FOCAL_GAMMA, LOSSES
 
 OPTIMIZERS = ("sgd", "adamw")
 SCHEDULES = ("cosine", "poly", "plateau", "none")
-LOSSES = ("ce", "dice", "ce+dice", "focal", "focal+dice", "lovasz", "ce+lovasz")  # unetlab.losses
-#: the focal loss's exponent (Lin et al. 2017): (1 - p)^2 scales each pixel's cross entropy
-FOCAL_GAMMA = 2.0
 AMP_MODES = ("auto", "native", "bf16", "fp16", "off")
 CLASS_WEIGHTS = ("auto", "median_frequency", "sqrt_median_frequency", "none")
 

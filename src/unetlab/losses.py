@@ -35,9 +35,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from unetlab.config import FOCAL_GAMMA, LOSSES
 from unetlab.data.labels import IGNORE_INDEX
 
+#: the losses :func:`build_loss` makes (config key ``train.loss``)
+LOSSES = ("ce", "dice", "ce+dice", "focal", "focal+dice", "lovasz", "ce+lovasz")
+#: the focal loss's exponent (Lin et al. 2017): (1 - p)^2 scales each pixel's cross entropy
+FOCAL_GAMMA = 2.0
 #: ``class_weights: auto`` balances the classes when the most frequent one has this many
 #: times the pixels of the rarest (an ISBI membrane/cell split is 3.5; street scenes 100+).
 AUTO_IMBALANCE = 10.0
