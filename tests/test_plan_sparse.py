@@ -2,9 +2,12 @@
 the rare class weighted once, unlabelled values named, object sizes only from labelled
 pixels, and classes missing from validation said."""
 
+import numpy as np
+
 from tests.test_plan import facts
 from unetlab.config import load_config
-from unetlab.plan import make_plan
+from unetlab.data.io import read_image, write_png
+from unetlab.plan import make_plan, plan_training
 
 
 def _chosen(fp, overrides=(), explicit=()):
@@ -38,3 +41,43 @@ def test_the_users_class_weights_keep_the_weight_map_off_and_both_are_a_note():
     both = weighted + mapped
     _, plan = _chosen(touching, both, {"train.class_weights", "data.weight_map"})
     assert len(plan.notes) == 1 and "weighted twice" in plan.notes[0]
+
+
+def _scribbled(root, fill, classes, n=3, size=48):
+    """``n`` nuclei-like images (dark background 10, bright nuclei 200) whose masks keep a
+    patch of each class and leave the rest ``fill``; with ``fill=None`` the dense masks."""
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        image = np.full((size, size), 10, np.uint8)
+        truth = np.zeros((size, size), np.uint8)
+        image[10:30, 10:30], truth[10:30, 10:30] = 200, 1
+        image += rng.integers(0, 5, image.shape, dtype=np.uint8)
+        mask = np.asarray(classes, np.uint8)[truth]
+        if fill is not None:
+            keep = np.zeros_like(truth, dtype=bool)
+            keep[2:8, 2:8] = keep[14:24, 14:24] = True  # a background and a nucleus patch
+            mask = np.where(keep, mask, fill).astype(np.uint8)
+        write_png(root / "images" / f"{i}.png", image)
+        write_png(root / "masks" / f"{i}.png", mask)
+    return root
+
+
+def test_an_unlabelled_fill_value_is_named_with_the_setting_that_ignores_it(tmp_path):
+    """ilastik's label export (0 = unlabelled, classes 1, 2) trained 'unlabelled' as a class
+    without a word (val mIoU 0.067; 0.478 with data.ignore_value=0)."""
+    ilastik = _scribbled(tmp_path / "ilastik", 0, (1, 2))
+    _, plan = plan_training(load_config(None, [f"data.root={ilastik}"]))
+    (line,) = plan.notes
+    assert line.startswith("mask value 0 fills 94% of every mask, its grey level between")
+    assert "--set data.ignore_value=0;" in line
+    white = _scribbled(tmp_path / "white", 255, (0, 1))
+    _, plan = plan_training(load_config(None, [f"data.root={white}"]))
+    assert "--set data.ignore_value=255;" in plan.notes[0] and "apart from" in plan.notes[0]
+    _, plan = plan_training(load_config(None, [f"data.root={white}", "data.ignore_value=255"]))
+    assert plan.notes == []
+    dense = _scribbled(tmp_path / "dense", None, (0, 1))  # a dark background class: no fill
+    for path in (dense / "masks").iterdir():  # a third class, inside the nuclei
+        mask = read_image(path).copy()
+        mask[18:22, 10:30] = 2
+        write_png(path, mask)
+    assert plan_training(load_config(None, [f"data.root={dense}"]))[1].notes == []

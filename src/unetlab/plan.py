@@ -39,6 +39,7 @@ from unetlab.data.fingerprint import (
     mixed_encodings,
     pixel_counts,
     too_small,
+    unlabelled_fill,
 )
 from unetlab.data.pairs import problems_error
 from unetlab.errors import UnetlabError
@@ -672,6 +673,8 @@ def plan_training(
     names = declared_names(cfg)
     held_out = {p.mask_page for p in val}
     plan.notes += rare_classes(fp, held_out, names=names, total=len(train) + len(val))
+    if ignored is None and "data.label_values" not in explicit:
+        plan.notes += [line] if (line := unlabelled_fill(fp.pairs, declared=names)) else []
     planned = plan.apply(cfg)
     planned.user_keys = frozenset(explicit)  # planned again, they stay the user's
     return planned, plan

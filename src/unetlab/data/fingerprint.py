@@ -38,6 +38,7 @@ from unetlab.data.regions import (  # noqa: F401 (object_labels, touching_object
     object_labels,
     touching_in_class,
     touching_objects,
+    value_ids,
 )
 from unetlab.data.tiffmeta import tiff_pixel_size
 from unetlab.errors import DatasetError, UnetlabError
@@ -60,7 +61,8 @@ class PairFacts:
     in micrometres from the TIFF's metadata, or None; ``wide_mask``: the mask is stored with
     more than 8 bits; ``image``: the image file; ``halves``: for each of ``values``, its
     pixels in the (top, bottom, left, right) half of the mask (:func:`half_counts`; empty:
-    not measured)."""
+    not measured); ``value_means``: the mean grey level (first channel) of the pixels of
+    each of ``values`` (empty: not measured)."""
 
     name: str
     height: int
@@ -81,6 +83,7 @@ class PairFacts:
     halves: tuple[tuple[int, int, int, int], ...] = ()
     mean: tuple[float, ...] = ()
     std: tuple[float, ...] = ()
+    value_means: tuple[float, ...] = ()
 
 
 def measure_pair(
@@ -102,9 +105,10 @@ def measure_pair(
     low, median, high = np.percentile(pixels, PERCENTILES, axis=0)
     values, counts = distinct_values(mask)
     halves = half_counts(mask, values)
+    means = value_means(image, mask)
     if ignore_value is not None:
         keep = values != ignore_value
-        values, counts, halves = values[keep], counts[keep], halves[keep]
+        values, counts, halves, means = values[keep], counts[keep], halves[keep], means[keep]
     if instances is None:
         instances = len(values) > INSTANCE_VALUES
     keep = background(values, counts)
@@ -124,6 +128,7 @@ def measure_pair(
         halves=tuple(tuple(int(n) for n in row) for row in halves),
         mean=_floats(pixels.mean(0, dtype=np.float64)),
         std=_floats(pixels.std(0, dtype=np.float64)),
+        value_means=_floats(means) if len(means) else (),
         **object_facts(unlabelled_as(mask, ignore_value, keep), keep, instances=instances),
     )
 
@@ -143,6 +148,16 @@ def half_counts(mask: np.ndarray, values: np.ndarray) -> np.ndarray:
     parts = (index[: h // 2], index[h - h // 2 :], index[:, : w // 2], index[:, w - w // 2 :])
     counts = np.stack([np.bincount(p.ravel(), minlength=n) for p in parts], axis=1)
     return counts[np.asarray(values, dtype=np.int64)] if direct else counts
+
+
+def value_means(image: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The mean grey level (first channel) of the pixels of each of the (H, W) ``mask``'s
+    distinct values, ascending by value."""
+    grey = np.asarray(image)
+    grey = grey[..., 0] if grey.ndim == 3 else grey
+    _, ids = value_ids(mask)
+    sums = np.bincount(ids.ravel(), weights=grey.ravel().astype(np.float64))[1:]
+    return sums / np.maximum(np.bincount(ids.ravel())[1:], 1)
 
 
 def layout_dependence(halves: Sequence[Sequence[int]]) -> tuple[float, float]:
@@ -521,6 +536,51 @@ def lonely_classes(
         for v, names in sorted(files.items())
         if len(names) == 1 and v != ignore_value and v not in declared
     ]
+
+
+#: a value filling more than this share of every mask may mark the unlabelled pixels
+FILL_SHARE = 0.5
+
+
+def unlabelled_fill(pairs: Sequence[PairFacts], *, declared: Collection[int] = ()) -> str | None:
+    """A line suggesting ``data.ignore_value`` for a mask value that fills more than
+    ``FILL_SHARE`` of every mask and looks unlabelled: apart from the other values (255
+    over classes 0, 1, 2) or, in every mask, darker than some of the other values and
+    brighter than others (unlabelled pixels hold every kind of content; a background class
+    is the darkest in fluorescence, the brightest in bright-field). ilastik exports labels
+    with 0 = unlabelled and classes from 1. None: no such value, fewer than 3 values in all
+    (a fill needs two classes beside it), or the value is ``declared`` (a named class).
+    A warning, not a refusal: a real background class can fill most of every mask too
+    (dense nuclei masks: 74-92 %)."""
+    values = sorted({v for p in pairs for v in p.values})
+    if len(values) < 3 or any(p.instances for p in pairs):
+        return None
+    shares = [dict(zip(p.values, np.divide(p.counts, max(sum(p.counts), 1)))) for p in pairs]
+    fill = [v for v in values if all(s.get(v, 0) > FILL_SHARE for s in shares)]
+    if not fill or fill[0] in declared:
+        return None
+    v = fill[0]
+    apart = v > max(u for u in values if u != v) + 1
+    if not apart and not all(_between(p, v) for p in pairs):
+        return None
+    low, high = min(s[v] for s in shares), max(s[v] for s in shares)
+    how = "apart from the other values" if apart else "its grey level between the others'"
+    span = f"{low:.0%}" if f"{low:.0%}" == f"{high:.0%}" else f"{low:.0%}-{high:.0%}"
+    return (
+        f"mask value {v} fills {span} of every mask, {how}: if it marks "
+        "unlabelled pixels (scribbles, partial labels; ilastik's label export: 0 = "
+        f"unlabelled), --set data.ignore_value={v}; else it trains as a class"
+    )
+
+
+def _between(p: PairFacts, v: int) -> bool:
+    """Whether value ``v``'s mean grey level in pair ``p`` lies strictly between those of
+    two of its other values (False: not measured, or fewer than two other values)."""
+    if len(p.value_means) != len(p.values) or v not in p.values:
+        return False
+    means = dict(zip(p.values, p.value_means))
+    others = [m for u, m in means.items() if u != v]
+    return len(others) >= 2 and min(others) < means[v] < max(others)
 
 
 def too_small(pairs: Sequence[PairFacts], min_size: int, fix: str) -> list[str]:
