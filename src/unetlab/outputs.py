@@ -491,9 +491,10 @@ def output_folder(
     ``overwrite_fix``: how the messages tell the caller to pass ``overwrite`` (the CLI's flag,
     or "pass overwrite=True" for Python). ``sources``: the input each output is made from,
     for ``names`` and for the other names that input's outputs may have (kinds not asked for
-    now); the files of another input that ``overwrite`` lets an input replace and that this
-    run does not write are removed once it wrote an output of that input
-    (:func:`_remove_replaced`): no mix of two inputs' outputs is left. ``made_by``: the key
+    now); once the run wrote an output of an input, that input's earlier outputs it did not
+    write this time (another model's or settings', a kind not asked for now) are removed,
+    and so are the files of another input that ``overwrite`` lets it replace
+    (:func:`_settle`): no mix of two runs' or two inputs' outputs is left. ``made_by``: the key
     of what makes each output (predict's checkpoint and settings), recorded PENDING and
     confirmed for the files the run wrote; a file it did not write keeps its earlier line. A
     callable ``made_by`` is asked once the folder is checked and held, before the manifest
@@ -526,7 +527,10 @@ def output_folder(
             keys = dict((made_by() if callable(made_by) else made_by) or {})
             ours = [n for n in names if n not in theirs]
             fresh = record(folder, ours, command=command, sources=sources, made_by=keys)
-            watched = set(fresh) | {n for n, s in sources.items() if s in replaced}
+            # this input's earlier outputs (another model's or settings', a kind not asked
+            # for now): removed once the run wrote that input's new ones (_settle)
+            own = {n for n, s in sources.items() if before.get(n) == s and n in present}
+            watched = set(fresh) | own | {n for n, s in sources.items() if s in replaced}
             stamps = {n: _stamp(folder / n) for n in watched}
             yield folder
             _settle(folder, stamps, fresh, sources, keys, before, replaced, command)
@@ -546,16 +550,20 @@ def _settle(
     replaced: Mapping[str, Collection[str]],
     command: str,
 ) -> None:
-    """The manifest after a run, from the ``stamps`` of names taken before it: another
-    input's files it replaced in part are removed (:func:`_remove_replaced`), the ``fresh``
-    names (listed by this run) it did not write are unlisted again (only this run's lines:
-    an earlier line of the name holds again), and the keys of those it wrote confirmed."""
+    """The manifest after a run, from the ``stamps`` of names taken before it: of each input
+    the run wrote outputs of, the outputs it did not write this time are removed
+    (:func:`_remove_replaced`): those ``command`` made earlier from that input (another
+    model's or settings', a kind not asked for now: the folder never holds one input's
+    outputs of two runs) and another input's it replaced in part; the ``fresh`` names
+    (listed by this run) it did not write are unlisted again (only this run's lines: an
+    earlier line of the name holds again), and the keys of those it wrote confirmed."""
     untouched = {n for n, stamp in stamps.items() if _untouched(folder, n, stamp)}
     wrote = {sources[n] for n in set(stamps) - untouched if n in sources}
     gone = {
         n
         for n in untouched
-        if sources.get(n) in wrote and before.get(n) in replaced.get(sources[n], ())
+        if sources.get(n) in wrote
+        and (before.get(n) == sources[n] or before.get(n) in replaced.get(sources[n], ()))
     }
     _remove_replaced(folder, gone, before, command)
     # names this run may have written and did not (a .tif where a .png was written, no
@@ -629,11 +637,17 @@ def _other_inputs(
 def _remove_replaced(
     folder: Path, gone: Collection[str], before: Mapping[str, str | None], command: str
 ) -> None:
-    """Remove the files ``gone`` (of inputs whose outputs a run replaced with ``overwrite``,
-    left beside the new ones: another format, a kind not asked for now) and their lines."""
+    """Remove the files ``gone`` (earlier outputs of inputs a run wrote new outputs of, left
+    beside the new ones: another format, a kind not asked for now; the same input's or
+    another's that ``overwrite`` let it replace) and their lines."""
     for name in sorted(gone):
         path = folder / name
-        log.info("removed %s: an output of %s, replaced by another input's", path, before[name])
+        if path.exists():
+            log.info(
+                "removed %s: an earlier output of %s that this run did not write",
+                path,
+                before[name],
+            )
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
         else:

@@ -1,0 +1,77 @@
+"""Predicting an input again into the same folder replaces all its outputs: an output the
+run does not write this time (an overlay not asked for, another model's) is removed, so an
+old overlay never lies beside new labels (audit s28 'stacks', finding 1)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+
+from unetlab import UNet, save_model
+from unetlab.cli import main
+from unetlab.inference.files import predict_file
+from unetlab.inference.objects import ObjectOptions
+from unetlab.outputs import MANIFEST, made_from
+
+
+def _net(seed: int) -> UNet:
+    torch.manual_seed(seed)
+    return UNet(1, 2, depth=2, base_channels=2, padding="same")
+
+
+@pytest.fixture
+def work(tmp_path):
+    """in/st.tif (a 3-frame TYX ImageJ stack), in/mine.png beside, two tiny checkpoints."""
+    (tmp_path / "in").mkdir()
+    frames = np.random.default_rng(0).integers(0, 255, (3, 24, 20), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "in" / "st.tif", frames, imagej=True, metadata={"axes": "TYX"})
+    save_model(tmp_path / "m1.pt", _net(1))
+    save_model(tmp_path / "m2.pt", _net(2))
+    return tmp_path
+
+
+def _predict(work: Path, checkpoint: str, *extra: str) -> int:
+    argv = ["predict", "--checkpoint", str(work / checkpoint), "--input", str(work / "in")]
+    return main([*argv, "--output", str(work / "out"), "--device", "cpu", *extra])
+
+
+def _names(folder: Path) -> set[str]:
+    return {p.name for p in folder.iterdir() if not p.name.startswith(".")} - {"predict.json"}
+
+
+def test_another_models_run_removes_the_overlay_it_does_not_write(work):
+    assert _predict(work, "m1.pt", "--instances", "--overlay", "--save-probabilities") == 0
+    assert "st_overlay.tif" in _names(work / "out") and "st_prob.tif" in _names(work / "out")
+    assert _predict(work, "m2.pt", "--instances") == 0
+    assert _names(work / "out") == {"st.tif", "st_objects.tif", "st_objects.csv"}
+    assert set(made_from(work / "out", "predict")) == _names(work / "out") | {"predict.json"}
+
+
+def test_other_settings_remove_the_objects_they_do_not_write(work):
+    assert _predict(work, "m1.pt", "--instances", "--overlay") == 0
+    assert _predict(work, "m1.pt") == 0  # labels only: the object tables go
+    assert _names(work / "out") == {"st.tif"}
+    assert _predict(work, "m1.pt", "--skip-existing") == 0  # finished: nothing removed
+    assert _names(work / "out") == {"st.tif"}
+
+
+def test_a_users_file_and_other_inputs_outputs_stay(work):
+    assert _predict(work, "m1.pt", "--overlay") == 0
+    (work / "out" / "notes.txt").write_text("mine")
+    (work / "in" / "b.tif").write_bytes((work / "in" / "st.tif").read_bytes())
+    assert _predict(work, "m2.pt", "--input", str(work / "in" / "b.tif"), "--overwrite") == 0
+    assert {"st_overlay.tif", "notes.txt", "b.tif"} <= _names(work / "out")
+    assert (work / "out" / "notes.txt").read_text() == "mine"
+
+
+def test_predict_file_removes_the_inputs_outputs_it_does_not_write(work):
+    out = work / "out"
+    objects = ObjectOptions()
+    predict_file(_net(1), work / "in" / "st.tif", out, draw_overlay=True, objects=objects)
+    predict_file(_net(2), work / "in" / "st.tif", out)
+    assert _names(out) == {"st.tif"}
+    assert "st_overlay.tif" not in (out / MANIFEST).read_text().split()
