@@ -6,7 +6,13 @@ import pytest
 from skimage.measure import regionprops_table
 
 import unetlab
-from unetlab.inference.measure import TableSums, measure_objects, object_table
+from unetlab.inference.measure import (
+    INTENSITY_COLUMNS,
+    SHAPE_COLUMNS,
+    TableSums,
+    measure_objects,
+    object_table,
+)
 
 ORACLE = {  # regionprops_table's name -> ours
     "area": "area",
@@ -123,3 +129,8 @@ def test_measure_objects_is_public_and_gives_micrometres():
 def test_an_empty_label_image_gives_empty_columns():
     table = object_table(np.zeros((5, 6), np.uint16), np.ones((5, 6)))
     assert len(table["id"]) == 0 and "max_intensity" in table and "solidity" in table
+
+
+def test_the_documented_columns_are_the_tables_in_its_order():
+    table = object_table(blobs(), blobs().astype(np.float32))
+    assert tuple(table) == (*SHAPE_COLUMNS, *INTENSITY_COLUMNS, "touches_border")

@@ -27,8 +27,6 @@ from unetlab.data.io import TIFF_SUFFIXES, axes_letters, tiff_axes
 from unetlab.data.tiffmeta import MICROMETRES, tiff_sizes
 from unetlab.errors import ImageReadError, UnetlabError, first_line
 
-#: micrometres per unit, for the units the metadata of microscopes and scanners uses
-
 
 def is_zarr(path: str | os.PathLike) -> bool:
     """True for a Zarr folder (v2 ``.zarray``/``.zgroup`` or v3 ``zarr.json``)."""
@@ -36,12 +34,6 @@ def is_zarr(path: str | os.PathLike) -> bool:
     return path.is_dir() and any(
         (path / name).exists() for name in (".zgroup", ".zarray", "zarr.json")
     )
-
-
-def is_slide(path: str | os.PathLike) -> bool:
-    """True for paths :func:`open_slide` reads: TIFF files and Zarr folders."""
-    path = Path(path)
-    return is_zarr(path) or (path.is_file() and path.suffix.lower() in TIFF_SUFFIXES)
 
 
 @dataclass(frozen=True)

@@ -216,7 +216,7 @@ def _write_package(net, folder: Path, info: PackageInfo, image, formats, opset) 
     for name, tensor in (("sample_input.tif", raw[0]), ("sample_output.tif", expected[0])):
         # (C, Y, X) as channels: 3 of them are no RGB picture (tifffile's default for now)
         tifffile.imwrite(folder / name, tensor, photometric="minisblack", metadata={"axes": "CYX"})
-    _write_cover(folder / "cover.png", image, expected[0], net, size)
+    _write_cover(folder / "cover.png", image, expected[0], size)
     checks = {}
     if "pytorch_state_dict" in formats:
         torch.save(net.state_dict(), folder / FILES["pytorch_state_dict"])
@@ -385,7 +385,7 @@ def _test_tensors(net: ProbabilityUNet, image: np.ndarray, size: int):
     return np.ascontiguousarray(raw), expected
 
 
-def _write_cover(path: Path, image: np.ndarray, probs: np.ndarray, net, size: int) -> None:
+def _write_cover(path: Path, image: np.ndarray, probs: np.ndarray, size: int) -> None:
     """The test input (the part the output covers) beside its labels drawn over it: 2:1."""
     from unetlab.inference.predict import labels_from_probabilities
     from unetlab.plots import display_rgb, overlay
@@ -398,10 +398,6 @@ def _write_cover(path: Path, image: np.ndarray, probs: np.ndarray, net, size: in
 
 
 # --- the description ----------------------------------------------------------------------
-
-
-def _channel_names(names, prefix: str) -> list[str]:
-    return [str(n) for n in names] if names else [f"{prefix}{i}" for i in range(len(names))]
 
 
 def preprocessing(model: UNet, dtype: np.dtype) -> list[dict]:
@@ -806,6 +802,3 @@ def remove_stale_builds(dest: str | os.PathLike) -> list[Path]:
     if removed:
         log.info("removed %d build folder(s) of stopped exports of %s", len(removed), dest)
     return removed
-
-
-# --- import -------------------------------------------------------------------------------
