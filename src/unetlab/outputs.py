@@ -31,6 +31,7 @@ Every command that writes files asks here first:
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import logging
 import os
@@ -684,6 +685,42 @@ def _remove_if_unused(folder: Path) -> None:
 # --- locks and stale temporaries ------------------------------------------------------------
 
 
+class LockLost(FileNotFoundError):
+    """The file was removed or replaced between its open and its lock (:func:`try_hold`)."""
+
+
+def try_hold(path: str | os.PathLike, flags: int = os.O_RDONLY) -> int | None:
+    """A file descriptor of ``path`` (a file, made if ``flags`` has O_CREAT; or a folder,
+    O_RDONLY) held by an exclusive non-blocking ``flock``, and still ``path``'s file once
+    locked; None without ``fcntl`` (Windows). Raises BlockingIOError when another process
+    holds it, :class:`LockLost` when ``path`` was removed or replaced before the lock was
+    taken (try again), and the OSError of ``open`` or ``flock`` otherwise. The kernel drops
+    the lock when the descriptor is closed or its process ends."""
+    try:
+        import fcntl
+    except ImportError:
+        return None
+    fd = os.open(path, flags, 0o666)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held = os.fstat(fd)
+        if _file_id(Path(path)) != (held.st_dev, held.st_ino):
+            raise LockLost(errno.ENOENT, "removed or replaced before it was locked", str(path))
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _owner(lock: Path) -> str:
+    """The pid a lock file holds, for the message of a process it refuses."""
+    try:
+        with lock.open("rb") as f:
+            return f.read(32).decode(errors="replace").strip() or "unknown"
+    except OSError:
+        return "unknown"
+
+
 class FolderLock:
     """An exclusive lock on a folder for one process: ``with FolderLock(folder): ...``.
 
@@ -699,30 +736,21 @@ class FolderLock:
         self.fd: int | None = None
 
     def __enter__(self) -> FolderLock:
-        try:
-            import fcntl
-        except ImportError:  # Windows: no advisory locks here
-            return self
         while self.fd is None:
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+                fd = try_hold(self.path, os.O_RDWR | os.O_CREAT)
+            except BlockingIOError:
+                raise OutputError(
+                    f"{self.folder} is in use by another unetlab process (pid "
+                    f"{_owner(self.path)}): wait for it to finish, or use another folder"
+                ) from None
+            except LockLost:
+                continue  # the previous owner removed the file between our open and flock
             except OSError as exc:
                 raise write_error(self.folder, exc) from exc
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                owner = os.read(fd, 32).decode(errors="replace").strip() or "unknown"
-                os.close(fd)
-                raise OutputError(
-                    f"{self.folder} is in use by another unetlab process (pid {owner}): wait "
-                    "for it to finish, or use another folder"
-                ) from None
-            # the previous owner may have removed the file between our open and flock
-            st = os.fstat(fd)
-            if _file_id(self.path) == (st.st_dev, st.st_ino):
-                self.fd = fd
-            else:
-                os.close(fd)
+            if fd is None:  # Windows: no advisory locks here
+                return self
+            self.fd = fd
         os.ftruncate(self.fd, 0)
         os.write(self.fd, f"{os.getpid()}\n".encode())
         return self

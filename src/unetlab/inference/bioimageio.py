@@ -71,6 +71,7 @@ from unetlab.inference.export import (
 )
 from unetlab.inference.offset import describe_offset, label_offset
 from unetlab.models import UNet
+from unetlab.outputs import try_hold
 from unetlab.packages import sha256_hex
 
 log = logging.getLogger(__name__)
@@ -750,32 +751,17 @@ def _work_folder(dest: Path) -> Iterator[Path]:
 
 
 def _hold(folder: Path) -> int | None:
-    """A file descriptor holding ``folder`` (an exclusive ``flock`` on the folder itself,
-    dropped when it is closed or the process ends); None where folders cannot be locked (no
-    fcntl on Windows, some network file systems, a folder of another user). Raises
-    BlockingIOError when another process holds it, FileNotFoundError when it is gone."""
+    """A file descriptor holding ``folder`` (:func:`unetlab.outputs.try_hold` on the folder
+    itself: dropped when it is closed or the process ends); None where folders cannot be
+    locked (no fcntl on Windows, some network file systems, a folder of another user).
+    Raises BlockingIOError when another process holds it, FileNotFoundError when it is
+    gone (or was replaced)."""
     try:
-        import fcntl
-    except ImportError:
-        return None
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except FileNotFoundError:
-        raise
-    except OSError:
-        return None
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        held, now = os.fstat(fd), os.stat(folder)  # removed (or replaced) before the flock?
-        if (held.st_dev, held.st_ino) != (now.st_dev, now.st_ino):
-            raise FileNotFoundError(folder)
+        return try_hold(folder)
     except (BlockingIOError, FileNotFoundError):
-        os.close(fd)
         raise
     except OSError:
-        os.close(fd)
         return None
-    return fd
 
 
 def remove_stale_builds(dest: str | os.PathLike) -> list[Path]:
