@@ -3,7 +3,14 @@
 import numpy as np
 import pytest
 
-from unetlab.data.normalize import STD_FLOOR, image_stats, normalization_formula, normalize
+from unetlab.data.normalize import (
+    STD_FLOOR,
+    contrast_floor,
+    image_stats,
+    normalization_formula,
+    normalize,
+)
+from unetlab.errors import UnetlabError
 
 
 @pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.int8, np.int16, np.int32, np.float32])
@@ -108,3 +115,29 @@ def test_the_normalisation_formulas_are_the_normalisation():
     ):
         assert "x'" in normalization_formula(spec)
     assert "the 1.0 and 99.0 percentiles" in normalization_formula(spec)
+
+
+@pytest.mark.parametrize("mode", ["per_image", "percentile"])
+def test_the_floor_keeps_a_low_contrast_image_from_being_stretched(mode):
+    rng = np.random.default_rng(3)
+    noise = rng.normal(20, 2, (32, 32)).astype(np.float32)  # an empty field: noise alone
+    _, free = image_stats(noise, {"mode": mode})
+    mean, std = image_stats(noise, {"mode": mode, "floor": 40.0})
+    assert free[0] < 40 and std.tolist() == [40.0]
+    bright = noise * 30  # contrast above the floor: unchanged by it
+    assert np.array_equal(
+        image_stats(bright, {"mode": mode, "floor": 40.0})[1],
+        image_stats(bright, {"mode": mode})[1],
+    )
+    assert "floor [40.0]" in normalization_formula({"mode": mode, "floor": 40.0})
+
+
+def test_contrast_floor_is_half_the_least_contrast_per_channel():
+    stds = [np.array([10.0, 4.0]), np.array([6.0, 8.0])]
+    assert contrast_floor(stds) == [3.0, 2.0]
+
+
+@pytest.mark.parametrize("floor", [0, -1.0, "x", [], [1.0, 0.0], True])
+def test_a_bad_floor_is_refused_naming_it(floor):
+    with pytest.raises(UnetlabError, match="normalization floor must be a positive number"):
+        image_stats(np.zeros((4, 4)), {"mode": "per_image", "floor": floor})

@@ -9,7 +9,7 @@ import pytest
 from unetlab.checkpoint import load_checkpoint, load_model
 from unetlab.config import load_config
 from unetlab.data.datasets import choose_target, load_instance_samples
-from unetlab.data.io import write_png
+from unetlab.data.io import read_image, write_png
 from unetlab.data.pairs import find_pairs
 from unetlab.errors import DatasetError
 from unetlab.train import fit, prepare_data
@@ -87,6 +87,20 @@ def test_prepare_data_trains_three_classes_not_one_per_id(tmp_path):
     assert data.objects["count"] > 0 and data.objects["boundary_width"] == 1
     # whole discs of radius 5 have 81 px; overlapping ones less
     assert data.objects["area_max"] <= 81
+
+
+def test_prepare_data_records_a_contrast_floor_of_half_the_least_training_contrast(tmp_path):
+    root = write_discs(tmp_path, 3)
+    data = prepare_data(tiny(root, "data.normalization.mode=percentile"))
+    train_images = [read_image(root / "images" / f"{p.name}.png") for p in data.pairs[0]]
+    spans = [np.percentile(i, 99.8) - np.percentile(i, 1) for i in train_images]
+    assert data.normalization["floor"] == pytest.approx([min(spans) / 2], rel=1e-5)
+    assert (
+        prepare_data(tiny(root, "data.normalization={mode: per_image, floor: 7}")).normalization[
+            "floor"
+        ]
+        == 7
+    )  # the user's own
 
 
 def test_weight_map_puts_the_border_term_between_touching_objects(tmp_path):

@@ -229,7 +229,9 @@ class DataSection:
     normalization: dict | None = option(
         None,
         "input normalisation: {mode: per_image | fixed (+ mean, std) | scale | imagenet | "
-        "percentile (+ low, high)}; null: per_image (imagenet for ImageNet weights)",
+        "percentile (+ low, high)}; null: per_image (imagenet for ImageNet weights); per_image "
+        "and percentile also take floor, the least std or percentile range (training sets it to "
+        "half its images' least, so an empty field is not stretched into objects)",
     )
     tile_size: int = option(
         256,

@@ -15,6 +15,12 @@ A spec is a small dict:
   that its ``low`` percentile goes to 0 and its ``high`` percentile to 1 (for fluorescence,
   whose bright objects fill a small and varying part of a 16-bit range).
 
+``per_image`` and ``percentile`` take a ``floor``: the least std (or percentile range) per
+channel, in the image's own values. Training sets it to half the least contrast of its
+training images (:func:`contrast_floor`), so an image with far less contrast than any the
+net learned from (an empty field, a blank plane of a z-stack: background noise alone) is not
+stretched into the range where the net saw objects.
+
 Statistics are computed once per image (in row chunks, so a memory-mapped image of any size
 is fine) and applied per tile with :func:`apply_stats`.
 :func:`normalization_formula` says a spec as the formula a deployer applies (the metadata
@@ -36,15 +42,17 @@ IMAGENET_STD = (0.229, 0.224, 0.225)
 PERCENTILES = (1.0, 99.8)  # the percentile mode's default (low, high)
 SAMPLE_PIXELS = 1 << 24  # a streamed float image's percentiles come from about this many
 STD_FLOOR = 1e-6  # the floor of a standard deviation (and of a percentile range)
+#: a trained spec's ``floor``: this share of the least contrast of the training images
+FLOOR_SHARE = 0.5
 
 
 #: the keys of each mode's spec (``mode`` itself aside)
 MODE_KEYS = {
-    "per_image": (),
+    "per_image": ("floor",),
     "fixed": ("mean", "std"),
     "scale": (),
     "imagenet": (),
-    "percentile": ("low", "high"),
+    "percentile": ("low", "high", "floor"),
 }
 
 
@@ -86,7 +94,32 @@ def check_spec(spec: dict) -> dict:
             raise UnetlabError(
                 f"normalization percentiles need 0 <= low < high <= 100, not {low} and {high}"
             )
+    if "floor" in spec and not _positive_numbers(spec["floor"]):
+        raise UnetlabError(
+            f"normalization floor must be a positive number or a list of them (one per "
+            f"channel), not {spec['floor']!r}"
+        )
     return spec
+
+
+def _positive_numbers(value) -> bool:
+    values = value if isinstance(value, (list, tuple)) else [value]
+    return bool(values) and all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values
+    )
+
+
+def contrast_floor(stds: list[np.ndarray], share: float = FLOOR_SHARE) -> list[float]:
+    """A spec's ``floor`` from the training images' per-channel stds (or percentile
+    ranges, as :func:`image_stats` gives them): ``share`` of the least, per channel."""
+    least = np.min(np.stack([np.asarray(s, dtype=np.float64) for s in stds]), axis=0)
+    return [float(f"{v:.6g}") for v in np.maximum(least * share, STD_FLOOR)]
+
+
+def _floored(std: np.ndarray, spec: dict) -> np.ndarray:
+    if "floor" not in spec:
+        return std
+    return np.maximum(std, np.broadcast_to(np.asarray(spec["floor"], np.float64), std.shape))
 
 
 def channels_of(image: np.ndarray) -> int:
@@ -113,7 +146,13 @@ def image_stats(
         return mean * top, std * top
     if mode == "percentile":
         low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
-        return percentile_stats(image, low, high, chunk_rows=chunk_rows)
+        lo, span = percentile_stats(image, low, high, chunk_rows=chunk_rows)
+        return lo, _floored(span, spec)
+    mean, std = _per_image_stats(image, c, chunk_rows)
+    return mean, _floored(std, spec)
+
+
+def _per_image_stats(image: np.ndarray, c: int, chunk_rows: int):
     if np.issubdtype(image.dtype, np.integer) and image.dtype.itemsize <= 2:
         return _histogram_stats(image, c, chunk_rows)
     # per_image: exact two-pass-free sums in float64, chunk by chunk (memmap friendly)
@@ -228,7 +267,8 @@ def normalization_formula(spec: dict) -> str:
     """The normalisation ``spec`` (``model.normalization``) as a formula a deployer applies
     to the raw image x, in words (the ``normalization_formula`` metadata of an exported
     model: :mod:`unetlab.inference.export`)."""
-    mode, eps = spec.get("mode"), f"{STD_FLOOR:g}"
+    mode = spec.get("mode")
+    eps = f"{STD_FLOOR:g}" if "floor" not in spec else f"floor_c, floor {_listed(spec['floor'])}"
     own = "x in the image's own values (not scaled)"
     if mode == "per_image":
         return (
@@ -255,3 +295,7 @@ def normalization_formula(spec: dict) -> str:
         f"and p_high_c the {low} and {high} percentiles of channel c over the whole image "
         f"(numpy's linear interpolation); {own}"
     )
+
+
+def _listed(floor) -> list:
+    return list(floor) if isinstance(floor, (list, tuple)) else [floor]
