@@ -404,3 +404,22 @@ def test_tile_dataset_refuses_bad_geometry():
         TileDataset([], input_size=4, output_size=4, tiles_per_epoch=1)
     with pytest.raises(IndexError):
         TileDataset(s, input_size=4, output_size=4, tiles_per_epoch=2)[2]
+
+
+def test_sparse_labels_draw_windows_that_hold_labelled_pixels():
+    """Three quarters of the 16 px tiles of an audit's sparse masks held no labelled pixel:
+    steps that train nothing. A window without one is drawn again; fully labelled masks
+    draw as before (the same windows, so runs and resumes repeat)."""
+    mask = np.full((64, 64), IGNORE_INDEX, np.int64)
+    mask[40:52, 10:22] = 1  # one labelled patch: ~1 window in 8 meets it
+    sparse = Sample("s", np.zeros((1, 64, 64), np.float32), mask)
+    ds = TileDataset([sparse], input_size=8, output_size=8, tiles_per_epoch=200)
+    labelled = [bool((ds[i][1] != IGNORE_INDEX).any()) for i in range(len(ds))]
+    assert sum(labelled) >= 180
+    dense = Sample("d", np.zeros((1, 64, 64), np.float32), np.ones((64, 64), np.int64))
+    ds = TileDataset([dense, sparse], input_size=8, output_size=8, tiles_per_epoch=50, seed=2)
+    for i in range(50):
+        rng = np.random.default_rng([2, 0, i])
+        k = int(rng.choice(2, p=[0.5, 0.5]))
+        if k == 0:
+            assert ds.draw(i) == (0, window_start(64, 8, rng), window_start(64, 8, rng))

@@ -6,8 +6,9 @@ import numpy as np
 
 from tests.test_plan import facts
 from unetlab.config import load_config
+from unetlab.data.fingerprint import Fingerprint, measure_pair
 from unetlab.data.io import read_image, write_png
-from unetlab.plan import make_plan, plan_training
+from unetlab.plan import Geometry, make_plan, plan_tile, plan_training
 
 
 def _chosen(fp, overrides=(), explicit=()):
@@ -81,3 +82,21 @@ def test_an_unlabelled_fill_value_is_named_with_the_setting_that_ignores_it(tmp_
         mask[18:22, 10:30] = 2
         write_png(path, mask)
     assert plan_training(load_config(None, [f"data.root={dense}"]))[1].notes == []
+
+
+def test_objects_are_measured_only_where_wholly_labelled():
+    """Scribbles read as 3 px objects (11 px nuclei): objects that meet unlabelled pixels
+    are left out of the sizes and contacts, and counted."""
+    mask = np.full((40, 40), 255, np.uint8)  # unlabelled
+    mask[2:20, 2:20] = 0  # a labelled patch of background around a whole 6 x 6 nucleus
+    mask[8:14, 8:14] = 1
+    mask[30, 5:35] = 1  # a scribble through a nucleus
+    mask[32, 5:35] = 0  # and one through the background
+    image = np.zeros((40, 40), np.uint8)
+    facts = measure_pair(image, mask, ignore_value=255)
+    assert (facts.object_areas, facts.cut_objects, facts.touching) == ((36,), 1, 0)
+    fp = Fingerprint([facts])
+    tile = plan_tile(fp, Geometry(4, "same"), "cpu")
+    assert "wholly labelled objects are ~7 px across (median 36 px; 1 that meet" in tile.reason
+    everything = measure_pair(image, np.where(mask == 255, 0, mask), ignore_value=None)
+    assert sorted(everything.object_areas) == [30, 36] and everything.cut_objects == 0

@@ -260,18 +260,29 @@ def plan_tile(fp: Fingerprint, geometry: Geometry, device: str) -> Choice:
         return Choice(
             "data.tile_size",
             fits[-1],
-            f"no objects to size by: the largest tile within {_limit(fits, fp, device)}",
+            f"no {_whole(fp)[0]}objects to size by{_whole(fp)[1]}: the largest tile within "
+            f"{_limit(fits, fp, device)}",
         )
     diameter = 2 * math.sqrt(float(np.median(areas)) / math.pi)
     want = OBJECTS_PER_TILE * diameter
     tile = next((s for s in fits if geometry.output(s) >= want), fits[-1])
     why = (
-        f"objects are ~{diameter:.0f} px across (median {np.median(areas):.0f} px): "
+        f"{_whole(fp)[0]}objects are ~{diameter:.0f} px across (median "
+        f"{np.median(areas):.0f} px{_whole(fp)[1]}): "
         f"{OBJECTS_PER_TILE} across need a {want:.0f} px output"
     )
     if geometry.output(tile) < want:
         why += f"; capped by {_limit(fits, fp, device)}"
     return Choice("data.tile_size", tile, why)
+
+
+def _whole(fp: Fingerprint) -> tuple[str, str]:
+    """('', '') or, where objects meet unlabelled pixels and are left out of the object
+    facts, ('wholly labelled ', '; N that meet unlabelled pixels left out')."""
+    cut = fp.cut_objects()
+    if not cut:
+        return "", ""
+    return "wholly labelled ", f"; {cut} that meet unlabelled pixels left out"
 
 
 def _limit(fits: list[int], fp: Fingerprint, device: str) -> str:
@@ -388,9 +399,15 @@ def plan_objects(fp: Fingerprint, cfg: Config) -> list[Choice]:
     """Where objects touch: the instance target for instance masks (where this version has
     ``data.target``), else the paper's border weight map for semantic masks."""
     touching, n = fp.touching_fraction(), fp.object_areas().size
+    whole, left_out = _whole(fp)
+    if n == 0 and fp.cut_objects() and not fp.instances:
+        why = f"no {whole}objects to tell whether they touch ({left_out[2:]}): no border weights"
+        return [Choice("data.weight_map", False, why)]
     if n == 0:
         return []
-    share = f"{touching:.0%} of {n} objects lie within 2 px of another of their class"
+    share = f"{touching:.0%} of {n} {whole}objects lie within 2 px of another of their class" + (
+        f" ({left_out[2:]})" if left_out else ""
+    )
     if fp.instances:
         if "target" in {f.name for f in fields(cfg.data)}:
             return [Choice("data.target", "instances", f"instance masks; {share}")]

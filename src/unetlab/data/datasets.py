@@ -568,12 +568,18 @@ def center_crop(array: np.ndarray, size: int) -> np.ndarray:
     return array[..., top : top + size, left : left + size]
 
 
+MAX_DRAWS = 32  # label windows drawn for a tile before one without labelled pixels is taken
+
+
 class TileDataset(Dataset):
     """Random training tiles: item ``i`` of epoch ``e`` is drawn with
     ``np.random.default_rng([seed, e, i])``, so runs and resumes repeat exactly.
 
     Each item picks a sample (probability proportional to its area) and an
-    ``output_size`` x ``output_size`` label window anywhere in it; the input window is that
+    ``output_size`` x ``output_size`` label window anywhere in it, drawn again (up to
+    ``MAX_DRAWS`` times) while it holds no labelled pixel (sparse labels: three quarters of
+    16 px windows held none, steps that train nothing; a fully labelled mask draws once, as
+    before); the input window is that
     window grown by ``(input_size - output_size) // 2`` px on every side, mirrored outside the
     image. Label pixels outside the image are ``IGNORE_INDEX``. ``augment(image, mask, weight,
     rng=rng)`` (e.g. :class:`unetlab.data.transforms.Augment`) sees the input-size window
@@ -613,6 +619,7 @@ class TileDataset(Dataset):
         self.seed = int(seed)
         areas = np.array([s.mask.size for s in self.samples], dtype=np.float64)
         self.probabilities = areas / areas.sum()
+        self.partial = [bool((s.mask == IGNORE_INDEX).any()) for s in self.samples]
 
     def __len__(self) -> int:
         return self.tiles_per_epoch
@@ -622,9 +629,22 @@ class TileDataset(Dataset):
         return self._draw(np.random.default_rng([self.seed, epoch, index]))
 
     def _draw(self, rng: np.random.Generator) -> tuple[int, int, int]:
-        k = int(rng.choice(len(self.samples), p=self.probabilities))
-        h, w = self.samples[k].mask.shape
-        return k, window_start(h, self.output_size, rng), window_start(w, self.output_size, rng)
+        for _ in range(MAX_DRAWS):
+            k = int(rng.choice(len(self.samples), p=self.probabilities))
+            h, w = self.samples[k].mask.shape
+            top, left = (
+                window_start(h, self.output_size, rng),
+                window_start(w, self.output_size, rng),
+            )
+            if not self.partial[k] or self._labelled(k, top, left):
+                break
+        return k, top, left
+
+    def _labelled(self, k: int, top: int, left: int) -> bool:
+        """Whether sample ``k``'s label window at (top, left) holds a labelled pixel."""
+        size = self.output_size
+        window = self.samples[k].mask[max(top, 0) : top + size, max(left, 0) : left + size]
+        return bool((window != IGNORE_INDEX).any())
 
     def __getitem__(self, item: int | tuple[int, int]):
         epoch, index = item if isinstance(item, tuple) else (0, item)
