@@ -42,6 +42,7 @@ from unetlab.inference.predict import (
     fit_channels,
     labels_from_probabilities,
     predict_fitted,
+    stack_stats,
 )
 from unetlab.inference.records import (
     RECORDS,
@@ -588,8 +589,8 @@ def _predict_pages(model, pages, options, *, objects, keep: bool, progress):
     """Each page's labels, object ids (with ``objects``) and probabilities (if ``keep``) (the
     pages fitted to the model and checked finite)."""
     labels, ids, probs = [], [], []
-    for page in pages:
-        p = predict_fitted(model, page, options, progress=progress)
+    for page, stats in zip(pages, stack_stats(model, pages), strict=True):
+        p = predict_fitted(model, page, options, progress=progress, stats=stats)
         labels.append(labels_from_probabilities(p))
         if objects is not None:
             ids.append(objects_from_probabilities(p, objects))

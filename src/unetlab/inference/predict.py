@@ -359,18 +359,41 @@ def predict_image(
     return predict_fitted(model, image, options, progress=progress)
 
 
+#: a plane of a stack whose intensity scale (the percentile range or standard deviation the
+#: model's normalisation measures) is under this fraction of the stack's widest plane's has
+#: no signal of its own (camera noise above the cells, a dark frame): it is normalised with
+#: that floor, not stretched to full contrast (audit s28: such a plane became one object the
+#: size of the plane). Planes above it are normalised on their own, as a 2-D image of each.
+PLANE_SCALE_FLOOR = 0.05
+
+
+def stack_stats(model: torch.nn.Module, pages: Sequence[np.ndarray]) -> list[tuple]:
+    """The normalisation statistics (mean, scale) of each page of a stack (each (H, W, C),
+    fitted to the model): each page's own (:func:`~unetlab.data.normalize.image_stats`), its
+    scale floored at ``PLANE_SCALE_FLOOR`` times the stack's largest, channel by channel."""
+    stats = [image_stats(page, model.normalization) for page in pages]
+    if len(stats) < 2:
+        return stats
+    floor = PLANE_SCALE_FLOOR * np.max([scale for _, scale in stats], axis=0)
+    return [(mean, np.maximum(scale, floor)) for mean, scale in stats]
+
+
 def predict_fitted(
     model: torch.nn.Module,
     image: np.ndarray,
     options: PredictOptions | None = None,
     *,
     progress: Callable[[int], None] | None = None,
+    stats: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """:func:`predict_image` of an (H, W, C) image that already has the model's C channels
     (:func:`fit_channels`) and holds no NaN or infinite pixel (:func:`check_finite`): for
-    callers that check a whole stack once, before its first page is predicted."""
+    callers that check a whole stack once, before its first page is predicted. ``stats``:
+    its normalisation statistics if the caller has them (a stack's: :func:`stack_stats`),
+    else the image's own."""
     o = PredictOptions.of(options)
-    stats = image_stats(image, model.normalization)
+    if stats is None:
+        stats = image_stats(image, model.normalization)
     fn = probability_fn(model, precision=o.precision, tta=o.tta)
     with inference_session(model, o.device) as dev:
         check_precision(o.precision, dev)

@@ -19,6 +19,7 @@ from unetlab.inference.predict import (
     fit_channels,
     labels_from_probabilities,
     predict_fitted,
+    stack_stats,
 )
 from unetlab.inference.sizing import choose_tiling
 from unetlab.models import UNet
@@ -235,12 +236,15 @@ def predict_planes(
     )
     labels, ids = [], []
     layer = planes(data, rgb=rgb, channels=model.in_channels, channel_axis=channel_axis)
-    for i, plane in enumerate(layer):
+    fitted = [fit_channels(p, model.in_channels, quiet=i > 0, **fit) for i, p in enumerate(layer)]
+    for plane in fitted:
+        check_finite(plane, "the layer", channel_axis=True)
+    # normalised as unetlab predict normalises a stack's planes (a noise plane is not
+    # stretched to full contrast)
+    for plane, stats in zip(fitted, stack_stats(model, fitted), strict=True):
         if cancelled is not None and cancelled():
             raise PredictionCancelled
-        plane = fit_channels(plane, model.in_channels, quiet=i > 0, **fit)
-        check_finite(plane, "the layer", channel_axis=True)
-        probs = predict_fitted(model, plane, how, progress=report)
+        probs = predict_fitted(model, plane, how, progress=report, stats=stats)
         labels.append(labels_from_probabilities(probs))
         if options is not None:
             ids.append(objects_from_probabilities(probs, options))

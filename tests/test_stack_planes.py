@@ -1,0 +1,81 @@
+"""Each plane of a stack is normalised on its own, except a plane with no signal against the
+stack (camera noise above the cells, a dark frame): its scale is floored at a fraction of
+the stack's widest plane's, so its noise is not stretched into one plane-sized object
+(audit s28 'stacks', finding 2)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+
+from unetlab import UNet, predict_image
+from unetlab.inference.files import predict_file
+from unetlab.inference.predict import PLANE_SCALE_FLOOR, stack_stats
+
+
+def _net(normalization: dict) -> UNet:
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    net.normalization = normalization
+    return net
+
+
+def _stack() -> np.ndarray:
+    """(3, 32, 28) uint16: camera noise (440 +- 30), a bright plane, a plane at 1/4 of it."""
+    rng = np.random.default_rng(0)
+    noise = rng.normal(440, 30, (32, 28))
+    cells = noise + 20000 * (rng.random((32, 28)) > 0.8)
+    return np.stack([noise, cells, noise + (cells - noise) / 4]).astype(np.uint16)
+
+
+PERCENTILE = {"mode": "percentile", "low": 1.0, "high": 99.8}
+
+
+@pytest.mark.parametrize("spec", [PERCENTILE, {"mode": "per_image"}])
+def test_a_noise_planes_scale_is_floored_and_the_others_are_their_own(spec):
+    pages = [p[:, :, None] for p in _stack()]
+    own = stack_stats(_net(spec), pages[:1]) + stack_stats(_net(spec), pages[1:2])
+    own += stack_stats(_net(spec), pages[2:])
+    got = stack_stats(_net(spec), pages)
+    assert got[0][1] == pytest.approx(PLANE_SCALE_FLOOR * own[1][1]) and got[0][1] > own[0][1]
+    assert np.array_equal(got[0][0], own[0][0])
+    for i in (1, 2):  # a plane at 1/4 of the brightest is above the floor: as alone
+        assert np.array_equal(got[i][0], own[i][0]) and np.array_equal(got[i][1], own[i][1])
+
+
+def test_fixed_statistics_are_unchanged():
+    pages = [p[:, :, None] for p in _stack()]
+    got = stack_stats(_net({"mode": "scale"}), pages)
+    assert all(np.array_equal(s, got[0][1]) for _, s in got)
+
+
+def test_a_stacks_noise_plane_is_not_predicted_as_if_alone(tmp_path):
+    net = _net(PERCENTILE)
+    stack = _stack()
+    tifffile.imwrite(tmp_path / "z.tif", stack, imagej=True, metadata={"axes": "ZYX"})
+    predict_file(net, tmp_path / "z.tif", tmp_path / "out", save_probabilities=True)
+    probs = tifffile.imread(tmp_path / "out" / "z_prob.tif").reshape(3, 2, 32, 28)
+    alone = [predict_image(net, plane) for plane in stack]
+    assert np.array_equal(probs[1], alone[1]) and np.array_equal(probs[2], alone[2])
+    assert not np.allclose(probs[0], alone[0], atol=1e-3)
+    flat = predict_image(net, np.full((32, 28), 440, np.uint16))
+    assert np.abs(probs[0] - flat).max() < np.abs(alone[0] - flat).max()
+
+
+def test_the_napari_widget_normalises_a_stack_as_predict_does(monkeypatch):
+    import unetlab.napari.core as core
+
+    seen = []
+
+    def predict_fitted(model, plane, how, *, progress=None, stats=None):
+        seen.append(stats)
+        return np.zeros((2, *plane.shape[:2]), np.float32)
+
+    monkeypatch.setattr(core, "predict_fitted", predict_fitted)
+    net = _net(PERCENTILE)
+    core.predict_planes(net, _stack())
+    want = stack_stats(net, [p[:, :, None] for p in _stack()])
+    assert len(seen) == 3 and all(s is not None for s in seen)
+    assert all(np.array_equal(a[1], b[1]) for a, b in zip(seen, want, strict=True))
