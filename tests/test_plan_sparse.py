@@ -6,6 +6,7 @@ import numpy as np
 
 from tests.test_plan import facts
 from unetlab.config import load_config
+from unetlab.data.datasets import split_pairs
 from unetlab.data.fingerprint import Fingerprint, measure_pair
 from unetlab.data.io import read_image, write_png
 from unetlab.plan import Geometry, make_plan, plan_tile, plan_training
@@ -100,3 +101,31 @@ def test_objects_are_measured_only_where_wholly_labelled():
     assert "wholly labelled objects are ~7 px across (median 36 px; 1 that meet" in tile.reason
     everything = measure_pair(image, np.where(mask == 255, 0, mask), ignore_value=None)
     assert sorted(everything.object_areas) == [30, 36] and everything.cut_objects == 0
+
+
+def test_a_class_in_no_validation_image_is_said_with_a_seed_that_puts_it_in(tmp_path):
+    """4 images, one validating without the rare class: its val IoU was 0 at every
+    validation and best.pt chosen for never predicting it, without a word."""
+    root = tmp_path / "data"
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        mask = np.zeros((32, 32), np.uint8)
+        mask[4:20, 4:20] = 1
+        mask[22:26, 22:26] = 2 if i < 3 else 1  # the rare class in 3 of the 4 images
+        write_png(root / "images" / f"{i}.png", rng.integers(0, 255, (32, 32), np.uint8))
+        write_png(root / "masks" / f"{i}.png", mask)
+    lines = {}
+    for seed in range(6):
+        cfg = load_config(None, [f"data.root={root}", f"data.seed={seed}"])
+        _, val = split_pairs(root, val_fraction=cfg.data.val_fraction, seed=seed)
+        lines[val[0].mask.stem] = (seed, plan_training(cfg)[1].notes)
+    seed, notes = lines["3"]  # the one image without the rare class validates
+    (line,) = notes
+    assert line.startswith(
+        "mask value 2 in no validation image (1 image, 1,024 labelled px; one image: a noisy "
+        "score): its val IoU is 0 once the net predicts it, so best.pt is chosen by the other"
+    )
+    better = int(line.rsplit("data.seed=", 1)[1].split()[0])
+    _, val = split_pairs(root, val_fraction=cfg.data.val_fraction, seed=better)
+    assert better > seed and val[0].mask.stem != "3"
+    assert all(n == [] for stem, (_, n) in lines.items() if stem != "3")

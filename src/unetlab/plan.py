@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
@@ -619,12 +619,18 @@ def make_plan(
 
 
 def rare_classes(
-    fp: Fingerprint, val: set[str], *, names: dict[int, str] | None = None, total: int = 0
+    fp: Fingerprint,
+    val: set[str],
+    *,
+    names: dict[int, str] | None = None,
+    total: int = 0,
+    skip: Collection[int] = (),
 ) -> list[str]:
     """A line for each class (mask value) in fewer than ``RARE_IMAGES`` of the measured
     images, saying in how many training and validation images it is (``val``: the
     validation pairs' ``mask_page``); ``total``: the data set's pairs, when the fingerprint
-    measured only some of them. Not for instance masks (an id is in one image by nature)."""
+    measured only some of them; ``skip``: values another note speaks of (in no validation
+    image). Not for instance masks (an id is in one image by nature)."""
     if fp.instances:
         return []
     found: dict[int, list[bool]] = {}
@@ -636,7 +642,7 @@ def rare_classes(
     lines = []
     for value, in_val in sorted(found.items()):
         n = len(in_val)
-        if n >= min(RARE_IMAGES, measured):
+        if n >= min(RARE_IMAGES, measured) or value in skip:
             continue
         name = f" ({names[value]})" if names and value in names else ""
         lines.append(
@@ -645,6 +651,66 @@ def rare_classes(
             "of it would help"
         )
     return lines
+
+
+SEEDS_TRIED = 20  # data.seed values after the user's tried for a split that validates every class
+
+
+def unvalidated_classes(
+    fp: Fingerprint,
+    val: set[str],
+    *,
+    names: dict[int, str] | None = None,
+    seed_for: Callable[[set[int]], int | None] | None = None,
+) -> list[str]:
+    """One line naming the classes (mask values) found in no validation image (``val``: the
+    validation pairs' ``mask_page``) and what that means for ``best.pt``, with a
+    ``data.seed`` that puts them in (``seed_for(values)``: one, or None). An audit's split
+    of 4 images held out one without the rare class: its val IoU was 0 at every validation,
+    val mIoU capped at 2/3, and best.pt chosen for never predicting it. None for instance
+    masks or without measured validation images."""
+    missing = unvalidated_values(fp, val)
+    if not missing:
+        return []
+    held = [p for p in fp.pairs if p.name in val]
+    shown = ", ".join(f"{v} ({names[v]})" if names and v in names else str(v) for v in missing)
+    pixels = sum(sum(p.counts) for p in held)
+    few = "; one image: a noisy score" if len(held) == 1 else ""
+    seed = seed_for(set(missing)) if seed_for else None
+    fix = (
+        f"data.seed={seed} puts {'it' if len(missing) == 1 else 'them'} in validation"
+        if seed is not None
+        else "put an image with it among the validation images or raise data.val_fraction"
+    )
+    return [
+        f"mask value{'s' if len(missing) > 1 else ''} {shown} in no validation image "
+        f"({len(held)} image{'s' if len(held) > 1 else ''}, {pixels:,} labelled px{few}): "
+        "its val IoU is 0 once the net predicts it, so best.pt is chosen by the other "
+        f"classes and favours a net that never predicts it; {fix}"
+    ]
+
+
+def unvalidated_values(fp: Fingerprint, val: set[str]) -> list[int]:
+    """The mask values found in none of the measured validation pairs (``val``: their
+    ``mask_page``); [] for instance masks or without measured validation pairs."""
+    held = [p for p in fp.pairs if p.name in val]
+    if fp.instances or not held:
+        return []
+    return sorted({v for p in fp.pairs for v in p.values} - {v for p in held for v in p.values})
+
+
+def _seed_holding(d, fp: Fingerprint, values: set[int]) -> int | None:
+    """The first ``data.seed`` after ``d.seed`` whose random split validates on an image of
+    each of ``values``, or None (no such seed in ``SEEDS_TRIED``, or a fixed split)."""
+    from unetlab.data.datasets import split_pairs
+
+    found = {p.name: set(p.values) for p in fp.pairs}
+    for seed in range(d.seed + 1, d.seed + 1 + SEEDS_TRIED):
+        split = dict(val_fraction=d.val_fraction, seed=seed, problems=[], quiet=True)
+        _, val = split_pairs(d.root, **split)
+        if values <= set().union(*(found.get(p.mask_page, set()) for p in val)):
+            return seed
+    return None
 
 
 def _unlabelled_value(d, train_pairs) -> int | None:
@@ -689,7 +755,10 @@ def plan_training(
     )
     names = declared_names(cfg)
     held_out = {p.mask_page for p in val}
-    plan.notes += rare_classes(fp, held_out, names=names, total=len(train) + len(val))
+    seed_for = lambda values: _seed_holding(d, fp, values)  # noqa: E731
+    plan.notes += unvalidated_classes(fp, held_out, names=names, seed_for=seed_for)
+    skip = unvalidated_values(fp, held_out)  # said there
+    plan.notes += rare_classes(fp, held_out, names=names, total=len(train) + len(val), skip=skip)
     if ignored is None and "data.label_values" not in explicit:
         plan.notes += [line] if (line := unlabelled_fill(fp.pairs, declared=names)) else []
     planned = plan.apply(cfg)
