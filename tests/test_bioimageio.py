@@ -264,6 +264,36 @@ def test_package_files_and_round_trip(tmp_path, padding):
     assert isinstance(load_model(dest / "rdf.yaml"), UNet)
 
 
+def test_a_nuclei_models_package_gives_its_checkpoints_objects(tmp_path):
+    """Audit s28 interchange, finding 1: a package lost the object record, so its objects
+    were semantic (596 against 505 on the demo) with a fixed min area."""
+    from tests.test_predict_objects import local_net, nuclei_image
+    from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
+    from unetlab.inference.predict import predict_image
+    from unetlab.napari.core import load_for_widget
+
+    model = UNet(1, 3, depth=2, base_channels=4, padding="valid").eval()
+    model.classes = ["background", "boundary", "interior"]
+    model.label_values = [0, 1, 2]
+    model.objects = {"target": "instances", "count": 9, "area_p05": 60.0}
+    model.palette = [[v, v, 255 - v] for v in range(256)]
+    ckpt = save_model(tmp_path / "m.pt", model)
+    # a model fresh from training may hold numpy numbers: the package holds plain ones
+    model.objects["area_p05"], model.palette = np.float64(60.0), np.asarray(model.palette)
+    export_bioimageio(model, tmp_path / "m.zip")
+    # the objects of one probability map (a net that finds nuclei) by each one's options
+    probs = predict_image(local_net(), nuclei_image(90, 90), tta=False)
+    ids = {}
+    for source in (ckpt, tmp_path / "m.zip"):
+        loaded = load_for_widget(source)  # the napari widget's loader: load_model's
+        assert loaded.objects == {"target": "instances", "count": 9, "area_p05": 60.0}
+        assert loaded.palette == model.palette.tolist()
+        ids[source.suffix] = objects_from_probabilities(probs, ObjectOptions.for_model(loaded))
+    assert ids[".pt"].max() >= 5 and np.array_equal(ids[".pt"], ids[".zip"])
+    semantic = objects_from_probabilities(probs, ObjectOptions(min_area=15))
+    assert not np.array_equal(semantic, ids[".pt"])  # the loss the record prevents
+
+
 def test_zip_package_is_written_atomically_and_read_back(tmp_path):
     model = _tiny()
     dest = tmp_path / "model.zip"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import os
 import pickle
 import zipfile
@@ -21,6 +22,8 @@ from unetlab.errors import UnetlabError, first_line
 from unetlab.models import UNet, UNetConfig
 
 __all__ = ["RDF_NAMES", "is_package", "load_package", "sha256_hex"]
+
+log = logging.getLogger(__name__)
 
 #: The names a package's description may have.
 RDF_NAMES = ("rdf.yaml", "bioimageio.yaml")
@@ -178,6 +181,16 @@ def _set_metadata(model: UNet, rdf: dict) -> None:
     model.ignore_value = meta.get("ignore_value")
     model.tta = meta.get("tta")  # None (older packages): all 8
     model.channel = meta.get("channel")  # the one channel of multi-channel images, or None
+    model.palette = meta.get("palette")  # the data set's mask colours, or None
+    # the training masks' objects (instance mode, default min area); older packages lack it
+    model.objects = meta.get("objects")
+    if meta and "objects" not in meta and model.num_classes >= 3:
+        log.info(
+            "the package records no object facts (exported by %s): its objects are "
+            "semantic with a fixed min area; export it again from its checkpoint to get the "
+            "instance objects of a nuclei model",
+            meta.get("exported_by", "an older unetlab"),
+        )
 
 
 def _normalization_of(rdf: dict) -> dict:

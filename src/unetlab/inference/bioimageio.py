@@ -199,6 +199,7 @@ def export_bioimageio(
     remove_stale_builds(dest)
     with _work_folder(dest) as build:
         net = probability_model(model)
+        net.objects = getattr(model, "objects", None)  # what model_rdf records of objects
         image = _sample_image(sample, model, sample_size(net))
         _write_package(net, build, info, image, weight_formats, opset)
         if dest.suffix.lower() == ".zip":
@@ -561,9 +562,23 @@ def model_rdf(model: UNet, info: PackageInfo, formats, *, opset: int = 17, dtype
                 "tta": None if getattr(model, "tta", None) is None else list(model.tta),
                 # the one channel of multi-channel images it reads (data.channel), or None
                 "channel": getattr(model, "channel", None),
+                # the training masks' objects: instance mode and the default min area
+                # (ObjectOptions.for_model); without it a package's objects are semantic
+                "objects": _plain(getattr(model, "objects", None)),
+                # the data set's (256, 3) mask colours (palette masks), or None
+                "palette": _plain(getattr(model, "palette", None)),
             }
         },
     }
+
+
+def _plain(value):
+    """``value`` with numpy arrays and scalars as lists and numbers (what YAML writes)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value.tolist() if isinstance(value, (np.ndarray, np.generic)) else value
 
 
 def _add_hashes(rdf: dict, folder: Path) -> dict:
