@@ -31,7 +31,7 @@ from unetlab.data.tiffmeta import (
     read_pixel_size,
     scale_kwargs,
 )
-from unetlab.distributed import SOLO, Group
+from unetlab.group import SOLO, Group
 from unetlab.errors import OutputError, UnetlabError
 from unetlab.inference.measure import object_table, with_micrometres
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_from_probabilities

@@ -32,8 +32,8 @@ from unetlab.data.io import TIFF_SUFFIXES
 from unetlab.data.normalize import image_stats
 from unetlab.data.slides import Slide, is_zarr, open_slide
 from unetlab.data.tiffmeta import class_table
-from unetlab.distributed import SOLO, Group
 from unetlab.errors import UnetlabError
+from unetlab.group import SOLO, Group
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.predict import (
     PredictOptions,
