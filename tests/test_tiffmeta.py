@@ -219,7 +219,54 @@ def test_micrometres_per_reads_units_as_files_write_them():
         assert tiffmeta.micrometres_per(unit) == 1.0, unit
     assert tiffmeta.micrometres_per("inches") == 25400.0
     assert tiffmeta.micrometres_per("nanometers") == 1e-3
+    assert tiffmeta.micrometres_per("\\u00C5") == tiffmeta.micrometres_per("Angstrom") == 1e-4
+    assert tiffmeta.micrometres_per("picometres") == 1e-6
     assert tiffmeta.micrometres_per("furlong") is None
+
+
+def _ome(path, **pixels) -> None:
+    tifffile.imwrite(path, np.zeros((2, 8, 8), np.uint16), metadata={"axes": "ZYX", **pixels})
+
+
+@pytest.mark.parametrize(
+    ("unit", "value", "um"),
+    [("Å", 8.0, 8e-4), ("pm", 800.0, 8e-4), ("nm", 250.0, 0.25), ("mm", 0.002, 2.0)],
+)
+def test_ome_sizes_in_any_length_unit_are_micrometres(tmp_path, unit, value, um):
+    """Audit s28 interchange, finding 2: an 8 Å OME pixel came out as 8 um (800 pm as 800 um)."""
+    units = {f"PhysicalSize{a}Unit": unit for a in "XYZ"}
+    _ome(
+        tmp_path / "a.ome.tif",
+        PhysicalSizeX=value,
+        PhysicalSizeY=value,
+        PhysicalSizeZ=value,
+        **units,
+    )
+    found = read_pixel_size(tmp_path / "a.ome.tif")
+    assert found == PixelSize(pytest.approx((um, um)), "um", pytest.approx(um))
+    with open_slide(tmp_path / "a.ome.tif") as slide:
+        assert slide.pixel_size == pytest.approx((um, um))
+
+
+@pytest.mark.parametrize(("unit", "level"), [("pixel", "INFO"), ("furlong", "WARNING")])
+def test_an_ome_size_in_pixels_or_an_unknown_unit_is_no_size(tmp_path, caplog, unit, level):
+    units = {f"PhysicalSize{a}Unit": unit for a in "XYZ"}
+    _ome(tmp_path / "a.ome.tif", PhysicalSizeX=2.0, PhysicalSizeY=2.0, PhysicalSizeZ=3.0, **units)
+    with caplog.at_level("INFO", logger="unetlab.data.tiffmeta"):
+        assert read_pixel_size(tmp_path / "a.ome.tif") is None  # not 2 um, nor 1 um
+        with open_slide(tmp_path / "a.ome.tif") as slide:  # a header read twice: one line
+            assert slide.pixel_size is None and slide.z_spacing is None
+    (record,) = caplog.records
+    assert record.levelname == level and "a.ome.tif" in record.getMessage()
+    assert repr(unit) in record.getMessage() and "not used" in record.getMessage()
+
+
+def test_an_ome_size_of_one_side_is_square_pixels_said(tmp_path, caplog):
+    _ome(tmp_path / "x.ome.tif", PhysicalSizeX=0.3)
+    with caplog.at_level("INFO", logger="unetlab.data.tiffmeta"):
+        assert read_pixel_size(tmp_path / "x.ome.tif").size == (0.3, 0.3)
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert "PhysicalSizeX alone" in line and "square pixels of 0.3 um assumed" in line
 
 
 def test_an_unknown_unit_is_said_once_not_dropped_silently(tmp_path, caplog):

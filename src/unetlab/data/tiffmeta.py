@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 MICROMETRES = {
     **dict.fromkeys(["µm", "μm", "um", "micron", "micrometer", "micrometre"], 1.0),
     **dict.fromkeys(["nm", "nanometer", "nanometre"], 1e-3),
+    # cryo-EM and STEM pixels: Fiji's unit=\u00C5, OME's "Å", NGFF's "angstrom"
+    **dict.fromkeys(["å", "angstrom", "ångström"], 1e-4),
+    **dict.fromkeys(["pm", "picometer", "picometre"], 1e-6),
     **dict.fromkeys(["mm", "millimeter", "millimetre"], 1e3),
     **dict.fromkeys(["cm", "centimeter", "centimetre"], 1e4),
     **dict.fromkeys(["m", "meter", "metre"], 1e6),
@@ -39,6 +42,17 @@ MICROMETRES = {
 
 #: units that say "not calibrated" (ImageJ's default), not an unknown unit
 UNCALIBRATED = ("", "pixel", "pixels", "px")
+
+#: micrometres per OME ``UnitsLength`` value, as OME spells them (case matters there: "Mm"
+#: is not "mm"); other spellings ("um", "micron") go through :func:`micrometres_per`
+OME_UNITS = {
+    **{"km": 1e9, "hm": 1e8, "dam": 1e7, "m": 1e6, "dm": 1e5, "cm": 1e4, "mm": 1e3},
+    **{"µm": 1.0, "nm": 1e-3, "pm": 1e-6, "fm": 1e-9, "Å": 1e-4},
+    **{"thou": 25.4, "in": 25400.0, "ft": 304800.0, "yd": 914400.0, "pt": 25400.0 / 72},
+}
+
+#: OME ``UnitsLength`` values that are no length (the size counts pixels: not calibrated)
+OME_UNCALIBRATED = ("pixel", "reference frame")
 
 #: ImageJ writes non-ASCII characters of its description as Java escapes: unit=\u00B5m
 _JAVA_ESCAPE = re.compile(r"\\u([0-9a-fA-F]{4})")
@@ -173,13 +187,16 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
 def tiff_sizes(tif, page) -> tuple[tuple[float, float] | None, float | None]:
     """A TIFF's ((y, x) micrometres per pixel, micrometres between planes), each None where
     the file gives none: the OME-XML's (read once for both), else ``page``'s resolution
-    tags and ImageJ's ``spacing``. An ImageJ ``unit`` not understood is said in one warning
-    (its pixel size and spacing are not used)."""
+    tags and ImageJ's ``spacing``. An ImageJ or OME unit not understood is said in one
+    warning (its pixel size and spacing are not used)."""
     ome = _ome_pixels(tif.ome_metadata) if tif.is_ome else {}
     if not ome:
         _warn_unknown_unit(tif)
-    size = _plausible(tif, _ome_size(ome) or _resolution_size(tif, page))
-    return size, _z_spacing(tif, ome)
+    if {"PhysicalSizeX", "PhysicalSizeY"} & set(ome):  # its word, refused or not
+        size = _ome_size(ome, tif.filehandle.path)
+    else:
+        size = _resolution_size(tif, page)
+    return _plausible(tif, size), _z_spacing(tif, ome)
 
 
 #: micrometres per pixel that no instrument samples: below 1 pm (atomic-resolution STEM and
@@ -235,8 +252,8 @@ def _warn_unknown_unit(tif) -> None:
         return
     _WARNED.add(tif.filehandle.path)
     log.warning(
-        "%s: unit %r of its ImageJ metadata is not one unetlab knows (um, microns, nm, mm, "
-        "cm, inch); its pixel size and Z spacing are not used (Fiji: Image > Properties)",
+        "%s: unit %r of its ImageJ metadata is not one unetlab knows (um, microns, nm, Å, pm, "
+        "mm, cm, inch); its pixel size and Z spacing are not used (Fiji: Image > Properties)",
         tif.filehandle.name,
         unit,
     )
@@ -247,8 +264,7 @@ def _z_spacing(tif, ome: dict[str, str]) -> float | None:
     attributes of its ``Pixels``), or ImageJ's ``spacing`` in its ``unit``; None when the
     file gives none."""
     if "PhysicalSizeZ" in ome:
-        unit = ome.get("PhysicalSizeZUnit", "µm")
-        return float(ome["PhysicalSizeZ"]) * (micrometres_per(unit) or 1.0)
+        return _ome_length(ome, "PhysicalSizeZ", tif.filehandle.path)
     meta = (tif.imagej_metadata or {}) if tif.is_imagej else {}
     per_unit = micrometres_per(meta.get("unit", ""))
     if "spacing" in meta and per_unit is not None:
@@ -326,19 +342,71 @@ def _say_no_unit(name: str, code: int, pixels: list[float]) -> None:
 
 def ome_pixel_size(xml: str) -> tuple[float, float] | None:
     """(y, x) micrometres per pixel of the first image of an OME-XML document, or None."""
-    return _ome_size(_ome_pixels(xml))
+    return _ome_size(_ome_pixels(xml), "OME-XML")
 
 
-def _ome_size(ome: dict[str, str]) -> tuple[float, float] | None:
-    """(y, x) micrometres per pixel from the attributes of an OME ``Pixels`` element."""
-    if "PhysicalSizeX" not in ome:
+def _ome_size(ome: dict[str, str], where: str) -> tuple[float, float] | None:
+    """(y, x) micrometres per pixel from the attributes of an OME ``Pixels`` element (of the
+    file ``where``, for the log): None where a side's unit is no length unetlab knows
+    (:func:`_ome_length`); one side alone is taken for both (square pixels, said at level
+    info: OME leaves the other unknown)."""
+    sides = {a: _ome_length(ome, f"PhysicalSize{a}", where) for a in "YX"}
+    given = {a: v for a, v in sides.items() if f"PhysicalSize{a}" in ome}
+    if not given or None in given.values():
         return None
-    size = []
-    for axis in "YX":
-        value = float(ome.get(f"PhysicalSize{axis}", ome["PhysicalSizeX"]))
-        unit = ome.get(f"PhysicalSize{axis}Unit", "µm")
-        size.append(value * (micrometres_per(unit) or 1.0))
-    return size[0], size[1]
+    if len(given) == 1:
+        ((axis, side),) = given.items()
+        _say_once(
+            ("square", where),
+            logging.INFO,
+            "%s: its OME-XML gives PhysicalSize%s alone: square pixels of %g um assumed",
+            os.path.basename(where),
+            axis,
+            side,
+        )
+        return side, side
+    return sides["Y"], sides["X"]
+
+
+def _ome_length(ome: dict[str, str], key: str, where: str) -> float | None:
+    """Micrometres of the OME ``Pixels`` attribute ``key`` ("PhysicalSizeX", ...) in its
+    unit (OME's default: µm); None where absent or where the unit is "pixel" (not
+    calibrated, said at level info) or one unetlab does not know (a warning): read as
+    micrometres, 8 Å made 8 um pixels (audit s28 interchange, finding 2)."""
+    if key not in ome:
+        return None
+    unit = ome.get(f"{key}Unit", "µm")
+    per_unit = OME_UNITS.get(unit) or micrometres_per(unit)
+    if per_unit is not None:
+        return float(ome[key]) * per_unit
+    name = os.path.basename(where)
+    if unit.strip().lower() in (*OME_UNCALIBRATED, *UNCALIBRATED):
+        _say_once(
+            ("ome-unit", where),
+            logging.INFO,
+            "%s: its OME %sUnit is %r (not calibrated): its pixel size and Z spacing are not used",
+            name,
+            key,
+            unit,
+        )
+    else:
+        _say_once(
+            ("ome-unit", where),
+            logging.WARNING,
+            "%s: OME %sUnit %r is not a unit unetlab knows (µm, nm, Å, pm, mm, cm, in, ...); "
+            "its pixel size and Z spacing are not used",
+            name,
+            key,
+            unit,
+        )
+    return None
+
+
+def _say_once(key, level: int, message: str, *args) -> None:
+    """Log ``message`` once per process for ``key`` (a file's header is read several times)."""
+    if key not in _WARNED:
+        _WARNED.add(key)
+        log.log(level, message, *args)
 
 
 def _ome_pixels(xml: str) -> dict[str, str]:
