@@ -31,8 +31,8 @@ from unetlab.data.tiffmeta import (
     read_pixel_size,
     scale_kwargs,
 )
-from unetlab.group import SOLO, Group
 from unetlab.errors import OutputError, UnetlabError
+from unetlab.group import SOLO, Group
 from unetlab.inference.measure import object_table, with_micrometres
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_from_probabilities
 from unetlab.inference.predict import (
