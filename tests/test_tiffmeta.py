@@ -269,6 +269,19 @@ def test_an_ome_size_of_one_side_is_square_pixels_said(tmp_path, caplog):
     assert "PhysicalSizeX alone" in line and "square pixels of 0.3 um assumed" in line
 
 
+def test_a_pixel_size_from_dpi_is_said_once_and_used(tmp_path, caplog, monkeypatch):
+    """A figure saved at 300 dpi reads as 84.67 um pixels: the value stays, a line says why."""
+    monkeypatch.setattr(tiffmeta, "_WARNED", set())
+    for name, dpi in (("a.tif", 300), ("b.tif", 300), ("c.tif", 72)):
+        tifffile.imwrite(tmp_path / name, np.zeros((8, 8), np.uint8), resolution=(dpi, dpi))
+    with caplog.at_level("INFO", logger="unetlab.data.tiffmeta"):
+        assert read_pixel_size(tmp_path / "a.tif").size == pytest.approx((84.6667,) * 2)
+        assert read_pixel_size(tmp_path / "b.tif").size == pytest.approx((84.6667,) * 2)
+        assert read_pixel_size(tmp_path / "c.tif") is None  # a screen default: no size
+    (line,) = [r.getMessage() for r in caplog.records if r.levelname == "INFO"]
+    assert "a.tif" in line and "300 dpi" in line and "84.6667 x 84.6667 um" in line
+
+
 def test_an_unknown_unit_is_said_once_not_dropped_silently(tmp_path, caplog):
     path = tmp_path / "z.tif"
     meta = {"axes": "ZYX", "unit": "furlong", "spacing": 0.5}

@@ -321,6 +321,18 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
         return None
     # units per pixel as the fraction's inverse, to 12 digits: 13/40, not 1/(40/13) = 0.32499999999999996
     y, x = (float(f"{per_unit * v[1] / v[0]:.12g}") for v in (yres.value, xres.value))
+    if code == 2:  # a figure exported at 300 dpi reads as 84.7 um pixels: say where it came from
+        _say_once(
+            "dpi",
+            logging.INFO,
+            "%s: pixel size %g x %g um from its resolution tags in pixels per inch (%g dpi; "
+            "said once): if that is an export setting, not the sampling, set the real size "
+            "(Fiji: Image > Properties)",
+            tif.filehandle.name,
+            y,
+            x,
+            pixels[1],
+        )
     return y, x
 
 
