@@ -3,12 +3,14 @@ the rare class weighted once, unlabelled values named, object sizes only from la
 pixels, and classes missing from validation said."""
 
 import numpy as np
+import pytest
 
 from tests.test_plan import facts
 from unetlab.config import load_config
 from unetlab.data.datasets import split_pairs
 from unetlab.data.fingerprint import Fingerprint, measure_pair
 from unetlab.data.io import read_image, write_png
+from unetlab.errors import DatasetError
 from unetlab.plan import Geometry, make_plan, plan_tile, plan_training
 
 
@@ -129,3 +131,23 @@ def test_a_class_in_no_validation_image_is_said_with_a_seed_that_puts_it_in(tmp_
     _, val = split_pairs(root, val_fraction=cfg.data.val_fraction, seed=better)
     assert better > seed and val[0].mask.stem != "3"
     assert all(n == [] for stem, (_, n) in lines.items() if stem != "3")
+
+
+def test_class_index_masks_under_the_isbi_config_get_one_error_naming_it(tmp_path):
+    """small_cpu.yaml names ISBI's classes: class-index masks gave three errors one after
+    the other, none saying the 0/255 came from the config."""
+    root = _scribbled(tmp_path / "data", 255, (1, 2))  # classes 1, 2 and 255 unlabelled
+    for path in (root / "masks").iterdir():
+        write_png(path, np.where(read_image(path) == 2, 0, read_image(path)).astype(np.uint8))
+    cfg = load_config("small_cpu", [f"data.root={root}", "data.ignore_value=255"])
+    with pytest.raises(DatasetError) as caught:
+        plan_training(cfg)
+    message = str(caught.value)
+    assert (
+        "mask value(s) 1 are not among data.label_values [0, 255] set in configs/small_cpu.yaml "
+        "(with data.class_names {0: membrane, 255: cell}, model.num_classes 2): for these masks "
+        "leave out that config or --set data.label_values=[0, 1] --set data.class_names=null "
+        "--set model.num_classes=2" in message
+    )
+    fixed = ["data.label_values=[0, 1]", "data.class_names=null", "model.num_classes=2"]
+    plan_training(load_config("small_cpu", [f"data.root={root}", "data.ignore_value=255", *fixed]))

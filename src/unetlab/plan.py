@@ -205,6 +205,7 @@ def check_data(
     problems = list(problems)
     if "data.label_values" not in explicit:
         problems += _class_problems(fp, cfg)
+    problems += label_value_problems(fp, cfg)
     images = [(Path(p.image), p.channels) for p in fp.pairs]
     problems += channel_problems(images, cfg.model.in_channels)
     geometry = Geometry.of(cfg)
@@ -232,6 +233,48 @@ def _class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
     declared = set(declared_names(cfg))
     lonely = lonely_classes(fp.pairs, ignore_value=cfg.data.ignore_value, declared=declared)
     return mixed_encodings(fp.pairs) + lonely
+
+
+#: the keys that name a data set's classes, all three set for ISBI in configs/small_cpu.yaml
+CLASS_KEYS = ("data.label_values", "data.class_names", "model.num_classes")
+
+
+def label_value_problems(fp: Fingerprint, cfg: Config) -> list[str]:
+    """One problem when the masks hold values outside ``data.label_values`` (and not
+    ``data.ignore_value``), naming where the classes were set (a config file: its
+    ``CLASS_KEYS`` together, as ISBI's 0/255 in small_cpu.yaml, which gave three errors one
+    after the other on class-index masks) and every key the fix needs at once."""
+    d = cfg.data
+    if d.label_values is None or fp.instances:
+        return []
+    found = sorted({v for p in fp.pairs for v in p.values} - {d.ignore_value})
+    unknown = [v for v in found if v not in d.label_values]
+    if not unknown:
+        return []
+    in_file = [k for k in CLASS_KEYS if k in cfg.file_keys]
+    where = f" set in {cfg.config_file}" if "data.label_values" in in_file else ""
+    keys = ", ".join(f"{k} {_show(_value(cfg, k))}" for k in in_file if k != "data.label_values")
+    also = f" (with {keys})" if keys else ""
+    fix = [f"data.label_values={_show(found)}"]
+    fix += ["data.class_names=null"] if d.class_names else []
+    fix += [f"model.num_classes={len(found)}"] if cfg.model.num_classes else []
+    return [
+        f"mask value(s) {', '.join(map(str, unknown))} are not among data.label_values "
+        f"{_show(d.label_values)}{where}{also}: for these masks "
+        + ("leave out that config or " if where else "")
+        + "--set "
+        + " --set ".join(fix)
+        + (
+            "; a value that marks unlabelled pixels: --set data.ignore_value=V"
+            if d.ignore_value is None
+            else ""
+        )
+    ]
+
+
+def _value(cfg: Config, key: str):
+    section, name = key.split(".", 1)
+    return getattr(getattr(cfg, section), name)
 
 
 def _small_fix(geometry: Geometry) -> str:
