@@ -15,11 +15,12 @@ SRC = Path(unetlab.__file__).resolve().parent
 
 #: Layers, lowest first: a module may import from its own layer or lower ones only.
 LAYERS = [
-    {"errors", "runtime", "signals", "provenance"},
-    {"models", "data", "metrics", "outputs"},  # outputs and data.io use each other
+    {"errors", "runtime", "signals", "provenance", "atomic", "group"},
+    {"models", "data", "metrics", "outputs"},
+    {"losses"},
     {"packages", "checkpoint", "config", "config_reference", "plots", "distributed"},
     {"run_records"},
-    {"inference", "losses"},
+    {"inference"},
     {"plan"},
     {"train", "evaluate"},
     {"demo", "bench"},
