@@ -48,10 +48,11 @@ from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
+from unetlab.atomic import atomic_path
 from unetlab.data.classes import NAMES_FILE, VOC_VOID, dataset_palette, read_class_names
 from unetlab.data.datasets import training_split
 from unetlab.data.instances import instance_ids, looks_like_instances
-from unetlab.data.io import IMAGE_SUFFIXES, atomic_path, find_images, read_stack
+from unetlab.data.io import IMAGE_SUFFIXES, find_images, read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.pairs import Pair, PairReader, detect_layout, find_pairs
 from unetlab.data.split_record import trained_count

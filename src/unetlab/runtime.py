@@ -24,7 +24,7 @@ from collections.abc import Iterator
 
 import torch
 
-from unetlab.errors import OutOfMemoryError, UnetlabError
+from unetlab.errors import OutOfMemoryError, UnetlabError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +233,7 @@ def memory_hint(what: str, fix: str, *, gpu_fix: str = "") -> Iterator[None]:
     except Exception as exc:  # noqa: BLE001 - only out-of-memory errors are converted
         if not is_out_of_memory(exc):
             raise
-        reason = str(exc).strip().splitlines()[0][:120] if str(exc).strip() else type(exc).__name__
+        reason = first_line(exc)[:120]
         gpu = isinstance(exc, torch.cuda.OutOfMemoryError) and gpu_fix
         fix = f"{fix}, {gpu_fix}" if gpu else fix
         raise OutOfMemoryError(f"{what}: out of memory ({reason}); {fix}") from exc

@@ -20,7 +20,7 @@ import traceback
 from typing import NoReturn
 
 from unetlab import __version__
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, first_line
 from unetlab.signals import stop_raises, stop_status
 
 # Each name is a module unetlab.cli.<name> with add_parser(subparsers) whose parser sets
@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     except UnetlabError as exc:
         if args.debug:
             raise
-        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc)
         print(f"unetlab {args.command}: error: {message}", file=sys.stderr)
         return 2
     except Exception:  # noqa: BLE001 - not the user's fault: show it as the bug it is

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import torch
 
+from unetlab.atomic import atomic_path
 from unetlab.checkpoint import load_checkpoint, model_from_checkpoint, update_checkpoint
 from unetlab.config import Config
-from unetlab.data.io import atomic_path
 from unetlab.inference.offset import MIN_IMAGES, OffsetFit, estimate_offset
 from unetlab.inference.predict import predict_tensor
 from unetlab.inference.tta import fitting_tta

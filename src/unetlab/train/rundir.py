@@ -10,9 +10,9 @@ import os
 import shutil
 from pathlib import Path
 
+from unetlab.atomic import atomic_path
 from unetlab.config import Config, check_resumed, load_config
 from unetlab.data.datasets import data_folders
-from unetlab.data.io import atomic_path
 from unetlab.data.split_record import SPLIT_FILE, read_split, split_record, write_split
 from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
 from unetlab.outputs import (
