@@ -12,6 +12,7 @@ into the OME metadata (and the TIFF resolution tags). Memory stays at a band of 
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import shutil
@@ -35,7 +36,9 @@ class OutputSpec:
     ``dtype``, ``pixel_size`` ((y, x) micrometres or None), ``z_spacing`` (micrometres
     between pages, or None), ``downsample`` (``"nearest"`` for
     labels, ``"mean"`` for probabilities), ``colormap`` ((3, 256) uint16 TIFF palette or None),
-    ``classes`` (label value -> class name), ``channels`` (names along ``c``).
+    ``classes`` (label value -> class name), ``channels`` (names along ``c``), ``record``
+    (what made it: the JSON of :func:`unetlab.inference.records.prediction_record`, written
+    into the OME ``Description`` and the Zarr attributes ``unetlab.prediction``).
     """
 
     shape: tuple[int, ...]
@@ -47,6 +50,7 @@ class OutputSpec:
     classes: dict[int, str] | None = None
     channels: tuple[str, ...] = ()
     z_spacing: float | None = None
+    record: str | None = None
 
     def place(self, page: int, rows: slice) -> tuple:
         """The index of ``rows`` (all columns, all classes) of page ``page``."""
@@ -227,6 +231,28 @@ def image_label_metadata(spec: OutputSpec) -> dict:
     return label
 
 
+def _unetlab_attrs(spec: OutputSpec) -> dict:
+    """An OME-Zarr output's ``unetlab`` attributes: ``classes`` and ``prediction``."""
+    found = {}
+    if spec.classes:
+        found["classes"] = {str(k): v for k, v in spec.classes.items()}
+    if spec.record:
+        found["prediction"] = json.loads(spec.record)
+    return found
+
+
+def description(spec: OutputSpec) -> str | None:
+    """An OME-TIFF output's ``Description``: its classes, one ``value: name`` a line, and
+    ``unetlab prediction: <JSON>`` (what made it); None for neither."""
+    lines = []
+    if spec.classes:
+        lines += ["unetlab classes (pixel value: name)"]
+        lines += [f"{value}: {name}" for value, name in spec.classes.items()]
+    if spec.record:
+        lines.append(f"unetlab prediction: {spec.record}")
+    return "\n".join(lines) or None
+
+
 def finish(stage: Path, final: Path, spec: OutputSpec, output_format: str) -> Path:
     """Add the pyramid to a staged output and publish it at ``final`` (OME-Zarr folder or
     OME-TIFF file); the staging folder is gone afterwards."""
@@ -238,8 +264,8 @@ def finish(stage: Path, final: Path, spec: OutputSpec, output_format: str) -> Pa
     if output_format == "ome-zarr":
         group = zarr.open_group(stage, mode="r+", zarr_format=2)
         group.attrs.update(ngff_metadata(spec, levels, final.name))
-        if spec.classes:
-            group.attrs["unetlab"] = {"classes": {str(k): v for k, v in spec.classes.items()}}
+        if found := _unetlab_attrs(spec):
+            group.attrs["unetlab"] = found
         if spec.downsample == "nearest":  # a label image
             group.attrs["image-label"] = image_label_metadata(spec)
         if spec.channels:
@@ -288,10 +314,8 @@ def _write_ome_tiff(stage: Path, final: Path, spec: OutputSpec, levels: int) -> 
         dtype=spec.dtype,
     )
     metadata = {"axes": spec.axes.upper()}
-    if spec.classes:
-        metadata["Description"] = "unetlab classes (pixel value: name)\n" + "\n".join(
-            f"{value}: {name}" for value, name in spec.classes.items()
-        )
+    if text := description(spec):
+        metadata["Description"] = text
     if spec.channels:
         metadata["Channel"] = {"Name": list(spec.channels)}
     if spec.pixel_size is not None:

@@ -4,12 +4,14 @@ A slide is too large to draw at full resolution, so :func:`write_slide_overlay` 
 every ``f``-th pixel of the image, the labels and the object ids (``f`` the smallest whole
 factor that brings the long side within ``side`` px), window by window, and draws the
 classes and outlines (or each object in its own colour) on that copy as the in-memory
-overlay does: ``<stem>_overlay.png``.
-Memory goes with ``side``, not with the slide.
+overlay does: ``<stem>_overlay.png``, a preview without the TIFF outputs' scale (PNG has
+no unit viewers read): its text says the step and the pixel size it samples (``unetlab.scale``)
+beside what made it. Memory goes with ``side``, not with the slide.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -75,13 +77,17 @@ def write_slide_overlay(
     colours: np.ndarray | None = None,
     side: int = OVERLAY_SIDE,
     by_object: bool = False,
+    text: dict[str, str] | None = None,
+    pixel_size: tuple[float, float] | None = None,
 ) -> int:
     """Write ``path`` (PNG): the (H, W) class indices ``labels(rows, cols)`` gives over the
     (H, W, C) ``image(rows, cols)`` of an (H, W) ``shape``, with the outlines of the objects
     ``ids(rows, cols)`` gives (None: no outlines), sampled every ``f`` px (the smallest
     whole ``f`` that fits the long side within ``side``); returns ``f``. ``by_object``: each
     object filled and outlined in its own colour instead of the classes
-    (:func:`unetlab.plots.prediction_overlay`)."""
+    (:func:`unetlab.plots.prediction_overlay`). ``text``: PNG text chunks (what made it);
+    ``unetlab.scale`` is added: the step and the overlay's (y, x) pixel size in micrometres
+    (``pixel_size``, the slide's, times the step; null without one)."""
     height, width = shape
     step = overlay_factor(height, width, side)
     pixels = sampled(image, height, width, step)
@@ -94,5 +100,15 @@ def write_slide_overlay(
         colours=colours,
         by_object=by_object,
     )
-    write_png(path, drawn)
+    write_png(path, drawn, text={**(text or {}), SCALE_KEY: scale_text(step, pixel_size)})
     return step
+
+
+#: the PNG text key of an overlay's sampling step and pixel size
+SCALE_KEY = "unetlab.scale"
+
+
+def scale_text(step: int, pixel_size: tuple[float, float] | None) -> str:
+    """JSON of an overlay sampled every ``step`` px of a slide of ``pixel_size`` ((y, x) um)."""
+    size = None if pixel_size is None else [float(v) * step for v in pixel_size]
+    return json.dumps({"step": step, "pixel_size_um": size})

@@ -44,6 +44,7 @@ from unetlab.inference.predict import (
     labels_from_probabilities,
     probability_fn,
 )
+from unetlab.inference.records import TIFF_KEY, png_text, prediction_record
 from unetlab.inference.sizing import choose_tiling
 from unetlab.inference.slide_objects import SlideObjects
 from unetlab.inference.slide_overlay import OVERLAY_SIDE, by_object, write_slide_overlay
@@ -256,9 +257,13 @@ def stream_tiling(model, slide: Slide, *, probabilities: bool, tile_size=None, b
     return grid, batch
 
 
-def _specs(model, slide: Slide, *, values, color: bool, probabilities: bool, output_format: str):
+def _specs(
+    model, slide: Slide, *, values, color: bool, probabilities: bool, output_format: str, record
+):
     """What the outputs hold. Probabilities are (K, P, H, W) in OME-Zarr (NGFF orders
-    channels before z) and (P, K, H, W) in TIFF, as in-memory stacks are written."""
+    channels before z) and (P, K, H, W) in TIFF, as in-memory stacks are written.
+    ``record``: what made them (:class:`~unetlab.inference.records.Provenance`), as JSON
+    in their metadata."""
     pages, h, w, _ = slide.shape
     k = max(model.num_classes, 1)
     lead = (pages,) if pages > 1 else ()
@@ -277,6 +282,7 @@ def _specs(model, slide: Slide, *, values, color: bool, probabilities: bool, out
         downsample="nearest",
         colormap=colormap,
         classes=class_table(names, values) if names else None,
+        record=png_text(record).get(TIFF_KEY),
     )
     specs = {"labels": labels}
     if probabilities:
@@ -291,6 +297,7 @@ def _specs(model, slide: Slide, *, values, color: bool, probabilities: bool, out
             z_spacing=slide.z_spacing,
             downsample="mean",
             channels=tuple(names[-k:]) if names else (),
+            record=labels.record,
         )
     return specs
 
@@ -320,7 +327,9 @@ def predict_slide(
     or ``<stem>.ome.zarr`` (OME-Zarr 0.4) of labels, (P,) H, W: class indices uint8, or
     ``values`` (the model's mask values), ``color``: a palette TIFF; ``probabilities``:
     ``<stem>_prob.*`` float32 (K, (P,) H, W) (OME-TIFF stacks: (P, K, H, W)). The input's
-    pixel size is kept; the model's class names go into the OME metadata. ``objects``:
+    pixel size is kept; the model's class names and what made them (the checkpoint and
+    settings: :func:`~unetlab.inference.records.prediction_record`, as ``predict_file``
+    records them) go into the OME metadata and the overlay's PNG text. ``objects``:
     also ``<stem>_objects.*`` (one id per object) and ``<stem>_objects.csv``
     (:mod:`unetlab.inference.slide_objects`; one process only). In a ``group`` of processes
     each predicts and writes its own band of chunk rows, the main one publishes; all must
@@ -329,6 +338,8 @@ def predict_slide(
     path, out_dir = Path(path), Path(out_dir)
     options = PredictOptions.for_model(model, options, **settings)
     _check_request(path, output_format, objects, group, overlay)
+    made = dict(color=color, label_values=values is not None, objects=objects, level=level)
+    record = prediction_record(model, options, **made)
     with open_slide(path, level=level, colour_planes=model.in_channels == 3) as slide:
         fit_channels(
             np.zeros((1, 1, slide.shape[3]), slide.dtype),
@@ -344,6 +355,7 @@ def predict_slide(
             color=color,
             probabilities=probabilities,
             output_format=output_format,
+            record=record,
         )
         names = output_names(output_stem(path), output_format)
         finals = {key: out_dir / name for key, name in names.items()}
@@ -358,8 +370,8 @@ def predict_slide(
         _stage(slide, grid, finals["labels"], stages, specs, group)
         found = None
         if objects is not None:
-            record = getattr(model, "objects", None)
-            found = SlideObjects(objects, record, specs["labels"], finals, output_format)
+            facts = getattr(model, "objects", None)  # the checkpoint's record of objects
+            found = SlideObjects(objects, facts, specs["labels"], finals, output_format)
         staged = {**stages, **({"ids": found.stage} if found is not None else {})}
         with _removed_on_failure(staged, group), _failing_together(group):
             _predict_bands(
@@ -378,7 +390,7 @@ def predict_slide(
             extra = []
             if overlay is not None:
                 extra += _overlay(
-                    slide, stages, specs, found, finals, overlay, overlay_side, values
+                    slide, stages, specs, found, finals, overlay, overlay_side, values, record
                 )
             extra += found.publish(slide) if found is not None else []
     _publish(stages, finals, specs, output_format, group)
@@ -424,9 +436,10 @@ def _publish(stages: dict, finals: dict, specs: dict, output_format: str, group:
     group.share(None)
 
 
-def _overlay(slide, stages, specs, found, finals, colours, side, values) -> list[Path]:
+def _overlay(slide, stages, specs, found, finals, colours, side, values, record) -> list[Path]:
     """``<stem>_overlay.png`` of page 0 from the staged labels (and provisional ids: the
-    same outlines as the final ones), in one process."""
+    same outlines as the final ones), in one process; its text holds ``record`` and its
+    pixel size (:func:`~unetlab.inference.slide_overlay.write_slide_overlay`)."""
     path = finals["labels"].with_name(f"{output_stem(slide.path)}_overlay.png")
     labels_spec = specs["labels"]
     labels = ome.open_level(stages["labels"])
@@ -448,6 +461,8 @@ def _overlay(slide, stages, specs, found, finals, colours, side, values) -> list
         colours=colours,
         side=side,
         by_object=found is not None and by_object(found.options),
+        text=png_text(record),
+        pixel_size=slide.pixel_size,
     )
     pages = f" (page 1 of {slide.shape[0]})" if slide.shape[0] > 1 else ""
     log.info(
