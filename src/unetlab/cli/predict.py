@@ -60,6 +60,14 @@ def add_parser(sub) -> None:
         "Zarr / OME-Zarr folders",
     )
     p.add_argument("--output", required=True, metavar="DIR", help="folder for the outputs")
+    p.add_argument(
+        "--axes",
+        metavar="AXES",
+        help="the axes of TIFF inputs that record none (or wrong ones), one letter each: T "
+        "time, Z depth, C channels, Y rows, X columns, e.g. TYX, ZYX, CYX, YXC, TCYX, TZCYX "
+        "(default: as the file's ImageJ, OME or tifffile metadata says; the pages of a file "
+        "without any are read as Z planes)",
+    )
     g = p.add_argument_group("outputs")
     g.add_argument("--color", action="store_true", help="write labels as a palette PNG")
     g.add_argument(
@@ -286,6 +294,7 @@ def _predict_all(args, model, files, todo, out_dir, device, group, objects) -> i
         output_format=args.output_format,
         group=group,
         large_threshold=args.large_pixels,
+        axes=args.axes,
     )
     if args.benchmark and mine:  # one-time costs (allocator, kernel choice) out of the figures
         _warm_up(model, mine[0], out_dir, options)

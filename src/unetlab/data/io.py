@@ -87,17 +87,26 @@ def _from_pil(im: Image.Image, *, mask: bool) -> np.ndarray:
 
 
 def read_stack(
-    path: str | os.PathLike, *, mask: bool = False, colour_planes: bool = False
+    path: str | os.PathLike,
+    *,
+    mask: bool = False,
+    colour_planes: bool = False,
+    axes: str | None = None,
 ) -> np.ndarray:
     """All pages of an image file as (P, H, W) or (P, H, W, C); P = 1 for PNG/JPEG.
 
     A TIFF's axes are read as :func:`tiff_layout` names them (pages or channels;
     ``colour_planes``: the planes of a planar RGB(A) TIFF without axes metadata are one
-    colour image, for a colour model, not pages)."""
+    colour image, for a colour model, not pages), or as ``axes`` says (a TIFF's, for a
+    file that records none or the wrong ones: :func:`given_letters`)."""
     path = Path(path)
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
+    if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
+        raise ImageReadError(f"{path}: --axes (axes=) applies to TIFF files; drop it for this one")
     arr, letters = _decode(path, colour_planes=colour_planes)
+    if axes is not None:
+        letters = given_letters(axes, arr.shape, path)
     if letters is not None and arr.size == 0:
         raise ImageReadError(f"{path}: holds no pixels (shape {arr.shape})")
     arr = _from_pil(arr, mask=mask)[None] if letters is None else _tiff_to_pages(arr, letters)
@@ -131,6 +140,31 @@ def stack_shape(path: str | os.PathLike) -> tuple[int, int, int]:
     for a, n in zip(letters, shape):
         size[a] = size[a] * n if a == "P" else n
     return size["P"], size["Y"], size["X"]
+
+
+#: the letters of ``--axes``: T, Z (and Q: of no known meaning) are planes, C (or S) the
+#: channels, Y and X the rows and columns
+AXES = "TZQCSYX"
+
+
+def given_letters(axes: str, shape: tuple[int, ...], path: str | os.PathLike) -> str:
+    """The :func:`axes_letters` (``P``, ``Y``, ``X``, ``C``) of a TIFF series of ``shape``
+    whose axes the user gives as ``axes`` (``--axes``: e.g. ``TYX``, ``ZYX``, ``CYX``,
+    ``YXC``, ``TCYX``, ``TZCYX``); ImageReadError naming the fix if they do not fit it."""
+    given = axes.upper()
+    wrong = sorted(set(given) - set(AXES))
+    twice = sorted({a for a in given if given.count(a) > 1})
+    if wrong or twice or "Y" not in given or "X" not in given or sum(map(given.count, "CS")) > 1:
+        raise ImageReadError(
+            f"{path}: --axes {axes}: give each axis once, one letter each, Y and X among them "
+            "(T time, Z depth, C channels, Y rows, X columns: e.g. TYX, ZYX, CYX, YXC, TCYX)"
+        )
+    if len(given) != len(shape):
+        raise ImageReadError(
+            f"{path}: --axes {axes} names {len(given)} axes, but the file's image has "
+            f"{len(shape)} (shape {tuple(shape)}): give one letter per axis"
+        )
+    return "".join("P" if a in "TZQ" else "C" if a in "CS" else a for a in given)
 
 
 def tiff_layout(tif, *, colour_planes: bool = False) -> tuple[str, tuple[int, ...]]:
@@ -331,18 +365,36 @@ def write_tiff(path: str | os.PathLike, array: np.ndarray, **kwargs) -> None:
 def write_csv(path: str | os.PathLike, columns: dict[str, np.ndarray | list]) -> Path:
     """Write equal-length columns as a CSV file with a header row, atomically. Floats are
     written with 10 significant digits (a centroid on a slide 100,000 px wide keeps its
-    hundredths of a pixel), booleans as true/false."""
+    hundredths of a pixel), booleans as true/false. A block of :data:`CSV_ROWS` rows at a
+    time: memory goes with the block's cells, not the table's."""
     import csv
 
     names = list(columns)
-    rows = zip(*(np.asarray(columns[n]).tolist() for n in names)) if names else iter(())
+    arrays = [np.asarray(columns[n]) for n in names]
+    length = min((len(a) for a in arrays), default=0)
     path = Path(path)
     with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(names)
-        for row in rows:
-            writer.writerow([_cell(v) for v in row])
+        for start in range(0, length, CSV_ROWS):
+            block = [_cells(a[start : min(start + CSV_ROWS, length)]) for a in arrays]
+            writer.writerows(zip(*block))
     return path
+
+
+#: rows :func:`write_csv` formats at a time
+CSV_ROWS = 4096
+
+
+def _cells(column: np.ndarray) -> list[str]:
+    """The CSV cells of a block of one column (:func:`_cell`'s, a column at a time)."""
+    if column.dtype.kind == "b":
+        return np.where(column, "true", "false").tolist()
+    if column.dtype.kind == "f":
+        return list(map("{:.10g}".format, column.tolist()))
+    if column.dtype.kind in "iu":
+        return list(map(str, column.tolist()))
+    return [_cell(v) for v in column.tolist()]
 
 
 def _cell(value) -> str:

@@ -21,13 +21,12 @@ import torch
 
 from unetlab.data.classes import class_colours
 from unetlab.data.colour import colour_file
-from unetlab.data.io import read_stack, write_csv, write_png, write_tiff
+from unetlab.data.io import write_csv, write_png, write_tiff
 from unetlab.data.ome import FORMATS
 from unetlab.data.tiffmeta import (
     PageAxes,
     frame_seconds,
     imagej_kwargs,
-    read_page_axes,
     read_pixel_size,
     scale_kwargs,
 )
@@ -35,6 +34,7 @@ from unetlab.errors import OutputError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.measure import object_table, with_micrometres
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_from_probabilities
+from unetlab.inference.pages import read_pages
 from unetlab.inference.predict import (
     PredictOptions,
     check_finite,
@@ -421,6 +421,7 @@ def predict_file(
     output_format: str = "ome-tiff",
     group: Group = SOLO,
     overwrite: bool = False,
+    axes: str | None = None,
     **settings,
 ) -> list[Path]:
     """Predict one image file and write its outputs into ``out_dir``; return their paths.
@@ -433,6 +434,10 @@ def predict_file(
     always writes a palette PNG in its data set's colours). Multi-page inputs, and TIFFs
     that record a pixel size, give ``<stem>.tif`` instead (ImageJ TIFF with the pixel size;
     a stack keeps the input's T and Z axes: TZYX, TYX, ZYX, with its frame interval);
+    The axes of a TIFF are read from its ImageJ, OME or tifffile metadata; ``axes`` (e.g.
+    ``"TYX"``, ``"ZYX"``, ``"CYX"``, ``"YXC"``, ``"TCYX"``: T time, Z depth, C channels)
+    says them for a file that records none (pages of such a file are read as Z planes, with
+    a warning; pages a few pixels wide, a (Y, X, C) array saved without axes, are refused).
     ``<stem>`` is :func:`~unetlab.inference.slides.output_stem` (``slide.ome.tif``:
     ``slide``). ``save_probabilities``: ``<stem>_prob.tif``, float32 (K, H, W) or, for a
     stack, (T, Z, K, H, W) of its axes. ``draw_overlay``: ``<stem>_overlay.png`` (``.tif``
@@ -479,6 +484,11 @@ def predict_file(
         common = dict(values=values, color=color, objects=objects, progress=progress)
         with memory_hint(f"{path}", fix, gpu_fix="or predict on the CPU"):
             if is_large(path, threshold=large_threshold, level=level):
+                if axes is not None:
+                    raise UnetlabError(
+                        f"{path.name}: --axes (axes=) applies to images read whole, not to a "
+                        "large image read window by window; drop it for this one"
+                    )
                 streamed = dict(level=level, output_format=output_format, group=group)
                 if draw_overlay:
                     streamed["overlay"] = label_colours(model, color=True, values=False)
@@ -492,7 +502,7 @@ def predict_file(
                     f"{path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
                 )
             outputs = dict(save_probabilities=save_probabilities, draw_overlay=draw_overlay)
-            outputs["record"] = record
+            outputs |= dict(record=record, given_axes=axes)
             return _predict_whole(model, path, out_dir, options, **outputs, **common)
 
 
@@ -528,11 +538,15 @@ def _predict_whole(
     objects,
     progress,
     record: Provenance | None = None,
+    given_axes: str | None = None,
 ) -> list[Path]:
     """An image read whole; its label image is written last. Stacks, and TIFFs that record
     a pixel size, give TIFF labels and overlay (with the pixel size), others PNG; label and
-    probability TIFFs carry ``record`` (what made them)."""
-    stack = read_stack(path, colour_planes=model.in_channels == 3)  # RGB planes: one image
+    probability TIFFs carry ``record`` (what made them). ``given_axes``: the file's axes as
+    the user gives them (:func:`~unetlab.inference.pages.read_pages`)."""
+    stack, axes = read_pages(  # RGB planes: one image to a colour model
+        path, colour_planes=model.in_channels == 3, channel=options.channel, axes=given_axes
+    )
     fit = dict(name=path.name, channel=options.channel, colour=colour_file(path))
     pages = [
         fit_channels(page, model.in_channels, quiet=i > 0, **fit) for i, page in enumerate(stack)
@@ -541,7 +555,6 @@ def _predict_whole(
     for i, page in enumerate(pages):  # what the net reads: not a channel --channel leaves out
         check_finite(page, str(path), channel_axis=True, where=f" in page {i}" if is_stack else "")
     meta = _tiff_meta(model, path, values)
-    axes = read_page_axes(path, stack.shape[0])
     tiff = is_stack or meta["pixel"] is not None
     paths = output_paths(out_dir, output_stem(path), stack=tiff)
     wanted = dict(probabilities=save_probabilities, overlay=draw_overlay, objects=bool(objects))

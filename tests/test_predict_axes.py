@@ -1,0 +1,87 @@
+"""The axes of a TIFF that records none: ``--axes`` / ``axes=`` says them, a (Y, X, C) array
+saved without axes is refused rather than read as Y images of X x C px, and a channel asked
+of pages read as planes says so (audit s28 'stacks', findings 3 and 4)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+from PIL import Image
+
+from unetlab import UNet, save_model
+from unetlab.cli import main
+from unetlab.errors import ImageReadError, UnetlabError
+from unetlab.inference.files import predict_file
+from unetlab.inference.objects import ObjectOptions
+
+H, W = 24, 20
+
+
+@pytest.fixture
+def net() -> UNet:
+    torch.manual_seed(0)
+    return UNet(1, 2, depth=2, base_channels=2, padding="same")
+
+
+def _channels(n: int = 2) -> np.ndarray:
+    return np.random.default_rng(0).integers(0, 255, (n, H, W), dtype=np.uint8)
+
+
+def test_pages_given_as_channels_predict_the_channel(tmp_path, net):
+    cyx = _channels()
+    tifffile.imwrite(tmp_path / "c.tif", cyx)  # no axes: two pages
+    Image.fromarray(cyx[1]).save(tmp_path / "one.png")
+    predict_file(net, tmp_path / "c.tif", tmp_path / "o", axes="CYX", channel=1)
+    predict_file(net, tmp_path / "one.png", tmp_path / "o1")
+    got, want = (np.asarray(Image.open(p)) for p in (tmp_path / "o/c.png", tmp_path / "o1/one.png"))
+    assert got.shape == (H, W) and np.array_equal(got, want)
+
+
+def test_a_channels_last_array_saved_without_axes_is_refused_naming_axes(tmp_path, net):
+    yxc = np.moveaxis(_channels(), 0, -1)
+    tifffile.imwrite(tmp_path / "yxc.tif", yxc)  # tifffile: 24 pages of 20 x 2 px
+    with pytest.raises(UnetlabError, match=r"24 page\(s\) of 20 x 2 px, too narrow.*--axes YXC"):
+        predict_file(net, tmp_path / "yxc.tif", tmp_path / "o")
+    assert not (tmp_path / "o").exists()
+    paths = predict_file(net, tmp_path / "yxc.tif", tmp_path / "o", axes="YXC", channel=0)
+    assert paths[-1].name == "yxc.png"
+
+
+def test_a_time_lapse_without_axes_given_tyx_gets_t(tmp_path, net):
+    tifffile.imwrite(tmp_path / "m.tif", _channels(3))
+    predict_file(net, tmp_path / "m.tif", tmp_path / "o", axes="TYX", objects=ObjectOptions())
+    with tifffile.TiffFile(tmp_path / "o" / "m.tif") as tif:
+        assert tif.series[0].axes == "TYX" and tif.imagej_metadata["frames"] == 3
+    header = (tmp_path / "o" / "m_objects.csv").read_text().splitlines()[0]
+    assert header.startswith("page,t,")
+
+
+def test_pages_without_metadata_warn_and_a_channel_of_them_says_axes(tmp_path, net, caplog):
+    tifffile.imwrite(tmp_path / "c.tif", _channels())
+    with caplog.at_level(logging.WARNING):
+        predict_file(net, tmp_path / "c.tif", tmp_path / "o")
+    assert "2 pages and no axis metadata: read as 2 planes" in caplog.text
+    assert "--axes CYX (Python: axes='CYX')" in caplog.text
+    with pytest.raises(UnetlabError, match="records no channel axis.*--channel 0.*--axes CYX"):
+        predict_file(net, tmp_path / "c.tif", tmp_path / "o2", channel=1)
+
+
+@pytest.mark.parametrize("axes", ["TCY", "TYXX", "CSYX", "TCYXZ", "ABYX"])
+def test_axes_that_do_not_fit_are_refused(tmp_path, net, axes):
+    tifffile.imwrite(tmp_path / "c.tif", _channels(4).reshape(2, 2, H, W))
+    with pytest.raises(ImageReadError, match=f"--axes {axes}"):
+        predict_file(net, tmp_path / "c.tif", tmp_path / "o", axes=axes)
+
+
+def test_the_cli_takes_axes(tmp_path, net):
+    save_model(tmp_path / "m.pt", net)
+    tifffile.imwrite(tmp_path / "c.tif", _channels(4).reshape(2, 2, H, W))
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "c.tif")]
+    argv += ["--output", str(tmp_path / "o"), "--device", "cpu", "--channel", "1"]
+    assert main([*argv, "--axes", "TCYX"]) == 0
+    with tifffile.TiffFile(tmp_path / "o" / "c.tif") as tif:
+        assert tif.series[0].shape == (2, H, W) and tif.series[0].axes == "TYX"
