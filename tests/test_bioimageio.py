@@ -264,7 +264,7 @@ def test_package_files_and_round_trip(tmp_path, padding):
     assert isinstance(load_model(dest / "rdf.yaml"), UNet)
 
 
-def test_a_nuclei_models_package_gives_its_checkpoints_objects(tmp_path):
+def test_a_nuclei_models_package_gives_its_checkpoints_objects(tmp_path, caplog):
     """Audit s28 interchange, finding 1: a package lost the object record, so its objects
     were semantic (596 against 505 on the demo) with a fixed min area."""
     from tests.test_predict_objects import local_net, nuclei_image
@@ -292,6 +292,14 @@ def test_a_nuclei_models_package_gives_its_checkpoints_objects(tmp_path):
     assert ids[".pt"].max() >= 5 and np.array_equal(ids[".pt"], ids[".zip"])
     semantic = objects_from_probabilities(probs, ObjectOptions(min_area=15))
     assert not np.array_equal(semantic, ids[".pt"])  # the loss the record prevents
+    # a package from before the record: semantic objects, and its load says so
+    with zipfile.ZipFile(tmp_path / "m.zip") as zf:
+        files = {n: zf.read(n) for n in zf.namelist() if n != "rdf.yaml"}
+        rdf = yaml.safe_load(zf.read("rdf.yaml"))
+    del rdf["config"]["unetlab"]["objects"]
+    with caplog.at_level("INFO", logger="unetlab.packages"):
+        assert load_model(_zip_with(tmp_path / "old.zip", rdf, files)).objects is None
+    assert "records no object facts" in caplog.text and "export it again" in caplog.text
 
 
 def test_zip_package_is_written_atomically_and_read_back(tmp_path):
