@@ -11,6 +11,7 @@ import tifffile
 import torch
 
 from unetlab import UNet, predict_image
+from unetlab.errors import UnetlabError
 from unetlab.inference.files import predict_file
 from unetlab.inference.predict import PLANE_SCALE_FLOOR, stack_stats
 
@@ -79,3 +80,27 @@ def test_the_napari_widget_normalises_a_stack_as_predict_does(monkeypatch):
     want = stack_stats(net, [p[:, :, None] for p in _stack()])
     assert len(seen) == 3 and all(s is not None for s in seen)
     assert all(np.array_equal(a[1], b[1]) for a, b in zip(seen, want, strict=True))
+
+
+# --- predict_image of a stack (finding 7) ---------------------------------------------------
+
+
+def test_predict_image_refuses_a_stack_of_planes_without_advising_a_channel():
+    net = _net(PERCENTILE)
+    movie = np.zeros((5, 40, 36), np.uint16)
+    for given in ({}, {"channel": 0}):  # channel=0 predicted one row of each frame
+        with pytest.raises(UnetlabError) as info:
+            predict_image(net, movie, **given)
+        line = str(info.value)
+        assert "looks like a stack of 5 planes of 40 x 36 px" in line
+        assert "predict_file" in line and "channel=" not in line
+
+
+def test_predict_image_says_two_planes_may_be_a_stack():
+    with pytest.raises(UnetlabError, match=r"\(C, H, W\) channels, or a stack of 2 planes"):
+        predict_image(_net(PERCENTILE), np.zeros((2, 40, 36), np.uint16))
+
+
+def test_predict_image_takes_an_image_of_as_many_channels_as_the_model():
+    net = UNet(12, 2, depth=2, base_channels=2, padding="same")
+    assert predict_image(net, np.zeros((40, 36, 12), np.float32)).shape == (2, 40, 36)

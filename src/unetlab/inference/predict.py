@@ -150,10 +150,33 @@ def as_image(image, name: str = "image") -> np.ndarray:
     shape = getattr(image, "shape", ())
     if len(shape) == 3 and shape[0] <= 4 < min(shape[1:]) and shape[2] > 4:
         raise UnetlabError(
-            f"{name}: shape {shape} looks like (C, H, W); give (H, W) or (H, W, C) "
-            "(numpy.moveaxis(image, 0, -1))"
+            f"{name}: shape {shape} looks like (C, H, W) channels, or a stack of {shape[0]} "
+            "planes; give (H, W) or (H, W, C): channels last (numpy.moveaxis(image, 0, -1)), "
+            "or one plane at a time (image[i]; a stack's file: unetlab.predict_file)"
         )
     return image
+
+
+#: more channels than an image of a stain or colour has: an array whose last axis is longer
+#: (and longer than the model's channels) is a stack of planes, (P, H, W)
+FEW_CHANNELS = 8
+
+
+def refuse_planes(image: np.ndarray, channels: int, name: str = "image") -> None:
+    """UnetlabError for a 3-D array that looks like a stack of planes (P, H, W): its last
+    axis is longer than ``FEW_CHANNELS`` and than the model's ``channels``, and so is its
+    second (a (T, Y, X) movie given to :func:`predict_image`, whose advice to pick a
+    channel would predict one row of each frame)."""
+    shape = getattr(image, "shape", ())
+    if len(shape) != 3 or shape[2] <= max(FEW_CHANNELS, channels) or shape[1] <= FEW_CHANNELS:
+        return
+    raise UnetlabError(
+        f"{name}: shape {tuple(shape)} looks like a stack of {shape[0]} planes of {shape[1]} x "
+        f"{shape[2]} px, not an image of {shape[2]} channels: predict_image takes one plane, "
+        "(H, W) or (H, W, C); predict a stack plane by plane ([predict_image(model, plane) "
+        "for plane in stack]), or its file with unetlab.predict_file, which keeps its T and "
+        "Z axes"
+    )
 
 
 def fit_channels(
@@ -354,6 +377,7 @@ def predict_image(
     """
     options = PredictOptions.for_model(model, options, **settings)
     image = as_image(image, name)
+    refuse_planes(image, model.in_channels, name)
     image = fit_channels(image, model.in_channels, name=name, channel=options.channel)
     check_finite(image, name, channel_axis=True)
     return predict_fitted(model, image, options, progress=progress)
