@@ -199,7 +199,6 @@ def export_bioimageio(
     remove_stale_builds(dest)
     with _work_folder(dest) as build:
         net = probability_model(model)
-        net.objects = getattr(model, "objects", None)  # what model_rdf records of objects
         image = _sample_image(sample, model, sample_size(net))
         _write_package(net, build, info, image, weight_formats, opset)
         if dest.suffix.lower() == ".zip":

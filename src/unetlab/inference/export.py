@@ -463,6 +463,7 @@ def probability_model(model: UNet) -> ProbabilityUNet:
     net.palette = getattr(model, "palette", None)
     net.tta = getattr(model, "tta", None)  # the test-time transforms it trained with
     net.channel = getattr(model, "channel", None)  # data.channel: the one channel it reads
+    net.objects = getattr(model, "objects", None)  # instance mode and object sizes
     return net.to("cpu").eval()
 
 
