@@ -149,5 +149,10 @@ def test_class_index_masks_under_the_isbi_config_get_one_error_naming_it(tmp_pat
         "leave out that config or --set data.label_values=[0, 1] --set data.class_names=null "
         "--set model.num_classes=2" in message
     )
+    with pytest.raises(
+        DatasetError,
+        match=r"--set model.num_classes=2 --set data.ignore_value=255 \(255 fills most",
+    ):
+        plan_training(load_config("small_cpu", [f"data.root={root}"]))  # the likely value
     fixed = ["data.label_values=[0, 1]", "data.class_names=null", "model.num_classes=2"]
     plan_training(load_config("small_cpu", [f"data.root={root}", "data.ignore_value=255", *fixed]))

@@ -34,6 +34,7 @@ from unetlab.data.checks import channel_problems
 from unetlab.data.classes import read_class_names
 from unetlab.data.fingerprint import (
     Fingerprint,
+    fill_value,
     lonely_classes,
     lossy_problem,
     mixed_encodings,
@@ -255,20 +256,26 @@ def label_value_problems(fp: Fingerprint, cfg: Config) -> list[str]:
     where = f" set in {cfg.config_file}" if "data.label_values" in in_file else ""
     keys = ", ".join(f"{k} {_show(_value(cfg, k))}" for k in in_file if k != "data.label_values")
     also = f" (with {keys})" if keys else ""
-    fix = [f"data.label_values={_show(found)}"]
+    fill = fill_value(fp.pairs) if d.ignore_value is None else None
+    classes = [v for v in found if v != fill]
+    fix = [f"data.label_values={_show(classes)}"]
     fix += ["data.class_names=null"] if d.class_names else []
-    fix += [f"model.num_classes={len(found)}"] if cfg.model.num_classes else []
+    fix += [f"model.num_classes={len(classes)}"] if cfg.model.num_classes else []
+    fix += [f"data.ignore_value={fill}"] if fill is not None else []
+    unlabelled = (
+        f" ({fill} fills most of every mask: unlabelled pixels?)"
+        if fill is not None
+        else "; a value that marks unlabelled pixels: --set data.ignore_value=V"
+        if d.ignore_value is None
+        else ""
+    )
     return [
         f"mask value(s) {', '.join(map(str, unknown))} are not among data.label_values "
         f"{_show(d.label_values)}{where}{also}: for these masks "
         + ("leave out that config or " if where else "")
         + "--set "
         + " --set ".join(fix)
-        + (
-            "; a value that marks unlabelled pixels: --set data.ignore_value=V"
-            if d.ignore_value is None
-            else ""
-        )
+        + unlabelled
     ]
 
 

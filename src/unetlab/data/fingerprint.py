@@ -590,17 +590,11 @@ def unlabelled_fill(pairs: Sequence[PairFacts], *, declared: Collection[int] = (
     (a fill needs two classes beside it), or the value is ``declared`` (a named class).
     A warning, not a refusal: a real background class can fill most of every mask too
     (dense nuclei masks: 74-92 %)."""
-    values = sorted({v for p in pairs for v in p.values})
-    if len(values) < 3 or any(p.instances for p in pairs):
+    v = fill_value(pairs)
+    if v is None or v in declared:
         return None
+    apart = v > max(u for p in pairs for u in p.values if u != v) + 1
     shares = [dict(zip(p.values, np.divide(p.counts, max(sum(p.counts), 1)))) for p in pairs]
-    fill = [v for v in values if all(s.get(v, 0) > FILL_SHARE for s in shares)]
-    if not fill or fill[0] in declared:
-        return None
-    v = fill[0]
-    apart = v > max(u for u in values if u != v) + 1
-    if not apart and not all(_between(p, v) for p in pairs):
-        return None
     low, high = min(s[v] for s in shares), max(s[v] for s in shares)
     how = "apart from the other values" if apart else "its grey level between the others'"
     span = f"{low:.0%}" if f"{low:.0%}" == f"{high:.0%}" else f"{low:.0%}-{high:.0%}"
@@ -609,6 +603,21 @@ def unlabelled_fill(pairs: Sequence[PairFacts], *, declared: Collection[int] = (
         "unlabelled pixels (scribbles, partial labels; ilastik's label export: 0 = "
         f"unlabelled), --set data.ignore_value={v}; else it trains as a class"
     )
+
+
+def fill_value(pairs: Sequence[PairFacts]) -> int | None:
+    """The mask value that looks like the unlabelled pixels (:func:`unlabelled_fill`'s
+    rule, whatever the classes' names), or None."""
+    values = sorted({v for p in pairs for v in p.values})
+    if len(values) < 3 or any(p.instances for p in pairs):
+        return None
+    shares = [dict(zip(p.values, np.divide(p.counts, max(sum(p.counts), 1)))) for p in pairs]
+    fill = [v for v in values if all(s.get(v, 0) > FILL_SHARE for s in shares)]
+    if not fill:
+        return None
+    v = fill[0]
+    apart = v > max(u for u in values if u != v) + 1
+    return v if apart or all(_between(p, v) for p in pairs) else None
 
 
 def _between(p: PairFacts, v: int) -> bool:
