@@ -331,7 +331,7 @@ def test_tiff_stack_predictions_pair_pages_in_order(tmp_path, monkeypatch, data_
     import tifffile
 
     import unetlab.data.pairs
-    import unetlab.evaluate
+    import unetlab.evaluate.masks
 
     gt = np.stack([GT, np.where(GT == 0, 255, 0).astype(np.uint8), GT])  # pages differ
     pred = np.stack([GOOD, MERGED, 1 - GOOD])  # page 0 perfect, 1 all cell, 2 inverted
@@ -349,8 +349,9 @@ def test_tiff_stack_predictions_pair_pages_in_order(tmp_path, monkeypatch, data_
     (tmp_path / "p").mkdir()
     (tmp_path / "pred.tif").rename(tmp_path / "p" / "s.tif")
     reads = []
-    real = unetlab.evaluate.read_stack
-    for module in (unetlab.evaluate, unetlab.data.pairs):  # the masks folder's reader, and pairs'
+    real = unetlab.evaluate.masks.read_stack
+    # the masks folder's reader, and pairs'
+    for module in (unetlab.evaluate.masks, unetlab.data.pairs):
         monkeypatch.setattr(
             module, "read_stack", lambda path, **kw: reads.append(path.name) or real(path, **kw)
         )
@@ -451,7 +452,7 @@ def test_cli_lists_the_data_once_and_keeps_its_confusion_picture_out_of_it(
     tmp_path, monkeypatch, capsys
 ):
     """The pairs checked against the outputs are the pairs scored: one listing."""
-    import unetlab.evaluate
+    import unetlab.evaluate.masks
     from unetlab.checkpoint import save_model
 
     for name in "ab":
@@ -459,9 +460,9 @@ def test_cli_lists_the_data_once_and_keeps_its_confusion_picture_out_of_it(
         write_png(tmp_path / "data" / "masks" / f"{name}.png", np.full((16, 16), 255, np.uint8))
     save_model(tmp_path / "m.pt", _tiny_model())
     calls = []
-    listing = unetlab.evaluate.find_pairs
+    listing = unetlab.evaluate.masks.find_pairs
     monkeypatch.setattr(
-        unetlab.evaluate, "find_pairs", lambda *a, **k: calls.append(a) or listing(*a, **k)
+        unetlab.evaluate.masks, "find_pairs", lambda *a, **k: calls.append(a) or listing(*a, **k)
     )
     argv = ["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(tmp_path / "data")]
     assert main([*argv, "--json", str(tmp_path / "e.json")]) == 0

@@ -1,0 +1,78 @@
+"""Evaluate a segmentation: pixel metrics, the ISBI 2012 measures and object measures.
+
+Two entry points, both returning a :class:`Report`:
+
+- :func:`evaluate_model`: predict every image of a data folder with a model (overlap-tile,
+  :func:`unetlab.inference.predict.predict_image`) and compare with its masks.
+- :func:`evaluate_predictions`: compare saved label images (class indices, ``<stem>.png`` as
+  ``unetlab predict`` writes them, or ``<stem>.tif`` for stacks; object ids in
+  ``<stem>_objects.tif`` as ``unetlab predict --instances`` writes them) with ground-truth masks.
+
+What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
+
+- Pixel metrics of one confusion matrix over all images (micro): ``miou``, ``mdice``,
+  ``pixel_accuracy``, ``pixel_error`` (1 - pixel accuracy), per class under ``classes``;
+  and ``mean_image_miou``, the mean of the images' own mIoU (macro over images).
+- ISBI 2012 (:mod:`unetlab.metrics.isbi`): ``rand_error`` (1 - V_Rand, pair counts summed over the
+  images, as the challenge scores a stack), ``v_rand``, ``information_score`` (V_Info, mean
+  over images). Objects, the cells, are the 4-connected regions of every class but
+  ``boundary_class`` (class 0 by default: background, or membrane for ISBI).
+- Objects (:mod:`unetlab.metrics.objects`; predicted objects are the prediction's object ids
+  when there are any, else its connected regions as above; true objects the masks' ids with
+  ``gt_instances``, else their regions): ``dsb`` (the DSB 2018 score: mean over images of the
+  mean over IoU 0.50:0.05:0.95 of TP / (TP + FP + FN), one-to-one matching), ``object_f1``,
+  ``object_precision``, ``object_recall`` at IoU > 0.5 (counts summed), ``pq`` = ``sq`` x
+  ``rq`` (panoptic quality, counts summed), ``seg`` (the cell-tracking challenge's SEG, mean
+  Jaccard over all ground-truth objects), ``objects`` (true) and ``pred_objects`` counts.
+  The ISBI and object scores are computed for two classes (membrane/cell, background/object)
+  or object ids, or when asked (``objects=True``): for more classes (road scenes: sky as the
+  "boundary", each region of road or building an "object") they mean nothing, and the report
+  leaves them out, the JSON and the images' rows included, saying so in one line.
+- ``images``: one row per image, and ``worst_images``: the names with the lowest mIoU.
+- ``best_threshold`` when asked (``thresholds=``): the challenge's practice of thresholding
+  the cell probability (1 - P(boundary class)) at several levels and keeping the best,
+  with the leaderboard's pixel error (``challenge_pixel_error``: 1 - the maximal F-score of
+  the cell pixels) beside the fraction of wrong pixels (``pixel_error``).
+
+The modules, one concern each: ``report`` (:class:`Report`, its table and JSON), ``accumulate``
+(the running statistics of the images, derived into a report), ``masks`` (reading masks and
+saved predictions), ``checks`` (arguments and mask values refused), ``predictions``
+(:func:`evaluate_predictions`), ``model`` (:func:`evaluate_model`), ``training`` (what a
+checkpoint records of its training: the value it ignored, the images it trained on).
+"""
+
+from unetlab.evaluate.accumulate import object_scores_wanted, without_ignored
+from unetlab.evaluate.checks import MaskValuesError, check_evaluation
+from unetlab.evaluate.masks import OBJECTS_SUFFIX, data_root, evaluation_pairs
+from unetlab.evaluate.model import evaluate_model
+from unetlab.evaluate.predictions import evaluate_predictions
+from unetlab.evaluate.report import (
+    AVERAGING,
+    COUNT_ROWS,
+    Report,
+    count_error,
+    count_table,
+    nan_to_none,
+)
+from unetlab.evaluate.training import trained_on, training_ignore_value, training_overlap
+
+__all__ = [
+    "AVERAGING",
+    "COUNT_ROWS",
+    "OBJECTS_SUFFIX",
+    "MaskValuesError",
+    "Report",
+    "check_evaluation",
+    "count_error",
+    "count_table",
+    "data_root",
+    "evaluate_model",
+    "evaluate_predictions",
+    "evaluation_pairs",
+    "nan_to_none",
+    "object_scores_wanted",
+    "trained_on",
+    "training_ignore_value",
+    "training_overlap",
+    "without_ignored",
+]

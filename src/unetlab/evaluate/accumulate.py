@@ -1,0 +1,230 @@
+"""The running statistics of an evaluation: :class:`Accumulator` adds one image at a time
+(its confusion matrix, Rand pair counts, object scores) and derives the data-set figures into a
+:class:`~unetlab.evaluate.report.Report` at the end."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from unetlab.data.labels import IGNORE_INDEX
+from unetlab.errors import DatasetError, UnetlabError
+from unetlab.evaluate.report import Report, count_error
+from unetlab.metrics import confusion_matrix, metrics_from_matrix
+from unetlab.metrics.isbi import (
+    best_threshold,
+    information_scores,
+    pixel_error,
+    rand_counts,
+    rand_from_counts,
+)
+from unetlab.metrics.objects import instances, object_scores, summarize_objects
+
+
+def check_boundary(boundary_class: int | None, names: Sequence[str]) -> None:
+    if boundary_class is not None and not 0 <= boundary_class < len(names):
+        raise UnetlabError(
+            f"boundary class {boundary_class} is not one of the classes 0..{len(names) - 1} "
+            f"({', '.join(names)}); give one of them, or -1 (None) for none"
+        )
+
+
+#: the per-image keys of the ISBI and object scores (left out with the scores)
+OBJECT_KEYS = (
+    "rand_error",
+    "information_score",
+    "seg",
+    "dsb",
+    "object_f1",
+    "pq",
+    "objects",
+    "pred_objects",
+    "count_error",
+    "area_ratio",
+)
+
+
+class Accumulator:
+    """Per-image measures, summed or kept for the data-set figures.
+
+    ``objects``: compute the ISBI and object scores (True), not (False), or compute them
+    and keep them only where the report has at most two classes (None).
+    """
+
+    def __init__(self, *, boundary_class: int | None, connectivity: int, objects: bool | None):
+        self.boundary_class = boundary_class
+        self.connectivity = connectivity
+        self.want_objects = objects
+        self.rows: list[dict] = []
+        self.matrices: list[np.ndarray] = []
+        self.rand = np.zeros(3)
+        self.top = np.zeros(2, np.int64)  # the largest predicted and true class index
+        self.rand_empty = True
+        self.objects: list[dict] = []  # object_scores of each image
+        self.probs: list[np.ndarray] = []
+        self.truths: list[np.ndarray] = []
+
+    def add(
+        self,
+        name: str,
+        pred: np.ndarray,
+        gt: np.ndarray,
+        cell_prob=None,
+        gt_ids=None,
+        pred_ids=None,
+    ):
+        """``pred`` (H, W) class indices, ``gt`` (H, W) class indices (IGNORE_INDEX allowed);
+        ``gt_ids`` / ``pred_ids``: the true / predicted objects' ids (0 = none) when there
+        are any, else the connected regions of ``gt`` / ``pred``; ``cell_prob``: (H, W) cell
+        probability, kept for ``best_threshold`` when given."""
+        if pred.shape != gt.shape:
+            raise UnetlabError(
+                f"{name}: prediction is {pred.shape[1]}x{pred.shape[0]} but the ground truth "
+                f"{gt.shape[1]}x{gt.shape[0]} (width x height); predict at the mask's size"
+            )
+        self.top = np.maximum(self.top, (pred.max(initial=0), gt.max(initial=0)))
+        n = int(self.top.max()) + 1
+        self.matrices.append(confusion_matrix(pred, gt, n))
+        row = {"name": name, "pixel_error": pixel_error(pred, gt, ignore_index=IGNORE_INDEX)}
+        if self.want_objects is not False:
+            row.update(self._object_row(pred, gt, gt_ids, pred_ids))
+        self.rows.append(row)
+        if cell_prob is not None:
+            self.probs.append(np.asarray(cell_prob, np.float32))
+            self.truths.append(gt)
+
+    def _object_row(self, pred, gt, gt_ids, pred_ids) -> dict:
+        """One image's ISBI and object scores; the Rand pair counts and objects kept. Objects
+        that are the regions of the class maps (no ids given) match only within their class."""
+        by_class = {"pred_classes": pred, "gt_classes": gt} if gt_ids is pred_ids is None else {}
+        if pred_ids is None:
+            pred_ids = instances(
+                pred, boundary_class=self.boundary_class, connectivity=self.connectivity
+            )
+        if gt_ids is None:
+            gt_ids = instances(
+                gt, boundary_class=self.boundary_class, connectivity=self.connectivity
+            )
+        pred_ids = without_ignored(pred_ids, gt)
+        counts = rand_counts(pred_ids, gt_ids)
+        self.rand += counts
+        has_cells = bool((gt_ids > 0).any())
+        self.rand_empty &= not has_cells
+        objects = object_scores(pred_ids, gt_ids, **by_class)
+        self.objects.append(objects)
+        return {
+            "rand_error": rand_from_counts(*counts, empty=not has_cells)["rand_error"],
+            "information_score": information_scores(pred_ids, gt_ids)["v_info"],
+            "seg": objects["seg"],
+            "dsb": objects["dsb"],
+            "object_f1": objects["f1"],
+            "pq": objects["pq"],
+            "objects": objects["true_objects"],
+            "pred_objects": objects["pred_objects"],
+            "count_error": count_error(objects["true_objects"], objects["pred_objects"]),
+            "area_ratio": objects["area_ratio"],
+        }
+
+    def classes_seen(self) -> int:
+        """1 + the largest class index of the predictions and masks added so far."""
+        return max((m.shape[0] for m in self.matrices), default=0)
+
+    def report(
+        self, class_names: Sequence[str] | None, *, thresholds, worst: int, seed_threshold=None
+    ) -> Report:
+        if not self.rows:
+            raise DatasetError("no images to evaluate")
+        c = max(m.shape[0] for m in self.matrices)
+        names = list(class_names) if class_names is not None else [str(i) for i in range(c)]
+        if len(names) < c:
+            raise DatasetError(_too_many_classes(names, *self.top.tolist()))
+        c = len(names)
+        check_boundary(self.boundary_class, names)
+        total = np.zeros((c, c), np.int64)
+        for row, m in zip(self.rows, self.matrices):
+            padded = np.zeros((c, c), np.int64)
+            padded[: m.shape[0], : m.shape[1]] = m
+            total += padded
+            per = metrics_from_matrix(padded)
+            row.update(miou=per["miou"], pixel_accuracy=per["pixel_accuracy"], iou=per["iou"])
+        summary = metrics_from_matrix(total)
+        summary.pop("total")
+        image_miou = [r["miou"] for r in self.rows if not math.isnan(r["miou"])]
+        summary.update(
+            num_images=len(self.rows),
+            mean_image_miou=float(np.mean(image_miou)) if image_miou else math.nan,
+            pixel_error=1.0 - summary["pixel_accuracy"],
+        )
+        if self.want_objects or (self.want_objects is None and c <= 2):
+            summary.update(self._object_summary())
+        else:
+            for row in self.rows:
+                for key in OBJECT_KEYS:
+                    row.pop(key, None)
+        threshold = None
+        if thresholds is not None and self.probs:  # with seeds, the plain levels beside
+            threshold = best_threshold(
+                self.probs,
+                self.truths,
+                thresholds,
+                boundary_class=0 if self.boundary_class is None else self.boundary_class,
+                connectivity=self.connectivity,
+                seed_threshold=seed_threshold,
+            )
+        return Report(names, total, self.rows, summary, self.boundary_class, threshold, worst)
+
+    def _object_summary(self) -> dict:
+        """The data-set ISBI figures (Rand of the summed pair counts, mean V_Info) and
+        :func:`~unetlab.metrics.objects.summarize_objects`."""
+        rand = rand_from_counts(*self.rand, empty=self.rand_empty)
+        info = [r["information_score"] for r in self.rows if not math.isnan(r["information_score"])]
+        return {
+            "rand_error": rand["rand_error"],
+            "v_rand": rand["v_rand"],
+            "v_rand_split": rand["v_rand_split"],
+            "v_rand_merge": rand["v_rand_merge"],
+            "information_score": float(np.mean(info)) if info else math.nan,
+            **summarize_objects(self.objects),
+        }
+
+
+def without_ignored(pred_ids: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """``pred_ids`` with 0 (no object) where the truth ``gt`` is ignored (IGNORE_INDEX): the
+    predicted objects are the prediction's own (its regions or ids, made from every pixel),
+    scored on the labelled pixels only, so an object wholly in ignored pixels is no false
+    positive and ignored pixels add to no object's size. A new array; the input is kept."""
+    ignored = gt == IGNORE_INDEX
+    return np.where(ignored, 0, pred_ids) if ignored.any() else pred_ids
+
+
+def _too_many_classes(names: Sequence[str], pred_top: int, gt_top: int) -> str:
+    """Why class indices beyond ``names`` cannot be scored, and the fix, by the side that
+    holds them."""
+    said = f"there are {len(names)} classes ({', '.join(names)})"
+    if pred_top >= len(names):
+        return (
+            f"the predictions hold class index {pred_top} but {said}; predictions must hold "
+            "class indices (not label values such as 255), or object ids: --pred-instances "
+            "(pred_instances=True), or <stem>_objects.tif files"
+        )
+    return (
+        f"the masks hold class index {gt_top} but {said}; every class needs a label value / "
+        "name, and masks of object ids need --gt-instances (gt_instances=True)"
+    )
+
+
+def object_scores_wanted(
+    asked: bool | None, classes: int | None, *, instances: bool
+) -> bool | None:
+    """Whether to compute the ISBI and object scores: as ``asked``; else with object ids
+    (``instances``) or at most two ``classes`` (membrane/cell, background/object), not for
+    more (semantic classes: class 0 as the "boundary" and every region of another class as
+    an object mean nothing there); None when the classes are not known yet (computed, kept
+    by the report only for at most two)."""
+    if asked is not None:
+        return asked
+    if instances:
+        return True
+    return None if classes is None else classes <= 2

@@ -1,0 +1,130 @@
+"""Refusals before or after reading: arguments out of range or contradicting each other
+(:func:`check_evaluation`), and masks or predictions whose values are not the class indices
+they are read as (label values, an unmapped ignore value, object ids: :class:`MaskValuesError`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from unetlab.data.instances import looks_like_instances
+from unetlab.errors import DatasetError, UnetlabError
+
+
+class MaskValuesError(DatasetError):
+    """Masks read as class indices that hold label values or an unmapped ignore value. The
+    message names the fix as Python keywords (``label_values=[0, 255]``); ``cli`` is the
+    same message with the command line's flags (``--label-values 0 255``)."""
+
+    def __init__(self, message: str, cli: str):
+        super().__init__(message)
+        self.cli = cli
+
+
+def check_ids_as_classes(
+    values: np.ndarray, predicted: tuple[int, int], named: int, wide: bool
+) -> None:
+    """Refuse masks or predictions of object ids read as class indices (a forgotten
+    ``gt_instances`` / ``pred_instances``): masks whose values look like ids
+    (:func:`unetlab.data.instances.looks_like_instances`: over 16 values in 16-bit masks, or
+    over 256) and number over 4 times the predicted classes; predictions with more values
+    in one image than 64 and 4 times the masks' classes.
+
+    ``values``: the sorted mask values present (empty when the classes are given);
+    ``predicted``: the largest predicted value, and the most values of one prediction (0
+    when the largest is at most 64); ``named``: how many classes are given or
+    named by the data set (0: none); ``wide``: some mask is stored with over 8 bits.
+    Raises :class:`MaskValuesError`.
+    """
+    (pred_max, pred_values), top = predicted, int(values[-1]) if values.size else -1
+    ids = looks_like_instances(values.tolist(), wide=wide, folder_named=False)
+    if ids and values.size > 4 * (pred_max + 1) and top >= named:
+        said = (
+            f"the masks hold {values.size} values ({values[0]}..{top}) but the predictions "
+            f"class indices 0..{pred_max}: the masks look like object ids (instance masks)"
+        )
+        raise MaskValuesError(
+            f"{said}; pass gt_instances=True to score them as objects",
+            cli=f"{said}; pass --gt-instances to score them as objects",
+        )
+    classes = named or top + 1
+    if pred_values > max(64, 4 * classes):
+        said = (
+            f"the predictions hold values up to {pred_max} but the masks {classes} classes: "
+            "the predictions look like object ids"
+        )
+        fix = "or name the files <stem>_objects.tif, as predict --instances does"
+        raise MaskValuesError(
+            f"{said}; pass pred_instances=True to score them as objects ({fix})",
+            cli=f"{said}; pass --pred-instances to score them as objects ({fix})",
+        )
+
+
+def check_class_indices(values: np.ndarray, pred_max: int) -> None:
+    """Refuse masks that hold label values (0/255) or an unmapped ignore value (VOC's 255)
+    read as class indices: values beyond every predicted class, with a gap below them.
+
+    ``values``: the sorted mask values present; ``pred_max``: the largest predicted index.
+    Raises :class:`MaskValuesError`, its fix in Python terms and in the CLI's.
+    """
+    if not (values.size and values[-1] > pred_max and values.size < values[-1] + 1):
+        return
+    shown = [str(v) for v in values[:12]] + (["..."] if values.size > 12 else [])
+    said = " ".join(shown)
+    said = f"the masks hold values {said} but the predictions class indices 0..{pred_max}"
+    extra = values[values > pred_max]
+    indices = values.size - extra.size  # values that could be class indices 0..k
+    if values.size > pred_max + 1 and values[0] == 0 and values[indices - 1] == indices - 1:
+        # 0..k, plus a stray value or a few: VOC's 255 border is the usual one
+        above = " ".join(map(str, extra[:6]))
+        fix = "{} if it marks pixels that count nowhere"
+        if extra.size > 1:
+            fix = f"values {above} are above every class: map them to class indices"
+        py, cli = f"ignore_value={extra[0]}", f"--ignore-value {extra[0]}"
+    else:
+        fix = "pass the mask value of each class: {}"
+        py, cli = f"label_values=[{', '.join(shown)}]", f"--label-values {' '.join(shown)}"
+    names = "(or {} if the masks do hold class indices)"
+    raise MaskValuesError(
+        f"{said}; {fix.format(py)} {names.format('class_names=[...]')}",
+        cli=f"{said}; {fix.format(cli)} {names.format('--class-names')}",
+    )
+
+
+def check_evaluation(
+    *,
+    worst: int = 5,
+    ignore_value: int | None = None,
+    label_values: Sequence[int] | None = None,
+    thresholds: Sequence[float] | None = None,
+    seed_threshold: float | None = None,
+    names: Mapping[str, str] | None = None,
+) -> None:
+    """Refuse arguments of :func:`evaluate_model` and :func:`evaluate_predictions` that are
+    out of range or contradict each other, before anything is read (UnetlabError naming the
+    fix): ``worst`` below 0, an ``ignore_value`` that is also one of the ``label_values``,
+    a ``seed_threshold`` without ``thresholds`` or outside [0, 1]. ``names``: what the
+    messages call each argument (the command line: its flags); by default its keyword."""
+
+    def name(key: str) -> str:
+        return (names or {}).get(key, key)
+
+    if worst < 0:
+        raise UnetlabError(f"{name('worst')} must be 0 or more images, not {worst}")
+    if ignore_value is not None and ignore_value in (label_values or ()):
+        raise UnetlabError(
+            f"{name('ignore_value')} {ignore_value} is also one of {name('label_values')}: a "
+            "value is either a class or ignored"
+        )
+    if seed_threshold is None:
+        return
+    if thresholds is None:
+        raise UnetlabError(
+            f"{name('seed_threshold')} splits cells at each level of {name('thresholds')}: "
+            f"add {name('thresholds')} or drop {name('seed_threshold')}"
+        )
+    if not 0.0 <= seed_threshold <= 1.0:
+        raise UnetlabError(
+            f"{name('seed_threshold')} is a probability in [0, 1], not {seed_threshold}"
+        )

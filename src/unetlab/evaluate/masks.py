@@ -1,0 +1,263 @@
+"""Reading what an evaluation compares: the data folder's pairs, ground-truth masks page by
+page (encoded as class indices or object ids), the class names a data set gives, and saved
+predictions (class maps and object ids) matched to the mask pages."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from unetlab.data.classes import NAMES_FILE, VOC_VOID, dataset_palette, read_class_names
+from unetlab.data.instances import instance_ids
+from unetlab.data.io import IMAGE_SUFFIXES, find_images, read_stack
+from unetlab.data.labels import IGNORE_INDEX, encode_mask
+from unetlab.data.pairs import Pair, PairReader, detect_layout, find_pairs
+from unetlab.errors import DatasetError
+
+log = logging.getLogger(__name__)
+
+
+def _has_data(folder: Path) -> bool:
+    try:
+        detect_layout(folder)
+    except DatasetError:
+        return False
+    return True
+
+
+def evaluation_pairs(path: str | os.PathLike) -> list[Pair]:
+    """The pairs ``evaluate --data`` scores: those of ``path/val`` when it holds a data set
+    (a train/ + val/ folder), the VOC ``val.txt`` images of a VOC folder that has one, else
+    all of ``path``."""
+    root = data_root(path)
+    split = root / "ImageSets" / "Segmentation" / "val.txt"
+    if detect_layout(root) == "voc" and split.is_file():
+        names = [line.strip() for line in split.read_text().splitlines() if line.strip()]
+        return find_pairs(root, names=names)
+    return find_pairs(root)
+
+
+def data_root(path: str | os.PathLike) -> Path:
+    """``path/val`` when it holds a data set (images/ + masks/, ISBI or VOC), else ``path``."""
+    path = Path(path)
+    if not path.is_dir():
+        raise DatasetError(f"{path}: no such folder")
+    return path / "val" if (path / "val").is_dir() and _has_data(path / "val") else path
+
+
+def encode(mask: np.ndarray, label_values, ignore_value, name: str) -> np.ndarray:
+    if label_values is not None:
+        return encode_mask(mask, list(label_values), ignore_value=ignore_value, name=name)
+    out = np.asarray(mask).astype(np.int64)
+    if ignore_value is not None:
+        out[np.asarray(mask) == ignore_value] = IGNORE_INDEX
+    if (out < IGNORE_INDEX).any() or (out > 4096).any():
+        raise DatasetError(
+            f"{name}: mask values {int(out.min())}..{int(out.max())} are not class indices; "
+            "pass the label values (e.g. --label-values 0 255)"
+        )
+    return out
+
+
+def instance_mask(
+    mask: np.ndarray, ignore_value, name: str, connectivity: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Object ids (H, W) -> (class indices: 0 background, 1 object, IGNORE_INDEX; the ids).
+
+    A binary mask's objects are its ``connectivity``-connected components
+    (:func:`unetlab.data.instances.instance_ids`, which also refuses fractional or negative ids).
+    """
+    mask = np.asarray(mask)
+    ignored = mask == ignore_value if ignore_value is not None else np.zeros(mask.shape, bool)
+    kept = np.where(ignored, 0, mask)
+    ids = instance_ids(kept, name=name, connectivity=connectivity).astype(np.int64)
+    return np.where(ignored, IGNORE_INDEX, ids > 0).astype(np.int64), ids
+
+
+class MaskPage(NamedTuple):
+    """One page of a ground-truth mask file: its name in the report, the stem its prediction
+    has, the page index, the mask's label values, the file and how many pages it has."""
+
+    name: str
+    stem: str
+    page: int
+    mask: np.ndarray
+    path: Path
+    pages: int
+
+
+def ground_truth(gt_dir: Path) -> tuple[list[Path], Iterator[MaskPage]]:
+    """The mask files of a data folder or a folder of masks, and an iterator of their pages
+    (:class:`MaskPage`); each mask file is read once."""
+    root = data_root(gt_dir)
+    if _has_data(root):
+        pairs = find_pairs(root)
+        return [p.mask for p in pairs], _pair_masks(pairs)
+    files = find_images(root)
+    if not files:
+        raise DatasetError(
+            f"{gt_dir}: no masks found; give a folder of masks or a data folder with masks/"
+        )
+    return files, _file_masks(files)
+
+
+def _pair_masks(pairs: Sequence[Pair]) -> Iterator[MaskPage]:
+    read = PairReader()  # a stack's masks read once for all their pages
+    for pair in pairs:
+        masks = read.stack(pair.mask, mask=True)
+        stem = pair.image.stem
+        yield MaskPage(pair.name, stem, pair.page, masks[pair.page], pair.mask, len(masks))
+
+
+def _file_masks(files: Sequence[Path]) -> Iterator[MaskPage]:
+    for path in files:
+        pages = read_stack(path, mask=True)
+        for i, mask in enumerate(pages):
+            name = path.stem if len(pages) == 1 else f"{path.stem}[{i}]"
+            yield MaskPage(name, path.stem, i, mask, path, len(pages))
+
+
+def palette_void(mask_files: Sequence[Path], ignore_value, label_values) -> int | None:
+    """VOC's void value (255) when the masks are palette PNGs and neither ``ignore_value``
+    nor ``label_values`` is given (the rule of training: :func:`unetlab.data.classes.void_value`),
+    else None."""
+    if ignore_value is not None or label_values is not None:
+        return None
+    return VOC_VOID if dataset_palette(mask_files) is not None else None
+
+
+def _names_file(gt_dir: Path) -> dict[int, str] | None:
+    """``{mask value: name}`` of the ``class_names.txt`` in ``gt_dir`` or, for a masks folder
+    such as VOC's ``SegmentationClass/``, its parent (the data set's root); said in a log line."""
+    for folder in (gt_dir, gt_dir.parent):
+        if names := read_class_names(folder):
+            log.info("class names from %s (--class-names gives others)", folder / NAMES_FILE)
+            return names
+    return None
+
+
+def data_set_names(gt_dir: Path, class_names, label_values, instances: bool):
+    """(class names, ``{class index: name}`` to name the classes found by) from the data set's
+    ``class_names.txt`` when none are given: by label value, or by index (masks holding
+    class indices, whose count is known only once read)."""
+    if class_names is not None or instances or not (names := _names_file(gt_dir)):
+        return class_names, None
+    if label_values is not None:
+        return [names.get(v, str(v)) for v in label_values], None
+    return None, names
+
+
+OBJECTS_SUFFIX = "_objects"  # <stem>_objects.tif: the object ids of ``predict --instances``
+
+
+def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
+    """(class maps ``<stem>.png``/``.tif``, object ids ``<stem>_objects.*``) by stem."""
+    if not pred_dir.is_dir():
+        raise DatasetError(f"{pred_dir}: no such prediction folder")
+    maps: dict[str, Path] = {}
+    objects: dict[str, Path] = {}
+    for path in sorted(pred_dir.iterdir()):
+        if path.suffix.lower() not in IMAGE_SUFFIXES or path.stem.endswith(("_overlay", "_prob")):
+            continue
+        if path.stem.endswith(OBJECTS_SUFFIX):
+            objects.setdefault(path.stem[: -len(OBJECTS_SUFFIX)], path)
+        else:
+            maps.setdefault(path.stem, path)
+    return maps, objects
+
+
+class Predictions:
+    """The saved predictions of one folder, page by page: class indices and object ids.
+
+    With ``instances`` the class-map files hold object ids too (a ``<stem>_objects`` file
+    still wins). The pixel classes are the class map's, or background (0) / object (1) from
+    the object ids where there is no class map or ``object_pixels`` (instance ground truth,
+    whose classes are those two: an instance model's class map holds three).
+    """
+
+    def __init__(self, folder: Path, *, instances: bool, object_pixels: bool):
+        self.folder = folder
+        self.maps, self.objects = _prediction_files(folder)
+        if instances:  # no class maps then
+            self.maps, self.objects = {}, {**self.maps, **self.objects}
+        self.object_pixels = object_pixels
+        self.read_maps, self.read_objects = PairReader(), PairReader()
+
+    def __contains__(self, stem: str) -> bool:
+        return stem in self.maps or stem in self.objects
+
+    def page(self, gt: MaskPage) -> tuple[np.ndarray, np.ndarray | None]:
+        """(class indices (H, W) int64, object ids (H, W) int64 or None) of one mask page."""
+        ids, stem = None, gt.stem
+        if stem in self.objects:
+            ids = _page(self.read_objects, self.objects[stem], gt)
+            if not np.issubdtype(ids.dtype, np.integer) or ids.min(initial=0) < 0:
+                raise DatasetError(
+                    f"{self.objects[stem]}: object ids are integers 0 (none), 1..n, not "
+                    f"{ids.dtype} values from {ids.min()}; write the label image of the objects"
+                )
+            ids = ids.astype(np.int64)
+        if ids is not None and (self.object_pixels or stem not in self.maps):
+            return (ids > 0).astype(np.int64), ids
+        path = self.maps[stem]
+        return _class_indices(_page(self.read_maps, path, gt), path), ids
+
+
+def _class_indices(pred: np.ndarray, path: Path) -> np.ndarray:
+    """A saved class map as int64 class indices; UnetlabError naming ``path`` for values that
+    are none: fractions (probabilities, read as class 0 by a cast), NaN, negative values."""
+    if not np.issubdtype(pred.dtype, np.integer) and pred.dtype != bool:
+        finite = np.isfinite(pred)
+        if not finite.all() or not np.array_equal(pred, np.round(pred)):
+            bad = pred[~finite] if not finite.all() else pred[pred != np.round(pred)]
+            raise DatasetError(
+                f"{path}: a class map holds class indices 0, 1, .., not {pred.dtype} values such "
+                f"as {float(bad.flat[0]):g}; save the predicted class of each pixel (object ids: "
+                "--pred-instances; probabilities: threshold them first, or evaluate the "
+                "checkpoint with --checkpoint --data)"
+            )
+    if pred.min(initial=0) < 0:
+        raise DatasetError(
+            f"{path}: a class map holds class indices 0, 1, .., not {pred.min()}; save the "
+            "predicted class of each pixel"
+        )
+    return pred.astype(np.int64)
+
+
+def _page(read: PairReader, path: Path, gt: MaskPage) -> np.ndarray:
+    """Page ``gt.page`` of the prediction ``path``: one (H, W) label image of the ground
+    truth's size, from a file of as many pages as the ground truth's."""
+    pages = read.stack(path, mask=True)
+    if len(pages) != gt.pages:
+        raise DatasetError(_page_mismatch(path, len(pages), gt))
+    pred, name, shape = pages[gt.page], gt.name, gt.mask.shape
+    if pred.ndim != 2:
+        raise DatasetError(f"{path}: a prediction is one (H, W) label image, not {pred.shape}")
+    if pred.shape != tuple(shape):
+        raise DatasetError(
+            f"{path}: prediction is {pred.shape[1]}x{pred.shape[0]} but its ground truth "
+            f"{name} is {shape[1]}x{shape[0]} (width x height); predict the full-size image"
+        )
+    return pred
+
+
+def _page_mismatch(path: Path, pages: int, gt: MaskPage) -> str:
+    """Why a prediction of ``pages`` pages cannot be scored against ``gt``'s file, and the
+    fix: page i is scored against page i, so a stack against one annotated plane would score
+    its first plane, whichever plane was annotated."""
+    said = f"{path} has {pages} page(s) but its ground truth {gt.path} has {gt.pages}"
+    if gt.pages == 1:
+        fix = (
+            "to score the one annotated plane, save that plane of the prediction alone under "
+            "this name (or predict that plane of the image)"
+        )
+    elif pages == 1:
+        fix = "predict the whole stack (every annotated plane), or keep only the mask of this plane"
+    else:
+        fix = "predict the image whose planes the masks annotate"
+    return f"{said}: page i is scored against page i; {fix}"

@@ -1,0 +1,179 @@
+"""Scoring a model: :func:`evaluate_model` predicts each image of a data folder and compares
+it with its mask."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from unetlab.data.pairs import Pair, PairReader
+from unetlab.errors import UnetlabError
+from unetlab.evaluate.accumulate import Accumulator, check_boundary, object_scores_wanted
+from unetlab.evaluate.checks import check_evaluation
+from unetlab.evaluate.masks import encode, evaluation_pairs, instance_mask
+from unetlab.evaluate.report import Report
+from unetlab.evaluate.training import training_ignore_value, training_overlap
+
+if TYPE_CHECKING:
+    from unetlab.inference.predict import PredictOptions
+
+log = logging.getLogger(__name__)
+
+
+def evaluate_model(
+    model,
+    data_dir: str | os.PathLike,
+    options: PredictOptions | None = None,
+    *,
+    boundary_class: int | None = 0,
+    thresholds: Sequence[float] | None = None,
+    seed_threshold: float | None = None,
+    ignore_value: int | None = None,
+    connectivity: int = 1,
+    objects: bool | None = None,
+    worst: int = 5,
+    pairs: Iterable[Pair] | None = None,
+    progress: Callable[[str], None] | None = None,
+    object_options=None,
+    **settings,
+) -> Report:
+    """Predict each image of ``data_dir`` (its ``val/`` when it has one, a VOC folder's
+    ``val.txt`` images: :func:`evaluation_pairs`) with ``model`` (a net, or the path of a
+    checkpoint or package, loaded onto ``device``) and evaluate.
+
+    Images are predicted whole with overlap-tile (:func:`unetlab.inference.predict.predict_image`)
+    as ``options`` (a :class:`~unetlab.inference.predict.PredictOptions`) and ``settings``
+    (its fields by name: ``tile_size=``, ``batch_size=``, ``blend=``, ``tta=``,
+    ``precision=``, ``device=``, ``channel=``) say, checked before any image is read
+    (:func:`unetlab.inference.files.check_options`); ``tta`` True: the flips and turns the
+    net trained with, ``"all"``: the 8; ``channel`` None: the one the model was trained on,
+    if it records one. Labels are the argmax (p >=
+    0.5 for a one-channel net, which counts as two classes). Masks are mapped to class
+    indices with ``model.label_values`` (None: masks hold indices); ``ignore_value`` None:
+    the mask value the model's training ignored (:func:`training_ignore_value`, e.g. VOC's
+    255 outlines), said in a log line. ``thresholds``: also
+    threshold the cell probability (1 - P(boundary class)) at each level and report the best
+    ISBI figures (e.g. :data:`unetlab.metrics.isbi.CHALLENGE_THRESHOLDS`; keeps one float32 map per
+    image in memory); ``seed_threshold``: split touching cells at each level by a seeded
+    watershed first (:func:`unetlab.metrics.isbi.best_threshold`). ``pairs`` overrides the
+    data folder's pairs. ``objects``: compute the ISBI and object scores; None: for an
+    instance-mode or two-class model, not for more classes (:func:`object_scores_wanted`).
+    An instance-mode model
+    (background / boundary / interior) is scored on its objects
+    (:func:`unetlab.inference.objects.objects_from_probabilities` with ``object_options``,
+    an :class:`~unetlab.inference.objects.ObjectOptions`; None: the checkpoint's defaults,
+    ``ObjectOptions.for_model``) against the masks' object ids (binary masks: their connected
+    components), the options used in ``report.source["object_options"]``; its pixel classes
+    are then background and object. ``report.source`` also records the data folder, the
+    model's ``label_offset``, the ``tta`` transforms averaged, and for a ``model`` given as a
+    path the checkpoint (:func:`unetlab.checkpoint.checkpoint_source`). Arguments that
+    :func:`check_evaluation` refuses raise UnetlabError before any image is read.
+    """
+    from unetlab.inference.files import check_options
+    from unetlab.inference.objects import objects_from_probabilities
+    from unetlab.inference.predict import PredictOptions, labels_from_probabilities, predict_image
+    from unetlab.runtime import memory_hint
+
+    check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
+    check_evaluation(thresholds=thresholds, **check)  # before a checkpoint loads
+    checkpoint = None
+    if isinstance(model, str | os.PathLike):  # a checkpoint or package, as the CLI takes
+        from unetlab.checkpoint import checkpoint_source, load_model
+
+        device = PredictOptions.of(options, **settings).device
+        path, model = model, load_model(model, device=device)
+        checkpoint = checkpoint_source(path, model)
+    predicting = PredictOptions.for_model(model, options, **settings)
+    check_options(model, predicting)
+    check_evaluation(
+        thresholds=thresholds, label_values=getattr(model, "label_values", None), **check
+    )
+
+    pairs = list(evaluation_pairs(data_dir) if pairs is None else pairs)
+    object_options = _object_options(model, object_options)
+    instance_model = object_options.mode == "instances"
+    names = ["background", "object"] if instance_model else list(model.classes)
+    label_values = getattr(model, "label_values", None)
+    check_boundary(boundary_class, names)
+    if ignore_value is None and (ignore_value := training_ignore_value(model)) is not None:
+        log.info(
+            "mask value %d counts nowhere, as in the training of this checkpoint; "
+            "--ignore-value sets another",
+            ignore_value,
+        )
+    objects = object_scores_wanted(objects, len(names), instances=instance_model)
+    acc = Accumulator(boundary_class=boundary_class, connectivity=connectivity, objects=objects)
+    read = PairReader()  # a stack's files read once for all their pages
+    for pair in pairs:
+        image, mask = read(pair)
+        with memory_hint(str(pair.image), "lower --tile-size or --batch-size"):
+            probs = predict_image(model, image, options=predicting, name=str(pair.image))
+        if instance_model:  # objects from the post-processing, pixels: object or not
+            gt, gt_ids = instance_mask(mask, ignore_value, str(pair.mask), connectivity)
+            pred_ids = objects_from_probabilities(probs, object_options).astype(np.int64)
+            pred = (pred_ids > 0).astype(np.int64)
+        else:
+            gt, gt_ids = encode(mask, label_values, ignore_value, str(pair.mask)), None
+            pred, pred_ids = labels_from_probabilities(probs).astype(np.int64), None
+        cell = None if thresholds is None else _cell_probability(probs, boundary_class)
+        acc.add(pair.name, pred, gt, cell, gt_ids=gt_ids, pred_ids=pred_ids)
+        if progress is not None:
+            progress(pair.name)
+    report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
+    report.counting = instance_model
+    seen = training_overlap(
+        pairs, getattr(model, "training_data", None), getattr(model, "training_split", None)
+    )
+    if seen:
+        log.warning(
+            "note: %d of these %d images trained this checkpoint: their figures overstate how "
+            "it does on new images; score images it did not train on (its validation images, "
+            "or a test set)",
+            seen,
+            len(pairs),
+        )
+    report.source = {"data": str(Path(data_dir).resolve()), "trained_images": seen}
+    made = _model_source(model, predicting.tta, checkpoint)
+    report.source |= made | {"ignore_value": ignore_value}
+    if instance_model:
+        report.source["object_options"] = asdict(object_options)
+    return report
+
+
+def _object_options(model, given):
+    """The object options :func:`evaluate_model` finds objects with: ``given`` (for the
+    model's mode), or the checkpoint's defaults."""
+    from unetlab.inference.objects import ObjectOptions
+
+    options = ObjectOptions.for_model(model)
+    if given is not None and given.mode != options.mode:
+        raise UnetlabError(
+            f"object_options are for a {given.mode} model; this one is {options.mode}: use "
+            "ObjectOptions.for_model(model, ...)"
+        )
+    return options if given is None else given
+
+
+def _model_source(model, tta, checkpoint: dict | None) -> dict:
+    """What of ``model`` made an evaluation's predictions, for ``report.source``: the
+    checkpoint (given as a path), the label offset, the TTA transforms averaged."""
+    from unetlab.inference.offset import label_offset
+    from unetlab.inference.tta import resolve_tta
+
+    made = dict(checkpoint or {}) | {"label_offset": list(label_offset(model))}
+    if tta:
+        made["tta"] = list(resolve_tta(model, tta))
+    return made
+
+
+def _cell_probability(probs: np.ndarray, boundary_class: int | None) -> np.ndarray:
+    """(H, W) 1 - P(boundary class) of (K, H, W) probabilities (K = 1: a sigmoid net)."""
+    b = 0 if boundary_class is None else boundary_class
+    boundary = (1 - probs[0] if b == 0 else probs[0]) if probs.shape[0] == 1 else probs[b]
+    return 1.0 - boundary

@@ -1,0 +1,170 @@
+"""Scoring saved predictions against ground-truth masks: :func:`evaluate_predictions`."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.errors import DatasetError, UnetlabError
+from unetlab.evaluate.accumulate import Accumulator, check_boundary, object_scores_wanted
+from unetlab.evaluate.checks import check_class_indices, check_evaluation, check_ids_as_classes
+from unetlab.evaluate.masks import (
+    Predictions,
+    data_set_names,
+    encode,
+    ground_truth,
+    instance_mask,
+    palette_void,
+)
+from unetlab.evaluate.report import Report
+
+log = logging.getLogger(__name__)
+
+
+def evaluate_predictions(
+    pred_dir: str | os.PathLike,
+    gt_dir: str | os.PathLike,
+    *,
+    label_values: Sequence[int] | None = None,
+    class_names: Sequence[str] | None = None,
+    boundary_class: int | None = 0,
+    ignore_value: int | None = None,
+    connectivity: int = 1,
+    gt_instances: bool = False,
+    pred_instances: bool = False,
+    objects: bool | None = None,
+    worst: int = 5,
+) -> Report:
+    """Compare saved predictions with ground-truth masks.
+
+    ``pred_dir``: label images of class indices named ``<stem>.png`` (``<stem>.tif`` for
+    stacks, one page per mask page), as ``unetlab predict`` writes them, and/or object ids
+    (0 = none, 1..n) in ``<stem>_objects.tif`` as ``unetlab predict --instances`` writes
+    them, which are then the predicted objects. ``pred_instances``: the ``<stem>`` files
+    hold object ids too. Object ids give the pixel classes background (0) and object (1)
+    where there is no class map or with ``gt_instances``. ``gt_dir``: a folder of masks with the same stems, or a data folder (images/ + masks/, ISBI, VOC; its
+    ``val/`` when it has one). ``label_values``: mask value of each class index (e.g.
+    ``[0, 255]``); None means masks hold class indices. ``class_names`` default to the names
+    in the data set's ``class_names.txt`` (line i names mask value i; in ``gt_dir`` or its
+    parent, as for VOC's ``SegmentationClass/``), else to the label values (or the indices).
+    Masks whose value is ``ignore_value`` count nowhere; None: with neither ``ignore_value``
+    nor ``label_values``, palette masks' 255 (VOC's void outlines), as in training. Each of
+    the two is said in a log line. Objects are
+    the ``connectivity``-connected regions of every class but ``boundary_class`` (None: all).
+    ``gt_instances``: the masks hold object ids (0 = background, 1..n, e.g. the cell tracking
+    challenge's ``man_seg`` files); the pixel classes are background (0) and object (1), and
+    the true objects are those ids, so touching objects stay apart in SEG, F1 and Rand.
+    ``objects``: compute the ISBI and object scores; None: with object ids (either side) or
+    at most two classes, not for more (:func:`object_scores_wanted`).
+    A missing prediction or one of another size is an error naming the file; so are masks
+    read as class indices that look like label values (0/255 with predictions 0..1) or hold
+    an unmapped ignore value (VOC's 255): give ``label_values``, ``ignore_value`` or
+    ``class_names``; so is a ``class_names`` whose length differs from ``label_values``,
+    and so are the arguments :func:`check_evaluation` refuses.
+    """
+    check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
+    gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
+    class_names, by_index = data_set_names(
+        gt_dir, class_names, label_values, gt_instances or pred_instances
+    )
+    class_names = _prediction_classes(
+        label_values, class_names, boundary_class, gt_instances, pred_instances
+    )
+    preds = Predictions(pred_dir, instances=pred_instances, object_pixels=gt_instances)
+    mask_files, masks = ground_truth(gt_dir)
+    void = palette_void(mask_files, ignore_value, label_values)
+    ignore_value = ignore_value if void is None else void
+    known = len(class_names) if class_names is not None else None
+    if by_index and len(by_index) > 2:  # the file names more than two: at least as many found
+        known = len(by_index)
+    with_ids = gt_instances or bool(preds.objects)
+    objects = object_scores_wanted(objects, known, instances=with_ids)
+    acc = Accumulator(boundary_class=boundary_class, connectivity=connectivity, objects=objects)
+    missing: list[str] = []
+    gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
+    pred_max = pred_values = voided = 0  # pred_values: most values in one page, when many
+    wide = False  # a mask stored with more than 8 bits (16-bit ids?)
+    for gt_page in masks:
+        name, stem, mask = gt_page.name, gt_page.stem, gt_page.mask
+        if stem not in preds:
+            missing.append(stem)
+            continue
+        pred, pred_ids = preds.page(gt_page)
+        if gt_instances:
+            gt, gt_ids = instance_mask(mask, ignore_value, name, connectivity)
+        else:
+            gt, gt_ids = encode(mask, label_values, ignore_value, name), None
+        if label_values is None and class_names is None:
+            counts = np.bincount(gt[gt >= 0].ravel())
+            gt_values = np.pad(gt_values, (0, max(len(counts) - len(gt_values), 0)))
+            gt_values[: len(counts)] += counts
+        pred_max = max(pred_max, int(pred.max(initial=0)))
+        if pred_max > 64:  # object ids, or label values such as 255: count them
+            pred_values = max(pred_values, len(np.unique(pred)))
+        wide |= np.asarray(mask).dtype.itemsize > 1
+        voided += 0 if void is None else int(np.count_nonzero(mask == void))
+        acc.add(name, pred, gt, gt_ids=gt_ids, pred_ids=pred_ids)
+    _refuse_missing(missing, pred_dir)
+    if voided:
+        log.info(
+            "palette masks: value %d (VOC's void outlines, %d px) counts nowhere, as in "
+            "training; --ignore-value or --label-values say otherwise",
+            void,
+            voided,
+        )
+    named = len(class_names) if class_names is not None else len(by_index or ())
+    check_ids_as_classes(np.flatnonzero(gt_values), (pred_max, pred_values), named, wide)
+    check_class_indices(np.flatnonzero(gt_values), pred_max)
+    if by_index:  # the names of the classes found, and of those the file lists beyond
+        count = max(len(by_index), acc.classes_seen())
+        class_names = [by_index.get(i, str(i)) for i in range(count)]
+    report = acc.report(class_names, thresholds=None, worst=worst)
+    report.counting = with_ids
+    report.source = {
+        "predictions": str(pred_dir),
+        "ground_truth": str(gt_dir),
+        "ignore_value": ignore_value,
+    }
+    return report
+
+
+def _refuse_missing(missing: list[str], pred_dir: Path) -> None:
+    if missing:
+        shown = ", ".join(sorted(set(missing))[:10])
+        raise DatasetError(
+            f"no prediction in {pred_dir} for {len(set(missing))} ground-truth file(s): {shown}; "
+            "predictions are named <stem>.png (or <stem>_objects.tif) like their masks; "
+            "predict every image of the ground truth, or give --gt a folder of only the "
+            "predicted images' masks"
+        )
+
+
+def _prediction_classes(
+    label_values, class_names, boundary_class, gt_instances: bool, pred_instances: bool
+) -> list[str] | None:
+    """The class names of an evaluation of saved predictions, the arguments checked."""
+    if (
+        class_names is not None
+        and label_values is not None
+        and len(class_names) != len(label_values)
+    ):
+        raise UnetlabError(
+            f"{len(class_names)} class names ({', '.join(map(str, class_names))}) but "
+            f"{len(label_values)} label values ({' '.join(map(str, label_values))}); "
+            "give one class name per label value"
+        )
+    if (gt_instances or pred_instances) and boundary_class not in (0, None):
+        raise UnetlabError("with object ids class 0 is the background: boundary class 0")
+    if gt_instances:
+        if label_values is not None:
+            raise UnetlabError("instance masks hold object ids, not label values: drop them")
+        class_names = ["background", "object"] if class_names is None else class_names
+    if class_names is None and label_values is not None:
+        class_names = [str(v) for v in label_values]
+    if class_names is not None:
+        check_boundary(boundary_class, class_names)  # before reading anything
+    return None if class_names is None else list(class_names)

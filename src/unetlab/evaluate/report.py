@@ -1,0 +1,321 @@
+"""The report of an evaluation: :class:`Report` (its JSON and its printed table), the
+per-image count table, how each data-set figure combines the images (:data:`AVERAGING`), and
+the number formatting they share."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.atomic import atomic_path
+from unetlab.plots import plot_confusion
+
+
+@dataclass
+class Report:
+    """Results of an evaluation: :meth:`to_dict` for JSON, :meth:`table` for people.
+
+    ``matrix``: (C, C) int64 confusion matrix over all images (rows truth, columns
+    prediction); ``images``: one dict per image (``name``, ``miou``, ``pixel_accuracy``,
+    ``iou`` per class, ``pixel_error``; with the object scores also ``rand_error``,
+    ``information_score``, ``seg``, ``dsb``, ``object_f1``, ``pq``, ``objects``: ground-truth
+    object count, ``pred_objects``, ``count_error``: (predicted - true) / true, ``area_ratio``:
+    median predicted / true area of the objects matched at IoU > 0.5); ``summary``: the
+    data-set figures. ``counting``: the objects are object ids (instance masks or an instance
+    model): :meth:`table` then shows each image's counts.
+    """
+
+    class_names: list[str]
+    matrix: np.ndarray
+    images: list[dict]
+    summary: dict
+    boundary_class: int | None = 0
+    threshold: dict | None = None
+    worst_count: int = 5
+    source: dict = field(default_factory=dict)
+    counting: bool = False
+
+    def worst(self, count: int | None = None) -> list[dict]:
+        """The ``count`` worst images: by object F1 (ties: the larger |count error| first)
+        when objects were scored, else by mIoU; images without a figure last."""
+        count = self.worst_count if count is None else count
+        return sorted(self.images, key=_worst_key)[:count]
+
+    @property
+    def worst_by(self) -> str:
+        """What :meth:`worst` ranks by: ``"object_f1"`` or ``"miou"``."""
+        return "object_f1" if any("object_f1" in r for r in self.images) else "miou"
+
+    def to_dict(self) -> dict:
+        """Plain snake_case keys; undefined values are NaN (:meth:`write_json` writes null)."""
+        out = dict(self.summary)
+        out["classes"] = {
+            name: {
+                "iou": self.summary["iou"][i],
+                "dice": self.summary["dice"][i],
+                "precision": self.summary["precision"][i],
+                "recall": self.summary["recall"][i],
+                "pixels": self.summary["pixels"][i],
+            }
+            for i, name in enumerate(self.class_names)
+        }
+        for key in ("iou", "dice", "precision", "recall", "pixels"):
+            out.pop(key)
+        for k, pq in out.pop("class_pq", {}).items():  # objects matched within their class
+            out["classes"][self.class_names[k]].update(pq)
+        out["boundary_class"] = (
+            None if self.boundary_class is None else self.class_names[self.boundary_class]
+        )
+        out["confusion_matrix"] = self.matrix.tolist()
+        if self.threshold is not None:
+            out["best_threshold"] = self.threshold
+        out["averaging"] = {k: v for k, v in AVERAGING.items() if k in out}
+        if out.get("object_classes", 1) > 1:
+            out["averaging"]["pq"] = out["averaging"]["sq"] = out["averaging"]["rq"] = (
+                f"{SUMMED}, per class; then the mean over the {out['object_classes']} classes"
+            )
+        out["worst_images"] = [r["name"] for r in self.worst()]
+        out["worst_images_by"] = self.worst_by
+        out["images"] = self.images
+        out.update(self.source)
+        return out
+
+    def table(self, *, objects_option: str = "objects=True") -> str:
+        """The printed summary: per class IoU / Dice, the pixel figures, the ISBI and object
+        figures (or one line on why they are left out, naming ``objects_option`` as the way
+        to compute them: the CLI names its flag), the worst images."""
+        s = self.summary
+        width = max(8, *(len(n) for n in self.class_names))
+        lines = [f"{'class':<{width}}  {'IoU':>7}  {'Dice':>7}  {'pixels':>10}"]
+        for i, name in enumerate(self.class_names):
+            lines.append(
+                f"{name:<{width}}  {_f(s['iou'][i]):>7}  {_f(s['dice'][i]):>7}  "
+                f"{s['pixels'][i]:>10}"
+            )
+        lines += [
+            "",
+            f"images             {s['num_images']}",
+            f"mIoU               {_f(s['miou'])}   (all pixels, pooled over images; mean of "
+            f"per-image mIoU {_f(s['mean_image_miou'])})",
+            f"mean Dice          {_f(s['mdice'])}   (all pixels, pooled over images)",
+            f"pixel accuracy     {_f(s['pixel_accuracy'])}   (all pixels, pooled over images)",
+            f"pixel error        {_f(s['pixel_error'])}   (all pixels, pooled over images)",
+            *(
+                _object_lines(s)
+                if "rand_error" in s
+                else [_left_out(len(self.class_names), objects_option)]
+            ),
+        ]
+        if self.threshold is not None:
+            t = self.threshold
+            if t.get("seed_threshold") is not None:
+                lines.append(
+                    f"best threshold     (cells split by a seeded watershed, seeds where the "
+                    f"cell probability > {t['seed_threshold']})"
+                )
+            lines.append(
+                f"best threshold     Rand error {_f(t['rand_error'])} at {t['rand_threshold']} "
+                f"(pair counts summed over images), V_Info {_f(t['information_score'])} at "
+                f"{t['information_threshold']} (mean over images), pixel error "
+                f"{_f(t['pixel_error'])} at {t['pixel_threshold']} (mean over images)"
+            )
+            if plain := t.get("without_seeds"):
+                better = "better" if t["rand_error"] <= plain["rand_error"] else "worse"
+                lines.append(
+                    f"                   without the watershed: Rand error "
+                    f"{_f(plain['rand_error'])} at {plain['rand_threshold']} (the watershed "
+                    f"does {better})"
+                )
+            lines.append(
+                f"                   challenge pixel error {_f(t['challenge_pixel_error'])} at "
+                f"{t['challenge_pixel_threshold']}   (1 - max F-score of the cell pixels, counts "
+                "summed over images: the leaderboard's and the U-Net paper's pixel error)"
+            )
+            lines += _edge_note(t)
+        if self.counting and "rand_error" in s:
+            lines += count_table(self.images)
+        worst, by = self.worst(), self.worst_by
+        if worst:
+            label = "object F1" if by == "object_f1" else "mIoU"
+            lines.append(
+                f"worst images ({label}): " + ", ".join(f"{r['name']} ({_f(r[by])})" for r in worst)
+            )
+        return "\n".join(lines)
+
+    def write_json(self, path: str | os.PathLike) -> Path:
+        """Write :meth:`to_dict` as JSON, atomically; NaN (undefined) is written as null."""
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(nan_to_none(self.to_dict()), indent=2) + "\n")
+        return path
+
+    def plot_confusion(self, path: str | os.PathLike) -> Path:
+        """Write the row-normalised confusion matrix as a PNG (see :func:`plot_confusion`)."""
+        return plot_confusion(self.matrix, self.class_names, path)
+
+
+def _worst_key(row: dict) -> tuple:
+    """Sort key of the worst images: object F1 then |count error| (largest first) when the
+    row has them, else mIoU; NaN last."""
+    if "object_f1" in row:
+        f1 = row["object_f1"]
+        return (math.isnan(f1), f1, -_abs_count_error(row))
+    return (math.isnan(row["miou"]), row["miou"])
+
+
+#: images the count table shows in full; beyond, the worst by |count error|
+COUNT_ROWS = 20
+
+
+def count_table(images: Sequence[dict], limit: int = COUNT_ROWS) -> list[str]:
+    """Lines of a per-image table of object counts (true, predicted, relative error), object
+    F1 at IoU > 0.5, DSB score and size (median predicted / true area of the matched objects):
+    every image when there are at most ``limit``, else the ``limit`` with the largest
+    |relative count error| and a line saying so."""
+    rows = list(images)
+    note = []
+    if len(rows) > limit:
+        rows = sorted(rows, key=lambda r: -_abs_count_error(r))[:limit]
+        note = [
+            f"(the {limit} of {len(images)} images with the largest |count error|; --json has all)"
+        ]
+    width = max(5, *(len(r["name"]) for r in rows))
+    lines = [
+        "",
+        f"{'image':<{width}}  {'true':>6}  {'pred':>6}  {'error':>7}  {'F1@0.5':>6}  {'DSB':>6}"
+        f"  {'size':>5}",
+    ]
+    for r in rows:
+        err = r["count_error"]
+        lines.append(
+            f"{r['name']:<{width}}  {r['objects']:>6}  {r['pred_objects']:>6}  "
+            f"{'n/a' if math.isnan(err) else f'{err:+.1%}':>7}  {_f(r['object_f1']):>6}  "
+            f"{_f(r['dsb']):>6}  {_ratio(r['area_ratio']):>5}"
+        )
+    lines += note
+    lines.append(
+        "(error: (predicted - true) / true count; F1@0.5: objects matched one to one at IoU "
+        "> 0.5; size: median predicted / true area of those matches)"
+    )
+    lines.append("")
+    return lines
+
+
+def _abs_count_error(row: dict) -> float:
+    """|relative count error|; without true objects: infinite with predicted ones, else 0."""
+    err = row["count_error"]
+    if math.isnan(err):
+        return math.inf if row["pred_objects"] else 0.0
+    return abs(err)
+
+
+def _ratio(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.2f}"
+
+
+def count_error(true: int, pred: int) -> float:
+    """(pred - true) / true; NaN without true objects."""
+    return (pred - true) / true if true else math.nan
+
+
+def _edge_note(t: dict) -> list[str]:
+    """A line when the best challenge pixel error lies at the end of the levels swept (0.0:
+    nearly every pixel called cell), comparing it with the all-cell map's."""
+    levels = [row["threshold"] for row in t["per_threshold"]]
+    best, trivial = t["challenge_pixel_threshold"], t.get("all_cell_pixel_error")
+    if len(levels) < 2 or best not in (min(levels), max(levels)) or trivial is None:
+        return []
+    return [
+        f"                   note: best at the end of the levels ({best}); calling every "
+        f"pixel cell scores {_f(trivial)}: compare before reading it as the model's"
+    ]
+
+
+POOLED = "all pixels pooled over images (one confusion matrix)"
+SUMMED = "counts summed over images"
+PER_IMAGE = "mean over images"
+#: how each data-set figure combines the images (``averaging`` in the JSON)
+AVERAGING = {
+    "classes": POOLED,
+    "miou": POOLED,
+    "mdice": POOLED,
+    "mean_accuracy": POOLED,
+    "pixel_accuracy": POOLED,
+    "pixel_error": POOLED,
+    "mean_image_miou": PER_IMAGE,
+    "rand_error": "pair counts summed over images",
+    "v_rand": "pair counts summed over images",
+    "v_rand_split": "pair counts summed over images",
+    "v_rand_merge": "pair counts summed over images",
+    "information_score": PER_IMAGE,
+    "dsb": PER_IMAGE,
+    "object_f1": SUMMED,
+    "object_precision": SUMMED,
+    "object_recall": SUMMED,
+    "pq": SUMMED,
+    "sq": SUMMED,
+    "rq": SUMMED,
+    "seg": "mean over all ground-truth objects of all images",
+    "objects": "summed over images",
+    "pred_objects": "summed over images",
+    "area_ratio": "median over the matched objects (IoU > 0.5) of all images",
+    "object_tp": SUMMED,
+    "best_threshold": "rand_error: pair counts summed over images; information_score, "
+    "pixel_error: means over images; challenge_pixel_error: counts summed over images",
+}
+
+
+def _object_lines(s: dict) -> list[str]:
+    true, pred = s["objects"], s["pred_objects"]
+    off = f"{(pred - true) / true:+.1%}" if true else "n/a"
+    classes = s.get("object_classes", 1)
+    within = "; objects matched within their class" if classes > 1 else ""
+    pq = (
+        f"panoptic quality: mean over {classes} classes of each one's SQ x RQ, counts summed "
+        f"over images; mean SQ {_f(s['sq'])}, RQ {_f(s['rq'])}"
+        if classes > 1
+        else f"panoptic quality = SQ {_f(s['sq'])} x RQ {_f(s['rq'])}, counts summed over images"
+    )
+    return [
+        f"Rand error         {_f(s['rand_error'])}   (1 - V_Rand, foreground-restricted; pair "
+        "counts summed over images)",
+        f"information score  {_f(s['information_score'])}   (V_Info; mean over images)",
+        f"objects            {pred} predicted, {true} true ({off})",
+        f"DSB score          {_f(s['dsb'])}   (mean over images of TP/(TP+FP+FN) at IoU "
+        "0.50:0.05:0.95)",
+        f"object F1          {_f(s['object_f1'])}   (IoU > 0.5{within}; counts summed over "
+        f"images; precision {_f(s['object_precision'])}, recall {_f(s['object_recall'])})",
+        f"PQ                 {_f(s['pq'])}   ({pq})",
+        f"SEG                {_f(s['seg'])}   (mean over all {true} ground-truth objects)",
+        f"object size        {_ratio(s['area_ratio'])}   (median predicted / true area of the "
+        f"{s['object_tp']} objects matched at IoU > 0.5, all images; 1 = same size)",
+    ]
+
+
+def _left_out(classes: int, option: str) -> str:
+    return (
+        f"ISBI and object scores left out for {classes} classes: they take class 0 as the "
+        "boundary and each region of another class as an object (made for membrane/cell or "
+        f"object masks); {option} computes them"
+    )
+
+
+def nan_to_none(value):
+    """``value`` with every NaN float (also inside dicts, lists, tuples) as None, for JSON."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, dict):
+        return {k: nan_to_none(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [nan_to_none(v) for v in value]
+    return value
+
+
+def _f(value: float) -> str:
+    return "n/a" if value is None or math.isnan(value) else f"{value:.4f}"

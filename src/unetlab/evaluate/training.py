@@ -1,0 +1,53 @@
+"""What a checkpoint records of its training that an evaluation needs: the mask value it
+ignored, and which of the images scored it trained on."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from unetlab.data.classes import VOC_VOID
+from unetlab.data.datasets import training_split
+from unetlab.data.pairs import Pair
+from unetlab.data.split_record import trained_count
+from unetlab.errors import DatasetError
+
+
+def training_ignore_value(model) -> int | None:
+    """The mask value that counted nowhere in the training of ``model`` (a net loaded from a
+    checkpoint), or None: the value the checkpoint records (``model.ignore_value``), else, for
+    checkpoints from before it was recorded, its config's ``data.ignore_value``, or VOC's void
+    value (255) for palette masks whose values training found itself, when 255 is none of the
+    classes (the rule of :func:`unetlab.train.fit`: palette masks' 255 outlines are ignored)."""
+    if getattr(model, "ignore_value", None) is not None:
+        return int(model.ignore_value)
+    data = getattr(model, "training_data", None) or {}
+    if data.get("ignore_value") is not None:
+        return int(data["ignore_value"])
+    found = data.get("label_values") is None  # the classes were the masks' values
+    voc = getattr(model, "palette", None) is not None
+    if found and voc and VOC_VOID not in (getattr(model, "label_values", None) or []):
+        return VOC_VOID
+    return None
+
+
+def trained_on(data: dict | None) -> set[tuple[Path, int]]:
+    """The (image file, page) pairs a checkpoint's run trained on, split from its data folder
+    as its config's ``data`` section says (``model.training_data``); empty when that folder
+    is gone."""
+    try:
+        train, _ = training_split(data)
+    except DatasetError:  # no folder, or it has changed since: nothing to say
+        return set()
+    return {(p.image.resolve(), p.page) for p in train}
+
+
+def training_overlap(pairs: Sequence[Pair], data: dict | None, split: dict | None = None) -> int:
+    """How many of ``pairs`` trained a checkpoint: by their bytes, where it records its files
+    (``split``, :func:`unetlab.data.split_record.trained_count`: renamed or copied files
+    count, files added to its data folder since do not); else (a checkpoint from before
+    runs recorded them) by the files its config's ``data`` section splits off now."""
+    if split is not None:
+        return trained_count(pairs, split)
+    trained = trained_on(data)
+    return sum((p.image.resolve(), p.page) in trained for p in pairs)
