@@ -32,7 +32,7 @@ from unetlab.data.tiffmeta import (
 )
 from unetlab.errors import OutputError, UnetlabError
 from unetlab.group import SOLO, Group
-from unetlab.inference.measure import object_table, with_micrometres
+from unetlab.inference.measure import object_table, plane_columns, with_micrometres
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_from_probabilities
 from unetlab.inference.pages import read_pages
 from unetlab.inference.predict import (
@@ -739,11 +739,6 @@ def _hyperstack(pages: Sequence[np.ndarray], axes: PageAxes, tail: str) -> tuple
 def _page_columns(page: int, rows: int, axes: PageAxes, pixel) -> dict[str, np.ndarray]:
     """The leading columns of a stack's object table for ``rows`` objects of page ``page``:
     ``page``, and the input's ``t`` and ``z`` indices (``t_s`` where the frame interval is
-    known, ``z_um`` where the Z spacing is)."""
-    columns = {"page": page, **axes.index(page)}
-    seconds = frame_seconds(axes.timing)
-    if "t" in columns and seconds is not None:
-        columns = {"page": page, "t": columns["t"], "t_s": columns["t"] * seconds, **columns}
-    if "z" in columns and pixel is not None and pixel.spacing:
-        columns["z_um"] = columns["z"] * pixel.spacing
-    return {name: np.full(rows, value) for name, value in columns.items()}
+    known, ``z_um`` where the Z spacing is: :func:`~unetlab.inference.measure.plane_columns`)."""
+    spacing = None if pixel is None else pixel.spacing
+    return plane_columns(page, rows, axes.index(page), frame_seconds(axes.timing), spacing)

@@ -2,7 +2,8 @@
 CellProfiler's users look for.
 
 - :func:`measure_objects`: the table of any label image (``<stem>_objects.tif``, a test
-  mask), in pixels and, given a pixel size, micrometres. Public.
+  mask), in pixels and, given a pixel size, micrometres; of a stack, plane by plane, with
+  the ``page``, ``t`` and ``z`` columns of predict's table (:func:`plane_columns`). Public.
 - :func:`object_table`: the pixel columns; :func:`with_micrometres`: the µm columns beside them.
 - :class:`TableSums`: the same columns for an id map that arrives in pieces (a streamed
   slide), exactly: sums, moments and extremes combine across pieces, the perimeter's local
@@ -71,6 +72,10 @@ def measure_objects(
     ids: np.ndarray,
     image: np.ndarray | None = None,
     pixel_size: float | tuple[float, float] | None = None,
+    *,
+    axes: str | None = None,
+    frame_interval: float | None = None,
+    z_spacing: float | None = None,
 ) -> dict[str, np.ndarray]:
     """The measurements of each object of a label image, one array per column.
 
@@ -80,13 +85,79 @@ def measure_objects(
     pixel, one number or (y, x), for the ``_um`` columns. The columns are those of
     ``predict --instances``'s ``<stem>_objects.csv`` (:func:`object_table`,
     :func:`with_micrometres`); ``unetlab.data.io.write_csv`` writes them as that CSV.
+
+    A stack's ids, (P, H, W) or (T, Z, H, W) (a stack's ``<stem>_objects.tif``, ids per
+    plane), are measured plane by plane, each row led by ``page`` (the plane's index in
+    ``ids``) and, where ``axes`` names the ids' axes (``"TYX"``, ``"ZYX"``, ``"TZYX"``: the
+    objects TIFF's ImageJ axes), ``t`` (and ``t_s``, given the ``frame_interval`` in
+    seconds) and ``z`` (and ``z_um``, given the ``z_spacing`` in µm), as predict's table;
+    ``image``: the stack's planes, of the same leading shape ((..., H, W) or (..., H, W, C)).
     """
     ids = np.asarray(ids)
-    if ids.ndim != 2 or ids.dtype.kind not in "iu":
-        raise ValueError(f"ids must be an (H, W) integer array, not {ids.dtype} {ids.shape}")
+    if ids.ndim < 2 or ids.dtype.kind not in "iu":
+        raise ValueError(
+            f"ids must be an (H, W) integer array, or a stack of them, not {ids.dtype} {ids.shape}"
+        )
     if pixel_size is not None and np.ndim(pixel_size) == 0:
         pixel_size = (float(pixel_size), float(pixel_size))
-    return with_micrometres(object_table(ids, image), pixel_size)
+    if ids.ndim == 2:
+        return with_micrometres(object_table(ids, image), pixel_size)
+    lead = ids.shape[:-2]
+    letters = _leading_axes(axes, ids.ndim)
+    planes = ids.reshape(-1, *ids.shape[-2:])
+    images = _image_planes(image, ids.shape)
+    tables = []
+    for page, plane in enumerate(planes):
+        table = object_table(plane, None if images is None else images[page])
+        at = np.unravel_index(page, lead)
+        index = {a.lower(): int(i) for a, i in zip(letters, at) if a in "TZ"}
+        rows = len(table["id"])
+        tables.append({**plane_columns(page, rows, index, frame_interval, z_spacing), **table})
+    joined = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+    return with_micrometres(joined, pixel_size)
+
+
+def plane_columns(
+    page: int, rows: int, index: dict[str, int], seconds: float | None, spacing: float | None
+) -> dict[str, np.ndarray]:
+    """The leading columns of a stack's object table for ``rows`` objects of plane ``page``:
+    ``page``, its ``t`` and ``z`` (``index``), ``t_s`` given the ``seconds`` between time
+    points and ``z_um`` given the Z ``spacing`` (µm)."""
+    columns = {"page": page, **index}
+    if "t" in columns and seconds is not None:
+        columns = {"page": page, "t": columns["t"], "t_s": columns["t"] * seconds, **columns}
+    if "z" in columns and spacing:
+        columns["z_um"] = columns["z"] * spacing
+    return {name: np.full(rows, value) for name, value in columns.items()}
+
+
+def _leading_axes(axes: str | None, ndim: int) -> str:
+    """The letters of a stack's leading axes from ``axes`` (all the ids' axes, ending in YX);
+    "" without ``axes``. ValueError naming the fix where they do not fit."""
+    if axes is None:
+        return ""
+    given = axes.upper()
+    if len(given) != ndim or not given.endswith("YX") or len(set(given)) != len(given):
+        raise ValueError(
+            f"axes {axes!r} do not fit ids of {ndim} axes: one letter per axis, ending in YX "
+            "(e.g. 'TYX', 'ZYX', 'TZYX')"
+        )
+    return given[:-2]
+
+
+def _image_planes(image: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
+    """``image`` as planes (P, H, W[, C]) matching a stack of ids of ``shape``."""
+    if image is None:
+        return None
+    image = np.asarray(image)
+    fits = image.shape[: len(shape)] == shape and image.ndim in (len(shape), len(shape) + 1)
+    if not fits:
+        raise ValueError(
+            f"image of shape {image.shape} does not fit ids of shape {shape}: give the "
+            "stack's planes in the ids' order, channels last (e.g. numpy.moveaxis(image, 1, "
+            "-1) for (T, C, Y, X))"
+        )
+    return image.reshape(-1, *image.shape[len(shape) - 2 :])
 
 
 def object_table(ids: np.ndarray, image: np.ndarray | None = None) -> dict[str, np.ndarray]:
