@@ -63,7 +63,11 @@ _PERIMETER_WEIGHTS[[21, 33]] = math.sqrt(2)
 _PERIMETER_WEIGHTS[[13, 23]] = (1 + math.sqrt(2)) / 2
 _FOUR = ((-1, 0), (1, 0), (0, -1), (0, 1))
 _DIAGONAL = ((-1, -1), (-1, 1), (1, -1), (1, 1))
-_DIAMOND = np.array([(-0.5, 0.0), (0.5, 0.0), (0.0, -0.5), (0.0, 0.5)])
+# a row's first and last pixel: the corners of their diamonds that may be hull vertices,
+# at 2 x their place (y, x): above, below and left of the first, the same right of the last
+_END_DY = np.array([-1, 1, 0, -1, 1, 0])
+_END_DX = np.array([0, 0, -1, 0, 0, 1])
+_HULL_COLUMNS = 1 << 14  # objects' columns a block of hulls is counted in (memory)
 _KEY = 1 << 32  # key of pixel (y, x): y * _KEY + x (x < 2**32 - 2)
 _SEAM = 2  # pixels this close to a piece's edge need the neighbouring piece's pixels
 
@@ -220,7 +224,7 @@ class TableSums:
         self.top, self.left = np.full(n, big), np.full(n, big)
         self.bottom, self.right = np.full(n, -1), np.full(n, -1)
         self.perimeter = np.zeros(n)
-        self.hulls: dict[int, np.ndarray] = {}  # id -> hull vertices (y, x)
+        self.hulls: list[tuple[np.ndarray, np.ndarray]] = []  # a piece's (ids, 2 x vertices)
         self.seam: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # keys, ids, pending
         self.intensity: _Intensity | None = None
 
@@ -288,24 +292,17 @@ class TableSums:
         return candidates
 
     def _hulls(self, labels, rows, cols):
-        """Each object's convex hull (vertices at the mid-points of its pixels' edges, as
-        scikit-image's ``convex_hull_image``), merged with its hull so far."""
-        from scipy.spatial import ConvexHull
-
-        points = np.stack([rows, cols], 1)[:, None, :] * 2 + (2 * _DIAMOND).astype(np.int64)
-        owner = np.repeat(labels, 4)
-        points = points.reshape(-1, 2)
-        order = np.lexsort((points[:, 1], points[:, 0], owner))
-        points, owner = points[order], owner[order]
-        new = np.concatenate(
-            [[True], (np.diff(owner) != 0) | np.any(np.diff(points, axis=0) != 0, 1)]
-        )
-        points, owner = points[new] / 2, owner[new]
-        starts = np.flatnonzero(np.diff(owner, prepend=-1))
-        for i, block in zip(owner[starts].tolist(), np.split(points, starts[1:])):
-            if i in self.hulls:
-                block = np.concatenate([self.hulls[i], block])
-            self.hulls[i] = block[ConvexHull(block).vertices]
+        """The convex hull of each object's pixels in this piece (vertices at the mid-points
+        of its pixels' edges, as scikit-image's ``convex_hull_image``), kept for
+        :meth:`table`. A row's first and last pixel span the hull of its pixels."""
+        if not labels.size:
+            return
+        labels, rows, first, last = _row_ends(labels, rows, cols)
+        ys = (2 * rows)[:, None] + _END_DY
+        xs = 2 * np.stack([first, first, first, last, last, last], 1) + _END_DX
+        points = np.stack([ys.reshape(-1), xs.reshape(-1)], 1)
+        owner, vertices = _convex_hulls(np.repeat(labels, 6), points)
+        self.hulls.append((_narrow(owner), _narrow(vertices)))
 
     def table(self, *, height: int, width: int) -> dict[str, np.ndarray]:
         self._close_seams()
@@ -361,10 +358,15 @@ class TableSums:
 
     def _hull_areas(self, present: np.ndarray) -> np.ndarray:
         """Pixels whose centre lies in or on each object's hull (the pixel count of
-        scikit-image's ``convex_hull_image``): :func:`_lattice_points`."""
-        if not len(present):
-            return np.zeros(0)
-        return _lattice_points([self.hulls[int(i)] for i in present]).astype(np.float64)
+        scikit-image's ``convex_hull_image``): :func:`_lattice_points` of the hull of its
+        pieces' hulls, a block of objects at a time (:data:`_HULL_COLUMNS` columns)."""
+        out = np.zeros(len(present))
+        for block in _blocks(self.right[present] - self.left[present], _HULL_COLUMNS):
+            lo, hi = present[block][[0, -1]]
+            parts = [_between(owner, vertices, lo, hi) for owner, vertices in self.hulls]
+            owner, vertices = (np.concatenate(a).astype(np.int64) for a in zip(*parts))
+            out[block] = _lattice_points(*_convex_hulls(owner, vertices))
+        return out
 
 
 class _Intensity:
@@ -465,13 +467,96 @@ def _on_boundary(ids_at, labels, of, dy, dx) -> np.ndarray:
     return mine & ~inside
 
 
-def _lattice_points(hulls: list[np.ndarray]) -> np.ndarray:
-    """The integer points in or on each convex polygon of ``hulls`` ((k, 2) vertices (y, x)
-    in order, at multiples of 1/2), counted exactly, column by column: the lowest and the
-    highest point of each column where the polygon's edges (and vertices) cross it."""
-    sizes = np.array([len(h) for h in hulls])
-    vertices = np.rint(np.concatenate(hulls) * 2).astype(np.int64)  # exact: half-integers
-    owner = np.repeat(np.arange(len(hulls)), sizes)
+def _row_ends(labels, rows, cols):
+    """The first and the last pixel of each object's rows: (ids, rows, first columns, last
+    columns), by id then row."""
+    order = np.lexsort((cols, rows, labels))
+    labels, rows, cols = labels[order], rows[order], cols[order]
+    new = np.ones(len(labels), bool)
+    new[1:] = (labels[1:] != labels[:-1]) | (rows[1:] != rows[:-1])
+    starts = np.flatnonzero(new)
+    return labels[starts], rows[starts], cols[starts], cols[np.append(starts[1:], len(cols)) - 1]
+
+
+def _convex_hulls(owner: np.ndarray, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The convex hull of each owner's integer points ((n, 2) (y, x)), all owners at once:
+    (owners, vertices in order round each hull), by owner. Only the lowest and the highest
+    x of each owner's y can be vertices; of these, :func:`_envelope` keeps the left chain's
+    and the right chain's (an owner's top and bottom point once if it is both)."""
+    order = np.lexsort((points[:, 1], points[:, 0], owner))
+    owner, y, x = owner[order], points[order, 0], points[order, 1]
+    new = np.ones(len(owner), bool)
+    new[1:] = (owner[1:] != owner[:-1]) | (y[1:] != y[:-1])
+    first = np.flatnonzero(new)
+    last = np.append(first[1:], len(owner)) - 1
+    owner, y, low, high = owner[first], y[first], x[first], x[last]
+    end = np.ones(len(owner), bool)  # an owner's top or bottom y
+    end[1:-1] = (owner[2:] != owner[1:-1]) | (owner[:-2] != owner[1:-1])
+    left = np.flatnonzero(_envelope(owner, y, low))
+    right = np.flatnonzero(_envelope(owner, y, -high) & ~(end & (low == high)))[::-1]
+    order = np.argsort(np.concatenate([owner[left], owner[right]]), kind="stable")
+    index = np.concatenate([left, right])[order]
+    x = np.concatenate([low[left], high[right]])[order]
+    return owner[index], np.stack([y[index], x], 1)
+
+
+def _envelope(owner: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Which points (by owner, then y; one a y) are vertices of their owner's lower convex
+    envelope of x over y: all but those on or right of the line through their neighbours,
+    taken out together until none is."""
+    alive = np.arange(len(owner))
+    while True:
+        o, yy, xx = owner[alive], y[alive], x[alive]
+        inner = np.zeros(len(alive), bool)
+        inner[1:-1] = (o[:-2] == o[1:-1]) & (o[2:] == o[1:-1])
+        i = np.flatnonzero(inner)
+        side = (xx[i] - xx[i - 1]) * (yy[i + 1] - yy[i - 1])
+        side -= (xx[i + 1] - xx[i - 1]) * (yy[i] - yy[i - 1])
+        out = i[side >= 0]
+        if not out.size:
+            break
+        keep = np.ones(len(alive), bool)
+        keep[out] = False
+        alive = alive[keep]
+    mask = np.zeros(len(owner), bool)
+    mask[alive] = True
+    return mask
+
+
+def _blocks(widths: np.ndarray, budget: int):
+    """Slices of consecutive items whose ``widths`` add up to about ``budget`` (at least one
+    item each)."""
+    total = np.cumsum(widths)
+    start = 0
+    while start < len(widths):
+        base = total[start - 1] if start else 0
+        end = max(start + 1, int(np.searchsorted(total, base + budget, "right")))
+        yield slice(start, end)
+        start = end
+
+
+def _narrow(values: np.ndarray) -> np.ndarray:
+    """``values`` as int32 where they fit (the hulls kept until :meth:`TableSums.table`)."""
+    if values.size and (values.min() < -(2**31) or values.max() >= 2**31):
+        return values
+    return values.astype(np.int32)
+
+
+def _between(owner, vertices, lo, hi):
+    """The rows of ``owner`` (sorted) from ``lo`` to ``hi``, and their ``vertices``."""
+    i, j = np.searchsorted(owner, [lo, hi + 1])
+    return owner[i:j], vertices[i:j]
+
+
+def _lattice_points(owner: np.ndarray, vertices: np.ndarray) -> np.ndarray:
+    """The integer points in or on each convex polygon (``vertices``: (n, 2) (y, x) at 2 x
+    their place, in order round each polygon; ``owner``: the polygon of each, sorted),
+    counted exactly, column by column: the lowest and the highest point of each column
+    where the polygon's edges (and vertices) cross it. One count a polygon, by owner."""
+    starts = np.flatnonzero(np.diff(owner, prepend=owner[:1] - 1))
+    sizes = np.diff(np.append(starts, len(owner)))
+    count = len(sizes)
+    owner = np.repeat(np.arange(count), sizes)
     following = np.arange(len(vertices)) + 1
     ends = np.cumsum(sizes)
     following[ends - 1] = ends - sizes  # the last vertex joins the first
@@ -491,9 +576,9 @@ def _lattice_points(hulls: list[np.ndarray]) -> np.ndarray:
     num = np.where(point, ya[edge], np.where(den < 0, -num, num))
     den = np.where(point, 1, np.abs(den)) * 2
     low, high = -(-num // den), num // den  # ceil and floor of the crossing, in pixels
-    left = np.full(len(hulls), np.iinfo(np.int64).max)
+    left = np.full(count, np.iinfo(np.int64).max)
     np.minimum.at(left, owner, first // 2)
-    width = np.zeros(len(hulls), np.int64)
+    width = np.zeros(count, np.int64)
     np.maximum.at(width, owner[edge], column // 2 - left[owner[edge]] + 1)
     offset = np.cumsum(width) - width
     slot = offset[owner[edge]] + column // 2 - left[owner[edge]]
@@ -502,4 +587,4 @@ def _lattice_points(hulls: list[np.ndarray]) -> np.ndarray:
     np.minimum.at(bottom, slot, low)
     np.maximum.at(top, slot, high)
     counts = np.maximum(top - bottom + 1, 0)
-    return np.bincount(np.repeat(np.arange(len(hulls)), width), counts, minlength=len(hulls))
+    return np.bincount(np.repeat(np.arange(count), width), counts, minlength=count)
