@@ -1,5 +1,6 @@
 """Training: tiles, schedules, overfitting two images, exact resume, refusals, NaN stop, the CLI."""
 
+import logging
 import re
 import signal
 from pathlib import Path
@@ -15,7 +16,7 @@ from unetlab.checkpoint import load_checkpoint, load_model
 from unetlab.cli import main
 from unetlab.config import load_config
 from unetlab.data.io import write_png
-from unetlab.errors import OutputError
+from unetlab.errors import OutputError, UnetlabError
 from unetlab.losses import build_loss
 from unetlab.models import UNet
 from unetlab.runtime import supports_bf16
@@ -267,7 +268,7 @@ def test_bad_settings_are_named(tmp_path, data):
         ValueError, match="data.tile_size: 31 is not a valid input size.*try 30 or 32"
     ):
         fit(tiny_config(data, "data.tile_size=31"), run_dir=tmp_path / "a", progress=False)
-    with pytest.raises(ValueError, match="larger than the smallest training image side"):
+    with pytest.raises(ValueError, match="larger than every training image"):
         fit(tiny_config(data, "data.tile_size=64"), run_dir=tmp_path / "b", progress=False)
     with pytest.raises(
         ValueError, match="model.num_classes is 3 but the masks have 2 label values"
@@ -412,3 +413,17 @@ def test_a_planned_run_says_its_split_once_and_the_image_size_as_width_and_heigh
         fit(cfg, run_dir=tmp_path / "run", plan=plan, progress=False)
     assert caplog.text.count("using the split of") == 1
     assert "3 training and 1 validation images (the first 56 px wide, 40 high," in caplog.text
+
+
+def test_a_training_image_smaller_than_the_tile_is_padded_not_refused(caplog):
+    from unetlab.train.setup import tile_sizes
+
+    model = UNet.from_preset("small", depth=2, base_channels=2)
+    big, small = (
+        SimpleNamespace(name=n, mask=np.zeros(s)) for n, s in (("a", (64, 80)), ("b", (20, 90)))
+    )
+    with caplog.at_level(logging.INFO, logger="unetlab.train"):
+        assert tile_sizes(model, 32, [big, small]) == (32, 32)
+    assert "1 of 2 training images are smaller than the 32 px tiles (b)" in caplog.text
+    with pytest.raises(UnetlabError, match="larger than every training image.*data.tile_size=64"):
+        tile_sizes(model, 72, [big, small])

@@ -298,20 +298,30 @@ def build_model(cfg: Config, data: Data) -> UNet | EncoderUNet:
 
 
 def tile_sizes(model: UNet, tile_size: int, samples) -> tuple[int, int]:
-    """(input, output) tile size; ValueError naming good sizes if invalid or larger than the data."""
+    """(input, output) tile size; UnetlabError naming good sizes if invalid or larger than
+    every training image. Images smaller than the tile are kept: their tiles are padded with
+    unlabelled pixels, as validation's are (said once, naming them)."""
     try:
         output = model.output_size(tile_size)
     except UnetlabError as exc:
         raise UnetlabError(f"data.tile_size: {exc}") from None
-    smallest = min(min(s.mask.shape) for s in samples)
-    if output > smallest:
-        fits = [
-            n
-            for n in model.valid_input_sizes(smallest + 2 * model.border, 8)
-            if model.output_size(n) <= smallest
-        ]
-        raise UnetlabError(
-            f"data.tile_size {tile_size} gives {output} px outputs, larger than the smallest "
-            f"training image side ({smallest} px): use data.tile_size={max(fits) if fits else model.min_input_size}"
-        )
-    return tile_size, output
+    small = [s for s in samples if min(s.mask.shape) < output]
+    if len(small) < len(samples):
+        if small:
+            log.info(
+                "%d of %d training images are smaller than the %d px tiles (%s): their tiles "
+                "are padded with unlabelled pixels",
+                *(len(small), len(samples), output, ", ".join(s.name for s in small[:3])),
+            )
+        return tile_size, output
+    largest = max(min(s.mask.shape) for s in samples)
+    fits = [
+        n
+        for n in model.valid_input_sizes(largest + 2 * model.border, 8)
+        if model.output_size(n) <= largest
+    ]
+    raise UnetlabError(
+        f"data.tile_size {tile_size} gives {output} px outputs, larger than every training "
+        f"image (the largest's shorter side is {largest} px): use "
+        f"data.tile_size={max(fits) if fits else model.min_input_size}"
+    )
