@@ -6,7 +6,7 @@ The public API, for notebooks and scripts::
     model = UNet.from_preset("paper")          # 31,030,658 parameters, 572 -> 388
     model.output_size(572), model.border, model.receptive_field   # 388, 92, 185
 
-    cfg = load_config("small_cpu", ["data.root=path/to/data", "train.epochs=5"])
+    cfg = load_config(None, ["data.root=path/to/data", "train.max_minutes=10"])
     cfg, plan = plan_training(cfg)             # check the data, plan what you left unset
     fit(cfg, run_dir="runs/mine", plan=plan)   # config.yaml, plan.yaml, metrics.csv, ...
     model = load_model("runs/mine/checkpoints/best.pt")
