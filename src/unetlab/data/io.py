@@ -365,18 +365,36 @@ def write_tiff(path: str | os.PathLike, array: np.ndarray, **kwargs) -> None:
 def write_csv(path: str | os.PathLike, columns: dict[str, np.ndarray | list]) -> Path:
     """Write equal-length columns as a CSV file with a header row, atomically. Floats are
     written with 10 significant digits (a centroid on a slide 100,000 px wide keeps its
-    hundredths of a pixel), booleans as true/false."""
+    hundredths of a pixel), booleans as true/false. A block of :data:`CSV_ROWS` rows at a
+    time: memory goes with the block's cells, not the table's."""
     import csv
 
     names = list(columns)
-    rows = zip(*(np.asarray(columns[n]).tolist() for n in names)) if names else iter(())
+    arrays = [np.asarray(columns[n]) for n in names]
+    length = min((len(a) for a in arrays), default=0)
     path = Path(path)
     with atomic_path(path) as tmp, tmp.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(names)
-        for row in rows:
-            writer.writerow([_cell(v) for v in row])
+        for start in range(0, length, CSV_ROWS):
+            block = [_cells(a[start : min(start + CSV_ROWS, length)]) for a in arrays]
+            writer.writerows(zip(*block))
     return path
+
+
+#: rows :func:`write_csv` formats at a time
+CSV_ROWS = 1024
+
+
+def _cells(column: np.ndarray) -> list[str]:
+    """The CSV cells of a block of one column (:func:`_cell`'s, a column at a time)."""
+    if column.dtype.kind == "b":
+        return np.where(column, "true", "false").tolist()
+    if column.dtype.kind == "f":
+        return list(map("{:.10g}".format, column.tolist()))
+    if column.dtype.kind in "iu":
+        return list(map(str, column.tolist()))
+    return [_cell(v) for v in column.tolist()]
 
 
 def _cell(value) -> str:
