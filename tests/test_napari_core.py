@@ -49,8 +49,10 @@ def test_planes_of_images_stacks_and_rgb():
     grey = np.arange(30).reshape(5, 6)
     (rgb,) = planes(grey, rgb=False, channels=3)
     assert rgb.shape == (5, 6, 3) and np.array_equal(rgb[:, :, 2], grey)
-    with pytest.raises(UnetlabError, match="4 spatial axes"):
-        planes(np.zeros((2, 3, 5, 6)), rgb=False, channels=1)
+    # a (T, Z, Y, X) layer: its planes in order (audit s28 stacks, finding 5)
+    assert [p.shape for p in planes(np.zeros((2, 3, 5, 6)), rgb=False, channels=1)] == [(5, 6)] * 6
+    with pytest.raises(UnetlabError, match="5 spatial axes"):
+        planes(np.zeros((2, 2, 3, 5, 6)), rgb=False, channels=1)
 
 
 def test_predict_planes_equals_predict_image_with_progress_and_objects():
@@ -146,9 +148,9 @@ def test_a_channels_layer_is_predicted_on_the_channel_chosen_not_as_planes():
         plane = labels_from_probabilities(predict_image(model, zcyx[z, 0]))
         assert np.array_equal(stack.labels[z], plane)
     with pytest.raises(
-        UnetlabError, match=r"4 spatial axes.*\(Z, C, Y, X\), give its channel_axis"
+        UnetlabError, match=r"5 spatial axes.*\(T, Z, C, Y, X\), give its channel_axis"
     ):
-        predict_planes(model, zcyx)
+        predict_planes(model, zcyx[None])
     rgb_like = cyx[:1].repeat(3, axis=0).astype(np.uint8)  # 8-bit, but channels: no luminance
     with pytest.raises(UnetlabError, match="has 3 channels, the model takes 1"):
         predict_planes(model, rgb_like, channel_axis=0)

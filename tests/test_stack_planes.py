@@ -104,3 +104,26 @@ def test_predict_image_says_two_planes_may_be_a_stack():
 def test_predict_image_takes_an_image_of_as_many_channels_as_the_model():
     net = UNet(12, 2, depth=2, base_channels=2, padding="same")
     assert predict_image(net, np.zeros((40, 36, 12), np.float32)).shape == (2, 40, 36)
+
+
+# --- napari: stacks of stacks (finding 5) -----------------------------------------------------
+
+
+def test_the_napari_widget_predicts_tzyx_and_tzcyx_layers_plane_by_plane():
+    from unetlab.napari.core import plane_geometry, predict_planes
+
+    net = _net(PERCENTILE)
+    rng = np.random.default_rng(1)
+    tzyx = rng.integers(0, 4000, (2, 3, 32, 28), dtype=np.uint16)
+    assert plane_geometry(tzyx.shape, rgb=False) == (6, (32, 28))
+    got = predict_planes(net, tzyx, objects=True)
+    assert got.labels.shape == got.objects.shape == (2, 3, 32, 28)
+    alone = predict_planes(net, tzyx.reshape(6, 32, 28), objects=True)
+    assert np.array_equal(got.labels.reshape(6, 32, 28), alone.labels)
+    assert np.array_equal(got.objects.reshape(6, 32, 28), alone.objects)
+    tzcyx = np.stack([tzyx, tzyx // 2], axis=2)  # channel 1: the stain to predict
+    assert plane_geometry(tzcyx.shape, rgb=False, channel_axis=2) == (6, (32, 28))
+    two = predict_planes(net, tzcyx, channel_axis=2, channel=1)
+    assert two.labels.shape == (2, 3, 32, 28)
+    want = predict_planes(net, tzyx // 2)
+    assert np.array_equal(two.labels, want.labels)

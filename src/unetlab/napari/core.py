@@ -51,22 +51,28 @@ def planes(
     data: np.ndarray, *, rgb: bool, channels: int, channel_axis: int | None = None
 ) -> list[np.ndarray]:
     """An image layer's data as the (H, W[, C]) planes to predict: (H, W), (H, W, 3) RGB,
-    or a stack (Z, H, W[, 3]); ``channel_axis``: the layer's axis of channels (0 for
-    (C, Y, X), 1 for (Z, C, Y, X)), which become each plane's last axis. With a 3-channel
-    (RGB) model a grey layer is repeated to 3; other channel counts are fitted (or refused)
-    by :func:`~unetlab.inference.predict.fit_channels` when predicted."""
+    a stack (Z, H, W[, 3]) or a stack of stacks (T, Z, H, W[, 3]), plane by plane in their
+    order; ``channel_axis``: the layer's axis of channels (0 for (C, Y, X), 1 for
+    (Z, C, Y, X), 2 for (T, Z, C, Y, X)), which become each plane's last axis. With a
+    3-channel (RGB) model a grey layer is repeated to 3; other channel counts are fitted (or
+    refused) by :func:`~unetlab.inference.predict.fit_channels` when predicted."""
     data = np.asarray(data)
     if channel_axis is not None:
         if not -data.ndim <= channel_axis < data.ndim or data.ndim < 3:
             raise UnetlabError(f"channel_axis {channel_axis} is no axis of a {data.shape} layer")
         data, rgb = np.moveaxis(data, channel_axis, -1), True
     spatial = data.ndim - (1 if rgb else 0)
-    if spatial not in (2, 3):
+    if spatial not in (2, 3, 4):
         raise UnetlabError(
-            f"the layer has {spatial} spatial axes: the widget predicts 2-D images and stacks"
-            + ("" if rgb else "; if one of them is channels, (Z, C, Y, X), give its channel_axis")
+            f"the layer has {spatial} spatial axes: the widget predicts 2-D images and stacks "
+            "of them, (Z, Y, X) and (T, Z, Y, X)"
+            + (
+                ""
+                if rgb
+                else "; if one of them is channels, (T, Z, C, Y, X), give its channel_axis"
+            )
         )
-    stack = data if spatial == 3 else data[None]
+    stack = data.reshape(-1, *data.shape[spatial - 2 :])
     out = []
     for plane in stack:
         if channels == 3 and plane.ndim == 2:
@@ -109,7 +115,9 @@ def default_channel_axis(
     "t"); else by size: an axis of ``in_channels`` entries for a multi-channel model, of at
     most :data:`FEW_CHANNELS` holding ``channel`` for a grey model that records the channel it
     trained on (one that records none reads a 3-D layer as planes, a z-stack); the shortest such, the one nearest Y on a tie ((Z, C, Y, X), ImageJ's order).
-    A 4-D layer has one: two axes of planes are no image nor stack."""
+    A 4-D layer not named gets one by size (the shorter leading axis: a (Z, C, Y, X) layer
+    read as planes would predict a stain as nuclei without a word); "none" predicts it as
+    (T, Z, Y, X) planes, as napari axis labels t, z do."""
     choices = channel_axis_choices(shape, rgb=rgb)
     names = [str(n).strip().lower() for n in axis_labels or ()]
     if len(names) == len(shape):
@@ -181,7 +189,7 @@ def plane_geometry(
     spatial = list(shape[:-1] if rgb else shape)
     if channel_axis is not None and -len(spatial) <= channel_axis < len(spatial):
         del spatial[channel_axis]
-    return (spatial[0] if len(spatial) == 3 else 1), tuple(spatial[-2:])
+    return int(np.prod(spatial[:-2], dtype=np.int64)), tuple(spatial[-2:])
 
 
 def spatial_scale(scale, *, channel_axis: int | None, ndim: int) -> tuple:
@@ -249,11 +257,25 @@ def predict_planes(
         if options is not None:
             ids.append(objects_from_probabilities(probs, options))
     classes = list(model.classes)[: max(model.num_classes, 2)]
-    return LayerPrediction(_stacked(labels), _stacked(ids) if ids else None, classes)
+    lead = _leading_shape(np.shape(data), rgb=rgb, channel_axis=channel_axis)
+    stacked = (_stacked(labels, lead), _stacked(ids, lead) if ids else None)
+    return LayerPrediction(*stacked, classes)
 
 
-def _stacked(arrays: list[np.ndarray]) -> np.ndarray:
-    return np.stack(arrays) if len(arrays) > 1 else arrays[0]
+def _leading_shape(shape: tuple[int, ...], *, rgb: bool, channel_axis: int | None) -> tuple:
+    """The plane axes of a layer of ``shape`` (those before Y and X, less its channels)."""
+    spatial = list(shape[:-1] if rgb and channel_axis is None else shape)
+    if channel_axis is not None:
+        del spatial[channel_axis]
+    return tuple(spatial[:-2])
+
+
+def _stacked(arrays: list[np.ndarray], lead: tuple[int, ...]) -> np.ndarray:
+    """The planes' results in the layer's plane axes ``lead`` ((T, Z, H, W) of a TZYX
+    layer); one plane's alone."""
+    if len(arrays) == 1 and len(lead) <= 1:
+        return arrays[0]
+    return np.stack(arrays).reshape(*lead, *arrays[0].shape)
 
 
 def layer_tuples(result: LayerPrediction, *, name: str, scale=None) -> list[tuple]:
