@@ -151,7 +151,7 @@ def test_raw_tensors_go_to_predict_image_and_channels_first_is_named():
     np.testing.assert_array_equal(predict_image(model, torch.from_numpy(image)), expected)
     with pytest.raises(UnetlabError, match="expects a normalised float tensor, not a torch.uint8"):
         predict_tensor(model, torch.from_numpy(image)[None, None])
-    with pytest.raises(UnetlabError, match=r"looks like \(C, H, W\); give \(H, W\) or"):
+    with pytest.raises(UnetlabError, match=r"looks like \(C, H, W\) channels, or a stack of 1"):
         predict_image(model, image[None])
 
 
