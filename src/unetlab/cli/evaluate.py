@@ -45,7 +45,22 @@ def add_parser(sub) -> None:
         "scores are for two classes or object ids: with more classes (e.g. road scenes) they "
         "are left out unless --object-scores.",
     )
-    m = p.add_argument_group("what to evaluate (one of)")
+    _add_inputs(p.add_argument_group("what to evaluate (one of)"))
+    _add_outputs(p.add_argument_group("outputs"))
+    c = p.add_argument_group("classes and objects")
+    _add_classes(c)
+    _add_scores(c)
+    add_prediction_args(p.add_argument_group("prediction (with --checkpoint)"))
+    n = p.add_argument_group(
+        "objects of a nuclei (instance) model (with --checkpoint; as unetlab predict --instances)"
+    )
+    add_object_args(n, "with --checkpoint")
+    add_device_arg(p)
+    p.set_defaults(run=run)
+
+
+def _add_inputs(m) -> None:
+    """--checkpoint/--data or --pred/--gt."""
     m.add_argument("--checkpoint", help="a unetlab checkpoint (.pt); needs --data")
     m.add_argument(
         "--data",
@@ -59,7 +74,10 @@ def add_parser(sub) -> None:
         "<stem>_objects.tif); needs --gt",
     )
     m.add_argument("--gt", metavar="DIR", help="folder of masks, or a data folder with masks/")
-    o = p.add_argument_group("outputs")
+
+
+def _add_outputs(o) -> None:
+    """--json, --confusion, --overwrite and --worst."""
     o.add_argument("--json", metavar="FILE", help="write every figure and per-image row as JSON")
     o.add_argument(
         "--confusion",
@@ -79,7 +97,11 @@ def add_parser(sub) -> None:
         help="list the N worst images: lowest object F1 when objects are scored, else "
         "lowest mIoU (default: 5)",
     )
-    c = p.add_argument_group("classes and objects")
+
+
+def _add_classes(c) -> None:
+    """How masks and predictions become classes and objects: label values, names, the
+    ignored value, the boundary class, object ids."""
     c.add_argument(
         "--label-values",
         type=int,
@@ -123,6 +145,11 @@ def add_parser(sub) -> None:
         help="with --pred: the <stem> prediction files hold object ids (0 = none), "
         "not class indices",
     )
+
+
+def _add_scores(c) -> None:
+    """Which ISBI and object scores: --object-scores, --connectivity, --best-threshold,
+    --watershed-seeds."""
     c.add_argument(
         "--object-scores",
         action="store_true",
@@ -150,13 +177,6 @@ def add_parser(sub) -> None:
         help="with --best-threshold: at each level split touching cells by a seeded "
         "watershed, seeds where the cell probability > P (e.g. 0.9; EM membrane maps)",
     )
-    add_prediction_args(p.add_argument_group("prediction (with --checkpoint)"))
-    n = p.add_argument_group(
-        "objects of a nuclei (instance) model (with --checkpoint; as unetlab predict --instances)"
-    )
-    add_object_args(n, "with --checkpoint")
-    add_device_arg(p)
-    p.set_defaults(run=run)
 
 
 #: The flags of evaluate_model's and evaluate_predictions' arguments, for check_evaluation.
@@ -262,68 +282,13 @@ def _object_options(args, model):
 
 
 def run(args) -> int:
-    from unetlab.evaluate import MaskValuesError, evaluate_model, evaluate_predictions
+    from unetlab.evaluate import evaluation_pairs
 
     mode = _check_mode(args)
-    pairs = []
-    if mode == "model":  # listed once: the outputs are checked against them, then scored
-        from unetlab.evaluate import evaluation_pairs
-
-        pairs = evaluation_pairs(args.data)
+    # listed once: the outputs are checked against them, then scored
+    pairs = evaluation_pairs(args.data) if mode == "model" else []
     _claim_outputs(args, pairs)
-    boundary = None if args.boundary_class < 0 else args.boundary_class
-    connectivity = 1 if args.connectivity == 4 else 2
-    if mode == "model":
-        from unetlab.checkpoint import checkpoint_source, load_model
-        from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
-        from unetlab.runtime import resolve_device
-
-        device = resolve_device(args.device)
-        model = load_model(args.checkpoint, device=device)
-        objects = _object_options(args, model)
-        report = evaluate_model(
-            model,
-            args.data,
-            predict_options(args, device),
-            boundary_class=boundary,
-            thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
-            seed_threshold=args.watershed_seeds,
-            ignore_value=args.ignore_value,
-            connectivity=connectivity,
-            objects=args.object_scores or None,
-            worst=args.worst,
-            pairs=pairs,
-            progress=lambda name: log.debug("evaluated %s", name),
-            object_options=objects,
-        )
-        report.source |= checkpoint_source(args.checkpoint, model)
-        from unetlab.inference.offset import describe_offset, label_offset
-
-        if any(offset := label_offset(model)):
-            print(f"predictions moved by the checkpoint's label offset: {describe_offset(offset)}")
-        if args.tta:
-            from unetlab.inference.tta import describe_tta
-
-            print(describe_tta(model, args.tta))
-        if objects is not None:
-            print(objects_line(objects, bool(model.objects)))
-    else:
-        try:
-            report = evaluate_predictions(
-                args.pred,
-                args.gt,
-                label_values=args.label_values,
-                class_names=args.class_names,
-                boundary_class=boundary,
-                ignore_value=args.ignore_value,
-                connectivity=connectivity,
-                gt_instances=args.gt_instances,
-                pred_instances=args.pred_instances,
-                objects=args.object_scores or None,
-                worst=args.worst,
-            )
-        except MaskValuesError as exc:  # the same fix, in this command's flags
-            raise DatasetError(exc.cli) from None
+    report = _run_model(args, pairs) if mode == "model" else _run_pred(args)
     print(report.table(objects_option="--object-scores"))
     confusion = args.confusion
     if args.json:
@@ -334,3 +299,72 @@ def run(args) -> int:
     if confusion:
         print(f"confusion matrix: {report.plot_confusion(Path(confusion))}")
     return 0
+
+
+def _boundary(args) -> int | None:
+    return None if args.boundary_class < 0 else args.boundary_class
+
+
+def _connectivity(args) -> int:
+    return 1 if args.connectivity == 4 else 2
+
+
+def _run_model(args, pairs):
+    """The report of --checkpoint on ``pairs`` (those of --data), and what the checkpoint
+    changes in its predictions (label offset, TTA, object options) said."""
+    from unetlab.checkpoint import checkpoint_source, load_model
+    from unetlab.evaluate import evaluate_model
+    from unetlab.inference.offset import describe_offset, label_offset
+    from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
+    from unetlab.runtime import resolve_device
+
+    device = resolve_device(args.device)
+    model = load_model(args.checkpoint, device=device)
+    objects = _object_options(args, model)
+    report = evaluate_model(
+        model,
+        args.data,
+        predict_options(args, device),
+        boundary_class=_boundary(args),
+        thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
+        seed_threshold=args.watershed_seeds,
+        ignore_value=args.ignore_value,
+        connectivity=_connectivity(args),
+        objects=args.object_scores or None,
+        worst=args.worst,
+        pairs=pairs,
+        progress=lambda name: log.debug("evaluated %s", name),
+        object_options=objects,
+    )
+    report.source |= checkpoint_source(args.checkpoint, model)
+    if any(offset := label_offset(model)):
+        print(f"predictions moved by the checkpoint's label offset: {describe_offset(offset)}")
+    if args.tta:
+        from unetlab.inference.tta import describe_tta
+
+        print(describe_tta(model, args.tta))
+    if objects is not None:
+        print(objects_line(objects, bool(model.objects)))
+    return report
+
+
+def _run_pred(args):
+    """The report of --pred against --gt; a mask-value refusal names this command's flags."""
+    from unetlab.evaluate import MaskValuesError, evaluate_predictions
+
+    try:
+        return evaluate_predictions(
+            args.pred,
+            args.gt,
+            label_values=args.label_values,
+            class_names=args.class_names,
+            boundary_class=_boundary(args),
+            ignore_value=args.ignore_value,
+            connectivity=_connectivity(args),
+            gt_instances=args.gt_instances,
+            pred_instances=args.pred_instances,
+            objects=args.object_scores or None,
+            worst=args.worst,
+        )
+    except MaskValuesError as exc:  # the same fix, in this command's flags
+        raise DatasetError(exc.cli) from None

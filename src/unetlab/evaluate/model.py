@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +21,7 @@ from unetlab.evaluate.report import Report
 from unetlab.evaluate.training import training_ignore_value, training_overlap
 
 if TYPE_CHECKING:
+    from unetlab.inference.objects import ObjectOptions
     from unetlab.inference.predict import PredictOptions
 
 log = logging.getLogger(__name__)
@@ -76,30 +77,20 @@ def evaluate_model(
     :func:`check_evaluation` refuses raise UnetlabError before any image is read.
     """
     from unetlab.inference.files import check_options
-    from unetlab.inference.objects import objects_from_probabilities
-    from unetlab.inference.predict import PredictOptions, labels_from_probabilities, predict_image
-    from unetlab.runtime import memory_hint
+    from unetlab.inference.predict import PredictOptions
 
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
     check_evaluation(thresholds=thresholds, **check)  # before a checkpoint loads
-    checkpoint = None
-    if isinstance(model, str | os.PathLike):  # a checkpoint or package, as the CLI takes
-        from unetlab.checkpoint import checkpoint_source, load_model
-
-        device = PredictOptions.of(options, **settings).device
-        path, model = model, load_model(model, device=device)
-        checkpoint = checkpoint_source(path, model)
+    model, checkpoint = _loaded(model, options, settings)
     predicting = PredictOptions.for_model(model, options, **settings)
     check_options(model, predicting)
-    check_evaluation(
-        thresholds=thresholds, label_values=getattr(model, "label_values", None), **check
-    )
+    label_values = getattr(model, "label_values", None)
+    check_evaluation(thresholds=thresholds, label_values=label_values, **check)
 
     pairs = list(evaluation_pairs(data_dir) if pairs is None else pairs)
     object_options = _object_options(model, object_options)
     instance_model = object_options.mode == "instances"
     names = ["background", "object"] if instance_model else list(model.classes)
-    label_values = getattr(model, "label_values", None)
     check_boundary(boundary_class, names)
     if ignore_value is None and (ignore_value := training_ignore_value(model)) is not None:
         log.info(
@@ -109,24 +100,88 @@ def evaluate_model(
         )
     objects = object_scores_wanted(objects, len(names), instances=instance_model)
     acc = Accumulator(boundary_class=boundary_class, connectivity=connectivity, objects=objects)
+    scoring = _Scoring(
+        model,
+        predicting,
+        object_options if instance_model else None,
+        label_values,
+        ignore_value,
+        connectivity,
+        boundary_class,
+        cell=thresholds is not None,
+    )
     read = PairReader()  # a stack's files read once for all their pages
     for pair in pairs:
-        image, mask = read(pair)
-        with memory_hint(str(pair.image), "lower --tile-size or --batch-size"):
-            probs = predict_image(model, image, options=predicting, name=str(pair.image))
-        if instance_model:  # objects from the post-processing, pixels: object or not
-            gt, gt_ids = instance_mask(mask, ignore_value, str(pair.mask), connectivity)
-            pred_ids = objects_from_probabilities(probs, object_options).astype(np.int64)
-            pred = (pred_ids > 0).astype(np.int64)
-        else:
-            gt, gt_ids = encode(mask, label_values, ignore_value, str(pair.mask)), None
-            pred, pred_ids = labels_from_probabilities(probs).astype(np.int64), None
-        cell = None if thresholds is None else _cell_probability(probs, boundary_class)
-        acc.add(pair.name, pred, gt, cell, gt_ids=gt_ids, pred_ids=pred_ids)
+        acc.add(pair.name, **_score_pair(pair, *read(pair), scoring))
         if progress is not None:
             progress(pair.name)
     report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
     report.counting = instance_model
+    seen = _training_overlap_warning(pairs, model)
+    report.source = {"data": str(Path(data_dir).resolve()), "trained_images": seen}
+    made = _model_source(model, predicting.tta, checkpoint)
+    report.source |= made | {"ignore_value": ignore_value}
+    if instance_model:
+        report.source["object_options"] = asdict(object_options)
+    return report
+
+
+def _loaded(model, options, settings: dict) -> tuple[object, dict | None]:
+    """(``model``, None) for a net; for the path of a checkpoint or package (as the CLI
+    takes) its net, loaded onto the options' device, and its
+    :func:`unetlab.checkpoint.checkpoint_source`."""
+    if not isinstance(model, str | os.PathLike):
+        return model, None
+    from unetlab.checkpoint import checkpoint_source, load_model
+    from unetlab.inference.predict import PredictOptions
+
+    device = PredictOptions.of(options, **settings).device
+    net = load_model(model, device=device)
+    return net, checkpoint_source(model, net)
+
+
+@dataclass(frozen=True)
+class _Scoring:
+    """How :func:`evaluate_model` scores each pair: the net and its prediction options; the
+    object options of an instance model (None: the objects are the class maps' regions); the
+    masks' label values and ignored value; and whether to keep the cell probability (for
+    ``thresholds``, with the boundary class)."""
+
+    model: object
+    predicting: PredictOptions
+    objects: ObjectOptions | None
+    label_values: Sequence[int] | None
+    ignore_value: int | None
+    connectivity: int
+    boundary_class: int | None
+    cell: bool
+
+
+def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring) -> dict:
+    """One pair predicted and encoded: the keywords of :meth:`Accumulator.add` (``pred``,
+    ``gt``, ``cell_prob``, ``gt_ids``, ``pred_ids``). An instance model's objects come from
+    its post-processing and its pixels are object or not; another's are its labels."""
+    from unetlab.inference.objects import objects_from_probabilities
+    from unetlab.inference.predict import labels_from_probabilities, predict_image
+    from unetlab.runtime import memory_hint
+
+    with memory_hint(str(pair.image), "lower --tile-size or --batch-size"):
+        probs = predict_image(how.model, image, options=how.predicting, name=str(pair.image))
+    name = str(pair.mask)
+    if how.objects is not None:
+        gt, gt_ids = instance_mask(mask, how.ignore_value, name, how.connectivity)
+        pred_ids = objects_from_probabilities(probs, how.objects).astype(np.int64)
+        pred = (pred_ids > 0).astype(np.int64)
+    else:
+        gt, gt_ids = encode(mask, how.label_values, how.ignore_value, name), None
+        pred, pred_ids = labels_from_probabilities(probs).astype(np.int64), None
+    cell = _cell_probability(probs, how.boundary_class) if how.cell else None
+    return dict(pred=pred, gt=gt, cell_prob=cell, gt_ids=gt_ids, pred_ids=pred_ids)
+
+
+def _training_overlap_warning(pairs: Sequence[Pair], model) -> int:
+    """How many of ``pairs`` trained ``model`` (:func:`training_overlap`), with a warning
+    when any did."""
     seen = training_overlap(
         pairs, getattr(model, "training_data", None), getattr(model, "training_split", None)
     )
@@ -138,12 +193,7 @@ def evaluate_model(
             seen,
             len(pairs),
         )
-    report.source = {"data": str(Path(data_dir).resolve()), "trained_images": seen}
-    made = _model_source(model, predicting.tta, checkpoint)
-    report.source |= made | {"ignore_value": ignore_value}
-    if instance_model:
-        report.source["object_options"] = asdict(object_options)
-    return report
+    return seen
 
 
 def _object_options(model, given):

@@ -84,41 +84,22 @@ def evaluate_predictions(
     with_ids = gt_instances or bool(preds.objects)
     objects = object_scores_wanted(objects, known, instances=with_ids)
     acc = Accumulator(boundary_class=boundary_class, connectivity=connectivity, objects=objects)
+    values = _ValueStats(count_values=label_values is None and class_names is None, void=void)
     missing: list[str] = []
-    gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
-    pred_max = pred_values = voided = 0  # pred_values: most values in one page, when many
-    wide = False  # a mask stored with more than 8 bits (16-bit ids?)
     for gt_page in masks:
-        name, stem, mask = gt_page.name, gt_page.stem, gt_page.mask
-        if stem not in preds:
-            missing.append(stem)
+        if gt_page.stem not in preds:
+            missing.append(gt_page.stem)
             continue
         pred, pred_ids = preds.page(gt_page)
+        name, mask = gt_page.name, gt_page.mask
         if gt_instances:
             gt, gt_ids = instance_mask(mask, ignore_value, name, connectivity)
         else:
             gt, gt_ids = encode(mask, label_values, ignore_value, name), None
-        if label_values is None and class_names is None:
-            counts = np.bincount(gt[gt >= 0].ravel())
-            gt_values = np.pad(gt_values, (0, max(len(counts) - len(gt_values), 0)))
-            gt_values[: len(counts)] += counts
-        pred_max = max(pred_max, int(pred.max(initial=0)))
-        if pred_max > 64:  # object ids, or label values such as 255: count them
-            pred_values = max(pred_values, len(np.unique(pred)))
-        wide |= np.asarray(mask).dtype.itemsize > 1
-        voided += 0 if void is None else int(np.count_nonzero(mask == void))
+        values.add(mask, gt, pred)
         acc.add(name, pred, gt, gt_ids=gt_ids, pred_ids=pred_ids)
     _refuse_missing(missing, pred_dir)
-    if voided:
-        log.info(
-            "palette masks: value %d (VOC's void outlines, %d px) counts nowhere, as in "
-            "training; --ignore-value or --label-values say otherwise",
-            void,
-            voided,
-        )
-    named = len(class_names) if class_names is not None else len(by_index or ())
-    check_ids_as_classes(np.flatnonzero(gt_values), (pred_max, pred_values), named, wide)
-    check_class_indices(np.flatnonzero(gt_values), pred_max)
+    values.check(named=len(class_names) if class_names is not None else len(by_index or ()))
     if by_index:  # the names of the classes found, and of those the file lists beyond
         count = max(len(by_index), acc.classes_seen())
         class_names = [by_index.get(i, str(i)) for i in range(count)]
@@ -130,6 +111,51 @@ def evaluate_predictions(
         "ignore_value": ignore_value,
     }
     return report
+
+
+class _ValueStats:
+    """What the masks and predictions of :func:`evaluate_predictions` hold, gathered page by
+    page to refuse at the end values that are not the class indices they are read as
+    (:func:`check_ids_as_classes`, :func:`check_class_indices`): the pixels per mask value
+    (``count_values``: masks read as class indices, no classes given), the largest predicted
+    value and the most values of one prediction (counted once the largest is over 64),
+    whether a mask is stored with more than 8 bits (16-bit ids?), and the pixels of the
+    palette masks' ``void`` value."""
+
+    def __init__(self, *, count_values: bool, void: int | None):
+        self.count_values = count_values
+        self.void = void
+        self.gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
+        self.pred_max = self.pred_values = self.voided = 0
+        self.wide = False
+
+    def add(self, mask: np.ndarray, gt: np.ndarray, pred: np.ndarray) -> None:
+        """One page: ``mask`` as read, ``gt`` its class indices, ``pred`` the prediction's."""
+        if self.count_values:
+            counts = np.bincount(gt[gt >= 0].ravel())
+            self.gt_values = np.pad(self.gt_values, (0, max(len(counts) - len(self.gt_values), 0)))
+            self.gt_values[: len(counts)] += counts
+        self.pred_max = max(self.pred_max, int(pred.max(initial=0)))
+        if self.pred_max > 64:  # object ids, or label values such as 255: count them
+            self.pred_values = max(self.pred_values, len(np.unique(pred)))
+        self.wide |= np.asarray(mask).dtype.itemsize > 1
+        if self.void is not None:
+            self.voided += int(np.count_nonzero(mask == self.void))
+
+    def check(self, named: int) -> None:
+        """Say the void pixels ignored, then refuse masks or predictions whose values are not
+        class indices (:class:`~unetlab.evaluate.checks.MaskValuesError`); ``named``: how many
+        classes are given or named by the data set (0: none)."""
+        if self.voided:
+            log.info(
+                "palette masks: value %d (VOC's void outlines, %d px) counts nowhere, as in "
+                "training; --ignore-value or --label-values say otherwise",
+                self.void,
+                self.voided,
+            )
+        values = np.flatnonzero(self.gt_values)
+        check_ids_as_classes(values, (self.pred_max, self.pred_values), named, self.wide)
+        check_class_indices(values, self.pred_max)
 
 
 def _refuse_missing(missing: list[str], pred_dir: Path) -> None:
