@@ -85,3 +85,19 @@ def test_the_cli_takes_axes(tmp_path, net):
     assert main([*argv, "--axes", "TCYX"]) == 0
     with tifffile.TiffFile(tmp_path / "o" / "c.tif") as tif:
         assert tif.series[0].shape == (2, H, W) and tif.series[0].axes == "TYX"
+
+
+def test_skip_existing_does_not_take_outputs_of_other_axes_for_done(tmp_path, net):
+    save_model(tmp_path / "m.pt", net)
+    tifffile.imwrite(tmp_path / "c.tif", _channels(3))
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "c.tif")]
+    argv += ["--output", str(tmp_path / "o"), "--device", "cpu"]
+    assert main([*argv, "--axes", "TYX"]) == 0
+    assert main([*argv, "--axes", "TYX", "--skip-existing"]) == 0  # done: skipped
+    stamp = (tmp_path / "o" / "c.tif").stat().st_mtime_ns
+    assert main([*argv, "--axes", "ZYX", "--skip-existing"]) == 2  # another setting's
+    assert main([*argv, "--skip-existing"]) == 2  # no axes given: not those of TYX either
+    assert (tmp_path / "o" / "c.tif").stat().st_mtime_ns == stamp
+    assert main([*argv, "--axes", "ZYX"]) == 0
+    with tifffile.TiffFile(tmp_path / "o" / "c.tif") as tif:
+        assert tif.series[0].axes == "ZYX"

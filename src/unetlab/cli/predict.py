@@ -222,7 +222,7 @@ def _record(args, device, loaded: dict):
     model = loaded["model"] = _load(args, device)
     made = dict(color=args.color, label_values=args.label_values, level=args.level)
     made |= dict(objects=_objects(args, model), options=predict_options(args, device))
-    return file_record(model, **made)
+    return file_record(model, axes=args.axes, **made)
 
 
 def _output_folder(output: str) -> Path:

@@ -10,6 +10,7 @@ bounded by the tiles, not the image.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import os
 import threading
@@ -475,7 +476,7 @@ def predict_file(
     options = PredictOptions.for_model(model, options, **settings)
     wanted = dict(probabilities=save_probabilities, overlay=draw_overlay, objects=bool(objects))
     made = dict(color=color, label_values=label_values, objects=objects, level=level)
-    record = file_record(model, options=options, **made)
+    record = file_record(model, options=options, axes=axes, **made)
     held = dict(overwrite=overwrite, group=group, record=record)
     with _checked_folder(out_dir, path, **held, **wanted):
         for tiff in (True, False):
@@ -514,15 +515,20 @@ def file_record(
     label_values: bool = False,
     objects: ObjectOptions | None = None,
     level: int = 0,
+    axes: str | None = None,
     **settings,
 ) -> Provenance:
     """What :func:`predict_file` records as having made its outputs, for the same keywords
     (``settings``: :class:`PredictOptions` fields by name; others are not outputs' settings
-    and are ignored): :func:`~unetlab.inference.records.prediction_record`."""
+    and are ignored): :func:`~unetlab.inference.records.prediction_record`, with the
+    ``axes`` given for the input (they change what is predicted) among the model settings."""
     fields = {k: v for k, v in settings.items() if k in PredictOptions.__dataclass_fields__}
     options = PredictOptions.for_model(model, options, **fields)
     made = dict(color=color, label_values=label_values, objects=objects, level=level)
-    return prediction_record(model, options, **made)
+    record = prediction_record(model, options, **made)
+    if axes is None:  # as before --axes: the same key
+        return record
+    return dataclasses.replace(record, model={**record.model, "axes": axes.upper()})
 
 
 def _predict_whole(
