@@ -275,3 +275,44 @@ def test_bench_forward_runs_only_the_presets_asked_and_writes_to_out(tmp_path, m
     small = sum(p.numel() for p in UNet.from_preset("small").parameters())
     assert set(models) == {small}
     assert json.loads(out.read_text())["rows"]
+
+
+def _busy_timing(wall: float, cpu: float) -> bench.Timing:
+    return bench.Timing(wall, wall, (wall,), cpu * 0.9, cpu * 0.1, 0.0)
+
+
+def test_share_of_peak_by_cpu_time_beside_wall_time(monkeypatch):
+    """On a loaded machine the wall-time share read 0.32 where CPU time gave the README's
+    0.89 (audit s28 perf, finding 2)."""
+    monkeypatch.setattr(bench, "time_calls", lambda *a, **k: _busy_timing(4.0, 1.0))
+    peak = bench.conv_peak(shapes=((8, 16),), repeat=1)
+    assert peak["cpu_gflops"] == pytest.approx(2 * 8 * 8 * 9 * 16 * 16 / 1e9, rel=1e-3)
+    gflop = bench.summarize(_tiny(), 92).gflops
+    row = bench.bench_forward(
+        _tiny(),
+        92,
+        layout="nchw",
+        repeat=1,
+        peak_gflops=gflop / 4 / 0.2,
+        peak_cpu_gflops=gflop / 0.8,
+    )
+    assert row["share_of_peak"] == pytest.approx(0.2, abs=2e-3)  # wall time: 4 s a call
+    assert row["share_of_peak_cpu"] == pytest.approx(0.8, abs=2e-3)  # CPU time: 1 s a call
+
+
+def test_busy_cpu_is_said_above_the_cores():
+    assert bench.busy_cpu(load=2.3, cpus=2) is None
+    line = bench.busy_cpu(load=9.04, cpus=2)
+    assert line.startswith("the CPU is busy (load 9.0 on 2 core(s))") and "CPU time" in line
+
+
+def test_cli_bench_says_a_busy_cpu_and_the_cpu_share(monkeypatch, capsys, caplog):
+    monkeypatch.setenv("UNETLAB_TUNE_ALLOCATOR", "0")
+    monkeypatch.setattr("os.getloadavg", lambda: (9.0, 9.0, 9.0))
+    rows = [{"what": "forward", "seconds": 4.0, "share_of_peak": 0.2, "share_of_peak_cpu": 0.8}]
+    monkeypatch.setattr("unetlab.cli.bench._measure", lambda *a: rows)
+    with caplog.at_level("WARNING"):
+        assert main(["bench", "--preset", "small", "--quick", "--tile-size", "64"]) == 0
+    assert "share_of_peak_cpu" in capsys.readouterr().out.splitlines()[-2]
+    busy = [r.getMessage() for r in caplog.records if "the CPU is busy" in r.getMessage()]
+    assert len(busy) == 2  # before the figures, and after their table

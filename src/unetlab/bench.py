@@ -226,6 +226,7 @@ def conv_peak(
         "gflop": round(gflop, 3),
         **_timing_fields(t),
         "gflops": round(rate, 1),
+        **_cpu_fields(_cpu_rate(gflop, t, device)),
     }
 
 
@@ -242,13 +243,16 @@ def bench_forward(
     repeat: int = 5,
     warmup: int = 1,
     peak_gflops: float | None = None,
+    peak_cpu_gflops: float | None = None,
     device: str | torch.device = "cpu",
 ) -> dict:
     """One forward pass of ``model`` on (batch, C, size, size) random input, inference mode.
 
     ``dtype="bf16"`` converts the weights and the input to bfloat16 (no autocast casts per
-    call). ``peak_gflops``: the :func:`conv_peak` of the same dtype and layout, to report
-    the share of it reached. The model is left on ``device`` in float32, NCHW.
+    call). ``peak_gflops`` (and, on the CPU, ``peak_cpu_gflops``): the :func:`conv_peak`'s
+    figures of the same dtype and layout, to report the share of it reached by wall time
+    (``share_of_peak``) and by CPU time (``share_of_peak_cpu``, which other jobs on the
+    machine do not lower). The model is left on ``device`` in float32, NCHW.
     """
     fmt = _layout(layout)
     model = model.eval().to(device, _dtype(dtype)).to(memory_format=fmt)
@@ -268,10 +272,49 @@ def bench_forward(
         **_timing_fields(t),
         "gflops": round(gflop / t.median_s, 1),
     }
-    if peak_gflops:
+    if peak_gflops:  # by wall time: low while other jobs share the cores
         row["share_of_peak"] = round(gflop / t.median_s / peak_gflops, 3)
+    cpu = _cpu_rate(gflop, t, device)
+    row.update(_cpu_fields(cpu))
+    if peak_cpu_gflops and cpu:  # by CPU time: the same on a busy machine
+        row["share_of_peak_cpu"] = round(cpu / peak_cpu_gflops, 3)
     model.float().to(memory_format=torch.contiguous_format)
     return row
+
+
+def _cpu_rate(gflop: float, t: Timing, device) -> float | None:
+    """GFLOP a CPU second (user + system) on the CPU; None on a GPU, whose work is not the
+    process's CPU time."""
+    cpu = t.user_s + t.system_s
+    if torch.device(device).type != "cpu" or cpu <= 0:
+        return None
+    return gflop / cpu
+
+
+def _cpu_fields(rate: float | None) -> dict:
+    return {} if rate is None else {"cpu_gflops": float(f"{rate:.4g}")}
+
+
+def busy_cpu(*, load: float | None = None, cpus: int | None = None) -> str | None:
+    """A line for figures measured while other jobs share the CPU, or None: when the
+    1-minute load average (``load``, default ``os.getloadavg``; this process's own threads
+    count in it) exceeds the CPUs this process may use (``cpus``) by more than half a
+    core, wall-clock figures are low and vary from run to run."""
+    from unetlab.runtime import available_cpus
+
+    if load is None:
+        try:
+            load = os.getloadavg()[0]
+        except (AttributeError, OSError):  # not on this platform
+            return None
+    cpus = cpus or available_cpus()
+    if load <= cpus + 0.5:
+        return None
+    return (
+        f"the CPU is busy (load {load:.1f} on {cpus} core(s)): other jobs share the cores, so "
+        "seconds, gflops, share_of_peak and mpix_per_s (wall time) are low; cpu_seconds and "
+        "share_of_peak_cpu (CPU time) hold; stop the other jobs for wall-clock figures"
+    )
 
 
 def _describe(model: UNet) -> str:

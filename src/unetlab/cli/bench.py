@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import shlex
 
-from unetlab.cli.common import check_pixels
+from unetlab.cli.common import PRECISIONS, check_pixels
 from unetlab.errors import UnetlabError
 from unetlab.models.architecture import ENCODERS, PRESETS
+
+log = logging.getLogger(__name__)
 
 
 def add_parser(sub) -> None:
@@ -14,8 +17,9 @@ def add_parser(sub) -> None:
         "bench",
         help="measure forward GFLOP/s, prediction MP/s and training step time here",
         description="Measure this machine: a 3x3 convolution's peak GFLOP/s, the net's forward "
-        "pass (share of that peak), whole-image prediction in MP/s against the model alone "
-        "(the tiling engine's overhead) and a training step. --quick takes under a minute.",
+        "pass (share of that peak by wall time, and on the CPU by CPU time), whole-image "
+        "prediction in MP/s against the model alone (the tiling engine's overhead) and a "
+        "training step. --quick takes under a minute on an idle machine.",
     )
     p.add_argument(
         "--preset",
@@ -41,8 +45,8 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--precision",
-        choices=["fp32", "bf16"],
-        default="fp32",
+        choices=PRECISIONS,
+        default=PRECISIONS[0],
         help="bf16 needs a CPU with AVX512-BF16/AMX or a CUDA GPU",
     )
     p.add_argument("--repeat", type=int, help="timed calls per figure (default 5, quick 3)")
@@ -64,7 +68,7 @@ def add_parser(sub) -> None:
 #: The columns of the closing table.
 COLUMNS = [
     "what", "model", "size", "image", "tile", "dtype", "precision", "seconds", "gflops",
-    "share_of_peak", "mpix_per_s", "overhead", "data_share",
+    "share_of_peak", "share_of_peak_cpu", "mpix_per_s", "overhead", "data_share",
 ]  # fmt: skip
 
 
@@ -93,13 +97,24 @@ def run(args) -> int:
         else f"{threads} threads, {allocator}"
     )
     print(f"unetlab bench: {name}, {where}", flush=True)
+    if busy := _busy(device):
+        log.warning(busy)
     rows = _measure(args, model, device, repeat)
     print()
     print(bench.table(rows, COLUMNS))
+    if busy := busy or _busy(device):  # at the start, or over the run's last minute
+        log.warning(busy)
     if args.json:
         bench.write_json(args.json, rows, command=_command(args), device=device)
         print(f"wrote {args.json}")
     return 0
+
+
+def _busy(device) -> str | None:
+    """:func:`unetlab.bench.busy_cpu`'s line for a run on the CPU, or None."""
+    from unetlab import bench
+
+    return bench.busy_cpu() if device.type == "cpu" else None
 
 
 def _check_numbers(args) -> None:
@@ -139,7 +154,12 @@ def _measure(args, model, device, repeat: int) -> list[dict]:
 
     peak = bench.conv_peak(dtype=args.precision, repeat=repeat, device=device)
     show(peak)
-    forward = dict(dtype=args.precision, repeat=repeat, peak_gflops=peak["gflops"])
+    forward = dict(
+        dtype=args.precision,
+        repeat=repeat,
+        peak_gflops=peak["gflops"],
+        peak_cpu_gflops=peak.get("cpu_gflops"),
+    )
     show(bench.bench_forward(model, tile, device=device, **forward))
     repeats = 2 if args.quick else repeat
     show(
