@@ -37,6 +37,26 @@ def test_ignored_pixels_count_in_no_object_score(tmp_path):
     assert (d["dsb"], d["object_f1"], d["pq"], d["seg"]) == (1.0, 1.0, 1.0, 1.0)
 
 
+def test_the_text_says_how_many_pixels_were_scored_and_ignored(tmp_path):
+    """Sparse labels: the pixel figures are of the labelled pixels, not "all pixels" (audit
+    s28 sparse, finding 8)."""
+    gt = np.full((20, 15), 255, np.uint8)  # 300 pixels, 21 labelled: 93% ignored
+    gt[2:5, 2:9] = 1
+    pred = np.ones_like(gt)
+    report = evaluate_predictions(*_write(tmp_path, gt, pred), ignore_value=255)
+    assert (report.summary["labelled_pixels"], report.summary["ignored_pixels"]) == (21, 279)
+    table = report.table()
+    assert "pixels scored      21 labelled pixels of 300; 93% ignored" in table
+    assert "all pixels" not in table and "(labelled pixels, pooled over images" in table
+    d = report.to_dict()
+    assert d["averaging"]["miou"].startswith("labelled pixels pooled over images")
+    assert "279 ignored pixels" in d["averaging"]["miou"]
+    full = evaluate_predictions(*_write(tmp_path / "full", pred, pred))  # none ignored
+    assert full.summary["ignored_pixels"] == 0 and full.summary["labelled_pixels"] == 300
+    assert "pixels scored" not in full.table() and "(all pixels, pooled" in full.table()
+    assert full.to_dict()["averaging"]["miou"].startswith("all pixels pooled over images")
+
+
 def test_binary_instance_truth_takes_the_connectivity_asked(tmp_path):
     gt = np.zeros((40, 40), np.uint8)
     gt[5:15, 5:15] = gt[15:25, 15:25] = 1  # touching at a corner

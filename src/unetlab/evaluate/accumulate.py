@@ -62,6 +62,7 @@ class Accumulator:
         self.rand = np.zeros(3)
         self.top = np.zeros(2, np.int64)  # the largest predicted and true class index
         self.rand_empty = True
+        self.ignored = 0  # pixels whose truth is IGNORE_INDEX: scored nowhere
         self.objects: list[dict] = []  # object_scores of each image
         self.probs: list[np.ndarray] = []
         self.truths: list[np.ndarray] = []
@@ -87,6 +88,7 @@ class Accumulator:
         self.top = np.maximum(self.top, (pred.max(initial=0), gt.max(initial=0)))
         n = int(self.top.max()) + 1
         self.matrices.append(confusion_matrix(pred, gt, n))
+        self.ignored += int(np.count_nonzero(gt == IGNORE_INDEX))
         row = {"name": name, "pixel_error": pixel_error(pred, gt, ignore_index=IGNORE_INDEX)}
         if self.want_objects is not False:
             row.update(self._object_row(pred, gt, gt_ids, pred_ids))
@@ -150,7 +152,8 @@ class Accumulator:
             per = metrics_from_matrix(padded)
             row.update(miou=per["miou"], pixel_accuracy=per["pixel_accuracy"], iou=per["iou"])
         summary = metrics_from_matrix(total)
-        summary.pop("total")
+        summary["labelled_pixels"] = summary.pop("total")
+        summary["ignored_pixels"] = self.ignored
         image_miou = [r["miou"] for r in self.rows if not math.isnan(r["miou"])]
         summary.update(
             num_images=len(self.rows),

@@ -75,7 +75,10 @@ class Report:
         out["confusion_matrix"] = self.matrix.tolist()
         if self.threshold is not None:
             out["best_threshold"] = self.threshold
-        out["averaging"] = {k: v for k, v in AVERAGING.items() if k in out}
+        pooled = _pooled_over(out.get("ignored_pixels", 0))
+        out["averaging"] = {
+            k: pooled if v == POOLED else v for k, v in AVERAGING.items() if k in out
+        }
         if out.get("object_classes", 1) > 1:
             out["averaging"]["pq"] = out["averaging"]["sq"] = out["averaging"]["rq"] = (
                 f"{SUMMED}, per class; then the mean over the {out['object_classes']} classes"
@@ -98,14 +101,17 @@ class Report:
                 f"{name:<{width}}  {_f(s['iou'][i]):>7}  {_f(s['dice'][i]):>7}  "
                 f"{s['pixels'][i]:>10}"
             )
+        ignored = s.get("ignored_pixels", 0)
+        which = "labelled pixels" if ignored else "all pixels"
         lines += [
             "",
             f"images             {s['num_images']}",
-            f"mIoU               {_f(s['miou'])}   (all pixels, pooled over images; mean of "
+            *([_pixels_line(s["labelled_pixels"], ignored)] if ignored else []),
+            f"mIoU               {_f(s['miou'])}   ({which}, pooled over images; mean of "
             f"per-image mIoU {_f(s['mean_image_miou'])})",
-            f"mean Dice          {_f(s['mdice'])}   (all pixels, pooled over images)",
-            f"pixel accuracy     {_f(s['pixel_accuracy'])}   (all pixels, pooled over images)",
-            f"pixel error        {_f(s['pixel_error'])}   (all pixels, pooled over images)",
+            f"mean Dice          {_f(s['mdice'])}   ({which}, pooled over images)",
+            f"pixel accuracy     {_f(s['pixel_accuracy'])}   ({which}, pooled over images)",
+            f"pixel error        {_f(s['pixel_error'])}   ({which}, pooled over images)",
             *(
                 _object_lines(s)
                 if "rand_error" in s
@@ -249,6 +255,8 @@ AVERAGING = {
     "pixel_accuracy": POOLED,
     "pixel_error": POOLED,
     "mean_image_miou": PER_IMAGE,
+    "labelled_pixels": "summed over images",
+    "ignored_pixels": "summed over images",
     "rand_error": "pair counts summed over images",
     "v_rand": "pair counts summed over images",
     "v_rand_split": "pair counts summed over images",
@@ -269,6 +277,29 @@ AVERAGING = {
     "best_threshold": "rand_error: pair counts summed over images; information_score, "
     "pixel_error: means over images; challenge_pixel_error: counts summed over images",
 }
+
+
+def _pooled_over(ignored: int) -> str:
+    """How the pixel figures combine the images: :data:`POOLED`, or, with ``ignored`` pixels
+    (the masks' ignore value), the labelled pixels pooled and how many were ignored."""
+    if not ignored:
+        return POOLED
+    return (
+        f"labelled pixels pooled over images (one confusion matrix; {ignored} ignored pixels "
+        "count nowhere)"
+    )
+
+
+def _pixels_line(labelled: int, ignored: int) -> str:
+    """The table's line of the pixels scored (labelled) and ignored, e.g. ``20,952 labelled
+    pixels of 300,000; 93% ignored``."""
+    total = labelled + ignored
+    share = ignored / total
+    percent = f"{share:.0%}" if 0.01 <= share <= 0.99 else f"{share:.1%}"
+    return (
+        f"pixels scored      {labelled:,} labelled pixels of {total:,}; {percent} ignored "
+        "(the masks' ignore value: they count nowhere)"
+    )
 
 
 def _object_lines(s: dict) -> list[str]:
