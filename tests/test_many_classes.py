@@ -181,7 +181,7 @@ def test_resnet50_net_trains_predicts_and_summarises(tmp_path, capsys):
     assert "resnet50 U-Net" in log and "encoder frozen from epoch 1" in log
     assert "encoder trained from epoch 2" in log
     model = load_model(run / "checkpoints" / "last.pt")
-    assert isinstance(model, EncoderUNet) and model.normalization == {"mode": "per_image"}
+    assert isinstance(model, EncoderUNet) and model.normalization["mode"] == "per_image"
     image = np.asarray(Image.open(voc / "JPEGImages" / "scene_002.jpg"))[:45, :61]
     probs = predict_image(model, image)  # odd sizes: padded to the grid, cropped back
     assert probs.shape == (7, 45, 61)

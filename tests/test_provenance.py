@@ -138,7 +138,10 @@ def test_a_run_records_code_machine_and_what_its_config_resolved_to(tmp_path, mo
     assert entry["code"] == code_identity()
     assert entry["machine"]["threads"] == 1 and entry["machine"]["cpu"]
     resolved = entry["resolved"]
-    assert resolved | {"model": None} == {
+    normalization = dict(resolved["normalization"])
+    floor = normalization.pop("floor")  # half the least std of the training images
+    assert len(floor) == 1 and floor[0] > 0
+    assert resolved | {"model": None, "normalization": normalization} == {
         "device": "cpu",
         "threads": 1,
         "processes": 1,

@@ -234,7 +234,7 @@ def test_run_folder_and_checkpoint_carry_what_prediction_needs(tmp_path, data):
     assert "epoch 2/2" in (run / "train.log").read_text()
     model = load_model(result["best_checkpoint"])
     assert model.classes == ["dark", "bright"] and model.label_values == [0, 255]
-    assert model.normalization == {"mode": "per_image"}
+    assert model.normalization["mode"] == "per_image" and model.normalization["floor"][0] > 0
     assert 0.0 <= result["best_val_miou"] <= 1.0
     header = (run / "metrics.csv").read_text().splitlines()[0].split(",")
     assert {
