@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -351,33 +352,28 @@ def load_samples(
         DatasetError: one error listing every problem (unreadable file, RGB mask, size
             mismatch, unknown label values, wrong channel count) with its file and the fix.
     """
-    if not pairs:
-        raise DatasetError("no image/mask pairs to load")
     label_values = [int(v) for v in label_values]
-    problems: list[str] = []
     unknown: set[int] = set()
     found: set[int] = set()  # every value in the masks, for the fix
-    loaded: list[tuple[Pair, np.ndarray, np.ndarray]] = []
-    read = PairReader(channel)  # a stack's files read once for all their pages
-    for pair in pairs:
+
+    def encode(pair: Pair, raw: np.ndarray) -> np.ndarray:
         try:
-            image, raw = read(pair)
             mask = _encode(raw, label_values, ignore_value, pair)
         except _UnknownValues as exc:
-            problems.append(str(exc))
-            unknown |= exc.values - set(label_values)
-            found |= exc.values
-            continue
-        except UnetlabError as exc:
-            problems.append(str(exc))
-            continue
-        problems += _image_problems(pair, image)
-        loaded.append((pair, image, mask))
+            unknown.update(exc.values - set(label_values))
+            found.update(exc.values)
+            raise
         present = np.bincount(mask[mask >= 0], minlength=len(label_values)).nonzero()[0]
-        found |= {label_values[k] for k in present.tolist()}
-    problems += _channel_problems(loaded, in_channels)
-    if problems:
-        raise problems_error(problems, fix=_fix_hint(sorted(found), unknown))
+        found.update(label_values[k] for k in present.tolist())
+        return mask
+
+    loaded = _load(
+        pairs,
+        encode,
+        channel=channel,
+        in_channels=in_channels,
+        fix=lambda: _fix_hint(sorted(found), unknown),
+    )
     weigh = _weigher(weight_map)
     return [
         Sample(pair.name, normalize(image, normalization), mask, weigh(mask))
@@ -407,33 +403,23 @@ def load_instance_samples(
         (samples in the order of ``pairs``, :func:`unetlab.data.instances.object_statistics`
         of all their objects plus ``boundary_width``).
     """
-    if not pairs:
-        raise DatasetError("no image/mask pairs to load")
-    problems: list[str] = []
-    loaded, areas, binary, split = [], [], [], []
-    read = PairReader(channel)
-    for pair in pairs:
-        try:
-            image, raw = read(pair)
-            ignored = raw == ignore_value if ignore_value is not None else None
-            ids = instance_ids(
-                np.where(ignored, 0, raw) if ignored is not None else raw, name=pair.mask_page
-            )
-        except UnetlabError as exc:
-            problems.append(str(exc))
-            continue
-        problems += _image_problems(pair, image)
+    areas, binary, split = [], [], []
+
+    def encode(pair: Pair, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        ignored = raw == ignore_value if ignore_value is not None else None
+        ids = instance_ids(
+            np.where(ignored, 0, raw) if ignored is not None else raw, name=pair.mask_page
+        )
         if len(np.unique(raw)) == 2 and ids.max() > 1:
             binary.append(pair.name)
-        split += [f"{pair.name}:{i}" for i in split_pieces(ids)]
+        split.extend(f"{pair.name}:{i}" for i in split_pieces(ids))
         areas.append(object_areas(ids))
         target = boundary_target(ids, boundary_width=boundary_width).astype(np.int64)
         if ignored is not None:
             target[ignored] = IGNORE_INDEX
-        loaded.append((pair, image, target, ids))
-    problems += _channel_problems([(p, i, t) for p, i, t, _ in loaded], in_channels)
-    if problems:
-        raise problems_error(problems)
+        return target, ids
+
+    loaded = _load(pairs, encode, channel=channel, in_channels=in_channels)
     _warn_instances(binary, split)
     samples = [
         Sample(
@@ -442,10 +428,42 @@ def load_instance_samples(
             target,
             _instance_weight(target, ids, weight_map),
         )
-        for pair, image, target, ids in loaded
+        for pair, image, (target, ids) in loaded
     ]
     stats = object_statistics(np.concatenate(areas), images=len(loaded))
     return samples, {**stats, "boundary_width": int(boundary_width)}
+
+
+def _load(
+    pairs: Sequence[Pair],
+    encode: Callable[[Pair, np.ndarray], Any],
+    *,
+    channel: int | None,
+    in_channels: int | None,
+    fix: Callable[[], str] = lambda: "",
+) -> list[tuple[Pair, np.ndarray, Any]]:
+    """The skeleton of both loaders: read every pair once (a stack's files once for all their
+    pages), ``encode(pair, raw_mask)`` its mask, collect every problem (unreadable file, mask
+    the encoder refuses, non-finite pixels, channel counts) and raise them as one error with
+    ``fix()``; else ``(pair, image, encoded)`` in the order of ``pairs``."""
+    if not pairs:
+        raise DatasetError("no image/mask pairs to load")
+    problems: list[str] = []
+    loaded = []
+    read = PairReader(channel)
+    for pair in pairs:
+        try:
+            image, raw = read(pair)
+            encoded = encode(pair, raw)
+        except UnetlabError as exc:
+            problems.append(str(exc))
+            continue
+        problems += _image_problems(pair, image)
+        loaded.append((pair, image, encoded))
+    problems += _channel_problems(loaded, in_channels)
+    if problems:
+        raise problems_error(problems, fix=fix())
+    return loaded
 
 
 def _warn_instances(binary: list[str], split: list[str]) -> None:
