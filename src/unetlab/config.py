@@ -25,6 +25,13 @@ from pathlib import Path
 import yaml
 
 from unetlab.atomic import atomic_path
+from unetlab.config_resume import (  # noqa: F401 (the resume rules: re-exported)
+    RESUMABLE,
+    check_resumed,
+    config_changes,
+    describe_changes,
+    resumed_config,
+)
 from unetlab.errors import UnetlabError, first_line
 from unetlab.losses import FOCAL_GAMMA, LOSSES
 
@@ -846,104 +853,6 @@ def _named_keys(data: dict, overrides: list[str] | None) -> set[str]:
         parts = item.partition("=")[0].strip().split(".")
         keys.add(".".join(parts[:2]))
     return keys
-
-
-#: the keys a resumed run may change: how long, where and with what batches it goes on (the
-#: schedule is laid over the new length), and how it is watched. Every other key would change
-#: what is trained, so a resumed run keeps the run's own value.
-RESUMABLE = frozenset(
-    {
-        "data.root",  # the same data, moved
-        "data.tiles_per_epoch",
-        "train.epochs",
-        "train.max_minutes",
-        "train.batch_size",
-        "train.device",
-        "train.num_workers",
-        "train.patience",
-        "train.val_every",
-        "run.dir",
-        "run.name",
-    }
-)
-
-
-def config_changes(before: Config, after: Config, keys: set[str] | None = None) -> dict:
-    """``{"section.key": (before's value, after's)}`` for each key (of ``keys``, or all) whose
-    values differ."""
-    old, new = before.to_dict(), after.to_dict()
-    return {
-        f"{section}.{key}": (value, new[section][key])
-        for section, values in old.items()
-        for key, value in values.items()
-        if value != new[section][key] and (keys is None or f"{section}.{key}" in keys)
-    }
-
-
-def describe_changes(changes: dict) -> str:
-    """``train.epochs 50 -> 60, train.max_minutes 1.0 -> 2.0``"""
-    return ", ".join(f"{key} {old} -> {new}" for key, (old, new) in changes.items())
-
-
-def resumed_config(own: Config, asked: Config, explicit: set[str], *, source: str) -> Config:
-    """The config a resumed run goes on with: ``own``, the run's resolved config (read from
-    ``source``, its plan included), with the values that ``asked`` (the command's config file
-    and flags) gives to its ``explicit`` keys where they may change on resume (``RESUMABLE``).
-    An explicit key of another kind whose value differs from the run's is refused, naming it:
-    a resumed run must train what its first part trained."""
-    changes = config_changes(own, asked, explicit)
-    if refused := [key for key in changes if key not in RESUMABLE]:
-        listed = ", ".join(f"{k} {changes[k][1]} (the run's: {changes[k][0]})" for k in refused)
-        raise UnetlabError(
-            f"a resumed run keeps its own settings ({source}), but this command sets {listed}: "
-            "drop them to resume, or start a new run with them (another --run-dir, or "
-            "--overwrite)"
-        )
-    _refuse_clock_switch(own, changes, source)
-    data = own.to_dict()
-    for key, (_, value) in changes.items():
-        section, name = key.split(".")
-        data[section][name] = value
-    return Config.from_dict(data)
-
-
-def check_resumed(own: Config, asked: Config, *, source: str) -> None:
-    """What ``fit(..., resume=True)`` is given (``asked``) against the run's own config
-    (``own``, read from ``source``): one line naming the keys where it differs and may not
-    change on resume (``RESUMABLE``), in Python's terms; a switch between the clock and steps
-    (:func:`_refuse_clock_switch`) too. :func:`resumed_config` is the command line's
-    (it takes the run's config with the keys the command sets)."""
-    changes = config_changes(own, asked)
-    if refused := [key for key in changes if key not in RESUMABLE]:
-        listed = ", ".join(f"{k} {changes[k][1]} (the run's: {changes[k][0]})" for k in refused[:4])
-        more = f" and {len(refused) - 4} more" if len(refused) > 4 else ""
-        raise UnetlabError(
-            f"a resumed run keeps its own settings ({source}), but this config sets "
-            f"{listed}{more}: pass the run's own config, cfg = load_config({str(source)!r}), "
-            f"changing only {', '.join(sorted(RESUMABLE))}; or start a new run with yours "
-            "(another run_dir, or overwrite=True)"
-        )
-    _refuse_clock_switch(own, changes, source, flags=False)
-
-
-def _refuse_clock_switch(own: Config, changes: dict, source: str, *, flags: bool = True) -> None:
-    """A cosine or poly schedule runs on the clock under a time budget and on steps without
-    one: a resume cannot switch between the two (it has the other one's state). ``flags``:
-    the fix in the command line's terms, else in the config's."""
-    if "train.max_minutes" not in changes or own.train.schedule not in ("cosine", "poly"):
-        return
-    before, after = changes["train.max_minutes"]
-    if (before > 0) == (after > 0):
-        return
-    minutes, epochs = ("--minutes", "--epochs") if flags else ("train.max_minutes", "train.epochs")
-    if before > 0:
-        fix = f"resume it with {minutes} M (more than 0) to give it more time"
-        raise UnetlabError(f"this run trained on a {before:g}-minute time budget ({source}): {fix}")
-    raise UnetlabError(
-        f"this run trained without a time budget ({source}: its {own.train.schedule} schedule "
-        f"counts steps), so a resume cannot give it {minutes}: give {epochs} N to train "
-        f"longer, or start a new run with {minutes}"
-    )
 
 
 def save_config(cfg: Config, path: str | os.PathLike, *, header: str = "") -> Path:
