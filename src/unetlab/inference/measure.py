@@ -390,8 +390,8 @@ class _Intensity:
                 self.count[part], self.mean[part, c : c + 1], self.square[part, c : c + 1, None],
                 count, mean, square,
             )  # fmt: skip
-        np.minimum.at(self.min[part], flat, values)
-        np.maximum.at(self.max[part], flat, values)
+            np.minimum.at(self.min[part, c], flat, values[:, c])  # 1-D: 6x faster than 2-D
+            np.maximum.at(self.max[part, c], flat, values[:, c])
         self.count[part] += count
 
     def columns(self, present, area) -> dict[str, np.ndarray]:
