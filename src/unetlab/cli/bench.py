@@ -37,7 +37,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--quick",
         action="store_true",
-        help="fewer repeats, a 512x512 image, no training step (< 1 min)",
+        help="fewer repeats, a 512x512 image, no training step (< 1 min on an idle machine)",
     )
     p.add_argument("--tile-size", type=int, help="forward tile size (default: the preset's 572)")
     p.add_argument(
