@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
+from functools import cache
 
 import numpy as np
 from scipy import ndimage
@@ -215,13 +216,15 @@ def split_by_distance(ids: np.ndarray, depth: float = SPLIT_DEPTH) -> np.ndarray
     watershed on the negated distance inside the object. An object with one such maximum
     stays whole; the first piece keeps the object's place in the numbering, the others
     come after every object. Each object sees only its own pixels, so the result does not
-    depend on what lies around it.
+    depend on what lies around it. Only the objects that may split (:func:`_may_split`,
+    all objects at once) get the h-maxima and the watershed.
     """
+    ids = np.asarray(ids)
     out = np.asarray(ids, dtype=np.int64).copy()
     next_id = int(out.max(initial=0)) + 1
-    for i, box in enumerate(ndimage.find_objects(np.asarray(ids)), 1):
-        if box is None:
-            continue
+    boxes = ndimage.find_objects(ids)
+    for i in _may_split(ids, boxes, depth):
+        box = boxes[i - 1]
         pieces = _split_one(np.pad(out[box] == i, 1), depth)
         if pieces is None:
             continue
@@ -246,6 +249,99 @@ def _split_one(mask: np.ndarray, depth: float) -> np.ndarray | None:
     if n < 2:
         return None
     return watershed(-smooth, markers, mask=mask)
+
+
+#: px of context around each object's padded box on the canvas of :func:`_peaks`: the
+#: Gaussian's radius (``gaussian_filter``'s default truncation, 4 sigma)
+_CONTEXT = int(4.0 * SPLIT_SMOOTH + 0.5)
+_CANVAS_WIDTH = 2048  # px
+_CANVAS_PIXELS = 1 << 22  # the most a block of objects' slots covers: bounds the memory
+_SLACK = 1e-6  # px, far above h_maxima's rounding allowance (2e-15 of a value)
+
+
+def _may_split(ids: np.ndarray, boxes: list, depth: float) -> list[int]:
+    """The ids, increasing, of the objects that :func:`_split_one` may split (a superset).
+
+    With ``distance``, ``smooth`` and ``h`` as there, an object stays whole where
+    ``distance.max() <= h + 1`` or ``h > smooth.max()`` (no h-maxima), and where fewer than
+    two 8-connected sets of pixels as high as their 8 neighbours (:func:`_peaks`) reach h:
+    each h-maximum holds its highest pixel, one of those; two of them that touch are equally
+    high, so a set lies in one h-maximum; and one apart from the highest rises h above the
+    lowest pixel of a path to it (>= 0) or nearly as high as the highest."""
+    present = np.array([i for i, box in enumerate(boxes, 1) if box is not None], np.int64)
+    found = []
+    area = [(b[0].stop - b[0].start + 10) * (b[1].stop - b[1].start + 10) for b in boxes if b]
+    block = np.cumsum(np.array(area, np.int64)) // _CANVAS_PIXELS
+    for b in np.unique(block):
+        labels = present[block == b]
+        largest, top, peaks, slot = _peaks(ids, labels, [boxes[i - 1] for i in labels])
+        h = np.maximum(SPLIT_MIN_DEPTH, depth * largest)
+        high = np.bincount(slot, peaks >= h[slot] - _SLACK, len(labels))
+        keep = ~(largest <= h + 1) & ~(h > top) & (high >= 2)
+        found.append(labels[keep])
+    return [int(i) for i in np.concatenate(found or [present])]
+
+
+def _peaks(ids: np.ndarray, labels: np.ndarray, boxes: list) -> tuple[np.ndarray, ...]:
+    """Of the objects ``labels`` (their ``boxes``): the largest distance and the largest
+    smoothed distance of each (as :func:`_split_one` computes them), and the value and the
+    object (index into ``labels``) of each 8-connected set of pixels at least as high as
+    their 8 neighbours in the smoothed distance.
+
+    Each object's padded box gets a slot on a canvas, with :data:`_CONTEXT` px around it
+    that mirror the box (``gaussian_filter``'s default 'reflect' mode), so that one distance
+    transform, Gaussian and 3 x 3 maximum over the canvas give each object exactly what
+    they give its padded box alone."""
+    c = _CONTEXT
+    high = np.array([b[0].stop - b[0].start + 2 for b in boxes], np.int64)
+    wide = np.array([b[1].stop - b[1].start + 2 for b in boxes], np.int64)
+    y0, x0, shape = _shelves(high, wide)  # the distance transform's canvas: boxes only
+    inner = np.zeros(shape, bool)
+    for k, (i, box) in enumerate(zip(labels, boxes)):
+        inner[y0[k] + 1 : y0[k] + high[k] - 1, x0[k] + 1 : x0[k] + wide[k] - 1] = ids[box] == i
+    inner = ndimage.distance_transform_edt(inner)
+    top, left, shape = _shelves(high + 2 * c, wide + 2 * c)
+    distance, slots = np.zeros(shape), np.full(shape, -1, np.int64)
+    mask, largest = np.zeros(shape, bool), np.zeros(len(labels))
+    for k in range(len(labels)):
+        box = inner[y0[k] : y0[k] + high[k], x0[k] : x0[k] + wide[k]]
+        largest[k] = box.max()
+        y, x = top[k], left[k]
+        around = slice(y, y + high[k] + 2 * c), slice(x, x + wide[k] + 2 * c)
+        distance[around] = box[_reflected(int(high[k]))[:, None], _reflected(int(wide[k]))]
+        slots[around] = k
+        mask[y + c : y + c + high[k], x + c : x + c + wide[k]] = box > 0
+    smooth = np.where(mask, ndimage.gaussian_filter(distance, SPLIT_SMOOTH), 0.0)
+    peaks = mask & (smooth >= ndimage.maximum_filter(smooth, size=3))
+    peaks, _ = ndimage.label(peaks, np.ones((3, 3)))
+    where = np.flatnonzero(peaks)
+    _, first = np.unique(peaks.ravel()[where], return_index=True)
+    value, slot = smooth.ravel()[where[first]], slots.ravel()[where[first]]
+    highest = np.zeros(len(labels))
+    np.maximum.at(highest, slot, value)
+    return largest, highest, value, slot
+
+
+@cache
+def _reflected(n: int) -> np.ndarray:
+    """Indices -_CONTEXT .. n + _CONTEXT - 1 of a line of n px extended by mirroring
+    (d c b a | a b c d), ndimage's 'reflect' mode, brought back into 0..n-1."""
+    k = np.mod(np.arange(-_CONTEXT, n + _CONTEXT), 2 * n)
+    return np.where(k >= n, 2 * n - 1 - k, k)
+
+
+def _shelves(high: np.ndarray, wide: np.ndarray) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """Top-left corners of rectangles packed in shelves (tallest first) and the canvas
+    shape."""
+    top, left = np.zeros(len(high), np.int64), np.zeros(len(high), np.int64)
+    width = max(_CANVAS_WIDTH, int(wide.max()))
+    y = x = shelf = 0
+    for k in np.argsort(-high, kind="stable"):
+        if x + wide[k] > width:
+            y, x, shelf = y + shelf, 0, 0
+        top[k], left[k] = y, x
+        x, shelf = x + int(wide[k]), max(shelf, int(high[k]))
+    return top, left, (y + shelf, width)
 
 
 def fill_object_holes(ids: np.ndarray) -> np.ndarray:

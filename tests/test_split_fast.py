@@ -1,0 +1,143 @@
+"""split_by_distance, which processes all objects at once and gives only the objects that may
+split their own h-maxima and watershed, against the object-by-object original (kept here as
+the reference): the same ids, pixel for pixel, on random touching and merged discs and on
+Kromp 2020 nuclei masks whose touching pairs are merged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from unetlab.data.io import read_image
+from unetlab.inference import objects
+from unetlab.inference.objects import (
+    SPLIT_DEPTH,
+    SPLIT_MIN_DEPTH,
+    SPLIT_SMOOTH,
+    compact,
+    split_by_distance,
+)
+
+
+def reference_split_one(mask: np.ndarray, depth: float) -> np.ndarray | None:
+    """The original: one object's padded mask -> its pieces, or None for one piece."""
+    from skimage.morphology import h_maxima
+    from skimage.segmentation import watershed
+
+    distance = ndimage.distance_transform_edt(mask)
+    h = max(SPLIT_MIN_DEPTH, depth * float(distance.max()))
+    if distance.max() <= h + 1:
+        return None
+    smooth = np.where(mask, ndimage.gaussian_filter(distance, SPLIT_SMOOTH), 0.0)
+    markers, n = ndimage.label(h_maxima(smooth, h).astype(bool) & mask, np.ones((3, 3)))
+    if n < 2:
+        return None
+    return watershed(-smooth, markers, mask=mask)
+
+
+def reference_split(ids: np.ndarray, depth: float = SPLIT_DEPTH) -> np.ndarray:
+    """The original split_by_distance: an h-maxima and a watershed for every object."""
+    out = np.asarray(ids, dtype=np.int64).copy()
+    next_id = int(out.max(initial=0)) + 1
+    for i, box in enumerate(ndimage.find_objects(np.asarray(ids)), 1):
+        if box is None:
+            continue
+        pieces = reference_split_one(np.pad(out[box] == i, 1), depth)
+        if pieces is None:
+            continue
+        pieces = pieces[1:-1, 1:-1]
+        extra = pieces > 1
+        out[box][extra] = next_id + pieces[extra] - 2
+        next_id += int(pieces.max()) - 1
+    return compact(out)
+
+
+def random_discs(rng: np.random.Generator) -> np.ndarray:
+    """Discs of radius 1-14 at random (some past the edge), later ones painted over earlier
+    ones; a third share an id with another disc (merged pairs, some apart), ids with gaps;
+    plus a few 1-px-wide lines and single pixels."""
+    shape = tuple(rng.integers(24, 90, 2))
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    ids = np.zeros(shape, np.int64)
+    count = int(rng.integers(1, 12))
+    labels = rng.choice(np.arange(1, 3 * count + 5), count, replace=False)
+    for k in range(count):
+        cy, cx = rng.uniform(-5, shape[0] + 5), rng.uniform(-5, shape[1] + 5)
+        r = rng.uniform(1, 14)
+        label = labels[k - 1] if k and rng.random() < 0.33 else labels[k]
+        ids[(yy - cy) ** 2 + (xx - cx) ** 2 <= r * r] = label
+    for _ in range(int(rng.integers(0, 3))):
+        y, x = rng.integers(0, shape[0]), rng.integers(0, shape[1])
+        ids[y, x : x + int(rng.integers(1, 9))] = ids.max() + 1
+    return ids
+
+
+def merged_pairs(ids: np.ndarray) -> np.ndarray:
+    """Touching pairs of objects given one id (each object in one pair at most)."""
+    a = np.concatenate([ids[1:].ravel(), ids[:, 1:].ravel()]).astype(np.int64)
+    b = np.concatenate([ids[:-1].ravel(), ids[:, :-1].ravel()]).astype(np.int64)
+    touching = (a > 0) & (b > 0) & (a != b)
+    pairs = np.unique(np.sort(np.stack([a[touching], b[touching]], 1), 1), axis=0)
+    lut, used = np.arange(int(ids.max()) + 1), set()
+    for i, j in pairs:
+        if i not in used and j not in used:
+            used |= {i, j}
+            lut[j] = i
+    return lut[ids]
+
+
+def test_random_touching_and_merged_discs_split_as_one_object_at_a_time():
+    rng = np.random.default_rng(28)
+    splits = 0
+    for _ in range(150):
+        ids = random_discs(rng)
+        expected = reference_split(ids)
+        np.testing.assert_array_equal(split_by_distance(ids), expected)
+        splits += int(expected.max()) > len(np.unique(ids)) - 1
+    assert splits >= 15  # the images do exercise the split
+
+
+@pytest.mark.parametrize("depth", [0.05, 0.3])
+def test_other_depths_split_as_one_object_at_a_time(depth):
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        ids = random_discs(rng)
+        np.testing.assert_array_equal(split_by_distance(ids, depth), reference_split(ids, depth))
+
+
+def test_blocks_of_objects_give_the_same_ids(monkeypatch):
+    rng = np.random.default_rng(3)
+    ids = np.concatenate([random_discs(rng)[:24, :24] for _ in range(12)], axis=1)
+    expected = split_by_distance(ids)
+    monkeypatch.setattr(objects, "_CANVAS_PIXELS", 500)  # a block an object or two
+    monkeypatch.setattr(objects, "_CANVAS_WIDTH", 40)  # many shelves
+    np.testing.assert_array_equal(split_by_distance(ids), expected)
+    np.testing.assert_array_equal(expected, reference_split(ids))
+
+
+@pytest.mark.parametrize(
+    "name", ["Ganglioneuroblastoma_8.png", "Neuroblastoma_9.png", "otherspecimen_1.png"]
+)
+def test_kromp_nuclei_with_merged_pairs_split_as_one_object_at_a_time(kromp_dir, name):
+    ids = merged_pairs(read_image(kromp_dir / "test" / "masks" / name).astype(np.int64))
+    expected = reference_split(ids)
+    np.testing.assert_array_equal(split_by_distance(ids), expected)
+
+
+def test_objects_that_cannot_split_get_no_h_maxima_of_their_own(monkeypatch):
+    yy, xx = np.mgrid[:200, :200]
+    ids = np.zeros((200, 200), np.int32)
+    for k, (cy, cx) in enumerate([(30, 30), (30, 100), (100, 60), (160, 160)], 1):
+        ids[(yy - cy) ** 2 + (xx - cx) ** 2 <= 20**2] = k
+    ids[(yy - 160) ** 2 + (xx - 127) ** 2 <= 20**2] = 4  # two discs, one id: splits
+    calls = []
+    original = objects._split_one
+    monkeypatch.setattr(objects, "_split_one", lambda *a: calls.append(1) or original(*a))
+    out = split_by_distance(ids)
+    assert out.max() == 5 and len(calls) == 1
+    np.testing.assert_array_equal(out, reference_split(ids))
+
+
+def test_no_objects():
+    assert not split_by_distance(np.zeros((5, 7), np.int32)).any()
