@@ -153,3 +153,29 @@ def test_in_memory_scores_as_the_readme_shows():
     cm = unetlab.ConfusionMatrix(2)
     cm.update((truth > 0).astype(np.uint8), (truth > 0).astype(np.uint8))
     assert cm.compute()["miou"] == 1.0
+
+
+def test_predict_folder_times_each_file_after_an_untimed_warm_up(tmp_path):
+    # a review: --benchmark timing (and the pixel count it rates) only the CLI could reach
+    from unetlab.bench import ModelClock
+
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    images = tmp_path / "images"
+    for name, shape in (("a", (16, 24)), ("b", (32, 8))):
+        write_png(images / f"{name}.png", np.zeros(shape, np.uint8))
+    clocks = []
+
+    def clock(model):
+        clocks.append(ModelClock(model))
+        return clocks[-1]
+
+    done = unetlab.predict_folder(model, images, tmp_path / "out", clock=clock, tile_size=32)
+    assert len(clocks) == 1 and clocks[0].calls == 2  # one batch per file, the warm-up not
+    assert 0 < clocks[0].seconds <= done.seconds
+    assert done.pixels == 16 * 24 + 32 * 8
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        ".unetlab-outputs",
+        "a.png",
+        "b.png",
+        "predict.json",
+    ]  # the warm-up's scratch folder is gone

@@ -415,3 +415,42 @@ def test_a_time_lapse_table_gives_seconds(tmp_path):
         rows = list(csv.DictReader(f))
     assert list(rows[0])[:4] == ["page", "t", "t_s", "id"]
     assert {(r["t"], r["t_s"]) for r in rows} == {("0", "0"), ("1", "30"), ("2", "60")}
+
+
+def test_predict_folder_counts_each_inputs_objects_per_plane_from_its_ids(tmp_path, monkeypatch):
+    # a review: the command line read each _objects.csv back off disk to count the objects,
+    # and Python callers of predict_folder could not have the counts at all
+    import unetlab.inference.files as files
+
+    def no_table(*args):
+        raise AssertionError("an image read whole was counted from its table")
+
+    monkeypatch.setattr(files, "table_counts", no_table)
+    images = tmp_path / "in"
+    write_png(images / "a.png", nuclei_image(70, 90))
+    stack = np.stack([nuclei_image(50, 60, seed=s) for s in (1, 2)] + [np.zeros((50, 60))])
+    tifffile.imwrite(images / "s.tif", stack.astype(np.uint8), photometric="minisblack")
+    net = local_net()
+    done = unetlab.predict_folder(net, images, tmp_path / "out", objects=ObjectOptions())
+    assert list(done.objects) == [images / "a.png", images / "s.tif"]
+    for path, planes in done.objects.items():
+        with open(tmp_path / "out" / f"{path.stem}_objects.csv", newline="") as f:
+            rows = [int(r.get("page", 0)) for r in csv.DictReader(f)]
+        assert planes == [rows.count(p) for p in range(len(planes))]
+    assert len(done.objects[images / "s.tif"]) == 3 and done.objects[images / "s.tif"][2] == 0
+    assert done.objects[images / "a.png"][0] > 1
+
+
+def test_predict_folder_counts_a_streamed_images_objects(tmp_path, monkeypatch):
+    import unetlab.inference.files as files
+
+    read, counts = [], files.table_counts
+    monkeypatch.setattr(files, "table_counts", lambda w: read.append(w) or counts(w))
+    images = tmp_path / "in"
+    images.mkdir()
+    tifffile.imwrite(images / "a.tif", nuclei_image(70, 90), photometric="minisblack")
+    kept = dict(objects=ObjectOptions(), large_threshold=1000)  # a.tif is streamed
+    done = unetlab.predict_folder(local_net(), images, tmp_path / "out", **kept)
+    with open(tmp_path / "out" / "a_objects.csv", newline="") as f:
+        assert done.objects == {images / "a.tif": [len(list(csv.DictReader(f)))]}
+    assert len(read) == 1  # its ids are on disk, not in memory: counted from its table

@@ -10,11 +10,9 @@ writing into it is refused.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import statistics
 import sys
-import time
 from pathlib import Path
 
 from unetlab.cli.common import (
@@ -153,10 +151,59 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from unetlab.distributed import Group, launch, without_nproc
-    from unetlab.inference.folders import claim_folder, find_inputs
+    from unetlab.bench import ModelClock
+    from unetlab.distributed import launch, without_nproc
+    from unetlab.group import Group
+    from unetlab.inference.folders import find_inputs, predict_folder
+    from unetlab.outputs import OVERWRITE_FIX
     from unetlab.runtime import resolve_device
 
+    _check_flags(args)
+    group = Group.from_env()
+    if args.nproc > 1 and not group.active:  # start the processes; each runs this command
+        return launch(args.nproc, without_nproc(args.argv))
+    if not group.is_main:  # one start line and one summary, from the main process
+        logging.getLogger("unetlab").setLevel(logging.WARNING)
+    device = group.device(resolve_device(args.device))
+    files = find_inputs(args.input)
+    out_dir = _output_folder(args.output)
+    timed = {}  # --benchmark: model time by hooks that synchronise a GPU per call
+
+    def clock(model):
+        timed["clock"] = ModelClock(model, device)
+        return timed["clock"]
+
+    with group.joined(device):  # the model is loaded once the folder is checked
+        result = predict_folder(
+            lambda: _load(args, device),
+            files,
+            out_dir,
+            skip_existing=args.skip_existing,
+            overwrite=args.overwrite,
+            save_probabilities=args.save_probabilities,
+            draw_overlay=args.overlay,
+            objects=(lambda model: _objects(args, model)) if args.instances else None,
+            level=args.level,
+            large_threshold=args.large_pixels,
+            group=group,
+            progress=True,
+            clock=clock if args.benchmark else None,
+            notes=_notes,
+            failed=lambda line: print(f"unetlab predict: failed: {line}", file=sys.stderr),
+            report=lambda result: _summary(args, result, out_dir, timed.get("clock")),
+            name=args.checkpoint,
+            overwrite_fix=OVERWRITE_FIX,
+            color=args.color,
+            label_values=args.label_values,
+            options=predict_options(args, device),
+            output_format=args.output_format,
+            axes=args.axes,
+        )
+    return 2 if result.failed else 0
+
+
+def _check_flags(args) -> None:
+    """Refuse flags that do not go together, or values out of range (UnetlabError)."""
     if args.color and args.label_values:
         raise UnetlabError("--color and --label-values exclude each other: choose one")
     given = object_flags_given(args) + ["--watershed-seeds"] * (args.watershed_seeds is not None)
@@ -168,61 +215,16 @@ def run(args) -> int:
         raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
     if args.level < 0:
         raise UnetlabError(f"--level must be >= 0, not {args.level}")
-    group = Group.from_env()
-    if args.nproc > 1 and not group.active:  # start the processes; each runs this command
-        return launch(args.nproc, without_nproc(args.argv))
-    if not group.is_main:  # one start line and one summary, from the main process
-        logging.getLogger("unetlab").setLevel(logging.WARNING)
-    device = group.device(resolve_device(args.device))
-    files = find_inputs(args.input)
-    out_dir = _output_folder(args.output)
-    with group.joined(device), contextlib.ExitStack() as held:
-        problem, done, loaded = None, set(), {}
-        if group.is_main:  # checked (inputs never replaced, no foreign files, not in use)
-            try:  # and locked before any work; the other processes wait for the verdict
-                wanted = {
-                    "probabilities": args.save_probabilities,
-                    "overlay": args.overlay,
-                    "objects": args.instances,
-                }
-                claim = dict(skip_existing=args.skip_existing, overwrite=args.overwrite)
-                # the model is loaded once the folder is checked: what made its outputs
-                claim["record"] = lambda: _record(args, device, loaded)  # is compared to it
-                done = held.enter_context(claim_folder(out_dir, files, **claim, **wanted))
-            except UnetlabError as exc:
-                problem = exc
-        problem, done = group.share((problem, done))
-        if problem is not None:
-            raise problem
-        model = loaded.get("model") or _load(args, device)
-        objects = _objects(args, model)
-        todo = [f for f in files if f not in done]
-        return _predict_all(args, model, files, todo, out_dir, device, group, objects)
 
 
 def _load(args, device):
     """The checkpoint's model, once, in the layout prediction runs in (predict_image would
-    convert it per file), checked against the flags."""
+    convert it per file)."""
     from unetlab.checkpoint import load_model
-    from unetlab.inference.folders import check_settings
     from unetlab.runtime import inference_layout
 
     model = load_model(args.checkpoint, device=device)
-    model = model.to(memory_format=inference_layout(device))
-    options = predict_options(args, device)
-    check_settings(model, label_values=args.label_values, options=options, name=args.checkpoint)
-    return model
-
-
-def _record(args, device, loaded: dict):
-    """What makes this command's outputs (:func:`unetlab.inference.files.file_record`), with
-    the model loaded into ``loaded``."""
-    from unetlab.inference.files import file_record
-
-    model = loaded["model"] = _load(args, device)
-    made = dict(color=args.color, label_values=args.label_values, level=args.level)
-    made |= dict(objects=_objects(args, model), options=predict_options(args, device))
-    return file_record(model, axes=args.axes, **made)
+    return model.to(memory_format=inference_layout(device))
 
 
 def _output_folder(output: str) -> Path:
@@ -239,130 +241,14 @@ def _output_folder(output: str) -> Path:
     return out_dir
 
 
-def _channel_note(trained: int | None, asked: int | None) -> None:
-    """Say which channel is predicted where the checkpoint records one (``data.channel``)."""
-    if trained is None:
-        return
-    if asked is None:
-        log.info("predicting channel %d of each image: the model was trained on it", trained)
-    elif asked != trained:
-        log.warning(
-            "predicting channel %d (--channel), but the model was trained on channel %d "
-            "(data.channel); leave --channel out for that one",
-            asked,
-            trained,
-        )
-
-
-def _predict_all(args, model, files, todo, out_dir, device, group, objects) -> int:
-    """``todo`` of ``files``: large inputs by all processes together (each its band of
-    rows), the others shared out one file per process in turn; the main process reports the
-    totals."""
-    from unetlab.bench import ModelClock
-    from unetlab.inference.folders import is_streamed
-
-    # decided once, by the main process, so that every process takes the same files
-    streamed = dict(level=args.level, threshold=args.large_pixels)
-    large = group.share([is_streamed(f, **streamed) for f in todo])
-    mine = [
-        f for i, (f, big) in enumerate(zip(todo, large)) if big or i % group.world == group.rank
-    ]
-    processes = f", {group.world} processes" if group.active else ""
-    log.info(
-        "predict: %d file(s) (%d large), model %s (%d -> %d classes, %s padding), device %s%s",
-        *(len(todo), sum(large), Path(args.checkpoint).name, model.in_channels),
-        *(model.num_classes, model.padding, device, processes),
-    )
-    _channel_note(getattr(model, "channel", None), args.channel)
-    from unetlab.inference.offset import describe_offset, label_offset
-
-    if any(offset := label_offset(model)):
-        log.info("predictions moved by the checkpoint's label offset: %s", describe_offset(offset))
-    if args.tta:
-        from unetlab.inference.tta import describe_tta
-
-        log.info(describe_tta(model, args.tta))
-    _log_objects(objects, model)
-    options = dict(
-        color=args.color,
-        label_values=args.label_values,
-        save_probabilities=args.save_probabilities,
-        draw_overlay=args.overlay,
-        options=predict_options(args, device),
-        objects=objects,
-        level=args.level,
-        output_format=args.output_format,
-        group=group,
-        large_threshold=args.large_pixels,
-        axes=args.axes,
-    )
-    if args.benchmark and mine:  # one-time costs (allocator, kernel choice) out of the figures
-        _warm_up(model, mine[0], out_dir, options)
-    # model time by hooks that synchronise a GPU per call: only when asked
-    clock = ModelClock(model, device) if args.benchmark else contextlib.nullcontext()
-    start = time.perf_counter()
-    counts, found = _predict_mine(
-        model, mine, dict(zip(todo, large)), out_dir, options, clock, group
-    )
-    elapsed = time.perf_counter() - start
-    done, pixels, failed = group.total(counts)
-    if args.instances:  # each file's object count, from the process that wrote it
-        found = {f: n for part in group.gather(found) for f, n in part.items()}
-    if group.is_main:
-        if args.instances:
-            _report_objects({f.name: found[f] for f in todo if f in found})
-        _report(done, len(files) - len(todo), failed, pixels, elapsed, out_dir)
-        if args.benchmark and done:
-            _report_benchmark(done, pixels, elapsed, clock.seconds)
-    return 2 if failed else 0
-
-
-def _predict_mine(model, mine, shared, out_dir, options, clock, group):
-    """Predict this process's files: ([written, pixels, failed], {file: objects found}) (a
-    file shared by all processes counts, and its error prints, once: in the main process)."""
-    from tqdm import tqdm
-
-    from unetlab.data.ome import output_pixels
-    from unetlab.inference.folders import predict_or_fail
-
-    done, pixels, failed, found = 0, 0, 0, {}
-    quiet = not sys.stderr.isatty() or not group.is_main
-    for path in tqdm(mine, desc="files", unit="file", disable=quiet):
-        counts = group.is_main or not shared[path]
-        with tqdm(desc=path.name, unit="tile", leave=False, disable=quiet) as bar:
-            with clock:
-                written = predict_or_fail(model, path, out_dir, progress=bar.update, **options)
-            if isinstance(written, UnetlabError):  # this file's own failure
-                if counts:
-                    failed += 1
-                    print(
-                        f"unetlab predict: failed: {str(written).splitlines()[0]}", file=sys.stderr
-                    )
-                continue
-        if counts:
-            done += 1
-            pixels += output_pixels(written[0])  # its header only
-            tables = [p for p in written if p.name.endswith("_objects.csv")]
-            if tables:
-                found[path] = plane_counts(tables[0], written[0])
-    return [done, pixels, failed], found
-
-
-def plane_counts(table: Path, labels: Path) -> list[int]:
-    """Objects per plane of an objects table (its ``page`` column; one plane without it),
-    over the planes of the ``labels`` image (a plane without objects counts 0)."""
-    import csv
-
-    from unetlab.data.io import stack_shape
-
-    with open(table, encoding="utf-8", newline="") as f:
-        rows = csv.DictReader(f)
-        pages = [int(row["page"]) if "page" in row else 0 for row in rows]
-    planes = stack_shape(labels)[0] if labels.suffix.lower() in (".tif", ".tiff") else 1
-    counts = [0] * max(planes, *(p + 1 for p in pages), 1)
-    for page in pages:
-        counts[page] += 1
-    return counts
+def _summary(args, result, out_dir: Path, clock) -> None:
+    """The objects of each image (with --instances), the totals, the --benchmark figures."""
+    done = len(result.written)
+    if args.instances:
+        _report_objects({f.name: n for f, n in result.objects.items()})
+    _report(done, len(result.skipped), len(result.failed), result.pixels, result.seconds, out_dir)
+    if clock is not None and done:
+        _report_benchmark(done, result.pixels, result.seconds, clock.seconds)
 
 
 #: more images than this: their object counts in the log's debug level, not one line each
@@ -432,19 +318,6 @@ def _objects(args, model):
     return object_options(args, model, watershed_seeds=args.watershed_seeds)
 
 
-def _log_objects(objects, model) -> None:
-    """Say once how objects are found (nothing without ``--instances``)."""
-    if objects is not None:
-        log.info("%s", objects_line(objects, bool(model.objects)))
-
-
-def _warm_up(model, path: Path, out_dir: Path, options: dict) -> None:
-    """Predict ``path`` once, untimed, writing nothing that stays (a scratch folder)."""
-    import tempfile
-
-    from unetlab.errors import UnetlabError
-    from unetlab.inference.files import predict_file
-
-    # a failure is named, and counted, in the timed pass
-    with tempfile.TemporaryDirectory(dir=out_dir) as scratch, contextlib.suppress(UnetlabError):
-        predict_file(model, path, scratch, **options)
+def _notes(model, objects) -> list[str]:
+    """How objects are found, said once (nothing without ``--instances``)."""
+    return [] if objects is None else [objects_line(objects, bool(model.objects))]

@@ -22,7 +22,7 @@ import torch
 
 from unetlab.data.classes import class_colours
 from unetlab.data.colour import colour_file
-from unetlab.data.io import write_csv, write_png, write_tiff
+from unetlab.data.io import stack_shape, write_csv, write_png, write_tiff
 from unetlab.data.ome import FORMATS
 from unetlab.data.tiffmeta import (
     PageAxes,
@@ -423,6 +423,7 @@ def predict_file(
     group: Group = SOLO,
     overwrite: bool = False,
     axes: str | None = None,
+    counted: Callable[[list[int]], None] | None = None,
     **settings,
 ) -> list[Path]:
     """Predict one image file and write its outputs into ``out_dir``; return their paths.
@@ -446,7 +447,8 @@ def predict_file(
     ``<stem>_objects.tif``, one id per object (uint16, uint32 past 65,535 objects; a stack
     gives one plane per plane, ids per plane) and ``<stem>_objects.csv``
     (:func:`unetlab.inference.measure.object_table`, with ``page``, and ``t`` / ``t_s`` /
-    ``z`` / ``z_um`` columns for stacks), and object outlines in the overlay.
+    ``z`` / ``z_um`` columns for stacks), and object outlines in the overlay; ``counted``, if
+    given, is called with the objects found in each plane (``[n]`` for one image).
 
     Large inputs (TIFFs above ``large_threshold`` px a page, default ``LARGE_PIXELS``;
     ``level`` > 0; Zarr folders) are streamed by :func:`~unetlab.inference.slides.predict_slide`
@@ -497,13 +499,16 @@ def predict_file(
                 names = output_names(output_stem(path), output_format)
                 names["overlay"] = f"{output_stem(path)}_overlay.png"
                 _refuse_theirs(out_dir, names, wanted)
-                return predict_slide(model, path, out_dir, options, **streamed, **common)
+                written = predict_slide(model, path, out_dir, options, **streamed, **common)
+                if objects is not None and counted is not None:
+                    counted(table_counts(written))
+                return written
             if level:
                 raise UnetlabError(
                     f"{path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
                 )
             outputs = dict(save_probabilities=save_probabilities, draw_overlay=draw_overlay)
-            outputs |= dict(record=record, given_axes=axes)
+            outputs |= dict(record=record, given_axes=axes, counted=counted)
             return _predict_whole(model, path, out_dir, options, **outputs, **common)
 
 
@@ -545,11 +550,13 @@ def _predict_whole(
     progress,
     record: Provenance | None = None,
     given_axes: str | None = None,
+    counted: Callable[[list[int]], None] | None = None,
 ) -> list[Path]:
     """An image read whole; its label image is written last. Stacks, and TIFFs that record
     a pixel size, give TIFF labels and overlay (with the pixel size), others PNG; label and
     probability TIFFs carry ``record`` (what made them). ``given_axes``: the file's axes as
-    the user gives them (:func:`~unetlab.inference.pages.read_pages`)."""
+    the user gives them (:func:`~unetlab.inference.pages.read_pages`); ``counted``: called
+    with the objects of each page."""
     stack, axes = read_pages(  # RGB planes: one image to a colour model
         path, colour_planes=model.in_channels == 3, channel=options.channel, axes=given_axes
     )
@@ -576,7 +583,10 @@ def _predict_whole(
         write_tiff(paths["probabilities"], prob, photometric="minisblack", **prob_meta)
         written.append(paths["probabilities"])
     if objects is not None:
-        written += _write_objects(paths, stack, ids, meta["pixel"], axes, record=record)
+        tables, planes = _write_objects(paths, stack, ids, meta["pixel"], axes, record=record)
+        written += tables
+        if counted is not None:
+            counted(planes)
     if draw_overlay:
         overlay_path = paths["overlay"]
         written.append(
@@ -657,9 +667,10 @@ def _write_objects(
     axes: PageAxes,
     *,
     record: Provenance | None = None,
-) -> list[Path]:
+) -> tuple[list[Path], list[int]]:
     """``<stem>_objects.tif`` (with the input's ``pixel`` size and pages' ``axes``, and
-    ``record``) and ``<stem>_objects.csv`` of the pages' object ids."""
+    ``record``) and ``<stem>_objects.csv`` of the pages' object ids: (their paths, the
+    objects of each page)."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
     objects, id_axes = _hyperstack([i.astype(dtype) for i in ids], axes, "YX")
     scale = tiff_kwargs(scale_kwargs(dtype, axes=id_axes, pixel=pixel, timing=axes.timing), record)
@@ -667,6 +678,7 @@ def _write_objects(
         paths["objects"], objects, photometric="minisblack", compression=COMPRESSION, **scale
     )
     tables = [object_table(i, page) for i, page in zip(ids, stack)]
+    planes = [len(t["id"]) for t in tables]
     if len(tables) > 1:
         tables = [
             {**_page_columns(p, len(t["id"]), axes, pixel), **t} for p, t in enumerate(tables)
@@ -674,7 +686,24 @@ def _write_objects(
     table = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
     size = None if pixel is None else pixel.size  # (y, x) um, as read_pixel_size gives it
     write_csv(paths["table"], with_micrometres(table, size))
-    return [paths["objects"], paths["table"]]
+    return [paths["objects"], paths["table"]], planes
+
+
+def table_counts(written: Sequence[Path]) -> list[int]:
+    """Objects per plane of a streamed image's outputs (``written``: its labels first, its
+    ``<stem>_objects.csv`` among them), from the table's ``page`` column (one plane without
+    it; a plane without objects counts 0): a slide's ids are on disk, not in memory."""
+    import csv
+
+    table = next(p for p in written if p.name.endswith("_objects.csv"))
+    with open(table, encoding="utf-8", newline="") as f:
+        pages = [int(row["page"]) if "page" in row else 0 for row in csv.DictReader(f)]
+    labels = written[0]
+    planes = stack_shape(labels)[0] if labels.suffix.lower() in (".tif", ".tiff") else 1
+    counts = [0] * max(planes, *(p + 1 for p in pages), 1)
+    for page in pages:
+        counts[page] += 1
+    return counts
 
 
 def _write_label_tiff(

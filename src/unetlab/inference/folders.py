@@ -5,7 +5,8 @@ does, for Python.
 folder (:func:`claim_folder`: never an input replaced, never a file unetlab did not write,
 one process at a time; ``skip_existing`` inputs already done), and predicts each file
 (:func:`predict_or_fail`: a file that cannot be read or does not fit the model is named and
-the others still written). The CLI uses the same pieces, shared over processes.
+the others still written), in one process or shared over several (a ``Group``):
+``unetlab predict`` is one call of it.
 """
 
 from __future__ import annotations
@@ -13,13 +14,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
+import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from tqdm import tqdm
 
+from unetlab.data.ome import output_pixels
 from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
+from unetlab.group import SOLO, Group
 from unetlab.inference.files import (
     check_options,
     file_record,
@@ -30,9 +37,11 @@ from unetlab.inference.files import (
     prediction_folder,
 )
 from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.offset import describe_offset, label_offset
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import Provenance
 from unetlab.inference.slides import is_large
+from unetlab.inference.tta import describe_tta
 from unetlab.outputs import OVERWRITE_FIX, confirm
 
 __all__ = [
@@ -171,16 +180,27 @@ def check_settings(
 @dataclass
 class FolderPrediction:
     """What :func:`predict_folder` did: ``written`` (each input predicted -> its output
-    files, the label image first), ``skipped`` (inputs ``skip_existing`` left out) and
-    ``failed`` (each input that could not be predicted -> the reason, one line)."""
+    files, the label image first), ``skipped`` (inputs ``skip_existing`` left out),
+    ``failed`` (each input that could not be predicted -> the reason, one line),
+    ``objects`` (with ``objects``: each input written -> its objects per plane, ``[n]`` for
+    one image), ``pixels`` (of the label images written) and ``seconds`` (the predicting,
+    in this process: after the folder is claimed, and any warm-up). In a group of
+    processes each holds the whole run's, every input once."""
 
     written: dict[Path, list[Path]] = field(default_factory=dict)
     skipped: list[Path] = field(default_factory=list)
     failed: dict[Path, str] = field(default_factory=dict)
+    objects: dict[Path, list[int]] = field(default_factory=dict)
+    pixels: int = 0
+    seconds: float = 0.0
+
+
+#: A model, or a function that loads it (called once the output folder is checked).
+ModelSource = torch.nn.Module | Callable[[], torch.nn.Module]
 
 
 def predict_folder(
-    model: torch.nn.Module,
+    model: ModelSource,
     inputs: str | os.PathLike | Sequence[str | os.PathLike],
     out_dir: str | os.PathLike,
     *,
@@ -188,15 +208,23 @@ def predict_folder(
     overwrite: bool = False,
     save_probabilities: bool = False,
     draw_overlay: bool = False,
-    objects: ObjectOptions | None = None,
+    objects: ObjectOptions | Callable[[torch.nn.Module], ObjectOptions] | None = None,
     level: int = 0,
     large_threshold: int | None = None,
+    group: Group = SOLO,
+    progress: bool = False,
+    clock: Callable[[torch.nn.Module], contextlib.AbstractContextManager] | None = None,
+    notes: Callable[[torch.nn.Module, ObjectOptions | None], Sequence[str]] | None = None,
+    failed: Callable[[str], None] | None = None,
+    report: Callable[[FolderPrediction], None] | None = None,
+    name: str = "the model",
+    overwrite_fix: str = "pass overwrite=True",
     **options,
 ) -> FolderPrediction:
     """Predict every image of ``inputs`` (a folder, files or globs: :func:`find_inputs`)
-    into ``out_dir``, as ``unetlab predict --input ... --output OUT_DIR`` does in one
-    process; the outputs of each file as :func:`predict_file` writes them (``options``: its
-    other keywords, e.g. ``tile_size=``, ``color=``, ``options=PredictOptions(...)``).
+    into ``out_dir``, as ``unetlab predict --input ... --output OUT_DIR`` does; the outputs
+    of each file as :func:`predict_file` writes them (``options``: its other keywords, e.g.
+    ``tile_size=``, ``color=``, ``options=PredictOptions(...)``, ``axes=``).
 
     ``out_dir`` is checked before any work (:func:`claim_folder`): OutputError if an output
     would replace an input, if two inputs would write one file, if another unetlab process
@@ -204,38 +232,194 @@ def predict_folder(
     input of the same name wrote (unless ``overwrite``: written among them, and the other
     input's outputs replaced). ``skip_existing``: inputs whose outputs an earlier prediction
     by the same checkpoint and settings wrote there are skipped; outputs another model (or
-    settings: TTA, channel, ...) made are refused, OutputError naming the fix, unless
-    ``overwrite`` (then they are predicted again). What made the outputs is recorded: the
-    folder's ``predict.json`` and manifest (:mod:`unetlab.inference.records`). A file that
-    cannot be read or does not fit the model is logged and listed in ``failed``; the others
-    are still written; settings that would fail every file (a tile size the net cannot take,
-    ``label_values`` for a model that records none: :func:`check_settings`) raise
-    UnetlabError before the folder is touched. Returns a :class:`FolderPrediction`.
+    settings: TTA, channel, ...) made are refused, OutputError naming the fix
+    (``overwrite_fix``), unless ``overwrite`` (then they are predicted again). What made
+    the outputs is recorded: the folder's ``predict.json`` and manifest
+    (:mod:`unetlab.inference.records`). A file that cannot be read or does not fit the
+    model is listed in ``failed`` (its line passed to ``failed``, default: logged as a
+    warning); the others are still written; settings that would fail every file (a tile
+    size the net cannot take, ``label_values`` for a model that records none, ``name``
+    being what the message calls the model: :func:`check_settings`) raise UnetlabError
+    before the folder is touched. ``model`` may be a function that loads it, and
+    ``objects`` a function of the loaded model: called once the folder is checked, so that
+    a refused folder costs no loading.
+
+    ``group`` (:class:`~unetlab.group.Group`): processes that share the work, each calling
+    this: the main one claims the folder, large inputs (:func:`is_streamed`) are predicted
+    by all together (each its band of rows), the others shared out one file per process in
+    turn. ``progress``: progress bars (files, and tiles of each) on a terminal, in the main
+    process. ``clock``: a function of the model giving a context manager entered around
+    each file's prediction (e.g. ``lambda m: ModelClock(m)``, :mod:`unetlab.bench`); with
+    it, this process's first file is predicted once beforehand, untimed, into a scratch
+    folder, so that one-time costs stay out of the timings. The main process logs a start
+    line (files, model, device, channel, label offset, TTA), then the lines ``notes``
+    gives for the model and its object options; ``report`` is called with the result in
+    the main process while the folder is still held (before the outputs of another input
+    of the same name, replaced with ``overwrite``, are removed). Returns a
+    :class:`FolderPrediction`.
     """
-    check_settings(model, **options)
     files = find_inputs(inputs)
     out_dir = Path(out_dir)
-    wanted = dict(probabilities=save_probabilities, overlay=draw_overlay, objects=bool(objects))
-    record = file_record(model, objects=objects, level=level, **options)
-
-    result = FolderPrediction()
-    each = dict(save_probabilities=save_probabilities, draw_overlay=draw_overlay, objects=objects)
-    each |= dict(level=level, large_threshold=large_threshold, **options)
-    fix = "pass overwrite=True"
-    held = dict(skip_existing=skip_existing, overwrite=overwrite, overwrite_fix=fix, record=record)
-    with claim_folder(out_dir, files, **held, **wanted) as done:
-        for path in files:
-            if path in done:
-                result.skipped.append(path)
-                continue
-            outcome = predict_or_fail(model, path, out_dir, **each)
-            if isinstance(outcome, UnetlabError):
-                result.failed[path] = str(outcome).splitlines()[0]
-                log.warning("failed: %s", result.failed[path])
-            else:
-                result.written[path] = outcome
-    log.info(
-        "predict: %d written, %d skipped, %d failed -> %s",
-        *(len(result.written), len(result.skipped), len(result.failed), out_dir),
-    )
+    load = _Loaded(model, objects, dict(name=name, level=level, **options))
+    if isinstance(model, torch.nn.Module):  # bad settings refused before the folder is touched
+        load()
+    wanted = dict(probabilities=save_probabilities, overlay=draw_overlay)
+    wanted["objects"] = objects is not None
+    held = dict(skip_existing=skip_existing, overwrite=overwrite, overwrite_fix=overwrite_fix)
+    with contextlib.ExitStack() as claimed:
+        problem, done = None, set()
+        if group.is_main:  # checked and held before any work; the others wait for the verdict
+            try:
+                claim = claim_folder(out_dir, files, **held, record=load.record, **wanted)
+                done = claimed.enter_context(claim)
+            except UnetlabError as exc:
+                problem = exc
+        problem, done = group.share((problem, done))
+        if problem is not None:
+            raise problem
+        model, objects = load()
+        each = dict(save_probabilities=save_probabilities, draw_overlay=draw_overlay)
+        each |= dict(objects=objects, level=level, large_threshold=large_threshold, **options)
+        each["group"] = group  # it holds the folder, and a large file is all processes' work
+        timed = clock(model) if clock is not None else None
+        run = _Run(model, out_dir, each, group, progress, timed, failed)
+        lines = [] if notes is None else list(notes(model, objects))
+        result = run.predict([f for f in files if f not in done], name, lines)
+        result.skipped = [f for f in files if f in done]
+        if report is not None and group.is_main:
+            report(result)
     return result
+
+
+class _Loaded:
+    """The model and object options of :func:`predict_folder`, once (either may be a
+    function: see there), checked against the settings that would fail every file alike."""
+
+    def __init__(self, model: ModelSource, objects, settings: dict):
+        self.model, self.objects, self.settings = model, objects, settings
+        self.loaded: tuple | None = None
+
+    def __call__(self) -> tuple[torch.nn.Module, ObjectOptions | None]:
+        if self.loaded is None:
+            model = self.model if isinstance(self.model, torch.nn.Module) else self.model()
+            check_settings(model, **self.settings)
+            objects = self.objects
+            if objects is not None and not isinstance(objects, ObjectOptions):
+                objects = objects(model)
+            self.loaded = model, objects
+        return self.loaded
+
+    def record(self) -> Provenance:
+        """What makes the outputs (:func:`file_record`), the model loaded and checked."""
+        model, objects = self()
+        made = {k: v for k, v in self.settings.items() if k != "name"}
+        return file_record(model, objects=objects, **made)
+
+
+class _Run:
+    """One process's part of :func:`predict_folder`, once the folder is held."""
+
+    def __init__(self, model, out_dir: Path, each: dict, group: Group, progress, clock, failed):
+        self.model, self.out_dir, self.each, self.group = model, out_dir, each, group
+        self.quiet = not (progress and sys.stderr.isatty() and group.is_main)
+        self.clock = clock
+        self.failed = failed or (lambda line: log.warning("failed: %s", line))
+
+    def predict(self, todo: list[Path], name: str, notes: Sequence[str]) -> FolderPrediction:
+        """``todo``: the large inputs by all processes, the others one process each; every
+        process's outcome gathered."""
+        # decided once, by the main process, so that every process takes the same files
+        streamed = dict(level=self.each["level"], threshold=self.each["large_threshold"])
+        large = self.group.share([is_streamed(f, **streamed) for f in todo])
+        shared = {f for f, big in zip(todo, large) if big}
+        world, rank = self.group.world, self.group.rank
+        mine = [f for i, f in enumerate(todo) if f in shared or i % world == rank]
+        if self.group.is_main:
+            _say_start(self.model, len(todo), len(shared), name, self.group, self.each)
+            for line in notes:
+                log.info("%s", line)
+        if self.clock is not None and mine:
+            self._warm_up(mine[0])
+        result = FolderPrediction()
+        start = time.perf_counter()
+        for path in tqdm(mine, desc="files", unit="file", disable=self.quiet):
+            # a file all processes share counts, and its error is said, once: in the main one
+            self._predict(path, result, counts=self.group.is_main or path not in shared)
+        result.seconds = time.perf_counter() - start
+        return self._gathered(result, todo)
+
+    def _predict(self, path: Path, result: FolderPrediction, *, counts: bool) -> None:
+        """One file, its outcome into ``result`` if it ``counts`` here."""
+        found: list[list[int]] = []
+        timed = self.clock if self.clock is not None else contextlib.nullcontext()
+        with tqdm(desc=path.name, unit="tile", leave=False, disable=self.quiet) as bar, timed:
+            each = dict(progress=bar.update, counted=found.append, **self.each)
+            written = predict_or_fail(self.model, path, self.out_dir, **each)
+        if not counts:
+            return
+        if isinstance(written, UnetlabError):  # this file's own failure
+            result.failed[path] = str(written).splitlines()[0]
+            self.failed(result.failed[path])
+            return
+        result.written[path] = written
+        result.pixels += output_pixels(written[0])  # its header only
+        if found:
+            result.objects[path] = found[0]
+
+    def _gathered(self, result: FolderPrediction, todo: list[Path]) -> FolderPrediction:
+        """Every process's ``result`` in one, in the order of ``todo`` (``seconds``: this
+        process's)."""
+        if not self.group.active:
+            return result
+        parts = self.group.gather((result.written, result.failed, result.objects))
+        every = [{f: v for part in parts for f, v in part[k].items()} for k in range(3)]
+        written, failed, objects = ({f: d[f] for f in todo if f in d} for d in every)
+        (pixels,) = self.group.total([result.pixels])
+        return FolderPrediction(written, [], failed, objects, int(pixels), result.seconds)
+
+    def _warm_up(self, path: Path) -> None:
+        """Predict ``path`` once, untimed, writing nothing that stays (a scratch folder)."""
+        # a failure is named, and counted, in the timed pass
+        with (
+            tempfile.TemporaryDirectory(dir=self.out_dir) as scratch,
+            contextlib.suppress(UnetlabError),
+        ):
+            predict_file(self.model, path, scratch, **self.each)
+
+
+def _say_start(
+    model: torch.nn.Module, files: int, large: int, name: str, group: Group, settings: dict
+) -> None:
+    """Log what :func:`predict_folder` is about to do: the files, the model (``name``) and
+    the device (``settings``: :func:`predict_file`'s keywords), the channel predicted where
+    the model records one, the label offset it moves predictions by, the TTA transforms."""
+    given = PredictOptions.of(
+        settings.get("options"),
+        **{k: v for k, v in settings.items() if k in PredictOptions.__dataclass_fields__},
+    )
+    log.info(
+        "predict: %d file(s) (%d large), model %s (%d -> %d classes, %s padding), device %s%s",
+        *(files, large, Path(name).name, model.in_channels, model.num_classes, model.padding),
+        given.device or next(model.parameters()).device,
+        f", {group.world} processes" if group.active else "",
+    )
+    _channel_note(getattr(model, "channel", None), given.channel)
+    if any(offset := label_offset(model)):
+        log.info("predictions moved by the checkpoint's label offset: %s", describe_offset(offset))
+    if given.tta:
+        log.info(describe_tta(model, given.tta))
+
+
+def _channel_note(trained: int | None, asked: int | None) -> None:
+    """Say which channel is predicted where the model records one (``data.channel``)."""
+    if trained is None:
+        return
+    if asked is None:
+        log.info("predicting channel %d of each image: the model was trained on it", trained)
+    elif asked != trained:
+        log.warning(
+            "predicting channel %d (--channel), but the model was trained on channel %d "
+            "(data.channel); leave --channel out for that one",
+            asked,
+            trained,
+        )
