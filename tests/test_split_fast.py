@@ -125,6 +125,19 @@ def test_kromp_nuclei_with_merged_pairs_split_as_one_object_at_a_time(kromp_dir,
     np.testing.assert_array_equal(split_by_distance(ids), expected)
 
 
+@pytest.mark.parametrize("name", ["Ganglioneuroblastoma_8.png", "otherspecimen_1.png"])
+def test_kromp_nuclei_get_h_maxima_of_their_own_only_where_they_split(kromp_dir, monkeypatch, name):
+    """Dozens of these nuclei have two peaks above h that one ridge joins (no split)."""
+    ids = merged_pairs(read_image(kromp_dir / "test" / "masks" / name).astype(np.int64))
+    results = []
+    original = objects._split_one
+    monkeypatch.setattr(
+        objects, "_split_one", lambda *a: results.append(original(*a)) or results[-1]
+    )
+    split_by_distance(ids)
+    assert results and all(pieces is not None for pieces in results)
+
+
 def test_objects_that_cannot_split_get_no_h_maxima_of_their_own(monkeypatch):
     yy, xx = np.mgrid[:200, :200]
     ids = np.zeros((200, 200), np.int32)

@@ -256,7 +256,8 @@ def _split_one(mask: np.ndarray, depth: float) -> np.ndarray | None:
 _CONTEXT = int(4.0 * SPLIT_SMOOTH + 0.5)
 _CANVAS_WIDTH = 2048  # px
 _CANVAS_PIXELS = 1 << 22  # the most a block of objects' slots covers: bounds the memory
-_SLACK = 1e-6  # px, far above h_maxima's rounding allowance (2e-15 of a value)
+_SLACK = 1e-9  # px, far above h_maxima's rounding allowance (2e-15 of a value)
+_MARGIN = 1e-6  # px, far above rounding in the h-maxima's arithmetic
 
 
 def _may_split(ids: np.ndarray, boxes: list, depth: float) -> list[int]:
@@ -267,26 +268,36 @@ def _may_split(ids: np.ndarray, boxes: list, depth: float) -> list[int]:
     two 8-connected sets of pixels as high as their 8 neighbours (:func:`_peaks`) reach h:
     each h-maximum holds its highest pixel, one of those; two of them that touch are equally
     high, so a set lies in one h-maximum; and one apart from the highest rises h above the
-    lowest pixel of a path to it (>= 0) or nearly as high as the highest."""
+    lowest pixel of a path to it (>= 0) or nearly as high as the highest. Of the others,
+    :func:`_may_separate` keeps those with such a set that may be an h-maximum of its own."""
     present = np.array([i for i, box in enumerate(boxes, 1) if box is not None], np.int64)
     found = []
-    area = [(b[0].stop - b[0].start + 10) * (b[1].stop - b[1].start + 10) for b in boxes if b]
+    side = 2 * _CONTEXT + 2  # a slot's side beyond its object's box
+    area = [(b[0].stop - b[0].start + side) * (b[1].stop - b[1].start + side) for b in boxes if b]
     block = np.cumsum(np.array(area, np.int64)) // _CANVAS_PIXELS
     for b in np.unique(block):
         labels = present[block == b]
-        largest, top, peaks, slot = _peaks(ids, labels, [boxes[i - 1] for i in labels])
+        canvas = _peaks(ids, labels, [boxes[i - 1] for i in labels])
+        largest, top, value, slot, pixel, smooth, boxes_at = canvas
         h = np.maximum(SPLIT_MIN_DEPTH, depth * largest)
-        high = np.bincount(slot, peaks >= h[slot] - _SLACK, len(labels))
-        keep = ~(largest <= h + 1) & ~(h > top) & (high >= 2)
+        strong = value >= h[slot] - _SLACK
+        value, slot, pixel = value[strong], slot[strong], pixel[strong]
+        keep = ~(largest <= h + 1) & ~(h > top) & (np.bincount(slot, minlength=len(labels)) >= 2)
+        order = np.argsort(slot, kind="stable")
+        ends = np.searchsorted(slot[order], np.arange(len(labels) + 1))
+        for k in np.flatnonzero(keep):
+            mine = order[ends[k] : ends[k + 1]]
+            keep[k] = _may_separate(smooth, boxes_at[k], pixel[mine], value[mine], h[k])
         found.append(labels[keep])
     return [int(i) for i in np.concatenate(found or [present])]
 
 
 def _peaks(ids: np.ndarray, labels: np.ndarray, boxes: list) -> tuple[np.ndarray, ...]:
     """Of the objects ``labels`` (their ``boxes``): the largest distance and the largest
-    smoothed distance of each (as :func:`_split_one` computes them), and the value and the
-    object (index into ``labels``) of each 8-connected set of pixels at least as high as
-    their 8 neighbours in the smoothed distance.
+    smoothed distance of each (as :func:`_split_one` computes them); the value, the object
+    (index into ``labels``) and a pixel (raveled canvas index) of each 8-connected set of
+    pixels at least as high as their 8 neighbours in the smoothed distance; the smoothed
+    distance canvas, and each padded box's top, left, height and width on it.
 
     Each object's padded box gets a slot on a canvas, with :data:`_CONTEXT` px around it
     that mirror the box (``gaussian_filter``'s default 'reflect' mode), so that one distance
@@ -316,10 +327,33 @@ def _peaks(ids: np.ndarray, labels: np.ndarray, boxes: list) -> tuple[np.ndarray
     peaks, _ = ndimage.label(peaks, np.ones((3, 3)))
     where = np.flatnonzero(peaks)
     _, first = np.unique(peaks.ravel()[where], return_index=True)
-    value, slot = smooth.ravel()[where[first]], slots.ravel()[where[first]]
+    pixel = where[first]
+    value, slot = smooth.ravel()[pixel], slots.ravel()[pixel]
     highest = np.zeros(len(labels))
     np.maximum.at(highest, slot, value)
-    return largest, highest, value, slot
+    boxes_at = np.stack([top + c, left + c, high, wide], axis=1)
+    return largest, highest, value, slot, pixel, smooth, boxes_at
+
+
+def _may_separate(smooth, box, pixel, value, h) -> bool:
+    """Whether one of an object's peaks (``pixel``: raveled canvas indices, ``value``) but
+    the highest may be an h-maximum apart from it. Not where each is lower than the highest
+    and joined to it (8-connected) through pixels above its value - h: then the
+    reconstruction in ``h_maxima`` lifts it above value - h (by at least :data:`_MARGIN`)."""
+    y, x, high, wide = (int(v) for v in box)
+    image = smooth[y : y + high, x : x + wide]
+    py, px = np.divmod(pixel, smooth.shape[1])
+    py, px = py - y, px - x
+    g = int(np.argmax(value))
+    for k in np.argsort(-value, kind="stable"):
+        if k == g:
+            continue
+        if not value[g] - value[k] > 2 * _MARGIN:
+            return True
+        region, _ = ndimage.label(image >= value[k] - h + _MARGIN, np.ones((3, 3)))
+        if region[py[k], px[k]] != region[py[g], px[g]]:
+            return True
+    return False
 
 
 @cache
