@@ -35,7 +35,7 @@ from unetlab.errors import OutputError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.measure import object_table, plane_columns, with_micrometres
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_from_probabilities
-from unetlab.inference.pages import read_pages
+from unetlab.inference.pages import page_channel, read_pages
 from unetlab.inference.predict import (
     PredictOptions,
     check_finite,
@@ -475,6 +475,7 @@ def predict_file(
         raise UnetlabError(
             f"{path.name}: the model records no label values; write class indices instead"
         )
+    asked = settings.get("channel", options.channel if options is not None else None)
     options = PredictOptions.for_model(model, options, **settings)
     wanted = dict(probabilities=save_probabilities, overlay=draw_overlay, objects=bool(objects))
     made = dict(color=color, label_values=label_values, objects=objects, level=level)
@@ -508,7 +509,7 @@ def predict_file(
                     f"{path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
                 )
             outputs = dict(save_probabilities=save_probabilities, draw_overlay=draw_overlay)
-            outputs |= dict(record=record, given_axes=axes, counted=counted)
+            outputs |= dict(record=record, given_axes=axes, counted=counted, asked=asked)
             return _predict_whole(model, path, out_dir, options, **outputs, **common)
 
 
@@ -551,16 +552,19 @@ def _predict_whole(
     record: Provenance | None = None,
     given_axes: str | None = None,
     counted: Callable[[list[int]], None] | None = None,
+    asked: int | None = None,
 ) -> list[Path]:
     """An image read whole; its label image is written last. Stacks, and TIFFs that record
     a pixel size, give TIFF labels and overlay (with the pixel size), others PNG; label and
     probability TIFFs carry ``record`` (what made them). ``given_axes``: the file's axes as
     the user gives them (:func:`~unetlab.inference.pages.read_pages`); ``counted``: called
-    with the objects of each page."""
+    with the objects of each page; ``asked``: the channel the caller asked for (not the
+    model's), :func:`~unetlab.inference.pages.page_channel`."""
     stack, axes = read_pages(  # RGB planes: one image to a colour model
-        path, colour_planes=model.in_channels == 3, channel=options.channel, axes=given_axes
+        path, colour_planes=model.in_channels == 3, channel=asked, axes=given_axes
     )
-    fit = dict(name=path.name, channel=options.channel, colour=colour_file(path))
+    channel = page_channel(path, stack, model.in_channels, options.channel, asked)
+    fit = dict(name=path.name, channel=channel, colour=colour_file(path))
     pages = [
         fit_channels(page, model.in_channels, quiet=i > 0, **fit) for i, page in enumerate(stack)
     ]

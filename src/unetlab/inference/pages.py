@@ -91,3 +91,22 @@ def given_page_axes(path: str | os.PathLike, axes: str, pages: int) -> PageAxes:
     if "Q" in letters:
         return PageAxes("Q", (pages,))
     return PageAxes(letters, tuple(n for _, n in found))
+
+
+def page_channel(
+    path: Path, stack: np.ndarray, channels: int, channel: int | None, asked: int | None
+) -> int | None:
+    """The channel of ``path``'s pages (``stack``: (P, H, W[, C])) a model of ``channels``
+    channels is given: ``channel`` (the one asked for, else the one the model records), but
+    None (the image as it is) for a 1-channel image given to a 1-channel model without
+    ``asked``: its one channel is what such a model reads, whichever channel of
+    multi-channel images it was trained on (audit s28 'stacks', finding 6)."""
+    if stack.ndim == 3 and asked is None and channels == 1 and channel is not None:
+        log.info(
+            "%s: has one channel; predicting it (the model's channel %d is that of "
+            "multi-channel images)",
+            path.name,
+            channel,
+        )
+        return None
+    return channel
