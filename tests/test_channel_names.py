@@ -1,6 +1,7 @@
-"""The channel a 1-channel model reads of a file (audit s28 'stacks', finding 6): a grey
-image or stack given to a model trained on one channel of multi-channel images
-(``data.channel``) is predicted as it is."""
+"""The channel a 1-channel model reads of a file (audit s28 'stacks', findings 6 and 10): a
+grey image or stack given to a model trained on one channel of multi-channel images
+(``data.channel``) is predicted as it is; refusals of a multi-channel file list the channel
+names it records (ImageJ labels, OME ``Channel Name``), and ``channel=`` takes such a name."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import pytest
 import tifffile
 
 from unetlab.data.io import read_image
+from unetlab.data.tiffmeta import channel_names
 from unetlab.errors import UnetlabError
 from unetlab.inference.files import predict_file
 from unetlab.models import UNet
+
+NAMES = ["membrane", "DAPI"]
 
 
 @pytest.fixture
@@ -29,6 +33,26 @@ def _pixels(*shape: int) -> np.ndarray:
 
 def _labels(path) -> np.ndarray:
     return tifffile.imread(path) if path.suffix == ".tif" else read_image(path)
+
+
+def _imagej_tcyx(path, labels=True):
+    meta = {"axes": "TCYX"} | ({"Labels": NAMES * 3} if labels else {})
+    tifffile.imwrite(path, _pixels(3, 2, 32, 40), imagej=True, metadata=meta)
+    return path
+
+
+def _ome_cyx(path):
+    meta = {"axes": "CYX", "Channel": {"Name": NAMES}}
+    tifffile.imwrite(path, _pixels(2, 32, 40), ome=True, photometric="minisblack", metadata=meta)
+    return path
+
+
+def test_channel_names_are_read_from_imagej_and_ome(tmp_path):
+    assert channel_names(_imagej_tcyx(tmp_path / "ij.tif")) == NAMES
+    assert channel_names(_ome_cyx(tmp_path / "o.ome.tif")) == NAMES
+    assert channel_names(_imagej_tcyx(tmp_path / "none.tif", labels=False)) == []
+    tifffile.imwrite(tmp_path / "grey.tif", _pixels(32, 40))
+    assert channel_names(tmp_path / "grey.tif") == []
 
 
 @pytest.mark.parametrize("axes", ["TYX", "YX"])
@@ -50,3 +74,38 @@ def test_a_channel_asked_for_is_still_one_the_file_has(tmp_path, model):
     with pytest.raises(UnetlabError, match="no channel 1"):
         predict_file(model, tmp_path / "grey.tif", tmp_path / "a", channel=1)
     predict_file(model, tmp_path / "grey.tif", tmp_path / "b", channel=0)
+
+
+def test_a_two_channel_file_still_gives_the_model_its_channel(tmp_path, model):
+    path = _imagej_tcyx(tmp_path / "two.tif")
+    default = tifffile.imread(predict_file(model, path, tmp_path / "a")[0])
+    one = tifffile.imread(predict_file(model, path, tmp_path / "b", channel=1)[0])
+    zero = tifffile.imread(predict_file(model, path, tmp_path / "c", channel=0)[0])
+    assert np.array_equal(default, one) and not np.array_equal(default, zero)
+
+
+@pytest.mark.parametrize("make", [_imagej_tcyx, _ome_cyx])
+def test_refusals_list_the_channels_the_file_names(tmp_path, model, make):
+    path = make(tmp_path / "two.ome.tif" if make is _ome_cyx else tmp_path / "two.tif")
+    model.channel = None
+    with pytest.raises(UnetlabError, match=r"has 2 channels \(0: membrane, 1: DAPI\), the model"):
+        predict_file(model, path, tmp_path / "a")
+    with pytest.raises(UnetlabError, match=r"\(0: membrane, 1: DAPI\), no channel 2"):
+        predict_file(model, path, tmp_path / "b", channel=2)
+
+
+@pytest.mark.parametrize("make", [_imagej_tcyx, _ome_cyx])
+def test_a_channel_is_chosen_by_the_name_the_file_records(tmp_path, model, make):
+    path = make(tmp_path / "two.ome.tif" if make is _ome_cyx else tmp_path / "two.tif")
+    model.channel = None
+    by_name = predict_file(model, path, tmp_path / "a", channel="dapi")[0]
+    by_index = predict_file(model, path, tmp_path / "b", channel=1)[0]
+    assert np.array_equal(_labels(by_name), _labels(by_index))
+    with pytest.raises(UnetlabError, match=r"no such channel 'GFP': its channels are 0: membr"):
+        predict_file(model, path, tmp_path / "c", channel="GFP")
+
+
+def test_a_name_is_refused_for_a_file_that_names_no_channels(tmp_path, model):
+    path = _imagej_tcyx(tmp_path / "two.tif", labels=False)
+    with pytest.raises(UnetlabError, match="records no channel names, so no channel 'DAPI'"):
+        predict_file(model, path, tmp_path / "a", channel="DAPI")

@@ -136,6 +136,43 @@ def read_page_axes(path: str | os.PathLike, pages: int) -> PageAxes:
         return PageAxes(axes, sizes, _timing(tif) if "T" in axes else {})
 
 
+def channel_names(path: str | os.PathLike) -> list[str]:
+    """The channel names a TIFF records, in channel order: OME ``Channel Name`` of its first
+    image, or an ImageJ hyperstack's slice ``Labels`` of its first plane (how Fiji names
+    channels); [] for a file that records none (or not one for each channel)."""
+    if not str(path).lower().endswith((".tif", ".tiff")):
+        return []
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        if tif.ome_metadata:
+            names = _ome_channel_names(tif.ome_metadata)
+        else:
+            ij = tif.imagej_metadata or {}
+            count = int(ij.get("channels") or 1)
+            names = [str(n) for n in (ij.get("Labels") or [])[:count]] if count > 1 else []
+            names = names if len(names) == count else []
+    return names if all(n.strip() for n in names) else []
+
+
+def _ome_channel_names(xml: str) -> list[str]:
+    """The ``Name`` of each ``Channel`` of the first ``Pixels`` of an OME-XML document ([] if
+    one has none, or the XML does not parse up to there)."""
+    parser, names = ET.XMLPullParser(events=("start", "end")), []
+    try:
+        for at in range(0, len(xml), _XML_PIECE):
+            parser.feed(xml[at : at + _XML_PIECE])
+            for event, element in parser.read_events():
+                tag = element.tag.rsplit("}", 1)[-1]
+                if event == "start" and tag == "Channel":
+                    names.append(element.attrib.get("Name", ""))
+                elif event == "end" and tag == "Pixels":
+                    return names if all(names) else []
+    except ET.ParseError:
+        pass
+    return []
+
+
 #: seconds per OME ``TimeIncrementUnit``
 _SECONDS = {"s": 1.0, "ms": 1e-3, "min": 60.0, "h": 3600.0}
 

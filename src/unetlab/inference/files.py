@@ -26,6 +26,7 @@ from unetlab.data.io import stack_shape, write_csv, write_png, write_tiff
 from unetlab.data.ome import FORMATS
 from unetlab.data.tiffmeta import (
     PageAxes,
+    channel_names,
     frame_seconds,
     imagej_kwargs,
     read_pixel_size,
@@ -35,7 +36,7 @@ from unetlab.errors import OutputError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.measure import object_table, plane_columns, with_micrometres
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_from_probabilities
-from unetlab.inference.pages import page_channel, read_pages
+from unetlab.inference.pages import channel_index, page_channel, read_pages
 from unetlab.inference.predict import (
     PredictOptions,
     check_finite,
@@ -429,7 +430,10 @@ def predict_file(
     """Predict one image file and write its outputs into ``out_dir``; return their paths.
 
     ``options`` (:class:`~unetlab.inference.predict.PredictOptions`) and ``settings`` (its
-    fields by name: ``tile_size=``, ``batch_size=``, ...) say how the image is predicted.
+    fields by name: ``tile_size=``, ``batch_size=``, ...) say how the image is predicted;
+    ``channel=`` may also be the name of a channel the file records (ImageJ label, OME
+    ``Channel Name``; case-insensitive). A 1-channel image given to a 1-channel model is
+    predicted as it is unless ``channel`` is given (not the model's ``data.channel``).
 
     ``<stem>.png``: labels of the input's size, class indices 0..K-1 (``label_values``: the
     model's mask values instead; ``color``: a palette PNG; a model trained on palette masks
@@ -476,6 +480,8 @@ def predict_file(
             f"{path.name}: the model records no label values; write class indices instead"
         )
     asked = settings.get("channel", options.channel if options is not None else None)
+    if isinstance(asked, str):  # a channel the file names (--channel DAPI)
+        asked = settings["channel"] = channel_index(path, asked, channel_names(path))
     options = PredictOptions.for_model(model, options, **settings)
     wanted = dict(probabilities=save_probabilities, overlay=draw_overlay, objects=bool(objects))
     made = dict(color=color, label_values=label_values, objects=objects, level=level)

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.io import read_stack
-from unetlab.data.tiffmeta import PageAxes, read_page_axes
+from unetlab.data.tiffmeta import PageAxes, channel_names, read_page_axes
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
@@ -93,6 +93,52 @@ def given_page_axes(path: str | os.PathLike, axes: str, pages: int) -> PageAxes:
     return PageAxes(letters, tuple(n for _, n in found))
 
 
+def listed(names: list[str]) -> str:
+    """A file's channels as the messages list them: "0: membrane, 1: DAPI"."""
+    return ", ".join(f"{i}: {n}" for i, n in enumerate(names))
+
+
+def channel_index(path: str | os.PathLike, channel: str, names: list[str]) -> int:
+    """The index of the channel named ``channel`` (case-insensitive) among ``names`` (those
+    ``path`` records: :func:`~unetlab.data.tiffmeta.channel_names`); UnetlabError naming
+    them (or saying there are none) if it is not one of them."""
+    found = [i for i, n in enumerate(names) if n.casefold() == channel.strip().casefold()]
+    if len(found) == 1:
+        return found[0]
+    name = Path(path).name
+    if not names:
+        raise UnetlabError(
+            f"{name}: records no channel names, so no channel {channel!r}: give --channel "
+            "a channel index (0, 1, ...; Python: channel=0)"
+        )
+    why = "two channels have that name" if found else "no such channel"
+    raise UnetlabError(
+        f"{name}: {why} {channel!r}: its channels are {listed(names)}; give --channel one "
+        "of these names or its index"
+    )
+
+
+def refuse_channels(
+    path: str | os.PathLike, have: int, channels: int, channel: int | None, names: list[str]
+) -> None:
+    """UnetlabError for a file of ``have`` channels, named ``names``, whose ``channel`` (or
+    all of them) the model (of ``channels`` channels) cannot take, listing them by index and
+    name; nothing for a file that records no names (the pixels' own refusals say the rest)."""
+    if len(names) != have or channels != 1:
+        return
+    name = Path(path).name
+    if channel is None and have > 1:
+        raise UnetlabError(
+            f"{name}: has {have} channels ({listed(names)}), the model takes 1: choose one "
+            "with --channel (an index or a name, e.g. the nuclear stain)"
+        )
+    if channel is not None and channel >= have:
+        raise UnetlabError(
+            f"{name}: has {have} channels ({listed(names)}), no channel {channel}: give "
+            "--channel one of these (an index or a name)"
+        )
+
+
 def page_channel(
     path: Path, stack: np.ndarray, channels: int, channel: int | None, asked: int | None
 ) -> int | None:
@@ -100,13 +146,18 @@ def page_channel(
     channels is given: ``channel`` (the one asked for, else the one the model records), but
     None (the image as it is) for a 1-channel image given to a 1-channel model without
     ``asked``: its one channel is what such a model reads, whichever channel of
-    multi-channel images it was trained on (audit s28 'stacks', finding 6)."""
-    if stack.ndim == 3 and asked is None and channels == 1 and channel is not None:
-        log.info(
-            "%s: has one channel; predicting it (the model's channel %d is that of "
-            "multi-channel images)",
-            path.name,
-            channel,
-        )
-        return None
+    multi-channel images it was trained on (audit s28 'stacks', finding 6). Refusals of a
+    multi-channel file it cannot take list the channels it names
+    (:func:`~unetlab.data.tiffmeta.channel_names`)."""
+    if stack.ndim == 3:
+        if asked is None and channels == 1 and channel is not None:
+            log.info(
+                "%s: has one channel; predicting it (the model's channel %d is that of "
+                "multi-channel images)",
+                path.name,
+                channel,
+            )
+            return None
+        return channel
+    refuse_channels(path, stack.shape[-1], channels, channel, channel_names(path))
     return channel
