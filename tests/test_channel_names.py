@@ -67,6 +67,16 @@ def test_a_grey_file_is_predicted_by_a_model_of_one_channel_of_two(tmp_path, mod
     assert np.array_equal(_labels(labels), _labels(plain))
 
 
+def test_a_large_grey_file_read_window_by_window_likewise(tmp_path, model):
+    tifffile.imwrite(tmp_path / "grey.tif", _pixels(32, 40))
+    streamed = predict_file(model, tmp_path / "grey.tif", tmp_path / "a", large_threshold=100)
+    model.channel = None
+    whole = predict_file(model, tmp_path / "grey.tif", tmp_path / "b")
+    assert np.array_equal(tifffile.imread(streamed[0]), _labels(whole[0]))
+    with pytest.raises(UnetlabError, match="no channel 1"):
+        predict_file(model, tmp_path / "grey.tif", tmp_path / "c", large_threshold=100, channel=1)
+
+
 def test_a_channel_asked_for_is_still_one_the_file_has(tmp_path, model):
     tifffile.imwrite(
         tmp_path / "grey.tif", _pixels(3, 32, 40), imagej=True, metadata={"axes": "TYX"}

@@ -506,7 +506,8 @@ def predict_file(
                 names = output_names(output_stem(path), output_format)
                 names["overlay"] = f"{output_stem(path)}_overlay.png"
                 _refuse_theirs(out_dir, names, wanted)
-                written = predict_slide(model, path, out_dir, options, **streamed, **common)
+                given = PredictOptions.of(options, channel=asked)  # predict_slide's to fill
+                written = predict_slide(model, path, out_dir, given, **streamed, **common)
                 if objects is not None and counted is not None:
                     counted(table_counts(written))
                 return written
@@ -569,7 +570,8 @@ def _predict_whole(
     stack, axes = read_pages(  # RGB planes: one image to a colour model
         path, colour_planes=model.in_channels == 3, channel=asked, axes=given_axes
     )
-    channel = page_channel(path, stack, model.in_channels, options.channel, asked)
+    have = stack.shape[3] if stack.ndim == 4 else 1
+    channel = page_channel(path, have, model.in_channels, options.channel, asked)
     fit = dict(name=path.name, channel=channel, colour=colour_file(path))
     pages = [
         fit_channels(page, model.in_channels, quiet=i > 0, **fit) for i, page in enumerate(stack)

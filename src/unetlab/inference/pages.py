@@ -140,16 +140,16 @@ def refuse_channels(
 
 
 def page_channel(
-    path: Path, stack: np.ndarray, channels: int, channel: int | None, asked: int | None
+    path: Path, have: int, channels: int, channel: int | None, asked: int | None
 ) -> int | None:
-    """The channel of ``path``'s pages (``stack``: (P, H, W[, C])) a model of ``channels``
+    """The channel of ``path``'s pages (of ``have`` channels) a model of ``channels``
     channels is given: ``channel`` (the one asked for, else the one the model records), but
     None (the image as it is) for a 1-channel image given to a 1-channel model without
     ``asked``: its one channel is what such a model reads, whichever channel of
     multi-channel images it was trained on (audit s28 'stacks', finding 6). Refusals of a
     multi-channel file it cannot take list the channels it names
     (:func:`~unetlab.data.tiffmeta.channel_names`)."""
-    if stack.ndim == 3:
+    if have == 1:
         if asked is None and channels == 1 and channel is not None:
             log.info(
                 "%s: has one channel; predicting it (the model's channel %d is that of "
@@ -159,5 +159,5 @@ def page_channel(
             )
             return None
         return channel
-    refuse_channels(path, stack.shape[-1], channels, channel, channel_names(path))
+    refuse_channels(path, have, channels, channel, channel_names(path))
     return channel

@@ -21,6 +21,7 @@ import math
 import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ from unetlab.data.tiffmeta import class_table
 from unetlab.errors import UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.pages import page_channel
 from unetlab.inference.predict import (
     PredictOptions,
     check_finite,
@@ -336,11 +338,14 @@ def predict_slide(
     call this with the same arguments.
     """
     path, out_dir = Path(path), Path(out_dir)
+    asked = PredictOptions.of(options, **settings).channel  # not the model's
     options = PredictOptions.for_model(model, options, **settings)
     _check_request(path, output_format, objects, group, overlay)
     made = dict(color=color, label_values=values is not None, objects=objects, level=level)
     record = prediction_record(model, options, **made)
     with open_slide(path, level=level, colour_planes=model.in_channels == 3) as slide:
+        channel = page_channel(path, slide.shape[3], model.in_channels, options.channel, asked)
+        options = replace(options, channel=channel)
         fit_channels(
             np.zeros((1, 1, slide.shape[3]), slide.dtype),
             model.in_channels,
