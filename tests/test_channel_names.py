@@ -11,10 +11,13 @@ import numpy as np
 import pytest
 import tifffile
 
+from unetlab.checkpoint import save_model
+from unetlab.cli import main
 from unetlab.data.io import read_image
 from unetlab.data.tiffmeta import channel_names
 from unetlab.errors import UnetlabError
 from unetlab.inference.files import predict_file
+from unetlab.inference.predict import predict_image
 from unetlab.models import UNet
 
 NAMES = ["membrane", "DAPI"]
@@ -119,3 +122,32 @@ def test_a_name_is_refused_for_a_file_that_names_no_channels(tmp_path, model):
     path = _imagej_tcyx(tmp_path / "two.tif", labels=False)
     with pytest.raises(UnetlabError, match="records no channel names, so no channel 'DAPI'"):
         predict_file(model, path, tmp_path / "a", channel="DAPI")
+
+
+def test_cli_channel_by_name(tmp_path, model, capsys):
+    (tmp_path / "in").mkdir()
+    _imagej_tcyx(tmp_path / "in" / "two.tif")
+    model.channel = None
+    save_model(tmp_path / "m.pt", model)
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    assert main([*argv, "--output", str(tmp_path / "name"), "--channel", "dapi"]) == 0
+    assert main([*argv, "--output", str(tmp_path / "index"), "--channel", "1"]) == 0
+    by_name, by_index = (tifffile.imread(tmp_path / d / "two.tif") for d in ("name", "index"))
+    assert np.array_equal(by_name, by_index)
+    assert main([*argv, "--output", str(tmp_path / "bad"), "--channel", "GFP"]) == 2
+    assert "no such channel 'GFP': its channels are 0: membrane, 1: DAPI" in capsys.readouterr().err
+
+
+def test_an_array_has_no_channel_names(model):
+    with pytest.raises(UnetlabError, match="'DAPI' is a name, and an array records no"):
+        predict_image(model, _pixels(32, 40, 2), channel="DAPI")
+
+
+def test_predict_image_of_a_grey_array_by_a_model_of_one_channel_of_two(model):
+    image = _pixels(32, 40)
+    labelled = predict_image(model, image)  # its channel 1 applies to multi-channel images
+    assert np.array_equal(labelled, predict_image(model, image[:, :, None]))
+    with pytest.raises(UnetlabError, match="no channel 1"):
+        predict_image(model, image, channel=1)
+    model.channel = None
+    assert np.array_equal(labelled, predict_image(model, image))

@@ -78,12 +78,18 @@ def add_prediction_args(group, *, tta_help: str = "") -> None:
     )
     group.add_argument(
         "--channel",
-        type=int,
+        type=channel_arg,
         metavar="C",
-        help="predict only channel C (0-based) of multi-channel images, e.g. the nuclear stain "
+        help="predict only channel C (0-based, or a name the file records: ImageJ label, OME "
+        "channel name, e.g. DAPI) of multi-channel images, e.g. the nuclear stain "
         "of a fluorescence image for a grey model (default: the channel the model was trained "
         "on, data.channel, else all channels)",
     )
+
+
+def channel_arg(text: str) -> int | str:
+    """``--channel``: an index (0, 1, ...), or the name of a channel the files record."""
+    return int(text) if text.strip().lstrip("-").isdigit() else text.strip()
 
 
 def predict_options(args: argparse.Namespace, device):

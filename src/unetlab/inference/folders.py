@@ -418,7 +418,7 @@ def _channel_note(trained: int | None, asked: int | None) -> None:
         log.info("predicting channel %d of each image: the model was trained on it", trained)
     elif asked != trained:
         log.warning(
-            "predicting channel %d (--channel), but the model was trained on channel %d "
+            "predicting channel %s (--channel), but the model was trained on channel %d "
             "(data.channel); leave --channel out for that one",
             asked,
             trained,

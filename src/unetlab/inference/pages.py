@@ -109,12 +109,12 @@ def channel_index(path: str | os.PathLike, channel: str, names: list[str]) -> in
     if not names:
         raise UnetlabError(
             f"{name}: records no channel names, so no channel {channel!r}: give its index "
-            "(channel=0, 1, ...)"
+            "(--channel 0, 1, ...)"
         )
     why = "two channels have that name" if found else "no such channel"
     raise UnetlabError(
-        f"{name}: {why} {channel!r}: its channels are {listed(names)}; give channel= one "
-        "of these names or its index"
+        f"{name}: {why} {channel!r}: its channels are {listed(names)}; give --channel "
+        "(channel=) one of these names or its index"
     )
 
 
@@ -130,12 +130,12 @@ def refuse_channels(
     if channel is None and have > 1:
         raise UnetlabError(
             f"{name}: has {have} channels ({listed(names)}), the model takes 1: choose one "
-            "with --channel C (Python: channel=C, or its name), e.g. the nuclear stain"
+            "with --channel C (an index or a name; Python: channel=C), e.g. the nuclear stain"
         )
     if channel is not None and channel >= have:
         raise UnetlabError(
             f"{name}: has {have} channels ({listed(names)}), no channel {channel}: give "
-            "--channel one of these (Python: channel=, its index or its name)"
+            "--channel (channel=) one of these, by index or name"
         )
 
 

@@ -247,6 +247,11 @@ def fit_channels(
 
 def _one_channel(hwc: np.ndarray, channel: int, channels: int, name: str) -> np.ndarray:
     """Channel ``channel`` of an (H, W, C) image as (H, W, 1), for a 1-channel net."""
+    if isinstance(channel, str):
+        raise UnetlabError(
+            f"{name}: channel {channel!r} is a name, and an array records no channel names: "
+            "give its index (channel=0, 1, ...)"
+        )
     if channels != 1:
         raise UnetlabError(
             f"{name}: channel {channel} was asked for, but the model takes {channels} "
@@ -320,7 +325,8 @@ class PredictOptions:
     is predicted without any conversion, the fastest for many calls). ``channel``: predict
     only this channel (0-based) of a multi-channel image (the nuclear stain of a fluorescence
     image, for a grey model); None: all of them (:meth:`for_model`: the channel the model was
-    trained on, if it records one).
+    trained on, if it records one); a file's channel may also be given by the name it records
+    (:func:`unetlab.predict_file`).
     """
 
     tile_size: int | tuple[int, int] | None = None
@@ -329,12 +335,15 @@ class PredictOptions:
     tta: bool | str | Sequence[str] = False
     precision: str = "fp32"
     device: str | torch.device | None = None
-    channel: int | None = None
+    channel: int | str | None = None
 
     def __post_init__(self):
         check_precision(self.precision, None)
-        if self.channel is not None and (isinstance(self.channel, bool) or self.channel < 0):
-            raise UnetlabError(f"channel must be a channel index >= 0, not {self.channel}")
+        c = self.channel
+        if isinstance(c, str) and c.strip():  # a name a file records: predict_file's to read
+            return
+        if c is not None and (not isinstance(c, int) or isinstance(c, bool) or c < 0):
+            raise UnetlabError(f"channel must be a channel index >= 0 or a name, not {c!r}")
 
     @classmethod
     def of(cls, options: PredictOptions | None = None, **changes) -> PredictOptions:
@@ -375,10 +384,13 @@ def predict_image(
     is what this takes), or write its outputs with :func:`unetlab.predict_file`, which also
     keeps the file's pixel size and stack axes.
     """
+    asked = PredictOptions.of(options, **settings).channel  # not the model's
     options = PredictOptions.for_model(model, options, **settings)
     image = as_image(image, name)
     refuse_planes(image, model.in_channels, name)
-    image = fit_channels(image, model.in_channels, name=name, channel=options.channel)
+    grey = np.ndim(image) == 2 or np.ndim(image) == 3 and image.shape[2] == 1  # read as it is
+    channel = None if grey and asked is None and model.in_channels == 1 else options.channel
+    image = fit_channels(image, model.in_channels, name=name, channel=channel)
     check_finite(image, name, channel_axis=True)
     return predict_fitted(model, image, options, progress=progress)
 
