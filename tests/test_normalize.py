@@ -129,7 +129,8 @@ def test_the_floor_keeps_a_low_contrast_image_from_being_stretched(mode):
         image_stats(bright, {"mode": mode, "floor": 40.0})[1],
         image_stats(bright, {"mode": mode})[1],
     )
-    assert "floor [40.0]" in normalization_formula({"mode": mode, "floor": 40.0})
+    assert "max(" in (text := normalization_formula({"mode": mode, "floor": 40.0}))
+    assert ", floor_c)" in text and text.endswith("floor_c per channel [40.0]")
 
 
 def test_contrast_floor_is_half_the_least_contrast_per_channel():

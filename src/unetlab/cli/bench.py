@@ -94,7 +94,7 @@ def run(args) -> int:
     where = (
         f"{torch.cuda.get_device_name(device)} ({device})"
         if device.type == "cuda"
-        else f"{threads} threads, {allocator}"
+        else f"{threads} thread{'s' * (threads != 1)}, {allocator}"
     )
     print(f"unetlab bench: {name}, {where}", flush=True)
     if busy := _busy(device):

@@ -268,8 +268,10 @@ def normalization_formula(spec: dict) -> str:
     to the raw image x, in words (the ``normalization_formula`` metadata of an exported
     model: :mod:`unetlab.inference.export`)."""
     mode = spec.get("mode")
-    eps = f"{STD_FLOOR:g}" if "floor" not in spec else f"floor_c, floor {_listed(spec['floor'])}"
+    eps = f"{STD_FLOOR:g}" if "floor" not in spec else "floor_c"
     own = "x in the image's own values (not scaled)"
+    if "floor" in spec:  # training's: half the least contrast of its images
+        own += f"; floor_c per channel {_listed(spec['floor'])}"
     if mode == "per_image":
         return (
             f"per image and channel c: x' = (x - mean_c) / max(std_c, {eps}), mean_c and std_c "

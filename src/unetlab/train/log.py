@@ -24,7 +24,8 @@ log = logging.getLogger(__name__)
 
 def log_start(run: Run, in_size: int, out_size: int) -> None:
     cfg, device = run.cfg, run.device
-    threads = f" ({torch.get_num_threads()} threads)" if device.type == "cpu" else ""
+    n = torch.get_num_threads()
+    threads = f" ({n} thread{'s' * (n != 1)})" if device.type == "cpu" else ""
     log.info("run folder %s", run.run_dir)
     log.info("device %s%s, %s", device, threads, run.precision.describe())
     budget_on_cpu = cfg.train.max_minutes > 0 and device.type == "cpu"
