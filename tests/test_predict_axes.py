@@ -77,6 +77,12 @@ def test_axes_that_do_not_fit_are_refused(tmp_path, net, axes):
         predict_file(net, tmp_path / "c.tif", tmp_path / "o", axes=axes)
 
 
+def test_axes_with_x_before_y_are_refused_not_transposed(tmp_path, net):
+    tifffile.imwrite(tmp_path / "c.tif", _channels(2))
+    with pytest.raises(ImageReadError, match="--axes TXY puts X before Y.*--axes TYX"):
+        predict_file(net, tmp_path / "c.tif", tmp_path / "o", axes="TXY")
+
+
 def test_the_cli_takes_axes(tmp_path, net):
     save_model(tmp_path / "m.pt", net)
     tifffile.imwrite(tmp_path / "c.tif", _channels(4).reshape(2, 2, H, W))

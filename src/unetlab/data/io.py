@@ -159,6 +159,12 @@ def given_letters(axes: str, shape: tuple[int, ...], path: str | os.PathLike) ->
             f"{path}: --axes {axes}: give each axis once, one letter each, Y and X among them "
             "(T time, Z depth, C channels, Y rows, X columns: e.g. TYX, ZYX, CYX, YXC, TCYX)"
         )
+    if given.index("Y") > given.index("X"):  # read as Y, X: the outputs would be transposed
+        raise ImageReadError(
+            f"{path}: --axes {axes} puts X before Y; unetlab reads rows before columns: "
+            "transpose the image (e.g. in Fiji: Image > Transform > Rotate 90 and flip) and "
+            f"give --axes {given.replace('X', '#').replace('Y', 'X').replace('#', 'Y')}"
+        )
     if len(given) != len(shape):
         raise ImageReadError(
             f"{path}: --axes {axes} names {len(given)} axes, but the file's image has "
