@@ -6,6 +6,7 @@ from __future__ import annotations
 import importlib
 import importlib.util
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -619,3 +620,13 @@ def test_without_a_sample_the_package_shows_a_validation_image_of_its_data(tmp_p
     small = UNet(3, 7, depth=2, base_channels=4, padding="valid").eval()
     small.training_data = {"root": str(voc)}
     assert "none of the 2 validation images" in validation_image(small, 999)[1]
+
+
+def test_a_package_says_it_cannot_hold_the_normalisation_floor(tmp_path, caplog):
+    model = _tiny()
+    model.normalization = {"mode": "percentile", "low": 1.0, "high": 99.8, "floor": [48.0]}
+    with caplog.at_level(logging.WARNING, logger="unetlab.inference.bioimageio"):
+        dest = export_bioimageio(model, tmp_path / "pkg", weight_formats=["pytorch_state_dict"])
+    assert "bioimage.io's preprocessing cannot say that" in caplog.text
+    assert "a floor, half the least contrast" in (dest / "README.md").read_text()
+    assert _rdf(dest)["inputs"][0]["preprocessing"][0]["id"] == "scale_range"

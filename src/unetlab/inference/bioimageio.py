@@ -206,6 +206,8 @@ def export_bioimageio(
         else:
             _replace_folder(build, dest)
     log.debug("wrote bioimage.io package %s", dest)  # the CLI prints it
+    if "floor" in model.normalization:
+        log.warning("%s: %s", dest.name, FLOOR_NOTE)
     return dest
 
 
@@ -399,6 +401,15 @@ def _write_cover(path: Path, image: np.ndarray, probs: np.ndarray, size: int) ->
 
 
 # --- the description ----------------------------------------------------------------------
+
+
+#: what a package cannot say of unetlab's normalisation (its README, and a line at export)
+FLOOR_NOTE = (
+    "unetlab also keeps the std (or percentile range) at or above a floor, half the least "
+    "contrast of the training images, so that an empty field is not stretched into objects; "
+    "bioimage.io's preprocessing cannot say that, so other tools stretch empty fields "
+    "(`unetlab predict` on this package does not)"
+)
 
 
 def preprocessing(model: UNet, dtype: np.dtype) -> list[dict]:
@@ -625,7 +636,8 @@ def readme(model: UNet, info: PackageInfo, checks: dict, size: int) -> str:
         "",
         f"- Classes: {classes}.",
         f"- Input normalisation: unetlab `{model.normalization.get('mode')}` "
-        f"({preprocessing(model, np.dtype(np.uint8))[0]['id']} in rdf.yaml).",
+        f"({preprocessing(model, np.dtype(np.uint8))[0]['id']} in rdf.yaml)."
+        + (f" {FLOOR_NOTE}" if "floor" in model.normalization else ""),
         f"- Tiling: {tiling}.",
         "- Output: class probabilities (softmax; sigmoid for one class), in every weight format"
         + (
