@@ -75,3 +75,19 @@ def test_predict_file_removes_the_inputs_outputs_it_does_not_write(work):
     predict_file(_net(2), work / "in" / "st.tif", out)
     assert _names(out) == {"st.tif"}
     assert "st_overlay.tif" not in (out / MANIFEST).read_text().split()
+
+
+def test_another_model_on_one_input_says_the_folder_now_mixes_two_models(work, caplog):
+    from PIL import Image
+
+    Image.fromarray(np.zeros((24, 20), np.uint8)).save(work / "in" / "b.png")
+    assert _predict(work, "m1.pt") == 0  # st.tif and b.png by m1
+    argv = ["predict", "--checkpoint", str(work / "m2.pt"), "--input", str(work / "in" / "b.png")]
+    with caplog.at_level("WARNING", logger="unetlab.inference.folders"):
+        assert main([*argv, "--output", str(work / "out"), "--device", "cpu"]) == 0
+    assert "also holds outputs of st.tif made by" in caplog.text
+    assert "the folder will mix two models" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="unetlab.inference.folders"):  # the same model
+        assert main([*argv[:2], str(work / "m1.pt"), *argv[3:], "--output", str(work / "out")]) == 0
+    assert "mix two models" not in caplog.text

@@ -272,6 +272,28 @@ def other_models(
     return found
 
 
+def other_inputs_models(
+    out_dir: str | os.PathLike, files: Sequence[Path], record: Provenance
+) -> dict[str, str]:
+    """The inputs, other than ``files``, whose outputs in ``out_dir`` the manifest says
+    another model (or settings) made than ``record``'s -> what made them, in words: what a
+    run leaves beside its own outputs, so that the folder would mix two models."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return {}
+    mine = {input_source(f) for f in files}
+    keys, records = recorded_keys(out_dir, "predict"), read_records(out_dir)
+    found: dict[str, str] = {}
+    for name, source in made_from(out_dir, "predict").items():
+        key = keys.get(name)
+        if source is None or source in mine or source in found or not (out_dir / name).exists():
+            continue
+        if key is not None and not key.startswith(PENDING) and key.startswith(record.model_key):
+            continue
+        found[source] = _made_by_text(key, records)
+    return found
+
+
 def _made_by_text(key: str | None, records: dict[str, dict]) -> str:
     """What made an output, from its manifest key and the folder's records."""
     if key is None:

@@ -32,6 +32,7 @@ from unetlab.inference.files import (
     file_record,
     finished_inputs,
     finished_outputs,
+    other_inputs_models,
     other_models,
     predict_file,
     prediction_folder,
@@ -110,6 +111,8 @@ def claim_folder(
     done: set[Path] = set()
 
     def check(made: Provenance) -> None:  # held, before this run enters the manifest
+        if mixed := other_inputs_models(out_dir, files, made):
+            log.warning(_mixed_line(Path(out_dir), mixed, made))
         if not skip_existing:
             return
         finished = finished_outputs(out_dir, files, record=made, **wanted)
@@ -125,6 +128,18 @@ def claim_folder(
     fix = dict(overwrite=overwrite, overwrite_fix=overwrite_fix, record=record, checked=check)
     with prediction_folder(out_dir, files, **fix, **wanted):
         yield done
+
+
+def _mixed_line(out_dir: Path, mixed: dict[str, str], record: Provenance) -> str:
+    """The one line for other inputs' outputs that another model made, left beside this
+    run's: the folder will mix two models."""
+    first, made = next(iter(mixed.items()))
+    more = f" and {len(mixed) - 1} other input(s)" if len(mixed) > 1 else ""
+    return (
+        f"{out_dir} also holds outputs of {Path(first).name}{more} made by {made}, not by "
+        f"this run's {record.describe()}: the folder will mix two models (evaluate --pred "
+        "would score the mix); predict those inputs again too, or give another --output"
+    )
 
 
 def _other_model_line(out_dir: Path, others: dict[Path, str], record: Provenance, fix: str) -> str:
