@@ -87,6 +87,19 @@ def test_an_unlabelled_fill_value_is_named_with_the_setting_that_ignores_it(tmp_
     assert plan_training(load_config(None, [f"data.root={dense}"]))[1].notes == []
 
 
+def test_an_unlabelled_fill_is_named_when_a_few_masks_are_fully_labelled(tmp_path):
+    """Recheck audit s28, finding 3: two dense masks among five silenced the line."""
+    root = _scribbled(tmp_path / "mixed", 255, (0, 1), n=3)
+    _scribbled(tmp_path / "dense", None, (0, 1), n=2)
+    for kind in ("images", "masks"):
+        for i in range(2):
+            (tmp_path / "dense" / kind / f"{i}.png").rename(root / kind / f"d{i}.png")
+    _, plan = plan_training(load_config(None, [f"data.root={root}"]))
+    (line,) = [n for n in plan.notes if n.startswith("mask value 255")]
+    assert "of 3 of 5 masks (the others have none)" in line
+    assert "--set data.ignore_value=255;" in line
+
+
 def test_objects_are_measured_only_where_wholly_labelled():
     """Scribbles read as 3 px objects (11 px nuclei): objects that meet unlabelled pixels
     are left out of the sizes and contacts, and counted."""

@@ -594,12 +594,17 @@ def unlabelled_fill(pairs: Sequence[PairFacts], *, declared: Collection[int] = (
     if v is None or v in declared:
         return None
     apart = v > max(u for p in pairs for u in p.values if u != v) + 1
-    shares = [dict(zip(p.values, np.divide(p.counts, max(sum(p.counts), 1)))) for p in pairs]
-    low, high = min(s[v] for s in shares), max(s[v] for s in shares)
+    held = [s[v] for s in map(_shares, pairs) if v in s]
+    low, high = min(held), max(held)
     how = "apart from the other values" if apart else "its grey level between the others'"
     span = f"{low:.0%}" if f"{low:.0%}" == f"{high:.0%}" else f"{low:.0%}-{high:.0%}"
+    where = (
+        "every mask"
+        if len(held) == len(pairs)
+        else f"{len(held)} of {len(pairs)} masks (the others have none)"
+    )
     return (
-        f"mask value {v} fills {span} of every mask, {how}: if it marks "
+        f"mask value {v} fills {span} of {where}, {how}: if it marks "
         "unlabelled pixels (scribbles, partial labels; ilastik's label export: 0 = "
         f"unlabelled), --set data.ignore_value={v}; else it trains as a class"
     )
@@ -611,13 +616,24 @@ def fill_value(pairs: Sequence[PairFacts]) -> int | None:
     values = sorted({v for p in pairs for v in p.values})
     if len(values) < 3 or any(p.instances for p in pairs):
         return None
-    shares = [dict(zip(p.values, np.divide(p.counts, max(sum(p.counts), 1)))) for p in pairs]
-    fill = [v for v in values if all(s.get(v, 0) > FILL_SHARE for s in shares)]
+    shares = [_shares(p) for p in pairs]
+    fill = [v for v in values if _fills(v, shares)]
     if not fill:
         return None
     v = fill[0]
     apart = v > max(u for u in values if u != v) + 1
-    return v if apart or all(_between(p, v) for p in pairs) else None
+    return v if apart or all(_between(p, v) for p in pairs if v in p.values) else None
+
+
+def _shares(p: PairFacts) -> dict[int, float]:
+    return dict(zip(p.values, np.divide(p.counts, max(sum(p.counts), 1))))
+
+
+def _fills(v: int, shares: list[dict[int, float]]) -> bool:
+    """Whether ``v`` fills more than ``FILL_SHARE`` of every mask that holds it, and half
+    the masks or more hold it (a few fully labelled masks among sparse ones have none)."""
+    holding = [s[v] for s in shares if s.get(v, 0) > 0]
+    return 2 * len(holding) >= len(shares) and all(share > FILL_SHARE for share in holding)
 
 
 def _between(p: PairFacts, v: int) -> bool:
