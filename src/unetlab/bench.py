@@ -300,16 +300,11 @@ def busy_cpu(*, load: float | None = None, cpus: int | None = None) -> str | Non
     1-minute load average (``load``, default ``os.getloadavg``; this process's own threads
     count in it) exceeds the CPUs this process may use (``cpus``) by more than half a
     core, wall-clock figures are low and vary from run to run."""
-    from unetlab.runtime import available_cpus
+    from unetlab.runtime import excess_load
 
-    if load is None:
-        try:
-            load = os.getloadavg()[0]
-        except (AttributeError, OSError):  # not on this platform
-            return None
-    cpus = cpus or available_cpus()
-    if load <= cpus + 0.5:
+    if (busy := excess_load(load=load, cpus=cpus, margin=0.5)) is None:
         return None
+    load, cpus = busy
     return (
         f"the CPU is busy (load {load:.1f} on {cpus} core(s)): other jobs share the cores, so "
         "seconds, gflops, share_of_peak and mpix_per_s (wall time) are low; cpu_seconds and "

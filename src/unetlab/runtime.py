@@ -155,18 +155,27 @@ def configure_threads(threads: int | None = None) -> int:
     return torch.get_num_threads()
 
 
-def busy_cpu_warning(minutes: float, *, load: float | None = None, cpus: int | None = None):
-    """A line for a wall-clock time budget started on a busy CPU, or None: when the 1-minute
-    load average (``load``, default ``os.getloadavg``) exceeds the CPUs this process may use,
-    other work shares the cores and the budget buys fewer steps."""
+def excess_load(
+    *, load: float | None = None, cpus: int | None = None, margin: float = 0.0
+) -> tuple[float, int] | None:
+    """(load, cpus) when the 1-minute load average (``load``, default ``os.getloadavg``)
+    exceeds the CPUs this process may use (``cpus``) by more than ``margin``: other work
+    shares the cores. None otherwise, or where the platform has no load average."""
     if load is None:
         try:
             load = os.getloadavg()[0]
         except (AttributeError, OSError):  # not on this platform
             return None
     cpus = cpus or available_cpus()
-    if load <= cpus:
+    return (load, cpus) if load > cpus + margin else None
+
+
+def busy_cpu_warning(minutes: float, *, load: float | None = None, cpus: int | None = None):
+    """A line for a wall-clock time budget started on a busy CPU (:func:`excess_load`), or
+    None: other work shares the cores and the budget buys fewer steps."""
+    if (busy := excess_load(load=load, cpus=cpus)) is None:
         return None
+    load, cpus = busy
     return (
         f"the CPU is busy (load {load:.1f} on {cpus} core(s)): the {minutes:g}-minute budget "
         "runs on the wall clock and buys fewer steps while other jobs run; stop them, or "
