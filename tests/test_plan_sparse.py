@@ -72,7 +72,7 @@ def test_an_unlabelled_fill_value_is_named_with_the_setting_that_ignores_it(tmp_
     ilastik = _scribbled(tmp_path / "ilastik", 0, (1, 2))
     _, plan = plan_training(load_config(None, [f"data.root={ilastik}"]))
     (line,) = plan.notes
-    assert line.startswith("mask value 0 fills 94% of every mask, its grey level between")
+    assert line.startswith("mask value 0 fills 94% of every mask, the image under it brighter")
     assert "--set data.ignore_value=0;" in line
     white = _scribbled(tmp_path / "white", 255, (0, 1))
     _, plan = plan_training(load_config(None, [f"data.root={white}"]))

@@ -596,7 +596,11 @@ def unlabelled_fill(pairs: Sequence[PairFacts], *, declared: Collection[int] = (
     apart = v > max(u for p in pairs for u in p.values if u != v) + 1
     held = [s[v] for s in map(_shares, pairs) if v in s]
     low, high = min(held), max(held)
-    how = "apart from the other values" if apart else "its grey level between the others'"
+    how = (
+        "apart from the other values"
+        if apart
+        else "the image under it brighter than under one class and darker than under another"
+    )
     span = f"{low:.0%}" if f"{low:.0%}" == f"{high:.0%}" else f"{low:.0%}-{high:.0%}"
     where = (
         "every mask"
