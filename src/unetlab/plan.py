@@ -305,7 +305,7 @@ def plan_tile(fp: Fingerprint, geometry: Geometry, device: str) -> Choice:
     ]
     if not fits:
         fits = [geometry.min_input]
-    areas = fp.object_areas()
+    areas = fp.sized_areas()  # lines (a thin class's fragments) size no tile
     if areas.size == 0:
         return Choice(
             "data.tile_size",

@@ -65,7 +65,10 @@ class PairFacts:
     not measured); ``value_means``: the mean grey level (first channel) of the pixels of
     each of ``values`` (empty: not measured); ``cut_objects``: objects left out of
     ``object_areas`` and ``touching`` because they meet unlabelled pixels (their size is
-    not known: a scribble, or an object cut by the edge of a labelled patch)."""
+    not known: a scribble, or an object cut by the edge of a labelled patch); ``lines``:
+    for each of ``object_areas``, whether the object is a line at most ``LINE_WIDTH`` px
+    across (a thin class: a rim, a contour; empty: none measured), left out of the sizes
+    the tile is planned by."""
 
     name: str
     height: int
@@ -88,6 +91,7 @@ class PairFacts:
     std: tuple[float, ...] = ()
     value_means: tuple[float, ...] = ()
     cut_objects: int = 0
+    lines: tuple[bool, ...] = ()
 
 
 def measure_pair(
@@ -251,9 +255,49 @@ def _object_facts(mask: np.ndarray, objects: np.ndarray, *, instances: bool) -> 
     areas = np.bincount(objects.ravel())[1:]
     return {
         "object_areas": tuple(int(a) for a in areas[areas > 0]),
+        "lines": () if instances else tuple(thin_class(mask, objects)[areas > 0].tolist()),
         "touching": touching_in_class(mask, objects, TOUCH_GAP, instances=instances),
         "instances": instances,
     }
+
+
+#: an object no wider than this (px) is a line: a thin class's fragment, not an object to size
+#: tiles by
+LINE_WIDTH = 2
+
+
+def line_objects(objects: np.ndarray) -> np.ndarray:
+    """For each object id 1..max of ``objects`` (4-connected regions, 0 none), whether it
+    is at most ``LINE_WIDTH`` px across: no pixel of it lies more than ``LINE_WIDTH / 2`` px
+    from a pixel of another id (Euclidean, the image edge not counted)."""
+    top = int(objects.max(initial=0))
+    if top == 0:
+        return np.zeros(0, bool)
+    inside = np.ones(objects.shape, bool)
+    inside[:-1] &= objects[:-1] == objects[1:]
+    inside[1:] &= objects[1:] == objects[:-1]
+    inside[:, :-1] &= objects[:, :-1] == objects[:, 1:]
+    inside[:, 1:] &= objects[:, 1:] == objects[:, :-1]
+    depth = ndimage.distance_transform_edt(inside)  # 0 on an object's own edge
+    deepest = ndimage.maximum(depth, objects, index=np.arange(1, top + 1))
+    return np.asarray(deepest) + 1 <= LINE_WIDTH / 2 + 0.5
+
+
+def thin_class(mask: np.ndarray, objects: np.ndarray) -> np.ndarray:
+    """For each object id 1..max of ``objects``, whether its class (its value in ``mask``)
+    is a thin one: most of that class's objects are lines (:func:`line_objects`), as a
+    1-px rim around nuclei breaks into; a class of whole objects keeps its thin slivers."""
+    lines = line_objects(objects)
+    if not lines.size:
+        return lines
+    ids = np.arange(1, lines.size + 1)
+    values = np.asarray(ndimage.minimum(mask, objects, index=ids))
+    present = np.bincount(objects.ravel(), minlength=lines.size + 1)[1:] > 0
+    thin = np.zeros(lines.size, bool)
+    for v in np.unique(values[present]):
+        mine = present & (values == v)
+        thin[mine] = 2 * lines[mine].sum() > mine.sum()
+    return thin
 
 
 def _floats(array) -> tuple[float, ...]:
@@ -332,6 +376,16 @@ class Fingerprint:
 
     def object_areas(self) -> np.ndarray:
         return np.array([a for p in self.pairs for a in p.object_areas], dtype=np.int64)
+
+    def sized_areas(self) -> np.ndarray:
+        """:meth:`object_areas` less the lines (:func:`line_objects`): what tiles are sized by."""
+        kept = [
+            a
+            for p in self.pairs
+            for a, line in zip(p.object_areas, p.lines or (False,) * len(p.object_areas))
+            if not line
+        ]
+        return np.array(kept, dtype=np.int64)
 
     def cut_objects(self) -> int:
         """Objects left out of the object facts because they meet unlabelled pixels."""
