@@ -190,3 +190,6 @@ def test_a_thin_class_of_rims_does_not_size_the_tile(tmp_path):
     (tile,) = [c for c in plan.choices if c.key == "data.tile_size"]
     across = float(tile.reason.split("objects are ~")[1].split(" px")[0])
     assert across >= 10, tile.reason  # the nuclei's ~15 px, not the rim's pieces
+    (weights,) = [c for c in plan.choices if c.key == "data.weight_map"]
+    counted = int(weights.reason.split(" of ")[1].split(" objects")[0])
+    assert counted <= 18, weights.reason  # at most the 18 nuclei touch: no rim pieces
