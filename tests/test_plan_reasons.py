@@ -16,3 +16,4 @@ def test_the_label_offset_reason_says_what_will_be_measured():
     reason = plan_offset(5).reason
     assert reason.startswith("measures after training whether the predictions meet the labels")
     assert "the 5 validation images" in reason
+    assert "under a time budget only where it costs a small share of it" in reason
