@@ -47,7 +47,7 @@ from unetlab.data.instances import (
 from unetlab.data.io import read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.mirror import reflect_window
-from unetlab.data.normalize import channels_of, normalize
+from unetlab.data.normalize import apply_stats, channels_of, image_stats
 from unetlab.data.pairs import (
     LAYOUTS,
     Pair,
@@ -70,13 +70,21 @@ class Sample:
 
     ``image`` (C, H, W) float32, normalised; ``mask`` (H, W) int64 class indices with
     ``IGNORE_INDEX`` (-1) for ignored pixels; ``weight`` (H, W) float32 per-pixel loss weights
-    (the paper's weight map) or None.
+    (the paper's weight map) or None; ``contrast``: the per-channel std (or percentile
+    range) the image was divided by, before any floor (None: not recorded).
     """
 
     name: str
     image: np.ndarray
     mask: np.ndarray
     weight: np.ndarray | None = None
+    contrast: np.ndarray | None = None
+
+
+def _sample(name: str, image: np.ndarray, normalization: dict, mask, weight) -> Sample:
+    """A :class:`Sample` of a raw (H, W[, C]) image, normalised, with its contrast."""
+    mean, std = image_stats(image, normalization)
+    return Sample(name, apply_stats(image, mean, std), mask, weight, contrast=std)
 
 
 # --- splitting ---------------------------------------------------------------------------------
@@ -376,8 +384,7 @@ def load_samples(
     )
     weigh = _weigher(weight_map)
     return [
-        Sample(pair.name, normalize(image, normalization), mask, weigh(mask))
-        for pair, image, mask in loaded
+        _sample(pair.name, image, normalization, mask, weigh(mask)) for pair, image, mask in loaded
     ]
 
 
@@ -422,12 +429,7 @@ def load_instance_samples(
     loaded = _load(pairs, encode, channel=channel, in_channels=in_channels)
     _warn_instances(binary, split)
     samples = [
-        Sample(
-            pair.name,
-            normalize(image, normalization),
-            target,
-            _instance_weight(target, ids, weight_map),
-        )
+        _sample(pair.name, image, normalization, target, _instance_weight(target, ids, weight_map))
         for pair, image, (target, ids) in loaded
     ]
     stats = object_statistics(np.concatenate(areas), images=len(loaded))

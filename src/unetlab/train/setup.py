@@ -21,8 +21,8 @@ from unetlab.data.datasets import (
 )
 from unetlab.data.instances import CLASS_NAMES, object_areas, object_statistics
 from unetlab.data.labels import instances
-from unetlab.data.normalize import contrast_floor, image_stats
-from unetlab.data.pairs import Pair, PairReader, problems_error
+from unetlab.data.normalize import contrast_floor
+from unetlab.data.pairs import Pair, problems_error
 from unetlab.errors import UnetlabError
 from unetlab.inference.tta import fitting_tta
 from unetlab.losses import (
@@ -81,19 +81,19 @@ def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None
     else:
         data = _class_data(d, cfg, train_pairs, pairs, scan, normalization, weight_map)
     data.pairs = (list(train_pairs), list(val_pairs))
-    data.normalization = with_contrast_floor(normalization, train_pairs, d.channel)
+    data.normalization = with_contrast_floor(normalization, data.train)
     return data
 
 
-def with_contrast_floor(spec: dict, pairs: list[Pair], channel: int | None) -> dict:
+def with_contrast_floor(spec: dict, train: list) -> dict:
     """``spec`` with the ``floor`` of its std or percentile range (per image modes, unless
-    set): half the least contrast of the training images, so that prediction does not
-    stretch an empty field's noise into objects. Training is unchanged by it (every
-    training image's contrast is twice the floor or more)."""
-    if spec.get("mode") not in ("per_image", "percentile") or "floor" in spec or not pairs:
+    set): half the least contrast of the training samples (each :class:`Sample`'s
+    ``contrast``, measured when it was normalised), so that prediction does not stretch an
+    empty field's noise into objects. Training is unchanged by it (every training image's
+    contrast is twice the floor or more)."""
+    if spec.get("mode") not in ("per_image", "percentile") or "floor" in spec or not train:
         return spec
-    read = PairReader(channel)
-    floor = contrast_floor([image_stats(read(pair)[0], spec)[1] for pair in pairs])
+    floor = contrast_floor([s.contrast for s in train])
     log.info(
         "normalisation floor %s: half the least contrast of the training images (an image "
         "with less, e.g. an empty field, is not stretched to it)",
