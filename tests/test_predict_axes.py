@@ -107,3 +107,40 @@ def test_skip_existing_does_not_take_outputs_of_other_axes_for_done(tmp_path, ne
     assert main([*argv, "--axes", "ZYX"]) == 0
     with tifffile.TiffFile(tmp_path / "o" / "c.tif") as tif:
         assert tif.series[0].axes == "ZYX"
+
+
+def test_channels_given_by_axes_are_not_an_rgb_picture_for_a_grey_model(tmp_path, net):
+    cyx = _channels(3)
+    # what tifffile.imwrite(path, cyx) writes today: an RGB TIFF of planar samples
+    tifffile.imwrite(tmp_path / "c.tif", cyx, photometric="rgb", planarconfig="separate")
+    with pytest.raises(
+        UnetlabError, match=r"c.tif: has 3 channels, the model takes 1: .*--channel"
+    ):
+        predict_file(net, tmp_path / "c.tif", tmp_path / "o", axes="CYX")
+    assert not (tmp_path / "o").exists()
+    predict_file(net, tmp_path / "c.tif", tmp_path / "o", axes="CYX", channel=2)
+    Image.fromarray(cyx[2]).save(tmp_path / "two.png")
+    predict_file(net, tmp_path / "two.png", tmp_path / "o2")
+    got, want = (np.asarray(Image.open(p)) for p in (tmp_path / "o/c.png", tmp_path / "o2/two.png"))
+    assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize("axes", [None, "YXS"])
+def test_an_rgb_picture_still_gives_a_grey_model_its_luminance(tmp_path, net, axes, caplog):
+    rgb = np.moveaxis(_channels(3), 0, -1)
+    tifffile.imwrite(tmp_path / "rgb.tif", rgb, photometric="rgb")
+    with caplog.at_level(logging.WARNING):
+        predict_file(net, tmp_path / "rgb.tif", tmp_path / "o", axes=axes)
+    assert "colour image given to a grey model; predicting its luminance" in caplog.text
+
+
+def test_the_cli_asks_for_a_channel_of_channels_given_by_axes(tmp_path, net, capsys):
+    save_model(tmp_path / "m.pt", net)
+    tifffile.imwrite(tmp_path / "c.tif", _channels(3), photometric="rgb", planarconfig="separate")
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "c.tif")]
+    argv += ["--output", str(tmp_path / "o"), "--device", "cpu", "--axes", "CYX"]
+    assert main(argv) != 0
+    err = capsys.readouterr().err
+    assert "has 3 channels, the model takes 1: choose one with --channel" in err
+    assert "luminance" not in err
+    assert main([*argv, "--channel", "2"]) == 0

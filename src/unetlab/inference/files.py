@@ -21,7 +21,6 @@ import numpy as np
 import torch
 
 from unetlab.data.classes import class_colours
-from unetlab.data.colour import colour_file
 from unetlab.data.io import stack_shape, write_csv, write_png, write_tiff
 from unetlab.data.ome import FORMATS
 from unetlab.data.tiffmeta import (
@@ -36,7 +35,7 @@ from unetlab.errors import OutputError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.measure import object_table, plane_columns, with_micrometres
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_from_probabilities
-from unetlab.inference.pages import channel_index, page_channel, read_pages
+from unetlab.inference.pages import channel_index, page_channel, page_colour, read_pages
 from unetlab.inference.predict import (
     PredictOptions,
     check_finite,
@@ -594,7 +593,7 @@ def _predict_whole(
     )
     have = stack.shape[3] if stack.ndim == 4 else 1
     channel = page_channel(path, have, model.in_channels, options.channel, asked)
-    fit = dict(name=path.name, channel=channel, colour=colour_file(path))
+    fit = dict(name=path.name, channel=channel, colour=page_colour(path, given_axes))
     pages = [
         fit_channels(page, model.in_channels, quiet=i > 0, **fit) for i, page in enumerate(stack)
     ]

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.colour import colour_file
 from unetlab.data.io import read_stack
 from unetlab.data.tiffmeta import PageAxes, channel_names, read_page_axes
 from unetlab.errors import UnetlabError
@@ -55,6 +56,22 @@ def read_pages(
             f"predict that one, or {axes_fix('CYX')} (ZCYX, TCYX, ...) if the pages are channels"
         )
     return stack, page_axes
+
+
+def page_colour(path: str | os.PathLike, axes: str | None) -> bool | None:
+    """Whether the pages of ``path`` are colour pictures (R, G, B[, A]) for
+    :func:`~unetlab.inference.predict.fit_channels`: as the user's ``axes`` say (C:
+    channels, never colours; S: the samples of a colour pixel), else as the file says
+    (:func:`~unetlab.data.colour.colour_file`). A (3, Y, X) 8-bit array saved by tifffile
+    without axes is an RGB TIFF, but a user who gives ``--axes CYX`` says it holds three
+    stains: a grey model is then given one of them (``--channel``), not their luminance
+    (audit s28 'recheck', finding 5)."""
+    letters = axes.upper() if axes is not None else ""
+    if "C" in letters:
+        return False
+    if "S" in letters:
+        return True
+    return colour_file(path)
 
 
 def refuse_thin(path: str | os.PathLike, shape: tuple[int, ...], axes: str | None) -> None:
