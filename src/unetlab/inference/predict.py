@@ -191,7 +191,7 @@ def fit_channels(
     """(H, W) or (H, W, C) -> (H, W, channels), a view where possible; never modifies ``image``.
 
     ``colour``: whether the image is a colour picture (R, G, B[, A]; for a file,
-    :func:`unetlab.data.colour.colour_file`), not separate channels (the stains of a
+    :func:`unetlab.inference.pages.page_colour`), not separate channels (the stains of a
     fluorescence image); None: 3 or 4 channels of 8 bits are colour. A colour image given to a
     grey net becomes its luminance (0.299 R + 0.587 G + 0.114 B, a float32 copy, logged); an
     RGBA one given to an RGB net loses its alpha (a view, logged), as an RGBA file does. A
@@ -202,6 +202,25 @@ def fit_channels(
     1-channel net only. ``quiet``: no log line (for the windows of one image, whose first
     window logged it).
     """
+    hwc = _channels_last(image, name)
+    if channel is not None:
+        hwc = _one_channel(hwc, channel, channels, name)
+    have = hwc.shape[2]
+    if have == channels:
+        return hwc
+    if colour is None:
+        colour = have in (3, 4) and hwc.dtype == np.uint8
+    fitted, note = _converted(hwc, channels, colour=colour)
+    if fitted is None:
+        raise UnetlabError(_mismatch(name, have, channels))
+    if not quiet:
+        log.warning("%s: %s", name, note)
+    return fitted
+
+
+def _channels_last(image: np.ndarray, name: str) -> np.ndarray:
+    """``image`` (H, W) or (H, W, C) of numbers as (H, W, C) (a view; a bool mask as 0/1
+    uint8); UnetlabError naming what it is instead."""
     if not isinstance(image, np.ndarray):
         raise UnetlabError(f"{name}: expected a numpy array, not {type(image).__name__}")
     if image.ndim not in (2, 3) or 0 in image.shape:
@@ -214,35 +233,28 @@ def fit_channels(
         raise UnetlabError(
             f"{name}: unsupported pixel type {image.dtype}; save the image as integers or floats"
         )
-    hwc = image[:, :, None] if image.ndim == 2 else image
-    if channel is not None:
-        hwc = _one_channel(hwc, channel, channels, name)
+    return image[:, :, None] if image.ndim == 2 else image
+
+
+def _converted(hwc: np.ndarray, channels: int, *, colour: bool) -> tuple[np.ndarray | None, str]:
+    """(H, W, C) made into the ``channels`` a net takes where the two are one picture seen
+    two ways, and the line that says how; (None, "") for any other pair of counts."""
     have = hwc.shape[2]
-    if have == channels:
-        return hwc
-    if colour is None:
-        colour = have in (3, 4) and hwc.dtype == np.uint8
     if have == 1 and channels == 3:
-        if not quiet:
-            log.warning(
-                "%s: grey image given to a 3-channel model; its channel is repeated (a page "
-                "of a (C, H, W) TIFF? save such images channels last)",
-                name,
-            )
-        return np.broadcast_to(hwc, (*hwc.shape[:2], channels))
+        return np.broadcast_to(hwc, (*hwc.shape[:2], channels)), (
+            "grey image given to a 3-channel model; its channel is repeated (a page of a "
+            "(C, H, W) TIFF? save such images channels last)"
+        )
     if have in (3, 4) and channels == 1 and colour:
-        if not quiet:
-            log.warning("%s: colour image given to a grey model; predicting its luminance", name)
-        return _luminance(hwc[..., :3])[:, :, None]
+        return _luminance(hwc[..., :3])[:, :, None], (
+            "colour image given to a grey model; predicting its luminance"
+        )
     if have == 4 and channels == 3 and colour:  # an RGBA array (np.asarray of an RGBA PNG)
-        if not quiet:
-            log.warning(
-                "%s: 4-channel image given to an RGB model; its 4th channel is left out, as "
-                "reading an RGBA file drops the alpha",
-                name,
-            )
-        return hwc[..., :3]
-    raise UnetlabError(_mismatch(name, have, channels))
+        return hwc[..., :3], (
+            "4-channel image given to an RGB model; its 4th channel is left out, as reading "
+            "an RGBA file drops the alpha"
+        )
+    return None, ""
 
 
 def _one_channel(hwc: np.ndarray, channel: int, channels: int, name: str) -> np.ndarray:
