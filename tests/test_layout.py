@@ -22,7 +22,6 @@ LAYERS = [
         "packages",
         "checkpoint",
         "config",
-        "config_resume",
         "config_reference",
         "plots",
         "distributed",

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from unetlab.errors import UnetlabError
 
 if TYPE_CHECKING:
-    from unetlab.config import Config
+    from unetlab.config.sections import Config
 
 
 #: the keys a resumed run may change: how long, where and with what batches it goes on (the

@@ -1,0 +1,74 @@
+"""Training configuration: nested plain dataclasses, loaded from YAML plus ``key=value`` overrides.
+
+Precedence: overrides (``--set train.epochs=5``) > YAML file > the defaults. Unknown keys
+are errors that name the known ones, and every value is type-checked, so a typo never silently
+falls back to a default. ``Config.to_dict()`` / ``save_config`` / ``load_config`` round-trip
+exactly; the resolved config is written to every run folder and into every checkpoint.
+
+Example::
+
+    cfg = load_config("small_cpu", ["train.epochs=5", "data.root=data/isbi"])
+    cfg.train.lr, cfg.model.preset   # 0.003, 'small'
+
+The package's modules, one concern each: :mod:`~unetlab.config.sections` (the dataclasses and
+each key's help), :mod:`~unetlab.config.checks` (each value's range and choices),
+:mod:`~unetlab.config.convert` (types), :mod:`~unetlab.config.files` (YAML, shipped configs),
+:mod:`~unetlab.config.load` (file + overrides -> config) and :mod:`~unetlab.config.resume`
+(what a resumed run may change).
+"""
+
+from unetlab.config.checks import AMP_MODES, CLASS_WEIGHTS, OPTIMIZERS, SCHEDULES
+from unetlab.config.convert import unknown_key_message
+from unetlab.config.files import (
+    SHIPPED,
+    DuplicateKeyError,
+    find_config,
+    save_config,
+    shipped_configs,
+)
+from unetlab.config.load import apply_overrides, changed_keys, explicit_keys, load_config
+from unetlab.config.resume import (
+    RESUMABLE,
+    check_resumed,
+    config_changes,
+    describe_changes,
+    resumed_config,
+)
+from unetlab.config.sections import (
+    AugmentSection,
+    Config,
+    DataSection,
+    ModelSection,
+    RunSection,
+    TrainSection,
+    option,
+)
+
+__all__ = [
+    "AMP_MODES",
+    "CLASS_WEIGHTS",
+    "OPTIMIZERS",
+    "RESUMABLE",
+    "SCHEDULES",
+    "SHIPPED",
+    "AugmentSection",
+    "Config",
+    "DataSection",
+    "DuplicateKeyError",
+    "ModelSection",
+    "RunSection",
+    "TrainSection",
+    "apply_overrides",
+    "changed_keys",
+    "check_resumed",
+    "config_changes",
+    "describe_changes",
+    "explicit_keys",
+    "find_config",
+    "load_config",
+    "option",
+    "resumed_config",
+    "save_config",
+    "shipped_configs",
+    "unknown_key_message",
+]

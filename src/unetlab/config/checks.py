@@ -1,0 +1,194 @@
+"""The refusals of the config's sections: each value's range and choices, checked as a
+section is built (its ``__post_init__``), each refused in one line naming the key, the value
+and what would do."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from unetlab.errors import UnetlabError
+from unetlab.losses import LOSSES
+
+if TYPE_CHECKING:
+    from unetlab.config.sections import DataSection, ModelSection, TrainSection
+
+OPTIMIZERS = ("sgd", "adamw")
+SCHEDULES = ("cosine", "poly", "plateau", "none")
+AMP_MODES = ("auto", "native", "bf16", "fp16", "off")
+CLASS_WEIGHTS = ("auto", "median_frequency", "sqrt_median_frequency", "none")
+
+
+def check_range(
+    key: str,
+    value,
+    low,
+    high=math.inf,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    optional: bool = False,
+) -> None:
+    """``value`` of config key ``key`` in [low, high] (open at an end with ``low_open`` /
+    ``high_open``; an infinite ``high`` is open), else one line naming the key, the value and
+    the valid range; ``optional``: None passes. NaN is never in range."""
+    if value is None and optional:
+        return
+    high_open = high_open or high == math.inf
+    above = value > low if low_open else value >= low
+    below = value < high if high_open else value <= high
+    if above and below:
+        return
+    if high == math.inf:
+        valid = f"{'>' if low_open else '>='} {low:g}"
+    else:
+        valid = f"in {'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+    raise UnetlabError(f"{key} must be {valid}, not {value}")
+
+
+def check_model(model: ModelSection) -> None:
+    """The ``model`` section: a known preset and norm, the UNet options' ranges, the encoder."""
+    from unetlab.models import PRESETS
+
+    if model.preset not in PRESETS:
+        raise UnetlabError(
+            f"model.preset {model.preset!r} is unknown: choose one of {', '.join(PRESETS)}"
+        )
+    if model.norm not in (None, "none", "batch", "group"):
+        raise UnetlabError(f"model.norm must be none, batch or group, not {model.norm!r}")
+    _check_model_ranges(model)
+    _check_encoder(model)
+
+
+def _check_model_ranges(model: ModelSection) -> None:
+    """The UNet options' ranges and choices (as ``UNetConfig`` checks them), refused here
+    naming the ``model.`` key, before any data is read."""
+    from unetlab.models.architecture import CHOICES, MAX_CHANNELS, MAX_DEPTH
+
+    for name, top in (
+        ("in_channels", MAX_CHANNELS),
+        ("num_classes", MAX_CHANNELS),
+        ("depth", MAX_DEPTH),
+        ("base_channels", MAX_CHANNELS),
+    ):
+        check_range(f"model.{name}", getattr(model, name), 1, top, optional=True)
+    if model.dropout is not None:
+        check_range("model.dropout", model.dropout, 0.0, 1.0, high_open=True)
+    for name in ("padding", "upsample", "fusion"):
+        value, allowed = getattr(model, name), CHOICES[name]
+        if value is not None and value not in allowed:
+            raise UnetlabError(f"model.{name} must be {' or '.join(allowed)}, not {value!r}")
+
+
+def _check_encoder(model: ModelSection) -> None:
+    from unetlab.models import ENCODERS
+
+    if model.encoder not in ("none", *ENCODERS):
+        raise UnetlabError(
+            f"model.encoder {model.encoder!r} is unknown: choose one of none, {', '.join(ENCODERS)}"
+        )
+    if model.encoder == "none":
+        if model.encoder_weights is not None:
+            raise UnetlabError("model.encoder_weights needs model.encoder: vgg16 or resnet50")
+        return
+    plain = ("depth", "base_channels", "padding", "norm", "fusion", "dropout")
+    if given := [name for name in plain if getattr(model, name) is not None]:
+        raise UnetlabError(
+            f"model.{given[0]} does not apply to an encoder net (model.encoder: "
+            f"{model.encoder}); drop it (in_channels, num_classes and upsample do apply)"
+        )
+
+
+def check_data(data: DataSection) -> None:
+    """The ``data`` section's values."""
+    from unetlab.data.instances import TARGETS
+    from unetlab.data.normalize import check_keys
+
+    if data.target not in TARGETS:
+        raise UnetlabError(f"data.target must be one of {', '.join(TARGETS)}, not {data.target!r}")
+    if data.boundary_width < 0:
+        raise UnetlabError(f"data.boundary_width must be >= 0, not {data.boundary_width}")
+    if not 0.0 <= data.val_fraction < 1.0:
+        raise UnetlabError(f"data.val_fraction must be in [0, 1), not {data.val_fraction}")
+    if data.tile_size < 1 or data.tiles_per_epoch < 1:
+        raise UnetlabError("data.tile_size and data.tiles_per_epoch must be positive")
+    if data.seed < 0:
+        raise UnetlabError(f"data.seed must be >= 0, not {data.seed}")
+    check_range("data.w0", data.w0, 0.0)
+    check_range("data.sigma", data.sigma, 0.0, low_open=True)
+    if data.channel is not None and (isinstance(data.channel, bool) or data.channel < 0):
+        raise UnetlabError(
+            f"data.channel must be a channel index >= 0 (or null for all), not {data.channel}"
+        )
+    if data.label_values is not None and len(set(data.label_values)) != len(data.label_values):
+        raise UnetlabError(f"data.label_values has duplicates: {data.label_values}")
+    if data.normalization is not None:
+        check_keys(data.normalization)
+
+
+def check_train(train: TrainSection) -> None:
+    """The ``train`` section's values: its choices, then its ranges."""
+    for name, choices in (
+        ("optimizer", OPTIMIZERS),
+        ("schedule", SCHEDULES),
+        ("loss", LOSSES),
+        ("amp", AMP_MODES),
+    ):
+        if getattr(train, name) not in choices:
+            raise UnetlabError(
+                f"train.{name} {getattr(train, name)!r} is unknown: choose one of {', '.join(choices)}"
+            )
+    _check_train_ranges(train)
+    _check_class_weights(train.class_weights)
+    _check_train_limits(train)
+    _check_label_offset(train.label_offset)
+
+
+def _check_train_ranges(train: TrainSection) -> None:
+    for name in ("epochs", "batch_size", "val_every"):
+        if getattr(train, name) < 1:
+            raise UnetlabError(f"train.{name} must be at least 1, not {getattr(train, name)}")
+    if not 0 < train.lr < math.inf:
+        raise UnetlabError(f"train.lr must be positive (and finite), not {train.lr}")
+    check_range("train.momentum", train.momentum, 0.0, 1.0, high_open=True)
+    check_range("train.weight_decay", train.weight_decay, 0.0)
+    check_range("train.grad_clip", train.grad_clip, 0.0)
+    check_range("train.patience", train.patience, 0)
+    check_range("train.num_workers", train.num_workers, 0)
+    if not train.focal_gamma >= 0:
+        raise UnetlabError(f"train.focal_gamma must be >= 0, not {train.focal_gamma}")
+
+
+def _check_train_limits(train: TrainSection) -> None:
+    if train.freeze_encoder_epochs < 0:
+        raise UnetlabError(
+            f"train.freeze_encoder_epochs must be >= 0, not {train.freeze_encoder_epochs}"
+        )
+    if train.seed < 0:
+        raise UnetlabError(f"train.seed must be >= 0, not {train.seed}")
+    if not 0 <= train.max_minutes < math.inf:
+        raise UnetlabError(
+            f"train.max_minutes must be >= 0 (0: no time limit), not {train.max_minutes}"
+        )
+    if not 0.0 <= train.best_smoothing < 1.0:
+        raise UnetlabError(f"train.best_smoothing must be in [0, 1), not {train.best_smoothing}")
+
+
+def _check_class_weights(weights: str | list[float]) -> None:
+    if isinstance(weights, str) and weights not in CLASS_WEIGHTS:
+        raise UnetlabError(
+            f"train.class_weights {weights!r} is unknown: choose one of "
+            f"{', '.join(CLASS_WEIGHTS)} or give a list of one weight per class"
+        )
+    if isinstance(weights, list) and not all(w >= 0 for w in weights):
+        raise UnetlabError(f"train.class_weights must be >= 0, not {weights}")
+
+
+def _check_label_offset(offset: str | list[float]) -> None:
+    if isinstance(offset, str) and offset in ("none", "fit"):
+        return
+    fix = "use none, fit, or [dy, dx] with each within one pixel (e.g. [-0.5, 0])"
+    if isinstance(offset, str) or len(offset) != 2:
+        raise UnetlabError(f"train.label_offset {offset!r} is unknown: {fix}")
+    if not all(isinstance(v, (int, float)) and abs(v) <= 1 for v in offset):
+        raise UnetlabError(f"train.label_offset {offset!r} is out of range: {fix}")

@@ -1,0 +1,95 @@
+"""A config's values checked against the sections' type annotations: :func:`build` makes a
+section (or the whole config) from a nested dict, converting each value where that is lossless
+(``1`` for a float, ``"off"`` for a bool) and refusing an unknown key by naming the closest
+known one."""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from dataclasses import fields, is_dataclass
+
+from unetlab.errors import UnetlabError
+
+#: the YAML 1.1 words that a bool key still takes (the config's YAML reads them as strings)
+_WORDS = {"yes": True, "on": True, "no": False, "off": False}
+
+
+def build(cls, data: dict, prefix: str):
+    """A ``cls`` (a dataclass) from ``data``, its nested sections built in turn; ``prefix``
+    (``train.``) names the keys in errors."""
+    if not isinstance(data, dict):
+        raise UnetlabError(f"config {prefix.rstrip('.') or 'file'} must be a mapping, not {data!r}")
+    known = {f.name: f for f in fields(cls)}
+    hints = typing.get_type_hints(cls)
+    if unknown := [k for k in data if k not in known]:
+        raise UnetlabError(unknown_key_message(unknown[0], list(known), prefix))
+    kwargs = {}
+    for name, value in data.items():
+        hint = hints[name]
+        if is_dataclass(hint):
+            kwargs[name] = build(hint, value if value is not None else {}, f"{prefix}{name}.")
+        else:
+            kwargs[name] = check_type(value, hint, f"{prefix}{name}")
+    return cls(**kwargs)
+
+
+def unknown_key_message(key, known: list[str], prefix: str = "") -> str:
+    """``unknown config key train.epoch: did you mean train.epochs? known keys in train are
+    ...``: the closest known name (``difflib``), when one is close."""
+    close = difflib.get_close_matches(str(key), known, n=1)
+    hint = f"did you mean {prefix}{close[0]}? " if close else ""
+    where = f" in {prefix.rstrip('.')}" if prefix else ""
+    return f"unknown config key {prefix}{key!s}: {hint}known keys{where} are {', '.join(known)}"
+
+
+def check_type(value, hint, key: str):
+    """``value`` converted to ``hint`` where that is lossless, else ValueError naming ``key``."""
+    options = typing.get_args(hint) if isinstance(hint, types.UnionType) else (hint,)
+    for option in options:
+        ok, converted = _convert(value, option)
+        if ok:
+            return converted
+    names = " or ".join(getattr(o, "__name__", str(o)).replace("NoneType", "null") for o in options)
+    raise UnetlabError(f"config key {key} must be {names}, not {value!r}")
+
+
+def _convert(value, hint) -> tuple[bool, object]:
+    origin = typing.get_origin(hint)
+    if hint is type(None):
+        return value is None, None
+    if hint is bool:
+        if isinstance(value, str) and value.lower() in _WORDS:
+            return True, _WORDS[value.lower()]
+        return isinstance(value, bool), value
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool), value
+    if hint is float:
+        if isinstance(value, bool):
+            return False, None
+        if isinstance(value, (int, float)):
+            return True, float(value)
+        if not isinstance(value, str):
+            return False, None
+        try:  # YAML 1.1 reads 1e-3 (no dot) as a string
+            return True, float(value)
+        except ValueError:
+            return False, None
+    if hint is str:
+        return isinstance(value, str), value
+    if origin is list and isinstance(value, (list, tuple)):
+        (item,) = typing.get_args(hint)
+        converted = [_convert(v, item) for v in value]
+        return all(ok for ok, _ in converted), [v for _, v in converted]
+    if origin is dict or hint is dict:
+        if not isinstance(value, dict):
+            return False, None
+        args = typing.get_args(hint)
+        if not args:
+            return True, dict(value)
+        keys = [_convert(k, args[0]) for k in value]
+        vals = [_convert(v, args[1]) for v in value.values()]
+        ok = all(k for k, _ in keys) and all(v for v, _ in vals)
+        return ok, {k: v for (_, k), (_, v) in zip(keys, vals)}
+    return False, None

@@ -1,0 +1,137 @@
+"""Config files: the YAML they are read with (1.2 booleans, a key named twice refused), the
+shipped configs and how ``--config NAME`` finds them, reading one and writing a config out."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import yaml
+
+from unetlab.atomic import atomic_path
+from unetlab.errors import UnetlabError, first_line
+
+if TYPE_CHECKING:
+    from unetlab.config.sections import Config
+
+
+class Loader(yaml.SafeLoader):
+    """YAML with the 1.2 booleans only: ``true``/``false`` are booleans, while ``off``, ``on``,
+    ``yes`` and ``no`` stay words (``train.amp: off`` is the string "off", not False). A bool
+    key still takes those words (:mod:`unetlab.config.convert`)."""
+
+
+Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
+
+
+class DuplicateKeyError(yaml.YAMLError):
+    """A YAML mapping that names a key twice (YAML would keep the last without a word)."""
+
+    def __init__(self, key, first, second):
+        where = f"on line {first + 1}" if first == second else f"lines {first + 1} and {second + 1}"
+        super().__init__(f"key {key!r} appears twice in one mapping ({where}): keep one")
+
+
+def _construct_mapping(loader, node, deep=False):
+    seen = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        try:
+            if key in seen:
+                raise DuplicateKeyError(key, seen[key], key_node.start_mark.line)
+        except TypeError:  # an unhashable key: SafeLoader's own error says so
+            break
+        seen[key] = key_node.start_mark.line
+    return yaml.SafeLoader.construct_mapping(loader, node, deep=deep)
+
+
+Loader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
+    lambda loader, node: _construct_mapping(loader, node),
+)
+
+
+def parse_yaml(text: str):
+    """``text`` read as YAML by :class:`Loader`: 1.2 booleans, a key named twice refused."""
+    return yaml.load(text, Loader=Loader)
+
+
+#: the configs that ship with unetlab (also ``configs/`` in a clone of its repository)
+SHIPPED = Path(__file__).parents[1] / "configs"
+
+
+def shipped_configs() -> list[str]:
+    """The names of the shipped configs (``--config NAME``)."""
+    return sorted(p.stem for p in SHIPPED.glob("*.yaml"))
+
+
+def find_config(path: str | os.PathLike) -> Path:
+    """``path`` as given when it exists; else the shipped config it names: ``small_cpu``,
+    ``small_cpu.yaml`` or ``configs/small_cpu.yaml`` (the README's paths, outside a clone)."""
+    path = Path(path)
+    if (
+        path.exists()
+        or len(path.parts) > 2
+        or (len(path.parts) == 2 and path.parts[0] != "configs")
+    ):
+        return path
+    shipped = SHIPPED / (path.name if path.suffix in (".yaml", ".yml") else f"{path.name}.yaml")
+    return shipped if shipped.is_file() else path
+
+
+def read_config_file(path: Path) -> dict:
+    """The mapping of a YAML config file, or one line saying why it is not one."""
+    path = find_config(path)
+    if path.is_dir():
+        raise UnetlabError(
+            f"{path} is a folder, not a config file: give --config a YAML file "
+            "(e.g. configs/small_cpu.yaml)"
+        )
+    if not path.is_file():
+        raise UnetlabError(
+            f"{path}: no such config file (give a YAML file, or one of the shipped configs: "
+            f"{', '.join(shipped_configs())})"
+        )
+    try:
+        data = parse_yaml(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as exc:
+        raise UnetlabError(
+            f"{path}: not a YAML config file (not text: byte {exc.start} is not UTF-8); "
+            "give --config a YAML file such as configs/small_cpu.yaml"
+        ) from exc
+    except OSError as exc:
+        raise UnetlabError(f"{path}: cannot read it ({exc.strerror})") from exc
+    except DuplicateKeyError as exc:
+        raise UnetlabError(f"{path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        raise UnetlabError(f"{path}: not valid YAML ({first_line(exc)})") from exc
+    if not isinstance(data, dict):
+        raise UnetlabError(f"{path}: a config file must be a YAML mapping of sections")
+    return data
+
+
+def config_name(path: str | os.PathLike) -> str:
+    """The config file ``path`` names, as a log line shows it: a shipped config as
+    ``configs/NAME.yaml``, another file as given."""
+    found = find_config(path)
+    return f"configs/{found.name}" if found.parent == SHIPPED else str(path)
+
+
+def save_config(cfg: Config, path: str | os.PathLike, *, header: str = "") -> Path:
+    """Write ``cfg`` as YAML (atomically); ``header`` lines are written as ``#`` comments."""
+    text = "".join(f"# {line}\n" for line in header.splitlines())
+    text += yaml.safe_dump(cfg.to_dict(), sort_keys=False, default_flow_style=False)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text)
+    return path

@@ -1,0 +1,144 @@
+"""A config from its layers: the defaults, updated by a YAML file, updated by ``key=value``
+overrides (``--set``), each value checked; and which keys the user chose (what the plan must
+leave alone)."""
+
+from __future__ import annotations
+
+import os
+import typing
+from dataclasses import fields, is_dataclass
+from pathlib import Path
+
+import yaml
+
+from unetlab.config.convert import unknown_key_message
+from unetlab.config.files import config_name, find_config, parse_yaml, read_config_file
+from unetlab.config.sections import Config
+from unetlab.errors import UnetlabError, first_line
+
+
+def load_config(
+    path: str | os.PathLike | None = None, overrides: list[str] | None = None
+) -> Config:
+    """Defaults, updated by the YAML file at ``path``, updated by ``overrides``.
+
+    ``overrides`` are ``"section.key=value"`` strings, e.g. ``["train.epochs=5",
+    "data.class_names={0: membrane, 255: cell}"]``; each value is parsed with
+    YAML (1.2 booleans: ``off`` is a word). Unknown keys and ill-typed values raise ValueError.
+    The keys the file and ``overrides`` set are kept as ``cfg.user_keys``:
+    :func:`unetlab.plan.plan_training` plans the others, as ``unetlab train`` does.
+    """
+    data = read_config_file(Path(path)) if path is not None else {}
+    if path is not None:
+        _check_file_keys(Config, data, find_config(path))
+    # defaults first, so that dict-valued keys (normalization) can be updated key by key
+    defaults = Config().to_dict()
+    merged = {
+        s: {**defaults[s], **(data.get(s) or {})} if s in defaults else data[s]
+        for s in {**defaults, **data}
+    }
+    overrides = list(overrides or [])
+    for hidden in _hidden_overrides(overrides):  # each value is checked, also one set twice
+        Config.from_dict(apply_overrides(merged, hidden))
+    cfg = Config.from_dict(apply_overrides(merged, overrides))
+    cfg.user_keys = frozenset(_named_keys(data, overrides))  # what the plan must not change
+    if path is not None:
+        cfg.file_keys = frozenset(_named_keys(data, None) - _named_keys({}, overrides))
+        cfg.config_file = config_name(path)
+    return cfg
+
+
+def _check_file_keys(cls, data: dict, path: Path, prefix: str = "") -> None:
+    """An unknown section or key of the config file at ``path``, refused naming the file
+    (type errors name the key, checked once the overrides are in)."""
+    known = {f.name: f for f in fields(cls)}
+    hints = typing.get_type_hints(cls)
+    for key, value in data.items():
+        if key not in known:
+            raise UnetlabError(f"{path}: {unknown_key_message(key, list(known), prefix)}")
+        if is_dataclass(hints[key]) and not isinstance(value, dict | None):
+            raise UnetlabError(
+                f"{path}: config section {prefix}{key} must be a mapping of keys, indented "
+                f"under {key}: (e.g. {key}: {{KEY: VALUE}}), not {value!r}"
+            )
+        if is_dataclass(hints[key]) and isinstance(value, dict):
+            _check_file_keys(hints[key], value, path, f"{prefix}{key}.")
+
+
+def apply_overrides(data: dict, overrides: list[str]) -> dict:
+    """Set ``section.key=value`` strings into a nested dict (values parsed as YAML)."""
+    data = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or len(parts) < 2 or not all(parts):
+            raise UnetlabError(
+                f"override {item!r} must look like section.key=value (e.g. train.epochs=5)"
+            )
+        try:
+            value = parse_yaml(text) if text.strip() else None
+        except yaml.YAMLError as exc:
+            reason = first_line(exc)
+            raise UnetlabError(
+                f"override {item!r}: the value is not valid YAML ({reason})"
+            ) from exc
+        node = data.setdefault(parts[0], {})
+        if not isinstance(node, dict):
+            raise UnetlabError(f"override {item!r}: config section {parts[0]} is not a mapping")
+        for depth, part in enumerate(parts[1:-1], 2):  # into a dict-valued key, e.g.
+            inner = node.get(part)  # data.normalization.mode=scale
+            if inner is not None and not isinstance(inner, dict):
+                raise UnetlabError(
+                    f"override {item!r}: {'.'.join(parts[:depth])} holds {inner!r}, not a "
+                    f"mapping of keys: set it as {'.'.join(parts[:depth])}=VALUE"
+                )
+            node[part] = dict(inner or {})
+            node = node[part]
+        node[parts[-1]] = value
+    return data
+
+
+def _key(override: str) -> str:
+    return override.partition("=")[0].strip()
+
+
+def _hidden_overrides(overrides: list[str]) -> list[list[str]]:
+    """For each override that a later one of the same key replaces (``--set train.epochs=abc``
+    then ``--epochs 1``), the overrides with it in force instead, so that it is checked too."""
+    return [
+        overrides[: i + 1] + [o for o in overrides[i + 1 :] if _key(o) != _key(item)]
+        for i, item in enumerate(overrides)
+        if any(_key(o) == _key(item) for o in overrides[i + 1 :])
+    ]
+
+
+def changed_keys(cfg: Config) -> set[str]:
+    """The ``section.key`` names whose values in ``cfg`` differ from the defaults (what a
+    notebook chose, where no file or flags say it)."""
+    mine, defaults = cfg.to_dict(), Config().to_dict()
+    return {
+        f"{section}.{key}"
+        for section, values in mine.items()
+        for key, value in values.items()
+        if value != defaults[section][key]
+    }
+
+
+def explicit_keys(
+    path: str | os.PathLike | None = None, overrides: list[str] | None = None
+) -> set[str]:
+    """The ``section.key`` names that the YAML file at ``path`` or ``overrides`` set (what the
+    user chose, as opposed to defaults); ``data.normalization.mode=x`` counts as
+    ``data.normalization``. Read the same way as :func:`load_config` (call that first: it
+    reports bad files and overrides)."""
+    data = {} if path is None else parse_yaml(find_config(path).read_text(encoding="utf-8")) or {}
+    return _named_keys(data, overrides)
+
+
+def _named_keys(data: dict, overrides: list[str] | None) -> set[str]:
+    """The ``section.key`` names of a config file's mapping ``data`` and of ``overrides``."""
+    keys = {f"{s}.{k}" for s, section in data.items() if isinstance(section, dict) for k in section}
+    for item in overrides or []:
+        parts = item.partition("=")[0].strip().split(".")
+        keys.add(".".join(parts[:2]))
+    return keys

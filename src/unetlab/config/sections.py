@@ -1,0 +1,363 @@
+"""The config's sections: nested plain dataclasses, each key a field with its default and its
+one-line ``help`` (``unetlab config`` and docs/config.md list them). Each section checks its
+values as it is built (:mod:`unetlab.config.checks`); :meth:`Config.from_dict` checks the
+types (:mod:`unetlab.config.convert`)."""
+
+from __future__ import annotations
+
+import os
+import typing
+from dataclasses import asdict, dataclass, field, fields, make_dataclass
+
+from unetlab.config.checks import check_data, check_model, check_train
+from unetlab.config.convert import build
+from unetlab.losses import FOCAL_GAMMA
+
+
+def option(default, help: str):
+    """A config key's field: its default and its one-line ``help`` (``unetlab config`` and
+    docs/config.md list them)."""
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass
+class ModelSection:
+    """A preset (``paper``, ``small``, ``small-valid``) and overrides of its UNet options.
+
+    ``None`` keeps the preset's value; ``num_classes``/``in_channels`` left ``None`` come from
+    the data (number of label values; image channels). ``norm: none`` removes normalisation.
+    ``encoder: vgg16 | resnet50`` builds a U-Net decoder over that backbone instead (the
+    preset's options then do not apply; ``upsample`` does), ``encoder_weights`` the local
+    torchvision ImageNet file to start it from (``vgg16-397923af.pth``, never downloaded).
+    """
+
+    preset: str = option(
+        "small",
+        "architecture preset: paper (the paper's net), small or small-valid (CPU-sized); "
+        "unetlab config lists what each sets",
+    )
+    encoder: str = option(
+        "none",
+        "none (a plain U-Net from the preset), vgg16 or resnet50: a U-Net decoder over that "
+        "torchvision backbone",
+    )
+    encoder_weights: str | None = option(
+        None,
+        "a local torchvision ImageNet weights file for the encoder (never downloaded); null: "
+        "random start",
+    )
+    in_channels: int | None = option(None, "input channels; null: the images' channel count")
+    num_classes: int | None = option(
+        None, "output classes; null: the number of label values (1: a sigmoid net for two values)"
+    )
+    depth: int | None = option(None, "levels of the U (pooling steps + 1); null: the preset's")
+    base_channels: int | None = option(
+        None, "channels of the first level, doubled at each level down; null: the preset's"
+    )
+    padding: str | None = option(
+        None,
+        "valid (the paper's: outputs smaller than inputs, overlap-tile exact) or same; null: the "
+        "preset's",
+    )
+    norm: str | None = option(
+        None, "batch, group or none (no normalisation layers); null: the preset's"
+    )
+    upsample: str | None = option(
+        None, "transpose (learned up-convolution, the paper's) or bilinear; null: transpose"
+    )
+    fusion: str | None = option(
+        None, "how a skip joins the decoder: concat (the paper's) or add; null: concat"
+    )
+    dropout: float | None = option(
+        None, "dropout rate at the end of the contracting path, in [0, 1); null: the preset's"
+    )
+
+    def __post_init__(self):
+        check_model(self)
+
+    def overrides(self) -> dict:
+        """UNet keyword overrides of the preset (``norm: none`` -> ``norm=None``)."""
+        skip = ("preset", "encoder", "encoder_weights")
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
+        out = {k: v for k, v in out.items() if v is not None}
+        if out.get("norm") == "none":
+            out["norm"] = None
+        return out
+
+
+@dataclass
+class DataSection:
+    """Where the data is and how it becomes training tiles.
+
+    ``label_values`` are the mask values of the classes in index order (``None``: the sorted
+    values found in the masks); ``class_names`` maps a mask value to a name (``{0: membrane,
+    255: cell}``). Mask pixels equal to ``ignore_value`` count in no loss or metric.
+    ``tile_size`` is the net's *input* tile; the loss sees the output (``tile_size - 2 *
+    border`` for valid nets). ``weight_map`` turns on the paper's border weights (w0, sigma).
+    ``target``: ``semantic`` (mask values are classes), ``instances`` (mask values are object
+    ids; the net learns background / boundary / interior, the boundary ``boundary_width`` px
+    wide) or ``auto`` (instances when no ``label_values`` are set and the masks look like
+    ids: see ``unetlab.data.fingerprint.instance_masks``).
+    ``normalization`` left null is per-image standardisation, or ImageNet's statistics
+    (``{mode: imagenet}``) for a net started from ImageNet weights.
+    ``channel``: train on this one channel (0-based) of multi-channel images (the nuclear
+    stain of fluorescence files), null for all; measured, trained and recorded in the
+    checkpoint, so ``unetlab predict`` reads the same channel (one channel, as ``--channel``
+    picks one: a net of several channels takes all of an image's).
+    """
+
+    root: str | None = option(
+        None,
+        "the data folder (images/ + masks/, train/ + val/, an ISBI pair or PASCAL VOC); --data "
+        "sets it",
+    )
+    val_fraction: float = option(
+        0.2,
+        "share of the images held out for validation, in [0, 1) (ignored when the folder has "
+        "train/ and val/)",
+    )
+    seed: int = option(
+        0, "seed of the train/validation split of the folder (train.seed seeds the rest)"
+    )
+    label_values: list[int] | None = option(
+        None,
+        "the mask values of the classes in index order; null: the sorted values found in the masks",
+    )
+    class_names: dict[int, str] | None = option(
+        None,
+        "a name for each mask value, e.g. {0: membrane, 255: cell}; null: class_names.txt beside "
+        "the data, else the values",
+    )
+    ignore_value: int | None = option(
+        None, "a mask value that counts in no loss or metric (unlabelled pixels); null: none"
+    )
+    normalization: dict | None = option(
+        None,
+        "input normalisation: {mode: per_image | fixed (+ mean, std) | scale | imagenet | "
+        "percentile (+ low, high)}; null: per_image (imagenet for ImageNet weights); per_image "
+        "and percentile also take floor, the least std or percentile range (training sets it to "
+        "half its images' least, so an empty field is not stretched into objects)",
+    )
+    tile_size: int = option(
+        256,
+        "side of the training tiles fed to the net, px (its input; valid nets output tile_size - "
+        "2 x border)",
+    )
+    tiles_per_epoch: int = option(
+        64, "tiles drawn from the training images per epoch (an epoch's steps: this / batch size)"
+    )
+    weight_map: bool = option(
+        False,
+        "weight the loss with the paper's border weights (w0, sigma), which stress thin gaps "
+        "between touching objects",
+    )
+    w0: float = option(10.0, "the border weight's height (the paper: 10)")
+    sigma: float = option(5.0, "the border weight's width, px (the paper: 5)")
+    target: str = option(
+        "auto",
+        "semantic (mask values are classes), instances (values are object ids: learn background /"
+        " boundary / interior) or auto (decided from the masks)",
+    )
+    boundary_width: int = option(
+        1, "width in px of the boundary class drawn around each object (data.target instances)"
+    )
+    channel: int | None = option(
+        None, "train on this one channel (0-based) of multi-channel images; null: all channels"
+    )
+
+    def __post_init__(self):
+        check_data(self)
+
+
+def _augment_section() -> type:
+    """``AugmentSection``: an ``enabled`` switch, then every field of
+    :class:`unetlab.data.transforms.Augment` with its type and default, so the config can
+    never drift from the augmentation it configures."""
+    from unetlab.data.transforms import Augment
+
+    hints = typing.get_type_hints(Augment)
+    specs = [
+        (
+            "enabled",
+            bool,
+            option(True, "augment the training tiles at all (off: the other keys are unused)"),
+        )
+    ]
+    specs += [
+        (f.name, hints[f.name], field(default=f.default, metadata=f.metadata))
+        for f in fields(Augment)
+    ]
+
+    def options(self) -> dict:
+        """Keyword arguments for ``Augment`` (everything but ``enabled``)."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "enabled"}
+
+    def __post_init__(self):
+        Augment(**self.options())  # the same checks as the augmentation's own
+
+    return make_dataclass(
+        "AugmentSection",
+        specs,
+        namespace={
+            "options": options,
+            "__post_init__": __post_init__,
+            "__doc__": "Paired augmentation of the training tiles: ``enabled`` and the "
+            "options of ``unetlab.data.transforms.Augment`` (the paper, SPEC §4: elastic "
+            "deformation, shifts, rotations, flips, grey value variation).",
+            "__module__": __name__,
+        },
+    )
+
+
+AugmentSection = _augment_section()
+
+
+@dataclass
+class TrainSection:
+    """Optimisation. ``schedule`` is stepped per iteration (cosine, poly) or per validation
+    (plateau, on val mIoU). ``amp``/``channels_last`` ``auto`` means on for CUDA, off for CPU;
+    ``amp: native`` is bf16 wherever the device runs it natively (CPUs with AMX or AVX512-BF16,
+    bf16 GPUs: 2-3x faster training on an AMX CPU, bench/README.md) and
+    fp32 elsewhere.
+    ``loss``: one of ``LOSSES``: ``ce``, ``dice``, ``ce+dice``, ``focal``,
+    ``focal+dice`` (the cross entropy of each pixel times (1 - p)^``focal_gamma``) and
+    ``lovasz``, ``ce+lovasz`` (Lovász-softmax, a surrogate of 1 - IoU).
+    ``patience``: stop after this many validations without a better val mIoU (0: never).
+    ``class_weights``: cross-entropy weight of each class: ``median_frequency`` (median class
+    frequency / the class's, from the training masks), ``sqrt_median_frequency`` (its square
+    root), ``none``, a list (one per class), or ``auto``: the square root of median frequency
+    when the classes are very unequal (see ``unetlab.losses.AUTO_IMBALANCE``), no weight
+    map is used and the target is semantic, else none (an instance target's boundary class is
+    each object's own rim: weighting it widened every nucleus by about a pixel).
+    ``freeze_encoder_epochs``: train only the decoder of an encoder net for this many epochs.
+    ``max_minutes``: a time budget (0: none). The cosine/poly schedule then runs on the clock
+    (progress = time spent / budget, or steps done / all epochs' steps if further), so the
+    run ends annealed when the time is up, validations are spaced to take at most a tenth of
+    it, and ``epochs`` is only an upper bound. ``best_smoothing``: best.pt goes to the best
+    exponential average of the val mIoU (``s = best_smoothing * s + (1 - best_smoothing) *
+    miou``); 0 picks the single best validation.
+    ``label_offset``: where the labels sit relative to what the net finds in the images
+    (:mod:`unetlab.inference.offset`): ``none``; ``fit``: measured on the validation images
+    after training (quarter pixels within one) and kept when it raises their mIoU, then
+    every prediction of the checkpoints is moved by it; or ``[dy, dx]`` px."""
+
+    epochs: int = option(
+        50, "epochs to train (an upper bound under a time budget, train.max_minutes)"
+    )
+    batch_size: int = option(4, "tiles per optimisation step (per process)")
+    optimizer: str = option("adamw", "adamw or sgd (with train.momentum)")
+    lr: float = option(1e-3, "learning rate at the start of the schedule")
+    momentum: float = option(0.99, "SGD's momentum, in [0, 1) (the paper: 0.99); unused by adamw")
+    weight_decay: float = option(1e-4, "weight decay (decoupled for adamw, L2 for sgd)")
+    schedule: str = option(
+        "cosine",
+        "learning-rate schedule: cosine or poly (per step, to 0 at the end), plateau (halved "
+        "after 5 validations without a better val mIoU) or none",
+    )
+    grad_clip: float = option(1.0, "clip the gradient norm to this, >= 0 (0: off, no clipping)")
+    loss: str = option(
+        "ce",
+        "ce, dice, ce+dice, focal, focal+dice, lovasz or ce+lovasz (the + forms add the two with "
+        "equal weight)",
+    )
+    focal_gamma: float = option(
+        FOCAL_GAMMA, "the focal loss's exponent: each pixel's cross entropy times (1 - p)^gamma"
+    )
+    amp: str = option(
+        "auto",
+        "mixed precision: auto (bf16/fp16 on CUDA, off on CPU), native (bf16 where the device "
+        "runs it natively, else fp32), bf16, fp16 or off (fp32)",
+    )
+    channels_last: bool | None = option(
+        None, "channels-last memory layout; null: on for CUDA, off for CPU"
+    )
+    device: str = option("auto", "auto (CUDA if present, else CPU), cpu, cuda or cuda:N")
+    seed: int = option(
+        0,
+        "seed of the weights' initialisation, the tiles drawn and their augmentation (data.seed: "
+        "the split)",
+    )
+    patience: int = option(
+        0, "stop after this many validations without a better val mIoU (0: never)"
+    )
+    val_every: int = option(1, "validate every this many epochs (the last epoch always validates)")
+    num_workers: int = option(
+        0, "DataLoader worker processes drawing tiles (0: in the training process)"
+    )
+    max_minutes: float = option(
+        0.0,
+        "time budget in minutes (0: none); the schedule then runs on the clock, so the run is not"
+        " repeatable to its weights",
+    )
+    class_weights: str | list[float] = option(
+        "auto",
+        "cross-entropy class weights: auto (square root of median frequency when classes are "
+        "10x unequal, semantic targets only), median_frequency, sqrt_median_frequency, none, or "
+        "a list (one per class)",
+    )
+    freeze_encoder_epochs: int = option(
+        0, "train only the decoder of an encoder net for this many epochs"
+    )
+    best_smoothing: float = option(
+        0.5,
+        "best.pt goes to the best exponential average of val mIoU with this factor, in [0, 1) (0:"
+        " the single best validation)",
+    )
+    label_offset: str | list[float] = option(
+        "none",
+        "where the labels sit relative to the images: none, fit (measured after training) or [dy,"
+        " dx] px",
+    )
+
+    def __post_init__(self):
+        check_train(self)
+
+
+@dataclass
+class RunSection:
+    """The run folder is ``dir/name`` unless given on the command line (``--run-dir``)."""
+
+    name: str = option("unet", "the run folder's name under run.dir (--run-dir overrides both)")
+    dir: str = option("runs", "the folder that holds run folders")
+
+
+@dataclass
+class Config:
+    model: ModelSection = field(default_factory=ModelSection)
+    data: DataSection = field(default_factory=DataSection)
+    augment: AugmentSection = field(default_factory=AugmentSection)
+    train: TrainSection = field(default_factory=TrainSection)
+    run: RunSection = field(default_factory=RunSection)
+
+    #: the ``section.key`` names that :func:`load_config`'s file and overrides set (not a
+    #: field: neither saved nor compared): :func:`unetlab.plan.plan_training` keeps their values
+    user_keys = frozenset()
+    #: those of them that the config file set (not an override), and that file's name as
+    #: the user knows it (``configs/nuclei.yaml`` for a shipped one): the plan names it
+    file_keys = frozenset()
+    config_file = None
+
+    def to_dict(self) -> dict:
+        """Plain nested dict (YAML-safe); ``Config.from_dict(cfg.to_dict()) == cfg``."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Config:
+        """Build from a nested dict; unknown sections/keys and wrong types raise ValueError."""
+        return build(cls, data or {}, "")
+
+    def checked(self) -> Config:
+        """This config checked again, as :meth:`from_dict` checks a file's (a notebook may
+        have set attributes: ``cfg.train.lr = -1``), paths and numpy numbers made plain."""
+        return Config.from_dict(_plain(self.to_dict()))
+
+
+def _plain(value):
+    """Paths as strings, numpy scalars as Python numbers, tuples as lists, nested."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    return value.item() if hasattr(value, "item") and hasattr(value, "dtype") else value
