@@ -109,3 +109,46 @@ def test_fit_resumed_from_python_refuses_what_the_command_line_refuses(tmp_path)
     own.train.epochs = 3  # a key a resume may change
     fit(own, run_dir=run, resume=True, progress=False)
     assert "resuming with train.epochs 2 -> 3" in (run / "train.log").read_text()
+
+
+def test_a_value_this_version_refuses_is_named_and_can_be_set_at_resume(tmp_path, command, capsys):
+    """Carried from earlier sessions: a run whose config.yaml holds a value that a newer check
+    refuses could not be resumed without editing the file (the error named neither the file
+    nor a way on)."""
+    run = tmp_path / "run"
+    assert main(command) == 0
+    own = run / "config.yaml"
+    old = own.read_text()  # as an older unetlab wrote it: best_smoothing 1.0, since refused
+    own.write_text(old.replace("best_smoothing: 0.5", "best_smoothing: 1.0"))
+    capsys.readouterr()
+    assert main([*command, "--resume"]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert f"{own} holds train.best_smoothing: 1.0, which this version of unetlab refuses" in line
+    assert "(train.best_smoothing must be in [0, 1), not 1.0)" in line
+    fix = f"unetlab train --run-dir {run} --resume --set train.best_smoothing=0.5"
+    assert line.endswith(f"e.g. its default: {fix}")
+    assert main([*fix.split()[1:], "--epochs", "2", "--no-progress"]) == 0
+    assert _config(run)["train"]["best_smoothing"] == 0.5
+    log = (run / "train.log").read_text()
+    assert "holds train.best_smoothing 1.0, which this version of unetlab refuses: the run " in log
+    assert "resuming with train.epochs 1 -> 2" in log
+    history = yaml.safe_load((run / "history.yaml").read_text())
+    assert history[-1]["changed"]["train.best_smoothing"] == {"from": 1.0, "to": 0.5}
+    # a --set of a key the run's file does not refuse is still refused
+    assert main([*command, "--resume", "--set", "train.best_smoothing=0.25"]) == 2
+    assert "sets train.best_smoothing 0.25 (the run's: 0.5)" in capsys.readouterr().err
+
+
+def test_refused_values_names_each_refused_key_and_leaves_unknown_keys_to_the_loader():
+    from unetlab.config import Config
+    from unetlab.config.resume import refused_values
+
+    data = Config().to_dict()
+    data["train"]["momentum"], data["data"]["w0"] = 1.5, -1.0
+    refused = refused_values(data, UnetlabError("unused"))
+    assert list(refused) == ["data.w0", "train.momentum"]
+    assert refused["train.momentum"] == (1.5, "train.momentum must be in [0, 1), not 1.5")
+    data = Config().to_dict()
+    data["train"]["old_key"] = 1
+    with pytest.raises(UnetlabError, match="the loader's"):
+        refused_values(data, UnetlabError("the loader's"))

@@ -164,7 +164,7 @@ def _run_folder(args, cfg) -> Path:
 def _resumed(run_dir: Path, asked, explicit: set[str]):
     """The config a resumed run goes on with: the run's config.yaml, with the keys this
     command sets that may change on resume (unetlab.config.resumed_config)."""
-    from unetlab.config import load_config, resumed_config
+    from unetlab.config import load_run_config, resumed_config
 
     if not (run_dir / "checkpoints" / "last.pt").is_file():
         raise UnetlabError(
@@ -177,7 +177,10 @@ def _resumed(run_dir: Path, asked, explicit: set[str]):
             f"{own} is missing: the run's settings are unknown, so it cannot be resumed; "
             "start a new run (another --run-dir, or --overwrite)"
         )
-    return resumed_config(load_config(own), asked, explicit, source=str(own))
+    # a value this version refuses is replaced by the one the command sets (--set KEY=VALUE)
+    return resumed_config(
+        load_run_config(own, asked, explicit)[0], asked, explicit, source=str(own)
+    )
 
 
 def _run_dir(args, cfg, *, try_lock: bool) -> Path:

@@ -32,6 +32,7 @@ from unetlab.config.resume import (
     check_resumed,
     config_changes,
     describe_changes,
+    load_run_config,
     resumed_config,
 )
 from unetlab.config.sections import (
@@ -66,6 +67,7 @@ __all__ = [
     "explicit_keys",
     "find_config",
     "load_config",
+    "load_run_config",
     "option",
     "resumed_config",
     "save_config",

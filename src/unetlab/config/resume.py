@@ -1,17 +1,20 @@
 """The rules of a resumed run's config: which keys may change on resume (:data:`RESUMABLE`),
 the changes between two configs, and the refusals that keep a resumed run training what its
 first part trained (:func:`resumed_config` for the command line, :func:`check_resumed` for
-``fit(..., resume=True)``). :mod:`unetlab.config` re-exports these names."""
+``fit(..., resume=True)``), and a run's own config read back where this version refuses one
+of its values (:func:`load_run_config`). :mod:`unetlab.config` re-exports these names."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+import os
+import shlex
+from pathlib import Path
 
-from unetlab.errors import UnetlabError
-
-if TYPE_CHECKING:
-    from unetlab.config.sections import Config
-
+from unetlab.config.files import read_config_file
+from unetlab.config.load import load_config
+from unetlab.config.sections import Config
+from unetlab.errors import UnetlabError, first_line
 
 #: the keys a resumed run may change: how long, where and with what batches it goes on (the
 #: schedule is laid over the new length), and how it is watched. Every other key would change
@@ -109,3 +112,86 @@ def _refuse_clock_switch(own: Config, changes: dict, source: str, *, flags: bool
         f"counts steps), so a resume cannot give it {minutes}: give {epochs} N to train "
         f"longer, or start a new run with {minutes}"
     )
+
+
+def load_run_config(
+    path: str | os.PathLike, asked: Config | None = None, keys: set[str] | None = None
+) -> tuple[Config, dict]:
+    """``(config, fixed)``: a run's config.yaml at ``path``, and ``{}``; or, where it holds a
+    value this version refuses (a check added since the run began), that key given ``asked``'s
+    value, when ``keys`` (None: every key) holds it, and ``fixed`` = ``{"section.key": (the
+    refused value, the one given)}``. Such a run cannot go on as it trained, whatever the
+    command: its value is replaced only by one that the command sets by name. Else one line
+    names the key, its value, why it is refused and the command that resumes the run."""
+    try:
+        return load_config(path), {}
+    except UnetlabError as exc:
+        refused = refused_values(read_config_file(Path(path)), exc)
+    given = {
+        k: _value(asked, k) for k in refused if asked is not None and (keys is None or k in keys)
+    }
+    if missing := [k for k in refused if k not in given]:
+        key, (value, reason) = missing[0], refused[missing[0]]
+        sets = " ".join(f"--set {shlex.quote(f'{k}={_yaml_text(_default(k))}')}" for k in missing)
+        command = f"unetlab train --run-dir {shlex.quote(str(Path(path).parent))} --resume {sets}"
+        raise UnetlabError(
+            f"{path} holds {key}: {_yaml_text(value)}, which this version of unetlab refuses "
+            f"({reason}): resume it with a value this version takes, e.g. its default: {command}"
+        )
+    overrides = [f"{k}={json.dumps(v)}" for k, v in given.items()]
+    fixed = {k: (refused[k][0], v) for k, v in given.items()}
+    return load_config(path, overrides), fixed
+
+
+def refused_values(data: dict, error: UnetlabError) -> dict:
+    """``{"section.key": (value, why)}``: the values of a config file's mapping ``data`` (a
+    whole config, as a run folder's config.yaml holds it) that this version refuses, each
+    found by setting keys to their defaults until the file is taken; ``error`` (what loading
+    it raised) again when no key's value is to blame (an unknown key)."""
+    defaults, trial, refused = Config().to_dict(), _copy(data), {}
+    while (reason := _refusal(trial)) is not None:
+        for section, values in trial.items():
+            names = [k for k in values or {} if k in defaults.get(section, {})]
+            blamed = next((k for k in names if _blames(trial, section, k, defaults, reason)), None)
+            if blamed is not None:
+                refused[f"{section}.{blamed}"] = (values[blamed], reason)
+                values[blamed] = defaults[section][blamed]
+                break
+        else:
+            raise error
+    return refused
+
+
+def _blames(data: dict, section: str, key: str, defaults: dict, reason: str) -> bool:
+    """Whether setting ``section.key`` to its default changes (or ends) the refusal."""
+    if data[section][key] == defaults[section][key]:  # not to blame, or not alone
+        return False
+    trial = _copy(data)
+    trial[section][key] = defaults[section][key]
+    return _refusal(trial) != reason
+
+
+def _refusal(data: dict) -> str | None:
+    try:
+        Config.from_dict(data)
+    except UnetlabError as exc:
+        return first_line(exc)
+    return None
+
+
+def _copy(data: dict) -> dict:
+    return {s: dict(v) if isinstance(v, dict) else v for s, v in data.items()}
+
+
+def _value(cfg: Config, key: str):
+    section, name = key.split(".")
+    return getattr(getattr(cfg, section), name)
+
+
+def _default(key: str):
+    return _value(Config(), key)
+
+
+def _yaml_text(value) -> str:
+    """``value`` as a config file or ``--set`` writes it: ``0.5``, ``null``, ``dice``."""
+    return value if isinstance(value, str) else json.dumps(value)

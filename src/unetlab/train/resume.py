@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from unetlab.checkpoint import load_checkpoint
-from unetlab.config import Config, config_changes, describe_changes, load_config
+from unetlab.config import Config, config_changes, describe_changes, load_run_config
 from unetlab.data.datasets import split_pairs
 from unetlab.data.pairs import Pair
 from unetlab.data.split_record import (
@@ -63,12 +63,23 @@ def recorded_split(run_dir: Path, cfg: Config) -> tuple[list[Pair], list[Pair]] 
 
 
 def log_changes(own: Path, cfg: Config) -> dict:
-    """One line naming the keys in which a resumed run's config differs from the run's;
-    returns them (:func:`unetlab.config.config_changes`)."""
-    if own.is_file() and (changes := config_changes(load_config(own), cfg)):
+    """One line naming the keys in which a resumed run's config differs from the run's, and
+    one for each value of the run's that this version refuses and ``cfg`` replaces; returns
+    them all (:func:`unetlab.config.config_changes`, :func:`unetlab.config.load_run_config`)."""
+    if not own.is_file():
+        return {}
+    before, fixed = load_run_config(own, cfg)
+    for key, (old, new) in fixed.items():
+        log.warning(
+            "%s holds %s %s, which this version of unetlab refuses: the run goes on with %s",
+            own,
+            key,
+            old,
+            new,
+        )
+    if changes := config_changes(before, cfg):
         log.info("resuming with %s (the rest as in %s)", describe_changes(changes), own)
-        return changes
-    return {}
+    return fixed | changes
 
 
 def restore_checkpoint(

@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 from unetlab.atomic import atomic_path
-from unetlab.config import Config, check_resumed, load_config
+from unetlab.config import Config, check_resumed, load_run_config
 from unetlab.data.datasets import data_folders
 from unetlab.data.split_record import SPLIT_FILE, read_split, split_record, write_split
 from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
@@ -169,7 +169,7 @@ def _check_resumed(run_dir: Path, cfg: Config) -> None:
             f"{own} is missing: the run's settings are unknown, so it cannot be resumed; "
             "start a new run (another run_dir, or overwrite=True)"
         )
-    check_resumed(load_config(own), cfg, source=str(own))
+    check_resumed(load_run_config(own, cfg)[0], cfg, source=str(own))
 
 
 @contextlib.contextmanager
