@@ -8,27 +8,31 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tifffile
 import yaml
 
 from tests.test_predict_objects import local_net, nuclei_image
+from unetlab.data.tiffmeta import series_axes
 from unetlab.errors import UnetlabError
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities, predict_objects
 from unetlab.inference.predict import labels_from_probabilities, predict_image
 from unetlab.models import UNet
 from unetlab.napari.core import (
     FEW_CHANNELS,
+    AxisReading,
     PredictionCancelled,
     axis_names,
     channel_axis_choices,
     channel_problem,
+    chosen_axes,
     count_tiles,
     default_channel,
-    default_channel_axis,
     layer_tuples,
     model_summary,
     plane_geometry,
     planes,
     predict_planes,
+    read_layer_axes,
     sample_data,
     spatial_scale,
 )
@@ -165,41 +169,91 @@ def test_channel_axis_choices_are_the_leading_axes_of_a_grey_layer():
     assert channel_axis_choices((4, 2, 5, 6), rgb=False) == [0, 1]
 
 
-def test_default_channel_axis_from_the_shape_and_the_model():
-    grey = dict(rgb=False, in_channels=1)
-    assert default_channel_axis((40, 36), **grey) is None
-    assert default_channel_axis((40, 36, 3), rgb=True, in_channels=3) is None
-    # a grey model that records no channel reads a short stack as planes, as it always did
-    assert default_channel_axis((2, 40, 36), **grey) is None
-    # one that trained on a channel: a few leading entries are channels (a CYX file) ...
-    assert default_channel_axis((2, 40, 36), **grey, channel=1) == 0
-    # ... many are planes, and so are fewer than the channel the model records
-    assert default_channel_axis((FEW_CHANNELS + 1, 40, 36), **grey, channel=0) is None
-    assert default_channel_axis((2, 40, 36), **grey, channel=2) is None
-    # a multi-channel model: the axis of its number of channels
-    assert default_channel_axis((2, 40, 36), rgb=False, in_channels=2) == 0
-    assert default_channel_axis((4, 40, 36), rgb=False, in_channels=2) is None
-    assert default_channel_axis((3, 40, 36), rgb=False, in_channels=3) == 0
-    assert default_channel_axis((5, 2, 40, 36), rgb=False, in_channels=2) == 1
-    assert default_channel_axis((2, 5, 40, 36), rgb=False, in_channels=2) == 0
-    # a 4-D layer has one: the shorter leading axis, (Z, C, Y, X) on a tie
-    assert default_channel_axis((3, 2, 40, 36), **grey) == 1
-    assert default_channel_axis((2, 30, 40, 36), **grey) == 0
-    assert default_channel_axis((30, 30, 40, 36), **grey) == 1
-    assert default_channel_axis((3, 3, 40, 36), **grey) == 1
+@pytest.mark.parametrize("shape", [(3, 40, 36), (4, 40, 36), (2, 40, 36), (3, 2, 40, 36)])
+@pytest.mark.parametrize(
+    "model", [dict(in_channels=1), dict(in_channels=1, channel=1), {"in_channels": 3}]
+)
+def test_a_short_grey_stack_that_names_no_axes_is_planes_whatever_the_model(shape, model):
+    """A (3, Y, X) z-stack or (4, Y, X) time series was taken for channels by default when
+    its length was the model's channel count (or held the channel a grey model records)."""
+    reading = read_layer_axes(shape, rgb=False, **model)
+    assert reading.axis is None
+    assert reading.why.startswith(f"{' x '.join(map(str, shape[:-2]))} planes (ax")
+    assert "nothing names the layer's axes" in reading.why
 
 
-def test_default_channel_axis_follows_napari_axis_labels():
+def test_a_layer_that_names_no_axes_says_which_may_hold_the_models_channels():
     grey = dict(rgb=False, in_channels=1)
-    assert default_channel_axis((2, 3, 40, 36), **grey, axis_labels=("C", "z", "y", "x")) == 0
-    assert default_channel_axis((12, 40, 36), **grey, axis_labels=("channel", "y", "x")) == 0
-    assert default_channel_axis((2, 40, 36), **grey, axis_labels=("z", "y", "x")) is None
-    assert default_channel_axis((2, 40, 36), **grey, axis_labels=("t", "y", "x")) is None
-    # names that say nothing (or of the wrong number) leave it to the shape
-    tell = dict(grey, channel=0)
-    assert default_channel_axis((2, 40, 36), **tell, axis_labels=("a", "b", "c2")) == 0
-    assert default_channel_axis((2, 40, 36), **tell, axis_labels=("c", "y")) == 0
-    assert default_channel_axis((2, 40, 36), **grey, axis_labels=("a", "b", "c2")) is None
+    assert read_layer_axes((3, 40, 36), rgb=False, in_channels=3) == AxisReading(
+        None,
+        "3 planes (axis 0): nothing names the layer's axes; if axis 0 holds channels (the "
+        "model takes 3), choose it",
+    )
+    assert read_layer_axes((3, 2, 40, 36), **grey, channel=1).why == (
+        "3 x 2 planes (axes 0, 1): nothing names the layer's axes; if axis 1 holds channels "
+        "(the model was trained on channel 1), choose it"
+    )
+    assert read_layer_axes((FEW_CHANNELS + 1, 40, 36), **grey, channel=0).why.endswith(
+        "if one holds channels, choose it as the channel axis"
+    )
+    assert read_layer_axes((40, 36), **grey) == AxisReading(None, "")
+    assert read_layer_axes((40, 36, 3), rgb=True, in_channels=1) == AxisReading(
+        None, "an RGB layer: its colours are its channels"
+    )
+
+
+def test_napari_axis_labels_say_which_axis_holds_channels():
+    grey = dict(rgb=False, in_channels=1)
+    zc = read_layer_axes((3, 2, 40, 36), **grey, axis_labels=("z", "C", "y", "x"))
+    assert zc == AxisReading(1, "2 channels on axis 1: its axis labels")
+    assert read_layer_axes((12, 40, 36), **grey, axis_labels=("channel", "y", "x")).axis == 0
+    assert read_layer_axes((2, 40, 36), **grey, axis_labels=("z", "y", "x")) == AxisReading(
+        None, "2 planes (axis 0): its axis labels"
+    )
+    assert read_layer_axes((3, 40, 36), rgb=False, in_channels=3, axis_labels="tyx").axis is None
+    # names that say nothing (or of the wrong number) leave it to what else the layer says
+    for names in (("a", "b", "c2"), ("c", "y")):
+        assert read_layer_axes((2, 40, 36), **grey, channel=0, axis_labels=names).axis is None
+
+
+def test_the_file_a_layer_was_read_from_says_its_axes(tmp_path):
+    zcyx = np.zeros((2, 3, 40, 36), np.uint16)
+    tifffile.imwrite(tmp_path / "ij.tif", zcyx, imagej=True, metadata={"axes": "ZCYX"})
+    tifffile.imwrite(tmp_path / "plain.tif", zcyx[0], photometric="minisblack")  # Q axes
+    # what tifffile.imwrite(path, (3, Y, X) array) writes: planar "RGB" samples, no axes
+    rgbish = dict(photometric="rgb", planarconfig="separate")
+    tifffile.imwrite(tmp_path / "rgbish.tif", zcyx[0].astype(np.uint8), **rgbish)
+    tifffile.imwrite(tmp_path / "z.tif", zcyx[:, 0], imagej=True, metadata={"axes": "ZYX"})
+    ij = series_axes(tmp_path / "ij.tif")
+    assert ij == ("ZCYX", (2, 3, 40, 36))
+    grey = dict(rgb=False, in_channels=1)
+    assert read_layer_axes(zcyx.shape, **grey, file_axes=ij) == AxisReading(
+        1, "3 channels on axis 1: the file's axes ZCYX"
+    )
+    # one channel of it, split by napari (viewer.open(path, channel_axis=1)): planes
+    assert read_layer_axes((2, 40, 36), **grey, file_axes=ij) == AxisReading(
+        None, "2 planes (axis 0): one channel of the file's axes ZCYX (split)"
+    )
+    z = series_axes(tmp_path / "z.tif")
+    assert read_layer_axes((2, 40, 36), **grey, file_axes=z).why == (
+        "2 planes (axis 0): the file's axes ZYX"
+    )
+    for name in ("plain.tif", "rgbish.tif"):  # they name nothing
+        said = read_layer_axes(
+            (3, 40, 36), rgb=False, in_channels=3, file_axes=series_axes(tmp_path / name)
+        )
+        assert said.axis is None and "nothing names" in said.why
+    # napari's own labels come first; a file of another shape says nothing
+    assert read_layer_axes(zcyx.shape, **grey, file_axes=ij, axis_labels="tzyx").axis is None
+    assert read_layer_axes((5, 40, 36), **grey, file_axes=ij).why.startswith("5 planes")
+    assert series_axes(None) is None and series_axes(tmp_path / "gone.tif") is None
+    (tmp_path / "text.tif").write_text("not a TIFF")
+    assert series_axes(tmp_path / "text.tif") is None
+
+
+def test_a_chosen_axis_is_said_as_chosen():
+    assert chosen_axes((3, 40, 36), 0) == "3 channels on axis 0: as chosen"
+    assert chosen_axes((3, 2, 40, 36), None) == "3 x 2 planes (axes 0, 1): as chosen"
 
 
 def test_axis_names_leave_out_napari_defaults():
@@ -267,13 +321,16 @@ def test_model_summary_says_what_the_model_takes():
 
 
 def test_the_widget_defaults_predict_a_channels_layer_as_its_recorded_channel():
-    """The defaults chain: a grey model recording channel 1 and a (2, H, W) layer predict
-    that channel, as predicting it alone does."""
+    """The defaults chain: a grey model recording channel 1 and a (2, H, W) layer that names
+    its channels predict that channel, as predicting it alone does."""
     model = _tiny()
     cyx = np.random.default_rng(4).integers(0, 4000, (2, 40, 36), dtype=np.uint16)
     expected = labels_from_probabilities(predict_image(model, cyx[1]))
     model.channel = 1
-    axis = default_channel_axis(cyx.shape, rgb=False, in_channels=1, channel=model.channel)
+    labels = ("c", "y", "x")  # napari's, or the file's axes CYX: the layer names its channels
+    axis = read_layer_axes(
+        cyx.shape, rgb=False, in_channels=1, channel=model.channel, axis_labels=labels
+    ).axis
     channel = default_channel(cyx.shape[axis], in_channels=1, channel=model.channel)
     assert (axis, channel) == (0, 1)
     result = predict_planes(model, cyx, channel_axis=axis, channel=channel)

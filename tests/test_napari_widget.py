@@ -72,16 +72,17 @@ def test_cancel_stops_a_stack(qtbot, checkpoint):
 
 
 def test_a_channels_layer_predicts_the_channel_chosen(qtbot, tmp_path):
-    """A (2, H, W) fluorescence layer and a grey model that records channel 1: the widget
-    offers axis 0 as channels and channel 1, says what the model takes, and predicts that
-    channel, as predicting it alone does; channel 0 is predicted when chosen."""
+    """A (2, H, W) fluorescence layer whose axis labels name its channels and a grey model
+    that records channel 1: the widget offers axis 0 as channels and channel 1, says what
+    the model takes, and predicts that channel, as predicting it alone does; channel 0 is
+    predicted when chosen."""
     model = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
     model.classes = ["background", "nucleus"]
     cyx = np.random.default_rng(5).integers(0, 4000, (2, 48, 40), dtype=np.uint16)
     expected = [labels_from_probabilities(predict_image(model, plane)) for plane in cyx]
     assert not np.array_equal(*expected)  # the channel taken matters
     viewer = ViewerModel()
-    viewer.add_image(cyx, name="cells", scale=(1.0, 0.5, 0.25))
+    viewer.add_image(cyx, name="cells", scale=(1.0, 0.5, 0.25), axis_labels="cyx")
     widget = PredictWidget(viewer)
     qtbot.addWidget(widget)
     widget.checkpoint.setText(str(save_model(tmp_path / "dapi.pt", model, channel=1)))
@@ -90,6 +91,7 @@ def test_a_channels_layer_predicts_the_channel_chosen(qtbot, tmp_path):
         "2 classes (background, nucleus)"
     )
     assert widget.channel_axis.currentData() == 0 and widget.channel.currentData() == 1
+    assert widget.reading.text() == "2 channels on axis 0: its axis labels"
     assert [widget.channel.itemText(i) for i in range(widget.channel.count())] == [
         "all",
         "0",
@@ -123,14 +125,52 @@ def test_channel_axis_of_a_zcyx_layer_and_napari_axis_labels(qtbot, checkpoint):
     for name in ("zcyx", "czyx", "zyx"):
         widget.layer.setCurrentText(name)
         items = [widget.channel_axis.itemText(i) for i in range(widget.channel_axis.count())]
-        axes[name] = widget.channel_axis.currentData(), items
-    assert axes["zcyx"] == (1, ["none", "0 (3)", "1 (2)"])
-    assert axes["czyx"] == (0, ["none", "0 c (2)", "1 z (5)"])
-    assert axes["zyx"] == (None, ["none", "0 z (2)"])
+        axes[name] = widget.channel_axis.currentData(), items, widget.reading.text()
+    # a layer that names no axes is planes, and the widget says so
+    assert axes["zcyx"] == (
+        None,
+        ["none", "0 (3)", "1 (2)"],
+        "3 x 2 planes (axes 0, 1): nothing names the layer's axes; if one holds channels, "
+        "choose it as the channel axis",
+    )
+    assert axes["czyx"] == (
+        0,
+        ["none", "0 c (2)", "1 z (5)"],
+        "2 channels on axis 0: its axis labels",
+    )
+    assert axes["zyx"] == (None, ["none", "0 z (2)"], "2 planes (axis 0): its axis labels")
     widget.layer.setCurrentText("zcyx")
+    widget.channel_axis.setCurrentIndex(widget.channel_axis.findData(1))
+    assert widget.reading.text() == "2 channels on axis 1: as chosen"
     widget.channel.setCurrentIndex(widget.channel.findData(0))
     _predict(qtbot, widget, viewer)
     assert viewer.layers["zcyx classes"].data.shape == (3, 32, 32)
+
+
+def test_the_channel_axis_of_a_layer_read_from_an_imagej_file(qtbot, checkpoint, tmp_path):
+    """napari's reader gives an ImageJ ZCYX hyperstack as a (Z, C, Y, X) layer with no axis
+    labels: the file's axes say which axis holds channels; a layer napari split from it by
+    channel_axis is one channel, its axis Z planes."""
+    import npe2
+
+    npe2.PluginManager.instance().discover()
+    tifffile = pytest.importorskip("tifffile")
+    path = tmp_path / "cells.tif"
+    zcyx = np.zeros((2, 3, 32, 32), np.uint16)
+    tifffile.imwrite(path, zcyx, imagej=True, metadata={"axes": "ZCYX"})
+    viewer = ViewerModel()
+    whole = viewer.open(path)[0]
+    split = viewer.open(path, channel_axis=1)[0]
+    assert whole.data.shape == zcyx.shape and split.data.shape == (2, 32, 32)
+    widget = PredictWidget(viewer)
+    qtbot.addWidget(widget)
+    widget.checkpoint.setText(str(checkpoint))
+    widget.layer.setCurrentText(whole.name)
+    assert widget.channel_axis.currentData() == 1
+    assert widget.reading.text() == "3 channels on axis 1: the file's axes ZCYX"
+    widget.layer.setCurrentText(split.name)
+    assert widget.channel_axis.currentData() is None
+    assert widget.reading.text() == "2 planes (axis 0): one channel of the file's axes ZCYX (split)"
 
 
 def test_screenshot_for_the_readme(qtbot, checkpoint, tmp_path):

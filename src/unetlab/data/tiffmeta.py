@@ -136,6 +136,26 @@ def read_page_axes(path: str | os.PathLike, pages: int) -> PageAxes:
         return PageAxes(axes, sizes, _timing(tif) if "T" in axes else {})
 
 
+def series_axes(path: str | os.PathLike | None) -> tuple[str, tuple[int, ...]] | None:
+    """tifffile's axes letters (upper case: T, Z, C, Y, X from the file's ImageJ, OME or
+    tifffile metadata; S the samples of a pixel; Q, I and the like where the file names
+    none) and shape of the first series of the TIFF at ``path``; None for no path, a file
+    that is not there or not a TIFF (what napari read a layer from, which the widget asks
+    what the layer's axes are: :func:`unetlab.napari.core.read_layer_axes`)."""
+    if path is None or not str(path).lower().endswith((".tif", ".tiff")):
+        return None
+    if not os.path.isfile(path):
+        return None
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series[0]
+            return series.axes.upper(), tuple(int(n) for n in series.shape)
+    except (tifffile.TiffFileError, OSError, IndexError):  # not a TIFF after all: no hint
+        return None
+
+
 def channel_names(path: str | os.PathLike) -> list[str]:
     """The channel names a TIFF records, in channel order: OME ``Channel Name`` of its first
     image, or an ImageJ hyperstack's slice ``Labels`` of its first plane (how Fiji names

@@ -81,7 +81,7 @@ def planes(
     return out
 
 
-# a leading axis longer than this is taken for planes (Z or T), never for channels (stains)
+# a leading axis longer than this is planes (Z or T), never channels (stains): no hint
 FEW_CHANNELS = 8
 CHANNEL_NAMES = frozenset({"c", "ch", "channel", "channels"})
 PLANE_NAMES = frozenset({"z", "t", "time", "depth", "slice", "slices", "plane", "planes"})
@@ -102,39 +102,109 @@ def axis_names(labels, ndim: int) -> tuple[str, ...] | None:
     return None if len(names) != ndim or defaults else names
 
 
-def default_channel_axis(
+@dataclass(frozen=True)
+class AxisReading:
+    """How the widget reads a layer's leading axes (those before Y and X): ``axis``, the one
+    that holds its channels (None: each leading axis is planes), and ``why``, the line the
+    widget shows for it."""
+
+    axis: int | None
+    why: str
+
+
+def read_layer_axes(
     shape: tuple[int, ...],
     *,
     rgb: bool,
+    axis_labels: tuple[str, ...] | None = None,
+    file_axes: tuple[str, tuple[int, ...]] | None = None,
     in_channels: int = 1,
     channel: int | None = None,
-    axis_labels: tuple[str, ...] | None = None,
-) -> int | None:
-    """The axis of a layer's channels, or None (every leading axis is planes): the axis
-    napari's ``axis_labels`` name channels ("c", "channel"); none if they name planes ("z",
-    "t"); else by size: an axis of ``in_channels`` entries for a multi-channel model, of at
-    most :data:`FEW_CHANNELS` holding ``channel`` for a grey model that records the channel it
-    trained on (one that records none reads a 3-D layer as planes, a z-stack); the shortest such, the one nearest Y on a tie ((Z, C, Y, X), ImageJ's order).
-    A 4-D layer not named gets one by size (the shorter leading axis: a (Z, C, Y, X) layer
-    read as planes would predict a stain as nuclei without a word); "none" predicts it as
-    (T, Z, Y, X) planes, as napari axis labels t, z do."""
-    choices = channel_axis_choices(shape, rgb=rgb)
-    names = [str(n).strip().lower() for n in axis_labels or ()]
-    if len(names) == len(shape):
-        named = [a for a in choices if names[a] in CHANNEL_NAMES]
-        if named or all(names[a] in PLANE_NAMES for a in choices):
-            return named[0] if named else None
-    fits = [a for a in choices if _may_be_channels(shape[a], in_channels, channel)]
-    if not fits and len(shape) == 4:
-        fits = choices
-    return min(fits, key=lambda a: (shape[a], -a)) if fits else None
+) -> AxisReading:
+    """What a layer of ``shape`` holds, as the layer says: an RGB layer's colours are its
+    channels; napari's ``axis_labels`` (:func:`axis_names`) name an axis of channels ("c",
+    "channel") or planes ("z", "t"); else the axes of the TIFF napari read it from
+    (``file_axes``: :func:`unetlab.data.tiffmeta.series_axes`; a layer napari split by
+    ``channel_axis`` is one channel of it). A layer that says nothing is planes: a short
+    grey z-stack or time series is not an image of a few channels. Its line then names the
+    axis that may hold channels for the model (``in_channels`` of them, or the ``channel``
+    a grey model records), for the user to choose."""
+    if not channel_axis_choices(shape, rgb=rgb):
+        return AxisReading(None, "an RGB layer: its colours are its channels" if rgb else "")
+    return (
+        _by_labels(shape, axis_labels)
+        or _by_file(shape, file_axes)
+        or _as_planes(shape, in_channels, channel)
+    )
 
 
-def _may_be_channels(size: int, in_channels: int, channel: int | None) -> bool:
+def _by_labels(shape: tuple[int, ...], labels: tuple[str, ...] | None) -> AxisReading | None:
+    """The reading napari's axis labels of a grey layer give, if they name its axes."""
+    names = [str(n).strip().lower() for n in labels or ()]
+    if len(names) != len(shape):
+        return None
+    lead = names[:-2]
+    if named := [a for a, n in enumerate(lead) if n in CHANNEL_NAMES]:
+        return AxisReading(named[0], f"{_channels_text(shape, named[0])}: its axis labels")
+    if all(n in PLANE_NAMES for n in lead):
+        return AxisReading(None, f"{_planes_text(shape)}: its axis labels")
+    return None
+
+
+def _by_file(shape: tuple[int, ...], file_axes) -> AxisReading | None:
+    """The reading the axes of a grey layer's TIFF give (tifffile's letters and shape), if
+    they name them: the file's own shape, or the file's less its C (napari split it)."""
+    if file_axes is None or not file_axes[0].endswith("YX"):
+        return None
+    letters, file_shape = file_axes
+    said = f"the file's axes {letters}"
+    lead = letters[:-2]
+    if tuple(shape) == tuple(file_shape):
+        if "C" in lead:
+            return AxisReading(lead.index("C"), f"{_channels_text(shape, lead.index('C'))}: {said}")
+        if set(lead) <= set("TZ"):
+            return AxisReading(None, f"{_planes_text(shape)}: {said}")
+        return None
+    c = lead.find("C")
+    if c >= 0 and tuple(shape) == tuple(file_shape[:c] + file_shape[c + 1 :]):
+        return AxisReading(None, f"{_planes_text(shape)}: one channel of {said} (split)")
+    return None
+
+
+def _as_planes(shape: tuple[int, ...], in_channels: int, channel: int | None) -> AxisReading:
+    """Planes, for a layer that names none of its axes, saying which may hold channels."""
+    line = f"{_planes_text(shape)}: nothing names the layer's axes"
+    lead = shape[:-2]
     if in_channels > 1:
-        return size == in_channels
-    # a grey model that records no channel takes each plane of a short stack as it did
-    return channel is not None and 1 < size <= FEW_CHANNELS and channel < size
+        fits, model = [a for a, n in enumerate(lead) if n == in_channels], f"takes {in_channels}"
+    elif channel is not None:
+        fits = [a for a, n in enumerate(lead) if channel < n <= FEW_CHANNELS]
+        model = f"was trained on channel {channel}"
+    else:
+        fits, model = [], ""
+    if fits:  # the one nearest Y: (Z, C, Y, X) is ImageJ's order
+        return AxisReading(
+            None, f"{line}; if axis {fits[-1]} holds channels (the model {model}), choose it"
+        )
+    return AxisReading(None, f"{line}; if one holds channels, choose it as the channel axis")
+
+
+def chosen_axes(shape: tuple[int, ...], axis: int | None) -> str:
+    """The widget's line for a channel axis the user chose (``axis``; None: planes)."""
+    if axis is None:
+        return f"{_planes_text(shape)}: as chosen"
+    return f"{_channels_text(shape, axis)}: as chosen"
+
+
+def _planes_text(shape: tuple[int, ...]) -> str:
+    lead = shape[:-2]
+    axes = ", ".join(str(a) for a in range(len(lead)))
+    sizes = " x ".join(str(n) for n in lead)
+    return f"{sizes} planes (axis {axes})" if len(lead) < 2 else f"{sizes} planes (axes {axes})"
+
+
+def _channels_text(shape: tuple[int, ...], axis: int) -> str:
+    return f"{shape[axis]} channels on axis {axis % len(shape)}"
 
 
 def default_channel(channels: int, *, in_channels: int, channel: int | None) -> int | None:

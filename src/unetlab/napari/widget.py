@@ -24,20 +24,22 @@ from qtpy.QtWidgets import (
     QWidget,
 )
 
+from unetlab.data.tiffmeta import series_axes
 from unetlab.errors import CheckpointError, UnetlabError, first_line
 from unetlab.napari.core import (
     PredictionCancelled,
     axis_names,
     channel_axis_choices,
     channel_problem,
+    chosen_axes,
     count_tiles,
     default_channel,
-    default_channel_axis,
     layer_tuples,
     load_for_widget,
     model_summary,
     plane_geometry,
     predict_planes,
+    read_layer_axes,
     spatial_scale,
 )
 from unetlab.packages import is_package
@@ -57,6 +59,8 @@ class PredictWidget(QWidget):
         self.viewer = napari_viewer
         self.worker = None
         self.expects = (1, None)  # the chosen model's (in_channels, channel): the defaults
+        # the channel axis the layer's own metadata gives, and the line saying why
+        self.default_axis, self.reading_line = None, ""
         self._cancel = threading.Event()
         self._progress = _Progress()
         self._progress.advanced.connect(lambda n: self.bar.setValue(self.bar.value() + n))
@@ -70,6 +74,8 @@ class PredictWidget(QWidget):
         self.channel_axis = QComboBox()
         self.channel_axis.currentIndexChanged.connect(self._axis_changed)
         self.channel = QComboBox()
+        self.reading = QLabel("")  # how the layer's axes are read, and why
+        self.reading.setWordWrap(True)
         self.objects = QCheckBox("also objects (instances)")
         self.run_button = QPushButton("Predict")
         self.run_button.clicked.connect(self.predict)
@@ -96,6 +102,7 @@ class PredictWidget(QWidget):
             QLabel("image layer"),
             self.layer,
             channels,
+            self.reading,
             self.objects,
             buttons,
             self.bar,
@@ -148,11 +155,13 @@ class PredictWidget(QWidget):
         self._layer_changed()
 
     def _layer_changed(self, *_) -> None:
-        """The channel axis choices of the layer, set to the default for it and the model."""
+        """The channel axis choices of the layer, set to what its own metadata says
+        (:func:`~unetlab.napari.core.read_layer_axes`), and the line saying why."""
         image = self._image()
         self.channel_axis.blockSignals(True)
         self.channel_axis.clear()
         self.channel_axis.addItem("none", None)
+        self.default_axis, self.reading_line = None, ""
         if image is not None:
             shape = image.data.shape
             labels = axis_names(getattr(image, "axis_labels", None), len(shape))
@@ -160,18 +169,29 @@ class PredictWidget(QWidget):
                 name = f" {labels[axis]}" if labels else ""
                 self.channel_axis.addItem(f"{axis}{name} ({shape[axis]})", axis)
             in_channels, channel = self.expects
-            axis = default_channel_axis(
-                shape, rgb=image.rgb, in_channels=in_channels, channel=channel, axis_labels=labels
+            reading = read_layer_axes(
+                shape,
+                rgb=image.rgb,
+                axis_labels=labels,
+                file_axes=series_axes(getattr(getattr(image, "source", None), "path", None)),
+                in_channels=in_channels,
+                channel=channel,
             )
-            self.channel_axis.setCurrentIndex(max(self.channel_axis.findData(axis), 0))
+            self.default_axis, self.reading_line = reading.axis, reading.why
+            self.channel_axis.setCurrentIndex(max(self.channel_axis.findData(reading.axis), 0))
         self.channel_axis.blockSignals(False)
         self._axis_changed()
 
     def _axis_changed(self, *_) -> None:
-        """The channels of the chosen axis, set to the one the model records."""
+        """The channels of the chosen axis, set to the one the model records; the line
+        saying how the layer's axes are read."""
         image, axis = self._image(), self.channel_axis.currentData()
         self.channel.clear()
         self.channel.addItem("all", None)
+        if image is not None and axis != self.default_axis:
+            self.reading.setText(chosen_axes(image.data.shape, axis))
+        else:
+            self.reading.setText(self.reading_line)
         if image is None or axis is None:
             return
         count = image.data.shape[axis]
