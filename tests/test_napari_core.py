@@ -187,11 +187,11 @@ def test_a_layer_that_names_no_axes_says_which_may_hold_the_models_channels():
     assert read_layer_axes((3, 40, 36), rgb=False, in_channels=3) == AxisReading(
         None,
         "3 planes (axis 0): nothing names the layer's axes; if axis 0 holds channels (the "
-        "model takes 3), choose it",
+        "model takes 3), choose it as the channel axis",
     )
     assert read_layer_axes((3, 2, 40, 36), **grey, channel=1).why == (
         "3 x 2 planes (axes 0, 1): nothing names the layer's axes; if axis 1 holds channels "
-        "(the model was trained on channel 1), choose it"
+        "(the model was trained on channel 1), choose it as the channel axis"
     )
     assert read_layer_axes((FEW_CHANNELS + 1, 40, 36), **grey, channel=0).why.endswith(
         "if one holds channels, choose it as the channel axis"
@@ -205,10 +205,10 @@ def test_a_layer_that_names_no_axes_says_which_may_hold_the_models_channels():
 def test_napari_axis_labels_say_which_axis_holds_channels():
     grey = dict(rgb=False, in_channels=1)
     zc = read_layer_axes((3, 2, 40, 36), **grey, axis_labels=("z", "C", "y", "x"))
-    assert zc == AxisReading(1, "2 channels on axis 1: its axis labels")
+    assert zc == AxisReading(1, "2 channels on axis 1, as its axis labels say")
     assert read_layer_axes((12, 40, 36), **grey, axis_labels=("channel", "y", "x")).axis == 0
     assert read_layer_axes((2, 40, 36), **grey, axis_labels=("z", "y", "x")) == AxisReading(
-        None, "2 planes (axis 0): its axis labels"
+        None, "2 planes (axis 0), as its axis labels say"
     )
     assert read_layer_axes((3, 40, 36), rgb=False, in_channels=3, axis_labels="tyx").axis is None
     # names that say nothing (or of the wrong number) leave it to what else the layer says
@@ -228,15 +228,15 @@ def test_the_file_a_layer_was_read_from_says_its_axes(tmp_path):
     assert ij == ("ZCYX", (2, 3, 40, 36))
     grey = dict(rgb=False, in_channels=1)
     assert read_layer_axes(zcyx.shape, **grey, file_axes=ij) == AxisReading(
-        1, "3 channels on axis 1: the file's axes ZCYX"
+        1, "3 channels on axis 1, as the file's axes ZCYX say"
     )
     # one channel of it, split by napari (viewer.open(path, channel_axis=1)): planes
     assert read_layer_axes((2, 40, 36), **grey, file_axes=ij) == AxisReading(
-        None, "2 planes (axis 0): one channel of the file's axes ZCYX (split)"
+        None, "2 planes (axis 0): one channel of a ZCYX file, split off by napari"
     )
     z = series_axes(tmp_path / "z.tif")
     assert read_layer_axes((2, 40, 36), **grey, file_axes=z).why == (
-        "2 planes (axis 0): the file's axes ZYX"
+        "2 planes (axis 0), as the file's axes ZYX say"
     )
     for name in ("plain.tif", "rgbish.tif"):  # they name nothing
         said = read_layer_axes(
@@ -252,8 +252,8 @@ def test_the_file_a_layer_was_read_from_says_its_axes(tmp_path):
 
 
 def test_a_chosen_axis_is_said_as_chosen():
-    assert chosen_axes((3, 40, 36), 0) == "3 channels on axis 0: as chosen"
-    assert chosen_axes((3, 2, 40, 36), None) == "3 x 2 planes (axes 0, 1): as chosen"
+    assert chosen_axes((3, 40, 36), 0) == "3 channels on axis 0, as chosen"
+    assert chosen_axes((3, 2, 40, 36), None) == "3 x 2 planes (axes 0, 1), as chosen"
 
 
 def test_axis_names_leave_out_napari_defaults():

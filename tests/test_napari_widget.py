@@ -91,7 +91,7 @@ def test_a_channels_layer_predicts_the_channel_chosen(qtbot, tmp_path):
         "2 classes (background, nucleus)"
     )
     assert widget.channel_axis.currentData() == 0 and widget.channel.currentData() == 1
-    assert widget.reading.text() == "2 channels on axis 0: its axis labels"
+    assert widget.reading.text() == "2 channels on axis 0, as its axis labels say"
     assert [widget.channel.itemText(i) for i in range(widget.channel.count())] == [
         "all",
         "0",
@@ -136,12 +136,12 @@ def test_channel_axis_of_a_zcyx_layer_and_napari_axis_labels(qtbot, checkpoint):
     assert axes["czyx"] == (
         0,
         ["none", "0 c (2)", "1 z (5)"],
-        "2 channels on axis 0: its axis labels",
+        "2 channels on axis 0, as its axis labels say",
     )
-    assert axes["zyx"] == (None, ["none", "0 z (2)"], "2 planes (axis 0): its axis labels")
+    assert axes["zyx"] == (None, ["none", "0 z (2)"], "2 planes (axis 0), as its axis labels say")
     widget.layer.setCurrentText("zcyx")
     widget.channel_axis.setCurrentIndex(widget.channel_axis.findData(1))
-    assert widget.reading.text() == "2 channels on axis 1: as chosen"
+    assert widget.reading.text() == "2 channels on axis 1, as chosen"
     widget.channel.setCurrentIndex(widget.channel.findData(0))
     _predict(qtbot, widget, viewer)
     assert viewer.layers["zcyx classes"].data.shape == (3, 32, 32)
@@ -167,10 +167,13 @@ def test_the_channel_axis_of_a_layer_read_from_an_imagej_file(qtbot, checkpoint,
     widget.checkpoint.setText(str(checkpoint))
     widget.layer.setCurrentText(whole.name)
     assert widget.channel_axis.currentData() == 1
-    assert widget.reading.text() == "3 channels on axis 1: the file's axes ZCYX"
+    assert widget.reading.text() == "3 channels on axis 1, as the file's axes ZCYX say"
     widget.layer.setCurrentText(split.name)
     assert widget.channel_axis.currentData() is None
-    assert widget.reading.text() == "2 planes (axis 0): one channel of the file's axes ZCYX (split)"
+    assert (
+        widget.reading.text()
+        == "2 planes (axis 0): one channel of a ZCYX file, split off by napari"
+    )
 
 
 def test_screenshot_for_the_readme(qtbot, checkpoint, tmp_path):

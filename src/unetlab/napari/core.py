@@ -145,9 +145,9 @@ def _by_labels(shape: tuple[int, ...], labels: tuple[str, ...] | None) -> AxisRe
         return None
     lead = names[:-2]
     if named := [a for a, n in enumerate(lead) if n in CHANNEL_NAMES]:
-        return AxisReading(named[0], f"{_channels_text(shape, named[0])}: its axis labels")
+        return AxisReading(named[0], f"{_channels_text(shape, named[0])}, as its axis labels say")
     if all(n in PLANE_NAMES for n in lead):
-        return AxisReading(None, f"{_planes_text(shape)}: its axis labels")
+        return AxisReading(None, f"{_planes_text(shape)}, as its axis labels say")
     return None
 
 
@@ -157,17 +157,19 @@ def _by_file(shape: tuple[int, ...], file_axes) -> AxisReading | None:
     if file_axes is None or not file_axes[0].endswith("YX"):
         return None
     letters, file_shape = file_axes
-    said = f"the file's axes {letters}"
+    said = f"as the file's axes {letters} say"
     lead = letters[:-2]
     if tuple(shape) == tuple(file_shape):
         if "C" in lead:
-            return AxisReading(lead.index("C"), f"{_channels_text(shape, lead.index('C'))}: {said}")
+            return AxisReading(lead.index("C"), f"{_channels_text(shape, lead.index('C'))}, {said}")
         if set(lead) <= set("TZ"):
-            return AxisReading(None, f"{_planes_text(shape)}: {said}")
+            return AxisReading(None, f"{_planes_text(shape)}, {said}")
         return None
     c = lead.find("C")
     if c >= 0 and tuple(shape) == tuple(file_shape[:c] + file_shape[c + 1 :]):
-        return AxisReading(None, f"{_planes_text(shape)}: one channel of {said} (split)")
+        return AxisReading(
+            None, f"{_planes_text(shape)}: one channel of a {letters} file, split off by napari"
+        )
     return None
 
 
@@ -184,7 +186,8 @@ def _as_planes(shape: tuple[int, ...], in_channels: int, channel: int | None) ->
         fits, model = [], ""
     if fits:  # the one nearest Y: (Z, C, Y, X) is ImageJ's order
         return AxisReading(
-            None, f"{line}; if axis {fits[-1]} holds channels (the model {model}), choose it"
+            None,
+            f"{line}; if axis {fits[-1]} holds channels (the model {model}), choose it as the channel axis",
         )
     return AxisReading(None, f"{line}; if one holds channels, choose it as the channel axis")
 
@@ -192,8 +195,8 @@ def _as_planes(shape: tuple[int, ...], in_channels: int, channel: int | None) ->
 def chosen_axes(shape: tuple[int, ...], axis: int | None) -> str:
     """The widget's line for a channel axis the user chose (``axis``; None: planes)."""
     if axis is None:
-        return f"{_planes_text(shape)}: as chosen"
-    return f"{_channels_text(shape, axis)}: as chosen"
+        return f"{_planes_text(shape)}, as chosen"
+    return f"{_channels_text(shape, axis)}, as chosen"
 
 
 def _planes_text(shape: tuple[int, ...]) -> str:
