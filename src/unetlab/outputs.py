@@ -25,6 +25,7 @@ Every command that writes files asks here first:
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import errno
 import functools
 import logging
@@ -289,35 +290,38 @@ def output_folder(
     sources: Mapping[str, str] | None = None,
     made_by: Mapping[str, str] | Callable[[], Mapping[str, str]] | None = None,
 ) -> Iterator[Path]:
-    """Make ``folder`` ready for outputs called ``names``, held under its lock.
+    """Make ``folder`` ready for outputs called ``names``, held under its lock; yields it.
 
-    Refuses (OutputError, before any work): an output that is one of ``inputs``; a folder that
-    holds files unetlab did not write (``keep``: existing names that will not be touched,
-    e.g. outputs skipped because they exist), unless ``overwrite``; one of ``names`` that
-    :func:`_refuse_replacing` refuses (a run's file; another command's file, unless
-    ``overwrite``); one of ``names`` that ``command`` made from another input than the one
-    ``sources`` gives (:func:`_other_inputs`), unless ``overwrite``; a folder another unetlab
-    process holds; a folder that cannot be written.
-    Then removes stale temporaries and records ``names`` (and their ``sources``) in the
-    manifest. Yields the folder.
-    Existing files unetlab did not write are not listed: ``overwrite`` writes beside them,
-    and a writer asks :func:`refuse_unlisted` before it would replace one.
-    ``overwrite_fix``: how the messages tell the caller to pass ``overwrite`` (the CLI's flag,
-    or "pass overwrite=True" for Python). ``sources``: the input each output is made from,
-    for ``names`` and for the other names that input's outputs may have (kinds not asked for
-    now); once the run wrote an output of an input, that input's earlier outputs it did not
-    write this time (another model's or settings', a kind not asked for now) are removed,
-    and so are the files of another input that ``overwrite`` lets it replace
-    (:func:`_settle`): no mix of two runs' or two inputs' outputs is left. ``made_by``: the key
-    of what makes each output (predict's checkpoint and settings), recorded PENDING and
-    confirmed for the files the run wrote; a file it did not write keeps its earlier line. A
-    callable ``made_by`` is asked once the folder is checked and held, before the manifest
-    records this run (it may load a model, or refuse with an OutputError).
-    A folder made here is removed again when the work stops at a one-line error
-    (UnetlabError) before writing anything into it.
+    Refuses (OutputError, before any work): an output that is one of ``inputs``; a folder
+    that cannot be written, or that another unetlab process holds; and what :func:`_claim`
+    refuses (files unetlab did not write, unless ``overwrite``, which the messages name as
+    ``overwrite_fix``: the CLI's flag, or "pass overwrite=True"). Existing files unetlab did
+    not write are not listed: ``overwrite`` writes beside them, and a writer asks
+    :func:`refuse_unlisted` before it would replace one. ``sources``: the input each output
+    is made from, for ``names`` and for the other names that input's outputs may have;
+    ``made_by``: the key of what makes each output (a callable: asked once the folder is
+    checked and held; it may load a model, or refuse with an OutputError). Once the work is
+    done, :func:`_settle` removes what a run leaves mixed. A folder made here is removed
+    again when the work stops at a one-line error (UnetlabError) before writing into it.
     """
     folder, names, sources = Path(folder), list(names), dict(sources or {})
     refuse_inputs([folder / n for n in names], inputs, command=command)
+    made = _made_folder(folder)
+    fix = dict(overwrite=overwrite, overwrite_fix=overwrite_fix)
+    try:
+        with FolderLock(folder), folder_sync_deferred(folder):
+            claim = _claim(folder, names, sources, keep, made_by, command, **fix)
+            yield folder
+            _settle(folder, claim, command)
+    except UnetlabError:
+        if made:
+            _remove_if_unused(folder)
+        raise
+
+
+def _made_folder(folder: Path) -> bool:
+    """Make ``folder`` (OutputError where it is a file or cannot be made); whether it was
+    made here."""
     if folder.exists() and not folder.is_dir():
         raise OutputError(f"{folder} is a file; give a folder for the outputs")
     made = not folder.exists()
@@ -325,59 +329,66 @@ def output_folder(
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise write_error(folder, exc) from exc
-    fix = dict(overwrite=overwrite, overwrite_fix=overwrite_fix)
-    try:
-        with FolderLock(folder), folder_sync_deferred(folder):
-            remove_stale_temporaries(folder)
-            _refuse_foreign(folder, keep, **fix)
-            manifest, present = writers_of(folder), {p.name for p in folder.iterdir()}
-            theirs = {n for n in present if n not in manifest}  # never listed, never replaced
-            for name in names:
-                writers = manifest.get(name, ())
-                exists = name in present
-                _refuse_replacing(folder, name, writers, exists=exists, command=command, **fix)
-            before = made_from(folder, command)  # read above
-            replaced = _other_inputs(folder, names, sources, before, present, command, **fix)
-            keys = dict((made_by() if callable(made_by) else made_by) or {})
-            ours = [n for n in names if n not in theirs]
-            fresh = record(folder, ours, command=command, sources=sources, made_by=keys)
-            # this input's earlier outputs (another model's or settings', a kind not asked
-            # for now): removed once the run wrote that input's new ones (_settle)
-            own = {n for n, s in sources.items() if before.get(n) == s and n in present}
-            watched = set(fresh) | own | {n for n, s in sources.items() if s in replaced}
-            stamps = {n: _stamp(folder / n) for n in watched}
-            yield folder
-            _settle(folder, stamps, fresh, sources, keys, before, replaced, command)
-    except UnetlabError:
-        if made:
-            _remove_if_unused(folder)
-        raise
+    return made
 
 
-def _settle(
-    folder: Path,
-    stamps: Mapping[str, tuple[int, int] | None],
-    fresh: Collection[str],
-    sources: Mapping[str, str],
-    keys: Mapping[str, str],
-    before: Mapping[str, str | None],
-    replaced: Mapping[str, Collection[str]],
-    command: str,
-) -> None:
-    """The manifest after a run, from the ``stamps`` of names taken before it: of each input
-    the run wrote outputs of, the outputs it did not write this time are removed
+@dataclasses.dataclass(frozen=True)
+class _Claim:
+    """What :func:`_claim` recorded, for :func:`_settle`: the ``stamps`` of the names to
+    watch, the ``fresh`` names this run listed, the ``sources`` and ``keys`` it listed
+    them with, the manifest's inputs ``before`` it, and each input -> the other inputs
+    whose outputs it replaces (``replaced``)."""
+
+    stamps: Mapping[str, tuple[int, int] | None]
+    fresh: Collection[str]
+    sources: Mapping[str, str]
+    keys: Mapping[str, str]
+    before: Mapping[str, str | None]
+    replaced: Mapping[str, Collection[str]]
+
+
+def _claim(folder: Path, names, sources, keep, made_by, command: str, **fix) -> _Claim:
+    """Check the held ``folder`` for ``names`` and record them in its manifest. Removes stale
+    temporaries; refuses a folder that holds files unetlab did not write (but ``keep``),
+    one of ``names`` that :func:`_refuse_replacing` refuses, and one that ``command`` made
+    from another input than ``sources`` gives (:func:`_other_inputs`), unless
+    ``overwrite``."""
+    remove_stale_temporaries(folder)
+    _refuse_foreign(folder, keep, **fix)
+    manifest, present = writers_of(folder), {p.name for p in folder.iterdir()}
+    theirs = {n for n in present if n not in manifest}  # never listed, never replaced
+    for name in names:
+        writers, exists = manifest.get(name, ()), name in present
+        _refuse_replacing(folder, name, writers, exists=exists, command=command, **fix)
+    before = made_from(folder, command)  # read above
+    replaced = _other_inputs(folder, names, sources, before, present, command, **fix)
+    keys = dict((made_by() if callable(made_by) else made_by) or {})
+    ours = [n for n in names if n not in theirs]
+    fresh = record(folder, ours, command=command, sources=sources, made_by=keys)
+    # this input's earlier outputs (another model's or settings', a kind not asked for
+    # now): removed once the run wrote that input's new ones (_settle)
+    own = {n for n, s in sources.items() if before.get(n) == s and n in present}
+    watched = set(fresh) | own | {n for n, s in sources.items() if s in replaced}
+    stamps = {n: _stamp(folder / n) for n in watched}
+    return _Claim(stamps, fresh, sources, keys, before, replaced)
+
+
+def _settle(folder: Path, claim: _Claim, command: str) -> None:
+    """The manifest after a run, from the ``claim`` taken before it: of each input the run
+    wrote outputs of, the outputs it did not write this time are removed
     (:func:`_remove_replaced`): those ``command`` made earlier from that input (another
     model's or settings', a kind not asked for now: the folder never holds one input's
     outputs of two runs) and another input's it replaced in part; the ``fresh`` names
     (listed by this run) it did not write are unlisted again (only this run's lines: an
     earlier line of the name holds again), and the keys of those it wrote confirmed."""
-    untouched = {n for n, stamp in stamps.items() if _untouched(folder, n, stamp)}
-    wrote = {sources[n] for n in set(stamps) - untouched if n in sources}
+    sources, before, keys = claim.sources, claim.before, claim.keys
+    untouched = {n for n, stamp in claim.stamps.items() if _untouched(folder, n, stamp)}
+    wrote = {sources[n] for n in set(claim.stamps) - untouched if n in sources}
     gone = {
         n
         for n in untouched
         if sources.get(n) in wrote
-        and (before.get(n) == sources[n] or before.get(n) in replaced.get(sources[n], ()))
+        and (before.get(n) == sources[n] or before.get(n) in claim.replaced.get(sources[n], ()))
     }
     _remove_replaced(folder, gone, before, command)
     # names this run may have written and did not (a .tif where a .png was written, no
@@ -386,9 +397,9 @@ def _settle(
     # left as it was, only this run's line goes (it stays that input's)
     left = untouched - gone
     pending = {n: PENDING + key for n, key in keys.items()}
-    unlisted = [n for n in fresh if n in left]
+    unlisted = [n for n in claim.fresh if n in left]
     forget(folder, unlisted, command, sources=sources, made_by=pending, latest=True)
-    confirm(folder, {n: keys[n] for n in fresh if n in keys and n not in untouched}, command)
+    confirm(folder, {n: keys[n] for n in claim.fresh if n in keys and n not in untouched}, command)
 
 
 def refuse_unlisted(paths: Iterable[str | os.PathLike], command: str = "unetlab") -> None:

@@ -178,13 +178,7 @@ def run(args) -> int:
             lambda: _load(args, device),
             files,
             out_dir,
-            skip_existing=args.skip_existing,
-            overwrite=args.overwrite,
-            save_probabilities=args.save_probabilities,
-            draw_overlay=args.overlay,
-            objects=(lambda model: _objects(args, model)) if args.instances else None,
-            level=args.level,
-            large_threshold=args.large_pixels,
+            output_options(args),
             group=group,
             progress=True,
             clock=clock if args.benchmark else None,
@@ -193,13 +187,29 @@ def run(args) -> int:
             report=lambda result: _summary(args, result, out_dir, timed.get("clock")),
             name=args.checkpoint,
             overwrite_fix=OVERWRITE_FIX,
-            color=args.color,
-            label_values=args.label_values,
             options=predict_options(args, device),
-            output_format=args.output_format,
             axes=args.axes,
         )
     return 2 if result.failed else 0
+
+
+def output_options(args):
+    """The :class:`~unetlab.inference.records.OutputOptions` of the output flags
+    (``--instances``: object options made once the model is loaded)."""
+    from unetlab.inference.records import OutputOptions
+
+    return OutputOptions(
+        color=args.color,
+        label_values=args.label_values,
+        save_probabilities=args.save_probabilities,
+        draw_overlay=args.overlay,
+        objects=(lambda model: _objects(args, model)) if args.instances else None,
+        level=args.level,
+        large_threshold=args.large_pixels,
+        output_format=args.output_format,
+        overwrite=args.overwrite,
+        skip_existing=args.skip_existing,
+    )
 
 
 def _check_flags(args) -> None:

@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from unetlab.data.classes import class_colours
 from unetlab.data.io import stack_shape, write_csv, write_png, write_tiff
 from unetlab.data.ome import FORMATS
 from unetlab.data.tiffmeta import (
@@ -34,7 +33,7 @@ from unetlab.data.tiffmeta import (
 from unetlab.errors import OutputError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.measure import object_table, plane_columns, with_micrometres
-from unetlab.inference.objects import ObjectOptions, id_dtype, objects_from_probabilities
+from unetlab.inference.objects import id_dtype, objects_from_probabilities
 from unetlab.inference.pages import channel_index, page_channel, page_colour, read_pages
 from unetlab.inference.predict import (
     PredictOptions,
@@ -47,8 +46,10 @@ from unetlab.inference.predict import (
 )
 from unetlab.inference.records import (
     RECORDS,
+    OutputOptions,
     Provenance,
     embedded_key,
+    label_colours,
     png_text,
     prediction_record,
     read_records,
@@ -73,7 +74,7 @@ from unetlab.outputs import (
     refuse_inputs,
     refuse_unlisted,
 )
-from unetlab.plots import palette, prediction_overlay
+from unetlab.plots import prediction_overlay
 from unetlab.runtime import check_precision, memory_hint
 
 __all__ = [
@@ -88,18 +89,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 # --- files --------------------------------------------------------------------------------
-
-
-def label_colours(model, *, color: bool, values: bool) -> np.ndarray | None:
-    """The palette a label PNG is written with: the data set's colours when the model records
-    a palette (the colour of each class's mask value, or the whole palette when ``values``
-    writes mask values), else the VOC colour map for ``color``, else None (grey)."""
-    recorded = getattr(model, "palette", None)
-    if recorded is not None and model.label_values is not None:
-        if values:
-            return np.asarray(recorded, np.uint8)
-        return class_colours(recorded, model.label_values)
-    return palette(max(model.num_classes, 2)) if color else None
 
 
 def output_paths(out_dir: Path, stem: str, *, stack: bool) -> dict[str, Path]:
@@ -353,21 +342,18 @@ def _held() -> set[Path]:
 def prediction_folder(
     out_dir: str | os.PathLike,
     files: Sequence[Path],
+    outputs: OutputOptions | None = None,
     *,
-    probabilities: bool = False,
-    overlay: bool = False,
-    objects: bool = False,
-    overwrite: bool = False,
     overwrite_fix: str = OVERWRITE_FIX,
     record: Provenance | Callable[[], Provenance] | None = None,
     checked: Callable[[Provenance], None] | None = None,
 ) -> Iterator[Path]:
-    """``out_dir`` checked and locked for the outputs of ``files`` (see
+    """``out_dir`` checked and locked for the ``outputs`` of ``files`` (see
     :func:`unetlab.outputs.output_folder`): OutputError if an output would replace an input,
     if two inputs would write one output file (:func:`refuse_shared_outputs`), if the
     folder holds files unetlab did not write, or if an output would replace one that
     another input of the same output name made there (the manifest records each output's
-    input: :func:`output_sources`), unless ``overwrite`` (which the message names as
+    input: :func:`output_sources`), unless ``outputs.overwrite`` (which the message names as
     ``overwrite_fix``; the other input's remaining outputs are then removed once this run
     wrote the new input's, so no mix of both is left). The outputs of inputs
     ``--skip-existing`` skips are in the manifest (:func:`finished_inputs`). While held,
@@ -378,11 +364,11 @@ def prediction_folder(
     ``--skip-existing`` asks: :func:`~unetlab.inference.folders.claim_folder`). Its key goes
     into each output's manifest line (confirmed once the output is written), and the record
     into the folder's ``predict.json`` once the work is done."""
-    out_dir = Path(out_dir)
-    wanted = dict(probabilities=probabilities, overlay=overlay, objects=objects)
+    out_dir, outputs = Path(out_dir), OutputOptions.of(outputs)
+    wanted = outputs.wanted
     refuse_shared_outputs(out_dir, files, **wanted)
     names = [n for f in files for n in output_roles(output_stem(f), **wanted)]
-    held = dict(overwrite=overwrite, overwrite_fix=overwrite_fix)
+    held = dict(overwrite=outputs.overwrite, overwrite_fix=overwrite_fix)
     held["sources"] = output_sources(files, **wanted)
     made: list[Provenance] = []
     if record is not None:
@@ -406,16 +392,14 @@ def prediction_folder(
             save_record(folder, made[0])
 
 
-def _checked_folder(
-    out_dir: Path, path: Path, *, overwrite: bool, group: Group, record: Provenance, **wanted
-):
-    """:func:`prediction_folder` for :func:`predict_file`'s outputs of ``path`` (made as
-    ``record`` says), unless this thread holds ``out_dir`` already or ``group`` shares the
-    file (then the caller holds it, as ``unetlab predict`` does)."""
-    if group.active or out_dir.resolve() in _held():
-        return contextlib.nullcontext(out_dir)
-    fix = dict(overwrite=overwrite, overwrite_fix="pass overwrite=True", record=record)
-    return prediction_folder(out_dir, [path], **fix, **wanted)
+def _checked_folder(file: _File, group: Group):
+    """:func:`prediction_folder` for the outputs of one ``file``, unless this thread holds
+    its folder already or ``group`` shares the file (then the caller holds it, as
+    ``unetlab predict`` does)."""
+    if group.active or file.out_dir.resolve() in _held():
+        return contextlib.nullcontext(file.out_dir)
+    fix = dict(overwrite_fix="pass overwrite=True", record=file.record)
+    return prediction_folder(file.out_dir, [file.path], file.outputs, **fix)
 
 
 def _refuse_theirs(out_dir: Path, paths: Mapping, wanted: Mapping[str, bool]) -> None:
@@ -431,30 +415,24 @@ def predict_file(
     model: torch.nn.Module,
     path: str | os.PathLike,
     out_dir: str | os.PathLike,
+    outputs: OutputOptions | None = None,
     *,
-    color: bool = False,
-    label_values: bool = False,
-    save_probabilities: bool = False,
-    draw_overlay: bool = False,
     options: PredictOptions | None = None,
     progress: Callable[[int], None] | None = None,
-    large_threshold: int | None = None,
-    objects: ObjectOptions | None = None,
-    level: int = 0,
-    output_format: str = "ome-tiff",
     group: Group = SOLO,
-    overwrite: bool = False,
     axes: str | None = None,
     counted: Callable[[list[int]], None] | None = None,
     **settings,
 ) -> list[Path]:
     """Predict one image file and write its outputs into ``out_dir``; return their paths.
 
-    ``options`` (:class:`~unetlab.inference.predict.PredictOptions`) and ``settings`` (its
-    fields by name: ``tile_size=``, ``batch_size=``, ...) say how the image is predicted;
-    ``channel=`` may also be the name of a channel the file records (ImageJ label, OME
-    ``Channel Name``; case-insensitive). A 1-channel image given to a 1-channel model is
-    predicted as it is unless ``channel`` is given (not the model's ``data.channel``).
+    ``outputs`` (:class:`~unetlab.inference.records.OutputOptions`) says what is written;
+    ``options`` (:class:`~unetlab.inference.predict.PredictOptions`) how the image is
+    predicted; ``settings``: the fields of either by name (``save_probabilities=True``,
+    ``tile_size=``, ...). ``channel=`` may also be the name of a channel the file records
+    (ImageJ label, OME ``Channel Name``; case-insensitive). A 1-channel image given to a
+    1-channel model is predicted as it is unless ``channel`` is given (not the model's
+    ``data.channel``).
 
     ``<stem>.png``: labels of the input's size, class indices 0..K-1 (``label_values``: the
     model's mask values instead; ``color``: a palette PNG; a model trained on palette masks
@@ -492,167 +470,177 @@ def predict_file(
     output folder (or a full or read-only disk), OutOfMemoryError naming the settings to
     lower. NaN or infinite pixels raise UnetlabError naming how many.
     """
-    path, out_dir = Path(path), Path(out_dir)
-    if color and label_values:
-        raise UnetlabError("choose one of color (palette of class indices) and label_values")
-    values = model.label_values if label_values else None
-    if label_values and values is None:
-        raise UnetlabError(
-            f"{path.name}: the model records no label values; write class indices instead"
-        )
-    asked = settings.get("channel", options.channel if options is not None else None)
-    if isinstance(asked, str):  # a channel the file names (--channel DAPI)
-        asked = settings["channel"] = channel_index(path, asked, channel_names(path))
-    options = PredictOptions.for_model(model, options, **settings)
-    wanted = dict(probabilities=save_probabilities, overlay=draw_overlay, objects=bool(objects))
-    made = dict(color=color, label_values=label_values, objects=objects, level=level)
-    record = file_record(model, options=options, axes=axes, **made)
-    held = dict(overwrite=overwrite, group=group, record=record)
-    with _checked_folder(out_dir, path, **held, **wanted):
+    given = dict(axes=axes, progress=progress, counted=counted)
+    file = _File.of(model, Path(path), Path(out_dir), outputs, options, settings, **given)
+    with _checked_folder(file, group):
         for tiff in (True, False):
-            refuse_inputs(output_paths(out_dir, output_stem(path), stack=tiff).values(), [path])
+            stem = output_stem(file.path)
+            refuse_inputs(output_paths(file.out_dir, stem, stack=tiff).values(), [file.path])
         fix = "lower --tile-size or --batch-size (tile_size, batch_size)"
-        common = dict(values=values, color=color, objects=objects, progress=progress)
-        with memory_hint(f"{path}", fix, gpu_fix="or predict on the CPU"):
-            if is_large(path, threshold=large_threshold, level=level):
-                if axes is not None:
-                    raise UnetlabError(
-                        f"{path.name}: --axes (axes=) applies to images read whole, not to a "
-                        "large image read window by window; drop it for this one"
-                    )
-                streamed = dict(level=level, output_format=output_format, group=group)
-                if draw_overlay:
-                    streamed["overlay"] = label_colours(model, color=True, values=False)
-                streamed["probabilities"] = save_probabilities
-                names = output_names(output_stem(path), output_format)
-                names["overlay"] = f"{output_stem(path)}_overlay.png"
-                _refuse_theirs(out_dir, names, wanted)
-                given = PredictOptions.of(options, channel=asked)  # predict_slide's to fill
-                written = predict_slide(model, path, out_dir, given, **streamed, **common)
-                if objects is not None and counted is not None:
-                    counted(table_counts(written))
-                return written
-            if level:
+        with memory_hint(f"{file.path}", fix, gpu_fix="or predict on the CPU"):
+            o = file.outputs
+            if is_large(file.path, threshold=o.large_threshold, level=o.level):
+                return _predict_streamed(file, group)
+            if o.level:
                 raise UnetlabError(
-                    f"{path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
+                    f"{file.path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
                 )
-            outputs = dict(save_probabilities=save_probabilities, draw_overlay=draw_overlay)
-            outputs |= dict(record=record, given_axes=axes, counted=counted, asked=asked)
-            return _predict_whole(model, path, out_dir, options, **outputs, **common)
+            return _predict_whole(file)
+
+
+@dataclasses.dataclass(frozen=True)
+class _File:
+    """One input of :func:`predict_file` and how it is predicted: ``options`` (resolved for
+    the model), ``outputs``, what makes them (``record``), the mask values labels are
+    written as (``values``), the channel the caller asked for (``asked``, not the model's:
+    :func:`~unetlab.inference.pages.page_channel`), the axes the caller gave (``axes``),
+    ``progress`` (tiles) and ``counted`` (the objects of each plane)."""
+
+    model: torch.nn.Module
+    path: Path
+    out_dir: Path
+    options: PredictOptions
+    outputs: OutputOptions
+    record: Provenance
+    values: Sequence[int] | None = None
+    asked: int | None = None
+    axes: str | None = None
+    progress: Callable[[int], None] | None = None
+    counted: Callable[[list[int]], None] | None = None
+
+    @classmethod
+    def of(cls, model, path: Path, out_dir: Path, outputs, options, settings: dict, **given):
+        """The settings checked and resolved (a channel named: its index in the file)."""
+        outputs, settings = OutputOptions.taken(outputs, settings)
+        values = outputs.values(model, path.name)
+        asked = settings.get("channel", options.channel if options is not None else None)
+        if isinstance(asked, str):  # a channel the file names (--channel DAPI)
+            asked = settings["channel"] = channel_index(path, asked, channel_names(path))
+        options = PredictOptions.for_model(model, options, **settings)
+        record = file_record(model, options, outputs, axes=given["axes"])
+        return cls(model, path, out_dir, options, outputs, record, values, asked, **given)
 
 
 def file_record(
     model: torch.nn.Module,
-    *,
     options: PredictOptions | None = None,
-    color: bool = False,
-    label_values: bool = False,
-    objects: ObjectOptions | None = None,
-    level: int = 0,
+    outputs: OutputOptions | None = None,
+    *,
     axes: str | None = None,
     **settings,
 ) -> Provenance:
-    """What :func:`predict_file` records as having made its outputs, for the same keywords
-    (``settings``: :class:`PredictOptions` fields by name; others are not outputs' settings
-    and are ignored): :func:`~unetlab.inference.records.prediction_record`, with the
-    ``axes`` given for the input (they change what is predicted) among the model settings."""
+    """What :func:`predict_file` records as having made its outputs, for the same arguments
+    (``settings``: :class:`PredictOptions` and :class:`OutputOptions` fields by name; others
+    are not outputs' settings and are ignored):
+    :func:`~unetlab.inference.records.prediction_record`, with the ``axes`` given for the
+    input (they change what is predicted) among the model settings."""
+    outputs, settings = OutputOptions.taken(outputs, settings)
     fields = {k: v for k, v in settings.items() if k in PredictOptions.__dataclass_fields__}
-    options = PredictOptions.for_model(model, options, **fields)
-    made = dict(color=color, label_values=label_values, objects=objects, level=level)
-    record = prediction_record(model, options, **made)
+    record = prediction_record(model, PredictOptions.for_model(model, options, **fields), outputs)
     if axes is None:  # as before --axes: the same key
         return record
     return dataclasses.replace(record, model={**record.model, "axes": axes.upper()})
 
 
-def _predict_whole(
-    model,
-    path: Path,
-    out_dir: Path,
-    options: PredictOptions,
-    *,
-    values,
-    color,
-    save_probabilities,
-    draw_overlay,
-    objects,
-    progress,
-    record: Provenance | None = None,
-    given_axes: str | None = None,
-    counted: Callable[[list[int]], None] | None = None,
-    asked: int | None = None,
-) -> list[Path]:
+def _predict_streamed(file: _File, group: Group) -> list[Path]:
+    """A large image read window by window (:func:`predict_slide`)."""
+    if file.axes is not None:
+        raise UnetlabError(
+            f"{file.path.name}: --axes (axes=) applies to images read whole, not to a "
+            "large image read window by window; drop it for this one"
+        )
+    o, stem = file.outputs, output_stem(file.path)
+    names = output_names(stem, o.output_format)
+    names["overlay"] = f"{stem}_overlay.png"
+    _refuse_theirs(file.out_dir, names, o.wanted)
+    given = PredictOptions.of(file.options, channel=file.asked)  # predict_slide's to fill
+    colours = label_colours(file.model, color=True, values=False) if o.draw_overlay else None
+    written = predict_slide(
+        file.model,
+        file.path,
+        file.out_dir,
+        given,
+        o,
+        overlay=colours,
+        progress=file.progress,
+        group=group,
+    )
+    if o.objects is not None and file.counted is not None:
+        file.counted(table_counts(written))
+    return written
+
+
+def _predict_whole(file: _File) -> list[Path]:
     """An image read whole; its label image is written last. Stacks, and TIFFs that record
     a pixel size, give TIFF labels and overlay (with the pixel size), others PNG; label and
-    probability TIFFs carry ``record`` (what made them). ``given_axes``: the file's axes as
-    the user gives them (:func:`~unetlab.inference.pages.read_pages`); ``counted``: called
-    with the objects of each page; ``asked``: the channel the caller asked for (not the
-    model's), :func:`~unetlab.inference.pages.page_channel`."""
+    probability TIFFs carry ``file.record`` (what made them)."""
+    model, o = file.model, file.outputs
+    stack, axes, pages = _read_fitted(file)
+    meta = _tiff_meta(model, file.path, file.values)
+    tiff = stack.shape[0] > 1 or meta["pixel"] is not None
+    paths = output_paths(file.out_dir, output_stem(file.path), stack=tiff)
+    _refuse_theirs(file.out_dir, paths, o.wanted)
+    labels, ids, probs = _predict_pages(model, pages, file)
+    written = [paths["labels"]]
+    if o.save_probabilities:
+        prob, prob_axes = _hyperstack(probs, axes, "CYX")
+        prob_meta = _probability_meta(meta, probs[0].shape[0], len(probs), prob_axes, axes)
+        prob_meta = tiff_kwargs(prob_meta, file.record)
+        write_tiff(paths["probabilities"], prob, photometric="minisblack", **prob_meta)
+        written.append(paths["probabilities"])
+    if o.objects is not None:
+        tables, planes = _write_objects(paths, stack, ids, meta["pixel"], axes, record=file.record)
+        written += tables
+        if file.counted is not None:
+            file.counted(planes)
+    if o.draw_overlay:
+        drawn = dict(tiff=tiff, meta=meta, axes=axes, record=file.record)
+        drawn["by_object"] = by_object(o.objects)
+        written.append(_write_overlay(model, paths["overlay"], stack, labels, ids, **drawn))
+    # the labels last: a label image on disk means this input's outputs are all there
+    _write_labels(file, paths["labels"], labels, tiff=tiff, meta=meta, axes=axes)
+    return written
+
+
+def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
+    """The file's pages as read, their axes, and the pages fitted to the model's channels
+    (:func:`~unetlab.inference.pages.read_pages`), checked finite."""
+    model, path = file.model, file.path
     stack, axes = read_pages(  # RGB planes: one image to a colour model
-        path, colour_planes=model.in_channels == 3, channel=asked, axes=given_axes
+        path, colour_planes=model.in_channels == 3, channel=file.asked, axes=file.axes
     )
     have = stack.shape[3] if stack.ndim == 4 else 1
-    channel = page_channel(path, have, model.in_channels, options.channel, asked)
-    fit = dict(name=path.name, channel=channel, colour=page_colour(path, given_axes))
+    channel = page_channel(path, have, model.in_channels, file.options.channel, file.asked)
+    fit = dict(name=path.name, channel=channel, colour=page_colour(path, file.axes))
     pages = [
         fit_channels(page, model.in_channels, quiet=i > 0, **fit) for i, page in enumerate(stack)
     ]
     is_stack = stack.shape[0] > 1
     for i, page in enumerate(pages):  # what the net reads: not a channel --channel leaves out
         check_finite(page, str(path), channel_axis=True, where=f" in page {i}" if is_stack else "")
-    meta = _tiff_meta(model, path, values)
-    tiff = is_stack or meta["pixel"] is not None
-    paths = output_paths(out_dir, output_stem(path), stack=tiff)
-    wanted = dict(probabilities=save_probabilities, overlay=draw_overlay, objects=bool(objects))
-    _refuse_theirs(out_dir, paths, wanted)
-    labels, ids, probs = _predict_pages(
-        model, pages, options, objects=objects, keep=save_probabilities, progress=progress
-    )
-    written = [paths["labels"]]
-    if save_probabilities:
-        prob, prob_axes = _hyperstack(probs, axes, "CYX")
-        prob_meta = _probability_meta(meta, probs[0].shape[0], len(probs), prob_axes, axes)
-        prob_meta = tiff_kwargs(prob_meta, record)
-        write_tiff(paths["probabilities"], prob, photometric="minisblack", **prob_meta)
-        written.append(paths["probabilities"])
-    if objects is not None:
-        tables, planes = _write_objects(paths, stack, ids, meta["pixel"], axes, record=record)
-        written += tables
-        if counted is not None:
-            counted(planes)
-    if draw_overlay:
-        overlay_path = paths["overlay"]
-        written.append(
-            _write_overlay(
-                model,
-                overlay_path,
-                stack,
-                labels,
-                ids,
-                tiff=tiff,
-                meta=meta,
-                axes=axes,
-                record=record,
-                by_object=by_object(objects),
-            )
-        )
-    # the labels last: a label image on disk means this input's outputs are all there
-    colours = label_colours(model, color=color, values=values is not None)
-    out = [encode_labels(lab, values) for lab in labels]
+    return stack, axes, pages
+
+
+def _write_labels(file: _File, path: Path, labels: list, *, tiff: bool, meta, axes) -> None:
+    """The label image: an ImageJ TIFF of the pages' axes, or a PNG; either carries
+    ``file.record``."""
+    o = file.outputs
+    colours = label_colours(file.model, color=o.color, values=file.values is not None)
+    out = [encode_labels(lab, file.values) for lab in labels]
     if tiff:
         labels_out = _hyperstack(out, axes, "YX")
-        _write_label_tiff(paths["labels"], *labels_out, colours, meta, axes, record=record)
+        _write_label_tiff(path, *labels_out, colours, meta, axes, record=file.record)
     else:
-        write_png(paths["labels"], out[0], palette=colours, text=png_text(record))
-    return written
+        write_png(path, out[0], palette=colours, text=png_text(file.record))
 
 
-def _predict_pages(model, pages, options, *, objects, keep: bool, progress):
-    """Each page's labels, object ids (with ``objects``) and probabilities (if ``keep``) (the
-    pages fitted to the model and checked finite)."""
+def _predict_pages(model, pages, file: _File):
+    """Each page's labels, object ids (with ``objects``) and probabilities (with
+    ``save_probabilities``) (the pages fitted to the model and checked finite)."""
     labels, ids, probs = [], [], []
+    objects, keep = file.outputs.objects, file.outputs.save_probabilities
     for page, stats in zip(pages, stack_stats(model, pages), strict=True):
-        p = predict_fitted(model, page, options, progress=progress, stats=stats)
+        p = predict_fitted(model, page, file.options, progress=file.progress, stats=stats)
         labels.append(labels_from_probabilities(p))
         if objects is not None:
             ids.append(objects_from_probabilities(p, objects))

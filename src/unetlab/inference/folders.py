@@ -40,7 +40,7 @@ from unetlab.inference.files import (
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.offset import describe_offset, label_offset
 from unetlab.inference.predict import PredictOptions
-from unetlab.inference.records import Provenance
+from unetlab.inference.records import OutputOptions, Provenance
 from unetlab.inference.slides import is_large
 from unetlab.inference.tta import describe_tta
 from unetlab.outputs import OVERWRITE_FIX, confirm
@@ -92,41 +92,39 @@ def is_streamed(path: Path, *, level: int = 0, threshold: int | None = None) -> 
 def claim_folder(
     out_dir: str | os.PathLike,
     files: Sequence[Path],
+    outputs: OutputOptions | None = None,
     *,
-    skip_existing: bool = False,
-    overwrite: bool = False,
     overwrite_fix: str = OVERWRITE_FIX,
     record: Provenance | Callable[[], Provenance] | None = None,
-    **wanted: bool,
 ) -> Iterator[set[Path]]:
-    """``out_dir`` checked and held for the outputs of ``files`` (:func:`prediction_folder`;
-    ``wanted``: ``probabilities``, ``overlay``, ``objects``; ``record``: what makes them, or
-    a function that gives it once the folder is checked);
-    yields the inputs to skip: with ``skip_existing``, those whose asked-for outputs an
-    earlier prediction by the same checkpoint and settings (``record``) wrote there
-    (:func:`finished_inputs`, asked before this run's names enter the manifest). With
-    ``skip_existing``, outputs of the other inputs that another model made there
-    (:func:`other_models`) are refused, OutputError naming the fix, unless ``overwrite``
-    (they are predicted again)."""
+    """``out_dir`` checked and held for the ``outputs`` of ``files``
+    (:func:`prediction_folder`; ``record``: what makes them, or a function that gives it
+    once the folder is checked); yields the inputs to skip: with ``outputs.skip_existing``,
+    those whose asked-for outputs an earlier prediction by the same checkpoint and settings
+    (``record``) wrote there (:func:`finished_inputs`, asked before this run's names enter
+    the manifest). With ``skip_existing``, outputs of the other inputs that another model
+    made there (:func:`other_models`) are refused, OutputError naming the fix, unless
+    ``outputs.overwrite`` (they are predicted again)."""
+    outputs = OutputOptions.of(outputs)
     done: set[Path] = set()
 
     def check(made: Provenance) -> None:  # held, before this run enters the manifest
         if mixed := other_inputs_models(out_dir, files, made):
             log.warning(_mixed_line(Path(out_dir), mixed, made))
-        if not skip_existing:
+        if not outputs.skip_existing:
             return
-        finished = finished_outputs(out_dir, files, record=made, **wanted)
+        finished = finished_outputs(out_dir, files, record=made, **outputs.wanted)
         done.update(finished)  # their outputs keep their lines, a killed run's confirmed:
-        names = [n for outputs in finished.values() for n in outputs]
+        names = [n for made_here in finished.values() for n in made_here]
         confirm(out_dir, dict.fromkeys(names, made.key), "predict")  # the files carry the key
         others = other_models(out_dir, [f for f in files if f not in done], made)
-        if others and not overwrite:
+        if others and not outputs.overwrite:
             raise OutputError(_other_model_line(Path(out_dir), others, made, overwrite_fix))
 
-    if skip_existing and record is None:
-        done.update(finished_inputs(out_dir, files, **wanted))
-    fix = dict(overwrite=overwrite, overwrite_fix=overwrite_fix, record=record, checked=check)
-    with prediction_folder(out_dir, files, **fix, **wanted):
+    if outputs.skip_existing and record is None:
+        done.update(finished_inputs(out_dir, files, **outputs.wanted))
+    fix = dict(overwrite_fix=overwrite_fix, record=record, checked=check)
+    with prediction_folder(out_dir, files, outputs, **fix):
         yield done
 
 
@@ -154,13 +152,13 @@ def _other_model_line(out_dir: Path, others: dict[Path, str], record: Provenance
 
 
 def predict_or_fail(
-    model: torch.nn.Module, path: Path, out_dir: Path, **options
+    model: torch.nn.Module, path: Path, out_dir: Path, outputs: OutputOptions, **settings
 ) -> list[Path] | UnetlabError:
-    """:func:`predict_file` (``options``), or the UnetlabError that is this file's own (it
-    cannot be read, or does not fit the model). OutputError and OutOfMemoryError are raised:
-    every later file would fail the same way."""
+    """:func:`predict_file` (``outputs``, ``settings``: its other keywords), or the
+    UnetlabError that is this file's own (it cannot be read, or does not fit the model).
+    OutputError and OutOfMemoryError are raised: every later file would fail the same way."""
     try:
-        return predict_file(model, path, out_dir, **options)
+        return predict_file(model, path, out_dir, outputs, **settings)
     except (OutputError, OutOfMemoryError):
         raise
     except UnetlabError as exc:
@@ -169,9 +167,8 @@ def predict_or_fail(
 
 def check_settings(
     model: torch.nn.Module,
+    outputs: OutputOptions | None = None,
     *,
-    color: bool = False,
-    label_values: bool = False,
     options: PredictOptions | None = None,
     name: str = "the model",
     **settings,
@@ -180,10 +177,12 @@ def check_settings(
     naming the fix): ``color`` with ``label_values``, ``label_values`` for a model that
     records none (``name``: what the message calls it, e.g. the checkpoint's path), and bad
     prediction settings (``options`` and ``settings``, its fields by name:
-    :func:`~unetlab.inference.files.check_options`); other keywords are ignored."""
-    if color and label_values:
+    :func:`~unetlab.inference.files.check_options`); ``outputs``' fields may be given by
+    name too; other keywords are ignored."""
+    outputs, settings = OutputOptions.taken(outputs, settings)
+    if outputs.color and outputs.label_values:
         raise UnetlabError("choose one of color (palette of class indices) and label_values")
-    if label_values and getattr(model, "label_values", None) is None:
+    if outputs.label_values and getattr(model, "label_values", None) is None:
         raise UnetlabError(
             f"{name} records no label values: write class indices (drop label_values, "
             "--label-values)"
@@ -218,14 +217,8 @@ def predict_folder(
     model: ModelSource,
     inputs: str | os.PathLike | Sequence[str | os.PathLike],
     out_dir: str | os.PathLike,
+    outputs: OutputOptions | None = None,
     *,
-    skip_existing: bool = False,
-    overwrite: bool = False,
-    save_probabilities: bool = False,
-    draw_overlay: bool = False,
-    objects: ObjectOptions | Callable[[torch.nn.Module], ObjectOptions] | None = None,
-    level: int = 0,
-    large_threshold: int | None = None,
     group: Group = SOLO,
     progress: bool = False,
     clock: Callable[[torch.nn.Module], contextlib.AbstractContextManager] | None = None,
@@ -234,71 +227,42 @@ def predict_folder(
     report: Callable[[FolderPrediction], None] | None = None,
     name: str = "the model",
     overwrite_fix: str = "pass overwrite=True",
-    **options,
+    **settings,
 ) -> FolderPrediction:
     """Predict every image of ``inputs`` (a folder, files or globs: :func:`find_inputs`)
-    into ``out_dir``, as ``unetlab predict --input ... --output OUT_DIR`` does; the outputs
-    of each file as :func:`predict_file` writes them (``options``: its other keywords, e.g.
-    ``tile_size=``, ``color=``, ``options=PredictOptions(...)``, ``axes=``).
+    into ``out_dir``, as ``unetlab predict --input ... --output OUT_DIR`` does, and return
+    a :class:`FolderPrediction`. Each file's outputs are :func:`predict_file`'s:
+    ``outputs`` (:class:`~unetlab.inference.records.OutputOptions`) say what is written,
+    ``settings`` give its fields by name (``save_probabilities=True``, ``objects=``: also a
+    function of the loaded model) and :func:`predict_file`'s other keywords (``tile_size=``,
+    ``options=PredictOptions(...)``, ``axes=``).
 
-    ``out_dir`` is checked before any work (:func:`claim_folder`): OutputError if an output
-    would replace an input, if two inputs would write one file, if another unetlab process
-    writes there, or if the folder holds files unetlab did not write or outputs that another
-    input of the same name wrote (unless ``overwrite``: written among them, and the other
-    input's outputs replaced). ``skip_existing``: inputs whose outputs an earlier prediction
-    by the same checkpoint and settings wrote there are skipped; outputs another model (or
-    settings: TTA, channel, ...) made are refused, OutputError naming the fix
-    (``overwrite_fix``), unless ``overwrite`` (then they are predicted again). What made
-    the outputs is recorded: the folder's ``predict.json`` and manifest
-    (:mod:`unetlab.inference.records`). A file that cannot be read or does not fit the
-    model is listed in ``failed`` (its line passed to ``failed``, default: logged as a
-    warning); the others are still written; settings that would fail every file (a tile
-    size the net cannot take, ``label_values`` for a model that records none, ``name``
-    being what the message calls the model: :func:`check_settings`) raise UnetlabError
-    before the folder is touched. ``model`` may be a function that loads it, and
-    ``objects`` a function of the loaded model: called once the folder is checked, so that
-    a refused folder costs no loading.
-
-    ``group`` (:class:`~unetlab.group.Group`): processes that share the work, each calling
-    this: the main one claims the folder, large inputs (:func:`is_streamed`) are predicted
-    by all together (each its band of rows), the others shared out one file per process in
-    turn. ``progress``: progress bars (files, and tiles of each) on a terminal, in the main
-    process. ``clock``: a function of the model giving a context manager entered around
-    each file's prediction (e.g. ``lambda m: ModelClock(m)``, :mod:`unetlab.bench`); with
-    it, this process's first file is predicted once beforehand, untimed, into a scratch
-    folder, so that one-time costs stay out of the timings. The main process logs a start
-    line (files, model, device, channel, label offset, TTA), then the lines ``notes``
-    gives for the model and its object options; ``report`` is called with the result in
-    the main process while the folder is still held (before the outputs of another input
-    of the same name, replaced with ``overwrite``, are removed). Returns a
-    :class:`FolderPrediction`.
+    ``out_dir`` is checked and held before any work (:func:`claim_folder`; the fix its
+    messages name: ``overwrite_fix``); settings that would fail every file raise
+    UnetlabError before the folder is touched (:func:`check_settings`, ``name``: what the
+    messages call the model); a file that cannot be read or does not fit the model is
+    listed in ``failed`` (its line passed to ``failed``, default: a warning) and the others
+    are still written. ``model`` may be a function that loads it, called once the folder
+    is checked. ``group``: processes that share the work (:class:`_Run`); ``progress``:
+    progress bars on a terminal; ``clock``: a function of the model giving a context
+    manager entered around each file's prediction, after an untimed warm-up
+    (:mod:`unetlab.bench`); ``notes``: lines logged after the start line, for the model and
+    its object options; ``report``: called with the result in the main process while the
+    folder is still held.
     """
-    files = find_inputs(inputs)
-    out_dir = Path(out_dir)
-    load = _Loaded(model, objects, dict(name=name, level=level, **options))
+    files, out_dir = find_inputs(inputs), Path(out_dir)
+    outputs, settings = OutputOptions.taken(outputs, settings)
+    load = _Loaded(model, outputs, dict(name=name, **settings))
     if isinstance(model, torch.nn.Module):  # bad settings refused before the folder is touched
         load()
-    wanted = dict(probabilities=save_probabilities, overlay=draw_overlay)
-    wanted["objects"] = objects is not None
-    held = dict(skip_existing=skip_existing, overwrite=overwrite, overwrite_fix=overwrite_fix)
     with contextlib.ExitStack() as claimed:
-        problem, done = None, set()
-        if group.is_main:  # checked and held before any work; the others wait for the verdict
-            try:
-                claim = claim_folder(out_dir, files, **held, record=load.record, **wanted)
-                done = claimed.enter_context(claim)
-            except UnetlabError as exc:
-                problem = exc
-        problem, done = group.share((problem, done))
-        if problem is not None:
-            raise problem
-        model, objects = load()
-        each = dict(save_probabilities=save_probabilities, draw_overlay=draw_overlay)
-        each |= dict(objects=objects, level=level, large_threshold=large_threshold, **options)
-        each["group"] = group  # it holds the folder, and a large file is all processes' work
+        claim = dict(overwrite_fix=overwrite_fix, record=load.record)
+        done = _claimed(claimed, out_dir, files, outputs, group, **claim)
+        model, outputs = load()
         timed = clock(model) if clock is not None else None
-        run = _Run(model, out_dir, each, group, progress, timed, failed)
-        lines = [] if notes is None else list(notes(model, objects))
+        each = dict(settings, group=group)  # it holds the folder; a large file is all processes'
+        run = _Run(model, out_dir, outputs, each, progress, timed, failed)
+        lines = [] if notes is None else list(notes(model, outputs.objects))
         result = run.predict([f for f in files if f not in done], name, lines)
         result.skipped = [f for f in files if f in done]
         if report is not None and group.is_main:
@@ -306,36 +270,55 @@ def predict_folder(
     return result
 
 
-class _Loaded:
-    """The model and object options of :func:`predict_folder`, once (either may be a
-    function: see there), checked against the settings that would fail every file alike."""
+def _claimed(stack: contextlib.ExitStack, out_dir, files, outputs, group: Group, **claim):
+    """:func:`claim_folder` held on ``stack`` by the main process of ``group``, checked
+    before any work; the others wait for its verdict. Returns the inputs to skip."""
+    problem, done = None, set()
+    if group.is_main:
+        try:
+            done = stack.enter_context(claim_folder(out_dir, files, outputs, **claim))
+        except UnetlabError as exc:
+            problem = exc
+    problem, done = group.share((problem, done))
+    if problem is not None:
+        raise problem
+    return done
 
-    def __init__(self, model: ModelSource, objects, settings: dict):
-        self.model, self.objects, self.settings = model, objects, settings
+
+class _Loaded:
+    """The model and output options of :func:`predict_folder`, once (the model, and the
+    object options, may be functions: see there), checked against the settings that would
+    fail every file alike."""
+
+    def __init__(self, model: ModelSource, outputs: OutputOptions, settings: dict):
+        self.model, self.outputs, self.settings = model, outputs, settings
         self.loaded: tuple | None = None
 
-    def __call__(self) -> tuple[torch.nn.Module, ObjectOptions | None]:
+    def __call__(self) -> tuple[torch.nn.Module, OutputOptions]:
         if self.loaded is None:
             model = self.model if isinstance(self.model, torch.nn.Module) else self.model()
-            check_settings(model, **self.settings)
-            objects = self.objects
-            if objects is not None and not isinstance(objects, ObjectOptions):
-                objects = objects(model)
-            self.loaded = model, objects
+            check_settings(model, self.outputs, **self.settings)
+            self.loaded = model, self.outputs.for_model(model)
         return self.loaded
 
     def record(self) -> Provenance:
         """What makes the outputs (:func:`file_record`), the model loaded and checked."""
-        model, objects = self()
+        model, outputs = self()
         made = {k: v for k, v in self.settings.items() if k != "name"}
-        return file_record(model, objects=objects, **made)
+        return file_record(model, outputs=outputs, **made)
 
 
 class _Run:
-    """One process's part of :func:`predict_folder`, once the folder is held."""
+    """One process's part of :func:`predict_folder`, once the folder is held. In a
+    ``group`` of processes (``each["group"]``) large inputs (:func:`is_streamed`) are
+    predicted by all together (each its band of rows), the others shared out one file per
+    process in turn; the main one logs a start line (files, model, device, channel, label
+    offset, TTA). With a ``clock``, this process's first file is predicted once beforehand,
+    untimed, into a scratch folder, so that one-time costs stay out of the timings."""
 
-    def __init__(self, model, out_dir: Path, each: dict, group: Group, progress, clock, failed):
-        self.model, self.out_dir, self.each, self.group = model, out_dir, each, group
+    def __init__(self, model, out_dir: Path, outputs, each: dict, progress, clock, failed):
+        self.model, self.out_dir, self.outputs, self.each = model, out_dir, outputs, each
+        self.group = group = each["group"]
         self.quiet = not (progress and sys.stderr.isatty() and group.is_main)
         self.clock = clock
         self.failed = failed or (lambda line: log.warning("failed: %s", line))
@@ -344,7 +327,7 @@ class _Run:
         """``todo``: the large inputs by all processes, the others one process each; every
         process's outcome gathered."""
         # decided once, by the main process, so that every process takes the same files
-        streamed = dict(level=self.each["level"], threshold=self.each["large_threshold"])
+        streamed = dict(level=self.outputs.level, threshold=self.outputs.large_threshold)
         large = self.group.share([is_streamed(f, **streamed) for f in todo])
         shared = {f for f, big in zip(todo, large) if big}
         world, rank = self.group.world, self.group.rank
@@ -369,7 +352,7 @@ class _Run:
         timed = self.clock if self.clock is not None else contextlib.nullcontext()
         with tqdm(desc=path.name, unit="tile", leave=False, disable=self.quiet) as bar, timed:
             each = dict(progress=bar.update, counted=found.append, **self.each)
-            written = predict_or_fail(self.model, path, self.out_dir, **each)
+            written = predict_or_fail(self.model, path, self.out_dir, self.outputs, **each)
         if not counts:
             return
         if isinstance(written, UnetlabError):  # this file's own failure
@@ -399,7 +382,7 @@ class _Run:
             tempfile.TemporaryDirectory(dir=self.out_dir) as scratch,
             contextlib.suppress(UnetlabError),
         ):
-            predict_file(self.model, path, scratch, **self.each)
+            predict_file(self.model, path, scratch, self.outputs, **self.each)
 
 
 def _say_start(

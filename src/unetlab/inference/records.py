@@ -1,6 +1,10 @@
 """What made a prediction: the checkpoint (absolute path and sha256) and the settings that
 change the outputs, as one record per output folder run.
 
+:class:`OutputOptions` says what a prediction writes (and where it may write), one value
+passed down every level of prediction as :class:`~unetlab.inference.predict.PredictOptions`
+says how images are predicted.
+
 A :class:`Provenance` has two parts. The *model* part (the checkpoint's sha256, the TTA
 transforms, the channel, the blend, the precision, the pyramid level) says what the
 probabilities come from; the *output* part (palette or mask values, the object options)
@@ -20,20 +24,33 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
+import numpy as np
 import torch
 
 from unetlab.atomic import atomic_path
+from unetlab.data.classes import class_colours
 from unetlab.data.split_record import file_sha256
+from unetlab.errors import UnetlabError
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.tta import resolve_tta
+from unetlab.plots import palette
 from unetlab.provenance import code_identity
 
-__all__ = ["RECORDS", "Provenance", "file_sha256", "prediction_record", "save_record"]
+__all__ = [
+    "RECORDS",
+    "OutputOptions",
+    "Provenance",
+    "file_sha256",
+    "label_colours",
+    "prediction_record",
+    "save_record",
+]
 
 #: the file in an output folder that holds each record its manifest's keys name
 RECORDS = "predict.json"
@@ -41,6 +58,94 @@ RECORDS = "predict.json"
 TIFF_KEY = "unetlab.prediction"
 
 _HASHES: dict[tuple, str] = {}
+
+
+@dataclass(frozen=True)
+class OutputOptions:
+    """What a prediction writes, and where it may write. Each function that takes it
+    (:func:`~unetlab.inference.folders.predict_folder`,
+    :func:`~unetlab.inference.files.predict_file`,
+    :func:`~unetlab.inference.slides.predict_slide`) also takes its fields by name.
+
+    ``color``: labels as a palette image; ``label_values``: the model's mask values (e.g.
+    0/255) instead of class indices (one of the two). ``save_probabilities``:
+    ``<stem>_prob.tif``; ``draw_overlay``: ``<stem>_overlay.png`` (``.tif`` beside TIFF
+    labels); ``objects`` (:class:`~unetlab.inference.objects.ObjectOptions`; for
+    ``predict_folder`` also a function of the loaded model that gives them):
+    ``<stem>_objects.tif`` and ``<stem>_objects.csv``. ``level``: the pyramid level
+    predicted; ``large_threshold``: px a page above which a TIFF is streamed (None:
+    ``LARGE_PIXELS``); ``output_format``: how streamed images' outputs are written,
+    ``"ome-tiff"`` or ``"ome-zarr"``. ``overwrite``: write into a folder holding files
+    unetlab did not write (beside them, never over them), and replace another input's or
+    model's outputs; ``skip_existing`` (folders): skip inputs whose outputs an earlier
+    prediction by the same checkpoint and settings wrote there.
+    """
+
+    color: bool = False
+    label_values: bool = False
+    save_probabilities: bool = False
+    draw_overlay: bool = False
+    objects: ObjectOptions | Callable[[torch.nn.Module], ObjectOptions] | None = None
+    level: int = 0
+    large_threshold: int | None = None
+    output_format: str = "ome-tiff"
+    overwrite: bool = False
+    skip_existing: bool = False
+
+    @classmethod
+    def of(cls, outputs: OutputOptions | None = None, **changes) -> OutputOptions:
+        """``outputs`` (default: the defaults) with the fields in ``changes`` replaced."""
+        base = outputs if outputs is not None else cls()
+        return replace(base, **changes) if changes else base
+
+    @classmethod
+    def taken(cls, outputs: OutputOptions | None, settings: dict) -> tuple[OutputOptions, dict]:
+        """(``outputs`` with the fields ``settings`` names replaced, the other settings)."""
+        mine = {k: v for k, v in settings.items() if k in cls.__dataclass_fields__}
+        rest = {k: v for k, v in settings.items() if k not in mine}
+        return cls.of(outputs, **mine), rest
+
+    @property
+    def wanted(self) -> dict[str, bool]:
+        """The outputs asked for beside the labels, by kind (``probabilities``, ``overlay``,
+        ``objects``), as :func:`~unetlab.inference.files.output_roles` takes them."""
+        return dict(
+            probabilities=self.save_probabilities,
+            overlay=self.draw_overlay,
+            objects=self.objects is not None,
+        )
+
+    def for_model(self, model: torch.nn.Module) -> OutputOptions:
+        """These options with ``objects`` given as a function of the model called."""
+        if self.objects is None or isinstance(self.objects, ObjectOptions):
+            return self
+        return replace(self, objects=self.objects(model))
+
+    def values(self, model: torch.nn.Module, name: str) -> Sequence[int] | None:
+        """The mask values labels are written as: ``model.label_values`` with
+        ``label_values``, else None (class indices). UnetlabError for ``color`` with
+        ``label_values``, or ``label_values`` for a model that records none (``name``: the
+        image, for the message)."""
+        if self.color and self.label_values:
+            raise UnetlabError("choose one of color (palette of class indices) and label_values")
+        values = model.label_values if self.label_values else None
+        if self.label_values and values is None:
+            raise UnetlabError(
+                f"{name}: the model records no label values; write class indices instead"
+            )
+        return values
+
+
+def label_colours(model, *, color: bool, values: bool) -> np.ndarray | None:
+    """The palette a label PNG is written with: the data set's colours when the model records
+    a palette (the colour of each class's mask value, or the whole palette when ``values``
+    writes mask values), else the VOC colour map for ``color``, else None (grey)."""
+    recorded = getattr(model, "palette", None)
+    if recorded is not None and model.label_values is not None:
+        if values:
+            return np.asarray(recorded, np.uint8)
+        return class_colours(recorded, model.label_values)
+    return palette(max(model.num_classes, 2)) if color else None
 
 
 def weights_sha256(model: torch.nn.Module) -> str:
@@ -103,17 +208,13 @@ def _digest(value: dict) -> str:
 
 
 def prediction_record(
-    model: torch.nn.Module,
-    options: PredictOptions,
-    *,
-    color: bool = False,
-    label_values: bool = False,
-    objects: ObjectOptions | None = None,
-    level: int = 0,
+    model: torch.nn.Module, options: PredictOptions, outputs: OutputOptions | None = None
 ) -> Provenance:
     """The :class:`Provenance` of ``model`` predicting with ``options`` (as
-    :meth:`PredictOptions.for_model` resolved them) and these output settings. The model's
-    checkpoint is the file :func:`unetlab.load_model` read (``model.checkpoint``)."""
+    :meth:`PredictOptions.for_model` resolved them) and writing as ``outputs`` say (its
+    ``objects`` given as ObjectOptions). The model's checkpoint is the file
+    :func:`unetlab.load_model` read (``model.checkpoint``)."""
+    o = outputs if outputs is not None else OutputOptions()
     source = getattr(model, "checkpoint", None)
     if source is not None and Path(source).exists():
         checkpoint, sha = str(Path(source).resolve()), file_sha256(source)
@@ -124,11 +225,11 @@ def prediction_record(
         "channel": options.channel,
         "blend": options.blend,
         "precision": options.precision,
-        "level": level,
+        "level": o.level,
     }
     written = {
-        "labels": "mask values" if label_values else "palette" if color else "class indices",
-        "objects": None if objects is None else asdict(objects),
+        "labels": "mask values" if o.label_values else "palette" if o.color else "class indices",
+        "objects": None if o.objects is None else asdict(o.objects),
     }
     return Provenance(checkpoint, sha, settings, written)
 

@@ -20,7 +20,7 @@ import logging
 import math
 import os
 import shutil
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -35,7 +35,6 @@ from unetlab.data.slides import Slide, is_zarr, open_slide
 from unetlab.data.tiffmeta import class_table
 from unetlab.errors import UnetlabError
 from unetlab.group import SOLO, Group
-from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.pages import page_channel
 from unetlab.inference.predict import (
     PredictOptions,
@@ -46,7 +45,13 @@ from unetlab.inference.predict import (
     labels_from_probabilities,
     probability_fn,
 )
-from unetlab.inference.records import TIFF_KEY, png_text, prediction_record
+from unetlab.inference.records import (
+    TIFF_KEY,
+    OutputOptions,
+    label_colours,
+    png_text,
+    prediction_record,
+)
 from unetlab.inference.sizing import choose_tiling
 from unetlab.inference.slide_objects import SlideObjects
 from unetlab.inference.slide_overlay import OVERLAY_SIDE, by_object, write_slide_overlay
@@ -259,9 +264,7 @@ def stream_tiling(model, slide: Slide, *, probabilities: bool, tile_size=None, b
     return grid, batch
 
 
-def _specs(
-    model, slide: Slide, *, values, color: bool, probabilities: bool, output_format: str, record
-):
+def _specs(model, slide: Slide, outputs: OutputOptions, *, values, record):
     """What the outputs hold. Probabilities are (K, P, H, W) in OME-Zarr (NGFF orders
     channels before z) and (P, K, H, W) in TIFF, as in-memory stacks are written.
     ``record``: what made them (:class:`~unetlab.inference.records.Provenance`), as JSON
@@ -270,7 +273,7 @@ def _specs(
     k = max(model.num_classes, 1)
     lead = (pages,) if pages > 1 else ()
     colormap = None
-    if color:
+    if outputs.color:
         colormap = np.zeros((3, 256), dtype=np.uint16)
         colormap[:, : max(k, 2)] = palette(max(k, 2)).T.astype(np.uint16) * 257
     names = list(getattr(model, "classes", None) or [])[: max(k, 2)]
@@ -287,8 +290,8 @@ def _specs(
         record=png_text(record).get(TIFF_KEY),
     )
     specs = {"labels": labels}
-    if probabilities:
-        zarr_order = output_format == "ome-zarr"
+    if outputs.save_probabilities:
+        zarr_order = outputs.output_format == "ome-zarr"
         shape = (k, *lead, h, w) if zarr_order else (*lead, k, h, w)
         axes = "c" + "z" * len(lead) if zarr_order else "z" * len(lead) + "c"
         specs["probabilities"] = ome.OutputSpec(
@@ -309,97 +312,91 @@ def predict_slide(
     path: str | os.PathLike,
     out_dir: str | os.PathLike,
     options: PredictOptions | None = None,
+    outputs: OutputOptions | None = None,
     *,
-    values: Sequence[int] | None = None,
-    color: bool = False,
-    probabilities: bool = False,
-    level: int = 0,
-    output_format: str = "ome-tiff",
-    progress: Callable[[int], None] | None = None,
-    group: Group = SOLO,
-    objects: ObjectOptions | None = None,
     overlay: np.ndarray | None = None,
     overlay_side: int = OVERLAY_SIDE,
+    progress: Callable[[int], None] | None = None,
+    group: Group = SOLO,
     **settings,
 ) -> list[Path]:
-    """Predict a large image (TIFF of any kind, pyramid level ``level``, or a Zarr /
-    OME-Zarr folder) window by window; return the written paths.
+    """Predict a large image (TIFF of any kind, pyramid level ``outputs.level``, or a Zarr /
+    OME-Zarr folder) window by window; return the written paths. ``settings``: the fields
+    of ``options`` (:class:`PredictOptions`) and ``outputs``
+    (:class:`~unetlab.inference.records.OutputOptions`) by name.
 
     Writes ``<stem>.tif`` (``output_format="ome-tiff"``: tiled, deflate, pyramidal OME-TIFF)
     or ``<stem>.ome.zarr`` (OME-Zarr 0.4) of labels, (P,) H, W: class indices uint8, or
-    ``values`` (the model's mask values), ``color``: a palette TIFF; ``probabilities``:
-    ``<stem>_prob.*`` float32 (K, (P,) H, W) (OME-TIFF stacks: (P, K, H, W)). The input's
-    pixel size is kept; the model's class names and what made them (the checkpoint and
-    settings: :func:`~unetlab.inference.records.prediction_record`, as ``predict_file``
-    records them) go into the OME metadata and the overlay's PNG text. ``objects``:
-    also ``<stem>_objects.*`` (one id per object) and ``<stem>_objects.csv``
-    (:mod:`unetlab.inference.slide_objects`; one process only). In a ``group`` of processes
-    each predicts and writes its own band of chunk rows, the main one publishes; all must
-    call this with the same arguments.
+    with ``label_values`` the model's mask values, ``color``: a palette TIFF;
+    ``save_probabilities``: ``<stem>_prob.*`` float32 (K, (P,) H, W) (OME-TIFF stacks: (P,
+    K, H, W)). The input's pixel size is kept; the model's class names and what made them
+    (the checkpoint and settings: :func:`~unetlab.inference.records.prediction_record`, as
+    ``predict_file`` records them) go into the OME metadata and the overlay's PNG text.
+    ``objects``: also ``<stem>_objects.*`` (one id per object) and ``<stem>_objects.csv``
+    (:mod:`unetlab.inference.slide_objects`; one process only). ``overlay`` (colours, or
+    ``draw_overlay``: the model's): ``<stem>_overlay.png`` of a copy sampled to fit
+    ``overlay_side``. In a ``group`` of processes each predicts and writes its own band of
+    chunk rows, the main one publishes; all must call this with the same arguments.
     """
     path, out_dir = Path(path), Path(out_dir)
+    outputs, settings = OutputOptions.taken(outputs, settings)
+    if overlay is None and outputs.draw_overlay:
+        overlay = label_colours(model, color=True, values=False)
+    values = outputs.values(model, path.name)
     asked = PredictOptions.of(options, **settings).channel  # not the model's
     options = PredictOptions.for_model(model, options, **settings)
-    _check_request(path, output_format, objects, group, overlay)
-    made = dict(color=color, label_values=values is not None, objects=objects, level=level)
-    record = prediction_record(model, options, **made)
-    with open_slide(path, level=level, colour_planes=model.in_channels == 3) as slide:
-        channel = page_channel(path, slide.shape[3], model.in_channels, options.channel, asked)
-        options = replace(options, channel=channel)
-        fit_channels(
-            np.zeros((1, 1, slide.shape[3]), slide.dtype),
-            model.in_channels,
-            name=path.name,
-            channel=options.channel,
-            colour=colour_file(path),
-        )
-        specs = _specs(
-            model,
-            slide,
-            values=values,
-            color=color,
-            probabilities=probabilities,
-            output_format=output_format,
-            record=record,
-        )
-        names = output_names(output_stem(path), output_format)
-        finals = {key: out_dir / name for key, name in names.items()}
+    _check_request(path, outputs.output_format, outputs.objects, group, overlay)
+    record = prediction_record(model, options, outputs)
+    with open_slide(path, level=outputs.level, colour_planes=model.in_channels == 3) as slide:
+        options = _slide_options(model, slide, path, options, asked)
+        specs = _specs(model, slide, outputs, values=values, record=record)
+        finals = _finals(out_dir, path, outputs.output_format)
         stages = {key: ome.staging_path(finals[key]) for key in specs}
+        tiling = dict(tile_size=options.tile_size, batch_size=options.batch_size)
         grid, batch = stream_tiling(
-            model,
-            slide,
-            probabilities=probabilities,
-            tile_size=options.tile_size,
-            batch_size=options.batch_size,
+            model, slide, probabilities=outputs.save_probabilities, **tiling
         )
         _stage(slide, grid, finals["labels"], stages, specs, group)
-        found = None
-        if objects is not None:
-            facts = getattr(model, "objects", None)  # the checkpoint's record of objects
-            found = SlideObjects(objects, facts, specs["labels"], finals, output_format)
+        found = _slide_objects(model, outputs, specs["labels"], finals)
         staged = {**stages, **({"ids": found.stage} if found is not None else {})}
         with _removed_on_failure(staged, group), _failing_together(group):
-            _predict_bands(
-                model,
-                slide,
-                stages,
-                specs,
-                grid,
-                batch,
-                values=values,
-                options=options,
-                progress=progress,
-                group=group,
-                found=found,
-            )
+            how = dict(values=values, options=options, progress=progress, group=group)
+            _predict_bands(model, slide, stages, specs, grid, batch, found=found, **how)
             extra = []
             if overlay is not None:
-                extra += _overlay(
-                    slide, stages, specs, found, finals, overlay, overlay_side, values, record
-                )
+                drawn = (found, finals, overlay, overlay_side, values, record)
+                extra += _overlay(slide, stages, specs, *drawn)
             extra += found.publish(slide) if found is not None else []
-    _publish(stages, finals, specs, output_format, group)
+    _publish(stages, finals, specs, outputs.output_format, group)
     return [finals[key] for key in specs] + extra
+
+
+def _slide_options(model, slide: Slide, path: Path, options: PredictOptions, asked):
+    """``options`` with the channel predicted of ``slide`` (read from ``path``:
+    :func:`page_channel`), checked to fit the model (UnetlabError naming the fix)."""
+    channel = page_channel(path, slide.shape[3], model.in_channels, options.channel, asked)
+    fit_channels(
+        np.zeros((1, 1, slide.shape[3]), slide.dtype),
+        model.in_channels,
+        name=path.name,
+        channel=channel,
+        colour=colour_file(path),
+    )
+    return replace(options, channel=channel)
+
+
+def _slide_objects(model, outputs: OutputOptions, labels: ome.OutputSpec, finals: dict):
+    """The objects of a slide, as they stream past (None without ``outputs.objects``)."""
+    if outputs.objects is None:
+        return None
+    facts = getattr(model, "objects", None)  # the checkpoint's record of objects
+    return SlideObjects(outputs.objects, facts, labels, finals, outputs.output_format)
+
+
+def _finals(out_dir: Path, path: Path, output_format: str) -> dict[str, Path]:
+    """Where each output of a large input ``path`` goes (:func:`output_names`)."""
+    names = output_names(output_stem(path), output_format)
+    return {key: out_dir / name for key, name in names.items()}
 
 
 @contextlib.contextmanager

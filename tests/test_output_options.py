@@ -1,0 +1,62 @@
+"""OutputOptions: one value for what a prediction writes, down the predict chain."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from unetlab.data.io import write_png
+from unetlab.errors import UnetlabError
+from unetlab.inference.folders import predict_folder
+from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.predict import PredictOptions
+from unetlab.inference.records import OutputOptions, prediction_record
+from unetlab.models.unet import UNet
+
+
+def test_fields_by_name_replace_the_given_options_and_leave_the_rest():
+    given = OutputOptions(color=True, level=2)
+    outputs, rest = OutputOptions.taken(given, dict(draw_overlay=True, tile_size=64))
+    assert outputs == OutputOptions(color=True, level=2, draw_overlay=True)
+    assert rest == {"tile_size": 64}
+    assert outputs.wanted == dict(probabilities=False, overlay=True, objects=False)
+
+
+def test_objects_given_as_a_function_of_the_model_are_made_for_it():
+    model = UNet(1, 2, depth=2, base_channels=2)
+    outputs = OutputOptions(objects=lambda m: ObjectOptions(min_area=m.num_classes))
+    assert outputs.wanted["objects"]
+    assert outputs.for_model(model).objects == ObjectOptions(min_area=2)
+
+
+def test_label_values_need_a_model_that_records_them_and_exclude_color():
+    model = UNet(1, 2, depth=2, base_channels=2)
+    with pytest.raises(UnetlabError, match="records no label values"):
+        OutputOptions(label_values=True).values(model, "a.png")
+    with pytest.raises(UnetlabError, match="choose one of color"):
+        OutputOptions(color=True, label_values=True).values(model, "a.png")
+    model.label_values = [0, 255]
+    assert OutputOptions(label_values=True).values(model, "a.png") == [0, 255]
+
+
+def test_the_record_of_the_output_settings_is_what_it_was_before_the_options():
+    # the key of each output's manifest line: --skip-existing must see earlier runs' outputs
+    model = UNet(1, 2, depth=2, base_channels=2)
+    outputs = OutputOptions(color=True, level=1, objects=ObjectOptions(), draw_overlay=True)
+    made = prediction_record(model, PredictOptions(), outputs)
+    assert made.model["level"] == 1
+    assert made.outputs == {"labels": "palette", "objects": made.outputs["objects"]}
+    assert made.outputs["objects"]["mode"] == ObjectOptions().mode
+    plain = prediction_record(model, PredictOptions(), OutputOptions(draw_overlay=True))
+    assert plain.key == prediction_record(model, PredictOptions()).key
+
+
+def test_predict_folder_takes_the_options_or_their_fields_by_name(tmp_path):
+    model = UNet(1, 2, depth=2, base_channels=2)
+    write_png(tmp_path / "in" / "a.png", np.zeros((40, 40), np.uint8))
+    given = predict_folder(
+        model, tmp_path / "in", tmp_path / "o1", OutputOptions(draw_overlay=True)
+    )
+    named = predict_folder(model, tmp_path / "in", tmp_path / "o2", draw_overlay=True)
+    assert [p.name for p in given.written[tmp_path / "in" / "a.png"]] == ["a.png", "a_overlay.png"]
+    assert [p.name for p in named.written[tmp_path / "in" / "a.png"]] == ["a.png", "a_overlay.png"]
