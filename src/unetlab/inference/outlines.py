@@ -1,0 +1,399 @@
+"""Object outlines of a label image, for QuPath (GeoJSON) and Fiji's ROI Manager (ImageJ ROIs).
+
+- :func:`object_polygons`: each object's outline, traced exactly along its pixels' edges.
+- :func:`geojson_features` / :func:`write_geojson`: a GeoJSON FeatureCollection of detections
+  that QuPath opens with File > Import objects (or by dragging the file onto the image).
+- :func:`roi_bytes` / :func:`write_imagej_rois`: a .zip of ImageJ ROIs, one per object, that
+  Fiji's ROI Manager opens with More > Open (or File > Open).
+
+Conventions. Coordinates are pixel corners in the image's pixels, ``x`` (column) then ``y``
+(row): pixel ``(row, col)`` is the unit square from ``(col, row)`` to ``(col + 1, row + 1)``,
+the convention of QuPath and ImageJ for area outlines. So a 1-pixel object is a unit square,
+an outline's area (shoelace) equals the object's pixel count, and the pixels whose centres
+lie inside the outline are exactly the object's pixels (no corner is cut, unlike
+``skimage.measure.find_contours`` at 0.5, which runs through the pixel centres).
+
+An object is a list of polygons; a polygon is a list of rings, its outer ring first and then
+its holes; a ring is an ``(n, 2)`` int64 array of its corners ``(x, y)`` without repeating the
+first (vertices where the outline runs straight on are left out). Outer rings have a
+positive shoelace area (counter-clockwise with the y axis up, as RFC 7946 asks; clockwise
+on the screen), holes a negative one. Pixels that touch only at a corner are separate
+pieces (4-connectivity, ``scipy.ndimage.label``'s default): an object of several pieces has
+several polygons (a GeoJSON MultiPolygon). Rings never cross, and none touches itself: where
+pixels meet at a corner the outline is split so that rings only touch other rings there (a
+hole may touch its outer ring at a corner; two pieces may touch at a corner), which keeps
+every geometry valid for JTS/shapely (QuPath's geometry library).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import struct
+import zipfile
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from unetlab.atomic import atomic_path
+from unetlab.errors import UnetlabError
+
+#: an object's outline: polygons, each [outer ring, *holes], each ring (n, 2) int64 (x, y)
+Polygons = list[list[np.ndarray]]
+
+# Directions along the corner grid: 0 +x, 1 +y, 2 -x, 3 -y. A corner's code says which of the
+# four pixels around it belong to the object: 1 top-left, 2 top-right, 4 bottom-left,
+# 8 bottom-right. The outline runs with the object on its left (in x-right, y-up terms);
+# an edge leaves the corner in direction d when pixel HAVE[d] is the object's, LACK[d] not.
+_HAVE = (8, 4, 1, 2)
+_LACK = (2, 8, 4, 1)
+#: the one direction an outline leaves a corner by; -1 where none or two (a saddle: the object
+#: holds two diagonal pixels, codes 6 and 9)
+_OUT = tuple(
+    (dirs[0] if len(dirs) == 1 else -1)
+    for dirs in (
+        [d for d in range(4) if code & _HAVE[d] and not code & _LACK[d]] for code in range(16)
+    )
+)
+
+
+def object_polygons(labels: np.ndarray) -> dict[int, Polygons]:
+    """Each object's outline: ``{id: [[outer ring, *holes], ...]}``, ids ascending.
+
+    ``labels``: a 2-D integer label image (0 background, objects 1..N; gaps allowed); it is
+    not changed. Each object is traced on its bounding box only (``scipy.ndimage.find_objects``),
+    so the work grows with the objects' perimeters, not with the image. See the module's
+    docstring for the coordinates, the rings' order and orientation, and pieces.
+    """
+    labels = _label_image(labels)
+    out: dict[int, Polygons] = {}
+    for index, box in enumerate(ndimage.find_objects(labels), start=1):
+        if box is not None:
+            out[index] = _outline(labels[box] == index, box[1].start, box[0].start)
+    return out
+
+
+def _label_image(labels: np.ndarray) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.ndim != 2:
+        raise UnetlabError(
+            f"outlines need a 2-D label image, not one of shape {labels.shape}: pass one plane"
+        )
+    if labels.dtype == bool:
+        return labels.astype(np.uint8)
+    if labels.dtype.kind not in "iu":
+        raise UnetlabError(
+            f"outlines need integer object ids, not {labels.dtype} values: pass the instance "
+            "label image (e.g. <stem>_objects.tif)"
+        )
+    if labels.dtype.kind == "i" and labels.size and labels.min() < 0:
+        raise UnetlabError("outlines need object ids >= 0 (0 is background); found negative ids")
+    return labels
+
+
+def _outline(mask: np.ndarray, left: int, top: int) -> Polygons:
+    """The polygons of a boolean mask whose top-left pixel is the image's (top, left)."""
+    padded = np.zeros((mask.shape[0] + 2, mask.shape[1] + 2), dtype=np.uint8)
+    padded[1:-1, 1:-1] = mask
+    codes = padded[:-1, :-1] | padded[:-1, 1:] << 1 | padded[1:, :-1] << 2 | padded[1:, 1:] << 3
+    width = codes.shape[1]
+    starts = np.flatnonzero((codes & 10) == 8).tolist()  # corners an edge leaves by +x
+    flat = codes.ravel().tolist()
+    joined: set[int] = set()
+    while True:
+        rings, saddles = _trace_all(flat, width, starts, joined)
+        # a ring through the same saddle twice touches itself: join the diagonal pixels
+        # there instead, which splits the ring in two (one saddle per ring and round, as a
+        # second join on the same ring could merge the two halves again)
+        again = [next(p for p in s if s.count(p) > 1) for s in saddles if len(set(s)) < len(s)]
+        if not again:
+            break
+        joined.update(again)
+    corners = np.array([p for ring in rings for p in ring], dtype=np.int64)
+    y, x = np.divmod(corners, width)
+    xy = np.stack([x + left, y + top], axis=1)
+    return _assemble(np.split(xy, np.cumsum([len(ring) for ring in rings[:-1]])))
+
+
+def _trace_all(flat: list[int], width: int, starts: list[int], joined: set[int]):
+    rings, saddles, seen = [], [], set()
+    for start in starts:
+        if start not in seen:
+            ring, passed = _trace(flat, width, start, joined, seen)
+            rings.append(ring)
+            saddles.append(passed)
+    return rings, saddles
+
+
+def _trace(flat: list[int], width: int, start: int, joined: set[int], seen: set[int]):
+    """Follow one ring from the edge leaving corner ``start`` by +x; its corners (flat
+    indices) in order, the saddles it passed, and the +x edges it used added to ``seen``."""
+    step = (1, width, -1, -width)
+    corners, passed = [], []
+    seen.add(start)
+    point, direction = start, 0
+    while True:
+        point += step[direction]
+        turn = _OUT[flat[point]]
+        if turn < 0:  # a saddle: turn toward the object (separate the pieces) unless joined
+            passed.append(point)
+            turn = (direction + (3 if point in joined else 1)) % 4
+        if turn != direction:
+            corners.append(point)
+        if turn == 0:
+            if point == start:
+                return corners, passed
+            seen.add(point)
+        direction = turn
+
+
+def _assemble(rings: list[np.ndarray]) -> Polygons:
+    """Rings into polygons: each hole goes to the smallest outer ring around it."""
+    if len(rings) == 1:  # the common case; a lone ring must be an outer one
+        return [rings]
+    areas = [_signed_area(ring) for ring in rings]
+    outer = [i for i, area in enumerate(areas) if area > 0]
+    polygons = {i: [rings[i]] for i in outer}
+    for i, area in enumerate(areas):
+        if area < 0:
+            inside = _inside_point(rings[i])
+            around = [j for j in outer if len(outer) == 1 or _contains(rings[j], inside)]
+            polygons[min(around, key=lambda j: areas[j])].append(rings[i])
+    return list(polygons.values())
+
+
+def _signed_area(ring: np.ndarray) -> float:
+    x, y = ring[:, 0], ring[:, 1]
+    twice = x[:-1] @ y[1:] - x[1:] @ y[:-1] + x[-1] * y[0] - x[0] * y[-1]
+    return float(twice) / 2
+
+
+def _inside_point(hole: np.ndarray) -> tuple[float, float]:
+    """The centre of the pixel on the right of a hole's first edge (outside the object)."""
+    (x0, y0), (x1, y1) = hole[0], hole[1]
+    ux, uy = np.sign(x1 - x0), np.sign(y1 - y0)
+    return x0 + (ux + uy) / 2, y0 + (uy - ux) / 2
+
+
+def _contains(ring: np.ndarray, point: tuple[float, float]) -> bool:
+    """Even-odd ray test; ``point`` is a pixel centre, so it never lies on the ring."""
+    x, y = point
+    xs, ys = ring[:, 0], ring[:, 1]
+    crosses = (ys > y) != (np.roll(ys, -1) > y)  # only vertical edges cross the horizontal ray
+    return bool(np.count_nonzero(crosses & (xs > x)) % 2)
+
+
+def polygon_area(polygons: Polygons) -> float:
+    """The area (pixels) inside an object's polygons: outer rings less their holes."""
+    return sum(_signed_area(ring) for polygon in polygons for ring in polygon)
+
+
+def _objects(labels) -> dict[int, Polygons]:
+    """A label image's outlines, or :func:`object_polygons`' result as it is (no retrace)."""
+    return dict(labels) if isinstance(labels, Mapping) else object_polygons(labels)
+
+
+def geojson_features(
+    labels: np.ndarray | Mapping[int, Polygons],
+    *,
+    pixel_size: float | tuple[float, float] | None = None,
+    class_names: str | Mapping[int, str] | None = None,
+    measurements: Mapping[str, object] | None = None,
+) -> dict:
+    """A GeoJSON FeatureCollection of the objects, as QuPath (0.4 and later) imports them
+    (File > Import objects): one Feature per object, ids ascending.
+
+    ``labels``: a 2-D label image, or :func:`object_polygons`' result. Each Feature's
+    geometry is a Polygon (a MultiPolygon for an object of several pieces) in the image's
+    pixels, whatever ``pixel_size`` says (QuPath places objects in pixels); its properties
+    are ``objectType`` "detection", ``name`` the id (``"12"``), ``classification`` when
+    ``class_names`` gives one (one name for all objects, or ``{id: name}``), and
+    ``measurements``: the row of the ``measurements`` table (columns of equal length with
+    an ``id`` column, as :func:`unetlab.inference.measure.measure_objects` returns) whose
+    id is the object's, numeric columns only, NaN left out (JSON has none); given
+    ``pixel_size`` (µm per pixel, one number or (y, x)), ``area_um2`` too, where the table
+    has none.
+    """
+    objects = _objects(labels)
+    rows = _rows(measurements)
+    pixel_area = _pixel_area(pixel_size)
+    features = []
+    for index, polygons in objects.items():
+        properties: dict = {"objectType": "detection", "name": str(index)}
+        name = (
+            class_names
+            if isinstance(class_names, str) or class_names is None
+            else class_names.get(index)
+        )
+        if name is not None:
+            properties["classification"] = {"name": str(name), "color": _colour(str(name))}
+        values = dict(rows.get(index, {}))
+        if pixel_area is not None:
+            values.setdefault("area_um2", polygon_area(polygons) * pixel_area)
+        if values:
+            properties["measurements"] = values
+        features.append(
+            {"type": "Feature", "geometry": _geometry(polygons), "properties": properties}
+        )
+    return {"type": "FeatureCollection", "features": features}
+
+
+def _geometry(polygons: Polygons) -> dict:
+    coordinates = [[_closed(ring) for ring in polygon] for polygon in polygons]
+    if len(coordinates) == 1:
+        return {"type": "Polygon", "coordinates": coordinates[0]}
+    return {"type": "MultiPolygon", "coordinates": coordinates}
+
+
+def _closed(ring: np.ndarray) -> list[list[int]]:
+    points = ring.tolist()
+    return points + points[:1]
+
+
+def _rows(table: Mapping[str, object] | None) -> dict[int, dict[str, float]]:
+    """``{id: {column: value}}`` of a column table; numeric columns, finite values only."""
+    if table is None:
+        return {}
+    if "id" not in table:
+        raise UnetlabError(
+            f"measurements need an 'id' column to match rows to objects; got {sorted(table)}"
+        )
+    ids = np.asarray(table["id"])
+    columns = {}
+    for name, column in table.items():
+        column = np.asarray(column)
+        if name == "id" or column.ndim != 1 or column.dtype.kind not in "biuf":
+            continue
+        if len(column) != len(ids):
+            raise UnetlabError(
+                f"measurements column {name!r} has {len(column)} values for {len(ids)} ids: "
+                "pass a table whose columns are of equal length"
+            )
+        columns[name] = column.astype(np.float64).tolist()
+    return {
+        int(index): {
+            name: values[i] for name, values in columns.items() if math.isfinite(values[i])
+        }
+        for i, index in enumerate(ids.tolist())
+    }
+
+
+def _pixel_area(pixel_size: float | tuple[float, float] | None) -> float | None:
+    if pixel_size is None:
+        return None
+    dy, dx = (pixel_size, pixel_size) if np.isscalar(pixel_size) else pixel_size
+    if not (dy > 0 and dx > 0 and math.isfinite(dy * dx)):
+        raise UnetlabError(f"pixel_size must be positive µm per pixel, not {pixel_size!r}")
+    return float(dy) * float(dx)
+
+
+#: colours QuPath shows a class in (the first ten of matplotlib's tab10), chosen by name
+_PALETTE = (
+    (31, 119, 180),
+    (255, 127, 14),
+    (44, 160, 44),
+    (214, 39, 40),
+    (148, 103, 189),
+    (140, 86, 75),
+    (227, 119, 194),
+    (127, 127, 127),
+    (188, 189, 34),
+    (23, 190, 207),
+)
+
+
+def _colour(name: str) -> list[int]:
+    return list(_PALETTE[zlib.crc32(name.encode("utf-8")) % len(_PALETTE)])
+
+
+def write_geojson(
+    path: str | os.PathLike,
+    labels: np.ndarray | Mapping[int, Polygons],
+    *,
+    pixel_size: float | tuple[float, float] | None = None,
+    class_names: str | Mapping[int, str] | None = None,
+    measurements: Mapping[str, object] | None = None,
+) -> Path:
+    """Write :func:`geojson_features` to ``path`` (``.geojson``), atomically: a temporary
+    beside ``path`` renamed over it once complete (strict JSON, one line). Returns ``path``."""
+    collection = geojson_features(
+        labels, pixel_size=pixel_size, class_names=class_names, measurements=measurements
+    )
+    text = json.dumps(collection, allow_nan=False, separators=(",", ":"))
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text + "\n", encoding="utf-8")
+    return path
+
+
+# ImageJ's .roi format (ij/io/RoiEncoder.java, RoiDecoder.java): a 64-byte big-endian header,
+# the coordinates, a 64-byte second header and the name in UTF-16.
+_VERSION = 228
+_TRACED, _RECT = 8, 1  # ROI types; a composite ROI is of type rect with a shape size
+_SEG_MOVETO, _SEG_LINETO, _SEG_CLOSE = 0, 1, 4  # java.awt.geom.PathIterator's codes
+#: "Iout", version, type, top, left, bottom, right, corners, shape size, position, header2 at
+_HEADER = struct.Struct(">4shBx4hH16x2xi16x2i")
+#: C, Z, T position; the name's offset and length (characters)
+_HEADER2 = struct.Struct(">4x3i2i40x")
+
+
+def roi_bytes(polygons: Polygons, *, name: str) -> bytes:
+    """One object as an ImageJ ROI file's bytes.
+
+    One ring (an object of one piece without holes) becomes a traced polygon ROI, the kind
+    Fiji's Analyze Particles makes, so Measure gives Fiji's own area and perimeter; more
+    rings become a composite ROI (ImageJ's ShapeRoi, filled even-odd: holes stay holes).
+    Coordinates are pixel corners; the bounds (top, left, bottom, right) are the object's
+    bounding box with bottom and right exclusive.
+    """
+    rings = [ring for polygon in polygons for ring in polygon]
+    points = np.concatenate(rings)
+    left, top = points.min(axis=0).tolist()
+    right, bottom = points.max(axis=0).tolist()
+    if max(right, bottom) > 32767 or len(points) > 65535:
+        raise UnetlabError(
+            f"object {name} does not fit an ImageJ ROI (coordinates up to 32767, 65535 "
+            "corners): export it as GeoJSON instead"
+        )
+    if len(rings) == 1:
+        kind, count, shape = _TRACED, len(points), 0
+        relative = points - (left, top)
+        body = relative[:, 0].astype(">i2").tobytes() + relative[:, 1].astype(">i2").tobytes()
+    else:
+        path = _shape_array(rings)
+        kind, count, shape = _RECT, 0, len(path)
+        body = path.astype(">f4").tobytes()
+    header2_at = 64 + len(body)
+    header = _HEADER.pack(
+        b"Iout", _VERSION, kind, top, left, bottom, right, count, shape, 0, header2_at
+    )
+    header2 = _HEADER2.pack(0, 0, 0, header2_at + 64, len(name))
+    return header + body + header2 + name.encode("utf-16-be")
+
+
+def _shape_array(rings: list[np.ndarray]) -> np.ndarray:
+    """ImageJ's ShapeRoi path: per ring moveTo x y, lineTo x y ..., close."""
+    parts = []
+    for ring in rings:
+        codes = np.full((len(ring), 1), _SEG_LINETO, dtype=np.float64)
+        codes[0] = _SEG_MOVETO
+        parts += [np.hstack([codes, ring]).ravel(), [_SEG_CLOSE]]
+    return np.concatenate(parts)
+
+
+def write_imagej_rois(path: str | os.PathLike, labels: np.ndarray | Mapping[int, Polygons]) -> Path:
+    """Write each object as an ImageJ ROI (:func:`roi_bytes`) into the zip ``path``,
+    atomically; the entries are named by id, zero-padded to sort (``0001.roi``), and the
+    ROI Manager shows them by that name. Returns ``path``."""
+    objects = _objects(labels)
+    digits = max(4, len(str(max(objects, default=0))))
+    path = Path(path)
+    with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
+        for index, polygons in objects.items():
+            name = f"{index:0{digits}d}"
+            archive.writestr(f"{name}.roi", roi_bytes(polygons, name=name))
+    return path
