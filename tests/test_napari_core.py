@@ -15,7 +15,7 @@ from tests.test_predict_objects import local_net, nuclei_image
 from unetlab.data.tiffmeta import series_axes
 from unetlab.errors import UnetlabError
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities, predict_objects
-from unetlab.inference.predict import labels_from_probabilities, predict_image
+from unetlab.inference.predict import fit_channels, labels_from_probabilities, predict_image
 from unetlab.models import UNet
 from unetlab.napari.core import (
     FEW_CHANNELS,
@@ -160,6 +160,17 @@ def test_a_channels_layer_is_predicted_on_the_channel_chosen_not_as_planes():
         predict_planes(model, rgb_like, channel_axis=0)
     with pytest.raises(UnetlabError, match="takes 2 channels"):
         predict_planes(_tiny(2), cyx, channel_axis=0, channel=0)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.uint16, np.float32])
+def test_an_rgb_layer_gives_a_grey_model_its_luminance_whatever_its_dtype(dtype):
+    """napari's rgb flag says R, G, B: a 16-bit RGB layer was refused as '3 channels', and
+    an RGB layer has no channel axis to choose one from."""
+    rgb = np.random.default_rng(6).integers(0, 200, (40, 36, 3)).astype(dtype)
+    model = _tiny()
+    got = predict_planes(model, rgb, rgb=True).labels
+    want = labels_from_probabilities(predict_image(model, fit_channels(rgb, 1, colour=True)))
+    assert np.array_equal(got, want)
 
 
 def test_channel_axis_choices_are_the_leading_axes_of_a_grey_layer():

@@ -311,10 +311,10 @@ def predict_planes(
 
     options = ObjectOptions.for_model(model) if objects else None
     how = PredictOptions.for_model(model, device="cpu", channel=channel)
-    # a layer's channel axis holds channels (stains), never the R, G, B of a colour picture
-    fit = dict(
-        name="the layer", channel=how.channel, colour=False if channel_axis is not None else None
-    )
+    # a layer's channel axis holds channels (stains), never the R, G, B of a colour picture;
+    # an RGB layer's last axis is R, G, B whatever its dtype (a 16-bit RGB TIFF's too)
+    colour = rgb and channel_axis is None
+    fit = dict(name="the layer", channel=how.channel, colour=colour)
     labels, ids = [], []
     layer = planes(data, rgb=rgb, channels=model.in_channels, channel_axis=channel_axis)
     fitted = [fit_channels(p, model.in_channels, quiet=i > 0, **fit) for i, p in enumerate(layer)]
