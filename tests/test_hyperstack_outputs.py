@@ -132,8 +132,8 @@ def test_stacks_without_time_are_written_as_before(tmp_path):
     zyx = _frames(1, 3)[0]
     out = _predict(tmp_path, "z.tif", zyx, photometric="minisblack", metadata={"axes": "ZYX"})
     assert _axes(out[".tif"])[:2] == ("ZYX", (3, H, W))
-    with tifffile.TiffFile(out["_objects.tif"]) as tif:  # no pixel size: a plain TIFF
-        assert not tif.is_imagej
+    with tifffile.TiffFile(out["_objects.tif"]) as tif:  # no pixel size: the labels' axes
+        assert tif.is_imagej and tif.series[0].axes == "ZYX"
     assert _header(out["_objects.csv"])[:3] == ["page", "z", "id"]
     plain = _predict(tmp_path, "q.tif", _frames(1, 3)[0], photometric="minisblack")
     assert _axes(plain[".tif"])[:2] == ("ZYX", (3, H, W))  # pages of no known axis: as Z

@@ -23,6 +23,7 @@ import torch
 from unetlab.data.io import stack_shape, write_csv, write_png, write_tiff
 from unetlab.data.ome import FORMATS
 from unetlab.data.tiffmeta import (
+    IMAGEJ_DTYPES,
     PageAxes,
     channel_names,
     frame_seconds,
@@ -672,8 +673,7 @@ def _write_overlay(
     ]
     if tiff:
         rgb, rgb_axes = _hyperstack(drawn, axes, "YXS")
-        scale = scale_kwargs(rgb.dtype, axes=rgb_axes, pixel=meta["pixel"], timing=axes.timing)
-        scale = tiff_kwargs(scale, record)
+        scale = tiff_kwargs(_scale(rgb.dtype, rgb_axes, meta["pixel"], axes), record)
         write_tiff(path, rgb, photometric="rgb", compression=COMPRESSION, **scale)
     else:
         write_png(path, drawn[0], text=png_text(record))
@@ -694,7 +694,7 @@ def _write_objects(
     objects of each page)."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
     objects, id_axes = _hyperstack([i.astype(dtype) for i in ids], axes, "YX")
-    scale = tiff_kwargs(scale_kwargs(dtype, axes=id_axes, pixel=pixel, timing=axes.timing), record)
+    scale = tiff_kwargs(_scale(dtype, id_axes, pixel, axes), record)
     write_tiff(
         paths["objects"], objects, photometric="minisblack", compression=COMPRESSION, **scale
     )
@@ -760,6 +760,18 @@ def _write_label_tiff(
         colormap=colormap,
         **tiff_kwargs(imagej_kwargs(np.uint8, **ij), record),
     )
+
+
+def _scale(dtype, axes: str, pixel, pages: PageAxes) -> dict:
+    """``tifffile.imwrite`` keywords of a TIFF beside the labels (object ids, an overlay) of
+    ``axes``: the pixel size and the ``pages``' frame interval (:func:`scale_kwargs`), and
+    an ImageJ TIFF of those axes also without a pixel size, as the labels are (a stack's
+    ids and overlay were plain TIFFs that recorded no axes: tifffile read QYX beside the
+    labels' ZYX)."""
+    kwargs = scale_kwargs(dtype, axes=axes, pixel=pixel, timing=pages.timing)
+    if kwargs or np.dtype(dtype) not in [np.dtype(d) for d in IMAGEJ_DTYPES]:
+        return kwargs
+    return {"imagej": True, "metadata": {"axes": axes}}
 
 
 def _tiff_meta(model, path: Path, values) -> dict:
