@@ -20,7 +20,10 @@ import ctypes.util
 import logging
 import os
 import sys
+import time
 from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
 
 import torch
 
@@ -155,19 +158,99 @@ def configure_threads(threads: int | None = None) -> int:
     return torch.get_num_threads()
 
 
+class Busy(NamedTuple):
+    """What says that other work shares the cores (:func:`excess_load`)."""
+
+    load: float | None  # the 1-minute load average, None where there is none
+    cpus: int  # the CPUs this process may use
+    in_use: float | None = None  # cores' worth of them other work used just now
+
+    def describe(self) -> str:
+        """``load 9.0 on 2 core(s)``, then ``, 1.3 of them in use by other work just now``
+        where sampled."""
+        line = f"load {self.load:.1f} on " if self.load is not None else ""
+        line += f"{self.cpus} core(s)"
+        if self.in_use is not None:
+            line += f", {self.in_use:.1f} of them in use by other work just now"
+        return line
+
+
 def excess_load(
-    *, load: float | None = None, cpus: int | None = None, margin: float = 0.0
-) -> tuple[float, int] | None:
-    """(load, cpus) when the 1-minute load average (``load``, default ``os.getloadavg``)
-    exceeds the CPUs this process may use (``cpus``) by more than ``margin``: other work
-    shares the cores. None otherwise, or where the platform has no load average."""
+    *,
+    load: float | None = None,
+    cpus: int | None = None,
+    margin: float = 0.0,
+    in_use: float | None = None,
+) -> Busy | None:
+    """What shows that other work shares the cores, or None: the 1-minute load average
+    (``load``, default ``os.getloadavg``) exceeds the CPUs this process may use (``cpus``) by
+    more than ``margin``, or other work used more than ``margin`` cores of them just now
+    (``in_use``, as :func:`cores_in_use` samples it; None: not sampled). The load average
+    lags a minute behind, so a job started or ended since is seen by ``in_use`` only."""
     if load is None:
         try:
             load = os.getloadavg()[0]
         except (AttributeError, OSError):  # not on this platform
-            return None
+            load = None
     cpus = cpus or available_cpus()
-    return (load, cpus) if load > cpus + margin else None
+    loaded = load is not None and load > cpus + margin
+    if loaded or (in_use is not None and in_use > margin):
+        return Busy(load, cpus, in_use)
+    return None
+
+
+#: Linux's count of each CPU's time since boot, in jiffies
+PROC_STAT = Path("/proc/stat")
+
+
+def cpu_times(text: str) -> dict[int, tuple[int, int]]:
+    """``{cpu: (busy, total)}`` jiffies of each ``cpuN`` line of /proc/stat's ``text``: the
+    first eight fields (user, nice, system, idle, iowait, irq, softirq, steal; guest time is
+    in user already), idle and iowait not busy."""
+    times = {}
+    for line in text.splitlines():
+        name, *fields = line.split() or [""]
+        if name.startswith("cpu") and name[3:].isdigit():
+            values = [int(v) for v in fields[:8]]
+            idle = sum(values[3:5])
+            times[int(name[3:])] = (sum(values) - idle, sum(values))
+    return times
+
+
+def cores_busy(before: dict, after: dict, cpus) -> float:
+    """Cores' worth of ``cpus`` busy between two :func:`cpu_times` readings (0 to len(cpus))."""
+    busy = 0.0
+    for cpu in cpus:
+        if cpu in before and cpu in after:
+            span = after[cpu][1] - before[cpu][1]
+            busy += (after[cpu][0] - before[cpu][0]) / span if span > 0 else 0.0
+    return busy
+
+
+def cores_in_use(seconds: float = 0.5) -> float | None:
+    """Cores' worth of the CPUs this process may use that other work kept busy over the next
+    ``seconds`` (waited out here): /proc/stat's reading less this process's own CPU time
+    (torch's threads spin a while after their last work). None where /proc/stat is not."""
+    try:
+        before, own = cpu_times(PROC_STAT.read_text()), _own_cpu_seconds()
+        time.sleep(seconds)
+        after, own = cpu_times(PROC_STAT.read_text()), _own_cpu_seconds() - own
+    except OSError:
+        return None
+    if not before:
+        return None
+    try:
+        cpus = os.sched_getaffinity(0)
+    except AttributeError:
+        cpus = before.keys()
+    return max(0.0, cores_busy(before, after, cpus) - own / seconds)
+
+
+def _own_cpu_seconds() -> float:
+    import resource  # POSIX only
+
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def busy_cpu_warning(minutes: float, *, load: float | None = None, cpus: int | None = None):
@@ -175,9 +258,8 @@ def busy_cpu_warning(minutes: float, *, load: float | None = None, cpus: int | N
     None: other work shares the cores and the budget buys fewer steps."""
     if (busy := excess_load(load=load, cpus=cpus)) is None:
         return None
-    load, cpus = busy
     return (
-        f"the CPU is busy (load {load:.1f} on {cpus} core(s)): the {minutes:g}-minute budget "
+        f"the CPU is busy ({busy.describe()}): the {minutes:g}-minute budget "
         "runs on the wall clock and buys fewer steps while other jobs run; stop them, or "
         "give more minutes"
     )

@@ -88,9 +88,8 @@ def run(args) -> int:
         )
     allocator = tune_allocator()
     threads = configure_threads(args.threads)
-    repeat = args.repeat if args.repeat is not None else (3 if args.quick else 5)
     torch.manual_seed(0)
-    model, name = _model(args)
+    model, name = bench.suite_model(args.preset, args.encoder, args.tile_size)
     where = (
         f"{torch.cuda.get_device_name(device)} ({device})"
         if device.type == "cuda"
@@ -99,10 +98,12 @@ def run(args) -> int:
     print(f"unetlab bench: {name}, {where}", flush=True)
     if busy := _busy(device):
         log.warning(busy)
-    rows = _measure(args, model, device, repeat)
+    rows = _measure(args, model, device)
     print()
     print(bench.table(rows, COLUMNS))
-    if busy := busy or _busy(device):  # at the start, or over the run's last minute
+    for note in bench.share_notes(rows):
+        log.warning(note)
+    if busy := busy or _busy(device):  # at the start, or now (and over the last minute)
         log.warning(busy)
     if args.json:
         bench.write_json(args.json, rows, command=_command(args), device=device)
@@ -124,54 +125,25 @@ def _check_numbers(args) -> None:
         raise UnetlabError(f"--repeat must be >= 1, not {args.repeat}")
 
 
-def _model(args):
-    """(model, its name): a preset, or an encoder U-Net for a VOC-like task (RGB, 21
-    classes); a bad --tile-size is refused naming the valid ones."""
-    from unetlab.models import EncoderUNet, UNet
-
-    if args.encoder == "none":
-        model, name = UNet.from_preset(args.preset), f"{args.preset} net"
-    else:
-        model, name = EncoderUNet(args.encoder, 3, 21), f"{args.encoder} U-Net"
-    model.output_size(args.tile_size or model.valid_input_sizes(572, 1)[0])
-    return model, name
-
-
-def _measure(args, model, device, repeat: int) -> list[dict]:
-    """Conv peak, forward, whole-image prediction and (without --quick) a training step,
-    each printed as it is measured."""
+def _measure(args, model, device) -> list[dict]:
+    """:func:`unetlab.bench.run_suite` as the flags ask, each row printed as it is measured."""
     from unetlab import bench
 
-    tile = args.tile_size or model.valid_input_sizes(572, 1)[0]
-    image = args.image_size or (512 if args.quick else 1024)
-    rows = []
-
     def show(row):
-        rows.append(row)
         cols = [k for k in row if k not in ("what", "min_seconds", "system_seconds")]
         cells = ", ".join(f"{k} {bench.cell(row[k])}" for k in cols)
         print(f"{row['what']}: {cells}", flush=True)
 
-    peak = bench.conv_peak(dtype=args.precision, repeat=repeat, device=device)
-    show(peak)
-    forward = dict(
-        dtype=args.precision,
-        repeat=repeat,
-        peak_gflops=peak["gflops"],
-        peak_cpu_gflops=peak.get("cpu_gflops"),
+    return bench.run_suite(
+        model,
+        tile=args.tile_size,
+        image=args.image_size,
+        quick=args.quick,
+        precision=args.precision,
+        repeat=args.repeat,
+        device=device,
+        on_row=show,
     )
-    show(bench.bench_forward(model, tile, device=device, **forward))
-    repeats = 2 if args.quick else repeat
-    show(
-        bench.bench_predict(
-            model, (image, image), precision=args.precision, repeat=repeats, device=device
-        )
-    )
-    if not args.quick:
-        size = model.valid_input_sizes(572 if model.padding == "valid" else 256, 1)[0]
-        amp = "bf16" if args.precision == "bf16" else "off"
-        show(bench.bench_train_step(model, size, steps=repeat, device=device, amp=amp))
-    return rows
 
 
 def _command(args) -> str:
