@@ -4,9 +4,10 @@ A slide is too large to draw at full resolution, so :func:`write_slide_overlay` 
 every ``f``-th pixel of the image, the labels and the object ids (``f`` the smallest whole
 factor that brings the long side within ``side`` px), window by window, and draws the
 classes and outlines (or each object in its own colour) on that copy as the in-memory
-overlay does: ``<stem>_overlay.png``, a preview without the TIFF outputs' scale (PNG has
-no unit viewers read): its text says the step and the pixel size it samples (``unetlab.scale``)
-beside what made it. Memory goes with ``side``, not with the slide.
+overlay does: ``<stem>_overlay.png``. Its pixel size (the slide's times the step) is in
+its pHYs chunk, in pixels per metre (the unit PNG has; the in-memory overlay TIFF carries it
+in its resolution tags), and its text says the step and the pixel size in micrometres
+(``unetlab.scale``) beside what made it. Memory goes with ``side``, not with the slide.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.atomic import atomic_path
 from unetlab.data.io import write_png
 from unetlab.plots import prediction_overlay
 
@@ -100,8 +102,34 @@ def write_slide_overlay(
         colours=colours,
         by_object=by_object,
     )
-    write_png(path, drawn, text={**(text or {}), SCALE_KEY: scale_text(step, pixel_size)})
+    text = {**(text or {}), SCALE_KEY: scale_text(step, pixel_size)}
+    _write_png(path, drawn, text, None if pixel_size is None else per_metre(pixel_size, step))
     return step
+
+
+def per_metre(pixel_size: tuple[float, float], step: int) -> tuple[int, int]:
+    """(x, y) pixels per metre of an overlay sampled every ``step`` px of a slide of
+    ``pixel_size`` ((y, x) um): a PNG pHYs chunk's whole numbers."""
+    y, x = (float(v) * step for v in pixel_size)
+    return round(1e6 / x), round(1e6 / y)
+
+
+def _write_png(path: Path, rgb: np.ndarray, text: dict[str, str], scale) -> None:
+    """:func:`~unetlab.data.io.write_png` of an RGB image, with a pHYs chunk of ``scale``
+    ((x, y) pixels per metre) where it is given: write_png writes none."""
+    if scale is None:
+        write_png(path, rgb, text=text)
+        return
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    info = PngInfo()
+    for key, value in text.items():
+        info.add_itxt(key, value)
+    # Pillow writes pHYs from dots per inch: int(dpi / 0.0254 + 0.5) pixels per metre
+    dpi = tuple(v * 0.0254 for v in scale)
+    with atomic_path(path) as tmp:
+        Image.fromarray(rgb.astype(np.uint8)).save(tmp, format="PNG", pnginfo=info, dpi=dpi)
 
 
 #: the PNG text key of an overlay's sampling step and pixel size
