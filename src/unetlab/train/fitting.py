@@ -91,18 +91,8 @@ def fit(
         started, clock = time.perf_counter(), shared_clock(clock or time.perf_counter, group)
         begun = clock()  # a time budget counts from here: loading the data is part of it
         held.enter_context(_own_random_state(device))  # the caller's seeds stay as they were
-        problem = None
-        if group.is_main:
-            try:
-                run_dir = claim_run_dir(run_dir, cfg, resume=resume, overwrite=overwrite, held=held)
-            except (UnetlabError, OSError) as exc:
-                problem = exc
-        problem, run_dir = group.share((problem, Path(run_dir)))
-        if problem is not None:
-            raise problem
-        handler = log_to_file(run_dir / "train.log") if group.is_main else quiet_log()
-        console = console_log(progress and group.is_main)
-        try:
+        run_dir = _claimed(run_dir, cfg, group, held, resume=resume, overwrite=overwrite)
+        with _run_logs(run_dir, group, progress=progress):
             if plan is not None and group.is_main:
                 plan.save(run_dir / "plan.yaml")
                 plan.log()
@@ -121,10 +111,43 @@ def fit(
                     begun=begun,
                 )
             return result | {"seconds": time.perf_counter() - started}  # the call's
-        finally:
-            detach_log(handler)
-            if console is not None:
-                logging.getLogger("unetlab").removeHandler(console)
+
+
+def _claimed(
+    run_dir: str | os.PathLike,
+    cfg: Config,
+    group: Group,
+    held: contextlib.ExitStack,
+    *,
+    resume: bool,
+    overwrite: bool,
+) -> Path:
+    """The run folder, claimed by the main process (:func:`claim_run_dir`: checked, made,
+    its lock held in ``held``); a problem with it is raised in every process."""
+    problem = None
+    if group.is_main:
+        try:
+            run_dir = claim_run_dir(run_dir, cfg, resume=resume, overwrite=overwrite, held=held)
+        except (UnetlabError, OSError) as exc:
+            problem = exc
+    problem, run_dir = group.share((problem, Path(run_dir)))
+    if problem is not None:
+        raise problem
+    return run_dir
+
+
+@contextlib.contextmanager
+def _run_logs(run_dir: Path, group: Group, *, progress: bool):
+    """The run's logging while it lasts: train.log in the main process (the others' logs
+    quiet), and stderr where the program has not set logging up (a notebook, a script)."""
+    handler = log_to_file(run_dir / "train.log") if group.is_main else quiet_log()
+    console = console_log(progress and group.is_main)
+    try:
+        yield
+    finally:
+        detach_log(handler)
+        if console is not None:
+            logging.getLogger("unetlab").removeHandler(console)
 
 
 def _own_random_state(device: torch.device):

@@ -118,11 +118,42 @@ def setup_run(
     torch.manual_seed(t.seed)
     data = prepare_data(cfg, recorded_split(run_dir, cfg) if resume else None)
     model = build_model(cfg, data)
-    in_size, out_size = tile_sizes(model, cfg.data.tile_size, data.train)
+    sizes = tile_sizes(model, cfg.data.tile_size, data.train)
+    built = dict(precision=precision, data=data, model=model, sizes=sizes)
+    run, weights = _assemble(cfg, run_dir, device, group, **built, clock=clock, begun=begun)
+    timer, loading = _time_budget(run, begun)
+    if resume:
+        last = run_dir / "checkpoints" / "last.pt"
+        parts = (run.model, run.optimizer, run.scheduler, run.scaler, run.state)
+        restore_checkpoint(last, *parts, budget=run.budget, processes=group.world)
+    if group.is_main:
+        _start_records(run, resume=resume, sizes=sizes, weights=weights)
+        if timer is not None:
+            log_loading(loading, timer)
+    return run
+
+
+def _assemble(
+    cfg: Config,
+    run_dir: Path,
+    device: torch.device,
+    group: Group,
+    *,
+    precision: Precision,
+    data: Data,
+    model: UNet | EncoderUNet,
+    sizes: tuple[int, int],
+    clock: Callable[[], float],
+    begun: float | None,
+) -> tuple[Run, list[float] | None]:
+    """The run around its net (in this order, which the random state follows): the tile
+    data set, the net on the device (wrapped under torchrun), optimiser, loader, scaler, loss
+    and schedule; and the class weights of its loss."""
+    t = cfg.train
     dataset = TileDataset(
         data.train,
-        input_size=in_size,
-        output_size=out_size,
+        input_size=sizes[0],
+        output_size=sizes[1],
         augment=_augment(cfg),
         tiles_per_epoch=cfg.data.tiles_per_epoch,
         seed=t.seed,
@@ -143,28 +174,36 @@ def setup_run(
     run = Run(cfg, run_dir, device, group, precision, data, *parts, steps_per_epoch)
     run.freeze = _encoder_freezer(model, t.freeze_encoder_epochs, group)
     run.clock = clock
-    if t.max_minutes > 0 and not isinstance(scheduler, BudgetSchedule):
-        run.budget = TimeBudget(60 * t.max_minutes, clock=clock, since=begun)
+    return run, weights
+
+
+def _time_budget(run: Run, begun: float | None) -> tuple[object, float | None]:
+    """Set the run's time budget up (``train.max_minutes``: a budget of its own where the
+    schedule does not run on the clock; the check and the validation pacer); returns the
+    budget's timer (None without one) and the seconds it has spent since ``fit`` began."""
+    cfg, scheduler = run.cfg, run.scheduler
+    if cfg.train.max_minutes > 0 and not isinstance(scheduler, BudgetSchedule):
+        run.budget = TimeBudget(60 * cfg.train.max_minutes, clock=run.clock, since=begun)
     run.out_of_time, run.pacer = time_budget(cfg, scheduler, run.budget)
     timer = scheduler if isinstance(scheduler, BudgetSchedule) else run.budget
-    loading = timer.seconds_spent if timer is not None else None  # since fit began
-    if resume:
-        last = run_dir / "checkpoints" / "last.pt"
-        parts = (model, optimizer, scheduler, scaler, run.state)
-        restore_checkpoint(last, *parts, budget=run.budget, processes=group.world)
-    if group.is_main:
-        changes = log_changes(run_dir / "config.yaml", cfg) if resume else {}
-        run.split = record_split(run_dir, cfg, data)
-        save_config(cfg, run_dir / "config.yaml", header=_provenance())
-        run.metrics = MetricsFile(
-            run_dir / "metrics.csv", model.classes, keep_epochs=run.state.epoch
-        )
-        log_start(run, in_size, out_size)
-        entry = history_entry(resume=resume, state=asdict(run.state), changes=changes)
-        append_history(run_dir, entry | run_info(run, weights))
-        if timer is not None:
-            log_loading(loading, timer)
-    return run
+    return timer, (timer.seconds_spent if timer is not None else None)
+
+
+def _start_records(
+    run: Run, *, resume: bool, sizes: tuple[int, int], weights: list[float] | None
+) -> None:
+    """The main process's records of a run's start: the changes of a resume, split.json,
+    config.yaml, metrics.csv, the start of the log and an entry in history.yaml."""
+    cfg, run_dir = run.cfg, run.run_dir
+    changes = log_changes(run_dir / "config.yaml", cfg) if resume else {}
+    run.split = record_split(run_dir, cfg, run.data)
+    save_config(cfg, run_dir / "config.yaml", header=_provenance())
+    run.metrics = MetricsFile(
+        run_dir / "metrics.csv", run.model.classes, keep_epochs=run.state.epoch
+    )
+    log_start(run, *sizes)
+    entry = history_entry(resume=resume, state=asdict(run.state), changes=changes)
+    append_history(run_dir, entry | run_info(run, weights))
 
 
 def _steps_per_epoch(cfg: Config, group: Group) -> int:
