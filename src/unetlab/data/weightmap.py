@@ -9,7 +9,10 @@ choices open; unetlab makes them as follows (each is tested):
 
 - **Objects** are the ids of ``instances`` (> 0) when given, else the 4-connected components
   of each foreground class (4-connectivity, so a one-pixel diagonal membrane still separates
-  two cells). Components of different classes are different objects.
+  two cells). Components of different classes are different objects. The foreground is
+  every class but the background (:func:`background_class`: a class named ``background`` or
+  ``membrane``, else mask value 0, else the first class); :func:`background_problem` says
+  when the background chosen looks like the objects.
 - **Distances** are Euclidean, from a pixel's centre to the centre of the object's nearest
   pixel (``scipy.ndimage.distance_transform_edt``). Two objects with a gap of ``k`` background
   pixels between them along a row: the gap pixel ``j`` (1..k) has ``d1 + d2 = k + 1``.
@@ -45,6 +48,69 @@ from unetlab.errors import UnetlabError
 log = logging.getLogger(__name__)
 
 BORDER_TOLERANCE = 1e-3  # largest border-term value the distance windows may drop
+#: class names that make a class the background, in this order (ISBI: membrane)
+BACKGROUND_NAMES = ("background", "membrane")
+#: a background in more regions than this per image, beside another class with one network
+#: (its largest region holding ``NETWORK_SHARE`` of its pixels), looks like the objects
+REGIONS_PER_IMAGE = 10
+NETWORK_SHARE = 0.5
+
+
+def background_class(
+    label_values: Sequence[int] | None = None, class_names: Sequence[str] | None = None
+) -> int:
+    """Index of the background class: the class the border weights' gaps lie in (every
+    other class makes objects) and evaluate's boundary class. The first class named
+    ``background``, else ``membrane`` (any case), else the class of mask value 0, else 0.
+
+    ISBI as shipped (``[0, 255]``, ``membrane, cell``): 0; with ``data.label_values: [255,
+    0]`` (membrane = class 1): 1, from the name or the value alike."""
+    names = [str(n).strip().lower() for n in class_names or ()]
+    for wanted in BACKGROUND_NAMES:
+        if wanted in names:
+            return names.index(wanted)
+    values = list(label_values or ())
+    return values.index(0) if 0 in values else 0
+
+
+def background_problem(
+    masks: Sequence[np.ndarray],
+    background: int,
+    class_names: Sequence[str],
+) -> str | None:
+    """A line when class ``background`` looks like the objects in ``masks`` ((H, W) class
+    indices; ignored pixels belong to no class): in more than :data:`REGIONS_PER_IMAGE` 4-connected regions per image while
+    another class is one connected network (its largest region holds over
+    :data:`NETWORK_SHARE` of its pixels in most images), e.g. ISBI's cells taken as the
+    background, so the border weights would fall on the cells; None otherwise."""
+    masks = [np.asarray(m) for m in masks]
+    if not masks or len(class_names) < 2:
+        return None
+    regions = [ndimage.label(m == background)[1] for m in masks]
+    if np.median(regions) <= REGIONS_PER_IMAGE:
+        return None
+    for k, name in enumerate(class_names):
+        if k != background and _network(masks, k):
+            return (
+                f"data.weight_map: the background class {class_names[background]!r} (index "
+                f"{background}) lies in {np.median(regions):.0f} separate regions per image "
+                f"while {name!r} (index {k}) forms one connected network: the border weights "
+                f"would go on the gaps between the {class_names[background]!r} regions. If "
+                f"{name!r} is the background, name it 'background' or 'membrane' in "
+                "data.class_names (the class so named is the background)"
+            )
+    return None
+
+
+def _network(masks: Sequence[np.ndarray], k: int) -> bool:
+    """Whether class ``k`` is one connected network in most of ``masks``."""
+    shares = []
+    for m in masks:
+        regions, count = ndimage.label(m == k)
+        if count:
+            sizes = np.bincount(regions.ravel())[1:]
+            shares.append(sizes.max() / sizes.sum())
+    return bool(shares) and float(np.median(shares)) > NETWORK_SHARE
 
 
 def class_weights_balanced(

@@ -23,6 +23,7 @@ from unetlab.data.instances import CLASS_NAMES, object_areas, object_statistics
 from unetlab.data.labels import instances
 from unetlab.data.normalize import contrast_floor
 from unetlab.data.pairs import Pair, problems_error
+from unetlab.data.weightmap import background_class, background_problem
 from unetlab.errors import UnetlabError
 from unetlab.inference.tta import fitting_tta
 from unetlab.losses import (
@@ -133,6 +134,9 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         raise UnetlabError(
             f"data.class_names has values {sorted(unknown)} that are not in data.label_values {label_values}"
         )
+    class_names = [str(names.get(v, v)) for v in label_values]
+    background = background_class(label_values, class_names)
+    weight_map = with_background(weight_map, background, len(label_values))
     samples = load_samples(
         pairs,
         label_values=label_values,
@@ -143,9 +147,10 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         channel=d.channel,
     )
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
-    class_names = [str(names.get(v, v)) for v in label_values]
     _warn_unlearnable(train, label_values, class_names, source)
-    areas = [object_areas(instances(s.mask, boundary_class=0)) for s in samples]
+    if weight_map is not None:
+        _say_background(train, background, class_names)
+    areas = [object_areas(instances(s.mask, boundary_class=background)) for s in samples]
     stats = object_statistics(np.concatenate(areas), images=len(samples))
     return Data(
         train,
@@ -156,6 +161,28 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         normalization,
         None if palette is None else palette.tolist(),
         ignore_value=ignore_value,
+    )
+
+
+def with_background(weight_map: dict | None, background: int, classes: int) -> dict | None:
+    """The weight map's keywords with its objects made of every class but ``background``
+    (:func:`unetlab.data.weightmap.background_class`; 0 is the map's own default)."""
+    if weight_map is None or background == 0:
+        return weight_map
+    return {**weight_map, "foreground": [k for k in range(classes) if k != background]}
+
+
+def _say_background(train, background: int, class_names: list[str]) -> None:
+    """Log which class the border weights' gaps lie in; warn when it looks like the objects."""
+    masks = [s.mask for s in train]
+    if problem := background_problem(masks, background, class_names):
+        log.warning("%s", problem)
+        return
+    log.info(
+        "weight map: the objects are the regions of every class but %r (index %d), the "
+        "background whose gaps get the border weights",
+        class_names[background],
+        background,
     )
 
 
@@ -217,7 +244,9 @@ def object_record(target: str, stats: dict) -> dict:
     """The checkpoint part ``objects``: ``{"target": "instances" | "semantic", **stats}`` with
     the object statistics of the training masks
     (:func:`unetlab.data.instances.object_statistics`; for ``semantic`` the objects are the
-    4-connected regions of every class but 0). Post-processing takes its defaults from it."""
+    4-connected regions of every class but the background,
+    :func:`unetlab.data.weightmap.background_class`). Post-processing takes its defaults from
+    it."""
     return {"target": target, **stats}
 
 

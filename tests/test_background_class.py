@@ -1,0 +1,102 @@
+"""Which class is the background: the weight map's gaps and evaluate's boundary class follow
+the class names and mask values, not the class index 0 (data.label_values: [255, 0])."""
+
+import logging
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unetlab.config import load_config
+from unetlab.data.weightmap import background_class, background_problem
+
+
+def membrane_grid(size: int = 48, cell: int = 8) -> np.ndarray:
+    """ISBI-like mask: 0 = a 1-px membrane network, 255 = the cells between."""
+    mask = np.full((size, size), 255, np.uint8)
+    mask[::cell, :] = mask[:, ::cell] = 0
+    return mask
+
+
+def write_grid_set(root, n: int = 3):
+    rng = np.random.default_rng(0)
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        image = rng.integers(0, 256, (48, 48), dtype=np.uint8)
+        Image.fromarray(image).save(root / "images" / f"{i:02d}.png")
+        Image.fromarray(membrane_grid()).save(root / "masks" / f"{i:02d}.png")
+    return root
+
+
+@pytest.mark.parametrize(
+    "values, names, expected",
+    [
+        ([0, 255], ["membrane", "cell"], 0),  # ISBI as shipped
+        ([255, 0], ["cell", "membrane"], 1),  # membrane = class 1
+        ([255, 0], None, 1),  # mask value 0
+        ([255, 0], ["Cell", "Membrane"], 1),
+        ([0, 1, 2], ["background", "boundary", "interior"], 0),  # nuclei
+        ([1, 2], None, 0),
+        (None, ["a", "b"], 0),
+        ([0, 255], ["cell", "background"], 1),  # a name wins over the value
+    ],
+)
+def test_background_class(values, names, expected):
+    assert background_class(values, names) == expected
+
+
+def test_a_background_in_many_regions_beside_a_network_is_named():
+    cells_first = [np.where(membrane_grid() == 255, 0, 1)] * 2  # class 0 = cells
+    line = background_problem(cells_first, 0, ["cell", "membrane"])
+    assert "'cell' (index 0) lies in 36 separate regions" in line
+    assert "'membrane' (index 1) forms one connected network" in line
+    assert "data.class_names" in line
+    assert background_problem(cells_first, 1, ["cell", "membrane"]) is None
+    # nuclei-like: the background is one region, the objects many: nothing to say
+    assert background_problem([1 - cells_first[0]], 0, ["background", "nucleus"]) is None
+
+
+@pytest.mark.parametrize("label_values", [[0, 255], [255, 0]])
+def test_the_weight_map_puts_the_border_term_on_the_membrane_either_way(
+    tmp_path, label_values, caplog
+):
+    from unetlab.train import prepare_data
+
+    root = write_grid_set(tmp_path / "data")
+    names = "{0: membrane, 255: cell}"
+    cfg = load_config(
+        None,
+        [
+            f"data.root={root}",
+            f"data.label_values={label_values}",
+            f"data.class_names={names}",
+            "data.weight_map=true",
+            "data.val_fraction=0.34",
+        ],
+    )
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        data = prepare_data(cfg)
+    sample = data.train[0]
+    membrane = sample.mask == label_values.index(0)
+    assert sample.weight[membrane].mean() > 5 > sample.weight[~membrane].max()
+    assert "every class but 'membrane'" in caplog.text
+    assert data.objects["count"] == 36 * len(data.train + data.val)  # the cells
+
+
+def test_cells_named_as_background_are_warned_of(tmp_path, caplog):
+    from unetlab.train import prepare_data
+
+    root = write_grid_set(tmp_path / "data")
+    cfg = load_config(
+        None,
+        [
+            f"data.root={root}",
+            "data.label_values=[255, 0]",
+            "data.class_names={255: background, 0: edge}",
+            "data.weight_map=true",
+        ],
+    )
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        prepare_data(cfg)
+    assert "the background class 'background' (index 0) lies in 36 separate" in caplog.text
