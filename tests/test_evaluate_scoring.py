@@ -140,9 +140,9 @@ def test_every_figure_says_how_it_combines_the_images(tmp_path):
     gt[1:4, 1:4] = gt[5:8, 5:8] = 1
     report = evaluate_predictions(*_write(tmp_path, gt, gt))
     lines = {line.split("  ")[0]: line for line in report.table().splitlines()}
-    for name in ("mIoU", "mean Dice", "pixel accuracy", "pixel error"):
+    for name in ("mIoU", "mean Dice", "pixel accuracy", "wrong pixels"):
         assert "pooled over images" in lines[name]
-    for name in ("Rand error", "object F1", "PQ"):
+    for name in ("Rand error", "object F1", "PQ", "pixel error"):
         assert "summed over images" in lines[name]
     for name in ("information score", "DSB score"):
         assert "mean over images" in lines[name]

@@ -41,7 +41,7 @@ def add_parser(sub) -> None:
         "images; --json writes all of it, with a confusion-matrix PNG "
         "beside it. Predicted objects are the ids of <stem>_objects.tif files (unetlab predict "
         "--instances) when present, else the 4-connected regions of every class but the "
-        "boundary class (class 0: background, or membrane for ISBI). The ISBI and object "
+        "boundary class (the class named background or membrane, else that of mask value 0; --boundary-class sets it). The ISBI and object "
         "scores are for two classes or object ids: with more classes (e.g. road scenes) they "
         "are left out unless --object-scores.",
     )
@@ -128,10 +128,11 @@ def _add_classes(c) -> None:
     c.add_argument(
         "--boundary-class",
         type=int,
-        default=0,
         metavar="K",
-        help="class index that is background/membrane, not objects (default: 0); "
-        "-1: every class forms objects",
+        help="class index that is background/membrane, not objects (default: the class "
+        "named background or membrane, else that of mask value 0, else 0; a checkpoint's "
+        "own classes, with --pred those of --class-names and --label-values); -1: every "
+        "class forms objects",
     )
     c.add_argument(
         "--gt-instances",
@@ -301,7 +302,12 @@ def run(args) -> int:
     return 0
 
 
-def _boundary(args) -> int | None:
+def _boundary(args, label_values=None, class_names=None) -> int | None:
+    """--boundary-class (-1: None); by default the background of the classes."""
+    from unetlab.data.weightmap import background_class
+
+    if args.boundary_class is None:
+        return background_class(label_values, class_names)
     return None if args.boundary_class < 0 else args.boundary_class
 
 
@@ -325,7 +331,7 @@ def _run_model(args, pairs):
         model,
         args.data,
         predict_options(args, device),
-        boundary_class=_boundary(args),
+        boundary_class=_boundary(args, getattr(model, "label_values", None), model.classes),
         thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
         seed_threshold=args.watershed_seeds,
         ignore_value=args.ignore_value,
@@ -358,7 +364,7 @@ def _run_pred(args):
             args.gt,
             label_values=args.label_values,
             class_names=args.class_names,
-            boundary_class=_boundary(args),
+            boundary_class=_boundary(args, args.label_values, args.class_names),
             ignore_value=args.ignore_value,
             connectivity=_connectivity(args),
             gt_instances=args.gt_instances,

@@ -17,6 +17,7 @@ from unetlab.metrics.isbi import (
     best_threshold,
     information_scores,
     pixel_error,
+    pixel_fscore_error,
     rand_counts,
     rand_from_counts,
 )
@@ -160,6 +161,8 @@ class Accumulator:
             mean_image_miou=float(np.mean(image_miou)) if image_miou else math.nan,
             pixel_error=1.0 - summary["pixel_accuracy"],
         )
+        if c == 2 and self.boundary_class is not None:
+            summary["challenge_pixel_error"] = challenge_pixel_error(total, self.boundary_class)
         if self.want_objects or (self.want_objects is None and c <= 2):
             summary.update(self._object_summary())
         else:
@@ -191,6 +194,15 @@ class Accumulator:
             "information_score": float(np.mean(info)) if info else math.nan,
             **summarize_objects(self.objects),
         }
+
+
+def challenge_pixel_error(matrix: np.ndarray, boundary_class: int) -> float:
+    """The ISBI challenge's (and the U-Net paper's) pixel error of a two-class (2, 2)
+    confusion matrix (rows truth, columns prediction): 1 - F-score of the cell pixels (the
+    class that is not ``boundary_class``), at the labels given (no threshold swept)."""
+    cell = 1 - boundary_class
+    tp, fp, fn = matrix[cell, cell], matrix[boundary_class, cell], matrix[cell, boundary_class]
+    return pixel_fscore_error(int(tp), int(fp), int(fn))
 
 
 def without_ignored(pred_ids: np.ndarray, gt: np.ndarray) -> np.ndarray:

@@ -111,7 +111,9 @@ class Report:
             f"per-image mIoU {_f(s['mean_image_miou'])})",
             f"mean Dice          {_f(s['mdice'])}   ({which}, pooled over images)",
             f"pixel accuracy     {_f(s['pixel_accuracy'])}   ({which}, pooled over images)",
-            f"pixel error        {_f(s['pixel_error'])}   ({which}, pooled over images)",
+            f"wrong pixels       {_f(s['pixel_error'])}   (fraction of {which} whose class "
+            "is wrong, pooled over images; JSON pixel_error; not the paper's pixel error)",
+            *_challenge_line(s, self.class_names, self.boundary_class),
             *(
                 _object_lines(s)
                 if "rand_error" in s
@@ -254,6 +256,8 @@ AVERAGING = {
     "mean_accuracy": POOLED,
     "pixel_accuracy": POOLED,
     "pixel_error": POOLED,
+    "challenge_pixel_error": "1 - F-score of the cell pixels (every class but the boundary "
+    "class), counts summed over images",
     "mean_image_miou": PER_IMAGE,
     "labelled_pixels": "summed over images",
     "ignored_pixels": "summed over images",
@@ -326,6 +330,18 @@ def _object_lines(s: dict) -> list[str]:
         f"SEG                {_f(s['seg'])}   (mean over all {true} ground-truth objects)",
         f"object size        {_ratio(s['area_ratio'])}   (median predicted / true area of the "
         f"{s['object_tp']} objects matched at IoU > 0.5, all images; 1 = same size)",
+    ]
+
+
+def _challenge_line(s: dict, names: Sequence[str], boundary: int | None) -> list[str]:
+    """The line of the challenge's pixel error at these labels (two classes only)."""
+    if "challenge_pixel_error" not in s:
+        return []
+    cell = names[1 - boundary]
+    return [
+        f"pixel error        {_f(s['challenge_pixel_error'])}   (the ISBI challenge's and the "
+        f"U-Net paper's: 1 - F-score of the {cell} pixels at these labels, counts summed over "
+        "images; JSON challenge_pixel_error)"
     ]
 
 

@@ -1,0 +1,76 @@
+"""evaluate as a reader of the U-Net paper uses it: the boundary class follows the model's
+classes (membrane = class 1 too), and every two-class run prints the challenge's pixel error
+(1 - F-score of the cell pixels) beside the fraction of wrong pixels."""
+
+from __future__ import annotations
+
+import json
+import types
+
+import numpy as np
+import pytest
+
+from unetlab.cli import main
+from unetlab.data.io import write_png
+from unetlab.evaluate import evaluate_model, evaluate_predictions
+
+# ISBI-like: 0 membrane, 255 cell; two cells split by a membrane column
+GT = np.full((6, 8), 255, np.uint8)
+GT[:, 3] = 0
+
+
+def test_a_model_whose_membrane_is_class_1_scores_its_cells(tmp_path, monkeypatch):
+    """label_values [255, 0]: class 0 is the cell, class 1 the membrane; the Rand error and
+    the objects are those of the two cells, not of the membrane column."""
+    import unetlab.inference.predict
+
+    membrane = (GT == 0).astype(np.float32)
+    probs = np.stack([1 - membrane, membrane])  # perfect: P(cell), P(membrane)
+    monkeypatch.setattr(unetlab.inference.predict, "predict_image", lambda m, i, **kw: probs)
+    write_png(tmp_path / "images" / "a.png", np.zeros(GT.shape, np.uint8))
+    write_png(tmp_path / "masks" / "a.png", GT)
+    model = types.SimpleNamespace(classes=["cell", "membrane"], label_values=[255, 0])
+    d = evaluate_model(model, tmp_path, thresholds=[0.5]).to_dict()
+    assert d["boundary_class"] == "membrane"
+    assert d["objects"] == d["pred_objects"] == 2 and d["rand_error"] == 0.0
+    assert d["best_threshold"]["rand_error"] == 0.0
+    assert d["challenge_pixel_error"] == 0.0
+    # said otherwise, the other class is the boundary
+    other = evaluate_model(model, tmp_path, boundary_class=0).to_dict()
+    assert other["boundary_class"] == "cell" and other["objects"] == 1
+
+
+def test_the_command_takes_the_boundary_class_from_the_class_names(tmp_path, capsys):
+    gt_dir, pred_dir = tmp_path / "gt", tmp_path / "pred"
+    write_png(gt_dir / "a.png", GT)
+    write_png(pred_dir / "a.png", (GT == 0).astype(np.uint8))  # class 1 = membrane
+    out = tmp_path / "e.json"
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--json", str(out)]
+    argv += ["--label-values", "255", "0", "--class-names", "cell", "membrane"]
+    assert main(argv) == 0
+    d = json.loads(out.read_text())
+    assert d["boundary_class"] == "membrane" and d["objects"] == 2
+    out.unlink()
+    assert main([*argv, "--boundary-class", "0"]) == 0
+    assert json.loads(out.read_text())["boundary_class"] == "cell"
+
+
+def test_two_classes_print_the_challenges_pixel_error_beside_the_wrong_pixels(tmp_path):
+    """Membrane 6 px true, all predicted cell in b: cell tp 84, fp 6, fn 0 over a and b."""
+    gt_dir, pred_dir = tmp_path / "gt", tmp_path / "pred"
+    for name, pred in {"a": (GT == 255), "b": np.ones(GT.shape, bool)}.items():
+        write_png(gt_dir / f"{name}.png", GT)
+        write_png(pred_dir / f"{name}.png", pred.astype(np.uint8))
+    report = evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255])
+    d = report.to_dict()
+    assert d["pixel_error"] == pytest.approx(6 / 96)  # kept: the fraction of wrong pixels
+    assert d["challenge_pixel_error"] == pytest.approx(1 - 2 * 84 / (2 * 84 + 6))
+    assert "challenge_pixel_error" in d["averaging"]
+    lines = {line.split("  ")[0]: line for line in report.table().splitlines()}
+    assert "fraction of all pixels whose class is wrong" in lines["wrong pixels"]
+    assert lines["pixel error"].startswith(f"pixel error        {6 / 174:.4f}")
+    assert "1 - F-score of the 255 pixels" in lines["pixel error"]
+    # no boundary class: no cell pixels to score
+    none = evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255], boundary_class=None)
+    assert "challenge_pixel_error" not in none.to_dict()
+    assert "pixel error " not in none.table()
