@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from unetlab.data.pairs import Pair, PairReader
+from unetlab.data.weightmap import background_class
 from unetlab.errors import UnetlabError
 from unetlab.evaluate.accumulate import Accumulator, check_boundary, object_scores_wanted
 from unetlab.evaluate.checks import check_evaluation
@@ -32,7 +33,7 @@ def evaluate_model(
     data_dir: str | os.PathLike,
     options: PredictOptions | None = None,
     *,
-    boundary_class: int | None = 0,
+    boundary_class: int | None | str = "auto",
     thresholds: Sequence[float] | None = None,
     seed_threshold: float | None = None,
     ignore_value: int | None = None,
@@ -58,7 +59,10 @@ def evaluate_model(
     0.5 for a one-channel net, which counts as two classes). Masks are mapped to class
     indices with ``model.label_values`` (None: masks hold indices); ``ignore_value`` None:
     the mask value the model's training ignored (:func:`training_ignore_value`, e.g. VOC's
-    255 outlines), said in a log line. ``thresholds``: also
+    255 outlines), said in a log line. ``boundary_class``: the class index that is no object
+    (membrane, background; None: none); ``"auto"``: the model's background
+    (:func:`unetlab.data.weightmap.background_class` of its label values and class names).
+    ``thresholds``: also
     threshold the cell probability (1 - P(boundary class)) at each level and report the best
     ISBI figures (e.g. :data:`unetlab.metrics.isbi.CHALLENGE_THRESHOLDS`; keeps one float32 map per
     image in memory); ``seed_threshold``: split touching cells at each level by a seeded
@@ -91,6 +95,8 @@ def evaluate_model(
     object_options = _object_options(model, object_options)
     instance_model = object_options.mode == "instances"
     names = ["background", "object"] if instance_model else list(model.classes)
+    if boundary_class == "auto":  # the model's background: membrane, background, value 0
+        boundary_class = background_class(label_values, names)
     check_boundary(boundary_class, names)
     if ignore_value is None and (ignore_value := training_ignore_value(model)) is not None:
         log.info(
