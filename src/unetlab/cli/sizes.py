@@ -32,9 +32,29 @@ def run(args) -> int:
     if not 1 <= args.count <= MAX_COUNT:
         raise UnetlabError(f"--count must be in 1..{MAX_COUNT}, not {args.count}")
     model = model_from_args(args)
+    invalid = not model.is_valid_size(args.near)
+    if invalid:  # the model's own line: "573 is not a valid input size ...: try 572 or 588"
+        print(f"--near: {_why_invalid(model, args.near)}")
+    listed = model.valid_input_sizes(args.near, args.count)
+    near = set(_neighbours(listed, args.near)) if invalid else set()
     print(f"{'input':>7} {'output':>7} {'border':>7} {'useful':>7}")
-    for size in model.valid_input_sizes(args.near, args.count):
+    for size in listed:
         out = model.output_size(size)
-        mark = "  <- --near" if size == args.near else ""
+        mark = "  <- --near" if size == args.near else "  <- nearest" if size in near else ""
         print(f"{size:>7} {out:>7} {(size - out) // 2:>7} {out * out / size**2:>7.1%}{mark}")
     return 0
+
+
+def _why_invalid(model, size: int) -> str:
+    try:
+        model.output_size(size)
+    except (UnetlabError, ValueError) as exc:
+        return str(exc)
+    return f"{size} is not a valid input size for this net"
+
+
+def _neighbours(sizes: list[int], near: int) -> list[int]:
+    """The listed valid sizes just below and just above ``near``."""
+    below = [s for s in sizes if s < near]
+    above = [s for s in sizes if s > near]
+    return below[-1:] + above[:1]
