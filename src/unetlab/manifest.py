@@ -6,14 +6,15 @@ name is added *before* its file is written (write-ahead, :func:`record`), so a f
 exists is either listed or not ours; a single-file output's line is PENDING until its file is
 written (:func:`confirm`; a stopped run leaves a file that was there someone else's), and a
 folder's existing files that unetlab did not write are never listed (``overwrite`` writes
-beside them). :func:`forget` drops lines. :mod:`unetlab.outputs` decides with these what a
+beside them). :func:`forget` drops lines, and :func:`forget_missing` those of files that are
+gone (a user removed them): the manifest records, it never removes a file. :mod:`unetlab.outputs` decides with these what a
 command may replace, and re-exports them.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
 from unetlab.atomic import atomic_path, write_error
@@ -110,6 +111,32 @@ def forget(
         hits = list({_fields(lines[i])[0]: i for i in hits}.values())
     if hits:
         _write_lines(Path(folder), [line for i, line in enumerate(lines) if i not in set(hits)])
+
+
+def forget_missing(folder: str | os.PathLike, *, spare: Collection[str] = ()) -> list[str]:
+    """Drop the lines of files no longer in ``folder`` (a user removed them; rewritten
+    atomically), so that the manifest does not grow with them, and a file someone puts
+    there later under such a name is not taken for unetlab's. Kept: the lines of the
+    commands in ``spare`` (a training run's names are its own, written yet or not) and the
+    lines PENDING without a key (a single-file output claimed and not written yet, perhaps
+    by a process that holds no lock), and those of a large output whose staging folder is
+    there (``.<name>.partial``: the line makes it a stale temporary, not someone's file).
+    Call it with the folder's lock held, before this run lists its names. Returns the
+    names dropped."""
+    folder = Path(folder)
+
+    def gone(line: str) -> bool:
+        name, command, _, key = _fields(line)
+        if line.startswith("#") or not name or command in spare or key == PENDING:
+            return False
+        staged = (f".{name}.partial", f".{name}.ids.partial")
+        return not any(os.path.lexists(folder / n) for n in (name, *staged))
+
+    lines = _raw_lines(folder)
+    dropped = [line for line in lines if gone(line)]
+    if dropped:
+        _write_lines(folder, [line for line in lines if not gone(line)])
+    return sorted({_fields(line)[0] for line in dropped})
 
 
 def confirm(folder: str | os.PathLike, made_by: Mapping[str, str], command: str) -> None:

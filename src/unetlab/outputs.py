@@ -45,6 +45,7 @@ from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     PENDING,
     confirm,
     forget,
+    forget_missing,
     made_from,
     record,
     recorded_keys,
@@ -348,7 +349,8 @@ class _Claim:
 
 
 def _claim(folder: Path, names, sources, keep, made_by, command: str, **fix) -> _Claim:
-    """Check the held ``folder`` for ``names`` and record them in its manifest. Removes stale
+    """Check the held ``folder`` for ``names`` and record them in its manifest (first
+    dropping its lines of files that are gone: :func:`forget_missing`). Removes stale
     temporaries; refuses a folder that holds files unetlab did not write (but ``keep``),
     one of ``names`` that :func:`_refuse_replacing` refuses, and one that ``command`` made
     from another input than ``sources`` gives (:func:`_other_inputs`), unless
@@ -364,6 +366,7 @@ def _claim(folder: Path, names, sources, keep, made_by, command: str, **fix) -> 
     replaced = _other_inputs(folder, names, sources, before, present, command, **fix)
     keys = dict((made_by() if callable(made_by) else made_by) or {})
     ours = [n for n in names if n not in theirs]
+    forget_missing(folder, spare=[RUN_COMMAND])  # lines of files a user removed
     fresh = record(folder, ours, command=command, sources=sources, made_by=keys)
     # this input's earlier outputs (another model's or settings', a kind not asked for
     # now): removed once the run wrote that input's new ones (_settle)
