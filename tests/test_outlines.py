@@ -130,6 +130,15 @@ def test_random_speckle_round_trips_with_simple_rings(seed):
     _check_round_trip(labels, object_polygons(labels))
 
 
+def test_one_large_noisy_object_round_trips():
+    """Thousands of rings and saddles in one object (a first version retraced the object
+    per saddle it fixed, and took minutes here)."""
+    labels = (np.random.default_rng(3).random((160, 160)) < 0.6).astype(np.uint8)
+    objects = object_polygons(labels)
+    assert len(objects[1]) > 500 and sum(len(p) for p in objects[1]) > 1500
+    _check_round_trip(labels, objects)
+
+
 def test_rings_make_valid_shapely_geometries():
     shapely = pytest.importorskip("shapely", reason="shapely (JTS's Python twin) not installed")
     from shapely.geometry import shape

@@ -101,68 +101,76 @@ def _outline(mask: np.ndarray, left: int, top: int) -> Polygons:
     padded[1:-1, 1:-1] = mask
     codes = padded[:-1, :-1] | padded[:-1, 1:] << 1 | padded[1:, :-1] << 2 | padded[1:, 1:] << 3
     width = codes.shape[1]
-    starts = np.flatnonzero((codes & 10) == 8).tolist()  # corners an edge leaves by +x
     flat = codes.ravel().tolist()
-    joined: set[int] = set()
-    while True:
-        rings, saddles = _trace_all(flat, width, starts, joined)
-        # a ring through the same saddle twice touches itself: join the diagonal pixels
-        # there instead, which splits the ring in two (one saddle per ring and round, as a
-        # second join on the same ring could merge the two halves again)
-        again = [next(p for p in s if s.count(p) > 1) for s in saddles if len(set(s)) < len(s)]
-        if not again:
-            break
-        joined.update(again)
+    saddles = np.nonzero((codes == 6) | (codes == 9))
+    pieces = ndimage.label(padded)[0] if len(saddles[0]) else None  # 4-connectivity
+    joined = set() if pieces is None else _joined(saddles, codes, pieces)
+    rings, seen = [], set()
+    for start in np.flatnonzero((codes & 10) == 8).tolist():  # corners left by a +x edge
+        if start not in seen:
+            rings.append(_trace(flat, width, start, joined, seen))
     corners = np.array([p for ring in rings for p in ring], dtype=np.int64)
     y, x = np.divmod(corners, width)
-    xy = np.stack([x + left, y + top], axis=1)
-    return _assemble(np.split(xy, np.cumsum([len(ring) for ring in rings[:-1]])))
+    xy = np.split(np.stack([x, y], axis=1), np.cumsum([len(ring) for ring in rings[:-1]]))
+    if len(xy) == 1:  # the common case: one piece without holes
+        return [[xy[0] + (left, top)]]
+    pieces = ndimage.label(padded)[0] if pieces is None else pieces
+    return [[ring + (left, top) for ring in polygon] for polygon in _assemble(xy, pieces)]
 
 
-def _trace_all(flat: list[int], width: int, starts: list[int], joined: set[int]):
-    rings, saddles, seen = [], [], set()
-    for start in starts:
-        if start not in seen:
-            ring, passed = _trace(flat, width, start, joined, seen)
-            rings.append(ring)
-            saddles.append(passed)
-    return rings, saddles
+def _joined(saddles: tuple[np.ndarray, np.ndarray], codes, pieces) -> set[int]:
+    """The saddles (flat corner indices) whose two diagonal pixels are of one 4-connected
+    piece. The outline joins those pixels there, and separates the pieces at the other
+    saddles: then no ring touches itself. (Separating at a saddle of one piece would give a
+    ring through it twice; joining there splits that ring in two, and the two background
+    pixels at it belong to different background regions, as the piece's path between its
+    diagonal pixels closes a loop around one of them, so no ring can come back to it.)"""
+    rows, cols = saddles
+    falling = codes[rows, cols] == 9  # top-left and bottom-right pixels, else the other two
+    first = pieces[rows, np.where(falling, cols, cols + 1)]
+    second = pieces[rows + 1, np.where(falling, cols + 1, cols)]
+    same = first == second
+    return set((rows[same] * codes.shape[1] + cols[same]).tolist())
 
 
 def _trace(flat: list[int], width: int, start: int, joined: set[int], seen: set[int]):
     """Follow one ring from the edge leaving corner ``start`` by +x; its corners (flat
-    indices) in order, the saddles it passed, and the +x edges it used added to ``seen``."""
+    indices) in order; the +x edges it used are added to ``seen``."""
     step = (1, width, -1, -width)
-    corners, passed = [], []
+    corners = []
     seen.add(start)
     point, direction = start, 0
     while True:
         point += step[direction]
         turn = _OUT[flat[point]]
         if turn < 0:  # a saddle: turn toward the object (separate the pieces) unless joined
-            passed.append(point)
             turn = (direction + (3 if point in joined else 1)) % 4
         if turn != direction:
             corners.append(point)
         if turn == 0:
             if point == start:
-                return corners, passed
+                return corners
             seen.add(point)
         direction = turn
 
 
-def _assemble(rings: list[np.ndarray]) -> Polygons:
-    """Rings into polygons: each hole goes to the smallest outer ring around it."""
-    if len(rings) == 1:  # the common case; a lone ring must be an outer one
-        return [rings]
-    areas = [_signed_area(ring) for ring in rings]
-    outer = [i for i, area in enumerate(areas) if area > 0]
-    polygons = {i: [rings[i]] for i in outer}
-    for i, area in enumerate(areas):
-        if area < 0:
-            inside = _inside_point(rings[i])
-            around = [j for j in outer if len(outer) == 1 or _contains(rings[j], inside)]
-            polygons[min(around, key=lambda j: areas[j])].append(rings[i])
+def _assemble(rings: list[np.ndarray], pieces: np.ndarray) -> Polygons:
+    """Rings into polygons, one per 4-connected piece (``pieces``: their labels, on the
+    mask padded by 1): a ring's piece is the one on its left; the outer ring (positive
+    area) goes first, then the holes."""
+    polygons: dict[int, list[np.ndarray]] = {}
+    for ring in rings:
+        (x0, y0), (x1, y1) = ring[0], ring[1]
+        ux, uy = np.sign(x1 - x0), np.sign(y1 - y0)
+        # the pixel on the first edge's left, its centre (x0 + (ux - uy) / 2, y0 + (uy + ux)
+        # / 2), in the padded mask (rows and columns one on)
+        piece = pieces[y0 + (uy + ux + 1) // 2, x0 + (ux - uy + 1) // 2]
+        polygons.setdefault(int(piece), []).append(ring)
+    for polygon in polygons.values():
+        outer = [i for i, ring in enumerate(polygon) if _signed_area(ring) > 0]
+        if len(outer) != 1:
+            raise RuntimeError(f"a piece with {len(outer)} outer rings: a bug in outlines")
+        polygon.insert(0, polygon.pop(outer[0]))
     return list(polygons.values())
 
 
@@ -170,21 +178,6 @@ def _signed_area(ring: np.ndarray) -> float:
     x, y = ring[:, 0], ring[:, 1]
     twice = x[:-1] @ y[1:] - x[1:] @ y[:-1] + x[-1] * y[0] - x[0] * y[-1]
     return float(twice) / 2
-
-
-def _inside_point(hole: np.ndarray) -> tuple[float, float]:
-    """The centre of the pixel on the right of a hole's first edge (outside the object)."""
-    (x0, y0), (x1, y1) = hole[0], hole[1]
-    ux, uy = np.sign(x1 - x0), np.sign(y1 - y0)
-    return x0 + (ux + uy) / 2, y0 + (uy - ux) / 2
-
-
-def _contains(ring: np.ndarray, point: tuple[float, float]) -> bool:
-    """Even-odd ray test; ``point`` is a pixel centre, so it never lies on the ring."""
-    x, y = point
-    xs, ys = ring[:, 0], ring[:, 1]
-    crosses = (ys > y) != (np.roll(ys, -1) > y)  # only vertical edges cross the horizontal ray
-    return bool(np.count_nonzero(crosses & (xs > x)) % 2)
 
 
 def polygon_area(polygons: Polygons) -> float:
