@@ -420,18 +420,14 @@ def test_a_time_lapse_table_gives_seconds(tmp_path):
 def test_predict_folder_counts_each_inputs_objects_per_plane_from_its_ids(tmp_path, monkeypatch):
     # a review: the command line read each _objects.csv back off disk to count the objects,
     # and Python callers of predict_folder could not have the counts at all
-    import unetlab.inference.files as files
-
-    def no_table(*args):
-        raise AssertionError("an image read whole was counted from its table")
-
-    monkeypatch.setattr(files, "table_counts", no_table)
+    monkeypatch.setattr(csv, "DictReader", _no_table_read)
     images = tmp_path / "in"
     write_png(images / "a.png", nuclei_image(70, 90))
     stack = np.stack([nuclei_image(50, 60, seed=s) for s in (1, 2)] + [np.zeros((50, 60))])
     tifffile.imwrite(images / "s.tif", stack.astype(np.uint8), photometric="minisblack")
     net = local_net()
     done = unetlab.predict_folder(net, images, tmp_path / "out", objects=ObjectOptions())
+    monkeypatch.undo()
     assert list(done.objects) == [images / "a.png", images / "s.tif"]
     for path, planes in done.objects.items():
         with open(tmp_path / "out" / f"{path.stem}_objects.csv", newline="") as f:
@@ -441,16 +437,25 @@ def test_predict_folder_counts_each_inputs_objects_per_plane_from_its_ids(tmp_pa
     assert done.objects[images / "a.png"][0] > 1
 
 
-def test_predict_folder_counts_a_streamed_images_objects(tmp_path, monkeypatch):
-    import unetlab.inference.files as files
+def _no_table_read(*args, **kwargs):
+    raise AssertionError("objects were counted from a table read back off disk")
 
-    read, counts = [], files.table_counts
-    monkeypatch.setattr(files, "table_counts", lambda w: read.append(w) or counts(w))
+
+@pytest.mark.parametrize("pages", [1, 3])
+def test_predict_folder_counts_a_streamed_images_objects(tmp_path, monkeypatch, pages):
+    # a streamed slide's objects were counted from the <stem>_objects.csv it had just
+    # written, read back: now from the ids it renumbered (each page's)
     images = tmp_path / "in"
     images.mkdir()
-    tifffile.imwrite(images / "a.tif", nuclei_image(70, 90), photometric="minisblack")
+    planes = [nuclei_image(70, 90, seed=s) for s in range(1, pages)] + [np.zeros((70, 90))]
+    image = nuclei_image(70, 90) if pages == 1 else np.stack(planes).astype(np.uint8)
+    tifffile.imwrite(images / "a.tif", image, photometric="minisblack")
     kept = dict(objects=ObjectOptions(), large_threshold=1000)  # a.tif is streamed
+    monkeypatch.setattr(csv, "DictReader", _no_table_read)
     done = unetlab.predict_folder(local_net(), images, tmp_path / "out", **kept)
+    monkeypatch.undo()
     with open(tmp_path / "out" / "a_objects.csv", newline="") as f:
-        assert done.objects == {images / "a.tif": [len(list(csv.DictReader(f)))]}
-    assert len(read) == 1  # its ids are on disk, not in memory: counted from its table
+        rows = [int(r.get("page", 0)) for r in csv.DictReader(f)]
+    assert done.objects == {images / "a.tif": [rows.count(p) for p in range(pages)]}
+    assert done.objects[images / "a.tif"][0] > 1
+    assert pages == 1 or done.objects[images / "a.tif"][-1] == 0

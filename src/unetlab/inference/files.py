@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from unetlab.data.io import stack_shape, write_csv, write_png, write_tiff
+from unetlab.data.io import write_csv, write_png, write_tiff
 from unetlab.data.ome import FORMATS
 from unetlab.data.tiffmeta import (
     IMAGEJ_DTYPES,
@@ -555,20 +555,8 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
     names["overlay"] = f"{stem}_overlay.png"
     _refuse_theirs(file.out_dir, names, o.wanted)
     given = PredictOptions.of(file.options, channel=file.asked)  # predict_slide's to fill
-    colours = label_colours(file.model, color=True, values=False) if o.draw_overlay else None
-    written = predict_slide(
-        file.model,
-        file.path,
-        file.out_dir,
-        given,
-        o,
-        overlay=colours,
-        progress=file.progress,
-        group=group,
-    )
-    if o.objects is not None and file.counted is not None:
-        file.counted(table_counts(written))
-    return written
+    how = dict(progress=file.progress, group=group, counted=file.counted)
+    return predict_slide(file.model, file.path, file.out_dir, given, o, **how)
 
 
 def _predict_whole(file: _File) -> list[Path]:
@@ -708,23 +696,6 @@ def _write_objects(
     size = None if pixel is None else pixel.size  # (y, x) um, as read_pixel_size gives it
     write_csv(paths["table"], with_micrometres(table, size))
     return [paths["objects"], paths["table"]], planes
-
-
-def table_counts(written: Sequence[Path]) -> list[int]:
-    """Objects per plane of a streamed image's outputs (``written``: its labels first, its
-    ``<stem>_objects.csv`` among them), from the table's ``page`` column (one plane without
-    it; a plane without objects counts 0): a slide's ids are on disk, not in memory."""
-    import csv
-
-    table = next(p for p in written if p.name.endswith("_objects.csv"))
-    with open(table, encoding="utf-8", newline="") as f:
-        pages = [int(row["page"]) if "page" in row else 0 for row in csv.DictReader(f)]
-    labels = written[0]
-    planes = stack_shape(labels)[0] if labels.suffix.lower() in (".tif", ".tiff") else 1
-    counts = [0] * max(planes, *(p + 1 for p in pages), 1)
-    for page in pages:
-        counts[page] += 1
-    return counts
 
 
 def _write_label_tiff(

@@ -52,6 +52,7 @@ class SlideObjects:
             f".{finals['objects'].name}.ids.partial"
         )
         self.ids = ome.create(self.stage, self.spec)
+        self.counts: list[int] = []
 
     def add_page(self, page: int, rows: Iterable[tuple[int, np.ndarray]], height: int) -> None:
         """Provisional ids of one page from its ``(y, (K, r, W) probabilities)`` rows."""
@@ -69,11 +70,13 @@ class SlideObjects:
         sink.close()
 
     def publish(self, slide) -> list[Path]:
-        """Renumber, measure and publish; returns the objects and table paths."""
+        """Renumber, measure and publish; returns the objects and table paths. ``counts``:
+        then the objects of each page."""
         try:
             pages, h, w, _ = slide.shape
             luts = [self._present(p, h) for p in range(pages)]
-            spec = replace(self.spec, dtype=id_dtype(max(len(lut) - 1 for lut in luts)))
+            self.counts = [len(lut) - 1 for lut in luts]  # ids 0..n: n objects
+            spec = replace(self.spec, dtype=id_dtype(max(self.counts)))
             stage = ome.staging_path(self.finals["objects"])
             out = ome.create(stage, spec)
             tables = [self._renumber(p, h, w, luts[p], out, spec, slide) for p in range(pages)]

@@ -318,6 +318,7 @@ def predict_slide(
     overlay_side: int = OVERLAY_SIDE,
     progress: Callable[[int], None] | None = None,
     group: Group = SOLO,
+    counted: Callable[[list[int]], None] | None = None,
     **settings,
 ) -> list[Path]:
     """Predict a large image (TIFF of any kind, pyramid level ``outputs.level``, or a Zarr /
@@ -333,7 +334,8 @@ def predict_slide(
     (the checkpoint and settings: :func:`~unetlab.inference.records.prediction_record`, as
     ``predict_file`` records them) go into the OME metadata and the overlay's PNG text.
     ``objects``: also ``<stem>_objects.*`` (one id per object) and ``<stem>_objects.csv``
-    (:mod:`unetlab.inference.slide_objects`; one process only). ``overlay`` (colours, or
+    (:mod:`unetlab.inference.slide_objects`; one process only; ``counted``, if given, is
+    called with the objects of each page). ``overlay`` (colours, or
     ``draw_overlay``: the model's): ``<stem>_overlay.png`` of a copy sampled to fit
     ``overlay_side``. In a ``group`` of processes each predicts and writes its own band of
     chunk rows, the main one publishes; all must call this with the same arguments.
@@ -366,7 +368,10 @@ def predict_slide(
             if overlay is not None:
                 drawn = (found, finals, overlay, overlay_side, values, record)
                 extra += _overlay(slide, stages, specs, *drawn)
-            extra += found.publish(slide) if found is not None else []
+            if found is not None:
+                extra += found.publish(slide)
+                if counted is not None:
+                    counted(found.counts)
     _publish(stages, finals, specs, outputs.output_format, group)
     return [finals[key] for key in specs] + extra
 
