@@ -2,7 +2,7 @@
 
 - :func:`object_polygons`: each object's outline, traced exactly along its pixels' edges.
 - :func:`geojson_features` / :func:`write_geojson`: a GeoJSON FeatureCollection of detections
-  that QuPath opens with File > Import objects (or by dragging the file onto the image).
+  that QuPath opens with File > Import objects.
 - :func:`roi_bytes` / :func:`write_imagej_rois`: a .zip of ImageJ ROIs, one per object, that
   Fiji's ROI Manager opens with More > Open (or File > Open).
 
