@@ -44,6 +44,26 @@ def add_parser(sub) -> None:
         "pyramidal OME-TIFF <stem>.tif or OME-Zarr <stem>.ome.zarr, with their pixel size. "
         "--instances adds <stem>_objects.tif and <stem>_objects.csv.",
     )
+    _add_inputs(p)
+    g = p.add_argument_group("outputs")
+    _add_outputs(g)
+    _add_objects(g)
+    _add_folder(g)
+    add_prediction_args(p.add_argument_group("prediction"), tta_help=" (up to 8x slower)")
+    p.add_argument(
+        "--benchmark",
+        action="store_true",
+        help="timing mode: after an untimed warm-up on the first input, print "
+        "images/s and MP/s over the inputs, end to end (read, predict, write) "
+        "and in the model alone",
+    )
+    _add_slides(p.add_argument_group("large images (slides)"))
+    add_device_arg(p)
+    p.set_defaults(run=run)
+
+
+def _add_inputs(p) -> None:
+    """The checkpoint, the inputs and how their axes are read, the output folder."""
     p.add_argument(
         "--checkpoint",
         required=True,
@@ -66,7 +86,10 @@ def add_parser(sub) -> None:
         "(default: as the file's ImageJ, OME or tifffile metadata says; the pages of a file "
         "without any are read as Z planes)",
     )
-    g = p.add_argument_group("outputs")
+
+
+def _add_outputs(g) -> None:
+    """What is written: the labels' encoding, probabilities, the overlay."""
     g.add_argument("--color", action="store_true", help="write labels as a palette PNG")
     g.add_argument(
         "--label-values",
@@ -79,6 +102,10 @@ def add_parser(sub) -> None:
         help="also write class probabilities as float32 TIFF",
     )
     g.add_argument("--overlay", action="store_true", help="also write the labels over the image")
+
+
+def _add_objects(g) -> None:
+    """--instances and how objects are found."""
     g.add_argument(
         "--instances",
         action="store_true",
@@ -94,6 +121,10 @@ def add_parser(sub) -> None:
         help="with --instances, for a two-class membrane model (EM): split cells a membrane "
         "gap merges, seeds where the cell probability > P (e.g. 0.9)",
     )
+
+
+def _add_folder(g) -> None:
+    """What may be skipped or replaced in the output folder."""
     g.add_argument(
         "--skip-existing",
         action="store_true",
@@ -108,15 +139,10 @@ def add_parser(sub) -> None:
         "replace the outputs unetlab wrote there for another input of the same name or "
         "another model (inputs are never replaced)",
     )
-    add_prediction_args(p.add_argument_group("prediction"), tta_help=" (up to 8x slower)")
-    p.add_argument(
-        "--benchmark",
-        action="store_true",
-        help="timing mode: after an untimed warm-up on the first input, print "
-        "images/s and MP/s over the inputs, end to end (read, predict, write) "
-        "and in the model alone",
-    )
-    s = p.add_argument_group("large images (slides)")
+
+
+def _add_slides(s) -> None:
+    """Large images: the level, when to stream, the format, processes."""
     s.add_argument(
         "--level",
         type=int,
@@ -146,8 +172,6 @@ def add_parser(sub) -> None:
         "processes, gloo): files shared out, a large image by bands of rows; the "
         "same as torchrun --nproc_per_node N -m unetlab predict ... (default 1)",
     )
-    add_device_arg(p)
-    p.set_defaults(run=run)
 
 
 def run(args) -> int:
