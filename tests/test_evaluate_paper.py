@@ -74,3 +74,19 @@ def test_two_classes_print_the_challenges_pixel_error_beside_the_wrong_pixels(tm
     none = evaluate_predictions(pred_dir, gt_dir, label_values=[0, 255], boundary_class=None)
     assert "challenge_pixel_error" not in none.to_dict()
     assert "pixel error " not in none.table()
+
+
+def test_predictions_of_mask_values_name_the_fix(tmp_path, capsys):
+    """Files of `unetlab predict --label-values` hold 0/255: the refusal says to predict
+    without --label-values."""
+    gt_dir, pred_dir = tmp_path / "gt", tmp_path / "pred"
+    write_png(gt_dir / "a.png", GT)
+    write_png(pred_dir / "a.png", GT)  # mask values, not class indices
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir)]
+    assert main([*argv, "--label-values", "0", "255"]) != 0
+    err = capsys.readouterr().err
+    assert "the predictions hold 255, the mask value of class 1" in err
+    assert "predict again without --label-values" in err
+    argv += ["--label-values", "0", "255", "--class-names", "membrane", "cell"]
+    assert main(argv) != 0
+    assert "unetlab predict without --label-values" in capsys.readouterr().err

@@ -218,11 +218,19 @@ def _too_many_classes(names: Sequence[str], pred_top: int, gt_top: int) -> str:
     """Why class indices beyond ``names`` cannot be scored, and the fix, by the side that
     holds them."""
     said = f"there are {len(names)} classes ({', '.join(names)})"
+    if pred_top >= len(names) and str(pred_top) in names:  # unetlab predict --label-values
+        return (
+            f"the predictions hold {pred_top}, the mask value of class "
+            f"{names.index(str(pred_top))}, but class indices 0..{len(names) - 1} are scored; "
+            "files of unetlab predict --label-values hold mask values: predict again without "
+            "--label-values (or save the class indices)"
+        )
     if pred_top >= len(names):
         return (
             f"the predictions hold class index {pred_top} but {said}; predictions must hold "
-            "class indices (not label values such as 255), or object ids: --pred-instances "
-            "(pred_instances=True), or <stem>_objects.tif files"
+            "class indices (not label values such as 255: unetlab predict without "
+            "--label-values), or object ids: --pred-instances (pred_instances=True), or "
+            "<stem>_objects.tif files"
         )
     return (
         f"the masks hold class index {gt_top} but {said}; every class needs a label value / "
