@@ -1,10 +1,31 @@
 """Predict image files and write the results: label images, probabilities, overlays.
 
 :func:`predict_file` reads a PNG/JPEG/TIFF (also multi-page) and writes label images,
-probabilities, overlays and, on request, objects; large images (TIFFs above ``LARGE_PIXELS`` px a page, pyramid
-levels, Zarr / OME-Zarr folders) go to :func:`unetlab.inference.slides.predict_slide`, which
-reads them window by window and writes tiled pyramidal OME-TIFF or OME-Zarr, so memory is
-bounded by the tiles, not the image.
+probabilities, overlays and, on request, objects; large images (TIFFs above ``LARGE_PIXELS``
+px a page, pyramid levels, Zarr / OME-Zarr folders) go to
+:func:`unetlab.inference.slides.predict_slide`, which reads them window by window and writes
+tiled pyramidal OME-TIFF or OME-Zarr, so memory is bounded by the tiles, not the image.
+
+The outputs of an input read whole, ``<stem>`` being
+:func:`~unetlab.inference.slides.output_stem` (``slide.ome.tif``: ``slide``):
+
+- ``<stem>.png``: labels of the input's size, class indices 0..K-1 (``label_values``: the
+  model's mask values instead; ``color``: a palette PNG; a model trained on palette masks
+  always writes a palette PNG in its data set's colours). Multi-page inputs, and TIFFs that
+  record a pixel size, give ``<stem>.tif`` instead: an ImageJ TIFF with the pixel size; a
+  stack keeps the input's T and Z axes (TZYX, TYX, ZYX) and its frame interval.
+- ``<stem>_prob.tif`` (``save_probabilities``): float32 (K, H, W), for a stack (T, Z, K, H,
+  W) of its axes.
+- ``<stem>_overlay.png`` (``draw_overlay``; ``.tif`` as the labels), with object outlines.
+- ``<stem>_objects.tif`` (``objects``): one id per object (uint16, uint32 past 65,535
+  objects; a stack: ids per plane), and ``<stem>_objects.csv``
+  (:func:`unetlab.inference.measure.object_table`, with ``page``, and ``t`` / ``t_s`` /
+  ``z`` / ``z_um`` columns for stacks).
+
+The axes of a TIFF are read from its ImageJ, OME or tifffile metadata; ``axes=`` (e.g.
+``"TYX"``, ``"ZYX"``, ``"CYX"``, ``"YXC"``, ``"TCYX"``: T time, Z depth, C channels) says
+them for a file that records none (pages of such a file are read as Z planes, with a
+warning; pages a few pixels wide, a (Y, X, C) array saved without axes, are refused).
 """
 
 from __future__ import annotations
@@ -425,7 +446,9 @@ def predict_file(
     counted: Callable[[list[int]], None] | None = None,
     **settings,
 ) -> list[Path]:
-    """Predict one image file and write its outputs into ``out_dir``; return their paths.
+    """Predict one image file and write its outputs into ``out_dir``; return their paths
+    (the outputs are listed in this module's description; the label image is written last,
+    all atomically).
 
     ``outputs`` (:class:`~unetlab.inference.records.OutputOptions`) says what is written;
     ``options`` (:class:`~unetlab.inference.predict.PredictOptions`) how the image is
@@ -433,43 +456,22 @@ def predict_file(
     ``tile_size=``, ...). ``channel=`` may also be the name of a channel the file records
     (ImageJ label, OME ``Channel Name``; case-insensitive). A 1-channel image given to a
     1-channel model is predicted as it is unless ``channel`` is given (not the model's
-    ``data.channel``).
-
-    ``<stem>.png``: labels of the input's size, class indices 0..K-1 (``label_values``: the
-    model's mask values instead; ``color``: a palette PNG; a model trained on palette masks
-    always writes a palette PNG in its data set's colours). Multi-page inputs, and TIFFs
-    that record a pixel size, give ``<stem>.tif`` instead (ImageJ TIFF with the pixel size;
-    a stack keeps the input's T and Z axes: TZYX, TYX, ZYX, with its frame interval);
-    The axes of a TIFF are read from its ImageJ, OME or tifffile metadata; ``axes`` (e.g.
-    ``"TYX"``, ``"ZYX"``, ``"CYX"``, ``"YXC"``, ``"TCYX"``: T time, Z depth, C channels)
-    says them for a file that records none (pages of such a file are read as Z planes, with
-    a warning; pages a few pixels wide, a (Y, X, C) array saved without axes, are refused).
-    ``<stem>`` is :func:`~unetlab.inference.slides.output_stem` (``slide.ome.tif``:
-    ``slide``). ``save_probabilities``: ``<stem>_prob.tif``, float32 (K, H, W) or, for a
-    stack, (T, Z, K, H, W) of its axes. ``draw_overlay``: ``<stem>_overlay.png`` (``.tif``
-    as the labels). ``objects`` (e.g. ``ObjectOptions.for_model(model)``): also
-    ``<stem>_objects.tif``, one id per object (uint16, uint32 past 65,535 objects; a stack
-    gives one plane per plane, ids per plane) and ``<stem>_objects.csv``
-    (:func:`unetlab.inference.measure.object_table`, with ``page``, and ``t`` / ``t_s`` /
-    ``z`` / ``z_um`` columns for stacks), and object outlines in the overlay; ``counted``, if
+    ``data.channel``). ``axes``: the file's axes, where it records none. ``counted``, if
     given, is called with the objects found in each plane (``[n]`` for one image).
 
     Large inputs (TIFFs above ``large_threshold`` px a page, default ``LARGE_PIXELS``;
     ``level`` > 0; Zarr folders) are streamed by :func:`~unetlab.inference.slides.predict_slide`
     into ``output_format`` (``"ome-tiff"``: ``<stem>.tif``, ``"ome-zarr"``: ``<stem>.ome.zarr``),
     pyramidal, with the input's pixel size; ``draw_overlay``: ``<stem>_overlay.png`` on a
-    copy sampled to fit 4096 px (one process); ``group``: processes that share the
-    image. All writes are atomic and the label image is written last.
+    copy sampled to fit 4096 px (one process); ``group``: processes that share the image.
 
     ``out_dir`` is checked and locked as ``unetlab predict`` checks its ``--output``
-    (:func:`prediction_folder`): a folder holding files unetlab did not write (its manifest,
-    ``.unetlab-outputs``, lists those it wrote, and the input each was made from) is refused,
-    so none of them is replaced, and so are outputs of another input of the same name
+    (:func:`prediction_folder`): a folder holding files unetlab did not write is refused, so
+    none of them is replaced, and so are outputs of another input of the same name
     (``x.png``'s, for ``x.ome.tif``), unless ``overwrite``; ``path`` itself is never
-    replaced (a folder of images: :func:`unetlab.inference.folders.predict_folder`). Raises
-    ImageReadError/UnetlabError for unreadable or unfit images, OutputError for such an
-    output folder (or a full or read-only disk), OutOfMemoryError naming the settings to
-    lower. NaN or infinite pixels raise UnetlabError naming how many.
+    replaced. Raises ImageReadError/UnetlabError for unreadable or unfit images (NaN or
+    infinite pixels: naming how many), OutputError for such an output folder (or a full or
+    read-only disk), OutOfMemoryError naming the settings to lower.
     """
     given = dict(axes=axes, progress=progress, counted=counted)
     file = _File.of(model, Path(path), Path(out_dir), outputs, options, settings, **given)
