@@ -35,6 +35,7 @@ COMMANDS = (
     "bench",
     "export",
     "config",
+    "weightmap",
 )
 
 

@@ -41,7 +41,7 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import ndimage
 
-from unetlab.data.labels import compact_ids
+from unetlab.data.labels import IGNORE_INDEX, compact_ids, encode_mask
 from unetlab.data.labels import instances as label_instances
 from unetlab.errors import UnetlabError
 
@@ -263,3 +263,37 @@ def _per_class_weights(labels, class_weights, num_classes, ignore_index) -> np.n
             f"{num_classes - 1}; give one weight per class"
         )
     return given
+
+
+def mask_weight_map(
+    mask: np.ndarray,
+    *,
+    label_values: Sequence[int] | None = None,
+    class_names: Sequence[str] | None = None,
+    ignore_value: int | None = None,
+    w0: float = 10.0,
+    sigma: float = 5.0,
+) -> tuple[np.ndarray, int]:
+    """The weight map training makes of one mask as stored (mask values, e.g. ISBI's 0/255):
+    (H, W) float32 weights and the background class index (:func:`background_class`).
+
+    ``label_values``: the mask value of each class (None: the sorted values found, less
+    ``ignore_value``); ``class_names``: one per class, which may name the background."""
+    mask = np.asarray(mask)
+    if label_values is None:
+        label_values = [int(v) for v in np.unique(mask) if v != ignore_value]
+    label_values = list(label_values)
+    background = background_class(label_values, class_names)
+    labels = encode_mask(mask, label_values, ignore_value=ignore_value)
+    foreground = [k for k in range(len(label_values)) if k != background]
+    weights = weight_map(
+        labels, w0=w0, sigma=sigma, foreground=foreground, ignore_index=IGNORE_INDEX
+    )
+    return weights, background
+
+
+def weight_preview(weights: np.ndarray) -> np.ndarray:
+    """(H, W) uint8 picture of ``weights``: 0 is weight 0, 255 the largest weight."""
+    top = float(np.max(weights, initial=0.0))
+    scaled = np.asarray(weights, np.float64) * (255.0 / top) if top > 0 else np.zeros(weights.shape)
+    return np.round(scaled).astype(np.uint8)

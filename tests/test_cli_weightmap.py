@@ -1,0 +1,63 @@
+"""`unetlab weightmap`: the training weight map of masks, written as float32 TIFF + PNG."""
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from unetlab.cli import main
+from unetlab.data.labels import encode_mask
+from unetlab.data.weightmap import mask_weight_map, weight_map, weight_preview
+from unetlab.errors import DatasetError
+
+
+def grid(size: int = 40) -> np.ndarray:
+    mask = np.full((size, size), 255, np.uint8)
+    mask[::8, :] = mask[:, ::8] = 0  # membrane 0 around cells 255
+    return mask
+
+
+def test_the_maps_are_the_training_maps(tmp_path, capsys):
+    (tmp_path / "masks").mkdir()
+    Image.fromarray(grid()).save(tmp_path / "masks" / "a.png")
+    argv = ["weightmap", str(tmp_path / "masks"), "--output", str(tmp_path / "out")]
+    assert main([*argv, "--w0", "8", "--sigma", "4"]) == 0
+    weights = tifffile.imread(tmp_path / "out" / "a_weights.tif")
+    expected = weight_map(encode_mask(grid(), [0, 255]), w0=8, sigma=4)
+    assert weights.dtype == np.float32 and np.array_equal(weights, expected)
+    preview = np.array(Image.open(tmp_path / "out" / "a_weights.png"))
+    assert preview.dtype == np.uint8 and preview.max() == 255
+    assert np.array_equal(preview, weight_preview(expected))
+    assert "a.png: weights 1.00.." in capsys.readouterr().out
+    # membrane as class 1: the same map, its background found by the name
+    argv[-1] = str(tmp_path / "inv")
+    assert main([*argv, "--w0", "8", "--sigma", "4", "--label-values", "255", "0"]) == 0
+    assert np.array_equal(tifffile.imread(tmp_path / "inv" / "a_weights.tif"), expected)
+
+
+def test_an_input_is_never_written_over(tmp_path, capsys):
+    Image.fromarray(grid()).save(tmp_path / "a.png")
+    Image.fromarray(grid()).save(tmp_path / "a_weights.png")  # also a mask given
+    before = (tmp_path / "a_weights.png").read_bytes()
+    masks = [str(tmp_path / "a.png"), str(tmp_path / "a_weights.png")]
+    assert main(["weightmap", *masks, "--output", str(tmp_path)]) != 0
+    assert "would write over its input" in capsys.readouterr().err
+    assert (tmp_path / "a_weights.png").read_bytes() == before
+
+
+def test_mask_weight_map_names_its_background():
+    weights, background = mask_weight_map(grid(), class_names=["membrane", "cell"])
+    assert background == 0 and weights[0, 4] > 5 > weights[4, 4]
+    _, background = mask_weight_map(grid(), label_values=[255, 0], class_names=["c", "m"])
+    assert background == 1
+    with pytest.raises(DatasetError, match=r"label value\(s\) \[255\] are not among"):
+        mask_weight_map(grid(), label_values=[0, 1])
+
+
+def test_a_value_outside_the_label_values_is_named_with_the_flag(tmp_path, capsys):
+    Image.fromarray(grid()).save(tmp_path / "a.png")
+    argv = ["weightmap", str(tmp_path / "a.png"), "--output", str(tmp_path / "o")]
+    assert main([*argv, "--label-values", "0", "1"]) != 0
+    err = capsys.readouterr().err
+    assert "a.png holds mask value(s) 255, not among --label-values 0 1" in err
+    assert not (tmp_path / "o").exists()
