@@ -8,7 +8,8 @@ import logging
 import math
 import statistics
 import time
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -23,6 +24,12 @@ log = logging.getLogger(__name__)
 VALIDATION_SHARE = 0.1  # with a time budget, validations take at most this share of the time
 #: with a time budget, the label offset's measurement may take at most this share of it
 OFFSET_SHARE = 0.2
+#: a validation forward's time per input pixel as a share of a training step's (forward and
+#: backward) per input pixel; measured 0.43 for the paper net on a 2-core CPU (s29 audit:
+#: 16 s per ISBI slice, 700 x 700 px with its border, against 25 s per 572 x 572 step)
+FORWARD_SHARE = 0.5
+#: the budget's readings whose median gap is taken as a step's time
+STEP_GAPS = 25
 
 
 def build_optimizer(model: nn.Module, train) -> torch.optim.Optimizer:
@@ -86,7 +93,10 @@ class TimeBudget:
     a schedule not run on the clock (none, plateau) it only ends the run; a
     :class:`BudgetSchedule` anneals over it. ``reserve`` seconds at its end are kept for the
     last validation and the label offset's measurement (set by the :class:`ValidationPacer`;
-    at most half the budget). The seconds used travel in ``state_dict`` (as last read:
+    at most half the budget); until a validation has run, ``first_validation`` (its expected
+    cost in training steps, :func:`first_validation_steps`) times a step's time (the median
+    gap between the budget's readings: the loop reads it after every step) is kept instead,
+    so that a run whose first validation is its last still ends in time. The seconds used travel in ``state_dict`` (as last read:
     reading the clock there would break the lock-step reading of a clock shared between
     processes), so a resumed run spends what is left of the budget, not a new one."""
 
@@ -104,12 +114,27 @@ class TimeBudget:
         self._before, self._since = 0.0, now if since is None else since
         self._read = now - self._since  # elapsed() as last read
         self.reserve = 0.0
+        self.first_validation = 0.0  # its expected cost in steps, kept until one has run
+        self._gaps: deque[float] = deque(maxlen=STEP_GAPS)  # seconds between readings
         self.offset_dropped = False  # the label offset left out as too costly (ValidationPacer)
 
     def elapsed(self) -> float:
         """Seconds of the budget used (this process's time plus a resumed run's)."""
-        self._read = self._before + self.clock() - self._since
-        return self._read
+        read = self._before + self.clock() - self._since
+        self._gaps.append(read - self._read)
+        self._read = read
+        return read
+
+    def step_seconds(self) -> float:
+        """A training step's seconds: the median gap between the recent readings (0: none)."""
+        return statistics.median(self._gaps) if self._gaps else 0.0
+
+    def held_back(self) -> float:
+        """Seconds kept at the end: the reserve, or before a validation has measured one,
+        the first validation's expected cost (``first_validation`` steps)."""
+        if self.reserve > 0 or not self.first_validation:
+            return self.reserve
+        return self.first_validation * self.step_seconds()
 
     @property
     def seconds_spent(self) -> float:
@@ -118,7 +143,7 @@ class TimeBudget:
 
     def _training(self) -> float:
         """Seconds of the budget for training: all but the reserve."""
-        return max(self.seconds - self.reserve, 0.5 * self.seconds)
+        return max(self.seconds - self.held_back(), 0.5 * self.seconds)
 
     def spent(self) -> bool:
         return self.elapsed() >= self._training()
@@ -136,6 +161,7 @@ class TimeBudget:
         process's since it began."""
         self._before = state["elapsed"]
         self.elapsed()
+        self._gaps.clear()  # the jump to the resumed run's seconds is no step
         self.reserve = state.get("reserve", 0.0)
         self.offset_dropped = state.get("offset_dropped", False)
 
@@ -191,7 +217,7 @@ class BudgetSchedule(TimeBudget):
         # a later, cheaper validation shrinks the reserve: progress then waits, never goes back
         self.reached = progress = max(self.reached, self.progress())
         if progress >= 1.0 and not self.done:
-            self.done, self.kept = True, self.reserve
+            self.done, self.kept = True, self.held_back()
         self._set_lr(progress)
 
     def _set_lr(self, progress: float) -> None:
@@ -227,7 +253,7 @@ class BudgetSchedule(TimeBudget):
         run go on, the lr set to the new curve's value now; a shorter one may be spent)."""
         self.reached = self._progress(self._read)
         self.done = self.reached >= 1.0
-        self.kept = self.reserve if self.done else 0.0
+        self.kept = self.held_back() if self.done else 0.0
         self._set_lr(self.reached)
 
 
@@ -309,19 +335,32 @@ def offset_fit_cost(cfg: Config) -> float:
 
 
 def time_budget(
-    cfg, scheduler, budget: TimeBudget | None
+    cfg, scheduler, budget: TimeBudget | None, *, first_validation: float = 0.0
 ) -> tuple[Callable[[], bool], ValidationPacer]:
     """(is the ``train.max_minutes`` budget spent?, the pacer of validations). Without a
     budget nothing runs out and every ``val_every``-th epoch validates. A budget run by the
     schedule keeps time at its end for the last validation and the label offset's
-    measurement; so does ``budget`` (none, plateau), which only stops the run."""
-    if isinstance(scheduler, BudgetSchedule):
-        after = offset_fit_cost(cfg)
-        return scheduler.spent, ValidationPacer(VALIDATION_SHARE, budget=scheduler, after=after)
-    if budget is not None:
-        after = offset_fit_cost(cfg)
-        return budget.spent, ValidationPacer(VALIDATION_SHARE, budget=budget, after=after)
-    return lambda: False, ValidationPacer(1.0)
+    measurement; so does ``budget`` (none, plateau), which only stops the run. Before any
+    validation has run, ``first_validation`` (its expected cost in training steps,
+    :func:`first_validation_steps`) is kept."""
+    timer = scheduler if isinstance(scheduler, BudgetSchedule) else budget
+    if timer is None:
+        return lambda: False, ValidationPacer(1.0)
+    timer.first_validation = first_validation
+    after = offset_fit_cost(cfg)
+    return timer.spent, ValidationPacer(VALIDATION_SHARE, budget=timer, after=after)
+
+
+def first_validation_steps(cfg: Config, model: nn.Module, val: Sequence) -> float:
+    """What the first validation is expected to cost, in training steps, before one has
+    run: the input pixels of the validation images (``val``: samples with a ``mask``), each
+    grown by the net's border on every side as overlap-tile reads it, times
+    :data:`FORWARD_SHARE` (a forward without the backward), over a training step's input
+    pixels (``train.batch_size`` tiles of ``data.tile_size``)."""
+    border = getattr(model, "border", 0)
+    shapes = [s.mask.shape[-2:] for s in val]
+    pixels = sum((h + 2 * border) * (w + 2 * border) for h, w in shapes)
+    return FORWARD_SHARE * pixels / (cfg.train.batch_size * cfg.data.tile_size**2)
 
 
 def validation_due(epoch: int, train, out_of_time, pacer: ValidationPacer, clock) -> bool:
