@@ -16,7 +16,8 @@ CONFIGS = Path(__file__).resolve().parents[1] / "configs"
 def test_the_plan_keeps_every_value_of_the_paper_recipe(tmp_path):
     rng = np.random.default_rng(0)
     mask = np.full((64, 64), 255, np.uint8)
-    mask[::8, :] = mask[:, ::8] = 0  # a membrane network around 49 cells
+    for k in range(3):  # a membrane network 3 px wide around 64 cells: none touch
+        mask[k::8, :] = mask[:, k::8] = 0
     for sub in ("images", "masks"):
         (tmp_path / sub).mkdir()
     for i in range(10):
@@ -28,3 +29,7 @@ def test_the_plan_keeps_every_value_of_the_paper_recipe(tmp_path):
     planned, plan = plan_training(cfg)
     assert planned.to_dict() == cfg.to_dict()
     assert all(c.user for c in plan.choices), [c.key for c in plan.choices if not c.user]
+    # where the plan would choose otherwise it says so, beside the value kept
+    said = {c.key: c.line() for c in plan.choices}
+    assert said["data.weight_map"].startswith("data.weight_map = true: set in ")
+    assert "(the plan would choose false" in said["data.weight_map"]
