@@ -155,8 +155,8 @@ def _add_scores(c) -> None:
         "--object-scores",
         action="store_true",
         help="compute the ISBI and object scores for more than two classes too (default: "
-        "only for two classes or object ids; with more, class 0 is taken as the boundary "
-        "and each region of another class as an object)",
+        "only for two classes or object ids; with more, the boundary class is taken as "
+        "the boundary and each region of another class as an object)",
     )
     c.add_argument(
         "--connectivity",

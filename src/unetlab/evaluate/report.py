@@ -347,9 +347,9 @@ def _challenge_line(s: dict, names: Sequence[str], boundary: int | None) -> list
 
 def _left_out(classes: int, option: str) -> str:
     return (
-        f"ISBI and object scores left out for {classes} classes: they take class 0 as the "
-        "boundary and each region of another class as an object (made for membrane/cell or "
-        f"object masks); {option} computes them"
+        f"ISBI and object scores left out for {classes} classes: they take one class as the "
+        "boundary (the background) and each region of another class as an object (made for "
+        f"membrane/cell or object masks); {option} computes them"
     )
 
 
