@@ -19,7 +19,9 @@ def test_fields_by_name_replace_the_given_options_and_leave_the_rest():
     outputs, rest = OutputOptions.taken(given, dict(draw_overlay=True, tile_size=64))
     assert outputs == OutputOptions(color=True, level=2, draw_overlay=True)
     assert rest == {"tile_size": 64}
-    assert outputs.wanted == dict(probabilities=False, overlay=True, objects=False)
+    assert outputs.wanted == dict(
+        probabilities=False, overlay=True, objects=False, geojson=False, rois=False
+    )
 
 
 def test_objects_given_as_a_function_of_the_model_are_made_for_it():

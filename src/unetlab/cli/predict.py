@@ -42,7 +42,8 @@ def add_parser(sub) -> None:
         "images (TIFFs of more than 67 megapixels a page, --large-pixels; any --level above "
         "0; OME-Zarr folders) are read and written window by window: "
         "pyramidal OME-TIFF <stem>.tif or OME-Zarr <stem>.ome.zarr, with their pixel size. "
-        "--instances adds <stem>_objects.tif and <stem>_objects.csv.",
+        "--instances adds <stem>_objects.tif and <stem>_objects.csv, --outlines their "
+        "outlines for QuPath and Fiji.",
     )
     _add_inputs(p)
     g = p.add_argument_group("outputs")
@@ -113,6 +114,14 @@ def _add_objects(g) -> None:
         "background) and <stem>_objects.csv (area, centroid, box, shape and intensity "
         "measures); outlines in the overlay",
     )
+    g.add_argument(
+        "--outlines",
+        choices=["geojson", "imagej", "both"],
+        help="with --instances (an instance model): also write each object's outline, "
+        "<stem>_objects.geojson (QuPath: File > Import objects) and/or "
+        "<stem>_objects_rois.zip (Fiji: File > Open gives the ROI Manager; ROI 0012 is "
+        "object 12); large images: geojson only",
+    )
     add_object_args(g, "with --instances")
     g.add_argument(
         "--watershed-seeds",
@@ -129,7 +138,8 @@ def _add_folder(g) -> None:
         "--skip-existing",
         action="store_true",
         help="skip inputs whose outputs asked for (labels, and --overlay, --instances, "
-        "--save-probabilities ones) an earlier unetlab predict wrote into this folder",
+        "--outlines, --save-probabilities ones) an earlier unetlab predict wrote into this "
+        "folder",
     )
     g.add_argument(
         "--overwrite",
@@ -228,6 +238,7 @@ def output_options(args):
         save_probabilities=args.save_probabilities,
         draw_overlay=args.overlay,
         objects=(lambda model: _objects(args, model)) if args.instances else None,
+        outlines=args.outlines,
         level=args.level,
         large_threshold=args.large_pixels,
         output_format=args.output_format,
@@ -241,6 +252,7 @@ def _check_flags(args) -> None:
     if args.color and args.label_values:
         raise UnetlabError("--color and --label-values exclude each other: choose one")
     given = object_flags_given(args) + ["--watershed-seeds"] * (args.watershed_seeds is not None)
+    given += ["--outlines"] * (args.outlines is not None)
     if given and not args.instances:
         raise UnetlabError(f"{given[0]} applies to --instances: add --instances or drop it")
     check_object_args(args, watershed_seeds=args.watershed_seeds)

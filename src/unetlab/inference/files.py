@@ -21,6 +21,10 @@ The outputs of an input read whole, ``<stem>`` being
   objects; a stack: ids per plane), and ``<stem>_objects.csv``
   (:func:`unetlab.inference.measure.object_table`, with ``page``, and ``t`` / ``t_s`` /
   ``z`` / ``z_um`` columns for stacks).
+- ``<stem>_objects.geojson`` (``outlines`` "geojson" or "both": QuPath's File > Import
+  objects) and ``<stem>_objects_rois.zip`` ("imagej" or "both": Fiji's ROI Manager), each
+  object's outline traced along its pixels' edges (:mod:`unetlab.inference.outlines`); a
+  stack's in one file, each object on its plane (as the table's ``page`` column).
 
 The axes of a TIFF are read from its ImageJ, OME or tifffile metadata; ``axes=`` (e.g.
 ``"TYX"``, ``"ZYX"``, ``"CYX"``, ``"YXC"``, ``"TCYX"``: T time, Z depth, C channels) says
@@ -56,6 +60,12 @@ from unetlab.errors import OutputError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.measure import object_table, plane_columns, with_micrometres
 from unetlab.inference.objects import id_dtype, objects_from_probabilities
+from unetlab.inference.outlines import (
+    geojson_features,
+    object_polygons,
+    write_collection,
+    write_imagej_rois,
+)
 from unetlab.inference.pages import channel_index, page_channel, page_colour, read_pages
 from unetlab.inference.predict import (
     PredictOptions,
@@ -115,7 +125,8 @@ log = logging.getLogger(__name__)
 
 def output_paths(out_dir: Path, stem: str, *, stack: bool) -> dict[str, Path]:
     """Where the outputs of one input go: ``labels``, ``probabilities``, ``overlay``,
-    ``objects`` (object ids) and ``table`` (one row per object). ``stack``: TIFF labels and
+    ``objects`` (object ids), ``table`` (one row per object), ``geojson`` and ``rois``
+    (object outlines). ``stack``: TIFF labels and
     overlay (a multi-page input, or a TIFF with a pixel size), else PNG."""
     ext = ".tif" if stack else ".png"
     return {
@@ -124,6 +135,8 @@ def output_paths(out_dir: Path, stem: str, *, stack: bool) -> dict[str, Path]:
         "overlay": out_dir / f"{stem}_overlay{ext}",
         "objects": out_dir / f"{stem}_objects.tif",
         "table": out_dir / f"{stem}_objects.csv",
+        "geojson": out_dir / f"{stem}_objects.geojson",
+        "rois": out_dir / f"{stem}_objects_rois.zip",
     }
 
 
@@ -139,11 +152,21 @@ _ROLES = {
     "probabilities": "probabilities",
     "objects": "object ids",
     "table": "object table",
+    "geojson": "object outlines (GeoJSON)",
+    "rois": "object outlines (ImageJ ROIs)",
 }
+#: every kind of output, as :func:`output_roles` takes them: an input's outputs of any kind
+EVERY = dict(probabilities=True, overlay=True, objects=True, geojson=True, rois=True)
 
 
 def output_roles(
-    stem: str, *, probabilities: bool = False, overlay: bool = False, objects: bool = False
+    stem: str,
+    *,
+    probabilities: bool = False,
+    overlay: bool = False,
+    objects: bool = False,
+    geojson: bool = False,
+    rois: bool = False,
 ) -> dict[str, str]:
     """Every file name :func:`predict_file` may write for an input whose outputs are called
     ``stem`` (:func:`~unetlab.inference.slides.output_stem`), and what each holds: the labels
@@ -152,6 +175,7 @@ def output_roles(
     wanted = {"labels", "overlay"} if overlay else {"labels"}
     wanted |= {"probabilities"} if probabilities else set()
     wanted |= {"objects", "table"} if objects else set()
+    wanted |= {k for k, on in (("geojson", geojson), ("rois", rois)) if on}
     every = [output_paths(Path(), stem, stack=stack) for stack in (False, True)]
     every += [output_names(stem, output_format) for output_format in FORMATS]
     return {str(name): _ROLES[key] for each in every for key, name in each.items() if key in wanted}
@@ -270,7 +294,7 @@ def other_models(
     found: dict[Path, str] = {}
     for f in files:
         mine = (None, input_source(f))
-        for name in output_roles(output_stem(f), probabilities=True, overlay=True, objects=True):
+        for name in output_roles(output_stem(f), **EVERY):
             key = keys.get(name)
             if name not in ours or ours[name] not in mine or not (out_dir / name).exists():
                 continue
@@ -328,9 +352,8 @@ def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:
     the outputs asked for (``wanted``, as for :func:`output_roles`), then the other names of
     each input's outputs (an overlay not asked for now, the other format), unless another
     input writes that name."""
-    every = dict(probabilities=True, overlay=True, objects=True)
     sources: dict[str, str] = {}
-    for roles in (wanted, every):
+    for roles in (wanted, EVERY):
         for f in files:
             for name in output_roles(output_stem(f), **roles):
                 sources.setdefault(name, input_source(f))
@@ -515,6 +538,7 @@ class _File:
     def of(cls, model, path: Path, out_dir: Path, outputs, options, settings: dict, **given):
         """The settings checked and resolved (a channel named: its index in the file)."""
         outputs, settings = OutputOptions.taken(outputs, settings)
+        outputs = outputs.for_model(model)  # outlines of a semantic model refused
         values = outputs.values(model, path.name)
         asked = settings.get("channel", options.channel if options is not None else None)
         if isinstance(asked, str):  # a channel the file names (--channel DAPI)
@@ -580,7 +604,9 @@ def _predict_whole(file: _File) -> list[Path]:
         write_tiff(paths["probabilities"], prob, photometric="minisblack", **prob_meta)
         written.append(paths["probabilities"])
     if o.objects is not None:
-        tables, planes = _write_objects(paths, stack, ids, meta["pixel"], axes, record=file.record)
+        outlines = _Outlines.of(model, o)
+        found = (paths, stack, ids, meta["pixel"], axes)
+        tables, planes = _write_objects(*found, record=file.record, outlines=outlines)
         written += tables
         if file.counted is not None:
             file.counted(planes)
@@ -678,10 +704,11 @@ def _write_objects(
     axes: PageAxes,
     *,
     record: Provenance | None = None,
+    outlines: _Outlines | None = None,
 ) -> tuple[list[Path], list[int]]:
     """``<stem>_objects.tif`` (with the input's ``pixel`` size and pages' ``axes``, and
-    ``record``) and ``<stem>_objects.csv`` of the pages' object ids: (their paths, the
-    objects of each page)."""
+    ``record``), ``<stem>_objects.csv`` of the pages' object ids and the ``outlines`` asked
+    for: (their paths, the objects of each page)."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
     objects, id_axes = _hyperstack([i.astype(dtype) for i in ids], axes, "YX")
     scale = tiff_kwargs(_scale(dtype, id_axes, pixel, axes), record)
@@ -694,10 +721,68 @@ def _write_objects(
         tables = [
             {**_page_columns(p, len(t["id"]), axes, pixel), **t} for p, t in enumerate(tables)
         ]
-    table = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
     size = None if pixel is None else pixel.size  # (y, x) um, as read_pixel_size gives it
-    write_csv(paths["table"], with_micrometres(table, size))
-    return [paths["objects"], paths["table"]], planes
+    tables = [with_micrometres(t, size) for t in tables]
+    write_csv(paths["table"], {k: np.concatenate([t[k] for t in tables]) for k in tables[0]})
+    written = [paths["objects"], paths["table"]]
+    if outlines is not None:
+        written += outlines.write(paths, ids, tables, size, axes)
+    return written, planes
+
+
+@dataclasses.dataclass(frozen=True)
+class _Outlines:
+    """The object outlines asked for (``geojson``, ``rois``) and the class QuPath files
+    the objects under (``name``: the model's foreground class, its last)."""
+
+    geojson: bool = False
+    rois: bool = False
+    name: str | None = None
+
+    @classmethod
+    def of(cls, model, outputs: OutputOptions) -> _Outlines | None:
+        wanted = outputs.wanted
+        if not (wanted["geojson"] or wanted["rois"]):
+            return None
+        classes = list(getattr(model, "classes", None) or [])
+        return cls(wanted["geojson"], wanted["rois"], classes[-1] if classes else None)
+
+    def write(self, paths: dict, ids: list, tables: list[dict], size, axes: PageAxes):
+        """Each plane's outlines traced once (:func:`object_polygons`), written to
+        ``paths["geojson"]`` (measured by ``tables``, the plane's rows of the CSV) and
+        ``paths["rois"]``; a stack's objects on their planes. Returns the paths written."""
+        polygons = [object_polygons(i) for i in ids]
+        stack, written = len(ids) > 1, []
+        if self.geojson:
+            planes = [_plane(axes, p) if stack else None for p in range(len(ids))]
+            collections = [
+                geojson_features(
+                    found, pixel_size=size, class_names=self.name, measurements=t, plane=at
+                )
+                for found, t, at in zip(polygons, tables, planes, strict=True)
+            ]
+            written.append(write_collection(paths["geojson"], collections))
+        if self.rois:
+            at = [_imagej_slice(axes, p) for p in range(len(ids))]
+            rois = polygons if stack else polygons[0]
+            written.append(write_imagej_rois(paths["rois"], rois, positions=at if stack else None))
+        return written
+
+
+def _plane(axes: PageAxes, page: int) -> dict[str, int]:
+    """QuPath's plane of ``page`` (``z``, ``t``; a stack of no known axes: its pages as z)."""
+    index = axes.index(page)
+    return {"z": index.get("z", 0), "t": index.get("t", 0)} if index else {"z": page}
+
+
+def _imagej_slice(axes: PageAxes, page: int) -> int:
+    """The 1-based slice of ``page`` in the ImageJ TIFF its outputs are written as (T, then
+    Z, of one channel)."""
+    index = axes.index(page)
+    if not index:
+        return page + 1
+    depth = axes.shape[axes.letters.index("Z")] if "Z" in axes.letters else 1
+    return index.get("t", 0) * depth + index.get("z", 0) + 1
 
 
 def _write_label_tiff(

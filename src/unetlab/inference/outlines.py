@@ -5,6 +5,8 @@
   that QuPath opens with File > Import objects.
 - :func:`roi_bytes` / :func:`write_imagej_rois`: a .zip of ImageJ ROIs, one per object, that
   Fiji's ROI Manager opens with More > Open (or File > Open).
+- :func:`boxed_polygons`: outlines traced window by window, for a label image larger than
+  memory; :func:`write_collection`: the planes of a stack as one GeoJSON file.
 
 Conventions. Coordinates are pixel corners in the image's pixels, ``x`` (column) then ``y``
 (row): pixel ``(row, col)`` is the unit square from ``(col, row)`` to ``(col + 1, row + 1)``,
@@ -33,7 +35,7 @@ import os
 import struct
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -74,6 +76,24 @@ def object_polygons(labels: np.ndarray) -> dict[int, Polygons]:
     for index, box in enumerate(ndimage.find_objects(labels), start=1):
         if box is not None:
             out[index] = _outline(labels[box] == index, box[1].start, box[0].start)
+    return out
+
+
+def boxed_polygons(
+    window: np.ndarray, boxes: Mapping[int, tuple[int, int, int, int]], *, origin=(0, 0)
+) -> dict[int, Polygons]:
+    """The outlines of the objects ``boxes`` names, ``{id: (top, left, bottom, right)}``
+    (their bounding boxes in the image, bottom and right exclusive: the ``bbox_*`` columns of
+    :func:`unetlab.inference.measure.object_table`), traced in ``window``: the part of the
+    label image whose top-left pixel is the image's ``origin`` (row, column) and which holds
+    each box whole. Coordinates are the image's, as :func:`object_polygons` gives them: a
+    label image larger than memory (a streamed slide) is traced window by window."""
+    window = _label_image(window)
+    y0, x0 = origin
+    out: dict[int, Polygons] = {}
+    for index, (top, left, bottom, right) in sorted(boxes.items()):
+        mask = window[top - y0 : bottom - y0, left - x0 : right - x0] == index
+        out[int(index)] = _outline(mask, int(left), int(top))
     return out
 
 
@@ -196,6 +216,7 @@ def geojson_features(
     pixel_size: float | tuple[float, float] | None = None,
     class_names: str | Mapping[int, str] | None = None,
     measurements: Mapping[str, object] | None = None,
+    plane: Mapping[str, int] | None = None,
 ) -> dict:
     """A GeoJSON FeatureCollection of the objects, as QuPath (0.4 and later) imports them
     (File > Import objects): one Feature per object, ids ascending.
@@ -209,7 +230,9 @@ def geojson_features(
     an ``id`` column, as :func:`unetlab.inference.measure.measure_objects` returns) whose
     id is the object's, numeric columns only, NaN left out (JSON has none); given
     ``pixel_size`` (µm per pixel, one number or (y, x)), ``area_um2`` too, where the table
-    has none.
+    has none. ``plane``: the plane of a stack the objects lie in, ``{"z": z, "t": t}``
+    (0-based), as QuPath places an object on a plane (its geometry's ``plane``); None for
+    a 2-D image.
     """
     objects = _objects(labels)
     rows = _rows(measurements)
@@ -229,9 +252,10 @@ def geojson_features(
             values.setdefault("area_um2", polygon_area(polygons) * pixel_area)
         if values:
             properties["measurements"] = values
-        features.append(
-            {"type": "Feature", "geometry": _geometry(polygons), "properties": properties}
-        )
+        geometry = _geometry(polygons)
+        if plane is not None:
+            geometry["plane"] = {"c": -1, "z": 0, "t": 0, **plane}
+        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
     return {"type": "FeatureCollection", "features": features}
 
 
@@ -316,6 +340,15 @@ def write_geojson(
     collection = geojson_features(
         labels, pixel_size=pixel_size, class_names=class_names, measurements=measurements
     )
+    return write_collection(path, [collection])
+
+
+def write_collection(path: str | os.PathLike, collections: Sequence[dict]) -> Path:
+    """Write the features of ``collections`` (:func:`geojson_features` results: a stack's
+    planes, each with its ``plane``) as one GeoJSON FeatureCollection to ``path``,
+    atomically (strict JSON, one line). Returns ``path``."""
+    features = [feature for collection in collections for feature in collection["features"]]
+    collection = {"type": "FeatureCollection", "features": features}
     text = json.dumps(collection, allow_nan=False, separators=(",", ":"))
     path = Path(path)
     with atomic_path(path) as tmp:
@@ -334,14 +367,15 @@ _HEADER = struct.Struct(">4shBx4hH16x2xi16x2i")
 _HEADER2 = struct.Struct(">4x3i2i40x")
 
 
-def roi_bytes(polygons: Polygons, *, name: str) -> bytes:
+def roi_bytes(polygons: Polygons, *, name: str, position: int = 0) -> bytes:
     """One object as an ImageJ ROI file's bytes.
 
     One ring (an object of one piece without holes) becomes a traced polygon ROI, the kind
     Fiji's Analyze Particles makes, so Measure gives Fiji's own area and perimeter; more
     rings become a composite ROI (ImageJ's ShapeRoi, filled even-odd: holes stay holes).
     Coordinates are pixel corners; the bounds (top, left, bottom, right) are the object's
-    bounding box with bottom and right exclusive.
+    bounding box with bottom and right exclusive. ``position``: the stack slice (1-based,
+    ImageJ's order) the ROI belongs to; 0: every slice (a 2-D image).
     """
     rings = [ring for polygon in polygons for ring in polygon]
     points = np.concatenate(rings)
@@ -362,7 +396,7 @@ def roi_bytes(polygons: Polygons, *, name: str) -> bytes:
         body = path.astype(">f4").tobytes()
     header2_at = 64 + len(body)
     header = _HEADER.pack(
-        b"Iout", _VERSION, kind, top, left, bottom, right, count, shape, 0, header2_at
+        b"Iout", _VERSION, kind, top, left, bottom, right, count, shape, position, header2_at
     )
     header2 = _HEADER2.pack(0, 0, 0, header2_at + 64, len(name))
     return header + body + header2 + name.encode("utf-16-be")
@@ -378,15 +412,34 @@ def _shape_array(rings: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(parts)
 
 
-def write_imagej_rois(path: str | os.PathLike, labels: np.ndarray | Mapping[int, Polygons]) -> Path:
+def write_imagej_rois(
+    path: str | os.PathLike,
+    labels: np.ndarray | Mapping[int, Polygons] | Sequence,
+    *,
+    positions: Sequence[int] | None = None,
+) -> Path:
     """Write each object as an ImageJ ROI (:func:`roi_bytes`) into the zip ``path``,
     atomically; the entries are named by id, zero-padded to sort (``0001.roi``), and the
-    ROI Manager shows them by that name. Returns ``path``."""
-    objects = _objects(labels)
-    digits = max(4, len(str(max(objects, default=0))))
+    ROI Manager shows them by that name. Returns ``path``.
+
+    ``labels``: one plane (a 2-D label image or :func:`object_polygons`' result), or a
+    stack's planes (a list of them, or a 3-D label image): then plane ``p``'s objects are
+    named ``p<p>-<id>`` (``p0-0012``: ``p`` 0-based, as the ``page`` column of
+    ``<stem>_objects.csv``) and tied to stack slice ``positions[p]`` (1-based, ImageJ's
+    order; default ``p + 1``)."""
+    stack = isinstance(labels, (list, tuple)) or (
+        isinstance(labels, np.ndarray) and labels.ndim == 3
+    )
+    planes = [_objects(plane) for plane in labels] if stack else [_objects(labels)]
+    slices = list(positions) if positions is not None else list(range(1, len(planes) + 1))
+    if stack and len(slices) != len(planes):
+        raise UnetlabError(f"{len(slices)} positions for {len(planes)} planes: give one a plane")
+    digits = max(4, len(str(max((max(p, default=0) for p in planes), default=0))))
     path = Path(path)
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
-        for index, polygons in objects.items():
-            name = f"{index:0{digits}d}"
-            archive.writestr(f"{name}.roi", roi_bytes(polygons, name=name))
+        for page, objects in enumerate(planes):
+            for index, polygons in objects.items():
+                name = f"{index:0{digits}d}"
+                name, position = (f"p{page}-{name}", slices[page]) if stack else (name, 0)
+                archive.writestr(f"{name}.roi", roi_bytes(polygons, name=name, position=position))
     return path

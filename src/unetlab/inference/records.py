@@ -52,6 +52,8 @@ __all__ = [
     "save_record",
 ]
 
+#: the object outlines a prediction may write (``OutputOptions.outlines``)
+OUTLINES = ("geojson", "imagej", "both")
 #: the file in an output folder that holds each record its manifest's keys name
 RECORDS = "predict.json"
 #: the key of the record in ImageJ TIFFs' Properties, other TIFFs' JSON description, PNG text
@@ -72,7 +74,10 @@ class OutputOptions:
     ``<stem>_prob.tif``; ``draw_overlay``: ``<stem>_overlay.png`` (``.tif`` beside TIFF
     labels); ``objects`` (:class:`~unetlab.inference.objects.ObjectOptions`; for
     ``predict_folder`` also a function of the loaded model that gives them):
-    ``<stem>_objects.tif`` and ``<stem>_objects.csv``. ``level``: the pyramid level
+    ``<stem>_objects.tif`` and ``<stem>_objects.csv``; ``outlines`` (with the objects of an
+    instance model): their outlines (:mod:`unetlab.inference.outlines`), ``"geojson"``:
+    ``<stem>_objects.geojson`` (QuPath), ``"imagej"``: ``<stem>_objects_rois.zip`` (Fiji's
+    ROI Manager; not for a streamed image), ``"both"``. ``level``: the pyramid level
     predicted; ``large_threshold``: px a page above which a TIFF is streamed (None:
     ``LARGE_PIXELS``); ``output_format``: how streamed images' outputs are written,
     ``"ome-tiff"`` or ``"ome-zarr"``. ``overwrite``: write into a folder holding files
@@ -86,11 +91,22 @@ class OutputOptions:
     save_probabilities: bool = False
     draw_overlay: bool = False
     objects: ObjectOptions | Callable[[torch.nn.Module], ObjectOptions] | None = None
+    outlines: str | None = None
     level: int = 0
     large_threshold: int | None = None
     output_format: str = "ome-tiff"
     overwrite: bool = False
     skip_existing: bool = False
+
+    def __post_init__(self):
+        if self.outlines is not None and self.outlines not in OUTLINES:
+            raise UnetlabError(
+                f"outlines must be one of {', '.join(OUTLINES)}, not {self.outlines!r}"
+            )
+        if self.outlines is not None and self.objects is None:
+            raise UnetlabError(
+                "outlines trace objects: add objects= (--instances), or drop outlines (--outlines)"
+            )
 
     @classmethod
     def of(cls, outputs: OutputOptions | None = None, **changes) -> OutputOptions:
@@ -108,18 +124,29 @@ class OutputOptions:
     @property
     def wanted(self) -> dict[str, bool]:
         """The outputs asked for beside the labels, by kind (``probabilities``, ``overlay``,
-        ``objects``), as :func:`~unetlab.inference.files.output_roles` takes them."""
+        ``objects``, ``geojson``, ``rois``), as :func:`~unetlab.inference.files.output_roles`
+        takes them."""
         return dict(
             probabilities=self.save_probabilities,
             overlay=self.draw_overlay,
             objects=self.objects is not None,
+            geojson=self.outlines in ("geojson", "both"),
+            rois=self.outlines in ("imagej", "both"),
         )
 
     def for_model(self, model: torch.nn.Module) -> OutputOptions:
-        """These options with ``objects`` given as a function of the model called."""
-        if self.objects is None or isinstance(self.objects, ObjectOptions):
-            return self
-        return replace(self, objects=self.objects(model))
+        """These options with ``objects`` given as a function of the model called;
+        UnetlabError for ``outlines`` of a semantic model's objects."""
+        resolved = self
+        if self.objects is not None and not isinstance(self.objects, ObjectOptions):
+            resolved = replace(self, objects=self.objects(model))
+        if resolved.outlines is not None and resolved.objects.mode != "instances":
+            raise UnetlabError(
+                "outlines (--outlines) trace the objects of an instance (background / "
+                "boundary / interior) model, and this model is semantic: drop --outlines, or "
+                "predict with a model trained with data.target instances"
+            )
+        return resolved
 
     def values(self, model: torch.nn.Module, name: str) -> Sequence[int] | None:
         """The mask values labels are written as: ``model.label_values`` with

@@ -4,8 +4,9 @@ While a slide's probabilities stream past in row blocks, :func:`objects_in_bands
 into provisional ids (unique over the page, with gaps; an object crossing a band seam is one
 object), staged chunk by chunk. A second pass over row bands renumbers them 1..n per page
 into ``<stem>_objects`` (OME-TIFF or OME-Zarr, like the labels, uint16 or uint32) and sums
-the per-object measures into ``<stem>_objects.csv``. Object ids must agree across bands, so
-one process handles the whole page.
+the per-object measures into ``<stem>_objects.csv``; on request, their outlines, traced
+window by window from the renumbered ids, into ``<stem>_objects.geojson``. Object ids must
+agree across bands, so one process handles the whole page.
 """
 
 from __future__ import annotations
@@ -21,6 +22,12 @@ from unetlab.data import ome
 from unetlab.data.io import write_csv
 from unetlab.inference.measure import TableSums, with_micrometres
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_in_bands
+from unetlab.inference.outlines import (
+    Polygons,
+    boxed_polygons,
+    geojson_features,
+    write_collection,
+)
 
 #: Fewest rows of a band that are turned into objects (a band also gets a margin of context
 #: above and below: ``ObjectOptions.margin``).
@@ -35,7 +42,8 @@ PIECE_PIXELS = 2**21
 
 class SlideObjects:
     """Objects of one streamed slide: :meth:`add_page` as its probabilities stream past,
-    then :meth:`publish` writes ``objects`` (ids) and ``table`` (CSV) atomically."""
+    then :meth:`publish` writes ``objects`` (ids) and ``table`` (CSV), and after
+    :meth:`outline` ``geojson`` (outlines), atomically."""
 
     def __init__(
         self,
@@ -53,6 +61,11 @@ class SlideObjects:
         )
         self.ids = ome.create(self.stage, self.spec)
         self.counts: list[int] = []
+        self.outlined: tuple[str | None] | None = None  # (the class QuPath files them under,)
+
+    def outline(self, name: str | None) -> None:
+        """Also publish the objects' outlines, of class ``name`` (QuPath's), as GeoJSON."""
+        self.outlined = (name,)
 
     def add_page(self, page: int, rows: Iterable[tuple[int, np.ndarray]], height: int) -> None:
         """Provisional ids of one page from its ``(y, (K, r, W) probabilities)`` rows."""
@@ -80,14 +93,60 @@ class SlideObjects:
             stage = ome.staging_path(self.finals["objects"])
             out = ome.create(stage, spec)
             tables = [self._renumber(p, h, w, luts[p], out, spec, slide) for p in range(pages)]
+            if pages > 1:
+                tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
+            tables = [with_micrometres(t, self.spec.pixel_size) for t in tables]
+            outlines = [self._outlines(out, p, t, h, w) for p, t in enumerate(tables)]
             ome.finish(stage, self.finals["objects"], spec, self.output_format)
         finally:
             shutil.rmtree(self.stage, ignore_errors=True)
-        if pages > 1:
-            tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
         table = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
-        write_csv(self.finals["table"], with_micrometres(table, self.spec.pixel_size))
-        return [self.finals["objects"], self.finals["table"]]
+        write_csv(self.finals["table"], table)
+        written = [self.finals["objects"], self.finals["table"]]
+        if self.outlined is not None:
+            written.append(self._write_geojson(outlines, tables))
+        return written
+
+    def _outlines(self, out, page: int, table: dict, h: int, w: int) -> dict[int, Polygons]:
+        """The outlines of a page's objects (none unless :meth:`outline` asked), traced from
+        the renumbered ids ``out`` window by window: each object in the window of the piece
+        (:func:`pieces`) its box's top-left pixel lies in, read as far down and right as
+        that piece's objects reach."""
+        if self.outlined is None or not len(table["id"]):
+            return {}
+        top, left = table["bbox_top"], table["bbox_left"]
+        bottom, right = table["bbox_bottom"], table["bbox_right"]
+        windows = list(pieces(h, w))
+        row_starts = np.unique([rows.start for rows, _ in windows])
+        col_starts = np.unique([cols.start for _, cols in windows])
+        key = np.searchsorted(row_starts, top, "right") * len(col_starts)
+        key += np.searchsorted(col_starts, left, "right")
+        order = np.argsort(key, kind="stable")
+        found: dict[int, Polygons] = {}
+        for group in np.split(order, np.flatnonzero(np.diff(key[order])) + 1):
+            y0, x0 = int(top[group].min()), int(left[group].min())
+            rows, cols = slice(y0, int(bottom[group].max())), slice(x0, int(right[group].max()))
+            window = np.asarray(out[self._at(page, rows, cols)])
+            boxes = {int(table["id"][i]): (top[i], left[i], bottom[i], right[i]) for i in group}
+            found.update(boxed_polygons(window, boxes, origin=(y0, x0)))
+        return dict(sorted(found.items()))
+
+    def _write_geojson(self, outlines: list[dict], tables: list[dict]) -> Path:
+        """``<stem>_objects.geojson``: each page's objects, measured by its rows of the
+        table, a stack's on their planes (z: the page)."""
+        (name,) = self.outlined
+        stack = len(outlines) > 1
+        collections = [
+            geojson_features(
+                found,
+                pixel_size=self.spec.pixel_size,
+                class_names=name,
+                measurements=table,
+                plane={"z": page} if stack else None,
+            )
+            for page, (found, table) in enumerate(zip(outlines, tables, strict=True))
+        ]
+        return write_collection(self.finals["geojson"], collections)
 
     def _present(self, page: int, height: int) -> np.ndarray:
         """The sorted provisional ids of a page, 0 first: a lookup to ids 0..n."""

@@ -93,14 +93,16 @@ def output_stem(path: str | os.PathLike) -> str:
 
 
 def output_names(stem: str, output_format: str) -> dict[str, str]:
-    """File names of a large input's ``labels``, ``probabilities``, ``objects`` (ids) and
-    ``table`` (one row per object), for ``stem`` (:func:`output_stem`)."""
+    """File names of a large input's ``labels``, ``probabilities``, ``objects`` (ids),
+    ``table`` (one row per object) and ``geojson`` (object outlines), for ``stem``
+    (:func:`output_stem`)."""
     ext = ".tif" if output_format == "ome-tiff" else ".ome.zarr"
     return {
         "labels": f"{stem}{ext}",
         "probabilities": f"{stem}_prob{ext}",
         "objects": f"{stem}_objects{ext}",
         "table": f"{stem}_objects.csv",
+        "geojson": f"{stem}_objects.geojson",
     }
 
 
@@ -335,19 +337,21 @@ def predict_slide(
     ``predict_file`` records them) go into the OME metadata and the overlay's PNG text.
     ``objects``: also ``<stem>_objects.*`` (one id per object) and ``<stem>_objects.csv``
     (:mod:`unetlab.inference.slide_objects`; one process only; ``counted``, if given, is
-    called with the objects of each page). ``overlay`` (colours, or
+    called with the objects of each page); ``outlines="geojson"``: their outlines,
+    ``<stem>_objects.geojson`` (ImageJ ROIs are refused: their coordinates stop at 32767). ``overlay`` (colours, or
     ``draw_overlay``: the model's): ``<stem>_overlay.png`` of a copy sampled to fit
     ``overlay_side``. In a ``group`` of processes each predicts and writes its own band of
     chunk rows, the main one publishes; all must call this with the same arguments.
     """
     path, out_dir = Path(path), Path(out_dir)
     outputs, settings = OutputOptions.taken(outputs, settings)
+    outputs = outputs.for_model(model)
     if overlay is None and outputs.draw_overlay:
         overlay = label_colours(model, color=True, values=False)
     values = outputs.values(model, path.name)
     asked = PredictOptions.of(options, **settings).channel  # not the model's
     options = PredictOptions.for_model(model, options, **settings)
-    _check_request(path, outputs.output_format, outputs.objects, group, overlay)
+    _check_request(path, outputs, group, overlay)
     record = prediction_record(model, options, outputs)
     with open_slide(path, level=outputs.level, colour_planes=model.in_channels == 3) as slide:
         options = _slide_options(model, slide, path, options, asked)
@@ -395,7 +399,11 @@ def _slide_objects(model, outputs: OutputOptions, labels: ome.OutputSpec, finals
     if outputs.objects is None:
         return None
     facts = getattr(model, "objects", None)  # the checkpoint's record of objects
-    return SlideObjects(outputs.objects, facts, labels, finals, outputs.output_format)
+    found = SlideObjects(outputs.objects, facts, labels, finals, outputs.output_format)
+    if outputs.wanted["geojson"]:
+        classes = list(getattr(model, "classes", None) or [])
+        found.outline(classes[-1] if classes else None)
+    return found
 
 
 def _finals(out_dir: Path, path: Path, output_format: str) -> dict[str, Path]:
@@ -493,8 +501,9 @@ def _indices_of(values):
     return lambda labels: order[np.searchsorted(lut[order], labels)]
 
 
-def _check_request(path: Path, output_format: str, objects, group: Group, overlay=None) -> None:
-    if output_format not in ome.FORMATS:
+def _check_request(path: Path, outputs: OutputOptions, group: Group, overlay=None) -> None:
+    objects = outputs.objects
+    if outputs.output_format not in ome.FORMATS:
         raise UnetlabError(f"--output-format must be one of {', '.join(ome.FORMATS)}")
     if overlay is not None and group.world > 1:
         raise UnetlabError(
@@ -505,6 +514,11 @@ def _check_request(path: Path, output_format: str, objects, group: Group, overla
         raise UnetlabError(
             f"{path.name}: objects of a large image are found in one process (their ids must "
             "agree across bands): drop --nproc, or --instances"
+        )
+    if outputs.wanted["rois"]:
+        raise UnetlabError(
+            f"{path.name}: a large image read window by window gets its outlines as GeoJSON "
+            "only (ImageJ ROIs stop at 32767 px): use --outlines geojson (outlines='geojson')"
         )
 
 

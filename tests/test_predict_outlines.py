@@ -1,0 +1,164 @@
+"""predict --outlines: object outlines for QuPath (GeoJSON) and Fiji (ImageJ ROIs) beside the
+objects TIFF, under the output folder's rules (manifest, stale outputs, --skip-existing)."""
+
+import csv
+import json
+import struct
+import zipfile
+
+import numpy as np
+import pytest
+import tifffile
+
+from tests.test_predict_objects import local_net, nuclei_image
+from unetlab.checkpoint import save_model
+from unetlab.cli import main
+from unetlab.data.io import write_png
+from unetlab.errors import OutputError, UnetlabError
+from unetlab.inference import slide_objects
+from unetlab.inference.files import predict_file
+from unetlab.inference.folders import predict_folder
+from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.outlines import object_polygons, polygon_area
+from unetlab.inference.records import OutputOptions
+from unetlab.manifest import made_from
+from unetlab.models import UNet
+
+OUTLINES = ("a_objects.geojson", "a_objects_rois.zip", "s_objects.geojson", "s_objects_rois.zip")
+
+
+def _inputs(tmp_path):
+    """A 2-D PNG and a 3-plane ZYX stack of nuclei."""
+    write_png(tmp_path / "in" / "a.png", nuclei_image(97, 83))
+    planes = np.stack([nuclei_image(61, 70, seed=s) for s in range(3)])
+    tifffile.imwrite(tmp_path / "in" / "s.tif", planes, imagej=True, metadata={"axes": "ZYX"})
+    return [tmp_path / "in" / "a.png", tmp_path / "in" / "s.tif"]
+
+
+def _options(outlines=None, **more):
+    return OutputOptions(objects=ObjectOptions.for_model, outlines=outlines, **more)
+
+
+def _planes(ids: np.ndarray) -> list[np.ndarray]:
+    return list(ids) if ids.ndim == 3 else [ids]
+
+
+def test_outlines_are_the_objects_of_the_tiff_one_each(tmp_path):
+    net, files = local_net(), _inputs(tmp_path)
+    net.classes = ["background", "boundary", "nucleus"]
+    out = tmp_path / "out"
+    result = predict_folder(net, files, out, _options("both"))
+    assert not result.failed
+    for stem, pages in (("a", 1), ("s", 3)):
+        ids = _planes(tifffile.imread(out / f"{stem}_objects.tif"))
+        assert len(ids) == pages
+        found = {(p, int(i)) for p, plane in enumerate(ids) for i in np.unique(plane) if i}
+        assert len(found) >= 10  # real objects
+        features = json.loads((out / f"{stem}_objects.geojson").read_text())["features"]
+        planes = [f["geometry"].get("plane", {}).get("z", 0) for f in features]
+        assert sorted(zip(planes, (int(f["properties"]["name"]) for f in features))) == sorted(
+            found
+        )
+        with open(out / f"{stem}_objects.csv") as f:
+            rows = {(int(r.get("page", 0)), int(r["id"])): r for r in csv.DictReader(f)}
+        for feature, page in zip(features, planes):
+            index = int(feature["properties"]["name"])
+            measured = feature["properties"]["measurements"]
+            assert measured["area"] == float(rows[page, index]["area"])  # the CSV's row
+            assert feature["properties"]["classification"]["name"] == "nucleus"
+            traced = object_polygons(ids[page] == index)[1]
+            assert polygon_area(traced) == measured["area"]
+        with zipfile.ZipFile(out / f"{stem}_objects_rois.zip") as archive:
+            names = [n.removesuffix(".roi") for n in archive.namelist()]
+            positions = [struct.unpack(">i", archive.read(n)[56:60])[0] for n in archive.namelist()]
+        if pages == 1:
+            assert sorted(int(n) for n in names) == sorted(i for _, i in found)
+            assert set(positions) == {0}  # every slice: a 2-D image
+        else:  # p<page>-<id>, on slice page + 1
+            at = [tuple(int(x) for x in n.removeprefix("p").split("-")) for n in names]
+            assert sorted(at) == sorted(found)
+            assert positions == [p + 1 for p, _ in at]
+    ours = made_from(out, "predict")
+    assert all(name in ours for name in OUTLINES)  # listed as predict's, from their input
+
+
+def test_repredict_without_outlines_removes_them_and_skip_existing_honours_them(tmp_path):
+    net, files = local_net(), _inputs(tmp_path)
+    out = tmp_path / "out"
+    predict_folder(net, files, out, _options("both"))
+    again = predict_folder(net, files, out, _options("geojson", skip_existing=True))
+    assert again.skipped == files and not again.written  # the outlines are there
+    (out / "a_objects_rois.zip").unlink()  # a user removed one
+    again = predict_folder(net, files, out, _options("both", skip_existing=True))
+    assert again.skipped == files[1:] and list(again.written) == files[:1]
+    assert (out / "a_objects_rois.zip").is_file()
+    plain = predict_folder(net, files, out, _options())  # no --outlines: stale ones go
+    assert list(plain.written) == files
+    assert not any((out / name).exists() for name in OUTLINES)
+    assert not any(name in made_from(out, "predict") for name in OUTLINES)
+    again = predict_folder(net, files, out, _options("imagej", skip_existing=True))
+    assert not again.skipped and list(again.written) == files  # asked for, not there
+    assert (out / "s_objects_rois.zip").is_file() and not (out / "s_objects.geojson").exists()
+
+
+def test_an_outline_file_unetlab_did_not_write_is_never_replaced(tmp_path):
+    net, files = local_net(), _inputs(tmp_path)
+    out = tmp_path / "out"
+    predict_folder(net, files, out, _options())
+    (out / "a_objects.geojson").write_text("mine\n")
+    with pytest.raises(OutputError, match="a_objects.geojson exists and unetlab did not"):
+        predict_folder(net, files, out, _options("geojson", overwrite=True))
+    assert (out / "a_objects.geojson").read_text() == "mine\n"
+
+
+def test_outlines_need_the_objects_of_an_instance_model(tmp_path, capsys):
+    with pytest.raises(UnetlabError, match="add objects="):
+        OutputOptions(outlines="geojson")
+    with pytest.raises(UnetlabError, match="one of geojson, imagej, both"):
+        OutputOptions(objects=ObjectOptions(), outlines="svg")
+    semantic = UNet(in_channels=1, num_classes=2, depth=2, base_channels=4)
+    write_png(tmp_path / "in" / "a.png", nuclei_image(40, 40))
+    with pytest.raises(UnetlabError, match="this model is semantic: drop --outlines"):
+        predict_folder(semantic, tmp_path / "in", tmp_path / "o", _options("geojson"))
+    assert not (tmp_path / "o").exists()  # refused before the folder is made
+    save_model(tmp_path / "m.pt", UNet(in_channels=1, num_classes=3, depth=2, base_channels=4))
+    base = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    rc = main([*base, "--output", str(tmp_path / "o"), "--outlines", "geojson"])
+    assert rc == 2 and "--outlines applies to --instances" in capsys.readouterr().err
+
+
+def test_streamed_slide_gets_the_same_geojson_and_no_imagej_rois(tmp_path, monkeypatch):
+    monkeypatch.setattr(slide_objects, "STREAM_ROWS", 50)  # outlines traced in 50-row reads
+    monkeypatch.setattr(slide_objects, "PIECE_PIXELS", 1000)  # of 50 x 32 px (chunks of 32)
+    monkeypatch.setattr(slide_objects.ome, "CHUNK", 32)
+    net, image = local_net(), nuclei_image(231, 77, seed=3)
+    tifffile.imwrite(tmp_path / "big.tif", image)
+    options = dict(objects=ObjectOptions.for_model(net), outlines="geojson")
+    predict_file(net, tmp_path / "big.tif", tmp_path / "small", **options)
+    written = predict_file(
+        net, tmp_path / "big.tif", tmp_path / "large", large_threshold=100, **options
+    )
+    assert tmp_path / "large" / "big_objects.geojson" in written
+    small, large = (
+        json.loads((tmp_path / d / "big_objects.geojson").read_text())["features"]
+        for d in ("small", "large")
+    )
+    ids = tifffile.imread(tmp_path / "large" / "big_objects.tif")
+    assert len(large) == ids.max() >= 20
+    shapes = [sorted(json.dumps(f["geometry"]) for f in fs) for fs in (small, large)]
+    assert shapes[0] == shapes[1]  # traced window by window: the same outlines
+    for feature in large:
+        index = int(feature["properties"]["name"])
+        assert polygon_area(object_polygons(ids == index)[1]) == np.sum(ids == index)
+        traced = object_polygons(ids == index)[1]
+        rings = [[ring.tolist() + ring[:1].tolist() for ring in polygon] for polygon in traced]
+        assert feature["geometry"]["coordinates"] == (rings[0] if len(rings) == 1 else rings)
+    with pytest.raises(UnetlabError, match="GeoJSON only .* use --outlines geojson"):
+        predict_file(
+            net,
+            tmp_path / "big.tif",
+            tmp_path / "rois",
+            objects=options["objects"],
+            outlines="both",
+            large_threshold=100,
+        )
