@@ -162,3 +162,9 @@ def test_streamed_slide_gets_the_same_geojson_and_no_imagej_rois(tmp_path, monke
             outlines="both",
             large_threshold=100,
         )
+
+
+def test_output_options_are_public():
+    import unetlab
+
+    assert "OutputOptions" in unetlab.__all__ and unetlab.OutputOptions is OutputOptions

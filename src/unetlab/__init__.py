@@ -13,6 +13,8 @@ The public API, for notebooks and scripts::
     probs = predict_image(model, image)        # (K, H, W) float32, any image size
     ids, table = predict_objects(model, image) # (H, W) uint16 object ids, per-object columns
     table = measure_objects(ids, image, pixel_size=0.25)  # any label image, in px and µm
+    outputs = OutputOptions(objects=ObjectOptions.for_model, outlines="both")
+    predict_folder(model, "images/", "out/", outputs)  # + _objects.geojson, _objects_rois.zip
     report = evaluate_model(model, "path/to/data")
 """
 
@@ -54,6 +56,7 @@ _HOMES = {
     "ObjectOptions": "inference.objects",
     "objects_from_probabilities": "inference.objects",
     "predict_objects": "inference.objects",
+    "OutputOptions": "inference.records",
     "predict_image": "inference.predict",
     "predict_tensor": "inference.predict",
     "labels_from_probabilities": "inference.predict",
