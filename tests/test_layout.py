@@ -34,6 +34,9 @@ LAYERS = [
     {"cli", "napari"},
 ]
 LEVEL = {name: i for i, layer in enumerate(LAYERS) for name in layer}
+#: Inside ``inference``: the modules each one must not import (prediction's output-folder
+#: rules sit below the writing of a file, which sits below predicting a folder of them).
+INFERENCE_BELOW = {"output_rules": {"files", "folders"}, "files": {"folders"}}
 
 
 def _imports(path: Path):
@@ -66,6 +69,16 @@ def test_imports_flow_one_way_and_no_private_name_crosses_modules():
                 for name in names
                 if name.startswith("_") and not name.startswith("__")
             ]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_inference_output_rules_sit_below_files_and_folders():
+    wrong = [
+        f"inference/{module}.py imports {imported}"
+        for module, barred in INFERENCE_BELOW.items()
+        for imported, _ in _imports(SRC / "inference" / f"{module}.py")
+        if imported.removeprefix("unetlab.inference.") in barred
+    ]
     assert not wrong, "\n".join(wrong)
 
 

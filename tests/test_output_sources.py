@@ -14,8 +14,9 @@ from PIL import Image
 from unetlab import UNet, save_model
 from unetlab.cli import main
 from unetlab.errors import OutputError
-from unetlab.inference.files import finished_inputs, input_source, predict_file
+from unetlab.inference.files import predict_file
 from unetlab.inference.folders import predict_folder
+from unetlab.inference.output_rules import finished_inputs, input_source
 from unetlab.inference.records import RECORDS
 from unetlab.outputs import MANIFEST, forget, made_from, record, written_here
 

@@ -145,7 +145,7 @@ def test_streamed_slide_gets_an_overlay_with_outlines_where_objects_are(tmp_path
         large_threshold=100,
     )
     assert tmp_path / "o" / "big_overlay.png" in written
-    from unetlab.inference.files import finished_inputs
+    from unetlab.inference.output_rules import finished_inputs
 
     done = finished_inputs(tmp_path / "o", [tmp_path / "big.tif"], overlay=True, objects=True)
     assert done == [

@@ -25,13 +25,9 @@ from unetlab.data.checks import nonfinite_count
 from unetlab.data.io import write_png
 from unetlab.data.tiffmeta import PixelSize, read_pixel_size
 from unetlab.errors import OutputError, UnetlabError
-from unetlab.inference.files import (
-    finished_inputs,
-    output_roles,
-    predict_file,
-    refuse_shared_outputs,
-)
+from unetlab.inference.files import predict_file
 from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.output_rules import finished_inputs, output_roles, refuse_shared_outputs
 from unetlab.inference.predict import check_finite, predict_image
 from unetlab.inference.slides import output_stem
 from unetlab.outputs import MANIFEST

@@ -26,6 +26,9 @@ The outputs of an input read whole, ``<stem>`` being
   object's outline traced along its pixels' edges (:mod:`unetlab.inference.outlines`); a
   stack's in one file, each object on its plane (as the table's ``page`` column).
 
+Which names these are, which count as finished and whose they are, and how the output
+folder is claimed: :mod:`unetlab.inference.output_rules`.
+
 The axes of a TIFF are read from its ImageJ, OME or tifffile metadata; ``axes=`` (e.g.
 ``"TYX"``, ``"ZYX"``, ``"CYX"``, ``"YXC"``, ``"TCYX"``: T time, Z depth, C channels) says
 them for a file that records none (pages of such a file are read as Z planes, with a
@@ -38,15 +41,13 @@ import contextlib
 import dataclasses
 import logging
 import os
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from unetlab.data.io import write_csv, write_png, write_tiff
-from unetlab.data.ome import FORMATS
 from unetlab.data.tiffmeta import (
     IMAGEJ_DTYPES,
     PageAxes,
@@ -56,7 +57,7 @@ from unetlab.data.tiffmeta import (
     read_pixel_size,
     scale_kwargs,
 )
-from unetlab.errors import OutputError, UnetlabError
+from unetlab.errors import UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.measure import object_table, plane_columns, with_micrometres
 from unetlab.inference.objects import id_dtype, objects_from_probabilities
@@ -65,6 +66,12 @@ from unetlab.inference.outlines import (
     object_polygons,
     write_collection,
     write_imagej_rois,
+)
+from unetlab.inference.output_rules import (
+    held_folders,
+    output_paths,
+    prediction_folder,
+    refuse_theirs,
 )
 from unetlab.inference.pages import channel_index, page_channel, page_colour, read_pages
 from unetlab.inference.predict import (
@@ -77,15 +84,11 @@ from unetlab.inference.predict import (
     stack_stats,
 )
 from unetlab.inference.records import (
-    RECORDS,
     OutputOptions,
     Provenance,
-    embedded_key,
     label_colours,
     png_text,
     prediction_record,
-    read_records,
-    save_record,
     tiff_kwargs,
 )
 from unetlab.inference.slide_overlay import by_object
@@ -97,15 +100,7 @@ from unetlab.inference.slides import (
     output_stem,
     predict_slide,
 )
-from unetlab.outputs import (
-    OVERWRITE_FIX,
-    PENDING,
-    made_from,
-    output_folder,
-    recorded_keys,
-    refuse_inputs,
-    refuse_unlisted,
-)
+from unetlab.outputs import refuse_inputs
 from unetlab.plots import prediction_overlay
 from unetlab.runtime import check_precision, memory_hint
 
@@ -114,7 +109,6 @@ __all__ = [
     "STREAM_BUDGET",
     "is_large",
     "label_colours",
-    "output_paths",
     "predict_file",
 ]
 
@@ -123,241 +117,10 @@ log = logging.getLogger(__name__)
 # --- files --------------------------------------------------------------------------------
 
 
-def output_paths(out_dir: Path, stem: str, *, stack: bool) -> dict[str, Path]:
-    """Where the outputs of one input go: ``labels``, ``probabilities``, ``overlay``,
-    ``objects`` (object ids), ``table`` (one row per object), ``geojson`` and ``rois``
-    (object outlines). ``stack``: TIFF labels and
-    overlay (a multi-page input, or a TIFF with a pixel size), else PNG."""
-    ext = ".tif" if stack else ".png"
-    return {
-        "labels": out_dir / f"{stem}{ext}",
-        "probabilities": out_dir / f"{stem}_prob.tif",
-        "overlay": out_dir / f"{stem}_overlay{ext}",
-        "objects": out_dir / f"{stem}_objects.tif",
-        "table": out_dir / f"{stem}_objects.csv",
-        "geojson": out_dir / f"{stem}_objects.geojson",
-        "rois": out_dir / f"{stem}_objects_rois.zip",
-    }
-
-
-#: what each kind of output is called in messages
 #: label, object and overlay TIFFs, deflated (as streamed outputs are): a synthetic 6000 x
 #: 6300 map of 5,000 objects took 74 MB raw, 0.3 MB deflated, written in 0.1 s; Fiji,
 #: napari and QuPath read deflate
 COMPRESSION = "zlib"
-
-_ROLES = {
-    "labels": "labels",
-    "overlay": "overlay",
-    "probabilities": "probabilities",
-    "objects": "object ids",
-    "table": "object table",
-    "geojson": "object outlines (GeoJSON)",
-    "rois": "object outlines (ImageJ ROIs)",
-}
-#: every kind of output, as :func:`output_roles` takes them: an input's outputs of any kind
-EVERY = dict(probabilities=True, overlay=True, objects=True, geojson=True, rois=True)
-
-
-def output_roles(
-    stem: str,
-    *,
-    probabilities: bool = False,
-    overlay: bool = False,
-    objects: bool = False,
-    geojson: bool = False,
-    rois: bool = False,
-) -> dict[str, str]:
-    """Every file name :func:`predict_file` may write for an input whose outputs are called
-    ``stem`` (:func:`~unetlab.inference.slides.output_stem`), and what each holds: the labels
-    and overlay as .png and .tif (which one depends on the file's pages, size and pixel
-    size), and a large image's (:func:`~unetlab.inference.slides.output_names`)."""
-    wanted = {"labels", "overlay"} if overlay else {"labels"}
-    wanted |= {"probabilities"} if probabilities else set()
-    wanted |= {"objects", "table"} if objects else set()
-    wanted |= {k for k, on in (("geojson", geojson), ("rois", rois)) if on}
-    every = [output_paths(Path(), stem, stack=stack) for stack in (False, True)]
-    every += [output_names(stem, output_format) for output_format in FORMATS]
-    return {str(name): _ROLES[key] for each in every for key, name in each.items() if key in wanted}
-
-
-def refuse_shared_outputs(out_dir: Path, files: Sequence[Path], **wanted: bool) -> None:
-    """OutputError if two of ``files`` would write one output file (names equal up to case:
-    one file on case-insensitive file systems), e.g. ``x.png``'s overlay and
-    ``x_overlay.png``'s labels; ``wanted``: the outputs asked for (:func:`output_roles`)."""
-    stems: dict[str, Path] = {}
-    claimed: dict[str, tuple[Path, str]] = {}
-    for f in files:
-        stem = output_stem(f)
-        if stems.setdefault(stem.casefold(), f) != f:
-            raise OutputError(
-                f"{stems[stem.casefold()]} and {f} would write the same outputs: predict them "
-                "into different --output folders"
-            )
-        for name, role in output_roles(stem, **wanted).items():
-            first, first_role = claimed.setdefault(name.casefold(), (f, role))
-            if first != f:
-                raise OutputError(
-                    f"{first}'s {first_role} and {f}'s {role} would both be {out_dir / name}: "
-                    "predict them into different --output folders, or rename one"
-                )
-
-
-def finished_inputs(
-    out_dir: str | os.PathLike,
-    files: Sequence[Path],
-    *,
-    record: Provenance | None = None,
-    **wanted: bool,
-) -> list[Path]:
-    """The ``files`` each of whose asked-for outputs (``wanted``: as for :func:`output_roles`;
-    the label image always) exists in ``out_dir`` and is one that ``unetlab predict`` wrote
-    there (its manifest lists it): what ``--skip-existing`` skips. A file of that name that
-    unetlab did not write is no finished prediction, and an input predicted before without
-    an output asked for now (an overlay, its objects) is not finished (a streamed slide's
-    overlay too: its downsampled ``<stem>_overlay.png``), nor is one whose outputs the
-    manifest says were made from another input (``nb1.png``'s for ``nb1.ome.tif``), nor,
-    given the ``record`` of this run, one whose outputs the manifest does not say were made
-    by that checkpoint and settings (its key; see :func:`finished_outputs`). Ask before the
-    folder's manifest records this run."""
-    return list(finished_outputs(out_dir, files, record=record, **wanted))
-
-
-def finished_outputs(
-    out_dir: str | os.PathLike,
-    files: Sequence[Path],
-    *,
-    record: Provenance | None = None,
-    **wanted: bool,
-) -> dict[Path, list[str]]:
-    """Each of :func:`finished_inputs` -> the names of its outputs that count as made by
-    ``record``. A killed run's own outputs count when the manifest lists them PENDING with
-    this run's key and the file carries the key (:func:`_made_by`), or cannot carry one (an
-    object table) and the input's label image, written last, counts."""
-    out_dir = Path(out_dir)
-    ours = made_from(out_dir, "predict") if out_dir.is_dir() else {}
-    keyless: dict[str, str | None] = {}
-    if record is not None:
-        keys = recorded_keys(out_dir, "predict") if out_dir.is_dir() else {}
-        pending = PENDING + record.key
-        keyless = {n: s for n, s in ours.items() if keys.get(n) == pending and not _keyed(n)}
-        ours = {n: s for n, s in ours.items() if _made_by(out_dir, n, keys.get(n), record.key)}
-
-    def outputs(f: Path) -> list[str] | None:
-        names_of: dict[str, list[str]] = {}
-        for name, role in output_roles(output_stem(f), **wanted).items():
-            names_of.setdefault(role, []).append(name)
-        mine = (None, input_source(f))  # None: a manifest that names no input
-
-        def made(n: str, by: Mapping[str, str | None]) -> bool:
-            return n in by and by[n] in mine and (out_dir / n).exists()
-
-        labelled = any(made(n, ours) for n in names_of["labels"])
-
-        def counts(n: str) -> bool:
-            return made(n, ours) or (labelled and made(n, keyless))
-
-        if not all(any(counts(n) for n in names) for names in names_of.values()):
-            return None
-        return sorted(n for names in names_of.values() for n in names if counts(n))
-
-    found = {f: outputs(f) for f in files}
-    return {f: names for f, names in found.items() if names is not None}
-
-
-def _keyed(name: str) -> bool:
-    """Whether an output called ``name`` carries its key (:func:`embedded_key`)."""
-    return Path(name).suffix.lower() in (".png", ".tif", ".tiff")
-
-
-def _made_by(out_dir: Path, name: str, listed: str | None, key: str) -> bool:
-    """Whether the output ``name`` was made by ``key``: its manifest line says so, or says a
-    run of that key listed it and stopped (killed) before confirming it, and the file itself
-    carries the key (:func:`~unetlab.inference.records.embedded_key`: it was written)."""
-    if listed == key:
-        return True
-    return listed == PENDING + key and embedded_key(out_dir / name) == key
-
-
-def other_models(
-    out_dir: str | os.PathLike, files: Sequence[Path], record: Provenance
-) -> dict[Path, str]:
-    """Those of ``files`` whose outputs in ``out_dir`` (any kind, made from that input) the
-    manifest says another model made than ``record``'s (another checkpoint, or TTA,
-    channel, blend, precision, level), or does not say what made (written before unetlab
-    recorded it, or by a run that stopped before writing them) -> what made them, in words."""
-    out_dir = Path(out_dir)
-    if not out_dir.is_dir():
-        return {}
-    ours, keys = made_from(out_dir, "predict"), recorded_keys(out_dir, "predict")
-    records = read_records(out_dir)
-    found: dict[Path, str] = {}
-    for f in files:
-        mine = (None, input_source(f))
-        for name in output_roles(output_stem(f), **EVERY):
-            key = keys.get(name)
-            if name not in ours or ours[name] not in mine or not (out_dir / name).exists():
-                continue
-            if key == PENDING + record.key:  # this run's own, stopped: predicted again
-                continue
-            if key is None or key.startswith(PENDING) or not key.startswith(record.model_key):
-                found[f] = _made_by_text(key, records)
-                break
-    return found
-
-
-def other_inputs_models(
-    out_dir: str | os.PathLike, files: Sequence[Path], record: Provenance
-) -> dict[str, str]:
-    """The inputs, other than ``files``, whose outputs in ``out_dir`` the manifest says
-    another model (or settings) made than ``record``'s -> what made them, in words: what a
-    run leaves beside its own outputs, so that the folder would mix two models."""
-    out_dir = Path(out_dir)
-    if not out_dir.is_dir():
-        return {}
-    mine = {input_source(f) for f in files}
-    keys, records = recorded_keys(out_dir, "predict"), read_records(out_dir)
-    found: dict[str, str] = {}
-    for name, source in made_from(out_dir, "predict").items():
-        key = keys.get(name)
-        if source is None or source in mine or source in found or not (out_dir / name).exists():
-            continue
-        if key is not None and not key.startswith(PENDING) and key.startswith(record.model_key):
-            continue
-        found[source] = _made_by_text(key, records)
-    return found
-
-
-def _made_by_text(key: str | None, records: dict[str, dict]) -> str:
-    """What made an output, from its manifest key and the folder's records."""
-    if key is None:
-        return "a model no record names (an older unetlab wrote them)"
-    if key.startswith(PENDING):
-        return "a run that stopped before it wrote them (they may be an earlier run's)"
-    made = records.get(key)
-    if made is None:
-        return f"a model whose record {RECORDS} lacks (key {key})"
-    return Provenance(
-        made.get("checkpoint"), made.get("sha256", "?"), made.get("model") or {}
-    ).describe()
-
-
-def input_source(path: str | os.PathLike) -> str:
-    """How the manifest names the input an output was made from: its resolved path."""
-    return str(Path(path).resolve())
-
-
-def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:
-    """Each output name of ``files`` -> :func:`input_source` of the input it is made from:
-    the outputs asked for (``wanted``, as for :func:`output_roles`), then the other names of
-    each input's outputs (an overlay not asked for now, the other format), unless another
-    input writes that name."""
-    sources: dict[str, str] = {}
-    for roles in (wanted, EVERY):
-        for f in files:
-            for name in output_roles(output_stem(f), **roles):
-                sources.setdefault(name, input_source(f))
-    return sources
 
 
 def check_options(
@@ -373,87 +136,14 @@ def check_options(
     check_precision(o.precision, o.device or "cpu")
 
 
-#: the output folders this thread holds through prediction_folder (their resolved paths)
-_HELD = threading.local()
-
-
-def _held() -> set[Path]:
-    if not hasattr(_HELD, "folders"):
-        _HELD.folders = set()
-    return _HELD.folders
-
-
-@contextlib.contextmanager
-def prediction_folder(
-    out_dir: str | os.PathLike,
-    files: Sequence[Path],
-    outputs: OutputOptions | None = None,
-    *,
-    overwrite_fix: str = OVERWRITE_FIX,
-    record: Provenance | Callable[[], Provenance] | None = None,
-    checked: Callable[[Provenance], None] | None = None,
-) -> Iterator[Path]:
-    """``out_dir`` checked and locked for the ``outputs`` of ``files`` (see
-    :func:`unetlab.outputs.output_folder`): OutputError if an output would replace an input,
-    if two inputs would write one output file (:func:`refuse_shared_outputs`), if the
-    folder holds files unetlab did not write, or if an output would replace one that
-    another input of the same output name made there (the manifest records each output's
-    input: :func:`output_sources`), unless ``outputs.overwrite`` (which the message names as
-    ``overwrite_fix``; the other input's remaining outputs are then removed once this run
-    wrote the new input's, so no mix of both is left). The outputs of inputs
-    ``--skip-existing`` skips are in the manifest (:func:`finished_inputs`). While held,
-    :func:`predict_file` called from this thread writes into it without checking it again.
-    ``record``: what makes the outputs (:func:`~unetlab.inference.records.prediction_record`),
-    or a function that gives it, asked once the folder is checked and held (it may load the
-    model); ``checked`` is called with it then, before the manifest records this run (what
-    ``--skip-existing`` asks: :func:`~unetlab.inference.folders.claim_folder`). Its key goes
-    into each output's manifest line (confirmed once the output is written), and the record
-    into the folder's ``predict.json`` once the work is done."""
-    out_dir, outputs = Path(out_dir), OutputOptions.of(outputs)
-    wanted = outputs.wanted
-    refuse_shared_outputs(out_dir, files, **wanted)
-    names = [n for f in files for n in output_roles(output_stem(f), **wanted)]
-    held = dict(overwrite=outputs.overwrite, overwrite_fix=overwrite_fix)
-    held["sources"] = output_sources(files, **wanted)
-    made: list[Provenance] = []
-    if record is not None:
-        names.append(RECORDS)
-
-        def keys() -> dict[str, str]:
-            made.append(record() if callable(record) else record)
-            if checked is not None:
-                checked(made[0])
-            return dict.fromkeys(held["sources"], made[0].key)
-
-        held["made_by"] = keys
-    with output_folder(out_dir, names, inputs=files, command="predict", **held) as folder:
-        key = folder.resolve()
-        _held().add(key)
-        try:
-            yield folder
-        finally:
-            _held().discard(key)
-        if made:
-            save_record(folder, made[0])
-
-
 def _checked_folder(file: _File, group: Group):
     """:func:`prediction_folder` for the outputs of one ``file``, unless this thread holds
     its folder already or ``group`` shares the file (then the caller holds it, as
     ``unetlab predict`` does)."""
-    if group.active or file.out_dir.resolve() in _held():
+    if group.active or file.out_dir.resolve() in held_folders():
         return contextlib.nullcontext(file.out_dir)
     fix = dict(overwrite_fix="pass overwrite=True", record=file.record)
     return prediction_folder(file.out_dir, [file.path], file.outputs, **fix)
-
-
-def _refuse_theirs(out_dir: Path, paths: Mapping, wanted: Mapping[str, bool]) -> None:
-    """OutputError naming an output about to be written (``paths``: kind -> path or name;
-    ``wanted`` as for :func:`output_roles`) over a file unetlab did not write."""
-    kinds = {"labels"} | {k for k, on in wanted.items() if on}
-    kinds |= {"table"} if wanted.get("objects") else set()
-    outputs = [Path(out_dir) / Path(p).name for k, p in paths.items() if k in kinds]
-    refuse_unlisted(outputs, "predict")
 
 
 def predict_file(
@@ -579,7 +269,7 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
     o, stem = file.outputs, output_stem(file.path)
     names = output_names(stem, o.output_format)
     names["overlay"] = f"{stem}_overlay.png"
-    _refuse_theirs(file.out_dir, names, o.wanted)
+    refuse_theirs(file.out_dir, names, o.wanted)
     given = PredictOptions.of(file.options, channel=file.asked)  # predict_slide's to fill
     how = dict(progress=file.progress, group=group, counted=file.counted)
     return predict_slide(file.model, file.path, file.out_dir, given, o, **how)
@@ -594,7 +284,7 @@ def _predict_whole(file: _File) -> list[Path]:
     meta = _tiff_meta(model, file.path, file.values)
     tiff = stack.shape[0] > 1 or meta["pixel"] is not None
     paths = output_paths(file.out_dir, output_stem(file.path), stack=tiff)
-    _refuse_theirs(file.out_dir, paths, o.wanted)
+    refuse_theirs(file.out_dir, paths, o.wanted)
     labels, ids, probs = _predict_pages(model, pages, file)
     written = [paths["labels"]]
     if o.save_probabilities:

@@ -27,18 +27,16 @@ from tqdm import tqdm
 from unetlab.data.ome import output_pixels
 from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
 from unetlab.group import SOLO, Group
-from unetlab.inference.files import (
-    check_options,
-    file_record,
+from unetlab.inference.files import check_options, file_record, predict_file
+from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.offset import describe_offset, label_offset
+from unetlab.inference.output_rules import (
     finished_inputs,
     finished_outputs,
     other_inputs_models,
     other_models,
-    predict_file,
     prediction_folder,
 )
-from unetlab.inference.objects import ObjectOptions
-from unetlab.inference.offset import describe_offset, label_offset
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions, Provenance
 from unetlab.inference.slides import is_large

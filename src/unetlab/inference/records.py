@@ -124,7 +124,7 @@ class OutputOptions:
     @property
     def wanted(self) -> dict[str, bool]:
         """The outputs asked for beside the labels, by kind (``probabilities``, ``overlay``,
-        ``objects``, ``geojson``, ``rois``), as :func:`~unetlab.inference.files.output_roles`
+        ``objects``, ``geojson``, ``rois``), as :func:`~unetlab.inference.output_rules.output_roles`
         takes them."""
         return dict(
             probabilities=self.save_probabilities,
