@@ -34,6 +34,7 @@ from unetlab.train.schedule import (
     ValidationPacer,
     build_optimizer,
     build_scheduler,
+    first_validation_steps,
     time_budget,
 )
 from unetlab.train.setup import Data, build_model, class_weights, prepare_data, tile_sizes
@@ -184,7 +185,8 @@ def _time_budget(run: Run, begun: float | None) -> tuple[object, float | None]:
     cfg, scheduler = run.cfg, run.scheduler
     if cfg.train.max_minutes > 0 and not isinstance(scheduler, BudgetSchedule):
         run.budget = TimeBudget(60 * cfg.train.max_minutes, clock=run.clock, since=begun)
-    run.out_of_time, run.pacer = time_budget(cfg, scheduler, run.budget)
+    first = first_validation_steps(cfg, run.model, run.data.val)  # kept until one has run
+    run.out_of_time, run.pacer = time_budget(cfg, scheduler, run.budget, first_validation=first)
     timer = scheduler if isinstance(scheduler, BudgetSchedule) else run.budget
     return timer, (timer.seconds_spent if timer is not None else None)
 
