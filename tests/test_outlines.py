@@ -289,3 +289,16 @@ def test_kromp_test_masks_round_trip(kromp_dir):
     for path in masks:
         labels = read_image(path)
         _check_round_trip(labels, object_polygons(labels))
+
+
+def test_a_stack_s_rois_read_back_on_their_slices(tmp_path):
+    roifile = pytest.importorskip("roifile", reason="roifile (optional reader) not installed")
+    first, second = np.zeros((20, 20), np.uint16), np.zeros((20, 20), np.uint16)
+    first[2:5, 3:9], first[10:15, 10:12], second[1:3, 1:3] = 1, 2, 1
+    rois = roifile.roiread(write_imagej_rois(tmp_path / "s.zip", [first, second], positions=[3, 7]))
+    assert [(roi.name, roi.position) for roi in rois] == [
+        ("p0-0001", 3),
+        ("p0-0002", 3),
+        ("p1-0001", 7),
+    ]
+    assert [(roi.left, roi.top, roi.right, roi.bottom) for roi in rois][1] == (10, 10, 12, 15)

@@ -168,3 +168,17 @@ def test_output_options_are_public():
     import unetlab
 
     assert "OutputOptions" in unetlab.__all__ and unetlab.OutputOptions is OutputOptions
+
+
+def test_cli_predict_writes_outlines_of_an_instance_model(tmp_path, caplog):
+    net = UNet(in_channels=1, num_classes=3, depth=2, base_channels=4)
+    net.objects = {"target": "instances", "count": 9, "area_p05": 20.0, "area_p95": 200.0}
+    save_model(tmp_path / "m.pt", net)
+    write_png(tmp_path / "in" / "a.png", nuclei_image(40, 40))
+    base = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    rc = main([*base, "--output", str(tmp_path / "o"), "--instances", "--outlines", "both"])
+    assert rc == 0
+    ids = tifffile.imread(tmp_path / "o" / "a_objects.tif")
+    features = json.loads((tmp_path / "o" / "a_objects.geojson").read_text())["features"]
+    with zipfile.ZipFile(tmp_path / "o" / "a_objects_rois.zip") as archive:
+        assert len(archive.namelist()) == len(features) == len(np.unique(ids)) - 1
