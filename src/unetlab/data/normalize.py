@@ -19,7 +19,11 @@ A spec is a small dict:
 channel, in the image's own values. Training sets it to half the least contrast of its
 training images (:func:`contrast_floor`), so an image with far less contrast than any the
 net learned from (an empty field, a blank plane of a z-stack: background noise alone) is not
-stretched into the range where the net saw objects.
+stretched into the range where the net saw objects. The floor is a number in the training
+images' values, so a trained spec records their ``dtype`` beside it ("uint16"): an image of
+another dtype (8-bit exports of a 16-bit-trained model) is not floored, as its values are not
+in those units (:func:`floor_for`); :func:`contrast_note` says so, and says when an image of
+the training dtype has far less contrast than the floor (it is read as nearly empty).
 
 Statistics are computed once per image (in row chunks, so a memory-mapped image of any size
 is fine) and applied per tile with :func:`apply_stats`.
@@ -44,15 +48,19 @@ SAMPLE_PIXELS = 1 << 24  # a streamed float image's percentiles come from about 
 STD_FLOOR = 1e-6  # the floor of a standard deviation (and of a percentile range)
 #: a trained spec's ``floor``: this share of the least contrast of the training images
 FLOOR_SHARE = 0.5
+#: an image whose contrast is under this share of the floor is said to be read as nearly empty:
+#: any image the floor changes (audit s29: a 16-bit model whose images had twice the floor's
+#: contrast gave class-1 IoU 0.85 on them at 1x the floor and 0.017 at 0.5x)
+DIM_SHARE = 1.0
 
 
 #: the keys of each mode's spec (``mode`` itself aside)
 MODE_KEYS = {
-    "per_image": ("floor",),
+    "per_image": ("floor", "dtype"),
     "fixed": ("mean", "std"),
     "scale": (),
     "imagenet": (),
-    "percentile": ("low", "high", "floor"),
+    "percentile": ("low", "high", "floor", "dtype"),
 }
 
 
@@ -99,7 +107,19 @@ def check_spec(spec: dict) -> dict:
             f"normalization floor must be a positive number or a list of them (one per "
             f"channel), not {spec['floor']!r}"
         )
+    if "dtype" in spec and not _dtype_name(spec["dtype"]):
+        raise UnetlabError(
+            f"normalization dtype must name a numpy dtype (uint8, uint16, float32), not "
+            f"{spec['dtype']!r}"
+        )
     return spec
+
+
+def _dtype_name(value) -> str | None:
+    try:
+        return np.dtype(value).name if isinstance(value, str) else None
+    except TypeError:
+        return None
 
 
 def _positive_numbers(value) -> bool:
@@ -116,10 +136,87 @@ def contrast_floor(stds: list[np.ndarray], share: float = FLOOR_SHARE) -> list[f
     return [float(f"{v:.6g}") for v in np.maximum(least * share, STD_FLOOR)]
 
 
-def _floored(std: np.ndarray, spec: dict) -> np.ndarray:
+def with_floor_dtype(spec: dict, dtypes) -> dict:
+    """``spec`` with ``dtype``: the one dtype of the training images (``dtypes``, names or
+    numpy dtypes) whose values its ``floor`` is in; unchanged without a floor, with a dtype
+    already, or when the images have several dtypes."""
+    names = {np.dtype(d).name for d in dtypes}
+    if "floor" not in spec or "dtype" in spec or len(names) != 1:
+        return spec
+    return {**spec, "dtype": names.pop()}
+
+
+def floor_for(spec: dict, dtype) -> np.ndarray | None:
+    """The ``floor`` of ``spec`` for an image of ``dtype`` (float64), or None: no floor, or
+    one not in this image's units. A spec that records its training ``dtype`` floors images
+    of that dtype only; an older one (no dtype) every image but an integer one whose whole
+    range is below the floor (a 16-bit model's floor of 13000 on an 8-bit image), where the
+    floor cannot be in the image's values."""
     if "floor" not in spec:
-        return std
-    return np.maximum(std, np.broadcast_to(np.asarray(spec["floor"], np.float64), std.shape))
+        return None
+    floor = np.asarray(spec["floor"], np.float64)
+    dtype = np.dtype(dtype)
+    if "dtype" in spec:
+        return floor if dtype == np.dtype(spec["dtype"]) else None
+    if np.issubdtype(dtype, np.integer):
+        info = np.iinfo(dtype)
+        if np.min(floor) > float(info.max) - float(info.min):
+            return None
+    return floor
+
+
+def _floored(std: np.ndarray, spec: dict, dtype) -> np.ndarray:
+    floor = floor_for(spec, dtype)
+    return std if floor is None else np.maximum(std, np.broadcast_to(floor, std.shape))
+
+
+def contrast_note(spec: dict, dtype, contrast: np.ndarray) -> tuple[str, str] | None:
+    """(kind, line) about how the ``floor`` of ``spec`` treats an image of ``dtype`` whose
+    own per-channel ``contrast`` (std or percentile range, before any floor: :func:`raw_stats`)
+    is given, or None when there is nothing to say. ``kind`` "dtype": the image is not of the
+    training images' dtype, so the floor is not applied (say it once per run); "dim": the
+    image's contrast is under ``DIM_SHARE`` of the floor, so the floor reads it as nearly empty
+    (say it per image: a dimmer acquisition must not pass silently)."""
+    if "floor" not in spec:
+        return None
+    trained = spec.get("dtype")
+    shown = _shown(spec["floor"])
+    floor = floor_for(spec, dtype)
+    if floor is None:
+        units = (
+            f"is in the {trained} values it trained on"
+            if trained
+            else f"is above the whole range of {np.dtype(dtype).name} values"
+        )
+        return "dtype", (
+            f"the model's normalisation floor {shown} {units}, so it is not applied to "
+            f"{np.dtype(dtype).name} images: each is stretched by its own contrast (an empty "
+            "field among them is stretched too)"
+        )
+    contrast = np.broadcast_to(np.asarray(contrast, np.float64), np.shape(floor) or (1,))
+    ratio = float(np.min(contrast / np.broadcast_to(floor, contrast.shape)))
+    if ratio >= DIM_SHARE:
+        return None
+    trained_on = f" (trained on {trained})" if trained else ""
+    times = _times(ratio)
+    return "dim", (
+        f"contrast {_shown(contrast.tolist(), rounded=True)} is {times} below the model's "
+        f"floor {shown}{trained_on}: the floor flattens it {times}, as it does an empty field, "
+        "so the image is read as nearly empty; if it holds objects (a dimmer acquisition), "
+        "scale it to the training images' range or train with such images"
+    )
+
+
+def _times(ratio: float) -> str:
+    times = 1 / max(ratio, 1e-12)
+    return f"{times:.0f}x" if times >= 10 else f"{times:.1f}x"
+
+
+def _shown(values, *, rounded: bool = False) -> str:
+    values = values if isinstance(values, (list, tuple)) else [values]
+    form = "{:.0f}" if rounded else "{:.6g}"
+    text = ", ".join(form.format(float(v)) if abs(v) >= 10 else f"{v:.3g}" for v in values)
+    return text if len(values) == 1 else f"[{text}]"
 
 
 def channels_of(image: np.ndarray) -> int:
@@ -130,7 +227,17 @@ def channels_of(image: np.ndarray) -> int:
 def image_stats(
     image: np.ndarray, spec: dict, *, chunk_rows: int = 1024
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Per-channel (mean, std) as float64 arrays of length C such that x' = (x - mean) / std."""
+    """Per-channel (mean, std) as float64 arrays of length C such that x' = (x - mean) / std
+    (:func:`raw_stats`, the std floored as :func:`floor_for` says for the image's dtype)."""
+    mean, std = raw_stats(image, spec, chunk_rows=chunk_rows)
+    return mean, _floored(std, spec, image.dtype)
+
+
+def raw_stats(
+    image: np.ndarray, spec: dict, *, chunk_rows: int = 1024
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`image_stats` before the ``floor``: the std (or percentile range) is the
+    image's own contrast."""
     check_spec(spec)
     c = channels_of(image)
     mode = spec["mode"]
@@ -146,10 +253,8 @@ def image_stats(
         return mean * top, std * top
     if mode == "percentile":
         low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
-        lo, span = percentile_stats(image, low, high, chunk_rows=chunk_rows)
-        return lo, _floored(span, spec)
-    mean, std = _per_image_stats(image, c, chunk_rows)
-    return mean, _floored(std, spec)
+        return percentile_stats(image, low, high, chunk_rows=chunk_rows)
+    return _per_image_stats(image, c, chunk_rows)
 
 
 def _per_image_stats(image: np.ndarray, c: int, chunk_rows: int):
@@ -272,6 +377,8 @@ def normalization_formula(spec: dict) -> str:
     own = "x in the image's own values (not scaled)"
     if "floor" in spec:  # training's: half the least contrast of its images
         own += f"; floor_c per channel {_listed(spec['floor'])}"
+        if "dtype" in spec:
+            own += f" for {spec['dtype']} images (for images of another dtype: {STD_FLOOR:g})"
     if mode == "per_image":
         return (
             f"per image and channel c: x' = (x - mean_c) / max(std_c, {eps}), mean_c and std_c "

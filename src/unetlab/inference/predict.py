@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from unetlab.data.checks import nonfinite_count
-from unetlab.data.normalize import image_stats
+from unetlab.data.normalize import contrast_note, floor_for, raw_stats
 from unetlab.errors import UnetlabError
 from unetlab.inference.offset import label_offset, shift_probabilities
 from unetlab.inference.sizing import choose_tiling, memory_budget
@@ -404,7 +404,7 @@ def predict_image(
     channel = None if grey and asked is None and model.in_channels == 1 else options.channel
     image = fit_channels(image, model.in_channels, name=name, channel=channel)
     check_finite(image, name, channel_axis=True)
-    return predict_fitted(model, image, options, progress=progress)
+    return predict_fitted(model, image, options, progress=progress, name=name)
 
 
 #: a plane of a stack whose intensity scale (the percentile range or standard deviation the
@@ -415,15 +415,52 @@ def predict_image(
 PLANE_SCALE_FLOOR = 0.05
 
 
-def stack_stats(model: torch.nn.Module, pages: Sequence[np.ndarray]) -> list[tuple]:
+def stack_stats(
+    model: torch.nn.Module, pages: Sequence[np.ndarray], *, name: str = "image"
+) -> list[tuple]:
     """The normalisation statistics (mean, scale) of each page of a stack (each (H, W, C),
     fitted to the model): each page's own (:func:`~unetlab.data.normalize.image_stats`), its
-    scale floored at ``PLANE_SCALE_FLOOR`` times the stack's largest, channel by channel."""
-    stats = [image_stats(page, model.normalization) for page in pages]
-    if len(stats) < 2:
-        return stats
+    scale floored at ``PLANE_SCALE_FLOOR`` times the stack's largest, channel by channel.
+    What the model's floor does to them is logged (:func:`model_stats`); ``name`` (the file)
+    is what the lines call the image."""
+    if len(pages) == 1:
+        return [model_stats(model, pages[0], name=name)]
+    stats, dim = [], []
+    for p, page in enumerate(pages):
+        stats.append(model_stats(model, page, name=f"{name} page {p}", dim=dim))
+    if dim:
+        more = f" (and {len(dim) - 1} more pages)" if len(dim) > 1 else ""
+        log.warning("%s%s", dim[0], more)
     floor = PLANE_SCALE_FLOOR * np.max([scale for _, scale in stats], axis=0)
     return [(mean, np.maximum(scale, floor)) for mean, scale in stats]
+
+
+#: the (dtype, floor) pairs whose "floor not applied" line has been said (once per process)
+_SAID_FLOOR: set[tuple] = set()
+
+
+def model_stats(
+    model: torch.nn.Module, image: np.ndarray, *, name: str = "image", dim: list | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`~unetlab.data.normalize.image_stats` of ``image`` as ``model`` normalises it,
+    saying what its floor does (:func:`~unetlab.data.normalize.contrast_note`): that it is
+    not applied to an image of another dtype than the training images' (once per process
+    and dtype), and that an image with far less contrast is read as nearly empty (per image:
+    ``name: ...``; appended to ``dim`` instead, when given)."""
+    spec = model.normalization
+    mean, contrast = raw_stats(image, spec)
+    note = contrast_note(spec, image.dtype, contrast)
+    if note is not None and note[0] == "dtype":
+        key = (np.dtype(image.dtype).name, str(spec.get("floor")))
+        if key not in _SAID_FLOOR:
+            _SAID_FLOOR.add(key)
+            log.warning(note[1])
+    elif note is not None and dim is not None:
+        dim.append(f"{name}: {note[1]}")
+    elif note is not None:
+        log.warning("%s: %s", name, note[1])
+    floor = floor_for(spec, image.dtype)
+    return mean, contrast if floor is None else np.maximum(contrast, floor)
 
 
 def predict_fitted(
@@ -433,15 +470,16 @@ def predict_fitted(
     *,
     progress: Callable[[int], None] | None = None,
     stats: tuple[np.ndarray, np.ndarray] | None = None,
+    name: str = "image",
 ) -> np.ndarray:
     """:func:`predict_image` of an (H, W, C) image that already has the model's C channels
     (:func:`fit_channels`) and holds no NaN or infinite pixel (:func:`check_finite`): for
     callers that check a whole stack once, before its first page is predicted. ``stats``:
     its normalisation statistics if the caller has them (a stack's: :func:`stack_stats`),
-    else the image's own."""
+    else the image's own (:func:`model_stats`; ``name``: what its lines call the image)."""
     o = PredictOptions.of(options)
     if stats is None:
-        stats = image_stats(image, model.normalization)
+        stats = model_stats(model, image, name=name)
     fn = probability_fn(model, precision=o.precision, tta=o.tta)
     with inference_session(model, o.device) as dev:
         check_precision(o.precision, dev)

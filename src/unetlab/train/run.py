@@ -17,6 +17,8 @@ from torch.utils.data import DataLoader, Sampler
 from unetlab.checkpoint import save_model
 from unetlab.config import Config, save_config
 from unetlab.data.datasets import TileDataset
+from unetlab.data.normalize import with_floor_dtype
+from unetlab.data.stored import stored_dtype
 from unetlab.distributed import Group
 from unetlab.errors import UnetlabError
 from unetlab.losses import build_loss
@@ -118,6 +120,7 @@ def setup_run(
         configure_threads(max(1, available_cpus() // group.world) if group.active else None)
     torch.manual_seed(t.seed)
     data = prepare_data(cfg, recorded_split(run_dir, cfg) if resume else None)
+    data.normalization = floor_units(data)
     model = build_model(cfg, data)
     sizes = tile_sizes(model, cfg.data.tile_size, data.train)
     built = dict(precision=precision, data=data, model=model, sizes=sizes)
@@ -132,6 +135,15 @@ def setup_run(
         if timer is not None:
             log_loading(loading, timer)
     return run
+
+
+def floor_units(data: Data) -> dict:
+    """The data's normalisation with the dtype of its training images recorded beside its
+    ``floor`` (the floor's units: :func:`unetlab.data.normalize.floor_for`)."""
+    if "floor" not in data.normalization:
+        return data.normalization
+    files = dict.fromkeys(pair.image for pair in data.pairs[0])
+    return with_floor_dtype(data.normalization, {stored_dtype(path) for path in files})
 
 
 def _assemble(
