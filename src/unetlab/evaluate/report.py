@@ -130,7 +130,7 @@ class Report:
             lines.append(
                 f"best threshold     Rand error {_f(t['rand_error'])} at {t['rand_threshold']} "
                 f"(pair counts summed over images), V_Info {_f(t['information_score'])} at "
-                f"{t['information_threshold']} (mean over images), pixel error "
+                f"{t['information_threshold']} (mean over images), wrong pixels "
                 f"{_f(t['pixel_error'])} at {t['pixel_threshold']} (mean over images)"
             )
             if plain := t.get("without_seeds"):
@@ -141,7 +141,7 @@ class Report:
                     f"does {better})"
                 )
             lines.append(
-                f"                   challenge pixel error {_f(t['challenge_pixel_error'])} at "
+                f"                   pixel error {_f(t['challenge_pixel_error'])} at "
                 f"{t['challenge_pixel_threshold']}   (1 - max F-score of the cell pixels, counts "
                 "summed over images: the leaderboard's and the U-Net paper's pixel error)"
             )
