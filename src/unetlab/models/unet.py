@@ -3,7 +3,8 @@
 ``UNet.from_preset("paper")`` is the paper's network exactly: 5 levels of two valid 3x3
 convolutions + ReLU, 2x2 max pools, 2x2 up-convolutions halving the channels, the encoder map
 centre-cropped and concatenated skip first, dropout at the end of the contracting path (one
-channel-wise ``Dropout2d(0.5)`` on the bottleneck's output), a 1x1 head, He-normal initialisation (std sqrt(2/N)). 572x572 in, 388x388 out, 31,030,658 parameters.
+channel-wise ``Dropout2d(0.5)`` on the bottleneck's output), a 1x1 head, He-normal
+initialisation (std sqrt(2/N)). 572x572 in, 388x388 out, 31,030,658 parameters.
 """
 
 from __future__ import annotations
