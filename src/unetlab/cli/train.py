@@ -113,6 +113,7 @@ def run(args) -> int:
     cfg = load_config(config, overrides)
     if args.resume:  # the run's own config, the plan included, with what may change
         cfg = _resumed(_run_folder(args, cfg), cfg, explicit_keys(config, overrides))
+    cfg = absolute_root(cfg)
     group = Group.from_env()
     run_dir = _run_dir(args, cfg, try_lock=group.is_main)
     if args.nproc < 1:
@@ -138,6 +139,15 @@ def run(args) -> int:
     if group.is_main:
         _summary(run_dir, result)
     return 0
+
+
+def absolute_root(cfg):
+    """``cfg`` with ``data.root`` absolute: a relative one (from --config or --set, as from
+    --data) is read from the current folder, and config.yaml records the folder the run used
+    (audit s29: a relative root in config.yaml pointed elsewhere from another folder)."""
+    if cfg.data.root is not None:
+        cfg.data.root = str(Path(cfg.data.root).expanduser().resolve())
+    return cfg
 
 
 def _stopped(run_dir: Path, exc: KeyboardInterrupt, *, say: bool, processes: int = 1) -> int:

@@ -123,12 +123,23 @@ def recorded_pairs(record: dict, root: str | os.PathLike) -> tuple[list[Pair], l
                 changed.append(entry[role])
     if missing or changed:
         raise DatasetError(
-            f"{root} no longer holds the files this run trained and validated on "
+            f"{_where(root, record)} no longer holds the files this run trained and validated on "
             f"({_problems(missing, changed)}): put them back as they were (or give the "
             "folder they are in now as --data / data.root), or train on the folder as it is "
             "in a new run (another --run-dir, or --overwrite)"
         )
     return [_pair(e, root) for e in record["train"]], [_pair(e, root) for e in record["val"]]
+
+
+def _where(root: Path, record: dict) -> str:
+    """``root`` as a message names it: resolved (a relative one, from the current folder),
+    beside the folder the record names if that is another."""
+    resolved = root.resolve()
+    said = str(root) if root.is_absolute() else f"{root} (from the current folder: {resolved})"
+    recorded = record.get("root")
+    if recorded and Path(recorded) != resolved:
+        said += f", not the folder the run recorded ({recorded}),"
+    return said
 
 
 def _problems(missing: list[str], changed: list[str]) -> str:

@@ -157,7 +157,20 @@ def check_run_dir(run_dir: str | os.PathLike, data_root: str | os.PathLike | Non
     if run_dir.exists() and not run_dir.is_dir():
         raise OutputError(f"{run_dir} is a file, not a folder: give --run-dir a folder")
     if data_root is not None:
+        refuse_holding(run_dir, data_root)
         refuse_inside([run_dir], data_folders(data_root), command="train")
+
+
+def refuse_holding(run_dir: Path, data_root: str | os.PathLike) -> None:
+    """Refuse a ``run_dir`` that is the data folder or a folder above it: the run's files
+    (config.yaml, checkpoints/, ...) would lie among the data set's (audit s29)."""
+    root, folder = Path(data_root).resolve(), run_dir.resolve()
+    if folder == root or folder in root.parents:
+        what = "is the data folder" if folder == root else f"holds the data folder {root}"
+        raise OutputError(
+            f"{run_dir}: {what}, and a run's files would lie among the data: give --run-dir "
+            f"a folder of its own (e.g. {root.parent / 'runs' / root.name})"
+        )
 
 
 def _check_resumed(run_dir: Path, cfg: Config) -> None:

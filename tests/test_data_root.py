@@ -1,0 +1,70 @@
+"""Where a run's data folder is (audit s29 author, findings 2 and 8): a root from --config or
+--set is read from the current folder and recorded absolute; a run folder never holds the
+data; a split record's missing files name the folder looked in."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from unetlab.cli import main
+from unetlab.data.io import write_png
+from unetlab.data.pairs import Pair
+from unetlab.data.split_record import recorded_pairs, split_record
+from unetlab.errors import DatasetError
+
+TINY = ["--no-plan", "--epochs", "1", "--set", "model.depth=2", "--set", "data.tile_size=32"]
+
+
+@pytest.fixture
+def data(tmp_path) -> Path:
+    root = tmp_path / "data"
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        write_png(root / "images" / f"{i:02d}.png", rng.integers(0, 255, (32, 32), np.uint8))
+        write_png(root / "masks" / f"{i:02d}.png", np.tile([0, 255], (32, 16)).astype(np.uint8))
+    return root
+
+
+@pytest.mark.parametrize("how", ["set", "config"])
+def test_a_relative_root_is_recorded_absolute(tmp_path, data, monkeypatch, how):
+    monkeypatch.chdir(tmp_path)
+    if how == "set":
+        given = ["--set", "data.root=data"]
+    else:
+        (tmp_path / "cfg.yaml").write_text("data: {root: data}\n")
+        given = ["--config", "cfg.yaml"]
+    assert main(["train", *given, "--run-dir", "run", *TINY]) == 0
+    saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert saved["data"]["root"] == str(data)
+    # the run's config.yaml trains the same data from anywhere
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    config = str(tmp_path / "run" / "config.yaml")
+    assert main(["train", "--config", config, "--run-dir", "run2", *TINY]) == 0
+
+
+def test_missing_recorded_files_name_the_folder_looked_in(tmp_path, data, monkeypatch):
+    pairs = [Pair(data / "images" / "00.png", data / "masks" / "00.png")]
+    record = split_record(data, pairs, [])
+    (tmp_path / "other").mkdir()
+    monkeypatch.chdir(tmp_path / "other")
+    with pytest.raises(DatasetError) as err:
+        recorded_pairs(record, "data")
+    text = str(err.value)
+    assert f"data (from the current folder: {tmp_path / 'other' / 'data'})" in text
+    assert f"not the folder the run recorded ({data})" in text
+
+
+@pytest.mark.parametrize("where", ["data", "."])
+def test_a_run_folder_that_holds_the_data_is_refused(tmp_path, data, capsys, where):
+    before = sorted(tmp_path.rglob("*"))
+    run_dir = data if where == "data" else tmp_path
+    assert main(["train", "--data", str(data), "--run-dir", str(run_dir), *TINY]) == 2
+    err = capsys.readouterr().err
+    (line,) = [line for line in err.splitlines() if "error:" in line]
+    said = "is the data folder" if where == "data" else f"holds the data folder {data}"
+    assert said in line and f"(e.g. {tmp_path / 'runs' / 'data'})" in line
+    assert sorted(tmp_path.rglob("*")) == before
