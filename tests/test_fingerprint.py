@@ -200,3 +200,37 @@ def test_the_layout_is_pooled_per_class_without_the_unlabelled_value():
     assert Fingerprint([fact]).summary()["layout_up_down"] == 1.0
     ids = measure_pair(np.zeros((4, 4), np.uint8), np.arange(16).reshape(4, 4), instances=True)
     assert Fingerprint([ids]).class_halves() == {0: (1, 0, 1, 0), 1: (7, 8, 7, 8)}
+
+
+def test_a_stray_value_in_a_few_files_is_named_with_the_fixes():
+    """Audit s29 author, finding 3: 9 px of value 7 in 2 of 12 masks became a class."""
+    from unetlab.data.fingerprint import stray_values
+
+    rare = [29 if i % 3 else 0 for i in range(12)]  # a rare class, ~29 px in 8 files
+    pairs = [
+        facts(f"m{i}.png", [0, 1, 2, 7][: 3 + (i in (3, 5))], [16000, 1500, rare[i], 9])
+        for i in range(12)
+    ]
+    pairs = [
+        facts(p.name, [v for v, c in zip(p.values, p.counts) if c], [c for c in p.counts if c])
+        for p in pairs
+    ]
+    (problem,) = lonely_classes(pairs)
+    assert problem.startswith("mask value 7 has a few pixels in each of the 2 files")
+    assert "(m3.png: 9 px, m5.png: 9 px; 18 px in all, against 232 px of the rarest" in problem
+    assert "data.ignore_value=7" in problem and "data.label_values" in problem
+    assert lonely_classes(pairs, ignore_value=7) == lonely_classes(pairs, declared=[7]) == []
+    # the rare class itself, and the rare class in only 2 files, are no strays
+    assert stray_values([p for p in pairs if 7 not in p.values]) == []
+    two = [facts("a", [0, 1, 2], [16000, 1500, 29]), facts("b", [0, 1, 2], [16000, 1500, 29])]
+    assert stray_values([*two, facts("c", [0, 1], [16000, 1500])]) == []
+
+
+def test_an_ignore_value_no_mask_can_hold_is_one_line():
+    pairs = [facts("a", [0, 1]), facts("b", [0, 1])]
+    (problem,) = lonely_classes(pairs, ignore_value=300)
+    assert problem.startswith("data.ignore_value=300 is outside the range of the 8-bit masks")
+    assert lonely_classes(pairs, ignore_value=255) == []
+    wide = [PairFacts(**{**vars(p), "wide_mask": True}) for p in pairs]
+    assert lonely_classes(wide, ignore_value=300) == []
+    assert "(0-65535)" in lonely_classes(wide, ignore_value=-1)[0]
