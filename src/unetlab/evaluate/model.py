@@ -45,91 +45,139 @@ def evaluate_model(
     object_options=None,
     **settings,
 ) -> Report:
-    """Predict each image of ``data_dir`` (its ``val/`` when it has one, a VOC folder's
-    ``val.txt`` images: :func:`evaluation_pairs`) with ``model`` (a net, or the path of a
-    checkpoint or package, loaded onto ``device``) and evaluate.
+    """Predict each image of ``data_dir`` (its ``val/`` when it has one, a VOC folder's ``val.txt``
+    images: :func:`evaluation_pairs`) with ``model`` (a net, or the path of a checkpoint or
+    package, loaded onto ``device``) and evaluate.
 
-    Images are predicted whole with overlap-tile (:func:`unetlab.inference.predict.predict_image`)
-    as ``options`` (a :class:`~unetlab.inference.predict.PredictOptions`) and ``settings``
-    (its fields by name: ``tile_size=``, ``batch_size=``, ``blend=``, ``tta=``,
-    ``precision=``, ``device=``, ``channel=``) say, checked before any image is read
-    (:func:`unetlab.inference.files.check_options`); ``tta`` True: the flips and turns the
-    net trained with, ``"all"``: the 8; ``channel`` None: the one the model was trained on,
-    if it records one. Labels are the argmax (p >=
-    0.5 for a one-channel net, which counts as two classes). Masks are mapped to class
-    indices with ``model.label_values`` (None: masks hold indices); ``ignore_value`` None:
-    the mask value the model's training ignored (:func:`training_ignore_value`, e.g. VOC's
-    255 outlines), said in a log line. ``boundary_class``: the class index that is no object
-    (membrane, background; None: none); ``"auto"``: the model's background
-    (:func:`unetlab.data.weightmap.background_class` of its label values and class names).
-    ``thresholds``: also
-    threshold the cell probability (1 - P(boundary class)) at each level and report the best
-    ISBI figures (e.g. :data:`unetlab.metrics.isbi.CHALLENGE_THRESHOLDS`; keeps one float32 map per
-    image in memory); ``seed_threshold``: split touching cells at each level by a seeded
-    watershed first (:func:`unetlab.metrics.isbi.best_threshold`). ``pairs`` overrides the
-    data folder's pairs. ``objects``: compute the ISBI and object scores; None: for an
-    instance-mode or two-class model, not for more classes (:func:`object_scores_wanted`).
-    An instance-mode model
+    Images are predicted whole with overlap-tile
+    (:func:`unetlab.inference.predict.predict_image`) as ``options`` (a
+    :class:`~unetlab.inference.predict.PredictOptions`) and ``settings`` (its fields by name:
+    ``tile_size=``, ``batch_size=``, ``blend=``, ``tta=``, ``precision=``, ``device=``,
+    ``channel=``) say, checked before any image is read
+    (:func:`unetlab.inference.files.check_options`); ``tta`` True: the flips and turns the net
+    trained with, ``"all"``: the 8; ``channel`` None: the one the model was trained on, if it
+    records one. Labels are the argmax (p >= 0.5 for a one-channel net, which counts as two
+    classes). Masks are mapped to class indices with ``model.label_values`` (None: masks hold
+    indices); ``ignore_value`` None: the mask value the model's training ignored
+    (:func:`training_ignore_value`, e.g. VOC's 255 outlines), said in a log line.
+    ``boundary_class``: the class index that is no object (membrane, background; None: none);
+    ``"auto"``: the model's background (:func:`unetlab.data.weightmap.background_class` of its
+    label values and class names). ``thresholds``: also threshold the cell probability (1 -
+    P(boundary class)) at each level and report the best ISBI figures (e.g.
+    :data:`unetlab.metrics.isbi.CHALLENGE_THRESHOLDS`; keeps one float32 map per image in
+    memory); ``seed_threshold``: split touching cells at each level by a seeded watershed first
+    (:func:`unetlab.metrics.isbi.best_threshold`). ``pairs`` overrides the data folder's pairs.
+    ``objects``: compute the ISBI and object scores; None: for an instance-mode or two-class
+    model, not for more classes (:func:`object_scores_wanted`). An instance-mode model
     (background / boundary / interior) is scored on its objects
-    (:func:`unetlab.inference.objects.objects_from_probabilities` with ``object_options``,
-    an :class:`~unetlab.inference.objects.ObjectOptions`; None: the checkpoint's defaults,
+    (:func:`unetlab.inference.objects.objects_from_probabilities` with ``object_options``, an
+    :class:`~unetlab.inference.objects.ObjectOptions`; None: the checkpoint's defaults,
     ``ObjectOptions.for_model``) against the masks' object ids (binary masks: their connected
-    components), the options used in ``report.source["object_options"]``; its pixel classes
-    are then background and object. ``report.source`` also records the data folder, the
-    model's ``label_offset``, the ``tta`` transforms averaged, and for a ``model`` given as a
-    path the checkpoint (:func:`unetlab.checkpoint.checkpoint_source`). Arguments that
+    components), the options used in ``report.source["object_options"]``; its pixel classes are
+    then background and object. ``report.source`` also records the data folder, the model's
+    ``label_offset``, the ``tta`` transforms averaged, and for a ``model`` given as a path the
+    checkpoint (:func:`unetlab.checkpoint.checkpoint_source`). Arguments that
     :func:`check_evaluation` refuses raise UnetlabError before any image is read.
     """
-    from unetlab.inference.files import check_options
-    from unetlab.inference.predict import PredictOptions
-
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
     check_evaluation(thresholds=thresholds, **check)  # before a checkpoint loads
-    model, checkpoint = _loaded(model, options, settings)
-    predicting = PredictOptions.for_model(model, options, **settings)
-    check_options(model, predicting)
+    model, checkpoint, predicting = _prepared(model, options, settings)
     label_values = getattr(model, "label_values", None)
     check_evaluation(thresholds=thresholds, label_values=label_values, **check)
 
     pairs = list(evaluation_pairs(data_dir) if pairs is None else pairs)
+    scoring, names = _scoring(
+        model,
+        predicting,
+        object_options,
+        boundary_class=boundary_class,
+        ignore_value=ignore_value,
+        connectivity=connectivity,
+        cell=thresholds is not None,
+    )
+    instance_model = scoring.objects is not None
+    objects = object_scores_wanted(objects, len(names), instances=instance_model)
+    acc = _accumulated(pairs, scoring, objects, progress)
+    report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
+    report.counting = instance_model
+    report.source = _source(data_dir, pairs, scoring, checkpoint)
+    return report
+
+
+def _prepared(model, options, settings: dict) -> tuple[object, dict | None, PredictOptions]:
+    """The net of ``model`` (:func:`_loaded`), its checkpoint's source, and its prediction
+    options, checked for it before any image is read."""
+    from unetlab.inference.files import check_options
+    from unetlab.inference.predict import PredictOptions
+
+    model, checkpoint = _loaded(model, options, settings)
+    predicting = PredictOptions.for_model(model, options, **settings)
+    check_options(model, predicting)
+    return model, checkpoint, predicting
+
+
+def _scoring(
+    model,
+    predicting: PredictOptions,
+    object_options: ObjectOptions | None,
+    *,
+    boundary_class: int | None | str,
+    ignore_value: int | None,
+    connectivity: int,
+    cell: bool,
+) -> tuple[_Scoring, list[str]]:
+    """How :func:`evaluate_model` scores each pair (:class:`_Scoring`) and the names of the
+    classes scored: an instance model's objects with ``object_options`` (None: its
+    defaults), its pixels background and object; another's classes and their regions."""
     object_options = _object_options(model, object_options)
     instance_model = object_options.mode == "instances"
     names = ["background", "object"] if instance_model else list(model.classes)
-    if boundary_class == "auto":  # the model's background: membrane, background, value 0
-        boundary_class = background_class(label_values, names)
-    check_boundary(boundary_class, names)
-    if ignore_value is None and (ignore_value := training_ignore_value(model)) is not None:
-        log.info(
-            "mask value %d counts nowhere, as in the training of this checkpoint; "
-            "--ignore-value sets another",
-            ignore_value,
-        )
-    objects = object_scores_wanted(objects, len(names), instances=instance_model)
-    acc = Accumulator(boundary_class=boundary_class, connectivity=connectivity, objects=objects)
+    label_values = getattr(model, "label_values", None)
+    boundary_class = _boundary(boundary_class, label_values, names)
     scoring = _Scoring(
         model,
         predicting,
         object_options if instance_model else None,
         label_values,
-        ignore_value,
+        _ignore_value(ignore_value, model),
         connectivity,
         boundary_class,
-        cell=thresholds is not None,
+        cell=cell,
     )
-    read = PairReader()  # a stack's files read once for all their pages
-    for pair in pairs:
-        acc.add(pair.name, **_score_pair(pair, *read(pair), scoring))
-        if progress is not None:
-            progress(pair.name)
-    report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
-    report.counting = instance_model
-    seen = _training_overlap_warning(pairs, model)
-    report.source = {"data": str(Path(data_dir).resolve()), "trained_images": seen}
-    made = _model_source(model, predicting.tta, checkpoint)
-    report.source |= made | {"ignore_value": ignore_value}
-    if instance_model:
-        report.source["object_options"] = asdict(object_options)
-    return report
+    return scoring, names
+
+
+def _boundary(boundary_class: int | None | str, label_values, names: list[str]) -> int | None:
+    """``boundary_class``, ``"auto"`` resolved to the model's background (membrane,
+    background, the class of mask value 0), checked against the class ``names``."""
+    if boundary_class == "auto":
+        boundary_class = background_class(label_values, names)
+    check_boundary(boundary_class, names)
+    return boundary_class
+
+
+def _ignore_value(given: int | None, model) -> int | None:
+    """``given``, else the mask value the model's training ignored, said in a log line."""
+    if given is None and (given := training_ignore_value(model)) is not None:
+        log.info(
+            "mask value %d counts nowhere, as in the training of this checkpoint; "
+            "--ignore-value sets another",
+            given,
+        )
+    return given
+
+
+def _source(data_dir, pairs: Sequence[Pair], scoring: _Scoring, checkpoint: dict | None) -> dict:
+    """``report.source`` of :func:`evaluate_model`: the data folder, how many of its images
+    trained the model (said in a warning), what of the model made the predictions, the
+    ignored value, an instance model's object options."""
+    seen = _training_overlap_warning(pairs, scoring.model)
+    source = {"data": str(Path(data_dir).resolve()), "trained_images": seen}
+    source |= _model_source(scoring.model, scoring.predicting.tta, checkpoint)
+    source["ignore_value"] = scoring.ignore_value
+    if scoring.objects is not None:
+        source["object_options"] = asdict(scoring.objects)
+    return source
 
 
 def _loaded(model, options, settings: dict) -> tuple[object, dict | None]:
@@ -161,6 +209,22 @@ class _Scoring:
     connectivity: int
     boundary_class: int | None
     cell: bool
+
+
+def _accumulated(
+    pairs: Sequence[Pair], scoring: _Scoring, objects: bool | None, progress
+) -> Accumulator:
+    """The statistics of ``pairs`` each predicted and scored as ``scoring`` says
+    (:func:`_score_pair`); ``progress`` is called with each pair's name once scored."""
+    acc = Accumulator(
+        boundary_class=scoring.boundary_class, connectivity=scoring.connectivity, objects=objects
+    )
+    read = PairReader()  # a stack's files read once for all their pages
+    for pair in pairs:
+        acc.add(pair.name, **_score_pair(pair, *read(pair), scoring))
+        if progress is not None:
+            progress(pair.name)
+    return acc
 
 
 def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring) -> dict:

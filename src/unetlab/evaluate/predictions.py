@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -13,6 +14,7 @@ from unetlab.errors import DatasetError, UnetlabError
 from unetlab.evaluate.accumulate import Accumulator, check_boundary, object_scores_wanted
 from unetlab.evaluate.checks import check_class_indices, check_evaluation, check_ids_as_classes
 from unetlab.evaluate.masks import (
+    MaskPage,
     Predictions,
     data_set_names,
     encode,
@@ -41,36 +43,34 @@ def evaluate_predictions(
 ) -> Report:
     """Compare saved predictions with ground-truth masks.
 
-    ``pred_dir``: label images of class indices named ``<stem>.png`` (``<stem>.tif`` for
-    stacks, one page per mask page), as ``unetlab predict`` writes them, and/or object ids
-    (0 = none, 1..n) in ``<stem>_objects.tif`` as ``unetlab predict --instances`` writes
-    them, which are then the predicted objects. ``pred_instances``: the ``<stem>`` files
-    hold object ids too. Object ids give the pixel classes background (0) and object (1)
-    where there is no class map or with ``gt_instances``. ``gt_dir``: a folder of masks with the same stems, or a data folder (images/ + masks/, ISBI, VOC; its
-    ``val/`` when it has one). ``label_values``: mask value of each class index (e.g.
-    ``[0, 255]``); None means masks hold class indices. ``class_names`` default to the names
-    in the data set's ``class_names.txt`` (line i names mask value i; in ``gt_dir`` or its
-    parent, as for VOC's ``SegmentationClass/``), else to the label values (or the indices).
-    Masks whose value is ``ignore_value`` count nowhere; None: with neither ``ignore_value``
-    nor ``label_values``, palette masks' 255 (VOC's void outlines), as in training. Each of
-    the two is said in a log line. Objects are
-    the ``connectivity``-connected regions of every class but ``boundary_class`` (None: all).
+    ``pred_dir``: label images of class indices named ``<stem>.png`` (``<stem>.tif`` for stacks,
+    one page per mask page), as ``unetlab predict`` writes them, and/or object ids (0 = none,
+    1..n) in ``<stem>_objects.tif`` as ``unetlab predict --instances`` writes them, which are
+    then the predicted objects. ``pred_instances``: the ``<stem>`` files hold object ids too.
+    Object ids give the pixel classes background (0) and object (1) where there is no class map
+    or with ``gt_instances``. ``gt_dir``: a folder of masks with the same stems, or a data
+    folder (images/ + masks/, ISBI, VOC; its ``val/`` when it has one). ``label_values``: mask
+    value of each class index (e.g. ``[0, 255]``); None means masks hold class indices.
+    ``class_names`` default to the names in the data set's ``class_names.txt`` (line i names
+    mask value i; in ``gt_dir`` or its parent, as for VOC's ``SegmentationClass/``), else to the
+    label values (or the indices). Masks whose value is ``ignore_value`` count nowhere; None:
+    with neither ``ignore_value`` nor ``label_values``, palette masks' 255 (VOC's void
+    outlines), as in training. Each of the two is said in a log line. Objects are the
+    ``connectivity``-connected regions of every class but ``boundary_class`` (None: all).
     ``gt_instances``: the masks hold object ids (0 = background, 1..n, e.g. the cell tracking
-    challenge's ``man_seg`` files); the pixel classes are background (0) and object (1), and
-    the true objects are those ids, so touching objects stay apart in SEG, F1 and Rand.
-    ``objects``: compute the ISBI and object scores; None: with object ids (either side) or
-    at most two classes, not for more (:func:`object_scores_wanted`).
-    A missing prediction or one of another size is an error naming the file; so are masks
-    read as class indices that look like label values (0/255 with predictions 0..1) or hold
-    an unmapped ignore value (VOC's 255): give ``label_values``, ``ignore_value`` or
-    ``class_names``; so is a ``class_names`` whose length differs from ``label_values``,
-    and so are the arguments :func:`check_evaluation` refuses.
+    challenge's ``man_seg`` files); the pixel classes are background (0) and object (1), and the
+    true objects are those ids, so touching objects stay apart in SEG, F1 and Rand. ``objects``:
+    compute the ISBI and object scores; None: with object ids (either side) or at most two
+    classes, not for more (:func:`object_scores_wanted`). A missing prediction or one of another
+    size is an error naming the file; so are masks read as class indices that look like label
+    values (0/255 with predictions 0..1) or hold an unmapped ignore value (VOC's 255): give
+    ``label_values``, ``ignore_value`` or ``class_names``; so is a ``class_names`` whose length
+    differs from ``label_values``, and so are the arguments :func:`check_evaluation` refuses.
     """
     check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
-    class_names, by_index = data_set_names(
-        gt_dir, class_names, label_values, gt_instances or pred_instances
-    )
+    ids = gt_instances or pred_instances
+    class_names, by_index = data_set_names(gt_dir, class_names, label_values, ids)
     class_names = _prediction_classes(
         label_values, class_names, boundary_class, gt_instances, pred_instances
     )
@@ -78,13 +78,63 @@ def evaluate_predictions(
     mask_files, masks = ground_truth(gt_dir)
     void = palette_void(mask_files, ignore_value, label_values)
     ignore_value = ignore_value if void is None else void
-    known = len(class_names) if class_names is not None else None
-    if by_index and len(by_index) > 2:  # the file names more than two: at least as many found
-        known = len(by_index)
     with_ids = gt_instances or bool(preds.objects)
-    objects = object_scores_wanted(objects, known, instances=with_ids)
+    objects = object_scores_wanted(
+        objects, _known_classes(class_names, by_index), instances=with_ids
+    )
     acc = Accumulator(boundary_class=boundary_class, connectivity=connectivity, objects=objects)
     values = _ValueStats(count_values=label_values is None and class_names is None, void=void)
+    reading = _Reading(label_values, ignore_value, connectivity, gt_instances)
+    _refuse_missing(_accumulate(acc, values, masks, preds, reading), pred_dir)
+    values.check(named=len(class_names) if class_names is not None else len(by_index or ()))
+    report = acc.report(_found_names(class_names, by_index, acc), thresholds=None, worst=worst)
+    report.counting = with_ids
+    source = dict(predictions=str(pred_dir), ground_truth=str(gt_dir), ignore_value=ignore_value)
+    report.source = source
+    return report
+
+
+def _known_classes(class_names: list[str] | None, by_index: dict[int, str] | None) -> int | None:
+    """How many classes are known before the masks are read: those given or named by label
+    value, or more than two the data set's file names by index (at least as many are found);
+    None: not known yet."""
+    known = len(class_names) if class_names is not None else None
+    if by_index and len(by_index) > 2:
+        known = len(by_index)
+    return known
+
+
+def _found_names(
+    class_names: list[str] | None, by_index: dict[int, str] | None, acc: Accumulator
+) -> list[str] | None:
+    """The report's class names: ``class_names``, or those the data set's file names by
+    index, of the classes found and of those it lists beyond."""
+    if not by_index:
+        return class_names
+    count = max(len(by_index), acc.classes_seen())
+    return [by_index.get(i, str(i)) for i in range(count)]
+
+
+class _Reading(NamedTuple):
+    """How :func:`evaluate_predictions` reads each mask page: its label values (None: class
+    indices), the value that counts nowhere, the connectivity of a binary mask's objects,
+    and whether masks hold object ids."""
+
+    label_values: Sequence[int] | None
+    ignore_value: int | None
+    connectivity: int
+    gt_instances: bool
+
+
+def _accumulate(
+    acc: Accumulator,
+    values: _ValueStats,
+    masks: Iterable[MaskPage],
+    preds: Predictions,
+    reading: _Reading,
+) -> list[str]:
+    """Add each mask page and its prediction to ``acc`` and ``values``; the stems of the
+    pages that have no prediction."""
     missing: list[str] = []
     for gt_page in masks:
         if gt_page.stem not in preds:
@@ -92,25 +142,13 @@ def evaluate_predictions(
             continue
         pred, pred_ids = preds.page(gt_page)
         name, mask = gt_page.name, gt_page.mask
-        if gt_instances:
-            gt, gt_ids = instance_mask(mask, ignore_value, name, connectivity)
+        if reading.gt_instances:
+            gt, gt_ids = instance_mask(mask, reading.ignore_value, name, reading.connectivity)
         else:
-            gt, gt_ids = encode(mask, label_values, ignore_value, name), None
+            gt, gt_ids = encode(mask, reading.label_values, reading.ignore_value, name), None
         values.add(mask, gt, pred)
         acc.add(name, pred, gt, gt_ids=gt_ids, pred_ids=pred_ids)
-    _refuse_missing(missing, pred_dir)
-    values.check(named=len(class_names) if class_names is not None else len(by_index or ()))
-    if by_index:  # the names of the classes found, and of those the file lists beyond
-        count = max(len(by_index), acc.classes_seen())
-        class_names = [by_index.get(i, str(i)) for i in range(count)]
-    report = acc.report(class_names, thresholds=None, worst=worst)
-    report.counting = with_ids
-    report.source = {
-        "predictions": str(pred_dir),
-        "ground_truth": str(gt_dir),
-        "ignore_value": ignore_value,
-    }
-    return report
+    return missing
 
 
 class _ValueStats:
