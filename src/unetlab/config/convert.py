@@ -51,8 +51,42 @@ def check_type(value, hint, key: str):
         ok, converted = _convert(value, option)
         if ok:
             return converted
+    if any(_value_map(o) for o in options) and isinstance(value, (dict, list, tuple)):
+        raise UnetlabError(_value_map_message(key, value))
     names = " or ".join(getattr(o, "__name__", str(o)).replace("NoneType", "null") for o in options)
     raise UnetlabError(f"config key {key} must be {names}, not {value!r}")
+
+
+def _value_map(hint) -> bool:
+    """Whether ``hint`` is a mapping keyed by mask values (``dict[int, ...]``)."""
+    origin = typing.get_origin(hint)
+    return origin is dict and typing.get_args(hint)[:1] == (int,)
+
+
+def _value_map_message(key: str, value) -> str:
+    """The line for a mapping by mask value given in another form (a list, or keys that are
+    not whole numbers), with the form it takes built from what was given."""
+    pairs = list(enumerate(value if isinstance(value, (list, tuple)) else value.values()))
+    example = ", ".join(f"{k}: {v}" for k, v in pairs[:4]) + (", ..." if len(pairs) > 4 else "")
+    if isinstance(value, (list, tuple)):
+        return (
+            f"config key {key} maps mask values to names, not a list {value!r}: keys must be "
+            f"mask values (integers), e.g. {{{example}}} if the masks hold 0, 1, 2, ..."
+        )
+    return (
+        f"config key {key}: keys must be mask values (integers) and values names, e.g. "
+        f"{{{example}}}, not {value!r}"
+    )
+
+
+def _whole(key):
+    """A mapping's key given as a whole number in text (``--set data.class_names.1=cell``,
+    ``{"0": bg}`` as JSON writes keys) as that number; any other key as it is."""
+    if isinstance(key, str):
+        text = key.strip()
+        if text.lstrip("-").isdigit():
+            return int(text)
+    return key
 
 
 def _convert(value, hint) -> tuple[bool, object]:
@@ -88,7 +122,7 @@ def _convert(value, hint) -> tuple[bool, object]:
         args = typing.get_args(hint)
         if not args:
             return True, dict(value)
-        keys = [_convert(k, args[0]) for k in value]
+        keys = [_convert(_whole(k) if args[0] is int else k, args[0]) for k in value]
         vals = [_convert(v, args[1]) for v in value.values()]
         ok = all(k for k, _ in keys) and all(v for v, _ in vals)
         return ok, {k: v for (_, k), (_, v) in zip(keys, vals)}

@@ -114,10 +114,26 @@ def read_config_file(path: Path) -> dict:
     except DuplicateKeyError as exc:
         raise UnetlabError(f"{path}: {exc}") from exc
     except yaml.YAMLError as exc:
-        raise UnetlabError(f"{path}: not valid YAML ({first_line(exc)})") from exc
+        raise UnetlabError(f"{path}: not valid YAML: {yaml_problem(exc)}") from exc
     if not isinstance(data, dict):
         raise UnetlabError(f"{path}: a config file must be a YAML mapping of sections")
     return data
+
+
+def yaml_problem(exc: yaml.YAMLError) -> str:
+    """What PyYAML says is wrong, and where (``line 2, column 1: found character '\\t' that
+    cannot start any token (indent with spaces, not tabs)``), in one line."""
+    problem = getattr(exc, "problem", None)
+    mark = getattr(exc, "problem_mark", None)
+    if not problem:
+        return first_line(exc)
+    said = problem.replace("\t", "\\t")
+    context = getattr(exc, "context", None)
+    if "'\\t'" in said:
+        said += " (indent with spaces, not tabs)"
+    elif context:
+        said += f" ({context})"
+    return said if mark is None else f"line {mark.line + 1}, column {mark.column + 1}: {said}"
 
 
 def config_name(path: str | os.PathLike) -> str:

@@ -12,9 +12,15 @@ from pathlib import Path
 import yaml
 
 from unetlab.config.convert import unknown_key_message
-from unetlab.config.files import config_name, find_config, parse_yaml, read_config_file
+from unetlab.config.files import (
+    config_name,
+    find_config,
+    parse_yaml,
+    read_config_file,
+    yaml_problem,
+)
 from unetlab.config.sections import Config
-from unetlab.errors import UnetlabError, first_line
+from unetlab.errors import UnetlabError
 
 
 def load_config(
@@ -78,9 +84,8 @@ def apply_overrides(data: dict, overrides: list[str]) -> dict:
         try:
             value = parse_yaml(text) if text.strip() else None
         except yaml.YAMLError as exc:
-            reason = first_line(exc)
             raise UnetlabError(
-                f"override {item!r}: the value is not valid YAML ({reason})"
+                f"override {item!r}: the value is not valid YAML ({yaml_problem(exc)})"
             ) from exc
         node = data.setdefault(parts[0], {})
         if not isinstance(node, dict):

@@ -80,7 +80,7 @@ def check_keys(spec: dict, where: str = "data.normalization") -> dict:
     if mode not in MODES:
         raise UnetlabError(
             f"{where}.mode must be one of {', '.join(MODES)}, not {mode!r}"
-            + ("" if "mode" in spec else f" (set it: {where}.mode=per_image)")
+            + ("" if "mode" in spec else f" (set it: {where}.mode={_mode_taking(spec)})")
         )
     if extra := [k for k in spec if k != "mode" and k not in MODE_KEYS[mode]]:
         takes = ", ".join(MODE_KEYS[mode]) or "no other key"
@@ -88,6 +88,12 @@ def check_keys(spec: dict, where: str = "data.normalization") -> dict:
             f"{where}.{extra[0]} does not apply to mode {mode} (it takes {takes}): drop it"
         )
     return check_spec(spec)
+
+
+def _mode_taking(spec: dict) -> str:
+    """The mode whose keys hold every key of ``spec`` (``low``: percentile), else per_image."""
+    keys = set(spec) - {"mode"}
+    return next((m for m, taken in MODE_KEYS.items() if keys <= set(taken)), "per_image")
 
 
 def check_spec(spec: dict) -> dict:

@@ -1,0 +1,60 @@
+"""Config mistakes said in one line that keeps what helps (audit s29 author, findings 4, 5):
+YAML syntax errors keep the problem and its line and column; class names keyed by mask values
+are accepted where unambiguous and refused with the form they take otherwise."""
+
+import pytest
+
+from unetlab.config import load_config
+from unetlab.errors import UnetlabError
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("train:\n\tepochs: 2\n", "line 2, column 1: found character '\\t' that cannot start any"),
+        ("train:\n  epochs: [2\n", "line 3, column 1: expected ',' or ']', but got '<stream end>'"),
+        ("train:\n  epochs: 2\n lr: 1\n", "line 3, column 2: expected <block end>"),
+    ],
+)
+def test_a_yaml_syntax_error_keeps_its_problem_and_place(tmp_path, text, said):
+    path = tmp_path / "c.yaml"
+    path.write_text(text)
+    with pytest.raises(UnetlabError) as err:
+        load_config(path)
+    assert str(err.value).startswith(f"{path}: not valid YAML: {said}")
+    assert "\n" not in str(err.value)
+    if "\\t" in said:
+        assert str(err.value).endswith("(indent with spaces, not tabs)")
+
+
+def test_an_override_that_is_not_yaml_says_where():
+    with pytest.raises(UnetlabError, match=r"not valid YAML \(line 1, column 3: expected ','"):
+        load_config(None, ["train.epochs=[2"])
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        "data.class_names.1=cell",
+        'data.class_names={"0": bg, "1": cell}',
+        "data.class_names={1: cell}",
+    ],
+)
+def test_class_names_keyed_by_whole_numbers_in_text_are_mask_values(override):
+    names = load_config(None, [override]).data.class_names
+    assert names[1] == "cell" and all(isinstance(k, int) for k in names)
+
+
+def test_class_names_as_a_list_or_by_words_say_the_form_they_take():
+    with pytest.raises(UnetlabError) as err:
+        load_config(None, ["data.class_names=[bg, cell, rare]"])
+    assert "keys must be mask values (integers), e.g. {0: bg, 1: cell, 2: rare}" in str(err.value)
+    with pytest.raises(
+        UnetlabError, match=r"keys must be mask values \(integers\) and values names"
+    ):
+        load_config(None, ["data.class_names={a: bg}"])
+
+
+def test_a_normalization_key_without_a_mode_names_the_mode_that_takes_it():
+    with pytest.raises(UnetlabError, match=r"\(set it: data.normalization.mode=percentile\)"):
+        load_config(None, ["data.normalization.low=2"])
