@@ -90,3 +90,26 @@ def test_predictions_of_mask_values_name_the_fix(tmp_path, capsys):
     argv += ["--label-values", "0", "255", "--class-names", "membrane", "cell"]
     assert main(argv) != 0
     assert "unetlab predict without --label-values" in capsys.readouterr().err
+
+
+def test_the_python_api_takes_the_boundary_class_as_the_command_does(tmp_path):
+    """evaluate_predictions' default is the command's: the class named background or
+    membrane, else that of mask value 0, else 0; with object ids 0."""
+    gt_dir, pred_dir = tmp_path / "gt", tmp_path / "pred"
+    write_png(gt_dir / "a.png", GT)
+    write_png(pred_dir / "a.png", (GT == 0).astype(np.uint8))  # class 1 = membrane
+    by_value = evaluate_predictions(pred_dir, gt_dir, label_values=[255, 0]).to_dict()
+    assert by_value["boundary_class"] == "0" and by_value["objects"] == 2
+    # the name before the value: mask value 0 is class 1, but class 0 is named Membrane
+    named = evaluate_predictions(
+        pred_dir, gt_dir, label_values=[255, 0], class_names=["Membrane", "cell"]
+    )
+    assert named.to_dict()["boundary_class"] == "Membrane"
+    (gt_dir / "class_names.txt").write_text("cell\nmembrane\n")  # the data set's names
+    write_png(gt_dir / "a.png", (GT == 0).astype(np.uint8))  # masks of class indices
+    from_file = evaluate_predictions(pred_dir, gt_dir).to_dict()
+    assert from_file["boundary_class"] == "membrane" and from_file["objects"] == 2
+    said = evaluate_predictions(pred_dir, gt_dir, boundary_class=0).to_dict()
+    assert said["boundary_class"] == "cell" and said["objects"] == 1
+    ids = evaluate_predictions(pred_dir, gt_dir, gt_instances=True, pred_instances=True)
+    assert ids.to_dict()["boundary_class"] == "background"

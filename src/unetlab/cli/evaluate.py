@@ -131,8 +131,9 @@ def _add_classes(c) -> None:
         metavar="K",
         help="class index that is background/membrane, not objects (default: the class "
         "named background or membrane, else that of mask value 0, else 0; a checkpoint's "
-        "own classes, with --pred those of --class-names and --label-values); -1: every "
-        "class forms objects",
+        "own classes, with --pred those of --class-names (or the data set's "
+        "class_names.txt) and --label-values; 0 with object ids); -1: every class forms "
+        "objects",
     )
     c.add_argument(
         "--gt-instances",
@@ -302,12 +303,11 @@ def run(args) -> int:
     return 0
 
 
-def _boundary(args, label_values=None, class_names=None) -> int | None:
-    """--boundary-class (-1: None); by default the background of the classes."""
-    from unetlab.data.weightmap import background_class
-
+def _boundary(args) -> int | None | str:
+    """--boundary-class (-1: None); by default ``"auto"``, the background of the classes
+    (:func:`unetlab.data.weightmap.background_class`)."""
     if args.boundary_class is None:
-        return background_class(label_values, class_names)
+        return "auto"
     return None if args.boundary_class < 0 else args.boundary_class
 
 
@@ -331,7 +331,7 @@ def _run_model(args, pairs):
         model,
         args.data,
         predict_options(args, device),
-        boundary_class=_boundary(args, getattr(model, "label_values", None), model.classes),
+        boundary_class=_boundary(args),
         thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
         seed_threshold=args.watershed_seeds,
         ignore_value=args.ignore_value,
@@ -364,7 +364,7 @@ def _run_pred(args):
             args.gt,
             label_values=args.label_values,
             class_names=args.class_names,
-            boundary_class=_boundary(args, args.label_values, args.class_names),
+            boundary_class=_boundary(args),
             ignore_value=args.ignore_value,
             connectivity=_connectivity(args),
             gt_instances=args.gt_instances,

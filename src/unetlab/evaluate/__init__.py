@@ -18,7 +18,9 @@ What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
 - ISBI 2012 (:mod:`unetlab.metrics.isbi`): ``rand_error`` (1 - V_Rand, pair counts summed over the
   images, as the challenge scores a stack), ``v_rand``, ``information_score`` (V_Info, mean
   over images). Objects, the cells, are the 4-connected regions of every class but
-  ``boundary_class`` (class 0 by default: background, or membrane for ISBI).
+  ``boundary_class``: by default the class named background or membrane, else the class of
+  mask value 0, else class 0 (:func:`unetlab.data.weightmap.background_class`; ISBI's
+  membrane), with object ids the background (0).
 - Objects (:mod:`unetlab.metrics.objects`; predicted objects are the prediction's object ids
   when there are any, else its connected regions as above; true objects the masks' ids with
   ``gt_instances``, else their regions): ``dsb`` (the DSB 2018 score: mean over images of the

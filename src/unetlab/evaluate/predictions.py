@@ -10,6 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from unetlab.data.weightmap import background_class
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.evaluate.accumulate import Accumulator, check_boundary, object_scores_wanted
 from unetlab.evaluate.checks import check_class_indices, check_evaluation, check_ids_as_classes
@@ -33,7 +34,7 @@ def evaluate_predictions(
     *,
     label_values: Sequence[int] | None = None,
     class_names: Sequence[str] | None = None,
-    boundary_class: int | None = 0,
+    boundary_class: int | None | str = "auto",
     ignore_value: int | None = None,
     connectivity: int = 1,
     gt_instances: bool = False,
@@ -56,7 +57,9 @@ def evaluate_predictions(
     label values (or the indices). Masks whose value is ``ignore_value`` count nowhere; None:
     with neither ``ignore_value`` nor ``label_values``, palette masks' 255 (VOC's void
     outlines), as in training. Each of the two is said in a log line. Objects are the
-    ``connectivity``-connected regions of every class but ``boundary_class`` (None: all).
+    ``connectivity``-connected regions of every class but ``boundary_class`` (None: all;
+    ``"auto"``: as for a model, the class named background or membrane, else that of mask
+    value 0, else 0: :func:`unetlab.data.weightmap.background_class`; 0 with object ids).
     ``gt_instances``: the masks hold object ids (0 = background, 1..n, e.g. the cell tracking
     challenge's ``man_seg`` files); the pixel classes are background (0) and object (1), and the
     true objects are those ids, so touching objects stay apart in SEG, F1 and Rand. ``objects``:
@@ -71,6 +74,7 @@ def evaluate_predictions(
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     ids = gt_instances or pred_instances
     class_names, by_index = data_set_names(gt_dir, class_names, label_values, ids)
+    boundary_class = _boundary(boundary_class, label_values, class_names, by_index, ids)
     class_names = _prediction_classes(
         label_values, class_names, boundary_class, gt_instances, pred_instances
     )
@@ -102,6 +106,25 @@ def _known_classes(class_names: list[str] | None, by_index: dict[int, str] | Non
     if by_index and len(by_index) > 2:
         known = len(by_index)
     return known
+
+
+def _boundary(
+    boundary_class: int | None | str,
+    label_values: Sequence[int] | None,
+    class_names: Sequence[str] | None,
+    by_index: dict[int, str] | None,
+    ids: bool,
+) -> int | None:
+    """``boundary_class``; ``"auto"``: 0 with object ids (background), else the background
+    of the classes, as for a model (:func:`unetlab.data.weightmap.background_class` of the
+    label values and the class names given, or named by the data set's file)."""
+    if boundary_class != "auto":
+        return boundary_class
+    if ids:
+        return 0
+    if class_names is None and by_index:
+        class_names = [by_index.get(i, str(i)) for i in range(max(by_index) + 1)]
+    return background_class(label_values, class_names)
 
 
 def _found_names(
