@@ -90,6 +90,12 @@ def add_parser(sub) -> None:
         help="continue the run in --run-dir from last.pt, with its own config.yaml",
     )
     mode.add_argument("--overwrite", action="store_true", help="replace the run in --run-dir")
+    mode.add_argument(
+        "--check",
+        action="store_true",
+        help="check the data and show the plan, the data and the net as the run would start "
+        "them, then stop: nothing is written (exit 0; 2 with the problems)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--nproc",
@@ -114,6 +120,8 @@ def run(args) -> int:
     if args.resume:  # the run's own config, the plan included, with what may change
         cfg = _resumed(_run_folder(args, cfg), cfg, explicit_keys(config, overrides))
     cfg = absolute_root(cfg)
+    if args.check:
+        return _check(args, cfg, explicit_keys(config, overrides))
     group = Group.from_env()
     run_dir = _run_dir(args, cfg, try_lock=group.is_main)
     if args.nproc < 1:
@@ -138,6 +146,35 @@ def run(args) -> int:
         return _stopped(run_dir, exc, say=group.is_main, processes=group.world)
     if group.is_main:
         _summary(run_dir, result)
+    return 0
+
+
+def _check(args, cfg, explicit: set[str]) -> int:
+    """``--check``: the data's checks, the plan, and the data and net as the run would
+    start them (loaded, built, its tile sized), logged; nothing is written."""
+    import logging
+
+    from unetlab.train.setup import build_model, prepare_data, tile_sizes
+
+    log = logging.getLogger("unetlab.train")
+    _run_dir(args, cfg, try_lock=False)  # a run folder that cannot be right, said now
+    if not args.no_plan:
+        cfg, plan = _plan(cfg, explicit)
+        plan.log()
+    data = prepare_data(cfg)
+    model = build_model(cfg, data)
+    tile, out = tile_sizes(model, cfg.data.tile_size, data.train)
+    params = sum(p.numel() for p in model.parameters())
+    log.info(
+        "check: %d training and %d validation images, classes %s; net %s parameters, tile %d "
+        "-> output %d px; nothing written: train with the same command without --check",
+        len(data.train),
+        len(data.val),
+        ", ".join(map(str, data.label_values)),
+        f"{params:,}",
+        tile,
+        out,
+    )
     return 0
 
 

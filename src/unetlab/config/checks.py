@@ -166,6 +166,11 @@ def _check_train_limits(train: TrainSection) -> None:
         )
     if train.seed < 0:
         raise UnetlabError(f"train.seed must be >= 0, not {train.seed}")
+    if train.max_minutes == math.inf:
+        raise UnetlabError(
+            "train.max_minutes must be a finite number of minutes: for no time limit, set 0 "
+            "(or leave --minutes out) and train.epochs sets the length"
+        )
     if not 0 <= train.max_minutes < math.inf:
         raise UnetlabError(
             f"train.max_minutes must be >= 0 (0: no time limit), not {train.max_minutes}"

@@ -77,18 +77,29 @@ def _log_data_and_model(run: Run, in_size: int, out_size: int) -> None:
     )
     how = f"{t.optimizer}, lr {t.lr:g}, {t.schedule} schedule, {t.loss} loss"
     how += ", weight map" if cfg.data.weight_map else ""
-    log.info("training %s (%s)", _length(t, run.steps_per_epoch), how)
+    tiles = cfg.data.tiles_per_epoch // max(run.group.world, 1)  # each process's share
+    log.info("training %s (%s)", _length(t, run.steps_per_epoch, tiles), how)
 
 
-def _length(t, steps: int) -> str:
+def _length(t, steps: int, tiles: int | None = None) -> str:
     """How long the run trains: its epochs, or its time budget (and epoch cap, if any)."""
+    epoch = steps_text(steps, t.batch_size, tiles)
     if not t.max_minutes:
-        return f"{t.epochs} epochs x {steps} steps of batch {t.batch_size}"
+        return f"{t.epochs} epochs x {epoch}"
     ends = "the budget" if _budget_only(t) else f"the budget or epoch {t.epochs}"
-    return (
-        f"for {t.max_minutes:g} min in epochs of {steps} steps of batch {t.batch_size}; "
-        f"{ends} ends the run"
-    )
+    return f"for {t.max_minutes:g} min in epochs of {epoch}; {ends} ends the run"
+
+
+def steps_text(steps: int, batch: int, tiles: int | None = None) -> str:
+    """An epoch's steps as they are: ``3 steps of batch 25 (64 tiles: the last step 14)``,
+    ``1 step of 8 tiles (data.tiles_per_epoch, under the batch size 25)``; ``tiles``: an
+    epoch's tiles (None: ``steps`` full batches)."""
+    if tiles is not None and tiles < batch:
+        return f"1 step of {tiles} tiles (data.tiles_per_epoch, under the batch size {batch})"
+    text = f"{steps} step{'s' * (steps != 1)} of batch {batch}"
+    if tiles is not None and tiles % batch:
+        text += f" ({tiles} tiles: the last step {tiles % batch})"
+    return text
 
 
 def _budget_only(t) -> bool:

@@ -1,0 +1,66 @@
+"""``unetlab train --check`` (audit s29 author, finding 6): the data's checks, the plan, the
+data and the net, and nothing written; and the start summary's words (finding 9)."""
+
+import numpy as np
+import pytest
+
+from unetlab.cli import main
+from unetlab.data.io import write_png
+from unetlab.train.log import steps_text
+
+
+def _data(root, *, stray=False):
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        mask = np.tile([0, 1], (32, 16)).astype(np.uint8)
+        if stray and i < 2:
+            mask[:3, :3] = 7
+        write_png(root / "images" / f"{i:02d}.png", rng.integers(0, 255, (32, 32), np.uint8))
+        write_png(root / "masks" / f"{i:02d}.png", mask)
+    return root
+
+
+def _tree(folder):
+    return sorted((p, p.stat().st_mtime_ns) for p in folder.rglob("*"))
+
+
+def test_check_says_the_plan_data_and_net_and_writes_nothing(tmp_path, monkeypatch, caplog):
+    data = _data(tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    before = _tree(tmp_path)
+    caplog.set_level("INFO")
+    args = ["train", "--data", "data", "--check", "--set", "model.depth=2"]
+    assert main(args) == 0
+    assert _tree(tmp_path) == before
+    text = caplog.text
+    assert "plan: " in text and "check: 3 training and 1 validation images, classes 0, 1" in text
+    assert "nothing written: train with the same command without --check" in text
+    assert main([*args, "--no-plan", "--set", "data.tile_size=32"]) == 0
+    assert _tree(tmp_path) == before and data.is_dir()
+
+
+def test_check_of_bad_data_exits_2_with_the_problems(tmp_path, capsys):
+    data = _data(tmp_path / "data", stray=True)
+    before = _tree(tmp_path)
+    assert main(["train", "--data", str(data), "--check"]) == 2
+    err = capsys.readouterr().err
+    assert "mask value 7 has a few pixels in each of the 2 files" in err
+    assert _tree(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    ("steps", "batch", "tiles", "said"),
+    [
+        (1, 25, 8, "1 step of 8 tiles (data.tiles_per_epoch, under the batch size 25)"),
+        (3, 25, 64, "3 steps of batch 25 (64 tiles: the last step 14)"),
+        (4, 16, 64, "4 steps of batch 16"),
+        (1, 4, None, "1 step of batch 4"),
+    ],
+)
+def test_an_epochs_steps_are_said_as_they_are(steps, batch, tiles, said):
+    assert steps_text(steps, batch, tiles) == said
+
+
+def test_minutes_inf_says_how_to_train_without_a_limit(tmp_path, capsys):
+    assert main(["train", "--data", str(tmp_path), "--minutes", "inf"]) == 2
+    assert "for no time limit, set 0 (or leave --minutes out)" in capsys.readouterr().err
