@@ -113,3 +113,49 @@ def test_the_python_api_takes_the_boundary_class_as_the_command_does(tmp_path):
     assert said["boundary_class"] == "cell" and said["objects"] == 1
     ids = evaluate_predictions(pred_dir, gt_dir, gt_instances=True, pred_instances=True)
     assert ids.to_dict()["boundary_class"] == "background"
+
+
+def test_predictions_of_mask_values_are_read_back_by_their_record(tmp_path, capsys):
+    """predict --label-values -> evaluate --pred --label-values 0 255: the file's record
+    (predict.json, by the key it carries) says it holds mask values, read back as classes."""
+    from PIL import Image
+    from PIL.PngImagePlugin import PngInfo
+
+    from unetlab import UNet, save_model
+
+    gt = np.full((24, 30), 255, np.uint8)
+    gt[:, 10] = gt[12, :] = 0  # a membrane cross: four cells
+    model = UNet(1, 2, depth=2, base_channels=2)
+    model.label_values = [0, 255]
+    save_model(tmp_path / "m.pt", model)
+    write_png(tmp_path / "in" / "a.png", gt)
+    write_png(tmp_path / "gt" / "a.png", gt)
+    out, pred = tmp_path / "out", tmp_path / "out" / "a.png"
+    predict = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    assert main([*predict, "--output", str(out), "--label-values"]) == 0
+    written = np.asarray(Image.open(pred))
+    assert set(np.unique(written)) <= {0, 255}
+    js = tmp_path / "e.json"
+    argv = ["evaluate", "--pred", str(out), "--gt", str(tmp_path / "gt"), "--json", str(js)]
+    assert main([*argv, "--label-values", "0", "255"]) == 0, capsys.readouterr().err
+    wrong = np.count_nonzero(written != gt) / gt.size
+    assert json.loads(js.read_text())["pixel_error"] == pytest.approx(wrong)
+    # the same file, its record kept, holding the masks' values exactly: a perfect score
+    with Image.open(pred) as im:
+        info = PngInfo()
+        for key, text in im.text.items():
+            info.add_text(key, text)
+    Image.fromarray(gt).save(pred, pnginfo=info)
+    report = evaluate_predictions(out, tmp_path / "gt", label_values=[0, 255]).to_dict()
+    assert report["miou"] == 1.0 and report["objects"] == report["pred_objects"] == 4
+    # without the values, or with others, refused naming the fix
+    js.unlink()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "a.png holds mask values (0 255), as unetlab predict --label-values" in err
+    assert "give --label-values, the mask value of each class" in err
+    assert main([*argv, "--label-values", "0", "128"]) == 2
+    err = capsys.readouterr().err
+    assert "holds mask value(s) 255, none of the label values 0 128; give as --label-values" in err
+    with pytest.raises(ValueError, match="pass label_values=\\[...\\], the mask value"):
+        evaluate_predictions(out, tmp_path / "gt")

@@ -108,7 +108,8 @@ def _add_classes(c) -> None:
         nargs="+",
         metavar="V",
         help="with --pred: mask value of each class index, e.g. 0 255 "
-        "(default: masks hold class indices)",
+        "(default: masks hold class indices); predictions of unetlab predict "
+        "--label-values, which hold mask values too, are read back by them",
     )
     c.add_argument(
         "--class-names",

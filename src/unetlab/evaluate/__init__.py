@@ -5,7 +5,8 @@ Two entry points, both returning a :class:`Report`:
 - :func:`evaluate_model`: predict every image of a data folder with a model (overlap-tile,
   :func:`unetlab.inference.predict.predict_image`) and compare with its masks.
 - :func:`evaluate_predictions`: compare saved label images (class indices, ``<stem>.png`` as
-  ``unetlab predict`` writes them, or ``<stem>.tif`` for stacks; object ids in
+  ``unetlab predict`` writes them, or ``<stem>.tif`` for stacks; mask values where the
+  file's record says so, as ``unetlab predict --label-values`` writes them; object ids in
   ``<stem>_objects.tif`` as ``unetlab predict --instances`` writes them) with ground-truth masks.
 
 What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):

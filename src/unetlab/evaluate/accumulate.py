@@ -222,8 +222,9 @@ def _too_many_classes(names: Sequence[str], pred_top: int, gt_top: int) -> str:
         return (
             f"the predictions hold {pred_top}, the mask value of class "
             f"{names.index(str(pred_top))}, but class indices 0..{len(names) - 1} are scored; "
-            "files of unetlab predict --label-values hold mask values: predict again without "
-            "--label-values (or save the class indices)"
+            "files of unetlab predict --label-values hold mask values, read as classes only "
+            "beside their record (the predict.json of the folder they were written to): "
+            "evaluate that folder, or predict again without --label-values"
         )
     if pred_top >= len(names):
         return (

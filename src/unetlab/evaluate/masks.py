@@ -18,6 +18,7 @@ from unetlab.data.io import IMAGE_SUFFIXES, find_images, read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.pairs import Pair, PairReader, detect_layout, find_pairs
 from unetlab.errors import DatasetError
+from unetlab.evaluate.checks import MaskValuesError
 
 log = logging.getLogger(__name__)
 
@@ -177,16 +178,31 @@ class Predictions:
     With ``instances`` the class-map files hold object ids too (a ``<stem>_objects`` file
     still wins). The pixel classes are the class map's, or background (0) / object (1) from
     the object ids where there is no class map or ``object_pixels`` (instance ground truth,
-    whose classes are those two: an instance model's class map holds three).
+    whose classes are those two: an instance model's class map holds three). A class map
+    whose record says it holds mask values (``unetlab predict --label-values``:
+    :func:`written_labels`) is read as classes by ``label_values``, the mask value of each
+    class (None: refused, naming the fix).
     """
 
-    def __init__(self, folder: Path, *, instances: bool, object_pixels: bool):
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        instances: bool,
+        object_pixels: bool,
+        label_values: Sequence[int] | None = None,
+    ):
+        from unetlab.inference.records import read_records
+
         self.folder = folder
         self.maps, self.objects = _prediction_files(folder)
         if instances:  # no class maps then
             self.maps, self.objects = {}, {**self.maps, **self.objects}
         self.object_pixels = object_pixels
+        self.label_values = label_values
         self.read_maps, self.read_objects = PairReader(), PairReader()
+        self.records = read_records(folder) if self.maps else {}
+        self.mask_values: dict[Path, bool] = {}  # per class map: does it hold mask values?
 
     def __contains__(self, stem: str) -> bool:
         return stem in self.maps or stem in self.objects
@@ -205,7 +221,69 @@ class Predictions:
         if ids is not None and (self.object_pixels or stem not in self.maps):
             return (ids > 0).astype(np.int64), ids
         path = self.maps[stem]
-        return _class_indices(_page(self.read_maps, path, gt), path), ids
+        pred = _class_indices(_page(self.read_maps, path, gt), path)
+        if self._holds_mask_values(path):
+            pred = from_mask_values(pred, self.label_values, path)
+        return pred, ids
+
+    def _holds_mask_values(self, path: Path) -> bool:
+        """Whether the class map ``path`` holds mask values, by its record; the first such
+        map is said in a log line."""
+        if path not in self.mask_values:
+            held = written_labels(path, self.records) == "mask values"
+            if held and not any(self.mask_values.values()) and self.label_values is not None:
+                log.info(
+                    "%s holds mask values (unetlab predict --label-values): read as classes by "
+                    "the label values %s",
+                    path,
+                    " ".join(map(str, self.label_values)),
+                )
+            self.mask_values[path] = held
+        return self.mask_values[path]
+
+
+def written_labels(path: Path, records: dict[str, dict]) -> str | None:
+    """What the class map ``path`` holds by the record of the ``unetlab predict`` that wrote
+    it (``records``: its folder's ``predict.json``, by the key the file carries:
+    :mod:`unetlab.inference.records`): ``"class indices"``, ``"mask values"`` or
+    ``"palette"``; None for a file that carries no key or whose record is not there."""
+    from unetlab.inference.records import embedded_key
+
+    key = embedded_key(path)
+    record = records.get(key) if key is not None else None
+    outputs = record.get("outputs") if isinstance(record, dict) else None
+    return outputs.get("labels") if isinstance(outputs, dict) else None
+
+
+def from_mask_values(
+    pred: np.ndarray, label_values: Sequence[int] | None, path: Path
+) -> np.ndarray:
+    """(H, W) mask values -> int64 class indices: the index of each value in
+    ``label_values``. :class:`MaskValuesError` naming ``path`` without ``label_values``, or
+    for a value that is none of them."""
+    fix = "the mask value of each class of the model that predicted it, in its order"
+    if label_values is None:
+        said = (
+            f"{path} holds mask values ({' '.join(map(str, np.unique(pred)[:12]))}), as "
+            "unetlab predict --label-values writes them, not class indices"
+        )
+        raise MaskValuesError(
+            f"{said}: pass label_values=[...], {fix}",
+            cli=f"{said}: give --label-values, {fix} (e.g. --label-values 0 255)",
+        )
+    values = np.asarray(label_values, dtype=np.int64)
+    order = np.argsort(values, kind="stable")
+    at = np.minimum(np.searchsorted(values[order], pred), len(values) - 1)
+    known = values[order][at] == pred
+    if not known.all():
+        said = (
+            f"{path} holds mask value(s) {' '.join(map(str, np.unique(pred[~known])[:12]))}, "
+            f"none of the label values {' '.join(map(str, label_values))}"
+        )
+        raise MaskValuesError(
+            f"{said}; pass as label_values {fix}", cli=f"{said}; give as --label-values {fix}"
+        )
+    return order[at].astype(np.int64)
 
 
 def _class_indices(pred: np.ndarray, path: Path) -> np.ndarray:

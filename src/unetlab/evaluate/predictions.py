@@ -51,7 +51,10 @@ def evaluate_predictions(
     Object ids give the pixel classes background (0) and object (1) where there is no class map
     or with ``gt_instances``. ``gt_dir``: a folder of masks with the same stems, or a data
     folder (images/ + masks/, ISBI, VOC; its ``val/`` when it has one). ``label_values``: mask
-    value of each class index (e.g. ``[0, 255]``); None means masks hold class indices.
+    value of each class index (e.g. ``[0, 255]``); None means masks hold class indices. A
+    class map whose record (the ``predict.json`` of its folder, by the key the file carries)
+    says it holds mask values (``unetlab predict --label-values``) is read as classes by
+    ``label_values`` too; without them, or with a value none of them, it is refused.
     ``class_names`` default to the names in the data set's ``class_names.txt`` (line i names
     mask value i; in ``gt_dir`` or its parent, as for VOC's ``SegmentationClass/``), else to the
     label values (or the indices). Masks whose value is ``ignore_value`` count nowhere; None:
@@ -78,7 +81,9 @@ def evaluate_predictions(
     class_names = _prediction_classes(
         label_values, class_names, boundary_class, gt_instances, pred_instances
     )
-    preds = Predictions(pred_dir, instances=pred_instances, object_pixels=gt_instances)
+    preds = Predictions(
+        pred_dir, instances=pred_instances, object_pixels=gt_instances, label_values=label_values
+    )
     mask_files, masks = ground_truth(gt_dir)
     void = palette_void(mask_files, ignore_value, label_values)
     ignore_value = ignore_value if void is None else void
