@@ -2,6 +2,7 @@
 
     OMP_NUM_THREADS=1 python bench/kromp_split.py --run RUN --data KROMP --part val|test \\
         [--cache DIR] [--rules NAME ...] [--out FILE]
+    python bench/kromp_split.py --synthetic [--rules NAME ...]
 
 ``RUN``: a run folder of a background / boundary / interior model (``checkpoints/best.pt``
 and ``split.json``); ``--part val``: the validation images of its ``split.json`` (inside
@@ -26,6 +27,12 @@ Rules (``depth``: h = depth x the object's largest distance, at least 1 px, as
   neck and a median interior probability >= 0.9;
 - ``distance of interior >= t``: the distance transform of the pixels above t;
 - ``interior``: h-maxima of the smoothed interior probability itself (h absolute).
+
+``--synthetic`` (no model): objects of a cluster of 3 discs of radius 14, 14 px apart (no
+neck), whose interior probability dips to 0.5, 0.6 or 0.8 along the seams (3 wanted), and how
+many of 48 single nuclei split (1 wanted): an ellipse of 64 x 16 px and a disc of radius 15
+with a dark spot (a nucleolus) of radius 2, 3 or 5 where the interior is 0, 0.3, 0.6 or 0.9,
+in the middle or off it.
 """
 
 from __future__ import annotations
@@ -45,16 +52,23 @@ SMOOTH = 1.0  # px, as objects.SPLIT_SMOOTH
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--run", type=Path, required=True, help="run folder of a nuclei model")
-    parser.add_argument("--data", type=Path, required=True, help="kromp2020_nuclei folder")
+    parser.add_argument("--run", type=Path, help="run folder of a nuclei model")
+    parser.add_argument("--data", type=Path, help="kromp2020_nuclei folder")
     parser.add_argument("--part", choices=("val", "test"), default="val")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/kromp_split_probs"))
     parser.add_argument("--rules", nargs="*", default=list(RULES), help="default: all")
     parser.add_argument("--out", type=Path, default=Path("bench/results/kromp_split.jsonl"))
+    parser.add_argument("--synthetic", action="store_true", help="the synthetic checks only")
     args = parser.parse_args()
     unknown = [r for r in args.rules if r not in RULES]
     if unknown:
         parser.error(f"unknown rules {unknown}; known: {list(RULES)}")
+    if args.synthetic:
+        for name in args.rules:
+            print(f"{name:36s} {synthetic(RULES[name])}")
+        return 0
+    if args.run is None or args.data is None:
+        parser.error("--run and --data are needed (or --synthetic)")
     images = list(_images(args.run, args.data, args.part, args.cache))
     options = _options(args.run)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -138,6 +152,57 @@ def merges_and_splits(pred: np.ndarray, truth: np.ndarray) -> tuple[int, int]:
     merged = np.bincount(pairs[0][2 * n >= true_area[pairs[1]]], minlength=pred_area.size)
     split = np.bincount(pairs[1][2 * n >= pred_area[pairs[0]]], minlength=true_area.size)
     return int((merged >= 2).sum()), int((split >= 2).sum())
+
+
+# --- synthetic checks -------------------------------------------------------------------
+
+YY, XX = np.mgrid[:80, :120]
+
+
+def _disc(cy: float, cx: float, r: float) -> np.ndarray:
+    return (YY - cy) ** 2 + (XX - cx) ** 2 <= r * r
+
+
+def _probabilities(shape: np.ndarray, interior) -> np.ndarray:
+    """(3, H, W): background off ``shape``, a 2-px boundary rim, ``interior`` inside it."""
+    rim = shape & ~ndimage.binary_erosion(shape, iterations=2)
+    return np.stack([~shape, rim, np.where(shape & ~rim, interior, 0.0)]).astype(float)
+
+
+def _cluster(dip: float) -> np.ndarray:
+    centres = [(30.0, 45.0), (30.0, 59.0), (42.1, 52.0)]
+    union = np.logical_or.reduce([_disc(cy, cx, 14) for cy, cx in centres])
+    nearest = np.argmin([np.hypot(YY - cy, XX - cx) for cy, cx in centres], axis=0) + 1
+    seam = np.zeros_like(union)
+    truth = np.where(union, nearest, 0)
+    seam[:, 1:] |= truth[:, 1:] != truth[:, :-1]
+    seam[1:] |= truth[1:] != truth[:-1]
+    rise = np.clip(ndimage.distance_transform_edt(~(seam & union)) / 4, 0, 1)
+    return _probabilities(union, dip + (1 - dip) * rise)
+
+
+def synthetic(rule) -> str:
+    """The cluster's objects at each dip, and the single nuclei that split (see the
+    module's docstring)."""
+    from unetlab.inference.objects import ObjectOptions, objects_from_probabilities, remove_small
+
+    whole = ObjectOptions(mode="instances", min_area=1)
+
+    def count(probabilities) -> int:
+        ids = objects_from_probabilities(probabilities, whole)
+        return int(remove_small(rule(ids, probabilities[2]), 36).max())
+
+    cluster = [count(_cluster(dip)) for dip in (0.5, 0.6, 0.8)]
+    ellipse = ((YY - 40) / 8.0) ** 2 + ((XX - 60) / 32.0) ** 2 <= 1
+    nuclei = [(ellipse, (40, 60)), (ellipse, (40, 45)), (_disc(40, 60, 15), (40, 60))]
+    nuclei.append((_disc(40, 60, 15), (40, 54)))
+    split = sum(
+        count(_probabilities(shape, np.where(_disc(*spot, r), v, 1.0))) != 1
+        for shape, spot in nuclei
+        for v in (0.0, 0.3, 0.6, 0.9)
+        for r in (2, 3, 5)
+    )
+    return f"cluster of 3 at dips 0.5/0.6/0.8: {cluster}; nuclei with a spot split: {split}/48"
 
 
 # --- the rules: (ids, interior probability) -> ids ------------------------------------
