@@ -59,8 +59,9 @@ def test_a_missing_mask_and_mixed_encodings_come_in_one_error(tmp_path):
         (tmp_path / "ones" / "masks" / f"{stem}.png").replace(root / "masks" / f"{stem}.png")
     (root / "masks" / "04.png").unlink()
     message = _plan_error(root)
-    assert message.startswith("2 problem(s) in ") and "\n" not in message
-    assert "images/04.png: no mask in" in message
+    first, *lines = message.splitlines()  # a problem a line, paths in the data folder
+    assert first == f"2 problem(s) in {root} (paths relative to it):" and len(lines) == 2
+    assert "\n  images/04.png: no mask in" in message
     assert "masks mix encodings: 0/1 in 2 file(s)" in message
 
 
@@ -110,3 +111,17 @@ def test_a_file_given_as_data_folder_says_so(tmp_path):
     root = binary_set(tmp_path / "d", 2)
     with pytest.raises(DatasetError, match="00.png is a file, not a data folder: give --data"):
         split_pairs(root / "images" / "00.png")
+
+
+def test_the_cli_lists_every_problem_a_line_under_the_count(tmp_path, capsys):
+    """Audit s29 author, finding 7: six problems were one line of 1,100 characters."""
+    from unetlab.cli import main
+
+    root = binary_set(tmp_path / "d", 5)
+    (root / "masks" / "04.png").unlink()
+    (root / "images" / "01.png").unlink()
+    assert main(["train", "--data", str(root), "--check"]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert err[-3] == f"unetlab train: error: 2 problem(s) in {root} (paths relative to it):"
+    assert err[-2].startswith("  images/04.png: no mask in masks/")
+    assert err[-1].startswith("  masks/01.png: mask without an image")

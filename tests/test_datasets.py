@@ -183,7 +183,8 @@ def test_load_samples_lists_every_problem_in_one_error(tmp_path):
             find_pairs(root), label_values=[0, 255], normalization=PER_IMAGE, in_channels=1
         )
     message = str(info.value)
-    assert message.startswith("4 problem(s)") and "\n" not in message
+    lines = message.splitlines()  # the count, a problem a line, the fix
+    assert message.startswith("4 problem(s)") and len(lines) == 6 and lines[-1].startswith("Fix: ")
     assert "01.png is 10x8 but its mask 01.png is 5x5" in message
     assert "masks/02.png: label value(s) 7 are not among the classes' values [0, 255]" in message
     assert "masks/03.png" in message and "colour" in message
@@ -252,7 +253,9 @@ def test_multipage_tiff_stacks_pair_page_by_page(tmp_path):
     assert [int(s.mask[0, 0]) for s in samples] == [0, 1, 0]
     assert np.allclose(samples[1].image[0], volume[1] / 255)
     tifffile.imwrite(tmp_path / "train-labels.tif", labels[:, :5], photometric="minisblack")
-    with pytest.raises(DatasetError, match=r"3 problem\(s\).*train-volume\[0\]: image page is 7x6"):
+    with pytest.raises(
+        DatasetError, match=r"3 problem\(s\)(.|\n)*train-volume\[0\]: image page is 7x6"
+    ):
         load_samples(find_pairs(tmp_path), label_values=[0, 255], normalization=SCALE)
 
 

@@ -128,9 +128,9 @@ def test_problems_of_few_files_or_of_one_file_keep_their_lines(tmp_path):
     problems = ["x.tif: 3 pages but its mask 2", *lone, "y.png: unreadable", "z.png: unreadable"]
     message = str(problems_error(problems))
     assert message == (
-        "7 problem(s) in the data set: x.tif: 3 pages but its mask 2; 4 files in "
-        f"{tmp_path}/images: no mask in masks/ with this name (a.png, b.png, c.png and 1 more); "
-        "y.png: unreadable; z.png: unreadable"
+        "7 problem(s) in the data set:\n  x.tif: 3 pages but its mask 2\n  4 files in "
+        f"{tmp_path}/images: no mask in masks/ with this name (a.png, b.png, c.png and 1 more)"
+        "\n  y.png: unreadable\n  z.png: unreadable"
     )
     pages = [f"stack[{i}]: image page is 7x6 but its mask is 7x5" for i in range(5)]
     assert str(problems_error(pages)).endswith(

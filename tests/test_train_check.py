@@ -9,9 +9,9 @@ from unetlab.data.io import write_png
 from unetlab.train.log import steps_text
 
 
-def _data(root, *, stray=False):
+def _data(root, *, stray=False, n=4):
     rng = np.random.default_rng(0)
-    for i in range(4):
+    for i in range(n):
         mask = np.tile([0, 1], (32, 16)).astype(np.uint8)
         if stray and i < 2:
             mask[:3, :3] = 7
@@ -40,7 +40,7 @@ def test_check_says_the_plan_data_and_net_and_writes_nothing(tmp_path, monkeypat
 
 
 def test_check_of_bad_data_exits_2_with_the_problems(tmp_path, capsys):
-    data = _data(tmp_path / "data", stray=True)
+    data = _data(tmp_path / "data", stray=True, n=8)  # 9 px of value 7 in 2 of 8 masks
     before = _tree(tmp_path)
     assert main(["train", "--data", str(data), "--check"]) == 2
     err = capsys.readouterr().err

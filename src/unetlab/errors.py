@@ -1,4 +1,5 @@
-"""Errors a user can act on. The CLI prints them as one line, without a traceback, and exits
+"""Errors a user can act on. The CLI prints them as one line (a list of data problems: one
+a line), without a traceback, and exits
 with status 2; any other exception is a bug in unetlab and is shown as one (status 1).
 
 ``UnetlabError`` is also a ``ValueError`` so that code written against the earlier API, which
@@ -20,7 +21,13 @@ class CheckpointError(UnetlabError):
 
 
 class DatasetError(UnetlabError):
-    """A data set folder has problems (listed in the message, with the files)."""
+    """A data set folder has problems (listed in the message, with the files). ``listed``:
+    the message is several problems, one a line below the count, all of which the CLI
+    prints (:func:`first_line` gives the whole of it)."""
+
+    def __init__(self, message: str = "", *, listed: bool = False):
+        super().__init__(message)
+        self.listed = listed
 
 
 class OutputError(UnetlabError):
@@ -35,8 +42,11 @@ class OutOfMemoryError(UnetlabError):
 
 def first_line(exc: BaseException, default: str | None = None) -> str:
     """The first line of ``str(exc)``, stripped; ``default`` (or the exception's type name)
-    when the message is empty: what a one-line error quotes of a foreign exception."""
+    when the message is empty: what a one-line error quotes of a foreign exception. A
+    :class:`DatasetError` of ``listed`` problems is given whole, a problem a line."""
     text = str(exc).strip()
+    if text and getattr(exc, "listed", False):
+        return text
     if text:
         return text.splitlines()[0].strip()
     return type(exc).__name__ if default is None else default

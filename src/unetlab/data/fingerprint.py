@@ -639,17 +639,18 @@ def lonely_classes(
     return problems + stray_values(pairs, skip={ignore_value, *declared})
 
 
-#: a value with at most this many pixels in each file that holds it, and at least
-#: ``STRAY_RATIO`` times fewer pixels in all than every other value, looks like a stray mark
-#: (a 3x3 patch of value 7 in 2 of 12 masks; a rare class of the audit's data, 0.1 % of the
-#: pixels, has ~29 px per file, and 8 % of the pixels of the next rarest value)
+#: a value in at most a quarter of the files, with at most this many pixels in each, and at
+#: least ``STRAY_RATIO`` times fewer pixels in all than every other value, looks like a stray
+#: mark (a 3x3 patch of value 7 in 2 of 12 masks; a rare class of the audit's data, 0.1 % of
+#: the pixels, has ~29 px in each of 7 of 12 files, and 8 % of the pixels of the next rarest)
 STRAY_PX = 16
 STRAY_RATIO = 10
 
 
 def stray_values(pairs: Sequence[PairFacts], *, skip: Collection = ()) -> list[str]:
-    """Problems for mask values in two or more files with a few pixels in each (at most
-    ``STRAY_PX``) and ``STRAY_RATIO`` times fewer in all than every other value: a stray
+    """Problems for mask values in two or more files, but no more than a quarter of them,
+    with a few pixels in each (at most ``STRAY_PX``) and ``STRAY_RATIO`` times fewer in all
+    than every other value: a stray
     value becomes a class, and the plan tunes the loss to it. The ``skip`` values (the
     ignore value, the named classes) are exempt."""
     per_file: dict[int, list[tuple[str, int]]] = {}
@@ -660,7 +661,7 @@ def stray_values(pairs: Sequence[PairFacts], *, skip: Collection = ()) -> list[s
     problems = []
     for v, held in sorted(per_file.items()):
         others = [t for u, t in totals.items() if u != v]
-        if len(held) < 2 or v in skip or not others:
+        if not 2 <= len(held) <= len(pairs) / 4 or v in skip or not others:
             continue
         if max(c for _, c in held) > STRAY_PX or totals[v] * STRAY_RATIO > min(others):
             continue

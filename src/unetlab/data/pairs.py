@@ -13,6 +13,7 @@ page-count mismatch) is collected and raised as one ``DatasetError`` naming the 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,15 +205,29 @@ def no_data_folder(root: Path) -> DatasetError:
 def problems_error(
     problems: Sequence[str], *, where: str | os.PathLike = "the data set", fix: str = ""
 ) -> DatasetError:
-    """One DatasetError: "N problem(s) in ``where``: " then the first :data:`MAX_SHOWN`
+    """One DatasetError: "N problem(s) in ``where``:" then the first :data:`MAX_SHOWN`
     ``problems`` (the rest counted), those of many files with one text said once
-    (:func:`group_problems`), and the ``fix``, if any."""
+    (:func:`group_problems`), and the ``fix``, if any. One problem is one line; more are
+    one a line below the count, paths in the data folder ``where`` relative to it."""
     lines = group_problems(problems)
-    shown = "; ".join(lines[:MAX_SHOWN])
-    if len(lines) > MAX_SHOWN:
-        shown += f"; ... and {len(lines) - MAX_SHOWN} more"
     fix = f". Fix: {fix}" if fix else ""
-    return DatasetError(f"{len(problems)} problem(s) in {where}: {shown}{fix}")
+    if len(lines) == 1:
+        return DatasetError(f"{len(problems)} problem(s) in {where}: {lines[0]}{fix}")
+    shown = [_inside(line, where) for line in lines[:MAX_SHOWN]]
+    if len(lines) > MAX_SHOWN:
+        shown.append(f"... and {len(lines) - MAX_SHOWN} more")
+    listed = "".join(f"\n  {line}" for line in shown)
+    said = " (paths relative to it)" if any(a != b for a, b in zip(shown, lines)) else ""
+    text = f"{len(problems)} problem(s) in {where}{said}:{listed}\n{fix[2:]}"
+    return DatasetError(text.rstrip(), listed=True)
+
+
+def _inside(line: str, where) -> str:
+    """``line`` with the paths in the folder ``where`` (a path) relative to it."""
+    if not isinstance(where, os.PathLike) and not os.path.isabs(str(where)):
+        return line
+    folder = re.escape(str(Path(where)).rstrip("/") + "/")
+    return re.sub(rf"(?<![\w./-]){folder}", "", line)
 
 
 def group_problems(problems: Sequence[str]) -> list[str]:
