@@ -58,3 +58,12 @@ def test_class_names_as_a_list_or_by_words_say_the_form_they_take():
 def test_a_normalization_key_without_a_mode_names_the_mode_that_takes_it():
     with pytest.raises(UnetlabError, match=r"\(set it: data.normalization.mode=percentile\)"):
         load_config(None, ["data.normalization.low=2"])
+
+
+def test_a_non_ascii_path_is_written_as_it_reads(tmp_path):
+    from unetlab.config import save_config
+
+    cfg = load_config(None, ["data.root=/data/ds sp ä"])
+    text = save_config(cfg, tmp_path / "c.yaml").read_text(encoding="utf-8")
+    assert "root: /data/ds sp ä" in text
+    assert load_config(tmp_path / "c.yaml").data.root == "/data/ds sp ä"

@@ -146,8 +146,10 @@ def config_name(path: str | os.PathLike) -> str:
 def save_config(cfg: Config, path: str | os.PathLike, *, header: str = "") -> Path:
     """Write ``cfg`` as YAML (atomically); ``header`` lines are written as ``#`` comments."""
     text = "".join(f"# {line}\n" for line in header.splitlines())
-    text += yaml.safe_dump(cfg.to_dict(), sort_keys=False, default_flow_style=False)
+    text += yaml.safe_dump(
+        cfg.to_dict(), sort_keys=False, default_flow_style=False, allow_unicode=True
+    )
     path = Path(path)
     with atomic_path(path) as tmp:
-        tmp.write_text(text)
+        tmp.write_text(text, encoding="utf-8")
     return path
