@@ -3,9 +3,12 @@ bumpy disc whole."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
+from unetlab.errors import UnetlabError
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities, split_by_distance
 
 YY, XX = np.mgrid[:80, :120]
@@ -57,3 +60,84 @@ def test_split_keeps_other_objects_and_numbers_new_pieces_last():
     assert out.max() == 3
     assert out[40, 95] == 2 and out[40, 20] == 1 and out[40, 41] == 3
     assert np.array_equal(out > 0, ids > 0)
+
+
+def cluster_probabilities(dip: float = 0.6) -> tuple[np.ndarray, np.ndarray]:
+    """Three discs of radius 14 whose centres are 14 px apart (a cluster whose outline has
+    no neck: its distance transform has one maximum), a 2-px boundary rim around the union,
+    and an interior probability of 1 that dips to ``dip`` (above the seed threshold, so
+    one seed) along the seams where the discs meet, as a net paints touching nuclei; and
+    the discs' ids (the nearest centre)."""
+    from scipy import ndimage
+
+    centres = [(30.0, 45.0), (30.0, 59.0), (42.1, 52.0)]
+    union = np.logical_or.reduce([disc(cy, cx, 14) for cy, cx in centres])
+    nearest = np.argmin([np.hypot(YY - cy, XX - cx) for cy, cx in centres], axis=0) + 1
+    truth = np.where(union, nearest, 0)
+    seam = np.zeros_like(union)
+    seam[:, 1:] |= truth[:, 1:] != truth[:, :-1]
+    seam[1:] |= truth[1:] != truth[:-1]
+    seam &= union
+    rim = union & ~ndimage.binary_erosion(union, iterations=2)
+    interior = dip + (1 - dip) * np.clip(ndimage.distance_transform_edt(~seam) / 4, 0, 1)
+    probs = np.zeros((3, *union.shape))
+    probs[0] = ~union
+    probs[1] = rim
+    probs[2] = np.where(union & ~rim, interior, 0.0)
+    return probs, truth
+
+
+def test_a_cluster_without_a_neck_is_split_where_its_interior_dips():
+    from unetlab.metrics.objects import object_f1
+
+    probs, truth = cluster_probabilities()
+    options = ObjectOptions(mode="instances", min_area=36, distance_split=True)
+    assert objects_from_probabilities(probs, options).max() == 1  # the distance: one maximum
+    ids = objects_from_probabilities(probs, replace(options, split_interior=True))
+    assert ids.max() == 3
+    assert object_f1(ids, truth) == 1.0
+
+
+@pytest.mark.parametrize("spot", [None, (40, 60), (40, 45)])
+def test_an_elongated_nucleus_stays_whole_with_the_interior_weight(spot):
+    """An ellipse of 64 x 16 px, its interior probability 1, or 0.3 over a dark spot of
+    radius 3 (a nucleolus) in its middle or off it: a dip the outline encloses."""
+    from scipy import ndimage
+
+    ellipse = ((YY - 40) / 8.0) ** 2 + ((XX - 60) / 32.0) ** 2 <= 1
+    rim = ellipse & ~ndimage.binary_erosion(ellipse, iterations=2)
+    interior = np.where(disc(*spot, 3), 0.3, 1.0) if spot else 1.0
+    probs = np.zeros((3, *ellipse.shape))
+    probs[0] = ~ellipse
+    probs[1] = rim
+    probs[2] = np.where(ellipse & ~rim, interior, 0.0)
+    options = ObjectOptions(mode="instances", min_area=36, distance_split=True, split_interior=True)
+    assert objects_from_probabilities(probs, options).max() == 1
+
+
+def test_the_interior_weight_is_an_instance_models_option_only():
+    class Instance:
+        objects = {"target": "instances"}
+
+    class Semantic:
+        objects = {"target": "semantic"}
+
+    assert ObjectOptions.for_model(Instance(), split_interior=True).split_interior
+    assert not ObjectOptions.for_model(Instance()).split_interior
+    with pytest.raises(UnetlabError, match="--split-interior .*this model has none"):
+        ObjectOptions.for_model(
+            Semantic(), names={"split_interior": "--split-interior"}, split_interior=True
+        )
+
+
+def test_predict_and_evaluate_take_split_interior():
+    import argparse
+
+    from unetlab.cli.common import add_object_args, object_flags_given
+
+    parser = argparse.ArgumentParser()
+    add_object_args(parser, "with --instances")
+    assert parser.parse_args([]).split_interior is None
+    given = parser.parse_args(["--split-interior"])
+    assert given.split_interior is True
+    assert object_flags_given(given) == ["--split-interior"]

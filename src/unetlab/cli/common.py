@@ -182,7 +182,7 @@ def check_pixels(**flags: int | None) -> None:
 
 
 #: The flags of :func:`add_object_args`, by their ``args`` names.
-OBJECT_FLAGS = ("min_area", "seed_threshold", "distance_split")
+OBJECT_FLAGS = ("min_area", "seed_threshold", "distance_split", "split_interior")
 
 
 def add_object_args(group, when: str) -> None:
@@ -211,6 +211,15 @@ def add_object_args(group, when: str) -> None:
         "Binary > Watershed (touching round nuclei the model merged; a maximum counts if it "
         "rises 10%% of the object's radius above the neck) (default: on for a nuclei "
         "(instance) model, off for others)",
+    )
+    group.add_argument(
+        "--split-interior",
+        action="store_true",
+        default=None,
+        help=f"{when}, for a nuclei (instance) model: weigh that distance by the interior "
+        "probability, which dips between touching nuclei whose outline has no neck (clusters "
+        "of small round nuclei split more often; a nucleus with a dark nucleolus may too) "
+        "(default: off)",
     )
 
 
@@ -252,6 +261,7 @@ def objects_line(options, recorded: bool) -> str:
         f", seeds where interior >= {options.seed_threshold}" if options.mode == "instances" else ""
     )
     split = ", split at distance maxima" if options.distance_split else ""
+    split += " weighed by the interior" if options.distance_split and options.split_interior else ""
     watershed = (
         "" if options.watershed_seeds is None else f", watershed seeds > {options.watershed_seeds}"
     )

@@ -7,7 +7,8 @@
   4-connected regions of each class but 0. Both then fill holes and drop objects smaller
   than ``min_area``. ``distance_split`` then splits each object at the maxima of its distance
   transform (:func:`split_by_distance`, Fiji's Binary > Watershed): touching nuclei whose seam
-  the net painted interior.
+  the net painted interior. ``split_interior`` weighs an instance model's distance by its
+  interior probability, which dips between touching nuclei without a neck.
 - :class:`ObjectOptions`: those settings, defaulting from the object statistics a checkpoint
   records (``model.objects``), so that a user sets nothing.
 - :func:`objects_in_bands`: the same for an image that arrives as row bands (large images):
@@ -42,6 +43,7 @@ SEED_AREA_FRACTION = 0.25  # of the default min_area: smaller interior regions a
 SPLIT_DEPTH = 0.1
 SPLIT_MIN_DEPTH = 1.0  # px
 SPLIT_SMOOTH = 1.0  # px, sigma of the Gaussian that smooths the distance transform
+# (and the interior probability that weighs it, ObjectOptions.split_interior)
 
 
 _TWO_CLASSES = (
@@ -89,7 +91,11 @@ class ObjectOptions:
     this, grown over the pixels above ``foreground_threshold``
     (:func:`unetlab.data.labels.seeded_cells`); None: connected regions. ``distance_split``:
     split each object at the maxima of its distance transform (:func:`split_by_distance`),
-    after the seeds, holes and before ``min_area``.
+    after the seeds, holes and before ``min_area``. ``split_interior`` (instance mode):
+    weigh the distance transform by the interior probability, which dips between touching
+    nuclei whose outline has no neck (clusters of small round nuclei), so more of them
+    split; but so does a dark nucleolus, and a nucleus with one in its middle may split
+    too (off by default; measured in bench/kromp_split.py).
     """
 
     mode: str = "semantic"
@@ -100,6 +106,7 @@ class ObjectOptions:
     fill_holes: bool = True
     watershed_seeds: float | None = None
     distance_split: bool = False
+    split_interior: bool = False
 
     def __post_init__(self):
         if self.mode not in ("instances", "semantic"):
@@ -136,6 +143,12 @@ class ObjectOptions:
                 f"{name['seed_threshold']} sets the interior seeds of a nuclei (background / "
                 "boundary / interior) model; this model has none: drop it "
                 f"({name['watershed_seeds']} splits the cells of a two-class membrane model)"
+            )
+        if overrides.get("split_interior") and mode != "instances":
+            name = (names or {}).get("split_interior", "split_interior")
+            raise UnetlabError(
+                f"{name} weighs the split by the interior probability of a nuclei (background "
+                "/ boundary / interior) model; this model has none: drop it"
             )
         area = default_min_area(record)
         seed = max(1, int(SEED_AREA_FRACTION * area))
@@ -190,7 +203,8 @@ def objects_from_probabilities(
     if options.fill_holes:
         ids = fill_object_holes(ids)
     if options.distance_split:
-        ids = split_by_distance(ids)
+        weigh = options.mode == "instances" and options.split_interior
+        ids = split_by_distance(ids, interior=probabilities[2] if weigh else None)
     return remove_small(ids, options.min_area)
 
 
@@ -207,13 +221,18 @@ def _watershed(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
     return compact(ids)
 
 
-def split_by_distance(ids: np.ndarray, depth: float = SPLIT_DEPTH) -> np.ndarray:
+def split_by_distance(
+    ids: np.ndarray, depth: float = SPLIT_DEPTH, *, interior: np.ndarray | None = None
+) -> np.ndarray:
     """Each object split at the maxima of its distance transform (int32 ids 1..n; a new array).
 
     Within each object: the Euclidean distance to its outline (other objects count as
-    outside), smoothed (:data:`SPLIT_SMOOTH`); its h-maxima with h = ``depth`` x the
-    object's largest distance (at least :data:`SPLIT_MIN_DEPTH` px) are the seeds of a
-    watershed on the negated distance inside the object. An object with one such maximum
+    outside), smoothed (:data:`SPLIT_SMOOTH`); with ``interior`` ((H, W) interior
+    probability of an instance model), times that probability over the object's own pixels
+    (0 elsewhere), smoothed alike, so that a dip of the interior between touching nuclei
+    makes a saddle where the outline has no neck. The h-maxima of that landscape with
+    h = ``depth`` x the object's largest distance (at least :data:`SPLIT_MIN_DEPTH` px) are
+    the seeds of a watershed on its negation inside the object. An object with one such maximum
     stays whole; the first piece keeps the object's place in the numbering, the others
     come after every object. Each object sees only its own pixels, so the result does not
     depend on what lies around it. Only the objects that may split (:func:`_may_split`,
@@ -223,9 +242,11 @@ def split_by_distance(ids: np.ndarray, depth: float = SPLIT_DEPTH) -> np.ndarray
     out = np.asarray(ids, dtype=np.int64).copy()
     next_id = int(out.max(initial=0)) + 1
     boxes = ndimage.find_objects(ids)
-    for i in _may_split(ids, boxes, depth):
+    for i in _may_split(ids, boxes, depth, interior):
         box = boxes[i - 1]
-        pieces = _split_one(np.pad(out[box] == i, 1), depth)
+        mask = np.pad(out[box] == i, 1)
+        weight = None if interior is None else _own(interior, box, mask)
+        pieces = _split_one(mask, depth, weight)
         if pieces is None:
             continue
         pieces = pieces[1:-1, 1:-1]
@@ -235,8 +256,29 @@ def split_by_distance(ids: np.ndarray, depth: float = SPLIT_DEPTH) -> np.ndarray
     return compact(out)
 
 
-def _split_one(mask: np.ndarray, depth: float) -> np.ndarray | None:
-    """Pieces 1..n of one object's ``mask`` (padded by 1 px), or None for one piece."""
+def _own(interior: np.ndarray, box: tuple, mask: np.ndarray) -> np.ndarray:
+    """The interior probability over an object's ``box``, padded by 1 px, on its ``mask``
+    (padded alike), 0 elsewhere (float64), its enclosed dips filled: each pixel raised to
+    the lowest level at which it reaches the outline (a grayscale reconstruction by
+    erosion), so a dark nucleolus inside a nucleus leaves no dip, while a seam that crosses
+    the object from outline to outline keeps its own."""
+    own = np.where(mask, np.pad(np.asarray(interior[box], np.float64), 1), 0.0)
+    return _fill_dips(own, mask)
+
+
+def _fill_dips(own: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``own`` (0 off ``mask``) with each pixel of ``mask`` raised to the least, over paths
+    to a pixel off it, of the path's highest value (min and max only: exact)."""
+    from skimage.morphology import reconstruction
+
+    return reconstruction(np.where(mask, own.max(initial=0.0), own), own, method="erosion")
+
+
+def _split_one(
+    mask: np.ndarray, depth: float, weight: np.ndarray | None = None
+) -> np.ndarray | None:
+    """Pieces 1..n of one object's ``mask`` (padded by 1 px), or None for one piece;
+    ``weight``: its interior probability (:func:`_own`), or None for the distance alone."""
     from skimage.morphology import h_maxima
     from skimage.segmentation import watershed
 
@@ -244,7 +286,10 @@ def _split_one(mask: np.ndarray, depth: float) -> np.ndarray | None:
     h = max(SPLIT_MIN_DEPTH, depth * float(distance.max()))
     if distance.max() <= h + 1:  # no maximum h above a saddle of >= 1 px
         return None
-    smooth = np.where(mask, ndimage.gaussian_filter(distance, SPLIT_SMOOTH), 0.0)
+    smooth = ndimage.gaussian_filter(distance, SPLIT_SMOOTH)
+    if weight is not None:
+        smooth = smooth * ndimage.gaussian_filter(weight, SPLIT_SMOOTH)
+    smooth = np.where(mask, smooth, 0.0)
     markers, n = ndimage.label(h_maxima(smooth, h).astype(bool) & mask, np.ones((3, 3)))
     if n < 2:
         return None
@@ -260,7 +305,7 @@ _SLACK = 1e-9  # px, far above h_maxima's rounding allowance (2e-15 of a value)
 _MARGIN = 1e-6  # px, far above rounding in the h-maxima's arithmetic
 
 
-def _may_split(ids: np.ndarray, boxes: list, depth: float) -> list[int]:
+def _may_split(ids: np.ndarray, boxes: list, depth: float, interior=None) -> list[int]:
     """The ids, increasing, of the objects that :func:`_split_one` may split (a superset).
 
     With ``distance``, ``smooth`` and ``h`` as there, an object stays whole where
@@ -277,7 +322,7 @@ def _may_split(ids: np.ndarray, boxes: list, depth: float) -> list[int]:
     block = np.cumsum(np.array(area, np.int64)) // _CANVAS_PIXELS
     for b in np.unique(block):
         labels = present[block == b]
-        canvas = _peaks(ids, labels, [boxes[i - 1] for i in labels])
+        canvas = _peaks(ids, labels, [boxes[i - 1] for i in labels], interior)
         largest, top, value, slot, pixel, smooth, boxes_at = canvas
         h = np.maximum(SPLIT_MIN_DEPTH, depth * largest)
         strong = value >= h[slot] - _SLACK
@@ -292,12 +337,13 @@ def _may_split(ids: np.ndarray, boxes: list, depth: float) -> list[int]:
     return [int(i) for i in np.concatenate(found or [present])]
 
 
-def _peaks(ids: np.ndarray, labels: np.ndarray, boxes: list) -> tuple[np.ndarray, ...]:
+def _peaks(ids: np.ndarray, labels: np.ndarray, boxes: list, interior=None) -> tuple:
     """Of the objects ``labels`` (their ``boxes``): the largest distance and the largest
-    smoothed distance of each (as :func:`_split_one` computes them); the value, the object
-    (index into ``labels``) and a pixel (raveled canvas index) of each 8-connected set of
-    pixels at least as high as their 8 neighbours in the smoothed distance; the smoothed
-    distance canvas, and each padded box's top, left, height and width on it.
+    smoothed distance (times the smoothed ``interior`` where given) of each, as
+    :func:`_split_one` computes them; the value, the object (index into ``labels``) and a
+    pixel (raveled canvas index) of each 8-connected set of pixels at least as high as their
+    8 neighbours in that landscape; the landscape's canvas, and each padded box's top, left,
+    height and width on it.
 
     Each object's padded box gets a slot on a canvas, with :data:`_CONTEXT` px around it
     that mirror the box (``gaussian_filter``'s default 'reflect' mode), so that one distance
@@ -310,19 +356,28 @@ def _peaks(ids: np.ndarray, labels: np.ndarray, boxes: list) -> tuple[np.ndarray
     inner = np.zeros(shape, bool)
     for k, (i, box) in enumerate(zip(labels, boxes)):
         inner[y0[k] + 1 : y0[k] + high[k] - 1, x0[k] + 1 : x0[k] + wide[k] - 1] = ids[box] == i
+    if interior is not None:  # on the same canvas: each box's 0 rim keeps the boxes apart
+        own = _own_canvas(interior, boxes, inner, y0, x0)
     inner = ndimage.distance_transform_edt(inner)
     top, left, shape = _shelves(high + 2 * c, wide + 2 * c)
     distance, slots = np.zeros(shape), np.full(shape, -1, np.int64)
     mask, largest = np.zeros(shape, bool), np.zeros(len(labels))
+    weight = None if interior is None else np.zeros(shape)
     for k in range(len(labels)):
         box = inner[y0[k] : y0[k] + high[k], x0[k] : x0[k] + wide[k]]
         largest[k] = box.max()
         y, x = top[k], left[k]
         around = slice(y, y + high[k] + 2 * c), slice(x, x + wide[k] + 2 * c)
-        distance[around] = box[_reflected(int(high[k]))[:, None], _reflected(int(wide[k]))]
+        mirror = _reflected(int(high[k]))[:, None], _reflected(int(wide[k]))
+        distance[around] = box[mirror]
+        if weight is not None:
+            weight[around] = own[y0[k] : y0[k] + high[k], x0[k] : x0[k] + wide[k]][mirror]
         slots[around] = k
         mask[y + c : y + c + high[k], x + c : x + c + wide[k]] = box > 0
-    smooth = np.where(mask, ndimage.gaussian_filter(distance, SPLIT_SMOOTH), 0.0)
+    smooth = ndimage.gaussian_filter(distance, SPLIT_SMOOTH)
+    if weight is not None:  # as _split_one: each slot's Gaussian is its box's alone
+        smooth = smooth * ndimage.gaussian_filter(weight, SPLIT_SMOOTH)
+    smooth = np.where(mask, smooth, 0.0)
     peaks = mask & (smooth >= ndimage.maximum_filter(smooth, size=3))
     peaks, _ = ndimage.label(peaks, np.ones((3, 3)))
     where = np.flatnonzero(peaks)
@@ -333,6 +388,17 @@ def _peaks(ids: np.ndarray, labels: np.ndarray, boxes: list) -> tuple[np.ndarray
     np.maximum.at(highest, slot, value)
     boxes_at = np.stack([top + c, left + c, high, wide], axis=1)
     return largest, highest, value, slot, pixel, smooth, boxes_at
+
+
+def _own_canvas(interior, boxes, inner, y0, x0) -> np.ndarray:
+    """:func:`_own` of every object at once, on the canvas ``inner`` (the objects' padded
+    masks at ``y0``, ``x0``)."""
+    own = np.zeros(inner.shape)
+    for k, box in enumerate(boxes):
+        y, x = y0[k] + 1, x0[k] + 1
+        window = slice(y, y + box[0].stop - box[0].start), slice(x, x + box[1].stop - box[1].start)
+        own[window] = np.where(inner[window], interior[box], 0.0)
+    return _fill_dips(own, inner)
 
 
 def _may_separate(smooth, box, pixel, value, h) -> bool:
