@@ -49,13 +49,21 @@ def test_a_relative_root_is_recorded_absolute(tmp_path, data, monkeypatch, how):
 def test_missing_recorded_files_name_the_folder_looked_in(tmp_path, data, monkeypatch):
     pairs = [Pair(data / "images" / "00.png", data / "masks" / "00.png")]
     record = split_record(data, pairs, [])
-    (tmp_path / "other").mkdir()
+    (tmp_path / "other" / "data").mkdir(parents=True)
     monkeypatch.chdir(tmp_path / "other")
     with pytest.raises(DatasetError) as err:
         recorded_pairs(record, "data")
     text = str(err.value)
     assert f"data (from the current folder: {tmp_path / 'other' / 'data'})" in text
     assert f"not the folder the run recorded ({data})" in text
+    assert "no longer holds the files" in text
+    with pytest.raises(DatasetError) as err:  # no folder at all: no list of missing files
+        recorded_pairs(record, tmp_path / "gone")
+    assert str(err.value) == (
+        f"{tmp_path / 'gone'}, not the folder the run recorded ({data}), is not a folder: give "
+        f"--data (data.root) the folder this run trained and validated on, {data} if it is "
+        "still there"
+    )
 
 
 @pytest.mark.parametrize("where", ["data", "."])

@@ -111,6 +111,12 @@ def recorded_pairs(record: dict, root: str | os.PathLike) -> tuple[list[Pair], l
     """(train, val) pairs of ``record`` in the data folder ``root``. DatasetError naming the
     recorded files that are gone from ``root`` or whose bytes changed, and the fix."""
     root = Path(root)
+    if not root.is_dir():
+        raise DatasetError(
+            f"{_where(root, record)} is not a folder: give --data (data.root) the folder this "
+            "run trained and validated on"
+            + (f", {record['root']} if it is still there" if record.get("root") else "")
+        )
     missing, changed = [], []
     for entry in [*record["train"], *record["val"]]:
         for role in ("image", "mask"):
