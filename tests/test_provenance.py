@@ -141,6 +141,7 @@ def test_a_run_records_code_machine_and_what_its_config_resolved_to(tmp_path, mo
     normalization = dict(resolved["normalization"])
     floor = normalization.pop("floor")  # half the least std of the training images
     assert len(floor) == 1 and floor[0] > 0
+    assert normalization.pop("dtype") == "uint8"  # the floor's units: the images' dtype
     assert resolved | {"model": None, "normalization": normalization} == {
         "device": "cpu",
         "threads": 1,
