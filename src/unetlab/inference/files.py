@@ -346,7 +346,7 @@ def _predict_pages(model, pages, file: _File):
     ``save_probabilities``) (the pages fitted to the model and checked finite)."""
     labels, ids, probs = [], [], []
     objects, keep = file.outputs.objects, file.outputs.save_probabilities
-    for page, stats in zip(pages, stack_stats(model, pages), strict=True):
+    for page, stats in zip(pages, stack_stats(model, pages, name=str(file.path)), strict=True):
         p = predict_fitted(model, page, file.options, progress=file.progress, stats=stats)
         labels.append(labels_from_probabilities(p))
         if objects is not None:
