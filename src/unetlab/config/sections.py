@@ -126,7 +126,8 @@ class DataSection:
     class_names: dict[int, str] | None = option(
         None,
         "a name for each mask value, e.g. {0: membrane, 255: cell}; null: class_names.txt beside "
-        "the data, else the values",
+        "the data, else the values. The class named background or membrane (else mask value 0) "
+        "is the background: the weight map's gaps, evaluate's boundary class",
     )
     ignore_value: int | None = option(
         None, "a mask value that counts in no loss or metric (unlabelled pixels); null: none"
@@ -149,7 +150,7 @@ class DataSection:
     weight_map: bool = option(
         False,
         "weight the loss with the paper's border weights (w0, sigma), which stress thin gaps "
-        "between touching objects",
+        "of the background class (see class_names) between touching objects",
     )
     w0: float = option(10.0, "the border weight's height (the paper: 10)")
     sigma: float = option(5.0, "the border weight's width, px (the paper: 5)")
