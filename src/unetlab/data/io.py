@@ -92,8 +92,13 @@ def read_stack(
     mask: bool = False,
     colour_planes: bool = False,
     axes: str | None = None,
+    frames: bool = False,
 ) -> np.ndarray:
     """All pages of an image file as (P, H, W) or (P, H, W, C); P = 1 for PNG/JPEG.
+
+    An animated GIF or PNG (APNG) is refused (:func:`refuse_frames`: Pillow alone would
+    give its first frame, the others lost unsaid); ``frames`` (prediction): its frames are
+    the pages, a time series (:func:`frame_timing`).
 
     A TIFF's axes are read as :func:`tiff_layout` names them (pages or channels;
     ``colour_planes``: the planes of a planar RGB(A) TIFF without axes metadata are one
@@ -104,12 +109,12 @@ def read_stack(
         raise ImageReadError(f"{path}: no such file")
     if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
         raise ImageReadError(f"{path}: --axes (axes=) applies to TIFF files; drop it for this one")
-    arr, letters = _decode(path, colour_planes=colour_planes)
+    arr, letters = _decode(path, colour_planes=colour_planes, frames=frames)
     if axes is not None:
         letters = given_letters(axes, arr.shape, path)
     if letters is not None and arr.size == 0:
         raise ImageReadError(f"{path}: holds no pixels (shape {arr.shape})")
-    arr = _from_pil(arr, mask=mask)[None] if letters is None else _tiff_to_pages(arr, letters)
+    arr = _frames_to_pages(arr, mask=mask) if letters is None else _tiff_to_pages(arr, letters)
     if arr.dtype == bool:  # a 1-bit TIFF: as Pillow's 1-bit images, 0/255 (masks 0/1)
         arr = arr.astype(np.uint8) * (1 if mask else 255)
     if arr.ndim == 4 and arr.shape[-1] == 1:
@@ -121,15 +126,17 @@ def read_stack(
     return arr
 
 
-def stack_shape(path: str | os.PathLike) -> tuple[int, int, int]:
-    """(pages, H, W) of what :func:`read_stack` gives for ``path``, from the file's header
-    only (no pixels decoded)."""
+def stack_shape(path: str | os.PathLike, *, frames: bool = False) -> tuple[int, int, int]:
+    """(pages, H, W) of what :func:`read_stack` gives for ``path`` (with ``frames``), from
+    the file's header only (no pixels decoded)."""
     path = Path(path)
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
     if path.suffix.lower() not in TIFF_SUFFIXES:
         with _decoding(path), Image.open(path) as im:
-            return 1, im.height, im.width
+            n = getattr(im, "n_frames", 1)
+            refuse_frames(path, n, frames=frames)
+            return n, im.height, im.width
     import tifffile
 
     with _decoding(path), tifffile.TiffFile(path) as tif:
@@ -245,15 +252,17 @@ def _planes_are_pages(tiff: TiffAxes, colour_planes: bool) -> bool:
     return not colour_planes and tiff.shaped_without_axes
 
 
-def _decode(path: Path, *, colour_planes: bool = False):
-    """(a TIFF's first series as an array and its :func:`tiff_layout` letters) or (a loaded
-    Pillow image, None); ImageReadError naming the file for what a decoder raises on a
-    corrupt, truncated, oversized or unsupported file. Only the tifffile and Pillow calls run
-    under :func:`_decoding`: a bug of unetlab's reading of the axes keeps its traceback."""
+def _decode(path: Path, *, colour_planes: bool = False, frames: bool = False):
+    """(a TIFF's first series as an array and its :func:`tiff_layout` letters) or (the
+    loaded Pillow frames, None: one but for an animated file read with ``frames``);
+    ImageReadError naming the file for what a decoder raises on a corrupt, truncated,
+    oversized or unsupported file. Only the tifffile and Pillow calls run under
+    :func:`_decoding`: a bug of unetlab's reading of the axes keeps its traceback."""
     if path.suffix.lower() not in TIFF_SUFFIXES:
         with _decoding(path), Image.open(path) as im:
-            im.load()
-            return im.copy(), None  # decoded: the file can close
+            n = getattr(im, "n_frames", 1)
+            refuse_frames(path, n, frames=frames)
+            return [_frame(im, i) for i in range(n)], None
     import tifffile
 
     with _decoding(path):
@@ -264,6 +273,43 @@ def _decode(path: Path, *, colour_planes: bool = False):
         letters = axes_letters(axes, colour_planes=colour_planes)
         with _decoding(path):
             return tif.series[0].asarray(), letters
+
+
+def _frame(im: Image.Image, i: int) -> Image.Image:
+    """Frame ``i`` of an open Pillow image, decoded (a copy: the file can close)."""
+    im.seek(i)
+    im.load()
+    return im.copy()
+
+
+def refuse_frames(path: Path, n: int, *, frames: bool) -> None:
+    """ImageReadError for an animated image (``n`` frames) unless ``frames`` reads them."""
+    if n > 1 and not frames:
+        raise ImageReadError(
+            f"{path}: {n} frames: save them as PNG files or a TIFF stack (Fiji: File > Save "
+            "As > Image Sequence)"
+        )
+
+
+def frame_timing(path: str | os.PathLike) -> dict:
+    """``{"finterval": seconds}`` between the frames of an animated GIF or PNG whose frames
+    all last as long (``duration``, ms); {} for others."""
+    with _decoding(Path(path)), Image.open(path) as im:
+        durations = set()
+        for i in range(getattr(im, "n_frames", 1)):
+            im.seek(i)
+            durations.add(im.info.get("duration"))
+    ms = durations.pop() if len(durations) == 1 else None
+    return {"finterval": float(ms) / 1000} if ms else {}
+
+
+def _frames_to_pages(frames: list[Image.Image], *, mask: bool) -> np.ndarray:
+    """Pillow frames as (P, H, W[, C]); frames read in grey and colour (an animated GIF's
+    first frame is a palette image, Pillow gives the later ones as RGB) all as colour."""
+    pages = [_from_pil(f, mask=mask) for f in frames]
+    if len({p.ndim for p in pages}) > 1:
+        pages = [p if p.ndim == 3 else np.repeat(p[..., None], 3, axis=-1) for p in pages]
+    return np.stack(pages)
 
 
 @contextlib.contextmanager

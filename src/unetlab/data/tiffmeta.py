@@ -116,11 +116,14 @@ class PageAxes:
 def read_page_axes(path: str | os.PathLike, pages: int) -> PageAxes:
     """:class:`PageAxes` of a file whose image reads as ``pages`` pages: a TIFF's T and Z
     (ImageJ hyperstack, OME, tifffile's axes) with ImageJ's frame interval or OME's
-    ``TimeIncrement``; other page axes, and files other than TIFF, as "Q" (or "" for one)."""
+    ``TimeIncrement``; other page axes as "Q" (or "" for one); the frames of an animated
+    GIF or PNG as T, with their interval (:func:`unetlab.data.io.frame_timing`)."""
     if pages == 1:
         return PageAxes()
     if not str(path).lower().endswith((".tif", ".tiff")):
-        return PageAxes("Q", (pages,))
+        from unetlab.data.io import frame_timing
+
+        return PageAxes("T", (pages,), frame_timing(path))
     import tifffile
 
     from unetlab.data.io import tiff_layout

@@ -32,11 +32,12 @@ def axes_fix(axes: str) -> str:
 def read_pages(
     path: Path, *, colour_planes: bool, channel: int | None, axes: str | None = None
 ) -> tuple[np.ndarray, PageAxes]:
-    """The pages of ``path`` (:func:`~unetlab.data.io.read_stack`: (P, H, W[, C])) and what
+    """The pages of ``path`` (:func:`~unetlab.data.io.read_stack`: (P, H, W[, C]); an
+    animated GIF's or PNG's frames: a time series) and what
     they are (:class:`~unetlab.data.tiffmeta.PageAxes`), read as ``axes`` says if given.
     UnetlabError for pages too narrow to be an image and for a ``channel`` above 0 of a
     stack without channels; a warning for pages the file gives no meaning."""
-    stack = read_stack(path, colour_planes=colour_planes, axes=axes)
+    stack = read_stack(path, colour_planes=colour_planes, axes=axes, frames=True)
     refuse_thin(path, stack.shape, axes)
     pages = stack.shape[0]
     if axes is not None:
