@@ -42,7 +42,8 @@ from unetlab.data.fingerprint import (
     too_small,
     unlabelled_fill,
 )
-from unetlab.data.pairs import problems_error
+from unetlab.data.pairs import PairReader, problems_error
+from unetlab.data.void import VOID, border_share, void_beside_classes, void_line
 from unetlab.errors import UnetlabError
 from unetlab.inference.offset import MIN_AGREEING, MIN_GAIN, MIN_IMAGES
 from unetlab.models import PRESETS
@@ -207,6 +208,7 @@ def check_data(
     if "data.label_values" not in explicit:
         problems += _class_problems(fp, cfg)
     problems += label_value_problems(fp, cfg)
+    problems += void_problems(fp, cfg)
     images = [(Path(p.image), p.channels) for p in fp.pairs]
     problems += channel_problems(images, cfg.model.in_channels)
     geometry = Geometry.of(cfg)
@@ -234,6 +236,44 @@ def _class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
     declared = set(declared_names(cfg))
     lonely = lonely_classes(fp.pairs, ignore_value=cfg.data.ignore_value, declared=declared)
     return mixed_encodings(fp.pairs) + lonely
+
+
+def _void(fp: Fingerprint, cfg: Config):
+    """:func:`void_beside_classes` of ``fp`` unless the config says what the masks' values
+    are: ``data.ignore_value`` or ``data.label_values`` set, or 255 named as a class."""
+    d = cfg.data
+    if d.ignore_value is not None or d.label_values is not None:
+        return None
+    return None if VOID in declared_names(cfg) else void_beside_classes(fp.pairs)
+
+
+def void_problems(fp: Fingerprint, cfg: Config) -> list[str]:
+    """A problem when the masks hold classes 0..K-1 and 255 and the data set names those
+    classes (``data.class_names``, ``class_names.txt``) but not 255: the names say what the
+    classes are, and 255 is not one of them (Cityscapes', VOC's and mmseg's void)."""
+    found = _void(fp, cfg)
+    if found is None or not set(found.values) <= set(declared_names(cfg)):
+        return []
+    return [void_line(found, named=True)]
+
+
+#: the masks read to tell whether a void value lies in thin outlines
+VOID_MASKS = 3
+
+
+def void_note(fp: Fingerprint, cfg: Config, pairs: Sequence) -> list[str]:
+    """A warning when the masks hold classes 0..K-1 and 255 and nothing names the classes
+    (:func:`void_problems` refuses where names leave 255 out), with how much of 255 borders
+    a class in up to ``VOID_MASKS`` of ``pairs`` that hold it (thin outlines: void)."""
+    found = _void(fp, cfg)
+    if found is None or set(found.values) <= set(declared_names(cfg)):
+        return []
+    holding = {p.name for p in fp.pairs if VOID in p.values}
+    reader = PairReader(cfg.data.channel)
+    chosen = [p for p in pairs if p.mask_page in holding][:VOID_MASKS]
+    masks = [reader.stack(p.mask, mask=True)[p.page] for p in chosen]
+    shares = [b for m in masks if (b := border_share(m)) is not None]
+    return [void_line(found, named=False, border=float(np.mean(shares)) if shares else None)]
 
 
 #: the keys that name a data set's classes, all three set for ISBI in configs/small_cpu.yaml
@@ -812,6 +852,7 @@ def plan_training(
     plan.notes += rare_classes(fp, held_out, names=names, total=len(train) + len(val), skip=skip)
     if ignored is None and "data.label_values" not in explicit:
         plan.notes += [line] if (line := unlabelled_fill(fp.pairs, declared=names)) else []
+    plan.notes += void_note(fp, cfg, train + val)
     planned = plan.apply(cfg)
     planned.user_keys = frozenset(explicit)  # planned again, they stay the user's
     return planned, plan

@@ -1,0 +1,110 @@
+"""Mask value 255 beside class indices 0..K-1: the void mark of Cityscapes, VOC and mmseg.
+
+Grey index masks of street scenes (Cityscapes' trainIds, CamVid, mmseg's data sets) hold the
+classes as 0, 1, ..., K-1 and mark the pixels nobody labelled (void outlines around objects,
+ego vehicle, borders) 255. Read as one more class, 255 trains an output for thin outlines, and
+counts in the mIoU and in every prediction (audit s29 scenes: an 11-class set trained a 12th
+class "255" without a word, while the same pixels as a palette PNG were ignored).
+
+- :func:`void_beside_classes`: whether a data set's measured masks look so
+  (:class:`VoidBeside`: K and the void's pixel share), or None.
+- :func:`border_share`: how much of a value's pixels border another value (thin outlines: most).
+- :func:`void_line`: the plan's line, a refusal where the data set names its classes and
+  leaves 255 out, else a warning.
+
+Not for binary masks 0/255 (ISBI, the demo: 255 is a class there), instance masks, or a 255
+that fills most of every mask (scribbles: :func:`unetlab.data.fingerprint.unlabelled_fill`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from unetlab.data.fingerprint import PairFacts, fill_value, pixel_counts
+
+VOID = 255
+#: class indices lie below this, far apart from the void value
+MAX_CLASS = 128
+#: a value with at least this share of its pixels next to another value lies in thin outlines
+OUTLINE_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class VoidBeside:
+    """The masks hold class indices ``values`` (0..K-1, at least two) and ``VOID``, which
+    holds ``share`` of the measured pixels."""
+
+    values: tuple[int, ...]
+    share: float
+
+    @property
+    def classes(self) -> str:
+        return f"{self.values[0]}-{self.values[-1]}"
+
+
+def void_beside_classes(pairs: Sequence[PairFacts]) -> VoidBeside | None:
+    """:class:`VoidBeside` when the masks' values (of every pair in ``pairs``) are dense class
+    indices 0..K-1 (K >= 2; more than half of them present, all below ``MAX_CLASS``) and
+    ``VOID``; None otherwise: no 255, binary 0/255 masks, instance masks, or a 255 that fills
+    most of every mask (unlabelled scribbles, said by ``unlabelled_fill``)."""
+    if not pairs or any(p.instances for p in pairs):
+        return None
+    counts = pixel_counts(pairs)
+    others = sorted(set(counts) - {VOID})
+    if VOID not in counts or len(others) < 2 or others[0] < 0 or others[-1] >= MAX_CLASS:
+        return None
+    if 2 * len(others) <= others[-1] + 1 or fill_value(pairs) == VOID:
+        return None
+    return VoidBeside(tuple(others), counts[VOID] / sum(counts.values()))
+
+
+def border_share(mask: np.ndarray, value: int = VOID) -> float | None:
+    """The share of ``value``'s pixels in an (H, W) ``mask`` that have a 4-neighbour of
+    another value (1.0 for outlines up to 2 px wide), or None where ``mask`` has none."""
+    mask = np.asarray(mask)
+    mine = mask == value
+    if not mine.any():
+        return None
+    near = np.zeros_like(mine)
+    near[1:] |= mask[:-1] != value
+    near[:-1] |= mask[1:] != value
+    near[:, 1:] |= mask[:, :-1] != value
+    near[:, :-1] |= mask[:, 1:] != value
+    return float((mine & near).sum() / mine.sum())
+
+
+def void_line(found: VoidBeside, *, named: bool, border: float | None = None) -> str:
+    """The line for ``found``: ``named``, where the data set's class names name the classes
+    but not 255 (a refusal's problem), else a warning; ``border``: :func:`border_share` of
+    some masks (None: not measured)."""
+    share = f"{percent(found.share)} of the pixels"
+    if border is not None:
+        kind = "thin outlines" if border >= OUTLINE_SHARE else "regions"
+        share += f", in {kind}: {border:.0%} of them border a class"
+    values = ",".join(map(str, [*found.values, VOID]))
+    as_class = f"if it is a class, --set data.label_values=[{values}]"
+    ignore = f"--set data.ignore_value={VOID}"
+    n = len(found.values)
+    if named:
+        return (
+            f"mask value {VOID} ({share}) has no name beside the classes {found.classes} "
+            f"the data set names: it looks like void (Cityscapes, VOC, mmseg) and would train "
+            f"as class {n + 1}; {ignore} to count it nowhere, or {as_class}"
+        )
+    return (
+        f"mask value {VOID} lies apart from the classes {found.classes} ({share}): it looks "
+        f"like void (Cityscapes, VOC, mmseg) and trains as class {n + 1}; if it marks "
+        f"unlabelled pixels, {ignore}; {as_class} (or name every class, {VOID} too, in "
+        "data.class_names)"
+    )
+
+
+def percent(share: float) -> str:
+    """``share`` (0-1) as a percentage: one decimal from 0.1% up (34.0%, 0.8%), two
+    significant digits below (0.012%), so that a rare class never reads "0.0%"."""
+    if share >= 1e-3 or share <= 0:
+        return f"{share:.1%}"
+    return f"{share * 100:.2g}%"

@@ -1,0 +1,117 @@
+"""Mask value 255 beside classes 0..K-1 in grey index masks: the void of Cityscapes, VOC and
+mmseg (audit s29 scenes, finding 1: an 11-class set trained 255 as a 12th class without a
+word). Refused where the data set names its classes but not 255, a plan warning where
+nothing names them; ISBI's and the demo's 0/255, instance ids and palette masks untouched."""
+
+import numpy as np
+import pytest
+
+from unetlab.config import load_config
+from unetlab.data.fingerprint import measure_pair
+from unetlab.data.io import write_png
+from unetlab.data.void import VoidBeside, border_share, percent, void_beside_classes
+from unetlab.errors import DatasetError
+from unetlab.plan import plan_training
+
+
+def _mask(seed: int, void: bool = True) -> np.ndarray:
+    """48 x 48: classes 0 (top), 1 (bottom), 2 (a box), 255 a 1-px outline round the box."""
+    mask = np.zeros((48, 48), np.uint8)
+    mask[24:] = 1
+    y, x = 10 + seed % 5, 12 + seed % 7
+    mask[y : y + 20, x : x + 16] = 2
+    if void:
+        ring = np.zeros_like(mask, bool)
+        ring[y - 1 : y + 21, x - 1 : x + 17] = True
+        ring[y : y + 20, x : x + 16] = False
+        mask[ring] = 255
+    return mask
+
+
+def _write(root, *, names=None, void=True, masks=None):
+    rng = np.random.default_rng(0)
+    for split, n in (("train", 5), ("val", 3)):
+        for i in range(n):
+            mask = _mask(i, void) if masks is None else masks(i)
+            image = (rng.random(mask.shape) * 40 + (mask % 3) * 60).astype(np.uint8)
+            write_png(root / split / "images" / f"{i}.png", image)
+            write_png(root / split / "masks" / f"{i}.png", mask)
+    if names:
+        (root / "class_names.txt").write_text("\n".join(names) + "\n")
+    return root
+
+
+def _plan(root, *overrides):
+    cfg = load_config(None, [f"data.root={root}", "model.depth=2", *overrides])
+    return plan_training(cfg)[1]
+
+
+def _void_notes(plan) -> list[str]:
+    return [n for n in plan.notes if "looks like void" in n]
+
+
+def _facts(*masks, instances=None):
+    return [measure_pair(m, m, name=str(i), instances=instances) for i, m in enumerate(masks)]
+
+
+def test_255_beside_named_classes_is_refused_naming_the_fix(tmp_path):
+    root = _write(tmp_path / "d", names=["road", "sky", "car"])
+    with pytest.raises(DatasetError) as caught:
+        _plan(root)
+    line = str(caught.value)
+    assert "mask value 255" in line and "has no name beside the classes 0-2" in line
+    assert "--set data.ignore_value=255" in line and "data.label_values=[0,1,2,255]" in line
+    assert "would train as class 4" in line
+    assert _void_notes(_plan(root, "data.ignore_value=255")) == []  # the fix
+    assert _void_notes(_plan(root, "data.label_values=[0,1,2,255]")) == []  # a class: said so
+    named = "data.class_names={0: road, 1: sky, 2: car, 255: kerb}"
+    assert _void_notes(_plan(root, named)) == []  # 255 named: a class
+
+
+def test_255_beside_unnamed_classes_is_a_warning_with_its_share_and_outlines(tmp_path):
+    (line,) = _void_notes(_plan(_write(tmp_path / "d")))
+    assert line.startswith("mask value 255 lies apart from the classes 0-2 (")
+    assert "in thin outlines: 100% of them border a class" in line
+    assert "--set data.ignore_value=255" in line
+
+
+def test_isbi_demo_instances_and_palette_masks_are_untouched(tmp_path):
+    from unetlab.data.scenes import write_voc_scenes
+    from unetlab.data.synthetic import write_nuclei_dataset, write_synthetic_dataset
+
+    isbi = write_synthetic_dataset(tmp_path / "isbi", n_train=3, n_val=1, size=64)  # 0/255
+    nuclei = write_nuclei_dataset(tmp_path / "nuclei", n_train=3, n_val=1, size=64)
+    voc = write_voc_scenes(tmp_path / "voc", n_train=3, n_val=1, size=64)  # palette, 255 void
+    for root in (isbi, nuclei, voc):
+        assert _void_notes(_plan(root)) == [], root
+    demo = ["data.label_values=[0, 255]", "data.class_names={0: membrane, 255: cell}"]
+    assert _void_notes(_plan(isbi, *demo)) == []
+
+
+def test_void_beside_classes_reads_only_dense_classes_and_255():
+    found = void_beside_classes(_facts(_mask(0), _mask(1)))
+    assert isinstance(found, VoidBeside) and found.values == (0, 1, 2)
+    assert found.share == pytest.approx(76 / (48 * 48))  # a 22 x 18 ring round 20 x 16
+    binary = np.where(_mask(0) == 2, 255, 0).astype(np.uint8)
+    assert void_beside_classes(_facts(binary, binary)) is None  # ISBI: 255 is a class
+    assert void_beside_classes(_facts(_mask(0, void=False))) is None  # no 255
+    sparse = np.array([[0, 200, 255, 255]] * 4, np.uint8)
+    assert void_beside_classes(_facts(sparse)) is None  # 0 and 200: not class indices
+    ids = np.arange(16, dtype=np.uint16).reshape(4, 4)
+    ids[0, 0] = 255
+    assert void_beside_classes(_facts(ids, instances=True)) is None
+    fill = np.full((8, 8), 255, np.uint8)  # scribbles on unlabelled 255: unlabelled_fill's
+    fill[0, :3], fill[1, :3], fill[2, :3] = 0, 1, 2
+    assert void_beside_classes(_facts(fill, fill)) is None
+
+
+def test_border_share_tells_outlines_from_regions():
+    assert border_share(_mask(0)) == 1.0
+    block = np.zeros((20, 20), np.uint8)
+    block[5:15, 5:15] = 255
+    assert border_share(block) == pytest.approx(36 / 100)
+    assert border_share(np.zeros((4, 4), np.uint8)) is None
+
+
+def test_percent_never_reads_a_rare_share_as_zero():
+    assert [percent(s) for s in (0.34, 0.008, 0.00012)] == ["34.0%", "0.8%", "0.012%"]
