@@ -6,6 +6,9 @@
   no class: :func:`void_value` finds it in palette masks, and training ignores it.
 - ``class_names.txt`` beside the data (line i names mask value i; ``#`` lines are comments)
   gives the classes names: :func:`read_class_names`.
+- Colour (RGB) masks are read through the colour table beside them
+  (:mod:`unetlab.data.colour_table`), whose colours are then the palette and whose names
+  the class names where no ``class_names.txt`` gives them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
+
+from unetlab.data.colour import colour_file
+from unetlab.data.colour_table import find_colour_table, read_colour_table
 
 #: VOC's void label: object borders and ambiguous pixels, in no class.
 VOC_VOID = 255
@@ -53,8 +59,16 @@ def read_palette(path: str | os.PathLike) -> np.ndarray | None:
 
 
 def dataset_palette(mask_files: Sequence[Path]) -> np.ndarray | None:
-    """The palette of the data set's first mask, when its masks are palette PNGs."""
-    return read_palette(mask_files[0]) if mask_files else None
+    """The palette of the data set's first mask, when its masks are palette PNGs, or the
+    colours of the colour table beside them when they are colour (RGB) masks
+    (:mod:`unetlab.data.colour_table`): the colours predictions are drawn in."""
+    if not mask_files:
+        return None
+    if (palette := read_palette(mask_files[0])) is not None:
+        return palette
+    if colour_file(mask_files[0]) and (table := find_colour_table(mask_files[0])):
+        return table.palette()
+    return None
 
 
 def void_value(values: Sequence[int], palette: np.ndarray | None) -> int | None:
@@ -65,13 +79,24 @@ def void_value(values: Sequence[int], palette: np.ndarray | None) -> int | None:
 
 
 def read_class_names(root: str | os.PathLike) -> dict[int, str] | None:
-    """``{value: name}`` from ``root/class_names.txt`` (line i names mask value i), or None."""
+    """``{value: name}`` from ``root/class_names.txt`` (line i names mask value i), else the
+    names of the colour table in ``root`` when it names every class (:func:`names_file`),
+    or None."""
     path = Path(root) / NAMES_FILE
     if not path.is_file():
-        return None
+        table = read_colour_table(root)
+        return None if table is None else table.class_names()
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
     names = [line for line in lines if line and not line.startswith("#")]
     return dict(enumerate(names))
+
+
+def names_file(root: str | os.PathLike) -> Path:
+    """The file :func:`read_class_names` reads ``root``'s names from (for log lines)."""
+    path = Path(root) / NAMES_FILE
+    if path.is_file() or (table := read_colour_table(root)) is None:
+        return path
+    return Path(table.source)
 
 
 def class_colours(palette: Sequence[Sequence[int]], label_values: Sequence[int]) -> np.ndarray:

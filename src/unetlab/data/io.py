@@ -19,6 +19,8 @@ from PIL import Image
 
 # atomic_path: imported from here by writers of every kind before unetlab.atomic held it
 from unetlab.atomic import atomic_path
+from unetlab.data.colour_table import FIX as COLOUR_FIX
+from unetlab.data.colour_table import ColourTable, find_colour_table
 from unetlab.errors import ImageReadError, first_line
 
 log = logging.getLogger(__name__)
@@ -93,8 +95,14 @@ def read_stack(
     colour_planes: bool = False,
     axes: str | None = None,
     frames: bool = False,
+    colours: ColourTable | None = None,
 ) -> np.ndarray:
     """All pages of an image file as (P, H, W) or (P, H, W, C); P = 1 for PNG/JPEG.
+
+    A colour (RGB) ``mask`` is read through the colour table beside it
+    (:func:`~unetlab.data.colour_table.find_colour_table`), else ``colours`` (a checkpoint's:
+    :func:`~unetlab.data.colour_table.palette_table`); with neither, a grey one (R = G = B)
+    is read as its grey values and others are refused.
 
     An animated GIF or PNG (APNG) is refused (:func:`refuse_frames`: Pillow alone would
     give its first frame, the others lost unsaid); ``frames`` (prediction): its frames are
@@ -120,7 +128,7 @@ def read_stack(
     if arr.ndim == 4 and arr.shape[-1] == 1:
         arr = arr[..., 0]
     if arr.ndim == 4 and mask:
-        arr = _collapse_grey_rgb(arr, path)
+        arr = _mask_values(arr, path, colours)
     if arr.ndim not in (3, 4) or 0 in arr.shape:
         raise ImageReadError(f"{path}: unsupported image shape {arr.shape}")
     return arr
@@ -349,13 +357,17 @@ def _tiff_to_pages(arr: np.ndarray, letters: str) -> np.ndarray:
     return np.transpose(arr, order).reshape(shape)
 
 
-def _collapse_grey_rgb(arr: np.ndarray, path: Path) -> np.ndarray:
+def _mask_values(arr: np.ndarray, path: Path, colours: ColourTable | None) -> np.ndarray:
+    """The values of a mask read with channels, (P, H, W, C): its colours' values in the
+    colour table beside it (or ``colours``), else its grey values."""
+    if (table := find_colour_table(path) or colours) is not None:
+        return table.values_of(arr, path)
     rgb = arr[..., :3]
     if np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2]):
         return rgb[..., 0]
     raise ImageReadError(
         f"{path}: this mask is a colour (RGB) image; save masks as class indices "
-        "(a grey or palette PNG with values 0, 1, 2, ...)"
+        f"(a grey or palette PNG with values 0, 1, 2, ...), or {COLOUR_FIX}"
     )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.colour_table import ColourTable
 from unetlab.data.io import (
     IMAGE_SUFFIXES,
     TIFF_SUFFIXES,
@@ -358,11 +359,12 @@ def read_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
 class PairReader:
     """:func:`read_pair` for one pair after another: the pages of a stack come from one read
     of its files, and only the image and the mask file read last are held in memory.
-    ``channel`` (``data.channel``): the images give that one channel, (H, W)."""
+    ``channel`` (``data.channel``): the images give that one channel, (H, W); ``colours``:
+    colour masks without a colour table beside them are read with it (a checkpoint's)."""
 
-    def __init__(self, channel: int | None = None):
+    def __init__(self, channel: int | None = None, colours: ColourTable | None = None):
         self._held: dict[tuple[Path, bool], np.ndarray] = {}
-        self.channel = channel
+        self.channel, self.colours = channel, colours
 
     def stack(self, path: Path, *, mask: bool) -> np.ndarray:
         """All pages of ``path`` (as :func:`unetlab.data.io.read_stack` gives them)."""
@@ -370,7 +372,7 @@ class PairReader:
         if key not in self._held:
             # let the previous file of this role go before reading the next
             self._held = {k: v for k, v in self._held.items() if k[1] != mask}
-            self._held[key] = read_stack(path, mask=mask)
+            self._held[key] = read_stack(path, mask=mask, colours=self.colours if mask else None)
         return self._held[key]
 
     def __call__(self, pair: Pair) -> tuple[np.ndarray, np.ndarray]:

@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from unetlab.data.classes import NAMES_FILE, VOC_VOID, dataset_palette, read_class_names
+from unetlab.data.classes import VOC_VOID, dataset_palette, names_file, read_class_names
 from unetlab.data.instances import instance_ids
 from unetlab.data.io import IMAGE_SUFFIXES, find_images, read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
@@ -137,7 +137,7 @@ def _names_file(gt_dir: Path) -> dict[int, str] | None:
     such as VOC's ``SegmentationClass/``, its parent (the data set's root); said in a log line."""
     for folder in (gt_dir, gt_dir.parent):
         if names := read_class_names(folder):
-            log.info("class names from %s (--class-names gives others)", folder / NAMES_FILE)
+            log.info("class names from %s (--class-names gives others)", names_file(folder))
             return names
     return None
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.weightmap import background_class
 from unetlab.errors import UnetlabError
@@ -219,12 +220,26 @@ def _accumulated(
     acc = Accumulator(
         boundary_class=scoring.boundary_class, connectivity=scoring.connectivity, objects=objects
     )
-    read = PairReader()  # a stack's files read once for all their pages
+    read = PairReader(colours=_mask_colours(scoring))  # a stack's files read once
     for pair in pairs:
         acc.add(pair.name, **_score_pair(pair, *read(pair), scoring))
         if progress is not None:
             progress(pair.name)
     return acc
+
+
+def _mask_colours(scoring: _Scoring) -> ColourTable | None:
+    """The checkpoint's class colours (its palette's entries of its mask values and of the
+    value it ignores), to read colour (RGB) masks in them; None for a model without."""
+    model = scoring.model
+    if (palette := getattr(model, "palette", None)) is None:
+        return None
+    values = list(
+        range(model.num_classes) if scoring.label_values is None else scoring.label_values
+    )
+    if scoring.ignore_value is not None and 0 <= scoring.ignore_value < len(palette):
+        values.append(scoring.ignore_value)
+    return palette_table(np.asarray(palette), values, "the checkpoint's class colours")
 
 
 def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring) -> dict:

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
 from unetlab.config import Config
-from unetlab.data.classes import NAMES_FILE, dataset_palette, void_value
+from unetlab.data.classes import dataset_palette, names_file, void_value
 from unetlab.data.datasets import (
     choose_target,
     discover_label_values,
@@ -194,8 +193,8 @@ def _declared_names(cfg: Config) -> tuple[dict[int, str], str | None]:
         return {}, None
     if d.class_names:
         return names, "data.class_names"
-    log.info("class names from %s", Path(d.root) / NAMES_FILE)
-    return names, NAMES_FILE
+    log.info("class names from %s", names_file(d.root))
+    return names, names_file(d.root).name
 
 
 def _label_values(d, pairs, scan, palette, declared=None) -> tuple[list[int], int | None]:
@@ -209,7 +208,11 @@ def _label_values(d, pairs, scan, palette, declared=None) -> tuple[list[int], in
     found = discover_label_values(pairs, scan=scan)
     ignore_value = d.ignore_value
     if ignore_value is None and (ignore_value := void_value(found, palette)) is not None:
-        log.info("palette masks: value %d (VOC's void outlines) is ignored", ignore_value)
+        log.info(
+            "mask value %d is void (palette masks: VOC's outlines; colour masks: the colour "
+            "table's void) and is ignored",
+            ignore_value,
+        )
     label_values = [v for v in found if v != ignore_value]
     log.info(
         "mask values found: %s, one class each (data.label_values sets them otherwise)",

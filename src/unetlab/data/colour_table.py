@@ -1,0 +1,161 @@
+"""Colour masks (Cityscapes' ``*_color.png``, CamVid's labels): RGB images whose colours are
+the classes, read as class values through a colour table beside the data.
+
+- ``class_colors.txt``: line i gives the colour of class value i as ``R G B`` (0-255,
+  spaces or commas), optionally followed by the class's name; ``#`` lines are comments.
+- ``class_dict.csv`` (CamVid's): a header, then ``name,r,g,b`` per class, class i on row i.
+
+A colour named ``void`` (or ``ignore``, ``unlabeled``, ``unlabelled``) is no class: its
+pixels read as :data:`VOID` (255, VOC's void value, ignored in training and scoring like
+a palette mask's) and take no class value; the other rows are classes 0, 1, 2, ... in order.
+A colour found in a mask that is not in the table is refused, naming the file, the colour
+and a pixel that has it. The table's colours become the checkpoint's palette, in which
+predictions are drawn (``--color``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.errors import DatasetError, ImageReadError
+
+COLOURS_FILE = "class_colors.txt"
+CAMVID_FILE = "class_dict.csv"
+#: the value of a void colour's pixels: VOC's void value
+VOID = 255
+VOID_NAMES = ("void", "ignore", "unlabeled", "unlabelled")
+#: folders above a mask searched for a table: masks/, train/ (or val/), the data root
+LEVELS = 3
+FIX = (
+    f"list the mask colours in {COLOURS_FILE} beside the data (line i: R G B [name] of "
+    "class i; a colour named void is ignored)"
+)
+
+
+@dataclass(frozen=True)
+class ColourTable:
+    """Mask colours and the value each stands for; ``source``: where they come from."""
+
+    colours: tuple[tuple[int, int, int], ...]
+    values: tuple[int, ...]
+    names: tuple[str | None, ...]
+    source: str
+
+    def palette(self) -> np.ndarray:
+        """(256, 3) uint8 colours of the mask values (entry v: the colour of value v)."""
+        out = np.zeros((256, 3), dtype=np.uint8)
+        out[list(self.values)] = self.colours
+        return out
+
+    def class_names(self) -> dict[int, str] | None:
+        """``{value: name}`` of the classes (void left out) when every class is named."""
+        named = {v: n for v, n in zip(self.values, self.names) if v != VOID}
+        return None if not named or None in named.values() else named
+
+    def values_of(self, rgb: np.ndarray, path: str | os.PathLike) -> np.ndarray:
+        """(..., 3) colours as their uint8 values; ImageReadError naming ``path``, the first
+        colour not in the table and a pixel of it."""
+        keys = _keys(rgb[..., :3])
+        table = _keys(np.asarray(self.colours, dtype=np.uint8))
+        order = np.argsort(table)
+        at = np.clip(np.searchsorted(table, keys, sorter=order), 0, len(table) - 1)
+        index = order[at]
+        known = table[index] == keys
+        if not known.all():
+            raise ImageReadError(self._unknown(rgb, known, path))
+        return np.asarray(self.values, dtype=np.uint8)[index]
+
+    def _unknown(self, rgb: np.ndarray, known: np.ndarray, path) -> str:
+        where = np.argwhere(~known)[0]
+        colour = tuple(int(c) for c in rgb[tuple(where)][:3])
+        y, x = (int(i) for i in where[-2:])
+        page = f" page {int(where[0])}" if len(where) > 2 and rgb.shape[0] > 1 else ""
+        others = len(np.unique(_keys(rgb[..., :3])[~known])) - 1
+        more = f" (and {others} more colour(s) not in it)" if others else ""
+        if Path(self.source).name in (COLOURS_FILE, CAMVID_FILE):
+            fix = "add it there as a class (R G B name), or as 'R G B void' to ignore it"
+        else:
+            fix = FIX
+        return f"{path}: colour {colour} at pixel x={x}, y={y}{page} is not in {self.source}{more}: {fix}"
+
+
+def _keys(rgb: np.ndarray) -> np.ndarray:
+    rgb = np.asarray(rgb).astype(np.int32)
+    return (rgb[..., 0] << 16) | (rgb[..., 1] << 8) | rgb[..., 2]
+
+
+def read_colour_table(folder: str | os.PathLike) -> ColourTable | None:
+    """The table of ``folder`` (``class_colors.txt``, else ``class_dict.csv``), or None."""
+    folder = Path(folder)
+    if (path := folder / COLOURS_FILE).is_file():
+        rows = [_txt_row(line, path, i) for i, line in _lines(path)]
+    elif (path := folder / CAMVID_FILE).is_file():
+        rows = [_csv_row(line, path, i) for i, line in _lines(path)[1:]]  # a header first
+    else:
+        return None
+    return table_of(rows, str(path))
+
+
+def find_colour_table(mask: str | os.PathLike) -> ColourTable | None:
+    """The table in the folder of ``mask`` or the nearest of :data:`LEVELS` above it."""
+    for folder in list(Path(mask).parents)[:LEVELS]:
+        if (table := read_colour_table(folder)) is not None:
+            return table
+    return None
+
+
+def table_of(rows: Sequence[tuple[tuple[int, int, int], str | None]], source: str):
+    """A :class:`ColourTable` of ``(colour, name)`` rows: void names :data:`VOID`, the
+    others 0, 1, 2, ... in order; DatasetError for a colour given twice or no classes."""
+    values, k = [], 0
+    for _, name in rows:
+        void = name is not None and name.lower() in VOID_NAMES
+        values.append(VOID if void else k)
+        k += not void
+    colours = [c for c, _ in rows]
+    if twice := sorted({c for c in colours if colours.count(c) > 1}):
+        raise DatasetError(f"{source}: colour {twice[0]} is given twice: give each colour once")
+    if not 0 < k <= VOID:
+        raise DatasetError(f"{source}: {k} classes: give 1 to {VOID} colours that are classes")
+    names = tuple(n for _, n in rows)
+    return ColourTable(tuple(colours), tuple(values), names, source)
+
+
+def palette_table(palette, values: Sequence[int], source: str) -> ColourTable | None:
+    """The table of a checkpoint's ``palette`` ((256, 3): the colour of each mask value) for
+    the mask ``values`` it knows (classes, and a void value); None when two share a colour."""
+    colours = [tuple(int(c) for c in palette[v]) for v in values]
+    if len(set(colours)) < len(colours):
+        return None
+    return ColourTable(tuple(colours), tuple(int(v) for v in values), (None,) * len(values), source)
+
+
+def _lines(path: Path) -> list[tuple[int, str]]:
+    text = path.read_text(encoding="utf-8-sig").splitlines()
+    return [(i, s.strip()) for i, s in enumerate(text, 1) if s.strip() and s[0] != "#"]
+
+
+def _txt_row(line: str, path: Path, number: int):
+    parts = re.split(r"[\s,]+", line, maxsplit=3)
+    name = parts[3].strip() if len(parts) > 3 else None
+    return _colour(parts[:3], path, number, "R G B [name]"), name
+
+
+def _csv_row(line: str, path: Path, number: int):
+    parts = [p.strip() for p in line.split(",")]
+    return _colour(parts[1:4], path, number, "name,r,g,b"), parts[0]
+
+
+def _colour(parts: list[str], path: Path, number: int, form: str) -> tuple[int, int, int]:
+    if len(parts) == 3 and all(p.isdigit() and int(p) < 256 for p in parts):
+        r, g, b = (int(p) for p in parts)
+        return r, g, b
+    raise DatasetError(
+        f"{path} line {number}: expected {form} with R, G, B in 0-255, got {' '.join(parts)!r}"
+    )

@@ -1,0 +1,154 @@
+"""Colour (RGB) masks read through a colour table beside the data (``class_colors.txt`` or
+CamVid's ``class_dict.csv``): the same classes, void, names and palette as the palette
+masks of the same pixels; predictions drawn in the table's colours; evaluation of RGB masks
+in a checkpoint's own colours (audit s29 'scenes', finding 4)."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unetlab.cli import main
+from unetlab.config import load_config
+from unetlab.data.classes import dataset_palette, read_class_names
+from unetlab.data.colour_table import VOID, read_colour_table
+from unetlab.data.io import read_mask, write_png
+from unetlab.data.scenes import SCENE_CLASSES, write_voc_scenes
+from unetlab.errors import DatasetError, ImageReadError
+from unetlab.train import prepare_data
+
+# seven class colours (not VOC's) and a void colour
+COLOURS = np.array(
+    [(128, 64, 128), (70, 130, 180), (70, 70, 70), (107, 142, 35), (153, 153, 153)]
+    + [(220, 220, 0), (220, 20, 60)],
+    np.uint8,
+)
+VOID_COLOUR = (0, 0, 0)
+
+
+def _table_text() -> str:
+    lines = [f"{r} {g} {b} {n}" for (r, g, b), n in zip(COLOURS.tolist(), SCENE_CLASSES)]
+    return "# my colours\n" + "\n".join(lines) + "\n0,0,0,void\n"
+
+
+def _rgb_of(mask: np.ndarray) -> np.ndarray:
+    rgb = np.zeros((*mask.shape, 3), np.uint8)
+    rgb[mask != 255] = COLOURS[mask[mask != 255]]
+    rgb[mask == 255] = VOID_COLOUR
+    return rgb
+
+
+def _sets(tmp_path, *, table: bool = True):
+    """(a VOC set of palette masks, the same pixels as RGB masks in COLOURS)."""
+    pal = write_voc_scenes(tmp_path / "pal", n_train=3, n_val=2, size=48)
+    rgb = tmp_path / "rgb"
+    shutil.copytree(pal, rgb)
+    (rgb / "class_names.txt").unlink()
+    for path in (rgb / "SegmentationClass").glob("*.png"):
+        write_png(path, _rgb_of(np.asarray(Image.open(path))))
+    if table:
+        (rgb / "class_colors.txt").write_text(_table_text())
+    return pal, rgb
+
+
+def test_colour_tables_of_both_forms(tmp_path):
+    (tmp_path / "class_colors.txt").write_text(_table_text())
+    table = read_colour_table(tmp_path)
+    assert table.values == (*range(7), VOID)
+    assert table.class_names() == dict(enumerate(SCENE_CLASSES))
+    palette = table.palette()
+    assert np.array_equal(palette[:7], COLOURS) and tuple(palette[VOID]) == VOID_COLOUR
+    camvid = tmp_path / "camvid"
+    camvid.mkdir()
+    (camvid / "class_dict.csv").write_text(
+        "name,r,g,b\nSky,128,128,128\nVoid,0,0,0\nWall,64,192,0\n"
+    )
+    table = read_colour_table(camvid)  # void takes no class value: Wall is class 1
+    assert table.values == (0, VOID, 1) and table.class_names() == {0: "Sky", 1: "Wall"}
+    assert read_class_names(camvid) == {0: "Sky", 1: "Wall"}
+    (camvid / "class_dict.csv").write_text("name,r,g,b\nSky,128,128,128\nRoad,128,128,128\n")
+    with pytest.raises(DatasetError, match=r"colour \(128, 128, 128\) is given twice"):
+        read_colour_table(camvid)
+    (camvid / "class_dict.csv").write_text("name,r,g,b\nSky,128,300,128\n")
+    with pytest.raises(DatasetError, match="line 2: expected name,r,g,b with R, G, B in 0-255"):
+        read_colour_table(camvid)
+
+
+def test_rgb_masks_read_as_the_palette_masks_of_the_same_pixels(tmp_path):
+    pal, rgb = _sets(tmp_path)
+    want, got = (prepare_data(load_config(None, [f"data.root={root}"])) for root in (pal, rgb))
+    assert got.label_values == want.label_values == list(range(7))
+    assert got.class_names == want.class_names == list(SCENE_CLASSES)  # from the table
+    assert got.ignore_value == want.ignore_value == VOID
+    for a, b in zip(want.train + want.val, got.train + got.val, strict=True):
+        np.testing.assert_array_equal(a.mask, b.mask)
+    palette = np.asarray(got.palette, np.uint8)  # the checkpoint's: predictions' colours
+    assert np.array_equal(palette[:7], COLOURS)
+    masks = sorted((rgb / "SegmentationClass").glob("*.png"))
+    assert np.array_equal(dataset_palette(masks), palette)
+
+
+def test_a_colour_not_in_the_table_is_named_with_a_pixel(tmp_path):
+    (tmp_path / "masks").mkdir()
+    (tmp_path / "class_colors.txt").write_text(_table_text())
+    rgb = _rgb_of(np.zeros((6, 8), np.uint8))
+    rgb[2, 5] = (1, 2, 3)
+    rgb[4, 1] = (9, 9, 9)
+    write_png(tmp_path / "masks" / "a.png", rgb)
+    with pytest.raises(ImageReadError) as err:
+        read_mask(tmp_path / "masks" / "a.png")
+    assert str(err.value) == (
+        f"{tmp_path / 'masks' / 'a.png'}: colour (1, 2, 3) at pixel x=5, y=2 is not in "
+        f"{tmp_path / 'class_colors.txt'} (and 1 more colour(s) not in it): add it there as "
+        "a class (R G B name), or as 'R G B void' to ignore it"
+    )
+
+
+def test_a_grey_looking_colour_mask_follows_the_table(tmp_path):
+    """A colour mask holding only grey colours (building, pole, void) is read through the
+    table as its neighbours are, not as its grey values."""
+    (tmp_path / "class_colors.txt").write_text(_table_text())
+    mask = np.array([[2, 4], [255, 2]], np.uint8)
+    write_png(tmp_path / "a.png", _rgb_of(mask))
+    np.testing.assert_array_equal(read_mask(tmp_path / "a.png"), mask)
+
+
+def test_without_a_table_grey_rgb_reads_and_colour_names_the_fix(tmp_path):
+    grey = np.repeat(np.array([[0, 7], [7, 0]], np.uint8)[..., None], 3, axis=-1)
+    write_png(tmp_path / "grey.png", grey)
+    np.testing.assert_array_equal(read_mask(tmp_path / "grey.png"), grey[..., 0])
+    write_png(tmp_path / "rgb.png", _rgb_of(np.array([[0, 1]], np.uint8)))
+    with pytest.raises(ImageReadError, match="or list the mask colours in class_colors.txt"):
+        read_mask(tmp_path / "rgb.png")
+
+
+def _argv(*args) -> list[str]:
+    return [str(a) for a in args]
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("one_thread")
+def test_trained_on_rgb_masks_predicts_and_evaluates_in_their_colours(tmp_path):
+    from unetlab import evaluate_model
+
+    pal, rgb = _sets(tmp_path)
+    run = tmp_path / "run"
+    tiny = [f"--set={k}" for k in ("train.epochs=1", "data.tile_size=48", "train.batch_size=2")]
+    small = ["--set=model.depth=2", "--set=model.base_channels=4", "--no-plan", "--no-progress"]
+    assert main(_argv("train", "--data", rgb, "--run-dir", run, *tiny, *small)) == 0
+    best = run / "checkpoints" / "best.pt"
+    out = tmp_path / "pred"
+    image = rgb / "JPEGImages" / "scene_004.jpg"
+    assert main(_argv("predict", "--checkpoint", best, "--input", image, "--output", out)) == 0
+    with Image.open(out / "scene_004.png") as im:
+        assert im.mode == "P"
+        assert np.array_equal(np.asarray(im.getpalette()[:21], np.uint8).reshape(7, 3), COLOURS)
+    # RGB masks in the checkpoint's colours, no table beside them: read in its colours
+    bare = tmp_path / "bare"
+    shutil.copytree(rgb, bare)
+    (bare / "class_colors.txt").unlink()
+    want, got = (evaluate_model(str(best), root) for root in (pal, bare))
+    assert want.matrix.sum() > 0 and np.array_equal(got.matrix, want.matrix)
