@@ -7,8 +7,8 @@ from PIL import Image
 
 from unetlab.cli import main
 from unetlab.data.labels import encode_mask
-from unetlab.data.weightmap import mask_weight_map, weight_map, weight_preview
-from unetlab.errors import DatasetError
+from unetlab.data.weightmap import mask_classes, mask_weight_map, weight_map, weight_preview
+from unetlab.errors import DatasetError, UnetlabError
 
 
 def grid(size: int = 40) -> np.ndarray:
@@ -61,3 +61,15 @@ def test_a_value_outside_the_label_values_is_named_with_the_flag(tmp_path, capsy
     err = capsys.readouterr().err
     assert "a.png holds mask value(s) 255, not among --label-values 0 1" in err
     assert not (tmp_path / "o").exists()
+
+
+def test_mask_classes_are_the_values_found_or_given():
+    a, b = grid(), np.where(grid() == 0, 7, 255).astype(np.uint8)
+    assert mask_classes({"a": a}) == ([0, 255], ["0", "255"])
+    assert mask_classes({"a": a, "b": b}, ignore_value=7) == ([0, 255], ["0", "255"])
+    values, names = mask_classes({"a": a}, label_values=[255, 0], class_names=["c", "m"])
+    assert values == [255, 0] and names == ["c", "m"]
+    with pytest.raises(UnetlabError, match=r"^b holds mask value\(s\) 7, not among"):
+        mask_classes({"a": a, "b": b}, label_values=[0, 255])
+    with pytest.raises(UnetlabError, match="1 class names for 2 label values"):
+        mask_classes({"a": a}, class_names=["m"])

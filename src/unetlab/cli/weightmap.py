@@ -44,10 +44,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    import numpy as np
-
     from unetlab.data.io import find_images, read_mask, write_png, write_tiff
-    from unetlab.data.weightmap import mask_weight_map, weight_preview
+    from unetlab.data.weightmap import mask_classes, mask_weight_map, weight_preview
     from unetlab.outputs import claim_files
 
     if args.w0 < 0 or args.sigma <= 0:
@@ -61,20 +59,12 @@ def run(args) -> int:
             "have one name; run once per folder"
         )
     masks = {p: read_mask(p) for p in paths}
-    values = args.label_values or sorted(
-        {int(v) for m in masks.values() for v in np.unique(m)} - {args.ignore_value}
+    values, names = mask_classes(
+        masks,
+        label_values=args.label_values,
+        class_names=args.class_names,
+        ignore_value=args.ignore_value,
     )
-    for path, mask in masks.items():
-        if unknown := sorted({int(v) for v in np.unique(mask)} - {*values, args.ignore_value}):
-            raise UnetlabError(
-                f"{path} holds mask value(s) {', '.join(map(str, unknown))}, not among "
-                f"--label-values {' '.join(map(str, values))}: add them, or --ignore-value V"
-            )
-    names = args.class_names or [str(v) for v in values]
-    if len(names) != len(values):
-        raise UnetlabError(
-            f"{len(names)} class names for {len(values)} label values {values}: give one each"
-        )
     out = Path(args.output)
     targets = {p: (out / f"{p.stem}_weights.tif", out / f"{p.stem}_weights.png") for p in paths}
     files = [f for pair in targets.values() for f in pair]

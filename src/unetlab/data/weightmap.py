@@ -36,7 +36,8 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 from scipy import ndimage
@@ -290,6 +291,33 @@ def mask_weight_map(
         labels, w0=w0, sigma=sigma, foreground=foreground, ignore_index=IGNORE_INDEX
     )
     return weights, background
+
+
+def mask_classes(
+    masks: Mapping[str | os.PathLike, np.ndarray],
+    *,
+    label_values: Sequence[int] | None = None,
+    class_names: Sequence[str] | None = None,
+    ignore_value: int | None = None,
+) -> tuple[list[int], list[str]]:
+    """The classes of ``masks`` (a name, e.g. the file, -> the mask as stored): the mask
+    value of each class (``label_values``; None: the sorted values found in them all, less
+    ``ignore_value``) and a name per class (``class_names``; None: the values as text).
+    UnetlabError for a mask holding a value that is neither, or names not one per value."""
+    found = {name: {int(v) for v in np.unique(mask)} for name, mask in masks.items()}
+    values = list(label_values or sorted(set().union(*found.values()) - {ignore_value}))
+    for name, held in found.items():
+        if unknown := sorted(held - {*values, ignore_value}):
+            raise UnetlabError(
+                f"{name} holds mask value(s) {', '.join(map(str, unknown))}, not among "
+                f"--label-values {' '.join(map(str, values))}: add them, or --ignore-value V"
+            )
+    names = list(class_names or [str(v) for v in values])
+    if len(names) != len(values):
+        raise UnetlabError(
+            f"{len(names)} class names for {len(values)} label values {values}: give one each"
+        )
+    return values, names
 
 
 def weight_preview(weights: np.ndarray) -> np.ndarray:
