@@ -217,3 +217,55 @@ def test_the_search_scores_every_move_as_moving_the_whole_map_would():
         keep = truth >= 0
         expected = confusion_matrix(whole[keep], truth[keep], 3)
         assert np.array_equal(image.confusion(offset, 3), expected), offset
+
+
+def _fragmented(mask, offset=(0.0, 0.0)):
+    """Two-class probabilities tracing ``mask`` moved by ``offset``, with a checkerboard of
+    +-0.3 on them: a net whose borders break into fragments, the same on every side. Any
+    half-pixel move averages the checkerboard away, whichever way it goes."""
+    checker = np.indices(mask.shape).sum(0) % 2 * 0.6 - 0.3
+    soft = ndimage.shift(ndimage.gaussian_filter(mask.astype(float), 1.5), offset, order=1)
+    cls1 = np.clip(soft + checker, 0, 1)
+    return np.stack([1 - cls1, cls1]).astype(np.float32)
+
+
+def test_a_gain_from_smoothing_a_fragmented_net_is_no_offset():
+    """Audit s29 scenes, finding 2: exact labels, a half-trained net; 0.50 px up gained as
+    much as 0.50 px down, and the stored move was baked into every prediction. A move is
+    kept only where it beats the predictions smoothed as much without a move."""
+    masks = [_blobs(s) for s in range(3)]
+    found = estimate_offset([_fragmented(m) for m in masks], masks)
+    assert found.best != (0.0, 0.0) and found.best_miou > found.unshifted_miou + 0.01
+    assert found.offset == (0.0, 0.0) and found.smoothed_miou > found.best_miou - 0.002
+    line = found.describe()
+    assert line.startswith("label offset: none (the best move, ") and "smoothing" in line
+    assert "fragmented or blurred net, not of labels drawn off" in line
+
+
+def test_labels_half_a_pixel_off_beat_the_smoothing_too():
+    """Labels truly half a pixel below the fragmented predictions: the move is found."""
+    masks = [_blobs(s) for s in range(3)]
+    probs = [_fragmented(m, (-0.5, 0.0)) for m in masks]  # predictions 0.5 px above
+    found = estimate_offset(probs, masks)
+    assert found.offset == (0.5, 0.0), found
+    assert found.miou >= found.smoothed_miou + 0.002
+    assert "smoothed as much without the move; raised on 3 of 3 images" in found.describe()
+
+
+def test_the_fit_scores_the_classes_its_labels_hold():
+    """A class in none of the labels counts 0 where a few pixels of it are predicted and
+    drops out where none are: moves that erase those pixels would gain ~1/C for nothing."""
+    from unetlab.inference.offset import miou
+
+    m = np.array([[5, 1, 0], [1, 3, 0], [0, 0, 0]])  # class 2: predicted once, in no label
+    assert miou(m) == pytest.approx((5 / 7 + 3 / 5) / 2)
+    masks = [_blobs(s) for s in range(3)]
+    probs = []
+    for m in masks:
+        two = _soft(m, (0, 0))
+        stray = np.zeros((1, *m.shape), np.float32)
+        stray[0, 40, 40] = 2.0  # one stray pixel of class 2, which no label holds
+        probs.append(np.concatenate([two, stray]))
+    found = estimate_offset(probs, masks)
+    assert found.offset == (0.0, 0.0) and found.unshifted_miou > 0.9
+    assert "pooled over the images, classes in their labels" in found.describe()

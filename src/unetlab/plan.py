@@ -656,8 +656,9 @@ def plan_offset(val_images: int) -> Choice:
     why = (
         f"measures after training whether the predictions meet the labels better moved a "
         f"fraction of a pixel (labels drawn off): on the {val_images} validation images; a "
-        f"move is kept only if it raises their mIoU by {MIN_GAIN} and that of "
-        f"{MIN_AGREEING:.0%} of them; under a time budget only where it costs a small share "
+        f"move is kept only if it raises their mIoU by {MIN_GAIN}, over no move and over the "
+        f"predictions smoothed as much without it, and that of {MIN_AGREEING:.0%} of them; "
+        "under a time budget only where it costs a small share "
         "of it (the log says so after the first validations)"
     )
     return Choice("train.label_offset", "fit", why)

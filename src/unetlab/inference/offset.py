@@ -11,7 +11,8 @@ test-time augmentation.
 
 - :func:`shift_probabilities`: (..., H, W) probabilities moved by a sub-pixel (dy, dx).
 - :func:`estimate_offset`: the move, on a grid of quarter pixels within one pixel, that
-  maximises the mean IoU of the argmax against the masks.
+  maximises the mean IoU of the argmax against the masks, kept only where it beats the
+  predictions smoothed as much without a move (:func:`smoothed_score`).
 - :func:`label_offset`: a model's stored offset ((0, 0) when it has none);
   :func:`describe_offset` says it in words.
 """
@@ -29,7 +30,8 @@ from unetlab.metrics.confusion import class_indices, confusion_matrix, metrics_f
 
 #: candidate moves per axis (px): quarter pixels up to one pixel either way
 STEPS = tuple(i / 4 for i in range(-4, 5))
-#: the least mean-IoU gain for which a move is kept; smaller gains are noise
+#: the least mean-IoU gain for which a move is kept, over no move and over the predictions
+#: smoothed as much without a move; smaller gains are noise
 MIN_GAIN = 0.002
 #: ... and raises the mIoU of at least this share of the images on its own (an offset of the
 #: annotation is in every image; a lucky move on a few images of a half-trained net is not)
@@ -104,7 +106,10 @@ def shift_probabilities(p, offset: Sequence[float], *, crop: int = 0):
 
 @dataclass(frozen=True)
 class OffsetFit:
-    """The chosen move and the validation mean IoU with and without it."""
+    """The chosen move and the validation mean IoU with and without it (:func:`miou`:
+    pixels pooled over the images, classes in their labels). ``best``: the move that scored
+    highest, ``best_miou`` its mIoU and ``smoothed_miou`` that of the predictions smoothed by
+    the same bilinear weights without a move (None: not measured, an older record)."""
 
     offset: tuple[float, float]
     miou: float
@@ -114,6 +119,9 @@ class OffsetFit:
     candidates: int = 0  # moves there were; fewer searched: the time ran out
     agreeing: int = 0  # images whose own mIoU the best move raises
     whole: int = 0  # whole-pixel moves among them, scored first: fewer searched, none measured
+    best: tuple[float, float] | None = None
+    best_miou: float | None = None
+    smoothed_miou: float | None = None
 
     @property
     def measured(self) -> bool:
@@ -130,18 +138,60 @@ class OffsetFit:
         cut = ""
         if self.searched < self.candidates:
             cut = f"; the time budget ran out after {self.searched} of {self.candidates} moves"
+        if self.offset == (0.0, 0.0) and self._smoothing():
+            return (
+                f"label offset: none (the best move, {describe_offset(self.best)}, raises the "
+                f"validation mIoU {self.unshifted_miou:.4f} -> {self.best_miou:.4f}, and the "
+                f"predictions smoothed as much without a move to {self.smoothed_miou:.4f}: "
+                f"the move gains less than {MIN_GAIN} over smoothing, the mark of a fragmented "
+                f"or blurred net, not of labels drawn off; {POOLED}{cut})"
+            )
         if self.offset == (0.0, 0.0):
             return (
                 f"label offset: none (no move within one pixel raises the validation mIoU "
                 f"{self.unshifted_miou:.4f} by {MIN_GAIN} or more on {MIN_AGREEING:.0%} of "
-                f"its {self.images} images{cut})"
+                f"its {self.images} images; {POOLED}{cut})"
             )
         return (
             f"label offset: the predictions meet the labels best moved "
             f"{describe_offset(self.offset)} (labels drawn off, or a net that places borders "
             f"off); predictions are moved by it (validation mIoU {self.unshifted_miou:.4f}"
-            f" -> {self.miou:.4f}; raised on {self.agreeing} of {self.images} images{cut})"
+            f" -> {self.miou:.4f}{self._over_smoothed()}; raised on {self.agreeing} of "
+            f"{self.images} images; {POOLED}{cut})"
         )
+
+    def _smoothing(self) -> bool:
+        """Whether the best move was left out for smoothing as much without a move."""
+        return (
+            self.best is not None
+            and tuple(self.best) != (0.0, 0.0)
+            and self.smoothed_miou is not None
+            and self.best_miou is not None
+            and self.best_miou >= self.unshifted_miou + MIN_GAIN
+            and self.best_miou < self.smoothed_miou + MIN_GAIN
+        )
+
+    def _over_smoothed(self) -> str:
+        if self.smoothed_miou is None:
+            return ""
+        return f", {self.smoothed_miou:.4f} smoothed as much without the move"
+
+
+#: what the fit's validation mIoU is, said in its line
+POOLED = "mIoU of the pixels pooled over the images, classes in their labels"
+
+
+def miou(matrix: np.ndarray) -> float:
+    """The mean IoU of a (C, C) confusion matrix over the classes in the truth: a class
+    the labels do not hold would count 0 wherever a pixel of it is predicted and drop out
+    where none is, so that a move erasing a few stray pixels of it would gain ~1/C (an
+    audit's 11-class scenes: 0.66 -> 0.73 for no better borders)."""
+    m = np.asarray(matrix, dtype=np.float64)
+    present = m.sum(1) > 0
+    if not present.any():
+        return math.nan
+    iou = np.asarray(metrics_from_matrix(m)["iou"])[present]
+    return float(np.nanmean(iou))
 
 
 @dataclass
@@ -172,19 +222,32 @@ class _Image:
 
     def confusion(self, offset: tuple[float, float], classes: int) -> np.ndarray:
         """The confusion of the whole image with its probabilities moved by ``offset``."""
+        return self._scored(self._moved(offset), classes)
+
+    def smoothed(self, offset: tuple[float, float], classes: int) -> np.ndarray:
+        """The confusion of the whole image with its probabilities smoothed as a move by
+        ``offset`` smooths them, without moving them: the mean of the moves by ``offset`` and
+        by its mirror (a half-pixel move is a two-tap average; the mirrored pair, the
+        symmetric three-tap [1/4, 1/2, 1/4] along that axis)."""
+        mirror = (-offset[0] + 0.0, -offset[1] + 0.0)
+        return self._scored(0.5 * (self._moved(offset) + self._moved(mirror)), classes)
+
+    def _scored(self, moved: torch.Tensor, classes: int) -> np.ndarray:
+        return self.fixed + confusion_matrix(class_indices(moved, 0), self.truth, classes)
+
+    def _moved(self, offset: tuple[float, float]) -> torch.Tensor:
         (r0, r1, fy), (c0, c1, fx) = (
             _neighbours(self.rows, offset[0], self.shape[0]),
             _neighbours(self.cols, offset[1], self.shape[1]),
         )
         w = self.shape[1]
         p = self.probs
-        moved = (
+        return (
             p[:, r0 * w + c0] * ((1 - fy) * (1 - fx))
             + p[:, r0 * w + c1] * ((1 - fy) * fx)
             + p[:, r1 * w + c0] * (fy * (1 - fx))
             + p[:, r1 * w + c1] * (fy * fx)
         )
-        return self.fixed + confusion_matrix(class_indices(moved, 0), self.truth, classes)
 
 
 def _neighbours(index: torch.Tensor, d: float, n: int):
@@ -204,7 +267,14 @@ def estimate_offset(
 ) -> OffsetFit:
     """The (dy, dx) among ``steps`` x ``steps`` that maximises the mean IoU of the moved
     probabilities' argmax against ``masks`` (class indices, negative: ignored), pixels
-    summed over images; (0, 0) unless it gains at least ``min_gain``. Only the pixels near
+    summed over images, classes in the masks (:func:`miou`); (0, 0) unless it gains at least
+    ``min_gain`` over no move and over the probabilities smoothed as much without a move
+    (:meth:`_Image.smoothed`), and raises the mIoU of ``MIN_AGREEING`` of the images. A
+    half-pixel move averages neighbouring pixels: that joins the fragments of a half-trained
+    net's thin classes as well whichever way it goes (an audit's exact street-scene labels
+    gained 0.011 from 0.50 px up and 0.006 from 0.50 px down, but 0.018 from the smoothing
+    alone), while an offset of the labels is gained by its direction only (ISBI's
+    (-0.5, -0.25): 0.7955 -> 0.8046, smoothed alone 0.7958). Only the pixels near
     a change of class are moved and scored again for each candidate. The candidates go
     coarse to fine (:func:`search_order`); once ``out_of_time()`` says so, the best so far
     if every whole-pixel move was tried, else (0, 0) and not ``measured``: a search that has
@@ -223,24 +293,23 @@ def estimate_offset(
         if scores and out_of_time is not None and out_of_time():
             break
         matrices[offset] = [im.confusion(offset, classes) for im in images]
-        scores[offset] = metrics_from_matrix(sum(matrices[offset]))["miou"]
+        scores[offset] = miou(sum(matrices[offset]))
     unshifted = scores[(0.0, 0.0)]
-    best = max(scores, key=lambda k: (scores[k], -abs(k[0]) - abs(k[1])))
-    agreeing = _images_raised(matrices[best], matrices[(0.0, 0.0)])
+    top = max(scores, key=lambda k: (scores[k], -abs(k[0]) - abs(k[1])))
+    smoothed = miou(sum(im.smoothed(top, classes) for im in images))
+    agreeing = _images_raised(matrices[top], matrices[(0.0, 0.0)])
     whole = sum(all(float(v).is_integer() for v in move) for move in order)
-    gained = scores[best] >= unshifted + min_gain and agreeing >= MIN_AGREEING * len(images)
-    if not gained or len(scores) < whole:
+    gained = scores[top] >= max(unshifted, smoothed) + min_gain
+    best = top
+    if not gained or agreeing < MIN_AGREEING * len(images) or len(scores) < whole:
         best, agreeing = (0.0, 0.0), 0
     found = (best, scores[best], unshifted, len(masks), len(scores), len(order), agreeing, whole)
-    return OffsetFit(*found)
+    return OffsetFit(*found, best=top, best_miou=scores[top], smoothed_miou=smoothed)
 
 
 def _images_raised(moved: Sequence[np.ndarray], unmoved: Sequence[np.ndarray]) -> int:
     """How many images' own mIoU a move raises: their confusion matrices moved and not."""
-    return sum(
-        metrics_from_matrix(a)["miou"] > metrics_from_matrix(b)["miou"]
-        for a, b in zip(moved, unmoved)
-    )
+    return sum(miou(a) > miou(b) for a, b in zip(moved, unmoved))
 
 
 def search_order(steps=STEPS) -> list[tuple[float, float]]:

@@ -116,4 +116,5 @@ def measured_offset(run_dir: Path) -> OffsetFit | None:
         found = OffsetFit(**{k: v for k, v in measured.items() if k in names})
     except (OSError, ValueError, TypeError):
         return None
-    return replace(found, offset=tuple(found.offset))
+    best = None if found.best is None else tuple(found.best)
+    return replace(found, offset=tuple(found.offset), best=best)
