@@ -64,3 +64,22 @@ def test_an_epochs_steps_are_said_as_they_are(steps, batch, tiles, said):
 def test_minutes_inf_says_how_to_train_without_a_limit(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path), "--minutes", "inf"]) == 2
     assert "for no time limit, set 0 (or leave --minutes out)" in capsys.readouterr().err
+
+
+def test_check_starts_the_data_and_net_as_a_run_does(tmp_path):
+    """train --check and setup_run share train.run.started: the floor in its units too."""
+    from unetlab.config import load_config
+    from unetlab.data.io import write_tiff
+    from unetlab.train.run import started
+
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        write_tiff(
+            tmp_path / "images" / f"{i}.tif",
+            (rng.integers(0, 130, (32, 32)) * 200).astype(np.uint16),
+        )
+        write_png(tmp_path / "masks" / f"{i}.png", np.tile([0, 1], (32, 16)).astype(np.uint8))
+    cfg = load_config(None, [f"data.root={tmp_path}", "model.depth=2", "data.tile_size=32"])
+    data, model, (tile, out) = started(cfg)
+    assert data.normalization["dtype"] == "uint16" and data.normalization["floor"][0] > 255
+    assert model.num_classes == 2 and (tile, out) == (32, 32)

@@ -154,16 +154,14 @@ def _check(args, cfg, explicit: set[str]) -> int:
     start them (loaded, built, its tile sized), logged; nothing is written."""
     import logging
 
-    from unetlab.train.setup import build_model, prepare_data, tile_sizes
+    from unetlab.train.run import started
 
     log = logging.getLogger("unetlab.train")
     _run_dir(args, cfg, try_lock=False)  # a run folder that cannot be right, said now
     if not args.no_plan:
         cfg, plan = _plan(cfg, explicit)
         plan.log()
-    data = prepare_data(cfg)
-    model = build_model(cfg, data)
-    tile, out = tile_sizes(model, cfg.data.tile_size, data.train)
+    data, model, (tile, out) = started(cfg)
     params = sum(p.numel() for p in model.parameters())
     log.info(
         "check: %d training and %d validation images, classes %s; net %s parameters, tile %d "

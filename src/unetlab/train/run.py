@@ -119,10 +119,7 @@ def setup_run(
         # no more threads than the CPUs this process may use (its share, under torchrun)
         configure_threads(max(1, available_cpus() // group.world) if group.active else None)
     torch.manual_seed(t.seed)
-    data = prepare_data(cfg, recorded_split(run_dir, cfg) if resume else None)
-    data.normalization = floor_units(data)
-    model = build_model(cfg, data)
-    sizes = tile_sizes(model, cfg.data.tile_size, data.train)
+    data, model, sizes = started(cfg, recorded_split(run_dir, cfg) if resume else None)
     built = dict(precision=precision, data=data, model=model, sizes=sizes)
     run, weights = _assemble(cfg, run_dir, device, group, **built, clock=clock, begun=begun)
     timer, loading = _time_budget(run, begun)
@@ -135,6 +132,18 @@ def setup_run(
         if timer is not None:
             log_loading(loading, timer)
     return run
+
+
+def started(
+    cfg: Config, split: tuple[list, list] | None = None
+) -> tuple[Data, UNet | EncoderUNet, tuple[int, int]]:
+    """The data (``split``: the pairs of a recorded split; its normalisation's floor in the
+    training images' units), the net built for it and its (input, output) tile sizes, as a
+    run starts them (``unetlab train --check`` shows them)."""
+    data = prepare_data(cfg, split)
+    data.normalization = floor_units(data)
+    model = build_model(cfg, data)
+    return data, model, tile_sizes(model, cfg.data.tile_size, data.train)
 
 
 def floor_units(data: Data) -> dict:
