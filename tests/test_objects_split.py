@@ -141,3 +141,22 @@ def test_predict_and_evaluate_take_split_interior():
     given = parser.parse_args(["--split-interior"])
     assert given.split_interior is True
     assert object_flags_given(given) == ["--split-interior"]
+
+
+def test_plateaus_are_the_8_connected_local_maxima_of_each_object():
+    from unetlab.inference.objects import _plateaus
+
+    smooth = np.array(
+        [
+            [0, 1, 0, 0, 2, 0],
+            [1, 3, 3, 0, 0, 0],
+            [0, 1, 0, 0, 0, 5],
+        ],
+        float,
+    )
+    mask = smooth > 0
+    slots = np.array([[0] * 3 + [1] * 3] * 3)
+    value, slot, pixel, highest = _plateaus(smooth, mask, slots, 3)
+    assert value.tolist() == [2.0, 3.0, 5.0]  # the 3-3 plateau is one set; 2 and 5 apart
+    assert slot.tolist() == [1, 0, 1] and pixel.tolist() == [4, 7, 17]
+    assert highest.tolist() == [3.0, 5.0, 0.0]

@@ -378,16 +378,24 @@ def _peaks(ids: np.ndarray, labels: np.ndarray, boxes: list, interior=None) -> t
     if weight is not None:  # as _split_one: each slot's Gaussian is its box's alone
         smooth = smooth * ndimage.gaussian_filter(weight, SPLIT_SMOOTH)
     smooth = np.where(mask, smooth, 0.0)
+    value, slot, pixel, highest = _plateaus(smooth, mask, slots, len(labels))
+    boxes_at = np.stack([top + c, left + c, high, wide], axis=1)
+    return largest, highest, value, slot, pixel, smooth, boxes_at
+
+
+def _plateaus(smooth: np.ndarray, mask: np.ndarray, slots: np.ndarray, n: int) -> tuple:
+    """Of each 8-connected set of ``mask`` pixels at least as high as their 8 neighbours in
+    ``smooth``: its value, its object (``slots``: the object of each canvas pixel) and a
+    pixel (raveled index); and the highest such value of each of the ``n`` objects."""
     peaks = mask & (smooth >= ndimage.maximum_filter(smooth, size=3))
     peaks, _ = ndimage.label(peaks, np.ones((3, 3)))
     where = np.flatnonzero(peaks)
     _, first = np.unique(peaks.ravel()[where], return_index=True)
     pixel = where[first]
     value, slot = smooth.ravel()[pixel], slots.ravel()[pixel]
-    highest = np.zeros(len(labels))
+    highest = np.zeros(n)
     np.maximum.at(highest, slot, value)
-    boxes_at = np.stack([top + c, left + c, high, wide], axis=1)
-    return largest, highest, value, slot, pixel, smooth, boxes_at
+    return value, slot, pixel, highest
 
 
 def _own_canvas(interior, boxes, inner, y0, x0) -> np.ndarray:
