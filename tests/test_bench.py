@@ -378,3 +378,13 @@ def test_cli_bench_says_a_busy_cpu_and_the_cpu_share(monkeypatch, capsys, caplog
     assert "share_of_peak_cpu" in capsys.readouterr().out.splitlines()[-2]
     busy = [r.getMessage() for r in caplog.records if "the CPU is busy" in r.getMessage()]
     assert len(busy) == 2  # before the figures, and after their table
+
+
+def test_peak_fields_share_by_wall_and_cpu_time():
+    assert bench.peak_fields(50.0, 40.0, 100.0, 80.0) == {
+        "share_of_peak": 0.5,
+        "cpu_gflops": 40.0,
+        "share_of_peak_cpu": 0.5,
+    }
+    assert bench.peak_fields(150.0, None, 100.0, 80.0) == {"wall_over_peak": 1.5}
+    assert bench.peak_fields(50.0, 40.0, None, None) == {"cpu_gflops": 40.0}

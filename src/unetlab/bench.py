@@ -276,15 +276,27 @@ def bench_forward(
         **_timing_fields(t),
         "gflops": round(gflop / t.median_s, 1),
     }
-    if peak_gflops and (share := wall_share(gflop / t.median_s, peak_gflops)) is not None:
-        row["share_of_peak"] = share
-    elif peak_gflops:  # no share: the ratio measured, for the note that says why
-        row["wall_over_peak"] = round(gflop / t.median_s / peak_gflops, 3)
     cpu = _cpu_rate(gflop, t, device)
-    row.update(_cpu_fields(cpu))
-    if peak_cpu_gflops and cpu:  # by CPU time: the same on a busy machine
-        row["share_of_peak_cpu"] = round(cpu / peak_cpu_gflops, 3)
+    row.update(peak_fields(gflop / t.median_s, cpu, peak_gflops, peak_cpu_gflops))
     model.float().to(memory_format=torch.contiguous_format)
+    return row
+
+
+def peak_fields(
+    gflops: float, cpu_gflops: float | None, peak: float | None, peak_cpu: float | None
+) -> dict:
+    """A forward row's shares of the convolution ``peak`` (GFLOP/s): ``share_of_peak`` by
+    wall time (where :func:`wall_share` finds it above 1, ``wall_over_peak``, the ratio
+    measured, instead), the CPU-time rate's fields and ``share_of_peak_cpu`` of
+    ``peak_cpu`` (which other jobs on the machine do not lower)."""
+    row = {}
+    if peak and (share := wall_share(gflops, peak)) is not None:
+        row["share_of_peak"] = share
+    elif peak:  # no share: the ratio measured, for the note that says why
+        row["wall_over_peak"] = round(gflops / peak, 3)
+    row.update(_cpu_fields(cpu_gflops))
+    if peak_cpu and cpu_gflops:  # by CPU time: the same on a busy machine
+        row["share_of_peak_cpu"] = round(cpu_gflops / peak_cpu, 3)
     return row
 
 
