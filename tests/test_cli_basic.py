@@ -11,11 +11,14 @@ from unetlab.cli import COMMANDS, main
 
 
 @pytest.mark.parametrize("command", COMMANDS)
-def test_help(command, capsys):
+def test_help(command, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")
     with pytest.raises(SystemExit) as info:
         main([command, "--help"])
     assert info.value.code == 0
-    assert "usage: unetlab" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "usage: unetlab" in out
+    assert max(map(len, out.splitlines())) <= 100  # epilogs written as shown fit too
 
 
 def test_python_m_unetlab():

@@ -31,9 +31,9 @@ line or not: it may change how long and where the run trains (epochs, minutes, b
 workers, patience, val_every, the data folder's place); a key that would change what is
 trained (model, tile, loss, normalisation, ...) and differs from the run's is refused. It
 trains on the files split.json lists (files added to the data folder since are left out;
-one missing or changed is refused), and history.yaml gets the command, what it changed, the code, the machine and the
-resolved device, precision and net;
-summary.json (steps, epochs, best and last scores, ...) is written when the run ends.
+one missing or changed is refused), and history.yaml gets the command, what it changed, the
+code, the machine and the resolved device, precision and net; summary.json (steps, epochs,
+best and last scores, ...) is written when the run ends.
 
 The run folder holds config.yaml (resolved), metrics.csv, train.log, curves.png and
 checkpoints/best.pt, last.pt. Any config key can be set with --set section.key=value:
@@ -57,6 +57,14 @@ def add_parser(sub) -> None:
         help="YAML config file, or a shipped one by name: isbi2012, nuclei, paper, "
         "scenes_resnet50, small_cpu (configs/NAME.yaml)",
     )
+    _add_settings(p)
+    _add_run(p)
+    add_device_arg(p)
+    p.set_defaults(run=run, device=None)
+
+
+def _add_settings(p) -> None:
+    """The flags that set config keys, beside --data and --config."""
     p.add_argument("--preset", choices=sorted(PRESETS), help="architecture preset (model.preset)")
     p.add_argument(
         "--set",
@@ -80,6 +88,10 @@ def add_parser(sub) -> None:
         help="do not derive settings from the data (tile, batch, normalisation, loss, "
         "augmentation): use the config's and the defaults",
     )
+
+
+def _add_run(p) -> None:
+    """The run folder, what to do with it (--resume, --overwrite, --check) and how to run."""
     p.add_argument(
         "--run-dir", help="run folder (default: run.dir/run.name of the config, runs/unet)"
     )
@@ -106,8 +118,6 @@ def add_parser(sub) -> None:
         "(NCCL), or CPU processes (gloo); the same as torchrun --nproc_per_node N "
         "-m unetlab train ... (default 1)",
     )
-    add_device_arg(p)
-    p.set_defaults(run=run, device=None)
 
 
 def run(args) -> int:
@@ -285,7 +295,8 @@ def _summary(run_dir: Path, result: dict) -> None:
         line += f"; the last validation {last:.4f})" if last is not None else ")"
     print(line)
     print(
-        f"metrics: {run_dir / 'metrics.csv'}, curves: {run_dir / 'curves.png'}, log: {run_dir / 'train.log'}"
+        f"metrics: {run_dir / 'metrics.csv'}, curves: {run_dir / 'curves.png'}, "
+        f"log: {run_dir / 'train.log'}"
     )
 
 
