@@ -7,7 +7,7 @@ import pytest
 
 from unetlab.cli import main
 from unetlab.config import Config
-from unetlab.config_reference import config_keys, reference_markdown, reference_text
+from unetlab.config.reference import config_keys, reference_markdown, reference_text
 from unetlab.errors import UnetlabError
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "config.md"

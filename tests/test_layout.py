@@ -22,7 +22,6 @@ LAYERS = [
         "packages",
         "checkpoint",
         "config",
-        "config_reference",
         "plots",
         "distributed",
     },

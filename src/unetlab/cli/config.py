@@ -33,7 +33,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from unetlab.config_reference import reference_markdown, reference_text
+    from unetlab.config.reference import reference_markdown, reference_text
 
     if args.markdown:
         if args.keys:

@@ -13,7 +13,7 @@ import typing
 from dataclasses import MISSING, fields
 from typing import NamedTuple
 
-from unetlab.config import Config
+from unetlab.config.sections import Config
 from unetlab.errors import UnetlabError
 
 
@@ -91,7 +91,8 @@ def reference_markdown() -> str:
     out = [
         "# Configuration keys",
         "",
-        "Generated from `src/unetlab/config/sections.py` by `unetlab config --markdown > docs/config.md`;",
+        "Generated from `src/unetlab/config/sections.py` by "
+        "`unetlab config --markdown > docs/config.md`;",
         "do not edit by hand. Set any key in a `--config` YAML file (`section:` then `key: value`)",
         "or with `--set section.key=value`; precedence: `--set` and flags > the file > these",
         "defaults. A run folder's `config.yaml` holds every key as the run used it, and",
