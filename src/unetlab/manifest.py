@@ -7,8 +7,8 @@ exists is either listed or not ours; a single-file output's line is PENDING unti
 written (:func:`confirm`; a stopped run leaves a file that was there someone else's), and a
 folder's existing files that unetlab did not write are never listed (``overwrite`` writes
 beside them). :func:`forget` drops lines, and :func:`forget_missing` those of files that are
-gone (a user removed them): the manifest records, it never removes a file. :mod:`unetlab.outputs` decides with these what a
-command may replace, and re-exports them.
+gone (a user removed them): the manifest records, it never removes a file.
+:mod:`unetlab.outputs` decides with these what a command may replace, and re-exports them.
 """
 
 from __future__ import annotations

@@ -198,8 +198,8 @@ def claim_files(
     suffix names another format than the one ``formats`` gives for its path (a key of
     FORMAT_SUFFIXES, e.g. ``{"r.png": "JSON"}``), ``overwrite`` or not. A path ``command``
     has not written before is listed PENDING, which makes it no one's until the file is
-    written (by :func:`unetlab.atomic.atomic_path`): a run stopped before it leaves the file as it was,
-    someone else's."""
+    written (by :func:`unetlab.atomic.atomic_path`): a run stopped before it leaves the file
+    as it was, someone else's."""
     paths = [Path(p) for p in paths]
     formats = {Path(p): f for p, f in (formats or {}).items()}
     refuse_inputs(paths, inputs, command=command, suffixes=suffixes)

@@ -41,7 +41,8 @@ def add_parser(sub) -> None:
         "images; --json writes all of it, with a confusion-matrix PNG "
         "beside it. Predicted objects are the ids of <stem>_objects.tif files (unetlab predict "
         "--instances) when present, else the 4-connected regions of every class but the "
-        "boundary class (the class named background or membrane, else that of mask value 0; --boundary-class sets it). The ISBI and object "
+        "boundary class (the class named background or membrane, else that of mask value 0; "
+        "--boundary-class sets it). The ISBI and object "
         "scores are for two classes or object ids: with more classes (e.g. road scenes) they "
         "are left out unless --object-scores.",
     )

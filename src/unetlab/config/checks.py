@@ -136,7 +136,8 @@ def check_train(train: TrainSection) -> None:
     ):
         if getattr(train, name) not in choices:
             raise UnetlabError(
-                f"train.{name} {getattr(train, name)!r} is unknown: choose one of {', '.join(choices)}"
+                f"train.{name} {getattr(train, name)!r} is unknown: choose one of "
+                f"{', '.join(choices)}"
             )
     _check_train_ranges(train)
     _check_class_weights(train.class_weights)

@@ -82,7 +82,10 @@ class ColourTable:
             fix = "add it there as a class (R G B name), or as 'R G B void' to ignore it"
         else:
             fix = FIX
-        return f"{path}: colour {colour} at pixel x={x}, y={y}{page} is not in {self.source}{more}: {fix}"
+        return (
+            f"{path}: colour {colour} at pixel x={x}, y={y}{page} is not in {self.source}"
+            f"{more}: {fix}"
+        )
 
 
 def _keys(rgb: np.ndarray) -> np.ndarray:

@@ -187,8 +187,8 @@ def detect_layout(root: Path) -> str:
         return "isbi"
     raise DatasetError(
         f"{root}: no data set found; expected images/ and masks/ (or instances/) folders with "
-        "the same file names, an ISBI pair NAME-volume.tif + NAME-labels.tif, or PASCAL VOC JPEGImages/ + "
-        "SegmentationClass/"
+        "the same file names, an ISBI pair NAME-volume.tif + NAME-labels.tif, or PASCAL VOC "
+        "JPEGImages/ + SegmentationClass/"
     )
 
 

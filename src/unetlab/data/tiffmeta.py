@@ -379,7 +379,8 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
             pixels[1],
         )
         return None
-    # units per pixel as the fraction's inverse, to 12 digits: 13/40, not 1/(40/13) = 0.32499999999999996
+    # units per pixel as the fraction's inverse, to 12 digits:
+    # 13/40, not 1/(40/13) = 0.32499999999999996
     y, x = (float(f"{per_unit * v[1] / v[0]:.12g}") for v in (yres.value, xres.value))
     if code == 2:  # a figure exported at 300 dpi reads as 84.7 um pixels: say where it came from
         _say_once(

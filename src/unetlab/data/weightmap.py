@@ -80,10 +80,11 @@ def background_problem(
     class_names: Sequence[str],
 ) -> str | None:
     """A line when class ``background`` looks like the objects in ``masks`` ((H, W) class
-    indices; ignored pixels belong to no class): in more than :data:`REGIONS_PER_IMAGE` 4-connected regions per image while
-    another class is one connected network (its largest region holds over
-    :data:`NETWORK_SHARE` of its pixels in most images), e.g. ISBI's cells taken as the
-    background, so the border weights would fall on the cells; None otherwise."""
+    indices; ignored pixels belong to no class): in more than :data:`REGIONS_PER_IMAGE`
+    4-connected regions per image while another class is one connected network (its largest
+    region holds over :data:`NETWORK_SHARE` of its pixels in most images), e.g. ISBI's cells
+    taken as the background, so the border weights would fall on the cells; None
+    otherwise."""
     masks = [np.asarray(m) for m in masks]
     if not masks or len(class_names) < 2:
         return None

@@ -100,10 +100,11 @@ def output_roles(
     geojson: bool = False,
     rois: bool = False,
 ) -> dict[str, str]:
-    """Every file name :func:`~unetlab.inference.files.predict_file` may write for an input whose outputs are called
-    ``stem`` (:func:`~unetlab.inference.slides.output_stem`), and what each holds: the labels
-    and overlay as .png and .tif (which one depends on the file's pages, size and pixel
-    size), and a large image's (:func:`~unetlab.inference.slides.output_names`)."""
+    """Every file name :func:`~unetlab.inference.files.predict_file` may write for an input
+    whose outputs are called ``stem`` (:func:`~unetlab.inference.slides.output_stem`), and
+    what each holds: the labels and overlay as .png and .tif (which one depends on the
+    file's pages, size and pixel size), and a large image's
+    (:func:`~unetlab.inference.slides.output_names`)."""
     wanted = {"labels", "overlay"} if overlay else {"labels"}
     wanted |= {"probabilities"} if probabilities else set()
     wanted |= {"objects", "table"} if objects else set()
@@ -316,20 +317,21 @@ def prediction_folder(
 ) -> Iterator[Path]:
     """``out_dir`` checked and locked for the ``outputs`` of ``files`` (see
     :func:`unetlab.outputs.output_folder`): OutputError if an output would replace an input,
-    if two inputs would write one output file (:func:`refuse_shared_outputs`), if the
-    folder holds files unetlab did not write, or if an output would replace one that
-    another input of the same output name made there (the manifest records each output's
-    input: :func:`output_sources`), unless ``outputs.overwrite`` (which the message names as
+    if two inputs would write one output file (:func:`refuse_shared_outputs`), if the folder
+    holds files unetlab did not write, or if an output would replace one that another input
+    of the same output name made there (the manifest records each output's input:
+    :func:`output_sources`), unless ``outputs.overwrite`` (which the message names as
     ``overwrite_fix``; the other input's remaining outputs are then removed once this run
     wrote the new input's, so no mix of both is left). The outputs of inputs
     ``--skip-existing`` skips are in the manifest (:func:`finished_inputs`). While held,
-    :func:`~unetlab.inference.files.predict_file` called from this thread writes into it without checking it again.
-    ``record``: what makes the outputs (:func:`~unetlab.inference.records.prediction_record`),
-    or a function that gives it, asked once the folder is checked and held (it may load the
-    model); ``checked`` is called with it then, before the manifest records this run (what
-    ``--skip-existing`` asks: :func:`~unetlab.inference.folders.claim_folder`). Its key goes
-    into each output's manifest line (confirmed once the output is written), and the record
-    into the folder's ``predict.json`` once the work is done."""
+    :func:`~unetlab.inference.files.predict_file` called from this thread writes into it
+    without checking it again. ``record``: what makes the outputs
+    (:func:`~unetlab.inference.records.prediction_record`), or a function that gives it,
+    asked once the folder is checked and held (it may load the model); ``checked`` is called
+    with it then, before the manifest records this run (what ``--skip-existing`` asks:
+    :func:`~unetlab.inference.folders.claim_folder`). Its key goes into each output's
+    manifest line (confirmed once the output is written), and the record into the folder's
+    ``predict.json`` once the work is done."""
     out_dir, outputs = Path(out_dir), OutputOptions.of(outputs)
     wanted = outputs.wanted
     refuse_shared_outputs(out_dir, files, **wanted)

@@ -338,10 +338,11 @@ def predict_slide(
     ``objects``: also ``<stem>_objects.*`` (one id per object) and ``<stem>_objects.csv``
     (:mod:`unetlab.inference.slide_objects`; one process only; ``counted``, if given, is
     called with the objects of each page); ``outlines="geojson"``: their outlines,
-    ``<stem>_objects.geojson`` (ImageJ ROIs are refused: their coordinates stop at 32767). ``overlay`` (colours, or
-    ``draw_overlay``: the model's): ``<stem>_overlay.png`` of a copy sampled to fit
-    ``overlay_side``. In a ``group`` of processes each predicts and writes its own band of
-    chunk rows, the main one publishes; all must call this with the same arguments.
+    ``<stem>_objects.geojson`` (ImageJ ROIs are refused: their coordinates stop at 32767).
+    ``overlay`` (colours, or ``draw_overlay``: the model's): ``<stem>_overlay.png`` of a
+    copy sampled to fit ``overlay_side``. In a ``group`` of processes each predicts and
+    writes its own band of chunk rows, the main one publishes; all must call this with the
+    same arguments.
     """
     path, out_dir = Path(path), Path(out_dir)
     outputs, settings = OutputOptions.taken(outputs, settings)

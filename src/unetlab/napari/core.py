@@ -187,7 +187,8 @@ def _as_planes(shape: tuple[int, ...], in_channels: int, channel: int | None) ->
     if fits:  # the one nearest Y: (Z, C, Y, X) is ImageJ's order
         return AxisReading(
             None,
-            f"{line}; if axis {fits[-1]} holds channels (the model {model}), choose it as the channel axis",
+            f"{line}; if axis {fits[-1]} holds channels (the model {model}), choose it as the "
+            "channel axis",
         )
     return AxisReading(None, f"{line}; if one holds channels, choose it as the channel axis")
 

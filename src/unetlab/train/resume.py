@@ -97,7 +97,8 @@ def restore_checkpoint(
     _warn_other_processes(checkpoint.get("processes"), processes)
     if checkpoint["config"] != asdict(model.config):
         raise UnetlabError(
-            f"{path} holds a different architecture ({checkpoint['config']}); resume with its config"
+            f"{path} holds a different architecture ({checkpoint['config']}); resume with its "
+            "config"
         )
     length = _schedule_length(scheduler)  # this config's, before the saved state replaces it
     model.load_state_dict(checkpoint["model"])

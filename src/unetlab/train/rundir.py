@@ -228,7 +228,8 @@ def record_split(run_dir: Path, cfg: Config, data: Data) -> dict:
 
 
 class MetricsFile:
-    """metrics.csv, one row per epoch, appended and flushed (rows of later epochs dropped on resume)."""
+    """metrics.csv, one row per epoch, appended and flushed (rows of later epochs dropped on
+    resume)."""
 
     def __init__(self, path: Path, classes: list[str], *, keep_epochs: int):
         self.path = path

@@ -96,9 +96,10 @@ class TimeBudget:
     at most half the budget); until a validation has run, ``first_validation`` (its expected
     cost in training steps, :func:`first_validation_steps`) times a step's time (the median
     gap between the budget's readings: the loop reads it after every step) is kept instead,
-    so that a run whose first validation is its last still ends in time. The seconds used travel in ``state_dict`` (as last read:
-    reading the clock there would break the lock-step reading of a clock shared between
-    processes), so a resumed run spends what is left of the budget, not a new one."""
+    so that a run whose first validation is its last still ends in time. The seconds used
+    travel in ``state_dict`` (as last read: reading the clock there would break the
+    lock-step reading of a clock shared between processes), so a resumed run spends what is
+    left of the budget, not a new one."""
 
     def __init__(
         self,

@@ -131,7 +131,8 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
     label_values, ignore_value = _label_values(d, pairs, scan, palette, names)
     if d.class_names and (unknown := set(names) - set(label_values)):
         raise UnetlabError(
-            f"data.class_names has values {sorted(unknown)} that are not in data.label_values {label_values}"
+            f"data.class_names has values {sorted(unknown)} that are not in data.label_values "
+            f"{label_values}"
         )
     class_names = [str(names.get(v, v)) for v in label_values]
     background = background_class(label_values, class_names)
@@ -306,8 +307,9 @@ def build_model(cfg: Config, data: Data) -> UNet | EncoderUNet:
         overrides["num_classes"] == 1 and n_values != 2
     ):
         raise UnetlabError(
-            f"model.num_classes is {overrides['num_classes']} but the masks have {n_values} label values "
-            f"{data.label_values}: set model.num_classes to {n_values} (or 1 for a sigmoid net on 2 values)"
+            f"model.num_classes is {overrides['num_classes']} but the masks have {n_values} label "
+            f"values {data.label_values}: set model.num_classes to {n_values} (or 1 for a sigmoid "
+            "net on 2 values)"
         )
     if cfg.model.encoder == "none":
         model = UNet.from_preset(cfg.model.preset, **overrides)
