@@ -43,7 +43,7 @@ from unetlab.data.fingerprint import (
     unlabelled_fill,
 )
 from unetlab.data.pairs import PairReader, problems_error
-from unetlab.data.void import VOID, border_share, void_beside_classes, void_line
+from unetlab.data.void import VOID, border_share, percent, void_beside_classes, void_line
 from unetlab.errors import UnetlabError
 from unetlab.inference.offset import MIN_AGREEING, MIN_GAIN, MIN_IMAGES
 from unetlab.models import PRESETS
@@ -396,6 +396,20 @@ def plan_batch(tile: int, device: str) -> Choice:
     return Choice("train.batch_size", batch, why)
 
 
+def plan_tiles_per_epoch(tiles: int, batch: int) -> list[Choice]:
+    """``data.tiles_per_epoch`` rounded to the nearest multiple of ``batch`` (at least one
+    batch), so that no epoch ends with a step of a few tiles (64 tiles in batches of 7 ended
+    every epoch with a 1-tile step under batch norm); [] when ``batch`` divides it."""
+    if tiles % batch == 0:
+        return []
+    rounded = max(round(tiles / batch), 1) * batch
+    why = (
+        f"{rounded // batch} full batches of {batch}: every step a whole batch ({tiles} tiles "
+        f"would end each epoch with a step of {tiles % batch})"
+    )
+    return [Choice("data.tiles_per_epoch", rounded, why)]
+
+
 def _kilo(pixels: int) -> str:
     return f"{pixels // 1024}k" if pixels >= 1024 else str(pixels)
 
@@ -473,7 +487,7 @@ def plan_loss(fp: Fingerprint, cfg: Config) -> list[Choice]:
     fractions = fp.class_fractions()
     rarest = min(fractions, key=fractions.get)
     name = f" ({names[rarest]})" if (names := declared_names(cfg)) and rarest in names else ""
-    share = f"mask value {rarest}{name} holds {fractions[rarest]:.1%} of the pixels"
+    share = f"mask value {rarest}{name} holds {percent(fractions[rarest])} of the pixels"
     if fractions[rarest] >= DICE_BELOW:
         return [Choice("train.loss", "ce", f"classes are balanced enough ({share})")]
     choices = [Choice("train.loss", "ce+dice", f"{share}: Dice keeps the rare class in view")]
@@ -679,7 +693,11 @@ def make_plan(
     device = "cuda" if device.startswith("cuda") else "cpu"
     tile = plan_tile(fp, Geometry.of(cfg), device)
     tile_size = cfg.data.tile_size if "data.tile_size" in explicit else tile.value
-    choices = [tile, plan_batch(tile_size, device), plan_normalization(fp)]
+    batch = plan_batch(tile_size, device)
+    choices = [tile, batch, plan_normalization(fp)]
+    if "data.tiles_per_epoch" not in explicit:
+        used = cfg.train.batch_size if "train.batch_size" in explicit else batch.value
+        choices += plan_tiles_per_epoch(cfg.data.tiles_per_epoch, used)
     if not fp.instances:
         choices += plan_loss(fp, cfg)
     choices += plan_objects(fp, cfg)
@@ -722,7 +740,9 @@ def rare_classes(
     images, saying in how many training and validation images it is (``val``: the
     validation pairs' ``mask_page``); ``total``: the data set's pairs, when the fingerprint
     measured only some of them; ``skip``: values another note speaks of (in no validation
-    image). Not for instance masks (an id is in one image by nature)."""
+    image). A class in validation images only, however many, is said to be one the net
+    cannot learn (it is an output all the same, and counts 0 in the val mIoU wherever it is
+    predicted). Not for instance masks (an id is in one image by nature)."""
     if fp.instances:
         return []
     found: dict[int, list[bool]] = {}
@@ -731,16 +751,23 @@ def rare_classes(
             found.setdefault(value, []).append(p.name in val)
     measured = len(fp.pairs)
     of = f" of the {measured} measured (of {total})" if total > measured else ""
+    training = any(p.name not in val for p in fp.pairs)
     lines = []
     for value, in_val in sorted(found.items()):
-        n = len(in_val)
-        if n >= min(RARE_IMAGES, measured) or value in skip:
+        n, held = len(in_val), sum(in_val)
+        unlearnt = training and held == n  # in validation images only
+        if (n >= min(RARE_IMAGES, measured) and not unlearnt) or value in skip:
             continue
         name = f" ({names[value]})" if names and value in names else ""
         lines.append(
             f"mask value {value}{name} is in {n} image{'s' if n > 1 else ''}{of}: "
-            f"{n - sum(in_val)} for training, {sum(in_val)} for validation; more examples "
-            "of it would help"
+            f"{n - held} for training, {held} for validation; "
+            + (
+                "in no training image: the net cannot learn it; move an image holding it to "
+                "the training images (a random split: another data.seed)"
+                if unlearnt
+                else "more examples of it would help"
+            )
         )
     return lines
 

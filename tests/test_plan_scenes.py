@@ -1,0 +1,75 @@
+"""The plan's lines for many-class street scenes (audit s29 scenes, findings 7-9): a class in
+validation images only cannot be learnt, a rare class's pixel share never reads 0.0%, and
+an epoch is whole batches."""
+
+from dataclasses import replace
+
+import pytest
+
+from tests.test_plan import facts
+from unetlab.config import load_config
+from unetlab.plan import make_plan, plan_loss, plan_tiles_per_epoch, rare_classes
+
+
+def _scenes(val_only: bool):
+    one = facts().pairs[0]
+    pairs = [replace(one, name=f"{i}.png") for i in range(6)]
+    for i in (4, 5) if val_only else (1, 5):
+        pairs[i] = replace(pairs[i], values=(0, 10, 255), counts=(20, 5, 75))
+    return type(facts())(pairs)
+
+
+def test_a_class_in_validation_images_only_cannot_be_learnt():
+    fp = _scenes(val_only=True)
+    (line,) = rare_classes(fp, {"4.png", "5.png"}, names={10: "rider"})
+    assert line == (
+        "mask value 10 (rider) is in 2 images: 0 for training, 2 for validation; in no "
+        "training image: the net cannot learn it; move an image holding it to the training "
+        "images (a random split: another data.seed)"
+    )
+    (spread,) = rare_classes(_scenes(val_only=False), {"4.png", "5.png"})
+    assert spread.endswith("1 for training, 1 for validation; more examples of it would help")
+    many = type(fp)([replace(p, values=(0, 10, 255)) if p.name != "0.png" else p for p in fp.pairs])
+    (line,) = rare_classes(many, {f"{i}.png" for i in range(1, 6)})  # in 5 images, none trains
+    assert "is in 5 images: 0 for training, 5 for validation; in no training image" in line
+    assert rare_classes(many, set()) == []  # no validation split: all training
+
+
+@pytest.mark.parametrize(
+    ("counts", "said"),
+    [((1, 9999), "holds 0.01% of the pixels"), ((8, 992), "holds 0.8% of the pixels")],
+)
+def test_a_rare_class_share_never_reads_zero(counts, said):
+    fp = facts(counts=counts)
+    (loss, *_) = plan_loss(fp, load_config(None, []))
+    assert said in loss.reason and "0.0%" not in loss.reason
+
+
+def _planned(*overrides, explicit=()):
+    cfg = load_config(None, list(overrides))
+    plan = make_plan(facts(side=300), cfg, explicit=set(explicit), device="cpu")
+    return {c.key: c for c in plan.choices}
+
+
+def test_an_epoch_is_whole_batches():
+    assert plan_tiles_per_epoch(64, 7)[0].value == 63
+    assert plan_tiles_per_epoch(64, 25)[0].value == 75
+    assert plan_tiles_per_epoch(5, 7)[0].value == 7  # at least one batch
+    assert plan_tiles_per_epoch(64, 8) == []
+    assert "64 tiles would end each epoch with a step of 1" in plan_tiles_per_epoch(64, 7)[0].reason
+    batch = _planned("data.tile_size=136", explicit={"data.tile_size"})["train.batch_size"].value
+    assert batch == 7  # the audit's plan: 136 px tiles on a CPU
+    assert (
+        _planned("data.tile_size=136", explicit={"data.tile_size"})["data.tiles_per_epoch"].value
+        == 63
+    )
+    mine = _planned(
+        "data.tile_size=136",
+        "data.tiles_per_epoch=64",
+        explicit={"data.tile_size", "data.tiles_per_epoch"},
+    )
+    assert "data.tiles_per_epoch" not in mine  # the user's: left alone
+    user_batch = ["data.tile_size=136", "train.batch_size=8"]
+    assert "data.tiles_per_epoch" not in _planned(
+        *user_batch, explicit={"data.tile_size", "train.batch_size"}
+    )  # 64 in batches of 8
