@@ -151,3 +151,14 @@ def test_a_broken_image_link_is_a_problem_named_not_skipped(tmp_path):
     (tmp_path / "images" / "z.png").symlink_to("/nonexistent/z.png")
     with pytest.raises(DatasetError, match=r"broken link\(s\) whose file is gone: z.png -> "):
         find_pairs(tmp_path)
+
+
+def test_value_indices_maps_each_value_to_its_class_index():
+    from unetlab.data.labels import IGNORE_INDEX, UNKNOWN, value_indices
+
+    mask = np.array([[0, 255, 7], [255, 0, 9]], np.uint8)
+    expected = [[1, 0, IGNORE_INDEX], [0, 1, UNKNOWN]]
+    assert value_indices(mask, [255, 0], ignore_value=7).tolist() == expected
+    # negative and float values take the generic path, to the same indices
+    assert value_indices(mask.astype(float), [255, 0], ignore_value=7).tolist() == expected
+    assert value_indices(np.array([[-1, 3]]), [3, -1]).tolist() == [[1, 0]]

@@ -8,6 +8,8 @@ Pixels whose value is ``ignore_value`` become ``IGNORE_INDEX`` and count in no l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from skimage import measure
 
@@ -25,29 +27,43 @@ def encode_mask(
 ) -> np.ndarray:
     """(H, W) label values -> (H, W) int64 class indices; unknown values raise DatasetError."""
     mask = np.asarray(mask)
-    lut_size = int(max(max(label_values), mask.max(initial=0), ignore_value or 0)) + 1
-    if mask.min(initial=0) < 0 or not np.issubdtype(mask.dtype, np.integer) or lut_size > 2**20:
-        # generic path for negative, float or huge values
-        out = np.full(mask.shape, -2, dtype=np.int64)
-        for index, value in enumerate(label_values):
-            out[mask == value] = index
-        if ignore_value is not None:
-            out[mask == ignore_value] = IGNORE_INDEX
-    else:
-        lut = np.full(lut_size, -2, dtype=np.int64)
-        lut[np.asarray(label_values, dtype=np.int64)] = np.arange(len(label_values))
-        if ignore_value is not None:
-            lut[ignore_value] = IGNORE_INDEX
-        out = lut[mask]
-    if (out == -2).any():
-        unknown = sorted(set(np.unique(mask[out == -2]).tolist()))[:10]
+    out = value_indices(mask, label_values, ignore_value=ignore_value)
+    if (out == UNKNOWN).any():
+        unknown = sorted(set(np.unique(mask[out == UNKNOWN]).tolist()))[:10]
         raise DatasetError(
-            f"{name}: label value(s) {unknown} are not among the classes' values {list(label_values)}; "
+            f"{name}: label value(s) {unknown} are not among the classes' values "
+            f"{list(label_values)}; "
             "set data.label_values (or data.ignore_value) in the config (evaluate: "
             "--ignore-value V for a value that counts nowhere, such as VOC's 255 outlines; "
             "--label-values with --pred), or fix the mask"
         )
     return out
+
+
+#: what :func:`value_indices` gives a value that is no class's and not ignored
+UNKNOWN = -2
+
+
+def value_indices(
+    mask: np.ndarray, label_values: Sequence[int], *, ignore_value: int | None = None
+) -> np.ndarray:
+    """(H, W) label values -> (H, W) int64: the index of each value in ``label_values``,
+    ``IGNORE_INDEX`` for ``ignore_value``, :data:`UNKNOWN` for any other value."""
+    mask = np.asarray(mask)
+    lut_size = int(max(max(label_values), mask.max(initial=0), ignore_value or 0)) + 1
+    if mask.min(initial=0) < 0 or not np.issubdtype(mask.dtype, np.integer) or lut_size > 2**20:
+        # generic path for negative, float or huge values
+        out = np.full(mask.shape, UNKNOWN, dtype=np.int64)
+        for index, value in enumerate(label_values):
+            out[mask == value] = index
+        if ignore_value is not None:
+            out[mask == ignore_value] = IGNORE_INDEX
+        return out
+    lut = np.full(lut_size, UNKNOWN, dtype=np.int64)
+    lut[np.asarray(label_values, dtype=np.int64)] = np.arange(len(label_values))
+    if ignore_value is not None:
+        lut[ignore_value] = IGNORE_INDEX
+    return lut[mask]
 
 
 def decode_mask(indices: np.ndarray, label_values: list[int]) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 from unetlab.data.classes import VOC_VOID, dataset_palette, names_file, read_class_names
 from unetlab.data.instances import instance_ids
 from unetlab.data.io import IMAGE_SUFFIXES, find_images, read_stack
-from unetlab.data.labels import IGNORE_INDEX, encode_mask
+from unetlab.data.labels import IGNORE_INDEX, UNKNOWN, encode_mask, value_indices
 from unetlab.data.pairs import Pair, PairReader, detect_layout, find_pairs
 from unetlab.errors import DatasetError
 from unetlab.evaluate.checks import MaskValuesError
@@ -271,10 +271,8 @@ def from_mask_values(
             f"{said}: pass label_values=[...], {fix}",
             cli=f"{said}: give --label-values, {fix} (e.g. --label-values 0 255)",
         )
-    values = np.asarray(label_values, dtype=np.int64)
-    order = np.argsort(values, kind="stable")
-    at = np.minimum(np.searchsorted(values[order], pred), len(values) - 1)
-    known = values[order][at] == pred
+    indices = value_indices(pred, label_values)
+    known = indices != UNKNOWN
     if not known.all():
         said = (
             f"{path} holds mask value(s) {' '.join(map(str, np.unique(pred[~known])[:12]))}, "
@@ -283,7 +281,7 @@ def from_mask_values(
         raise MaskValuesError(
             f"{said}; pass as label_values {fix}", cli=f"{said}; give as --label-values {fix}"
         )
-    return order[at].astype(np.int64)
+    return indices
 
 
 def _class_indices(pred: np.ndarray, path: Path) -> np.ndarray:
