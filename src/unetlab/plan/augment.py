@@ -1,0 +1,80 @@
+"""Augmentation: elastic deformation for few images, brightness and contrast by the
+images' spread, flips and turns unless the images have an up."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from unetlab.data.fingerprint import Fingerprint
+from unetlab.plan.record import Choice
+
+FEW_IMAGES = 10  # fewer training images than this: elastic deformation (the paper's reason)
+
+# up/down layout dependence (fingerprint.layout_dependence) above which the data has an up:
+# road scenes measure 0.85-0.88, microscopy 0.003-0.06, a 3-image microscopy subset at most
+# 0.25 and one 128 px nuclei image 0.34 (bench/README.md, the plan and the layout)
+UP_DOWN_LAYOUT = 0.4
+# ... measured on at least this many images: 3-image microscopy subsets reach 0.25 by chance
+LAYOUT_IMAGES = 4
+
+
+def plan_augment(fp: Fingerprint) -> list[Choice]:
+    """Elastic deformation for fewer than ``FEW_IMAGES`` images; brightness/contrast 0.2
+    where the images' median grey levels vary by more than a tenth of their range, else 0.1;
+    upside-down flips and quarter turns unless the classes' layout has an up
+    (:func:`plan_orientation`)."""
+    n = len(fp.pairs)
+    few = n < FEW_IMAGES
+    elastic = Choice(
+        "augment.elastic",
+        few,
+        f"{n} images: "
+        + (
+            "few, so elastic deformation (the paper)"
+            if few
+            else "enough without elastic deformation (slow on a CPU)"
+        ),
+    )
+    medians = np.array(
+        [(p.median[0] - p.low[0]) / max(p.high[0] - p.low[0], 1e-9) for p in fp.pairs]
+    )
+    spread = float(medians.std())
+    strength = 0.2 if spread > 0.1 else 0.1
+    why = f"the images' median grey level varies by {spread:.2f} of their range"
+    return [
+        elastic,
+        *plan_orientation(fp),
+        Choice("augment.brightness", strength, why),
+        Choice("augment.contrast", strength, why),
+    ]
+
+
+def plan_orientation(fp: Fingerprint) -> list[Choice]:
+    """``augment.vflip`` and ``augment.rot90`` off when the classes lie apart above and
+    below the middle of the masks (up/down layout over ``UP_DOWN_LAYOUT``: sky above, road
+    below), so that the net is not taught upside-down and turned layouts it will never see;
+    on where the layout has no up (microscopy), and on fewer than ``LAYOUT_IMAGES`` images,
+    whose layout chance decides. Horizontal flips stay either way."""
+    up, n = fp.layout()[0], len(fp.pairs)
+    if up > UP_DOWN_LAYOUT and n < LAYOUT_IMAGES:
+        why = (
+            f"up/down layout {up:.2f} > {UP_DOWN_LAYOUT:g}, but on {n} image(s), too few to "
+            f"tell an up from chance (at least {LAYOUT_IMAGES}): flips both ways and quarter "
+            "turns (set augment.vflip=false augment.rot90=false for images with an up)"
+        )
+        return [Choice("augment.vflip", True, why), Choice("augment.rot90", True, why)]
+    if up > UP_DOWN_LAYOUT:
+        why = (
+            f"the classes lie apart above and below the middle (up/down layout {up:.2f} > "
+            f"{UP_DOWN_LAYOUT:g}: the images have an up): no upside-down flips or quarter "
+            "turns, left-right flips kept"
+        )
+        return [
+            Choice("augment.vflip", False, why),
+            Choice("augment.rot90", False, why),
+        ]
+    why = (
+        f"the classes lie alike above and below the middle (up/down layout {up:.2f} <= "
+        f"{UP_DOWN_LAYOUT:g}): flips both ways and quarter turns"
+    )
+    return [Choice("augment.vflip", True, why), Choice("augment.rot90", True, why)]

@@ -1,0 +1,164 @@
+"""The data's contradictions, refused before a run starts (:func:`check_data`), and the
+void value's warning where nothing names the classes (:func:`void_note`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.config import Config
+from unetlab.data.checks import channel_problems
+from unetlab.data.classes import read_class_names
+from unetlab.data.fingerprint import (
+    Fingerprint,
+    fill_value,
+    lonely_classes,
+    lossy_problem,
+    mixed_encodings,
+    pixel_counts,
+    too_small,
+)
+from unetlab.data.pairs import PairReader, problems_error
+from unetlab.data.void import VOID, border_share, void_beside_classes, void_line
+from unetlab.plan.geometry import Geometry
+from unetlab.plan.record import show
+
+
+def check_data(
+    fp: Fingerprint, cfg: Config, explicit: set[str], *, problems: Sequence[str] = ()
+) -> None:
+    """Raise one DatasetError naming the files when the data contradicts itself: blurred
+    masks, masks mixing 0/1 and 0/255, a mask value in one file only (these three only where
+    ``fp`` measured classes, and unless ``data.label_values`` is the user's), images whose
+    channels differ from the others' (or from ``model.in_channels``), images smaller than the
+    net's smallest input;
+    ``problems`` found before (files that do not pair up or cannot be measured) are listed
+    first in the same error."""
+    problems = list(problems)
+    if "data.label_values" not in explicit:
+        problems += _class_problems(fp, cfg)
+    problems += label_value_problems(fp, cfg)
+    problems += void_problems(fp, cfg)
+    images = [(Path(p.image), p.channels) for p in fp.pairs]
+    problems += channel_problems(images, cfg.model.in_channels)
+    geometry = Geometry.of(cfg)
+    problems += too_small(fp.pairs, geometry.min_image, _small_fix(geometry))
+    if problems:
+        raise problems_error(problems, where=cfg.data.root)
+
+
+def declared_names(cfg: Config) -> dict[int, str]:
+    """``{mask value: name}`` of the classes the data set names: ``data.class_names``, else
+    its ``class_names.txt``; ``{}`` when nothing names them."""
+    d = cfg.data
+    return dict(d.class_names or (d.root is not None and read_class_names(d.root)) or {})
+
+
+def _class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
+    """Blurred masks, mixed encodings and values in one file only, where the fingerprint
+    reads the mask values as classes (it follows ``data.target``, as training does; an
+    object id is in one file only by nature). A class the data set names
+    (``data.class_names``, ``class_names.txt``) may be in one file: the plan's notes say so."""
+    if fp.instances:
+        return []
+    if problem := lossy_problem(pixel_counts(fp.pairs)):
+        return [problem]  # as training refuses them; not a class in one file per value
+    declared = set(declared_names(cfg))
+    lonely = lonely_classes(fp.pairs, ignore_value=cfg.data.ignore_value, declared=declared)
+    return mixed_encodings(fp.pairs) + lonely
+
+
+def _void(fp: Fingerprint, cfg: Config):
+    """:func:`void_beside_classes` of ``fp`` unless the config says what the masks' values
+    are: ``data.ignore_value`` or ``data.label_values`` set, or 255 named as a class."""
+    d = cfg.data
+    if d.ignore_value is not None or d.label_values is not None:
+        return None
+    return None if VOID in declared_names(cfg) else void_beside_classes(fp.pairs)
+
+
+def void_problems(fp: Fingerprint, cfg: Config) -> list[str]:
+    """A problem when the masks hold classes 0..K-1 and 255 and the data set names those
+    classes (``data.class_names``, ``class_names.txt``) but not 255: the names say what the
+    classes are, and 255 is not one of them (Cityscapes', VOC's and mmseg's void)."""
+    found = _void(fp, cfg)
+    if found is None or not set(found.values) <= set(declared_names(cfg)):
+        return []
+    return [void_line(found, named=True)]
+
+
+#: the masks read to tell whether a void value lies in thin outlines
+VOID_MASKS = 3
+
+
+def void_note(fp: Fingerprint, cfg: Config, pairs: Sequence) -> list[str]:
+    """A warning when the masks hold classes 0..K-1 and 255 and nothing names the classes
+    (:func:`void_problems` refuses where names leave 255 out), with how much of 255 borders
+    a class in up to ``VOID_MASKS`` of ``pairs`` that hold it (thin outlines: void)."""
+    found = _void(fp, cfg)
+    if found is None or set(found.values) <= set(declared_names(cfg)):
+        return []
+    holding = {p.name for p in fp.pairs if VOID in p.values}
+    reader = PairReader(cfg.data.channel)
+    chosen = [p for p in pairs if p.mask_page in holding][:VOID_MASKS]
+    masks = [reader.stack(p.mask, mask=True)[p.page] for p in chosen]
+    shares = [b for m in masks if (b := border_share(m)) is not None]
+    return [void_line(found, named=False, border=float(np.mean(shares)) if shares else None)]
+
+
+#: the keys that name a data set's classes, all three set for ISBI in configs/small_cpu.yaml
+CLASS_KEYS = ("data.label_values", "data.class_names", "model.num_classes")
+
+
+def label_value_problems(fp: Fingerprint, cfg: Config) -> list[str]:
+    """One problem when the masks hold values outside ``data.label_values`` (and not
+    ``data.ignore_value``), naming where the classes were set (a config file: its
+    ``CLASS_KEYS`` together, as ISBI's 0/255 in small_cpu.yaml, which gave three errors one
+    after the other on class-index masks) and every key the fix needs at once."""
+    d = cfg.data
+    if d.label_values is None or fp.instances:
+        return []
+    found = sorted({v for p in fp.pairs for v in p.values} - {d.ignore_value})
+    unknown = [v for v in found if v not in d.label_values]
+    if not unknown:
+        return []
+    in_file = [k for k in CLASS_KEYS if k in cfg.file_keys]
+    where = f" set in {cfg.config_file}" if "data.label_values" in in_file else ""
+    keys = ", ".join(f"{k} {show(_value(cfg, k))}" for k in in_file if k != "data.label_values")
+    also = f" (with {keys})" if keys else ""
+    fill = fill_value(fp.pairs) if d.ignore_value is None else None
+    classes = [v for v in found if v != fill]
+    fix = [f"data.label_values={show(classes)}"]
+    fix += ["data.class_names=null"] if d.class_names else []
+    fix += [f"model.num_classes={len(classes)}"] if cfg.model.num_classes else []
+    fix += [f"data.ignore_value={fill}"] if fill is not None else []
+    unlabelled = (
+        f" ({fill} fills most of every mask: unlabelled pixels?)"
+        if fill is not None
+        else "; a value that marks unlabelled pixels: --set data.ignore_value=V"
+        if d.ignore_value is None
+        else ""
+    )
+    return [
+        f"mask value(s) {', '.join(map(str, unknown))} are not among data.label_values "
+        f"{show(d.label_values)}{where}{also}: for these masks "
+        + ("leave out that config or " if where else "")
+        + "--set "
+        + " --set ".join(fix)
+        + unlabelled
+    ]
+
+
+def _value(cfg: Config, key: str):
+    section, name = key.split(".", 1)
+    return getattr(getattr(cfg, section), name)
+
+
+def _small_fix(geometry: Geometry) -> str:
+    shallower = [
+        f"model.depth={d} needs {Geometry(d, geometry.padding).min_image} px"
+        for d in range(geometry.depth - 1, 1, -1)
+    ]
+    return "pad them, or use a shallower net (" + ", ".join(shallower[:2]) + ")"

@@ -1,0 +1,117 @@
+"""The loss and its balance: Dice and class weights for rare classes, the border weight
+map where objects touch, and never both weighting the rare class."""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+from unetlab.config import Config
+from unetlab.data.fingerprint import Fingerprint
+from unetlab.data.void import percent
+from unetlab.plan.checks import declared_names
+from unetlab.plan.record import Choice
+from unetlab.plan.tiles import whole_objects
+
+DICE_BELOW = 0.25  # a class with a smaller pixel share adds Dice to the loss
+WEIGHTS_BELOW = 0.10  # ... and below this, class weights
+
+
+def plan_loss(fp: Fingerprint, cfg: Config) -> list[Choice]:
+    """ce for balanced classes; ce+dice when a class holds under ``DICE_BELOW`` of the pixels;
+    class weights under ``WEIGHTS_BELOW``."""
+    fractions = fp.class_fractions()
+    rarest = min(fractions, key=fractions.get)
+    name = f" ({names[rarest]})" if (names := declared_names(cfg)) and rarest in names else ""
+    share = f"mask value {rarest}{name} holds {percent(fractions[rarest])} of the pixels"
+    if fractions[rarest] >= DICE_BELOW:
+        return [Choice("train.loss", "ce", f"classes are balanced enough ({share})")]
+    choices = [Choice("train.loss", "ce+dice", f"{share}: Dice keeps the rare class in view")]
+    if fractions[rarest] < WEIGHTS_BELOW and not fp.instances:  # objects' rims: see train
+        # the square root of median frequency: the full weights over-predicted the rarest
+        # classes of the synthetic scenes (bench/README.md, class weights)
+        reason = f"{share}: weighted cross-entropy (square root of median frequency)"
+        choices.append(Choice("train.class_weights", "sqrt_median_frequency", reason))
+    return choices
+
+
+def plan_objects(fp: Fingerprint, cfg: Config) -> list[Choice]:
+    """Where objects touch: the instance target for instance masks (where this version has
+    ``data.target``), else the paper's border weight map for semantic masks."""
+    touching, n = fp.touching_fraction(), fp.sized_areas().size
+    whole, left_out = whole_objects(fp)
+    if n == 0 and fp.cut_objects() and not fp.instances:
+        why = f"no {whole}objects to tell whether they touch ({left_out[2:]}): no border weights"
+        return [Choice("data.weight_map", False, why)]
+    if n == 0:
+        return []
+    share = f"{touching:.0%} of {n} {whole}objects lie within 2 px of another of their class" + (
+        f" ({left_out[2:]})" if left_out else ""
+    )
+    if fp.instances:
+        if "target" in {f.name for f in fields(cfg.data)}:
+            return [Choice("data.target", "instances", f"instance masks; {share}")]
+        return []
+    if touching >= 0.5:
+        return [
+            Choice(
+                "data.weight_map",
+                True,
+                f"{share}: the paper's border weights (w0 {cfg.data.w0:g}, sigma "
+                f"{cfg.data.sigma:g} px) keep them apart",
+            )
+        ]
+    return [Choice("data.weight_map", False, f"{share}: no border weights needed")]
+
+
+#: class weights that weight the classes (``auto`` leaves them out beside a weight map)
+WEIGHTING = ("median_frequency", "sqrt_median_frequency")
+
+
+def one_balance(
+    choices: list[Choice], cfg: Config, explicit: set[str]
+) -> tuple[list[Choice], list[str]]:
+    """``choices`` with the rare class weighted once, and a note where the user weights it
+    twice. The border weight map's w_c already balances the classes (n_max / n_k in each
+    image); class weights on top sent the contact zone between touching nuclei (0.2 % of the
+    pixels) ~82 % of the cross-entropy weight, and the net painted every nucleus as contact
+    (nucleus IoU 0.003, 0.77 with either one alone). Where both would apply, the weight map
+    stays (it also keeps touching objects apart, which class weights cannot) and the class
+    weights go; class weights the user set keep the weight map off instead."""
+    by_key = {c.key: c for c in choices}
+    planned_map, planned_weights = (
+        by_key.get("data.weight_map"),
+        by_key.get("train.class_weights"),
+    )
+    user_map = "data.weight_map" in explicit and cfg.data.weight_map
+    user_weights = "train.class_weights" in explicit and _weighting(cfg.train.class_weights)
+    if user_map and user_weights:
+        note = (
+            "data.weight_map and train.class_weights are both set: the weight map already "
+            "balances the classes, so the rare class is weighted twice (it may swallow the "
+            "others); set train.class_weights=none"
+        )
+        return choices, [note]
+    if user_weights and planned_map is not None and planned_map.value:
+        why = (
+            f"{planned_map.reason.split(':')[0]}, but train.class_weights already weights the "
+            "classes and the border weight map would weight the rare class again (set "
+            "train.class_weights=none for border weights)"
+        )
+        return _replaced(choices, Choice("data.weight_map", False, why)), []
+    map_on = user_map or ("data.weight_map" not in explicit and planned_map and planned_map.value)
+    if map_on and planned_weights is not None:
+        why = (
+            f"{planned_weights.reason.split(':')[0]}, but the border weight map already balances "
+            "the classes (n_max / n_k in each image): class weights on top would weight the "
+            "rare class twice"
+        )
+        return _replaced(choices, Choice("train.class_weights", "none", why)), []
+    return choices, []
+
+
+def _weighting(class_weights) -> bool:
+    return isinstance(class_weights, list) or class_weights in WEIGHTING
+
+
+def _replaced(choices: list[Choice], new: Choice) -> list[Choice]:
+    return [new if c.key == new.key else c for c in choices]

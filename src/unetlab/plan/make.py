@@ -1,0 +1,83 @@
+"""Every choice for a fingerprint (:func:`make_plan`), the epoch cap under a time budget and
+the label offset among them."""
+
+from __future__ import annotations
+
+from unetlab.config import Config
+from unetlab.data.fingerprint import Fingerprint
+from unetlab.inference.offset import MIN_AGREEING, MIN_GAIN, MIN_IMAGES
+from unetlab.plan.augment import plan_augment
+from unetlab.plan.device import plan_precision, plan_workers
+from unetlab.plan.geometry import Geometry
+from unetlab.plan.loss import one_balance, plan_loss, plan_objects
+from unetlab.plan.normalization import plan_normalization
+from unetlab.plan.record import Choice, Plan
+from unetlab.plan.tiles import plan_batch, plan_tile, plan_tiles_per_epoch
+
+BUDGET_EPOCHS = 100_000  # the epoch cap under a time budget: the clock ends the run first
+
+
+def plan_offset(val_images: int) -> Choice:
+    """Measure the labels' sub-pixel offset after training when there are validation images."""
+    if val_images < MIN_IMAGES:
+        why = f"{val_images} validation image(s): at least {MIN_IMAGES} tell an offset from chance"
+        return Choice("train.label_offset", "none", why)
+    why = (
+        f"measures after training whether the predictions meet the labels better moved a "
+        f"fraction of a pixel (labels drawn off): on the {val_images} validation images; a "
+        f"move is kept only if it raises their mIoU by {MIN_GAIN}, over no move and over the "
+        f"predictions smoothed as much without it, and that of {MIN_AGREEING:.0%} of them; "
+        "under a time budget only where it costs a small share "
+        "of it (the log says so after the first validations)"
+    )
+    return Choice("train.label_offset", "fit", why)
+
+
+def make_plan(
+    fp: Fingerprint,
+    cfg: Config,
+    *,
+    explicit: set[str],
+    device: str = "cpu",
+    val_images: int | None = None,
+    sources: dict[str, str] | None = None,
+) -> Plan:
+    """Every choice for ``fp`` (``device``: ``cpu`` or ``cuda``), the user's keys marked;
+    ``val_images``: how many of the pairs validate (None: the label offset is not planned);
+    ``sources``: the config file that set each of the user's keys that one set."""
+    device = "cuda" if device.startswith("cuda") else "cpu"
+    tile = plan_tile(fp, Geometry.of(cfg), device)
+    tile_size = cfg.data.tile_size if "data.tile_size" in explicit else tile.value
+    batch = plan_batch(tile_size, device)
+    choices = [tile, batch, plan_normalization(fp)]
+    if "data.tiles_per_epoch" not in explicit:
+        used = cfg.train.batch_size if "train.batch_size" in explicit else batch.value
+        choices += plan_tiles_per_epoch(cfg.data.tiles_per_epoch, used)
+    if not fp.instances:
+        choices += plan_loss(fp, cfg)
+    choices += plan_objects(fp, cfg)
+    choices, notes = one_balance(choices, cfg, explicit)
+    choices += plan_augment(fp)
+    choices += plan_precision(device) + plan_workers(device)
+    if val_images is not None:
+        choices.append(plan_offset(val_images))
+    if cfg.train.max_minutes > 0:
+        budget = f"the {cfg.train.max_minutes:g} min budget ends the run"
+        choices.append(Choice("train.epochs", BUDGET_EPOCHS, budget))
+        choices.append(
+            Choice("train.patience", 0, f"{budget}, the lr annealed, not early stopping")
+        )
+    values = cfg.to_dict()
+
+    def yours(key: str):
+        section, name = key.split(".", 1)
+        return values[section][name]
+
+    sources = sources or {}
+    marked = [
+        Choice(c.key, c.value, c.reason, True, yours(c.key), sources.get(c.key))
+        if c.key in explicit
+        else c
+        for c in choices
+    ]
+    return Plan(marked, fp.summary(), notes)

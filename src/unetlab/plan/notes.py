@@ -1,0 +1,114 @@
+"""Facts of the data that no setting answers, logged as warnings: classes in too few images
+(:func:`rare_classes`) or in no validation image (:func:`unvalidated_classes`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+
+from unetlab.data.fingerprint import Fingerprint
+
+RARE_IMAGES = 3  # a class in fewer images than this is too rare to learn and to validate
+
+
+def rare_classes(
+    fp: Fingerprint,
+    val: set[str],
+    *,
+    names: dict[int, str] | None = None,
+    total: int = 0,
+    skip: Collection[int] = (),
+) -> list[str]:
+    """A line for each class (mask value) in fewer than ``RARE_IMAGES`` of the measured
+    images, saying in how many training and validation images it is (``val``: the
+    validation pairs' ``mask_page``); ``total``: the data set's pairs, when the fingerprint
+    measured only some of them; ``skip``: values another note speaks of (in no validation
+    image). A class in validation images only, however many, is said to be one the net
+    cannot learn (it is an output all the same, and counts 0 in the val mIoU wherever it is
+    predicted). Not for instance masks (an id is in one image by nature)."""
+    if fp.instances:
+        return []
+    found: dict[int, list[bool]] = {}
+    for p in fp.pairs:
+        for value in p.values:
+            found.setdefault(value, []).append(p.name in val)
+    measured = len(fp.pairs)
+    of = f" of the {measured} measured (of {total})" if total > measured else ""
+    training = any(p.name not in val for p in fp.pairs)
+    lines = []
+    for value, in_val in sorted(found.items()):
+        n, held = len(in_val), sum(in_val)
+        unlearnt = training and held == n  # in validation images only
+        if (n >= min(RARE_IMAGES, measured) and not unlearnt) or value in skip:
+            continue
+        name = f" ({names[value]})" if names and value in names else ""
+        lines.append(
+            f"mask value {value}{name} is in {n} image{'s' if n > 1 else ''}{of}: "
+            f"{n - held} for training, {held} for validation; "
+            + (
+                "in no training image: the net cannot learn it; move an image holding it to "
+                "the training images (a random split: another data.seed)"
+                if unlearnt
+                else "more examples of it would help"
+            )
+        )
+    return lines
+
+
+SEEDS_TRIED = 20  # data.seed values after the user's tried for a split that validates every class
+
+
+def unvalidated_classes(
+    fp: Fingerprint,
+    val: set[str],
+    *,
+    names: dict[int, str] | None = None,
+    seed_for: Callable[[set[int]], int | None] | None = None,
+) -> list[str]:
+    """One line naming the classes (mask values) found in no validation image (``val``: the
+    validation pairs' ``mask_page``) and what that means for ``best.pt``, with a
+    ``data.seed`` that puts them in (``seed_for(values)``: one, or None). An audit's split
+    of 4 images held out one without the rare class: its val IoU was 0 at every validation,
+    val mIoU capped at 2/3, and best.pt chosen for never predicting it. None for instance
+    masks or without measured validation images."""
+    missing = unvalidated_values(fp, val)
+    if not missing:
+        return []
+    held = [p for p in fp.pairs if p.name in val]
+    shown = ", ".join(f"{v} ({names[v]})" if names and v in names else str(v) for v in missing)
+    pixels = sum(sum(p.counts) for p in held)
+    few = "; one image: a noisy score" if len(held) == 1 else ""
+    seed = seed_for(set(missing)) if seed_for else None
+    fix = (
+        f"data.seed={seed} puts {'it' if len(missing) == 1 else 'them'} in validation"
+        if seed is not None
+        else "put an image with it among the validation images or raise data.val_fraction"
+    )
+    return [
+        f"mask value{'s' if len(missing) > 1 else ''} {shown} in no validation image "
+        f"({len(held)} image{'s' if len(held) > 1 else ''}, {pixels:,} labelled px{few}): "
+        "its val IoU is 0 once the net predicts it, so best.pt is chosen by the other "
+        f"classes and favours a net that never predicts it; {fix}"
+    ]
+
+
+def unvalidated_values(fp: Fingerprint, val: set[str]) -> list[int]:
+    """The mask values found in none of the measured validation pairs (``val``: their
+    ``mask_page``); [] for instance masks or without measured validation pairs."""
+    held = [p for p in fp.pairs if p.name in val]
+    if fp.instances or not held:
+        return []
+    return sorted({v for p in fp.pairs for v in p.values} - {v for p in held for v in p.values})
+
+
+def seed_holding(d, fp: Fingerprint, values: set[int]) -> int | None:
+    """The first ``data.seed`` after ``d.seed`` whose random split validates on an image of
+    each of ``values``, or None (no such seed in ``SEEDS_TRIED``, or a fixed split)."""
+    from unetlab.data.datasets import split_pairs
+
+    found = {p.name: set(p.values) for p in fp.pairs}
+    for seed in range(d.seed + 1, d.seed + 1 + SEEDS_TRIED):
+        split = dict(val_fraction=d.val_fraction, seed=seed, problems=[], quiet=True)
+        _, val = split_pairs(d.root, **split)
+        if values <= set().union(*(found.get(p.mask_page, set()) for p in val)):
+            return seed
+    return None

@@ -1,0 +1,108 @@
+"""One planned value (:class:`Choice`) and the plan (:class:`Plan`): its lines, its
+YAML (``plan.yaml``) and its log."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from unetlab.atomic import atomic_path
+from unetlab.config import Config
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One planned config value: dotted ``key``, ``value``, ``reason``; ``user`` when the
+    user set the key (the plan's value is then only advice), ``yours`` the value the user set;
+    ``source``: the config file that set it (None: the user, by an override or in code)."""
+
+    key: str
+    value: object
+    reason: str
+    user: bool = False
+    yours: object = None
+    source: str | None = None
+
+    @property
+    def used(self):
+        """The value the run trains with."""
+        return self.yours if self.user else self.value
+
+    def line(self) -> str:
+        if not self.user:
+            return f"{self.key} = {show(self.value)}: {self.reason}"
+        whose = f"set in {self.source}" if self.source else "your setting"
+        if self.yours == self.value:
+            return f"{self.key} = {show(self.value)}: {self.reason} (also {whose})"
+        return (
+            f"{self.key} = {show(self.yours)}: {whose} (the plan would choose "
+            f"{show(self.value)}: {self.reason})"
+        )
+
+
+@dataclass
+class Plan:
+    """The choices, the fingerprint they come from, and ``notes``: facts of the data that no
+    setting answers (a class in too few images), logged as warnings."""
+
+    choices: list[Choice] = field(default_factory=list)
+    fingerprint: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    def apply(self, cfg: Config) -> Config:
+        """``cfg`` with every choice the user did not make set to the plan's value."""
+        data = cfg.to_dict()
+        for c in self.choices:
+            if not c.user:
+                section, key = c.key.split(".", 1)
+                data[section][key] = c.value
+        return Config.from_dict(data)
+
+    def lines(self) -> list[str]:
+        return [c.line() for c in self.choices]
+
+    def to_dict(self) -> dict:
+        return {
+            "fingerprint": self.fingerprint,
+            "plan": {
+                c.key: {
+                    "value": c.used,
+                    "set_by": "user" if c.user else "plan",
+                    **({"set_in": c.source} if c.user and c.source else {}),
+                    "planned": c.value,
+                    "reason": c.reason,
+                }
+                for c in self.choices
+            },
+        }
+
+    def save(self, path: str | os.PathLike) -> Path:
+        path = Path(path)
+        with atomic_path(path) as tmp:
+            tmp.write_text(yaml.dump(self.to_dict(), Dumper=_Plain, sort_keys=False))
+        return path
+
+    def log(self) -> None:
+        """The plan, line by line, to the log (``train.log`` and the console)."""
+        log.info("plan from the data (--set KEY=VALUE overrides a line; --no-plan turns it off):")
+        for line in self.lines():
+            log.info("plan: %s", line)
+        for note in self.notes:
+            log.warning("%s", note)
+
+
+class _Plain(yaml.SafeDumper):
+    """YAML without anchors and aliases (a value the plan repeats is written out again)."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
+def show(value) -> str:
+    return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("\n...")

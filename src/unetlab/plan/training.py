@@ -1,0 +1,69 @@
+"""Measure, check and plan a config's data set in one call (:func:`plan_training`)."""
+
+from __future__ import annotations
+
+from unetlab.config import Config, changed_keys
+from unetlab.data.fingerprint import unlabelled_fill
+from unetlab.errors import UnetlabError
+from unetlab.plan.checks import check_data, declared_names, void_note
+from unetlab.plan.make import make_plan
+from unetlab.plan.notes import rare_classes, seed_holding, unvalidated_classes, unvalidated_values
+from unetlab.plan.record import Plan
+
+
+def _unlabelled_value(d, train_pairs) -> int | None:
+    """The mask value training will count nowhere: ``data.ignore_value``, or the void
+    outlines of palette masks (VOC's 255) whose classes training finds itself."""
+    if d.ignore_value is not None or d.label_values is not None or not train_pairs:
+        return d.ignore_value
+    from unetlab.data.classes import VOC_VOID, dataset_palette
+
+    return VOC_VOID if dataset_palette([p.mask for p in train_pairs]) is not None else None
+
+
+def plan_training(
+    cfg: Config, explicit: set[str] | None = None, *, device: str = "cpu"
+) -> tuple[Config, Plan]:
+    """Measure the data of ``cfg.data.root`` (training and validation pairs), check it
+    (:func:`check_data`) and return ``cfg`` with the plan applied, and the plan. The keys in
+    ``explicit`` keep the user's values; None (a notebook): those that ``load_config``'s file
+    and overrides set (``cfg.user_keys``, also where they equal the defaults) and those that
+    differ from the defaults (set as attributes: :func:`unetlab.config.changed_keys`). Give
+    the plan to ``fit(..., plan=plan)`` for its reasons in ``train.log`` and ``plan.yaml``."""
+    if explicit is None:
+        explicit = set(cfg.user_keys) | changed_keys(cfg)
+    from unetlab.data.datasets import split_pairs
+    from unetlab.data.fingerprint import fingerprint
+
+    if cfg.data.root is None:
+        raise UnetlabError("no data folder: give --data DIR (or data.root in the config)")
+    d = cfg.data
+    problems: list[str] = []  # every problem of the data set, raised together by check_data
+    split = dict(val_fraction=d.val_fraction, seed=d.seed, problems=problems, quiet=True)
+    train, val = split_pairs(d.root, **split)  # training says which split it uses
+    target = "semantic" if d.label_values is not None else d.target  # as training reads them
+    ignored = _unlabelled_value(d, train)
+    fp = fingerprint(
+        train + val,
+        problems=problems,
+        target=target,
+        ignore_value=ignored,
+        channel=d.channel,
+    )
+    check_data(fp, cfg, explicit, problems=problems)
+    sources = {k: cfg.config_file for k in cfg.file_keys & explicit}
+    plan = make_plan(
+        fp, cfg, explicit=explicit, device=device, val_images=len(val), sources=sources
+    )
+    names = declared_names(cfg)
+    held_out = {p.mask_page for p in val}
+    seed_for = lambda values: seed_holding(d, fp, values)  # noqa: E731
+    plan.notes += unvalidated_classes(fp, held_out, names=names, seed_for=seed_for)
+    skip = unvalidated_values(fp, held_out)  # said there
+    plan.notes += rare_classes(fp, held_out, names=names, total=len(train) + len(val), skip=skip)
+    if ignored is None and "data.label_values" not in explicit:
+        plan.notes += [line] if (line := unlabelled_fill(fp.pairs, declared=names)) else []
+    plan.notes += void_note(fp, cfg, train + val)
+    planned = plan.apply(cfg)
+    planned.user_keys = frozenset(explicit)  # planned again, they stay the user's
+    return planned, plan
