@@ -54,7 +54,10 @@ def test_geometry_of_the_presets():
 def test_tile_spans_several_objects_within_image_and_budget():
     same = Geometry(4, "same")
     area = np.pi * 10**2  # objects 20 px across: 4 across need 80 px
-    assert plan_tile(facts(areas=[area] * 5), same, "cpu").value == 80
+    tile = plan_tile(facts(areas=[area] * 5), same, "cpu")
+    assert tile.value == 80
+    # the median is an area (pixels counted), the diameter a length: said as such
+    assert "objects are ~20 px across (median area 314 px): 4 across" in tile.reason
     small = plan_tile(facts(side=64, areas=[area * 9] * 5), same, "cpu")  # 60 px objects
     assert small.value == 64 and "smallest image side (64 px)" in small.reason
     big = plan_tile(facts(side=2048, areas=[area * 100] * 5), same, "cpu")

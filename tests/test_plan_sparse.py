@@ -114,7 +114,7 @@ def test_objects_are_measured_only_where_wholly_labelled():
     assert (facts.object_areas, facts.cut_objects, facts.touching) == ((36,), 1, 0)
     fp = Fingerprint([facts])
     tile = plan_tile(fp, Geometry(4, "same"), "cpu")
-    assert "wholly labelled objects are ~7 px across (median 36 px; 1 that meet" in tile.reason
+    assert "wholly labelled objects are ~7 px across (median area 36 px; 1 that meet" in tile.reason
     everything = measure_pair(image, np.where(mask == 255, 0, mask), ignore_value=None)
     assert sorted(everything.object_areas) == [30, 36] and everything.cut_objects == 0
 

@@ -44,7 +44,7 @@ def plan_tile(fp: Fingerprint, geometry: Geometry, device: str) -> Choice:
     want = OBJECTS_PER_TILE * diameter
     tile = next((s for s in fits if geometry.output(s) >= want), fits[-1])
     why = (
-        f"{whole}objects are ~{diameter:.0f} px across (median "
+        f"{whole}objects are ~{diameter:.0f} px across (median area "
         f"{np.median(areas):.0f} px{left_out}): "
         f"{OBJECTS_PER_TILE} across need a {want:.0f} px output"
     )
