@@ -21,10 +21,14 @@ from unetlab.errors import UnetlabError
 from unetlab.inference.outlines import (
     geojson_features,
     object_polygons,
+    outline_class,
     polygon_area,
     roi_bytes,
+    write_collection,
     write_geojson,
     write_imagej_rois,
+    write_outlines,
+    write_planes,
 )
 
 
@@ -207,6 +211,47 @@ def test_geojson_one_class_for_all_and_traced_outlines_reused():
         geojson_features(objects, measurements={"area": [1]})
     with pytest.raises(UnetlabError, match="pixel_size"):
         geojson_features(objects, pixel_size=0)
+
+
+def test_planes_written_feature_by_feature_are_the_collection_encoded_whole(tmp_path):
+    labels = _scene()
+    table = {"id": np.array([3, 1, 3]), "area": np.array([1.0, 9.0, np.nan]), "n": [1, 2, 5]}
+    how = dict(pixel_size=(0.5, 0.25), class_names={1: "a", 3: "b"})
+    planes = [(labels, table, {"z": 0}), (labels[::-1], None, {"z": 1, "t": 2})]
+    whole = [geojson_features(o, measurements=m, plane=p, **how) for o, m, p in planes]
+    text = json.dumps(
+        {"type": "FeatureCollection", "features": [f for c in whole for f in c["features"]]},
+        allow_nan=False,
+        separators=(",", ":"),
+    )
+    pairs = [(iter(object_polygons(o).items()), m, p) for o, m, p in planes]  # (id, polygons)
+    write_planes(tmp_path / "a.geojson", iter(pairs), **how)
+    write_collection(tmp_path / "b.geojson", whole)
+    for name in ("a", "b"):
+        assert (tmp_path / f"{name}.geojson").read_text() == text + "\n"
+    assert whole[0]["features"][2]["properties"]["measurements"]["n"] == 5.0  # the last row
+    write_planes(tmp_path / "none.geojson", [])
+    assert json.loads((tmp_path / "none.geojson").read_text()) == {
+        "type": "FeatureCollection",
+        "features": [],
+    }
+
+
+def test_outlines_of_a_model_are_of_its_last_class_and_planes_on_their_slices(tmp_path):
+    class Net:
+        classes = ["background", "boundary", "nucleus"]
+
+    assert outline_class(Net()) == "nucleus" and outline_class(object()) is None
+    ids = [_scene(), _scene()[:, ::-1]]
+    paths = dict(geojson=tmp_path / "o.geojson", rois=tmp_path / "o.zip")
+    tables = [{"id": np.array([1])}, {"id": np.array([2])}]
+    assert write_outlines(ids, tables, class_name="x", **paths) == list(paths.values())
+    features = json.loads(paths["geojson"].read_text())["features"]
+    n = len(object_polygons(ids[0]))
+    assert [f["geometry"]["plane"]["z"] for f in features] == [0] * n + [1] * n  # pages as z
+    with zipfile.ZipFile(paths["rois"]) as archive:
+        assert archive.namelist()[0] == "p0-0001.roi" and len(archive.namelist()) == 2 * n
+    assert write_outlines(ids, tables) == []  # none asked for
 
 
 def _decode_roi(data: bytes) -> dict:

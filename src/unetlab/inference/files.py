@@ -61,12 +61,7 @@ from unetlab.errors import UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.measure import object_table, plane_columns, with_micrometres
 from unetlab.inference.objects import id_dtype, objects_from_probabilities
-from unetlab.inference.outlines import (
-    geojson_features,
-    object_polygons,
-    write_collection,
-    write_imagej_rois,
-)
+from unetlab.inference.outlines import outline_class, write_outlines
 from unetlab.inference.output_rules import (
     held_folders,
     output_paths,
@@ -294,7 +289,8 @@ def _predict_whole(file: _File) -> list[Path]:
         write_tiff(paths["probabilities"], prob, photometric="minisblack", **prob_meta)
         written.append(paths["probabilities"])
     if o.objects is not None:
-        outlines = _Outlines.of(model, o)
+        outlines = {k: paths[k] for k in ("geojson", "rois") if o.wanted[k]}  # those asked for
+        outlines["class_name"] = outline_class(model)
         found = (paths, stack, ids, meta["pixel"], axes)
         tables, planes = _write_objects(*found, record=file.record, outlines=outlines)
         written += tables
@@ -394,11 +390,12 @@ def _write_objects(
     axes: PageAxes,
     *,
     record: Provenance | None = None,
-    outlines: _Outlines | None = None,
+    outlines: dict | None = None,
 ) -> tuple[list[Path], list[int]]:
     """``<stem>_objects.tif`` (with the input's ``pixel`` size and pages' ``axes``, and
-    ``record``), ``<stem>_objects.csv`` of the pages' object ids and the ``outlines`` asked
-    for: (their paths, the objects of each page)."""
+    ``record``), ``<stem>_objects.csv`` of the pages' object ids and their outlines
+    (:func:`~unetlab.inference.outlines.write_outlines`' ``outlines``: the paths asked for,
+    the class): (their paths, the objects of each page)."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
     objects, id_axes = _hyperstack([i.astype(dtype) for i in ids], axes, "YX")
     scale = tiff_kwargs(_scale(dtype, id_axes, pixel, axes), record)
@@ -415,64 +412,8 @@ def _write_objects(
     tables = [with_micrometres(t, size) for t in tables]
     write_csv(paths["table"], {k: np.concatenate([t[k] for t in tables]) for k in tables[0]})
     written = [paths["objects"], paths["table"]]
-    if outlines is not None:
-        written += outlines.write(paths, ids, tables, size, axes)
+    written += write_outlines(ids, tables, pixel_size=size, axes=axes, **(outlines or {}))
     return written, planes
-
-
-@dataclasses.dataclass(frozen=True)
-class _Outlines:
-    """The object outlines asked for (``geojson``, ``rois``) and the class QuPath files
-    the objects under (``name``: the model's foreground class, its last)."""
-
-    geojson: bool = False
-    rois: bool = False
-    name: str | None = None
-
-    @classmethod
-    def of(cls, model, outputs: OutputOptions) -> _Outlines | None:
-        wanted = outputs.wanted
-        if not (wanted["geojson"] or wanted["rois"]):
-            return None
-        classes = list(getattr(model, "classes", None) or [])
-        return cls(wanted["geojson"], wanted["rois"], classes[-1] if classes else None)
-
-    def write(self, paths: dict, ids: list, tables: list[dict], size, axes: PageAxes):
-        """Each plane's outlines traced once (:func:`object_polygons`), written to
-        ``paths["geojson"]`` (measured by ``tables``, the plane's rows of the CSV) and
-        ``paths["rois"]``; a stack's objects on their planes. Returns the paths written."""
-        polygons = [object_polygons(i) for i in ids]
-        stack, written = len(ids) > 1, []
-        if self.geojson:
-            planes = [_plane(axes, p) if stack else None for p in range(len(ids))]
-            collections = [
-                geojson_features(
-                    found, pixel_size=size, class_names=self.name, measurements=t, plane=at
-                )
-                for found, t, at in zip(polygons, tables, planes, strict=True)
-            ]
-            written.append(write_collection(paths["geojson"], collections))
-        if self.rois:
-            at = [_imagej_slice(axes, p) for p in range(len(ids))]
-            rois = polygons if stack else polygons[0]
-            written.append(write_imagej_rois(paths["rois"], rois, positions=at if stack else None))
-        return written
-
-
-def _plane(axes: PageAxes, page: int) -> dict[str, int]:
-    """QuPath's plane of ``page`` (``z``, ``t``; a stack of no known axes: its pages as z)."""
-    index = axes.index(page)
-    return {"z": index.get("z", 0), "t": index.get("t", 0)} if index else {"z": page}
-
-
-def _imagej_slice(axes: PageAxes, page: int) -> int:
-    """The 1-based slice of ``page`` in the ImageJ TIFF its outputs are written as (T, then
-    Z, of one channel)."""
-    index = axes.index(page)
-    if not index:
-        return page + 1
-    depth = axes.shape[axes.letters.index("Z")] if "Z" in axes.letters else 1
-    return index.get("t", 0) * depth + index.get("z", 0) + 1
 
 
 def _write_label_tiff(

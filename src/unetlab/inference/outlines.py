@@ -6,7 +6,10 @@
 - :func:`roi_bytes` / :func:`write_imagej_rois`: a .zip of ImageJ ROIs, one per object, that
   Fiji's ROI Manager opens with More > Open (or File > Open).
 - :func:`boxed_polygons`: outlines traced window by window, for a label image larger than
-  memory; :func:`write_collection`: the planes of a stack as one GeoJSON file.
+  memory; :func:`write_planes`: the planes of a stack as one GeoJSON file, each feature
+  written as it is made (a streamed slide's too).
+- :func:`write_outlines`: the GeoJSON and ImageJ ROIs of an image's planes, each object on
+  its plane; :func:`outline_class`: the class QuPath files a model's objects under.
 
 Conventions. Coordinates are pixel corners in the image's pixels, ``x`` (column) then ``y``
 (row): pixel ``(row, col)`` is the unit square from ``(col, row)`` to ``(col + 1, row + 1)``,
@@ -35,14 +38,18 @@ import os
 import struct
 import zipfile
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import ndimage
 
 from unetlab.atomic import atomic_path
 from unetlab.errors import UnetlabError
+
+if TYPE_CHECKING:
+    from unetlab.data.tiffmeta import PageAxes
 
 #: an object's outline: polygons, each [outer ring, *holes], each ring (n, 2) int64 (x, y)
 Polygons = list[list[np.ndarray]]
@@ -210,6 +217,13 @@ def _objects(labels) -> dict[int, Polygons]:
     return dict(labels) if isinstance(labels, Mapping) else object_polygons(labels)
 
 
+def outline_class(model) -> str | None:
+    """The class QuPath files a model's objects under: its foreground, the last of its
+    ``classes`` (None for a model that names none)."""
+    classes = list(getattr(model, "classes", None) or [])
+    return classes[-1] if classes else None
+
+
 def geojson_features(
     labels: np.ndarray | Mapping[int, Polygons],
     *,
@@ -234,11 +248,18 @@ def geojson_features(
     (0-based), as QuPath places an object on a plane (its geometry's ``plane``); None for
     a 2-D image.
     """
-    objects = _objects(labels)
-    rows = _rows(measurements)
+    objects = _objects(labels).items()
+    how = dict(pixel_size=pixel_size, class_names=class_names, plane=plane)
+    return {"type": "FeatureCollection", "features": list(_features(objects, measurements, **how))}
+
+
+def _features(
+    objects: Iterable[tuple[int, Polygons]], measurements, *, pixel_size, class_names, plane
+) -> Iterator[dict]:
+    """:func:`geojson_features`' features, one at a time, of ``(id, polygons)`` pairs."""
+    row = _rows(measurements)
     pixel_area = _pixel_area(pixel_size)
-    features = []
-    for index, polygons in objects.items():
+    for index, polygons in objects:
         properties: dict = {"objectType": "detection", "name": str(index)}
         name = (
             class_names
@@ -247,7 +268,7 @@ def geojson_features(
         )
         if name is not None:
             properties["classification"] = {"name": str(name), "color": _colour(str(name))}
-        values = dict(rows.get(index, {}))
+        values = row(index)
         if pixel_area is not None:
             values.setdefault("area_um2", polygon_area(polygons) * pixel_area)
         if values:
@@ -255,8 +276,7 @@ def geojson_features(
         geometry = _geometry(polygons)
         if plane is not None:
             geometry["plane"] = {"c": -1, "z": 0, "t": 0, **plane}
-        features.append({"type": "Feature", "geometry": geometry, "properties": properties})
-    return {"type": "FeatureCollection", "features": features}
+        yield {"type": "Feature", "geometry": geometry, "properties": properties}
 
 
 def _geometry(polygons: Polygons) -> dict:
@@ -271,10 +291,13 @@ def _closed(ring: np.ndarray) -> list[list[int]]:
     return points + points[:1]
 
 
-def _rows(table: Mapping[str, object] | None) -> dict[int, dict[str, float]]:
-    """``{id: {column: value}}`` of a column table; numeric columns, finite values only."""
+def _rows(table: Mapping[str, object] | None) -> Callable[[int], dict[str, float]]:
+    """A function of an id giving its row of a column table, ``{column: value}`` (a new
+    dict; empty for an id the table has not; the last row of an id given twice): numeric
+    columns, finite values only. The table is checked at once; rows are made on demand,
+    so that a slide's million objects are not a million dicts at a time."""
     if table is None:
-        return {}
+        return lambda index: {}
     if "id" not in table:
         raise UnetlabError(
             f"measurements need an 'id' column to match rows to objects; got {sorted(table)}"
@@ -290,13 +313,19 @@ def _rows(table: Mapping[str, object] | None) -> dict[int, dict[str, float]]:
                 f"measurements column {name!r} has {len(column)} values for {len(ids)} ids: "
                 "pass a table whose columns are of equal length"
             )
-        columns[name] = column.astype(np.float64).tolist()
-    return {
-        int(index): {
-            name: values[i] for name, values in columns.items() if math.isfinite(values[i])
-        }
-        for i, index in enumerate(ids.tolist())
-    }
+        columns[name] = np.asarray(column, dtype=np.float64)
+    order = np.argsort(ids, kind="stable")
+    ordered = ids[order]
+
+    def row(index: int) -> dict[str, float]:
+        at = int(np.searchsorted(ordered, index, "right")) - 1
+        if at < 0 or ordered[at] != index:
+            return {}
+        i = order[at]
+        values = ((name, float(column[i])) for name, column in columns.items())
+        return {name: value for name, value in values if math.isfinite(value)}
+
+    return row
 
 
 def _pixel_area(pixel_size: float | tuple[float, float] | None) -> float | None:
@@ -337,23 +366,107 @@ def write_geojson(
 ) -> Path:
     """Write :func:`geojson_features` to ``path`` (``.geojson``), atomically: a temporary
     beside ``path`` renamed over it once complete (strict JSON, one line). Returns ``path``."""
-    collection = geojson_features(
-        labels, pixel_size=pixel_size, class_names=class_names, measurements=measurements
+    how = dict(pixel_size=pixel_size, class_names=class_names)
+    return write_planes(path, [(labels, measurements, None)], **how)
+
+
+def write_planes(
+    path: str | os.PathLike,
+    planes: Iterable[tuple[object, Mapping[str, object] | None, Mapping[str, int] | None]],
+    *,
+    pixel_size: float | tuple[float, float] | None = None,
+    class_names: str | Mapping[int, str] | None = None,
+) -> Path:
+    """Write the objects of ``planes`` as one GeoJSON FeatureCollection to ``path``, the
+    features of :func:`geojson_features` in order, atomically (strict JSON, one line).
+    ``planes`` yields ``(objects, measurements, plane)``: ``objects`` a label image,
+    :func:`object_polygons`' result or an iterable of ``(id, polygons)`` pairs in id order;
+    ``measurements`` and ``plane`` (None for a 2-D image) as :func:`geojson_features` takes
+    them. Each feature is written as it is made, so that neither the features nor the text
+    are held whole (a streamed slide's outlines may be traced as they are written). Returns
+    ``path``."""
+    how = dict(pixel_size=pixel_size, class_names=class_names)
+    features = (
+        feature
+        for objects, measurements, plane in planes
+        for feature in _features(_pairs(objects), measurements, plane=plane, **how)
     )
-    return write_collection(path, [collection])
+    return _write_features(path, features)
+
+
+def _pairs(objects) -> Iterable[tuple[int, Polygons]]:
+    if isinstance(objects, np.ndarray):
+        return object_polygons(objects).items()
+    return objects.items() if isinstance(objects, Mapping) else objects
 
 
 def write_collection(path: str | os.PathLike, collections: Sequence[dict]) -> Path:
     """Write the features of ``collections`` (:func:`geojson_features` results: a stack's
     planes, each with its ``plane``) as one GeoJSON FeatureCollection to ``path``,
     atomically (strict JSON, one line). Returns ``path``."""
-    features = [feature for collection in collections for feature in collection["features"]]
-    collection = {"type": "FeatureCollection", "features": features}
-    text = json.dumps(collection, allow_nan=False, separators=(",", ":"))
+    return _write_features(path, (f for c in collections for f in c["features"]))
+
+
+#: strict JSON on one line, as ``json.dumps(..., allow_nan=False, separators=(",", ":"))``
+_JSON = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
+
+
+def _write_features(path: str | os.PathLike, features: Iterable[dict]) -> Path:
+    """A FeatureCollection of ``features``, each encoded and written as it comes: the same
+    text as the collection encoded whole."""
     path = Path(path)
-    with atomic_path(path) as tmp:
-        tmp.write_text(text + "\n", encoding="utf-8")
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
+        out.write('{"type":"FeatureCollection","features":[')
+        for i, feature in enumerate(features):
+            out.write("," + _JSON.encode(feature) if i else _JSON.encode(feature))
+        out.write("]}\n")
     return path
+
+
+def write_outlines(
+    ids: Sequence[np.ndarray],
+    tables: Sequence[Mapping[str, object]],
+    *,
+    geojson: str | os.PathLike | None = None,
+    rois: str | os.PathLike | None = None,
+    pixel_size: float | tuple[float, float] | None = None,
+    class_name: str | None = None,
+    axes: PageAxes | None = None,
+) -> list[Path]:
+    """The outlines of a label image's planes (``ids``: one 2-D id image a plane), each
+    traced once (:func:`object_polygons`), written to ``geojson`` (:func:`write_planes`,
+    measured by ``tables``, each plane's rows; objects of ``class_name``) and ``rois``
+    (:func:`write_imagej_rois`), those given. A stack's objects lie on their planes: the
+    pages of ``axes`` (:class:`~unetlab.data.tiffmeta.PageAxes`; None: the pages are z).
+    Returns the paths written."""
+    if geojson is None and rois is None:
+        return []
+    polygons = [object_polygons(i) for i in ids]
+    stack, written = len(ids) > 1, []
+    if geojson is not None:
+        where = [_plane(axes, p) if stack else None for p in range(len(ids))]
+        planes = zip(polygons, tables, where, strict=True)
+        written.append(write_planes(geojson, planes, pixel_size=pixel_size, class_names=class_name))
+    if rois is not None:
+        at = [_imagej_slice(axes, p) for p in range(len(ids))] if stack else None
+        written.append(write_imagej_rois(rois, polygons if stack else polygons[0], positions=at))
+    return written
+
+
+def _plane(axes: PageAxes | None, page: int) -> dict[str, int]:
+    """QuPath's plane of ``page`` (``z``, ``t``; a stack of no known axes: its pages as z)."""
+    index = axes.index(page) if axes is not None else None
+    return {"z": index.get("z", 0), "t": index.get("t", 0)} if index else {"z": page}
+
+
+def _imagej_slice(axes: PageAxes | None, page: int) -> int:
+    """The 1-based slice of ``page`` in the ImageJ TIFF its outputs are written as (T, then
+    Z, of one channel)."""
+    index = axes.index(page) if axes is not None else None
+    if not index:
+        return page + 1
+    depth = axes.shape[axes.letters.index("Z")] if "Z" in axes.letters else 1
+    return index.get("t", 0) * depth + index.get("z", 0) + 1
 
 
 # ImageJ's .roi format (ij/io/RoiEncoder.java, RoiDecoder.java): a 64-byte big-endian header,

@@ -22,12 +22,7 @@ from unetlab.data import ome
 from unetlab.data.io import write_csv
 from unetlab.inference.measure import TableSums, with_micrometres
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_in_bands
-from unetlab.inference.outlines import (
-    Polygons,
-    boxed_polygons,
-    geojson_features,
-    write_collection,
-)
+from unetlab.inference.outlines import Polygons, boxed_polygons, write_planes
 
 #: Fewest rows of a band that are turned into objects (a band also gets a margin of context
 #: above and below: ``ObjectOptions.margin``).
@@ -136,17 +131,12 @@ class SlideObjects:
         table, a stack's on their planes (z: the page)."""
         (name,) = self.outlined
         stack = len(outlines) > 1
-        collections = [
-            geojson_features(
-                found,
-                pixel_size=self.spec.pixel_size,
-                class_names=name,
-                measurements=table,
-                plane={"z": page} if stack else None,
-            )
+        planes = (
+            (found, table, {"z": page} if stack else None)
             for page, (found, table) in enumerate(zip(outlines, tables, strict=True))
-        ]
-        return write_collection(self.finals["geojson"], collections)
+        )
+        how = dict(pixel_size=self.spec.pixel_size, class_names=name)
+        return write_planes(self.finals["geojson"], planes, **how)
 
     def _present(self, page: int, height: int) -> np.ndarray:
         """The sorted provisional ids of a page, 0 first: a lookup to ids 0..n."""

@@ -35,6 +35,7 @@ from unetlab.data.slides import Slide, is_zarr, open_slide
 from unetlab.data.tiffmeta import class_table
 from unetlab.errors import UnetlabError
 from unetlab.group import SOLO, Group
+from unetlab.inference.outlines import outline_class
 from unetlab.inference.pages import page_channel
 from unetlab.inference.predict import (
     PredictOptions,
@@ -402,8 +403,7 @@ def _slide_objects(model, outputs: OutputOptions, labels: ome.OutputSpec, finals
     facts = getattr(model, "objects", None)  # the checkpoint's record of objects
     found = SlideObjects(outputs.objects, facts, labels, finals, outputs.output_format)
     if outputs.wanted["geojson"]:
-        classes = list(getattr(model, "classes", None) or [])
-        found.outline(classes[-1] if classes else None)
+        found.outline(outline_class(model))
     return found
 
 
