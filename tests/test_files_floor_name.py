@@ -8,14 +8,12 @@ import torch
 
 from unetlab import UNet
 from unetlab.data.io import write_tiff
-from unetlab.inference import predict as predict_module
 from unetlab.inference.files import predict_file
 
 SPEC16 = {"mode": "percentile", "low": 1.0, "high": 99.8, "floor": [12997.0], "dtype": "uint16"}
 
 
-def test_the_nearly_empty_warning_starts_with_the_file(tmp_path, caplog, monkeypatch):
-    monkeypatch.setattr(predict_module, "_SAID_FLOOR", set())
+def test_the_nearly_empty_warning_starts_with_the_file(tmp_path, caplog):
     torch.manual_seed(0)
     model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
     model.normalization = SPEC16

@@ -17,8 +17,7 @@ from unetlab.data.normalize import (
     with_floor_dtype,
 )
 from unetlab.data.stored import stored_dtype
-from unetlab.inference import predict as predict_module
-from unetlab.inference.predict import model_stats, stack_stats
+from unetlab.inference.predict import floor_run, model_stats, stack_stats
 
 SPEC16 = {"mode": "percentile", "low": 1.0, "high": 99.8, "floor": [12997.0], "dtype": "uint16"}
 OLD16 = {"mode": "percentile", "low": 1.0, "high": 99.8, "floor": [12997.0]}  # no dtype
@@ -82,11 +81,11 @@ class _Model(torch.nn.Module):
     normalization = SPEC16
 
 
-def test_prediction_says_the_floor_once_per_dtype_and_dim_images_each(caplog, monkeypatch):
-    monkeypatch.setattr(predict_module, "_SAID_FLOOR", set())
+def test_prediction_says_the_floor_once_per_dtype_and_dim_images_each(caplog):
     caplog.set_level(logging.WARNING)
-    for _ in range(3):
-        model_stats(_Model(), _scene()[..., None], name="a.png")
+    with floor_run():
+        for _ in range(3):
+            model_stats(_Model(), _scene()[..., None], name="a.png")
     assert [r.getMessage() for r in caplog.records].count(
         contrast_note(SPEC16, np.uint8, np.array([1.0]))[1]
     ) == 1
@@ -100,6 +99,40 @@ def test_prediction_says_the_floor_once_per_dtype_and_dim_images_each(caplog, mo
     stack_stats(_Model(), [dim, dim, dim], name="z.tif")  # a stack: one line for its pages
     (line,) = [r.getMessage() for r in caplog.records]
     assert line.startswith("z.tif page 0: contrast") and line.endswith("(and 2 more pages)")
+
+
+def test_the_floor_is_said_once_a_run_not_once_a_process(caplog, tmp_path):
+    """A long-lived process (napari, a notebook) says it again in its next run (review s29,
+    item 4: a module-level set said it once for good); a file, a folder and a stack are
+    each one run."""
+    from unetlab import UNet
+    from unetlab.inference.files import predict_file
+    from unetlab.inference.folders import predict_folder
+
+    note = contrast_note(SPEC16, np.uint8, np.array([1.0]))[1]
+    caplog.set_level(logging.WARNING)
+    image = _scene()[..., None]
+    said = lambda: [r.getMessage() for r in caplog.records].count(note)  # noqa: E731
+    for _ in range(2):  # two runs, each a stack of three pages
+        stack_stats(_Model(), [image, image, image])
+    model_stats(_Model(), image)  # a call of its own is a run
+    assert said() == 3
+    torch.manual_seed(0)
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    model.normalization = SPEC16
+    for name in ("a.png", "b.png"):
+        write_png(tmp_path / "in" / name, _scene())
+    caplog.clear()
+    predict_file(model, tmp_path / "in" / "a.png", tmp_path / "one")
+    predict_file(model, tmp_path / "in" / "a.png", tmp_path / "two")
+    assert said() == 2
+    caplog.clear()
+    assert len(predict_folder(model, tmp_path / "in", tmp_path / "all").written) == 2
+    assert said() == 1
+
+
+def test_an_empty_stack_has_no_stats():
+    assert stack_stats(_Model(), []) == []
 
 
 def test_a_trained_checkpoint_records_its_images_dtype_beside_the_floor(tmp_path):

@@ -74,6 +74,7 @@ from unetlab.inference.predict import (
     check_finite,
     encode_labels,
     fit_channels,
+    floor_run,
     labels_from_probabilities,
     predict_fitted,
     stack_stats,
@@ -183,7 +184,7 @@ def predict_file(
     """
     given = dict(axes=axes, progress=progress, counted=counted)
     file = _File.of(model, Path(path), Path(out_dir), outputs, options, settings, **given)
-    with _checked_folder(file, group):
+    with _checked_folder(file, group), floor_run():  # its floor lines said once a file
         for tiff in (True, False):
             stem = output_stem(file.path)
             refuse_inputs(output_paths(file.out_dir, stem, stack=tiff).values(), [file.path])

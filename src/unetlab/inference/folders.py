@@ -37,7 +37,7 @@ from unetlab.inference.output_rules import (
     other_models,
     prediction_folder,
 )
-from unetlab.inference.predict import PredictOptions
+from unetlab.inference.predict import PredictOptions, floor_run
 from unetlab.inference.records import OutputOptions, Provenance
 from unetlab.inference.slides import is_large
 from unetlab.inference.tta import describe_tta
@@ -261,7 +261,8 @@ def predict_folder(
         each = dict(settings, group=group)  # it holds the folder; a large file is all processes'
         run = _Run(model, out_dir, outputs, each, progress, timed, failed)
         lines = [] if notes is None else list(notes(model, outputs.objects))
-        result = run.predict([f for f in files if f not in done], name, lines)
+        with floor_run():  # the floor's lines said once in the folder's run, not each file
+            result = run.predict([f for f in files if f not in done], name, lines)
         result.skipped = [f for f in files if f in done]
         if report is not None and group.is_main:
             report(result)

@@ -14,6 +14,7 @@ written by :mod:`unetlab.inference.files`.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 import os
 import threading
@@ -421,13 +422,14 @@ def stack_stats(
     """The normalisation statistics (mean, scale) of each page of a stack (each (H, W, C),
     fitted to the model): each page's own (:func:`~unetlab.data.normalize.image_stats`), its
     scale floored at ``PLANE_SCALE_FLOOR`` times the stack's largest, channel by channel.
-    What the model's floor does to them is logged (:func:`model_stats`); ``name`` (the file)
-    is what the lines call the image."""
-    if len(pages) == 1:
-        return [model_stats(model, pages[0], name=name)]
+    What the model's floor does to them is logged (:func:`model_stats`; the stack is one
+    run of :func:`floor_run`); ``name`` (the file) is what the lines call the image."""
+    if len(pages) <= 1:
+        return [model_stats(model, page, name=name) for page in pages]
     stats, dim = [], []
-    for p, page in enumerate(pages):
-        stats.append(model_stats(model, page, name=f"{name} page {p}", dim=dim))
+    with floor_run():
+        for p, page in enumerate(pages):
+            stats.append(model_stats(model, page, name=f"{name} page {p}", dim=dim))
     if dim:
         more = f" (and {len(dim) - 1} more pages)" if len(dim) > 1 else ""
         log.warning("%s%s", dim[0], more)
@@ -435,8 +437,27 @@ def stack_stats(
     return [(mean, np.maximum(scale, floor)) for mean, scale in stats]
 
 
-#: the (dtype, floor) pairs whose "floor not applied" line has been said (once per process)
-_SAID_FLOOR: set[tuple] = set()
+#: the (dtype, floor) pairs whose "floor not applied" line has been said in this run
+#: (:func:`floor_run`); None outside a run
+_SAID_FLOOR: contextvars.ContextVar[set[tuple] | None] = contextvars.ContextVar(
+    "unetlab_said_floor", default=None
+)
+
+
+@contextlib.contextmanager
+def floor_run() -> Iterator[None]:
+    """A run (a file, a folder of files, a stack, one call) within which :func:`model_stats`
+    says each "floor not applied" line once; entered within another run, that run goes on.
+    Outside any run each call is its own, so a long-lived process (napari, a notebook) says
+    the line again in each run, not once for good."""
+    if _SAID_FLOOR.get() is not None:
+        yield
+        return
+    token = _SAID_FLOOR.set(set())
+    try:
+        yield
+    finally:
+        _SAID_FLOOR.reset(token)
 
 
 def model_stats(
@@ -444,17 +465,20 @@ def model_stats(
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`~unetlab.data.normalize.image_stats` of ``image`` as ``model`` normalises it,
     saying what its floor does (:func:`~unetlab.data.normalize.contrast_note`): that it is
-    not applied to an image of another dtype than the training images' (once per process
-    and dtype), and that an image with far less contrast is read as nearly empty (per image:
-    ``name: ...``; appended to ``dim`` instead, when given)."""
+    not applied to an image of another dtype than the training images' (once per run, as
+    :func:`floor_run` scopes it, and dtype), and that an image with far less contrast is
+    read as nearly empty (per image: ``name: ...``; appended to ``dim`` instead, when
+    given)."""
     spec = model.normalization
     mean, contrast = raw_stats(image, spec)
     note = contrast_note(spec, image.dtype, contrast)
     if note is not None and note[0] == "dtype":
         key = (np.dtype(image.dtype).name, str(spec.get("floor")))
-        if key not in _SAID_FLOOR:
-            _SAID_FLOOR.add(key)
-            log.warning(note[1])
+        with floor_run():
+            said = _SAID_FLOOR.get()
+            if key not in said:
+                said.add(key)
+                log.warning(note[1])
     elif note is not None and dim is not None:
         dim.append(f"{name}: {note[1]}")
     elif note is not None:
