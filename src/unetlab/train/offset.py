@@ -57,25 +57,45 @@ def fit_label_offset(
             MIN_IMAGES,
         )
         return None
-    started, checkpoints = time.perf_counter(), Path(run_dir) / "checkpoints"
+    started = time.perf_counter()
     stop = stop or (lambda: False)
     halt = stop if out_of_time is None else (lambda: stop() or out_of_time())
-    device = torch.device(device)
-    model = model_from_checkpoint(load_checkpoint(checkpoints / "best.pt")).to(device).eval()
-    model.label_offset = (0.0, 0.0)  # measured from the unmoved predictions
     tta = fitting_tta(cfg.augment) or False
-    probs = []
-    for sample in data.val:
-        if halt():
-            return _not_measured(stop(), len(probs), len(data.val))
-        x = torch.from_numpy(sample.image)[None].to(device)
-        probs.append(predict_tensor(model, x, tta=tta, precision=precision)[0].cpu())
+    best = Path(run_dir) / "checkpoints" / "best.pt"
+    probs = _predictions(best, data.val, device, tta=tta, precision=precision, halt=halt)
+    if len(probs) < len(data.val):  # halted before the last
+        return _not_measured(stop(), len(probs), len(data.val))
     found = estimate_offset(probs, [s.mask for s in data.val], out_of_time=halt)
     if stop():  # the search cut short: not the measurement asked for
         return _not_measured(True, len(probs), len(data.val))
     if not found.measured:  # the budget's end before every whole-pixel move: nothing stored
         log.info("%s; give more --minutes", found.describe())
         return None
+    _store(run_dir, found, tta=tta, started=started)
+    return found
+
+
+def _predictions(
+    best: Path, samples, device, *, tta, precision: str, halt: Callable[[], bool]
+) -> list[torch.Tensor]:
+    """The class probabilities of ``best``'s net for each of ``samples``, unmoved (offset
+    (0, 0)), on the CPU; fewer than ``samples`` where ``halt()`` said to stop first."""
+    device = torch.device(device)
+    model = model_from_checkpoint(load_checkpoint(best)).to(device).eval()
+    model.label_offset = (0.0, 0.0)  # measured from the unmoved predictions
+    probs = []
+    for sample in samples:
+        if halt():
+            break
+        x = torch.from_numpy(sample.image)[None].to(device)
+        probs.append(predict_tensor(model, x, tta=tta, precision=precision)[0].cpu())
+    return probs
+
+
+def _store(run_dir: str | os.PathLike, found: OffsetFit, *, tta, started: float) -> None:
+    """Store ``found``'s offset in the run's best.pt and last.pt and in ``label_offset.json``
+    (with the tta used and the seconds since ``started``), and say it."""
+    checkpoints = Path(run_dir) / "checkpoints"
     for name in ("best.pt", "last.pt"):
         if (checkpoints / name).is_file():
             update_checkpoint(checkpoints / name, label_offset=list(found.offset))
@@ -88,7 +108,6 @@ def fit_label_offset(
     with atomic_path(Path(run_dir) / OFFSET_FILE) as tmp:
         tmp.write_text(json.dumps(measured, indent=1) + "\n")
     log.info("%s (%.0f s)", found.describe(), measured["seconds"])
-    return found
 
 
 def _not_measured(stopped: bool, predicted: int, images: int) -> None:
