@@ -5,7 +5,8 @@ into provisional ids (unique over the page, with gaps; an object crossing a band
 object), staged chunk by chunk. A second pass over row bands renumbers them 1..n per page
 into ``<stem>_objects`` (OME-TIFF or OME-Zarr, like the labels, uint16 or uint32) and sums
 the per-object measures into ``<stem>_objects.csv``; on request, their outlines, traced
-window by window from the renumbered ids, into ``<stem>_objects.geojson``. Object ids must
+window by window from the renumbered ids and written as they are traced (memory grows with a
+window's objects, not the slide's), into ``<stem>_objects.geojson``. Object ids must
 agree across bands, so one process handles the whole page.
 """
 
@@ -91,24 +92,23 @@ class SlideObjects:
             if pages > 1:
                 tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
             tables = [with_micrometres(t, self.spec.pixel_size) for t in tables]
-            outlines = [self._outlines(out, p, t, h, w) for p, t in enumerate(tables)]
+            # traced from the renumbered ids while they are staged, written as traced
+            geojson = [] if self.outlined is None else [self._write_geojson(out, tables, h, w)]
             ome.finish(stage, self.finals["objects"], spec, self.output_format)
         finally:
             shutil.rmtree(self.stage, ignore_errors=True)
         table = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
         write_csv(self.finals["table"], table)
-        written = [self.finals["objects"], self.finals["table"]]
-        if self.outlined is not None:
-            written.append(self._write_geojson(outlines, tables))
-        return written
+        return [self.finals["objects"], self.finals["table"], *geojson]
 
-    def _outlines(self, out, page: int, table: dict, h: int, w: int) -> dict[int, Polygons]:
-        """The outlines of a page's objects (none unless :meth:`outline` asked), traced from
-        the renumbered ids ``out`` window by window: each object in the window of the piece
-        (:func:`pieces`) its box's top-left pixel lies in, read as far down and right as
-        that piece's objects reach."""
-        if self.outlined is None or not len(table["id"]):
-            return {}
+    def _outlines(
+        self, out, page: int, table: dict, h: int, w: int
+    ) -> Iterator[tuple[int, Polygons]]:
+        """The outlines of a page's objects, ``(id, polygons)`` in id order as they are
+        traced from the renumbered ids ``out`` window by window: each object in the window
+        of the piece (:func:`pieces`) its box's top-left pixel lies in, read as far down and
+        right as that piece's objects reach. An object is held only until those of lower
+        ids are out (ids run down the page, band by band, so a few windows' worth)."""
         top, left = table["bbox_top"], table["bbox_left"]
         bottom, right = table["bbox_bottom"], table["bbox_right"]
         windows = list(pieces(h, w))
@@ -117,23 +117,30 @@ class SlideObjects:
         key = np.searchsorted(row_starts, top, "right") * len(col_starts)
         key += np.searchsorted(col_starts, left, "right")
         order = np.argsort(key, kind="stable")
-        found: dict[int, Polygons] = {}
+        if not len(order):
+            return
+        wanted, pending = iter(np.sort(table["id"]).tolist()), {}
+        following = next(wanted, None)
         for group in np.split(order, np.flatnonzero(np.diff(key[order])) + 1):
             y0, x0 = int(top[group].min()), int(left[group].min())
             rows, cols = slice(y0, int(bottom[group].max())), slice(x0, int(right[group].max()))
             window = np.asarray(out[self._at(page, rows, cols)])
             boxes = {int(table["id"][i]): (top[i], left[i], bottom[i], right[i]) for i in group}
-            found.update(boxed_polygons(window, boxes, origin=(y0, x0)))
-        return dict(sorted(found.items()))
+            pending.update(boxed_polygons(window, boxes, origin=(y0, x0)))
+            while following in pending:
+                yield following, pending.pop(following)
+                following = next(wanted, None)
+        yield from sorted(pending.items())
 
-    def _write_geojson(self, outlines: list[dict], tables: list[dict]) -> Path:
-        """``<stem>_objects.geojson``: each page's objects, measured by its rows of the
-        table, a stack's on their planes (z: the page)."""
+    def _write_geojson(self, out, tables: list[dict], h: int, w: int) -> Path:
+        """``<stem>_objects.geojson``: each page's objects, traced from the renumbered ids
+        ``out`` (:meth:`_outlines`) and written as they are traced, measured by the page's
+        rows of the table, a stack's on their planes (z: the page)."""
         (name,) = self.outlined
-        stack = len(outlines) > 1
+        stack = len(tables) > 1
         planes = (
-            (found, table, {"z": page} if stack else None)
-            for page, (found, table) in enumerate(zip(outlines, tables, strict=True))
+            (self._outlines(out, page, table, h, w), table, {"z": page} if stack else None)
+            for page, table in enumerate(tables)
         )
         how = dict(pixel_size=self.spec.pixel_size, class_names=name)
         return write_planes(self.finals["geojson"], planes, **how)
