@@ -194,6 +194,16 @@ def test_cli_refuses_mixed_encodings_naming_files_and_leaves_no_run(tmp_path, ca
     assert not (tmp_path / "run").exists()
 
 
+@pytest.mark.parametrize("check", [[], ["--check"]], ids=["train", "--check"])
+def test_no_plan_still_refuses_mixed_encodings(tmp_path, capsys, check):
+    """--no-plan drops the plan's choices, not its checks of the data."""
+    data = _mixed(tmp_path / "mixed")
+    argv = ["train", "--data", str(data), "--run-dir", str(tmp_path / "run"), "--no-plan"]
+    assert main([*argv, *check]) == 2
+    assert "masks mix encodings: 0/1 in 2 file(s)" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
 def test_cli_refuses_an_image_whose_channels_differ_and_leaves_no_run(tmp_path, capsys):
     """Found by the plan's check, before the run folder (loading found it after)."""
     data = tmp_path / "data"

@@ -76,11 +76,18 @@ def test_a_run_records_its_files_and_overwrite_replaces_only_those(tmp_path):
     assert (run / "notes.txt").exists() and (run / "checkpoints" / "mine.txt").exists()
 
 
-def test_a_run_that_stopped_before_its_first_checkpoint_is_started_again(tmp_path, data):
-    """Bad data found while loading (an RGBA image here, with --no-plan: the plan's check
-    would find it first) stops the run after its folder exists: a folder the run made goes
-    again; in a folder that was there, trying again with the data fixed needs no --overwrite."""
+def test_a_run_that_stopped_before_its_first_checkpoint_is_started_again(
+    tmp_path, data, monkeypatch
+):
+    """Bad data found while loading (an RGBA image here, the checks before the run turned
+    off: they would find it first) stops the run after its folder exists: a folder the run
+    made goes again; in a folder that was there, trying again with the data fixed needs no
+    --overwrite."""
     from PIL import Image
+
+    import unetlab.plan
+
+    monkeypatch.setattr(unetlab.plan, "check_training_data", lambda cfg, explicit: None)
 
     rgba = np.zeros((32, 32, 4), np.uint8)
     Image.fromarray(rgba, "RGBA").save(data / "images" / "00.png")

@@ -142,6 +142,8 @@ def run(args) -> int:
     plan = None
     if not (args.resume or args.no_plan):
         cfg, plan = _plan(cfg, explicit_keys(config, overrides))
+    elif args.no_plan and not args.resume:
+        _check_data(cfg, explicit_keys(config, overrides))
     progress = not args.no_progress
     try:
         result = fit(
@@ -171,6 +173,8 @@ def _check(args, cfg, explicit: set[str]) -> int:
     if not args.no_plan:
         cfg, plan = _plan(cfg, explicit)
         plan.log()
+    else:
+        _check_data(cfg, explicit)
     data, model, (tile, out) = started(cfg)
     params = sum(p.numel() for p in model.parameters())
     log.info(
@@ -298,6 +302,14 @@ def _summary(run_dir: Path, result: dict) -> None:
         f"metrics: {run_dir / 'metrics.csv'}, curves: {run_dir / 'curves.png'}, "
         f"log: {run_dir / 'train.log'}"
     )
+
+
+def _check_data(cfg, explicit: set[str]) -> None:
+    """``--no-plan``: the plan's checks of the data all the same (contradictions stop the run
+    before a run folder exists), without its choices."""
+    from unetlab.plan import check_training_data
+
+    check_training_data(cfg, explicit)
 
 
 def _plan(cfg, explicit: set[str]):

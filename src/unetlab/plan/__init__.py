@@ -66,9 +66,10 @@ from unetlab.plan.tiles import (
     plan_tile,
     plan_tiles_per_epoch,
 )
-from unetlab.plan.training import plan_training
+from unetlab.plan.training import check_training_data, plan_training
 
 __all__ = [
+    "check_training_data",
     "BRIGHT_MEDIAN",
     "BRIGHT_TOP",
     "BUDGET_EPOCHS",

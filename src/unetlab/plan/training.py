@@ -21,17 +21,16 @@ def _unlabelled_value(d, train_pairs) -> int | None:
     return VOC_VOID if dataset_palette([p.mask for p in train_pairs]) is not None else None
 
 
-def plan_training(
-    cfg: Config, explicit: set[str] | None = None, *, device: str = "cpu"
-) -> tuple[Config, Plan]:
-    """Measure the data of ``cfg.data.root`` (training and validation pairs), check it
-    (:func:`check_data`) and return ``cfg`` with the plan applied, and the plan. The keys in
-    ``explicit`` keep the user's values; None (a notebook): those that ``load_config``'s file
-    and overrides set (``cfg.user_keys``, also where they equal the defaults) and those that
-    differ from the defaults (set as attributes: :func:`unetlab.config.changed_keys`). Give
-    the plan to ``fit(..., plan=plan)`` for its reasons in ``train.log`` and ``plan.yaml``."""
-    if explicit is None:
-        explicit = set(cfg.user_keys) | changed_keys(cfg)
+def check_training_data(cfg: Config, explicit: set[str] | None = None) -> None:
+    """The checks :func:`plan_training` makes of ``cfg``'s data set, without the plan (``train
+    --no-plan``): DatasetError listing every contradiction (masks mixing encodings, a value in
+    one file only, stray values, unnamed void beside named classes, ...)."""
+    _checked(cfg, set(cfg.user_keys) | changed_keys(cfg) if explicit is None else explicit)
+
+
+def _checked(cfg: Config, explicit: set[str]):
+    """The fingerprint of ``cfg``'s training and validation pairs, checked
+    (:func:`check_data`), with the pairs and the mask value training counts nowhere."""
     from unetlab.data.datasets import split_pairs
     from unetlab.data.fingerprint import fingerprint
 
@@ -44,13 +43,25 @@ def plan_training(
     target = "semantic" if d.label_values is not None else d.target  # as training reads them
     ignored = _unlabelled_value(d, train)
     fp = fingerprint(
-        train + val,
-        problems=problems,
-        target=target,
-        ignore_value=ignored,
-        channel=d.channel,
+        train + val, problems=problems, target=target, ignore_value=ignored, channel=d.channel
     )
     check_data(fp, cfg, explicit, problems=problems)
+    return fp, train, val, ignored
+
+
+def plan_training(
+    cfg: Config, explicit: set[str] | None = None, *, device: str = "cpu"
+) -> tuple[Config, Plan]:
+    """Measure the data of ``cfg.data.root`` (training and validation pairs), check it
+    (:func:`check_data`) and return ``cfg`` with the plan applied, and the plan. The keys in
+    ``explicit`` keep the user's values; None (a notebook): those that ``load_config``'s file
+    and overrides set (``cfg.user_keys``, also where they equal the defaults) and those that
+    differ from the defaults (set as attributes: :func:`unetlab.config.changed_keys`). Give
+    the plan to ``fit(..., plan=plan)`` for its reasons in ``train.log`` and ``plan.yaml``."""
+    if explicit is None:
+        explicit = set(cfg.user_keys) | changed_keys(cfg)
+    d = cfg.data
+    fp, train, val, ignored = _checked(cfg, explicit)
     sources = {k: cfg.config_file for k in cfg.file_keys & explicit}
     plan = make_plan(
         fp, cfg, explicit=explicit, device=device, val_images=len(val), sources=sources
