@@ -172,14 +172,7 @@ def _assemble(
     data set, the net on the device (wrapped under torchrun), optimiser, loader, scaler, loss
     and schedule; and the class weights of its loss."""
     t = cfg.train
-    dataset = TileDataset(
-        data.train,
-        input_size=sizes[0],
-        output_size=sizes[1],
-        augment=_augment(cfg),
-        tiles_per_epoch=cfg.data.tiles_per_epoch,
-        seed=t.seed,
-    )
+    dataset = tile_dataset(cfg, data, sizes)
     layout = torch.channels_last if precision.channels_last else torch.preserve_format
     model.to(device, memory_format=layout)
     net = group.wrap(model, device)
@@ -197,6 +190,20 @@ def _assemble(
     run.freeze = _encoder_freezer(model, t.freeze_encoder_epochs, group)
     run.clock = clock
     return run, weights
+
+
+def tile_dataset(cfg: Config, data: Data, sizes: tuple[int, int]) -> TileDataset:
+    """The random training tiles of a run: ``data.train`` cut to ``sizes`` (input, output),
+    augmented as ``cfg.augment`` says, drawn from ``cfg.train.seed`` (``unetlab train
+    --preview`` draws the same)."""
+    return TileDataset(
+        data.train,
+        input_size=sizes[0],
+        output_size=sizes[1],
+        augment=_augment(cfg),
+        tiles_per_epoch=cfg.data.tiles_per_epoch,
+        seed=cfg.train.seed,
+    )
 
 
 def _time_budget(run: Run, begun: float | None) -> tuple[object, float | None]:
