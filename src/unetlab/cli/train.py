@@ -108,6 +108,19 @@ def _add_run(p) -> None:
         help="check the data and show the plan, the data and the net as the run would start "
         "them, then stop: nothing is written (exit 0; 2 with the problems)",
     )
+    p.add_argument(
+        "--preview",
+        metavar="DIR",
+        help="with --check: write the first training tiles as the net gets them (augmented "
+        "input, coloured target, weight map) to DIR, one PNG each and tiles.png of all",
+    )
+    p.add_argument(
+        "--preview-tiles",
+        type=int,
+        default=16,
+        metavar="N",
+        help="how many tiles --preview draws (default 16)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--nproc",
@@ -130,6 +143,8 @@ def run(args) -> int:
     if args.resume:  # the run's own config, the plan included, with what may change
         cfg = _resumed(_run_folder(args, cfg), cfg, explicit_keys(config, overrides))
     cfg = absolute_root(cfg)
+    if args.preview is not None and not args.check:
+        raise UnetlabError("--preview draws the tiles of a --check: add --check")
     if args.check:
         return _check(args, cfg, explicit_keys(config, overrides))
     group = Group.from_env()
@@ -176,18 +191,43 @@ def _check(args, cfg, explicit: set[str]) -> int:
     else:
         _check_data(cfg, explicit)
     data, model, (tile, out) = started(cfg)
+    if args.preview is not None:
+        _preview(args, cfg, data, (tile, out))
     params = sum(p.numel() for p in model.parameters())
     log.info(
         "check: %d training and %d validation images, classes %s; net %s parameters, tile %d "
-        "-> output %d px; nothing written: train with the same command without --check",
+        "-> output %d px; nothing %s: train with the same command without --check",
         len(data.train),
         len(data.val),
         ", ".join(map(str, data.label_values)),
         f"{params:,}",
         tile,
         out,
+        "else written" if args.preview is not None else "written",
     )
     return 0
+
+
+def _preview(args, cfg, data, sizes: tuple[int, int]) -> None:
+    """``--preview DIR``: the run's first training tiles drawn into DIR."""
+    import logging
+
+    from unetlab.data.preview import tile_colours, write_preview
+    from unetlab.train.run import tile_dataset
+
+    paths = write_preview(
+        tile_dataset(cfg, data, sizes),
+        args.preview,
+        count=args.preview_tiles,
+        class_names=data.class_names,
+        colours=tile_colours(data.label_values, data.palette),
+    )
+    logging.getLogger("unetlab.train").info(
+        "preview: %d training tiles (epoch 1) in %s, all of them in %s",
+        len(paths) - 1,
+        args.preview,
+        paths[-1],
+    )
 
 
 def absolute_root(cfg):
