@@ -162,8 +162,15 @@ def test_refuses_a_folder_of_other_files_and_too_many_tiles(tmp_path):
     with pytest.raises(UnetlabError, match="give 1 to 8"):
         write_preview(_dataset(), tmp_path / "new", count=9, class_names=NAMES)
     assert not (tmp_path / "new").exists()
-    write_preview(_dataset(), tmp_path / "again", count=2, class_names=NAMES)
-    write_preview(_dataset(), tmp_path / "again", count=2, class_names=NAMES)  # its own files
+    again = tmp_path / "again"
+    write_preview(_dataset(), again, count=4, class_names=NAMES)
+    (again / "notes.txt").write_text("keep")
+    with pytest.raises(OutputError, match="not written by unetlab|unetlab did not write"):
+        write_preview(_dataset(), again, count=2, class_names=NAMES)
+    (again / "notes.txt").unlink()
+    write_preview(_dataset(), again, count=2, class_names=NAMES)  # its own files: replaced
+    names = sorted(p.name for p in again.iterdir())
+    assert names == [".unetlab-outputs", "tile_000.png", "tile_001.png", SHEET]
 
 
 def _data(root):

@@ -34,10 +34,11 @@ from unetlab.data.classes import class_colours, voc_colormap
 from unetlab.data.datasets import TileDataset
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.errors import UnetlabError
-from unetlab.outputs import output_folder
+from unetlab.outputs import made_from, output_folder
 
 COMMAND = "train --preview"
 SHEET = "tiles.png"
+SOURCE = "training tiles"  # the input of every file, in the folder's manifest
 #: the two greys of the checkerboard that marks ignored target pixels (no VOC colour)
 IGNORED = ((96, 96, 96), (160, 160, 160))
 FRAME = (255, 255, 0)  # the output window on the input tile
@@ -249,12 +250,15 @@ def write_preview(
     all (:func:`unetlab.atomic.atomic_path`); the folder is claimed as
     :func:`unetlab.outputs.output_folder` claims one: refused (OutputError, before any
     drawing) where it holds files unetlab did not write or another unetlab process
-    writes there; files this command wrote before are replaced. Returns the paths, the
-    tiles first and the contact sheet last."""
+    writes there; the files of an earlier preview there are replaced (or removed: tiles
+    beyond ``count``). Returns the paths, the tiles first and the contact sheet last."""
     colours = tile_colours(range(len(class_names))) if colours is None else colours
     check_count(dataset, count)
     names = [tile_name(i) for i in range(count)] + [SHEET]
-    with output_folder(folder, names, command=COMMAND) as out:
+    # an earlier preview's tiles beyond ``count`` are removed once this one is written
+    earlier = [n for n, source in made_from(folder, COMMAND).items() if source == SOURCE]
+    sources = dict.fromkeys([*names, *earlier], SOURCE)
+    with output_folder(folder, names, command=COMMAND, sources=sources) as out:
         views = draw_tiles(dataset, count, epoch=epoch)
         window = grey_window(dataset)
         weights = [s.weight.max() for s in dataset.samples if s.weight is not None]
