@@ -20,6 +20,7 @@ examples:
   unetlab train --run-dir runs/small_cpu --resume --set train.epochs=60
   unetlab train --data DIR --config configs/paper.yaml --nproc 4     # 4 GPUs, data-parallel
   unetlab train --data DIR --minutes 10     # settings planned from the data, 10 minutes
+  unetlab train --data DIR --check --preview look   # the first 16 training tiles as PNGs
 
 Unless --no-plan or --resume, the data is measured first (sizes, dtype, intensities, class
 shares, object sizes and contacts) and the keys the config and --set leave open are planned
