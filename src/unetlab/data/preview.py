@@ -87,11 +87,11 @@ def check_count(dataset: TileDataset, count: int) -> None:
         )
 
 
-def tile_colours(label_values: Sequence[int], palette_: Sequence | None = None) -> np.ndarray:
+def tile_colours(label_values: Sequence[int], palette: Sequence | None = None) -> np.ndarray:
     """(K, 3) uint8 colour of each class index: the data set's palette entry of its mask value
     (palette masks, colour tables), else the VOC colours of 0..K-1 (0 black)."""
-    if palette_ is not None:
-        return class_colours(palette_, label_values)
+    if palette is not None:
+        return class_colours(palette, label_values)
     return voc_colormap(len(label_values))
 
 
