@@ -195,6 +195,8 @@ def test_shipped_configs_are_found_by_name_from_any_folder(tmp_path, monkeypatch
     assert find_config("other/isbi2012.yaml") == Path("other/isbi2012.yaml")  # no guessing
     with pytest.raises(UnetlabError, match="shipped configs: isbi2012, nuclei"):
         load_config("isbi2013")
+    (tmp_path / "paper").mkdir()  # a data or run folder named like a shipped config
+    assert load_config("paper").train.momentum == 0.99
 
 
 def test_fit_checks_a_config_changed_as_attributes_before_making_the_run_folder(tmp_path):

@@ -76,9 +76,12 @@ def shipped_configs() -> list[str]:
 
 
 def find_config(path: str | os.PathLike) -> Path:
-    """``path`` as given when it exists; else the shipped config it names: ``small_cpu``,
-    ``small_cpu.yaml`` or ``configs/small_cpu.yaml`` (the README's paths, outside a clone)."""
+    """``path`` as given when it exists (a folder of that name only where no shipped config
+    has it); else the shipped config it names: ``small_cpu``, ``small_cpu.yaml`` or
+    ``configs/small_cpu.yaml`` (the README's paths, outside a clone)."""
     path = Path(path)
+    if path.is_dir() and len(path.parts) == 1 and (SHIPPED / f"{path.name}.yaml").is_file():
+        return SHIPPED / f"{path.name}.yaml"  # --config paper beside a folder named paper
     if (
         path.exists()
         or len(path.parts) > 2
