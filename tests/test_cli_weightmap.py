@@ -73,3 +73,11 @@ def test_mask_classes_are_the_values_found_or_given():
         mask_classes({"a": a, "b": b}, label_values=[0, 255])
     with pytest.raises(UnetlabError, match="1 class names for 2 label values"):
         mask_classes({"a": a}, class_names=["m"])
+
+
+def test_an_image_given_as_a_mask_is_refused():
+    """README audit s29: the ISBI image 00.png as a mask made 200-odd classes, weights to 2349."""
+    image = np.arange(64 * 64, dtype=np.uint16).reshape(64, 64) % 200
+    with pytest.raises(UnetlabError, match="^img holds 200 distinct values: it looks like an"):
+        mask_classes({"img": image})
+    assert mask_classes({"img": image}, label_values=list(range(200)))[0][-1] == 199

@@ -76,3 +76,19 @@ def test_a_run_folder_that_holds_the_data_is_refused(tmp_path, data, capsys, whe
     said = "is the data folder" if where == "data" else f"holds the data folder {data}"
     assert said in line and f"(e.g. {tmp_path / 'runs' / 'data'})" in line
     assert sorted(tmp_path.rglob("*")) == before
+
+
+def test_python_fit_records_a_relative_root_absolute(tmp_path, data, monkeypatch):
+    """The notebook route (README audit s29): fit() with data.root 'data' wrote it relative,
+    so training again from config.yaml in another folder found no data."""
+    from unetlab.config import load_config
+    from unetlab.train import fit
+
+    monkeypatch.chdir(tmp_path)
+    cfg = load_config(
+        None, ["data.root=data", "train.epochs=1", "model.depth=2", "data.tile_size=32"]
+    )
+    fit(cfg, run_dir="run", progress=False)
+    saved = yaml.safe_load((tmp_path / "run" / "config.yaml").read_text())
+    assert saved["data"]["root"] == str(data)
+    assert cfg.data.root == "data"  # the caller's config is not changed

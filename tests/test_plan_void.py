@@ -61,7 +61,7 @@ def test_255_beside_named_classes_is_refused_naming_the_fix(tmp_path):
     line = str(caught.value)
     assert "mask value 255" in line and "has no name beside the classes 0-2" in line
     assert "--set data.ignore_value=255" in line and "data.label_values=[0,1,2,255]" in line
-    assert "would train as class 4" in line
+    assert "would train as one more class (index 3)" in line
     assert _void_notes(_plan(root, "data.ignore_value=255")) == []  # the fix
     assert _void_notes(_plan(root, "data.label_values=[0,1,2,255]")) == []  # a class: said so
     named = "data.class_names={0: road, 1: sky, 2: car, 255: kerb}"

@@ -25,7 +25,8 @@ examples:
 Unless --no-plan or --resume, the data is measured first (sizes, dtype, intensities, class
 shares, object sizes and contacts) and the keys the config and --set leave open are planned
 from it; the plan and its reasons are printed and saved as plan.yaml in the run folder. Masks
-that contradict each other (0/1 and 0/255 files) stop the run before it starts.
+that contradict each other (0/1 and 0/255 files) stop the run before it starts, with
+--no-plan too (it drops the plan's choices, not its checks).
 
 --resume goes on with the run's own config.yaml (its plan included), the original command
 line or not: it may change how long and where the run trains (epochs, minutes, batch, device,

@@ -92,12 +92,12 @@ def void_line(found: VoidBeside, *, named: bool, border: float | None = None) ->
         return (
             f"mask value {VOID} ({share}) has no name beside the classes {found.classes} "
             f"the data set names: it looks like void (Cityscapes, VOC, mmseg) and would train "
-            f"as class {n + 1}; {ignore} to count it nowhere, or {as_class}"
+            f"as one more class (index {n}); {ignore} to count it nowhere, or {as_class}"
         )
     return (
         f"mask value {VOID} lies apart from the classes {found.classes} ({share}): it looks "
-        f"like void (Cityscapes, VOC, mmseg) and trains as class {n + 1}; if it marks "
-        f"unlabelled pixels, {ignore}; {as_class} (or name every class, {VOID} too, in "
+        f"like void (Cityscapes, VOC, mmseg) and trains as one more class (index {n}); if it "
+        f"marks unlabelled pixels, {ignore}; {as_class} (or name every class, {VOID} too, in "
         "data.class_names)"
     )
 

@@ -294,6 +294,10 @@ def mask_weight_map(
     return weights, background
 
 
+#: a class mask holds at most this many distinct values (:func:`mask_classes`)
+MASK_VALUES = 32
+
+
 def mask_classes(
     masks: Mapping[str | os.PathLike, np.ndarray],
     *,
@@ -306,6 +310,13 @@ def mask_classes(
     ``ignore_value``) and a name per class (``class_names``; None: the values as text).
     UnetlabError for a mask holding a value that is neither, or names not one per value."""
     found = {name: {int(v) for v in np.unique(mask)} for name, mask in masks.items()}
+    for name, held in found.items():
+        if label_values is None and len(held) > MASK_VALUES:
+            raise UnetlabError(
+                f"{name} holds {len(held)} distinct values: it looks like an image or a mask "
+                "of object ids, not a class mask: give the class masks (one value per class), "
+                "or --label-values with the classes' values"
+            )
     values = list(label_values or sorted(set().union(*found.values()) - {ignore_value}))
     for name, held in found.items():
         if unknown := sorted(held - {*values, ignore_value}):

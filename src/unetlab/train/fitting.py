@@ -85,6 +85,8 @@ def fit(
             "no data folder: set data.root in the config (cfg.data.root = 'path/to/data'; "
             "unetlab train: --data DIR)"
         )
+    # read from the current folder, as the CLI's --data; config.yaml records where it was
+    cfg.data.root = str(Path(cfg.data.root).expanduser().resolve())
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device))
     with group.joined(device), contextlib.ExitStack() as held:
