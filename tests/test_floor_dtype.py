@@ -16,7 +16,6 @@ from unetlab.data.normalize import (
     normalization_formula,
     with_floor_dtype,
 )
-from unetlab.data.stored import stored_dtype
 from unetlab.inference.predict import floor_run, model_stats, stack_stats
 
 SPEC16 = {"mode": "percentile", "low": 1.0, "high": 99.8, "floor": [12997.0], "dtype": "uint16"}
@@ -62,19 +61,6 @@ def test_the_training_dtype_is_recorded_beside_the_floor_only():
     assert "for uint16 images" in normalization_formula(SPEC16)
     with pytest.raises(ValueError, match="normalization dtype must name a numpy dtype"):
         image_stats(_scene(), {**SPEC16, "dtype": "bits"})
-
-
-@pytest.mark.parametrize(
-    ("suffix", "dtype"),
-    [(".png", np.uint8), (".png", np.uint16), (".tif", np.uint16), (".tif", np.float32)],
-)
-def test_stored_dtype_is_the_dtype_read_stack_gives(tmp_path, suffix, dtype):
-    from unetlab.data.io import read_image
-
-    path = tmp_path / f"a{suffix}"
-    array = _scene(200 if dtype == np.uint16 else 1, dtype)
-    (write_png if suffix == ".png" else write_tiff)(path, array)
-    assert stored_dtype(path) == read_image(path).dtype.name == np.dtype(dtype).name
 
 
 class _Model(torch.nn.Module):
@@ -133,6 +119,21 @@ def test_the_floor_is_said_once_a_run_not_once_a_process(caplog, tmp_path):
 
 def test_an_empty_stack_has_no_stats():
     assert stack_stats(_Model(), []) == []
+
+
+def test_the_floor_is_recorded_in_the_dtype_the_training_images_were_read_as(tmp_path):
+    """The dtype comes from the samples as read (a 16-bit PNG: uint16), beside the floor
+    derived from the same samples."""
+    from unetlab.config import load_config
+    from unetlab.train.setup import prepare_data
+
+    for i in range(2):
+        write_png(tmp_path / "images" / f"{i}.png", _scene(200, np.uint16))
+        write_png(tmp_path / "masks" / f"{i}.png", np.tile([0, 1], (40, 20)).astype(np.uint8))
+    cfg = load_config(None, [f"data.root={tmp_path}", "data.val_fraction=0.5"])
+    data = prepare_data(cfg)
+    assert {s.dtype for s in data.train} == {"uint16"}
+    assert data.normalization["dtype"] == "uint16" and "floor" in data.normalization
 
 
 def test_a_trained_checkpoint_records_its_images_dtype_beside_the_floor(tmp_path):

@@ -71,7 +71,8 @@ class Sample:
     ``image`` (C, H, W) float32, normalised; ``mask`` (H, W) int64 class indices with
     ``IGNORE_INDEX`` (-1) for ignored pixels; ``weight`` (H, W) float32 per-pixel loss weights
     (the paper's weight map) or None; ``contrast``: the per-channel std (or percentile
-    range) the image was divided by, before any floor (None: not recorded).
+    range) the image was divided by, before any floor, and ``dtype`` the dtype it was read
+    as (the units of that contrast; None: not recorded).
     """
 
     name: str
@@ -79,12 +80,14 @@ class Sample:
     mask: np.ndarray
     weight: np.ndarray | None = None
     contrast: np.ndarray | None = None
+    dtype: str | None = None
 
 
 def _sample(name: str, image: np.ndarray, normalization: dict, mask, weight) -> Sample:
-    """A :class:`Sample` of a raw (H, W[, C]) image, normalised, with its contrast."""
+    """A :class:`Sample` of a raw (H, W[, C]) image, normalised, with its contrast and dtype."""
     mean, std = image_stats(image, normalization)
-    return Sample(name, apply_stats(image, mean, std), mask, weight, contrast=std)
+    normalised = apply_stats(image, mean, std)
+    return Sample(name, normalised, mask, weight, contrast=std, dtype=image.dtype.name)
 
 
 # --- splitting ---------------------------------------------------------------------------------

@@ -17,8 +17,6 @@ from torch.utils.data import DataLoader, Sampler
 from unetlab.checkpoint import save_model
 from unetlab.config import Config, save_config
 from unetlab.data.datasets import TileDataset
-from unetlab.data.normalize import with_floor_dtype
-from unetlab.data.stored import stored_dtype
 from unetlab.distributed import Group
 from unetlab.errors import UnetlabError
 from unetlab.losses import build_loss
@@ -141,18 +139,8 @@ def started(
     training images' units), the net built for it and its (input, output) tile sizes, as a
     run starts them (``unetlab train --check`` shows them)."""
     data = prepare_data(cfg, split)
-    data.normalization = floor_units(data)
     model = build_model(cfg, data)
     return data, model, tile_sizes(model, cfg.data.tile_size, data.train)
-
-
-def floor_units(data: Data) -> dict:
-    """The data's normalisation with the dtype of its training images recorded beside its
-    ``floor`` (the floor's units: :func:`unetlab.data.normalize.floor_for`)."""
-    if "floor" not in data.normalization:
-        return data.normalization
-    files = dict.fromkeys(pair.image for pair in data.pairs[0])
-    return with_floor_dtype(data.normalization, {stored_dtype(path) for path in files})
 
 
 def _assemble(

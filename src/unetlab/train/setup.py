@@ -20,7 +20,7 @@ from unetlab.data.datasets import (
 )
 from unetlab.data.instances import CLASS_NAMES, object_areas, object_statistics
 from unetlab.data.labels import instances
-from unetlab.data.normalize import contrast_floor
+from unetlab.data.normalize import contrast_floor, with_floor_dtype
 from unetlab.data.pairs import Pair, problems_error
 from unetlab.data.weightmap import background_class, background_problem
 from unetlab.errors import UnetlabError
@@ -81,7 +81,8 @@ def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None
     else:
         data = _class_data(d, cfg, train_pairs, pairs, scan, normalization, weight_map)
     data.pairs = (list(train_pairs), list(val_pairs))
-    data.normalization = with_contrast_floor(normalization, data.train)
+    floored = with_contrast_floor(normalization, data.train)
+    data.normalization = with_floor_dtype(floored, {s.dtype for s in data.train if s.dtype})
     return data
 
 
