@@ -171,7 +171,9 @@ def floor_for(spec: dict, dtype) -> np.ndarray | None:
     return floor
 
 
-def _floored(std: np.ndarray, spec: dict, dtype) -> np.ndarray:
+def floored(std: np.ndarray, spec: dict, dtype) -> np.ndarray:
+    """``std`` (or percentile range) of an image of ``dtype`` raised to the floor of ``spec``
+    that applies to it (:func:`floor_for`)."""
     floor = floor_for(spec, dtype)
     return std if floor is None else np.maximum(std, np.broadcast_to(floor, std.shape))
 
@@ -236,7 +238,7 @@ def image_stats(
     """Per-channel (mean, std) as float64 arrays of length C such that x' = (x - mean) / std
     (:func:`raw_stats`, the std floored as :func:`floor_for` says for the image's dtype)."""
     mean, std = raw_stats(image, spec, chunk_rows=chunk_rows)
-    return mean, _floored(std, spec, image.dtype)
+    return mean, floored(std, spec, image.dtype)
 
 
 def raw_stats(

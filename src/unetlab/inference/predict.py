@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from unetlab.data.checks import nonfinite_count
-from unetlab.data.normalize import contrast_note, floor_for, raw_stats
+from unetlab.data.normalize import contrast_note, floored, raw_stats
 from unetlab.errors import UnetlabError
 from unetlab.inference.offset import label_offset, shift_probabilities
 from unetlab.inference.sizing import choose_tiling, memory_budget
@@ -483,8 +483,7 @@ def model_stats(
         dim.append(f"{name}: {note[1]}")
     elif note is not None:
         log.warning("%s: %s", name, note[1])
-    floor = floor_for(spec, image.dtype)
-    return mean, contrast if floor is None else np.maximum(contrast, floor)
+    return mean, floored(contrast, spec, image.dtype)
 
 
 def predict_fitted(
