@@ -94,58 +94,16 @@ class Report:
         figures (or one line on why they are left out, naming ``objects_option`` as the way
         to compute them: the CLI names its flag), the worst images."""
         s = self.summary
-        width = max(8, *(len(n) for n in self.class_names))
-        lines = [f"{'class':<{width}}  {'IoU':>7}  {'Dice':>7}  {'pixels':>10}"]
-        for i, name in enumerate(self.class_names):
-            lines.append(
-                f"{name:<{width}}  {_f(s['iou'][i]):>7}  {_f(s['dice'][i]):>7}  "
-                f"{s['pixels'][i]:>10}"
-            )
-        ignored = s.get("ignored_pixels", 0)
-        which = "labelled pixels" if ignored else "all pixels"
-        lines += [
-            "",
-            f"images             {s['num_images']}",
-            *([_pixels_line(s["labelled_pixels"], ignored)] if ignored else []),
-            f"mIoU               {_f(s['miou'])}   ({which}, pooled over images; mean of "
-            f"per-image mIoU {_f(s['mean_image_miou'])})",
-            f"mean Dice          {_f(s['mdice'])}   ({which}, pooled over images)",
-            f"pixel accuracy     {_f(s['pixel_accuracy'])}   ({which}, pooled over images)",
-            f"wrong pixels       {_f(s['pixel_error'])}   (fraction of {which} whose class "
-            "is wrong, pooled over images; JSON pixel_error; not the paper's pixel error)",
-            *_challenge_line(s, self.class_names, self.boundary_class),
-            *(
-                _object_lines(s)
-                if "rand_error" in s
-                else [_left_out(len(self.class_names), objects_option)]
-            ),
-        ]
+        lines = _class_lines(s, self.class_names)
+        lines += _pixel_lines(s)
+        lines += _challenge_line(s, self.class_names, self.boundary_class)
+        lines += (
+            _object_lines(s)
+            if "rand_error" in s
+            else [_left_out(len(self.class_names), objects_option)]
+        )
         if self.threshold is not None:
-            t = self.threshold
-            if t.get("seed_threshold") is not None:
-                lines.append(
-                    f"best threshold     (cells split by a seeded watershed, seeds where the "
-                    f"cell probability > {t['seed_threshold']})"
-                )
-            lines.append(
-                f"best threshold     Rand error {_f(t['rand_error'])} at {t['rand_threshold']} "
-                f"(pair counts summed over images), V_Info {_f(t['information_score'])} at "
-                f"{t['information_threshold']} (mean over images), wrong pixels "
-                f"{_f(t['pixel_error'])} at {t['pixel_threshold']} (mean over images)"
-            )
-            if plain := t.get("without_seeds"):
-                better = "better" if t["rand_error"] <= plain["rand_error"] else "worse"
-                lines.append(
-                    f"                   without the watershed: Rand error "
-                    f"{_f(plain['rand_error'])} at {plain['rand_threshold']} (the watershed "
-                    f"does {better})"
-                )
-            lines.append(
-                f"                   pixel error {_f(t['challenge_pixel_error'])} at "
-                f"{t['challenge_pixel_threshold']}   (1 - max F-score of the cell pixels, counts "
-                "summed over images: the leaderboard's and the U-Net paper's pixel error)"
-            )
-            lines += _edge_note(t)
+            lines += _threshold_lines(self.threshold)
         if self.counting and "rand_error" in s:
             lines += count_table(self.images)
         worst, by = self.worst(), self.worst_by
@@ -292,6 +250,63 @@ def _pooled_over(ignored: int) -> str:
         f"labelled pixels pooled over images (one confusion matrix; {ignored} ignored pixels "
         "count nowhere)"
     )
+
+
+def _class_lines(s: dict, class_names: Sequence[str]) -> list[str]:
+    """The per-class table: IoU, Dice and pixel count of each class."""
+    width = max(8, *(len(n) for n in class_names))
+    lines = [f"{'class':<{width}}  {'IoU':>7}  {'Dice':>7}  {'pixels':>10}"]
+    for i, name in enumerate(class_names):
+        lines.append(
+            f"{name:<{width}}  {_f(s['iou'][i]):>7}  {_f(s['dice'][i]):>7}  {s['pixels'][i]:>10}"
+        )
+    return lines
+
+
+def _pixel_lines(s: dict) -> list[str]:
+    """The pooled pixel figures, saying whether they count all pixels or the labelled ones."""
+    ignored = s.get("ignored_pixels", 0)
+    which = "labelled pixels" if ignored else "all pixels"
+    return [
+        "",
+        f"images             {s['num_images']}",
+        *([_pixels_line(s["labelled_pixels"], ignored)] if ignored else []),
+        f"mIoU               {_f(s['miou'])}   ({which}, pooled over images; mean of "
+        f"per-image mIoU {_f(s['mean_image_miou'])})",
+        f"mean Dice          {_f(s['mdice'])}   ({which}, pooled over images)",
+        f"pixel accuracy     {_f(s['pixel_accuracy'])}   ({which}, pooled over images)",
+        f"wrong pixels       {_f(s['pixel_error'])}   (fraction of {which} whose class "
+        "is wrong, pooled over images; JSON pixel_error; not the paper's pixel error)",
+    ]
+
+
+def _threshold_lines(t: dict) -> list[str]:
+    """The challenge's best-threshold figures (``--best-threshold``)."""
+    lines = []
+    if t.get("seed_threshold") is not None:
+        lines.append(
+            f"best threshold     (cells split by a seeded watershed, seeds where the "
+            f"cell probability > {t['seed_threshold']})"
+        )
+    lines.append(
+        f"best threshold     Rand error {_f(t['rand_error'])} at {t['rand_threshold']} "
+        f"(pair counts summed over images), V_Info {_f(t['information_score'])} at "
+        f"{t['information_threshold']} (mean over images), wrong pixels "
+        f"{_f(t['pixel_error'])} at {t['pixel_threshold']} (mean over images)"
+    )
+    if plain := t.get("without_seeds"):
+        better = "better" if t["rand_error"] <= plain["rand_error"] else "worse"
+        lines.append(
+            f"                   without the watershed: Rand error "
+            f"{_f(plain['rand_error'])} at {plain['rand_threshold']} (the watershed "
+            f"does {better})"
+        )
+    lines.append(
+        f"                   pixel error {_f(t['challenge_pixel_error'])} at "
+        f"{t['challenge_pixel_threshold']}   (1 - max F-score of the cell pixels, counts "
+        "summed over images: the leaderboard's and the U-Net paper's pixel error)"
+    )
+    return lines + _edge_note(t)
 
 
 def _pixels_line(labelled: int, ignored: int) -> str:
