@@ -459,3 +459,60 @@ def test_predict_folder_counts_a_streamed_images_objects(tmp_path, monkeypatch, 
     assert done.objects == {images / "a.tif": [rows.count(p) for p in range(pages)]}
     assert done.objects[images / "a.tif"][0] > 1
     assert pages == 1 or done.objects[images / "a.tif"][-1] == 0
+
+
+class BrightNet(UNet):
+    """Two classes, the argmax a fixed function of the image: class 0 where it is bright
+    (the discs of :func:`nuclei_image`), class 1 elsewhere."""
+
+    def forward(self, x):
+        b = self.border
+        v = x[:, :1, b : x.shape[2] - b, b : x.shape[3] - b]
+        return torch.cat([v - 0.6, 0.6 - v], dim=1)
+
+
+@pytest.mark.parametrize(
+    ("classes", "values"),
+    [(["cell", "background"], [0, 255]), (["x", "y"], [255, 0]), (["cell", "membrane"], None)],
+)
+def test_a_semantic_models_objects_leave_out_its_background_not_class_0(classes, values):
+    """The class named background or membrane, else that of mask value 0, is no object, as in
+    training and evaluate: here class 1, so the objects are the bright class-0 discs (were
+    the dark surround: class 0 was taken as the background whatever the names)."""
+    net = BrightNet(in_channels=1, num_classes=2, depth=2, base_channels=4, padding="valid")
+    net.classes, net.label_values = classes, values
+    options = ObjectOptions.for_model(net.eval(), min_area=3)
+    assert options.background == 1
+    image = nuclei_image(48, 56)
+    ids, _ = predict_objects(net, image, min_area=3)
+    probabilities = unetlab.predict_image(net, image)
+    cell = probabilities[0] > probabilities[1]  # class 0: the discs
+    assert (ids > 0)[cell].mean() > 0.95 and cell[ids > 0].mean() > 0.95  # holes filled
+    assert ids.max() >= 3
+    net.classes, net.label_values = ["membrane", "cell"], [0, 255]
+    assert ObjectOptions.for_model(net).background == 0
+
+
+def test_object_options_refuse_a_background_that_is_none_of_the_classes():
+    from unetlab.inference.objects import objects_from_probabilities
+
+    with pytest.raises(unetlab.UnetlabError, match="background class 2 is none of this"):
+        objects_from_probabilities(np.full((2, 4, 4), 0.5), ObjectOptions(background=2))
+    with pytest.raises(unetlab.UnetlabError, match="0 for an instance model"):
+        ObjectOptions(mode="instances", background=1)
+
+
+def test_cli_predict_instances_takes_the_named_background(tmp_path):
+    """``predict --instances`` with a checkpoint whose background is class 1 (cell,
+    background; mask values 255, 0): the record says the objects left class 1 out."""
+    import json
+
+    net = UNet(in_channels=1, num_classes=2, depth=2, base_channels=4, padding="same")
+    net.classes, net.label_values = ["cell", "background"], [255, 0]
+    save_model(tmp_path / "m.pt", net)
+    write_png(tmp_path / "in" / "a.png", nuclei_image(32, 32))
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    assert main([*argv, "--output", str(tmp_path / "out"), "--instances", "--min-area", "1"]) == 0
+    records = json.loads((tmp_path / "out" / "predict.json").read_text())["records"]
+    (record,) = records.values()
+    assert record["outputs"]["objects"]["background"] == 1

@@ -4,7 +4,7 @@
   An instance model (background / boundary / interior, ``unetlab.data.instances``) gives
   seeds where the interior is likely; a seeded watershed (scikit-image) grows them over the
   foreground (boundary + interior), so touching objects stay apart. A semantic model gives the
-  4-connected regions of each class but 0. Both then fill holes and drop objects smaller
+  4-connected regions of each class but the background (the class named background or membrane, else that of mask value 0). Both then fill holes and drop objects smaller
   than ``min_area``. ``distance_split`` then splits each object at the maxima of its distance
   transform (:func:`split_by_distance`, Fiji's Binary > Watershed): touching nuclei whose seam
   the net painted interior. ``split_interior`` weighs an instance model's distance by its
@@ -29,6 +29,7 @@ import numpy as np
 from scipy import ndimage
 
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
+from unetlab.data.weightmap import background_class
 from unetlab.errors import UnetlabError
 from unetlab.inference.measure import object_table
 from unetlab.inference.predict import labels_from_probabilities, predict_image
@@ -79,14 +80,18 @@ class ObjectOptions:
     """How probabilities become objects.
 
     ``mode``: ``"instances"`` for a background / boundary / interior model, ``"semantic"``
-    for any other (objects = connected regions of each class but 0). ``min_area``: objects
+    for any other (objects = connected regions of each class but ``background``).
+    ``background``: the class that is no object in semantic mode (and whose probability the
+    watershed seeds' cells are 1 minus): :meth:`for_model` gives the model's, by the rule of
+    training and evaluation (:func:`unetlab.data.weightmap.background_class`: the class
+    named background or membrane, else that of mask value 0, else 0). ``min_area``: objects
     smaller than this many px are dropped after they are grown (their pixels become
     background). ``min_seed_area``: interior regions smaller than this are noise, no seed
     (an instance model; kept apart from ``min_area`` so that raising it drops small
     objects instead of handing their pixels to a neighbour). ``seed_threshold``: interior
     probability that makes a seed. ``foreground_threshold``: 1 - P(background) above which a
     pixel belongs to an object. ``fill_holes``: background enclosed by one object joins it.
-    ``watershed_seeds``: for a two-class boundary model (class 0 the membrane, as on ISBI
+    ``watershed_seeds``: for a two-class boundary model (membrane and cell, as on ISBI
     EM), split the cells a membrane gap merges: seeds where the cell probability is above
     this, grown over the pixels above ``foreground_threshold``
     (:func:`unetlab.data.labels.seeded_cells`); None: connected regions. ``distance_split``:
@@ -99,6 +104,7 @@ class ObjectOptions:
     """
 
     mode: str = "semantic"
+    background: int = 0
     min_area: int = MIN_AREA_FALLBACK
     min_seed_area: int = max(1, int(SEED_AREA_FRACTION * MIN_AREA_FALLBACK))
     seed_threshold: float = 0.5
@@ -111,6 +117,10 @@ class ObjectOptions:
     def __post_init__(self):
         if self.mode not in ("instances", "semantic"):
             raise UnetlabError(f"mode must be 'instances' or 'semantic', not {self.mode!r}")
+        if self.background < 0 or (self.mode == "instances" and self.background != 0):
+            raise UnetlabError(
+                f"background is a class index (0 for an instance model), not {self.background}"
+            )
         if self.watershed_seeds is not None and self.mode == "instances":
             raise UnetlabError(
                 "an instance model grows objects from its own interior seeds: drop "
@@ -136,6 +146,7 @@ class ObjectOptions:
         check_object_values(names, **overrides)
         record = getattr(model, "objects", None) or {}
         mode = "instances" if record.get("target") == "instances" else "semantic"
+        background = 0 if mode == "instances" else model_background(model)
         if overrides.get("seed_threshold") is not None and mode != "instances":
             name = dict(seed_threshold="seed_threshold", watershed_seeds="watershed_seeds")
             name |= names or {}
@@ -153,7 +164,13 @@ class ObjectOptions:
         area = default_min_area(record)
         seed = max(1, int(SEED_AREA_FRACTION * area))
         split = mode == "instances"
-        options = cls(mode=mode, min_area=area, min_seed_area=seed, distance_split=split)
+        options = cls(
+            mode=mode,
+            background=background,
+            min_area=area,
+            min_seed_area=seed,
+            distance_split=split,
+        )
         options = replace(options, **{k: v for k, v in overrides.items() if v is not None})
         classes = getattr(model, "num_classes", 2)
         if options.watershed_seeds is not None and mode == "semantic" and classes != 2:
@@ -165,6 +182,15 @@ class ObjectOptions:
         95th-percentile object area, at least 32."""
         p95 = (record or {}).get("area_p95") or 0.0
         return max(32, int(math.ceil(2 * math.sqrt(p95))), 4 * int(math.sqrt(self.min_area)))
+
+
+def model_background(model) -> int:
+    """The background class of a semantic ``model``: the class named background or
+    membrane, else that of mask value 0, else 0 (:func:`unetlab.data.weightmap.background_class`
+    of its ``classes`` and ``label_values``), as training's border weights and ``evaluate``
+    take it; ISBI trained with ``label_values [255, 0]`` (membrane, cell): 1."""
+    names = getattr(model, "classes", None)
+    return background_class(getattr(model, "label_values", None), names)
 
 
 def default_min_area(record: dict | None) -> int:
@@ -180,7 +206,7 @@ def objects_from_probabilities(
     """(K, H, W) class probabilities -> (H, W) int32 object ids 1..n, 0 = background.
 
     ``instances`` mode needs K = 3 (background, boundary, interior). ``semantic`` mode takes
-    the argmax (``p >= 0.5`` for K = 1) and labels each class but 0. Ids are numbered in the
+    the argmax (``p >= 0.5`` for K = 1) and labels each class but ``options.background``. Ids are numbered in the
     raster order of their seeds (semantic: of their regions), never modifying the input.
     """
     probabilities = np.asarray(probabilities)
@@ -196,16 +222,29 @@ def objects_from_probabilities(
     elif options.watershed_seeds is not None:
         if probabilities.shape[0] != 2:
             raise UnetlabError(_TWO_CLASSES.format(probabilities.shape[0]))
-        cell = 1.0 - probabilities[0]
+        cell = 1.0 - probabilities[_background(probabilities, options)]
         ids = seeded_cells(cell, options.foreground_threshold, options.watershed_seeds)
     else:
-        ids = instances(labels_from_probabilities(probabilities), boundary_class=0)
+        labels = labels_from_probabilities(probabilities)
+        ids = instances(labels, boundary_class=_background(probabilities, options))
     if options.fill_holes:
         ids = fill_object_holes(ids)
     if options.distance_split:
         weigh = options.mode == "instances" and options.split_interior
         ids = split_by_distance(ids, interior=probabilities[2] if weigh else None)
     return remove_small(ids, options.min_area)
+
+
+def _background(probabilities: np.ndarray, options: ObjectOptions) -> int:
+    """``options.background``, checked against the K classes of ``probabilities`` (K = 1:
+    two classes at p = 0.5)."""
+    classes = max(probabilities.shape[0], 2)
+    if options.background >= classes:
+        raise UnetlabError(
+            f"background class {options.background} is none of this model's {classes} "
+            "classes: ObjectOptions.for_model(model) gives its own"
+        )
+    return options.background
 
 
 def _watershed(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
