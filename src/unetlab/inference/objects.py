@@ -4,8 +4,9 @@
   An instance model (background / boundary / interior, ``unetlab.data.instances``) gives
   seeds where the interior is likely; a seeded watershed (scikit-image) grows them over the
   foreground (boundary + interior), so touching objects stay apart. A semantic model gives the
-  4-connected regions of each class but the background (the class named background or membrane, else that of mask value 0). Both then fill holes and drop objects smaller
-  than ``min_area``. ``distance_split`` then splits each object at the maxima of its distance
+  4-connected regions of each class but the background (the class named background or
+  membrane, else that of mask value 0). Both then fill holes and drop objects smaller than
+  ``min_area``. ``distance_split`` then splits each object at the maxima of its distance
   transform (:func:`split_by_distance`, Fiji's Binary > Watershed): touching nuclei whose seam
   the net painted interior. ``split_interior`` weighs an instance model's distance by its
   interior probability, which dips between touching nuclei without a neck.
@@ -206,8 +207,9 @@ def objects_from_probabilities(
     """(K, H, W) class probabilities -> (H, W) int32 object ids 1..n, 0 = background.
 
     ``instances`` mode needs K = 3 (background, boundary, interior). ``semantic`` mode takes
-    the argmax (``p >= 0.5`` for K = 1) and labels each class but ``options.background``. Ids are numbered in the
-    raster order of their seeds (semantic: of their regions), never modifying the input.
+    the argmax (``p >= 0.5`` for K = 1) and labels each class but ``options.background``.
+    Ids are numbered in the raster order of their seeds (semantic: of their regions), never
+    modifying the input.
     """
     probabilities = np.asarray(probabilities)
     if probabilities.ndim != 3:
