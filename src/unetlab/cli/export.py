@@ -17,7 +17,8 @@ def add_parser(sub) -> None:
         "but only sizes the net takes: multiples of its size step, e.g. 8, for same-padding "
         "nets (pad, then crop), its smallest size plus multiples for valid-padding ones; the "
         "printed line and the file's metadata say the rule, and the metadata the normalisation "
-        "formula, the classes and their colours), TorchScript (normalised image in, class probabilities out) "
+        "formula, the classes and their colours), TorchScript (normalised image in, class "
+        "probabilities out) "
         "and/or a bioimage.io model package (a folder, or a .zip), then run the export and "
         "PyTorch on random inputs (two sizes, one not square) and report the largest difference.",
     )
@@ -47,7 +48,12 @@ def add_parser(sub) -> None:
         action="store_true",
         help="replace --onnx/--torchscript files that unetlab did not write",
     )
-    b = p.add_argument_group("bioimage.io package")
+    _add_package_args(p.add_argument_group("bioimage.io package"))
+    p.set_defaults(run=run)
+
+
+def _add_package_args(b) -> None:
+    """The options of ``--bioimageio`` only."""
     b.add_argument(
         "--sample",
         metavar="IMAGE",
@@ -70,12 +76,10 @@ def add_parser(sub) -> None:
         default="torchscript,onnx,pytorch_state_dict",
         help="weight formats, comma-separated (default: all three)",
     )
-    p.set_defaults(run=run)
 
 
 def run(args) -> int:
     from unetlab.checkpoint import load_model
-    from unetlab.inference.offset import describe_offset, label_offset
 
     _check_args(args)
     package = _package_args(args) if args.bioimageio else None
@@ -83,26 +87,9 @@ def run(args) -> int:
     model = load_model(args.checkpoint)
     _check_model(model, args)
     check = not args.no_check
-    if any(offset := label_offset(model)) and args.onnx:
-        print(
-            f"note: the ONNX file's logits are not moved by the checkpoint's label offset "
-            f"({describe_offset(offset)}; train.label_offset; its metadata says how: "
-            "label_offset_formula); the TorchScript and bioimage.io outputs, unetlab predict "
-            "and evaluate move them"
-        )
     if args.onnx:
-        from unetlab.inference.export import export_onnx
-
-        report = export_onnx(
-            model,
-            args.onnx,
-            input_size=args.input_size,
-            dynamic=not args.static,
-            opset=args.opset,
-            check=check,
-            pixel_size=args.pixel_size,
-        )
-        print(report.describe())
+        _offset_note(model)
+        _write_onnx(model, args, check)
     if args.torchscript:
         from unetlab.inference.export import export_torchscript
 
@@ -115,19 +102,51 @@ def run(args) -> int:
         )
         print(report.describe())
     if package is not None:
-        from unetlab.inference.bioimageio import export_bioimageio
-
-        info, formats = package
-        written = export_bioimageio(
-            model,
-            args.bioimageio,
-            info=info,
-            sample=args.sample,
-            weight_formats=formats,
-            opset=args.opset,
-        )
-        print(f"wrote bioimage.io package {written}")
+        _write_package(model, args, package)
     return 0
+
+
+def _offset_note(model) -> None:
+    """Say that the ONNX logits do not carry the checkpoint's label offset, if it has one."""
+    from unetlab.inference.offset import describe_offset, label_offset
+
+    if any(offset := label_offset(model)):
+        print(
+            f"note: the ONNX file's logits are not moved by the checkpoint's label offset "
+            f"({describe_offset(offset)}; train.label_offset; its metadata says how: "
+            "label_offset_formula); the TorchScript and bioimage.io outputs, unetlab predict "
+            "and evaluate move them"
+        )
+
+
+def _write_onnx(model, args, check: bool) -> None:
+    from unetlab.inference.export import export_onnx
+
+    report = export_onnx(
+        model,
+        args.onnx,
+        input_size=args.input_size,
+        dynamic=not args.static,
+        opset=args.opset,
+        check=check,
+        pixel_size=args.pixel_size,
+    )
+    print(report.describe())
+
+
+def _write_package(model, args, package) -> None:
+    from unetlab.inference.bioimageio import export_bioimageio
+
+    info, formats = package
+    written = export_bioimageio(
+        model,
+        args.bioimageio,
+        info=info,
+        sample=args.sample,
+        weight_formats=formats,
+        opset=args.opset,
+    )
+    print(f"wrote bioimage.io package {written}")
 
 
 def _check_args(args) -> None:
