@@ -116,8 +116,8 @@ def test_a_folder_another_process_made_first_is_never_removed(tmp_path, data, mo
 
     def another_process_first(run_dir, root):
         real(run_dir, root)
-        if not run.exists():  # made between this call's look and its own mkdir
-            run.mkdir()
+        if not run.exists():  # made between this call's look and its own mkdir, as train does
+            prepare_run_dir(run, resume=False, overwrite=False)
             (run / "theirs.txt").write_text("the other run's")
 
     monkeypatch.setattr(rundir, "check_run_dir", another_process_first)
@@ -207,3 +207,40 @@ def test_a_setting_that_does_not_fit_the_data_leaves_no_run_folder(data, tmp_pat
     assert _train(data, run, "--no-plan", "--set", "data.tile_size=256") == 2
     assert "use data.tile_size=32" in _error_line(capsys)
     assert not run.exists()
+
+
+@pytest.mark.parametrize("resume", [False, True])
+def test_a_folder_of_other_things_is_refused_and_left_alone(tmp_path, data, capsys, resume):
+    """A review (s30): --run-dir of a folder holding unrelated files was taken, and the run's
+    files were put among them."""
+    folder = tmp_path / "photos"
+    (folder / "2025").mkdir(parents=True)
+    (folder / "a.jpg").write_text("mine")
+    before = sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*"))
+    args = ("--resume",) if resume else ("--epochs", "1")
+    assert _train(data, folder, *args) == 2
+    line = _error_line(capsys)
+    if not resume:  # --resume says first that there is no run to resume
+        assert f"{folder} is not empty (2025, a.jpg) and holds no unetlab run" in line
+        assert "a new or empty folder (or, to continue a run, its run folder with --resume)" in line
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == before
+    for overwrite in (False, True):
+        with pytest.raises(OutputError, match="holds no unetlab run"):
+            prepare_run_dir(folder, resume=False, overwrite=overwrite)
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == before
+
+
+def test_an_empty_folder_or_one_with_only_our_lock_or_system_files_is_a_new_run(tmp_path):
+    for extra in ([], [".unetlab.lock"], [".DS_Store", "Thumbs.db"]):
+        folder = tmp_path / f"run{len(extra)}"
+        folder.mkdir()
+        for name in extra:
+            (folder / name).write_text("")
+        prepare_run_dir(folder, resume=False, overwrite=False)
+        assert (folder / "checkpoints").is_dir()
+        (folder / "notes.txt").write_text("beside the run")  # a run folder now: re-used
+        prepare_run_dir(folder, resume=False, overwrite=False)
+    with pytest.raises(OutputError, match=r"not empty \(a, b, c, ... \(4 entries\)\)"):
+        for name in "abcd":
+            (tmp_path / "many" / name).mkdir(parents=True)
+        prepare_run_dir(tmp_path / "many", resume=False, overwrite=False)

@@ -16,6 +16,9 @@ from unetlab.data.datasets import data_folders
 from unetlab.data.split_record import SPLIT_FILE, read_split, split_record, write_split
 from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
 from unetlab.outputs import (
+    LOCK,
+    MANIFEST,
+    SYSTEM_FILES,
     FolderLock,
     record,
     refuse_inside,
@@ -80,18 +83,12 @@ def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool
     else's and is refused whatever the flags. A run made before run folders had manifests
     counts as unetlab's when it holds ``checkpoints/last.pt`` or ``best.pt``. A run that
     stopped before its first checkpoint (bad data found while loading) is simply started
-    again."""
+    again. A folder that holds other things and no run is refused (:func:`refuse_others`)."""
     run_dir = Path(run_dir)
     if resume and overwrite:
         raise UnetlabError("choose one of resume and overwrite")
+    refuse_others(run_dir)
     existing = [name for name in RUN_FILES if (run_dir / name).exists()]
-    ours = _own_run_files(run_dir)
-    if foreign := [name for name in existing if name not in ours]:
-        others = f" (nor were {', '.join(foreign[1:])})" if len(foreign) > 1 else ""
-        raise OutputError(
-            f"{run_dir / foreign[0]} exists and was not written by unetlab{others}: choose "
-            "another --run-dir (unetlab never replaces files it did not write)"
-        )
     if resume and not (run_dir / "checkpoints" / "last.pt").is_file():
         raise OutputError(
             f"{run_dir}: no checkpoints/last.pt to resume from; start the run again with "
@@ -127,6 +124,35 @@ def _own_run_files(run_dir: Path) -> set[str]:
     return listed
 
 
+def refuse_others(run_dir: str | os.PathLike) -> None:
+    """Refuse a ``run_dir`` with run files (config.yaml, ...) that unetlab did not write, or
+    one that is not empty and holds no unetlab run (no run file that unetlab wrote, see
+    :func:`_own_run_files`): a run's files would be put among files that have nothing to do
+    with it. The folder's manifest, lock and the files file managers drop (.DS_Store, ...)
+    do not count."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        return
+    ours = _own_run_files(run_dir)
+    existing = [name for name in RUN_FILES if (run_dir / name).exists()]
+    if foreign := [name for name in existing if name not in ours]:
+        others = f" (nor were {', '.join(foreign[1:])})" if len(foreign) > 1 else ""
+        raise OutputError(
+            f"{run_dir / foreign[0]} exists and was not written by unetlab{others}: choose "
+            "another --run-dir (unetlab never replaces files it did not write)"
+        )
+    if ours:
+        return
+    ignored = {MANIFEST, LOCK, *SYSTEM_FILES}
+    if not (held := sorted(p.name for p in run_dir.iterdir() if p.name not in ignored)):
+        return
+    shown = ", ".join(held[:3]) + (f", ... ({len(held)} entries)" if len(held) > 3 else "")
+    raise OutputError(
+        f"{run_dir} is not empty ({shown}) and holds no unetlab run: give --run-dir a new or "
+        "empty folder (or, to continue a run, its run folder with --resume)"
+    )
+
+
 def _offset_record(path: Path) -> bool:
     """Whether ``path`` holds a label offset as :func:`fit_label_offset` writes it."""
     try:
@@ -152,13 +178,15 @@ def _remove_run(run_dir: Path, names: list[str]) -> None:
 
 def check_run_dir(run_dir: str | os.PathLike, data_root: str | os.PathLike | None) -> None:
     """Refuse a ``run_dir`` that is a file, or that is (or lies in) a folder the data set of
-    ``data_root`` reads images or masks from (the run's files would be read as data)."""
+    ``data_root`` reads images or masks from (the run's files would be read as data), or a
+    folder of other things that holds no run (:func:`refuse_others`)."""
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise OutputError(f"{run_dir} is a file, not a folder: give --run-dir a folder")
     if data_root is not None:
         refuse_holding(run_dir, data_root)
         refuse_inside([run_dir], data_folders(data_root), command="train")
+    refuse_others(run_dir)
 
 
 def refuse_holding(run_dir: Path, data_root: str | os.PathLike) -> None:
