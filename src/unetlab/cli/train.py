@@ -38,7 +38,9 @@ code, the machine and the resolved device, precision and net; summary.json (step
 best and last scores, ...) is written when the run ends.
 
 The run folder holds config.yaml (resolved), metrics.csv, train.log, curves.png and
-checkpoints/best.pt, last.pt. Any config key can be set with --set section.key=value:
+checkpoints/best.pt, last.pt; --run-dir is a new or empty folder, or a run's (a folder of
+other things is refused). Relative data.root and model.encoder_weights are read from the
+current folder and recorded absolute. Any config key can be set with --set section.key=value:
 unetlab config lists them all with their defaults and meanings (also docs/config.md).
 """
 
@@ -144,6 +146,8 @@ def run(args) -> int:
     cfg = load_config(config, overrides)
     if args.resume:  # the run's own config, the plan included, with what may change
         cfg = _resumed(_run_folder(args, cfg), cfg, explicit_keys(config, overrides))
+    else:  # a resumed run keeps the weights file its config.yaml names, as it names it
+        cfg = absolute_weights(cfg)
     cfg = absolute_root(cfg)
     if args.preview is not None and not args.check:
         raise UnetlabError("--preview draws the tiles of a --check: add --check")
@@ -237,8 +241,22 @@ def absolute_root(cfg):
     --data) is read from the current folder, and config.yaml records the folder the run used
     (audit s29: a relative root in config.yaml pointed elsewhere from another folder)."""
     if cfg.data.root is not None:
-        cfg.data.root = str(Path(cfg.data.root).expanduser().resolve())
+        cfg.data.root = _absolute(cfg.data.root)
     return cfg
+
+
+def absolute_weights(cfg):
+    """``cfg`` with ``model.encoder_weights`` absolute, as :func:`absolute_root` does
+    ``data.root``: config.yaml records the file the run began from, so that training again
+    from it in another folder loads the same file (not none, or another one)."""
+    if cfg.model.encoder_weights is not None:
+        cfg.model.encoder_weights = _absolute(cfg.model.encoder_weights)
+    return cfg
+
+
+def _absolute(path: str) -> str:
+    """``path`` (``~`` expanded) read from the current folder, as a string."""
+    return str(Path(path).expanduser().resolve())
 
 
 def _stopped(run_dir: Path, exc: KeyboardInterrupt, *, say: bool, processes: int = 1) -> int:
@@ -279,9 +297,20 @@ def _resumed(run_dir: Path, asked, explicit: set[str]):
             "start a new run (another --run-dir, or --overwrite)"
         )
     # a value this version refuses is replaced by the one the command sets (--set KEY=VALUE)
-    return resumed_config(
-        load_run_config(own, asked, explicit)[0], asked, explicit, source=str(own)
-    )
+    recorded = load_run_config(own, asked, explicit)[0]
+    return resumed_config(recorded, _same_weights(recorded, asked), explicit, source=str(own))
+
+
+def _same_weights(own, asked):
+    """``asked`` with its ``model.encoder_weights`` spelled as the run's config.yaml spells
+    it where both name the same file from here (the first command's relative path given
+    again): not a change of the run's settings. Another file is made absolute, so that the
+    refusal shows which file each one is."""
+    mine, given = own.model.encoder_weights, asked.model.encoder_weights
+    if given is not None:
+        same = mine is not None and _absolute(mine) == _absolute(given)
+        asked.model.encoder_weights = mine if same else _absolute(given)
+    return asked
 
 
 def _run_dir(args, cfg, *, try_lock: bool) -> Path:
