@@ -234,3 +234,44 @@ def test_an_ignore_value_no_mask_can_hold_is_one_line():
     wide = [PairFacts(**{**vars(p), "wide_mask": True}) for p in pairs]
     assert lonely_classes(wide, ignore_value=300) == []
     assert "(0-65535)" in lonely_classes(wide, ignore_value=-1)[0]
+
+
+def _named_background_mask() -> np.ndarray:
+    """Value 0: two cells (9 and 6 px); value 1: the background around them."""
+    mask = np.ones((10, 10), dtype=np.uint8)
+    mask[1:4, 1:4] = 0
+    mask[7:9, 6:9] = 0
+    return mask
+
+
+def test_a_value_named_background_is_no_object_wherever_it_lies():
+    """The class named background (else membrane) is the background, as in training
+    (weightmap.background_class), not value 0: the cells are the objects."""
+    mask, image = _named_background_mask(), np.zeros((10, 10), np.uint8)
+    assert sorted(measure_pair(image, mask).object_areas) == [85]  # unnamed: 0 is background
+    named = measure_pair(image, mask, names={0: "cell", 1: "Background"})
+    assert sorted(named.object_areas) == [6, 9]
+    assert background([0, 1], [15, 85], {0: "cell", 1: "membrane"}) == 1
+    assert background([0, 1], [15, 85], {0: "background", 1: "membrane"}) == 0
+    assert background([0, 1], [15, 85], {0: "cell", 1: "nucleus"}) == 0
+    assert background([2, 3], [15, 85], {5: "background"}) == 5  # named, if absent here
+
+
+def test_the_fingerprint_and_the_plan_measure_the_objects_of_a_named_background(tmp_path):
+    from unetlab.config import load_config
+    from unetlab.data.fingerprint import fingerprint
+    from unetlab.data.io import write_png
+    from unetlab.data.pairs import find_pairs
+    from unetlab.plan.training import _checked
+
+    root = tmp_path / "d"
+    for i in range(4):
+        write_png(root / "images" / f"{i}.png", np.full((10, 10), 9 * i, np.uint8))
+        write_png(root / "masks" / f"{i}.png", _named_background_mask())
+    names = {0: "cell", 1: "background"}
+    for target in ("auto", "semantic"):
+        fp = fingerprint(find_pairs(root), target=target, names=names)
+        assert sorted(fp.object_areas()) == [6] * 4 + [9] * 4, target
+    (root / "class_names.txt").write_text("cell\nbackground\n")
+    fp = _checked(load_config(None, [f"data.root={root}", "data.val_fraction=0.25"]), set())[0]
+    assert sorted(fp.object_areas()) == [6] * 4 + [9] * 4

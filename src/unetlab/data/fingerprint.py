@@ -11,8 +11,9 @@ class layout depends on which way is up (street scenes: sky above, road below; m
 no up), from the pooled half counts.
 ``unetlab.plan`` turns a fingerprint into training settings.
 
-Objects are the 4-connected regions of every mask value but the background (0 when present,
-else the most frequent value); instance masks hold one object per value. Whether a data set's
+Objects are the 4-connected regions of every mask value but the background (the value named
+background or membrane where the data set names its classes, as training takes it: else 0
+when present, else the most frequent value); instance masks hold one object per value. Whether a data set's
 masks are instance masks is :func:`instance_masks`, the one rule for ``data.target: auto``
 that the plan and training without a plan both use. Two objects *touch* when they lie within
 ``TOUCH_GAP`` px of each other (so cells parted by a thin membrane touch, as in EM) and are
@@ -23,7 +24,7 @@ weights can or need keep them apart).
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -42,6 +43,7 @@ from unetlab.data.regions import (  # noqa: F401 (object_labels, touching_object
     value_ids,
 )
 from unetlab.data.tiffmeta import tiff_pixel_size
+from unetlab.data.weightmap import BACKGROUND_NAMES, background_class
 from unetlab.errors import DatasetError, UnetlabError
 
 INSTANCE_VALUES = 32  # a mask with more distinct values than this holds object ids
@@ -102,10 +104,12 @@ def measure_pair(
     spacing: tuple[float, float] | None = None,
     instances: bool | None = None,
     ignore_value: int | None = None,
+    names: Mapping[int, str] | None = None,
 ) -> PairFacts:
     """Facts of an (H, W[, C]) image and its (H, W) integer mask of label values;
     ``instances``: whether the mask holds object ids (None: when it holds more than
-    :data:`INSTANCE_VALUES` distinct values); pixels of ``ignore_value`` (unlabelled, such
+    :data:`INSTANCE_VALUES` distinct values); ``names``: the class name of each mask value
+    the data set names (:func:`background` of classes); pixels of ``ignore_value`` (unlabelled, such
     as VOC's void outlines) count in no value and in no object, and objects that meet them
     are left out of the object facts (``cut_objects``)."""
     pixels = np.asarray(image).reshape(-1, 1 if image.ndim == 2 else image.shape[2])
@@ -120,7 +124,7 @@ def measure_pair(
         values, counts, halves, means = values[keep], counts[keep], halves[keep], means[keep]
     if instances is None:
         instances = len(values) > INSTANCE_VALUES
-    keep = background(values, counts)
+    keep = background(values, counts, None if instances else names)
     return PairFacts(
         name=name,
         height=int(mask.shape[0]),
@@ -307,12 +311,29 @@ def _floats(array) -> tuple[float, ...]:
     return tuple(float(v) for v in np.atleast_1d(array))
 
 
-def background(values: Sequence[int], counts: Sequence[int]) -> int:
-    """The background mask value: 0 when present, else the most frequent value."""
+def background(
+    values: Sequence[int], counts: Sequence[int], names: Mapping[int, str] | None = None
+) -> int:
+    """The background mask value: the value whose class ``names`` (mask value -> class
+    name: ``data.class_names``, ``class_names.txt``) calls background or membrane, the rule
+    of training (:func:`unetlab.data.weightmap.background_class`), present or not; else 0
+    when present, else the most frequent value."""
+    if (named := named_background(names)) is not None:
+        return named
     values = list(values)
     if 0 in values or not values:  # none: every pixel unlabelled
         return 0
     return int(values[int(np.argmax(counts))])
+
+
+def named_background(names: Mapping[int, str] | None) -> int | None:
+    """The mask value ``names`` (mask value -> class name) calls background (else
+    membrane), or None where it names neither."""
+    values = list(names or {})
+    said = [str(names[v]).strip().lower() for v in values]
+    if not set(said) & set(BACKGROUND_NAMES):
+        return None
+    return int(values[background_class(values, said)])
 
 
 def tiff_spacing(path: Path) -> tuple[float, float] | None:
@@ -436,12 +457,17 @@ def fingerprint(
     target: str = "auto",
     ignore_value: int | None = None,
     channel: int | None = None,
+    names: Mapping[int, str] | None = None,
 ) -> Fingerprint:
     """Measure ``pairs`` (at most ``limit`` of them, evenly spread) into a :class:`Fingerprint`.
 
     ``target`` (``data.target``): ``instances`` measures every mask as object ids,
     ``semantic`` as classes, ``auto`` decides for the data set (:func:`instance_masks`).
     Pixels of ``ignore_value`` (those training counts nowhere) are in no value or object.
+    ``names``: the class name of each mask value the data set names (``data.class_names``,
+    ``class_names.txt``): a class named background or membrane is no object
+    (:func:`background`); ``auto`` decides on objects measured without them, as training
+    without a plan does (:func:`unetlab.data.datasets.choose_target`).
     A pair that cannot be measured (unreadable, sizes that differ, NaN or infinite pixels, a
     mask of non-integer values, a JPEG mask) raises a DatasetError; with a ``problems`` list
     its problem is added there instead and the pair left out, so that every file's problem
@@ -475,6 +501,7 @@ def fingerprint(
             spacing=spacing,
             instances=ids,
             ignore_value=ignore_value,
+            names=None if target == "auto" else names,
         )
         facts.append(replace(fact, image=str(pair.image)))
         measured.append(pair)
@@ -482,7 +509,7 @@ def fingerprint(
         masks = [_mask_values(f) for f in facts]
         found = instance_masks(masks, folder_named=_instance_folder(measured))
         facts = _measure_objects(
-            measured, facts, reader, instances=found, ignore_value=ignore_value
+            measured, facts, reader, instances=found, ignore_value=ignore_value, names=names
         )
     return Fingerprint(facts)
 
@@ -568,14 +595,16 @@ def _measure_objects(
     *,
     instances: bool,
     ignore_value: int | None = None,
+    names: Mapping[int, str] | None = None,
 ) -> list[PairFacts]:
-    """``facts`` with the objects of each mask measured again where ``instances`` differs
-    from how they were measured (masks only)."""
+    """``facts`` (measured without ``names``) with the objects of each mask measured again
+    where ``instances`` differs from how they were measured, or where ``names`` name another
+    background (masks only)."""
     out = []
     for pair, f in zip(pairs, facts):
-        if f.instances != instances:
+        keep = background(f.values, f.counts, None if instances else names)
+        if f.instances != instances or keep != background(f.values, f.counts):
             mask = reader.stack(pair.mask, mask=True)[pair.page]
-            keep = background(f.values, f.counts)
             f = replace(f, **labelled_object_facts(mask, ignore_value, keep, instances=instances))
         out.append(f)
     return out

@@ -43,7 +43,12 @@ def _checked(cfg: Config, explicit: set[str]):
     target = "semantic" if d.label_values is not None else d.target  # as training reads them
     ignored = _unlabelled_value(d, train)
     fp = fingerprint(
-        train + val, problems=problems, target=target, ignore_value=ignored, channel=d.channel
+        train + val,
+        problems=problems,
+        target=target,
+        ignore_value=ignored,
+        channel=d.channel,
+        names=declared_names(cfg),  # a class named background is no object, as in training
     )
     check_data(fp, cfg, explicit, problems=problems)
     return fp, train, val, ignored
