@@ -116,8 +116,9 @@ def test_the_python_api_takes_the_boundary_class_as_the_command_does(tmp_path):
 
 
 def test_predictions_of_mask_values_are_read_back_by_their_record(tmp_path, capsys):
-    """predict --label-values -> evaluate --pred --label-values 0 255: the file's record
-    (predict.json, by the key it carries) says it holds mask values, read back as classes."""
+    """predict --label-values -> evaluate --pred (--label-values 0 255 or none): the file's
+    record (predict.json, by the key it carries) says it holds mask values, and which, read
+    back as classes."""
     from PIL import Image
     from PIL.PngImagePlugin import PngInfo
 
@@ -148,7 +149,15 @@ def test_predictions_of_mask_values_are_read_back_by_their_record(tmp_path, caps
     Image.fromarray(gt).save(pred, pnginfo=info)
     report = evaluate_predictions(out, tmp_path / "gt", label_values=[0, 255]).to_dict()
     assert report["miou"] == 1.0 and report["objects"] == report["pred_objects"] == 4
-    # without the values, or with others, refused naming the fix
+    # without --label-values: the values its record gives (the masks read by them too)
+    js.unlink()
+    assert main(argv) == 0, capsys.readouterr().err
+    assert json.loads(js.read_text())["miou"] == 1.0
+    # a record from before the values were recorded: refused without them, naming the fix
+    records = json.loads((out / "predict.json").read_text())
+    for record in records["records"].values():
+        del record["outputs"]["label_values"]
+    (out / "predict.json").write_text(json.dumps(records))
     js.unlink()
     assert main(argv) == 2
     err = capsys.readouterr().err
@@ -159,3 +168,42 @@ def test_predictions_of_mask_values_are_read_back_by_their_record(tmp_path, caps
     assert "holds mask value(s) 255, none of the label values 0 128; give as --label-values" in err
     with pytest.raises(ValueError, match="pass label_values=\\[...\\], the mask value"):
         evaluate_predictions(out, tmp_path / "gt")
+
+
+def test_the_label_values_of_a_prediction_round_trip_through_its_record(tmp_path, capsys):
+    """predict --label-values with a model of values [255, 0] (membrane, cell), then evaluate
+    --pred with no extra flag: the values come from predict.json; the report names the
+    classes by them and scores the file as --label-values 255 0 would."""
+    from unetlab import UNet, save_model
+    from unetlab.evaluate.masks import recorded_label_values
+
+    gt = np.full((24, 30), 255, np.uint8)
+    gt[:, 10] = gt[12, :] = 0
+    model = UNet(1, 2, depth=2, base_channels=2)
+    model.label_values, model.classes = [255, 0], ["cell", "membrane"]
+    save_model(tmp_path / "m.pt", model)
+    write_png(tmp_path / "in" / "a.png", gt)
+    write_png(tmp_path / "gt" / "a.png", gt)
+    out = tmp_path / "out"
+    predict = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    assert main([*predict, "--output", str(out), "--label-values"]) == 0
+    (record,) = json.loads((out / "predict.json").read_text())["records"].values()
+    assert record["outputs"]["label_values"] == [255, 0]
+    assert recorded_label_values(out) == [255, 0]
+    argv = ["evaluate", "--pred", str(out), "--gt", str(tmp_path / "gt")]
+    assert main([*argv, "--json", str(tmp_path / "a.json")]) == 0, capsys.readouterr().err
+    given = ["--label-values", "255", "0", "--json", str(tmp_path / "b.json")]
+    assert main([*argv, *given]) == 0
+    a, b = (json.loads((tmp_path / f"{n}.json").read_text()) for n in "ab")
+    assert a["miou"] == b["miou"] and a["pixel_error"] == b["pixel_error"]
+    assert a["classes"] == b["classes"]
+    # two predictions of other values in one folder: refused, naming both files
+    model.label_values = [0, 255]
+    save_model(tmp_path / "n.pt", model)
+    write_png(tmp_path / "in2" / "b.png", gt)
+    write_png(tmp_path / "gt" / "b.png", gt)
+    other = ["--checkpoint", str(tmp_path / "n.pt"), "--input", str(tmp_path / "in2")]
+    assert main(["predict", *other, "--output", str(out), "--label-values"]) == 0
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "holds the mask values" in err and "give --label-values" in err

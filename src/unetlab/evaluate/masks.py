@@ -181,7 +181,8 @@ class Predictions:
     whose classes are those two: an instance model's class map holds three). A class map
     whose record says it holds mask values (``unetlab predict --label-values``:
     :func:`written_labels`) is read as classes by ``label_values``, the mask value of each
-    class (None: refused, naming the fix).
+    class (None: refused, naming the fix; :func:`recorded_label_values` reads those the
+    records give).
     """
 
     def __init__(
@@ -247,12 +248,45 @@ def written_labels(path: Path, records: dict[str, dict]) -> str | None:
     it (``records``: its folder's ``predict.json``, by the key the file carries:
     :mod:`unetlab.inference.records`): ``"class indices"``, ``"mask values"`` or
     ``"palette"``; None for a file that carries no key or whose record is not there."""
+    return _written(path, records).get("labels")
+
+
+def _written(path: Path, records: dict[str, dict]) -> dict:
+    """The ``outputs`` part of the record of the class map ``path`` ({} where there is none)."""
     from unetlab.inference.records import embedded_key
 
     key = embedded_key(path)
     record = records.get(key) if key is not None else None
     outputs = record.get("outputs") if isinstance(record, dict) else None
-    return outputs.get("labels") if isinstance(outputs, dict) else None
+    return outputs if isinstance(outputs, dict) else {}
+
+
+def recorded_label_values(pred_dir: Path) -> list[int] | None:
+    """The mask value of each class that the class maps of ``pred_dir`` hold, by the records
+    of the ``unetlab predict --label-values`` that wrote them (``outputs.label_values``);
+    None where no map records them (class indices, or a record from before the values were
+    recorded). :class:`MaskValuesError` when two maps' records give different values."""
+    from unetlab.inference.records import read_records
+
+    maps, _ = _prediction_files(pred_dir)
+    records = read_records(pred_dir) if maps else {}
+    found: dict[tuple[int, ...], Path] = {}
+    for path in maps.values() if records else ():
+        written = _written(path, records)
+        values = written.get("label_values")
+        if written.get("labels") == "mask values" and isinstance(values, list):
+            found.setdefault(tuple(int(v) for v in values), path)
+    if len(found) > 1:
+        (a, first), (b, second) = list(found.items())[:2]
+        said = (
+            f"{first} holds the mask values {' '.join(map(str, a))} but {second} "
+            f"{' '.join(map(str, b))} (their predict.json records)"
+        )
+        raise MaskValuesError(
+            f"{said}: pass label_values=[...], the mask value of each class of the ground truth",
+            cli=f"{said}: give --label-values, the mask value of each class of the ground truth",
+        )
+    return list(next(iter(found))) if found else None
 
 
 def from_mask_values(

@@ -22,6 +22,7 @@ from unetlab.evaluate.masks import (
     ground_truth,
     instance_mask,
     palette_void,
+    recorded_label_values,
 )
 from unetlab.evaluate.report import Report
 
@@ -54,7 +55,9 @@ def evaluate_predictions(
     value of each class index (e.g. ``[0, 255]``); None means masks hold class indices. A
     class map whose record (the ``predict.json`` of its folder, by the key the file carries)
     says it holds mask values (``unetlab predict --label-values``) is read as classes by
-    ``label_values`` too; without them, or with a value none of them, it is refused.
+    ``label_values`` too; None: those its record gives (``outputs.label_values``; masks are
+    then read by them as well); without them (a record from before they were recorded), or
+    with a value none of them, it is refused.
     ``class_names`` default to the names in the data set's ``class_names.txt`` (line i names
     mask value i; in ``gt_dir`` or its parent, as for VOC's ``SegmentationClass/``), else to the
     label values (or the indices). Masks whose value is ``ignore_value`` count nowhere; None:
@@ -76,6 +79,8 @@ def evaluate_predictions(
     check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     ids = gt_instances or pred_instances
+    if label_values is None and not ids:
+        label_values = _recorded_values(pred_dir)
     class_names, by_index = data_set_names(gt_dir, class_names, label_values, ids)
     boundary_class = _boundary(boundary_class, label_values, class_names, by_index, ids)
     class_names = _prediction_classes(
@@ -101,6 +106,19 @@ def evaluate_predictions(
     source = dict(predictions=str(pred_dir), ground_truth=str(gt_dir), ignore_value=ignore_value)
     report.source = source
     return report
+
+
+def _recorded_values(pred_dir: Path) -> list[int] | None:
+    """The label values the predictions' records give (:func:`recorded_label_values`),
+    said in a log line, or None."""
+    if (values := recorded_label_values(pred_dir)) is not None:
+        log.info(
+            "label values %s from %s/predict.json (the predictions hold mask values: unetlab "
+            "predict --label-values); --label-values gives others",
+            " ".join(map(str, values)),
+            pred_dir,
+        )
+    return values
 
 
 def _known_classes(class_names: list[str] | None, by_index: dict[int, str] | None) -> int | None:

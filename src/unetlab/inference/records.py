@@ -240,7 +240,9 @@ def prediction_record(
     """The :class:`Provenance` of ``model`` predicting with ``options`` (as
     :meth:`PredictOptions.for_model` resolved them) and writing as ``outputs`` say (its
     ``objects`` given as ObjectOptions). The model's checkpoint is the file
-    :func:`unetlab.load_model` read (``model.checkpoint``)."""
+    :func:`unetlab.load_model` read (``model.checkpoint``). Labels written as mask values
+    record them too (``outputs.label_values``: the value of each class, in order), so that
+    ``evaluate --pred`` reads them back without ``--label-values``."""
     o = outputs if outputs is not None else OutputOptions()
     source = getattr(model, "checkpoint", None)
     if source is not None and Path(source).exists():
@@ -258,6 +260,8 @@ def prediction_record(
         "labels": "mask values" if o.label_values else "palette" if o.color else "class indices",
         "objects": None if o.objects is None else asdict(o.objects),
     }
+    if o.label_values and model.label_values is not None:  # which: evaluate reads them back
+        written["label_values"] = [int(v) for v in model.label_values]
     return Provenance(checkpoint, sha, settings, written)
 
 
