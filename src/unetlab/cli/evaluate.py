@@ -108,9 +108,9 @@ def _add_classes(c) -> None:
         type=int,
         nargs="+",
         metavar="V",
-        help="with --pred: mask value of each class index, e.g. 0 255 "
-        "(default: masks hold class indices); predictions of unetlab predict "
-        "--label-values, which hold mask values too, are read back by them",
+        help="with --pred: mask value of each class index, e.g. 0 255 (default: those "
+        "the predictions' predict.json records for unetlab predict --label-values, else "
+        "masks hold class indices); predictions of mask values are read back by them",
     )
     c.add_argument(
         "--class-names",
