@@ -52,14 +52,21 @@ def test_frames_are_pages_only_when_asked(tmp_path, write):
         )
 
 
-def test_grey_gif_frames_read_alike(tmp_path):
+def test_grey_gif_frames_read_alike(tmp_path, caplog):
     """Pillow gives a GIF's first frame as a palette image and the others as RGB: all come
-    back as colour pages of one shape."""
+    back as pages of one shape, grey for a grey GIF (it was read as colour, and predicted as
+    'colour image given to a grey model', s30); colour if any frame has colour."""
     grey = np.random.default_rng(1).integers(0, 4, (T, H, W)).astype(np.uint8) * 60
     path = _gif(tmp_path / "g.gif", grey)
-    pages = read_stack(path, frames=True)
-    assert pages.shape == (T, H, W, 3)
-    np.testing.assert_array_equal(pages[..., 0], grey)
+    np.testing.assert_array_equal(read_stack(path, frames=True), grey)
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    with caplog.at_level("WARNING", logger="unetlab"):
+        predict_file(model, path, tmp_path / "out")
+    assert "colour" not in caplog.text
+    mixed = np.repeat(grey[..., None], 3, axis=-1)
+    mixed[-1, 0, 0] = (200, 30, 40)
+    pages = read_stack(_gif(tmp_path / "m.gif", mixed), frames=True)
+    np.testing.assert_array_equal(pages, mixed)
 
 
 def test_predict_gif_writes_every_frame(tmp_path):
@@ -84,3 +91,16 @@ def test_training_refuses_an_animated_mask(tmp_path):
     _apng(tmp_path / "masks" / "a.png", masks)
     with pytest.raises((DatasetError, ImageReadError), match="5 frames: save them as PNG"):
         [read_pair(p) for p in find_pairs(tmp_path)]
+
+
+def test_a_data_folder_takes_gif_files(tmp_path):
+    """A folder search took only named GIFs (s30): images/ and masks/ of GIFs pair."""
+    image = np.random.default_rng(2).integers(0, 4, (H, W)).astype(np.uint8) * 60
+    for sub, array in (("images", image), ("masks", (image > 60).astype(np.uint8))):
+        (tmp_path / sub).mkdir()
+        Image.fromarray(array).save(tmp_path / sub / "a.gif")
+    (pair,) = find_pairs(tmp_path)
+    assert (pair.image.name, pair.mask.name) == ("a.gif", "a.gif")
+    got_image, got_mask = read_pair(pair)[:2]
+    np.testing.assert_array_equal(got_image, image)
+    np.testing.assert_array_equal(got_mask, image > 60)

@@ -46,6 +46,26 @@ def test_palette_mask_gives_indices(tmp_path):
     assert read_image(tmp_path / "m.png").shape == (2, 3, 3)
 
 
+def test_a_palette_image_of_a_grey_palette_is_grey(tmp_path):
+    """A grey GIF (Pillow writes a grey palette) was read as RGB, and called a 'colour image'
+    given to a grey model (s30)."""
+    for odd in (0, 1):  # every value, exactly (all 256 at once: Pillow opens the file as L)
+        grey = (np.arange(128, dtype=np.uint8) * 2 + odd).reshape(8, 16)
+        Image.fromarray(grey).save(tmp_path / "g.gif")
+        with Image.open(tmp_path / "g.gif") as im:
+            assert im.mode == "P"
+        np.testing.assert_array_equal(read_image(tmp_path / "g.gif"), grey)
+    palette = Image.fromarray(np.array([[0, 1], [2, 1]], np.uint8), mode="P")
+    palette.putpalette([0, 0, 0, 7, 7, 7, 250, 250, 250])
+    palette.save(tmp_path / "p.png")
+    np.testing.assert_array_equal(read_image(tmp_path / "p.png"), [[0, 7], [250, 7]])
+    np.testing.assert_array_equal(read_mask(tmp_path / "p.png"), [[0, 1], [2, 1]])  # indices
+    colour = np.zeros((4, 4, 3), np.uint8)
+    colour[0, 0] = (200, 30, 40)
+    Image.fromarray(colour).save(tmp_path / "c.gif")
+    np.testing.assert_array_equal(read_image(tmp_path / "c.gif"), colour)
+
+
 def test_rgb_masks(tmp_path):
     grey_rgb = np.repeat(np.array([[0, 255]], np.uint8)[..., None], 3, axis=2)
     Image.fromarray(grey_rgb).save(tmp_path / "ok.png")
@@ -88,10 +108,11 @@ def test_a_bug_in_the_axes_rule_keeps_its_traceback(tmp_path, monkeypatch):
 
 
 def test_find_images(tmp_path):
-    for name in ("b.png", "a.tif", "notes.txt"):
+    for name in ("b.png", "a.tif", "notes.txt", "c.GIF"):
         (tmp_path / name).write_bytes(b"")
-    assert [p.name for p in find_images(tmp_path)] == ["a.tif", "b.png"]
+    assert [p.name for p in find_images(tmp_path)] == ["a.tif", "b.png", "c.GIF"]
     assert [p.name for p in find_images(str(tmp_path / "*.png"))] == ["b.png"]
+    assert [p.name for p in find_images(str(tmp_path / "*"))] == ["a.tif", "b.png", "c.GIF"]
     with pytest.raises(ImageReadError, match="no such file"):
         find_images(tmp_path / "nope.png")
 

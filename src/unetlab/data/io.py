@@ -1,4 +1,4 @@
-"""Read images and masks (PNG, JPEG, TIFF 8/16-bit, grey/RGB, multi-page) and write outputs
+"""Read images and masks (PNG, JPEG, TIFF 8/16-bit, GIF, grey/RGB, multi-page) and write outputs
 atomically (:func:`unetlab.atomic.atomic_path`).
 
 Arrays are numpy, channels last: (H, W) grey or (H, W, C). Nothing here rescales values:
@@ -25,12 +25,18 @@ from unetlab.errors import ImageReadError, first_line
 
 log = logging.getLogger(__name__)
 
+#: the suffixes of image files, those of unetlab's image outputs among them (a folder of
+#: predictions is read by them: evaluate)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+#: what a folder search takes (:func:`find_images`, data folders): those and GIF, which
+#: unetlab reads but never writes, so a GIF never stands for one of its outputs
+INPUT_SUFFIXES = (*IMAGE_SUFFIXES, ".gif")
 TIFF_SUFFIXES = (".tif", ".tiff")
 
 
-def find_images(paths: str | os.PathLike | list, suffixes=IMAGE_SUFFIXES) -> list[Path]:
-    """Expand files, folders (non-recursive) and glob patterns into a sorted list of images."""
+def find_images(paths: str | os.PathLike | list, suffixes=INPUT_SUFFIXES) -> list[Path]:
+    """Expand files, folders (non-recursive) and glob patterns into a sorted list of images
+    (a folder's and a pattern's files with ``suffixes``; a named file whatever its suffix)."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     found: list[Path] = []
@@ -50,7 +56,7 @@ def find_images(paths: str | os.PathLike | list, suffixes=IMAGE_SUFFIXES) -> lis
     return found
 
 
-def broken_links(folder: Path, suffixes=IMAGE_SUFFIXES) -> list[Path]:
+def broken_links(folder: Path, suffixes=INPUT_SUFFIXES) -> list[Path]:
     """The symbolic links of ``folder`` with an image's suffix whose target is missing."""
     return sorted(
         f
@@ -77,7 +83,9 @@ def _from_pil(im: Image.Image, *, mask: bool) -> np.ndarray:
         return np.asarray(im)  # palette indices are the class labels
     if im.mode == "1":
         return np.asarray(im, dtype=np.uint8) * 255 if not mask else np.asarray(im, dtype=np.uint8)
-    if im.mode in ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV"):
+    if im.mode in ("P", "PA") and grey_palette(im):
+        im = im.convert("L")  # exact: L = (19595 R + 38470 G + 7471 B) / 65536, R = G = B
+    elif im.mode in ("P", "PA", "CMYK", "YCbCr", "LAB", "HSV"):
         im = im.convert("RGB")
     elif im.mode == "LA":
         im = im.convert("L")
@@ -86,6 +94,13 @@ def _from_pil(im: Image.Image, *, mask: bool) -> np.ndarray:
     elif im.mode.startswith("I;16"):
         return np.asarray(im).astype(np.uint16)
     return np.asarray(im)
+
+
+def grey_palette(im: Image.Image) -> bool:
+    """True for a palette image whose palette is grey (R = G = B in every entry): a grey
+    picture (what Pillow writes for a grey GIF), read as (H, W), not as RGB."""
+    palette = np.asarray(im.getpalette() or [], np.uint8).reshape(-1, 3)
+    return bool(len(palette)) and bool((palette == palette[:, :1]).all())
 
 
 def read_stack(
@@ -312,12 +327,21 @@ def frame_timing(path: str | os.PathLike) -> dict:
 
 
 def _frames_to_pages(frames: list[Image.Image], *, mask: bool) -> np.ndarray:
-    """Pillow frames as (P, H, W[, C]); frames read in grey and colour (an animated GIF's
-    first frame is a palette image, Pillow gives the later ones as RGB) all as colour."""
+    """Pillow frames as (P, H, W[, C]). An animated GIF's first frame is a palette image and
+    Pillow gives the later ones as RGB: after a grey first frame (a grey palette), RGB frames
+    of grey pixels (R = G = B) are grey too; frames read in grey and colour otherwise are all
+    colour."""
     pages = [_from_pil(f, mask=mask) for f in frames]
     if len({p.ndim for p in pages}) > 1:
+        if all(p.ndim == 2 or _grey_pixels(p) for p in pages):
+            return np.stack([p if p.ndim == 2 else p[..., 0] for p in pages])
         pages = [p if p.ndim == 3 else np.repeat(p[..., None], 3, axis=-1) for p in pages]
     return np.stack(pages)
+
+
+def _grey_pixels(rgb: np.ndarray) -> bool:
+    """True for an (H, W, 3) page whose pixels are all grey (R = G = B)."""
+    return rgb.shape[-1] == 3 and bool((rgb == rgb[..., :1]).all())
 
 
 @contextlib.contextmanager

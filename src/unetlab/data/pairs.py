@@ -22,7 +22,7 @@ import numpy as np
 
 from unetlab.data.colour_table import ColourTable
 from unetlab.data.io import (
-    IMAGE_SUFFIXES,
+    INPUT_SUFFIXES,
     TIFF_SUFFIXES,
     broken_links,
     describe_links,
@@ -147,7 +147,7 @@ def _by_stem(folder: Path, problems: list[str], *, masks: bool) -> dict[str, Pat
         problems.append(f"{folder}/: {describe_links(broken)}: restore or remove them")
     groups: dict[str, list[Path]] = {}
     for f in sorted(folder.iterdir()):
-        if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES:
+        if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES:
             groups.setdefault(f.stem, []).append(f)
     out: dict[str, Path | None] = {}
     for stem, files in groups.items():
