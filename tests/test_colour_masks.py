@@ -152,3 +152,28 @@ def test_trained_on_rgb_masks_predicts_and_evaluates_in_their_colours(tmp_path):
     (bare / "class_colors.txt").unlink()
     want, got = (evaluate_model(str(best), root) for root in (pal, bare))
     assert want.matrix.sum() > 0 and np.array_equal(got.matrix, want.matrix)
+
+
+def test_class_names_that_disagree_with_the_colour_table_are_one_refusal(tmp_path):
+    """class_names.txt beside a colour table that names the classes otherwise: which is
+    right only the user knows (the names decide the background), so one line naming both
+    files and the first value they differ on (class_names.txt won silently)."""
+    (tmp_path / "class_colors.txt").write_text(_table_text())
+    names = tmp_path / "class_names.txt"
+    names.write_text("\n".join(s.upper() for s in SCENE_CLASSES) + "\n")  # case aside: agree
+    assert read_class_names(tmp_path) == dict(enumerate(s.upper() for s in SCENE_CLASSES))
+    swapped = [SCENE_CLASSES[1], SCENE_CLASSES[0], *SCENE_CLASSES[2:]]
+    names.write_text("\n".join(swapped) + "\n")
+    with pytest.raises(DatasetError) as caught:
+        read_class_names(tmp_path)
+    line = str(caught.value)
+    assert "\n" not in line and str(names) in line and str(tmp_path / "class_colors.txt") in line
+    assert (
+        f"value 0 is {SCENE_CLASSES[1]!r} in class_names.txt, {SCENE_CLASSES[0]!r} in "
+        "class_colors.txt (and 1 more value(s))"
+    ) in line
+    names.write_text("\n".join(SCENE_CLASSES[:-1]) + "\n")  # one class left unnamed
+    with pytest.raises(DatasetError, match="value 6 is unnamed in class_names.txt"):
+        read_class_names(tmp_path)
+    (tmp_path / "class_colors.txt").write_text("128 64 128\n70 130 180\n")  # names none
+    assert read_class_names(tmp_path) == dict(enumerate(SCENE_CLASSES[:-1]))

@@ -21,7 +21,8 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from unetlab.data.colour import colour_file
-from unetlab.data.colour_table import find_colour_table, read_colour_table
+from unetlab.data.colour_table import VOID, ColourTable, find_colour_table, read_colour_table
+from unetlab.errors import DatasetError
 
 #: VOC's void label: object borders and ambiguous pixels, in no class.
 VOC_VOID = 255
@@ -81,14 +82,50 @@ def void_value(values: Sequence[int], palette: np.ndarray | None) -> int | None:
 def read_class_names(root: str | os.PathLike) -> dict[int, str] | None:
     """``{value: name}`` from ``root/class_names.txt`` (line i names mask value i), else the
     names of the colour table in ``root`` when it names every class (:func:`names_file`),
-    or None."""
+    or None. DatasetError naming both files when the two name the classes differently
+    (:func:`names_disagree`)."""
     path = Path(root) / NAMES_FILE
+    table = read_colour_table(root)
     if not path.is_file():
-        table = read_colour_table(root)
         return None if table is None else table.class_names()
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    names = [line for line in lines if line and not line.startswith("#")]
-    return dict(enumerate(names))
+    names = dict(enumerate(line for line in lines if line and not line.startswith("#")))
+    if table is not None and (problem := names_disagree(names, table, path)):
+        raise DatasetError(problem)
+    return names
+
+
+def names_disagree(names: dict[int, str], table: ColourTable, path: Path) -> str | None:
+    """One line when ``class_names.txt`` (``names``, read from ``path``) and the colour
+    table beside it name the classes differently (case and spaces aside): a value each names
+    otherwise, or one only the table names, or one only the file names where the table names
+    its classes; None when they agree or the table names none. Refused, not warned: the
+    names decide the background class (border weights, objects, evaluation) and label every
+    report, and which of two files is right only the user knows."""
+    named = {v: n for v, n in zip(table.values, table.names) if v != VOID and n is not None}
+    if not named:
+        return None
+    said = {v: n.strip().lower() for v, n in names.items()}
+    wrong = [v for v in sorted(set(named) | set(names)) if said.get(v) != _lower(named.get(v))]
+    if not wrong:
+        return None
+    v = wrong[0]
+    first = f"value {v} is {_shown(names.get(v))} in {path.name}, {_shown(named.get(v))} in "
+    more = f" (and {len(wrong) - 1} more value(s))" if len(wrong) > 1 else ""
+    return (
+        f"{path} and {table.source} name the classes differently: {first}"
+        f"{Path(table.source).name}{more}; make them name the same classes in the same order "
+        f"(line i of {path.name}: mask value i; row i of the table: class i, void rows aside), "
+        f"or delete {path.name} (the table's names are used then)"
+    )
+
+
+def _lower(name: str | None) -> str | None:
+    return None if name is None else name.strip().lower()
+
+
+def _shown(name: str | None) -> str:
+    return "unnamed" if name is None else repr(name)
 
 
 def names_file(root: str | os.PathLike) -> Path:
