@@ -33,6 +33,26 @@ def given(tmp_path, monkeypatch) -> list:
     return seen
 
 
+def test_an_empty_weights_path_stays_none(given):
+    """training reads "" as no weights file: it must not become the current folder."""
+    assert (
+        main(
+            [
+                "train",
+                "--data",
+                "data",
+                "--run-dir",
+                "run",
+                *TINY,
+                "--set",
+                'model.encoder_weights=""',
+            ]
+        )
+        == 0
+    )
+    assert given[0][0].model.encoder_weights == ""
+
+
 @pytest.mark.parametrize("how", ["set", "config", "home"])
 def test_a_relative_weights_file_is_recorded_absolute(tmp_path, given, monkeypatch, how):
     monkeypatch.setenv("HOME", str(tmp_path / "home"))

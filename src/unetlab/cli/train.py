@@ -249,7 +249,7 @@ def absolute_weights(cfg):
     """``cfg`` with ``model.encoder_weights`` absolute, as :func:`absolute_root` does
     ``data.root``: config.yaml records the file the run began from, so that training again
     from it in another folder loads the same file (not none, or another one)."""
-    if cfg.model.encoder_weights is not None:
+    if cfg.model.encoder_weights:  # "" is none, as training reads it
         cfg.model.encoder_weights = _absolute(cfg.model.encoder_weights)
     return cfg
 
@@ -307,8 +307,8 @@ def _same_weights(own, asked):
     again): not a change of the run's settings. Another file is made absolute, so that the
     refusal shows which file each one is."""
     mine, given = own.model.encoder_weights, asked.model.encoder_weights
-    if given is not None:
-        same = mine is not None and _absolute(mine) == _absolute(given)
+    if given:
+        same = bool(mine) and _absolute(mine) == _absolute(given)
         asked.model.encoder_weights = mine if same else _absolute(given)
     return asked
 
