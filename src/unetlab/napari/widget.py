@@ -65,9 +65,17 @@ class PredictWidget(QWidget):
         self._progress = _Progress()
         self._progress.advanced.connect(lambda n: self.bar.setValue(self.bar.value() + n))
 
+        self._make_controls()
+        self._lay_out()
+        for event in (self.viewer.layers.events.inserted, self.viewer.layers.events.removed):
+            event.connect(self._refresh_layers)
+        self._refresh_layers()
+
+    def _make_controls(self) -> None:
+        """The widget's fields and buttons, connected to their handlers."""
+        self.browse = QPushButton("Browse...")
+        self.browse.clicked.connect(self._browse)
         self.checkpoint = QLineEdit(placeholderText="checkpoint .pt or bioimage.io package")
-        browse = QPushButton("Browse...")
-        browse.clicked.connect(self._browse)
         self.checkpoint.textChanged.connect(self._checkpoint_changed)
         self.layer = QComboBox()
         self.layer.currentTextChanged.connect(self._layer_changed)
@@ -86,9 +94,11 @@ class PredictWidget(QWidget):
         self.status = QLabel("")
         self.status.setWordWrap(True)
 
+    def _lay_out(self) -> None:
+        """Place the controls: model, image layer, channel, objects, buttons, progress."""
         row = QHBoxLayout()
         row.addWidget(self.checkpoint)
-        row.addWidget(browse)
+        row.addWidget(self.browse)
         channels = QHBoxLayout()
         for item in (QLabel("channel axis"), self.channel_axis, QLabel("channel"), self.channel):
             channels.addWidget(item)
@@ -110,9 +120,6 @@ class PredictWidget(QWidget):
         ):
             layout.addLayout(item) if isinstance(item, QHBoxLayout) else layout.addWidget(item)
         layout.addStretch()
-        for event in (self.viewer.layers.events.inserted, self.viewer.layers.events.removed):
-            event.connect(self._refresh_layers)
-        self._refresh_layers()
 
     def _browse(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
