@@ -115,3 +115,26 @@ def test_border_share_tells_outlines_from_regions():
 
 def test_percent_never_reads_a_rare_share_as_zero():
     assert [percent(s) for s in (0.34, 0.008, 0.00012)] == ["34.0%", "0.8%", "0.012%"]
+
+
+def test_no_plan_keeps_the_plans_warnings_about_the_data(tmp_path, caplog, capsys):
+    """``train --no-plan`` drops the plan's choices but keeps its checks, and its warnings
+    (here an unnamed 255 beside classes 0-2): they were dropped with the choices."""
+    import logging
+
+    from unetlab.cli import main
+    from unetlab.plan import check_training_data
+
+    root = _write(tmp_path / "d")
+    cfg = load_config(None, [f"data.root={root}", "model.depth=2"])
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        notes = check_training_data(cfg)
+    assert [n for n in notes if "looks like void" in n] == _void_notes(_plan(root))
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(w.startswith("mask value 255 lies apart from the classes 0-2") for w in warned)
+    caplog.clear()
+    argv = ["train", "--data", str(root), "--run-dir", str(tmp_path / "run"), "--no-plan"]
+    small = ["--set", "model.depth=2", "--set", "data.tile_size=32", "--check"]
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        assert main([*argv, *small]) == 0, capsys.readouterr().err
+    assert any("mask value 255 lies apart" in r.getMessage() for r in caplog.records)

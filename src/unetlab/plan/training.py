@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 from unetlab.config import Config, changed_keys
 from unetlab.data.fingerprint import unlabelled_fill
 from unetlab.errors import UnetlabError
@@ -9,6 +11,8 @@ from unetlab.plan.checks import check_data, declared_names, void_note
 from unetlab.plan.make import make_plan
 from unetlab.plan.notes import rare_classes, seed_holding, unvalidated_classes, unvalidated_values
 from unetlab.plan.record import Plan
+
+log = logging.getLogger(__name__)
 
 
 def _unlabelled_value(d, train_pairs) -> int | None:
@@ -21,11 +25,19 @@ def _unlabelled_value(d, train_pairs) -> int | None:
     return VOC_VOID if dataset_palette([p.mask for p in train_pairs]) is not None else None
 
 
-def check_training_data(cfg: Config, explicit: set[str] | None = None) -> None:
+def check_training_data(cfg: Config, explicit: set[str] | None = None) -> list[str]:
     """The checks :func:`plan_training` makes of ``cfg``'s data set, without the plan (``train
     --no-plan``): DatasetError listing every contradiction (masks mixing encodings, a value in
-    one file only, stray values, unnamed void beside named classes, ...)."""
-    _checked(cfg, set(cfg.user_keys) | changed_keys(cfg) if explicit is None else explicit)
+    one file only, stray values, unnamed void beside named classes, ...); then the plan's
+    warnings about the data (:func:`data_notes`: a class in no validation image or in few
+    images, unlabelled fill, an unnamed 255 beside classes 0..K-1), logged as warnings and
+    returned."""
+    explicit = set(cfg.user_keys) | changed_keys(cfg) if explicit is None else explicit
+    fp, train, val, ignored = _checked(cfg, explicit)
+    notes = data_notes(cfg, explicit, fp, (train, val), ignored)
+    for note in notes:
+        log.warning("%s", note)
+    return notes
 
 
 def _checked(cfg: Config, explicit: set[str]):
@@ -54,6 +66,23 @@ def _checked(cfg: Config, explicit: set[str]):
     return fp, train, val, ignored
 
 
+def data_notes(cfg: Config, explicit: set[str], fp, pairs: tuple, ignored) -> list[str]:
+    """The warnings about ``cfg``'s data that no setting answers, with or without a plan: a
+    class in no validation image, a class in few images, unlabelled pixels that fill the
+    masks, an unnamed 255 beside classes 0..K-1. ``fp``: the fingerprint of ``pairs``
+    (training, validation); ``ignored``: the mask value training counts nowhere."""
+    train, val = pairs
+    names = declared_names(cfg)
+    held_out = {p.mask_page for p in val}
+    seed_for = lambda values: seed_holding(cfg.data, fp, values)  # noqa: E731
+    notes = unvalidated_classes(fp, held_out, names=names, seed_for=seed_for)
+    skip = unvalidated_values(fp, held_out)  # said there
+    notes += rare_classes(fp, held_out, names=names, total=len(train) + len(val), skip=skip)
+    if ignored is None and "data.label_values" not in explicit:
+        notes += [line] if (line := unlabelled_fill(fp.pairs, declared=names)) else []
+    return notes + void_note(fp, cfg, train + val)
+
+
 def plan_training(
     cfg: Config, explicit: set[str] | None = None, *, device: str = "cpu"
 ) -> tuple[Config, Plan]:
@@ -65,21 +94,12 @@ def plan_training(
     the plan to ``fit(..., plan=plan)`` for its reasons in ``train.log`` and ``plan.yaml``."""
     if explicit is None:
         explicit = set(cfg.user_keys) | changed_keys(cfg)
-    d = cfg.data
     fp, train, val, ignored = _checked(cfg, explicit)
     sources = {k: cfg.config_file for k in cfg.file_keys & explicit}
     plan = make_plan(
         fp, cfg, explicit=explicit, device=device, val_images=len(val), sources=sources
     )
-    names = declared_names(cfg)
-    held_out = {p.mask_page for p in val}
-    seed_for = lambda values: seed_holding(d, fp, values)  # noqa: E731
-    plan.notes += unvalidated_classes(fp, held_out, names=names, seed_for=seed_for)
-    skip = unvalidated_values(fp, held_out)  # said there
-    plan.notes += rare_classes(fp, held_out, names=names, total=len(train) + len(val), skip=skip)
-    if ignored is None and "data.label_values" not in explicit:
-        plan.notes += [line] if (line := unlabelled_fill(fp.pairs, declared=names)) else []
-    plan.notes += void_note(fp, cfg, train + val)
+    plan.notes += data_notes(cfg, explicit, fp, (train, val), ignored)
     planned = plan.apply(cfg)
     planned.user_keys = frozenset(explicit)  # planned again, they stay the user's
     return planned, plan
