@@ -516,3 +516,15 @@ def test_cli_predict_instances_takes_the_named_background(tmp_path):
     records = json.loads((tmp_path / "out" / "predict.json").read_text())["records"]
     (record,) = records.values()
     assert record["outputs"]["objects"]["background"] == 1
+
+
+def test_the_object_record_keeps_its_key_where_the_background_is_class_0():
+    """Outputs found with background class 0 (every one before it was a field) keep their
+    key, so --skip-existing keeps them; another background is recorded, a new key."""
+    from dataclasses import asdict
+
+    from unetlab.inference.records import object_record
+
+    old = {k: v for k, v in asdict(ObjectOptions(min_area=3)).items() if k != "background"}
+    assert object_record(ObjectOptions(min_area=3)) == old
+    assert object_record(ObjectOptions(min_area=3, background=1)) == {**old, "background": 1}

@@ -258,11 +258,22 @@ def prediction_record(
     }
     written = {
         "labels": "mask values" if o.label_values else "palette" if o.color else "class indices",
-        "objects": None if o.objects is None else asdict(o.objects),
+        "objects": None if o.objects is None else object_record(o.objects),
     }
     if o.label_values and model.label_values is not None:  # which: evaluate reads them back
         written["label_values"] = [int(v) for v in model.label_values]
     return Provenance(checkpoint, sha, settings, written)
+
+
+def object_record(objects: ObjectOptions) -> dict:
+    """The record of how objects were found: the fields of ``objects``, ``background`` left
+    out where it is 0 (as before it was one), so that the outputs of a model whose
+    background is class 0 keep their key (``--skip-existing``) and only those found with
+    class 0 taken wrongly for the background get a new one."""
+    record = asdict(objects)
+    if record["background"] == 0:
+        del record["background"]
+    return record
 
 
 def save_record(folder: str | os.PathLike, record: Provenance) -> bool:
