@@ -203,6 +203,7 @@ def test_screenshot_for_the_readme(qtbot, checkpoint, tmp_path):
         widget.checkpoint.setText(str(trained["best_checkpoint"]))
         _predict(qtbot, widget, viewer)
         assert viewer.layers["em classes"].data.shape == image.shape
+        viewer.window.resize(1200, 640)  # room for the canvas beside both docks
         viewer.screenshot(target, canvas_only=False)
     finally:
         viewer.close()
