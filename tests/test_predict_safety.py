@@ -125,6 +125,9 @@ def test_an_output_named_like_an_image_is_refused_not_made_a_folder(work, capsys
     (line,) = _errors(capsys)
     assert "names an image file, but predict writes a folder" in line
     assert f"--output {work / 'result'}" in line and not (work / "result.png").exists()
+    assert main([*argv, "--output", str(work / "result.gif")]) == 2  # read, never written
+    (line,) = _errors(capsys)
+    assert "names an image file" in line and not (work / "result.gif").exists()
 
 
 def test_skip_existing_redoes_an_input_without_an_output_asked_for_now(work):

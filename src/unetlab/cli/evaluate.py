@@ -244,7 +244,7 @@ def _check_mode(args) -> str:
 def _claim_outputs(args, pairs) -> None:
     """Refuse (before any work) outputs that would replace an input or a foreign file, or an
     image written among the data (``pairs``: the pairs a checkpoint is evaluated on)."""
-    from unetlab.data.io import IMAGE_SUFFIXES
+    from unetlab.data.io import INPUT_SUFFIXES
     from unetlab.outputs import claim_files, refuse_inputs, refuse_inside
 
     json_path = Path(args.json) if args.json else None
@@ -253,7 +253,7 @@ def _claim_outputs(args, pairs) -> None:
     )
     inputs = [p for p in (args.checkpoint, args.data, args.pred, args.gt) if p]
     outputs = [p for p in (json_path, confusion) if p]
-    refuse_inputs(outputs, inputs, command="evaluate", suffixes=IMAGE_SUFFIXES)
+    refuse_inputs(outputs, inputs, command="evaluate", suffixes=INPUT_SUFFIXES)
     if confusion:
         refuse_inside([Path(confusion)], _data_folders(args, pairs), command="evaluate")
     # the inputs were refused above: claim_files need not list them again

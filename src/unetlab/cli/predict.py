@@ -276,10 +276,10 @@ def _load(args, device):
 def _output_folder(output: str) -> Path:
     """``--output`` as a folder; a new one named like an image file is refused (an audit's
     ``--output result.png`` silently made a folder called result.png)."""
-    from unetlab.data.io import IMAGE_SUFFIXES
+    from unetlab.data.io import INPUT_SUFFIXES
 
     out_dir = Path(output)
-    if not out_dir.exists() and out_dir.suffix.lower() in IMAGE_SUFFIXES:
+    if not out_dir.exists() and out_dir.suffix.lower() in INPUT_SUFFIXES:
         raise UnetlabError(
             f"--output {out_dir} names an image file, but predict writes a folder of outputs "
             f"(one or more per input): give a folder, e.g. --output {out_dir.with_suffix('')}"
