@@ -160,3 +160,12 @@ def test_plateaus_are_the_8_connected_local_maxima_of_each_object():
     assert value.tolist() == [2.0, 3.0, 5.0]  # the 3-3 plateau is one set; 2 and 5 apart
     assert slot.tolist() == [1, 0, 1] and pixel.tolist() == [4, 7, 17]
     assert highest.tolist() == [3.0, 5.0, 0.0]
+
+
+def test_the_objects_line_names_the_background_class_of_a_class_model():
+    from unetlab.cli.common import objects_line
+    from unetlab.inference.objects import ObjectOptions
+
+    line = objects_line(ObjectOptions(mode="semantic", background=1), recorded=True)
+    assert line.startswith("objects: semantic mode, background class 1, ")
+    assert "background" not in objects_line(ObjectOptions(mode="instances"), recorded=True)

@@ -266,7 +266,8 @@ def objects_line(options, recorded: bool) -> str:
         "" if options.watershed_seeds is None else f", watershed seeds > {options.watershed_seeds}"
     )
     fixed = "" if recorded else " (no object sizes recorded: a fixed default)"
+    background = "" if options.mode == "instances" else f", background class {options.background}"
     return (
-        f"objects: {options.mode} mode{seeds}{split}{watershed}, min area {options.min_area} px"
-        f"{fixed}"
+        f"objects: {options.mode} mode{background}{seeds}{split}{watershed}, min area "
+        f"{options.min_area} px{fixed}"
     )
