@@ -27,6 +27,7 @@ from unetlab.config.files import (
     save_config,
     shipped_configs,
 )
+from unetlab.config.guard import assigned_keys
 from unetlab.config.load import apply_overrides, changed_keys, explicit_keys, load_config
 from unetlab.config.resume import (
     RESUMABLE,
@@ -61,6 +62,7 @@ __all__ = [
     "RunSection",
     "TrainSection",
     "apply_overrides",
+    "assigned_keys",
     "changed_keys",
     "check_resumed",
     "config_changes",

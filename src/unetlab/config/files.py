@@ -147,10 +147,12 @@ def config_name(path: str | os.PathLike) -> str:
 
 
 def save_config(cfg: Config, path: str | os.PathLike, *, header: str = "") -> Path:
-    """Write ``cfg`` as YAML (atomically); ``header`` lines are written as ``#`` comments."""
+    """Write ``cfg`` as YAML (atomically); ``header`` lines are written as ``#`` comments.
+    ``cfg`` is checked first (:meth:`Config.checked`): a bad value set as an attribute is
+    refused now, not when the file is read back."""
     text = "".join(f"# {line}\n" for line in header.splitlines())
     text += yaml.safe_dump(
-        cfg.to_dict(), sort_keys=False, default_flow_style=False, allow_unicode=True
+        cfg.checked().to_dict(), sort_keys=False, default_flow_style=False, allow_unicode=True
     )
     path = Path(path)
     with atomic_path(path) as tmp:

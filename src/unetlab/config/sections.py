@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, field, fields, make_dataclass
 
 from unetlab.config.checks import check_data, check_model, check_train
 from unetlab.config.convert import build
+from unetlab.config.guard import Section
 from unetlab.losses import FOCAL_GAMMA
 
 
@@ -21,7 +22,7 @@ def option(default, help: str):
 
 
 @dataclass
-class ModelSection:
+class ModelSection(Section):
     """A preset (``paper``, ``small``, ``small-valid``) and overrides of its UNet options.
 
     ``None`` keeps the preset's value; ``num_classes``/``in_channels`` left ``None`` come from
@@ -86,7 +87,7 @@ class ModelSection:
 
 
 @dataclass
-class DataSection:
+class DataSection(Section):
     """Where the data is and how it becomes training tiles.
 
     ``label_values`` are the mask values of the classes in index order (``None``: the sorted
@@ -205,6 +206,7 @@ def _augment_section() -> type:
     return make_dataclass(
         "AugmentSection",
         specs,
+        bases=(Section,),
         namespace={
             "options": options,
             "__post_init__": __post_init__,
@@ -220,7 +222,7 @@ AugmentSection = _augment_section()
 
 
 @dataclass
-class TrainSection:
+class TrainSection(Section):
     """Optimisation. ``schedule`` is stepped per iteration (cosine, poly) or per validation
     (plateau, on val mIoU). ``amp``/``channels_last`` ``auto`` means on for CUDA, off for CPU;
     ``amp: native`` is bf16 wherever the device runs it natively (CPUs with AMX or AVX512-BF16,
@@ -321,7 +323,7 @@ class TrainSection:
 
 
 @dataclass
-class RunSection:
+class RunSection(Section):
     """The run folder is ``dir/name`` unless given on the command line (``--run-dir``)."""
 
     name: str = option("unet", "the run folder's name under run.dir (--run-dir overrides both)")
@@ -329,7 +331,7 @@ class RunSection:
 
 
 @dataclass
-class Config:
+class Config(Section):
     model: ModelSection = field(default_factory=ModelSection)
     data: DataSection = field(default_factory=DataSection)
     augment: AugmentSection = field(default_factory=AugmentSection)

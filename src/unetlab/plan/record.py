@@ -54,6 +54,9 @@ class Plan:
     choices: list[Choice] = field(default_factory=list)
     fingerprint: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    #: how the user keeps a value of their own or trains without a plan, in the words of
+    #: where the plan was made (the CLI's flags; :data:`unetlab.plan.training.PYTHON_HOW`)
+    how: str = "--set KEY=VALUE overrides a line; --no-plan turns it off"
 
     def apply(self, cfg: Config) -> Config:
         """``cfg`` with every choice the user did not make set to the plan's value."""
@@ -90,7 +93,7 @@ class Plan:
 
     def log(self) -> None:
         """The plan, line by line, to the log (``train.log`` and the console)."""
-        log.info("plan from the data (--set KEY=VALUE overrides a line; --no-plan turns it off):")
+        log.info("plan from the data (%s):", self.how)
         for line in self.lines():
             log.info("plan: %s", line)
         for note in self.notes:

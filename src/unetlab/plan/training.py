@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from unetlab.config import Config, changed_keys
+from unetlab.config import Config, assigned_keys, changed_keys
 from unetlab.data.fingerprint import unlabelled_fill
 from unetlab.errors import UnetlabError
 from unetlab.plan.checks import check_data, declared_names, void_note
 from unetlab.plan.make import make_plan
 from unetlab.plan.notes import rare_classes, seed_holding, unvalidated_classes, unvalidated_values
-from unetlab.plan.record import Plan
+from unetlab.plan.record import Plan, show
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +32,8 @@ def check_training_data(cfg: Config, explicit: set[str] | None = None) -> list[s
     warnings about the data (:func:`data_notes`: a class in no validation image or in few
     images, unlabelled fill, an unnamed 255 beside classes 0..K-1), logged as warnings and
     returned."""
-    explicit = set(cfg.user_keys) | changed_keys(cfg) if explicit is None else explicit
-    fp, train, val, ignored = _checked(cfg, explicit)
+    explicit = users_keys(cfg) if explicit is None else explicit
+    fp, train, val, ignored = _checked(checked(cfg), explicit)
     notes = data_notes(cfg, explicit, fp, (train, val), ignored)
     for note in notes:
         log.warning("%s", note)
@@ -83,17 +83,34 @@ def data_notes(cfg: Config, explicit: set[str], fp, pairs: tuple, ignored) -> li
     return notes + void_note(fp, cfg, train + val)
 
 
+def users_keys(cfg: Config) -> set[str]:
+    """The ``section.key`` names the user chose in ``cfg`` (what the plan keeps): those that
+    ``load_config``'s file and overrides set (``cfg.user_keys``), those assigned as attributes
+    (``cfg.data.tile_size = 256``, also to the default value) and those that differ from the
+    defaults (a section built with them)."""
+    return set(cfg.user_keys) | assigned_keys(cfg) | changed_keys(cfg)
+
+
+def checked(cfg: Config) -> Config:
+    """``cfg`` checked again (:meth:`Config.checked`: a value set as an attribute, ``cfg.train
+    .max_minutes = "1"``, is one line), with the record of what the user set."""
+    out = cfg.checked()
+    out.user_keys, out.file_keys, out.config_file = cfg.user_keys, cfg.file_keys, cfg.config_file
+    return out
+
+
 def plan_training(
     cfg: Config, explicit: set[str] | None = None, *, device: str = "cpu"
 ) -> tuple[Config, Plan]:
     """Measure the data of ``cfg.data.root`` (training and validation pairs), check it
     (:func:`check_data`) and return ``cfg`` with the plan applied, and the plan. The keys in
-    ``explicit`` keep the user's values; None (a notebook): those that ``load_config``'s file
-    and overrides set (``cfg.user_keys``, also where they equal the defaults) and those that
-    differ from the defaults (set as attributes: :func:`unetlab.config.changed_keys`). Give
-    the plan to ``fit(..., plan=plan)`` for its reasons in ``train.log`` and ``plan.yaml``."""
-    if explicit is None:
-        explicit = set(cfg.user_keys) | changed_keys(cfg)
+    ``explicit`` keep the user's values; None (a notebook): :func:`users_keys`, every key set
+    by ``load_config``'s file and overrides or assigned on ``cfg`` (``cfg.data.tile_size =
+    256`` is kept, also where it equals the default). Give the plan to ``fit(..., plan=plan)``
+    for its reasons in ``train.log`` and ``plan.yaml``; ``plan.lines()`` lists them now."""
+    notebook = explicit is None
+    explicit = users_keys(cfg) if notebook else explicit
+    cfg = checked(cfg)
     fp, train, val, ignored = _checked(cfg, explicit)
     sources = {k: cfg.config_file for k in cfg.file_keys & explicit}
     plan = make_plan(
@@ -102,4 +119,33 @@ def plan_training(
     plan.notes += data_notes(cfg, explicit, fp, (train, val), ignored)
     planned = plan.apply(cfg)
     planned.user_keys = frozenset(explicit)  # planned again, they stay the user's
+    if notebook:
+        plan.how = PYTHON_HOW
+        _say_planned(plan, cfg)
     return planned, plan
+
+
+#: how a notebook keeps its own value of a planned key, or trains without a plan
+PYTHON_HOW = "a key set on cfg before plan_training keeps your value; fit(cfg) without it: no plan"
+
+
+def _say_planned(plan: Plan, cfg: Config) -> None:
+    """One line naming each value the plan changed, and how to keep one's own."""
+    changed = [
+        (c.key, _value(cfg, c.key), c.value)
+        for c in plan.choices
+        if not c.user and c.value != _value(cfg, c.key)
+    ]
+    if changed:
+        log.info(
+            "plan_training changed %s (plan.lines() says why; to keep a value, set it on cfg "
+            "before plan_training, e.g. cfg.%s = %s)",
+            ", ".join(f"{key} {show(old)} -> {show(new)}" for key, old, new in changed),
+            changed[0][0],
+            show(changed[0][1]),
+        )
+
+
+def _value(cfg: Config, key: str):
+    section, name = key.split(".", 1)
+    return getattr(getattr(cfg, section), name)
