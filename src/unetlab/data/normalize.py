@@ -199,7 +199,8 @@ def contrast_note(spec: dict, dtype, contrast: np.ndarray) -> tuple[str, str] | 
         return "dtype", (
             f"the model's normalisation floor {shown} {units}, so it is not applied to "
             f"{np.dtype(dtype).name} images: each is stretched by its own contrast (an empty "
-            "field among them is stretched too)"
+            "field among them is stretched too, and may show false objects)"
+            + _dtype_fix(trained, dtype)
         )
     contrast = np.broadcast_to(np.asarray(contrast, np.float64), np.shape(floor) or (1,))
     ratio = float(np.min(contrast / np.broadcast_to(floor, contrast.shape)))
@@ -213,6 +214,25 @@ def contrast_note(spec: dict, dtype, contrast: np.ndarray) -> tuple[str, str] | 
         "so the image is read as nearly empty; if it holds objects (a dimmer acquisition), "
         "scale it to the training images' range or train with such images"
     )
+
+
+#: how a float image in [0, 1] goes back to the integer dtype a model trained on
+_AS_INTEGER = {
+    "uint8": "(image * 255).round().astype('uint8')",
+    "uint16": "(image * 65535).round().astype('uint16')",
+}
+
+
+def _dtype_fix(trained: str | None, dtype) -> str:
+    """The fix for an image of ``dtype`` given to a model whose floor is in ``trained``
+    values: the image in that dtype, as read from its file (a float copy of a uint8 image
+    skips the floor: audit s30). No scale is guessed from the values."""
+    if not trained:
+        return ": give the images in the dtype the model was trained on"
+    fix = f": give the image as {trained}, as the model was trained (the array as read"
+    if np.issubdtype(np.dtype(dtype), np.floating) and trained in _AS_INTEGER:
+        fix += f", not a float copy; a float image in [0, 1]: {_AS_INTEGER[trained]}"
+    return fix + ")"
 
 
 def _times(ratio: float) -> str:
