@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)  # the help and bad flags end here, before torch loads
     with _interrupt_exits():
         importlib.import_module("torch")
+    from unetlab.runtime import keep_allocator_tuned
+
+    keep_allocator_tuned()  # the process ends with the command: a tuned heap kept for speed
     args.argv = list(
         sys.argv[1:] if argv is None else argv
     )  # as given (to relaunch under torchrun)

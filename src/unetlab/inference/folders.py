@@ -42,6 +42,7 @@ from unetlab.inference.records import OutputOptions, Provenance
 from unetlab.inference.slides import is_large
 from unetlab.inference.tta import describe_tta
 from unetlab.outputs import OVERWRITE_FIX, confirm
+from unetlab.runtime import tuned_allocator
 
 __all__ = [
     "FolderPrediction",
@@ -261,7 +262,9 @@ def predict_folder(
         each = dict(settings, group=group)  # it holds the folder; a large file is all processes'
         run = _Run(model, out_dir, outputs, each, progress, timed, failed)
         lines = [] if notes is None else list(notes(model, outputs.objects))
-        with floor_run():  # the floor's lines said once in the folder's run, not each file
+        # the floor's lines said once in the folder's run, not each file; the heap reused
+        # from one file to the next, given back at the end (runtime.tuned_allocator)
+        with floor_run(), tuned_allocator():
             result = run.predict([f for f in files if f not in done], name, lines)
         result.skipped = [f for f in files if f in done]
         if report is not None and group.is_main:

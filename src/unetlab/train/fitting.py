@@ -19,7 +19,7 @@ from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
 from unetlab.errors import UnetlabError
 from unetlab.run_records import HISTORY_FILE, write_summary
-from unetlab.runtime import memory_hint, resolve_device
+from unetlab.runtime import memory_hint, resolve_device, tuned_allocator
 from unetlab.signals import Stopped
 from unetlab.train.log import (
     console_log,
@@ -294,9 +294,10 @@ def _validate_epoch(run: Run, row: dict) -> None:
     """The main process validates (the plain model: no collectives), the others wait."""
     started = run.clock()
     if run.group.is_main:
-        run.last = validate(
-            run.model, run.data.val, run.loss_fn, device=run.device, precision=run.precision
-        )
+        with tuned_allocator():  # the heap reused from one image to the next
+            run.last = validate(
+                run.model, run.data.val, run.loss_fn, device=run.device, precision=run.precision
+            )
     run.last = run.group.share(run.last if run.group.is_main else None)
     run.pacer.record(started, run.clock())
     last = run.last
