@@ -21,6 +21,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
@@ -32,8 +33,10 @@ from scipy import ndimage
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
 from unetlab.data.weightmap import background_class
 from unetlab.errors import UnetlabError
-from unetlab.inference.measure import object_table
+from unetlab.inference.measure import measure_objects
 from unetlab.inference.predict import labels_from_probabilities, predict_image
+
+log = logging.getLogger(__name__)
 
 MIN_AREA_FALLBACK = 16  # px, for models that record no object statistics
 MIN_AREA_FRACTION = 0.25  # of the 5th percentile of the training objects' areas
@@ -202,18 +205,25 @@ def default_min_area(record: dict | None) -> int:
 
 
 def objects_from_probabilities(
-    probabilities: np.ndarray, options: ObjectOptions = ObjectOptions()
+    probabilities: np.ndarray, options: ObjectOptions | None = None
 ) -> np.ndarray:
     """(K, H, W) class probabilities -> (H, W) int32 object ids 1..n, 0 = background.
 
-    ``instances`` mode needs K = 3 (background, boundary, interior). ``semantic`` mode takes
-    the argmax (``p >= 0.5`` for K = 1) and labels each class but ``options.background``.
-    Ids are numbered in the raster order of their seeds (semantic: of their regions), never
-    modifying the input.
+    ``options``: give ``ObjectOptions.for_model(model)`` for the model's own (its mode,
+    background class and minimum area, as :func:`predict_objects` uses); None: the defaults,
+    ``ObjectOptions()`` (semantic mode), with a warning for K = 3 probabilities, which an
+    instance (background / boundary / interior) model gives. ``instances`` mode needs K = 3.
+    ``semantic`` mode takes the argmax (``p >= 0.5`` for K = 1) and labels each class but
+    ``options.background``. Ids are numbered in the raster order of their seeds (semantic:
+    of their regions), never modifying the input.
     """
     probabilities = np.asarray(probabilities)
     if probabilities.ndim != 3:
         raise ValueError(f"probabilities must be (K, H, W), not shape {probabilities.shape}")
+    if options is None:
+        if probabilities.shape[0] == 3:
+            log.warning(_DEFAULT_MODE)
+        options = ObjectOptions()
     if options.mode == "instances":
         if probabilities.shape[0] != 3:
             raise UnetlabError(
@@ -235,6 +245,13 @@ def objects_from_probabilities(
         weigh = options.mode == "instances" and options.split_interior
         ids = split_by_distance(ids, interior=probabilities[2] if weigh else None)
     return remove_small(ids, options.min_area)
+
+
+_DEFAULT_MODE = (
+    "objects_from_probabilities: 3 classes read in semantic mode (no options given); an "
+    "instance (background / boundary / interior) model's objects need its own: "
+    "objects_from_probabilities(probabilities, ObjectOptions.for_model(model))"
+)
 
 
 def _background(probabilities: np.ndarray, options: ObjectOptions) -> int:
@@ -727,6 +744,7 @@ def predict_objects(
     seed_threshold: float | None = None,
     foreground_threshold: float | None = None,
     distance_split: bool | None = None,
+    pixel_size: float | tuple[float, float] | None = None,
     **predict_options,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Objects of one image: ``(ids, table)``.
@@ -735,8 +753,10 @@ def predict_objects(
     which predicts the probabilities (tiled; ``predict_options`` such as ``tile_size``,
     ``device``, ``tta`` go to it) before they become objects, so an object cut by a tile
     edge comes out whole. ``ids``: (H, W) uint16 object ids 1..n (uint32 past 65,535
-    objects), 0 = background. ``table``: :func:`object_table` with the image's raw values.
-    Settings left None come from the model's record (:meth:`ObjectOptions.for_model`).
+    objects), 0 = background. ``table``: :func:`object_table` with the image's raw values,
+    and the ``_um`` columns for a ``pixel_size`` (µm per pixel, one number or (y, x), as
+    :func:`unetlab.measure_objects` takes it). Settings left None come from the model's
+    record (:meth:`ObjectOptions.for_model`).
     A file's path is refused, as by ``predict_image``: ``unetlab.read_image(path)`` first.
     """
 
@@ -750,4 +770,4 @@ def predict_objects(
     probabilities = predict_image(model, image, **predict_options)
     ids = objects_from_probabilities(probabilities, options)
     ids = ids.astype(id_dtype(int(ids.max(initial=0))))
-    return ids, object_table(ids, np.asarray(image))
+    return ids, measure_objects(ids, np.asarray(image), pixel_size)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import difflib
 import logging
 import os
 import threading
@@ -358,7 +359,10 @@ class PredictOptions:
 
     @classmethod
     def of(cls, options: PredictOptions | None = None, **changes) -> PredictOptions:
-        """``options`` (default: the defaults) with the fields in ``changes`` replaced."""
+        """``options`` (default: the defaults) with the fields in ``changes`` replaced; a
+        name that is no field is refused naming the closest (UnetlabError)."""
+        if unknown := [k for k in changes if k not in cls.__dataclass_fields__]:
+            raise UnetlabError(unknown_setting(unknown[0], list(cls.__dataclass_fields__)))
         base = options if options is not None else cls()
         return replace(base, **changes) if changes else base
 
@@ -369,6 +373,13 @@ class PredictOptions:
         o = cls.of(options, **changes)
         trained = getattr(model, "channel", None)
         return replace(o, channel=trained) if o.channel is None and trained is not None else o
+
+
+def unknown_setting(name: str, known: list[str]) -> str:
+    """``unknown prediction setting pixel_sise: did you mean ...? the settings are ...``."""
+    close = difflib.get_close_matches(name, known, n=1)
+    hint = f"did you mean {close[0]}? " if close else ""
+    return f"unknown prediction setting {name}: {hint}the settings are {', '.join(known)}"
 
 
 def predict_image(

@@ -72,8 +72,9 @@ class OutputOptions:
     ``color``: labels as a palette image; ``label_values``: the model's mask values (e.g.
     0/255) instead of class indices (one of the two). ``save_probabilities``:
     ``<stem>_prob.tif``; ``draw_overlay``: ``<stem>_overlay.png`` (``.tif`` beside TIFF
-    labels); ``objects`` (:class:`~unetlab.inference.objects.ObjectOptions`; for
-    ``predict_folder`` also a function of the loaded model that gives them):
+    labels); ``objects`` (True: the model's own, as ``--instances``; an
+    :class:`~unetlab.inference.objects.ObjectOptions`; or a function of the loaded model
+    that gives them):
     ``<stem>_objects.tif`` and ``<stem>_objects.csv``; ``outlines`` (with the objects of an
     instance model): their outlines (:mod:`unetlab.inference.outlines`), ``"geojson"``:
     ``<stem>_objects.geojson`` (QuPath), ``"imagej"``: ``<stem>_objects_rois.zip`` (Fiji's
@@ -99,6 +100,7 @@ class OutputOptions:
     skip_existing: bool = False
 
     def __post_init__(self):
+        object.__setattr__(self, "objects", _objects(self.objects))
         if self.outlines is not None and self.outlines not in OUTLINES:
             raise UnetlabError(
                 f"outlines must be one of {', '.join(OUTLINES)}, not {self.outlines!r}"
@@ -161,6 +163,22 @@ class OutputOptions:
                 f"{name}: the model records no label values; write class indices instead"
             )
         return values
+
+
+def _objects(objects):
+    """``objects`` as :class:`OutputOptions` keeps it: True is the model's own
+    (:meth:`ObjectOptions.for_model`, as ``--instances``), False none; anything but an
+    ObjectOptions or a function of the model is refused naming the forms."""
+    if objects is True:
+        return ObjectOptions.for_model
+    if objects is False or objects is None or isinstance(objects, ObjectOptions):
+        return None if objects is False else objects
+    if callable(objects):
+        return objects
+    raise UnetlabError(
+        f"objects must be True (the model's own object options, as --instances), "
+        f"ObjectOptions(...) or ObjectOptions.for_model(model, min_area=...), not {objects!r}"
+    )
 
 
 def label_colours(model, *, color: bool, values: bool) -> np.ndarray | None:
