@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -22,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from tqdm import tqdm
 
 from unetlab.data.ome import output_pixels
 from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
@@ -42,6 +40,7 @@ from unetlab.inference.records import OutputOptions, Provenance
 from unetlab.inference.slides import is_large
 from unetlab.inference.tta import describe_tta
 from unetlab.outputs import OVERWRITE_FIX, confirm
+from unetlab.progress import progress_bar, shown
 from unetlab.runtime import tuned_allocator
 
 __all__ = [
@@ -321,7 +320,7 @@ class _Run:
     def __init__(self, model, out_dir: Path, outputs, each: dict, progress, clock, failed):
         self.model, self.out_dir, self.outputs, self.each = model, out_dir, outputs, each
         self.group = group = each["group"]
-        self.quiet = not (progress and sys.stderr.isatty() and group.is_main)
+        self.quiet = not (shown(progress) and group.is_main)  # a notebook's too
         self.clock = clock
         self.failed = failed or (lambda line: log.warning("failed: %s", line))
 
@@ -342,7 +341,7 @@ class _Run:
             self._warm_up(mine[0])
         result = FolderPrediction()
         start = time.perf_counter()
-        for path in tqdm(mine, desc="files", unit="file", disable=self.quiet):
+        for path in progress_bar(iterable=mine, desc="files", unit="file", disable=self.quiet):
             # a file all processes share counts, and its error is said, once: in the main one
             self._predict(path, result, counts=self.group.is_main or path not in shared)
         result.seconds = time.perf_counter() - start
@@ -352,7 +351,8 @@ class _Run:
         """One file, its outcome into ``result`` if it ``counts`` here."""
         found: list[list[int]] = []
         timed = self.clock if self.clock is not None else contextlib.nullcontext()
-        with tqdm(desc=path.name, unit="tile", leave=False, disable=self.quiet) as bar, timed:
+        bar = progress_bar(desc=path.name, unit="tile", leave=False, disable=self.quiet)
+        with bar, timed:
             each = dict(progress=bar.update, counted=found.append, **self.each)
             written = predict_or_fail(self.model, path, self.out_dir, self.outputs, **each)
         if not counts:

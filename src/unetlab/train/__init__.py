@@ -14,9 +14,9 @@ its files), ``setup`` (data and net), ``run`` (a run's parts, built), ``resume``
 restored), ``offset`` (the label offset), ``log`` (what a run says), ``fitting`` (``fit``).
 """
 
+from unetlab.progress import in_notebook, progress_bar
 from unetlab.signals import Stopped
 from unetlab.train.fitting import fit, smooth
-from unetlab.train.log import in_notebook, progress_bar
 from unetlab.train.loop import (
     FULL_PRECISION,
     Precision,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ from unetlab.config import Config
 from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
 from unetlab.errors import UnetlabError
+from unetlab.progress import progress_bar, shown
 from unetlab.run_records import HISTORY_FILE, write_summary
 from unetlab.runtime import memory_hint, resolve_device, tuned_allocator
 from unetlab.signals import Stopped
@@ -25,10 +25,8 @@ from unetlab.train.log import (
     console_log,
     detach_log,
     epoch_name,
-    in_notebook,
     log_epoch,
     log_to_file,
-    progress_bar,
     quiet_log,
 )
 from unetlab.train.loop import TrainState, train_one_epoch, validate
@@ -209,7 +207,8 @@ def _save_stopped(run: Run, stop: StopRequest) -> None:
         write_summary(run.run_dir, _summary(run, finished=False))
     state = run.state
     log.info(
-        "%s at step %d (epoch %d, batch %d): saved %s; continue with: %s",
+        "%s at step %d (epoch %d, batch %d): saved %s; continue with: %s (in Python: the "
+        "same fit(...) with resume=True)",
         stop.describe(),
         state.step,
         state.epoch + 1,
@@ -226,12 +225,11 @@ def _train_epoch(run: Run, *, progress: bool, stop: StopRequest) -> dict:
     run.items.set(
         state.epoch, group.shard(state.batch * t.batch_size * group.world, len(run.dataset))
     )
-    show = progress and (sys.stderr.isatty() or in_notebook())
     with progress_bar(
         total=run.steps_per_epoch,
         initial=state.batch,
         leave=False,
-        disable=not show,
+        disable=not shown(progress),
         desc=epoch_name(state.epoch + 1, t),
     ) as bar:
         data_s, compute_s = train_one_epoch(

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import torch
-from tqdm import tqdm
 
 from unetlab.plan import BUDGET_EPOCHS
 from unetlab.runtime import busy_cpu_warning
@@ -155,26 +154,6 @@ def log_to_file(path: Path) -> logging.Handler:
         package.setLevel(logging.INFO)
     package.addHandler(handler)
     return handler
-
-
-def in_notebook() -> bool:
-    """Whether this process is a Jupyter kernel (its stderr is no terminal, yet shown)."""
-    return "ipykernel" in sys.modules
-
-
-def progress_bar(**settings) -> tqdm:
-    """A tqdm bar with ``settings``: in a Jupyter notebook with ipywidgets, ``tqdm.auto``'s (a
-    widget there); elsewhere the text bar on stderr, as in the CLI, and also in a notebook
-    without ipywidgets (whose widget bar raises "IProgress not found")."""
-    if in_notebook():
-        try:
-            import ipywidgets  # noqa: F401
-        except ImportError:
-            return tqdm(**settings)
-        from tqdm.auto import tqdm as auto
-
-        return auto(**settings)
-    return tqdm(**settings)
 
 
 def console_log(progress: bool) -> logging.Handler | None:

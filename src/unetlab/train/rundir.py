@@ -92,14 +92,16 @@ def prepare_run_dir(run_dir: str | os.PathLike, *, resume: bool, overwrite: bool
     if resume and not (run_dir / "checkpoints" / "last.pt").is_file():
         raise OutputError(
             f"{run_dir}: no checkpoints/last.pt to resume from; start the run again with "
-            "--overwrite (or give the --run-dir of a run that saved a checkpoint)"
+            "--overwrite (overwrite=True), or give --run-dir (run_dir=) a run that saved a "
+            "checkpoint"
         )
     started = any((run_dir / "checkpoints" / name).is_file() for name in CHECKPOINTS)
     if existing and not resume:
         if started and not overwrite:  # one that stopped before a checkpoint is started again
             raise OutputError(
-                f"{run_dir} already holds a run ({', '.join(existing)}): use --resume to continue "
-                "it, --overwrite to start again, or another --run-dir"
+                f"{run_dir} already holds a run ({', '.join(existing)}): use --resume "
+                "(resume=True) to continue it, --overwrite (overwrite=True) to start again, or "
+                "another --run-dir (run_dir=)"
             )
         _remove_run(run_dir, existing)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -139,7 +141,7 @@ def refuse_others(run_dir: str | os.PathLike) -> None:
         others = f" (nor were {', '.join(foreign[1:])})" if len(foreign) > 1 else ""
         raise OutputError(
             f"{run_dir / foreign[0]} exists and was not written by unetlab{others}: choose "
-            "another --run-dir (unetlab never replaces files it did not write)"
+            "another --run-dir (run_dir=; unetlab never replaces files it did not write)"
         )
     if ours:
         return
@@ -197,7 +199,7 @@ def refuse_holding(run_dir: Path, data_root: str | os.PathLike) -> None:
         what = "is the data folder" if folder == root else f"holds the data folder {root}"
         raise OutputError(
             f"{run_dir}: {what}, and a run's files would lie among the data: give --run-dir "
-            f"a folder of its own (e.g. {root.parent / 'runs' / root.name})"
+            f"(run_dir=) a folder of its own (e.g. {root.parent / 'runs' / root.name})"
         )
 
 
@@ -208,7 +210,7 @@ def _check_resumed(run_dir: Path, cfg: Config) -> None:
     if not own.is_file():
         raise UnetlabError(
             f"{own} is missing: the run's settings are unknown, so it cannot be resumed; "
-            "start a new run (another run_dir, or overwrite=True)"
+            "start a new run (another --run-dir or run_dir, or --overwrite, overwrite=True)"
         )
     check_resumed(load_run_config(own, cfg)[0], cfg, source=str(own))
 

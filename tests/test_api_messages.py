@@ -1,0 +1,37 @@
+"""The Python API in a notebook (audit s30, notebook findings 9, 10): a refused run folder
+names the Python way (resume=True, overwrite=True, run_dir=) beside the flags; a folder's
+prediction shows its progress bar in a notebook, whose stderr is no terminal."""
+
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from unetlab import UNet, fit
+from unetlab.data.io import write_png
+from unetlab.errors import OutputError
+from unetlab.inference.folders import predict_folder
+
+from .test_train import tiny_config, write_blobs
+
+
+def test_a_run_folder_that_holds_a_run_names_the_python_way(tmp_path):
+    data = write_blobs(tmp_path / "data", 4)
+    fit(tiny_config(data, "train.epochs=1"), run_dir=tmp_path / "run", progress=False)
+    with pytest.raises(OutputError) as refused:
+        fit(tiny_config(data, "train.epochs=1"), run_dir=tmp_path / "run", progress=False)
+    line = str(refused.value)
+    assert "--resume (resume=True)" in line and "--overwrite (overwrite=True)" in line
+    assert "another --run-dir (run_dir=)" in line
+
+
+def test_a_folder_prediction_shows_its_bar_in_a_notebook(tmp_path, monkeypatch, capsys):
+    write_png(tmp_path / "in" / "a.png", np.zeros((32, 32), np.uint8))
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # the text bar, on stderr
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    predict_folder(model, tmp_path / "in", tmp_path / "out", progress=True)
+    assert "files" in capsys.readouterr().err
+    predict_folder(model, tmp_path / "in", tmp_path / "out2", progress=False)
+    assert "files" not in capsys.readouterr().err
