@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import torch
+import yaml
 
 from unetlab.config import Config
 from unetlab.data.split_record import SPLIT_FILE
@@ -83,8 +84,7 @@ def fit(
             "no data folder: set data.root in the config (cfg.data.root = 'path/to/data'; "
             "unetlab train: --data DIR)"
         )
-    # read from the current folder, as the CLI's --data; config.yaml records where it was
-    cfg.data.root = str(Path(cfg.data.root).expanduser().resolve())
+    cfg = absolute_paths(cfg, run_dir, resume=resume)
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device))
     with group.joined(device), contextlib.ExitStack() as held:
@@ -111,6 +111,31 @@ def fit(
                     begun=begun,
                 )
             return result | {"seconds": time.perf_counter() - started}  # the call's
+
+
+def absolute_paths(cfg: Config, run_dir: str | os.PathLike, *, resume: bool) -> Config:
+    """``cfg`` (a copy of the caller's) with ``data.root`` and ``model.encoder_weights`` read
+    from the current folder (``~`` expanded), as the CLI's --data and --set do: config.yaml
+    records the folder and file the run used. A resume keeps the weights file as the run's
+    own config.yaml names it: made absolute only where that records the same file absolute
+    (the first call's relative path given again); an empty one ("": no weights) stays."""
+    cfg.data.root = str(Path(cfg.data.root).expanduser().resolve())
+    weights = cfg.model.encoder_weights
+    if weights:
+        absolute = str(Path(weights).expanduser().resolve())
+        if not resume or _recorded_weights(Path(run_dir)) == absolute:
+            cfg.model.encoder_weights = absolute
+    return cfg
+
+
+def _recorded_weights(run_dir: Path) -> str | None:
+    """The ``model.encoder_weights`` the run's config.yaml records, or None (none readable:
+    the resume's own checks say why)."""
+    try:
+        recorded = yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8"))
+        return recorded["model"]["encoder_weights"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        return None
 
 
 def _claimed(
