@@ -55,12 +55,16 @@ def non_integer_mask(name: str, mask: np.ndarray) -> str | None:
 
 def stored_channels(path: Path, channels: int) -> str:
     """``"N channel(s)"`` for an image read with ``channels``, or what the file stores where
-    that differs (an RGBA PNG: 4, read as 3 colour channels)."""
+    that differs (an RGBA PNG: 4, read as 3 colour channels). A palette of greys (every grey
+    GIF) is read as grey (:func:`unetlab.data.io.grey_palette`): its count is said."""
     with contextlib.suppress(OSError):  # not readable as a picture: the count is said
         from PIL import Image
 
+        from unetlab.data.io import grey_palette
+
         with Image.open(path) as im:  # the header only
-            if im.mode in _MODES and path.suffix.lower() not in (".tif", ".tiff"):
+            grey = im.mode == "P" and grey_palette(im)
+            if im.mode in _MODES and path.suffix.lower() not in (".tif", ".tiff") and not grey:
                 return _MODES[im.mode]
     return f"{channels} channel(s)"
 
