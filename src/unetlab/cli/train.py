@@ -149,6 +149,8 @@ def run(args) -> int:
     else:  # a resumed run keeps the weights file its config.yaml names, as it names it
         cfg = absolute_weights(cfg)
     cfg = absolute_root(cfg)
+    if not args.resume:
+        _warn_other_data(args.config, cfg)
     if args.preview is not None and not args.check:
         raise UnetlabError("--preview draws the tiles of a --check: add --check")
     if args.check:
@@ -234,6 +236,23 @@ def _preview(args, cfg, data, sizes: tuple[int, int]) -> None:
         args.preview,
         paths[-1],
     )
+
+
+def _warn_other_data(config: str | None, cfg) -> None:
+    """Training again from a run's config.yaml: warn when the data folder is no longer the
+    files its split.json lists (in the process that launches a --nproc run, not again in
+    each of its processes)."""
+    import logging
+    import os
+
+    from unetlab.distributed import STATUS_FILE
+    from unetlab.group import Group
+    from unetlab.train.repeat import other_data
+
+    if os.environ.get(STATUS_FILE) or not Group.from_env().is_main:
+        return
+    if warning := other_data(config, cfg):
+        logging.getLogger("unetlab.train").warning("warning: %s", warning)
 
 
 def absolute_root(cfg):

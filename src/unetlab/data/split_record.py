@@ -117,6 +117,21 @@ def recorded_pairs(record: dict, root: str | os.PathLike) -> tuple[list[Pair], l
             "run trained and validated on"
             + (f", {record['root']} if it is still there" if record.get("root") else "")
         )
+    missing, changed = gone_or_changed(record, root)
+    if missing or changed:
+        raise DatasetError(
+            f"{_where(root, record)} no longer holds the files this run trained and validated on "
+            f"({_problems(missing, changed)}): put them back as they were (or give the "
+            "folder they are in now as --data / data.root), or train on the folder as it is "
+            "in a new run (another --run-dir, or --overwrite)"
+        )
+    return [_pair(e, root) for e in record["train"]], [_pair(e, root) for e in record["val"]]
+
+
+def gone_or_changed(record: dict, root: str | os.PathLike) -> tuple[list[str], list[str]]:
+    """(missing, changed): the files ``record`` lists that the folder ``root`` no longer
+    holds, and those whose bytes differ from the recorded ones (by their sha256)."""
+    root = Path(root)
     missing, changed = [], []
     for entry in [*record["train"], *record["val"]]:
         for role in ("image", "mask"):
@@ -127,14 +142,34 @@ def recorded_pairs(record: dict, root: str | os.PathLike) -> tuple[list[Pair], l
                 missing.append(entry[role])
             elif file_sha256(path) != entry[f"{role}_sha256"]:
                 changed.append(entry[role])
-    if missing or changed:
-        raise DatasetError(
-            f"{_where(root, record)} no longer holds the files this run trained and validated on "
-            f"({_problems(missing, changed)}): put them back as they were (or give the "
-            "folder they are in now as --data / data.root), or train on the folder as it is "
-            "in a new run (another --run-dir, or --overwrite)"
-        )
-    return [_pair(e, root) for e in record["train"]], [_pair(e, root) for e in record["val"]]
+    return missing, changed
+
+
+def split_differences(
+    record: dict, train: Sequence[Pair], val: Sequence[Pair], root: str | os.PathLike
+) -> dict[str, list[str]]:
+    """How the ``train`` and ``val`` pairs of the folder ``root`` now differ from ``record``:
+    the files (relative to ``root``) ``"added"`` since, ``"missing"``, ``"changed"`` (their
+    sha256 differs), and the images ``"moved"`` between training and validation (a random
+    split drawn again over another set of files). Each list empty: the same files, split
+    the same way."""
+    root = Path(root)
+    roles = (("train", train), ("val", val))
+    now = {(_relative(p.image, root), p.page): role for role, pairs in roles for p in pairs}
+    listed = {(e["image"], e["page"]): role for role in ("train", "val") for e in record[role]}
+    missing, changed = gone_or_changed(record, root)
+    return {
+        "added": sorted({image for image, page in now if (image, page) not in listed}),
+        "missing": missing,
+        "changed": changed,
+        "moved": sorted({key[0] for key, role in listed.items() if now.get(key, role) != role}),
+    }
+
+
+def describe_names(names: Sequence[str]) -> str:
+    """``a.png, b.png, c.png and 4 more``"""
+    more = f" and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
+    return ", ".join(names[:_LISTED]) + more
 
 
 def _where(root: Path, record: dict) -> str:

@@ -1,0 +1,74 @@
+"""Training again from a run's ``config.yaml``: how the data folder now differs from the
+files that run recorded in the ``split.json`` beside it (audit s30 ops 1: one image added
+to the folder re-drew the whole validation split, and nothing said so)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from unetlab.data.datasets import split_pairs
+from unetlab.data.split_record import SPLIT_FILE, describe_names, read_split, split_differences
+from unetlab.errors import DatasetError
+
+_KINDS = (
+    ("added", "added to the folder since"),
+    ("missing", "missing"),
+    ("changed", "changed (their sha256 differs)"),
+    ("moved", "moved between training and validation"),
+)
+
+
+def recorded_beside(config: str | os.PathLike | None) -> tuple[Path, dict] | None:
+    """(path, record) of the ``split.json`` beside ``config`` when that is a run's
+    ``config.yaml`` (a run folder's), else None. An unreadable record is none."""
+    if config is None or not Path(config).is_file():
+        return None
+    path = Path(config).parent / SPLIT_FILE
+    try:
+        record = read_split(path)
+    except DatasetError:
+        return None
+    return (path, record) if record is not None else None
+
+
+def other_data(config: str | os.PathLike | None, cfg) -> str | None:
+    """A warning naming how the data ``cfg`` would train on differs from the files of the
+    run whose ``config.yaml`` is ``config`` (added, missing, changed, moved between training
+    and validation), and how to repeat that run exactly; None when the same files are split
+    the same way, or ``config`` is no run's. Hashes each recorded file once (the Kromp
+    training folder, 78 files of 20 MB: 0.05 s here)."""
+    found = recorded_beside(config)
+    root = cfg.data.root
+    if found is None or root is None or not Path(root).is_dir():
+        return None
+    path, record = found
+    d = cfg.data
+    train, val = split_pairs(
+        root, val_fraction=d.val_fraction, seed=d.seed, problems=[], quiet=True
+    )
+    differences = split_differences(record, train, val, root)
+    if not any(differences.values()):
+        return None
+    return describe_other_data(path, record, differences, (len(train), len(val)))
+
+
+def describe_other_data(
+    path: Path, record: dict, differences: dict[str, list[str]], now: tuple[int, int]
+) -> str:
+    """The warning of :func:`other_data`, one line per kind of difference."""
+    run = path.parent
+    lines = [
+        f"the data differs from the files the run {run} trained on ({path}, beside the "
+        "--config given):"
+    ]
+    for kind, said in _KINDS:
+        if names := differences[kind]:
+            lines.append(f"  {said}: {len(names)} ({describe_names(names)})")
+    lines.append(
+        f"this run trains on the folder as it is now: {now[0]} training and {now[1]} "
+        f"validation images (the run had {len(record['train'])} and {len(record['val'])}), "
+        f"so its results will differ from {run}'s; to repeat {run} exactly, put the folder "
+        f"back as {SPLIT_FILE} lists it"
+    )
+    return "\n".join(lines)

@@ -1,0 +1,79 @@
+"""Training again from a run's config.yaml warns when the data is no longer the files its
+split.json lists (audit s30 ops 1)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import pytest
+
+from unetlab.cli import main
+from unetlab.config import Config, save_config
+from unetlab.data.datasets import split_pairs
+from unetlab.data.split_record import split_differences, split_record, write_split
+from unetlab.data.synthetic import write_synthetic_dataset
+from unetlab.train.repeat import other_data
+
+
+@pytest.fixture
+def recorded(tmp_path):
+    """(data folder of 4 + 2 images, the run folder's config.yaml beside its split.json)."""
+    root = write_synthetic_dataset(tmp_path / "em", n_train=4, n_val=2, size=64)
+    run = tmp_path / "runs" / "a"
+    run.mkdir(parents=True)
+    cfg = Config()
+    cfg.data.root, cfg.data.tile_size, cfg.model.preset = str(root), 64, "small"
+    save_config(cfg, run / "config.yaml", header="resolved config of a unetlab run")
+    write_split(run / "split.json", split_record(root, *split_pairs(root, quiet=True)))
+    return root, run / "config.yaml", cfg
+
+
+def _add_one(root):
+    shutil.copy(root / "val" / "images" / "00.png", root / "train" / "images" / "99.png")
+    shutil.copy(root / "val" / "masks" / "00.png", root / "train" / "masks" / "99.png")
+
+
+def test_the_same_files_say_nothing(recorded):
+    _, config, cfg = recorded
+    assert other_data(config, cfg) is None
+
+
+def test_added_and_changed_files_are_named(recorded):
+    root, config, cfg = recorded
+    _add_one(root)
+    shutil.copy(root / "train" / "masks" / "02.png", root / "train" / "masks" / "01.png")
+    warning = other_data(config, cfg)
+    assert "added to the folder since: 1 (train/images/99.png)" in warning
+    assert "changed (their sha256 differs): 1 (train/masks/01.png)" in warning
+    assert "5 training and 2 validation images (the run had 4 and 2)" in warning
+    assert "to repeat" in warning
+
+
+def test_a_redrawn_split_is_named_as_moved(recorded):
+    root, config, _ = recorded
+    record = split_record(root, *split_pairs(root, quiet=True))
+    train, val = split_pairs(root, quiet=True)
+    differences = split_differences(record, train[1:], val + train[:1], root)
+    assert differences["moved"] == ["train/images/00.png"]
+    (root / "val" / "images" / "01.png").unlink()
+    assert split_differences(record, train, val[:1], root)["missing"] == ["val/images/01.png"]
+
+
+def test_a_config_with_no_split_beside_it_is_no_run(recorded, tmp_path):
+    root, config, cfg = recorded
+    _add_one(root)
+    elsewhere = tmp_path / "mine.yaml"
+    shutil.copy(config, elsewhere)
+    assert other_data(elsewhere, cfg) is None
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_train_from_a_runs_config_warns(recorded, tmp_path, caplog):
+    root, config, _ = recorded
+    _add_one(root)
+    argv = ["train", "--config", str(config), "--run-dir", str(tmp_path / "again")]
+    with caplog.at_level(logging.INFO):
+        assert main([*argv, "--check", "--no-plan"]) == 0
+    warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("train/images/99.png" in line for line in warned), warned
