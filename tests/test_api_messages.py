@@ -35,3 +35,11 @@ def test_a_folder_prediction_shows_its_bar_in_a_notebook(tmp_path, monkeypatch, 
     assert "files" in capsys.readouterr().err
     predict_folder(model, tmp_path / "in", tmp_path / "out2", progress=False)
     assert "files" not in capsys.readouterr().err
+
+
+def test_planning_without_a_data_folder_names_the_attribute():
+    from unetlab import load_config, plan_training
+    from unetlab.errors import UnetlabError
+
+    with pytest.raises(UnetlabError, match=r"in Python: cfg.data.root = 'path/to/data'"):
+        plan_training(load_config(None, []))

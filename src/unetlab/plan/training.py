@@ -47,7 +47,10 @@ def _checked(cfg: Config, explicit: set[str]):
     from unetlab.data.fingerprint import fingerprint
 
     if cfg.data.root is None:
-        raise UnetlabError("no data folder: give --data DIR (or data.root in the config)")
+        raise UnetlabError(
+            "no data folder: give --data DIR (or data.root in the config; in Python: "
+            "cfg.data.root = 'path/to/data')"
+        )
     d = cfg.data
     problems: list[str] = []  # every problem of the data set, raised together by check_data
     split = dict(val_fraction=d.val_fraction, seed=d.seed, problems=problems, quiet=True)
