@@ -180,6 +180,27 @@ def test_evaluate_model_with_thresholds(tmp_path):
     assert 0 <= d["miou"] <= 1 and d["boundary_class"] == "membrane"
 
 
+def test_evaluate_model_keeps_one_tuned_heap_for_all_its_images(tmp_path, monkeypatch):
+    """A notebook's evaluation tunes malloc once for the whole folder, not once per image
+    (each image would fault its pages in again), and gives the heap back at the end."""
+    import unetlab.evaluate.model as evaluation
+    from unetlab import runtime
+
+    rng = np.random.default_rng(0)
+    for name in ("p", "q", "r"):
+        write_png(tmp_path / "images" / f"{name}.png", rng.integers(0, 255, (20, 24), np.uint8))
+        write_png(tmp_path / "masks" / f"{name}.png", np.zeros((20, 24), np.uint8))
+    score, open_blocks = evaluation._score_pair, []
+
+    def counted(*args):
+        open_blocks.append(runtime._sessions)
+        return score(*args)
+
+    monkeypatch.setattr(evaluation, "_score_pair", counted)
+    evaluate_model(_tiny_model(), tmp_path)
+    assert open_blocks == [1, 1, 1] and runtime._sessions == 0
+
+
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [

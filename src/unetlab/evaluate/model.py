@@ -21,6 +21,7 @@ from unetlab.evaluate.checks import check_evaluation
 from unetlab.evaluate.masks import encode, evaluation_pairs, instance_mask
 from unetlab.evaluate.report import Report
 from unetlab.evaluate.training import training_ignore_value, training_overlap
+from unetlab.runtime import tuned_allocator
 
 if TYPE_CHECKING:
     from unetlab.inference.objects import ObjectOptions
@@ -221,10 +222,11 @@ def _accumulated(
         boundary_class=scoring.boundary_class, connectivity=scoring.connectivity, objects=objects
     )
     read = PairReader(colours=_mask_colours(scoring))  # a stack's files read once
-    for pair in pairs:
-        acc.add(pair.name, **_score_pair(pair, *read(pair), scoring))
-        if progress is not None:
-            progress(pair.name)
+    with tuned_allocator():  # one tuned heap for all the images, given back at the end
+        for pair in pairs:
+            acc.add(pair.name, **_score_pair(pair, *read(pair), scoring))
+            if progress is not None:
+                progress(pair.name)
     return acc
 
 
