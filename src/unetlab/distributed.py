@@ -17,11 +17,13 @@ from __future__ import annotations
 import contextlib
 import math
 import os
+import re
 import signal
 import subprocess
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 
 from unetlab.errors import UnetlabError
 
@@ -54,10 +56,13 @@ PASSED_ON = tuple(
 STOP_WAIT = 300.0
 
 
-def launch(nproc: int, argv: list[str], *, grace: float = STOP_WAIT) -> int:
+def launch(
+    nproc: int, argv: list[str], *, grace: float = STOP_WAIT, failed: Callable[[], None] = None
+) -> int:
     """Run ``unetlab <argv>`` in ``nproc`` processes on this machine (torchrun, standalone);
     returns the exit status. A stop signal gives the processes ``grace`` seconds to finish
-    their step and save (:func:`run_passing_signals`)."""
+    their step and save (:func:`run_passing_signals`). ``failed()`` is called when the launch
+    fails and no process said why in its own line (one killed, torchrun's report above)."""
     if nproc < 1:
         raise UnetlabError(f"--nproc must be >= 1, not {nproc}")
     command = [
@@ -80,7 +85,12 @@ def launch(nproc: int, argv: list[str], *, grace: float = STOP_WAIT) -> int:
     with tempfile.TemporaryDirectory(prefix="unetlab-") as folder:
         env[STATUS_FILE] = os.path.join(folder, "status")
         code = run_passing_signals(command, env=env, grace=grace)
-        return _noted(env[STATUS_FILE]) if code == 0 else code
+        notes = _notes(env[STATUS_FILE])
+        if code == 0:
+            return notes[0] if notes else 0
+        if code not in (128 + s for s in PASSED_ON) and not {1, 2} & set(notes) and failed:
+            failed()  # not stopped here, and no process said why: one was killed
+        return code
 
 
 def run_passing_signals(
@@ -200,6 +210,28 @@ def _stopped_with_parent():
     return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+#: what torch's process groups say when another process of the group is gone: gloo's
+#: ``Connection closed by peer ... typically caused by a remote worker crashing`` (seen here,
+#: torch 2.13, a peer killed with SIGKILL), a reset or broken connection, a timeout
+_PEER_GONE = re.compile(
+    r"closed by peer|reset by peer|broken pipe|remote worker crash|timed out|timeout",
+    re.IGNORECASE,
+)
+
+
+def peer_lost(exc: BaseException) -> bool:
+    """Whether ``exc``, raised in a process of a data-parallel group, says that another
+    process of the group is gone (killed, out of memory, its node down) rather than a bug:
+    torch.distributed's own errors (``DistError``: NCCL's, the store's, the network's), or a
+    RuntimeError from gloo's transport naming a lost connection or a timeout."""
+    import torch.distributed as dist
+
+    if isinstance(exc, dist.DistError):
+        return True
+    text = str(exc)
+    return isinstance(exc, RuntimeError) and "gloo" in text and bool(_PEER_GONE.search(text))
+
+
 #: the file in which the processes of :func:`launch` note how they ended, ending 0
 #: themselves: on the user's problem (exit status 2) or stopped by a signal the launcher
 #: passed on (128 + the signal, last.pt saved): torchrun reports a process that exits
@@ -210,17 +242,18 @@ STATUS_FILE = "UNETLAB_STATUS_FILE"
 def noted_for_launch(code: int) -> int:
     """A launched process's exit status: 2 (the user's problem, said in its one line) and
     128 + a stop signal (the run stopped as asked, said in its one line) are noted for
-    :func:`launch` and become 0; anything else stays."""
+    :func:`launch` and become 0; a bug's 1 (its traceback shown) is noted and stays;
+    anything else stays."""
     path = os.environ.get(STATUS_FILE)
-    if code not in (2, *(128 + s for s in PASSED_ON)) or not path:
+    if code == 0 or not path:
         return code
     with open(path, "a", encoding="utf-8") as f:
         f.write(f"{code}\n")
-    return 0
+    return 0 if code in (2, *(128 + s for s in PASSED_ON)) else code
 
 
-def _noted(path: str) -> int:
-    """The first status noted in ``path`` by :func:`noted_for_launch`; 0 if none."""
+def _notes(path: str) -> list[int]:
+    """The statuses noted in ``path`` by :func:`noted_for_launch`, in order."""
     with contextlib.suppress(FileNotFoundError), open(path, encoding="utf-8") as f:
-        return int(f.readline() or 0)
-    return 0
+        return [int(line) for line in f if line.strip()]
+    return []

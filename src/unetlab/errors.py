@@ -35,6 +35,11 @@ class OutputError(UnetlabError):
     write, its folder is read-only, full or in use by another unetlab process."""
 
 
+class GroupError(UnetlabError):
+    """A process of a data-parallel run's group ended (killed, out of memory): the others
+    cannot go on; the message says where the last checkpoint is and how to resume."""
+
+
 class OutOfMemoryError(UnetlabError):
     """The computation did not fit in (GPU or CPU) memory; the message names the setting to
     lower."""

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from unetlab.cli.common import add_device_arg
-from unetlab.errors import UnetlabError
+from unetlab.errors import GroupError, UnetlabError
 from unetlab.models.architecture import PRESETS
 from unetlab.signals import stop_status
 
@@ -139,7 +139,7 @@ def _add_run(p) -> None:
 
 def run(args) -> int:
     from unetlab.config import explicit_keys, load_config
-    from unetlab.distributed import Group, launch, without_nproc
+    from unetlab.distributed import Group, launch, peer_lost, without_nproc
     from unetlab.train import fit
 
     config, overrides = _settings(args)
@@ -153,15 +153,16 @@ def run(args) -> int:
         _warn_other_data(args.config, cfg)
     if args.preview is not None and not args.check:
         raise UnetlabError("--preview draws the tiles of a --check: add --check")
+    if args.nproc < 1:  # before --check, which checks what the run would refuse
+        raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
     if args.check:
         return _check(args, cfg, explicit_keys(config, overrides))
     group = Group.from_env()
     run_dir = _run_dir(args, cfg, try_lock=group.is_main)
-    if args.nproc < 1:
-        raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
         _check_gpus(args.nproc, cfg.train.device)
-        return launch(args.nproc, without_nproc(args.argv))
+        failed = lambda: _launch_failed(run_dir, args.nproc)  # noqa: E731
+        return launch(args.nproc, without_nproc(args.argv), failed=failed)
     plan = None
     if not (args.resume or args.no_plan):
         cfg, plan = _plan(cfg, explicit_keys(config, overrides))
@@ -179,6 +180,10 @@ def run(args) -> int:
         )
     except KeyboardInterrupt as exc:  # Ctrl-C, or unetlab.signals.Stopped: SIGTERM, SIGHUP
         return _stopped(run_dir, exc, say=group.is_main, processes=group.world)
+    except Exception as exc:
+        if group.active and peer_lost(exc):  # not a bug: a process killed, out of memory
+            raise GroupError(_group_lost(run_dir, group.world)) from exc
+        raise
     if group.is_main:
         _summary(run_dir, result)
     return 0
@@ -293,6 +298,33 @@ def _stopped(run_dir: Path, exc: KeyboardInterrupt, *, say: bool, processes: int
             file=sys.stderr,
         )
     return code
+
+
+def _launch_failed(run_dir: Path, processes: int) -> None:
+    """After a --nproc launch that failed with no process saying why in its line (one
+    killed, torchrun's report above): where the run is and how to go on."""
+    with contextlib.suppress(OSError):
+        print(f"unetlab train: {_group_lost(run_dir, processes)}", file=sys.stderr)
+
+
+def _group_lost(run_dir: Path, processes: int) -> str:
+    """The line for a data-parallel run one of whose processes ended: where its last
+    checkpoint is, and the command that resumes it (audit s30 ops 2)."""
+    from unetlab.checkpoint import load_checkpoint
+    from unetlab.train import resume_command
+
+    last = run_dir / "checkpoints" / "last.pt"
+    said = f"a process of the {processes}-process group ended (killed? out of memory?)"
+    try:
+        state = load_checkpoint(last)["train_state"]
+    except (UnetlabError, OSError, KeyError):  # none saved yet (or unreadable)
+        return f"{said} before a checkpoint was saved: start the run again with the same command"
+    epoch, batch = state["epoch"], state["batch"]
+    at = f"epoch {epoch + 1}, batch {batch}" if batch else f"the end of epoch {epoch}"
+    return (
+        f"{said}; the run is saved in {last} (step {state['step']}, {at}); continue with: "
+        f"{resume_command(run_dir, processes)}"
+    )
 
 
 def _run_folder(args, cfg) -> Path:

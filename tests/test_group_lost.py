@@ -1,0 +1,139 @@
+"""A data-parallel run one of whose processes was killed is not called a bug in unetlab: one
+line says where its last checkpoint is and how to resume (audit s30 ops 2)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+import torch
+
+import unetlab.checkpoint
+import unetlab.train
+from unetlab.cli import main
+from unetlab.data.synthetic import write_synthetic_dataset
+from unetlab.distributed import peer_lost
+
+# two gloo processes; the second ends (as kill -9 would end it), the first prints what its
+# next collective raises
+PEER = """
+import os, sys, time, torch, torch.distributed as dist
+from unetlab.distributed import peer_lost
+rank = int(sys.argv[1])
+dist.init_process_group("gloo", init_method="file://" + sys.argv[2], rank=rank, world_size=2)
+t = torch.ones(2)
+dist.all_reduce(t)
+if rank == 1:
+    os._exit(9)
+time.sleep(0.3)
+try:
+    dist.all_reduce(t)
+except Exception as exc:
+    print(type(exc).__name__, peer_lost(exc))
+"""
+
+
+def test_a_dead_gloo_peer_is_recognised(tmp_path):
+    script = tmp_path / "peer.py"
+    script.write_text(PEER)
+    store = str(tmp_path / "store")
+    env = {"OMP_NUM_THREADS": "1", "PATH": "/usr/bin:/bin"}
+    other = subprocess.Popen([sys.executable, str(script), "1", store], env=env)
+    first = subprocess.run(
+        [sys.executable, str(script), "0", store],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    other.wait(timeout=60)
+    assert first.stdout.split() == ["RuntimeError", "True"], first.stderr
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        RuntimeError("shapes cannot be multiplied (4x3 and 5x2)"),
+        RuntimeError("Connection closed by peer"),  # not gloo's
+        ValueError("[third_party/gloo/gloo/transport/tcp/pair.cc:553] closed by peer"),
+    ],
+)
+def test_other_errors_are_no_lost_peer(exc):
+    assert not peer_lost(exc)
+
+
+def test_torch_distributed_errors_are_a_lost_peer():
+    assert peer_lost(torch.distributed.DistBackendError("NCCL communicator was aborted"))
+
+
+GLOO = (
+    "[/pytorch/third_party/gloo/gloo/transport/tcp/pair.cc:553] Connection closed by peer "
+    "[127.0.0.1]:13723. This is typically caused by a remote worker crashing."
+)
+
+
+@pytest.fixture
+def in_a_group(tmp_path, monkeypatch):
+    """The argv of a train command run as rank 0 of 2, its fit raising ``raised[0]``."""
+    root = write_synthetic_dataset(tmp_path / "em", n_train=2, n_val=1, size=64)
+    monkeypatch.setenv("WORLD_SIZE", "2")
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("LOCAL_RANK", "0")
+    raised = [RuntimeError(GLOO)]
+
+    def fit(*args, **kwargs):
+        raise raised[0]
+
+    monkeypatch.setattr(unetlab.train, "fit", fit)
+    run = tmp_path / "runs" / "dp"
+    argv = ["train", "--data", str(root), "--run-dir", str(run), "--no-plan"]
+    return argv, run, raised
+
+
+def test_the_cli_says_where_the_run_is_and_how_to_resume(in_a_group, monkeypatch, capsys):
+    argv, run, _ = in_a_group
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "last.pt").write_bytes(b"")
+    state = {"train_state": {"step": 16, "epoch": 2, "batch": 0}}
+    monkeypatch.setattr(unetlab.checkpoint, "load_checkpoint", lambda path: state)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "bug" not in err and "Traceback" not in err
+    assert "a process of the 2-process group ended" in err
+    assert "(step 16, the end of epoch 2)" in err
+    assert f"unetlab train --run-dir {run} --resume --nproc 2" in err
+
+
+def test_a_group_lost_before_a_checkpoint_says_start_again(in_a_group, capsys):
+    argv, _, _ = in_a_group
+    assert main(argv) == 2
+    assert "before a checkpoint was saved" in capsys.readouterr().err
+
+
+def test_a_bug_in_a_group_keeps_its_traceback(in_a_group, capsys):
+    argv, _, raised = in_a_group
+    raised[0] = RuntimeError("shapes cannot be multiplied (4x3 and 5x2)")
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "this is a bug in unetlab" in err
+
+
+@pytest.mark.parametrize(
+    ("notes", "said"), [("", True), ("143\n", True), ("1\n", False), ("2\n", False)]
+)
+def test_a_failed_launch_says_how_to_go_on_unless_a_process_said_why(monkeypatch, notes, said):
+    """A process killed (torchrun's report, or the others stopped by torchrun: 143): the
+    launcher says how to resume; a bug (1, its traceback) or the user's problem (2, its
+    line) said it already."""
+    import unetlab.distributed as distributed
+
+    def torchrun(command, *, env, grace):
+        with open(env[distributed.STATUS_FILE], "w") as f:
+            f.write(notes)
+        return 1
+
+    monkeypatch.setattr(distributed, "run_passing_signals", torchrun)
+    calls = []
+    assert distributed.launch(2, ["train"], failed=lambda: calls.append(1)) == 1
+    assert calls == ([1] if said else [])
