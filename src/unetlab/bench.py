@@ -815,8 +815,13 @@ def write_json(path: str | os.PathLike, rows: list[dict], *, command: str, devic
 
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with atomic_path(path) as tmp, open(tmp, "w") as f:
-        json.dump({"command": command, "machine": machine(device), "rows": rows}, f, indent=1)
-        f.write("\n")
+        f.write(json_text(rows, command=command, device=device))
+
+
+def json_text(rows: list[dict], *, command: str, device=None) -> str:
+    """The JSON :func:`write_json` writes, as text."""
+    record = {"command": command, "machine": machine(device), "rows": rows}
+    return json.dumps(record, indent=1) + "\n"
 
 
 def save_rows(path: str | os.PathLike, rows: list[dict], *, device=None) -> None:

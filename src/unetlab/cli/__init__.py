@@ -56,7 +56,18 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--debug", action="store_true", default=argparse.SUPPRESS, help=DEBUG_HELP
         )
+    parser.commands = sub.choices  # each command's parser, by name (its usage in errors)
     return parser
+
+
+def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    """The arguments; a flag the command does not know is refused with the command's own
+    usage (``unetlab train --bogus``: train's, not the top level's)."""
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        command = parser.commands[args.command]
+        command.error(f"unrecognized arguments: {' '.join(unknown)}")
+    return args
 
 
 def _command_modules() -> list:
@@ -65,7 +76,7 @@ def _command_modules() -> list:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)  # the help and bad flags end here, before torch loads
+    args = _parse(parser, argv)  # the help and bad flags end here, before torch loads
     with _interrupt_exits():
         importlib.import_module("torch")
     from unetlab.runtime import keep_allocator_tuned

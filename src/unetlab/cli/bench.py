@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import shlex
+import sys
 
-from unetlab.cli.common import PRECISIONS, check_pixels
+from unetlab.cli.common import PRECISIONS, STDOUT, check_pixels
 from unetlab.errors import UnetlabError
 from unetlab.models.architecture import ENCODERS, PRESETS
 
@@ -56,7 +58,11 @@ def add_parser(sub) -> None:
         default="cpu",
         help="cpu (default), cuda, cuda:N or auto (a GPU if there is one)",
     )
-    p.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
+    p.add_argument(
+        "--json",
+        metavar="FILE",
+        help="also write the rows as JSON (- : to stdout, the rest to stderr)",
+    )
     p.add_argument(
         "--overwrite",
         action="store_true",
@@ -73,6 +79,15 @@ COLUMNS = [
 
 
 def run(args) -> int:
+    if args.json != STDOUT:
+        return _bench(args, sys.stdout)
+    out = sys.stdout  # --json -: the JSON alone on stdout (for jq), all else on stderr
+    with contextlib.redirect_stdout(sys.stderr):
+        return _bench(args, out)
+
+
+def _bench(args, out) -> int:
+    """Measure, print the table, and write the --json rows (to ``out`` for ``-``)."""
     import torch
 
     from unetlab import bench
@@ -82,7 +97,7 @@ def run(args) -> int:
     _check_numbers(args)
     device = resolve_device(args.device)
     check_precision(args.precision, device)
-    if args.json:  # a foreign file or a folder is refused before the benchmark, not after
+    if args.json and args.json != STDOUT:  # a foreign file or a folder: refused before
         claim_files(
             [args.json], overwrite=args.overwrite, command="bench", formats={args.json: "JSON"}
         )
@@ -105,7 +120,9 @@ def run(args) -> int:
         log.warning(note)
     if busy := busy or _busy(device):  # at the start, or now (and over the last minute)
         log.warning(busy)
-    if args.json:
+    if args.json == STDOUT:
+        out.write(bench.json_text(rows, command=_command(args), device=device))
+    elif args.json:
         bench.write_json(args.json, rows, command=_command(args), device=device)
         print(f"wrote {args.json}")
     return 0

@@ -9,6 +9,8 @@ from dataclasses import fields
 from unetlab.errors import UnetlabError
 from unetlab.models.architecture import CHOICES, ENCODERS, PRESETS, UNetConfig
 
+#: the file name that means standard output (``--json -``, as jq pipelines expect)
+STDOUT = "-"
 #: Help of the flags that ``add_model_args`` derives from UNetConfig's fields.
 _MODEL_HELP = {
     "in_channels": "input channels (1 grey, 3 RGB, ...)",

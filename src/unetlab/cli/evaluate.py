@@ -8,10 +8,14 @@ unetlab evaluate --checkpoint nuclei.pt --data nuclei/ --no-distance-split  # as
 
 from __future__ import annotations
 
+import contextlib
+import json
 import logging
+import sys
 from pathlib import Path
 
 from unetlab.cli.common import (
+    STDOUT,
     add_device_arg,
     add_object_args,
     add_prediction_args,
@@ -79,7 +83,11 @@ def _add_inputs(m) -> None:
 
 def _add_outputs(o) -> None:
     """--json, --confusion, --overwrite and --worst."""
-    o.add_argument("--json", metavar="FILE", help="write every figure and per-image row as JSON")
+    o.add_argument(
+        "--json",
+        metavar="FILE",
+        help="write every figure and per-image row as JSON (- : to stdout, the rest to stderr)",
+    )
     o.add_argument(
         "--confusion",
         metavar="PNG",
@@ -247,7 +255,7 @@ def _claim_outputs(args, pairs) -> None:
     from unetlab.data.io import INPUT_SUFFIXES
     from unetlab.outputs import claim_files, refuse_inputs, refuse_inside
 
-    json_path = Path(args.json) if args.json else None
+    json_path = Path(args.json) if args.json and args.json != STDOUT else None
     confusion = args.confusion or (
         json_path.with_name(f"{json_path.stem}_confusion.png") if json_path else None
     )
@@ -286,6 +294,20 @@ def _object_options(args, model):
 
 
 def run(args) -> int:
+    if args.json != STDOUT:
+        _evaluate(args)
+        return 0
+    from unetlab.evaluate.report import nan_to_none
+
+    # --json -: the JSON alone on stdout (for jq), all else on stderr
+    with contextlib.redirect_stdout(sys.stderr):
+        report = _evaluate(args)
+    print(json.dumps(nan_to_none(report.to_dict()), indent=2))
+    return 0
+
+
+def _evaluate(args):
+    """Score, print the table and write the --json and --confusion files; the report."""
     from unetlab.evaluate import evaluation_pairs
 
     mode = _check_mode(args)
@@ -295,14 +317,14 @@ def run(args) -> int:
     report = _run_model(args, pairs) if mode == "model" else _run_pred(args)
     print(report.table(objects_option="--object-scores"))
     confusion = args.confusion
-    if args.json:
+    if args.json and args.json != STDOUT:
         path = report.write_json(args.json)
         print(f"JSON: {path}")
         if confusion is None:
             confusion = path.with_name(f"{path.stem}_confusion.png")
     if confusion:
         print(f"confusion matrix: {report.plot_confusion(Path(confusion))}")
-    return 0
+    return report
 
 
 def _boundary(args) -> int | None | str:
