@@ -1,8 +1,9 @@
-"""The CLI as batch jobs and scripts meet it (audit s30 ops 4, 5, 11)."""
+"""The CLI as batch jobs and scripts meet it (audit s30 ops 4, 5, 7, 11)."""
 
 from __future__ import annotations
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -60,3 +61,44 @@ def test_bench_json_dash_is_stdout(tmp_path, monkeypatch, capsys):
     assert json.loads(out)["rows"] == rows
     assert "forward" in err
     assert not (tmp_path / "-").exists()
+
+
+@pytest.fixture
+def data_and_run(tmp_path):
+    root = write_synthetic_dataset(tmp_path / "em", n_train=2, n_val=1, size=64)
+    run = tmp_path / "runs" / "a"
+    return ["train", "--data", str(root), "--run-dir", str(run), "--no-plan"], run
+
+
+def _saved(run):
+    (run / "checkpoints").mkdir(parents=True)
+    (run / "checkpoints" / "last.pt").write_bytes(b"")
+
+
+def test_a_run_folder_that_holds_a_run_is_refused_in_the_clis_words(data_and_run, capsys):
+    argv, run = data_and_run
+    _saved(run)
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "add --resume to continue it (--resume auto" in err
+    assert "resume=True" not in err and "run_dir=" not in err
+
+
+def test_resume_auto_starts_a_run_where_there_is_none(data_and_run, monkeypatch, caplog):
+    import unetlab.train
+
+    argv, run = data_and_run
+    asked = []
+    monkeypatch.setattr(unetlab.train, "fit", lambda cfg, **kw: asked.append(kw["resume"]))
+    monkeypatch.setattr("unetlab.cli.train._summary", lambda run_dir, result: None)
+    with caplog.at_level(logging.INFO):
+        assert main([*argv, "--resume", "auto"]) == 0
+    assert asked == [False]
+    assert f"--resume auto: {run}: no checkpoint to resume: starting the run" in caplog.text
+
+
+def test_resume_auto_resumes_a_run_where_there_is_one(data_and_run, capsys):
+    argv, run = data_and_run
+    _saved(run)
+    assert main([*argv, "--resume", "auto"]) == 2  # resumed: its config.yaml is asked for
+    assert "config.yaml is missing" in capsys.readouterr().err

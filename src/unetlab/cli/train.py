@@ -18,6 +18,7 @@ examples:
   unetlab train --data DIR --preset small-valid --set train.epochs=20 --set data.tile_size=188
   unetlab train --data DIR --config configs/nuclei.yaml   # instance masks: separate, count
   unetlab train --run-dir runs/small_cpu --resume --set train.epochs=60
+  unetlab train --data DIR --run-dir runs/a --resume auto   # a job that may be requeued
   unetlab train --data DIR --config configs/paper.yaml --nproc 4     # 4 GPUs, data-parallel
   unetlab train --data DIR --minutes 10     # settings planned from the data, 10 minutes
   unetlab train --data DIR --check --preview look   # the first 16 training tiles as PNGs
@@ -102,8 +103,14 @@ def _add_run(p) -> None:
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
         "--resume",
-        action="store_true",
-        help="continue the run in --run-dir from last.pt, with its own config.yaml",
+        nargs="?",
+        const=True,
+        default=False,
+        type=_resume_value,
+        metavar="auto",
+        help="continue the run in --run-dir from last.pt, with its own config.yaml; --resume "
+        "auto: resume when --run-dir holds a checkpoint (last.pt), else start the run (a "
+        "batch job that may be requeued)",
     )
     mode.add_argument("--overwrite", action="store_true", help="replace the run in --run-dir")
     mode.add_argument(
@@ -137,6 +144,15 @@ def _add_run(p) -> None:
     )
 
 
+def _resume_value(text: str) -> str:
+    if text != AUTO:
+        raise argparse.ArgumentTypeError(f"takes no value, or {AUTO!r}, not {text!r}")
+    return text
+
+
+AUTO = "auto"  # --resume auto
+
+
 def run(args) -> int:
     from unetlab.config import explicit_keys, load_config
     from unetlab.distributed import Group, launch, peer_lost, without_nproc
@@ -144,6 +160,8 @@ def run(args) -> int:
 
     config, overrides = _settings(args)
     cfg = load_config(config, overrides)
+    if args.resume == AUTO:
+        args.resume = _resume_auto(_run_folder(args, cfg))
     if args.resume:  # the run's own config, the plan included, with what may change
         cfg = _resumed(_run_folder(args, cfg), cfg, explicit_keys(config, overrides))
     else:  # a resumed run keeps the weights file its config.yaml names, as it names it
@@ -327,6 +345,31 @@ def _group_lost(run_dir: Path, processes: int) -> str:
     )
 
 
+def _resume_auto(run_dir: Path) -> bool:
+    """``--resume auto``: whether ``run_dir`` holds a run to resume (``last.pt``), said in
+    one line. Every process of a --nproc run decides the same: none writes a checkpoint
+    before all of them have started."""
+    import logging
+
+    resume = (run_dir / "checkpoints" / "last.pt").is_file()
+    said = "resuming the run it holds" if resume else "no checkpoint to resume: starting the run"
+    logging.getLogger("unetlab.train").info("--resume auto: %s: %s", run_dir, said)
+    return resume
+
+
+def _refuse_started(run_dir: Path) -> None:
+    """A run folder that holds a run (a checkpoint) is refused without --resume or
+    --overwrite, in the CLI's words (fit's own refusal names the Python arguments too)."""
+    from unetlab.train import CHECKPOINTS
+
+    if held := [n for n in CHECKPOINTS if (run_dir / "checkpoints" / n).is_file()]:
+        raise UnetlabError(
+            f"{run_dir} already holds a run (checkpoints/{', '.join(held)}): add --resume to "
+            "continue it (--resume auto in a job that may be requeued: it resumes a run, or "
+            "starts one), --overwrite to start again, or give another --run-dir"
+        )
+
+
 def _run_folder(args, cfg) -> Path:
     return Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name
 
@@ -339,7 +382,8 @@ def _resumed(run_dir: Path, asked, explicit: set[str]):
     if not (run_dir / "checkpoints" / "last.pt").is_file():
         raise UnetlabError(
             f"{run_dir} holds no run to resume (no checkpoints/last.pt): give the --run-dir of "
-            "a run that saved a checkpoint, or start a new run without --resume"
+            "a run that saved a checkpoint, or start a new run without --resume (--resume "
+            "auto resumes a run, or starts one)"
         )
     own = run_dir / "config.yaml"
     if not own.is_file():
@@ -376,6 +420,8 @@ def _run_dir(args, cfg, *, try_lock: bool) -> Path:
     if cfg.data.root is None:
         raise UnetlabError("no data folder: give --data DIR (or data.root in the --config file)")
     check_run_dir(run_dir, cfg.data.root)
+    if not (args.resume or args.overwrite):
+        _refuse_started(run_dir)
     if try_lock and run_dir.is_dir():  # in use: said before the data is measured and planned
         with FolderLock(run_dir):
             pass
