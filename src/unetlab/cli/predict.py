@@ -10,6 +10,7 @@ writing into it is refused.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import statistics
 import sys
@@ -207,23 +208,26 @@ def run(args) -> int:
         timed["clock"] = ModelClock(model, device)
         return timed["clock"]
 
-    with group.joined(device):  # the model is loaded once the folder is checked
-        result = predict_folder(
-            lambda: _load(args, device),
-            files,
-            out_dir,
-            output_options(args),
-            group=group,
-            progress=True,
-            clock=clock if args.benchmark else None,
-            notes=_notes,
-            failed=lambda line: print(f"unetlab predict: failed: {line}", file=sys.stderr),
-            report=lambda result: _summary(args, result, out_dir, timed.get("clock")),
-            name=args.checkpoint,
-            overwrite_fix=OVERWRITE_FIX,
-            options=predict_options(args, device),
-            axes=args.axes,
-        )
+    try:
+        with group.joined(device):  # the model is loaded once the folder is checked
+            result = predict_folder(
+                lambda: _load(args, device),
+                files,
+                out_dir,
+                output_options(args),
+                group=group,
+                progress=True,
+                clock=clock if args.benchmark else None,
+                notes=_notes,
+                failed=lambda line: print(f"unetlab predict: failed: {line}", file=sys.stderr),
+                report=lambda result: _summary(args, result, out_dir, timed.get("clock")),
+                name=args.checkpoint,
+                overwrite_fix=OVERWRITE_FIX,
+                options=predict_options(args, device),
+                axes=args.axes,
+            )
+    except KeyboardInterrupt as exc:  # Ctrl-C, or unetlab.signals.Stopped: SIGTERM, SIGHUP
+        return _stopped(args, files, out_dir, exc, say=group.is_main)
     return 2 if result.failed else 0
 
 
@@ -271,6 +275,30 @@ def _load(args, device):
 
     model = load_model(args.checkpoint, device=device)
     return model.to(memory_format=inference_layout(device))
+
+
+def _stopped(args, files: list[Path], out_dir: Path, exc: KeyboardInterrupt, *, say: bool) -> int:
+    """A prediction stopped (Ctrl-C, SIGTERM, SIGHUP): one line (``say``: the main process)
+    with how many inputs have their outputs in ``out_dir`` and how to go on (audit s30 ops
+    9); the exit status of a process ended by the signal (130, 143, 129)."""
+    from unetlab.inference.output_rules import finished_inputs
+    from unetlab.signals import stop_status
+
+    how, code = stop_status(exc)
+    if not say:
+        return code
+    try:
+        done = len(finished_inputs(out_dir, files, **output_options(args).wanted))
+    except (UnetlabError, OSError):  # the folder unreadable: the stop said without a count
+        raise exc from None
+    again = "the same command" if args.skip_existing else "the same command and --skip-existing"
+    with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
+        print(
+            f"unetlab predict: {how} with the outputs of {done} of {len(files)} inputs in "
+            f"{out_dir}; continue with {again}",
+            file=sys.stderr,
+        )
+    return code
 
 
 def _output_folder(output: str) -> Path:
