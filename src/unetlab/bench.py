@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from unetlab import provenance
 from unetlab.errors import UnetlabError
 from unetlab.models import UNet
 from unetlab.models.summary import summarize
@@ -149,22 +150,14 @@ def throughput(images: int, pixels: int, seconds: float, model_seconds: float) -
 def machine(device=None) -> dict:
     """What the figures were measured on (with the GPU's name for a CUDA ``device``)."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    info = {
-        "cpu": platform.processor() or platform.machine(),
+    return {
+        **provenance.machine(device),  # as run folders name it (history.yaml)
         "cpu_capability": cpu_capability(),
         "bf16_native": supports_bf16("cpu"),
-        "threads": torch.get_num_threads(),
         "torch": torch.__version__,
         "python": platform.python_version(),
         "load_1min": round(load[0], 2),
     }
-    if device is not None and torch.device(device).type == "cuda":
-        info.update(
-            gpu=torch.cuda.get_device_name(device),
-            cuda=torch.version.cuda,
-            cudnn=torch.backends.cudnn.version(),
-        )
-    return info
 
 
 def _timing_fields(t: Timing) -> dict:
@@ -820,7 +813,8 @@ def write_json(path: str | os.PathLike, rows: list[dict], *, command: str, devic
 
 def json_text(rows: list[dict], *, command: str, device=None) -> str:
     """The JSON :func:`write_json` writes, as text."""
-    record = {"command": command, "machine": machine(device), "rows": rows}
+    code = provenance.code_identity()  # the unetlab version and commit measured
+    record = {"command": command, "code": code, "machine": machine(device), "rows": rows}
     return json.dumps(record, indent=1) + "\n"
 
 

@@ -147,13 +147,45 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine() or "unknown"
 
 
+#: the CPU flags (``/proc/cpuinfo``) that decide how fast torch runs a U-Net here: AVX2
+#: and AVX-512 for fp32, AVX512-BF16 and AMX for bf16 (runtime.supports_bf16)
+SPEED_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16")
+
+
+def cpu_flags() -> list[str] | None:
+    """Which of :data:`SPEED_FLAGS` this CPU has (``/proc/cpuinfo``), or None where that is
+    not known (not Linux)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            for line in info:
+                key, _, value = line.partition(":")
+                if key.strip() == "flags":
+                    have = set(value.split())
+                    return [flag for flag in SPEED_FLAGS if flag in have]
+    except OSError:
+        pass
+    return None
+
+
+def version_line() -> str:
+    """``unetlab 0.1.0 (git 1a2b3c4d5e6f)``: the version and, from a checkout, its commit,
+    read without torch or git (``--version``; ``unetlab env`` says more)."""
+    from unetlab import __version__
+
+    checkout = checkout_of(PACKAGE)
+    commit = read_commit(checkout / ".git") if checkout else None
+    return describe_code({"unetlab": __version__, "commit": commit, "dirty": False})
+
+
 def machine(device=None) -> dict:
-    """The machine a run trains on: CPU model and count, OS, torch's thread count and, for a
-    CUDA ``device``, the GPU's name, CUDA and cuDNN versions and cuDNN's determinism flags."""
+    """The machine a run trains on: CPU model, its speed flags (:func:`cpu_flags`) and
+    count, OS, torch's thread count and, for a CUDA ``device``, the GPU's name, CUDA and
+    cuDNN versions and cuDNN's determinism flags."""
     import torch
 
     found = {
         "cpu": cpu_model(),
+        "cpu_flags": cpu_flags(),
         "cpus": os.cpu_count(),
         "os": platform.platform(),
         "threads": torch.get_num_threads(),
@@ -169,3 +201,54 @@ def machine(device=None) -> dict:
             cudnn_benchmark=torch.backends.cudnn.benchmark,
         )
     return found
+
+
+#: the packages whose versions a bug report names (``unetlab env``), the optional ones too
+PACKAGES = (
+    "torch", "numpy", "tifffile", "zarr", "imagecodecs", "scipy", "scikit-image", "Pillow",
+    "PyYAML", "tqdm", "matplotlib", "onnx", "onnxruntime",
+)  # fmt: skip
+
+
+def environment() -> dict:
+    """What a bug report needs (``unetlab env``): the code (:func:`code_identity`, with where
+    the package and the interpreter are), the machine (:func:`machine`, as run folders
+    record it), torch's devices and threads (:func:`torch_devices`) and the versions of
+    :data:`PACKAGES` (None: not installed)."""
+    from importlib import metadata
+
+    versions = {}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    where = {"package": str(PACKAGE), "executable": sys.executable}
+    return {
+        "code": code_identity() | where,
+        "machine": machine(),
+        "torch": torch_devices(),
+        "packages": versions,
+    }
+
+
+def torch_devices() -> dict:
+    """torch's devices and threads: CUDA (available, its and cuDNN's versions, the GPUs),
+    MPS, the CPU's kernels (``cpu_capability``), native bf16, intra- and inter-op threads."""
+    import torch
+
+    from unetlab.runtime import cpu_capability, supports_bf16
+
+    cuda = torch.cuda.is_available()
+    mps = getattr(torch.backends, "mps", None)
+    return {
+        "cuda_available": cuda,
+        "cuda": torch.version.cuda,
+        "cudnn": torch.backends.cudnn.version() if cuda else None,
+        "gpus": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
+        "mps_available": bool(mps and mps.is_available()),
+        "cpu_capability": cpu_capability(),
+        "bf16_native_cpu": supports_bf16("cpu"),
+        "threads": torch.get_num_threads(),
+        "interop_threads": torch.get_num_interop_threads(),
+    }

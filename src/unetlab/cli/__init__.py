@@ -36,6 +36,7 @@ COMMANDS = (
     "export",
     "config",
     "weightmap",
+    "env",
 )
 
 
@@ -47,7 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
         prog="unetlab",
         description="U-Net semantic segmentation: train, evaluate and predict images of any size.",
     )
-    parser.add_argument("--version", action="version", version=f"unetlab {__version__}")
+    parser.add_argument(
+        "--version",
+        action=_Version,
+        nargs=0,
+        help="show the version (and git commit) and exit; unetlab env says more",
+    )
     parser.add_argument("--debug", action="store_true", help=DEBUG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in _command_modules():
@@ -58,6 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
         )
     parser.commands = sub.choices  # each command's parser, by name (its usage in errors)
     return parser
+
+
+class _Version(argparse.Action):
+    """``--version``: one line, the commit of a checkout in it, read when asked (without
+    torch); ``unetlab env`` gives the rest."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from unetlab.provenance import version_line
+
+        print(version_line())
+        parser.exit()
 
 
 def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
