@@ -6,6 +6,7 @@ import sys
 import pytest
 
 from unetlab.atomic import atomic_path, when_written
+from unetlab.errors import OutputError
 
 
 def test_atomic_imports_nothing_of_unetlab_but_its_errors():
@@ -28,3 +29,31 @@ def test_the_action_for_a_path_runs_once_it_is_written(tmp_path):
         with atomic_path(tmp_path / "a.txt") as tmp:
             tmp.write_text("x")
     assert done == ["a"]
+
+
+def test_a_full_disk_says_the_space_free_without_the_failed_file_and_what_it_needed(
+    tmp_path, monkeypatch
+):
+    """Audit s30 ops 10: "0.0 MB free" was measured while the failed temporary filled the
+    disk; 3 MB were free once it was gone, and the file needed more."""
+    import errno
+    import shutil
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    disk = 4_000_000  # a disk of 4 MB holding the files in tmp_path
+
+    def disk_usage(path):
+        used = sum(p.stat().st_size for p in tmp_path.rglob("*") if p.is_file())
+        return usage(disk, used, disk - used)
+
+    monkeypatch.setattr(shutil, "disk_usage", disk_usage)
+    with pytest.raises(OutputError) as info, atomic_path(tmp_path / "last.pt") as tmp:
+        tmp.write_bytes(b"x" * 1_500_000)
+        raise OSError(errno.ENOSPC, "No space left on device")
+    assert str(info.value) == (
+        f"{tmp_path / 'last.pt'}: cannot write it (No space left on device); 4.0 MB free on its "
+        "disk (1.5 MB of the file were written when it filled: it needs more): free some space "
+        "on that disk or write elsewhere"
+    )
+    assert list(tmp_path.iterdir()) == []

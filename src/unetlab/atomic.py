@@ -54,8 +54,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         if path.parent.resolve() not in _DEFERRED:
             _fsync(path.parent)
     except (OSError, RuntimeError) as exc:
-        if (full := disk_full(path, exc)) is not None:
-            raise full from exc
+        if _full(path, exc):  # asked while the failed temporary still fills the disk
+            raise _no_space(path, failed=tmp) from exc
         if not isinstance(exc, OSError) or exc.errno is None:
             raise  # e.g. Pillow's "cannot write mode F as PNG": a bug of ours
         raise write_error(path, exc) from exc
@@ -148,24 +148,50 @@ def write_error(path: str | os.PathLike, exc: OSError) -> OutputError:
 
 
 def disk_full(path: str | os.PathLike, exc: BaseException) -> OutputError | None:
-    """The one line for a failed write of ``path`` when its disk is full, else None: the error
-    says so (ENOSPC), or says nothing of the cause (an OSError without errno: numpy's short
+    """The one line for a failed write of ``path`` when its disk is full, else None
+    (:func:`_full`). Ask while the failed temporary still fills the disk."""
+    return _no_space(Path(path)) if _full(path, exc) else None
+
+
+def _full(path: str | os.PathLike, exc: BaseException) -> bool:
+    """Whether a failed write of ``path`` failed for a full disk: the error says so
+    (ENOSPC), or says nothing of the cause (an OSError without errno: numpy's short
     ``tofile``; a RuntimeError: torch.save's "unexpected pos") and the disk has less than
-    NEARLY_FULL free. Ask while the failed temporary still fills the disk."""
+    NEARLY_FULL free."""
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
-        return _no_space(Path(path))
+        return True
     silent = isinstance(exc, RuntimeError) or (isinstance(exc, OSError) and exc.errno is None)
     free = _free_bytes(Path(path)) if silent else None
-    return _no_space(Path(path), free) if free is not None and free < NEARLY_FULL else None
+    return free is not None and free < NEARLY_FULL
 
 
-def _no_space(path: Path, free: int | None = None) -> OutputError:
-    free = _free_bytes(path) if free is None else free
-    left = "" if free is None else f"; {free / 1e6:.1f} MB free on its disk"
+#: a failed temporary this large (bytes) is named in the line: the file needs more
+_SAID_WRITTEN = 50_000
+
+
+def _no_space(path: Path, *, failed: Path | None = None) -> OutputError:
+    """The line for a full disk: the space free on it once the ``failed`` temporary is
+    removed (audit s30 ops 10 read "0.0 MB free" where 3 MB were: the temporary filled the
+    disk, and its writer may still hold it open, so its blocks are added, not measured
+    again), and how much of the file had been written when it filled (it needs more)."""
+    free = _free_bytes(path)
+    size, blocks = _size(failed) if failed is not None else (0, 0)
+    left = "" if free is None else f"; {(free + blocks) / 1e6:.1f} MB free on its disk"
+    if size >= _SAID_WRITTEN:
+        left += f" ({size / 1e6:.1f} MB of the file were written when it filled: it needs more)"
     return OutputError(
         f"{path}: cannot write it (No space left on device){left}: free some space on that "
         "disk or write elsewhere"
     )
+
+
+def _size(path: Path) -> tuple[int, int]:
+    """(bytes, bytes of the disk's blocks it holds) of the file at ``path``; 0s if none."""
+    try:
+        found = path.stat()
+    except OSError:
+        return 0, 0
+    return found.st_size, getattr(found, "st_blocks", found.st_size // 512) * 512
 
 
 def _free_bytes(path: Path) -> int | None:
