@@ -328,20 +328,15 @@ def _launch_failed(run_dir: Path, processes: int) -> None:
 def _group_lost(run_dir: Path, processes: int) -> str:
     """The line for a data-parallel run one of whose processes ended: where its last
     checkpoint is, and the command that resumes it (audit s30 ops 2)."""
-    from unetlab.checkpoint import load_checkpoint
     from unetlab.train import resume_command
+    from unetlab.train.resume import saved_at
 
-    last = run_dir / "checkpoints" / "last.pt"
     said = f"a process of the {processes}-process group ended (killed? out of memory?)"
-    try:
-        state = load_checkpoint(last)["train_state"]
-    except (UnetlabError, OSError, KeyError):  # none saved yet (or unreadable)
+    if (at := saved_at(run_dir)) is None:
         return f"{said} before a checkpoint was saved: start the run again with the same command"
-    epoch, batch = state["epoch"], state["batch"]
-    at = f"epoch {epoch + 1}, batch {batch}" if batch else f"the end of epoch {epoch}"
-    return (
-        f"{said}; the run is saved in {last} (step {state['step']}, {at}); continue with: "
-        f"{resume_command(run_dir, processes)}"
+    last = run_dir / "checkpoints" / "last.pt"
+    return f"{said}; the run is saved in {last} ({at}); continue with: " + resume_command(
+        run_dir, processes
     )
 
 

@@ -22,7 +22,7 @@ from unetlab.data.split_record import (
     read_split,
     recorded_pairs,
 )
-from unetlab.errors import UnetlabError
+from unetlab.errors import UnetlabError, first_line
 from unetlab.train.loop import TrainState
 from unetlab.train.schedule import BudgetSchedule, schedule_factor
 
@@ -33,6 +33,40 @@ def resume_command(run_dir: str | os.PathLike, processes: int = 1) -> str:
     """The command that resumes ``run_dir`` as it trained (in ``processes`` processes)."""
     nproc = f" --nproc {processes}" if processes > 1 else ""
     return f"unetlab train --run-dir {shlex.quote(str(run_dir))} --resume{nproc}"
+
+
+def saved_at(run_dir: str | os.PathLike) -> str | None:
+    """Where the run in ``run_dir`` would resume: ``step 16, the end of epoch 2`` (or
+    ``step 20, epoch 3, batch 4``) of its ``last.pt``; None without a readable one."""
+    try:
+        state = load_checkpoint(Path(run_dir) / "checkpoints" / "last.pt")["train_state"]
+    except (UnetlabError, OSError, KeyError):
+        return None
+    epoch, batch = state["epoch"], state["batch"]
+    at = f"epoch {epoch + 1}, batch {batch}" if batch else f"the end of epoch {epoch}"
+    return f"step {state['step']}, {at}"
+
+
+def ending_line(exc: BaseException, run_dir: Path, processes: int = 1) -> str | None:
+    """The last line of train.log for a run that ended on an error (a batch job's record;
+    the command says it on stderr): the error's line (a bug's type too), and where the run
+    goes on from: last.pt's step, the metrics.csv rows after it redone, and the command.
+    None for a stop (Ctrl-C, SIGTERM, SIGHUP: logged as such)."""
+    from unetlab.distributed import peer_lost
+
+    if isinstance(exc, KeyboardInterrupt):
+        return None
+    what = first_line(exc)
+    if peer_lost(exc):
+        what = f"a process of the group ended (killed? out of memory?): {what}"
+    elif not isinstance(exc, UnetlabError):
+        what = f"{type(exc).__name__}: {what} (a bug in unetlab: its traceback is on stderr)"
+    if (at := saved_at(run_dir)) is None:
+        return f"stopped by an error: {what}; no checkpoint was saved: start the run again"
+    return (
+        f"stopped by an error: {what}; last.pt holds {at} (rows of metrics.csv after it are "
+        f"trained again); continue with: {resume_command(run_dir, processes)}"
+    )
 
 
 def recorded_split(run_dir: Path, cfg: Config) -> tuple[list[Pair], list[Pair]] | None:
