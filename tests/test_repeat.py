@@ -77,3 +77,17 @@ def test_train_from_a_runs_config_warns(recorded, tmp_path, caplog):
         assert main([*argv, "--check", "--no-plan"]) == 0
     warned = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert any("train/images/99.png" in line for line in warned), warned
+
+
+def test_the_listed_split_leaves_out_files_added_since(recorded, caplog):
+    from unetlab.data.split_record import read_split
+    from unetlab.train.resume import listed_split
+
+    root, config, cfg = recorded
+    _add_one(root)
+    record = read_split(config.parent / "split.json")
+    with caplog.at_level(logging.INFO):
+        train, val = listed_split(record, cfg, doing="training")
+    assert [p.image.name for p in train] == ["00.png", "01.png", "02.png", "03.png"]
+    assert len(val) == 2
+    assert "training on the 4 training and 2 validation images the run recorded" in caplog.text

@@ -80,13 +80,21 @@ def recorded_split(run_dir: Path, cfg: Config) -> tuple[list[Pair], list[Pair]] 
     if record is None:
         log.info("this run recorded no list of its files: its data folder is split again")
         return None
+    return listed_split(record, cfg, doing="resuming")
+
+
+def listed_split(record: dict, cfg: Config, *, doing: str) -> tuple[list[Pair], list[Pair]]:
+    """The (train, val) pairs ``record`` (a run's split.json) lists, in ``cfg``'s data folder
+    now; DatasetError if some are gone or changed. One line (``doing``: ``resuming``,
+    ``training``) names the pairs the folder holds now that the record leaves out."""
     split = recorded_pairs(record, cfg.data.root)
     now = [*split_pairs(cfg.data.root, problems=[], quiet=True)]
     if added := added_pairs(record, [p for part in now for p in part], cfg.data.root):
         log.info(
-            "data %s: resuming on the %d training and %d validation images the run recorded "
+            "data %s: %s on the %d training and %d validation images the run recorded "
             "(%s); %d image(s) added to the folder since are left out: %s",
             cfg.data.root,
+            doing,
             len(split[0]),
             len(split[1]),
             SPLIT_FILE,

@@ -26,7 +26,7 @@ from unetlab.run_records import HISTORY_FILE, append_history, history_entry
 from unetlab.runtime import available_cpus, configure_threads
 from unetlab.train.log import log_loading, log_start
 from unetlab.train.loop import Precision, TrainState
-from unetlab.train.resume import log_changes, recorded_split, restore_checkpoint
+from unetlab.train.resume import listed_split, log_changes, recorded_split, restore_checkpoint
 from unetlab.train.rundir import MetricsFile, record_split
 from unetlab.train.schedule import (
     BudgetSchedule,
@@ -107,17 +107,24 @@ def setup_run(
     resume: bool,
     clock: Callable[[], float] = time.perf_counter,
     begun: float | None = None,
+    split: dict | None = None,
 ) -> Run:
     """Data, model, loader, optimiser and schedule of a run (restored from ``last.pt`` when
     resuming); the main process writes config.yaml and starts metrics.csv and the log. A time
-    budget counts from ``begun``, the ``clock``'s reading when ``fit`` began (None: now)."""
+    budget counts from ``begun``, the ``clock``'s reading when ``fit`` began (None: now).
+    ``split``: a split record (another run's split.json) whose files a new run trains and
+    validates on, to repeat that run exactly (a file gone or changed is refused)."""
     t = cfg.train
     precision = Precision.choose(t.amp, t.channels_last, device)
     if device.type == "cpu":
         # no more threads than the CPUs this process may use (its share, under torchrun)
         configure_threads(max(1, available_cpus() // group.world) if group.active else None)
     torch.manual_seed(t.seed)
-    data, model, sizes = started(cfg, recorded_split(run_dir, cfg) if resume else None)
+    if resume:
+        files = recorded_split(run_dir, cfg)
+    else:
+        files = listed_split(split, cfg, doing="training") if split is not None else None
+    data, model, sizes = started(cfg, files)
     built = dict(precision=precision, data=data, model=model, sizes=sizes)
     run, weights = _assemble(cfg, run_dir, device, group, **built, clock=clock, begun=begun)
     timer, loading = _time_budget(run, begun)
