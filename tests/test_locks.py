@@ -2,6 +2,7 @@
 use (two copies of it drifted apart before)."""
 
 import os
+import socket
 
 import pytest
 
@@ -45,4 +46,28 @@ def test_a_file_replaced_before_its_lock_is_lost_and_folder_lock_takes_the_new_o
     _replacing_before_the_lock(monkeypatch, lock)
     with FolderLock(tmp_path) as held:
         assert os.fstat(held.fd).st_ino == lock.stat().st_ino
-        assert lock.read_text() == f"{os.getpid()}\n"
+        assert lock.read_text() == f"{os.getpid()} on {socket.gethostname()}\n"
+
+
+def test_a_refused_folder_names_the_owners_pid_and_host(tmp_path):
+    """A folder shared between a cluster's nodes: a pid alone names no process."""
+    from unetlab.errors import OutputError
+
+    with FolderLock(tmp_path), pytest.raises(OutputError) as refused:
+        # another process's attempt: the lock is per open file description
+        FolderLock(tmp_path).__enter__()
+    assert f"(pid {os.getpid()} on {socket.gethostname()})" in str(refused.value)
+
+
+def test_a_file_system_without_locks_warns_and_goes_on(tmp_path, monkeypatch, caplog):
+    """Lustre without flock, some NFS set-ups: flock fails with ENOLCK; every train and
+    predict there was refused as 'cannot write it'."""
+    import errno
+
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, "No locks available")
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with FolderLock(tmp_path):
+        pass
+    assert "does not lock files (No locks available)" in caplog.text

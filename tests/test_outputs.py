@@ -8,6 +8,7 @@ import errno
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import zipfile
@@ -505,7 +506,7 @@ def test_a_lock_refuses_a_second_holder_and_dies_with_its_process(tmp_path):
         child.wait()
     assert (tmp_path / LOCK).exists()  # left behind by the killed process, yet not stuck:
     with FolderLock(tmp_path):
-        assert (tmp_path / LOCK).read_text() == f"{os.getpid()}\n"
+        assert (tmp_path / LOCK).read_text() == f"{os.getpid()} on {socket.gethostname()}\n"
 
 
 @pytest.mark.parametrize(

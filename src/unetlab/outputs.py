@@ -32,6 +32,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import zipfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -540,21 +541,37 @@ def try_hold(path: str | os.PathLike, flags: int = os.O_RDONLY) -> int | None:
 
 
 def _owner(lock: Path) -> str:
-    """The pid a lock file holds, for the message of a process it refuses."""
+    """The pid (and host) a lock file holds, for the message of a process it refuses."""
     try:
         with lock.open("rb") as f:
-            return f.read(32).decode(errors="replace").strip() or "unknown"
+            return f.read(300).decode(errors="replace").strip() or "unknown"
     except OSError:
         return "unknown"
+
+
+#: flock's errors on a file system that does not lock files
+NO_LOCKS = {errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS}
+
+
+def _warn_no_locks(folder: Path, exc: OSError) -> None:
+    log.warning(
+        "%s: its file system does not lock files (%s): unetlab cannot stop two commands "
+        "writing this folder at once there; make sure only one does",
+        folder,
+        exc.strerror or exc,
+    )
 
 
 class FolderLock:
     """An exclusive lock on a folder for one process: ``with FolderLock(folder): ...``.
 
     ``.unetlab.lock`` in the folder, held with ``flock`` (released by the kernel when the
-    process ends, however it ends) and holding the owner's pid for the message of a process
-    that is refused. The file is removed on release. Without ``fcntl`` (Windows) it does
-    nothing.
+    process ends, however it ends) and holding the owner's pid and host for the message of
+    a process that is refused (a folder shared between the nodes of a cluster). The file is
+    removed on release. Without ``fcntl`` (Windows) it does nothing; on a file system that
+    does not lock files (Lustre mounted without ``flock``, some NFS set-ups: ENOLCK,
+    EOPNOTSUPP) it warns that two commands writing the folder at once are not stopped there,
+    and goes on.
     """
 
     def __init__(self, folder: str | os.PathLike):
@@ -574,12 +591,15 @@ class FolderLock:
             except LockLost:
                 continue  # the previous owner removed the file between our open and flock
             except OSError as exc:
+                if exc.errno in NO_LOCKS:
+                    _warn_no_locks(self.folder, exc)
+                    return self
                 raise write_error(self.folder, exc) from exc
             if fd is None:  # Windows: no advisory locks here
                 return self
             self.fd = fd
         os.ftruncate(self.fd, 0)
-        os.write(self.fd, f"{os.getpid()}\n".encode())
+        os.write(self.fd, f"{os.getpid()} on {socket.gethostname()}\n".encode())
         return self
 
     def __exit__(self, *exc) -> None:
