@@ -91,3 +91,13 @@ def test_the_listed_split_leaves_out_files_added_since(recorded, caplog):
     assert [p.image.name for p in train] == ["00.png", "01.png", "02.png", "03.png"]
     assert len(val) == 2
     assert "training on the 4 training and 2 validation images the run recorded" in caplog.text
+
+
+def test_a_split_drawn_again_alone_names_the_settings_not_the_files(tmp_path):
+    from unetlab.train.repeat import describe_other_data
+
+    record = {"train": [{}] * 4, "val": [{}] * 2}
+    differences = {"added": [], "missing": [], "changed": [], "moved": ["a.png", "b.png"]}
+    text = describe_other_data(tmp_path / "split.json", record, differences, (4, 2))
+    assert "moved between training and validation (the split drawn again): 2" in text
+    assert text.endswith("keep its data.seed and data.val_fraction")

@@ -15,7 +15,7 @@ _KINDS = (
     ("added", "added to the folder since"),
     ("missing", "missing"),
     ("changed", "changed (their sha256 differs)"),
-    ("moved", "moved between training and validation"),
+    ("moved", "moved between training and validation (the split drawn again)"),
 )
 
 
@@ -65,10 +65,15 @@ def describe_other_data(
     for kind, said in _KINDS:
         if names := differences[kind]:
             lines.append(f"  {said}: {len(names)} ({describe_names(names)})")
+    files = any(differences[kind] for kind in ("added", "missing", "changed"))
+    fix = (
+        f"put the folder back as {SPLIT_FILE} lists it"
+        if files
+        else ("keep its data.seed and data.val_fraction")
+    )
     lines.append(
         f"this run trains on the folder as it is now: {now[0]} training and {now[1]} "
         f"validation images (the run had {len(record['train'])} and {len(record['val'])}), "
-        f"so its results will differ from {run}'s; to repeat {run} exactly, put the folder "
-        f"back as {SPLIT_FILE} lists it"
+        f"so its results will differ from {run}'s; to repeat {run} exactly, {fix}"
     )
     return "\n".join(lines)
