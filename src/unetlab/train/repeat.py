@@ -65,12 +65,9 @@ def describe_other_data(
     for kind, said in _KINDS:
         if names := differences[kind]:
             lines.append(f"  {said}: {len(names)} ({describe_names(names)})")
-    files = any(differences[kind] for kind in ("added", "missing", "changed"))
-    fix = (
-        f"put the folder back as {SPLIT_FILE} lists it"
-        if files
-        else ("keep its data.seed and data.val_fraction")
-    )
+    fix = "keep its data.seed and data.val_fraction"  # the same files, split otherwise
+    if any(differences[kind] for kind in ("added", "missing", "changed")):
+        fix = f"put the folder back as {SPLIT_FILE} lists it"
     lines.append(
         f"this run trains on the folder as it is now: {now[0]} training and {now[1]} "
         f"validation images (the run had {len(record['train'])} and {len(record['val'])}), "
