@@ -100,4 +100,4 @@ def test_a_split_drawn_again_alone_names_the_settings_not_the_files(tmp_path):
     differences = {"added": [], "missing": [], "changed": [], "moved": ["a.png", "b.png"]}
     text = describe_other_data(tmp_path / "split.json", record, differences, (4, 2))
     assert "moved between training and validation (the split drawn again): 2" in text
-    assert text.endswith("keep its data.seed and data.val_fraction")
+    assert "to repeat" in text and "keep its data.seed and data.val_fraction" in text
