@@ -256,6 +256,19 @@ def description(spec: OutputSpec) -> str | None:
 def finish(stage: Path, final: Path, spec: OutputSpec, output_format: str) -> Path:
     """Add the pyramid to a staged output and publish it at ``final`` (OME-Zarr folder or
     OME-TIFF file); the staging folder is gone afterwards."""
+    seal(stage, final, spec, output_format)
+    if output_format == "ome-zarr":
+        replace_folder(stage, final)
+    return final
+
+
+def seal(
+    stage: Path, final: Path, spec: OutputSpec, output_format: str, *, tiff: Path | None = None
+) -> None:
+    """Complete a staged output for ``final``: its pyramid and metadata. An OME-TIFF is
+    written to ``tiff`` (default ``final``; a temporary that a caller renames to ``final``
+    with the other outputs of its input) and the staging folder removed; an OME-Zarr stays
+    complete in ``stage``, for :func:`replace_folder` to put at ``final``."""
     import zarr
 
     if output_format not in FORMATS:
@@ -270,14 +283,12 @@ def finish(stage: Path, final: Path, spec: OutputSpec, output_format: str) -> Pa
             group.attrs["image-label"] = image_label_metadata(spec)
         if spec.channels:
             group.attrs["omero"] = {"channels": [{"label": name} for name in spec.channels]}
-        _replace_folder(stage, final)
-        return final
-    _write_ome_tiff(stage, final, spec, levels)
+        return
+    _write_ome_tiff(stage, final if tiff is None else tiff, spec, levels)
     shutil.rmtree(stage)
-    return final
 
 
-def _replace_folder(source: Path, final: Path) -> None:
+def replace_folder(source: Path, final: Path) -> None:
     """Rename ``source`` to ``final``; an older ``final`` is moved aside first and removed
     after, so ``final`` is never half written."""
     old = final.parent / f".{final.name}.old"

@@ -128,7 +128,9 @@ class Slide:
     """A lazily read image: ``layout`` (where pages, rows, columns and channels are),
     ``dtype``, ``pixel_size`` ((y, x) micrometres, or None), ``z_spacing`` (micrometres
     between pages, or None), ``levels`` (pyramid levels of the file), ``level`` (the one
-    read), ``chunked`` (tiled or compressed storage).
+    read), ``downsample`` ((y, x) level-0 pixels per pixel of that level: (1.0, 1.0) at
+    level 0; QuPath and other viewers place shapes in level-0 pixels), ``chunked`` (tiled
+    or compressed storage).
 
     Pages are (H, W, C) windows readers: :meth:`page`. Close with :meth:`close` (or ``with``).
     """
@@ -146,8 +148,10 @@ class Slide:
         chunked: bool,
         closer=None,
         z_spacing: float | None = None,
+        downsample: tuple[float, float] = (1.0, 1.0),
     ):
         self.path, self.array, self.layout = path, array, layout
+        self.downsample = downsample
         self.dtype = np.dtype(dtype)
         self.pixel_size, self.levels, self.level = pixel_size, levels, level
         self.z_spacing = z_spacing
@@ -259,9 +263,11 @@ def _tiff_slide(path: Path, tif, level: int, colour_planes: bool) -> Slide:
         size, spacing = tiff_sizes(tif, first)
     # the rule of images read whole: a large stack reads as a small one does
     layout = layout_of(axes_letters(axes, colour_planes=colour_planes), shape)
-    if size is not None and level:
-        letters = axes_letters(base_axes, colour_planes=colour_planes)
-        size = _scaled(size, layout_of(letters, base_shape), layout)
+    downsample = (1.0, 1.0)
+    if level:
+        base_layout = layout_of(axes_letters(base_axes, colour_planes=colour_planes), base_shape)
+        downsample = _scaled((1.0, 1.0), base_layout, layout)
+        size = None if size is None else _scaled(size, base_layout, layout)
     return Slide(
         path,
         array,
@@ -273,6 +279,7 @@ def _tiff_slide(path: Path, tif, level: int, colour_planes: bool) -> Slide:
         chunked=chunked,
         closer=tif.close,
         z_spacing=spacing,
+        downsample=downsample,
     )
 
 
@@ -351,7 +358,9 @@ def _open_zarr(path: Path, level: int) -> Slide:
     names = [
         a["name"] if isinstance(a, dict) else a for a in scales.get("axes", "tczyx"[-array.ndim :])
     ]
-    layout = layout_of("".join(n[0] for n in names), array.shape)
+    letters = "".join(n[0] for n in names)
+    layout = layout_of(letters, array.shape)
+    base = layout_of(letters, node[datasets[0]["path"]].shape)
     return Slide(
         path,
         array,
@@ -362,6 +371,7 @@ def _open_zarr(path: Path, level: int) -> Slide:
         level=level,
         chunked=True,
         z_spacing=_ngff_sizes(scales, datasets[level], names, "z")[0],
+        downsample=_scaled((1.0, 1.0), base, layout),
     )
 
 

@@ -254,7 +254,13 @@ def geojson_features(
 
 
 def _features(
-    objects: Iterable[tuple[int, Polygons]], measurements, *, pixel_size, class_names, plane
+    objects: Iterable[tuple[int, Polygons]],
+    measurements,
+    *,
+    pixel_size,
+    class_names,
+    plane,
+    scale: tuple[float, float] | None = None,
 ) -> Iterator[dict]:
     """:func:`geojson_features`' features, one at a time, of ``(id, polygons)`` pairs."""
     row = _rows(measurements)
@@ -273,17 +279,27 @@ def _features(
             values.setdefault("area_um2", polygon_area(polygons) * pixel_area)
         if values:
             properties["measurements"] = values
-        geometry = _geometry(polygons)
+        geometry = _geometry(polygons, scale)
         if plane is not None:
             geometry["plane"] = {"c": -1, "z": 0, "t": 0, **plane}
         yield {"type": "Feature", "geometry": geometry, "properties": properties}
 
 
-def _geometry(polygons: Polygons) -> dict:
-    coordinates = [[_closed(ring) for ring in polygon] for polygon in polygons]
+def _geometry(polygons: Polygons, scale: tuple[float, float] | None = None) -> dict:
+    factor = None if scale is None or tuple(scale) == (1, 1) else _factor(scale)
+    coordinates = [
+        [_closed(ring if factor is None else ring * factor) for ring in polygon]
+        for polygon in polygons
+    ]
     if len(coordinates) == 1:
         return {"type": "Polygon", "coordinates": coordinates[0]}
     return {"type": "MultiPolygon", "coordinates": coordinates}
+
+
+def _factor(scale: tuple[float, float]) -> np.ndarray:
+    """(x, y) factors of (y, x) ``scale`` for (x, y) rings: whole numbers stay integers."""
+    factor = np.array([scale[1], scale[0]], dtype=np.float64)
+    return factor.astype(np.int64) if np.all(factor == np.round(factor)) else factor
 
 
 def _closed(ring: np.ndarray) -> list[list[int]]:
@@ -376,16 +392,20 @@ def write_planes(
     *,
     pixel_size: float | tuple[float, float] | None = None,
     class_names: str | Mapping[int, str] | None = None,
+    scale: tuple[float, float] | None = None,
 ) -> Path:
     """Write the objects of ``planes`` as one GeoJSON FeatureCollection to ``path``, the
     features of :func:`geojson_features` in order, atomically (strict JSON, one line).
-    ``planes`` yields ``(objects, measurements, plane)``: ``objects`` a label image,
+    ``scale``: (y, x) factors the coordinates are multiplied by (a pyramid level's
+    downsample, so that QuPath, which places shapes in full-resolution pixels, puts the
+    objects of a level where they lie on the slide); ``pixel_size`` is the objects' own
+    (their areas in µm² do not change). ``planes`` yields ``(objects, measurements, plane)``: ``objects`` a label image,
     :func:`object_polygons`' result or an iterable of ``(id, polygons)`` pairs in id order;
     ``measurements`` and ``plane`` (None for a 2-D image) as :func:`geojson_features` takes
     them. Each feature is written as it is made, so that neither the features nor the text
     are held whole (a streamed slide's outlines may be traced as they are written). Returns
     ``path``."""
-    how = dict(pixel_size=pixel_size, class_names=class_names)
+    how = dict(pixel_size=pixel_size, class_names=class_names, scale=scale)
     features = (
         feature
         for objects, measurements, plane in planes

@@ -12,6 +12,7 @@ agree across bands, so one process handles the whole page.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -24,6 +25,7 @@ from unetlab.data.io import write_csv
 from unetlab.inference.measure import TableSums, with_micrometres
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_in_bands
 from unetlab.inference.outlines import Polygons, boxed_polygons, write_planes
+from unetlab.inference.slide_outputs import Together, seal
 
 #: Fewest rows of a band that are turned into objects (a band also gets a margin of context
 #: above and below: ``ObjectOptions.margin``).
@@ -78,9 +80,22 @@ class SlideObjects:
             sink.write(y, ids.astype(np.uint32))
         sink.close()
 
-    def publish(self, slide) -> list[Path]:
+    def publish(self, slide, together: Together | None = None) -> list[Path]:
         """Renumber, measure and publish; returns the objects and table paths. ``counts``:
-        then the objects of each page."""
+        then the objects of each page. ``together``: the slide's outputs written into its
+        temporaries (:class:`~unetlab.inference.slide_outputs.Together`), published with the
+        others when it ends (default: each put in place as written)."""
+        own = together is None
+        with Together(self.output_format) if own else contextlib.nullcontext(together) as at:
+            if own:
+                fmt = self.output_format
+                at.reserve(self.finals["objects"], folder=fmt == "ome-zarr")
+                at.reserve(self.finals["table"])
+                if self.outlined is not None:
+                    at.reserve(self.finals["geojson"])
+            return self._publish(slide, at)
+
+    def _publish(self, slide, at: Together) -> list[Path]:
         try:
             pages, h, w, _ = slide.shape
             luts = [self._present(p, h) for p in range(pages)]
@@ -92,13 +107,17 @@ class SlideObjects:
             if pages > 1:
                 tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
             tables = [with_micrometres(t, self.spec.pixel_size) for t in tables]
-            # traced from the renumbered ids while they are staged, written as traced
-            geojson = [] if self.outlined is None else [self._write_geojson(out, tables, h, w)]
-            ome.finish(stage, self.finals["objects"], spec, self.output_format)
+            # traced from the renumbered ids while they are staged, written as traced; in
+            # level-0 pixels, where QuPath places them on the slide
+            scale = getattr(slide, "downsample", None)
+            if self.outlined is not None:
+                self._write_geojson(out, tables, h, w, at.at(self.finals["geojson"]), scale)
+            seal(at, stage, self.finals["objects"], spec)
         finally:
             shutil.rmtree(self.stage, ignore_errors=True)
         table = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
-        write_csv(self.finals["table"], table)
+        write_csv(at.at(self.finals["table"]), table)
+        geojson = [] if self.outlined is None else [self.finals["geojson"]]
         return [self.finals["objects"], self.finals["table"], *geojson]
 
     def _outlines(
@@ -132,18 +151,19 @@ class SlideObjects:
                 following = next(wanted, None)
         yield from sorted(pending.items())
 
-    def _write_geojson(self, out, tables: list[dict], h: int, w: int) -> Path:
-        """``<stem>_objects.geojson``: each page's objects, traced from the renumbered ids
-        ``out`` (:meth:`_outlines`) and written as they are traced, measured by the page's
-        rows of the table, a stack's on their planes (z: the page)."""
+    def _write_geojson(self, out, tables: list[dict], h: int, w: int, path: Path, scale) -> Path:
+        """``<stem>_objects.geojson`` (at ``path``): each page's objects, traced from the
+        renumbered ids ``out`` (:meth:`_outlines`) and written as they are traced, measured
+        by the page's rows of the table, a stack's on their planes (z: the page); their
+        coordinates times ``scale`` ((y, x): a pyramid level's downsample)."""
         (name,) = self.outlined
         stack = len(tables) > 1
         planes = (
             (self._outlines(out, page, table, h, w), table, {"z": page} if stack else None)
             for page, table in enumerate(tables)
         )
-        how = dict(pixel_size=self.spec.pixel_size, class_names=name)
-        return write_planes(self.finals["geojson"], planes, **how)
+        how = dict(pixel_size=self.spec.pixel_size, class_names=name, scale=scale)
+        return write_planes(path, planes, **how)
 
     def _present(self, page: int, height: int) -> np.ndarray:
         """The sorted provisional ids of a page, 0 first: a lookup to ids 0..n."""

@@ -55,6 +55,7 @@ from unetlab.inference.records import (
 )
 from unetlab.inference.sizing import choose_tiling
 from unetlab.inference.slide_objects import SlideObjects
+from unetlab.inference.slide_outputs import Together, seal
 from unetlab.inference.slide_overlay import OVERLAY_SIDE, by_object, write_slide_overlay
 from unetlab.inference.tiling import TileGrid, iter_tiled_rows
 from unetlab.plots import palette
@@ -370,16 +371,41 @@ def predict_slide(
         with _removed_on_failure(staged, group), _failing_together(group):
             how = dict(values=values, options=options, progress=progress, group=group)
             _predict_bands(model, slide, stages, specs, grid, batch, found=found, **how)
-            extra = []
+        group.share(None)  # every process has written its bands
+        extra = []
+        if group.is_main:
             if overlay is not None:
-                drawn = (found, finals, overlay, overlay_side, values, record)
-                extra += _overlay(slide, stages, specs, *drawn)
-            if found is not None:
-                extra += found.publish(slide)
-                if counted is not None:
-                    counted(found.counts)
-    _publish(stages, finals, specs, outputs.output_format, group)
+                finals["overlay"] = out_dir / f"{output_stem(path)}_overlay.png"
+            # one input's outputs appear together, the labels last: a run stopped before
+            # that step leaves the earlier ones as they were (slide_outputs)
+            with _removed_on_failure(staged, group), Together(outputs.output_format) as at:
+                _reserve(at, finals, specs, found)
+                if overlay is not None:
+                    drawn = (found, finals, overlay, overlay_side, values, record)
+                    extra += _overlay(slide, stages, specs, *drawn, at=at)
+                if found is not None:
+                    extra += found.publish(slide, at)
+                for key, spec in specs.items():
+                    seal(at, stages[key], finals[key], spec)
+            if found is not None and counted is not None:
+                counted(found.counts)
+    group.share(None)
     return [finals[key] for key in specs] + extra
+
+
+def _reserve(at: Together, finals: dict, specs: dict, found: SlideObjects | None) -> None:
+    """Reserve the temporaries of a slide's outputs in the reverse of the order they are
+    published in: the labels (the file that says the input is done) last."""
+    folder = at.output_format == "ome-zarr"
+    for key in specs:
+        at.reserve(finals[key], folder=folder)
+    if found is not None:
+        at.reserve(finals["objects"], folder=folder)
+        at.reserve(finals["table"])
+        if found.outlined is not None:
+            at.reserve(finals["geojson"])
+    if "overlay" in finals:
+        at.reserve(finals["overlay"])
 
 
 def _slide_options(model, slide: Slide, path: Path, options: PredictOptions, asked):
@@ -442,21 +468,13 @@ def _failing_together(group: Group):
         raise error or UnetlabError(messages[0])
 
 
-def _publish(stages: dict, finals: dict, specs: dict, output_format: str, group: Group) -> None:
-    """Once every process has written its bands, the main one moves each staged output to
-    its final name."""
-    group.share(None)
-    if group.is_main:
-        for key, spec in specs.items():
-            ome.finish(stages[key], finals[key], spec, output_format)
-    group.share(None)
-
-
-def _overlay(slide, stages, specs, found, finals, colours, side, values, record) -> list[Path]:
+def _overlay(
+    slide, stages, specs, found, finals, colours, side, values, record, *, at: Together
+) -> list[Path]:
     """``<stem>_overlay.png`` of page 0 from the staged labels (and provisional ids: the
     same outlines as the final ones), in one process; its text holds ``record`` and its
     pixel size (:func:`~unetlab.inference.slide_overlay.write_slide_overlay`)."""
-    path = finals["labels"].with_name(f"{output_stem(slide.path)}_overlay.png")
+    path = finals["overlay"]
     labels_spec = specs["labels"]
     labels = ome.open_level(stages["labels"])
     decode = _indices_of(values)
@@ -469,7 +487,7 @@ def _overlay(slide, stages, specs, found, finals, colours, side, values, record)
 
     _, h, w, _ = slide.shape
     step = write_slide_overlay(
-        path,
+        at.at(path),
         (h, w),
         lambda rows, cols: slide.read(0, rows, cols),
         label_rows,

@@ -1,0 +1,121 @@
+"""A streamed slide's outputs as a pathology user meets them (audit s30 slides): the GeoJSON of
+a pyramid level in full-resolution pixels, where QuPath places shapes on the slide; one
+input's outputs appear together or not at all, so a re-predict stopped part-way never leaves
+a new GeoJSON or overlay beside the earlier objects."""
+
+import json
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import tifffile
+
+from tests.test_predict_objects import local_net, nuclei_image
+from unetlab.data import ome
+from unetlab.inference import slide_objects
+from unetlab.inference.files import predict_file
+from unetlab.inference.objects import ObjectOptions
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(ome, "CHUNK", 32)
+    monkeypatch.setattr(slide_objects, "STREAM_ROWS", 64)
+    monkeypatch.setattr(slide_objects, "PIECE_PIXELS", 4096)
+
+
+def _pyramid(path, image, levels=2):
+    """A tiled, compressed OME-TIFF with a SubIFD pyramid, as slide scanners write them."""
+    with tifffile.TiffWriter(path, ome=True) as tif:
+        tif.write(
+            image,
+            tile=(32, 32),
+            compression="zlib",
+            subifds=levels - 1,
+            metadata={"PhysicalSizeX": 0.5, "PhysicalSizeY": 0.5},
+        )
+        for level in range(1, levels):
+            step = 2**level
+            tif.write(image[::step, ::step], tile=(32, 32), compression="zlib", subfiletype=1)
+    return path
+
+
+def _options(**more):
+    return dict(
+        outlines="geojson", large_threshold=100, **{"objects": ObjectOptions.for_model, **more}
+    )
+
+
+def _bounds(geojson):
+    points = [
+        p
+        for f in json.loads(geojson.read_text())["features"]
+        for ring in f["geometry"]["coordinates"]
+        for p in (ring if isinstance(ring[0][0], int | float) else [q for r in ring for q in r])
+    ]
+    return np.max(np.asarray(points), axis=0)
+
+
+def test_a_level_geojson_is_in_full_resolution_pixels(tmp_path, small_chunks):
+    net = local_net()
+    slide = _pyramid(tmp_path / "s.ome.tif", nuclei_image(256, 192, seed=4))
+    predict_file(net, slide, tmp_path / "l1", level=1, **_options())
+    features = json.loads((tmp_path / "l1" / "s_objects.geojson").read_text())["features"]
+    ids = tifffile.imread(tmp_path / "l1" / "s_objects.tif")
+    assert ids.shape == (128, 96) and len(features) == ids.max() >= 5
+    # the level's objects, placed on the level-0 slide: coordinates times its downsample
+    x, y = _bounds(tmp_path / "l1" / "s_objects.geojson")
+    assert 96 < x <= 192 and 128 < y <= 256
+    first = features[0]
+    index = int(first["properties"]["name"])
+    rows, cols = np.nonzero(ids == index)
+    ring = np.asarray(first["geometry"]["coordinates"][0])
+    assert ring[:, 0].min() == 2 * cols.min() and ring[:, 1].min() == 2 * rows.min()
+    # its area in um2 is the object's (0.5 um x 2 at level 1), not the scaled polygon's
+    assert first["properties"]["measurements"]["area_um2"] == pytest.approx(len(rows) * 1.0)
+
+
+def _snapshot(folder):
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if not p.name.startswith(".")}
+
+
+def test_a_re_predict_stopped_while_publishing_leaves_the_earlier_outputs(
+    tmp_path, small_chunks, monkeypatch
+):
+    net = local_net()
+    slide = _pyramid(tmp_path / "s.ome.tif", nuclei_image(160, 128, seed=5))
+    out = tmp_path / "out"
+    predict_file(net, slide, out, draw_overlay=True, **_options())
+    before = _snapshot(out)
+    assert {"s.tif", "s_objects.tif", "s_objects.csv", "s_objects.geojson", "s_overlay.png"} <= set(
+        before
+    )
+
+    def stopped(stage, final, spec, output_format, *, tiff=None):
+        if final.name == "s.tif":  # the labels: after the overlay, outlines and objects
+            raise KeyboardInterrupt
+        return sealed(stage, final, spec, output_format, tiff=tiff)
+
+    sealed = ome.seal
+    seeds = replace(ObjectOptions.for_model(net), seed_threshold=0.9)
+    monkeypatch.setattr(ome, "seal", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        predict_file(net, slide, out, draw_overlay=True, **_options(objects=seeds))
+    assert _snapshot(out) == before  # no new GeoJSON or overlay beside the old objects
+    assert not [p.name for p in out.iterdir() if p.name.endswith((".tmp.png", ".tmp.geojson"))]
+
+
+def test_a_first_predict_stopped_while_publishing_leaves_nothing(
+    tmp_path, small_chunks, monkeypatch
+):
+    net = local_net()
+    slide = _pyramid(tmp_path / "s.ome.tif", nuclei_image(160, 128, seed=5))
+
+    def stopped(stage, final, spec, output_format, *, tiff=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ome, "seal", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        predict_file(net, slide, tmp_path / "out", draw_overlay=True, **_options())
+    visible = [p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")]
+    assert not [n for n in visible if n.startswith("s")]
