@@ -269,3 +269,23 @@ def test_a_killed_runs_object_tables_count_once_its_label_image_is_written(work)
     assert len(again.written) == 1 and len(again.skipped) == 2  # was: all 3 predicted again
     key = _keys(work / "out")["00.png"]
     assert _keys(work / "out")["00_objects.csv"] == key and not key.startswith(PENDING)
+
+
+def test_skip_existing_redoes_a_stopped_run_of_the_same_checkpoint(work, capsys):
+    """Audit s30 slides 3: a re-predict with other settings (--seed-threshold) killed before
+    it confirmed its outputs; --skip-existing with the first settings is the same model's
+    run: it predicts that input again, not 'another model's outputs'."""
+    assert _predict(work, "m1.pt", "in") == 0
+    m1 = _keys(work / "out")["00.png"]
+    other_settings = m1.split("-")[0] + "-0123abcd"
+    record(
+        work / "out",
+        ["00.png"],
+        command="predict",
+        sources={"00.png": str(work / "in" / "00.png")},
+        made_by={"00.png": other_settings},
+    )
+    assert _keys(work / "out")["00.png"] == PENDING + other_settings
+    assert _predict(work, "m1.pt", "in", "--skip-existing") == 0
+    assert "another model" not in capsys.readouterr().err
+    assert _keys(work / "out")["00.png"] == m1

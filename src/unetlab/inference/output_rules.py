@@ -231,8 +231,8 @@ def other_models(
             key = keys.get(name)
             if name not in ours or ours[name] not in mine or not (out_dir / name).exists():
                 continue
-            if key == PENDING + record.key:  # this run's own, stopped: predicted again
-                continue
+            if key is not None and key.startswith(PENDING + record.model_key):
+                continue  # a stopped run of this model (any output settings): predicted again
             if key is None or key.startswith(PENDING) or not key.startswith(record.model_key):
                 found[f] = _made_by_text(key, records)
                 break
@@ -266,13 +266,18 @@ def _made_by_text(key: str | None, records: dict[str, dict]) -> str:
     if key is None:
         return "a model no record names (an older unetlab wrote them)"
     if key.startswith(PENDING):
-        return "a run that stopped before it wrote them (they may be an earlier run's)"
+        made = records.get(key[len(PENDING) :])
+        run = "a run" if made is None else f"a run of {_provenance(made).describe()}"
+        return f"{run} that stopped before it wrote them (they may be an earlier run's)"
     made = records.get(key)
     if made is None:
         return f"a model whose record {RECORDS} lacks (key {key})"
-    return Provenance(
-        made.get("checkpoint"), made.get("sha256", "?"), made.get("model") or {}
-    ).describe()
+    return _provenance(made).describe()
+
+
+def _provenance(made: dict) -> Provenance:
+    """The Provenance of a folder's record (:data:`RECORDS`)."""
+    return Provenance(made.get("checkpoint"), made.get("sha256", "?"), made.get("model") or {})
 
 
 def input_source(path: str | os.PathLike) -> str:
