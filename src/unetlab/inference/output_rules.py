@@ -359,6 +359,10 @@ def prediction_folder(
         held_folders().add(key)
         try:
             yield folder
+        except KeyboardInterrupt:  # stopped: the outputs written so far are recorded too
+            if made:  # (evaluate --pred reads their label values from predict.json)
+                save_record(folder, made[0])
+            raise
         finally:
             held_folders().discard(key)
         if made:
