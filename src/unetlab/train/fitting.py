@@ -32,7 +32,7 @@ from unetlab.train.log import (
 )
 from unetlab.train.loop import TrainState, train_one_epoch, validate
 from unetlab.train.offset import fit_label_offset, measured_offset
-from unetlab.train.resume import resume_command
+from unetlab.train.resume import ending_line, resume_command
 from unetlab.train.run import Run, setup_run
 from unetlab.train.rundir import claim_run_dir
 from unetlab.train.schedule import BudgetSchedule, offset_fit_cost, shared_clock, validation_due
@@ -50,6 +50,7 @@ def fit(
     progress: bool = True,
     plan=None,
     clock: Callable[[], float] | None = None,
+    split: dict | None = None,
 ) -> dict:
     """Train ``cfg`` into ``run_dir``; returns the final metrics and where things are:
     ``best_val_miou`` is the val mIoU of the epoch saved as best.pt (``best_epoch``),
@@ -77,6 +78,9 @@ def fit(
     ``plan``: a :class:`unetlab.plan.Plan` whose reasons go to ``train.log`` and whose
     values go to ``plan.yaml`` in the run folder. ``clock`` (seconds, default
     ``time.perf_counter``) times the ``train.max_minutes`` budget; tests pass a fake one.
+    ``split``: another run's split record (its split.json, :func:`~unetlab.data.split_record.
+    read_split`) whose files a new run trains and validates on, to repeat that run exactly
+    (a file gone or changed is refused; files added since are left out).
     """
     cfg = cfg.checked()  # before the run folder: a bad value set as an attribute is one line
     if cfg.data.root is None:  # before the run folder too: nothing is left behind
@@ -109,6 +113,7 @@ def fit(
                     stop=stop,
                     clock=clock,
                     begun=begun,
+                    split=split,
                 )
             return result | {"seconds": time.perf_counter() - started}  # the call's
 
@@ -169,6 +174,10 @@ def _run_logs(run_dir: Path, group: Group, *, progress: bool):
     console = console_log(progress and group.is_main)
     try:
         yield
+    except BaseException as exc:  # a batch job's record says why the run ended (stderr did)
+        if group.is_main and (line := ending_line(exc, run_dir, group.world)):
+            handler.handle(log.makeRecord(log.name, logging.ERROR, __file__, 0, line, (), None))
+        raise
     finally:
         detach_log(handler)
         if console is not None:
@@ -193,10 +202,10 @@ def _fit(
     stop: StopRequest,
     clock: Callable[[], float] = time.perf_counter,
     begun: float | None = None,
+    split: dict | None = None,
 ) -> dict:
-    run = setup_run(
-        cfg, run_dir, device=device, group=group, resume=resume, clock=clock, begun=begun
-    )
+    timing = dict(clock=clock, begun=begun)
+    run = setup_run(cfg, run_dir, device=device, group=group, resume=resume, split=split, **timing)
     if _trained(run):  # resumed after its training ended (stopped in the label offset)
         state = run.state
         log.info(
