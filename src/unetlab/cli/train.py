@@ -132,6 +132,13 @@ def _add_run(p) -> None:
         metavar="N",
         help="how many tiles --preview draws (default 16)",
     )
+    p.add_argument(
+        "--split",
+        metavar="PATH",
+        help="train and validate on the files a run's split.json lists (PATH: it, or the run "
+        "folder), to repeat that run exactly: one gone or changed is refused, files added "
+        "since are left out",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--nproc",
@@ -167,14 +174,15 @@ def run(args) -> int:
     else:  # a resumed run keeps the weights file its config.yaml names, as it names it
         cfg = absolute_weights(cfg)
     cfg = absolute_root(cfg)
-    if not args.resume:
+    split = _split(args)
+    if not (args.resume or split):
         _warn_other_data(args.config, cfg)
     if args.preview is not None and not args.check:
         raise UnetlabError("--preview draws the tiles of a --check: add --check")
     if args.nproc < 1:  # before --check, which checks what the run would refuse
         raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
     if args.check:
-        return _check(args, cfg, explicit_keys(config, overrides))
+        return _check(args, cfg, explicit_keys(config, overrides), split)
     group = Group.from_env()
     run_dir = _run_dir(args, cfg, try_lock=group.is_main)
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
@@ -195,6 +203,7 @@ def run(args) -> int:
             overwrite=args.overwrite,
             progress=progress,
             plan=plan,
+            split=split,
         )
     except KeyboardInterrupt as exc:  # Ctrl-C, or unetlab.signals.Stopped: SIGTERM, SIGHUP
         return _stopped(run_dir, exc, say=group.is_main, processes=group.world)
@@ -207,11 +216,30 @@ def run(args) -> int:
     return 0
 
 
-def _check(args, cfg, explicit: set[str]) -> int:
+def _split(args) -> dict | None:
+    """``--split``: the split record it names (a split.json, or a run folder's); None
+    without it. Refused with --resume, which trains on its run's own."""
+    from unetlab.data.split_record import SPLIT_FILE, read_split
+
+    if args.split is None:
+        return None
+    if args.resume:
+        raise UnetlabError("--resume trains on the files its run recorded: drop --split")
+    path = Path(args.split)
+    record = read_split(path / SPLIT_FILE if path.is_dir() else path)
+    if record is None:
+        raise UnetlabError(
+            f"--split {path}: no such split record: give a run's {SPLIT_FILE}, or its folder"
+        )
+    return record
+
+
+def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
     """``--check``: the data's checks, the plan, and the data and net as the run would
     start them (loaded, built, its tile sized), logged; nothing is written."""
     import logging
 
+    from unetlab.train.resume import listed_split
     from unetlab.train.run import started
 
     log = logging.getLogger("unetlab.train")
@@ -221,7 +249,8 @@ def _check(args, cfg, explicit: set[str]) -> int:
         plan.log()
     else:
         _check_data(cfg, explicit)
-    data, model, (tile, out) = started(cfg)
+    files = listed_split(split, cfg, doing="checking") if split is not None else None
+    data, model, (tile, out) = started(cfg, files)
     if args.preview is not None:
         _preview(args, cfg, data, (tile, out))
     params = sum(p.numel() for p in model.parameters())

@@ -65,9 +65,9 @@ def describe_other_data(
     for kind, said in _KINDS:
         if names := differences[kind]:
             lines.append(f"  {said}: {len(names)} ({describe_names(names)})")
-    fix = "keep its data.seed and data.val_fraction"  # the same files, split otherwise
-    if any(differences[kind] for kind in ("added", "missing", "changed")):
-        fix = f"put the folder back as {SPLIT_FILE} lists it"
+    fix = f"train on the files it lists: add --split {path}"
+    if not any(differences[kind] for kind in ("added", "missing", "changed")):
+        fix = f"keep its data.seed and data.val_fraction (or add --split {path})"
     lines.append(
         f"this run trains on the folder as it is now: {now[0]} training and {now[1]} "
         f"validation images (the run had {len(record['train'])} and {len(record['val'])}), "

@@ -1,0 +1,44 @@
+"""train --split: a new run on the files another run's split.json lists, to repeat it
+exactly (audit s30 ops 1)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from unetlab.cli import main
+from unetlab.data.synthetic import write_synthetic_dataset
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+FAST = ["--no-plan", "--no-progress", "--epochs", "1", "--set", "data.tile_size=64"]
+
+
+def test_a_run_repeated_with_split_trains_on_its_files(tmp_path, capsys):
+    root = write_synthetic_dataset(tmp_path / "em", n_train=3, n_val=1, size=64)
+    first = tmp_path / "runs" / "a"
+    assert main(["train", "--data", str(root), "--run-dir", str(first), *FAST]) == 0
+    shutil.copy(root / "val" / "images" / "00.png", root / "train" / "images" / "99.png")
+    shutil.copy(root / "val" / "masks" / "00.png", root / "train" / "masks" / "99.png")
+    config, again = str(first / "config.yaml"), tmp_path / "runs" / "again"
+    argv = ["train", "--config", config, "--run-dir", str(again), *FAST]
+    assert main([*argv, "--split", str(first)]) == 0
+    recorded = json.loads((first / "split.json").read_text())
+    repeated = json.loads((again / "split.json").read_text())
+    assert repeated["train"] == recorded["train"] and repeated["val"] == recorded["val"]
+    assert "99.png" in (again / "train.log").read_text()  # named as left out
+    capsys.readouterr()
+    assert main([*argv, "--overwrite", "--split", str(tmp_path)]) == 2
+    assert "no such split record" in capsys.readouterr().err
+
+
+def test_the_warning_names_split_as_the_way_to_repeat_a_run(tmp_path):
+    from unetlab.train.repeat import describe_other_data
+
+    record = {"train": [{}] * 4, "val": [{}] * 2}
+    differences = {"added": ["x.png"], "missing": [], "changed": [], "moved": []}
+    path = tmp_path / "split.json"
+    text = describe_other_data(path, record, differences, (5, 2))
+    assert text.endswith(f"train on the files it lists: add --split {path}")
