@@ -4,7 +4,7 @@ A slide is too large to draw at full resolution, so :func:`write_slide_overlay` 
 every ``f``-th pixel of the image, the labels and the object ids (``f`` the smallest whole
 factor that brings the long side within ``side`` px), window by window, and draws the
 classes and outlines (or each object in its own colour) on that copy as the in-memory
-overlay does: ``<stem>_overlay.png``. Its pixel size (the slide's times the step) is in
+overlay does, band by band of rows: ``<stem>_overlay.png``. Its pixel size (the slide's times the step) is in
 its pHYs chunk, in pixels per metre (the unit PNG has; the in-memory overlay TIFF carries it
 in its resolution tags), and its text says the step and the pixel size in micrometres
 (``unetlab.scale``) beside what made it. Memory goes with ``side``, not with the slide.
@@ -21,7 +21,7 @@ import numpy as np
 
 from unetlab.atomic import atomic_path
 from unetlab.data.io import write_png
-from unetlab.plots import prediction_overlay
+from unetlab.plots import display_rgb, palette, prediction_overlay
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 OVERLAY_SIDE = 4096
 #: Full-resolution pixels read at a time while sampling.
 WINDOW_PIXELS = 2**22
+#: Rows of the overlay drawn at a time.
+DRAW_ROWS = 256
 
 
 def by_object(objects) -> bool:
@@ -93,18 +95,35 @@ def write_slide_overlay(
     height, width = shape
     step = overlay_factor(height, width, side)
     pixels = sampled(image, height, width, step)
-    pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
+    pixels = display_rgb(pixels[..., 0] if pixels.shape[-1] == 1 else pixels)  # one stretch
     found = None if ids is None else sampled(ids, height, width, step)
-    drawn = prediction_overlay(
-        pixels,
-        sampled(labels, height, width, step),
-        found,
-        colours=colours,
-        by_object=by_object,
-    )
+    classes = sampled(labels, height, width, step)
+    if colours is None:  # the same colours in every band
+        colours = palette(int(classes.max(initial=0)) + 1)
+    drawn = np.empty(pixels.shape, np.uint8)
+    for y0, y1 in _bands(pixels.shape[0]):
+        # a row above and below: outlines compare each pixel with its neighbours
+        a, b = max(y0 - 1, 0), min(y1 + 1, pixels.shape[0])
+        band = prediction_overlay(
+            pixels[a:b],
+            classes[a:b],
+            None if found is None else found[a:b],
+            colours=colours,
+            by_object=by_object,
+        )
+        drawn[y0:y1] = band[y0 - a : y0 - a + y1 - y0]
+    del pixels, found, classes
     text = {**(text or {}), SCALE_KEY: scale_text(step, pixel_size)}
     _write_png(path, drawn, text, None if pixel_size is None else per_metre(pixel_size, step))
     return step
+
+
+def _bands(height: int) -> Iterator[tuple[int, int]]:
+    """``[y0, y1)`` bands of ``DRAW_ROWS`` rows that cover ``height`` rows: an overlay is
+    drawn band by band, since drawing works in float copies of many times its pixels (a
+    4096 x 4096 overlay of objects drawn whole peaked at 4.8 GB)."""
+    for y in range(0, height, DRAW_ROWS):
+        yield y, min(y + DRAW_ROWS, height)
 
 
 def per_metre(pixel_size: tuple[float, float], step: int) -> tuple[int, int]:
