@@ -57,6 +57,7 @@ from unetlab.inference.sizing import choose_tiling
 from unetlab.inference.slide_objects import SlideObjects
 from unetlab.inference.slide_outputs import Together, seal
 from unetlab.inference.slide_overlay import OVERLAY_SIDE, by_object, write_slide_overlay
+from unetlab.inference.slide_progress import TileProgress
 from unetlab.inference.tiling import TileGrid, iter_tiled_rows
 from unetlab.plots import palette
 from unetlab.runtime import check_precision
@@ -594,6 +595,8 @@ def _predict_bands(
     arrays = {key: ome.open_level(stages[key]) for key in specs}
     start, stop = ome.chunk_rows(h, group.world, group.rank)
     fn = probability_fn(model, precision=options.precision, tta=options.tta)
+    tiles = len(band_grid(grid, (start, stop), batch_size=batch)[1]) if stop > start else 0
+    progress = TileProgress(name, pages * tiles, progress)
     with inference_session(model, options.device) as dev:
         check_precision(options.precision, dev)
         for p in range(pages):

@@ -1,0 +1,84 @@
+"""Progress of a streamed slide, which may take an hour: a tile bar with its total (and so an
+ETA) on a terminal, and a plain log line every ``EVERY_PERCENT`` % or ``EVERY_SECONDS`` s
+where no bar is shown (a batch job's log, ``nohup``), since tqdm written to a file is one
+line of carriage returns (audit s30 slides 5)."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+#: a log line at least every this many percent of the tiles ...
+EVERY_PERCENT = 10
+#: ... or every this many seconds, whichever comes first
+EVERY_SECONDS = 60.0
+
+
+class TileProgress:
+    """Counts the ``total`` tiles of slide ``name`` as ``progress(n)`` would: passes them on
+    to ``progress`` (a tqdm bar's ``update``, whose bar gets the total), and logs a line
+    when no bar is shown (none given, or a disabled one)."""
+
+    def __init__(
+        self,
+        name: str,
+        total: int,
+        progress: Callable[[int], None] | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.name, self.total, self.progress, self.clock = name, total, progress, clock
+        bar = getattr(progress, "__self__", None)  # a bound tqdm.update
+        shown = bar is not None and hasattr(bar, "total") and not getattr(bar, "disable", True)
+        if shown:
+            bar.total = total
+            bar.refresh()
+        self.lines = not shown
+        self.done, self.start = 0, clock()
+        self.said = (0, self.start)  # tiles and time of the last line
+
+    def __call__(self, n: int) -> None:
+        if self.progress is not None:
+            self.progress(n)
+        self.done += n
+        if self.lines and self._due():
+            self._say()
+
+    def _due(self) -> bool:
+        tiles, when = self.said
+        step = max(1, self.total * EVERY_PERCENT // 100)
+        return (
+            self.done >= self.total
+            or self.done - tiles >= step
+            or (self.clock() - when >= EVERY_SECONDS)
+        )
+
+    def _say(self) -> None:
+        now = self.clock()
+        elapsed = now - self.start
+        left = elapsed * (self.total - self.done) / self.done if self.done else float("nan")
+        log.info(
+            "%s: %d of %d tiles (%d%%), %s so far, about %s left",
+            self.name,
+            self.done,
+            self.total,
+            100 * self.done // max(self.total, 1),
+            duration(elapsed),
+            duration(left),
+        )
+        self.said = (self.done, now)
+
+
+def duration(seconds: float) -> str:
+    """``'42 s'``, ``'3 min 05 s'``, ``'1 h 02 min'``; ``'?'`` for NaN."""
+    if seconds != seconds:
+        return "?"
+    s = round(seconds)
+    if s < 60:
+        return f"{s} s"
+    if s < 3600:
+        return f"{s // 60} min {s % 60:02d} s"
+    return f"{s // 3600} h {s % 3600 // 60:02d} min"

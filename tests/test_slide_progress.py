@@ -1,0 +1,78 @@
+"""Progress of a streamed slide (audit s30 slides 5): the tile bar has its total (so tqdm shows
+an ETA), and where no bar is shown a plain log line every 10 % or minute says the tiles done,
+the time so far and the time left."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import numpy as np
+import tifffile
+from tqdm import tqdm
+
+from tests.test_predict_objects import local_net, nuclei_image
+from unetlab.inference.files import predict_file
+from unetlab.inference.slide_progress import TileProgress, duration
+
+
+class _Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_lines_every_tenth_or_minute_with_the_time_left(caplog):
+    clock = _Clock()
+    counted = []
+    progress = TileProgress("s.tif", 200, counted.append, clock=clock)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        for _ in range(100):
+            clock.now += 1.0
+            progress(2)
+    lines = [r.getMessage() for r in caplog.records]
+    assert sum(counted) == 200 and len(lines) == 10
+    assert lines[0] == "s.tif: 20 of 200 tiles (10%), 10 s so far, about 1 min 30 s left"
+    assert lines[-1].startswith("s.tif: 200 of 200 tiles (100%), 1 min 40 s so far")
+    slow = TileProgress("s.tif", 1000, clock=clock)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        clock.now += 61
+        slow(1)  # a minute passed: a line, though 0.1 % are done
+    assert [r.getMessage() for r in caplog.records] == [
+        "s.tif: 1 of 1000 tiles (0%), 1 min 01 s so far, about 16 h 55 min left"
+    ]
+
+
+def test_a_shown_bar_gets_the_total_and_no_lines(caplog):
+    bar = tqdm(file=io.StringIO(), disable=False)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        progress = TileProgress("s.tif", 40, bar.update)
+        progress(40)
+    assert bar.total == 40 and bar.n == 40 and not caplog.records
+    hidden = tqdm(file=io.StringIO(), disable=True)  # off a terminal: lines instead
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        TileProgress("s.tif", 40, hidden.update)(40)
+    assert "40 of 40 tiles (100%)" in caplog.records[-1].getMessage()
+
+
+def test_duration_words():
+    assert [duration(s) for s in (4.4, 65, 3725, float("nan"))] == [
+        "4 s",
+        "1 min 05 s",
+        "1 h 02 min",
+        "?",
+    ]
+
+
+def test_a_streamed_slide_logs_its_tiles(tmp_path, caplog):
+    tifffile.imwrite(tmp_path / "big.tif", nuclei_image(120, 90, seed=2))
+    with caplog.at_level(logging.INFO):
+        predict_file(local_net(), tmp_path / "big.tif", tmp_path / "o", large_threshold=100)
+    said = [r.getMessage() for r in caplog.records if "tiles (" in r.getMessage()]
+    assert said and said[-1].startswith("big.tif: ") and "(100%)" in said[-1]
+    total = int(said[-1].split(" of ")[1].split()[0])
+    assert total == int(said[-1].split(": ")[1].split()[0]) > 0
+    assert np.all(tifffile.imread(tmp_path / "o" / "big.tif") >= 0)
