@@ -134,3 +134,17 @@ def test_an_empty_label_image_gives_empty_columns():
 def test_the_documented_columns_are_the_tables_in_its_order():
     table = object_table(blobs(), blobs().astype(np.float32))
     assert tuple(table) == (*SHAPE_COLUMNS, *INTENSITY_COLUMNS, "touches_border")
+
+
+def test_named_channels_names_each_channels_columns_once():
+    from unetlab.inference.measure import named_channels
+
+    table = {"id": [1], "mean_intensity_0": [2.0], "mean_intensity_1": [3.0], "area": [4]}
+    table |= {
+        f"{m}_intensity_{c}": [0.0] for m in ("min", "max", "std", "integrated") for c in (0, 1)
+    }
+    named = named_channels(table, ["CD8", "DAPI (405 nm)"])
+    assert named["mean_intensity_CD8"] == [2.0] and "max_intensity_DAPI_405_nm" in named
+    assert list(named)[:2] == ["id", "mean_intensity_CD8"] and len(named) == len(table)
+    for names in ([], ["a"], ["a", "a"], ["a", "b", "c"]):  # not one name each: indices
+        assert named_channels(table, names) is table

@@ -76,7 +76,8 @@ def test_a_level_geojson_is_in_full_resolution_pixels(tmp_path, small_chunks):
 
 
 def _snapshot(folder):
-    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if not p.name.startswith(".")}
+    """The outputs of input s (not the folder's records, which say a run stopped)."""
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.name.startswith("s")}
 
 
 def test_a_re_predict_stopped_while_publishing_leaves_the_earlier_outputs(
@@ -119,3 +120,35 @@ def test_a_first_predict_stopped_while_publishing_leaves_nothing(
         predict_file(net, slide, tmp_path / "out", draw_overlay=True, **_options())
     visible = [p.name for p in (tmp_path / "out").iterdir() if not p.name.startswith(".")]
     assert not [n for n in visible if n.startswith("s")]
+
+
+def test_an_instance_models_objects_are_unclassified_in_qupath(tmp_path, small_chunks):
+    """Audit s30 slides 6: every detection was classified 'interior' (the instance target's
+    part); QuPath leaves a detection without ``classification`` unclassified."""
+    net = local_net()
+    net.classes = ["background", "boundary", "interior"]
+    slide = _pyramid(tmp_path / "s.ome.tif", nuclei_image(96, 96, seed=4))
+    predict_file(net, slide, tmp_path / "o", **_options())
+    features = json.loads((tmp_path / "o" / "s_objects.geojson").read_text())["features"]
+    assert features and not [f for f in features if "classification" in f["properties"]]
+    net.classes = ["background", "boundary", "nucleus"]  # a name the user gave: kept
+    predict_file(net, slide, tmp_path / "n", **_options())
+    features = json.loads((tmp_path / "n" / "s_objects.geojson").read_text())["features"]
+    assert {f["properties"]["classification"]["name"] for f in features} == {"nucleus"}
+
+
+def test_a_multichannel_slides_csv_names_its_channels(tmp_path, small_chunks):
+    dapi = nuclei_image(96, 96, seed=4)
+    cd8 = np.full_like(dapi, 7)
+    path = tmp_path / "mc.ome.tif"
+    tifffile.imwrite(
+        path,
+        np.stack([cd8, dapi]),
+        tile=(32, 32),
+        compression="zlib",
+        metadata={"axes": "CYX", "Channel": {"Name": ["CD8", "DAPI 405"]}},
+    )
+    predict_file(local_net(), path, tmp_path / "o", channel=1, **_options())
+    header = (tmp_path / "o" / "mc_objects.csv").read_text().splitlines()[0].split(",")
+    assert "mean_intensity_CD8" in header and "mean_intensity_DAPI_405" in header
+    assert not [c for c in header if c.endswith(("_0", "_1"))]

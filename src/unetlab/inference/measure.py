@@ -26,9 +26,20 @@ population std (ddof 0, as numpy's and CellProfiler's; Fiji's StdDev uses n - 1)
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Sequence
 
 import numpy as np
 
+#: the measures each channel of an image gets, ``<measure>_<c>`` for several channels
+#: (:meth:`_Intensity.columns`)
+INTENSITY_MEASURES = (
+    "mean_intensity",
+    "min_intensity",
+    "max_intensity",
+    "std_intensity",
+    "integrated_intensity",
+)
 #: the pixel columns of an id map, in table order (intensity columns come before
 #: ``touches_border``; see :func:`object_table`)
 SHAPE_COLUMNS = (
@@ -201,6 +212,21 @@ def with_micrometres(table: dict, pixel: tuple[float, float] | None) -> dict:
         elif name == "equivalent_diameter":
             out["equivalent_diameter_um"] = np.sqrt(4 * table["area"] * dy * dx / np.pi)
     return out
+
+
+def named_channels(table: dict, names: Sequence[str]) -> dict:
+    """``table`` with each channel's intensity columns, ``<measure>_<c>``, called
+    ``<measure>_<name>`` by ``names`` (the file's channel names, one per channel: OME
+    ``Channel Name``), characters other than letters, digits, ``-`` and ``_`` made ``_``;
+    ``table`` as it is where ``names`` do not name each channel once (none, another count,
+    a name repeated), so that no column is named twice."""
+    clean = [re.sub(r"[^A-Za-z0-9_-]+", "_", str(n)).strip("_") for n in names]
+    columns = [c for c in table if c.endswith("_0") and c[:-2] in INTENSITY_MEASURES]
+    channels = sum(1 for c in table if c.startswith(f"{INTENSITY_MEASURES[0]}_"))
+    if not columns or len(clean) != channels or len(set(clean)) != channels or "" in clean:
+        return table
+    rename = {f"{m}_{i}": f"{m}_{n}" for m in INTENSITY_MEASURES for i, n in enumerate(clean)}
+    return {rename.get(k, k): v for k, v in table.items()}
 
 
 class TableSums:

@@ -46,6 +46,7 @@ import numpy as np
 from scipy import ndimage
 
 from unetlab.atomic import atomic_path
+from unetlab.data import instances
 from unetlab.errors import UnetlabError
 
 if TYPE_CHECKING:
@@ -219,9 +220,13 @@ def _objects(labels) -> dict[int, Polygons]:
 
 def outline_class(model) -> str | None:
     """The class QuPath files a model's objects under: its foreground, the last of its
-    ``classes`` (None for a model that names none)."""
+    ``classes``; None (unclassified, as QuPath leaves a detection without
+    ``classification``) for a model that names none, or whose classes are the instance
+    target's parts (background, boundary, interior: a nucleus is no "interior")."""
     classes = list(getattr(model, "classes", None) or [])
-    return classes[-1] if classes else None
+    if not classes or tuple(classes) == instances.CLASS_NAMES:
+        return None
+    return classes[-1]
 
 
 def geojson_features(

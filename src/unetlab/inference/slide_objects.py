@@ -22,7 +22,7 @@ import numpy as np
 
 from unetlab.data import ome
 from unetlab.data.io import write_csv
-from unetlab.inference.measure import TableSums, with_micrometres
+from unetlab.inference.measure import TableSums, named_channels, with_micrometres
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_in_bands
 from unetlab.inference.outlines import Polygons, boxed_polygons, write_planes
 from unetlab.inference.slide_outputs import Together, seal
@@ -60,6 +60,7 @@ class SlideObjects:
         self.ids = ome.create(self.stage, self.spec)
         self.counts: list[int] = []
         self.outlined: tuple[str | None] | None = None  # (the class QuPath files them under,)
+        self.channels: list[str] = []  # the slide's channel names: the CSV's column names
 
     def outline(self, name: str | None) -> None:
         """Also publish the objects' outlines, of class ``name`` (QuPath's), as GeoJSON."""
@@ -107,6 +108,7 @@ class SlideObjects:
             if pages > 1:
                 tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
             tables = [with_micrometres(t, self.spec.pixel_size) for t in tables]
+            tables = [named_channels(t, self.channels) for t in tables]
             # traced from the renumbered ids while they are staged, written as traced; in
             # level-0 pixels, where QuPath places them on the slide
             scale = getattr(slide, "downsample", None)

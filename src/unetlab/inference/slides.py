@@ -32,7 +32,7 @@ from unetlab.data.colour import colour_file
 from unetlab.data.io import TIFF_SUFFIXES
 from unetlab.data.normalize import image_stats
 from unetlab.data.slides import Slide, is_zarr, open_slide
-from unetlab.data.tiffmeta import class_table
+from unetlab.data.tiffmeta import channel_names, class_table
 from unetlab.errors import UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.outlines import outline_class
@@ -368,6 +368,8 @@ def predict_slide(
         )
         _stage(slide, grid, finals["labels"], stages, specs, group)
         found = _slide_objects(model, outputs, specs["labels"], finals)
+        if found is not None and slide.shape[3] > 1:  # intensity columns by channel name
+            found.channels = channel_names(path)
         staged = {**stages, **({"ids": found.stage} if found is not None else {})}
         with _removed_on_failure(staged, group), _failing_together(group):
             how = dict(values=values, options=options, progress=progress, group=group)
