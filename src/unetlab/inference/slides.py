@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from unetlab.atomic import folder_sync_deferred
 from unetlab.data import ome
 from unetlab.data.colour import colour_file
 from unetlab.data.io import TIFF_SUFFIXES
@@ -381,7 +382,9 @@ def predict_slide(
                 finals["overlay"] = out_dir / f"{output_stem(path)}_overlay.png"
             # one input's outputs appear together, the labels last: a run stopped before
             # that step leaves the earlier ones as they were (slide_outputs)
-            with _removed_on_failure(staged, group), Together(outputs.output_format) as at:
+            together = Together(outputs.output_format)
+            # the renames flush the folder once, at the end: a short step
+            with _removed_on_failure(staged, group), folder_sync_deferred(out_dir), together as at:
                 _reserve(at, finals, specs, found)
                 if overlay is not None:
                     drawn = (found, finals, overlay, overlay_side, values, record)
