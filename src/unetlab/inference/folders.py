@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from tqdm.contrib.logging import logging_redirect_tqdm
 
 from unetlab.data.ome import output_pixels
 from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
@@ -352,7 +353,9 @@ class _Run:
         found: list[list[int]] = []
         timed = self.clock if self.clock is not None else contextlib.nullcontext()
         bar = progress_bar(desc=path.name, unit="tile", leave=False, disable=self.quiet)
-        with bar, timed:
+        # log lines while bars are drawn go through tqdm.write: above the bars, not into them
+        lines = contextlib.nullcontext() if self.quiet else logging_redirect_tqdm()
+        with bar, timed, lines:
             each = dict(progress=bar.update, counted=found.append, **self.each)
             written = predict_or_fail(self.model, path, self.out_dir, self.outputs, **each)
         if not counts:
