@@ -4,6 +4,7 @@ input's outputs appear together or not at all, so a re-predict stopped part-way 
 a new GeoJSON or overlay beside the earlier objects."""
 
 import json
+import logging
 from dataclasses import replace
 
 import numpy as np
@@ -152,3 +153,14 @@ def test_a_multichannel_slides_csv_names_its_channels(tmp_path, small_chunks):
     header = (tmp_path / "o" / "mc_objects.csv").read_text().splitlines()[0].split(",")
     assert "mean_intensity_CD8" in header and "mean_intensity_DAPI_405" in header
     assert not [c for c in header if c.endswith(("_0", "_1"))]
+
+
+def test_the_steps_after_the_tiles_say_what_they_do(tmp_path, small_chunks, caplog):
+    """Numbering, measuring and outlining a slide's objects takes minutes on a large slide,
+    after the last tile's progress line: each step has its line."""
+    slide = _pyramid(tmp_path / "s.ome.tif", nuclei_image(96, 96, seed=4))
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_objects"):
+        predict_file(local_net(), slide, tmp_path / "o", **_options())
+    said = [r.getMessage() for r in caplog.records]
+    assert said[0].startswith("s_objects.tif: numbering and measuring ")
+    assert said[1] == "s_objects.geojson: tracing their outlines"

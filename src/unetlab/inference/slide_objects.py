@@ -13,6 +13,7 @@ agree across bands, so one process handles the whole page.
 from __future__ import annotations
 
 import contextlib
+import logging
 import shutil
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -26,6 +27,8 @@ from unetlab.inference.measure import TableSums, named_channels, with_micrometre
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_in_bands
 from unetlab.inference.outlines import Polygons, boxed_polygons, write_planes
 from unetlab.inference.slide_outputs import Together, seal
+
+log = logging.getLogger(__name__)
 
 #: Fewest rows of a band that are turned into objects (a band also gets a margin of context
 #: above and below: ``ObjectOptions.margin``).
@@ -101,6 +104,8 @@ class SlideObjects:
             pages, h, w, _ = slide.shape
             luts = [self._present(p, h) for p in range(pages)]
             self.counts = [len(lut) - 1 for lut in luts]  # ids 0..n: n objects
+            name = self.finals["objects"].name
+            log.info("%s: numbering and measuring %d objects", name, sum(self.counts))
             spec = replace(self.spec, dtype=id_dtype(max(self.counts)))
             stage = ome.staging_path(self.finals["objects"])
             out = ome.create(stage, spec)
@@ -113,6 +118,7 @@ class SlideObjects:
             # level-0 pixels, where QuPath places them on the slide
             scale = getattr(slide, "downsample", None)
             if self.outlined is not None:
+                log.info("%s: tracing their outlines", self.finals["geojson"].name)
                 self._write_geojson(out, tables, h, w, at.at(self.finals["geojson"]), scale)
             seal(at, stage, self.finals["objects"], spec)
         finally:
