@@ -160,7 +160,11 @@ def test_predict_refuses_a_folder_in_use(work, capsys):
     (work / "out").mkdir()
     with FolderLock(work / "out"):
         assert _predict(work) == 2
-        assert f"in use by another unetlab process (pid {os.getpid()})" in _error_line(capsys)
+        line = _error_line(capsys)
+        assert (
+            f"in use by another unetlab process (pid {os.getpid()} on {socket.gethostname()})"
+            in line
+        )
     assert _predict(work) == 0
 
 
