@@ -38,8 +38,18 @@ ALLOCATOR_ENV = "UNETLAB_TUNE_ALLOCATOR"
 # glibc mallopt parameters (malloc.h)
 _M_TRIM_THRESHOLD = -1
 _M_TOP_PAD = -2
+_M_MMAP_THRESHOLD = -3
 _M_MMAP_MAX = -4
 _DEFAULT_MMAP_MAX = 65536  # glibc's default number of mmap'd chunks
+_DEFAULT_TOP_PAD = 128 * 1024
+# Any mallopt of these turns glibc's dynamic mmap threshold off for the life of the process
+# (malloc.c do_set_*: mp_.no_dyn_threshold = 1, never set back). Untouched, glibc raises the
+# threshold to each freed mmapped block's size, up to DEFAULT_MMAP_THRESHOLD_MAX (4 MiB per
+# byte of a long: 32 MiB on 64-bit), and the trim threshold to twice that. Restoring sets
+# those ceilings, so a process after a tuned block reuses its heap as a fresh one soon does;
+# the 128 KiB start values would mmap and fault in every freed array over 128 KiB again.
+_RESTORED_MMAP_THRESHOLD = 4 * 1024 * 1024 * ctypes.sizeof(ctypes.c_long)
+_RESTORED_TRIM_THRESHOLD = 2 * _RESTORED_MMAP_THRESHOLD
 
 # keep up to 2 GiB (the largest value mallopt takes, a C int) of free heap top instead of
 # 128 KiB: a paper-net forward on a 1212 tile frees more than 1 GiB at once, and a 1 GiB
@@ -53,7 +63,7 @@ _tuned: str | None = None
 _kept = False
 _sessions = 0  # tuned_allocator blocks open (nested, or in several threads)
 _scoped = False  # the outermost block tuned it, so the last one out restores the defaults
-_session_lock = threading.Lock()
+_session_lock = threading.Lock()  # held by every change of the four above
 
 
 def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
@@ -108,15 +118,18 @@ def tune_allocator(enable: bool | None = None) -> str:
     mmaps), ``M_TRIM_THRESHOLD`` to 2 GiB and ``M_TOP_PAD`` to 64 MiB. Process-wide and
     idempotent; ``enable=None`` follows the ``UNETLAB_TUNE_ALLOCATOR`` environment variable
     (on unless it is 0/off). The price: the process keeps its peak heap until
-    exit. ``enable=False`` restores glibc's defaults and gives the free heap back.
+    exit. ``enable=False`` gives the free heap back and restores glibc's defaults as a
+    process that has freed a large array has them (blocks over 32 MiB mmapped, free heap
+    over 64 MiB trimmed): mallopt cannot turn glibc's dynamic thresholds back on.
 
     Returns what was done, one line for logs: ``"glibc malloc: mmap off, trim 2 GiB"``,
     ``"system malloc (not glibc)"``, ``"system malloc (UNETLAB_TUNE_ALLOCATOR=0)"``, ...
     """
     global _kept
-    said = _tune(enable)
-    _kept = _tuned is not None
-    return said
+    with _session_lock:
+        said = _tune(enable)
+        _kept = _tuned is not None
+        return said
 
 
 def keep_allocator_tuned() -> None:
@@ -124,17 +137,19 @@ def keep_allocator_tuned() -> None:
     process: for a command line run, which ends with its work, so that its images and
     validations after the first reuse the heap (bench/README.md "Allocator")."""
     global _kept
-    _kept = True
+    with _session_lock:
+        _kept = True
 
 
 @contextlib.contextmanager
 def tuned_allocator() -> Iterator[None]:
     """:func:`tune_allocator` while the block runs (a prediction: no page faults per tile);
-    when the last block open ends, glibc's defaults are restored and the free heap given
-    back (``malloc_trim``), unless the process keeps the tuning (:func:`tune_allocator`
-    called, :func:`keep_allocator_tuned`): tuned for good, a notebook's process would keep
-    its peak heap, and its own large arrays, freed, would no longer go back to the system
-    (audit s30: 1.7 GB kept after one 1536 x 1536 ``predict_image``)."""
+    when the last block open ends, the free heap is given back (``malloc_trim``) and glibc's
+    defaults restored (as :func:`tune_allocator` ``(False)`` says), unless the process keeps
+    the tuning (:func:`tune_allocator` called, :func:`keep_allocator_tuned`): tuned for
+    good, a notebook's process would keep its peak heap, and its own large arrays, freed,
+    would no longer go back to the system (audit s30: 1.7 GB kept after one 1536 x 1536
+    ``predict_image``)."""
     global _sessions, _scoped
     with _session_lock:
         if _sessions == 0 and _tuned is None:
@@ -162,11 +177,13 @@ def _tune(enable: bool | None) -> str:
         return "system malloc (not glibc: nothing to tune)"
     if not enable:
         libc.mallopt(_M_MMAP_MAX, _DEFAULT_MMAP_MAX)
-        libc.mallopt(_M_TRIM_THRESHOLD, 128 * 1024)
-        libc.mallopt(_M_TOP_PAD, 128 * 1024)
+        libc.mallopt(_M_MMAP_THRESHOLD, _RESTORED_MMAP_THRESHOLD)
+        libc.mallopt(_M_TRIM_THRESHOLD, _RESTORED_TRIM_THRESHOLD)
+        libc.mallopt(_M_TOP_PAD, _DEFAULT_TOP_PAD)
         libc.malloc_trim(0)
         _tuned = None
-        return "system malloc (glibc defaults restored)"
+        mib = _RESTORED_MMAP_THRESHOLD >> 20
+        return f"system malloc (glibc defaults restored, mmap threshold {mib} MiB)"
     if _tuned is None:
         ok = all(
             libc.mallopt(param, value) == 1
