@@ -40,3 +40,17 @@ def test_saved_at_reads_the_state_of_last_pt(tmp_path, monkeypatch, batch):
     monkeypatch.setattr(resume, "load_checkpoint", lambda path: state)
     said = "the end of epoch 1" if not batch else "epoch 2, batch 3"
     assert resume.saved_at(tmp_path) == f"step 11, {said}"
+
+
+def test_a_lost_process_and_a_timeout_of_the_group_are_told_apart(tmp_path):
+    import torch
+
+    lost = resume.ending_line(RuntimeError("[gloo/pair.cc] Connection closed by peer"), tmp_path)
+    assert "a process of the group ended (killed? out of memory?)" in lost
+    timeout = RuntimeError("[gloo/unbound_buffer.cc:81] Timed out waiting 1800000ms for recv")
+    line = resume.ending_line(timeout, tmp_path)
+    assert "may have ended, or a bug left it waiting (its traceback is on stderr)" in line
+    bug = resume.ending_line(
+        torch.distributed.DistBackendError("NCCL error: invalid usage"), tmp_path
+    )
+    assert "(a bug in unetlab: its traceback is on stderr)" in bug

@@ -13,7 +13,7 @@ import unetlab.train
 import unetlab.train.resume
 from unetlab.cli import main
 from unetlab.data.synthetic import write_synthetic_dataset
-from unetlab.distributed import peer_lost
+from unetlab.distributed import peer_lost, peer_silent
 
 # two gloo processes; the second ends (as kill -9 would end it), the first prints what its
 # next collective raises
@@ -51,20 +51,52 @@ def test_a_dead_gloo_peer_is_recognised(tmp_path):
     assert first.stdout.split() == ["RuntimeError", "True"], first.stderr
 
 
+TIMEOUT = "[/pytorch/third_party/gloo/gloo/transport/tcp/unbound_buffer.cc:81] Timed out waiting 1800000ms for recv operation to complete"  # noqa: E501
+
+
 @pytest.mark.parametrize(
     "exc",
     [
         RuntimeError("shapes cannot be multiplied (4x3 and 5x2)"),
         RuntimeError("Connection closed by peer"),  # not gloo's
         ValueError("[third_party/gloo/gloo/transport/tcp/pair.cc:553] closed by peer"),
+        # a desync (one process skipped a collective) ends in a timeout; a wrong collective
+        # in NCCL's invalid usage: bugs, whose traceback is kept (review s30 finding 4)
+        RuntimeError(TIMEOUT),
+        torch.distributed.DistBackendError("NCCL error: invalid usage (run with NCCL_DEBUG=WARN)"),
+        torch.distributed.DistBackendError("NCCL communicator was aborted on rank 0"),
     ],
 )
 def test_other_errors_are_no_lost_peer(exc):
     assert not peer_lost(exc)
 
 
-def test_torch_distributed_errors_are_a_lost_peer():
-    assert peer_lost(torch.distributed.DistBackendError("NCCL communicator was aborted"))
+@pytest.mark.parametrize(
+    "exc",
+    [
+        torch.distributed.DistNetworkError("failed to recv, got 0 bytes"),
+        torch.distributed.DistBackendError(
+            "NCCL error: remote process exited or there was a network error"
+        ),
+        RuntimeError("[gloo/transport/tcp/pair.cc:598] Connection reset by peer"),
+        RuntimeError("[gloo/transport/tcp/pair.cc:543] Write error: Broken pipe"),
+    ],
+)
+def test_a_lost_connection_is_a_lost_peer(exc):
+    assert peer_lost(exc) and not peer_silent(exc)
+
+
+@pytest.mark.parametrize(
+    ("exc", "silent"),
+    [
+        (RuntimeError(TIMEOUT), True),
+        (torch.distributed.DistBackendError("NCCL communicator was aborted on rank 0"), True),
+        (torch.distributed.DistBackendError("NCCL error: invalid usage"), False),
+        (RuntimeError("timed out reading the file"), False),  # not the group's
+    ],
+)
+def test_a_timeout_of_the_group_may_be_either(exc, silent):
+    assert peer_silent(exc) == silent
 
 
 GLOO = (
@@ -111,12 +143,30 @@ def test_a_group_lost_before_a_checkpoint_says_start_again(in_a_group, capsys):
     assert "before a checkpoint was saved" in capsys.readouterr().err
 
 
-def test_a_bug_in_a_group_keeps_its_traceback(in_a_group, capsys):
+@pytest.mark.parametrize(
+    "bug",
+    [
+        RuntimeError("shapes cannot be multiplied (4x3 and 5x2)"),
+        torch.distributed.DistBackendError("NCCL error: invalid usage"),
+    ],
+)
+def test_a_bug_in_a_group_keeps_its_traceback(in_a_group, capsys, bug):
     argv, _, raised = in_a_group
-    raised[0] = RuntimeError("shapes cannot be multiplied (4x3 and 5x2)")
+    raised[0] = bug
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert "Traceback" in err and "this is a bug in unetlab" in err
+    assert "group ended" not in err
+
+
+def test_a_timeout_in_a_group_says_both_and_keeps_its_traceback(in_a_group, capsys):
+    argv, run, raised = in_a_group
+    raised[0] = RuntimeError(TIMEOUT)
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert "Traceback" in err and "Timed out waiting" in err
+    assert "may have ended (killed? out of memory?), or a bug left it waiting" in err
+    assert "before a checkpoint was saved" in err
 
 
 @pytest.mark.parametrize(

@@ -210,26 +210,48 @@ def _stopped_with_parent():
     return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
-#: what torch's process groups say when another process of the group is gone: gloo's
-#: ``Connection closed by peer ... typically caused by a remote worker crashing`` (seen here,
-#: torch 2.13, a peer killed with SIGKILL), a reset or broken connection, a timeout
+#: what torch's process groups say when the connection to another process of the group is
+#: lost: gloo's ``Connection closed by peer ... typically caused by a remote worker crashing``
+#: (seen here, torch 2.13, a peer killed with SIGKILL), a reset or broken connection, NCCL's
+#: ``remote process exited or there was a network error``
 _PEER_GONE = re.compile(
-    r"closed by peer|reset by peer|broken pipe|remote worker crash|timed out|timeout",
+    r"closed by peer|reset by peer|broken pipe|remote worker crash|remote process exited",
     re.IGNORECASE,
 )
+#: what they say when a collective waited in vain: the other process may be gone, or a bug
+#: (one process skipped a collective, or called another) left it waiting
+_PEER_SILENT = re.compile(r"timed out|timeout|communicator was aborted", re.IGNORECASE)
 
 
 def peer_lost(exc: BaseException) -> bool:
-    """Whether ``exc``, raised in a process of a data-parallel group, says that another
-    process of the group is gone (killed, out of memory, its node down) rather than a bug:
-    torch.distributed's own errors (``DistError``: NCCL's, the store's, the network's), or a
-    RuntimeError from gloo's transport naming a lost connection or a timeout."""
+    """Whether ``exc``, raised in a process of a data-parallel group, says that the connection
+    to another process of the group was lost (killed, out of memory, its node down), which is
+    no bug: torch.distributed's ``DistNetworkError``, or one of its errors (or gloo's
+    RuntimeError) naming a connection closed or reset by the peer, or a broken pipe. Other
+    errors of the group (a wrong collective, NCCL's "invalid usage") are bugs, and a timeout
+    may be either (:func:`peer_silent`)."""
     import torch.distributed as dist
 
-    if isinstance(exc, dist.DistError):
+    if isinstance(exc, dist.DistNetworkError):
         return True
-    text = str(exc)
-    return isinstance(exc, RuntimeError) and "gloo" in text and bool(_PEER_GONE.search(text))
+    return _from_the_group(exc) and bool(_PEER_GONE.search(str(exc)))
+
+
+def peer_silent(exc: BaseException) -> bool:
+    """Whether ``exc`` says that a collective waited for another process of the group in vain
+    (a timeout, NCCL's communicator aborted after one): that process may have ended, or a
+    bug (a desync) left it waiting; say both, and keep the traceback."""
+    if peer_lost(exc) or not _from_the_group(exc):
+        return False
+    return bool(_PEER_SILENT.search(str(exc)))
+
+
+def _from_the_group(exc: BaseException) -> bool:
+    """One of torch.distributed's errors, or a RuntimeError of gloo's."""
+    import torch.distributed as dist
+
+    gloo = isinstance(exc, RuntimeError) and "gloo" in str(exc)
+    return isinstance(exc, dist.DistError) or gloo
 
 
 #: the file in which the processes of :func:`launch` note how they ended, ending 0

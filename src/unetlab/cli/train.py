@@ -162,7 +162,7 @@ AUTO = "auto"  # --resume auto
 
 def run(args) -> int:
     from unetlab.config import explicit_keys, load_config
-    from unetlab.distributed import Group, launch, peer_lost, without_nproc
+    from unetlab.distributed import Group, launch, peer_lost, peer_silent, without_nproc
     from unetlab.train import fit
 
     config, overrides = _settings(args)
@@ -210,6 +210,9 @@ def run(args) -> int:
     except Exception as exc:
         if group.active and peer_lost(exc):  # not a bug: a process killed, out of memory
             raise GroupError(_group_lost(run_dir, group.world)) from exc
+        if group.active and peer_silent(exc):  # a process gone, or a bug: both said
+            line = _group_lost(run_dir, group.world, timed_out=True)
+            print(f"unetlab train: {line}", file=sys.stderr)
         raise
     if group.is_main:
         _summary(run_dir, result)
@@ -354,13 +357,19 @@ def _launch_failed(run_dir: Path, processes: int) -> None:
         print(f"unetlab train: {_group_lost(run_dir, processes)}", file=sys.stderr)
 
 
-def _group_lost(run_dir: Path, processes: int) -> str:
-    """The line for a data-parallel run one of whose processes ended: where its last
-    checkpoint is, and the command that resumes it (audit s30 ops 2)."""
+def _group_lost(run_dir: Path, processes: int, *, timed_out: bool = False) -> str:
+    """The line for a data-parallel run one of whose processes ended (``timed_out``: may
+    have ended, or a bug left it waiting): where its last checkpoint is, and the command that
+    resumes it (audit s30 ops 2)."""
     from unetlab.train import resume_command
     from unetlab.train.resume import saved_at
 
     said = f"a process of the {processes}-process group ended (killed? out of memory?)"
+    if timed_out:
+        said = (
+            f"a collective timed out: a process of the {processes}-process group may have "
+            "ended (killed? out of memory?), or a bug left it waiting (traceback below)"
+        )
     if (at := saved_at(run_dir)) is None:
         return f"{said} before a checkpoint was saved: start the run again with the same command"
     last = run_dir / "checkpoints" / "last.pt"

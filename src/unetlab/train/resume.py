@@ -52,13 +52,18 @@ def ending_line(exc: BaseException, run_dir: Path, processes: int = 1) -> str | 
     the command says it on stderr): the error's line (a bug's type too), and where the run
     goes on from: last.pt's step, the metrics.csv rows after it redone, and the command.
     None for a stop (Ctrl-C, SIGTERM, SIGHUP: logged as such)."""
-    from unetlab.distributed import peer_lost
+    from unetlab.distributed import peer_lost, peer_silent
 
     if isinstance(exc, KeyboardInterrupt):
         return None
     what = first_line(exc)
     if peer_lost(exc):
         what = f"a process of the group ended (killed? out of memory?): {what}"
+    elif peer_silent(exc):
+        what = (
+            f"a collective timed out: a process of the group may have ended, or a bug left it "
+            f"waiting (its traceback is on stderr): {type(exc).__name__}: {what}"
+        )
     elif not isinstance(exc, UnetlabError):
         what = f"{type(exc).__name__}: {what} (a bug in unetlab: its traceback is on stderr)"
     if (at := saved_at(run_dir)) is None:
