@@ -34,6 +34,22 @@ def test_a_run_repeated_with_split_trains_on_its_files(tmp_path, capsys):
     assert "no such split record" in capsys.readouterr().err
 
 
+def test_a_changed_file_of_the_split_is_refused_with_the_fix_of_a_new_run(tmp_path, capsys):
+    # the fix was a resume's: "train on the folder as it is in a new run (another --run-dir,
+    # or --overwrite)", which --split already is (review s30 finding 6)
+    root = write_synthetic_dataset(tmp_path / "em", n_train=3, n_val=1, size=64)
+    first = tmp_path / "runs" / "a"
+    assert main(["train", "--data", str(root), "--run-dir", str(first), *FAST]) == 0
+    shutil.copy(root / "val" / "images" / "00.png", root / "train" / "images" / "00.png")
+    again = ["train", "--data", str(root), "--run-dir", str(tmp_path / "runs" / "b"), *FAST]
+    capsys.readouterr()
+    assert main([*again, "--split", str(first)]) == 2
+    err = capsys.readouterr().err
+    assert "train/images/00.png" in err and "the run repeated (--split, split=)" in err
+    assert err.rstrip().endswith("drop --split (split=None) to split the folder as it is now")
+    assert "--overwrite" not in err and not (tmp_path / "runs" / "b" / "split.json").exists()
+
+
 def test_the_warning_names_split_as_the_way_to_repeat_a_run(tmp_path):
     from unetlab.train.repeat import describe_other_data
 

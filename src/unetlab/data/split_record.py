@@ -107,23 +107,32 @@ def _pair(entry: dict, root: Path) -> Pair:
     return Pair(root / entry["image"], root / entry["mask"], entry["page"], entry["pages"])
 
 
-def recorded_pairs(record: dict, root: str | os.PathLike) -> tuple[list[Pair], list[Pair]]:
+def recorded_pairs(
+    record: dict, root: str | os.PathLike, *, new_run: bool = False
+) -> tuple[list[Pair], list[Pair]]:
     """(train, val) pairs of ``record`` in the data folder ``root``. DatasetError naming the
-    recorded files that are gone from ``root`` or whose bytes changed, and the fix."""
+    recorded files that are gone from ``root`` or whose bytes changed, and the fix: for a
+    resumed run (``new_run`` False) or for a new run that repeats the recorded one's split
+    (``--split``, ``fit(split=)``)."""
     root = Path(root)
+    whose = "the run repeated (--split, split=)" if new_run else "this run"
     if not root.is_dir():
         raise DatasetError(
-            f"{_where(root, record)} is not a folder: give --data (data.root) the folder this "
-            "run trained and validated on"
+            f"{_where(root, record)} is not a folder: give --data (data.root) the folder "
+            f"{whose} trained and validated on"
             + (f", {record['root']} if it is still there" if record.get("root") else "")
         )
     missing, changed = gone_or_changed(record, root)
     if missing or changed:
+        other = (
+            "drop --split (split=None) to split the folder as it is now"
+            if new_run
+            else "train on the folder as it is in a new run (another --run-dir, or --overwrite)"
+        )
         raise DatasetError(
-            f"{_where(root, record)} no longer holds the files this run trained and validated on "
-            f"({_problems(missing, changed)}): put them back as they were (or give the "
-            "folder they are in now as --data / data.root), or train on the folder as it is "
-            "in a new run (another --run-dir, or --overwrite)"
+            f"{_where(root, record)} no longer holds the files {whose} trained and validated "
+            f"on ({_problems(missing, changed)}): put them back as they were (or give the "
+            f"folder they are in now as --data / data.root), or {other}"
         )
     return [_pair(e, root) for e in record["train"]], [_pair(e, root) for e in record["val"]]
 

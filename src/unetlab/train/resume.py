@@ -90,9 +90,10 @@ def recorded_split(run_dir: Path, cfg: Config) -> tuple[list[Pair], list[Pair]] 
 
 def listed_split(record: dict, cfg: Config, *, doing: str) -> tuple[list[Pair], list[Pair]]:
     """The (train, val) pairs ``record`` (a run's split.json) lists, in ``cfg``'s data folder
-    now; DatasetError if some are gone or changed. One line (``doing``: ``resuming``,
-    ``training``) names the pairs the folder holds now that the record leaves out."""
-    split = recorded_pairs(record, cfg.data.root)
+    now; DatasetError if some are gone or changed (its fix for a resumed run, or for a new
+    one that repeats another's split). One line (``doing``: ``resuming``, or ``training``,
+    ``checking`` a new run) names the pairs the folder holds now that the record leaves out."""
+    split = recorded_pairs(record, cfg.data.root, new_run=doing != "resuming")
     now = [*split_pairs(cfg.data.root, problems=[], quiet=True)]
     if added := added_pairs(record, [p for part in now for p in part], cfg.data.root):
         log.info(
