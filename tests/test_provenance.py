@@ -85,6 +85,30 @@ def test_without_git_the_dirty_flag_is_unknown_not_an_error(tmp_path, monkeypatc
     assert describe_code({"unetlab": "0.1.0", "commit": None}) == "unetlab 0.1.0"
 
 
+def _git(repo: Path, *args: str) -> str:
+    command = ["git", "-C", str(repo), "-c", "user.name=t", "-c", "user.email=t@t", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=True).stdout.strip()
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+def test_version_names_a_modified_checkout_as_such(tmp_path, monkeypatch):
+    # --version called every checkout clean (review s30 finding 8)
+    repo, package = tmp_path / "repo", tmp_path / "repo" / "src" / "unetlab"
+    package.mkdir(parents=True)
+    (repo / "pyproject.toml").write_text("")
+    (package / "__init__.py").write_text("")
+    _git(repo, "init", "-q")
+    _git(repo, "add", ".")
+    _git(repo, "commit", "-q", "-m", "first")
+    sha = _git(repo, "rev-parse", "HEAD")
+    monkeypatch.setattr(provenance, "PACKAGE", package)
+    assert provenance.version_line().endswith(f"(git {sha[:12]})")
+    (package / "__init__.py").write_text("changed = True\n")
+    assert provenance.version_line().endswith(f"(git {sha[:12]}, with uncommitted changes)")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git on it
+    assert provenance.version_line().endswith(f"(git {sha[:12]}, changes unknown)")
+
+
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
 def test_this_checkout_is_identified_as_git_says():
     repo = Path(provenance.PACKAGE).parents[1]

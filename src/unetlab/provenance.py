@@ -168,13 +168,16 @@ def cpu_flags() -> list[str] | None:
 
 
 def version_line() -> str:
-    """``unetlab 0.1.0 (git 1a2b3c4d5e6f)``: the version and, from a checkout, its commit,
-    read without torch or git (``--version``; ``unetlab env`` says more)."""
+    """``unetlab 0.1.0 (git 1a2b3c4d5e6f, with uncommitted changes)``: the version and, from
+    a checkout, its commit (read without torch) and whether the package's files differ from
+    it (:func:`package_dirty`: "changes unknown" where git cannot say), for ``--version``;
+    ``unetlab env`` says more."""
     from unetlab import __version__
 
     checkout = checkout_of(PACKAGE)
     commit = read_commit(checkout / ".git") if checkout else None
-    return describe_code({"unetlab": __version__, "commit": commit, "dirty": False})
+    dirty = package_dirty(checkout, PACKAGE) if commit else None
+    return describe_code({"unetlab": __version__, "commit": commit, "dirty": dirty})
 
 
 def machine(device=None) -> dict:
