@@ -9,7 +9,7 @@ import pytest
 
 from unetlab import bench
 from unetlab.cli import main
-from unetlab.provenance import SPEED_FLAGS, cpu_flags, cpu_model, machine
+from unetlab.provenance import cpu_flags, cpu_model, machine
 
 
 def test_version_is_one_line_with_the_commit_of_a_checkout(capsys):
@@ -35,9 +35,28 @@ def test_env_names_versions_devices_and_the_cpu(capsys):
     assert found["code"]["unetlab"] and "zarr" in found["packages"]
 
 
-def test_cpu_flags_are_the_ones_that_decide_speed():
-    flags = cpu_flags()
-    assert flags is None or set(flags) <= set(SPEED_FLAGS)
+CPUINFO = """processor\t: 0
+model name\t: Example CPU 9000
+flags\t\t: fpu sse2 avx2 fma avx512f avx512_bf16 amx_tile sha_ni
+
+processor\t: 1
+model name\t: Example CPU 9000
+flags\t\t: fpu sse2 avx2 fma avx512f avx512_bf16 amx_tile sha_ni
+"""
+
+
+def test_cpu_flags_are_the_ones_that_decide_speed(tmp_path, monkeypatch):
+    from unetlab import provenance
+
+    info = tmp_path / "cpuinfo"
+    info.write_text(CPUINFO)
+    monkeypatch.setattr(provenance, "CPUINFO", str(info))
+    assert cpu_flags() == ["avx2", "fma", "avx512f", "avx512_bf16", "amx_tile"]
+    assert cpu_model() == "Example CPU 9000"
+    info.write_text("processor\t: 0\nflags\t\t: fpu sse2\n")
+    assert cpu_flags() == []
+    monkeypatch.setattr(provenance, "CPUINFO", str(tmp_path / "none"))  # not Linux
+    assert cpu_flags() is None
 
 
 def test_bench_json_names_the_cpu_as_run_folders_do_and_the_code():

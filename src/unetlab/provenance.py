@@ -134,10 +134,14 @@ def package_dirty(checkout: Path, package: Path) -> bool | None:
     return bool(done.stdout.strip()) if done.returncode == 0 else None
 
 
+#: Linux's description of the CPUs (model name, flags)
+CPUINFO = "/proc/cpuinfo"
+
+
 def cpu_model() -> str:
     """The CPU's model name (``/proc/cpuinfo`` on Linux), else what Python knows of it."""
     try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+        with open(CPUINFO, encoding="utf-8", errors="replace") as info:
             for line in info:
                 key, _, value = line.partition(":")
                 if key.strip() in ("model name", "Hardware", "Processor") and value.strip():
@@ -156,7 +160,7 @@ def cpu_flags() -> list[str] | None:
     """Which of :data:`SPEED_FLAGS` this CPU has (``/proc/cpuinfo``), or None where that is
     not known (not Linux)."""
     try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+        with open(CPUINFO, encoding="utf-8", errors="replace") as info:
             for line in info:
                 key, _, value = line.partition(":")
                 if key.strip() == "flags":
