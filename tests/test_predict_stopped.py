@@ -1,41 +1,66 @@
 """A prediction stopped by SIGTERM says how many inputs have their outputs and how to go
-on (audit s30 ops 9)."""
+on, and records what made the outputs it wrote in predict.json (audit s30 ops 9)."""
 
 from __future__ import annotations
 
 import signal
 
 import numpy as np
+import pytest
 
 import unetlab.inference.folders as folders
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
 from unetlab.data.io import write_png
+from unetlab.data.split_record import file_sha256
+from unetlab.inference.records import read_records
+from unetlab.manifest import PENDING, recorded_keys
 from unetlab.models import UNet
 from unetlab.signals import Stopped
 
 
-def test_a_stopped_prediction_counts_its_outputs_and_names_the_fix(tmp_path, monkeypatch, capsys):
-    model = UNet(1, 2, depth=2, base_channels=4, padding="same")
-    save_model(tmp_path / "m.pt", model)
-    rng = np.random.default_rng(0)
-    for i in range(4):
-        write_png(tmp_path / "in" / f"{i:02d}.png", rng.integers(0, 255, (24, 24), np.uint8))
-    real, calls = folders.predict_or_fail, []
+@pytest.fixture
+def stopped_at(tmp_path, monkeypatch):
+    """``(argv, out)`` of a predict command over ``n`` inputs (0.png, 1.png, ...) whose
+    ``call``-th input is stopped by SIGTERM as it starts."""
 
-    def stopped_at_the_third(*args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            raise Stopped(signal.SIGTERM)
-        return real(*args, **kwargs)
+    def make(n: int, call: int) -> tuple[list[str], object]:
+        save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=4, padding="same"))
+        for i in range(n):
+            write_png(tmp_path / "in" / f"{i}.png", np.full((24, 24), 9 * i, np.uint8))
+        real, calls = folders.predict_or_fail, []
 
-    monkeypatch.setattr(folders, "predict_or_fail", stopped_at_the_third)
-    out = tmp_path / "out"
-    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
-    assert main([*argv, "--output", str(out), "--device", "cpu"]) == 143
+        def stopped(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == call:
+                raise Stopped(signal.SIGTERM)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(folders, "predict_or_fail", stopped)
+        out = tmp_path / "out"
+        argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+        return [*argv, "--output", str(out), "--device", "cpu"], out
+
+    return make
+
+
+def test_a_stopped_prediction_counts_its_outputs_and_names_the_fix(stopped_at, capsys):
+    argv, out = stopped_at(4, 3)
+    assert main(argv) == 143
     err = capsys.readouterr().err
     assert (
         f"unetlab predict: stopped by SIGTERM with the outputs of 2 of 4 inputs in {out}; "
         "continue with the same command and --skip-existing"
     ) in err
     assert err.count("stopped by SIGTERM") == 1
+
+
+def test_a_stopped_prediction_records_what_made_its_outputs(stopped_at, tmp_path):
+    argv, out = stopped_at(3, 2)
+    assert main(argv) == 143
+    records = read_records(out)
+    made_by = recorded_keys(out, "predict")["0.png"].removeprefix(PENDING)
+    assert list(records) == [made_by]  # the key 0.png's manifest line and file carry
+    assert records[made_by]["checkpoint"] == str(tmp_path / "m.pt")
+    assert records[made_by]["sha256"] == file_sha256(tmp_path / "m.pt")
+    assert (out / "0.png").is_file() and not (out / "1.png").exists()
