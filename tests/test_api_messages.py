@@ -26,6 +26,32 @@ def test_a_run_folder_that_holds_a_run_names_the_python_way(tmp_path):
     assert "another --run-dir (run_dir=)" in line
 
 
+def test_a_folder_of_other_things_names_the_python_way(tmp_path):
+    # named the flags only (review s30 finding 13)
+    from unetlab.train.rundir import prepare_run_dir
+
+    (tmp_path / "photos").mkdir()
+    (tmp_path / "photos" / "a.jpg").write_text("mine")
+    with pytest.raises(OutputError) as refused:
+        prepare_run_dir(tmp_path / "photos", resume=False, overwrite=False)
+    line = str(refused.value)
+    assert "--run-dir (run_dir=) a new or empty folder" in line
+    assert "--resume (resume=True)" in line
+
+
+def test_label_values_from_the_predictions_record_name_the_python_way(
+    tmp_path, monkeypatch, caplog
+):
+    import logging
+
+    from unetlab.evaluate import predictions
+
+    monkeypatch.setattr(predictions, "recorded_label_values", lambda folder: [255, 0])
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert predictions._recorded_values(tmp_path) == [255, 0]
+    assert "--label-values (label_values=) gives others" in caplog.text
+
+
 def test_a_folder_prediction_shows_its_bar_in_a_notebook(tmp_path, monkeypatch, capsys):
     write_png(tmp_path / "in" / "a.png", np.zeros((32, 32), np.uint8))
     monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))

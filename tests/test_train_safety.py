@@ -222,7 +222,7 @@ def test_a_folder_of_other_things_is_refused_and_left_alone(tmp_path, data, caps
     line = _error_line(capsys)
     if not resume:  # --resume says first that there is no run to resume
         assert f"{folder} is not empty (2025, a.jpg) and holds no unetlab run" in line
-        assert "a new or empty folder (or, to continue a run, its run folder with --resume)" in line
+        assert "a new or empty folder (or, to continue a run, its run folder with --resume" in line
     assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*")) == before
     for overwrite in (False, True):
         with pytest.raises(OutputError, match="holds no unetlab run"):

@@ -114,7 +114,7 @@ def _recorded_values(pred_dir: Path) -> list[int] | None:
     if (values := recorded_label_values(pred_dir)) is not None:
         log.info(
             "label values %s from %s/predict.json (the predictions hold mask values: unetlab "
-            "predict --label-values); --label-values gives others",
+            "predict --label-values); --label-values (label_values=) gives others",
             " ".join(map(str, values)),
             pred_dir,
         )

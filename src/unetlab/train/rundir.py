@@ -150,8 +150,9 @@ def refuse_others(run_dir: str | os.PathLike) -> None:
         return
     shown = ", ".join(held[:3]) + (f", ... ({len(held)} entries)" if len(held) > 3 else "")
     raise OutputError(
-        f"{run_dir} is not empty ({shown}) and holds no unetlab run: give --run-dir a new or "
-        "empty folder (or, to continue a run, its run folder with --resume)"
+        f"{run_dir} is not empty ({shown}) and holds no unetlab run: give --run-dir "
+        "(run_dir=) a new or empty folder (or, to continue a run, its run folder with --resume "
+        "(resume=True))"
     )
 
 
