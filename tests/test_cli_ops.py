@@ -47,6 +47,8 @@ def test_evaluate_json_dash_is_stdout(tmp_path, monkeypatch, capsys):
     assert json.loads(out)["miou"] == 1.0  # the JSON alone on stdout: jq reads it
     assert "Rand error" in err  # the table on stderr
     assert not (tmp_path / "-").exists() and not (tmp_path / "-_confusion.png").exists()
+    assert main([*argv, "--json", "a.json"]) == 0
+    assert (tmp_path / "a.json").read_text() == out  # one text (Report.json_text)
 
 
 def test_bench_json_dash_is_stdout(tmp_path, monkeypatch, capsys):

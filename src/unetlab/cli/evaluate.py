@@ -9,7 +9,6 @@ unetlab evaluate --checkpoint nuclei.pt --data nuclei/ --no-distance-split  # as
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import sys
 from pathlib import Path
@@ -297,12 +296,10 @@ def run(args) -> int:
     if args.json != STDOUT:
         _evaluate(args)
         return 0
-    from unetlab.evaluate.report import nan_to_none
-
     # --json -: the JSON alone on stdout (for jq), all else on stderr
     with contextlib.redirect_stdout(sys.stderr):
         report = _evaluate(args)
-    print(json.dumps(nan_to_none(report.to_dict()), indent=2))
+    sys.stdout.write(report.json_text())
     return 0
 
 

@@ -114,11 +114,15 @@ class Report:
             )
         return "\n".join(lines)
 
+    def json_text(self) -> str:
+        """:meth:`to_dict` as JSON text, NaN (undefined) as null, ending in a newline."""
+        return json.dumps(nan_to_none(self.to_dict()), indent=2) + "\n"
+
     def write_json(self, path: str | os.PathLike) -> Path:
-        """Write :meth:`to_dict` as JSON, atomically; NaN (undefined) is written as null."""
+        """Write :meth:`json_text`, atomically."""
         path = Path(path)
         with atomic_path(path) as tmp:
-            tmp.write_text(json.dumps(nan_to_none(self.to_dict()), indent=2) + "\n")
+            tmp.write_text(self.json_text())
         return path
 
     def plot_confusion(self, path: str | os.PathLike) -> Path:
