@@ -13,6 +13,7 @@ says an input is done). A failure before that step leaves the earlier outputs as
 from __future__ import annotations
 
 import contextlib
+import shutil
 from pathlib import Path
 
 from unetlab.atomic import atomic_path
@@ -45,6 +46,8 @@ class Together:
             def publish(kind, value, trace) -> bool:
                 if kind is None:
                     ome.replace_folder(stage, final)
+                else:  # a whole staged array, which no later run of Python would remove
+                    shutil.rmtree(stage, ignore_errors=True)
                 return False
 
             self._stack.push(publish)
