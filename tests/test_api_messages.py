@@ -26,6 +26,21 @@ def test_a_run_folder_that_holds_a_run_names_the_python_way(tmp_path):
     assert "another --run-dir (run_dir=)" in line
 
 
+def test_fit_resume_auto_starts_a_run_then_resumes_it(tmp_path, caplog):
+    # as train --resume auto does, for a requeued Python job (review s30 finding 12)
+    import logging
+
+    data, run = write_blobs(tmp_path / "data", 4), tmp_path / "run"
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        first = fit(tiny_config(data, "train.epochs=1"), run_dir=run, resume="auto", progress=False)
+        again = fit(tiny_config(data, "train.epochs=2"), run_dir=run, resume="auto", progress=False)
+    assert f"{run}: no checkpoint to resume: starting the run" in caplog.text
+    assert f"{run}: resuming the run it holds" in caplog.text
+    assert again["steps"] == 2 * first["steps"]
+    with pytest.raises(ValueError, match="resume must be True, False or 'auto', not 'yes'"):
+        fit(tiny_config(data), run_dir=run, resume="yes", progress=False)
+
+
 def test_a_folder_of_other_things_names_the_python_way(tmp_path):
     # named the flags only (review s30 finding 13)
     from unetlab.train.rundir import prepare_run_dir

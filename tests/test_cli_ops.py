@@ -96,7 +96,8 @@ def test_resume_auto_starts_a_run_where_there_is_none(data_and_run, monkeypatch,
     with caplog.at_level(logging.INFO):
         assert main([*argv, "--resume", "auto"]) == 0
     assert asked == [False]
-    assert f"--resume auto: {run}: no checkpoint to resume: starting the run" in caplog.text
+    said = f"--resume auto (resume='auto'): {run}: no checkpoint to resume: starting the run"
+    assert said in caplog.text
 
 
 def test_resume_auto_resumes_a_run_where_there_is_one(data_and_run, capsys):

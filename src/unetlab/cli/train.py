@@ -157,18 +157,18 @@ def _resume_value(text: str) -> str:
     return text
 
 
-AUTO = "auto"  # --resume auto
+AUTO = "auto"  # --resume auto (train.rundir.RESUME_AUTO: not imported, the parser loads no torch)
 
 
 def run(args) -> int:
     from unetlab.config import explicit_keys, load_config
     from unetlab.distributed import Group, launch, peer_lost, peer_silent, without_nproc
     from unetlab.train import fit
+    from unetlab.train.rundir import resume_wanted
 
     config, overrides = _settings(args)
     cfg = load_config(config, overrides)
-    if args.resume == AUTO:
-        args.resume = _resume_auto(_run_folder(args, cfg))
+    args.resume = resume_wanted(args.resume, _run_folder(args, cfg))  # --resume auto
     if args.resume:  # the run's own config, the plan included, with what may change
         cfg = _resumed(_run_folder(args, cfg), cfg, explicit_keys(config, overrides))
     else:  # a resumed run keeps the weights file its config.yaml names, as it names it
@@ -376,18 +376,6 @@ def _group_lost(run_dir: Path, processes: int, *, timed_out: bool = False) -> st
     return f"{said}; the run is saved in {last} ({at}); continue with: " + resume_command(
         run_dir, processes
     )
-
-
-def _resume_auto(run_dir: Path) -> bool:
-    """``--resume auto``: whether ``run_dir`` holds a run to resume (``last.pt``), said in
-    one line. Every process of a --nproc run decides the same: none writes a checkpoint
-    before all of them have started."""
-    import logging
-
-    resume = (run_dir / "checkpoints" / "last.pt").is_file()
-    said = "resuming the run it holds" if resume else "no checkpoint to resume: starting the run"
-    logging.getLogger("unetlab.train").info("--resume auto: %s: %s", run_dir, said)
-    return resume
 
 
 def _refuse_started(run_dir: Path) -> None:

@@ -34,7 +34,7 @@ from unetlab.train.loop import TrainState, train_one_epoch, validate
 from unetlab.train.offset import fit_label_offset, measured_offset
 from unetlab.train.resume import ending_line, resume_command
 from unetlab.train.run import Run, setup_run
-from unetlab.train.rundir import claim_run_dir
+from unetlab.train.rundir import claim_run_dir, resume_wanted
 from unetlab.train.schedule import BudgetSchedule, offset_fit_cost, shared_clock, validation_due
 from unetlab.train.stop import StopRequest
 
@@ -45,7 +45,7 @@ def fit(
     cfg: Config,
     *,
     run_dir: str | os.PathLike,
-    resume: bool = False,
+    resume: bool | str = False,
     overwrite: bool = False,
     progress: bool = True,
     plan=None,
@@ -58,7 +58,8 @@ def fit(
     (``train.best_smoothing``); ``val`` the last validation's metrics.
 
     Raises OutputError for an existing run unless ``resume`` (continue from
-    ``checkpoints/last.pt``) or ``overwrite``, for run files unetlab did not write, for a
+    ``checkpoints/last.pt``; ``"auto"``: where there is one, else start the run, as a
+    requeued batch job does) or ``overwrite``, for run files unetlab did not write, for a
     ``run_dir`` that is a file or lies in a folder the data is read from, and for a run folder
     another process is training into (it holds the folder's lock). Ctrl-C, SIGTERM and SIGHUP
     stop the run at the next step boundary (:class:`StopRequest`): ``last.pt`` is saved (a
@@ -89,6 +90,7 @@ def fit(
             "no data folder: set data.root in the config (cfg.data.root = 'path/to/data'; "
             "unetlab train: --data DIR)"
         )
+    resume = resume_wanted(resume, run_dir)
     cfg = absolute_paths(cfg, run_dir, resume=resume)
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device))

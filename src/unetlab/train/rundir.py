@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -44,6 +45,24 @@ RUN_FILES = (
     "checkpoints",
 )
 CHECKPOINTS = ("best.pt", "last.pt")  # the files of checkpoints/
+#: ``fit(resume="auto")``, ``train --resume auto``: resume where the run folder holds a run
+RESUME_AUTO = "auto"
+
+log = logging.getLogger(__name__)
+
+
+def resume_wanted(resume: bool | str, run_dir: str | os.PathLike) -> bool:
+    """``resume`` as fit takes it: True, False, or ``"auto"`` (a requeued batch job): whether
+    ``run_dir`` holds a run to resume (``checkpoints/last.pt``), said in one line. Every
+    process of a group decides the same: none writes a checkpoint before all have started."""
+    if resume != RESUME_AUTO:
+        if not isinstance(resume, bool):
+            raise UnetlabError(f"resume must be True, False or 'auto', not {resume!r}")
+        return resume
+    found = (Path(run_dir) / "checkpoints" / "last.pt").is_file()
+    said = "resuming the run it holds" if found else "no checkpoint to resume: starting the run"
+    log.info("--resume auto (resume='auto'): %s: %s", run_dir, said)
+    return found
 
 
 def claim_run_dir(
