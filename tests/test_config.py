@@ -126,7 +126,6 @@ def test_round_trip_is_exact(tmp_path):
             "train.channels_last=true",
             "model.norm=none",
             "train.lr=0.5",
-            "data.seam_weight=5",
         ],
     )
     path = save_config(cfg, tmp_path / "config.yaml", header="unetlab 0.1.0\ncommand: x")
@@ -233,9 +232,6 @@ def test_fit_checks_a_config_changed_as_attributes_before_making_the_run_folder(
         ("train.lr=.inf", "train.lr must be positive (and finite), not inf"),
         ("data.sigma=0", "data.sigma must be > 0, not 0.0"),
         ("data.w0=-1", "data.w0 must be >= 0, not -1.0"),
-        ("data.seam_weight=0.5", "data.seam_weight must be >= 1, not 0.5"),
-        ("data.seam_weight=.inf", "data.seam_weight must be >= 1, not inf"),
-        ("data.seam_weight=.nan", "data.seam_weight must be >= 1, not nan"),
         ("model.depth=99", "model.depth must be in [1, 12], not 99"),
         ("model.depth=0", "model.depth must be in [1, 12], not 0"),
         ("model.base_channels=0", "model.base_channels must be in [1, 65536], not 0"),

@@ -9,8 +9,6 @@ from unetlab.data.instances import (
     looks_like_instances,
     object_areas,
     object_statistics,
-    seam_pixels,
-    seam_weights,
     split_pieces,
 )
 from unetlab.errors import DatasetError
@@ -33,42 +31,6 @@ def test_two_touching_objects_are_kept_apart_by_boundary():
     target = boundary_target(ids)
     np.testing.assert_array_equal(target, expected)
     assert target.dtype == np.uint8
-
-
-def _two_touching_squares_and_one_alone() -> np.ndarray:
-    ids = np.zeros((8, 14), np.int32)
-    ids[2:6, 1:5], ids[2:6, 5:9] = 4, 9  # touching along columns 4 | 5
-    ids[2:6, 11:14] = 2  # 2 px of background from object 9: not touching
-    return ids
-
-
-def test_seams_are_the_boundary_where_two_objects_meet():
-    ids = _two_touching_squares_and_one_alone()
-    target = boundary_target(ids)
-    weights = seam_weights(ids, target, weight=5.0, reach=1)
-    expected = np.ones((8, 14), np.float32)
-    expected[2:6, 4:6] = 5.0  # the shared boundary, both sides; no outline, no isolated object
-    np.testing.assert_array_equal(weights, expected)
-    assert weights.dtype == np.float32
-    assert not seam_pixels(np.where(ids == 2, 2, 0), boundary_target(ids == 2), reach=3).any()
-
-
-def test_seams_reach_across_a_gap_of_reach_minus_one_px():
-    ids = _two_touching_squares_and_one_alone()
-    target = boundary_target(ids)
-    seams = seam_pixels(ids, target, reach=3)  # the gap between 9 and 2 is 2 px
-    assert seams[2:6, 8].all() and seams[2:6, 11].all()  # both sides of the gap
-    assert not seams[:, 1].any() and not seams[:, 13].any()  # far outlines
-    assert not (seams & (target != 1)).any()  # boundary pixels only, never background
-    assert not seam_pixels(ids, target, reach=2)[:, 11].any()
-
-
-def test_seams_refuse_mismatched_shapes_and_no_reach():
-    ids = _two_touching_squares_and_one_alone()
-    with pytest.raises(ValueError, match="must be one"):
-        seam_pixels(ids, boundary_target(ids)[:, :5], reach=1)
-    with pytest.raises(ValueError, match="reach must be >= 1"):
-        seam_pixels(ids, boundary_target(ids), reach=0)
 
 
 def test_boundary_width_two_and_zero():

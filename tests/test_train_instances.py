@@ -11,7 +11,7 @@ from unetlab.config import load_config
 from unetlab.data.datasets import choose_target, load_instance_samples
 from unetlab.data.io import read_image, write_png
 from unetlab.data.pairs import find_pairs
-from unetlab.errors import DatasetError, UnetlabError
+from unetlab.errors import DatasetError
 from unetlab.train import fit, prepare_data
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
@@ -116,52 +116,6 @@ def test_weight_map_puts_the_border_term_between_touching_objects(tmp_path):
     # boundary too but farther from a second interior
     assert t[5, 5] == 1 and t[5, 6] == 1 and w[5, 5] > w[5, 0] + 5
     assert w[5, 5] > w[2, 3]
-
-
-def _touching_pair(tmp_path) -> list:
-    ids = np.zeros((12, 12), np.uint16)
-    ids[2:10, 1:6], ids[2:10, 6:11] = 1, 2  # touching, no background between
-    write_png(tmp_path / "images" / "a.png", np.zeros((12, 12), np.uint8))
-    write_png(tmp_path / "masks" / "a.png", ids)
-    return find_pairs(tmp_path)
-
-
-def test_seam_weight_weighs_only_where_the_objects_meet(tmp_path):
-    pairs = _touching_pair(tmp_path)
-    (plain,), _ = load_instance_samples(pairs, normalization={"mode": "per_image"})
-    (sample,), _ = load_instance_samples(
-        pairs, normalization={"mode": "per_image"}, seam_weight=5.0
-    )
-    assert plain.weight is None
-    w, t = sample.weight, sample.mask
-    assert w.dtype == np.float32 and set(np.unique(w)) == {1.0, 5.0}
-    assert (w[3:9, 5:7] == 5).all() and t[5, 5] == t[5, 6] == 1  # the seam, both sides
-    assert (w[:, [0, 1, 10, 11]] == 1).all() and w[5, 3] == 1  # outlines, interior
-    assert ((w == 5) <= (t == 1)).all()  # boundary pixels only
-
-
-def test_seam_weight_multiplies_the_border_weight_map(tmp_path):
-    pairs, normalization = _touching_pair(tmp_path), {"mode": "per_image"}
-    weight_map = {"w0": 10, "sigma": 5}
-    (both,), _ = load_instance_samples(
-        pairs, normalization=normalization, weight_map=weight_map, seam_weight=3.0
-    )
-    (mapped,), _ = load_instance_samples(pairs, normalization=normalization, weight_map=weight_map)
-    (seams,), _ = load_instance_samples(pairs, normalization=normalization, seam_weight=3.0)
-    np.testing.assert_allclose(both.weight, mapped.weight * seams.weight, rtol=1e-6)
-    assert both.weight[5, 5] == pytest.approx(3 * mapped.weight[5, 5])
-
-
-def test_seam_weight_on_class_masks_is_refused_naming_the_key(tmp_path):
-    root = write_discs(tmp_path, 2)
-    with pytest.raises(UnetlabError, match="data.seam_weight 5 weighs where objects meet"):
-        prepare_data(tiny(root, "data.target=semantic", "data.seam_weight=5"))
-
-
-def test_a_run_with_seam_weights_trains_and_records_the_key(tmp_path):
-    root = write_discs(tmp_path / "data", 3)
-    fit(tiny(root, "data.seam_weight=5", "data.val_fraction=0.34"), run_dir=tmp_path / "run")
-    assert load_config(tmp_path / "run" / "config.yaml").data.seam_weight == 5.0
 
 
 def test_bad_instance_masks_are_named(tmp_path):

@@ -116,7 +116,6 @@ def check_data(data: DataSection) -> None:
         raise UnetlabError(f"data.seed must be >= 0, not {data.seed}")
     check_range("data.w0", data.w0, 0.0)
     check_range("data.sigma", data.sigma, 0.0, low_open=True)
-    check_range("data.seam_weight", data.seam_weight, 1.0)
     if data.channel is not None and (isinstance(data.channel, bool) or data.channel < 0):
         raise UnetlabError(
             f"data.channel must be a channel index >= 0 (or null for all), not {data.channel}"

@@ -163,12 +163,6 @@ class DataSection(Section):
     boundary_width: int = option(
         1, "width in px of the boundary class drawn around each object (data.target instances)"
     )
-    seam_weight: float = option(
-        1.0,
-        "loss weight of the boundary pixels where objects meet (within boundary_width + 1 px of "
-        "another object; data.target instances), to teach the net to cut touching objects "
-        "apart; 1: off",
-    )
     channel: int | None = option(
         None, "train on this one channel (0-based) of multi-channel images; null: all channels"
     )

@@ -19,7 +19,6 @@ import logging
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +42,6 @@ from unetlab.data.instances import (
     instance_ids,
     object_areas,
     object_statistics,
-    seam_weights,
     split_pieces,
 )
 from unetlab.data.io import read_stack
@@ -401,7 +399,6 @@ def load_instance_samples(
     ignore_value: int | None = None,
     in_channels: int | None = None,
     weight_map: dict | None = None,
-    seam_weight: float = 1.0,
     channel: int | None = None,
 ) -> tuple[list[Sample], dict]:
     """:func:`load_samples` for instance masks: each mask's object ids
@@ -410,10 +407,7 @@ def load_instance_samples(
 
     ``weight_map``: keyword arguments of :func:`unetlab.data.weightmap.weight_map`; its objects
     are the objects' interiors, so the border term lies on the boundary and background pixels
-    between touching objects. ``seam_weight`` (1: none) multiplies the loss weight of the
-    boundary pixels where objects meet (:func:`unetlab.data.instances.seam_pixels`, within
-    ``boundary_width + 1`` px of another object). Pixels equal to ``ignore_value`` are
-    ``IGNORE_INDEX``.
+    between touching objects. Pixels equal to ``ignore_value`` are ``IGNORE_INDEX``.
 
     Returns:
         (samples in the order of ``pairs``, :func:`unetlab.data.instances.object_statistics`
@@ -437,9 +431,8 @@ def load_instance_samples(
 
     loaded = _load(pairs, encode, channel=channel, in_channels=in_channels)
     _warn_instances(binary, split)
-    weigh = partial(_instance_weight, map_options=weight_map, seam=(seam_weight, boundary_width))
     samples = [
-        _sample(pair.name, image, normalization, target, weigh(target, ids))
+        _sample(pair.name, image, normalization, target, _instance_weight(target, ids, weight_map))
         for pair, image, (target, ids) in loaded
     ]
     stats = object_statistics(np.concatenate(areas), images=len(loaded))
@@ -495,21 +488,14 @@ def _warn_instances(binary: list[str], split: list[str]) -> None:
         )
 
 
-def _instance_weight(target: np.ndarray, ids: np.ndarray, *, map_options, seam):
-    """The border weight map (``map_options``: its keywords, or None) times the seam weights
-    (``seam``: (weight, boundary width); weight 1: none); None when neither is on."""
-    weight = None
-    if map_options is not None:
-        from unetlab.data.weightmap import weight_map
+def _instance_weight(target: np.ndarray, ids: np.ndarray, options: dict | None):
+    if options is None:
+        return None
+    from unetlab.data.weightmap import weight_map
 
-        interiors = np.where(target == INTERIOR, ids, 0)
-        kwargs = {"ignore_index": IGNORE_INDEX, **map_options}
-        weight = np.asarray(weight_map(target, instances=interiors, **kwargs), dtype=np.float32)
-    factor, width = seam
-    if factor != 1.0:
-        seams = seam_weights(ids, target, weight=factor, reach=width + 1)
-        weight = seams if weight is None else weight * seams
-    return weight
+    interiors = np.where(target == INTERIOR, ids, 0)
+    kwargs = {"ignore_index": IGNORE_INDEX, **options}
+    return np.asarray(weight_map(target, instances=interiors, **kwargs), dtype=np.float32)
 
 
 class _UnknownValues(DatasetError):

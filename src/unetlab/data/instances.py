@@ -106,35 +106,6 @@ def boundary_target(ids: np.ndarray, *, boundary_width: int = 1) -> np.ndarray:
     return target
 
 
-def seam_pixels(ids: np.ndarray, target: np.ndarray, *, reach: int) -> np.ndarray:
-    """(H, W) object ids and their :func:`boundary_target` -> (H, W) bool: the *seams*, the
-    boundary pixels with a pixel of another object (not the background) within ``reach``
-    4-neighbour steps (a diamond), where touching or nearly touching objects meet. An
-    isolated object's outline holds none. Neighbours outside the image do not count."""
-    ids = np.asarray(ids)
-    if ids.shape != np.shape(target) or ids.ndim != 2:
-        raise ValueError(f"ids {ids.shape} and target {np.shape(target)} must be one (H, W)")
-    if reach < 1:
-        raise ValueError(f"reach must be >= 1, not {reach}")
-    boundary = np.asarray(target) == BOUNDARY
-    if not boundary.any():
-        return boundary
-    diamond = ndimage.iterate_structure(_FOUR_CONNECTED, reach)
-    ids = ids.astype(np.int64)
-    objects = np.where(ids > 0, ids, ids.max() + 1)  # the background out of the minimum's way
-    low = ndimage.minimum_filter(objects, footprint=diamond, mode="nearest")
-    high = ndimage.maximum_filter(ids, footprint=diamond, mode="nearest")
-    return boundary & (ids > 0) & ((low != ids) | (high != ids))
-
-
-def seam_weights(ids: np.ndarray, target: np.ndarray, *, weight: float, reach: int) -> np.ndarray:
-    """(H, W) float32 loss weights: ``weight`` on the :func:`seam_pixels` of ``ids``, 1
-    elsewhere, so that the net learns to cut touching objects apart without the paper's
-    map, which also weighs the background around every object."""
-    seams = seam_pixels(ids, target, reach=reach)
-    return np.where(seams, np.float32(weight), np.float32(1.0)).astype(np.float32)
-
-
 def object_areas(ids: np.ndarray) -> np.ndarray:
     """Pixel counts of the objects of an (H, W) id map, in increasing id order (int64)."""
     counts = np.bincount(np.asarray(ids, dtype=np.int64).ravel())

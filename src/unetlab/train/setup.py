@@ -76,12 +76,6 @@ def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None
     )
     normalization = d.normalization or default_normalization(cfg)
     weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
-    if target != "instances" and d.seam_weight != 1.0:
-        raise UnetlabError(
-            f"data.seam_weight {d.seam_weight:g} weighs where objects meet in instance masks, but "
-            "this data trains classes (data.target semantic): drop data.seam_weight, or set "
-            "data.target=instances if the mask values are object ids"
-        )
     if target == "instances":
         data = _instance_data(d, cfg, train_pairs, pairs, normalization, weight_map)
     else:
@@ -118,7 +112,6 @@ def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map
         ignore_value=d.ignore_value,
         in_channels=cfg.model.in_channels,
         weight_map=weight_map,
-        seam_weight=d.seam_weight,
         channel=d.channel,
     )
     log.info(
