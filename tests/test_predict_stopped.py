@@ -64,3 +64,21 @@ def test_a_stopped_prediction_records_what_made_its_outputs(stopped_at, tmp_path
     assert records[made_by]["checkpoint"] == str(tmp_path / "m.pt")
     assert records[made_by]["sha256"] == file_sha256(tmp_path / "m.pt")
     assert (out / "0.png").is_file() and not (out / "1.png").exists()
+
+
+def test_a_prediction_stopped_before_its_first_output_records_nothing(stopped_at):
+    # its record named settings that made no file (review s30 finding 9)
+    argv, out = stopped_at(3, 1)
+    assert main(argv) == 143
+    assert read_records(out) == {} and not (out / "predict.json").exists()
+
+
+def test_a_record_that_cannot_be_written_leaves_the_stop_as_it_is(stopped_at, monkeypatch):
+    import unetlab.inference.output_rules as output_rules
+
+    def disk_full(folder, record):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(output_rules, "save_record", disk_full)
+    argv, _ = stopped_at(3, 2)
+    assert main(argv) == 143  # stopped by SIGTERM, not an error (2)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
 from unetlab.data.ome import FORMATS
-from unetlab.errors import OutputError
+from unetlab.errors import OutputError, UnetlabError
 from unetlab.inference.records import (
     RECORDS,
     OutputOptions,
@@ -360,12 +360,20 @@ def prediction_folder(
         try:
             yield folder
         except KeyboardInterrupt:  # stopped: the outputs written so far are recorded too
-            if made:  # (evaluate --pred reads their label values from predict.json)
-                save_record(folder, made[0])
+            _save_stopped(folder, files, made, wanted)  # (evaluate --pred reads them)
             raise
         finally:
             held_folders().discard(key)
         if made:
+            save_record(folder, made[0])
+
+
+def _save_stopped(folder: Path, files, made: list[Provenance], wanted: Mapping) -> None:
+    """The record of a run stopped part-way, where it wrote the outputs of an input (what
+    ``--skip-existing`` would skip as its own): none of a run that wrote nothing. A record
+    that cannot be written is left unwritten: the stop is what the run reports."""
+    if made and finished_outputs(folder, files, record=made[0], **wanted):
+        with contextlib.suppress(OSError, UnetlabError):
             save_record(folder, made[0])
 
 
