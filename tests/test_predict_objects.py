@@ -1,6 +1,7 @@
 """Objects from images: tiled == one piece, streamed == in memory, the files and the CLI."""
 
 import csv
+import json
 import re
 
 import numpy as np
@@ -95,6 +96,31 @@ def test_predict_file_writes_ids_table_and_outlines(tmp_path):
     np.testing.assert_array_equal(drawn, object_overlay(image, ids))
     edge = outlines(ids)
     np.testing.assert_array_equal(drawn[edge], object_colours(ids)[edge])
+
+
+def _columns(path) -> list[str]:
+    return path.read_text().splitlines()[0].split(",")
+
+
+def test_a_multichannel_images_csv_and_geojson_name_its_channels(tmp_path):
+    """An image read whole names its intensity columns as a streamed slide does
+    (measure.named_channels): by the file's channel names, by index where it names none."""
+    dapi = nuclei_image(48, 56, seed=4)
+    pixels = np.stack([np.full_like(dapi, 7), dapi])
+    named = {"axes": "CYX", "Channel": {"Name": ["CD8", "DAPI 405"]}}
+    tifffile.imwrite(tmp_path / "mc.ome.tif", pixels, photometric="minisblack", metadata=named)
+    tifffile.imwrite(tmp_path / "plain.ome.tif", pixels, metadata={"axes": "CYX"})
+    net = local_net()
+    how = dict(channel=1, objects=ObjectOptions.for_model(net), outlines="geojson")
+    for name in ("mc.ome.tif", "plain.ome.tif"):
+        predict_file(net, tmp_path / name, tmp_path / "o", **how)
+    header = _columns(tmp_path / "o" / "mc_objects.csv")
+    assert "mean_intensity_CD8" in header and "integrated_intensity_DAPI_405" in header
+    assert not [c for c in header if c.endswith(("_0", "_1"))]
+    features = json.loads((tmp_path / "o" / "mc_objects.geojson").read_text())["features"]
+    assert features and "mean_intensity_DAPI_405" in features[0]["properties"]["measurements"]
+    header = _columns(tmp_path / "o" / "plain_objects.csv")  # no names: indices
+    assert "mean_intensity_0" in header and "mean_intensity_1" in header
 
 
 @pytest.mark.parametrize("split", [False, True])

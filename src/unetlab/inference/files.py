@@ -20,7 +20,9 @@ The outputs of an input read whole, ``<stem>`` being
 - ``<stem>_objects.tif`` (``objects``): one id per object (uint16, uint32 past 65,535
   objects; a stack: ids per plane), and ``<stem>_objects.csv``
   (:func:`unetlab.inference.measure.object_table`, with ``page``, and ``t`` / ``t_s`` /
-  ``z`` / ``z_um`` columns for stacks).
+  ``z`` / ``z_um`` columns for stacks; a multi-channel image's intensity columns named by
+  the file's channel names, ``mean_intensity_DAPI``, as a streamed slide's:
+  :func:`unetlab.inference.measure.named_channels`).
 - ``<stem>_objects.geojson`` (``outlines`` "geojson" or "both": QuPath's File > Import
   objects) and ``<stem>_objects_rois.zip`` ("imagej" or "both": Fiji's ROI Manager), each
   object's outline traced along its pixels' edges (:mod:`unetlab.inference.outlines`); a
@@ -59,7 +61,12 @@ from unetlab.data.tiffmeta import (
 )
 from unetlab.errors import UnetlabError
 from unetlab.group import SOLO, Group
-from unetlab.inference.measure import object_table, plane_columns, with_micrometres
+from unetlab.inference.measure import (
+    named_channels,
+    object_table,
+    plane_columns,
+    with_micrometres,
+)
 from unetlab.inference.objects import id_dtype, objects_from_probabilities
 from unetlab.inference.outlines import outline_class, write_outlines
 from unetlab.inference.output_rules import (
@@ -293,7 +300,10 @@ def _predict_whole(file: _File) -> list[Path]:
         outlines = {k: paths[k] for k in ("geojson", "rois") if o.wanted[k]}  # those asked for
         outlines["class_name"] = outline_class(model)
         found = (paths, stack, ids, meta["pixel"], axes)
-        tables, planes = _write_objects(*found, record=file.record, outlines=outlines)
+        # intensity columns by channel name, as a streamed slide's (measure.named_channels)
+        channels = channel_names(file.path) if stack.ndim == 4 and stack.shape[3] > 1 else []
+        how = dict(record=file.record, outlines=outlines, channels=channels)
+        tables, planes = _write_objects(*found, **how)
         written += tables
         if file.counted is not None:
             file.counted(planes)
@@ -392,11 +402,14 @@ def _write_objects(
     *,
     record: Provenance | None = None,
     outlines: dict | None = None,
+    channels: Sequence[str] = (),
 ) -> tuple[list[Path], list[int]]:
     """``<stem>_objects.tif`` (with the input's ``pixel`` size and pages' ``axes``, and
     ``record``), ``<stem>_objects.csv`` of the pages' object ids and their outlines
     (:func:`~unetlab.inference.outlines.write_outlines`' ``outlines``: the paths asked for,
-    the class): (their paths, the objects of each page)."""
+    the class): (their paths, the objects of each page). The intensity columns of several
+    channels are named by ``channels`` (the file's names) where they name each channel once,
+    else by index (:func:`~unetlab.inference.measure.named_channels`)."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
     objects, id_axes = _hyperstack([i.astype(dtype) for i in ids], axes, "YX")
     scale = tiff_kwargs(_scale(dtype, id_axes, pixel, axes), record)
@@ -410,7 +423,7 @@ def _write_objects(
             {**_page_columns(p, len(t["id"]), axes, pixel), **t} for p, t in enumerate(tables)
         ]
     size = None if pixel is None else pixel.size  # (y, x) um, as read_pixel_size gives it
-    tables = [with_micrometres(t, size) for t in tables]
+    tables = [named_channels(with_micrometres(t, size), channels) for t in tables]
     write_csv(paths["table"], {k: np.concatenate([t[k] for t in tables]) for k in tables[0]})
     written = [paths["objects"], paths["table"]]
     written += write_outlines(ids, tables, pixel_size=size, axes=axes, **(outlines or {}))
