@@ -101,3 +101,38 @@ def test_a_split_drawn_again_alone_names_the_settings_not_the_files(tmp_path):
     text = describe_other_data(tmp_path / "split.json", record, differences, (4, 2))
     assert "moved between training and validation (the split drawn again): 2" in text
     assert "to repeat" in text and "keep its data.seed and data.val_fraction" in text
+
+
+FAST = ["--no-plan", "--no-progress", "--epochs", "1", "--set", "data.tile_size=64"]
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_the_warning_reaches_the_new_runs_train_log(recorded, tmp_path, caplog):
+    # review s30: it reached stderr only, logged before fit opened train.log
+    root, config, _ = recorded
+    _add_one(root)
+    again = tmp_path / "again"
+    argv = ["train", "--config", str(config), "--run-dir", str(again), *FAST]
+    with caplog.at_level(logging.INFO):
+        assert main(argv) == 0
+    warned = [r.getMessage() for r in caplog.records if "train/images/99.png" in r.getMessage()]
+    assert len(warned) == 1 and warned[0].startswith("warning: the data differs"), warned
+    log = (again / "train.log").read_text()
+    assert "warning: the data differs" in log and "train/images/99.png" in log
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_fit_warns_only_for_a_new_run_from_a_runs_config(recorded, tmp_path):
+    from unetlab.config import load_config
+    from unetlab.train import fit
+
+    root, config, _ = recorded
+    _add_one(root)
+    cfg = load_config(config, ["train.epochs=1", "data.tile_size=64"])
+    fit(cfg, run_dir=tmp_path / "b", progress=False, config_file=config)
+    assert "train/images/99.png" in (tmp_path / "b" / "train.log").read_text()
+    cfg = load_config(config, ["train.epochs=1", "data.tile_size=64"])
+    fit(cfg, run_dir=tmp_path / "c", progress=False)  # no config_file: no warning
+    cfg = load_config(tmp_path / "c" / "config.yaml", ["train.epochs=2"])
+    fit(cfg, run_dir=tmp_path / "c", progress=False, resume=True, config_file=config)
+    assert "the data differs" not in (tmp_path / "c" / "train.log").read_text()

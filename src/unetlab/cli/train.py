@@ -161,28 +161,16 @@ AUTO = "auto"  # --resume auto (train.rundir.RESUME_AUTO: not imported, the pars
 
 
 def run(args) -> int:
-    from unetlab.config import explicit_keys, load_config
-    from unetlab.distributed import Group, launch, peer_lost, peer_silent, without_nproc
-    from unetlab.train import fit
-    from unetlab.train.rundir import resume_wanted
+    from unetlab.distributed import Group, launch, without_nproc
 
-    config, overrides = _settings(args)
-    cfg = load_config(config, overrides)
-    args.resume = resume_wanted(args.resume, _run_folder(args, cfg))  # --resume auto
-    if args.resume:  # the run's own config, the plan included, with what may change
-        cfg = _resumed(_run_folder(args, cfg), cfg, explicit_keys(config, overrides))
-    else:  # a resumed run keeps the weights file its config.yaml names, as it names it
-        cfg = absolute_weights(cfg)
-    cfg = absolute_root(cfg)
+    cfg, explicit = _config(args)
     split = _split(args)
-    if not (args.resume or split):
-        _warn_other_data(args.config, cfg)
     if args.preview is not None and not args.check:
         raise UnetlabError("--preview draws the tiles of a --check: add --check")
     if args.nproc < 1:  # before --check, which checks what the run would refuse
         raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
     if args.check:
-        return _check(args, cfg, explicit_keys(config, overrides), split)
+        return _check(args, cfg, explicit, split)
     group = Group.from_env()
     run_dir = _run_dir(args, cfg, try_lock=group.is_main)
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
@@ -191,19 +179,47 @@ def run(args) -> int:
         return launch(args.nproc, without_nproc(args.argv), failed=failed)
     plan = None
     if not (args.resume or args.no_plan):
-        cfg, plan = _plan(cfg, explicit_keys(config, overrides))
+        cfg, plan = _plan(cfg, explicit)
     elif args.no_plan and not args.resume:
-        _check_data(cfg, explicit_keys(config, overrides))
-    progress = not args.no_progress
+        _check_data(cfg, explicit)
+    return _train(args, cfg, run_dir, group, plan=plan, split=split)
+
+
+def _config(args) -> tuple:
+    """(config, the keys the command sets): the --config file with the flags, or on
+    --resume (--resume auto finding a run) the run's own config.yaml with what may change;
+    data.root and model.encoder_weights read from here as fit reads them (a resume keeps
+    the weights file its config.yaml names, as it names it)."""
+    from unetlab.config import explicit_keys, load_config
+    from unetlab.train.fitting import absolute_paths
+    from unetlab.train.rundir import resume_wanted
+
+    config, overrides = _settings(args)
+    cfg, explicit = load_config(config, overrides), explicit_keys(config, overrides)
+    run_dir = _run_folder(args, cfg)
+    args.resume = resume_wanted(args.resume, run_dir)  # --resume auto
+    if args.resume:  # the run's own config, the plan included, with what may change
+        cfg = _resumed(run_dir, cfg, explicit)
+    return absolute_paths(cfg, run_dir, resume=args.resume), explicit
+
+
+def _train(args, cfg, run_dir: Path, group, *, plan, split: dict | None) -> int:
+    """fit's run and its summary (the main process), or a stop (Ctrl-C, SIGTERM, SIGHUP) or
+    a lost process of a group said in one line; the exit status. fit warns of a run's
+    config.yaml given with data other than that run's."""
+    from unetlab.distributed import peer_lost, peer_silent
+    from unetlab.train import fit
+
     try:
         result = fit(
             cfg,
             run_dir=run_dir,
             resume=args.resume,
             overwrite=args.overwrite,
-            progress=progress,
+            progress=not args.no_progress,
             plan=plan,
             split=split,
+            config_file=args.config,
         )
     except KeyboardInterrupt as exc:  # Ctrl-C, or unetlab.signals.Stopped: SIGTERM, SIGHUP
         return _stopped(run_dir, exc, say=group.is_main, processes=group.world)
@@ -242,10 +258,13 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
     start them (loaded, built, its tile sized), logged; nothing is written."""
     import logging
 
+    from unetlab.train.fitting import warn_other_data
     from unetlab.train.resume import listed_split
     from unetlab.train.run import started
 
     log = logging.getLogger("unetlab.train")
+    if split is None:  # as fit warns (--check is no resume)
+        warn_other_data(args.config, cfg)
     _run_dir(args, cfg, try_lock=False)  # a run folder that cannot be right, said now
     if not args.no_plan:
         cfg, plan = _plan(cfg, explicit)
@@ -291,41 +310,6 @@ def _preview(args, cfg, data, sizes: tuple[int, int]) -> None:
         args.preview,
         paths[-1],
     )
-
-
-def _warn_other_data(config: str | None, cfg) -> None:
-    """Training again from a run's config.yaml: warn when the data folder is no longer the
-    files its split.json lists (in the process that launches a --nproc run, not again in
-    each of its processes)."""
-    import logging
-    import os
-
-    from unetlab.distributed import STATUS_FILE
-    from unetlab.group import Group
-    from unetlab.train.repeat import other_data
-
-    if os.environ.get(STATUS_FILE) or not Group.from_env().is_main:
-        return
-    if warning := other_data(config, cfg):
-        logging.getLogger("unetlab.train").warning("warning: %s", warning)
-
-
-def absolute_root(cfg):
-    """``cfg`` with ``data.root`` absolute: a relative one (from --config or --set, as from
-    --data) is read from the current folder, and config.yaml records the folder the run used
-    (audit s29: a relative root in config.yaml pointed elsewhere from another folder)."""
-    if cfg.data.root is not None:
-        cfg.data.root = _absolute(cfg.data.root)
-    return cfg
-
-
-def absolute_weights(cfg):
-    """``cfg`` with ``model.encoder_weights`` absolute, as :func:`absolute_root` does
-    ``data.root``: config.yaml records the file the run began from, so that training again
-    from it in another folder loads the same file (not none, or another one)."""
-    if cfg.model.encoder_weights:  # "" is none, as training reads it
-        cfg.model.encoder_weights = _absolute(cfg.model.encoder_weights)
-    return cfg
 
 
 def _absolute(path: str) -> str:

@@ -32,6 +32,7 @@ from unetlab.train.log import (
 )
 from unetlab.train.loop import TrainState, train_one_epoch, validate
 from unetlab.train.offset import fit_label_offset, measured_offset
+from unetlab.train.repeat import other_data
 from unetlab.train.resume import ending_line, resume_command
 from unetlab.train.run import Run, setup_run
 from unetlab.train.rundir import claim_run_dir, resume_wanted
@@ -51,6 +52,7 @@ def fit(
     plan=None,
     clock: Callable[[], float] | None = None,
     split: dict | None = None,
+    config_file: str | os.PathLike | None = None,
 ) -> dict:
     """Train ``cfg`` into ``run_dir``; returns the final metrics and where things are:
     ``best_val_miou`` is the val mIoU of the epoch saved as best.pt (``best_epoch``),
@@ -83,6 +85,9 @@ def fit(
     ``split``: another run's split record (its split.json, :func:`~unetlab.data.split_record.
     read_split`) whose files a new run trains and validates on, to repeat that run exactly
     (a file gone or changed is refused; files added since are left out).
+    ``config_file``: the file ``cfg`` was loaded from; when it is a run's ``config.yaml``, a
+    new run (not a resume, no ``split``) on data other than the files that run's split.json
+    lists is warned, on stderr and in ``train.log`` (:func:`unetlab.train.repeat.other_data`).
     """
     cfg = cfg.checked()  # before the run folder: a bad value set as an attribute is one line
     if cfg.data.root is None:  # before the run folder too: nothing is left behind
@@ -102,6 +107,8 @@ def fit(
             held.enter_context(tuned_allocator())  # at the end: fewer page faults per step
         run_dir = _claimed(run_dir, cfg, group, held, resume=resume, overwrite=overwrite)
         with _run_logs(run_dir, group, progress=progress):
+            if group.is_main and not resume and split is None:
+                warn_other_data(config_file, cfg)
             if plan is not None and group.is_main:
                 plan.save(run_dir / "plan.yaml")
                 plan.log()
@@ -128,14 +135,24 @@ def absolute_paths(cfg: Config, run_dir: str | os.PathLike, *, resume: bool) -> 
     from the current folder (``~`` expanded), as the CLI's --data and --set do: config.yaml
     records the folder and file the run used. A resume keeps the weights file as the run's
     own config.yaml names it: made absolute only where that records the same file absolute
-    (the first call's relative path given again); an empty one ("": no weights) stays."""
-    cfg.data.root = str(Path(cfg.data.root).expanduser().resolve())
+    (the first call's relative path given again); an empty one ("": no weights) stays, and
+    so does no data folder (None: fit refuses it, the CLI's --check too)."""
+    if cfg.data.root is not None:
+        cfg.data.root = str(Path(cfg.data.root).expanduser().resolve())
     weights = cfg.model.encoder_weights
     if weights:
         absolute = str(Path(weights).expanduser().resolve())
         if not resume or _recorded_weights(Path(run_dir)) == absolute:
             cfg.model.encoder_weights = absolute
     return cfg
+
+
+def warn_other_data(config_file: str | os.PathLike | None, cfg: Config) -> None:
+    """Log a warning when ``config_file`` is a run's config.yaml and the data ``cfg``
+    would train on is not the files that run's split.json lists
+    (:func:`unetlab.train.repeat.other_data`)."""
+    if warning := other_data(config_file, cfg):
+        log.warning("warning: %s", warning)
 
 
 def _recorded_weights(run_dir: Path) -> str | None:
