@@ -41,3 +41,19 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def two_pair_data(tmp_path) -> Path:
+    """images/ + masks/ of two 32 px grey images with 0/255 striped masks: the smallest data
+    set training accepts (tests of the command line around a run)."""
+    import numpy as np
+
+    from unetlab.data.io import write_png
+
+    root = tmp_path / "data"
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        write_png(root / "images" / f"{i:02d}.png", rng.integers(0, 255, (32, 32), np.uint8))
+        write_png(root / "masks" / f"{i:02d}.png", np.tile([0, 255], (32, 16)).astype(np.uint8))
+    return root

@@ -4,12 +4,10 @@ data; a split record's missing files name the folder looked in."""
 
 from pathlib import Path
 
-import numpy as np
 import pytest
 import yaml
 
 from unetlab.cli import main
-from unetlab.data.io import write_png
 from unetlab.data.pairs import Pair
 from unetlab.data.split_record import recorded_pairs, split_record
 from unetlab.errors import DatasetError
@@ -18,13 +16,8 @@ TINY = ["--no-plan", "--epochs", "1", "--set", "model.depth=2", "--set", "data.t
 
 
 @pytest.fixture
-def data(tmp_path) -> Path:
-    root = tmp_path / "data"
-    rng = np.random.default_rng(0)
-    for i in range(2):
-        write_png(root / "images" / f"{i:02d}.png", rng.integers(0, 255, (32, 32), np.uint8))
-        write_png(root / "masks" / f"{i:02d}.png", np.tile([0, 255], (32, 16)).astype(np.uint8))
-    return root
+def data(two_pair_data) -> Path:
+    return two_pair_data
 
 
 @pytest.mark.parametrize("how", ["set", "config"])

@@ -17,14 +17,8 @@ USERS = {"config.yaml": "mine: 1\n", "train.log": "my log\n", "metrics.csv": "a,
 
 
 @pytest.fixture
-def data(tmp_path) -> Path:
-    """images/ + masks/ of two 32 px grey images with 0/255 masks."""
-    root = tmp_path / "data"
-    rng = np.random.default_rng(0)
-    for i in range(2):
-        write_png(root / "images" / f"{i:02d}.png", rng.integers(0, 255, (32, 32), np.uint8))
-        write_png(root / "masks" / f"{i:02d}.png", np.tile([0, 255], (32, 16)).astype(np.uint8))
-    return root
+def data(two_pair_data) -> Path:
+    return two_pair_data
 
 
 def _train(data: Path, run_dir: Path, *extra: str) -> int:
