@@ -1,10 +1,11 @@
-"""Seam weights (``data.seam_weight``) on Kromp 2020 nuclei: train on a CPU-time budget, score
-the objects of the images the run held out.
+"""A training setting on Kromp 2020 nuclei (made for the seam weights, ``data.seam_weight``, of
+commit 898d7c5 only, below): train on a CPU-time budget, score the objects of the images the
+run held out.
 
     OMP_NUM_THREADS=1 python bench/bench_kromp_seams.py --data KROMP --name base --seed 0 \\
         --cpu-minutes 6 --keep RUNS/base_s0
     OMP_NUM_THREADS=1 python bench/bench_kromp_seams.py --data KROMP --name seam5 --seed 0 \\
-        --cpu-minutes 6 --keep RUNS/seam5_s0 --set data.seam_weight=5
+        --cpu-minutes 6 --keep RUNS/seam5_s0 --set data.seam_weight=5    # at 898d7c5
     OMP_NUM_THREADS=1 python bench/bench_kromp_seams.py --data KROMP --score RUNS/base_s0 \\
         --part test
 
