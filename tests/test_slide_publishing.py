@@ -177,3 +177,46 @@ def test_the_steps_after_the_tiles_say_what_they_do(tmp_path, small_chunks, capl
     said = [r.getMessage() for r in caplog.records]
     assert said[0].startswith("s_objects.tif: numbering and measuring ")
     assert said[1] == "s_objects.geojson: tracing their outlines"
+
+
+def _polygon_centroid(ring):
+    """(x, y) of a closed ring's area centroid (the shoelace formula)."""
+    x, y = np.asarray(ring, dtype=float).T
+    cross = x[:-1] * y[1:] - x[1:] * y[:-1]
+    area = cross.sum() / 2
+    return (
+        ((x[:-1] + x[1:]) * cross).sum() / (6 * area),
+        ((y[:-1] + y[1:]) * cross).sum() / (6 * area),
+    )
+
+
+def test_a_levels_csv_is_in_the_geojsons_level_0_pixels(tmp_path, small_chunks, caplog):
+    """Joined by id, the CSV's centroid of an object is where its GeoJSON shape lies (level-0
+    pixels), not half of it; its um columns stay the level's (0.5 um x 2)."""
+    net = local_net()
+    slide = _pyramid(tmp_path / "s.ome.tif", nuclei_image(256, 192, seed=4))
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_objects"):
+        predict_file(net, slide, tmp_path / "l1", level=1, **_options())
+    assert any("level-0 pixels (this level's times 2 x 2)" in m for m in caplog.messages)
+    lines = (tmp_path / "l1" / "s_objects.csv").read_text().splitlines()
+    rows = [dict(zip(lines[0].split(","), line.split(","))) for line in lines[1:]]
+    features = json.loads((tmp_path / "l1" / "s_objects.geojson").read_text())["features"]
+    ids = tifffile.imread(tmp_path / "l1" / "s_objects.tif")
+    assert len(rows) == len(features) >= 5
+    for row, feature in zip(rows, features):
+        assert row["id"] == feature["properties"]["name"]
+        ring = feature["geometry"]["coordinates"]
+        ring = ring[0] if feature["geometry"]["type"] == "Polygon" else ring[0][0]
+        x, y = _polygon_centroid(ring)  # corners: a pixel's centre is at index + 0.5
+        assert (
+            abs(float(row["centroid_x"]) + 0.5 - x) < 1
+            and abs(float(row["centroid_y"]) + 0.5 - y) < 1
+        )
+        ys, xs = np.nonzero(ids == int(row["id"]))
+        assert float(row["area"]) == 4 * len(ys)  # level-0 pixels
+        assert int(row["bbox_left"]) == 2 * xs.min() and int(row["bbox_bottom"]) == 2 * (
+            ys.max() + 1
+        )
+        assert float(row["centroid_x_um"]) == pytest.approx(xs.mean() * 1.0)  # the level's um
+        measured = feature["properties"]["measurements"]
+        assert measured["centroid_x"] == pytest.approx(float(row["centroid_x"]))

@@ -114,16 +114,26 @@ class SlideObjects:
                 tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
             tables = [with_micrometres(t, self.spec.pixel_size) for t in tables]
             tables = [named_channels(t, self.channels) for t in tables]
-            # traced from the renumbered ids while they are staged, written as traced; in
-            # level-0 pixels, where QuPath places them on the slide
-            scale = getattr(slide, "downsample", None)
+            # the CSV and the GeoJSON in level-0 pixels, where QuPath places shapes on the
+            # slide; the outlines traced from the renumbered ids (the level's pixels) while
+            # they are staged, written as traced
+            scale = tuple(getattr(slide, "downsample", None) or (1.0, 1.0))
+            shown = [in_level0_pixels(t, scale) for t in tables]
+            if scale != (1.0, 1.0):
+                log.info(
+                    "%s: positions, sizes and areas in level-0 pixels (this level's times "
+                    "%s); the um columns and intensities are the level's own",
+                    self.finals["table"].name,
+                    " x ".join(f"{s:g}" for s in scale),
+                )
             if self.outlined is not None:
                 log.info("%s: tracing their outlines", self.finals["geojson"].name)
-                self._write_geojson(out, tables, h, w, at.at(self.finals["geojson"]), scale)
+                where = at.at(self.finals["geojson"])
+                self._write_geojson(out, tables, shown, (h, w), where, scale)
             seal(at, stage, self.finals["objects"], spec)
         finally:
             shutil.rmtree(self.stage, ignore_errors=True)
-        table = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+        table = {k: np.concatenate([t[k] for t in shown]) for k in shown[0]}
         write_csv(at.at(self.finals["table"]), table)
         geojson = [] if self.outlined is None else [self.finals["geojson"]]
         return [self.finals["objects"], self.finals["table"], *geojson]
@@ -159,15 +169,16 @@ class SlideObjects:
                 following = next(wanted, None)
         yield from sorted(pending.items())
 
-    def _write_geojson(self, out, tables: list[dict], h: int, w: int, path: Path, scale) -> Path:
+    def _write_geojson(self, out, tables, shown, size, path: Path, scale) -> Path:
         """``<stem>_objects.geojson`` (at ``path``): each page's objects, traced from the
-        renumbered ids ``out`` (:meth:`_outlines`) and written as they are traced, measured
-        by the page's rows of the table, a stack's on their planes (z: the page); their
-        coordinates times ``scale`` ((y, x): a pyramid level's downsample)."""
+        renumbered ids ``out`` (:meth:`_outlines`, by ``tables``: the level's pixels, of
+        (H, W) ``size``) and written as they are traced, measured by the page's rows of
+        ``shown`` (the CSV's), a stack's on their planes (z: the page); their coordinates
+        times ``scale`` ((y, x): a pyramid level's downsample)."""
         (name,) = self.outlined
         stack = len(tables) > 1
         planes = (
-            (self._outlines(out, page, table, h, w), table, {"z": page} if stack else None)
+            (self._outlines(out, page, table, *size), shown[page], {"z": page} if stack else None)
             for page, table in enumerate(tables)
         )
         how = dict(pixel_size=self.spec.pixel_size, class_names=name, scale=scale)
@@ -195,6 +206,38 @@ class SlideObjects:
             sums.add(rows.start, ids, pixels, cols.start)
         image.drop()
         return sums.table(height=h, width=w)
+
+
+#: the table's columns of positions (y or x) and their edges, of lengths, of areas
+_POSITIONS = {"centroid_y": 0, "centroid_x": 1}
+_EDGES = {"bbox_top": 0, "bbox_bottom": 0, "bbox_left": 1, "bbox_right": 1}
+_LENGTHS = ("perimeter", "equivalent_diameter", "major_axis_length", "minor_axis_length")
+_AREAS = ("area",)
+
+
+def in_level0_pixels(table: dict, scale: tuple[float, float]) -> dict:
+    """``table`` (an object table measured in a pyramid level's pixels) in level-0 pixels,
+    the frame QuPath and the GeoJSON place objects in, for a level of ``scale`` ((y, x)
+    level-0 pixels per pixel): a centroid ``c`` at ``(c + 0.5) * s - 0.5`` (pixel centres),
+    box edges times ``s`` (rounded), areas (and ``integrated_intensity``, the mean times
+    the area) times ``sy * sx``, lengths times ``sqrt(sy * sx)``. Other columns (ids, the
+    um columns, intensities, shape ratios) are kept; ``table`` itself at level 0."""
+    sy, sx = scale
+    if (sy, sx) == (1.0, 1.0):
+        return table
+    out = {}
+    for name, column in table.items():
+        if name in _POSITIONS:
+            s = scale[_POSITIONS[name]]
+            column = (column + 0.5) * s - 0.5
+        elif name in _EDGES:
+            column = np.rint(column * scale[_EDGES[name]]).astype(column.dtype)
+        elif name in _AREAS or name.startswith("integrated_intensity"):
+            column = column * (sy * sx)
+        elif name in _LENGTHS:
+            column = column * np.sqrt(sy * sx)
+        out[name] = column
+    return out
 
 
 def pieces(height: int, width: int, multiple: int | None = None) -> Iterator[tuple[slice, slice]]:
