@@ -76,3 +76,17 @@ def test_a_streamed_slide_logs_its_tiles(tmp_path, caplog):
     total = int(said[-1].split(" of ")[1].split()[0])
     assert total == int(said[-1].split(": ")[1].split()[0]) > 0
     assert np.all(tifffile.imread(tmp_path / "o" / "big.tif") >= 0)
+
+
+def test_a_resumed_slides_bar_starts_at_the_tiles_done(caplog):
+    bar = tqdm(file=io.StringIO(), disable=False)
+    progress = TileProgress("s.tif", 40, bar.update, done=30)
+    assert bar.total == 40 and bar.n == 30
+    progress(10)
+    assert bar.n == 40
+    clock = _Clock()
+    hidden = TileProgress("s.tif", 100, done=60, clock=clock)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_progress"):
+        clock.now += 20
+        hidden(10)  # 10 tiles in 20 s: 30 left, 60 s (not the 30 done before counted)
+    assert caplog.messages == ["s.tif: 70 of 100 tiles (70%), 20 s so far, about 1 min 00 s left"]

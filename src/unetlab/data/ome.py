@@ -135,6 +135,11 @@ class RowSink:
             self._top = edge
             edge = min(self.stop, edge + CHUNK)
 
+    @property
+    def flushed(self) -> int:
+        """The rows before it are written to ``array`` (whole chunk rows)."""
+        return self._top
+
     def close(self) -> None:
         if self._top < self.stop:
             raise ValueError(f"rows {self._top}..{self.stop - 1} were never written")

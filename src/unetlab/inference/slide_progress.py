@@ -20,7 +20,9 @@ EVERY_SECONDS = 60.0
 class TileProgress:
     """Counts the ``total`` tiles of slide ``name`` as ``progress(n)`` would: passes them on
     to ``progress`` (a tqdm bar's ``update``, whose bar gets the total), and logs a line
-    when no bar is shown (none given, or a disabled one)."""
+    when no bar is shown (none given, or a disabled one). ``done``: the tiles a killed run
+    did (a resumed slide), counted from the start; the time left is reckoned from this
+    run's."""
 
     def __init__(
         self,
@@ -28,6 +30,7 @@ class TileProgress:
         total: int,
         progress: Callable[[int], None] | None = None,
         *,
+        done: int = 0,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.name, self.total, self.progress, self.clock = name, total, progress, clock
@@ -35,10 +38,12 @@ class TileProgress:
         shown = bar is not None and hasattr(bar, "total") and not getattr(bar, "disable", True)
         if shown:
             bar.total = total
+            if done:  # a resumed slide: the bar starts there, its rate counts this run's
+                bar.n = bar.last_print_n = bar.initial = done
             bar.refresh()
         self.lines = not shown
-        self.done, self.start = 0, clock()
-        self.said = (0, self.start)  # tiles and time of the last line
+        self.done, self.initial, self.start = done, done, clock()
+        self.said = (done, self.start)  # tiles and time of the last line
 
     def __call__(self, n: int) -> None:
         if self.progress is not None:
@@ -59,7 +64,8 @@ class TileProgress:
     def _say(self) -> None:
         now = self.clock()
         elapsed = now - self.start
-        left = elapsed * (self.total - self.done) / self.done if self.done else float("nan")
+        ran = self.done - self.initial  # this run's tiles
+        left = elapsed * (self.total - self.done) / ran if ran else float("nan")
         log.info(
             "%s: %d of %d tiles (%d%%), %s so far, about %s left",
             self.name,
