@@ -54,6 +54,7 @@ def _publish(tmp_path, ids: np.ndarray, name: str) -> tuple[bytes, np.ndarray]:
     finals = {k: out / f"s{v}" for k, v in (("objects", ".ome.zarr"), ("table", ".csv"))}
     finals["geojson"] = out / "s.geojson"
     found = SlideObjects(None, None, spec, finals, "ome-zarr")
+    found.staged()
     found.outline("nucleus")
     for p in range(pages):
         sink = ome.RowSink(found.ids, found.spec, p, 0, ids.shape[1])

@@ -23,6 +23,9 @@ from unetlab.errors import OutputError
 
 #: the names atomic_path gives its temporaries: .<stem>.<12 hex digits>.tmp<suffix>
 TEMPORARY = re.compile(r"^\..*\.[0-9a-f]{12}\.tmp(\.[^.]+)?$")
+#: a staging folder holding a file of this name is a killed run's that the same command
+#: resumes (unetlab.inference.slide_resume): the cleaning of a killed run's leftovers keeps it
+RESUMABLE = "unetlab-resume.json"
 #: a disk with less free space (bytes) counts as full when a write failed without a reason:
 #: a full disk's writes fail with a few blocks left at most
 NEARLY_FULL = 16 * 2**20

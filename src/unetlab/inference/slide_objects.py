@@ -41,6 +41,11 @@ STREAM_ROWS = 512
 PIECE_PIXELS = 2**21
 
 
+def id_staging(objects: Path) -> Path:
+    """Where the provisional ids of the objects output ``objects`` are staged."""
+    return objects.parent / f".{objects.name}.ids.partial"
+
+
 class SlideObjects:
     """Objects of one streamed slide: :meth:`add_page` as its probabilities stream past,
     then :meth:`publish` writes ``objects`` (ids) and ``table`` (CSV), and after
@@ -57,13 +62,17 @@ class SlideObjects:
         self.options, self.record, self.finals = options, record, finals
         self.output_format = output_format
         self.spec = replace(labels, dtype=np.dtype(np.uint32), colormap=None, classes=None)
-        self.stage = ome.staging_path(finals["objects"]).with_name(
-            f".{finals['objects'].name}.ids.partial"
-        )
-        self.ids = ome.create(self.stage, self.spec)
+        self.stage = id_staging(finals["objects"])
+        self.ids = None  # the staged array of provisional ids: staged()
         self.counts: list[int] = []
         self.outlined: tuple[str | None] | None = None  # (the class QuPath files them under,)
         self.channels: list[str] = []  # the slide's channel names: the CSV's column names
+
+    def staged(self, *, new: bool = True):
+        """The staged array of provisional ids, created (``new``) or reopened (a resumed
+        slide's, or one created with the slide's other staged arrays)."""
+        self.ids = ome.create(self.stage, self.spec) if new else ome.open_level(self.stage)
+        return self.ids
 
     def outline(self, name: str | None) -> None:
         """Also publish the objects' outlines, of class ``name`` (QuPath's), as GeoJSON."""

@@ -14,8 +14,8 @@ chunks, and the main one builds the pyramid and publishes the file.
 
 from __future__ import annotations
 
-import collections
 import contextlib
+import itertools
 import logging
 import math
 import os
@@ -34,8 +34,9 @@ from unetlab.data.io import TIFF_SUFFIXES
 from unetlab.data.normalize import image_stats
 from unetlab.data.slides import Slide, is_zarr, open_slide
 from unetlab.data.tiffmeta import channel_names, class_table
-from unetlab.errors import UnetlabError
+from unetlab.errors import GroupError, OutputError, UnetlabError
 from unetlab.group import SOLO, Group
+from unetlab.inference import slide_resume
 from unetlab.inference.outlines import outline_class
 from unetlab.inference.pages import page_channel
 from unetlab.inference.predict import (
@@ -55,13 +56,13 @@ from unetlab.inference.records import (
     prediction_record,
 )
 from unetlab.inference.sizing import choose_tiling
-from unetlab.inference.slide_objects import SlideObjects
+from unetlab.inference.slide_objects import SlideObjects, id_staging
 from unetlab.inference.slide_outputs import Together, seal
 from unetlab.inference.slide_overlay import OVERLAY_SIDE, by_object, write_slide_overlay
 from unetlab.inference.slide_progress import TileProgress
 from unetlab.inference.tiling import TileGrid, iter_tiled_rows
 from unetlab.plots import palette
-from unetlab.runtime import check_precision
+from unetlab.runtime import check_precision, resolve_device
 
 log = logging.getLogger(__name__)
 
@@ -367,17 +368,25 @@ def predict_slide(
         grid, batch = stream_tiling(
             model, slide, probabilities=outputs.save_probabilities, **tiling
         )
-        _stage(slide, grid, finals["labels"], stages, specs, group)
         found = _slide_objects(model, outputs, specs["labels"], finals)
         if found is not None and slide.shape[3] > 1:  # intensity columns by channel name
             found.channels = channel_names(path)
         staged = {**stages, **({"ids": found.stage} if found is not None else {})}
-        with _removed_on_failure(staged, group), _failing_together(group):
+        every = {**specs, **({"ids": found.spec} if found is not None else {})}
+        device = _device(model, options, group)
+        wanted = slide_resume.identity(path, every, grid, batch, world=group.world, device=device)
+        resumed = _stage(slide, grid, finals, staged, every, group, wanted)
+        if found is not None:
+            found.staged(new=False)  # created or kept above
+        with _kept_to_resume(staged, group), _failing_together(group):
             how = dict(values=values, options=options, progress=progress, group=group)
-            _predict_bands(model, slide, stages, specs, grid, batch, found=found, **how)
+            _predict_bands(
+                model, slide, stages, specs, grid, batch, found=found, resumed=resumed, **how
+            )
         group.share(None)  # every process has written its bands
         extra = []
         if group.is_main:
+            slide_resume.forget(staged)  # published from here on, not resumed
             if overlay is not None:
                 finals["overlay"] = out_dir / f"{output_stem(path)}_overlay.png"
             # one input's outputs appear together, the labels last: a run stopped before
@@ -443,6 +452,29 @@ def _finals(out_dir: Path, path: Path, output_format: str) -> dict[str, Path]:
     """Where each output of a large input ``path`` goes (:func:`output_names`)."""
     names = output_names(output_stem(path), output_format)
     return {key: out_dir / name for key, name in names.items()}
+
+
+def _device(model, options: PredictOptions, group: Group) -> torch.device:
+    """The device the tiles are predicted on (as :func:`inference_session` picks it)."""
+    if options.device is None:
+        first = next(model.parameters(), None)
+        return first.device if first is not None else torch.device("cpu")
+    return group.device(resolve_device(options.device))
+
+
+@contextlib.contextmanager
+def _kept_to_resume(stages: dict[str, Path], group: Group):
+    """On a problem with the input (a UnetlabError) the main process removes the staging
+    folders: a rerun would meet it again. Stopped otherwise (Ctrl-C, SIGTERM, a lost
+    process, a failed write, a bug) they stay, for the same command to resume
+    (:mod:`~unetlab.inference.slide_resume`)."""
+    try:
+        yield
+    except UnetlabError as exc:
+        if group.is_main and not isinstance(exc, GroupError | OutputError):
+            for stage in stages.values():
+                shutil.rmtree(stage, ignore_errors=True)
+        raise
 
 
 @contextlib.contextmanager
@@ -547,10 +579,15 @@ def _check_request(path: Path, outputs: OutputOptions, group: Group, overlay=Non
         )
 
 
-def _stage(slide: Slide, grid: TileGrid, labels: Path, stages: dict, specs: dict, group) -> None:
-    """Say what is streamed where; the main process creates the staged arrays, and every
-    process waits for them before writing."""
+def _stage(
+    slide: Slide, grid: TileGrid, finals: dict, stages: dict, specs: dict, group, wanted: dict
+) -> bool:
+    """Say what is streamed where; the main process reopens the staged arrays of a killed
+    run that can be resumed (``wanted``: :func:`~unetlab.inference.slide_resume.identity`),
+    or creates them, and every process waits for them before writing. Whether they are
+    resumed."""
     pages, h, w, _ = slide.shape
+    labels = finals["labels"]
     what = f"{pages} page(s), level {slide.level} of {slide.levels}"
     log.info(
         "%s: %d x %d px (%s), streaming %d tiles of %s to %s",
@@ -562,21 +599,55 @@ def _stage(slide: Slide, grid: TileGrid, labels: Path, stages: dict, specs: dict
         grid.tile,
         labels.name,
     )
+    resumed = False
     if group.is_main:
         labels.parent.mkdir(parents=True, exist_ok=True)
-        for key, spec in specs.items():
-            ome.create(stages[key], spec)
-    group.share(None)
+        resumed = _resumable(slide.path.name, stages, wanted)
+        if not resumed:
+            for key, spec in specs.items():
+                ome.create(stages[key], spec)
+            slide_resume.begin(stages, wanted)
+            for other in _own_stagings(finals) - set(stages.values()):  # of other outputs
+                shutil.rmtree(other, ignore_errors=True)
+        slide_resume.say_others(labels.parent, set(stages.values()))
+    return group.share(resumed)
 
 
-def _written(rows, sinks: dict, values):
+def _own_stagings(finals: dict[str, Path]) -> set[Path]:
+    """Every staging folder of an input's outputs at ``finals`` (:func:`_finals`): a
+    killed run's of outputs this run does not write (probabilities, objects) go when it
+    starts afresh."""
+    keys = ("labels", "probabilities", "objects")
+    return {ome.staging_path(finals[k]) for k in keys} | {id_staging(finals["objects"])}
+
+
+def _resumable(name: str, stages: dict[str, Path], wanted: dict) -> bool:
+    """Whether a killed run's staging at ``stages`` is resumed; one line where one is
+    there and is not (why)."""
+    if not any(stage.exists() for stage in stages.values()):
+        return False
+    why = slide_resume.mismatch(stages, wanted)
+    if why is not None:
+        log.info("%s: the staging a killed run left is discarded (%s): starting afresh", name, why)
+    return why is None
+
+
+def _written(rows, sinks: dict, values, flushed: Callable[[int], None]):
     """The ``(y, probabilities)`` rows, passed on once their labels (and probabilities) are
-    in the sinks."""
+    in the sinks; ``flushed(row)`` once they hold every row before ``row``."""
     for y, block in rows:
         sinks["labels"].write(y, encode_labels(labels_from_probabilities(block), values))
         if "probabilities" in sinks:
             sinks["probabilities"].write(y, block)
+        flushed(min(sink.flushed for sink in sinks.values()))
         yield y, block
+
+
+def _staged_rows(array, spec: ome.OutputSpec, page: int, stop: int):
+    """``(y, (K, r, W) probabilities)`` of rows ``[0, stop)`` of ``page``, read back from the
+    staged ``array``: the values the tiles gave (float32, stored losslessly)."""
+    for y in range(0, stop, ome.CHUNK):
+        yield y, np.asarray(array[spec.place(page, slice(y, min(y + ome.CHUNK, stop)))])
 
 
 def _predict_bands(
@@ -592,19 +663,25 @@ def _predict_bands(
     progress,
     group,
     found: SlideObjects | None = None,
+    resumed: bool = False,
 ) -> None:
     """This process's band of chunk rows of every page, into the staged outputs (and the
-    provisional object ids into ``found``)."""
+    provisional object ids into ``found``), from the first row not done where a killed
+    run's staging is ``resumed``; how far it got is recorded once rows are on disk."""
     pages, h, _, c = slide.shape
     name, colour = slide.path.name, colour_file(slide.path)
     arrays = {key: ome.open_level(stages[key]) for key in specs}
     start, stop = ome.chunk_rows(h, group.world, group.rank)
+    done = slide_resume.Progress(stages["labels"], group.rank, (start, stop), resumed=resumed)
+    firsts = _first_rows(done, pages, name, h, found, specs)
     fn = probability_fn(model, precision=options.precision, tta=options.tta)
-    tiles = len(band_grid(grid, (start, stop), batch_size=batch)[1]) if stop > start else 0
-    progress = TileProgress(name, pages * tiles, progress)
+    progress = _tile_progress(name, grid, batch, (start, stop), firsts, progress)
+    synced = {key: (arrays[key], specs[key]) for key in specs}
     with inference_session(model, options.device) as dev:
         check_precision(options.precision, dev)
-        for p in range(pages):
+        for p, first in enumerate(firsts):
+            if first >= stop:  # done before
+                continue
             page = slide.page(p, band_rows=grid.tile[0])
             fitted = c == model.in_channels and options.channel is None
             source = (
@@ -615,23 +692,73 @@ def _predict_bands(
             # the whole page's statistics: every band and tile sees the same mapping
             stats = image_stats(image, model.normalization)
             page.drop()
-            sinks = {key: ome.RowSink(arrays[key], specs[key], p, start, stop) for key in specs}
+            sinks = {key: ome.RowSink(arrays[key], specs[key], p, first, stop) for key in specs}
             rows = iter_slide_rows(
                 fn,
                 image,
                 grid,
-                rows=(start, stop),
+                rows=(first, stop),
                 batch_size=batch,
                 blend=options.blend,
                 stats=stats,
                 device=dev,
                 progress=progress,
             )
-            rows = _written(rows, sinks, values)
+
+            def flushed(row, p=p):
+                # a page with objects is done once their ids are (below)
+                if row > done.row and (found is None or row < stop):
+                    done.done(p, row, synced)
+
+            rows = _written(rows, sinks, values, flushed)
             if found is None:
-                collections.deque(rows, maxlen=0)  # written as they pass
+                for _ in rows:  # written as they pass
+                    pass
             else:
+                if first > 0:  # the rows before from the staged probabilities (exact)
+                    staged = _staged_rows(arrays["probabilities"], specs["probabilities"], p, first)
+                    rows = itertools.chain(staged, rows)
                 found.add_page(p, rows, h)
+                done.done(p, stop, {**synced, "ids": (found.ids, found.spec)}, top=start)
             for sink in sinks.values():
                 sink.close()
             page.drop()
+
+
+def _first_rows(done, pages: int, name: str, h: int, found, specs) -> list[int]:
+    """The first row of each page to predict (``done.stop``: none), said in a line where a
+    killed run did some. A page with objects restarts where its probabilities are not
+    staged: its ids are found over the whole page, from the rows before too
+    (:meth:`SlideObjects.add_page`)."""
+    firsts = [done.first_row(p) for p in range(pages)]
+    p = next((p for p, first in enumerate(firsts) if first < done.stop), None)
+    if p is None:
+        if pages and done.stop > done.start:
+            log.info("%s: a killed run predicted every row: publishing its outputs", name)
+        return firsts
+    if firsts[p] > done.start and found is not None and "probabilities" not in specs:
+        log.info(
+            "%s: restarting page %d of %d at row 0 (%d of %d rows were done): its objects are "
+            "found over the whole page, from probabilities that are not staged "
+            "(--save-probabilities stages them)",
+            name,
+            p + 1,
+            pages,
+            firsts[p],
+            h,
+        )
+        done.row = firsts[p] = done.start  # its rows are written again
+    if p > 0 or firsts[p] > done.start:
+        log.info("resuming %s at row %d of %d (page %d of %d)", name, firsts[p], h, p + 1, pages)
+    return firsts
+
+
+def _tile_progress(name, grid, batch, band, firsts, progress) -> TileProgress:
+    """The tile count of a band of rows of each page, those before ``firsts`` done."""
+    start, stop = band
+
+    def tiles(first):
+        return len(band_grid(grid, (first, stop), batch_size=batch)[1]) if stop > first else 0
+
+    total = len(firsts) * tiles(start)
+    return TileProgress(name, total, progress, done=total - sum(map(tiles, firsts)))

@@ -1,0 +1,254 @@
+"""A streamed slide's prediction resumes where a killed run stopped.
+
+Hours of tiles are not lost to a Ctrl-C, a ``kill -9`` or a lost node: the staged arrays of a
+slide (:mod:`unetlab.data.ome`) stay, and once a chunk row of output is on disk each process
+records how far its band of rows got (:class:`Progress`, a small JSON replaced atomically).
+The staging also records what must match for its rows to be those this run would write
+(:func:`identity`: the prediction record, the input's path, size and time, the outputs'
+shapes, the tiling, the processes and the device). A rerun of the same command opens the
+staged arrays and starts each band at its first row not done (:func:`resumable`); anything
+that differs discards the staging, said in one line. A band of rows comes out exactly as in
+one uninterrupted run (:func:`~unetlab.inference.slides.band_grid`), so a resumed output
+equals an uninterrupted one bit for bit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import math
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from unetlab.atomic import RESUMABLE
+from unetlab.data import ome
+
+log = logging.getLogger(__name__)
+
+#: what made a staging: :func:`identity`, in each staging folder of the slide (the cleaning
+#: of a killed run's leftovers keeps a folder that holds it: unetlab.outputs)
+RECORD = RESUMABLE
+#: how far each process got: ``{"page": p, "row": r}``, one file a rank
+ROWS = "unetlab-rows.{rank}.json"
+
+#: the parts of :func:`identity` in the order a mismatch is told, with its words
+_REASONS = {
+    "input": "the input is another file, or it changed (size or modification time)",
+    "record": "the checkpoint or the prediction settings changed",
+    "outputs": "the outputs asked for changed",
+    "tiling": "the tiling changed (tile size, batch size or memory)",
+    "world": "the number of processes changed",
+    "device": "the device changed",
+    "versions": "unetlab or torch changed",
+}
+
+
+def input_stamp(path: Path) -> dict:
+    """The input's resolved path with its size and modification time; for a Zarr folder,
+    those of its top-level files (its metadata: rewritten when the array is)."""
+    path = Path(path).resolve()
+    found = path.stat()
+    stamp = {"path": str(path), "size": found.st_size, "mtime_ns": found.st_mtime_ns}
+    if path.is_dir():
+        stamp["files"] = {
+            p.name: [p.stat().st_size, p.stat().st_mtime_ns]
+            for p in sorted(path.iterdir())
+            if p.is_file()
+        }
+    return stamp
+
+
+def identity(path: Path, specs: dict, grid, batch: int, *, world: int, device) -> dict:
+    """What must match for a staging to be resumed: ``specs`` (the staged arrays'
+    :class:`~unetlab.data.ome.OutputSpec` by name, each holding the prediction record), the
+    tiling ``grid`` and ``batch``, the ``world`` of processes and the ``device`` (a GPU's
+    rounding is not a CPU's). JSON values only."""
+    record = next((s.record for s in specs.values() if s.record), None)
+    device = torch.device(device)
+    gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
+    import unetlab
+
+    return {
+        "input": input_stamp(path),
+        "record": record,
+        "outputs": {
+            k: [list(s.shape), s.axes, s.dtype.str, s.downsample] for k, s in sorted(specs.items())
+        },
+        "tiling": {
+            "tile": list(grid.tile),
+            "out_tile": list(grid.out_tile),
+            "ys": list(grid.ys),
+            "xs": list(grid.xs),
+            "pad": grid.pad,
+            "abut": grid.abut,
+            "batch": batch,
+            "chunk": ome.CHUNK,
+        },
+        "world": world,
+        "device": [device.type, gpu],
+        "versions": [unetlab.__version__, torch.__version__],
+    }
+
+
+def _json(value) -> object:
+    """``value`` as JSON reads it back (tuples as lists)."""
+    return json.loads(json.dumps(value))
+
+
+def mismatch(stages: dict[str, Path], wanted: dict) -> str | None:
+    """Why the staging at ``stages`` (name -> folder) cannot be resumed for ``wanted``
+    (:func:`identity`), in words; None where it can."""
+    missing = [k for k, stage in stages.items() if not (stage / "0" / ".zarray").is_file()]
+    if missing:
+        return f"its staged {', '.join(missing)} are missing"
+    try:
+        found = json.loads((stages["labels"] / RECORD).read_text())
+    except (OSError, ValueError):
+        return "it holds no record of what made it (an older unetlab, or killed at its start)"
+    wanted = _json(wanted)
+    for key, words in _REASONS.items():
+        if found.get(key) != wanted.get(key):
+            if key == "world":
+                return f"{words} ({found.get(key)} then, {wanted[key]} now)"
+            return words
+    return None
+
+
+def begin(stages: dict[str, Path], wanted: dict) -> None:
+    """Record ``wanted`` (:func:`identity`) in each staging folder of ``stages``, once their
+    arrays are created: from now on they can be resumed."""
+    for stage in stages.values():
+        _write_json(stage / RECORD, wanted)
+
+
+def forget(stages: dict[str, Path]) -> None:
+    """Remove the records from the staging folders of ``stages`` (before they are
+    published: an OME-Zarr staging becomes the output folder)."""
+    for stage in stages.values():
+        with contextlib.suppress(FileNotFoundError):
+            for p in stage.iterdir():
+                if p.name == RECORD or (p.name.startswith("unetlab-rows.") and p.suffix == ".json"):
+                    p.unlink(missing_ok=True)
+
+
+def _write_json(path: Path, value) -> None:
+    """``value`` as JSON at ``path``, atomically and on disk (the folder too)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w") as f:
+        json.dump(value, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync(path.parent)
+
+
+def _fsync(path: Path) -> None:
+    if path.is_dir() and os.name == "nt":
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class Progress:
+    """How far this process got in its rows ``[start, stop)`` of each page of a staged slide:
+    pages before ``page`` done, and rows ``[start, row)`` of ``page``. Read from the labels'
+    staging ``stage`` when ``resumed``, else from the start."""
+
+    def __init__(self, stage: Path, rank: int, rows: tuple[int, int], *, resumed: bool):
+        self.path = stage / ROWS.format(rank=rank)
+        self.start, self.stop = rows
+        self.page, self.row = 0, self.start
+        if resumed:
+            with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
+                found = json.loads(self.path.read_text())
+                page, row = int(found["page"]), int(found["row"])
+                if page >= 0 and self.start <= row <= self.stop:
+                    self.page, self.row = page, row
+
+    def first_row(self, page: int) -> int:
+        """The first row of ``page`` not done (``stop`` where it is done)."""
+        if page < self.page:
+            return self.stop
+        return self.row if page == self.page else self.start
+
+    def done(self, page: int, row: int, arrays: dict, *, top: int | None = None) -> None:
+        """Rows ``[start, row)`` of ``page`` are written into ``arrays`` ((array, spec) by
+        name): their chunks from row ``top`` (default: the last recorded row) flushed to
+        disk, then recorded; ``row`` = ``stop``: the page is done."""
+        if top is None:
+            top = self.row if page == self.page else self.start
+        for array, spec in arrays.values():
+            _sync_rows(array, spec, page, top, row)
+        self.page, self.row = (page + 1, self.start) if row >= self.stop else (page, row)
+        _write_json(self.path, {"page": self.page, "row": self.row})
+
+
+def _sync_rows(array, spec: ome.OutputSpec, page: int, top: int, row: int) -> None:
+    """Flush to disk the chunk files of ``array`` (a staged level) that hold rows
+    ``[top, row)`` of ``page``, and its folder: a machine that crashes loses none of the
+    rows recorded as done (a killed process loses nothing either way)."""
+    folder = Path(array.store.root) / array.path
+    chunk_rows = range(top // ome.CHUNK, -(-row // ome.CHUNK))
+    columns = range(math.ceil(spec.shape[-1] / ome.CHUNK))
+    lead = [range(s) if a == "c" else [page] for a, s in zip(spec.axes, spec.shape) if a in "cz"]
+    sep = getattr(array.metadata, "dimension_separator", ".") or "."
+    for index in np.ndindex(*(len(r) for r in lead)) if lead else [()]:
+        head = [str(r[i]) for r, i in zip(lead, index)]
+        for y in chunk_rows:
+            for x in columns:
+                with contextlib.suppress(FileNotFoundError):  # all zeros: never written
+                    _fsync(folder / sep.join([*head, str(y), str(x)]))
+    _fsync(folder)
+
+
+def started(stage: Path) -> float | None:
+    """When the staging's record was written (seconds since the epoch), or None."""
+    with contextlib.suppress(OSError):
+        return (stage / RECORD).stat().st_mtime
+    return None
+
+
+_said: set[tuple[Path, str]] = set()
+
+
+def say_others(folder: Path, ours: set[Path]) -> dict[str, list[Path]]:
+    """Log a line for each other input whose resumable staging is in ``folder`` (not
+    ``ours``; left by a killed run, it holds its rows until that input is predicted there
+    again or it is deleted), once a process; returns them: input -> staging folders."""
+    found: dict[str, list[Path]] = {}
+    with contextlib.suppress(OSError):
+        for p in sorted(folder.iterdir()):
+            if p not in ours and p.name.endswith(".partial") and (p / RECORD).is_file():
+                found.setdefault(_source(p), []).append(p)
+    for source, stages in found.items():
+        if (folder.resolve(), source) in _said:
+            continue
+        _said.add((folder.resolve(), source))
+        size = sum(f.stat().st_size for stage in stages for f in stage.rglob("*") if f.is_file())
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(started(stages[0]) or 0))
+        log.info(
+            "%s: a killed run's staging of %s is kept (%s: %.1f MB, from %s): predict that "
+            "input again into this folder to resume it, or delete them",
+            folder,
+            source,
+            ", ".join(p.name for p in stages),
+            size / 1e6,
+            when,
+        )
+    return found
+
+
+def _source(stage: Path) -> str:
+    """The input a staging was made from, as its record says."""
+    try:
+        return str(json.loads((stage / RECORD).read_text())["input"]["path"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return "an unknown input"

@@ -1,0 +1,270 @@
+"""A killed whole-slide prediction resumes: the rerun of the same command starts each band at
+its first chunk row not done, and its outputs equal an uninterrupted run's byte for byte;
+a changed input or setting starts afresh, said in one line."""
+
+import json
+import logging
+import os
+import re
+
+import numpy as np
+import pytest
+import tifffile
+
+from tests.test_predict_objects import local_net, nuclei_image
+from unetlab.data import ome
+from unetlab.data.slides import open_slide
+from unetlab.errors import UnetlabError
+from unetlab.inference import slide_objects, slide_resume
+from unetlab.inference.files import predict_file
+from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.slides import predict_slide
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    """32-px chunks, so that a slide of 160 rows has five chunk rows."""
+    monkeypatch.setattr(ome, "CHUNK", 32)
+    monkeypatch.setattr(slide_objects, "STREAM_ROWS", 64)
+    monkeypatch.setattr(slide_objects, "PIECE_PIXELS", 4096)
+
+
+class Stop:
+    """A progress callback that stops the run (as Ctrl-C does) once ``after`` tiles are done,
+    and counts the tiles of every run."""
+
+    def __init__(self, after: int | None = None):
+        self.after, self.tiles = after, 0
+
+    def __call__(self, n: int) -> None:
+        self.tiles += n
+        if self.after is not None and self.tiles >= self.after:
+            raise KeyboardInterrupt
+
+
+def _slide(path, pages=1, h=160, w=96):
+    image = np.stack([nuclei_image(h, w, seed=7 + p) for p in range(pages)])
+    image = image if pages > 1 else image[0]
+    tifffile.imwrite(path, image, tile=(32, 32), compression="zlib", photometric="minisblack")
+    return path
+
+
+def _outputs(folder):
+    """Every output's bytes, by name (files, and an OME-Zarr folder's files); of a TIFF, the
+    bytes of each level and its OME-XML less the file's UUID (new in every file written)."""
+    found = {}
+    for p in sorted(folder.rglob("*")):
+        if not p.is_file() or p.name.startswith(".unetlab"):
+            continue
+        if p.suffix == ".tif":
+            with tifffile.TiffFile(p) as tif:
+                levels = [level.asarray().tobytes() for level in tif.series[0].levels]
+                xml = re.sub(r'UUID="urn:uuid:[^"]+"', "", tif.ome_metadata)
+            found[str(p.relative_to(folder))] = (levels, xml)
+        else:
+            found[str(p.relative_to(folder))] = p.read_bytes()
+    return found
+
+
+def _predict(net, slide, out, progress, **settings):
+    return predict_slide(net, slide, out, tile_size=36, batch_size=2, progress=progress, **settings)
+
+
+def _interrupted_then_resumed(tmp_path, slide, after, **settings):
+    """(an uninterrupted run's outputs, a resumed run's, the tiles of each run of the
+    resumed one)."""
+    net = local_net()
+    whole = Stop()
+    _predict(net, slide, tmp_path / "whole", whole, **settings)
+    first = Stop(after)
+    with pytest.raises(KeyboardInterrupt):
+        _predict(net, slide, tmp_path / "out", first, **settings)
+    assert [p.name for p in (tmp_path / "out").iterdir() if p.name.endswith(".partial")]
+    again = Stop()
+    _predict(net, slide, tmp_path / "out", again, **settings)
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+    return _outputs(tmp_path / "whole"), _outputs(tmp_path / "out"), (whole, first, again)
+
+
+@pytest.mark.parametrize("output_format", ["ome-tiff", "ome-zarr"])
+def test_a_resumed_slide_equals_an_uninterrupted_one(tmp_path, small_chunks, caplog, output_format):
+    slide = _slide(tmp_path / "s.tif")
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        whole, resumed, (all_, first, again) = _interrupted_then_resumed(
+            tmp_path, slide, 24, save_probabilities=True, output_format=output_format
+        )
+    assert resumed == whole and len(whole) >= 2
+    assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
+    # the rerun predicted only the rows not done: fewer tiles than a whole run
+    assert first.tiles >= 24 and again.tiles < all_.tiles
+
+
+def test_a_resumed_slides_objects_equal_an_uninterrupted_runs(tmp_path, small_chunks, caplog):
+    """The page's objects are found again from its staged probabilities (rows done) and the
+    tiles of the rows not done: the same ids, CSV and GeoJSON."""
+    slide = _slide(tmp_path / "s.tif")
+    objects = dict(objects=ObjectOptions.for_model, outlines="geojson", save_probabilities=True)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        whole, resumed, (all_, _, again) = _interrupted_then_resumed(tmp_path, slide, 24, **objects)
+    assert {"s_objects.tif", "s_objects.csv", "s_objects.geojson"} <= set(whole)
+    assert resumed == whole
+    assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
+    assert again.tiles < all_.tiles
+
+
+def test_objects_without_staged_probabilities_restart_the_page(tmp_path, small_chunks, caplog):
+    slide = _slide(tmp_path / "s.tif")
+    objects = dict(objects=ObjectOptions.for_model, outlines="geojson")
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        whole, resumed, (all_, _, again) = _interrupted_then_resumed(tmp_path, slide, 24, **objects)
+    assert resumed == whole
+    assert any("s.tif: restarting page 1 of 1 at row 0 (" in m for m in caplog.messages)
+    assert "resuming s.tif at row 0 of 160 (page 1 of 1)" not in caplog.messages
+    assert again.tiles == all_.tiles
+
+
+def test_a_stack_resumes_at_its_page(tmp_path, small_chunks, caplog):
+    slide = _slide(tmp_path / "p.tif", pages=3, h=96, w=64)
+    with open_slide(slide) as pages:
+        assert pages.shape == (3, 96, 64, 1)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        whole, resumed, (all_, first, again) = _interrupted_then_resumed(
+            tmp_path, slide, 30, save_probabilities=True
+        )
+    assert resumed == whole
+    (said,) = [m for m in caplog.messages if m.startswith("resuming p.tif")]
+    assert said.endswith(" of 96 (page 2 of 3)") and again.tiles < all_.tiles - first.tiles // 2
+
+
+def _stopped(tmp_path, slide, after=24, net=None, **settings):
+    with pytest.raises(KeyboardInterrupt):
+        _predict(net or local_net(), slide, tmp_path / "out", Stop(after), **settings)
+
+
+def test_a_changed_input_or_setting_starts_afresh(tmp_path, small_chunks, caplog):
+    net, slide = local_net(), _slide(tmp_path / "s.tif")
+    _predict(net, slide, tmp_path / "whole", Stop())
+    whole = _outputs(tmp_path / "whole")
+    _stopped(tmp_path, slide, net=net, blend="gaussian")
+    again = Stop()
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        _predict(net, slide, tmp_path / "out", again)
+    assert (
+        "s.tif: the staging a killed run left is discarded (the checkpoint or the prediction "
+        "settings changed): starting afresh"
+    ) in caplog.messages
+    assert _outputs(tmp_path / "out") == whole and again.tiles == 40
+    # the input rewritten after the stop (same size): its time tells
+    _stopped(tmp_path, slide, net=net)
+    os.utime(slide, ns=(slide.stat().st_atime_ns, slide.stat().st_mtime_ns + 10**9))
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        _predict(net, slide, tmp_path / "out", Stop())
+    assert any("the input is another file, or it changed" in m for m in caplog.messages)
+    # another tiling (batch size: its batches decide which tiles a band needs)
+    _stopped(tmp_path, slide, net=net)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        predict_slide(net, slide, tmp_path / "out", tile_size=36, batch_size=3)
+    assert any("(the tiling changed" in m for m in caplog.messages)
+    assert not any(m.startswith("resuming") for m in caplog.messages)
+    # probabilities no longer asked for: their staging goes too, not left as another's
+    _stopped(tmp_path, slide, net=net, save_probabilities=True)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab.inference"):
+        _predict(net, slide, tmp_path / "out", Stop())
+    assert any("(the outputs asked for changed)" in m for m in caplog.messages)
+    assert not [m for m in caplog.messages if "a killed run's staging of" in m]
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
+
+
+def test_a_bad_input_removes_the_staging_a_stop_keeps_it(tmp_path, small_chunks):
+    slide = _slide(tmp_path / "s.tif")
+    _stopped(tmp_path, slide)
+    stage = tmp_path / "out" / ".s.tif.partial"
+    record = json.loads((stage / slide_resume.RECORD).read_text())
+    assert record["input"]["size"] == slide.stat().st_size
+    assert json.loads((stage / "unetlab-rows.0.json").read_text())["row"] > 0
+    # NaN pixels in the last rows: found after rows were written, and met again by a rerun
+    bad = nuclei_image(160, 96, seed=7).astype(np.float32)
+    bad[150, 5] = np.nan
+    tifffile.imwrite(tmp_path / "bad.tif", bad, tile=(32, 32))
+    with pytest.raises(UnetlabError, match="NaN"):
+        _predict(local_net(), tmp_path / "bad.tif", tmp_path / "out", Stop())
+    assert [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")] == [
+        ".s.tif.partial"
+    ]
+
+
+def test_another_inputs_staging_is_named_in_a_line(tmp_path, small_chunks, caplog):
+    _stopped(tmp_path, _slide(tmp_path / "a.tif"))
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_resume"):
+        _predict(local_net(), _slide(tmp_path / "b.tif"), tmp_path / "out", Stop())
+    (line,) = [m for m in caplog.messages if "a killed run's staging of" in m]
+    assert line.startswith(f"{tmp_path / 'out'}: a killed run's staging of {tmp_path / 'a.tif'}")
+    assert "is kept (.a.tif.partial: " in line and (tmp_path / "out" / ".a.tif.partial").is_dir()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="unetlab.outputs removes every staging folder of a listed output before a run, and "
+    "would count a kept one as another's file: the change it needs (keep a folder holding "
+    "atomic.RESUMABLE) is the lead's; drop this mark with it",
+)
+def test_the_cli_path_resumes(tmp_path, small_chunks, caplog):
+    """predict_file (the CLI's way in, which claims the folder and cleans a killed run's
+    temporaries) keeps a resumable staging."""
+    net, slide = local_net(), _slide(tmp_path / "s.tif")
+    how = dict(large_threshold=100, tile_size=36, batch_size=2)
+    predict_file(net, slide, tmp_path / "whole", **how)
+    with pytest.raises(KeyboardInterrupt):
+        predict_file(net, slide, tmp_path / "out", progress=Stop(24), **how)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        predict_file(net, slide, tmp_path / "out", **how)
+    assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
+    assert tifffile.imread(tmp_path / "out" / "s.tif").tobytes() == (
+        tifffile.imread(tmp_path / "whole" / "s.tif").tobytes()
+    )
+
+
+_KILLED = """
+import os, signal, sys
+import torch
+from tests.test_predict_objects import local_net
+from tests.test_slide_resume import Stop, _predict
+from unetlab.data import ome
+
+ome.CHUNK = 32
+torch.manual_seed(0)
+stop = Stop()
+
+def killed(n):
+    stop(n)
+    if stop.tiles >= 24:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+_predict(local_net(), sys.argv[1], sys.argv[2], killed, save_probabilities=True)
+"""
+
+
+def test_a_slide_killed_with_sigkill_resumes(tmp_path, small_chunks):
+    """No handler runs on kill -9: what is on disk (the rows recorded as done, written
+    before their record) is enough."""
+    import subprocess
+    import sys
+
+    import torch
+
+    slide = _slide(tmp_path / "s.tif")
+    torch.manual_seed(0)
+    net = local_net()
+    _predict(net, slide, tmp_path / "whole", Stop(), save_probabilities=True)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": root}
+    argv = [sys.executable, "-c", _KILLED, str(slide), str(tmp_path / "out")]
+    assert subprocess.run(argv, cwd=root, env=env).returncode == -9
+    rows = json.loads((tmp_path / "out" / ".s.tif.partial" / "unetlab-rows.0.json").read_text())
+    assert 0 < rows["row"] < 160
+    again = Stop()
+    _predict(net, slide, tmp_path / "out", again, save_probabilities=True)
+    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole") and again.tiles < 40
