@@ -21,6 +21,15 @@ from PIL import Image
 from unetlab.atomic import atomic_path
 from unetlab.data.colour_table import FIX as COLOUR_FIX
 from unetlab.data.colour_table import ColourTable, find_colour_table
+from unetlab.data.mask_palettes import check_palette
+from unetlab.data.orientation import (
+    oriented,
+    pil_orientation,
+    pil_oriented,
+    tiff_orientation,
+    viewed_size,
+)
+from unetlab.data.read_notes import note_transparent, note_turned
 from unetlab.errors import ImageReadError, first_line
 
 log = logging.getLogger(__name__)
@@ -123,6 +132,11 @@ def read_stack(
     give its first frame, the others lost unsaid); ``frames`` (prediction): its frames are
     the pages, a time series (:func:`frame_timing`).
 
+    Pictures are turned as their orientation tag says (EXIF, TIFF tag 274: a phone's
+    portrait photo), as viewers and annotation tools show them
+    (:mod:`unetlab.data.orientation`); each turned file is noted
+    (:mod:`unetlab.data.read_notes`).
+
     A TIFF's axes are read as :func:`tiff_layout` names them (pages or channels;
     ``colour_planes``: the planes of a planar RGB(A) TIFF without axes metadata are one
     colour image, for a colour model, not pages), or as ``axes`` says (a TIFF's, for a
@@ -137,7 +151,7 @@ def read_stack(
         letters = given_letters(axes, arr.shape, path)
     if letters is not None and arr.size == 0:
         raise ImageReadError(f"{path}: holds no pixels (shape {arr.shape})")
-    arr = _frames_to_pages(arr, mask=mask) if letters is None else _tiff_to_pages(arr, letters)
+    arr = _pages(path, arr, letters, mask=mask)
     if arr.dtype == bool:  # a 1-bit TIFF: as Pillow's 1-bit images, 0/255 (masks 0/1)
         arr = arr.astype(np.uint8) * (1 if mask else 255)
     if arr.ndim == 4 and arr.shape[-1] == 1:
@@ -149,9 +163,24 @@ def read_stack(
     return arr
 
 
+def _pages(path: Path, decoded, letters: str | None, *, mask: bool) -> np.ndarray:
+    """(P, H, W[, C]) of what :func:`_decode` gave: a TIFF's array by its ``letters``, or
+    Pillow frames; of these, an image's transparent pixels are noted and a palette mask's
+    colours checked against its folder's other palette masks
+    (:func:`~unetlab.data.mask_palettes.check_palette`)."""
+    if letters is not None:
+        return _tiff_to_pages(decoded, letters)
+    if not mask:
+        _note_transparency(path, decoded)
+    pages = _frames_to_pages(decoded, mask=mask)
+    if mask and decoded[0].mode == "P":
+        check_palette(path, decoded[0].getpalette(), pages)
+    return pages
+
+
 def stack_shape(path: str | os.PathLike, *, frames: bool = False) -> tuple[int, int, int]:
     """(pages, H, W) of what :func:`read_stack` gives for ``path`` (with ``frames``), from
-    the file's header only (no pixels decoded)."""
+    the file's header only (no pixels decoded): turned as its orientation tag says."""
     path = Path(path)
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
@@ -159,17 +188,18 @@ def stack_shape(path: str | os.PathLike, *, frames: bool = False) -> tuple[int, 
         with _decoding(path), Image.open(path) as im:
             n = getattr(im, "n_frames", 1)
             refuse_frames(path, n, frames=frames)
-            return n, im.height, im.width
+            return n, *viewed_size(pil_orientation(im), im.height, im.width)
     import tifffile
 
     with _decoding(path), tifffile.TiffFile(path) as tif:
         series = tif.series[0]
         axes, shape = tiff_axes(tif, series), tuple(int(n) for n in series.shape)
+        turn = tiff_orientation(series.keyframe)
     letters = axes_letters(axes)
     size = dict.fromkeys("PYX", 1)
     for a, n in zip(letters, shape):
         size[a] = size[a] * n if a == "P" else n
-    return size["P"], size["Y"], size["X"]
+    return size["P"], *viewed_size(turn, size["Y"], size["X"])
 
 
 #: the letters of ``--axes``: T, Z (and Q: of no known meaning) are planes, C (or S) the
@@ -285,7 +315,8 @@ def _decode(path: Path, *, colour_planes: bool = False, frames: bool = False):
         with _decoding(path), Image.open(path) as im:
             n = getattr(im, "n_frames", 1)
             refuse_frames(path, n, frames=frames)
-            return [_frame(im, i) for i in range(n)], None
+            turn = _turn(path, pil_orientation(im))
+            return [_frame(im, i, turn) for i in range(n)], None
     import tifffile
 
     with _decoding(path):
@@ -293,16 +324,39 @@ def _decode(path: Path, *, colour_planes: bool = False, frames: bool = False):
     with tif:
         with _decoding(path):
             axes = tiff_axes(tif, tif.series[0])
+            turn = tiff_orientation(tif.series[0].keyframe)
         letters = axes_letters(axes, colour_planes=colour_planes)
         with _decoding(path):
-            return tif.series[0].asarray(), letters
+            arr = tif.series[0].asarray()
+    turn = _turn(path, turn)
+    return oriented(arr, turn, letters.index("Y"), letters.index("X")), letters
 
 
-def _frame(im: Image.Image, i: int) -> Image.Image:
-    """Frame ``i`` of an open Pillow image, decoded (a copy: the file can close)."""
+def _turn(path: Path, orientation: int) -> int:
+    """``orientation``, noted (:func:`~unetlab.data.read_notes.note_turned`) where it turns."""
+    if orientation != 1:
+        note_turned(str(path), orientation)
+    return orientation
+
+
+def _note_transparency(path: Path, frames: list[Image.Image]) -> None:
+    """Note (:func:`~unetlab.data.read_notes.note_transparent`) the share of transparent
+    pixels (alpha < 255) of an image whose alpha :func:`_from_pil` drops; an opaque one (alpha
+    all 255) is read as RGB and says nothing."""
+    alphas = [f.getchannel("A") for f in frames if f.mode in ("RGBA", "LA", "PA")]
+    if not alphas or all(a.getextrema()[0] == 255 for a in alphas):
+        return
+    opaque = sum(a.histogram()[255] for a in alphas)
+    total = sum(a.width * a.height for a in alphas)
+    note_transparent(str(path), 1 - opaque / total)
+
+
+def _frame(im: Image.Image, i: int, orientation: int = 1) -> Image.Image:
+    """Frame ``i`` of an open Pillow image, decoded and turned as ``orientation`` says (a
+    copy: the file can close)."""
     im.seek(i)
     im.load()
-    return im.copy()
+    return im.copy() if orientation == 1 else pil_oriented(im, orientation)
 
 
 def refuse_frames(path: Path, n: int, *, frames: bool) -> None:
@@ -384,10 +438,17 @@ def _tiff_to_pages(arr: np.ndarray, letters: str) -> np.ndarray:
 def _mask_values(arr: np.ndarray, path: Path, colours: ColourTable | None) -> np.ndarray:
     """The values of a mask read with channels, (P, H, W, C): its colours' values in the
     colour table beside it (or ``colours``), else its grey values."""
+    rgb = arr[..., :3]
+    grey = np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2])
+    if path.suffix.lower() in (".jpg", ".jpeg") and not grey:  # its colours are not the classes'
+        raise ImageReadError(
+            f"{path}: a colour mask saved as JPEG, which is lossy (the class colours come back "
+            "changed, and new ones appear at the edges); save masks as PNG from the tool that "
+            "drew them (converting this JPEG keeps its changed colours)"
+        )
     if (table := find_colour_table(path) or colours) is not None:
         return table.values_of(arr, path)
-    rgb = arr[..., :3]
-    if np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 0], rgb[..., 2]):
+    if grey:
         return rgb[..., 0]
     raise ImageReadError(
         f"{path}: this mask is a colour (RGB) image; save masks as class indices "
