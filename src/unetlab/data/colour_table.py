@@ -130,13 +130,21 @@ def table_of(rows: Sequence[tuple[tuple[int, int, int], str | None]], source: st
     return ColourTable(tuple(colours), tuple(values), names, source)
 
 
-def palette_table(palette, values: Sequence[int], source: str) -> ColourTable | None:
+def palette_table(
+    palette, values: Sequence[int], source: str, *, void: int | None = None
+) -> ColourTable | None:
     """The table of a checkpoint's ``palette`` ((256, 3): the colour of each mask value) for
-    the mask ``values`` it knows (classes, and a void value); None when two share a colour."""
+    the mask ``values`` of its classes and the ``void`` value it ignores; None when two classes
+    share a colour. A void whose colour is a class's is left out: a palette's unused entries
+    (255 among them) are often black, the colour of background, and a colour is read as its
+    class."""
     colours = [tuple(int(c) for c in palette[v]) for v in values]
     if len(set(colours)) < len(colours):
         return None
-    return ColourTable(tuple(colours), tuple(int(v) for v in values), (None,) * len(values), source)
+    values = [int(v) for v in values]
+    if void is not None and (colour := tuple(int(c) for c in palette[void])) not in colours:
+        colours, values = [*colours, colour], [*values, int(void)]
+    return ColourTable(tuple(colours), tuple(values), (None,) * len(values), source)
 
 
 def _lines(path: Path) -> list[tuple[int, str]]:

@@ -141,7 +141,7 @@ def _scoring(
         predicting,
         object_options if instance_model else None,
         label_values,
-        _ignore_value(ignore_value, model),
+        *_ignore_value(ignore_value, model),
         connectivity,
         boundary_class,
         cell=cell,
@@ -158,15 +158,25 @@ def _boundary(boundary_class: int | None | str, label_values, names: list[str]) 
     return boundary_class
 
 
-def _ignore_value(given: int | None, model) -> int | None:
-    """``given``, else the mask value the model's training ignored, said in a log line."""
-    if given is None and (given := training_ignore_value(model)) is not None:
-        log.info(
-            "mask value %d counts nowhere, as in the training of this checkpoint; "
-            "--ignore-value sets another",
-            given,
-        )
-    return given
+def _ignore_value(given: int | None, model) -> tuple[int | None, bool]:
+    """(``given``, False), else (the mask value the model's training ignored, True: said in
+    a log line once a mask holds it, :func:`_say_ignored`)."""
+    if given is None and (found := training_ignore_value(model)) is not None:
+        return found, True
+    return given, False
+
+
+def _say_ignored(mask: np.ndarray, value: int) -> bool:
+    """True, said in a log line, when ``mask`` holds ``value``, the mask value the training of
+    the checkpoint ignored (said where it matters only: VOC's 255 is in no mask of most data)."""
+    if not (mask == value).any():
+        return False
+    log.info(
+        "mask value %d counts nowhere, as in the training of this checkpoint; "
+        "--ignore-value sets another",
+        value,
+    )
+    return True
 
 
 def _source(data_dir, pairs: Sequence[Pair], scoring: _Scoring, checkpoint: dict | None) -> dict:
@@ -208,6 +218,8 @@ class _Scoring:
     objects: ObjectOptions | None
     label_values: Sequence[int] | None
     ignore_value: int | None
+    #: the ignored value is the one the checkpoint's training ignored (said once a mask has it)
+    ignore_from_training: bool
     connectivity: int
     boundary_class: int | None
     cell: bool
@@ -222,9 +234,12 @@ def _accumulated(
         boundary_class=scoring.boundary_class, connectivity=scoring.connectivity, objects=objects
     )
     read = PairReader(colours=_mask_colours(scoring))  # a stack's files read once
+    unsaid = scoring.ignore_from_training
     with tuned_allocator():  # one tuned heap for all the images, given back at the end
         for pair in pairs:
-            acc.add(pair.name, **_score_pair(pair, *read(pair), scoring))
+            image, mask = read(pair)
+            unsaid = unsaid and not _say_ignored(mask, scoring.ignore_value)
+            acc.add(pair.name, **_score_pair(pair, image, mask, scoring))
             if progress is not None:
                 progress(pair.name)
     return acc
@@ -239,9 +254,9 @@ def _mask_colours(scoring: _Scoring) -> ColourTable | None:
     values = list(
         range(model.num_classes) if scoring.label_values is None else scoring.label_values
     )
-    if scoring.ignore_value is not None and 0 <= scoring.ignore_value < len(palette):
-        values.append(scoring.ignore_value)
-    return palette_table(np.asarray(palette), values, "the checkpoint's class colours")
+    void = scoring.ignore_value
+    void = void if void is not None and 0 <= void < len(palette) else None
+    return palette_table(np.asarray(palette), values, "the checkpoint's class colours", void=void)
 
 
 def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring) -> dict:

@@ -18,9 +18,12 @@ def training_ignore_value(model) -> int | None:
     checkpoint), or None: the value the checkpoint records (``model.ignore_value``), else, for
     checkpoints from before it was recorded, its config's ``data.ignore_value``, or VOC's void
     value (255) for palette masks whose values training found itself, when 255 is none of the
-    classes (the rule of :func:`unetlab.train.fit`: palette masks' 255 outlines are ignored)."""
+    classes (the rule of :func:`unetlab.train.fit`: palette masks' 255 outlines are ignored).
+    A checkpoint that records None (``model.ignore_value_recorded``) ignored nothing."""
     if getattr(model, "ignore_value", None) is not None:
         return int(model.ignore_value)
+    if getattr(model, "ignore_value_recorded", False):  # recorded None: its masks had no 255
+        return None
     data = getattr(model, "training_data", None) or {}
     if data.get("ignore_value") is not None:
         return int(data["ignore_value"])
