@@ -319,7 +319,8 @@ def _summary(args, result, out_dir: Path, clock) -> None:
     """The objects of each image (with --instances), the totals, the --benchmark figures."""
     done = len(result.written)
     if args.instances:
-        _report_objects({f.name: n for f, n in result.objects.items()})
+        kinds = {f.name: k for f, k in result.classes.items()}
+        _report_objects({f.name: n for f, n in result.objects.items()}, kinds)
     _report(done, len(result.skipped), len(result.failed), result.pixels, result.seconds, out_dir)
     if clock is not None and done:
         _report_benchmark(done, result.pixels, result.seconds, clock.seconds)
@@ -329,12 +330,13 @@ def _summary(args, result, out_dir: Path, clock) -> None:
 OBJECT_LINES = 20
 
 
-def _report_objects(found: dict[str, list[int]]) -> None:
+def _report_objects(found: dict[str, list[int]], kinds: dict | None = None) -> None:
     """How many objects each image holds (one line each, up to ``OBJECT_LINES`` images; a
-    stack's per plane too) and in all."""
+    stack's per plane too; a semantic model's per class: ``kinds``, by image name, class
+    name -> count) and in all."""
     each = logging.INFO if len(found) <= OBJECT_LINES else logging.DEBUG
     for name, planes in found.items():
-        log.log(each, "%s: %s", name, objects_text(planes))
+        log.log(each, "%s: %s%s", name, objects_text(planes), classes_text((kinds or {}).get(name)))
     if len(found) > 1:
         log.info("%s", object_summary([sum(planes) for planes in found.values()]))
 
@@ -351,6 +353,13 @@ def objects_text(planes: list[int]) -> str:
         f"{text} in {len(planes)} planes ({min(planes)}-{max(planes)} per plane; 2-D objects, "
         "counted in each plane they cross)"
     )
+
+
+def classes_text(counts: dict[str, int] | None) -> str:
+    """The objects of each class, after the count (": 116 grain, 11 pore"); "" for none."""
+    if not counts:
+        return ""
+    return ": " + ", ".join(f"{n} {name}" for name, n in counts.items())
 
 
 def object_summary(counts: list[int]) -> str:
@@ -393,5 +402,20 @@ def _objects(args, model):
 
 
 def _notes(model, objects) -> list[str]:
-    """How objects are found, said once (nothing without ``--instances``)."""
-    return [] if objects is None else [objects_line(objects, bool(model.objects))]
+    """How objects are found, said once (nothing without ``--instances``), and a semantic
+    model's least object size of each class where it has its own."""
+    if objects is None:
+        return []
+    lines = [objects_line(objects, bool(model.objects))]
+    if objects.class_min_areas is not None:
+        names = list(getattr(model, "classes", None) or [])
+        each = [
+            f"{area} px {names[k] if k < len(names) else k}"
+            for k, area in enumerate(objects.class_min_areas)
+            if k != objects.background
+        ]
+        lines.append(
+            f"objects: min area by class {', '.join(each)} (1/4 of each class's 5th percentile "
+            "in the training masks; --min-area sets one for all)"
+        )
+    return lines

@@ -91,6 +91,9 @@ def measure_objects(
     axes: str | None = None,
     frame_interval: float | None = None,
     z_spacing: float | None = None,
+    classes: np.ndarray | None = None,
+    class_names: Sequence[str] | None = None,
+    background: int | None = None,
 ) -> dict[str, np.ndarray]:
     """The measurements of each object of a label image, one array per column.
 
@@ -107,8 +110,15 @@ def measure_objects(
     objects TIFF's ImageJ axes), ``t`` (and ``t_s``, given the ``frame_interval`` in
     seconds) and ``z`` (and ``z_um``, given the ``z_spacing`` in µm), as predict's table;
     ``image``: the stack's planes, of the same leading shape ((..., H, W) or (..., H, W, C)).
+
+    ``classes``: the class index of each pixel (a semantic model's labels, ``ids``' shape)
+    for the ``class`` column (and ``class_name`` by ``class_names``): each object's most
+    common class other than ``background`` (:func:`majority_class`).
     """
     ids = np.asarray(ids)
+    if classes is not None and np.shape(classes) != ids.shape:
+        raise ValueError(f"classes of shape {np.shape(classes)} do not fit ids of {ids.shape}")
+    kinds = dict(class_names=class_names, background=background)
     if ids.ndim < 2 or ids.dtype.kind not in "iu":
         raise ValueError(
             f"ids must be an (H, W) integer array, or a stack of them, not {ids.dtype} {ids.shape}"
@@ -116,14 +126,17 @@ def measure_objects(
     if pixel_size is not None and np.ndim(pixel_size) == 0:
         pixel_size = (float(pixel_size), float(pixel_size))
     if ids.ndim == 2:
-        return with_micrometres(object_table(ids, image), pixel_size)
+        return with_micrometres(object_table(ids, image, classes=classes, **kinds), pixel_size)
     lead = ids.shape[:-2]
     letters = _leading_axes(axes, ids.ndim)
     planes = ids.reshape(-1, *ids.shape[-2:])
     images = _image_planes(image, ids.shape)
+    labels = None if classes is None else np.asarray(classes).reshape(planes.shape)
     tables = []
     for page, plane in enumerate(planes):
-        table = object_table(plane, None if images is None else images[page])
+        image_page = None if images is None else images[page]
+        label_page = None if labels is None else labels[page]
+        table = object_table(plane, image_page, classes=label_page, **kinds)
         at = np.unravel_index(page, lead)
         index = {a.lower(): int(i) for a, i in zip(letters, at) if a in "TZ"}
         rows = len(table["id"])
@@ -175,7 +188,14 @@ def _image_planes(image: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarra
     return image.reshape(-1, *image.shape[len(shape) - 2 :])
 
 
-def object_table(ids: np.ndarray, image: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def object_table(
+    ids: np.ndarray,
+    image: np.ndarray | None = None,
+    *,
+    classes: np.ndarray | None = None,
+    class_names: Sequence[str] | None = None,
+    background: int | None = None,
+) -> dict[str, np.ndarray]:
     """Per-object measurements of an (H, W) id map, one array per column, rows by id.
 
     Columns: :data:`SHAPE_COLUMNS` (``area``, ``perimeter``, ``equivalent_diameter``
@@ -184,12 +204,15 @@ def object_table(ids: np.ndarray, image: np.ndarray | None = None) -> dict[str, 
     :data:`INTENSITY_COLUMNS` (``integrated_intensity`` = the sum, Fiji's RawIntDen; an
     (H, W, C) image gives ``mean_intensity_0``, ``mean_intensity_1``, ...), then
     ``touches_border`` (the object is cut by the image edge: its size is a lower bound).
-    Conventions: the module's docstring.
+    ``classes`` ((H, W) class indices: a semantic model's labels) adds ``class`` after
+    ``id``, and ``class_name`` where ``class_names`` name the classes
+    (:func:`majority_class`, ``background`` left out). Conventions: the module's docstring.
     """
     ids = np.asarray(ids)
     sums = TableSums(int(ids.max(initial=0)))
-    sums.add(0, ids, image)
-    return sums.table(height=ids.shape[0], width=ids.shape[1])
+    sums.add(0, ids, image, classes=classes)
+    kinds = dict(class_names=class_names, background=background)
+    return sums.table(height=ids.shape[0], width=ids.shape[1], **kinds)
 
 
 def with_micrometres(table: dict, pixel: tuple[float, float] | None) -> dict:
@@ -232,10 +255,11 @@ def named_channels(table: dict, names: Sequence[str]) -> dict:
 class TableSums:
     """:func:`object_table` of an id map that arrives in pieces, combined piece by piece.
 
-    ``add(y, ids, image, x)`` takes the piece at rows ``y..``, columns ``x..`` of compact
-    ids 1..``count`` ((rows, W) ints) and of the image ((rows, W) or (rows, W, C), raw
-    values; None for no intensities); each pixel once, in any order. :meth:`table` gives
-    the columns of :func:`object_table` (``height``/``width`` for ``touches_border``).
+    ``add(y, ids, image, x, classes=)`` takes the piece at rows ``y..``, columns ``x..`` of
+    compact ids 1..``count`` ((rows, W) ints), of the image ((rows, W) or (rows, W, C), raw
+    values; None for no intensities) and of the class map (the piece's class indices, for
+    the ``class`` column; None for none); each pixel once, in any order. :meth:`table`
+    gives the columns of :func:`object_table` (``height``/``width`` for ``touches_border``).
     Objects that never appear are left out. Memory goes with the objects' pixels near the
     pieces' edges and their hulls, not with the pieces' size.
     """
@@ -253,8 +277,17 @@ class TableSums:
         self.hulls: list[tuple[np.ndarray, np.ndarray]] = []  # a piece's (ids, 2 x vertices)
         self.seam: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # keys, ids, pending
         self.intensity: _Intensity | None = None
+        self.votes: np.ndarray | None = None  # (count + 1, classes) pixels of each class
 
-    def add(self, y: int, ids: np.ndarray, image: np.ndarray | None = None, x: int = 0) -> None:
+    def add(
+        self,
+        y: int,
+        ids: np.ndarray,
+        image: np.ndarray | None = None,
+        x: int = 0,
+        *,
+        classes: np.ndarray | None = None,
+    ) -> None:
         """Rows ``y..`` (and columns ``x..``) of the id map and image. Only the objects'
         pixels are gathered: time and memory do not grow with ``count``."""
         ids = np.asarray(ids)
@@ -275,6 +308,20 @@ class TableSums:
         if image is not None:
             values = np.asarray(image)[rows, cols].reshape(rows.size, -1)
             self.intensity.add(part, flat, n, values)
+        if classes is not None:
+            self._vote(labels, np.asarray(classes)[rows, cols].astype(np.int64))
+
+    def _vote(self, labels: np.ndarray, kinds: np.ndarray) -> None:
+        """Count each object's pixels of each class (classes below 0 are no class)."""
+        known = kinds >= 0
+        labels, kinds = labels[known], kinds[known]
+        width = int(kinds.max(initial=0)) + 1
+        if self.votes is None or self.votes.shape[1] < width:
+            grown = np.zeros((self.count + 1, width), np.int64)
+            if self.votes is not None:
+                grown[:, : self.votes.shape[1]] = self.votes
+            self.votes = grown
+        np.add.at(self.votes, (labels, kinds), 1)
 
     def _moments(self, part, flat, n, rows, cols):
         """Area, bounding box, and mean and co-moments of (y, x), combined with those of
@@ -330,7 +377,16 @@ class TableSums:
         owner, vertices = _convex_hulls(np.repeat(labels, 6), points)
         self.hulls.append((_narrow(owner), _narrow(vertices)))
 
-    def table(self, *, height: int, width: int) -> dict[str, np.ndarray]:
+    def table(
+        self,
+        *,
+        height: int,
+        width: int,
+        class_names: Sequence[str] | None = None,
+        background: int | None = None,
+    ) -> dict[str, np.ndarray]:
+        """The columns of :func:`object_table`; with classes added, ``class`` (and
+        ``class_name`` by ``class_names``) after ``id``: :func:`majority_class`."""
         self._close_seams()
         present = np.flatnonzero(self.area[1:] > 0) + 1
         area = self.area[present].astype(np.float64)
@@ -338,8 +394,7 @@ class TableSums:
         with np.errstate(divide="ignore", invalid="ignore"):
             circularity = np.where(perimeter > 0, 4 * np.pi * area / perimeter**2, np.nan)
         major, minor = _axes(self.comoment[present] / area[:, None, None])
-        table = {
-            "id": present,
+        shape = {
             "area": area,
             "centroid_y": self.mean[present, 0],
             "centroid_x": self.mean[present, 1],
@@ -354,6 +409,11 @@ class TableSums:
             "major_axis_length": major,
             "minor_axis_length": minor,
         }
+        if self.votes is not None:
+            table = {"id": present, **class_columns(self.votes[present], class_names, background)}
+            table.update(shape)
+        else:
+            table = {"id": present, **shape}
         if self.intensity is not None:
             table.update(self.intensity.columns(present, area))
         table["touches_border"] = (
@@ -393,6 +453,49 @@ class TableSums:
             owner, vertices = (np.concatenate(a).astype(np.int64) for a in zip(*parts))
             out[block] = _lattice_points(*_convex_hulls(owner, vertices))
         return out
+
+
+def majority_class(votes: np.ndarray, background: int | None = None) -> np.ndarray:
+    """The class of each object from its pixels of each class ((n, K) counts): the most
+    common one other than ``background`` (the holes a semantic object's outline encloses
+    are background pixels), ``background`` only where it has no other (ties: the lower
+    class)."""
+    votes = np.asarray(votes)
+    others = votes.copy()
+    if background is not None and 0 <= background < votes.shape[1]:
+        others[:, background] = 0
+    best = others.argmax(axis=1)
+    if background is None:
+        return best
+    return np.where(others.max(axis=1, initial=0) > 0, best, background)
+
+
+def class_columns(
+    votes: np.ndarray, names: Sequence[str] | None = None, background: int | None = None
+) -> dict[str, np.ndarray]:
+    """``class`` (:func:`majority_class` of ``votes``) and, where ``names`` name it,
+    ``class_name`` (the index as text for a class past the names)."""
+    kinds = majority_class(votes, background)
+    if not names:
+        return {"class": kinds}
+    known = [str(n) for n in names]
+    text = [known[k] if k < len(known) else str(k) for k in kinds.tolist()]
+    return {"class": kinds, "class_name": np.array(text, dtype=object)}
+
+
+def class_counts(table: dict) -> dict[str, int]:
+    """The objects of each class of a table with a ``class`` column (``class_name`` where it
+    has one), by class index; {} for a table without (an instance model's objects)."""
+    if "class" not in table:
+        return {}
+    kinds = np.asarray(table["class"], np.int64)
+    names = table.get("class_name")
+    counts: dict[str, int] = {}
+    for k in np.unique(kinds).tolist():
+        at = kinds == k
+        name = str(np.asarray(names)[at][0]) if names is not None else str(k)
+        counts[name] = int(at.sum())
+    return counts
 
 
 class _Intensity:

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
@@ -33,7 +33,7 @@ from scipy import ndimage
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
 from unetlab.data.weightmap import background_class
 from unetlab.errors import UnetlabError
-from unetlab.inference.measure import measure_objects
+from unetlab.inference.measure import majority_class, measure_objects
 from unetlab.inference.predict import labels_from_probabilities, predict_image
 
 log = logging.getLogger(__name__)
@@ -104,7 +104,10 @@ class ObjectOptions:
     weigh the distance transform by the interior probability, which dips between touching
     nuclei whose outline has no neck (clusters of small round nuclei), so more of them
     split; but so does a dark nucleolus, and a nucleus with one in its middle may split
-    too (off by default; measured in bench/kromp_split.py).
+    too (off by default; measured in bench/kromp_split.py). ``class_min_areas`` (semantic
+    mode): a ``min_area`` for each class (by index; the background's is not used), so that
+    the small fragments of one class (root tips) do not set the least size of another's
+    objects (disease spots); None: ``min_area`` for all.
     """
 
     mode: str = "semantic"
@@ -117,6 +120,7 @@ class ObjectOptions:
     watershed_seeds: float | None = None
     distance_split: bool = False
     split_interior: bool = False
+    class_min_areas: tuple[int, ...] | None = None
 
     def __post_init__(self):
         if self.mode not in ("instances", "semantic"):
@@ -131,6 +135,8 @@ class ObjectOptions:
                 "--watershed-seeds (it splits the cells of a two-class membrane model)"
             )
         check_object_values(**{k: getattr(self, k) for k in (*_AREAS, *_PROBABILITIES)})
+        if self.class_min_areas is not None and min(self.class_min_areas, default=1) < 0:
+            raise UnetlabError(f"class_min_areas must be >= 0 px, not {self.class_min_areas}")
 
     @classmethod
     def for_model(
@@ -168,12 +174,15 @@ class ObjectOptions:
         area = default_min_area(record)
         seed = max(1, int(SEED_AREA_FRACTION * area))
         split = mode == "instances"
+        given = overrides.get("min_area") is not None  # the user's, for every class
+        by_class = None if mode == "instances" or given else class_min_areas(record, background)
         options = cls(
             mode=mode,
             background=background,
             min_area=area,
             min_seed_area=seed,
             distance_split=split,
+            class_min_areas=by_class,
         )
         options = replace(options, **{k: v for k, v in overrides.items() if v is not None})
         classes = getattr(model, "num_classes", 2)
@@ -202,6 +211,24 @@ def default_min_area(record: dict | None) -> int:
     if not record or not record.get("count"):
         return MIN_AREA_FALLBACK
     return max(1, int(round(MIN_AREA_FRACTION * record["area_p05"])))
+
+
+def class_min_areas(record: dict | None, background: int) -> tuple[int, ...] | None:
+    """A ``min_area`` for each class from an object record's ``by_class`` statistics (1/4 of
+    each class's 5th percentile, as :func:`default_min_area`; a class without objects gets
+    the record's overall one); None where the record has none or fewer than two classes of
+    objects (then the overall one is each class's: the behaviour before per-class records)."""
+    by_class = (record or {}).get("by_class")
+    if not by_class:
+        return None
+    present = [k for k, stats in enumerate(by_class) if k != background and stats]
+    if len([k for k in present if by_class[k].get("count")]) < 2:
+        return None
+    overall = default_min_area(record)
+    return tuple(
+        default_min_area(stats) if k != background and stats and stats.get("count") else overall
+        for k, stats in enumerate(by_class)
+    )
 
 
 def objects_from_probabilities(
@@ -244,6 +271,9 @@ def objects_from_probabilities(
     if options.distance_split:
         weigh = options.mode == "instances" and options.split_interior
         ids = split_by_distance(ids, interior=probabilities[2] if weigh else None)
+    by_class = options.mode == "semantic" and options.watershed_seeds is None
+    if by_class and options.class_min_areas is not None:
+        return remove_small_by_class(ids, labels, options.class_min_areas, options.background)
     return remove_small(ids, options.min_area)
 
 
@@ -602,6 +632,34 @@ def remove_small(ids: np.ndarray, min_area: int) -> np.ndarray:
     return lut[ids]
 
 
+def object_classes(ids: np.ndarray, labels: np.ndarray, background: int | None) -> np.ndarray:
+    """The class of each id 0..max of ``ids`` (its most common class in ``labels`` but
+    ``background``: :func:`unetlab.inference.measure.majority_class`)."""
+    ids = np.asarray(ids).ravel().astype(np.int64)
+    kinds = np.asarray(labels).ravel().astype(np.int64)
+    width = int(kinds.max(initial=0)) + 1
+    n = int(ids.max(initial=0)) + 1
+    votes = np.bincount(ids * width + kinds, minlength=n * width).reshape(n, width)
+    return majority_class(votes, background)
+
+
+def remove_small_by_class(
+    ids: np.ndarray, labels: np.ndarray, min_areas: Sequence[int], background: int | None
+) -> np.ndarray:
+    """``ids`` without objects smaller than their class's ``min_areas`` (by class index;
+    :func:`object_classes` of ``labels``), renumbered 1..n as :func:`remove_small`."""
+    ids = np.asarray(ids)
+    kinds = object_classes(ids, labels, background)
+    least = np.asarray(min_areas, np.int64)
+    areas = np.bincount(ids.ravel().astype(np.int64), minlength=len(kinds))
+    needed = np.where(kinds < len(least), least[np.minimum(kinds, len(least) - 1)], 1)
+    keep = areas >= np.maximum(needed, 1)
+    keep[0] = False
+    lut = np.zeros(len(areas), np.int32)
+    lut[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
+    return lut[ids]
+
+
 def compact(ids: np.ndarray) -> np.ndarray:
     """Ids renumbered 1..n in increasing order of the given ids (0 stays 0), int32."""
     return remove_small(ids, 1)
@@ -770,4 +828,16 @@ def predict_objects(
     probabilities = predict_image(model, image, **predict_options)
     ids = objects_from_probabilities(probabilities, options)
     ids = ids.astype(id_dtype(int(ids.max(initial=0))))
-    return ids, measure_objects(ids, np.asarray(image), pixel_size)
+    kinds = measured_classes(model, options, labels_from_probabilities(probabilities))
+    return ids, measure_objects(ids, np.asarray(image), pixel_size, **kinds)
+
+
+def measured_classes(model, options: ObjectOptions, labels: np.ndarray) -> dict:
+    """:func:`unetlab.inference.measure.object_table`'s class keywords for objects found with
+    ``options`` in ``labels`` (the model's class indices): the labels, the model's class
+    names and background, for the ``class`` and ``class_name`` columns of semantic-mode
+    objects; none for an instance model (its objects are all of one kind)."""
+    if options.mode != "semantic":
+        return {}
+    names = list(getattr(model, "classes", None) or [])
+    return {"classes": labels, "class_names": names or None, "background": options.background}

@@ -151,8 +151,7 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
     _warn_unlearnable(train, label_values, class_names, source)
     if weight_map is not None:
         _say_background(train, background, class_names)
-    areas = [object_areas(instances(s.mask, boundary_class=background)) for s in samples]
-    stats = object_statistics(np.concatenate(areas), images=len(samples))
+    stats = class_object_statistics([s.mask for s in samples], background, len(label_values))
     return Data(
         train,
         val,
@@ -163,6 +162,26 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         None if palette is None else palette.tolist(),
         ignore_value=ignore_value,
     )
+
+
+def class_object_statistics(masks, background: int, classes: int) -> dict:
+    """:func:`unetlab.data.instances.object_statistics` of the 4-connected regions of every
+    class but ``background`` in ``masks`` (class indices; the ignore index is none), and
+    under ``by_class`` those of each class (by index; None for the background), so that
+    prediction can set each class's least object size apart (ObjectOptions.class_min_areas)."""
+    areas, kinds = [], []
+    for mask in masks:
+        ids = instances(mask, boundary_class=background)
+        values, first = np.unique(ids.ravel(), return_index=True)  # a pixel of each region
+        areas.append(object_areas(ids))  # by id, as values[values > 0]
+        kinds.append(np.asarray(mask).ravel()[first[values > 0]])
+    areas, kinds = np.concatenate(areas), np.concatenate(kinds)
+    stats = object_statistics(areas, images=len(masks))
+    by_class = [
+        None if k == background else object_statistics(areas[kinds == k], images=len(masks))
+        for k in range(classes)
+    ]
+    return {**stats, "by_class": by_class}
 
 
 def with_background(weight_map: dict | None, background: int, classes: int) -> dict | None:
