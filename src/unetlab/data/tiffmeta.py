@@ -246,17 +246,49 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
 
 def tiff_sizes(tif, page) -> tuple[tuple[float, float] | None, float | None]:
     """A TIFF's ((y, x) micrometres per pixel, micrometres between planes), each None where
-    the file gives none: the OME-XML's (read once for both), else ``page``'s resolution
-    tags and ImageJ's ``spacing``. An ImageJ or OME unit not understood is said in one
-    warning (its pixel size and spacing are not used)."""
+    the file gives none: the OME-XML's (read once for both), else an ImageJ TIFF's (its
+    unit and resolution tags), else an SEM's own metadata (:func:`sem_pixel_size`: FEI /
+    Thermo Fisher, Zeiss), else ``page``'s resolution tags; and ImageJ's ``spacing``. An
+    ImageJ or OME unit not understood is said in one warning (its pixel size and spacing
+    are not used)."""
     ome = _ome_pixels(tif.ome_metadata) if tif.is_ome else {}
     if not ome:
         _warn_unknown_unit(tif)
     if {"PhysicalSizeX", "PhysicalSizeY"} & set(ome):  # its word, refused or not
         size = _ome_size(ome, tif.filehandle.path)
-    else:
+    elif (unit := _imagej_unit(tif)) is not None and unit.strip().lower() not in UNCALIBRATED:
         size = _resolution_size(tif, page)
+    else:
+        size = sem_pixel_size(tif) or _resolution_size(tif, page)
     return _plausible(tif, size), _z_spacing(tif, ome)
+
+
+def sem_pixel_size(tif) -> tuple[float, float] | None:
+    """(y, x) micrometres per pixel from a scanning electron microscope's own TIFF tag:
+    FEI / Thermo Fisher (tag 34682, ``[Scan] PixelWidth`` / ``PixelHeight`` in metres;
+    tifffile's ``fei_metadata``) or Zeiss (tag 34118, ``Image Pixel Size = 50.00 nm``;
+    tifffile's ``sem_metadata``); None for other files or where the entry is missing.
+    These SEMs write 72 or 96 dpi resolution tags (no pixel size) beside it."""
+    if tif.is_fei:
+        meta = tif.fei_metadata or {}
+        scan = meta.get("Scan") or meta.get("EScan") or {}
+        x, y = scan.get("PixelWidth"), scan.get("PixelHeight", scan.get("PixelWidth"))
+        if _positive(x) and _positive(y):  # metres; 12 digits: 0.05, not 0.049999999999999996
+            return float(f"{y * 1e6:.12g}"), float(f"{x * 1e6:.12g}")
+    if tif.is_sem:
+        meta = tif.sem_metadata or {}
+        for key in ("ap_image_pixel_size", "ap_pixel_size"):
+            entry = meta.get(key)
+            if isinstance(entry, tuple) and len(entry) >= 3 and _positive(entry[1]):
+                per_unit = micrometres_per(entry[2])
+                if per_unit is not None:
+                    side = float(f"{entry[1] * per_unit:.12g}")
+                    return side, side
+    return None
+
+
+def _positive(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0
 
 
 #: micrometres per pixel that no instrument samples: below 1 pm (atomic-resolution STEM and

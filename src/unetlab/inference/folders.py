@@ -196,7 +196,8 @@ class FolderPrediction:
     files, the label image first), ``skipped`` (inputs ``skip_existing`` left out),
     ``failed`` (each input that could not be predicted -> the reason, one line),
     ``objects`` (with ``objects``: each input written -> its objects per plane, ``[n]`` for
-    one image), ``pixels`` (of the label images written) and ``seconds`` (the predicting,
+    one image), ``classes`` (a semantic model's objects: each input -> its objects of each
+    class by class name, as its objects table's ``class_name`` column holds them), ``pixels`` (of the label images written) and ``seconds`` (the predicting,
     in this process: after the folder is claimed, and any warm-up). In a group of
     processes each holds the whole run's, every input once."""
 
@@ -206,6 +207,7 @@ class FolderPrediction:
     objects: dict[Path, list[int]] = field(default_factory=dict)
     pixels: int = 0
     seconds: float = 0.0
+    classes: dict[Path, dict[str, int]] = field(default_factory=dict)
 
 
 #: A model, or a function that loads it (called once the output folder is checked).
@@ -324,6 +326,7 @@ class _Run:
         self.quiet = not (shown(progress) and group.is_main)  # a notebook's too
         self.clock = clock
         self.failed = failed or (lambda line: log.warning("failed: %s", line))
+        self.scaled = False  # the line for objects without a pixel size said (once a run)
 
     def predict(self, todo: list[Path], name: str, notes: Sequence[str]) -> FolderPrediction:
         """``todo``: the large inputs by all processes, the others one process each; every
@@ -351,12 +354,18 @@ class _Run:
     def _predict(self, path: Path, result: FolderPrediction, *, counts: bool) -> None:
         """One file, its outcome into ``result`` if it ``counts`` here."""
         found: list[list[int]] = []
+        kinds: list[dict[str, int]] = []
+
+        def counted(planes: list[int], classes: dict[str, int] | None = None) -> None:
+            found.append(planes)  # classes: a semantic model's objects of each class
+            kinds.extend([classes] if classes else [])
+
         timed = self.clock if self.clock is not None else contextlib.nullcontext()
         bar = progress_bar(desc=path.name, unit="tile", leave=False, disable=self.quiet)
         # log lines while bars are drawn go through tqdm.write: above the bars, not into them
         lines = contextlib.nullcontext() if self.quiet else logging_redirect_tqdm()
         with bar, timed, lines:
-            each = dict(progress=bar.update, counted=found.append, **self.each)
+            each = dict(progress=bar.update, counted=counted, **self.each)
             written = predict_or_fail(self.model, path, self.out_dir, self.outputs, **each)
         if not counts:
             return
@@ -366,19 +375,26 @@ class _Run:
             return
         result.written[path] = written
         result.pixels += output_pixels(written[0])  # its header only
+        if self.outputs.objects is not None and not self.scaled:
+            self.scaled = _say_no_pixel_size(path)
         if found:
             result.objects[path] = found[0]
+        if kinds:
+            result.classes[path] = kinds[0]
 
     def _gathered(self, result: FolderPrediction, todo: list[Path]) -> FolderPrediction:
         """Every process's ``result`` in one, in the order of ``todo`` (``seconds``: this
         process's)."""
         if not self.group.active:
             return result
-        parts = self.group.gather((result.written, result.failed, result.objects))
-        every = [{f: v for part in parts for f, v in part[k].items()} for k in range(3)]
-        written, failed, objects = ({f: d[f] for f in todo if f in d} for d in every)
+        mine = (result.written, result.failed, result.objects, result.classes)
+        parts = self.group.gather(mine)
+        every = [{f: v for part in parts for f, v in part[k].items()} for k in range(4)]
+        written, failed, objects, classes = ({f: d[f] for f in todo if f in d} for d in every)
         (pixels,) = self.group.total([result.pixels])
-        return FolderPrediction(written, [], failed, objects, int(pixels), result.seconds)
+        return FolderPrediction(
+            written, [], failed, objects, int(pixels), result.seconds, classes=classes
+        )
 
     def _warm_up(self, path: Path) -> None:
         """Predict ``path`` once, untimed, writing nothing that stays (a scratch folder)."""
@@ -388,6 +404,23 @@ class _Run:
             contextlib.suppress(UnetlabError),
         ):
             predict_file(self.model, path, scratch, self.outputs, **self.each)
+
+
+def _say_no_pixel_size(path: Path) -> bool:
+    """Say, for the first input of a run whose objects table is in pixels only, that no
+    pixel size was found and how to give one; True once said (a Zarr folder: not known here)."""
+    from unetlab.data.tiffmeta import read_pixel_size
+
+    if path.is_dir() or read_pixel_size(path) is not None:
+        return False
+    log.info(
+        "%s records no pixel size (none in ImageJ, OME, FEI/Zeiss SEM metadata or resolution "
+        "tags; said once): its objects table has no um columns. Give one in the file (Fiji: "
+        "Image > Properties, save as TIFF) or measure the ids in Python: "
+        "unetlab.measure_objects(ids, image, pixel_size=um_per_px)",
+        path.name,
+    )
+    return True
 
 
 def _say_start(
