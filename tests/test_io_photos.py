@@ -167,3 +167,15 @@ def test_a_colour_mask_saved_as_jpeg_is_named_as_such(tmp_path):
     (tmp_path / "class_colors.txt").write_text("0 0 0 bg\n40 160 40 leaf\n130 80 30 spot\n")
     with pytest.raises(ImageReadError, match="colour mask saved as JPEG"):
         read_mask(tmp_path / "masks" / "m.jpg")
+
+
+def test_outside_a_command_the_first_turned_file_is_said_once(tmp_path, caplog, monkeypatch):
+    from unetlab.data import read_notes as notes
+
+    monkeypatch.setattr(notes, "_said", set())
+    paths = [_save(STORED, tmp_path / f"{i}.png", 6) for i in range(2)]
+    with caplog.at_level(logging.INFO, logger="unetlab.data.read_notes"):
+        for p in paths:
+            read_image(p)
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 1 and "0.png is turned by its EXIF orientation" in lines[0]

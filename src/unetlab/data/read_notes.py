@@ -63,7 +63,11 @@ def note_turned(path: str, orientation: int) -> None:
         _active.turned[str(path)] = orientation
     elif "turned" not in _said:
         _said.add("turned")
-        log.info("%s (said once)", turned_line({str(path): orientation}))
+        log.info(
+            "%s is turned by its EXIF orientation, as viewers show it (so is any other file "
+            "with such a tag; said once): masks must be drawn on that view, and outputs are in it",
+            path,
+        )
 
 
 def note_transparent(path: str, share: float) -> None:
