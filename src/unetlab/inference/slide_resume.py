@@ -25,6 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import unetlab
 from unetlab.atomic import RESUMABLE
 from unetlab.data import ome
 
@@ -71,8 +72,6 @@ def identity(path: Path, specs: dict, grid, batch: int, *, world: int, device) -
     record = next((s.record for s in specs.values() if s.record), None)
     device = torch.device(device)
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
-    import unetlab
-
     return {
         "input": input_stamp(path),
         "record": record,

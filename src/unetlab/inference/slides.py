@@ -10,6 +10,9 @@ Several processes (``unetlab predict --nproc N`` or torchrun) share one image by
 whole chunk rows: :func:`band_grid` picks the tiles a band needs, with enough tiles above
 and below that its rows come out exactly as in one process; each process writes its own
 chunks, and the main one builds the pyramid and publishes the file.
+
+A run stopped part-way (Ctrl-C, ``kill``, a lost process) keeps its staged rows, and the same
+call again resumes at the first chunk row not done (:mod:`unetlab.inference.slide_resume`).
 """
 
 from __future__ import annotations
@@ -347,7 +350,9 @@ def predict_slide(
     ``overlay`` (colours, or ``draw_overlay``: the model's): ``<stem>_overlay.png`` of a
     copy sampled to fit ``overlay_side``. In a ``group`` of processes each predicts and
     writes its own band of chunk rows, the main one publishes; all must call this with the
-    same arguments.
+    same arguments. Called again after a run was stopped part-way (not by a problem with the
+    input), it resumes that run's staged rows where they match what it would write
+    (:mod:`~unetlab.inference.slide_resume`); the outputs are those of an uninterrupted run.
     """
     path, out_dir = Path(path), Path(out_dir)
     outputs, settings = OutputOptions.taken(outputs, settings)
