@@ -130,6 +130,29 @@ def test_a_band_of_rows_equals_those_rows_of_the_whole_image(padding, batch, off
         assert list(iter_slide_rows(fn, image, grid, rows=(16, 16))) == []  # an empty share
 
 
+@pytest.mark.parametrize("blend", ["mean", "gaussian"])
+@pytest.mark.parametrize("batch", [1, 2])
+def test_a_band_starting_anywhere_equals_the_whole_with_the_tiles_over_its_first_row(blend, batch):
+    """Blended tiles: a band (a resumed slide's rows, a process's share) needs the tiles
+    over its first row, not the tile row above them (a tile's top rows, blended alone
+    in the band, lie above the band): tiles of 48 rows a step of 30 apart, and a short last
+    step."""
+    torch.manual_seed(0)
+    model = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    image = _rng(1).integers(0, 255, (171, 37, 1)).astype(np.float32)
+    grid, _ = choose_tiling(model, image.shape[:2], tile_size=48)
+    assert grid.ys == (0, 30, 60, 90, 120, 124) and grid.out_tile[0] == 48
+    assert band_grid(grid, (50, 171))[0] == 30  # the tile at 0 ends at row 48
+    fn = probability_fn(model)
+    how = dict(batch_size=batch, blend=blend)
+    with torch.inference_mode():
+        whole = np.concatenate([b for _, b in iter_tiled_rows(fn, image, grid, **how)], 1)
+        for start in range(1, 171, 7):
+            for rows in [(start, min(171, start + 16)), (start, 171)]:
+                got = [b for _, b in iter_slide_rows(fn, image, grid, rows=rows, **how)]
+                assert np.array_equal(np.concatenate(got, 1), whole[:, rows[0] : rows[1]])
+
+
 # --- reading --------------------------------------------------------------------------------
 
 

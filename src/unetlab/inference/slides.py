@@ -134,13 +134,16 @@ def band_grid(
     a = max(k for k in range(n) if ys[k] <= start)
     b = next((k for k in range(n) if ys[k] >= stop), n)
     # abutting tiles need their input rows (the border) inside the view; blended ones every
-    # tile that overlaps the band's first rows
+    # tile that overlaps the band's first row (the first tile kept blends its top rows
+    # alone, rows that the tile above, left out, overlaps: above the band)
     if grid.abut:
         first = max([k for k in range(a + 1) if ys[k] <= ys[a] - pad], default=0)
     else:
-        first = min(k for k in range(a + 1) if ys[k] + oh > ys[a])
+        first = min(k for k in range(a + 1) if ys[k] + oh > start)
     # the first step decides the blend's margins; the last step of a grid is shorter
-    while first > 0 and (ys[first + 1] - ys[first] != step or (first * nx) % batch_size):
+    while first > 0 and (
+        (first + 1 < n and ys[first + 1] - ys[first] != step) or (first * nx) % batch_size
+    ):
         first -= 1
     end = min(n, b + math.ceil(pad / step))
     while end < n and (end * nx) % batch_size:
