@@ -268,3 +268,23 @@ def test_a_slide_killed_with_sigkill_resumes(tmp_path, small_chunks):
     again = Stop()
     _predict(net, slide, tmp_path / "out", again, save_probabilities=True)
     assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole") and again.tiles < 40
+
+
+def test_the_rows_recorded_are_flushed_to_disk_first(tmp_path, monkeypatch):
+    """A machine that crashes keeps the rows a record says are done: their chunk files (and
+    the array's folder) are flushed before the record is written."""
+    spec = ome.OutputSpec(shape=(3, 2, 70, 40), axes="czyx", dtype=np.dtype(np.float32))
+    monkeypatch.setattr(ome, "CHUNK", 16)
+    array = ome.create(tmp_path / "st", spec)
+    array[spec.place(1, slice(0, 70))] = np.ones((3, 70, 40), np.float32)
+    flushed = []
+    monkeypatch.setattr(slide_resume, "fsync", lambda p: flushed.append(p.name))
+    progress = slide_resume.Progress(tmp_path / "st", 0, (0, 70), resumed=False)
+    progress.page = 1
+    progress.done(1, 32, {"probabilities": (array, spec)})
+    chunks = {f"{c}.1.{y}.{x}" for c in range(3) for y in (0, 1) for x in range(3)}
+    assert set(flushed[:-1]) == chunks and flushed[-1] == "0"
+    assert json.loads((tmp_path / "st" / "unetlab-rows.0.json").read_text()) == {
+        "page": 1,
+        "row": 32,
+    }

@@ -51,11 +51,11 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         raise write_error(path, exc) from exc
     try:
         yield tmp
-        _fsync(tmp)
+        fsync(tmp)
         os.replace(tmp, path)
         _written(path)
         if path.parent.resolve() not in _DEFERRED:
-            _fsync(path.parent)
+            fsync(path.parent)
     except (OSError, RuntimeError) as exc:
         if _full(path, exc):  # asked while the failed temporary still fills the disk
             raise _no_space(path, failed=tmp) from exc
@@ -109,10 +109,10 @@ def folder_sync_deferred(folder: str | os.PathLike) -> Iterator[Path]:
         if not nested:
             _DEFERRED.discard(folder)
             if folder.is_dir():
-                _fsync(folder)
+                fsync(folder)
 
 
-def _fsync(path: Path) -> None:
+def fsync(path: Path) -> None:
     """Flush a file's (or a folder's entries') data to the disk."""
     if path.is_dir() and os.name == "nt":
         return  # Windows cannot open folders for fsync; its renames are journalled

@@ -6,7 +6,7 @@ records how far its band of rows got (:class:`Progress`, a small JSON replaced a
 The staging also records what must match for its rows to be those this run would write
 (:func:`identity`: the prediction record, the input's path, size and time, the outputs'
 shapes, the tiling, the processes and the device). A rerun of the same command opens the
-staged arrays and starts each band at its first row not done (:func:`resumable`); anything
+staged arrays and starts each band at its first row not done (:func:`mismatch` says why not); anything
 that differs discards the staging, said in one line. A band of rows comes out exactly as in
 one uninterrupted run (:func:`~unetlab.inference.slides.band_grid`), so a resumed output
 equals an uninterrupted one bit for bit.
@@ -18,7 +18,6 @@ import contextlib
 import json
 import logging
 import math
-import os
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ import numpy as np
 import torch
 
 import unetlab
-from unetlab.atomic import RESUMABLE
+from unetlab.atomic import RESUMABLE, TEMPORARY, atomic_path, fsync
 from unetlab.data import ome
 
 log = logging.getLogger(__name__)
@@ -131,29 +130,18 @@ def forget(stages: dict[str, Path]) -> None:
     for stage in stages.values():
         with contextlib.suppress(FileNotFoundError):
             for p in stage.iterdir():
-                if p.name == RECORD or (p.name.startswith("unetlab-rows.") and p.suffix == ".json"):
+                if p.name == RECORD or _rows_file(p.name) or TEMPORARY.match(p.name):
                     p.unlink(missing_ok=True)
 
 
+def _rows_file(name: str) -> bool:
+    return name.startswith("unetlab-rows.") and name.endswith(".json")
+
+
 def _write_json(path: Path, value) -> None:
-    """``value`` as JSON at ``path``, atomically and on disk (the folder too)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w") as f:
-        json.dump(value, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-    _fsync(path.parent)
-
-
-def _fsync(path: Path) -> None:
-    if path.is_dir() and os.name == "nt":
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    """``value`` as JSON at ``path``, atomically and on disk (:func:`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(value))
 
 
 class Progress:
@@ -199,13 +187,13 @@ def _sync_rows(array, spec: ome.OutputSpec, page: int, top: int, row: int) -> No
     columns = range(math.ceil(spec.shape[-1] / ome.CHUNK))
     lead = [range(s) if a == "c" else [page] for a, s in zip(spec.axes, spec.shape) if a in "cz"]
     sep = getattr(array.metadata, "dimension_separator", ".") or "."
-    for index in np.ndindex(*(len(r) for r in lead)) if lead else [()]:
+    for index in np.ndindex(*(len(r) for r in lead)):
         head = [str(r[i]) for r, i in zip(lead, index)]
         for y in chunk_rows:
             for x in columns:
                 with contextlib.suppress(FileNotFoundError):  # all zeros: never written
-                    _fsync(folder / sep.join([*head, str(y), str(x)]))
-    _fsync(folder)
+                    fsync(folder / sep.join([*head, str(y), str(x)]))
+    fsync(folder)
 
 
 def started(stage: Path) -> float | None:
