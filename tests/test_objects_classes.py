@@ -46,6 +46,8 @@ def test_the_table_gets_each_objects_class_and_name_after_its_id():
     assert class_counts(table) == {"grain": 2, "pore": 2}
     plain = object_table(ids)
     assert "class" not in plain and class_counts(plain) == {}
+    empty = object_table(np.zeros_like(ids), classes=labels, class_names=NAMES)
+    assert list(empty)[:3] == ["id", "class", "class_name"] and len(empty["class"]) == 0
     # a mostly-hole object: its class is still its outline's, not the background
     ring = np.zeros((9, 9), np.int64)
     ring[1:8, 1:8], ring[2:7, 2:7] = 2, 0
@@ -125,6 +127,9 @@ def test_predict_objects_of_a_semantic_model_carry_the_class_and_its_least_size(
     ids, table = predict_objects(old, labels.astype(np.float32))
     assert table["class_name"].tolist() == ["grain", "pore", "grain", "pore"]
     assert ObjectOptions.for_model(net, min_area=5).class_min_areas is None  # the user's wins
+    two = UNet(in_channels=1, num_classes=2, depth=2, base_channels=4, padding="same").eval()
+    _, table = predict_objects(two, np.zeros((20, 20), np.float32), min_area=1)
+    assert "class" not in table  # one class of objects: no column, as before
 
 
 def test_training_records_each_classs_object_sizes():

@@ -294,6 +294,8 @@ class TableSums:
         if image is not None and self.intensity is None:
             channels = 1 if np.ndim(image) == 2 else np.shape(image)[-1]
             self.intensity = _Intensity(self.count + 1, channels)
+        if classes is not None and self.votes is None:  # the column even without objects
+            self.votes = np.zeros((self.count + 1, 1), np.int64)
         rows, cols = np.nonzero(ids)  # the background (0) is never measured
         if not rows.size:
             return

@@ -835,9 +835,10 @@ def predict_objects(
 def measured_classes(model, options: ObjectOptions, labels: np.ndarray) -> dict:
     """:func:`unetlab.inference.measure.object_table`'s class keywords for objects found with
     ``options`` in ``labels`` (the model's class indices): the labels, the model's class
-    names and background, for the ``class`` and ``class_name`` columns of semantic-mode
-    objects; none for an instance model (its objects are all of one kind)."""
-    if options.mode != "semantic":
+    names and background, for the ``class`` and ``class_name`` columns of the objects of a
+    semantic model of several object classes (grains and pores); none where the objects
+    are all of one kind (an instance model, a two-class model: their tables as before)."""
+    if options.mode != "semantic" or getattr(model, "num_classes", 2) < 3:
         return {}
     names = list(getattr(model, "classes", None) or [])
     return {"classes": labels, "class_names": names or None, "background": options.background}
