@@ -205,12 +205,6 @@ def test_another_inputs_staging_is_named_in_a_line(tmp_path, small_chunks, caplo
     assert "is kept (.a.tif.partial: " in line and (tmp_path / "out" / ".a.tif.partial").is_dir()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="unetlab.outputs removes every staging folder of a listed output before a run, and "
-    "would count a kept one as another's file: the change it needs (keep a folder holding "
-    "atomic.RESUMABLE) is the lead's; drop this mark with it",
-)
 def test_the_cli_path_resumes(tmp_path, small_chunks, caplog):
     """predict_file (the CLI's way in, which claims the folder and cleans a killed run's
     temporaries) keeps a resumable staging."""

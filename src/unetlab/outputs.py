@@ -38,7 +38,7 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
 # TEMPORARY, write_error: imported from here before unetlab.atomic held them
-from unetlab.atomic import TEMPORARY, folder_sync_deferred, when_written, write_error
+from unetlab.atomic import RESUMABLE, TEMPORARY, folder_sync_deferred, when_written, write_error
 from unetlab.errors import OutputError, UnetlabError
 from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     FIELDS,
@@ -177,8 +177,17 @@ def foreign_files(folder: str | os.PathLike, *, keep: Collection[str] = ()) -> l
         return []
     ours = written_here(folder) | {MANIFEST, LOCK} | SYSTEM_FILES | set(keep)
     return sorted(
-        p.name for p in folder.iterdir() if p.name not in ours and not TEMPORARY.match(p.name)
+        p.name
+        for p in folder.iterdir()
+        if p.name not in ours and not TEMPORARY.match(p.name) and not resumable(p)
     )
+
+
+def resumable(path: Path) -> bool:
+    """``path`` is a killed run's staging folder that the same command resumes
+    (:mod:`unetlab.inference.slide_resume`): kept by the cleaning of a killed run's
+    leftovers, and not another program's file."""
+    return bool(STAGED.match(path.name)) and (path / RESUMABLE).is_file()
 
 
 def claim_files(
@@ -612,14 +621,21 @@ class FolderLock:
 
 def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
     """Delete the temporaries of ``atomic_path`` in ``folder`` and the staging folders of
-    outputs the manifest lists (``.<name>.partial``), left by a killed process; call it with
-    the folder's lock held. Returns what it removed."""
+    outputs the manifest lists (``.<name>.partial``), left by a killed process, but those a
+    rerun resumes (:func:`resumable`); call it with the folder's lock held. Returns what it
+    removed."""
     removed, ours = [], written_here(folder)
     for path in Path(folder).iterdir():
         staged = STAGED.match(path.name)
         if TEMPORARY.match(path.name) and path.is_file():
             path.unlink(missing_ok=True)
-        elif staged and staged.group(1) in ours and path.is_dir() and not path.is_symlink():
+        elif (
+            staged
+            and staged.group(1) in ours
+            and path.is_dir()
+            and not path.is_symlink()
+            and not resumable(path)
+        ):
             shutil.rmtree(path, ignore_errors=True)
         else:
             continue
