@@ -4,6 +4,7 @@ printing its plan or refusing contradicting data before a run folder exists."""
 import numpy as np
 import pytest
 
+from unetlab.checkpoint import load_model
 from unetlab.cli import main
 from unetlab.config import Config, explicit_keys, load_config
 from unetlab.data.fingerprint import Fingerprint, PairFacts
@@ -249,7 +250,10 @@ def test_cli_plans_a_16_bit_set_and_writes_the_plan(tmp_path, capsys):
     assert main(args) == 0
     assert "best checkpoint" in capsys.readouterr().out
     log = (tmp_path / "run" / "train.log").read_text()  # the console gets the same lines
-    assert "plan: data.normalization = {high: 99.8, low: 1.0, mode: percentile}" in log
+    planned = "plan: data.normalization = {high: 99.8, ignore_saturated: true, low: 1.0, mode"
+    assert planned in log
+    model = load_model(tmp_path / "run" / "checkpoints" / "best.pt")
+    assert model.normalization["ignore_saturated"] is True  # the checkpoint records it
     assert "plan: data.tile_size" in log and "plan: model.depth" not in log
     saved = (tmp_path / "run" / "plan.yaml").read_text()
     assert "uint16" in saved and "set_by: plan" in saved

@@ -60,7 +60,7 @@ MODE_KEYS = {
     "fixed": ("mean", "std"),
     "scale": (),
     "imagenet": (),
-    "percentile": ("low", "high", "floor", "dtype"),
+    "percentile": ("low", "high", "floor", "dtype", "ignore_saturated"),
 }
 
 
@@ -108,6 +108,10 @@ def check_spec(spec: dict) -> dict:
             raise UnetlabError(
                 f"normalization percentiles need 0 <= low < high <= 100, not {low} and {high}"
             )
+    if not isinstance(spec.get("ignore_saturated", False), bool):
+        raise UnetlabError(
+            f"normalization ignore_saturated is true or false, not {spec['ignore_saturated']!r}"
+        )
     if "floor" in spec and not _positive_numbers(spec["floor"]):
         raise UnetlabError(
             f"normalization floor must be a positive number or a list of them (one per "
@@ -281,7 +285,8 @@ def raw_stats(
         return mean * top, std * top
     if mode == "percentile":
         low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
-        return percentile_stats(image, low, high, chunk_rows=chunk_rows)
+        saturated = bool(spec.get("ignore_saturated", False))  # absent: as before it was a key
+        return percentile_stats(image, low, high, chunk_rows=chunk_rows, ignore_saturated=saturated)
     return _per_image_stats(image, c, chunk_rows)
 
 
@@ -315,16 +320,28 @@ def imagenet_stats(channels: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def percentile_stats(
-    image: np.ndarray, low: float, high: float, *, chunk_rows: int = 1024
+    image: np.ndarray,
+    low: float,
+    high: float,
+    *,
+    chunk_rows: int = 1024,
+    ignore_saturated: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel (mean, std) that map the ``low`` percentile to 0 and ``high`` to 1:
     (p_low, p_high - p_low), float64 arrays of length C, as ``numpy.percentile`` (linear)
     gives them. 8/16-bit images (in memory or streamed: anything that slices by rows) from
     their histogram, exactly; other streamed images from every k-th row, about
-    ``SAMPLE_PIXELS`` pixels."""
+    ``SAMPLE_PIXELS`` pixels. ``ignore_saturated``: an integer image's pixels at its dtype's
+    maximum (65535: a detector's saturation, an SEM's burned-in data bar text) are left out
+    of a channel's percentiles, unless they are all it holds: 0.25% of such pixels put the
+    99.8th percentile at 65535 and squeezed a 12-bit image's grains into 0-0.05 (audit s31
+    grains 1)."""
     c = channels_of(image)
-    if np.issubdtype(image.dtype, np.integer) and image.dtype.itemsize <= 2:
+    top = np.iinfo(image.dtype).max if np.issubdtype(image.dtype, np.integer) else None
+    if top is not None and image.dtype.itemsize <= 2:
         values, counts = _histogram(image, c, chunk_rows)
+        if ignore_saturated:
+            counts[counts[:, :-1].sum(axis=1) > 0, -1] = 0  # the last bin: the dtype's maximum
         lo, hi = (np.array([_hist_percentile(values, n, q) for n in counts]) for q in (low, high))
     else:
         if isinstance(image, np.ndarray):
@@ -336,8 +353,22 @@ def percentile_stats(
                 np.asarray(image[t : t + chunk])[::step] for t in range(0, image.shape[0], chunk)
             ]
             pixels = np.concatenate(rows).reshape(-1, c)
-        lo, hi = np.percentile(pixels, [low, high], axis=0).astype(np.float64)
+        if ignore_saturated and top is not None:
+            lo, hi = _unsaturated_percentiles(pixels, top, low, high)
+        else:
+            lo, hi = np.percentile(pixels, [low, high], axis=0).astype(np.float64)
     return lo, np.maximum(hi - lo, STD_FLOOR)
+
+
+def _unsaturated_percentiles(pixels: np.ndarray, top, low: float, high: float):
+    """Per channel of (N, C) ``pixels``: the ``low`` and ``high`` percentiles of those below
+    ``top`` (all of them where none is)."""
+    lo, hi = np.empty(pixels.shape[1]), np.empty(pixels.shape[1])
+    for ch in range(pixels.shape[1]):
+        column = pixels[:, ch]
+        below = column[column < top]
+        lo[ch], hi[ch] = np.percentile(below if below.size else column, [low, high])
+    return lo, hi
 
 
 def _sample_chunk(chunk_rows: int, step: int) -> int:
@@ -427,10 +458,15 @@ def normalization_formula(spec: dict) -> str:
             f"std {list(IMAGENET_STD)} (a grey image: their means)"
         )
     low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
+    saturated = (
+        " but its pixels at the integer dtype's maximum (65535 for uint16; unless all are)"
+        if spec.get("ignore_saturated")
+        else ""
+    )
     return (
         f"per image and channel c: x' = (x - p_low_c) / max(p_high_c - p_low_c, {eps}), p_low_c "
-        f"and p_high_c the {low} and {high} percentiles of channel c over the whole image "
-        f"(numpy's linear interpolation); {own}"
+        f"and p_high_c the {low} and {high} percentiles of channel c over the whole image"
+        f"{saturated} (numpy's linear interpolation); {own}"
     )
 
 

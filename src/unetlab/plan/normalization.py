@@ -7,6 +7,11 @@ import numpy as np
 from unetlab.data.fingerprint import Fingerprint
 from unetlab.plan.record import Choice
 
+#: the percentiles the plan picks; pixels at the dtype's maximum (a detector's saturation, an
+#: SEM's burned-in data bar text) carry no intensity and are left out of them
+#: (:func:`unetlab.data.normalize.percentile_stats`; audit s31 grains 1)
+PERCENTILE_SPEC = {"mode": "percentile", "low": 1.0, "high": 99.8, "ignore_saturated": True}
+
 
 def plan_normalization(fp: Fingerprint) -> Choice:
     """Percentiles for 16-bit or fluorescence-like images (dark background: the median in the
@@ -28,14 +33,14 @@ def plan_normalization(fp: Fingerprint) -> Choice:
     if deep:
         return Choice(
             "data.normalization",
-            {"mode": "percentile", "low": 1.0, "high": 99.8},
+            dict(PERCENTILE_SPEC),
             f"{len(deep)} of {len(fp.pairs)} images are {deep[0].dtype}: each image's "
-            "1st-99.8th percentiles to 0-1",
+            "1st-99.8th percentiles to 0-1 (saturated pixels left out)",
         )
     if len(dark) > len(fp.pairs) / 2:
         return Choice(
             "data.normalization",
-            {"mode": "percentile", "low": 1.0, "high": 99.8},
+            dict(PERCENTILE_SPEC),
             f"fluorescence-like: {len(dark)} of {len(fp.pairs)} images are mostly dark background",
         )
     colour = all(p.channels == 3 for p in fp.pairs)
