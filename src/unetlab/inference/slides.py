@@ -676,8 +676,8 @@ def _predict_bands(
     """This process's band of chunk rows of every page, into the staged outputs (and the
     provisional object ids into ``found``), from the first row not done where a killed
     run's staging is ``resumed``; how far it got is recorded once rows are on disk."""
-    pages, h, _, c = slide.shape
-    name, colour = slide.path.name, colour_file(slide.path)
+    pages, h = slide.shape[:2]
+    name = slide.path.name
     arrays = {key: ome.open_level(stages[key]) for key in specs}
     start, stop = ome.chunk_rows(h, group.world, group.rank)
     done = slide_resume.Progress(stages["labels"], group.rank, (start, stop), resumed=resumed)
@@ -690,16 +690,7 @@ def _predict_bands(
         for p, first in enumerate(firsts):
             if first >= stop:  # done before
                 continue
-            page = slide.page(p, band_rows=grid.tile[0])
-            fitted = c == model.in_channels and options.channel is None
-            source = (
-                page if fitted else _Fitted(page, model.in_channels, name, options.channel, colour)
-            )
-            # checked as the net reads it: not a channel that --channel leaves out
-            image = _checked(source, str(slide.path))
-            # the whole page's statistics: every band and tile sees the same mapping
-            stats = image_stats(image, model.normalization)
-            page.drop()
+            page, image, stats = _page_image(model, slide, p, options, grid)
             sinks = {key: ome.RowSink(arrays[key], specs[key], p, first, stop) for key in specs}
             rows = iter_slide_rows(
                 fn,
@@ -731,6 +722,25 @@ def _predict_bands(
             for sink in sinks.values():
                 sink.close()
             page.drop()
+
+
+def _page_image(model, slide: Slide, p: int, options: PredictOptions, grid: TileGrid):
+    """``(page, image, stats)``: page ``p`` of ``slide`` (a reader that keeps a band of
+    rows), the (H, W, C) image the net reads of it (channels fitted, checked for
+    non-finite pixels as windows reach them: not a channel --channel leaves out) and its
+    normalisation statistics, of the whole page (every band and tile sees the same
+    mapping)."""
+    name, c = slide.path.name, slide.shape[3]
+    page = slide.page(p, band_rows=grid.tile[0])
+    if c == model.in_channels and options.channel is None:
+        source = page
+    else:
+        colour = colour_file(slide.path)
+        source = _Fitted(page, model.in_channels, name, options.channel, colour)
+    image = _checked(source, str(slide.path))
+    stats = image_stats(image, model.normalization)
+    page.drop()
+    return page, image, stats
 
 
 def _first_rows(done, pages: int, name: str, h: int, found, specs) -> list[int]:
