@@ -27,6 +27,7 @@ import torch
 import unetlab
 from unetlab.atomic import RESUMABLE, TEMPORARY, atomic_path, fsync
 from unetlab.data import ome
+from unetlab.provenance import PACKAGE, checkout_of, read_commit
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ _REASONS = {
     "tiling": "the tiling changed (tile size, batch size or memory)",
     "world": "the number of processes changed",
     "device": "the device changed",
-    "versions": "unetlab or torch changed",
+    "versions": "unetlab (its version or git commit) or torch changed",
 }
 
 
@@ -89,8 +90,15 @@ def identity(path: Path, specs: dict, grid, batch: int, *, world: int, device) -
         },
         "world": world,
         "device": [device.type, gpu],
-        "versions": [unetlab.__version__, torch.__version__],
+        "versions": [unetlab.__version__, _commit(), torch.__version__],
     }
+
+
+def _commit() -> str | None:
+    """The git commit of a checked-out unetlab (its code may change between two runs of one
+    version), None for an installed one."""
+    checkout = checkout_of(PACKAGE)
+    return read_commit(checkout / ".git") if checkout else None
 
 
 def _json(value) -> object:
