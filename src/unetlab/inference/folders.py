@@ -326,7 +326,7 @@ class _Run:
         self.quiet = not (shown(progress) and group.is_main)  # a notebook's too
         self.clock = clock
         self.failed = failed or (lambda line: log.warning("failed: %s", line))
-        self.scaled = False  # the line for objects without a pixel size said (once a run)
+        self.scaled: set[str] = set()  # the pixel size lines of objects said (once a run)
 
     def predict(self, todo: list[Path], name: str, notes: Sequence[str]) -> FolderPrediction:
         """``todo``: the large inputs by all processes, the others one process each; every
@@ -375,8 +375,8 @@ class _Run:
             return
         result.written[path] = written
         result.pixels += output_pixels(written[0])  # its header only
-        if self.outputs.objects is not None and not self.scaled:
-            self.scaled = _say_no_pixel_size(path)
+        if self.outputs.objects is not None:
+            _say_pixel_size(path, self.scaled)
         if found:
             result.objects[path] = found[0]
         if kinds:
@@ -406,21 +406,39 @@ class _Run:
             predict_file(self.model, path, scratch, self.outputs, **self.each)
 
 
-def _say_no_pixel_size(path: Path) -> bool:
-    """Say, for the first input of a run whose objects table is in pixels only, that no
-    pixel size was found and how to give one; True once said (a Zarr folder: not known here)."""
+def _say_pixel_size(path: Path, said: set[str]) -> None:
+    """Say, once a run (``said``: the lines said), for the first input whose objects table
+    is in pixels only that no pixel size was found and how to give one, and for the first
+    whose pixels are not square which shape measures are physical (a Zarr folder: its
+    pixel size is not read here)."""
     from unetlab.data.tiffmeta import read_pixel_size
 
-    if path.is_dir() or read_pixel_size(path) is not None:
-        return False
-    log.info(
-        "%s records no pixel size (none in ImageJ, OME, FEI/Zeiss SEM metadata or resolution "
-        "tags; said once): its objects table has no um columns. Give one in the file (Fiji: "
-        "Image > Properties, save as TIFF) or measure the ids in Python: "
-        "unetlab.measure_objects(ids, image, pixel_size=um_per_px)",
-        path.name,
-    )
-    return True
+    if path.is_dir():
+        return
+    pixel = read_pixel_size(path)
+    if pixel is None and "none" not in said:
+        said.add("none")
+        log.info(
+            "%s records no pixel size (none in ImageJ, OME, FEI/Zeiss SEM metadata or "
+            "resolution tags; said once): its objects table has no um columns. Give one in "
+            "the file (Fiji: Image > Properties, save as TIFF) or measure the ids in Python: "
+            "unetlab.measure_objects(ids, image, pixel_size=um_per_px)",
+            path.name,
+        )
+    elif pixel is not None and not _square(pixel.size) and "anisotropic" not in said:
+        said.add("anisotropic")
+        log.info(
+            "%s: pixels %g um high, %g um wide (said once): its objects' orientation and "
+            "major/minor_axis_length_um are physical; circularity and perimeter_um are left "
+            "out (the perimeter estimator walks a square grid); the px columns are lengths "
+            "in the pixel grid",
+            path.name,
+            *pixel.size,
+        )
+
+
+def _square(size: tuple[float, float]) -> bool:
+    return abs(size[0] - size[1]) <= 1e-6 * max(size)
 
 
 def _say_start(

@@ -19,8 +19,13 @@ perimeter^2 differs from Fiji's: above 1 for small objects (a 5 x 5 square: peri
 16, circularity 1.23), about 0.91 for a disc of radius 20 px, and NaN for objects of 1
 or 2 px (perimeter 0); Fiji caps it at 1. The ellipse axes are those of the ellipse with
 the same second moments (scikit-image's ``axis_major_length``); ``solidity`` = area /
-pixels of the convex hull (scikit-image's ``solidity``); the intensity std is the
-population std (ddof 0, as numpy's and CellProfiler's; Fiji's StdDev uses n - 1).
+pixels of the convex hull (scikit-image's ``solidity``); ``orientation`` is the angle in
+degrees between the y axis and the major axis (scikit-image's ``orientation``, in radians
+there; CellProfiler's); the intensity std is the population std (ddof 0, as numpy's and
+CellProfiler's; Fiji's StdDev uses n - 1). On pixels that are not square the ``_um``
+ellipse axes and the orientation are the objects' own (scikit-image's ``spacing=``) and
+``circularity`` is left out (:func:`with_micrometres`). A semantic model's objects carry
+their ``class`` (and ``class_name``): :func:`object_table`'s ``classes``.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ SHAPE_COLUMNS = (
     "equivalent_diameter",
     "major_axis_length",
     "minor_axis_length",
+    "orientation",
 )
 INTENSITY_COLUMNS = (
     "mean_intensity",
@@ -217,15 +223,30 @@ def object_table(
 
 def with_micrometres(table: dict, pixel: tuple[float, float] | None) -> dict:
     """``table`` (:func:`object_table`) with ``area_um2``, ``centroid_y_um``,
-    ``centroid_x_um`` and ``equivalent_diameter_um`` beside the pixel columns, for a
-    ``pixel`` size of (y, x) micrometres, and ``perimeter_um`` where the pixels are square
-    (a perimeter in px has no single scale otherwise); ``table`` itself without one."""
+    ``centroid_x_um``, ``equivalent_diameter_um`` and the ellipse's
+    ``major_axis_length_um`` and ``minor_axis_length_um`` (:func:`physical_ellipses`)
+    beside the pixel columns, for a ``pixel`` size of (y, x) micrometres, and
+    ``perimeter_um`` where the pixels are square; ``table`` itself without one. Where they
+    are not square (0.1 um high, 0.05 um wide), the shape measures are the objects', not
+    the pixel grid's: ``orientation`` is the physical angle, and ``circularity`` is left
+    out with ``perimeter_um`` (the perimeter estimator walks a square grid: no physical
+    perimeter); the px columns (lengths, ``perimeter``) stay lengths in the grid."""
     if pixel is None:
         return table
     (dy, dx), out = pixel, {}
     square = math.isclose(dy, dx, rel_tol=1e-6)
+    ellipses = (
+        physical_ellipses(table, (dy, dx))
+        if {"major_axis_length", "minor_axis_length", "orientation"} <= set(table)
+        else {}
+    )
     for name, column in table.items():
-        out[name] = column
+        if name == "circularity" and not square:
+            continue
+        physical = name == "orientation" and ellipses and not square  # square: the same
+        out[name] = ellipses["orientation"] if physical else column
+        if name in ("major_axis_length", "minor_axis_length") and ellipses:
+            out[f"{name}_um"] = ellipses[f"{name}_um"]
         if name == "area":
             out["area_um2"] = column * dy * dx
         elif name in ("centroid_y", "centroid_x"):
@@ -395,7 +416,8 @@ class TableSums:
         perimeter = self.perimeter[present]
         with np.errstate(divide="ignore", invalid="ignore"):
             circularity = np.where(perimeter > 0, 4 * np.pi * area / perimeter**2, np.nan)
-        major, minor = _axes(self.comoment[present] / area[:, None, None])
+        covariance = self.comoment[present] / area[:, None, None]
+        major, minor = _axes(covariance)
         shape = {
             "area": area,
             "centroid_y": self.mean[present, 0],
@@ -410,6 +432,7 @@ class TableSums:
             "equivalent_diameter": np.sqrt(4 * area / np.pi),
             "major_axis_length": major,
             "minor_axis_length": minor,
+            "orientation": _orientation(covariance),
         }
         if self.votes is not None:
             table = {"id": present, **class_columns(self.votes[present], class_names, background)}
@@ -572,6 +595,45 @@ def _axes(covariance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     values = np.linalg.eigvalsh(covariance) if len(covariance) else np.zeros((0, 2))
     values = np.clip(values, 0, None)
     return 4 * np.sqrt(values[:, 1]), 4 * np.sqrt(values[:, 0])
+
+
+def _orientation(covariance: np.ndarray) -> np.ndarray:
+    """The angle in degrees (-90 to 90) between the rows' axis (y, down) and the major axis
+    of the ellipses with these (n, 2, 2) covariances, scikit-image's ``orientation`` (in
+    radians there; CellProfiler's Orientation): positive towards +x. A tie of the two
+    variances (to rounding: a table summed in pieces has the whole's to 1e-15) gives -45,
+    or 45 where y and x grow together, as scikit-image."""
+    vy, vx, c = covariance[:, 0, 0], covariance[:, 1, 1], covariance[:, 0, 1]
+    angle = np.degrees(0.5 * np.arctan2(2 * c, vy - vx))
+    tied = _TIE * (vy + vx)
+    return np.where(np.abs(vy - vx) <= tied, np.where(c > tied, 45.0, -45.0), angle)
+
+
+_TIE = 1e-10  # variances this close (relative) are equal: the angle is scikit-image's tie
+
+
+def physical_ellipses(table: dict, pixel: tuple[float, float]) -> dict[str, np.ndarray]:
+    """The ellipse of each object of ``table`` (``major_axis_length``, ``minor_axis_length``
+    and ``orientation`` in pixels) in micrometres for a ``pixel`` of (y, x) um: its
+    covariance scaled by the pixel's sides, exactly, whatever their ratio:
+    ``major_axis_length_um``, ``minor_axis_length_um`` and the ``orientation`` of the
+    object as it is, not as the pixel grid has it."""
+    dy, dx = pixel
+    major, minor = (
+        np.asarray(table[k], np.float64) / 4 for k in ("major_axis_length", "minor_axis_length")
+    )
+    theta = np.radians(np.asarray(table["orientation"], np.float64))
+    cos, sin = np.cos(theta), np.sin(theta)
+    vy = (major**2 * cos**2 + minor**2 * sin**2) * dy**2
+    vx = (major**2 * sin**2 + minor**2 * cos**2) * dx**2
+    c = (major**2 - minor**2) * sin * cos * dy * dx
+    covariance = np.stack([np.stack([vy, c], -1), np.stack([c, vx], -1)], -2)
+    big, small = _axes(covariance)
+    return {
+        "major_axis_length_um": big,
+        "minor_axis_length_um": small,
+        "orientation": _orientation(covariance),
+    }
 
 
 def _perimeter_terms(ids_at, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
