@@ -19,6 +19,7 @@ from unetlab.config.files import (
     read_config_file,
     yaml_problem,
 )
+from unetlab.config.removed import drop_removed, drop_removed_overrides
 from unetlab.config.sections import Config
 from unetlab.errors import UnetlabError
 
@@ -36,6 +37,7 @@ def load_config(
     """
     data = read_config_file(Path(path)) if path is not None else {}
     if path is not None:
+        data = drop_removed(data, config_name(path))  # an older unetlab's run (audit s31 upgrade 1)
         _check_file_keys(Config, data, find_config(path))
     # defaults first, so that dict-valued keys (normalization) can be updated key by key
     defaults = Config().to_dict()
@@ -43,7 +45,7 @@ def load_config(
         s: {**defaults[s], **(data.get(s) or {})} if s in defaults else data[s]
         for s in {**defaults, **data}
     }
-    overrides = list(overrides or [])
+    overrides = drop_removed_overrides(list(overrides or []))
     for hidden in _hidden_overrides(overrides):  # each value is checked, also one set twice
         Config.from_dict(apply_overrides(merged, hidden))
     cfg = Config.from_dict(apply_overrides(merged, overrides))
@@ -137,7 +139,9 @@ def explicit_keys(
     ``data.normalization``. Read the same way as :func:`load_config` (call that first: it
     reports bad files and overrides)."""
     data = {} if path is None else parse_yaml(find_config(path).read_text(encoding="utf-8")) or {}
-    return _named_keys(data, overrides)
+    if path is not None:
+        data = drop_removed(data, config_name(path))
+    return _named_keys(data, drop_removed_overrides(list(overrides or [])))
 
 
 def _named_keys(data: dict, overrides: list[str] | None) -> set[str]:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from unetlab.config.files import read_config_file
 from unetlab.config.load import load_config
+from unetlab.config.removed import drop_removed
 from unetlab.config.sections import Config
 from unetlab.errors import UnetlabError, first_line
 
@@ -126,7 +127,7 @@ def load_run_config(
     try:
         return load_config(path), {}
     except UnetlabError as exc:
-        refused = refused_values(read_config_file(Path(path)), exc)
+        refused = refused_values(drop_removed(read_config_file(Path(path)), path), exc)
     given = {
         k: _value(asked, k) for k in refused if asked is not None and (keys is None or k in keys)
     }
