@@ -145,7 +145,9 @@ def test_training_records_each_classs_object_sizes():
 def test_the_summary_line_counts_each_class(caplog):
     with caplog.at_level(logging.INFO, logger="unetlab.cli.predict"):
         _report_objects({"g10.tif": [127]}, {"g10.tif": {"grain": 116, "pore": 11}})
+        _report_objects({"p.jpg": [95]}, {"p.jpg": {"1": 80, "2": 15}})
     assert "g10.tif: 127 objects: 116 grain, 11 pore" in caplog.text
+    assert "p.jpg: 95 objects: 80 class 1, 15 class 2" in caplog.text
     net = three_class_net([None, {"count": 3, "area_p05": 40.0}, {"count": 3, "area_p05": 8.0}])
     lines = _notes(net, ObjectOptions.for_model(net))
-    assert "min area by class 10 px grain, 2 px pore" in lines[-1]
+    assert "min area by class grain 10 px, pore 2 px" in lines[-1]

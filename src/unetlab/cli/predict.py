@@ -356,10 +356,16 @@ def objects_text(planes: list[int]) -> str:
 
 
 def classes_text(counts: dict[str, int] | None) -> str:
-    """The objects of each class, after the count (": 116 grain, 11 pore"); "" for none."""
+    """The objects of each class, after the count (": 116 grain, 11 pore"; a class named
+    by its mask value: "80 class 1"); "" for none."""
     if not counts:
         return ""
-    return ": " + ", ".join(f"{n} {name}" for name, n in counts.items())
+    return ": " + ", ".join(f"{n} {class_label(name)}" for name, n in counts.items())
+
+
+def class_label(name) -> str:
+    """A class as a line names it: its name, or "class 2" for a class named by a number."""
+    return f"class {name}" if str(name).isdigit() else str(name)
 
 
 def object_summary(counts: list[int]) -> str:
@@ -410,7 +416,7 @@ def _notes(model, objects) -> list[str]:
     if objects.class_min_areas is not None:
         names = list(getattr(model, "classes", None) or [])
         each = [
-            f"{area} px {names[k] if k < len(names) else k}"
+            f"{class_label(names[k] if k < len(names) else k)} {area} px"
             for k, area in enumerate(objects.class_min_areas)
             if k != objects.background
         ]
