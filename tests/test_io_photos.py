@@ -104,6 +104,35 @@ def test_a_size_off_by_a_turn_names_the_orientation():
     assert transposed_sizes((5, 5), (5, 5)) == ""
 
 
+def test_a_mask_drawn_on_the_stored_pixels_of_a_turned_photo_is_refused_naming_the_turn(
+    tmp_path,
+):
+    from unetlab.errors import DatasetError
+
+    (tmp_path / "images").mkdir(), (tmp_path / "masks").mkdir()
+    stored = np.ascontiguousarray(np.zeros((4, 6, 3), np.uint8))
+    _save(stored, tmp_path / "images" / "a.png", 6)  # viewed 6 rows x 4 columns
+    Image.fromarray(np.zeros((4, 6), np.uint8)).save(tmp_path / "masks" / "a.png")
+    pair = Pair(tmp_path / "images" / "a.png", tmp_path / "masks" / "a.png")
+    with pytest.raises(DatasetError, match="masks must have the image's size.*EXIF"):
+        PairReader()(pair)
+
+
+def test_the_cli_says_turned_files_in_one_line(tmp_path, caplog):
+    from unetlab.cli import main
+
+    (tmp_path / "images").mkdir(), (tmp_path / "masks").mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        view = rng.integers(0, 256, (64, 48, 3), dtype=np.uint8)
+        _save(np.ascontiguousarray(np.rot90(view, 1)), tmp_path / "images" / f"{i}.png", 6)
+        Image.fromarray((view[..., 0] > 127).astype(np.uint8)).save(tmp_path / "masks" / f"{i}.png")
+    with caplog.at_level(logging.INFO):
+        assert main(["train", "--data", str(tmp_path), "--check"]) == 0
+    said = [m for m in caplog.messages if "turned by their EXIF orientation" in m]
+    assert len(said) == 1 and said[0].startswith("3 file(s) turned"), caplog.messages
+
+
 def _palette_mask(path, labels, colours):
     im = Image.fromarray(labels, mode="P")
     im.putpalette([c for rgb in colours for c in rgb])

@@ -20,6 +20,7 @@ import traceback
 from typing import NoReturn
 
 from unetlab import __version__
+from unetlab.data.read_notes import read_notes
 from unetlab.errors import UnetlabError, first_line
 from unetlab.signals import stop_raises, stop_status
 
@@ -107,7 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     # is wrong with the file in its own one line
     logging.getLogger("tifffile").setLevel(logging.CRITICAL)
     try:
-        with stop_raises():  # SIGTERM, SIGHUP: as Ctrl-C, temporaries removed, one line
+        # read_notes: files turned by their EXIF orientation, images with transparent
+        # pixels: one line each at the end of the command, not one a file
+        with stop_raises(), read_notes():  # SIGTERM, SIGHUP: as Ctrl-C, temporaries removed
             return int(args.run(args) or 0)
     except KeyboardInterrupt as exc:
         how, code = stop_status(exc)

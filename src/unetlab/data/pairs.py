@@ -29,6 +29,7 @@ from unetlab.data.io import (
     read_stack,
     stack_shape,
 )
+from unetlab.data.orientation import transposed_sizes
 from unetlab.errors import DatasetError, ImageReadError
 
 LAYOUTS = {
@@ -389,7 +390,7 @@ class PairReader:
             raise DatasetError(
                 f"{what} {image.shape[1]}x{image.shape[0]} but its mask {pair.mask.name} is "
                 f"{mask.shape[1]}x{mask.shape[0]} (width x height): masks must have the "
-                "image's size"
+                f"image's size{transposed_sizes(image.shape[:2], mask.shape)}"
             )
         return image, mask
 
