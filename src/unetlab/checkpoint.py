@@ -143,6 +143,8 @@ def model_from_checkpoint(checkpoint: dict) -> UNet:
         model.palette = checkpoint["palette"]
     model.label_offset = tuple(float(v) for v in checkpoint.get("label_offset") or (0.0, 0.0))
     model.ignore_value = checkpoint.get("ignore_value")
+    # None recorded: training ignored nothing (an older file, without the key: evaluate's rule)
+    model.ignore_value_recorded = "ignore_value" in checkpoint
     model.tta = _names(checkpoint.get("tta"))
     model.channel = checkpoint.get("channel")
     model.training_data = (checkpoint.get("train_config") or {}).get("data")  # root and split
