@@ -223,3 +223,11 @@ def test_transparent_pixels_are_given_turned_as_the_image(tmp_path):
     _save(rgba, tmp_path / "opaque.png")
     assert transparent_pixels(tmp_path / "opaque.png") is None
     assert transparent_pixels(_save(STORED, tmp_path / "rgb.png")) is None
+
+
+def test_a_folder_of_webp_photos_is_found(tmp_path):
+    from unetlab.data.io import find_images
+
+    _save(STORED, tmp_path / "leaf.webp", 6, lossless=True)
+    _save(STORED, tmp_path / "root.png")
+    assert [p.name for p in find_images(tmp_path)] == ["leaf.webp", "root.png"]

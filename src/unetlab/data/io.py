@@ -37,9 +37,10 @@ log = logging.getLogger(__name__)
 #: the suffixes of image files, those of unetlab's image outputs among them (a folder of
 #: predictions is read by them: evaluate)
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
-#: what a folder search takes (:func:`find_images`, data folders): those and GIF, which
-#: unetlab reads but never writes, so a GIF never stands for one of its outputs
-INPUT_SUFFIXES = (*IMAGE_SUFFIXES, ".gif")
+#: what a folder search takes (:func:`find_images`, data folders): those, GIF and WebP
+#: (phones' and the web's photos), which unetlab reads but never writes, so neither ever
+#: stands for one of its outputs
+INPUT_SUFFIXES = (*IMAGE_SUFFIXES, ".gif", ".webp")
 TIFF_SUFFIXES = (".tif", ".tiff")
 
 
