@@ -332,19 +332,20 @@ class TableSums:
             values = np.asarray(image)[rows, cols].reshape(rows.size, -1)
             self.intensity.add(part, flat, n, values)
         if classes is not None:
-            self._vote(labels, np.asarray(classes)[rows, cols].astype(np.int64))
+            self._vote(part, flat, n, np.asarray(classes)[rows, cols].astype(np.int64))
 
-    def _vote(self, labels: np.ndarray, kinds: np.ndarray) -> None:
+    def _vote(self, part: slice, flat: np.ndarray, n: int, kinds: np.ndarray) -> None:
         """Count each object's pixels of each class (classes below 0 are no class)."""
         known = kinds >= 0
-        labels, kinds = labels[known], kinds[known]
+        flat, kinds = flat[known], kinds[known]
         width = int(kinds.max(initial=0)) + 1
-        if self.votes is None or self.votes.shape[1] < width:
+        if self.votes.shape[1] < width:
             grown = np.zeros((self.count + 1, width), np.int64)
-            if self.votes is not None:
-                grown[:, : self.votes.shape[1]] = self.votes
+            grown[:, : self.votes.shape[1]] = self.votes
             self.votes = grown
-        np.add.at(self.votes, (labels, kinds), 1)
+        width = self.votes.shape[1]
+        counts = np.bincount(flat * width + kinds, minlength=n * width)
+        self.votes[part] += counts.reshape(n, width)
 
     def _moments(self, part, flat, n, rows, cols):
         """Area, bounding box, and mean and co-moments of (y, x), combined with those of
