@@ -91,6 +91,23 @@ def test_rgb_masks_read_as_the_palette_masks_of_the_same_pixels(tmp_path):
     assert np.array_equal(dataset_palette(masks), palette)
 
 
+def test_cvat_labelmap_is_a_colour_table(tmp_path):
+    """CVAT's "Segmentation mask 1.1" export: RGB masks and labelmap.txt (name:r,g,b:parts:
+    actions); read as class_colors.txt is (audit s31 photos 7)."""
+    pal, rgb = _sets(tmp_path, table=False)
+    rows = [f"{n}:{r},{g},{b}::" for (r, g, b), n in zip(COLOURS.tolist(), SCENE_CLASSES)]
+    text = "# label:color_rgb:parts:actions\n" + "\n".join(rows) + "\nvoid:0,0,0::\n"
+    (rgb / "labelmap.txt").write_text(text)
+    want, got = (prepare_data(load_config(None, [f"data.root={root}"])) for root in (pal, rgb))
+    assert got.label_values == want.label_values == list(range(7))
+    assert got.class_names == list(SCENE_CLASSES) and got.ignore_value == VOID
+    for a, b in zip(want.train + want.val, got.train + got.val, strict=True):
+        np.testing.assert_array_equal(a.mask, b.mask)
+    (rgb / "labelmap.txt").write_text(text.replace("void:0,0,0::", "void:0,0::"))
+    with pytest.raises(DatasetError, match="expected name:r,g,b:parts:actions"):
+        read_colour_table(rgb)
+
+
 def test_a_colour_not_in_the_table_is_named_with_a_pixel(tmp_path):
     (tmp_path / "masks").mkdir()
     (tmp_path / "class_colors.txt").write_text(_table_text())

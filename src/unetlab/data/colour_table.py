@@ -4,6 +4,8 @@ the classes, read as class values through a colour table beside the data.
 - ``class_colors.txt``: line i gives the colour of class value i as ``R G B`` (0-255,
   spaces or commas), optionally followed by the class's name; ``#`` lines are comments.
 - ``class_dict.csv`` (CamVid's): a header, then ``name,r,g,b`` per class, class i on row i.
+- ``labelmap.txt`` (CVAT's "Segmentation mask" export): ``name:r,g,b:parts:actions`` per
+  class, class i on line i (``#`` lines are comments).
 
 A colour named ``void`` (or ``ignore``, ``unlabeled``, ``unlabelled``) is no class: its
 pixels read as :data:`VOID` (255, VOC's void value, ignored in training and scoring like
@@ -27,6 +29,7 @@ from unetlab.errors import DatasetError, ImageReadError
 
 COLOURS_FILE = "class_colors.txt"
 CAMVID_FILE = "class_dict.csv"
+CVAT_FILE = "labelmap.txt"
 #: the value of a void colour's pixels: VOC's void value
 VOID = 255
 VOID_NAMES = ("void", "ignore", "unlabeled", "unlabelled")
@@ -78,7 +81,9 @@ class ColourTable:
         page = f" page {int(where[0])}" if len(where) > 2 and rgb.shape[0] > 1 else ""
         others = len(np.unique(_keys(rgb[..., :3])[~known])) - 1
         more = f" (and {others} more colour(s) not in it)" if others else ""
-        if Path(self.source).name in (COLOURS_FILE, CAMVID_FILE):
+        if Path(self.source).name == CVAT_FILE:
+            fix = "add it there as a class (name:R,G,B::), or as 'void:R,G,B::' to ignore it"
+        elif Path(self.source).name in (COLOURS_FILE, CAMVID_FILE):
             fix = "add it there as a class (R G B name), or as 'R G B void' to ignore it"
         else:
             fix = FIX
@@ -94,12 +99,15 @@ def _keys(rgb: np.ndarray) -> np.ndarray:
 
 
 def read_colour_table(folder: str | os.PathLike) -> ColourTable | None:
-    """The table of ``folder`` (``class_colors.txt``, else ``class_dict.csv``), or None."""
+    """The table of ``folder`` (``class_colors.txt``, else ``class_dict.csv``, else
+    ``labelmap.txt``), or None."""
     folder = Path(folder)
     if (path := folder / COLOURS_FILE).is_file():
         rows = [_txt_row(line, path, i) for i, line in _lines(path)]
     elif (path := folder / CAMVID_FILE).is_file():
         rows = [_csv_row(line, path, i) for i, line in _lines(path)[1:]]  # a header first
+    elif (path := folder / CVAT_FILE).is_file():
+        rows = [_cvat_row(line, path, i) for i, line in _lines(path)]
     else:
         return None
     return table_of(rows, str(path))
@@ -161,6 +169,12 @@ def _txt_row(line: str, path: Path, number: int):
 def _csv_row(line: str, path: Path, number: int):
     parts = [p.strip() for p in line.split(",")]
     return _colour(parts[1:4], path, number, "name,r,g,b"), parts[0]
+
+
+def _cvat_row(line: str, path: Path, number: int):
+    name, _, rest = line.partition(":")
+    colour = rest.partition(":")[0]
+    return _colour(colour.split(","), path, number, "name:r,g,b:parts:actions"), name.strip()
 
 
 def _colour(parts: list[str], path: Path, number: int, form: str) -> tuple[int, int, int]:
