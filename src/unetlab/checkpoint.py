@@ -17,6 +17,14 @@ which prediction reads by default; None: all; absent in older files),
 whatever the caller adds (``optimizer``, ``scheduler``, ``train_state``, ``train_config``,
 ``split``: the files that trained and validated it, :mod:`unetlab.data.split_record`, ...).
 Files are written atomically and read with ``torch.load(weights_only=True)``.
+
+Format versions: a checkpoint that uses a part added since format 1 which changes what it
+predicts or scores (:data:`FEATURES`: a label offset, a normalisation floor, ...) is written as
+format 2 and names those parts under ``features``; every other checkpoint is format 1, as
+before. A reader refuses a format above its own, or a feature it does not know, with "written
+by a newer unetlab; upgrade unetlab" (the unetlab versions of format 1 ignored these parts
+without a word and predicted otherwise: audit s31 upgrade 2). A part of that kind added later
+gets a name in :data:`FEATURES`; no format bump is needed for it.
 """
 
 from __future__ import annotations
@@ -33,7 +41,36 @@ from unetlab.models import UNet, model_from_config
 from unetlab.packages import is_package, load_package
 
 FORMAT = "unetlab"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # written 1 where a checkpoint uses none of FEATURES: older unetlab reads it
+#: the normalisation keys of format 1 (another changes the input the net sees)
+_FORMAT1_NORMALIZATION = frozenset({"mode", "low", "high", "mean", "std"})
+
+
+def _normalization(checkpoint: dict) -> dict:
+    return checkpoint.get("normalization") or {}
+
+
+#: name -> whether a checkpoint uses it: the parts added since format 1 that change what a
+#: checkpoint predicts (or what evaluate scores) and that a format-1 reader ignores
+FEATURES = {
+    "label_offset": lambda c: any(float(v) != 0 for v in c.get("label_offset") or ()),
+    "channel": lambda c: c.get("channel") is not None,
+    "ignore_value": lambda c: c.get("ignore_value") is not None,
+    "normalization.floor": lambda c: "floor" in _normalization(c),  # with its dtype
+    "normalization.ignore_saturated": lambda c: bool(_normalization(c).get("ignore_saturated")),
+}
+
+
+def features(checkpoint: dict) -> list[str]:
+    """The :data:`FEATURES` that ``checkpoint`` (a dict of parts) uses."""
+    return [name for name, used in FEATURES.items() if used(checkpoint)]
+
+
+def _stamped(checkpoint: dict) -> dict:
+    """``checkpoint`` with the format version and features its parts need."""
+    used = features(checkpoint)
+    stamped = {k: v for k, v in checkpoint.items() if k != "features"}
+    return stamped | {"format_version": 2 if used else 1, **({"features": used} if used else {})}
 
 
 def save_model(path: str | os.PathLike, model: UNet, **parts) -> Path:
@@ -65,7 +102,7 @@ def save_model(path: str | os.PathLike, model: UNet, **parts) -> Path:
     }
     path = Path(path)
     with atomic_path(path) as tmp:
-        torch.save(checkpoint, tmp)
+        torch.save(_stamped(checkpoint), tmp)
     return path
 
 
@@ -79,7 +116,7 @@ def update_checkpoint(path: str | os.PathLike, **parts) -> Path:
     checkpoint = load_checkpoint(path)
     checkpoint.update(parts)
     with atomic_path(Path(path)) as tmp:
-        torch.save(checkpoint, tmp)
+        torch.save(_stamped(checkpoint), tmp)
     return Path(path)
 
 
@@ -116,11 +153,22 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
             f"{path}: not a unetlab checkpoint (no format='unetlab' entry; "
             "a plain state_dict can be loaded with UNet(...).load_state_dict)"
         )
-    if checkpoint.get("format_version", 0) > FORMAT_VERSION:
-        raise CheckpointError(
-            f"{path}: written by a newer unetlab ({checkpoint.get('version')}); upgrade unetlab"
-        )
+    check_format(checkpoint, path)
     return checkpoint
+
+
+def check_format(checkpoint: dict, path, *, version: int = FORMAT_VERSION, known=FEATURES) -> None:
+    """Refuse a checkpoint of a format above ``version``, or one that uses a feature not in
+    ``known`` (this reader's): it would be read otherwise than it was written."""
+    unknown = [f for f in checkpoint.get("features") or () if f not in known]
+    if checkpoint.get("format_version", 0) > version or unknown:
+        from unetlab.provenance import describe_code
+
+        code = checkpoint.get("code") or {"unetlab": checkpoint.get("version")}
+        uses = f", which uses {', '.join(map(str, unknown))}" if unknown else ""
+        raise CheckpointError(
+            f"{path}: written by a newer unetlab ({describe_code(code)}{uses}); upgrade unetlab"
+        )
 
 
 def _folder_message(folder: Path) -> str:

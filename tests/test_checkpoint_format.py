@@ -1,0 +1,107 @@
+"""Checkpoint format versions: a checkpoint that uses a part older unetlab ignores (a label
+offset, a normalisation floor, ...) is format 2 and names it, so that those readers refuse it
+with their "newer unetlab; upgrade" line instead of predicting otherwise; every other one stays
+format 1; this version reads both (audit s31 upgrade 2)."""
+
+import pytest
+import torch
+
+from unetlab.checkpoint import (
+    FEATURES,
+    check_format,
+    load_checkpoint,
+    load_model,
+    save_model,
+    update_checkpoint,
+)
+from unetlab.data.normalize import MODE_KEYS
+from unetlab.errors import CheckpointError
+from unetlab.models import UNet
+
+
+def tiny(**parts):
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    for name, value in parts.items():
+        setattr(model, name, value)
+    return model
+
+
+def _old_reader(checkpoint, path):
+    """The guard of unetlab versions of format 1: they know no features."""
+    check_format(checkpoint, path, version=1, known={})
+
+
+FLOOR = {"mode": "percentile", "low": 1.0, "high": 99.8, "floor": [3.5], "dtype": "uint16"}
+
+
+@pytest.mark.parametrize(
+    ("parts", "used"),
+    [
+        ({"label_offset": (0.5, -0.25)}, ["label_offset"]),
+        ({"channel": 1}, ["channel"]),
+        ({"ignore_value": 255}, ["ignore_value"]),
+        ({"normalization": FLOOR}, ["normalization.floor"]),
+        (
+            {"normalization": {"mode": "percentile", "ignore_saturated": True}},
+            ["normalization.ignore_saturated"],
+        ),
+    ],
+)
+def test_a_checkpoint_that_older_readers_would_misread_is_refused_by_them(tmp_path, parts, used):
+    path = save_model(tmp_path / "m.pt", tiny(**parts))
+    checkpoint = load_checkpoint(path)  # this version reads it
+    assert checkpoint["format_version"] == 2 and checkpoint["features"] == used
+    with pytest.raises(CheckpointError, match=r"written by a newer unetlab .*; upgrade unetlab"):
+        _old_reader(checkpoint, path)
+
+
+def test_a_checkpoint_that_older_readers_read_alike_stays_format_1(tmp_path):
+    model = tiny(label_offset=(0.0, 0.0), normalization={"mode": "percentile", "low": 2.0})
+    path = save_model(tmp_path / "m.pt", model)
+    checkpoint = load_checkpoint(path)
+    assert checkpoint["format_version"] == 1 and "features" not in checkpoint
+    _old_reader(checkpoint, path)  # no refusal
+
+
+def test_this_version_reads_a_format_1_file_as_before(tmp_path):
+    model = tiny(label_offset=(0.5, 0.0))
+    path = save_model(tmp_path / "m.pt", model)
+    old = load_checkpoint(path)
+    old["format_version"] = 1  # as unetlab of format 1 wrote it: no features entry
+    del old["features"]
+    torch.save(old, tmp_path / "old.pt")
+    loaded = load_model(tmp_path / "old.pt")
+    assert loaded.label_offset == (0.5, 0.0)
+    x = torch.randn(1, 1, 8, 8)
+    with torch.no_grad():
+        assert torch.equal(loaded(x), model(x))
+
+
+def test_a_feature_this_version_does_not_know_is_refused_naming_it(tmp_path):
+    path = save_model(tmp_path / "m.pt", tiny(label_offset=(1.0, 0.0)))
+    checkpoint = load_checkpoint(path)
+    checkpoint["features"] = ["label_offset", "normalization.gamma"]
+    torch.save(checkpoint, path)
+    with pytest.raises(CheckpointError, match=r"uses normalization\.gamma\); upgrade unetlab"):
+        load_checkpoint(path)
+    checkpoint["features"], checkpoint["format_version"] = ["label_offset"], 3
+    torch.save(checkpoint, path)
+    with pytest.raises(CheckpointError, match="newer unetlab"):
+        load_checkpoint(path)
+
+
+def test_an_update_that_sets_a_feature_restamps_the_file(tmp_path):
+    path = save_model(tmp_path / "m.pt", tiny())
+    assert load_checkpoint(path)["format_version"] == 1
+    update_checkpoint(path, label_offset=[0.5, 0.5])
+    assert load_checkpoint(path)["features"] == ["label_offset"]
+    update_checkpoint(path, label_offset=[0.0, 0.0])
+    assert load_checkpoint(path)["format_version"] == 1
+    assert "features" not in load_checkpoint(path)
+
+
+def test_each_normalisation_key_since_format_1_is_a_feature():
+    """A normalisation key added later must be named in FEATURES (its dtype goes with floor)."""
+    keys = {k for mode_keys in MODE_KEYS.values() for k in mode_keys}
+    added = keys - {"low", "high", "mean", "std", "dtype"}
+    assert {f"normalization.{k}" for k in added} <= set(FEATURES)
