@@ -152,3 +152,22 @@ def test_a_trained_checkpoint_records_its_images_dtype_beside_the_floor(tmp_path
     assert main([*args, *tiny]) == 0
     spec = load_checkpoint(tmp_path / "run" / "checkpoints" / "best.pt")["normalization"]
     assert spec["dtype"] == "uint16" and spec["floor"][0] > 255
+
+
+def test_evaluate_says_the_floor_line_once_for_all_its_images(tmp_path, caplog):
+    """evaluate predicted each image in its own run of floor_run, so a uint16 model's
+    "floor not applied" line came once per uint8 image (audit s31 upgrade 7)."""
+    from unetlab.evaluate import evaluate_model
+    from unetlab.models import UNet
+
+    for sub in ("images", "masks"):
+        (tmp_path / sub).mkdir()
+    for i in range(3):
+        write_png(tmp_path / "images" / f"{i}.png", _scene())
+        write_png(tmp_path / "masks" / f"{i}.png", (_scene() > 60).astype(np.uint8))
+    net = UNet(in_channels=1, num_classes=2, depth=2, base_channels=4, padding="same").eval()
+    net.normalization = SPEC16
+    caplog.set_level(logging.WARNING)
+    evaluate_model(net, tmp_path)
+    line = contrast_note(SPEC16, np.uint8, np.array([1.0]))[1]
+    assert [r.getMessage() for r in caplog.records].count(line) == 1

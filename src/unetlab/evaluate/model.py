@@ -235,7 +235,10 @@ def _accumulated(
     )
     read = PairReader(colours=_mask_colours(scoring))  # a stack's files read once
     unsaid = scoring.ignore_from_training
-    with tuned_allocator():  # one tuned heap for all the images, given back at the end
+    from unetlab.inference.predict import floor_run
+
+    # one tuned heap for all the images, given back at the end; the floor's lines said once
+    with tuned_allocator(), floor_run():
         for pair in pairs:
             image, mask = read(pair)
             unsaid = unsaid and not _say_ignored(mask, scoring.ignore_value)
