@@ -58,3 +58,19 @@ def test_the_warning_names_split_as_the_way_to_repeat_a_run(tmp_path):
     path = tmp_path / "split.json"
     text = describe_other_data(path, record, differences, (5, 2))
     assert text.endswith(f"train on the files it lists: add --split {path}")
+
+
+@pytest.mark.parametrize("given", ["run", "run/split.json"])
+def test_split_of_a_run_without_split_json_says_it_predates_it(tmp_path, capsys, given):
+    """A run folder of an older unetlab (config.yaml, checkpoints/, no split.json): the line
+    says so and how its split is drawn again (audit s31 upgrade 3)."""
+    root = write_synthetic_dataset(tmp_path / "em", n_train=2, n_val=1, size=64)
+    old = tmp_path / "run"
+    (old / "checkpoints").mkdir(parents=True)
+    (old / "config.yaml").write_text("data:\n  seed: 3\n  val_fraction: 0.25\n")
+    argv = ["train", "--data", str(root), "--run-dir", str(tmp_path / "b"), "--check"]
+    assert main([*argv, "--split", str(tmp_path / given)]) == 2
+    err = capsys.readouterr().err
+    assert "older unetlab, which recorded no split.json" in err and err.count("\n") == 1
+    assert "data.seed 3, data.val_fraction 0.25" in err
+    assert f"--config {old / 'config.yaml'}" in err

@@ -247,10 +247,31 @@ def _split(args) -> dict | None:
     path = Path(args.split)
     record = read_split(path / SPLIT_FILE if path.is_dir() else path)
     if record is None:
+        run = path if path.is_dir() else path.parent
+        if (run / "config.yaml").is_file() and (run / "checkpoints").is_dir():
+            raise UnetlabError(_unrecorded_split(run))
         raise UnetlabError(
             f"--split {path}: no such split record: give a run's {SPLIT_FILE}, or its folder"
         )
     return record
+
+
+def _unrecorded_split(run: Path) -> str:
+    """The line for ``--split RUN`` where the run folder holds no split.json (an older unetlab
+    wrote it): its split is only drawn again, from its seed (audit s31 upgrade 3)."""
+    import yaml
+
+    try:
+        data = (yaml.safe_load((run / "config.yaml").read_text(encoding="utf-8")) or {})["data"]
+        drawn = f" (data.seed {data['seed']}, data.val_fraction {data['val_fraction']})"
+    except (OSError, yaml.YAMLError, KeyError, TypeError):
+        drawn = ""
+    return (
+        f"--split {run}: this run folder was written by an older unetlab, which recorded no "
+        f"split.json: its split can only be drawn again from its config.yaml{drawn}: train "
+        f"--config {run / 'config.yaml'} --data DATA without --split (the same seed draws the "
+        "same split of the same files; nothing checks that the files are those it trained on)"
+    )
 
 
 def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
