@@ -97,3 +97,18 @@ def test_a_full_disk_while_saving_is_one_line_and_keeps_the_old_file(tmp_path, m
     monkeypatch.setattr(torch, "save", save)
     assert load_checkpoint(path)["step"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
+
+
+def test_a_torchscript_export_is_named_as_one_without_a_torch_warning(tmp_path):
+    """Audit s31 upgrade 4: a .ts given as --checkpoint got torch's UserWarning and
+    'truncated/corrupt'."""
+    import warnings
+
+    path = tmp_path / "m.ts"  # any suffix: the archive is recognised, not the name
+    torch.jit.save(torch.jit.trace(tiny(), torch.randn(1, 3, 16, 16)), path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(CheckpointError, match="a TorchScript export cannot be loaded"):
+            load_checkpoint(path)
+        with pytest.raises(CheckpointError, match="a TorchScript export"):
+            load_checkpoint(path.rename(tmp_path / "m.pt"))

@@ -30,6 +30,7 @@ gets a name in :data:`FEATURES`; no format bump is needed for it.
 from __future__ import annotations
 
 import os
+import zipfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -134,6 +135,12 @@ def load_checkpoint(path: str | os.PathLike, map_location="cpu") -> dict:
         raise CheckpointError(_folder_message(path))
     if not path.is_file():
         raise CheckpointError(f"{path}: no such checkpoint file")
+    if _is_torchscript(path):  # before torch.load, which would warn and fail (audit s31 upgrade 4)
+        raise CheckpointError(
+            f"{path}: a TorchScript export cannot be loaded back for training or prediction; "
+            "give the .pt checkpoint it was exported from (or a bioimage.io package unetlab "
+            "exported, .zip or folder)"
+        )
     try:
         checkpoint = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # noqa: BLE001 - torch's unpickler raises many kinds on foreign bytes
@@ -169,6 +176,16 @@ def check_format(checkpoint: dict, path, *, version: int = FORMAT_VERSION, known
         raise CheckpointError(
             f"{path}: written by a newer unetlab ({describe_code(code)}{uses}); upgrade unetlab"
         )
+
+
+def _is_torchscript(path: Path) -> bool:
+    """Whether ``path`` is a TorchScript archive (``torch.jit.save``: a zip holding
+    ``constants.pkl``, which ``torch.save`` files lack)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return any(n.rpartition("/")[2] == "constants.pkl" for n in archive.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
 
 
 def _folder_message(folder: Path) -> str:
