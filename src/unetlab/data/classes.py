@@ -4,8 +4,9 @@
   indices; :func:`read_palette` gives the colours, so predictions can be written in them.
 - VOC marks object outlines and "difficult" pixels with 255 (white in its palette), which is
   no class: :func:`void_value` finds it in palette masks, and training ignores it.
-- ``class_names.txt`` beside the data (line i names mask value i; ``#`` lines are comments)
-  gives the classes names: :func:`read_class_names`.
+- ``class_names.txt`` beside the data (line i names mask value i, or lines ``VALUE NAME``
+  name those values; ``#`` lines are comments) gives the classes names:
+  :func:`read_class_names`.
 - Colour (RGB) masks are read through the colour table beside them
   (:mod:`unetlab.data.colour_table`), whose colours are then the palette and whose names
   the class names where no ``class_names.txt`` gives them.
@@ -14,6 +15,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -89,10 +91,24 @@ def read_class_names(root: str | os.PathLike) -> dict[int, str] | None:
     if not path.is_file():
         return None if table is None else table.class_names()
     lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
-    names = dict(enumerate(line for line in lines if line and not line.startswith("#")))
+    names = names_of_lines([line for line in lines if line and not line.startswith("#")])
     if table is not None and (problem := names_disagree(names, table, path)):
         raise DatasetError(problem)
     return names
+
+
+#: a line of the ``value name`` form (``128 dim``, ``255: bright``)
+VALUE_NAME = re.compile(r"^(\d+)\s*[\s:,=]\s*(\S.*)$")
+
+
+def names_of_lines(lines: Sequence[str]) -> dict[int, str]:
+    """``{value: name}`` of a names file's lines: line i names mask value i, or, where every
+    line reads ``VALUE NAME`` with distinct values (``0 background`` / ``128 dim`` / ``255
+    bright``, as masks of 0/128/255 need), each line names its value."""
+    pairs = [VALUE_NAME.match(line) for line in lines]
+    if lines and all(pairs) and len({int(m[1]) for m in pairs}) == len(pairs):
+        return {int(m[1]): m[2].strip() for m in pairs}
+    return dict(enumerate(lines))
 
 
 def names_disagree(names: dict[int, str], table: ColourTable, path: Path) -> str | None:

@@ -70,6 +70,29 @@ def _class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
     return mixed_encodings(fp.pairs) + lonely
 
 
+def names_note(fp: Fingerprint, cfg: Config) -> list[str]:
+    """A warning when the data set's names (``data.class_names``, ``class_names.txt``) name
+    values no mask holds while values the masks hold go unnamed: ``class_names.txt`` of three
+    lines names values 0, 1, 2, not the 0, 128, 255 of the masks."""
+    names = declared_names(cfg)
+    if fp.instances or not names:
+        return []
+    held = {v for p in fp.pairs for v in p.values} - {cfg.data.ignore_value}
+    unnamed, idle = sorted(held - set(names)), sorted(set(names) - held)
+    if not unnamed or not idle:
+        return []
+    return [
+        f"the class names name mask values {_listed(idle)}, which no mask holds, and leave "
+        f"{_listed(unnamed)}, which masks hold, unnamed: class_names.txt's line i names "
+        "value i (or write each line as VALUE NAME, e.g. '128 dim')"
+    ]
+
+
+def _listed(values: list[int], most: int = 6) -> str:
+    shown = ", ".join(str(v) for v in values[:most])
+    return shown + (f" and {len(values) - most} more" if len(values) > most else "")
+
+
 def _void(fp: Fingerprint, cfg: Config):
     """:func:`void_beside_classes` of ``fp`` unless the config says what the masks' values
     are: ``data.ignore_value`` or ``data.label_values`` set, or 255 named as a class."""

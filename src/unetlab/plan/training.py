@@ -7,7 +7,7 @@ import logging
 from unetlab.config import Config, assigned_keys, changed_keys
 from unetlab.data.fingerprint import unlabelled_fill
 from unetlab.errors import UnetlabError
-from unetlab.plan.checks import check_data, declared_names, void_note
+from unetlab.plan.checks import check_data, declared_names, names_note, void_note
 from unetlab.plan.make import make_plan
 from unetlab.plan.notes import rare_classes, seed_holding, unvalidated_classes, unvalidated_values
 from unetlab.plan.record import Plan, show
@@ -83,7 +83,7 @@ def data_notes(cfg: Config, explicit: set[str], fp, pairs: tuple, ignored) -> li
     notes += rare_classes(fp, held_out, names=names, total=len(train) + len(val), skip=skip)
     if ignored is None and "data.label_values" not in explicit:
         notes += [line] if (line := unlabelled_fill(fp.pairs, declared=names)) else []
-    return notes + void_note(fp, cfg, train + val)
+    return notes + names_note(fp, cfg) + void_note(fp, cfg, train + val)
 
 
 def users_keys(cfg: Config) -> set[str]:

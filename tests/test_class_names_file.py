@@ -1,0 +1,59 @@
+"""class_names.txt of masks whose values are not 0, 1, 2, ...: lines ``VALUE NAME`` name
+those values, and names that miss the masks' values are said (audit s31 upgrade 9: '0
+background / 128 dim / 255 bright' gave class 0 the name '0 background' and dropped the rest
+without a word)."""
+
+import logging
+
+import numpy as np
+
+from unetlab.config import load_config
+from unetlab.data.classes import names_of_lines, read_class_names
+from unetlab.data.io import write_png
+from unetlab.plan import plan_training
+from unetlab.train import prepare_data
+
+
+def test_lines_of_value_and_name_name_those_values():
+    assert names_of_lines(["0 background", "128 dim", "255: bright"]) == {
+        0: "background",
+        128: "dim",
+        255: "bright",
+    }
+    assert names_of_lines(["background", "cell"]) == {0: "background", 1: "cell"}
+    # not every line of the form, or a value twice: line i names value i, as before
+    assert names_of_lines(["0 background", "cell"]) == {0: "0 background", 1: "cell"}
+    assert names_of_lines(["3D cell", "3D nucleus"]) == {0: "3D cell", 1: "3D nucleus"}
+
+
+def _data(root, names: str):
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        mask = np.zeros((32, 32), np.uint8)
+        mask[4:14, 4:14], mask[18:28, 18:28] = 128, 255
+        write_png(root / "images" / f"{i}.png", rng.integers(0, 255, (32, 32), np.uint8))
+        write_png(root / "masks" / f"{i}.png", mask)
+    (root / "class_names.txt").write_text(names)
+
+
+def test_names_of_values_the_masks_hold_reach_the_plan(tmp_path):
+    _data(tmp_path, "0 background\n128 dim\n255 bright\n")
+    assert read_class_names(tmp_path) == {0: "background", 128: "dim", 255: "bright"}
+    data = prepare_data(load_config(None, [f"data.root={tmp_path}"]))
+    assert data.label_values == [0, 128, 255]
+    assert data.class_names == ["background", "dim", "bright"]
+
+
+def test_names_that_miss_the_masks_values_are_said(tmp_path, caplog):
+    _data(tmp_path, "background\ndim\nbright\n")
+    _, plan = plan_training(load_config(None, [f"data.root={tmp_path}"]))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        plan.log()
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(
+        m.startswith(
+            "the class names name mask values 1, 2, which no mask holds, and leave 128, 255, "
+            "which masks hold, unnamed"
+        )
+        for m in said
+    ), said
