@@ -239,7 +239,8 @@ def test_cli_predict_instances(tmp_path, capsys):
     )
     assert rc == 0
     assert (tmp_path / "out" / "a_objects.tif").is_file()
-    assert (tmp_path / "out" / "a_objects.csv").read_text().startswith("id,area,centroid_y")
+    table = (tmp_path / "out" / "a_objects.csv").read_text()
+    assert table.startswith("id,class,class_name,area,centroid_y")  # 3 semantic classes
     rc = main(
         [
             "predict",
@@ -551,6 +552,7 @@ def test_the_object_record_keeps_its_key_where_the_background_is_class_0():
 
     from unetlab.inference.records import object_record
 
-    old = {k: v for k, v in asdict(ObjectOptions(min_area=3)).items() if k != "background"}
+    dropped = ("background", "class_min_areas")  # left out at their defaults
+    old = {k: v for k, v in asdict(ObjectOptions(min_area=3)).items() if k not in dropped}
     assert object_record(ObjectOptions(min_area=3)) == old
     assert object_record(ObjectOptions(min_area=3, background=1)) == {**old, "background": 1}

@@ -62,12 +62,13 @@ from unetlab.data.tiffmeta import (
 from unetlab.errors import UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.measure import (
+    class_counts,
     named_channels,
     object_table,
     plane_columns,
     with_micrometres,
 )
-from unetlab.inference.objects import id_dtype, objects_from_probabilities
+from unetlab.inference.objects import id_dtype, measured_classes, objects_from_probabilities
 from unetlab.inference.outlines import outline_class, write_outlines
 from unetlab.inference.output_rules import (
     held_folders,
@@ -159,7 +160,7 @@ def predict_file(
     progress: Callable[[int], None] | None = None,
     group: Group = SOLO,
     axes: str | None = None,
-    counted: Callable[[list[int]], None] | None = None,
+    counted: Callable[..., None] | None = None,
     **settings,
 ) -> list[Path]:
     """Predict one image file and write its outputs into ``out_dir``; return their paths
@@ -173,7 +174,9 @@ def predict_file(
     (ImageJ label, OME ``Channel Name``; case-insensitive). A 1-channel image given to a
     1-channel model is predicted as it is unless ``channel`` is given (not the model's
     ``data.channel``). ``axes``: the file's axes, where it records none. ``counted``, if
-    given, is called with the objects found in each plane (``[n]`` for one image).
+    given, is called with the objects found in each plane (``[n]`` for one image), and for
+    a semantic model's objects also with their count per class (``{"grain": 116, "pore":
+    11}``: :func:`~unetlab.inference.measure.class_counts`).
 
     Large inputs (TIFFs above ``large_threshold`` px a page, default ``LARGE_PIXELS``;
     ``level`` > 0; Zarr folders) are streamed by :func:`~unetlab.inference.slides.predict_slide`
@@ -302,11 +305,13 @@ def _predict_whole(file: _File) -> list[Path]:
         found = (paths, stack, ids, meta["pixel"], axes)
         # intensity columns by channel name, as a streamed slide's (measure.named_channels)
         channels = channel_names(file.path) if stack.ndim == 4 and stack.shape[3] > 1 else []
-        how = dict(record=file.record, outlines=outlines, channels=channels)
-        tables, planes = _write_objects(*found, **how)
+        # a semantic model's objects: the class of each (measure's class and class_name)
+        kinds = [measured_classes(model, o.objects, lab) for lab in labels]
+        how = dict(record=file.record, outlines=outlines, channels=channels, kinds=kinds)
+        tables, planes, classes = _write_objects(*found, **how)
         written += tables
-        if file.counted is not None:
-            file.counted(planes)
+        if file.counted is not None:  # and a semantic model's objects of each class
+            file.counted(planes, *([classes] if classes else []))
     if o.draw_overlay:
         drawn = dict(tiff=tiff, meta=meta, axes=axes, record=file.record)
         drawn["by_object"] = by_object(o.objects)
@@ -403,20 +408,25 @@ def _write_objects(
     record: Provenance | None = None,
     outlines: dict | None = None,
     channels: Sequence[str] = (),
-) -> tuple[list[Path], list[int]]:
+    kinds: Sequence[dict] = (),
+) -> tuple[list[Path], list[int], dict[str, int]]:
     """``<stem>_objects.tif`` (with the input's ``pixel`` size and pages' ``axes``, and
     ``record``), ``<stem>_objects.csv`` of the pages' object ids and their outlines
     (:func:`~unetlab.inference.outlines.write_outlines`' ``outlines``: the paths asked for,
-    the class): (their paths, the objects of each page). The intensity columns of several
-    channels are named by ``channels`` (the file's names) where they name each channel once,
-    else by index (:func:`~unetlab.inference.measure.named_channels`)."""
+    the class): (their paths, the objects of each page, the objects of each class where
+    ``kinds`` give them a class: :func:`~unetlab.inference.measure.class_counts`). The
+    intensity columns of several channels are named by ``channels`` (the file's names)
+    where they name each channel once, else by index (:func:`~unetlab.inference.measure.named_channels`); ``kinds``: each
+    page's class keywords of :func:`~unetlab.inference.measure.object_table` (a semantic
+    model's: :func:`~unetlab.inference.objects.measured_classes`)."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
     objects, id_axes = _hyperstack([i.astype(dtype) for i in ids], axes, "YX")
     scale = tiff_kwargs(_scale(dtype, id_axes, pixel, axes), record)
     write_tiff(
         paths["objects"], objects, photometric="minisblack", compression=COMPRESSION, **scale
     )
-    tables = [object_table(i, page) for i, page in zip(ids, stack)]
+    kinds = list(kinds) or [{}] * len(ids)
+    tables = [object_table(i, page, **k) for i, page, k in zip(ids, stack, kinds, strict=True)]
     planes = [len(t["id"]) for t in tables]
     if len(tables) > 1:
         tables = [
@@ -424,10 +434,11 @@ def _write_objects(
         ]
     size = None if pixel is None else pixel.size  # (y, x) um, as read_pixel_size gives it
     tables = [named_channels(with_micrometres(t, size), channels) for t in tables]
-    write_csv(paths["table"], {k: np.concatenate([t[k] for t in tables]) for k in tables[0]})
+    joined = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+    write_csv(paths["table"], joined)
     written = [paths["objects"], paths["table"]]
     written += write_outlines(ids, tables, pixel_size=size, axes=axes, **(outlines or {}))
-    return written, planes
+    return written, planes, class_counts(joined)
 
 
 def _write_label_tiff(

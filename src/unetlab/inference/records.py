@@ -285,12 +285,15 @@ def prediction_record(
 
 def object_record(objects: ObjectOptions) -> dict:
     """The record of how objects were found: the fields of ``objects``, ``background`` left
-    out where it is 0 (as before it was one), so that the outputs of a model whose
-    background is class 0 keep their key (``--skip-existing``) and only those found with
-    class 0 taken wrongly for the background get a new one."""
+    out where it is 0 and ``class_min_areas`` where it is None (as before they were
+    fields), so that the outputs of a model whose background is class 0 keep their key
+    (``--skip-existing``) and only those found with class 0 taken wrongly for the
+    background, or with per-class least sizes, get a new one."""
     record = asdict(objects)
     if record["background"] == 0:
         del record["background"]
+    if record.get("class_min_areas") is None:  # as before it was a field: the same key
+        record.pop("class_min_areas", None)
     return record
 
 
