@@ -150,6 +150,7 @@ def restore_checkpoint(
         )
     length = _schedule_length(scheduler)  # this config's, before the saved state replaces it
     model.load_state_dict(checkpoint["model"])
+    model.normalization = run_normalization(checkpoint, model.normalization, path)
     optimizer.load_state_dict(checkpoint["optimizer"])
     saved = checkpoint.get("scheduler")
     if scheduler is not None and saved is not None:
@@ -174,6 +175,27 @@ def restore_checkpoint(
     )
     if saved is not None:
         _log_budget(scheduler, saved)
+
+
+#: normalisation parts that training computes (not the config): an older unetlab's run lacks them
+_COMPUTED = ("floor", "dtype")
+
+
+def run_normalization(checkpoint: dict, computed: dict, path: Path) -> dict:
+    """The normalisation a resumed run goes on with: the one this version ``computed`` for it,
+    unless the run's checkpoint (read from ``path``) records none of its floor (an older
+    unetlab began it): then the run's own, said once, so that its checkpoints go on predicting
+    as its earlier ones did (audit s31 upgrade 6; the floor leaves the training images alone)."""
+    own = dict(checkpoint.get("normalization") or {})
+    added = [k for k in _COMPUTED if k in computed and k not in own]
+    if not added or {k: v for k, v in computed.items() if k not in added} != own:
+        return computed
+    log.info(
+        "%s: this run began without a normalisation floor (an older unetlab): it goes on "
+        "without one, so that its checkpoints predict as its earlier ones (a new run gets one)",
+        path,
+    )
+    return own
 
 
 def _warn_other_processes(saved: int | None, processes: int) -> None:

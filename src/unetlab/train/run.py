@@ -132,6 +132,7 @@ def setup_run(
         last = run_dir / "checkpoints" / "last.pt"
         parts = (run.model, run.optimizer, run.scheduler, run.scaler, run.state)
         restore_checkpoint(last, *parts, budget=run.budget, processes=group.world)
+        run.data.normalization = dict(run.model.normalization)  # an older run's own: kept
     if group.is_main:
         _start_records(run, resume=resume, sizes=sizes, weights=weights)
         if timer is not None:
