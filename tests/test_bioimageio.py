@@ -630,3 +630,17 @@ def test_a_package_says_it_cannot_hold_the_normalisation_floor(tmp_path, caplog)
     assert "bioimage.io's preprocessing cannot say that" in caplog.text
     assert "a floor, half the least contrast" in (dest / "README.md").read_text()
     assert _rdf(dest)["inputs"][0]["preprocessing"][0]["id"] == "scale_range"
+
+
+def test_a_package_says_its_percentiles_count_saturated_pixels(tmp_path, caplog):
+    """unetlab's percentiles leave out saturated pixels (ignore_saturated); scale_range cannot
+    (grainsfix, s31): said at export."""
+    model = _tiny()
+    model.normalization = {"mode": "percentile", "low": 1.0, "high": 99.8}
+    with caplog.at_level(logging.WARNING, logger="unetlab.inference.bioimageio"):
+        export_bioimageio(model, tmp_path / "a", weight_formats=["pytorch_state_dict"])
+    assert "saturated" not in caplog.text
+    model.normalization["ignore_saturated"] = True
+    with caplog.at_level(logging.WARNING, logger="unetlab.inference.bioimageio"):
+        export_bioimageio(model, tmp_path / "b", weight_formats=["pytorch_state_dict"])
+    assert "bioimage.io's scale_range counts them" in caplog.text

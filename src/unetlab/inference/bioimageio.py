@@ -208,6 +208,8 @@ def export_bioimageio(
     log.debug("wrote bioimage.io package %s", dest)  # the CLI prints it
     if "floor" in model.normalization:
         log.warning("%s: %s", dest.name, FLOOR_NOTE)
+    if model.normalization.get("ignore_saturated"):
+        log.warning("%s: %s", dest.name, SATURATED_NOTE)
     return dest
 
 
@@ -409,6 +411,14 @@ FLOOR_NOTE = (
     "contrast of the training images, so that an empty field is not stretched into objects; "
     "bioimage.io's preprocessing cannot say that, so other tools stretch empty fields "
     "(`unetlab predict` on this package does not)"
+)
+
+
+#: the same for the percentiles that leave saturated pixels out (``ignore_saturated``)
+SATURATED_NOTE = (
+    "unetlab's percentiles leave out saturated pixels (the dtype's maximum, e.g. a data bar's "
+    "text); bioimage.io's scale_range counts them, so other tools normalise images with many "
+    "saturated pixels otherwise (`unetlab predict` on this package does not)"
 )
 
 
