@@ -6,6 +6,9 @@ import json
 import logging
 import os
 import re
+import threading
+from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,6 +18,7 @@ from tests.test_predict_objects import local_net, nuclei_image
 from unetlab.data import ome
 from unetlab.data.slides import open_slide
 from unetlab.errors import UnetlabError
+from unetlab.group import Group
 from unetlab.inference import slide_objects, slide_resume
 from unetlab.inference.files import predict_file
 from unetlab.inference.objects import ObjectOptions
@@ -282,3 +286,62 @@ def test_the_rows_recorded_are_flushed_to_disk_first(tmp_path, monkeypatch):
         "page": 1,
         "row": 32,
     }
+
+
+@dataclass(frozen=True)
+class _Threads(Group):
+    """A rank of a group of threads (a stand-in for torchrun's processes): ``share`` passes
+    the main thread's value to every rank at a barrier."""
+
+    hub: SimpleNamespace | None = None
+
+    def share(self, obj):
+        if self.is_main:
+            self.hub.box = obj
+        self.hub.barrier.wait()
+        got = self.hub.box
+        self.hub.barrier.wait()
+        return got
+
+
+def _two_ranks(net, slide, out, stops) -> list[BaseException | None]:
+    """Predict ``slide`` in two ranks (threads: they take turns on the model), rank r
+    counting its tiles with ``stops[r]``; each rank's exception, if any."""
+    hub = SimpleNamespace(barrier=threading.Barrier(2, timeout=120), box=None)
+    errors: list[BaseException | None] = [None, None]
+
+    def rank(r):
+        try:
+            _predict(net, slide, out, stops[r], group=_Threads(r, 2, hub=hub))
+        except BaseException as exc:  # noqa: BLE001 (handed to the test)
+            errors[r] = exc
+            hub.barrier.abort()  # the other rank stops waiting at its next step
+
+    threads = [threading.Thread(target=rank, args=(r,)) for r in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return errors
+
+
+def test_each_rank_of_a_group_resumes_its_own_band(tmp_path, small_chunks, caplog):
+    """--nproc: each process records its band's rows; stopped in one, the rerun's other
+    process, whose band was done, predicts no tile."""
+    net, slide = local_net(), _slide(tmp_path / "s.tif")
+    assert _two_ranks(net, slide, tmp_path / "whole", [Stop(), Stop()]) == [None, None]
+    _predict(net, slide, tmp_path / "one", Stop())
+    errors = _two_ranks(net, slide, tmp_path / "out", [Stop(), Stop(20)])
+    assert isinstance(errors[1], KeyboardInterrupt) and errors[0] is not None
+    stage = tmp_path / "out" / ".s.tif.partial"
+    assert {p.name for p in stage.glob("unetlab-rows.*.json")} == {
+        "unetlab-rows.0.json",
+        "unetlab-rows.1.json",
+    }
+    again = [Stop(), Stop()]
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        assert _two_ranks(net, slide, tmp_path / "out", again) == [None, None]
+    assert again[0].tiles == 0 and again[1].tiles > 0
+    assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
+    whole = _outputs(tmp_path / "whole")
+    assert _outputs(tmp_path / "out") == whole == _outputs(tmp_path / "one")
