@@ -22,6 +22,7 @@ examples:
   unetlab train --data DIR --config configs/paper.yaml --nproc 4     # 4 GPUs, data-parallel
   unetlab train --data DIR --minutes 10     # settings planned from the data, 10 minutes
   unetlab train --data DIR --check --preview look   # the first 16 training tiles as PNGs
+  unetlab train --data NEW --init runs/a/checkpoints/best.pt --run-dir runs/b   # fine-tune
 
 Unless --no-plan or --resume, the data is measured first (sizes, dtype, intensities, class
 shares, object sizes and contacts) and the keys the config and --set leave open are planned
@@ -40,8 +41,8 @@ best and last scores, ...) is written when the run ends.
 
 The run folder holds config.yaml (resolved), metrics.csv, train.log, curves.png and
 checkpoints/best.pt, last.pt; --run-dir is a new or empty folder, or a run's (a folder of
-other things is refused). Relative data.root and model.encoder_weights are read from the
-current folder and recorded absolute. Any config key can be set with --set section.key=value:
+other things is refused). Relative data.root, model.encoder_weights and model.init_checkpoint
+are read from the current folder and recorded absolute. Any config key can be set with --set section.key=value:
 unetlab config lists them all with their defaults and meanings (also docs/config.md).
 """
 
@@ -78,6 +79,12 @@ def _add_settings(p) -> None:
         default=[],
         metavar="KEY=VALUE",
         help="set a config key, e.g. train.epochs=5 (repeatable; value parsed as YAML)",
+    )
+    p.add_argument(
+        "--init",
+        metavar="CKPT",
+        help="fine-tune: start a new run from the weights of this trained unetlab checkpoint "
+        "(model.init_checkpoint; the same net); --resume continues a run instead",
     )
     p.add_argument("--epochs", type=int, help="train.epochs")
     p.add_argument(
@@ -423,14 +430,15 @@ def _resumed(run_dir: Path, asked, explicit: set[str]):
 
 
 def _same_weights(own, asked):
-    """``asked`` with its ``model.encoder_weights`` spelled as the run's config.yaml spells
-    it where both name the same file from here (the first command's relative path given
+    """``asked`` with its ``model.encoder_weights`` and ``model.init_checkpoint`` spelled as
+    the run's config.yaml spells them where both name the same file from here (the first command's relative path given
     again): not a change of the run's settings. Another file is made absolute, so that the
     refusal shows which file each one is."""
-    mine, given = own.model.encoder_weights, asked.model.encoder_weights
-    if given:
-        same = bool(mine) and _absolute(mine) == _absolute(given)
-        asked.model.encoder_weights = mine if same else _absolute(given)
+    for key in ("encoder_weights", "init_checkpoint"):
+        mine, given = getattr(own.model, key), getattr(asked.model, key)
+        if given:
+            same = bool(mine) and _absolute(mine) == _absolute(given)
+            setattr(asked.model, key, mine if same else _absolute(given))
     return asked
 
 
@@ -462,6 +470,7 @@ def _settings(args) -> tuple:
     if args.data is not None:
         overrides.append(f"data.root={Path(args.data).resolve()}")
     flags = (
+        (args.init, "model.init_checkpoint"),
         (args.preset, "model.preset"),
         (args.epochs, "train.epochs"),
         (args.minutes, "train.max_minutes"),

@@ -58,6 +58,11 @@ def check_model(model: ModelSection) -> None:
         raise UnetlabError(f"model.norm must be none, batch or group, not {model.norm!r}")
     _check_model_ranges(model)
     _check_encoder(model)
+    if model.init_checkpoint is not None and model.encoder_weights is not None:
+        raise UnetlabError(
+            "model.init_checkpoint gives the whole net its weights, the encoder's too: drop "
+            "model.encoder_weights"
+        )
 
 
 def _check_model_ranges(model: ModelSection) -> None:

@@ -47,6 +47,13 @@ class ModelSection(Section):
         "a local torchvision ImageNet weights file for the encoder (never downloaded); null: "
         "random start",
     )
+    init_checkpoint: str | None = option(
+        None,
+        "fine-tuning: a trained unetlab checkpoint (.pt) whose weights a new run starts from "
+        "(the same net: preset and model keys; a new output head where the class count "
+        "differs), recorded with its sha256 in history.yaml; --resume instead continues a run "
+        "itself; null: a random start",
+    )
     in_channels: int | None = option(None, "input channels; null: the images' channel count")
     num_classes: int | None = option(
         None, "output classes; null: the number of label values (1: a sigmoid net for two values)"
@@ -78,7 +85,7 @@ class ModelSection(Section):
 
     def overrides(self) -> dict:
         """UNet keyword overrides of the preset (``norm: none`` -> ``norm=None``)."""
-        skip = ("preset", "encoder", "encoder_weights")
+        skip = ("preset", "encoder", "encoder_weights", "init_checkpoint")
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in skip}
         out = {k: v for k, v in out.items() if v is not None}
         if out.get("norm") == "none":

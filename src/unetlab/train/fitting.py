@@ -131,19 +131,19 @@ def fit(
 
 
 def absolute_paths(cfg: Config, run_dir: str | os.PathLike, *, resume: bool) -> Config:
-    """``cfg`` (a copy of the caller's) with ``data.root`` and ``model.encoder_weights`` read
-    from the current folder (``~`` expanded), as the CLI's --data and --set do: config.yaml
+    """``cfg`` (a copy of the caller's) with ``data.root``, ``model.encoder_weights`` and
+    ``model.init_checkpoint`` read from the current folder (``~`` expanded), as the CLI's --data and --set do: config.yaml
     records the folder and file the run used. A resume keeps the weights file as the run's
     own config.yaml names it: made absolute only where that records the same file absolute
     (the first call's relative path given again); an empty one ("": no weights) stays, and
     so does no data folder (None: fit refuses it, the CLI's --check too)."""
     if cfg.data.root is not None:
         cfg.data.root = str(Path(cfg.data.root).expanduser().resolve())
-    weights = cfg.model.encoder_weights
-    if weights:
-        absolute = str(Path(weights).expanduser().resolve())
-        if not resume or _recorded_weights(Path(run_dir)) == absolute:
-            cfg.model.encoder_weights = absolute
+    for key in ("encoder_weights", "init_checkpoint"):
+        if weights := getattr(cfg.model, key):
+            absolute = str(Path(weights).expanduser().resolve())
+            if not resume or _recorded_weights(Path(run_dir), key) == absolute:
+                setattr(cfg.model, key, absolute)
     return cfg
 
 
@@ -155,12 +155,12 @@ def warn_other_data(config_file: str | os.PathLike | None, cfg: Config) -> None:
         log.warning("warning: %s", warning)
 
 
-def _recorded_weights(run_dir: Path) -> str | None:
-    """The ``model.encoder_weights`` the run's config.yaml records, or None (none readable:
-    the resume's own checks say why)."""
+def _recorded_weights(run_dir: Path, key: str) -> str | None:
+    """The ``model.KEY`` file the run's config.yaml records, or None (none readable: the
+    resume's own checks say why)."""
     try:
         recorded = yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8"))
-        return recorded["model"]["encoder_weights"]
+        return recorded["model"][key]
     except (OSError, yaml.YAMLError, KeyError, TypeError):
         return None
 

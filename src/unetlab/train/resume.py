@@ -151,6 +151,7 @@ def restore_checkpoint(
     length = _schedule_length(scheduler)  # this config's, before the saved state replaces it
     model.load_state_dict(checkpoint["model"])
     model.normalization = run_normalization(checkpoint, model.normalization, path)
+    model.init_checkpoint = checkpoint.get("init_checkpoint")  # a fine-tuned run's start
     optimizer.load_state_dict(checkpoint["optimizer"])
     saved = checkpoint.get("scheduler")
     if scheduler is not None and saved is not None:

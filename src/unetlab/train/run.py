@@ -24,6 +24,7 @@ from unetlab.models import EncoderUNet, UNet
 from unetlab.provenance import code_identity, command_line, describe_code, machine
 from unetlab.run_records import HISTORY_FILE, append_history, history_entry
 from unetlab.runtime import available_cpus, configure_threads
+from unetlab.train.init import init_from_checkpoint, refuse_checkpoint_as_encoder_weights
 from unetlab.train.log import log_loading, log_start
 from unetlab.train.loop import Precision, TrainState
 from unetlab.train.resume import listed_split, log_changes, recorded_split, restore_checkpoint
@@ -94,6 +95,7 @@ class Run:
             rng=torch.get_rng_state(),
             processes=self.group.world,  # the global batch is batch_size x processes
             split=self.split,
+            init_checkpoint=getattr(self.model, "init_checkpoint", None),  # fine-tuned from
             **extra,
         )
 
@@ -124,7 +126,7 @@ def setup_run(
         files = recorded_split(run_dir, cfg)
     else:
         files = listed_split(split, cfg, doing="training") if split is not None else None
-    data, model, sizes = started(cfg, files)
+    data, model, sizes = started(cfg, files, init=not resume)
     built = dict(precision=precision, data=data, model=model, sizes=sizes)
     run, weights = _assemble(cfg, run_dir, device, group, **built, clock=clock, begun=begun)
     timer, loading = _time_budget(run, begun)
@@ -141,13 +143,18 @@ def setup_run(
 
 
 def started(
-    cfg: Config, split: tuple[list, list] | None = None
+    cfg: Config, split: tuple[list, list] | None = None, *, init: bool = True
 ) -> tuple[Data, UNet | EncoderUNet, tuple[int, int]]:
     """The data (``split``: the pairs of a recorded split; its normalisation's floor in the
     training images' units), the net built for it and its (input, output) tile sizes, as a
-    run starts them (``unetlab train --check`` shows them)."""
+    run starts them (``unetlab train --check`` shows them). ``init``: the net takes the
+    weights of ``model.init_checkpoint`` where one is set (a new run; a resume takes its
+    own)."""
+    refuse_checkpoint_as_encoder_weights(cfg.model.encoder_weights)
     data = prepare_data(cfg, split)
     model = build_model(cfg, data)
+    if init and cfg.model.init_checkpoint:
+        init_from_checkpoint(model, cfg.model.init_checkpoint)
     return data, model, tile_sizes(model, cfg.data.tile_size, data.train)
 
 
@@ -337,10 +344,18 @@ def run_info(run: Run, weights: list[float] | None) -> dict:
             "model": built_model(run.cfg, model),
             "class_weights": weights,
             "normalization": dict(run.data.normalization),
+            **_init_record(model),
             "label_values": [int(v) for v in run.data.label_values],
             "classes": list(model.classes),
         },
     }
+
+
+def _init_record(model) -> dict:
+    """``{"init_checkpoint": ...}``: the checkpoint a fine-tuned run started from (its path,
+    sha256, epoch, step), where it did."""
+    found = getattr(model, "init_checkpoint", None)
+    return {"init_checkpoint": found} if found else {}
 
 
 def built_model(cfg: Config, model: nn.Module) -> dict:

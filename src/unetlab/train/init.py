@@ -1,0 +1,114 @@
+"""Fine-tuning: a new run that starts from the weights of a trained unetlab checkpoint
+(``model.init_checkpoint``, ``unetlab train --init CKPT``), as nnU-Net's pretrained weights and
+Cellpose's ``--pretrained_model`` do. Unlike ``--resume``, which goes on with a run's own
+optimiser, schedule, step and data, the new run has its own: only the weights are taken.
+
+The net must be the checkpoint's (the same preset and model keys, the same input channels);
+where only the class count differs, every weight but the 1x1 output head is taken and the
+head starts afresh. What started the run (the file's absolute path and sha256, its epoch and
+step) goes into history.yaml and every checkpoint of the run (``init_checkpoint``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import asdict
+from pathlib import Path
+
+import torch
+
+from unetlab.checkpoint import FORMAT, checkpoint_source, load_checkpoint
+from unetlab.errors import UnetlabError
+
+log = logging.getLogger(__name__)
+
+#: the net's options that hold no weights: they may differ from the checkpoint's
+_FREE = frozenset({"dropout"})
+_HEAD = "head."
+
+
+def init_from_checkpoint(model, path: str | os.PathLike) -> dict:
+    """Load the weights of the unetlab checkpoint at ``path`` into ``model`` (a new run's net,
+    built from its config and data); returns what identifies the file (``checkpoint``,
+    ``checkpoint_sha256``, ``checkpoint_epoch``, ``checkpoint_step``), also set as
+    ``model.init_checkpoint``. A net that differs from the checkpoint's in more than its class
+    count is refused in one line naming each difference."""
+    checkpoint = load_checkpoint(path)
+    differs = net_differences(checkpoint["config"], asdict(model.config))
+    fresh_head = set(differs) == {"num_classes"}
+    if differs and not fresh_head:
+        raise UnetlabError(_refusal(path, differs))
+    state = checkpoint["model"]
+    if fresh_head:
+        state = {k: v for k, v in state.items() if not k.startswith(_HEAD)}
+    missing, unexpected = model.load_state_dict(state, strict=not fresh_head)
+    if unexpected or any(not k.startswith(_HEAD) for k in missing):  # a bug: a checked net
+        raise RuntimeError(f"{path}: missing {missing}, unexpected {unexpected}")
+    trained = checkpoint.get("train_state") or {}
+    record = checkpoint_source(path) | {
+        f"checkpoint_{k}": trained[k] for k in ("epoch", "step") if k in trained
+    }
+    head = (
+        f"; its {differs['num_classes'][0]}-class output head is replaced by a new one of "
+        f"{differs['num_classes'][1]} (the rest of the net is the checkpoint's)"
+        if fresh_head
+        else ""
+    )
+    log.info(
+        "fine-tuning: the net starts from the weights of %s (sha256 %s…, epoch %s)%s",
+        record["checkpoint"],
+        record["checkpoint_sha256"][:12],
+        record.get("checkpoint_epoch", "?"),
+        head,
+    )
+    model.init_checkpoint = record
+    return record
+
+
+def net_differences(theirs: dict, mine: dict) -> dict:
+    """``{option: (the checkpoint's value, this net's)}`` for each net option (of the UNet's
+    or EncoderUNet's config) that differs, but those that hold no weights (dropout)."""
+    keys = (set(theirs) | set(mine)) - _FREE
+    return {k: (theirs.get(k), mine.get(k)) for k in sorted(keys) if theirs.get(k) != mine.get(k)}
+
+
+def _refusal(path, differs: dict) -> str:
+    listed = ", ".join(
+        f"{k} {mine} (the checkpoint's: {theirs})" for k, (theirs, mine) in differs.items()
+    )
+    fix = " ".join(
+        f"--set model.{k}={_value(theirs)}"
+        for k, (theirs, _) in differs.items()
+        if k not in ("num_classes", "in_channels")
+    )
+    return (
+        f"model.init_checkpoint {path}: this run's net differs from the checkpoint's in {listed}: "
+        "fine-tuning needs the checkpoint's net"
+        + (f" ({fix})" if fix else "")
+        + (
+            "; its input channels are the images' (data.channel picks one)"
+            if "in_channels" in differs
+            else ""
+        )
+    )
+
+
+def _value(value) -> str:
+    return "none" if value is None else str(value)
+
+
+def refuse_checkpoint_as_encoder_weights(path: str | os.PathLike | None) -> None:
+    """``model.encoder_weights`` naming a unetlab checkpoint (not torchvision's ImageNet
+    file): one line pointing to ``model.init_checkpoint`` (audit s31 upgrade 8)."""
+    if not path or not Path(path).is_file():
+        return
+    try:  # mapped, not read: an ImageNet file is 100-500 MB
+        found = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except Exception:  # noqa: BLE001 - not a torch zip file: load_encoder_weights says what
+        return
+    if isinstance(found, dict) and found.get("format") == FORMAT:
+        raise UnetlabError(
+            f"model.encoder_weights {path} is a unetlab checkpoint, not torchvision ImageNet "
+            f"weights: to start a new run from its weights, set model.init_checkpoint={path} "
+            "(unetlab train --init) instead; --resume continues its own run"
+        )

@@ -1,0 +1,90 @@
+"""Fine-tuning (model.init_checkpoint, train --init): a new run that starts from a trained
+checkpoint's weights, recorded in its run folder; a different net refused in one line; a
+unetlab checkpoint given as encoder_weights pointed to it (audit s31 upgrade 8)."""
+
+import pytest
+import torch
+
+from tests.test_train import tiny_config, write_blobs
+from unetlab.checkpoint import load_checkpoint, load_model
+from unetlab.cli import main
+from unetlab.data.split_record import file_sha256
+from unetlab.errors import UnetlabError
+from unetlab.run_records import read_history
+from unetlab.train import fit
+from unetlab.train.run import started
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A 1-epoch run's best.pt, and its data folder."""
+    tmp = tmp_path_factory.mktemp("init")
+    data = write_blobs(tmp / "data", 4)
+    fit(tiny_config(data, "train.epochs=1"), run_dir=tmp / "a", progress=False)
+    return tmp / "a" / "checkpoints" / "best.pt", data
+
+
+def _forward(model, x):
+    with torch.no_grad():
+        return model.eval()(x)
+
+
+def test_a_fine_tuned_run_starts_at_the_checkpoints_weights(trained):
+    best, data = trained
+    _, model, _ = started(tiny_config(data, f"model.init_checkpoint={best}"))
+    x = torch.randn(1, 1, 32, 32)
+    assert torch.equal(_forward(model, x), _forward(load_model(best), x))
+    _, fresh, _ = started(tiny_config(data))
+    assert not torch.equal(_forward(fresh, x), _forward(model, x))
+
+
+def test_a_fine_tuned_run_records_the_checkpoint(trained, tmp_path):
+    best, data = trained
+    run = tmp_path / "b"
+    argv = ["train", "--data", str(data), "--init", str(best), "--run-dir", str(run)]
+    argv += ["--no-plan", "--no-progress", "--epochs", "1", "--set", "model.depth=2"]
+    argv += ["--set", "model.base_channels=4", "--set", "data.tile_size=32"]
+    argv += ["--set", "data.label_values=[0, 255]", "--set", "train.batch_size=4"]
+    argv += ["--set", "data.tiles_per_epoch=8", "--set", "train.device=cpu"]
+    assert main(argv) == 0
+    record = read_history(run)[0]["resolved"]["init_checkpoint"]
+    assert record["checkpoint"] == str(best.resolve())
+    assert record["checkpoint_sha256"] == file_sha256(best)
+    assert load_checkpoint(run / "checkpoints" / "last.pt")["init_checkpoint"] == record
+    assert "init_checkpoint: " + str(best.resolve()) in (run / "config.yaml").read_text()
+
+
+def test_another_class_count_gets_a_new_head_and_the_rest(trained):
+    best, data = trained
+    cfg = tiny_config(
+        data,
+        f"model.init_checkpoint={best}",
+        "data.label_values=[0, 128, 255]",
+        "data.class_names=null",
+    )
+    _, model, _ = started(cfg)
+    theirs = load_checkpoint(best)["model"]
+    for key, value in model.state_dict().items():
+        if key.startswith("head."):
+            assert value.shape != theirs[key].shape
+        else:
+            assert torch.equal(value, theirs[key]), key
+
+
+def test_another_net_is_refused_naming_what_differs(trained):
+    best, data = trained
+    with pytest.raises(UnetlabError) as info:
+        started(tiny_config(data, f"model.init_checkpoint={best}", "model.base_channels=8"))
+    line = str(info.value)
+    assert "\n" not in line and "base_channels 8 (the checkpoint's: 4)" in line
+    assert "--set model.base_channels=4" in line
+
+
+def test_a_unetlab_checkpoint_as_encoder_weights_points_to_init_checkpoint(trained):
+    best, data = trained
+    cfg = tiny_config(data, "model.depth=null", "model.base_channels=null")
+    cfg.model.encoder, cfg.model.encoder_weights = "resnet50", str(best)
+    with pytest.raises(UnetlabError, match=r"is a unetlab checkpoint.*model\.init_checkpoint="):
+        started(cfg)
