@@ -25,6 +25,7 @@ from unetlab.cli.common import (
     objects_line,
     predict_options,
 )
+from unetlab.cli.predict import add_exclude_rows_arg, with_exclude_rows
 from unetlab.errors import DatasetError, UnetlabError
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,9 @@ def add_parser(sub) -> None:
     c = p.add_argument_group("classes and objects")
     _add_classes(c)
     _add_scores(c)
-    add_prediction_args(p.add_argument_group("prediction (with --checkpoint)"))
+    prediction = p.add_argument_group("prediction (with --checkpoint)")
+    add_prediction_args(prediction)
+    add_exclude_rows_arg(prediction)
     n = p.add_argument_group(
         "objects of a nuclei (instance) model (with --checkpoint; as unetlab predict --instances)"
     )
@@ -351,7 +354,7 @@ def _run_model(args, pairs):
     report = evaluate_model(
         model,
         args.data,
-        predict_options(args, device),
+        with_exclude_rows(predict_options(args, device), args),
         boundary_class=_boundary(args),
         thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
         seed_threshold=args.watershed_seeds,
@@ -392,6 +395,7 @@ def _run_pred(args):
             pred_instances=args.pred_instances,
             objects=args.object_scores or None,
             worst=args.worst,
+            exclude_rows=args.exclude_rows,
         )
     except MaskValuesError as exc:  # the same fix, in this command's flags
         raise DatasetError(exc.cli) from None

@@ -51,7 +51,9 @@ def add_parser(sub) -> None:
     _add_outputs(g)
     _add_objects(g)
     _add_folder(g)
-    add_prediction_args(p.add_argument_group("prediction"), tta_help=" (up to 8x slower)")
+    prediction = p.add_argument_group("prediction")
+    add_prediction_args(prediction, tta_help=" (up to 8x slower)")
+    add_exclude_rows_arg(prediction)
     p.add_argument(
         "--benchmark",
         action="store_true",
@@ -223,12 +225,33 @@ def run(args) -> int:
                 report=lambda result: _summary(args, result, out_dir, timed.get("clock")),
                 name=args.checkpoint,
                 overwrite_fix=OVERWRITE_FIX,
-                options=predict_options(args, device),
+                options=with_exclude_rows(predict_options(args, device), args),
                 axes=args.axes,
             )
     except KeyboardInterrupt as exc:  # Ctrl-C, or unetlab.signals.Stopped: SIGTERM, SIGHUP
         return _stopped(args, files, out_dir, exc, say=group.is_main)
     return 2 if result.failed else 0
+
+
+def add_exclude_rows_arg(group) -> None:
+    """``--exclude-rows`` (predict's and evaluate's): read back by :func:`with_exclude_rows`."""
+    group.add_argument(
+        "--exclude-rows",
+        metavar="EDGE=ROWS",
+        help="rows of every image that are not sample (an SEM data bar), e.g. bottom=26 or "
+        "top=10,bottom=0.1 (px, or a share of the height): left out of the normalisation, "
+        "labelled background, objects they cut touch the border; none: none (default: the "
+        "checkpoint's data.exclude_rows)",
+    )
+
+
+def with_exclude_rows(options, args):
+    """``options`` with ``--exclude-rows`` where given (checked: one line naming the form)."""
+    from dataclasses import replace
+
+    if args.exclude_rows is None:
+        return options
+    return replace(options, exclude_rows=args.exclude_rows)
 
 
 def output_options(args):

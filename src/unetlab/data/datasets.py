@@ -27,6 +27,7 @@ import torch
 from torch.utils.data import Dataset
 
 from unetlab.data.checks import channel_problems, non_integer_mask, nonfinite_pixels
+from unetlab.data.exclude import check_exclude_rows, kept_rows, region
 from unetlab.data.fingerprint import (
     LOSSY_SUFFIXES,
     MaskValues,
@@ -83,9 +84,12 @@ class Sample:
     dtype: str | None = None
 
 
-def _sample(name: str, image: np.ndarray, normalization: dict, mask, weight) -> Sample:
-    """A :class:`Sample` of a raw (H, W[, C]) image, normalised, with its contrast and dtype."""
-    mean, std = image_stats(image, normalization)
+def _sample(
+    name: str, image: np.ndarray, normalization: dict, mask, weight, exclude_rows=None
+) -> Sample:
+    """A :class:`Sample` of a raw (H, W[, C]) image, normalised, with its contrast and dtype;
+    the statistics are those of its rows outside ``exclude_rows`` (a data bar)."""
+    mean, std = image_stats(kept_rows(image, exclude_rows, name), normalization)
     normalised = apply_stats(image, mean, std)
     return Sample(name, normalised, mask, weight, contrast=std, dtype=image.dtype.name)
 
@@ -343,6 +347,7 @@ def load_samples(
     in_channels: int | None = None,
     weight_map: dict | None = None,
     channel: int | None = None,
+    exclude_rows: dict | None = None,
 ) -> list[Sample]:
     """Read, check, encode and normalise every pair once; samples in the order of ``pairs``.
 
@@ -355,6 +360,9 @@ def load_samples(
         weight_map: None, or keyword arguments of :func:`unetlab.data.weightmap.weight_map`; the map
             is computed here, once per image.
         channel: read only this channel of each image (``data.channel``), or None for all.
+        exclude_rows: rows of every image that are not sample (``data.exclude_rows``, a data
+            bar: :mod:`unetlab.data.exclude`): their mask pixels are ``IGNORE_INDEX`` and the
+            normalisation statistics are those of the other rows.
 
     Returns:
         :class:`Sample` list: image (C, H, W) float32, mask (H, W) int64, weight or None.
@@ -364,6 +372,7 @@ def load_samples(
             mismatch, unknown label values, wrong channel count) with its file and the fix.
     """
     label_values = [int(v) for v in label_values]
+    exclude_rows = check_exclude_rows(exclude_rows)
     unknown: set[int] = set()
     found: set[int] = set()  # every value in the masks, for the fix
 
@@ -374,6 +383,8 @@ def load_samples(
             unknown.update(exc.values - set(label_values))
             found.update(exc.values)
             raise
+        if (bar := region(mask.shape, exclude_rows)) is not None:
+            mask = np.where(bar, IGNORE_INDEX, mask)
         present = np.bincount(mask[mask >= 0], minlength=len(label_values)).nonzero()[0]
         found.update(label_values[k] for k in present.tolist())
         return mask
@@ -387,7 +398,8 @@ def load_samples(
     )
     weigh = _weigher(weight_map)
     return [
-        _sample(pair.name, image, normalization, mask, weigh(mask)) for pair, image, mask in loaded
+        _sample(pair.name, image, normalization, mask, weigh(mask), exclude_rows)
+        for pair, image, mask in loaded
     ]
 
 
@@ -400,6 +412,7 @@ def load_instance_samples(
     in_channels: int | None = None,
     weight_map: dict | None = None,
     channel: int | None = None,
+    exclude_rows: dict | None = None,
 ) -> tuple[list[Sample], dict]:
     """:func:`load_samples` for instance masks: each mask's object ids
     (:func:`unetlab.data.instances.instance_ids`) become the three-class target of
@@ -407,16 +420,21 @@ def load_instance_samples(
 
     ``weight_map``: keyword arguments of :func:`unetlab.data.weightmap.weight_map`; its objects
     are the objects' interiors, so the border term lies on the boundary and background pixels
-    between touching objects. Pixels equal to ``ignore_value`` are ``IGNORE_INDEX``.
+    between touching objects. Pixels equal to ``ignore_value`` are ``IGNORE_INDEX``, and so
+    are those in ``exclude_rows`` (no object lies there: a data bar stored as one id is no
+    object, and objects it cuts are measured without it).
 
     Returns:
         (samples in the order of ``pairs``, :func:`unetlab.data.instances.object_statistics`
         of all their objects plus ``boundary_width``).
     """
     areas, binary, split = [], [], []
+    exclude_rows = check_exclude_rows(exclude_rows)
 
     def encode(pair: Pair, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         ignored = raw == ignore_value if ignore_value is not None else None
+        if (bar := region(raw.shape, exclude_rows)) is not None:
+            ignored = bar if ignored is None else ignored | bar
         ids = instance_ids(
             np.where(ignored, 0, raw) if ignored is not None else raw, name=pair.mask_page
         )
@@ -432,7 +450,14 @@ def load_instance_samples(
     loaded = _load(pairs, encode, channel=channel, in_channels=in_channels)
     _warn_instances(binary, split)
     samples = [
-        _sample(pair.name, image, normalization, target, _instance_weight(target, ids, weight_map))
+        _sample(
+            pair.name,
+            image,
+            normalization,
+            target,
+            _instance_weight(target, ids, weight_map),
+            exclude_rows,
+        )
         for pair, image, (target, ids) in loaded
     ]
     stats = object_statistics(np.concatenate(areas), images=len(loaded))

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from unetlab.data.exclude import drop_mostly_excluded, region
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.evaluate.report import Report, count_error
@@ -203,6 +204,27 @@ def challenge_pixel_error(matrix: np.ndarray, boundary_class: int) -> float:
     cell = 1 - boundary_class
     tp, fp, fn = matrix[cell, cell], matrix[boundary_class, cell], matrix[cell, boundary_class]
     return pixel_fscore_error(int(tp), int(fp), int(fn))
+
+
+def without_excluded(scored: dict, rows) -> dict:
+    """The keywords of :meth:`Accumulator.add` (``pred``, ``gt``, ``gt_ids``, ``pred_ids``,
+    ...) with the rows of ``rows`` (``exclude_rows``: a data bar) scored nowhere: the truth
+    ignored there, and the objects (true or predicted) of which more than half lies there
+    dropped (:func:`~unetlab.data.exclude.drop_mostly_excluded`; a true one's other pixels
+    ignored too); the others lose their pixels there. A new dict; the arrays are kept."""
+    bar = region(scored["gt"].shape, rows)
+    if bar is None:
+        return scored
+    out = dict(scored)
+    gt = np.where(bar, IGNORE_INDEX, scored["gt"])
+    if (gt_ids := scored.get("gt_ids")) is not None:
+        kept = drop_mostly_excluded(gt_ids, bar)
+        gt[(gt_ids > 0) & (kept == 0)] = IGNORE_INDEX
+        out["gt_ids"] = kept
+    if (pred_ids := scored.get("pred_ids")) is not None:
+        out["pred_ids"] = drop_mostly_excluded(pred_ids, bar)
+    out["gt"] = gt
+    return out
 
 
 def without_ignored(pred_ids: np.ndarray, gt: np.ndarray) -> np.ndarray:

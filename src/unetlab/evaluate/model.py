@@ -13,10 +13,16 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from unetlab.data.colour_table import ColourTable, palette_table
+from unetlab.data.exclude import as_config
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.weightmap import background_class
 from unetlab.errors import UnetlabError
-from unetlab.evaluate.accumulate import Accumulator, check_boundary, object_scores_wanted
+from unetlab.evaluate.accumulate import (
+    Accumulator,
+    check_boundary,
+    object_scores_wanted,
+    without_excluded,
+)
 from unetlab.evaluate.checks import check_evaluation
 from unetlab.evaluate.masks import encode, evaluation_pairs, instance_mask
 from unetlab.evaluate.report import Report
@@ -78,7 +84,11 @@ def evaluate_model(
     components), the options used in ``report.source["object_options"]``; its pixel classes are
     then background and object. ``report.source`` also records the data folder, the model's
     ``label_offset``, the ``tta`` transforms averaged, and for a ``model`` given as a path the
-    checkpoint (:func:`unetlab.checkpoint.checkpoint_source`). Arguments that
+    checkpoint (:func:`unetlab.checkpoint.checkpoint_source`). ``exclude_rows`` (a setting;
+    None: the rows the model's training left out, ``data.exclude_rows``) are predicted as
+    background and scored nowhere: the truth is ignored there and objects mostly in them are
+    dropped (:func:`~unetlab.evaluate.accumulate.without_excluded`); recorded in
+    ``report.source``. Arguments that
     :func:`check_evaluation` refuses raise UnetlabError before any image is read.
     """
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
@@ -187,6 +197,7 @@ def _source(data_dir, pairs: Sequence[Pair], scoring: _Scoring, checkpoint: dict
     source = {"data": str(Path(data_dir).resolve()), "trained_images": seen}
     source |= _model_source(scoring.model, scoring.predicting.tta, checkpoint)
     source["ignore_value"] = scoring.ignore_value
+    source["exclude_rows"] = as_config(scoring.predicting.exclude_rows)
     if scoring.objects is not None:
         source["object_options"] = asdict(scoring.objects)
     return source
@@ -281,7 +292,8 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring) 
         gt, gt_ids = encode(mask, how.label_values, how.ignore_value, name), None
         pred, pred_ids = labels_from_probabilities(probs).astype(np.int64), None
     cell = _cell_probability(probs, how.boundary_class) if how.cell else None
-    return dict(pred=pred, gt=gt, cell_prob=cell, gt_ids=gt_ids, pred_ids=pred_ids)
+    scored = dict(pred=pred, gt=gt, cell_prob=cell, gt_ids=gt_ids, pred_ids=pred_ids)
+    return without_excluded(scored, how.predicting.exclude_rows)  # a data bar scores nowhere
 
 
 def _training_overlap_warning(pairs: Sequence[Pair], model) -> int:

@@ -10,9 +10,15 @@ from typing import NamedTuple
 
 import numpy as np
 
+from unetlab.data.exclude import as_config, check_exclude_rows
 from unetlab.data.weightmap import background_class
 from unetlab.errors import DatasetError, UnetlabError
-from unetlab.evaluate.accumulate import Accumulator, check_boundary, object_scores_wanted
+from unetlab.evaluate.accumulate import (
+    Accumulator,
+    check_boundary,
+    object_scores_wanted,
+    without_excluded,
+)
 from unetlab.evaluate.checks import check_class_indices, check_evaluation, check_ids_as_classes
 from unetlab.evaluate.masks import (
     MaskPage,
@@ -42,6 +48,7 @@ def evaluate_predictions(
     pred_instances: bool = False,
     objects: bool | None = None,
     worst: int = 5,
+    exclude_rows=None,
 ) -> Report:
     """Compare saved predictions with ground-truth masks.
 
@@ -75,8 +82,12 @@ def evaluate_predictions(
     values (0/255 with predictions 0..1) or hold an unmapped ignore value (VOC's 255): give
     ``label_values``, ``ignore_value`` or ``class_names``; so is a ``class_names`` whose length
     differs from ``label_values``, and so are the arguments :func:`check_evaluation` refuses.
+    ``exclude_rows`` (``{"bottom": 26}``, ``"bottom=26"``: :mod:`unetlab.data.exclude`; a data
+    bar) are scored nowhere: the truth is ignored there and objects mostly in them dropped
+    (:func:`~unetlab.evaluate.accumulate.without_excluded`).
     """
     check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
+    exclude_rows = check_exclude_rows(exclude_rows, "exclude_rows")
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     ids = gt_instances or pred_instances
     if label_values is None and not ids:
@@ -98,12 +109,13 @@ def evaluate_predictions(
     )
     acc = Accumulator(boundary_class=boundary_class, connectivity=connectivity, objects=objects)
     values = _ValueStats(count_values=label_values is None and class_names is None, void=void)
-    reading = _Reading(label_values, ignore_value, connectivity, gt_instances)
+    reading = _Reading(label_values, ignore_value, connectivity, gt_instances, exclude_rows)
     _refuse_missing(_accumulate(acc, values, masks, preds, reading), pred_dir)
     values.check(named=len(class_names) if class_names is not None else len(by_index or ()))
     report = acc.report(_found_names(class_names, by_index, acc), thresholds=None, worst=worst)
     report.counting = with_ids
     source = dict(predictions=str(pred_dir), ground_truth=str(gt_dir), ignore_value=ignore_value)
+    source["exclude_rows"] = as_config(exclude_rows)
     report.source = source
     return report
 
@@ -164,12 +176,13 @@ def _found_names(
 class _Reading(NamedTuple):
     """How :func:`evaluate_predictions` reads each mask page: its label values (None: class
     indices), the value that counts nowhere, the connectivity of a binary mask's objects,
-    and whether masks hold object ids."""
+    whether masks hold object ids, and the rows scored nowhere (a data bar)."""
 
     label_values: Sequence[int] | None
     ignore_value: int | None
     connectivity: int
     gt_instances: bool
+    exclude_rows: tuple | None = None
 
 
 def _accumulate(
@@ -193,7 +206,8 @@ def _accumulate(
         else:
             gt, gt_ids = encode(mask, reading.label_values, reading.ignore_value, name), None
         values.add(mask, gt, pred)
-        acc.add(name, pred, gt, gt_ids=gt_ids, pred_ids=pred_ids)
+        scored = dict(pred=pred, gt=gt, gt_ids=gt_ids, pred_ids=pred_ids)
+        acc.add(name, **without_excluded(scored, reading.exclude_rows))
     return missing
 
 

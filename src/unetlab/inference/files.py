@@ -49,6 +49,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from unetlab.data.exclude import flag_cut_objects
 from unetlab.data.io import write_csv, write_png, write_tiff
 from unetlab.data.tiffmeta import (
     IMAGEJ_DTYPES,
@@ -267,6 +268,12 @@ def file_record(
 
 def _predict_streamed(file: _File, group: Group) -> list[Path]:
     """A large image read window by window (:func:`predict_slide`)."""
+    if file.options.exclude_rows:
+        raise UnetlabError(
+            f"{file.path.name}: exclude_rows (a data bar: --exclude-rows, or the checkpoint's "
+            "data.exclude_rows) applies to images read whole, not to a large image read window "
+            "by window: give --exclude-rows none (exclude_rows='none'), or crop the image"
+        )
     if file.axes is not None:
         raise UnetlabError(
             f"{file.path.name}: --axes (axes=) applies to images read whole, not to a "
@@ -308,6 +315,7 @@ def _predict_whole(file: _File) -> list[Path]:
         # a semantic model's objects: the class of each (measure's class and class_name)
         kinds = [measured_classes(model, o.objects, lab) for lab in labels]
         how = dict(record=file.record, outlines=outlines, channels=channels, kinds=kinds)
+        how["exclude_rows"] = file.options.exclude_rows  # objects it cuts touch the border
         tables, planes, classes = _write_objects(*found, **how)
         written += tables
         if file.counted is not None:  # and a semantic model's objects of each class
@@ -358,7 +366,9 @@ def _predict_pages(model, pages, file: _File):
     ``save_probabilities``) (the pages fitted to the model and checked finite)."""
     labels, ids, probs = [], [], []
     objects, keep = file.outputs.objects, file.outputs.save_probabilities
-    for page, stats in zip(pages, stack_stats(model, pages, name=str(file.path)), strict=True):
+    rows = file.options.exclude_rows
+    each = stack_stats(model, pages, name=str(file.path), exclude_rows=rows)
+    for page, stats in zip(pages, each, strict=True):
         p = predict_fitted(model, page, file.options, progress=file.progress, stats=stats)
         labels.append(labels_from_probabilities(p))
         if objects is not None:
@@ -409,6 +419,7 @@ def _write_objects(
     outlines: dict | None = None,
     channels: Sequence[str] = (),
     kinds: Sequence[dict] = (),
+    exclude_rows: tuple | None = None,
 ) -> tuple[list[Path], list[int], dict[str, int]]:
     """``<stem>_objects.tif`` (with the input's ``pixel`` size and pages' ``axes``, and
     ``record``), ``<stem>_objects.csv`` of the pages' object ids and their outlines
@@ -418,7 +429,8 @@ def _write_objects(
     intensity columns of several channels are named by ``channels`` (the file's names)
     where they name each channel once, else by index (:func:`~unetlab.inference.measure.named_channels`); ``kinds``: each
     page's class keywords of :func:`~unetlab.inference.measure.object_table` (a semantic
-    model's: :func:`~unetlab.inference.objects.measured_classes`)."""
+    model's: :func:`~unetlab.inference.objects.measured_classes`). Objects that reach the
+    rows of ``exclude_rows`` (a data bar) are cut by it: ``touches_border`` true."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
     objects, id_axes = _hyperstack([i.astype(dtype) for i in ids], axes, "YX")
     scale = tiff_kwargs(_scale(dtype, id_axes, pixel, axes), record)
@@ -426,7 +438,10 @@ def _write_objects(
         paths["objects"], objects, photometric="minisblack", compression=COMPRESSION, **scale
     )
     kinds = list(kinds) or [{}] * len(ids)
-    tables = [object_table(i, page, **k) for i, page, k in zip(ids, stack, kinds, strict=True)]
+    tables = [
+        flag_cut_objects(object_table(i, page, **k), exclude_rows, i.shape[0])
+        for i, page, k in zip(ids, stack, kinds, strict=True)
+    ]
     planes = [len(t["id"]) for t in tables]
     if len(tables) > 1:
         tables = [

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from unetlab.data.checks import nonfinite_count
+from unetlab.data.exclude import blank_probabilities, check_exclude_rows, kept_rows
 from unetlab.data.normalize import contrast_note, floored, raw_stats
 from unetlab.errors import UnetlabError
 from unetlab.inference.offset import label_offset, shift_probabilities
@@ -338,7 +339,12 @@ class PredictOptions:
     only this channel (0-based) of a multi-channel image (the nuclear stain of a fluorescence
     image, for a grey model); None: all of them (:meth:`for_model`: the channel the model was
     trained on, if it records one); a file's channel may also be given by the name it records
-    (:func:`unetlab.predict_file`).
+    (:func:`unetlab.predict_file`). ``exclude_rows``: rows of the image that are not sample
+    (an SEM data bar; ``{"bottom": 26}``, ``"bottom=26"`` or (T, B), px or a share of the
+    height: :mod:`unetlab.data.exclude`): the normalisation statistics leave them out and
+    the probabilities there are the background's (:func:`model_background`'s 1), so no label or object lies
+    there; None: those the model trained with (``data.exclude_rows``, recorded in its
+    checkpoint: :meth:`for_model`), ``()`` or ``"none"``: none. Held as (T, B), or ``()``.
     """
 
     tile_size: int | tuple[int, int] | None = None
@@ -348,9 +354,13 @@ class PredictOptions:
     precision: str = "fp32"
     device: str | torch.device | None = None
     channel: int | str | None = None
+    exclude_rows: tuple | None = None
 
     def __post_init__(self):
         check_precision(self.precision, None)
+        if self.exclude_rows is not None:
+            rows = check_exclude_rows(self.exclude_rows, "exclude_rows")
+            object.__setattr__(self, "exclude_rows", rows or ())
         c = self.channel
         if isinstance(c, str) and c.strip():  # a name a file records: predict_file's to read
             return
@@ -369,10 +379,21 @@ class PredictOptions:
     @classmethod
     def for_model(cls, model, options: PredictOptions | None = None, **changes) -> PredictOptions:
         """:meth:`of`, with ``channel`` left None set to the channel ``model`` was trained on
-        (``data.channel``, recorded in its checkpoint: ``model.channel``), if any."""
+        (``data.channel``, recorded in its checkpoint: ``model.channel``), if any, and
+        ``exclude_rows`` left None to the rows it left out (:func:`trained_exclude_rows`)."""
         o = cls.of(options, **changes)
         trained = getattr(model, "channel", None)
-        return replace(o, channel=trained) if o.channel is None and trained is not None else o
+        o = replace(o, channel=trained) if o.channel is None and trained is not None else o
+        if o.exclude_rows is None and (rows := trained_exclude_rows(model)) is not None:
+            o = replace(o, exclude_rows=rows)
+        return o
+
+
+def trained_exclude_rows(model) -> tuple | None:
+    """The rows ``model``'s training left out of every image (``data.exclude_rows`` of the
+    config its checkpoint records), as (T, B); None for none."""
+    data = getattr(model, "training_data", None) or {}
+    return check_exclude_rows(data.get("exclude_rows"), "the checkpoint's data.exclude_rows")
 
 
 def unknown_setting(name: str, known: list[str]) -> str:
@@ -398,8 +419,8 @@ def predict_image(
     normalised as the model records (``model.normalization``, statistics computed once per
     image); never modified. K = ``model.num_classes`` (softmax), or 1 (sigmoid) for a
     one-class net. ``options``: a :class:`PredictOptions`; ``settings``: its fields by name
-    (``tile_size=``, ``batch_size=``, ``blend=``, ``tta=``, ``precision=``, ``device=``),
-    replacing those of ``options``. ``progress(n)`` is called after each batch of n tiles.
+    (``tile_size=``, ``batch_size=``, ``blend=``, ``tta=``, ``precision=``, ``device=``,
+    ``exclude_rows=``), replacing those of ``options``. ``progress(n)`` is called after each batch of n tiles.
     NaN or infinite pixels raise UnetlabError (:func:`check_finite`); ``name`` (e.g. the
     file the pixels came from) is what the messages call the image. A file's path is
     refused (UnetlabError): read it with :func:`unetlab.read_image` first (the array it gives
@@ -432,13 +453,19 @@ PLANE_SCALE_FLOOR = 0.05
 
 
 def stack_stats(
-    model: torch.nn.Module, pages: Sequence[np.ndarray], *, name: str = "image"
+    model: torch.nn.Module,
+    pages: Sequence[np.ndarray],
+    *,
+    name: str = "image",
+    exclude_rows: tuple | None = None,
 ) -> list[tuple]:
     """The normalisation statistics (mean, scale) of each page of a stack (each (H, W, C),
     fitted to the model): each page's own (:func:`~unetlab.data.normalize.image_stats`), its
     scale floored at ``PLANE_SCALE_FLOOR`` times the stack's largest, channel by channel.
     What the model's floor does to them is logged (:func:`model_stats`; the stack is one
-    run of :func:`floor_run`); ``name`` (the file) is what the lines call the image."""
+    run of :func:`floor_run`); ``name`` (the file) is what the lines call the image. Each
+    page's statistics leave its ``exclude_rows`` out (a data bar: :mod:`unetlab.data.exclude`)."""
+    pages = [kept_rows(page, exclude_rows, name) for page in pages]
     if len(pages) <= 1:
         return [model_stats(model, page, name=name) for page in pages]
     stats, dim = [], []
@@ -514,10 +541,12 @@ def predict_fitted(
     (:func:`fit_channels`) and holds no NaN or infinite pixel (:func:`check_finite`): for
     callers that check a whole stack once, before its first page is predicted. ``stats``:
     its normalisation statistics if the caller has them (a stack's: :func:`stack_stats`),
-    else the image's own (:func:`model_stats`; ``name``: what its lines call the image)."""
+    else the image's own (:func:`model_stats`; ``name``: what its lines call the image),
+    over its rows outside ``options.exclude_rows``, where the probabilities are then the
+    background's (:func:`~unetlab.data.exclude.blank_probabilities`)."""
     o = PredictOptions.of(options)
     if stats is None:
-        stats = model_stats(model, image, name=name)
+        stats = model_stats(model, kept_rows(image, o.exclude_rows, name), name=name)
     fn = probability_fn(model, precision=o.precision, tta=o.tta)
     with inference_session(model, o.device) as dev:
         check_precision(o.precision, dev)
@@ -539,7 +568,17 @@ def predict_fitted(
             device=dev,
             progress=progress,
         )
-    return probs.cpu().numpy() if isinstance(probs, torch.Tensor) else probs
+    probs = probs.cpu().numpy() if isinstance(probs, torch.Tensor) else probs
+    return blank_probabilities(probs, o.exclude_rows, model_background(model))
+
+
+def model_background(model) -> int:
+    """The class index of ``model``'s background (:func:`unetlab.data.weightmap.background_class`
+    of its label values and class names; 0 for an instance model)."""
+    from unetlab.data.weightmap import background_class
+
+    names = getattr(model, "classes", None)
+    return background_class(getattr(model, "label_values", None), names)
 
 
 #: numpy dtypes a tensor holds as they are; others (uint16, uint32, bool) go up as float32

@@ -1,0 +1,189 @@
+"""Rows of every image that are not sample and are left out everywhere: an SEM's data bar,
+a burned-in scale bar strip (``data.exclude_rows``; ``--exclude-rows`` of predict and
+evaluate).
+
+The region is ``{top: T, bottom: B}``: the first T and the last B rows of each image. A
+whole number is pixels; a number below 1 with a point (``0.1``) is that share of the image's
+height, rounded up (a data bar that is 10% of every image whatever its size). Left out of:
+the normalisation statistics (taken over the kept rows only), the loss and validation
+metrics (its mask pixels are ignored), the plan's class frequencies and object sizes,
+evaluate's confusion matrix and object scores; predict writes the background class there
+(its probability 1: :func:`unetlab.data.weightmap.background_class`, 0 for an instance
+model) and counts an object it cuts as touching the border (audit s31 grains 2-4).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+
+import numpy as np
+
+from unetlab.errors import UnetlabError
+
+EDGES = ("top", "bottom")
+
+#: (T, B): the rows excluded at the top and at the bottom, each px (int) or a share (float)
+ExcludeRows = tuple[int | float, int | float]
+
+
+def check_exclude_rows(value, where: str = "data.exclude_rows") -> ExcludeRows | None:
+    """``value`` (None, a mapping of ``top``/``bottom``, a (T, B) pair, or text
+    ``bottom=26[,top=0]``; ``none``, empty: none) as (T, B) (None when both are 0);
+    UnetlabError naming the problem and the form otherwise."""
+    if value is None or isinstance(value, tuple | list | dict) and not value:
+        return None
+    if isinstance(value, tuple | list) and len(value) == 2:
+        value = dict(zip(EDGES, value, strict=True))
+    if isinstance(value, str):
+        value = _parsed(value, where)
+        if value is None:
+            return None
+    if not isinstance(value, Mapping):
+        raise UnetlabError(
+            f"{where}: expected {{top: T, bottom: B}} (px or a share), not {value!r}"
+        )
+    if unknown := [k for k in value if k not in EDGES]:
+        raise UnetlabError(f"{where}: unknown edge {unknown[0]!r}: the edges are top and bottom")
+    rows = tuple(_amount(value.get(edge, 0), f"{where}.{edge}") for edge in EDGES)
+    if sum(v for v in rows if isinstance(v, float)) >= 1:
+        raise UnetlabError(f"{where}: the shares of top and bottom leave no rows: {shown(rows)}")
+    return rows if any(rows) else None
+
+
+def _parsed(text: str, where: str) -> dict | None:
+    text = text.strip()
+    if text.lower() in ("", "none", "0"):
+        return None
+    out = {}
+    for part in text.split(","):
+        edge, sep, amount = part.partition("=")
+        if not sep:
+            raise UnetlabError(
+                f"{where}: {part!r} is not EDGE=ROWS: give e.g. bottom=26 or top=10,bottom=0.1"
+            )
+        out[edge.strip().lower()] = _number(amount.strip(), f"{where}.{edge.strip()}")
+    return out
+
+
+def _number(text: str, where: str) -> int | float:
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
+        raise UnetlabError(f"{where}: {text!r} is not a number of rows or a share") from None
+
+
+def _amount(value, where: str) -> int | float:
+    """A count of rows (int >= 0) or a share in (0, 1) (float)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise UnetlabError(f"{where}: expected rows (an integer) or a share (0.1), not {value!r}")
+    if isinstance(value, float) and value.is_integer() and value >= 1:
+        value = int(value)
+    if isinstance(value, float) and not 0 <= value < 1:
+        raise UnetlabError(
+            f"{where}: {value} is neither a whole number of rows nor a share below 1"
+        )
+    if value < 0:
+        raise UnetlabError(f"{where}: {value} rows: give 0 or more")
+    return value
+
+
+def excluded_rows(rows: ExcludeRows | None, height: int, name: str = "image") -> tuple[int, int]:
+    """(T, B) in pixels of an image ``height`` rows high (shares rounded up); UnetlabError
+    when they leave no row of it."""
+    if not rows:
+        return 0, 0
+    top, bottom = (_pixels(amount, height) for amount in rows)
+    if top + bottom >= height:
+        raise UnetlabError(
+            f"{name}: exclude_rows {shown(rows)} leaves none of its {height} rows: give fewer"
+        )
+    return top, bottom
+
+
+def _pixels(amount: int | float, height: int) -> int:
+    return math.ceil(amount * height - 1e-9) if isinstance(amount, float) else int(amount)
+
+
+def shown(rows: ExcludeRows | None) -> str:
+    """``top=0,bottom=26`` (what ``--exclude-rows`` takes), or ``none``."""
+    return ",".join(f"{e}={v}" for e, v in zip(EDGES, rows, strict=True)) if rows else "none"
+
+
+def as_config(rows: ExcludeRows | None) -> dict | None:
+    """(T, B) as the config and records write it: ``{top: T, bottom: B}``; None for none."""
+    return dict(zip(EDGES, rows, strict=True)) if rows else None
+
+
+def kept_rows(image, rows: ExcludeRows | None, name: str = "image"):
+    """The rows of ``image`` (any array that slices by rows: numpy, memmap) that are sample:
+    a view, never a copy; ``image`` itself when nothing is excluded."""
+    if not rows:
+        return image
+    top, bottom = excluded_rows(rows, image.shape[0], name)
+    return image[top : image.shape[0] - bottom]
+
+
+def region(shape: tuple[int, ...], rows: ExcludeRows | None) -> np.ndarray | None:
+    """(H, W) bool, True in the excluded rows of an image of ``shape``; None for none."""
+    if not rows:
+        return None
+    top, bottom = excluded_rows(rows, shape[0])
+    out = np.zeros(shape[:2], bool)
+    out[:top] = True
+    out[shape[0] - bottom :] = True
+    return out
+
+
+def blank_probabilities(
+    probabilities: np.ndarray, rows: ExcludeRows | None, background: int = 0
+) -> np.ndarray:
+    """(K, H, W) probabilities with the excluded rows set to the certainty of class
+    ``background`` (its 1, the others' 0; a one-channel sigmoid net's p: 1 if the
+    background is class 1, else 0), in place; returned."""
+    if not rows:
+        return probabilities
+    height = probabilities.shape[1]
+    top, bottom = excluded_rows(rows, height)
+    bar = np.zeros(height, bool)
+    bar[:top] = True
+    bar[height - bottom :] = True
+    probabilities[:, bar] = 0
+    if probabilities.shape[0] > 1:
+        probabilities[background, bar] = 1
+    elif background == 1:
+        probabilities[0, bar] = 1
+    return probabilities
+
+
+def flag_cut_objects(table: dict, rows: ExcludeRows | None, height: int) -> dict:
+    """An object table's ``touches_border`` also True for the objects that reach the
+    excluded rows (cut by the data bar: their size is a lower bound, as at the image edge);
+    ``bbox_bottom`` is exclusive. A new dict; ``table`` is kept."""
+    if not rows or "touches_border" not in table:
+        return table
+    top, bottom = excluded_rows(rows, height)
+    cut = np.zeros(len(table["touches_border"]), bool)
+    if top:
+        cut |= np.asarray(table["bbox_top"]) <= top
+    if bottom:
+        cut |= np.asarray(table["bbox_bottom"]) >= height - bottom
+    return {**table, "touches_border": np.asarray(table["touches_border"], bool) | cut}
+
+
+def drop_mostly_excluded(ids: np.ndarray, excluded: np.ndarray, share: float = 0.5) -> np.ndarray:
+    """``ids`` (0 = none) with the objects of which more than ``share`` of the pixels lie in
+    ``excluded`` set to 0, and every excluded pixel 0: a new array."""
+    ids = np.asarray(ids)
+    n = int(ids.max(initial=0)) + 1
+    inside = np.bincount(ids[excluded].ravel(), minlength=n)
+    total = np.bincount(ids.ravel(), minlength=n)
+    dropped = inside > share * np.maximum(total, 1)
+    dropped[0] = False
+    out = np.where(dropped[ids], 0, ids)
+    out[excluded] = 0
+    return out
