@@ -88,3 +88,13 @@ def test_a_unetlab_checkpoint_as_encoder_weights_points_to_init_checkpoint(train
     cfg.model.encoder, cfg.model.encoder_weights = "resnet50", str(best)
     with pytest.raises(UnetlabError, match=r"is a unetlab checkpoint.*model\.init_checkpoint="):
         started(cfg)
+
+
+def test_another_normalisation_than_the_checkpoints_is_warned_of(trained, caplog):
+    best, data = trained
+    cfg = tiny_config(data, f"model.init_checkpoint={best}", "data.normalization={mode: scale}")
+    with caplog.at_level("WARNING", logger="unetlab.train.init"):
+        started(cfg)
+    said = [r.getMessage() for r in caplog.records if "normalisation" in r.getMessage()]
+    assert len(said) == 1 and "this run uses scale" in said[0]
+    assert 'data.normalization={"mode":"per_image"}' in said[0]

@@ -10,6 +10,7 @@ step) goes into history.yaml and every checkpoint of the run (``init_checkpoint`
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from dataclasses import asdict
@@ -61,8 +62,25 @@ def init_from_checkpoint(model, path: str | os.PathLike) -> dict:
         record.get("checkpoint_epoch", "?"),
         head,
     )
+    _warn_other_normalization(checkpoint.get("normalization") or {}, model.normalization, path)
     model.init_checkpoint = record
     return record
+
+
+def _warn_other_normalization(theirs: dict, mine: dict, path) -> None:
+    """A warning where the new run normalises its images in another mode than the checkpoint
+    trained with: the net would start on inputs of another scale than it learnt."""
+    if theirs.get("mode", "per_image") == mine.get("mode", "per_image"):
+        return
+    spec = {k: v for k, v in theirs.items() if k not in ("floor", "dtype")}
+    log.warning(
+        "warning: %s trained on %s normalisation, this run uses %s: the net starts on inputs "
+        "of another scale than it learnt; set data.normalization=%s to keep the checkpoint's",
+        path,
+        theirs.get("mode", "per_image"),
+        mine.get("mode", "per_image"),
+        json.dumps(spec).replace(" ", ""),
+    )
 
 
 def net_differences(theirs: dict, mine: dict) -> dict:
