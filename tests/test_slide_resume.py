@@ -16,10 +16,11 @@ import tifffile
 
 from tests.test_predict_objects import local_net, nuclei_image
 from unetlab.data import ome
+from unetlab.data.normalize import image_stats as stats
 from unetlab.data.slides import open_slide
 from unetlab.errors import UnetlabError
 from unetlab.group import Group
-from unetlab.inference import slide_objects, slide_resume
+from unetlab.inference import slide_objects, slide_resume, slides
 from unetlab.inference.files import predict_file
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.slides import predict_slide
@@ -91,8 +92,12 @@ def _interrupted_then_resumed(tmp_path, slide, after, **settings):
 
 
 @pytest.mark.parametrize("output_format", ["ome-tiff", "ome-zarr"])
-def test_a_resumed_slide_equals_an_uninterrupted_one(tmp_path, small_chunks, caplog, output_format):
+def test_a_resumed_slide_equals_an_uninterrupted_one(
+    tmp_path, small_chunks, caplog, monkeypatch, output_format
+):
     slide = _slide(tmp_path / "s.tif")
+    passes = []  # the page read whole for its statistics: not again by the rerun
+    monkeypatch.setattr(slides, "image_stats", lambda *a, **k: passes.append(1) or stats(*a, **k))
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
         whole, resumed, (all_, first, again) = _interrupted_then_resumed(
             tmp_path, slide, 24, save_probabilities=True, output_format=output_format
@@ -101,6 +106,7 @@ def test_a_resumed_slide_equals_an_uninterrupted_one(tmp_path, small_chunks, cap
     assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
     # the rerun predicted only the rows not done: fewer tiles than a whole run
     assert first.tiles >= 24 and again.tiles < all_.tiles
+    assert len(passes) == 2
 
 
 def test_a_resumed_slides_objects_equal_an_uninterrupted_runs(tmp_path, small_chunks, caplog):
@@ -285,6 +291,7 @@ def test_the_rows_recorded_are_flushed_to_disk_first(tmp_path, monkeypatch):
     assert json.loads((tmp_path / "st" / "unetlab-rows.0.json").read_text()) == {
         "page": 1,
         "row": 32,
+        "stats": None,
     }
 
 

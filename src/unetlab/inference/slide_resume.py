@@ -154,25 +154,38 @@ def _write_json(path: Path, value) -> None:
 
 class Progress:
     """How far this process got in its rows ``[start, stop)`` of each page of a staged slide:
-    pages before ``page`` done, and rows ``[start, row)`` of ``page``. Read from the labels'
-    staging ``stage`` when ``resumed``, else from the start."""
+    pages before ``page`` done, and rows ``[start, row)`` of ``page``, whose normalisation
+    statistics it keeps too (a resumed page is not read whole again for them). Read from
+    the labels' staging ``stage`` when ``resumed``, else from the start."""
 
     def __init__(self, stage: Path, rank: int, rows: tuple[int, int], *, resumed: bool):
         self.path = stage / ROWS.format(rank=rank)
         self.start, self.stop = rows
-        self.page, self.row = 0, self.start
+        self.page, self.row, self.stats = 0, self.start, None
         if resumed:
             with contextlib.suppress(OSError, ValueError, KeyError, TypeError):
                 found = json.loads(self.path.read_text())
                 page, row = int(found["page"]), int(found["row"])
                 if page >= 0 and self.start <= row <= self.stop:
                     self.page, self.row = page, row
+                    self.stats = found.get("stats")
 
     def first_row(self, page: int) -> int:
         """The first row of ``page`` not done (``stop`` where it is done)."""
         if page < self.page:
             return self.stop
         return self.row if page == self.page else self.start
+
+    def page_stats(self, page: int) -> tuple[np.ndarray, ...] | None:
+        """The statistics recorded with the rows done of ``page`` (float64 arrays, as
+        :func:`~unetlab.data.normalize.image_stats` gave them), or None."""
+        if page != self.page or self.row <= self.start or not self.stats:
+            return None
+        return tuple(np.asarray(v, dtype=np.float64) for v in self.stats)
+
+    def keep_stats(self, stats) -> None:
+        """Record ``stats`` (float64 arrays) with the rows of the page done from now on."""
+        self.stats = [np.asarray(v, dtype=np.float64).tolist() for v in stats]
 
     def done(self, page: int, row: int, arrays: dict, *, top: int | None = None) -> None:
         """Rows ``[start, row)`` of ``page`` are written into ``arrays`` ((array, spec) by
@@ -182,8 +195,11 @@ class Progress:
             top = self.row if page == self.page else self.start
         for array, spec in arrays.values():
             _sync_rows(array, spec, page, top, row)
-        self.page, self.row = (page + 1, self.start) if row >= self.stop else (page, row)
-        _write_json(self.path, {"page": self.page, "row": self.row})
+        if row >= self.stop:
+            self.page, self.row, self.stats = page + 1, self.start, None
+        else:
+            self.page, self.row = page, row
+        _write_json(self.path, {"page": self.page, "row": self.row, "stats": self.stats})
 
 
 def _sync_rows(array, spec: ome.OutputSpec, page: int, top: int, row: int) -> None:

@@ -690,7 +690,9 @@ def _predict_bands(
         for p, first in enumerate(firsts):
             if first >= stop:  # done before
                 continue
-            page, image, stats = _page_image(model, slide, p, options, grid)
+            known = done.page_stats(p)  # a resumed page's, as the killed run had them
+            page, image, stats = _page_image(model, slide, p, options, grid, stats=known)
+            done.keep_stats(stats)
             sinks = {key: ome.RowSink(arrays[key], specs[key], p, first, stop) for key in specs}
             rows = iter_slide_rows(
                 fn,
@@ -724,12 +726,14 @@ def _predict_bands(
             page.drop()
 
 
-def _page_image(model, slide: Slide, p: int, options: PredictOptions, grid: TileGrid):
+def _page_image(
+    model, slide: Slide, p: int, options: PredictOptions, grid: TileGrid, *, stats=None
+):
     """``(page, image, stats)``: page ``p`` of ``slide`` (a reader that keeps a band of
     rows), the (H, W, C) image the net reads of it (channels fitted, checked for
     non-finite pixels as windows reach them: not a channel --channel leaves out) and its
     normalisation statistics, of the whole page (every band and tile sees the same
-    mapping)."""
+    mapping), read in one pass unless given (``stats``)."""
     name, c = slide.path.name, slide.shape[3]
     page = slide.page(p, band_rows=grid.tile[0])
     if c == model.in_channels and options.channel is None:
@@ -738,8 +742,9 @@ def _page_image(model, slide: Slide, p: int, options: PredictOptions, grid: Tile
         colour = colour_file(slide.path)
         source = _Fitted(page, model.in_channels, name, options.channel, colour)
     image = _checked(source, str(slide.path))
-    stats = image_stats(image, model.normalization)
-    page.drop()
+    if stats is None:
+        stats = image_stats(image, model.normalization)
+        page.drop()
     return page, image, stats
 
 
