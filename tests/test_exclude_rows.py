@@ -288,3 +288,41 @@ def test_kept_rows_is_a_view():
     kept = kept_rows(image, (2, BAR))
     assert kept.shape == (64 - 2 - BAR, 64) and np.shares_memory(kept, image)
     assert kept_rows(image, None) is image
+
+
+def test_the_plan_names_a_bar_drawn_into_every_mask(tmp_path):
+    """Finding 8: one id filling the bottom rows of every instance mask is named, with the
+    rows to exclude; not once they are excluded, nor for masks without it."""
+    from unetlab.plan.bar import bar_note, edge_bands
+
+    rng = np.random.default_rng(0)
+    for name in ("a", "b", "c"):
+        ids = rng.integers(0, 40, (64, 64)).astype(np.uint16)
+        ids[-BAR - k if (k := ord(name) - 97) else -BAR :] = 65535  # 8, 9 and 10 rows
+        write_tiff(tmp_path / "images" / f"{name}.tif", _bar_image())
+        write_tiff(tmp_path / "masks" / f"{name}.tif", ids)
+    pairs = find_pairs(tmp_path)
+    assert edge_bands(np.full((4, 3), 7)) == {"top": (7, 4), "bottom": (7, 4)}
+    line = bar_note(pairs)
+    assert line.startswith("mask value 65535 fills the bottom 8 rows of every mask")
+    assert "data.exclude_rows={bottom: 8}" in line and "data.ignore_value=65535" in line
+    assert "out of normalisation" in bar_note(pairs, ignore_value=65535)
+    assert bar_note(pairs, {"bottom": 8}) is None and bar_note(pairs, (0, 0.2)) is None
+    assert bar_note(pairs, {"bottom": 4}) is not None  # part of the bar still in
+    for name in ("a", "b", "c"):
+        write_tiff(
+            tmp_path / "masks" / f"{name}.tif", rng.integers(0, 40, (64, 64)).astype(np.uint16)
+        )
+    assert bar_note(find_pairs(tmp_path)) is None
+
+
+def test_the_config_takes_the_region_and_the_plan_checks_it(tmp_path):
+    from unetlab.config import Config
+    from unetlab.plan import check_training_data
+
+    cfg = Config.from_dict({"data": {"exclude_rows": {"bottom": 26}}})
+    assert cfg.to_dict()["data"]["exclude_rows"] == {"bottom": 26}
+    cfg.data.root = str(tmp_path)
+    cfg.data.exclude_rows = {"bottom": -2}
+    with pytest.raises(UnetlabError, match=r"^data.exclude_rows.bottom: -2 rows: give 0 or more$"):
+        check_training_data(cfg)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 
 from unetlab.config import Config, assigned_keys, changed_keys
+from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.fingerprint import unlabelled_fill
 from unetlab.errors import UnetlabError
+from unetlab.plan.bar import bar_note
 from unetlab.plan.checks import check_data, declared_names, names_note, void_note
 from unetlab.plan.make import make_plan
 from unetlab.plan.notes import rare_classes, seed_holding, unvalidated_classes, unvalidated_values
@@ -52,6 +54,7 @@ def _checked(cfg: Config, explicit: set[str]):
             "cfg.data.root = 'path/to/data')"
         )
     d = cfg.data
+    check_exclude_rows(d.exclude_rows)  # one line naming the form, before any mask is read
     problems: list[str] = []  # every problem of the data set, raised together by check_data
     split = dict(val_fraction=d.val_fraction, seed=d.seed, problems=problems, quiet=True)
     train, val = split_pairs(d.root, **split)  # training says which split it uses
@@ -72,7 +75,8 @@ def _checked(cfg: Config, explicit: set[str]):
 def data_notes(cfg: Config, explicit: set[str], fp, pairs: tuple, ignored) -> list[str]:
     """The warnings about ``cfg``'s data that no setting answers, with or without a plan: a
     class in no validation image, a class in few images, unlabelled pixels that fill the
-    masks, an unnamed 255 beside classes 0..K-1. ``fp``: the fingerprint of ``pairs``
+    masks, an unnamed 255 beside classes 0..K-1, a data bar drawn into every mask
+    (:func:`~unetlab.plan.bar.bar_note`). ``fp``: the fingerprint of ``pairs``
     (training, validation); ``ignored``: the mask value training counts nowhere."""
     train, val = pairs
     names = declared_names(cfg)
@@ -83,6 +87,7 @@ def data_notes(cfg: Config, explicit: set[str], fp, pairs: tuple, ignored) -> li
     notes += rare_classes(fp, held_out, names=names, total=len(train) + len(val), skip=skip)
     if ignored is None and "data.label_values" not in explicit:
         notes += [line] if (line := unlabelled_fill(fp.pairs, declared=names)) else []
+    notes += [line] if (line := bar_note(train + val, cfg.data.exclude_rows, ignored)) else []
     return notes + names_note(fp, cfg) + void_note(fp, cfg, train + val)
 
 
