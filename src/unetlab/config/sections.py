@@ -145,7 +145,9 @@ class DataSection(Section):
         "input normalisation: {mode: per_image | fixed (+ mean, std) | scale | imagenet | "
         "percentile (+ low, high)}; null: per_image (imagenet for ImageNet weights); per_image "
         "and percentile also take floor, the least std or percentile range (training sets it to "
-        "half its images' least, so an empty field is not stretched into objects)",
+        "half its images' least, so an empty field is not stretched into objects); "
+        "percentile takes ignore_saturated (true: pixels at the dtype's maximum, e.g. a data "
+        "bar's text, are left out of the percentiles; the plan sets it)",
     )
     tile_size: int = option(
         256,
@@ -172,6 +174,13 @@ class DataSection(Section):
     )
     channel: int | None = option(
         None, "train on this one channel (0-based) of multi-channel images; null: all channels"
+    )
+    exclude_rows: dict | None = option(
+        None,
+        "rows of every image that are not sample (an SEM data bar): {top: T, bottom: B}, px, or "
+        "a share of the height (0.1); left out of normalisation, loss, metrics and the plan; "
+        "recorded in the checkpoint, so predict and evaluate leave them out too (background); "
+        "null: none",
     )
 
     def __post_init__(self):
