@@ -112,3 +112,22 @@ def test_a_torchscript_export_is_named_as_one_without_a_torch_warning(tmp_path):
             load_checkpoint(path)
         with pytest.raises(CheckpointError, match="a TorchScript export"):
             load_checkpoint(path.rename(tmp_path / "m.pt"))
+
+
+@pytest.mark.parametrize(
+    ("augment", "tta"),
+    [
+        ({"enabled": True, "flip": False, "rot90": False}, []),
+        ({"enabled": True, "flip": True, "rot90": False}, ["identity", "hflip", "vflip", "rot180"]),
+        ({"enabled": False, "flip": True, "rot90": True}, []),
+        (None, None),  # no record: all 8 (inference.tta.model_tta)
+    ],
+)
+def test_an_old_checkpoints_tta_comes_from_its_training_augmentation(tmp_path, augment, tta):
+    """Audit s31 upgrade 5: a checkpoint from before the tta record (its flip flipped both
+    axes: no vflip key) averages the transforms its recorded augmentation trained."""
+    path = save_model(tmp_path / "m.pt", tiny(), train_config={"augment": augment})
+    old = load_checkpoint(path)
+    del old["tta"]
+    torch.save(old, path)
+    assert load_model(path).tta == tta

@@ -80,7 +80,9 @@ def test_an_upright_scene_net_predicts_with_its_own_two_transforms(scene_run, tm
     assert _forward_passes(model, image, tta=True) == 2
     assert _forward_passes(model, image, tta="all") == 8
     old = load_checkpoint(best)
-    del old["tta"]  # a checkpoint written before the record
+    del old["tta"]  # a checkpoint written before the record: its training's augmentation
+    assert tuple(model_from_checkpoint(old).tta) == UPRIGHT  # (audit s31 upgrade 5)
+    del old["train_config"]  # nor that: all 8
     older = model_from_checkpoint(old)
     assert older.tta is None and _forward_passes(older, image, tta=True) == 8
     own = predict_image(model, image, tta=True)

@@ -10,7 +10,8 @@ statistics, or None: see ``unetlab.train.object_record``), ``palette`` (the data
 that predictions are moved by: ``unetlab.inference.offset``; absent in older files: none),
 ``ignore_value`` (the mask value training counted nowhere, or None; absent in older files),
 ``tta`` (the test-time transforms the net trained with, which ``tta=True`` averages:
-``unetlab.inference.tta``; absent in older files: all 8),
+``unetlab.inference.tta``; absent in older files: those their ``train_config``'s augmentation
+trained, else all 8),
 ``channel`` (the one channel of multi-channel images the net was trained on, ``data.channel``,
 which prediction reads by default; None: all; absent in older files),
 ``model`` (the state dict), and
@@ -210,13 +211,31 @@ def model_from_checkpoint(checkpoint: dict) -> UNet:
     model.ignore_value = checkpoint.get("ignore_value")
     # None recorded: training ignored nothing (an older file, without the key: evaluate's rule)
     model.ignore_value_recorded = "ignore_value" in checkpoint
-    model.tta = _names(checkpoint.get("tta"))
+    model.tta = _checkpoint_tta(checkpoint)
     model.channel = checkpoint.get("channel")
     model.training_data = (checkpoint.get("train_config") or {}).get("data")  # root and split
     model.training_split = checkpoint.get("split")  # the files (unetlab.data.split_record)
     state = checkpoint.get("train_state") or {}
     model.trained = {k: state[k] for k in ("epoch", "step") if k in state} or None
     return model
+
+
+def _checkpoint_tta(checkpoint: dict) -> list[str] | None:
+    """The test-time transforms a checkpoint's net trained with: its ``tta``; in a file
+    written before that was recorded, those of the augmentation its ``train_config`` records
+    (its ``flip`` flipped both axes then: no ``vflip`` key); None where neither is (audit s31
+    upgrade 5)."""
+    from types import SimpleNamespace
+
+    from unetlab.inference.tta import fitting_tta
+
+    if "tta" in checkpoint:  # recorded: None, or [] for a net trained without flips or turns
+        return _names(checkpoint["tta"])
+    augment = (checkpoint.get("train_config") or {}).get("augment")
+    if not isinstance(augment, dict):
+        return None
+    fields = {"enabled": True, "flip": True, "vflip": True, "rot90": True}
+    return list(fitting_tta(SimpleNamespace(**{k: augment.get(k, v) for k, v in fields.items()})))
 
 
 def checkpoint_source(path: str | os.PathLike, model=None) -> dict:
