@@ -326,3 +326,14 @@ def test_the_config_takes_the_region_and_the_plan_checks_it(tmp_path):
     cfg.data.exclude_rows = {"bottom": -2}
     with pytest.raises(UnetlabError, match=r"^data.exclude_rows.bottom: -2 rows: give 0 or more$"):
         check_training_data(cfg)
+
+
+def test_the_table_says_the_region_is_among_the_ignored_pixels(tmp_path):
+    gt = np.zeros((64, 64), np.uint8)
+    gt[-BAR:] = 1
+    write_png(tmp_path / "gt" / "a.png", gt)
+    write_png(tmp_path / "pred" / "a.png", np.zeros((64, 64), np.uint8))
+    table = evaluate_predictions(
+        tmp_path / "pred", tmp_path / "gt", exclude_rows="bottom=8"
+    ).table()
+    assert "12% ignored (exclude_rows top=0,bottom=8 (a data bar) and any ignore value" in table

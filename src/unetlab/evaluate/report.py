@@ -95,7 +95,7 @@ class Report:
         to compute them: the CLI names its flag), the worst images."""
         s = self.summary
         lines = _class_lines(s, self.class_names)
-        lines += _pixel_lines(s)
+        lines += _pixel_lines(s, self.source.get("exclude_rows"))
         lines += _challenge_line(s, self.class_names, self.boundary_class)
         lines += (
             _object_lines(s)
@@ -267,14 +267,15 @@ def _class_lines(s: dict, class_names: Sequence[str]) -> list[str]:
     return lines
 
 
-def _pixel_lines(s: dict) -> list[str]:
-    """The pooled pixel figures, saying whether they count all pixels or the labelled ones."""
+def _pixel_lines(s: dict, excluded: dict | None = None) -> list[str]:
+    """The pooled pixel figures, saying whether they count all pixels or the labelled ones
+    (and that ``excluded``, the rows ``exclude_rows`` left out, are among those ignored)."""
     ignored = s.get("ignored_pixels", 0)
     which = "labelled pixels" if ignored else "all pixels"
     return [
         "",
         f"images             {s['num_images']}",
-        *([_pixels_line(s["labelled_pixels"], ignored)] if ignored else []),
+        *([_pixels_line(s["labelled_pixels"], ignored, excluded)] if ignored else []),
         f"mIoU               {_f(s['miou'])}   ({which}, pooled over images; mean of "
         f"per-image mIoU {_f(s['mean_image_miou'])})",
         f"mean Dice          {_f(s['mdice'])}   ({which}, pooled over images)",
@@ -313,15 +314,19 @@ def _threshold_lines(t: dict) -> list[str]:
     return lines + _edge_note(t)
 
 
-def _pixels_line(labelled: int, ignored: int) -> str:
+def _pixels_line(labelled: int, ignored: int, excluded: dict | None = None) -> str:
     """The table's line of the pixels scored (labelled) and ignored, e.g. ``20,952 labelled
     pixels of 300,000; 93% ignored``."""
     total = labelled + ignored
     share = ignored / total
     percent = f"{share:.0%}" if 0.01 <= share <= 0.99 else f"{share:.1%}"
+    why = "the masks' ignore value"
+    if excluded:
+        rows = ",".join(f"{k}={v}" for k, v in excluded.items())
+        why = f"exclude_rows {rows} (a data bar) and any ignore value in the masks"
     return (
         f"pixels scored      {labelled:,} labelled pixels of {total:,}; {percent} ignored "
-        "(the masks' ignore value: they count nowhere)"
+        f"({why}: they count nowhere)"
     )
 
 
