@@ -39,3 +39,15 @@ def test_a_run_with_its_floor_keeps_it(tmp_path):
     computed = load_checkpoint(run / "checkpoints" / "last.pt")["normalization"]
     fit(tiny_config(data, "train.epochs=2"), run_dir=run, resume=True, progress=False)
     assert load_checkpoint(run / "checkpoints" / "last.pt")["normalization"] == computed
+
+
+def test_run_normalization_keeps_only_a_run_without_a_floor(tmp_path):
+    from unetlab.train.resume import run_normalization
+
+    computed = {"mode": "percentile", "low": 1.0, "high": 99.8, "floor": [5.0], "dtype": "uint16"}
+    spec = {"mode": "percentile", "low": 1.0, "high": 99.8}
+    assert run_normalization({"normalization": spec}, computed, tmp_path) == spec
+    # a floor without its dtype (e654843): it gains the dtype, as the floor is the run's own
+    floored = {**spec, "floor": [5.0]}
+    assert run_normalization({"normalization": floored}, computed, tmp_path) == computed
+    assert run_normalization({"normalization": computed}, computed, tmp_path) == computed

@@ -188,8 +188,9 @@ def run_normalization(checkpoint: dict, computed: dict, path: Path) -> dict:
     unetlab began it): then the run's own, said once, so that its checkpoints go on predicting
     as its earlier ones did (audit s31 upgrade 6; the floor leaves the training images alone)."""
     own = dict(checkpoint.get("normalization") or {})
-    added = [k for k in _COMPUTED if k in computed and k not in own]
-    if not added or {k: v for k, v in computed.items() if k not in added} != own:
+    if "floor" in own or "floor" not in computed:  # a floor without its dtype gains it
+        return computed
+    if {k: v for k, v in computed.items() if k not in _COMPUTED} != own:
         return computed
     log.info(
         "%s: this run began without a normalisation floor (an older unetlab): it goes on "
