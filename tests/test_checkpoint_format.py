@@ -45,6 +45,10 @@ FLOOR = {"mode": "percentile", "low": 1.0, "high": 99.8, "floor": [3.5], "dtype"
             {"normalization": {"mode": "percentile", "ignore_saturated": True}},
             ["normalization.ignore_saturated"],
         ),
+        (
+            {"objects": {"count": 9, "by_class": [None, {"count": 4}, {"count": 5}]}},
+            ["objects.by_class"],
+        ),
     ],
 )
 def test_a_checkpoint_that_older_readers_would_misread_is_refused_by_them(tmp_path, parts, used):
@@ -56,7 +60,14 @@ def test_a_checkpoint_that_older_readers_would_misread_is_refused_by_them(tmp_pa
 
 
 def test_a_checkpoint_that_older_readers_read_alike_stays_format_1(tmp_path):
-    model = tiny(label_offset=(0.0, 0.0), normalization={"mode": "percentile", "low": 2.0})
+    model = tiny(
+        label_offset=(0.0, 0.0),
+        normalization={"mode": "percentile", "low": 2.0},
+        objects={
+            "count": 4,
+            "by_class": [None, {"count": 4}, {"count": 0}],
+        },  # one class: as before
+    )
     path = save_model(tmp_path / "m.pt", model)
     checkpoint = load_checkpoint(path)
     assert checkpoint["format_version"] == 1 and "features" not in checkpoint

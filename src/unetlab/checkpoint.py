@@ -60,7 +60,16 @@ FEATURES = {
     "ignore_value": lambda c: c.get("ignore_value") is not None,
     "normalization.floor": lambda c: "floor" in _normalization(c),  # with its dtype
     "normalization.ignore_saturated": lambda c: bool(_normalization(c).get("ignore_saturated")),
+    # a least object size per class where two classes or more have objects (f637f67)
+    "objects.by_class": lambda c: _classes_with_objects(c) >= 2,
 }
+
+
+def _classes_with_objects(checkpoint: dict) -> int:
+    """How many classes the checkpoint's per-class object record gives objects (the
+    background's entry is None)."""
+    by_class = (checkpoint.get("objects") or {}).get("by_class") or []
+    return sum(1 for stats in by_class if isinstance(stats, dict) and stats.get("count"))
 
 
 def features(checkpoint: dict) -> list[str]:
