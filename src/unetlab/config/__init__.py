@@ -13,7 +13,8 @@ Example::
 The package's modules, one concern each: :mod:`~unetlab.config.sections` (the dataclasses and
 each key's help), :mod:`~unetlab.config.checks` (each value's range and choices),
 :mod:`~unetlab.config.convert` (types), :mod:`~unetlab.config.files` (YAML, shipped configs),
-:mod:`~unetlab.config.load` (file + overrides -> config), :mod:`~unetlab.config.resume`
+:mod:`~unetlab.config.load` (file + overrides -> config), :mod:`~unetlab.config.removed`
+(keys unetlab removed, read or refused as such), :mod:`~unetlab.config.resume`
 (what a resumed run may change) and :mod:`~unetlab.config.reference` (every key's type,
 default and meaning, for ``unetlab config`` and docs/config.md).
 """
