@@ -35,24 +35,29 @@ FLOOR = {"mode": "percentile", "low": 1.0, "high": 99.8, "floor": [3.5], "dtype"
 
 
 @pytest.mark.parametrize(
-    ("parts", "used"),
+    ("parts", "used", "extra"),
     [
-        ({"label_offset": (0.5, -0.25)}, ["label_offset"]),
-        ({"channel": 1}, ["channel"]),
-        ({"ignore_value": 255}, ["ignore_value"]),
-        ({"normalization": FLOOR}, ["normalization.floor"]),
+        ({"label_offset": (0.5, -0.25)}, ["label_offset"], {}),
+        ({"channel": 1}, ["channel"], {}),
+        ({"ignore_value": 255}, ["ignore_value"], {}),
+        ({"normalization": FLOOR}, ["normalization.floor"], {}),
         (
             {"normalization": {"mode": "percentile", "ignore_saturated": True}},
             ["normalization.ignore_saturated"],
+            {},
         ),
         (
             {"objects": {"count": 9, "by_class": [None, {"count": 4}, {"count": 5}]}},
             ["objects.by_class"],
+            {},
         ),
+        ({}, ["data.exclude_rows"], {"train_config": {"data": {"exclude_rows": {"bottom": 8}}}}),
     ],
 )
-def test_a_checkpoint_that_older_readers_would_misread_is_refused_by_them(tmp_path, parts, used):
-    path = save_model(tmp_path / "m.pt", tiny(**parts))
+def test_a_checkpoint_that_older_readers_would_misread_is_refused_by_them(
+    tmp_path, parts, used, extra
+):
+    path = save_model(tmp_path / "m.pt", tiny(**parts), **extra)
     checkpoint = load_checkpoint(path)  # this version reads it
     assert checkpoint["format_version"] == 2 and checkpoint["features"] == used
     with pytest.raises(CheckpointError, match=r"written by a newer unetlab .*; upgrade unetlab"):

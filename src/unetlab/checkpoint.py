@@ -62,6 +62,10 @@ FEATURES = {
     "normalization.ignore_saturated": lambda c: bool(_normalization(c).get("ignore_saturated")),
     # a least object size per class where two classes or more have objects (f637f67)
     "objects.by_class": lambda c: _classes_with_objects(c) >= 2,
+    # rows that prediction leaves out (a data bar), read from the training's config (d23bb75)
+    "data.exclude_rows": lambda c: bool(
+        ((c.get("train_config") or {}).get("data") or {}).get("exclude_rows")
+    ),
 }
 
 
