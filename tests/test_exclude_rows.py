@@ -3,6 +3,8 @@ bar) left out of normalisation, loss, prediction, objects and scores (audit s31 
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 import tifffile
@@ -230,7 +232,7 @@ def test_objects_mostly_in_the_region_are_dropped():
     assert (out[6] == [2, 2, 2, 0]).all()
 
 
-def test_predict_file_and_command_line(tmp_path, capsys):
+def test_predict_file_and_command_line(tmp_path, capsys, caplog):
     """The command's flag: background labels in the bar, the checkpoint's region by default
     and the flag overriding it; a bad flag is one line."""
     from unetlab.checkpoint import save_model
@@ -238,7 +240,11 @@ def test_predict_file_and_command_line(tmp_path, capsys):
     write_tiff(tmp_path / "in" / "a.tif", _bar_image())
     save_model(tmp_path / "m.pt", _net(), train_config={"data": {"exclude_rows": {"bottom": 8}}})
     base = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
-    assert main([*base, "--output", str(tmp_path / "o1"), "--save-probabilities"]) == 0
+    with caplog.at_level(logging.INFO):
+        assert main([*base, "--output", str(tmp_path / "o1"), "--save-probabilities"]) == 0
+    said = caplog.text
+    assert "rows left out of every image: top=0,bottom=8 (the checkpoint's" in said
+    assert "in px: for images of another height" in said
     labels = read_image(tmp_path / "o1" / "a.png")
     probs = tifffile.imread(tmp_path / "o1" / "a_prob.tif")
     assert (labels[-BAR:] == 0).all() and probs.shape == (2, 64, 64)

@@ -220,7 +220,7 @@ def run(args) -> int:
                 group=group,
                 progress=True,
                 clock=clock if args.benchmark else None,
-                notes=_notes,
+                notes=lambda model, objects: _notes(model, objects) + region_note(model, args),
                 failed=lambda line: print(f"unetlab predict: failed: {line}", file=sys.stderr),
                 report=lambda result: _summary(args, result, out_dir, timed.get("clock")),
                 name=args.checkpoint,
@@ -428,6 +428,31 @@ def _objects(args, model):
     if not args.instances:
         return None
     return object_options(args, model, watershed_seeds=args.watershed_seeds)
+
+
+def region_note(model, args) -> list[str]:
+    """The rows left out of every image (``--exclude-rows``, else the checkpoint's
+    ``data.exclude_rows``), said once; a region in px taken from the checkpoint also says
+    that images of another height need their own (a share fits any height)."""
+    from unetlab.data.exclude import check_exclude_rows, shown
+    from unetlab.inference.predict import trained_exclude_rows
+
+    if args.exclude_rows is not None:
+        rows, source = check_exclude_rows(args.exclude_rows, "--exclude-rows"), "--exclude-rows"
+    else:
+        rows, source = trained_exclude_rows(model), "the checkpoint's data.exclude_rows"
+    if not rows:
+        return []
+    line = (
+        f"rows left out of every image: {shown(rows)} ({source}): not in the normalisation, "
+        "labelled background, objects they cut touch the border"
+    )
+    if source != "--exclude-rows" and any(isinstance(v, int) and v for v in rows):
+        line += (
+            "; in px: for images of another height than the training images give "
+            "--exclude-rows (a share, e.g. bottom=0.1, fits any height)"
+        )
+    return [line]
 
 
 def _notes(model, objects) -> list[str]:
