@@ -9,6 +9,8 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 
+import yaml
+
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
@@ -66,7 +68,11 @@ def drop_removed_overrides(overrides: list[str]) -> list[str]:
         if key.strip() not in REMOVED:
             kept.append(item)
             continue
-        check_removed(key.strip(), parse_yaml(text) if text.strip() else None, "--set")
+        try:
+            value = parse_yaml(text) if text.strip() else None
+        except yaml.YAMLError:  # refused below as the removed key it sets
+            value = text
+        check_removed(key.strip(), value, "--set")
     return kept
 
 
