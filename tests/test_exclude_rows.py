@@ -343,3 +343,13 @@ def test_the_table_says_the_region_is_among_the_ignored_pixels(tmp_path):
         tmp_path / "pred", tmp_path / "gt", exclude_rows="bottom=8"
     ).table()
     assert "12% ignored (exclude_rows top=0,bottom=8 (a data bar) and any ignore value" in table
+
+
+def test_a_streamed_image_with_a_region_is_refused_naming_the_fix(tmp_path):
+    from unetlab.inference.files import predict_file
+
+    write_tiff(tmp_path / "a.tif", _bar_image())
+    with pytest.raises(UnetlabError, match=r"a.tif: exclude_rows .* give --exclude-rows none"):
+        predict_file(
+            _net(), tmp_path / "a.tif", tmp_path / "o", large_threshold=100, exclude_rows=(0, 8)
+        )
