@@ -18,7 +18,7 @@ The public API, for notebooks and scripts::
     report = evaluate_model(model, "path/to/data")
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 import importlib
 

@@ -9,7 +9,8 @@ and ``tta=True`` averages over those alone.
 - :func:`fitting_tta`: the transforms an ``augment`` config (``enabled``, ``flip``,
   ``vflip``, ``rot90``) trains a net for.
 - :func:`model_tta`: a model's recorded transforms; all 8 for a model that records none
-  (checkpoints written before the record, foreign packages).
+  (foreign packages, and checkpoints written before the record whose training config does
+  not say how they were augmented: those that do get its transforms when loaded).
 - :func:`resolve_tta`: what a ``tta`` setting means for a model (``True``: its own; ``"all"``:
   the 8; names: those); :func:`describe_tta` says it in words for the log.
 """
