@@ -19,6 +19,7 @@ from unetlab.data.exclude import (
     excluded_rows,
     flag_cut_objects,
     kept_rows,
+    mirrored,
 )
 from unetlab.data.io import read_image, write_png, write_tiff
 from unetlab.data.labels import IGNORE_INDEX
@@ -108,8 +109,10 @@ def test_training_normalises_by_the_kept_rows_and_ignores_the_bar(tmp_path, spec
     )
     image = _bar_image(0)
     mean, std = image_stats(image[:-BAR], spec)
-    np.testing.assert_allclose(sample.image, apply_stats(image, mean, std))
+    np.testing.assert_allclose(sample.image[:, :-BAR], apply_stats(image, mean, std)[:, :-BAR])
     np.testing.assert_allclose(sample.contrast, std)
+    mirror = image[-BAR - 2 : -2 * BAR - 2 : -1]  # the rows above the bar, mirrored
+    np.testing.assert_allclose(sample.image[0, -BAR:], apply_stats(mirror, mean, std)[0])
     assert (sample.mask[-BAR:] == IGNORE_INDEX).all()
     assert (sample.mask[:-BAR] >= 0).all() and sample.mask[15, 15] == 1
     (plain,) = load_samples(pairs, label_values=[0, 255], normalization=spec)
@@ -174,10 +177,38 @@ def test_predict_normalises_by_the_kept_rows_and_writes_background_in_the_bar():
     from unetlab.inference.predict import predict_fitted
 
     cropped = model_stats(model, image[:-BAR, :, None])
-    by_crop = predict_fitted(model, image[:, :, None], stats=cropped)
+    filled = mirrored(image, (0, BAR))  # the bar filled with the rows above it, mirrored
+    by_crop = predict_fitted(model, filled[:, :, None], stats=cropped)
     np.testing.assert_allclose(probs[:, :-BAR], by_crop[:, :-BAR], atol=1e-6)
     plain = predict_image(model, image)
     assert not np.allclose(plain[:, :-BAR], probs[:, :-BAR], atol=1e-4)
+
+
+def test_what_lies_in_the_region_changes_nothing_elsewhere(tmp_path):
+    """The net sees the rows beside the bar mirrored into it, in prediction and training:
+    bar text (saturated or not) changes no probability and no training input."""
+    model = _net()
+    image = _bar_image()
+    other = image.copy()
+    other[-BAR:] = 0
+    other[-3:, 10:40] = 65535
+    rows = {"bottom": BAR}
+    np.testing.assert_array_equal(
+        predict_image(model, image, exclude_rows=rows),
+        predict_image(model, other, exclude_rows=rows),
+    )
+    write_tiff(tmp_path / "a" / "images" / "x.tif", image)
+    write_tiff(tmp_path / "b" / "images" / "x.tif", other)
+    for root in ("a", "b"):
+        write_png(tmp_path / root / "masks" / "x.png", np.zeros((64, 64), np.uint8))
+    spec = {"mode": "percentile", "low": 1, "high": 99.8}
+    a, b = (
+        load_samples(
+            find_pairs(tmp_path / r), label_values=[0], normalization=spec, exclude_rows=rows
+        )[0]
+        for r in ("a", "b")
+    )
+    np.testing.assert_array_equal(a.image, b.image)
 
 
 def test_the_background_is_the_models_background_class():

@@ -27,7 +27,7 @@ import torch
 from torch.utils.data import Dataset
 
 from unetlab.data.checks import channel_problems, non_integer_mask, nonfinite_pixels
-from unetlab.data.exclude import check_exclude_rows, kept_rows, region
+from unetlab.data.exclude import check_exclude_rows, kept_rows, mirrored, region
 from unetlab.data.fingerprint import (
     LOSSY_SUFFIXES,
     MaskValues,
@@ -88,9 +88,10 @@ def _sample(
     name: str, image: np.ndarray, normalization: dict, mask, weight, exclude_rows=None
 ) -> Sample:
     """A :class:`Sample` of a raw (H, W[, C]) image, normalised, with its contrast and dtype;
-    the statistics are those of its rows outside ``exclude_rows`` (a data bar)."""
+    the statistics are those of its rows outside ``exclude_rows`` (a data bar), which are
+    filled with the mirror image of the rows beside them (as prediction fills them)."""
     mean, std = image_stats(kept_rows(image, exclude_rows, name), normalization)
-    normalised = apply_stats(image, mean, std)
+    normalised = apply_stats(mirrored(image, exclude_rows, name), mean, std)
     return Sample(name, normalised, mask, weight, contrast=std, dtype=image.dtype.name)
 
 

@@ -5,8 +5,9 @@ evaluate).
 The region is ``{top: T, bottom: B}``: the first T and the last B rows of each image. A
 whole number is pixels; a number below 1 with a point (``0.1``) is that share of the image's
 height, rounded up (a data bar that is 10% of every image whatever its size). Left out of:
-the normalisation statistics (taken over the kept rows only), the loss and validation
-metrics (its mask pixels are ignored), the plan's class frequencies and object sizes,
+the normalisation statistics (taken over the kept rows only), what the net sees (the rows
+are filled with the mirror image of the kept rows beside them, in training and prediction
+alike), the loss and validation metrics (its mask pixels are ignored), the plan's class frequencies and object sizes,
 evaluate's confusion matrix and object scores; predict writes the background class there
 (its probability 1: :func:`unetlab.data.weightmap.background_class`, 0 for an instance
 model) and counts an object it cuts as touching the border (audit s31 grains 2-4).
@@ -19,6 +20,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from unetlab.data.mirror import reflect_indices
 from unetlab.errors import UnetlabError
 
 EDGES = ("top", "bottom")
@@ -126,6 +128,19 @@ def kept_rows(image, rows: ExcludeRows | None, name: str = "image"):
         return image
     top, bottom = excluded_rows(rows, image.shape[0], name)
     return image[top : image.shape[0] - bottom]
+
+
+def mirrored(image: np.ndarray, rows: ExcludeRows | None, name: str = "image") -> np.ndarray:
+    """``image`` (H, W[, C]) with its excluded rows replaced by the mirror image of the kept
+    rows beside them (as tiles are padded at an image's edge: numpy's "reflect"), so that
+    what the net sees of the sample does not depend on the bar (its saturated text, its
+    black frame): a new array; ``image`` itself when nothing is excluded."""
+    if not rows:
+        return image
+    height = image.shape[0]
+    top, bottom = excluded_rows(rows, height, name)
+    kept = np.asarray(image[top : height - bottom])
+    return kept[reflect_indices(-top, height - top, kept.shape[0])]
 
 
 def region(shape: tuple[int, ...], rows: ExcludeRows | None) -> np.ndarray | None:

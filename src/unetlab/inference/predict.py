@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from unetlab.data.checks import nonfinite_count
-from unetlab.data.exclude import blank_probabilities, check_exclude_rows, kept_rows
+from unetlab.data.exclude import blank_probabilities, check_exclude_rows, kept_rows, mirrored
 from unetlab.data.normalize import contrast_note, floored, raw_stats
 from unetlab.errors import UnetlabError
 from unetlab.inference.offset import label_offset, shift_probabilities
@@ -542,11 +542,13 @@ def predict_fitted(
     callers that check a whole stack once, before its first page is predicted. ``stats``:
     its normalisation statistics if the caller has them (a stack's: :func:`stack_stats`),
     else the image's own (:func:`model_stats`; ``name``: what its lines call the image),
-    over its rows outside ``options.exclude_rows``, where the probabilities are then the
-    background's (:func:`~unetlab.data.exclude.blank_probabilities`)."""
+    over its rows outside ``options.exclude_rows``; those rows are predicted filled with the
+    mirror image of the rows beside them (:func:`~unetlab.data.exclude.mirrored`), and their
+    probabilities are the background's (:func:`~unetlab.data.exclude.blank_probabilities`)."""
     o = PredictOptions.of(options)
     if stats is None:
         stats = model_stats(model, kept_rows(image, o.exclude_rows, name), name=name)
+    image = mirrored(image, o.exclude_rows, name)  # the net sees no bar, as in training
     fn = probability_fn(model, precision=o.precision, tta=o.tta)
     with inference_session(model, o.device) as dev:
         check_precision(o.precision, dev)
