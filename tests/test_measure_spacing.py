@@ -98,3 +98,15 @@ def test_predict_says_once_which_shapes_are_physical_and_writes_them(tmp_path, c
         (row,) = list(csv.DictReader(f))
     assert "circularity" not in row
     assert float(row["major_axis_length_um"]) / float(row["minor_axis_length_um"]) < 1.05
+
+
+def test_an_axis_along_x_is_plus_90_whatever_the_rounding_of_the_covariance():
+    """A table summed in pieces (a streamed slide) had a covariance of -1e-17 where the whole
+    image had 0: -90 against +90 for one axis (slides helper, s31)."""
+    from unetlab.inference.measure import _orientation
+
+    along_x = np.array([[[1.0, c], [c, 4.0]] for c in (0.0, -0.0, -1e-17, 1e-17)])
+    assert _orientation(along_x).tolist() == [90.0] * 4
+    ids = np.zeros((9, 20), np.int32)
+    ids[3:6, 2:18] = 1  # long along x
+    assert object_table(ids)["orientation"].tolist() == [90.0]

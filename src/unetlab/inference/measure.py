@@ -599,14 +599,17 @@ def _axes(covariance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _orientation(covariance: np.ndarray) -> np.ndarray:
-    """The angle in degrees (-90 to 90) between the rows' axis (y, down) and the major axis
+    """The angle in degrees (-90 to 90, an axis along x: 90) between the rows' axis (y, down) and the major axis
     of the ellipses with these (n, 2, 2) covariances, scikit-image's ``orientation`` (in
     radians there; CellProfiler's Orientation): positive towards +x. A tie of the two
     variances (to rounding: a table summed in pieces has the whole's to 1e-15) gives -45,
     or 45 where y and x grow together, as scikit-image."""
     vy, vx, c = covariance[:, 0, 0], covariance[:, 1, 1], covariance[:, 0, 1]
-    angle = np.degrees(0.5 * np.arctan2(2 * c, vy - vx))
     tied = _TIE * (vy + vx)
+    # a covariance of 0 to rounding is +0: an axis along x is +90, never -90 (a table summed
+    # in pieces gets -1e-17 where the whole has +0)
+    c = np.where(np.abs(c) <= tied, 0.0, c)
+    angle = np.degrees(0.5 * np.arctan2(2 * c, vy - vx))
     return np.where(np.abs(vy - vx) <= tied, np.where(c > tied, 45.0, -45.0), angle)
 
 
