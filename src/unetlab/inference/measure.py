@@ -599,9 +599,10 @@ def _axes(covariance: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _orientation(covariance: np.ndarray) -> np.ndarray:
-    """The angle in degrees (-90 to 90, an axis along x: 90) between the rows' axis (y, down) and the major axis
-    of the ellipses with these (n, 2, 2) covariances, scikit-image's ``orientation`` (in
-    radians there; CellProfiler's Orientation): positive towards +x. A tie of the two
+    """The angle in degrees (-90 to 90; an axis along x: 90) between the rows' axis (y,
+    down) and the major axis of the ellipses with these (n, 2, 2) covariances,
+    scikit-image's ``orientation`` (in radians there; CellProfiler's Orientation): positive
+    towards +x. A tie of the two
     variances (to rounding: a table summed in pieces has the whole's to 1e-15) gives -45,
     or 45 where y and x grow together, as scikit-image."""
     vy, vx, c = covariance[:, 0, 0], covariance[:, 1, 1], covariance[:, 0, 1]
