@@ -145,7 +145,9 @@ class DataSection(Section):
         "input normalisation: {mode: per_image | fixed (+ mean, std) | scale | imagenet | "
         "percentile (+ low, high)}; null: per_image (imagenet for ImageNet weights); per_image "
         "and percentile also take floor, the least std or percentile range (training sets it to "
-        "half its images' least, so an empty field is not stretched into objects)",
+        "half its images' least, so an empty field is not stretched into objects); "
+        "percentile takes ignore_saturated (true: pixels at the dtype's maximum, e.g. a data "
+        "bar's text, are left out of the percentiles; the plan sets it)",
     )
     tile_size: int = option(
         256,
