@@ -32,6 +32,7 @@ import numpy as np
 from scipy import ndimage
 
 from unetlab.data.checks import non_integer_mask, nonfinite_pixels
+from unetlab.data.exclude import check_exclude_rows, excluded_rows
 from unetlab.data.instances import TARGETS, looks_like_instances
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.regions import (  # noqa: F401 (object_labels, touching_objects: re-exported)
@@ -458,12 +459,15 @@ def fingerprint(
     ignore_value: int | None = None,
     channel: int | None = None,
     names: Mapping[int, str] | None = None,
+    exclude_rows=None,
 ) -> Fingerprint:
     """Measure ``pairs`` (at most ``limit`` of them, evenly spread) into a :class:`Fingerprint`.
 
     ``target`` (``data.target``): ``instances`` measures every mask as object ids,
     ``semantic`` as classes, ``auto`` decides for the data set (:func:`instance_masks`).
-    Pixels of ``ignore_value`` (those training counts nowhere) are in no value or object.
+    Pixels of ``ignore_value`` (those training counts nowhere) are in no value or object;
+    the rows of ``exclude_rows`` (``data.exclude_rows``, a data bar) are not measured at all
+    (each pair is measured without them, as training reads it).
     ``names``: the class name of each mask value the data set names (``data.class_names``,
     ``class_names.txt``): a class named background or membrane is no object
     (:func:`background`); ``auto`` decides on objects measured without them, as training
@@ -479,7 +483,7 @@ def fingerprint(
         if len(pairs) <= limit
         else [pairs[i] for i in np.linspace(0, len(pairs) - 1, limit).astype(int)]
     )
-    reader = PairReader(channel)  # data.channel: that channel alone is measured
+    reader = _KeptRows(channel, exclude_rows)  # data.channel: that channel alone is measured
     facts, measured = [], []
     for pair in chosen:
         try:
@@ -512,6 +516,21 @@ def fingerprint(
             measured, facts, reader, instances=found, ignore_value=ignore_value, names=names
         )
     return Fingerprint(facts)
+
+
+class _KeptRows(PairReader):
+    """A :class:`PairReader` of each page's rows outside ``rows`` (``data.exclude_rows``)."""
+
+    def __init__(self, channel: int | None, rows):
+        super().__init__(channel)
+        self.rows = check_exclude_rows(rows)
+
+    def stack(self, path, *, mask: bool) -> np.ndarray:
+        pages = super().stack(path, mask=mask)
+        if not self.rows:
+            return pages
+        top, bottom = excluded_rows(self.rows, pages.shape[1], str(path))
+        return pages[:, top : pages.shape[1] - bottom]
 
 
 def instance_masks(masks: Sequence[MaskValues], *, folder_named: bool = False) -> bool:

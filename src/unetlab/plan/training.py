@@ -66,6 +66,7 @@ def _checked(cfg: Config, explicit: set[str]):
         target=target,
         ignore_value=ignored,
         channel=d.channel,
+        exclude_rows=d.exclude_rows,  # a data bar: measured as training reads the pairs
         names=declared_names(cfg),  # a class named background is no object, as in training
     )
     check_data(fp, cfg, explicit, problems=problems)

@@ -113,6 +113,7 @@ def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map
         in_channels=cfg.model.in_channels,
         weight_map=weight_map,
         channel=d.channel,
+        exclude_rows=d.exclude_rows,
     )
     log.info(
         "objects in the masks: %d, median area %.0f px (5-95%%: %.0f-%.0f px)",
@@ -146,6 +147,7 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         in_channels=cfg.model.in_channels,
         weight_map=weight_map,
         channel=d.channel,
+        exclude_rows=d.exclude_rows,
     )
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
     _warn_unlearnable(train, label_values, class_names, source)
