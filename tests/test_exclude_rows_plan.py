@@ -23,3 +23,23 @@ def test_the_fingerprint_leaves_the_excluded_rows_out(tmp_path):
     assert all(65535 not in p.values and p.height == 56 for p in kept.pairs)
     plain = fingerprint(pairs, target="instances")
     assert all(65535 in p.values and p.height == 64 for p in plain.pairs)
+
+
+def test_training_data_leaves_the_excluded_rows_out(tmp_path):
+    """prepare_data (what fit trains on) passes data.exclude_rows to its loaders: the
+    region's mask pixels count in no loss."""
+    from unetlab.config import load_config
+    from unetlab.data.io import write_png
+    from unetlab.data.labels import IGNORE_INDEX
+    from unetlab.train import prepare_data
+
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        mask = np.zeros((48, 48), np.uint8)
+        mask[8:20, 8:20] = 1
+        write_png(tmp_path / "images" / f"{i}.png", rng.integers(0, 255, (48, 48), np.uint8))
+        write_png(tmp_path / "masks" / f"{i}.png", mask)
+    keys = [f"data.root={tmp_path}", "data.exclude_rows.bottom=8"]
+    data = prepare_data(load_config(None, keys))
+    for sample in data.train + data.val:
+        assert (sample.mask[-8:] == IGNORE_INDEX).all() and (sample.mask[:-8] >= 0).all()
