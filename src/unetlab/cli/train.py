@@ -287,6 +287,7 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
     import logging
 
     from unetlab.train.fitting import warn_other_data
+    from unetlab.train.log import log_validation
     from unetlab.train.resume import listed_split
     from unetlab.train.run import started
 
@@ -301,6 +302,7 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
         _check_data(cfg, explicit)
     files = listed_split(split, cfg, doing="checking") if split is not None else None
     data, model, (tile, out) = started(cfg, files)
+    log_validation(data.pairs, cfg.data.root)
     if args.preview is not None:
         _preview(args, cfg, data, (tile, out))
     params = sum(p.numel() for p in model.parameters())

@@ -214,6 +214,26 @@ def trained_count(pairs: Sequence[Pair], record: dict) -> int:
     return sum((file_sha256(p.image), p.page) in trained for p in pairs if p.image.is_file())
 
 
+def copied_images(
+    train: Sequence[Pair], val: Sequence[Pair], root: str | os.PathLike
+) -> list[tuple[str, str]]:
+    """(validation image, training image) of each validation image whose file holds the bytes
+    (and page) of a training image's, whatever either is called: a copy that inflates the
+    validation figures. Names relative to ``root`` (a page of a stack: ``name page N``)."""
+    root = Path(root)
+    trained = {(file_sha256(p.image), p.page): p for p in train if p.image.is_file()}
+    copies = []
+    for p in val:
+        if p.image.is_file() and (t := trained.get((file_sha256(p.image), p.page))):
+            copies.append((_named(p, root), _named(t, root)))
+    return copies
+
+
+def _named(pair: Pair, root: Path) -> str:
+    name = _relative(pair.image, root)
+    return name if pair.pages == 1 else f"{name} page {pair.page}"
+
+
 def describe_pairs(pairs: Sequence[Pair]) -> str:
     """``a.png, b.png, c.png and 4 more``"""
     names = [p.image_page if p.pages > 1 else p.image.name for p in pairs]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from unetlab.data.split_record import copied_images, describe_pairs
 from unetlab.plan import BUDGET_EPOCHS
 from unetlab.runtime import busy_cpu_warning
 from unetlab.train.schedule import TimeBudget
@@ -38,8 +39,38 @@ def log_start(run: Run, in_size: int, out_size: int) -> None:
             cfg.train.batch_size * run.group.world,
         )
     _log_data_and_model(run, in_size, out_size)
+    log_validation(run.data.pairs, run.cfg.data.root)
     if run.state.step:
         log.info("continuing at epoch %d, step %d", run.state.epoch + 1, run.state.step)
+
+
+#: validation sets of fewer images are said to give noisy figures
+FEW_VALIDATION = 3
+
+
+def log_validation(pairs: tuple[list, list], root) -> None:
+    """Warn of what makes the validation figures (val mIoU, the choice of best.pt) mislead:
+    a validation image that is a copy of a training image (same bytes: inflated, audit s31
+    fewshot 1), and a validation set of 1-2 images (noisy, fewshot 5). Says; changes nothing."""
+    train, val = pairs
+    for copy, original in copied_images(train, val, root):
+        log.warning(
+            "validation image %s is a copy of training image %s (the same bytes): the "
+            "validation figures (val mIoU, the choice of best.pt) are inflated; remove the "
+            "copy from one of the two sets",
+            copy,
+            original,
+        )
+    if 0 < len(val) < FEW_VALIDATION:
+        log.warning(
+            "only %d validation image%s (%s): the val figures and the choice of best.pt rest "
+            "on %s and are noisy; report a test set the run never saw (raise "
+            "data.val_fraction or give a val/ folder for a steadier choice)",
+            len(val),
+            "s" * (len(val) != 1),
+            describe_pairs(val),
+            "it" if len(val) == 1 else "them",
+        )
 
 
 def _log_data_and_model(run: Run, in_size: int, out_size: int) -> None:
