@@ -38,7 +38,11 @@ class OutputSpec:
     labels, ``"mean"`` for probabilities), ``colormap`` ((3, 256) uint16 TIFF palette or None),
     ``classes`` (label value -> class name), ``channels`` (names along ``c``), ``record``
     (what made it: the JSON of :func:`unetlab.inference.records.prediction_record`, written
-    into the OME ``Description`` and the Zarr attributes ``unetlab.prediction``).
+    into the OME ``Description`` and the Zarr attributes ``unetlab.prediction``),
+    ``geotags``: the input's GeoTIFF tags (:func:`unetlab.data.geotiff.geotags`, tifffile
+    ``extratags``) where the output is on its pixel grid, written unchanged on an OME-TIFF's
+    full-resolution IFD (GDAL and QGIS read that one; the pyramid's SubIFDs are its
+    overviews); an OME-Zarr has no place for them.
     """
 
     shape: tuple[int, ...]
@@ -51,6 +55,7 @@ class OutputSpec:
     channels: tuple[str, ...] = ()
     z_spacing: float | None = None
     record: str | None = None
+    geotags: tuple = ()
 
     def place(self, page: int, rows: slice) -> tuple:
         """The index of ``rows`` (all columns, all classes) of page ``page``."""
@@ -349,6 +354,7 @@ def _write_ome_tiff(stage: Path, final: Path, spec: OutputSpec, levels: int) -> 
             extra = _resolution(spec.pixel_size, 2**level)
             if level == 0:
                 extra.update(subifds=levels - 1, metadata=metadata)
+                extra.update(extratags=list(spec.geotags))
             else:
                 extra.update(subfiletype=1)
             tiff.write(_tiles(array), shape=array.shape, **common, **extra)

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from unetlab.data.geotiff import geotags, geotiff_pixel_size
+
 #: dtypes an ImageJ hyperstack holds; others are written as plain TIFFs without these fields
 IMAGEJ_DTYPES = (np.uint8, np.uint16, np.float32)
 
@@ -72,11 +74,14 @@ class PixelSize:
     """The sides of a pixel: ``size``, (y, x) in ``unit`` (e.g. (0.5, 0.5), "um"; a file's
     pixels need not be square: Y and X are read and written apart, as the streamed path's
     OME-TIFFs do); ``spacing``: the step between the planes of a stack, in ``unit``, where
-    the file gives one."""
+    the file gives one; ``geotags``: the GeoTIFF tags that place the file's pixel grid on
+    the map (:func:`unetlab.data.geotiff.geotags`), written into the outputs of that grid
+    (:func:`imagej_kwargs`, :func:`scale_kwargs`)."""
 
     size: tuple[float, float]
     unit: str
     spacing: float | None = None
+    geotags: tuple = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -234,20 +239,22 @@ def frame_seconds(timing: dict) -> float | None:
 
 def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
     """The (y, x) pixel size a TIFF records (:func:`tiff_sizes` of its first page, as
-    micrometres); None for other files or when absent."""
+    micrometres), with the first page's GeoTIFF tags; None for other files or when absent."""
     import tifffile
 
     if not str(path).lower().endswith((".tif", ".tiff")):
         return None
     with tifffile.TiffFile(path) as tif:
         size, spacing = tiff_sizes(tif, tif.pages[0])
-    return None if size is None else PixelSize(size, "um", spacing)
+        geo = geotags(tif.pages[0])
+    return None if size is None else PixelSize(size, "um", spacing, geo)
 
 
 def tiff_sizes(tif, page) -> tuple[tuple[float, float] | None, float | None]:
     """A TIFF's ((y, x) micrometres per pixel, micrometres between planes), each None where
-    the file gives none: the OME-XML's (read once for both), else an ImageJ TIFF's (its
-    unit and resolution tags), else an SEM's own metadata (:func:`sem_pixel_size`: FEI /
+    the file gives none: the OME-XML's (read once for both), else a GeoTIFF's
+    ModelPixelScale in a linear unit (:func:`~unetlab.data.geotiff.geotiff_pixel_size`),
+    else an ImageJ TIFF's (its unit and resolution tags), else an SEM's own metadata (:func:`sem_pixel_size`: FEI /
     Thermo Fisher, Zeiss), else ``page``'s resolution tags; and ImageJ's ``spacing``. An
     ImageJ or OME unit not understood is said in one warning (its pixel size and spacing
     are not used)."""
@@ -256,6 +263,8 @@ def tiff_sizes(tif, page) -> tuple[tuple[float, float] | None, float | None]:
         _warn_unknown_unit(tif)
     if {"PhysicalSizeX", "PhysicalSizeY"} & set(ome):  # its word, refused or not
         size = _ome_size(ome, tif.filehandle.path)
+    elif (geo := geotiff_pixel_size(tif, tif.pages[0])) is not None:  # before a dpi default
+        size = geo  # the base level's, as OME's: a pyramid level's is scaled from it
     elif (unit := _imagej_unit(tif)) is not None and unit.strip().lower() not in UNCALIBRATED:
         size = _resolution_size(tif, page)
     else:
@@ -301,16 +310,19 @@ PLAUSIBLE_UM = (1e-6, 1e3)
 
 def _plausible(tif, size: tuple[float, float] | None) -> tuple[float, float] | None:
     """``size`` ((y, x) micrometres), or None with one warning per file when a side is
-    outside ``PLAUSIBLE_UM``: used, it would put areas of 10^10 um^2 in the tables."""
+    outside ``PLAUSIBLE_UM``: used, it would put areas of 10^10 um^2 in the tables. A
+    GeoTIFF's pixels are a map's (centimetres to kilometres): any size is taken."""
     low, high = PLAUSIBLE_UM
-    if size is None or all(low <= v <= high for v in size):
+    if size is None or all(low <= v <= high for v in size) or tif.is_geotiff:
         return size
     if ("size", tif.filehandle.path) not in _WARNED:
         _WARNED.add(("size", tif.filehandle.path))
         log.warning(
             "%s: its pixel size, %g x %g um, is outside what microscopes and scanners sample "
-            "(1 pm to 1 mm): not used (no um columns or scale in the outputs); its resolution "
-            "tags may hold um per pixel instead of pixels per unit: write 10000 / (um per "
+            "(1 pm to 1 mm): not used (no um columns or scale in the outputs). If its pixels "
+            "are that size (a map, a drone or satellite image), save it as a GeoTIFF (GDAL, "
+            "QGIS: ModelPixelScale in metres), which unetlab reads; if not, its resolution "
+            "tags hold um per pixel where pixels per unit belong: write 10000 / (um per "
             "pixel) pixels per centimetre (Fiji: Image > Properties)",
             tif.filehandle.name,
             size[0],
@@ -544,7 +556,8 @@ def scale_kwargs(dtype, *, axes: str, pixel: PixelSize | None, timing: dict | No
     """``tifffile.imwrite`` keywords that give a TIFF only the pixel size (object ids, an
     RGB overlay: what Fiji and napari need to lay it over the labels): an ImageJ TIFF of
     ``axes`` ("YX", "ZYX", "TZYX", "YXS", "TZYXS", ...) for the dtypes ImageJ holds, else
-    resolution tags in centimetres (and tifffile's axes); {} without a pixel size, unless
+    resolution tags in centimetres (and tifffile's axes); either with the GeoTIFF tags of
+    ``pixel`` (the input's: this output is on its grid); {} without a pixel size, unless
     ``axes`` hold T (a time-lapse stays one in Fiji; ``timing``: its ``finterval``)."""
     if pixel is None and "T" not in axes:
         return {}
@@ -554,10 +567,16 @@ def scale_kwargs(dtype, *, axes: str, pixel: PixelSize | None, timing: dict | No
             per_um = micrometres_per(pixel.unit) or 1.0
             per_cm = [1e4 / (side * per_um) for side in _x_y(pixel)]
             kwargs |= {"resolution": tuple(per_cm), "resolutionunit": "CENTIMETER"}
+            kwargs |= _geo(pixel)
         return kwargs
     kwargs = {"imagej": True, "metadata": {"axes": axes}}
     _add_scale(kwargs, axes=axes, pixel=pixel, timing=timing)
     return kwargs
+
+
+def _geo(pixel: PixelSize | None) -> dict:
+    """The ``extratags`` keyword with ``pixel``'s GeoTIFF tags; {} for none."""
+    return {"extratags": list(pixel.geotags)} if pixel is not None and pixel.geotags else {}
 
 
 def _x_y(pixel: PixelSize) -> tuple[float, float]:
@@ -567,9 +586,10 @@ def _x_y(pixel: PixelSize) -> tuple[float, float]:
 
 
 def _add_scale(kwargs: dict, *, axes: str, pixel: PixelSize | None, timing: dict | None) -> None:
-    """Put the pixel size, Z spacing (axes with Z) and ``timing`` (axes with T) into the
-    keywords of an ImageJ TIFF."""
+    """Put the pixel size (and its GeoTIFF tags), Z spacing (axes with Z) and ``timing``
+    (axes with T) into the keywords of an ImageJ TIFF."""
     metadata = kwargs["metadata"]
+    kwargs |= _geo(pixel)
     if pixel is not None:
         metadata["unit"] = pixel.unit
         kwargs["resolution"] = tuple(1.0 / side for side in _x_y(pixel))
@@ -593,7 +613,8 @@ def imagej_kwargs(
     "CYX", "ZCYX") carrying the pixel size and the class names: ``Info`` (one line per
     class, "value: name"), ``Properties`` (``unetlab.classes``: the table as JSON) and, with
     ``channel_labels`` = P pages, slice ``Labels`` naming each class channel (P x K names);
-    ``timing``: ImageJ's ``finterval`` (and ``tunit``) of axes with T.
+    ``timing``: ImageJ's ``finterval`` (and ``tunit``) of axes with T; ``pixel``'s GeoTIFF
+    tags (the input's) as ``extratags``.
     An empty dict for dtypes ImageJ cannot hold (see ``IMAGEJ_DTYPES``)."""
     if np.dtype(dtype) not in [np.dtype(d) for d in IMAGEJ_DTYPES]:
         return {}
