@@ -6,7 +6,9 @@ object), staged chunk by chunk. A second pass over row bands renumbers them 1..n
 into ``<stem>_objects`` (OME-TIFF or OME-Zarr, like the labels, uint16 or uint32) and sums
 the per-object measures into ``<stem>_objects.csv``; on request, their outlines, traced
 window by window from the renumbered ids and written as they are traced (memory grows with a
-window's objects, not the slide's), into ``<stem>_objects.geojson``. Object ids must
+window's objects, not the slide's), into ``<stem>_objects.geojson``. A semantic model's
+objects of several classes get their ``class`` (and ``class_name``) columns from the staged
+labels as in an image read whole (:meth:`SlideObjects.classify`). Object ids must
 agree across bands, so one process handles the whole page.
 """
 
@@ -15,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -23,7 +25,12 @@ import numpy as np
 
 from unetlab.data import ome
 from unetlab.data.io import write_csv
-from unetlab.inference.measure import TableSums, named_channels, with_micrometres
+from unetlab.inference.measure import (
+    TableSums,
+    class_counts,
+    named_channels,
+    with_micrometres,
+)
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_in_bands
 from unetlab.inference.outlines import Polygons, boxed_polygons, write_planes
 from unetlab.inference.slide_outputs import Together, seal
@@ -65,6 +72,9 @@ class SlideObjects:
         self.stage = id_staging(finals["objects"])
         self.ids = None  # the staged array of provisional ids: staged()
         self.counts: list[int] = []
+        self.classes: dict[str, int] = {}  # after publish: a semantic model's, of each class
+        self.labels: Callable[[int, slice, slice], np.ndarray] | None = None  # classify()
+        self.kinds: dict = {}  # the table's class keywords but the labels: classify()
         self.outlined: tuple[str | None] | None = None  # (the class QuPath files them under,)
         self.channels: list[str] = []  # the slide's channel names: the CSV's column names
 
@@ -73,6 +83,21 @@ class SlideObjects:
         slide's, or one created with the slide's other staged arrays)."""
         self.ids = ome.create(self.stage, self.spec) if new else ome.open_level(self.stage)
         return self.ids
+
+    def classify(
+        self,
+        labels: Callable[[int, slice, slice], np.ndarray],
+        *,
+        class_names: list[str] | None = None,
+        background: int | None = None,
+    ) -> None:
+        """Give the objects the ``class`` (and ``class_name`` by ``class_names``) columns
+        of :func:`~unetlab.inference.measure.object_table` (a semantic model's of several
+        object classes: :func:`~unetlab.inference.objects.measured_classes`): ``labels(page,
+        rows, cols)`` reads the class indices of a window of the slide's labels; after
+        :meth:`publish`, ``classes`` holds the objects of each class."""
+        self.labels = labels
+        self.kinds = dict(class_names=class_names, background=background)
 
     def outline(self, name: str | None) -> None:
         """Also publish the objects' outlines, of class ``name`` (QuPath's), as GeoJSON."""
@@ -95,7 +120,8 @@ class SlideObjects:
 
     def publish(self, slide, together: Together | None = None) -> list[Path]:
         """Renumber, measure and publish; returns the objects and table paths. ``counts``:
-        then the objects of each page. ``together``: the slide's outputs written into its
+        then the objects of each page (and ``classes`` of each class, where classified:
+        :meth:`classify`). ``together``: the slide's outputs written into its
         temporaries (:class:`~unetlab.inference.slide_outputs.Together`), published with the
         others when it ends (default: each put in place as written)."""
         own = together is None
@@ -144,6 +170,7 @@ class SlideObjects:
             shutil.rmtree(self.stage, ignore_errors=True)
         table = {k: np.concatenate([t[k] for t in shown]) for k in shown[0]}
         write_csv(at.at(self.finals["table"]), table)
+        self.classes = class_counts(table)
         geojson = [] if self.outlined is None else [self.finals["geojson"]]
         return [self.finals["objects"], self.finals["table"], *geojson]
 
@@ -212,9 +239,10 @@ class SlideObjects:
             out[where] = ids.astype(spec.dtype)
             pixels = image[rows, cols]
             pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
-            sums.add(rows.start, ids, pixels, cols.start)
+            classes = None if self.labels is None else self.labels(page, rows, cols)
+            sums.add(rows.start, ids, pixels, cols.start, classes=classes)
         image.drop()
-        return sums.table(height=h, width=w)
+        return sums.table(height=h, width=w, **self.kinds)
 
 
 #: the table's columns of positions (y or x) and their edges, of lengths, of areas

@@ -40,6 +40,7 @@ from unetlab.data.tiffmeta import channel_names, class_table
 from unetlab.errors import GroupError, OutputError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference import slide_resume
+from unetlab.inference.objects import measured_classes
 from unetlab.inference.outlines import outline_class
 from unetlab.inference.pages import page_channel
 from unetlab.inference.predict import (
@@ -331,7 +332,7 @@ def predict_slide(
     overlay_side: int = OVERLAY_SIDE,
     progress: Callable[[int], None] | None = None,
     group: Group = SOLO,
-    counted: Callable[[list[int]], None] | None = None,
+    counted: Callable[..., None] | None = None,
     **settings,
 ) -> list[Path]:
     """Predict a large image (TIFF of any kind, pyramid level ``outputs.level``, or a Zarr /
@@ -348,7 +349,8 @@ def predict_slide(
     ``predict_file`` records them) go into the OME metadata and the overlay's PNG text.
     ``objects``: also ``<stem>_objects.*`` (one id per object) and ``<stem>_objects.csv``
     (:mod:`unetlab.inference.slide_objects`; one process only; ``counted``, if given, is
-    called with the objects of each page); ``outlines="geojson"``: their outlines,
+    called with the objects of each page, and a semantic model's of each class as the
+    whole-image path gives them); ``outlines="geojson"``: their outlines,
     ``<stem>_objects.geojson`` (ImageJ ROIs are refused: their coordinates stop at 32767).
     ``overlay`` (colours, or ``draw_overlay``: the model's): ``<stem>_overlay.png`` of a
     copy sampled to fit ``overlay_side``. In a ``group`` of processes each predicts and
@@ -407,11 +409,12 @@ def predict_slide(
                     drawn = (found, finals, overlay, overlay_side, values, record)
                     extra += _overlay(slide, stages, specs, *drawn, at=at)
                 if found is not None:
+                    _classify(found, model, stages["labels"], specs["labels"], values)
                     extra += found.publish(slide, at)
                 for key, spec in specs.items():
                     seal(at, stages[key], finals[key], spec)
             if found is not None and counted is not None:
-                counted(found.counts)
+                counted(found.counts, *([found.classes] if found.classes else []))
     group.share(None)
     return [finals[key] for key in specs] + extra
 
@@ -454,6 +457,21 @@ def _slide_objects(model, outputs: OutputOptions, labels: ome.OutputSpec, finals
     if outputs.wanted["geojson"]:
         found.outline(outline_class(model))
     return found
+
+
+def _classify(found: SlideObjects, model, labels: Path, spec: ome.OutputSpec, values) -> None:
+    """A semantic model's objects of several classes get the class of their pixels in the
+    staged ``labels`` (of ``spec``; the model's mask ``values``, decoded to class indices),
+    as :func:`~unetlab.inference.objects.measured_classes` gives an image read whole."""
+    kinds = measured_classes(model, found.options, None)
+    if not kinds:
+        return
+    staged, decode = ome.open_level(labels), _indices_of(values)
+
+    def class_rows(page: int, rows: slice, cols: slice) -> np.ndarray:
+        return decode(np.asarray(staged[(*spec.place(page, rows)[:-1], cols)]))
+
+    found.classify(class_rows, class_names=kinds["class_names"], background=kinds["background"])
 
 
 def _finals(out_dir: Path, path: Path, output_format: str) -> dict[str, Path]:
