@@ -208,10 +208,15 @@ def added_pairs(record: dict, pairs: Sequence[Pair], root: str | os.PathLike) ->
 
 
 def trained_count(pairs: Sequence[Pair], record: dict) -> int:
-    """How many of ``pairs`` trained the run of ``record``: their image file's bytes (and
+    """How many of ``pairs`` trained the run of ``record`` (:func:`trained_flags`)."""
+    return sum(trained_flags(pairs, record))
+
+
+def trained_flags(pairs: Sequence[Pair], record: dict) -> list[bool]:
+    """Whether each of ``pairs`` trained the run of ``record``: its image file's bytes (and
     page) are those of a recorded training image, whatever the file is called now."""
     trained = {(e["image_sha256"], e["page"]) for e in record["train"]}
-    return sum((file_sha256(p.image), p.page) in trained for p in pairs if p.image.is_file())
+    return [p.image.is_file() and (file_sha256(p.image), p.page) in trained for p in pairs]
 
 
 def copied_images(

@@ -15,6 +15,7 @@ import numpy as np
 from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config
 from unetlab.data.pairs import Pair, PairReader
+from unetlab.data.split_record import describe_pairs
 from unetlab.data.weightmap import background_class
 from unetlab.errors import UnetlabError
 from unetlab.evaluate.accumulate import (
@@ -26,7 +27,7 @@ from unetlab.evaluate.accumulate import (
 from unetlab.evaluate.checks import check_evaluation
 from unetlab.evaluate.masks import encode, evaluation_pairs, instance_mask
 from unetlab.evaluate.report import Report
-from unetlab.evaluate.training import training_ignore_value, training_overlap
+from unetlab.evaluate.training import trained_images, training_ignore_value
 from unetlab.runtime import tuned_allocator
 
 if TYPE_CHECKING:
@@ -112,7 +113,10 @@ def evaluate_model(
     acc = _accumulated(pairs, scoring, objects, progress)
     report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
     report.counting = instance_model
-    report.source = _source(data_dir, pairs, scoring, checkpoint)
+    trained = _training_overlap_warning(pairs, scoring.model)
+    for row, flag in zip(report.images, trained):  # the rows are the pairs, in order
+        row["trained"] = flag
+    report.source = _source(data_dir, sum(trained), scoring, checkpoint)
     return report
 
 
@@ -189,11 +193,10 @@ def _say_ignored(mask: np.ndarray, value: int) -> bool:
     return True
 
 
-def _source(data_dir, pairs: Sequence[Pair], scoring: _Scoring, checkpoint: dict | None) -> dict:
+def _source(data_dir, seen: int, scoring: _Scoring, checkpoint: dict | None) -> dict:
     """``report.source`` of :func:`evaluate_model`: the data folder, how many of its images
-    trained the model (said in a warning), what of the model made the predictions, the
-    ignored value, an instance model's object options."""
-    seen = _training_overlap_warning(pairs, scoring.model)
+    trained the model (``seen``), what of the model made the predictions, the ignored value,
+    an instance model's object options."""
     source = {"data": str(Path(data_dir).resolve()), "trained_images": seen}
     source |= _model_source(scoring.model, scoring.predicting.tta, checkpoint)
     source["ignore_value"] = scoring.ignore_value
@@ -296,21 +299,22 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring) 
     return without_excluded(scored, how.predicting.exclude_rows)  # a data bar scores nowhere
 
 
-def _training_overlap_warning(pairs: Sequence[Pair], model) -> int:
-    """How many of ``pairs`` trained ``model`` (:func:`training_overlap`), with a warning
-    when any did."""
-    seen = training_overlap(
+def _training_overlap_warning(pairs: Sequence[Pair], model) -> list[bool]:
+    """Whether each of ``pairs`` trained ``model`` (:func:`trained_images`), with a warning
+    naming those that did, when any did."""
+    trained = trained_images(
         pairs, getattr(model, "training_data", None), getattr(model, "training_split", None)
     )
-    if seen:
+    if seen := [p for p, flag in zip(pairs, trained) if flag]:
         log.warning(
-            "note: %d of these %d images trained this checkpoint: their figures overstate how "
-            "it does on new images; score images it did not train on (its validation images, "
-            "or a test set)",
-            seen,
+            "note: %d of these %d images trained this checkpoint (%s; marked trained in the "
+            "JSON): their figures overstate how it does on new images; score a test set the "
+            "run never saw (not its validation images either: they chose best.pt)",
+            len(seen),
             len(pairs),
+            describe_pairs(seen),
         )
-    return seen
+    return trained
 
 
 def _object_options(model, given):

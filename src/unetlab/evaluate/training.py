@@ -9,7 +9,7 @@ from pathlib import Path
 from unetlab.data.classes import VOC_VOID
 from unetlab.data.datasets import training_split
 from unetlab.data.pairs import Pair
-from unetlab.data.split_record import trained_count
+from unetlab.data.split_record import trained_flags
 from unetlab.errors import DatasetError
 
 
@@ -46,11 +46,19 @@ def trained_on(data: dict | None) -> set[tuple[Path, int]]:
 
 
 def training_overlap(pairs: Sequence[Pair], data: dict | None, split: dict | None = None) -> int:
-    """How many of ``pairs`` trained a checkpoint: by their bytes, where it records its files
-    (``split``, :func:`unetlab.data.split_record.trained_count`: renamed or copied files
-    count, files added to its data folder since do not); else (a checkpoint from before
-    runs recorded them) by the files its config's ``data`` section splits off now."""
+    """How many of ``pairs`` trained a checkpoint (:func:`trained_images`)."""
+    return sum(trained_images(pairs, data, split))
+
+
+def trained_images(
+    pairs: Sequence[Pair], data: dict | None, split: dict | None = None
+) -> list[bool]:
+    """Whether each of ``pairs`` trained a checkpoint: by its bytes, where the checkpoint
+    records its files (``split``, :func:`unetlab.data.split_record.trained_flags`: renamed or
+    copied files count, files added to its data folder since do not); else (a checkpoint
+    from before runs recorded them) by the files its config's ``data`` section splits off
+    now."""
     if split is not None:
-        return trained_count(pairs, split)
+        return trained_flags(pairs, split)
     trained = trained_on(data)
-    return sum((p.image.resolve(), p.page) in trained for p in pairs)
+    return [(p.image.resolve(), p.page) in trained for p in pairs]
