@@ -61,10 +61,11 @@ def _write_all(tmp_path) -> dict:
             {"photometric": "minisblack", "planarconfig": "contig"},
             (1, H, W, 5),
         ),
+        # one page of 3 band planes (GDAL's INTERLEAVE=BAND): channels, not pages
         "minisblack_planar3": (
             _planes(3),
             {"photometric": "minisblack", "planarconfig": "separate"},
-            (3, H, W),
+            (1, H, W, 3),
         ),
         # planar RGB from a writer that says nothing else (GDAL's band-interleaved RGB)
         "rgb_planar_plain": (_planes(3), {"metadata": None}, (1, H, W, 3)),

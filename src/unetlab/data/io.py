@@ -279,13 +279,14 @@ def axes_letters(tiff: TiffAxes, *, colour_planes: bool = False) -> str:
     (channels, read as the last axis) or ``P`` (pages).
 
     Channels: an axis tifffile names C (channel metadata: tifffile's ``axes``, ImageJ's
-    channels, OME's C), and the samples (S) of a pixel where the file says so: interleaved
-    (contig) samples, or the separate planes of an RGB(A) image. A planar file without such
-    metadata is ambiguous and read as pages (a stack, as the mask of a training pair is):
-    minisblack planes, and the (3|4, H, W) arrays tifffile writes as planar RGB(A) when given
-    no ``photometric`` (they carry tifffile's shape metadata without axes; its
-    ``photometric='rgb', planarconfig='separate'`` writes the same bytes). ``colour_planes``
-    (prediction with a colour model): such planar RGB(A) planes are one colour image; read as
+    channels, OME's C), and the samples (S) of a pixel: interleaved (contig) samples, and
+    separate planes (PlanarConfiguration 2) of one page, the bands of a band-interleaved
+    image (GDAL's INTERLEAVE=BAND: an RGB + NIR orthomosaic is one page of 4 samples, not 4
+    pages; audit s31 drone, finding 10) or of a planar RGB(A) one. Only the (3|4, H, W)
+    arrays tifffile writes as planar RGB(A) when given no ``photometric`` are ambiguous
+    (they carry tifffile's shape metadata without axes; a 3-plane stack saved so looks the
+    same): they are read as pages (a stack, as the mask of a training pair is), unless
+    ``colour_planes`` (prediction with a colour model): then one colour image; read as
     pages, a colour picture gave 3 grey pages and 3 times its objects.
     """
     axes = tiff.axes
@@ -297,13 +298,10 @@ def axes_letters(tiff: TiffAxes, *, colour_planes: bool = False) -> str:
 
 
 def _planes_are_pages(tiff: TiffAxes, colour_planes: bool) -> bool:
-    """True when a TIFF's samples are separate planes with no metadata calling them one
-    pixel's channels (see :func:`axes_letters`)."""
-    if not tiff.planar:  # contig: the samples of one pixel, stored together
-        return False
-    if not tiff.rgb:  # not RGB: minisblack (or other) planes
-        return True
-    return not colour_planes and tiff.shaped_without_axes
+    """True when a TIFF's samples are tifffile's bare planar RGB(A) planes, which may be a
+    stack (see :func:`axes_letters`); other samples are one pixel's channels, stored
+    together (contig) or as planes of one page (planar: bands)."""
+    return tiff.planar and tiff.rgb and not colour_planes and tiff.shaped_without_axes
 
 
 def _decode(path: Path, *, colour_planes: bool = False, frames: bool = False):
