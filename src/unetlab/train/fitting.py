@@ -32,7 +32,7 @@ from unetlab.train.log import (
 )
 from unetlab.train.loop import TrainState, train_one_epoch, validate
 from unetlab.train.offset import fit_label_offset, measured_offset
-from unetlab.train.repeat import other_data
+from unetlab.train.repeat import clock_free_repeat, describe_repeat, other_data
 from unetlab.train.resume import ending_line, resume_command
 from unetlab.train.run import Run, setup_run
 from unetlab.train.rundir import claim_run_dir, resume_wanted
@@ -420,7 +420,13 @@ def _finish(run: Run, stop: StopRequest) -> dict:
         "label_offset": None if offset is None else list(offset.offset),
     }
     if run.group.is_main:
-        write_summary(run_dir, _summary(run, finished=True, label_offset=result["label_offset"]))
+        summary = _summary(run, finished=True, label_offset=result["label_offset"])
+        if run.cfg.train.max_minutes > 0:  # the steps a clock bought: how to train them again
+            summary["repeat"] = clock_free_repeat(
+                run_dir, epochs=state.epoch, steps=state.step, per_epoch=run.steps_per_epoch
+            )
+            log.info("%s", describe_repeat(summary["repeat"]))
+        write_summary(run_dir, summary)
     log.info(
         "done: best checkpoint %s, metrics %s", result["best_checkpoint"], run_dir / "metrics.csv"
     )

@@ -74,3 +74,39 @@ def describe_other_data(
         f"so its results will differ from {run}'s; to repeat {run} exactly, {fix}"
     )
     return "\n".join(lines)
+
+
+def clock_free_repeat(
+    run_dir: str | os.PathLike, *, epochs: int, steps: int, per_epoch: int
+) -> dict:
+    """How to train the length a time-budget run (``--minutes``) bought again without the
+    clock, whose steps depend on the machine's load (audit s31 fewshot 10): its ``epochs``
+    and ``steps``, the steps ``--epochs`` gives (``per_epoch`` a full epoch's; a budget may
+    cut the last epoch short), and the command, on the same files (``--split``)."""
+    run_dir = Path(run_dir)
+    return {
+        "epochs": epochs,
+        "steps": steps,
+        "steps_of_epochs": epochs * per_epoch,
+        "command": (
+            f"unetlab train --config {run_dir / 'config.yaml'} --split {run_dir} --minutes 0 "
+            f"--epochs {epochs} --run-dir NEW_RUN"
+        ),
+    }
+
+
+def describe_repeat(repeat: dict) -> str:
+    """The line a time-budget run ends with: the length it bought and the command that trains
+    it again on any machine, repeatably."""
+    cut = (
+        f" (its last epoch cut short: --epochs {repeat['epochs']} trains "
+        f"{repeat['steps_of_epochs']} steps)"
+        if repeat["steps_of_epochs"] != repeat["steps"]
+        else ""
+    )
+    return (
+        f"this time budget bought {repeat['steps']} steps, {repeat['epochs']} epochs{cut}; a "
+        "--minutes run is not repeatable (the steps depend on the machine's load); to train "
+        f"this length again repeatably: {repeat['command']} (the learning rate then anneals "
+        "over the epochs, not the clock: close figures, not these bit for bit)"
+    )
