@@ -46,6 +46,21 @@ def test_background_class(values, names, expected):
     assert background_class(values, names) == expected
 
 
+@pytest.mark.parametrize(
+    "values, names, ignored, expected",
+    [
+        ([1, 2, 3], None, 0, None),  # mask 0 = nodata: vegetation (1) is no background
+        ([1, 2, 3], ["vegetation", "water", "soil"], 0, None),
+        ([1, 2, 3], ["background", "water", "soil"], 0, 0),  # named: kept
+        ([0, 1, 2], None, 0, 0),  # 0 is a class after all (--label-values)
+        ([1, 2, 3], None, 255, 0),  # another value ignored: as before
+        ([1, 2, 3], None, None, 0),
+    ],
+)
+def test_no_background_where_mask_value_0_is_ignored(values, names, ignored, expected):
+    assert background_class(values, names, ignore_value=ignored) == expected
+
+
 def test_a_background_in_many_regions_beside_a_network_is_named():
     cells_first = [np.where(membrane_grid() == 255, 0, 1)] * 2  # class 0 = cells
     line = background_problem(cells_first, 0, ["cell", "membrane"])

@@ -58,11 +58,20 @@ NETWORK_SHARE = 0.5
 
 
 def background_class(
-    label_values: Sequence[int] | None = None, class_names: Sequence[str] | None = None
-) -> int:
+    label_values: Sequence[int] | None = None,
+    class_names: Sequence[str] | None = None,
+    *,
+    ignore_value: int | None = None,
+) -> int | None:
     """Index of the background class: the class the border weights' gaps lie in (every
     other class makes objects) and evaluate's boundary class. The first class named
     ``background``, else ``membrane`` (any case), else the class of mask value 0, else 0.
+
+    ``ignore_value``: the mask value training ignored. Where it is 0 (mask 0 is no label:
+    the nodata around an orthomosaic) and no class is named background or membrane, no
+    class is the background: None, so that every class makes objects (class index 0 taken
+    for it made vegetation, mask value 1, no object at all: audit s31 drone, finding 2).
+    Without it, class index 0 stands in, as before.
 
     ISBI as shipped (``[0, 255]``, ``membrane, cell``): 0; with ``data.label_values: [255,
     0]`` (membrane = class 1): 1, from the name or the value alike."""
@@ -71,7 +80,9 @@ def background_class(
         if wanted in names:
             return names.index(wanted)
     values = list(label_values or ())
-    return values.index(0) if 0 in values else 0
+    if 0 in values:
+        return values.index(0)
+    return None if ignore_value == 0 else 0
 
 
 def background_problem(
