@@ -288,7 +288,8 @@ def object_record(objects: ObjectOptions) -> dict:
     out where it is 0 and ``class_min_areas`` where it is None (as before they were
     fields), so that the outputs of a model whose background is class 0 keep their key
     (``--skip-existing``) and only those found with class 0 taken wrongly for the
-    background, or with per-class least sizes, get a new one."""
+    background, with no background (None: every class makes objects) or with per-class
+    least sizes, get a new one."""
     record = asdict(objects)
     if record["background"] == 0:
         del record["background"]
