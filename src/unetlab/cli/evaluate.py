@@ -88,7 +88,8 @@ def _add_outputs(o) -> None:
     o.add_argument(
         "--json",
         metavar="FILE",
-        help="write every figure and per-image row as JSON (- : to stdout, the rest to stderr)",
+        help="write every figure and per-image row as JSON (- : to stdout, the rest to "
+        "stderr), and each image's row as CSV beside it (FILE's name + _images.csv)",
     )
     o.add_argument(
         "--confusion",
@@ -262,13 +263,18 @@ def _claim_outputs(args, pairs) -> None:
         json_path.with_name(f"{json_path.stem}_confusion.png") if json_path else None
     )
     inputs = [p for p in (args.checkpoint, args.data, args.pred, args.gt) if p]
-    outputs = [p for p in (json_path, confusion) if p]
+    outputs = [p for p in (json_path, confusion, _image_csv(json_path)) if p]
     refuse_inputs(outputs, inputs, command="evaluate", suffixes=INPUT_SUFFIXES)
     if confusion:
         refuse_inside([Path(confusion)], _data_folders(args, pairs), command="evaluate")
     # the inputs were refused above: claim_files need not list them again
     formats = {json_path: "JSON"} if json_path else {}
     claim_files(outputs, command="evaluate", overwrite=args.overwrite, formats=formats)
+
+
+def _image_csv(json_path: Path | None) -> Path | None:
+    """The per-image CSV beside ``--json FILE``: FILE's name + ``_images.csv``."""
+    return json_path.with_name(f"{json_path.stem}_images.csv") if json_path else None
 
 
 def _data_folders(args, pairs) -> list[Path]:
@@ -320,6 +326,7 @@ def _evaluate(args):
     if args.json and args.json != STDOUT:
         path = report.write_json(args.json)
         print(f"JSON: {path}")
+        print(f"per-image CSV: {report.write_csv(_image_csv(path))}")
         if confusion is None:
             confusion = path.with_name(f"{path.stem}_confusion.png")
     if confusion:

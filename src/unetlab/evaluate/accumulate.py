@@ -153,6 +153,7 @@ class Accumulator:
             total += padded
             per = metrics_from_matrix(padded)
             row.update(miou=per["miou"], pixel_accuracy=per["pixel_accuracy"], iou=per["iou"])
+            row.update(mdice=per["mdice"], dice=per["dice"])
         summary = metrics_from_matrix(total)
         summary["labelled_pixels"] = summary.pop("total")
         summary["ignored_pixels"] = self.ignored

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path
+from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, write_image_csv
 from unetlab.plots import plot_confusion
 
 
@@ -22,8 +23,9 @@ class Report:
     """Results of an evaluation: :meth:`to_dict` for JSON, :meth:`table` for people.
 
     ``matrix``: (C, C) int64 confusion matrix over all images (rows truth, columns
-    prediction); ``images``: one dict per image (``name``, ``miou``, ``pixel_accuracy``,
-    ``iou`` per class, ``pixel_error``; with the object scores also ``rand_error``,
+    prediction); ``images``: one dict per image (``name``, ``miou``, ``mdice``,
+    ``pixel_accuracy``, ``iou`` and ``dice`` per class, ``pixel_error``, ``trained`` where a
+    checkpoint was scored; with the object scores also ``rand_error``,
     ``information_score``, ``seg``, ``dsb``, ``object_f1``, ``pq``, ``objects``: ground-truth
     object count, ``pred_objects``, ``count_error``: (predicted - true) / true, ``area_ratio``:
     median predicted / true area of the objects matched at IoU > 0.5); ``summary``: the
@@ -83,6 +85,8 @@ class Report:
             out["averaging"]["pq"] = out["averaging"]["sq"] = out["averaging"]["rq"] = (
                 f"{SUMMED}, per class; then the mean over the {out['object_classes']} classes"
             )
+        out["per_image"] = per_image_spread(self.images, self.class_names)
+        out["averaging"]["per_image"] = SPREAD
         out["worst_images"] = [r["name"] for r in self.worst()]
         out["worst_images_by"] = self.worst_by
         out["images"] = self.images
@@ -92,7 +96,8 @@ class Report:
     def table(self, *, objects_option: str = "objects=True") -> str:
         """The printed summary: per class IoU / Dice, the pixel figures, the ISBI and object
         figures (or one line on why they are left out, naming ``objects_option`` as the way
-        to compute them: the CLI names its flag), the worst images."""
+        to compute them: the CLI names its flag), the spread of the images' own figures,
+        the worst images."""
         s = self.summary
         lines = _class_lines(s, self.class_names)
         lines += _pixel_lines(s, self.source.get("exclude_rows"))
@@ -104,6 +109,7 @@ class Report:
         )
         if self.threshold is not None:
             lines += _threshold_lines(self.threshold)
+        lines += spread_lines(per_image_spread(self.images, self.class_names), self.class_names)
         if self.counting and "rand_error" in s:
             lines += count_table(self.images)
         worst, by = self.worst(), self.worst_by
@@ -124,6 +130,11 @@ class Report:
         with atomic_path(path) as tmp:
             tmp.write_text(self.json_text())
         return path
+
+    def write_csv(self, path: str | os.PathLike) -> Path:
+        """Write each image's row (name, trained, pixel figures, IoU and Dice per class, object
+        scores) as CSV, atomically (:func:`unetlab.evaluate.spread.write_image_csv`)."""
+        return write_image_csv(path, self.images, self.class_names)
 
     def plot_confusion(self, path: str | os.PathLike) -> Path:
         """Write the row-normalised confusion matrix as a PNG (see :func:`plot_confusion`)."""

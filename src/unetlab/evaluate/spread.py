@@ -1,0 +1,130 @@
+"""How the images of an evaluation spread: each image's pixel figures (mIoU, mean Dice, IoU
+and Dice per class) summed up as mean ± sd and min-max over the images, for the report's
+table and JSON (``per_image``), and the per-image rows as a CSV (audit s31 fewshot 8: a paper
+with a few test images reports "Dice 0.84 ± 0.05, n = 4 images", not one pooled figure)."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.atomic import atomic_path
+
+#: how ``per_image`` combines the images (``averaging`` in the JSON)
+SPREAD = (
+    "each image's own figure, then over the images: mean, sd (sample, n - 1), min and max "
+    "(n: the images where it is defined)"
+)
+#: classes beyond which the table gives mIoU and mean Dice only (the JSON has them all)
+TABLE_CLASSES = 8
+
+
+def spread(values: Sequence[float]) -> dict:
+    """``{"n", "mean", "sd", "min", "max"}`` of the defined (not NaN) ``values``; sd is the
+    sample's (n - 1: NaN for one value); all NaN for none."""
+    kept = np.asarray([v for v in values if not math.isnan(v)], np.float64)
+    if not kept.size:
+        return {"n": 0, "mean": math.nan, "sd": math.nan, "min": math.nan, "max": math.nan}
+    sd = float(kept.std(ddof=1)) if kept.size > 1 else math.nan
+    return {
+        "n": int(kept.size),
+        "mean": float(kept.mean()),
+        "sd": sd,
+        "min": float(kept.min()),
+        "max": float(kept.max()),
+    }
+
+
+def per_image_spread(images: Sequence[dict], class_names: Sequence[str]) -> dict:
+    """The spread (:func:`spread`) over ``images`` (the report's rows) of their ``miou``,
+    ``mdice`` and of each class's ``iou`` and ``dice``: ``{"miou", "mdice", "classes":
+    {name: {"iou", "dice"}}}``."""
+    return {
+        "miou": spread([r.get("miou", math.nan) for r in images]),
+        "mdice": spread([r.get("mdice", math.nan) for r in images]),
+        "classes": {
+            name: {key: spread([_of_class(r, key, i) for r in images]) for key in ("iou", "dice")}
+            for i, name in enumerate(class_names)
+        },
+    }
+
+
+def _of_class(row: dict, key: str, i: int) -> float:
+    """Class ``i``'s ``key`` (iou, dice) of an image's row; NaN where the row has none."""
+    values = row.get(key) or []
+    return values[i] if i < len(values) else math.nan
+
+
+def spread_lines(per_image: dict, class_names: Sequence[str]) -> list[str]:
+    """The table's lines of :func:`per_image_spread`: mIoU and mean Dice, then each class's
+    IoU and Dice (up to :data:`TABLE_CLASSES` classes)."""
+    n = per_image["miou"]["n"]
+    if n < 2:
+        return [f"per image          one image scored: no spread over images (n = {n})"]
+    lines = [
+        f"per image          mean ± sd (min-max) over the {n} images, each image's own figure:",
+        f"  mIoU             {_said(per_image['miou'])}",
+        f"  mean Dice        {_said(per_image['mdice'])}",
+    ]
+    if len(class_names) <= TABLE_CLASSES:
+        for name in class_names:
+            c = per_image["classes"][name]
+            lines.append(f"  {name:<15}  IoU {_said(c['iou'])}; Dice {_said(c['dice'])}")
+    return lines
+
+
+def _said(s: dict) -> str:
+    """``0.8412 ± 0.0510 (0.7702-0.9013)``; ``n/a`` where no image defines it."""
+    if s["n"] == 0:
+        return "n/a"
+    return f"{s['mean']:.4f} ± {_f(s['sd'])} ({s['min']:.4f}-{s['max']:.4f})"
+
+
+def _f(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.4f}"
+
+
+#: the per-image columns of the CSV, before each class's IoU and Dice and after them
+_FIRST = ("name", "trained", "miou", "mdice", "pixel_accuracy", "pixel_error")
+
+
+def image_rows(images: Sequence[dict], class_names: Sequence[str]) -> tuple[list[str], list]:
+    """(columns, rows) of the per-image CSV: name, trained (where known), mIoU, mean Dice,
+    pixel accuracy and error, ``iou_<class>`` and ``dice_<class>``, then the object scores
+    each row has (object F1, DSB, counts, ...)."""
+    first = [k for k in _FIRST if any(k in r for r in images)]
+    per_class = [f"{key}_{name}" for name in class_names for key in ("iou", "dice")]
+    plain = set(_FIRST) | {"iou", "dice"}
+    rest = [k for k in images[0] if k not in plain] if images else []
+    rows = []
+    for r in images:
+        row = {k: r.get(k) for k in first + rest}
+        for i, name in enumerate(class_names):
+            row[f"iou_{name}"], row[f"dice_{name}"] = (
+                _of_class(r, "iou", i),
+                _of_class(r, "dice", i),
+            )
+        rows.append(row)
+    return first + per_class + rest, rows
+
+
+def write_image_csv(path: str | os.PathLike, images: Sequence[dict], class_names) -> Path:
+    """Write :func:`image_rows` as CSV to ``path``, atomically (undefined figures empty)."""
+    path = Path(path)
+    columns, rows = image_rows(images, class_names)
+    with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, columns)
+        writer.writeheader()
+        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
+    return path
+
+
+def _cell(value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
