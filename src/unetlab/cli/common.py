@@ -269,6 +269,8 @@ def objects_line(options, recorded: bool) -> str:
     )
     fixed = "" if recorded else " (no object sizes recorded: a fixed default)"
     background = "" if options.mode == "instances" else f", background class {options.background}"
+    if options.mode == "semantic" and options.background is None:  # mask value 0 was ignored
+        background = ", no background class (every class makes objects)"
     return (
         f"objects: {options.mode} mode{background}{seeds}{split}{watershed}, min area "
         f"{options.min_area} px{fixed}"

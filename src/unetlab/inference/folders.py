@@ -419,10 +419,11 @@ def _say_pixel_size(path: Path, said: set[str]) -> None:
     if pixel is None and "none" not in said:
         said.add("none")
         log.info(
-            "%s records no pixel size (none in ImageJ, OME, FEI/Zeiss SEM metadata or "
-            "resolution tags; said once): its objects table has no um columns. Give one in "
-            "the file (Fiji: Image > Properties, save as TIFF) or measure the ids in Python: "
-            "unetlab.measure_objects(ids, image, pixel_size=um_per_px)",
+            "%s records no pixel size unetlab uses (none in GeoTIFF, ImageJ, OME, FEI/Zeiss "
+            "SEM metadata or resolution tags, or one said above to be refused; said once): "
+            "its objects table has no um columns. Give one in the file (Fiji: Image > "
+            "Properties, save as TIFF; a map: a GeoTIFF in a projected CRS in metres) or "
+            "measure the ids in Python: unetlab.measure_objects(ids, image, pixel_size=um_per_px)",
             path.name,
         )
     elif pixel is not None and not _square(pixel.size) and "anisotropic" not in said:

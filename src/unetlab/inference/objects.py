@@ -86,9 +86,11 @@ class ObjectOptions:
     ``mode``: ``"instances"`` for a background / boundary / interior model, ``"semantic"``
     for any other (objects = connected regions of each class but ``background``).
     ``background``: the class that is no object in semantic mode (and whose probability the
-    watershed seeds' cells are 1 minus): :meth:`for_model` gives the model's, by the rule of
-    training and evaluation (:func:`unetlab.data.weightmap.background_class`: the class
-    named background or membrane, else that of mask value 0, else 0). ``min_area``: objects
+    watershed seeds' cells are 1 minus); None: none, every class makes objects.
+    :meth:`for_model` gives the model's, by the rule of training and evaluation
+    (:func:`unetlab.data.weightmap.background_class`: the class named background or
+    membrane, else that of mask value 0, else none where training ignored mask value 0,
+    else 0). ``min_area``: objects
     smaller than this many px are dropped after they are grown (their pixels become
     background). ``min_seed_area``: interior regions smaller than this are noise, no seed
     (an instance model; kept apart from ``min_area`` so that raising it drops small
@@ -111,7 +113,7 @@ class ObjectOptions:
     """
 
     mode: str = "semantic"
-    background: int = 0
+    background: int | None = 0
     min_area: int = MIN_AREA_FALLBACK
     min_seed_area: int = max(1, int(SEED_AREA_FRACTION * MIN_AREA_FALLBACK))
     seed_threshold: float = 0.5
@@ -125,7 +127,8 @@ class ObjectOptions:
     def __post_init__(self):
         if self.mode not in ("instances", "semantic"):
             raise UnetlabError(f"mode must be 'instances' or 'semantic', not {self.mode!r}")
-        if self.background < 0 or (self.mode == "instances" and self.background != 0):
+        negative = self.background is not None and self.background < 0
+        if negative or (self.mode == "instances" and self.background != 0):
             raise UnetlabError(
                 f"background is a class index (0 for an instance model), not {self.background}"
             )
@@ -197,13 +200,14 @@ class ObjectOptions:
         return max(32, int(math.ceil(2 * math.sqrt(p95))), 4 * int(math.sqrt(self.min_area)))
 
 
-def model_background(model) -> int:
+def model_background(model) -> int | None:
     """The background class of a semantic ``model``: the class named background or
-    membrane, else that of mask value 0, else 0 (:func:`unetlab.data.weightmap.background_class`
-    of its ``classes`` and ``label_values``), as training's border weights and ``evaluate``
-    take it; ISBI trained with ``label_values [255, 0]`` (membrane, cell): 1."""
-    names = getattr(model, "classes", None)
-    return background_class(getattr(model, "label_values", None), names)
+    membrane, else that of mask value 0, else None where its training ignored mask value 0
+    (nodata: every class makes objects), else 0 (:func:`unetlab.data.weightmap.background_class`
+    of its ``classes``, ``label_values`` and ``ignore_value``); ISBI trained with
+    ``label_values [255, 0]`` (membrane, cell): 1."""
+    names, ignored = getattr(model, "classes", None), getattr(model, "ignore_value", None)
+    return background_class(getattr(model, "label_values", None), names, ignore_value=ignored)
 
 
 def default_min_area(record: dict | None) -> int:
@@ -261,6 +265,11 @@ def objects_from_probabilities(
     elif options.watershed_seeds is not None:
         if probabilities.shape[0] != 2:
             raise UnetlabError(_TWO_CLASSES.format(probabilities.shape[0]))
+        if options.background is None:
+            raise UnetlabError(
+                "watershed seeds split the cells of a membrane model, and this model has no "
+                "background class (its training ignored mask value 0): drop --watershed-seeds"
+            )
         cell = 1.0 - probabilities[_background(probabilities, options)]
         ids = seeded_cells(cell, options.foreground_threshold, options.watershed_seeds)
     else:
@@ -284,10 +293,12 @@ _DEFAULT_MODE = (
 )
 
 
-def _background(probabilities: np.ndarray, options: ObjectOptions) -> int:
+def _background(probabilities: np.ndarray, options: ObjectOptions) -> int | None:
     """``options.background``, checked against the K classes of ``probabilities`` (K = 1:
-    two classes at p = 0.5)."""
+    two classes at p = 0.5); None: no class is the background."""
     classes = max(probabilities.shape[0], 2)
+    if options.background is None:
+        return None
     if options.background >= classes:
         raise UnetlabError(
             f"background class {options.background} is none of this model's {classes} "

@@ -33,6 +33,7 @@ import torch
 from unetlab.atomic import folder_sync_deferred
 from unetlab.data import ome
 from unetlab.data.colour import colour_file
+from unetlab.data.geotiff import read_geotags
 from unetlab.data.io import TIFF_SUFFIXES
 from unetlab.data.normalize import image_stats
 from unetlab.data.slides import Slide, is_zarr, open_slide
@@ -302,6 +303,8 @@ def _specs(model, slide: Slide, outputs: OutputOptions, *, values, record):
         colormap=colormap,
         classes=class_table(names, values) if names else None,
         record=png_text(record).get(TIFF_KEY),
+        # the map's place on the input's grid; a --level N output's grid is another
+        geotags=read_geotags(slide.path) if slide.level == 0 else (),
     )
     specs = {"labels": labels}
     if outputs.save_probabilities:
@@ -317,6 +320,7 @@ def _specs(model, slide: Slide, outputs: OutputOptions, *, values, record):
             downsample="mean",
             channels=tuple(names[-k:]) if names else (),
             record=labels.record,
+            geotags=labels.geotags,
         )
     return specs
 
