@@ -146,6 +146,15 @@ def _add_run(p) -> None:
         "folder), to repeat that run exactly: one gone or changed is refused, files added "
         "since are left out",
     )
+    p.add_argument(
+        "--folds",
+        type=int,
+        metavar="K",
+        help="K-fold cross-validation: K runs into RUN_DIR/fold_1..K, each validating on "
+        "another 1/K of the images (shuffled by data.seed; each image once) and training on "
+        "the rest; RUN_DIR/folds.csv and the mean ± sd over the folds; --minutes is each "
+        "fold's",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--nproc",
@@ -176,6 +185,8 @@ def run(args) -> int:
         raise UnetlabError("--preview draws the tiles of a --check: add --check")
     if args.nproc < 1:  # before --check, which checks what the run would refuse
         raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
+    if args.folds is not None:
+        return _folds(args, cfg, explicit, split)
     if args.check:
         return _check(args, cfg, explicit, split)
     group = Group.from_env()
@@ -190,6 +201,36 @@ def run(args) -> int:
     elif args.no_plan and not args.resume:
         _check_data(cfg, explicit)
     return _train(args, cfg, run_dir, group, plan=plan, split=split)
+
+
+def _folds(args, cfg, explicit: set[str], split: dict | None) -> int:
+    """``--folds K``: K runs of cross-validation (:func:`unetlab.train.folds.fit_folds`),
+    planned once from the whole data folder; each fold's line and their mean ± sd."""
+    from unetlab.train.folds import FOLDS_FILE, describe_folds, fit_folds
+
+    for given, flag in ((args.resume, "--resume"), (split, "--split"), (args.check, "--check")):
+        if given:
+            raise UnetlabError(f"--folds trains new runs on splits of its own: drop {flag}")
+    if args.nproc > 1:
+        raise UnetlabError("--folds trains its runs one after another in one process: drop --nproc")
+    run_dir = _run_dir(args, cfg, try_lock=True)
+    plan = None
+    if not args.no_plan:
+        cfg, plan = _plan(cfg, explicit)
+    else:
+        _check_data(cfg, explicit)
+    fitting = dict(overwrite=args.overwrite, progress=not args.no_progress, plan=plan)
+    summary = fit_folds(cfg, args.folds, run_dir=run_dir, **fitting)
+    for row in summary["folds"]:
+        best, last = row["best_val_miou"], row["last_val_miou"]
+        print(
+            f"fold {row['fold']}: validated on {row['validated_on']}; val mIoU of best.pt "
+            f"{'n/a' if best is None else f'{best:.4f}'}, of the last epoch "
+            f"{'n/a' if last is None else f'{last:.4f}'} ({row['run_dir']})"
+        )
+    print(describe_folds(summary))
+    print(f"folds: {run_dir / FOLDS_FILE}")
+    return 0
 
 
 def _config(args) -> tuple:

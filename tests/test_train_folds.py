@@ -1,0 +1,66 @@
+"""train --folds K: K-fold cross-validation, each image validated exactly once (audit s31
+fewshot 7)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from unetlab.cli import main
+from unetlab.data.folds import fold_indices
+from unetlab.errors import UnetlabError
+
+from .test_train import write_blobs
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+TINY = [
+    "--no-plan",
+    "--no-progress",
+    "--epochs",
+    "1",
+    *("--set", "model.depth=2", "--set", "model.base_channels=4"),
+    *("--set", "data.tile_size=32", "--set", "data.tiles_per_epoch=8"),
+    *("--set", "train.batch_size=4", "--set", "train.device=cpu"),
+]
+
+
+@pytest.mark.parametrize(("n", "k"), [(5, 5), (7, 3), (10, 4)])
+def test_each_index_validates_exactly_once(n, k):
+    folds = fold_indices(n, k, seed=0)
+    validated = sorted(i for _, val in folds for i in val)
+    assert validated == list(range(n)) and len(folds) == k
+    assert all(sorted(train + val) == list(range(n)) for train, val in folds)
+    assert max(len(v) for _, v in folds) - min(len(v) for _, v in folds) <= 1
+    assert folds == fold_indices(n, k, seed=0) != fold_indices(n, k, seed=1)
+
+
+def test_fold_counts_are_refused_in_one_line():
+    with pytest.raises(UnetlabError, match="at most 4 folds"):
+        fold_indices(4, 5, seed=0)
+    with pytest.raises(UnetlabError, match="2 folds or more"):
+        fold_indices(4, 1, seed=0)
+
+
+def test_train_folds_validates_every_image_once_and_writes_folds_csv(tmp_path, capsys):
+    data = write_blobs(tmp_path / "data", 4)
+    run = tmp_path / "cv"
+    argv = ["train", "--data", str(data), "--run-dir", str(run), "--folds", "2", *TINY]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    validated = []
+    for i in (1, 2):
+        record = json.loads((run / f"fold_{i}" / "split.json").read_text())
+        assert len(record["train"]) == len(record["val"]) == 2
+        validated += [e["image"] for e in record["val"]]
+    assert sorted(validated) == [f"images/{i}.png" for i in range(4)]
+    with (run / "folds.csv").open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["fold"] for r in rows] == ["1", "2"] and all(r["last_val_miou"] for r in rows)
+    assert "2 folds, mean ± sd (min-max) over the folds: val mIoU of best.pt" in out
+    assert "fold 1: validated on " in out
+    capsys.readouterr()
+    assert main([*argv, "--split", str(run / "fold_1")]) == 2
+    assert "--folds trains new runs on splits of its own: drop --split" in capsys.readouterr().err
