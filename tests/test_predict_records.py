@@ -289,3 +289,19 @@ def test_skip_existing_redoes_a_stopped_run_of_the_same_checkpoint(work, capsys)
     assert _predict(work, "m1.pt", "in", "--skip-existing") == 0
     assert "another model" not in capsys.readouterr().err
     assert _keys(work / "out")["00.png"] == m1
+
+
+def test_the_record_holds_the_rows_left_out_only_where_there_are_any():
+    """Outputs made with another data-bar region get another key (--skip-existing predicts
+    them again); those made without one keep the key they had (barfix note, s31)."""
+    from unetlab.inference.predict import PredictOptions
+    from unetlab.inference.records import prediction_record
+
+    net = UNet(in_channels=1, num_classes=2, depth=2, base_channels=4, padding="same").eval()
+    plain = prediction_record(net, PredictOptions.for_model(net))
+    assert "exclude_rows" not in plain.model
+    barred = prediction_record(net, PredictOptions.for_model(net, exclude_rows="bottom=26"))
+    assert barred.model["exclude_rows"] == {"top": 0, "bottom": 26}
+    assert barred.key != plain.key
+    other = prediction_record(net, PredictOptions.for_model(net, exclude_rows="bottom=0.1"))
+    assert other.key != barred.key

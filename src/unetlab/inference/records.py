@@ -34,6 +34,7 @@ import torch
 
 from unetlab.atomic import atomic_path
 from unetlab.data.classes import class_colours
+from unetlab.data.exclude import as_config
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import UnetlabError
 from unetlab.inference.objects import ObjectOptions
@@ -260,7 +261,9 @@ def prediction_record(
     ``objects`` given as ObjectOptions). The model's checkpoint is the file
     :func:`unetlab.load_model` read (``model.checkpoint``). Labels written as mask values
     record them too (``outputs.label_values``: the value of each class, in order), so that
-    ``evaluate --pred`` reads them back without ``--label-values``."""
+    ``evaluate --pred`` reads them back without ``--label-values``; rows left out of every
+    image (``options.exclude_rows``, a data bar) are recorded where there are any, so that
+    ``--skip-existing`` predicts again outputs made with another region."""
     o = outputs if outputs is not None else OutputOptions()
     source = getattr(model, "checkpoint", None)
     if source is not None and Path(source).exists():
@@ -274,6 +277,8 @@ def prediction_record(
         "precision": options.precision,
         "level": o.level,
     }
+    if options.exclude_rows:  # only where rows were left out: other outputs keep their key
+        settings["exclude_rows"] = as_config(options.exclude_rows)
     written = {
         "labels": "mask values" if o.label_values else "palette" if o.color else "class indices",
         "objects": None if o.objects is None else object_record(o.objects),
