@@ -23,6 +23,7 @@ examples:
   unetlab train --data DIR --minutes 10     # settings planned from the data, 10 minutes
   unetlab train --data DIR --check --preview look   # the first 16 training tiles as PNGs
   unetlab train --data NEW --init runs/a/checkpoints/best.pt --run-dir runs/b   # fine-tune
+  unetlab train --data DIR --folds 5 --epochs 40 --run-dir runs/cv   # 5-fold cross-validation
 
 Unless --no-plan or --resume, the data is measured first (sizes, dtype, intensities, class
 shares, object sizes and contacts) and the keys the config and --set leave open are planned
@@ -228,8 +229,7 @@ def _folds(args, cfg, explicit: set[str], split: dict | None) -> int:
             f"{'n/a' if best is None else f'{best:.4f}'}, of the last epoch "
             f"{'n/a' if last is None else f'{last:.4f}'} ({row['run_dir']})"
         )
-    print(describe_folds(summary))
-    print(f"folds: {run_dir / FOLDS_FILE}")
+    print(f"{describe_folds(summary)}\nfolds: {run_dir / FOLDS_FILE}")
     return 0
 
 

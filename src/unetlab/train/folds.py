@@ -63,7 +63,8 @@ def fit_folds(cfg: Config, k: int, *, run_dir: str | os.PathLike, **fitting) -> 
         rows.append(_row(i, run_dir / f"fold_{i}", train, val, result))
     write_folds(run_dir / FOLDS_FILE, rows)
     summary = fold_summary(rows)
-    log.info("%s; %s", describe_folds(summary), run_dir / FOLDS_FILE)
+    if not logging.getLogger().handlers:  # a notebook's or script's log; the CLI prints it
+        log.info("%s; %s", describe_folds(summary), run_dir / FOLDS_FILE)
     return summary
 
 
