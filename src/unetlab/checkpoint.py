@@ -240,7 +240,7 @@ def _checkpoint_tta(checkpoint: dict) -> list[str] | None:
     upgrade 5)."""
     from types import SimpleNamespace
 
-    from unetlab.inference.tta import fitting_tta
+    from unetlab.data.transforms import fitting_tta
 
     if "tta" in checkpoint:  # recorded: None, or [] for a net trained without flips or turns
         return _names(checkpoint["tta"])

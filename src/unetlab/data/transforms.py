@@ -390,3 +390,34 @@ def _check_triple(image, mask, weight) -> None:
         raise ValueError(f"the mask must hold integer class indices, not {mask.dtype}")
     if weight is not None and weight.shape != mask.shape:
         raise ValueError(f"weight map shape {weight.shape} differs from the mask's {mask.shape}")
+
+
+#: The 8 flips and rotations of the square (the dihedral group D4), by name: the test-time
+#: transforms (:mod:`unetlab.inference.tta`)
+DIHEDRAL = (
+    "identity",
+    "rot90",
+    "rot180",
+    "rot270",
+    "hflip",
+    "vflip",
+    "transpose",
+    "antitranspose",
+)
+
+
+def fitting_tta(augment) -> tuple[str, ...]:
+    """The test-time transforms a net trained with ``augment`` predicts as well as the image
+    itself: the flips and turns it trained with (each also reverses a label offset, so the
+    net learned none: :mod:`unetlab.inference.offset`). All 8 for turns with flips; the 4
+    turns; both flips and the half turn they make; left-right flips only (``augment.vflip``
+    false: images with an up, which the net never saw upside down); none without flips or
+    turns."""
+    if not augment.enabled:
+        return ()
+    flip, vflip = augment.flip, augment.flip and augment.vflip
+    if augment.rot90:
+        return DIHEDRAL if flip else ("identity", "rot90", "rot180", "rot270")
+    if vflip:
+        return ("identity", "hflip", "vflip", "rot180")
+    return ("identity", "hflip") if flip else ()

@@ -42,22 +42,14 @@ import numpy as np
 import torch
 
 from unetlab.data.mirror import reflect_window
+from unetlab.data.transforms import DIHEDRAL
 from unetlab.errors import UnetlabError
 from unetlab.inference.offset import label_offset
 
 BLENDS = ("mean", "gaussian")
 
 #: The 8 flips and rotations of the square (the dihedral group D4), by name.
-TTA_TRANSFORMS = (
-    "identity",
-    "rot90",
-    "rot180",
-    "rot270",
-    "hflip",
-    "vflip",
-    "transpose",
-    "antitranspose",
-)
+TTA_TRANSFORMS = DIHEDRAL
 
 
 # --- geometry -----------------------------------------------------------------------------

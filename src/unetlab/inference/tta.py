@@ -6,8 +6,9 @@ predictions of such copies asks it about images it cannot read. So a trained net
 the transforms its training augmentation covered (``model.tta``, kept in the checkpoint),
 and ``tta=True`` averages over those alone.
 
-- :func:`fitting_tta`: the transforms an ``augment`` config (``enabled``, ``flip``,
-  ``vflip``, ``rot90``) trains a net for.
+- :func:`fitting_tta` (defined with the augmentation, :mod:`unetlab.data.transforms`): the
+  transforms an ``augment`` config (``enabled``, ``flip``, ``vflip``, ``rot90``) trains a
+  net for.
 - :func:`model_tta`: a model's recorded transforms; all 8 for a model that records none
   (foreign packages, and checkpoints written before the record whose training config does
   not say how they were augmented: those that do get its transforms when loaded).
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from unetlab.data.transforms import fitting_tta as fitting_tta  # its home: the augmentation
 from unetlab.inference.tiling import TTA_TRANSFORMS, tta_names
 
 #: ``tta="all"``: the 8 flips and turns whatever the net trained with (for experts)
@@ -35,23 +37,6 @@ WORDS = {
     "transpose": "transpose",
     "antitranspose": "antitranspose",
 }
-
-
-def fitting_tta(augment) -> tuple[str, ...]:
-    """The test-time transforms a net trained with ``augment`` predicts as well as the image
-    itself: the flips and turns it trained with (each also reverses a label offset, so the
-    net learned none: :mod:`unetlab.inference.offset`). All 8 for turns with flips; the 4
-    turns; both flips and the half turn they make; left-right flips only (``augment.vflip``
-    false: images with an up, which the net never saw upside down); none without flips or
-    turns."""
-    if not augment.enabled:
-        return ()
-    flip, vflip = augment.flip, augment.flip and augment.vflip
-    if augment.rot90:
-        return TTA_TRANSFORMS if flip else ("identity", "rot90", "rot180", "rot270")
-    if vflip:
-        return ("identity", "hflip", "vflip", "rot180")
-    return ("identity", "hflip") if flip else ()
 
 
 def model_tta(model) -> tuple[str, ...]:
