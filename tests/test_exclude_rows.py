@@ -384,3 +384,17 @@ def test_a_streamed_image_with_a_region_is_refused_naming_the_fix(tmp_path):
         predict_file(
             _net(), tmp_path / "a.tif", tmp_path / "o", large_threshold=100, exclude_rows=(0, 8)
         )
+
+
+def test_an_unlabelled_value_that_fills_an_edge_and_the_rest_is_no_bar():
+    """Sparse labels: 255 (unlabelled) fills the top rows and most of each mask; a bar's value
+    is in the bar alone (the sparse-label plan test saw a 'data bar?' line)."""
+    from unetlab.plan.bar import edge_bands
+
+    sparse = np.full((20, 10), 255)
+    sparse[8:12, 2:5] = 1
+    assert edge_bands(sparse) == {}
+    bar = np.zeros((20, 10), int)
+    bar[-4:] = 255
+    bar[3:6, 3:6] = 1
+    assert edge_bands(bar) == {"bottom": (255, 4)}

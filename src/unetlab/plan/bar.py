@@ -15,12 +15,15 @@ from unetlab.data.pairs import Pair, PairReader
 MASKS_READ = 8
 #: rows a band must fill to be a bar (a one-row frame is not)
 MIN_ROWS = 2
+#: the most of a band's value outside the band, as a share of the other pixels
+OUTSIDE = 0.01
 
 
 def edge_bands(mask: np.ndarray) -> dict[str, tuple[int, int]]:
     """``{"top": (value, rows), "bottom": (value, rows)}`` of the full-width bands of one
     value other than 0 at the top and bottom of ``mask`` (H, W), at least ``MIN_ROWS``
-    rows; an edge without one is left out."""
+    rows, whose value is found in at most ``OUTSIDE`` of the other pixels; an edge without
+    one is left out."""
     mask = np.asarray(mask)
     uniform = (mask == mask[:, :1]).all(axis=1)
     bands = {}
@@ -31,7 +34,11 @@ def edge_bands(mask: np.ndarray) -> dict[str, tuple[int, int]]:
         value = mask[rows[0], 0]
         same = uniform[rows] & (mask[rows, 0] == value)
         count = int(np.argmin(same)) if not same.all() else len(rows)
-        if value != 0 and count >= MIN_ROWS:
+        rest = mask[rows[count:]]
+        # a bar's value is in the bar alone: unlabelled pixels (sparse labels) fill an edge
+        # too, and much of the rest
+        confined = rest.size == 0 or np.count_nonzero(rest == value) <= OUTSIDE * rest.size
+        if value != 0 and count >= MIN_ROWS and confined:
             bands[edge] = (int(value), count)
     return bands
 
