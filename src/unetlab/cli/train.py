@@ -42,9 +42,10 @@ best and last scores, ...) is written when the run ends.
 
 The run folder holds config.yaml (resolved), metrics.csv, train.log, curves.png and
 checkpoints/best.pt, last.pt; --run-dir is a new or empty folder, or a run's (a folder of
-other things is refused). Relative data.root, model.encoder_weights and model.init_checkpoint
-are read from the current folder and recorded absolute. Any config key can be set with --set section.key=value:
-unetlab config lists them all with their defaults and meanings (also docs/config.md).
+other things is refused). Relative data.root, model.encoder_weights and
+model.init_checkpoint are read from the current folder and recorded absolute. Any config key
+can be set with --set section.key=value: unetlab config lists them all with their defaults
+and meanings (also docs/config.md).
 """
 
 
