@@ -64,3 +64,20 @@ def test_train_folds_validates_every_image_once_and_writes_folds_csv(tmp_path, c
     capsys.readouterr()
     assert main([*argv, "--split", str(run / "fold_1")]) == 2
     assert "--folds trains new runs on splits of its own: drop --split" in capsys.readouterr().err
+
+
+def test_folds_on_the_clock_say_the_budget_is_each_folds_and_differs(tmp_path, caplog):
+    import logging
+
+    from unetlab.config import load_config
+    from unetlab.train.folds import fit_folds
+
+    data = write_blobs(tmp_path / "data", 4)
+    keys = [f"data.root={data}", "data.label_values=[0, 255]", "model.depth=2"]
+    keys += ["model.base_channels=4", "data.tile_size=32", "data.tiles_per_epoch=8"]
+    keys += ["train.batch_size=4", "train.device=cpu", "train.max_minutes=0.005"]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        summary = fit_folds(load_config(None, keys), 2, run_dir=tmp_path / "cv", progress=False)
+    assert "the budget is per fold: 0.01 min in all" in caplog.text
+    assert "--epochs N trains every fold alike" in caplog.text
+    assert len(summary["folds"]) == 2 and (tmp_path / "cv" / "folds.csv").is_file()

@@ -55,6 +55,12 @@ def fit_folds(cfg: Config, k: int, *, run_dir: str | os.PathLike, **fitting) -> 
         *(k, len(pairs), cfg.data.root, cfg.data.seed),
         each if budget > 0 else "",
     )
+    if budget > 0:
+        log.warning(
+            "on the clock the folds buy different numbers of steps (the machine's load, the "
+            "first fold's start-up): their figures then compare runs of different lengths; "
+            "--epochs N trains every fold alike (folds.csv lists each fold's steps)"
+        )
     rows = []
     for i, (train, val) in enumerate(splits, 1):
         log.info("fold %d/%d: validating on %s", i, k, describe_pairs(val))
