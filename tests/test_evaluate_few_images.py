@@ -43,6 +43,7 @@ def test_the_note_names_the_images_that_trained_and_the_json_marks_them(trained,
     flags = {row["name"]: row["trained"] for row in report.to_dict()["images"]}
     assert flags == {"0": False, "1": False, "slide_A": True}
     assert report.source["trained_images"] == 1
+    assert "over the 3 images, each image's own figure (1 of them trained the" in report.table()
 
 
 def test_spread_is_the_sample_sd_and_range_of_the_defined_values():

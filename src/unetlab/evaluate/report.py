@@ -109,7 +109,9 @@ class Report:
         )
         if self.threshold is not None:
             lines += _threshold_lines(self.threshold)
-        lines += spread_lines(per_image_spread(self.images, self.class_names), self.class_names)
+        trained = sum(bool(r.get("trained")) for r in self.images)
+        spread = per_image_spread(self.images, self.class_names)
+        lines += spread_lines(spread, self.class_names, trained)
         if self.counting and "rand_error" in s:
             lines += count_table(self.images)
         worst, by = self.worst(), self.worst_by

@@ -60,14 +60,17 @@ def _of_class(row: dict, key: str, i: int) -> float:
     return values[i] if i < len(values) else math.nan
 
 
-def spread_lines(per_image: dict, class_names: Sequence[str]) -> list[str]:
+def spread_lines(per_image: dict, class_names: Sequence[str], trained: int = 0) -> list[str]:
     """The table's lines of :func:`per_image_spread`: mIoU and mean Dice, then each class's
-    IoU and Dice (up to :data:`TABLE_CLASSES` classes)."""
+    IoU and Dice (up to :data:`TABLE_CLASSES` classes); ``trained``: how many of the images
+    trained the checkpoint (said: they are in the spread)."""
     n = per_image["miou"]["n"]
     if n < 2:
         return [f"per image          one image scored: no spread over images (n = {n})"]
+    among = f" ({trained} of them trained the checkpoint: leave them out)" if trained else ""
     lines = [
-        f"per image          mean ± sd (min-max) over the {n} images, each image's own figure:",
+        f"per image          mean ± sd (min-max) over the {n} images, each image's own "
+        f"figure{among}:",
         f"  mIoU             {_said(per_image['miou'])}",
         f"  mean Dice        {_said(per_image['mdice'])}",
     ]
