@@ -11,9 +11,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from unetlab.atomic import atomic_path
+from unetlab.metrics.spread import spread
 
 #: how ``per_image`` combines the images (``averaging`` in the JSON)
 SPREAD = (
@@ -22,22 +21,6 @@ SPREAD = (
 )
 #: classes beyond which the table gives mIoU and mean Dice only (the JSON has them all)
 TABLE_CLASSES = 8
-
-
-def spread(values: Sequence[float]) -> dict:
-    """``{"n", "mean", "sd", "min", "max"}`` of the defined (not NaN) ``values``; sd is the
-    sample's (n - 1: NaN for one value); all NaN for none."""
-    kept = np.asarray([v for v in values if not math.isnan(v)], np.float64)
-    if not kept.size:
-        return {"n": 0, "mean": math.nan, "sd": math.nan, "min": math.nan, "max": math.nan}
-    sd = float(kept.std(ddof=1)) if kept.size > 1 else math.nan
-    return {
-        "n": int(kept.size),
-        "mean": float(kept.mean()),
-        "sd": sd,
-        "min": float(kept.min()),
-        "max": float(kept.max()),
-    }
 
 
 def per_image_spread(images: Sequence[dict], class_names: Sequence[str]) -> dict:

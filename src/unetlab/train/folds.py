@@ -15,7 +15,7 @@ from unetlab.atomic import atomic_path
 from unetlab.config import Config
 from unetlab.data.folds import all_pairs, fold_pairs
 from unetlab.data.split_record import describe_pairs, split_record
-from unetlab.evaluate.spread import spread
+from unetlab.metrics.spread import spread
 from unetlab.train.fitting import fit
 
 log = logging.getLogger(__name__)
