@@ -105,7 +105,7 @@ def describe_repeat(repeat: dict) -> str:
         else ""
     )
     return (
-        f"this time budget bought {repeat['steps']} steps, {repeat['epochs']} epochs{cut}; a "
+        f"this run on the clock trained {repeat['steps']} steps, {repeat['epochs']} epochs{cut}; a "
         "--minutes run is not repeatable (the steps depend on the machine's load); to train "
         f"this length again repeatably: {repeat['command']} (the learning rate then anneals "
         "over the epochs, not the clock: close figures, not these bit for bit)"
