@@ -231,3 +231,19 @@ def test_a_folder_of_webp_photos_is_found(tmp_path):
     _save(STORED, tmp_path / "leaf.webp", 6, lossless=True)
     _save(STORED, tmp_path / "root.png")
     assert [p.name for p in find_images(tmp_path)] == ["leaf.webp", "root.png"]
+
+
+def test_masks_without_a_telling_palette_are_read(tmp_path):
+    """Masks whose palette is missing, short or repeats a colour (Pillow's Image.new("P"):
+    every used index black) say nothing of their order: two such masks, byte for byte the
+    same, were refused as 'palettes ordered differently' (review s31)."""
+    labels = np.zeros((8, 8), np.uint8)
+    labels[2:4, 2:4], labels[5:7, 5:7] = 1, 2
+    for name in ("a.png", "b.png"):
+        im = Image.new("P", (8, 8))
+        im.putdata(labels.ravel().tolist())
+        im.save(tmp_path / name)
+    for name in ("c.png", "d.png"):  # indices 0 and 2 share black
+        _palette_mask(tmp_path / name, labels, [BLACK, (255, 0, 0), BLACK])
+    for name in "abcd":
+        assert read_stack(tmp_path / f"{name}.png", mask=True).shape == (1, 8, 8)

@@ -33,14 +33,23 @@ def used_colours(palette: list[int] | None, indices: np.ndarray) -> dict[int, tu
     return {int(v): tuple(int(c) for c in entries[v]) for v in np.flatnonzero(counts)}
 
 
+def telling(colours: dict[int, tuple[int, ...]]) -> dict[int, tuple[int, ...]]:
+    """The entries of ``colours`` (:func:`used_colours`) whose colour no other used index
+    shares: a mask without a palette, or with a short or repeating one (Pillow's
+    ``Image.new("P")``, unset entries: black), says nothing of which index is which class."""
+    shared = {c for c in colours.values() if list(colours.values()).count(c) > 1}
+    return {i: c for i, c in colours.items() if c not in shared}
+
+
 def check_palette(path: str | os.PathLike, palette: list[int] | None, indices: np.ndarray) -> None:
     """ImageReadError when the palette mask ``path`` (its Pillow ``palette``, flat RGB, and its
     ``indices``, uint8) gives an index it uses another colour than an earlier mask gave it, or a
-    colour it uses another index; else remember its colours."""
+    colour it uses another index; else remember its colours. Only colours that tell an index
+    apart count (:func:`telling`)."""
     if indices.dtype != np.uint8:
         return
     seen = _seen(Path(path))
-    mine = used_colours(palette, indices)
+    mine = telling(used_colours(palette, indices))
     for index, colour in mine.items():
         for (c, i), (other, stamp) in list(seen.items()):
             if (c == colour) == (i == index) or other == str(path):
