@@ -73,7 +73,8 @@ def test_a_checkpoint_that_older_readers_read_alike_stays_format_1(tmp_path):
             "by_class": [None, {"count": 4}, {"count": 0}],
         },  # one class: as before
     )
-    path = save_model(tmp_path / "m.pt", model)
+    none_left_out = {"train_config": {"data": {"exclude_rows": {"top": 0, "bottom": 0}}}}
+    path = save_model(tmp_path / "m.pt", model, **none_left_out)
     checkpoint = load_checkpoint(path)
     assert checkpoint["format_version"] == 1 and "features" not in checkpoint
     _old_reader(checkpoint, path)  # no refusal

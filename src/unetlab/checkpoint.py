@@ -38,6 +38,7 @@ from pathlib import Path
 import torch
 
 from unetlab.atomic import atomic_path
+from unetlab.data.exclude import check_exclude_rows
 from unetlab.errors import CheckpointError
 from unetlab.models import UNet, model_from_config
 from unetlab.packages import is_package, load_package
@@ -63,8 +64,9 @@ FEATURES = {
     # a least object size per class where two classes or more have objects (f637f67)
     "objects.by_class": lambda c: _classes_with_objects(c) >= 2,
     # rows that prediction leaves out (a data bar), read from the training's config (d23bb75)
-    "data.exclude_rows": lambda c: bool(
-        ((c.get("train_config") or {}).get("data") or {}).get("exclude_rows")
+    "data.exclude_rows": lambda c: (
+        check_exclude_rows(((c.get("train_config") or {}).get("data") or {}).get("exclude_rows"))
+        is not None  # {top: 0, bottom: 0} leaves nothing out
     ),
 }
 
