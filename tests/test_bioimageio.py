@@ -644,3 +644,21 @@ def test_a_package_says_its_percentiles_count_saturated_pixels(tmp_path, caplog)
     with caplog.at_level(logging.WARNING, logger="unetlab.inference.bioimageio"):
         export_bioimageio(model, tmp_path / "b", weight_formats=["pytorch_state_dict"])
     assert "bioimage.io's scale_range counts them" in caplog.text
+
+
+def test_a_package_keeps_the_rows_its_model_leaves_out(tmp_path, caplog):
+    """A data-bar model (data.exclude_rows) exported and loaded back leaves the same rows out
+    in unetlab, and the export says other tools will not (review s31 3)."""
+    from unetlab.inference.predict import PredictOptions
+
+    model = _tiny()
+    model.training_data = {"exclude_rows": {"top": 0, "bottom": 8}}
+    with caplog.at_level(logging.WARNING, logger="unetlab.inference.bioimageio"):
+        dest = export_bioimageio(model, tmp_path / "pkg", weight_formats=["pytorch_state_dict"])
+    assert "leaves rows top=0,bottom=8 of every image out" in caplog.text
+    loaded = load_model(dest)
+    assert PredictOptions.for_model(loaded).exclude_rows == (0, 8)
+    plain = load_model(
+        export_bioimageio(_tiny(), tmp_path / "b", weight_formats=["pytorch_state_dict"])
+    )
+    assert PredictOptions.for_model(plain).exclude_rows is None

@@ -60,6 +60,7 @@ import yaml
 from unetlab.atomic import atomic_path, write_error
 from unetlab.data.checks import nonfinite_count
 from unetlab.data.datasets import training_split
+from unetlab.data.exclude import as_config, shown
 from unetlab.data.io import read_image, write_png
 from unetlab.data.pairs import PairReader
 from unetlab.errors import DatasetError, UnetlabError
@@ -70,6 +71,7 @@ from unetlab.inference.export import (
     probability_model,
 )
 from unetlab.inference.offset import describe_offset, label_offset
+from unetlab.inference.predict import trained_exclude_rows
 from unetlab.models import UNet
 from unetlab.outputs import try_hold
 from unetlab.packages import sha256_hex
@@ -210,6 +212,8 @@ def export_bioimageio(
         log.warning("%s: %s", dest.name, FLOOR_NOTE)
     if model.normalization.get("ignore_saturated"):
         log.warning("%s: %s", dest.name, SATURATED_NOTE)
+    if rows := trained_exclude_rows(model):
+        log.warning("%s: %s", dest.name, EXCLUDED_NOTE.format(shown(rows)))
     return dest
 
 
@@ -422,6 +426,13 @@ SATURATED_NOTE = (
 )
 
 
+#: and for the rows a model leaves out of every image (data.exclude_rows: a data bar)
+EXCLUDED_NOTE = (
+    "the model leaves rows {} of every image out (a data bar); bioimage.io's description "
+    "cannot say that, so other tools predict them (`unetlab predict` on this package does not)"
+)
+
+
 def preprocessing(model: UNet, dtype: np.dtype) -> list[dict]:
     """unetlab's normalisation in the format's terms (see the module docstring)."""
     spec = model.normalization
@@ -587,6 +598,8 @@ def model_rdf(model: UNet, info: PackageInfo, formats, *, opset: int = 17, dtype
                 "objects": _plain(getattr(model, "objects", None)),
                 # the data set's (256, 3) mask colours (palette masks), or None
                 "palette": _plain(getattr(model, "palette", None)),
+                # rows of every image that are not sample (a data bar), or None
+                "exclude_rows": as_config(trained_exclude_rows(model)),
             }
         },
     }

@@ -464,6 +464,8 @@ def probability_model(model: UNet) -> ProbabilityUNet:
     net.tta = getattr(model, "tta", None)  # the test-time transforms it trained with
     net.channel = getattr(model, "channel", None)  # data.channel: the one channel it reads
     net.objects = getattr(model, "objects", None)  # instance mode and object sizes
+    # its training's data section: the rows it leaves out of every image (exclude_rows)
+    net.training_data = getattr(model, "training_data", None)
     return net.to("cpu").eval()
 
 
