@@ -354,3 +354,22 @@ def test_each_rank_of_a_group_resumes_its_own_band(tmp_path, small_chunks, caplo
     assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
     whole = _outputs(tmp_path / "whole")
     assert _outputs(tmp_path / "out") == whole == _outputs(tmp_path / "one")
+
+
+def test_a_zarr_rewritten_in_place_is_a_changed_input(tmp_path):
+    """A Zarr's pixels live in its chunk folders: rewriting one chunk (same shape, metadata
+    untouched) must change the input's stamp, or a rerun would resume and mix old and new
+    rows (review s31 4)."""
+    import time
+
+    import zarr
+
+    array = zarr.open(
+        str(tmp_path / "z.zarr"), mode="w", shape=(64, 64), chunks=(32, 32), dtype="u1"
+    )
+    array[:] = 1
+    before = slide_resume.input_stamp(tmp_path / "z.zarr")
+    time.sleep(0.01)
+    zarr.open(str(tmp_path / "z.zarr"), mode="r+")[0:32, 0:32] = 7
+    after = slide_resume.input_stamp(tmp_path / "z.zarr")
+    assert before["files"] == after["files"] and before != after

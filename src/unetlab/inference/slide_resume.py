@@ -49,9 +49,15 @@ _REASONS = {
 }
 
 
+#: how deep into a Zarr folder the stamp looks (the group, its arrays, their chunk folders)
+ZARR_DEPTH = 3
+
+
 def input_stamp(path: Path) -> dict:
     """The input's resolved path with its size and modification time; for a Zarr folder,
-    those of its top-level files (its metadata: rewritten when the array is)."""
+    those of its top-level files (its metadata) and the modification times of its folders
+    down to ``ZARR_DEPTH`` (a chunk written anew is renamed into its folder, which changes
+    that folder's time: a Zarr rewritten in place with the same shape is noticed)."""
     path = Path(path).resolve()
     found = path.stat()
     stamp = {"path": str(path), "size": found.st_size, "mtime_ns": found.st_mtime_ns}
@@ -61,7 +67,17 @@ def input_stamp(path: Path) -> dict:
             for p in sorted(path.iterdir())
             if p.is_file()
         }
+        stamp["folders"] = _folder_times(path, ZARR_DEPTH)
     return stamp
+
+
+def _folder_times(root: Path, depth: int) -> dict[str, int]:
+    """``{relative folder: mtime_ns}`` of the folders under ``root``, ``depth`` levels down."""
+    times, level = {}, [root]
+    for _ in range(depth):
+        level = sorted(p for folder in level for p in folder.iterdir() if p.is_dir())
+        times |= {str(p.relative_to(root)): p.stat().st_mtime_ns for p in level}
+    return times
 
 
 def identity(path: Path, specs: dict, grid, batch: int, *, world: int, device) -> dict:
