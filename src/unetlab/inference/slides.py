@@ -400,27 +400,45 @@ def predict_slide(
         group.share(None)  # every process has written its bands
         extra = []
         if group.is_main:
-            slide_resume.forget(staged)  # published from here on, not resumed
             if overlay is not None:
                 finals["overlay"] = out_dir / f"{output_stem(path)}_overlay.png"
-            # one input's outputs appear together, the labels last: a run stopped before
-            # that step leaves the earlier ones as they were (slide_outputs)
-            together = Together(outputs.output_format)
-            # the renames flush the folder once, at the end: a short step
-            with _removed_on_failure(staged, group), folder_sync_deferred(out_dir), together as at:
-                _reserve(at, finals, specs, found)
-                if overlay is not None:
-                    drawn = (found, finals, overlay, overlay_side, values, record)
-                    extra += _overlay(slide, stages, specs, *drawn, at=at)
-                if found is not None:
-                    _classify(found, model, stages["labels"], specs["labels"], values)
-                    extra += found.publish(slide, at)
-                for key, spec in specs.items():
-                    seal(at, stages[key], finals[key], spec)
+            drawn = None if overlay is None else (overlay, overlay_side, record)
+            made = (finals, staged, specs, found, outputs.output_format)
+            extra = _publish(model, slide, out_dir, made, values=values, drawn=drawn)
             if found is not None and counted is not None:
                 counted(found.counts, *([found.classes] if found.classes else []))
     group.share(None)
     return [finals[key] for key in specs] + extra
+
+
+def _publish(model, slide, out_dir: Path, made: tuple, *, values, drawn=None) -> list[Path]:
+    """Make a slide's outputs from its staged arrays and put them in place together (main
+    process). ``made``: (the final paths, the staging folders of the outputs and of the
+    objects' ids, the outputs' specs, the slide's objects or None, the output format);
+    ``drawn``: the overlay's (colours, side, record), None for no overlay. The overlay, the
+    objects, the labels last: a run stopped before that step leaves the earlier outputs as
+    they were (:mod:`~unetlab.inference.slide_outputs`). Returns the paths written beside
+    the labels and probabilities."""
+    finals, staged, specs, found, output_format = made
+    slide_resume.forget(staged)  # published from here on, not resumed
+    stages, extra = {key: staged[key] for key in specs}, []
+    # the renames flush the folder once, at the end: a short step
+    with (
+        _removed_on_failure(staged, SOLO),
+        folder_sync_deferred(out_dir),
+        Together(output_format) as at,
+    ):
+        _reserve(at, finals, specs, found)
+        if drawn is not None:
+            colours, side, record = drawn
+            shown = (found, finals, colours, side, values, record)
+            extra += _overlay(slide, stages, specs, *shown, at=at)
+        if found is not None:
+            _classify(found, model, stages["labels"], specs["labels"], values)
+            extra += found.publish(slide, at)
+        for key, spec in specs.items():
+            seal(at, stages[key], finals[key], spec)
+    return extra
 
 
 def _reserve(at: Together, finals: dict, specs: dict, found: SlideObjects | None) -> None:
