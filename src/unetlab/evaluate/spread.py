@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from unetlab.atomic import atomic_path
-from unetlab.metrics.spread import spread
+from unetlab.metrics.spread import described, spread
 
 #: how ``per_image`` combines the images (``averaging`` in the JSON)
 SPREAD = (
@@ -54,25 +54,14 @@ def spread_lines(per_image: dict, class_names: Sequence[str], trained: int = 0) 
     lines = [
         f"per image          mean ± sd (min-max) over the {n} images, each image's own "
         f"figure{among}:",
-        f"  mIoU             {_said(per_image['miou'])}",
-        f"  mean Dice        {_said(per_image['mdice'])}",
+        f"  mIoU             {described(per_image['miou'])}",
+        f"  mean Dice        {described(per_image['mdice'])}",
     ]
     if len(class_names) <= TABLE_CLASSES:
         for name in class_names:
             c = per_image["classes"][name]
-            lines.append(f"  {name:<15}  IoU {_said(c['iou'])}; Dice {_said(c['dice'])}")
+            lines.append(f"  {name:<15}  IoU {described(c['iou'])}; Dice {described(c['dice'])}")
     return lines
-
-
-def _said(s: dict) -> str:
-    """``0.8412 ± 0.0510 (0.7702-0.9013)``; ``n/a`` where no image defines it."""
-    if s["n"] == 0:
-        return "n/a"
-    return f"{s['mean']:.4f} ± {_f(s['sd'])} ({s['min']:.4f}-{s['max']:.4f})"
-
-
-def _f(value: float) -> str:
-    return "n/a" if math.isnan(value) else f"{value:.4f}"
 
 
 #: the per-image columns of the CSV, before each class's IoU and Dice and after them

@@ -427,10 +427,11 @@ def _write_objects(
     the class): (their paths, the objects of each page, the objects of each class where
     ``kinds`` give them a class: :func:`~unetlab.inference.measure.class_counts`). The
     intensity columns of several channels are named by ``channels`` (the file's names)
-    where they name each channel once, else by index (:func:`~unetlab.inference.measure.named_channels`); ``kinds``: each
-    page's class keywords of :func:`~unetlab.inference.measure.object_table` (a semantic
-    model's: :func:`~unetlab.inference.objects.measured_classes`). Objects that reach the
-    rows of ``exclude_rows`` (a data bar) are cut by it: ``touches_border`` true."""
+    where they name each channel once, else by index
+    (:func:`~unetlab.inference.measure.named_channels`); ``kinds``: each page's class
+    keywords of :func:`~unetlab.inference.measure.object_table` (a semantic model's:
+    :func:`~unetlab.inference.objects.measured_classes`). Objects that reach the rows of
+    ``exclude_rows`` (a data bar) are cut by it: ``touches_border`` true."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
     objects, id_axes = _hyperstack([i.astype(dtype) for i in ids], axes, "YX")
     scale = tiff_kwargs(_scale(dtype, id_axes, pixel, axes), record)

@@ -197,9 +197,10 @@ class FolderPrediction:
     ``failed`` (each input that could not be predicted -> the reason, one line),
     ``objects`` (with ``objects``: each input written -> its objects per plane, ``[n]`` for
     one image), ``classes`` (a semantic model's objects: each input -> its objects of each
-    class by class name, as its objects table's ``class_name`` column holds them), ``pixels`` (of the label images written) and ``seconds`` (the predicting,
-    in this process: after the folder is claimed, and any warm-up). In a group of
-    processes each holds the whole run's, every input once."""
+    class by class name, as its objects table's ``class_name`` column holds them),
+    ``pixels`` (of the label images written) and ``seconds`` (the predicting, in this
+    process: after the folder is claimed, and any warm-up). In a group of processes each
+    holds the whole run's, every input once."""
 
     written: dict[Path, list[Path]] = field(default_factory=dict)
     skipped: list[Path] = field(default_factory=list)

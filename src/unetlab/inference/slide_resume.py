@@ -6,10 +6,10 @@ records how far its band of rows got (:class:`Progress`, a small JSON replaced a
 The staging also records what must match for its rows to be those this run would write
 (:func:`identity`: the prediction record, the input's path, size and time, the outputs'
 shapes, the tiling, the processes and the device). A rerun of the same command opens the
-staged arrays and starts each band at its first row not done (:func:`mismatch` says why not); anything
-that differs discards the staging, said in one line. A band of rows comes out exactly as in
-one uninterrupted run (:func:`~unetlab.inference.slides.band_grid`), so a resumed output
-equals an uninterrupted one bit for bit.
+staged arrays and starts each band at its first row not done (:func:`mismatch` says why
+not); anything that differs discards the staging, said in one line. A band of rows comes
+out exactly as in one uninterrupted run (:func:`~unetlab.inference.slides.band_grid`), so a
+resumed output equals an uninterrupted one bit for bit.
 """
 
 from __future__ import annotations

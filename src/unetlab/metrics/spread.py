@@ -23,3 +23,12 @@ def spread(values: Sequence[float]) -> dict:
         "min": float(kept.min()),
         "max": float(kept.max()),
     }
+
+
+def described(s: dict) -> str:
+    """A :func:`spread` in words: ``0.8412 ± 0.0510 (0.7702-0.9013)``; ``n/a`` where no value
+    is defined (and for the sd of one value)."""
+    if s["n"] == 0:
+        return "n/a"
+    sd = "n/a" if math.isnan(s["sd"]) else f"{s['sd']:.4f}"
+    return f"{s['mean']:.4f} ± {sd} ({s['min']:.4f}-{s['max']:.4f})"

@@ -15,7 +15,7 @@ from unetlab.atomic import atomic_path
 from unetlab.config import Config
 from unetlab.data.folds import all_pairs, fold_pairs
 from unetlab.data.split_record import describe_pairs, split_record
-from unetlab.metrics.spread import spread
+from unetlab.metrics.spread import described, spread
 from unetlab.train.fitting import fit
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ def _row(i: int, folder: Path, train: list, val: list, result: dict) -> dict:
 
 
 def fold_summary(rows: list[dict]) -> dict:
-    """The folds' ``rows`` and the spread over them (:func:`unetlab.evaluate.spread.spread`:
+    """The folds' ``rows`` and the spread over them (:func:`unetlab.metrics.spread.spread`:
     mean, sd, min, max) of the best and the last val mIoU and the last val Dice."""
     keys = ("best_val_miou", "last_val_miou", "last_val_mdice")
     nan = math.nan
@@ -104,19 +104,12 @@ def fold_summary(rows: list[dict]) -> dict:
 
 def describe_folds(summary: dict) -> str:
     """``5 folds: val mIoU of best.pt 0.6120 ± 0.0410 (0.5500-0.6600), last ...``"""
-
-    def said(s: dict) -> str:
-        if not s["n"]:
-            return "n/a"
-        sd = "n/a" if math.isnan(s["sd"]) else f"{s['sd']:.4f}"
-        return f"{s['mean']:.4f} ± {sd} ({s['min']:.4f}-{s['max']:.4f})"
-
     return (
         f"{len(summary['folds'])} folds, mean ± sd (min-max) over the folds: val mIoU of "
-        f"best.pt {said(summary['best_val_miou'])}, of the last epoch "
-        f"{said(summary['last_val_miou'])}, val Dice of the last epoch "
-        f"{said(summary['last_val_mdice'])} (best.pt was chosen on the same images: report "
-        "the last epoch's, or a test set)"
+        f"best.pt {described(summary['best_val_miou'])}, of the last epoch "
+        f"{described(summary['last_val_miou'])}, val Dice of the last epoch "
+        f"{described(summary['last_val_mdice'])} (best.pt was chosen on the same images: "
+        "report the last epoch's, or a test set)"
     )
 
 
