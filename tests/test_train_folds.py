@@ -81,3 +81,23 @@ def test_folds_on_the_clock_say_the_budget_is_each_folds_and_differs(tmp_path, c
     assert "the budget is per fold: 0.01 min in all" in caplog.text
     assert "--epochs N trains every fold alike" in caplog.text
     assert len(summary["folds"]) == 2 and (tmp_path / "cv" / "folds.csv").is_file()
+
+
+def test_folds_csv_is_written_after_each_fold(tmp_path, monkeypatch):
+    """A cross-validation stopped at fold k keeps the rows of folds 1..k-1 (review s31 7)."""
+    from unetlab.train import folds
+
+    data = write_blobs(tmp_path / "data", 4)
+    run = tmp_path / "cv"
+    real = folds.fit
+
+    def second_stops(cfg, *, run_dir, **kw):
+        if str(run_dir).endswith("fold_2"):
+            raise KeyboardInterrupt
+        return real(cfg, run_dir=run_dir, **kw)
+
+    monkeypatch.setattr(folds, "fit", second_stops)
+    argv = ["train", "--data", str(data), "--run-dir", str(run), "--folds", "2", *TINY]
+    assert main(argv) == 130  # stopped, as Ctrl-C stops it
+    with (run / "folds.csv").open(newline="") as f:
+        assert [r["fold"] for r in csv.DictReader(f)] == ["1"]

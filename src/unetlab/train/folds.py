@@ -67,7 +67,7 @@ def fit_folds(cfg: Config, k: int, *, run_dir: str | os.PathLike, **fitting) -> 
         record = split_record(cfg.data.root, train, val)
         result = fit(cfg, run_dir=run_dir / f"fold_{i}", split=record, **fitting)
         rows.append(_row(i, run_dir / f"fold_{i}", train, val, result))
-    write_folds(run_dir / FOLDS_FILE, rows)
+        write_folds(run_dir / FOLDS_FILE, rows)  # after each fold: a stopped run keeps them
     summary = fold_summary(rows)
     if not logging.getLogger().handlers:  # a notebook's or script's log; the CLI prints it
         log.info("%s; %s", describe_folds(summary), run_dir / FOLDS_FILE)
