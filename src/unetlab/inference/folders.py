@@ -414,7 +414,7 @@ def _say_pixel_size(path: Path, said: set[str]) -> None:
     pixel size is not read here)."""
     from unetlab.data.tiffmeta import read_pixel_size
 
-    if path.is_dir():
+    if path.is_dir() or {"none", "anisotropic"} <= said:  # a folder, or both lines said
         return
     pixel = read_pixel_size(path)
     if pixel is None and "none" not in said:
