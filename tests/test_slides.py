@@ -529,3 +529,22 @@ def test_a_truncated_streamed_slide_is_named_and_the_batch_goes_on(tmp_path, cap
     written = sorted(p.name for p in (tmp_path / "out").iterdir() if p.name != ".unetlab-outputs")
     # none staged; predict.json records what made the outputs
     assert written == ["b_good.tif", "b_good_objects.csv", "b_good_objects.tif", "predict.json"]
+
+
+def test_a_turned_tiff_read_window_by_window_says_it_is_not_turned(tmp_path, caplog):
+    """A TIFF's Orientation tag is followed when it is read whole, not window by window: the
+    streamed path says so rather than give outputs turned otherwise without a word (review
+    s31 5)."""
+    import logging
+
+    image = np.arange(64 * 48, dtype=np.uint16).reshape(64, 48)
+    tifffile.imwrite(tmp_path / "t.tif", image, tile=(16, 16), extratags=[(274, 3, 1, 6, True)])
+    tifffile.imwrite(tmp_path / "u.tif", image, tile=(16, 16))
+    with caplog.at_level(logging.WARNING, logger="unetlab.data.slides"):
+        with open_slide(tmp_path / "u.tif"):
+            pass
+        assert not caplog.records
+        with open_slide(tmp_path / "t.tif"):
+            pass
+    (line,) = [r.getMessage() for r in caplog.records]
+    assert line.startswith("t.tif: its Orientation tag says the picture is turned (6)")

@@ -15,6 +15,7 @@ resolution tags or the OME-Zarr ``coordinateTransformations``, scaled to the lev
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 from collections.abc import Iterator
@@ -24,8 +25,11 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.io import TIFF_SUFFIXES, axes_letters, tiff_axes
+from unetlab.data.orientation import tiff_orientation
 from unetlab.data.tiffmeta import MICROMETRES, tiff_sizes
 from unetlab.errors import ImageReadError, UnetlabError, first_line
+
+log = logging.getLogger(__name__)
 
 
 def is_zarr(path: str | os.PathLike) -> bool:
@@ -261,6 +265,15 @@ def _tiff_slide(path: Path, tif, level: int, colour_planes: bool) -> Slide:
         array = _tiff_pixels(path, series, level)
         # tifffile's metadata: ImageJ's and OME's text may hold anything
         size, spacing = tiff_sizes(tif, first)
+        turn = tiff_orientation(base.keyframe)
+    if turn != 1:  # turned when read whole (data.orientation); not window by window
+        log.warning(
+            "%s: its Orientation tag says the picture is turned (%d), which an image read "
+            "window by window does not follow: its outputs are in the stored orientation "
+            "(turn the file first, or give a smaller image, which is read whole and turned)",
+            path.name,
+            turn,
+        )
     # the rule of images read whole: a large stack reads as a small one does
     layout = layout_of(axes_letters(axes, colour_planes=colour_planes), shape)
     downsample = (1.0, 1.0)
