@@ -210,21 +210,6 @@ def test_outside_a_command_the_first_turned_file_is_said_once(tmp_path, caplog, 
     assert len(lines) == 1 and "0.png is turned by its EXIF orientation" in lines[0]
 
 
-def test_transparent_pixels_are_given_turned_as_the_image(tmp_path):
-    from unetlab.data.io import transparent_pixels
-
-    rgba = np.full((4, 6, 4), 255, np.uint8)
-    rgba[0, :2, 3] = 0
-    _save(rgba, tmp_path / "cut.png", 6)
-    want = np.rot90(rgba[..., 3] < 255, -1)[None]
-    np.testing.assert_array_equal(transparent_pixels(tmp_path / "cut.png"), want)
-    assert read_image(tmp_path / "cut.png").shape == (6, 4, 3)
-    rgba[..., 3] = 255
-    _save(rgba, tmp_path / "opaque.png")
-    assert transparent_pixels(tmp_path / "opaque.png") is None
-    assert transparent_pixels(_save(STORED, tmp_path / "rgb.png")) is None
-
-
 def test_a_folder_of_webp_photos_is_found(tmp_path):
     from unetlab.data.io import find_images
 

@@ -350,24 +350,6 @@ def _note_transparency(path: Path, frames: list[Image.Image]) -> None:
     note_transparent(str(path), 1 - opaque / total)
 
 
-def transparent_pixels(path: str | os.PathLike) -> np.ndarray | None:
-    """(P, H, W) bool, True where a pixel of the image ``path`` is transparent (alpha < 255),
-    turned as :func:`read_stack` turns the image; None for a file without alpha or with none
-    transparent (a TIFF: None). For callers that leave those pixels out (the alpha itself
-    :func:`read_stack` drops)."""
-    path = Path(path)
-    if path.suffix.lower() in TIFF_SUFFIXES:
-        return None
-    with _decoding(path), Image.open(path) as im:  # the header only
-        if im.mode not in ("RGBA", "LA", "PA"):
-            return None
-    frames, _ = _decode(path)
-    alphas = [np.asarray(f.getchannel("A")) for f in frames]
-    if all(a.min() == 255 for a in alphas):
-        return None
-    return np.stack(alphas) < 255
-
-
 def _frame(im: Image.Image, i: int, orientation: int = 1) -> Image.Image:
     """Frame ``i`` of an open Pillow image, decoded and turned as ``orientation`` says (a
     copy: the file can close)."""
