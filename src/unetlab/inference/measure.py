@@ -343,9 +343,7 @@ class TableSums:
             grown = np.zeros((self.count + 1, width), np.int64)
             grown[:, : self.votes.shape[1]] = self.votes
             self.votes = grown
-        width = self.votes.shape[1]
-        counts = np.bincount(flat * width + kinds, minlength=n * width)
-        self.votes[part] += counts.reshape(n, width)
+        self.votes[part] += class_votes(flat, kinds, n, self.votes.shape[1])
 
     def _moments(self, part, flat, n, rows, cols):
         """Area, bounding box, and mean and co-moments of (y, x), combined with those of
@@ -479,6 +477,12 @@ class TableSums:
             owner, vertices = (np.concatenate(a).astype(np.int64) for a in zip(*parts))
             out[block] = _lattice_points(*_convex_hulls(owner, vertices))
         return out
+
+
+def class_votes(ids: np.ndarray, kinds: np.ndarray, n: int, width: int) -> np.ndarray:
+    """(n, width) int64: the pixels of each id 0..n-1 (flat ``ids``) in each class 0..width-1
+    (flat ``kinds``, the same length)."""
+    return np.bincount(ids * width + kinds, minlength=n * width).reshape(n, width)
 
 
 def majority_class(votes: np.ndarray, background: int | None = None) -> np.ndarray:

@@ -33,7 +33,7 @@ from scipy import ndimage
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
 from unetlab.data.weightmap import background_class
 from unetlab.errors import UnetlabError
-from unetlab.inference.measure import majority_class, measure_objects
+from unetlab.inference.measure import class_votes, majority_class, measure_objects
 from unetlab.inference.predict import labels_from_probabilities, predict_image
 
 log = logging.getLogger(__name__)
@@ -648,10 +648,8 @@ def object_classes(ids: np.ndarray, labels: np.ndarray, background: int | None) 
     ``background``: :func:`unetlab.inference.measure.majority_class`)."""
     ids = np.asarray(ids).ravel().astype(np.int64)
     kinds = np.asarray(labels).ravel().astype(np.int64)
-    width = int(kinds.max(initial=0)) + 1
-    n = int(ids.max(initial=0)) + 1
-    votes = np.bincount(ids * width + kinds, minlength=n * width).reshape(n, width)
-    return majority_class(votes, background)
+    n, width = int(ids.max(initial=0)) + 1, int(kinds.max(initial=0)) + 1
+    return majority_class(class_votes(ids, kinds, n, width), background)
 
 
 def remove_small_by_class(
