@@ -662,3 +662,32 @@ def test_a_package_keeps_the_rows_its_model_leaves_out(tmp_path, caplog):
         export_bioimageio(_tiny(), tmp_path / "b", weight_formats=["pytorch_state_dict"])
     )
     assert PredictOptions.for_model(plain).exclude_rows is None
+
+
+def test_a_package_names_the_features_a_reader_must_know(tmp_path):
+    """Like a checkpoint, a package whose model uses a part older readers would ignore (a
+    label offset, rows left out) says so under format 2, and a reader refuses a package that
+    uses a feature it does not know instead of predicting without it."""
+    model = _tiny()
+    model.label_offset = (-0.5, -0.25)
+    model.training_data = {"exclude_rows": {"top": 0, "bottom": 8}}
+    dest = export_bioimageio(model, tmp_path / "pkg", weight_formats=["pytorch_state_dict"])
+    record = _rdf(dest)["config"]["unetlab"]
+    assert record["format_version"] == 2
+    assert record["features"] == ["label_offset", "data.exclude_rows"]
+    plain = export_bioimageio(_tiny(), tmp_path / "plain", weight_formats=["pytorch_state_dict"])
+    assert _rdf(plain)["config"]["unetlab"]["format_version"] == 1
+    assert "features" not in _rdf(plain)["config"]["unetlab"]
+    assert load_model(dest).label_offset == (-0.5, -0.25)
+
+    rdf = _rdf(dest)
+    rdf["config"]["unetlab"]["features"].append("a later feature")
+    (dest / "rdf.yaml").write_text(yaml.safe_dump(rdf))
+    with pytest.raises(
+        UnetlabError, match=r"newer unetlab \(unetlab 0\.\d.*a later feature.*upgrade unetlab"
+    ):
+        load_model(dest)
+    rdf["config"]["unetlab"] |= {"format_version": 3, "features": []}
+    (dest / "rdf.yaml").write_text(yaml.safe_dump(rdf))
+    with pytest.raises(UnetlabError, match="newer unetlab"):
+        load_model(dest)

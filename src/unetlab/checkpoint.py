@@ -83,6 +83,21 @@ def features(checkpoint: dict) -> list[str]:
     return [name for name, used in FEATURES.items() if used(checkpoint)]
 
 
+def package_format(meta: dict) -> dict:
+    """The format version and features of an exported package's ``config.unetlab`` record
+    ``meta`` (the checkpoint's parts, but the rows a data bar takes sit at its top level), so
+    that a reader which does not know a feature refuses the package as it would the checkpoint."""
+    exclude_rows = {"train_config": {"data": {"exclude_rows": meta.get("exclude_rows")}}}
+    used = features(meta | exclude_rows)
+    return {"format_version": 2 if used else 1, **({"features": used} if used else {})}
+
+
+def _with_version(meta: dict) -> dict:
+    """A package's record with the version of the unetlab that exported it, read from its
+    ``exported_by`` ("unetlab 0.2.0"), as a checkpoint names it."""
+    return meta | {"version": str(meta.get("exported_by") or "").removeprefix("unetlab ")}
+
+
 def _stamped(checkpoint: dict) -> dict:
     """``checkpoint`` with the format version and features its parts need."""
     used = features(checkpoint)
@@ -273,6 +288,9 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     """Load a checkpoint as a UNet in eval mode on ``device`` (default CPU). A bioimage.io
     package that unetlab exported (folder, .zip or rdf.yaml) works too. ``model.checkpoint``:
     the file's absolute path (what predictions record as having made them)."""
-    model = load_package(path) if is_package(path) else model_from_checkpoint(load_checkpoint(path))
+    if is_package(path):
+        model = load_package(path, check=lambda meta: check_format(_with_version(meta), path))
+    else:
+        model = model_from_checkpoint(load_checkpoint(path))
     model.checkpoint = str(Path(path).resolve())
     return model.to(device or "cpu").eval()

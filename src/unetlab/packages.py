@@ -94,15 +94,19 @@ class _PackageFiles:
         return target.read_bytes()
 
 
-def load_package(path: str | os.PathLike) -> UNet:
+def load_package(path: str | os.PathLike, check=None) -> UNet:
     """The UNet of a bioimage.io package (folder, .zip or rdf.yaml) whose
     ``pytorch_state_dict`` weights are a unetlab UNet; CPU, eval mode, with the classes,
-    normalisation and label values the package records. Its forward returns logits."""
+    normalisation and label values the package records. Its forward returns logits.
+    ``check(meta)``, if given, sees the package's ``config.unetlab`` record before anything
+    is built from it (:func:`unetlab.checkpoint.load_model` refuses a newer format there)."""
     path = Path(path)
     if not path.exists():
         raise UnetlabError(f"{path}: no such bioimage.io package")
     with _PackageFiles(path) as files:
         rdf = _read_rdf(path, files)
+        if check is not None:
+            check((rdf.get("config") or {}).get("unetlab") or {})
         entry = (rdf.get("weights") or {}).get("pytorch_state_dict") or {}
         config = _unet_config(path, entry)
         if config is None:

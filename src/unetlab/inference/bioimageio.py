@@ -58,6 +58,7 @@ import torch
 import yaml
 
 from unetlab.atomic import atomic_path, write_error
+from unetlab.checkpoint import package_format
 from unetlab.data.checks import nonfinite_count
 from unetlab.data.datasets import training_split
 from unetlab.data.exclude import as_config, shown
@@ -562,8 +563,6 @@ def _weights(model: UNet, formats, opset: int) -> dict:
 
 def model_rdf(model: UNet, info: PackageInfo, formats, *, opset: int = 17, dtype=np.uint8) -> dict:
     """The rdf.yaml content (format 0.5) of ``model``, without file hashes."""
-    from unetlab import __version__
-
     inp, out = _tensors(model, info, np.dtype(dtype))
     return {
         "format_version": FORMAT_VERSION,
@@ -580,29 +579,36 @@ def model_rdf(model: UNet, info: PackageInfo, formats, *, opset: int = 17, dtype
         "inputs": [inp],
         "outputs": [out],
         "weights": _weights(model, formats, opset),
-        "config": {
-            "unetlab": {
-                "exported_by": f"unetlab {__version__}",
-                "config": asdict(model.config),
-                "classes": list(model.classes),
-                "normalization": dict(model.normalization),
-                "label_values": model.label_values,
-                "ignore_value": getattr(model, "ignore_value", None),
-                "label_offset": list(label_offset(model)),
-                # the test-time transforms it trained with (None: all 8)
-                "tta": None if getattr(model, "tta", None) is None else list(model.tta),
-                # the one channel of multi-channel images it reads (data.channel), or None
-                "channel": getattr(model, "channel", None),
-                # the training masks' objects: instance mode and the default min area
-                # (ObjectOptions.for_model); without it a package's objects are semantic
-                "objects": _plain(getattr(model, "objects", None)),
-                # the data set's (256, 3) mask colours (palette masks), or None
-                "palette": _plain(getattr(model, "palette", None)),
-                # rows of every image that are not sample (a data bar), or None
-                "exclude_rows": as_config(trained_exclude_rows(model)),
-            }
-        },
+        "config": {"unetlab": _unetlab_record(model)},
     }
+
+
+def _unetlab_record(model: UNet) -> dict:
+    """What unetlab reads back of ``model`` from a package (``config.unetlab``), with the
+    format version and features a reader must know to read it."""
+    from unetlab import __version__
+
+    record = {
+        "exported_by": f"unetlab {__version__}",
+        "config": asdict(model.config),
+        "classes": list(model.classes),
+        "normalization": dict(model.normalization),
+        "label_values": model.label_values,
+        "ignore_value": getattr(model, "ignore_value", None),
+        "label_offset": list(label_offset(model)),
+        # the test-time transforms it trained with (None: all 8)
+        "tta": None if getattr(model, "tta", None) is None else list(model.tta),
+        # the one channel of multi-channel images it reads (data.channel), or None
+        "channel": getattr(model, "channel", None),
+        # the training masks' objects: instance mode and the default min area
+        # (ObjectOptions.for_model); without it a package's objects are semantic
+        "objects": _plain(getattr(model, "objects", None)),
+        # the data set's (256, 3) mask colours (palette masks), or None
+        "palette": _plain(getattr(model, "palette", None)),
+        # rows of every image that are not sample (a data bar), or None
+        "exclude_rows": as_config(trained_exclude_rows(model)),
+    }
+    return record | package_format(record)
 
 
 def _plain(value):
