@@ -48,6 +48,7 @@ from unetlab.data.instances import (
 from unetlab.data.io import read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.mirror import reflect_window
+from unetlab.data.nodata import filled, invalid_pages, valid_pixels
 from unetlab.data.normalize import apply_stats, channels_of, image_stats
 from unetlab.data.pairs import (
     LAYOUTS,
@@ -85,14 +86,37 @@ class Sample:
 
 
 def _sample(
-    name: str, image: np.ndarray, normalization: dict, mask, weight, exclude_rows=None
+    name: str,
+    image: np.ndarray,
+    normalization: dict,
+    mask,
+    weight,
+    exclude_rows=None,
+    invalid: np.ndarray | None = None,
 ) -> Sample:
     """A :class:`Sample` of a raw (H, W[, C]) image, normalised, with its contrast and dtype;
     the statistics are those of its rows outside ``exclude_rows`` (a data bar), which are
-    filled with the mirror image of the rows beside them (as prediction fills them)."""
-    mean, std = image_stats(kept_rows(image, exclude_rows, name), normalization)
-    normalised = apply_stats(mirrored(image, exclude_rows, name), mean, std)
+    filled with the mirror image of the rows beside them (as prediction fills them), and
+    outside its ``invalid`` pixels (nodata, transparent: :mod:`unetlab.data.nodata`), which
+    are filled with the valid pixels' mean (as prediction fills them)."""
+    if invalid is None:
+        kept = kept_rows(image, exclude_rows, name)
+    else:
+        kept = valid_pixels(image, invalid | _bar(image.shape, exclude_rows))
+    mean, std = image_stats(kept, normalization)
+    normalised = apply_stats(filled(mirrored(image, exclude_rows, name), invalid), mean, std)
     return Sample(name, normalised, mask, weight, contrast=std, dtype=image.dtype.name)
+
+
+def _bar(shape: tuple[int, ...], exclude_rows) -> np.ndarray | bool:
+    """The excluded rows of an image of ``shape`` ((H, W) bool), or False for none."""
+    bar = region(shape, exclude_rows)
+    return False if bar is None else bar
+
+
+def _ignored(mask: np.ndarray, invalid: np.ndarray | None) -> np.ndarray:
+    """``mask`` with its ``invalid`` pixels ``IGNORE_INDEX`` (a new array where any)."""
+    return mask if invalid is None else np.where(invalid, IGNORE_INDEX, mask)
 
 
 # --- splitting ---------------------------------------------------------------------------------
@@ -349,6 +373,7 @@ def load_samples(
     weight_map: dict | None = None,
     channel: int | None = None,
     exclude_rows: dict | None = None,
+    nodata="auto",
 ) -> list[Sample]:
     """Read, check, encode and normalise every pair once; samples in the order of ``pairs``.
 
@@ -364,6 +389,9 @@ def load_samples(
         exclude_rows: rows of every image that are not sample (``data.exclude_rows``, a data
             bar: :mod:`unetlab.data.exclude`): their mask pixels are ``IGNORE_INDEX`` and the
             normalisation statistics are those of the other rows.
+        nodata: which pixels of each image are no sample (``data.nodata``:
+            :mod:`unetlab.data.nodata`; ``auto``: the GeoTIFF nodata tag and alpha 0): left
+            out as ``exclude_rows`` are (their mask pixels ``IGNORE_INDEX``).
 
     Returns:
         :class:`Sample` list: image (C, H, W) float32, mask (H, W) int64, weight or None.
@@ -396,11 +424,13 @@ def load_samples(
         channel=channel,
         in_channels=in_channels,
         fix=lambda: _fix_hint(sorted(found), unknown),
+        nodata=nodata,
     )
     weigh = _weigher(weight_map)
+    masks = [_ignored(mask, bad) for _, _, mask, bad in loaded]
     return [
-        _sample(pair.name, image, normalization, mask, weigh(mask), exclude_rows)
-        for pair, image, mask in loaded
+        _sample(pair.name, image, normalization, mask, weigh(mask), exclude_rows, bad)
+        for (pair, image, _, bad), mask in zip(loaded, masks, strict=True)
     ]
 
 
@@ -414,6 +444,7 @@ def load_instance_samples(
     weight_map: dict | None = None,
     channel: int | None = None,
     exclude_rows: dict | None = None,
+    nodata="auto",
 ) -> tuple[list[Sample], dict]:
     """:func:`load_samples` for instance masks: each mask's object ids
     (:func:`unetlab.data.instances.instance_ids`) become the three-class target of
@@ -423,7 +454,8 @@ def load_instance_samples(
     are the objects' interiors, so the border term lies on the boundary and background pixels
     between touching objects. Pixels equal to ``ignore_value`` are ``IGNORE_INDEX``, and so
     are those in ``exclude_rows`` (no object lies there: a data bar stored as one id is no
-    object, and objects it cuts are measured without it).
+    object, and objects it cuts are measured without it), and the ``nodata`` pixels of each
+    image (:func:`load_samples`).
 
     Returns:
         (samples in the order of ``pairs``, :func:`unetlab.data.instances.object_statistics`
@@ -448,8 +480,9 @@ def load_instance_samples(
             target[ignored] = IGNORE_INDEX
         return target, ids
 
-    loaded = _load(pairs, encode, channel=channel, in_channels=in_channels)
+    loaded = _load(pairs, encode, channel=channel, in_channels=in_channels, nodata=nodata)
     _warn_instances(binary, split)
+    targets = [_ignored(target, bad) for _, _, (target, _), bad in loaded]
     samples = [
         _sample(
             pair.name,
@@ -458,8 +491,9 @@ def load_instance_samples(
             target,
             _instance_weight(target, ids, weight_map),
             exclude_rows,
+            bad,
         )
-        for pair, image, (target, ids) in loaded
+        for (pair, image, (_, ids), bad), target in zip(loaded, targets, strict=True)
     ]
     stats = object_statistics(np.concatenate(areas), images=len(loaded))
     return samples, {**stats, "boundary_width": int(boundary_width)}
@@ -472,29 +506,47 @@ def _load(
     channel: int | None,
     in_channels: int | None,
     fix: Callable[[], str] = lambda: "",
-) -> list[tuple[Pair, np.ndarray, Any]]:
+    nodata="auto",
+) -> list[tuple[Pair, np.ndarray, Any, np.ndarray | None]]:
     """The skeleton of both loaders: read every pair once (a stack's files once for all their
     pages), ``encode(pair, raw_mask)`` its mask, collect every problem (unreadable file, mask
     the encoder refuses, non-finite pixels, channel counts) and raise them as one error with
-    ``fix()``; else ``(pair, image, encoded)`` in the order of ``pairs``."""
+    ``fix()``; else ``(pair, image, encoded, invalid)`` in the order of ``pairs``, ``invalid``
+    the image's pixels that are no sample as ``nodata`` says (:mod:`unetlab.data.nodata`)."""
     if not pairs:
         raise DatasetError("no image/mask pairs to load")
     problems: list[str] = []
     loaded = []
     read = PairReader(channel)
+    invalid = _InvalidPages(read, nodata)
     for pair in pairs:
         try:
             image, raw = read(pair)
             encoded = encode(pair, raw)
+            bad = invalid(pair)
         except UnetlabError as exc:
             problems.append(str(exc))
             continue
         problems += _image_problems(pair, image)
-        loaded.append((pair, image, encoded))
+        loaded.append((pair, image, encoded, bad))
     problems += _channel_problems(loaded, in_channels)
     if problems:
         raise problems_error(problems, fix=fix())
     return loaded
+
+
+class _InvalidPages:
+    """Each pair's image's invalid pixels (:func:`unetlab.data.nodata.invalid_pages`), a
+    stack's found once for all its pages (from the stack ``read`` holds: no second read)."""
+
+    def __init__(self, read: PairReader, nodata):
+        self.read, self.nodata, self.held = read, nodata, {}
+
+    def __call__(self, pair: Pair) -> np.ndarray | None:
+        if pair.image not in self.held:
+            stack = self.read.stack(pair.image, mask=False)
+            self.held = {pair.image: invalid_pages(pair.image, stack, self.nodata)}
+        return self.held[pair.image][pair.page]
 
 
 def _warn_instances(binary: list[str], split: list[str]) -> None:
@@ -551,7 +603,7 @@ def _image_problems(pair: Pair, image: np.ndarray) -> list[str]:
 
 def _channel_problems(loaded, in_channels: int | None) -> list[str]:
     return channel_problems(
-        [(pair.image, channels_of(image)) for pair, image, _ in loaded], in_channels
+        [(pair.image, channels_of(image)) for pair, image, *_ in loaded], in_channels
     )
 
 

@@ -350,6 +350,18 @@ def _note_transparency(path: Path, frames: list[Image.Image]) -> None:
     note_transparent(str(path), 1 - opaque / total)
 
 
+def frame_alphas(path: str | os.PathLike) -> list[np.ndarray] | None:
+    """Each frame's alpha channel ((H, W), turned as :func:`read_stack` turns the frames) of
+    a Pillow image (PNG, WebP, GIF) whose alpha :func:`read_stack` drops; None for one
+    without alpha. Decodes the file again: only for files with an alpha channel."""
+    frames, _ = _decode(Path(path), frames=True)
+    if not any(f.mode in ("RGBA", "LA", "PA") for f in frames):
+        return None
+    return [
+        np.asarray(f.getchannel("A")) if f.mode in ("RGBA", "LA", "PA") else None for f in frames
+    ]
+
+
 def _frame(im: Image.Image, i: int, orientation: int = 1) -> Image.Image:
     """Frame ``i`` of an open Pillow image, decoded and turned as ``orientation`` says (a
     copy: the file can close)."""

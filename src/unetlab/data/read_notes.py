@@ -1,5 +1,6 @@
 """What reading files did that the user should hear of once, not once a file: pictures turned
-by their EXIF orientation, images with transparent pixels.
+by their EXIF orientation, images with transparent pixels, images whose nodata or
+transparent pixels are left out (:mod:`unetlab.data.nodata`).
 
 :func:`unetlab.data.io.read_stack` notes them here. Within :func:`read_notes` (a command: the
 CLI wraps each in it) they are gathered and said in one line each at its end; outside
@@ -19,19 +20,23 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class ReadNotes:
-    """Files read turned (path -> orientation tag) and with transparent pixels (path ->
-    their share)."""
+    """Files read turned (path -> orientation tag), with transparent pixels (path -> their
+    share), and with pixels left out as nodata or transparent (path -> (share, kind))."""
 
     turned: dict[str, int] = field(default_factory=dict)
     transparent: dict[str, float] = field(default_factory=dict)
+    left_out: dict[str, tuple[float, str]] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
-        """The lines said at the end of a command (none when there is nothing to say)."""
+        """The lines said at the end of a command (none when there is nothing to say); a file
+        whose transparent pixels were left out is not also told to fill them."""
         out = []
         if self.turned:
             out.append(turned_line(self.turned))
-        if self.transparent:
-            out.append(transparent_line(self.transparent))
+        if kept := {p: s for p, s in self.transparent.items() if p not in self.left_out}:
+            out.append(transparent_line(kept))
+        if self.left_out:
+            out.append(left_out_line(self.left_out))
         return out
 
 
@@ -52,6 +57,7 @@ def read_notes() -> Iterator[ReadNotes]:
         if outer is not None:  # nested: the outer one says it
             outer.turned |= notes.turned
             outer.transparent |= notes.transparent
+            outer.left_out |= notes.left_out
         else:
             for line in notes.lines():
                 log.info("%s", line)
@@ -79,6 +85,30 @@ def note_transparent(path: str, share: float) -> None:
         log.warning("%s", transparent_line({str(path): share}))
 
 
+def note_left_out(path: str, share: float, kind: str) -> None:
+    """``share`` (0-1) of the pixels of the image ``path`` are ``kind`` (``nodata``,
+    ``transparent``, ``nodata and transparent``) and left out."""
+    if _active is not None:
+        _active.left_out[str(path)] = (share, kind)
+    elif f"left out {path}" not in _said:
+        _said.add(f"left out {path}")
+        log.info("%s", left_out_line({str(path): (share, kind)}))
+
+
+def left_out_line(left_out: dict[str, tuple[float, str]]) -> str:
+    """``2 image(s) with nodata or transparent pixels (a.tif 45% nodata, ...): left out ...``."""
+    named = _named(left_out, shown=lambda p, v: f"{p} {_share(v[0])} {v[1]}")
+    return (
+        f"{len(left_out)} image(s) with nodata or transparent pixels ({named}): left out of "
+        "the normalisation, the loss and validation, and predicted as background with no "
+        "object there (data.nodata; none reads them as sample)"
+    )
+
+
+def _share(share: float) -> str:
+    return f"{share:.0%}" if share >= 0.01 else f"{share:.2%}"
+
+
 def turned_line(turned: dict[str, int]) -> str:
     return (
         f"{len(turned)} file(s) turned by their EXIF orientation, as viewers show them "
@@ -87,7 +117,7 @@ def turned_line(turned: dict[str, int]) -> str:
 
 
 def transparent_line(transparent: dict[str, float]) -> str:
-    shares = {p: f"{s:.0%}" if s >= 0.01 else f"{s:.2%}" for p, s in transparent.items()}
+    shares = {p: _share(s) for p, s in transparent.items()}
     named = _named(shares, shown=lambda p, s: f"{p} {s}")
     return (
         f"{len(transparent)} image(s) with transparent pixels ({named} of the pixels): unetlab "

@@ -51,6 +51,7 @@ import torch
 
 from unetlab.data.exclude import flag_cut_objects
 from unetlab.data.io import write_csv, write_png, write_tiff
+from unetlab.data.nodata import flag_touching, invalid_pages
 from unetlab.data.tiffmeta import (
     IMAGEJ_DTYPES,
     PageAxes,
@@ -298,7 +299,8 @@ def _predict_whole(file: _File) -> list[Path]:
     tiff = stack.shape[0] > 1 or meta["pixel"] is not None
     paths = output_paths(file.out_dir, output_stem(file.path), stack=tiff)
     refuse_theirs(file.out_dir, paths, o.wanted)
-    labels, ids, probs = _predict_pages(model, pages, file)
+    invalid = invalid_pages(file.path, stack, file.options.nodata)  # nodata, transparent
+    labels, ids, probs = _predict_pages(model, pages, file, invalid)
     written = [paths["labels"]]
     if o.save_probabilities:
         prob, prob_axes = _hyperstack(probs, axes, "CYX")
@@ -316,6 +318,7 @@ def _predict_whole(file: _File) -> list[Path]:
         kinds = [measured_classes(model, o.objects, lab) for lab in labels]
         how = dict(record=file.record, outlines=outlines, channels=channels, kinds=kinds)
         how["exclude_rows"] = file.options.exclude_rows  # objects it cuts touch the border
+        how["invalid"] = invalid  # and so do those beside nodata
         tables, planes, classes = _write_objects(*found, **how)
         written += tables
         if file.counted is not None:  # and a semantic model's objects of each class
@@ -361,15 +364,17 @@ def _write_labels(file: _File, path: Path, labels: list, *, tiff: bool, meta, ax
         write_png(path, out[0], palette=colours, text=png_text(file.record))
 
 
-def _predict_pages(model, pages, file: _File):
+def _predict_pages(model, pages, file: _File, invalid: list):
     """Each page's labels, object ids (with ``objects``) and probabilities (with
-    ``save_probabilities``) (the pages fitted to the model and checked finite)."""
+    ``save_probabilities``) (the pages fitted to the model and checked finite; ``invalid``:
+    each page's pixels that are no sample, or None: :mod:`unetlab.data.nodata`)."""
     labels, ids, probs = [], [], []
     objects, keep = file.outputs.objects, file.outputs.save_probabilities
-    rows = file.options.exclude_rows
-    each = stack_stats(model, pages, name=str(file.path), exclude_rows=rows)
-    for page, stats in zip(pages, each, strict=True):
-        p = predict_fitted(model, page, file.options, progress=file.progress, stats=stats)
+    rows, name = file.options.exclude_rows, str(file.path)
+    each = stack_stats(model, pages, name=name, exclude_rows=rows, invalid=invalid)
+    for page, stats, bad in zip(pages, each, invalid, strict=True):
+        how = dict(progress=file.progress, stats=stats, name=name, invalid=bad)
+        p = predict_fitted(model, page, file.options, **how)
         labels.append(labels_from_probabilities(p))
         if objects is not None:
             ids.append(objects_from_probabilities(p, objects))
@@ -420,6 +425,7 @@ def _write_objects(
     channels: Sequence[str] = (),
     kinds: Sequence[dict] = (),
     exclude_rows: tuple | None = None,
+    invalid: Sequence[np.ndarray | None] | None = None,
 ) -> tuple[list[Path], list[int], dict[str, int]]:
     """``<stem>_objects.tif`` (with the input's ``pixel`` size and pages' ``axes``, and
     ``record``), ``<stem>_objects.csv`` of the pages' object ids and their outlines
@@ -431,7 +437,8 @@ def _write_objects(
     (:func:`~unetlab.inference.measure.named_channels`); ``kinds``: each page's class
     keywords of :func:`~unetlab.inference.measure.object_table` (a semantic model's:
     :func:`~unetlab.inference.objects.measured_classes`). Objects that reach the rows of
-    ``exclude_rows`` (a data bar) are cut by it: ``touches_border`` true."""
+    ``exclude_rows`` (a data bar) are cut by it, and so are those beside a page's
+    ``invalid`` pixels (nodata, transparent): ``touches_border`` true."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
     objects, id_axes = _hyperstack([i.astype(dtype) for i in ids], axes, "YX")
     scale = tiff_kwargs(_scale(dtype, id_axes, pixel, axes), record)
@@ -439,9 +446,12 @@ def _write_objects(
         paths["objects"], objects, photometric="minisblack", compression=COMPRESSION, **scale
     )
     kinds = list(kinds) or [{}] * len(ids)
+    invalid = list(invalid) if invalid is not None else [None] * len(ids)
     tables = [
-        flag_cut_objects(object_table(i, page, **k), exclude_rows, i.shape[0])
-        for i, page, k in zip(ids, stack, kinds, strict=True)
+        flag_touching(
+            flag_cut_objects(object_table(i, page, **k), exclude_rows, i.shape[0]), i, bad
+        )
+        for i, page, k, bad in zip(ids, stack, kinds, invalid, strict=True)
     ]
     planes = [len(t["id"]) for t in tables]
     if len(tables) > 1:

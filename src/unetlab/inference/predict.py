@@ -27,7 +27,14 @@ import numpy as np
 import torch
 
 from unetlab.data.checks import nonfinite_count
-from unetlab.data.exclude import blank_probabilities, check_exclude_rows, kept_rows, mirrored
+from unetlab.data.exclude import (
+    blank_probabilities,
+    check_exclude_rows,
+    kept_rows,
+    mirrored,
+    region,
+)
+from unetlab.data.nodata import blank_pixels, check_nodata, either, filled, valid_pixels
 from unetlab.data.normalize import contrast_note, floored, raw_stats
 from unetlab.errors import UnetlabError
 from unetlab.inference.offset import label_offset, shift_probabilities
@@ -345,6 +352,9 @@ class PredictOptions:
     the probabilities there are the background's (:func:`model_background`'s 1), so no label or object lies
     there; None: those the model trained with (``data.exclude_rows``, recorded in its
     checkpoint: :meth:`for_model`), ``()`` or ``"none"``: none. Held as (T, B), or ``()``.
+    ``nodata``: which pixels of a file are no sample (:mod:`unetlab.data.nodata`: ``"auto"``
+    the GeoTIFF nodata tag and alpha 0, ``"none"``, or a number every band holds there),
+    read by :func:`unetlab.predict_file`; None: the model's ``data.nodata``, else auto.
     """
 
     tile_size: int | tuple[int, int] | None = None
@@ -355,9 +365,12 @@ class PredictOptions:
     device: str | torch.device | None = None
     channel: int | str | None = None
     exclude_rows: tuple | None = None
+    nodata: str | float | None = None
 
     def __post_init__(self):
         check_precision(self.precision, None)
+        if self.nodata is not None:
+            object.__setattr__(self, "nodata", check_nodata(self.nodata, "nodata"))
         if self.exclude_rows is not None:
             rows = check_exclude_rows(self.exclude_rows, "exclude_rows")
             object.__setattr__(self, "exclude_rows", rows or ())
@@ -386,6 +399,8 @@ class PredictOptions:
         o = replace(o, channel=trained) if o.channel is None and trained is not None else o
         if o.exclude_rows is None and (rows := trained_exclude_rows(model)) is not None:
             o = replace(o, exclude_rows=rows)
+        if o.nodata is None:
+            o = replace(o, nodata=trained_nodata(model))
         return o
 
 
@@ -394,6 +409,14 @@ def trained_exclude_rows(model) -> tuple | None:
     config its checkpoint records), as (T, B); None for none."""
     data = getattr(model, "training_data", None) or {}
     return check_exclude_rows(data.get("exclude_rows"), "the checkpoint's data.exclude_rows")
+
+
+def trained_nodata(model) -> str | float:
+    """``data.nodata`` of the config ``model``'s checkpoint records; ``"auto"`` for one that
+    records none (trained before the key: auto changes nothing for images without a nodata
+    tag or alpha channel)."""
+    data = getattr(model, "training_data", None) or {}
+    return check_nodata(data.get("nodata", "auto"), "the checkpoint's data.nodata")
 
 
 def unknown_setting(name: str, known: list[str]) -> str:
@@ -410,6 +433,7 @@ def predict_image(
     *,
     progress: Callable[[int], None] | None = None,
     name: str = "image",
+    invalid: np.ndarray | None = None,
     **settings,
 ) -> np.ndarray:
     """Class probabilities of one image of any size: (K, H, W) float32.
@@ -425,7 +449,9 @@ def predict_image(
     file the pixels came from) is what the messages call the image. A file's path is
     refused (UnetlabError): read it with :func:`unetlab.read_image` first (the array it gives
     is what this takes), or write its outputs with :func:`unetlab.predict_file`, which also
-    keeps the file's pixel size and stack axes.
+    keeps the file's pixel size and stack axes. ``invalid``: (H, W) bool, the pixels that
+    are no sample (:func:`unetlab.data.nodata.invalid_pages`: nodata, transparent), left out
+    as :func:`predict_fitted` says.
 
     On a CPU, malloc keeps freed activations for the call's tiles and gives the memory back
     when it returns (:func:`unetlab.runtime.tuned_allocator`); a script that predicts many
@@ -441,7 +467,7 @@ def predict_image(
     channel = None if grey and asked is None and model.in_channels == 1 else options.channel
     image = fit_channels(image, model.in_channels, name=name, channel=channel)
     check_finite(image, name, channel_axis=True)
-    return predict_fitted(model, image, options, progress=progress, name=name)
+    return predict_fitted(model, image, options, progress=progress, name=name, invalid=invalid)
 
 
 #: a plane of a stack whose intensity scale (the percentile range or standard deviation the
@@ -458,14 +484,17 @@ def stack_stats(
     *,
     name: str = "image",
     exclude_rows: tuple | None = None,
+    invalid: Sequence[np.ndarray | None] | None = None,
 ) -> list[tuple]:
     """The normalisation statistics (mean, scale) of each page of a stack (each (H, W, C),
     fitted to the model): each page's own (:func:`~unetlab.data.normalize.image_stats`), its
     scale floored at ``PLANE_SCALE_FLOOR`` times the stack's largest, channel by channel.
     What the model's floor does to them is logged (:func:`model_stats`; the stack is one
     run of :func:`floor_run`); ``name`` (the file) is what the lines call the image. Each
-    page's statistics leave its ``exclude_rows`` out (a data bar: :mod:`unetlab.data.exclude`)."""
-    pages = [kept_rows(page, exclude_rows, name) for page in pages]
+    page's statistics leave its ``exclude_rows`` out (a data bar: :mod:`unetlab.data.exclude`)
+    and its ``invalid`` pixels (each page's (H, W) bool or None: :mod:`unetlab.data.nodata`)."""
+    invalid = invalid if invalid is not None else [None] * len(pages)
+    pages = [_stats_pixels(p, exclude_rows, bad, name) for p, bad in zip(pages, invalid)]
     if len(pages) <= 1:
         return [model_stats(model, page, name=name) for page in pages]
     stats, dim = [], []
@@ -528,6 +557,14 @@ def model_stats(
     return mean, floored(contrast, spec, image.dtype)
 
 
+def _stats_pixels(image: np.ndarray, rows, invalid: np.ndarray | None, name: str) -> np.ndarray:
+    """The pixels of ``image`` its statistics are taken over: those outside the excluded
+    ``rows`` (a view) and, where some are ``invalid``, outside those too (N, 1[, C])."""
+    if invalid is None:
+        return kept_rows(image, rows, name)
+    return valid_pixels(image, either(invalid, region(image.shape, rows)))
+
+
 def predict_fitted(
     model: torch.nn.Module,
     image: np.ndarray,
@@ -536,6 +573,7 @@ def predict_fitted(
     progress: Callable[[int], None] | None = None,
     stats: tuple[np.ndarray, np.ndarray] | None = None,
     name: str = "image",
+    invalid: np.ndarray | None = None,
 ) -> np.ndarray:
     """:func:`predict_image` of an (H, W, C) image that already has the model's C channels
     (:func:`fit_channels`) and holds no NaN or infinite pixel (:func:`check_finite`): for
@@ -544,11 +582,18 @@ def predict_fitted(
     else the image's own (:func:`model_stats`; ``name``: what its lines call the image),
     over its rows outside ``options.exclude_rows``; those rows are predicted filled with the
     mirror image of the rows beside them (:func:`~unetlab.data.exclude.mirrored`), and their
-    probabilities are the background's (:func:`~unetlab.data.exclude.blank_probabilities`)."""
+    probabilities are the background's (:func:`~unetlab.data.exclude.blank_probabilities`).
+    ``invalid`` pixels ((H, W) bool: nodata, transparent; :mod:`unetlab.data.nodata`) are
+    left out alike: of the statistics, filled with the valid pixels' mean
+    (:func:`~unetlab.data.nodata.filled`), their probabilities the background's; an image
+    with no valid pixel is not predicted (all background, said in one line)."""
     o = PredictOptions.of(options)
+    if invalid is not None and invalid.all():
+        return _all_invalid(model, image.shape[:2], name)
     if stats is None:
-        stats = model_stats(model, kept_rows(image, o.exclude_rows, name), name=name)
+        stats = model_stats(model, _stats_pixels(image, o.exclude_rows, invalid, name), name=name)
     image = mirrored(image, o.exclude_rows, name)  # the net sees no bar, as in training
+    image = filled(image, invalid)  # nor a nodata outline
     fn = probability_fn(model, precision=o.precision, tta=o.tta)
     with inference_session(model, o.device) as dev:
         check_precision(o.precision, dev)
@@ -571,7 +616,19 @@ def predict_fitted(
             progress=progress,
         )
     probs = probs.cpu().numpy() if isinstance(probs, torch.Tensor) else probs
-    return blank_probabilities(probs, o.exclude_rows, model_background(model))
+    background = model_background(model)
+    return blank_pixels(blank_probabilities(probs, o.exclude_rows, background), invalid, background)
+
+
+def _all_invalid(model, shape: tuple[int, int], name: str) -> np.ndarray:
+    """The probabilities of an image with no valid pixel: the background's everywhere."""
+    log.warning(
+        "%s: every pixel is nodata or transparent: not predicted, written as background "
+        "(data.nodata: auto; give nodata none to predict them)",
+        name,
+    )
+    probs = np.zeros((max(model.num_classes, 1), *shape), np.float32)
+    return blank_pixels(probs, np.ones(shape, bool), model_background(model))
 
 
 def model_background(model) -> int:

@@ -1,0 +1,257 @@
+"""Pixels of an image that hold no sample: a GeoTIFF's nodata (tag 42113, GDAL_NODATA: the
+value that every band holds outside a drone orthomosaic's outline) and the transparent pixels
+of a picture with an alpha channel (alpha 0: a background-removed cut-out). ``data.nodata``
+says which: ``auto`` (the default: the tag, and alpha 0), ``none``, or a number (the pixels
+equal to it in every band).
+
+Such pixels are left out as the rows of :mod:`unetlab.data.exclude` are: of the
+normalisation statistics; what the net sees there is the valid pixels' mean
+(:func:`filled`: 0 after standardisation, so the outline looks like no edge); the loss and
+validation ignore them; predict writes the background there (:func:`blank_pixels`) and counts
+an object beside them as touching the border (:func:`flag_touching`); an image with no valid
+pixel is not predicted (audit s31 drone 3-6, photos 3).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.data.read_notes import note_left_out, note_transparent
+from unetlab.errors import UnetlabError
+
+#: the TIFF tag GDAL writes its nodata value in, as ASCII ("0", "-9999", "nan")
+NODATA_TAG = 42113
+#: ExtraSamples (TIFF tag 338) values of an alpha sample: associated, unassociated
+ALPHA_SAMPLES = (1, 2)
+#: Pillow modes with an alpha channel
+ALPHA_MODES = ("RGBA", "LA", "PA")
+#: what ``data.nodata`` takes besides a number
+WORDS = ("auto", "none")
+
+
+def check_nodata(value, where: str = "data.nodata") -> str | float:
+    """``value`` (``auto``, ``none``/None, a number or its text) as ``"auto"``, ``"none"`` or
+    a float; UnetlabError naming the forms otherwise."""
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        word = value.strip().lower()
+        if word in WORDS:
+            return word
+        try:
+            return float(word)
+        except ValueError:
+            pass
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    raise UnetlabError(
+        f"{where}: {value!r} is not auto, none or a number: give auto (the GeoTIFF nodata tag "
+        "and transparent pixels), none (every pixel is sample) or the value nodata pixels hold "
+        "in every band (e.g. 0)"
+    )
+
+
+def tag_value(text) -> float | None:
+    """The number a GDAL_NODATA tag holds (ASCII, maybe NUL-padded); None when it holds none."""
+    if isinstance(text, bytes):
+        text = text.decode("ascii", "replace")
+    try:
+        return float(str(text).strip("\x00 \t\r\n"))
+    except ValueError:
+        return None
+
+
+def nodata_pixels(image: np.ndarray, value: float | None) -> np.ndarray | None:
+    """(H, W) bool: the pixels of an (H, W[, C]) ``image`` equal to ``value`` in every band
+    (NaN: NaN in every band); None when there are none (or ``value`` is None)."""
+    if value is None:
+        return None
+    image = np.asarray(image)
+    if math.isnan(value):
+        hit = np.isnan(image) if image.dtype.kind == "f" else np.zeros(image.shape, bool)
+    elif image.dtype.kind in "iu" and not float(value).is_integer():
+        return None
+    else:
+        hit = image == image.dtype.type(value) if _representable(image.dtype, value) else None
+        if hit is None:
+            return None
+    if hit.ndim == 3:
+        hit = hit.all(axis=2)
+    return hit if hit.any() else None
+
+
+def _representable(dtype: np.dtype, value: float) -> bool:
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return info.min <= value <= info.max
+    return True
+
+
+def transparent(alpha: np.ndarray) -> np.ndarray | None:
+    """(H, W) bool: the pixels of alpha 0; None when there are none."""
+    hit = np.asarray(alpha) == 0
+    return hit if hit.any() else None
+
+
+def either(a: np.ndarray | None, b: np.ndarray | None) -> np.ndarray | None:
+    """The union of two masks, either of them None (none)."""
+    if a is None or b is None:
+        return a if b is None else b
+    return a | b
+
+
+def valid_pixels(image: np.ndarray, invalid: np.ndarray | None) -> np.ndarray:
+    """The valid pixels of an (H, W[, C]) ``image`` as an (N, 1[, C]) image, for statistics
+    that read an image by rows (:func:`~unetlab.data.normalize.image_stats`); ``image``
+    itself when ``invalid`` is None, and the whole image when no pixel is valid."""
+    if invalid is None or invalid.all():
+        return image
+    return np.asarray(image)[~invalid][:, None]
+
+
+def filled(image: np.ndarray, invalid: np.ndarray | None) -> np.ndarray:
+    """``image`` (H, W[, C]) with its ``invalid`` pixels set to the valid pixels' mean, band
+    by band (rounded for an integer image): what the net sees there normalises to the
+    valid pixels' mean (0 for a per-image standardisation) and the outline is no edge. A new
+    array; ``image`` itself when ``invalid`` is None."""
+    if invalid is None:
+        return image
+    out = np.array(image, copy=True)
+    if invalid.all():
+        out[...] = 0
+        return out
+    mean = out[~invalid].mean(axis=0)
+    if out.dtype.kind in "iu":
+        mean = np.rint(mean)
+    out[invalid] = mean.astype(out.dtype)
+    return out
+
+
+def blank_pixels(
+    probabilities: np.ndarray, invalid: np.ndarray | None, background: int = 0
+) -> np.ndarray:
+    """(K, H, W) probabilities with the ``invalid`` pixels set to the certainty of class
+    ``background`` (as :func:`unetlab.data.exclude.blank_probabilities` does the excluded
+    rows), in place; returned."""
+    if invalid is None:
+        return probabilities
+    probabilities[:, invalid] = 0
+    if probabilities.shape[0] > 1:
+        probabilities[background, invalid] = 1
+    elif background == 1:
+        probabilities[0, invalid] = 1
+    return probabilities
+
+
+def touching(ids: np.ndarray, invalid: np.ndarray) -> np.ndarray:
+    """Bool per object id (index = id, 0 unused): the object has a pixel beside (4-connected)
+    or in an ``invalid`` pixel."""
+    near = invalid.copy()
+    near[1:] |= invalid[:-1]
+    near[:-1] |= invalid[1:]
+    near[:, 1:] |= invalid[:, :-1]
+    near[:, :-1] |= invalid[:, 1:]
+    out = np.zeros(int(ids.max(initial=0)) + 1, bool)
+    out[np.unique(ids[near])] = True
+    out[0] = False
+    return out
+
+
+def flag_touching(table: dict, ids: np.ndarray, invalid: np.ndarray | None) -> dict:
+    """An object table's ``touches_border`` also True for the objects beside ``invalid``
+    pixels (cut by the nodata outline: their size is a lower bound, as at the image edge). A
+    new dict; ``table`` is kept."""
+    if invalid is None or "touches_border" not in table:
+        return table
+    near = touching(ids, invalid)
+    cut = near[np.asarray(table["id"], np.int64)]
+    return {**table, "touches_border": np.asarray(table["touches_border"], bool) | cut}
+
+
+@dataclass(frozen=True)
+class FileNodata:
+    """What a file's header says of its invalid pixels (:func:`file_nodata`)."""
+
+    #: GDAL_NODATA's value (TIFF tag 42113), or None
+    value: float | None = None
+    #: the channel of a TIFF's alpha sample in the array read (ExtraSamples 1 or 2), or None
+    alpha_channel: int | None = None
+    #: a Pillow image whose alpha :func:`unetlab.data.io.read_stack` drops (RGBA, LA, PA)
+    pil_alpha: bool = False
+
+
+def file_nodata(path: str | os.PathLike) -> FileNodata:
+    """:class:`FileNodata` of ``path`` from its header (no pixels decoded)."""
+    path = Path(path)
+    if path.suffix.lower() not in (".tif", ".tiff"):
+        from PIL import Image
+
+        with Image.open(path) as im:
+            return FileNodata(pil_alpha=im.mode in ALPHA_MODES)
+    import tifffile
+
+    with tifffile.TiffFile(path) as tif:
+        page = tif.pages[0]
+        tag = page.tags.get(NODATA_TAG)
+        value = tag_value(tag.value) if tag is not None else None
+        return FileNodata(value, _alpha_channel(page))
+
+
+def _alpha_channel(page) -> int | None:
+    """The index among a TIFF page's samples of its first alpha sample, or None."""
+    tag = page.tags.get(338)
+    if tag is None:
+        return None
+    extra = np.atleast_1d(tag.value).tolist()
+    alphas = [i for i, kind in enumerate(extra) if kind in ALPHA_SAMPLES]
+    if not alphas:
+        return None
+    return int(page.samplesperpixel) - len(extra) + alphas[0]
+
+
+def invalid_pages(path: str | os.PathLike, stack: np.ndarray, nodata="auto") -> list:
+    """Each page's invalid pixels ((H, W) bool, or None) of ``stack`` (P, H, W[, C]), the
+    file ``path`` as :func:`unetlab.data.io.read_stack` read it, as ``nodata`` says
+    (:func:`check_nodata`); each file with some is noted (:mod:`unetlab.data.read_notes`)."""
+    nodata = check_nodata(nodata)
+    none = [None] * len(stack)
+    if nodata == "none":
+        _note_kept_alpha(path, stack)
+        return none
+    info = file_nodata(path) if nodata == "auto" else FileNodata(value=nodata)
+    out = [nodata_pixels(page, info.value) for page in stack]
+    kinds = {"nodata"} if any(m is not None for m in out) else set()
+    alphas = _alphas(path, stack, info)
+    for i, alpha in enumerate(alphas or []):
+        if alpha is not None and (hit := transparent(alpha)) is not None:
+            out[i], kinds = either(out[i], hit), kinds | {"transparent"}
+    if kinds:
+        total = len(stack) * stack.shape[1] * stack.shape[2]
+        share = sum(int(m.sum()) for m in out if m is not None) / total
+        note_left_out(str(path), share, " and ".join(sorted(kinds)))
+    return out
+
+
+def _alphas(path, stack: np.ndarray, info: FileNodata) -> list | None:
+    """Each page's alpha ((H, W)), or None for a file without one."""
+    if info.alpha_channel is not None and stack.ndim == 4 and stack.shape[3] > info.alpha_channel:
+        return [page[..., info.alpha_channel] for page in stack]
+    if info.pil_alpha:
+        from unetlab.data.io import frame_alphas
+
+        return frame_alphas(path)
+    return None
+
+
+def _note_kept_alpha(path, stack: np.ndarray) -> None:
+    """With ``data.nodata: none``, a picture's transparent pixels are read as sample: said."""
+    info = file_nodata(path)
+    alphas = _alphas(path, stack, FileNodata(None, info.alpha_channel, info.pil_alpha)) or []
+    hits = [int(np.sum(np.asarray(a) == 0)) for a in alphas if a is not None]
+    if sum(hits):
+        note_transparent(str(path), sum(hits) / (len(stack) * stack.shape[1] * stack.shape[2]))
