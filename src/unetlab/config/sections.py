@@ -182,6 +182,13 @@ class DataSection(Section):
         "recorded in the checkpoint, so predict and evaluate leave them out too (background); "
         "null: none",
     )
+    nodata: str | float = option(
+        "auto",
+        "pixels of an image that are no sample: auto (a GeoTIFF's nodata value, tag 42113, in "
+        "every band, and alpha 0), none, or a number (pixels holding it in every band); left "
+        "out of normalisation, loss and metrics, predicted as background with no object there; "
+        "recorded in the checkpoint",
+    )
 
     def __post_init__(self):
         check_data(self)
