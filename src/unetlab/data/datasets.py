@@ -48,7 +48,7 @@ from unetlab.data.instances import (
 from unetlab.data.io import read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.mirror import reflect_window
-from unetlab.data.nodata import filled, invalid_pages, valid_pixels
+from unetlab.data.nodata import InvalidPages, filled, valid_pixels
 from unetlab.data.normalize import apply_stats, channels_of, image_stats
 from unetlab.data.pairs import (
     LAYOUTS,
@@ -518,7 +518,7 @@ def _load(
     problems: list[str] = []
     loaded = []
     read = PairReader(channel)
-    invalid = _InvalidPages(read, nodata)
+    invalid = InvalidPages(read, nodata)
     for pair in pairs:
         try:
             image, raw = read(pair)
@@ -533,20 +533,6 @@ def _load(
     if problems:
         raise problems_error(problems, fix=fix())
     return loaded
-
-
-class _InvalidPages:
-    """Each pair's image's invalid pixels (:func:`unetlab.data.nodata.invalid_pages`), a
-    stack's found once for all its pages (from the stack ``read`` holds: no second read)."""
-
-    def __init__(self, read: PairReader, nodata):
-        self.read, self.nodata, self.held = read, nodata, {}
-
-    def __call__(self, pair: Pair) -> np.ndarray | None:
-        if pair.image not in self.held:
-            stack = self.read.stack(pair.image, mask=False)
-            self.held = {pair.image: invalid_pages(pair.image, stack, self.nodata)}
-        return self.held[pair.image][pair.page]
 
 
 def _warn_instances(binary: list[str], split: list[str]) -> None:

@@ -217,8 +217,9 @@ def _alpha_channel(page) -> int | None:
 def invalid_pages(path: str | os.PathLike, stack: np.ndarray, nodata="auto") -> list:
     """Each page's invalid pixels ((H, W) bool, or None) of ``stack`` (P, H, W[, C]), the
     file ``path`` as :func:`unetlab.data.io.read_stack` read it, as ``nodata`` says
-    (:func:`check_nodata`); each file with some is noted (:mod:`unetlab.data.read_notes`)."""
-    nodata = check_nodata(nodata)
+    (:func:`check_nodata`; None: auto); each file with some is noted
+    (:mod:`unetlab.data.read_notes`)."""
+    nodata = check_nodata("auto" if nodata is None else nodata)
     none = [None] * len(stack)
     if nodata == "none":
         _note_kept_alpha(path, stack)
@@ -235,6 +236,22 @@ def invalid_pages(path: str | os.PathLike, stack: np.ndarray, nodata="auto") -> 
         share = sum(int(m.sum()) for m in out if m is not None) / total
         note_left_out(str(path), share, " and ".join(sorted(kinds)))
     return out
+
+
+class InvalidPages:
+    """Each pair's image's invalid pixels (:func:`invalid_pages`) as ``nodata`` says, a
+    stack's found once for all its pages, from the stack ``read`` (a
+    :class:`~unetlab.data.pairs.PairReader`) holds: no second read."""
+
+    def __init__(self, read, nodata="auto"):
+        self.read, self.nodata, self.held = read, nodata, {}
+
+    def __call__(self, pair) -> np.ndarray | None:
+        """The invalid pixels of ``pair``'s image page, or None."""
+        if pair.image not in self.held:
+            stack = self.read.stack(pair.image, mask=False)
+            self.held = {pair.image: invalid_pages(pair.image, stack, self.nodata)}
+        return self.held[pair.image][pair.page]
 
 
 def _alphas(path, stack: np.ndarray, info: FileNodata) -> list | None:
