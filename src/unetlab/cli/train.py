@@ -24,6 +24,7 @@ examples:
   unetlab train --data DIR --check --preview look   # the first 16 training tiles as PNGs
   unetlab train --data NEW --init runs/a/checkpoints/best.pt --run-dir runs/b   # fine-tune
   unetlab train --data DIR --folds 5 --epochs 40 --run-dir runs/cv   # 5-fold cross-validation
+  unetlab train --run-dir runs/cv --folds 5 --resume      # go on with a stopped one
 
 Unless --no-plan or --resume, the data is measured first (sizes, dtype, intensities, class
 shares, object sizes and contacts) and the keys the config and --set leave open are planned
@@ -155,7 +156,7 @@ def _add_run(p) -> None:
         help="K-fold cross-validation: K runs into RUN_DIR/fold_1..K, each validating on "
         "another 1/K of the images (shuffled by data.seed; each image once) and training on "
         "the rest; RUN_DIR/folds.csv and the mean ± sd over the folds; --minutes is each "
-        "fold's",
+        "fold's; with --resume a stopped cross-validation goes on (the folds done are kept)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
@@ -210,19 +211,29 @@ def _folds(args, cfg, explicit: set[str], split: dict | None) -> int:
     planned once from the whole data folder; each fold's line and their mean ± sd."""
     from unetlab.train.folds import FOLDS_FILE, describe_folds, fit_folds
 
-    for given, flag in ((args.resume, "--resume"), (split, "--split"), (args.check, "--check")):
+    for given, flag in ((split, "--split"), (args.check, "--check")):
         if given:
             raise UnetlabError(f"--folds trains new runs on splits of its own: drop {flag}")
     if args.nproc > 1:
         raise UnetlabError("--folds trains its runs one after another in one process: drop --nproc")
     run_dir = _run_dir(args, cfg, try_lock=True)
-    plan = None
-    if not args.no_plan:
+    plan = None  # a resume goes on with its folds' config.yaml, their plan included
+    if not (args.resume or args.no_plan):
         cfg, plan = _plan(cfg, explicit)
-    else:
+    elif not args.resume:
         _check_data(cfg, explicit)
     fitting = dict(overwrite=args.overwrite, progress=not args.no_progress, plan=plan)
-    summary = fit_folds(cfg, args.folds, run_dir=run_dir, **fitting)
+    try:
+        summary = fit_folds(cfg, args.folds, run_dir=run_dir, resume=args.resume, **fitting)
+    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP in a fold
+        how, code = stop_status(exc)
+        with contextlib.suppress(OSError):
+            print(
+                f"unetlab train: {how}; continue the cross-validation (the folds done are kept, "
+                f"the one stopped resumes) with: {_folds_resume_command(run_dir, args.folds)}",
+                file=sys.stderr,
+            )
+        return code
     for row in summary["folds"]:
         best, last = row["best_val_miou"], row["last_val_miou"]
         print(
@@ -232,6 +243,32 @@ def _folds(args, cfg, explicit: set[str], split: dict | None) -> int:
         )
     print(f"{describe_folds(summary)}\nfolds: {run_dir / FOLDS_FILE}")
     return 0
+
+
+def _fold_to_resume(resume, run_dir: Path) -> Path | None:
+    """``--folds K --resume``: the folder of the first fold of ``run_dir`` that saved a
+    checkpoint, whose config.yaml the cross-validation goes on with; None to start it
+    (``--resume auto`` finding none, or no --resume)."""
+    from unetlab.train.folds import begun_folds
+
+    if not resume:
+        return None
+    begun = begun_folds(run_dir)
+    if resume == AUTO:
+        said = "resuming the folds it holds" if begun else "no fold to resume: starting them"
+        print(f"--resume auto: {run_dir}: {said}", file=sys.stderr)
+    elif not begun:
+        raise UnetlabError(
+            f"{run_dir} holds no cross-validation to resume (no fold_*/checkpoints/last.pt): "
+            "start it without --resume (--resume auto resumes folds, or starts them)"
+        )
+    return begun[0] if begun else None
+
+
+def _folds_resume_command(run_dir: Path, k: int) -> str:
+    import shlex
+
+    return f"unetlab train --run-dir {shlex.quote(str(run_dir))} --folds {k} --resume"
 
 
 def _config(args) -> tuple:
@@ -246,6 +283,12 @@ def _config(args) -> tuple:
     config, overrides = _settings(args)
     cfg, explicit = load_config(config, overrides), explicit_keys(config, overrides)
     run_dir = _run_folder(args, cfg)
+    if args.folds is not None:  # a cross-validation resumes with the config of its folds
+        fold = _fold_to_resume(args.resume, run_dir)
+        args.resume = fold is not None
+        if fold is not None:
+            cfg = _resumed(fold, cfg, explicit)
+        return absolute_paths(cfg, fold or run_dir, resume=args.resume), explicit
     args.resume = resume_wanted(args.resume, run_dir)  # --resume auto
     if args.resume:  # the run's own config, the plan included, with what may change
         cfg = _resumed(run_dir, cfg, explicit)
@@ -447,6 +490,19 @@ def _refuse_started(run_dir: Path) -> None:
         )
 
 
+def _refuse_folds_started(run_dir: Path) -> None:
+    """``--folds`` into a folder that holds a cross-validation, without --resume or
+    --overwrite: refused before the data is measured."""
+    from unetlab.train.folds import begun_folds
+
+    if begun := begun_folds(run_dir):
+        raise UnetlabError(
+            f"{run_dir} already holds a cross-validation ({', '.join(f.name for f in begun)} "
+            "saved checkpoints): add --resume to go on with it (the folds done are kept), "
+            "--overwrite to start again, or give another --run-dir"
+        )
+
+
 def _run_folder(args, cfg) -> Path:
     return Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name
 
@@ -497,9 +553,11 @@ def _run_dir(args, cfg, *, try_lock: bool) -> Path:
     run_dir = _run_folder(args, cfg)
     if cfg.data.root is None:
         raise UnetlabError("no data folder: give --data DIR (or data.root in the --config file)")
-    check_run_dir(run_dir, cfg.data.root)
+    check_run_dir(run_dir, cfg.data.root, folds=args.folds is not None)
     if not (args.resume or args.overwrite):
         _refuse_started(run_dir)
+        if args.folds is not None:
+            _refuse_folds_started(run_dir)
     if try_lock and run_dir.is_dir():  # in use: said before the data is measured and planned
         with FolderLock(run_dir):
             pass

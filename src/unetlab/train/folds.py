@@ -1,7 +1,8 @@
 """K-fold cross-validation: ``k`` runs of one config into ``run_dir/fold_1..k``, each
 validating on another ``1/k`` of the images (:func:`unetlab.data.folds.fold_pairs`, drawn
 from ``data.seed``) through ``fit``'s ``split=``; ``folds.csv`` and a line with each fold's
-figures and their mean ± sd."""
+figures and their mean ± sd. A stopped cross-validation resumes (``resume=True``): the folds
+folds.csv lists are kept, the fold in progress goes on from its ``last.pt``."""
 
 from __future__ import annotations
 
@@ -14,13 +15,15 @@ from pathlib import Path
 from unetlab.atomic import atomic_path
 from unetlab.config import Config
 from unetlab.data.folds import all_pairs, fold_pairs
-from unetlab.data.split_record import describe_pairs, split_record
+from unetlab.data.split_record import SPLIT_FILE, describe_pairs, read_split, split_record
+from unetlab.errors import UnetlabError
 from unetlab.metrics.spread import described, spread
 from unetlab.train.fitting import fit
+from unetlab.train.log import FEW_VALIDATION, few_validation_said
+from unetlab.train.rundir import FOLDS_FILE
 
 log = logging.getLogger(__name__)
 
-FOLDS_FILE = "folds.csv"
 #: folds.csv's columns
 COLUMNS = (
     "fold",
@@ -37,22 +40,62 @@ COLUMNS = (
 )
 
 
-def fit_folds(cfg: Config, k: int, *, run_dir: str | os.PathLike, **fitting) -> dict:
+def fit_folds(
+    cfg: Config, k: int, *, run_dir: str | os.PathLike, resume: bool = False, **fitting
+) -> dict:
     """Train ``cfg`` ``k`` times into ``run_dir/fold_1`` .. ``fold_k``, fold ``i`` validating
     on the ``i``-th ``1/k`` of the images of ``cfg.data.root`` (every image exactly once; a
     ``train/`` + ``val/`` split pooled) and training on the rest; ``fitting``: ``fit``'s other
     keywords (``progress``, ``overwrite``, ``plan``). A time budget (``train.max_minutes``)
-    is each fold's. Writes ``run_dir/folds.csv``; returns ``{"folds": rows, "mean": ...}``
-    (:func:`fold_summary`)."""
+    is each fold's. Writes ``run_dir/folds.csv`` after each fold; returns ``{"folds": rows,
+    "mean": ...}`` (:func:`fold_summary`). ``resume``: go on with a stopped cross-validation
+    (``cfg`` its folds' config, as ``fit``'s resume takes a run's): the folds that folds.csv
+    lists are kept as they are, a fold with a ``last.pt`` resumes from it, the others start;
+    refused where the data folder no longer holds the images the folds were drawn from."""
     run_dir = Path(run_dir)
     pairs = all_pairs(cfg.data.root)
     splits = fold_pairs(pairs, k, seed=cfg.data.seed)
+    _log_start(cfg, k, len(pairs), sorted({len(val) for _, val in splits}))
+    rows = read_folds(run_dir / FOLDS_FILE) if resume else []
+    if resume:
+        _check_drawn(run_dir, cfg.data.root, splits)
+    with few_validation_said():  # said once above, not in every fold
+        for i, (train, val) in enumerate(splits, 1):
+            if any(r["fold"] == i for r in rows):
+                log.info("fold %d/%d: done before (folds.csv): kept", i, k)
+                continue
+            folder = run_dir / f"fold_{i}"
+            go_on = resume and (folder / "checkpoints" / "last.pt").is_file()
+            log.info(
+                "fold %d/%d: %s on %s",
+                i,
+                k,
+                "resuming, validating" if go_on else "validating",
+                describe_pairs(val),
+            )
+            if go_on:
+                result = fit(cfg, run_dir=folder, resume=True, **(fitting | {"plan": None}))
+            else:
+                result = fit(
+                    cfg, run_dir=folder, split=split_record(cfg.data.root, train, val), **fitting
+                )
+            rows = sorted([*rows, _row(i, folder, train, val, result)], key=lambda r: r["fold"])
+            write_folds(run_dir / FOLDS_FILE, rows)  # after each fold: a stopped run keeps them
+    summary = fold_summary(rows)
+    if not logging.getLogger().handlers:  # a notebook's or script's log; the CLI prints it
+        log.info("%s; %s", describe_folds(summary), run_dir / FOLDS_FILE)
+    return summary
+
+
+def _log_start(cfg: Config, k: int, images: int, sizes: list[int]) -> None:
+    """The cross-validation's first lines: its folds, the budget each fold has, and once for
+    all folds that their validation sets are small (audit s31 fewshot 5)."""
     budget = cfg.train.max_minutes
     each = f", each for {budget:g} min (the budget is per fold: {k * budget:g} min in all)"
     log.info(
         "cross-validation: %d folds of the %d images of %s (shuffled by data.seed %d), each "
         "image validated once%s",
-        *(k, len(pairs), cfg.data.root, cfg.data.seed),
+        *(k, images, cfg.data.root, cfg.data.seed),
         each if budget > 0 else "",
     )
     if budget > 0:
@@ -61,17 +104,47 @@ def fit_folds(cfg: Config, k: int, *, run_dir: str | os.PathLike, **fitting) -> 
             "first fold's start-up): their figures then compare runs of different lengths; "
             "--epochs N trains every fold alike (folds.csv lists each fold's steps)"
         )
-    rows = []
+    if sizes[0] < FEW_VALIDATION:
+        log.warning(
+            "each fold validates on only %s image%s: a fold's val figures and its choice of "
+            "best.pt are noisy; the mean ± sd over the folds is the figure (report a test set "
+            "the folds never saw)",
+            "-".join(map(str, sizes)),
+            "s" * (sizes != [1]),
+        )
+
+
+def begun_folds(run_dir: str | os.PathLike) -> list[Path]:
+    """The ``fold_<i>`` folders of ``run_dir`` that saved a checkpoint (``last.pt``), in
+    fold order."""
+    found = []
+    for folder in Path(run_dir).glob("fold_*"):
+        number = folder.name.removeprefix("fold_")
+        if number.isdigit() and (folder / "checkpoints" / "last.pt").is_file():
+            found.append((int(number), folder))
+    return [folder for _, folder in sorted(found)]
+
+
+def _check_drawn(run_dir: Path, root, splits: list) -> None:
+    """Refuse to resume folds whose split.json records other images than the data folder
+    gives them now (images added, removed, or another ``k`` or ``data.seed``): the folds
+    would no longer validate each image once."""
     for i, (train, val) in enumerate(splits, 1):
-        log.info("fold %d/%d: validating on %s", i, k, describe_pairs(val))
-        record = split_record(cfg.data.root, train, val)
-        result = fit(cfg, run_dir=run_dir / f"fold_{i}", split=record, **fitting)
-        rows.append(_row(i, run_dir / f"fold_{i}", train, val, result))
-        write_folds(run_dir / FOLDS_FILE, rows)  # after each fold: a stopped run keeps them
-    summary = fold_summary(rows)
-    if not logging.getLogger().handlers:  # a notebook's or script's log; the CLI prints it
-        log.info("%s; %s", describe_folds(summary), run_dir / FOLDS_FILE)
-    return summary
+        record = read_split(run_dir / f"fold_{i}" / SPLIT_FILE)
+        if record is None:
+            continue
+        now = split_record(root, train, val)
+        if any(_listed(record[part]) != _listed(now[part]) for part in ("train", "val")):
+            raise UnetlabError(
+                f"{run_dir / f'fold_{i}'} trained on other images than fold {i} of {root} is "
+                "now (images added or removed, or another --folds or data.seed): resume with "
+                "the data and --folds it started with, or start again (--overwrite, or another "
+                "--run-dir)"
+            )
+
+
+def _listed(entries: list[dict]) -> set[tuple]:
+    return {(e["image"], e["page"], e["image_sha256"], e["mask_sha256"]) for e in entries}
 
 
 def _row(i: int, folder: Path, train: list, val: list, result: dict) -> dict:
@@ -120,3 +193,24 @@ def write_folds(path: Path, rows: list[dict]) -> Path:
         writer.writeheader()
         writer.writerows({k: "" if r[k] is None else r[k] for k in COLUMNS} for r in rows)
     return path
+
+
+#: folds.csv's columns that hold whole numbers (the figures are floats, the rest text)
+_WHOLE = ("fold", "train_images", "val_images", "epochs", "steps", "best_epoch")
+
+
+def read_folds(path: Path) -> list[dict]:
+    """The rows :func:`write_folds` wrote (numbers as numbers, empty ones None); none when
+    there is no such file."""
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    text = ("run_dir", "validated_on")
+    return [
+        {
+            k: r[k] if k in text else None if r[k] == "" else (int if k in _WHOLE else float)(r[k])
+            for k in COLUMNS
+        }
+        for r in rows
+    ]

@@ -3,6 +3,8 @@ the progress bar."""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import sys
 from pathlib import Path
@@ -46,6 +48,19 @@ def log_start(run: Run, in_size: int, out_size: int) -> None:
 
 #: validation sets of fewer images are said to give noisy figures
 FEW_VALIDATION = 3
+#: whether a caller said it once for all the runs it makes (train --folds)
+_FEW_SAID = contextvars.ContextVar("few_validation_said", default=False)
+
+
+@contextlib.contextmanager
+def few_validation_said():
+    """Within: runs do not warn of a validation set of 1-2 images; the caller said it once
+    for all of them (the folds of a cross-validation, audit s31 fewshot)."""
+    token = _FEW_SAID.set(True)
+    try:
+        yield
+    finally:
+        _FEW_SAID.reset(token)
 
 
 def log_validation(pairs: tuple[list, list], root) -> None:
@@ -61,7 +76,7 @@ def log_validation(pairs: tuple[list, list], root) -> None:
             copy,
             original,
         )
-    if 0 < len(val) < FEW_VALIDATION:
+    if 0 < len(val) < FEW_VALIDATION and not _FEW_SAID.get():
         log.warning(
             "only %d validation image%s (%s): the val figures and the choice of best.pt rest "
             "on %s and are noisy; report a test set the run never saw (raise "

@@ -198,17 +198,45 @@ def _remove_run(run_dir: Path, names: list[str]) -> None:
             path.unlink()
 
 
-def check_run_dir(run_dir: str | os.PathLike, data_root: str | os.PathLike | None) -> None:
+def check_run_dir(
+    run_dir: str | os.PathLike, data_root: str | os.PathLike | None, *, folds: bool = False
+) -> None:
     """Refuse a ``run_dir`` that is a file, or that is (or lies in) a folder the data set of
     ``data_root`` reads images or masks from (the run's files would be read as data), or a
-    folder of other things that holds no run (:func:`refuse_others`)."""
+    folder of other things that holds no run (:func:`refuse_others`; ``folds``: no
+    cross-validation, :func:`refuse_others_than_folds`)."""
     run_dir = Path(run_dir)
     if run_dir.exists() and not run_dir.is_dir():
         raise OutputError(f"{run_dir} is a file, not a folder: give --run-dir a folder")
     if data_root is not None:
         refuse_holding(run_dir, data_root)
         refuse_inside([run_dir], data_folders(data_root), command="train")
-    refuse_others(run_dir)
+    (refuse_others_than_folds if folds else refuse_others)(run_dir)
+
+
+#: what a cross-validation's folder holds beside its ``fold_<i>`` runs (train --folds)
+FOLDS_FILE = "folds.csv"
+
+
+def refuse_others_than_folds(run_dir: str | os.PathLike) -> None:
+    """Refuse a ``run_dir`` for a cross-validation that holds other things than its folds
+    (``fold_<i>`` run folders, each checked by :func:`refuse_others`, and folds.csv)."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        return
+    ignored = {MANIFEST, LOCK, FOLDS_FILE, *SYSTEM_FILES}
+    held = sorted(p for p in run_dir.iterdir() if p.name not in ignored)
+    folds = [p for p in held if p.is_dir() and p.name.removeprefix("fold_").isdigit()]
+    if others := [p.name for p in held if p not in folds]:
+        shown = ", ".join(others[:3]) + (
+            f", ... ({len(others)} entries)" if len(others) > 3 else ""
+        )
+        raise OutputError(
+            f"{run_dir} holds other things than the folds of a cross-validation ({shown}): "
+            "give --run-dir (run_dir=) a new or empty folder, or one that --folds trained into"
+        )
+    for fold in folds:
+        refuse_others(fold)
 
 
 def refuse_holding(run_dir: Path, data_root: str | os.PathLike) -> None:

@@ -1,0 +1,109 @@
+"""train --folds K --resume: a stopped cross-validation goes on (the folds done kept, the
+fold in progress resumed from its last.pt), and the warning of small validation sets is said
+once for all folds (session 32)."""
+
+from __future__ import annotations
+
+import csv
+import logging
+
+import pytest
+import torch
+
+from unetlab.cli import main
+from unetlab.run_records import read_history
+from unetlab.train import fitting
+
+from .test_train import write_blobs
+from .test_train_folds import TINY
+
+pytestmark = pytest.mark.usefixtures("one_thread")
+
+
+def _rows(run):
+    with (run / "folds.csv").open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _weights(folder):
+    return torch.load(folder / "checkpoints" / "last.pt", weights_only=True)["model"]
+
+
+def test_a_stopped_cross_validation_resumes_where_it_stopped(tmp_path, monkeypatch, capsys):
+    data = write_blobs(tmp_path / "data", 4)
+    run, straight = tmp_path / "cv", tmp_path / "straight"
+    argv = ["train", "--data", str(data), "--folds", "2", *TINY, "--epochs", "2"]
+    real, calls = fitting.log_epoch, []
+
+    def stop_in_fold_2(row, t):  # Ctrl-C after fold 2's first epoch (fold 1 has 2)
+        real(row, t)
+        calls.append(row["epoch"])
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(fitting, "log_epoch", stop_in_fold_2)
+    assert main([*argv, "--run-dir", str(run)]) == 130
+    err = capsys.readouterr().err
+    assert f"with: unetlab train --run-dir {run} --folds 2 --resume" in err
+    before, fold_1 = _rows(run), (run / "fold_1" / "checkpoints" / "last.pt").stat().st_mtime_ns
+    assert [r["fold"] for r in before] == ["1"]
+    monkeypatch.setattr(fitting, "log_epoch", real)
+
+    assert main([*argv, "--run-dir", str(run)]) == 2  # not started again by mistake
+    assert "already holds a cross-validation (fold_1, fold_2" in capsys.readouterr().err
+    assert main([*argv, "--run-dir", str(run), "--resume"]) == 0
+    assert (run / "fold_1" / "checkpoints" / "last.pt").stat().st_mtime_ns == fold_1
+    after = _rows(run)
+    assert after[0] == before[0] and [r["fold"] for r in after] == ["1", "2"]
+    history = read_history(run / "fold_2")
+    assert [e["run"] for e in history] == ["start", "resume"] and history[1]["at"]["epoch"] == 1
+    assert len(read_history(run / "fold_1")) == 1
+
+    assert main([*argv, "--run-dir", str(straight)]) == 0  # the same folds, not stopped
+    for fold in ("fold_1", "fold_2"):
+        mine, theirs = _weights(run / fold), _weights(straight / fold)
+        assert all(torch.equal(mine[k], theirs[k]) for k in mine)
+    assert [r["last_val_miou"] for r in _rows(straight)] == [r["last_val_miou"] for r in after]
+
+
+def test_resume_without_folds_begun_is_refused_and_auto_starts_them(tmp_path, capsys):
+    data = write_blobs(tmp_path / "data", 4)
+    run = tmp_path / "cv"
+    argv = ["train", "--data", str(data), "--run-dir", str(run), "--folds", "2", *TINY]
+    assert main([*argv, "--resume"]) == 2
+    assert "holds no cross-validation to resume" in capsys.readouterr().err
+    assert main([*argv, "--resume", "auto"]) == 0
+    assert "no fold to resume: starting them" in capsys.readouterr().err
+    assert [r["fold"] for r in _rows(run)] == ["1", "2"]
+
+
+def test_folds_of_other_images_are_not_resumed(tmp_path, monkeypatch, capsys):
+    from unetlab.train import folds
+
+    data = write_blobs(tmp_path / "data", 4)
+    run = tmp_path / "cv"
+    real = folds.fit
+
+    def second_stops(cfg, *, run_dir, **kw):
+        if str(run_dir).endswith("fold_2"):
+            raise KeyboardInterrupt
+        return real(cfg, run_dir=run_dir, **kw)
+
+    monkeypatch.setattr(folds, "fit", second_stops)
+    argv = ["train", "--data", str(data), "--run-dir", str(run), "--folds", "2", *TINY]
+    assert main(argv) == 130
+    monkeypatch.setattr(folds, "fit", real)
+    more = write_blobs(tmp_path / "more", 6)
+    for kind in ("images", "masks"):
+        (more / kind / "5.png").rename(data / kind / "5.png")
+    assert main([*argv, "--resume"]) == 2
+    assert "trained on other images than fold 1" in capsys.readouterr().err
+
+
+def test_small_validation_sets_are_said_once_for_all_folds(tmp_path, caplog):
+    data = write_blobs(tmp_path / "data", 4)
+    argv = ["train", "--data", str(data), "--run-dir", str(tmp_path / "cv"), "--folds", "2"]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main([*argv, *TINY]) == 0
+    assert caplog.text.count("each fold validates on only 2 images") == 1
+    assert "only 2 validation images" not in caplog.text
