@@ -28,7 +28,7 @@ LAYERS = [
     {"run_records"},
     {"inference"},
     {"plan"},
-    {"train", "evaluate"},
+    {"train", "evaluate", "compare"},
     {"demo", "bench"},
     {"cli", "napari"},
 ]

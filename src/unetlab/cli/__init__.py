@@ -32,6 +32,7 @@ COMMANDS = (
     "predict",
     "evaluate",
     "summary",
+    "compare",
     "sizes",
     "bench",
     "export",

@@ -1,0 +1,59 @@
+"""``unetlab compare``: training runs side by side (:func:`unetlab.compare.compare_runs`)."""
+
+from __future__ import annotations
+
+import argparse
+
+EPILOG = """examples:
+  unetlab compare runs/a runs/b runs/c     # three settings tried
+  unetlab compare runs/cv                  # the folds of train --folds 5 --run-dir runs/cv
+  unetlab compare runs --by last --out cmp # every run in runs/; cmp/compare.csv and curves
+
+One row per run: the config keys that differ between the runs (run.* aside), the epochs,
+steps and minutes trained, best.pt's epoch and val mIoU, the last validation's mIoU and
+Dice, and the mIoU of each unetlab evaluate --json report saved in a run's folder; best
+first. Runs that did not end as planned are marked stopped (Ctrl-C, a signal) or killed (no
+summary.json from their last command), with the command that resumes them. A run inside a
+given folder that has not finished an epoch yet is left out; one named alone is refused.
+"""
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="training runs side by side: differing settings, length, val figures",
+        description="Compare training runs: their differing settings, length and validation "
+        "figures, one row per run.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "runs",
+        nargs="+",
+        metavar="RUN_DIR",
+        help="run folders, or folders holding runs (a train --folds run's, a folder of runs)",
+    )
+    p.add_argument(
+        "--by",
+        choices=("best", "last"),
+        default="best",
+        help="sort by best.pt's val mIoU, or by the last validation's (default: best)",
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        help="also write DIR/compare.csv and DIR/compare_curves.png (the runs' validation "
+        "curves overlaid)",
+    )
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from unetlab.compare import compare_runs, write_comparison
+
+    comparison = compare_runs(args.runs, by=args.by)
+    print(comparison.text())
+    if args.out:
+        for path in write_comparison(comparison, args.out):
+            print(f"wrote {path}")
+    return 0

@@ -1,0 +1,85 @@
+"""Training runs side by side: :func:`compare_runs` reads run folders (or folders of runs,
+such as a ``train --folds`` run's) and returns a :class:`Comparison`: one row per run with
+the settings that differ between them, how long each trained, its best and last validation
+figures and the evaluations saved in its folder; :func:`write_comparison` writes it as CSV
+and the runs' validation curves as one PNG. Reads files only (no torch)::
+
+    from unetlab.compare import compare_runs
+    table = compare_runs(["runs/a", "runs/b", "runs/cv"])
+    print(table.text())
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+from unetlab.compare.curves import plot_runs
+from unetlab.compare.find import run_folders, run_names
+from unetlab.compare.records import RunRecord, read_run
+from unetlab.compare.table import SORT_COLUMNS, Comparison, best_validation, compare
+from unetlab.errors import UnetlabError
+from unetlab.outputs import claim_files
+
+__all__ = ["Comparison", "RunRecord", "compare_runs", "write_comparison"]
+
+log = logging.getLogger(__name__)
+
+#: the files write_comparison makes in its folder
+CSV_FILE, CURVES_FILE = "compare.csv", "compare_curves.png"
+
+
+def compare_runs(paths: Iterable[str | os.PathLike], *, by: str = "best") -> Comparison:
+    """The runs of ``paths`` (run folders, or folders holding runs) side by side, sorted by
+    ``by``: ``"best"`` (best.pt's val mIoU) or ``"last"`` (the last validation's), highest
+    first. A run found inside a given folder that has not finished an epoch yet is left
+    out (a line says so); one given by name is refused, as are fewer than two runs."""
+    if by not in SORT_COLUMNS:
+        raise UnetlabError(f"by must be {' or '.join(map(repr, SORT_COLUMNS))}, not {by!r}")
+    paths = list(paths)
+    folders, named = run_folders(paths)
+    records = [r for r in map(read_run, folders) if _has_epochs(r, named)]
+    if len(records) < 2:
+        raise UnetlabError(_too_few(paths, records))
+    return compare(records, run_names([r.path for r in records]), by=by)
+
+
+def _has_epochs(record: RunRecord, named: set[Path]) -> bool:
+    if record.rows:
+        return True
+    if record.path.resolve() in named:
+        raise UnetlabError(
+            f"{record.path}: no epoch has finished yet (metrics.csv has no rows): compare it "
+            "once it has trained one, or leave it out"
+        )
+    log.warning("%s: left out, no epoch has finished yet (metrics.csv has no rows)", record.path)
+    return False
+
+
+def _too_few(paths: list, records: list[RunRecord]) -> str:
+    given = ", ".join(map(str, paths))
+    if not records:
+        return f"no run with a finished epoch in {given}: compare runs once they have trained"
+    return (
+        f"only one run to compare ({records[0].path}): give two run folders or more, or a "
+        "folder of runs (one run's figures: its summary.json, metrics.csv and curves.png)"
+    )
+
+
+def write_comparison(comparison: Comparison, folder: str | os.PathLike) -> list[Path]:
+    """Write ``comparison`` into ``folder`` as compare.csv and compare_curves.png (the
+    validation curves of its runs overlaid), atomically; a file of those names that unetlab
+    compare did not write is refused (one line), never replaced. Returns the two paths."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise UnetlabError(f"{folder} is a file: give --out a folder")
+    table, curves = claim_files([folder / CSV_FILE, folder / CURVES_FILE], command="compare")
+    comparison.write_csv(table)
+    runs = [
+        (row["run"], rec.rows, best_validation(rec)[0])
+        for row, rec in zip(comparison.rows, comparison.records)
+    ]
+    plot_runs(runs, curves)
+    return [table, curves]

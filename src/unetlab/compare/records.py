@@ -1,0 +1,206 @@
+"""What one run folder says of its run, read without torch: its settings (config.yaml, as
+dotted keys), its epochs (metrics.csv), its final numbers (summary.json), whether it ended
+(:func:`run_status`) and the evaluations saved in it (``unetlab evaluate --json`` reports)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+from unetlab.errors import UnetlabError
+from unetlab.outputs import LOCK
+from unetlab.run_records import HISTORY_FILE, SUMMARY_FILE, read_history
+
+CONFIG_FILE = "config.yaml"
+METRICS_FILE = "metrics.csv"
+LAST_CHECKPOINT = Path("checkpoints", "last.pt")
+#: JSON files of a run that are not evaluations (split.json, label_offset.json, ...)
+NOT_EVALUATIONS = frozenset({SUMMARY_FILE, "split.json", "label_offset.json"})
+#: how deep below a run folder evaluation reports are looked for (run/eval/test.json: 2)
+EVALUATION_DEPTH = 2
+
+#: a run's status: ended as planned; stopped by Ctrl-C or a signal (last.pt saved); ended
+#: without a word (killed, the machine down); training now
+DONE, STOPPED, KILLED, RUNNING = "done", "stopped", "killed", "running"
+
+
+@dataclass
+class RunRecord:
+    """One run folder read: ``config`` its settings as dotted keys (``{"train.lr": 0.003}``);
+    ``rows`` metrics.csv's epochs (numbers; None where empty); ``summary`` summary.json (None
+    when absent or older than the run's last command); ``status`` one of DONE, STOPPED,
+    KILLED, RUNNING; ``resumable``: it holds checkpoints/last.pt; ``evaluations``: the
+    ``unetlab evaluate`` reports in it, by their path in the folder without ``.json``."""
+
+    path: Path
+    config: dict
+    rows: list[dict]
+    summary: dict | None
+    status: str
+    resumable: bool
+    evaluations: dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def finished(self) -> bool:
+        return self.status == DONE
+
+
+def is_run(folder: Path) -> bool:
+    """Whether ``folder`` holds a training run (config.yaml and one of metrics.csv,
+    history.yaml, checkpoints/)."""
+    if not (folder / CONFIG_FILE).is_file():
+        return False
+    return any((folder / n).exists() for n in (METRICS_FILE, HISTORY_FILE, "checkpoints"))
+
+
+def read_run(folder: str | os.PathLike) -> RunRecord:
+    """The records of the run in ``folder`` (:class:`RunRecord`)."""
+    folder = Path(folder)
+    summary = _read_json(folder / SUMMARY_FILE)
+    history = read_history(folder)
+    status = run_status(folder, summary, history)
+    return RunRecord(
+        path=folder,
+        config=flatten(_read_yaml(folder / CONFIG_FILE)),
+        rows=read_metrics(folder / METRICS_FILE),
+        summary=summary if status in (DONE, STOPPED) else None,
+        status=status,
+        resumable=(folder / LAST_CHECKPOINT).is_file(),
+        evaluations=find_evaluations(folder),
+    )
+
+
+def run_status(folder: Path, summary: dict | None, history: list[dict]) -> str:
+    """RUNNING while a live process of this machine holds the folder's lock; else DONE or
+    STOPPED as summary.json says, when the last command that trained the run (history.yaml)
+    wrote it; else KILLED (no summary, or one an earlier command wrote)."""
+    if _locked(folder / LOCK):
+        return RUNNING
+    if summary is None or _written_before(summary, history):
+        return KILLED
+    return DONE if summary.get("finished") else STOPPED
+
+
+def _written_before(summary: dict, history: list[dict]) -> bool:
+    """Whether ``summary`` was written before the run's last command started."""
+    started = _time(history[-1].get("time")) if history else None
+    written = _time(summary.get("written"))
+    return started is not None and written is not None and written < started
+
+
+def _time(text) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+
+
+def _locked(lock: Path) -> bool:
+    """Whether ``lock`` (.unetlab.lock, removed when its holder ends; left by a killed one)
+    names a process of this machine that is alive. Read, never locked: a run starting now
+    must not find it taken."""
+    try:
+        pid, _, host = lock.read_text(encoding="utf-8").strip().partition(" on ")
+        if host != socket.gethostname():
+            return False
+        os.kill(int(pid), 0)
+    except (OSError, ValueError):  # no lock, another's, a process gone
+        return False
+    return True
+
+
+def read_metrics(path: Path) -> list[dict]:
+    """metrics.csv's rows as numbers (None for an empty cell); the last row when a killed
+    write cut it (no line end), and a missing file, give nothing."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return []
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UnetlabError(f"{path} cannot be read ({exc}): is it a unetlab run's?") from exc
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines.pop()
+    try:
+        rows = list(csv.DictReader(lines))
+    except csv.Error as exc:
+        raise UnetlabError(f"{path} cannot be read ({exc}): is it a unetlab run's?") from exc
+    return [r for r in map(_numbers, rows) if r is not None]
+
+
+def _numbers(row: dict) -> dict | None:
+    """A row's cells as numbers; None for a row of too few or too many cells, or of text."""
+    if None in row or None in row.values():
+        return None
+    try:
+        out = {k: float(v) if v else None for k, v in row.items()}
+    except ValueError:
+        return None
+    return out if out.get("epoch") is not None and out.get("step") is not None else None
+
+
+def flatten(config: dict, prefix: str = "") -> dict:
+    """``{"train": {"lr": 1}}`` as ``{"train.lr": 1}``; a mapping inside a section that is
+    a value (data.class_names) stays whole."""
+    out = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict) and not prefix:
+            out.update(flatten(value, f"{name}."))
+        else:
+            out[name] = value
+    return out
+
+
+def find_evaluations(folder: Path) -> dict[str, dict]:
+    """The ``unetlab evaluate --json`` reports in ``folder`` (and up to EVALUATION_DEPTH
+    folders down, checkpoints/ aside), by their path in it without ``.json``."""
+    found = {}
+    for path in sorted(_json_files(folder, EVALUATION_DEPTH)):
+        report = _read_json(path, quiet=True)
+        if isinstance(report, dict) and {"miou", "confusion_matrix"} <= set(report):
+            found[path.relative_to(folder).with_suffix("").as_posix()] = report
+    return found
+
+
+def _json_files(folder: Path, depth: int):
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith("."):
+            continue
+        if entry.suffix == ".json" and entry.name not in NOT_EVALUATIONS and entry.is_file():
+            yield entry
+        elif depth > 1 and entry.is_dir() and entry.name != "checkpoints" and not is_run(entry):
+            yield from _json_files(entry, depth - 1)
+
+
+def _read_json(path: Path, *, quiet: bool = False):
+    """``path``'s JSON; None when absent (or, ``quiet``, unreadable)."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        if quiet:
+            return None
+        raise UnetlabError(f"{path} cannot be read ({exc}): is it a unetlab run's?") from exc
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        found = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise UnetlabError(f"{path} cannot be read ({exc}): is it a unetlab run's?") from exc
+    if not isinstance(found, dict):
+        raise UnetlabError(f"{path} holds no settings: is it a unetlab run's config.yaml?")
+    return found

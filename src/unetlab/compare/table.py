@@ -1,0 +1,201 @@
+"""Runs side by side: one row per run with the settings that differ between them, how long
+each trained, its validation figures and its saved evaluations (:class:`Comparison`)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from unetlab.atomic import atomic_path
+from unetlab.compare.records import KILLED, STOPPED, RunRecord
+
+#: config keys that name the run's folder, not how it trains
+NOT_SETTINGS = ("run.",)
+#: what the rows are sorted by (``by``): the column, highest first
+SORT_COLUMNS = {"best": "best_val_miou", "last": "last_val_miou"}
+#: the columns every comparison has, after ``run``, ``status`` and the differing settings
+FIGURES = (
+    "epochs",
+    "steps",
+    "minutes",
+    "best_epoch",
+    "best_val_miou",
+    "last_val_miou",
+    "last_val_mdice",
+)
+#: columns shown with 4 decimals (the scores)
+SCORE_DIGITS = 4
+
+
+@dataclass
+class Comparison:
+    """``rows``: one dict per run (``run``, ``status``, the settings in ``settings``, FIGURES,
+    then ``<evaluation> mIoU`` for each evaluation report found), sorted by ``by``'s column,
+    highest first, runs without it last; ``records`` the runs read, in the same order;
+    ``columns`` all columns in order. ``pandas.DataFrame(c.rows)`` makes it a data frame."""
+
+    rows: list[dict]
+    records: list[RunRecord]
+    columns: list[str]
+    settings: list[str]
+    by: str
+
+    def text(self) -> str:
+        """The table as aligned text, a line under it for each unfinished run."""
+        return "\n".join([*_aligned(self.columns, self.rows), *self.notes()])
+
+    def notes(self) -> list[str]:
+        """One line for each run that did not end as planned: how to go on with it."""
+        return [note for row, rec in zip(self.rows, self.records) if (note := _note(row, rec))]
+
+    def write_csv(self, path: str | os.PathLike) -> Path:
+        """The rows as CSV (empty cells for missing figures; lists as JSON), atomically."""
+        path = Path(path)
+        with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
+            writer = csv.DictWriter(f, self.columns)
+            writer.writeheader()
+            writer.writerows({k: _csv_cell(row.get(k)) for k in self.columns} for row in self.rows)
+        return path
+
+
+def compare(records: Sequence[RunRecord], names: Sequence[str], *, by: str = "best") -> Comparison:
+    """The :class:`Comparison` of ``records`` named ``names``."""
+    if by not in SORT_COLUMNS:
+        raise ValueError(f"by must be one of {', '.join(SORT_COLUMNS)}, not {by!r}")
+    settings = differing_keys([r.config for r in records])
+    evaluations = list(dict.fromkeys(k for r in records for k in r.evaluations))
+    rows = [
+        {"run": name, "status": status(rec)}
+        | {k: rec.config.get(k) for k in settings}
+        | figures(rec)
+        | {f"{k} mIoU": rec.evaluations.get(k, {}).get("miou") for k in evaluations}
+        for rec, name in zip(records, names)
+    ]
+    order = sorted(range(len(rows)), key=lambda i: _descending(rows[i][SORT_COLUMNS[by]]))
+    columns = ["run", "status", *settings, *FIGURES, *(f"{k} mIoU" for k in evaluations)]
+    return Comparison(
+        rows=[rows[i] for i in order],
+        records=[records[i] for i in order],
+        columns=columns,
+        settings=settings,
+        by=by,
+    )
+
+
+def differing_keys(configs: Sequence[dict]) -> list[str]:
+    """The keys whose values are not the same in all ``configs`` (a key one lacks counts as
+    differing), in the order they first appear; the run's own name and folder (run.*) left
+    out."""
+    keys = dict.fromkeys(k for c in configs for k in c if not k.startswith(NOT_SETTINGS))
+    missing = object()
+    return [k for k in keys if len({_key(c.get(k, missing)) for c in configs}) > 1]
+
+
+def _key(value) -> str:
+    """What ``value`` is, for telling settings apart: 1 and 1.0 alike, true and 1 not."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return repr(float(value))
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=str, sort_keys=True)
+    return repr(value)
+
+
+def figures(record: RunRecord) -> dict:
+    """How long ``record``'s run trained and its validation figures: FIGURES' values."""
+    rows = record.rows
+    last = rows[-1]
+    validated = [r for r in rows if r.get("val_miou") is not None]
+    best_epoch, best = best_validation(record)
+    return {
+        "epochs": int(last["epoch"]),
+        "steps": int(last["step"]),
+        "minutes": sum(r.get("seconds") or 0.0 for r in rows) / 60,
+        "best_epoch": best_epoch,
+        "best_val_miou": best,
+        "last_val_miou": validated[-1]["val_miou"] if validated else None,
+        "last_val_mdice": validated[-1].get("val_mdice") if validated else None,
+    }
+
+
+def best_validation(record: RunRecord) -> tuple[int | None, float | None]:
+    """best.pt's epoch and val mIoU: as summary.json says where the run wrote it last, else
+    as training chose it from metrics.csv (the first epoch of the highest smoothed val mIoU,
+    ``val_miou_smoothed``); (None, None) without validation."""
+    summary = record.summary or {}
+    if summary.get("best_val_miou") is not None and summary.get("best_epoch") is not None:
+        return int(summary["best_epoch"]), summary["best_val_miou"]
+    validated = [r for r in record.rows if r.get("val_miou") is not None]
+    if not validated:
+        return None, None
+    smoothed = all(r.get("val_miou_smoothed") is not None for r in validated)
+    chose = "val_miou_smoothed" if smoothed else "val_miou"
+    best = max(validated, key=lambda r: r[chose])  # the first of equals, as training keeps it
+    return int(best["epoch"]), best["val_miou"]
+
+
+def status(record: RunRecord) -> str:
+    """``done``, ``running``, or ``stopped``/``killed`` with ``, resumable`` where
+    checkpoints/last.pt is there to resume from."""
+    if record.status in (STOPPED, KILLED) and record.resumable:
+        return f"{record.status}, resumable"
+    return record.status
+
+
+def _note(row: dict, record: RunRecord) -> str | None:
+    if record.status not in (STOPPED, KILLED):
+        return None
+    how = (
+        f"go on with: unetlab train --run-dir {record.path} --resume"
+        if record.resumable
+        else "no checkpoints/last.pt to resume from"
+    )
+    return f"{row['run']}: {record.status} at epoch {row['epochs']}; {how}"
+
+
+def _descending(value) -> tuple:
+    missing = value is None or (isinstance(value, float) and math.isnan(value))
+    return (missing, 0.0 if missing else -value)
+
+
+def _aligned(columns: list[str], rows: list[dict]) -> list[str]:
+    cells = [[_text(c, row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    numeric = [all(_numeric(row.get(c)) for row in rows) for c in columns]
+    lines = [[c.ljust(w) if not n else c.rjust(w) for c, w, n in zip(columns, widths, numeric)]]
+    lines += [
+        [v.rjust(w) if n else v.ljust(w) for v, w, n in zip(r, widths, numeric)] for r in cells
+    ]
+    return ["  ".join(line).rstrip() for line in lines]
+
+
+def _numeric(value) -> bool:
+    return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+
+
+def _text(column: str, value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return str(value).lower()  # as config.yaml writes it
+    if isinstance(value, float):
+        if column == "minutes":
+            return f"{value:.1f}"
+        return f"{value:.{SCORE_DIGITS}f}" if _is_score(column) else f"{value:g}"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, default=str)
+    return str(value)
+
+
+def _is_score(column: str) -> bool:
+    return column.endswith(("miou", "mdice", "mIoU"))
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    return json.dumps(value, default=str) if isinstance(value, (dict, list)) else value

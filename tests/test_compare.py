@@ -1,0 +1,234 @@
+"""unetlab compare: run folders side by side (unetlab.compare), on run folders the tests
+write (config.yaml, metrics.csv, summary.json, history.yaml as unetlab writes them)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import socket
+
+import pytest
+import yaml
+
+from unetlab.cli import main
+from unetlab.compare import compare_runs, write_comparison
+from unetlab.compare.find import natural_key, run_names
+from unetlab.compare.records import read_metrics, read_run
+from unetlab.compare.table import differing_keys
+from unetlab.errors import OutputError, UnetlabError
+
+COLUMNS = "epoch,step,train_loss,val_loss,val_miou,val_miou_smoothed,val_mdice,lr,seconds"
+EARLY, LATE = "2026-12-01T10:00:00+00:00", "2026-12-01T11:00:00+00:00"
+
+
+def fake_run(folder, *, lr=0.001, mious=(0.5, 0.6, 0.7), summary="done", started=EARLY):
+    """A run folder as train leaves it: ``summary`` "done", "stopped" (Ctrl-C) or None (no
+    summary.json: killed); the last command of its history ``started`` then; last.pt."""
+    folder.mkdir(parents=True)
+    config = {"model": {"preset": "small"}, "train": {"lr": lr, "epochs": 3}}
+    config["run"] = {"name": folder.name, "dir": "runs"}
+    (folder / "config.yaml").write_text(yaml.safe_dump(config))
+    lines = [COLUMNS]
+    smoothed = None
+    for epoch, miou in enumerate(mious, 1):
+        smoothed = miou if smoothed is None else 0.5 * smoothed + 0.5 * miou
+        lines.append(f"{epoch},{2 * epoch},1.0,0.9,{miou},{smoothed},{miou + 0.1},0.001,30")
+    (folder / "metrics.csv").write_text("\n".join(lines) + "\n")
+    (folder / "history.yaml").write_text(yaml.safe_dump([{"time": started, "run": "start"}]))
+    (folder / "checkpoints").mkdir()
+    (folder / "checkpoints" / "last.pt").write_bytes(b"")
+    if summary and mious:
+        best = max(range(len(mious)), key=lambda i: mious[i])
+        record = {"finished": summary == "done", "epochs": len(mious), "written": EARLY}
+        record |= {"best_epoch": best + 1, "best_val_miou": mious[best]}
+        (folder / "summary.json").write_text(json.dumps(record))
+    return folder
+
+
+def three_runs(tmp_path):
+    runs = tmp_path / "runs"
+    fake_run(runs / "a", lr=0.001, mious=(0.5, 0.6, 0.7))
+    fake_run(runs / "b", lr=0.01, mious=(0.6, 0.8, 0.75))
+    fake_run(runs / "c", lr=0.1, mious=(0.2, 0.3, 0.4))
+    return runs
+
+
+def test_the_table_shows_the_differing_settings_sorted_by_best_val_miou(tmp_path):
+    runs = three_runs(tmp_path)
+    table = compare_runs([runs / "a", runs / "c", runs / "b"])
+    assert [r["run"] for r in table.rows] == ["b", "a", "c"]
+    assert table.settings == ["train.lr"]  # not model.preset (the same), not run.name
+    b = table.rows[0]
+    assert (b["best_epoch"], b["best_val_miou"], b["last_val_miou"]) == (2, 0.8, 0.75)
+    assert (b["epochs"], b["steps"], b["minutes"], b["status"]) == (3, 6, 1.5, "done")
+    assert b["last_val_mdice"] == pytest.approx(0.85)
+    lines = table.text().splitlines()
+    assert lines[0].split() == table.columns and lines[1].split()[:3] == ["b", "done", "0.01"]
+    last = compare_runs([runs], by="last")
+    assert [r["run"] for r in last.rows] == ["b", "a", "c"]
+    assert [r["last_val_miou"] for r in last.rows] == [0.75, 0.7, 0.4]
+
+
+def test_differing_keys_count_a_missing_key_and_keep_their_order():
+    configs = [{"a": 1, "b": [1, 2], "c": 3}, {"a": 1, "b": [1, 3], "d": None}]
+    assert differing_keys(configs) == ["b", "c", "d"]
+    assert differing_keys([{"run.name": "x", "e": 1.0}, {"run.name": "y", "e": 1}]) == []
+
+
+def test_a_folder_of_folds_gives_its_runs_in_natural_order(tmp_path):
+    cv = tmp_path / "cv"
+    for i in (1, 2, 10):
+        fake_run(cv / f"fold_{i}", mious=(0.5,))  # the same settings: no setting column
+    (cv / "folds.csv").write_text("fold\n1\n")
+    table = compare_runs([cv], by="last")
+    assert [r["run"] for r in table.rows] == ["fold_1", "fold_2", "fold_10"]  # ties keep order
+    assert table.settings == []
+    assert sorted(["fold_10", "fold_2"], key=lambda n: natural_key(cv / n)) == ["fold_2", "fold_10"]
+
+
+def test_run_names_are_paths_below_the_folder_the_runs_share(tmp_path):
+    assert run_names([tmp_path / "r" / "cv" / "fold_1", tmp_path / "r" / "a"]) == ["cv/fold_1", "a"]
+
+
+def test_unfinished_runs_are_marked_with_how_to_resume_them(tmp_path):
+    runs = tmp_path / "runs"
+    fake_run(runs / "done")
+    fake_run(runs / "stopped", summary="stopped")
+    fake_run(runs / "killed", summary=None)
+    # resumed after its summary was written, then killed: the summary is an earlier command's
+    fake_run(runs / "resumed", mious=(0.5, 0.9, 0.6), started=LATE)
+    fake_run(runs / "gone", summary=None)
+    (runs / "gone" / "checkpoints" / "last.pt").unlink()
+    table = compare_runs([runs])
+    status = {r["run"]: r["status"] for r in table.rows}
+    assert status == {
+        "done": "done",
+        "stopped": "stopped, resumable",
+        "killed": "killed, resumable",
+        "resumed": "killed, resumable",
+        "gone": "killed",
+    }
+    notes = table.notes()
+    assert len(notes) == 4
+    resume = (
+        f"killed: killed at epoch 3; go on with: unetlab train --run-dir {runs / 'killed'} --resume"
+    )
+    assert resume in notes
+    assert any(n.startswith("gone: killed at epoch 3; no checkpoints/last.pt") for n in notes)
+    assert all(n in table.text() for n in notes)
+
+
+def test_a_run_that_holds_its_lock_is_running(tmp_path):
+    run = fake_run(tmp_path / "a", summary=None)
+    lock = run / ".unetlab.lock"
+    lock.write_text(f"{os.getpid()} on {socket.gethostname()}\n")
+    assert read_run(run).status == "running"
+    lock.write_text(f"{os.getpid()} on another-host\n")  # on another node: not known here
+    assert read_run(run).status == "killed"
+    lock.write_text(f"{2**22 + 7} on {socket.gethostname()}\n")  # left by a killed run
+    assert read_run(run).status == "killed"
+
+
+def test_without_a_current_summary_best_pt_is_the_first_highest_smoothed_epoch(tmp_path):
+    """As training chose it: the smoothed val mIoU (0.5, 0.7, 0.7, 0.65) first peaks at
+    epoch 2, though epoch 3 measured more (0.7 against 0.9)."""
+    run = fake_run(tmp_path / "a", mious=(0.5, 0.9, 0.7, 0.6), summary=None)
+    lines = (run / "metrics.csv").read_text().splitlines()
+    smoothed = ("0.5", "0.7", "0.7", "0.65")
+    lines[1:] = [
+        ",".join([*r.split(",")[:5], s, *r.split(",")[6:]]) for r, s in zip(lines[1:], smoothed)
+    ]
+    (run / "metrics.csv").write_text("\n".join(lines) + "\n")
+    fake_run(tmp_path / "b", mious=(0.1,))
+    row = next(r for r in compare_runs([tmp_path]).rows if r["run"] == "a")
+    assert (row["best_epoch"], row["best_val_miou"]) == (2, 0.9)
+
+
+def test_a_line_cut_by_a_killed_write_is_left_out(tmp_path):
+    path = tmp_path / "metrics.csv"
+    path.write_text(f"{COLUMNS}\n1,2,1.0,0.9,0.5,0.5,0.6,0.001,30\n2,4,0.9,0.8,0.")
+    assert [r["epoch"] for r in read_metrics(path)] == [1.0]
+    path.write_text(f"{COLUMNS}\n1,2,1.0,0.9,0.5,0.5,0.6,0.001,30\n2,4,0.9\nx,4,,,,,,,\n")
+    assert [r["epoch"] for r in read_metrics(path)] == [1.0]
+
+
+def test_evaluations_saved_in_a_run_folder_are_columns(tmp_path):
+    runs = three_runs(tmp_path)
+    report = {"miou": 0.66, "mdice": 0.7, "confusion_matrix": [[1, 0], [0, 1]]}
+    (runs / "a" / "eval").mkdir()
+    (runs / "a" / "eval" / "test.json").write_text(json.dumps(report))
+    (runs / "b" / "notes.json").write_text(json.dumps({"miou": 1.0}))  # not a report
+    (runs / "b" / "label_offset.json").write_text(json.dumps({"offset": [0, 0]}))
+    table = compare_runs([runs])
+    assert table.columns[-1] == "eval/test mIoU"
+    assert {r["run"]: r["eval/test mIoU"] for r in table.rows} == {"a": 0.66, "b": None, "c": None}
+    assert "0.6600" in table.text()
+
+
+def test_out_writes_the_table_and_the_curves_and_never_replaces_others_files(tmp_path):
+    runs = three_runs(tmp_path)
+    out = tmp_path / "out"
+    table = compare_runs([runs])
+    written = write_comparison(table, out)
+    assert [p.name for p in written] == ["compare.csv", "compare_curves.png"]
+    with written[0].open(newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["run"], r["train.lr"], r["best_val_miou"]) for r in rows][0] == ("b", "0.01", "0.8")
+    assert written[1].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    write_comparison(table, out)  # its own files: replaced
+    theirs = tmp_path / "theirs"
+    theirs.mkdir()
+    (theirs / "compare.csv").write_text("mine\n")
+    with pytest.raises(OutputError, match="not written by unetlab"):
+        write_comparison(table, theirs)
+    assert (theirs / "compare.csv").read_text() == "mine\n"
+    assert not (theirs / "compare_curves.png").exists()
+
+
+@pytest.mark.parametrize(
+    "case, says",
+    [
+        ("missing", "no such folder: give run folders"),
+        ("not_a_run", "is not a run folder (no config.yaml) and holds no runs"),
+        ("a_file", "is a file, not a run folder: give its folder"),
+        ("one_run", "only one run to compare"),
+        ("no_epoch", "no epoch has finished yet (metrics.csv has no rows)"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_fix(tmp_path, capsys, case, says):
+    runs = three_runs(tmp_path)
+    (tmp_path / "other" / "images").mkdir(parents=True)
+    fake_run(tmp_path / "new", mious=())
+    given = {
+        "missing": [runs / "a", tmp_path / "nothing"],
+        "not_a_run": [runs / "a", tmp_path / "other"],
+        "a_file": [runs / "a" / "metrics.csv", runs / "b"],
+        "one_run": [runs / "a", runs / "a" / ".." / "a"],
+        "no_epoch": [runs / "a", tmp_path / "new"],
+    }[case]
+    assert main(["compare", *map(str, given)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.count("\n") == 1 and says in captured.err
+    assert captured.err.startswith("unetlab compare: error: ") and "Traceback" not in captured.err
+
+
+def test_a_run_without_epochs_inside_a_given_folder_is_left_out(tmp_path, caplog):
+    runs = three_runs(tmp_path)
+    fake_run(runs / "new", mious=())
+    assert [r["run"] for r in compare_runs([runs]).rows] == ["b", "a", "c"]
+    assert "runs/new: left out, no epoch has finished yet" in caplog.text
+    with pytest.raises(UnetlabError, match="^by must be"):
+        compare_runs([runs], by="worst")
+
+
+def test_the_command_prints_the_table_and_writes_out(tmp_path, capsys):
+    runs = three_runs(tmp_path)
+    assert main(["compare", str(runs / "a"), str(runs / "b"), "--out", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[:3] == ["run", "status", "train.lr"]
+    assert [line.split()[0] for line in out[1:3]] == ["b", "a"]
+    assert out[3:] == [
+        f"wrote {tmp_path / 'o' / 'compare.csv'}",
+        f"wrote {tmp_path / 'o' / 'compare_curves.png'}",
+    ]
