@@ -1,8 +1,11 @@
 """Objects of a streamed slide: one id per object over an image larger than memory.
 
-While a slide's probabilities stream past in row blocks, :func:`objects_in_bands` turns them
-into provisional ids (unique over the page, with gaps; an object crossing a band seam is one
-object), staged chunk by chunk. A second pass over row bands renumbers them 1..n per page
+While a slide's probabilities stream past in row blocks, they become provisional ids (unique
+over the page, with gaps), staged chunk by chunk: a semantic model's regions
+(:class:`~unetlab.inference.semantic_bands.SemanticBands`: the objects of the image read
+whole, exactly, whatever their size), else bands post-processed with a margin of context
+(:func:`objects_in_bands`: an object crossing a band seam is one object where it is no
+taller than the margin). A second pass over row bands renumbers them 1..n per page
 into ``<stem>_objects`` (OME-TIFF or OME-Zarr, like the labels, uint16 or uint32) and sums
 the per-object measures into ``<stem>_objects.csv``; on request, their outlines, traced
 window by window from the renumbered ids and written as they are traced (memory grows with a
@@ -33,6 +36,7 @@ from unetlab.inference.measure import (
 )
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_in_bands
 from unetlab.inference.outlines import Polygons, boxed_polygons, write_planes
+from unetlab.inference.semantic_bands import SemanticBands, exact_in_bands
 from unetlab.inference.slide_outputs import Together, seal
 
 log = logging.getLogger(__name__)
@@ -51,6 +55,12 @@ PIECE_PIXELS = 2**21
 def id_staging(objects: Path) -> Path:
     """Where the provisional ids of the objects output ``objects`` are staged."""
     return objects.parent / f".{objects.name}.ids.partial"
+
+
+def lookup_path(stage: Path, page: int) -> Path:
+    """Where the lookup from a page's provisional ids (staged at ``stage``) to its objects'
+    ids is staged, where the page has one (:meth:`SlideObjects.add_page`)."""
+    return stage / f"lookup_{page}.npz"
 
 
 class SlideObjects:
@@ -104,9 +114,19 @@ class SlideObjects:
         self.outlined = (name,)
 
     def add_page(self, page: int, rows: Iterable[tuple[int, np.ndarray]], height: int) -> None:
-        """Provisional ids of one page from its ``(y, (K, r, W) probabilities)`` rows."""
-        margin = self.options.margin(self.record)
+        """Provisional ids of one page from its ``(y, (K, r, W) probabilities)`` rows (and,
+        for a semantic model's, their lookup to the ids of the page read whole, staged
+        with them: :func:`lookup_path`)."""
         sink = ome.RowSink(self.ids, self.spec, page, 0, height)
+        if exact_in_bands(self.options):
+            regions = SemanticBands(self.options, height, self.spec.shape[-1])
+            for y, block in rows:
+                sink.write(y, regions.add(y, block).astype(np.uint32))
+            sink.close()
+            keys, values = regions.lookup()
+            np.savez(lookup_path(self.stage, page), keys=keys, values=values)
+            return
+        margin = self.options.margin(self.record)
         bands = objects_in_bands(
             rows,
             height=height,
@@ -138,7 +158,7 @@ class SlideObjects:
         try:
             pages, h, w, _ = slide.shape
             luts = [self._present(p, h) for p in range(pages)]
-            self.counts = [len(lut) - 1 for lut in luts]  # ids 0..n: n objects
+            self.counts = [int(values.max(initial=0)) for _, values in luts]  # ids 1..n
             name = self.finals["objects"].name
             log.info("%s: numbering and measuring %d objects", name, sum(self.counts))
             spec = replace(self.spec, dtype=id_dtype(max(self.counts)))
@@ -220,22 +240,30 @@ class SlideObjects:
         how = dict(pixel_size=self.spec.pixel_size, class_names=name, scale=scale)
         return write_planes(path, planes, **how)
 
-    def _present(self, page: int, height: int) -> np.ndarray:
-        """The sorted provisional ids of a page, 0 first: a lookup to ids 0..n."""
+    def _present(self, page: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        """``(keys, values)``: the sorted provisional ids of a page, 0 first, and the id
+        1..n of each (0: none): the staged lookup of a semantic model's
+        (:meth:`add_page`), else the ids found, numbered in their order."""
+        staged = lookup_path(self.stage, page)
+        if staged.exists():
+            with np.load(staged) as lookup:
+                return lookup["keys"], lookup["values"]
         found: set[int] = set()
         for rows, cols in pieces(height, self.spec.shape[-1]):
             found.update(np.unique(self.ids[self._at(page, rows, cols)]).tolist())
-        return np.array(sorted(found | {0}), dtype=np.int64)
+        keys = np.array(sorted(found | {0}), dtype=np.int64)
+        return keys, np.arange(len(keys), dtype=np.int64)
 
     def _at(self, page: int, rows: slice, cols: slice) -> tuple:
         return (*self.spec.place(page, rows)[:-1], cols)
 
     def _renumber(self, page: int, h: int, w: int, lut, out, spec, slide) -> dict:
-        sums = TableSums(len(lut) - 1)
+        keys, values = lut
+        sums = TableSums(int(values.max(initial=0)))
         image = slide.page(page)
         for rows, cols in pieces(h, w):
             where = self._at(page, rows, cols)
-            ids = np.searchsorted(lut, self.ids[where])
+            ids = values[np.searchsorted(keys, self.ids[where])]
             out[where] = ids.astype(spec.dtype)
             pixels = image[rows, cols]
             pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels

@@ -1,0 +1,235 @@
+"""A semantic model's objects of an image that arrives as row blocks, the same as read whole.
+
+:func:`~unetlab.inference.objects.objects_from_probabilities` makes a semantic model's
+objects (without watershed seeds or a distance split: :func:`exact_in_bands`) from whole
+regions: the 4-connected regions of each class but the background, each background region
+that one object encloses joined to it, those smaller than their class's least area dropped,
+numbered in the raster order of their first pixel. Bands post-processed with a margin of
+context (:func:`~unetlab.inference.objects.objects_in_bands`) misjudge a region taller than
+the margin: a U whose arms meet below the window is two objects there, a hole open at a
+window's edge is not filled, a piece of an object is dropped as small.
+
+:class:`SemanticBands` decides every step on the whole regions instead. Each block's pixels
+are cut into regions of equal class (the background's too), each given a provisional id;
+of each region it keeps the class, area, box, whether it reaches the image's edge, and
+which regions it touches, within the block and across the seam with the block before
+(regions of one class that touch there are one region). :meth:`SemanticBands.lookup` then
+joins, fills, drops and numbers over the whole image: the provisional ids map to exactly
+the ids read whole, pixel for pixel. Memory grows with the number of regions, not pixels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage, sparse
+from scipy.sparse.csgraph import connected_components
+from skimage import measure
+
+from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.predict import labels_from_probabilities
+
+
+def exact_in_bands(options: ObjectOptions) -> bool:
+    """Whether :class:`SemanticBands` gives ``options``' objects exactly: semantic objects
+    without watershed seeds or a distance split (those look at an object's shape, which a
+    band sees only in part)."""
+    return (
+        options.mode == "semantic"
+        and options.watershed_seeds is None
+        and not options.distance_split
+    )
+
+
+class SemanticBands:
+    """Provisional ids of an (H, W) image's row blocks (:meth:`add`), and the lookup from
+    them to the ids :func:`~unetlab.inference.objects.objects_from_probabilities` gives the
+    whole image (:meth:`lookup`)."""
+
+    def __init__(self, options: ObjectOptions, height: int, width: int):
+        if not exact_in_bands(options):
+            raise ValueError("SemanticBands takes semantic options without seeds or split")
+        self.options, self.height, self.width = options, height, width
+        self.count = 0  # provisional ids given: 1..count
+        self.rows = 0  # rows added
+        self.kinds, self.areas, self.boxes, self.edges = [], [], [], []  # of each block
+        self.same: list[np.ndarray] = []  # (2, n) ids of one region, across seams
+        self.touching: list[np.ndarray] = []  # (2, n) ids of touching regions
+        self.last: tuple[np.ndarray, np.ndarray] | None = None  # the last row's ids, labels
+
+    def add(self, y: int, probabilities: np.ndarray) -> np.ndarray:
+        """The (rows, W) int64 provisional ids of the block of rows ``y``.. (``(K, rows, W)``
+        probabilities); blocks arrive in order and cover the image."""
+        if y != self.rows:
+            raise ValueError(f"blocks must arrive in order: expected row {self.rows}, got {y}")
+        labels = labels_from_probabilities(np.asarray(probabilities))
+        if labels.shape[1] != self.width or y + labels.shape[0] > self.height:
+            raise ValueError(f"a block of {labels.shape} at row {y} is outside the image")
+        local = measure.label(labels.astype(np.int32), background=-1, connectivity=1)
+        n = int(local.max(initial=0))
+        ids = local.astype(np.int64) + self.count
+        areas = np.bincount(local.ravel(), minlength=n + 1)[1:]
+        sums = np.bincount(local.ravel(), weights=labels.ravel(), minlength=n + 1)[1:]
+        self.kinds.append(np.rint(sums / np.maximum(areas, 1)).astype(np.int64))
+        self.areas.append(areas.astype(np.int64))
+        self.boxes.append(_boxes(local, n, y))
+        self.edges.append(self._edge(local, y, n))
+        self.touching.append(_touching_pairs(ids))
+        if self.last is not None:
+            above, kinds = self.last
+            one = kinds == labels[0]
+            self.same.append(np.stack([above[one], ids[0][one]]))
+            self.touching.append(np.stack([above[~one], ids[0][~one]]))
+        self.last = ids[-1].copy(), labels[-1].copy()
+        self.rows += labels.shape[0]
+        self.count += n
+        return ids
+
+    def _edge(self, local: np.ndarray, y: int, n: int) -> np.ndarray:
+        """Which of a block's n regions reach the image's edge."""
+        edge = np.zeros(n + 1, bool)
+        edge[local[:, 0]] = edge[local[:, -1]] = True
+        if y == 0:
+            edge[local[0]] = True
+        if y + local.shape[0] == self.height:
+            edge[local[-1]] = True
+        return edge[1:]
+
+    def lookup(self) -> tuple[np.ndarray, np.ndarray]:
+        """``(keys, values)``: the provisional ids 0..count (increasing) and the id of each
+        in the whole image's objects (0: none). Needs every row."""
+        if self.rows != self.height:
+            raise ValueError(f"blocks ended at row {self.rows} of {self.height}")
+        n, options = self.count, self.options
+        region = _regions(n, _cat(self.same))
+        roots = np.unique(region)  # each region's smallest provisional id, raster order
+        index = np.searchsorted(roots, region)  # provisional id -> region 0..m-1
+        kinds = np.zeros(len(roots), np.int64)
+        kinds[index[1:]] = np.concatenate(self.kinds or [np.zeros(0, np.int64)])
+        areas = np.bincount(index[1:], np.concatenate(self.areas or [[]]), len(roots))
+        boxes = _region_boxes(index[1:], self.boxes, len(roots))
+        edge = np.zeros(len(roots), bool)
+        edge[index[1:][np.concatenate(self.edges or [np.zeros(0, bool)])]] = True
+        pairs = _pairs_of(index[_cat(self.touching)])
+        background = options.background
+        is_object = np.ones(len(roots), bool) if background is None else kinds != background
+        is_object[0] = False  # index 0: provisional id 0, no region
+        owner = np.zeros(len(roots), np.int64)
+        if options.fill_holes and background is not None:
+            owner = _owners(pairs, is_object, edge, boxes)
+        areas = areas.astype(np.int64) + np.bincount(owner, areas, len(roots)).astype(np.int64)
+        keep = is_object & (areas >= np.maximum(self._least(kinds), 1))
+        final = np.zeros(len(roots), np.int64)
+        final[keep] = np.arange(1, int(keep.sum()) + 1)
+        values = np.where(is_object, final, final[owner])[index]
+        return np.arange(n + 1, dtype=np.int64), values
+
+    def _least(self, kinds: np.ndarray) -> np.ndarray:
+        """Each region's least area (as ``remove_small`` / ``remove_small_by_class``)."""
+        least = self.options.class_min_areas
+        if least is None:
+            return np.full(len(kinds), self.options.min_area, np.int64)
+        least = np.asarray(least, np.int64)
+        return np.where(kinds < len(least), least[np.minimum(kinds, len(least) - 1)], 1)
+
+
+def _cat(pairs: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(pairs, axis=1) if pairs else np.zeros((2, 0), np.int64)
+
+
+def _boxes(local: np.ndarray, n: int, y: int) -> np.ndarray:
+    """(n, 4) top, left, bottom, right (exclusive) of a block's regions, in image rows."""
+    found = ndimage.find_objects(local, max_label=n)
+    boxes = np.array([(s[0].start, s[1].start, s[0].stop, s[1].stop) for s in found], np.int64)
+    boxes = boxes.reshape(-1, 4)
+    boxes[:, [0, 2]] += y
+    return boxes
+
+
+def _touching_pairs(ids: np.ndarray) -> np.ndarray:
+    """(2, n) ids of 4-neighbours that differ, each pair once."""
+    a = np.concatenate([ids[:, 1:].ravel(), ids[1:].ravel()])
+    b = np.concatenate([ids[:, :-1].ravel(), ids[:-1].ravel()])
+    differ = a != b
+    return np.unique(np.stack([a[differ], b[differ]]), axis=1)
+
+
+def _regions(n: int, same: np.ndarray) -> np.ndarray:
+    """The region of each provisional id 0..n: its smallest provisional id (0: 0)."""
+    graph = sparse.coo_matrix((np.ones(same.shape[1]), (same[0], same[1])), shape=(n + 1,) * 2)
+    _, label = connected_components(graph, directed=False)
+    smallest = np.full(label.max() + 1, n + 1, np.int64)
+    np.minimum.at(smallest, label, np.arange(n + 1))
+    return smallest[label]
+
+
+def _region_boxes(index: np.ndarray, boxes: list[np.ndarray], m: int) -> np.ndarray:
+    """(m, 4) boxes of the regions from those of their pieces (``index``: each piece's)."""
+    pieces = np.concatenate(boxes or [np.zeros((0, 4), np.int64)])
+    out = np.zeros((m, 4), np.int64)
+    out[:, :2] = np.iinfo(np.int64).max
+    np.minimum.at(out[:, 0], index, pieces[:, 0])
+    np.minimum.at(out[:, 1], index, pieces[:, 1])
+    np.maximum.at(out[:, 2], index, pieces[:, 2])
+    np.maximum.at(out[:, 3], index, pieces[:, 3])
+    return out
+
+
+def _pairs_of(pairs: np.ndarray) -> np.ndarray:
+    """(2, n) region pairs both ways, each once, without a region paired with itself."""
+    pairs = pairs[:, pairs[0] != pairs[1]]
+    return np.unique(np.concatenate([pairs, pairs[::-1]], axis=1), axis=1)
+
+
+def _owners(pairs: np.ndarray, is_object, edge, boxes) -> np.ndarray:
+    """The object each background region joins (0: none), as
+    :func:`~unetlab.inference.objects.fill_object_holes` decides it: a region that does not
+    reach the image's edge joins the one object it touches, or of several the one that
+    alone cuts it off from the edge (the smallest such id; there is at most one)."""
+    owner = np.zeros(len(is_object), np.int64)
+    hole = ~is_object & ~edge
+    hole[0] = False
+    mine = pairs[:, hole[pairs[0]] & is_object[pairs[1]]]  # (hole, object), sorted
+    regions, starts, counts = np.unique(mine[0], return_index=True, return_counts=True)
+    owner[regions[counts == 1]] = mine[1][starts[counts == 1]]
+    shared = regions[counts > 1]
+    if not len(shared):
+        return owner
+    neighbours = _adjacency(pairs)
+    for r, start, count in zip(regions, starts, counts):
+        if count == 1:
+            continue
+        for i in mine[1][start : start + count]:
+            if _holds(boxes[i], boxes[r]) and _encloses(neighbours, boxes, int(i), int(r)):
+                owner[r] = i
+                break
+    return owner
+
+
+def _adjacency(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """CSR-like (starts, neighbours) of the region graph from its pairs (both ways, sorted)."""
+    m = int(pairs.max(initial=0)) + 1
+    starts = np.searchsorted(pairs[0], np.arange(m + 1))
+    return starts, pairs[1]
+
+
+def _holds(outer: np.ndarray, inner: np.ndarray) -> bool:
+    """Whether box ``outer`` holds box ``inner`` with a margin on every side."""
+    return bool(np.all(outer[:2] < inner[:2]) and np.all(outer[2:] > inner[2:]))
+
+
+def _encloses(neighbours, boxes, i: int, r: int) -> bool:
+    """Whether object ``i`` alone cuts region ``r`` off from the image's edge: every region
+    reached from ``r`` without crossing ``i`` lies within ``i``'s box (with a margin; a
+    region that reaches the edge never does)."""
+    starts, targets = neighbours
+    seen, todo = {r}, [r]
+    while todo:
+        k = todo.pop()
+        for j in targets[starts[k] : starts[k + 1]].tolist():
+            if j == i or j in seen:
+                continue
+            if not _holds(boxes[i], boxes[j]):
+                return False
+            seen.add(j)
+            todo.append(j)
+    return True

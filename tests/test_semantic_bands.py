@@ -1,0 +1,118 @@
+"""A semantic model's objects of an image that arrives in row blocks are those of the image
+read whole, id for id (:mod:`unetlab.inference.semantic_bands`): regions taller than any
+band, holes, nested objects, classes that touch, objects on the image's edge, least sizes
+by class; a hypothesis fuzz over random label maps and block heights."""
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from unetlab.inference.objects import ObjectOptions, objects_from_probabilities, objects_in_bands
+from unetlab.inference.semantic_bands import SemanticBands, exact_in_bands
+
+hypothesis = pytest.importorskip("hypothesis")
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+def one_hot(labels, k):
+    return (np.arange(k)[:, None, None] == labels[None]).astype(np.float32)
+
+
+def streamed(probabilities, options, rows):
+    """The ids of ``probabilities`` sent to :class:`SemanticBands` in blocks of ``rows``."""
+    _, h, w = probabilities.shape
+    bands = SemanticBands(options, h, w)
+    blocks = [bands.add(y, probabilities[:, y : y + rows]) for y in range(0, h, rows)]
+    keys, values = bands.lookup()
+    ids = np.concatenate(blocks) if blocks else np.zeros((0, w), np.int64)
+    return values[np.searchsorted(keys, ids)]
+
+
+def shapes() -> np.ndarray:
+    """(60, 40) classes 0..2: a U and an upside-down U taller than a band, a ring whose hole
+    holds a speck of the other class (the ring alone encloses the hole), two classes that
+    touch, a strip along the right edge, a 2-px speck and a hole shared by two objects."""
+    labels = np.zeros((60, 40), np.int64)
+    labels[5:50, 2:4] = labels[5:50, 8:10] = labels[48:50, 2:10] = 1  # U
+    labels[10:55, 12:14] = labels[10:55, 18:20] = labels[10:12, 12:20] = 2  # upside-down U
+    labels[15:45, 22:34] = 1
+    labels[17:43, 24:32] = 0  # the ring's hole ...
+    labels[30, 27] = 2  # ... with a speck of class 2 in it
+    labels[45:50, 22:34] = 2  # touches the ring: another class, another object
+    labels[:, 38:] = 2  # on the image's edge
+    labels[56, 30:32] = 1  # 2 px
+    labels[52:58, 14:18] = 1
+    labels[53:57, 14:16] = 2  # two objects that enclose a hole together: it stays
+    labels[53:57, 16] = 0
+    return labels
+
+
+@pytest.mark.parametrize("rows", [1, 3, 7, 16, 60])
+@pytest.mark.parametrize("least", [None, (0, 5, 1), (0, 1, 9)])
+def test_blocks_give_the_ids_of_the_image_read_whole(rows, least):
+    probabilities = one_hot(shapes(), 3)
+    options = ObjectOptions(min_area=3, class_min_areas=least)
+    whole = objects_from_probabilities(probabilities, options)
+    assert whole[30, 27] != whole[20, 23]  # the speck stays apart, its hole joins the ring
+    assert whole[20, 25] == whole[20, 23] and whole[54, 16] == 0
+    np.testing.assert_array_equal(streamed(probabilities, options, rows), whole)
+
+
+def test_bands_with_a_margin_split_a_u_taller_than_the_margin():
+    """What the exact blocks replace: the U is two objects above the seam and one below."""
+    probabilities = one_hot(shapes(), 3)
+    options = ObjectOptions(min_area=1)
+    whole = objects_from_probabilities(probabilities, options)
+    blocks = ((y, probabilities[:, y : y + 8]) for y in range(0, 60, 8))
+    bands = objects_in_bands(blocks, height=60, options=options, band_rows=16, margin=4)
+    margin = np.concatenate([ids for _, ids in bands])
+    assert len(np.unique(margin)) > len(np.unique(whole))
+    np.testing.assert_array_equal(streamed(probabilities, options, 16), whole)
+
+
+def test_only_semantic_options_without_seeds_or_split_are_exact():
+    assert exact_in_bands(ObjectOptions())
+    assert not exact_in_bands(ObjectOptions(distance_split=True))
+    assert not exact_in_bands(ObjectOptions(watershed_seeds=0.5))
+    assert not exact_in_bands(ObjectOptions(mode="instances"))
+    with pytest.raises(ValueError, match="semantic"):
+        SemanticBands(ObjectOptions(mode="instances"), 4, 4)
+
+
+def test_blocks_must_arrive_in_order_and_cover_the_image():
+    bands = SemanticBands(ObjectOptions(), 10, 4)
+    bands.add(0, np.zeros((2, 3, 4), np.float32))
+    with pytest.raises(ValueError, match="expected row 3, got 5"):
+        bands.add(5, np.zeros((2, 3, 4), np.float32))
+    with pytest.raises(ValueError, match="ended at row 3 of 10"):
+        bands.lookup()
+
+
+@st.composite
+def label_maps(draw):
+    seed = draw(st.integers(0, 2**32 - 1))
+    h, w, k = draw(st.integers(1, 48)), draw(st.integers(1, 40)), draw(st.integers(1, 4))
+    rng = np.random.default_rng(seed)
+    smooth = draw(st.floats(0.3, 3.0))
+    noise = ndimage.gaussian_filter(rng.random((max(k, 2), h, w)), (0, smooth, smooth))
+    labels = noise.argmax(0) if k > 1 else (noise[0] > noise[1]).astype(np.int64)
+    probabilities = one_hot(labels, k) if k > 1 else labels[None].astype(np.float32)
+    classes = max(k, 2)
+    background = draw(st.none() | st.integers(0, classes - 1))
+    least = draw(st.none() | st.tuples(*[st.integers(0, 12)] * draw(st.integers(1, classes + 1))))
+    options = ObjectOptions(
+        background=background,
+        min_area=draw(st.integers(0, 12)),
+        class_min_areas=least,
+        fill_holes=draw(st.booleans()),
+    )
+    return probabilities, options, draw(st.integers(1, max(h, 1)))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=label_maps())
+def test_fuzz_blocks_give_the_ids_of_the_image_read_whole(case):
+    probabilities, options, rows = case
+    whole = objects_from_probabilities(probabilities, options)
+    np.testing.assert_array_equal(streamed(probabilities, options, rows), whole)
