@@ -82,7 +82,8 @@ def instance_mask(
 
 class MaskPage(NamedTuple):
     """One page of a ground-truth mask file: its name in the report, the stem its prediction
-    has, the page index, the mask's label values, the file and how many pages it has."""
+    has, the page index, the mask's label values, the file and how many pages it has, and its image file where known (a
+    data folder's, or the one of the same stem in images/ beside a masks/ folder)."""
 
     name: str
     stem: str
@@ -90,6 +91,7 @@ class MaskPage(NamedTuple):
     mask: np.ndarray
     path: Path
     pages: int
+    image: Path | None = None
 
 
 def ground_truth(gt_dir: Path) -> tuple[list[Path], Iterator[MaskPage]]:
@@ -112,15 +114,28 @@ def _pair_masks(pairs: Sequence[Pair]) -> Iterator[MaskPage]:
     for pair in pairs:
         masks = read.stack(pair.mask, mask=True)
         stem = pair.image.stem
-        yield MaskPage(pair.name, stem, pair.page, masks[pair.page], pair.mask, len(masks))
+        page = masks[pair.page]
+        yield MaskPage(pair.name, stem, pair.page, page, pair.mask, len(masks), pair.image)
 
 
 def _file_masks(files: Sequence[Path]) -> Iterator[MaskPage]:
+    images = _images_beside(files)
     for path in files:
         pages = read_stack(path, mask=True)
         for i, mask in enumerate(pages):
             name = path.stem if len(pages) == 1 else f"{path.stem}[{i}]"
-            yield MaskPage(name, path.stem, i, mask, path, len(pages))
+            yield MaskPage(name, path.stem, i, mask, path, len(pages), images.get(path.stem))
+
+
+def _images_beside(files: Sequence[Path]) -> dict[str, Path]:
+    """The image of each stem in the ``images/`` folder beside a ``masks/`` folder of
+    ``files`` (a data folder's masks given alone); {} where there is none."""
+    folders = {f.parent for f in files}
+    if len(folders) != 1 or (masks := folders.pop()).name != "masks":
+        return {}
+    if not (beside := masks.parent / "images").is_dir():
+        return {}
+    return {f.stem: f for f in find_images(beside)}
 
 
 def palette_void(mask_files: Sequence[Path], ignore_value, label_values) -> int | None:

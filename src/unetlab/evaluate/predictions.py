@@ -11,6 +11,7 @@ from typing import NamedTuple
 import numpy as np
 
 from unetlab.data.exclude import as_config, check_exclude_rows
+from unetlab.data.split_record import describe_names
 from unetlab.data.weightmap import background_class
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.evaluate.accumulate import (
@@ -31,6 +32,7 @@ from unetlab.evaluate.masks import (
     recorded_label_values,
 )
 from unetlab.evaluate.report import Report
+from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_pages
 
 log = logging.getLogger(__name__)
 
@@ -110,11 +112,14 @@ def evaluate_predictions(
     acc = Accumulator(boundary_class=boundary_class, connectivity=connectivity, objects=objects)
     values = _ValueStats(count_values=label_values is None and class_names is None, void=void)
     reading = _Reading(label_values, ignore_value, connectivity, gt_instances, exclude_rows)
-    _refuse_missing(_accumulate(acc, values, masks, preds, reading), pred_dir)
+    missing, scored = _accumulate(acc, values, masks, preds, reading)
+    _refuse_missing(missing, pred_dir)
     values.check(named=len(class_names) if class_names is not None else len(by_index or ()))
     report = acc.report(_found_names(class_names, by_index, acc), thresholds=None, worst=worst)
     report.counting = with_ids
     source = dict(predictions=str(pred_dir), ground_truth=str(gt_dir), ignore_value=ignore_value)
+    if (seen := _training_overlap_note(pred_dir, scored, report)) is not None:
+        source["trained_images"] = seen
     source["exclude_rows"] = as_config(exclude_rows)
     report.source = source
     return report
@@ -191,10 +196,11 @@ def _accumulate(
     masks: Iterable[MaskPage],
     preds: Predictions,
     reading: _Reading,
-) -> list[str]:
+) -> tuple[list[str], list[ScoredPage]]:
     """Add each mask page and its prediction to ``acc`` and ``values``; the stems of the
-    pages that have no prediction."""
+    pages that have no prediction, and the pages scored (in the report's order)."""
     missing: list[str] = []
+    scored_pages: list[ScoredPage] = []
     for gt_page in masks:
         if gt_page.stem not in preds:
             missing.append(gt_page.stem)
@@ -208,7 +214,36 @@ def _accumulate(
         values.add(mask, gt, pred)
         scored = dict(pred=pred, gt=gt, gt_ids=gt_ids, pred_ids=pred_ids)
         acc.add(name, **without_excluded(scored, reading.exclude_rows))
-    return missing
+        scored_pages.append(ScoredPage(gt_page.path, gt_page.page, mask, gt_page.image))
+    return missing, scored_pages
+
+
+def _training_overlap_note(pred_dir: Path, pages: list[ScoredPage], report: Report) -> int | None:
+    """Where the predictions' ``predict.json`` names the checkpoints that made them
+    (:func:`recorded_checkpoints`): mark the report's rows of the pages that trained one of
+    them, warn naming those when any did (as ``evaluate --checkpoint`` does, audit s31
+    fewshot 3), and give their count; None where no checkpoint is known."""
+    checkpoints = recorded_checkpoints(pred_dir)
+    if not checkpoints:
+        return None
+    trained = [False] * len(pages)
+    for split in checkpoints.values():
+        trained = [a or b for a, b in zip(trained, trained_pages(pages, split))]
+    for row, flag in zip(report.images, trained):  # the rows are the pages, in order
+        row["trained"] = flag
+    if seen := [r["name"] for r, flag in zip(report.images, trained) if flag]:
+        log.warning(
+            "note: %d of these %d images trained the checkpoint that made these predictions "
+            "(%s, as %s/predict.json records it; %s; marked trained in the JSON): their "
+            "figures overstate how it does on new images; score a test set the run never saw "
+            "(not its validation images either: they chose best.pt)",
+            len(seen),
+            len(pages),
+            ", ".join(checkpoints),
+            pred_dir,
+            describe_names(seen),
+        )
+    return len(seen)
 
 
 class _ValueStats:

@@ -3,14 +3,18 @@ ignored, and which of the images scored it trained on."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
 
 from unetlab.data.classes import VOC_VOID
 from unetlab.data.datasets import training_split
 from unetlab.data.pairs import Pair
-from unetlab.data.split_record import trained_flags
-from unetlab.errors import DatasetError
+from unetlab.data.split_record import file_sha256, trained_flags
+from unetlab.errors import DatasetError, UnetlabError
 
 
 def training_ignore_value(model) -> int | None:
@@ -62,3 +66,54 @@ def trained_images(
         return trained_flags(pairs, split)
     trained = trained_on(data)
     return [(p.image.resolve(), p.page) in trained for p in pairs]
+
+
+def recorded_checkpoints(pred_dir: str | os.PathLike) -> dict[str, dict]:
+    """The checkpoints that made the predictions of ``pred_dir``, as its ``predict.json``
+    records them (:func:`unetlab.inference.records.read_records`), each with the split it
+    records (:mod:`unetlab.data.split_record`); one gone, changed since (another sha256) or
+    recording no split is left out: nothing can be said of it."""
+    from unetlab.checkpoint import load_checkpoint
+    from unetlab.inference.records import read_records
+
+    found = {}
+    for record in read_records(pred_dir).values():
+        path = record.get("checkpoint") if isinstance(record, dict) else None
+        if not path or path in found or not Path(path).is_file():
+            continue
+        try:
+            if file_sha256(path) != record.get("sha256"):
+                continue
+            split = load_checkpoint(path).get("split")
+        except (OSError, UnetlabError):
+            continue
+        if split:
+            found[path] = split
+    return found
+
+
+class ScoredPage(NamedTuple):
+    """A ground-truth page scored against a saved prediction: its mask file and page, the
+    mask (a page of one value is matched by its image only), and its image file where
+    known."""
+
+    mask_file: Path
+    page: int
+    mask: np.ndarray
+    image: Path | None
+
+
+def trained_pages(pages: Sequence[ScoredPage], split: dict) -> list[bool]:
+    """Whether each of ``pages`` trained the run of ``split``: its image's bytes (and page)
+    are a recorded training image's (:func:`trained_flags`), or, with no image known, its
+    mask's bytes are a recorded training mask's (a mask of one value, such as an empty
+    field's, tells nothing and counts as not trained)."""
+    masks = {(e["mask_sha256"], e["page"]) for e in split["train"]}
+    flags = []
+    for p in pages:
+        if p.image is not None:
+            flags += trained_flags([Pair(p.image, p.mask_file, p.page)], split)
+        else:
+            varied = bool(np.ptp(p.mask)) if p.mask.size else False
+            flags.append(varied and (file_sha256(p.mask_file), p.page) in masks)
+    return flags
