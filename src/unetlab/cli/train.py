@@ -594,13 +594,16 @@ def _check_gpus(nproc: int, device: str) -> None:
 
 
 def _summary(run_dir: Path, result: dict) -> None:
+    from unetlab.train.log import miou_name
+
     best, last = result.get("best_val_miou"), result.get("val", {}).get("miou")
     smoothed = result.get("best_val_miou_smoothed")
     print(f"run folder: {run_dir}")
     line = f"best checkpoint: {result['best_checkpoint']}"
+    name = f"val {miou_name(result.get('val_miou_classes') or ())}"
     if smoothed is not None:  # train.best_smoothing's average decides, not one validation
-        mine = f"epoch {result['best_epoch']}, val mIoU {best:.4f}; " if best is not None else ""
-        line += f" ({mine}chosen by the val mIoU averaged over validations, {smoothed:.4f}"
+        mine = f"epoch {result['best_epoch']}, {name} {best:.4f}; " if best is not None else ""
+        line += f" ({mine}chosen by the {name} averaged over validations, {smoothed:.4f}"
         line += f"; the last validation {last:.4f})" if last is not None else ")"
     print(line)
     print(

@@ -415,6 +415,7 @@ def _finish(run: Run, stop: StopRequest) -> dict:
         **_best_scores(state, val),
         "val": dict(run.last),
         "best_checkpoint": str(run_dir / "checkpoints" / "best.pt"),
+        "val_miou_classes": list(run.model.classes),
         "last_checkpoint": str(run_dir / "checkpoints" / "last.pt"),
         "seconds": time.perf_counter() - run.started,
         "label_offset": None if offset is None else list(offset.offset),
@@ -454,6 +455,7 @@ def _summary(run: Run, *, finished: bool, label_offset: list | None = None) -> d
         "last_epoch": _row(last, ("epoch", "train_loss", "lr")),
         "last_validation": _row(checked[-1], [k for k in checked[-1] if k.startswith("val_")]),
         "classes": list(run.model.classes),
+        "val_miou_classes": list(run.model.classes),  # val mIoU is the mean IoU of these
         "label_offset": label_offset,
         "train_images": len(run.data.train),
         "val_images": len(run.data.val),

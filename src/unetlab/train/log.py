@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
+from unetlab.data.instances import CLASS_NAMES as INSTANCE_CLASSES
 from unetlab.data.split_record import copied_images, describe_pairs
 from unetlab.plan import BUDGET_EPOCHS
 from unetlab.runtime import busy_cpu_warning
@@ -42,6 +43,13 @@ def log_start(run: Run, in_size: int, out_size: int) -> None:
         )
     _log_data_and_model(run, in_size, out_size)
     log_validation(run.data.pairs, run.cfg.data.root)
+    if run.data.val and tuple(run.model.classes) == INSTANCE_CLASSES:
+        log.info(
+            "val mIoU here is the mean IoU of the three target classes (background, boundary, "
+            "interior: best.pt is chosen by it); unetlab evaluate's mIoU scores background "
+            "against the objects found, another figure (report evaluate's, and for counting "
+            "its object F1)"
+        )
     if run.state.step:
         log.info("continuing at epoch %d, step %d", run.state.epoch + 1, run.state.step)
 
@@ -157,9 +165,18 @@ def epoch_name(epoch: int, t) -> str:
     return f"epoch {epoch}" if _budget_only(t) else f"epoch {epoch}/{t.epochs}"
 
 
+def miou_name(classes) -> str:
+    """What a run's val mIoU is called: ``mIoU``, or for an instance (nuclei) model's three
+    target classes ``mIoU (background/boundary/interior)``, lest it be read as evaluate's
+    (background against objects, audit s31 fewshot 6)."""
+    return "mIoU (background/boundary/interior)" if tuple(classes) == INSTANCE_CLASSES else "mIoU"
+
+
 def log_epoch(row: dict, t) -> None:
+    classes = [k.removeprefix("val_iou_") for k in row if k.startswith("val_iou_")]
     val = (
-        f"  val loss {row['val_loss']:.4f}  mIoU {row['val_miou']:.4f}  Dice {row['val_mdice']:.4f}"
+        f"  val loss {row['val_loss']:.4f}  {miou_name(classes)} {row['val_miou']:.4f}  "
+        f"Dice {row['val_mdice']:.4f}"
         if "val_miou" in row
         else ""
     )
