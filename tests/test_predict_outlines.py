@@ -111,16 +111,12 @@ def test_an_outline_file_unetlab_did_not_write_is_never_replaced(tmp_path):
     assert (out / "a_objects.geojson").read_text() == "mine\n"
 
 
-def test_outlines_need_the_objects_of_an_instance_model(tmp_path, capsys):
+def test_outlines_need_objects(tmp_path, capsys):
     with pytest.raises(UnetlabError, match="add objects="):
         OutputOptions(outlines="geojson")
     with pytest.raises(UnetlabError, match="one of geojson, imagej, both"):
         OutputOptions(objects=ObjectOptions(), outlines="svg")
-    semantic = UNet(in_channels=1, num_classes=2, depth=2, base_channels=4)
     write_png(tmp_path / "in" / "a.png", nuclei_image(40, 40))
-    with pytest.raises(UnetlabError, match="this model is semantic: drop --outlines"):
-        predict_folder(semantic, tmp_path / "in", tmp_path / "o", _options("geojson"))
-    assert not (tmp_path / "o").exists()  # refused before the folder is made
     save_model(tmp_path / "m.pt", UNet(in_channels=1, num_classes=3, depth=2, base_channels=4))
     base = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
     rc = main([*base, "--output", str(tmp_path / "o"), "--outlines", "geojson"])

@@ -120,8 +120,9 @@ def _add_objects(g) -> None:
     g.add_argument(
         "--outlines",
         choices=["geojson", "imagej", "both"],
-        help="with --instances (an instance model): also write each object's outline, "
-        "<stem>_objects.geojson (QuPath: File > Import objects) and/or "
+        help="with --instances: also write each object's outline (a semantic model's: its "
+        "class regions, with class and class_name), <stem>_objects.geojson (QuPath: File > "
+        "Import objects; QGIS for a GeoTIFF: in its map coordinates) and/or "
         "<stem>_objects_rois.zip (Fiji: File > Open gives the ROI Manager; ROI 0012 is "
         "object 12); large images: geojson only",
     )
@@ -343,7 +344,8 @@ def _summary(args, result, out_dir: Path, clock) -> None:
     done = len(result.written)
     if args.instances:
         kinds = {f.name: k for f, k in result.classes.items()}
-        _report_objects({f.name: n for f, n in result.objects.items()}, kinds)
+        areas = {f.name: a for f, a in result.areas.items()}
+        _report_objects({f.name: n for f, n in result.objects.items()}, kinds, areas)
     _report(done, len(result.skipped), len(result.failed), result.pixels, result.seconds, out_dir)
     if clock is not None and done:
         _report_benchmark(done, result.pixels, result.seconds, clock.seconds)
@@ -353,13 +355,17 @@ def _summary(args, result, out_dir: Path, clock) -> None:
 OBJECT_LINES = 20
 
 
-def _report_objects(found: dict[str, list[int]], kinds: dict | None = None) -> None:
+def _report_objects(
+    found: dict[str, list[int]], kinds: dict | None = None, areas: dict | None = None
+) -> None:
     """How many objects each image holds (one line each, up to ``OBJECT_LINES`` images; a
     stack's per plane too; a semantic model's per class: ``kinds``, by image name, class
-    name -> count) and in all."""
+    name -> count, and on a map their area: ``areas``, class name -> m²) and in all."""
     each = logging.INFO if len(found) <= OBJECT_LINES else logging.DEBUG
+    kinds, areas = kinds or {}, areas or {}
     for name, planes in found.items():
-        log.log(each, "%s: %s%s", name, objects_text(planes), classes_text((kinds or {}).get(name)))
+        classes = classes_text(kinds.get(name), areas.get(name))
+        log.log(each, "%s: %s%s", name, objects_text(planes), classes)
     if len(found) > 1:
         log.info("%s", object_summary([sum(planes) for planes in found.values()]))
 
@@ -378,12 +384,24 @@ def objects_text(planes: list[int]) -> str:
     )
 
 
-def classes_text(counts: dict[str, int] | None) -> str:
+def classes_text(counts: dict[str, int] | None, areas: dict[str, float] | None = None) -> str:
     """The objects of each class, after the count (": 116 grain, 11 pore"; a class named
-    by its mask value: "80 class 1"); "" for none."""
+    by its mask value: "80 class 1"), with their area on a map (``areas``, m² by class:
+    ": 39 vegetation (1,234 m²), 2 water (1.52 ha)"); "" for none."""
     if not counts:
         return ""
-    return ": " + ", ".join(f"{n} {class_label(name)}" for name, n in counts.items())
+    areas = areas or {}
+    return ": " + ", ".join(
+        f"{n} {class_label(name)}" + (f" ({area_text(areas[name])})" if name in areas else "")
+        for name, n in counts.items()
+    )
+
+
+def area_text(m2: float) -> str:
+    """An area on a map: m² below a hectare ("654 m²", "0.25 m²"), else hectares ("1.52 ha")."""
+    if m2 >= 1e4:
+        return f"{m2 / 1e4:,.3g} ha" if m2 < 1e6 else f"{m2 / 1e4:,.0f} ha"
+    return f"{m2:,.0f} m²" if m2 >= 100 else f"{m2:.3g} m²"
 
 
 def class_label(name) -> str:

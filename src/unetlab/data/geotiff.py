@@ -18,7 +18,12 @@ geographic CRS) are no pixel size.
 from __future__ import annotations
 
 import logging
+import math
 import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +70,7 @@ def geokeys(page) -> dict[int, int]:
     """The GeoKeys of a page whose values lie in the directory itself (SHORT values:
     model type, CRS and unit codes), by key; {} without a GeoKeyDirectory."""
     tag = page.tags.get(34735)
-    if tag is None or len(tag.value) < 4:
-        return {}
-    values = [int(v) for v in tag.value]
-    count = values[3]
-    entries = [values[4 + 4 * i : 8 + 4 * i] for i in range(count)]
-    return {key: value for key, where, _, value in entries if where == 0}
+    return _directory(None if tag is None else tag.value)
 
 
 def geotiff_pixel_size(tif, page) -> tuple[float, float] | None:
@@ -128,3 +128,117 @@ def _say_once(key: str, message: str, *args) -> None:
     if key not in _SAID:
         _SAID.add(key)
         log.info(message, *args)
+
+
+#: GTRasterTypeGeoKey (1 PixelIsArea, 2 PixelIsPoint: raster coordinates name pixel centres),
+#: GeographicTypeGeoKey (the EPSG code of a geographic CRS)
+RASTER_TYPE, GEOGRAPHIC_CRS = 1025, 2048
+
+#: the world file beside an image of each suffix (ESRI's: QGIS and GDAL read them)
+WORLD_SUFFIX = {".png": ".pgw", ".jpg": ".jgw", ".jpeg": ".jgw", ".tif": ".tfw", ".tiff": ".tfw"}
+
+
+@dataclass(frozen=True)
+class MapGrid:
+    """Where an image's pixels lie on the map: the affine ``(a, b, c, d, e, f)`` of a point
+    ``(x, y)`` in pixel corners (x the column, y the row; pixel (0, 0) spans (0, 0) to
+    (1, 1), the outlines' convention) to map coordinates ``X = a x + b y + c``,
+    ``Y = d x + e y + f``; ``epsg``: the CRS's EPSG code where the GeoKeys name one;
+    ``metres``: metres per map unit of a projected CRS in a known linear unit, else None
+    (degrees, or a unit not known); ``how``: "tiepoint" (ModelTiepoint and ModelPixelScale)
+    or "transformation" (ModelTransformation)."""
+
+    affine: tuple[float, float, float, float, float, float]
+    epsg: int | None = None
+    metres: float | None = None
+    how: str = "tiepoint"
+
+    def apply(self, xy: np.ndarray) -> np.ndarray:
+        """(n, 2) pixel-corner points ``(x, y)`` as (n, 2) float64 map points ``(X, Y)``."""
+        a, b, c, d, e, f = self.affine
+        xy = np.asarray(xy, dtype=np.float64)
+        x, y = xy[:, 0], xy[:, 1]
+        return np.stack([a * x + b * y + c, d * x + e * y + f], axis=1)
+
+    @property
+    def flips(self) -> bool:
+        """True where the map's Y runs against the rows (a north-up image): a ring's turn
+        is reversed on the map."""
+        a, b, _, d, e, _ = self.affine
+        return a * e - b * d < 0
+
+    def scaled(self, step: float) -> MapGrid:
+        """The grid of an image sampled every ``step`` pixels (a downsampled overlay)."""
+        a, b, c, d, e, f = self.affine
+        return replace(self, affine=(a * step, b * step, c, d * step, e * step, f))
+
+    def world_file(self) -> str:
+        """The six lines of an ESRI world file (.pgw, .jgw): x size, rotations, y size,
+        then the map point of the centre of the top-left pixel."""
+        a, b, c, d, e, f = self.affine
+        lines = (a, d, b, e, a / 2 + b / 2 + c, d / 2 + e / 2 + f)
+        return "".join(f"{v:.12g}\n" for v in lines)
+
+    def crs_member(self) -> dict | None:
+        """The GeoJSON ``crs`` member (the 2008 form QGIS and GDAL read) naming ``epsg``;
+        None without a code, and for WGS 84 (4326: GeoJSON's own, RFC 7946)."""
+        if self.epsg is None or self.epsg == 4326:
+            return None
+        return {"type": "name", "properties": {"name": f"urn:ogc:def:crs:EPSG::{self.epsg}"}}
+
+
+def map_grid(tags: tuple[tuple, ...]) -> MapGrid | None:
+    """The :class:`MapGrid` of GeoTIFF ``tags`` (:func:`geotags`' entries): from
+    ModelTransformation (34264), else the first ModelTiepoint (33922) with ModelPixelScale
+    (33550); None where neither places the pixels (no tags, or tie points without a scale:
+    ground control points, which are no affine). A PixelIsPoint raster's coordinates name
+    pixel centres: its affine is moved half a pixel to corners."""
+    values = {entry[0]: entry[3] for entry in tags}
+    keys = _directory(values.get(34735))
+    if 34264 in values and len(values[34264]) >= 8:
+        m = [float(v) for v in values[34264]]
+        affine, how = (m[0], m[1], m[3], m[4], m[5], m[7]), "transformation"
+    elif 33922 in values and 33550 in values and len(values[33922]) >= 6:
+        i, j, _, x, y, _ = (float(v) for v in values[33922][:6])
+        sx, sy = (float(v) for v in values[33550][:2])
+        affine, how = (sx, 0.0, x - i * sx, 0.0, -sy, y + j * sy), "tiepoint"
+    else:
+        return None
+    if keys.get(RASTER_TYPE) == 2:  # corner (x, y) is raster point (x - 0.5, y - 0.5)
+        a, b, c, d, e, f = affine
+        affine = (a, b, c - (a + b) / 2, d, e, f - (d + e) / 2)
+    geographic = keys.get(MODEL_TYPE) == 2
+    epsg = keys.get(GEOGRAPHIC_CRS if geographic else PROJECTED_CRS)
+    epsg = epsg if epsg is not None and 1024 <= epsg < 32767 else None  # 32767: user-defined
+    metres = None if geographic else _metres(keys)
+    return MapGrid(affine, epsg, metres, how)
+
+
+def length_unit(size: tuple[float, float] | None, tags: tuple[tuple, ...]) -> str:
+    """ "m" where the pixel ``size`` ((y, x) micrometres, as unetlab reads it) is the
+    ModelPixelScale of GeoTIFF ``tags`` in a known linear unit (a drone or satellite map),
+    so that its tables give metres and m²; "um" otherwise (a microscope's)."""
+    grid = map_grid(tags) if size is not None else None
+    if grid is None or grid.metres is None or grid.how != "tiepoint":
+        return "um"
+    a, _, _, _, e, _ = grid.affine
+    sides = (abs(e) * grid.metres * 1e6, abs(a) * grid.metres * 1e6)
+    same = all(math.isclose(s, float(v), rel_tol=1e-6) for s, v in zip(sides, size))
+    return "m" if same else "um"
+
+
+def world_path(image: str | os.PathLike) -> Path | None:
+    """The world file beside ``image`` (``labels.png``: ``labels.pgw``); None for a suffix
+    that has none."""
+    image = Path(image)
+    suffix = WORLD_SUFFIX.get(image.suffix.lower())
+    return None if suffix is None else image.with_suffix(suffix)
+
+
+def _directory(values) -> dict[int, int]:
+    """The GeoKeys of a GeoKeyDirectory's values whose values lie in the directory."""
+    if values is None or len(values) < 4:
+        return {}
+    values = [int(v) for v in values]
+    entries = [values[4 + 4 * i : 8 + 4 * i] for i in range(values[3])]
+    return {key: value for key, where, _, value in entries if where == 0}

@@ -40,6 +40,7 @@ from unetlab.inference.predict import PredictOptions, floor_run
 from unetlab.inference.records import OutputOptions, Provenance
 from unetlab.inference.slides import is_large
 from unetlab.inference.tta import describe_tta
+from unetlab.inference.world_files import world_files
 from unetlab.outputs import OVERWRITE_FIX, confirm
 from unetlab.progress import progress_bar, shown
 from unetlab.runtime import tuned_allocator
@@ -198,7 +199,8 @@ class FolderPrediction:
     ``objects`` (with ``objects``: each input written -> its objects per plane, ``[n]`` for
     one image), ``classes`` (a semantic model's objects: each input -> its objects of each
     class by class name, as its objects table's ``class_name`` column holds them),
-    ``pixels`` (of the label images written) and ``seconds`` (the predicting, in this
+    ``areas`` (those objects on a map in metres: each input -> their area in m² by class
+    name, :func:`~unetlab.inference.measure.class_areas`), ``pixels`` (of the label images written) and ``seconds`` (the predicting, in this
     process: after the folder is claimed, and any warm-up). In a group of processes each
     holds the whole run's, every input once."""
 
@@ -209,6 +211,7 @@ class FolderPrediction:
     pixels: int = 0
     seconds: float = 0.0
     classes: dict[Path, dict[str, int]] = field(default_factory=dict)
+    areas: dict[Path, dict[str, float]] = field(default_factory=dict)
 
 
 #: A model, or a function that loads it (called once the output folder is checked).
@@ -356,10 +359,12 @@ class _Run:
         """One file, its outcome into ``result`` if it ``counts`` here."""
         found: list[list[int]] = []
         kinds: list[dict[str, int]] = []
+        areas: list[dict[str, float]] = []
 
-        def counted(planes: list[int], classes: dict[str, int] | None = None) -> None:
+        def counted(planes: list[int], classes: dict | None = None, m2: dict | None = None):
             found.append(planes)  # classes: a semantic model's objects of each class
             kinds.extend([classes] if classes else [])
+            areas.extend([m2] if m2 else [])  # and their area in m² on a map
 
         timed = self.clock if self.clock is not None else contextlib.nullcontext()
         bar = progress_bar(desc=path.name, unit="tile", leave=False, disable=self.quiet)
@@ -382,19 +387,24 @@ class _Run:
             result.objects[path] = found[0]
         if kinds:
             result.classes[path] = kinds[0]
+        if areas:
+            result.areas[path] = areas[0]
+        written += world_files(path, written)  # a map's PNG outputs: where they lie
 
     def _gathered(self, result: FolderPrediction, todo: list[Path]) -> FolderPrediction:
         """Every process's ``result`` in one, in the order of ``todo`` (``seconds``: this
         process's)."""
         if not self.group.active:
             return result
-        mine = (result.written, result.failed, result.objects, result.classes)
+        mine = (result.written, result.failed, result.objects, result.classes, result.areas)
         parts = self.group.gather(mine)
-        every = [{f: v for part in parts for f, v in part[k].items()} for k in range(4)]
-        written, failed, objects, classes = ({f: d[f] for f in todo if f in d} for d in every)
+        every = [{f: v for part in parts for f, v in part[k].items()} for k in range(5)]
+        written, failed, objects, classes, areas = (
+            {f: d[f] for f in todo if f in d} for d in every
+        )
         (pixels,) = self.group.total([result.pixels])
         return FolderPrediction(
-            written, [], failed, objects, int(pixels), result.seconds, classes=classes
+            written, [], failed, objects, int(pixels), result.seconds, classes=classes, areas=areas
         )
 
     def _warm_up(self, path: Path) -> None:

@@ -36,6 +36,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+#: the length units of the physical columns (:func:`with_micrometres`): the column suffix
+#: and its size per micrometre
+UNITS = {"um": 1.0, "m": 1e-6}
+
 #: the measures each channel of an image gets, ``<measure>_<c>`` for several channels
 #: (:meth:`_Intensity.columns`)
 INTENSITY_MEASURES = (
@@ -221,7 +225,7 @@ def object_table(
     return sums.table(height=ids.shape[0], width=ids.shape[1], **kinds)
 
 
-def with_micrometres(table: dict, pixel: tuple[float, float] | None) -> dict:
+def with_micrometres(table: dict, pixel: tuple[float, float] | None, *, unit: str = "um") -> dict:
     """``table`` (:func:`object_table`) with ``area_um2``, ``centroid_y_um``,
     ``centroid_x_um``, ``equivalent_diameter_um`` and the ellipse's
     ``major_axis_length_um`` and ``minor_axis_length_um`` (:func:`physical_ellipses`)
@@ -230,10 +234,16 @@ def with_micrometres(table: dict, pixel: tuple[float, float] | None) -> dict:
     are not square (0.1 um high, 0.05 um wide), the shape measures are the objects', not
     the pixel grid's: ``orientation`` is the physical angle, and ``circularity`` is left
     out with ``perimeter_um`` (the perimeter estimator walks a square grid: no physical
-    perimeter); the px columns (lengths, ``perimeter``) stay lengths in the grid."""
+    perimeter); the px columns (lengths, ``perimeter``) stay lengths in the grid.
+    ``unit`` "m" (a map's pixels: :func:`unetlab.data.geotiff.length_unit`) gives the same
+    columns in metres instead, ``area_m2``, ``centroid_y_m``, ..., ``perimeter_m``."""
     if pixel is None:
         return table
-    (dy, dx), out = pixel, {}
+    if unit not in UNITS:
+        raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
+    per = UNITS[unit]
+    # 12 digits: a 50000 um pixel is 0.05 m, not 0.049999999999999996
+    (dy, dx), out = (float(f"{float(v) * per:.12g}") for v in pixel), {}
     square = math.isclose(dy, dx, rel_tol=1e-6)
     ellipses = (
         physical_ellipses(table, (dy, dx))
@@ -246,15 +256,15 @@ def with_micrometres(table: dict, pixel: tuple[float, float] | None) -> dict:
         physical = name == "orientation" and ellipses and not square  # square: the same
         out[name] = ellipses["orientation"] if physical else column
         if name in ("major_axis_length", "minor_axis_length") and ellipses:
-            out[f"{name}_um"] = ellipses[f"{name}_um"]
+            out[f"{name}_{unit}"] = ellipses[f"{name}_um"]
         if name == "area":
-            out["area_um2"] = column * dy * dx
+            out[f"area_{unit}2"] = column * dy * dx
         elif name in ("centroid_y", "centroid_x"):
-            out[f"{name}_um"] = column * (dy if name == "centroid_y" else dx)
+            out[f"{name}_{unit}"] = column * (dy if name == "centroid_y" else dx)
         elif name == "perimeter" and square:
-            out["perimeter_um"] = column * dx
+            out[f"perimeter_{unit}"] = column * dx
         elif name == "equivalent_diameter":
-            out["equivalent_diameter_um"] = np.sqrt(4 * table["area"] * dy * dx / np.pi)
+            out[f"equivalent_diameter_{unit}"] = np.sqrt(4 * table["area"] * dy * dx / np.pi)
     return out
 
 
@@ -511,6 +521,19 @@ def class_columns(
     known = [str(n) for n in names]
     text = [known[k] if k < len(known) else str(k) for k in kinds.tolist()]
     return {"class": kinds, "class_name": np.array(text, dtype=object)}
+
+
+def class_areas(table: dict) -> dict[str, float]:
+    """The total ``area_m2`` of the objects of each class of a table with ``class`` and
+    ``area_m2`` columns (a semantic model's objects on a map), keyed as
+    :func:`class_counts`; {} for a table without either (areas in µm² are no map's)."""
+    if "class" not in table or "area_m2" not in table:
+        return {}
+    counts = class_counts(table)
+    names = table.get("class_name", table["class"])
+    keys = np.asarray([str(n) for n in np.asarray(names).tolist()])
+    areas = np.asarray(table["area_m2"], np.float64)
+    return {name: float(areas[keys == name].sum()) for name in counts}
 
 
 def class_counts(table: dict) -> dict[str, int]:

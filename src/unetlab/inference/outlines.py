@@ -9,7 +9,10 @@
   memory; :func:`write_planes`: the planes of a stack as one GeoJSON file, each feature
   written as it is made (a streamed slide's too).
 - :func:`write_outlines`: the GeoJSON and ImageJ ROIs of an image's planes, each object on
-  its plane; :func:`outline_class`: the class QuPath files a model's objects under.
+  its plane; :func:`outline_class`: the class QuPath files a model's objects under (a
+  semantic model's objects: each its own, the table's ``class`` and ``class_name``).
+- A GeoTIFF input's outlines (``grid``, ``geotags``) are in its map coordinates, for QGIS:
+  :class:`unetlab.data.geotiff.MapGrid`.
 
 Conventions. Coordinates are pixel corners in the image's pixels, ``x`` (column) then ``y``
 (row): pixel ``(row, col)`` is the unit square from ``(col, row)`` to ``(col + 1, row + 1)``,
@@ -47,6 +50,7 @@ from scipy import ndimage
 
 from unetlab.atomic import atomic_path
 from unetlab.data import instances
+from unetlab.data.geotiff import MapGrid, map_grid
 from unetlab.errors import UnetlabError
 
 if TYPE_CHECKING:
@@ -266,25 +270,30 @@ def _features(
     class_names,
     plane,
     scale: tuple[float, float] | None = None,
+    grid: MapGrid | None = None,
 ) -> Iterator[dict]:
-    """:func:`geojson_features`' features, one at a time, of ``(id, polygons)`` pairs."""
-    row = _rows(measurements)
+    """:func:`geojson_features`' features, one at a time, of ``(id, polygons)`` pairs; a
+    table's ``class`` / ``class_name`` columns (a semantic model's objects) name each
+    object's class, before ``class_names``. With a ``grid``, in its map coordinates, for
+    QGIS: the properties are flat (``id``, ``class``, ``class_name``, then the table's
+    columns: one attribute each), without QuPath's keys."""
+    row, kind = _rows(measurements), _classes(measurements)
     pixel_area = _pixel_area(pixel_size)
     for index, polygons in objects:
-        properties: dict = {"objectType": "detection", "name": str(index)}
-        name = (
-            class_names
-            if isinstance(class_names, str) or class_names is None
-            else class_names.get(index)
-        )
-        if name is not None:
-            properties["classification"] = {"name": str(name), "color": _colour(str(name))}
-        values = row(index)
-        if pixel_area is not None:
+        own, values = kind(index), row(index)
+        if pixel_area is not None and "area_m2" not in values:
             values.setdefault("area_um2", polygon_area(polygons) * pixel_area)
-        if values:
-            properties["measurements"] = values
-        geometry = _geometry(polygons, scale)
+        if grid is not None:
+            properties = {"id": int(index), **own, **values}
+            geometry = _on_map(polygons, scale, grid)
+        else:
+            properties = {"objectType": "detection", "name": str(index), **own}
+            name = own.get("class_name", own.get("class")) if own else _named(class_names, index)
+            if name is not None:
+                properties["classification"] = {"name": str(name), "color": _colour(str(name))}
+            if values:
+                properties["measurements"] = values
+            geometry = _geometry(polygons, scale)
         if plane is not None:
             geometry["plane"] = {"c": -1, "z": 0, "t": 0, **plane}
         yield {"type": "Feature", "geometry": geometry, "properties": properties}
@@ -299,6 +308,29 @@ def _geometry(polygons: Polygons, scale: tuple[float, float] | None = None) -> d
     if len(coordinates) == 1:
         return {"type": "Polygon", "coordinates": coordinates[0]}
     return {"type": "MultiPolygon", "coordinates": coordinates}
+
+
+def _named(class_names: str | Mapping[int, str] | None, index: int) -> str | None:
+    if isinstance(class_names, str) or class_names is None:
+        return class_names
+    return class_names.get(index)
+
+
+def _on_map(polygons: Polygons, scale, grid: MapGrid) -> dict:
+    """:func:`_geometry` in ``grid``'s map coordinates (9 decimals), rings turned so that
+    outer ones stay counter-clockwise on the map (RFC 7946) where its Y runs up."""
+    factor = np.ones(2) if scale is None else np.array([scale[1], scale[0]], np.float64)
+    coordinates = [
+        [_closed(np.round(grid.apply(_turned(ring, grid) * factor), 9)) for ring in polygon]
+        for polygon in polygons
+    ]
+    if len(coordinates) == 1:
+        return {"type": "Polygon", "coordinates": coordinates[0]}
+    return {"type": "MultiPolygon", "coordinates": coordinates}
+
+
+def _turned(ring: np.ndarray, grid: MapGrid) -> np.ndarray:
+    return ring[::-1] if grid.flips else ring
 
 
 def _factor(scale: tuple[float, float]) -> np.ndarray:
@@ -327,7 +359,7 @@ def _rows(table: Mapping[str, object] | None) -> Callable[[int], dict[str, float
     columns = {}
     for name, column in table.items():
         column = np.asarray(column)
-        if name == "id" or column.ndim != 1 or column.dtype.kind not in "biuf":
+        if name in ("id", "class") or column.ndim != 1 or column.dtype.kind not in "biuf":
             continue
         if len(column) != len(ids):
             raise UnetlabError(
@@ -347,6 +379,22 @@ def _rows(table: Mapping[str, object] | None) -> Callable[[int], dict[str, float
         return {name: value for name, value in values if math.isfinite(value)}
 
     return row
+
+
+def _classes(table: Mapping[str, object] | None) -> Callable[[int], dict]:
+    """A function of an id giving ``{"class": k, "class_name": name}`` from a table's
+    ``class`` (and ``class_name``) columns ({} for an id the table has not, or a table
+    without ``class``)."""
+    if table is None or "class" not in table or "id" not in table:
+        return lambda index: {}
+    ids = np.asarray(table["id"]).tolist()
+    kinds = np.asarray(table["class"]).tolist()
+    names = np.asarray(table["class_name"]).tolist() if "class_name" in table else None
+    found = {
+        int(i): {"class": int(k), **({} if names is None else {"class_name": str(names[n])})}
+        for n, (i, k) in enumerate(zip(ids, kinds, strict=True))
+    }
+    return lambda index: dict(found.get(int(index), {}))
 
 
 def _pixel_area(pixel_size: float | tuple[float, float] | None) -> float | None:
@@ -398,6 +446,7 @@ def write_planes(
     pixel_size: float | tuple[float, float] | None = None,
     class_names: str | Mapping[int, str] | None = None,
     scale: tuple[float, float] | None = None,
+    grid: MapGrid | None = None,
 ) -> Path:
     """Write the objects of ``planes`` as one GeoJSON FeatureCollection to ``path``, the
     features of :func:`geojson_features` in order, atomically (strict JSON, one line).
@@ -408,15 +457,17 @@ def write_planes(
     :func:`object_polygons`' result or an iterable of ``(id, polygons)`` pairs in id order;
     ``measurements`` and ``plane`` (None for a 2-D image) as :func:`geojson_features` takes
     them. Each feature is written as it is made, so that neither the features nor the text
-    are held whole (a streamed slide's outlines may be traced as they are written). Returns
-    ``path``."""
-    how = dict(pixel_size=pixel_size, class_names=class_names, scale=scale)
+    are held whole (a streamed slide's outlines may be traced as they are written).
+    ``grid`` (:func:`unetlab.data.geotiff.map_grid` of the input's GeoTIFF tags): the
+    coordinates are the map's (QGIS places them; the collection names the CRS where the
+    GeoKeys give its EPSG code), not pixels. Returns ``path``."""
+    how = dict(pixel_size=pixel_size, class_names=class_names, scale=scale, grid=grid)
     features = (
         feature
         for objects, measurements, plane in planes
         for feature in _features(_pairs(objects), measurements, plane=plane, **how)
     )
-    return _write_features(path, features)
+    return _write_features(path, features, None if grid is None else grid.crs_member())
 
 
 def _pairs(objects) -> Iterable[tuple[int, Polygons]]:
@@ -436,12 +487,16 @@ def write_collection(path: str | os.PathLike, collections: Sequence[dict]) -> Pa
 _JSON = json.JSONEncoder(allow_nan=False, separators=(",", ":"))
 
 
-def _write_features(path: str | os.PathLike, features: Iterable[dict]) -> Path:
-    """A FeatureCollection of ``features``, each encoded and written as it comes: the same
-    text as the collection encoded whole."""
+def _write_features(
+    path: str | os.PathLike, features: Iterable[dict], crs: dict | None = None
+) -> Path:
+    """A FeatureCollection of ``features`` (and its ``crs`` member where given), each
+    encoded and written as it comes: the same text as the collection encoded whole."""
     path = Path(path)
     with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as out:
-        out.write('{"type":"FeatureCollection","features":[')
+        out.write('{"type":"FeatureCollection",')
+        out.write("" if crs is None else f'"crs":{_JSON.encode(crs)},')
+        out.write('"features":[')
         for i, feature in enumerate(features):
             out.write("," + _JSON.encode(feature) if i else _JSON.encode(feature))
         out.write("]}\n")
@@ -457,13 +512,17 @@ def write_outlines(
     pixel_size: float | tuple[float, float] | None = None,
     class_name: str | None = None,
     axes: PageAxes | None = None,
+    geotags: tuple = (),
 ) -> list[Path]:
     """The outlines of a label image's planes (``ids``: one 2-D id image a plane), each
     traced once (:func:`object_polygons`), written to ``geojson`` (:func:`write_planes`,
     measured by ``tables``, each plane's rows; objects of ``class_name``) and ``rois``
     (:func:`write_imagej_rois`), those given. A stack's objects lie on their planes: the
     pages of ``axes`` (:class:`~unetlab.data.tiffmeta.PageAxes`; None: the pages are z).
-    Returns the paths written."""
+    ``geotags``: the input's GeoTIFF tags (:func:`unetlab.data.geotiff.read_geotags`):
+    where they place its pixels, the GeoJSON is in map coordinates (the ImageJ ROIs stay
+    in pixels). A table's ``class`` and ``class_name`` (a semantic model's objects) give
+    each object its class. Returns the paths written."""
     if geojson is None and rois is None:
         return []
     polygons = [object_polygons(i) for i in ids]
@@ -471,7 +530,8 @@ def write_outlines(
     if geojson is not None:
         where = [_plane(axes, p) if stack else None for p in range(len(ids))]
         planes = zip(polygons, tables, where, strict=True)
-        written.append(write_planes(geojson, planes, pixel_size=pixel_size, class_names=class_name))
+        how = dict(pixel_size=pixel_size, class_names=class_name, grid=map_grid(geotags))
+        written.append(write_planes(geojson, planes, **how))
     if rois is not None:
         at = [_imagej_slice(axes, p) for p in range(len(ids))] if stack else None
         written.append(write_imagej_rois(rois, polygons if stack else polygons[0], positions=at))

@@ -76,8 +76,8 @@ class OutputOptions:
     labels); ``objects`` (True: the model's own, as ``--instances``; an
     :class:`~unetlab.inference.objects.ObjectOptions`; or a function of the loaded model
     that gives them):
-    ``<stem>_objects.tif`` and ``<stem>_objects.csv``; ``outlines`` (with the objects of an
-    instance model): their outlines (:mod:`unetlab.inference.outlines`), ``"geojson"``:
+    ``<stem>_objects.tif`` and ``<stem>_objects.csv``; ``outlines`` (with ``objects``; a
+    semantic model's objects are its class regions): their outlines (:mod:`unetlab.inference.outlines`), ``"geojson"``:
     ``<stem>_objects.geojson`` (QuPath), ``"imagej"``: ``<stem>_objects_rois.zip`` (Fiji's
     ROI Manager; not for a streamed image), ``"both"``. ``level``: the pyramid level
     predicted; ``large_threshold``: px a page above which a TIFF is streamed (None:
@@ -138,18 +138,11 @@ class OutputOptions:
         )
 
     def for_model(self, model: torch.nn.Module) -> OutputOptions:
-        """These options with ``objects`` given as a function of the model called;
-        UnetlabError for ``outlines`` of a semantic model's objects."""
-        resolved = self
+        """These options with ``objects`` given as a function of the model called. The
+        outlines of a semantic model's objects are its class regions, each with its class."""
         if self.objects is not None and not isinstance(self.objects, ObjectOptions):
-            resolved = replace(self, objects=self.objects(model))
-        if resolved.outlines is not None and resolved.objects.mode != "instances":
-            raise UnetlabError(
-                "outlines (--outlines) trace the objects of an instance (background / "
-                "boundary / interior) model, and this model is semantic: drop --outlines, or "
-                "predict with a model trained with data.target instances"
-            )
-        return resolved
+            return replace(self, objects=self.objects(model))
+        return self
 
     def values(self, model: torch.nn.Module, name: str) -> Sequence[int] | None:
         """The mask values labels are written as: ``model.label_values`` with

@@ -1,0 +1,152 @@
+"""World files beside the PNG and JPEG outputs of a georeferenced input, so that QGIS lays
+them over the map.
+
+A PNG carries no GeoTIFF tags. An ESRI world file beside it (``labels.pgw`` for
+``labels.png``, ``.jgw`` for a JPEG: six lines, the pixel's x size, two rotations, its y
+size and the map point of the top-left pixel's centre) gives QGIS and GDAL its place; the
+CRS is not in it (QGIS asks, or takes the project's). :func:`world_files` writes one beside
+each such output of an input whose GeoTIFF tags place its pixels
+(:func:`unetlab.data.geotiff.map_grid`), of the input's grid or of a downsampled copy that
+records its step (a large image's overlay). Written atomically; a world file that is there
+already and says otherwise is left as it is, with a warning (it is not this command's).
+
+Where a GeoTIFF is in degrees, or placed by ModelTransformation alone (no tie point and
+pixel scale), no pixel size is read from it, so its TIFF outputs carry no GeoTIFF tags and
+its tables no metres: what is carried and what is not is said once (:func:`say_carried`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from unetlab.atomic import atomic_path
+from unetlab.data.geotiff import MapGrid, map_grid, read_geotags, world_path
+
+log = logging.getLogger(__name__)
+
+#: the outputs that get a world file (TIFF outputs carry the GeoTIFF tags themselves)
+PICTURES = (".png", ".jpg", ".jpeg")
+#: the PNG text key of a downsampled overlay's step (slide_overlay.SCALE_KEY)
+SCALE_KEY = "unetlab.scale"
+
+#: what was said once a process
+_SAID: set[str] = set()
+
+
+def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike]) -> list[Path]:
+    """Write a world file beside each PNG / JPEG of ``written`` (the outputs of the input
+    ``source``) where ``source``'s GeoTIFF tags place its pixels; returns those written
+    (none for an input that is no GeoTIFF)."""
+    tags = read_geotags(source) if Path(source).is_file() else ()
+    grid = map_grid(tags)
+    if grid is None:
+        if tags and any(Path(p).suffix.lower() in PICTURES for p in written):
+            _say_once(
+                "unplaced",
+                "%s: its GeoTIFF tags hold neither a tie point with a pixel scale nor a "
+                "ModelTransformation (ground control points?): its outputs get no world file; "
+                "warp it first (QGIS: Raster > Projections > Warp, or gdalwarp) (said once)",
+                Path(source).name,
+            )
+        return []
+    say_carried(source, grid)
+    shape = _shape(source)
+    made = []
+    for image in (Path(p) for p in written):
+        if image.suffix.lower() not in PICTURES:
+            continue
+        step = picture_step(image, shape)
+        if step is None:
+            log.warning(
+                "%s: its size is not its input's and it records no step: no world file",
+                image.name,
+            )
+            continue
+        if _write_world(image, grid.scaled(step).world_file()):
+            made.append(world_path(image))
+    return made
+
+
+def _write_world(image: Path, text: str) -> bool:
+    """The world file of ``image`` holding ``text``, written atomically unless one is there
+    (kept; a warning where it says otherwise). True where it was written."""
+    path = world_path(image)
+    if path.exists():
+        if path.read_text(encoding="utf-8", errors="replace") != text:
+            log.warning(
+                "%s: a world file there already places %s elsewhere; left as it is (not "
+                "written by this command): delete it and predict again for this input's",
+                path.name,
+                image.name,
+            )
+        return False
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text, encoding="utf-8")
+    return True
+
+
+def picture_step(image: Path, shape: tuple[int, int] | None) -> float | None:
+    """Input pixels per pixel of the picture ``image``: 1 where it is the input's (H, W)
+    ``shape``, else the step its PNG text records (a downsampled overlay); None where
+    neither says."""
+    from PIL import Image
+
+    with Image.open(image) as im:
+        size, text = im.size, dict(getattr(im, "text", None) or {})
+    if shape is not None and (size[1], size[0]) == tuple(shape):
+        return 1.0
+    try:
+        step = json.loads(text[SCALE_KEY])["step"]
+    except (KeyError, ValueError, TypeError):
+        return None
+    return float(step) if isinstance(step, (int, float)) and step > 0 else None
+
+
+def _shape(source: str | os.PathLike) -> tuple[int, int] | None:
+    import tifffile
+
+    with tifffile.TiffFile(source) as tif:
+        page = tif.pages[0]
+        return int(page.imagelength), int(page.imagewidth)
+
+
+def say_carried(source: str | os.PathLike, grid: MapGrid) -> None:
+    """Say once, for a GeoTIFF in degrees or placed by ModelTransformation alone, what its
+    outputs carry of its place and what not."""
+    if grid.how == "tiepoint" and grid.metres is not None:
+        return
+    from unetlab.data.tiffmeta import read_pixel_size
+
+    if grid.how == "transformation":
+        why = "is placed by ModelTransformation alone (no ModelTiepoint and ModelPixelScale)"
+        fix = "write it north-up with a tie point and pixel scale (gdalwarp; QGIS: Raster > "
+        fix += "Projections > Warp)"
+    else:
+        why = "is in degrees (a geographic CRS), or in a linear unit unetlab does not know"
+        fix = "warp it to a projected CRS in metres (gdalwarp -t_srs EPSG:<code>; QGIS: "
+        fix += "Raster > Projections > Warp)"
+    tiffs = (
+        "its TIFF outputs carry its GeoTIFF tags, but its objects table has no metres"
+        if read_pixel_size(source) is not None
+        else "but its TIFF outputs (probabilities, objects) carry no GeoTIFF tags and its "
+        "objects table is in pixels (no pixel size in metres)"
+    )
+    _say_once(
+        grid.how if grid.metres is not None else "degrees",
+        "%s %s: its PNG outputs get a world file (.pgw) and its outlines (--outlines "
+        "geojson) are in its map coordinates, %s; for all of it, %s (said once)",
+        Path(source).name,
+        why,
+        tiffs,
+        fix,
+    )
+
+
+def _say_once(key: str, message: str, *args) -> None:
+    if key not in _SAID:
+        _SAID.add(key)
+        log.info(message, *args)
