@@ -227,3 +227,18 @@ def test_training_ignores_nodata_and_normalises_by_the_rest(tmp_path):
     assert (kept.mask >= 0).all()
     samples, _ = load_instance_samples(find_pairs(root), normalization=spec)
     assert (samples[0].mask[bad] == IGNORE_INDEX).all()
+
+
+def test_an_all_nodata_file_is_background_with_one_line(tmp_path, caplog):
+    """Audit s31 drone 3: an empty corner tile was 99.8% a class, with a contrast line."""
+    from unetlab.inference.files import predict_file
+
+    path = _geotiff(tmp_path / "in" / "corner.tif", np.zeros((64, 64, 3), np.uint8))
+    model = _net()
+    model.normalization = {"mode": "per_image", "floor": [10.0, 10.0, 10.0], "dtype": "uint8"}
+    with caplog.at_level(logging.WARNING):
+        predict_file(model, path, tmp_path / "o", save_probabilities=True)
+    probs = tifffile.imread(tmp_path / "o" / "corner_prob.tif")
+    assert (probs[0] == 1).all() and (probs[1] == 0).all()
+    lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(lines) == 1 and "every pixel is nodata or transparent" in lines[0], lines

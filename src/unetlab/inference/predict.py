@@ -494,18 +494,30 @@ def stack_stats(
     page's statistics leave its ``exclude_rows`` out (a data bar: :mod:`unetlab.data.exclude`)
     and its ``invalid`` pixels (each page's (H, W) bool or None: :mod:`unetlab.data.nodata`)."""
     invalid = invalid if invalid is not None else [None] * len(pages)
+    blank = [bad is not None and bad.all() for bad in invalid]  # not predicted: no statistics
     pages = [_stats_pixels(p, exclude_rows, bad, name) for p, bad in zip(pages, invalid)]
     if len(pages) <= 1:
-        return [model_stats(model, page, name=name) for page in pages]
+        return [
+            _blank_stats(page) if b else model_stats(model, page, name=name)
+            for page, b in zip(pages, blank)
+        ]
     stats, dim = [], []
     with floor_run():
-        for p, page in enumerate(pages):
-            stats.append(model_stats(model, page, name=f"{name} page {p}", dim=dim))
+        for p, (page, b) in enumerate(zip(pages, blank)):
+            here = f"{name} page {p}"
+            stats.append(_blank_stats(page) if b else model_stats(model, page, name=here, dim=dim))
     if dim:
         more = f" (and {len(dim) - 1} more pages)" if len(dim) > 1 else ""
         log.warning("%s%s", dim[0], more)
-    floor = PLANE_SCALE_FLOOR * np.max([scale for _, scale in stats], axis=0)
+    scales = [scale for (_, scale), b in zip(stats, blank) if not b] or [stats[0][1]]
+    floor = PLANE_SCALE_FLOOR * np.max(scales, axis=0)
     return [(mean, np.maximum(scale, floor)) for mean, scale in stats]
+
+
+def _blank_stats(page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The statistics of a page with no valid pixel (never used: it is not predicted)."""
+    c = 1 if page.ndim == 2 else page.shape[2]
+    return np.zeros(c), np.ones(c)
 
 
 #: the (dtype, floor) pairs whose "floor not applied" line has been said in this run
