@@ -70,9 +70,9 @@ def test_the_table_shows_the_differing_settings_sorted_by_best_val_miou(tmp_path
     assert [r["last_val_miou"] for r in last.rows] == [0.75, 0.7, 0.4]
 
 
-def test_differing_keys_count_a_missing_key_and_keep_their_order():
-    configs = [{"a": 1, "b": [1, 2], "c": 3}, {"a": 1, "b": [1, 3], "d": None}]
-    assert differing_keys(configs) == ["b", "c", "d"]
+def test_differing_keys_keep_their_order_and_skip_keys_older_runs_lack():
+    configs = [{"a": 1, "b": [1, 2], "c": 3}, {"a": 1, "b": [1, 3], "d": None}, {"c": 4}]
+    assert differing_keys(configs) == ["b", "c"]
     assert differing_keys([{"run.name": "x", "e": 1.0}, {"run.name": "y", "e": 1}]) == []
 
 
@@ -158,11 +158,15 @@ def test_evaluations_saved_in_a_run_folder_are_columns(tmp_path):
     report = {"miou": 0.66, "mdice": 0.7, "confusion_matrix": [[1, 0], [0, 1]]}
     (runs / "a" / "eval").mkdir()
     (runs / "a" / "eval" / "test.json").write_text(json.dumps(report))
+    report |= {"miou": 0.9, "num_images": 3, "trained_images": 2}  # scored training images
+    (runs / "c" / "train_images.json").write_text(json.dumps(report))
     (runs / "b" / "notes.json").write_text(json.dumps({"miou": 1.0}))  # not a report
     (runs / "b" / "label_offset.json").write_text(json.dumps({"offset": [0, 0]}))
     table = compare_runs([runs])
-    assert table.columns[-1] == "eval/test mIoU"
+    assert table.columns[-3:] == ["eval/test mIoU", "train_images mIoU", "train_images trained"]
     assert {r["run"]: r["eval/test mIoU"] for r in table.rows} == {"a": 0.66, "b": None, "c": None}
+    assert table.rows[-1]["train_images trained"] == "2 of 3"
+    assert table.rows[0]["train_images trained"] is None
     assert "0.6600" in table.text()
 
 

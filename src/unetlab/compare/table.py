@@ -68,16 +68,16 @@ def compare(records: Sequence[RunRecord], names: Sequence[str], *, by: str = "be
     if by not in SORT_COLUMNS:
         raise ValueError(f"by must be one of {', '.join(SORT_COLUMNS)}, not {by!r}")
     settings = differing_keys([r.config for r in records])
-    evaluations = list(dict.fromkeys(k for r in records for k in r.evaluations))
+    evaluated = evaluation_columns(records)
     rows = [
         {"run": name, "status": status(rec)}
         | {k: rec.config.get(k) for k in settings}
         | figures(rec)
-        | {f"{k} mIoU": rec.evaluations.get(k, {}).get("miou") for k in evaluations}
+        | evaluation_cells(rec, evaluated)
         for rec, name in zip(records, names)
     ]
     order = sorted(range(len(rows)), key=lambda i: _descending(rows[i][SORT_COLUMNS[by]]))
-    columns = ["run", "status", *settings, *FIGURES, *(f"{k} mIoU" for k in evaluations)]
+    columns = ["run", "status", *settings, *FIGURES, *evaluated]
     return Comparison(
         rows=[rows[i] for i in order],
         records=[records[i] for i in order],
@@ -88,12 +88,12 @@ def compare(records: Sequence[RunRecord], names: Sequence[str], *, by: str = "be
 
 
 def differing_keys(configs: Sequence[dict]) -> list[str]:
-    """The keys whose values are not the same in all ``configs`` (a key one lacks counts as
-    differing), in the order they first appear; the run's own name and folder (run.*) left
-    out."""
+    """The keys whose values are not the same in all ``configs`` that have them, in the
+    order they first appear; the run's own name and folder (run.*) left out. A key that some
+    lack is a key added to unetlab after those runs were made (every config.yaml holds all
+    keys of its code): it differs only where the runs that have it differ."""
     keys = dict.fromkeys(k for c in configs for k in c if not k.startswith(NOT_SETTINGS))
-    missing = object()
-    return [k for k in keys if len({_key(c.get(k, missing)) for c in configs}) > 1]
+    return [k for k in keys if len({_key(c[k]) for c in configs if k in c}) > 1]
 
 
 def _key(value) -> str:
@@ -136,6 +136,34 @@ def best_validation(record: RunRecord) -> tuple[int | None, float | None]:
     chose = "val_miou_smoothed" if smoothed else "val_miou"
     best = max(validated, key=lambda r: r[chose])  # the first of equals, as training keeps it
     return int(best["epoch"]), best["val_miou"]
+
+
+def evaluation_columns(records: Sequence[RunRecord]) -> list[str]:
+    """``<report> mIoU`` for each evaluation report the runs hold (by its path in the run
+    folder), and ``<report> trained`` after it where one of those reports scored images its
+    run trained on (its figures are then inflated)."""
+    columns = []
+    for key in dict.fromkeys(k for r in records for k in r.evaluations):
+        columns.append(f"{key} mIoU")
+        if any(r.evaluations.get(key, {}).get("trained_images") for r in records):
+            columns.append(f"{key} trained")
+    return columns
+
+
+def evaluation_cells(record: RunRecord, columns: Sequence[str]) -> dict:
+    """``record``'s cells of the evaluation ``columns``: the report's mIoU, and how many of
+    the images it scored the run trained on (``2 of 3``)."""
+    cells = {}
+    for column in columns:
+        key, _, what = column.rpartition(" ")
+        report = record.evaluations.get(key, {})
+        if what == "mIoU":
+            cells[column] = report.get("miou")
+        elif report.get("trained_images") is not None:
+            cells[column] = f"{report['trained_images']} of {report.get('num_images', '?')}"
+        else:
+            cells[column] = None
+    return cells
 
 
 def status(record: RunRecord) -> str:
