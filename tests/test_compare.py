@@ -236,3 +236,32 @@ def test_the_command_prints_the_table_and_writes_out(tmp_path, capsys):
         f"wrote {tmp_path / 'o' / 'compare.csv'}",
         f"wrote {tmp_path / 'o' / 'compare_curves.png'}",
     ]
+
+
+@pytest.mark.slow
+def test_two_real_tiny_runs(tmp_path, one_thread):
+    """Runs as fit leaves them (2 epochs of a 2-level, 4-channel net on 32 px tiles; 9 s a
+    run on the loaded 2-core machine)."""
+    import numpy as np
+
+    from unetlab import fit
+    from unetlab.config import load_config
+    from unetlab.data.io import write_png
+
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        image = rng.integers(0, 255, (32, 32), np.uint8)
+        write_png(tmp_path / "data" / "images" / f"{i}.png", image)
+        write_png(tmp_path / "data" / "masks" / f"{i}.png", np.where(image > 128, 255, 0))
+    for name, lr in (("a", 0.01), ("b", 0.001)):
+        keys = ["model.preset=small", "model.depth=2", "model.base_channels=4"]
+        keys += ["data.tile_size=32", "data.tiles_per_epoch=4", "train.batch_size=4"]
+        keys += ["train.epochs=2", "train.device=cpu", f"train.lr={lr}"]
+        cfg = load_config(None, [f"data.root={tmp_path / 'data'}", *keys])
+        fit(cfg, run_dir=tmp_path / "runs" / name, progress=False)
+    table = compare_runs([tmp_path / "runs"])
+    assert table.settings == ["train.lr"]
+    assert sorted(r["run"] for r in table.rows) == ["a", "b"]
+    for row in table.rows:
+        assert (row["epochs"], row["steps"], row["status"]) == (2, 2, "done")
+        assert row["best_epoch"] in (1, 2) and 0 <= row["best_val_miou"] <= 1
