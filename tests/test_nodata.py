@@ -242,3 +242,20 @@ def test_an_all_nodata_file_is_background_with_one_line(tmp_path, caplog):
     assert (probs[0] == 1).all() and (probs[1] == 0).all()
     lines = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
     assert len(lines) == 1 and "every pixel is nodata or transparent" in lines[0], lines
+
+
+def test_an_id_drawn_over_the_nodata_is_no_object(tmp_path):
+    """As a data bar stored as one id: the nodata region labelled in an instance mask is no
+    object, and object sizes leave it out."""
+    ids = np.zeros((64, 64), np.uint16)
+    ids[20:30, 20:30] = 1
+    ids[nodata_pixels(_ortho(), 0)] = 65535
+    root = tmp_path / "d"
+    _geotiff(root / "images" / "a.tif", _ortho())
+    (root / "masks").mkdir()
+    tifffile.imwrite(root / "masks" / "a.tif", ids)
+    spec = {"mode": "per_image"}
+    _, stats = load_instance_samples(find_pairs(root), normalization=spec)
+    assert stats["count"] == 1 and stats["area_median"] == 100
+    _, kept = load_instance_samples(find_pairs(root), normalization=spec, nodata="none")
+    assert kept["count"] == 2

@@ -48,7 +48,7 @@ from unetlab.data.instances import (
 from unetlab.data.io import read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.mirror import reflect_window
-from unetlab.data.nodata import InvalidPages, filled, valid_pixels
+from unetlab.data.nodata import InvalidPages, either, filled, valid_pixels
 from unetlab.data.normalize import apply_stats, channels_of, image_stats
 from unetlab.data.pairs import (
     LAYOUTS,
@@ -112,11 +112,6 @@ def _bar(shape: tuple[int, ...], exclude_rows) -> np.ndarray | bool:
     """The excluded rows of an image of ``shape`` ((H, W) bool), or False for none."""
     bar = region(shape, exclude_rows)
     return False if bar is None else bar
-
-
-def _ignored(mask: np.ndarray, invalid: np.ndarray | None) -> np.ndarray:
-    """``mask`` with its ``invalid`` pixels ``IGNORE_INDEX`` (a new array where any)."""
-    return mask if invalid is None else np.where(invalid, IGNORE_INDEX, mask)
 
 
 # --- splitting ---------------------------------------------------------------------------------
@@ -405,15 +400,15 @@ def load_samples(
     unknown: set[int] = set()
     found: set[int] = set()  # every value in the masks, for the fix
 
-    def encode(pair: Pair, raw: np.ndarray) -> np.ndarray:
+    def encode(pair: Pair, raw: np.ndarray, invalid: np.ndarray | None) -> np.ndarray:
         try:
             mask = _encode(raw, label_values, ignore_value, pair)
         except _UnknownValues as exc:
             unknown.update(exc.values - set(label_values))
             found.update(exc.values)
             raise
-        if (bar := region(mask.shape, exclude_rows)) is not None:
-            mask = np.where(bar, IGNORE_INDEX, mask)
+        if (left_out := either(region(mask.shape, exclude_rows), invalid)) is not None:
+            mask = np.where(left_out, IGNORE_INDEX, mask)
         present = np.bincount(mask[mask >= 0], minlength=len(label_values)).nonzero()[0]
         found.update(label_values[k] for k in present.tolist())
         return mask
@@ -427,10 +422,9 @@ def load_samples(
         nodata=nodata,
     )
     weigh = _weigher(weight_map)
-    masks = [_ignored(mask, bad) for _, _, mask, bad in loaded]
     return [
         _sample(pair.name, image, normalization, mask, weigh(mask), exclude_rows, bad)
-        for (pair, image, _, bad), mask in zip(loaded, masks, strict=True)
+        for pair, image, mask, bad in loaded
     ]
 
 
@@ -464,10 +458,9 @@ def load_instance_samples(
     areas, binary, split = [], [], []
     exclude_rows = check_exclude_rows(exclude_rows)
 
-    def encode(pair: Pair, raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def encode(pair: Pair, raw: np.ndarray, invalid) -> tuple[np.ndarray, np.ndarray]:
         ignored = raw == ignore_value if ignore_value is not None else None
-        if (bar := region(raw.shape, exclude_rows)) is not None:
-            ignored = bar if ignored is None else ignored | bar
+        ignored = either(either(ignored, region(raw.shape, exclude_rows)), invalid)
         ids = instance_ids(
             np.where(ignored, 0, raw) if ignored is not None else raw, name=pair.mask_page
         )
@@ -482,7 +475,6 @@ def load_instance_samples(
 
     loaded = _load(pairs, encode, channel=channel, in_channels=in_channels, nodata=nodata)
     _warn_instances(binary, split)
-    targets = [_ignored(target, bad) for _, _, (target, _), bad in loaded]
     samples = [
         _sample(
             pair.name,
@@ -493,7 +485,7 @@ def load_instance_samples(
             exclude_rows,
             bad,
         )
-        for (pair, image, (_, ids), bad), target in zip(loaded, targets, strict=True)
+        for pair, image, (target, ids), bad in loaded
     ]
     stats = object_statistics(np.concatenate(areas), images=len(loaded))
     return samples, {**stats, "boundary_width": int(boundary_width)}
@@ -501,7 +493,7 @@ def load_instance_samples(
 
 def _load(
     pairs: Sequence[Pair],
-    encode: Callable[[Pair, np.ndarray], Any],
+    encode: Callable[[Pair, np.ndarray, np.ndarray | None], Any],
     *,
     channel: int | None,
     in_channels: int | None,
@@ -509,10 +501,11 @@ def _load(
     nodata="auto",
 ) -> list[tuple[Pair, np.ndarray, Any, np.ndarray | None]]:
     """The skeleton of both loaders: read every pair once (a stack's files once for all their
-    pages), ``encode(pair, raw_mask)`` its mask, collect every problem (unreadable file, mask
-    the encoder refuses, non-finite pixels, channel counts) and raise them as one error with
-    ``fix()``; else ``(pair, image, encoded, invalid)`` in the order of ``pairs``, ``invalid``
-    the image's pixels that are no sample as ``nodata`` says (:mod:`unetlab.data.nodata`)."""
+    pages), ``encode(pair, raw_mask, invalid)`` its mask (``invalid``: the image's pixels
+    that are no sample as ``nodata`` says, or None: :mod:`unetlab.data.nodata`), collect
+    every problem (unreadable file, mask the encoder refuses, non-finite pixels, channel
+    counts) and raise them as one error with ``fix()``; else ``(pair, image, encoded,
+    invalid)`` in the order of ``pairs``."""
     if not pairs:
         raise DatasetError("no image/mask pairs to load")
     problems: list[str] = []
@@ -522,8 +515,8 @@ def _load(
     for pair in pairs:
         try:
             image, raw = read(pair)
-            encoded = encode(pair, raw)
             bad = invalid(pair)
+            encoded = encode(pair, raw, bad)
         except UnetlabError as exc:
             problems.append(str(exc))
             continue
