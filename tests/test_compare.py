@@ -81,9 +81,18 @@ def test_a_folder_of_folds_gives_its_runs_in_natural_order(tmp_path):
     for i in (1, 2, 10):
         fake_run(cv / f"fold_{i}", mious=(0.5,))  # the same settings: no setting column
     (cv / "folds.csv").write_text("fold\n1\n")
+    (cv / "fold_2" / "metrics.csv").write_text(f"{COLUMNS}\n1,2,1.0,0.9,0.7,0.7,0.8,0.001,30\n")
+    (cv / "fold_2" / "summary.json").unlink()
     table = compare_runs([cv], by="last")
-    assert [r["run"] for r in table.rows] == ["fold_1", "fold_2", "fold_10"]  # ties keep order
+    assert [r["run"] for r in table.rows] == ["fold_2", "fold_1", "fold_10"]  # ties keep order
     assert table.settings == []
+    said = (
+        "the 3 runs share their settings (folds, repeats): mean ± sd (min-max) over them: "
+        "val mIoU of best.pt 0.5667 ± 0.1155 (0.5000-0.7000), of the last validation 0.5667 ± "
+        "0.1155 (0.5000-0.7000), val Dice of the last validation 0.6667 ± 0.1155 (0.6000-0.8000)"
+    )
+    assert table.spread_line() == said and said in table.text()
+    assert compare_runs([three_runs(tmp_path)]).spread_line() is None
     assert sorted(["fold_10", "fold_2"], key=lambda n: natural_key(cv / n)) == ["fold_2", "fold_10"]
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from unetlab.atomic import atomic_path
 from unetlab.compare.records import KILLED, STOPPED, RunRecord
+from unetlab.metrics.spread import described, spread
 
 #: config keys that name the run's folder, not how it trains
 NOT_SETTINGS = ("run.",)
@@ -27,6 +28,12 @@ FIGURES = (
     "best_val_miou",
     "last_val_miou",
     "last_val_mdice",
+)
+#: the figures whose spread over runs of the same settings is given: (column, words)
+SPREAD_FIGURES = (
+    ("best_val_miou", "val mIoU of best.pt"),
+    ("last_val_miou", "of the last validation"),
+    ("last_val_mdice", "val Dice of the last validation"),
 )
 #: columns shown with 4 decimals (the scores)
 SCORE_DIGITS = 4
@@ -46,8 +53,25 @@ class Comparison:
     by: str
 
     def text(self) -> str:
-        """The table as aligned text, a line under it for each unfinished run."""
-        return "\n".join([*_aligned(self.columns, self.rows), *self.notes()])
+        """The table as aligned text; under it the spread over the runs where they share
+        their settings (:meth:`spread_line`) and a line for each unfinished run."""
+        spread = [line] if (line := self.spread_line()) else []
+        return "\n".join([*_aligned(self.columns, self.rows), *spread, *self.notes()])
+
+    def spread_line(self) -> str | None:
+        """Where the runs share every setting (the folds of ``train --folds``, repeats):
+        mean ± sd (min-max) over them of the best and last val mIoU and the last val Dice;
+        else None."""
+        if self.settings:
+            return None
+        figures = [
+            f"{label} {described(spread([_nan(row[key]) for row in self.rows]))}"
+            for key, label in SPREAD_FIGURES
+        ]
+        return (
+            f"the {len(self.rows)} runs share their settings (folds, repeats): mean ± sd "
+            f"(min-max) over them: {', '.join(figures)}"
+        )
 
     def notes(self) -> list[str]:
         """One line for each run that did not end as planned: how to go on with it."""
@@ -183,6 +207,10 @@ def _note(row: dict, record: RunRecord) -> str | None:
         else "no checkpoints/last.pt to resume from"
     )
     return f"{row['run']}: {record.status} at epoch {row['epochs']}; {how}"
+
+
+def _nan(value) -> float:
+    return math.nan if value is None else float(value)
 
 
 def _descending(value) -> tuple:
