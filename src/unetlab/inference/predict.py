@@ -636,7 +636,7 @@ def _all_invalid(model, shape: tuple[int, int], name: str) -> np.ndarray:
     """The probabilities of an image with no valid pixel: the background's everywhere."""
     log.warning(
         "%s: every pixel is nodata or transparent: not predicted, written as background "
-        "(data.nodata: auto; give nodata none to predict them)",
+        "(nodata: none predicts them)",
         name,
     )
     probs = np.zeros((max(model.num_classes, 1), *shape), np.float32)
