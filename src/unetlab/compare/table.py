@@ -42,7 +42,7 @@ SCORE_DIGITS = 4
 @dataclass
 class Comparison:
     """``rows``: one dict per run (``run``, ``status``, the settings in ``settings``, FIGURES,
-    then ``<evaluation> mIoU`` for each evaluation report found), sorted by ``by``'s column,
+    then the columns of the evaluation reports found, :func:`evaluation_columns`), sorted by ``by``'s column,
     highest first, runs without it last; ``records`` the runs read, in the same order;
     ``columns`` all columns in order. ``pandas.DataFrame(c.rows)`` makes it a data frame."""
 
@@ -55,8 +55,8 @@ class Comparison:
     def text(self) -> str:
         """The table as aligned text; under it the spread over the runs where they share
         their settings (:meth:`spread_line`) and a line for each unfinished run."""
-        spread = [line] if (line := self.spread_line()) else []
-        return "\n".join([*_aligned(self.columns, self.rows), *spread, *self.notes()])
+        shared = [line] if (line := self.spread_line()) else []
+        return "\n".join([*_aligned(self.columns, self.rows), *shared, *self.notes()])
 
     def spread_line(self) -> str | None:
         """Where the runs share every setting (the folds of ``train --folds``, repeats):
