@@ -259,3 +259,24 @@ def test_an_id_drawn_over_the_nodata_is_no_object(tmp_path):
     assert stats["count"] == 1 and stats["area_median"] == 100
     _, kept = load_instance_samples(find_pairs(root), normalization=spec, nodata="none")
     assert kept["count"] == 2
+
+
+def test_valid_rows_give_a_streamed_image_the_whole_images_statistics():
+    """For the window-by-window path: statistics by rows over the valid pixels only, and the
+    valid mean to fill a window's nodata with."""
+    from unetlab.data.nodata import ValidRows
+
+    image = _ortho()
+    bad = nodata_pixels(image, 0)
+    for spec in ({"mode": "per_image"}, {"mode": "percentile", "low": 1, "high": 99.8}):
+        rows = ValidRows(image, 0)
+        got = image_stats(rows, spec, chunk_rows=7)
+        np.testing.assert_allclose(got, image_stats(valid_pixels(image, bad), spec))
+    np.testing.assert_allclose(rows.mean(), image[~bad].mean(axis=0))
+    window = image[:20]
+    out = filled(window, nodata_pixels(window, 0), rows.mean())
+    np.testing.assert_array_equal(out[0, 0], np.rint(image[~bad].mean(axis=0)))
+    grey = ValidRows(image[..., 0], 0)
+    np.testing.assert_allclose(
+        image_stats(grey, spec), image_stats(image[..., 0][~bad][:, None], spec)
+    )

@@ -114,22 +114,51 @@ def valid_pixels(image: np.ndarray, invalid: np.ndarray | None) -> np.ndarray:
     return np.asarray(image)[~invalid][:, None]
 
 
-def filled(image: np.ndarray, invalid: np.ndarray | None) -> np.ndarray:
-    """``image`` (H, W[, C]) with its ``invalid`` pixels set to the valid pixels' mean, band
-    by band (rounded for an integer image): what the net sees there normalises to the
-    valid pixels' mean (0 for a per-image standardisation) and the outline is no edge. A new
-    array; ``image`` itself when ``invalid`` is None."""
+def filled(image: np.ndarray, invalid: np.ndarray | None, value=None) -> np.ndarray:
+    """``image`` (H, W[, C]) with its ``invalid`` pixels set to ``value`` (per band; None: the
+    valid pixels' mean), rounded for an integer image: what the net sees there normalises
+    to the valid pixels' mean (0 for a per-image standardisation) and the outline is no
+    edge. A window of a large image is given the whole image's mean (:class:`ValidRows`).
+    A new array; ``image`` itself when ``invalid`` is None."""
     if invalid is None:
         return image
     out = np.array(image, copy=True)
-    if invalid.all():
+    if value is None and invalid.all():
         out[...] = 0
         return out
-    mean = out[~invalid].mean(axis=0)
+    mean = out[~invalid].mean(axis=0) if value is None else np.asarray(value, np.float64)
     if out.dtype.kind in "iu":
         mean = np.rint(mean)
     out[invalid] = mean.astype(out.dtype)
     return out
+
+
+class ValidRows:
+    """The pixels of a large image (anything that slices by rows: a memmap, a streamed
+    slide's page) not equal to ``value`` in every band, read by rows as
+    :func:`~unetlab.data.normalize.image_stats` reads an image: ``rows[a:b]`` gives the
+    valid pixels of rows a to b as an (N, 1[, C]) array, so that a window-by-window
+    prediction takes its statistics over the valid pixels in one pass, as a whole image
+    does (:func:`valid_pixels`). ``count`` and ``total`` (per band) add up what was read,
+    for the mean :func:`filled` gives the windows' invalid pixels."""
+
+    def __init__(self, image, value: float):
+        self.image, self.value = image, value
+        self.shape, self.dtype, self.ndim = tuple(image.shape), image.dtype, image.ndim
+        self.count, self.total = 0, 0.0
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        block = np.asarray(self.image[rows])
+        bad = nodata_pixels(block, self.value)
+        kept = (block if bad is None else block[~bad]).reshape(-1, 1, *block.shape[2:])
+        self.count += kept.shape[0]
+        bands = 1 if block.ndim == 2 else block.shape[2]
+        self.total = self.total + kept.reshape(-1, bands).sum(axis=0, dtype=np.float64)
+        return kept
+
+    def mean(self) -> np.ndarray | None:
+        """The valid pixels' mean per band over what was read; None when none was valid."""
+        return self.total / self.count if self.count else None
 
 
 def blank_pixels(
