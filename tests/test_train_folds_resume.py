@@ -107,3 +107,31 @@ def test_small_validation_sets_are_said_once_for_all_folds(tmp_path, caplog):
         assert main([*argv, *TINY]) == 0
     assert caplog.text.count("each fold validates on only 2 images") == 1
     assert "only 2 validation images" not in caplog.text
+
+
+def test_an_overwritten_cross_validation_drops_the_old_rows(tmp_path, monkeypatch, capsys):
+    """Its old folds.csv rows would be read as folds done by a later --resume."""
+    from unetlab.train import folds
+
+    data = write_blobs(tmp_path / "data", 4)
+    run = tmp_path / "cv"
+    argv = ["train", "--data", str(data), "--run-dir", str(run), "--folds", "2", *TINY]
+    assert main(argv) == 0 and len(_rows(run)) == 2
+
+    def stops(cfg, *, run_dir, **kw):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(folds, "fit", stops)
+    assert main([*argv, "--overwrite"]) == 130
+    assert _rows(run) == []
+
+
+def test_a_folds_csv_unetlab_did_not_write_is_not_replaced(tmp_path, capsys):
+    data = write_blobs(tmp_path / "data", 4)
+    run = tmp_path / "cv"
+    run.mkdir()
+    (run / "folds.csv").write_text("my own table\n")
+    argv = ["train", "--data", str(data), "--run-dir", str(run), "--folds", "2", *TINY]
+    assert main(argv) == 2
+    assert "folds.csv exists and was not written by unetlab" in capsys.readouterr().err
+    assert (run / "folds.csv").read_text() == "my own table\n"

@@ -47,3 +47,12 @@ def test_a_nuclei_runs_val_miou_is_named_by_its_three_classes(tmp_path, caplog, 
     assert "val mIoU (background/boundary/interior) 0." in capsys.readouterr().out
     summary = json.loads((run / "summary.json").read_text())
     assert summary["val_miou_classes"] == ["background", "boundary", "interior"]
+
+
+def test_the_folds_of_a_nuclei_model_name_their_miou(tmp_path, capsys):
+    data = write_discs(tmp_path / "data", 4)
+    argv = ["train", "--data", str(data), "--run-dir", str(tmp_path / "cv"), "--folds", "2"]
+    assert main([*argv, *TINY, "--set", "data.target=instances"]) == 0
+    out = capsys.readouterr().out
+    assert "val mIoU (background/boundary/interior) of best.pt" in out
+    assert "over the folds: val mIoU (background/boundary/interior) of best.pt" in out

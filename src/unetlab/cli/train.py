@@ -210,6 +210,7 @@ def _folds(args, cfg, explicit: set[str], split: dict | None) -> int:
     """``--folds K``: K runs of cross-validation (:func:`unetlab.train.folds.fit_folds`),
     planned once from the whole data folder; each fold's line and their mean ± sd."""
     from unetlab.train.folds import FOLDS_FILE, describe_folds, fit_folds
+    from unetlab.train.log import miou_name
 
     for given, flag in ((split, "--split"), (args.check, "--check")):
         if given:
@@ -234,10 +235,11 @@ def _folds(args, cfg, explicit: set[str], split: dict | None) -> int:
                 file=sys.stderr,
             )
         return code
+    name = miou_name(summary.get("val_miou_classes") or ())
     for row in summary["folds"]:
         best, last = row["best_val_miou"], row["last_val_miou"]
         print(
-            f"fold {row['fold']}: validated on {row['validated_on']}; val mIoU of best.pt "
+            f"fold {row['fold']}: validated on {row['validated_on']}; val {name} of best.pt "
             f"{'n/a' if best is None else f'{best:.4f}'}, of the last epoch "
             f"{'n/a' if last is None else f'{last:.4f}'} ({row['run_dir']})"
         )
@@ -490,19 +492,6 @@ def _refuse_started(run_dir: Path) -> None:
         )
 
 
-def _refuse_folds_started(run_dir: Path) -> None:
-    """``--folds`` into a folder that holds a cross-validation, without --resume or
-    --overwrite: refused before the data is measured."""
-    from unetlab.train.folds import begun_folds
-
-    if begun := begun_folds(run_dir):
-        raise UnetlabError(
-            f"{run_dir} already holds a cross-validation ({', '.join(f.name for f in begun)} "
-            "saved checkpoints): add --resume to go on with it (the folds done are kept), "
-            "--overwrite to start again, or give another --run-dir"
-        )
-
-
 def _run_folder(args, cfg) -> Path:
     return Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name
 
@@ -556,8 +545,10 @@ def _run_dir(args, cfg, *, try_lock: bool) -> Path:
     check_run_dir(run_dir, cfg.data.root, folds=args.folds is not None)
     if not (args.resume or args.overwrite):
         _refuse_started(run_dir)
-        if args.folds is not None:
-            _refuse_folds_started(run_dir)
+        if args.folds is not None:  # before the data is measured
+            from unetlab.train.folds import refuse_begun
+
+            refuse_begun(run_dir)
     if try_lock and run_dir.is_dir():  # in use: said before the data is measured and planned
         with FolderLock(run_dir):
             pass

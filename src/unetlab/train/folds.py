@@ -7,6 +7,7 @@ folds.csv lists are kept, the fold in progress goes on from its ``last.pt``."""
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import math
 import os
@@ -16,11 +17,13 @@ from unetlab.atomic import atomic_path
 from unetlab.config import Config
 from unetlab.data.folds import all_pairs, fold_pairs
 from unetlab.data.split_record import SPLIT_FILE, describe_pairs, read_split, split_record
-from unetlab.errors import UnetlabError
+from unetlab.errors import OutputError, UnetlabError
 from unetlab.metrics.spread import described, spread
+from unetlab.outputs import FolderLock, record
+from unetlab.run_records import SUMMARY_FILE
 from unetlab.train.fitting import fit
-from unetlab.train.log import FEW_VALIDATION, few_validation_said
-from unetlab.train.rundir import FOLDS_FILE
+from unetlab.train.log import FEW_VALIDATION, few_validation_said, miou_name
+from unetlab.train.rundir import FOLDS_FILE, check_run_dir
 
 log = logging.getLogger(__name__)
 
@@ -51,40 +54,75 @@ def fit_folds(
     "mean": ...}`` (:func:`fold_summary`). ``resume``: go on with a stopped cross-validation
     (``cfg`` its folds' config, as ``fit``'s resume takes a run's): the folds that folds.csv
     lists are kept as they are, a fold with a ``last.pt`` resumes from it, the others start;
-    refused where the data folder no longer holds the images the folds were drawn from."""
+    refused where the data folder no longer holds the images the folds were drawn from. The
+    folder is locked while it trains (another process is refused)."""
     run_dir = Path(run_dir)
+    check_run_dir(run_dir, cfg.data.root, folds=True)
     pairs = all_pairs(cfg.data.root)
     splits = fold_pairs(pairs, k, seed=cfg.data.seed)
-    _log_start(cfg, k, len(pairs), sorted({len(val) for _, val in splits}))
-    rows = read_folds(run_dir / FOLDS_FILE) if resume else []
-    if resume:
-        _check_drawn(run_dir, cfg.data.root, splits)
-    with few_validation_said():  # said once above, not in every fold
+    run_dir.mkdir(parents=True, exist_ok=True)
+    with FolderLock(run_dir), few_validation_said():  # said once (_log_start), not a fold
+        rows = _started(run_dir, cfg.data.root, splits, resume, fitting.get("overwrite", False))
+        _log_start(cfg, k, len(pairs), sorted({len(val) for _, val in splits}))
         for i, (train, val) in enumerate(splits, 1):
             if any(r["fold"] == i for r in rows):
                 log.info("fold %d/%d: done before (folds.csv): kept", i, k)
                 continue
             folder = run_dir / f"fold_{i}"
-            go_on = resume and (folder / "checkpoints" / "last.pt").is_file()
-            log.info(
-                "fold %d/%d: %s on %s",
-                i,
-                k,
-                "resuming, validating" if go_on else "validating",
-                describe_pairs(val),
-            )
-            if go_on:
-                result = fit(cfg, run_dir=folder, resume=True, **(fitting | {"plan": None}))
-            else:
-                result = fit(
-                    cfg, run_dir=folder, split=split_record(cfg.data.root, train, val), **fitting
-                )
+            result = _fit_fold(cfg, folder, f"{i}/{k}", (train, val), resume=resume, **fitting)
             rows = sorted([*rows, _row(i, folder, train, val, result)], key=lambda r: r["fold"])
             write_folds(run_dir / FOLDS_FILE, rows)  # after each fold: a stopped run keeps them
-    summary = fold_summary(rows)
+    summary = fold_summary(rows) | {"val_miou_classes": _miou_classes(run_dir)}
     if not logging.getLogger().handlers:  # a notebook's or script's log; the CLI prints it
         log.info("%s; %s", describe_folds(summary), run_dir / FOLDS_FILE)
     return summary
+
+
+def _fit_fold(cfg: Config, folder: Path, which: str, pairs: tuple, *, resume: bool, **fitting):
+    """One fold's ``fit``: resumed from its ``last.pt`` (``resume`` and it has one), else
+    started on its split (``pairs``: train, val)."""
+    train, val = pairs
+    go_on = resume and (folder / "checkpoints" / "last.pt").is_file()
+    how = "resuming, validating" if go_on else "validating"
+    log.info("fold %s: %s on %s", which, how, describe_pairs(val))
+    if go_on:  # its own config.yaml carries the plan
+        return fit(cfg, run_dir=folder, resume=True, **(fitting | {"plan": None}))
+    return fit(cfg, run_dir=folder, split=split_record(cfg.data.root, train, val), **fitting)
+
+
+def _started(run_dir: Path, root, splits: list, resume: bool, overwrite: bool) -> list[dict]:
+    """The rows of the folds done (``resume``: folds.csv's, the folds checked against the
+    data, :func:`_check_drawn`); a new cross-validation's folds.csv is started empty (an
+    overwritten one's rows go), one into a folder with folds begun refused without
+    ``overwrite``."""
+    record(run_dir, [FOLDS_FILE], command="train")  # before it is written
+    if resume:
+        _check_drawn(run_dir, root, splits)
+        return read_folds(run_dir / FOLDS_FILE)
+    if not overwrite:
+        refuse_begun(run_dir)
+    write_folds(run_dir / FOLDS_FILE, [])
+    return []
+
+
+def refuse_begun(run_dir: str | os.PathLike) -> None:
+    """Refuse a new cross-validation into ``run_dir`` where folds saved checkpoints."""
+    if begun := begun_folds(run_dir):
+        raise OutputError(
+            f"{run_dir} already holds a cross-validation ({', '.join(f.name for f in begun)} "
+            "saved checkpoints): add --resume (resume=True) to go on with it (the folds done "
+            "are kept), --overwrite (overwrite=True) to start again, or give another --run-dir"
+        )
+
+
+def _miou_classes(run_dir: Path) -> list | None:
+    """The classes whose IoUs the folds' val mIoU averages, as the first fold's summary.json
+    records them (None: not recorded)."""
+    try:
+        found = json.loads((run_dir / "fold_1" / SUMMARY_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return found.get("val_miou_classes") if isinstance(found, dict) else None
 
 
 def _log_start(cfg: Config, k: int, images: int, sizes: list[int]) -> None:
@@ -177,8 +215,9 @@ def fold_summary(rows: list[dict]) -> dict:
 
 def describe_folds(summary: dict) -> str:
     """``5 folds: val mIoU of best.pt 0.6120 ± 0.0410 (0.5500-0.6600), last ...``"""
+    name = miou_name(summary.get("val_miou_classes") or ())
     return (
-        f"{len(summary['folds'])} folds, mean ± sd (min-max) over the folds: val mIoU of "
+        f"{len(summary['folds'])} folds, mean ± sd (min-max) over the folds: val {name} of "
         f"best.pt {described(summary['best_val_miou'])}, of the last epoch "
         f"{described(summary['last_val_miou'])}, val Dice of the last epoch "
         f"{described(summary['last_val_mdice'])} (best.pt was chosen on the same images: "

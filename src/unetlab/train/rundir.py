@@ -227,6 +227,12 @@ def refuse_others_than_folds(run_dir: str | os.PathLike) -> None:
     ignored = {MANIFEST, LOCK, FOLDS_FILE, *SYSTEM_FILES}
     held = sorted(p for p in run_dir.iterdir() if p.name not in ignored)
     folds = [p for p in held if p.is_dir() and p.name.removeprefix("fold_").isdigit()]
+    table = run_dir / FOLDS_FILE
+    if table.exists() and not folds and FOLDS_FILE not in written_here(run_dir):
+        raise OutputError(
+            f"{table} exists and was not written by unetlab: choose another --run-dir "
+            "(run_dir=; unetlab never replaces files it did not write)"
+        )
     if others := [p.name for p in held if p not in folds]:
         shown = ", ".join(others[:3]) + (
             f", ... ({len(others)} entries)" if len(others) > 3 else ""
