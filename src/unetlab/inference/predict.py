@@ -571,7 +571,7 @@ def model_stats(
 
 def _stats_pixels(image: np.ndarray, rows, invalid: np.ndarray | None, name: str) -> np.ndarray:
     """The pixels of ``image`` its statistics are taken over: those outside the excluded
-    ``rows`` (a view) and, where some are ``invalid``, outside those too (N, 1[, C])."""
+    ``rows`` (a view) and, where some are ``invalid``, outside those too (1, N[, C])."""
     if invalid is None:
         return kept_rows(image, rows, name)
     return valid_pixels(image, either(invalid, region(image.shape, rows)))
