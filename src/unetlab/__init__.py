@@ -31,6 +31,7 @@ _HOMES = {
     "Config": "config",
     "load_config": "config",
     "save_config": "config",
+    "compare_runs": "compare",
     "TileDataset": "data.datasets",
     "load_samples": "data.datasets",
     "split_pairs": "data.datasets",
