@@ -186,3 +186,22 @@ def test_a_downsampled_overlay_gets_its_steps_world_file(tmp_path):
     assert world_files.world_files(src, [png, other]) == [tmp_path / "m_overlay.pgw"]
     lines = (tmp_path / "m_overlay.pgw").read_text().split()
     assert lines == ["0.2", "0", "0", "-0.2", "500000.1", "5499999.9"]
+
+
+def test_world_files_are_the_folders_own_for_the_next_run(tmp_path):
+    labels, _ = grains_and_pores()
+    (tmp_path / "in").mkdir()
+    tifffile.imwrite(tmp_path / "in" / "deg.tif", labels.astype(np.float32), extratags=DEGREES)
+    net, out = three_class_net(), tmp_path / "o"
+    unetlab.predict_folder(net, tmp_path / "in", out, draw_overlay=True)
+    again = unetlab.predict_folder(net, tmp_path / "in", out, draw_overlay=True)  # not refused
+    assert again.written and (out / "deg.pgw").is_file()  # the same: left as it is
+    skipped = unetlab.predict_folder(
+        net, tmp_path / "in", out, draw_overlay=True, skip_existing=True
+    )
+    assert skipped.skipped == [tmp_path / "in" / "deg.tif"]
+    manifest = (out / ".unetlab-outputs").read_text(encoding="utf-8")
+    assert "deg.pgw\tpredict\t" in manifest and "deg_overlay.pgw\tpredict\t" in manifest
+    (out / "deg.pgw").write_text("1\n0\n0\n-1\n0\n0\n")  # listed: unetlab's, put right again
+    unetlab.predict_folder(net, tmp_path / "in", out, draw_overlay=True)
+    assert (out / "deg.pgw").read_text().split()[0] == "0.0001"

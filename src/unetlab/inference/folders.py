@@ -273,6 +273,9 @@ def predict_folder(
         with floor_run(), tuned_allocator():
             result = run.predict([f for f in files if f not in done], name, lines)
         result.skipped = [f for f in files if f in done]
+        if group.is_main:  # a map's PNG outputs: where they lie (the folder still held)
+            for path, written in result.written.items():
+                written += world_files(path, written)
         if report is not None and group.is_main:
             report(result)
     return result
@@ -389,7 +392,6 @@ class _Run:
             result.classes[path] = kinds[0]
         if areas:
             result.areas[path] = areas[0]
-        written += world_files(path, written)  # a map's PNG outputs: where they lie
 
     def _gathered(self, result: FolderPrediction, todo: list[Path]) -> FolderPrediction:
         """Every process's ``result`` in one, in the order of ``todo`` (``seconds``: this

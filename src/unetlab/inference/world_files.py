@@ -7,8 +7,10 @@ size and the map point of the top-left pixel's centre) gives QGIS and GDAL its p
 CRS is not in it (QGIS asks, or takes the project's). :func:`world_files` writes one beside
 each such output of an input whose GeoTIFF tags place its pixels
 (:func:`unetlab.data.geotiff.map_grid`), of the input's grid or of a downsampled copy that
-records its step (a large image's overlay). Written atomically; a world file that is there
-already and says otherwise is left as it is, with a warning (it is not this command's).
+records its step (a large image's overlay). Written atomically, and listed in the output
+folder's manifest as made from the same input by the same key as its picture (so that the
+folder stays unetlab's for the next run); a world file there already that the manifest does
+not list is left as it is, with a warning where it says otherwise (not this command's).
 
 Where a GeoTIFF is in degrees, or placed by ModelTransformation alone (no tie point and
 pixel scale), no pixel size is read from it, so its TIFF outputs carry no GeoTIFF tags and
@@ -25,11 +27,14 @@ from pathlib import Path
 
 from unetlab.atomic import atomic_path
 from unetlab.data.geotiff import MapGrid, map_grid, read_geotags, world_path
+from unetlab.manifest import PENDING, confirm, made_from, record, recorded_keys, writers_of
 
 log = logging.getLogger(__name__)
 
 #: the outputs that get a world file (TIFF outputs carry the GeoTIFF tags themselves)
 PICTURES = (".png", ".jpg", ".jpeg")
+#: the command whose manifest lines list the world files (predict's)
+COMMAND = "predict"
 #: the PNG text key of a downsampled overlay's step (slide_overlay.SCALE_KEY)
 SCALE_KEY = "unetlab.scale"
 
@@ -72,20 +77,30 @@ def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike])
 
 
 def _write_world(image: Path, text: str) -> bool:
-    """The world file of ``image`` holding ``text``, written atomically unless one is there
-    (kept; a warning where it says otherwise). True where it was written."""
-    path = world_path(image)
-    if path.exists():
-        if path.read_text(encoding="utf-8", errors="replace") != text:
-            log.warning(
-                "%s: a world file there already places %s elsewhere; left as it is (not "
-                "written by this command): delete it and predict again for this input's",
-                path.name,
-                image.name,
-            )
-        return False
+    """The world file of ``image`` holding ``text``, written atomically and listed in the
+    folder's manifest as ``image`` is (same input, same key), unless one is there that the
+    manifest does not list (kept; a warning where it says otherwise) or that says ``text``
+    already. True where it was written."""
+    path, folder = world_path(image), image.parent
+    if os.path.lexists(path):
+        same = path.read_text(encoding="utf-8", errors="replace") == text
+        if same or path.name not in writers_of(folder):
+            if not same:
+                log.warning(
+                    "%s: a world file there already places %s elsewhere; left as it is (not "
+                    "written by unetlab): delete it and predict again for this input's",
+                    path.name,
+                    image.name,
+                )
+            return False
+    source = made_from(folder, COMMAND).get(image.name)
+    key = (recorded_keys(folder, COMMAND).get(image.name) or "").removeprefix(PENDING) or None
+    how = dict(command=COMMAND, sources={path.name: source} if source else None)
+    record(folder, [path.name], made_by={path.name: key} if key else None, **how)
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text, encoding="utf-8")
+    if key:
+        confirm(folder, {path.name: key}, COMMAND)
     return True
 
 
