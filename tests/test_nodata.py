@@ -229,6 +229,27 @@ def test_training_ignores_nodata_and_normalises_by_the_rest(tmp_path):
     assert (samples[0].mask[bad] == IGNORE_INDEX).all()
 
 
+@pytest.mark.parametrize("target", ["classes", "instances"])
+def test_training_takes_the_nodata_setting_of_the_config(tmp_path, target):
+    """``--set data.nodata=none`` reaches the training data (semantic and instance masks)."""
+    from unetlab.config import Config
+    from unetlab.train.setup import prepare_data
+
+    mask = np.zeros((64, 64), np.uint8)
+    mask[20:30, 20:30] = 255 if target == "classes" else 1
+    for name in ("a", "b"):
+        _geotiff(tmp_path / "images" / f"{name}.tif", _ortho())
+        write_png(tmp_path / "masks" / f"{name}.png", mask)
+    bad = nodata_pixels(_ortho(), 0)
+    for nodata, ignored in (("auto", True), ("none", False)):
+        cfg = Config()
+        cfg.data.root, cfg.data.target, cfg.data.nodata = str(tmp_path), target, nodata
+        cfg.data.val_fraction = 0.5
+        data = prepare_data(cfg)
+        masks = [s.mask for s in data.train + data.val]
+        assert all((m[bad] == IGNORE_INDEX).all() == ignored for m in masks), nodata
+
+
 def test_an_all_nodata_file_is_background_with_one_line(tmp_path, caplog):
     """Audit s31 drone 3: an empty corner tile was 99.8% a class, with a contrast line."""
     from unetlab.inference.files import predict_file

@@ -213,7 +213,12 @@ def without_excluded(scored: dict, rows) -> dict:
     ignored there, and the objects (true or predicted) of which more than half lies there
     dropped (:func:`~unetlab.data.exclude.drop_mostly_excluded`; a true one's other pixels
     ignored too); the others lose their pixels there. A new dict; the arrays are kept."""
-    bar = region(scored["gt"].shape, rows)
+    return without_region(scored, region(scored["gt"].shape, rows))
+
+
+def without_region(scored: dict, bar: np.ndarray | None) -> dict:
+    """:func:`without_excluded` of the (H, W) bool pixels ``bar`` (excluded rows, or an
+    image's nodata / transparent pixels: :mod:`unetlab.data.nodata`); None: ``scored``."""
     if bar is None:
         return scored
     out = dict(scored)

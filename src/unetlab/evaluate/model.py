@@ -14,6 +14,7 @@ import numpy as np
 
 from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config
+from unetlab.data.nodata import InvalidPages
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.weightmap import background_class
@@ -23,6 +24,7 @@ from unetlab.evaluate.accumulate import (
     check_boundary,
     object_scores_wanted,
     without_excluded,
+    without_region,
 )
 from unetlab.evaluate.checks import check_evaluation
 from unetlab.evaluate.masks import encode, evaluation_pairs, instance_mask
@@ -248,6 +250,7 @@ def _accumulated(
         boundary_class=scoring.boundary_class, connectivity=scoring.connectivity, objects=objects
     )
     read = PairReader(colours=_mask_colours(scoring))  # a stack's files read once
+    invalid = InvalidPages(read, scoring.predicting.nodata)
     unsaid = scoring.ignore_from_training
     from unetlab.inference.predict import floor_run
 
@@ -256,7 +259,8 @@ def _accumulated(
         for pair in pairs:
             image, mask = read(pair)
             unsaid = unsaid and not _say_ignored(mask, scoring.ignore_value)
-            acc.add(pair.name, **_score_pair(pair, image, mask, scoring))
+            bad = invalid(pair)  # nodata, transparent: scored nowhere
+            acc.add(pair.name, **_score_pair(pair, image, mask, scoring, bad))
             if progress is not None:
                 progress(pair.name)
     return acc
@@ -276,7 +280,7 @@ def _mask_colours(scoring: _Scoring) -> ColourTable | None:
     return palette_table(np.asarray(palette), values, "the checkpoint's class colours", void=void)
 
 
-def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring) -> dict:
+def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, bad=None) -> dict:
     """One pair predicted and encoded: the keywords of :meth:`Accumulator.add` (``pred``,
     ``gt``, ``cell_prob``, ``gt_ids``, ``pred_ids``). An instance model's objects come from
     its post-processing and its pixels are object or not; another's are its labels."""
@@ -285,7 +289,9 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring) 
     from unetlab.runtime import memory_hint
 
     with memory_hint(str(pair.image), "lower --tile-size or --batch-size"):
-        probs = predict_image(how.model, image, options=how.predicting, name=str(pair.image))
+        probs = predict_image(
+            how.model, image, options=how.predicting, name=str(pair.image), invalid=bad
+        )
     name = str(pair.mask)
     if how.objects is not None:
         gt, gt_ids = instance_mask(mask, how.ignore_value, name, how.connectivity)
@@ -296,7 +302,8 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring) 
         pred, pred_ids = labels_from_probabilities(probs).astype(np.int64), None
     cell = _cell_probability(probs, how.boundary_class) if how.cell else None
     scored = dict(pred=pred, gt=gt, cell_prob=cell, gt_ids=gt_ids, pred_ids=pred_ids)
-    return without_excluded(scored, how.predicting.exclude_rows)  # a data bar scores nowhere
+    scored = without_excluded(scored, how.predicting.exclude_rows)  # a data bar scores nowhere
+    return without_region(scored, bad)  # nor nodata / transparent pixels
 
 
 def _training_overlap_warning(pairs: Sequence[Pair], model) -> list[bool]:

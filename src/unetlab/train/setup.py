@@ -114,6 +114,7 @@ def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map
         weight_map=weight_map,
         channel=d.channel,
         exclude_rows=d.exclude_rows,
+        nodata=d.nodata,
     )
     log.info(
         "objects in the masks: %d, median area %.0f px (5-95%%: %.0f-%.0f px)",
@@ -148,6 +149,7 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         weight_map=weight_map,
         channel=d.channel,
         exclude_rows=d.exclude_rows,
+        nodata=d.nodata,
     )
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
     _warn_unlearnable(train, label_values, class_names, source)
