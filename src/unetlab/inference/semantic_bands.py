@@ -64,15 +64,17 @@ class SemanticBands:
         labels = labels_from_probabilities(np.asarray(probabilities))
         if labels.shape[1] != self.width or y + labels.shape[0] > self.height:
             raise ValueError(f"a block of {labels.shape} at row {y} is outside the image")
-        local = measure.label(labels.astype(np.int32), background=-1, connectivity=1)
-        n = int(local.max(initial=0))
-        ids = local.astype(np.int64) + self.count
-        areas = np.bincount(local.ravel(), minlength=n + 1)[1:]
-        sums = np.bincount(local.ravel(), weights=labels.ravel(), minlength=n + 1)[1:]
+        signed = labels.astype(np.int16 if labels.dtype == np.uint8 else np.int32)
+        ids = measure.label(signed, background=-1, connectivity=1).astype(np.int64, copy=False)
+        del signed
+        n = int(ids.max(initial=0))
+        areas = np.bincount(ids.ravel(), minlength=n + 1)[1:]
+        sums = np.bincount(ids.ravel(), weights=labels.ravel(), minlength=n + 1)[1:]
         self.kinds.append(np.rint(sums / np.maximum(areas, 1)).astype(np.int64))
         self.areas.append(areas.astype(np.int64))
-        self.boxes.append(_boxes(local, n, y))
-        self.edges.append(self._edge(local, y, n))
+        self.boxes.append(_boxes(ids, n, y))
+        self.edges.append(self._edge(ids, y, n))
+        ids += self.count  # in place: a block's ids are its largest array
         self.touching.append(_touching_pairs(ids))
         if self.last is not None:
             above, kinds = self.last
@@ -146,11 +148,13 @@ def _boxes(local: np.ndarray, n: int, y: int) -> np.ndarray:
 
 
 def _touching_pairs(ids: np.ndarray) -> np.ndarray:
-    """(2, n) ids of 4-neighbours that differ, each pair once."""
-    a = np.concatenate([ids[:, 1:].ravel(), ids[1:].ravel()])
-    b = np.concatenate([ids[:, :-1].ravel(), ids[:-1].ravel()])
-    differ = a != b
-    return np.unique(np.stack([a[differ], b[differ]]), axis=1)
+    """(2, n) ids (below 2**32) of 4-neighbours that differ, each pair once."""
+    keys = []
+    for a, b in ((ids[:, 1:], ids[:, :-1]), (ids[1:], ids[:-1])):
+        differ = a != b
+        keys.append(np.unique((a[differ] << 32) | b[differ]))
+    keys = np.unique(np.concatenate(keys))
+    return np.stack([keys >> 32, keys & 0xFFFFFFFF])
 
 
 def _regions(n: int, same: np.ndarray) -> np.ndarray:
@@ -175,9 +179,11 @@ def _region_boxes(index: np.ndarray, boxes: list[np.ndarray], m: int) -> np.ndar
 
 
 def _pairs_of(pairs: np.ndarray) -> np.ndarray:
-    """(2, n) region pairs both ways, each once, without a region paired with itself."""
+    """(2, n) region pairs both ways, each once, without a region paired with itself,
+    sorted by the first then the second."""
     pairs = pairs[:, pairs[0] != pairs[1]]
-    return np.unique(np.concatenate([pairs, pairs[::-1]], axis=1), axis=1)
+    keys = np.unique(np.concatenate([(pairs[0] << 32) | pairs[1], (pairs[1] << 32) | pairs[0]]))
+    return np.stack([keys >> 32, keys & 0xFFFFFFFF])
 
 
 def _owners(pairs: np.ndarray, is_object, edge, boxes) -> np.ndarray:

@@ -42,7 +42,8 @@ from unetlab.inference.slide_outputs import Together, seal
 log = logging.getLogger(__name__)
 
 #: Fewest rows of a band that are turned into objects (a band also gets a margin of context
-#: above and below: ``ObjectOptions.margin``).
+#: above and below: ``ObjectOptions.margin``); the most a semantic model's regions are
+#: found in at a time (no margin: :class:`SemanticBands`).
 OBJECT_BAND_ROWS = 256
 #: Rows read at a time when object ids are renumbered and measured (whole chunk rows) ...
 STREAM_ROWS = 512
@@ -120,8 +121,10 @@ class SlideObjects:
         sink = ome.RowSink(self.ids, self.spec, page, 0, height)
         if exact_in_bands(self.options):
             regions = SemanticBands(self.options, height, self.spec.shape[-1])
-            for y, block in rows:
-                sink.write(y, regions.add(y, block).astype(np.uint32))
+            for y, block in rows:  # in bands of OBJECT_BAND_ROWS at most: less memory
+                for top in range(0, block.shape[1], OBJECT_BAND_ROWS):
+                    band = block[:, top : top + OBJECT_BAND_ROWS]
+                    sink.write(y + top, regions.add(y + top, band).astype(np.uint32))
             sink.close()
             keys, values = regions.lookup()
             np.savez(lookup_path(self.stage, page), keys=keys, values=values)
