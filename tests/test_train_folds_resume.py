@@ -29,7 +29,7 @@ def _weights(folder):
     return torch.load(folder / "checkpoints" / "last.pt", weights_only=True)["model"]
 
 
-def test_a_stopped_cross_validation_resumes_where_it_stopped(tmp_path, monkeypatch, capsys):
+def test_a_stopped_cross_validation_resumes_where_it_stopped(tmp_path, monkeypatch, capsys, caplog):
     data = write_blobs(tmp_path / "data", 4)
     run, straight = tmp_path / "cv", tmp_path / "straight"
     argv = ["train", "--data", str(data), "--folds", "2", *TINY, "--epochs", "2"]
@@ -42,9 +42,12 @@ def test_a_stopped_cross_validation_resumes_where_it_stopped(tmp_path, monkeypat
             raise KeyboardInterrupt
 
     monkeypatch.setattr(fitting, "log_epoch", stop_in_fold_2)
-    assert main([*argv, "--run-dir", str(run)]) == 130
-    err = capsys.readouterr().err
-    assert f"with: unetlab train --run-dir {run} --folds 2 --resume" in err
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main([*argv, "--run-dir", str(run)]) == 130
+    said = (
+        f"stopped in fold 2/2; continue it with: unetlab train --run-dir {run} --folds 2 --resume"
+    )
+    assert said in caplog.text
     before, fold_1 = _rows(run), (run / "fold_1" / "checkpoints" / "last.pt").stat().st_mtime_ns
     assert [r["fold"] for r in before] == ["1"]
     monkeypatch.setattr(fitting, "log_epoch", real)

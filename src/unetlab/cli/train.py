@@ -224,17 +224,8 @@ def _folds(args, cfg, explicit: set[str], split: dict | None) -> int:
     elif not args.resume:
         _check_data(cfg, explicit)
     fitting = dict(overwrite=args.overwrite, progress=not args.no_progress, plan=plan)
-    try:
-        summary = fit_folds(cfg, args.folds, run_dir=run_dir, resume=args.resume, **fitting)
-    except KeyboardInterrupt as exc:  # Ctrl-C, SIGTERM, SIGHUP in a fold
-        how, code = stop_status(exc)
-        with contextlib.suppress(OSError):
-            print(
-                f"unetlab train: {how}; continue the cross-validation (the folds done are kept, "
-                f"the one stopped resumes) with: {_folds_resume_command(run_dir, args.folds)}",
-                file=sys.stderr,
-            )
-        return code
+    # a stop (Ctrl-C, SIGTERM): fit_folds logs how to go on, main says it and exits 130, 143
+    summary = fit_folds(cfg, args.folds, run_dir=run_dir, resume=args.resume, **fitting)
     name = miou_name(summary.get("val_miou_classes") or ())
     for row in summary["folds"]:
         best, last = row["best_val_miou"], row["last_val_miou"]
@@ -265,12 +256,6 @@ def _fold_to_resume(resume, run_dir: Path) -> Path | None:
             "start it without --resume (--resume auto resumes folds, or starts them)"
         )
     return begun[0] if begun else None
-
-
-def _folds_resume_command(run_dir: Path, k: int) -> str:
-    import shlex
-
-    return f"unetlab train --run-dir {shlex.quote(str(run_dir))} --folds {k} --resume"
 
 
 def _config(args) -> tuple:

@@ -11,6 +11,7 @@ import json
 import logging
 import math
 import os
+import shlex
 from pathlib import Path
 
 from unetlab.atomic import atomic_path
@@ -69,13 +70,26 @@ def fit_folds(
                 log.info("fold %d/%d: done before (folds.csv): kept", i, k)
                 continue
             folder = run_dir / f"fold_{i}"
-            result = _fit_fold(cfg, folder, f"{i}/{k}", (train, val), resume=resume, **fitting)
+            try:
+                result = _fit_fold(cfg, folder, f"{i}/{k}", (train, val), resume=resume, **fitting)
+            except (KeyboardInterrupt, UnetlabError):  # a stop, or the user's problem
+                log.info(
+                    "cross-validation stopped in fold %d/%d; continue it with: %s (the folds "
+                    "done are kept, fold %d resumes; in Python: fit_folds(..., resume=True))",
+                    *(i, k, folds_resume_command(run_dir, k), i),
+                )
+                raise
             rows = sorted([*rows, _row(i, folder, train, val, result)], key=lambda r: r["fold"])
             write_folds(run_dir / FOLDS_FILE, rows)  # after each fold: a stopped run keeps them
     summary = fold_summary(rows) | {"val_miou_classes": _miou_classes(run_dir)}
     if not logging.getLogger().handlers:  # a notebook's or script's log; the CLI prints it
         log.info("%s; %s", describe_folds(summary), run_dir / FOLDS_FILE)
     return summary
+
+
+def folds_resume_command(run_dir: str | os.PathLike, k: int) -> str:
+    """The command that goes on with the cross-validation of ``k`` folds in ``run_dir``."""
+    return f"unetlab train --run-dir {shlex.quote(str(run_dir))} --folds {k} --resume"
 
 
 def _fit_fold(cfg: Config, folder: Path, which: str, pairs: tuple, *, resume: bool, **fitting):
