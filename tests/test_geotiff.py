@@ -75,7 +75,7 @@ def test_model_pixel_scale_in_metres_is_the_pixel_size_before_dpi(tmp_path, capl
     dpi = _geotiff(tmp_path / "d300.tif", image, resolution=(300, 300), resolutionunit="INCH")
     with caplog.at_level(logging.INFO):
         assert read_pixel_size(dpi).size == (50000.0, 50000.0)  # 0.05 m, not 84.7 um
-    assert "area_um2 / 1e12 is m²" in caplog.text
+    assert "its objects table is in metres (area_m2" in caplog.text
     feet = [*GEO[:2], (34735, 3, len(KEYS), _keys({3076: (0, 1, 9002)}), True)]
     assert read_pixel_size(_geotiff(tmp_path / "ft.tif", image, feet)).size == (15240.0, 15240.0)
 

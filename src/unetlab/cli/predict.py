@@ -122,7 +122,7 @@ def _add_objects(g) -> None:
         choices=["geojson", "imagej", "both"],
         help="with --instances: also write each object's outline (a semantic model's: its "
         "class regions, with class and class_name), <stem>_objects.geojson (QuPath: File > "
-        "Import objects) and/or "
+        "Import objects; a GeoTIFF's in its map coordinates, for QGIS) and/or "
         "<stem>_objects_rois.zip (Fiji: File > Open gives the ROI Manager; ROI 0012 is "
         "object 12); large images: geojson only",
     )

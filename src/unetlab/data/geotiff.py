@@ -10,9 +10,9 @@ input's band statistics and descriptions, and its nodata value (42113, "0") woul
 class 0 of the labels and every 0 probability.
 
 :func:`geotiff_pixel_size` reads ModelPixelScale as the pixel size where the GeoKeys say
-the model is projected in a linear unit (metres, feet), in micrometres as unetlab's
-tables are: a 0.05 m pixel is 50000 um, and ``area_um2 / 1e12`` is m². Degrees (a
-geographic CRS) are no pixel size.
+the model is projected in a linear unit (metres, feet), in micrometres as unetlab carries
+pixel sizes (a 0.05 m pixel is 50000 um); :func:`length_unit` says that the tables of such
+a map are in metres (``area_m2``). Degrees (a geographic CRS) are no pixel size.
 """
 
 from __future__ import annotations
@@ -106,12 +106,11 @@ def geotiff_pixel_size(tif, page) -> tuple[float, float] | None:
     size = tuple(float(f"{v * per_unit * 1e6:.12g}") for v in (y, x))
     _say_once(
         "size",
-        "%s: pixel size %g x %g m from its GeoTIFF ModelPixelScale (said once), written in "
-        "the tables in micrometres: %g x %g um; area_um2 / 1e12 is m², length_um / 1e6 m",
+        "%s: pixel size %g x %g m from its GeoTIFF ModelPixelScale (said once): its objects "
+        "table is in metres (area_m2, centroid_x_m, ...)",
         name,
         size[0] / 1e6,
         size[1] / 1e6,
-        *size,
     )
     return size
 

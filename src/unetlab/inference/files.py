@@ -50,6 +50,7 @@ import numpy as np
 import torch
 
 from unetlab.data.exclude import flag_cut_objects
+from unetlab.data.geotiff import length_unit, read_geotags
 from unetlab.data.io import write_csv, write_png, write_tiff
 from unetlab.data.nodata import flag_touching, invalid_pages
 from unetlab.data.tiffmeta import (
@@ -64,6 +65,7 @@ from unetlab.data.tiffmeta import (
 from unetlab.errors import UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.measure import (
+    class_areas,
     class_counts,
     named_channels,
     object_table,
@@ -311,6 +313,8 @@ def _predict_whole(file: _File) -> list[Path]:
     if o.objects is not None:
         outlines = {k: paths[k] for k in ("geojson", "rois") if o.wanted[k]}  # those asked for
         outlines["class_name"] = outline_class(model)
+        if o.wanted["geojson"]:  # a GeoTIFF's outlines in its map coordinates
+            outlines["geotags"] = read_geotags(file.path)
         found = (paths, stack, ids, meta["pixel"], axes)
         # intensity columns by channel name, as a streamed slide's (measure.named_channels)
         channels = channel_names(file.path) if stack.ndim == 4 and stack.shape[3] > 1 else []
@@ -319,10 +323,10 @@ def _predict_whole(file: _File) -> list[Path]:
         how = dict(record=file.record, outlines=outlines, channels=channels, kinds=kinds)
         how["exclude_rows"] = file.options.exclude_rows  # objects it cuts touch the border
         how["invalid"] = invalid  # and so do those beside nodata
-        tables, planes, classes = _write_objects(*found, **how)
+        tables, planes, classes, areas = _write_objects(*found, **how)
         written += tables
         if file.counted is not None:  # and a semantic model's objects of each class
-            file.counted(planes, *([classes] if classes else []))
+            file.counted(planes, *[k for k in (classes, areas) if k])  # areas: on a map
     if o.draw_overlay:
         drawn = dict(tiff=tiff, meta=meta, axes=axes, record=file.record)
         drawn["by_object"] = by_object(o.objects)
@@ -426,12 +430,13 @@ def _write_objects(
     kinds: Sequence[dict] = (),
     exclude_rows: tuple | None = None,
     invalid: Sequence[np.ndarray | None] | None = None,
-) -> tuple[list[Path], list[int], dict[str, int]]:
+) -> tuple[list[Path], list[int], dict[str, int], dict[str, float]]:
     """``<stem>_objects.tif`` (with the input's ``pixel`` size and pages' ``axes``, and
     ``record``), ``<stem>_objects.csv`` of the pages' object ids and their outlines
     (:func:`~unetlab.inference.outlines.write_outlines`' ``outlines``: the paths asked for,
     the class): (their paths, the objects of each page, the objects of each class where
-    ``kinds`` give them a class: :func:`~unetlab.inference.measure.class_counts`). The
+    ``kinds`` give them a class: :func:`~unetlab.inference.measure.class_counts`, and their
+    area in m² on a map: :func:`~unetlab.inference.measure.class_areas`). The
     intensity columns of several channels are named by ``channels`` (the file's names)
     where they name each channel once, else by index
     (:func:`~unetlab.inference.measure.named_channels`); ``kinds``: each page's class
@@ -459,12 +464,13 @@ def _write_objects(
             {**_page_columns(p, len(t["id"]), axes, pixel), **t} for p, t in enumerate(tables)
         ]
     size = None if pixel is None else pixel.size  # (y, x) um, as read_pixel_size gives it
-    tables = [named_channels(with_micrometres(t, size), channels) for t in tables]
+    unit = length_unit(size, () if pixel is None else pixel.geotags)  # a map's: metres
+    tables = [named_channels(with_micrometres(t, size, unit=unit), channels) for t in tables]
     joined = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
     write_csv(paths["table"], joined)
     written = [paths["objects"], paths["table"]]
     written += write_outlines(ids, tables, pixel_size=size, axes=axes, **(outlines or {}))
-    return written, planes, class_counts(joined)
+    return written, planes, class_counts(joined), class_areas(joined)
 
 
 def _write_label_tiff(

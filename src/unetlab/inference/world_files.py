@@ -152,7 +152,8 @@ def say_carried(source: str | os.PathLike, grid: MapGrid) -> None:
     )
     _say_once(
         grid.how if grid.metres is not None else "degrees",
-        "%s %s: its PNG outputs get a world file (.pgw), %s; for all of it, %s (said once)",
+        "%s %s: its PNG outputs get a world file (.pgw) and its outlines (--outlines "
+        "geojson) are in its map coordinates, %s; for all of it, %s (said once)",
         Path(source).name,
         why,
         tiffs,
