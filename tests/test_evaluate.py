@@ -258,7 +258,9 @@ def test_evaluate_takes_predict_options_precision_and_channel(tmp_path, monkeypa
     monkeypatch.setattr("unetlab.runtime.supports_bf16", lambda device: True)
     options = PredictOptions(precision="bf16", channel=1, device="cpu")
     evaluate_model(_tiny_model(), tmp_path / "data", options, tile_size=16)
-    assert seen[-1] == PredictOptions(tile_size=16, precision="bf16", channel=1, device="cpu")
+    # nodata None resolves to the model's data.nodata: "auto" for one that records none
+    given = dict(tile_size=16, precision="bf16", channel=1, device="cpu", nodata="auto")
+    assert seen[-1] == PredictOptions(**given)
     evaluate_model(_tiny_model(), tmp_path / "data", batch_size=2, blend="gaussian")
     assert (seen[-1].batch_size, seen[-1].blend, seen[-1].precision) == (2, "gaussian", "fp32")
     with pytest.raises(UnetlabError, match="not a valid input size"):  # before any image
