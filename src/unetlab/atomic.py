@@ -66,6 +66,17 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
         tmp.unlink(missing_ok=True)
 
 
+def put_in_place(source: Path, path: Path) -> None:
+    """Rename the written and flushed file ``source`` over ``path`` (a step of a publishing
+    that flushes the folder once at its end: :mod:`unetlab.inference.slide_outputs`); the
+    action :func:`when_written` registered for ``path`` runs, as after :func:`atomic_path`."""
+    try:
+        os.replace(source, path)
+    except OSError as exc:
+        raise write_error(path, exc) from exc
+    _written(Path(path))
+
+
 #: actions to run once a path is written by :func:`atomic_path`: resolved path -> action
 _WHEN_WRITTEN: dict[str, Callable[[], None]] = {}
 

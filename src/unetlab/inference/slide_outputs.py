@@ -1,69 +1,220 @@
 """A streamed slide's outputs appear together: made under temporary names, then put in place in
-one short step, the labels last.
+one short step, the labels last, and a step that was stopped is finished by the next run.
 
 Each output is minutes of work on a large slide; published one by one, a run killed between
 them left a new GeoJSON and overlay beside an earlier run's objects and CSV, whose ids do
-not match (audit s30 slides 2). :class:`Together` reserves a temporary for each output as
-:func:`~unetlab.atomic.atomic_path` does (the same names, so a killed run's leftovers are
-cleaned as its are), lets the slow writers fill them, and renames them all once every one
-is written: the overlay and outlines first, the objects, and the labels last (the file that
-says an input is done). A failure before that step leaves the earlier outputs as they were.
+not match (audit s30 slides 2). :class:`Together` reserves a place for each output, lets the
+slow writers fill them, and renames them all once every one is written: the overlay and
+outlines first, the objects, and the labels last (the file that says an input is done).
+
+With a publishing folder (``folder``: :func:`publishing_path`, kept by the cleaning of a
+killed run's leftovers as a staging is: it holds :data:`~unetlab.atomic.RESUMABLE`) the
+step is a transaction. The files are written into that folder while the slide's stagings
+stay resumable; a stop then (Ctrl-C, SIGTERM, ``kill -9``) leaves the earlier outputs as
+they were, and the rerun publishes again from the stagings without predicting a tile.
+Once every output is written, the folder's record lists the renames (:data:`COMMITTED`),
+and from then on they are done, by this run or by the next one (:func:`finish`), whichever
+gets there: never a set of outputs half of this run's and half of an earlier one's, and
+never the slide predicted again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
+import os
 import shutil
 from pathlib import Path
 
-from unetlab.atomic import atomic_path
+from unetlab.atomic import RESUMABLE, atomic_path, fsync, put_in_place
 from unetlab.data import ome
+
+#: the state of a publishing folder whose renames are to be done (its record lists them)
+COMMITTED = "committed"
+#: the files a staging keeps to be resumed (unetlab.inference.slide_resume), dropped from an
+#: OME-Zarr staging that becomes an output folder
+_RESUME_FILES = (RESUMABLE, "unetlab-rows.")
+
+
+def publishing_path(labels: Path) -> Path:
+    """The publishing folder of the slide whose labels go to ``labels``."""
+    return labels.parent / f".{labels.name}.publish.partial"
 
 
 class Together:
-    """Temporaries for one slide's outputs, renamed to their final names when the block ends
-    without an error (in the reverse order of :meth:`reserve`), removed when it fails."""
+    """Places for one slide's outputs, renamed to their final names when the block ends
+    without an error (in the reverse order of :meth:`reserve`), removed when it fails.
+    ``folder``: a publishing folder (:func:`publishing_path`), whose ``record`` (JSON
+    values: what made the outputs) makes the step one that the next run finishes
+    (:func:`finish`); without one each file is an :func:`~unetlab.atomic.atomic_path`
+    temporary beside its final name."""
 
-    def __init__(self, output_format: str):
+    def __init__(self, output_format: str, folder: Path | None = None, record=None):
         self.output_format = output_format
+        self.folder, self.record = folder, record
         self._stack = contextlib.ExitStack()
         self._at: dict[Path, Path] = {}
+        self._order: list[tuple[Path, Path, bool]] = []  # (place, final, folder), reserved
 
     def __enter__(self) -> Together:
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)  # a stopped run's, not committed
+            self.folder.mkdir(parents=True)
+            _write(self.folder, {"state": "writing", **(self.record or {})})
         self._stack.__enter__()
         return self
 
-    def __exit__(self, *exc) -> bool:
-        return self._stack.__exit__(*exc)
+    def __exit__(self, kind, value, trace) -> bool:
+        if self.folder is None:
+            return self._stack.__exit__(kind, value, trace)
+        try:
+            if kind is None:
+                self._commit()
+        finally:
+            if kind is not None:  # the resumable stagings stay, for the rerun to publish
+                shutil.rmtree(self.folder, ignore_errors=True)
+                _remove_unresumable(self.folder.parent, (self.record or {}).get("stagings", ()))
+            self._stack.__exit__(kind, value, trace)
+        if kind is None:
+            finish(self.folder)
+        return False
 
     def reserve(self, final: Path, *, folder: bool = False) -> Path:
-        """Where ``final`` is written until the step that publishes it: a temporary file
-        beside it, or for an OME-Zarr folder (``folder``) its staging folder
-        (:func:`~unetlab.data.ome.staging_path`), renamed to ``final`` then."""
+        """Where ``final`` is written until the step that publishes it: a file in the
+        publishing folder (or a temporary beside it), or for an OME-Zarr folder
+        (``folder``) its staging folder (:func:`~unetlab.data.ome.staging_path`), renamed
+        to ``final`` then."""
         if folder:
-            stage = ome.staging_path(final)
-
-            def publish(kind, value, trace) -> bool:
-                if kind is None:
-                    ome.replace_folder(stage, final)
-                else:  # a whole staged array, which no later run of Python would remove
-                    shutil.rmtree(stage, ignore_errors=True)
-                return False
-
-            self._stack.push(publish)
-            self._at[final] = stage
+            place = ome.staging_path(final)
+            if self.folder is None:
+                self._stack.push(_folder_publisher(place, final))
+        elif self.folder is not None:
+            place = self.folder / final.name
         else:
-            self._at[final] = self._stack.enter_context(atomic_path(final))
-        return self._at[final]
+            place = self._stack.enter_context(atomic_path(final))
+        self._at[final] = place
+        self._order.append((place, final, folder))
+        return place
 
     def at(self, final: Path) -> Path:
-        """The temporary :meth:`reserve` gave for ``final``."""
+        """The place :meth:`reserve` gave for ``final``."""
         return self._at[final]
+
+    def _commit(self) -> None:
+        """Every output is written: record the renames (the last reserved first); from
+        here on the step is done, by this run or the next."""
+        steps = []
+        for place, final, is_folder in reversed(self._order):
+            if not is_folder:
+                fsync(place)
+            steps.append([place.name, final.name, is_folder])
+        fsync(self.folder)
+        _write(self.folder, {"state": COMMITTED, "steps": steps, **(self.record or {})})
+
+
+def _folder_publisher(stage: Path, final: Path):
+    def publish(kind, value, trace) -> bool:
+        if kind is None:
+            ome.replace_folder(stage, final)
+        else:  # a whole staged array, which no later run of Python would remove
+            shutil.rmtree(stage, ignore_errors=True)
+        return False
+
+    return publish
+
+
+def _write(folder: Path, record: dict) -> None:
+    with atomic_path(folder / RESUMABLE) as tmp:
+        tmp.write_text(json.dumps(record))
+
+
+def read_record(folder: Path) -> dict | None:
+    """The record of the publishing ``folder``, or None (none there, or unreadable)."""
+    with contextlib.suppress(OSError, ValueError):
+        found = json.loads((folder / RESUMABLE).read_text())
+        return found if isinstance(found, dict) else None
+    return None
+
+
+def finish(folder: Path) -> dict | None:
+    """Finish the publishing ``folder`` a run began: its renames where it was committed
+    (each done once: a step whose source is gone was done; an OME-Zarr staging loses its
+    resume records first), then the folder and the slide's stagings its record names
+    (``"stagings"``) go; one not committed goes alone (its stagings are resumed). Returns
+    the record of a committed one, else None. Safe to repeat after a stop anywhere in it."""
+    found = read_record(folder)
+    if found is None or found.get("state") != COMMITTED:
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+    out = folder.parent
+    for place, final, is_folder in found["steps"]:
+        source = out / place if is_folder else folder / place
+        if not source.exists():
+            continue  # done before a stop
+        if is_folder:
+            _drop_resume_files(source)
+            ome.replace_folder(source, out / final)
+        else:
+            put_in_place(source, out / final)
+    for name in found.get("stagings", ()):
+        shutil.rmtree(out / name, ignore_errors=True)
+    shutil.rmtree(folder, ignore_errors=True)
+    fsync(out)
+    return found
+
+
+def _remove_unresumable(out: Path, names) -> None:
+    """Remove the staging folders ``names`` in ``out`` that cannot be resumed (made by the
+    publishing, as the objects' renumbered ids): no later run of Python would."""
+    for name in names:
+        if not (out / name / RESUMABLE).is_file():
+            shutil.rmtree(out / name, ignore_errors=True)
+
+
+def _drop_resume_files(stage: Path) -> None:
+    for p in stage.iterdir():
+        if p.name.startswith(_RESUME_FILES):
+            p.unlink(missing_ok=True)
 
 
 def seal(together: Together, stage: Path, final: Path, spec: ome.OutputSpec) -> Path:
-    """Complete a staged OME output (:func:`~unetlab.data.ome.seal`) into the temporary
-    ``together`` holds for ``final``; returns ``final``."""
+    """Complete a staged OME output (:func:`~unetlab.data.ome.seal`) into the place
+    ``together`` holds for ``final``; returns ``final``. With a publishing folder the
+    staging stays whole until the outputs are in place (a stop before resumes it): an
+    OME-TIFF is sealed from a copy of its levels' files (hard links where the disk has
+    them), and a stopped run's levels above 0 of an OME-Zarr staging are made again."""
     fmt = together.output_format
+    if fmt == "ome-zarr":
+        for level in stage.iterdir():
+            if level.is_dir() and level.name.isdigit() and level.name != "0":
+                shutil.rmtree(level)
+    elif together.folder is not None:
+        stage = _linked_copy(stage, together.folder / f"{final.name}.stage")
     ome.seal(stage, final, spec, fmt, tiff=together.at(final) if fmt == "ome-tiff" else None)
     return final
+
+
+def _linked_copy(stage: Path, copy: Path) -> Path:
+    """``copy``: the zarr metadata and level 0 of the staging ``stage``, its chunk files hard
+    linked (copied where the disk has no links); the metadata copied, as a writer of the
+    pyramid may rewrite them."""
+    level = copy / "0"
+    level.mkdir(parents=True)
+    for p in stage.iterdir():
+        if p.is_file() and p.name.startswith(".z"):
+            shutil.copy2(p, copy / p.name)
+    for p in (stage / "0").iterdir():
+        if p.name.startswith(".z"):
+            shutil.copy2(p, level / p.name)
+        elif p.is_dir():
+            shutil.copytree(p, level / p.name, copy_function=_link)
+        else:
+            _link(p, level / p.name)
+    return copy
+
+
+def _link(source, target) -> None:
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)

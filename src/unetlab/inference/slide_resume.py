@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 import unetlab
-from unetlab.atomic import RESUMABLE, TEMPORARY, atomic_path, fsync
+from unetlab.atomic import RESUMABLE, atomic_path, fsync
 from unetlab.data import ome
 from unetlab.provenance import PACKAGE, checkout_of, read_commit
 
@@ -146,20 +146,6 @@ def begin(stages: dict[str, Path], wanted: dict) -> None:
     arrays are created: from now on they can be resumed."""
     for stage in stages.values():
         _write_json(stage / RECORD, wanted)
-
-
-def forget(stages: dict[str, Path]) -> None:
-    """Remove the records from the staging folders of ``stages`` (before they are
-    published: an OME-Zarr staging becomes the output folder)."""
-    for stage in stages.values():
-        with contextlib.suppress(FileNotFoundError):
-            for p in stage.iterdir():
-                if p.name == RECORD or _rows_file(p.name) or TEMPORARY.match(p.name):
-                    p.unlink(missing_ok=True)
-
-
-def _rows_file(name: str) -> bool:
-    return name.startswith("unetlab-rows.") and name.endswith(".json")
 
 
 def _write_json(path: Path, value) -> None:

@@ -12,13 +12,16 @@ and below that its rows come out exactly as in one process; each process writes 
 chunks, and the main one builds the pyramid and publishes the file.
 
 A run stopped part-way (Ctrl-C, ``kill``, a lost process) keeps its staged rows, and the same
-call again resumes at the first chunk row not done (:mod:`unetlab.inference.slide_resume`).
+call again resumes at the first chunk row not done (:mod:`unetlab.inference.slide_resume`),
+or, stopped while its outputs were published, publishes them without predicting again
+(:mod:`unetlab.inference.slide_outputs`).
 """
 
 from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import logging
 import math
 import os
@@ -62,7 +65,7 @@ from unetlab.inference.records import (
 )
 from unetlab.inference.sizing import choose_tiling
 from unetlab.inference.slide_objects import SlideObjects, id_staging
-from unetlab.inference.slide_outputs import Together, seal
+from unetlab.inference.slide_outputs import Together, finish, publishing_path, seal
 from unetlab.inference.slide_overlay import OVERLAY_SIDE, by_object, write_slide_overlay
 from unetlab.inference.slide_progress import TileProgress
 from unetlab.inference.tiling import TileGrid, iter_tiled_rows
@@ -124,33 +127,30 @@ def band_grid(
 ) -> tuple[int, TileGrid]:
     """The tiles of ``grid`` that give output rows ``[start, stop)`` exactly as the whole
     grid does: ``(offset, sub)``, ``sub`` a grid over image rows ``offset .. offset +
-    sub.shape[0] - 1``. Tiles above and below the band are kept as far as the blend, the
-    border and mirror padding reach, and as far as the whole grid's batches start, so every
-    kept tile sits in a batch of the same tiles."""
+    sub.shape[0] - 1``. From above, only the tile rows that reach the band: the view starts
+    at the first one's input (its border above it), the whole grid's step of tile rows and
+    place in its batches go with ``sub`` (:class:`~unetlab.inference.tiling.TileGrid`),
+    so the first batch holds stand-ins, not whole tile rows, for the tiles before it. Below
+    the band, tiles are kept as far as the border and mirror padding reach, and as far as
+    the whole grid's batches end."""
     start, stop = rows
     h = grid.shape[0]
     ys, n, nx = grid.ys, len(grid.ys), len(grid.xs)
     if n == 1 or (start <= 0 and stop >= h):
         return 0, grid
     oh, pad, step = grid.out_tile[0], grid.pad, ys[1] - ys[0]
-    a = max(k for k in range(n) if ys[k] <= start)
     b = next((k for k in range(n) if ys[k] >= stop), n)
-    # abutting tiles need their input rows (the border) inside the view; blended ones every
-    # tile that overlaps the band's first row (the first tile kept blends its top rows
-    # alone, rows that the tile above, left out, overlaps: above the band)
+    # abutting tiles: the one holding the band's first row; blended ones: every tile that
+    # overlaps that row (the first tile kept blends its top rows alone, rows that the tile
+    # above, left out, overlaps: above the band)
     if grid.abut:
-        first = max([k for k in range(a + 1) if ys[k] <= ys[a] - pad], default=0)
+        first = max(k for k in range(n) if ys[k] <= start)
     else:
-        first = min(k for k in range(a + 1) if ys[k] + oh > start)
-    # the first step decides the blend's margins; the last step of a grid is shorter
-    while first > 0 and (
-        (first + 1 < n and ys[first + 1] - ys[first] != step) or (first * nx) % batch_size
-    ):
-        first -= 1
+        first = min(k for k in range(n) if ys[k] + oh > start)
     end = min(n, b + math.ceil(pad / step))
     while end < n and (end * nx) % batch_size:
         end += 1
-    offset = ys[first]
+    offset = max(0, ys[first] - pad)  # the border above the first tile: image rows, not mirrored
     bottom = h if end == n else min(h, ys[end - 1] + oh)
     sub = TileGrid(
         shape=(bottom - offset, grid.shape[1]),
@@ -160,6 +160,8 @@ def band_grid(
         xs=grid.xs,
         pad=pad,
         abut=grid.abut,
+        row_step=grid.row_step or step,
+        lead=grid.lead + first * nx,
     )
     return offset, sub
 
@@ -389,6 +391,9 @@ def predict_slide(
         every = {**specs, **({"ids": found.spec} if found is not None else {})}
         device = _device(model, options, group)
         wanted = slide_resume.identity(path, every, grid, batch, world=group.world, device=device)
+        published = group.share(_published(finals, wanted) if group.is_main else None)
+        if published is not None:  # a stopped run's outputs, finished
+            return published
         resumed = _stage(slide, grid, finals, staged, every, group, wanted)
         if found is not None:
             found.staged(new=False)  # created or kept above
@@ -403,7 +408,7 @@ def predict_slide(
             if overlay is not None:
                 finals["overlay"] = out_dir / f"{output_stem(path)}_overlay.png"
             drawn = None if overlay is None else (overlay, overlay_side, record)
-            made = (finals, staged, specs, found, outputs.output_format)
+            made = (finals, staged, specs, found, outputs.output_format, wanted)
             extra = _publish(model, slide, out_dir, made, values=values, drawn=drawn)
             if found is not None and counted is not None:
                 counted(found.counts, *([found.classes] if found.classes else []))
@@ -416,17 +421,26 @@ def _publish(model, slide, out_dir: Path, made: tuple, *, values, drawn=None) ->
     process). ``made``: (the final paths, the staging folders of the outputs and of the
     objects' ids, the outputs' specs, the slide's objects or None, the output format);
     ``drawn``: the overlay's (colours, side, record), None for no overlay. The overlay, the
-    objects, the labels last: a run stopped before that step leaves the earlier outputs as
-    they were (:mod:`~unetlab.inference.slide_outputs`). Returns the paths written beside
-    the labels and probabilities."""
-    finals, staged, specs, found, output_format = made
-    slide_resume.forget(staged)  # published from here on, not resumed
+    objects, the labels last, through a publishing folder: a run stopped before they are all
+    written leaves the earlier outputs as they were and its stagings for the rerun to
+    publish, one stopped after is finished by the rerun
+    (:mod:`~unetlab.inference.slide_outputs`). Returns the paths written beside the labels
+    and probabilities."""
+    finals, staged, specs, found, output_format, wanted = made
     stages, extra = {key: staged[key] for key in specs}, []
-    # the renames flush the folder once, at the end: a short step
+    paths = [finals[key] for key in specs] + _extra_paths(finals, found)
+    record = {
+        "input": wanted["input"],  # the input's, as a staging's record names it
+        "identity": wanted,
+        "paths": [p.name for p in paths],
+        "stagings": sorted(p.name for p in {*staged.values(), *_own_stagings(finals)}),
+    }
+    publishing = publishing_path(finals["labels"])
+    # a stop keeps the stagings (and the earlier outputs): the rerun publishes them
     with (
-        _removed_on_failure(staged, SOLO),
+        _kept_to_resume(staged, SOLO),
         folder_sync_deferred(out_dir),
-        Together(output_format) as at,
+        Together(output_format, publishing, record) as at,
     ):
         _reserve(at, finals, specs, found)
         if drawn is not None:
@@ -438,6 +452,33 @@ def _publish(model, slide, out_dir: Path, made: tuple, *, values, drawn=None) ->
             extra += found.publish(slide, at)
         for key, spec in specs.items():
             seal(at, stages[key], finals[key], spec)
+    return extra
+
+
+def _published(finals: dict[str, Path], wanted: dict) -> list[Path] | None:
+    """Finish the publishing of a slide's outputs that a stopped run committed
+    (:func:`~unetlab.inference.slide_outputs.finish`); its outputs where that run was this
+    one (``wanted``: :func:`~unetlab.inference.slide_resume.identity`), else None."""
+    labels = finals["labels"]
+    found = finish(publishing_path(labels))
+    if found is None:
+        return None
+    if found.get("identity") != json.loads(json.dumps(wanted)):
+        log.info("%s: put in place the outputs a stopped run had written", labels.name)
+        return None
+    log.info(
+        "%s: a stopped run had written its outputs: put in place, not predicted again", labels.name
+    )
+    return [labels.parent / name for name in found["paths"]]
+
+
+def _extra_paths(finals: dict[str, Path], found: SlideObjects | None) -> list[Path]:
+    """The outputs published beside the labels and probabilities, in :func:`_publish`'s
+    order: the overlay, the objects, their table and outlines."""
+    extra = [finals["overlay"]] if "overlay" in finals else []
+    if found is not None:
+        extra += [finals["objects"], finals["table"]]
+        extra += [finals["geojson"]] if found.outlined is not None else []
     return extra
 
 
@@ -520,19 +561,6 @@ def _kept_to_resume(stages: dict[str, Path], group: Group):
         yield
     except UnetlabError as exc:
         if group.is_main and not isinstance(exc, GroupError | OutputError):
-            for stage in stages.values():
-                shutil.rmtree(stage, ignore_errors=True)
-        raise
-
-
-@contextlib.contextmanager
-def _removed_on_failure(stages: dict[str, Path], group: Group):
-    """On any failure, the main process removes the staging folders: no half-written output
-    is left behind."""
-    try:
-        yield
-    except BaseException:
-        if group.is_main:
             for stage in stages.values():
                 shutil.rmtree(stage, ignore_errors=True)
         raise

@@ -147,6 +147,13 @@ class TileGrid:
     (h, w); ``ys``, ``xs``: output starts in image coordinates, which are also the input
     starts in the padded image's coordinates; ``pad``: mirrored px before the image (the
     border); ``padded_shape``: the extent of the padded image the tiles read.
+
+    A band of a larger grid (:func:`~unetlab.inference.slides.band_grid`) may start its
+    tiles below row 0 and carries two facts of the whole grid: ``row_step``, the step of its
+    tile rows (the blend's margins; 0: this grid's first step), and ``lead``, how many of
+    the whole grid's tiles its first batch holds before this grid's first tile (stand-ins
+    are predicted in their places, so every tile sits where it sits in the whole grid's
+    batches).
     """
 
     shape: tuple[int, int]
@@ -156,6 +163,8 @@ class TileGrid:
     xs: tuple[int, ...]
     pad: int
     abut: bool
+    row_step: int = 0
+    lead: int = 0
 
     def __len__(self) -> int:
         return len(self.ys) * len(self.xs)
@@ -242,13 +251,15 @@ def blend_weights(size: int, blend: str = "mean") -> np.ndarray:
     raise UnetlabError(f"blend must be one of {BLENDS}, not {blend!r}")
 
 
-def kept_spans(starts: Sequence[int], out: int) -> list[tuple[int, int]]:
+def kept_spans(starts: Sequence[int], out: int, step: int = 0) -> list[tuple[int, int]]:
     """Per tile along one axis, the output span ``[lo, hi)`` (tile coordinates) that the
     ``"mean"`` blend counts: the whole tile minus half the overlap on each side that faces
-    a neighbour. Consecutive spans still meet, so every pixel is counted at least once."""
+    a neighbour. Consecutive spans still meet, so every pixel is counted at least once.
+    ``step``: the grid's step (0: its first; a band of a grid whose shorter last step is
+    its first passes the whole grid's)."""
     if len(starts) == 1:
         return [(0, out)]
-    margin = (out - (starts[1] - starts[0])) // 2
+    margin = (out - (step or starts[1] - starts[0])) // 2
     last = len(starts) - 1
     return [
         (0 if k == 0 else margin, out if k == last else out - margin) for k in range(len(starts))
@@ -421,7 +432,7 @@ class _Mean(_Blended):
 
     def __init__(self, grid: TileGrid, here):
         (oh, ow) = grid.out_tile
-        self.span_y, self.span_x = kept_spans(grid.ys, oh), kept_spans(grid.xs, ow)
+        self.span_y, self.span_x = kept_spans(grid.ys, oh, grid.row_step), kept_spans(grid.xs, ow)
         super().__init__(grid, _span_weights(self.span_y, oh), _span_weights(self.span_x, ow), here)
 
     def add(self, acc, k: int, j: int, tile) -> None:
@@ -451,13 +462,15 @@ def _layout(grid: TileGrid, blend: str, here):
 
 def _tile_batches(image, grid: TileGrid, batch_size: int, stats, device, as_tensors: bool):
     """Yield (tile indices [(k, j), ...], (B, C, th, tw) float32 channels-last input): tiles
-    read mirrored and normalised straight into one reused buffer, moved to ``device``."""
+    read mirrored and normalised straight into one reused buffer, moved to ``device``. The
+    first batch starts with ``grid.lead`` zero stand-ins (None in the indices)."""
     here = (lambda a: torch.as_tensor(a, device=device)) if as_tensors else (lambda a: a)
     if stats is not None:
         mean = here(np.asarray(stats[0], dtype=np.float32))
         std = here(np.asarray(stats[1], dtype=np.float32))
     (th, tw), channels = grid.tile, image.shape[2]
     tiles = [(k, j) for k in range(len(grid.ys)) for j in range(len(grid.xs))]
+    tiles = [None] * (grid.lead % batch_size) + tiles
     batch_size = min(batch_size, len(tiles))  # a buffer of 100000 tiles for one: 3.9 GB
     buffer = torch.empty((batch_size, channels, th, tw), device=device if as_tensors else "cpu")
     buffer = buffer.to(memory_format=torch.channels_last)
@@ -465,8 +478,12 @@ def _tile_batches(image, grid: TileGrid, batch_size: int, stats, device, as_tens
     buffer_hwc = buffer_hwc if as_tensors else buffer_hwc.numpy()
     for first in range(0, len(tiles), batch_size):
         batch = tiles[first : first + batch_size]
-        for i, (k, j) in enumerate(batch):
+        for i, tile in enumerate(batch):
             out = buffer_hwc[i]
+            if tile is None:  # a stand-in for a tile of the whole grid
+                out[...] = 0
+                continue
+            k, j = tile
             out[...] = reflect_window(image, grid.ys[k] - grid.pad, grid.xs[j] - grid.pad, th, tw)
             if stats is not None:
                 out -= mean
@@ -526,7 +543,7 @@ def iter_tiled_rows(
     float32 tensors in channels-last layout on ``device`` (default CPU; the tensor's own
     for a tensor image) and returns (B, K, h', w') with h' = h - 2 * border. Blocks are
     (K, rows, W) float32 (numpy, or tensors on the image's device), in order, covering
-    rows 0..H-1 exactly once. ``progress(n)`` is called after each batch with the number
+    rows 0..H-1 exactly once (from ``grid.ys[0]`` for a band's grid that starts lower). ``progress(n)`` is called after each batch with the number
     of tiles it held.
     """
     if batch_size < 1:
@@ -540,7 +557,8 @@ def iter_tiled_rows(
     next_band = 0
     for batch, x in _tile_batches(image, grid, batch_size, stats, device, as_tensors):
         pred = _checked(fn(x), x, grid, as_tensors)
-        for i, (k, j) in enumerate(batch):
+        batch = [(i, tile) for i, tile in enumerate(batch) if tile is not None]
+        for i, (k, j) in batch:
             if k not in bands:
                 bands[k] = _Band(zeros((pred.shape[1], layout.rows(k), layout.width)), len(grid.xs))
             layout.add(bands[k].acc, k, j, pred[i])
