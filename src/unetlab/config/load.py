@@ -127,8 +127,17 @@ def changed_keys(cfg: Config) -> set[str]:
         f"{section}.{key}"
         for section, values in mine.items()
         for key, value in values.items()
-        if value != defaults[section][key]
+        if _differs(value, defaults[section][key])
     }
+
+
+def _differs(value, default) -> bool:
+    """``value != default``, also for a value that compares element-wise (a numpy array set
+    as an attribute in a notebook: :meth:`Config.checked` then says what is wrong with it)."""
+    try:
+        return bool(value != default)
+    except (TypeError, ValueError):  # the truth value of an array is ambiguous
+        return True
 
 
 def explicit_keys(

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass, field, fields, make_dataclass
 from unetlab.config.checks import check_data, check_model, check_train
 from unetlab.config.convert import build
 from unetlab.config.guard import Section
+from unetlab.errors import UnetlabError
 from unetlab.losses import FOCAL_GAMMA
 
 
@@ -375,15 +376,31 @@ class Config(Section):
     def checked(self) -> Config:
         """This config checked again, as :meth:`from_dict` checks a file's (a notebook may
         have set attributes: ``cfg.train.lr = -1``), paths and numpy numbers made plain."""
+        check_root(self.data.root)
         return Config.from_dict(_plain(self.to_dict()))
 
 
+def check_root(root) -> None:
+    """Refuse a ``data.root`` that is no path (a notebook's arrays: audit s32 notebook 7,
+    which failed later with numpy's "truth value of an array is ambiguous")."""
+    if root is None or isinstance(root, str | os.PathLike):
+        return
+    raise UnetlabError(
+        f"data.root must be a folder path, not {type(root).__name__}: training reads files; "
+        "write the arrays first with unetlab.write_dataset(images, masks, 'data') (it writes "
+        "data/images/ and data/masks/), then cfg.data.root = 'data'"
+    )
+
+
 def _plain(value):
-    """Paths as strings, numpy scalars as Python numbers, tuples as lists, nested."""
+    """Paths as strings, numpy scalars as Python numbers, numpy arrays and tuples as lists,
+    nested."""
     if isinstance(value, dict):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, os.PathLike):
         return os.fspath(value)
-    return value.item() if hasattr(value, "item") and hasattr(value, "dtype") else value
+    if hasattr(value, "tolist") and hasattr(value, "dtype"):  # an array: a list of numbers
+        return value.tolist()  # a numpy scalar: a Python number
+    return value

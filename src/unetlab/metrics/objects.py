@@ -6,7 +6,8 @@ different classes are different objects. Connectivity is 4 (edge neighbours) by 
 the ISBI 2012 scripts label cells; pass ``connectivity=2`` for 8.
 
 All functions take (H, W) integer arrays (any dims work for :func:`instances`) and never
-modify them. Instance maps hold 0 for "no object" and ids 1..n.
+modify them; a stack of frames is refused (read as one volume, its frames' objects that share
+an id would be one object): :func:`pooled_object_scores` scores it frame by frame. Instance maps hold 0 for "no object" and ids 1..n.
 
 Matching is one-to-one: a predicted and a true object match at threshold t when their IoU is
 above t, each object in at most one pair, with the most pairs possible (ties: the largest
@@ -48,6 +49,7 @@ __all__ = [
     "pq_of_classes",
     "object_classes",
     "object_scores",
+    "pooled_object_scores",
     "summarize_objects",
     "area_ratios",
 ]
@@ -58,8 +60,17 @@ DSB_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
 
 def check_label_pair(pred, gt) -> tuple[np.ndarray, np.ndarray]:
     """``pred`` and ``gt`` as arrays, refused (ValueError) unless both hold integer (or bool)
-    labels and have one shape."""
+    labels and have one shape of at most two dims (one image: a stack's frames are scored
+    one by one, as :func:`pooled_object_scores` does; a 3-D array read as one volume joined
+    objects of different frames that share an id: audit s32 notebook 1)."""
     pred, gt = np.asarray(pred), np.asarray(gt)
+    if max(pred.ndim, gt.ndim) > 2:
+        raise UnetlabError(
+            f"label images of shape {pred.shape} and {gt.shape}: these measures score one "
+            "(H, W) image; for a stack of frames, unetlab.pooled_object_scores(pred, true) "
+            "scores each frame and pools them ([object_scores(p, t) for p, t in zip(pred, "
+            "true)] gives each frame's figures)"
+        )
     if pred.shape != gt.shape:
         raise ValueError(
             f"prediction has shape {pred.shape} but the ground truth {gt.shape}; "
@@ -311,6 +322,39 @@ def object_scores(
         out["classes"] = _class_counts(iou, gt_class, pred_class)
         out.update(pq_of_classes(out["classes"]))
     return out
+
+
+def pooled_object_scores(pred_instances, gt_instances) -> dict:
+    """The object figures of several images (a stack's frames, a data set held in memory),
+    each image scored on its own (:func:`object_scores`) and then pooled as ``unetlab
+    evaluate`` pools a data set's (:func:`summarize_objects`: ``object_f1`` of the counts
+    summed over images, ``dsb`` the mean over images with objects, ...), with ``object_fp``,
+    ``object_fn`` (summed, beside ``object_tp``) and ``images`` (how many).
+
+    ``pred_instances``, ``gt_instances``: (N, H, W) arrays of object ids (ids may restart in
+    each frame), or equally long sequences of (H, W) arrays (sizes may differ between
+    images); one (H, W) array is one image."""
+    preds, truths = _images(pred_instances, "prediction"), _images(gt_instances, "ground truth")
+    if len(preds) != len(truths):
+        raise UnetlabError(
+            f"{len(preds)} predicted images but {len(truths)} true ones: give one of each "
+            "per image, in the same order"
+        )
+    images = [object_scores(p, t) for p, t in zip(preds, truths, strict=True)]
+    fp, fn = (sum(s[k] for s in images) for k in ("fp", "fn"))
+    return summarize_objects(images) | {"object_fp": fp, "object_fn": fn, "images": len(images)}
+
+
+def _images(labels, name: str) -> list[np.ndarray]:
+    """The (H, W) images of a stack, a sequence of images or one image."""
+    if isinstance(labels, np.ndarray) and labels.ndim == 2:
+        return [labels]
+    if isinstance(labels, np.ndarray) and labels.ndim != 3:
+        raise UnetlabError(
+            f"{name} has shape {labels.shape}: give (N, H, W) label images, a list of (H, W) "
+            "ones, or one (H, W) image"
+        )
+    return [np.asarray(image) for image in labels]
 
 
 def summarize_objects(images: Sequence[dict]) -> dict:

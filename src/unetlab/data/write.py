@@ -1,0 +1,105 @@
+"""Arrays written as the folder training reads: ``images/NAME.tif`` and ``masks/NAME.tif``,
+so that a notebook's arrays train in two lines (audit s32 notebook 7)::
+
+    unetlab.write_dataset(frames, masks, "data", pixel_size=0.325)
+    cfg.data.root = "data"
+
+TIFF keeps every dtype as it is (16-bit and float images, 16-bit masks), which PNG does not.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections.abc import Sequence
+from numbers import Real
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.data.io import write_tiff
+from unetlab.errors import OutputError, UnetlabError
+
+
+def write_dataset(
+    images,
+    masks,
+    folder: str | os.PathLike,
+    *,
+    names: Sequence[str] | None = None,
+    pixel_size: float | None = None,
+) -> Path:
+    """Write ``images`` and their ``masks`` as ``folder/images/NAME.tif`` and
+    ``folder/masks/NAME.tif`` (the layout ``data.root`` names); returns ``folder``.
+
+    ``images``: an (N, H, W) array or a sequence of (H, W) or (H, W, C) arrays, any dtype;
+    ``masks``: as many (H, W) integer arrays (class values, or object ids for
+    ``data.target: instances``), each the size of its image. ``names``: the files' names
+    without suffix (default 000, 001, ...). ``pixel_size``: µm per pixel, written as each
+    file's resolution (what measurements in µm read). An existing file of those names is
+    never replaced (OutputError): write into a new folder."""
+    images, masks = _arrays(images, "images"), _arrays(masks, "masks")
+    names = [f"{i:03d}" for i in range(len(images))] if names is None else list(names)
+    if not len(images) == len(masks) == len(names):
+        raise UnetlabError(
+            f"{len(images)} images, {len(masks)} masks and {len(names)} names: give one "
+            "mask and one name per image"
+        )
+    for name, image, mask in zip(names, images, masks, strict=True):
+        _check_pair(name, image, mask)
+    folder = Path(folder)
+    paths = [folder / sub / f"{n}.tif" for n in names for sub in ("images", "masks")]
+    if taken := [p for p in paths if p.exists()]:
+        raise OutputError(
+            f"{taken[0]} exists ({len(taken)} of the files): write_dataset replaces no file; "
+            "give a new folder"
+        )
+    resolution = _resolution(pixel_size)
+    for name, image, mask in zip(names, images, masks, strict=True):
+        write_tiff(folder / "images" / f"{name}.tif", image, **resolution, **_photometric(image))
+        write_tiff(folder / "masks" / f"{name}.tif", mask, **resolution, photometric="minisblack")
+    return folder
+
+
+def _arrays(stack, what: str) -> list[np.ndarray]:
+    """The images of an (N, H, W) array or of a sequence of arrays."""
+    if isinstance(stack, np.ndarray) and stack.ndim < 3:
+        raise UnetlabError(
+            f"{what} has shape {stack.shape}: give (N, H, W) arrays or a list of images"
+        )
+    return [np.asarray(a) for a in stack]
+
+
+def _check_pair(name: str, image: np.ndarray, mask: np.ndarray) -> None:
+    if image.ndim not in (2, 3) or mask.ndim != 2:
+        raise UnetlabError(
+            f"{name}: image {image.shape} and mask {mask.shape}: an image is (H, W) or "
+            "(H, W, C), its mask (H, W)"
+        )
+    if image.shape[:2] != mask.shape:
+        raise UnetlabError(f"{name}: image {image.shape} but mask {mask.shape}: not one size")
+    if not (np.issubdtype(mask.dtype, np.integer) or mask.dtype == bool):
+        raise UnetlabError(
+            f"{name}: the mask holds {mask.dtype} values: a mask holds integer classes or "
+            "object ids (threshold probabilities first)"
+        )
+
+
+def _resolution(pixel_size: float | None) -> dict:
+    """tifffile's resolution keywords for ``pixel_size`` µm per pixel (pixels per cm)."""
+    if pixel_size is None:
+        return {}
+    if isinstance(pixel_size, bool) or not (
+        isinstance(pixel_size, Real) and math.isfinite(pixel_size) and pixel_size > 0
+    ):
+        raise UnetlabError(f"pixel_size must be a positive number of µm, not {pixel_size!r}")
+    per_cm = 1e4 / float(pixel_size)
+    return {"resolution": (per_cm, per_cm), "resolutionunit": "CENTIMETER"}
+
+
+def _photometric(image: np.ndarray) -> dict:
+    """Colour for (H, W, 3) and (H, W, 4) images; grey samples for other channel counts."""
+    if image.ndim == 2:
+        return {"photometric": "minisblack"}
+    colour = image.shape[2] in (3, 4)
+    return {"photometric": "rgb" if colour else "minisblack", "planarconfig": "contig"}

@@ -1,0 +1,55 @@
+"""unetlab.write_dataset: a notebook's arrays as the folder training reads (audit s32
+notebook 7)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import unetlab
+from unetlab.data.tiffmeta import read_pixel_size
+from unetlab.errors import OutputError, UnetlabError
+
+
+def _data(n=2, shape=(24, 32)):
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 4000, (n, *shape)).astype(np.uint16)
+    masks = (rng.random((n, *shape)) > 0.5).astype(np.uint8) * np.arange(1, n + 1)[:, None, None]
+    return images, masks.astype(np.uint16)
+
+
+def test_arrays_come_back_as_written_and_pair_up_for_training(tmp_path):
+    images, masks = _data()
+    root = unetlab.write_dataset(images, masks, tmp_path / "data", pixel_size=0.325)
+    for i in range(2):
+        image = unetlab.read_image(root / "images" / f"00{i}.tif")
+        assert image.dtype == np.uint16 and np.array_equal(image, images[i])
+        assert np.array_equal(unetlab.read_mask(root / "masks" / f"00{i}.tif"), masks[i])
+        assert read_pixel_size(root / "images" / f"00{i}.tif").size == (0.325, 0.325)
+    train, val = unetlab.split_pairs(root, val_fraction=0.5)
+    assert len(train) + len(val) == 2
+    colour = np.zeros((8, 8, 3), np.float32) + 0.5
+    named = unetlab.write_dataset([colour], [np.ones((8, 8), bool)], tmp_path / "c", names=["a"])
+    assert np.array_equal(unetlab.read_image(named / "images" / "a.tif"), colour)
+
+
+def test_nothing_is_replaced_and_bad_pairs_are_one_line(tmp_path):
+    images, masks = _data()
+    unetlab.write_dataset(images, masks, tmp_path)
+    before = (tmp_path / "masks" / "000.tif").read_bytes()
+    with pytest.raises(OutputError, match="replaces no file"):
+        unetlab.write_dataset(images, masks, tmp_path)
+    assert (tmp_path / "masks" / "000.tif").read_bytes() == before
+    bad = [
+        ((images, masks[:1]), "2 images, 1 masks"),
+        ((images, masks[:, :8]), r"image \(24, 32\) but mask \(8, 32\)"),
+        ((images, masks.astype(np.float32)), "holds float32 values"),
+        ((images[0], masks[0]), r"images has shape \(24, 32\)"),
+    ]
+    for (im, ma), message in bad:
+        with pytest.raises(UnetlabError, match=message):
+            unetlab.write_dataset(im, ma, tmp_path / "new")
+    for size in (0, -0.3, float("nan"), True):
+        with pytest.raises(UnetlabError, match="pixel_size must be a positive number"):
+            unetlab.write_dataset(images, masks, tmp_path / "new", pixel_size=size)
+    assert not (tmp_path / "new").exists()
