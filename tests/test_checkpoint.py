@@ -70,7 +70,7 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path, monkeypatch):
 
     monkeypatch.setattr(torch, "save", boom)
     with pytest.raises(OSError):
-        save_model(path, tiny())
+        save_model(path, tiny(), overwrite=True)
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]
 
@@ -93,7 +93,7 @@ def test_a_full_disk_while_saving_is_one_line_and_keeps_the_old_file(tmp_path, m
     monkeypatch.setattr(torch, "save", full)
     monkeypatch.setattr(shutil, "disk_usage", lambda p: usage(10**9, 10**9 - 4096, 4096))
     with pytest.raises(OutputError, match=r"m.pt: cannot write it \(No space left on device\)"):
-        save_model(path, tiny(), step=2)
+        save_model(path, tiny(), overwrite=True, step=2)
     monkeypatch.setattr(torch, "save", save)
     assert load_checkpoint(path)["step"] == 1
     assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]

@@ -1,0 +1,69 @@
+"""save_model replaces no file it did not write (audit s32 notebook 2: a user's PNG became
+a checkpoint), and a model saved over a run's last.pt is refused by resume in one line."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from unetlab.checkpoint import (
+    check_training_state,
+    load_checkpoint,
+    missing_training_state,
+    save_model,
+)
+from unetlab.data.io import write_png
+from unetlab.errors import CheckpointError, OutputError
+from unetlab.models import UNet
+
+
+def tiny() -> UNet:
+    return UNet(1, 2, depth=2, base_channels=2, padding="same")
+
+
+def test_an_image_or_any_other_file_is_never_replaced(tmp_path):
+    png = tmp_path / "frame05.png"
+    write_png(png, np.arange(64, dtype=np.uint16).reshape(8, 8))
+    other = tmp_path / "notes.pt"
+    other.write_text("my notes")
+    (tmp_path / "folder.pt").mkdir()
+    cases = [
+        (png, r"a checkpoint is no \.png image: give a \.pt path"),
+        (tmp_path / "new.tif", r"a checkpoint is no \.tif image"),
+        (other, "exists and is not a unetlab checkpoint: save_model replaces no other file"),
+        (tmp_path / "folder.pt", "exists and is not a unetlab checkpoint"),
+    ]
+    before = png.read_bytes()
+    for path, message in cases:
+        for overwrite in (False, True):
+            with pytest.raises(OutputError, match=message) as err:
+                save_model(path, tiny(), overwrite=overwrite)
+            assert "\n" not in str(err.value)
+    assert png.read_bytes() == before and other.read_text() == "my notes"
+    assert not (tmp_path / "new.tif").exists()
+
+
+def test_a_checkpoint_is_replaced_when_asked_or_by_training_itself(tmp_path):
+    path = save_model(tmp_path / "m.pt", tiny(), step=1)
+    with pytest.raises(OutputError, match="m.pt is a checkpoint already: pass overwrite=True"):
+        save_model(path, tiny(), step=2)
+    assert load_checkpoint(path)["step"] == 1
+    save_model(path, tiny(), overwrite=True, step=3)
+    assert load_checkpoint(path)["step"] == 3
+    run = {"optimizer": {}, "scaler": {}, "rng": torch.zeros(1), "train_state": {"step": 1}}
+    last = save_model(tmp_path / "last.pt", tiny(), **run)
+    save_model(last, tiny(), **run | {"train_state": {"step": 2}})  # a run's next save
+    assert load_checkpoint(last)["train_state"] == {"step": 2}
+    with pytest.raises(OutputError, match="holding a training run's state, which --resume"):
+        save_model(last, tiny())  # a plain model over a run's last.pt
+
+
+def test_resuming_from_a_plain_model_is_one_line_naming_init(tmp_path):
+    path = save_model(tmp_path / "last.pt", tiny())
+    checkpoint = load_checkpoint(path)
+    assert missing_training_state(checkpoint) == ["optimizer", "scaler", "train_state", "rng"]
+    with pytest.raises(CheckpointError, match="holds no training state") as err:
+        check_training_state(checkpoint, path)
+    assert f"--init {path}" in str(err.value) and "\n" not in str(err.value)
+    check_training_state({"optimizer": 1, "scaler": 1, "train_state": 1, "rng": 1}, path)
