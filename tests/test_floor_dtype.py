@@ -87,10 +87,14 @@ def test_prediction_says_the_floor_once_per_dtype_and_dim_images_each(caplog):
     assert line.startswith("z.tif page 0: contrast") and line.endswith("(and 2 more pages)")
 
 
-def test_the_floor_is_said_once_a_run_not_once_a_process(caplog, tmp_path):
+def test_the_floor_is_said_once_a_run_not_once_a_process(caplog, tmp_path, monkeypatch):
     """A long-lived process (napari, a notebook) says it again in its next run (review s29,
     item 4: a module-level set said it once for good); a file, a folder and a stack are
-    each one run."""
+    each one run; calls of their own, outside any run, say it once a process (audit s32
+    notebook 8: a notebook's loop over 40 frames said it 40 times)."""
+    from unetlab.inference import predict
+
+    monkeypatch.setattr(predict, "_SAID_OUTSIDE", set())
     from unetlab import UNet
     from unetlab.inference.files import predict_file
     from unetlab.inference.folders import predict_folder
@@ -101,7 +105,8 @@ def test_the_floor_is_said_once_a_run_not_once_a_process(caplog, tmp_path):
     said = lambda: [r.getMessage() for r in caplog.records].count(note)  # noqa: E731
     for _ in range(2):  # two runs, each a stack of three pages
         stack_stats(_Model(), [image, image, image])
-    model_stats(_Model(), image)  # a call of its own is a run
+    model_stats(_Model(), image)  # calls of their own: once a process
+    model_stats(_Model(), image)
     assert said() == 3
     torch.manual_seed(0)
     model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()

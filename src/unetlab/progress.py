@@ -3,9 +3,13 @@ no terminal, yet shown), for training and for prediction alike."""
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Callable, Iterator
 
 from tqdm import tqdm
+
+from unetlab.errors import UnetlabError
 
 
 def in_notebook() -> bool:
@@ -31,3 +35,28 @@ def progress_bar(**settings) -> tqdm:
 
         return auto(**settings)
     return tqdm(**settings)
+
+
+@contextlib.contextmanager
+def progress_calls(
+    progress, *, what: str = "the number of tiles done", each: bool = False, **settings
+) -> Iterator[Callable | None]:
+    """``progress`` as the function to call as work is done, None for none: ``True`` (a bar
+    with ``settings``, :func:`progress_bar`, drawn where a person watches: :func:`shown`,
+    as ``fit(progress=True)`` draws), ``False`` or None (none), or a function (called as it
+    is, with ``what``). ``each``: the bar counts one a call, whatever it is called with (a
+    file's name), instead of the number given. Anything else is refused in one line before
+    the work begins (audit s32 notebook 4: ``progress=True`` raised "'bool' object is not
+    callable" after the first batch)."""
+    if progress is None or progress is False:
+        yield None
+    elif progress is True:
+        with progress_bar(disable=not shown(True), **settings) as bar:
+            yield (lambda *_: bar.update(1)) if each else bar.update
+    elif callable(progress):
+        yield progress
+    else:
+        raise UnetlabError(
+            f"progress must be True (a progress bar), False or a function of {what}, not "
+            f"{progress!r}"
+        )

@@ -41,6 +41,7 @@ from unetlab.inference.offset import label_offset, shift_probabilities
 from unetlab.inference.sizing import choose_tiling, memory_budget
 from unetlab.inference.tiling import tiled_apply, with_tta
 from unetlab.inference.tta import resolve_tta
+from unetlab.progress import progress_calls
 from unetlab.runtime import (
     check_precision,
     inference_layout,
@@ -431,7 +432,7 @@ def predict_image(
     image: np.ndarray,
     options: PredictOptions | None = None,
     *,
-    progress: Callable[[int], None] | None = None,
+    progress: bool | Callable[[int], None] | None = None,
     name: str = "image",
     invalid: np.ndarray | None = None,
     **settings,
@@ -444,7 +445,9 @@ def predict_image(
     image); never modified. K = ``model.num_classes`` (softmax), or 1 (sigmoid) for a
     one-class net. ``options``: a :class:`PredictOptions`; ``settings``: its fields by name
     (``tile_size=``, ``batch_size=``, ``blend=``, ``tta=``, ``precision=``, ``device=``,
-    ``exclude_rows=``), replacing those of ``options``. ``progress(n)`` is called after each batch of n tiles.
+    ``exclude_rows=``), replacing those of ``options``. ``progress``: True for a bar of the
+    tiles done (where a person watches: a terminal, a notebook), or a function ``progress(n)``
+    called after each batch of n tiles.
     NaN or infinite pixels raise UnetlabError (:func:`check_finite`); ``name`` (e.g. the
     file the pixels came from) is what the messages call the image. A file's path is
     refused (UnetlabError): read it with :func:`unetlab.read_image` first (the array it gives
@@ -467,7 +470,8 @@ def predict_image(
     channel = None if grey and asked is None and model.in_channels == 1 else options.channel
     image = fit_channels(image, model.in_channels, name=name, channel=channel)
     check_finite(image, name, channel_axis=True)
-    return predict_fitted(model, image, options, progress=progress, name=name, invalid=invalid)
+    with progress_calls(progress, desc=name, unit="tile", leave=False) as done:
+        return predict_fitted(model, image, options, progress=done, name=name, invalid=invalid)
 
 
 #: a plane of a stack whose intensity scale (the percentile range or standard deviation the
@@ -525,14 +529,19 @@ def _blank_stats(page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 _SAID_FLOOR: contextvars.ContextVar[set[tuple] | None] = contextvars.ContextVar(
     "unetlab_said_floor", default=None
 )
+#: the (dtype, floor) pairs said outside any run: by calls of their own (``predict_image``,
+#: ``predict_objects``), once a process
+_SAID_OUTSIDE: set[tuple] = set()
 
 
 @contextlib.contextmanager
 def floor_run() -> Iterator[None]:
-    """A run (a file, a folder of files, a stack, one call) within which :func:`model_stats`
-    says each "floor not applied" line once; entered within another run, that run goes on.
-    Outside any run each call is its own, so a long-lived process (napari, a notebook) says
-    the line again in each run, not once for good."""
+    """A run (a file, a folder of files, a stack, an evaluation) within which
+    :func:`model_stats` says each "floor not applied" line once; entered within another
+    run, that run goes on. A long-lived process (napari, a notebook) hears the line again in
+    each run it starts, not once for good (review s29 item 4); calls outside any run
+    (``predict_image`` in a notebook's loop over a movie's frames) say it once a process
+    (audit s32 notebook 8: once a frame, 40 paragraphs for 40 frames)."""
     if _SAID_FLOOR.get() is not None:
         yield
         return
@@ -549,7 +558,7 @@ def model_stats(
     """:func:`~unetlab.data.normalize.image_stats` of ``image`` as ``model`` normalises it,
     saying what its floor does (:func:`~unetlab.data.normalize.contrast_note`): that it is
     not applied to an image of another dtype than the training images' (once per run, as
-    :func:`floor_run` scopes it, and dtype), and that an image with far less contrast is
+    :func:`floor_run` scopes it, and dtype; outside a run once a process), and that an image with far less contrast is
     read as nearly empty (per image: ``name: ...``; appended to ``dim`` instead, when
     given)."""
     spec = model.normalization
@@ -557,11 +566,11 @@ def model_stats(
     note = contrast_note(spec, image.dtype, contrast)
     if note is not None and note[0] == "dtype":
         key = (np.dtype(image.dtype).name, str(spec.get("floor")))
-        with floor_run():
-            said = _SAID_FLOOR.get()
-            if key not in said:
-                said.add(key)
-                log.warning(note[1])
+        said = _SAID_FLOOR.get()
+        said = _SAID_OUTSIDE if said is None else said
+        if key not in said:
+            said.add(key)
+            log.warning(note[1])
     elif note is not None and dim is not None:
         dim.append(f"{name}: {note[1]}")
     elif note is not None:

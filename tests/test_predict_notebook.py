@@ -1,0 +1,60 @@
+"""predict_image as a notebook calls it frame by frame (audit s32 notebook 4 and 8):
+``progress=True`` draws a bar (it raised "'bool' object is not callable" after the first
+batch), and the "floor not applied" line comes once a process, not once a frame."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import types
+
+import numpy as np
+import pytest
+import torch
+
+import unetlab
+from unetlab.data.normalize import contrast_note
+from unetlab.errors import UnetlabError
+from unetlab.inference import predict
+
+SPEC16 = {"mode": "percentile", "low": 1.0, "high": 99.0, "floor": [900.0], "dtype": "uint16"}
+
+
+def _net() -> unetlab.UNet:
+    torch.manual_seed(0)
+    net = unetlab.UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    net.normalization = dict(SPEC16)
+    return net
+
+
+def _frames(n=3) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return (rng.random((n, 40, 40)) * 3000).astype(np.float32)
+
+
+def test_progress_true_draws_a_bar_and_a_function_is_called(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "ipykernel", types.ModuleType("ipykernel"))  # a notebook
+    net, frame = _net(), _frames(1)[0]
+    plain = predict.predict_image(net, frame, tile_size=32)
+    barred = predict.predict_image(net, frame, tile_size=32, progress=True, name="frame 0")
+    assert np.array_equal(plain, barred)
+    err = capsys.readouterr().err
+    assert "frame 0: " in err and "tile/s" in err  # the bar, named after the image
+    done = []
+    predict.predict_image(net, frame, tile_size=32, progress=done.append)
+    assert sum(done) >= 4  # 40 x 40 in 32 px tiles
+    predict.predict_image(net, frame, tile_size=32, progress=False)
+    ids, _ = unetlab.predict_objects(net, frame, tile_size=32, progress=True)
+    assert ids.shape == frame.shape
+    with pytest.raises(UnetlabError, match="progress must be True .* not 'yes'"):
+        predict.predict_image(net, frame, progress="yes")
+
+
+def test_a_loop_over_float_frames_says_the_floor_once(monkeypatch, caplog):
+    monkeypatch.setattr(predict, "_SAID_OUTSIDE", set())
+    caplog.set_level(logging.WARNING)
+    net = _net()
+    for t, frame in enumerate(_frames()):
+        predict.predict_image(net, frame, name=f"frame {t}")
+    line = contrast_note(SPEC16, np.float32, np.array([1.0]))[1]
+    assert [r.getMessage() for r in caplog.records].count(line) == 1
