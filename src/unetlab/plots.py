@@ -1,5 +1,11 @@
 """All drawing: one class palette, images for display, overlays, training curves, the confusion
-matrix (matplotlib Agg, atomic writes)."""
+matrix (matplotlib Agg, atomic writes).
+
+On arrays, for a notebook's ``plt.imshow`` (``unetlab.plots`` without an import):
+:func:`object_overlay` (an image and its object ids, each object in its own colour),
+:func:`prediction_overlay` (an image and its class labels, e.g. ``labels_from_probabilities
+(predict_image(model, image))``, as ``predict --overlay`` draws them); both (H, W, 3)
+uint8, a 16-bit image scaled for display (:func:`display_rgb`)."""
 
 from __future__ import annotations
 
