@@ -16,6 +16,7 @@ from tests.test_predict_objects import local_net
 from tests.test_slide_resume import Stop, _outputs, _slide
 from unetlab.data import ome
 from unetlab.inference import slide_objects, slide_outputs
+from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.predict import probability_fn
 from unetlab.inference.slides import band_grid, iter_slide_rows, predict_slide
 from unetlab.inference.tiling import Geometry, iter_tiled_rows, tile_grid
@@ -116,36 +117,35 @@ def test_a_stop_while_publishing_is_published_by_the_rerun_without_predicting(
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".s")]
 
 
+def _stop_after_one_rename(monkeypatch) -> None:
+    """The run's own publishing stops right after its first rename (the overlay)."""
+    finish, put, calls = slide_outputs.finish, slide_outputs.put_in_place, []
+
+    def once(source, path):
+        if calls:
+            raise KeyboardInterrupt
+        calls.append(put(source, path))
+
+    def stopped(folder):
+        monkeypatch.setattr(slide_outputs, "put_in_place", once)
+        try:
+            return finish(folder)
+        finally:
+            monkeypatch.setattr(slide_outputs, "put_in_place", put)
+            monkeypatch.setattr(slide_outputs, "finish", finish)
+
+    monkeypatch.setattr(slide_outputs, "finish", stopped)
+
+
 def test_a_committed_publishing_is_finished_by_the_next_run(tmp_path, small_chunks, monkeypatch):
     """Stopped in the middle of the renames (the overlay in place, the labels not): the
     folder would hold a new overlay beside no labels, or an earlier run's. The next run
-    puts the rest in place and predicts nothing; a run with other settings first
-    finishes it, then predicts afresh."""
+    puts the rest in place and predicts nothing."""
     slide = _slide(tmp_path / "s.tif")
     net = local_net()
     how = dict(save_probabilities=True, draw_overlay=True)
     _run(net, slide, tmp_path / "whole", Stop(), **how)
-    finish, calls = slide_outputs.finish, []
-
-    def stopped_after_one_rename(folder):
-        calls.append(folder)
-        if len(calls) == 1:  # the run's own, right after the commit
-            put = slide_outputs.put_in_place
-            done = []
-
-            def once(source, path):
-                if done:
-                    raise KeyboardInterrupt
-                done.append(put(source, path))
-
-            monkeypatch.setattr(slide_outputs, "put_in_place", once)
-            try:
-                return finish(folder)
-            finally:
-                monkeypatch.setattr(slide_outputs, "put_in_place", put)
-        return finish(folder)
-
-    monkeypatch.setattr(slide_outputs, "finish", stopped_after_one_rename)
+    _stop_after_one_rename(monkeypatch)
     with pytest.raises(KeyboardInterrupt):
         _run(net, slide, tmp_path / "out", Stop(), **how)
     names = {p.name for p in (tmp_path / "out").iterdir()}
@@ -156,6 +156,34 @@ def test_a_committed_publishing_is_finished_by_the_next_run(tmp_path, small_chun
     assert again.tiles == 0 and [p.name for p in got] == ["s.tif", "s_prob.tif", "s_overlay.png"]
     assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".s")]
+
+
+def test_a_finished_publishing_counts_its_objects_and_other_settings_start_afresh(
+    tmp_path, small_chunks, monkeypatch
+):
+    """The objects of a slide whose publishing the rerun finished are counted (the folder
+    summary's column) as a whole run's are; a run with other settings first puts the
+    stopped run's outputs in place, then predicts afresh."""
+    slide = _slide(tmp_path / "s.tif")
+    net = local_net()
+    how = dict(objects=ObjectOptions.for_model, outlines="geojson")
+    whole = []
+    _run(net, slide, tmp_path / "whole", Stop(), counted=lambda *a: whole.append(a), **how)
+    _stop_after_one_rename(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        _run(net, slide, tmp_path / "out", Stop(), **how)
+    again, counts = Stop(), []
+    _run(net, slide, tmp_path / "out", again, counted=lambda *a: counts.append(a), **how)
+    assert again.tiles == 0 and counts == whole and whole[0][0]
+    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
+    _stop_after_one_rename(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        _run(net, slide, tmp_path / "out", Stop(), **how)
+    other = Stop()
+    _run(net, slide, tmp_path / "other", Stop(), blend="gaussian", **how)
+    _run(net, slide, tmp_path / "out", other, blend="gaussian", **how)
+    assert other.tiles == 8  # the whole slide, with the new settings
+    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "other")
 
 
 _KILLED = """

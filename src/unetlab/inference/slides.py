@@ -393,7 +393,11 @@ def predict_slide(
         wanted = slide_resume.identity(path, every, grid, batch, world=group.world, device=device)
         published = group.share(_published(finals, wanted) if group.is_main else None)
         if published is not None:  # a stopped run's outputs, finished
-            return published
+            if published.get("counts") is not None and counted is not None:
+                counted(
+                    published["counts"], *([published["classes"]] if published["classes"] else [])
+                )
+            return [out_dir / name for name in published["paths"]]
         resumed = _stage(slide, grid, finals, staged, every, group, wanted)
         if found is not None:
             found.staged(new=False)  # created or kept above
@@ -429,7 +433,7 @@ def _publish(model, slide, out_dir: Path, made: tuple, *, values, drawn=None) ->
     finals, staged, specs, found, output_format, wanted = made
     stages, extra = {key: staged[key] for key in specs}, []
     paths = [finals[key] for key in specs] + _extra_paths(finals, found)
-    record = {
+    journal = {
         "input": wanted["input"],  # the input's, as a staging's record names it
         "identity": wanted,
         "paths": [p.name for p in paths],
@@ -440,7 +444,7 @@ def _publish(model, slide, out_dir: Path, made: tuple, *, values, drawn=None) ->
     with (
         _kept_to_resume(staged, SOLO),
         folder_sync_deferred(out_dir),
-        Together(output_format, publishing, record) as at,
+        Together(output_format, publishing, journal) as at,
     ):
         _reserve(at, finals, specs, found)
         if drawn is not None:
@@ -450,15 +454,17 @@ def _publish(model, slide, out_dir: Path, made: tuple, *, values, drawn=None) ->
         if found is not None:
             _classify(found, model, stages["labels"], specs["labels"], values)
             extra += found.publish(slide, at)
+            journal.update(counts=found.counts, classes=found.classes)  # committed with it
         for key, spec in specs.items():
             seal(at, stages[key], finals[key], spec)
     return extra
 
 
-def _published(finals: dict[str, Path], wanted: dict) -> list[Path] | None:
+def _published(finals: dict[str, Path], wanted: dict) -> dict | None:
     """Finish the publishing of a slide's outputs that a stopped run committed
-    (:func:`~unetlab.inference.slide_outputs.finish`); its outputs where that run was this
-    one (``wanted``: :func:`~unetlab.inference.slide_resume.identity`), else None."""
+    (:func:`~unetlab.inference.slide_outputs.finish`); its record (the outputs' names in
+    ``paths``, the objects' ``counts`` and ``classes``) where that run was this one
+    (``wanted``: :func:`~unetlab.inference.slide_resume.identity`), else None."""
     labels = finals["labels"]
     found = finish(publishing_path(labels))
     if found is None:
@@ -469,7 +475,7 @@ def _published(finals: dict[str, Path], wanted: dict) -> list[Path] | None:
     log.info(
         "%s: a stopped run had written its outputs: put in place, not predicted again", labels.name
     )
-    return [labels.parent / name for name in found["paths"]]
+    return found
 
 
 def _extra_paths(finals: dict[str, Path], found: SlideObjects | None) -> list[Path]:
