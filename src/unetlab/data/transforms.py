@@ -14,6 +14,9 @@ Functional core (numpy in, numpy out; inputs never modified):
 - :func:`flip_rot90`: the exact, interpolation-free path when only flips and quarter turns are
   drawn.
 - :func:`adjust_grey`: gamma, contrast and brightness on an (already normalised) image.
+- :func:`stain_jitter`: the stains of an RGB (H&E, IHC) image varied: its colours unmixed
+  into haematoxylin, eosin and DAB, each scaled and shifted, mixed back (Tellez et al. 2019),
+  so that a net trained on one stain batch meets another's colours.
 
 :class:`Augment` draws the random parameters from a ``numpy.random.Generator`` and applies
 them to an (image, mask, weight) triple.
@@ -210,6 +213,41 @@ def adjust_grey(
     return out
 
 
+# ---------------------------------------------------------------- stain colour
+
+#: optical density of haematoxylin, eosin and DAB in red, green, blue, one stain a row
+#: (Ruifrok & Johnston 2001; ``skimage.color.rgb_from_hed``), each row of unit length
+HED_FROM_RGB_ROWS = np.array([[0.65, 0.70, 0.29], [0.07, 0.99, 0.11], [0.27, 0.57, 0.78]])
+RGB_FROM_HED = HED_FROM_RGB_ROWS / np.linalg.norm(HED_FROM_RGB_ROWS, axis=1, keepdims=True)
+HED_FROM_RGB = np.linalg.inv(RGB_FROM_HED)
+
+
+def stain_matrix(scale, shift) -> tuple[np.ndarray, np.ndarray]:
+    """(3, 3) matrix and (3,) offset of the stain jitter: each of the haematoxylin, eosin and
+    DAB amounts of a pixel (its colour unmixed by :data:`HED_FROM_RGB`) multiplied by
+    ``scale[s]`` and raised by ``shift[s]``, then mixed back to red, green, blue. Tellez et
+    al. 2019 (Med. Image Anal. 58, "HED" augmentation) do this in optical density; here it
+    acts on the normalised channels, a per-channel affine map of the intensities, in which
+    unmixing is linear too (more stain: lower values, the sign only flips ``shift``)."""
+    scale, shift = np.asarray(scale, np.float64), np.asarray(shift, np.float64)
+    matrix = RGB_FROM_HED.T @ np.diag(scale) @ HED_FROM_RGB.T
+    return matrix.astype(np.float32), (RGB_FROM_HED.T @ shift).astype(np.float32)
+
+
+def stain_jitter(image: np.ndarray, scale, shift) -> np.ndarray:
+    """(3, H, W) float RGB image (normalised) -> a new one whose stains are varied:
+    :func:`stain_matrix` applied to every pixel about the tile's mean colour (so a ``shift``
+    of 0 keeps it). ``scale`` and ``shift`` are 3 numbers each (H, E, DAB)."""
+    if image.ndim != 3 or image.shape[0] != 3:
+        raise ValueError(f"stain jitter needs a (3, H, W) RGB image, not {image.shape}")
+    matrix, offset = stain_matrix(scale, shift)
+    x = np.asarray(image, np.float32).reshape(3, -1)
+    mean = x.mean(axis=1, keepdims=True)
+    out = matrix @ x
+    out += mean - matrix @ mean + offset[:, None]
+    return out.reshape(image.shape)
+
+
 # ---------------------------------------------------------------- the composed augmentation
 
 
@@ -229,7 +267,9 @@ class Augment:
 
     Grey values (image only), each with its probability: gamma log-uniform in
     [1 / (1 + gamma), 1 + gamma], contrast factor U(1 - contrast, 1 + contrast), brightness
-    offset U(-brightness, brightness) (std units of the normalised image).
+    offset U(-brightness, brightness) (std units of the normalised image). Stain (RGB images
+    only, probability ``p_stain``, after the grey values): :func:`stain_jitter` with each
+    stain's scale from U(1 - stain, 1 + stain) and shift from U(-stain, stain).
     """
 
     elastic: bool = field(
@@ -297,6 +337,14 @@ class Augment:
     )
     p_contrast: float = field(default=0.5, metadata={"help": "probability of a contrast change"})
     p_gamma: float = field(default=0.5, metadata={"help": "probability of a gamma change"})
+    stain: float = field(
+        default=0.0,
+        metadata={
+            "help": "stain (colour) jitter of RGB images: haematoxylin, eosin, DAB each scaled "
+            "by U(1 - stain, 1 + stain) and shifted by U(-stain, stain) std units (0: off)"
+        },
+    )
+    p_stain: float = field(default=0.5, metadata={"help": "probability of a stain jitter"})
 
     def __post_init__(self):
         for f in fields(self):
@@ -305,11 +353,13 @@ class Augment:
                 raise UnetlabError(f"augment {f.name} must be a probability in [0, 1], not {value}")
         if self.grid < 2:
             raise UnetlabError(f"augment grid must be at least 2 (the paper: 3), not {self.grid}")
-        for name in ("elastic_sigma", "rotate", "shift", "brightness", "gamma"):
+        for name in ("elastic_sigma", "rotate", "shift", "brightness", "gamma", "stain"):
             if getattr(self, name) < 0:
                 raise UnetlabError(f"augment {name} must be >= 0, not {getattr(self, name)}")
         if not 0.0 <= self.contrast < 1.0:
             raise UnetlabError(f"augment contrast must be in [0, 1), not {self.contrast}")
+        if self.stain >= 1.0:
+            raise UnetlabError(f"augment stain must be in [0, 1) (0.2: strong), not {self.stain}")
 
     def __call__(
         self,
@@ -362,7 +412,18 @@ class Augment:
         contrast = 1.0 + self._draw(rng, self.contrast, self.p_contrast)
         brightness = self._draw(rng, self.brightness, self.p_brightness)
         image = adjust_grey(image, gamma=gamma, contrast=contrast, brightness=brightness)
+        if self.stain > 0 and rng.random() < self.p_stain:  # no draw when off: runs repeat
+            image = self._stain(image, rng)
         return image, mask, weight
+
+    def _stain(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        if image.shape[0] != 3:
+            raise UnetlabError(
+                f"augment.stain varies the stains of RGB images, and these have "
+                f"{image.shape[0]} channel(s): set augment.stain=0"
+            )
+        scale = rng.uniform(1.0 - self.stain, 1.0 + self.stain, size=3)
+        return stain_jitter(image, scale, rng.uniform(-self.stain, self.stain, size=3))
 
     @staticmethod
     def _draw(rng: np.random.Generator, limit: float, p: float) -> float:

@@ -1,5 +1,6 @@
 """Augmentation: elastic deformation for few images, brightness and contrast by the
-images' spread, flips and turns unless the images have an up."""
+images' spread, flips and turns unless the images have an up, stain jitter for colour
+pictures."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ FEW_IMAGES = 10  # fewer training images than this: elastic deformation (the pap
 UP_DOWN_LAYOUT = 0.4
 # ... measured on at least this many images: 3-image microscopy subsets reach 0.25 by chance
 LAYOUT_IMAGES = 4
+#: the planned stain jitter of 8-bit colour images (augment.stain): each stain scaled by up
+#: to 20% and shifted by up to 0.2 std (Tellez et al. 2019's "HED-strong" uses 0.2 alike)
+STAIN = 0.2
 
 
 def plan_augment(fp: Fingerprint) -> list[Choice]:
@@ -46,7 +50,31 @@ def plan_augment(fp: Fingerprint) -> list[Choice]:
         *plan_orientation(fp),
         Choice("augment.brightness", strength, why),
         Choice("augment.contrast", strength, why),
+        plan_stain(fp),
     ]
+
+
+def plan_stain(fp: Fingerprint) -> Choice:
+    """``augment.stain`` ``STAIN`` for 8-bit RGB colour pictures that are not mostly dark
+    (bright-field H&E, IHC: their colours change from one stain batch, scanner or lab to
+    the next), 0 for grey images, other channel counts, 16-bit and fluorescence-like images
+    (their channels are separate stains, not mixed colours)."""
+    n = len(fp.pairs)
+    rgb = [p for p in fp.pairs if p.channels == 3 and p.dtype == "uint8" and not _dark(p)]
+    if rgb and len(rgb) == n:
+        why = (
+            f"{n} 8-bit colour images: stains vary by batch, scanner and lab: each tile's "
+            f"haematoxylin, eosin and DAB varied by up to {STAIN:g} (augment.stain=0: off)"
+        )
+        return Choice("augment.stain", STAIN, why)
+    kind = f"{n - len(rgb)} of {n} images are not 8-bit RGB colour (grey, 16-bit, fluorescence)"
+    return Choice("augment.stain", 0.0, f"{kind}: no stain jitter")
+
+
+def _dark(p) -> bool:
+    """Fluorescence-like: every channel's median in the lowest fifth of its range (as
+    :func:`unetlab.plan.normalization.plan_normalization` reads it)."""
+    return all((m - lo) < 0.2 * (hi - lo) for lo, m, hi in zip(p.low, p.median, p.high))
 
 
 def plan_orientation(fp: Fingerprint) -> list[Choice]:
