@@ -58,3 +58,19 @@ def test_a_loop_over_float_frames_says_the_floor_once(monkeypatch, caplog):
         predict.predict_image(net, frame, name=f"frame {t}")
     line = contrast_note(SPEC16, np.float32, np.array([1.0]))[1]
     assert [r.getMessage() for r in caplog.records].count(line) == 1
+
+
+def test_dim_frames_in_a_loop_are_named_and_said_in_full_once(monkeypatch, caplog):
+    monkeypatch.setattr(predict, "_DIM_SAID", {})
+    caplog.set_level(logging.WARNING)
+    net = _net()
+    frames = (_frames() / 30).astype(np.uint16)  # 100 counts of contrast: below the floor 900
+    for t, frame in enumerate(frames):
+        predict.predict_image(net, frame, name=f"frame {t}")
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 3 and all(
+        line.startswith(f"frame {t}: contrast") for t, line in enumerate(lines)
+    )
+    assert "scale it to the training images' range" in lines[0]
+    assert lines[1].endswith("read as nearly empty, as said for frame 0")
+    assert len(lines[2]) < len(lines[0]) / 2

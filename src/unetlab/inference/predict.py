@@ -574,8 +574,26 @@ def model_stats(
     elif note is not None and dim is not None:
         dim.append(f"{name}: {note[1]}")
     elif note is not None:
-        log.warning("%s: %s", name, note[1])
+        log.warning("%s: %s", name, _dim_line(note[1], name, str(spec.get("floor"))))
     return mean, floored(contrast, spec, image.dtype)
+
+
+#: the image named in the first full "read as nearly empty" line said outside any run, by
+#: the model floor it was said of
+_DIM_SAID: dict[str, str] = {}
+
+
+def _dim_line(line: str, name: str, floor: str) -> str:
+    """The "read as nearly empty" ``line`` of image ``name``: in full, but outside any run
+    (a notebook's loop over a bleaching movie's frames, audit s32 notebook 8) in full only
+    for the first image, and then its figures and a pointer to that one."""
+    if _SAID_FLOOR.get() is not None:
+        return line
+    first = _DIM_SAID.setdefault(floor, name)
+    if first == name:
+        return line
+    figures = line.partition(": the floor flattens")[0]
+    return f"{figures}: read as nearly empty, as said for {first}"
 
 
 def _stats_pixels(image: np.ndarray, rows, invalid: np.ndarray | None, name: str) -> np.ndarray:
