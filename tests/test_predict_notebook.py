@@ -72,5 +72,11 @@ def test_dim_frames_in_a_loop_are_named_and_said_in_full_once(monkeypatch, caplo
         line.startswith(f"frame {t}: contrast") for t, line in enumerate(lines)
     )
     assert "scale it to the training images' range" in lines[0]
-    assert lines[1].endswith("read as nearly empty, as said for frame 0")
+    assert lines[1].endswith("read as nearly empty, as said in full for frame 0")
     assert len(lines[2]) < len(lines[0]) / 2
+    monkeypatch.setattr(predict, "_DIM_SAID", {})
+    caplog.clear()
+    for frame in frames:  # no name=: each line is "image: ...", in full once
+        predict.predict_image(net, frame)
+    lines = [r.getMessage() for r in caplog.records]
+    assert [line.endswith("as said in full for image") for line in lines] == [False, True, True]

@@ -589,11 +589,12 @@ def _dim_line(line: str, name: str, floor: str) -> str:
     for the first image, and then its figures and a pointer to that one."""
     if _SAID_FLOOR.get() is not None:
         return line
-    first = _DIM_SAID.setdefault(floor, name)
-    if first == name:
+    first = _DIM_SAID.get(floor)
+    if first is None:  # this image's line is the first
+        _DIM_SAID[floor] = name
         return line
     figures = line.partition(": the floor flattens")[0]
-    return f"{figures}: read as nearly empty, as said for {first}"
+    return f"{figures}: read as nearly empty, as said in full for {first}"
 
 
 def _stats_pixels(image: np.ndarray, rows, invalid: np.ndarray | None, name: str) -> np.ndarray:
