@@ -1,0 +1,87 @@
+"""Which of the training masks' regions tell how large a class's objects are.
+
+Prediction takes each class's least object size from the training masks (1/4 of the 5th
+percentile of its regions' areas), so a region that is not a whole object must not count:
+
+- a region *cut* by the image's edge or by unlabelled pixels (a tile exported from a slide
+  cuts the glands it crosses into slivers of any size, down to 1 px);
+- a *sliver*: a region no wider than ``LINE_WIDTH`` px (:func:`unetlab.data.fingerprint.
+  line_objects`), such as the 1-2 px of a gland left between two nuclei drawn over its edge,
+  in a class whose pixels lie mostly in wider regions (a thin class, a rim or a contour,
+  keeps them: they are its objects; by pixels, as a few large glands hold far more pixels
+  than their many specks).
+
+A class keeps its cut regions where it has no whole one, and its slivers where it has nothing
+else, so that every class with regions still has sizes. :func:`region_facts` measures one
+mask, :func:`sized` decides over a data set.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+from unetlab.data.fingerprint import LINE_WIDTH, line_objects
+
+FACTS = ("area", "kind", "cut", "sliver")
+
+
+def region_facts(ids: np.ndarray, kinds=None, ignored: np.ndarray | None = None) -> dict:
+    """For each region of an (H, W) id map (``ids``, 0 none) in increasing id order: its
+    ``area`` (px), ``kind`` (its class: the value of (H, W) ``kinds`` at its pixels; all 0
+    without), ``cut`` (it touches the image's edge or an ``ignored`` pixel, 4-neighbours) and
+    ``sliver`` (:func:`unetlab.data.fingerprint.line_objects`)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    top = int(ids.max(initial=0))
+    counts = np.bincount(ids.ravel(), minlength=top + 1)[1:]
+    present = counts > 0
+    cut = np.zeros(top + 1, bool)
+    for edge in (ids[0], ids[-1], ids[:, 0], ids[:, -1]):
+        cut[edge] = True
+    if ignored is not None and np.any(ignored):
+        cut[ids[ndimage.binary_dilation(ignored)]] = True
+    kind = np.zeros(top, np.int64)
+    if kinds is not None and top:
+        values, first = np.unique(ids.ravel(), return_index=True)  # a pixel of each region
+        kind[values[values > 0] - 1] = np.asarray(kinds).ravel()[first[values > 0]]
+    sliver = line_objects(ids) if top else np.zeros(0, bool)
+    return {
+        "area": counts[present],
+        "kind": kind[present],
+        "cut": cut[1:][present],
+        "sliver": sliver[present],
+    }
+
+
+def joined(facts: list[dict]) -> dict:
+    """The :func:`region_facts` of several masks as one."""
+    empty = {"area": np.int64, "kind": np.int64, "cut": bool, "sliver": bool}
+    return {
+        k: np.concatenate([f[k] for f in facts]) if facts else np.zeros(0, empty[k]) for k in FACTS
+    }
+
+
+def sized(facts: dict) -> np.ndarray:
+    """Which regions of :func:`region_facts` (of a whole data set) measure their class's
+    object sizes: per class, those neither cut nor slivers; a class without such regions
+    keeps its cut ones, and a class whose pixels lie mostly in slivers (a thin class) counts them."""
+    keep = np.zeros(len(facts["area"]), bool)
+    for k in np.unique(facts["kind"]):
+        mine = facts["kind"] == k
+        sliver = facts["sliver"] & mine
+        area = facts["area"]
+        thin = 2 * int(area[sliver].sum()) > int(area[mine].sum())  # mostly lines: its objects
+        wide = mine & ~sliver if not thin else mine
+        whole = wide & ~facts["cut"]
+        keep |= whole if whole.any() else (wide if wide.any() else mine)
+    return keep
+
+
+def left_out(facts: dict, keep: np.ndarray) -> str:
+    """'' or ', leaving out N regions cut by the image edge or unlabelled pixels and M
+    slivers' for the log."""
+    cut = int((facts["cut"] & ~keep).sum())
+    slivers = int((facts["sliver"] & ~facts["cut"] & ~keep).sum())
+    parts = [f"{cut} cut by the image edge or unlabelled pixels"] if cut else []
+    parts += [f"{slivers} slivers at most {LINE_WIDTH} px wide"] if slivers else []
+    return f", leaving out {' and '.join(parts)}" if parts else ""

@@ -1,0 +1,78 @@
+"""Which regions of the training masks tell a class's object sizes (data/object_sizes.py)."""
+
+import numpy as np
+
+from unetlab.data.object_sizes import joined, left_out, region_facts, sized
+from unetlab.inference.objects import class_min_areas
+from unetlab.train.setup import class_object_statistics
+
+
+def gland_tile() -> np.ndarray:
+    """A 40 x 40 tile (0 stroma, 1 gland, 2 nuclei): a whole gland, a gland cut by the left
+    edge to a 1-px sliver, one cut by the top edge, a 1-px gland speck left between two
+    nuclei, and three whole nuclei."""
+    mask = np.zeros((40, 40), np.int64)
+    mask[12:28, 12:28] = 1  # the whole gland, 256 px
+    mask[5, 0] = 1  # a gland cut by the edge to 1 px
+    mask[0:3, 30:38] = 1  # one cut by the top edge, 24 px
+    mask[34:37, 2:5] = 2
+    mask[34:37, 6:9] = 2
+    mask[35, 5] = 1  # a speck between the two nuclei
+    mask[32:35, 30:33] = 2
+    return mask
+
+
+def test_cut_glands_and_specks_do_not_set_the_least_gland_size():
+    stats = class_object_statistics([gland_tile()], background=0, classes=3)
+    glands, nuclei = stats["by_class"][1], stats["by_class"][2]
+    assert glands["count"] == 1 and glands["area_min"] == 256.0  # was 1 px: 3 of 4 not whole
+    assert nuclei["count"] == 3 and nuclei["area_min"] == 9.0
+    assert class_min_areas(stats, 0)[1] == 64  # 1/4 of 256 px, was max(1, 1/4 of 1 px)
+
+
+def test_a_class_only_ever_cut_is_sized_by_its_cut_regions():
+    mask = gland_tile()
+    mask[12:28, 12:28] = 0  # no whole gland left: the cut ones (not the specks) size glands
+    mask[36:40, 20:28] = 1  # another cut by the bottom edge, 32 px
+    stats = class_object_statistics([mask], background=0, classes=3)
+    assert stats["by_class"][1]["count"] == 2 and stats["by_class"][1]["area_min"] == 24.0
+
+
+def test_a_whole_gland_in_another_image_sizes_the_class():
+    cut_only = gland_tile()
+    cut_only[12:28, 12:28] = 0
+    stats = class_object_statistics([cut_only, gland_tile()], background=0, classes=3)
+    assert stats["by_class"][1]["count"] == 1  # the whole one, not the other image's cut ones
+
+
+def test_regions_beside_ignored_pixels_are_cut():
+    mask = gland_tile()
+    mask[10:30, 30] = -1  # ignored pixels (nodata, a data bar) beside a nucleus
+    mask[12:20, 31:34] = 2  # a nucleus half covered by them
+    facts = region_facts(*_ids(mask), ignored=mask == -1)
+    assert facts["cut"].sum() == 3  # two glands at the edge, the nucleus beside the bar
+
+
+def test_a_thin_class_keeps_its_lines():
+    mask = np.zeros((20, 20), np.int64)
+    for row in (3, 7, 11, 15):
+        mask[row, 2:18] = 1  # a rim class: every region a 1-px line
+    stats = class_object_statistics([mask], background=0, classes=2)
+    assert stats["by_class"][1]["count"] == 4 and stats["by_class"][1]["area_min"] == 16.0
+
+
+def test_the_log_names_what_was_left_out():
+    mask = gland_tile()
+    facts = joined([region_facts(*_ids(mask))])
+    keep = sized(facts)
+    assert keep.sum() == 4
+    assert left_out(facts, keep) == (
+        ", leaving out 2 cut by the image edge or unlabelled pixels and 1 slivers at most 2 px wide"
+    )
+    assert left_out(facts, np.ones_like(keep)) == ""
+
+
+def _ids(mask):
+    from unetlab.data.labels import instances
+
+    return instances(mask, boundary_class=0), mask
