@@ -11,7 +11,7 @@ from pathlib import Path
 
 import torch
 
-from unetlab.checkpoint import load_checkpoint
+from unetlab.checkpoint import check_training_state, load_checkpoint
 from unetlab.config import Config, config_changes, describe_changes, load_run_config
 from unetlab.data.datasets import split_pairs
 from unetlab.data.pairs import Pair
@@ -142,6 +142,7 @@ def restore_checkpoint(
     processes: int = 1,
 ) -> None:
     checkpoint = load_checkpoint(path)
+    check_training_state(checkpoint, path)  # a model saved over last.pt: one line, no KeyError
     _warn_other_processes(checkpoint.get("processes"), processes)
     if checkpoint["config"] != asdict(model.config):
         raise UnetlabError(
