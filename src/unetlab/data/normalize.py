@@ -6,6 +6,11 @@ A spec is a small dict:
   whole image. Robust to the contrast differences between slices of the ISBI stack.
 - ``{"mode": "fixed", "mean": [...], "std": [...]}``: the same per-channel statistics for
   every image, given in the image's own value range.
+- ``{"mode": "per_image", "tissue": true}``: the same, with mean and std over the image's
+  tissue only: its pixels with a channel under ``GLASS`` of the dtype's maximum (bright-field
+  glass and lumen left out), so that a whole slide, mostly glass, is scaled as its tissue
+  crops were, while each slide's (each stain batch's) own colours are standardised away. An
+  integer image with less than ``TISSUE_LEAST`` of its pixels tissue uses all of them.
 - ``{"mode": "scale"}``: divide by the dtype's maximum (uint8 -> /255, uint16 -> /65535),
   floats unchanged.
 - ``{"mode": "imagenet"}``: ``scale``, then ImageNet's per-channel statistics (what
@@ -54,9 +59,15 @@ FLOOR_SHARE = 0.5
 DIM_SHARE = 1.0
 
 
+#: per_image with ``tissue``: a pixel whose every channel is at least this share of the integer
+#: dtype's maximum is glass (bright-field background: 243 of 255 in H&E scans), left out
+GLASS = 0.85
+#: ... unless tissue is less than this share of the pixels (a tile of glass): then all count
+TISSUE_LEAST = 0.01
+
 #: the keys of each mode's spec (``mode`` itself aside)
 MODE_KEYS = {
-    "per_image": ("floor", "dtype"),
+    "per_image": ("floor", "dtype", "tissue"),
     "fixed": ("mean", "std"),
     "scale": (),
     "imagenet": (),
@@ -108,6 +119,8 @@ def check_spec(spec: dict) -> dict:
             raise UnetlabError(
                 f"normalization percentiles need 0 <= low < high <= 100, not {low} and {high}"
             )
+    if not isinstance(spec.get("tissue", False), bool):
+        raise UnetlabError(f"normalization tissue is true or false, not {spec['tissue']!r}")
     if not isinstance(spec.get("ignore_saturated", False), bool):
         raise UnetlabError(
             f"normalization ignore_saturated is true or false, not {spec['ignore_saturated']!r}"
@@ -287,7 +300,34 @@ def raw_stats(
         low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
         saturated = bool(spec.get("ignore_saturated", False))  # absent: as before it was a key
         return percentile_stats(image, low, high, chunk_rows=chunk_rows, ignore_saturated=saturated)
+    if spec.get("tissue") and np.issubdtype(image.dtype, np.integer):
+        return _tissue_stats(image, c, chunk_rows)
     return _per_image_stats(image, c, chunk_rows)
+
+
+def _tissue_stats(image: np.ndarray, c: int, chunk_rows: int):
+    """Per-channel (mean, std) of an integer image's tissue pixels (a channel under
+    ``GLASS`` of the dtype's maximum), chunk by chunk; of all pixels where tissue is less
+    than ``TISSUE_LEAST`` of them."""
+    glass = GLASS * float(np.iinfo(image.dtype).max)
+    sums, sums_sq, counts = np.zeros((2, c)), np.zeros((2, c)), np.zeros(2)
+    for top in range(0, image.shape[0], chunk_rows):
+        block = np.asarray(image[top : top + chunk_rows]).reshape(-1, c)
+        tissue = (block < glass).any(axis=1)
+        for k, part in enumerate((block[tissue], block[~tissue])):
+            part = part.astype(np.float64)
+            sums[k] += part.sum(0)
+            sums_sq[k] += np.square(part).sum(0)
+            counts[k] += part.shape[0]
+    if counts[0] < TISSUE_LEAST * counts.sum():
+        sums, sums_sq, counts = (
+            sums.sum(0, keepdims=True),
+            sums_sq.sum(0, keepdims=True),
+            counts.sum(keepdims=True),
+        )
+    mean = sums[0] / max(counts[0], 1)
+    var = np.maximum(sums_sq[0] / max(counts[0], 1) - mean**2, 0.0)
+    return mean, np.maximum(np.sqrt(var), STD_FLOOR)
 
 
 def _per_image_stats(image: np.ndarray, c: int, chunk_rows: int):
@@ -439,9 +479,15 @@ def normalization_formula(spec: dict) -> str:
         if "dtype" in spec:
             own += f" for {spec['dtype']} images (for images of another dtype: {STD_FLOOR:g})"
     if mode == "per_image":
+        pixels = "all pixels"
+        if spec.get("tissue"):
+            pixels = (
+                f"the tissue pixels (a channel under {GLASS:g} x M, M the integer dtype's "
+                f"maximum; all pixels when these are under {TISSUE_LEAST:g} of them)"
+            )
         return (
             f"per image and channel c: x' = (x - mean_c) / max(std_c, {eps}), mean_c and std_c "
-            "(population std, ddof 0) over all pixels of channel c of the whole image (not "
+            f"(population std, ddof 0) over {pixels} of channel c of the whole image (not "
             f"per tile); {own}"
         )
     if mode == "fixed":
