@@ -44,7 +44,7 @@ def test_an_image_or_any_other_file_is_never_replaced(tmp_path):
     assert not (tmp_path / "new.tif").exists()
 
 
-def test_a_checkpoint_is_replaced_when_asked_or_by_training_itself(tmp_path):
+def test_a_checkpoint_is_replaced_only_when_asked(tmp_path):
     path = save_model(tmp_path / "m.pt", tiny(), step=1)
     with pytest.raises(OutputError, match="m.pt is a checkpoint already: pass overwrite=True"):
         save_model(path, tiny(), step=2)
@@ -53,7 +53,9 @@ def test_a_checkpoint_is_replaced_when_asked_or_by_training_itself(tmp_path):
     assert load_checkpoint(path)["step"] == 3
     run = {"optimizer": {}, "scaler": {}, "rng": torch.zeros(1), "train_state": {"step": 1}}
     last = save_model(tmp_path / "last.pt", tiny(), **run)
-    save_model(last, tiny(), **run | {"train_state": {"step": 2}})  # a run's next save
+    with pytest.raises(OutputError, match="pass overwrite=True"):
+        save_model(last, tiny(), **run | {"train_state": {"step": 2}})
+    save_model(last, tiny(), overwrite=True, **run | {"train_state": {"step": 2}})  # a run's
     assert load_checkpoint(last)["train_state"] == {"step": 2}
     with pytest.raises(OutputError, match="holding a training run's state, which --resume"):
         save_model(last, tiny())  # a plain model over a run's last.pt

@@ -110,8 +110,8 @@ def save_model(path: str | os.PathLike, model: UNet, *, overwrite: bool = False,
 
     No other file is replaced (OutputError: an image, a folder, anything that is not a
     unetlab checkpoint; audit s32 notebook 2 lost a PNG so). An existing checkpoint is
-    replaced with ``overwrite=True``, or by a training run's own save (one with a
-    ``train_state`` part: fit guards its run folder)."""
+    replaced only with ``overwrite=True`` (a training run's own saves pass it: fit holds
+    its run folder)."""
     from unetlab import __version__
     from unetlab.provenance import code_identity
 
@@ -119,7 +119,7 @@ def save_model(path: str | os.PathLike, model: UNet, *, overwrite: bool = False,
     if clash := reserved & set(parts):
         raise ValueError(f"save_model: {sorted(clash)} are reserved checkpoint parts")
     path = Path(path)
-    refuse_replacing(path, overwrite=overwrite or "train_state" in parts)
+    refuse_replacing(path, overwrite=overwrite)
     state = {k: v.detach().to("cpu") for k, v in _unwrap(model).state_dict().items()}
     checkpoint = {
         "format": FORMAT,

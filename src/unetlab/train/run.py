@@ -86,6 +86,7 @@ class Run:
         return save_model(
             self.run_dir / "checkpoints" / name,
             self.model,
+            overwrite=True,  # the run's own checkpoint (fit holds its run folder)
             optimizer=self.optimizer.state_dict(),
             scheduler=scheduler,
             budget=budget,
