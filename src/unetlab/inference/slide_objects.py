@@ -27,9 +27,11 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data import ome
+from unetlab.data.geotiff import length_unit, map_grid
 from unetlab.data.io import write_csv
 from unetlab.inference.measure import (
     TableSums,
+    class_areas,
     class_counts,
     named_channels,
     with_micrometres,
@@ -84,6 +86,7 @@ class SlideObjects:
         self.ids = None  # the staged array of provisional ids: staged()
         self.counts: list[int] = []
         self.classes: dict[str, int] = {}  # after publish: a semantic model's, of each class
+        self.areas: dict[str, float] = {}  # and their area in m² on a map
         self.labels: Callable[[int, slice, slice], np.ndarray] | None = None  # classify()
         self.kinds: dict = {}  # the table's class keywords but the labels: classify()
         self.outlined: tuple[str | None] | None = None  # (the class QuPath files them under,)
@@ -174,7 +177,8 @@ class SlideObjects:
                     log.info("%s: %s", name, note)
             if pages > 1:
                 tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
-            tables = [with_micrometres(t, self.spec.pixel_size) for t in tables]
+            unit = length_unit(self.spec.pixel_size, self.spec.geotags)  # a map's: metres
+            tables = [with_micrometres(t, self.spec.pixel_size, unit=unit) for t in tables]
             tables = [named_channels(t, self.channels) for t in tables]
             # the CSV and the GeoJSON in level-0 pixels, where QuPath places shapes on the
             # slide; the outlines traced from the renumbered ids (the level's pixels) while
@@ -197,7 +201,7 @@ class SlideObjects:
             shutil.rmtree(self.stage, ignore_errors=True)
         table = {k: np.concatenate([t[k] for t in shown]) for k in shown[0]}
         write_csv(at.at(self.finals["table"]), table)
-        self.classes = class_counts(table)
+        self.classes, self.areas = class_counts(table), class_areas(table)
         geojson = [] if self.outlined is None else [self.finals["geojson"]]
         return [self.finals["objects"], self.finals["table"], *geojson]
 
@@ -245,6 +249,7 @@ class SlideObjects:
             for page, table in enumerate(tables)
         )
         how = dict(pixel_size=self.spec.pixel_size, class_names=name, scale=scale)
+        how["grid"] = map_grid(self.spec.geotags)  # a GeoTIFF's: in its map coordinates
         return write_planes(path, planes, **how)
 
     def _present(self, page: int, height: int) -> tuple[np.ndarray, np.ndarray]:

@@ -415,7 +415,7 @@ def predict_slide(
             made = (finals, staged, specs, found, outputs.output_format, wanted)
             extra = _publish(model, slide, out_dir, made, values=values, drawn=drawn)
             if found is not None and counted is not None:
-                counted(found.counts, *([found.classes] if found.classes else []))
+                counted(found.counts, *[k for k in (found.classes, found.areas) if k])
     group.share(None)
     return [finals[key] for key in specs] + extra
 
