@@ -71,7 +71,8 @@ class PairFacts:
     not known: a scribble, or an object cut by the edge of a labelled patch); ``lines``:
     for each of ``object_areas``, whether the object is a line at most ``LINE_WIDTH`` px
     across (a thin class: a rim, a contour; empty: none measured), left out of the sizes
-    the tile is planned by."""
+    the tile is planned by; ``object_values``: for each of ``object_areas``, its mask value
+    (semantic masks; empty: instance masks, or not measured)."""
 
     name: str
     height: int
@@ -95,6 +96,7 @@ class PairFacts:
     value_means: tuple[float, ...] = ()
     cut_objects: int = 0
     lines: tuple[bool, ...] = ()
+    object_values: tuple[int, ...] = ()
 
 
 def measure_pair(
@@ -250,8 +252,8 @@ class MaskValues:
 
 
 def object_facts(mask: np.ndarray, background_value: int, *, instances: bool) -> dict:
-    """The :class:`PairFacts` fields of a mask's objects: ``object_areas``, ``touching``
-    and ``instances`` (whether each value is one object)."""
+    """The :class:`PairFacts` fields of a mask's objects: ``object_areas``, ``lines``,
+    ``object_values``, ``touching`` and ``instances`` (whether each value is one object)."""
     objects = object_labels(mask, background_value, instances=instances)
     return _object_facts(mask, objects, instances=instances)
 
@@ -259,14 +261,24 @@ def object_facts(mask: np.ndarray, background_value: int, *, instances: bool) ->
 def _object_facts(mask: np.ndarray, objects: np.ndarray, *, instances: bool) -> dict:
     areas = np.bincount(objects.ravel())[1:]
     thin = np.zeros(areas.size, bool) if instances else thin_class(mask, objects)
+    values = () if instances else _object_values_of(mask, objects, areas)
     if thin.any():  # a thin class's pieces touch each other: they count in no touching
         objects = np.where(np.concatenate([[False], thin])[objects], 0, objects)
     return {
         "object_areas": tuple(int(a) for a in areas[areas > 0]),
         "lines": () if instances else tuple(thin[areas > 0].tolist()),
+        "object_values": values,
         "touching": touching_in_class(mask, objects, TOUCH_GAP, instances=instances),
         "instances": instances,
     }
+
+
+def _object_values_of(mask: np.ndarray, objects: np.ndarray, areas: np.ndarray) -> tuple:
+    """The mask value of each present object id (``areas`` > 0), in id order: an object is
+    of one value, so its pixels' sum over its area (one pass, no sort)."""
+    sums = np.bincount(objects.ravel(), weights=np.asarray(mask, np.float64).ravel())[1:]
+    present = areas > 0
+    return tuple(int(v) for v in np.rint(sums[present] / areas[present]))
 
 
 #: an object no wider than this (px) is a line: a thin class's fragment, not an object to size
@@ -411,6 +423,17 @@ class Fingerprint:
             if not line
         ]
         return np.array(kept, dtype=np.int64)
+
+    def class_areas(self) -> dict[int, np.ndarray]:
+        """:meth:`sized_areas` by mask value, of the semantic masks' objects (those whose
+        objects' values were measured)."""
+        found: dict[int, list[int]] = {}
+        for p in self.pairs:
+            lines = p.lines or (False,) * len(p.object_areas)
+            for a, line, v in zip(p.object_areas, lines, p.object_values):
+                if not line:
+                    found.setdefault(v, []).append(a)
+        return {v: np.array(a, dtype=np.int64) for v, a in sorted(found.items())}
 
     def cut_objects(self) -> int:
         """Objects left out of the object facts because they meet unlabelled pixels."""

@@ -7,6 +7,7 @@ from unetlab.config import Config
 from unetlab.data.fingerprint import Fingerprint
 from unetlab.inference.offset import MIN_AGREEING, MIN_GAIN, MIN_IMAGES
 from unetlab.plan.augment import plan_augment
+from unetlab.plan.checks import declared_names
 from unetlab.plan.device import plan_precision, plan_workers
 from unetlab.plan.geometry import Geometry
 from unetlab.plan.loss import one_balance, plan_loss, plan_objects
@@ -46,7 +47,7 @@ def make_plan(
     ``val_images``: how many of the pairs validate (None: the label offset is not planned);
     ``sources``: the config file that set each of the user's keys that one set."""
     device = "cuda" if device.startswith("cuda") else "cpu"
-    tile = plan_tile(fp, Geometry.of(cfg), device)
+    tile = plan_tile(fp, Geometry.of(cfg), device, declared_names(cfg))
     tile_size = cfg.data.tile_size if "data.tile_size" in explicit else tile.value
     batch = plan_batch(tile_size, device)
     choices = [tile, batch, plan_normalization(fp)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -11,6 +12,8 @@ from unetlab.plan.geometry import Geometry
 from unetlab.plan.record import Choice
 
 OBJECTS_PER_TILE = 4  # a tile spans this many typical objects across
+LARGEST_PER_TILE = 2  # ... and this many of the largest class's (semantic, 2+ classes)
+MIN_CLASS_OBJECTS = 3  # a class sizes the tile as the largest with at least this many objects
 MAX_TILE = {
     "cpu": 256,
     "cuda": 512,
@@ -21,9 +24,13 @@ PIXELS_PER_STEP = {
 }  # batch x tile^2 per step
 
 
-def plan_tile(fp: Fingerprint, geometry: Geometry, device: str) -> Choice:
-    """The input tile: ``OBJECTS_PER_TILE`` typical objects across, within the smallest image
-    (its output must fit) and the device's ``MAX_TILE``."""
+def plan_tile(
+    fp: Fingerprint, geometry: Geometry, device: str, names: Mapping[int, str] | None = None
+) -> Choice:
+    """The input tile: ``OBJECTS_PER_TILE`` typical objects across and, in a semantic set of
+    several object classes, ``LARGEST_PER_TILE`` of the largest class's (:func:`largest_class`:
+    glands among many small nuclei; ``names``: mask value -> class name for the reason),
+    within the smallest image (its output must fit) and the device's ``MAX_TILE``."""
     fits = [
         s
         for s in geometry.inputs(max(MAX_TILE[device], geometry.min_input))
@@ -40,17 +47,45 @@ def plan_tile(fp: Fingerprint, geometry: Geometry, device: str) -> Choice:
             f"no {whole}objects to size by{left_out}: the largest tile within "
             f"{_limit(fits, fp, device)}",
         )
-    diameter = 2 * math.sqrt(float(np.median(areas)) / math.pi)
+    diameter = _across(float(np.median(areas)))
     want = OBJECTS_PER_TILE * diameter
-    tile = next((s for s in fits if geometry.output(s) >= want), fits[-1])
     why = (
         f"{whole}objects are ~{diameter:.0f} px across (median area "
         f"{np.median(areas):.0f} px{left_out}): "
         f"{OBJECTS_PER_TILE} across need a {want:.0f} px output"
     )
+    if (large := largest_class(fp)) is not None:
+        value, median = large
+        name = f" ({names[value]})" if names and value in names else ""
+        if LARGEST_PER_TILE * _across(median) > want:
+            want = LARGEST_PER_TILE * _across(median)
+            why += (
+                f"; the largest class, mask value {value}{name}, has objects ~"
+                f"{_across(median):.0f} px across (median area {median:.0f} px): "
+                f"{LARGEST_PER_TILE} across need a {want:.0f} px output"
+            )
+    tile = next((s for s in fits if geometry.output(s) >= want), fits[-1])
     if geometry.output(tile) < want:
         why += f"; capped by {_limit(fits, fp, device)}"
     return Choice("data.tile_size", tile, why)
+
+
+def largest_class(fp: Fingerprint) -> tuple[int, float] | None:
+    """(mask value, median object area) of the class whose objects are the largest by
+    median area, among the semantic classes with at least ``MIN_CLASS_OBJECTS`` sized
+    objects (:meth:`Fingerprint.class_areas`); None unless two or more classes have them."""
+    medians = {
+        v: float(np.median(a)) for v, a in fp.class_areas().items() if a.size >= MIN_CLASS_OBJECTS
+    }
+    if len(medians) < 2:
+        return None
+    value = max(medians, key=medians.get)
+    return value, medians[value]
+
+
+def _across(area: float) -> float:
+    """The diameter of a disc of ``area`` px."""
+    return 2 * math.sqrt(area / math.pi)
 
 
 def whole_objects(fp: Fingerprint) -> tuple[str, str]:
