@@ -31,10 +31,13 @@ their ``class`` (and ``class_name``): :func:`object_table`'s ``classes``.
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Sequence
 
 import numpy as np
+
+from unetlab.errors import UnetlabError
 
 #: the length units of the physical columns (:func:`with_micrometres`): the column suffix
 #: and its size per micrometre
@@ -133,8 +136,7 @@ def measure_objects(
         raise ValueError(
             f"ids must be an (H, W) integer array, or a stack of them, not {ids.dtype} {ids.shape}"
         )
-    if pixel_size is not None and np.ndim(pixel_size) == 0:
-        pixel_size = (float(pixel_size), float(pixel_size))
+    pixel_size = pixel_pair(pixel_size)
     if ids.ndim == 2:
         return with_micrometres(object_table(ids, image, classes=classes, **kinds), pixel_size)
     lead = ids.shape[:-2]
@@ -153,6 +155,28 @@ def measure_objects(
         tables.append({**plane_columns(page, rows, index, frame_interval, z_spacing), **table})
     joined = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
     return with_micrometres(joined, pixel_size)
+
+
+def pixel_pair(pixel_size) -> tuple[float, float] | None:
+    """``pixel_size`` (µm per pixel: one number, or (y, x)) as a (y, x) pair of floats; None
+    for None. UnetlabError in one line for anything else: 0, a negative number, NaN or
+    infinity, True, a string, or not one or two numbers (audit s32 notebook 3: 0 gave µm
+    columns of zeros, a negative size negative centroids, True 1 µm)."""
+    if pixel_size is None:
+        return None
+    values = [pixel_size] if np.ndim(pixel_size) == 0 else list(np.ravel(pixel_size))
+    good = len(values) in (1, 2) and all(map(_positive_number, values))
+    if not good or (np.ndim(pixel_size) > 1):
+        raise UnetlabError(
+            f"pixel_size must be a positive finite number of µm per pixel, or a (y, x) pair "
+            f"of them, not {pixel_size!r} (leave it out, or None, for no µm columns)"
+        )
+    return (float(values[0]), float(values[-1]))
+
+
+def _positive_number(value) -> bool:
+    real = isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+    return real and math.isfinite(value) and value > 0
 
 
 def plane_columns(
@@ -239,6 +263,7 @@ def with_micrometres(table: dict, pixel: tuple[float, float] | None, *, unit: st
     columns in metres instead, ``area_m2``, ``centroid_y_m``, ..., ``perimeter_m``."""
     if pixel is None:
         return table
+    pixel = pixel_pair(pixel)  # one line for a size of 0, negative, NaN, ...
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {', '.join(UNITS)}, not {unit!r}")
     per = UNITS[unit]
