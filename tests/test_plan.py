@@ -78,11 +78,14 @@ def test_normalization_from_dtype_and_intensities():
     assert plan_normalization(facts()).value == {"mode": "per_image"}  # EM-like
 
 
-def test_bright_field_colour_gets_the_training_sets_own_fixed_statistics():
+def test_bright_field_colour_is_standardised_per_image_over_its_tissue():
     """Per-image statistics of a slide (mostly white glass) scaled its tissue about twice as
     strongly as training did: F1 0.80 on a slide region against 0.94 for the same pixels
-    alone. 8-bit bright-field colour is planned with the training set's statistics, the same
-    for every image; photographs and grey (EM) keep per-image standardisation."""
+    alone; the training set's fixed statistics (planned until s32) lost a second stain batch
+    (synthetic H&E: mIoU 0.25 where per-image standardisation over the tissue kept 0.81).
+    8-bit bright-field
+    colour is planned per image over its tissue (glass left out); photographs and grey (EM)
+    keep per-image standardisation."""
     from dataclasses import replace
 
     from unetlab.data.fingerprint import measure_pair
@@ -94,14 +97,14 @@ def test_bright_field_colour_gets_the_training_sets_own_fixed_statistics():
     fp = Fingerprint([measure_pair(c, mask, name=f"{i}.png") for i, c in enumerate(crops)])
     choice = plan_normalization(fp)
     spec = choice.value
-    pooled = np.stack(crops).reshape(-1, 3).astype(np.float64)
-    assert spec["mode"] == "fixed" and "bright-field colour: 2 of 2" in choice.reason
-    np.testing.assert_allclose(spec["mean"], pooled.mean(0), atol=0.05)
-    np.testing.assert_allclose(spec["std"], pooled.std(0), atol=0.05)
+    assert spec == {"mode": "per_image", "tissue": True}
+    assert "bright-field colour: 2 of 2" in choice.reason and "glass left out" in choice.reason
     slide = np.full((128, 128, 3), 240, np.uint8)  # glass around a crop
     slide[40:72, 50:82] = crops[0]
     on_slide = normalize(slide, spec)[:, 40:72, 50:82]
-    np.testing.assert_array_equal(on_slide, normalize(crops[0], spec))
+    np.testing.assert_allclose(on_slide, normalize(crops[0], spec), atol=1e-5)
+    stained = (crops[0] * np.array([0.9, 0.75, 0.8])).astype(np.uint8)  # another stain batch
+    assert abs(float(normalize(stained, spec).mean())) < 1e-4  # standardised away
     photos = [rng.integers(10, 200, (32, 32, 3), dtype=np.uint8) for _ in range(2)]
     scenes = Fingerprint([measure_pair(c, mask, name=f"{i}.png") for i, c in enumerate(photos)])
     assert plan_normalization(scenes).value == {"mode": "per_image"}  # lighting varies
