@@ -24,6 +24,7 @@ from unetlab.runtime import memory_hint, resolve_device, tuned_allocator
 from unetlab.signals import Stopped
 from unetlab.train.log import (
     console_log,
+    detach_console,
     detach_log,
     epoch_name,
     log_epoch,
@@ -79,6 +80,12 @@ def fit(
     ``load_config(run_dir / "config.yaml")``, changed in those keys only. So is a switch of a
     cosine / poly schedule between a time budget and none (``train.max_minutes``).
 
+    ``progress``: the bar of each epoch's steps (on a terminal or in a notebook), nothing
+    else. The run's log lines (the plan, each epoch, the end) always go to ``train.log``, and
+    to the console as logging is set up (:func:`~unetlab.train.log.console_log`): on stderr
+    where nothing is; warnings only after ``logging.basicConfig(level=logging.WARNING)`` or
+    ``logging.getLogger("unetlab").setLevel(logging.WARNING)`` (audit s32 notebook 12).
+
     ``plan``: a :class:`unetlab.plan.Plan` whose reasons go to ``train.log`` and whose
     values go to ``plan.yaml`` in the run folder. ``clock`` (seconds, default
     ``time.perf_counter``) times the ``train.max_minutes`` budget; tests pass a fake one.
@@ -106,7 +113,7 @@ def fit(
         if device.type == "cpu":  # one tuned heap for training and validation, given back
             held.enter_context(tuned_allocator())  # at the end: fewer page faults per step
         run_dir = _claimed(run_dir, cfg, group, held, resume=resume, overwrite=overwrite)
-        with _run_logs(run_dir, group, progress=progress):
+        with _run_logs(run_dir, group):
             if group.is_main and not resume and split is None:
                 warn_other_data(config_file, cfg)
             if plan is not None and group.is_main:
@@ -189,11 +196,12 @@ def _claimed(
 
 
 @contextlib.contextmanager
-def _run_logs(run_dir: Path, group: Group, *, progress: bool):
+def _run_logs(run_dir: Path, group: Group):
     """The run's logging while it lasts: train.log in the main process (the others' logs
-    quiet), and stderr where the program has not set logging up (a notebook, a script)."""
+    quiet), and the console as the program set logging up, or on stderr where it did not
+    (a notebook, a script: :func:`console_log`)."""
+    console = console_log() if group.is_main else None  # before train.log lowers the level
     handler = log_to_file(run_dir / "train.log") if group.is_main else quiet_log()
-    console = console_log(progress and group.is_main)
     try:
         yield
     except BaseException as exc:  # a batch job's record says why the run ended (stderr did)
@@ -202,8 +210,7 @@ def _run_logs(run_dir: Path, group: Group, *, progress: bool):
         raise
     finally:
         detach_log(handler)
-        if console is not None:
-            logging.getLogger("unetlab").removeHandler(console)
+        detach_console(console)
 
 
 def _own_random_state(device: torch.device):

@@ -219,15 +219,57 @@ def log_to_file(path: Path) -> logging.Handler:
     return handler
 
 
-def console_log(progress: bool) -> logging.Handler | None:
-    """The log on stderr for the run, where the program has not set up logging itself (a
-    notebook or a script calling ``fit``): the plan, each epoch, the end. None otherwise."""
-    if not progress or logging.getLogger().handlers:
+def console_log() -> logging.Handler | None:
+    """The run's lines (the plan, each epoch, the end) on the console at the level the
+    program asked for, whatever :func:`log_to_file` lowers the package's level to for
+    train.log; call it first. Where the program set logging up (root handlers: a
+    ``logging.basicConfig`` cell, the CLI's), its handlers get the records they got before
+    the run (:class:`_Forward`; basicConfig(level=WARNING): warnings only, audit s32
+    notebook 12); where nothing is set up (a notebook, a script), a stderr
+    handler at the ``unetlab`` logger's own level, else INFO. None where ``unetlab``'s
+    records do not reach the root logger's handlers (``propagate`` off: the program's)."""
+    package = logging.getLogger("unetlab")
+    if not package.propagate:
         return None
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(message)s"))
-    logging.getLogger("unetlab").addHandler(handler)
+    if logging.getLogger().handlers:
+        handler: logging.Handler = _Forward(package.level)
+        package.propagate = False  # restored by detach_console
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.setLevel(package.level or logging.INFO)
+    package.addHandler(handler)
     return handler
+
+
+class _Forward(logging.Handler):
+    """Passes on to the handlers above the package (the root logger's) the records that
+    would have reached them before train.log lowered the package's level from ``before``
+    (its own, NOTSET where unset): those at or above their logger's effective level then."""
+
+    def __init__(self, before: int):
+        super().__init__()
+        self.before = before
+
+    def emit(self, record: logging.LogRecord) -> None:
+        logger: logging.Logger | None = logging.getLogger(record.name)
+        while logger is not None:  # the effective level, with the package's as it was
+            level = self.before if logger.name == "unetlab" else logger.level
+            if level:
+                break
+            logger = logger.parent
+        if record.levelno >= level and (root := logging.getLogger("unetlab").parent):
+            root.handle(record)
+
+
+def detach_console(handler: logging.Handler | None) -> None:
+    """Undo :func:`console_log`."""
+    if handler is None:
+        return
+    package = logging.getLogger("unetlab")
+    package.removeHandler(handler)
+    if isinstance(handler, _Forward):
+        package.propagate = True
 
 
 def quiet_log() -> logging.Handler:
