@@ -48,15 +48,17 @@ def progress_calls(
     file's name), instead of the number given. Anything else is refused in one line before
     the work begins (audit s32 notebook 4: ``progress=True`` raised "'bool' object is not
     callable" after the first batch)."""
-    if progress is None or progress is False:
-        yield None
-    elif progress is True:
+    if checked(progress, what) is True:
         with progress_bar(disable=not shown(True), **settings) as bar:
             yield (lambda *_: bar.update(1)) if each else bar.update
-    elif callable(progress):
-        yield progress
     else:
-        raise UnetlabError(
-            f"progress must be True (a progress bar), False or a function of {what}, not "
-            f"{progress!r}"
-        )
+        yield progress or None
+
+
+def checked(progress, what: str, *, calls: bool = True):
+    """``progress`` as given where it is True, False, None or (``calls``) a function, to be
+    called with ``what``; else UnetlabError in one line, before any work."""
+    if progress is None or isinstance(progress, bool) or (calls and callable(progress)):
+        return progress
+    called = f", or a function of {what}" if calls else ""
+    raise UnetlabError(f"progress must be True (a progress bar) or False{called}, not {progress!r}")

@@ -44,7 +44,7 @@ from unetlab.inference.slides import is_large
 from unetlab.inference.tta import describe_tta
 from unetlab.inference.world_files import world_files
 from unetlab.outputs import OVERWRITE_FIX, confirm
-from unetlab.progress import progress_bar, shown
+from unetlab.progress import checked, progress_bar, shown
 from unetlab.runtime import tuned_allocator
 
 __all__ = [
@@ -271,7 +271,7 @@ def predict_folder(
     outputs: OutputOptions | None = None,
     *,
     group: Group = SOLO,
-    progress: bool = False,
+    progress: bool | Callable[[str], None] = False,
     clock: Callable[[torch.nn.Module], contextlib.AbstractContextManager] | None = None,
     notes: Callable[[torch.nn.Module, ObjectOptions | None], Sequence[str]] | None = None,
     failed: Callable[[str], None] | None = None,
@@ -297,7 +297,8 @@ def predict_folder(
     listed in ``failed`` (its line passed to ``failed``, default: a warning) and the others
     are still written. ``model`` may be a function that loads it, called once the folder
     is checked. ``group``: processes that share the work (:class:`_Run`); ``progress``:
-    progress bars on a terminal; ``clock``: a function of the model giving a context
+    True: progress bars on a terminal or in a notebook; a function: called with each
+    input's name once it is predicted (or failed), as ``evaluate_model`` calls it; ``clock``: a function of the model giving a context
     manager entered around each file's prediction, after an untimed warm-up
     (:mod:`unetlab.bench`); ``notes``: lines logged after the start line, for the model and
     its object options; ``report``: called with the result in the main process while the
@@ -305,6 +306,7 @@ def predict_folder(
     """
     outputs, settings = OutputOptions.taken(outputs, settings)
     check_keywords(settings)  # before any file is found, the model loaded, the folder held
+    checked(progress, "each input's name")
     files, out_dir = find_inputs(inputs), Path(out_dir)
     load = _Loaded(model, outputs, dict(name=name, **settings))
     if isinstance(model, torch.nn.Module):  # bad settings refused before the folder is touched
@@ -379,7 +381,8 @@ class _Run:
     def __init__(self, model, out_dir: Path, outputs, each: dict, progress, clock, failed):
         self.model, self.out_dir, self.outputs, self.each = model, out_dir, outputs, each
         self.group = group = each["group"]
-        self.quiet = not (shown(progress) and group.is_main)  # a notebook's too
+        self.quiet = not (shown(progress is True) and group.is_main)  # a notebook's too
+        self.done = progress if callable(progress) else None  # each input's name
         self.clock = clock
         self.failed = failed or (lambda line: log.warning("failed: %s", line))
         self.scaled: set[str] = set()  # the pixel size lines of objects said (once a run)
@@ -403,7 +406,10 @@ class _Run:
         start = time.perf_counter()
         for path in progress_bar(iterable=mine, desc="files", unit="file", disable=self.quiet):
             # a file all processes share counts, and its error is said, once: in the main one
-            self._predict(path, result, counts=self.group.is_main or path not in shared)
+            counts = self.group.is_main or path not in shared
+            self._predict(path, result, counts=counts)
+            if self.done is not None and counts:
+                self.done(path.name)
         result.seconds = time.perf_counter() - start
         return self._gathered(result, todo)
 

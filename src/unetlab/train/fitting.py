@@ -18,7 +18,7 @@ from unetlab.config import Config
 from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
 from unetlab.errors import UnetlabError
-from unetlab.progress import progress_bar, shown
+from unetlab.progress import checked, progress_bar, shown
 from unetlab.run_records import HISTORY_FILE, write_summary
 from unetlab.runtime import memory_hint, resolve_device, tuned_allocator
 from unetlab.signals import Stopped
@@ -97,6 +97,7 @@ def fit(
     lists is warned, on stderr and in ``train.log`` (:func:`unetlab.train.repeat.other_data`).
     """
     cfg = cfg.checked()  # before the run folder: a bad value set as an attribute is one line
+    checked(progress, "", calls=False)  # a function is not called: refused, not ignored
     if cfg.data.root is None:  # before the run folder too: nothing is left behind
         raise UnetlabError(
             "no data folder: set data.root in the config (cfg.data.root = 'path/to/data'; "
