@@ -9,7 +9,7 @@ import unetlab
 from unetlab import UNet
 from unetlab.data.io import write_png
 from unetlab.errors import UnetlabError
-from unetlab.inference.folders import check_keywords
+from unetlab.inference.keywords import check_keywords
 
 
 @pytest.fixture

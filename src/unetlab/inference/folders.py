@@ -12,8 +12,6 @@ the others still written), in one process or shared over several (a ``Group``):
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import difflib
 import logging
 import os
 import tempfile
@@ -29,6 +27,7 @@ from unetlab.data.ome import output_pixels
 from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.files import check_options, file_record, predict_file
+from unetlab.inference.keywords import check_keywords
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.offset import describe_offset, label_offset
 from unetlab.inference.output_rules import (
@@ -49,7 +48,6 @@ from unetlab.runtime import tuned_allocator
 
 __all__ = [
     "FolderPrediction",
-    "check_keywords",
     "check_settings",
     "claim_folder",
     "find_inputs",
@@ -57,17 +55,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-
-#: :func:`predict_folder`'s keywords beside the fields of OutputOptions and PredictOptions
-#: (:func:`~unetlab.inference.files.predict_file`'s)
-FILE_KEYWORDS = ("options", "axes")
-#: ``unetlab predict``'s options that the API spells otherwise -> what to give instead
-CLI_NAMES = {
-    "instances": "objects=True (or objects=ObjectOptions(...))",
-    "overlay": "draw_overlay=True",
-    "large_pixels": "large_threshold=",
-    "checkpoint": "the model itself (unetlab.load_model(path))",
-}
 
 
 def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
@@ -179,36 +166,6 @@ def predict_or_fail(
         return exc
 
 
-def check_keywords(settings: dict) -> None:
-    """Refuse, in one line before any work, keywords of :func:`predict_folder` that are no
-    setting (``settings``: those left beside its own and OutputOptions' fields), naming the
-    API's spelling of ``unetlab predict``'s options (:data:`CLI_NAMES`; an object setting
-    such as ``min_area``: ``objects=`` a function giving ObjectOptions) or the closest
-    keyword (audit s32 notebook 5: ``instances=True`` failed every file, the folder
-    claimed)."""
-    known = [*PredictOptions.__dataclass_fields__, *FILE_KEYWORDS]
-    unknown = [k for k in settings if k not in known]
-    if not unknown:
-        return
-    every = [*OutputOptions.__dataclass_fields__, *known]
-    fixes = "; ".join(f"{k}: {_spelling(k, settings[k], every)}" for k in unknown)
-    raise UnetlabError(f"unknown keyword(s) {', '.join(unknown)}: {fixes} (nothing was written)")
-
-
-def _spelling(name: str, value, known: list[str]) -> str:
-    """What to give instead of keyword ``name`` (given ``value``)."""
-    if name in CLI_NAMES:
-        return f"use {CLI_NAMES[name]}"
-    if name in {f.name for f in dataclasses.fields(ObjectOptions)}:
-        return (
-            f"an object setting: use objects=lambda m: ObjectOptions.for_model(m, {name}="
-            f"{value!r}) (or objects=ObjectOptions(...))"
-        )
-    if close := difflib.get_close_matches(name, known, n=1):
-        return f"did you mean {close[0]}?"
-    return f"the keywords are {', '.join(known)}"
-
-
 def check_settings(
     model: torch.nn.Module,
     outputs: OutputOptions | None = None,
@@ -222,8 +179,8 @@ def check_settings(
     records none (``name``: what the message calls it, e.g. the checkpoint's path), and bad
     prediction settings (``options`` and ``settings``, its fields by name:
     :func:`~unetlab.inference.files.check_options`); ``outputs``' fields may be given by
-    name too, and :data:`FILE_KEYWORDS`; any other keyword is refused
-    (:func:`check_keywords`)."""
+    name too, and :data:`~unetlab.inference.keywords.FILE_KEYWORDS`; any other keyword is
+    refused (:func:`~unetlab.inference.keywords.check_keywords`)."""
     outputs, settings = OutputOptions.taken(outputs, settings)
     check_keywords(settings)
     if outputs.color and outputs.label_values:
@@ -289,20 +246,21 @@ def predict_folder(
     ``options=PredictOptions(...)``, ``axes=``).
 
     A keyword that is none of these is refused first, naming the right one
-    (:func:`check_keywords`: ``instances=True`` is ``objects=True``, ``overlay=True``
-    ``draw_overlay=True``). ``out_dir`` is checked and held before any work
-    (:func:`claim_folder`; the fix its messages name: ``overwrite_fix``); settings that
-    would fail every file raise UnetlabError before the folder is touched (:func:`check_settings`, ``name``: what the
-    messages call the model); a file that cannot be read or does not fit the model is
-    listed in ``failed`` (its line passed to ``failed``, default: a warning) and the others
-    are still written. ``model`` may be a function that loads it, called once the folder
-    is checked. ``group``: processes that share the work (:class:`_Run`); ``progress``:
-    True: progress bars on a terminal or in a notebook; a function: called with each
-    input's name once it is predicted (or failed), as ``evaluate_model`` calls it; ``clock``: a function of the model giving a context
-    manager entered around each file's prediction, after an untimed warm-up
-    (:mod:`unetlab.bench`); ``notes``: lines logged after the start line, for the model and
-    its object options; ``report``: called with the result in the main process while the
-    folder is still held.
+    (:func:`~unetlab.inference.keywords.check_keywords`: ``instances=True`` is
+    ``objects=True``, ``overlay=True`` ``draw_overlay=True``). ``out_dir`` is checked and
+    held before any work (:func:`claim_folder`; the fix its messages name:
+    ``overwrite_fix``); settings that would fail every file raise UnetlabError before the
+    folder is touched (:func:`check_settings`, ``name``: what the messages call the model);
+    a file that cannot be read or does not fit the model is listed in ``failed`` (its line
+    passed to ``failed``, default: a warning) and the others are still written. ``model``
+    may be a function that loads it, called once the folder is checked. ``group``:
+    processes that share the work (:class:`_Run`); ``progress``: True: progress bars on a
+    terminal or in a notebook; a function: called with each input's name once it is
+    predicted (or failed), as ``evaluate_model`` calls it; ``clock``: a function of the
+    model giving a context manager entered around each file's prediction, after an untimed
+    warm-up (:mod:`unetlab.bench`); ``notes``: lines logged after the start line, for the
+    model and its object options; ``report``: called with the result in the main process
+    while the folder is still held.
     """
     outputs, settings = OutputOptions.taken(outputs, settings)
     check_keywords(settings)  # before any file is found, the model loaded, the folder held
