@@ -87,7 +87,7 @@ def test_the_plan_jitters_the_stains_of_colour_pictures_only():
     he = _fingerprint([rng.integers(120, 256, (32, 32, 3), dtype=np.uint8) for _ in range(2)])
     choice = plan_stain(he)
     assert choice.key == "augment.stain" and choice.value == STAIN > 0
-    assert "2 8-bit colour images" in choice.reason and "stain" in choice.reason
+    assert "bright-field colour: 2 of 2" in choice.reason and "stain" in choice.reason
     assert plan_stain(he) in plan_augment(he)
     grey = Fingerprint(
         [
@@ -101,3 +101,5 @@ def test_the_plan_jitters_the_stains_of_colour_pictures_only():
     assert plan_stain(_fingerprint([dark, dark])).value == 0.0
     deep = Fingerprint([replace(p, dtype="uint16") for p in he.pairs])
     assert plan_stain(deep).value == 0.0
+    photos = _fingerprint([rng.integers(10, 200, (32, 32, 3), dtype=np.uint8) for _ in range(2)])
+    assert plan_stain(photos).value == 0.0 and "photographs" in plan_stain(photos).reason

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from unetlab.data.fingerprint import Fingerprint
+from unetlab.plan.normalization import bright_field
 from unetlab.plan.record import Choice
 
 FEW_IMAGES = 10  # fewer training images than this: elastic deformation (the paper's reason)
@@ -55,19 +56,25 @@ def plan_augment(fp: Fingerprint) -> list[Choice]:
 
 
 def plan_stain(fp: Fingerprint) -> Choice:
-    """``augment.stain`` ``STAIN`` for 8-bit RGB colour pictures that are not mostly dark
-    (bright-field H&E, IHC: their colours change from one stain batch, scanner or lab to
-    the next), 0 for grey images, other channel counts, 16-bit and fluorescence-like images
-    (their channels are separate stains, not mixed colours)."""
+    """``augment.stain`` ``STAIN`` for 8-bit colour bright-field images, most of them (as
+    :func:`unetlab.plan.normalization.bright_field` reads them: H&E, IHC, whose colours change
+    from one stain batch, scanner or lab to the next), else 0: grey images, other channel
+    counts, 16-bit and fluorescence-like images (their channels are separate stains, not mixed
+    colours) and colour photographs (no stains; their colour changes are not measured)."""
     n = len(fp.pairs)
     rgb = [p for p in fp.pairs if p.channels == 3 and p.dtype == "uint8" and not _dark(p)]
-    if rgb and len(rgb) == n:
+    bright = bright_field(fp)
+    if len(rgb) == n and len(bright) > n / 2:
         why = (
-            f"{n} 8-bit colour images: stains vary by batch, scanner and lab: each tile's "
+            f"bright-field colour: {len(bright)} of {n} 8-bit colour images are bright on a "
+            "near-white background: stains vary by batch, scanner and lab: each tile's "
             f"haematoxylin, eosin and DAB varied by up to {STAIN:g} (augment.stain=0: off)"
         )
         return Choice("augment.stain", STAIN, why)
-    kind = f"{n - len(rgb)} of {n} images are not 8-bit RGB colour (grey, 16-bit, fluorescence)"
+    if len(rgb) == n:
+        kind = f"{n} 8-bit colour images, not bright-field (photographs: no stains)"
+    else:
+        kind = f"{n - len(rgb)} of {n} images are not 8-bit RGB colour (grey, 16-bit, fluorescence)"
     return Choice("augment.stain", 0.0, f"{kind}: no stain jitter")
 
 

@@ -20,7 +20,7 @@ TISSUE_SPEC = {"mode": "per_image", "tissue": True}
 def plan_normalization(fp: Fingerprint) -> Choice:
     """Percentiles for 16-bit or fluorescence-like images (dark background: the median in the
     lowest fifth of the 0.5-99.5 percentile range); for 8-bit colour bright-field images
-    (:func:`_bright_field`: H&E, IHC) per-image standardisation over the tissue only
+    (:func:`bright_field`: H&E, IHC) per-image standardisation over the tissue only
     (``TISSUE_SPEC``: glass left out, so that a whole slide, mostly glass, is scaled as its
     tissue crops were: per-image statistics of all of a slide's pixels gave F1 0.80 on a slide
     region against 0.94 for the same pixels alone). With it (and ``augment.stain``) synthetic
@@ -52,7 +52,7 @@ def plan_normalization(fp: Fingerprint) -> Choice:
             f"fluorescence-like: {len(dark)} of {len(fp.pairs)} images are mostly dark background",
         )
     colour = all(p.channels == 3 for p in fp.pairs)
-    bright = _bright_field(fp)
+    bright = bright_field(fp)
     if colour and len(bright) > len(fp.pairs) / 2:
         why = (
             f"bright-field colour: {len(bright)} of {len(fp.pairs)} 8-bit colour images are "
@@ -79,7 +79,7 @@ def plan_normalization(fp: Fingerprint) -> Choice:
 BRIGHT_TOP, BRIGHT_MEDIAN = 0.9, 0.6
 
 
-def _bright_field(fp: Fingerprint) -> list:
+def bright_field(fp: Fingerprint) -> list:
     """The pairs whose images look like 8-bit bright-field microscopy: a near-white
     background and mostly bright (photographs have darker medians)."""
     return [
