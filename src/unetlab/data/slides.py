@@ -263,8 +263,10 @@ def _tiff_slide(path: Path, tif, level: int, colour_planes: bool) -> Slide:
         axes = tiff_axes(tif, chosen)
         base_axes = tiff_axes(tif, base) if level else axes
         array = _tiff_pixels(path, series, level)
-        # tifffile's metadata: ImageJ's and OME's text may hold anything
-        size, spacing = tiff_sizes(tif, first)
+        # tifffile's metadata: ImageJ's and OME's text may hold anything. Level 0's size,
+        # scaled below: OME-XML holds level 0's, and a reduced page's own resolution tags
+        # (SVS, libvips) are already scaled (audit s32 histo 1: not twice)
+        size, spacing = tiff_sizes(tif, base.keyframe)
         turn = tiff_orientation(base.keyframe)
     if turn != 1:  # turned when read whole (data.orientation); not window by window
         log.warning(
