@@ -42,7 +42,7 @@ def check_keywords(settings: dict) -> None:
         return
     every = [*OutputOptions.__dataclass_fields__, *known]
     fixes = "; ".join(f"{k}: {_spelling(k, settings[k], every)}" for k in unknown)
-    raise UnetlabError(f"unknown keyword(s) {', '.join(unknown)}: {fixes} (nothing was written)")
+    raise UnetlabError(f"unknown keyword{'s' * (len(unknown) > 1)} {fixes} (nothing was written)")
 
 
 def _spelling(name: str, value, known: list[str]) -> str:
