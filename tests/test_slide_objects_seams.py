@@ -3,6 +3,9 @@
 U taller than a band's margin, a ring whose hole is taller than it, classes that touch, an
 object along the image's edge, least sizes by class; the CSV and the ids, byte for byte."""
 
+import logging
+import re
+
 import numpy as np
 import pytest
 import tifffile
@@ -63,6 +66,16 @@ def test_objects_across_seams_are_those_of_the_image_read_whole(tmp_path, small_
     assert counted == counted_whole == [([7], {"grain": 2, "pore": 5})]
     assert table == whole
     np.testing.assert_array_equal(ids, whole_ids)
+
+
+def test_a_streamed_slide_says_it_is_finding_its_objects(tmp_path, small_bands, caplog):
+    """After the tiles' 100% the regions are joined into objects: a line says so (the
+    audit's slides were silent for minutes there, s32 histo 4)."""
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_objects"):
+        predicted(tmp_path, tmp_path / "s", large_threshold=100)
+    said = [m for m in caplog.messages if "finding the objects of" in m]
+    assert len(said) == 1
+    assert re.fullmatch(r"seams_objects.tif: finding the objects of \d+ regions .*", said[0])
 
 
 def test_a_resumed_stacks_objects_keep_the_lookup_of_a_page_done_before(

@@ -587,8 +587,16 @@ def _adjacent_pairs(regions: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, n
     for r, i in _four_neighbours(regions, ids):
         touching = (r > 0) & (i > 0)
         keys.append(r[touching].astype(np.int64) * width + i[touching])
-    keys = np.unique(np.concatenate(keys))
+    keys = distinct(np.concatenate(keys))
     return keys // width, keys % width
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values of a 1-d array, sorted: ``np.unique`` by sorting (numpy 2.4's
+    ``np.unique`` hashes, 5-15 times slower where most values are distinct, as the
+    touching pairs of an image's regions are: 8.8 s for 2 million, 0.4 s sorted)."""
+    values = np.sort(values, axis=None)
+    return values[np.concatenate([[True], values[1:] != values[:-1]])] if values.size else values
 
 
 def _four_neighbours(a: np.ndarray, b: np.ndarray):

@@ -11,7 +11,7 @@ window's edge is not filled, a piece of an object is dropped as small.
 
 :class:`SemanticBands` decides every step on the whole regions instead. Each block's pixels
 are cut into regions of equal class (the background's too), each given a provisional id;
-of each region it keeps the class, area, box, whether it reaches the image's edge, and
+of each region it keeps the class, area, whether it reaches the image's edge, and
 which regions it touches, within the block and across the seam with the block before
 (regions of one class that touch there are one region). :meth:`SemanticBands.lookup` then
 joins, fills, drops and numbers over the whole image: the provisional ids map to exactly
@@ -21,11 +21,11 @@ the ids read whole, pixel for pixel. Memory grows with the number of regions, no
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage, sparse
+from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from skimage import measure
 
-from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.objects import ObjectOptions, distinct
 from unetlab.inference.predict import labels_from_probabilities
 
 
@@ -51,7 +51,7 @@ class SemanticBands:
         self.options, self.height, self.width = options, height, width
         self.count = 0  # provisional ids given: 1..count
         self.rows = 0  # rows added
-        self.kinds, self.areas, self.boxes, self.edges = [], [], [], []  # of each block
+        self.kinds, self.areas, self.edges = [], [], []  # of each block
         self.same: list[np.ndarray] = []  # (2, n) ids of one region, across seams
         self.touching: list[np.ndarray] = []  # (2, n) ids of touching regions
         self.last: tuple[np.ndarray, np.ndarray] | None = None  # the last row's ids, labels
@@ -72,7 +72,6 @@ class SemanticBands:
         sums = np.bincount(ids.ravel(), weights=labels.ravel(), minlength=n + 1)[1:]
         self.kinds.append(np.rint(sums / np.maximum(areas, 1)).astype(np.int64))
         self.areas.append(areas.astype(np.int64))
-        self.boxes.append(_boxes(ids, n, y))
         self.edges.append(self._edge(ids, y, n))
         ids += self.count  # in place: a block's ids are its largest array
         self.touching.append(_touching_pairs(ids))
@@ -103,12 +102,11 @@ class SemanticBands:
             raise ValueError(f"blocks ended at row {self.rows} of {self.height}")
         n, options = self.count, self.options
         region = _regions(n, _cat(self.same))
-        roots = np.unique(region)  # each region's smallest provisional id, raster order
+        roots = distinct(region)  # each region's smallest provisional id, raster order
         index = np.searchsorted(roots, region)  # provisional id -> region 0..m-1
         kinds = np.zeros(len(roots), np.int64)
         kinds[index[1:]] = np.concatenate(self.kinds or [np.zeros(0, np.int64)])
         areas = np.bincount(index[1:], np.concatenate(self.areas or [[]]), len(roots))
-        boxes = _region_boxes(index[1:], self.boxes, len(roots))
         edge = np.zeros(len(roots), bool)
         edge[index[1:][np.concatenate(self.edges or [np.zeros(0, bool)])]] = True
         pairs = _pairs_of(index[_cat(self.touching)])
@@ -117,7 +115,7 @@ class SemanticBands:
         is_object[0] = False  # index 0: provisional id 0, no region
         owner = np.zeros(len(roots), np.int64)
         if options.fill_holes and background is not None:
-            owner = _owners(pairs, is_object, edge, boxes)
+            owner = _owners(pairs, is_object, edge)
         areas = areas.astype(np.int64) + np.bincount(owner, areas, len(roots)).astype(np.int64)
         keep = is_object & (areas >= np.maximum(self._least(kinds), 1))
         final = np.zeros(len(roots), np.int64)
@@ -138,22 +136,13 @@ def _cat(pairs: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(pairs, axis=1) if pairs else np.zeros((2, 0), np.int64)
 
 
-def _boxes(local: np.ndarray, n: int, y: int) -> np.ndarray:
-    """(n, 4) top, left, bottom, right (exclusive) of a block's regions, in image rows."""
-    found = ndimage.find_objects(local, max_label=n)
-    boxes = np.array([(s[0].start, s[1].start, s[0].stop, s[1].stop) for s in found], np.int64)
-    boxes = boxes.reshape(-1, 4)
-    boxes[:, [0, 2]] += y
-    return boxes
-
-
 def _touching_pairs(ids: np.ndarray) -> np.ndarray:
     """(2, n) ids (below 2**32) of 4-neighbours that differ, each pair once."""
     keys = []
     for a, b in ((ids[:, 1:], ids[:, :-1]), (ids[1:], ids[:-1])):
         differ = a != b
-        keys.append(np.unique((a[differ] << 32) | b[differ]))
-    keys = np.unique(np.concatenate(keys))
+        keys.append(distinct((a[differ] << 32) | b[differ]))
+    keys = distinct(np.concatenate(keys))
     return np.stack([keys >> 32, keys & 0xFFFFFFFF])
 
 
@@ -166,76 +155,106 @@ def _regions(n: int, same: np.ndarray) -> np.ndarray:
     return smallest[label]
 
 
-def _region_boxes(index: np.ndarray, boxes: list[np.ndarray], m: int) -> np.ndarray:
-    """(m, 4) boxes of the regions from those of their pieces (``index``: each piece's)."""
-    pieces = np.concatenate(boxes or [np.zeros((0, 4), np.int64)])
-    out = np.zeros((m, 4), np.int64)
-    out[:, :2] = np.iinfo(np.int64).max
-    np.minimum.at(out[:, 0], index, pieces[:, 0])
-    np.minimum.at(out[:, 1], index, pieces[:, 1])
-    np.maximum.at(out[:, 2], index, pieces[:, 2])
-    np.maximum.at(out[:, 3], index, pieces[:, 3])
-    return out
-
-
 def _pairs_of(pairs: np.ndarray) -> np.ndarray:
     """(2, n) region pairs both ways, each once, without a region paired with itself,
     sorted by the first then the second."""
     pairs = pairs[:, pairs[0] != pairs[1]]
-    keys = np.unique(np.concatenate([(pairs[0] << 32) | pairs[1], (pairs[1] << 32) | pairs[0]]))
+    keys = distinct(np.concatenate([(pairs[0] << 32) | pairs[1], (pairs[1] << 32) | pairs[0]]))
     return np.stack([keys >> 32, keys & 0xFFFFFFFF])
 
 
-def _owners(pairs: np.ndarray, is_object, edge, boxes) -> np.ndarray:
+def _owners(pairs: np.ndarray, is_object, edge) -> np.ndarray:
     """The object each background region joins (0: none), as
     :func:`~unetlab.inference.objects.fill_object_holes` decides it: a region that does not
     reach the image's edge joins the one object it touches, or of several the one that
-    alone cuts it off from the edge (the smallest such id; there is at most one)."""
+    alone cuts it off from the edge (there is at most one).
+
+    An object's hole is a region of its complement that does not reach the image's edge
+    (any region outside the object's box, or on its border, reaches the edge through the
+    rows or columns beside the box), so an object ``i`` encloses a region ``r`` where every
+    path of touching regions from the edge to ``r`` passes ``i``: where ``i`` dominates
+    ``r`` in the region graph rooted at the edge. Of the objects ``r`` touches, only its
+    immediate dominator can (:func:`_dominators`): one depth-first search for all regions,
+    where a search per (region, object) took minutes for thousands of objects."""
     owner = np.zeros(len(is_object), np.int64)
     hole = ~is_object & ~edge
     hole[0] = False
     mine = pairs[:, hole[pairs[0]] & is_object[pairs[1]]]  # (hole, object), sorted
-    regions, starts, counts = np.unique(mine[0], return_index=True, return_counts=True)
-    owner[regions[counts == 1]] = mine[1][starts[counts == 1]]
-    shared = regions[counts > 1]
-    if not len(shared):
+    alone = np.bincount(mine[0], minlength=len(owner))[mine[0]] == 1
+    owner[mine[0][alone]] = mine[1][alone]
+    shared = mine[:, ~alone]
+    if not shared.shape[1]:
         return owner
-    neighbours = _adjacency(pairs)
-    for r, start, count in zip(regions, starts, counts):
-        if count == 1:
-            continue
-        for i in mine[1][start : start + count]:
-            if _holds(boxes[i], boxes[r]) and _encloses(neighbours, boxes, int(i), int(r)):
-                owner[r] = i
-                break
+    dominator = _dominators(_adjacency(_rooted(pairs, edge), len(owner)), 0)
+    sole = shared[:, dominator[shared[0]] == shared[1]]
+    owner[sole[0]] = sole[1]
     return owner
 
 
-def _adjacency(pairs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """CSR-like (starts, neighbours) of the region graph from its pairs (both ways, sorted)."""
-    m = int(pairs.max(initial=0)) + 1
-    starts = np.searchsorted(pairs[0], np.arange(m + 1))
-    return starts, pairs[1]
+def _rooted(pairs: np.ndarray, edge: np.ndarray) -> np.ndarray:
+    """The region graph's pairs (both ways, sorted) with index 0 (no region) for the
+    outside, touching every region on the edge, less the leaves (a speck inside one
+    region, a hole inside one object: most of a slide's regions), which no path between
+    other regions passes."""
+    rim = np.flatnonzero(edge)
+    rim = np.stack([np.concatenate([rim, 0 * rim]), np.concatenate([0 * rim, rim])])
+    pairs = _pairs_of(np.concatenate([pairs, rim], axis=1))
+    leaf = np.bincount(pairs[0], minlength=len(edge)) == 1
+    leaf[0] = False
+    return pairs[:, ~leaf[pairs[0]] & ~leaf[pairs[1]]]
 
 
-def _holds(outer: np.ndarray, inner: np.ndarray) -> bool:
-    """Whether box ``outer`` holds box ``inner`` with a margin on every side."""
-    return bool(np.all(outer[:2] < inner[:2]) and np.all(outer[2:] > inner[2:]))
+def _adjacency(pairs: np.ndarray, m: int) -> tuple[list[int], list[int]]:
+    """CSR (starts, neighbours) of the m regions' graph from its pairs (both ways, sorted),
+    as lists: the search below reads them an item at a time."""
+    return np.searchsorted(pairs[0], np.arange(m + 1)).tolist(), pairs[1].tolist()
 
 
-def _encloses(neighbours, boxes, i: int, r: int) -> bool:
-    """Whether object ``i`` alone cuts region ``r`` off from the image's edge: every region
-    reached from ``r`` without crossing ``i`` lies within ``i``'s box (with a margin; a
-    region that reaches the edge never does)."""
-    starts, targets = neighbours
-    seen, todo = {r}, [r]
-    while todo:
-        k = todo.pop()
-        for j in targets[starts[k] : starts[k + 1]].tolist():
-            if j == i or j in seen:
-                continue
-            if not _holds(boxes[i], boxes[j]):
-                return False
-            seen.add(j)
-            todo.append(j)
-    return True
+def _dominators(adjacency: tuple[list[int], list[int]], root: int) -> np.ndarray:
+    """The immediate dominator of each node of a connected undirected graph from ``root``
+    (the root's own: the root; a node not reached: -1): the nearest node every path from
+    ``root`` passes. One iterative depth-first search (Tarjan's low points): the parent
+    ``p`` of ``v`` in the search tree dominates it when no edge from ``v``'s subtree
+    reaches above ``p``, else ``v``'s dominators are ``p``'s."""
+    starts, targets = adjacency
+    m = len(starts) - 1
+    order, parent, low = _search(starts, targets, root)
+    disc = [-1] * m
+    for t, v in enumerate(order):
+        disc[v] = t
+    dominator = [-1] * m
+    dominator[root] = root
+    for v in order[1:]:
+        p = parent[v]
+        dominator[v] = p if p == root or low[v] >= disc[p] else dominator[p]
+    return np.asarray(dominator, np.int64)
+
+
+def _search(starts: list[int], targets: list[int], root: int):
+    """(preorder, parent, low point) of a depth-first search from ``root``: a node's low
+    point is the earliest preorder number its subtree reaches by one non-tree edge."""
+    m = len(starts) - 1
+    disc, parent, low = [-1] * m, [-1] * m, [0] * m
+    next_edge = list(starts[:-1])
+    disc[root], order, stack = 0, [root], [root]
+    while stack:
+        v = stack[-1]
+        i, end, up, lv = next_edge[v], starts[v + 1], parent[v], low[v]
+        while i < end:
+            w = targets[i]
+            i += 1
+            dw = disc[w]
+            if dw < 0:
+                disc[w] = low[w] = len(order)
+                parent[w] = v
+                order.append(w)
+                stack.append(w)
+                break
+            if dw < lv and w != up:
+                lv = dw
+        else:
+            stack.pop()
+            if up >= 0 and lv < low[up]:
+                low[up] = lv
+        next_edge[v], low[v] = i, lv
+    return order, parent, low

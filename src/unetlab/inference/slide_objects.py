@@ -129,6 +129,11 @@ class SlideObjects:
                     band = block[:, top : top + OBJECT_BAND_ROWS]
                     sink.write(y + top, regions.add(y + top, band).astype(np.uint32))
             sink.close()
+            log.info(  # after the tiles' 100%: their regions are joined into objects
+                "%s: finding the objects of %d regions (holes, least sizes)",
+                self.finals["objects"].name,
+                regions.count,
+            )
             keys, values = regions.lookup()
             np.savez(lookup_path(self.stage, page), keys=keys, values=values)
             return
