@@ -92,6 +92,11 @@ def clock_free_repeat(
             f"unetlab train --config {run_dir / 'config.yaml'} --split {run_dir} --minutes 0 "
             f"--epochs {epochs} --run-dir NEW_RUN"
         ),
+        "python": (  # a notebook's form of the same (audit s32 notebook 10)
+            f"fit(load_config({str(run_dir / 'config.yaml')!r}, ['train.max_minutes=0', "
+            f"'train.epochs={epochs}']), run_dir=NEW_RUN, split=unetlab.data.split_record."
+            f"read_split({str(run_dir / 'split.json')!r}))"
+        ),
     }
 
 
@@ -104,9 +109,10 @@ def describe_repeat(repeat: dict) -> str:
         if repeat["steps_of_epochs"] != repeat["steps"]
         else ""
     )
+    python = f" (in Python: {repeat['python']})" if "python" in repeat else ""
     return (
         f"this run on the clock trained {repeat['steps']} steps, {repeat['epochs']} epochs{cut}; a "
         "--minutes run is not repeatable (the steps depend on the machine's load); to train "
-        f"this length again repeatably: {repeat['command']} (the learning rate then anneals "
-        "over the epochs, not the clock: close figures, not these bit for bit)"
+        f"this length again repeatably: {repeat['command']}{python} (the learning rate then "
+        "anneals over the epochs, not the clock: close figures, not these bit for bit)"
     )
