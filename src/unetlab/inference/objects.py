@@ -819,6 +819,9 @@ def predict_objects(
     seed_threshold: float | None = None,
     foreground_threshold: float | None = None,
     distance_split: bool | None = None,
+    split_interior: bool | None = None,
+    watershed_seeds: float | None = None,
+    object_options: ObjectOptions | None = None,
     pixel_size: float | tuple[float, float] | None = None,
     **predict_options,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -830,23 +833,46 @@ def predict_objects(
     edge comes out whole. ``ids``: (H, W) uint16 object ids 1..n (uint32 past 65,535
     objects), 0 = background. ``table``: :func:`object_table` with the image's raw values,
     and the ``_um`` columns for a ``pixel_size`` (µm per pixel, one number or (y, x), as
-    :func:`unetlab.measure_objects` takes it). Settings left None come from the model's
-    record (:meth:`ObjectOptions.for_model`).
+    :func:`unetlab.measure_objects` takes it). ``min_area`` .. ``watershed_seeds``: the
+    :class:`ObjectOptions` fields of the same names (the command line's ``--min-area`` ..
+    ``--split-interior``, ``--watershed-seeds``); those left None come from
+    ``object_options`` (every field at once, as ``evaluate_model`` takes it), by default
+    the model's record (:meth:`ObjectOptions.for_model`).
     A file's path is refused, as by ``predict_image``: ``unetlab.read_image(path)`` first.
     """
-
-    options = ObjectOptions.for_model(
-        model,
+    fields = dict(
         min_area=min_area,
         seed_threshold=seed_threshold,
         foreground_threshold=foreground_threshold,
         distance_split=distance_split,
+        split_interior=split_interior,
+        watershed_seeds=watershed_seeds,
     )
+    options = _chosen_options(model, object_options, predict_options, fields)
     probabilities = predict_image(model, image, **predict_options)
     ids = objects_from_probabilities(probabilities, options)
     ids = ids.astype(id_dtype(int(ids.max(initial=0))))
     kinds = measured_classes(model, options, labels_from_probabilities(probabilities))
     return ids, measure_objects(ids, np.asarray(image), pixel_size, **kinds)
+
+
+def _chosen_options(model, given: ObjectOptions | None, others: Mapping, fields) -> ObjectOptions:
+    """``predict_objects``' options: ``given`` (default the model's) with the ``fields``
+    that are not None; an :class:`ObjectOptions` field among the ``others`` (that go to
+    ``predict_image``) is one line naming ``object_options``."""
+    stray = sorted(set(others) & set(ObjectOptions.__dataclass_fields__))
+    if stray:
+        raise UnetlabError(
+            f"{', '.join(stray)}: an ObjectOptions field that predict_objects takes in "
+            "object_options=dataclasses.replace(ObjectOptions.for_model(model), "
+            f"{stray[0]}=...)"
+        )
+    if given is None:
+        return ObjectOptions.for_model(model, **fields)
+    if not isinstance(given, ObjectOptions):
+        raise UnetlabError(f"object_options is an ObjectOptions, not {type(given).__name__}")
+    check_object_values(**fields)
+    return replace(given, **{k: v for k, v in fields.items() if v is not None})
 
 
 def measured_classes(model, options: ObjectOptions, labels: np.ndarray) -> dict:
