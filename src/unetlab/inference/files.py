@@ -53,6 +53,7 @@ from unetlab.data.exclude import flag_cut_objects
 from unetlab.data.geotiff import length_unit, read_geotags
 from unetlab.data.io import write_csv, write_png, write_tiff
 from unetlab.data.nodata import flag_touching, invalid_pages
+from unetlab.data.slides import open_slide
 from unetlab.data.tiffmeta import (
     IMAGEJ_DTYPES,
     PageAxes,
@@ -73,7 +74,12 @@ from unetlab.inference.measure import (
     plane_columns,
     with_micrometres,
 )
-from unetlab.inference.objects import id_dtype, measured_classes, objects_from_probabilities
+from unetlab.inference.objects import (
+    ObjectOptions,
+    id_dtype,
+    measured_classes,
+    objects_from_probabilities,
+)
 from unetlab.inference.outlines import outline_class, write_outlines
 from unetlab.inference.output_rules import (
     held_folders,
@@ -100,6 +106,7 @@ from unetlab.inference.records import (
     prediction_record,
     tiff_kwargs,
 )
+from unetlab.inference.sizing import level_size_note, scaled_areas, trained_pixel_size
 from unetlab.inference.slide_overlay import by_object
 from unetlab.inference.slides import (
     LARGE_PIXELS,
@@ -299,7 +306,64 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
     refuse_theirs(file.out_dir, names, o.wanted)
     given = PredictOptions.of(file.options, channel=file.asked)  # predict_slide's to fill
     how = dict(progress=file.progress, group=group, counted=file.counted)
+    o = _at_level(file.model, file.path, o)
     return predict_slide(file.model, file.path, file.out_dir, given, o, **how)
+
+
+#: the pixel-size lines said in this process: (input's folder, level, trained, side) once
+_SAID_LEVELS: set[tuple] = set()
+
+
+def _at_level(model, path: Path, outputs: OutputOptions) -> OutputOptions:
+    """``outputs`` for pyramid level ``outputs.level`` of ``path``: a warning (once) where
+    its pixels are another size than the training images' (:func:`level_size_note`), and the
+    least object areas, level-0 pixels as the objects table's ``area``, divided by the
+    level's downsample squared, said in a line (audit s32 histo 6)."""
+    if not outputs.level:
+        return outputs
+    sides, downsample = [], (1.0, 1.0)
+    for k in range(outputs.level + 1 if trained_pixel_size(model) is None else 99):
+        try:
+            with open_slide(path, level=k, colour_planes=model.in_channels == 3) as slide:
+                size, levels = slide.pixel_size, slide.levels
+                downsample = slide.downsample if k == outputs.level else downsample
+        except UnetlabError:
+            break
+        sides.append(None if size is None else (size[0] * size[1]) ** 0.5)
+        if k + 1 >= levels:
+            break
+    note = level_size_note(trained_pixel_size(model), sides, outputs.level)
+    key = (path.parent, outputs.level, trained_pixel_size(model), sides[outputs.level])
+    if note is not None and key not in _SAID_LEVELS:
+        _SAID_LEVELS.add(key)
+        log.warning("%s: %s", path.name, note)
+    if outputs.objects is None or downsample == (1.0, 1.0):
+        return outputs
+    return dataclasses.replace(outputs, objects=_scaled_objects(outputs.objects, downsample))
+
+
+def _scaled_objects(objects: ObjectOptions, downsample: tuple[float, float]) -> ObjectOptions:
+    """``objects`` with its least areas (level-0 px) in pixels of a level ``downsample``
+    times smaller, said in one line."""
+    by_class = objects.class_min_areas
+    area, seed = scaled_areas((objects.min_area, objects.min_seed_area), downsample)
+    scaled = dataclasses.replace(
+        objects,
+        min_area=area,
+        min_seed_area=seed,
+        class_min_areas=None if by_class is None else scaled_areas(by_class, downsample),
+    )
+    before = objects.min_area if by_class is None else list(by_class)
+    after = scaled.min_area if by_class is None else list(scaled.class_min_areas)
+    factor = downsample[0] * downsample[1]
+    log.info(
+        "objects: least areas %s level-0 px are %s px at this level (1/%.3g: the level's "
+        "downsample squared)",
+        before,
+        after,
+        factor,
+    )
+    return scaled
 
 
 def _predict_whole(file: _File) -> list[Path]:

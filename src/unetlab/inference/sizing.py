@@ -8,6 +8,7 @@ preferring the tile that computes the fewest wasted pixels.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import torch
 
@@ -106,3 +107,49 @@ def _cheapest_tile(geometry: Geometry, shape, largest: int, pixels: float) -> tu
             break
         t += geometry.multiple
     return best[0]
+
+
+#: a slide level whose pixel size is more than this factor off the training images' is
+#: warned of (audit s32 histo 6)
+PIXEL_SIZE_TOLERANCE = 1.5
+
+
+def trained_pixel_size(model) -> float | None:
+    """The side in micrometres of the training images' pixels, where the checkpoint's object
+    record holds it (``objects["pixel_size"]``: (y, x) µm; the geometric mean of the two),
+    else None."""
+    size = (getattr(model, "objects", None) or {}).get("pixel_size")
+    if not size or min(size) <= 0:
+        return None
+    return math.sqrt(float(size[0]) * float(size[-1]))
+
+
+def closest_level(trained: float, sides: Sequence[float]) -> int:
+    """The level of ``sides`` (micrometres per pixel, level 0 first) nearest to ``trained``,
+    by ratio."""
+    return min(range(len(sides)), key=lambda k: abs(math.log(sides[k] / trained)))
+
+
+def level_size_note(trained: float | None, sides: Sequence[float | None], level: int) -> str | None:
+    """One line when level ``level`` of a slide (``sides``: each level's pixel side in µm)
+    has pixels more than :data:`PIXEL_SIZE_TOLERANCE` times larger or smaller than the
+    training images' (``trained`` µm), naming the level that matches best; None where it
+    fits or a size is unknown."""
+    side = sides[level] if level < len(sides) else None
+    if trained is None or side is None or not all(sides):
+        return None
+    if max(side / trained, trained / side) <= PIXEL_SIZE_TOLERANCE:
+        return None
+    best = closest_level(trained, sides)
+    return (
+        f"level {level} has {side:.3g} µm pixels and the model was trained on {trained:.3g} "
+        f"µm pixels ({side / trained:.2g}x): its objects look {trained / side:.2g}x their "
+        f"trained size; level {best} ({sides[best]:.3g} µm) matches best (--level {best})"
+    )
+
+
+def scaled_areas(areas: Sequence[int], downsample: tuple[float, float]) -> tuple[int, ...]:
+    """Least object areas in level-0 pixels as pixels of a level ``downsample`` (y, x) times
+    smaller: divided by their product, at least 1 px where they were (0 stays 0)."""
+    factor = downsample[0] * downsample[1]
+    return tuple(max(1, round(a / factor)) if a > 0 else 0 for a in areas)

@@ -1,0 +1,62 @@
+"""A lower pyramid level predicted with a model trained at another pixel size: one warning
+naming the level that matches, and the least object areas (level-0 pixels, as the objects
+table's ``area``) scaled to the level (audit s32 histo 6)."""
+
+import logging
+
+import torch
+
+from unetlab import UNet
+from unetlab.inference.files import predict_file
+from unetlab.inference.records import OutputOptions
+from unetlab.inference.sizing import closest_level, level_size_note, scaled_areas
+
+from .test_data_slides_levels import _tagged_pyramid
+
+
+def _model(pixel_size=(0.25, 0.25)):
+    torch.manual_seed(0)
+    net = UNet(3, 3, depth=2, base_channels=4, padding="same").eval()
+    by_class = [None, {"count": 5, "area_p05": 40.0}, {"count": 9, "area_p05": 68.0}]
+    net.objects = {"target": "semantic", "count": 14, "area_p05": 60.0, "by_class": by_class}
+    if pixel_size is not None:
+        net.objects["pixel_size"] = list(pixel_size)
+    return net
+
+
+def test_level_size_note_and_scaled_areas():
+    sides = [0.25, 0.5, 1.0, 2.0]
+    assert closest_level(0.25, sides) == 0 and closest_level(0.9, sides) == 2
+    assert level_size_note(0.25, sides, 0) is None and level_size_note(None, sides, 2) is None
+    assert level_size_note(0.7, sides, 2) is None  # within 1.5x
+    note = level_size_note(0.25, sides, 2)
+    assert "level 2 has 1 µm" in note and "level 0 (0.25 µm) matches best" in note
+    assert level_size_note(0.25, [0.25, None], 1) is None
+    assert scaled_areas((17, 10, 1, 0), (4.0, 4.0)) == (1, 1, 1, 0)
+    assert scaled_areas((320, 17), (2.0, 2.0)) == (80, 4)
+
+
+def _run(tmp_path, caplog, model, level):
+    _tagged_pyramid(tmp_path / "flat.tif")
+    outputs = OutputOptions(objects=True, level=level)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.files"):
+        predict_file(model, tmp_path / "flat.tif", tmp_path / f"out{level}", outputs)
+    return [r for r in caplog.records if r.name == "unetlab.inference.files"]
+
+
+def test_a_lower_level_warns_of_the_pixel_size_and_scales_the_least_areas(tmp_path, caplog):
+    records = _run(tmp_path, caplog, _model(), level=2)
+    warnings = [r.getMessage() for r in records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "level 0 (0.25 µm) matches best" in warnings[0]
+    infos = " ".join(r.getMessage() for r in records if r.levelno == logging.INFO)
+    assert "least areas [" in infos and ", 10, 17] level-0 px are [" in infos
+    assert ", 1, 1] px at this level" in infos
+
+
+def test_a_matching_level_and_a_model_without_a_pixel_size_say_nothing_of_it(tmp_path, caplog):
+    records = _run(tmp_path, caplog, _model((0.5, 0.5)), 1)  # level 1 is 0.5 µm
+    assert not [r for r in records if "trained" in r.getMessage()]
+    caplog.clear()
+    records = _run(tmp_path, caplog, _model(None), level=2)
+    assert not [r for r in records if r.levelno == logging.WARNING]
+    assert any("level-0 px are" in r.getMessage() for r in records)  # scaled all the same
