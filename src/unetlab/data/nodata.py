@@ -154,16 +154,19 @@ class ValidRows:
     valid pixels of rows a to b as a (1, N[, C]) array, so that a window-by-window
     prediction takes its statistics over the valid pixels in one pass, as a whole image
     does (:func:`valid_pixels`). ``count`` and ``total`` (per band) add up what was read,
-    for the mean :func:`filled` gives the windows' invalid pixels."""
+    for the mean :func:`filled` gives the windows' invalid pixels. ``invalid``: a function
+    of a slice of rows giving their invalid pixels ((r, W) bool or None) in place of those
+    equal to ``value``: found on the file's own pixels (nodata and alpha 0) where
+    ``image`` is what the net reads of them (its channels fitted)."""
 
-    def __init__(self, image, value: float):
-        self.image, self.value = image, value
+    def __init__(self, image, value: float | None, *, invalid=None):
+        self.image, self.value, self.invalid = image, value, invalid
         self.shape, self.dtype, self.ndim = tuple(image.shape), image.dtype, image.ndim
         self.count, self.total = 0, 0.0
 
     def __getitem__(self, rows: slice) -> np.ndarray:
         block = np.asarray(self.image[rows])
-        bad = nodata_pixels(block, self.value)
+        bad = nodata_pixels(block, self.value) if self.invalid is None else self.invalid(rows)
         kept = (block if bad is None else _valid(block, bad)).reshape(1, -1, *block.shape[2:])
         self.count += kept.shape[1]
         bands = 1 if block.ndim == 2 else block.shape[2]

@@ -80,11 +80,12 @@ def _folder_times(root: Path, depth: int) -> dict[str, int]:
     return times
 
 
-def identity(path: Path, specs: dict, grid, batch: int, *, world: int, device) -> dict:
+def identity(path: Path, specs: dict, grid, batch: int, *, world: int, device, nodata=None) -> dict:
     """What must match for a staging to be resumed: ``specs`` (the staged arrays'
     :class:`~unetlab.data.ome.OutputSpec` by name, each holding the prediction record), the
-    tiling ``grid`` and ``batch``, the ``world`` of processes and the ``device`` (a GPU's
-    rounding is not a CPU's). JSON values only."""
+    tiling ``grid`` and ``batch``, the ``world`` of processes, the ``device`` (a GPU's
+    rounding is not a CPU's) and the pixels left out as no sample (``nodata``: a
+    :class:`~unetlab.inference.slide_nodata.SlideNodata`, or None). JSON values only."""
     record = next((s.record for s in specs.values() if s.record), None)
     device = torch.device(device)
     gpu = torch.cuda.get_device_name(device) if device.type == "cuda" else None
@@ -106,6 +107,7 @@ def identity(path: Path, specs: dict, grid, batch: int, *, world: int, device) -
         },
         "world": world,
         "device": [device.type, gpu],
+        "nodata": None if nodata is None else nodata.identity(),
         "versions": [unetlab.__version__, _commit(), torch.__version__],
     }
 

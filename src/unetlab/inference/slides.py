@@ -38,6 +38,7 @@ from unetlab.data import ome
 from unetlab.data.colour import colour_file
 from unetlab.data.geotiff import read_geotags
 from unetlab.data.io import TIFF_SUFFIXES
+from unetlab.data.nodata import blank_pixels
 from unetlab.data.normalize import image_stats
 from unetlab.data.slides import Slide, is_zarr, open_slide
 from unetlab.data.tiffmeta import channel_names, class_table
@@ -54,6 +55,7 @@ from unetlab.inference.predict import (
     fit_channels,
     inference_session,
     labels_from_probabilities,
+    model_background,
     probability_fn,
 )
 from unetlab.inference.records import (
@@ -64,6 +66,15 @@ from unetlab.inference.records import (
     prediction_record,
 )
 from unetlab.inference.sizing import choose_tiling
+from unetlab.inference.slide_nodata import (
+    FilledPage,
+    SlideNodata,
+    blank_rows,
+    from_record,
+    slide_nodata,
+    stats_record,
+    valid_stats,
+)
 from unetlab.inference.slide_objects import SlideObjects, id_staging
 from unetlab.inference.slide_outputs import Together, finish, publishing_path, seal
 from unetlab.inference.slide_overlay import OVERLAY_SIDE, by_object, write_slide_overlay
@@ -377,6 +388,7 @@ def predict_slide(
     record = prediction_record(model, options, outputs)
     with open_slide(path, level=outputs.level, colour_planes=model.in_channels == 3) as slide:
         options = _slide_options(model, slide, path, options, asked)
+        nodata = slide_nodata(path, options.nodata)  # pixels that are no sample, or None
         specs = _specs(model, slide, outputs, values=values, record=record)
         finals = _finals(out_dir, path, outputs.output_format)
         stages = {key: ome.staging_path(finals[key]) for key in specs}
@@ -390,7 +402,9 @@ def predict_slide(
         staged = {**stages, **({"ids": found.stage} if found is not None else {})}
         every = {**specs, **({"ids": found.spec} if found is not None else {})}
         device = _device(model, options, group)
-        wanted = slide_resume.identity(path, every, grid, batch, world=group.world, device=device)
+        wanted = slide_resume.identity(
+            path, every, grid, batch, world=group.world, device=device, nodata=nodata
+        )
         published = group.share(_published(finals, wanted) if group.is_main else None)
         if published is not None:  # a stopped run's outputs, finished
             if published.get("counts") is not None and counted is not None:
@@ -403,6 +417,7 @@ def predict_slide(
             found.staged(new=False)  # created or kept above
         with _kept_to_resume(staged, group), _failing_together(group):
             how = dict(values=values, options=options, progress=progress, group=group)
+            how["nodata"] = nodata
             _predict_bands(
                 model, slide, stages, specs, grid, batch, found=found, resumed=resumed, **how
             )
@@ -714,10 +729,14 @@ def _resumable(name: str, stages: dict[str, Path], wanted: dict) -> bool:
     return why is None
 
 
-def _written(rows, sinks: dict, values, flushed: Callable[[int], None]):
+def _written(rows, sinks: dict, values, flushed: Callable[[int], None], blank=None):
     """The ``(y, probabilities)`` rows, passed on once their labels (and probabilities) are
-    in the sinks; ``flushed(row)`` once they hold every row before ``row``."""
+    in the sinks; ``flushed(row)`` once they hold every row before ``row``. ``blank(y,
+    block)``: the rows' probabilities with their pixels that are no sample the background's
+    (:mod:`~unetlab.inference.slide_nodata`), or None."""
     for y, block in rows:
+        if blank is not None:
+            block = blank(y, block)
         sinks["labels"].write(y, encode_labels(labels_from_probabilities(block), values))
         if "probabilities" in sinks:
             sinks["probabilities"].write(y, block)
@@ -746,6 +765,7 @@ def _predict_bands(
     group,
     found: SlideObjects | None = None,
     resumed: bool = False,
+    nodata: SlideNodata | None = None,
 ) -> None:
     """This process's band of chunk rows of every page, into the staged outputs (and the
     provisional object ids into ``found``), from the first row not done where a killed
@@ -765,27 +785,22 @@ def _predict_bands(
             if first >= stop:  # done before
                 continue
             known = done.page_stats(p)  # a resumed page's, as the killed run had them
-            page, image, stats = _page_image(model, slide, p, options, grid, stats=known)
-            done.keep_stats(stats)
+            got = _page_image(model, slide, p, options, grid, stats=known, nodata=nodata)
+            page, image, stats, fill = got
+            done.keep_stats(stats if nodata is None else stats_record(stats, fill))
             sinks = {key: ome.RowSink(arrays[key], specs[key], p, first, stop) for key in specs}
-            rows = iter_slide_rows(
-                fn,
-                image,
-                grid,
-                rows=(first, stop),
-                batch_size=batch,
-                blend=options.blend,
-                stats=stats,
-                device=dev,
-                progress=progress,
-            )
+            kw = dict(blend=options.blend, stats=stats, device=dev, progress=progress)
+            if nodata is not None and fill is None:  # no valid pixel: not predicted
+                rows = _background_rows(model, slide.shape[1:3], (first, stop))
+            else:
+                rows = iter_slide_rows(fn, image, grid, rows=(first, stop), batch_size=batch, **kw)
 
             def flushed(row, p=p):
                 # a page with objects is done once their ids are (below)
                 if row > done.row and (found is None or row < stop):
                     done.done(p, row, synced)
 
-            rows = _written(rows, sinks, values, flushed)
+            rows = _written(rows, sinks, values, flushed, _blanking(model, page, nodata))
             if found is None:
                 for _ in rows:  # written as they pass
                     pass
@@ -801,13 +816,22 @@ def _predict_bands(
 
 
 def _page_image(
-    model, slide: Slide, p: int, options: PredictOptions, grid: TileGrid, *, stats=None
+    model,
+    slide: Slide,
+    p: int,
+    options: PredictOptions,
+    grid: TileGrid,
+    *,
+    stats=None,
+    nodata: SlideNodata | None = None,
 ):
-    """``(page, image, stats)``: page ``p`` of ``slide`` (a reader that keeps a band of
-    rows), the (H, W, C) image the net reads of it (channels fitted, checked for
+    """``(page, image, stats, fill)``: page ``p`` of ``slide`` (a reader that keeps a band
+    of rows), the (H, W, C) image the net reads of it (channels fitted, checked for
     non-finite pixels as windows reach them: not a channel --channel leaves out) and its
     normalisation statistics, of the whole page (every band and tile sees the same
-    mapping), read in one pass unless given (``stats``)."""
+    mapping), read in one pass unless given (``stats``: as the resume record keeps them).
+    With ``nodata``, the statistics are of the valid pixels, which the image holds in
+    place of the invalid ones (their mean, ``fill``; None: no valid pixel)."""
     name, c = slide.path.name, slide.shape[3]
     page = slide.page(p, band_rows=grid.tile[0])
     if c == model.in_channels and options.channel is None:
@@ -816,10 +840,54 @@ def _page_image(
         colour = colour_file(slide.path)
         source = _Fitted(page, model.in_channels, name, options.channel, colour)
     image = _checked(source, str(slide.path))
+    if nodata is not None:
+        return (page, *_valid_image(model, slide, page, image, nodata, stats))
     if stats is None:
         stats = image_stats(image, model.normalization)
         page.drop()
-    return page, image, stats
+    return page, image, stats, None
+
+
+def _valid_image(model, slide: Slide, page, image, nodata: SlideNodata, known):
+    """``(image, stats, fill)`` of a page with pixels that are no sample
+    (:func:`_page_image`): the image filled with the valid mean, statistics over the valid
+    pixels (``known``: a resumed page's record)."""
+    if known is None:
+        stats, fill = valid_stats(image, page, nodata, model.normalization, str(slide.path))
+        page.drop()
+    else:
+        stats, fill = from_record(known)
+    if fill is None:
+        log.warning(
+            "%s: every pixel is nodata or transparent: not predicted, written as background "
+            "(nodata: none predicts them)",
+            slide.path.name,
+        )
+        return image, stats, None
+    return FilledPage(image, page, nodata, fill), stats, fill
+
+
+def _blanking(model, page, nodata: SlideNodata | None):
+    """``blank(y, block)`` for :func:`_written`: the background where the rows of ``page``
+    are no sample; None without ``nodata``."""
+    if nodata is None:
+        return None
+    background = model_background(model)
+
+    def blank(y: int, block: np.ndarray) -> np.ndarray:
+        return blank_rows(block, page[y : y + block.shape[1]], nodata, background)
+
+    return blank
+
+
+def _background_rows(model, shape: tuple[int, int], rows: tuple[int, int]):
+    """``(y, (K, r, W) probabilities)`` of rows ``[start, stop)`` of a page with no valid
+    pixel: the background's everywhere, chunk row by chunk row."""
+    h, w = shape
+    k, background = max(model.num_classes, 1), model_background(model)
+    for y in range(rows[0], rows[1], ome.CHUNK):
+        r = min(y + ome.CHUNK, rows[1]) - y
+        yield y, blank_pixels(np.zeros((k, r, w), np.float32), np.ones((r, w), bool), background)
 
 
 def _first_rows(done, pages: int, name: str, h: int, found, specs) -> list[int]:

@@ -1,0 +1,133 @@
+"""The pixels of a large image read window by window that hold no sample (a GeoTIFF's nodata,
+tag 42113, and alpha 0: :mod:`unetlab.data.nodata`), left out as an image read whole leaves
+them out (:func:`~unetlab.inference.predict.predict_fitted`): of the page's normalisation
+statistics (one streamed pass over the valid pixels, :class:`~unetlab.data.nodata.ValidRows`),
+filled with the valid pixels' mean in every window the net reads (the same value in every
+window: tiles agree at their seams), and written as the background. A page with no valid
+pixel is not predicted.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.data.nodata import (
+    ValidRows,
+    blank_pixels,
+    check_nodata,
+    either,
+    file_nodata,
+    filled,
+    nodata_pixels,
+    transparent,
+)
+from unetlab.data.normalize import image_stats
+from unetlab.data.read_notes import note_left_out
+from unetlab.data.slides import is_zarr
+
+#: rows read at a time by the pass that finds a page's valid mean where its statistics read
+#: no pixel (a fixed normalisation)
+PASS_ROWS = 1024
+
+
+@dataclass(frozen=True)
+class SlideNodata:
+    """Which pixels of a slide's raw windows are no sample: equal to ``value`` in every
+    band, or 0 in channel ``alpha``."""
+
+    value: float | None = None
+    alpha: int | None = None
+
+    def invalid(self, window: np.ndarray) -> np.ndarray | None:
+        """(r, W) bool of a raw (r, W, C) window, or None where every pixel is sample."""
+        window = np.asarray(window)
+        bad = nodata_pixels(window, self.value)
+        if self.alpha is not None and window.ndim == 3 and window.shape[2] > self.alpha:
+            bad = either(bad, transparent(window[..., self.alpha]))
+        return bad
+
+    def identity(self) -> list:
+        """JSON of what it leaves out, for a staging's identity (NaN as text)."""
+        value = None if self.value is None else repr(float(self.value))
+        return [value, self.alpha]
+
+
+def slide_nodata(path: str | os.PathLike, setting) -> SlideNodata | None:
+    """What ``setting`` (``data.nodata``: auto, none or a number) leaves out of the large
+    image at ``path``, or None: nothing (``none``; auto for a Zarr folder or a TIFF without
+    the tag and alpha). A number leaves out the pixels equal to it in every band, alpha is
+    read as sample, as an image read whole does (:func:`~unetlab.data.nodata.invalid_pages`)."""
+    setting = check_nodata("auto" if setting is None else setting)
+    if setting == "none":
+        return None
+    if setting != "auto":
+        return SlideNodata(float(setting))
+    if is_zarr(Path(path)):
+        return None
+    info = file_nodata(path)
+    if info.value is None and info.alpha_channel is None:
+        return None
+    return SlideNodata(info.value, info.alpha_channel)
+
+
+class FilledPage:
+    """The (H, W, C) ``image`` the net reads of a page, its pixels that ``nodata`` finds
+    invalid in the page's own ``raw`` window set to ``fill`` (per band)."""
+
+    ndim = 3
+
+    def __init__(self, image, raw, nodata: SlideNodata, fill):
+        self.image, self.raw, self.nodata, self.fill = image, raw, nodata, fill
+        self.shape, self.dtype = image.shape, image.dtype
+
+    def __getitem__(self, key) -> np.ndarray:
+        window = np.asarray(self.image[key])
+        return filled(window, self.nodata.invalid(self.raw[key]), self.fill)
+
+
+def valid_stats(image, raw, nodata: SlideNodata, spec: dict, name: str):
+    """``(stats, fill)`` of a page: the normalisation statistics of ``image`` (what the net
+    reads) over the pixels ``nodata`` finds valid in ``raw`` (the page as read), and their
+    mean per band (None: no valid pixel, and the statistics are none). The share left out is
+    noted under ``name`` (:func:`~unetlab.data.read_notes.note_left_out`)."""
+    rows = ValidRows(image, nodata.value, invalid=lambda r: nodata.invalid(raw[r]))
+    with np.errstate(invalid="ignore", divide="ignore"):  # no valid pixel: not used
+        try:
+            stats = image_stats(rows, spec)
+        except IndexError:  # a float image's percentiles of no pixel
+            if rows.count:
+                raise
+            stats = None
+    h, w = image.shape[:2]
+    if rows.count == 0:  # a mode that reads no pixel (fixed, scale), or none valid
+        for top in range(0, h, PASS_ROWS):
+            rows[top : top + PASS_ROWS]
+    share = 1 - rows.count / (h * w)
+    if share > 0:
+        note_left_out(name, share, "nodata" if nodata.alpha is None else "nodata or transparent")
+    if rows.count == 0:
+        c = image.shape[2]
+        return (np.zeros(c), np.ones(c)), None
+    return stats, rows.mean()
+
+
+def blank_rows(block: np.ndarray, raw_rows: np.ndarray, nodata: SlideNodata, background: int):
+    """(K, r, W) probabilities of rows whose raw pixels are ``raw_rows``, their invalid pixels
+    the ``background``'s certainty (in place; returned)."""
+    return blank_pixels(block, nodata.invalid(raw_rows), background)
+
+
+def stats_record(stats, fill) -> tuple:
+    """A page's statistics and fill as the resume record keeps them (float64 arrays; an
+    empty fill: no valid pixel)."""
+    return (*stats, np.zeros(0) if fill is None else np.asarray(fill, np.float64))
+
+
+def from_record(known: tuple) -> tuple:
+    """``(stats, fill)`` of :func:`stats_record`'s arrays."""
+    *stats, fill = known
+    return tuple(stats), (None if fill.size == 0 else fill)

@@ -1,0 +1,134 @@
+"""A large image read window by window leaves its nodata (GeoTIFF tag 42113) and alpha-0
+pixels out as the image read whole does: of the statistics, filled with the valid mean,
+predicted as the background; the same labels either way (inference/slide_nodata.py)."""
+
+import logging
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from unetlab import UNet
+from unetlab.data import ome
+from unetlab.data.nodata import valid_pixels
+from unetlab.data.normalize import image_stats
+from unetlab.inference import slide_resume
+from unetlab.inference.files import predict_file
+from unetlab.inference.slide_nodata import SlideNodata, slide_nodata, valid_stats
+from unetlab.inference.tiling import TileGrid
+
+TAG = [(42113, "s", 0, "0", True)]
+
+
+@pytest.fixture
+def small_chunks(monkeypatch):
+    monkeypatch.setattr(ome, "CHUNK", 16)
+
+
+def _model():
+    return UNet(3, 3, depth=2, base_channels=4, padding="same").eval()
+
+
+def _bordered(seed=0, shape=(90, 74)):
+    """An RGB uint8 image (1-255) with a nodata border of 0 in every band, and the border."""
+    rng = np.random.default_rng(seed)
+    image = rng.integers(1, 255, (*shape, 3), dtype=np.uint8)
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    bad = np.hypot(yy - shape[0] / 2, xx - shape[1] / 2) > 0.42 * min(shape)
+    image[bad] = 0
+    return image, bad
+
+
+def _write(path, image, tags=TAG):
+    tifffile.imwrite(path, image, tile=(32, 32), photometric="rgb", extratags=tags)
+
+
+def _labels(folder, name):
+    path = folder / f"{name}.tif"
+    if path.exists():
+        return tifffile.imread(path)
+    return np.asarray(Image.open(folder / f"{name}.png"))
+
+
+def _both(tmp_path, path, **kw):
+    """The labels of ``path`` read whole and streamed (forced by large_threshold)."""
+    model = _model()
+    common = dict(tile_size=32, batch_size=2, **kw)
+    predict_file(model, path, tmp_path / "whole", **common)
+    predict_file(model, path, tmp_path / "stream", large_threshold=100, **common)
+    return _labels(tmp_path / "whole", path.stem), _labels(tmp_path / "stream", path.stem)
+
+
+@pytest.mark.parametrize("nodata", ["auto", "none", 0])
+def test_streamed_labels_equal_the_whole_image_with_a_nodata_border(tmp_path, small_chunks, nodata):
+    image, bad = _bordered()
+    _write(tmp_path / "m.tif", image)
+    whole, streamed = _both(tmp_path, tmp_path / "m.tif", nodata=nodata)
+    assert np.array_equal(whole, streamed)
+    if nodata != "none":
+        assert (streamed[bad] == 0).all()  # the background, as read whole
+    else:  # predicted there, as before
+        assert (streamed[bad] != 0).any()
+
+
+def test_streamed_objects_are_none_in_nodata(tmp_path, small_chunks):
+    image, bad = _bordered(1)
+    _write(tmp_path / "o.tif", image)
+    model = UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
+    found = {}
+    for nodata in ("none", "auto"):
+        out = tmp_path / nodata
+        common = dict(tile_size=32, objects=True, large_threshold=100, nodata=nodata)
+        predict_file(model, tmp_path / "o.tif", out, **common)
+        found[nodata] = tifffile.imread(out / "o_objects.tif")
+    assert found["none"][bad].any()  # objects there before
+    assert found["auto"].any() and not found["auto"][bad].any()
+
+
+def test_every_pixel_nodata_is_not_predicted(tmp_path, small_chunks, caplog):
+    _write(tmp_path / "e.tif", np.zeros((70, 60, 3), np.uint8))
+    with caplog.at_level(logging.WARNING):  # streamed only: its own line
+        predict_file(_model(), tmp_path / "e.tif", tmp_path / "s", large_threshold=100)
+    assert (_labels(tmp_path / "s", "e") == 0).all()
+    assert "e.tif: every pixel is nodata or transparent: not predicted" in caplog.text
+
+
+def test_page_statistics_are_of_the_valid_pixels():
+    image, bad = _bordered(2)
+    nodata = SlideNodata(0.0)
+    for spec in ({"mode": "per_image"}, {"mode": "percentile"}):
+        stats, fill = valid_stats(image, image, nodata, spec, "x")
+        want = image_stats(valid_pixels(image, bad), spec)
+        np.testing.assert_allclose(stats, want)
+    np.testing.assert_allclose(fill, image[~bad].mean(axis=0))
+    stats, fill = valid_stats(image, image, nodata, {"mode": "fixed", "mean": 1, "std": 2}, "x")
+    np.testing.assert_allclose(fill, image[~bad].mean(axis=0))  # the pass of its own
+    stats, fill = valid_stats(0 * image, 0 * image, nodata, {"mode": "per_image"}, "x")
+    assert fill is None
+
+
+def test_alpha_zero_is_left_out_and_what_a_slide_leaves_out(tmp_path):
+    rgba = np.full((20, 20, 4), 200, np.uint8)
+    rgba[:5, :, 3] = 0
+    tifffile.imwrite(tmp_path / "a.tif", rgba, photometric="rgb", extrasamples=[2])
+    found = slide_nodata(tmp_path / "a.tif", "auto")
+    assert found == SlideNodata(None, 3)
+    assert found.invalid(rgba)[:5].all() and not found.invalid(rgba)[5:].any()
+    assert slide_nodata(tmp_path / "a.tif", "none") is None
+    assert slide_nodata(tmp_path / "a.tif", 7) == SlideNodata(7.0)
+    _write(tmp_path / "t.tif", np.ones((8, 8, 3), np.uint8))
+    assert slide_nodata(tmp_path / "t.tif", "auto") == SlideNodata(0.0)
+    tifffile.imwrite(tmp_path / "p.tif", np.ones((8, 8), np.uint8))
+    assert slide_nodata(tmp_path / "p.tif", "auto") is None
+
+
+def test_the_resume_identity_names_the_nodata(tmp_path):
+    tifffile.imwrite(tmp_path / "p.tif", np.ones((8, 8), np.uint8))
+    grid = TileGrid((8, 8), (8, 8), (8, 8), (0,), (0,), 0, True)
+    ids = [
+        slide_resume.identity(tmp_path / "p.tif", {}, grid, 1, world=1, device="cpu", nodata=n)
+        for n in (None, SlideNodata(0.0), SlideNodata(float("nan")))
+    ]
+    assert ids[0] != ids[1] and ids[1] != ids[2]
+    assert ids[2]["nodata"] == ["nan", None]  # JSON that compares equal read back
