@@ -397,6 +397,8 @@ def predict_slide(
             model, slide, probabilities=outputs.save_probabilities, **tiling
         )
         found = _slide_objects(model, outputs, specs["labels"], finals)
+        if found is not None and nodata is not None:  # objects beside it touch the border
+            found.invalid = nodata.invalid  # (read by slide_objects: patch_nodataslides_*)
         if found is not None and slide.shape[3] > 1:  # intensity columns by channel name
             found.channels = channel_names(path)
         staged = {**stages, **({"ids": found.stage} if found is not None else {})}
