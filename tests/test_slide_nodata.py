@@ -9,6 +9,8 @@ import pytest
 import tifffile
 from PIL import Image
 
+from tests.test_predict_objects import local_net, nuclei_image
+from tests.test_slide_resume import _interrupted_then_resumed, _outputs, _predict
 from unetlab import UNet
 from unetlab.data import ome
 from unetlab.data.nodata import valid_pixels
@@ -132,3 +134,38 @@ def test_the_resume_identity_names_the_nodata(tmp_path):
     ]
     assert ids[0] != ids[1] and ids[1] != ids[2]
     assert ids[2]["nodata"] == ["nan", None]  # JSON that compares equal read back
+
+
+def test_a_resumed_slide_with_nodata_equals_an_uninterrupted_one(tmp_path, monkeypatch, caplog):
+    """The page's statistics and fill come back from the resume record; a rerun with
+    another nodata setting starts afresh."""
+    monkeypatch.setattr(ome, "CHUNK", 32)
+    image = nuclei_image(160, 96, seed=7)
+    yy, xx = np.mgrid[:160, :96]
+    bad = np.hypot(yy - 80, xx - 48) > 50
+    image[bad] = 0
+    path = tmp_path / "n.tif"
+    tifffile.imwrite(path, image, tile=(32, 32), photometric="minisblack", extratags=TAG)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        whole, resumed, _ = _interrupted_then_resumed(tmp_path, path, 24, save_probabilities=True)
+        assert resumed == whole
+        assert any(m.startswith("resuming n.tif at row ") for m in caplog.messages)
+        labels = tifffile.imread(tmp_path / "out" / "n.tif")
+        assert not labels[bad].any()
+        caplog.clear()
+        with pytest.raises(KeyboardInterrupt):
+            _predict(local_net(), path, tmp_path / "again", _stop_after(24))
+        _predict(local_net(), path, tmp_path / "again", None, nodata="none")
+    assert any("discarded" in m for m in caplog.messages)
+    assert _outputs(tmp_path / "again") != whole
+
+
+def _stop_after(tiles: int):
+    done = [0]
+
+    def progress(n):
+        done[0] += n
+        if done[0] >= tiles:
+            raise KeyboardInterrupt
+
+    return progress
