@@ -164,7 +164,8 @@ def test_help_says_the_overlay_names_and_which_images_stream(capsys):
         main(["predict", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     assert "<stem>_overlay.tif beside TIFF labels" in text and "pyramids" not in text
-    assert "more than 67 megapixels a page, --large-pixels; any --level above 0" in text
+    assert "more than 67 megapixels a page, or --large-pixels; any --level above 0" in text
+    assert "one-page TIFFs whose whole read would take over 0.5 GB" in text  # s32 histo 7
 
 
 @pytest.mark.parametrize(

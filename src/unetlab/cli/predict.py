@@ -40,8 +40,9 @@ def add_parser(sub) -> None:
         "input's stem (slide.ome.tif: slide): <stem>.png labels (class indices), <stem>.tif "
         "for multi-page stacks and TIFFs that record a pixel size (kept), <stem>_prob.tif "
         "probabilities, <stem>_overlay.png (<stem>_overlay.tif beside TIFF labels). Large "
-        "images (TIFFs of more than 67 megapixels a page, --large-pixels; any --level above "
-        "0; OME-Zarr folders) are read and written window by window: "
+        "images (one-page TIFFs whose whole read would take over 0.5 GB beside the tiles, "
+        "about 13 MP in colour, 5 MP with --instances; TIFFs of more than 67 megapixels a "
+        "page, or --large-pixels; any --level above 0; OME-Zarr folders) are read and written window by window: "
         "pyramidal OME-TIFF <stem>.tif or OME-Zarr <stem>.ome.zarr, with their pixel size. "
         "--instances adds <stem>_objects.tif and <stem>_objects.csv, --outlines their "
         "outlines for QuPath and Fiji.",
@@ -168,7 +169,9 @@ def _add_slides(s) -> None:
         "--large-pixels",
         type=int,
         metavar="N",
-        help="stream images of more than N pixels a page (default 67108864, 2^26)",
+        help="stream TIFFs of more than N pixels a page, and read smaller ones whole (default: "
+        "by memory, a one-page TIFF whose whole read takes over 0.5 GB, and any above "
+        "67108864 px, 2^26)",
     )
     s.add_argument(
         "--output-format",

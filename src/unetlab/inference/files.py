@@ -51,8 +51,9 @@ import torch
 
 from unetlab.data.exclude import flag_cut_objects
 from unetlab.data.geotiff import length_unit, read_geotags
-from unetlab.data.io import write_csv, write_png, write_tiff
+from unetlab.data.io import TIFF_SUFFIXES, write_csv, write_png, write_tiff
 from unetlab.data.nodata import flag_touching, invalid_pages
+from unetlab.data.orientation import tiff_orientation
 from unetlab.data.slides import open_slide
 from unetlab.data.tiffmeta import (
     IMAGEJ_DTYPES,
@@ -106,7 +107,13 @@ from unetlab.inference.records import (
     prediction_record,
     tiff_kwargs,
 )
-from unetlab.inference.sizing import level_size_note, scaled_areas, trained_pixel_size
+from unetlab.inference.sizing import (
+    WHOLE_BUDGET,
+    level_size_note,
+    scaled_areas,
+    trained_pixel_size,
+    whole_read_bytes,
+)
 from unetlab.inference.slide_overlay import by_object
 from unetlab.inference.slides import (
     LARGE_PIXELS,
@@ -229,7 +236,49 @@ def _predicted(file: _File, group: Group) -> list[Path]:
                 raise UnetlabError(
                     f"{file.path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
                 )
+            whole = _whole_estimate(file, group)
+            if whole is not None and whole[1] > WHOLE_BUDGET:
+                return _predict_streamed(file, group)
+            if whole is not None and whole[0] >= LONG_READ_PIXELS:
+                log.info(
+                    "%s: %.1f MP read whole (about %.1f GB beside the tiles); --large-pixels "
+                    "%d streams it, with a line every 10%% of its tiles",
+                    *(file.path.name, whole[0] / 1e6, whole[1] / 1e9, whole[0] - 1),
+                )
             return _predict_whole(file)
+
+
+#: a one-page TIFF of this many pixels or more read whole is said first (audit s32 histo 7)
+LONG_READ_PIXELS = 2**22
+
+
+def _whole_estimate(file: _File, group: Group) -> tuple[int, float] | None:
+    """(pixels, :func:`whole_read_bytes`) of a one-page TIFF that may be streamed instead of
+    read whole; None for others: a threshold given (``large_threshold``), settings that
+    apply to images read whole only (``axes``, ``exclude_rows``, ImageJ ROIs, objects in
+    several processes), a turned or unreadable file (read whole, which says why)."""
+    o = file.outputs
+    if file.path.suffix.lower() not in TIFF_SUFFIXES or o.large_threshold is not None:
+        return None
+    if file.axes is not None or file.options.exclude_rows or o.wanted["rois"]:
+        return None
+    if o.objects is not None and group.world > 1:
+        return None
+    import tifffile
+
+    colour = file.model.in_channels == 3
+    try:
+        with tifffile.TiffFile(file.path) as tif:
+            if tiff_orientation(tif.series[0].levels[0].keyframe) != 1:
+                return None
+        with open_slide(file.path, colour_planes=colour) as slide:
+            (pages, h, w, c), itemsize = slide.shape, slide.dtype.itemsize
+    except Exception:  # noqa: BLE001 - tifffile's parser raises nearly anything: read whole
+        return None
+    if pages != 1:
+        return None
+    classes, objects = file.model.num_classes, o.objects is not None
+    return h * w, whole_read_bytes(h * w, c, itemsize, classes, objects=objects)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,0 +1,58 @@
+"""A one-page TIFF is streamed when reading it whole is estimated above a memory budget
+(its pixels, channels, bytes and the model's classes), not only above a pixel count; a
+long whole read is said first (audit s32 histo 7)."""
+
+import logging
+
+import numpy as np
+import tifffile
+import torch
+
+from unetlab import UNet
+from unetlab.inference import files
+from unetlab.inference.files import predict_file
+from unetlab.inference.records import OutputOptions
+from unetlab.inference.sizing import WHOLE_BUDGET, whole_read_bytes
+
+
+def test_whole_read_bytes():
+    assert whole_read_bytes(1000, 3, 1, 3) == 1000 * (3 * 5 + 24)
+    assert whole_read_bytes(1000, 1, 2, 2, objects=True) == 1000 * (6 + 16 + 65)
+    # the audit's slides: 48 MP RGB of 3 classes streamed, a 2 MP tile read whole
+    assert whole_read_bytes(48e6, 3, 1, 3) > WHOLE_BUDGET > whole_read_bytes(2e6, 3, 1, 3)
+    assert whole_read_bytes(25e6, 3, 1, 3, objects=True) > WHOLE_BUDGET
+
+
+def _tiff(path):
+    image = np.random.default_rng(0).integers(0, 255, (64, 80, 3), dtype=np.uint8)
+    tifffile.imwrite(path, image, tile=(32, 32), compression="zlib", photometric="rgb")
+
+
+def _predict(tmp_path, caplog, name, **outputs):
+    torch.manual_seed(0)
+    model = UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
+    _tiff(tmp_path / "s.tif")
+    with caplog.at_level(logging.INFO):
+        predict_file(model, tmp_path / "s.tif", tmp_path / name, OutputOptions(**outputs))
+    if (tmp_path / name / "s.png").exists():  # read whole: PNG labels (no pixel size)
+        return False
+    with tifffile.TiffFile(tmp_path / name / "s.tif") as tif:  # streamed: OME-TIFF
+        return tif.is_ome
+
+
+def test_an_image_too_large_to_read_whole_is_streamed(tmp_path, caplog, monkeypatch):
+    assert not _predict(tmp_path, caplog, "whole")  # small: read whole (PNG)
+    assert "streaming" not in caplog.text
+    monkeypatch.setattr(files, "WHOLE_BUDGET", 1000.0)
+    assert _predict(tmp_path, caplog, "streamed")  # OME-TIFF, window by window
+    assert "streaming" in caplog.text
+    caplog.clear()
+    assert not _predict(tmp_path, caplog, "given", large_threshold=10**6)  # the user's word
+    assert "streaming" not in caplog.text
+
+
+def test_a_long_whole_read_is_said_first(tmp_path, caplog, monkeypatch):
+    monkeypatch.setattr(files, "LONG_READ_PIXELS", 1000)
+    _predict(tmp_path, caplog, "said")
+    assert "s.tif: 0.0 MP read whole (about 0.0 GB beside the tiles)" in caplog.text
+    assert "--large-pixels 5119 streams it" in caplog.text
