@@ -47,6 +47,11 @@ FLOOR = {"mode": "percentile", "low": 1.0, "high": 99.8, "floor": [3.5], "dtype"
             {},
         ),
         (
+            {"normalization": {"mode": "per_image", "tissue": True}},
+            ["normalization.tissue"],
+            {},
+        ),
+        (
             {"objects": {"count": 9, "by_class": [None, {"count": 4}, {"count": 5}]}},
             ["objects.by_class"],
             {},

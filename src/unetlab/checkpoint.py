@@ -61,6 +61,8 @@ FEATURES = {
     "ignore_value": lambda c: c.get("ignore_value") is not None,
     "normalization.floor": lambda c: "floor" in _normalization(c),  # with its dtype
     "normalization.ignore_saturated": lambda c: bool(_normalization(c).get("ignore_saturated")),
+    # per-image statistics over the tissue only, glass left out (H&E; 10fc7f0)
+    "normalization.tissue": lambda c: bool(_normalization(c).get("tissue")),
     # a least object size per class where two classes or more have objects (f637f67)
     "objects.by_class": lambda c: _classes_with_objects(c) >= 2,
     # rows that prediction leaves out (a data bar), read from the training's config (d23bb75)

@@ -215,6 +215,8 @@ def export_bioimageio(
         log.warning("%s: %s", dest.name, SATURATED_NOTE)
     if rows := trained_exclude_rows(model):
         log.warning("%s: %s", dest.name, EXCLUDED_NOTE.format(shown(rows)))
+    if model.normalization.get("tissue"):
+        log.warning("%s: %s", dest.name, TISSUE_NOTE)
     return dest
 
 
@@ -424,6 +426,15 @@ SATURATED_NOTE = (
     "unetlab's percentiles leave out saturated pixels (the dtype's maximum, e.g. a data bar's "
     "text); bioimage.io's scale_range counts them, so other tools normalise images with many "
     "saturated pixels otherwise (`unetlab predict` on this package does not)"
+)
+
+
+#: and for per-image statistics over the tissue only (``tissue``: bright-field glass left out)
+TISSUE_NOTE = (
+    "unetlab takes each image's mean and std over its tissue only (pixels with a channel "
+    "under 0.85 of the dtype's maximum: glass left out); bioimage.io's zero_mean_unit_variance "
+    "counts every pixel, so other tools scale a slide with much glass otherwise (`unetlab "
+    "predict` on this package does not)"
 )
 
 
