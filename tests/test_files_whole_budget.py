@@ -56,3 +56,12 @@ def test_a_long_whole_read_is_said_first(tmp_path, caplog, monkeypatch):
     _predict(tmp_path, caplog, "said")
     assert "s.tif: 0.0 MP read whole (about 0.0 GB beside the tiles)" in caplog.text
     assert "--large-pixels 5119 streams it" in caplog.text
+
+
+def test_a_turned_tiff_is_read_whole_as_before(tmp_path, caplog, monkeypatch):
+    monkeypatch.setattr(files, "WHOLE_BUDGET", 1000.0)
+    image = np.random.default_rng(0).integers(0, 255, (40, 64, 3), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "s.tif", image, photometric="rgb", extratags=[(274, "H", 1, 6)])
+    model = UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
+    predict_file(model, tmp_path / "s.tif", tmp_path / "out")  # turned: read whole, turned
+    assert (tmp_path / "out" / "s.png").exists()

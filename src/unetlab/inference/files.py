@@ -266,17 +266,14 @@ def _whole_estimate(file: _File, group: Group) -> tuple[int, float] | None:
         return None
     import tifffile
 
-    colour = file.model.in_channels == 3
     try:
-        with tifffile.TiffFile(file.path) as tif:
-            if tiff_orientation(tif.series[0].levels[0].keyframe) != 1:
-                return None
-        with open_slide(file.path, colour_planes=colour) as slide:
+        with open_slide(file.path, colour_planes=file.model.in_channels == 3) as slide:
             (pages, h, w, c), itemsize = slide.shape, slide.dtype.itemsize
-    except Exception:  # noqa: BLE001 - tifffile's parser raises nearly anything: read whole
+    except UnetlabError:  # read whole, which names the problem
         return None
-    if pages != 1:
-        return None
+    with tifffile.TiffFile(file.path) as tif:  # a turned one is turned when read whole
+        if pages != 1 or tiff_orientation(tif.series[0].levels[0].keyframe) != 1:
+            return None
     classes, objects = file.model.num_classes, o.objects is not None
     return h * w, whole_read_bytes(h * w, c, itemsize, classes, objects=objects)
 
