@@ -169,3 +169,13 @@ def _stop_after(tiles: int):
             raise KeyboardInterrupt
 
     return progress
+
+
+def test_streamed_labels_equal_the_whole_image_with_transparent_pixels(tmp_path, small_chunks):
+    image, bad = _bordered(3)
+    rgba = np.dstack([image, np.where(bad, 0, 255).astype(np.uint8)])
+    rgba[bad, :3] = 90  # a colour under the transparent pixels: alpha alone says it
+    tifffile.imwrite(tmp_path / "c.tif", rgba, tile=(32, 32), photometric="rgb", extrasamples=[2])
+    whole, streamed = _both(tmp_path, tmp_path / "c.tif")
+    assert np.array_equal(whole, streamed)
+    assert (streamed[bad] == 0).all()
