@@ -9,6 +9,7 @@ import tifffile
 import torch
 
 from unetlab import UNet
+from unetlab.group import Group
 from unetlab.inference import files
 from unetlab.inference.files import predict_file
 from unetlab.inference.records import OutputOptions
@@ -65,3 +66,14 @@ def test_a_turned_tiff_is_read_whole_as_before(tmp_path, caplog, monkeypatch):
     model = UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
     predict_file(model, tmp_path / "s.tif", tmp_path / "out")  # turned: read whole, turned
     assert (tmp_path / "out" / "s.png").exists()
+
+
+def test_several_processes_keep_the_pixel_rule(tmp_path, monkeypatch):
+    """A folder shared over processes gives a file under the pixel rule to one of them: that
+    one must not start a streamed prediction the others do not join."""
+    monkeypatch.setattr(files, "WHOLE_BUDGET", 1000.0)
+    _tiff(tmp_path / "s.tif")
+    model = UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
+    file = files._File.of(model, tmp_path / "s.tif", tmp_path / "o", None, None, {}, axes=None)
+    assert files._whole_estimate(file, Group()) is not None
+    assert files._whole_estimate(file, Group(rank=1, world=2)) is None

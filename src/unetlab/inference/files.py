@@ -255,14 +255,15 @@ LONG_READ_PIXELS = 2**22
 def _whole_estimate(file: _File, group: Group) -> tuple[int, float] | None:
     """(pixels, :func:`whole_read_bytes`) of a one-page TIFF that may be streamed instead of
     read whole; None for others: a threshold given (``large_threshold``), settings that
-    apply to images read whole only (``axes``, ``exclude_rows``, ImageJ ROIs, objects in
-    several processes), a turned or unreadable file (read whole, which says why)."""
+    apply to images read whole only (``axes``, ``exclude_rows``, ImageJ ROIs), several
+    processes (a folder gives a file under the pixel rule to one of them), a turned or
+    unreadable file (read whole, which says why)."""
     o = file.outputs
     if file.path.suffix.lower() not in TIFF_SUFFIXES or o.large_threshold is not None:
         return None
     if file.axes is not None or file.options.exclude_rows or o.wanted["rois"]:
         return None
-    if o.objects is not None and group.world > 1:
+    if group.world > 1:  # a folder shares out by is_large alone: a process's own file
         return None
     import tifffile
 
