@@ -2,7 +2,8 @@
 
 :func:`predict_file` reads a PNG/JPEG/TIFF (also multi-page) and writes label images,
 probabilities, overlays and, on request, objects; large images (TIFFs above ``LARGE_PIXELS``
-px a page, pyramid levels, Zarr / OME-Zarr folders) go to
+px a page, one-page TIFFs whose whole read is estimated above
+:data:`~unetlab.inference.sizing.WHOLE_BUDGET`, pyramid levels, Zarr / OME-Zarr folders) go to
 :func:`unetlab.inference.slides.predict_slide`, which reads them window by window and writes
 tiled pyramidal OME-TIFF or OME-Zarr, so memory is bounded by the tiles, not the image.
 
@@ -198,8 +199,10 @@ def predict_file(
     a semantic model's objects also with their count per class (``{"grain": 116, "pore":
     11}``: :func:`~unetlab.inference.measure.class_counts`).
 
-    Large inputs (TIFFs above ``large_threshold`` px a page, default ``LARGE_PIXELS``;
-    ``level`` > 0; Zarr folders) are streamed by :func:`~unetlab.inference.slides.predict_slide`
+    Large inputs (TIFFs above ``large_threshold`` px a page; without it, above
+    ``LARGE_PIXELS`` or, one page in one process, above
+    :data:`~unetlab.inference.sizing.WHOLE_BUDGET` bytes read whole
+    (:func:`~unetlab.inference.sizing.whole_read_bytes`); ``level`` > 0; Zarr folders) are streamed by :func:`~unetlab.inference.slides.predict_slide`
     into ``output_format`` (``"ome-tiff"``: ``<stem>.tif``, ``"ome-zarr"``: ``<stem>.ome.zarr``),
     pyramidal, with the input's pixel size; ``draw_overlay``: ``<stem>_overlay.png`` on a
     copy sampled to fit 4096 px (one process); ``group``: processes that share the image.
