@@ -18,6 +18,7 @@ from unetlab.data.datasets import (
     scan_masks,
     split_pairs,
 )
+from unetlab.data.fingerprint import tiff_spacing
 from unetlab.data.instances import CLASS_NAMES, object_statistics
 from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.data.normalize import contrast_floor, with_floor_dtype
@@ -122,7 +123,7 @@ def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map
         *(stats["count"], stats["area_median"], stats["area_p05"], stats["area_p95"]),
     )
     train, val = samples[: len(train_pairs)], samples[len(train_pairs) :]
-    record = object_record("instances", stats)
+    record = object_record("instances", stats) | training_pixel_size(train_pairs)
     return Data(
         train, val, [0, 1, 2], list(CLASS_NAMES), record, normalization, ignore_value=d.ignore_value
     )
@@ -162,7 +163,7 @@ def _class_data(d, cfg: Config, train_pairs, pairs, scan, normalization, weight_
         val,
         list(label_values),
         class_names,
-        object_record("semantic", stats),
+        object_record("semantic", stats) | training_pixel_size(train_pairs),
         normalization,
         None if palette is None else palette.tolist(),
         ignore_value=ignore_value,
@@ -283,6 +284,18 @@ def object_record(target: str, stats: dict) -> dict:
     :func:`unetlab.data.weightmap.background_class`). Post-processing takes its defaults from
     it."""
     return {"target": target, **stats}
+
+
+def training_pixel_size(pairs: list[Pair]) -> dict:
+    """``{"pixel_size": [y, x]}``: the median of the micrometres per pixel the training
+    images record (TIFF tags, OME-XML: :func:`~unetlab.data.fingerprint.tiff_spacing`), where
+    half of them or more record one; else ``{}``. Predicting a slide level of another size
+    warns of it (audit s32 histo 6)."""
+    sizes = [s for s in {p.image: tiff_spacing(p.image) for p in pairs}.values() if s]
+    if not sizes or 2 * len(sizes) < len({p.image for p in pairs}):
+        return {}
+    y, x = np.median(np.asarray(sizes, dtype=float), axis=0)
+    return {"pixel_size": [float(f"{y:.6g}"), float(f"{x:.6g}")]}
 
 
 def default_normalization(cfg: Config) -> dict:

@@ -1,0 +1,23 @@
+"""The checkpoint's object record holds the training images' pixel size where they record
+one, so that predicting a slide level of another size warns (audit s32 histo 6)."""
+
+import numpy as np
+import tifffile
+from PIL import Image
+
+from unetlab.data.pairs import Pair
+from unetlab.train.setup import training_pixel_size
+
+
+def test_the_median_recorded_pixel_size_where_half_the_images_record_one(tmp_path):
+    image = np.zeros((16, 16, 3), np.uint8)
+    paths = []
+    for k in range(3):
+        paths.append(tmp_path / f"t{k}.tif")
+        tifffile.imwrite(paths[-1], image, resolution=(40000, 40000), resolutionunit="CENTIMETER")
+        paths.append(tmp_path / f"p{k}.png")
+        Image.fromarray(image).save(paths[-1])
+    pairs = [Pair(image=p, mask=p) for p in paths]
+    assert training_pixel_size(pairs) == {"pixel_size": [0.25, 0.25]}
+    assert training_pixel_size(pairs[1:]) == {}  # 2 of 5 record one
+    assert training_pixel_size([p for p in pairs if p.image.suffix == ".png"]) == {}
