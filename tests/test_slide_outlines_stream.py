@@ -12,6 +12,7 @@ from scipy import ndimage
 
 from unetlab.data import ome
 from unetlab.inference import slide_objects
+from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.outlines import object_polygons
 from unetlab.inference.slide_objects import SlideObjects
 
@@ -53,7 +54,7 @@ def _publish(tmp_path, ids: np.ndarray, name: str) -> tuple[bytes, np.ndarray]:
     out = tmp_path / name
     finals = {k: out / f"s{v}" for k, v in (("objects", ".ome.zarr"), ("table", ".csv"))}
     finals["geojson"] = out / "s.geojson"
-    found = SlideObjects(None, None, spec, finals, "ome-zarr")
+    found = SlideObjects(ObjectOptions(), None, spec, finals, "ome-zarr")
     found.staged()
     found.outline("nucleus")
     for p in range(pages):
