@@ -117,6 +117,7 @@ def test_alpha_zero_is_left_out_and_what_a_slide_leaves_out(tmp_path):
     found = slide_nodata(tmp_path / "a.tif", "auto")
     assert found == SlideNodata(None, 3)
     assert found.invalid(rgba)[:5].all() and not found.invalid(rgba)[5:].any()
+    assert found.kind() == "transparent" and SlideNodata(0.0).kind() == "nodata"
     assert slide_nodata(tmp_path / "a.tif", "none") is None
     assert slide_nodata(tmp_path / "a.tif", 7) == SlideNodata(7.0)
     _write(tmp_path / "t.tif", np.ones((8, 8, 3), np.uint8))

@@ -50,6 +50,12 @@ class SlideNodata:
             bad = either(bad, transparent(window[..., self.alpha]))
         return bad
 
+    def kind(self) -> str:
+        """What it leaves out, in words (:func:`~unetlab.data.read_notes.note_left_out`)."""
+        if self.value is None:
+            return "transparent"
+        return "nodata" if self.alpha is None else "nodata or transparent"
+
     def identity(self) -> list:
         """JSON of what it leaves out, for a staging's identity (NaN as text)."""
         value = None if self.value is None else repr(float(self.value))
@@ -108,7 +114,7 @@ def valid_stats(image, raw, nodata: SlideNodata, spec: dict, name: str):
             rows[top : top + PASS_ROWS]
     share = 1 - rows.count / (h * w)
     if share > 0:
-        note_left_out(name, share, "nodata" if nodata.alpha is None else "nodata or transparent")
+        note_left_out(name, share, nodata.kind())
     if rows.count == 0:
         c = image.shape[2]
         return (np.zeros(c), np.ones(c)), None
