@@ -180,3 +180,24 @@ def test_streamed_labels_equal_the_whole_image_with_transparent_pixels(tmp_path,
     whole, streamed = _both(tmp_path, tmp_path / "c.tif")
     assert np.array_equal(whole, streamed)
     assert (streamed[bad] == 0).all()
+
+
+def test_streamed_objects_beside_nodata_touch_the_border_as_read_whole(tmp_path, small_chunks):
+    """Objects beside nodata touch the border streamed as read whole (nodataslides s32)."""
+    import csv
+
+    image, bad = _bordered(1)
+    _write(tmp_path / "o.tif", image)
+    model = UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
+    tables = {}
+    for how, kw in (("whole", {}), ("stream", {"large_threshold": 100})):
+        out = tmp_path / how
+        predict_file(model, tmp_path / "o.tif", out, tile_size=32, objects=True, **kw)
+        tables[how] = list(csv.DictReader((out / "o_objects.csv").read_text().splitlines()))
+    whole, streamed = tables["whole"], tables["stream"]
+    assert len(whole) == len(streamed) > 0
+    key = ("area", "bbox_top", "bbox_left", "touches_border")
+    assert sorted(tuple(r[k] for k in key) for r in whole) == sorted(
+        tuple(r[k] for k in key) for r in streamed
+    )
+    assert any(r["touches_border"] == "true" for r in streamed)

@@ -29,6 +29,7 @@ import numpy as np
 from unetlab.data import ome
 from unetlab.data.geotiff import length_unit, map_grid
 from unetlab.data.io import write_csv
+from unetlab.data.nodata import touching
 from unetlab.inference.measure import (
     TableSums,
     class_areas,
@@ -91,6 +92,9 @@ class SlideObjects:
         self.kinds: dict = {}  # the table's class keywords but the labels: classify()
         self.outlined: tuple[str | None] | None = None  # (the class QuPath files them under,)
         self.channels: list[str] = []  # the slide's channel names: the CSV's column names
+        # the pixels of a raw window that are no sample ((r, W) bool or None: nodata, alpha
+        # 0; :mod:`unetlab.inference.slide_nodata`): objects beside them touch the border
+        self.invalid: Callable[[np.ndarray], np.ndarray | None] | None = None
 
     def staged(self, *, new: bool = True):
         """The staged array of provisional ids, created (``new``) or reopened (a resumed
@@ -277,17 +281,44 @@ class SlideObjects:
     def _renumber(self, page: int, h: int, w: int, lut, out, spec, slide) -> dict:
         keys, values = lut
         sums = TableSums(int(values.max(initial=0)))
+        near = np.zeros(int(values.max(initial=0)) + 1, bool)  # beside invalid pixels
         image = slide.page(page)
         for rows, cols in pieces(h, w):
             where = self._at(page, rows, cols)
             ids = values[np.searchsorted(keys, self.ids[where])]
             out[where] = ids.astype(spec.dtype)
             pixels = image[rows, cols]
+            if self.invalid is not None:
+                near |= self._near(page, rows, cols, (h, w), lut, slide, near.size)
             pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
             classes = None if self.labels is None else self.labels(page, rows, cols)
             sums.add(rows.start, ids, pixels, cols.start, classes=classes)
         image.drop()
-        return sums.table(height=h, width=w, **self.kinds)
+        table = sums.table(height=h, width=w, **self.kinds)
+        if near.any():  # cut by the nodata outline, as an image read whole flags them
+            cut = near[np.asarray(table["id"], np.int64)]
+            table["touches_border"] = np.asarray(table["touches_border"], bool) | cut
+        return table
+
+    def _near(self, page: int, rows: slice, cols: slice, shape, lut, slide, n: int):
+        """Bool per final id (``n``): the object has a pixel of window ``rows, cols`` beside
+        or in an invalid pixel (:attr:`invalid`), read with a 1-px rim (a neighbour across
+        the window's edge)."""
+        h, w = shape
+        r0, r1 = max(rows.start - 1, 0), min(rows.stop + 1, h)
+        c0, c1 = max(cols.start - 1, 0), min(cols.stop + 1, w)
+        found = np.zeros(n, bool)
+        bad = self.invalid(slide.read(page, slice(r0, r1), slice(c0, c1)))
+        if bad is None:
+            return found
+        keys, values = lut
+        rim = self._at(page, slice(r0, r1), slice(c0, c1))
+        ids = values[np.searchsorted(keys, self.ids[rim])]
+        inner = np.zeros_like(bad)  # only this window's own objects: each counted once
+        inner[rows.start - r0 : rows.stop - r0, cols.start - c0 : cols.stop - c0] = True
+        near = touching(np.where(inner, ids, 0), bad)
+        found[: near.size] = near[:n]
+        return found
 
 
 def seam_note(tables: list[dict], margin: int) -> str | None:
