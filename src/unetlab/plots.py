@@ -234,3 +234,50 @@ def side_by_side(*panels: np.ndarray, gap: int = 4) -> np.ndarray:
     for panel in panels:
         parts += [panel if panel.ndim == 3 else np.repeat(panel[..., None], 3, -1), spacer]
     return np.concatenate(parts[:-1], axis=1)
+
+
+#: the panels of plot_runs: (metrics.csv column, title)
+RUN_PANELS = (("val_miou", "val mIoU"), ("val_loss", "val loss"))
+#: more runs than this share plot_runs' legend in two columns
+ONE_COLUMN = 8
+
+
+def plot_runs(
+    curves: Sequence[tuple[str, list[dict], int | None]], path: str | os.PathLike
+) -> Path:
+    """The validation curves of several runs overlaid (``unetlab compare --out``):
+    ``curves``: (name, metrics.csv rows, best epoch or None) of each run; drawn as one PNG
+    at ``path`` (val mIoU and val loss per epoch), each run one colour in both panels, a
+    ring at its best epoch."""
+    from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays its own
+    from matplotlib.ticker import MaxNLocator
+
+    fig = Figure(figsize=(11, 4.2), dpi=100, layout="constrained")
+    axes = fig.subplots(1, len(RUN_PANELS))
+    colours = _run_colours(len(curves))
+    for ax, (key, title) in zip(axes, RUN_PANELS):
+        for (name, rows, best), colour in zip(curves, colours):
+            points = [(r["epoch"], r[key]) for r in rows if r.get(key) is not None]
+            if not points:
+                continue
+            xs, ys = zip(*points)
+            ax.plot(xs, ys, color=colour, marker="o" if len(xs) < 30 else None, ms=3, label=name)
+            if best in xs:
+                ax.plot(best, ys[xs.index(best)], "o", color=colour, ms=9, mfc="none")
+        ax.set(xlabel="epoch", title=title)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+    if axes[0].lines:
+        axes[0].legend(fontsize=8, ncols=1 if len(curves) <= ONE_COLUMN else 2)
+    fig.suptitle("validation curves (rings: the epoch of best.pt)")
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    return path
+
+
+def _run_colours(n: int) -> list:
+    from matplotlib import colormaps
+
+    cmap = colormaps["tab10" if n <= 10 else "tab20"]
+    return [cmap(i % cmap.N) for i in range(n)]

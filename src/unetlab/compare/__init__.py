@@ -16,12 +16,12 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
-from unetlab.compare.curves import plot_runs
 from unetlab.compare.find import run_folders, run_names
 from unetlab.compare.records import RunRecord, read_run
 from unetlab.compare.table import SORT_COLUMNS, Comparison, best_validation, compare
 from unetlab.errors import UnetlabError
 from unetlab.outputs import claim_files
+from unetlab.plots import plot_runs
 
 __all__ = ["Comparison", "RunRecord", "compare_runs", "write_comparison"]
 
