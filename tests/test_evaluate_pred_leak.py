@@ -63,3 +63,37 @@ def test_pred_without_a_record_of_its_checkpoint_says_nothing(predicted, caplog,
         report = evaluate_predictions(bare, test / "masks", label_values=[0, 255])
     assert "trained" not in caplog.text and "trained_images" not in report.source
     assert all("trained" not in row for row in report.to_dict()["images"])
+
+
+def _masks(folder, count: int, side: int = 256):
+    """``count`` masks and their predictions (shifted copies) of ``side``² uint8 in
+    ``folder``/gt and ``folder``/pred."""
+    import numpy as np
+    from PIL import Image
+
+    for part in ("gt", "pred"):
+        (folder / part).mkdir(parents=True)
+    for i in range(count):
+        mask = np.zeros((side, side), np.uint8)
+        mask[i % 50 : i % 50 + 80, 40:120] = 1
+        Image.fromarray(mask).save(folder / "gt" / f"{i}.png")
+        Image.fromarray(np.roll(mask, 3, axis=1)).save(folder / "pred" / f"{i}.png")
+    return folder / "pred", folder / "gt"
+
+
+def _peak(pred, gt) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        evaluate_predictions(pred, gt, objects=False)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_pred_scores_hold_one_mask_at_a_time(tmp_path):
+    """The pages kept for the note above hold no pixels (review s32 5): 20 more masks of
+    64 KiB each add far less than their 1.25 MiB to the peak."""
+    few, many = _peak(*_masks(tmp_path / "few", 4)), _peak(*_masks(tmp_path / "many", 24))
+    assert many - few < 5 * 256 * 256

@@ -32,7 +32,7 @@ from unetlab.evaluate.masks import (
     recorded_label_values,
 )
 from unetlab.evaluate.report import Report
-from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_pages
+from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_pages, varied
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +214,7 @@ def _accumulate(
         values.add(mask, gt, pred)
         scored = dict(pred=pred, gt=gt, gt_ids=gt_ids, pred_ids=pred_ids)
         acc.add(name, **without_excluded(scored, reading.exclude_rows))
-        scored_pages.append(ScoredPage(gt_page.path, gt_page.page, mask, gt_page.image))
+        scored_pages.append(ScoredPage(gt_page.path, gt_page.page, varied(mask), gt_page.image))
     return missing, scored_pages
 
 

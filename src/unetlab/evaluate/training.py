@@ -93,14 +93,20 @@ def recorded_checkpoints(pred_dir: str | os.PathLike) -> dict[str, dict]:
 
 
 class ScoredPage(NamedTuple):
-    """A ground-truth page scored against a saved prediction: its mask file and page, the
-    mask (a page of one value is matched by its image only), and its image file where
-    known."""
+    """A ground-truth page scored against a saved prediction: its mask file and page,
+    whether its mask holds more than one value (:func:`varied`; a page of one value is
+    matched by its image only), and its image file where known. It keeps no pixels: an
+    evaluation of many large masks holds one at a time."""
 
     mask_file: Path
     page: int
-    mask: np.ndarray
+    varied: bool
     image: Path | None
+
+
+def varied(mask: np.ndarray) -> bool:
+    """Whether ``mask`` holds more than one value (an empty field's mask tells nothing)."""
+    return bool(np.ptp(mask)) if mask.size else False
 
 
 def trained_pages(pages: Sequence[ScoredPage], split: dict) -> list[bool]:
@@ -114,6 +120,5 @@ def trained_pages(pages: Sequence[ScoredPage], split: dict) -> list[bool]:
         if p.image is not None:
             flags += trained_flags([Pair(p.image, p.mask_file, p.page)], split)
         else:
-            varied = bool(np.ptp(p.mask)) if p.mask.size else False
-            flags.append(varied and (file_sha256(p.mask_file), p.page) in masks)
+            flags.append(p.varied and (file_sha256(p.mask_file), p.page) in masks)
     return flags
