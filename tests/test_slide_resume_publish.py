@@ -243,3 +243,28 @@ def test_a_slide_killed_while_publishing_is_published_by_the_rerun(
     assert again.tiles == 0, caplog.messages
     assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".s")]
+
+
+@pytest.mark.parametrize("output_format", ["ome-tiff", "ome-zarr"])
+def test_objects_stop_while_publishing(tmp_path, small_chunks, monkeypatch, output_format):
+    """With objects too (their ids' staging is resumed with the others: review s32 1)."""
+    slide = _slide(tmp_path / "s.tif")
+    net = local_net()
+    how = dict(
+        objects=ObjectOptions.for_model,
+        outlines="geojson",
+        save_probabilities=True,
+        output_format=output_format,
+    )
+    _run(net, slide, tmp_path / "whole", Stop(), **how)
+    assert not [p for p in (tmp_path / "whole").iterdir() if p.name.startswith(".s")]
+    prob = "s_prob.tif" if output_format == "ome-tiff" else "s_prob.ome.zarr"
+    with monkeypatch.context() as m:
+        _stop_sealing(m, prob)
+        with pytest.raises(KeyboardInterrupt):
+            _run(net, slide, tmp_path / "out", Stop(), **how)
+    again = Stop()
+    _run(net, slide, tmp_path / "out", again, **how)
+    assert again.tiles == 0
+    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".s")]

@@ -170,49 +170,60 @@ class SlideObjects:
             return self._publish(slide, at)
 
     def _publish(self, slide, at: Together) -> list[Path]:
+        """:meth:`publish` into ``at``. The staged ids go once published where ``at`` has no
+        publishing folder; with one they stay (a stop keeps them for the rerun to publish
+        again), and go with the slide's other stagings once the outputs are in place
+        (:func:`~unetlab.inference.slide_outputs.finish`)."""
         try:
-            pages, h, w, _ = slide.shape
-            luts = [self._present(p, h) for p in range(pages)]
-            self.counts = [int(values.max(initial=0)) for _, values in luts]  # ids 1..n
-            name = self.finals["objects"].name
-            log.info("%s: numbering and measuring %d objects", name, sum(self.counts))
-            spec = replace(self.spec, dtype=id_dtype(max(self.counts)))
-            stage = ome.staging_path(self.finals["objects"])
-            out = ome.create(stage, spec)
-            tables = [self._renumber(p, h, w, luts[p], out, spec, slide) for p in range(pages)]
-            if not exact_in_bands(self.options):
-                note = seam_note(tables, self.options.margin(self.record))
-                if note is not None:
-                    log.info("%s: %s", name, note)
-            if pages > 1:
-                tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
-            unit = length_unit(self.spec.pixel_size, self.spec.geotags)  # a map's: metres
-            tables = [with_micrometres(t, self.spec.pixel_size, unit=unit) for t in tables]
-            tables = [named_channels(t, self.channels) for t in tables]
-            # the CSV and the GeoJSON in level-0 pixels, where QuPath places shapes on the
-            # slide; the outlines traced from the renumbered ids (the level's pixels) while
-            # they are staged, written as traced
-            scale = tuple(getattr(slide, "downsample", None) or (1.0, 1.0))
-            shown = [in_level0_pixels(t, scale) for t in tables]
-            if scale != (1.0, 1.0):
-                log.info(
-                    "%s: positions, sizes and areas in level-0 pixels (this level's times "
-                    "%s); the um columns and intensities are the level's own",
-                    self.finals["table"].name,
-                    " x ".join(f"{s:g}" for s in scale),
-                )
-            if self.outlined is not None:
-                log.info("%s: tracing their outlines", self.finals["geojson"].name)
-                where = at.at(self.finals["geojson"])
-                self._write_geojson(out, tables, shown, (h, w), where, scale)
-            seal(at, stage, self.finals["objects"], spec)
+            shown = self._written(slide, at)
         finally:
-            shutil.rmtree(self.stage, ignore_errors=True)
+            if at.folder is None:
+                shutil.rmtree(self.stage, ignore_errors=True)
         table = {k: np.concatenate([t[k] for t in shown]) for k in shown[0]}
         write_csv(at.at(self.finals["table"]), table)
         self.classes, self.areas = class_counts(table), class_areas(table)
         geojson = [] if self.outlined is None else [self.finals["geojson"]]
         return [self.finals["objects"], self.finals["table"], *geojson]
+
+    def _written(self, slide, at: Together) -> list[dict]:
+        """The renumbered ids sealed into ``at`` (and the outlines written there); returns
+        each page's table, in level-0 pixels."""
+        pages, h, w, _ = slide.shape
+        luts = [self._present(p, h) for p in range(pages)]
+        self.counts = [int(values.max(initial=0)) for _, values in luts]  # ids 1..n
+        name = self.finals["objects"].name
+        log.info("%s: numbering and measuring %d objects", name, sum(self.counts))
+        spec = replace(self.spec, dtype=id_dtype(max(self.counts)))
+        stage = ome.staging_path(self.finals["objects"])
+        out = ome.create(stage, spec)
+        tables = [self._renumber(p, h, w, luts[p], out, spec, slide) for p in range(pages)]
+        if not exact_in_bands(self.options):
+            note = seam_note(tables, self.options.margin(self.record))
+            if note is not None:
+                log.info("%s: %s", name, note)
+        if pages > 1:
+            tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
+        unit = length_unit(self.spec.pixel_size, self.spec.geotags)  # a map's: metres
+        tables = [with_micrometres(t, self.spec.pixel_size, unit=unit) for t in tables]
+        tables = [named_channels(t, self.channels) for t in tables]
+        # the CSV and the GeoJSON in level-0 pixels, where QuPath places shapes on the
+        # slide; the outlines traced from the renumbered ids (the level's pixels) while
+        # they are staged, written as traced
+        scale = tuple(getattr(slide, "downsample", None) or (1.0, 1.0))
+        shown = [in_level0_pixels(t, scale) for t in tables]
+        if scale != (1.0, 1.0):
+            log.info(
+                "%s: positions, sizes and areas in level-0 pixels (this level's times "
+                "%s); the um columns and intensities are the level's own",
+                self.finals["table"].name,
+                " x ".join(f"{s:g}" for s in scale),
+            )
+        if self.outlined is not None:
+            log.info("%s: tracing their outlines", self.finals["geojson"].name)
+            where = at.at(self.finals["geojson"])
+            self._write_geojson(out, tables, shown, (h, w), where, scale)
+        seal(at, stage, self.finals["objects"], spec)
+        return shown
 
     def _outlines(
         self, out, page: int, table: dict, h: int, w: int
