@@ -69,7 +69,8 @@ CHALLENGE_THRESHOLDS = tuple(round(0.1 * i, 1) for i in range(11))
 
 
 def pixel_error(pred_labels: np.ndarray, gt_labels: np.ndarray, *, ignore_index: int = -1) -> float:
-    """Fraction of labelled pixels whose class differs: (H, W) class maps -> float in [0, 1].
+    """Fraction of labelled pixels whose class differs: (H, W) class maps, or (N, H, W)
+    stacks of them (every pixel of the stack counts once) -> float in [0, 1].
 
     Pixels where ``gt_labels == ignore_index`` are left out; NaN if none is left.
     """
@@ -118,6 +119,9 @@ def rand_counts(pred: np.ndarray, gt: np.ndarray) -> tuple[float, float, float]:
     :func:`rand_from_counts` scores a stack, as the challenge's scripts do.
 
     ``pred``, ``gt``: (H, W) instance ids, 0 = membrane (see :func:`unetlab.metrics.objects.instances`).
+    An (N, H, W) array is read as one volume, whose ids are 3-D objects (a frame's id that
+    another frame shares is one object with it); where no two frames share an id (each
+    frame's ids offset past the last frame's), that is the sum of the frames' counts.
     """
     table, _ = _table(pred, gt)
     cells = table[:, 1:]

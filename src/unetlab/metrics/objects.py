@@ -33,6 +33,7 @@ __all__ = [
     "instances",
     "compact_ids",
     "check_label_pair",
+    "check_label_image",
     "overlaps",
     "seg_score",
     "object_counts",
@@ -60,17 +61,10 @@ DSB_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
 
 def check_label_pair(pred, gt) -> tuple[np.ndarray, np.ndarray]:
     """``pred`` and ``gt`` as arrays, refused (ValueError) unless both hold integer (or bool)
-    labels and have one shape of at most two dims (one image: a stack's frames are scored
-    one by one, as :func:`pooled_object_scores` does; a 3-D array read as one volume joined
-    objects of different frames that share an id: audit s32 notebook 1)."""
+    labels and have one shape (of any dims: the ISBI measures of :mod:`unetlab.metrics.isbi`
+    score a stack as one array; the object measures take one image,
+    :func:`check_label_image`)."""
     pred, gt = np.asarray(pred), np.asarray(gt)
-    if max(pred.ndim, gt.ndim) > 2:
-        raise UnetlabError(
-            f"label images of shape {pred.shape} and {gt.shape}: these measures score one "
-            "(H, W) image; for a stack of frames, unetlab.pooled_object_scores(pred, true) "
-            "scores each frame and pools them ([object_scores(p, t) for p, t in zip(pred, "
-            "true)] gives each frame's figures)"
-        )
     if pred.shape != gt.shape:
         raise ValueError(
             f"prediction has shape {pred.shape} but the ground truth {gt.shape}; "
@@ -84,6 +78,21 @@ def check_label_pair(pred, gt) -> tuple[np.ndarray, np.ndarray]:
     return pred, gt
 
 
+def check_label_image(pred, gt) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`check_label_pair` of the object measures, which also refuses more than two
+    dims (one image: a stack's frames are scored one by one, as :func:`pooled_object_scores`
+    does; a 3-D array read as one volume joined objects of different frames that share an
+    id: audit s32 notebook 1)."""
+    if max(np.ndim(pred), np.ndim(gt)) > 2:
+        raise UnetlabError(
+            f"label images of shape {np.shape(pred)} and {np.shape(gt)}: the object measures "
+            "score one (H, W) image; for a stack of frames, unetlab.pooled_object_scores(pred, "
+            "true) scores each frame and pools them ([object_scores(p, t) for p, t in "
+            "zip(pred, true)] gives each frame's figures)"
+        )
+    return check_label_pair(pred, gt)
+
+
 def overlaps(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pixel overlap of every (gt object, pred object) pair.
 
@@ -91,7 +100,7 @@ def overlaps(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, np.ndarray, 
     / column 0 for "no object", and the object sizes (n_gt,), (n_pred,) of ids renumbered
     1..n in increasing order of the original ids.
     """
-    pred, gt = check_label_pair(pred, gt)
+    pred, gt = check_label_image(pred, gt)
     g, n_gt = compact_ids(gt.ravel())
     p, n_pred = compact_ids(pred.ravel())
     cols = n_pred + 1
