@@ -16,10 +16,12 @@ import tifffile
 import unetlab
 from tests.test_geotiff import GEO
 from tests.test_objects_classes import grains_and_pores, three_class_net
+from tests.test_slide_resume_publish import _stop_after_one_rename
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
 from unetlab.data import geotiff
 from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.slides import predict_slide
 
 
 @pytest.fixture(autouse=True)
@@ -93,3 +95,20 @@ def test_a_degree_geotiffs_outlines_are_in_longitude_and_latitude(tmp_path, capl
     assert ring[:, 0].min() == pytest.approx(15.0001) and ring[:, 1].max() == pytest.approx(47.9999)
     assert "area_m2" not in data["features"][0]["properties"]  # a degree is no length
     assert "outlines (--outlines geojson) are in its map coordinates" in caplog.text
+
+
+def test_a_publishing_the_rerun_finishes_keeps_each_classs_area(tmp_path, monkeypatch):
+    """Stopped among the renames of a streamed GeoTIFF's outputs: the rerun that puts them
+    in place gives the summary the objects of each class and their areas in m², as the
+    whole run does (review s32 9: the areas were lost)."""
+    src = _ortho(tmp_path)
+    net, how = three_class_net(), dict(objects=ObjectOptions(min_area=1), outlines="geojson")
+    whole, again = [], []
+    predict_slide(net, src, tmp_path / "whole", counted=lambda *a: whole.append(a), **how)
+    assert whole[0][2] == pytest.approx({"grain": 0.30, "pore": 0.025})
+    _stop_after_one_rename(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        predict_slide(net, src, tmp_path / "o", **how)
+    assert (tmp_path / "o" / ".g.tif.publish.partial").is_dir()
+    predict_slide(net, src, tmp_path / "o", counted=lambda *a: again.append(a), **how)
+    assert again == whole

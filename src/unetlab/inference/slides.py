@@ -410,9 +410,7 @@ def predict_slide(
         published = group.share(_published(finals, wanted) if group.is_main else None)
         if published is not None:  # a stopped run's outputs, finished
             if published.get("counts") is not None and counted is not None:
-                counted(
-                    published["counts"], *([published["classes"]] if published["classes"] else [])
-                )
+                _count(counted, published["counts"], published["classes"], published.get("areas"))
             return [out_dir / name for name in published["paths"]]
         resumed = _stage(slide, grid, finals, staged, every, group, wanted)
         if found is not None:
@@ -432,7 +430,7 @@ def predict_slide(
             made = (finals, staged, specs, found, outputs.output_format, wanted)
             extra = _publish(model, slide, out_dir, made, values=values, drawn=drawn)
             if found is not None and counted is not None:
-                counted(found.counts, *[k for k in (found.classes, found.areas) if k])
+                _count(counted, found.counts, found.classes, found.areas)
     group.share(None)
     return [finals[key] for key in specs] + extra
 
@@ -471,16 +469,23 @@ def _publish(model, slide, out_dir: Path, made: tuple, *, values, drawn=None) ->
         if found is not None:
             _classify(found, model, stages["labels"], specs["labels"], values)
             extra += found.publish(slide, at)
-            journal.update(counts=found.counts, classes=found.classes)  # committed with it
+            # committed with it: what the summary says of the objects
+            journal.update(counts=found.counts, classes=found.classes, areas=found.areas)
         for key, spec in specs.items():
             seal(at, stages[key], finals[key], spec)
     return extra
 
 
+def _count(counted: Callable[..., None], counts: list[int], classes: dict, areas) -> None:
+    """Say a slide's objects to ``counted``: those of each page, and a semantic model's of
+    each class (``classes``) and their areas in m² on a map (``areas``), where it has them."""
+    counted(counts, *[k for k in (classes, areas) if k])
+
+
 def _published(finals: dict[str, Path], wanted: dict) -> dict | None:
     """Finish the publishing of a slide's outputs that a stopped run committed
     (:func:`~unetlab.inference.slide_outputs.finish`); its record (the outputs' names in
-    ``paths``, the objects' ``counts`` and ``classes``) where that run was this one
+    ``paths``, the objects' ``counts``, ``classes`` and ``areas``) where that run was this one
     (``wanted``: :func:`~unetlab.inference.slide_resume.identity`), else None."""
     labels = finals["labels"]
     found = finish(publishing_path(labels))
