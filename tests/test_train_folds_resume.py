@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from unetlab.cli import main
+from unetlab.errors import UnetlabError
 from unetlab.run_records import read_history
 from unetlab.train import fitting
 
@@ -138,3 +139,31 @@ def test_a_folds_csv_unetlab_did_not_write_is_not_replaced(tmp_path, capsys):
     assert main(argv) == 2
     assert "folds.csv exists and was not written by unetlab" in capsys.readouterr().err
     assert (run / "folds.csv").read_text() == "my own table\n"
+
+
+@pytest.mark.parametrize("stop", [KeyboardInterrupt, UnetlabError])
+def test_a_cross_validation_stopped_before_a_checkpoint_says_the_command_that_works(
+    stop, tmp_path, monkeypatch, caplog
+):
+    """No fold saved a last.pt, so --resume is refused: the line says to run the same
+    command again, which starts the folds (review s32 8)."""
+    data = write_blobs(tmp_path / "data", 4)
+    run = tmp_path / "cv"
+    argv = ["train", "--data", str(data), "--run-dir", str(run), "--folds", "2", *TINY]
+    real = fitting.setup_run
+
+    def stops(*args, **kw):  # fold 1 set up, stopped before its first step
+        real(*args, **kw)
+        raise stop("bad data" if stop is UnetlabError else None)
+
+    monkeypatch.setattr(fitting, "setup_run", stops)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main(argv) == (130 if stop is KeyboardInterrupt else 2)
+    assert "stopped in fold 1/2 before any fold saved a checkpoint: nothing to resume" in (
+        caplog.text
+    )
+    assert ("once the problem above is fixed, run" in caplog.text) == (stop is UnetlabError)
+    assert "--resume" not in caplog.text.replace("without --resume", "")
+    monkeypatch.setattr(fitting, "setup_run", real)
+    assert main(argv) == 0
+    assert [r["fold"] for r in _rows(run)] == ["1", "2"]

@@ -72,12 +72,8 @@ def fit_folds(
             folder = run_dir / f"fold_{i}"
             try:
                 result = _fit_fold(cfg, folder, f"{i}/{k}", (train, val), resume=resume, **fitting)
-            except (KeyboardInterrupt, UnetlabError):  # a stop, or the user's problem
-                log.info(
-                    "cross-validation stopped in fold %d/%d; continue it with: %s (the folds "
-                    "done are kept, fold %d resumes; in Python: fit_folds(..., resume=True))",
-                    *(i, k, folds_resume_command(run_dir, k), i),
-                )
+            except (KeyboardInterrupt, UnetlabError) as exc:  # a stop, or the user's problem
+                log.info("%s", stopped_note(run_dir, k, i, stop=isinstance(exc, KeyboardInterrupt)))
                 raise
             rows = sorted([*rows, _row(i, folder, train, val, result)], key=lambda r: r["fold"])
             write_folds(run_dir / FOLDS_FILE, rows)  # after each fold: a stopped run keeps them
@@ -85,6 +81,26 @@ def fit_folds(
     if not logging.getLogger().handlers:  # a notebook's or script's log; the CLI prints it
         log.info("%s; %s", describe_folds(summary), run_dir / FOLDS_FILE)
     return summary
+
+
+def stopped_note(run_dir: str | os.PathLike, k: int, i: int, *, stop: bool = True) -> str:
+    """The line a cross-validation stopped in fold ``i`` of ``k`` says: the command that
+    goes on with it where a fold saved a checkpoint (``--resume`` needs one, review s32 8),
+    else to start it again; ``stop``: a stop (Ctrl-C), not an error the user fixes first."""
+    when = "continue it" if stop else "once the problem above is fixed, continue it"
+    if begun := begun_folds(run_dir):
+        how = "resumes" if Path(run_dir) / f"fold_{i}" in begun else "starts"
+        return (
+            f"cross-validation stopped in fold {i}/{k}; {when} with: "
+            f"{folds_resume_command(run_dir, k)} (the folds done are kept, fold {i} {how}; in "
+            "Python: fit_folds(..., resume=True))"
+        )
+    when = "run" if stop else "once the problem above is fixed, run"
+    return (
+        f"cross-validation stopped in fold {i}/{k} before any fold saved a checkpoint: "
+        f"nothing to resume; {when} the same command again to start it (without --resume; "
+        "in Python: the same fit_folds(...))"
+    )
 
 
 def folds_resume_command(run_dir: str | os.PathLike, k: int) -> str:
