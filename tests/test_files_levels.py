@@ -60,3 +60,15 @@ def test_a_matching_level_and_a_model_without_a_pixel_size_say_nothing_of_it(tmp
     records = _run(tmp_path, caplog, _model(None), level=2)
     assert not [r for r in records if r.levelno == logging.WARNING]
     assert any("level-0 px are" in r.getMessage() for r in records)  # scaled all the same
+
+
+def test_a_level_beyond_the_pyramid_is_one_line_naming_the_levels(tmp_path):
+    """Not an IndexError of the pixel-size note (review s32 3)."""
+    import pytest
+
+    from unetlab.errors import UnetlabError
+
+    _tagged_pyramid(tmp_path / "flat.tif")  # levels 0-2
+    for model in (_model(), _model(None)):
+        with pytest.raises(UnetlabError, match="choose --level 0 to 2"):
+            predict_file(model, tmp_path / "flat.tif", tmp_path / "o", level=5)

@@ -520,7 +520,7 @@ def _load(
         except UnetlabError as exc:
             problems.append(str(exc))
             continue
-        problems += _image_problems(pair, image)
+        problems += _image_problems(pair, image, bad)
         loaded.append((pair, image, encoded, bad))
     problems += _channel_problems(loaded, in_channels)
     if problems:
@@ -576,8 +576,10 @@ def _encode(raw: np.ndarray, label_values: list[int], ignore_value, pair: Pair) 
         ) from None
 
 
-def _image_problems(pair: Pair, image: np.ndarray) -> list[str]:
-    return [problem] if (problem := nonfinite_pixels(pair.image_page, image)) else []
+def _image_problems(pair: Pair, image: np.ndarray, invalid) -> list[str]:
+    """Non-finite pixels outside ``invalid`` (a NaN nodata is left out, not refused)."""
+    problem = nonfinite_pixels(pair.image_page, image, invalid)
+    return [problem] if problem else []
 
 
 def _channel_problems(loaded, in_channels: int | None) -> list[str]:

@@ -55,6 +55,7 @@ from unetlab.data.geotiff import length_unit, read_geotags
 from unetlab.data.io import TIFF_SUFFIXES, write_csv, write_png, write_tiff
 from unetlab.data.nodata import flag_touching, invalid_pages
 from unetlab.data.orientation import tiff_orientation
+from unetlab.data.read_notes import read_notes
 from unetlab.data.slides import open_slide
 from unetlab.data.tiffmeta import (
     IMAGEJ_DTYPES,
@@ -382,6 +383,8 @@ def _at_level(model, path: Path, outputs: OutputOptions) -> OutputOptions:
         sides.append(None if size is None else (size[0] * size[1]) ** 0.5)
         if k + 1 >= levels:
             break
+    if outputs.level >= len(sides):  # no such level: predict_slide says which there are
+        return outputs
     note = level_size_note(trained_pixel_size(model), sides, outputs.level)
     key = (path.parent, outputs.level, trained_pixel_size(model), sides[outputs.level])
     if note is not None and key not in _SAID_LEVELS:
@@ -421,12 +424,14 @@ def _predict_whole(file: _File) -> list[Path]:
     a pixel size, give TIFF labels and overlay (with the pixel size), others PNG; label and
     probability TIFFs carry ``file.record`` (what made them)."""
     model, o = file.model, file.outputs
-    stack, axes, pages = _read_fitted(file)
+    with read_notes():  # transparent pixels left out are not also told to be filled
+        stack, axes, pages = _read_fitted(file)
+        invalid = invalid_pages(file.path, stack, file.options.nodata)  # nodata, transparent
     meta = _tiff_meta(model, file.path, file.values)
     tiff = stack.shape[0] > 1 or meta["pixel"] is not None
     paths = output_paths(file.out_dir, output_stem(file.path), stack=tiff)
     refuse_theirs(file.out_dir, paths, o.wanted)
-    invalid = invalid_pages(file.path, stack, file.options.nodata)  # nodata, transparent
+    _check_pages(file.path, pages, invalid)  # a NaN nodata is no NaN pixel
     labels, ids, probs = _predict_pages(model, pages, file, invalid)
     written = [paths["labels"]]
     if o.save_probabilities:
@@ -463,7 +468,7 @@ def _predict_whole(file: _File) -> list[Path]:
 
 def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
     """The file's pages as read, their axes, and the pages fitted to the model's channels
-    (:func:`~unetlab.inference.pages.read_pages`), checked finite."""
+    (:func:`~unetlab.inference.pages.read_pages`)."""
     model, path = file.model, file.path
     stack, axes = read_pages(  # RGB planes: one image to a colour model
         path, colour_planes=model.in_channels == 3, channel=file.asked, axes=file.axes
@@ -474,10 +479,16 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
     pages = [
         fit_channels(page, model.in_channels, quiet=i > 0, **fit) for i, page in enumerate(stack)
     ]
-    is_stack = stack.shape[0] > 1
-    for i, page in enumerate(pages):  # what the net reads: not a channel --channel leaves out
-        check_finite(page, str(path), channel_axis=True, where=f" in page {i}" if is_stack else "")
     return stack, axes, pages
+
+
+def _check_pages(path: Path, pages: list[np.ndarray], invalid: list) -> None:
+    """UnetlabError where the fitted ``pages`` (what the net reads: not a channel --channel
+    leaves out) hold NaN or infinite pixels outside their ``invalid`` ones (nodata)."""
+    many = len(pages) > 1
+    for i, (page, bad) in enumerate(zip(pages, invalid, strict=True)):
+        where = f" in page {i}" if many else ""
+        check_finite(page, str(path), channel_axis=True, where=where, invalid=bad)
 
 
 def _write_labels(file: _File, path: Path, labels: list, *, tiff: bool, meta, axes) -> None:

@@ -306,11 +306,14 @@ def _mismatch(name: str, have: int, channels: int) -> str:
     )
 
 
-def check_finite(image: np.ndarray, name: str, *, channel_axis: bool, where: str = "") -> None:
+def check_finite(
+    image: np.ndarray, name: str, *, channel_axis: bool, where: str = "", invalid=None
+) -> None:
     """Raise UnetlabError naming ``name`` if ``image`` holds NaN or infinite pixels: the net
     would turn them into a silently wrong prediction (all one class). ``where`` says which
-    part of the image was checked (e.g. " in rows 0-511")."""
-    if n := nonfinite_count(image, channel_axis=channel_axis):
+    part of the image was checked (e.g. " in rows 0-511"); ``invalid`` ((H, W) bool: nodata,
+    which may be NaN) pixels are not checked."""
+    if n := nonfinite_count(image, channel_axis=channel_axis, invalid=invalid):
         raise UnetlabError(
             f"{name}: {n} NaN or infinite pixel{'s' if n > 1 else ''}{where}; replace them "
             "(e.g. with 0) before predicting"
@@ -469,7 +472,7 @@ def predict_image(
     grey = np.ndim(image) == 2 or np.ndim(image) == 3 and image.shape[2] == 1  # read as it is
     channel = None if grey and asked is None and model.in_channels == 1 else options.channel
     image = fit_channels(image, model.in_channels, name=name, channel=channel)
-    check_finite(image, name, channel_axis=True)
+    check_finite(image, name, channel_axis=True, invalid=invalid)
     with progress_calls(progress, desc=name, unit="tile", leave=False) as done:
         return predict_fitted(model, image, options, progress=done, name=name, invalid=invalid)
 

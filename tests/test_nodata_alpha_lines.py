@@ -1,0 +1,32 @@
+"""An RGBA picture predicted through the Python API gets one line of its transparent pixels:
+left out (``nodata: auto``) or read as sample (``nodata: none``), not both (review s32 4)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from unetlab.data import read_notes
+from unetlab.inference.files import predict_file
+from unetlab.models import UNet
+
+
+@pytest.mark.parametrize("nodata", ["auto", "none"])
+def test_a_cut_out_gets_the_line_of_its_setting_only(tmp_path, caplog, monkeypatch, nodata):
+    monkeypatch.setattr(read_notes, "_said", set())  # said once a process: not by earlier tests
+    rgba = np.random.default_rng(0).integers(1, 255, (48, 40, 4), dtype=np.uint8)
+    rgba[..., 3] = 255
+    rgba[:15, :, 3] = 0
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "cut.png")
+    model = UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
+    with caplog.at_level(logging.INFO, logger="unetlab.data.read_notes"):
+        predict_file(model, tmp_path / "cut.png", tmp_path / "o", tile_size=32, nodata=nodata)
+    lines = [r.getMessage() for r in caplog.records if r.name == "unetlab.data.read_notes"]
+    assert len(lines) == 1, lines
+    if nodata == "auto":
+        assert "left out of the normalisation" in lines[0] and "cut.png 31%" in lines[0]
+    else:
+        assert "segmented like the rest" in lines[0] and "cut.png 31%" in lines[0]
