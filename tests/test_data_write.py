@@ -53,3 +53,23 @@ def test_nothing_is_replaced_and_bad_pairs_are_one_line(tmp_path):
         with pytest.raises(UnetlabError, match="pixel_size must be a positive number"):
             unetlab.write_dataset(images, masks, tmp_path / "new", pixel_size=size)
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        (["x", "x"], "'x' and 'x' name the same file"),
+        (["Cell", "cell"], "'Cell' and 'cell' name the same file"),
+        (["../x", "y"], "'../x' is not a file name without folder"),
+        (["a/b", "y"], "'a/b' is not a file name"),
+        (["", "y"], "'' is not a file name"),
+    ],
+)
+def test_a_name_given_twice_or_with_a_folder_is_one_line_and_nothing_written(
+    tmp_path, names, message
+):
+    """The second image would replace the first (review s32 10), or land outside images/."""
+    images, masks = _data()
+    with pytest.raises(UnetlabError, match=message):
+        unetlab.write_dataset(images, masks, tmp_path / "d", names=names)
+    assert not (tmp_path / "d").exists() and not (tmp_path / "x.tif").exists()

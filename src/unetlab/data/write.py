@@ -37,7 +37,8 @@ def write_dataset(
     ``data.target: instances``), each the size of its image. ``names``: the files' names
     without suffix (default 000, 001, ...). ``pixel_size``: µm per pixel, written as each
     file's resolution (what measurements in µm read). An existing file of those names is
-    never replaced (OutputError): write into a new folder."""
+    never replaced (OutputError): write into a new folder; nor are two images given the same
+    name (UnetlabError)."""
     images, masks = _arrays(images, "images"), _arrays(masks, "masks")
     names = [f"{i:03d}" for i in range(len(images))] if names is None else list(names)
     if not len(images) == len(masks) == len(names):
@@ -45,6 +46,7 @@ def write_dataset(
             f"{len(images)} images, {len(masks)} masks and {len(names)} names: give one "
             "mask and one name per image"
         )
+    _check_names(names)
     for name, image, mask in zip(names, images, masks, strict=True):
         _check_pair(name, image, mask)
     folder = Path(folder)
@@ -68,6 +70,23 @@ def _arrays(stack, what: str) -> list[np.ndarray]:
             f"{what} has shape {stack.shape}: give (N, H, W) arrays or a list of images"
         )
     return [np.asarray(a) for a in stack]
+
+
+def _check_names(names: list) -> None:
+    """One line where a name is no plain file stem (a folder, ``..``, empty) or two are the
+    same (ignoring case, as some file systems do): a second file would replace the first."""
+    for name in names:
+        if not isinstance(name, str) or name in ("", ".", "..") or any(c in name for c in "/\\"):
+            raise UnetlabError(
+                f"names: {name!r} is not a file name without folder: give plain names (e.g. 'a1')"
+            )
+    seen: dict[str, str] = {}
+    for name in names:
+        if (first := seen.get(name.casefold())) is not None:
+            raise UnetlabError(
+                f"names: {first!r} and {name!r} name the same file: give every image its own name"
+            )
+        seen[name.casefold()] = name
 
 
 def _check_pair(name: str, image: np.ndarray, mask: np.ndarray) -> None:
