@@ -14,6 +14,7 @@ import tifffile
 
 import unetlab
 from tests.test_geotiff import GEO, _keys
+from tests.test_geotiff_streamed import _pyramid
 from tests.test_objects_classes import grains_and_pores, three_class_net
 from unetlab.cli.predict import area_text, classes_text
 from unetlab.data import geotiff
@@ -205,3 +206,23 @@ def test_world_files_are_the_folders_own_for_the_next_run(tmp_path):
     (out / "deg.pgw").write_text("1\n0\n0\n-1\n0\n0\n")  # listed: unetlab's, put right again
     unetlab.predict_folder(net, tmp_path / "in", out, draw_overlay=True)
     assert (out / "deg.pgw").read_text().split()[0] == "0.0001"
+
+
+def test_a_level_above_0_gets_its_levels_world_file(tmp_path):
+    """--level 1 of a 2-level GeoTIFF (0.05 m at level 0, 64 x 48 px): its overlay lies on
+    level 1's grid, pixels of 0.1 m (review s32 6: it got level 0's, half the size)."""
+    src = _pyramid(tmp_path / "ortho.tif")
+    net, how = three_class_net(), dict(draw_overlay=True, large_threshold=100)
+    unetlab.predict_folder(net, src, tmp_path / "o", level=1, **how)
+    lines = (tmp_path / "o" / "ortho_overlay.pgw").read_text().split()
+    assert lines == ["0.1", "0", "0", "-0.1", "500000.05", "5499999.95"]
+    unetlab.predict_folder(net, src, tmp_path / "o0", **how)
+    lines = (tmp_path / "o0" / "ortho_overlay.pgw").read_text().split()
+    assert lines == ["0.05", "0", "0", "-0.05", "500000.025", "5499999.975"]
+
+
+def test_sampled_grid_of_a_level_with_its_own_downsample_on_each_axis():
+    grid = map_grid(tuple(GEO))
+    got = world_files.sampled_grid(grid, 4, (2.0, 1.5)).affine
+    assert got == pytest.approx((0.3, 0.0, 500000.0, 0.0, -0.4, 5500000.0), abs=1e-9)
+    assert world_files.sampled_grid(grid, 4).affine == grid.scaled(4).affine

@@ -7,10 +7,12 @@ size and the map point of the top-left pixel's centre) gives QGIS and GDAL its p
 CRS is not in it (QGIS asks, or takes the project's). :func:`world_files` writes one beside
 each such output of an input whose GeoTIFF tags place its pixels
 (:func:`unetlab.data.geotiff.map_grid`), of the input's grid or of a downsampled copy that
-records its step (a large image's overlay). Written atomically, and listed in the output
-folder's manifest as made from the same input by the same key as its picture (so that the
-folder stays unetlab's for the next run); a world file there already that the manifest does
-not list is left as it is, with a warning where it says otherwise (not this command's).
+records its step (a large image's overlay), each of the pyramid level it was predicted at
+(``--level``, as its record says: a level's pixels span the input's times its downsample).
+Written atomically, and listed in the output folder's manifest as made from the same input
+by the same key as its picture (so that the folder stays unetlab's for the next run); a
+world file there already that the manifest does not list is left as it is, with a warning
+where it says otherwise (not this command's).
 
 Where a GeoTIFF is in degrees, or placed by ModelTransformation alone (no tie point and
 pixel scale), no pixel size is read from it, so its TIFF outputs carry no GeoTIFF tags and
@@ -23,10 +25,13 @@ import json
 import logging
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from unetlab.atomic import atomic_path
 from unetlab.data.geotiff import MapGrid, map_grid, read_geotags, world_path
+from unetlab.inference.records import TIFF_KEY as RECORD_KEY
+from unetlab.inference.slide_overlay import SCALE_KEY
 from unetlab.manifest import PENDING, confirm, made_from, record, recorded_keys, writers_of
 
 log = logging.getLogger(__name__)
@@ -35,8 +40,6 @@ log = logging.getLogger(__name__)
 PICTURES = (".png", ".jpg", ".jpeg")
 #: the command whose manifest lines list the world files (predict's)
 COMMAND = "predict"
-#: the PNG text key of a downsampled overlay's step (slide_overlay.SCALE_KEY)
-SCALE_KEY = "unetlab.scale"
 
 #: what was said once a process
 _SAID: set[str] = set()
@@ -59,11 +62,15 @@ def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike])
             )
         return []
     say_carried(source, grid)
-    shape = _shape(source)
+    levels: dict[int, tuple] = {}  # the (shape, downsample) of each level predicted
     made = []
     for image in (Path(p) for p in written):
         if image.suffix.lower() not in PICTURES:
             continue
+        level = picture_level(image)
+        if level not in levels:
+            levels[level] = _level(source, level)
+        shape, downsample = levels[level]
         step = picture_step(image, shape)
         if step is None:
             log.warning(
@@ -71,9 +78,33 @@ def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike])
                 image.name,
             )
             continue
-        if _write_world(image, grid.scaled(step).world_file()):
+        if _write_world(image, sampled_grid(grid, step, downsample).world_file()):
             made.append(world_path(image))
     return made
+
+
+def sampled_grid(grid: MapGrid, step: float, downsample=(1.0, 1.0)) -> MapGrid:
+    """The map grid of a picture sampled every ``step`` pixels of a pyramid level whose
+    pixels are ``downsample`` ((y, x)) of the input's (``grid``: level 0's): a column
+    spans ``step * x`` input columns, a row ``step * y`` input rows, as GDAL places an
+    overview (the level's size over the input's extent)."""
+    sy, sx = (float(v) * step for v in downsample)
+    a, b, c, d, e, f = grid.affine
+    return replace(grid, affine=(a * sx, b * sy, c, d * sx, e * sy, f))
+
+
+def picture_level(image: Path) -> int:
+    """The pyramid level the picture ``image`` was predicted at (``--level``), as what made
+    it records it in its PNG text; 0 where it records none."""
+    from PIL import Image
+
+    with Image.open(image) as im:
+        text = dict(getattr(im, "text", None) or {})
+    try:
+        level = json.loads(text[RECORD_KEY])["model"]["level"]
+    except (KeyError, ValueError, TypeError):
+        return 0
+    return level if isinstance(level, int) and level > 0 else 0
 
 
 def _write_world(image: Path, text: str) -> bool:
@@ -121,12 +152,19 @@ def picture_step(image: Path, shape: tuple[int, int] | None) -> float | None:
     return float(step) if isinstance(step, (int, float)) and step > 0 else None
 
 
-def _shape(source: str | os.PathLike) -> tuple[int, int] | None:
-    import tifffile
+def _level(source: str | os.PathLike, level: int) -> tuple[tuple[int, int] | None, tuple]:
+    """``(shape, downsample)``: the (H, W) of pyramid level ``level`` of the TIFF ``source``
+    and its (y, x) level-0 pixels per pixel (:class:`~unetlab.data.slides.Slide`)."""
+    if level == 0:
+        import tifffile
 
-    with tifffile.TiffFile(source) as tif:
-        page = tif.pages[0]
-        return int(page.imagelength), int(page.imagewidth)
+        with tifffile.TiffFile(source) as tif:
+            page = tif.pages[0]
+            return (int(page.imagelength), int(page.imagewidth)), (1.0, 1.0)
+    from unetlab.data.slides import open_slide
+
+    with open_slide(source, level=level) as slide:
+        return tuple(slide.layout.plane), tuple(slide.downsample)
 
 
 def say_carried(source: str | os.PathLike, grid: MapGrid) -> None:
