@@ -18,11 +18,6 @@ from unetlab.inference.files import predict_file
 from unetlab.models import UNet
 
 NAN_TAG = [(42113, "s", 0, "nan", True)]
-#: streamed: slides._Finite checks rows before the nodata is known; the fix in slides.py
-#: (another helper's file) is /work/notes/s32/patch_fixB_slides.diff, which drops this mark
-STREAMED = pytest.param(
-    True, marks=pytest.mark.xfail(strict=True, reason="needs patch_fixB_slides.diff")
-)
 
 
 def _float_ortho(seed=0, shape=(64, 56)):
@@ -45,7 +40,7 @@ def _model():
     return UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
 
 
-@pytest.mark.parametrize("streamed", [False, STREAMED])
+@pytest.mark.parametrize("streamed", [False, True])
 def test_nan_nodata_is_left_out_whole_and_streamed(tmp_path, streamed):
     image, bad = _float_ortho()
     path = _write(tmp_path / "f.tif", image)
@@ -56,7 +51,7 @@ def test_nan_nodata_is_left_out_whole_and_streamed(tmp_path, streamed):
     assert labels.shape == bad.shape and (labels[bad] == 0).all()
 
 
-@pytest.mark.parametrize("streamed", [False, STREAMED])
+@pytest.mark.parametrize("streamed", [False, True])
 def test_other_nan_pixels_are_still_refused(tmp_path, streamed):
     image, _ = _float_ortho()
     image[30, 30, 1] = np.nan  # NaN in one band only: not the nodata

@@ -241,12 +241,14 @@ class _Finite:
     """An (H, W, C) array-like of floats whose rows are checked for NaN and infinite pixels
     the first time a window reaches them, whole rows at a time (UnetlabError naming the file
     and the rows): each pixel once, not once per overlapping tile. ``image`` keeps the rows
-    it last read (a :class:`~unetlab.data.slides.SlidePage`), so checking them reads nothing."""
+    it last read (a :class:`~unetlab.data.slides.SlidePage`), so checking them reads nothing.
+    ``invalid``: a function of a slice of rows giving their pixels that are no sample (a NaN
+    nodata: not refused), or None."""
 
     ndim = 3
 
-    def __init__(self, image, name: str):
-        self.image, self.name = image, name
+    def __init__(self, image, name: str, invalid=None):
+        self.image, self.name, self.invalid = image, name, invalid
         self.shape, self.dtype = image.shape, image.dtype
         self._checked = (0, 0)  # the rows [lo, hi) checked so far
 
@@ -256,7 +258,9 @@ class _Finite:
         start, stop, _ = rows.indices(self.shape[0])
         for lo, hi in self._unchecked(start, max(start, stop)):
             where = f" in rows {lo}-{hi - 1}"
-            check_finite(np.asarray(self.image[lo:hi]), self.name, channel_axis=True, where=where)
+            bad = None if self.invalid is None else self.invalid(slice(lo, hi))
+            rows_read = np.asarray(self.image[lo:hi])
+            check_finite(rows_read, self.name, channel_axis=True, where=where, invalid=bad)
         return block
 
     def _unchecked(self, start: int, stop: int) -> list[tuple[int, int]]:
@@ -270,10 +274,14 @@ class _Finite:
         return [(a, b) for a, b in ((start, min(stop, lo)), (max(start, hi), stop)) if b > a]
 
 
-def _checked(page, name: str):
-    """``page``, its rows checked for non-finite pixels as windows reach them when it holds
-    floats."""
-    return _Finite(page, name) if np.issubdtype(page.dtype, np.inexact) else page
+def _checked(image, name: str, raw=None, nodata: SlideNodata | None = None):
+    """``image``, its rows checked for non-finite pixels as windows reach them when it holds
+    floats, but for those ``nodata`` finds invalid in ``raw`` (the page as read: a NaN
+    nodata is left out, not refused; review s32 2)."""
+    if not np.issubdtype(image.dtype, np.inexact):
+        return image
+    invalid = None if nodata is None else (lambda rows: nodata.invalid(raw[rows]))
+    return _Finite(image, name, invalid)
 
 
 def stream_tiling(model, slide: Slide, *, probabilities: bool, tile_size=None, batch_size=None):
@@ -846,7 +854,7 @@ def _page_image(
     else:
         colour = colour_file(slide.path)
         source = _Fitted(page, model.in_channels, name, options.channel, colour)
-    image = _checked(source, str(slide.path))
+    image = _checked(source, str(slide.path), page, nodata)  # a NaN nodata is no NaN pixel
     if nodata is not None:
         return (page, *_valid_image(model, slide, page, image, nodata, stats))
     if stats is None:
