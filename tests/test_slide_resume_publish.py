@@ -268,3 +268,31 @@ def test_objects_stop_while_publishing(tmp_path, small_chunks, monkeypatch, outp
     assert again.tiles == 0
     assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".s")]
+
+
+def test_a_semantic_models_objects_stopped_while_measured_are_published_by_the_rerun(
+    tmp_path, small_chunks, monkeypatch
+):
+    """Stopped while the objects' table is written (a semantic model's: their lookup is
+    staged with the ids, which stay too), the rerun predicts no tile and counts them as the
+    whole run does."""
+    slide = _slide(tmp_path / "s.tif")
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=4, padding="valid").eval()
+    how = dict(objects=ObjectOptions(), outlines="geojson", save_probabilities=True)
+    whole, again = [], []
+    _run(net, slide, tmp_path / "whole", Stop(), counted=lambda *a: whole.append(a), **how)
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as m:
+        m.setattr(slide_objects, "write_csv", stopped)
+        with pytest.raises(KeyboardInterrupt):
+            _run(net, slide, tmp_path / "out", Stop(), **how)
+    assert list((tmp_path / "out" / ".s_objects.tif.ids.partial").glob("lookup_*.npz"))
+    tiles = Stop()
+    _run(net, slide, tmp_path / "out", tiles, counted=lambda *a: again.append(a), **how)
+    assert tiles.tiles == 0 and again == whole and whole[0][0]
+    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
+    assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".s")]
