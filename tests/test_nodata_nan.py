@@ -83,3 +83,30 @@ def test_training_leaves_nan_nodata_out(tmp_path):
     _write(tmp_path / "images" / "a.tif", image)
     with pytest.raises(UnetlabError, match="1 NaN or infinite pixels"):
         load_samples(find_pairs(tmp_path), label_values=[0, 255], normalization=spec)
+
+
+def test_the_plan_measures_a_nan_nodata_set_as_training_reads_it(tmp_path):
+    """The fingerprint the plan derives from leaves the NaN nodata out too (it refused the
+    set: "N NaN or infinite pixels"); its statistics are finite and the mask's nodata pixels
+    count as unlabelled where the data set has an ignore value."""
+    from unetlab.config import Config
+    from unetlab.data.fingerprint import fingerprint
+    from unetlab.plan import plan_training
+
+    mask = np.zeros((64, 56), np.uint8)
+    mask[30:50, 20:40] = 1
+    mask[:5, :5] = 1  # drawn over the nodata: not measured where 0 is the ignore value
+    for i in range(4):
+        image, _ = _float_ortho(i)
+        _write(tmp_path / "images" / f"{i}.tif", image)
+        write_png(tmp_path / "masks" / f"{i}.png", mask)
+    pairs = find_pairs(tmp_path)
+    fp = fingerprint(pairs)
+    assert all(np.isfinite(p.mean).all() and np.isfinite(p.high).all() for p in fp.pairs)
+    with pytest.raises(UnetlabError, match="NaN or infinite pixels"):
+        fingerprint(pairs, nodata="none")
+    counted = fingerprint(pairs, ignore_value=0).pairs[0]
+    assert dict(zip(counted.values, counted.counts)) == {1: 400}
+    cfg = Config()
+    cfg.data.root = str(tmp_path)
+    plan_training(cfg)  # no refusal

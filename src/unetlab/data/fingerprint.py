@@ -34,6 +34,7 @@ from scipy import ndimage
 from unetlab.data.checks import non_integer_mask, nonfinite_pixels
 from unetlab.data.exclude import check_exclude_rows, excluded_rows
 from unetlab.data.instances import TARGETS, looks_like_instances
+from unetlab.data.nodata import InvalidPages, filled
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.regions import (  # noqa: F401 (object_labels, touching_objects: re-exported)
     count_regions,
@@ -483,6 +484,7 @@ def fingerprint(
     channel: int | None = None,
     names: Mapping[int, str] | None = None,
     exclude_rows=None,
+    nodata="auto",
 ) -> Fingerprint:
     """Measure ``pairs`` (at most ``limit`` of them, evenly spread) into a :class:`Fingerprint`.
 
@@ -490,7 +492,10 @@ def fingerprint(
     ``semantic`` as classes, ``auto`` decides for the data set (:func:`instance_masks`).
     Pixels of ``ignore_value`` (those training counts nowhere) are in no value or object;
     the rows of ``exclude_rows`` (``data.exclude_rows``, a data bar) are not measured at all
-    (each pair is measured without them, as training reads it).
+    (each pair is measured without them, as training reads it); the ``nodata`` pixels
+    (``data.nodata``: :mod:`unetlab.data.nodata`) are measured as training sees them:
+    filled with the valid pixels' mean in the image (a NaN nodata is no problem), and of
+    ``ignore_value`` in the mask where there is one.
     ``names``: the class name of each mask value the data set names (``data.class_names``,
     ``class_names.txt``): a class named background or membrane is no object
     (:func:`background`); ``auto`` decides on objects measured without them, as training
@@ -507,11 +512,14 @@ def fingerprint(
         else [pairs[i] for i in np.linspace(0, len(pairs) - 1, limit).astype(int)]
     )
     reader = _KeptRows(channel, exclude_rows)  # data.channel: that channel alone is measured
+    invalid_of = InvalidPages(reader, nodata)
     facts, measured = [], []
     for pair in chosen:
         try:
             image, mask = reader(pair)
-            found = _pair_problems(pair, image, mask)
+            invalid = invalid_of(pair)
+            found = _pair_problems(pair, image, mask, invalid)
+            image, mask = _as_trained(image, mask, invalid, ignore_value)
         except UnetlabError as exc:
             found = [str(exc)]
         if found and problems is None:
@@ -660,13 +668,24 @@ def jpeg_mask(path: Path) -> str | None:
     return f"{path}: JPEG masks are lossy (edges get values between the classes); save masks as PNG"
 
 
-def _pair_problems(pair: Pair, image: np.ndarray, mask: np.ndarray) -> list[str]:
+def _pair_problems(pair: Pair, image: np.ndarray, mask: np.ndarray, invalid=None) -> list[str]:
     found = [
-        nonfinite_pixels(pair.image_page, image),
+        nonfinite_pixels(pair.image_page, image, invalid=invalid),
         jpeg_mask(pair.mask)  # the file: one line for all its pages
         or non_integer_mask(str(pair.mask), mask),
     ]
     return [p for p in found if p is not None]
+
+
+def _as_trained(image, mask, invalid, ignore_value) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` and ``mask`` with their ``invalid`` (nodata) pixels as training sees them:
+    the image filled with its valid mean, the mask's pixels ``ignore_value`` where it has
+    one (else measured as they are)."""
+    if invalid is None or not invalid.any():
+        return image, mask
+    if ignore_value is not None:
+        mask = np.where(invalid, np.asarray(ignore_value, mask.dtype), mask)
+    return filled(image, invalid), mask
 
 
 def mixed_encodings(pairs: Sequence[PairFacts]) -> list[str]:

@@ -67,6 +67,7 @@ def _checked(cfg: Config, explicit: set[str]):
         ignore_value=ignored,
         channel=d.channel,
         exclude_rows=d.exclude_rows,  # a data bar: measured as training reads the pairs
+        nodata=d.nodata,  # nodata pixels too (a NaN nodata is no problem)
         names=declared_names(cfg),  # a class named background is no object, as in training
     )
     check_data(fp, cfg, explicit, problems=problems)
