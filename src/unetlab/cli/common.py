@@ -184,7 +184,7 @@ def check_pixels(**flags: int | None) -> None:
 
 
 #: The flags of :func:`add_object_args`, by their ``args`` names.
-OBJECT_FLAGS = ("min_area", "seed_threshold", "distance_split", "split_interior")
+OBJECT_FLAGS = ("min_area", "seed_threshold", "distance_split", "split_interior", "fill_holes")
 
 
 def add_object_args(group, when: str) -> None:
@@ -222,6 +222,12 @@ def add_object_args(group, when: str) -> None:
         "probability, which dips between touching nuclei whose outline has no neck (clusters "
         "of small round nuclei split more often; a nucleus with a dark nucleolus may too) "
         "(default: off)",
+    )
+    group.add_argument(
+        "--fill-holes",
+        action=argparse.BooleanOptionalAction,
+        help=f"{when}: background enclosed by one object joins it, in its area and outline "
+        "(a gland's lumen; --no-fill-holes keeps such holes out of the object) (default: on)",
     )
 
 
@@ -267,6 +273,7 @@ def objects_line(options, recorded: bool) -> str:
     watershed = (
         "" if options.watershed_seeds is None else f", watershed seeds > {options.watershed_seeds}"
     )
+    watershed += "" if options.fill_holes else ", holes kept out of the objects"
     fixed = "" if recorded else " (no object sizes recorded: a fixed default)"
     background = "" if options.mode == "instances" else f", background class {options.background}"
     if options.mode == "semantic" and options.background is None:  # mask value 0 was ignored
