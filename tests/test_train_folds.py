@@ -83,8 +83,9 @@ def test_folds_on_the_clock_say_the_budget_is_each_folds_and_differs(tmp_path, c
     assert len(summary["folds"]) == 2 and (tmp_path / "cv" / "folds.csv").is_file()
 
 
-def test_folds_csv_is_written_after_each_fold(tmp_path, monkeypatch):
-    """A cross-validation stopped at fold k keeps the rows of folds 1..k-1 (review s31 7)."""
+def stopped_in_fold_2(tmp_path, monkeypatch):
+    """A 2-fold run of 4 images (``data``) into ``run``, stopped as Ctrl-C stops it when fold
+    2 starts; ``fit`` is real again after; returns (data, run, the command's argv)."""
     from unetlab.train import folds
 
     data = write_blobs(tmp_path / "data", 4)
@@ -96,8 +97,15 @@ def test_folds_csv_is_written_after_each_fold(tmp_path, monkeypatch):
             raise KeyboardInterrupt
         return real(cfg, run_dir=run_dir, **kw)
 
-    monkeypatch.setattr(folds, "fit", second_stops)
     argv = ["train", "--data", str(data), "--run-dir", str(run), "--folds", "2", *TINY]
-    assert main(argv) == 130  # stopped, as Ctrl-C stops it
+    with monkeypatch.context() as m:
+        m.setattr(folds, "fit", second_stops)
+        assert main(argv) == 130
+    return data, run, argv
+
+
+def test_folds_csv_is_written_after_each_fold(tmp_path, monkeypatch):
+    """A cross-validation stopped at fold k keeps the rows of folds 1..k-1 (review s31 7)."""
+    data, run, argv = stopped_in_fold_2(tmp_path, monkeypatch)
     with (run / "folds.csv").open(newline="") as f:
         assert [r["fold"] for r in csv.DictReader(f)] == ["1"]

@@ -16,7 +16,7 @@ from unetlab.run_records import read_history
 from unetlab.train import fitting
 
 from .test_train import write_blobs
-from .test_train_folds import TINY
+from .test_train_folds import TINY, stopped_in_fold_2
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -82,21 +82,7 @@ def test_resume_without_folds_begun_is_refused_and_auto_starts_them(tmp_path, ca
 
 
 def test_folds_of_other_images_are_not_resumed(tmp_path, monkeypatch, capsys):
-    from unetlab.train import folds
-
-    data = write_blobs(tmp_path / "data", 4)
-    run = tmp_path / "cv"
-    real = folds.fit
-
-    def second_stops(cfg, *, run_dir, **kw):
-        if str(run_dir).endswith("fold_2"):
-            raise KeyboardInterrupt
-        return real(cfg, run_dir=run_dir, **kw)
-
-    monkeypatch.setattr(folds, "fit", second_stops)
-    argv = ["train", "--data", str(data), "--run-dir", str(run), "--folds", "2", *TINY]
-    assert main(argv) == 130
-    monkeypatch.setattr(folds, "fit", real)
+    data, run, argv = stopped_in_fold_2(tmp_path, monkeypatch)
     more = write_blobs(tmp_path / "more", 6)
     for kind in ("images", "masks"):
         (more / kind / "5.png").rename(data / kind / "5.png")

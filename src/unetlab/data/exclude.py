@@ -158,8 +158,7 @@ def blank_probabilities(
     probabilities: np.ndarray, rows: ExcludeRows | None, background: int = 0
 ) -> np.ndarray:
     """(K, H, W) probabilities with the excluded rows set to the certainty of class
-    ``background`` (its 1, the others' 0; a one-channel sigmoid net's p: 1 if the
-    background is class 1, else 0), in place; returned."""
+    ``background`` (:func:`certain_background`), in place; returned."""
     if not rows:
         return probabilities
     height = probabilities.shape[1]
@@ -167,11 +166,18 @@ def blank_probabilities(
     bar = np.zeros(height, bool)
     bar[:top] = True
     bar[height - bottom :] = True
-    probabilities[:, bar] = 0
+    return certain_background(probabilities, bar, background)
+
+
+def certain_background(probabilities: np.ndarray, where: np.ndarray, background: int) -> np.ndarray:
+    """(K, H, W) probabilities with the pixels ``where`` says ((H,) rows or (H, W) pixels)
+    set to the certainty of class ``background`` (its 1, the others' 0; a one-channel
+    sigmoid net's p: 1 if the background is class 1, else 0), in place; returned."""
+    probabilities[:, where] = 0
     if probabilities.shape[0] > 1:
-        probabilities[background, bar] = 1
+        probabilities[background, where] = 1
     elif background == 1:
-        probabilities[0, bar] = 1
+        probabilities[0, where] = 1
     return probabilities
 
 

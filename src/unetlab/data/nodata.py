@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.exclude import certain_background
 from unetlab.data.read_notes import note_left_out, note_transparent
 from unetlab.errors import UnetlabError
 
@@ -182,16 +183,10 @@ def blank_pixels(
     probabilities: np.ndarray, invalid: np.ndarray | None, background: int = 0
 ) -> np.ndarray:
     """(K, H, W) probabilities with the ``invalid`` pixels set to the certainty of class
-    ``background`` (as :func:`unetlab.data.exclude.blank_probabilities` does the excluded
-    rows), in place; returned."""
+    ``background`` (:func:`unetlab.data.exclude.certain_background`), in place; returned."""
     if invalid is None:
         return probabilities
-    probabilities[:, invalid] = 0
-    if probabilities.shape[0] > 1:
-        probabilities[background, invalid] = 1
-    elif background == 1:
-        probabilities[0, invalid] = 1
-    return probabilities
+    return certain_background(probabilities, invalid, background)
 
 
 def touching(ids: np.ndarray, invalid: np.ndarray) -> np.ndarray:
