@@ -41,7 +41,6 @@ TRANSFORMED = [(34264, 12, 16, MATRIX, True), GEO[2]]
 def _say_again(monkeypatch):
     """Lines said once a process are said in each test."""
     monkeypatch.setattr(geotiff, "_SAID", set())
-    monkeypatch.setattr(world_files, "_SAID", set())
 
 
 def test_map_grid_of_a_tie_point_and_scale_and_of_a_transformation():

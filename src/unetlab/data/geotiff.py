@@ -41,7 +41,7 @@ METRES = {9001: 1.0, 9002: 0.3048, 9003: 1200 / 3937, 9036: 1000.0}
 #: WGS 84 / UTM (north, south), ETRS89 / UTM, NAD83 / UTM
 METRE_CRS = (range(32601, 32661), range(32701, 32761), range(25828, 25839), range(26901, 26924))
 
-#: what was said once a process (keys of :func:`_say_once`)
+#: what was said once a process ((logger, key) of :func:`say_once`)
 _SAID: set = set()
 
 
@@ -83,7 +83,7 @@ def geotiff_pixel_size(tif, page) -> tuple[float, float] | None:
         return None
     keys, name = geokeys(page), os.path.basename(str(tif.filehandle.path))
     if keys.get(MODEL_TYPE) == 2:
-        _say_once(
+        say_once(
             "degrees",
             "%s: its GeoTIFF pixel size is in degrees (a geographic CRS), which is no length: "
             "no pixel size used (said once); reproject it to a projected CRS in metres (QGIS: "
@@ -94,7 +94,7 @@ def geotiff_pixel_size(tif, page) -> tuple[float, float] | None:
     per_unit = _metres(keys)
     x, y = (float(v) for v in scale.value[:2])
     if per_unit is None or x <= 0 or y <= 0:
-        _say_once(
+        say_once(
             "unit",
             "%s: its GeoTIFF names no linear unit unetlab knows (ProjLinearUnitsGeoKey %s): "
             "its ModelPixelScale is not used as a pixel size (said once)",
@@ -104,7 +104,7 @@ def geotiff_pixel_size(tif, page) -> tuple[float, float] | None:
         return None
     # 12 digits: 0.05 m is 50000 um, not 50000.00000000001
     size = tuple(float(f"{v * per_unit * 1e6:.12g}") for v in (y, x))
-    _say_once(
+    say_once(
         "size",
         "%s: pixel size %g x %g m from its GeoTIFF ModelPixelScale (said once): its objects "
         "table is in metres (area_m2, centroid_x_m, ...)",
@@ -123,10 +123,12 @@ def _metres(keys: dict[int, int]) -> float | None:
     return 1.0 if crs is not None and any(crs in r for r in METRE_CRS) else None
 
 
-def _say_once(key: str, message: str, *args) -> None:
-    if key not in _SAID:
-        _SAID.add(key)
-        log.info(message, *args)
+def say_once(key: str, message: str, *args, logger: logging.Logger = log) -> None:
+    """Log ``message`` (INFO) once a process for ``key`` of ``logger`` (a GeoTIFF's tags are
+    read for each output; :mod:`unetlab.inference.world_files` says its lines here too)."""
+    if (logger.name, key) not in _SAID:
+        _SAID.add((logger.name, key))
+        logger.info(message, *args)
 
 
 #: GTRasterTypeGeoKey (1 PixelIsArea, 2 PixelIsPoint: raster coordinates name pixel centres),

@@ -29,7 +29,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from unetlab.atomic import atomic_path
-from unetlab.data.geotiff import MapGrid, map_grid, read_geotags, world_path
+from unetlab.data.geotiff import MapGrid, map_grid, read_geotags, say_once, world_path
 from unetlab.inference.records import TIFF_KEY as RECORD_KEY
 from unetlab.inference.slide_overlay import SCALE_KEY
 from unetlab.manifest import PENDING, confirm, made_from, record, recorded_keys, writers_of
@@ -41,9 +41,6 @@ PICTURES = (".png", ".jpg", ".jpeg")
 #: the command whose manifest lines list the world files (predict's)
 COMMAND = "predict"
 
-#: what was said once a process
-_SAID: set[str] = set()
-
 
 def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike]) -> list[Path]:
     """Write a world file beside each PNG / JPEG of ``written`` (the outputs of the input
@@ -53,12 +50,13 @@ def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike])
     grid = map_grid(tags)
     if grid is None:
         if tags and any(Path(p).suffix.lower() in PICTURES for p in written):
-            _say_once(
+            say_once(
                 "unplaced",
                 "%s: its GeoTIFF tags hold neither a tie point with a pixel scale nor a "
                 "ModelTransformation (ground control points?): its outputs get no world file; "
                 "warp it first (QGIS: Raster > Projections > Warp, or gdalwarp) (said once)",
                 Path(source).name,
+                logger=log,
             )
         return []
     say_carried(source, grid)
@@ -188,7 +186,7 @@ def say_carried(source: str | os.PathLike, grid: MapGrid) -> None:
         else "but its TIFF outputs (probabilities, objects) carry no GeoTIFF tags and its "
         "objects table is in pixels (no pixel size in metres)"
     )
-    _say_once(
+    say_once(
         grid.how if grid.metres is not None else "degrees",
         "%s %s: its PNG outputs get a world file (.pgw) and its outlines (--outlines "
         "geojson) are in its map coordinates, %s; for all of it, %s (said once)",
@@ -196,10 +194,5 @@ def say_carried(source: str | os.PathLike, grid: MapGrid) -> None:
         why,
         tiffs,
         fix,
+        logger=log,
     )
-
-
-def _say_once(key: str, message: str, *args) -> None:
-    if key not in _SAID:
-        _SAID.add(key)
-        log.info(message, *args)
