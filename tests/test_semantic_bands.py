@@ -4,8 +4,6 @@ band, holes, nested objects, classes that touch, objects on the image's edge, le
 by class; a hypothesis fuzz over random label maps and block heights; a slide of thousands
 of regions in a moment (audit s32 histo 4: 200 s after the tiles for a 1.5 MP level)."""
 
-import time
-
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -94,17 +92,16 @@ def tissue(size: int, seed: int = 0) -> np.ndarray:
     return labels
 
 
-def test_a_slide_of_thousands_of_regions_takes_a_moment():
-    """A search per (hole, object) took 25 s here (and 200 s for the audit's 1.5 MP
-    level, over 29 minutes for 19 MP); one depth-first search 0.05 s."""
+def test_a_slide_of_thousands_of_regions_is_the_image_read_whole():
+    """Thousands of regions inside one glass object that touches them all (the H&E audit's
+    case; its time is bench/bench_semantic_bands.py's: a search per (hole, object) took
+    25 s here, one depth-first search 0.01 s)."""
     probabilities = one_hot(tissue(384), 3)
     options = ObjectOptions(class_min_areas=(15, 1, 17))
     bands = SemanticBands(options, 384, 384)
     ids = np.concatenate([bands.add(y, probabilities[:, y : y + 64]) for y in range(0, 384, 64)])
     assert bands.count > 3000
-    start = time.perf_counter()
     keys, values = bands.lookup()
-    assert time.perf_counter() - start < 3.0
     whole = objects_from_probabilities(probabilities, options)
     np.testing.assert_array_equal(values[np.searchsorted(keys, ids)], whole)
 
