@@ -1,5 +1,6 @@
-"""The ISBI measures score (N, H, W) stacks as one array, as before the object measures'
-2-D rule (review s32 11); the object measures keep refusing stacks."""
+"""The ISBI measures score (N, H, W) stacks (review s32 11), frame by frame as the
+challenge's Fiji scripts scored its 30-slice stack, so ids that restart in every frame are
+not joined across frames; the object measures keep refusing stacks."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import pytest
 
 from unetlab.errors import UnetlabError
 from unetlab.metrics.isbi import (
+    information_score,
     information_scores,
     pixel_error,
     rand_counts,
+    rand_error,
     rand_from_counts,
     rand_scores,
 )
@@ -57,3 +60,29 @@ def test_the_object_measures_still_refuse_a_stack():
             match=r"the object measures score one \(H, W\) image; .*pooled_object_scores",
         ):
             measure(pred, truth)
+
+
+def test_frames_whose_ids_restart_are_scored_each_on_its_own():
+    """Object 1 of frame 0 and object 1 of frame 1 are two objects (the challenge labelled
+    each slice on its own): a prediction right in every frame scores perfectly, whatever ids
+    it gives; read as one volume, the restarted truth joined them and called it a split."""
+    pred, truth = _frames()
+    restarted = truth.copy()
+    restarted[1] -= 2 * (restarted[1] > 0)  # frame 1's cells 3, 4 -> 1, 2
+    assert rand_error(truth, restarted) == 0.0
+    assert information_score(truth, restarted) == pytest.approx(1.0)
+    assert rand_scores(restarted, truth)["rand_error"] == 0.0
+    assert rand_counts(pred, restarted) == pytest.approx(rand_counts(pred, truth))
+    per_frame = [information_scores(p, t) for p, t in zip(pred, restarted, strict=True)]
+    assert information_scores(pred, restarted) == pytest.approx(
+        {k: np.mean([f[k] for f in per_frame]) for k in per_frame[0]}
+    )
+
+
+def test_a_frame_without_cells_is_left_out_of_the_information_mean():
+    pred, truth = _frames()
+    stack = np.concatenate([truth, np.zeros_like(truth[:1])])
+    guess = np.concatenate([pred, np.ones_like(pred[:1])])
+    both = [information_scores(p, t)["v_info"] for p, t in zip(pred, truth, strict=True)]
+    assert information_scores(guess, stack)["v_info"] == pytest.approx(np.mean(both))
+    assert rand_counts(guess, stack) == pytest.approx(rand_counts(pred, truth))

@@ -34,6 +34,15 @@ therefore the pre-thinning figures, the kind the U-Net paper reports. The challe
 thresholds a probability map at several levels and reports the best (:func:`best_threshold`).
 All functions are computed from a contingency table (``numpy.bincount``): a 512x512 image
 takes milliseconds.
+
+Stacks: the challenge scored its 30-slice test stack in 2-D, slice by slice (Fiji's
+``RandError.getForegroundRestrictedRandIndexStats`` and ``getRandIndexStats`` label and count
+each slice on its own and sum the pair counts over the slices, the F-score coming from the
+sums; ``VariationOfInformation.getForegroundRestrictedFscore`` averages the slices' scores;
+``PixelError`` sums the slices' pixel counts). So do the measures here: an (N, H, W) array
+(or any (..., H, W)) is N frames, each scored on its own, so ids that restart in every frame
+are never joined across frames; the Rand counts are summed over the frames, V_Info and its
+parts are the mean over the frames that have a cell pixel.
 """
 
 from __future__ import annotations
@@ -113,16 +122,32 @@ def _table(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, int]:
     return table.astype(np.float64), int(keep.sum())
 
 
+def _frames(pred, gt) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The (H, W) frames of a checked label pair: itself for one image, each frame of an
+    (N, H, W) (or (..., H, W)) stack, as the challenge scored its stack slice by slice."""
+    pred, gt = check_label_pair(pred, gt)
+    if pred.ndim <= 2:
+        return [(pred, gt)]
+    shape = (-1, *pred.shape[-2:])
+    return list(zip(pred.reshape(shape), gt.reshape(shape)))
+
+
 def rand_counts(pred: np.ndarray, gt: np.ndarray) -> tuple[float, float, float]:
     """Ordered pixel-pair counts inside true cells: (together in both, together in the truth,
     together in the prediction). Summing them over images and calling
     :func:`rand_from_counts` scores a stack, as the challenge's scripts do.
 
     ``pred``, ``gt``: (H, W) instance ids, 0 = membrane (see :func:`unetlab.metrics.objects.instances`).
-    An (N, H, W) array is read as one volume, whose ids are 3-D objects (a frame's id that
-    another frame shares is one object with it); where no two frames share an id (each
-    frame's ids offset past the last frame's), that is the sum of the frames' counts.
+    An (N, H, W) stack is N frames: the sum of each frame's counts (pairs within a frame; an
+    id in two frames is two objects, ids may restart in every frame).
     """
+    counts = np.zeros(3)
+    for frame_pred, frame_gt in _frames(pred, gt):
+        counts += _frame_rand_counts(frame_pred, frame_gt)
+    return tuple(float(c) for c in counts)
+
+
+def _frame_rand_counts(pred: np.ndarray, gt: np.ndarray) -> tuple[float, float, float]:
     table, _ = _table(pred, gt)
     cells = table[:, 1:]
     both = float((cells * (cells - 1)).sum())
@@ -150,7 +175,8 @@ def rand_from_counts(both: float, truth: float, predicted: float, *, empty: bool
 def rand_scores(pred: np.ndarray, gt: np.ndarray) -> dict:
     """The foreground-restricted Rand scores of one (H, W) segmentation (instance ids,
     0 = membrane): ``v_rand`` (F-score, higher is better), ``v_rand_split``,
-    ``v_rand_merge``, ``rand_error`` = 1 - v_rand. NaN when the truth has no cell pixel."""
+    ``v_rand_merge``, ``rand_error`` = 1 - v_rand. NaN when the truth has no cell pixel. An
+    (N, H, W) stack: from the frames' summed pair counts (:func:`rand_counts`)."""
     both, truth, predicted = rand_counts(pred, gt)
     return rand_from_counts(both, truth, predicted, empty=not (np.asarray(gt) > 0).any())
 
@@ -172,11 +198,21 @@ def information_scores(pred: np.ndarray, gt: np.ndarray) -> dict:
     membrane), in bits: ``v_info`` = 2 I / (H(S) + H(T)) (higher is better, 1 = identical),
     ``v_info_split`` = I / H(S), ``v_info_merge`` = I / H(T), and the variation of
     information's parts ``vi_split`` = H(S | T) (false splits), ``vi_merge`` = H(T | S)
-    (false merges). NaN when the truth has no cell pixel."""
+    (false merges). NaN when the truth has no cell pixel. An (N, H, W) stack: each score's
+    mean over the frames that have a cell pixel (each frame scored on its own)."""
+    frames = [_frame_information(p, t) for p, t in _frames(pred, gt)]
+    if len(frames) == 1:
+        return frames[0]
+    return {k: nanmean(np.array([f[k] for f in frames])) for k in _INFO_KEYS}
+
+
+_INFO_KEYS = ("v_info", "v_info_split", "v_info_merge", "vi_split", "vi_merge")
+
+
+def _frame_information(pred: np.ndarray, gt: np.ndarray) -> dict:
     table, n = _table(pred, gt)
     if n == 0:
-        keys = ("v_info", "v_info_split", "v_info_merge", "vi_split", "vi_merge")
-        return dict.fromkeys(keys, math.nan)
+        return dict.fromkeys(_INFO_KEYS, math.nan)
     p = table / n
     singletons = p[:, 0].sum() * math.log2(n)  # each predicted-membrane pixel: p = 1/n
     h_truth = _entropy(p.sum(1))
@@ -194,7 +230,8 @@ def information_scores(pred: np.ndarray, gt: np.ndarray) -> dict:
 
 def information_score(pred: np.ndarray, gt: np.ndarray) -> float:
     """V_Info, the challenge's foreground-restricted information-theoretic score (1 =
-    identical segmentations), of (H, W) instance ids (0 = membrane)."""
+    identical segmentations), of (H, W) instance ids (0 = membrane); of an (N, H, W) stack,
+    the mean over its frames."""
     return information_scores(pred, gt)["v_info"]
 
 
