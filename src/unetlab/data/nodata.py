@@ -128,7 +128,7 @@ def _valid(image: np.ndarray, invalid: np.ndarray) -> np.ndarray:
 
 def filled(image: np.ndarray, invalid: np.ndarray | None, value=None) -> np.ndarray:
     """``image`` (H, W[, C]) with its ``invalid`` pixels set to ``value`` (per band; None: the
-    valid pixels' mean), rounded for an integer image: what the net sees there normalises
+    valid pixels' mean, taken in float64), rounded for an integer image: what the net sees there normalises
     to the valid pixels' mean (0 for a per-image standardisation) and the outline is no
     edge. A window of a large image is given the whole image's mean (:class:`ValidRows`).
     A new array; ``image`` itself when ``invalid`` is None."""
@@ -140,7 +140,8 @@ def filled(image: np.ndarray, invalid: np.ndarray | None, value=None) -> np.ndar
         return out
     bands = [out] if out.ndim == 2 else [out[..., b] for b in range(out.shape[2])]
     if value is None:  # band by band: 10x faster than a mean over the (N, C) valid pixels
-        value = [band[~invalid].mean() for band in bands]
+        # in float64, as a streamed page's (ValidRows.mean): a float32 mean is an ulp off
+        value = [band[~invalid].mean(dtype=np.float64) for band in bands]
     value = np.broadcast_to(np.asarray(value, float), (len(bands),))
     value = np.rint(value) if out.dtype.kind in "iu" else value
     for band, v in zip(bands, value.astype(out.dtype)):
