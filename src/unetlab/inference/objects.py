@@ -6,7 +6,7 @@
   foreground (boundary + interior), so touching objects stay apart. A semantic model gives the
   4-connected regions of each class but the background (the class named background or
   membrane, else that of mask value 0). Both then fill holes and drop objects smaller than
-  ``min_area``. ``distance_split`` then splits each object at the maxima of its distance
+  ``min_area`` (one the image's edge cuts, a piece of one, only below ``CUT_MIN_AREA``). ``distance_split`` then splits each object at the maxima of its distance
   transform (:func:`split_by_distance`, Fiji's Binary > Watershed): touching nuclei whose seam
   the net painted interior. ``split_interior`` weighs an instance model's distance by its
   interior probability, which dips between touching nuclei without a neck.
@@ -41,6 +41,11 @@ log = logging.getLogger(__name__)
 MIN_AREA_FALLBACK = 16  # px, for models that record no object statistics
 MIN_AREA_FRACTION = 0.25  # of the 5th percentile of the training objects' areas
 SEED_AREA_FRACTION = 0.25  # of the default min_area: smaller interior regions are noise
+#: px of the predicted image: a speck smaller than this is the net's noise at any pixel size.
+#: An object the image's edge cuts is held to this, not to its (whole objects') least area
+#: (a 77-px piece of a gland whose least area is 5,368 px was dropped), and a least area
+#: scaled to a coarser level stays at least this (:func:`scaled_least_areas`).
+CUT_MIN_AREA = 4
 #: A distance maximum splits an object only where it rises this fraction of the object's
 #: largest distance to its outline (at least SPLIT_MIN_DEPTH px) above the saddle towards a
 #: higher maximum: two touching round nuclei have a neck, a bumpy outline only shallow bumps.
@@ -92,7 +97,8 @@ class ObjectOptions:
     membrane, else that of mask value 0, else none where training ignored mask value 0,
     else 0). ``min_area``: objects
     smaller than this many px are dropped after they are grown (their pixels become
-    background). ``min_seed_area``: interior regions smaller than this are noise, no seed
+    background), but an object the image's edge cuts only below :data:`CUT_MIN_AREA` px
+    (a piece of one: :func:`remove_small_objects`). ``min_seed_area``: interior regions smaller than this are noise, no seed
     (an instance model; kept apart from ``min_area`` so that raising it drops small
     objects instead of handing their pixels to a neighbour). ``seed_threshold``: interior
     probability that makes a seed. ``foreground_threshold``: 1 - P(background) above which a
@@ -235,6 +241,30 @@ def class_min_areas(record: dict | None, background: int) -> tuple[int, ...] | N
     )
 
 
+def scaled_least_areas(areas: Sequence[int], downsample: tuple[float, float]) -> tuple[int, ...]:
+    """Least object areas in level-0 pixels as pixels of a level ``downsample`` (y, x)
+    times smaller: divided by their product, but not below :data:`CUT_MIN_AREA` px (a
+    smaller speck is the net's noise at that level too; a 17-px least area at a 16x
+    level would be 1 px, every speck an object) unless the area was smaller to begin
+    with (0 stays 0)."""
+    factor = downsample[0] * downsample[1]
+    return tuple(max(round(a / factor), min(a, CUT_MIN_AREA)) if a > 0 else 0 for a in areas)
+
+
+def scaled_options(options: ObjectOptions, downsample: tuple[float, float]) -> ObjectOptions:
+    """``options`` with its least areas (level-0 px: ``min_area``, ``min_seed_area``,
+    ``class_min_areas``) in pixels of a level ``downsample`` times smaller
+    (:func:`scaled_least_areas`)."""
+    area, seed = scaled_least_areas((options.min_area, options.min_seed_area), downsample)
+    by_class = options.class_min_areas
+    return replace(
+        options,
+        min_area=area,
+        min_seed_area=seed,
+        class_min_areas=None if by_class is None else scaled_least_areas(by_class, downsample),
+    )
+
+
 def objects_from_probabilities(
     probabilities: np.ndarray, options: ObjectOptions | None = None
 ) -> np.ndarray:
@@ -281,9 +311,7 @@ def objects_from_probabilities(
         weigh = options.mode == "instances" and options.split_interior
         ids = split_by_distance(ids, interior=probabilities[2] if weigh else None)
     by_class = options.mode == "semantic" and options.watershed_seeds is None
-    if by_class and options.class_min_areas is not None:
-        return remove_small_by_class(ids, labels, options.class_min_areas, options.background)
-    return remove_small(ids, options.min_area)
+    return remove_small_objects(ids, options, labels if by_class else None)
 
 
 _DEFAULT_MODE = (
@@ -643,12 +671,7 @@ def remove_small(ids: np.ndarray, min_area: int) -> np.ndarray:
     """``ids`` without objects of fewer than ``min_area`` px, renumbered 1..n in the order of
     the remaining ids (int32)."""
     ids = np.asarray(ids)
-    areas = np.bincount(ids.ravel().astype(np.int64))
-    keep = areas >= max(min_area, 1)
-    keep[0] = False
-    lut = np.zeros(len(areas), np.int32)
-    lut[keep] = np.arange(1, int(keep.sum()) + 1, dtype=np.int32)
-    return lut[ids]
+    return _kept(ids, np.full(int(ids.max(initial=0)) + 1, min_area, np.int64))
 
 
 def object_classes(ids: np.ndarray, labels: np.ndarray, background: int | None) -> np.ndarray:
@@ -666,10 +689,55 @@ def remove_small_by_class(
     """``ids`` without objects smaller than their class's ``min_areas`` (by class index;
     :func:`object_classes` of ``labels``), renumbered 1..n as :func:`remove_small`."""
     ids = np.asarray(ids)
-    kinds = object_classes(ids, labels, background)
+    return _kept(ids, class_least(object_classes(ids, labels, background), min_areas))
+
+
+def class_least(kinds: np.ndarray, min_areas: Sequence[int]) -> np.ndarray:
+    """The least area of each object of class ``kinds`` (indices into ``min_areas``; a
+    class past its end: 1 px)."""
     least = np.asarray(min_areas, np.int64)
-    areas = np.bincount(ids.ravel().astype(np.int64), minlength=len(kinds))
-    needed = np.where(kinds < len(least), least[np.minimum(kinds, len(least) - 1)], 1)
+    return np.where(kinds < len(least), least[np.minimum(kinds, len(least) - 1)], 1)
+
+
+def remove_small_objects(
+    ids: np.ndarray, options: ObjectOptions, labels: np.ndarray | None = None
+) -> np.ndarray:
+    """``ids`` without the objects smaller than their least area: ``options.min_area``, or
+    with ``labels`` (semantic, no watershed seeds) and ``options.class_min_areas`` their
+    class's (:func:`class_least`). The least areas are whole objects' (from the training
+    masks' whole regions); an object the image's edge cuts is a piece of one, of any size,
+    and is held only to :data:`CUT_MIN_AREA` (:func:`cut_least`): it is kept, and the
+    objects table flags it ``touches_border``."""
+    ids = np.asarray(ids)
+    n = int(ids.max(initial=0)) + 1
+    if labels is not None and options.class_min_areas is not None:
+        kinds = object_classes(ids, labels, options.background)
+        needed = class_least(kinds, options.class_min_areas)
+    else:
+        needed = np.full(n, options.min_area, np.int64)
+    return _kept(ids, cut_least(needed, edge_objects(ids)))
+
+
+def edge_objects(ids: np.ndarray) -> np.ndarray:
+    """For each id 0..max of an (H, W) id image, whether it has a pixel on the image's
+    edge (id 0: False)."""
+    edge = np.zeros(int(ids.max(initial=0)) + 1, bool)
+    for side in (ids[0], ids[-1], ids[:, 0], ids[:, -1]):
+        edge[side] = True
+    edge[0] = False
+    return edge
+
+
+def cut_least(needed: np.ndarray, cut: np.ndarray) -> np.ndarray:
+    """The least areas ``needed`` with those of ``cut`` objects lowered to
+    :data:`CUT_MIN_AREA` (a least area already smaller stays)."""
+    return np.where(cut, np.minimum(needed, CUT_MIN_AREA), needed)
+
+
+def _kept(ids: np.ndarray, needed: np.ndarray) -> np.ndarray:
+    """``ids`` without the objects of fewer px than their ``needed`` (by id; at least
+    1), renumbered 1..n in the order of the remaining ids (int32)."""
+    areas = np.bincount(ids.ravel().astype(np.int64), minlength=len(needed))
     keep = areas >= np.maximum(needed, 1)
     keep[0] = False
     lut = np.zeros(len(areas), np.int32)
