@@ -90,3 +90,22 @@ def test_a_resumed_slides_bar_starts_at_the_tiles_done(caplog):
         clock.now += 20
         hidden(10)  # 10 tiles in 20 s: 30 left, 60 s (not the 30 done before counted)
     assert caplog.messages == ["s.tif: 70 of 100 tiles (70%), 20 s so far, about 1 min 00 s left"]
+
+
+def test_an_all_nodata_pages_tiles_count_so_the_bar_ends_full(tmp_path, monkeypatch):
+    """A page with no valid pixel is not predicted: its tiles are counted done, not left
+    out of the count, so the bar reaches its total."""
+    from unetlab.data import ome
+
+    monkeypatch.setattr(ome, "CHUNK", 16)
+    pages = np.zeros((2, 70, 60), np.uint8)
+    pages[1] = nuclei_image(70, 60, seed=3).clip(1, None)  # page 2 valid
+    tag = [(42113, "s", 0, "0", True)]
+    tifffile.imwrite(tmp_path / "e.tif", pages, photometric="minisblack", extratags=tag)
+    for name, image in (("two", tmp_path / "e.tif"), ("one", tmp_path / "z.tif")):
+        if name == "one":
+            tifffile.imwrite(image, pages[0], photometric="minisblack", extratags=tag)
+        bar = tqdm(file=io.StringIO(), disable=False)
+        how = dict(large_threshold=100, progress=bar.update)
+        predict_file(local_net(), image, tmp_path / name, **how)
+        assert bar.total > 0 and bar.n == bar.total, name

@@ -805,7 +805,8 @@ def _predict_bands(
             done.keep_stats(stats if nodata is None else stats_record(stats, fill))
             sinks = {key: ome.RowSink(arrays[key], specs[key], p, first, stop) for key in specs}
             kw = dict(blend=options.blend, stats=stats, device=dev, progress=progress)
-            if nodata is not None and fill is None:  # no valid pixel: not predicted
+            if nodata is not None and fill is None:  # no valid pixel: not predicted,
+                progress(_band_tiles(grid, batch, (first, stop)))  # its tiles counted done
                 rows = _background_rows(model, slide.shape[1:3], (first, stop))
             else:
                 rows = iter_slide_rows(fn, image, grid, rows=(first, stop), batch_size=batch, **kw)
@@ -936,9 +937,12 @@ def _first_rows(done, pages: int, name: str, h: int, found, specs) -> list[int]:
 def _tile_progress(name, grid, batch, band, firsts, progress) -> TileProgress:
     """The tile count of a band of rows of each page, those before ``firsts`` done."""
     start, stop = band
+    total = len(firsts) * _band_tiles(grid, batch, (start, stop))
+    done = total - sum(_band_tiles(grid, batch, (first, stop)) for first in firsts)
+    return TileProgress(name, total, progress, done=done)
 
-    def tiles(first):
-        return len(band_grid(grid, (first, stop), batch_size=batch)[1]) if stop > first else 0
 
-    total = len(firsts) * tiles(start)
-    return TileProgress(name, total, progress, done=total - sum(map(tiles, firsts)))
+def _band_tiles(grid: TileGrid, batch: int, rows: tuple[int, int]) -> int:
+    """The tiles predicted for output rows ``[start, stop)`` of a page (:func:`band_grid`)."""
+    start, stop = rows
+    return len(band_grid(grid, (start, stop), batch_size=batch)[1]) if stop > start else 0
