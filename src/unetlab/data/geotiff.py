@@ -173,6 +173,20 @@ class MapGrid:
         a, b, c, d, e, f = self.affine
         return replace(self, affine=(a * step, b * step, c, d * step, e * step, f))
 
+    def level(self, downsample=(1.0, 1.0)) -> MapGrid:
+        """The grid of a pyramid level whose pixels are ``downsample`` ((y, x)) of this
+        grid's (a :class:`~unetlab.data.slides.Slide`'s ``downsample``): a column spans
+        ``x`` of these columns, a row ``y`` of these rows, from the same corner, as GDAL
+        places an overview (the level's size over the image's extent)."""
+        sy, sx = (float(v) for v in downsample)
+        a, b, c, d, e, f = self.affine
+        return replace(self, affine=(a * sx, b * sy, c, d * sx, e * sy, f))
+
+    @property
+    def north_up(self) -> bool:
+        """True where the rows run along Y and the columns along X (no rotation)."""
+        return self.affine[1] == 0 and self.affine[3] == 0
+
     def world_file(self) -> str:
         """The six lines of an ESRI world file (.pgw, .jgw): x size, rotations, y size,
         then the map point of the centre of the top-left pixel."""
@@ -219,8 +233,17 @@ def length_unit(size: tuple[float, float] | None, tags: tuple[tuple, ...]) -> st
     """ "m" where the pixel ``size`` ((y, x) micrometres, as unetlab reads it) is the
     ModelPixelScale of GeoTIFF ``tags`` in a known linear unit (a drone or satellite map),
     so that its tables give metres and m²; "um" otherwise (a microscope's)."""
-    grid = map_grid(tags) if size is not None else None
-    if grid is None or grid.metres is None or grid.how != "tiepoint":
+    return grid_length_unit(size, map_grid(tags) if size is not None else None)
+
+
+def grid_length_unit(size: tuple[float, float] | None, grid: MapGrid | None) -> str:
+    """:func:`length_unit` of a :class:`MapGrid` (a pyramid level's: :meth:`MapGrid.level`,
+    or a world file's with a CRS in metres beside it: :mod:`unetlab.data.world_file`):
+    "m" where the pixel ``size`` ((y, x) micrometres) is the grid's north-up pixel in a
+    known linear unit; "um" otherwise."""
+    if size is None or grid is None or grid.metres is None:
+        return "um"
+    if grid.how not in ("tiepoint", "world file") or not grid.north_up:
         return "um"
     a, _, _, _, e, _ = grid.affine
     sides = (abs(e) * grid.metres * 1e6, abs(a) * grid.metres * 1e6)

@@ -51,7 +51,7 @@ import numpy as np
 import torch
 
 from unetlab.data.exclude import flag_cut_objects
-from unetlab.data.geotiff import length_unit, read_geotags
+from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import TIFF_SUFFIXES, write_csv, write_png, write_tiff
 from unetlab.data.nodata import flag_touching, invalid_pages
 from unetlab.data.orientation import tiff_orientation
@@ -66,6 +66,7 @@ from unetlab.data.tiffmeta import (
     read_pixel_size,
     scale_kwargs,
 )
+from unetlab.data.world_file import grid_pixel_size, input_grid
 from unetlab.errors import UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.keywords import check_keywords
@@ -75,6 +76,7 @@ from unetlab.inference.measure import (
     named_channels,
     object_table,
     plane_columns,
+    with_map_centroids,
     with_micrometres,
 )
 from unetlab.inference.objects import (
@@ -125,6 +127,7 @@ from unetlab.inference.slides import (
     output_stem,
     predict_slide,
 )
+from unetlab.inference.world_files import world_files
 from unetlab.outputs import refuse_inputs
 from unetlab.plots import prediction_overlay
 from unetlab.progress import progress_calls
@@ -162,11 +165,16 @@ def check_options(
     check_precision(o.precision, o.device or "cpu")
 
 
+def _held_by_caller(file: _File, group: Group) -> bool:
+    """True where this thread holds the folder of ``file``'s outputs already or ``group``
+    shares the file (the caller holds it, as ``unetlab predict`` does)."""
+    return group.active or file.out_dir.resolve() in held_folders()
+
+
 def _checked_folder(file: _File, group: Group):
-    """:func:`prediction_folder` for the outputs of one ``file``, unless this thread holds
-    its folder already or ``group`` shares the file (then the caller holds it, as
-    ``unetlab predict`` does)."""
-    if group.active or file.out_dir.resolve() in held_folders():
+    """:func:`prediction_folder` for the outputs of one ``file``, unless the caller holds
+    it (:func:`_held_by_caller`)."""
+    if _held_by_caller(file, group):
         return contextlib.nullcontext(file.out_dir)
     fix = dict(overwrite_fix="pass overwrite=True", record=file.record)
     return prediction_folder(file.out_dir, [file.path], file.outputs, **fix)
@@ -226,30 +234,42 @@ def predict_file(
 
 
 def _predicted(file: _File, group: Group) -> list[Path]:
-    """:func:`predict_file` of its checked settings ``file``."""
+    """:func:`predict_file` of its checked settings ``file``; called alone (not by a
+    caller that holds the folder: :func:`~unetlab.inference.folders.predict_folder`
+    writes them for its files), a map's PNG outputs get their world file
+    (:func:`~unetlab.inference.world_files.world_files`)."""
+    alone = not _held_by_caller(file, group)
     with _checked_folder(file, group), floor_run():  # its floor lines said once a file
-        for tiff in (True, False):
-            stem = output_stem(file.path)
-            refuse_inputs(output_paths(file.out_dir, stem, stack=tiff).values(), [file.path])
-        fix = "lower --tile-size or --batch-size (tile_size, batch_size)"
-        with memory_hint(f"{file.path}", fix, gpu_fix="or predict on the CPU"):
-            o = file.outputs
-            if is_large(file.path, threshold=o.large_threshold, level=o.level):
-                return _predict_streamed(file, group)
-            if o.level:
-                raise UnetlabError(
-                    f"{file.path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
-                )
-            whole = _whole_estimate(file, group)
-            if whole is not None and whole[1] > WHOLE_BUDGET:
-                return _predict_streamed(file, group)
-            if whole is not None and whole[0] >= LONG_READ_PIXELS:
-                log.info(
-                    "%s: %.1f MP read whole (about %.1f GB beside the tiles); --large-pixels "
-                    "%d streams it, with a line every 10%% of its tiles",
-                    *(file.path.name, whole[0] / 1e6, whole[1] / 1e9, whole[0] - 1),
-                )
-            return _predict_whole(file)
+        written = _outputs(file, group)
+        if alone:  # while the folder is held: the manifest lists them
+            written += world_files(file.path, written)
+        return written
+
+
+def _outputs(file: _File, group: Group) -> list[Path]:
+    """:func:`_predicted`'s outputs, in a folder held."""
+    for tiff in (True, False):
+        stem = output_stem(file.path)
+        refuse_inputs(output_paths(file.out_dir, stem, stack=tiff).values(), [file.path])
+    fix = "lower --tile-size or --batch-size (tile_size, batch_size)"
+    with memory_hint(f"{file.path}", fix, gpu_fix="or predict on the CPU"):
+        o = file.outputs
+        if is_large(file.path, threshold=o.large_threshold, level=o.level):
+            return _predict_streamed(file, group)
+        if o.level:
+            raise UnetlabError(
+                f"{file.path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
+            )
+        whole = _whole_estimate(file, group)
+        if whole is not None and whole[1] > WHOLE_BUDGET:
+            return _predict_streamed(file, group)
+        if whole is not None and whole[0] >= LONG_READ_PIXELS:
+            log.info(
+                "%s: %.1f MP read whole (about %.1f GB beside the tiles); --large-pixels "
+                "%d streams it, with a line every 10%% of its tiles",
+                *(file.path.name, whole[0] / 1e6, whole[1] / 1e9, whole[0] - 1),
+            )
+        return _predict_whole(file)
 
 
 #: a one-page TIFF of this many pixels or more read whole is said first (audit s32 histo 7)
@@ -443,14 +463,16 @@ def _predict_whole(file: _File) -> list[Path]:
     if o.objects is not None:
         outlines = {k: paths[k] for k in ("geojson", "rois") if o.wanted[k]}  # those asked for
         outlines["class_name"] = outline_class(model)
-        if o.wanted["geojson"]:  # a GeoTIFF's outlines in its map coordinates
-            outlines["geotags"] = read_geotags(file.path)
+        grid = input_grid(file.path)  # a GeoTIFF's or a world file's place on the map
+        if o.wanted["geojson"]:  # its outlines in its map coordinates
+            outlines["grid"] = grid
         found = (paths, stack, ids, meta["pixel"], axes)
         # intensity columns by channel name, as a streamed slide's (measure.named_channels)
         channels = channel_names(file.path) if stack.ndim == 4 and stack.shape[3] > 1 else []
         # a semantic model's objects: the class of each (measure's class and class_name)
         kinds = [measured_classes(model, o.objects, lab) for lab in labels]
         how = dict(record=file.record, outlines=outlines, channels=channels, kinds=kinds)
+        how["grid"] = grid  # the table's map X and Y (and a world file's metres)
         how["exclude_rows"] = file.options.exclude_rows  # objects it cuts touch the border
         how["invalid"] = invalid  # and so do those beside nodata
         tables, planes, classes, areas = _write_objects(*found, **how)
@@ -566,6 +588,7 @@ def _write_objects(
     kinds: Sequence[dict] = (),
     exclude_rows: tuple | None = None,
     invalid: Sequence[np.ndarray | None] | None = None,
+    grid: MapGrid | None = None,
 ) -> tuple[list[Path], list[int], dict[str, int], dict[str, float]]:
     """``<stem>_objects.tif`` (with the input's ``pixel`` size and pages' ``axes``, and
     ``record``), ``<stem>_objects.csv`` of the pages' object ids and their outlines
@@ -579,7 +602,12 @@ def _write_objects(
     keywords of :func:`~unetlab.inference.measure.object_table` (a semantic model's:
     :func:`~unetlab.inference.objects.measured_classes`). Objects that reach the rows of
     ``exclude_rows`` (a data bar) are cut by it, and so are those beside a page's
-    ``invalid`` pixels (nodata, transparent): ``touches_border`` true."""
+    ``invalid`` pixels (nodata, transparent): ``touches_border`` true. ``grid``: where
+    the input lies on the map (:func:`~unetlab.data.world_file.input_grid`): the table's
+    ``centroid_x_map`` and ``centroid_y_map``
+    (:func:`~unetlab.inference.measure.with_map_centroids`), and a world file's pixel size
+    where a CRS in metres beside it says so
+    (:func:`~unetlab.data.world_file.grid_pixel_size`)."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
     objects, id_axes = _hyperstack([i.astype(dtype) for i in ids], axes, "YX")
     scale = tiff_kwargs(_scale(dtype, id_axes, pixel, axes), record)
@@ -599,9 +627,11 @@ def _write_objects(
         tables = [
             {**_page_columns(p, len(t["id"]), axes, pixel), **t} for p, t in enumerate(tables)
         ]
-    size = None if pixel is None else pixel.size  # (y, x) um, as read_pixel_size gives it
-    unit = length_unit(size, () if pixel is None else pixel.geotags)  # a map's: metres
-    tables = [named_channels(with_micrometres(t, size, unit=unit), channels) for t in tables]
+    # (y, x) um, as read_pixel_size gives it; a PNG's world file with a .prj in metres
+    size = pixel.size if pixel is not None else grid_pixel_size(grid)
+    unit = grid_length_unit(size, grid)  # a map's: metres
+    tables = [with_micrometres(t, size, unit=unit) for t in tables]
+    tables = [named_channels(with_map_centroids(t, grid), channels) for t in tables]
     joined = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
     write_csv(paths["table"], joined)
     written = [paths["objects"], paths["table"]]

@@ -260,7 +260,11 @@ def with_micrometres(table: dict, pixel: tuple[float, float] | None, *, unit: st
     out with ``perimeter_um`` (the perimeter estimator walks a square grid: no physical
     perimeter); the px columns (lengths, ``perimeter``) stay lengths in the grid.
     ``unit`` "m" (a map's pixels: :func:`unetlab.data.geotiff.length_unit`) gives the same
-    columns in metres instead, ``area_m2``, ``centroid_y_m``, ..., ``perimeter_m``."""
+    columns in metres instead, ``area_m2``, ``centroid_y_m``, ..., ``perimeter_m``.
+    ``centroid_y_um`` and ``centroid_x_um`` (``_m``) are distances from the centre of the
+    image's top-left pixel, down and right (``centroid_y`` and ``centroid_x`` times the
+    pixel size), as Fiji's and QuPath's, not a map's coordinates (a georeferenced input's
+    are :func:`with_map_centroids`' ``centroid_x_map``, ``centroid_y_map``)."""
     if pixel is None:
         return table
     pixel = pixel_pair(pixel)  # one line for a size of 0, negative, NaN, ...
@@ -290,6 +294,33 @@ def with_micrometres(table: dict, pixel: tuple[float, float] | None, *, unit: st
             out[f"perimeter_{unit}"] = column * dx
         elif name == "equivalent_diameter":
             out[f"equivalent_diameter_{unit}"] = np.sqrt(4 * table["area"] * dy * dx / np.pi)
+    return out
+
+
+#: the map-coordinate centroid columns (:func:`with_map_centroids`), X (easting,
+#: longitude) first, as the GeoJSON's coordinates
+MAP_CENTROIDS = ("centroid_x_map", "centroid_y_map")
+
+
+def with_map_centroids(table: dict, grid) -> dict:
+    """``table`` with each object's centroid in the map coordinates of ``grid`` (a
+    :class:`~unetlab.data.geotiff.MapGrid`: a GeoTIFF's or a world file's place on the
+    map, of the pixels ``table`` is measured in): ``centroid_x_map`` (easting, or longitude)
+    and ``centroid_y_map`` (northing, or latitude), in the CRS's units, 9 decimals, after
+    the other centroid columns; ``table`` itself without a ``grid`` or centroids. The
+    centroid of pixel centres ``(centroid_x, centroid_y)`` is the point ``(+ 0.5, + 0.5)``
+    in pixel corners, the grid's convention, so the map point is that of the object's
+    area whatever the level or sampling it was measured at."""
+    if grid is None or not {"centroid_x", "centroid_y"} <= set(table):
+        return table
+    corners = np.stack([table["centroid_x"] + 0.5, table["centroid_y"] + 0.5], axis=1)
+    points = np.round(grid.apply(corners.reshape(-1, 2)), 9)
+    last = [name for name in table if name.startswith("centroid_")][-1]
+    out = {}
+    for name, column in table.items():
+        out[name] = column
+        if name == last:
+            out.update(zip(MAP_CENTROIDS, (points[:, 0], points[:, 1]), strict=True))
     return out
 
 

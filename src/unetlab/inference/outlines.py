@@ -11,8 +11,8 @@
 - :func:`write_outlines`: the GeoJSON and ImageJ ROIs of an image's planes, each object on
   its plane; :func:`outline_class`: the class QuPath files a model's objects under (a
   semantic model's objects: each its own, the table's ``class`` and ``class_name``).
-- A GeoTIFF input's outlines (``grid``, ``geotags``) are in its map coordinates, for QGIS:
-  :class:`unetlab.data.geotiff.MapGrid`.
+- A georeferenced input's outlines (``grid``: its GeoTIFF tags' or world file's) are in its
+  map coordinates, for QGIS: :class:`unetlab.data.geotiff.MapGrid`.
 
 Conventions. Coordinates are pixel corners in the image's pixels, ``x`` (column) then ``y``
 (row): pixel ``(row, col)`` is the unit square from ``(col, row)`` to ``(col + 1, row + 1)``,
@@ -50,7 +50,7 @@ from scipy import ndimage
 
 from unetlab.atomic import atomic_path
 from unetlab.data import instances
-from unetlab.data.geotiff import MapGrid, map_grid
+from unetlab.data.geotiff import MapGrid
 from unetlab.errors import UnetlabError
 
 if TYPE_CHECKING:
@@ -512,16 +512,16 @@ def write_outlines(
     pixel_size: float | tuple[float, float] | None = None,
     class_name: str | None = None,
     axes: PageAxes | None = None,
-    geotags: tuple = (),
+    grid: MapGrid | None = None,
 ) -> list[Path]:
     """The outlines of a label image's planes (``ids``: one 2-D id image a plane), each
     traced once (:func:`object_polygons`), written to ``geojson`` (:func:`write_planes`,
     measured by ``tables``, each plane's rows; objects of ``class_name``) and ``rois``
     (:func:`write_imagej_rois`), those given. A stack's objects lie on their planes: the
     pages of ``axes`` (:class:`~unetlab.data.tiffmeta.PageAxes`; None: the pages are z).
-    ``geotags``: the input's GeoTIFF tags (:func:`unetlab.data.geotiff.read_geotags`):
-    where they place its pixels, the GeoJSON is in map coordinates (the ImageJ ROIs stay
-    in pixels). A table's ``class`` and ``class_name`` (a semantic model's objects) give
+    ``grid``: where the input's pixels lie on the map (its GeoTIFF tags or world file:
+    :func:`unetlab.data.world_file.input_grid`): the GeoJSON is in map coordinates (the
+    ImageJ ROIs stay in pixels). A table's ``class`` and ``class_name`` (a semantic model's objects) give
     each object its class. Returns the paths written."""
     if geojson is None and rois is None:
         return []
@@ -530,7 +530,7 @@ def write_outlines(
     if geojson is not None:
         where = [_plane(axes, p) if stack else None for p in range(len(ids))]
         planes = zip(polygons, tables, where, strict=True)
-        how = dict(pixel_size=pixel_size, class_names=class_name, grid=map_grid(geotags))
+        how = dict(pixel_size=pixel_size, class_names=class_name, grid=grid)
         written.append(write_planes(geojson, planes, **how))
     if rois is not None:
         at = [_imagej_slice(axes, p) for p in range(len(ids))] if stack else None

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data import ome
-from unetlab.data.geotiff import length_unit, map_grid
+from unetlab.data.geotiff import MapGrid, grid_length_unit, map_grid, read_geotags
 from unetlab.data.io import write_csv
 from unetlab.data.nodata import touching
 from unetlab.inference.measure import (
@@ -35,6 +35,7 @@ from unetlab.inference.measure import (
     class_areas,
     class_counts,
     named_channels,
+    with_map_centroids,
     with_micrometres,
 )
 from unetlab.inference.objects import ObjectOptions, id_dtype, objects_in_bands
@@ -203,13 +204,15 @@ class SlideObjects:
                 log.info("%s: %s", name, note)
         if pages > 1:
             tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
-        unit = length_unit(self.spec.pixel_size, self.spec.geotags)  # a map's: metres
-        tables = [with_micrometres(t, self.spec.pixel_size, unit=unit) for t in tables]
-        tables = [named_channels(t, self.channels) for t in tables]
-        # the CSV and the GeoJSON in level-0 pixels, where QuPath places shapes on the
-        # slide; the outlines traced from the renumbered ids (the level's pixels) while
-        # they are staged, written as traced
         scale = tuple(getattr(slide, "downsample", None) or (1.0, 1.0))
+        grid = level_grid(slide, scale)  # a GeoTIFF's place, of this level's pixels
+        unit = grid_length_unit(self.spec.pixel_size, grid)  # a map's: metres
+        tables = [with_micrometres(t, self.spec.pixel_size, unit=unit) for t in tables]
+        tables = [with_map_centroids(t, grid) for t in tables]  # a map's X and Y
+        tables = [named_channels(t, self.channels) for t in tables]
+        # the CSV and a slide's GeoJSON in level-0 pixels, where QuPath places shapes on
+        # the slide (a map's: in its coordinates); the outlines traced from the renumbered
+        # ids (the level's pixels) while they are staged, written as traced
         shown = [in_level0_pixels(t, scale) for t in tables]
         if scale != (1.0, 1.0):
             log.info(
@@ -221,7 +224,7 @@ class SlideObjects:
         if self.outlined is not None:
             log.info("%s: tracing their outlines", self.finals["geojson"].name)
             where = at.at(self.finals["geojson"])
-            self._write_geojson(out, tables, shown, (h, w), where, scale)
+            self._write_geojson(out, tables, shown, (h, w), where, scale, grid)
         seal(at, stage, self.finals["objects"], spec)
         return shown
 
@@ -256,20 +259,21 @@ class SlideObjects:
                 following = next(wanted, None)
         yield from sorted(pending.items())
 
-    def _write_geojson(self, out, tables, shown, size, path: Path, scale) -> Path:
+    def _write_geojson(self, out, tables, shown, size, path: Path, scale, grid) -> Path:
         """``<stem>_objects.geojson`` (at ``path``): each page's objects, traced from the
         renumbered ids ``out`` (:meth:`_outlines`, by ``tables``: the level's pixels, of
         (H, W) ``size``) and written as they are traced, measured by the page's rows of
         ``shown`` (the CSV's), a stack's on their planes (z: the page); their coordinates
-        times ``scale`` ((y, x): a pyramid level's downsample)."""
+        times ``scale`` ((y, x): a pyramid level's downsample), or on a map the level's
+        ``grid``'s (:func:`level_grid`: the same points as an image read whole)."""
         (name,) = self.outlined
         stack = len(tables) > 1
         planes = (
             (self._outlines(out, page, table, *size), shown[page], {"z": page} if stack else None)
             for page, table in enumerate(tables)
         )
-        how = dict(pixel_size=self.spec.pixel_size, class_names=name, scale=scale)
-        how["grid"] = map_grid(self.spec.geotags)  # a GeoTIFF's: in its map coordinates
+        how = dict(pixel_size=self.spec.pixel_size, class_names=name, grid=grid)
+        how["scale"] = None if grid is not None else scale  # a map's: the level's grid
         return write_planes(path, planes, **how)
 
     def _present(self, page: int, height: int) -> tuple[np.ndarray, np.ndarray]:
@@ -357,6 +361,16 @@ _POSITIONS = {"centroid_y": 0, "centroid_x": 1}
 _EDGES = {"bbox_top": 0, "bbox_bottom": 0, "bbox_left": 1, "bbox_right": 1}
 _LENGTHS = ("perimeter", "equivalent_diameter", "major_axis_length", "minor_axis_length")
 _AREAS = ("area",)
+
+
+def level_grid(slide, downsample: tuple[float, float]) -> MapGrid | None:
+    """Where the pixels of the ``slide``'s level lie on the map: its GeoTIFF's grid (level
+    0's tags: a level's own carry none) of pixels ``downsample`` ((y, x)) times level 0's,
+    as its world file places them (:meth:`~unetlab.data.geotiff.MapGrid.level`); None for a
+    slide its tags do not place (or no TIFF)."""
+    path = getattr(slide, "path", None)
+    grid = map_grid(read_geotags(path)) if path is not None and Path(path).is_file() else None
+    return None if grid is None else grid.level(downsample)
 
 
 def in_level0_pixels(table: dict, scale: tuple[float, float]) -> dict:

@@ -25,11 +25,11 @@ import json
 import logging
 import os
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from unetlab.atomic import atomic_path
 from unetlab.data.geotiff import MapGrid, map_grid, read_geotags, say_once, world_path
+from unetlab.data.world_file import read_world_file
 from unetlab.inference.records import TIFF_KEY as RECORD_KEY
 from unetlab.inference.slide_overlay import SCALE_KEY
 from unetlab.manifest import PENDING, confirm, made_from, record, recorded_keys, writers_of
@@ -44,10 +44,11 @@ COMMAND = "predict"
 
 def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike]) -> list[Path]:
     """Write a world file beside each PNG / JPEG of ``written`` (the outputs of the input
-    ``source``) where ``source``'s GeoTIFF tags place its pixels; returns those written
-    (none for an input that is no GeoTIFF)."""
+    ``source``) where ``source``'s GeoTIFF tags, or its own world file (a PNG's or JPEG's:
+    :func:`~unetlab.data.world_file.read_world_file`), place its pixels; returns those
+    written (none for an input placed by neither)."""
     tags = read_geotags(source) if Path(source).is_file() else ()
-    grid = map_grid(tags)
+    grid = map_grid(tags) if tags else read_world_file(source)  # a PNG's own world file
     if grid is None:
         if tags and any(Path(p).suffix.lower() in PICTURES for p in written):
             say_once(
@@ -86,9 +87,7 @@ def sampled_grid(grid: MapGrid, step: float, downsample=(1.0, 1.0)) -> MapGrid:
     pixels are ``downsample`` ((y, x)) of the input's (``grid``: level 0's): a column
     spans ``step * x`` input columns, a row ``step * y`` input rows, as GDAL places an
     overview (the level's size over the input's extent)."""
-    sy, sx = (float(v) * step for v in downsample)
-    a, b, c, d, e, f = grid.affine
-    return replace(grid, affine=(a * sx, b * sy, c, d * sx, e * sy, f))
+    return grid.level(tuple(float(v) * step for v in downsample))
 
 
 def picture_level(image: Path) -> int:
@@ -153,6 +152,11 @@ def picture_step(image: Path, shape: tuple[int, int] | None) -> float | None:
 def _level(source: str | os.PathLike, level: int) -> tuple[tuple[int, int] | None, tuple]:
     """``(shape, downsample)``: the (H, W) of pyramid level ``level`` of the TIFF ``source``
     and its (y, x) level-0 pixels per pixel (:class:`~unetlab.data.slides.Slide`)."""
+    if level == 0 and Path(source).suffix.lower() in PICTURES:  # a PNG with a world file
+        from PIL import Image
+
+        with Image.open(source) as im:
+            return (im.size[1], im.size[0]), (1.0, 1.0)
     if level == 0:
         import tifffile
 
@@ -167,7 +171,11 @@ def _level(source: str | os.PathLike, level: int) -> tuple[tuple[int, int] | Non
 
 def say_carried(source: str | os.PathLike, grid: MapGrid) -> None:
     """Say once, for a GeoTIFF in degrees or placed by ModelTransformation alone, what its
-    outputs carry of its place and what not."""
+    outputs carry of its place and what not (an input placed by its own world file:
+    :func:`say_world_file`)."""
+    if grid.how == "world file":
+        say_world_file(source, grid)
+        return
     if grid.how == "tiepoint" and grid.metres is not None:
         return
     from unetlab.data.tiffmeta import read_pixel_size
@@ -194,5 +202,40 @@ def say_carried(source: str | os.PathLike, grid: MapGrid) -> None:
         why,
         tiffs,
         fix,
+        logger=log,
+    )
+
+
+def say_world_file(source: str | os.PathLike, grid: MapGrid) -> None:
+    """Say once what the outputs of an input placed by its own world file carry: a world
+    file names no CRS or unit, so its tables are in metres only where a ``.prj`` or
+    ``.aux.xml`` beside it names a CRS in a known linear unit
+    (:func:`~unetlab.data.world_file.sidecar_crs`)."""
+    from unetlab.data.world_file import world_file_of
+
+    name, placed = Path(source).name, world_file_of(source)
+    where = f"{name} is placed by its world file {placed.name if placed else ''}"
+    shared = "its PNG outputs get a world file (.pgw), and its outlines (--outlines geojson) "
+    shared += "and objects table (centroid_x_map, centroid_y_map) its map coordinates"
+    if grid.metres is not None and grid.north_up:
+        crs = f"EPSG:{grid.epsg}" if grid.epsg is not None else "a CRS"
+        say_once(
+            "world file",
+            "%s (%s in metres, from the .prj or .aux.xml beside it): %s; its objects table "
+            "is in metres (said once)",
+            *(where, crs, shared),
+            logger=log,
+        )
+        return
+    why = "names no CRS or unit, and no .prj or .aux.xml beside it says one in metres"
+    if grid.epsg is not None:
+        why = f"is in EPSG:{grid.epsg} (from the .prj or .aux.xml beside it), not in metres"
+    say_once(
+        "world file alone",
+        "%s, which %s: %s (the GeoJSON names %s), but its objects table stays in pixels; "
+        "for areas in m², put the CRS beside it as %s (gdalsrsinfo -o wkt EPSG:<code>) "
+        "or warp it to a projected CRS in metres (said once)",
+        *(where, why, shared, "no CRS: QGIS asks" if grid.epsg is None else "it"),
+        Path(source).with_suffix(".prj").name,
         logger=log,
     )

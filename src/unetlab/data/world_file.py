@@ -1,0 +1,186 @@
+"""Where an input image lies on the map: its GeoTIFF tags, or the world file beside it.
+
+A PNG or JPEG exported from QGIS, ArcGIS or GDAL carries no tags; an ESRI world file beside
+it places it (``field.png``: ``field.pgw``, ``field.pngw`` or ``field.wld``; ``.jgw`` for a
+JPEG): six lines, the pixel's x size, two rotations, its y size and the map point of the
+top-left pixel's centre. A world file names no CRS and no unit. GDAL's ``field.png.aux.xml``
+(its ``SRS``) or a ``field.prj`` beside it may: their WKT is read for the CRS's EPSG code
+(the GeoJSON's ``crs``) and its linear unit (metres per unit, so that the objects table is
+in metres where the unit is known: :func:`grid_pixel_size`). Without either, the outputs
+are placed on the map all the same (world files, outlines in map coordinates) and the
+tables stay in pixels.
+
+:func:`input_grid` is the :class:`~unetlab.data.geotiff.MapGrid` of any input: a GeoTIFF's
+tags first (:func:`~unetlab.data.geotiff.map_grid`), else its world file
+(:func:`read_world_file`, ``how`` "world file").
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+from unetlab.data.geotiff import MapGrid, map_grid, read_geotags, say_once
+
+log = logging.getLogger(__name__)
+
+#: the world files GDAL looks for beside an image of each suffix, in its order
+SIDECARS = {
+    ".png": (".pgw", ".pngw", ".wld"),
+    ".jpg": (".jgw", ".jpgw", ".wld"),
+    ".jpeg": (".jgw", ".jpegw", ".wld"),
+}
+
+#: WKT keywords of a projected and of a geographic CRS (WKT1, ESRI and WKT2)
+PROJECTED = {"PROJCS", "PROJCRS", "PROJECTEDCRS"}
+GEOGRAPHIC = {"GEOGCS", "GEOGCRS", "GEOGRAPHICCRS", "GEODCRS", "GEODETICCRS"}
+
+
+def input_grid(path: str | os.PathLike) -> MapGrid | None:
+    """Where the pixels of the input at ``path`` lie: its GeoTIFF tags' grid, else its world
+    file's (:func:`read_world_file`); None where neither places them."""
+    grid = map_grid(read_geotags(path)) if Path(path).is_file() else None
+    return grid if grid is not None else read_world_file(path)
+
+
+def world_file_of(image: str | os.PathLike) -> Path | None:
+    """The world file beside the PNG or JPEG ``image`` (:data:`SIDECARS`, the suffix in
+    either case); None where there is none."""
+    image = Path(image)
+    for suffix in SIDECARS.get(image.suffix.lower(), ()):
+        for candidate in (image.with_suffix(suffix), image.with_suffix(suffix.upper())):
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def read_world_file(image: str | os.PathLike) -> MapGrid | None:
+    """The :class:`~unetlab.data.geotiff.MapGrid` of the world file beside ``image``
+    (:func:`world_file_of`; ``how`` "world file"), with the EPSG code and metres per unit
+    of the CRS its ``.aux.xml`` or ``.prj`` names (:func:`sidecar_crs`); None without a
+    world file, and for one that holds no six numbers (a warning naming it)."""
+    path = world_file_of(image)
+    if path is None:
+        return None
+    try:
+        values = [float(v) for v in path.read_text(encoding="utf-8", errors="replace").split()]
+    except ValueError:
+        values = []
+    if len(values) != 6 or values[0] * values[3] - values[1] * values[2] == 0:
+        log.warning(
+            "%s: not a world file (six numbers: x size, two rotations, y size, the top-left "
+            "pixel's centre), so %s is not placed on the map; correct or remove it",
+            path.name,
+            Path(image).name,
+        )
+        return None
+    a, d, b, e, x, y = values  # x, y: the centre of pixel (0, 0), corner (0.5, 0.5)
+    affine = (a, b, x - a / 2 - b / 2, d, e, y - d / 2 - e / 2)
+    epsg, metres = sidecar_crs(image)
+    return MapGrid(affine, epsg, metres, "world file")
+
+
+def sidecar_crs(image: str | os.PathLike) -> tuple[int | None, float | None]:
+    """(EPSG code, metres per unit) of the CRS that GDAL's ``<image>.aux.xml`` (``SRS``)
+    or a ``.prj`` beside ``image`` names in WKT (:func:`wkt_crs`); (None, None) where
+    neither is there or says."""
+    image = Path(image)
+    aux = image.with_name(image.name + ".aux.xml")
+    if aux.is_file():
+        try:
+            srs = ElementTree.parse(aux).getroot().find(".//SRS")
+        except ElementTree.ParseError:
+            srs = None
+        if srs is not None and srs.text:
+            return wkt_crs(srs.text)
+    for prj in (image.with_suffix(".prj"), image.with_name(image.name + ".prj")):
+        if prj.is_file():
+            return wkt_crs(prj.read_text(encoding="utf-8", errors="replace"))
+    return None, None
+
+
+def wkt_crs(wkt: str) -> tuple[int | None, float | None]:
+    """(EPSG code, metres per unit) of a CRS in WKT (1, ESRI's or 2): the code of its own
+    ``AUTHORITY`` / ``ID`` (not its base CRS's); metres per unit of a projected CRS's own
+    ``UNIT`` / ``LENGTHUNIT`` (its axes'; not a parameter's), None for a geographic CRS
+    (degrees), and (None, None) for text that is no CRS (said once)."""
+    tree = _wkt_tree(wkt)
+    if tree is None or tree[0].upper() not in PROJECTED | GEOGRAPHIC:
+        say_once(
+            "wkt",
+            "a .prj or .aux.xml beside an input holds no CRS unetlab reads (WKT PROJCS / "
+            "GEOGCS): its outlines name no CRS and its tables stay in pixels (said once)",
+            logger=log,
+        )
+        return None, None
+    keyword, items = tree
+    epsg = None
+    for child in _children(items, "AUTHORITY", "ID"):
+        if len(child) >= 2 and str(child[0]).upper() == "EPSG" and str(child[1]).isdigit():
+            epsg = int(child[1])
+    if keyword.upper() in GEOGRAPHIC:
+        return epsg, None
+    units = list(_children(items, "UNIT", "LENGTHUNIT"))
+    for axis in _children(items, "AXIS"):
+        units += list(_children(axis, "LENGTHUNIT", "UNIT"))
+    factors = [_number(u[1]) for u in units if len(u) >= 2]
+    metres = factors[0] if factors and factors[0] is not None and factors[0] > 0 else None
+    return epsg, metres
+
+
+def grid_pixel_size(grid: MapGrid | None) -> tuple[float, float] | None:
+    """(y, x) micrometres per pixel of a world file's north-up ``grid`` whose CRS's unit is
+    known (:func:`sidecar_crs`), as unetlab carries pixel sizes; None otherwise (a world
+    file alone names no unit: its tables stay in pixels)."""
+    if grid is None or grid.how != "world file" or grid.metres is None or not grid.north_up:
+        return None
+    a, _, _, _, e, _ = grid.affine
+    return tuple(float(f"{abs(v) * grid.metres * 1e6:.12g}") for v in (e, a))
+
+
+_TOKEN = re.compile(
+    r'\s*(?:"((?:[^"]|"")*)"|([A-Za-z_][A-Za-z0-9_]*)\s*[\[(]|([\])])|([^,\[\]()"]+)|(,))'
+)
+
+
+def _wkt_tree(text: str):
+    """WKT as nested ``(keyword, items)`` (items: strings and nodes); None where it is no
+    WKT."""
+    stack: list[tuple[str, list]] = [("", [])]
+    text, at = text.strip(), 0
+    while at < len(text):
+        match = _TOKEN.match(text, at)
+        if match is None:
+            return None
+        at = match.end()
+        quoted, opened, closed, bare, _ = match.groups()
+        if quoted is not None:
+            stack[-1][1].append(quoted.replace('""', '"'))
+        elif opened is not None:
+            stack.append((opened, []))
+        elif closed is not None:
+            if len(stack) < 2:
+                return None
+            node = stack.pop()
+            stack[-1][1].append(node)
+        elif bare is not None and bare.strip():
+            stack[-1][1].append(bare.strip())
+    roots = [n for n in stack[0][1] if isinstance(n, tuple)]
+    return roots[0] if len(stack) == 1 and len(roots) == 1 else None
+
+
+def _children(items: list, *keywords: str):
+    """The items of the direct children of ``items`` named one of ``keywords``."""
+    for item in items:
+        if isinstance(item, tuple) and item[0].upper() in keywords:
+            yield item[1]
+
+
+def _number(value) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
