@@ -123,8 +123,8 @@ def _add_objects(g) -> None:
         choices=["geojson", "imagej", "both"],
         help="with --instances: also write each object's outline (a semantic model's: its "
         "class regions, with class and class_name), <stem>_objects.geojson (QuPath: File > "
-        "Import objects; a GeoTIFF's in its map coordinates, for QGIS) and/or "
-        "<stem>_objects_rois.zip (Fiji: File > Open gives the ROI Manager; ROI 0012 is "
+        "Import objects; a GeoTIFF's, or a PNG's with a world file, in its map coordinates, "
+        "for QGIS) and/or <stem>_objects_rois.zip (Fiji: File > Open gives the ROI Manager; ROI 0012 is "
         "object 12); large images: geojson only",
     )
     add_object_args(g, "with --instances")
