@@ -2,7 +2,9 @@
 validating on another ``1/k`` of the images (:func:`unetlab.data.folds.fold_pairs`, drawn
 from ``data.seed``) through ``fit``'s ``split=``; ``folds.csv`` and a line with each fold's
 figures and their mean ± sd. A stopped cross-validation resumes (``resume=True``): the folds
-folds.csv lists are kept, the fold in progress goes on from its ``last.pt``."""
+folds.csv lists are kept, the fold in progress goes on from its ``last.pt``. An overwritten
+cross-validation waits aside until the new one has trained all its folds
+(:mod:`unetlab.train.folds_aside`)."""
 
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from unetlab.metrics.spread import described, spread
 from unetlab.outputs import FolderLock, record
 from unetlab.run_records import SUMMARY_FILE
 from unetlab.train.fitting import fit
+from unetlab.train.folds_aside import drop_aside, set_aside
 from unetlab.train.log import FEW_VALIDATION, few_validation_said, miou_name
 from unetlab.train.rundir import FOLDS_FILE, check_run_dir
 
@@ -77,6 +80,7 @@ def fit_folds(
                 raise
             rows = sorted([*rows, _row(i, folder, train, val, result)], key=lambda r: r["fold"])
             write_folds(run_dir / FOLDS_FILE, rows)  # after each fold: a stopped run keeps them
+        drop_aside(run_dir)  # all folds trained: the overwritten run they replace goes
     summary = fold_summary(rows) | {"val_miou_classes": _miou_classes(run_dir)}
     if not logging.getLogger().handlers:  # a notebook's or script's log; the CLI prints it
         log.info("%s; %s", describe_folds(summary), run_dir / FOLDS_FILE)
@@ -122,17 +126,28 @@ def _fit_fold(cfg: Config, folder: Path, which: str, pairs: tuple, *, resume: bo
 
 def _started(run_dir: Path, root, splits: list, resume: bool, overwrite: bool) -> list[dict]:
     """The rows of the folds done (``resume``: folds.csv's, the folds checked against the
-    data, :func:`_check_drawn`); a new cross-validation's folds.csv is started empty (an
-    overwritten one's rows go), one into a folder with folds begun refused without
-    ``overwrite``."""
+    data, :func:`_check_drawn`); a new cross-validation's folds.csv is started empty, one
+    into a folder with folds begun refused without ``overwrite``; with it, the old folds and
+    their folds.csv wait aside until the new folds have replaced them
+    (:mod:`unetlab.train.folds_aside`: never read as the new run's, never lost first)."""
     record(run_dir, [FOLDS_FILE], command="train")  # before it is written
     if resume:
         _check_drawn(run_dir, root, splits)
         return read_folds(run_dir / FOLDS_FILE)
     if not overwrite:
         refuse_begun(run_dir)
+    else:
+        set_aside(run_dir, complete=_complete(run_dir))
     write_folds(run_dir / FOLDS_FILE, [])
     return []
+
+
+def _complete(run_dir: Path) -> bool:
+    """Whether ``run_dir``'s folds all finished: folds.csv lists folds 1..n (n >= 2) and no
+    other fold folder is there."""
+    listed = {r["fold"] for r in read_folds(run_dir / FOLDS_FILE)}
+    folders = {int(p.name[5:]) for p in run_dir.glob("fold_*") if p.name[5:].isdigit()}
+    return len(listed) >= 2 and listed == set(range(1, len(listed) + 1)) and folders <= listed
 
 
 def refuse_begun(run_dir: str | os.PathLike) -> None:

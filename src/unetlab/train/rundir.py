@@ -216,6 +216,9 @@ def check_run_dir(
 
 #: what a cross-validation's folder holds beside its ``fold_<i>`` runs (train --folds)
 FOLDS_FILE = "folds.csv"
+#: where an overwritten cross-validation waits until the new one has replaced it (and the
+#: names beginning so: its move and removal), :mod:`unetlab.train.folds_aside`
+FOLDS_ASIDE = ".unetlab-overwritten"
 
 
 def refuse_others_than_folds(run_dir: str | os.PathLike) -> None:
@@ -225,7 +228,9 @@ def refuse_others_than_folds(run_dir: str | os.PathLike) -> None:
     if not run_dir.is_dir():
         return
     ignored = {MANIFEST, LOCK, FOLDS_FILE, *SYSTEM_FILES}
-    held = sorted(p for p in run_dir.iterdir() if p.name not in ignored)
+    held = sorted(
+        p for p in run_dir.iterdir() if p.name not in ignored and not p.name.startswith(FOLDS_ASIDE)
+    )
     folds = [p for p in held if p.is_dir() and p.name.removeprefix("fold_").isdigit()]
     table = run_dir / FOLDS_FILE
     if table.exists() and not folds and FOLDS_FILE not in written_here(run_dir):
