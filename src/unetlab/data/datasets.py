@@ -41,7 +41,6 @@ from unetlab.data.instances import (
     TARGETS,
     boundary_target,
     instance_ids,
-    object_areas,
     object_statistics,
     split_pieces,
 )
@@ -50,6 +49,7 @@ from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.mirror import reflect_window
 from unetlab.data.nodata import InvalidPages, either, filled, valid_pixels
 from unetlab.data.normalize import apply_stats, channels_of, image_stats
+from unetlab.data.object_sizes import joined, region_facts, sized
 from unetlab.data.pairs import (
     LAYOUTS,
     Pair,
@@ -453,7 +453,8 @@ def load_instance_samples(
 
     Returns:
         (samples in the order of ``pairs``, :func:`unetlab.data.instances.object_statistics`
-        of all their objects plus ``boundary_width``).
+        of their whole objects (:func:`unetlab.data.object_sizes.sized`: not those cut by
+        the image edge or ignored pixels, nor slivers) plus ``boundary_width``).
     """
     areas, binary, split = [], [], []
     exclude_rows = check_exclude_rows(exclude_rows)
@@ -467,7 +468,7 @@ def load_instance_samples(
         if len(np.unique(raw)) == 2 and ids.max() > 1:
             binary.append(pair.name)
         split.extend(f"{pair.name}:{i}" for i in split_pieces(ids))
-        areas.append(object_areas(ids))
+        areas.append(region_facts(ids, ignored=ignored))
         target = boundary_target(ids, boundary_width=boundary_width).astype(np.int64)
         if ignored is not None:
             target[ignored] = IGNORE_INDEX
@@ -487,7 +488,8 @@ def load_instance_samples(
         )
         for pair, image, (target, ids), bad in loaded
     ]
-    stats = object_statistics(np.concatenate(areas), images=len(loaded))
+    facts = joined(areas)
+    stats = object_statistics(facts["area"][sized(facts)], images=len(loaded))
     return samples, {**stats, "boundary_width": int(boundary_width)}
 
 
