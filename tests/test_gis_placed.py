@@ -115,6 +115,7 @@ def test_a_streamed_levels_outlines_and_table_lie_on_that_levels_grid(tmp_path):
     assert shapes[0] == shapes[1]
     # grain 1, columns 1-8 of level 1 (0.1 m): by hand from the tie point
     assert shapes[1][0]["coordinates"][0][0] == [500000.1, 5499999.9]
+    assert not list(tmp_path.glob("*/*.tfw"))  # a GeoTIFF's TIFF outputs carry its tags
     level0 = _geojson(tmp_path / "level0" / "pyr_objects.geojson")
     assert [f["geometry"] for f in level0["features"]] == shapes[0]  # the same map place
     rows = [_rows(tmp_path / d / f"{s}_objects.csv") for d, s in (("whole", "one"),)]
@@ -208,6 +209,7 @@ def test_a_pngs_own_world_file_is_passed_on(tmp_path, caplog):
     out = tmp_path / "o"
     assert (out / "field.pgw").read_text() == WORLD
     assert (out / "field_overlay.pgw").read_text() == WORLD
+    assert (out / "field_objects.tfw").read_text() == WORLD  # its TIFF carries no tags
     data = _geojson(out / "field_objects.geojson")
     assert "crs" not in data
     _, alone = _pyramid(tmp_path / "geo")

@@ -38,6 +38,9 @@ log = logging.getLogger(__name__)
 
 #: the outputs that get a world file (TIFF outputs carry the GeoTIFF tags themselves)
 PICTURES = (".png", ".jpg", ".jpeg")
+#: TIFF outputs, which get one (.tfw) where the input is placed by its own world file (a
+#: PNG's TIFF objects carry no GeoTIFF tags)
+TIFFS = (".tif", ".tiff")
 #: the command whose manifest lines list the world files (predict's)
 COMMAND = "predict"
 
@@ -62,11 +65,11 @@ def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike])
         return []
     say_carried(source, grid)
     levels: dict[int, tuple] = {}  # the (shape, downsample) of each level predicted
-    made = []
+    made, placed = [], PICTURES + (TIFFS if grid.how == "world file" else ())
     for image in (Path(p) for p in written):
-        if image.suffix.lower() not in PICTURES:
+        if image.suffix.lower() not in placed:
             continue
-        level = picture_level(image)
+        level = picture_level(image) if image.suffix.lower() in PICTURES else 0
         if level not in levels:
             levels[level] = _level(source, level)
         shape, downsample = levels[level]
@@ -135,7 +138,14 @@ def _write_world(image: Path, text: str) -> bool:
 def picture_step(image: Path, shape: tuple[int, int] | None) -> float | None:
     """Input pixels per pixel of the picture ``image``: 1 where it is the input's (H, W)
     ``shape``, else the step its PNG text records (a downsampled overlay); None where
-    neither says."""
+    neither says. A TIFF (objects, probabilities): 1 where its first page is of ``shape``."""
+    if image.suffix.lower() in TIFFS:
+        import tifffile
+
+        with tifffile.TiffFile(image) as tif:
+            page = tif.pages[0]
+            same = (int(page.imagelength), int(page.imagewidth)) == tuple(shape or ())
+        return 1.0 if same else None
     from PIL import Image
 
     with Image.open(image) as im:
