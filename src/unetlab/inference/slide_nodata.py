@@ -9,6 +9,7 @@ pixel is not predicted.
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,8 @@ from unetlab.data.nodata import (
 from unetlab.data.normalize import image_stats
 from unetlab.data.read_notes import note_left_out
 from unetlab.data.slides import is_zarr
+
+log = logging.getLogger(__name__)
 
 #: rows read at a time by the pass that finds a page's valid mean where its statistics read
 #: no pixel (a fixed normalisation)
@@ -62,22 +65,64 @@ class SlideNodata:
         return [value, self.alpha]
 
 
-def slide_nodata(path: str | os.PathLike, setting) -> SlideNodata | None:
+def slide_nodata(path: str | os.PathLike, setting, array=None) -> SlideNodata | None:
     """What ``setting`` (``data.nodata``: auto, none or a number) leaves out of the large
     image at ``path``, or None: nothing (``none``; auto for a Zarr folder or a TIFF without
     the tag and alpha). A number leaves out the pixels equal to it in every band, alpha is
-    read as sample, as an image read whole does (:func:`~unetlab.data.nodata.invalid_pages`)."""
+    read as sample, as an image read whole does (:func:`~unetlab.data.nodata.invalid_pages`);
+    on a Zarr too.
+
+    ``auto`` is what the file declares, and a Zarr / OME-Zarr declares no nodata: OME-NGFF
+    has no such key (its ``omero`` window is a display range), and a Zarr array's
+    ``fill_value`` is only what its chunks not stored read as; writers leave out chunks
+    that hold nothing but it (zarr-python's default), so real pixels of that value (dark
+    0s) are stored that way too. Every pixel of a Zarr is sample under auto; where
+    ``array`` (the Zarr array read) lacks chunks, one line per file says so and names the
+    number that leaves them out (:func:`unstored_line`)."""
     setting = check_nodata("auto" if setting is None else setting)
     if setting == "none":
         return None
     if setting != "auto":
         return SlideNodata(float(setting))
     if is_zarr(Path(path)):
+        _say_unstored(Path(path), array)
         return None
     info = file_nodata(path)
     if info.value is None and info.alpha_channel is None:
         return None
     return SlideNodata(info.value, info.alpha_channel)
+
+
+#: the Zarr inputs whose chunks not stored were said (once a process)
+_SAID: set[str] = set()
+
+
+def _say_unstored(path: Path, array) -> None:
+    """:func:`unstored_line`, once a process for each Zarr (none without ``array``)."""
+    if array is None or str(path) in _SAID:
+        return
+    _SAID.add(str(path))
+    if (line := unstored_line(path, array)) is not None:
+        log.info("%s", line)
+
+
+def unstored_line(path: Path, array) -> str | None:
+    """One line where the Zarr ``array`` of ``path`` lacks chunks (they read as its
+    ``fill_value``): auto leaves nothing out of a Zarr; a number does. None where every
+    chunk is stored (or the store cannot say)."""
+    try:
+        stored, every = array.nchunks_initialized, array.nchunks
+        value = f"{float(array.fill_value):g}"
+    except (AttributeError, TypeError, ValueError, NotImplementedError):
+        return None
+    if stored >= every:
+        return None
+    return (
+        f"{path.name}: {every - stored} of {every} chunks are not stored (they read as the "
+        f"fill value {value}); data.nodata auto leaves nothing out of a Zarr (it declares no "
+        f"nodata): data.nodata: {value} (predict_file(..., nodata={value})) leaves out the "
+        "pixels that hold it in every band"
+    )
 
 
 class FilledPage:

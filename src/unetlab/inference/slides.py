@@ -396,7 +396,7 @@ def predict_slide(
     record = prediction_record(model, options, outputs)
     with open_slide(path, level=outputs.level, colour_planes=model.in_channels == 3) as slide:
         options = _slide_options(model, slide, path, options, asked)
-        nodata = slide_nodata(path, options.nodata)  # pixels that are no sample, or None
+        nodata = slide_nodata(path, options.nodata, slide.array)  # no sample, or None
         specs = _specs(model, slide, outputs, values=values, record=record)
         finals = _finals(out_dir, path, outputs.output_format)
         stages = {key: ome.staging_path(finals[key]) for key in specs}
