@@ -68,6 +68,46 @@ def test_stain_off_changes_nothing_and_grey_images_are_refused_in_one_line():
         Augment(stain=0.2, **ONLY_STAIN)(grey, mask, rng=rng)
 
 
+def _tiny_data(root, image) -> None:
+    from unetlab.data.io import write_png
+
+    for k in range(3):
+        write_png(root / "images" / f"{k}.png", image)
+        write_png(root / "masks" / f"{k}.png", np.zeros(image.shape[:2], np.uint8))
+
+
+def test_stain_on_grey_data_is_refused_before_the_data_is_loaded_or_a_run_folder_made(
+    tmp_path, monkeypatch
+):
+    from unetlab.train import fit, setup
+
+    def loaded(*args, **kwargs):
+        raise AssertionError("the data was loaded")
+
+    monkeypatch.setattr(setup, "load_samples", loaded)
+    _tiny_data(tmp_path / "grey", np.zeros((16, 16), np.uint8))
+    cfg = load_config(None, [f"data.root={tmp_path / 'grey'}", "augment.stain=0.1"])
+    with pytest.raises(UnetlabError) as refused:
+        setup.prepare_data(cfg)
+    assert str(refused.value) == (
+        "augment.stain=0.1 varies the stains of RGB (bright-field colour) images, and 0.png "
+        "has 1 channel(s): set augment.stain=0 (--set augment.stain=0), or train on RGB images"
+    )
+    with pytest.raises(UnetlabError, match="augment.stain=0.1 varies"):
+        fit(cfg, run_dir=tmp_path / "run", progress=False)
+    assert not (tmp_path / "run").exists()
+    _tiny_data(tmp_path / "rgb", np.zeros((16, 16, 3), np.uint8))
+    setup.check_stain_channels(
+        load_config(None, [f"data.root={tmp_path / 'rgb'}", "augment.stain=0.1"])
+    )
+    for fine in (["augment.stain=0"], ["augment.stain=0.1", "augment.enabled=false"]):
+        setup.check_stain_channels(load_config(None, [f"data.root={tmp_path / 'grey'}", *fine]))
+    with pytest.raises(UnetlabError, match="0.png has 1 channel"):  # one channel of RGB images
+        rgb = load_config(None, [f"data.root={tmp_path / 'rgb'}", "augment.stain=0.1"])
+        rgb.data.channel = 0
+        setup.check_stain_channels(rgb)
+
+
 def test_config_key_augment_stain():
     assert load_config(None, []).augment.stain == 0.0
     cfg = load_config(None, ["augment.stain=0.1"])

@@ -14,6 +14,10 @@ that predictions are moved by: ``unetlab.inference.offset``; absent in older fil
 trained, else all 8),
 ``channel`` (the one channel of multi-channel images the net was trained on, ``data.channel``,
 which prediction reads by default; None: all; absent in older files),
+``appearance`` (how the training images looked as read: their per-channel mean and pooled
+standard deviation and their dtype, :mod:`unetlab.data.appearance`; prediction says when an
+image lies far from them; None or absent: no check. No format feature: it changes no
+prediction, and an older unetlab ignores it),
 ``model`` (the state dict), and
 whatever the caller adds (``optimizer``, ``scheduler``, ``train_state``, ``train_config``,
 ``split``: the files that trained and validated it, :mod:`unetlab.data.split_record`, ...).
@@ -137,6 +141,7 @@ def save_model(path: str | os.PathLike, model: UNet, *, overwrite: bool = False,
         "ignore_value": getattr(model, "ignore_value", None),
         "tta": _names(getattr(model, "tta", None)),
         "channel": getattr(model, "channel", None),
+        "appearance": getattr(model, "appearance", None),
         "label_offset": [float(v) for v in getattr(model, "label_offset", None) or (0, 0)],
         "model": state,
         **parts,
@@ -313,6 +318,7 @@ def model_from_checkpoint(checkpoint: dict) -> UNet:
     model.ignore_value_recorded = "ignore_value" in checkpoint
     model.tta = _checkpoint_tta(checkpoint)
     model.channel = checkpoint.get("channel")
+    model.appearance = checkpoint.get("appearance")  # absent in older files: no check
     model.training_data = (checkpoint.get("train_config") or {}).get("data")  # root and split
     model.training_split = checkpoint.get("split")  # the files (unetlab.data.split_record)
     state = checkpoint.get("train_state") or {}

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from unetlab.config import Config
+from unetlab.data.appearance import training_appearance
 from unetlab.data.classes import dataset_palette, names_file, void_value
 from unetlab.data.datasets import (
     choose_target,
@@ -23,7 +24,7 @@ from unetlab.data.instances import CLASS_NAMES, object_statistics
 from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.data.normalize import contrast_floor, with_floor_dtype
 from unetlab.data.object_sizes import joined, left_out, region_facts, sized
-from unetlab.data.pairs import Pair, problems_error
+from unetlab.data.pairs import Pair, PairReader, problems_error
 from unetlab.data.weightmap import background_class, background_problem
 from unetlab.errors import UnetlabError
 from unetlab.inference.tta import fitting_tta
@@ -52,6 +53,7 @@ class Data:
     palette: list[list[int]] | None = None  # (256, 3) colours of the mask values, palette masks
     ignore_value: int | None = None  # the mask value that counted nowhere (set or VOC's void)
     pairs: tuple[list[Pair], list[Pair]] = ([], [])  # the files of train and val
+    appearance: dict | None = None  # the training images as read: unetlab.data.appearance
 
 
 def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None) -> Data:
@@ -70,6 +72,7 @@ def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None
         d.root, val_fraction=d.val_fraction, seed=d.seed, problems=problems
     )
     pairs = train_pairs + val_pairs
+    check_stain_channels(cfg, pairs)  # before the images are loaded
     scan = scan_masks(pairs, problems=problems) if d.label_values is None else None
     if problems:
         raise problems_error(problems)
@@ -85,7 +88,47 @@ def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None
     data.pairs = (list(train_pairs), list(val_pairs))
     floored = with_contrast_floor(normalization, data.train)
     data.normalization = with_floor_dtype(floored, {s.dtype for s in data.train if s.dtype})
+    data.appearance = samples_appearance(data.train)
     return data
+
+
+def samples_appearance(train: list) -> dict | None:
+    """The checkpoint record of how the training samples looked as read
+    (:func:`unetlab.data.appearance.training_appearance` of each :class:`Sample`'s
+    ``appearance``), which prediction compares its images with; None where a sample lacks it."""
+    # getattr: a Sample of data.datasets before it measured appearance (patch_stain2_appearance)
+    stats = [getattr(s, "appearance", None) for s in train]
+    if not stats or any(a is None for a in stats):
+        return None
+    return training_appearance(stats, [s.dtype for s in train])
+
+
+def check_stain_channels(cfg: Config, pairs: list[Pair] | None = None) -> None:
+    """UnetlabError in one line when ``augment.stain`` is on and the images are not RGB
+    (the first of ``pairs``, read as training reads it, ``data.channel`` and all; None: the
+    first of the data set's), before the data is loaded: the stain jitter of a grey image
+    failed at the first training tile, after the whole data set was loaded."""
+    a = cfg.augment
+    if not (a.enabled and a.stain > 0):
+        return
+    if pairs is None:
+        # the pairing problems are prepare_data's to report, all of them, in the run
+        d = cfg.data
+        split = split_pairs(
+            d.root, val_fraction=d.val_fraction, seed=d.seed, problems=[], quiet=True
+        )
+        pairs = [p for side in split for p in side]
+    if not pairs:
+        return
+    image, _ = PairReader(cfg.data.channel)(pairs[0])
+    channels = 1 if image.ndim == 2 else image.shape[2]
+    if channels == 3:
+        return
+    raise UnetlabError(
+        f"augment.stain={a.stain:g} varies the stains of RGB (bright-field colour) images, and "
+        f"{pairs[0].image.name} has {channels} channel(s): set augment.stain=0 (--set "
+        "augment.stain=0), or train on RGB images"
+    )
 
 
 def with_contrast_floor(spec: dict, train: list) -> dict:
@@ -370,6 +413,7 @@ def build_model(cfg: Config, data: Data) -> UNet | EncoderUNet:
     model.ignore_value = data.ignore_value
     model.tta = fitting_tta(cfg.augment)  # what predict --tta averages (inference.tta)
     model.channel = cfg.data.channel  # the one channel of the images it reads, or None
+    model.appearance = data.appearance  # what predict compares its images with
     if isinstance(cfg.train.label_offset, list):
         model.label_offset = tuple(cfg.train.label_offset)
     return model

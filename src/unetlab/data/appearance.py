@@ -1,0 +1,137 @@
+"""How the training images looked, and whether an image to predict lies far from them.
+
+A model trained on one stain batch or one microscope gives silently bad masks on another
+(audit s32 histo 3: a second H&E batch, mIoU 0.16). Training records, in the checkpoint part
+``appearance``, the per-channel mean and the pooled pixel standard deviation of its training
+images' pixels, as read (before any normalisation), with their dtype
+(:func:`training_appearance`). Prediction measures each image the same way
+(:func:`image_appearance`) and says when it lies far from them (:func:`appearance_shift`):
+a channel mean more than ``FAR`` training standard deviations from the training mean, or
+pixels of another dtype (an 8-bit export given to a 16-bit model).
+
+Raw statistics, not normalised ones: per-image standardisation (the default, and the
+tissue mode of bright-field colour) makes every image's normalised mean 0 and sd 1, so only
+the raw pixels can tell a second stain batch from the first. In the tissue mode the
+statistics are those of the tissue pixels (glass left out, :data:`~unetlab.data.normalize.GLASS`),
+so that a slide, mostly glass, is compared as its tissue crops were.
+
+A record is small: ``{"dtype": "uint8", "images": N, "mean": [C], "sd": [C]}``. It changes no
+prediction, so it is no checkpoint format feature: an older unetlab ignores it, and a
+checkpoint without it is predicted without the check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from unetlab.data.normalize import raw_stats
+
+#: an image whose mean in some channel lies more than this many training standard deviations
+#: (of the training images' pixels, pooled) from the training images' mean lies far from them
+FAR = 2.0
+
+
+def image_appearance(pixels: np.ndarray, spec: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel (mean, sd) float64 of ``pixels`` ((H, W[, C]) or (1, N, C): the pixels
+    normalisation measures) as read, over the tissue where the normalisation ``spec`` takes
+    its statistics over the tissue (``tissue``), else over all of them."""
+    return raw_stats(pixels, {"mode": "per_image", "tissue": bool(spec.get("tissue"))})
+
+
+def training_appearance(stats: list[tuple], dtypes: list[str]) -> dict | None:
+    """The checkpoint record of the training images' per-image ``stats`` ((mean, sd) each,
+    :func:`image_appearance`) read as ``dtypes``: their per-channel mean and the standard
+    deviation of all their pixels together (within and between images, each image weighted
+    alike); None without images, or for images of several dtypes or channel counts (their
+    values are in no one unit)."""
+    if not stats or len(set(dtypes)) != 1 or len({len(m) for m, _ in stats}) != 1:
+        return None
+    means = np.array([m for m, _ in stats], np.float64)
+    sds = np.array([s for _, s in stats], np.float64)
+    mean = means.mean(axis=0)
+    pooled = np.sqrt(np.mean(sds**2, axis=0) + np.mean((means - mean) ** 2, axis=0))
+    return {
+        "dtype": str(dtypes[0]),
+        "images": len(stats),
+        "mean": [float(f"{v:.6g}") for v in mean],
+        "sd": [float(f"{v:.6g}") for v in pooled],
+    }
+
+
+@dataclass(frozen=True)
+class Shift:
+    """How an image lies far from the training images: ``kind`` "dtype" (its pixels are of
+    another dtype than theirs) or "far" (channel ``channel``'s mean ``value`` lies ``z``
+    training standard deviations ``sd`` from their mean ``trained``)."""
+
+    kind: str
+    dtype: str
+    trained_dtype: str
+    channel: int = 0
+    value: float = 0.0
+    trained: float = 0.0
+    sd: float = 0.0
+    z: float = 0.0
+
+    def figures(self) -> str:
+        """The figures, e.g. ``channel 2 mean 201 is 3.4 sd from the training images' 160 (sd 12)``."""
+        if self.kind == "dtype":
+            return f"{self.dtype} pixels, the model trained on {self.trained_dtype} images"
+        where = f"channel {self.channel} mean" if self.channel >= 0 else "mean"
+        return (
+            f"{where} {_num(self.value)} is {self.z:.1f} sd from the training images' "
+            f"{_num(self.trained)} (sd {_num(self.sd)})"
+        )
+
+    def line(self) -> str:
+        """The warning in full: the figures, what may follow and the fix."""
+        if self.kind == "dtype":
+            return (
+                f"{self.figures()}: its values are in other units than theirs, so the masks "
+                f"may be wrong; give the image as {self.trained_dtype}, as read from its "
+                "file, or train with such images"
+            )
+        return (
+            f"its intensities lie far from the training images' ({self.figures()}; another "
+            "stain batch, microscope or exposure?): the masks may be wrong; check them, or "
+            "train with such images"
+        )
+
+
+def _num(value: float) -> str:
+    return f"{value:.0f}" if abs(value) >= 10 else f"{value:.3g}"
+
+
+def appearance_shift(record: dict | None, mean: np.ndarray, dtype) -> Shift | None:
+    """How an image of per-channel ``mean`` (:func:`image_appearance`) and ``dtype`` lies
+    far from the training images ``record`` describes (:func:`training_appearance`), or None
+    where it does not, or where there is no record to compare with (an older checkpoint) or
+    the channel counts differ."""
+    if not record:
+        return None
+    dtype, trained_dtype = np.dtype(dtype).name, str(record.get("dtype"))
+    if dtype != trained_dtype:
+        return Shift("dtype", dtype, trained_dtype)
+    trained = np.asarray(record.get("mean") or [], np.float64)
+    sd = np.asarray(record.get("sd") or [], np.float64)
+    mean = np.asarray(mean, np.float64).reshape(-1)
+    if trained.shape != mean.shape or sd.shape != mean.shape:
+        return None
+    z = np.abs(mean - trained) / np.maximum(sd, 1e-12)
+    c = int(np.argmax(z))
+    if z[c] <= FAR:
+        return None
+    channel = c if mean.size > 1 else -1
+    return Shift("far", dtype, trained_dtype, channel, mean[c], trained[c], sd[c], float(z[c]))
+
+
+def appearance_z(record: dict | None, mean: np.ndarray) -> float | None:
+    """The largest distance over channels, in training standard deviations, of an image's
+    ``mean`` from the training images' (None without a record of as many channels): the
+    statistic :func:`appearance_shift` compares with ``FAR``, for reports."""
+    if not record or len(record.get("mean") or []) != np.size(mean):
+        return None
+    trained, sd = np.asarray(record["mean"]), np.maximum(np.asarray(record["sd"]), 1e-12)
+    return float(np.max(np.abs(np.asarray(mean, np.float64).reshape(-1) - trained) / sd))
