@@ -272,3 +272,28 @@ def test_world_files_of_each_picture_and_their_grid(tmp_path, caplog):
         assert read_world_file(tmp_path / "d.png") is None
     assert "d.pngw: not a world file" in caplog.text
     assert input_grid(tmp_path / "none.png") is None
+
+
+@pytest.mark.parametrize("kind", ["tiepoint", "point", "transformation"])
+def test_a_levels_geotags_place_it_on_its_grid(kind):
+    """level_geotags: the tags a --level N output would carry (its grid's, read back by
+    map_grid), for a tie point, a PixelIsPoint raster and a ModelTransformation."""
+    from tests.test_geotiff import _keys
+    from tests.test_gis_outputs import TRANSFORMED
+    from unetlab.data.geotiff import level_geotags
+
+    tags = {
+        "tiepoint": list(GEO),
+        "point": [*GEO[:2], (34735, 3, 24, _keys({1025: (0, 1, 2)}), True)],
+        "transformation": list(TRANSFORMED),
+    }[kind]
+    level = level_geotags(tuple(tags), (2.0, 1.5))
+    want = map_grid(tuple(tags)).level((2.0, 1.5))
+    assert map_grid(level).affine == pytest.approx(want.affine, abs=1e-9)
+    assert map_grid(level).how == want.how and [t for t in level if t[0] == 34735] == [
+        t for t in tags if t[0] == 34735
+    ]
+    if kind == "tiepoint":  # by hand: 0.075 m wide, 0.1 m high, from the same corner
+        assert dict((t[0], t[3]) for t in level)[33550] == (0.075, 0.1, 0.0)
+        assert dict((t[0], t[3]) for t in level)[33922][3:5] == (500000.0, 5500000.0)
+    assert level_geotags(tuple(tags)) == tuple(tags) and level_geotags(()) == ()

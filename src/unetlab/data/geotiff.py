@@ -229,6 +229,38 @@ def map_grid(tags: tuple[tuple, ...]) -> MapGrid | None:
     return MapGrid(affine, epsg, metres, how)
 
 
+#: the tags that place the pixels (replaced in a level's: :func:`level_geotags`)
+PLACING = (33550, 33922, 34264)
+
+
+def level_geotags(tags: tuple[tuple, ...], downsample=(1.0, 1.0)) -> tuple[tuple, ...]:
+    """GeoTIFF ``tags`` (:func:`geotags`' entries, of level 0) that place a pyramid level
+    whose pixels are ``downsample`` ((y, x)) of level 0's, on its grid
+    (:meth:`MapGrid.level`, as its world file): a tie point at raster (0, 0) with the
+    level's pixel scale, or the level's ModelTransformation; the GeoKeys as they are (a
+    PixelIsPoint raster's tie point names the level's first pixel centre). ``tags``
+    themselves at level 0; () where they do not place the pixels (:func:`map_grid`)."""
+    grid = map_grid(tags)
+    if grid is None or tuple(float(v) for v in downsample) == (1.0, 1.0):
+        return tuple(tags) if grid is not None else ()
+    a, b, c, d, e, f = grid.level(downsample).affine
+    values = {entry[0]: entry[3] for entry in tags}
+    if _directory(values.get(34735)).get(RASTER_TYPE) == 2:  # raster points: pixel centres
+        c, f = c + (a + b) / 2, f + (d + e) / 2
+    # 15 digits: 0.05 x 1.5 is 0.075, not 0.07500000000000001
+    a, b, c, d, e, f = (float(f"{v:.15g}") for v in (a, b, c, d, e, f))
+    if grid.how == "transformation":
+        m = [float(v) for v in values[34264]]
+        m[0], m[1], m[3], m[4], m[5], m[7] = a, b, c, d, e, f
+        placed = [(34264, 12, 16, tuple(m), True)]
+    else:
+        z = float(values[33550][2]) if len(values[33550]) > 2 else 0.0
+        placed = [(33550, 12, 3, (a, -e, z), True)]
+        placed.append((33922, 12, 6, (0.0, 0.0, 0.0, c, f, 0.0), True))
+    kept = [entry for entry in tags if entry[0] not in PLACING]
+    return tuple(sorted(kept + placed, key=lambda entry: entry[0]))
+
+
 def length_unit(size: tuple[float, float] | None, tags: tuple[tuple, ...]) -> str:
     """ "m" where the pixel ``size`` ((y, x) micrometres, as unetlab reads it) is the
     ModelPixelScale of GeoTIFF ``tags`` in a known linear unit (a drone or satellite map),
