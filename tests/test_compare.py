@@ -172,7 +172,13 @@ def test_evaluations_saved_in_a_run_folder_are_columns(tmp_path):
     (runs / "b" / "notes.json").write_text(json.dumps({"miou": 1.0}))  # not a report
     (runs / "b" / "label_offset.json").write_text(json.dumps({"offset": [0, 0]}))
     table = compare_runs([runs])
-    assert table.columns[-3:] == ["eval/test mIoU", "train_images mIoU", "train_images trained"]
+    assert table.columns[-5:] == [
+        "eval/test mIoU",
+        "eval/test checkpoint",
+        "train_images mIoU",
+        "train_images checkpoint",
+        "train_images trained",
+    ]
     assert {r["run"]: r["eval/test mIoU"] for r in table.rows} == {"a": 0.66, "b": None, "c": None}
     assert table.rows[-1]["train_images trained"] == "2 of 3"
     assert table.rows[0]["train_images trained"] is None

@@ -242,38 +242,58 @@ RUN_PANELS = (("val_miou", "val mIoU"), ("val_loss", "val loss"))
 ONE_COLUMN = 8
 
 
+#: what plot_runs' curves run along: metrics.csv's column
+RUN_AXES = ("epoch", "step")
+
+
 def plot_runs(
-    curves: Sequence[tuple[str, list[dict], int | None]], path: str | os.PathLike
+    curves: Sequence[tuple[str, list[dict], int | None]],
+    path: str | os.PathLike,
+    *,
+    x: str = "epoch",
 ) -> Path:
     """The validation curves of several runs overlaid (``unetlab compare --out``):
     ``curves``: (name, metrics.csv rows, best epoch or None) of each run; drawn as one PNG
-    at ``path`` (val mIoU and val loss per epoch), each run one colour in both panels, a
-    ring at its best epoch."""
+    at ``path`` (val mIoU and val loss by ``x``: ``"epoch"`` or ``"step"``, the training
+    step each epoch ended at), each run one colour in both panels, a ring at its best
+    epoch."""
     from matplotlib.figure import Figure  # no pyplot: a notebook's backend stays its own
     from matplotlib.ticker import MaxNLocator
 
+    if x not in RUN_AXES:
+        raise ValueError(f"x must be one of {RUN_AXES}, not {x!r}")
     fig = Figure(figsize=(11, 4.2), dpi=100, layout="constrained")
     axes = fig.subplots(1, len(RUN_PANELS))
     colours = _run_colours(len(curves))
     for ax, (key, title) in zip(axes, RUN_PANELS):
         for (name, rows, best), colour in zip(curves, colours):
-            points = [(r["epoch"], r[key]) for r in rows if r.get(key) is not None]
-            if not points:
+            points = run_points(rows, key, x=x, best=best)
+            if not points[0]:
                 continue
-            xs, ys = zip(*points)
+            xs, ys, ring = points
             ax.plot(xs, ys, color=colour, marker="o" if len(xs) < 30 else None, ms=3, label=name)
-            if best in xs:
-                ax.plot(best, ys[xs.index(best)], "o", color=colour, ms=9, mfc="none")
-        ax.set(xlabel="epoch", title=title)
+            if ring is not None:
+                ax.plot(*ring, "o", color=colour, ms=9, mfc="none")
+        ax.set(xlabel="training step" if x == "step" else "epoch", title=title)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
     if axes[0].lines:
         axes[0].legend(fontsize=8, ncols=1 if len(curves) <= ONE_COLUMN else 2)
-    fig.suptitle("validation curves (rings: the epoch of best.pt)")
+    fig.suptitle(f"validation curves by {x} (rings: the epoch of best.pt)")
     path = Path(path)
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
     return path
+
+
+def run_points(rows: list[dict], key: str, *, x: str, best: int | None) -> tuple:
+    """(xs, ys, ring) of one run's curve of ``key`` by ``x`` (metrics.csv's ``epoch`` or
+    ``step``): the rows that have ``key``; ``ring`` the (x, y) of its ``best`` epoch, or
+    None."""
+    kept = [r for r in rows if r.get(key) is not None]
+    xs, ys = [r[x] for r in kept], [r[key] for r in kept]
+    ring = next(((r[x], r[key]) for r in kept if r["epoch"] == best), None)
+    return xs, ys, ring
 
 
 def _run_colours(n: int) -> list:

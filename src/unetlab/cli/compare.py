@@ -11,10 +11,13 @@ EPILOG = """examples:
 
 One row per run: the config keys that differ between the runs (run.* aside), the epochs,
 steps and minutes trained, best.pt's epoch and val mIoU, the last validation's mIoU and
-Dice, and the mIoU of each unetlab evaluate --json report saved in a run's folder; best
-first. Runs that did not end as planned are marked stopped (Ctrl-C, a signal) or killed (no
+Dice, and the mIoU of each unetlab evaluate --json report saved in a run's folder with
+the checkpoint it scored (best.pt or last.pt with its epoch, "replaced since" where that
+file has been overwritten since; "other NAME" for one of elsewhere); best first. Runs
+that did not end as planned are marked stopped (Ctrl-C, a signal) or killed (no
 summary.json from their last command), with the command that resumes them. A run inside a
 given folder that has not finished an epoch yet is left out; one named alone is refused.
+--out's curves run by training step where the runs' epochs differ in length (--curves-by).
 """
 
 
@@ -45,15 +48,26 @@ def add_parser(sub) -> None:
         help="also write DIR/compare.csv and DIR/compare_curves.png (the runs' validation "
         "curves overlaid)",
     )
+    p.add_argument(
+        "--curves-by",
+        choices=("auto", "epoch", "step"),
+        default="auto",
+        help="what --out's curves run along: auto (default) draws them by training step "
+        "where the runs' epochs differ in length (other data sizes, batch sizes or "
+        "tiles_per_epoch), else by epoch",
+    )
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     from unetlab.compare import compare_runs, write_comparison
+    from unetlab.errors import UnetlabError
 
+    if args.curves_by != "auto" and not args.out:
+        raise UnetlabError(f"--curves-by {args.curves_by} draws --out's curves: add --out DIR")
     comparison = compare_runs(args.runs, by=args.by)
     print(comparison.text())
     if args.out:
-        for path in write_comparison(comparison, args.out):
+        for path in write_comparison(comparison, args.out, x=args.curves_by):
             print(f"wrote {path}")
     return 0

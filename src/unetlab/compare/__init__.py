@@ -23,12 +23,14 @@ from unetlab.errors import UnetlabError
 from unetlab.outputs import claim_files
 from unetlab.plots import plot_runs
 
-__all__ = ["Comparison", "RunRecord", "compare_runs", "write_comparison"]
+__all__ = ["Comparison", "RunRecord", "compare_runs", "curve_axis", "write_comparison"]
 
 log = logging.getLogger(__name__)
 
 #: the files write_comparison makes in its folder
 CSV_FILE, CURVES_FILE = "compare.csv", "compare_curves.png"
+#: what write_comparison's curves can run along (``x``)
+CURVE_AXES = ("auto", "epoch", "step")
 
 
 def compare_runs(paths: Iterable[str | os.PathLike], *, by: str = "best") -> Comparison:
@@ -68,10 +70,16 @@ def _too_few(paths: list, records: list[RunRecord]) -> str:
     )
 
 
-def write_comparison(comparison: Comparison, folder: str | os.PathLike) -> list[Path]:
+def write_comparison(
+    comparison: Comparison, folder: str | os.PathLike, *, x: str = "auto"
+) -> list[Path]:
     """Write ``comparison`` into ``folder`` as compare.csv and compare_curves.png (the
-    validation curves of its runs overlaid), atomically; a file of those names that unetlab
-    compare did not write is refused (one line), never replaced. Returns the two paths."""
+    validation curves of its runs overlaid, by ``x``: ``"epoch"``, ``"step"``, or
+    ``"auto"``: by step where the runs' epochs differ in length (:func:`curve_axis`), else
+    by epoch), atomically; a file of those names that unetlab compare did not write is
+    refused (one line), never replaced. Returns the two paths."""
+    if x not in CURVE_AXES:
+        raise UnetlabError(f"x must be {', '.join(map(repr, CURVE_AXES))}, not {x!r}")
     folder = Path(folder)
     if folder.exists() and not folder.is_dir():
         raise UnetlabError(f"{folder} is a file: give --out a folder")
@@ -81,5 +89,24 @@ def write_comparison(comparison: Comparison, folder: str | os.PathLike) -> list[
         (row["run"], rec.rows, best_validation(rec)[0])
         for row, rec in zip(comparison.rows, comparison.records)
     ]
-    plot_runs(runs, curves)
+    plot_runs(runs, curves, x=curve_axis(comparison.records) if x == "auto" else x)
     return [table, curves]
+
+
+def curve_axis(records: Iterable[RunRecord]) -> str:
+    """``"step"`` where the runs' epochs differ in length (steps per epoch: another data
+    size, batch size or ``data.tiles_per_epoch``), so that an epoch of one run is not drawn
+    as long as another's; else ``"epoch"``. Said in a line when it is steps."""
+    lengths = {
+        round(rec.rows[-1]["step"] / rec.rows[-1]["epoch"], 6)
+        for rec in records
+        if rec.rows and rec.rows[-1]["epoch"]
+    }
+    if len(lengths) < 2:
+        return "epoch"
+    log.info(
+        "the curves are drawn by training step: the runs' epochs differ in length (%s steps "
+        "an epoch; --curves-by epoch draws them by epoch)",
+        ", ".join(f"{n:g}" for n in sorted(lengths)),
+    )
+    return "step"

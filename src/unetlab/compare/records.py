@@ -14,6 +14,7 @@ from pathlib import Path
 
 import yaml
 
+from unetlab.data.split_record import file_sha256
 from unetlab.errors import UnetlabError
 from unetlab.outputs import LOCK
 from unetlab.run_records import HISTORY_FILE, SUMMARY_FILE, read_history
@@ -21,6 +22,8 @@ from unetlab.run_records import HISTORY_FILE, SUMMARY_FILE, read_history
 CONFIG_FILE = "config.yaml"
 METRICS_FILE = "metrics.csv"
 LAST_CHECKPOINT = Path("checkpoints", "last.pt")
+#: the checkpoints a run saves in its checkpoints/ folder
+CHECKPOINT_NAMES = ("best.pt", "last.pt")
 #: JSON files of a run that are not evaluations (split.json, label_offset.json, ...)
 NOT_EVALUATIONS = frozenset({SUMMARY_FILE, "split.json", "label_offset.json"})
 #: how deep below a run folder evaluation reports are looked for (run/eval/test.json: 2)
@@ -157,6 +160,50 @@ def flatten(config: dict, prefix: str = "") -> dict:
         else:
             out[name] = value
     return out
+
+
+def scored_checkpoint(folder: Path, report: dict) -> str | None:
+    """Which checkpoint an evaluation ``report`` of the run in ``folder`` scored: ``best.pt``
+    or ``last.pt`` (the run's own, by path or by bytes), with the epoch the report records
+    (``best.pt (epoch 7)``) and ``, replaced since`` where that file now holds another
+    checkpoint; ``other <file name>`` for a checkpoint of elsewhere; for ``evaluate --pred``,
+    the checkpoints that made the predictions, as named above, joined by `` + ``; None
+    where the report names none (an older one)."""
+    if report.get("checkpoint"):
+        scored = [(report["checkpoint"], report.get("checkpoint_sha256"))]
+    else:
+        made = report.get("predicted_by")
+        made = made if isinstance(made, list) else []
+        scored = [(m.get("checkpoint"), m.get("checkpoint_sha256")) for m in made]
+    names = [_checkpoint_name(folder, str(p), sha) for p, sha in scored if p]
+    if not names:
+        return None
+    epoch = report.get("checkpoint_epoch")
+    if len(names) == 1 and epoch is not None and not names[0].startswith("other"):
+        stem, _, rest = names[0].partition(",")
+        return f"{stem} (epoch {epoch}){',' + rest if rest else ''}"
+    return " + ".join(names)
+
+
+def _checkpoint_name(folder: Path, path: str, sha: str | None) -> str:
+    """``best.pt``, ``last.pt`` (``, replaced since``) or ``other <name>``: see
+    :func:`scored_checkpoint`."""
+    own = {name: folder / "checkpoints" / name for name in CHECKPOINT_NAMES}
+    for name, file in own.items():
+        if _same_file(file, path):
+            replaced = sha is not None and file.is_file() and file_sha256(file) != sha
+            return f"{name}, replaced since" if replaced else name
+    for name, file in own.items():  # a copy of one
+        if sha is not None and file.is_file() and file_sha256(file) == sha:
+            return name
+    return f"other {Path(path).name}"
+
+
+def _same_file(file: Path, path: str) -> bool:
+    try:
+        return file.resolve() == Path(path).resolve()
+    except OSError:
+        return False
 
 
 def find_evaluations(folder: Path) -> dict[str, dict]:

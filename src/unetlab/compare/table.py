@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from unetlab.atomic import atomic_path
-from unetlab.compare.records import KILLED, STOPPED, RunRecord
+from unetlab.compare.records import KILLED, STOPPED, RunRecord, scored_checkpoint
 from unetlab.metrics.spread import described, spread
 
 #: config keys that name the run's folder, not how it trains
@@ -163,26 +163,29 @@ def best_validation(record: RunRecord) -> tuple[int | None, float | None]:
 
 
 def evaluation_columns(records: Sequence[RunRecord]) -> list[str]:
-    """``<report> mIoU`` for each evaluation report the runs hold (by its path in the run
-    folder), and ``<report> trained`` after it where one of those reports scored images its
-    run trained on (its figures are then inflated)."""
+    """``<report> mIoU`` and ``<report> checkpoint`` (which one it scored,
+    :func:`unetlab.compare.records.scored_checkpoint`) for each evaluation report the runs
+    hold (by its path in the run folder), and ``<report> trained`` after them where one of
+    those reports scored images its run trained on (its figures are then inflated)."""
     columns = []
     for key in dict.fromkeys(k for r in records for k in r.evaluations):
-        columns.append(f"{key} mIoU")
+        columns += [f"{key} mIoU", f"{key} checkpoint"]
         if any(r.evaluations.get(key, {}).get("trained_images") for r in records):
             columns.append(f"{key} trained")
     return columns
 
 
 def evaluation_cells(record: RunRecord, columns: Sequence[str]) -> dict:
-    """``record``'s cells of the evaluation ``columns``: the report's mIoU, and how many of
-    the images it scored the run trained on (``2 of 3``)."""
+    """``record``'s cells of the evaluation ``columns``: the report's mIoU, the checkpoint it
+    scored, and how many of the images it scored the run trained on (``2 of 3``)."""
     cells = {}
     for column in columns:
         key, _, what = column.rpartition(" ")
         report = record.evaluations.get(key, {})
         if what == "mIoU":
             cells[column] = report.get("miou")
+        elif what == "checkpoint":
+            cells[column] = scored_checkpoint(record.path, report) if report else None
         elif report.get("trained_images") is not None:
             cells[column] = f"{report['trained_images']} of {report.get('num_images', '?')}"
         else:

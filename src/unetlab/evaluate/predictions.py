@@ -118,11 +118,26 @@ def evaluate_predictions(
     report = acc.report(_found_names(class_names, by_index, acc), thresholds=None, worst=worst)
     report.counting = with_ids
     source = dict(predictions=str(pred_dir), ground_truth=str(gt_dir), ignore_value=ignore_value)
+    if made := predicted_by(pred_dir):
+        source["predicted_by"] = made
     if (seen := _training_overlap_note(pred_dir, scored, report)) is not None:
         source["trained_images"] = seen
     source["exclude_rows"] = as_config(exclude_rows)
     report.source = source
     return report
+
+
+def predicted_by(pred_dir: str | os.PathLike) -> list[dict]:
+    """The checkpoints that made the predictions of ``pred_dir`` as its ``predict.json``
+    records them (``checkpoint``: the path, ``checkpoint_sha256``), each once: what a
+    report of ``evaluate --pred`` scored (``unetlab compare`` names it)."""
+    from unetlab.inference.records import read_records
+
+    found: dict[str, str | None] = {}
+    for record in read_records(pred_dir).values():
+        if isinstance(record, dict) and record.get("checkpoint"):
+            found.setdefault(str(record["checkpoint"]), record.get("sha256"))
+    return [{"checkpoint": path, "checkpoint_sha256": sha} for path, sha in found.items()]
 
 
 def _recorded_values(pred_dir: Path) -> list[int] | None:
