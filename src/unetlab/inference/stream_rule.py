@@ -1,0 +1,86 @@
+"""Which inputs are predicted window by window (:func:`~unetlab.inference.slides.predict_slide`)
+and which are read whole: one rule for a file predicted alone, for a folder shared over
+processes (a streamed file is all processes', each its band of rows; a file read whole is
+one process's) and for the folder's start line (``N file(s) (M large)``).
+
+Streamed: Zarr / OME-Zarr folders, any pyramid level above 0 and TIFFs of more than
+``large_threshold`` px a page (:func:`~unetlab.inference.slides.is_large`; default
+``LARGE_PIXELS``), and, with no threshold given, a one-page TIFF whose whole read is
+estimated above :data:`~unetlab.inference.sizing.WHOLE_BUDGET` bytes (:func:`whole_estimate`;
+audit s32 histo 7), unless settings that apply to images read whole only are given, or
+several processes share a folder and objects or an overlay are asked for (a shared stream
+finds neither: such a file is read whole by one process, as before the memory rule).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from unetlab.data.io import TIFF_SUFFIXES
+from unetlab.data.orientation import tiff_orientation
+from unetlab.data.slides import open_slide
+from unetlab.errors import UnetlabError
+from unetlab.inference import sizing
+from unetlab.inference.predict import PredictOptions
+from unetlab.inference.records import OutputOptions
+from unetlab.inference.slides import is_large
+
+
+def is_streamed(
+    path: str | os.PathLike,
+    model: torch.nn.Module,
+    outputs: OutputOptions | None = None,
+    options: PredictOptions | None = None,
+    *,
+    axes: str | None = None,
+    processes: int = 1,
+) -> bool:
+    """Whether ``path`` is predicted window by window by ``model`` with ``outputs`` and
+    ``options`` (resolved for the model: :meth:`PredictOptions.for_model`), ``axes`` given
+    or not, in a run of ``processes`` (this module's rule). UnetlabError for an unreadable
+    TIFF, as :func:`~unetlab.inference.slides.is_large` raises it."""
+    path, outputs = Path(path), OutputOptions.of(outputs)
+    if is_large(path, threshold=outputs.large_threshold, level=outputs.level):
+        return True
+    if processes > 1 and (outputs.objects is not None or outputs.draw_overlay):
+        return False  # found in one process: read whole by one, not streamed by all
+    whole = whole_estimate(path, model, outputs, options, axes=axes)
+    return whole is not None and whole[1] > sizing.WHOLE_BUDGET
+
+
+def whole_estimate(
+    path: str | os.PathLike,
+    model: torch.nn.Module,
+    outputs: OutputOptions | None = None,
+    options: PredictOptions | None = None,
+    *,
+    axes: str | None = None,
+) -> tuple[int, float] | None:
+    """(pixels, :func:`~unetlab.inference.sizing.whole_read_bytes`) of a one-page TIFF that
+    the memory rule may stream instead of reading it whole; None for others: a threshold
+    given (``outputs.large_threshold``: the user's word), settings that apply to images read
+    whole only (``axes``, ``options.exclude_rows``, ImageJ ROIs), a turned or unreadable
+    file (read whole, which says why)."""
+    path, outputs = Path(path), OutputOptions.of(outputs)
+    if path.suffix.lower() not in TIFF_SUFFIXES or outputs.large_threshold is not None:
+        return None
+    rows = options is not None and options.exclude_rows
+    if axes is not None or rows or outputs.wanted["rois"]:
+        return None
+    import tifffile
+
+    try:
+        with open_slide(path, colour_planes=model.in_channels == 3) as slide:
+            (pages, h, w, c), itemsize = slide.shape, slide.dtype.itemsize
+        with tifffile.TiffFile(path) as tif:  # a turned one is turned when read whole
+            turned = tiff_orientation(tif.series[0].levels[0].keyframe) != 1
+    except UnetlabError:  # read whole, which names the problem
+        return None
+    if pages != 1 or turned:
+        return None
+    objects = outputs.objects is not None
+    bytes_ = sizing.whole_read_bytes(h * w, c, itemsize, model.num_classes, objects=objects)
+    return h * w, bytes_
