@@ -19,6 +19,7 @@ from unetlab.data.appearance import (
 )
 from unetlab.data.datasets import Sample
 from unetlab.data.io import write_png
+from unetlab.inference.folders import predict_folder
 from unetlab.inference.predict import floor_run, predict_image, stack_stats
 
 TISSUE = {"mode": "per_image", "tissue": True}
@@ -123,20 +124,35 @@ def test_the_record_travels_in_the_checkpoint_and_needs_no_format_feature(tmp_pa
     assert model_from_checkpoint(checkpoint).appearance == record
 
 
-def test_a_run_says_the_first_image_in_full_then_points_to_it(caplog):
+def test_a_run_says_the_first_far_image_in_full_and_counts_them_at_its_end(caplog, tmp_path):
+    caplog.set_level(logging.WARNING)
+    model = _model(_record([_he(s) for s in range(6)]), {"mode": "per_image"})
+    shifted = [_he(9, stain=(1.0, 1.6, 0.5)), _he(9, stain=(1.0, 2.0, 0.4))]
+    for k, image in enumerate([shifted[0], _he(0), shifted[1]]):
+        write_png(tmp_path / "in" / f"{k}.png", image)
+    assert len(predict_folder(model, tmp_path / "in", tmp_path / "out").written) == 3
+    first, summary = _lines(caplog)
+    assert first.startswith(f"{tmp_path / 'in' / '0.png'}: its intensities lie far")
+    assert summary.startswith("2 of 3 images lie far from the training images' intensities")
+    assert "the first (" in summary and f"the farthest: {tmp_path / 'in' / '2.png'}, " in summary
+    caplog.clear()
+    stack_stats(model, [shifted[0], shifted[0], _he(0), shifted[0]], name="stack.tif")
+    first, summary = _lines(caplog)
+    assert first.startswith("stack.tif page 0: its intensities lie far")
+    assert summary.startswith("3 of 4 images lie far") and "(stack.tif page 0)" in summary
+
+
+def test_calls_outside_a_run_say_each_far_image_pointing_to_the_first(caplog, monkeypatch):
+    from unetlab.inference import appearance
+
+    monkeypatch.setattr(appearance, "_OUTSIDE", appearance.FarCount())
     caplog.set_level(logging.WARNING)
     model = _model(_record([_he(s) for s in range(6)]))
-    shifted = _he(9, stain=(1.0, 1.6, 0.5))
-    with floor_run():
-        for name in ("a.png", "b.png"):
-            predict_image(model, shifted, name=name)
+    for name in ("a.png", "b.png"):  # a notebook's loop
+        predict_image(model, _he(9, stain=(1.0, 1.6, 0.5)), name=name)
     first, second = _lines(caplog)
     assert first.startswith("a.png: its intensities lie far") and "check them" in first
     assert second.startswith("b.png: channel ") and second.endswith("as said in full for a.png")
-    caplog.clear()
-    stack_stats(model, [shifted, shifted, _he(0), shifted], name="stack.tif")
-    (line,) = _lines(caplog)
-    assert line.startswith("stack.tif page 0: its intensities") and "(and 2 more pages)" in line
 
 
 def test_an_image_of_another_dtype_is_said_once_a_run(caplog):

@@ -26,7 +26,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 import torch
 
-from unetlab.data.appearance import Shift, appearance_shift, image_appearance
 from unetlab.data.checks import nonfinite_count
 from unetlab.data.exclude import (
     blank_probabilities,
@@ -38,6 +37,7 @@ from unetlab.data.exclude import (
 from unetlab.data.nodata import blank_pixels, check_nodata, either, filled, valid_pixels
 from unetlab.data.normalize import contrast_note, floored, raw_stats
 from unetlab.errors import UnetlabError
+from unetlab.inference.appearance import far_run, say_appearance
 from unetlab.inference.offset import label_offset, shift_probabilities
 from unetlab.inference.sizing import choose_tiling, memory_budget
 from unetlab.inference.tiling import tiled_apply, with_tta
@@ -509,17 +509,14 @@ def stack_stats(
             _blank_stats(page) if b else model_stats(model, page, name=name)
             for page, b in zip(pages, blank)
         ]
-    stats, dim, far = [], [], []
+    stats, dim = [], []
     with floor_run():
         for p, (page, b) in enumerate(zip(pages, blank)):
             here = f"{name} page {p}"
-            stats.append(
-                _blank_stats(page) if b else model_stats(model, page, name=here, dim=dim, far=far)
-            )
-    for said in (dim, far):  # the first page's line, and how many more pages it holds for
-        if said:
-            more = f" (and {len(said) - 1} more pages)" if len(said) > 1 else ""
-            log.warning("%s%s", said[0], more)
+            stats.append(_blank_stats(page) if b else model_stats(model, page, name=here, dim=dim))
+    if dim:
+        more = f" (and {len(dim) - 1} more pages)" if len(dim) > 1 else ""
+        log.warning("%s%s", dim[0], more)
     scales = [scale for (_, scale), b in zip(stats, blank) if not b] or [stats[0][1]]
     floor = PLANE_SCALE_FLOOR * np.max(scales, axis=0)
     return [(mean, np.maximum(scale, floor)) for mean, scale in stats]
@@ -554,7 +551,8 @@ def floor_run() -> Iterator[None]:
         return
     token = _SAID_FLOOR.set(set())
     try:
-        yield
+        with far_run():  # the images far from the training images: counted, summed up at the end
+            yield
     finally:
         _SAID_FLOOR.reset(token)
 
@@ -565,7 +563,6 @@ def model_stats(
     *,
     name: str = "image",
     dim: list | None = None,
-    far: list | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`~unetlab.data.normalize.image_stats` of ``image`` as ``model`` normalises it,
     saying what its floor does (:func:`~unetlab.data.normalize.contrast_note`): that it is
@@ -573,14 +570,15 @@ def model_stats(
     :func:`floor_run` scopes it, and dtype; outside a run once a process), and that an image with far less contrast is
     read as nearly empty (per image: ``name: ...``; appended to ``dim`` instead, when
     given). It says too when the image lies far from the training images the model's
-    checkpoint describes (:func:`say_appearance`; appended to ``far``, when given)."""
+    checkpoint describes (:func:`unetlab.inference.appearance.say_appearance`)."""
     spec = model.normalization
     mean, contrast = raw_stats(image, spec)
     note = contrast_note(spec, image.dtype, contrast)
     said_dtype = note is not None and note[0] == "dtype"  # that line names the dtype already
     # per_image statistics are the raw ones the record holds: no second pass over the pixels
     own = mean if spec.get("mode") == "per_image" else None
-    say_appearance(model, image, name=name, mean=own, far=far, dtype_said=said_dtype)
+    record = getattr(model, "appearance", None)  # absent: a model never trained by unetlab
+    say_appearance(record, spec, image, name=name, mean=own, dtype_said=said_dtype)
     if note is not None and note[0] == "dtype":
         key = (np.dtype(image.dtype).name, str(spec.get("floor")))
         said = _SAID_FLOOR.get()
@@ -593,53 +591,6 @@ def model_stats(
     elif note is not None:
         log.warning("%s: %s", name, _dim_line(note[1], name, str(spec.get("floor"))))
     return mean, floored(contrast, spec, image.dtype)
-
-
-def say_appearance(
-    model: torch.nn.Module,
-    image: np.ndarray,
-    *,
-    name: str = "image",
-    mean: np.ndarray | None = None,
-    far: list | None = None,
-    dtype_said: bool = False,
-) -> Shift | None:
-    """Say when ``image`` (the pixels its statistics are taken over) lies far from the
-    training images ``model.appearance`` describes (:mod:`unetlab.data.appearance`; a
-    checkpoint without the record: nothing): one line per image, in full for the first of a
-    run (:func:`floor_run`; outside a run, of the process), then its figures and a pointer to
-    that one (appended to ``far`` instead, when given); an image of another dtype than the
-    training images' once per run and dtype, unless ``dtype_said`` (the floor's line said it).
-    ``mean``: the image's raw per-channel mean if the caller has it. Returns the shift found."""
-    record = getattr(model, "appearance", None)
-    if not record:
-        return None
-    if mean is None:
-        mean, _ = image_appearance(image, model.normalization)
-    shift = appearance_shift(record, mean, image.dtype)
-    if shift is None or shift.kind == "dtype" and dtype_said:
-        return shift
-    said = _SAID_FLOOR.get()
-    said = _SAID_OUTSIDE if said is None else said
-    if shift.kind == "dtype":
-        if ("appearance", shift.dtype) not in said:
-            said.add(("appearance", shift.dtype))
-            log.warning("%s: %s", name, shift.line())
-        return shift
-    first = next((key[1] for key in said if key[0] == "far"), None)
-    if first is None:
-        said.add(("far", name))
-    line = f"{name}: " + (shift.line() if first is None else _far_again(shift, first))
-    if far is not None:
-        far.append(line)
-    else:
-        log.warning("%s", line)
-    return shift
-
-
-def _far_again(shift: Shift, first: str) -> str:
-    """The line of an image that lies far from the training images, after the first."""
-    return f"{shift.figures()}: far from the training images, as said in full for {first}"
 
 
 #: the image named in the first full "read as nearly empty" line said outside any run, by

@@ -1,0 +1,120 @@
+"""Saying, as images are predicted, that some lie far from the training images the model's
+checkpoint describes (:mod:`unetlab.data.appearance`): another stain batch, microscope or
+exposure, whose masks may be silently wrong (note32 "Stain"; audit s32 histo 3).
+
+Within a run (:func:`far_run`: a file, a folder, a stack, an evaluation) the first image that
+lies far is said in full as it is met, and at the run's end one line counts them and names
+the farthest; an image of another dtype than the training images' is said once a run and
+dtype. Calls outside any run (``predict_image`` in a notebook's loop) say each far image,
+the first in full and then its figures and a pointer to that one, and a dtype once a process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from unetlab.data.appearance import Shift, appearance_shift, image_appearance
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FarCount:
+    """What a run has met: ``checked`` images compared, ``far`` of them far (the first's
+    name, and the farthest's name and :class:`Shift`), the ``dtypes`` said."""
+
+    checked: int = 0
+    far: int = 0
+    first: str | None = None
+    farthest: tuple[str, Shift] | None = None
+    dtypes: set[str] = field(default_factory=set)
+
+    def add(self, name: str, shift: Shift) -> None:
+        self.far += 1
+        self.first = self.first or name
+        if self.farthest is None or shift.z > self.farthest[1].z:
+            self.farthest = (name, shift)
+
+    def summary(self) -> str | None:
+        """The run's closing line, where two images or more lay far; else None (the one
+        was said in full)."""
+        if self.far < 2 or self.farthest is None:
+            return None
+        name, shift = self.farthest
+        return (
+            f"{self.far} of {self.checked} images lie far from the training images' "
+            f"intensities, the first ({self.first}) said above; the farthest: {name}, "
+            f"{shift.figures()}"
+        )
+
+
+#: the run being predicted (:func:`far_run`), None outside any
+_RUN: contextvars.ContextVar[FarCount | None] = contextvars.ContextVar(
+    "unetlab_far_run", default=None
+)
+#: calls outside any run, in this process
+_OUTSIDE = FarCount()
+
+
+@contextlib.contextmanager
+def far_run() -> Iterator[None]:
+    """A run within which far images are counted and summed up in one line at its end (not
+    said when it ends by an exception); entered within another run, that run goes on."""
+    if _RUN.get() is not None:
+        yield
+        return
+    count = FarCount()
+    token = _RUN.set(count)
+    try:
+        yield
+    finally:
+        _RUN.reset(token)
+    if line := count.summary():
+        log.warning("%s", line)
+
+
+def say_appearance(
+    record: dict | None,
+    spec: dict,
+    image: np.ndarray,
+    *,
+    name: str = "image",
+    mean: np.ndarray | None = None,
+    dtype_said: bool = False,
+) -> Shift | None:
+    """Say, as the module says, whether ``image`` (the pixels its normalisation statistics are
+    taken over) lies far from the training images ``record`` describes (a checkpoint's
+    ``appearance``; None, an older checkpoint: nothing is said). ``spec``: the model's
+    normalisation (tissue pixels only for a tissue model); ``mean``: the image's raw
+    per-channel mean where the caller has it; ``dtype_said``: another dtype was said already
+    (the floor's line). Returns the shift found, or None."""
+    if not record:
+        return None
+    if mean is None:
+        mean, _ = image_appearance(image, spec)
+    shift = appearance_shift(record, mean, image.dtype)
+    run = _RUN.get()
+    count = _OUTSIDE if run is None else run
+    count.checked += 1
+    if shift is None or shift.kind == "dtype" and dtype_said:
+        return shift
+    if shift.kind == "dtype":
+        if shift.dtype not in count.dtypes:
+            count.dtypes.add(shift.dtype)
+            log.warning("%s: %s", name, shift.line())
+        return shift
+    count.add(name, shift)
+    if count.far == 1:
+        log.warning("%s: %s", name, shift.line())
+    elif run is None:
+        log.warning(
+            "%s: %s: far from the training images, as said in full for %s",
+            *(name, shift.figures(), count.first),
+        )
+    return shift
