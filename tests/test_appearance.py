@@ -215,3 +215,17 @@ def test_training_records_the_images_and_their_own_prediction_is_quiet(tmp_path,
     assert _lines(caplog) == []
     predict_image(model, _he(9, stain=(1.0, 1.6, 0.5)), name="other.png")
     assert len(_lines(caplog)) == 1
+
+
+def test_a_streamed_page_is_checked_from_its_per_image_statistics(caplog):
+    from unetlab.inference.appearance import say_streamed_appearance
+
+    caplog.set_level(logging.WARNING)
+    record = _record([_he(s) for s in range(6)])
+    shifted = _he(9, stain=(1.0, 1.6, 0.5))
+    mean, _ = image_appearance(shifted, TISSUE)
+    with floor_run():
+        assert say_streamed_appearance(_model(record), shifted, mean, name="s.tif").kind == "far"
+    assert len(_lines(caplog)) == 1
+    fixed = {"mode": "fixed", "mean": [200.0] * 3, "std": [20.0] * 3}  # its mean: no raw one
+    assert say_streamed_appearance(_model(record, fixed), shifted, mean, name="s.tif") is None
