@@ -80,10 +80,12 @@ from unetlab.inference.measure import (
     with_micrometres,
 )
 from unetlab.inference.objects import (
+    CUT_MIN_AREA,
     ObjectOptions,
     id_dtype,
     measured_classes,
     objects_from_probabilities,
+    scaled_options,
 )
 from unetlab.inference.outlines import outline_class, write_outlines
 from unetlab.inference.output_rules import (
@@ -114,7 +116,6 @@ from unetlab.inference.records import (
 from unetlab.inference.sizing import (
     WHOLE_BUDGET,
     level_size_note,
-    scaled_areas,
     trained_pixel_size,
     whole_read_bytes,
 )
@@ -417,24 +418,20 @@ def _at_level(model, path: Path, outputs: OutputOptions) -> OutputOptions:
 
 def _scaled_objects(objects: ObjectOptions, downsample: tuple[float, float]) -> ObjectOptions:
     """``objects`` with its least areas (level-0 px) in pixels of a level ``downsample``
-    times smaller, said in one line."""
+    times smaller (:func:`~unetlab.inference.objects.scaled_options`: never below
+    ``CUT_MIN_AREA`` px where they were not), said in one line."""
+    scaled = scaled_options(objects, downsample)
     by_class = objects.class_min_areas
-    area, seed = scaled_areas((objects.min_area, objects.min_seed_area), downsample)
-    scaled = dataclasses.replace(
-        objects,
-        min_area=area,
-        min_seed_area=seed,
-        class_min_areas=None if by_class is None else scaled_areas(by_class, downsample),
-    )
     before = objects.min_area if by_class is None else list(by_class)
     after = scaled.min_area if by_class is None else list(scaled.class_min_areas)
     factor = downsample[0] * downsample[1]
     log.info(
         "objects: least areas %s level-0 px are %s px at this level (1/%.3g: the level's "
-        "downsample squared)",
+        "downsample squared; at least %d px, smaller specks are noise at any level)",
         before,
         after,
         factor,
+        CUT_MIN_AREA,
     )
     return scaled
 

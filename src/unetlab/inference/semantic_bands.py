@@ -3,7 +3,8 @@
 :func:`~unetlab.inference.objects.objects_from_probabilities` makes a semantic model's
 objects (without watershed seeds or a distance split: :func:`exact_in_bands`) from whole
 regions: the 4-connected regions of each class but the background, each background region
-that one object encloses joined to it, those smaller than their class's least area dropped,
+that one object encloses joined to it, those smaller than their class's least area dropped
+(one the image's edge cuts only below ``CUT_MIN_AREA``),
 numbered in the raster order of their first pixel. Bands post-processed with a margin of
 context (:func:`~unetlab.inference.objects.objects_in_bands`) misjudge a region taller than
 the margin: a U whose arms meet below the window is two objects there, a hole open at a
@@ -25,7 +26,7 @@ from scipy import sparse
 from scipy.sparse.csgraph import connected_components
 from skimage import measure
 
-from unetlab.inference.objects import ObjectOptions, distinct
+from unetlab.inference.objects import ObjectOptions, cut_least, distinct
 from unetlab.inference.predict import labels_from_probabilities
 
 
@@ -117,7 +118,7 @@ class SemanticBands:
         if options.fill_holes and background is not None:
             owner = _owners(pairs, is_object, edge)
         areas = areas.astype(np.int64) + np.bincount(owner, areas, len(roots)).astype(np.int64)
-        keep = is_object & (areas >= np.maximum(self._least(kinds), 1))
+        keep = is_object & (areas >= np.maximum(cut_least(self._least(kinds), edge), 1))
         final = np.zeros(len(roots), np.int64)
         final[keep] = np.arange(1, int(keep.sum()) + 1)
         values = np.where(is_object, final, final[owner])[index]
