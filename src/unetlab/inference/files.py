@@ -23,11 +23,16 @@ The outputs of an input read whole, ``<stem>`` being
   (:func:`unetlab.inference.measure.object_table`, with ``page``, and ``t`` / ``t_s`` /
   ``z`` / ``z_um`` columns for stacks; a multi-channel image's intensity columns named by
   the file's channel names, ``mean_intensity_DAPI``, as a streamed slide's:
-  :func:`unetlab.inference.measure.named_channels`).
+  :func:`unetlab.inference.measure.named_channels`; a georeferenced input's (GeoTIFF
+  tags, or a PNG's world file: :func:`unetlab.data.world_file.input_grid`) with each
+  object's map X and Y, ``centroid_x_map`` and ``centroid_y_map``).
 - ``<stem>_objects.geojson`` (``outlines`` "geojson" or "both": QuPath's File > Import
   objects) and ``<stem>_objects_rois.zip`` ("imagej" or "both": Fiji's ROI Manager), each
   object's outline traced along its pixels' edges (:mod:`unetlab.inference.outlines`); a
-  stack's in one file, each object on its plane (as the table's ``page`` column).
+  stack's in one file, each object on its plane (as the table's ``page`` column); a
+  georeferenced input's GeoJSON in its map coordinates.
+- ``<stem>.pgw`` and the like: world files beside the PNG outputs of a georeferenced input
+  (:mod:`unetlab.inference.world_files`).
 
 Which names these are, which count as finished and whose they are, and how the output
 folder is claimed: :mod:`unetlab.inference.output_rules`.
@@ -221,9 +226,12 @@ def predict_file(
     (:func:`prediction_folder`): a folder holding files unetlab did not write is refused, so
     none of them is replaced, and so are outputs of another input of the same name
     (``x.png``'s, for ``x.ome.tif``), unless ``overwrite``; ``path`` itself is never
-    replaced. Raises ImageReadError/UnetlabError for unreadable or unfit images (NaN or
-    infinite pixels: naming how many), OutputError for such an output folder (or a full or
-    read-only disk), OutOfMemoryError naming the settings to lower.
+    replaced. Called alone (not from :func:`~unetlab.inference.folders.predict_folder`,
+    which writes them for its files), the PNG outputs of a georeferenced input get their
+    world files, returned with the outputs. Raises ImageReadError/UnetlabError for
+    unreadable or unfit images (NaN or infinite pixels: naming how many), OutputError for
+    such an output folder (or a full or read-only disk), OutOfMemoryError naming the
+    settings to lower.
     """
     check_keywords(OutputOptions.taken(outputs, settings)[1])  # instances=: objects=True
     # True: a bar of the tiles, as predict_image(progress=True) draws (audit s32 notebook 4)

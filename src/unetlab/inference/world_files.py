@@ -9,6 +9,9 @@ each such output of an input whose GeoTIFF tags place its pixels
 (:func:`unetlab.data.geotiff.map_grid`), of the input's grid or of a downsampled copy that
 records its step (a large image's overlay), each of the pyramid level it was predicted at
 (``--level``, as its record says: a level's pixels span the input's times its downsample).
+An input placed by its own world file (a PNG's or JPEG's ``.pgw``, ``.jgw``, ``.wld``:
+:mod:`unetlab.data.world_file`) passes it on: its PNG outputs get one, and so do its TIFF
+outputs (``.tfw``: they carry no GeoTIFF tags).
 Written atomically, and listed in the output folder's manifest as made from the same input
 by the same key as its picture (so that the folder stays unetlab's for the next run); a
 world file there already that the manifest does not list is left as it is, with a warning
