@@ -558,11 +558,7 @@ def floor_run() -> Iterator[None]:
 
 
 def model_stats(
-    model: torch.nn.Module,
-    image: np.ndarray,
-    *,
-    name: str = "image",
-    dim: list | None = None,
+    model: torch.nn.Module, image: np.ndarray, *, name: str = "image", dim: list | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`~unetlab.data.normalize.image_stats` of ``image`` as ``model`` normalises it,
     saying what its floor does (:func:`~unetlab.data.normalize.contrast_note`): that it is

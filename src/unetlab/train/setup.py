@@ -72,10 +72,10 @@ def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None
         d.root, val_fraction=d.val_fraction, seed=d.seed, problems=problems
     )
     pairs = train_pairs + val_pairs
-    check_stain_channels(cfg, pairs)  # before the images are loaded
     scan = scan_masks(pairs, problems=problems) if d.label_values is None else None
     if problems:
         raise problems_error(problems)
+    check_stain_channels(cfg, pairs)  # before the images are loaded
     target = (
         d.target if d.target != "auto" or scan is None else choose_target("auto", pairs, scan=scan)
     )
@@ -120,7 +120,10 @@ def check_stain_channels(cfg: Config, pairs: list[Pair] | None = None) -> None:
         pairs = [p for side in split for p in side]
     if not pairs:
         return
-    image, _ = PairReader(cfg.data.channel)(pairs[0])
+    try:
+        image, _ = PairReader(cfg.data.channel)(pairs[0])
+    except UnetlabError:  # a problem that loading the data reports, with the others
+        return
     channels = 1 if image.ndim == 2 else image.shape[2]
     if channels == 3:
         return
