@@ -229,7 +229,7 @@ def say_world_file(source: str | os.PathLike, grid: MapGrid) -> None:
     name, placed = Path(source).name, world_file_of(source)
     where = f"{name} is placed by its world file {placed.name if placed else ''}"
     shared = "its PNG outputs get a world file (.pgw), and its outlines (--outlines geojson) "
-    shared += "and objects table (centroid_x_map, centroid_y_map) its map coordinates"
+    shared += "and its objects table's centroid_x_map, centroid_y_map are in its map coordinates"
     if grid.metres is not None and grid.north_up:
         crs = f"EPSG:{grid.epsg}" if grid.epsg is not None else "a CRS"
         say_once(
