@@ -5,6 +5,7 @@ its own folds (note32: fold 3..K of the old run were left beside new folds 1-2).
 from __future__ import annotations
 
 import csv
+import logging
 
 import pytest
 
@@ -40,7 +41,7 @@ def _stopping_in(monkeypatch, fold: int):
 
 @pytest.mark.parametrize("stop", [1, 3])
 def test_an_overwrite_stopped_in_a_fold_keeps_the_old_folds_aside_not_beside(
-    stop, tmp_path, monkeypatch
+    stop, tmp_path, monkeypatch, caplog
 ):
     data = write_blobs(tmp_path / "data", 6)
     run = tmp_path / "cv"
@@ -51,8 +52,10 @@ def test_an_overwrite_stopped_in_a_fold_keeps_the_old_folds_aside_not_beside(
 
     real = _stopping_in(monkeypatch, stop)
     new = [*argv, "--epochs", "2", "--overwrite"]
-    assert main(new) == 130
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main(new) == 130
     aside = run / ASIDE
+    assert f"the cross-validation it overwrote waits in {aside} until this one" in caplog.text
     assert _rows(aside) == old_rows  # nothing of the old run lost
     for i, weights in old.items():
         assert (aside / f"fold_{i}" / "checkpoints" / "last.pt").read_bytes() == weights

@@ -25,7 +25,7 @@ from unetlab.metrics.spread import described, spread
 from unetlab.outputs import FolderLock, record
 from unetlab.run_records import SUMMARY_FILE
 from unetlab.train.fitting import fit
-from unetlab.train.folds_aside import drop_aside, set_aside
+from unetlab.train.folds_aside import aside_note, drop_aside, set_aside
 from unetlab.train.log import FEW_VALIDATION, few_validation_said, miou_name
 from unetlab.train.rundir import FOLDS_FILE, check_run_dir
 
@@ -76,7 +76,8 @@ def fit_folds(
             try:
                 result = _fit_fold(cfg, folder, f"{i}/{k}", (train, val), resume=resume, **fitting)
             except (KeyboardInterrupt, UnetlabError) as exc:  # a stop, or the user's problem
-                log.info("%s", stopped_note(run_dir, k, i, stop=isinstance(exc, KeyboardInterrupt)))
+                stop = isinstance(exc, KeyboardInterrupt)
+                log.info("%s%s", stopped_note(run_dir, k, i, stop=stop), aside_note(run_dir))
                 raise
             rows = sorted([*rows, _row(i, folder, train, val, result)], key=lambda r: r["fold"])
             write_folds(run_dir / FOLDS_FILE, rows)  # after each fold: a stopped run keeps them

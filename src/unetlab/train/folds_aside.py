@@ -64,6 +64,18 @@ def set_aside(run_dir: str | os.PathLike, *, complete: bool) -> None:
     )
 
 
+def aside_note(run_dir: str | os.PathLike) -> str:
+    """What a stopped cross-validation adds to its line where it overwrote one: where that
+    one waits; "" where none does."""
+    aside = Path(run_dir) / ASIDE
+    if not aside.is_dir():
+        return ""
+    return (
+        f"; the cross-validation it overwrote waits in {aside} until this one has trained all "
+        "its folds"
+    )
+
+
 def drop_aside(run_dir: str | os.PathLike) -> None:
     """Remove the overwritten cross-validation kept aside (the new one has replaced it):
     renamed first, so a removal cut short leaves no half of it where it was."""
