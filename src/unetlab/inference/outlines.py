@@ -458,7 +458,8 @@ def write_planes(
     ``measurements`` and ``plane`` (None for a 2-D image) as :func:`geojson_features` takes
     them. Each feature is written as it is made, so that neither the features nor the text
     are held whole (a streamed slide's outlines may be traced as they are written).
-    ``grid`` (:func:`unetlab.data.geotiff.map_grid` of the input's GeoTIFF tags): the
+    ``grid`` (:func:`unetlab.data.world_file.input_grid`: the input's GeoTIFF tags' or
+    world file's; a pyramid level's: :meth:`~unetlab.data.geotiff.MapGrid.level`): the
     coordinates are the map's (QGIS places them; the collection names the CRS where the
     GeoKeys give its EPSG code), not pixels. Returns ``path``."""
     how = dict(pixel_size=pixel_size, class_names=class_names, scale=scale, grid=grid)
@@ -521,8 +522,8 @@ def write_outlines(
     pages of ``axes`` (:class:`~unetlab.data.tiffmeta.PageAxes`; None: the pages are z).
     ``grid``: where the input's pixels lie on the map (its GeoTIFF tags or world file:
     :func:`unetlab.data.world_file.input_grid`): the GeoJSON is in map coordinates (the
-    ImageJ ROIs stay in pixels). A table's ``class`` and ``class_name`` (a semantic model's objects) give
-    each object its class. Returns the paths written."""
+    ImageJ ROIs stay in pixels). A table's ``class`` and ``class_name`` (a semantic
+    model's objects) give each object its class. Returns the paths written."""
     if geojson is None and rois is None:
         return []
     polygons = [object_polygons(i) for i in ids]
