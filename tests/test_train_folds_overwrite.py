@@ -106,3 +106,18 @@ def test_a_move_aside_cut_short_is_finished_by_the_next_overwrite(tmp_path):
     aside = run / ASIDE
     assert sorted(p.name for p in aside.iterdir()) == ["fold_1", "fold_2", "fold_3", "folds.csv"]
     assert sorted(p.name for p in run.iterdir()) == [ASIDE]
+
+
+def test_folds_are_complete_when_folds_csv_lists_every_fold_there(tmp_path):
+    from unetlab.train.folds import COLUMNS, folds_complete, write_folds
+
+    run = tmp_path / "cv"
+    for i in (1, 2):
+        (run / f"fold_{i}").mkdir(parents=True)
+    row = dict.fromkeys(COLUMNS) | {"run_dir": "x", "validated_on": "a.png"}
+    write_folds(run / "folds.csv", [row | {"fold": 1}, row | {"fold": 2}])
+    assert folds_complete(run)
+    (run / "fold_3").mkdir()  # begun, not listed: stopped
+    assert not folds_complete(run)
+    (run / "folds.csv").write_text("fold,other\n1,x\n2,y\n")  # another version's table
+    assert not folds_complete(run)

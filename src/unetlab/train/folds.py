@@ -138,15 +138,18 @@ def _started(run_dir: Path, root, splits: list, resume: bool, overwrite: bool) -
     if not overwrite:
         refuse_begun(run_dir)
     else:
-        set_aside(run_dir, complete=_complete(run_dir))
+        set_aside(run_dir, complete=folds_complete(run_dir))
     write_folds(run_dir / FOLDS_FILE, [])
     return []
 
 
-def _complete(run_dir: Path) -> bool:
+def folds_complete(run_dir: Path) -> bool:
     """Whether ``run_dir``'s folds all finished: folds.csv lists folds 1..n (n >= 2) and no
     other fold folder is there."""
-    listed = {r["fold"] for r in read_folds(run_dir / FOLDS_FILE)}
+    try:
+        listed = {r["fold"] for r in read_folds(run_dir / FOLDS_FILE)}
+    except (KeyError, ValueError, OSError):  # a table of another version: not known done
+        return False
     folders = {int(p.name[5:]) for p in run_dir.glob("fold_*") if p.name[5:].isdigit()}
     return len(listed) >= 2 and listed == set(range(1, len(listed) + 1)) and folders <= listed
 
