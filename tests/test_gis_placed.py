@@ -297,3 +297,19 @@ def test_a_levels_geotags_place_it_on_its_grid(kind):
         assert dict((t[0], t[3]) for t in level)[33550] == (0.075, 0.1, 0.0)
         assert dict((t[0], t[3]) for t in level)[33922][3:5] == (500000.0, 5500000.0)
     assert level_geotags(tuple(tags)) == tuple(tags) and level_geotags(()) == ()
+
+
+def test_a_turned_world_file_places_the_outlines_but_gives_no_metres(tmp_path, caplog):
+    """A world file with rotation terms (a quarter turn) and a .prj in metres: the outlines
+    and map centroids are turned onto the map, by hand; the table has no metres (its
+    pixels have no (y, x) size), and the line says why."""
+    world = "0\n-0.1\n-0.1\n0\n500000.05\n5499999.95\n"  # x down, y left: a quarter turn
+    src = _field(tmp_path / "in", world=world, prj=UTM_WKT1)
+    with caplog.at_level(logging.INFO):
+        unetlab.predict_folder(three_class_net(), src, tmp_path / "o", **HOW)
+    rows = _rows(tmp_path / "o" / "field_objects.csv")
+    assert "area_m2" not in rows[0]
+    # grain 1's centroid, pixel (4.5, 4.5), corner (5, 5): X = 500000.1 - 0.5, Y = ... - 0.5
+    assert (rows[0]["centroid_x_map"], rows[0]["centroid_y_map"]) == ("499999.6", "5499999.5")
+    assert "turns the image" in caplog.text
+    assert (tmp_path / "o" / "field.pgw").read_text() == world

@@ -243,6 +243,8 @@ def say_world_file(source: str | os.PathLike, grid: MapGrid) -> None:
     why = "names no CRS or unit, and no .prj or .aux.xml beside it says one in metres"
     if grid.epsg is not None:
         why = f"is in EPSG:{grid.epsg} (from the .prj or .aux.xml beside it), not in metres"
+    if grid.metres is not None:  # not north-up: its pixel is no (y, x) size
+        why = "turns the image (its rotation terms are not 0), so its pixels have no size"
     say_once(
         "world file alone",
         "%s, which %s: %s (the GeoJSON names %s), but its objects table stays in pixels; "
