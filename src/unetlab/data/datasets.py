@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from unetlab.data.appearance import image_appearance
 from unetlab.data.checks import channel_problems, non_integer_mask, nonfinite_pixels
 from unetlab.data.exclude import check_exclude_rows, kept_rows, mirrored, region
 from unetlab.data.fingerprint import (
@@ -74,7 +75,9 @@ class Sample:
     ``IGNORE_INDEX`` (-1) for ignored pixels; ``weight`` (H, W) float32 per-pixel loss weights
     (the paper's weight map) or None; ``contrast``: the per-channel std (or percentile
     range) the image was divided by, before any floor, and ``dtype`` the dtype it was read
-    as (the units of that contrast; None: not recorded).
+    as (the units of that contrast; None: not recorded); ``appearance`` its per-channel
+    (mean, sd) as read (:func:`unetlab.data.appearance.image_appearance`), which the
+    checkpoint records for prediction to compare its images with.
     """
 
     name: str
@@ -83,6 +86,7 @@ class Sample:
     weight: np.ndarray | None = None
     contrast: np.ndarray | None = None
     dtype: str | None = None
+    appearance: tuple | None = None
 
 
 def _sample(
@@ -105,7 +109,10 @@ def _sample(
         kept = valid_pixels(image, invalid | _bar(image.shape, exclude_rows))
     mean, std = image_stats(kept, normalization)
     normalised = apply_stats(filled(mirrored(image, exclude_rows, name), invalid), mean, std)
-    return Sample(name, normalised, mask, weight, contrast=std, dtype=image.dtype.name)
+    looks = image_appearance(kept, normalization)
+    return Sample(
+        name, normalised, mask, weight, contrast=std, dtype=image.dtype.name, appearance=looks
+    )
 
 
 def _bar(shape: tuple[int, ...], exclude_rows) -> np.ndarray | bool:
