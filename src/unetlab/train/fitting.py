@@ -38,6 +38,7 @@ from unetlab.train.resume import ending_line, resume_command
 from unetlab.train.run import Run, setup_run
 from unetlab.train.rundir import claim_run_dir, resume_wanted
 from unetlab.train.schedule import BudgetSchedule, offset_fit_cost, shared_clock, validation_due
+from unetlab.train.setup import check_stain_channels
 from unetlab.train.stop import StopRequest
 
 log = logging.getLogger(__name__)
@@ -105,6 +106,7 @@ def fit(
         )
     resume = resume_wanted(resume, run_dir)
     cfg = absolute_paths(cfg, run_dir, resume=resume)
+    check_stain_channels(cfg)  # a grey data set with augment.stain: refused before the folder
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device))
     with group.joined(device), contextlib.ExitStack() as held:
