@@ -430,11 +430,49 @@ def _decoding(path: Path) -> Iterator[None]:
         # on corrupt bytes they raise nearly anything: OSError, SyntaxError, EOFError,
         # struct.error, zlib.error, and from tifffile's parser ZeroDivisionError, TypeError,
         # RuntimeError (all seen in tests/test_fuzz.py on truncated and bit-flipped files)
+        short = short_file_line(path)
+        if short is not None:
+            raise ImageReadError(short) from exc
         reason = first_line(exc, default="no details")
         raise ImageReadError(
             f"{path}: cannot read this image ({type(exc).__name__}: {reason}); "
             "is it a complete PNG, JPEG or TIFF file?"
         ) from exc
+
+
+def short_file_line(path: str | os.PathLike) -> str | None:
+    """The one line for an image file that a decoder failed on because it is short: empty
+    (0 bytes), or a TIFF whose first page's pixel data end past the end of the file
+    (a copy cut off: audit s33 plates 6/7); None for any other file, or one that cannot
+    be looked at. Cheap: the file's size, and a TIFF's first page's tags."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return None
+    if size == 0:
+        return f"{path}: empty file (0 bytes); copy the file again"
+    end = _tiff_data_end(path) if path.suffix.lower() in TIFF_SUFFIXES else None
+    if end is not None and end > size:
+        return (
+            f"{path}: truncated: its header promises {end} bytes, the file has {size}; "
+            "copy the file again"
+        )
+    return None
+
+
+def _tiff_data_end(path: Path) -> int | None:
+    """Where a TIFF's first page's pixel data end (its strip or tile offsets plus their
+    byte counts), or None where its header or first page cannot be parsed."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            page = tif.pages.first
+            ends = [o + n for o, n in zip(page.dataoffsets, page.databytecounts) if n]
+    except Exception:  # noqa: BLE001 - any parse failure: not a short file we can name
+        return None
+    return max(ends, default=None)
 
 
 def _tiff_to_pages(arr: np.ndarray, letters: str) -> np.ndarray:
