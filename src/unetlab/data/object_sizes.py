@@ -19,9 +19,8 @@ mask, :func:`sized` decides over a data set.
 from __future__ import annotations
 
 import numpy as np
-from scipy import ndimage
 
-from unetlab.data.fingerprint import LINE_WIDTH, line_objects
+from unetlab.data.fingerprint import LINE_WIDTH, cut_regions, line_objects
 
 FACTS = ("area", "kind", "cut", "sliver")
 
@@ -35,11 +34,7 @@ def region_facts(ids: np.ndarray, kinds=None, ignored: np.ndarray | None = None)
     top = int(ids.max(initial=0))
     counts = np.bincount(ids.ravel(), minlength=top + 1)[1:]
     present = counts > 0
-    cut = np.zeros(top + 1, bool)
-    for edge in (ids[0], ids[-1], ids[:, 0], ids[:, -1]):
-        cut[edge] = True
-    if ignored is not None and np.any(ignored):
-        cut[ids[ndimage.binary_dilation(ignored)]] = True
+    cut = cut_regions(ids, ignored)
     kind = np.zeros(top, np.int64)
     if kinds is not None and top:
         values, first = np.unique(ids.ravel(), return_index=True)  # a pixel of each region
@@ -48,7 +43,7 @@ def region_facts(ids: np.ndarray, kinds=None, ignored: np.ndarray | None = None)
     return {
         "area": counts[present],
         "kind": kind[present],
-        "cut": cut[1:][present],
+        "cut": cut[present],
         "sliver": sliver[present],
     }
 

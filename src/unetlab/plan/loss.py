@@ -37,7 +37,7 @@ def plan_loss(fp: Fingerprint, cfg: Config) -> list[Choice]:
 def plan_objects(fp: Fingerprint, cfg: Config) -> list[Choice]:
     """Where objects touch: the instance target for instance masks (where this version has
     ``data.target``), else the paper's border weight map for semantic masks."""
-    touching, n = fp.touching_fraction(), fp.sized_areas().size
+    touching, n = fp.touching_fraction(), fp.counted_objects()
     whole, left_out = whole_objects(fp)
     if n == 0 and fp.cut_objects() and not fp.instances:
         why = f"no {whole}objects to tell whether they touch ({left_out[2:]}): no border weights"

@@ -40,8 +40,10 @@ def plan_tile(
     ]
     if not fits:
         fits = [geometry.min_input]
-    areas = fp.sized_areas()  # lines (a thin class's fragments) size no tile
+    areas = fp.sized_areas()  # lines (a thin class's fragments) and cut pieces size no tile
     whole, left_out = whole_objects(fp)
+    if cut := fp.edge_cut_objects():
+        left_out += f"; {cut} cut by the image edge or nodata left out"
     if areas.size == 0:
         return Choice(
             "data.tile_size",
