@@ -57,8 +57,9 @@ def test_evaluate_predictions_exact_values(tmp_path):
     # SEG: 4 gt objects; in b both cells lie inside the 48 px merged object
     assert d["seg"] == pytest.approx((1 + 1 + 18 / 48 + 24 / 48) / 4)
     assert d["objects"] == 4
-    # b: the merged object's IoU with the 24 px cell is 24/48, not above 0.5: no match
-    assert d["object_f1"] == pytest.approx(2 * 2 / (2 * 2 + 1 + 2))
+    # b: the merged object's IoU with the 24 px cell is 24/48, exactly 0.5: a match (IoU >=
+    # t, as StarDist and cellpose count it); the 18 px cell is missed
+    assert d["object_f1"] == pytest.approx(2 * 3 / (2 * 3 + 0 + 1))
     assert d["worst_images"][0] == "b"
     assert d["mean_image_miou"] == pytest.approx((1.0 + (0 + 42 / 48) / 2) / 2)
     assert d["boundary_class"] == "0"
@@ -125,7 +126,8 @@ def test_instance_masks_keep_touching_objects_apart(tmp_path, capsys):
     d = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", gt_instances=True).to_dict()
     assert d["pixel_accuracy"] == 1.0 and set(d["classes"]) == {"background", "object"}
     assert d["objects"] == 2 and d["seg"] == pytest.approx((4 / 8 + 4 / 8) / 2)
-    assert d["object_f1"] == 0.0  # IoU 4/8 with each: not above 0.5
+    # IoU exactly 4/8 with each: one of them matches (IoU >= 0.5, one to one)
+    assert d["object_f1"] == pytest.approx(2 / 3)
     assert d["rand_error"] == pytest.approx(1 - 2 * 24 / (24 + 56))  # 4 px cells, 8 px merged
     as_classes = evaluate_predictions(
         tmp_path / "pred", tmp_path / "gt", label_values=[0, 7, 9], objects=True
@@ -613,7 +615,9 @@ def test_object_predictions_are_scored_as_objects(tmp_path, capsys):
     write_png(tmp_path / "classes" / "a.png", (objects > 0).astype(np.uint8))
     write_png(tmp_path / "classes" / "b.png", np.zeros((4, 8), np.uint8))
     merged = evaluate_predictions(tmp_path / "classes", tmp_path / "gt", gt_instances=True)
-    assert (merged.summary["pred_objects"], merged.summary["object_f1"]) == (1, 0.0)
+    # IoU 12/24 = 0.5 exactly with either true object: one match (>=, one to one)
+    assert merged.summary["pred_objects"] == 1
+    assert merged.summary["object_f1"] == pytest.approx(2 / 3)
     with pytest.raises(UnetlabError, match="class index 7 but there are 2 classes"):
         evaluate_predictions(tmp_path / "ids", tmp_path / "gt", gt_instances=True)
     write_tiff(tmp_path / "bad" / "a_objects.tif", objects.astype(np.float32) / 2)

@@ -23,11 +23,14 @@ def test_area_ratios_are_predicted_over_true_area_of_matches():
     pred = np.zeros_like(gt)
     _square(gt, 0, 0, 4, 1)  # 16 px, predicted 5x4 = 20 px: IoU 0.8, ratio 1.25
     pred[0:5, 0:4] = 3
-    _square(gt, 10, 10, 4, 2)  # 16 px, predicted 2x4 = 8 px: IoU 0.5, not above: no match
+    _square(gt, 10, 10, 4, 2)  # 16 px, predicted 2x4 = 8 px: IoU exactly 0.5, a match (>=)
     pred[10:12, 10:14] = 4
-    np.testing.assert_allclose(area_ratios(pred, gt), [1.25])
+    _square(gt, 0, 10, 4, 5)  # 16 px, predicted 7 px: IoU 7/16, below 0.5: no match
+    pred[0:2, 10:14] = 6
+    pred[1, 13] = 0
+    np.testing.assert_allclose(area_ratios(pred, gt), [1.25, 0.5])
     s = object_scores(pred, gt)
-    assert s["area_ratio"] == pytest.approx(1.25) and s["tp"] == 1
+    assert s["area_ratio"] == pytest.approx(0.875) and s["tp"] == 2
     assert math.isnan(object_scores(np.zeros_like(gt), gt)["area_ratio"])
 
 
@@ -37,7 +40,8 @@ def _write(tmp_path, name, gt, pred):
 
 
 def _data(tmp_path):
-    """a: 2 true, both found exactly (F1 1); b: 2 true merged into 1 (F1 0, -50%);
+    """a: 2 true, both found exactly (F1 1); b: 2 true merged into 1 and a pixel more (IoU
+    16/33 each: F1 0, -50%);
     c: 1 true found 1.5x too large plus 2 spurious objects (F1 0.5, +200%)."""
     a = np.zeros((12, 12), np.int64)
     _square(a, 0, 0, 4, 1)
@@ -45,7 +49,9 @@ def _data(tmp_path):
     _write(tmp_path, "a", a, a)
     b = np.zeros((12, 12), np.int64)
     b[0:4, 0:4], b[0:4, 4:8] = 1, 2
-    _write(tmp_path, "b", b, (b > 0).astype(np.int64))
+    merged = (b > 0).astype(np.int64)
+    merged[4, 0] = 1  # without it IoU is exactly 0.5 with either, and one of them matches
+    _write(tmp_path, "b", b, merged)
     c = np.zeros((12, 12), np.int64)
     c[0:4, 0:4] = 1
     cp = np.zeros_like(c)

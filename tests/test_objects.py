@@ -87,15 +87,16 @@ def test_seg_and_f1_with_touching_gt_objects_merged_by_the_prediction():
 
 def test_object_f1_counts_and_edge_cases():
     gt = np.array([[1, 1, 0, 2, 2, 0, 3]])
-    pred = np.array([[4, 4, 0, 5, 0, 0, 0]])  # exact, IoU 1/2 (not above 0.5), missing
-    assert object_counts(pred, gt) == (1, 1, 2)
-    assert object_f1(pred, gt) == pytest.approx(2 / 5)
+    pred = np.array([[4, 4, 0, 5, 0, 0, 0]])  # exact, IoU exactly 1/2 (a match: >=), missing
+    assert object_counts(pred, gt) == (2, 0, 1)
+    assert object_f1(pred, gt) == pytest.approx(4 / 5)
     assert object_counts(pred, gt, iou=0.9) == (1, 1, 2)
+    assert object_counts(pred, gt, iou=0.3) == (2, 0, 1)
     assert math.isnan(object_f1(np.zeros((2, 2), int), np.zeros((2, 2), int)))
     assert object_f1(np.ones((2, 2), int), np.zeros((2, 2), int)) == 0.0
     assert f1_from_counts(0, 0, 0)["precision"] != f1_from_counts(0, 0, 0)["precision"]
-    with pytest.raises(ValueError, match="0.5"):
-        object_counts(pred, gt, iou=0.3)
+    with pytest.raises(ValueError, match=r"\(0, 1\]"):
+        object_counts(pred, gt, iou=0)
     with pytest.raises(ValueError, match="same size"):
         overlaps(pred, gt[:, :3])
 
@@ -131,8 +132,11 @@ def test_matching_scores_of_a_split_object():
     assert (s["sq"], s["rq"], s["pq"]) == pytest.approx((2 / 3, 2 / 3, 4 / 9))
     assert s["seg"] == pytest.approx(2 / 3)
     assert (s["pred_objects"], s["true_objects"]) == (2, 1)
-    halves = np.array([[1, 1, 1, 2, 2, 2]])  # IoU exactly 0.5 is no match
-    assert object_scores(halves, gt)["dsb"] == 0.0 and object_scores(halves, gt)["seg"] == 0.0
+    # IoU exactly 0.5 for both halves: one of them matches (IoU >= t, one to one, as
+    # StarDist's matching), at 0.5 only; SEG's "more than half" takes neither
+    halves = object_scores(np.array([[1, 1, 1, 2, 2, 2]]), gt)
+    assert (halves["tp"], halves["fp"], halves["fn"]) == (1, 1, 0)
+    assert halves["dsb"] == pytest.approx(0.5 / 10) and halves["seg"] == 0.0
 
 
 def test_matching_scores_of_a_merged_pair():
@@ -176,15 +180,24 @@ def test_match_pairs_below_one_half_is_an_optimal_assignment():
     assert (rows.tolist(), cols.tolist()) == ([0], [1])
     assert match_pairs(np.zeros((0, 3)), 0.1)[0].size == 0
     with pytest.raises(ValueError, match="threshold"):
-        match_pairs(iou, 1.0)
+        match_pairs(iou, 0.0)
+    assert match_pairs(np.array([[1.0, 0.5]]), 1.0)[1].tolist() == [0]  # IoU 1 >= 1
+
+
+def test_match_pairs_counts_an_iou_of_exactly_t_once_for_two_halves():
+    # two predicted halves of one true object: IoU exactly 0.5 each; one pair, not two
+    iou = np.array([[0.5, 0.5, 0.0], [0.0, 0.0, 0.75]])
+    rows, cols = match_pairs(iou, 0.5)
+    assert rows.tolist() == [0, 1] and cols.tolist()[1] == 2 and cols[0] in (0, 1)
+    assert len(match_pairs(iou, 0.55)[0]) == 1 and len(match_pairs(iou, 0.75)[0]) == 1
 
 
 def _brute_force_matches(iou: np.ndarray, t: float) -> int:
-    """The largest number of one-to-one pairs with IoU > t, by trying every assignment."""
+    """The largest number of one-to-one pairs with IoU >= t, by trying every assignment."""
     n_gt, n_pred = iou.shape
     best = 0
     for perm in itertools.permutations(range(max(n_gt, n_pred)), n_gt):
-        pairs = sum(1 for g, p in enumerate(perm) if p < n_pred and iou[g, p] > t)
+        pairs = sum(1 for g, p in enumerate(perm) if p < n_pred and iou[g, p] >= t)
         best = max(best, pairs)
     return best
 
@@ -216,7 +229,7 @@ def test_dsb_score_equals_a_brute_force_computation_from_the_definition():
                 inter = np.sum((gt == g) & (pred == p))
                 iou[a, b] = inter / np.sum((gt == g) | (pred == p))
         per_t = []
-        for t in np.arange(0.5, 0.96, 0.05):
+        for t in DSB_THRESHOLDS:
             tp = _brute_force_matches(iou, t)
             fp, fn = len(p_ids) - tp, len(g_ids) - tp
             per_t.append(tp / (tp + fp + fn) if tp + fp + fn else math.nan)

@@ -10,12 +10,21 @@ modify them; a stack of frames is refused (read as one volume, its frames' objec
 an id would be one object): :func:`pooled_object_scores` scores it frame by frame. Instance maps hold 0 for "no object" and ids 1..n.
 
 Matching is one-to-one: a predicted and a true object match at threshold t when their IoU is
-above t, each object in at most one pair, with the most pairs possible (ties: the largest
-summed IoU). Above 0.5 every candidate pair is already unique (two objects cannot both cover
-more than half of a third); below it :func:`match_pairs` solves the assignment
-(``scipy.optimize.linear_sum_assignment``). An image with no object in the truth and none
-predicted has nothing to score: its DSB score, F1, SEG and PQ are NaN, and data-set means skip
-it; a predicted object on an empty truth is a false positive (score 0).
+at least t (IoU >= t, as StarDist's ``matching`` and cellpose's ``average_precision`` count
+it; the DSB 2018 scorer's ``IoU > t`` differs only where an IoU is exactly t, which integer
+pixel counts make common on small objects: 76 / 152), each object in at most one pair, with
+the most pairs possible (ties: the largest summed IoU). Above 0.5 every candidate pair is
+already unique (two objects cannot both cover more than half of a third); at 0.5 two halves
+of one object can each have IoU exactly 0.5 with it, and below it many pairs compete: there
+:func:`match_pairs` solves the assignment (``scipy.optimize.linear_sum_assignment``, as
+StarDist does). An image with no object in the truth and none predicted has nothing to
+score: its DSB score, F1, SEG and PQ are NaN (StarDist's safe division gives 0), and
+data-set means skip it; a predicted object on an empty truth is a false positive (score 0).
+
+Argument order: the prediction first, ``object_scores(pred, gt)``, the reverse of StarDist's
+``matching(y_true, y_pred)``; give the keywords ``prediction=`` and ``truth=`` to be safe
+(a swapped call swaps precision with recall and FP with FN, F1 and DSB unchanged).
+:func:`unetlab.metrics.matching.matching_table` takes keywords only.
 """
 
 from __future__ import annotations
@@ -50,7 +59,10 @@ __all__ = [
     "pq_of_classes",
     "object_classes",
     "object_scores",
+    "prediction_truth",
+    "check_threshold",
     "pooled_object_scores",
+    "image_pairs",
     "summarize_objects",
     "area_ratios",
 ]
@@ -134,17 +146,11 @@ def _seg_jaccard(inner: np.ndarray, gt_sizes: np.ndarray, pred_sizes: np.ndarray
 
 def object_counts(pred_instances, gt_instances, *, iou: float = 0.5) -> tuple[int, int, int]:
     """(true positives, false positives, false negatives) of object detection: a predicted
-    and a ground-truth object match when their IoU is above ``iou`` (>= 0.5 so that matches
-    are one-to-one)."""
-    if not 0.5 <= iou < 1:
-        raise UnetlabError(
-            f"iou must be in [0.5, 1), not {iou}: below 0.5 an object could match several"
-        )
-    table, gt_sizes, pred_sizes = overlaps(pred_instances, gt_instances)
-    inner = table[1:, 1:]
-    union = gt_sizes[:, None] + pred_sizes[None, :] - inner
-    tp = int(np.count_nonzero(inner > iou * union)) if inner.size else 0
-    return tp, len(pred_sizes) - tp, len(gt_sizes) - tp
+    and a ground-truth object match when their IoU is at least ``iou`` (in (0, 1]), one to
+    one (:func:`match_pairs`)."""
+    matrix = iou_matrix(pred_instances, gt_instances)
+    tp = len(match_pairs(matrix, iou)[0])
+    return tp, matrix.shape[1] - tp, matrix.shape[0] - tp
 
 
 def f1_from_counts(tp: int, fp: int, fn: int) -> dict:
@@ -158,7 +164,7 @@ def f1_from_counts(tp: int, fp: int, fn: int) -> dict:
 
 
 def object_f1(pred_instances: np.ndarray, gt_instances: np.ndarray, iou: float = 0.5) -> float:
-    """Object detection F1 = 2 TP / (2 TP + FP + FN), objects matched at IoU > ``iou``.
+    """Object detection F1 = 2 TP / (2 TP + FP + FN), objects matched at IoU >= ``iou``.
 
     NaN when neither map has an object. For class maps, call :func:`instances` first.
     """
@@ -178,15 +184,15 @@ def _iou(inner: np.ndarray, gt_sizes: np.ndarray, pred_sizes: np.ndarray) -> np.
 
 
 def match_pairs(iou: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """One-to-one pairs of an (n_gt, n_pred) IoU matrix with IoU > ``threshold``.
+    """One-to-one pairs of an (n_gt, n_pred) IoU matrix with IoU >= ``threshold`` (in (0, 1]).
 
-    Returns (gt indices, pred indices), int64 arrays of equal length: the most pairs possible,
-    and among those the largest summed IoU. From 0.5 up the candidates are the pairs.
+    Returns (gt indices, pred indices), int64 arrays of equal length in increasing gt order:
+    the most pairs possible, and among those the largest summed IoU. Where no object has two
+    candidates (always above 0.5) the candidates are the pairs.
     """
-    if not 0 <= threshold < 1:
-        raise ValueError(f"an IoU threshold is in [0, 1), not {threshold}")
-    candidate = iou > threshold
-    if threshold >= 0.5:
+    check_threshold(threshold)
+    candidate = iou >= threshold
+    if (candidate.sum(0) <= 1).all() and (candidate.sum(1) <= 1).all():
         rows, cols = np.nonzero(candidate)
         return rows.astype(np.int64), cols.astype(np.int64)
     rows = np.flatnonzero(candidate.any(1))
@@ -202,6 +208,16 @@ def match_pairs(iou: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarr
     r, c = linear_sum_assignment(weight, maximize=True)
     keep = ok[r, c]
     return rows[r[keep]].astype(np.int64), cols[c[keep]].astype(np.int64)
+
+
+def check_threshold(threshold: float) -> float:
+    """``threshold`` if it is an IoU threshold, in (0, 1]; else a UnetlabError (a ValueError)
+    naming the range: at 0 every pair would match, overlapping or not."""
+    if not 0 < threshold <= 1:
+        raise UnetlabError(
+            f"an IoU threshold is in (0, 1] (objects match at IoU >= it), not {threshold}"
+        )
+    return threshold
 
 
 @dataclass(frozen=True)
@@ -223,7 +239,7 @@ def match_counts(
     gt_instances: np.ndarray,
     thresholds: Sequence[float] = DSB_THRESHOLDS,
 ) -> MatchCounts:
-    """Match predicted to true objects (one-to-one, IoU > t) at every threshold t."""
+    """Match predicted to true objects (one-to-one, IoU >= t) at every threshold t."""
     return _match_iou(iou_matrix(pred_instances, gt_instances), thresholds)
 
 
@@ -260,7 +276,7 @@ def _dsb(m: MatchCounts) -> float:
 
 
 def panoptic_quality(pred_instances: np.ndarray, gt_instances: np.ndarray) -> dict:
-    """Panoptic quality of one class: ``pq`` = ``sq`` x ``rq``, matches at IoU > 0.5.
+    """Panoptic quality of one class: ``pq`` = ``sq`` x ``rq``, matches at IoU >= 0.5.
 
     ``sq``: mean IoU of the matched pairs; ``rq``: TP / (TP + FP/2 + FN/2) (the F1 at 0.5).
     NaN where undefined (``sq`` without a match, all without any object).
@@ -281,25 +297,36 @@ def pq_from_counts(tp: int, fp: int, fn: int, iou_sum: float) -> dict:
 
 
 def object_scores(
-    pred_instances: np.ndarray,
-    gt_instances: np.ndarray,
+    pred_instances: np.ndarray | None = None,
+    gt_instances: np.ndarray | None = None,
     *,
+    prediction: np.ndarray | None = None,
+    truth: np.ndarray | None = None,
     pred_classes: np.ndarray | None = None,
     gt_classes: np.ndarray | None = None,
+    thresholds: Sequence[float] | None = None,
 ) -> dict:
     """Every object figure of one image, from one IoU matrix.
 
-    ``dsb`` (:func:`dsb_score`), ``precision``, ``recall``, ``f1`` (IoU > 0.5), ``pq``, ``sq``,
+    The prediction comes first, ``object_scores(pred, gt)``, the reverse of StarDist's
+    ``matching(y_true, y_pred)``: ``object_scores(prediction=pred, truth=gt)`` says which is
+    which (swapped, precision and recall change places and F1 does not, so it goes unseen).
+
+    ``dsb`` (:func:`dsb_score`), ``precision``, ``recall``, ``f1`` (IoU >= 0.5), ``pq``, ``sq``,
     ``rq`` (:func:`panoptic_quality`), ``seg`` (:func:`seg_score`), ``tp``, ``fp``, ``fn`` at
     0.5, ``pred_objects``, ``true_objects``; ``area_ratios``: (tp,) float64 predicted / true
-    area of each pair matched at IoU > 0.5 (:func:`area_ratios`), ``area_ratio`` their
+    area of each pair matched at IoU >= 0.5 (:func:`area_ratios`), ``area_ratio`` their
     median; NaN where undefined.
 
     ``pred_classes`` / ``gt_classes``: (H, W) class maps whose regions the objects are (each
     object of one class); objects then match only objects of their own class (Kirillov et
     al.'s panoptic quality): the counts are summed over classes, ``pq``, ``sq``, ``rq`` are
     :func:`pq_of_classes` of ``classes``, ``{class: {"tp", "fp", "fn", "iou_sum"}}`` at 0.5.
+
+    ``thresholds``: IoU thresholds in (0, 1] whose :class:`MatchCounts` are added as
+    ``matching`` (:func:`unetlab.metrics.matching.matching_rows` gives StarDist's table).
     """
+    pred_instances, gt_instances = prediction_truth(pred_instances, gt_instances, prediction, truth)
     table, gt_sizes, pred_sizes = overlaps(pred_instances, gt_instances)
     inner = table[1:, 1:]
     if (pred_classes is None) != (gt_classes is None):
@@ -330,10 +357,31 @@ def object_scores(
     if gt_classes is not None:
         out["classes"] = _class_counts(iou, gt_class, pred_class)
         out.update(pq_of_classes(out["classes"]))
+    if thresholds is not None:
+        out["matching"] = _match_iou(iou, [check_threshold(t) for t in thresholds])
     return out
 
 
-def pooled_object_scores(pred_instances, gt_instances) -> dict:
+def prediction_truth(pred, gt, prediction, truth) -> tuple:
+    """(prediction, truth) given by position (prediction first) or by the keywords
+    ``prediction=`` and ``truth=``; a UnetlabError where the two ways mix or one is missing."""
+    if prediction is None and truth is None:
+        if pred is None or gt is None:
+            raise UnetlabError(
+                "give the prediction and the truth: (pred, gt), or prediction=, truth="
+            )
+        return pred, gt
+    if pred is not None or gt is not None or prediction is None or truth is None:
+        raise UnetlabError(
+            "give both prediction= and truth= and no label image by position (or both by "
+            "position, the prediction first)"
+        )
+    return prediction, truth
+
+
+def pooled_object_scores(
+    pred_instances=None, gt_instances=None, *, prediction=None, truth=None
+) -> dict:
     """The object figures of several images (a stack's frames, a data set held in memory),
     each image scored on its own (:func:`object_scores`) and then pooled as ``unetlab
     evaluate`` pools a data set's (:func:`summarize_objects`: ``object_f1`` of the counts
@@ -342,16 +390,24 @@ def pooled_object_scores(pred_instances, gt_instances) -> dict:
 
     ``pred_instances``, ``gt_instances``: (N, H, W) arrays of object ids (ids may restart in
     each frame), or equally long sequences of (H, W) arrays (sizes may differ between
-    images); one (H, W) array is one image."""
+    images); one (H, W) array is one image. The prediction first, or by the keywords
+    ``prediction=`` and ``truth=`` (:func:`object_scores`)."""
+    pred_instances, gt_instances = prediction_truth(pred_instances, gt_instances, prediction, truth)
+    images = [object_scores(p, t) for p, t in image_pairs(pred_instances, gt_instances)]
+    fp, fn = (sum(s[k] for s in images) for k in ("fp", "fn"))
+    return summarize_objects(images) | {"object_fp": fp, "object_fn": fn, "images": len(images)}
+
+
+def image_pairs(pred_instances, gt_instances) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(prediction, truth) of each image of two stacks or sequences of label images (or of
+    one image each: :func:`pooled_object_scores`); a UnetlabError where the counts differ."""
     preds, truths = _images(pred_instances, "prediction"), _images(gt_instances, "ground truth")
     if len(preds) != len(truths):
         raise UnetlabError(
             f"{len(preds)} predicted images but {len(truths)} true ones: give one of each "
             "per image, in the same order"
         )
-    images = [object_scores(p, t) for p, t in zip(preds, truths, strict=True)]
-    fp, fn = (sum(s[k] for s in images) for k in ("fp", "fn"))
-    return summarize_objects(images) | {"object_fp": fp, "object_fn": fn, "images": len(images)}
+    return list(zip(preds, truths, strict=True))
 
 
 def _images(labels, name: str) -> list[np.ndarray]:
@@ -374,7 +430,7 @@ def summarize_objects(images: Sequence[dict]) -> dict:
     :func:`pq_of_classes`, each class's under ``class_pq`` when
     there are several), ``seg`` over all true objects, ``objects`` (true) and
     ``pred_objects`` counts, ``object_classes``: how many classes had objects (1 for ids),
-    ``area_ratio``: the median over all matched pairs (IoU > 0.5) of predicted / true area,
+    ``area_ratio``: the median over all matched pairs (IoU >= 0.5) of predicted / true area,
     ``object_tp``: how many pairs."""
     total = {k: sum(s[k] for s in images) for k in ("tp", "fp", "fn", "iou_sum")}
     true = sum(s["true_objects"] for s in images)
@@ -419,7 +475,7 @@ def _summed_classes(images: Sequence[dict]) -> dict[int, dict]:
 
 def area_ratios(pred_instances: np.ndarray, gt_instances: np.ndarray) -> np.ndarray:
     """(tp,) float64 area of the predicted object / area of the true object of each pair
-    matched at IoU > 0.5 (one to one), in the true objects' order: above 1 the predicted
+    matched at IoU >= 0.5 (one to one), in the true objects' order: above 1 the predicted
     objects are drawn too large, below 1 too small. Empty without a match."""
     table, gt_sizes, pred_sizes = overlaps(pred_instances, gt_instances)
     return _area_ratios(_iou(table[1:, 1:], gt_sizes, pred_sizes), gt_sizes, pred_sizes)
@@ -440,7 +496,7 @@ def object_classes(ids: np.ndarray, classes: np.ndarray) -> np.ndarray:
 
 
 def _class_counts(iou: np.ndarray, gt_class: np.ndarray, pred_class: np.ndarray) -> dict:
-    """``{class: {"tp", "fp", "fn", "iou_sum"}}`` of the matches at IoU > 0.5 (``iou``
+    """``{class: {"tp", "fp", "fn", "iou_sum"}}`` of the matches at IoU >= 0.5 (``iou``
     already 0 between objects of different classes)."""
     rows, cols = match_pairs(iou, 0.5)
     matched = gt_class[rows]
