@@ -17,7 +17,6 @@ from unetlab.data.appearance import (
     image_appearance,
     training_appearance,
 )
-from unetlab.data.datasets import Sample
 from unetlab.data.io import write_png
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.predict import floor_run, predict_image, stack_stats
@@ -178,10 +177,6 @@ def test_a_floored_model_says_another_dtype_in_its_floor_line_alone(caplog):
     assert "normalisation floor" in line and "uint16 pixels, the model" not in line
 
 
-@pytest.mark.skipif(
-    "appearance" not in Sample.__dataclass_fields__,
-    reason="needs data.datasets' Sample.appearance (notes/s33/patch_stain2_appearance.diff)",
-)
 def test_training_records_the_images_and_their_own_prediction_is_quiet(tmp_path, caplog):
     from unetlab.config import load_config
     from unetlab.train import fit

@@ -96,8 +96,7 @@ def samples_appearance(train: list) -> dict | None:
     """The checkpoint record of how the training samples looked as read
     (:func:`unetlab.data.appearance.training_appearance` of each :class:`Sample`'s
     ``appearance``), which prediction compares its images with; None where a sample lacks it."""
-    # getattr: a Sample of data.datasets before it measured appearance (patch_stain2_appearance)
-    stats = [getattr(s, "appearance", None) for s in train]
+    stats = [s.appearance for s in train]
     if not stats or any(a is None for a in stats):
         return None
     return training_appearance(stats, [s.dtype for s in train])
