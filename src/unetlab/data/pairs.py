@@ -5,6 +5,10 @@
   ``instances/`` the same, with masks that hold one id per object.
 - The ISBI layout: ``<name>-volume.tif`` with ``<name>-labels.tif`` (stacks, page by page).
 - PASCAL VOC: ``JPEGImages/`` with ``SegmentationClass/`` palette PNGs.
+- cellpose's flat folder: ``X.tif`` (any image type) beside its mask ``X_masks.png`` or
+  ``X_masks.tif`` (``X_cp_masks.png``, what cellpose saves, too); cellpose's other outputs
+  (``X_flows.tif``, ``X_outlines.png``, ...) are passed over, and ``X_seg.npy`` files are not
+  read (:data:`SEG_NPY_FIX` says how to save their masks).
 
 Every problem (an image without a mask, a mask without an image, two images of one stem, a
 page-count mismatch) is collected and raised as one ``DatasetError`` naming the files.
@@ -36,7 +40,19 @@ LAYOUTS = {
     "folders": ("images", "masks"),
     "instances": ("images", "instances"),
     "voc": ("JPEGImages", "SegmentationClass"),
+    "cellpose": (".", "."),  # images and masks in the folder itself
 }
+#: the stem endings of cellpose's masks (the longer first: X_cp_masks is X's, not X_cp's)
+MASK_SUFFIXES = ("_cp_masks", "_masks")
+#: the stem endings of cellpose's other outputs, which are no images (cellpose's own list)
+CELLPOSE_OUTPUTS = ("_flows", "_flows_0", "_flows_1", "_flows_2", "_cellprob", "_cp_output")
+CELLPOSE_OUTPUTS += ("_outlines", "_cp_outlines")
+SEG_NPY_FIX = (
+    "cellpose's _seg.npy files are not read: save each one's masks beside its image as "
+    "X_masks.tif (cellpose GUI: File > Save masks as PNG/tif, which writes X_cp_masks.png, "
+    "read too; or in Python: tifffile.imwrite('X_masks.tif', np.load('X_seg.npy', "
+    "allow_pickle=True).item()['masks']))"
+)
 MAX_SHOWN = 20  # problems listed in one error; the rest are counted
 GROUPED = 4  # files with one problem that are listed once, with the problem said once
 
@@ -177,7 +193,29 @@ def _isbi_pairs(root: Path) -> list[tuple[Path, Path]]:
 
 
 def detect_layout(root: Path) -> str:
-    """'folders', 'instances', 'voc', 'isbi' or a DatasetError saying what was expected."""
+    """'folders', 'instances', 'voc', 'isbi', 'cellpose' or a DatasetError saying what was
+    expected (and which sub-folders hold a data set, if any: ``train/`` and ``test/``)."""
+    if layout := _layout(root):
+        return layout
+    held = [d.name for d in sorted(root.iterdir()) if d.is_dir() and _layout(d)]
+    if held:
+        pick = "test" if "test" in held else "val" if "val" in held else held[0]
+        raise DatasetError(
+            f"{root}: no data set in the folder itself, but {'/, '.join(held)}/ "
+            f"{'hold' if len(held) > 1 else 'holds'} one: give --data {root / pick} "
+            f"(train --data {root} reads train/ with val/, if any)"
+        )
+    if any(root.glob("*_seg.npy")):
+        raise DatasetError(f"{root}: {SEG_NPY_FIX}")
+    raise DatasetError(
+        f"{root}: no data set found; expected images/ and masks/ (or instances/) folders with "
+        "the same file names, cellpose's X.tif beside X_masks.png (or .tif), an ISBI pair "
+        "NAME-volume.tif + NAME-labels.tif, or PASCAL VOC JPEGImages/ + SegmentationClass/"
+    )
+
+
+def _layout(root: Path) -> str | None:
+    """The layout of ``root`` (:func:`detect_layout`), or None."""
     if (root / "images").is_dir() and (root / "masks").is_dir():
         return "folders"
     if (root / "images").is_dir() and (root / "instances").is_dir():
@@ -186,11 +224,23 @@ def detect_layout(root: Path) -> str:
         return "voc"
     if _isbi_pairs(root):
         return "isbi"
-    raise DatasetError(
-        f"{root}: no data set found; expected images/ and masks/ (or instances/) folders with "
-        "the same file names, an ISBI pair NAME-volume.tif + NAME-labels.tif, or PASCAL VOC "
-        "JPEGImages/ + SegmentationClass/"
-    )
+    if any(_mask_of(f.stem) for f in _input_files(root)):
+        return "cellpose"
+    return None
+
+
+def _input_files(folder: Path) -> list[Path]:
+    return [
+        f for f in sorted(folder.iterdir()) if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES
+    ]
+
+
+def _mask_of(stem: str) -> str | None:
+    """The image stem of a cellpose mask stem (``X_masks``, ``X_cp_masks``: ``X``), or None."""
+    for suffix in MASK_SUFFIXES:
+        if stem.endswith(suffix) and len(stem) > len(suffix):
+            return stem[: -len(suffix)]
+    return None
 
 
 def no_data_folder(root: Path) -> DatasetError:
@@ -198,8 +248,8 @@ def no_data_folder(root: Path) -> DatasetError:
     if root.exists():
         return DatasetError(
             f"{root} is a file, not a data folder: give --data the folder that holds images/ "
-            "and masks/ (or train/ and val/ of those, NAME-volume.tif with NAME-labels.tif, or "
-            "VOC's JPEGImages/ and SegmentationClass/)"
+            "and masks/ (or train/ and val/ of those, NAME-volume.tif with NAME-labels.tif, "
+            "cellpose's X.tif with X_masks.png, or VOC's JPEGImages/ and SegmentationClass/)"
         )
     return DatasetError(f"{root}: no such data folder; give --data the folder of the data set")
 
@@ -281,7 +331,12 @@ def find_pairs(
         raise no_data_folder(root)
     layout = detect_layout(root)
     found: list[str] = []
-    files = _isbi_pairs(root) if layout == "isbi" else _folder_pairs(root, layout, names, found)
+    if layout == "isbi":
+        files = _isbi_pairs(root)
+    elif layout == "cellpose":
+        files = _flat_pairs(root, names, found)
+    else:
+        files = _folder_pairs(root, layout, names, found)
     pairs: list[Pair] = []
     for image, mask in files:
         try:
@@ -337,6 +392,46 @@ def _folder_pairs(
         for s in sorted(images)
         if s in masks and None not in (images[s], masks[s])
     ]
+
+
+def _flat_pairs(
+    root: Path, names: list[str] | None, problems: list[str]
+) -> list[tuple[Path, Path]]:
+    """(image, mask) files of cellpose's flat folder (``X.tif`` beside ``X_masks.png``);
+    problems added: an image without a mask, a mask without an image, two of a stem."""
+    files = _by_stem(root, problems, masks=False)
+    images, masks = {}, {}
+    for stem, path in files.items():
+        base = _mask_of(stem)
+        if base is not None:
+            masks.setdefault(base, []).append((stem, path))
+        elif not stem.endswith(CELLPOSE_OUTPUTS):
+            images[stem] = path
+    if names is not None:
+        images = {k: v for k, v in images.items() if k in set(names)}
+        masks = {k: v for k, v in masks.items() if k in set(names)}
+    pairs = []
+    for stem, path in images.items():
+        found = masks.get(stem, [])
+        if len(found) > 1:
+            problems.append(
+                f"{root}/: {stem} has {len(found)} masks ({', '.join(s for s, _ in found)}): "
+                "keep one (images and masks pair by the _masks suffix)"
+            )
+        elif not found:
+            problems.append(f"{path}: no mask {stem}_masks.png (or .tif) beside it")
+        elif path is not None and found[0][1] is not None:
+            pairs.append((path, found[0][1]))
+    problems += [
+        f"{found[0][1]}: mask without an image {stem}.* beside it"
+        for stem, found in masks.items()
+        if stem not in images and found[0][1] is not None
+    ]
+    problems += [
+        f"{s}: listed in the split file but not in {root}/"
+        for s in sorted(set(names or ()) - set(images))
+    ]
+    return pairs
 
 
 def _mask_suffix(image_stems: list[str], mask_stems: list[str]) -> str | None:

@@ -1,0 +1,90 @@
+"""cellpose's flat folder (X.tif beside X_masks.png), _seg.npy files, and a train/ + test/
+root given where one data set is expected (audit s33 migrant findings 5 and 8)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from unetlab.data.datasets import data_folders, split_pairs
+from unetlab.data.io import write_png, write_tiff
+from unetlab.data.pairs import detect_layout, find_pairs, read_pair
+from unetlab.errors import DatasetError
+from unetlab.evaluate.masks import evaluation_pairs
+
+
+def _ids(seed: int) -> np.ndarray:
+    ids = np.zeros((8, 8), np.uint16)
+    ids[1:4, 1:4], ids[5:7, 4:8] = 3 + seed, 40
+    return ids
+
+
+def _flat(folder, stems=("a", "b"), mask="_masks.png"):
+    for k, stem in enumerate(stems):
+        write_tiff(folder / f"{stem}.tif", np.full((8, 8), 10 * k, np.uint8))
+        ids = _ids(k)
+        if mask.endswith(".png"):
+            write_png(folder / f"{stem}{mask}", ids)
+        else:
+            write_tiff(folder / f"{stem}{mask}", ids)
+
+
+def test_flat_folder_pairs_by_the_masks_suffix(tmp_path):
+    _flat(tmp_path)
+    write_tiff(tmp_path / "a_flows.tif", np.zeros((8, 8), np.uint8))  # cellpose's output
+    assert detect_layout(tmp_path) == "cellpose"
+    pairs = find_pairs(tmp_path)
+    assert [(p.image.name, p.mask.name) for p in pairs] == [
+        ("a.tif", "a_masks.png"),
+        ("b.tif", "b_masks.png"),
+    ]
+    image, mask = read_pair(pairs[1])
+    assert image.shape == (8, 8) and mask.max() == 40 and mask[2, 2] == 4
+    assert [p.name for p in find_pairs(tmp_path, names=["b"])] == ["b"]
+    assert data_folders(tmp_path) == [tmp_path, tmp_path]
+
+
+def test_cp_masks_and_tif_masks_pair_too(tmp_path):
+    _flat(tmp_path / "cp", mask="_cp_masks.png")
+    _flat(tmp_path / "tif", mask="_masks.tif")
+    assert [p.mask.name for p in find_pairs(tmp_path / "cp")] == [
+        "a_cp_masks.png",
+        "b_cp_masks.png",
+    ]
+    assert [p.mask.name for p in find_pairs(tmp_path / "tif")] == ["a_masks.tif", "b_masks.tif"]
+
+
+def test_flat_folder_problems_are_named_together(tmp_path):
+    _flat(tmp_path, stems=("a", "b"))
+    write_tiff(tmp_path / "c.tif", np.zeros((8, 8), np.uint8))  # no mask
+    write_png(tmp_path / "d_masks.png", _ids(0))  # no image
+    write_png(tmp_path / "a_cp_masks.png", _ids(0))  # a second mask of a
+    with pytest.raises(DatasetError) as info:
+        find_pairs(tmp_path)
+    text = str(info.value)
+    assert "3 problem(s)" in text and "c.tif: no mask c_masks.png (or .tif) beside it" in text
+    assert "d_masks.png: mask without an image d.* beside it" in text
+    assert "a has 2 masks (a_cp_masks, a_masks)" in text
+
+
+def test_seg_npy_files_are_refused_with_how_to_export_their_masks(tmp_path):
+    write_tiff(tmp_path / "a.tif", np.zeros((8, 8), np.uint8))
+    np.save(tmp_path / "a_seg.npy", {"masks": _ids(0)}, allow_pickle=True)
+    with pytest.raises(DatasetError, match=r"_seg.npy files are not read: save .* X_masks.tif"):
+        find_pairs(tmp_path)
+
+
+def test_train_and_test_root_names_the_test_folder_for_evaluate(tmp_path):
+    _flat(tmp_path / "train", stems=("a", "b", "c", "d", "e"))
+    _flat(tmp_path / "test")
+    with pytest.raises(DatasetError, match=r"test/, train/ hold one: give --data \S+/test "):
+        evaluation_pairs(tmp_path)
+    assert [p.name for p in evaluation_pairs(tmp_path / "test")] == ["a", "b"]
+    train, val = split_pairs(tmp_path, quiet=True)  # train reads train/, as for images/ + masks/
+    assert len(train) + len(val) == 5 and {p.image.parent for p in train} == {tmp_path / "train"}
+
+
+def test_generic_message_names_the_cellpose_layout(tmp_path):
+    write_tiff(tmp_path / "a.tif", np.zeros((8, 8), np.uint8))
+    with pytest.raises(DatasetError, match="cellpose's X.tif beside X_masks.png"):
+        find_pairs(tmp_path)
