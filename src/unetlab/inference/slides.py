@@ -1,7 +1,8 @@
 """Predict whole-slide images in bounded memory, in one process or shared out over many.
 
-A large image (a TIFF above ``LARGE_PIXELS`` px a page, any TIFF pyramid level asked for, or
-any Zarr / OME-Zarr folder) is read window by window (:mod:`unetlab.data.slides`),
+A large image (:mod:`~unetlab.inference.stream_rule` says which: a TIFF above
+``LARGE_PIXELS`` px a page or too large to read whole, any TIFF pyramid level asked for, any
+Zarr / OME-Zarr folder) is read window by window (:mod:`unetlab.data.slides`),
 normalised with statistics of the whole page (one streamed pass), predicted row of tiles by
 row of tiles, and its labels (and probabilities) written chunk by chunk into a staged Zarr
 that becomes a pyramidal OME-TIFF or OME-Zarr (:mod:`unetlab.data.ome`).
@@ -27,7 +28,7 @@ import math
 import os
 import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -94,9 +95,10 @@ STREAM_BUDGET = 1.2e9
 
 
 def is_large(path: str | os.PathLike, *, threshold: int | None = None, level: int = 0) -> bool:
-    """True for inputs predicted by :func:`predict_slide`: Zarr folders, any pyramid level
-    above 0, and TIFFs (any compression or tiling) of more than ``threshold`` px a page
-    (default ``LARGE_PIXELS``)."""
+    """True for inputs predicted by :func:`predict_slide` by the pixel rule: Zarr folders,
+    any pyramid level above 0, and TIFFs (any compression or tiling) of more than
+    ``threshold`` px a page (default ``LARGE_PIXELS``). Which inputs are streamed in all
+    (a one-page TIFF too large to read whole too): :mod:`~unetlab.inference.stream_rule`."""
     path = Path(path)
     if is_zarr(path) or (level > 0 and path.suffix.lower() in TIFF_SUFFIXES):
         return True
@@ -395,9 +397,50 @@ def predict_slide(
     _check_request(path, outputs, group, overlay)
     record = prediction_record(model, options, outputs)
     with open_slide(path, level=outputs.level, colour_planes=model.in_channels == 3) as slide:
-        options = _slide_options(model, slide, path, options, asked)
+        how = dict(path=path, asked=asked, values=values, record=record, group=group)
+        run = _SlideRun.of(model, slide, out_dir, options, outputs, **how)
+        published = group.share(_published(run.finals, run.wanted) if group.is_main else None)
+        if published is not None:  # a stopped run's outputs, finished
+            return _finished(published, out_dir, counted)
+        _predict_run(model, run, values=values, progress=progress, group=group)
+        extra = []
+        if group.is_main:
+            drawn = None if overlay is None else (overlay, overlay_side, record)
+            extra = _publish_run(model, run, out_dir, values=values, drawn=drawn, counted=counted)
+    group.share(None)
+    return [run.finals[key] for key in run.specs] + extra
+
+
+@dataclass(frozen=True)
+class _SlideRun:
+    """What a slide's prediction writes and how: its ``slide`` open, the ``options``
+    resolved for it, the pixels that are no sample (``nodata``), the outputs' ``specs``,
+    final paths (``finals``) and staging folders (``stages``), the tile ``grid`` and
+    ``batch`` size, the objects found as rows stream past (``found``, or None), the output
+    format, and the staging's identity (``wanted``:
+    :func:`~unetlab.inference.slide_resume.identity`)."""
+
+    slide: Slide
+    options: PredictOptions
+    nodata: SlideNodata | None
+    specs: dict
+    finals: dict
+    stages: dict
+    grid: TileGrid
+    batch: int
+    found: SlideObjects | None
+    output_format: str
+    wanted: dict
+
+    @classmethod
+    def of(cls, model, slide: Slide, out_dir: Path, options, outputs: OutputOptions, **how):
+        """The run of ``slide``, read from ``how["path"]`` (``how``: also the channel
+        ``asked``, not the model's, the mask ``values`` labels are written as, the
+        ``record`` of what made them, the ``group``)."""
+        path, group = how["path"], how["group"]
+        options = _slide_options(model, slide, path, options, how["asked"])
         nodata = slide_nodata(path, options.nodata, slide.array)  # no sample, or None
-        specs = _specs(model, slide, outputs, values=values, record=record)
+        specs = _specs(model, slide, outputs, values=how["values"], record=how["record"])
         finals = _finals(out_dir, path, outputs.output_format)
         stages = {key: ome.staging_path(finals[key]) for key in specs}
         tiling = dict(tile_size=options.tile_size, batch_size=options.batch_size)
@@ -409,38 +452,61 @@ def predict_slide(
             found.invalid = nodata.invalid  # (read by slide_objects: patch_nodataslides_*)
         if found is not None and slide.shape[3] > 1:  # intensity columns by channel name
             found.channels = channel_names(path)
-        staged = {**stages, **({"ids": found.stage} if found is not None else {})}
-        every = {**specs, **({"ids": found.spec} if found is not None else {})}
+        made = (specs, finals, stages, grid, batch, found, outputs.output_format)
+        every = _with_ids(specs, found, "spec")
         device = _device(model, options, group)
         wanted = slide_resume.identity(
             path, every, grid, batch, world=group.world, device=device, nodata=nodata
         )
-        published = group.share(_published(finals, wanted) if group.is_main else None)
-        if published is not None:  # a stopped run's outputs, finished
-            if published.get("counts") is not None and counted is not None:
-                _count(counted, published["counts"], published["classes"], published.get("areas"))
-            return [out_dir / name for name in published["paths"]]
-        resumed = _stage(slide, grid, finals, staged, every, group, wanted)
-        if found is not None:
-            found.staged(new=False)  # created or kept above
-        with _kept_to_resume(staged, group), _failing_together(group):
-            how = dict(values=values, options=options, progress=progress, group=group)
-            how["nodata"] = nodata
-            _predict_bands(
-                model, slide, stages, specs, grid, batch, found=found, resumed=resumed, **how
-            )
-        group.share(None)  # every process has written its bands
-        extra = []
-        if group.is_main:
-            if overlay is not None:
-                finals["overlay"] = out_dir / f"{output_stem(path)}_overlay.png"
-            drawn = None if overlay is None else (overlay, overlay_side, record)
-            made = (finals, staged, specs, found, outputs.output_format, wanted)
-            extra = _publish(model, slide, out_dir, made, values=values, drawn=drawn)
-            if found is not None and counted is not None:
-                _count(counted, found.counts, found.classes, found.areas)
-    group.share(None)
-    return [finals[key] for key in specs] + extra
+        return cls(slide, options, nodata, *made, wanted)
+
+    @property
+    def staged(self) -> dict[str, Path]:
+        """The staging folders, the objects' ids' among them."""
+        return _with_ids(self.stages, self.found, "stage")
+
+    @property
+    def every(self) -> dict:
+        """The specs of what is staged, the objects' ids' among them."""
+        return _with_ids(self.specs, self.found, "spec")
+
+
+def _with_ids(parts: dict, found: SlideObjects | None, part: str) -> dict:
+    """``parts`` and, with objects, their ids' ``part`` (``"stage"``, ``"spec"``) as ``ids``."""
+    return {**parts, **({"ids": getattr(found, part)} if found is not None else {})}
+
+
+def _finished(published: dict, out_dir: Path, counted) -> list[Path]:
+    """The paths of the outputs a stopped run had published (:func:`_published`), its
+    objects said to ``counted``."""
+    if published.get("counts") is not None and counted is not None:
+        _count(counted, published["counts"], published["classes"], published.get("areas"))
+    return [out_dir / name for name in published["paths"]]
+
+
+def _predict_run(model, run: _SlideRun, *, values, progress, group: Group) -> None:
+    """Stage ``run``'s outputs (or resume a killed run's) and predict this process's bands
+    into them; every process waits for the others' bands."""
+    resumed = _stage(run.slide, run.grid, run.finals, run.staged, run.every, group, run.wanted)
+    if run.found is not None:
+        run.found.staged(new=False)  # created or kept above
+    with _kept_to_resume(run.staged, group), _failing_together(group):
+        how = dict(values=values, options=run.options, progress=progress, group=group)
+        bands = (run.slide, run.stages, run.specs, run.grid, run.batch)
+        _predict_bands(model, *bands, found=run.found, resumed=resumed, nodata=run.nodata, **how)
+    group.share(None)  # every process has written its bands
+
+
+def _publish_run(model, run: _SlideRun, out_dir: Path, *, values, drawn, counted) -> list[Path]:
+    """:func:`_publish` of ``run`` (main process), its objects said to ``counted``; the
+    paths written beside the labels and probabilities."""
+    if drawn is not None:
+        run.finals["overlay"] = out_dir / f"{output_stem(run.slide.path)}_overlay.png"
+    made = (run.finals, run.staged, run.specs, run.found, run.output_format, run.wanted)
+    extra = _publish(model, run.slide, out_dir, made, values=values, drawn=drawn)
+    if run.found is not None and counted is not None:
+        _count(counted, run.found.counts, run.found.classes, run.found.areas)
+    return extra
 
 
 def _publish(model, slide, out_dir: Path, made: tuple, *, values, drawn=None) -> list[Path]:
