@@ -1,155 +1,101 @@
-"""predict's per-image table of a folder predicted with objects (audit s33 plates 1, 3, 5):
-one row per input in input order, the status of each, its objects' figures read from its
-table, a focus measure, and the lines that sum it up."""
+"""`unetlab summary` reproduces the SPEC §1 layer table row for row."""
 
-import csv
-from pathlib import Path
+import re
 
-import numpy as np
 import pytest
-from scipy import ndimage
 
-from unetlab.data.io import write_tiff
-from unetlab.inference import summary
-from unetlab.inference.summary import (
-    DONE,
-    FAILED,
-    SKIPPED,
-    SUMMARY,
-    focus_measure,
-    folder_summary,
-    image_focus,
-    summary_lines,
-    table_figures,
-    write_summary,
-)
+from tests.conftest import REPO
+from unetlab.cli import main
+from unetlab.models import UNet
+from unetlab.models.summary import summarize
 
+# SPEC §1, the source's torchsummary print-out of the paper net at 572x572.
+PAPER_TABLE = """\
+Layer (type)          Output Shape          Param #
+Conv2d-1              [-1, 64, 570, 570]    640
+Conv2d-2              [-1, 64, 568, 568]    36,928
+MaxPool2d-3           [-1, 64, 284, 284]    0
+Conv2d-4              [-1, 128, 282, 282]   73,856
+Conv2d-5              [-1, 128, 280, 280]   147,584
+MaxPool2d-6           [-1, 128, 140, 140]   0
+Conv2d-7              [-1, 256, 138, 138]   295,168
+Conv2d-8              [-1, 256, 136, 136]   590,080
+MaxPool2d-9           [-1, 256, 68, 68]     0
+Conv2d-10             [-1, 512, 66, 66]     1,180,160
+Conv2d-11             [-1, 512, 64, 64]     2,359,808
+MaxPool2d-12          [-1, 512, 32, 32]     0
+Conv2d-13             [-1, 1024, 30, 30]    4,719,616
+Conv2d-14             [-1, 1024, 28, 28]    9,438,208
+ConvTranspose2d-15    [-1, 512, 56, 56]     2,097,664
+Conv2d-16             [-1, 512, 54, 54]     4,719,104
+Conv2d-17             [-1, 512, 52, 52]     2,359,808
+ConvTranspose2d-18    [-1, 256, 104, 104]   524,544
+Conv2d-19             [-1, 256, 102, 102]   1,179,904
+Conv2d-20             [-1, 256, 100, 100]   590,080
+ConvTranspose2d-21    [-1, 128, 200, 200]   131,200
+Conv2d-22             [-1, 128, 198, 198]   295,040
+Conv2d-23             [-1, 128, 196, 196]   147,584
+ConvTranspose2d-24    [-1, 64, 392, 392]    32,832
+Conv2d-25             [-1, 64, 390, 390]    73,792
+Conv2d-26             [-1, 64, 388, 388]    36,928
+Conv2d-27             [-1, 2, 388, 388]     130
+Total params: 31,030,658
+"""
 
-def _cells(rng, blur=0.0, bright=1.0):
-    """A 96x96 uint16 field of bright dots (nuclei), blurred by ``blur``."""
-    image = np.zeros((96, 96))
-    ys, xs = rng.integers(8, 88, (2, 30))
-    image[ys, xs] = 1.0
-    image = ndimage.gaussian_filter(image, 2.0 + blur) * 3e5 * bright + 200
-    return rng.poisson(image).astype(np.uint16)
-
-
-def test_focus_falls_with_blur_not_with_brightness():
-    rng = np.random.default_rng(0)
-    sharp, dim = _cells(np.random.default_rng(1)), _cells(np.random.default_rng(1), bright=0.4)
-    blurred = _cells(np.random.default_rng(1), blur=3.0)
-    assert focus_measure(blurred) < 0.5 * focus_measure(sharp)
-    assert focus_measure(dim) == pytest.approx(focus_measure(sharp), rel=0.3)
-    assert focus_measure(sharp * 3.0 + 7) == pytest.approx(focus_measure(sharp), rel=1e-4)
-    assert focus_measure(np.full((20, 20), 5, np.uint16)) is None  # constant: no measure
-    assert focus_measure(np.ones((4, 4))) is None
-    rgb = np.stack([sharp] * 3, axis=2)
-    assert focus_measure(rgb) == pytest.approx(focus_measure(sharp), rel=1e-5)
-    assert focus_measure(rng.random((20, 20))) > 0
-
-
-def test_image_focus_reads_the_file_and_skips_what_it_cannot(tmp_path, monkeypatch):
-    image = _cells(np.random.default_rng(2))
-    write_tiff(tmp_path / "a.tif", image)
-    assert image_focus(tmp_path / "a.tif") == pytest.approx(focus_measure(image))
-    (tmp_path / "empty.tif").write_bytes(b"")
-    assert image_focus(tmp_path / "empty.tif") is None
-    assert image_focus(tmp_path) is None  # a Zarr folder: not read again
-    monkeypatch.setattr(summary, "FOCUS_PIXELS", 96 * 96 - 1)  # a slide
-    assert image_focus(tmp_path / "a.tif") is None
+ROW = re.compile(r"^(\w+-\d+)\s+(\[[-\d, ]+\])\s+([\d,]+)$")
 
 
-def _table(path: Path, areas, **extra):
-    columns = {"id": list(range(1, len(areas) + 1)), "area": areas, **extra}
-    with path.open("w", newline="") as f:
-        w = csv.writer(f)
-        w.writerow(columns)
-        w.writerows(zip(*columns.values()))
+def parse(table: str) -> tuple[list[tuple[str, str, str]], str]:
+    rows = [m.groups() for line in table.splitlines() if (m := ROW.match(line.strip()))]
+    total = next(line for line in table.splitlines() if line.startswith("Total params"))
+    return rows, total
 
 
-def test_table_figures(tmp_path):
-    _table(tmp_path / "a.csv", [10, 30], area_um2=[2.5, 7.5], saturated_fraction=[0, 0.4])
-    assert table_figures(tmp_path / "a.csv") == {
-        "objects": 2,
-        "total_area": 40.0,
-        "mean_area": 20.0,
-        "total_area_um2": 10.0,
-        "mean_area_um2": 5.0,
-        "saturated_objects": 1,
-    }
-    _table(tmp_path / "e.csv", [])
-    assert table_figures(tmp_path / "e.csv") == {"objects": 0, "total_area": 0.0, "mean_area": None}
-    _table(tmp_path / "k.csv", [5, 6, 7], class_name=["grain", "pore", "grain"])
-    assert table_figures(tmp_path / "k.csv")["classes"] == {"grain": 2, "pore": 1}
-    assert table_figures(tmp_path / "missing.csv") is None
+def test_embedded_table_is_the_spec_table():
+    spec = REPO.parent / "shared" / "SPEC.md"
+    if not spec.exists():
+        pytest.skip(f"{spec} not found (../shared beside the repo)")
+    block = spec.read_text().split("Layer (type)", 1)[1].split("```", 1)[0]
+    assert parse("Layer (type)" + block) == parse(PAPER_TABLE)
 
 
-def _plate(tmp_path):
-    """Four wells: two predicted now, one from an earlier run, one failed (in that order
-    of the inputs: B, A, C, D), and a stopped run's D2 left out."""
-    inputs, out = tmp_path / "plate", tmp_path / "out"
-    inputs.mkdir(), out.mkdir()
-    rng = np.random.default_rng(3)
-    files = [inputs / f"{w}_s1_w1.tif" for w in ("B01", "A01", "C01", "D01", "D02")]
-    for f, blur in zip(files, (0, 0, 3.0, 0, 0)):
-        write_tiff(f, _cells(rng, blur=blur))
-    _table(out / "B01_s1_w1_objects.csv", [10, 20, 30], saturated_fraction=[0, 0.5, 0])
-    _table(out / "A01_s1_w1_objects.csv", [], saturated_fraction=[])
-    _table(out / "C01_s1_w1_objects.csv", [40], saturated_fraction=[0])
-    return files, out
+def test_cli_summary_reproduces_spec_table(capsys):
+    assert main(["summary", "--preset", "paper", "--input-size", "572"]) == 0
+    out = capsys.readouterr().out
+    rows, total = parse(out)
+    expected_rows, expected_total = parse(PAPER_TABLE)
+    assert len(expected_rows) == 27
+    assert rows == expected_rows
+    assert total == expected_total
+    assert "Output size: 2x388x388" in out
+    assert "Border per side: 92 px" in out
+    assert "Receptive field: 185x185 px" in out
+    assert "GFLOPs per tile: 300.9" in out
 
 
-def test_folder_summary_rows_in_input_order_with_status(tmp_path):
-    files, out = _plate(tmp_path)
-    b, a, c, d, _ = files
-    failed = {d: f"{d}: empty file (0 bytes); copy the file again"}
-    rows = folder_summary(out, files, written=[b, a], skipped=[c], failed=failed)
-    assert [(r["image"], r["status"], r.get("objects")) for r in rows] == [
-        ("B01_s1_w1.tif", DONE, 3),
-        ("A01_s1_w1.tif", DONE, 0),
-        ("C01_s1_w1.tif", SKIPPED, 1),
-        ("D01_s1_w1.tif", FAILED, None),
-    ]
-    assert rows[3]["reason"].endswith("empty file (0 bytes); copy the file again")
-    assert rows[0]["saturated_objects"] == 1 and rows[0]["mean_area"] == 20.0
-    assert rows[2]["focus_vs_median"] < 0.5 < rows[0]["focus_vs_median"]  # C01 blurred
-    path = write_summary(out, rows)
-    assert path == out / SUMMARY
-    with path.open(newline="") as f:
-        table = list(csv.DictReader(f))
-    assert list(table[0]) == [
-        *("image", "status", "objects", "total_area", "mean_area", "saturated_objects"),
-        *("focus", "focus_vs_median", "reason"),
-    ]
-    assert [t["status"] for t in table] == [DONE, DONE, SKIPPED, FAILED]
-    assert table[1]["objects"] == "0" and table[1]["mean_area"] == ""
-    assert table[3]["objects"] == "" and table[3]["reason"] == rows[3]["reason"]
+def test_summary_of_batchnorm_bilinear_variant_lists_norms_and_upsampling():
+    s = summarize(UNet.from_preset("small", upsample="bilinear"), 256)
+    kinds = {r.name.rsplit("-", 1)[0] for r in s.rows}
+    assert {"Conv2d", "BatchNorm2d", "MaxPool2d", "Upsample"} <= kinds
+    assert s.total_params == sum(r.params for r in s.rows)
+    assert s.output_size == (256, 256) and s.border == 0
 
 
-def test_summary_lines_count_an_earlier_runs_images_saturation_and_focus(tmp_path):
-    files, out = _plate(tmp_path)
-    b, a, c, d, _ = files
-    rows = folder_summary(out, files, written=[b, a], skipped=[c], failed={d: "bad"})
-    total, saturated, blurred = summary_lines(rows)
-    assert total == (
-        f"objects: 4 in 3 images (1 from an earlier run: 1 images skipped); one row per "
-        f"image in {SUMMARY}"
-    )
-    assert saturated.startswith("saturated: 1 object in 1 image hold")
-    assert "B01_s1_w1.tif 1" in saturated
-    assert blurred.startswith("focus: 1 image under 0.5x the folder's median")
-    assert "C01_s1_w1.tif 0." in blurred
-    assert summary_lines(rows[3:]) == []  # only a failed one: nothing counted
+def test_summary_refuses_invalid_size(capsys):
+    assert main(["summary", "--preset", "paper", "--input-size", "573"]) == 2
+    assert "573 is not a valid input size for this net: try 572 or 588" in capsys.readouterr().err
 
 
-def test_semantic_classes_are_columns_with_zeros(tmp_path):
-    out = tmp_path / "out"
-    out.mkdir()
-    files = [tmp_path / "x.png", tmp_path / "y.png"]
-    _table(out / "x_objects.csv", [5, 6], class_name=["grain", "grain"])
-    _table(out / "y_objects.csv", [7], class_name=["pore"])
-    rows = folder_summary(out, files, written=files, focus=False)
-    with write_summary(out, rows).open(newline="") as f:
-        table = list(csv.DictReader(f))
-    assert [(t["objects_grain"], t["objects_pore"]) for t in table] == [("2", "0"), ("0", "1")]
-    assert "focus" not in table[0]
+def test_sizes_command(capsys):
+    assert main(["sizes", "--near", "572", "--count", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "572     388      92   46.0%" in out
+    assert "556" in out and "588" in out
+
+
+def test_the_default_size_is_one_the_net_takes():
+    from unetlab import UNet, summarize
+
+    table = summarize(UNet.from_preset("small")).table()  # same padding: 512, not 572
+    assert "[-1, 16, 512, 512]" in table
+    assert "[-1, 64, 570, 570]" in summarize(UNet.from_preset("paper")).table()

@@ -1,0 +1,155 @@
+"""predict's per-image table of a folder predicted with objects (audit s33 plates 1, 3, 5):
+one row per input in input order, the status of each, its objects' figures read from its
+table, a focus measure, and the lines that sum it up."""
+
+import csv
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import ndimage
+
+from unetlab.data.io import write_tiff
+from unetlab.inference import objects_summary as summary
+from unetlab.inference.objects_summary import (
+    DONE,
+    FAILED,
+    SKIPPED,
+    SUMMARY,
+    focus_measure,
+    folder_summary,
+    image_focus,
+    summary_lines,
+    table_figures,
+    write_summary,
+)
+
+
+def _cells(rng, blur=0.0, bright=1.0):
+    """A 96x96 uint16 field of bright dots (nuclei), blurred by ``blur``."""
+    image = np.zeros((96, 96))
+    ys, xs = rng.integers(8, 88, (2, 30))
+    image[ys, xs] = 1.0
+    image = ndimage.gaussian_filter(image, 2.0 + blur) * 3e5 * bright + 200
+    return rng.poisson(image).astype(np.uint16)
+
+
+def test_focus_falls_with_blur_not_with_brightness():
+    rng = np.random.default_rng(0)
+    sharp, dim = _cells(np.random.default_rng(1)), _cells(np.random.default_rng(1), bright=0.4)
+    blurred = _cells(np.random.default_rng(1), blur=3.0)
+    assert focus_measure(blurred) < 0.5 * focus_measure(sharp)
+    assert focus_measure(dim) == pytest.approx(focus_measure(sharp), rel=0.3)
+    assert focus_measure(sharp * 3.0 + 7) == pytest.approx(focus_measure(sharp), rel=1e-4)
+    assert focus_measure(np.full((20, 20), 5, np.uint16)) is None  # constant: no measure
+    assert focus_measure(np.ones((4, 4))) is None
+    rgb = np.stack([sharp] * 3, axis=2)
+    assert focus_measure(rgb) == pytest.approx(focus_measure(sharp), rel=1e-5)
+    assert focus_measure(rng.random((20, 20))) > 0
+
+
+def test_image_focus_reads_the_file_and_skips_what_it_cannot(tmp_path, monkeypatch):
+    image = _cells(np.random.default_rng(2))
+    write_tiff(tmp_path / "a.tif", image)
+    assert image_focus(tmp_path / "a.tif") == pytest.approx(focus_measure(image))
+    (tmp_path / "empty.tif").write_bytes(b"")
+    assert image_focus(tmp_path / "empty.tif") is None
+    assert image_focus(tmp_path) is None  # a Zarr folder: not read again
+    monkeypatch.setattr(summary, "FOCUS_PIXELS", 96 * 96 - 1)  # a slide
+    assert image_focus(tmp_path / "a.tif") is None
+
+
+def _table(path: Path, areas, **extra):
+    columns = {"id": list(range(1, len(areas) + 1)), "area": areas, **extra}
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(columns)
+        w.writerows(zip(*columns.values()))
+
+
+def test_table_figures(tmp_path):
+    _table(tmp_path / "a.csv", [10, 30], area_um2=[2.5, 7.5], saturated_fraction=[0, 0.4])
+    assert table_figures(tmp_path / "a.csv") == {
+        "objects": 2,
+        "total_area": 40.0,
+        "mean_area": 20.0,
+        "total_area_um2": 10.0,
+        "mean_area_um2": 5.0,
+        "saturated_objects": 1,
+    }
+    _table(tmp_path / "e.csv", [])
+    assert table_figures(tmp_path / "e.csv") == {"objects": 0, "total_area": 0.0, "mean_area": None}
+    _table(tmp_path / "k.csv", [5, 6, 7], class_name=["grain", "pore", "grain"])
+    assert table_figures(tmp_path / "k.csv")["classes"] == {"grain": 2, "pore": 1}
+    assert table_figures(tmp_path / "missing.csv") is None
+
+
+def _plate(tmp_path):
+    """Four wells: two predicted now, one from an earlier run, one failed (in that order
+    of the inputs: B, A, C, D), and a stopped run's D2 left out."""
+    inputs, out = tmp_path / "plate", tmp_path / "out"
+    inputs.mkdir(), out.mkdir()
+    rng = np.random.default_rng(3)
+    files = [inputs / f"{w}_s1_w1.tif" for w in ("B01", "A01", "C01", "D01", "D02")]
+    for f, blur in zip(files, (0, 0, 3.0, 0, 0)):
+        write_tiff(f, _cells(rng, blur=blur))
+    _table(out / "B01_s1_w1_objects.csv", [10, 20, 30], saturated_fraction=[0, 0.5, 0])
+    _table(out / "A01_s1_w1_objects.csv", [], saturated_fraction=[])
+    _table(out / "C01_s1_w1_objects.csv", [40], saturated_fraction=[0])
+    return files, out
+
+
+def test_folder_summary_rows_in_input_order_with_status(tmp_path):
+    files, out = _plate(tmp_path)
+    b, a, c, d, _ = files
+    failed = {d: f"{d}: empty file (0 bytes); copy the file again"}
+    rows = folder_summary(out, files, written=[b, a], skipped=[c], failed=failed)
+    assert [(r["image"], r["status"], r.get("objects")) for r in rows] == [
+        ("B01_s1_w1.tif", DONE, 3),
+        ("A01_s1_w1.tif", DONE, 0),
+        ("C01_s1_w1.tif", SKIPPED, 1),
+        ("D01_s1_w1.tif", FAILED, None),
+    ]
+    assert rows[3]["reason"].endswith("empty file (0 bytes); copy the file again")
+    assert rows[0]["saturated_objects"] == 1 and rows[0]["mean_area"] == 20.0
+    assert rows[2]["focus_vs_median"] < 0.5 < rows[0]["focus_vs_median"]  # C01 blurred
+    path = write_summary(out, rows)
+    assert path == out / SUMMARY
+    with path.open(newline="") as f:
+        table = list(csv.DictReader(f))
+    assert list(table[0]) == [
+        *("image", "status", "objects", "total_area", "mean_area", "saturated_objects"),
+        *("focus", "focus_vs_median", "reason"),
+    ]
+    assert [t["status"] for t in table] == [DONE, DONE, SKIPPED, FAILED]
+    assert table[1]["objects"] == "0" and table[1]["mean_area"] == ""
+    assert table[3]["objects"] == "" and table[3]["reason"] == rows[3]["reason"]
+
+
+def test_summary_lines_count_an_earlier_runs_images_saturation_and_focus(tmp_path):
+    files, out = _plate(tmp_path)
+    b, a, c, d, _ = files
+    rows = folder_summary(out, files, written=[b, a], skipped=[c], failed={d: "bad"})
+    total, saturated, blurred = summary_lines(rows)
+    assert total == (
+        f"objects: 4 in 3 images (1 from an earlier run: 1 images skipped); one row per "
+        f"image in {SUMMARY}"
+    )
+    assert saturated.startswith("saturated: 1 object in 1 image hold")
+    assert "B01_s1_w1.tif 1" in saturated
+    assert blurred.startswith("focus: 1 image under 0.5x the folder's median")
+    assert "C01_s1_w1.tif 0." in blurred
+    assert summary_lines(rows[3:]) == []  # only a failed one: nothing counted
+
+
+def test_semantic_classes_are_columns_with_zeros(tmp_path):
+    out = tmp_path / "out"
+    out.mkdir()
+    files = [tmp_path / "x.png", tmp_path / "y.png"]
+    _table(out / "x_objects.csv", [5, 6], class_name=["grain", "grain"])
+    _table(out / "y_objects.csv", [7], class_name=["pore"])
+    rows = folder_summary(out, files, written=files, focus=False)
+    with write_summary(out, rows).open(newline="") as f:
+        table = list(csv.DictReader(f))
+    assert [(t["objects_grain"], t["objects_pore"]) for t in table] == [("2", "0"), ("0", "1")]
+    assert "focus" not in table[0]
