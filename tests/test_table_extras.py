@@ -5,7 +5,12 @@ lost the well)."""
 import numpy as np
 import pytest
 
-from unetlab.inference.table_extras import saturated_fraction, with_image_columns
+from unetlab.inference.table_extras import (
+    appended_columns,
+    saturated_fraction,
+    saturated_pixels,
+    with_image_columns,
+)
 
 
 def _well():
@@ -40,3 +45,13 @@ def test_columns_are_appended_after_the_measures():
     assert list(floats) == ["id", "area", "image"]  # no maximum to be at
     empty = with_image_columns({"id": np.zeros(0, np.int64)}, ids * 0, image, "A12.tif")
     assert [len(v) for v in empty.values()] == [0, 0, 0]
+
+
+def test_saturated_pixels_of_pieces_add_up_to_the_whole():
+    ids, image = _well()
+    whole = saturated_pixels(ids, image, 4)
+    parts = saturated_pixels(ids[:3], image[:3], 4) + saturated_pixels(ids[3:], image[3:], 4)
+    assert whole.tolist() == parts.tolist() == [1, 1, 0, 0]  # background 1, object 1 1
+    assert saturated_pixels(ids, image.astype(np.float64), 4) is None
+    table = appended_columns({"id": np.array([1, 3])}, "w.tif", np.array([0.25, 0.0]))
+    assert list(table) == ["id", "saturated_fraction", "image"]
