@@ -23,6 +23,15 @@ per sample and channel for unetlab's ``per_image``, ``fixed_zero_mean_unit_varia
 ``fixed``, ``scale_linear`` by 1 / the sample's dtype maximum for ``scale``, ``scale_range``
 with the model's two percentiles over y and x for ``percentile``.
 
+A pixel size becomes the space axes' ``unit`` and ``scale`` in the coarsest unit in which the
+format's sums ``n * scale / scale`` come out exact (:func:`axis_scale`: 0.5 micrometer, 325
+nanometer for 0.325 µm). Where ``bioimageio.spec`` is installed, the finished package is
+loaded through it (``load_description``) before it is published: one it finds invalid is
+unetlab's bug, raised, and nothing is written (:func:`spec_problems`). An instance model's
+README says how unetlab makes objects of its three maps
+(:func:`unetlab.inference.object_recipe.object_recipe`), and its tags say
+``instance-segmentation``.
+
 Import (:func:`unetlab.packages.load_package`) reads back a package whose ``pytorch_state_dict`` weights are a unetlab UNet
 (what :func:`export_bioimageio` writes), from a folder, a .zip or an ``rdf.yaml``; a zip is
 read member by member (nothing extracted), member names that leave the package are refused,
@@ -50,6 +59,7 @@ import zipfile
 from collections.abc import Collection, Iterator
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -71,6 +81,7 @@ from unetlab.inference.export import (
     export_torchscript,
     probability_model,
 )
+from unetlab.inference.object_recipe import is_instance_model, object_recipe
 from unetlab.inference.offset import describe_offset, label_offset
 from unetlab.inference.predict import trained_exclude_rows
 from unetlab.models import UNet
@@ -102,15 +113,16 @@ class PackageInfo:
     """What a package says about its model besides the weights.
 
     ``pixel_size``: micrometres per pixel of the training images (None: unknown, the axes
-    get no unit).
+    get no unit). ``description``, ``tags``: None gives the model's (:func:`description`,
+    :func:`tags`: an instance model's name instance segmentation).
     """
 
     name: str = "unetlab U-Net"
-    description: str = "U-Net semantic segmentation (unetlab)"
+    description: str | None = None
     authors: tuple[str, ...] = ("unetlab user",)
     license: str = "MIT"
     pixel_size: float | None = None
-    tags: tuple[str, ...] = ("unet", "semantic-segmentation", "pytorch", "2d", "unetlab")
+    tags: tuple[str, ...] | None = None
 
     def __post_init__(self):
         allowed = set(string.ascii_letters + string.digits + "_+- ()")
@@ -121,6 +133,12 @@ class PackageInfo:
             )
         if not self.authors:
             raise UnetlabError("a bioimage.io package needs at least one --author")
+        for author in self.authors:
+            if not author.strip() or set(author) & set("/\\"):
+                raise UnetlabError(
+                    f"--author {author!r}: bioimage.io wants a name without / or \\ "
+                    "(e.g. 'Ada Lovelace'); give each author as one --author"
+                )
         size = self.pixel_size
         if size is not None and not (math.isfinite(size) and size > 0):
             raise UnetlabError(f"--pixel-size must be a positive number of micrometres, not {size}")
@@ -204,6 +222,7 @@ def export_bioimageio(
         net = probability_model(model)
         image = _sample_image(sample, model, sample_size(net))
         _write_package(net, build, info, image, weight_formats, opset)
+        _check_with_spec(build, dest)
         if dest.suffix.lower() == ".zip":
             _zip_folder(build, dest)
         else:
@@ -244,6 +263,36 @@ def _write_package(net, folder: Path, info: PackageInfo, image, formats, opset) 
     (folder / "README.md").write_text(readme(net, info, checks, size))
     rdf = _add_hashes(rdf, folder)
     (folder / "rdf.yaml").write_text(yaml.safe_dump(rdf, sort_keys=False, allow_unicode=True))
+
+
+def spec_problems(rdf: Path) -> list[str] | None:
+    """The errors ``bioimageio.spec`` finds in the package of ``rdf`` (its rdf.yaml), each
+    ``where: what`` ([]: valid); None where bioimageio.spec is not installed."""
+    try:
+        from bioimageio.spec import InvalidDescr, load_description
+    except ImportError:
+        return None
+    descr = load_description(rdf, perform_io_checks=True)
+    if not isinstance(descr, InvalidDescr):
+        return []
+    details = descr.validation_summary.details
+    found = [f"{'.'.join(map(str, e.loc))}: {e.msg}" for d in details for e in d.errors]
+    return found or [descr.validation_summary.status]
+
+
+def _check_with_spec(build: Path, dest: Path) -> None:
+    """RuntimeError (unetlab's bug) where bioimageio.spec, if installed, finds the package
+    just built in ``build`` invalid: ``dest`` is then left as it was."""
+    problems = spec_problems(build / "rdf.yaml")
+    if problems:
+        from bioimageio.spec import __version__ as version
+
+        raise RuntimeError(
+            f"bioimageio.spec {version} finds the package invalid, so {dest} was not written: "
+            + "; ".join(problems[:5])
+        )
+    if problems is not None:
+        log.info("bioimageio.spec finds the package valid")
 
 
 @contextlib.contextmanager
@@ -510,9 +559,39 @@ def _space_axes(model: UNet, info: PackageInfo, *, output: bool) -> list[dict]:
             if model.padding == "same":
                 entry["halo"] = halo(model)
         if info.pixel_size is not None:
-            entry.update(unit="micrometer", scale=float(info.pixel_size))
+            unit, scale = axis_scale(info.pixel_size)
+            entry.update(unit=unit, scale=scale)
         axes.append(entry)
     return axes
+
+
+#: the units an axis's scale may be written in, with their size in 10^-k micrometres
+LENGTH_UNITS = (
+    ("micrometer", 0),
+    ("nanometer", 3),
+    ("picometer", 6),
+    ("femtometer", 9),
+    ("attometer", 12),
+    ("zeptometer", 15),
+    ("yoctometer", 18),
+)
+
+
+def axis_scale(pixel_size: float) -> tuple[str, float]:
+    """(unit, scale) of the space axes of pixels ``pixel_size`` micrometres a side: the
+    coarsest of :data:`LENGTH_UNITS` in which the size (to 9 significant digits) is a whole
+    number of 1/256ths, e.g. 0.5 micrometer, 325 nanometer for 0.325 µm.
+
+    The format works out sizes as ``n * scale / scale``, in float, and refuses a package
+    whose output halo comes back as no integer: with 0.325 (no binary fraction) 56 * 0.325 /
+    0.325 is 55.99999999999999; with 325 (or 162.5) every such product is exact."""
+    size = Decimal(repr(float(pixel_size)))
+    size = size.quantize(Decimal(1).scaleb(size.adjusted() - 8))
+    for unit, power in LENGTH_UNITS:
+        value = size.scaleb(power)
+        if value * 256 % 1 == 0:
+            return unit, float(value)
+    return "micrometer", float(pixel_size)  # below 1e-18 um: the spec check says so
 
 
 def _tensors(model: UNet, info: PackageInfo, dtype) -> tuple[dict, dict]:
@@ -572,6 +651,26 @@ def _weights(model: UNet, formats, opset: int) -> dict:
     return weights
 
 
+def description(model: UNet, info: PackageInfo) -> str:
+    """The package's description: ``info.description``, else what the model does."""
+    if info.description:
+        return info.description
+    if is_instance_model(model):
+        return (
+            "U-Net instance segmentation (unetlab): background / boundary / interior "
+            "probabilities; the README's Objects section says how unetlab makes objects of them"
+        )
+    return "U-Net semantic segmentation (unetlab)"
+
+
+def tags(model: UNet, info: PackageInfo) -> list[str]:
+    """The package's tags: ``info.tags``, else the model's (its kind of segmentation)."""
+    if info.tags is not None:
+        return list(info.tags)
+    kind = "instance-segmentation" if is_instance_model(model) else "semantic-segmentation"
+    return ["unet", kind, "pytorch", "2d", "unetlab"]
+
+
 def model_rdf(model: UNet, info: PackageInfo, formats, *, opset: int = 17, dtype=np.uint8) -> dict:
     """The rdf.yaml content (format 0.5) of ``model``, without file hashes."""
     inp, out = _tensors(model, info, np.dtype(dtype))
@@ -579,13 +678,13 @@ def model_rdf(model: UNet, info: PackageInfo, formats, *, opset: int = 17, dtype
         "format_version": FORMAT_VERSION,
         "type": "model",
         "name": info.name,
-        "description": info.description,
+        "description": description(model, info),
         "authors": [{"name": a} for a in info.authors],
         "cite": [dict(UNET_CITATION)],
         "license": info.license,
         "documentation": "README.md",
         "covers": ["cover.png"],
-        "tags": list(info.tags),
+        "tags": tags(model, info),
         "timestamp": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "inputs": [inp],
         "outputs": [out],
@@ -662,7 +761,7 @@ def readme(model: UNet, info: PackageInfo, checks: dict, size: int) -> str:
     lines = [
         f"# {info.name}",
         "",
-        info.description,
+        description(model, info),
         "",
         f"A U-Net (Ronneberger et al. 2015) of depth {c.depth}, {c.base_channels} base channels, "
         f"{c.padding} padding, norm {c.norm}, {c.upsample} upsampling, {c.fusion} skips, "
@@ -686,10 +785,9 @@ def readme(model: UNet, info: PackageInfo, checks: dict, size: int) -> str:
             if any(label_offset(model))
             else "."
         ),
-        f"- Pixel size: {info.pixel_size} um."
-        if info.pixel_size
-        else "- Pixel size: not recorded.",
+        _pixel_line(info.pixel_size),
         "",
+        *object_recipe(model),
         "## Validation",
         "",
         f"`test_input.npy` is a {size} x {size} crop of the sample image; `test_output.npy` is "
@@ -714,6 +812,14 @@ def readme(model: UNet, info: PackageInfo, checks: dict, size: int) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _pixel_line(pixel_size: float | None) -> str:
+    if not pixel_size:
+        return "- Pixel size: not recorded."
+    unit, scale = axis_scale(pixel_size)
+    written = "" if unit == "micrometer" else f" ({scale:.12g} {unit} in rdf.yaml's axes)"
+    return f"- Pixel size: {pixel_size} um{written}."
 
 
 # --- writing the package safely -------------------------------------------------------------

@@ -1,0 +1,78 @@
+"""How unetlab makes objects of an instance model's probabilities, in plain words with the
+model's own values: the recipe a bioimage.io package's README gives the tools (deepImageJ,
+QuPath, bioimageio.core) that run its net and get only the background / boundary / interior
+maps.
+
+The words follow :func:`unetlab.inference.objects.objects_from_probabilities` with the
+options :meth:`~unetlab.inference.objects.ObjectOptions.for_model` gives the model (the
+checkpoint's record of its training objects); the numbers are read from them and from the
+module's constants, so the recipe changes with the code.
+"""
+
+from __future__ import annotations
+
+from unetlab.inference.objects import (
+    CUT_MIN_AREA,
+    MIN_AREA_FRACTION,
+    SPLIT_DEPTH,
+    SPLIT_MIN_DEPTH,
+    SPLIT_SMOOTH,
+    ObjectOptions,
+)
+
+
+def is_instance_model(model) -> bool:
+    """Whether ``model`` is a background / boundary / interior (instance) model, by its
+    checkpoint's object record."""
+    return ((getattr(model, "objects", None) or {}).get("target")) == "instances"
+
+
+def object_recipe(model) -> list[str]:
+    """Markdown lines (a "## Objects" section) saying how unetlab turns ``model``'s three
+    probability maps into objects, with its thresholds, seed and least areas; [] for a model
+    that is not an instance model (:func:`is_instance_model`)."""
+    if not is_instance_model(model):
+        return []
+    o = ObjectOptions.for_model(model)
+    p05 = (model.objects or {}).get("area_p05")
+    least = (
+        f"{MIN_AREA_FRACTION:g} of the 5th percentile of the training objects' areas, "
+        f"{float(p05):g} px"
+        if p05 and (model.objects or {}).get("count")
+        else "unetlab's default: the checkpoint records no object sizes"
+    )
+    steps = [
+        f"Foreground: the pixels where 1 - P(background) >= {o.foreground_threshold:g}.",
+        f"Seeds: the 4-connected regions of foreground pixels with P(interior) >= "
+        f"{o.seed_threshold:g}; a seed under {o.min_seed_area} px is noise, no seed.",
+        "Objects: a seeded watershed on -P(interior) grows each seed over the foreground "
+        "(one object per seed); a foreground region without a seed is an object of its own.",
+    ]
+    if o.fill_holes:
+        steps.append("Holes: background that one object encloses joins it.")
+    if o.distance_split:
+        weight = " times P(interior)" if o.split_interior else ""
+        steps.append(
+            f"Split: each object's distance to its outline{weight}, smoothed (Gaussian, sigma "
+            f"{SPLIT_SMOOTH:g} px), splits it by a watershed at its maxima that rise at least "
+            f"{SPLIT_DEPTH:g} x the object's largest distance (at least {SPLIT_MIN_DEPTH:g} px) "
+            "above the saddle towards a higher one (touching nuclei the net merged)."
+        )
+    steps.append(
+        f"Size: objects under {o.min_area} px ({least}) are dropped, their pixels background; "
+        f"an object the image's edge cuts (a piece of one) only under {CUT_MIN_AREA} px."
+    )
+    return [
+        "## Objects",
+        "",
+        "The net gives three probability maps (background, boundary, interior), not objects. "
+        "unetlab (`unetlab predict --instances`) makes objects (one id each) of them so, "
+        "at the pixel size the model trained at:",
+        "",
+        *(f"{i}. {step}" for i, step in enumerate(steps, 1)),
+        "",
+        "For the same objects from this package: `unetlab predict --checkpoint <this package> "
+        "--input IMAGES --output OUT --instances` (`--outlines geojson` for QuPath's File > "
+        "Import objects, `--outlines imagej` for Fiji's ROI Manager).",
+        "",
+    ]
