@@ -6,10 +6,12 @@
   foreground (boundary + interior), so touching objects stay apart. A semantic model gives the
   4-connected regions of each class but the background (the class named background or
   membrane, else that of mask value 0). Both then fill holes and drop objects smaller than
-  ``min_area`` (one the image's edge cuts, a piece of one, only below ``CUT_MIN_AREA``). ``distance_split`` then splits each object at the maxima of its distance
-  transform (:func:`split_by_distance`, Fiji's Binary > Watershed): touching nuclei whose seam
-  the net painted interior. ``split_interior`` weighs an instance model's distance by its
-  interior probability, which dips between touching nuclei without a neck.
+  ``min_area`` (one the image's edge cuts, a piece of one, only below ``CUT_MIN_AREA`` px
+  where ``min_area`` is larger). ``distance_split`` then splits each object at the maxima
+  of its distance transform (:func:`split_by_distance`, Fiji's Binary > Watershed):
+  touching nuclei whose seam the net painted interior. ``split_interior`` weighs an
+  instance model's distance by its interior probability, which dips between touching
+  nuclei without a neck.
 - :class:`ObjectOptions`: those settings, defaulting from the object statistics a checkpoint
   records (``model.objects``), so that a user sets nothing.
 - :func:`objects_in_bands`: the same for an image that arrives as row bands (large images):
@@ -41,11 +43,15 @@ log = logging.getLogger(__name__)
 MIN_AREA_FALLBACK = 16  # px, for models that record no object statistics
 MIN_AREA_FRACTION = 0.25  # of the 5th percentile of the training objects' areas
 SEED_AREA_FRACTION = 0.25  # of the default min_area: smaller interior regions are noise
-#: px of the predicted image: a speck smaller than this is the net's noise at any pixel size.
-#: An object the image's edge cuts is held to this, not to its (whole objects') least area
-#: (a 77-px piece of a gland whose least area is 5,368 px was dropped), and a least area
-#: scaled to a coarser level stays at least this (:func:`scaled_least_areas`).
-CUT_MIN_AREA = 4
+#: px of the predicted image: an object the image's edge cuts (a piece of one) is held to
+#: this where its class's least area (a whole object's) is larger: a 77-px piece of a gland
+#: whose least area is 5,368 px was dropped. Not lower: the edge's own specks (no true object
+#: there) reach 32 px (a Kromp nuclei model, 12 test images), which a least area of 36 px
+#: drops; kept (11 of them), they cost that model's object F1 0.002 (0.7592 -> 0.7570 at 4 px)
+CUT_MIN_AREA = 64
+#: px of the predicted image: a least area scaled to a coarser level stays at least this (a
+#: smaller speck is the net's noise at any pixel size; :func:`scaled_least_areas`)
+MIN_AREA_FLOOR = 4
 #: A distance maximum splits an object only where it rises this fraction of the object's
 #: largest distance to its outline (at least SPLIT_MIN_DEPTH px) above the saddle towards a
 #: higher maximum: two touching round nuclei have a neck, a bumpy outline only shallow bumps.
@@ -98,8 +104,9 @@ class ObjectOptions:
     else 0). ``min_area``: objects
     smaller than this many px are dropped after they are grown (their pixels become
     background), but an object the image's edge cuts only below :data:`CUT_MIN_AREA` px
-    (a piece of one: :func:`remove_small_objects`). ``min_seed_area``: interior regions smaller than this are noise, no seed
-    (an instance model; kept apart from ``min_area`` so that raising it drops small
+    where ``min_area`` is larger (a piece of one: :func:`remove_small_objects`).
+    ``min_seed_area``: interior regions smaller than this are noise, no seed (an instance
+    model; kept apart from ``min_area`` so that raising it drops small
     objects instead of handing their pixels to a neighbour). ``seed_threshold``: interior
     probability that makes a seed. ``foreground_threshold``: 1 - P(background) above which a
     pixel belongs to an object. ``fill_holes``: background enclosed by one object joins it.
@@ -243,12 +250,12 @@ def class_min_areas(record: dict | None, background: int) -> tuple[int, ...] | N
 
 def scaled_least_areas(areas: Sequence[int], downsample: tuple[float, float]) -> tuple[int, ...]:
     """Least object areas in level-0 pixels as pixels of a level ``downsample`` (y, x)
-    times smaller: divided by their product, but not below :data:`CUT_MIN_AREA` px (a
+    times smaller: divided by their product, but not below :data:`MIN_AREA_FLOOR` px (a
     smaller speck is the net's noise at that level too; a 17-px least area at a 16x
     level would be 1 px, every speck an object) unless the area was smaller to begin
     with (0 stays 0)."""
     factor = downsample[0] * downsample[1]
-    return tuple(max(round(a / factor), min(a, CUT_MIN_AREA)) if a > 0 else 0 for a in areas)
+    return tuple(max(round(a / factor), min(a, MIN_AREA_FLOOR)) if a > 0 else 0 for a in areas)
 
 
 def scaled_options(options: ObjectOptions, downsample: tuple[float, float]) -> ObjectOptions:
@@ -706,8 +713,8 @@ def remove_small_objects(
     with ``labels`` (semantic, no watershed seeds) and ``options.class_min_areas`` their
     class's (:func:`class_least`). The least areas are whole objects' (from the training
     masks' whole regions); an object the image's edge cuts is a piece of one, of any size,
-    and is held only to :data:`CUT_MIN_AREA` (:func:`cut_least`): it is kept, and the
-    objects table flags it ``touches_border``."""
+    and is held only to :data:`CUT_MIN_AREA` where its least area is larger
+    (:func:`cut_least`): it is kept, and the objects table flags it ``touches_border``."""
     ids = np.asarray(ids)
     n = int(ids.max(initial=0)) + 1
     if labels is not None and options.class_min_areas is not None:
