@@ -15,7 +15,7 @@ from unetlab.metrics.matching import (
     matching_table,
     pooled_matching_table,
 )
-from unetlab.metrics.objects import object_scores, pooled_object_scores
+from unetlab.metrics.objects import match_counts, object_scores, pooled_object_scores
 
 
 def _image():
@@ -104,3 +104,31 @@ def test_object_scores_thresholds_give_the_same_counts():
     m = object_scores(pred, truth, thresholds=(0.5, 0.9))["matching"]
     assert m.tp.tolist() == [2, 0] and m.thresholds == (0.5, 0.9)
     assert "matching" not in object_scores(pred, truth)
+
+
+def _random_objects(rng, count=5, centres=None, shape=(20, 20)):
+    ids = np.zeros(shape, int)
+    yy, xx = np.mgrid[: shape[0], : shape[1]]
+    centres = rng.uniform(2, shape[0] - 2, (count, 2)) if centres is None else centres
+    for i, (cy, cx) in enumerate(centres, start=1):
+        r = rng.uniform(2, 5)
+        ids[(yy - cy) ** 2 + (xx - cx) ** 2 <= r * r] = i  # later objects cover earlier ones
+    return ids, centres
+
+
+def test_pair_iou_counts_equal_the_dense_matching_bit_for_bit():
+    """An evaluation keeps each image's IoUs above 0 (PairIoU) and matches them later at the
+    thresholds asked: the counts and IoU sums equal those of the dense matrix exactly."""
+    rng = np.random.default_rng(5)
+    thresholds = (0.1, 0.3, 0.5, 0.55, 0.7, 0.9, 1.0)
+    for _ in range(10):
+        truth, centres = _random_objects(rng, count=int(rng.integers(0, 7)))
+        pred, _ = _random_objects(rng, centres=centres + rng.normal(0, 1.5, centres.shape))
+        kept = object_scores(prediction=pred, truth=truth)["pair_iou"]
+        dense = match_counts(pred, truth, thresholds)
+        late = kept.counts(thresholds)
+        assert late.tp.tolist() == dense.tp.tolist() and late.fn.tolist() == dense.fn.tolist()
+        assert late.iou_sum.tolist() == dense.iou_sum.tolist()  # same order: same floats
+    truth, pred = _image()  # the two halves at exactly 0.5: one pair, from the assignment
+    kept = object_scores(pred, truth)["pair_iou"].counts((0.5,))
+    assert kept.tp.tolist() == [2] and kept.iou_sum.tolist() == [1.3]

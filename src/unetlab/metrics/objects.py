@@ -52,6 +52,7 @@ __all__ = [
     "iou_matrix",
     "match_pairs",
     "MatchCounts",
+    "PairIoU",
     "match_counts",
     "dsb_score",
     "panoptic_quality",
@@ -234,6 +235,45 @@ class MatchCounts:
     true_objects: int
 
 
+@dataclass(frozen=True)
+class PairIoU:
+    """The IoUs above 0 of one image's (true, predicted) object pairs, in increasing (true,
+    predicted) order, and ``shape`` (n_true, n_pred): all the matching at any threshold in
+    (0, 1] needs (:meth:`counts`), held in a few bytes a pair (an evaluation keeps one an
+    image, so that its table can be made at other thresholds afterwards)."""
+
+    shape: tuple[int, int]
+    rows: np.ndarray
+    cols: np.ndarray
+    values: np.ndarray
+
+    @classmethod
+    def of(cls, iou: np.ndarray) -> PairIoU:
+        rows, cols = np.nonzero(iou)
+        return cls(iou.shape, rows.astype(np.int64), cols.astype(np.int64), iou[rows, cols])
+
+    def counts(self, thresholds: Sequence[float]) -> MatchCounts:
+        """:class:`MatchCounts` at each threshold, as :func:`match_counts` gives them."""
+        tp, iou_sum = [], []
+        for t in thresholds:
+            keep = self.values >= check_threshold(t)
+            rows, cols = self.rows[keep], self.cols[keep]
+            if len(np.unique(rows)) == rows.size and len(np.unique(cols)) == cols.size:
+                tp.append(int(rows.size))  # no object has two candidates: they are the pairs
+                iou_sum.append(float(self.values[keep].sum()))
+                continue
+            dense = np.zeros(self.shape)  # ties or a low threshold: the assignment
+            dense[self.rows, self.cols] = self.values
+            r, c = match_pairs(dense, t)
+            tp.append(len(r))
+            iou_sum.append(float(dense[r, c].sum()))
+        tp = np.asarray(tp, np.int64)
+        n_true, n_pred = self.shape
+        return MatchCounts(
+            tuple(thresholds), tp, n_pred - tp, n_true - tp, np.asarray(iou_sum), n_pred, n_true
+        )
+
+
 def match_counts(
     pred_instances: np.ndarray,
     gt_instances: np.ndarray,
@@ -323,6 +363,7 @@ def object_scores(
     al.'s panoptic quality): the counts are summed over classes, ``pq``, ``sq``, ``rq`` are
     :func:`pq_of_classes` of ``classes``, ``{class: {"tp", "fp", "fn", "iou_sum"}}`` at 0.5.
 
+    ``pair_iou``: the :class:`PairIoU` of the image (its matching at any threshold);
     ``thresholds``: IoU thresholds in (0, 1] whose :class:`MatchCounts` are added as
     ``matching`` (:func:`unetlab.metrics.matching.matching_rows` gives StarDist's table).
     """
@@ -353,6 +394,7 @@ def object_scores(
         "true_objects": m.true_objects,
         "area_ratios": ratios,
         "area_ratio": float(np.median(ratios)) if ratios.size else math.nan,
+        "pair_iou": PairIoU.of(iou),
     }
     if gt_classes is not None:
         out["classes"] = _class_counts(iou, gt_class, pred_class)
