@@ -12,7 +12,7 @@ import yaml
 
 from unetlab.inference.bioimageio import PackageInfo, export_bioimageio, model_rdf
 from unetlab.inference.object_recipe import object_recipe
-from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.objects import CUT_MIN_AREA, ObjectOptions, cut_least
 from unetlab.models import UNet
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit in torch 2.13
@@ -45,7 +45,7 @@ def test_an_instance_models_package_names_its_object_recipe(tmp_path):
         "P(interior) >= 0.5",
         "a seed under 7 px is noise",
         "seeded watershed on -P(interior)",
-        "objects under 29 px",
+        "objects under 29 px (",
         "5th percentile of the training objects' areas, 116 px",
         "Split: each object's distance to its outline",
         "--instances",
@@ -61,6 +61,12 @@ def test_the_recipe_follows_the_models_options():
     model = _nuclei_net({"target": "instances", "count": 5, "area_p05": 400.0})
     text = "\n".join(object_recipe(model))
     assert "objects under 100 px" in text and "a seed under 25 px" in text
+    cut = int(cut_least(np.array([100]), np.array([True]))[0])  # a piece at the edge
+    assert (f"edge cuts (a piece of one) only under {cut} px" in text) == (cut < 100)
+    big = _nuclei_net({"target": "instances", "count": 5, "area_p05": 4000.0})
+    assert f"edge cuts (a piece of one) only under {CUT_MIN_AREA} px" in "\n".join(
+        object_recipe(big)
+    )
     assert "unetlab's default" in "\n".join(object_recipe(_nuclei_net({"target": "instances"})))
 
 

@@ -11,13 +11,15 @@ module's constants, so the recipe changes with the code.
 
 from __future__ import annotations
 
+import numpy as np
+
 from unetlab.inference.objects import (
-    CUT_MIN_AREA,
     MIN_AREA_FRACTION,
     SPLIT_DEPTH,
     SPLIT_MIN_DEPTH,
     SPLIT_SMOOTH,
     ObjectOptions,
+    cut_least,
 )
 
 
@@ -58,9 +60,14 @@ def object_recipe(model) -> list[str]:
             f"{SPLIT_DEPTH:g} x the object's largest distance (at least {SPLIT_MIN_DEPTH:g} px) "
             "above the saddle towards a higher one (touching nuclei the net merged)."
         )
+    cut = int(cut_least(np.array([o.min_area]), np.array([True]))[0])
     steps.append(
-        f"Size: objects under {o.min_area} px ({least}) are dropped, their pixels background; "
-        f"an object the image's edge cuts (a piece of one) only under {CUT_MIN_AREA} px."
+        f"Size: objects under {o.min_area} px ({least}) are dropped, their pixels background"
+        + (
+            f"; an object the image's edge cuts (a piece of one) only under {cut} px."
+            if cut < o.min_area
+            else "."
+        )
     )
     return [
         "## Objects",
