@@ -85,7 +85,7 @@ from unetlab.inference.measure import (
     with_micrometres,
 )
 from unetlab.inference.objects import (
-    CUT_MIN_AREA,
+    MIN_AREA_FLOOR,
     ObjectOptions,
     id_dtype,
     measured_classes,
@@ -427,7 +427,7 @@ def _at_level(model, path: Path, outputs: OutputOptions) -> OutputOptions:
 def _scaled_objects(objects: ObjectOptions, downsample: tuple[float, float]) -> ObjectOptions:
     """``objects`` with its least areas (level-0 px) in pixels of a level ``downsample``
     times smaller (:func:`~unetlab.inference.objects.scaled_options`: never below
-    ``CUT_MIN_AREA`` px where they were not), said in one line."""
+    ``MIN_AREA_FLOOR`` px where they were not), said in one line."""
     scaled = scaled_options(objects, downsample)
     by_class = objects.class_min_areas
     before = objects.min_area if by_class is None else list(by_class)
@@ -439,7 +439,7 @@ def _scaled_objects(objects: ObjectOptions, downsample: tuple[float, float]) -> 
         before,
         after,
         factor,
-        CUT_MIN_AREA,
+        MIN_AREA_FLOOR,
     )
     return scaled
 
