@@ -132,7 +132,7 @@ def test_summary_lines_count_an_earlier_runs_images_saturation_and_focus(tmp_pat
     rows = folder_summary(out, files, written=[b, a], skipped=[c], failed={d: "bad"})
     total, saturated, blurred = summary_lines(rows)
     assert total == (
-        f"objects: 4 in 3 images (1 from an earlier run: 1 images skipped); one row per "
+        f"objects: 4 in 3 images (1 from an earlier run: 1 image skipped); one row per "
         f"image in {SUMMARY}"
     )
     assert saturated.startswith("saturated: 1 object in 1 image hold")
@@ -140,6 +140,8 @@ def test_summary_lines_count_an_earlier_runs_images_saturation_and_focus(tmp_pat
     assert blurred.startswith("focus: 1 image under 0.5x the folder's median")
     assert "C01_s1_w1.tif 0." in blurred
     assert summary_lines(rows[3:]) == []  # only a failed one: nothing counted
+    assert summary_lines(rows[1:2]) == []  # one image predicted: its own line says it
+    assert summary_lines(rows[2:3])[0].startswith("objects: 1 in 1 image (1 from an earlier")
 
 
 def test_semantic_classes_are_columns_with_zeros(tmp_path):

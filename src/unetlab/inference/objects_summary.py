@@ -237,19 +237,25 @@ def summary_lines(rows: Sequence[dict]) -> list[str]:
     counted = [r for r in rows if r.get("objects") is not None]
     if not counted:
         return []
-    return [_total_line(counted)] + _saturated_lines(counted) + _blur_lines(counted)
+    several = len(counted) > 1 or counted[0]["status"] == SKIPPED
+    total = [_total_line(counted)] if several else []  # one image: its own line says it
+    return total + _saturated_lines(counted) + _blur_lines(counted)
 
 
 def _total_line(counted: list[dict]) -> str:
     counts = [r["objects"] for r in counted]
-    line = f"objects: {sum(counts)} in {len(counted)} images"
+    line = f"objects: {sum(counts)} in {_images(len(counted))}"
     earlier = [r["objects"] for r in counted if r["status"] == SKIPPED]
     if earlier:
-        line += f" ({sum(earlier)} from an earlier run: {len(earlier)} images skipped)"
+        line += f" ({sum(earlier)} from an earlier run: {_images(len(earlier))} skipped)"
     if len(counted) > RANGE_IMAGES:
         median = statistics.median(counts)
         line += f"; per image {min(counts)} to {max(counts)}, median {median:g}"
     return f"{line}; one row per image in {SUMMARY}"
+
+
+def _images(n: int) -> str:
+    return f"{n} image{'s' * (n != 1)}"
 
 
 def _saturated_lines(counted: list[dict]) -> list[str]:
@@ -260,7 +266,7 @@ def _saturated_lines(counted: list[dict]) -> list[str]:
     named = ", ".join(f"{r['image']} {r['saturated_objects']}" for r in hit[:NAMED])
     more = f" and {len(hit) - NAMED} more" if len(hit) > NAMED else ""
     return [
-        f"saturated: {n} object{'s' * (n != 1)} in {len(hit)} image{'s' * (len(hit) != 1)} "
+        f"saturated: {n} object{'s' * (n != 1)} in {_images(len(hit))} "
         f"hold pixels at the image type's maximum (debris, overexposure?): {named}{more}; "
         f"saturated_objects in {SUMMARY}, saturated_fraction in each <stem>_objects.csv"
     ]
@@ -273,7 +279,7 @@ def _blur_lines(counted: list[dict]) -> list[str]:
     named = ", ".join(f"{r['image']} {r['focus_vs_median']:.2f}x" for r in low[:NAMED])
     more = f" and {len(low) - NAMED} more" if len(low) > NAMED else ""
     return [
-        f"focus: {len(low)} image{'s' * (len(low) != 1)} under {BLUR_SHARE:g}x the folder's "
+        f"focus: {_images(len(low))} under {BLUR_SHARE:g}x the folder's "
         f"median (out of focus? fewer, larger objects): {named}{more}; focus_vs_median in "
         f"{SUMMARY}"
     ]
