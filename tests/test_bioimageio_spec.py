@@ -122,6 +122,12 @@ def test_spec_problems_is_none_without_the_spec(tmp_path, monkeypatch):
     assert bioimageio.spec_problems(tmp_path / "rdf.yaml") is None
 
 
+def test_a_spec_too_old_for_the_format_checks_nothing(tmp_path, monkeypatch):
+    v0_5 = pytest.importorskip("bioimageio.spec.model.v0_5", reason="bioimageio.spec not installed")
+    monkeypatch.setattr(v0_5.ModelDescr, "implemented_format_version_tuple", (0, 5, 3))
+    assert bioimageio.spec_problems(tmp_path / "rdf.yaml") is None
+
+
 @pytest.mark.parametrize("author", ["A/B lab", "C\\D", " "])
 def test_an_author_name_the_format_refuses_is_said_before_any_work(author):
     with pytest.raises(UnetlabError, match="--author .*without / or"):

@@ -267,10 +267,16 @@ def _write_package(net, folder: Path, info: PackageInfo, image, formats, opset) 
 
 def spec_problems(rdf: Path) -> list[str] | None:
     """The errors ``bioimageio.spec`` finds in the package of ``rdf`` (its rdf.yaml), each
-    ``where: what`` ([]: valid); None where bioimageio.spec is not installed."""
+    ``where: what`` ([]: valid); None where bioimageio.spec is not installed, or is too old
+    to know the format version unetlab writes (:data:`FORMAT_VERSION`)."""
     try:
         from bioimageio.spec import InvalidDescr, load_description
+        from bioimageio.spec.model.v0_5 import ModelDescr
     except ImportError:
+        return None
+    known = tuple(getattr(ModelDescr, "implemented_format_version_tuple", ()))
+    if known < tuple(int(v) for v in FORMAT_VERSION.split(".")):
+        log.info("bioimageio.spec knows format %s, not %s: not checked", known, FORMAT_VERSION)
         return None
     descr = load_description(rdf, perform_io_checks=True)
     if not isinstance(descr, InvalidDescr):
