@@ -155,3 +155,18 @@ def test_semantic_classes_are_columns_with_zeros(tmp_path):
         table = list(csv.DictReader(f))
     assert [(t["objects_grain"], t["objects_pore"]) for t in table] == [("2", "0"), ("0", "1")]
     assert "focus" not in table[0]
+
+
+def test_the_summary_never_replaces_a_users_file(tmp_path):
+    from unetlab.errors import OutputError
+    from unetlab.inference.objects_summary import claim_summary
+
+    (tmp_path / SUMMARY).write_text("my own plate layout\n")
+    for overwrite in (False, True):
+        with pytest.raises(OutputError, match="unetlab did not write it"):
+            claim_summary(tmp_path, overwrite=overwrite)
+    assert (tmp_path / SUMMARY).read_text() == "my own plate layout\n"
+    (tmp_path / SUMMARY).unlink()
+    path = claim_summary(tmp_path)
+    write_summary(tmp_path, [{"image": "a.tif", "status": DONE, "objects": 1}])
+    assert claim_summary(tmp_path) == path  # predict's own: written again

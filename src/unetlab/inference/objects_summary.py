@@ -210,11 +210,15 @@ def _cells(row: dict, columns: Sequence[str]) -> list[str]:
 
 def claim_summary(out_dir: str | os.PathLike, *, overwrite: bool = False) -> Path:
     """The summary's path in ``out_dir``, checked and listed in the folder's manifest
-    before any work (:func:`unetlab.outputs.claim_files`: a file of that name unetlab did
-    not write is refused, OutputError, unless ``overwrite``)."""
-    from unetlab.outputs import claim_files
+    before any work (:func:`unetlab.outputs.claim_files`): OutputError for a file of that
+    name unetlab did not write, even with ``overwrite`` (which writes beside such files,
+    never over them: :func:`unetlab.outputs.refuse_unlisted`), and for one another unetlab
+    command wrote, unless ``overwrite``."""
+    from unetlab.outputs import claim_files, refuse_unlisted
 
-    (path,) = claim_files([Path(out_dir) / SUMMARY], overwrite=overwrite, command="predict")
+    path = Path(out_dir) / SUMMARY
+    refuse_unlisted([path], "predict")
+    claim_files([path], overwrite=overwrite, command="predict")
     return path
 
 
