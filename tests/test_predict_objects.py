@@ -287,8 +287,29 @@ def test_watershed_seeds_split_the_cells_of_a_membrane_map():
     assert seeded.max() == 2 and seeded[3, 5] == 0
     with pytest.raises(unetlab.UnetlabError, match="two-class boundary model"):
         objects_from_probabilities(np.stack([membrane / 2] * 3), ObjectOptions(watershed_seeds=0.9))
-    with pytest.raises(unetlab.UnetlabError, match="drop --watershed-seeds"):
+    with pytest.raises(unetlab.UnetlabError, match="drop watershed_seeds"):
         ObjectOptions(mode="instances", watershed_seeds=0.9)
+
+
+def test_watershed_seed_refusals_name_the_keyword_or_the_flag_the_caller_used():
+    """A Python caller passed watershed_seeds=: the line says so, not --watershed-seeds
+    (the command line passes its flags as names)."""
+    no_background = UNet(1, 2, depth=2, base_channels=4, padding="same")
+    no_background.label_values, no_background.ignore_value = [1, 2], 0
+    models = {
+        "grows objects from its own interior seeds": local_net(),
+        "need a two-class boundary model": UNet(1, 3, depth=2, base_channels=4, padding="same"),
+        "has no background class": no_background,
+    }
+    flags = {"watershed_seeds": "--watershed-seeds"}
+    for why, model in models.items():
+        with pytest.raises(unetlab.UnetlabError, match=why) as said:
+            ObjectOptions.for_model(model, watershed_seeds=0.9)
+        assert "drop watershed_seeds" in str(said.value) and "--" not in str(said.value)
+        with pytest.raises(unetlab.UnetlabError, match=f"{why}.*drop --watershed-seeds"):
+            ObjectOptions.for_model(model, watershed_seeds=0.9, names=flags)
+    with pytest.raises(unetlab.UnetlabError, match="drop watershed_seeds$"):
+        predict_objects(no_background, nuclei_image(16, 16), watershed_seeds=0.9)
 
 
 def test_a_seed_threshold_is_refused_for_a_model_without_interior_seeds():

@@ -62,9 +62,18 @@ SPLIT_SMOOTH = 1.0  # px, sigma of the Gaussian that smooths the distance transf
 # (and the interior probability that weighs it, ObjectOptions.split_interior)
 
 
+#: the messages name a field as the caller spelled it: the keyword (``watershed_seeds``),
+#: or, where the command line passes its flags as ``names``, the flag (``--watershed-seeds``)
 _TWO_CLASSES = (
-    "watershed seeds need a two-class boundary model (membrane, cell), not {} classes; "
-    "drop --watershed-seeds"
+    "watershed seeds need a two-class boundary model (membrane, cell), not {} classes; drop {}"
+)
+_OWN_SEEDS = (
+    "an instance model grows objects from its own interior seeds: drop {} (it splits the "
+    "cells of a two-class membrane model)"
+)
+_NO_BACKGROUND = (
+    "watershed seeds split the cells of a membrane model, and this model has no background "
+    "class (its training ignored mask value 0): drop {}"
 )
 
 
@@ -146,10 +155,7 @@ class ObjectOptions:
                 f"background is a class index (0 for an instance model), not {self.background}"
             )
         if self.watershed_seeds is not None and self.mode == "instances":
-            raise UnetlabError(
-                "an instance model grows objects from its own interior seeds: drop "
-                "--watershed-seeds (it splits the cells of a two-class membrane model)"
-            )
+            raise UnetlabError(_OWN_SEEDS.format("watershed_seeds"))
         check_object_values(**{k: getattr(self, k) for k in (*_AREAS, *_PROBABILITIES)})
         if self.class_min_areas is not None and min(self.class_min_areas, default=1) < 0:
             raise UnetlabError(f"class_min_areas must be >= 0 px, not {self.class_min_areas}")
@@ -162,10 +168,11 @@ class ObjectOptions:
         the mode, ``min_area`` = 1/4 of the 5th percentile of the training objects' areas
         (:data:`MIN_AREA_FALLBACK` without a record) and ``min_seed_area`` = 1/4 of that
         default, whatever ``min_area`` the user sets. ``overrides`` that are not None win;
-        ``watershed_seeds`` is refused for a model of other than two classes, and
-        ``seed_threshold`` for a model without interior seeds (not an instance model), and
-        values out of range (:func:`check_object_values`); ``names``: what those messages
-        call the fields (the command line: its flags). An
+        ``watershed_seeds`` is refused for a model of other than two classes (or an instance
+        model, or one without a background class), ``seed_threshold`` and ``split_interior``
+        for a model without interior seeds (not an instance model), and values out of range
+        (:func:`check_object_values`); ``names``: what those messages call the fields (the
+        command line: its flags), by default their own names (``watershed_seeds``). An
         instance model splits its objects at their distance maxima (``distance_split``)
         unless told not to: its net rarely marks the seam between touching nuclei as
         boundary."""
@@ -173,20 +180,8 @@ class ObjectOptions:
         record = getattr(model, "objects", None) or {}
         mode = "instances" if record.get("target") == "instances" else "semantic"
         background = 0 if mode == "instances" else model_background(model)
-        if overrides.get("seed_threshold") is not None and mode != "instances":
-            name = dict(seed_threshold="seed_threshold", watershed_seeds="watershed_seeds")
-            name |= names or {}
-            raise UnetlabError(
-                f"{name['seed_threshold']} sets the interior seeds of a nuclei (background / "
-                "boundary / interior) model; this model has none: drop it "
-                f"({name['watershed_seeds']} splits the cells of a two-class membrane model)"
-            )
-        if overrides.get("split_interior") and mode != "instances":
-            name = (names or {}).get("split_interior", "split_interior")
-            raise UnetlabError(
-                f"{name} weighs the split by the interior probability of a nuclei (background "
-                "/ boundary / interior) model; this model has none: drop it"
-            )
+        classes = getattr(model, "num_classes", 2)
+        _check_for_mode(mode, background, classes, overrides, names or {})
         area = default_min_area(record)
         seed = max(1, int(SEED_AREA_FRACTION * area))
         split = mode == "instances"
@@ -200,17 +195,42 @@ class ObjectOptions:
             distance_split=split,
             class_min_areas=by_class,
         )
-        options = replace(options, **{k: v for k, v in overrides.items() if v is not None})
-        classes = getattr(model, "num_classes", 2)
-        if options.watershed_seeds is not None and mode == "semantic" and classes != 2:
-            raise UnetlabError(_TWO_CLASSES.format(classes))
-        return options
+        return replace(options, **{k: v for k, v in overrides.items() if v is not None})
 
     def margin(self, record: dict | None) -> int:
         """Rows of overlap for :func:`objects_in_bands`: twice the side of a square of the
         95th-percentile object area, at least 32."""
         p95 = (record or {}).get("area_p95") or 0.0
         return max(32, int(math.ceil(2 * math.sqrt(p95))), 4 * int(math.sqrt(self.min_area)))
+
+
+def _check_for_mode(
+    mode: str, background: int | None, classes: int, given: Mapping, names: Mapping[str, str]
+) -> None:
+    """One line for an :class:`ObjectOptions` field ``given`` that a model of ``mode``,
+    ``background`` and ``classes`` cannot use (:meth:`ObjectOptions.for_model`), naming each
+    field as ``names`` spell it (the command line: its flags), else by its own name."""
+    name = {key: names.get(key, key) for key in ("seed_threshold", "watershed_seeds")}
+    if given.get("seed_threshold") is not None and mode != "instances":
+        raise UnetlabError(
+            f"{name['seed_threshold']} sets the interior seeds of a nuclei (background / "
+            "boundary / interior) model; this model has none: drop it "
+            f"({name['watershed_seeds']} splits the cells of a two-class membrane model)"
+        )
+    if given.get("split_interior") and mode != "instances":
+        raise UnetlabError(
+            f"{names.get('split_interior', 'split_interior')} weighs the split by the interior "
+            "probability of a nuclei (background / boundary / interior) model; this model has "
+            "none: drop it"
+        )
+    if given.get("watershed_seeds") is None:
+        return
+    if mode == "instances":
+        raise UnetlabError(_OWN_SEEDS.format(name["watershed_seeds"]))
+    if classes != 2:
+        raise UnetlabError(_TWO_CLASSES.format(classes, name["watershed_seeds"]))
+    if background is None:
+        raise UnetlabError(_NO_BACKGROUND.format(name["watershed_seeds"]))
 
 
 def model_background(model) -> int | None:
@@ -301,12 +321,9 @@ def objects_from_probabilities(
         ids = _watershed(probabilities, options)
     elif options.watershed_seeds is not None:
         if probabilities.shape[0] != 2:
-            raise UnetlabError(_TWO_CLASSES.format(probabilities.shape[0]))
+            raise UnetlabError(_TWO_CLASSES.format(probabilities.shape[0], "watershed_seeds"))
         if options.background is None:
-            raise UnetlabError(
-                "watershed seeds split the cells of a membrane model, and this model has no "
-                "background class (its training ignored mask value 0): drop --watershed-seeds"
-            )
+            raise UnetlabError(_NO_BACKGROUND.format("watershed_seeds"))
         cell = 1.0 - probabilities[_background(probabilities, options)]
         ids = seeded_cells(cell, options.foreground_threshold, options.watershed_seeds)
     else:
