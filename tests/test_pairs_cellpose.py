@@ -88,3 +88,12 @@ def test_generic_message_names_the_cellpose_layout(tmp_path):
     write_tiff(tmp_path / "a.tif", np.zeros((8, 8), np.uint8))
     with pytest.raises(DatasetError, match="cellpose's X.tif beside X_masks.png"):
         find_pairs(tmp_path)
+
+
+def test_masks_beside_images_are_the_masks_of_images_given_with_them(tmp_path):
+    from unetlab.data.pairs import masks_beside_images
+
+    files = [tmp_path / n for n in ("a.tif", "a_masks.png", "b_cp_masks.png", "c_masks.tif")]
+    files.append(tmp_path / "c.png")
+    assert masks_beside_images(files) == [tmp_path / "a_masks.png", tmp_path / "c_masks.tif"]
+    assert masks_beside_images([tmp_path / "x_masks.png"]) == []  # a mask alone: an image

@@ -235,6 +235,14 @@ def _input_files(folder: Path) -> list[Path]:
     ]
 
 
+def masks_beside_images(files: Sequence[Path]) -> list[Path]:
+    """The files of ``files`` that are cellpose masks of another of them (``X_masks.png``
+    beside ``X.tif``, in one folder): what a folder given to predict holds beside its images
+    when it is a cellpose data set, and is no image to predict."""
+    images = {(f.parent, f.stem) for f in files}
+    return [f for f in files if (base := _mask_of(f.stem)) and (f.parent, base) in images]
+
+
 def _mask_of(stem: str) -> str | None:
     """The image stem of a cellpose mask stem (``X_masks``, ``X_cp_masks``: ``X``), or None."""
     for suffix in MASK_SUFFIXES:
