@@ -63,7 +63,9 @@ def _add_package_args(b) -> None:
     b.add_argument(
         "--name", help="model name, 5-128 letters, digits, spaces, _+-() (default: unetlab U-Net)"
     )
-    b.add_argument("--author", action="append", metavar="NAME", help="an author (repeatable)")
+    b.add_argument(
+        "--author", action="append", metavar="NAME", help="an author, no / or \\ (repeatable)"
+    )
     b.add_argument(
         "--pixel-size",
         type=float,

@@ -290,15 +290,16 @@ def _check_with_spec(build: Path, dest: Path) -> None:
     """RuntimeError (unetlab's bug) where bioimageio.spec, if installed, finds the package
     just built in ``build`` invalid: ``dest`` is then left as it was."""
     problems = spec_problems(build / "rdf.yaml")
-    if problems:
-        from bioimageio.spec import __version__ as version
+    if problems is None:
+        return
+    from bioimageio.spec import __version__ as version
 
+    if problems:
         raise RuntimeError(
             f"bioimageio.spec {version} finds the package invalid, so {dest} was not written: "
             + "; ".join(problems[:5])
         )
-    if problems is not None:
-        log.info("bioimageio.spec finds the package valid")
+    log.info("bioimageio.spec %s finds the package valid", version)
 
 
 @contextlib.contextmanager
