@@ -196,19 +196,51 @@ def match_pairs(iou: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarr
     if (candidate.sum(0) <= 1).all() and (candidate.sum(1) <= 1).all():
         rows, cols = np.nonzero(candidate)
         return rows.astype(np.int64), cols.astype(np.int64)
-    rows = np.flatnonzero(candidate.any(1))
-    cols = np.flatnonzero(candidate.any(0))
-    if not rows.size:
-        return np.zeros(0, np.int64), np.zeros(0, np.int64)
-    sub, ok = iou[np.ix_(rows, cols)], candidate[np.ix_(rows, cols)]
+    rows, cols = [], []
+    for block_rows, block_cols in _competing(candidate):
+        r, c = _assigned(iou[np.ix_(block_rows, block_cols)], threshold)
+        rows.append(block_rows[r])
+        cols.append(block_cols[c])
+    rows, cols = np.concatenate(rows), np.concatenate(cols)
+    order = np.argsort(rows, kind="stable")
+    return rows[order].astype(np.int64), cols[order].astype(np.int64)
+
+
+def _competing(candidate: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(rows, columns) of each group of objects linked by candidate pairs (the connected
+    components of the bipartite candidate graph): the assignment of one group does not touch
+    another's, so each is solved alone (3481 nuclei at IoU 0.1: 3.5 s as one assignment)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    n_rows, n_cols = candidate.shape
+    r, c = np.nonzero(candidate)
+    graph = coo_matrix((np.ones(r.size), (r, n_rows + c)), shape=(n_rows + n_cols,) * 2)
+    _, label = connected_components(graph, directed=False)
+    row_label, col_label = label[:n_rows], label[n_rows:]
+    linked = np.unique(row_label[r])
+    order_r, order_c = np.argsort(row_label, kind="stable"), np.argsort(col_label, kind="stable")
+    bounds_r = np.searchsorted(row_label[order_r], [linked, linked + 1])
+    bounds_c = np.searchsorted(col_label[order_c], [linked, linked + 1])
+    return [
+        (order_r[a:b], order_c[x:y]) for (a, b), (x, y) in zip(bounds_r.T, bounds_c.T, strict=True)
+    ]
+
+
+def _assigned(iou: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (IoU >= ``threshold``) of one group's IoU block: the most pairs, then the
+    largest summed IoU (``scipy.optimize.linear_sum_assignment``, as StarDist matches)."""
+    ok = iou >= threshold
+    if ok.sum() == 1:
+        return np.nonzero(ok)
     # a pair is worth 1 plus its IoU shared out so that all IoUs together stay below 1: the
     # count of pairs comes first, the IoU only breaks ties
-    weight = np.where(ok, 1.0 + sub / (min(sub.shape) + 1), 0.0)
+    weight = np.where(ok, 1.0 + iou / (min(iou.shape) + 1), 0.0)
     from scipy.optimize import linear_sum_assignment  # here: scipy.optimize takes ~60 ms to import
 
     r, c = linear_sum_assignment(weight, maximize=True)
     keep = ok[r, c]
-    return rows[r[keep]].astype(np.int64), cols[c[keep]].astype(np.int64)
+    return r[keep], c[keep]
 
 
 def check_threshold(threshold: float) -> float:
