@@ -275,3 +275,22 @@ def test_summarize_objects_sums_counts_and_averages_images_that_have_objects():
     assert got["dsb"] == pytest.approx((images[0]["dsb"] + images[2]["dsb"]) / 2)
     assert got["seg"] == pytest.approx((1.0 + 0.0 + 4 / 6) / 3)  # over all true objects
     assert got["area_ratio"] == pytest.approx(1.25) and got["object_classes"] == 1
+
+
+def test_match_pairs_group_by_group_equals_one_whole_assignment():
+    """Solved per group of linked objects, the pairs count and their summed IoU equal those
+    of one assignment over the whole matrix (the objective is separate per group)."""
+    from scipy.optimize import linear_sum_assignment
+
+    rng = np.random.default_rng(7)
+    for _ in range(30):
+        iou = rng.random((9, 8)) * (rng.random((9, 8)) < 0.25)
+        for t in (0.1, 0.3, 0.5):
+            rows, cols = match_pairs(iou, t)
+            ok = iou >= t
+            weight = np.where(ok, 1.0 + iou / 10, 0.0)
+            r, c = linear_sum_assignment(weight, maximize=True)
+            keep = ok[r, c]
+            assert len(rows) == keep.sum() and (np.diff(rows) > 0).all()
+            assert iou[rows, cols].sum() == pytest.approx(iou[r[keep], c[keep]].sum())
+            assert (ok[rows, cols]).all() and len(set(cols.tolist())) == len(cols)
