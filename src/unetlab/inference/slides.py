@@ -491,9 +491,8 @@ def _predict_run(model, run: _SlideRun, *, values, progress, group: Group) -> No
     if run.found is not None:
         run.found.staged(new=False)  # created or kept above
     with _kept_to_resume(run.staged, group), _failing_together(group):
-        how = dict(values=values, options=run.options, progress=progress, group=group)
-        bands = (run.slide, run.stages, run.specs, run.grid, run.batch)
-        _predict_bands(model, *bands, found=run.found, resumed=resumed, nodata=run.nodata, **how)
+        how = dict(values=values, progress=progress, group=group, resumed=resumed)
+        _predict_bands(model, run, **how)
     group.share(None)  # every process has written its bands
 
 
@@ -833,68 +832,67 @@ def _staged_rows(array, spec: ome.OutputSpec, page: int, stop: int):
 
 
 def _predict_bands(
-    model,
-    slide,
-    stages,
-    specs,
-    grid,
-    batch,
-    *,
-    values,
-    options: PredictOptions,
-    progress,
-    group,
-    found: SlideObjects | None = None,
-    resumed: bool = False,
-    nodata: SlideNodata | None = None,
+    model, run: _SlideRun, *, values, progress, group: Group, resumed: bool = False
 ) -> None:
-    """This process's band of chunk rows of every page, into the staged outputs (and the
-    provisional object ids into ``found``), from the first row not done where a killed
-    run's staging is ``resumed``; how far it got is recorded once rows are on disk."""
+    """This process's band of chunk rows of every page of ``run``, into the staged outputs
+    (and the provisional object ids into ``run.found``), from the first row not done where
+    a killed run's staging is ``resumed``; how far it got is recorded once rows are on
+    disk."""
+    slide, specs, options = run.slide, run.specs, run.options
     pages, h = slide.shape[:2]
-    name = slide.path.name
-    arrays = {key: ome.open_level(stages[key]) for key in specs}
-    start, stop = ome.chunk_rows(h, group.world, group.rank)
-    done = slide_resume.Progress(stages["labels"], group.rank, (start, stop), resumed=resumed)
-    firsts = _first_rows(done, pages, name, h, found, specs)
+    band = ome.chunk_rows(h, group.world, group.rank)
+    done = slide_resume.Progress(run.stages["labels"], group.rank, band, resumed=resumed)
+    firsts = _first_rows(done, pages, slide.path.name, h, run.found, specs)
+    arrays = {key: ome.open_level(run.stages[key]) for key in specs}
     fn = probability_fn(model, precision=options.precision, tta=options.tta)
-    progress = _tile_progress(name, grid, batch, (start, stop), firsts, progress)
-    synced = {key: (arrays[key], specs[key]) for key in specs}
+    progress = _tile_progress(slide.path.name, run.grid, run.batch, band, firsts, progress)
     with inference_session(model, options.device) as dev:
         check_precision(options.precision, dev)
+        tiles = dict(fn=fn, device=dev, progress=progress)
         for p, first in enumerate(firsts):
-            if first >= stop:  # done before
-                continue
-            known = done.page_stats(p)  # a resumed page's, as the killed run had them
-            got = _page_image(model, slide, p, options, grid, stats=known, nodata=nodata)
-            page, image, stats, fill = got
-            done.keep_stats(stats if nodata is None else stats_record(stats, fill))
-            sinks = {key: ome.RowSink(arrays[key], specs[key], p, first, stop) for key in specs}
-            kw = dict(blend=options.blend, stats=stats, device=dev, progress=progress)
-            if nodata is not None and fill is None:  # no valid pixel: not predicted,
-                progress(_band_tiles(grid, batch, (first, stop)))  # its tiles counted done
-                rows = _background_rows(model, slide.shape[1:3], (first, stop))
-            else:
-                rows = iter_slide_rows(fn, image, grid, rows=(first, stop), batch_size=batch, **kw)
+            if first < band[1]:  # else done before
+                _predict_page(model, run, p, (first, *band), arrays, done, values, tiles)
 
-            def flushed(row, p=p):
-                # a page with objects is done once their ids are (below)
-                if row > done.row and (found is None or row < stop):
-                    done.done(p, row, synced)
 
-            rows = _written(rows, sinks, values, flushed, _blanking(model, page, nodata))
-            if found is None:
-                for _ in rows:  # written as they pass
-                    pass
-            else:
-                if first > 0:  # the rows before from the staged probabilities (exact)
-                    staged = _staged_rows(arrays["probabilities"], specs["probabilities"], p, first)
-                    rows = itertools.chain(staged, rows)
-                found.add_page(p, rows, h)
-                done.done(p, stop, {**synced, "ids": (found.ids, found.spec)}, top=start)
-            for sink in sinks.values():
-                sink.close()
-            page.drop()
+def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, values, tiles):
+    """Rows ``first .. stop - 1`` of page ``p`` (``rows``: (first, start, stop), this
+    process's band being ``[start, stop)``) into the staged ``arrays``, ``done`` recording
+    how far they are; ``tiles``: the net's function, the device and the tile count."""
+    first, start, stop = rows
+    slide, specs, grid, nodata, found = run.slide, run.specs, run.grid, run.nodata, run.found
+    h = slide.shape[1]
+    known = done.page_stats(p)  # a resumed page's, as the killed run had them
+    got = _page_image(model, slide, p, run.options, grid, stats=known, nodata=nodata)
+    page, image, stats, fill = got
+    done.keep_stats(stats if nodata is None else stats_record(stats, fill))
+    sinks = {key: ome.RowSink(arrays[key], specs[key], p, first, stop) for key in specs}
+    synced = {key: (arrays[key], specs[key]) for key in specs}
+    fn, progress = tiles["fn"], tiles["progress"]
+    kw = dict(blend=run.options.blend, stats=stats, device=tiles["device"], progress=progress)
+    if nodata is not None and fill is None:  # no valid pixel: not predicted,
+        progress(_band_tiles(grid, run.batch, (first, stop)))  # its tiles counted done
+        out = _background_rows(model, slide.shape[1:3], (first, stop))
+    else:
+        out = iter_slide_rows(fn, image, grid, rows=(first, stop), batch_size=run.batch, **kw)
+
+    def flushed(row):
+        # a page with objects is done once their ids are (below)
+        if row > done.row and (found is None or row < stop):
+            done.done(p, row, synced)
+
+    out = _written(out, sinks, values, flushed, _blanking(model, page, nodata))
+    if found is None:
+        for _ in out:  # written as they pass
+            pass
+    else:
+        if first > 0:  # the rows before from the staged probabilities (exact)
+            staged = _staged_rows(arrays["probabilities"], specs["probabilities"], p, first)
+            out = itertools.chain(staged, out)
+        found.add_page(p, out, h)
+        done.done(p, stop, {**synced, "ids": (found.ids, found.spec)}, top=start)
+    for sink in sinks.values():
+        sink.close()
+    page.drop()
 
 
 def _page_image(
