@@ -43,6 +43,7 @@ def test_focus_falls_with_blur_not_with_brightness():
     assert focus_measure(sharp * 3.0 + 7) == pytest.approx(focus_measure(sharp), rel=1e-4)
     assert focus_measure(np.full((20, 20), 5, np.uint16)) is None  # constant: no measure
     assert focus_measure(np.ones((4, 4))) is None
+    assert focus_measure(np.arange(49.0).reshape(7, 7)) is None  # under 8 px binned
     rgb = np.stack([sharp] * 3, axis=2)
     assert focus_measure(rgb) == pytest.approx(focus_measure(sharp), rel=1e-5)
     assert focus_measure(rng.random((20, 20))) > 0

@@ -51,7 +51,7 @@ log = logging.getLogger(__name__)
 SUMMARY = "objects_summary.csv"
 DONE, SKIPPED, FAILED = "done", "skipped-existing", "failed"
 #: an image whose focus is under this share of the folder's median is named (out of focus?):
-#: the audit's plate: blurred wells 0.11-0.16x, every sharp one 0.93x or more
+#: the audit's plate: blurred wells 0.10-0.21x, every sharp one 0.92x or more
 BLUR_SHARE = 0.5
 #: the fewest images with a focus measure that make a folder's median worth comparing to
 FOCUS_IMAGES = 3
@@ -64,23 +64,25 @@ NAMED = 5
 
 
 def focus_measure(image: np.ndarray) -> float | None:
-    """How sharp ``image`` ((H, W) or (H, W, C), any dtype) is: the variance of its
-    Laplacian of Gaussian (sigma 1 px, which keeps pixel noise out) over its own variance,
-    of the mean of its channels. It does not change with brightness or offset (a dim well
-    scores as its bright neighbour), and falls as blur removes fine detail; an empty
-    field's noise scores high. None for a constant image, or one too small (under 8 px a
-    side). About 17 ms for 540x540 px, 0.4 s for 2160x2160 (one core)."""
-    from scipy import ndimage
-
+    """How sharp ``image`` ((H, W) or (H, W, C), any dtype) is: the variance of the 3x3
+    Laplacian of the image binned 2x2 (which averages pixel noise out), over the binned
+    image's own variance, of the mean of its channels. It does not change with brightness
+    or offset (a dim well scores as its bright neighbour), and falls as blur removes fine
+    detail (the audit's plate: blurred wells 0.10-0.21x the folder's median, sharp ones
+    0.92x or more); an empty field's noise scores high. None for a constant image, or one
+    under 8 px a side. About 3 ms for 540x540 px (one core)."""
     x = np.asarray(image, np.float32)
     if x.ndim == 3:
         x = x.mean(axis=2)
-    if min(x.shape) < 8:
+    h, w = (x.shape[0] // 2) * 2, (x.shape[1] // 2) * 2
+    if min(h, w) < 8:
         return None
-    variance = float(x.var(dtype=np.float64))
+    y = x[:h:2, :w:2] + x[1:h:2, :w:2] + x[:h:2, 1:w:2] + x[1:h:2, 1:w:2]
+    variance = float(y.var(dtype=np.float64))
     if not variance > 0:
         return None
-    return float(ndimage.gaussian_laplace(x, 1.0).var(dtype=np.float64)) / variance
+    laplacian = y[1:-1, :-2] + y[1:-1, 2:] + y[:-2, 1:-1] + y[2:, 1:-1] - 4 * y[1:-1, 1:-1]
+    return float(laplacian.var(dtype=np.float64)) / variance
 
 
 def image_focus(path: str | os.PathLike) -> float | None:
@@ -150,8 +152,8 @@ def folder_summary(
     ``written`` by this run, ``skipped`` (outputs of an earlier one) and ``failed`` (input
     -> its one-line reason); the objects figures read from each one's
     ``<stem>_objects.csv`` in ``out_dir`` (:func:`table_figures`), and with ``focus``
-    each input's :func:`image_focus` read again (about 2 ms a 540x540 well, and the
-    measure's 17). An input in none of them (a run stopped before it) is left out."""
+    each input's :func:`image_focus` read again (about 6 ms a 540x540 uint16 well, and
+    the measure's 3). An input in none of them (a run stopped before it) is left out."""
     from unetlab.inference.slides import output_stem
 
     failed = dict(failed or {})
