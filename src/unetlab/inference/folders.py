@@ -72,12 +72,30 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
             files.append(path)
         elif path.is_dir():
             files += sorted(p for p in path.iterdir() if is_zarr(p))
-            files += find_images(path)
+            files += _without_masks(path, find_images(path))
         else:
             files += find_images(path)
     if not files:
         raise UnetlabError(f"no images found in {' '.join(map(str, patterns))}")
     return sorted(set(files), key=files.index)
+
+
+def _without_masks(folder: Path, files: list[Path]) -> list[Path]:
+    """A folder's images without the cellpose masks beside them (``X_masks.png`` beside
+    ``X.tif``: a cellpose data set given to predict; audit s33 migrant), said in one line."""
+    from unetlab.data.pairs import masks_beside_images
+
+    masks = masks_beside_images(files)
+    if masks:
+        shown = ", ".join(m.name for m in masks[:2]) + (" ..." if len(masks) > 2 else "")
+        log.warning(
+            "%s/: %d cellpose mask(s) beside their images (%s) are not predicted; give the "
+            "file itself to predict one",
+            folder,
+            len(masks),
+            shown,
+        )
+    return [f for f in files if f not in set(masks)]
 
 
 def is_streamed(path: Path, *, level: int = 0, threshold: int | None = None) -> bool:
@@ -441,7 +459,11 @@ def _say_pixel_size(path: Path, said: set[str]) -> None:
 
     if path.is_dir() or {"none", "anisotropic"} <= said:  # a folder, or both lines said
         return
+    from unetlab.data.world_file import grid_pixel_size, read_world_file
+
     pixel = read_pixel_size(path)
+    if pixel is None and grid_pixel_size(read_world_file(path)) is not None:
+        return  # a PNG its world file and a .prj in metres place: its table is in metres
     if pixel is None and "none" not in said:
         said.add("none")
         log.info(
