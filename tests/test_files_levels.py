@@ -9,7 +9,7 @@ import torch
 from unetlab import UNet
 from unetlab.inference.files import predict_file
 from unetlab.inference.records import OutputOptions
-from unetlab.inference.sizing import closest_level, level_size_note, scaled_areas
+from unetlab.inference.sizing import closest_level, level_size_note
 
 from .test_data_slides_levels import _tagged_pyramid
 
@@ -24,7 +24,7 @@ def _model(pixel_size=(0.25, 0.25)):
     return net
 
 
-def test_level_size_note_and_scaled_areas():
+def test_level_size_note():  # the areas' scaling: tests/test_objects_edges.py
     sides = [0.25, 0.5, 1.0, 2.0]
     assert closest_level(0.25, sides) == 0 and closest_level(0.9, sides) == 2
     assert level_size_note(0.25, sides, 0) is None and level_size_note(None, sides, 2) is None
@@ -32,8 +32,6 @@ def test_level_size_note_and_scaled_areas():
     note = level_size_note(0.25, sides, 2)
     assert "level 2 has 1 µm" in note and "level 0 (0.25 µm) matches best" in note
     assert level_size_note(0.25, [0.25, None], 1) is None
-    assert scaled_areas((17, 10, 1, 0), (4.0, 4.0)) == (1, 1, 1, 0)
-    assert scaled_areas((320, 17), (2.0, 2.0)) == (80, 4)
 
 
 def _run(tmp_path, caplog, model, level):

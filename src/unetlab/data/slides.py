@@ -308,6 +308,10 @@ def _tiff_errors(path: Path) -> Iterator[None]:
         raise
     except Exception as exc:  # noqa: BLE001 - tifffile's parser (tif.series) on corrupt
         # bytes raises nearly anything: ZeroDivisionError, TypeError, RuntimeError (fuzzed)
+        from unetlab.data.io import short_file_line
+
+        if (short := short_file_line(path)) is not None:  # 0 bytes, or cut off
+            raise ImageReadError(short) from exc
         raise ImageReadError(
             f"{path}: cannot read this TIFF ({type(exc).__name__}: {first_line(exc)})"
         ) from exc

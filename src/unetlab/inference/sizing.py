@@ -148,13 +148,6 @@ def level_size_note(trained: float | None, sides: Sequence[float | None], level:
     )
 
 
-def scaled_areas(areas: Sequence[int], downsample: tuple[float, float]) -> tuple[int, ...]:
-    """Least object areas in level-0 pixels as pixels of a level ``downsample`` (y, x) times
-    smaller: divided by their product, at least 1 px where they were (0 stays 0)."""
-    factor = downsample[0] * downsample[1]
-    return tuple(max(1, round(a / factor)) if a > 0 else 0 for a in areas)
-
-
 #: estimated bytes of an image's arrays read whole (beside the tiles' activations, which
 #: both paths bound) above which a one-page TIFF is streamed: peaks ~2.5 GB read whole
 #: (audit s32 histo 7; measured in :func:`whole_read_bytes`)
