@@ -37,7 +37,7 @@ import torch
 from unetlab.atomic import folder_sync_deferred
 from unetlab.data import ome
 from unetlab.data.colour import colour_file
-from unetlab.data.geotiff import read_geotags
+from unetlab.data.geotiff import level_geotags, read_geotags
 from unetlab.data.io import TIFF_SUFFIXES
 from unetlab.data.nodata import blank_pixels
 from unetlab.data.normalize import image_stats
@@ -46,6 +46,7 @@ from unetlab.data.tiffmeta import channel_names, class_table
 from unetlab.errors import GroupError, OutputError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference import slide_resume
+from unetlab.inference.appearance import say_streamed_appearance
 from unetlab.inference.objects import measured_classes
 from unetlab.inference.outlines import outline_class
 from unetlab.inference.pages import page_channel
@@ -326,8 +327,8 @@ def _specs(model, slide: Slide, outputs: OutputOptions, *, values, record):
         colormap=colormap,
         classes=class_table(names, values) if names else None,
         record=png_text(record).get(TIFF_KEY),
-        # the map's place on the input's grid; a --level N output's grid is another
-        geotags=read_geotags(slide.path) if slide.level == 0 else (),
+        # the map's place on the input's grid; a --level N output's on the level's
+        geotags=level_geotags(read_geotags(slide.path), slide.downsample),
     )
     specs = {"labels": labels}
     if outputs.save_probabilities:
@@ -924,6 +925,7 @@ def _page_image(
         return (page, *_valid_image(model, slide, page, image, nodata, stats))
     if stats is None:
         stats = image_stats(image, model.normalization)
+        say_streamed_appearance(model, image, stats[0], name=str(slide.path))
         page.drop()
     return page, image, stats, None
 
