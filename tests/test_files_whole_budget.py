@@ -9,11 +9,11 @@ import tifffile
 import torch
 
 from unetlab import UNet
-from unetlab.group import Group
-from unetlab.inference import files
+from unetlab.inference import files, sizing
 from unetlab.inference.files import predict_file
 from unetlab.inference.records import OutputOptions
 from unetlab.inference.sizing import WHOLE_BUDGET, whole_read_bytes
+from unetlab.inference.stream_rule import is_streamed, whole_estimate
 
 
 def test_whole_read_bytes():
@@ -44,7 +44,7 @@ def _predict(tmp_path, caplog, name, **outputs):
 def test_an_image_too_large_to_read_whole_is_streamed(tmp_path, caplog, monkeypatch):
     assert not _predict(tmp_path, caplog, "whole")  # small: read whole (PNG)
     assert "streaming" not in caplog.text
-    monkeypatch.setattr(files, "WHOLE_BUDGET", 1000.0)
+    monkeypatch.setattr(sizing, "WHOLE_BUDGET", 1000.0)
     assert _predict(tmp_path, caplog, "streamed")  # OME-TIFF, window by window
     assert "streaming" in caplog.text
     caplog.clear()
@@ -60,7 +60,7 @@ def test_a_long_whole_read_is_said_first(tmp_path, caplog, monkeypatch):
 
 
 def test_a_turned_tiff_is_read_whole_as_before(tmp_path, caplog, monkeypatch):
-    monkeypatch.setattr(files, "WHOLE_BUDGET", 1000.0)
+    monkeypatch.setattr(sizing, "WHOLE_BUDGET", 1000.0)
     image = np.random.default_rng(0).integers(0, 255, (40, 64, 3), dtype=np.uint8)
     tifffile.imwrite(tmp_path / "s.tif", image, photometric="rgb", extratags=[(274, "H", 1, 6)])
     model = UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
@@ -68,12 +68,16 @@ def test_a_turned_tiff_is_read_whole_as_before(tmp_path, caplog, monkeypatch):
     assert (tmp_path / "out" / "s.png").exists()
 
 
-def test_several_processes_keep_the_pixel_rule(tmp_path, monkeypatch):
-    """A folder shared over processes gives a file under the pixel rule to one of them: that
-    one must not start a streamed prediction the others do not join."""
-    monkeypatch.setattr(files, "WHOLE_BUDGET", 1000.0)
+def test_several_processes_stream_by_the_memory_rule_too(tmp_path, monkeypatch):
+    """A folder shared over processes streams a file the memory rule streams (all processes,
+    each its band), as one process does; with objects or an overlay, which a shared stream
+    does not find, such a file is read whole by one process (:mod:`stream_rule`)."""
+    monkeypatch.setattr(sizing, "WHOLE_BUDGET", 1000.0)
     _tiff(tmp_path / "s.tif")
     model = UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
     file = files._File.of(model, tmp_path / "s.tif", tmp_path / "o", None, None, {}, axes=None)
-    assert files._whole_estimate(file, Group()) is not None
-    assert files._whole_estimate(file, Group(rank=1, world=2)) is None
+    assert is_streamed(file.path, model, file.outputs, file.options, processes=2)
+    assert whole_estimate(file.path, model, file.outputs, file.options) is not None
+    for asked in (dict(objects=True), dict(draw_overlay=True)):
+        assert is_streamed(file.path, model, OutputOptions(**asked))
+        assert not is_streamed(file.path, model, OutputOptions(**asked), processes=2)

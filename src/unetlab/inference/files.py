@@ -57,9 +57,8 @@ import torch
 
 from unetlab.data.exclude import flag_cut_objects
 from unetlab.data.geotiff import MapGrid, grid_length_unit
-from unetlab.data.io import TIFF_SUFFIXES, write_csv, write_png, write_tiff
+from unetlab.data.io import write_csv, write_png, write_tiff
 from unetlab.data.nodata import flag_touching, invalid_pages
-from unetlab.data.orientation import tiff_orientation
 from unetlab.data.read_notes import read_notes
 from unetlab.data.slides import open_slide
 from unetlab.data.tiffmeta import (
@@ -118,12 +117,7 @@ from unetlab.inference.records import (
     prediction_record,
     tiff_kwargs,
 )
-from unetlab.inference.sizing import (
-    WHOLE_BUDGET,
-    level_size_note,
-    trained_pixel_size,
-    whole_read_bytes,
-)
+from unetlab.inference.sizing import level_size_note, trained_pixel_size
 from unetlab.inference.slide_overlay import by_object
 from unetlab.inference.slides import (
     LARGE_PIXELS,
@@ -133,6 +127,7 @@ from unetlab.inference.slides import (
     output_stem,
     predict_slide,
 )
+from unetlab.inference.stream_rule import is_streamed, whole_estimate
 from unetlab.inference.world_files import world_files
 from unetlab.outputs import refuse_inputs
 from unetlab.plots import prediction_overlay
@@ -215,9 +210,9 @@ def predict_file(
     11}``: :func:`~unetlab.inference.measure.class_counts`).
 
     Large inputs (TIFFs above ``large_threshold`` px a page; without it, above
-    ``LARGE_PIXELS`` or, one page in one process, above
-    :data:`~unetlab.inference.sizing.WHOLE_BUDGET` bytes read whole
-    (:func:`~unetlab.inference.sizing.whole_read_bytes`); ``level`` > 0; Zarr folders) are streamed by :func:`~unetlab.inference.slides.predict_slide`
+    ``LARGE_PIXELS`` or, one page, above :data:`~unetlab.inference.sizing.WHOLE_BUDGET`
+    bytes read whole; ``level`` > 0; Zarr folders: the one rule of
+    :mod:`~unetlab.inference.stream_rule`) are streamed by :func:`~unetlab.inference.slides.predict_slide`
     into ``output_format`` (``"ome-tiff"``: ``<stem>.tif``, ``"ome-zarr"``: ``<stem>.ome.zarr``),
     pyramidal, with the input's pixel size; ``draw_overlay``: ``<stem>_overlay.png`` on a
     copy sampled to fit 4096 px (one process); ``group``: processes that share the image.
@@ -262,16 +257,14 @@ def _outputs(file: _File, group: Group) -> list[Path]:
         refuse_inputs(output_paths(file.out_dir, stem, stack=tiff).values(), [file.path])
     fix = "lower --tile-size or --batch-size (tile_size, batch_size)"
     with memory_hint(f"{file.path}", fix, gpu_fix="or predict on the CPU"):
-        o = file.outputs
-        if is_large(file.path, threshold=o.large_threshold, level=o.level):
-            return _predict_streamed(file, group)
+        o, rule = file.outputs, dict(axes=file.axes)
+        if is_streamed(file.path, file.model, o, file.options, processes=group.world, **rule):
+            return _predict_streamed(file, group)  # as a folder shares it out
         if o.level:
             raise UnetlabError(
                 f"{file.path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
             )
-        whole = _whole_estimate(file, group)
-        if whole is not None and whole[1] > WHOLE_BUDGET:
-            return _predict_streamed(file, group)
+        whole = whole_estimate(file.path, file.model, o, file.options, **rule)
         if whole is not None and whole[0] >= LONG_READ_PIXELS:
             log.info(
                 "%s: %.1f MP read whole (about %.1f GB beside the tiles); --large-pixels "
@@ -283,33 +276,6 @@ def _outputs(file: _File, group: Group) -> list[Path]:
 
 #: a one-page TIFF of this many pixels or more read whole is said first (audit s32 histo 7)
 LONG_READ_PIXELS = 2**22
-
-
-def _whole_estimate(file: _File, group: Group) -> tuple[int, float] | None:
-    """(pixels, :func:`whole_read_bytes`) of a one-page TIFF that may be streamed instead of
-    read whole; None for others: a threshold given (``large_threshold``), settings that
-    apply to images read whole only (``axes``, ``exclude_rows``, ImageJ ROIs), several
-    processes (a folder gives a file under the pixel rule to one of them), a turned or
-    unreadable file (read whole, which says why)."""
-    o = file.outputs
-    if file.path.suffix.lower() not in TIFF_SUFFIXES or o.large_threshold is not None:
-        return None
-    if file.axes is not None or file.options.exclude_rows or o.wanted["rois"]:
-        return None
-    if group.world > 1:  # a folder shares out by is_large alone: a process's own file
-        return None
-    import tifffile
-
-    try:
-        with open_slide(file.path, colour_planes=file.model.in_channels == 3) as slide:
-            (pages, h, w, c), itemsize = slide.shape, slide.dtype.itemsize
-    except UnetlabError:  # read whole, which names the problem
-        return None
-    with tifffile.TiffFile(file.path) as tif:  # a turned one is turned when read whole
-        if pages != 1 or tiff_orientation(tif.series[0].levels[0].keyframe) != 1:
-            return None
-    classes, objects = file.model.num_classes, o.objects is not None
-    return h * w, whole_read_bytes(h * w, c, itemsize, classes, objects=objects)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -39,7 +39,7 @@ from unetlab.inference.output_rules import (
 )
 from unetlab.inference.predict import PredictOptions, floor_run
 from unetlab.inference.records import OutputOptions, Provenance
-from unetlab.inference.slides import is_large
+from unetlab.inference.stream_rule import is_streamed
 from unetlab.inference.tta import describe_tta
 from unetlab.inference.world_files import world_files
 from unetlab.outputs import OVERWRITE_FIX, confirm
@@ -98,13 +98,24 @@ def _without_masks(folder: Path, files: list[Path]) -> list[Path]:
     return [f for f in files if f not in set(masks)]
 
 
-def is_streamed(path: Path, *, level: int = 0, threshold: int | None = None) -> bool:
-    """Whether ``path`` is predicted window by window (:func:`is_large`); an unreadable file
-    is not (its error comes when it is predicted)."""
-    try:
-        return is_large(path, level=level, threshold=threshold)
-    except UnetlabError:
-        return False
+def streamed_inputs(
+    files: Sequence[Path], model, outputs: OutputOptions, each: dict, *, processes: int = 1
+) -> list[bool]:
+    """Whether each of ``files`` is predicted window by window by ``model`` with ``outputs``
+    and :func:`predict_file`'s keywords ``each`` in a run of ``processes``: the rule
+    :func:`predict_file` follows (:func:`~unetlab.inference.stream_rule.is_streamed`); an
+    unreadable file is not (its error comes when it is predicted)."""
+    given = {k: v for k, v in each.items() if k in PredictOptions.__dataclass_fields__}
+    options = PredictOptions.for_model(model, each.get("options"), **given)
+    rule = dict(axes=each.get("axes"), processes=processes)
+
+    def streamed(path: Path) -> bool:
+        try:
+            return is_streamed(path, model, outputs, options, **rule)
+        except UnetlabError:
+            return False
+
+    return [streamed(path) for path in files]
 
 
 @contextlib.contextmanager
@@ -348,7 +359,7 @@ class _Loaded:
 
 class _Run:
     """One process's part of :func:`predict_folder`, once the folder is held. In a
-    ``group`` of processes (``each["group"]``) large inputs (:func:`is_streamed`) are
+    ``group`` of processes (``each["group"]``) large inputs (:func:`streamed_inputs`) are
     predicted by all together (each its band of rows), the others shared out one file per
     process in turn; the main one logs a start line (files, model, device, channel, label
     offset, TTA). With a ``clock``, this process's first file is predicted once beforehand,
@@ -367,10 +378,10 @@ class _Run:
         """``todo``: the large inputs by all processes, the others one process each; every
         process's outcome gathered."""
         # decided once, by the main process, so that every process takes the same files
-        streamed = dict(level=self.outputs.level, threshold=self.outputs.large_threshold)
-        large = self.group.share([is_streamed(f, **streamed) for f in todo])
-        shared = {f for f, big in zip(todo, large) if big}
         world, rank = self.group.world, self.group.rank
+        rule = (self.model, self.outputs, self.each)
+        large = self.group.share(streamed_inputs(todo, *rule, processes=world))
+        shared = {f for f, big in zip(todo, large) if big}
         mine = [f for i, f in enumerate(todo) if f in shared or i % world == rank]
         if self.group.is_main:
             _say_start(self.model, len(todo), len(shared), name, self.group, self.each)

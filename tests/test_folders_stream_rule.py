@@ -1,0 +1,76 @@
+"""A folder's start line (``N file(s) (M large)``) and its split over processes follow the
+rule a file predicted alone follows (inference/stream_rule.py): a one-page TIFF whose whole
+read is estimated over the memory budget is large, predicted by every process (each its
+band of rows), unless objects or an overlay are asked for, which a shared stream does not
+find (then one process reads it whole, as before the memory rule)."""
+
+import logging
+
+import numpy as np
+import pytest
+import tifffile
+from PIL import Image
+
+from unetlab import UNet
+from unetlab.errors import UnetlabError
+from unetlab.group import Group
+from unetlab.inference import folders, sizing
+from unetlab.inference.folders import predict_folder, streamed_inputs
+from unetlab.inference.records import OutputOptions
+
+
+@pytest.fixture
+def inputs(tmp_path, monkeypatch):
+    monkeypatch.setattr(sizing, "WHOLE_BUDGET", 1000.0)  # a.tif is over it: 5 KB read whole
+    folder = tmp_path / "in"
+    folder.mkdir()
+    rng = np.random.default_rng(0)
+    tifffile.imwrite(
+        folder / "a.tif", rng.integers(0, 255, (64, 80, 3), np.uint8), photometric="rgb"
+    )
+    Image.fromarray(rng.integers(0, 255, (20, 20, 3), np.uint8)).save(folder / "b.png")
+    return folder
+
+
+def _model():
+    return UNet(3, 2, depth=2, base_channels=4, padding="same").eval()
+
+
+def test_the_start_line_counts_the_files_streamed_by_memory(inputs, tmp_path, caplog):
+    with caplog.at_level(logging.INFO):
+        predict_folder(_model(), inputs, tmp_path / "out")
+    assert "predict: 2 file(s) (1 large)" in caplog.text  # was (0 large)
+    assert tifffile.TiffFile(tmp_path / "out" / "a.tif").is_ome  # streamed, as counted
+    assert (tmp_path / "out" / "b.png").exists()
+
+
+@pytest.mark.parametrize(
+    "asked, mine",
+    [({}, ["a.tif", "b.png"]), ({"objects": True}, ["b.png"]), ({"draw_overlay": True}, ["b.png"])],
+)
+def test_the_second_of_two_processes_shares_a_file_streamed_by_memory(
+    inputs, tmp_path, monkeypatch, asked, mine
+):
+    """Rank 1 of 2 (no collectives: a plain group of that place) predicts the streamed file
+    with rank 0 and its own turn of the others; with objects or an overlay that file is
+    rank 0's alone, read whole."""
+    taken = []
+
+    def predicted(model, path, *args, **kwargs):
+        taken.append(path.name)
+        return UnetlabError("not predicted here")  # a failure: nothing to count
+
+    monkeypatch.setattr(folders, "predict_or_fail", predicted)
+    predict_folder(_model(), inputs, tmp_path / "out", group=Group(rank=1, world=2), **asked)
+    assert taken == mine
+
+
+def test_the_folders_rule_is_predict_files(inputs):
+    model, files = _model(), [inputs / "a.tif", inputs / "b.png"]
+    assert streamed_inputs(files, model, OutputOptions(), {}) == [True, False]
+    assert streamed_inputs(files, model, OutputOptions(large_threshold=10**6), {}) == [False, False]
+    assert streamed_inputs(files, model, OutputOptions(), {"exclude_rows": "bottom=4"}) == [
+        False,
+        False,
+    ]
+    assert streamed_inputs(files, model, OutputOptions(), {"axes": "YXS"}) == [False, False]
