@@ -9,7 +9,11 @@ or a prediction outside 0..C-1 is an error (a mask of label values such as 0/255
 mapped to class indices first).
 
 A class absent from both truth and prediction has IoU, Dice, precision and recall NaN (not 0
-or 1): it says nothing about the model, and the means (``miou``, ``mdice``) skip it.
+or 1): it says nothing about the model, and the means (``miou``, ``mdice``) skip it. A class
+absent from the truth but predicted has IoU and Dice 0 (its union is its false positives) and
+the means count it: the rule of mmsegmentation's IoUMetric, torchmetrics' JaccardIndex, Keras'
+MeanIoU and torchvision's references (MONAI's per-image ``ignore_empty`` alone skips it).
+Training's validation and ``evaluate`` both derive from this (``tests/test_miou_absent_class.py``).
 
 The ISBI 2012 measures live in :mod:`unetlab.metrics.isbi`, the object measures in
 :mod:`unetlab.metrics.objects`.
