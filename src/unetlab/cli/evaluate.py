@@ -40,8 +40,9 @@ def add_parser(sub) -> None:
         "subfolder when it has one), or saved label images against masks (--pred, --gt). "
         "Prints per-class IoU and Dice, mIoU, pixel accuracy, the ISBI 2012 foreground-"
         "restricted Rand error and information score (V_Info), the object scores (DSB 2018 "
-        "score, F1 / precision / recall at IoU 0.5, panoptic quality, SEG, predicted and true "
-        "counts; on object ids each image's counts, F1, DSB and object size), and the worst "
+        "score, F1 / precision / recall at IoU >= 0.5, panoptic quality, SEG, predicted and "
+        "true counts, AP = TP/(TP+FP+FN) at --iou thresholds; on object ids each image's "
+        "counts, F1, DSB and object size), and the worst "
         "images, and the spread of the images' own figures (mean ± sd, min-max); --json "
         "writes all of it, with a confusion-matrix PNG and a per-image CSV beside it. "
         "Predicted objects are the ids of <stem>_objects.tif files (unetlab predict "
@@ -90,7 +91,8 @@ def _add_outputs(o) -> None:
         "--json",
         metavar="FILE",
         help="write every figure and per-image row as JSON (- : to stdout, the rest to "
-        "stderr), and each image's row as CSV beside it (FILE's name + _images.csv)",
+        "stderr), and each image's row as CSV beside it (FILE's name + _images.csv), with "
+        "StarDist's matching table of each image (FILE's name + _matching.csv)",
     )
     o.add_argument(
         "--confusion",
@@ -174,6 +176,16 @@ def _add_scores(c) -> None:
         "the boundary and each region of another class as an object)",
     )
     c.add_argument(
+        "--iou",
+        type=float,
+        nargs="+",
+        metavar="T",
+        help="IoU thresholds of StarDist's matching table (objects match one to one at IoU "
+        ">= T; per T: tp, fp, fn, precision, recall, accuracy = TP/(TP+FP+FN), the papers' "
+        "AP, f1, mean matched IoU, panoptic quality): AP pooled over images printed, the table "
+        "pooled in --json and per image in its _matching.csv (default: 0.1 0.2 .. 0.9)",
+    )
+    c.add_argument(
         "--connectivity",
         type=int,
         choices=[4, 8],
@@ -208,9 +220,11 @@ ARGUMENT_FLAGS = {
 def _check_mode(args) -> str:
     from unetlab.evaluate import check_evaluation
     from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
+    from unetlab.metrics.matching import iou_thresholds
 
     check_pixels(tile_size=args.tile_size)
     check_object_args(args)
+    iou_thresholds(args.iou)  # refused before any work
     check_evaluation(
         worst=args.worst,
         ignore_value=args.ignore_value,
@@ -264,7 +278,8 @@ def _claim_outputs(args, pairs) -> None:
         json_path.with_name(f"{json_path.stem}_confusion.png") if json_path else None
     )
     inputs = [p for p in (args.checkpoint, args.data, args.pred, args.gt) if p]
-    outputs = [p for p in (json_path, confusion, _image_csv(json_path)) if p]
+    outputs = [p for p in (json_path, confusion, _image_csv(json_path), _matching_csv(json_path))]
+    outputs = [p for p in outputs if p]
     refuse_inputs(outputs, inputs, command="evaluate", suffixes=INPUT_SUFFIXES)
     if confusion:
         refuse_inside([Path(confusion)], _data_folders(args, pairs), command="evaluate")
@@ -276,6 +291,11 @@ def _claim_outputs(args, pairs) -> None:
 def _image_csv(json_path: Path | None) -> Path | None:
     """The per-image CSV beside ``--json FILE``: FILE's name + ``_images.csv``."""
     return json_path.with_name(f"{json_path.stem}_images.csv") if json_path else None
+
+
+def _matching_csv(json_path: Path | None) -> Path | None:
+    """The matching table CSV beside ``--json FILE``: FILE's name + ``_matching.csv``."""
+    return json_path.with_name(f"{json_path.stem}_matching.csv") if json_path else None
 
 
 def _data_folders(args, pairs) -> list[Path]:
@@ -322,12 +342,15 @@ def _evaluate(args):
     pairs = evaluation_pairs(args.data) if mode == "model" else []
     _claim_outputs(args, pairs)
     report = _run_model(args, pairs) if mode == "model" else _run_pred(args)
+    report.iou_thresholds = tuple(args.iou) if args.iou else None
     print(report.table(objects_option="--object-scores"))
     confusion = args.confusion
     if args.json and args.json != STDOUT:
         path = report.write_json(args.json)
         print(f"JSON: {path}")
         print(f"per-image CSV: {report.write_csv(_image_csv(path))}")
+        if report.pair_ious:
+            print(f"matching table CSV: {report.write_matching_csv(_matching_csv(path))}")
         if confusion is None:
             confusion = path.with_name(f"{path.stem}_confusion.png")
     if confusion:

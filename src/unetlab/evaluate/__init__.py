@@ -26,7 +26,7 @@ What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
   when there are any, else its connected regions as above; true objects the masks' ids with
   ``gt_instances``, else their regions): ``dsb`` (the DSB 2018 score: mean over images of the
   mean over IoU 0.50:0.05:0.95 of TP / (TP + FP + FN), one-to-one matching), ``object_f1``,
-  ``object_precision``, ``object_recall`` at IoU > 0.5 (counts summed), ``pq`` = ``sq`` x
+  ``object_precision``, ``object_recall`` at IoU >= 0.5 (counts summed), ``pq`` = ``sq`` x
   ``rq`` (panoptic quality, counts summed), ``seg`` (the cell-tracking challenge's SEG, mean
   Jaccard over all ground-truth objects), ``objects`` (true) and ``pred_objects`` counts.
   The ISBI and object scores are computed for two classes (membrane/cell, background/object)

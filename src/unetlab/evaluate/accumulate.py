@@ -165,8 +165,10 @@ class Accumulator:
         )
         if c == 2 and self.boundary_class is not None:
             summary["challenge_pixel_error"] = challenge_pixel_error(total, self.boundary_class)
+        pair_ious = []  # each image's object IoUs: its matching table at any threshold
         if self.want_objects or (self.want_objects is None and c <= 2):
             summary.update(self._object_summary())
+            pair_ious = [(r["name"], o["pair_iou"]) for r, o in zip(self.rows, self.objects)]
         else:
             for row in self.rows:
                 for key in OBJECT_KEYS:
@@ -181,7 +183,9 @@ class Accumulator:
                 connectivity=self.connectivity,
                 seed_threshold=seed_threshold,
             )
-        return Report(names, total, self.rows, summary, self.boundary_class, threshold, worst)
+        report = Report(names, total, self.rows, summary, self.boundary_class, threshold, worst)
+        report.pair_ious = pair_ious
+        return report
 
     def _object_summary(self) -> dict:
         """The data-set ISBI figures (Rand of the summed pair counts, mean V_Info) and

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path
+from unetlab.evaluate.matching import matching_line, matching_tables, write_matching_csv
 from unetlab.evaluate.spread import SPREAD, per_image_spread, spread_lines, write_image_csv
 from unetlab.plots import plot_confusion
 
@@ -28,9 +29,12 @@ class Report:
     checkpoint was scored; with the object scores also ``rand_error``,
     ``information_score``, ``seg``, ``dsb``, ``object_f1``, ``pq``, ``objects``: ground-truth
     object count, ``pred_objects``, ``count_error``: (predicted - true) / true, ``area_ratio``:
-    median predicted / true area of the objects matched at IoU > 0.5); ``summary``: the
+    median predicted / true area of the objects matched at IoU >= 0.5); ``summary``: the
     data-set figures. ``counting``: the objects are object ids (instance masks or an instance
-    model): :meth:`table` then shows each image's counts.
+    model): :meth:`table` then shows each image's counts. ``pair_ious``: ``(name,
+    PairIoU)`` of each image when objects were scored, whose StarDist matching table at
+    ``iou_thresholds`` (default 0.1 .. 0.9) :meth:`matching` gives, the JSON holds pooled
+    (``matching``) and :meth:`write_matching_csv` writes per image.
     """
 
     class_names: list[str]
@@ -42,6 +46,8 @@ class Report:
     worst_count: int = 5
     source: dict = field(default_factory=dict)
     counting: bool = False
+    pair_ious: list = field(default_factory=list)
+    iou_thresholds: tuple[float, ...] | None = None
 
     def worst(self, count: int | None = None) -> list[dict]:
         """The ``count`` worst images: by object F1 (ties: the larger |count error| first)
@@ -77,6 +83,8 @@ class Report:
         out["confusion_matrix"] = self.matrix.tolist()
         if self.threshold is not None:
             out["best_threshold"] = self.threshold
+        if self.pair_ious:
+            out["matching"] = self.matching()[1]
         pooled = _pooled_over(out.get("ignored_pixels", 0))
         out["averaging"] = {
             k: pooled if v == POOLED else v for k, v in AVERAGING.items() if k in out
@@ -93,6 +101,16 @@ class Report:
         out.update(self.source)
         return out
 
+    def matching(self, thresholds=None) -> tuple[list[tuple[str, list[dict]]], list[dict]]:
+        """StarDist's matching table per image and pooled at ``thresholds`` (default
+        ``iou_thresholds``, else 0.1 .. 0.9): :func:`unetlab.evaluate.matching.matching_tables`."""
+        return matching_tables(self.pair_ious, thresholds or self.iou_thresholds)
+
+    def write_matching_csv(self, path: str | os.PathLike) -> Path:
+        """Write :meth:`matching` as CSV (one row per image and threshold, then the pooled
+        rows), atomically."""
+        return write_matching_csv(path, *self.matching())
+
     def table(self, *, objects_option: str = "objects=True") -> str:
         """The printed summary: per class IoU / Dice, the pixel figures, the ISBI and object
         figures (or one line on why they are left out, naming ``objects_option`` as the way
@@ -107,6 +125,8 @@ class Report:
             if "rand_error" in s
             else [_left_out(len(self.class_names), objects_option)]
         )
+        if self.pair_ious and "rand_error" in s:
+            lines.append(matching_line(self.matching()[1]))
         if self.threshold is not None:
             lines += _threshold_lines(self.threshold)
         trained = sum(bool(r.get("trained")) for r in self.images)
@@ -158,7 +178,7 @@ COUNT_ROWS = 20
 
 def count_table(images: Sequence[dict], limit: int = COUNT_ROWS) -> list[str]:
     """Lines of a per-image table of object counts (true, predicted, relative error), object
-    F1 at IoU > 0.5, DSB score and size (median predicted / true area of the matched objects):
+    F1 at IoU >= 0.5, DSB score and size (median predicted / true area of the matched objects):
     every image when there are at most ``limit``, else the ``limit`` with the largest
     |relative count error| and a line saying so."""
     rows = list(images)
@@ -184,7 +204,7 @@ def count_table(images: Sequence[dict], limit: int = COUNT_ROWS) -> list[str]:
     lines += note
     lines.append(
         "(error: (predicted - true) / true count; F1@0.5: objects matched one to one at IoU "
-        "> 0.5; size: median predicted / true area of those matches)"
+        ">= 0.5; size: median predicted / true area of those matches)"
     )
     lines.append("")
     return lines
@@ -251,8 +271,11 @@ AVERAGING = {
     "seg": "mean over all ground-truth objects of all images",
     "objects": "summed over images",
     "pred_objects": "summed over images",
-    "area_ratio": "median over the matched objects (IoU > 0.5) of all images",
+    "area_ratio": "median over the matched objects (IoU >= 0.5) of all images",
     "object_tp": SUMMED,
+    "matching": "StarDist's matching table at each IoU threshold (objects matched one to one "
+    "at IoU >= t): counts and matched IoU summed over images, then the figures "
+    "(matching_dataset, by_image=False); per image in the --json file's _matching.csv",
     "best_threshold": "rand_error: pair counts summed over images; information_score, "
     "pixel_error: means over images; challenge_pixel_error: counts summed over images",
 }
@@ -361,12 +384,12 @@ def _object_lines(s: dict) -> list[str]:
         f"objects            {pred} predicted, {true} true ({off})",
         f"DSB score          {_f(s['dsb'])}   (mean over images of TP/(TP+FP+FN) at IoU "
         "0.50:0.05:0.95)",
-        f"object F1          {_f(s['object_f1'])}   (IoU > 0.5{within}; counts summed over "
+        f"object F1          {_f(s['object_f1'])}   (IoU >= 0.5{within}; counts summed over "
         f"images; precision {_f(s['object_precision'])}, recall {_f(s['object_recall'])})",
         f"PQ                 {_f(s['pq'])}   ({pq})",
         f"SEG                {_f(s['seg'])}   (mean over all {true} ground-truth objects)",
         f"object size        {_ratio(s['area_ratio'])}   (median predicted / true area of the "
-        f"{s['object_tp']} objects matched at IoU > 0.5, all images; 1 = same size)",
+        f"{s['object_tp']} objects matched at IoU >= 0.5, all images; 1 = same size)",
     ]
 
 
