@@ -169,10 +169,14 @@ def data_set_names(gt_dir: Path, class_names, label_values, instances: bool):
 
 
 OBJECTS_SUFFIX = "_objects"  # <stem>_objects.tif: the object ids of ``predict --instances``
+#: the stem endings of object-id predictions: unetlab's, and cellpose's masks (``--save_png``,
+#: ``--save_tif``, the GUI's File > Save masks: ``<stem>_cp_masks.png``)
+OBJECT_SUFFIXES = (OBJECTS_SUFFIX, "_cp_masks")
 
 
 def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
-    """(class maps ``<stem>.png``/``.tif``, object ids ``<stem>_objects.*``) by stem."""
+    """(class maps ``<stem>.png``/``.tif``, object ids ``<stem>_objects.*`` or cellpose's
+    ``<stem>_cp_masks.*``) by stem."""
     if not pred_dir.is_dir():
         raise DatasetError(f"{pred_dir}: no such prediction folder")
     maps: dict[str, Path] = {}
@@ -180,8 +184,9 @@ def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]
     for path in sorted(pred_dir.iterdir()):
         if path.suffix.lower() not in IMAGE_SUFFIXES or path.stem.endswith(("_overlay", "_prob")):
             continue
-        if path.stem.endswith(OBJECTS_SUFFIX):
-            objects.setdefault(path.stem[: -len(OBJECTS_SUFFIX)], path)
+        suffix = next((s for s in OBJECT_SUFFIXES if path.stem.endswith(s)), None)
+        if suffix is not None:
+            objects.setdefault(path.stem[: -len(suffix)], path)
         else:
             maps.setdefault(path.stem, path)
     return maps, objects

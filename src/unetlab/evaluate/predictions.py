@@ -311,7 +311,8 @@ def _refuse_missing(missing: list[str], pred_dir: Path) -> None:
         shown = ", ".join(sorted(set(missing))[:10])
         raise DatasetError(
             f"no prediction in {pred_dir} for {len(set(missing))} ground-truth file(s): {shown}; "
-            "predictions are named <stem>.png (or <stem>_objects.tif) like their masks; "
+            "predictions are named <stem>.png (or <stem>_objects.tif, cellpose's "
+            "<stem>_cp_masks.png) like their masks; "
             "predict every image of the ground truth, or give --gt a folder of only the "
             "predicted images' masks"
         )
