@@ -40,6 +40,7 @@ from unetlab.data.fingerprint import (
 from unetlab.data.instances import (
     INTERIOR,
     TARGETS,
+    binary_values,
     boundary_target,
     instance_ids,
     object_statistics,
@@ -472,7 +473,7 @@ def load_instance_samples(
         ids = instance_ids(
             np.where(ignored, 0, raw) if ignored is not None else raw, name=pair.mask_page
         )
-        if len(np.unique(raw)) == 2 and ids.max() > 1:
+        if _binary(raw) and ids.max() > 1:  # several components of one value
             binary.append(pair.name)
         split.extend(f"{pair.name}:{i}" for i in split_pieces(ids))
         areas.append(region_facts(ids, ignored=ignored))
@@ -535,6 +536,14 @@ def _load(
     if problems:
         raise problems_error(problems, fix=fix())
     return loaded
+
+
+def _binary(raw: np.ndarray) -> bool:
+    """Whether instance_ids reads the mask ``raw`` as binary (0 and one of binary_values), so
+    that its objects are its connected components; a mask of 0 and another single value
+    (one object, id 9) is not (audit s33 migrant 6)."""
+    values = np.unique(raw)
+    return len(values) == 2 and int(values[1]) in binary_values(raw.dtype)
 
 
 def _warn_instances(binary: list[str], split: list[str]) -> None:
