@@ -215,6 +215,8 @@ def fit_channels(
     hwc = _channels_last(image, name)
     if channel is not None:
         hwc = _one_channel(hwc, channel, channels, name)
+        if not quiet:
+            _say_constant(hwc, channel, name)
     have = hwc.shape[2]
     if have == channels:
         return hwc
@@ -257,7 +259,9 @@ def _converted(hwc: np.ndarray, channels: int, *, colour: bool) -> tuple[np.ndar
         )
     if have in (3, 4) and channels == 1 and colour:
         return _luminance(hwc[..., :3])[:, :, None], (
-            "colour image given to a grey model; predicting its luminance"
+            "colour image given to a grey model; predicting its luminance (0.299 R + 0.587 G + "
+            "0.114 B); to predict one channel give --channel C, counted from 0 (0 red, 1 green, "
+            "2 blue; Python: channel=C)"
         )
     if have == 4 and channels == 3 and colour:  # an RGBA array (np.asarray of an RGBA PNG)
         return hwc[..., :3], (
@@ -286,6 +290,19 @@ def _one_channel(hwc: np.ndarray, channel: int, channels: int, name: str) -> np.
             f"{channel}: give --channel a channel it has"
         )
     return hwc[:, :, channel : channel + 1]
+
+
+def _say_constant(hwc: np.ndarray, channel: int, name: str) -> None:
+    """Log that the chosen channel holds one value (an empty channel: cellpose counts its
+    channels from 1, so its chan 2 is channel 1 here; audit s33 migrant 9)."""
+    if hwc.size and hwc.min() == hwc.max():
+        log.warning(
+            "%s: channel %d is constant (empty: every pixel %g), so nothing is found in it; "
+            "channels count from 0 (0 red, 1 green, 2 blue: cellpose's chan 2 is --channel 1)",
+            name,
+            channel,
+            float(hwc.flat[0]),
+        )
 
 
 def _mismatch(name: str, have: int, channels: int) -> str:
