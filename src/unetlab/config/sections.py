@@ -196,6 +196,11 @@ class DataSection(Section):
     def __post_init__(self):
         check_data(self)
 
+    def __setattr__(self, name: str, value) -> None:
+        if name == "root":  # refused where a notebook assigns arrays, not at the plan or fit
+            check_root(value)
+        super().__setattr__(name, value)
+
 
 def _augment_section() -> type:
     """``AugmentSection``: an ``enabled`` switch, then every field of
@@ -384,7 +389,8 @@ class Config(Section):
 
 def check_root(root) -> None:
     """Refuse a ``data.root`` that is no path (a notebook's arrays: audit s32 notebook 7,
-    which failed later with numpy's "truth value of an array is ambiguous")."""
+    which failed later with numpy's "truth value of an array is ambiguous"), where it is
+    assigned (``cfg.data.root = frames``) and again by :meth:`Config.checked`."""
     if root is None or isinstance(root, str | os.PathLike):
         return
     raise UnetlabError(
