@@ -83,3 +83,20 @@ def test_check_starts_the_data_and_net_as_a_run_does(tmp_path):
     data, model, (tile, out) = started(cfg)
     assert data.normalization["dtype"] == "uint16" and data.normalization["floor"][0] > 255
     assert model.num_classes == 2 and (tile, out) == (32, 32)
+
+
+def test_check_beside_a_run_says_it_and_needs_no_free_run_folder(tmp_path, monkeypatch, caplog):
+    """A folder that holds a run (e.g. the default runs/unet of an earlier train) is no bar to
+    --check, which writes nothing; its refusal is a note (audit s33 readme3 2)."""
+    _data(tmp_path / "data")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "runs" / "unet" / "checkpoints").mkdir(parents=True)
+    (tmp_path / "runs" / "unet" / "checkpoints" / "last.pt").write_bytes(b"a run")
+    before = _tree(tmp_path)
+    caplog.set_level("INFO")
+    assert main(["train", "--data", "data", "--check", "--set", "model.depth=2"]) == 0
+    assert _tree(tmp_path) == before
+    assert "note: training without --check would stop here: runs/unet already holds a run" in (
+        caplog.text
+    )
+    assert "check: 3 training and 1 validation images" in caplog.text

@@ -366,7 +366,8 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
     log = logging.getLogger("unetlab.train")
     if split is None:  # as fit warns (--check is no resume)
         warn_other_data(args.config, cfg)
-    _run_dir(args, cfg, try_lock=False)  # a run folder that cannot be right, said now
+    run_dir = _run_dir(args, cfg, try_lock=False, checking=True)  # one that cannot be right
+    _say_started(run_dir, log)
     if not args.no_plan:
         cfg, plan = _plan(cfg, explicit)
         plan.log()
@@ -464,6 +465,15 @@ def _group_lost(run_dir: Path, processes: int, *, timed_out: bool = False) -> st
     )
 
 
+def _say_started(run_dir: Path, log) -> None:
+    """Under --check, which writes nothing and so needs no free run folder: a run folder that
+    holds a run said in a note, the training's refusal with its fixes (audit s33 readme3 2)."""
+    try:
+        _refuse_started(run_dir)
+    except UnetlabError as exc:
+        log.warning("note: training without --check would stop here: %s", exc)
+
+
 def _refuse_started(run_dir: Path) -> None:
     """A run folder that holds a run (a checkpoint) is refused without --resume or
     --overwrite, in the CLI's words (fit's own refusal names the Python arguments too)."""
@@ -516,11 +526,13 @@ def _same_weights(own, asked):
     return asked
 
 
-def _run_dir(args, cfg, *, try_lock: bool) -> Path:
+def _run_dir(args, cfg, *, try_lock: bool, checking: bool = False) -> Path:
     """The run folder, checked before the data is measured: a data folder, and a run folder
-    that is not a file and not among the data; with ``try_lock`` (not in the other processes
-    of a --nproc run, which would find the main one's lock) one that no other unetlab process
-    is using: its lock is taken and let go at once (fit takes it for the run)."""
+    that is not a file and not among the data, nor holding a run (without --resume or
+    --overwrite; ``checking``: --check, which writes nothing, passes it); with ``try_lock`` (not
+    in the other processes of a --nproc run, which would find the main one's lock) one that no
+    other unetlab process is using: its lock is taken and let go at once (fit takes it for
+    the run)."""
     from unetlab.outputs import FolderLock
     from unetlab.train import check_run_dir
 
@@ -528,7 +540,7 @@ def _run_dir(args, cfg, *, try_lock: bool) -> Path:
     if cfg.data.root is None:
         raise UnetlabError("no data folder: give --data DIR (or data.root in the --config file)")
     check_run_dir(run_dir, cfg.data.root, folds=args.folds is not None)
-    if not (args.resume or args.overwrite):
+    if not (args.resume or args.overwrite or checking):
         _refuse_started(run_dir)
         if args.folds is not None:  # before the data is measured
             from unetlab.train.folds import refuse_begun
