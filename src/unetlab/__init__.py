@@ -17,6 +17,7 @@ The public API, for notebooks and scripts::
     predict_folder(model, "images/", "out/", outputs)  # + _objects.geojson, _objects_rois.zip
     report = evaluate_model(model, "path/to/data")
     pooled_object_scores(pred_ids, true_ids)   # (T, H, W) stacks scored frame by frame
+    matching_table(truth=gt, prediction=ids)   # StarDist's matching rows, IoU 0.1..0.9
     write_dataset(images, masks, "data")       # arrays -> data/images, data/masks for fit
     plt.imshow(unetlab.plots.object_overlay(image, ids))  # drawing: unetlab.plots
 """
@@ -75,6 +76,8 @@ _HOMES = {
     "ConfusionMatrix": "metrics",
     "object_scores": "metrics.objects",
     "pooled_object_scores": "metrics.objects",
+    "matching_table": "metrics.matching",
+    "pooled_matching_table": "metrics.matching",
     "PRESETS": "models",
     "UNet": "models",
     "UNetConfig": "models",
