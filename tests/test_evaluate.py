@@ -542,8 +542,8 @@ def test_cli_checkpoint_mode(tmp_path, capsys):
         (["--pred", "x", "--gt", "y", "--best-threshold"], "needs probabilities"),
         (["--checkpoint", "x", "--data", "y", "--pred-instances"], "the model's mode decides"),
         (
-            ["--checkpoint", "x", "--data", "y", "--watershed-seeds", "0.9"],
-            "add --best-threshold or drop --watershed-seeds",
+            ["--pred", "x", "--gt", "y", "--watershed-seeds", "0.9"],
+            "--watershed-seeds sets how a checkpoint's probabilities become objects",
         ),
         (
             ["--checkpoint", "x", "--data", "y", "--best-threshold", "--watershed-seeds", "9"],

@@ -48,7 +48,10 @@ def add_parser(sub) -> None:
         "Predicted objects are the ids of <stem>_objects.tif files (unetlab predict "
         "--instances) when present, else the 4-connected regions of every class but the "
         "boundary class (the class named background or membrane, else that of mask value 0; "
-        "--boundary-class sets it). The ISBI and object "
+        "--boundary-class sets it). With --checkpoint the objects scored are those unetlab "
+        "predict --instances writes (the checkpoint's least object size, holes filled; "
+        "--min-area, --no-fill-holes, --watershed-seeds as there), while the ISBI Rand error "
+        "and information score keep the connected regions of the class map. The ISBI and object "
         "scores are for two classes or object ids: with more classes (e.g. road scenes) they "
         "are left out unless --object-scores.",
     )
@@ -60,9 +63,7 @@ def add_parser(sub) -> None:
     prediction = p.add_argument_group("prediction (with --checkpoint)")
     add_prediction_args(prediction)
     add_exclude_rows_arg(prediction)
-    n = p.add_argument_group(
-        "objects of a nuclei (instance) model (with --checkpoint; as unetlab predict --instances)"
-    )
+    n = p.add_argument_group("objects (with --checkpoint; as unetlab predict --instances)")
     add_object_args(n, "with --checkpoint")
     add_device_arg(p)
     p.set_defaults(run=run)
@@ -202,8 +203,10 @@ def _add_scores(c) -> None:
         "--watershed-seeds",
         type=float,
         metavar="P",
-        help="with --best-threshold: at each level split touching cells by a seeded "
-        "watershed, seeds where the cell probability > P (e.g. 0.9; EM membrane maps)",
+        help="with --checkpoint, for a two-class membrane model (EM): split the cells a "
+        "membrane gap merges by a seeded watershed, seeds where the cell probability > P "
+        "(e.g. 0.9), in the objects scored (as unetlab predict --instances) and, with "
+        "--best-threshold, at each level",
     )
 
 
@@ -223,14 +226,14 @@ def _check_mode(args) -> str:
     from unetlab.metrics.matching import iou_thresholds
 
     check_pixels(tile_size=args.tile_size)
-    check_object_args(args)
+    check_object_args(args, watershed_seeds=args.watershed_seeds)
     iou_thresholds(args.iou)  # refused before any work
     check_evaluation(
         worst=args.worst,
         ignore_value=args.ignore_value,
         label_values=args.label_values,
         thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
-        seed_threshold=args.watershed_seeds,
+        seed_threshold=_level_seeds(args),
         names=ARGUMENT_FLAGS,
     )
     model_mode = args.checkpoint is not None or args.data is not None
@@ -255,7 +258,9 @@ def _check_mode(args) -> str:
             raise UnetlabError("--pred and --gt go together: give both")
         if args.best_threshold:
             raise UnetlabError("--best-threshold needs probabilities: use --checkpoint and --data")
-        if given := object_flags_given(args):
+        if given := object_flags_given(args) + ["--watershed-seeds"] * (
+            args.watershed_seeds is not None
+        ):
             raise UnetlabError(
                 f"{given[0]} sets how a checkpoint's probabilities become objects; with --pred "
                 "the objects come from the files: drop it (or give it to unetlab predict "
@@ -308,18 +313,20 @@ def _data_folders(args, pairs) -> list[Path]:
 
 
 def _object_options(args, model):
-    """The object options of an instance model, with the object flags (None for another
-    model, whose objects are the connected regions of its classes: the flags are refused)."""
+    """The object options of ``model`` with the object flags, as unetlab predict --instances
+    finds its objects (--watershed-seeds: a semantic model's; an instance model's
+    --best-threshold levels only, as before)."""
     from unetlab.inference.objects import ObjectOptions
 
     if ObjectOptions.for_model(model).mode == "instances":
         return object_options(args, model)
-    if given := object_flags_given(args):
-        raise UnetlabError(
-            f"{given[0]} sets how a nuclei (background / boundary / interior) model's objects "
-            "are found; this model's objects are the connected regions of its classes: drop it"
-        )
-    return None
+    return object_options(args, model, watershed_seeds=args.watershed_seeds)
+
+
+def _level_seeds(args) -> float | None:
+    """The watershed seeds of the --best-threshold levels (None without the levels: then
+    --watershed-seeds is the objects' alone)."""
+    return args.watershed_seeds if args.best_threshold else None
 
 
 def run(args) -> int:
@@ -388,7 +395,7 @@ def _run_model(args, pairs):
         with_exclude_rows(predict_options(args, device), args),
         boundary_class=_boundary(args),
         thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
-        seed_threshold=args.watershed_seeds,
+        seed_threshold=_level_seeds(args),
         ignore_value=args.ignore_value,
         connectivity=_connectivity(args),
         objects=args.object_scores or None,
@@ -404,7 +411,7 @@ def _run_model(args, pairs):
         from unetlab.inference.tta import describe_tta
 
         print(describe_tta(model, args.tta))
-    if objects is not None:
+    if "object_f1" in report.summary:  # the objects were scored
         print(objects_line(objects, bool(model.objects)))
     return report
 

@@ -77,11 +77,16 @@ class Accumulator:
         cell_prob=None,
         gt_ids=None,
         pred_ids=None,
+        scored_ids=None,
     ):
         """``pred`` (H, W) class indices, ``gt`` (H, W) class indices (IGNORE_INDEX allowed);
         ``gt_ids`` / ``pred_ids``: the true / predicted objects' ids (0 = none) when there
-        are any, else the connected regions of ``gt`` / ``pred``; ``cell_prob``: (H, W) cell
-        probability, kept for ``best_threshold`` when given."""
+        are any, else the connected regions of ``gt`` / ``pred``; ``scored_ids``: the
+        predicted objects the object scores (F1, DSB, PQ, counts) count, where the ISBI Rand
+        error and information score keep their own definition on ``pred_ids`` (a semantic
+        model's objects as ``predict --instances`` makes them: least size, holes filled);
+        None: ``pred_ids``; ``cell_prob``: (H, W) cell probability, kept for
+        ``best_threshold`` when given."""
         if pred.shape != gt.shape:
             raise UnetlabError(
                 f"{name}: prediction is {pred.shape[1]}x{pred.shape[0]} but the ground truth "
@@ -93,15 +98,16 @@ class Accumulator:
         self.ignored += int(np.count_nonzero(gt == IGNORE_INDEX))
         row = {"name": name, "pixel_error": pixel_error(pred, gt, ignore_index=IGNORE_INDEX)}
         if self.want_objects is not False:
-            row.update(self._object_row(pred, gt, gt_ids, pred_ids))
+            row.update(self._object_row(pred, gt, gt_ids, pred_ids, scored_ids))
         self.rows.append(row)
         if cell_prob is not None:
             self.probs.append(np.asarray(cell_prob, np.float32))
             self.truths.append(gt)
 
-    def _object_row(self, pred, gt, gt_ids, pred_ids) -> dict:
+    def _object_row(self, pred, gt, gt_ids, pred_ids, scored_ids=None) -> dict:
         """One image's ISBI and object scores; the Rand pair counts and objects kept. Objects
-        that are the regions of the class maps (no ids given) match only within their class."""
+        that are the regions of the class maps (no ids given) match only within their class
+        (``scored_ids``, made from the class maps, too)."""
         by_class = {"pred_classes": pred, "gt_classes": gt} if gt_ids is pred_ids is None else {}
         if pred_ids is None:
             pred_ids = instances(
@@ -116,7 +122,8 @@ class Accumulator:
         self.rand += counts
         has_cells = bool((gt_ids > 0).any())
         self.rand_empty &= not has_cells
-        objects = object_scores(pred_ids, gt_ids, **by_class)
+        scored = pred_ids if scored_ids is None else without_ignored(scored_ids, gt)
+        objects = object_scores(scored, gt_ids, **by_class)
         self.objects.append(objects)
         return {
             "rand_error": rand_from_counts(*counts, empty=not has_cells)["rand_error"],
@@ -231,8 +238,9 @@ def without_region(scored: dict, bar: np.ndarray | None) -> dict:
         kept = drop_mostly_excluded(gt_ids, bar)
         gt[(gt_ids > 0) & (kept == 0)] = IGNORE_INDEX
         out["gt_ids"] = kept
-    if (pred_ids := scored.get("pred_ids")) is not None:
-        out["pred_ids"] = drop_mostly_excluded(pred_ids, bar)
+    for key in ("pred_ids", "scored_ids"):
+        if (pred_ids := scored.get(key)) is not None:
+            out[key] = drop_mostly_excluded(pred_ids, bar)
     out["gt"] = gt
     return out
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,13 +80,16 @@ def evaluate_model(
     memory); ``seed_threshold``: split touching cells at each level by a seeded watershed first
     (:func:`unetlab.metrics.isbi.best_threshold`). ``pairs`` overrides the data folder's pairs.
     ``objects``: compute the ISBI and object scores; None: for an instance-mode or two-class
-    model, not for more classes (:func:`object_scores_wanted`). An instance-mode model
-    (background / boundary / interior) is scored on its objects
+    model, not for more classes (:func:`object_scores_wanted`). The objects scored are those
+    ``predict --instances`` and :func:`~unetlab.inference.objects.predict_objects` make
     (:func:`unetlab.inference.objects.objects_from_probabilities` with ``object_options``, an
     :class:`~unetlab.inference.objects.ObjectOptions`; None: the checkpoint's defaults,
-    ``ObjectOptions.for_model``) against the masks' object ids (binary masks: their connected
-    components), the options used in ``report.source["object_options"]``; its pixel classes are
-    then background and object. ``report.source`` also records the data folder, the model's
+    ``ObjectOptions.for_model``: its least size, holes filled), the options used in
+    ``report.source["object_options"]``. An instance-mode model (background / boundary /
+    interior) is scored on them against the masks' object ids (binary masks: their connected
+    components), its pixel classes then background and object. Another model's objects are
+    scored against the regions of the masks' classes, while its ISBI Rand error and
+    information score keep their definition: the connected regions of its class map. ``report.source`` also records the data folder, the model's
     ``label_offset``, the ``tta`` transforms averaged, and for a ``model`` given as a path the
     checkpoint (:func:`unetlab.checkpoint.checkpoint_source`). ``exclude_rows`` (a setting;
     None: the rows the model's training left out, ``data.exclude_rows``) are predicted as
@@ -111,8 +114,10 @@ def evaluate_model(
         connectivity=connectivity,
         cell=thresholds is not None,
     )
-    instance_model = scoring.objects is not None
+    instance_model = scoring.objects.mode == "instances"
     objects = object_scores_wanted(objects, len(names), instances=instance_model)
+    if not objects and not instance_model:  # no object scores: no objects to find
+        scoring = replace(scoring, objects=None)
     with progress_calls(
         progress, what="each image's name", each=True, total=len(pairs), desc="images", unit="image"
     ) as done:  # True: a bar, as fit(progress=True) draws (audit s32 notebook 4)
@@ -150,7 +155,8 @@ def _scoring(
 ) -> tuple[_Scoring, list[str]]:
     """How :func:`evaluate_model` scores each pair (:class:`_Scoring`) and the names of the
     classes scored: an instance model's objects with ``object_options`` (None: its
-    defaults), its pixels background and object; another's classes and their regions."""
+    defaults), its pixels background and object; another's classes, and its objects with
+    ``object_options`` too."""
     object_options = _object_options(model, object_options)
     instance_model = object_options.mode == "instances"
     names = ["background", "object"] if instance_model else list(model.classes)
@@ -159,7 +165,7 @@ def _scoring(
     scoring = _Scoring(
         model,
         predicting,
-        object_options if instance_model else None,
+        object_options,
         label_values,
         *_ignore_value(ignore_value, model),
         connectivity,
@@ -229,7 +235,7 @@ def _loaded(model, options, settings: dict) -> tuple[object, dict | None]:
 @dataclass(frozen=True)
 class _Scoring:
     """How :func:`evaluate_model` scores each pair: the net and its prediction options; the
-    object options of an instance model (None: the objects are the class maps' regions); the
+    object options its objects are found with (None: the class maps' regions); the
     masks' label values and ignored value; and whether to keep the cell probability (for
     ``thresholds``, with the boundary class)."""
 
@@ -286,8 +292,10 @@ def _mask_colours(scoring: _Scoring) -> ColourTable | None:
 
 def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, bad=None) -> dict:
     """One pair predicted and encoded: the keywords of :meth:`Accumulator.add` (``pred``,
-    ``gt``, ``cell_prob``, ``gt_ids``, ``pred_ids``). An instance model's objects come from
-    its post-processing and its pixels are object or not; another's are its labels."""
+    ``gt``, ``cell_prob``, ``gt_ids``, ``pred_ids``, ``scored_ids``). An instance model's
+    objects come from its post-processing and its pixels are object or not; another's pixels
+    are its labels, the regions of its labels its ISBI objects, and the objects of its
+    post-processing (as predict --instances) those the object scores count."""
     from unetlab.inference.objects import objects_from_probabilities
     from unetlab.inference.predict import labels_from_probabilities, predict_image
     from unetlab.runtime import memory_hint
@@ -297,15 +305,19 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
             how.model, image, options=how.predicting, name=str(pair.image), invalid=bad
         )
     name = str(pair.mask)
-    if how.objects is not None:
+    scored_ids = None
+    if how.objects is not None and how.objects.mode == "instances":
         gt, gt_ids = instance_mask(mask, how.ignore_value, name, how.connectivity)
         pred_ids = objects_from_probabilities(probs, how.objects).astype(np.int64)
         pred = (pred_ids > 0).astype(np.int64)
     else:
         gt, gt_ids = encode(mask, how.label_values, how.ignore_value, name), None
         pred, pred_ids = labels_from_probabilities(probs).astype(np.int64), None
+        if how.objects is not None:
+            scored_ids = objects_from_probabilities(probs, how.objects).astype(np.int64)
     cell = _cell_probability(probs, how.boundary_class) if how.cell else None
     scored = dict(pred=pred, gt=gt, cell_prob=cell, gt_ids=gt_ids, pred_ids=pred_ids)
+    scored["scored_ids"] = scored_ids
     scored = without_excluded(scored, how.predicting.exclude_rows)  # a data bar scores nowhere
     return without_region(scored, bad)  # nor nodata / transparent pixels
 
