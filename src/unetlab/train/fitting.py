@@ -382,9 +382,9 @@ def _should_stop(run: Run, stop: StopRequest) -> bool:
         run.ended = "early stop"
         return True
     if out_of_time and state.epoch < t.epochs:  # at train.epochs the run ends anyway
-        line = f"time budget of {t.max_minutes:g} min reached: it bought {state.step} steps"
-        line += f" ({state.epoch} epochs)"
-        if kept := getattr(run.scheduler, "kept", 0.0):
+        line = f"time budget of {t.max_minutes:g} min reached: it bought "
+        line += f"{_counted(state.step, 'step')} ({_counted(state.epoch, 'epoch')})"
+        if (kept := getattr(run.scheduler, "kept", 0.0)) >= 0.5:  # "0 s kept": none said
             measured = offset_fit_cost(run.cfg) and not run.pacer.dropped_after
             after = " and the label offset" if measured else ""
             line += f"; {kept:.0f} s kept for the last validation{after}"
@@ -392,6 +392,11 @@ def _should_stop(run: Run, stop: StopRequest) -> bool:
         run.ended = "time budget"
         return True
     return False
+
+
+def _counted(count: int, noun: str) -> str:
+    """``count`` and ``noun``, plural but for one ("1 step", "2 steps")."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _finish(run: Run, stop: StopRequest) -> dict:

@@ -139,8 +139,25 @@ def setup_run(
     if group.is_main:
         _start_records(run, resume=resume, sizes=sizes, weights=weights)
         if timer is not None:
-            log_loading(loading, timer)
+            (log_loading if loading < timer.seconds else log_spent)(loading, timer)
     return run
+
+
+def log_spent(seconds: float, timer: TimeBudget) -> None:
+    """The line for a budget that loading the data (``seconds``) spent before training began:
+    the run still trains one step and validates once (the end of the budget ends an epoch
+    after its first step, and a run's last epoch validates), the least that leaves a usable,
+    scored best.pt; and the budget that would train (loading a quarter of it at most)."""
+    enough = max(1, math.ceil(4 * seconds / 60))
+    log.warning(
+        "loading the data and building the net took %.1f s of the %g-minute budget (%.0f s): "
+        "none left to train; one step and one validation follow, so that the run leaves a "
+        "usable checkpoint; give --minutes %d or more (train.max_minutes) to train",
+        seconds,
+        timer.seconds / 60,
+        timer.seconds,
+        enough,
+    )
 
 
 def started(

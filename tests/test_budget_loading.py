@@ -1,0 +1,39 @@
+"""A time budget that loading the data spent before training began (audit s33 readme3 3):
+the run trains one step and validates once, the least that leaves a usable, scored best.pt,
+and says so in one line with the budget that would train."""
+
+import numpy as np
+
+from unetlab.train import fit
+from unetlab.train import run as train_run
+
+from .test_budget import _fake_machine
+from .test_train import tiny_config, write_blobs
+
+
+def test_a_budget_spent_by_loading_trains_one_step_and_says_so(tmp_path, monkeypatch):
+    data = write_blobs(tmp_path / "data", 4)
+    clock = _fake_machine(monkeypatch, 0.1)  # a step, a validation image: 0.1 s
+    real = train_run.started
+
+    def slow_loading(*args, **kw):
+        clock.now += 5.0  # of a 3-s budget
+        return real(*args, **kw)
+
+    monkeypatch.setattr(train_run, "started", slow_loading)
+    cfg = tiny_config(
+        data, "train.epochs=1000", "train.max_minutes=0.05", "data.tiles_per_epoch=16"
+    )
+    result = fit(cfg, run_dir=tmp_path / "run", progress=False, clock=clock)
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert result["steps"] == 1 and result["epochs"] == 1
+    rows = np.genfromtxt(tmp_path / "run" / "metrics.csv", delimiter=",", names=True)
+    assert np.isfinite(rows["val_miou"])  # one validation: best.pt is scored
+    assert (tmp_path / "run" / "checkpoints" / "best.pt").is_file()
+    line = (
+        "loading the data and building the net took 5.0 s of the 0.05-minute budget (3 s): "
+        "none left to train; one step and one validation follow, so that the run leaves a "
+        "usable checkpoint; give --minutes 1 or more (train.max_minutes) to train"
+    )
+    assert line in log, log
+    assert "it bought 1 step (1 epoch)" in log and "0 s kept" not in log
