@@ -601,12 +601,15 @@ def _reserve(at: Together, finals: dict, specs: dict, found: SlideObjects | None
 
 def _slide_options(model, slide: Slide, path: Path, options: PredictOptions, asked):
     """``options`` with the channel predicted of ``slide`` (read from ``path``:
-    :func:`page_channel`), checked to fit the model (UnetlabError naming the fix)."""
+    :func:`page_channel`), checked to fit the model (UnetlabError naming the fix) on a probe
+    of one zero pixel, which says how a colour slide is fitted but not, with a channel
+    chosen, that the probe's channel is constant (review s33 3)."""
     channel = page_channel(path, slide.shape[3], model.in_channels, options.channel, asked)
     fit_channels(
         np.zeros((1, 1, slide.shape[3]), slide.dtype),
         model.in_channels,
         name=path.name,
+        quiet=channel is not None,  # one channel of a 1-channel net: nothing else to say
         channel=channel,
         colour=colour_file(path),
     )
