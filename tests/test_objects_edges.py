@@ -6,12 +6,13 @@ speck an object)."""
 
 import numpy as np
 
+from unetlab.data.fingerprint import cut_regions
 from unetlab.inference.objects import (
     CUT_MIN_AREA,
     MIN_AREA_FLOOR,
     ObjectOptions,
-    edge_objects,
     objects_from_probabilities,
+    objects_in_bands,
     scaled_least_areas,
     scaled_options,
 )
@@ -53,9 +54,51 @@ def test_one_least_size_spares_edge_pieces_too():
     assert sorted(np.bincount(small.ravel())[1:].tolist()) == [40, 100, 100, 900]
 
 
-def test_edge_objects():
-    ids = np.array([[0, 1, 0, 0], [0, 0, 2, 0], [3, 0, 0, 0], [0, 0, 4, 4]])
-    assert edge_objects(ids).tolist() == [False, True, False, True, True]
+def test_cut_regions_by_the_image_edge_a_bands_cut_rows_and_outside_pixels():
+    ids = np.array([[0, 1, 0, 0], [0, 0, 2, 0], [3, 0, 0, 0], [0, 5, 4, 4]])
+    assert cut_regions(ids).tolist() == [True, False, True, True, True]
+    band = cut_regions(ids, image_rows=(False, False))  # a band's cut rows cut nothing
+    assert band.tolist() == [False, False, True, True, False]
+    outside = np.zeros((4, 4), bool)
+    outside[1, 3] = True  # beside object 2
+    assert cut_regions(ids, outside, image_rows=(False, False))[1]
+
+
+def test_a_thin_piece_across_a_band_seam_is_dropped_as_read_whole():
+    """Review s33 1: a 153-px object (least area 200) across a band's cut row was kept from
+    CUT_MIN_AREA in the band, as if the image's edge cut it; read whole it is dropped."""
+    fg = np.zeros((200, 64), np.float32)
+    fg[90:141, 30:33] = 1  # 153 px, under min_area
+    fg[10:40, 5:25] = 1  # 600 px
+    fg[185:200, 40:45] = 1  # 75 px, cut by the image's bottom edge: kept, whole and in bands
+    p = np.stack([1 - fg, fg])
+    options = ObjectOptions(mode="semantic", background=0, min_area=200, distance_split=True)
+    whole = objects_from_probabilities(p, options)
+    blocks = [(y, p[:, y : y + 50]) for y in range(0, 200, 50)]
+    bands = objects_in_bands(blocks, height=200, options=options, band_rows=64, margin=32)
+    streamed = np.concatenate([ids for _, ids in bands])
+    assert np.array_equal(streamed > 0, whole > 0)
+    assert whole[100, 31] == 0 and whole[190, 42] > 0 and len(np.unique(whole)) == 3
+
+
+def test_an_object_beside_outside_pixels_is_cut_as_at_the_image_edge():
+    """Review s33 2: a 100-px piece (least area 200) beside nodata or a data bar is a piece,
+    as training sizes count it (cut_regions), kept as at the image's edge."""
+    fg = np.zeros((80, 64), np.float32)
+    fg[54:64, 20:30] = 1  # 100 px; rows 64.. are a data bar (background)
+    fg[20:30, 20:30] = 1  # 100 px inside: dropped
+    p = np.stack([1 - fg, fg])
+    options = ObjectOptions(mode="semantic", background=0, min_area=200)
+    assert objects_from_probabilities(p, options).max() == 0
+    bar = np.zeros((80, 64), bool)
+    bar[64:] = True
+    ids = objects_from_probabilities(p, options, outside=bar)
+    assert ids.max() == 1 and ids[60, 25] == 1
+    blocks = [(y, p[:, y : y + 16]) for y in range(0, 80, 16)]
+    bands = objects_in_bands(
+        blocks, height=80, options=options, band_rows=16, margin=16, outside=lambda a, b: bar[a:b]
+    )
+    assert np.array_equal(np.concatenate([i for _, i in bands]) > 0, ids > 0)
 
 
 def test_scaled_least_areas_stay_above_the_noise_floor():

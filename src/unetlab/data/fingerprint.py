@@ -321,13 +321,17 @@ def _object_values_of(mask: np.ndarray, objects: np.ndarray, areas: np.ndarray) 
     return tuple(int(v) for v in np.rint(sums[present] / areas[present]))
 
 
-def cut_regions(ids: np.ndarray, outside: np.ndarray | None = None) -> np.ndarray:
+def cut_regions(
+    ids: np.ndarray, outside: np.ndarray | None = None, *, image_rows=(True, True)
+) -> np.ndarray:
     """For each id 1..max of an (H, W) id image (0: none), whether the image's edge or an
     ``outside`` pixel (4-neighbours or itself) cuts it: a piece of an object whose size is
-    not known."""
+    not known. ``image_rows``: whether the first and the last row are the image's edge
+    (False: a band's cut row, the image going on beyond it); the side columns always are."""
     ids = np.asarray(ids)
     cut = np.zeros(int(ids.max(initial=0)) + 1, bool)
-    for edge in (ids[0], ids[-1], ids[:, 0], ids[:, -1]):
+    rows = [row for row, edge in zip((ids[0], ids[-1]), image_rows) if edge]
+    for edge in (*rows, ids[:, 0], ids[:, -1]):
         cut[edge] = True
     if outside is not None and np.any(outside):
         cut[ids[ndimage.binary_dilation(outside)]] = True

@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 
 import numpy as np
 from scipy import ndimage
 
+from unetlab.data.fingerprint import cut_regions
 from unetlab.data.labels import grow_seeds, instances, seeded_cells
 from unetlab.data.regions import value_ids
 from unetlab.data.weightmap import background_class
@@ -294,7 +295,11 @@ def scaled_options(options: ObjectOptions, downsample: tuple[float, float]) -> O
 
 
 def objects_from_probabilities(
-    probabilities: np.ndarray, options: ObjectOptions | None = None
+    probabilities: np.ndarray,
+    options: ObjectOptions | None = None,
+    *,
+    outside: np.ndarray | None = None,
+    image_rows: tuple[bool, bool] = (True, True),
 ) -> np.ndarray:
     """(K, H, W) class probabilities -> (H, W) int32 object ids 1..n, 0 = background.
 
@@ -304,7 +309,10 @@ def objects_from_probabilities(
     instance (background / boundary / interior) model gives. ``instances`` mode needs K = 3.
     ``semantic`` mode takes the argmax (``p >= 0.5`` for K = 1) and labels each class but
     ``options.background``. Ids are numbered in the raster order of their seeds (semantic:
-    of their regions), never modifying the input.
+    of their regions), never modifying the input. ``outside``: (H, W) bool, the pixels that
+    are no sample (nodata, transparent, a data bar): an object in or beside them is cut, as
+    at the image's edge; ``image_rows``: whether the first and last rows are the image's
+    edge (a band's cut rows are not): both for the least areas (:func:`remove_small_objects`).
     """
     probabilities = np.asarray(probabilities)
     if probabilities.ndim != 3:
@@ -336,7 +344,8 @@ def objects_from_probabilities(
         weigh = options.mode == "instances" and options.split_interior
         ids = split_by_distance(ids, interior=probabilities[2] if weigh else None)
     by_class = options.mode == "semantic" and options.watershed_seeds is None
-    return remove_small_objects(ids, options, labels if by_class else None)
+    labels = labels if by_class else None
+    return remove_small_objects(ids, options, labels, outside=outside, image_rows=image_rows)
 
 
 _DEFAULT_MODE = (
@@ -725,14 +734,22 @@ def class_least(kinds: np.ndarray, min_areas: Sequence[int]) -> np.ndarray:
 
 
 def remove_small_objects(
-    ids: np.ndarray, options: ObjectOptions, labels: np.ndarray | None = None
+    ids: np.ndarray,
+    options: ObjectOptions,
+    labels: np.ndarray | None = None,
+    *,
+    outside: np.ndarray | None = None,
+    image_rows: tuple[bool, bool] = (True, True),
 ) -> np.ndarray:
     """``ids`` without the objects smaller than their least area: ``options.min_area``, or
     with ``labels`` (semantic, no watershed seeds) and ``options.class_min_areas`` their
     class's (:func:`class_least`). The least areas are whole objects' (from the training
-    masks' whole regions); an object the image's edge cuts is a piece of one, of any size,
-    and is held only to :data:`CUT_MIN_AREA` where its least area is larger
-    (:func:`cut_least`): it is kept, and the objects table flags it ``touches_border``."""
+    masks' whole regions); an object the image's edge cuts, or an ``outside`` pixel ((H, W)
+    bool: nodata, a data bar; in or beside it), is a piece of one, of any size, and is held
+    only to :data:`CUT_MIN_AREA` where its least area is larger (:func:`cut_least`): it is
+    kept, and the objects table flags it ``touches_border``, as training sizes count it
+    (:func:`~unetlab.data.fingerprint.cut_regions`). ``image_rows``: whether the first and
+    last rows are the image's edge (False: a band's cut row, which cuts no object)."""
     ids = np.asarray(ids)
     n = int(ids.max(initial=0)) + 1
     if labels is not None and options.class_min_areas is not None:
@@ -740,17 +757,8 @@ def remove_small_objects(
         needed = class_least(kinds, options.class_min_areas)
     else:
         needed = np.full(n, options.min_area, np.int64)
-    return _kept(ids, cut_least(needed, edge_objects(ids)))
-
-
-def edge_objects(ids: np.ndarray) -> np.ndarray:
-    """For each id 0..max of an (H, W) id image, whether it has a pixel on the image's
-    edge (id 0: False)."""
-    edge = np.zeros(int(ids.max(initial=0)) + 1, bool)
-    for side in (ids[0], ids[-1], ids[:, 0], ids[:, -1]):
-        edge[side] = True
-    edge[0] = False
-    return edge
+    cut = cut_regions(ids, outside, image_rows=image_rows)
+    return _kept(ids, cut_least(needed, np.concatenate([[False], cut])))
 
 
 def cut_least(needed: np.ndarray, cut: np.ndarray) -> np.ndarray:
@@ -841,6 +849,7 @@ def objects_in_bands(
     options: ObjectOptions,
     band_rows: int,
     margin: int,
+    outside: Callable[[int, int], np.ndarray | None] | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """:func:`objects_from_probabilities` of an image that arrives as row blocks.
 
@@ -851,6 +860,8 @@ def objects_in_bands(
     (:func:`seam_pairs`). Yields ``(y, (rows, W) int64 ids)`` band by band: ids unique over
     the image, not consecutive (renumber afterwards if needed), 0 = background. Where no
     object is larger than ``margin`` the result equals the one-piece labels up to renumbering.
+    A window's cut rows are no image edge (:func:`remove_small_objects`); ``outside(top,
+    bottom)``: the (rows, W) pixels of rows ``[top, bottom)`` that are no sample, or None.
     """
     if band_rows < 1 or margin < 0:
         raise ValueError(f"band_rows must be >= 1 and margin >= 0, not {band_rows}, {margin}")
@@ -859,7 +870,10 @@ def objects_in_bands(
     start = 0
     for top, block in _bands_with_context(blocks, height, band_rows, margin):
         core_end = min(start + band_rows, height)
-        ids = objects_from_probabilities(block, options).astype(np.int64)
+        bottom = top + block.shape[1]
+        cut = dict(outside=None if outside is None else outside(top, bottom))
+        cut["image_rows"] = (top == 0, bottom == height)
+        ids = objects_from_probabilities(block, options, **cut).astype(np.int64)
         ids[ids > 0] += offset
         offset = max(offset, int(ids.max(initial=0)))
         if previous is not None:
