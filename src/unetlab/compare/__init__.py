@@ -23,7 +23,14 @@ from unetlab.errors import UnetlabError
 from unetlab.outputs import claim_files
 from unetlab.plots import plot_runs
 
-__all__ = ["Comparison", "RunRecord", "compare_runs", "curve_axis", "write_comparison"]
+__all__ = [
+    "Comparison",
+    "RunRecord",
+    "compare_runs",
+    "curve_axis",
+    "epoch_steps",
+    "write_comparison",
+]
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +104,7 @@ def curve_axis(records: Iterable[RunRecord]) -> str:
     """``"step"`` where the runs' epochs differ in length (steps per epoch: another data
     size, batch size or ``data.tiles_per_epoch``), so that an epoch of one run is not drawn
     as long as another's; else ``"epoch"``. Said in a line when it is steps."""
-    lengths = {
-        round(rec.rows[-1]["step"] / rec.rows[-1]["epoch"], 6)
-        for rec in records
-        if rec.rows and rec.rows[-1]["epoch"]
-    }
+    lengths = {n for rec in records if (n := epoch_steps(rec.rows))}
     if len(lengths) < 2:
         return "epoch"
     log.info(
@@ -110,3 +113,17 @@ def curve_axis(records: Iterable[RunRecord]) -> str:
         ", ".join(f"{n:g}" for n in sorted(lengths)),
     )
     return "step"
+
+
+def epoch_steps(rows: list[dict]) -> int | None:
+    """The steps of one whole epoch of a run, from metrics.csv's ``rows``: the most steps
+    between two rows (per epoch between them), so that a last epoch cut short by the time
+    budget or a stop (2 of 6 steps) does not pass for a shorter epoch (5.25 steps: audit s33
+    readme3 8); None without rows."""
+    rows = [r for r in rows if r.get("epoch") is not None and r.get("step") is not None]
+    steps = [
+        (row["step"] - before["step"]) / (row["epoch"] - before["epoch"])
+        for before, row in zip([{"step": 0, "epoch": 0}, *rows], rows)
+        if row["epoch"] > before["epoch"]
+    ]
+    return round(max(steps)) if steps else None

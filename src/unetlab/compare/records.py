@@ -69,15 +69,28 @@ def read_run(folder: str | os.PathLike) -> RunRecord:
     summary = _read_json(folder / SUMMARY_FILE)
     history = read_history(folder)
     status = run_status(folder, summary, history)
+    rows = read_metrics(folder / METRICS_FILE)
     return RunRecord(
         path=folder,
-        config=flatten(_read_yaml(folder / CONFIG_FILE)),
-        rows=read_metrics(folder / METRICS_FILE),
+        config=with_classes(flatten(_read_yaml(folder / CONFIG_FILE)), summary, rows),
+        rows=rows,
         summary=summary if status in (DONE, STOPPED) else None,
         status=status,
         resumable=(folder / LAST_CHECKPOINT).is_file(),
         evaluations=find_evaluations(folder),
     )
+
+
+def with_classes(config: dict, summary: dict | None, rows: list[dict]) -> dict:
+    """``config`` with ``model.num_classes``, which config.yaml leaves null where the data
+    set it, filled with the classes the run trained: summary.json's, else the per-class IoU
+    columns of metrics.csv (a table showed "-": audit s33 readme3 8)."""
+    if config.get("model.num_classes", 0) is not None:
+        return config
+    classes = (summary or {}).get("classes") or [
+        k for k in (rows[0] if rows else {}) if k.startswith("val_iou_")
+    ]
+    return config | {"model.num_classes": len(classes)} if classes else config
 
 
 def run_status(folder: Path, summary: dict | None, history: list[dict]) -> str:
