@@ -928,8 +928,8 @@ def _page_image(
         return (page, *_valid_image(model, slide, page, image, nodata, stats))
     if stats is None:
         stats = image_stats(image, model.normalization)
-        say_streamed_appearance(model, image, stats[0], name=str(slide.path))
         page.drop()
+    say_streamed_appearance(model, image, stats[0], name=str(slide.path))  # a resumed one too
     return page, image, stats, None
 
 
@@ -949,6 +949,7 @@ def _valid_image(model, slide: Slide, page, image, nodata: SlideNodata, known):
             slide.path.name,
         )
         return image, stats, None
+    say_streamed_appearance(model, image, stats[0], name=str(slide.path))  # valid pixels'
     return FilledPage(image, page, nodata, fill), stats, fill
 
 
