@@ -20,11 +20,13 @@ def one_hot(labels, k):
     return (np.arange(k)[:, None, None] == labels[None]).astype(np.float32)
 
 
-def streamed(probabilities, options, rows):
-    """The ids of ``probabilities`` sent to :class:`SemanticBands` in blocks of ``rows``."""
+def streamed(probabilities, options, rows, outside=None):
+    """The ids of ``probabilities`` sent to :class:`SemanticBands` in blocks of ``rows``
+    (with the blocks' rows of ``outside``)."""
     _, h, w = probabilities.shape
     bands = SemanticBands(options, h, w)
-    blocks = [bands.add(y, probabilities[:, y : y + rows]) for y in range(0, h, rows)]
+    cut = (lambda y: None) if outside is None else (lambda y: outside[y : y + rows])
+    blocks = [bands.add(y, probabilities[:, y : y + rows], cut(y)) for y in range(0, h, rows)]
     keys, values = bands.lookup()
     ids = np.concatenate(blocks) if blocks else np.zeros((0, w), np.int64)
     return values[np.searchsorted(keys, ids)]
@@ -147,19 +149,56 @@ def label_maps(draw):
     probabilities = one_hot(labels, k) if k > 1 else labels[None].astype(np.float32)
     classes = max(k, 2)
     background = draw(st.none() | st.integers(0, classes - 1))
-    least = draw(st.none() | st.tuples(*[st.integers(0, 12)] * draw(st.integers(1, classes + 1))))
+    areas = st.integers(0, 12) | st.integers(60, 150)  # above CUT_MIN_AREA: cut pieces kept
+    least = draw(st.none() | st.tuples(*[areas] * draw(st.integers(1, classes + 1))))
     options = ObjectOptions(
         background=background,
-        min_area=draw(st.integers(0, 12)),
+        min_area=draw(areas),
         class_min_areas=least,
         fill_holes=draw(st.booleans()),
     )
-    return probabilities, options, draw(st.integers(1, max(h, 1)))
+    outside = None
+    if draw(st.booleans()):  # nodata: a few random blobs
+        outside = ndimage.gaussian_filter(rng.random((h, w)), 1.0) > draw(st.floats(0.5, 0.7))
+    return probabilities, options, draw(st.integers(1, max(h, 1))), outside
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=label_maps())
 def test_fuzz_blocks_give_the_ids_of_the_image_read_whole(case):
-    probabilities, options, rows = case
-    whole = objects_from_probabilities(probabilities, options)
-    np.testing.assert_array_equal(streamed(probabilities, options, rows), whole)
+    probabilities, options, rows, outside = case
+    whole = objects_from_probabilities(probabilities, options, outside=outside)
+    np.testing.assert_array_equal(streamed(probabilities, options, rows, outside), whole)
+
+
+def test_a_piece_beside_nodata_in_another_block_is_cut_as_read_whole():
+    """Review s33 2: a 100-px piece (least area 200) beside nodata is kept, read whole and in
+    blocks, where the nodata lies in the block below, the block above or the same."""
+    labels = np.zeros((40, 30), np.int64)
+    labels[10:20, 5:15] = 1  # 100 px, nodata from row 20
+    labels[25:35, 18:28] = 1  # 100 px, nothing beside it: dropped
+    probabilities = one_hot(labels, 2)
+    options = ObjectOptions(background=0, min_area=200)
+    for top, bottom in ((20, 24), (6, 10)):  # below it, above it
+        outside = np.zeros((40, 30), bool)
+        outside[top:bottom, 8:12] = True
+        whole = objects_from_probabilities(probabilities, options, outside=outside)
+        assert whole.max() == 1 and whole[15, 10] == 1
+        for rows in (1, 5, 10, 40):
+            np.testing.assert_array_equal(streamed(probabilities, options, rows, outside), whole)
+
+
+def test_an_object_whose_hole_holds_nodata_is_cut_as_read_whole():
+    """A ring (144 px with its hole, least area 200) whose hole holds nodata it does not
+    touch: read whole, the filled hole's pixels are the ring's, beside the nodata."""
+    labels = np.zeros((30, 30), np.int64)
+    labels[8:20, 8:20] = 1
+    labels[10:18, 10:18] = 0
+    outside = np.zeros((30, 30), bool)
+    outside[13:15, 13:15] = True
+    probabilities = one_hot(labels, 2)
+    options = ObjectOptions(background=0, min_area=200)
+    whole = objects_from_probabilities(probabilities, options, outside=outside)
+    assert whole.max() == 1 and whole[14, 14] == 1
+    for rows in (1, 4, 30):
+        np.testing.assert_array_equal(streamed(probabilities, options, rows, outside), whole)

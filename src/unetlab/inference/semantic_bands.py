@@ -4,7 +4,7 @@
 objects (without watershed seeds or a distance split: :func:`exact_in_bands`) from whole
 regions: the 4-connected regions of each class but the background, each background region
 that one object encloses joined to it, those smaller than their class's least area dropped
-(one the image's edge cuts only below ``CUT_MIN_AREA``),
+(one the image's edge or a nodata pixel cuts only below ``CUT_MIN_AREA``),
 numbered in the raster order of their first pixel. Bands post-processed with a margin of
 context (:func:`~unetlab.inference.objects.objects_in_bands`) misjudge a region taller than
 the margin: a U whose arms meet below the window is two objects there, a hole open at a
@@ -12,7 +12,7 @@ window's edge is not filled, a piece of an object is dropped as small.
 
 :class:`SemanticBands` decides every step on the whole regions instead. Each block's pixels
 are cut into regions of equal class (the background's too), each given a provisional id;
-of each region it keeps the class, area, whether it reaches the image's edge, and
+of each region it keeps the class, area, whether it reaches the image's edge or nodata, and
 which regions it touches, within the block and across the seam with the block before
 (regions of one class that touch there are one region). :meth:`SemanticBands.lookup` then
 joins, fills, drops and numbers over the whole image: the provisional ids map to exactly
@@ -22,11 +22,11 @@ the ids read whole, pixel for pixel. Memory grows with the number of regions, no
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
+from scipy import ndimage, sparse
 from scipy.sparse.csgraph import connected_components
 from skimage import measure
 
-from unetlab.inference.objects import ObjectOptions, cut_least, distinct
+from unetlab.inference.objects import ObjectOptions, class_least, cut_least, distinct
 from unetlab.inference.predict import labels_from_probabilities
 
 
@@ -56,10 +56,17 @@ class SemanticBands:
         self.same: list[np.ndarray] = []  # (2, n) ids of one region, across seams
         self.touching: list[np.ndarray] = []  # (2, n) ids of touching regions
         self.last: tuple[np.ndarray, np.ndarray] | None = None  # the last row's ids, labels
+        self.cut: list[np.ndarray] = []  # ids of regions in or beside an outside pixel
+        self.last_outside = np.zeros(width, bool)  # the last row's outside pixels
 
-    def add(self, y: int, probabilities: np.ndarray) -> np.ndarray:
+    def add(
+        self, y: int, probabilities: np.ndarray, outside: np.ndarray | None = None
+    ) -> np.ndarray:
         """The (rows, W) int64 provisional ids of the block of rows ``y``.. (``(K, rows, W)``
-        probabilities); blocks arrive in order and cover the image."""
+        probabilities); blocks arrive in order and cover the image. ``outside``: the block's
+        (rows, W) pixels that are no sample (nodata): a region in or beside one is cut, as
+        at the image's edge (``outside`` of
+        :func:`~unetlab.inference.objects.objects_from_probabilities`)."""
         if y != self.rows:
             raise ValueError(f"blocks must arrive in order: expected row {self.rows}, got {y}")
         labels = labels_from_probabilities(np.asarray(probabilities))
@@ -81,10 +88,28 @@ class SemanticBands:
             one = kinds == labels[0]
             self.same.append(np.stack([above[one], ids[0][one]]))
             self.touching.append(np.stack([above[~one], ids[0][~one]]))
+        self._cut_by(ids, outside, None if self.last is None else self.last[0])
         self.last = ids[-1].copy(), labels[-1].copy()
         self.rows += labels.shape[0]
         self.count += n
         return ids
+
+    def _cut_by(self, ids: np.ndarray, outside: np.ndarray | None, seam) -> None:
+        """Note the regions of a block's (global) ``ids`` in or beside its ``outside``
+        pixels, across the seam with the block before too (``seam``: its last row's ids)."""
+        above = self.last_outside
+        if outside is None or not np.any(outside):
+            self.last_outside = np.zeros(self.width, bool)
+            if above.any():
+                self.cut.append(distinct(ids[0][above]))
+            return
+        outside = np.asarray(outside, bool)
+        near = ndimage.binary_dilation(outside)
+        near[0] |= above
+        self.cut.append(distinct(ids[near]))
+        if seam is not None:
+            self.cut.append(distinct(seam[outside[0]]))
+        self.last_outside = outside[-1].copy()
 
     def _edge(self, local: np.ndarray, y: int, n: int) -> np.ndarray:
         """Which of a block's n regions reach the image's edge."""
@@ -118,7 +143,10 @@ class SemanticBands:
         if options.fill_holes and background is not None:
             owner = _owners(pairs, is_object, edge)
         areas = areas.astype(np.int64) + np.bincount(owner, areas, len(roots)).astype(np.int64)
-        keep = is_object & (areas >= np.maximum(cut_least(self._least(kinds), edge), 1))
+        cut = edge.copy()
+        cut[index[np.concatenate(self.cut or [np.zeros(0, np.int64)])]] = True
+        cut[owner[cut]] = True  # an object cut through its hole
+        keep = is_object & (areas >= np.maximum(cut_least(self._least(kinds), cut), 1))
         final = np.zeros(len(roots), np.int64)
         final[keep] = np.arange(1, int(keep.sum()) + 1)
         values = np.where(is_object, final, final[owner])[index]
@@ -129,8 +157,7 @@ class SemanticBands:
         least = self.options.class_min_areas
         if least is None:
             return np.full(len(kinds), self.options.min_area, np.int64)
-        least = np.asarray(least, np.int64)
-        return np.where(kinds < len(least), least[np.minimum(kinds, len(least) - 1)], 1)
+        return class_least(kinds, least)
 
 
 def _cat(pairs: list[np.ndarray]) -> np.ndarray:
