@@ -60,6 +60,10 @@ def test_evaluate_scores_the_objects_predict_writes_with_the_same_flags(nuclei, 
     assert tuned["object_options"]["min_area"] == 40
     assert tuned["object_options"]["seed_threshold"] == 0.7
     assert tuned["pred_objects"] == _predicted(nuclei, *flags)
+    argv = ["evaluate", "--checkpoint", str(nuclei / "m.pt"), "--data", str(nuclei / "data")]
+    assert main([*argv, "--watershed-seeds", "0.9", "--device", "cpu"]) == 2  # not ignored
+    err = capsys.readouterr().err
+    assert "grows objects from its own interior seeds: drop --watershed-seeds" in err
 
 
 def test_object_flags_are_refused_with_pred_and_where_a_model_has_no_use(tmp_path, capsys):

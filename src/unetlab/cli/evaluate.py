@@ -315,10 +315,10 @@ def _data_folders(args, pairs) -> list[Path]:
 def _object_options(args, model):
     """The object options of ``model`` with the object flags, as unetlab predict --instances
     finds its objects (--watershed-seeds: a semantic model's; an instance model's
-    --best-threshold levels only, as before)."""
+    --best-threshold levels only, and refused without them, as predict refuses it)."""
     from unetlab.inference.objects import ObjectOptions
 
-    if ObjectOptions.for_model(model).mode == "instances":
+    if ObjectOptions.for_model(model).mode == "instances" and args.best_threshold:
         return object_options(args, model)
     return object_options(args, model, watershed_seeds=args.watershed_seeds)
 
