@@ -28,7 +28,7 @@ def test_shipped_nuclei_config_leaves_a_budget_to_the_plan(tmp_path):
     planned, plan = plan_training(cfg)
     assert planned.train.epochs == 100_000 and planned.train.patience == 0
     lines = {line.split(" = ")[0]: line for line in plan.lines()}
-    assert "the 8 min budget ends the run" in lines["train.epochs"]
+    assert lines["train.epochs"] == "train.epochs = no limit: the 8 min budget ends the run"
     assert "set in" not in lines["train.epochs"] + lines["train.patience"]
     # what the file does set is named as the file's, not the user's
     assert lines["data.tile_size"].startswith("data.tile_size = 128: set in configs/nuclei.yaml")
@@ -50,3 +50,18 @@ def test_a_files_cap_is_kept_and_named(tmp_path):
     assert lines["train.patience"].startswith("train.patience = 5: your setting (the plan")
     assert plan.to_dict()["plan"]["train.epochs"]["set_in"] == str(mine)
     assert "set_in" not in plan.to_dict()["plan"]["train.patience"]
+
+
+def test_a_budgets_epoch_cap_is_said_as_no_limit(tmp_path):
+    """Not 'the plan would choose 100000' (audit s33 readme3 7): the cap is never reached."""
+    root = write_ids(tmp_path / "d")
+    cfg = load_config("nuclei", [f"data.root={root}", "train.max_minutes=0.5", "train.epochs=30"])
+    planned, plan = plan_training(cfg)
+    line = next(line for line in plan.lines() if line.startswith("train.epochs"))
+    assert line == (
+        "train.epochs = 30: your setting (the plan would choose no limit: the 0.5 min budget "
+        "ends the run)"
+    )
+    assert (
+        planned.train.epochs == 30 and plan.to_dict()["plan"]["train.epochs"]["planned"] == 100_000
+    )

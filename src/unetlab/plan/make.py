@@ -64,7 +64,7 @@ def make_plan(
         choices.append(plan_offset(val_images))
     if cfg.train.max_minutes > 0:
         budget = f"the {cfg.train.max_minutes:g} min budget ends the run"
-        choices.append(Choice("train.epochs", BUDGET_EPOCHS, budget))
+        choices.append(Choice("train.epochs", BUDGET_EPOCHS, budget, shown="no limit"))
         choices.append(
             Choice("train.patience", 0, f"{budget}, the lr annealed, not early stopping")
         )
@@ -76,7 +76,7 @@ def make_plan(
 
     sources = sources or {}
     marked = [
-        Choice(c.key, c.value, c.reason, True, yours(c.key), sources.get(c.key))
+        Choice(c.key, c.value, c.reason, True, yours(c.key), sources.get(c.key), c.shown)
         if c.key in explicit
         else c
         for c in choices

@@ -20,7 +20,9 @@ log = logging.getLogger(__name__)
 class Choice:
     """One planned config value: dotted ``key``, ``value``, ``reason``; ``user`` when the
     user set the key (the plan's value is then only advice), ``yours`` the value the user set;
-    ``source``: the config file that set it (None: the user, by an override or in code)."""
+    ``source``: the config file that set it (None: the user, by an override or in code);
+    ``shown``: how the lines say ``value`` where its number means nothing to a reader (the
+    epoch cap of a time budget, never reached: "no limit"), None: the value itself."""
 
     key: str
     value: object
@@ -28,6 +30,7 @@ class Choice:
     user: bool = False
     yours: object = None
     source: str | None = None
+    shown: str | None = None
 
     @property
     def used(self):
@@ -35,15 +38,13 @@ class Choice:
         return self.yours if self.user else self.value
 
     def line(self) -> str:
+        planned = self.shown or show(self.value)
         if not self.user:
-            return f"{self.key} = {show(self.value)}: {self.reason}"
+            return f"{self.key} = {planned}: {self.reason}"
         whose = f"set in {self.source}" if self.source else "your setting"
         if self.yours == self.value:
-            return f"{self.key} = {show(self.value)}: {self.reason} (also {whose})"
-        return (
-            f"{self.key} = {show(self.yours)}: {whose} (the plan would choose "
-            f"{show(self.value)}: {self.reason})"
-        )
+            return f"{self.key} = {planned}: {self.reason} (also {whose})"
+        return f"{self.key} = {show(self.yours)}: {whose} (the plan would choose {planned}: {self.reason})"
 
 
 @dataclass
