@@ -122,17 +122,25 @@ class SlideObjects:
         """Also publish the objects' outlines, of class ``name`` (QuPath's), as GeoJSON."""
         self.outlined = (name,)
 
-    def add_page(self, page: int, rows: Iterable[tuple[int, np.ndarray]], height: int) -> None:
+    def add_page(
+        self, page: int, rows: Iterable[tuple[int, np.ndarray]], height: int, slide=None
+    ) -> None:
         """Provisional ids of one page from its ``(y, (K, r, W) probabilities)`` rows (and,
         for a semantic model's, their lookup to the ids of the page read whole, staged
-        with them: :func:`lookup_path`)."""
+        with them: :func:`lookup_path`). ``slide``: the slide the rows are of, whose
+        :attr:`invalid` pixels (nodata) cut the objects beside them for their least sizes,
+        as ``outside`` does read whole
+        (:func:`~unetlab.inference.objects.objects_from_probabilities`)."""
         sink = ome.RowSink(self.ids, self.spec, page, 0, height)
+        outside = self._outside(slide, page)
         if exact_in_bands(self.options):
             regions = SemanticBands(self.options, height, self.spec.shape[-1])
             for y, block in rows:  # in bands of OBJECT_BAND_ROWS at most: less memory
                 for top in range(0, block.shape[1], OBJECT_BAND_ROWS):
                     band = block[:, top : top + OBJECT_BAND_ROWS]
-                    sink.write(y + top, regions.add(y + top, band).astype(np.uint32))
+                    y0 = y + top
+                    ids = regions.add(y0, band, outside(y0, y0 + band.shape[1]))
+                    sink.write(y0, ids.astype(np.uint32))
             sink.close()
             log.info(  # after the tiles' 100%: their regions are joined into objects
                 "%s: finding the objects of %d regions (holes, least sizes)",
@@ -149,10 +157,19 @@ class SlideObjects:
             options=self.options,
             margin=margin,
             band_rows=max(2 * margin, OBJECT_BAND_ROWS),
+            outside=outside,
         )
         for y, ids in bands:
             sink.write(y, ids.astype(np.uint32))
         sink.close()
+
+    def _outside(self, slide, page: int):
+        """``outside(top, bottom)``: the (rows, W) pixels of rows ``[top, bottom)`` of
+        ``page`` that are no sample (:attr:`invalid` of the raw rows), or None."""
+        if slide is None or self.invalid is None:
+            return lambda top, bottom: None
+        cols = slice(0, self.spec.shape[-1])
+        return lambda top, bottom: self.invalid(slide.read(page, slice(top, bottom), cols))
 
     def publish(self, slide, together: Together | None = None) -> list[Path]:
         """Renumber, measure and publish; returns the objects and table paths. ``counts``:
