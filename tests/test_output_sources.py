@@ -92,7 +92,8 @@ def test_one_command_says_into_different_output_folders(work, capsys):
     argv = ["predict", "--checkpoint", str(work / "model.pt"), "--input", str(work / "in")]
     assert main([*argv, "--output", str(work / "S"), "--device", "cpu"]) == 2
     assert _error(capsys).endswith(
-        "would write the same outputs: predict them into different --output folders"
+        "would write the same outputs: predict them into different output folders (--output, "
+        "or out_dir in Python)"
     )
 
 

@@ -77,7 +77,9 @@ def test_an_output_claimed_by_two_inputs_is_refused_before_anything_is_written(
     (line,) = _errors(capsys)
     clash = work / "out" / other
     assert f"in/x.png's {role} and {work / 'in' / other}'s labels would both be {clash}" in line
-    assert line.endswith("predict them into different --output folders, or rename one")
+    assert line.endswith(
+        "predict them into different output folders (--output, or out_dir in Python), or rename one"
+    )
     assert not (work / "out").exists()  # nothing written, the folder made is gone again
     assert _predict(work) == 0  # without the flag the names do not meet
 
@@ -89,8 +91,8 @@ def test_refuse_shared_outputs_names_both_inputs_and_roles(tmp_path):
         refuse_shared_outputs(tmp_path, [a, b], objects=True)
     assert str(caught.value) == (
         f"in/y.png's object ids and in/y_objects.png's labels would both be "
-        f"{tmp_path / 'y_objects.tif'}: predict them into different --output folders, or rename "
-        "one"
+        f"{tmp_path / 'y_objects.tif'}: predict them into different output folders "
+        "(--output, or out_dir in Python), or rename one"
     )
     with pytest.raises(OutputError, match="would write the same outputs"):  # up to case
         refuse_shared_outputs(tmp_path, [a, Path("other/Y.tif")])

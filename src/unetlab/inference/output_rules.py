@@ -114,6 +114,11 @@ def output_roles(
     return {str(name): _ROLES[key] for each in every for key, name in each.items() if key in wanted}
 
 
+#: the fix of two inputs whose outputs meet, in both spellings: the CLI's flag and the
+#: Python API's ``out_dir``
+_APART = "predict them into different output folders (--output, or out_dir in Python)"
+
+
 def refuse_shared_outputs(out_dir: Path, files: Sequence[Path], **wanted: bool) -> None:
     """OutputError if two of ``files`` would write one output file (names equal up to case:
     one file on case-insensitive file systems), e.g. ``x.png``'s overlay and
@@ -124,15 +129,14 @@ def refuse_shared_outputs(out_dir: Path, files: Sequence[Path], **wanted: bool) 
         stem = output_stem(f)
         if stems.setdefault(stem.casefold(), f) != f:
             raise OutputError(
-                f"{stems[stem.casefold()]} and {f} would write the same outputs: predict them "
-                "into different --output folders"
+                f"{stems[stem.casefold()]} and {f} would write the same outputs: {_APART}"
             )
         for name, role in output_roles(stem, **wanted).items():
             first, first_role = claimed.setdefault(name.casefold(), (f, role))
             if first != f:
                 raise OutputError(
                     f"{first}'s {first_role} and {f}'s {role} would both be {out_dir / name}: "
-                    "predict them into different --output folders, or rename one"
+                    f"{_APART}, or rename one"
                 )
 
 
