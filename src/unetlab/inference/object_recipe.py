@@ -35,14 +35,26 @@ def object_recipe(model) -> list[str]:
     that is not an instance model (:func:`is_instance_model`)."""
     if not is_instance_model(model):
         return []
+    return [
+        "## Objects",
+        "",
+        "The net gives three probability maps (background, boundary, interior), not objects. "
+        "unetlab (`unetlab predict --instances`) makes objects (one id each) of them so, "
+        "at the pixel size the model trained at:",
+        "",
+        *(f"{i}. {step}" for i, step in enumerate(_steps(model), 1)),
+        "",
+        "For the same objects from this package: `unetlab predict --checkpoint <this package> "
+        "--input IMAGES --output OUT --instances` (`--outlines geojson` for QuPath's File > "
+        "Import objects, `--outlines imagej` for Fiji's ROI Manager).",
+        "",
+    ]
+
+
+def _steps(model) -> list[str]:
+    """The recipe's numbered steps, in the order
+    :func:`~unetlab.inference.objects.objects_from_probabilities` takes them."""
     o = ObjectOptions.for_model(model)
-    p05 = (model.objects or {}).get("area_p05")
-    least = (
-        f"{MIN_AREA_FRACTION:g} of the 5th percentile of the training objects' areas, "
-        f"{float(p05):g} px"
-        if p05 and (model.objects or {}).get("count")
-        else "unetlab's default: the checkpoint records no object sizes"
-    )
     steps = [
         f"Foreground: the pixels where 1 - P(background) >= {o.foreground_threshold:g}.",
         f"Seeds: the 4-connected regions of foreground pixels with P(interior) >= "
@@ -53,33 +65,42 @@ def object_recipe(model) -> list[str]:
     if o.fill_holes:
         steps.append("Holes: background that one object encloses joins it.")
     if o.distance_split:
-        weight = " times P(interior)" if o.split_interior else ""
-        steps.append(
-            f"Split: each object's distance to its outline{weight}, smoothed (Gaussian, sigma "
-            f"{SPLIT_SMOOTH:g} px), splits it by a watershed at its maxima that rise at least "
-            f"{SPLIT_DEPTH:g} x the object's largest distance (at least {SPLIT_MIN_DEPTH:g} px) "
-            "above the saddle towards a higher one (touching nuclei the net merged)."
-        )
-    cut = int(cut_least(np.array([o.min_area]), np.array([True]))[0])
-    steps.append(
-        f"Size: objects under {o.min_area} px ({least}) are dropped, their pixels background"
-        + (
-            f"; an object the image's edge cuts (a piece of one) only under {cut} px."
-            if cut < o.min_area
-            else "."
-        )
+        steps.append(_split_step(o))
+    steps.append(_size_step(o, _least_source(model)))
+    return steps
+
+
+def _split_step(o: ObjectOptions) -> str:
+    """The distance split of merged objects, with its smoothing and depth."""
+    weight = " times P(interior)" if o.split_interior else ""
+    return (
+        f"Split: each object's distance to its outline{weight}, smoothed (Gaussian, sigma "
+        f"{SPLIT_SMOOTH:g} px), splits it by a watershed at its maxima that rise at least "
+        f"{SPLIT_DEPTH:g} x the object's largest distance (at least {SPLIT_MIN_DEPTH:g} px) "
+        "above the saddle towards a higher one (touching nuclei the net merged)."
     )
-    return [
-        "## Objects",
-        "",
-        "The net gives three probability maps (background, boundary, interior), not objects. "
-        "unetlab (`unetlab predict --instances`) makes objects (one id each) of them so, "
-        "at the pixel size the model trained at:",
-        "",
-        *(f"{i}. {step}" for i, step in enumerate(steps, 1)),
-        "",
-        "For the same objects from this package: `unetlab predict --checkpoint <this package> "
-        "--input IMAGES --output OUT --instances` (`--outlines geojson` for QuPath's File > "
-        "Import objects, `--outlines imagej` for Fiji's ROI Manager).",
-        "",
-    ]
+
+
+def _least_source(model) -> str:
+    """Where the least object area comes from: the checkpoint's training objects, or the
+    default where it records none."""
+    p05 = (model.objects or {}).get("area_p05")
+    if p05 and (model.objects or {}).get("count"):
+        return (
+            f"{MIN_AREA_FRACTION:g} of the 5th percentile of the training objects' areas, "
+            f"{float(p05):g} px"
+        )
+    return "unetlab's default: the checkpoint records no object sizes"
+
+
+def _size_step(o: ObjectOptions, least: str) -> str:
+    """The size rule: the least area, and the smaller one of an object the edge cuts."""
+    cut = int(cut_least(np.array([o.min_area]), np.array([True]))[0])
+    edge = (
+        f"; an object the image's edge cuts (a piece of one) only under {cut} px."
+        if cut < o.min_area
+        else "."
+    )
+    return (
+        f"Size: objects under {o.min_area} px ({least}) are dropped, their pixels background{edge}"
+    )
