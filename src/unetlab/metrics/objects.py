@@ -401,19 +401,43 @@ def object_scores(
     """
     pred_instances, gt_instances = prediction_truth(pred_instances, gt_instances, prediction, truth)
     table, gt_sizes, pred_sizes = overlaps(pred_instances, gt_instances)
-    inner = table[1:, 1:]
+    classes = _classes_of_objects(pred_instances, gt_instances, pred_classes, gt_classes)
+    inner = table[1:, 1:] if classes is None else _within_class(table[1:, 1:], *classes)
+    iou = _iou(inner, gt_sizes, pred_sizes)
+    out = _figures(iou, inner, gt_sizes, pred_sizes)
+    if classes is not None:
+        out["classes"] = _class_counts(iou, *classes)
+        out.update(pq_of_classes(out["classes"]))
+    if thresholds is not None:
+        out["matching"] = _match_iou(iou, [check_threshold(t) for t in thresholds])
+    return out
+
+
+def _classes_of_objects(pred_instances, gt_instances, pred_classes, gt_classes) -> tuple | None:
+    """(true objects' classes, predicted objects' classes) (:func:`object_classes`), None
+    without class maps; ValueError where only one of the two maps is given."""
     if (pred_classes is None) != (gt_classes is None):
         raise ValueError("give both pred_classes and gt_classes, or neither")
-    if gt_classes is not None:
-        gt_class = object_classes(gt_instances, gt_classes)
-        pred_class = object_classes(pred_instances, pred_classes)
-        inner = np.where(gt_class[:, None] == pred_class[None, :], inner, 0)
-    iou = _iou(inner, gt_sizes, pred_sizes)
+    if gt_classes is None:
+        return None
+    return object_classes(gt_instances, gt_classes), object_classes(pred_instances, pred_classes)
+
+
+def _within_class(inner: np.ndarray, gt_class: np.ndarray, pred_class: np.ndarray) -> np.ndarray:
+    """The overlaps ``inner`` (true x predicted objects) kept only between objects of one
+    class: an object matches only objects of its own class."""
+    return np.where(gt_class[:, None] == pred_class[None, :], inner, 0)
+
+
+def _figures(
+    iou: np.ndarray, inner: np.ndarray, gt_sizes: np.ndarray, pred_sizes: np.ndarray
+) -> dict:
+    """:func:`object_scores`'s figures of one IoU matrix, before any per-class counts."""
     m = _match_iou(iou, DSB_THRESHOLDS)
     tp, fp, fn, iou_sum = _pq_terms(m)
     jaccard = _seg_jaccard(inner, gt_sizes, pred_sizes)
     ratios = _area_ratios(iou, gt_sizes, pred_sizes)
-    out = {
+    return {
         "dsb": _dsb(m),
         **f1_from_counts(tp, fp, fn),
         **pq_from_counts(tp, fp, fn, iou_sum),
@@ -428,12 +452,6 @@ def object_scores(
         "area_ratio": float(np.median(ratios)) if ratios.size else math.nan,
         "pair_iou": PairIoU.of(iou),
     }
-    if gt_classes is not None:
-        out["classes"] = _class_counts(iou, gt_class, pred_class)
-        out.update(pq_of_classes(out["classes"]))
-    if thresholds is not None:
-        out["matching"] = _match_iou(iou, [check_threshold(t) for t in thresholds])
-    return out
 
 
 def prediction_truth(pred, gt, prediction, truth) -> tuple:
