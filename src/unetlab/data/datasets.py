@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -464,26 +464,10 @@ def load_instance_samples(
         of their whole objects (:func:`unetlab.data.object_sizes.sized`: not those cut by
         the image edge or ignored pixels, nor slivers) plus ``boundary_width``).
     """
-    areas, binary, split = [], [], []
     exclude_rows = check_exclude_rows(exclude_rows)
-
-    def encode(pair: Pair, raw: np.ndarray, invalid) -> tuple[np.ndarray, np.ndarray]:
-        ignored = raw == ignore_value if ignore_value is not None else None
-        ignored = either(either(ignored, region(raw.shape, exclude_rows)), invalid)
-        ids = instance_ids(
-            np.where(ignored, 0, raw) if ignored is not None else raw, name=pair.mask_page
-        )
-        if _binary(raw) and ids.max() > 1:  # several components of one value
-            binary.append(pair.name)
-        split.extend(f"{pair.name}:{i}" for i in split_pieces(ids))
-        areas.append(region_facts(ids, ignored=ignored))
-        target = boundary_target(ids, boundary_width=boundary_width).astype(np.int64)
-        if ignored is not None:
-            target[ignored] = IGNORE_INDEX
-        return target, ids
-
+    encode = _InstanceEncoder(boundary_width, ignore_value, exclude_rows)
     loaded = _load(pairs, encode, channel=channel, in_channels=in_channels, nodata=nodata)
-    _warn_instances(binary, split)
+    _warn_instances(encode.binary, encode.split)
     samples = [
         _sample(
             pair.name,
@@ -496,9 +480,47 @@ def load_instance_samples(
         )
         for pair, image, (target, ids), bad in loaded
     ]
-    facts = joined(areas)
-    stats = object_statistics(facts["area"][sized(facts)], images=len(loaded))
-    return samples, {**stats, "boundary_width": int(boundary_width)}
+    return samples, {**encode.statistics(len(loaded)), "boundary_width": int(boundary_width)}
+
+
+@dataclass
+class _InstanceEncoder:
+    """The ``encode`` of :func:`load_instance_samples` (see :func:`_load`): a mask's object ids
+    -> (three-class target, ids), noting as it goes each mask's object facts, the binary
+    masks of several objects and the ids of several pieces."""
+
+    boundary_width: int
+    ignore_value: int | None
+    exclude_rows: dict | None
+    facts: list[dict] = field(default_factory=list)
+    binary: list[str] = field(default_factory=list)
+    split: list[str] = field(default_factory=list)
+
+    def __call__(self, pair: Pair, raw: np.ndarray, invalid) -> tuple[np.ndarray, np.ndarray]:
+        ignored = self._ignored(raw, invalid)
+        ids = instance_ids(
+            np.where(ignored, 0, raw) if ignored is not None else raw, name=pair.mask_page
+        )
+        if _binary(raw) and ids.max() > 1:  # several components of one value
+            self.binary.append(pair.name)
+        self.split.extend(f"{pair.name}:{i}" for i in split_pieces(ids))
+        self.facts.append(region_facts(ids, ignored=ignored))
+        target = boundary_target(ids, boundary_width=self.boundary_width).astype(np.int64)
+        if ignored is not None:
+            target[ignored] = IGNORE_INDEX
+        return target, ids
+
+    def _ignored(self, raw: np.ndarray, invalid) -> np.ndarray | None:
+        """The mask's pixels no object lies in: ``ignore_value``, the excluded rows and the
+        image's invalid pixels; None where there are none of these."""
+        ignored = raw == self.ignore_value if self.ignore_value is not None else None
+        return either(either(ignored, region(raw.shape, self.exclude_rows)), invalid)
+
+    def statistics(self, images: int) -> dict:
+        """:func:`~unetlab.data.instances.object_statistics` of the whole objects of the masks
+        encoded (:func:`~unetlab.data.object_sizes.sized`)."""
+        facts = joined(self.facts)
+        return object_statistics(facts["area"][sized(facts)], images=images)
 
 
 def _load(
