@@ -145,14 +145,41 @@ class Accumulator:
     def report(
         self, class_names: Sequence[str] | None, *, thresholds, worst: int, seed_threshold=None
     ) -> Report:
+        """The :class:`~unetlab.evaluate.report.Report` of the images added: each image's
+        pixel figures over ``class_names`` (default "0", "1", ...: a DatasetError where the
+        images hold more classes), the data-set figures, the object scores where wanted and
+        the best threshold of the kept probabilities over ``thresholds`` (None: none)."""
         if not self.rows:
             raise DatasetError("no images to evaluate")
+        names = self._class_names(class_names)
+        total = self._pixel_figures(len(names))
+        summary = self._summary(total)
+        pair_ious = []  # each image's object IoUs: its matching table at any threshold
+        if self.want_objects or (self.want_objects is None and len(names) <= 2):
+            summary.update(self._object_summary())
+            pair_ious = [(r["name"], o["pair_iou"]) for r, o in zip(self.rows, self.objects)]
+        else:
+            for row in self.rows:
+                for key in OBJECT_KEYS:
+                    row.pop(key, None)
+        threshold = self._best_threshold(thresholds, seed_threshold)
+        report = Report(names, total, self.rows, summary, self.boundary_class, threshold, worst)
+        report.pair_ious = pair_ious
+        return report
+
+    def _class_names(self, class_names: Sequence[str] | None) -> list[str]:
+        """The report's class names: ``class_names``, or the indices seen; a DatasetError
+        where the images hold more classes, a UnetlabError for a boundary class outside."""
         c = max(m.shape[0] for m in self.matrices)
         names = list(class_names) if class_names is not None else [str(i) for i in range(c)]
         if len(names) < c:
             raise DatasetError(_too_many_classes(names, *self.top.tolist()))
-        c = len(names)
         check_boundary(self.boundary_class, names)
+        return names
+
+    def _pixel_figures(self, c: int) -> np.ndarray:
+        """Each image's pixel figures into its row, from its confusion matrix padded to
+        ``c`` classes; the (c, c) sum of them."""
         total = np.zeros((c, c), np.int64)
         for row, m in zip(self.rows, self.matrices):
             padded = np.zeros((c, c), np.int64)
@@ -161,6 +188,12 @@ class Accumulator:
             per = metrics_from_matrix(padded)
             row.update(miou=per["miou"], pixel_accuracy=per["pixel_accuracy"], iou=per["iou"])
             row.update(mdice=per["mdice"], dice=per["dice"])
+        return total
+
+    def _summary(self, total: np.ndarray) -> dict:
+        """The data-set pixel figures of the summed confusion matrix ``total``, with the
+        pixels ignored, the mean of the images' mIoU and (two classes with a boundary class)
+        the challenge's pixel error."""
         summary = metrics_from_matrix(total)
         summary["labelled_pixels"] = summary.pop("total")
         summary["ignored_pixels"] = self.ignored
@@ -170,29 +203,23 @@ class Accumulator:
             mean_image_miou=float(np.mean(image_miou)) if image_miou else math.nan,
             pixel_error=1.0 - summary["pixel_accuracy"],
         )
-        if c == 2 and self.boundary_class is not None:
+        if len(total) == 2 and self.boundary_class is not None:
             summary["challenge_pixel_error"] = challenge_pixel_error(total, self.boundary_class)
-        pair_ious = []  # each image's object IoUs: its matching table at any threshold
-        if self.want_objects or (self.want_objects is None and c <= 2):
-            summary.update(self._object_summary())
-            pair_ious = [(r["name"], o["pair_iou"]) for r, o in zip(self.rows, self.objects)]
-        else:
-            for row in self.rows:
-                for key in OBJECT_KEYS:
-                    row.pop(key, None)
-        threshold = None
-        if thresholds is not None and self.probs:  # with seeds, the plain levels beside
-            threshold = best_threshold(
-                self.probs,
-                self.truths,
-                thresholds,
-                boundary_class=0 if self.boundary_class is None else self.boundary_class,
-                connectivity=self.connectivity,
-                seed_threshold=seed_threshold,
-            )
-        report = Report(names, total, self.rows, summary, self.boundary_class, threshold, worst)
-        report.pair_ious = pair_ious
-        return report
+        return summary
+
+    def _best_threshold(self, thresholds, seed_threshold) -> dict | None:
+        """:func:`~unetlab.metrics.isbi.best_threshold` of the kept probabilities, None
+        without ``thresholds`` or probabilities; with seeds, the plain levels beside."""
+        if thresholds is None or not self.probs:
+            return None
+        return best_threshold(
+            self.probs,
+            self.truths,
+            thresholds,
+            boundary_class=0 if self.boundary_class is None else self.boundary_class,
+            connectivity=self.connectivity,
+            seed_threshold=seed_threshold,
+        )
 
     def _object_summary(self) -> dict:
         """The data-set ISBI figures (Rand of the summed pair counts, mean V_Info) and
