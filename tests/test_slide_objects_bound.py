@@ -5,6 +5,7 @@ fuzz); a streamed slide with taller objects says that its seams may differ."""
 
 import logging
 import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -30,27 +31,35 @@ from hypothesis import strategies as st  # noqa: E402
     seed=st.integers(0, 2**32 - 1),
     size=st.tuples(st.integers(30, 90), st.integers(20, 60)),
     radius=st.floats(2.0, 7.0),
-    min_area=st.integers(1, 20),
+    min_area=st.integers(1, 20) | st.integers(60, 200),  # above CUT_MIN_AREA: cut kept
     split=st.booleans(),
     rows=st.tuples(st.integers(1, 30), st.integers(1, 20)),
+    nodata=st.booleans(),
 )
 def test_fuzz_instance_bands_equal_the_whole_image_with_a_margin_twice_the_tallest(
-    seed, size, radius, min_area, split, rows
+    seed, size, radius, min_area, split, rows, nodata
 ):
+    """Also with least sizes above CUT_MIN_AREA, and nodata blobs that cut the objects
+    beside them (review s33 1, 2: a band's cut rows cut nothing; nodata cuts alike)."""
     rng = np.random.default_rng(seed)
     h, w = size
     centres = rng.integers(0, [h, w], (int(h * w / (radius * radius * 8)), 2))
     probabilities = soft(
         boundary_target(disc_ids((h, w), centres, radius), boundary_width=1), seed % 1000
     )
+    outside = None
+    if nodata:
+        outside = ndimage.gaussian_filter(rng.random((h, w)), 1.5) > 0.62
     options = ObjectOptions(mode="instances", min_area=min_area, distance_split=split)
-    whole = objects_from_probabilities(probabilities, options)
-    boxes = [b for b in ndimage.find_objects(whole) if b is not None]
+    whole = objects_from_probabilities(probabilities, options, outside=outside)
+    every = objects_from_probabilities(probabilities, replace(options, min_area=1))
+    boxes = [b for b in ndimage.find_objects(every) if b is not None]  # those dropped too
     tallest = max((b[0].stop - b[0].start for b in boxes), default=0)
     band, block = rows
     blocks = ((y, probabilities[:, y : y + block]) for y in range(0, h, block))
+    cut = None if outside is None else (lambda top, bottom: outside[top:bottom])
     parts = objects_in_bands(
-        blocks, height=h, options=options, band_rows=band, margin=2 * tallest + 1
+        blocks, height=h, options=options, band_rows=band, margin=2 * tallest + 1, outside=cut
     )
     assert same_partition(np.concatenate([ids for _, ids in parts]), whole)
 
