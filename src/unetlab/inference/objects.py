@@ -6,12 +6,12 @@
   foreground (boundary + interior), so touching objects stay apart. A semantic model gives the
   4-connected regions of each class but the background (the class named background or
   membrane, else that of mask value 0). Both then fill holes and drop objects smaller than
-  ``min_area`` (one the image's edge cuts, a piece of one, only below ``CUT_MIN_AREA`` px
-  where ``min_area`` is larger). ``distance_split`` then splits each object at the maxima
-  of its distance transform (:func:`split_by_distance`, Fiji's Binary > Watershed):
-  touching nuclei whose seam the net painted interior. ``split_interior`` weighs an
-  instance model's distance by its interior probability, which dips between touching
-  nuclei without a neck.
+  ``min_area`` (one the image's edge, nodata or a data bar cuts, a piece of one, only below
+  ``CUT_MIN_AREA`` px where ``min_area`` is larger). ``distance_split`` then splits each
+  object at the maxima of its distance transform (:func:`split_by_distance`, Fiji's
+  Binary > Watershed): touching nuclei whose seam the net painted interior.
+  ``split_interior`` weighs an instance model's distance by its interior probability, which
+  dips between touching nuclei without a neck.
 - :class:`ObjectOptions`: those settings, defaulting from the object statistics a checkpoint
   records (``model.objects``), so that a user sets nothing.
 - :func:`objects_in_bands`: the same for an image that arrives as row bands (large images):
@@ -114,8 +114,9 @@ class ObjectOptions:
     membrane, else that of mask value 0, else none where training ignored mask value 0,
     else 0). ``min_area``: objects
     smaller than this many px are dropped after they are grown (their pixels become
-    background), but an object the image's edge cuts only below :data:`CUT_MIN_AREA` px
-    where ``min_area`` is larger (a piece of one: :func:`remove_small_objects`).
+    background), but an object the image's edge (or nodata, a data bar) cuts only below
+    :data:`CUT_MIN_AREA` px where ``min_area`` is larger (a piece of one:
+    :func:`remove_small_objects`).
     ``min_seed_area``: interior regions smaller than this are noise, no seed (an instance
     model; kept apart from ``min_area`` so that raising it drops small
     objects instead of handing their pixels to a neighbour). ``seed_threshold``: interior
