@@ -56,7 +56,7 @@ def test_auto_leaves_nothing_out_of_a_zarr_and_says_its_unstored_chunks_once(
     said = [m for m in caplog.messages if "chunks are not stored" in m]
     assert len(said) == 1, said  # once, though predicted twice with auto
     assert said[0].startswith("m.ome.zarr: ") and "(they read as the fill value 0)" in said[0]
-    assert "data.nodata: 0 (predict_file(..., nodata=0))" in said[0]
+    assert "unetlab predict --nodata 0 (Python: nodata=0;" in said[0]  # a fix the CLI takes
 
 
 def test_a_zarr_with_every_chunk_stored_says_nothing(tmp_path, small_chunks, caplog):

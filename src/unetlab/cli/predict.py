@@ -55,6 +55,7 @@ def add_parser(sub) -> None:
     prediction = p.add_argument_group("prediction")
     add_prediction_args(prediction, tta_help=" (up to 8x slower)")
     add_exclude_rows_arg(prediction)
+    add_nodata_arg(prediction)
     p.add_argument(
         "--benchmark",
         action="store_true",
@@ -229,7 +230,7 @@ def run(args) -> int:
                 report=lambda result: _summary(args, result, out_dir, timed.get("clock")),
                 name=args.checkpoint,
                 overwrite_fix=OVERWRITE_FIX,
-                options=with_exclude_rows(predict_options(args, device), args),
+                options=with_nodata(with_exclude_rows(predict_options(args, device), args), args),
                 axes=args.axes,
             )
     except KeyboardInterrupt as exc:  # Ctrl-C, or unetlab.signals.Stopped: SIGTERM, SIGHUP
@@ -256,6 +257,25 @@ def with_exclude_rows(options, args):
     if args.exclude_rows is None:
         return options
     return replace(options, exclude_rows=args.exclude_rows)
+
+
+def add_nodata_arg(group) -> None:
+    """``--nodata`` (predict's): read back by :func:`with_nodata`."""
+    group.add_argument(
+        "--nodata",
+        metavar="auto|none|V",
+        help="pixels that are no sample: left out of the normalisation, labelled background, "
+        "objects beside them touch the border: auto (a GeoTIFF's nodata tag and transparent "
+        "pixels), none, or the value V every band holds there, e.g. 0 (Zarr chunks not stored "
+        "read as their fill value) (default: the checkpoint's data.nodata, else auto)",
+    )
+
+
+def with_nodata(options, args):
+    """``options`` with ``--nodata`` where given (checked by :func:`_check_flags`)."""
+    from dataclasses import replace
+
+    return options if args.nodata is None else replace(options, nodata=args.nodata)
 
 
 def output_options(args):
@@ -292,6 +312,10 @@ def _check_flags(args) -> None:
         raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
     if args.level < 0:
         raise UnetlabError(f"--level must be >= 0, not {args.level}")
+    if args.nodata is not None:  # auto, none or a number: one line naming them otherwise
+        from unetlab.data.nodata import check_nodata
+
+        check_nodata(args.nodata, "--nodata")
 
 
 def _load(args, device):

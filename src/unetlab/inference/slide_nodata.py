@@ -119,9 +119,10 @@ def unstored_line(path: Path, array) -> str | None:
         return None
     return (
         f"{path.name}: {every - stored} of {every} chunks are not stored (they read as the "
-        f"fill value {value}); data.nodata auto leaves nothing out of a Zarr (it declares no "
-        f"nodata): data.nodata: {value} (predict_file(..., nodata={value})) leaves out the "
-        "pixels that hold it in every band"
+        f"fill value {value}); nodata auto leaves nothing out of a Zarr (it declares no "
+        f"nodata): unetlab predict --nodata {value} (Python: nodata={value}; training: "
+        f"data.nodata: {value}, which the checkpoint records) leaves out the pixels that hold "
+        "it in every band"
     )
 
 
