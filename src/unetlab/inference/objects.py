@@ -322,31 +322,35 @@ def objects_from_probabilities(
         if probabilities.shape[0] == 3:
             log.warning(_DEFAULT_MODE)
         options = ObjectOptions()
+    ids, labels = _grown(probabilities, options)
+    if options.fill_holes:
+        ids = fill_object_holes(ids)
+    if options.distance_split:
+        weigh = options.mode == "instances" and options.split_interior
+        ids = split_by_distance(ids, interior=probabilities[2] if weigh else None)
+    return remove_small_objects(ids, options, labels, outside=outside, image_rows=image_rows)
+
+
+def _grown(probabilities: np.ndarray, options: ObjectOptions) -> tuple:
+    """``(ids, labels)``: the objects of ``probabilities`` as grown, before their holes,
+    splits and sizes, and the class labels a semantic model's least sizes by class take
+    (None for the watershed's)."""
     if options.mode == "instances":
         if probabilities.shape[0] != 3:
             raise UnetlabError(
                 f"instance mode needs 3 classes (background, boundary, interior), not "
                 f"{probabilities.shape[0]}; use mode='semantic' for this model"
             )
-        ids = _watershed(probabilities, options)
-    elif options.watershed_seeds is not None:
+        return _watershed(probabilities, options), None
+    if options.watershed_seeds is not None:
         if probabilities.shape[0] != 2:
             raise UnetlabError(_TWO_CLASSES.format(probabilities.shape[0], "watershed_seeds"))
         if options.background is None:
             raise UnetlabError(_NO_BACKGROUND.format("watershed_seeds"))
         cell = 1.0 - probabilities[_background(probabilities, options)]
-        ids = seeded_cells(cell, options.foreground_threshold, options.watershed_seeds)
-    else:
-        labels = labels_from_probabilities(probabilities)
-        ids = instances(labels, boundary_class=_background(probabilities, options))
-    if options.fill_holes:
-        ids = fill_object_holes(ids)
-    if options.distance_split:
-        weigh = options.mode == "instances" and options.split_interior
-        ids = split_by_distance(ids, interior=probabilities[2] if weigh else None)
-    by_class = options.mode == "semantic" and options.watershed_seeds is None
-    labels = labels if by_class else None
-    return remove_small_objects(ids, options, labels, outside=outside, image_rows=image_rows)
+        return seeded_cells(cell, options.foreground_threshold, options.watershed_seeds), None
+    labels = labels_from_probabilities(probabilities)
+    return instances(labels, boundary_class=_background(probabilities, options)), labels
 
 
 _DEFAULT_MODE = (
