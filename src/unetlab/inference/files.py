@@ -55,10 +55,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from unetlab.data.exclude import flag_cut_objects
+from unetlab.data.exclude import flag_cut_objects, region
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import write_csv, write_png, write_tiff
-from unetlab.data.nodata import flag_touching, invalid_pages
+from unetlab.data.nodata import either, flag_touching, invalid_pages
 from unetlab.data.read_notes import read_notes
 from unetlab.data.slides import open_slide
 from unetlab.data.tiffmeta import (
@@ -509,8 +509,9 @@ def _predict_pages(model, pages, file: _File, invalid: list):
         how = dict(progress=file.progress, stats=stats, name=name, invalid=bad)
         p = predict_fitted(model, page, file.options, **how)
         labels.append(labels_from_probabilities(p))
-        if objects is not None:
-            ids.append(objects_from_probabilities(p, objects))
+        if objects is not None:  # nodata and the bar cut objects as the image edge does
+            outside = either(bad, region(p.shape[1:], rows))
+            ids.append(objects_from_probabilities(p, objects, outside=outside))
         if keep:
             probs.append(p)
     return labels, ids, probs
