@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from unetlab.data.colour_table import ColourTable, palette_table
-from unetlab.data.exclude import as_config
-from unetlab.data.nodata import InvalidPages
+from unetlab.data.exclude import as_config, region
+from unetlab.data.nodata import InvalidPages, either
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.split_record import describe_pairs
 from unetlab.data.weightmap import background_class
@@ -305,16 +305,17 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
             how.model, image, options=how.predicting, name=str(pair.image), invalid=bad
         )
     name = str(pair.mask)
-    scored_ids = None
+    scored_ids = None  # nodata and the bar cut objects as predict's do (review s33 2)
+    cut = dict(outside=either(bad, region(probs.shape[1:], how.predicting.exclude_rows)))
     if how.objects is not None and how.objects.mode == "instances":
         gt, gt_ids = instance_mask(mask, how.ignore_value, name, how.connectivity)
-        pred_ids = objects_from_probabilities(probs, how.objects).astype(np.int64)
+        pred_ids = objects_from_probabilities(probs, how.objects, **cut).astype(np.int64)
         pred = (pred_ids > 0).astype(np.int64)
     else:
         gt, gt_ids = encode(mask, how.label_values, how.ignore_value, name), None
         pred, pred_ids = labels_from_probabilities(probs).astype(np.int64), None
         if how.objects is not None:
-            scored_ids = objects_from_probabilities(probs, how.objects).astype(np.int64)
+            scored_ids = objects_from_probabilities(probs, how.objects, **cut).astype(np.int64)
     cell = _cell_probability(probs, how.boundary_class) if how.cell else None
     scored = dict(pred=pred, gt=gt, cell_prob=cell, gt_ids=gt_ids, pred_ids=pred_ids)
     scored["scored_ids"] = scored_ids
