@@ -97,7 +97,7 @@ def _size_step(o: ObjectOptions, least: str) -> str:
     """The size rule: the least area, and the smaller one of an object the edge cuts."""
     cut = int(cut_least(np.array([o.min_area]), np.array([True]))[0])
     edge = (
-        f"; an object the image's edge cuts (a piece of one) only under {cut} px."
+        f"; an object the image's edge, nodata or a data bar cuts (a piece of one) only under {cut} px."
         if cut < o.min_area
         else "."
     )
