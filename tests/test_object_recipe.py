@@ -62,7 +62,7 @@ def test_the_recipe_follows_the_models_options():
     text = "\n".join(object_recipe(model))
     assert "objects under 100 px" in text and "a seed under 25 px" in text
     cut = int(cut_least(np.array([100]), np.array([True]))[0])  # a piece at the edge
-    assert (f"edge cuts (a piece of one) only under {cut} px" in text) == (cut < 100)
+    assert (f"a data bar cuts (a piece of one) only under {cut} px" in text) == (cut < 100)
     big = _nuclei_net({"target": "instances", "count": 5, "area_p05": 4000.0})
     assert f"edge cuts (a piece of one) only under {CUT_MIN_AREA} px" in "\n".join(
         object_recipe(big)
