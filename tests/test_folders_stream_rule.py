@@ -2,9 +2,11 @@
 rule a file predicted alone follows (inference/stream_rule.py): a one-page TIFF whose whole
 read is estimated over the memory budget is large, predicted by every process (each its
 band of rows), unless objects or an overlay are asked for, which a shared stream does not
-find (then one process reads it whole, as before the memory rule)."""
+find: then the one process it is dealt to streams it alone, as a run of one does (it read it
+whole before: review s33 5)."""
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,9 +15,10 @@ from PIL import Image
 
 from unetlab import UNet
 from unetlab.errors import UnetlabError
-from unetlab.group import Group
+from unetlab.group import SOLO, Group
 from unetlab.inference import folders, sizing
 from unetlab.inference.folders import predict_folder, streamed_inputs
+from unetlab.inference.output_rules import held_folders
 from unetlab.inference.records import OutputOptions
 
 
@@ -53,7 +56,7 @@ def test_the_second_of_two_processes_shares_a_file_streamed_by_memory(
 ):
     """Rank 1 of 2 (no collectives: a plain group of that place) predicts the streamed file
     with rank 0 and its own turn of the others; with objects or an overlay that file is
-    rank 0's alone, read whole."""
+    rank 0's alone."""
     taken = []
 
     def predicted(model, path, *args, **kwargs):
@@ -74,3 +77,41 @@ def test_the_folders_rule_is_predict_files(inputs):
         False,
     ]
     assert streamed_inputs(files, model, OutputOptions(), {"axes": "YXS"}) == [False, False]
+
+
+@pytest.mark.parametrize("asked", [{"objects": True}, {"draw_overlay": True}])
+def test_a_file_streamed_by_memory_with_objects_is_streamed_by_its_process_alone(
+    inputs, tmp_path, asked
+):
+    """Rank 0 of 2 streams the file dealt to it as a run of one does (it read it whole),
+    with the same outputs; rank 1 takes b.png."""
+    model = _model()
+    predict_folder(model, inputs, tmp_path / "one", **asked)
+    predict_folder(model, inputs, tmp_path / "two", group=Group(rank=0, world=2), **asked)
+    labels = tmp_path / "two" / "a.tif"
+    assert tifffile.TiffFile(labels).is_ome  # streamed
+    assert not (tmp_path / "two" / "b.png").exists()  # rank 1's
+    for name in ("a.tif", "a_objects.tif", "a_objects.csv", "a_overlay.png"):
+        one, two = tmp_path / "one" / name, tmp_path / "two" / name
+        assert one.exists() == two.exists(), name
+        if name.endswith(".tif") and one.exists():
+            assert np.array_equal(tifffile.imread(one), tifffile.imread(two)), name
+
+
+def test_the_process_streaming_a_file_alone_writes_into_the_groups_folder(
+    inputs, tmp_path, monkeypatch
+):
+    """Rank 1 of 2 predicts its file as a group of one, in the folder the main process
+    holds for the group (not claimed again)."""
+    (inputs / "b.png").rename(inputs / "0.png")  # a.tif second: rank 1's
+    calls = []
+
+    def predicted(model, path, out_dir, *args, group, **kwargs):
+        calls.append((path.name, group, Path(out_dir).resolve() in held_folders()))
+        return UnetlabError("not predicted here")
+
+    monkeypatch.setattr(folders, "predict_or_fail", predicted)
+    out = tmp_path / "out"
+    predict_folder(_model(), inputs, out, group=Group(rank=1, world=2), objects=True)
+    assert calls == [("a.tif", SOLO, True)]
+    assert out.resolve() not in held_folders()

@@ -33,13 +33,14 @@ from unetlab.inference.offset import describe_offset, label_offset
 from unetlab.inference.output_rules import (
     finished_inputs,
     finished_outputs,
+    held_folders,
     other_inputs_models,
     other_models,
     prediction_folder,
 )
 from unetlab.inference.predict import PredictOptions, floor_run
 from unetlab.inference.records import OutputOptions, Provenance
-from unetlab.inference.stream_rule import is_streamed
+from unetlab.inference.stream_rule import is_streamed, streamed_alone
 from unetlab.inference.tta import describe_tta
 from unetlab.inference.world_files import world_files
 from unetlab.outputs import OVERWRITE_FIX, confirm
@@ -99,19 +100,28 @@ def _without_masks(folder: Path, files: list[Path]) -> list[Path]:
 
 
 def streamed_inputs(
-    files: Sequence[Path], model, outputs: OutputOptions, each: dict, *, processes: int = 1
+    files: Sequence[Path],
+    model,
+    outputs: OutputOptions,
+    each: dict,
+    *,
+    processes: int = 1,
+    alone: bool = False,
 ) -> list[bool]:
     """Whether each of ``files`` is predicted window by window by ``model`` with ``outputs``
     and :func:`predict_file`'s keywords ``each`` in a run of ``processes``: the rule
     :func:`predict_file` follows (:func:`~unetlab.inference.stream_rule.is_streamed`); an
-    unreadable file is not (its error comes when it is predicted)."""
+    unreadable file is not (its error comes when it is predicted). ``alone``: whether each is
+    streamed by the one process it is dealt to instead
+    (:func:`~unetlab.inference.stream_rule.streamed_alone`)."""
     given = {k: v for k, v in each.items() if k in PredictOptions.__dataclass_fields__}
     options = PredictOptions.for_model(model, each.get("options"), **given)
     rule = dict(axes=each.get("axes"), processes=processes)
+    test = streamed_alone if alone else is_streamed
 
     def streamed(path: Path) -> bool:
         try:
-            return is_streamed(path, model, outputs, options, **rule)
+            return test(path, model, outputs, options, **rule)
         except UnetlabError:
             return False
 
@@ -361,8 +371,9 @@ class _Run:
     """One process's part of :func:`predict_folder`, once the folder is held. In a
     ``group`` of processes (``each["group"]``) large inputs (:func:`streamed_inputs`) are
     predicted by all together (each its band of rows), the others shared out one file per
-    process in turn; the main one logs a start line (files, model, device, channel, label
-    offset, TTA). With a ``clock``, this process's first file is predicted once beforehand,
+    process in turn: a large one with objects or an overlay is streamed by its process
+    alone, as a group of one; the main one logs a start line (files, model, device, channel,
+    label offset, TTA). With a ``clock``, this process's first file is predicted once beforehand,
     untimed, into a scratch folder, so that one-time costs stay out of the timings."""
 
     def __init__(self, model, out_dir: Path, outputs, each: dict, progress, clock, failed):
@@ -373,6 +384,7 @@ class _Run:
         self.clock = clock
         self.failed = failed or (lambda line: log.warning("failed: %s", line))
         self.scaled: set[str] = set()  # the pixel size lines of objects said (once a run)
+        self.alone: set[Path] = set()  # streamed by the one process they are dealt to
 
     def predict(self, todo: list[Path], name: str, notes: Sequence[str]) -> FolderPrediction:
         """``todo``: the large inputs by all processes, the others one process each; every
@@ -380,11 +392,14 @@ class _Run:
         # decided once, by the main process, so that every process takes the same files
         world, rank = self.group.world, self.group.rank
         rule = (self.model, self.outputs, self.each)
-        large = self.group.share(streamed_inputs(todo, *rule, processes=world))
-        shared = {f for f, big in zip(todo, large) if big}
+        both = [streamed_inputs(todo, *rule, processes=world, alone=a) for a in (False, True)]
+        large, alone = self.group.share(both)
+        self.alone = {f for f, one in zip(todo, alone) if one}
+        shared = {f for f, big in zip(todo, large) if big} - self.alone
         mine = [f for i, f in enumerate(todo) if f in shared or i % world == rank]
         if self.group.is_main:
-            _say_start(self.model, len(todo), len(shared), name, self.group, self.each)
+            streamed = len(shared | self.alone)
+            _say_start(self.model, len(todo), streamed, name, self.group, self.each)
             for line in notes:
                 log.info("%s", line)
         if self.clock is not None and mine:
@@ -415,8 +430,8 @@ class _Run:
         bar = progress_bar(desc=path.name, unit="tile", leave=False, disable=self.quiet)
         # log lines while bars are drawn go through tqdm.write: above the bars, not into them
         lines = contextlib.nullcontext() if self.quiet else logging_redirect_tqdm()
-        with bar, timed, lines:
-            each = dict(progress=bar.update, counted=counted, **self.each)
+        with bar, timed, lines, self._held(path):
+            each = dict(self._keywords(path), progress=bar.update, counted=counted)
             written = predict_or_fail(self.model, path, self.out_dir, self.outputs, **each)
         if not counts:
             return
@@ -458,7 +473,27 @@ class _Run:
             tempfile.TemporaryDirectory(dir=self.out_dir) as scratch,
             contextlib.suppress(UnetlabError),
         ):
-            predict_file(self.model, path, scratch, self.outputs, **self.each)
+            predict_file(self.model, path, scratch, self.outputs, **self._keywords(path))
+
+    def _keywords(self, path: Path) -> dict:
+        """:func:`predict_file`'s keywords for ``path``: a file streamed alone is predicted by
+        this process as a group of one (review s33 5: it was read whole)."""
+        return dict(self.each, group=SOLO) if path in self.alone else self.each
+
+    @contextlib.contextmanager
+    def _held(self, path: Path) -> Iterator[None]:
+        """The output folder counted as held by this process while it predicts ``path``
+        alone (as a group of one): the main process holds it for the group
+        (:func:`_claimed`), so :func:`predict_file` writes into it without claiming it."""
+        held, key = held_folders(), self.out_dir.resolve()
+        added = path in self.alone and key not in held
+        if added:
+            held.add(key)
+        try:
+            yield
+        finally:
+            if added:
+                held.discard(key)
 
 
 def _say_pixel_size(path: Path, said: set[str]) -> None:

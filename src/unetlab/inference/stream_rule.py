@@ -7,9 +7,12 @@ Streamed: Zarr / OME-Zarr folders, any pyramid level above 0 and TIFFs of more t
 ``large_threshold`` px a page (:func:`~unetlab.inference.slides.is_large`; default
 ``LARGE_PIXELS``), and, with no threshold given, a one-page TIFF whose whole read is
 estimated above :data:`~unetlab.inference.sizing.WHOLE_BUDGET` bytes (:func:`whole_estimate`;
-audit s32 histo 7), unless settings that apply to images read whole only are given, or
-several processes share a folder and objects or an overlay are asked for (a shared stream
-finds neither: such a file is read whole by one process, as before the memory rule).
+audit s32 histo 7), unless settings that apply to images read whole only are given. Where
+several processes share a folder and objects or an overlay are asked for, which a stream
+shared by all does not find, such a file is streamed by the one process it is dealt to
+(:func:`streamed_alone`), as a single process streams it: each process's memory stays that of
+a run of one (review s33 5: it was read whole; a 9 MP RGB TIFF under ``--nproc 2
+--instances`` with few objects peaked at 923 MB, now 705 MB, as ``--nproc 1``'s 715 MB).
 """
 
 from __future__ import annotations
@@ -45,10 +48,32 @@ def is_streamed(
     path, outputs = Path(path), OutputOptions.of(outputs)
     if is_large(path, threshold=outputs.large_threshold, level=outputs.level):
         return True
-    if processes > 1 and (outputs.objects is not None or outputs.draw_overlay):
-        return False  # found in one process: read whole by one, not streamed by all
+    if processes > 1 and _found_alone(outputs):
+        return False  # found in one process: not streamed by all (streamed_alone)
     whole = whole_estimate(path, model, outputs, options, axes=axes)
     return whole is not None and whole[1] > sizing.WHOLE_BUDGET
+
+
+def streamed_alone(
+    path: str | os.PathLike,
+    model: torch.nn.Module,
+    outputs: OutputOptions | None = None,
+    options: PredictOptions | None = None,
+    *,
+    axes: str | None = None,
+    processes: int = 1,
+) -> bool:
+    """Whether ``path``, in a folder shared by ``processes`` > 1, is streamed by the one
+    process it is dealt to, as a run of one would stream it (:func:`is_streamed`): objects or
+    an overlay are asked for, which a stream shared by all does not find."""
+    if processes == 1 or not _found_alone(OutputOptions.of(outputs)):
+        return False
+    return is_streamed(path, model, outputs, options, axes=axes)
+
+
+def _found_alone(outputs: OutputOptions) -> bool:
+    """Whether ``outputs`` ask for what one process finds over a whole image."""
+    return outputs.objects is not None or outputs.draw_overlay
 
 
 def whole_estimate(
