@@ -64,7 +64,7 @@ def test_the_recipe_follows_the_models_options():
     cut = int(cut_least(np.array([100]), np.array([True]))[0])  # a piece at the edge
     assert (f"a data bar cuts (a piece of one) only under {cut} px" in text) == (cut < 100)
     big = _nuclei_net({"target": "instances", "count": 5, "area_p05": 4000.0})
-    assert f"edge cuts (a piece of one) only under {CUT_MIN_AREA} px" in "\n".join(
+    assert f"a data bar cuts (a piece of one) only under {CUT_MIN_AREA} px" in "\n".join(
         object_recipe(big)
     )
     assert "unetlab's default" in "\n".join(object_recipe(_nuclei_net({"target": "instances"})))
