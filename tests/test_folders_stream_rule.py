@@ -115,3 +115,15 @@ def test_the_process_streaming_a_file_alone_writes_into_the_groups_folder(
     predict_folder(_model(), inputs, out, group=Group(rank=1, world=2), objects=True)
     assert calls == [("a.tif", SOLO, True)]
     assert out.resolve() not in held_folders()
+
+
+def test_a_file_over_the_pixel_threshold_with_objects_is_streamed_alone_not_refused(
+    inputs, tmp_path
+):
+    """Over --large-pixels it was shared by all, which refused objects ('drop --nproc')."""
+    out = tmp_path / "out"
+    result = predict_folder(
+        _model(), inputs, out, group=Group(rank=0, world=2), objects=True, large_threshold=100
+    )
+    assert not result.failed and tifffile.TiffFile(out / "a.tif").is_ome
+    assert (out / "a_objects.csv").exists()
