@@ -4,6 +4,8 @@ inference/slides.py): over its valid pixels where it has nodata, and from the re
 run keeps where it is resumed."""
 
 import logging
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ import tifffile
 
 from tests.test_appearance import _he, _lines, _model, _record
 from tests.test_slide_resume import Stop
+from unetlab import save_model
 from unetlab.data import ome
 from unetlab.inference.files import predict_file
 from unetlab.inference.predict import floor_run
@@ -67,3 +70,23 @@ def test_a_far_resumed_page_is_said(tmp_path, caplog, monkeypatch):
             predict_slide(model, path, out, tile_size=32, batch_size=1, nodata=nodata)
         assert any(m.startswith("resuming far.tif at row 32") for m in caplog.messages)
         assert [m for m in _lines(caplog) if "lie far" in m], _lines(caplog)
+
+
+@pytest.mark.slow
+def test_a_far_page_shared_by_two_processes_is_said_once(tmp_path):
+    """Each process streams its band of the page; the main one alone says it lies far."""
+    model = _model(_record([_he(s) for s in range(6)]))
+    save_model(tmp_path / "far.pt", model)
+    (tmp_path / "in").mkdir()
+    far = np.tile(_he(9, stain=(1.0, 1.6, 0.5)), (23, 4, 1))  # 1104 rows: two chunk rows
+    tifffile.imwrite(tmp_path / "in" / "far.tif", far, photometric="rgb")
+    args = ["--checkpoint", str(tmp_path / "far.pt"), "--input", str(tmp_path / "in")]
+    args += ["--output", str(tmp_path / "out"), "--nproc", "2", "--large-pixels", "100"]
+    out = subprocess.run(
+        [sys.executable, "-m", "unetlab", "predict", *args, "--device", "cpu"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert (out.stdout + out.stderr).count("lie far from the training images") == 1

@@ -852,7 +852,7 @@ def _predict_bands(
     progress = _tile_progress(slide.path.name, run.grid, run.batch, band, firsts, progress)
     with inference_session(model, options.device) as dev:
         check_precision(options.precision, dev)
-        tiles = dict(fn=fn, device=dev, progress=progress)
+        tiles = dict(fn=fn, device=dev, progress=progress, main=group.is_main)
         for p, first in enumerate(firsts):
             if first < band[1]:  # else done before
                 _predict_page(model, run, p, (first, *band), arrays, done, values, tiles)
@@ -861,7 +861,9 @@ def _predict_bands(
 def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, values, tiles):
     """Rows ``first .. stop - 1`` of page ``p`` (``rows``: (first, start, stop), this
     process's band being ``[start, stop)``) into the staged ``arrays``, ``done`` recording
-    how far they are; ``tiles``: the net's function, the device and the tile count."""
+    how far they are; ``tiles``: the net's function, the device, the tile count and whether
+    this is the ``main`` process, which checks the page's appearance (its valid pixels', or
+    a resumed page's record: review s33 4)."""
     first, start, stop = rows
     slide, specs, grid, nodata, found = run.slide, run.specs, run.grid, run.nodata, run.found
     h = slide.shape[1]
@@ -869,6 +871,8 @@ def _predict_page(model, run: _SlideRun, p: int, rows: tuple, arrays, done, valu
     got = _page_image(model, slide, p, run.options, grid, stats=known, nodata=nodata)
     page, image, stats, fill = got
     done.keep_stats(stats if nodata is None else stats_record(stats, fill))
+    if tiles["main"] and (nodata is None or fill is not None):  # said once, not by each band
+        say_streamed_appearance(model, image, stats[0], name=str(slide.path))
     sinks = {key: ome.RowSink(arrays[key], specs[key], p, first, stop) for key in specs}
     synced = {key: (arrays[key], specs[key]) for key in specs}
     fn, progress = tiles["fn"], tiles["progress"]
@@ -929,7 +933,6 @@ def _page_image(
     if stats is None:
         stats = image_stats(image, model.normalization)
         page.drop()
-    say_streamed_appearance(model, image, stats[0], name=str(slide.path))  # a resumed one too
     return page, image, stats, None
 
 
@@ -949,7 +952,6 @@ def _valid_image(model, slide: Slide, page, image, nodata: SlideNodata, known):
             slide.path.name,
         )
         return image, stats, None
-    say_streamed_appearance(model, image, stats[0], name=str(slide.path))  # valid pixels'
     return FilledPage(image, page, nodata, fill), stats, fill
 
 
