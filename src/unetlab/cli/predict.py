@@ -2,7 +2,8 @@
 
 Unreadable files, and files whose channels do not fit the model, are named one per line and
 skipped; the others are still written; the exit code is 2 if any failed. ``--nproc N`` (or
-torchrun) shares the files out over processes, and each large image by bands of rows. The
+torchrun) shares the files out over processes, and each large image by bands of rows (with
+--instances or --overlay one process streams it, as a run of one does). The
 output folder must not hold the inputs or files unetlab did not write there (unless
 --overwrite, which writes beside such files and never replaces one); a second command
 writing into it is refused.
