@@ -43,6 +43,7 @@ _REASONS = {
     "record": "the checkpoint or the prediction settings changed",
     "outputs": "the outputs asked for changed",
     "tiling": "the tiling changed (tile size, batch size or memory)",
+    "nodata": "the pixels left out as no sample changed (nodata)",
     "world": "the number of processes changed",
     "device": "the device changed",
     "versions": "unetlab (its version or git commit) or torch changed",
