@@ -270,7 +270,8 @@ def test_instances_prints_each_images_count_and_the_total(tmp_path, monkeypatch,
             counts.append(len(list(csv.DictReader(f))))
         assert f"c{i}.png: {counts[i]} objects" in caplog.messages
     assert min(counts) > 0
-    assert f"objects: {sum(counts)} in 2 images" in caplog.messages
+    total = f"objects: {sum(counts)} in 2 images; one row per image in objects_summary.csv"
+    assert total in caplog.messages
 
 
 def test_a_stacks_count_says_its_planes_and_the_range_per_plane(tmp_path, monkeypatch, caplog):

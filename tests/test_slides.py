@@ -527,8 +527,18 @@ def test_a_truncated_streamed_slide_is_named_and_the_batch_goes_on(tmp_path, cap
     err = capsys.readouterr().err
     assert "a_truncated.tif: cannot read rows" in err and "Traceback" not in err
     written = sorted(p.name for p in (tmp_path / "out").iterdir() if p.name != ".unetlab-outputs")
-    # none staged; predict.json records what made the outputs
-    assert written == ["b_good.tif", "b_good_objects.csv", "b_good_objects.tif", "predict.json"]
+    # none staged; predict.json records what made the outputs; objects_summary.csv: a row
+    # for each input, the failed one with its reason
+    assert written == [
+        "b_good.tif",
+        "b_good_objects.csv",
+        "b_good_objects.tif",
+        "objects_summary.csv",
+        "predict.json",
+    ]
+    summary = (tmp_path / "out" / "objects_summary.csv").read_text().splitlines()
+    assert summary[1].startswith("a_truncated.tif,failed,") and "cannot read rows" in summary[1]
+    assert summary[2].startswith("b_good.tif,done,")
 
 
 def test_a_turned_tiff_read_window_by_window_says_it_is_not_turned(tmp_path, caplog):

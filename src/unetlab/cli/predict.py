@@ -368,12 +368,19 @@ def _output_folder(output: str) -> Path:
 
 
 def _summary(args, result, out_dir: Path, clock) -> None:
-    """The objects of each image (with --instances), the totals, the --benchmark figures."""
+    """The objects of each image (with --instances), the totals of the folder's per-image
+    table (an earlier run's images too: audit s33 plates 5; the objects with saturated
+    pixels, the images out of focus), the --benchmark figures."""
+    from unetlab.inference.objects_summary import summary_lines
+
     done = len(result.written)
     if args.instances:
         kinds = {f.name: k for f, k in result.classes.items()}
         areas = {f.name: a for f, a in result.areas.items()}
-        _report_objects({f.name: n for f, n in result.objects.items()}, kinds, areas)
+        found = {f.name: n for f, n in result.objects.items()}
+        _report_objects(found, kinds, areas, total=not result.summary)
+        for line in summary_lines(result.summary):
+            log.info("%s", line)
     _report(done, len(result.skipped), len(result.failed), result.pixels, result.seconds, out_dir)
     if clock is not None and done:
         _report_benchmark(done, result.pixels, result.seconds, clock.seconds)
@@ -384,17 +391,22 @@ OBJECT_LINES = 20
 
 
 def _report_objects(
-    found: dict[str, list[int]], kinds: dict | None = None, areas: dict | None = None
+    found: dict[str, list[int]],
+    kinds: dict | None = None,
+    areas: dict | None = None,
+    *,
+    total: bool = True,
 ) -> None:
     """How many objects each image holds (one line each, up to ``OBJECT_LINES`` images; a
     stack's per plane too; a semantic model's per class: ``kinds``, by image name, class
-    name -> count, and on a map their area: ``areas``, class name -> m²) and in all."""
+    name -> count, and on a map their area: ``areas``, class name -> m²) and, with
+    ``total``, in all."""
     each = logging.INFO if len(found) <= OBJECT_LINES else logging.DEBUG
     kinds, areas = kinds or {}, areas or {}
     for name, planes in found.items():
         classes = classes_text(kinds.get(name), areas.get(name))
         log.log(each, "%s: %s%s", name, objects_text(planes), classes)
-    if len(found) > 1:
+    if total and len(found) > 1:
         log.info("%s", object_summary([sum(planes) for planes in found.values()]))
 
 

@@ -29,6 +29,7 @@ from unetlab.group import SOLO, Group
 from unetlab.inference.files import check_options, file_record, predict_file
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.objects_summary import claim_summary, folder_summary, write_summary
 from unetlab.inference.offset import describe_offset, label_offset
 from unetlab.inference.output_rules import (
     finished_inputs,
@@ -144,7 +145,9 @@ def claim_folder(
     (``record``) wrote there (:func:`finished_inputs`, asked before this run's names enter
     the manifest). With ``skip_existing``, outputs of the other inputs that another model
     made there (:func:`other_models`) are refused, OutputError naming the fix, unless
-    ``outputs.overwrite`` (they are predicted again)."""
+    ``outputs.overwrite`` (they are predicted again). With ``outputs.objects`` and
+    several ``files``, the per-image table's name is claimed too
+    (:func:`~unetlab.inference.objects_summary.claim_summary`)."""
     outputs = OutputOptions.of(outputs)
     done: set[Path] = set()
 
@@ -165,6 +168,8 @@ def claim_folder(
         done.update(finished_inputs(out_dir, files, **outputs.wanted))
     fix = dict(overwrite_fix=overwrite_fix, record=record, checked=check)
     with prediction_folder(out_dir, files, outputs, **fix):
+        if _summed(outputs, files):  # the per-image table's name, before any work
+            claim_summary(out_dir, overwrite=outputs.overwrite)
         yield done
 
 
@@ -244,7 +249,10 @@ class FolderPrediction:
     ``areas`` (those objects on a map in metres: each input -> their area in m² by class
     name, :func:`~unetlab.inference.measure.class_areas`), ``pixels`` (of the label images written) and ``seconds`` (the predicting, in this
     process: after the folder is claimed, and any warm-up). In a group of processes each
-    holds the whole run's, every input once."""
+    holds the whole run's, every input once. ``summary`` (with ``objects`` and several
+    inputs, in the main process): one row per input, in input order, as the folder's ``objects_summary.csv``
+    holds it, the skipped inputs' read from their tables
+    (:func:`~unetlab.inference.objects_summary.folder_summary`)."""
 
     written: dict[Path, list[Path]] = field(default_factory=dict)
     skipped: list[Path] = field(default_factory=list)
@@ -254,6 +262,7 @@ class FolderPrediction:
     seconds: float = 0.0
     classes: dict[Path, dict[str, int]] = field(default_factory=dict)
     areas: dict[Path, dict[str, float]] = field(default_factory=dict)
+    summary: list[dict] = field(default_factory=list)
 
 
 #: A model, or a function that loads it (called once the output folder is checked).
@@ -324,9 +333,26 @@ def predict_folder(
         if group.is_main:  # a map's PNG outputs: where they lie (the folder still held)
             for path, written in result.written.items():
                 written += world_files(path, written)
+        if group.is_main and _summed(outputs, files):  # one row per input, all of them
+            result.summary = _summary(out_dir, files, result)
         if report is not None and group.is_main:
             report(result)
     return result
+
+
+def _summed(outputs: OutputOptions, files: Sequence[Path]) -> bool:
+    """Whether a run writes the per-image table: objects asked for, of several inputs (one
+    image's figures are its table's)."""
+    return outputs.objects is not None and len(files) > 1
+
+
+def _summary(out_dir: Path, files: list[Path], result: FolderPrediction) -> list[dict]:
+    """The per-image table of ``result`` (the skipped inputs' read from their tables),
+    written into ``out_dir`` (:data:`~unetlab.inference.objects_summary.SUMMARY`)."""
+    how = dict(written=result.written, skipped=result.skipped, failed=result.failed)
+    rows = folder_summary(out_dir, files, **how)
+    write_summary(out_dir, rows)
+    return rows
 
 
 def _claimed(stack: contextlib.ExitStack, out_dir, files, outputs, group: Group, **claim):
