@@ -100,8 +100,10 @@ def _plate(tmp_path):
     return files, out
 
 
-def test_folder_summary_rows_in_input_order_with_status(tmp_path):
+def test_folder_summary_rows_in_input_order_with_status(tmp_path, monkeypatch):
     files, out = _plate(tmp_path)
+    assert "focus_vs_median" not in folder_summary(out, files, written=files[:3])[0]
+    monkeypatch.setattr(summary, "FOCUS_IMAGES", 3)  # a median of 3 wells compared to
     b, a, c, d, _ = files
     failed = {d: f"{d}: empty file (0 bytes); copy the file again"}
     rows = folder_summary(out, files, written=[b, a], skipped=[c], failed=failed)
@@ -127,7 +129,8 @@ def test_folder_summary_rows_in_input_order_with_status(tmp_path):
     assert table[3]["objects"] == "" and table[3]["reason"] == rows[3]["reason"]
 
 
-def test_summary_lines_count_an_earlier_runs_images_saturation_and_focus(tmp_path):
+def test_summary_lines_count_an_earlier_runs_images_saturation_and_focus(tmp_path, monkeypatch):
+    monkeypatch.setattr(summary, "FOCUS_IMAGES", 3)
     files, out = _plate(tmp_path)
     b, a, c, d, _ = files
     rows = folder_summary(out, files, written=[b, a], skipped=[c], failed={d: "bad"})

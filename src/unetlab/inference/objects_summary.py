@@ -54,7 +54,8 @@ DONE, SKIPPED, FAILED = "done", "skipped-existing", "failed"
 #: the audit's plate: blurred wells 0.10-0.21x, every sharp one 0.92x or more
 BLUR_SHARE = 0.5
 #: the fewest images with a focus measure that make a folder's median worth comparing to
-FOCUS_IMAGES = 3
+#: (4 wells, an empty and a debris one among them: a sparse sharp well read 0.47x)
+FOCUS_IMAGES = 8
 #: images of more pixels than this get no focus measure (a slide: not read again whole)
 FOCUS_PIXELS = 2**24
 #: more images than this: the total line adds the range and median per image
