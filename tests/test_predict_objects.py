@@ -149,7 +149,8 @@ def test_streamed_objects_equal_in_memory(tmp_path, monkeypatch, split):
     assert "solidity" in tables[0][0] and "max_intensity" in tables[0][0]
     number = {"true": 1.0, "false": 0.0}
     for a, b in zip(*tables):  # every column, perimeter and hull too, across pieces
-        for key in set(a) - {"id"}:
+        assert a["image"] == b["image"] == "big.tif"  # the input's name, appended
+        for key in set(a) - {"id", "image"}:
             x, y = (number[r[key]] if r[key] in number else float(r[key]) for r in (a, b))
             assert x == pytest.approx(y, rel=1e-9, nan_ok=True), key
     hidden = [p.name for p in (tmp_path / "large").glob(".*")]

@@ -128,6 +128,7 @@ from unetlab.inference.slides import (
     predict_slide,
 )
 from unetlab.inference.stream_rule import is_streamed, whole_estimate
+from unetlab.inference.table_extras import with_image_columns
 from unetlab.inference.world_files import world_files
 from unetlab.outputs import refuse_inputs
 from unetlab.plots import prediction_overlay
@@ -446,6 +447,7 @@ def _predict_whole(file: _File) -> list[Path]:
         how["grid"] = grid  # the table's map X and Y (and a world file's metres)
         how["exclude_rows"] = file.options.exclude_rows  # objects it cuts touch the border
         how["invalid"] = invalid  # and so do those beside nodata
+        how["name"] = file.path.name  # the table's image column
         tables, planes, classes, areas = _write_objects(*found, **how)
         written += tables
         if file.counted is not None:  # and a semantic model's objects of each class
@@ -561,6 +563,7 @@ def _write_objects(
     exclude_rows: tuple | None = None,
     invalid: Sequence[np.ndarray | None] | None = None,
     grid: MapGrid | None = None,
+    name: str | None = None,
 ) -> tuple[list[Path], list[int], dict[str, int], dict[str, float]]:
     """``<stem>_objects.tif`` (with the input's ``pixel`` size and pages' ``axes``, and
     ``record``), ``<stem>_objects.csv`` of the pages' object ids and their outlines
@@ -579,7 +582,9 @@ def _write_objects(
     ``centroid_x_map`` and ``centroid_y_map``
     (:func:`~unetlab.inference.measure.with_map_centroids`), and a world file's pixel size
     where a CRS in metres beside it says so
-    (:func:`~unetlab.data.world_file.grid_pixel_size`)."""
+    (:func:`~unetlab.data.world_file.grid_pixel_size`). ``name`` (the input file's): the
+    table ends with ``saturated_fraction`` (an integer image) and ``image``
+    (:func:`~unetlab.inference.table_extras.with_image_columns`)."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
     objects, id_axes = _hyperstack([i.astype(dtype) for i in ids], axes, "YX")
     scale = tiff_kwargs(_scale(dtype, id_axes, pixel, axes), record)
@@ -604,6 +609,8 @@ def _write_objects(
     unit = grid_length_unit(size, grid)  # a map's: metres
     tables = [with_micrometres(t, size, unit=unit) for t in tables]
     tables = [named_channels(with_map_centroids(t, grid), channels) for t in tables]
+    if name is not None:  # appended: the earlier columns keep their places
+        tables = [with_image_columns(t, i, p, name) for t, i, p in zip(tables, ids, stack)]
     joined = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
     write_csv(paths["table"], joined)
     written = [paths["objects"], paths["table"]]

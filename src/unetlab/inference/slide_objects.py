@@ -42,6 +42,7 @@ from unetlab.inference.objects import ObjectOptions, id_dtype, objects_in_bands
 from unetlab.inference.outlines import Polygons, boxed_polygons, write_planes
 from unetlab.inference.semantic_bands import SemanticBands, exact_in_bands
 from unetlab.inference.slide_outputs import Together, seal
+from unetlab.inference.table_extras import appended_columns, saturated_pixels
 
 log = logging.getLogger(__name__)
 
@@ -93,6 +94,10 @@ class SlideObjects:
         self.kinds: dict = {}  # the table's class keywords but the labels: classify()
         self.outlined: tuple[str | None] | None = None  # (the class QuPath files them under,)
         self.channels: list[str] = []  # the slide's channel names: the CSV's column names
+        # the input's name: the table ends with saturated_fraction (an integer slide) and
+        # image, as an image read whole (:mod:`unetlab.inference.table_extras`); None: not
+        self.name: str | None = None
+        self.saturated: list[np.ndarray | None] = []  # each page's, by row (_renumber)
         # the pixels of a raw window that are no sample ((r, W) bool or None: nodata, alpha
         # 0; :mod:`unetlab.inference.slide_nodata`): objects beside them touch the border
         self.invalid: Callable[[np.ndarray], np.ndarray | None] | None = None
@@ -214,6 +219,7 @@ class SlideObjects:
         spec = replace(self.spec, dtype=id_dtype(max(self.counts)))
         stage = ome.staging_path(self.finals["objects"])
         out = ome.create(stage, spec)
+        self.saturated = []
         tables = [self._renumber(p, h, w, luts[p], out, spec, slide) for p in range(pages)]
         if not exact_in_bands(self.options):
             note = seam_note(tables, self.options.margin(self.record))
@@ -227,6 +233,8 @@ class SlideObjects:
         tables = [with_micrometres(t, self.spec.pixel_size, unit=unit) for t in tables]
         tables = [with_map_centroids(t, grid) for t in tables]  # a map's X and Y
         tables = [named_channels(t, self.channels) for t in tables]
+        if self.name is not None:  # appended: the earlier columns keep their places
+            tables = [appended_columns(t, self.name, s) for t, s in zip(tables, self.saturated)]
         # the CSV and a slide's GeoJSON in level-0 pixels, where QuPath places shapes on
         # the slide (a map's: in its coordinates); the outlines traced from the renumbered
         # ids (the level's pixels) while they are staged, written as traced
@@ -314,6 +322,7 @@ class SlideObjects:
         keys, values = lut
         sums = TableSums(int(values.max(initial=0)))
         near = np.zeros(int(values.max(initial=0)) + 1, bool)  # beside invalid pixels
+        top = np.zeros(near.size, np.int64)  # each object's pixels at the dtype's maximum
         image = slide.page(page)
         for rows, cols in pieces(h, w):
             where = self._at(page, rows, cols)
@@ -325,8 +334,13 @@ class SlideObjects:
             pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
             classes = None if self.labels is None else self.labels(page, rows, cols)
             sums.add(rows.start, ids, pixels, cols.start, classes=classes)
+            saturated = saturated_pixels(ids, pixels, near.size)
+            top = None if saturated is None or top is None else top + saturated
         image.drop()
         table = sums.table(height=h, width=w, **self.kinds)
+        present = np.asarray(table["id"], np.int64)
+        area = np.maximum(np.asarray(table["area"], np.float64), 1)
+        self.saturated.append(None if top is None else top[present] / area)
         if near.any():  # cut by the nodata outline, as an image read whole flags them
             cut = near[np.asarray(table["id"], np.int64)]
             table["touches_border"] = np.asarray(table["touches_border"], bool) | cut

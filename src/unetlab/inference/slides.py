@@ -453,6 +453,8 @@ class _SlideRun:
             found.invalid = nodata.invalid  # (read by slide_objects: patch_nodataslides_*)
         if found is not None and slide.shape[3] > 1:  # intensity columns by channel name
             found.channels = channel_names(path)
+        if found is not None:  # the table's image column, as an image read whole
+            found.name = path.name
         made = (specs, finals, stages, grid, batch, found, outputs.output_format)
         every = _with_ids(specs, found, "spec")
         device = _device(model, options, group)

@@ -1,0 +1,48 @@
+"""predict's objects table ends with ``saturated_fraction`` and ``image``, read whole and
+streamed alike (audit s33 plates 1, 2: saturated debris counted as nuclei unflagged, and
+concatenated tables lost the well)."""
+
+import csv
+
+import numpy as np
+import tifffile
+
+from tests.test_predict_objects import local_net, nuclei_image
+from unetlab.inference import slide_objects
+from unetlab.inference.files import predict_file
+from unetlab.inference.objects import ObjectOptions
+
+
+def _rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_saturated_objects_are_flagged_whole_and_streamed(tmp_path, monkeypatch):
+    monkeypatch.setattr(slide_objects, "PIECE_PIXELS", 1000)  # renumbered in pieces
+    monkeypatch.setattr(slide_objects.ome, "CHUNK", 32)
+    net, image = local_net(), nuclei_image(231, 77, seed=3)
+    ys, xs = np.nonzero(image > 200)
+    image[ys[0] : ys[0] + 2, xs[0] : xs[0] + 2] = 255  # 4 px of one disc at uint8's maximum
+    tifffile.imwrite(tmp_path / "A10_s1_w1.tif", image)
+    options = ObjectOptions.for_model(net)
+    predict_file(net, tmp_path / "A10_s1_w1.tif", tmp_path / "whole", objects=options)
+    how = dict(objects=options, large_threshold=100)
+    predict_file(net, tmp_path / "A10_s1_w1.tif", tmp_path / "streamed", **how)
+    tables = [_rows(tmp_path / f / "A10_s1_w1_objects.csv") for f in ("whole", "streamed")]
+    for rows in tables:
+        assert list(rows[0])[-2:] == ["saturated_fraction", "image"]
+        assert {r["image"] for r in rows} == {"A10_s1_w1.tif"}
+        hit = [r for r in rows if float(r["saturated_fraction"]) > 0]
+        assert len(hit) == 1 and float(hit[0]["max_intensity"]) == 255
+        assert 0 < float(hit[0]["saturated_fraction"]) * float(hit[0]["area"]) <= 4.5
+    whole, streamed = ({r["area"]: r["saturated_fraction"] for r in t} for t in tables)
+    assert whole == streamed
+
+
+def test_a_float_image_has_no_saturation_column(tmp_path):
+    net, image = local_net(), nuclei_image(60, 50, seed=1).astype(np.float32)
+    tifffile.imwrite(tmp_path / "f.tif", image)
+    predict_file(net, tmp_path / "f.tif", tmp_path / "o", objects=ObjectOptions.for_model(net))
+    rows = _rows(tmp_path / "o" / "f_objects.csv")
+    assert list(rows[0])[-2:] == ["touches_border", "image"]
