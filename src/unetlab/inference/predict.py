@@ -18,10 +18,12 @@ import contextvars
 import difflib
 import logging
 import os
+import re
 import threading
 import weakref
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -612,17 +614,25 @@ _DIM_SAID: dict[str, str] = {}
 
 
 def _dim_line(line: str, name: str, floor: str) -> str:
-    """The "read as nearly empty" ``line`` of image ``name``: in full, but outside any run
-    (a notebook's loop over a bleaching movie's frames, audit s32 notebook 8) in full only
-    for the first image, and then its figures and a pointer to that one."""
-    if _SAID_FLOOR.get() is not None:
-        return line
-    first = _DIM_SAID.get(floor)
+    """The "read as nearly empty" ``line`` of image ``name``: in full for the first image
+    of a run (:func:`floor_run`: a folder, audit s33 plates 6: 16 empty control wells gave
+    16 lines of 300 characters) or, outside any run (a notebook's loop over a bleaching
+    movie's frames, audit s32 notebook 8), of the process; then its figures and a pointer
+    to that one, one short line."""
+    run = _SAID_FLOOR.get()
+    said = _DIM_SAID if run is None else {k[1]: k[2] for k in run if k[0] == "dim"}
+    first = said.get(floor)
     if first is None:  # this image's line is the first
-        _DIM_SAID[floor] = name
+        if run is None:
+            _DIM_SAID[floor] = name
+        else:
+            run.add(("dim", floor, name))
         return line
     figures = line.partition(": the floor flattens")[0]
-    return f"{figures}: read as nearly empty, as said in full for {first}"
+    if run is None:
+        return f"{figures}: read as nearly empty, as said in full for {first}"
+    figures = re.sub(r" \(trained on [^)]*\)", "", figures)  # said in the first line
+    return f"{figures}: read as nearly empty (see {Path(first).name})"
 
 
 def _stats_pixels(image: np.ndarray, rows, invalid: np.ndarray | None, name: str) -> np.ndarray:
