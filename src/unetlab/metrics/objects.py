@@ -75,7 +75,7 @@ DSB_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
 def check_label_pair(pred, gt) -> tuple[np.ndarray, np.ndarray]:
     """``pred`` and ``gt`` as arrays, refused (ValueError) unless both hold integer (or bool)
     labels and have one shape (of any dims: the ISBI measures of :mod:`unetlab.metrics.isbi`
-    score a stack as one array; the object measures take one image,
+    score a stack slice by slice; the object measures take one image,
     :func:`check_label_image`)."""
     pred, gt = np.asarray(pred), np.asarray(gt)
     if pred.shape != gt.shape:
