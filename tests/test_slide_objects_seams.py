@@ -96,7 +96,7 @@ def test_a_resumed_stacks_objects_keep_the_lookup_of_a_page_done_before(
     monkeypatch.setattr(
         slide_objects.SlideObjects,
         "add_page",
-        lambda self, page, *a: pages.append(page) or add_page(self, page, *a),
+        lambda self, page, *a, **k: pages.append(page) or add_page(self, page, *a, **k),
     )
     with pytest.raises(KeyboardInterrupt):  # in the second page
         predict_slide(net, path, tmp_path / "out", progress=Stop(whole.tiles * 3 // 4), **how)
