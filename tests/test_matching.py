@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from tests.test_objects import _random_objects
 from unetlab.errors import UnetlabError
 from unetlab.metrics.matching import (
     MATCHING_COLUMNS,
@@ -104,16 +105,6 @@ def test_object_scores_thresholds_give_the_same_counts():
     m = object_scores(pred, truth, thresholds=(0.5, 0.9))["matching"]
     assert m.tp.tolist() == [2, 0] and m.thresholds == (0.5, 0.9)
     assert "matching" not in object_scores(pred, truth)
-
-
-def _random_objects(rng, count=5, centres=None, shape=(20, 20)):
-    ids = np.zeros(shape, int)
-    yy, xx = np.mgrid[: shape[0], : shape[1]]
-    centres = rng.uniform(2, shape[0] - 2, (count, 2)) if centres is None else centres
-    for i, (cy, cx) in enumerate(centres, start=1):
-        r = rng.uniform(2, 5)
-        ids[(yy - cy) ** 2 + (xx - cx) ** 2 <= r * r] = i  # later objects cover earlier ones
-    return ids, centres
 
 
 def test_pair_iou_counts_equal_the_dense_matching_bit_for_bit():
