@@ -271,16 +271,21 @@ def _images(n: int) -> str:
     return f"{n} image{'s' * (n != 1)}"
 
 
+def _named(rows: list[dict], figure) -> str:
+    """The first ``NAMED`` rows' images with ``figure(row)``, and how many more."""
+    named = ", ".join(f"{r['image']} {figure(r)}" for r in rows[:NAMED])
+    return named + (f" and {len(rows) - NAMED} more" if len(rows) > NAMED else "")
+
+
 def _saturated_lines(counted: list[dict]) -> list[str]:
     hit = [r for r in counted if r.get("saturated_objects")]
     if not hit:
         return []
     n = sum(r["saturated_objects"] for r in hit)
-    named = ", ".join(f"{r['image']} {r['saturated_objects']}" for r in hit[:NAMED])
-    more = f" and {len(hit) - NAMED} more" if len(hit) > NAMED else ""
+    named = _named(hit, lambda r: r["saturated_objects"])
     return [
         f"saturated: {n} object{'s' * (n != 1)} in {_images(len(hit))} "
-        f"hold pixels at the image type's maximum (debris, overexposure?): {named}{more}; "
+        f"hold pixels at the image type's maximum (debris, overexposure?): {named}; "
         f"saturated_objects in {SUMMARY}, saturated_fraction in each <stem>_objects.csv"
     ]
 
@@ -289,10 +294,9 @@ def _blur_lines(counted: list[dict]) -> list[str]:
     low = [r for r in counted if r.get("focus_vs_median", 1.0) < BLUR_SHARE]
     if not low:
         return []
-    named = ", ".join(f"{r['image']} {r['focus_vs_median']:.2f}x" for r in low[:NAMED])
-    more = f" and {len(low) - NAMED} more" if len(low) > NAMED else ""
+    named = _named(low, lambda r: f"{r['focus_vs_median']:.2f}x")
     return [
         f"focus: {_images(len(low))} under {BLUR_SHARE:g}x the folder's "
-        f"median (out of focus? fewer, larger objects): {named}{more}; focus_vs_median in "
+        f"median (out of focus? fewer, larger objects): {named}; focus_vs_median in "
         f"{SUMMARY}"
     ]
