@@ -43,3 +43,18 @@ def test_a_bad_nodata_is_one_line_before_the_model_loads(folder, capsys):
     err = capsys.readouterr().err
     assert err.startswith("unetlab predict: error: --nodata: 'black' is not auto, none or a")
     assert len(err.splitlines()) == 1 and not (folder / "out").exists()
+
+
+def test_skip_existing_notices_another_nodata(folder, capsys):
+    """Outputs made with another --nodata are another model's for --skip-existing, as those
+    of another checkpoint (note33: predict.json did not record nodata, so they were skipped)."""
+    assert _predict(folder, "out") == 0
+    assert _predict(folder, "out", "--skip-existing", "--nodata", "0") == 2
+    err = capsys.readouterr().err
+    assert "nodata 0" in err and "--overwrite" in err
+    assert _predict(folder, "out", "--skip-existing", "--nodata", "0", "--overwrite") == 0
+    labels = np.asarray(Image.open(folder / "out" / "a.png"))
+    assert (labels[:16, :16] == 0).all()  # predicted again, with the zero block as nodata
+    stamp = (folder / "out" / "a.png").stat().st_mtime_ns
+    assert _predict(folder, "out", "--skip-existing", "--nodata", "0") == 0  # the same: skipped
+    assert (folder / "out" / "a.png").stat().st_mtime_ns == stamp

@@ -305,3 +305,20 @@ def test_the_record_holds_the_rows_left_out_only_where_there_are_any():
     assert barred.key != plain.key
     other = prediction_record(net, PredictOptions.for_model(net, exclude_rows="bottom=0.1"))
     assert other.key != barred.key
+
+
+def test_the_record_holds_the_nodata_only_where_it_is_not_auto():
+    """Outputs made with another nodata get another key (--skip-existing predicts them
+    again, note33); those made with auto, the default, keep the key they had."""
+    from unetlab.inference.predict import PredictOptions
+    from unetlab.inference.records import prediction_record
+
+    net = UNet(in_channels=1, num_classes=2, depth=2, base_channels=4, padding="same").eval()
+    auto = prediction_record(net, PredictOptions.for_model(net))
+    assert "nodata" not in auto.model
+    keys = {auto.key}
+    for nodata in ("none", 0, -9999):
+        made = prediction_record(net, PredictOptions.for_model(net, nodata=nodata))
+        assert f"nodata {nodata}" in made.describe()
+        keys.add(made.key)
+    assert len(keys) == 4

@@ -233,12 +233,19 @@ class Provenance:
         extra = [f"TTA {len(tta)} transforms" if tta else "no TTA", self.model.get("precision")]
         if self.model.get("channel") is not None:
             extra.append(f"channel {self.model['channel']}")
+        if "nodata" in self.model:
+            extra.append(f"nodata {_shown(self.model['nodata'])}")
         return f"{what}, {', '.join(str(e) for e in extra if e)}"
 
     def to_dict(self) -> dict:
         """The record with its key and the code that predicted (version, git commit, torch,
         numpy, python: :func:`unetlab.provenance.code_identity`)."""
         return {"key": self.key, **asdict(self), "code": code_identity()}
+
+
+def _shown(nodata) -> str:
+    """A recorded nodata as ``--nodata`` takes it: ``none``, ``0``, ``-9999``, ``nan``."""
+    return f"{nodata:g}" if isinstance(nodata, float) else str(nodata)
 
 
 def _digest(value: dict) -> str:
@@ -255,8 +262,9 @@ def prediction_record(
     :func:`unetlab.load_model` read (``model.checkpoint``). Labels written as mask values
     record them too (``outputs.label_values``: the value of each class, in order), so that
     ``evaluate --pred`` reads them back without ``--label-values``; rows left out of every
-    image (``options.exclude_rows``, a data bar) are recorded where there are any, so that
-    ``--skip-existing`` predicts again outputs made with another region."""
+    image (``options.exclude_rows``, a data bar) are recorded where there are any, and the
+    pixels that are no sample (``options.nodata``) where they are not ``"auto"``, so that
+    ``--skip-existing`` predicts again outputs made with another region or another nodata."""
     o = outputs if outputs is not None else OutputOptions()
     source = getattr(model, "checkpoint", None)
     if source is not None and Path(source).exists():
@@ -272,6 +280,8 @@ def prediction_record(
     }
     if options.exclude_rows:  # only where rows were left out: other outputs keep their key
         settings["exclude_rows"] = as_config(options.exclude_rows)
+    if options.nodata not in (None, "auto"):  # auto, the default, keeps the key it had
+        settings["nodata"] = options.nodata
     written = {
         "labels": "mask values" if o.label_values else "palette" if o.color else "class indices",
         "objects": None if o.objects is None else object_record(o.objects),
