@@ -405,35 +405,46 @@ def load_samples(
     """
     label_values = [int(v) for v in label_values]
     exclude_rows = check_exclude_rows(exclude_rows)
-    unknown: set[int] = set()
-    found: set[int] = set()  # every value in the masks, for the fix
-
-    def encode(pair: Pair, raw: np.ndarray, invalid: np.ndarray | None) -> np.ndarray:
-        try:
-            mask = _encode(raw, label_values, ignore_value, pair)
-        except _UnknownValues as exc:
-            unknown.update(exc.values - set(label_values))
-            found.update(exc.values)
-            raise
-        if (left_out := either(region(mask.shape, exclude_rows), invalid)) is not None:
-            mask = np.where(left_out, IGNORE_INDEX, mask)
-        present = np.bincount(mask[mask >= 0], minlength=len(label_values)).nonzero()[0]
-        found.update(label_values[k] for k in present.tolist())
-        return mask
-
-    loaded = _load(
-        pairs,
-        encode,
-        channel=channel,
-        in_channels=in_channels,
-        fix=lambda: _fix_hint(sorted(found), unknown),
-        nodata=nodata,
-    )
+    encode = _ClassEncoder(label_values, ignore_value, exclude_rows)
+    how = dict(channel=channel, in_channels=in_channels, fix=encode.fix, nodata=nodata)
+    loaded = _load(pairs, encode, **how)
     weigh = _weigher(weight_map)
     return [
         _sample(pair.name, image, normalization, mask, weigh(mask), exclude_rows, bad)
         for pair, image, mask, bad in loaded
     ]
+
+
+@dataclass
+class _ClassEncoder:
+    """The ``encode`` of :func:`load_samples` (see :func:`_load`): a mask's values -> class
+    indices, ``IGNORE_INDEX`` where ``ignore_value``, the excluded rows and the image's
+    invalid pixels lie, noting as it goes every value the masks hold (``found``) and those
+    no class has (``unknown``), for the fix (:meth:`fix`)."""
+
+    label_values: list[int]
+    ignore_value: int | None
+    exclude_rows: dict | None
+    unknown: set[int] = field(default_factory=set)
+    found: set[int] = field(default_factory=set)
+
+    def __call__(self, pair: Pair, raw: np.ndarray, invalid: np.ndarray | None) -> np.ndarray:
+        values = self.label_values
+        try:
+            mask = _encode(raw, values, self.ignore_value, pair)
+        except _UnknownValues as exc:
+            self.unknown.update(exc.values - set(values))
+            self.found.update(exc.values)
+            raise
+        if (left_out := either(region(mask.shape, self.exclude_rows), invalid)) is not None:
+            mask = np.where(left_out, IGNORE_INDEX, mask)
+        present = np.bincount(mask[mask >= 0], minlength=len(values)).nonzero()[0]
+        self.found.update(values[k] for k in present.tolist())
+        return mask
+
+    def fix(self) -> str:
+        """The fix for the unknown values met (:func:`_fix_hint`), or ""."""
+        return _fix_hint(sorted(self.found), self.unknown)
 
 
 def load_instance_samples(
