@@ -25,7 +25,7 @@ from unetlab.cli.common import (
     objects_line,
     predict_options,
 )
-from unetlab.cli.predict import add_exclude_rows_arg, with_exclude_rows
+from unetlab.cli.predict import add_exclude_rows_arg, add_nodata_arg, with_exclude_rows, with_nodata
 from unetlab.errors import DatasetError, UnetlabError
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ def add_parser(sub) -> None:
     prediction = p.add_argument_group("prediction (with --checkpoint)")
     add_prediction_args(prediction)
     add_exclude_rows_arg(prediction)
+    add_nodata_arg(prediction)
     n = p.add_argument_group("objects (with --checkpoint; as unetlab predict --instances)")
     add_object_args(n, "with --checkpoint")
     add_device_arg(p)
@@ -228,6 +229,10 @@ def _check_mode(args) -> str:
     check_pixels(tile_size=args.tile_size)
     check_object_args(args, watershed_seeds=args.watershed_seeds)
     iou_thresholds(args.iou)  # refused before any work
+    if args.nodata is not None:  # auto, none or a number: one line naming them otherwise
+        from unetlab.data.nodata import check_nodata
+
+        check_nodata(args.nodata, "--nodata")
     check_evaluation(
         worst=args.worst,
         ignore_value=args.ignore_value,
@@ -258,6 +263,12 @@ def _check_mode(args) -> str:
             raise UnetlabError("--pred and --gt go together: give both")
         if args.best_threshold:
             raise UnetlabError("--best-threshold needs probabilities: use --checkpoint and --data")
+        if args.nodata is not None:
+            raise UnetlabError(
+                "--nodata says which pixels of the images a checkpoint predicts are no sample; "
+                "with --pred give it to unetlab predict (its nodata is labelled background): "
+                "drop it"
+            )
         if given := object_flags_given(args) + ["--watershed-seeds"] * (
             args.watershed_seeds is not None
         ):
@@ -392,7 +403,7 @@ def _run_model(args, pairs):
     report = evaluate_model(
         model,
         args.data,
-        with_exclude_rows(predict_options(args, device), args),
+        with_nodata(with_exclude_rows(predict_options(args, device), args), args),
         boundary_class=_boundary(args),
         thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
         seed_threshold=_level_seeds(args),

@@ -261,7 +261,7 @@ def with_exclude_rows(options, args):
 
 
 def add_nodata_arg(group) -> None:
-    """``--nodata`` (predict's): read back by :func:`with_nodata`."""
+    """``--nodata`` (predict's and evaluate's): read back by :func:`with_nodata`."""
     group.add_argument(
         "--nodata",
         metavar="auto|none|V",
@@ -273,7 +273,7 @@ def add_nodata_arg(group) -> None:
 
 
 def with_nodata(options, args):
-    """``options`` with ``--nodata`` where given (checked by :func:`_check_flags`)."""
+    """``options`` with ``--nodata`` where given (checked before: :func:`_check_flags`)."""
     from dataclasses import replace
 
     return options if args.nodata is None else replace(options, nodata=args.nodata)

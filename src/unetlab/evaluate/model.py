@@ -65,7 +65,7 @@ def evaluate_model(
     (:func:`unetlab.inference.predict.predict_image`) as ``options`` (a
     :class:`~unetlab.inference.predict.PredictOptions`) and ``settings`` (its fields by name:
     ``tile_size=``, ``batch_size=``, ``blend=``, ``tta=``, ``precision=``, ``device=``,
-    ``channel=``) say, checked before any image is read
+    ``channel=``, ``exclude_rows=``, ``nodata=``) say, checked before any image is read
     (:func:`unetlab.inference.files.check_options`); ``tta`` True: the flips and turns the net
     trained with, ``"all"``: the 8; ``channel`` None: the one the model was trained on, if it
     records one. Labels are the argmax (p >= 0.5 for a one-channel net, which counts as two
@@ -95,7 +95,10 @@ def evaluate_model(
     None: the rows the model's training left out, ``data.exclude_rows``) are predicted as
     background and scored nowhere: the truth is ignored there and objects mostly in them are
     dropped (:func:`~unetlab.evaluate.accumulate.without_excluded`); recorded in
-    ``report.source``. Arguments that
+    ``report.source``. ``nodata`` (a setting, as ``predict --nodata``: ``"auto"`` a GeoTIFF's
+    nodata tag and transparent pixels, ``"none"``, or the value every band holds there;
+    None: the model's ``data.nodata``, else auto): those pixels are predicted as background
+    and scored nowhere, as the rows left out; recorded in ``report.source``. Arguments that
     :func:`check_evaluation` refuses raise UnetlabError before any image is read.
     """
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
@@ -213,6 +216,7 @@ def _source(data_dir, seen: int, scoring: _Scoring, checkpoint: dict | None) -> 
     source |= _model_source(scoring.model, scoring.predicting.tta, checkpoint)
     source["ignore_value"] = scoring.ignore_value
     source["exclude_rows"] = as_config(scoring.predicting.exclude_rows)
+    source["nodata"] = scoring.predicting.nodata
     if scoring.objects is not None:
         source["object_options"] = asdict(scoring.objects)
     return source
