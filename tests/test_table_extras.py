@@ -7,6 +7,7 @@ import pytest
 
 from unetlab.inference.table_extras import (
     appended_columns,
+    image_ceilings,
     saturated_fraction,
     saturated_pixels,
     with_image_columns,
@@ -55,3 +56,54 @@ def test_saturated_pixels_of_pieces_add_up_to_the_whole():
     assert saturated_pixels(ids, image.astype(np.float64), 4) is None
     table = appended_columns({"id": np.array([1, 3])}, "w.tif", np.array([0.25, 0.0]))
     assert list(table) == ["id", "saturated_fraction", "image"]
+
+
+def _camera(bits=12, shift=0, clipped=40):
+    """A 64x64 uint16 field of a ``bits``-bit camera (values shifted up by ``shift`` bits)
+    with a clipped spot of ``clipped`` px at its ceiling in object 1."""
+    rng = np.random.default_rng(0)
+    ceiling = (1 << bits) - 1
+    image = rng.integers(100, ceiling // 2, (64, 64)).astype(np.uint16)
+    ids = np.zeros((64, 64), np.int32)
+    ids[10:20, 10:20] = 1  # 100 px
+    spot = np.zeros(100, bool)
+    spot[:clipped] = True
+    image[10:20, 10:20][spot.reshape(10, 10)] = ceiling
+    return ids, image << shift
+
+
+def test_a_camera_ceiling_in_a_wider_file_is_found():
+    # audit s33 plates: a 12-bit camera saved as 16-bit clips at 4095, not at 65535
+    for bits in (10, 12, 14):
+        ids, image = _camera(bits)
+        assert image_ceilings(image) == [(1 << bits) - 1]
+        assert saturated_fraction(ids, image, np.array([1])).tolist() == [0.4]
+    ids, image = _camera(12, shift=4)  # the camera's bits at the top: 65520
+    assert image_ceilings(image) == [4095 << 4]
+    assert saturated_fraction(ids, image, np.array([1])).tolist() == [0.4]
+    assert image_ceilings(image + 1) == [None]  # not a camera's steps of 16
+    assert image_ceilings(_camera(8)[1]) == [None]  # 255 in uint16: no camera depth
+    assert image_ceilings(_camera(12)[1].astype(np.uint32)) == [4095]
+    assert image_ceilings(np.full((4, 4), 255, np.uint8)) == [255]
+    assert image_ceilings(np.full((4, 4), 254, np.uint8)) == [None]
+
+
+def test_a_16_bit_image_whose_maximum_happens_to_be_4095_is_not_saturated():
+    ids, image = _camera(12, clipped=0)
+    image[30:33, 30:33] = 4095  # 9 px at it, but no more than at each value below
+    image[33:49, 30:60] = np.arange(4079, 4095, dtype=np.uint16)[:, None]  # 30 px each
+    assert image_ceilings(image) == [None]
+    ids[30:33, 30:33] = 2
+    assert saturated_fraction(ids, image, np.array([1, 2])).tolist() == [0, 0]
+    ids, image = _camera(12, clipped=5)  # 5 px at 4095: too few to say
+    assert image_ceilings(image) == [None]
+
+
+def test_each_channel_has_its_own_ceiling():
+    ids, grey = _camera(12)
+    rgb = np.stack([grey // 2, grey, np.full_like(grey, 65535)], axis=2)
+    rgb[..., 2] = 7
+    assert image_ceilings(rgb) == [None, 4095, None]
+    rgb[0, 0, 2] = 65535
+    assert image_ceilings(rgb) == [None, 4095, 65535]
+    assert saturated_fraction(ids, rgb, np.array([1])).tolist() == [0.4]
