@@ -106,6 +106,18 @@ def test_count_table_shows_the_largest_count_errors_beyond_the_limit():
     )
 
 
+def test_the_count_tables_note_names_the_python_spelling_to_python_users(tmp_path):
+    """Past COUNT_ROWS images the table says where every row is: ``report.images`` for a
+    Python user, ``--json`` in the CLI's (note33: it named --json to Python users)."""
+    _data(tmp_path)
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", gt_instances=True)
+    report.images = report.images * 8  # 24 rows, over the 20 shown
+    assert "largest |count error|; report.images has all)" in report.table()
+    assert "--json" not in report.table()
+    assert "largest |count error|; --json has all)" in report.table(every_row="--json")
+    assert "--json" not in report.to_dict()["averaging"]["matching"].split("(evaluate")[0]
+
+
 def test_cli_prints_counts_for_instance_data_only(tmp_path, capsys):
     _data(tmp_path)
     argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt")]

@@ -361,7 +361,7 @@ def _evaluate(args):
     _claim_outputs(args, pairs)
     report = _run_model(args, pairs) if mode == "model" else _run_pred(args)
     report.iou_thresholds = tuple(args.iou) if args.iou else None
-    print(report.table(objects_option="--object-scores"))
+    print(report.table(objects_option="--object-scores", every_row="--json"))
     confusion = args.confusion
     if args.json and args.json != STDOUT:
         path = report.write_json(args.json)

@@ -111,11 +111,14 @@ class Report:
         rows), atomically."""
         return write_matching_csv(path, *self.matching())
 
-    def table(self, *, objects_option: str = "objects=True") -> str:
+    def table(
+        self, *, objects_option: str = "objects=True", every_row: str = "report.images"
+    ) -> str:
         """The printed summary: per class IoU / Dice, the pixel figures, the ISBI and object
         figures (or one line on why they are left out, naming ``objects_option`` as the way
-        to compute them: the CLI names its flag), the spread of the images' own figures,
-        the worst images."""
+        to compute them), the spread of the images' own figures, the count table (past
+        :data:`COUNT_ROWS` images, a line naming ``every_row`` as where every image's row
+        is), the worst images. The CLI names its flags (``--object-scores``, ``--json``)."""
         s = self.summary
         lines = _class_lines(s, self.class_names)
         lines += _pixel_lines(s, self.source.get("exclude_rows"))
@@ -133,7 +136,7 @@ class Report:
         spread = per_image_spread(self.images, self.class_names)
         lines += spread_lines(spread, self.class_names, trained)
         if self.counting and "rand_error" in s:
-            lines += count_table(self.images)
+            lines += count_table(self.images, every_row=every_row)
         worst, by = self.worst(), self.worst_by
         if worst:
             label = "object F1" if by == "object_f1" else "mIoU"
@@ -176,17 +179,19 @@ def _worst_key(row: dict) -> tuple:
 COUNT_ROWS = 20
 
 
-def count_table(images: Sequence[dict], limit: int = COUNT_ROWS) -> list[str]:
+def count_table(
+    images: Sequence[dict], limit: int = COUNT_ROWS, *, every_row: str = "report.images"
+) -> list[str]:
     """Lines of a per-image table of object counts (true, predicted, relative error), object
     F1 at IoU >= 0.5, DSB score and size (median predicted / true area of the matched objects):
     every image when there are at most ``limit``, else the ``limit`` with the largest
-    |relative count error| and a line saying so."""
+    |relative count error| and a line saying so, and that ``every_row`` has all."""
     rows = list(images)
     note = []
     if len(rows) > limit:
         rows = sorted(rows, key=lambda r: -_abs_count_error(r))[:limit]
         note = [
-            f"(the {limit} of {len(images)} images with the largest |count error|; --json has all)"
+            f"(the {limit} of {len(images)} images with the largest |count error|; {every_row} has all)"
         ]
     width = max(5, *(len(r["name"]) for r in rows))
     lines = [
@@ -275,7 +280,8 @@ AVERAGING = {
     "object_tp": SUMMED,
     "matching": "StarDist's matching table at each IoU threshold (objects matched one to one "
     "at IoU >= t): counts and matched IoU summed over images, then the figures "
-    "(matching_dataset, by_image=False); per image in the --json file's _matching.csv",
+    "(matching_dataset, by_image=False); per image: Report.write_matching_csv (evaluate "
+    "--json's _matching.csv)",
     "best_threshold": "rand_error: pair counts summed over images; information_score, "
     "pixel_error: means over images; challenge_pixel_error: counts summed over images",
 }
