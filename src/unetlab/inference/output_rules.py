@@ -19,6 +19,7 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from unetlab.data.ome import FORMATS
@@ -345,40 +346,61 @@ def prediction_folder(
     wanted = outputs.wanted
     refuse_shared_outputs(out_dir, files, **wanted)
     names = [n for f in files for n in output_roles(output_stem(f), **wanted)]
-    held = dict(overwrite=outputs.overwrite, overwrite_fix=overwrite_fix)
-    held["sources"] = output_sources(files, **wanted)
-    made: list[Provenance] = []
+    sources = output_sources(files, **wanted)
+    maker = _Maker(record, checked, sources)
+    held = dict(overwrite=outputs.overwrite, overwrite_fix=overwrite_fix, sources=sources)
     if record is not None:
         names.append(RECORDS)
-
-        def keys() -> dict[str, str]:
-            made.append(record() if callable(record) else record)
-            if checked is not None:
-                checked(made[0])
-            return dict.fromkeys(held["sources"], made[0].key)
-
-        held["made_by"] = keys
+        held["made_by"] = maker
     with output_folder(out_dir, names, inputs=files, command="predict", **held) as folder:
-        key = folder.resolve()
-        held_folders().add(key)
-        try:
-            yield folder
-        except KeyboardInterrupt:  # stopped: the outputs written so far are recorded too
-            _save_stopped(folder, files, made, wanted)  # (evaluate --pred reads them)
-            raise
-        finally:
-            held_folders().discard(key)
-        if made:
-            save_record(folder, made[0])
+        with _holding(folder):
+            try:
+                yield folder
+            except KeyboardInterrupt:  # stopped: the outputs written so far are recorded too
+                _save_stopped(folder, files, maker.made, wanted)  # (evaluate --pred reads them)
+                raise
+        if maker.made is not None:
+            save_record(folder, maker.made)
 
 
-def _save_stopped(folder: Path, files, made: list[Provenance], wanted: Mapping) -> None:
+@dataclass
+class _Maker:
+    """The ``made_by`` of :func:`prediction_folder`'s folder (see
+    :func:`unetlab.outputs.output_folder`), asked once the folder is checked and held: the
+    ``record`` of what makes the outputs (asked then if a function: it may load the model),
+    passed to ``checked``; each output of ``sources`` -> its key. ``made``: that record."""
+
+    record: Provenance | Callable[[], Provenance] | None
+    checked: Callable[[Provenance], None] | None
+    sources: Mapping[str, str]
+    made: Provenance | None = None
+
+    def __call__(self) -> dict[str, str]:
+        if self.made is None:
+            self.made = self.record() if callable(self.record) else self.record
+        if self.checked is not None:
+            self.checked(self.made)
+        return dict.fromkeys(self.sources, self.made.key)
+
+
+@contextlib.contextmanager
+def _holding(folder: Path) -> Iterator[None]:
+    """``folder`` among :func:`held_folders` within."""
+    key = folder.resolve()
+    held_folders().add(key)
+    try:
+        yield
+    finally:
+        held_folders().discard(key)
+
+
+def _save_stopped(folder: Path, files, made: Provenance | None, wanted: Mapping) -> None:
     """The record of a run stopped part-way, where it wrote the outputs of an input (what
     ``--skip-existing`` would skip as its own): none of a run that wrote nothing. A record
     that cannot be written is left unwritten: the stop is what the run reports."""
-    if made and finished_outputs(folder, files, record=made[0], **wanted):
+    if made is not None and finished_outputs(folder, files, record=made, **wanted):
         with contextlib.suppress(OSError, UnetlabError):
-            save_record(folder, made[0])
+            save_record(folder, made)
 
 
 def refuse_theirs(out_dir: Path, paths: Mapping, wanted: Mapping[str, bool]) -> None:
