@@ -2,8 +2,9 @@
 
 A PNG or JPEG exported from QGIS, ArcGIS or GDAL carries no tags; an ESRI world file beside
 it places it (``field.png``: ``field.pgw``, ``field.pngw`` or ``field.wld``; ``.jgw`` for a
-JPEG): six lines, the pixel's x size, two rotations, its y size and the map point of the
-top-left pixel's centre. A world file names no CRS and no unit. GDAL's ``field.png.aux.xml``
+JPEG; ``.tfw`` for a TIFF without GeoTIFF tags, as GDAL exports with ``TFW=YES``): six
+lines, the pixel's x size, two rotations, its y size and the map point of the top-left
+pixel's centre. A world file names no CRS and no unit. GDAL's ``field.png.aux.xml``
 (its ``SRS``) or a ``field.prj`` beside it may: their WKT is read for the CRS's EPSG code
 (the GeoJSON's ``crs``) and its linear unit (metres per unit, so that the objects table is
 in metres where the unit is known: :func:`grid_pixel_size`). Without either, the outputs
@@ -32,6 +33,8 @@ SIDECARS = {
     ".png": (".pgw", ".pngw", ".wld"),
     ".jpg": (".jgw", ".jpgw", ".wld"),
     ".jpeg": (".jgw", ".jpegw", ".wld"),
+    ".tif": (".tfw", ".tifw", ".wld"),
+    ".tiff": (".tfw", ".tiffw", ".wld"),
 }
 
 #: WKT keywords of a projected and of a geographic CRS (WKT1, ESRI and WKT2)
@@ -47,8 +50,8 @@ def input_grid(path: str | os.PathLike) -> MapGrid | None:
 
 
 def world_file_of(image: str | os.PathLike) -> Path | None:
-    """The world file beside the PNG or JPEG ``image`` (:data:`SIDECARS`, the suffix in
-    either case); None where there is none."""
+    """The world file beside the PNG, JPEG or TIFF ``image`` (:data:`SIDECARS`, the suffix
+    in either case); None where there is none."""
     image = Path(image)
     for suffix in SIDECARS.get(image.suffix.lower(), ()):
         for candidate in (image.with_suffix(suffix), image.with_suffix(suffix.upper())):
@@ -61,7 +64,7 @@ def read_world_file(image: str | os.PathLike) -> MapGrid | None:
     """The :class:`~unetlab.data.geotiff.MapGrid` of the world file beside ``image``
     (:func:`world_file_of`; ``how`` "world file"), with the EPSG code and metres per unit
     of the CRS its ``.aux.xml`` or ``.prj`` names (:func:`sidecar_crs`); None without a
-    world file, and for one that holds no six numbers (a warning naming it)."""
+    world file, and for one that holds no six numbers (a warning naming it, once a process)."""
     path = world_file_of(image)
     if path is None:
         return None
@@ -70,12 +73,7 @@ def read_world_file(image: str | os.PathLike) -> MapGrid | None:
     except ValueError:
         values = []
     if len(values) != 6 or values[0] * values[3] - values[1] * values[2] == 0:
-        log.warning(
-            "%s: not a world file (six numbers: x size, two rotations, y size, the top-left "
-            "pixel's centre), so %s is not placed on the map; correct or remove it",
-            path.name,
-            Path(image).name,
-        )
+        _warn_once(path, image)
         return None
     a, d, b, e, x, y = values  # x, y: the centre of pixel (0, 0), corner (0.5, 0.5)
     affine = (a, b, x - a / 2 - b / 2, d, e, y - d / 2 - e / 2)
@@ -83,10 +81,37 @@ def read_world_file(image: str | os.PathLike) -> MapGrid | None:
     return MapGrid(affine, epsg, metres, "world file")
 
 
+#: the malformed world files warned of in this process, as (path, mtime, size): the world
+#: file of an input is read for its table, its pixel size and its outputs' world files
+_WARNED: set[tuple] = set()
+
+
+def _warn_once(path: Path, image: str | os.PathLike) -> None:
+    """Warn that ``path`` is no world file, once a process for this version of it."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_mtime_ns, stat.st_size)
+    if key in _WARNED:
+        return
+    _WARNED.add(key)
+    log.warning(
+        "%s: not a world file (six numbers: x size, two rotations, y size, the top-left "
+        "pixel's centre), so %s is not placed on the map; correct or remove it",
+        path.name,
+        Path(image).name,
+    )
+
+
 def sidecar_crs(image: str | os.PathLike) -> tuple[int | None, float | None]:
     """(EPSG code, metres per unit) of the CRS that GDAL's ``<image>.aux.xml`` (``SRS``)
-    or a ``.prj`` beside ``image`` names in WKT (:func:`wkt_crs`); (None, None) where
-    neither is there or says."""
+    or a ``.prj`` beside ``image`` names in WKT (:func:`sidecar_wkt`, :func:`wkt_crs`);
+    (None, None) where neither is there or says."""
+    wkt = sidecar_wkt(image)
+    return (None, None) if wkt is None else wkt_crs(wkt)
+
+
+def sidecar_wkt(image: str | os.PathLike) -> str | None:
+    """The WKT of the CRS beside ``image``: GDAL's ``<image>.aux.xml``'s ``SRS``, else a
+    ``.prj`` (``field.prj`` or ``field.png.prj``) as it is; None where neither is there."""
     image = Path(image)
     aux = image.with_name(image.name + ".aux.xml")
     if aux.is_file():
@@ -95,11 +120,11 @@ def sidecar_crs(image: str | os.PathLike) -> tuple[int | None, float | None]:
         except ElementTree.ParseError:
             srs = None
         if srs is not None and srs.text:
-            return wkt_crs(srs.text)
+            return srs.text
     for prj in (image.with_suffix(".prj"), image.with_name(image.name + ".prj")):
         if prj.is_file():
-            return wkt_crs(prj.read_text(encoding="utf-8", errors="replace"))
-    return None, None
+            return prj.read_text(encoding="utf-8", errors="replace")
+    return None
 
 
 def wkt_crs(wkt: str) -> tuple[int | None, float | None]:

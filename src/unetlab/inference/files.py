@@ -24,15 +24,16 @@ The outputs of an input read whole, ``<stem>`` being
   ``z`` / ``z_um`` columns for stacks; a multi-channel image's intensity columns named by
   the file's channel names, ``mean_intensity_DAPI``, as a streamed slide's:
   :func:`unetlab.inference.measure.named_channels`; a georeferenced input's (GeoTIFF
-  tags, or a PNG's world file: :func:`unetlab.data.world_file.input_grid`) with each
-  object's map X and Y, ``centroid_x_map`` and ``centroid_y_map``).
+  tags, or a PNG's or TIFF's world file: :func:`unetlab.data.world_file.input_grid`) with
+  each object's map X and Y, ``centroid_x_map`` and ``centroid_y_map``).
 - ``<stem>_objects.geojson`` (``outlines`` "geojson" or "both": QuPath's File > Import
   objects) and ``<stem>_objects_rois.zip`` ("imagej" or "both": Fiji's ROI Manager), each
   object's outline traced along its pixels' edges (:mod:`unetlab.inference.outlines`); a
   stack's in one file, each object on its plane (as the table's ``page`` column); a
   georeferenced input's GeoJSON in its map coordinates.
 - ``<stem>.pgw`` and the like: world files beside the PNG outputs of a georeferenced input
-  (:mod:`unetlab.inference.world_files`).
+  (:mod:`unetlab.inference.world_files`), and ``<stem>.prj`` beside each where the input
+  names its CRS in a ``.prj`` or ``.aux.xml`` beside it.
 
 Which names these are, which count as finished and whose they are, and how the output
 folder is claimed: :mod:`unetlab.inference.output_rules`.

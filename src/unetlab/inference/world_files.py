@@ -11,11 +11,15 @@ records its step (a large image's overlay), each of the pyramid level it was pre
 (``--level``, as its record says: a level's pixels span the input's times its downsample).
 An input placed by its own world file (a PNG's or JPEG's ``.pgw``, ``.jgw``, ``.wld``:
 :mod:`unetlab.data.world_file`) passes it on: its PNG outputs get one, and so do its TIFF
-outputs (``.tfw``: they carry no GeoTIFF tags).
-Written atomically, and listed in the output folder's manifest as made from the same input
+outputs (``.tfw``: they carry no GeoTIFF tags); so does a TIFF placed by a ``.tfw`` alone.
+Where such an input names its CRS beside it (a ``.prj``, or GDAL's ``.aux.xml``:
+:func:`~unetlab.data.world_file.sidecar_wkt`), that WKT is written as a ``.prj`` beside each
+output that carries a world file (``labels.prj`` beside ``labels.png``), so that QGIS does
+not ask for the CRS.
+Both are written atomically, and listed in the output folder's manifest as made from the same input
 by the same key as its picture (so that the folder stays unetlab's for the next run); a
-world file there already that the manifest does not list is left as it is, with a warning
-where it says otherwise (not this command's).
+world file or .prj there already that the manifest does not list is left as it is, with a
+warning where it says otherwise (not this command's).
 
 Where a GeoTIFF is in degrees, or placed by ModelTransformation alone (no tie point and
 pixel scale), no pixel size is read from it, so its TIFF outputs carry no GeoTIFF tags and
@@ -32,7 +36,7 @@ from pathlib import Path
 
 from unetlab.atomic import atomic_path
 from unetlab.data.geotiff import MapGrid, map_grid, read_geotags, say_once, world_path
-from unetlab.data.world_file import read_world_file
+from unetlab.data.world_file import read_world_file, sidecar_wkt
 from unetlab.inference.records import TIFF_KEY as RECORD_KEY
 from unetlab.inference.slide_overlay import SCALE_KEY
 from unetlab.manifest import PENDING, confirm, made_from, record, recorded_keys, writers_of
@@ -50,9 +54,10 @@ COMMAND = "predict"
 
 def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike]) -> list[Path]:
     """Write a world file beside each PNG / JPEG of ``written`` (the outputs of the input
-    ``source``) where ``source``'s GeoTIFF tags, or its own world file (a PNG's or JPEG's:
-    :func:`~unetlab.data.world_file.read_world_file`), place its pixels; returns those
-    written (none for an input placed by neither)."""
+    ``source``) where ``source``'s GeoTIFF tags, or its own world file (a PNG's, JPEG's or
+    TIFF's: :func:`~unetlab.data.world_file.read_world_file`; then also beside its TIFF
+    outputs, and a ``.prj`` of the CRS beside it: :func:`_placed`), place its pixels;
+    returns those written (none for an input placed by neither)."""
     tags = read_geotags(source) if Path(source).is_file() else ()
     grid = map_grid(tags) if tags else read_world_file(source)  # a PNG's own world file
     if grid is None:
@@ -67,6 +72,7 @@ def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike])
             )
         return []
     say_carried(source, grid)
+    wkt = sidecar_wkt(source) if grid.how == "world file" else None  # its .prj's CRS
     levels: dict[int, tuple] = {}  # the (shape, downsample) of each level predicted
     made, placed = [], PICTURES + (TIFFS if grid.how == "world file" else ())
     for image in (Path(p) for p in written):
@@ -75,16 +81,27 @@ def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike])
         level = picture_level(image) if image.suffix.lower() in PICTURES else 0
         if level not in levels:
             levels[level] = _level(source, level)
-        shape, downsample = levels[level]
-        step = picture_step(image, shape)
-        if step is None:
-            log.warning(
-                "%s: its size is not its input's and it records no step: no world file",
-                image.name,
-            )
-            continue
-        if _write_world(image, sampled_grid(grid, step, downsample).world_file()):
-            made.append(world_path(image))
+        made += _placed(image, grid, *levels[level], wkt)
+    return made
+
+
+def _placed(image: Path, grid: MapGrid, shape, downsample, wkt: str | None) -> list[Path]:
+    """The world file of the picture ``image`` of a level of (H, W) ``shape`` and
+    ``downsample`` on ``grid``, and where the input names its CRS (``wkt``: its ``.prj``
+    or ``.aux.xml``), a ``.prj`` holding it beside (QGIS asks for the CRS without one):
+    those written."""
+    step = picture_step(image, shape)
+    if step is None:
+        log.warning(
+            "%s: its size is not its input's and it records no step: no world file", image.name
+        )
+        return []
+    text, path = sampled_grid(grid, step, downsample).world_file(), world_path(image)
+    made = [path] if _write_beside(image, path, text, WORLD_CLASH) else []
+    carried = path.is_file() and path.read_text(encoding="utf-8", errors="replace") == text
+    if wkt is not None and carried:  # where the world file there is this input's
+        prj = image.with_suffix(PRJ)
+        made += [prj] if _write_beside(image, prj, wkt, PRJ_CLASH) else []
     return made
 
 
@@ -110,22 +127,31 @@ def picture_level(image: Path) -> int:
     return level if isinstance(level, int) and level > 0 else 0
 
 
-def _write_world(image: Path, text: str) -> bool:
-    """The world file of ``image`` holding ``text``, written atomically and listed in the
-    folder's manifest as ``image`` is (same input, same key), unless one is there that the
-    manifest does not list (kept; a warning where it says otherwise) or that says ``text``
-    already. True where it was written."""
-    path, folder = world_path(image), image.parent
+#: the CRS file beside an output with a world file (GDAL's and QGIS's: ``labels.prj``)
+PRJ = ".prj"
+#: what is said of a world file, and of a .prj, there already that unetlab did not write
+WORLD_CLASH = (
+    "%s: a world file there already places %s elsewhere; left as it is (not written by "
+    "unetlab): delete it and predict again for this input's"
+)
+PRJ_CLASH = (
+    "%s: a .prj there already names another CRS for %s; left as it is (not written by "
+    "unetlab): delete it and predict again for this input's"
+)
+
+
+def _write_beside(image: Path, path: Path, text: str, clash: str) -> bool:
+    """The file ``path`` beside the output ``image`` (its world file or .prj) holding
+    ``text``, written atomically and listed in the folder's manifest as ``image`` is (same
+    input, same key), unless one is there that the manifest does not list (kept; the
+    warning ``clash`` where it says otherwise) or that says ``text`` already. True where
+    it was written."""
+    folder = image.parent
     if os.path.lexists(path):
         same = path.read_text(encoding="utf-8", errors="replace") == text
         if same or path.name not in writers_of(folder):
             if not same:
-                log.warning(
-                    "%s: a world file there already places %s elsewhere; left as it is (not "
-                    "written by unetlab): delete it and predict again for this input's",
-                    path.name,
-                    image.name,
-                )
+                log.warning(clash, path.name, image.name)
             return False
     source = made_from(folder, COMMAND).get(image.name)
     key = (recorded_keys(folder, COMMAND).get(image.name) or "").removeprefix(PENDING) or None

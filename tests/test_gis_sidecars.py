@@ -1,0 +1,130 @@
+"""The files beside a georeferenced input (note33 "GIS"): a TIFF placed by a ``.tfw`` world
+file alone (no GeoTIFF tags) is placed as a PNG with its ``.pgw`` is; the CRS of its
+``.prj`` (or ``.aux.xml``) is written beside each output that carries a world file, so that
+QGIS does not ask for it; a malformed world file is warned of once."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+
+import numpy as np
+import pytest
+import tifffile
+
+import unetlab
+from tests.test_gis_placed import HOW, UTM_WKT1, WORLD, _field
+from tests.test_objects_classes import grains_and_pores, three_class_net
+from unetlab.data import geotiff, world_file
+from unetlab.data.world_file import input_grid
+
+
+@pytest.fixture(autouse=True)
+def _say_again(monkeypatch):
+    monkeypatch.setattr(geotiff, "_SAID", set())
+    monkeypatch.setattr(world_file, "_WARNED", set(), raising=False)
+
+
+def _rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _tiff_field(folder, *, suffix=".tfw", prj=UTM_WKT1):
+    """The grains and pores as a plain TIFF (no GeoTIFF tags, no pixel size) with a world
+    file (and a .prj) beside it."""
+    labels, _ = grains_and_pores()
+    folder.mkdir()
+    tifffile.imwrite(folder / "field.tif", labels.astype(np.uint8))
+    (folder / "field").with_suffix(suffix).write_text(WORLD)
+    if prj is not None:
+        (folder / "field.prj").write_text(prj)
+    return folder / "field.tif"
+
+
+@pytest.mark.parametrize("suffix", [".tfw", ".TFW", ".tifw", ".wld"])
+def test_a_tiff_with_a_world_file_and_no_geotiff_tags_is_placed(tmp_path, suffix):
+    src = _tiff_field(tmp_path / "in", suffix=suffix)
+    grid = input_grid(src)
+    assert grid is not None and grid.how == "world file" and grid.epsg == 32633
+    assert grid.affine == (0.1, 0.0, 500000.0, 0.0, -0.1, 5500000.0)
+
+
+def test_a_tiffs_tfw_places_its_outputs_as_a_pngs_pgw_does(tmp_path):
+    """The same table (m², map centroids), outlines and world files as the PNG of the same
+    grid with a .pgw and .prj (the TIFF's were in pixels, with no world file)."""
+    net = three_class_net()
+    tif = _tiff_field(tmp_path / "in")
+    png = _field(tmp_path / "png", prj=UTM_WKT1)
+    unetlab.predict_folder(net, tif, tmp_path / "t", draw_overlay=True, **HOW)
+    unetlab.predict_folder(net, png, tmp_path / "p", draw_overlay=True, **HOW)
+    for name in ("field.pgw", "field_overlay.pgw", "field_objects.tfw"):
+        assert (tmp_path / "t" / name).read_text() == WORLD, name
+    rows = _rows(tmp_path / "t" / "field_objects.csv")
+    pngs = _rows(tmp_path / "p" / "field_objects.csv")
+    assert {r.pop("image") for r in rows} == {"field.tif"} and len(rows) == len(pngs)
+    assert {r.pop("image") for r in pngs} == {"field.png"}
+    assert rows == pngs
+    # grain 1: 8 x 8 px of 0.1 m from column 1, row 1: by hand
+    assert (rows[0]["area_m2"], rows[0]["centroid_x_map"]) == ("0.64", "500000.5")
+    outlines = [
+        json.loads((tmp_path / d / "field_objects.geojson").read_text()) for d in ("t", "p")
+    ]
+    assert outlines[0] == outlines[1]
+    ring = outlines[0]["features"][0]["geometry"]["coordinates"][0]
+    assert ring[0] == [500000.1, 5499999.9]
+
+
+@pytest.mark.parametrize("where", ["prj", "aux"])
+def test_the_inputs_crs_is_written_beside_each_output_with_a_world_file(tmp_path, where):
+    """``labels.prj`` beside ``labels.png`` (and the overlay's, the objects TIFF's), the
+    input's WKT as it is, listed in the folder's manifest as the folder's own: a second
+    run in the same folder takes them as its own."""
+    src = _field(tmp_path / "in", **{where: UTM_WKT1})
+    out, net = tmp_path / "o", three_class_net()
+    result = unetlab.predict_folder(net, src, out, draw_overlay=True, **HOW)
+    for stem in ("field", "field_overlay", "field_objects"):
+        assert (out / f"{stem}.prj").read_text(encoding="utf-8") == UTM_WKT1, stem
+        assert out / f"{stem}.prj" in result.written[src]
+    manifest = (out / ".unetlab-outputs").read_text(encoding="utf-8")
+    assert "field.prj\tpredict\t" in manifest
+    assert not list(out.glob(".*.tmp*"))  # written atomically
+    again = unetlab.predict_folder(net, src, out, draw_overlay=True, overwrite=True, **HOW)
+    assert again.written[src] and (out / "field.prj").read_text(encoding="utf-8") == UTM_WKT1
+
+
+def test_no_prj_without_a_crs_beside_the_input_nor_for_a_geotiff(tmp_path):
+    src = _field(tmp_path / "in")
+    unetlab.predict_folder(three_class_net(), src, tmp_path / "o", **HOW)
+    assert (tmp_path / "o" / "field.pgw").is_file()
+    assert not list((tmp_path / "o").glob("*.prj"))
+
+
+def test_a_prj_there_already_that_unetlab_did_not_write_is_kept(tmp_path, caplog):
+    """A .prj in the output folder that the manifest does not list is not replaced."""
+    from unetlab.inference.world_files import world_files
+
+    src = _field(tmp_path / "in", prj=UTM_WKT1)
+    out = tmp_path / "o"
+    unetlab.predict_folder(three_class_net(), src, out, **HOW)
+    theirs = out / "field_objects.prj"
+    theirs.unlink()
+    lines = (out / ".unetlab-outputs").read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if not line.startswith("field_objects.prj\t")]
+    (out / ".unetlab-outputs").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    theirs.write_text('PROJCS["theirs"]', encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        made = world_files(src, [out / "field_objects.tif", out / "field.png"])
+    assert theirs.read_text(encoding="utf-8") == 'PROJCS["theirs"]'
+    assert theirs not in made
+    assert "field_objects.prj: a .prj there already names another CRS" in caplog.text
+
+
+def test_a_malformed_world_file_is_warned_of_once(tmp_path, caplog):
+    """Its table, pixel size and outputs' world files each read it: one line (was 3)."""
+    src = _field(tmp_path / "in", world="0.1 0 0 oops\n")
+    with caplog.at_level(logging.WARNING):
+        unetlab.predict_folder(three_class_net(), src, tmp_path / "o", **HOW)
+    assert caplog.text.count("field.pgw: not a world file") == 1
+    assert not list((tmp_path / "o").glob("*.pgw"))
