@@ -103,3 +103,34 @@ def test_a_semantic_models_object_flags_are_predicts(tmp_path, monkeypatch, caps
     assert tuned["object_options"]["watershed_seeds"] == 0.9
     predicted = sum(_predicted(tmp_path, *flags, image=n) for n in ("a", "b"))
     assert tuned["pred_objects"] == predicted
+
+
+def test_a_three_class_models_object_flags_need_object_scores(tmp_path, capsys):
+    """A model of more than two classes gets no object scores unless asked: its object
+    flags (note33: silently unused) are refused in one line naming --object-scores, as
+    predict refuses them without --instances; with --object-scores they set the objects."""
+    from unetlab.errors import UnetlabError
+    from unetlab.evaluate import evaluate_model
+    from unetlab.inference.objects import ObjectOptions
+
+    model = UNet(1, 3, depth=2, base_channels=4, padding="same").eval()
+    model.classes = ["background", "grain", "pore"]
+    save_model(tmp_path / "three.pt", model)
+    image = np.random.default_rng(0).integers(0, 255, (16, 16), dtype=np.uint8)
+    write_png(tmp_path / "data" / "images" / "a.png", image)
+    write_png(tmp_path / "data" / "masks" / "a.png", (image // 100).astype(np.uint8))
+    argv = ["evaluate", "--checkpoint", str(tmp_path / "three.pt"), "--data"]
+    argv += [str(tmp_path / "data"), "--device", "cpu"]
+    assert main([*argv, "--min-area", "5"]) == 2
+    err = capsys.readouterr().err
+    assert "--min-area would change nothing: a model of 3 classes gets no object scores" in err
+    assert "add --object-scores, or drop --min-area" in err and err.count("\n") == 1
+    assert main(argv) == 0  # no flag: the pixel figures, as before
+    path = tmp_path / "e.json"
+    assert main([*argv, "--min-area", "5", "--object-scores", "--json", str(path)]) == 0
+    assert json.loads(path.read_text())["object_options"]["min_area"] == 5
+    options = ObjectOptions.for_model(model, min_area=5)
+    with pytest.raises(UnetlabError, match="object_options would change nothing.*objects=True"):
+        evaluate_model(model, tmp_path / "data", object_options=options)
+    report = evaluate_model(model, tmp_path / "data", object_options=options, objects=True)
+    assert report.source["object_options"]["min_area"] == 5

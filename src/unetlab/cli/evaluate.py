@@ -393,6 +393,7 @@ def _run_model(args, pairs):
     changes in its predictions (label offset, TTA, object options) said."""
     from unetlab.checkpoint import checkpoint_source, load_model
     from unetlab.evaluate import evaluate_model
+    from unetlab.evaluate.model import check_objects_scored
     from unetlab.inference.offset import describe_offset, label_offset
     from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
     from unetlab.runtime import resolve_device
@@ -400,6 +401,8 @@ def _run_model(args, pairs):
     device = resolve_device(args.device)
     model = load_model(args.checkpoint, device=device)
     objects = _object_options(args, model)
+    if given := object_flags_given(args):  # as predict refuses them without --instances
+        check_objects_scored(model, args.object_scores or None, given[0], "add --object-scores")
     report = evaluate_model(
         model,
         args.data,
@@ -413,7 +416,8 @@ def _run_model(args, pairs):
         worst=args.worst,
         pairs=pairs,
         progress=lambda name: log.debug("evaluated %s", name),
-        object_options=objects,
+        # None where no flag changes them: the same, the checkpoint's (refused where unused)
+        object_options=objects if given or args.watershed_seeds is not None else None,
     )
     report.source |= checkpoint_source(args.checkpoint, model)
     if any(offset := label_offset(model)):

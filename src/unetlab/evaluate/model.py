@@ -119,6 +119,8 @@ def evaluate_model(
     )
     instance_model = scoring.objects.mode == "instances"
     objects = object_scores_wanted(objects, len(names), instances=instance_model)
+    if object_options is not None:  # given, and found nothing scores them: one line
+        check_objects_scored(model, objects, "object_options", "pass objects=True")
     if not objects and not instance_model:  # no object scores: no objects to find
         scoring = replace(scoring, objects=None)
     with progress_calls(
@@ -132,6 +134,23 @@ def evaluate_model(
         row["trained"] = flag
     report.source = _source(data_dir, sum(trained), scoring, checkpoint)
     return report
+
+
+def check_objects_scored(model, objects: bool | None, given: str, fix: str) -> None:
+    """Refuse object options (``given``: their name, e.g. ``--min-area``) for ``model`` when
+    its objects are not scored (``objects``, as asked: None for :func:`object_scores_wanted`'s
+    default, which leaves out the objects of a model of more than two classes): they would
+    change nothing. ``fix``: how to score them (``add --object-scores``)."""
+    from unetlab.inference.objects import ObjectOptions
+
+    if ObjectOptions.for_model(model).mode == "instances":  # its objects are always scored
+        return
+    classes = len(model.classes)
+    if not object_scores_wanted(objects, classes, instances=False):
+        raise UnetlabError(
+            f"{given} would change nothing: a model of {classes} classes gets no object "
+            f"scores unless asked: {fix}, or drop {given}"
+        )
 
 
 def _prepared(model, options, settings: dict) -> tuple[object, dict | None, PredictOptions]:
