@@ -393,21 +393,20 @@ def _at_level(model, path: Path, outputs: OutputOptions) -> OutputOptions:
 
 
 def _scaled_objects(objects: ObjectOptions, downsample: tuple[float, float]) -> ObjectOptions:
-    """``objects`` with its least areas (level-0 px) in pixels of a level ``downsample``
-    times smaller (:func:`~unetlab.inference.objects.scaled_options`: never below
-    ``MIN_AREA_FLOOR`` px where they were not), said in one line."""
+    """``objects`` with its least areas (level-0 px; and the least area of a piece the edge
+    cuts, ``cut_min_area``) in pixels of a level ``downsample`` times smaller
+    (:func:`~unetlab.inference.objects.scaled_options`: never below ``MIN_AREA_FLOOR`` px
+    where they were not), said in one line."""
     scaled = scaled_options(objects, downsample)
     by_class = objects.class_min_areas
     before = objects.min_area if by_class is None else list(by_class)
     after = scaled.min_area if by_class is None else list(scaled.class_min_areas)
     factor = downsample[0] * downsample[1]
     log.info(
-        "objects: least areas %s level-0 px are %s px at this level (1/%.3g: the level's "
-        "downsample squared; at least %d px, smaller specks are noise at any level)",
-        before,
-        after,
-        factor,
-        MIN_AREA_FLOOR,
+        "objects: least areas %s level-0 px are %s px at this level, and a piece the edge "
+        "or nodata cuts is kept from %d px (%d at level 0) (1/%.3g: the level's downsample "
+        "squared; at least %d px, smaller specks are noise at any level)",
+        *(before, after, scaled.cut_min_area, objects.cut_min_area, factor, MIN_AREA_FLOOR),
     )
     return scaled
 

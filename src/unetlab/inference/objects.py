@@ -80,7 +80,7 @@ _NO_BACKGROUND = (
 
 
 #: ObjectOptions' areas in px and their least values, and its fields that are probabilities
-_AREAS = {"min_area": 0, "min_seed_area": 1}
+_AREAS = {"min_area": 0, "min_seed_area": 1, "cut_min_area": 0}
 _PROBABILITIES = ("seed_threshold", "foreground_threshold", "watershed_seeds")
 
 
@@ -115,8 +115,9 @@ class ObjectOptions:
     else 0). ``min_area``: objects
     smaller than this many px are dropped after they are grown (their pixels become
     background), but an object the image's edge (or nodata, a data bar) cuts only below
-    :data:`CUT_MIN_AREA` px where ``min_area`` is larger (a piece of one:
-    :func:`remove_small_objects`).
+    ``cut_min_area`` px where ``min_area`` is larger (a piece of one:
+    :func:`remove_small_objects`; :data:`CUT_MIN_AREA` px, scaled with the least areas
+    at a pyramid level: :func:`scaled_options`).
     ``min_seed_area``: interior regions smaller than this are noise, no seed (an instance
     model; kept apart from ``min_area`` so that raising it drops small
     objects instead of handing their pixels to a neighbour). ``seed_threshold``: interior
@@ -148,6 +149,7 @@ class ObjectOptions:
     distance_split: bool = False
     split_interior: bool = False
     class_min_areas: tuple[int, ...] | None = None
+    cut_min_area: int = CUT_MIN_AREA
 
     def __post_init__(self):
         if self.mode not in ("instances", "semantic"):
@@ -283,15 +285,18 @@ def scaled_least_areas(areas: Sequence[int], downsample: tuple[float, float]) ->
 
 def scaled_options(options: ObjectOptions, downsample: tuple[float, float]) -> ObjectOptions:
     """``options`` with its least areas (level-0 px: ``min_area``, ``min_seed_area``,
-    ``class_min_areas``) in pixels of a level ``downsample`` times smaller
+    ``class_min_areas``, and ``cut_min_area``, so that a piece the edge cuts is kept at
+    the level as at level 0) in pixels of a level ``downsample`` times smaller
     (:func:`scaled_least_areas`)."""
-    area, seed = scaled_least_areas((options.min_area, options.min_seed_area), downsample)
-    by_class = options.class_min_areas
+    o = options
+    area, seed, cut = scaled_least_areas((o.min_area, o.min_seed_area, o.cut_min_area), downsample)
+    by_class = o.class_min_areas
     return replace(
-        options,
+        o,
         min_area=area,
         min_seed_area=seed,
         class_min_areas=None if by_class is None else scaled_least_areas(by_class, downsample),
+        cut_min_area=cut,
     )
 
 
@@ -751,7 +756,7 @@ def remove_small_objects(
     class's (:func:`class_least`). The least areas are whole objects' (from the training
     masks' whole regions); an object the image's edge cuts, or an ``outside`` pixel ((H, W)
     bool: nodata, a data bar; in or beside it), is a piece of one, of any size, and is held
-    only to :data:`CUT_MIN_AREA` where its least area is larger (:func:`cut_least`): it is
+    only to ``options.cut_min_area`` where its least area is larger (:func:`cut_least`): it is
     kept, and the objects table flags it ``touches_border``, as training sizes count it
     (:func:`~unetlab.data.fingerprint.cut_regions`). ``image_rows``: whether the first and
     last rows are the image's edge (False: a band's cut row, which cuts no object)."""
@@ -763,13 +768,15 @@ def remove_small_objects(
     else:
         needed = np.full(n, options.min_area, np.int64)
     cut = cut_regions(ids, outside, image_rows=image_rows)
-    return _kept(ids, cut_least(needed, np.concatenate([[False], cut])))
+    cut = np.concatenate([[False], cut])
+    return _kept(ids, cut_least(needed, cut, options.cut_min_area))
 
 
-def cut_least(needed: np.ndarray, cut: np.ndarray) -> np.ndarray:
-    """The least areas ``needed`` with those of ``cut`` objects lowered to
-    :data:`CUT_MIN_AREA` (a least area already smaller stays)."""
-    return np.where(cut, np.minimum(needed, CUT_MIN_AREA), needed)
+def cut_least(needed: np.ndarray, cut: np.ndarray, least: int = CUT_MIN_AREA) -> np.ndarray:
+    """The least areas ``needed`` with those of ``cut`` objects lowered to ``least``
+    (:attr:`ObjectOptions.cut_min_area`, :data:`CUT_MIN_AREA` at level 0; a least area
+    already smaller stays)."""
+    return np.where(cut, np.minimum(needed, least), needed)
 
 
 def _kept(ids: np.ndarray, needed: np.ndarray) -> np.ndarray:
