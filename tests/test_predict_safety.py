@@ -319,6 +319,26 @@ def test_two_processes_report_each_images_count_once(tmp_path):
         n = counts[-1]
         assert run.stderr.count(f"c{i}.png: {n} object{'' if n == 1 else 's'}\n") == 1
     assert run.stderr.count(f"objects: {sum(counts)} in 3 images") == 1
+    # the rate says what it is (note33: all pixels over the main process's time, unsaid)
+    assert "MP/s (the 2 processes' pixels over the longest one's time) ->" in run.stderr
+
+
+def test_the_rate_of_several_processes_says_what_it_is(caplog, capsys):
+    from unetlab.cli.predict import _report, _report_benchmark
+
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        _report(4, 0, 0, 2_000_000, 2.0, "out")
+        _report(4, 0, 0, 2_000_000, 2.0, "out", processes=2)
+    one, two = caplog.messages[-2:]
+    assert one == "predict: 4 written, 0 skipped, 0 failed in 2.0 s, 1.00 MP/s -> out"
+    assert two == (
+        "predict: 4 written, 0 skipped, 0 failed in 2.0 s, 1.00 MP/s (the 2 processes' "
+        "pixels over the longest one's time) -> out"
+    )
+    _report_benchmark(4, 2_000_000, 2.0, 0.5, processes=2)  # 0.5 s: the main one's model
+    line = capsys.readouterr().out
+    assert "1.00 MP/s end to end (2 processes; the model alone: --nproc 1)" in line
+    assert "model 0.50 s" not in line
 
 
 def test_object_summary_past_the_line_limit_gives_range_and_median():

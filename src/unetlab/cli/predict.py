@@ -228,7 +228,7 @@ def run(args) -> int:
                 clock=clock if args.benchmark else None,
                 notes=lambda model, objects: _notes(model, objects) + region_note(model, args),
                 failed=lambda line: print(f"unetlab predict: failed: {line}", file=sys.stderr),
-                report=lambda result: _summary(args, result, out_dir, timed.get("clock")),
+                report=lambda result: _summary(args, result, out_dir, timed.get("clock"), group),
                 name=args.checkpoint,
                 overwrite_fix=OVERWRITE_FIX,
                 options=with_nodata(with_exclude_rows(predict_options(args, device), args), args),
@@ -367,10 +367,10 @@ def _output_folder(output: str) -> Path:
     return out_dir
 
 
-def _summary(args, result, out_dir: Path, clock) -> None:
+def _summary(args, result, out_dir: Path, clock, group) -> None:
     """The objects of each image (with --instances), the totals of the folder's per-image
     table (an earlier run's images too: audit s33 plates 5; the objects with saturated
-    pixels, the images out of focus), the --benchmark figures."""
+    pixels, the images out of focus), the --benchmark figures (of ``group``'s processes)."""
     from unetlab.inference.objects_summary import summary_lines
 
     done = len(result.written)
@@ -381,9 +381,10 @@ def _summary(args, result, out_dir: Path, clock) -> None:
         _report_objects(found, kinds, areas, total=not result.summary)
         for line in summary_lines(result.summary):
             log.info("%s", line)
-    _report(done, len(result.skipped), len(result.failed), result.pixels, result.seconds, out_dir)
+    counts = (done, len(result.skipped), len(result.failed))
+    _report(*counts, result.pixels, result.seconds, out_dir, processes=group.world)
     if clock is not None and done:
-        _report_benchmark(done, result.pixels, result.seconds, clock.seconds)
+        _report_benchmark(done, result.pixels, result.seconds, clock.seconds, group.world)
 
 
 #: more images than this: their object counts in the log's debug level, not one line each
@@ -462,22 +463,46 @@ def object_summary(counts: list[int]) -> str:
     )
 
 
-def _report(done: int, skipped: int, failed: int, pixels: int, elapsed: float, out_dir) -> None:
+def _report(
+    done: int,
+    skipped: int,
+    failed: int,
+    pixels: int,
+    elapsed: float,
+    out_dir,
+    *,
+    processes: int = 1,
+) -> None:
+    """The run's one summary line: the outputs' pixels over ``elapsed``; of several
+    ``processes``, all their pixels over the longest one's time (the run's wall time:
+    :class:`~unetlab.inference.folders.FolderPrediction`'s ``seconds``), said so."""
     rate = f", {pixels / elapsed / 1e6:.2f} MP/s" if elapsed > 0 and pixels else ""
+    if rate and processes > 1:
+        rate += f" (the {processes} processes' pixels over the longest one's time)"
     log.info(
         "predict: %d written, %d skipped, %d failed in %.1f s%s -> %s",
         *(done, skipped, failed, elapsed, rate, out_dir),
     )
 
 
-def _report_benchmark(done: int, pixels: int, elapsed: float, model_seconds: float) -> None:
+def _report_benchmark(
+    done: int, pixels: int, elapsed: float, model_seconds: float, processes: int = 1
+) -> None:
+    """--benchmark's line; of several ``processes`` the end-to-end figures alone (the model
+    time is the main process's own: against all processes' pixels it would overstate)."""
     from unetlab.bench import throughput
 
     t = throughput(done, pixels, elapsed, model_seconds)
-    print(
+    line = (
         f"benchmark: {t['images']} image(s), {t['megapixels']:.2f} MP in {t['seconds']:.2f} s: "
-        f"{t['images_per_s']:.2f} images/s, {t['mpix_per_s']:.2f} MP/s end to end; model "
-        f"{t['model_seconds']:.2f} s ({t['model_share']:.0%}), {t['model_mpix_per_s']:.2f} MP/s"
+        f"{t['images_per_s']:.2f} images/s, {t['mpix_per_s']:.2f} MP/s end to end"
+    )
+    if processes > 1:
+        print(f"{line} ({processes} processes; the model alone: --nproc 1)")
+        return
+    print(
+        f"{line}; model {t['model_seconds']:.2f} s ({t['model_share']:.0%}), "
+        f"{t['model_mpix_per_s']:.2f} MP/s"
     )
 
 
