@@ -19,19 +19,22 @@ from unetlab.inference.objects_summary import (
     focus_measure,
     folder_summary,
     image_focus,
+    object_boxes,
     summary_lines,
     table_figures,
     write_summary,
 )
 
 
-def _cells(rng, blur=0.0, bright=1.0):
-    """A 96x96 uint16 field of bright dots (nuclei), blurred by ``blur``."""
+def _cells(rng, blur=0.0, bright=1.0, n=30, boxes=False):
+    """A 96x96 uint16 field of ``n`` bright dots (nuclei), blurred by ``blur``; with
+    ``boxes`` also their boxes ((n, 4): top, left, bottom, right)."""
     image = np.zeros((96, 96))
-    ys, xs = rng.integers(8, 88, (2, 30))
+    ys, xs = rng.integers(8, 88, (2, n))
     image[ys, xs] = 1.0
-    image = ndimage.gaussian_filter(image, 2.0 + blur) * 3e5 * bright + 200
-    return rng.poisson(image).astype(np.uint16)
+    image = rng.poisson(ndimage.gaussian_filter(image, 2.0 + blur) * 3e5 * bright + 200)
+    image = image.astype(np.uint16)
+    return (image, np.stack([ys - 6, xs - 6, ys + 7, xs + 7], axis=1)) if boxes else image
 
 
 def test_focus_falls_with_blur_not_with_brightness():
@@ -49,15 +52,72 @@ def test_focus_falls_with_blur_not_with_brightness():
     assert focus_measure(rng.random((20, 20))) > 0
 
 
+def test_focus_is_measured_near_the_objects_an_empty_field_has_none():
+    # s33 plates: an empty well's camera noise scored 7.9x the plate's median, as sharp
+    noise = np.random.default_rng(4).poisson(np.full((96, 96), 200.0)).astype(np.uint16)
+    sharp, boxes = _cells(np.random.default_rng(1), boxes=True)
+    blurred, blurred_boxes = _cells(np.random.default_rng(1), blur=3.0, boxes=True)
+    assert focus_measure(noise) > 10 * focus_measure(sharp)  # the whole field's: noise
+    assert focus_measure(noise, np.zeros((0, 4), np.int64)) is None  # no objects: none
+    assert focus_measure(sharp, boxes) == pytest.approx(focus_measure(sharp), rel=0.1)
+    assert focus_measure(blurred, blurred_boxes) < 0.1 * focus_measure(sharp, boxes)
+    # a dim sparse well (3 nuclei in noise) scores as a dense one near its objects
+    dense, near = _cells(np.random.default_rng(1), bright=0.05, boxes=True)
+    sparse, few = _cells(np.random.default_rng(2), bright=0.05, n=3, boxes=True)
+    assert focus_measure(sparse) > 1.3 * focus_measure(dense)  # the noise's part
+    assert focus_measure(sparse, few) == pytest.approx(focus_measure(dense, near), rel=0.15)
+
+
+def test_a_saturated_blobs_edge_is_no_focus():
+    # s33 plates: saturated debris read 1.9-3.1x the plate's median
+    cells, boxes = _cells(np.random.default_rng(1), blur=1.0, boxes=True)
+    debris = cells.copy()
+    yy, xx = np.mgrid[:96, :96]
+    debris[(yy - 50) ** 2 + (xx - 50) ** 2 < 9] = 65535
+    with_debris = np.concatenate([boxes, [[47, 47, 54, 54]]])
+    assert focus_measure(debris, with_debris) == pytest.approx(focus_measure(cells, boxes), 0.05)
+    assert focus_measure(debris) == pytest.approx(focus_measure(cells), rel=0.1)
+    twelve_bit = (cells // 16).astype(np.uint16)  # a 12-bit camera: its ceiling 4095
+    twelve_bit[(yy - 50) ** 2 + (xx - 50) ** 2 < 9] = 4095
+    expected = focus_measure(cells // 16, boxes)
+    assert focus_measure(twelve_bit, with_debris) == pytest.approx(expected, rel=0.05)
+    floats = debris.astype(np.float32)  # no ceiling: the blob's edge counts
+    assert focus_measure(floats, with_debris) > 2 * focus_measure(cells, boxes)
+
+
+def test_object_boxes_by_page(tmp_path):
+    _table(tmp_path / "a.csv", [4, 9], **_boxes(2))
+    assert object_boxes(tmp_path / "a.csv")[0].tolist() == [[0, 0, 96, 96]] * 2
+    _table(tmp_path / "s.csv", [4, 9, 1], page=[0, 2, 2], **_boxes(3))
+    assert {k: len(v) for k, v in object_boxes(tmp_path / "s.csv").items()} == {0: 1, 2: 2}
+    _table(tmp_path / "e.csv", [], **_boxes(0))
+    assert object_boxes(tmp_path / "e.csv") == {}
+    _table(tmp_path / "n.csv", [4])  # no boxes
+    assert object_boxes(tmp_path / "n.csv") is None
+    assert object_boxes(tmp_path / "missing.csv") is None
+
+
 def test_image_focus_reads_the_file_and_skips_what_it_cannot(tmp_path, monkeypatch):
     image = _cells(np.random.default_rng(2))
     write_tiff(tmp_path / "a.tif", image)
     assert image_focus(tmp_path / "a.tif") == pytest.approx(focus_measure(image))
+    _table(tmp_path / "a.csv", [4], **_boxes(1, 8))
+    near = focus_measure(image, np.array([[8, 8, 88, 88]]))
+    assert image_focus(tmp_path / "a.tif", tmp_path / "a.csv") == pytest.approx(near)
+    _table(tmp_path / "e.csv", [], **_boxes(0))
+    assert image_focus(tmp_path / "a.tif", tmp_path / "e.csv") is None  # no objects
+    assert image_focus(tmp_path / "a.tif", tmp_path / "missing.csv") is None
     (tmp_path / "empty.tif").write_bytes(b"")
     assert image_focus(tmp_path / "empty.tif") is None
     assert image_focus(tmp_path) is None  # a Zarr folder: not read again
     monkeypatch.setattr(summary, "FOCUS_PIXELS", 96 * 96 - 1)  # a slide
     assert image_focus(tmp_path / "a.tif") is None
+
+
+def _boxes(n: int, inset: int = 0) -> dict:
+    """The bbox columns of ``n`` objects, each the 96x96 field less ``inset`` a side."""
+    corners = {"bbox_top": inset, "bbox_left": inset, "bbox_bottom": 96 - inset}
+    return {k: [v] * n for k, v in {**corners, "bbox_right": 96 - inset}.items()}
 
 
 def _table(path: Path, areas, **extra):
@@ -69,12 +129,14 @@ def _table(path: Path, areas, **extra):
 
 
 def test_table_figures(tmp_path):
-    _table(tmp_path / "a.csv", [10, 30], area_um2=[2.5, 7.5], saturated_fraction=[0, 0.4])
+    # s33: a few clipped highlight pixels (the demo's 1.3%) made an object saturated
+    saturated = [0.013, 0.5, 0.0]
+    _table(tmp_path / "a.csv", [10, 30, 20], area_um2=[2.5, 7.5, 5], saturated_fraction=saturated)
     assert table_figures(tmp_path / "a.csv") == {
-        "objects": 2,
-        "total_area": 40.0,
+        "objects": 3,
+        "total_area": 60.0,
         "mean_area": 20.0,
-        "total_area_um2": 10.0,
+        "total_area_um2": 15.0,
         "mean_area_um2": 5.0,
         "saturated_objects": 1,
     }
@@ -94,17 +156,19 @@ def _plate(tmp_path):
     files = [inputs / f"{w}_s1_w1.tif" for w in ("B01", "A01", "C01", "D01", "D02")]
     for f, blur in zip(files, (0, 0, 3.0, 0, 0)):
         write_tiff(f, _cells(rng, blur=blur))
-    _table(out / "B01_s1_w1_objects.csv", [10, 20, 30], saturated_fraction=[0, 0.5, 0])
-    _table(out / "A01_s1_w1_objects.csv", [], saturated_fraction=[])
-    _table(out / "C01_s1_w1_objects.csv", [40], saturated_fraction=[0])
+    _table(
+        out / "B01_s1_w1_objects.csv", [10, 20, 30], saturated_fraction=[0, 0.5, 0.2], **_boxes(3)
+    )
+    _table(out / "A01_s1_w1_objects.csv", [], saturated_fraction=[], **_boxes(0))
+    _table(out / "C01_s1_w1_objects.csv", [40], saturated_fraction=[0], **_boxes(1))
+    _table(out / "D02_s1_w1_objects.csv", [50], saturated_fraction=[0], **_boxes(1))
     return files, out
 
 
 def test_folder_summary_rows_in_input_order_with_status(tmp_path, monkeypatch):
     files, out = _plate(tmp_path)
+    b, a, c, d, d2 = files
     assert "focus_vs_median" not in folder_summary(out, files, written=files[:3])[0]
-    monkeypatch.setattr(summary, "FOCUS_IMAGES", 3)  # a median of 3 wells compared to
-    b, a, c, d, _ = files
     failed = {d: f"{d}: empty file (0 bytes); copy the file again"}
     rows = folder_summary(out, files, written=[b, a], skipped=[c], failed=failed)
     assert [(r["image"], r["status"], r.get("objects")) for r in rows] == [
@@ -115,7 +179,11 @@ def test_folder_summary_rows_in_input_order_with_status(tmp_path, monkeypatch):
     ]
     assert rows[3]["reason"].endswith("empty file (0 bytes); copy the file again")
     assert rows[0]["saturated_objects"] == 1 and rows[0]["mean_area"] == 20.0
+    assert rows[1]["focus"] is None  # an empty well: no focus (was its noise's, "sharp")
+    assert "focus_vs_median" not in rows[0]  # 2 wells with a focus: no median to compare
+    rows = folder_summary(out, files, written=[b, a, d2], skipped=[c], failed=failed)
     assert rows[2]["focus_vs_median"] < 0.5 < rows[0]["focus_vs_median"]  # C01 blurred
+    assert rows[-1]["image"] == "D02_s1_w1.tif" and rows[-1]["focus_vs_median"] > 0.5
     path = write_summary(out, rows)
     assert path == out / SUMMARY
     with path.open(newline="") as f:
@@ -124,26 +192,27 @@ def test_folder_summary_rows_in_input_order_with_status(tmp_path, monkeypatch):
         *("image", "status", "objects", "total_area", "mean_area", "saturated_objects"),
         *("focus", "focus_vs_median", "reason"),
     ]
-    assert [t["status"] for t in table] == [DONE, DONE, SKIPPED, FAILED]
+    assert [t["status"] for t in table] == [DONE, DONE, SKIPPED, FAILED, DONE]
     assert table[1]["objects"] == "0" and table[1]["mean_area"] == ""
     assert table[3]["objects"] == "" and table[3]["reason"] == rows[3]["reason"]
 
 
-def test_summary_lines_count_an_earlier_runs_images_saturation_and_focus(tmp_path, monkeypatch):
-    monkeypatch.setattr(summary, "FOCUS_IMAGES", 3)
+def test_summary_lines_count_an_earlier_runs_images_saturation_and_focus(tmp_path):
     files, out = _plate(tmp_path)
-    b, a, c, d, _ = files
-    rows = folder_summary(out, files, written=[b, a], skipped=[c], failed={d: "bad"})
+    b, a, c, d, d2 = files
+    rows = folder_summary(out, files, written=[b, a, d2], skipped=[c], failed={d: "bad"})
     total, saturated, blurred = summary_lines(rows)
     assert total == (
-        f"objects: 4 in 3 images (1 from an earlier run: 1 image skipped); one row per "
+        f"objects: 5 in 4 images (1 from an earlier run: 1 image skipped); one row per "
         f"image in {SUMMARY}"
     )
-    assert saturated.startswith("saturated: 1 object in 1 image hold")
-    assert "B01_s1_w1.tif 1" in saturated
+    assert saturated.startswith(
+        "saturated: 1 object in 1 image have 40% or more of their pixels at the image's "
+        "ceiling (debris, overexposure?): B01_s1_w1.tif 1;"
+    )
     assert blurred.startswith("focus: 1 image under 0.5x the folder's median")
     assert "C01_s1_w1.tif 0." in blurred
-    assert summary_lines(rows[3:]) == []  # only a failed one: nothing counted
+    assert summary_lines(rows[3:4]) == []  # only a failed one: nothing counted
     assert summary_lines(rows[1:2]) == []  # one image predicted: its own line says it
     assert summary_lines(rows[2:3])[0].startswith("objects: 1 in 1 image (1 from an earlier")
 
