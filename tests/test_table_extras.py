@@ -82,7 +82,8 @@ def test_a_camera_ceiling_in_a_wider_file_is_found():
     assert image_ceilings(image) == [4095 << 4]
     assert saturated_fraction(ids, image, np.array([1])).tolist() == [0.4]
     assert image_ceilings(image + 1) == [None]  # not a camera's steps of 16
-    assert image_ceilings(_camera(8)[1]) == [None]  # 255 in uint16: no camera depth
+    assert image_ceilings(_camera(8)[1]) == [255]  # 8-bit values in a 16-bit file
+    assert image_ceilings(_camera(9)[1]) == [None]  # 511: no camera's depth
     assert image_ceilings(_camera(12)[1].astype(np.uint32)) == [4095]
     assert image_ceilings(np.full((4, 4), 255, np.uint8)) == [255]
     assert image_ceilings(np.full((4, 4), 254, np.uint8)) == [None]

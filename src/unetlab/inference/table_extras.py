@@ -3,10 +3,10 @@ measures of :mod:`unetlab.inference.measure`: appended, so that scripts reading 
 columns by position keep working (audit s33 plates 1, 2).
 
 - ``saturated_fraction`` (integer images): the share of each object's pixels at the
-  image's ceiling (:func:`image_ceilings`: its dtype's maximum, 65535 in a uint16 image,
-  or a 10-, 12- or 14-bit camera's in a 16-bit file, 4095) in any channel. An object with
-  :data:`SATURATED_SHARE` or more is counted saturated (debris, an overexposed cell: its
-  object and measures are not to be trusted as a nucleus's); one with a few clipped
+  image's ceiling in any channel (:func:`image_ceilings`: its dtype's maximum, 65535 in a
+  uint16 image, or a camera's in a wider file: a 12-bit one's 4095 in uint16). An object
+  with :data:`SATURATED_SHARE` or more is counted saturated (debris, an overexposed cell:
+  its object and measures are not to be trusted as a nucleus's); one with a few clipped
   highlight pixels is not.
 - ``image``: the input file's name on every row, so that the tables of a plate's wells
   concatenated keep each object's well.
@@ -31,8 +31,9 @@ __all__ = [
 #: widefield nuclei 0.09; the audit's saturated debris reads 0.44-0.55 (14 blobs), and
 #: kromp2020's three overexposed confocal nuclei 0.56-0.77 (then 0.38 and under)
 SATURATED_SHARE = 0.4
-#: the camera depths looked for in a wider container (a 12-bit camera's 4095 in uint16)
-CAMERA_BITS = (10, 12, 14, 16)
+#: the camera depths looked for in a wider container (a 12-bit camera's 4095 in uint16,
+#: 8-bit values converted to 16-bit: 255)
+CAMERA_BITS = (8, 10, 12, 14, 16)
 #: a camera's ceiling counts where this many pixels or more are at it ...
 PILE_PIXELS = 8
 #: ... and this many times more than at each of the 16 values below it, on average (a
