@@ -90,6 +90,9 @@ def test_object_boxes_by_page(tmp_path):
     assert object_boxes(tmp_path / "a.csv")[0].tolist() == [[0, 0, 96, 96]] * 2
     _table(tmp_path / "s.csv", [4, 9, 1], page=[0, 2, 2], **_boxes(3))
     assert {k: len(v) for k, v in object_boxes(tmp_path / "s.csv").items()} == {0: 1, 2: 2}
+    debris = {"saturated_fraction": [0.5, 0.39, 0.4], **_boxes(3)}  # the first and last
+    _table(tmp_path / "d.csv", [4, 9, 1], page=[0, 2, 2], **debris)
+    assert {k: len(v) for k, v in object_boxes(tmp_path / "d.csv").items()} == {2: 1}
     _table(tmp_path / "e.csv", [], **_boxes(0))
     assert object_boxes(tmp_path / "e.csv") == {}
     _table(tmp_path / "n.csv", [4])  # no boxes

@@ -160,8 +160,10 @@ def _grown(mask: np.ndarray, r: int) -> np.ndarray:
 def object_boxes(path: str | os.PathLike) -> dict[int, np.ndarray] | None:
     """The boxes of the objects of an objects table (a ``<stem>_objects.csv``) by page (its
     ``page`` column; 0 without one): (N, 4) int64 arrays of its ``bbox_top``,
-    ``bbox_left``, ``bbox_bottom``, ``bbox_right``; None where it cannot be read or lacks
-    them."""
+    ``bbox_left``, ``bbox_bottom``, ``bbox_right``, less the saturated objects' (their
+    ``saturated_fraction`` :data:`~unetlab.inference.table_extras.SATURATED_SHARE` or more:
+    a clipped blob's edge is no focus, and a well of only debris has none); None where it
+    cannot be read or lacks them."""
     names = ["bbox_top", "bbox_left", "bbox_bottom", "bbox_right"]
     try:
         with open(path, newline="", encoding="utf-8") as f:
@@ -169,8 +171,11 @@ def object_boxes(path: str | os.PathLike) -> dict[int, np.ndarray] | None:
             columns = next(reader, [])
             at = [columns.index(c) for c in names]
             page = columns.index("page") if "page" in columns else None
+            top = columns.index("saturated_fraction") if "saturated_fraction" in columns else None
             boxes: dict[int, list] = {}
             for row in reader:
+                if top is not None and float(row[top] or 0) >= SATURATED_SHARE:
+                    continue
                 key = 0 if page is None else int(row[page])
                 boxes.setdefault(key, []).append([int(float(row[i])) for i in at])
     except (OSError, ValueError, IndexError, csv.Error):
