@@ -1,5 +1,20 @@
 """Scoring a model: :func:`evaluate_model` predicts each image of a data folder and compares
-it with its mask."""
+it with its mask.
+
+The objects scored are those ``predict --instances`` and
+:func:`~unetlab.inference.objects.predict_objects` make
+(:func:`unetlab.inference.objects.objects_from_probabilities` with the object options: the
+checkpoint's defaults, ``ObjectOptions.for_model``: its least size, holes filled, unless
+given), the options used in ``report.source["object_options"]``. An instance-mode model
+(background / boundary / interior) is scored on them against the masks' object ids (binary
+masks: their connected components), its pixel classes then background and object. Another
+model's objects are scored against the regions of the masks' classes, while its ISBI Rand
+error and information score keep their definition: the connected regions of its class map.
+The rows left out (``exclude_rows``; None: those the model's training left out,
+``data.exclude_rows``) and the pixels that are no sample (``nodata``) are predicted as
+background and scored nowhere: the truth is ignored there and objects mostly in them are
+dropped (:func:`~unetlab.evaluate.accumulate.without_excluded`).
+"""
 
 from __future__ import annotations
 
@@ -57,78 +72,72 @@ def evaluate_model(
     object_options=None,
     **settings,
 ) -> Report:
-    """Predict each image of ``data_dir`` (its ``val/`` when it has one, a VOC folder's ``val.txt``
-    images: :func:`evaluation_pairs`) with ``model`` (a net, or the path of a checkpoint or
-    package, loaded onto ``device``) and evaluate.
+    """Predict each image of ``data_dir`` (its ``val/`` when it has one, a VOC folder's
+    ``val.txt`` images: :func:`evaluation_pairs`; ``pairs`` overrides them) with ``model`` (a
+    net, or the path of a checkpoint or package, loaded onto ``device``) and evaluate.
 
     Images are predicted whole with overlap-tile
     (:func:`unetlab.inference.predict.predict_image`) as ``options`` (a
     :class:`~unetlab.inference.predict.PredictOptions`) and ``settings`` (its fields by name:
     ``tile_size=``, ``batch_size=``, ``blend=``, ``tta=``, ``precision=``, ``device=``,
     ``channel=``, ``exclude_rows=``, ``nodata=``) say, checked before any image is read
-    (:func:`unetlab.inference.files.check_options`); ``tta`` True: the flips and turns the net
-    trained with, ``"all"``: the 8; ``channel`` None: the one the model was trained on, if it
-    records one. Labels are the argmax (p >= 0.5 for a one-channel net, which counts as two
-    classes). Masks are mapped to class indices with ``model.label_values`` (None: masks hold
-    indices); ``ignore_value`` None: the mask value the model's training ignored
-    (:func:`training_ignore_value`, e.g. VOC's 255 outlines), said in a log line.
-    ``boundary_class``: the class index that is no object (membrane, background; None: none);
-    ``"auto"``: the model's background (:func:`unetlab.data.weightmap.background_class` of its
-    label values and class names). ``thresholds``: also threshold the cell probability (1 -
-    P(boundary class)) at each level and report the best ISBI figures (e.g.
-    :data:`unetlab.metrics.isbi.CHALLENGE_THRESHOLDS`; keeps one float32 map per image in
-    memory); ``seed_threshold``: split touching cells at each level by a seeded watershed first
-    (:func:`unetlab.metrics.isbi.best_threshold`). ``pairs`` overrides the data folder's pairs.
+    (:func:`unetlab.inference.files.check_options`); ``channel``, ``exclude_rows`` and
+    ``nodata`` None: the model's training's; ``tta`` True: the flips and turns the net
+    trained with, ``"all"``: the 8. Labels are the argmax (p >= 0.5 for a one-channel net,
+    which counts as two classes). Masks are mapped to class indices with
+    ``model.label_values`` (None: masks hold indices); ``ignore_value`` None: the mask value
+    the model's training ignored (:func:`training_ignore_value`, e.g. VOC's 255 outlines),
+    said in a log line. ``boundary_class``: the class index that is no object (None: none;
+    ``"auto"``: the model's background, :func:`unetlab.data.weightmap.background_class`).
+    ``thresholds``: also threshold the cell probability (1 - P(boundary class)) at each level
+    and report the best ISBI figures (e.g. :data:`unetlab.metrics.isbi.CHALLENGE_THRESHOLDS`;
+    keeps one float32 map per image in memory); ``seed_threshold``: split touching cells at
+    each level by a seeded watershed first (:func:`unetlab.metrics.isbi.best_threshold`).
     ``objects``: compute the ISBI and object scores; None: for an instance-mode or two-class
-    model, not for more classes (:func:`object_scores_wanted`). The objects scored are those
-    ``predict --instances`` and :func:`~unetlab.inference.objects.predict_objects` make
-    (:func:`unetlab.inference.objects.objects_from_probabilities` with ``object_options``, an
-    :class:`~unetlab.inference.objects.ObjectOptions`; None: the checkpoint's defaults,
-    ``ObjectOptions.for_model``: its least size, holes filled), the options used in
-    ``report.source["object_options"]``. An instance-mode model (background / boundary /
-    interior) is scored on them against the masks' object ids (binary masks: their connected
-    components), its pixel classes then background and object. Another model's objects are
-    scored against the regions of the masks' classes, while its ISBI Rand error and
-    information score keep their definition: the connected regions of its class map. ``report.source`` also records the data folder, the model's
-    ``label_offset``, the ``tta`` transforms averaged, and for a ``model`` given as a path the
-    checkpoint (:func:`unetlab.checkpoint.checkpoint_source`). ``exclude_rows`` (a setting;
-    None: the rows the model's training left out, ``data.exclude_rows``) are predicted as
-    background and scored nowhere: the truth is ignored there and objects mostly in them are
-    dropped (:func:`~unetlab.evaluate.accumulate.without_excluded`); recorded in
-    ``report.source``. ``nodata`` (a setting, as ``predict --nodata``: ``"auto"`` a GeoTIFF's
-    nodata tag and transparent pixels, ``"none"``, or the value every band holds there;
-    None: the model's ``data.nodata``, else auto): those pixels are predicted as background
-    and scored nowhere, as the rows left out; recorded in ``report.source``. Arguments that
-    :func:`check_evaluation` refuses raise UnetlabError before any image is read.
+    model, not for more classes (:func:`object_scores_wanted`). The objects are found as the
+    module says, with ``object_options`` (an :class:`~unetlab.inference.objects.ObjectOptions`;
+    None: the checkpoint's defaults), refused for a model whose objects are not scored.
+    ``progress``: True: a bar; a function: called with each image's name once scored.
+    ``report.source`` records the data folder, the model's ``label_offset``, the ``tta``
+    transforms averaged, the ignored value, the rows left out, the nodata, the object
+    options, and for a ``model`` given as a path the checkpoint
+    (:func:`unetlab.checkpoint.checkpoint_source`). Arguments that :func:`check_evaluation`
+    refuses raise UnetlabError before any image is read.
     """
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
     check_evaluation(thresholds=thresholds, **check)  # before a checkpoint loads
     model, checkpoint, predicting = _prepared(model, options, settings)
     label_values = getattr(model, "label_values", None)
     check_evaluation(thresholds=thresholds, label_values=label_values, **check)
-
     pairs = list(evaluation_pairs(data_dir) if pairs is None else pairs)
-    scoring, names = _scoring(
-        model,
-        predicting,
-        object_options,
-        boundary_class=boundary_class,
-        ignore_value=ignore_value,
-        connectivity=connectivity,
-        cell=thresholds is not None,
-    )
+    how = dict(boundary_class=boundary_class, ignore_value=ignore_value, connectivity=connectivity)
+    scoring, names = _scoring(model, predicting, object_options, cell=thresholds is not None, **how)
+    scoring, objects = _objects_scored(scoring, names, objects, given=object_options is not None)
+    acc = _accumulated(pairs, scoring, objects, progress)
+    report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
+    return _sourced(report, pairs, scoring, data_dir, checkpoint)
+
+
+def _objects_scored(
+    scoring: _Scoring, names: list[str], asked: bool | None, *, given: bool
+) -> tuple[_Scoring, bool | None]:
+    """(``scoring`` without objects to find where none are scored, whether the object scores
+    are computed: ``asked``, else :func:`object_scores_wanted` of the classes ``names``);
+    object options ``given`` for objects not scored are refused
+    (:func:`check_objects_scored`)."""
     instance_model = scoring.objects.mode == "instances"
-    objects = object_scores_wanted(objects, len(names), instances=instance_model)
-    if object_options is not None:  # given, and found nothing scores them: one line
-        check_objects_scored(model, objects, "object_options", "pass objects=True")
+    objects = object_scores_wanted(asked, len(names), instances=instance_model)
+    if given:  # and found nothing scores them: one line
+        check_objects_scored(scoring.model, objects, "object_options", "pass objects=True")
     if not objects and not instance_model:  # no object scores: no objects to find
         scoring = replace(scoring, objects=None)
-    with progress_calls(
-        progress, what="each image's name", each=True, total=len(pairs), desc="images", unit="image"
-    ) as done:  # True: a bar, as fit(progress=True) draws (audit s32 notebook 4)
-        acc = _accumulated(pairs, scoring, objects, done)
-    report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
-    report.counting = instance_model
+    return scoring, objects
+
+
+def _sourced(report: Report, pairs, scoring: _Scoring, data_dir, checkpoint) -> Report:
+    """``report`` with its images that trained the model marked (warned of: an instance
+    model's counts table shown) and its ``source`` (:func:`_source`)."""
+    report.counting = scoring.objects is not None and scoring.objects.mode == "instances"
     trained = _training_overlap_warning(pairs, scoring.model)
     for row, flag in zip(report.images, trained):  # the rows are the pairs, in order
         row["trained"] = flag
@@ -278,7 +287,19 @@ def _accumulated(
     pairs: Sequence[Pair], scoring: _Scoring, objects: bool | None, progress
 ) -> Accumulator:
     """The statistics of ``pairs`` each predicted and scored as ``scoring`` says
-    (:func:`_score_pair`); ``progress`` is called with each pair's name once scored."""
+    (:func:`_score_pair`); ``progress`` (:func:`evaluate_model`'s) a bar (True, as
+    ``fit(progress=True)`` draws: audit s32 notebook 4), or called with each pair's name once
+    scored."""
+    with progress_calls(
+        progress, what="each image's name", each=True, total=len(pairs), desc="images", unit="image"
+    ) as done:
+        return _accumulated_each(pairs, scoring, objects, done)
+
+
+def _accumulated_each(
+    pairs: Sequence[Pair], scoring: _Scoring, objects: bool | None, done
+) -> Accumulator:
+    """:func:`_accumulated`'s statistics, ``done`` called with each pair's name (or None)."""
     acc = Accumulator(
         boundary_class=scoring.boundary_class, connectivity=scoring.connectivity, objects=objects
     )
@@ -294,8 +315,8 @@ def _accumulated(
             unsaid = unsaid and not _say_ignored(mask, scoring.ignore_value)
             bad = invalid(pair)  # nodata, transparent: scored nowhere
             acc.add(pair.name, **_score_pair(pair, image, mask, scoring, bad))
-            if progress is not None:
-                progress(pair.name)
+            if done is not None:
+                done(pair.name)
     return acc
 
 
