@@ -32,6 +32,7 @@ from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.objects_summary import claim_summary, folder_summary, write_summary
 from unetlab.inference.offset import describe_offset, label_offset
 from unetlab.inference.output_rules import (
+    PYTHON_OVERWRITE_FIX,
     finished_inputs,
     finished_outputs,
     held_folders,
@@ -135,7 +136,7 @@ def claim_folder(
     files: Sequence[Path],
     outputs: OutputOptions | None = None,
     *,
-    overwrite_fix: str = OVERWRITE_FIX,
+    overwrite_fix: str = PYTHON_OVERWRITE_FIX,
     record: Provenance | Callable[[], Provenance] | None = None,
 ) -> Iterator[set[Path]]:
     """``out_dir`` checked and held for the ``outputs`` of ``files``
@@ -145,7 +146,10 @@ def claim_folder(
     (``record``) wrote there (:func:`finished_inputs`, asked before this run's names enter
     the manifest). With ``skip_existing``, outputs of the other inputs that another model
     made there (:func:`other_models`) are refused, OutputError naming the fix, unless
-    ``outputs.overwrite`` (they are predicted again). With ``outputs.objects`` and
+    ``outputs.overwrite`` (they are predicted again). Its messages name the fixes as
+    ``overwrite_fix`` is spelled: the keywords (``overwrite=True``, ``out_dir``), or the
+    command line's flags where it passes its own (:data:`~unetlab.outputs.OVERWRITE_FIX`).
+    With ``outputs.objects`` and
     several ``files``, the per-image table's name is claimed too
     (:func:`~unetlab.inference.objects_summary.claim_summary`)."""
     outputs = OutputOptions.of(outputs)
@@ -153,7 +157,7 @@ def claim_folder(
 
     def check(made: Provenance) -> None:  # held, before this run enters the manifest
         if mixed := other_inputs_models(out_dir, files, made):
-            log.warning(_mixed_line(Path(out_dir), mixed, made))
+            log.warning(_mixed_line(Path(out_dir), mixed, made, overwrite_fix))
         if not outputs.skip_existing:
             return
         finished = finished_outputs(out_dir, files, record=made, **outputs.wanted)
@@ -173,27 +177,35 @@ def claim_folder(
         yield done
 
 
-def _mixed_line(out_dir: Path, mixed: dict[str, str], record: Provenance) -> str:
+def _mixed_line(out_dir: Path, mixed: dict[str, str], record: Provenance, fix: str) -> str:
     """The one line for other inputs' outputs that another model made, left beside this
-    run's: the folder will mix two models."""
+    run's: the folder will mix two models (``fix``: how the caller spells ``overwrite``)."""
     first, made = next(iter(mixed.items()))
     more = f" and {len(mixed) - 1} other input(s)" if len(mixed) > 1 else ""
+    another = _another(fix, "--output")
     return (
         f"{out_dir} also holds outputs of {Path(first).name}{more} made by {made}, not by "
         f"this run's {record.describe()}: the folder will mix two models (evaluate --pred "
-        "would score the mix); predict those inputs again too, or give another --output"
+        f"would score the mix); predict those inputs again too, or give {another}"
     )
 
 
 def _other_model_line(out_dir: Path, others: dict[Path, str], record: Provenance, fix: str) -> str:
-    """The one line for outputs another model made, which --skip-existing would keep."""
+    """The one line for outputs another model made, which ``skip_existing`` would keep."""
     first, made = next(iter(others.items()))
     more = f" and {len(others) - 1} more input(s)" if len(others) > 1 else ""
+    another = _another(fix, "--output folder")
     return (
         f"{out_dir} holds another model's outputs: those of {first.name}{more} were made by "
-        f"{made}, not by this run's {record.describe()}; give another --output folder, or "
-        f"{fix} to predict them again with this one"
+        f"{made}, not by this run's {record.describe()}; give {another}, or {fix} to predict "
+        "them again with this one"
     )
+
+
+def _another(overwrite_fix: str, flag: str) -> str:
+    """Another output folder, as the caller who spells ``overwrite`` ``overwrite_fix`` calls
+    it: the command line's ``flag`` where it passes its own fix, else the keyword."""
+    return f"another {flag}" if overwrite_fix == OVERWRITE_FIX else "another out_dir"
 
 
 def predict_or_fail(
@@ -247,11 +259,12 @@ class FolderPrediction:
     one image), ``classes`` (a semantic model's objects: each input -> its objects of each
     class by class name, as its objects table's ``class_name`` column holds them),
     ``areas`` (those objects on a map in metres: each input -> their area in m² by class
-    name, :func:`~unetlab.inference.measure.class_areas`), ``pixels`` (of the label images written) and ``seconds`` (the predicting, in this
-    process: after the folder is claimed, and any warm-up). In a group of processes each
-    holds the whole run's, every input once. ``summary`` (with ``objects`` and several
-    inputs, in the main process): one row per input, in input order, as the folder's ``objects_summary.csv``
-    holds it, the skipped inputs' read from their tables
+    name, :func:`~unetlab.inference.measure.class_areas`), ``pixels`` (of the label images
+    written) and ``seconds`` (the predicting, in this process: after the folder is claimed,
+    and any warm-up). In a group of processes each holds the whole run's, every input once.
+    ``summary`` (with ``objects`` and several inputs, in the main process): one row per
+    input, in input order, as the folder's ``objects_summary.csv`` holds it, the skipped
+    inputs' read from their tables
     (:func:`~unetlab.inference.objects_summary.folder_summary`)."""
 
     written: dict[Path, list[Path]] = field(default_factory=dict)
@@ -282,7 +295,7 @@ def predict_folder(
     failed: Callable[[str], None] | None = None,
     report: Callable[[FolderPrediction], None] | None = None,
     name: str = "the model",
-    overwrite_fix: str = "pass overwrite=True",
+    overwrite_fix: str = PYTHON_OVERWRITE_FIX,
     **settings,
 ) -> FolderPrediction:
     """Predict every image of ``inputs`` (a folder, files or globs: :func:`find_inputs`)
@@ -330,14 +343,21 @@ def predict_folder(
         with floor_run(), tuned_allocator():
             result = run.predict([f for f in files if f not in done], name, lines)
         result.skipped = [f for f in files if f in done]
-        if group.is_main:  # a map's PNG outputs: where they lie (the folder still held)
-            for path, written in result.written.items():
-                written += world_files(path, written)
-        if group.is_main and _summed(outputs, files):  # one row per input, all of them
-            result.summary = _summary(out_dir, files, result)
-        if report is not None and group.is_main:
-            report(result)
+        if group.is_main:
+            _conclude(result, out_dir, files, outputs, report)
     return result
+
+
+def _conclude(result: FolderPrediction, out_dir: Path, files, outputs, report) -> None:
+    """The end of :func:`predict_folder` in the main process, the folder still held: a map's
+    PNG outputs placed (their world files, into ``result``), the per-image table of all the
+    inputs where one is written (:func:`_summed`), then ``report``."""
+    for path, written in result.written.items():
+        written += world_files(path, written)
+    if _summed(outputs, files):
+        result.summary = _summary(out_dir, files, result)
+    if report is not None:
+        report(result)
 
 
 def _summed(outputs: OutputOptions, files: Sequence[Path]) -> bool:
@@ -593,8 +613,8 @@ def _channel_note(trained: int | None, asked: int | None) -> None:
         log.info("predicting channel %d of each image: the model was trained on it", trained)
     elif asked != trained:
         log.warning(
-            "predicting channel %s (--channel), but the model was trained on channel %d "
-            "(data.channel); leave --channel out for that one",
+            "predicting channel %s (--channel, or channel in Python), but the model was "
+            "trained on channel %d (data.channel); leave it out for that one",
             asked,
             trained,
         )

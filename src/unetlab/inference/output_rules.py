@@ -34,7 +34,6 @@ from unetlab.inference.records import (
 )
 from unetlab.inference.slides import output_names, output_stem
 from unetlab.outputs import (
-    OVERWRITE_FIX,
     PENDING,
     made_from,
     output_folder,
@@ -44,6 +43,7 @@ from unetlab.outputs import (
 
 __all__ = [
     "EVERY",
+    "PYTHON_OVERWRITE_FIX",
     "finished_inputs",
     "finished_outputs",
     "held_folders",
@@ -303,6 +303,11 @@ def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:
     return sources
 
 
+#: the fix of a refused output, as a Python caller spells it (the command line passes its
+#: flag instead: :data:`unetlab.outputs.OVERWRITE_FIX`)
+PYTHON_OVERWRITE_FIX = "pass overwrite=True"
+
+
 #: the output folders this thread holds through prediction_folder (their resolved paths)
 _HELD = threading.local()
 
@@ -321,7 +326,7 @@ def prediction_folder(
     files: Sequence[Path],
     outputs: OutputOptions | None = None,
     *,
-    overwrite_fix: str = OVERWRITE_FIX,
+    overwrite_fix: str = PYTHON_OVERWRITE_FIX,
     record: Provenance | Callable[[], Provenance] | None = None,
     checked: Callable[[Provenance], None] | None = None,
 ) -> Iterator[Path]:
@@ -331,14 +336,15 @@ def prediction_folder(
     holds files unetlab did not write, or if an output would replace one that another input
     of the same output name made there (the manifest records each output's input:
     :func:`output_sources`), unless ``outputs.overwrite`` (which the message names as
-    ``overwrite_fix``; the other input's remaining outputs are then removed once this run
-    wrote the new input's, so no mix of both is left). The outputs of inputs
-    ``--skip-existing`` skips are in the manifest (:func:`finished_inputs`). While held,
+    ``overwrite_fix``: the keyword, or the command line's flag where it passes that; the
+    other input's remaining outputs are then removed once this run wrote the new input's,
+    so no mix of both is left). The outputs of inputs ``outputs.skip_existing`` skips are
+    in the manifest (:func:`finished_inputs`). While held,
     :func:`~unetlab.inference.files.predict_file` called from this thread writes into it
     without checking it again. ``record``: what makes the outputs
     (:func:`~unetlab.inference.records.prediction_record`), or a function that gives it,
     asked once the folder is checked and held (it may load the model); ``checked`` is called
-    with it then, before the manifest records this run (what ``--skip-existing`` asks:
+    with it then, before the manifest records this run (what ``skip_existing`` asks:
     :func:`~unetlab.inference.folders.claim_folder`). Its key goes into each output's
     manifest line (confirmed once the output is written), and the record into the folder's
     ``predict.json`` once the work is done."""
