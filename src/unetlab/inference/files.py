@@ -565,32 +565,55 @@ def _write_objects(
     grid: MapGrid | None = None,
     name: str | None = None,
 ) -> tuple[list[Path], list[int], dict[str, int], dict[str, float]]:
-    """``<stem>_objects.tif`` (with the input's ``pixel`` size and pages' ``axes``, and
-    ``record``), ``<stem>_objects.csv`` of the pages' object ids and their outlines
-    (:func:`~unetlab.inference.outlines.write_outlines`' ``outlines``: the paths asked for,
-    the class): (their paths, the objects of each page, the objects of each class where
-    ``kinds`` give them a class: :func:`~unetlab.inference.measure.class_counts`, and their
-    area in m² on a map: :func:`~unetlab.inference.measure.class_areas`). The
-    intensity columns of several channels are named by ``channels`` (the file's names)
-    where they name each channel once, else by index
-    (:func:`~unetlab.inference.measure.named_channels`); ``kinds``: each page's class
-    keywords of :func:`~unetlab.inference.measure.object_table` (a semantic model's:
-    :func:`~unetlab.inference.objects.measured_classes`). Objects that reach the rows of
-    ``exclude_rows`` (a data bar) are cut by it, and so are those beside a page's
-    ``invalid`` pixels (nodata, transparent): ``touches_border`` true. ``grid``: where
-    the input lies on the map (:func:`~unetlab.data.world_file.input_grid`): the table's
-    ``centroid_x_map`` and ``centroid_y_map``
-    (:func:`~unetlab.inference.measure.with_map_centroids`), and a world file's pixel size
-    where a CRS in metres beside it says so
-    (:func:`~unetlab.data.world_file.grid_pixel_size`). ``name`` (the input file's): the
+    """``<stem>_objects.tif`` of the pages' object ``ids`` (:func:`_write_id_tiff`),
+    ``<stem>_objects.csv`` (:func:`_page_tables`, :func:`_table_units`) and their
+    outlines (:func:`~unetlab.inference.outlines.write_outlines`' ``outlines``: the paths
+    asked for, the class): (their paths, the objects of each page, the objects of each
+    class where ``kinds`` give them a class:
+    :func:`~unetlab.inference.measure.class_counts`, and their area in m² on a map:
+    :func:`~unetlab.inference.measure.class_areas`). ``name`` (the input file's): the
     table ends with ``saturated_fraction`` (an integer image) and ``image``
     (:func:`~unetlab.inference.table_extras.with_image_columns`)."""
+    written = [_write_id_tiff(paths["objects"], ids, pixel, axes, record)]
+    cut = dict(kinds=kinds, exclude_rows=exclude_rows, invalid=invalid)
+    tables = _page_tables(ids, stack, pixel, axes, **cut)
+    planes = [len(t["id"]) for t in tables]
+    tables, size = _table_units(tables, pixel, grid, channels)
+    if name is not None:  # appended: the earlier columns keep their places
+        tables = [with_image_columns(t, i, p, name) for t, i, p in zip(tables, ids, stack)]
+    joined = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+    write_csv(paths["table"], joined)
+    written.append(paths["table"])
+    written += write_outlines(ids, tables, pixel_size=size, axes=axes, **(outlines or {}))
+    return written, planes, class_counts(joined), class_areas(joined)
+
+
+def _write_id_tiff(path: Path, ids: list[np.ndarray], pixel, axes: PageAxes, record) -> Path:
+    """The pages' object ``ids`` as one TIFF (uint16, uint32 past 65,535 objects) with the
+    input's ``pixel`` size and pages' ``axes``, and ``record`` (what made them)."""
     dtype = id_dtype(max(int(i.max(initial=0)) for i in ids))
     objects, id_axes = _hyperstack([i.astype(dtype) for i in ids], axes, "YX")
     scale = tiff_kwargs(_scale(dtype, id_axes, pixel, axes), record)
-    write_tiff(
-        paths["objects"], objects, photometric="minisblack", compression=COMPRESSION, **scale
-    )
+    write_tiff(path, objects, photometric="minisblack", compression=COMPRESSION, **scale)
+    return path
+
+
+def _page_tables(
+    ids: list[np.ndarray],
+    stack: np.ndarray,
+    pixel,
+    axes: PageAxes,
+    *,
+    kinds: Sequence[dict] = (),
+    exclude_rows: tuple | None = None,
+    invalid: Sequence[np.ndarray | None] | None = None,
+) -> list[dict]:
+    """Each page's objects table in pixels (:func:`~unetlab.inference.measure.object_table`,
+    ``kinds``: each page's class keywords, a semantic model's:
+    :func:`~unetlab.inference.objects.measured_classes`), a stack's with its page columns
+    first (:func:`_page_columns`). Objects that reach the rows of ``exclude_rows`` (a data
+    bar) are cut by it, and so are those beside a page's ``invalid`` pixels (nodata,
+    transparent): ``touches_border`` true."""
     kinds = list(kinds) or [{}] * len(ids)
     invalid = list(invalid) if invalid is not None else [None] * len(ids)
     tables = [
@@ -599,23 +622,24 @@ def _write_objects(
         )
         for i, page, k, bad in zip(ids, stack, kinds, invalid, strict=True)
     ]
-    planes = [len(t["id"]) for t in tables]
-    if len(tables) > 1:
-        tables = [
-            {**_page_columns(p, len(t["id"]), axes, pixel), **t} for p, t in enumerate(tables)
-        ]
-    # (y, x) um, as read_pixel_size gives it; a PNG's world file with a .prj in metres
+    if len(tables) == 1:
+        return tables
+    return [{**_page_columns(p, len(t["id"]), axes, pixel), **t} for p, t in enumerate(tables)]
+
+
+def _table_units(tables: list[dict], pixel, grid: MapGrid | None, channels: Sequence[str]):
+    """``(tables, size)``: the pages' ``tables`` with physical columns of the pixel
+    ``size`` ((y, x) um: the input's ``pixel``, else a world file's where a CRS in metres
+    beside it says so: :func:`~unetlab.data.world_file.grid_pixel_size`; a map's in
+    metres: :func:`~unetlab.inference.measure.with_micrometres`), a map's
+    ``centroid_x_map`` and ``centroid_y_map`` where ``grid`` places the input
+    (:func:`~unetlab.inference.measure.with_map_centroids`), and the intensity columns of
+    several channels named by ``channels`` (the file's names) where they name each channel
+    once, else by index (:func:`~unetlab.inference.measure.named_channels`)."""
     size = pixel.size if pixel is not None else grid_pixel_size(grid)
     unit = grid_length_unit(size, grid)  # a map's: metres
     tables = [with_micrometres(t, size, unit=unit) for t in tables]
-    tables = [named_channels(with_map_centroids(t, grid), channels) for t in tables]
-    if name is not None:  # appended: the earlier columns keep their places
-        tables = [with_image_columns(t, i, p, name) for t, i, p in zip(tables, ids, stack)]
-    joined = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
-    write_csv(paths["table"], joined)
-    written = [paths["objects"], paths["table"]]
-    written += write_outlines(ids, tables, pixel_size=size, axes=axes, **(outlines or {}))
-    return written, planes, class_counts(joined), class_areas(joined)
+    return [named_channels(with_map_centroids(t, grid), channels) for t in tables], size
 
 
 def _write_label_tiff(
