@@ -1,4 +1,11 @@
-"""Scoring saved predictions against ground-truth masks: :func:`evaluate_predictions`."""
+"""Scoring saved predictions against ground-truth masks: :func:`evaluate_predictions`.
+
+Refused, each in one line naming the file or the fix: a missing prediction or one of another
+size; masks read as class indices that look like label values (0/255 with predictions 0..1)
+or hold an unmapped ignore value (VOC's 255): give ``label_values``, ``ignore_value`` or
+``class_names``; a ``class_names`` whose length differs from ``label_values``; the arguments
+:func:`~unetlab.evaluate.checks.check_evaluation` refuses.
+"""
 
 from __future__ import annotations
 
@@ -79,11 +86,7 @@ def evaluate_predictions(
     challenge's ``man_seg`` files); the pixel classes are background (0) and object (1), and the
     true objects are those ids, so touching objects stay apart in SEG, F1 and Rand. ``objects``:
     compute the ISBI and object scores; None: with object ids (either side) or at most two
-    classes, not for more (:func:`object_scores_wanted`). A missing prediction or one of another
-    size is an error naming the file; so are masks read as class indices that look like label
-    values (0/255 with predictions 0..1) or hold an unmapped ignore value (VOC's 255): give
-    ``label_values``, ``ignore_value`` or ``class_names``; so is a ``class_names`` whose length
-    differs from ``label_values``, and so are the arguments :func:`check_evaluation` refuses.
+    classes, not for more (:func:`object_scores_wanted`). What is refused: the module says.
     ``exclude_rows`` (``{"bottom": 26}``, ``"bottom=26"``: :mod:`unetlab.data.exclude`; a data
     bar) are scored nowhere: the truth is ignored there and objects mostly in them dropped
     (:func:`~unetlab.evaluate.accumulate.without_excluded`).
@@ -91,40 +94,98 @@ def evaluate_predictions(
     check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
     exclude_rows = check_exclude_rows(exclude_rows, "exclude_rows")
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
+    ids = dict(gt_instances=gt_instances, pred_instances=pred_instances)
+    classes = _classes(pred_dir, gt_dir, label_values, class_names, boundary_class, **ids)
+    values = classes.label_values
+    preds = Predictions(
+        pred_dir, instances=pred_instances, object_pixels=gt_instances, label_values=values
+    )
+    mask_files, masks = ground_truth(gt_dir)
+    void = palette_void(mask_files, ignore_value, values)
+    ignore_value = ignore_value if void is None else void
+    with_ids = gt_instances or bool(preds.objects)
+    known = _known_classes(classes.names, classes.by_index)
+    objects = object_scores_wanted(objects, known, instances=with_ids)
+    reading = _Reading(values, ignore_value, connectivity, gt_instances, exclude_rows)
+    acc, scored = _scored(masks, preds, reading, classes, void=void, objects=objects)
+    names = _found_names(classes.names, classes.by_index, acc)
+    report = acc.report(names, thresholds=None, worst=worst)
+    report.counting = with_ids
+    report.source = _source(pred_dir, gt_dir, ignore_value, exclude_rows, scored, report)
+    return report
+
+
+class _Classes(NamedTuple):
+    """The classes :func:`evaluate_predictions` scores: the masks' label values (None: class
+    indices), the class names given or found (None: not known before the masks are read),
+    those the data set's file names by index, and the boundary class."""
+
+    label_values: Sequence[int] | None
+    names: list[str] | None
+    by_index: dict[int, str] | None
+    boundary: int | None
+
+
+def _classes(
+    pred_dir: Path,
+    gt_dir: Path,
+    label_values: Sequence[int] | None,
+    class_names: Sequence[str] | None,
+    boundary_class: int | None | str,
+    *,
+    gt_instances: bool,
+    pred_instances: bool,
+) -> _Classes:
+    """The :class:`_Classes` of :func:`evaluate_predictions`' arguments, checked:
+    ``label_values`` (None, for class maps: those the predictions' records give), the class
+    names (None: the data set's), the boundary class (``"auto"`` resolved)."""
     ids = gt_instances or pred_instances
     if label_values is None and not ids:
         label_values = _recorded_values(pred_dir)
     class_names, by_index = data_set_names(gt_dir, class_names, label_values, ids)
-    boundary_class = _boundary(boundary_class, label_values, class_names, by_index, ids)
-    class_names = _prediction_classes(
-        label_values, class_names, boundary_class, gt_instances, pred_instances
+    boundary = _boundary(boundary_class, label_values, class_names, by_index, ids)
+    names = _prediction_classes(label_values, class_names, boundary, gt_instances, pred_instances)
+    return _Classes(label_values, names, by_index, boundary)
+
+
+def _scored(
+    masks: Iterable[MaskPage],
+    preds: Predictions,
+    reading: _Reading,
+    classes: _Classes,
+    *,
+    void: int | None,
+    objects: bool | None,
+) -> tuple[Accumulator, list[ScoredPage]]:
+    """The statistics of every mask page and its prediction (:func:`_accumulate`), and the
+    pages scored; a page without a prediction (:func:`_refuse_missing`) and values that are
+    not the class indices they are read as (:meth:`_ValueStats.check`) refused at the end."""
+    acc = Accumulator(
+        boundary_class=classes.boundary, connectivity=reading.connectivity, objects=objects
     )
-    preds = Predictions(
-        pred_dir, instances=pred_instances, object_pixels=gt_instances, label_values=label_values
-    )
-    mask_files, masks = ground_truth(gt_dir)
-    void = palette_void(mask_files, ignore_value, label_values)
-    ignore_value = ignore_value if void is None else void
-    with_ids = gt_instances or bool(preds.objects)
-    objects = object_scores_wanted(
-        objects, _known_classes(class_names, by_index), instances=with_ids
-    )
-    acc = Accumulator(boundary_class=boundary_class, connectivity=connectivity, objects=objects)
-    values = _ValueStats(count_values=label_values is None and class_names is None, void=void)
-    reading = _Reading(label_values, ignore_value, connectivity, gt_instances, exclude_rows)
+    count = classes.label_values is None and classes.names is None
+    values = _ValueStats(count_values=count, void=void)
     missing, scored = _accumulate(acc, values, masks, preds, reading)
-    _refuse_missing(missing, pred_dir)
-    values.check(named=len(class_names) if class_names is not None else len(by_index or ()))
-    report = acc.report(_found_names(class_names, by_index, acc), thresholds=None, worst=worst)
-    report.counting = with_ids
+    _refuse_missing(missing, preds.folder)
+    named = classes.names if classes.names is not None else classes.by_index or ()
+    values.check(named=len(named))
+    return acc, scored
+
+
+def _source(
+    pred_dir: Path, gt_dir: Path, ignore_value, exclude_rows, scored: list[ScoredPage], report
+) -> dict:
+    """``report.source`` of :func:`evaluate_predictions`: the folders, the ignored value,
+    the checkpoints that made the predictions (their records'), how many of the pages
+    trained one (:func:`_training_overlap_note`, which marks the report's rows), the rows
+    scored nowhere."""
     source = dict(predictions=str(pred_dir), ground_truth=str(gt_dir), ignore_value=ignore_value)
     if made := predicted_by(pred_dir):
         source["predicted_by"] = made
     if (seen := _training_overlap_note(pred_dir, scored, report)) is not None:
         source["trained_images"] = seen
     source["exclude_rows"] = as_config(exclude_rows)
-    report.source = source
-    return report
+    return source
 
 
 def predicted_by(pred_dir: str | os.PathLike) -> list[dict]:
