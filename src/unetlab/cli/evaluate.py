@@ -222,6 +222,26 @@ ARGUMENT_FLAGS = {
 
 
 def _check_mode(args) -> str:
+    """``"model"`` (--checkpoint/--data) or ``"pred"`` (--pred/--gt), the values and the
+    flags checked for it before any work (UnetlabError: one line naming the flag)."""
+    _check_values(args)
+    model_mode = args.checkpoint is not None or args.data is not None
+    pred_mode = args.pred is not None or args.gt is not None
+    if model_mode and pred_mode:
+        raise UnetlabError("use either --checkpoint/--data or --pred/--gt, not both")
+    if model_mode:
+        _check_model_flags(args)
+        return "model"
+    if pred_mode:
+        _check_pred_flags(args)
+        return "pred"
+    raise UnetlabError(
+        "nothing to evaluate: give --checkpoint CKPT --data DIR or --pred DIR --gt DIR"
+    )
+
+
+def _check_values(args) -> None:
+    """The flags' values, whatever the mode: out of range, one line naming the flag."""
     from unetlab.evaluate import check_evaluation
     from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
     from unetlab.metrics.matching import iou_thresholds
@@ -241,46 +261,42 @@ def _check_mode(args) -> str:
         seed_threshold=_level_seeds(args),
         names=ARGUMENT_FLAGS,
     )
-    model_mode = args.checkpoint is not None or args.data is not None
-    pred_mode = args.pred is not None or args.gt is not None
-    if model_mode and pred_mode:
-        raise UnetlabError("use either --checkpoint/--data or --pred/--gt, not both")
-    if model_mode:
-        if args.checkpoint is None or args.data is None:
-            raise UnetlabError("--checkpoint and --data go together: give both")
-        if args.label_values or args.class_names:
-            raise UnetlabError(
-                "--label-values/--class-names are for --pred; a checkpoint records its own"
-            )
-        if args.gt_instances or args.pred_instances:
-            raise UnetlabError(
-                "--gt-instances/--pred-instances are for --pred/--gt; with --checkpoint the "
-                "model's mode decides (an instance-mode model reads object ids)"
-            )
-        return "model"
-    if pred_mode:
-        if args.pred is None or args.gt is None:
-            raise UnetlabError("--pred and --gt go together: give both")
-        if args.best_threshold:
-            raise UnetlabError("--best-threshold needs probabilities: use --checkpoint and --data")
-        if args.nodata is not None:
-            raise UnetlabError(
-                "--nodata says which pixels of the images a checkpoint predicts are no sample; "
-                "with --pred give it to unetlab predict (its nodata is labelled background): "
-                "drop it"
-            )
-        if given := object_flags_given(args) + ["--watershed-seeds"] * (
-            args.watershed_seeds is not None
-        ):
-            raise UnetlabError(
-                f"{given[0]} sets how a checkpoint's probabilities become objects; with --pred "
-                "the objects come from the files: drop it (or give it to unetlab predict "
-                "--instances)"
-            )
-        return "pred"
-    raise UnetlabError(
-        "nothing to evaluate: give --checkpoint CKPT --data DIR or --pred DIR --gt DIR"
-    )
+
+
+def _check_model_flags(args) -> None:
+    """--checkpoint with --data, and none of --pred's flags."""
+    if args.checkpoint is None or args.data is None:
+        raise UnetlabError("--checkpoint and --data go together: give both")
+    if args.label_values or args.class_names:
+        raise UnetlabError(
+            "--label-values/--class-names are for --pred; a checkpoint records its own"
+        )
+    if args.gt_instances or args.pred_instances:
+        raise UnetlabError(
+            "--gt-instances/--pred-instances are for --pred/--gt; with --checkpoint the "
+            "model's mode decides (an instance-mode model reads object ids)"
+        )
+
+
+def _check_pred_flags(args) -> None:
+    """--pred with --gt, and none of the flags of a checkpoint's predictions."""
+    if args.pred is None or args.gt is None:
+        raise UnetlabError("--pred and --gt go together: give both")
+    if args.best_threshold:
+        raise UnetlabError("--best-threshold needs probabilities: use --checkpoint and --data")
+    if args.nodata is not None:
+        raise UnetlabError(
+            "--nodata says which pixels of the images a checkpoint predicts are no sample; "
+            "with --pred give it to unetlab predict (its nodata is labelled background): "
+            "drop it"
+        )
+    watershed = ["--watershed-seeds"] * (args.watershed_seeds is not None)
+    if given := object_flags_given(args) + watershed:
+        raise UnetlabError(
+            f"{given[0]} sets how a checkpoint's probabilities become objects; with --pred "
+            "the objects come from the files: drop it (or give it to unetlab predict "
+            "--instances)"
+        )
 
 
 def _claim_outputs(args, pairs) -> None:
