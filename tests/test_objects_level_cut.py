@@ -56,3 +56,19 @@ def test_the_level_line_says_the_cut_pieces_least_area(caplog):
         scaled = _scaled_objects(ObjectOptions(min_area=320), (2.0, 2.0))
     assert (scaled.min_area, scaled.cut_min_area) == (80, 16)
     assert "a piece the edge or nodata cuts is kept from 16 px (64 at level 0)" in caplog.text
+
+
+def test_the_cut_pieces_least_area_is_a_setting():
+    """A 40-px piece of a gland at the bottom edge (under 64 px) is kept where the user
+    lowers cut_min_area; values below 0 are refused."""
+    import pytest
+
+    from tests.test_objects_classes import three_class_net
+    from unetlab.errors import UnetlabError
+
+    options = ObjectOptions(class_min_areas=(0, 500, 9), cut_min_area=30)
+    ids = objects_from_probabilities(_probabilities(_glands(), 3), options)
+    assert _sizes(ids) == [40, 100, 900] and ids[59, 60] > 0
+    assert ObjectOptions.for_model(three_class_net(), cut_min_area=30).cut_min_area == 30
+    with pytest.raises(UnetlabError, match="cut_min_area must be >= 0 px, not -1"):
+        ObjectOptions(cut_min_area=-1)

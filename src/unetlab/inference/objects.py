@@ -117,7 +117,8 @@ class ObjectOptions:
     background), but an object the image's edge (or nodata, a data bar) cuts only below
     ``cut_min_area`` px where ``min_area`` is larger (a piece of one:
     :func:`remove_small_objects`; :data:`CUT_MIN_AREA` px, scaled with the least areas
-    at a pyramid level: :func:`scaled_options`).
+    at a pyramid level: :func:`scaled_options`; lower it to keep smaller pieces of large
+    objects, such as a 30-px piece of a gland, at the cost of the edge's specks).
     ``min_seed_area``: interior regions smaller than this are noise, no seed (an instance
     model; kept apart from ``min_area`` so that raising it drops small
     objects instead of handing their pixels to a neighbour). ``seed_threshold``: interior
