@@ -5,14 +5,19 @@ Python turns only SIGINT into an exception; SIGTERM and SIGHUP end the process a
 without its ``finally`` blocks (no temporary file removed, no line said) and, in a process
 that torchrun started, with pages of torchrun's report. Within :func:`stop_raises` they
 raise :class:`Stopped` instead, as SIGINT raises KeyboardInterrupt; training installs its
-own handlers on top (it finishes the step and saves first: ``unetlab.train``)."""
+own handlers on top (it finishes the step and saves first: ``unetlab.train``). Before a
+command runs, while its modules load, Ctrl-C ends the process at once
+(:func:`interrupt_exits`)."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
+from typing import NoReturn
 
 #: the signals that stop a command, in the order their names are tried on this platform
 STOP_SIGNALS = tuple(
@@ -56,3 +61,32 @@ def stop_raises() -> Iterator[None]:
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+
+
+@contextlib.contextmanager
+def interrupt_exits() -> Iterator[None]:
+    """Within: Ctrl-C ends the process at once, one line (``unetlab: interrupted``) and
+    status 130, as a command interrupted later ends. For the imports before a command runs:
+    a KeyboardInterrupt raised inside torch's or numpy's import leaves them half-initialised
+    (a traceback, then "cannot load module more than once", or an abort from pybind11: seen
+    in 1 of 30 interrupted starts each), and one inside any import shows a traceback.
+    Nothing is written yet, so there is nothing to clean up. A Ctrl-C ignored (a background
+    job) or handled by the caller stays so; Python's own handler is back when it ends."""
+    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield
+        return
+    signal.signal(signal.SIGINT, _exit_interrupted)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
+def exit_interrupted() -> NoReturn:
+    """End the process as an interrupted start does: ``unetlab: interrupted``, status 130."""
+    os.write(sys.stderr.fileno(), b"unetlab: interrupted\n")
+    os._exit(130)
+
+
+def _exit_interrupted(_signum, _frame) -> NoReturn:
+    exit_interrupted()

@@ -1,0 +1,66 @@
+"""Ctrl-C while the ``unetlab`` command's modules load (before the command runs) ends in one
+line and status 130, as it does later, not in a traceback (carried since stop 26)."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from unetlab.signals import interrupt_exits
+
+# Ctrl-C sent as the command line's own modules start to load: the first of unetlab.cli's
+# imports that is unetlab's (the stdlib ones before it may be loaded already)
+_CTRL_C_AS_THE_CLI_LOADS = """
+import importlib.abc, os, signal, sys
+signal.signal(signal.SIGINT, signal.default_int_handler)  # as a terminal's
+
+class CtrlC(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == "unetlab.data.read_notes":
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+sys.meta_path.insert(0, CtrlC())
+sys.argv = ["unetlab", "sizes", "--near", "100"]
+{entry}
+"""
+
+ENTRIES = {
+    "console script": "from unetlab.__main__ import main; main()",
+    "python -m unetlab": "import runpy; runpy.run_module('unetlab', run_name='__main__')",
+}
+
+
+@pytest.mark.parametrize("entry", ENTRIES.values(), ids=ENTRIES.keys())
+def test_ctrl_c_while_the_command_line_loads_ends_in_one_line(entry):
+    script = _CTRL_C_AS_THE_CLI_LOADS.replace("{entry}", entry)
+    run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (run.returncode, run.stderr, run.stdout) == (130, "unetlab: interrupted\n", "")
+
+
+def test_the_entry_runs_the_command():
+    run = subprocess.run(
+        [sys.executable, "-c", ENTRIES["console script"], "sizes", "--near", "188"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0 and run.stdout.startswith("  input  output"), run.stderr
+
+
+def test_the_guard_gives_ctrl_c_back_and_leaves_an_ignored_one_ignored():
+    """After the imports the command's own handler names it (``unetlab sizes:
+    interrupted``); a background job's ignored Ctrl-C stays ignored."""
+    before = signal.getsignal(signal.SIGINT)
+    try:
+        for handler in (signal.default_int_handler, signal.SIG_IGN):
+            signal.signal(signal.SIGINT, handler)
+            with interrupt_exits():
+                inside = signal.getsignal(signal.SIGINT)
+            assert (inside is handler) == (handler is signal.SIG_IGN)
+            assert signal.getsignal(signal.SIGINT) is handler
+    finally:
+        signal.signal(signal.SIGINT, before)
