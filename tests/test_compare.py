@@ -86,14 +86,31 @@ def test_a_folder_of_folds_gives_its_runs_in_natural_order(tmp_path):
     table = compare_runs([cv], by="last")
     assert [r["run"] for r in table.rows] == ["fold_2", "fold_1", "fold_10"]  # ties keep order
     assert table.settings == []
+    (cv / "fold_2" / "summary.json").write_text(json.dumps({"finished": True, "epochs": 1}))
     said = (
         "the 3 runs share their settings (folds, repeats): mean ± sd (min-max) over them: "
         "val mIoU of best.pt 0.5667 ± 0.1155 (0.5000-0.7000), of the last validation 0.5667 ± "
         "0.1155 (0.5000-0.7000), val Dice of the last validation 0.6667 ± 0.1155 (0.6000-0.8000)"
     )
+    table = compare_runs([cv], by="last")
     assert table.spread_line() == said and said in table.text()
     assert compare_runs([three_runs(tmp_path)]).spread_line() is None
     assert sorted(["fold_10", "fold_2"], key=lambda n: natural_key(cv / n)) == ["fold_2", "fold_10"]
+
+
+def test_the_spread_of_repeats_leaves_unfinished_runs_out_and_names_them(tmp_path):
+    runs = tmp_path / "runs"  # audit s34 repro 4: a killed 1-epoch run averaged in
+    fake_run(runs / "a", mious=(0.6, 0.7))
+    fake_run(runs / "b", mious=(0.6, 0.7))
+    fake_run(runs / "f", mious=(0.3,), summary=None)  # killed after epoch 1
+    fake_run(runs / "s", mious=(0.4,), summary="stopped")
+    line = compare_runs([runs]).spread_line()
+    assert line.startswith("the 2 finished runs share their settings")
+    assert "val mIoU of best.pt 0.7000 ± 0.0000 (0.7000-0.7000)" in line
+    assert line.endswith("; left out, unfinished: s (stopped, resumable), f (killed, resumable)")
+    assert "\n" not in line
+    (runs / "s").rename(tmp_path / "s")
+    assert compare_runs([runs / "a", runs / "f"]).spread_line() is None  # one finished: none
 
 
 def test_run_names_are_paths_below_the_folder_the_runs_share(tmp_path):

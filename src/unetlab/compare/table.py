@@ -60,17 +60,27 @@ class Comparison:
 
     def spread_line(self) -> str | None:
         """Where the runs share every setting (the folds of ``train --folds``, repeats):
-        mean ± sd (min-max) over them of the best and last val mIoU and the last val Dice;
-        else None."""
+        mean ± sd (min-max) over the finished ones of the best and last val mIoU and the last
+        val Dice, naming the runs left out (stopped, killed, running: a killed 1-epoch run's
+        figures are no repeat's, audit s34 repro 4); else, or with fewer than two finished,
+        None."""
         if self.settings:
             return None
+        done = [row for row, rec in zip(self.rows, self.records) if rec.finished]
+        out = [
+            f"{r['run']} ({r['status']})" for r, c in zip(self.rows, self.records) if not c.finished
+        ]
+        if len(done) < 2:
+            return None
         figures = [
-            f"{label} {described(spread([_nan(row[key]) for row in self.rows]))}"
+            f"{label} {described(spread([_nan(row[key]) for row in done]))}"
             for key, label in SPREAD_FIGURES
         ]
+        which = f"{len(done)} finished runs" if out else f"{len(done)} runs"
+        left = f"; left out, unfinished: {', '.join(out)}" if out else ""
         return (
-            f"the {len(self.rows)} runs share their settings (folds, repeats): mean ± sd "
-            f"(min-max) over them: {', '.join(figures)}"
+            f"the {which} share their settings (folds, repeats): mean ± sd "
+            f"(min-max) over them: {', '.join(figures)}{left}"
         )
 
     def notes(self) -> list[str]:
