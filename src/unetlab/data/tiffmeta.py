@@ -207,7 +207,8 @@ _SECONDS = {"s": 1.0, "ms": 1e-3, "min": 60.0, "h": 3600.0}
 
 def _timing(tif) -> dict:
     """ImageJ's ``finterval`` and ``tunit``, or OME's ``TimeIncrement`` as ``finterval`` in
-    seconds; {} where the file gives none."""
+    seconds, else the mean step of its planes' ``DeltaT`` (:func:`ome_plane_interval`);
+    {} where the file gives none."""
     if tif.is_imagej:
         meta = tif.imagej_metadata or {}
         return {k: meta[k] for k in ("finterval", "tunit") if meta.get(k) is not None}
@@ -215,6 +216,47 @@ def _timing(tif) -> dict:
     per = _SECONDS.get(ome.get("TimeIncrementUnit", "s"))
     if "TimeIncrement" in ome and per is not None:
         return {"finterval": float(ome["TimeIncrement"]) * per}
+    interval = ome_plane_interval(tif.ome_metadata) if tif.is_ome else None
+    return {} if interval is None else {"finterval": interval}
+
+
+def ome_plane_interval(xml: str) -> float | None:
+    """Seconds between time points from the ``Plane`` ``DeltaT`` (in its ``DeltaTUnit``) of
+    the first image of an OME-XML document, as Micro-Manager and many Bio-Formats writers
+    record time: the mean step from the first time point to the last (each time point's
+    earliest plane); None for fewer than two time points with a DeltaT, an unknown unit or
+    no step."""
+    times = _ome_plane_times(xml)
+    if len(times) < 2:
+        return None
+    first, last = min(times), max(times)
+    step = (times[last] - times[first]) / (last - first)
+    return step if step > 0 else None
+
+
+def _ome_plane_times(xml: str) -> dict[int, float]:
+    """TheT -> seconds of its earliest ``Plane`` ``DeltaT`` in the first ``Pixels`` of an
+    OME-XML document ({} where one has a unit not in ``_SECONDS`` or the XML stops parsing)."""
+    parser, times = ET.XMLPullParser(events=("start", "end")), {}
+    try:
+        for at in range(0, len(xml), _XML_PIECE):
+            parser.feed(xml[at : at + _XML_PIECE])
+            for event, element in parser.read_events():
+                tag = element.tag.rsplit("}", 1)[-1]
+                if event == "end" and tag == "Pixels":
+                    return times
+                if event != "start" or tag != "Plane" or "DeltaT" not in element.attrib:
+                    continue
+                per = _SECONDS.get(element.attrib.get("DeltaTUnit", "s"))
+                if per is None:
+                    return {}
+                t, seconds = (
+                    int(element.attrib.get("TheT", 0)),
+                    float(element.attrib["DeltaT"]) * per,
+                )
+                times[t] = min(seconds, times.get(t, seconds))
+    except (ET.ParseError, ValueError):
+        pass
     return {}
 
 
