@@ -408,8 +408,7 @@ def _run_model(args, pairs):
     """The report of --checkpoint on ``pairs`` (those of --data), and what the checkpoint
     changes in its predictions (label offset, TTA, object options) said."""
     from unetlab.checkpoint import checkpoint_source, load_model
-    from unetlab.evaluate import evaluate_model
-    from unetlab.evaluate.model import check_objects_scored
+    from unetlab.evaluate import check_objects_scored, evaluate_model
     from unetlab.inference.offset import describe_offset, label_offset
     from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
     from unetlab.runtime import resolve_device

@@ -47,7 +47,7 @@ checkpoint records of its training: the value it ignored, the images it trained 
 """
 
 from unetlab.evaluate.accumulate import object_scores_wanted, without_ignored
-from unetlab.evaluate.checks import MaskValuesError, check_evaluation
+from unetlab.evaluate.checks import MaskValuesError, check_evaluation, check_objects_scored
 from unetlab.evaluate.masks import OBJECTS_SUFFIX, data_root, evaluation_pairs
 from unetlab.evaluate.model import evaluate_model
 from unetlab.evaluate.predictions import evaluate_predictions
@@ -68,6 +68,7 @@ __all__ = [
     "MaskValuesError",
     "Report",
     "check_evaluation",
+    "check_objects_scored",
     "count_error",
     "count_table",
     "data_root",

@@ -1,5 +1,6 @@
 """Refusals before or after reading: arguments out of range or contradicting each other
-(:func:`check_evaluation`), and masks or predictions whose values are not the class indices
+(:func:`check_evaluation`; object options where no object is scored:
+:func:`check_objects_scored`), and masks or predictions whose values are not the class indices
 they are read as (label values, an unmapped ignore value, object ids: :class:`MaskValuesError`)."""
 
 from __future__ import annotations
@@ -127,4 +128,22 @@ def check_evaluation(
     if not 0.0 <= seed_threshold <= 1.0:
         raise UnetlabError(
             f"{name('seed_threshold')} is a probability in [0, 1], not {seed_threshold}"
+        )
+
+
+def check_objects_scored(model, objects: bool | None, given: str, fix: str) -> None:
+    """Refuse object options (``given``: their name, e.g. ``--min-area``) for ``model`` when
+    its objects are not scored (``objects``, as asked: None for :func:`object_scores_wanted`'s
+    default, which leaves out the objects of a model of more than two classes): they would
+    change nothing. ``fix``: how to score them (``add --object-scores``)."""
+    from unetlab.evaluate.accumulate import object_scores_wanted
+    from unetlab.inference.objects import ObjectOptions
+
+    if ObjectOptions.for_model(model).mode == "instances":  # its objects are always scored
+        return
+    classes = len(model.classes)
+    if not object_scores_wanted(objects, classes, instances=False):
+        raise UnetlabError(
+            f"{given} would change nothing: a model of {classes} classes gets no object "
+            f"scores unless asked: {fix}, or drop {given}"
         )

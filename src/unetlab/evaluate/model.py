@@ -41,7 +41,7 @@ from unetlab.evaluate.accumulate import (
     without_excluded,
     without_region,
 )
-from unetlab.evaluate.checks import check_evaluation
+from unetlab.evaluate.checks import check_evaluation, check_objects_scored
 from unetlab.evaluate.masks import encode, evaluation_pairs, instance_mask
 from unetlab.evaluate.report import Report
 from unetlab.evaluate.training import trained_images, training_ignore_value
@@ -143,23 +143,6 @@ def _sourced(report: Report, pairs, scoring: _Scoring, data_dir, checkpoint) -> 
         row["trained"] = flag
     report.source = _source(data_dir, sum(trained), scoring, checkpoint)
     return report
-
-
-def check_objects_scored(model, objects: bool | None, given: str, fix: str) -> None:
-    """Refuse object options (``given``: their name, e.g. ``--min-area``) for ``model`` when
-    its objects are not scored (``objects``, as asked: None for :func:`object_scores_wanted`'s
-    default, which leaves out the objects of a model of more than two classes): they would
-    change nothing. ``fix``: how to score them (``add --object-scores``)."""
-    from unetlab.inference.objects import ObjectOptions
-
-    if ObjectOptions.for_model(model).mode == "instances":  # its objects are always scored
-        return
-    classes = len(model.classes)
-    if not object_scores_wanted(objects, classes, instances=False):
-        raise UnetlabError(
-            f"{given} would change nothing: a model of {classes} classes gets no object "
-            f"scores unless asked: {fix}, or drop {given}"
-        )
 
 
 def _prepared(model, options, settings: dict) -> tuple[object, dict | None, PredictOptions]:
