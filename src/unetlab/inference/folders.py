@@ -260,8 +260,10 @@ class FolderPrediction:
     class by class name, as its objects table's ``class_name`` column holds them),
     ``areas`` (those objects on a map in metres: each input -> their area in m² by class
     name, :func:`~unetlab.inference.measure.class_areas`), ``pixels`` (of the label images
-    written) and ``seconds`` (the predicting, in this process: after the folder is claimed,
-    and any warm-up). In a group of processes each holds the whole run's, every input once.
+    written) and ``seconds`` (the predicting: after the folder is claimed, and any warm-up).
+    In a group of processes each holds the whole run's, every input once: ``pixels`` all
+    processes', ``seconds`` the longest process's (they start together: the run's wall
+    time), so that ``pixels / seconds`` is the group's rate.
     ``summary`` (with ``objects`` and several inputs, in the main process): one row per
     input, in input order, as the folder's ``objects_summary.csv`` holds it, the skipped
     inputs' read from their tables
@@ -497,19 +499,20 @@ class _Run:
             result.areas[path] = areas[0]
 
     def _gathered(self, result: FolderPrediction, todo: list[Path]) -> FolderPrediction:
-        """Every process's ``result`` in one, in the order of ``todo`` (``seconds``: this
-        process's)."""
+        """Every process's ``result`` in one, in the order of ``todo`` (``seconds``: the
+        longest process's, as ``pixels`` are all processes')."""
         if not self.group.active:
             return result
         mine = (result.written, result.failed, result.objects, result.classes, result.areas)
-        parts = self.group.gather(mine)
+        parts = self.group.gather((*mine, result.seconds))
         every = [{f: v for part in parts for f, v in part[k].items()} for k in range(5)]
         written, failed, objects, classes, areas = (
             {f: d[f] for f in todo if f in d} for d in every
         )
         (pixels,) = self.group.total([result.pixels])
+        seconds = max(part[5] for part in parts)  # the run's wall time, not the main one's
         return FolderPrediction(
-            written, [], failed, objects, int(pixels), result.seconds, classes=classes, areas=areas
+            written, [], failed, objects, int(pixels), seconds, classes=classes, areas=areas
         )
 
     def _warm_up(self, path: Path) -> None:
