@@ -113,6 +113,19 @@ def test_the_spread_of_repeats_leaves_unfinished_runs_out_and_names_them(tmp_pat
     assert compare_runs([runs / "a", runs / "f"]).spread_line() is None  # one finished: none
 
 
+def test_a_time_budget_runs_epoch_cap_reads_no_limit_as_in_the_plan(tmp_path, capsys):
+    runs = tmp_path / "runs"  # audit s34 repro 9: train.epochs 100000 for a --minutes run
+    fake_run(runs / "b")
+    config = yaml.safe_load((fake_run(runs / "d") / "config.yaml").read_text())
+    config["train"] |= {"epochs": 100000, "max_minutes": 1.0}
+    (runs / "d" / "config.yaml").write_text(yaml.safe_dump(config))
+    table = compare_runs([runs])
+    assert {r["run"]: r["train.epochs"] for r in table.rows} == {"b": 3, "d": "no limit"}
+    assert main(["compare", str(runs), "--out", str(tmp_path / "cmp")]) == 0
+    assert "100000" not in capsys.readouterr().out
+    assert "100000" not in (tmp_path / "cmp" / "compare.csv").read_text()
+
+
 def test_run_names_are_paths_below_the_folder_the_runs_share(tmp_path):
     assert run_names([tmp_path / "r" / "cv" / "fold_1", tmp_path / "r" / "a"]) == ["cv/fold_1", "a"]
 

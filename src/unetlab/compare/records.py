@@ -17,6 +17,7 @@ import yaml
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import UnetlabError
 from unetlab.outputs import LOCK
+from unetlab.plan.make import BUDGET_EPOCHS, BUDGET_SHOWN
 from unetlab.run_records import HISTORY_FILE, SUMMARY_FILE, read_history
 
 CONFIG_FILE = "config.yaml"
@@ -72,7 +73,7 @@ def read_run(folder: str | os.PathLike) -> RunRecord:
     rows = read_metrics(folder / METRICS_FILE)
     return RunRecord(
         path=folder,
-        config=with_classes(flatten(_read_yaml(folder / CONFIG_FILE)), summary, rows),
+        config=with_budget(with_classes(flatten(_read_yaml(folder / CONFIG_FILE)), summary, rows)),
         rows=rows,
         summary=summary if status in (DONE, STOPPED) else None,
         status=status,
@@ -91,6 +92,16 @@ def with_classes(config: dict, summary: dict | None, rows: list[dict]) -> dict:
         k for k in (rows[0] if rows else {}) if k.startswith("val_iou_")
     ]
     return config | {"model.num_classes": len(classes)} if classes else config
+
+
+def with_budget(config: dict) -> dict:
+    """``config`` with the epoch cap of a time budget (``train.max_minutes``), which the
+    clock ends the run before, as the plan says it: ``train.epochs`` "no limit", not 100000
+    (audit s34 repro 9); an epoch count the user set stays."""
+    budget = config.get("train.max_minutes") or 0
+    if budget > 0 and config.get("train.epochs") == BUDGET_EPOCHS:
+        return config | {"train.epochs": BUDGET_SHOWN}
+    return config
 
 
 def run_status(folder: Path, summary: dict | None, history: list[dict]) -> str:

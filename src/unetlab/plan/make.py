@@ -16,6 +16,7 @@ from unetlab.plan.record import Choice, Plan
 from unetlab.plan.tiles import plan_batch, plan_tile, plan_tiles_per_epoch
 
 BUDGET_EPOCHS = 100_000  # the epoch cap under a time budget: the clock ends the run first
+BUDGET_SHOWN = "no limit"  # how the plan and unetlab compare say BUDGET_EPOCHS
 
 
 def plan_offset(val_images: int) -> Choice:
@@ -64,7 +65,7 @@ def make_plan(
         choices.append(plan_offset(val_images))
     if cfg.train.max_minutes > 0:
         budget = f"the {cfg.train.max_minutes:g} min budget ends the run"
-        choices.append(Choice("train.epochs", BUDGET_EPOCHS, budget, shown="no limit"))
+        choices.append(Choice("train.epochs", BUDGET_EPOCHS, budget, shown=BUDGET_SHOWN))
         choices.append(
             Choice("train.patience", 0, f"{budget}, the lr annealed, not early stopping")
         )
