@@ -389,7 +389,6 @@ def bench_predict(
     does not enter it; median over the calls. ``model_seconds``: the model alone on the same
     tiles in separate calls, for reference. ``mpix_per_s`` counts output pixels.
     """
-    from unetlab.inference.predict import predict_image
     from unetlab.inference.sizing import choose_tiling, memory_budget
 
     rng = np.random.default_rng(0)
@@ -401,21 +400,8 @@ def bench_predict(
         model, shape, tile_size=tile_size, batch_size=batch_size, budget=budget
     )
 
-    clock = ModelClock(model, device)
-    inside: list[float] = []  # seconds in the model's forward calls, per predict call
-
-    def predict():
-        before = clock.seconds
-        predict_image(
-            model, image, tile_size=grid.tile, batch_size=batch, precision=precision, device=device
-        )
-        inside.append(clock.seconds - before)
-
-    with clock:
-        t_predict = time_calls(predict, repeat=repeat, warmup=warmup, device=device)
-    in_model = inside[-repeat:]
-    engine = statistics.median(total - m for total, m in zip(t_predict.runs, in_model))
-    overhead = statistics.median((total - m) / m for total, m in zip(t_predict.runs, in_model))
+    how = dict(tile_size=grid.tile, batch_size=batch, precision=precision, device=device)
+    t_predict, engine, overhead = _engine_timed(model, image, how, repeat, warmup)
     t_model = _model_alone(model, grid, batch, precision, repeat, warmup, device)
     mpix = shape[0] * shape[1] / 1e6
     return {
@@ -435,6 +421,28 @@ def bench_predict(
         "engine_seconds": round(engine, 4),
         "overhead": round(overhead, 4),
     }
+
+
+def _engine_timed(model, image: np.ndarray, how: dict, repeat: int, warmup: int):
+    """(:func:`time_calls` of ``predict_image(model, image, **how)``, the engine's seconds
+    and its time over the model's: medians over the calls, the model's time in each call
+    taken by forward hooks (:class:`ModelClock`))."""
+    from unetlab.inference.predict import predict_image
+
+    clock = ModelClock(model, how["device"])
+    inside: list[float] = []  # seconds in the model's forward calls, per predict call
+
+    def predict():
+        before = clock.seconds
+        predict_image(model, image, **how)
+        inside.append(clock.seconds - before)
+
+    with clock:
+        timed = time_calls(predict, repeat=repeat, warmup=warmup, device=how["device"])
+    in_model = inside[-repeat:]
+    engine = statistics.median(total - m for total, m in zip(timed.runs, in_model))
+    overhead = statistics.median((total - m) / m for total, m in zip(timed.runs, in_model))
+    return timed, engine, overhead
 
 
 def _model_alone(model, grid, batch: int, precision: str, repeat: int, warmup: int, device):
