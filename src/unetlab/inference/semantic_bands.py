@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 from scipy import ndimage, sparse
-from scipy.sparse.csgraph import connected_components
+from scipy.sparse.csgraph import connected_components, depth_first_order
 from skimage import measure
 
 from unetlab.inference.objects import ObjectOptions, class_least, cut_least, distinct
@@ -54,7 +54,7 @@ class SemanticBands:
         self.rows = 0  # rows added
         self.kinds, self.areas, self.edges = [], [], []  # of each block
         self.same: list[np.ndarray] = []  # (2, n) ids of one region, across seams
-        self.touching: list[np.ndarray] = []  # (2, n) ids of touching regions
+        self.touching: list[np.ndarray] = []  # touching regions' ids, a key a pair: _pair_keys
         self.last: tuple[np.ndarray, np.ndarray] | None = None  # the last row's ids, labels
         self.cut: list[np.ndarray] = []  # ids of regions in or beside an outside pixel
         self.last_outside = np.zeros(width, bool)  # the last row's outside pixels
@@ -78,8 +78,10 @@ class SemanticBands:
         n = int(ids.max(initial=0))
         areas = np.bincount(ids.ravel(), minlength=n + 1)[1:]
         sums = np.bincount(ids.ravel(), weights=labels.ravel(), minlength=n + 1)[1:]
-        self.kinds.append(np.rint(sums / np.maximum(areas, 1)).astype(np.int64))
-        self.areas.append(areas.astype(np.int64))
+        # kept small: a dense slide has millions of regions (a region's class fits the
+        # labels' type, a block's area 32 bits)
+        self.kinds.append(np.rint(sums / np.maximum(areas, 1)).astype(labels.dtype))
+        self.areas.append(areas.astype(np.int32 if ids.size < 2**31 else np.int64))
         self.edges.append(self._edge(ids, y, n))
         ids += self.count  # in place: a block's ids are its largest array
         self.touching.append(_touching_pairs(ids))
@@ -87,7 +89,7 @@ class SemanticBands:
             above, kinds = self.last
             one = kinds == labels[0]
             self.same.append(np.stack([above[one], ids[0][one]]))
-            self.touching.append(np.stack([above[~one], ids[0][~one]]))
+            self.touching.append(_pair_keys(above[~one], ids[0][~one]))
         self._cut_by(ids, outside, None if self.last is None else self.last[0])
         self.last = ids[-1].copy(), labels[-1].copy()
         self.rows += labels.shape[0]
@@ -123,19 +125,24 @@ class SemanticBands:
 
     def lookup(self) -> tuple[np.ndarray, np.ndarray]:
         """``(keys, values)``: the provisional ids 0..count (increasing) and the id of each
-        in the whole image's objects (0: none). Needs every row."""
+        in the whole image's objects (0: none). Needs every row; once (it takes the
+        blocks' records of touching regions as it goes: a dense slide's are its largest)."""
         if self.rows != self.height:
             raise ValueError(f"blocks ended at row {self.rows} of {self.height}")
+        if self.touching is None:
+            raise ValueError("lookup() takes the blocks' records: it is called once")
         n, options = self.count, self.options
         region = _regions(n, _cat(self.same))
         roots = distinct(region)  # each region's smallest provisional id, raster order
         index = np.searchsorted(roots, region)  # provisional id -> region 0..m-1
+        index = index.astype(np.int32 if len(roots) < 2**31 else np.int64, copy=False)
         kinds = np.zeros(len(roots), np.int64)
         kinds[index[1:]] = np.concatenate(self.kinds or [np.zeros(0, np.int64)])
         areas = np.bincount(index[1:], np.concatenate(self.areas or [[]]), len(roots))
         edge = np.zeros(len(roots), bool)
         edge[index[1:][np.concatenate(self.edges or [np.zeros(0, bool)])]] = True
-        pairs = _pairs_of(index[_cat(self.touching)])
+        pairs = _region_pairs(self.touching, index)  # taken: memory
+        self.touching = None
         background = options.background
         is_object = np.ones(len(roots), bool) if background is None else kinds != background
         is_object[0] = False  # index 0: provisional id 0, no region
@@ -164,14 +171,57 @@ def _cat(pairs: list[np.ndarray]) -> np.ndarray:
     return np.concatenate(pairs, axis=1) if pairs else np.zeros((2, 0), np.int64)
 
 
+def _pair_keys(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """One int64 key a pair of ids (below 2**32) ``a[i], b[i]``, either way round the same:
+    the smaller id in the high half (8 bytes a pair, where (2, n) int64 took 16)."""
+    a, b = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
+    return (a << 32) | b
+
+
+def _split_keys(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The two ids of each key of :func:`_pair_keys`."""
+    return keys >> 32, keys & 0xFFFFFFFF
+
+
 def _touching_pairs(ids: np.ndarray) -> np.ndarray:
-    """(2, n) ids (below 2**32) of 4-neighbours that differ, each pair once."""
+    """The keys (:func:`_pair_keys`) of 4-neighbours that differ, each pair once."""
     keys = []
     for a, b in ((ids[:, 1:], ids[:, :-1]), (ids[1:], ids[:-1])):
         differ = a != b
-        keys.append(distinct((a[differ] << 32) | b[differ]))
-    keys = distinct(np.concatenate(keys))
-    return np.stack([keys >> 32, keys & 0xFFFFFFFF])
+        keys.append(distinct(_pair_keys(a[differ], b[differ])))
+    return distinct(np.concatenate(keys))
+
+
+def _region_pairs(keys: list[np.ndarray], index: np.ndarray) -> np.ndarray:
+    """(2, n) region pairs both ways (:func:`_both_ways`) of the touching ids' ``keys``
+    (:func:`_pair_keys`, a block's an array: taken from the list as they are mapped), each
+    id's region by ``index``: a dense slide has tens of millions of touching pairs."""
+    mapped = []
+    while keys:
+        a, b = _split_keys(keys.pop(0))
+        a, b = index[a], index[b]
+        differ = a != b
+        mapped.append(distinct(_pair_keys(a[differ], b[differ])))
+    del a, b, differ
+    return _both_ways(distinct(np.concatenate(mapped or [np.zeros(0, np.int64)])))
+
+
+def _both_ways(keys: np.ndarray) -> np.ndarray:
+    """(2, 2n) the pairs of the distinct ``keys`` (:func:`_pair_keys`, no id with itself)
+    both ways, sorted by the first then the second; int32 where the ids fit (half the
+    memory of the graph's searches below)."""
+    both = np.empty(2 * keys.size, np.int64)
+    both[: keys.size] = keys
+    low, high = _split_keys(keys)
+    both[keys.size :] = (high << 32) | low
+    del low, high
+    both.sort()
+    small = not both.size or int(both[-1] >> 32) < 2**31
+    pairs = np.empty((2, both.size), np.int32 if small else np.int64)
+    pairs[0] = both >> 32
+    both &= 0xFFFFFFFF
+    pairs[1] = both
+    return pairs
 
 
 def _regions(n: int, same: np.ndarray) -> np.ndarray:
@@ -181,14 +231,6 @@ def _regions(n: int, same: np.ndarray) -> np.ndarray:
     smallest = np.full(label.max() + 1, n + 1, np.int64)
     np.minimum.at(smallest, label, np.arange(n + 1))
     return smallest[label]
-
-
-def _pairs_of(pairs: np.ndarray) -> np.ndarray:
-    """(2, n) region pairs both ways, each once, without a region paired with itself,
-    sorted by the first then the second."""
-    pairs = pairs[:, pairs[0] != pairs[1]]
-    keys = distinct(np.concatenate([(pairs[0] << 32) | pairs[1], (pairs[1] << 32) | pairs[0]]))
-    return np.stack([keys >> 32, keys & 0xFFFFFFFF])
 
 
 def _owners(pairs: np.ndarray, is_object, edge) -> np.ndarray:
@@ -213,76 +255,75 @@ def _owners(pairs: np.ndarray, is_object, edge) -> np.ndarray:
     shared = mine[:, ~alone]
     if not shared.shape[1]:
         return owner
-    dominator = _dominators(_adjacency(_rooted(pairs, edge), len(owner)), 0)
+    dominator = _dominators(_rooted(pairs, edge), len(owner))
     sole = shared[:, dominator[shared[0]] == shared[1]]
     owner[sole[0]] = sole[1]
     return owner
 
 
 def _rooted(pairs: np.ndarray, edge: np.ndarray) -> np.ndarray:
-    """The region graph's pairs (both ways, sorted) with index 0 (no region) for the
-    outside, touching every region on the edge, less the leaves (a speck inside one
-    region, a hole inside one object: most of a slide's regions), which no path between
-    other regions passes."""
-    rim = np.flatnonzero(edge)
-    rim = np.stack([np.concatenate([rim, 0 * rim]), np.concatenate([0 * rim, rim])])
-    pairs = _pairs_of(np.concatenate([pairs, rim], axis=1))
-    leaf = np.bincount(pairs[0], minlength=len(edge)) == 1
+    """The region graph's pairs (both ways, sorted; index 0 in none) with index 0 (no
+    region) for the outside, touching every region on the edge, less the leaves (a speck
+    inside one region, a hole inside one object: most of a slide's regions), which no path
+    between other regions passes."""
+    rim = np.flatnonzero(edge).astype(pairs.dtype)
+    rim = rim[rim > 0]
+    at = np.searchsorted(pairs[0], rim)  # (r, 0) first of r's pairs: 0 is the least
+    first = np.concatenate([np.zeros_like(rim), np.insert(pairs[0], at, rim)])
+    second = np.concatenate([rim, np.insert(pairs[1], at, 0)])
+    leaf = np.bincount(first, minlength=len(edge)) == 1
     leaf[0] = False
-    return pairs[:, ~leaf[pairs[0]] & ~leaf[pairs[1]]]
+    keep = ~leaf[first] & ~leaf[second]
+    return np.stack([first[keep], second[keep]])
 
 
-def _adjacency(pairs: np.ndarray, m: int) -> tuple[list[int], list[int]]:
-    """CSR (starts, neighbours) of the m regions' graph from its pairs (both ways, sorted),
-    as lists: the search below reads them an item at a time."""
-    return np.searchsorted(pairs[0], np.arange(m + 1)).tolist(), pairs[1].tolist()
+def _dominators(pairs: np.ndarray, m: int, root: int = 0) -> np.ndarray:
+    """The immediate dominator of each of the m nodes of a connected undirected graph
+    (``pairs``: its edges both ways, sorted) from ``root`` (the root's own: the root; a
+    node not reached: -1): the nearest node every path from ``root`` passes. One
+    depth-first search (scipy's, in C) and Tarjan's low points: the parent ``p`` of ``v``
+    in the search tree dominates it when no edge from ``v``'s subtree reaches above ``p``,
+    else ``v``'s dominators are ``p``'s. The two passes over the tree run in Python over
+    nodes, not edges, on numpy arrays (a dense slide: millions of nodes, where lists of
+    Python ints took gigabytes)."""
+    starts = np.searchsorted(pairs[0], np.arange(m + 1))
+    graph = sparse.csr_matrix((np.ones(pairs.shape[1], np.int8), pairs[1], starts), (m, m))
+    order, parent = depth_first_order(graph, root, directed=True, return_predecessors=True)
+    del graph  # symmetric: directed=True searches it as undirected, without its transpose
+    disc = np.full(m, len(order), order.dtype)  # each node's place in the search
+    disc[order] = np.arange(len(order), dtype=order.dtype)
+    # the earliest place each node's edges reach (its tree edge to its parent counts too:
+    # it never makes a low point reach above the parent, which is all that is asked)
+    low = disc.copy()
+    np.minimum.at(low, pairs[0], disc[pairs[1]])
+    low = low[order]  # by place from here on
+    up = np.zeros(len(order), order.dtype)  # the parent's place (the root's: 0)
+    up[1:] = disc[parent[order[1:]]]
+    del disc
+    _subtree_low(low, up)
+    cut = np.ones(len(order), bool)
+    cut[1:] = (up[1:] == 0) | (low[1:] >= up[1:])  # the parent alone cuts it off
+    found = np.full(m, -1, np.int64)
+    found[order] = order[_nearest_cut(up, cut)]
+    return found
 
 
-def _dominators(adjacency: tuple[list[int], list[int]], root: int) -> np.ndarray:
-    """The immediate dominator of each node of a connected undirected graph from ``root``
-    (the root's own: the root; a node not reached: -1): the nearest node every path from
-    ``root`` passes. One iterative depth-first search (Tarjan's low points): the parent
-    ``p`` of ``v`` in the search tree dominates it when no edge from ``v``'s subtree
-    reaches above ``p``, else ``v``'s dominators are ``p``'s."""
-    starts, targets = adjacency
-    m = len(starts) - 1
-    order, parent, low = _search(starts, targets, root)
-    disc = [-1] * m
-    for t, v in enumerate(order):
-        disc[v] = t
-    dominator = [-1] * m
-    dominator[root] = root
-    for v in order[1:]:
-        p = parent[v]
-        dominator[v] = p if p == root or low[v] >= disc[p] else dominator[p]
-    return np.asarray(dominator, np.int64)
+def _subtree_low(low: np.ndarray, up: np.ndarray) -> None:
+    """Each place's ``low`` the least of its subtree's, in place (``up``: each place's
+    parent's place, a parent before its children)."""
+    low_, up_ = memoryview(low), memoryview(up)  # Python ints, read from the arrays
+    for v in range(len(low_) - 1, 0, -1):
+        p, lv = up_[v], low_[v]
+        if lv < low_[p]:
+            low_[p] = lv
 
 
-def _search(starts: list[int], targets: list[int], root: int):
-    """(preorder, parent, low point) of a depth-first search from ``root``: a node's low
-    point is the earliest preorder number its subtree reaches by one non-tree edge."""
-    m = len(starts) - 1
-    disc, parent, low = [-1] * m, [-1] * m, [0] * m
-    next_edge = list(starts[:-1])
-    disc[root], order, stack = 0, [root], [root]
-    while stack:
-        v = stack[-1]
-        i, end, up, lv = next_edge[v], starts[v + 1], parent[v], low[v]
-        while i < end:
-            w = targets[i]
-            i += 1
-            dw = disc[w]
-            if dw < 0:
-                disc[w] = low[w] = len(order)
-                parent[w] = v
-                order.append(w)
-                stack.append(w)
-                break
-            if dw < lv and w != up:
-                lv = dw
-        else:
-            stack.pop()
-            if up >= 0 and lv < low[up]:
-                low[up] = lv
-        next_edge[v], low[v] = i, lv
-    return order, parent, low
+def _nearest_cut(up: np.ndarray, cut: np.ndarray) -> np.ndarray:
+    """The immediate dominator's place of each place: its parent where ``cut``, else its
+    parent's (the root's: itself)."""
+    dominator = np.zeros(len(up), up.dtype)
+    dom, up_, cut_ = memoryview(dominator), memoryview(up), memoryview(cut)
+    for v in range(1, len(dom)):
+        p = up_[v]
+        dom[v] = p if cut_[v] else dom[p]
+    return dominator
