@@ -37,13 +37,14 @@ RECORD = RESUMABLE
 #: how far each process got: ``{"page": p, "row": r}``, one file a rank
 ROWS = "unetlab-rows.{rank}.json"
 
-#: the parts of :func:`identity` in the order a mismatch is told, with its words
+#: the parts of :func:`identity` in the order a mismatch is told, with its words (nodata
+#: before the record, which holds it too where it is not auto: the nearer reason)
 _REASONS = {
     "input": "the input is another file, or it changed (size or modification time)",
+    "nodata": "the pixels left out as no sample changed (nodata)",
     "record": "the checkpoint or the prediction settings changed",
     "outputs": "the outputs asked for changed",
     "tiling": "the tiling changed (tile size, batch size or memory)",
-    "nodata": "the pixels left out as no sample changed (nodata)",
     "world": "the number of processes changed",
     "device": "the device changed",
     "versions": "unetlab (its version or git commit) or torch changed",
