@@ -11,7 +11,12 @@ import torch
 from PIL import Image
 
 from tests.test_predict_objects import local_net, nuclei_image
-from tests.test_slide_resume import _interrupted_then_resumed, _outputs, _predict
+from tests.test_slide_resume import (
+    _interrupted_then_resumed,
+    _outputs,
+    _predict,
+    pinned_version,  # noqa: F401 (autouse)
+)
 from unetlab import UNet
 from unetlab.data import ome
 from unetlab.data.nodata import valid_pixels

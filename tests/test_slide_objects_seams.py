@@ -11,6 +11,7 @@ import pytest
 import tifffile
 
 from tests.test_objects_classes import three_class_net
+from tests.test_slide_resume import pinned_version  # noqa: F401 (autouse)
 from unetlab.data import ome
 from unetlab.inference import slide_objects
 from unetlab.inference.files import predict_file

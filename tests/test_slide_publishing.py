@@ -12,6 +12,7 @@ import pytest
 import tifffile
 
 from tests.test_predict_objects import local_net, nuclei_image
+from tests.test_slide_resume import pinned_version  # noqa: F401 (autouse)
 from unetlab.data import ome
 from unetlab.inference import slide_objects
 from unetlab.inference.files import predict_file

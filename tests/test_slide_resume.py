@@ -20,10 +20,30 @@ from unetlab.data.normalize import image_stats as stats
 from unetlab.data.slides import open_slide
 from unetlab.errors import UnetlabError
 from unetlab.group import Group
-from unetlab.inference import slide_objects, slide_resume, slides
+from unetlab.inference import records, slide_objects, slide_resume, slides
 from unetlab.inference.files import predict_file
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.slides import predict_slide
+from unetlab.provenance import code_identity
+
+#: the git commit a staging's record holds in these tests (:func:`pinned_version`)
+PINNED = "0" * 40
+
+
+@pytest.fixture(autouse=True)
+def pinned_version(monkeypatch):
+    """The resume record's git commit pinned for each test (a module that stops and reruns
+    imports this fixture): in a checkout where commits land while a test runs, its rerun
+    would read another commit and start afresh (note33). The product's check of it:
+    :func:`test_another_version_starts_afresh`."""
+    monkeypatch.setattr(slide_resume, "_commit", lambda: PINNED)
+    monkeypatch.setattr(records, "code_identity", pinned_code)
+
+
+def pinned_code() -> dict:
+    """:func:`~unetlab.provenance.code_identity` at the :data:`PINNED` commit, clean (the
+    prediction record, which a staging's record holds, carries it)."""
+    return {**code_identity(), "commit": PINNED, "dirty": False}
 
 
 @pytest.fixture
@@ -188,6 +208,33 @@ def test_a_changed_input_or_setting_starts_afresh(tmp_path, small_chunks, caplog
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.startswith(".")]
 
 
+def test_another_version_starts_afresh(tmp_path, small_chunks, caplog, monkeypatch):
+    """unetlab at another git commit does not resume a staging (its code may differ)."""
+    net, slide = local_net(), _slide(tmp_path / "s.tif")
+    _stopped(tmp_path, slide, net=net)
+    monkeypatch.setattr(slide_resume, "_commit", lambda: "1" * 40)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        _predict(net, slide, tmp_path / "out", Stop())
+    assert any(
+        "(unetlab (its version or git commit) or torch changed)" in m for m in caplog.messages
+    )
+    assert not any(m.startswith("resuming") for m in caplog.messages)
+
+
+def test_a_commit_landing_while_a_test_runs_does_not_restart_it(
+    tmp_path, small_chunks, caplog, monkeypatch
+):
+    """The checkout's commit moving between the stop and the rerun (other work committed
+    meanwhile): the pinned record resumes all the same (note33's failing tests)."""
+    commits = iter(f"{i:040d}" for i in range(1, 1000))
+    monkeypatch.setattr(slide_resume, "read_commit", lambda _: next(commits))
+    net, slide = local_net(), _slide(tmp_path / "s.tif")
+    _stopped(tmp_path, slide, net=net)
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        _predict(net, slide, tmp_path / "out", Stop())
+    assert any(m.startswith("resuming s.tif at row ") for m in caplog.messages)
+
+
 def test_a_bad_input_removes_the_staging_a_stop_keeps_it(tmp_path, small_chunks):
     slide = _slide(tmp_path / "s.tif")
     _stopped(tmp_path, slide)
@@ -237,8 +284,12 @@ import torch
 from tests.test_predict_objects import local_net
 from tests.test_slide_resume import Stop, _predict
 from unetlab.data import ome
+from unetlab.inference import records, slide_resume
+from tests.test_slide_resume import PINNED, pinned_code
 
 ome.CHUNK = 32
+slide_resume._commit = lambda: PINNED  # as the parent's: tests.test_slide_resume.pinned_version
+records.code_identity = pinned_code
 torch.manual_seed(0)
 stop = Stop()
 

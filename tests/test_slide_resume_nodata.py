@@ -8,7 +8,10 @@ import pytest
 import tifffile
 
 from tests.test_appearance import _he, _model, _record
-from tests.test_slide_resume import Stop
+from tests.test_slide_resume import (
+    Stop,
+    pinned_version,  # noqa: F401 (autouse)
+)
 from unetlab.data import ome
 from unetlab.inference.slides import predict_slide
 

@@ -13,7 +13,12 @@ import pytest
 import torch
 
 from tests.test_predict_objects import local_net
-from tests.test_slide_resume import Stop, _outputs, _slide
+from tests.test_slide_resume import (
+    Stop,
+    _outputs,
+    _slide,
+    pinned_version,  # noqa: F401 (autouse)
+)
 from unetlab.data import ome
 from unetlab.inference import slide_objects, slide_outputs
 from unetlab.inference.objects import ObjectOptions
@@ -194,8 +199,12 @@ from tests.test_slide_resume import Stop
 from unetlab.data import ome
 from unetlab.inference import slide_outputs
 from unetlab.inference.slides import predict_slide
+from tests.test_slide_resume import PINNED, pinned_code
+from unetlab.inference import records, slide_resume
 
 ome.CHUNK = 32
+slide_resume._commit = lambda: PINNED  # as the parent's: pinned_version
+records.code_identity = pinned_code
 torch.manual_seed(0)
 where, calls = sys.argv[3], []
 
