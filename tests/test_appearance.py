@@ -164,7 +164,7 @@ def test_an_image_of_another_dtype_is_said_once_a_run(caplog):
         predict_image(model, sixteen, name="b.tif")
     (line,) = _lines(caplog)
     assert line.startswith("a.tif: uint16 pixels, the model trained on uint8 images")
-    assert "give the image as uint8" in line
+    assert "train with uint16 images" in line and "convert these to uint8" in line
 
 
 def test_a_floored_model_says_another_dtype_in_its_floor_line_alone(caplog):

@@ -90,14 +90,43 @@ class Shift:
         if self.kind == "dtype":
             return (
                 f"{self.figures()}: its values are in other units than theirs, so the masks "
-                f"may be wrong; give the image as {self.trained_dtype}, as read from its "
-                "file, or train with such images"
+                f"may be wrong: {dtype_fix(self.trained_dtype, self.dtype)}"
             )
         return (
             f"its intensities lie far from the training images' ({self.figures()}; another "
             "stain batch, microscope or exposure?): the masks may be wrong; check them, or "
             "train with such images"
         )
+
+
+#: how a float image in [0, 1] goes back to the integer dtype a model trained on
+AS_INTEGER = {
+    "uint8": "(image * 255).round().astype('uint8')",
+    "uint16": "(image * 65535).round().astype('uint16')",
+}
+
+
+def dtype_fix(trained: str | None, dtype) -> str:
+    """The fix for an image of ``dtype`` given to a model trained on ``trained`` images, in
+    both spellings (a warning cannot tell who reads it). A float image: the training dtype
+    as read from its file (a float copy of a uint8 image skips the floor: audit s30), or
+    saved so for the command line. Another integer dtype (a 16-bit movie, an 8-bit model:
+    audit s34 stacks 8): the array as read *is* that dtype, so train with such images, or
+    convert them as the training images were. No scale is guessed from the values."""
+    if not trained or trained == "None":
+        return "give the images in the dtype the model was trained on"
+    dtype = np.dtype(dtype).name
+    if np.issubdtype(np.dtype(dtype), np.floating) and trained in AS_INTEGER:
+        return (
+            f"give the image as {trained}, as the model was trained (Python: the array as "
+            f"read from its file, not a float copy; a float image in [0, 1]: "
+            f"{AS_INTEGER[trained]}; the command line: save the file as {trained})"
+        )
+    return (
+        f"to predict {dtype} images, train with {dtype} images (unetlab train --data on a "
+        "folder of them; Python: fit with data.root there), or convert these to "
+        f"{trained} as the training images were (Fiji: Image > Type, same display range)"
+    )
 
 
 def _num(value: float) -> str:
