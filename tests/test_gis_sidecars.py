@@ -1,7 +1,9 @@
 """The files beside a georeferenced input (note33 "GIS"): a TIFF placed by a ``.tfw`` world
 file alone (no GeoTIFF tags) is placed as a PNG with its ``.pgw`` is; the CRS of its
-``.prj`` (or ``.aux.xml``) is written beside each output that carries a world file, so that
-QGIS does not ask for it; a malformed world file is warned of once."""
+``.prj`` (or ``.aux.xml``) is written beside each output that carries a world file, as a
+``.prj`` and in GDAL's ``.aux.xml`` (QGIS reads a PNG's CRS there: GDAL 3.6's gdalinfo named
+none from a ``.prj``), and a GeoTIFF's EPSG code in the ``.aux.xml``, so that QGIS does not
+ask for it; a malformed world file is warned of once."""
 
 from __future__ import annotations
 
@@ -24,6 +26,13 @@ from unetlab.data.world_file import input_grid
 def _say_again(monkeypatch):
     monkeypatch.setattr(geotiff, "_SAID", set())
     monkeypatch.setattr(world_file, "_WARNED", set(), raising=False)
+
+
+def _pam_srs(path) -> str:
+    """The SRS of a GDAL .aux.xml, as GDAL reads it."""
+    import xml.etree.ElementTree as ElementTree
+
+    return ElementTree.parse(path).getroot().find("SRS").text
 
 
 def _rows(path):
@@ -84,21 +93,43 @@ def test_the_inputs_crs_is_written_beside_each_output_with_a_world_file(tmp_path
     src = _field(tmp_path / "in", **{where: UTM_WKT1})
     out, net = tmp_path / "o", three_class_net()
     result = unetlab.predict_folder(net, src, out, draw_overlay=True, **HOW)
-    for stem in ("field", "field_overlay", "field_objects"):
-        assert (out / f"{stem}.prj").read_text(encoding="utf-8") == UTM_WKT1, stem
-        assert out / f"{stem}.prj" in result.written[src]
+    for name in ("field.png", "field_overlay.png", "field_objects.tif"):
+        prj, aux = out / name.replace(name[-4:], ".prj"), out / f"{name}.aux.xml"
+        assert prj.read_text(encoding="utf-8") == UTM_WKT1, name
+        assert _pam_srs(aux) == UTM_WKT1, name
+        assert {prj, aux} <= set(result.written[src])
     manifest = (out / ".unetlab-outputs").read_text(encoding="utf-8")
-    assert "field.prj\tpredict\t" in manifest
+    assert "field.prj\tpredict\t" in manifest and "field.png.aux.xml\tpredict\t" in manifest
     assert not list(out.glob(".*.tmp*"))  # written atomically
     again = unetlab.predict_folder(net, src, out, draw_overlay=True, overwrite=True, **HOW)
     assert again.written[src] and (out / "field.prj").read_text(encoding="utf-8") == UTM_WKT1
 
 
-def test_no_prj_without_a_crs_beside_the_input_nor_for_a_geotiff(tmp_path):
+def test_no_crs_file_without_a_crs_beside_the_input(tmp_path):
     src = _field(tmp_path / "in")
     unetlab.predict_folder(three_class_net(), src, tmp_path / "o", **HOW)
     assert (tmp_path / "o" / "field.pgw").is_file()
-    assert not list((tmp_path / "o").glob("*.prj"))
+    assert not list((tmp_path / "o").glob("*.prj")) and not list((tmp_path / "o").glob("*.xml"))
+
+
+def test_a_geotiffs_png_outputs_name_its_epsg_code_in_gdals_aux_xml(tmp_path):
+    """A GeoTIFF placed by ModelTransformation (no pixel size: PNG labels) in EPSG:32633:
+    its PNG outputs get a .pgw and ``labels.png.aux.xml`` naming EPSG:32633 (its
+    GeoKeys'), no .prj (no WKT to copy). Read back as an input's, the .aux.xml names the
+    code, in metres."""
+    from tests.test_gis_outputs import TRANSFORMED
+    from unetlab.data.world_file import sidecar_crs
+
+    labels, _ = grains_and_pores()
+    src = tmp_path / "moved.tif"
+    tifffile.imwrite(src, labels.astype(np.float32), extratags=TRANSFORMED)
+    out = tmp_path / "o"
+    unetlab.predict_folder(three_class_net(), src, out, draw_overlay=True, **HOW)
+    assert (out / "moved.pgw").is_file()
+    assert _pam_srs(out / "moved.png.aux.xml") == "EPSG:32633"
+    assert _pam_srs(out / "moved_overlay.png.aux.xml") == "EPSG:32633"
+    assert not list(out.glob("*.prj"))
+    assert sidecar_crs(out / "moved.png") == (32633, 1.0)
 
 
 def test_a_prj_there_already_that_unetlab_did_not_write_is_kept(tmp_path, caplog):
@@ -118,7 +149,7 @@ def test_a_prj_there_already_that_unetlab_did_not_write_is_kept(tmp_path, caplog
         made = world_files(src, [out / "field_objects.tif", out / "field.png"])
     assert theirs.read_text(encoding="utf-8") == 'PROJCS["theirs"]'
     assert theirs not in made
-    assert "field_objects.prj: a .prj there already names another CRS" in caplog.text
+    assert "field_objects.prj: a file there already names another CRS" in caplog.text
 
 
 def test_a_malformed_world_file_is_warned_of_once(tmp_path, caplog):

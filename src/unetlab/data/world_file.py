@@ -24,7 +24,7 @@ import re
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
-from unetlab.data.geotiff import MapGrid, map_grid, read_geotags, say_once
+from unetlab.data.geotiff import METRE_CRS, MapGrid, map_grid, read_geotags, say_once
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +131,13 @@ def wkt_crs(wkt: str) -> tuple[int | None, float | None]:
     """(EPSG code, metres per unit) of a CRS in WKT (1, ESRI's or 2): the code of its own
     ``AUTHORITY`` / ``ID`` (not its base CRS's); metres per unit of a projected CRS's own
     ``UNIT`` / ``LENGTHUNIT`` (its axes'; not a parameter's), None for a geographic CRS
-    (degrees), and (None, None) for text that is no CRS (said once)."""
+    (degrees), and (None, None) for text that is no CRS (said once). ``EPSG:<code>`` (as
+    unetlab writes a GeoTIFF's CRS into an output's ``.aux.xml``) names the code, in metres
+    for the UTM-like codes :data:`~unetlab.data.geotiff.METRE_CRS` lists."""
+    code = _EPSG.fullmatch(wkt.strip())
+    if code is not None:
+        epsg = int(code.group(1))
+        return epsg, 1.0 if any(epsg in r for r in METRE_CRS) else None
     tree = _wkt_tree(wkt)
     if tree is None or tree[0].upper() not in PROJECTED | GEOGRAPHIC:
         say_once(
@@ -166,6 +172,7 @@ def grid_pixel_size(grid: MapGrid | None) -> tuple[float, float] | None:
     return tuple(float(f"{abs(v) * grid.metres * 1e6:.12g}") for v in (e, a))
 
 
+_EPSG = re.compile(r"EPSG:(\d+)", re.IGNORECASE)
 _TOKEN = re.compile(
     r'\s*(?:"((?:[^"]|"")*)"|([A-Za-z_][A-Za-z0-9_]*)\s*[\[(]|([\])])|([^,\[\]()"]+)|(,))'
 )

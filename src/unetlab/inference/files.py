@@ -32,8 +32,8 @@ The outputs of an input read whole, ``<stem>`` being
   stack's in one file, each object on its plane (as the table's ``page`` column); a
   georeferenced input's GeoJSON in its map coordinates.
 - ``<stem>.pgw`` and the like: world files beside the PNG outputs of a georeferenced input
-  (:mod:`unetlab.inference.world_files`), and ``<stem>.prj`` beside each where the input
-  names its CRS in a ``.prj`` or ``.aux.xml`` beside it.
+  (:mod:`unetlab.inference.world_files`), and beside each the input's CRS where it is
+  known: ``<stem>.prj`` and GDAL's ``<stem>.png.aux.xml`` (QGIS reads it there).
 
 Which names these are, which count as finished and whose they are, and how the output
 folder is claimed: :mod:`unetlab.inference.output_rules`.

@@ -12,14 +12,14 @@ records its step (a large image's overlay), each of the pyramid level it was pre
 An input placed by its own world file (a PNG's or JPEG's ``.pgw``, ``.jgw``, ``.wld``:
 :mod:`unetlab.data.world_file`) passes it on: its PNG outputs get one, and so do its TIFF
 outputs (``.tfw``: they carry no GeoTIFF tags); so does a TIFF placed by a ``.tfw`` alone.
-Where such an input names its CRS beside it (a ``.prj``, or GDAL's ``.aux.xml``:
-:func:`~unetlab.data.world_file.sidecar_wkt`), that WKT is written as a ``.prj`` beside each
-output that carries a world file (``labels.prj`` beside ``labels.png``), so that QGIS does
-not ask for the CRS.
-Both are written atomically, and listed in the output folder's manifest as made from the same input
-by the same key as its picture (so that the folder stays unetlab's for the next run); a
-world file or .prj there already that the manifest does not list is left as it is, with a
-warning where it says otherwise (not this command's).
+Beside each output that carries a world file, the input's CRS where it is known
+(:func:`crs_texts`): the WKT of the input's own ``.prj`` or ``.aux.xml`` as a ``.prj``
+(ArcGIS) and in GDAL's ``labels.png.aux.xml`` (QGIS reads a PNG's CRS there, not in a
+``.prj``), or a GeoTIFF's EPSG code in the ``.aux.xml``; so QGIS does not ask for it.
+These are written atomically, and listed in the output folder's manifest as made from the
+same input by the same key as its picture (so that the folder stays unetlab's for the
+next run); a world file or CRS file there already that the manifest does not list is left
+as it is, with a warning where it says otherwise (not this command's).
 
 Where a GeoTIFF is in degrees, or placed by ModelTransformation alone (no tie point and
 pixel scale), no pixel size is read from it, so its TIFF outputs carry no GeoTIFF tags and
@@ -33,6 +33,7 @@ import logging
 import os
 from collections.abc import Sequence
 from pathlib import Path
+from xml.sax.saxutils import escape
 
 from unetlab.atomic import atomic_path
 from unetlab.data.geotiff import MapGrid, map_grid, read_geotags, say_once, world_path
@@ -56,8 +57,9 @@ def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike])
     """Write a world file beside each PNG / JPEG of ``written`` (the outputs of the input
     ``source``) where ``source``'s GeoTIFF tags, or its own world file (a PNG's, JPEG's or
     TIFF's: :func:`~unetlab.data.world_file.read_world_file`; then also beside its TIFF
-    outputs, and a ``.prj`` of the CRS beside it: :func:`_placed`), place its pixels;
-    returns those written (none for an input placed by neither)."""
+    outputs), place its pixels, and beside each the CRS where the input names it
+    (:func:`crs_texts`, :func:`_placed`); returns those written (none for an input placed
+    by neither)."""
     tags = read_geotags(source) if Path(source).is_file() else ()
     grid = map_grid(tags) if tags else read_world_file(source)  # a PNG's own world file
     if grid is None:
@@ -72,7 +74,7 @@ def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike])
             )
         return []
     say_carried(source, grid)
-    wkt = sidecar_wkt(source) if grid.how == "world file" else None  # its .prj's CRS
+    crs = crs_texts(source, grid)  # a .prj and GDAL's .aux.xml, where the CRS is known
     levels: dict[int, tuple] = {}  # the (shape, downsample) of each level predicted
     made, placed = [], PICTURES + (TIFFS if grid.how == "world file" else ())
     for image in (Path(p) for p in written):
@@ -81,15 +83,35 @@ def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike])
         level = picture_level(image) if image.suffix.lower() in PICTURES else 0
         if level not in levels:
             levels[level] = _level(source, level)
-        made += _placed(image, grid, *levels[level], wkt)
+        made += _placed(image, grid, *levels[level], crs)
     return made
 
 
-def _placed(image: Path, grid: MapGrid, shape, downsample, wkt: str | None) -> list[Path]:
+def crs_texts(source: str | os.PathLike, grid: MapGrid) -> dict[str, str]:
+    """The files that name the CRS of ``source`` (placed on ``grid``) beside an output
+    with a world file, by suffix: ``.prj``, the WKT of the input's own ``.prj`` or
+    ``.aux.xml`` as it is (ArcGIS and GeoServer read a raster's .prj), and ``.aux.xml``,
+    GDAL's PAM file holding it (QGIS reads the CRS of a PNG there, not in a .prj: GDAL
+    3.6's gdalinfo places ``labels.png`` by ``labels.pgw`` and names no CRS from
+    ``labels.prj``), or for a GeoTIFF the EPSG code of its GeoKeys (``EPSG:32633``, which
+    GDAL takes there); {} where the CRS is not known."""
+    wkt = sidecar_wkt(source) if grid.how == "world file" else None
+    if wkt is not None:
+        return {PRJ: wkt, AUX: pam_text(wkt)}
+    if grid.how != "world file" and grid.epsg is not None:
+        return {AUX: pam_text(f"EPSG:{grid.epsg}")}
+    return {}
+
+
+def pam_text(srs: str) -> str:
+    """A GDAL ``.aux.xml`` (PAM) that names the CRS ``srs`` (WKT, or ``EPSG:<code>``)."""
+    return f"<PAMDataset>\n  <SRS>{escape(srs.strip())}</SRS>\n</PAMDataset>\n"
+
+
+def _placed(image: Path, grid: MapGrid, shape, downsample, crs: dict[str, str]) -> list[Path]:
     """The world file of the picture ``image`` of a level of (H, W) ``shape`` and
-    ``downsample`` on ``grid``, and where the input names its CRS (``wkt``: its ``.prj``
-    or ``.aux.xml``), a ``.prj`` holding it beside (QGIS asks for the CRS without one):
-    those written."""
+    ``downsample`` on ``grid``, and beside it the files of ``crs`` that name the input's
+    CRS (:func:`crs_texts`: QGIS asks for the CRS without them): those written."""
     step = picture_step(image, shape)
     if step is None:
         log.warning(
@@ -99,9 +121,9 @@ def _placed(image: Path, grid: MapGrid, shape, downsample, wkt: str | None) -> l
     text, path = sampled_grid(grid, step, downsample).world_file(), world_path(image)
     made = [path] if _write_beside(image, path, text, WORLD_CLASH) else []
     carried = path.is_file() and path.read_text(encoding="utf-8", errors="replace") == text
-    if wkt is not None and carried:  # where the world file there is this input's
-        prj = image.with_suffix(PRJ)
-        made += [prj] if _write_beside(image, prj, wkt, PRJ_CLASH) else []
+    for suffix, crs_text in crs.items() if carried else ():  # beside this input's world file
+        crs_path = image.with_suffix(PRJ) if suffix == PRJ else image.with_name(image.name + AUX)
+        made += [crs_path] if _write_beside(image, crs_path, crs_text, CRS_CLASH) else []
     return made
 
 
@@ -127,16 +149,17 @@ def picture_level(image: Path) -> int:
     return level if isinstance(level, int) and level > 0 else 0
 
 
-#: the CRS file beside an output with a world file (GDAL's and QGIS's: ``labels.prj``)
-PRJ = ".prj"
-#: what is said of a world file, and of a .prj, there already that unetlab did not write
+#: the files that name the CRS beside an output with a world file: ``labels.prj`` (ESRI's)
+#: and ``labels.png.aux.xml`` (GDAL's, which QGIS reads)
+PRJ, AUX = ".prj", ".aux.xml"
+#: what is said of a world file, and of a CRS file, there already that unetlab did not write
 WORLD_CLASH = (
     "%s: a world file there already places %s elsewhere; left as it is (not written by "
     "unetlab): delete it and predict again for this input's"
 )
-PRJ_CLASH = (
-    "%s: a .prj there already names another CRS for %s; left as it is (not written by "
-    "unetlab): delete it and predict again for this input's"
+CRS_CLASH = (
+    "%s: a file there already names another CRS for %s (or says more); left as it is (not "
+    "written by unetlab): delete it and predict again for this input's"
 )
 
 
