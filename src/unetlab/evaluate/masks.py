@@ -152,7 +152,10 @@ def _names_file(gt_dir: Path) -> dict[int, str] | None:
     such as VOC's ``SegmentationClass/``, its parent (the data set's root); said in a log line."""
     for folder in (gt_dir, gt_dir.parent):
         if names := read_class_names(folder):
-            log.info("class names from %s (--class-names gives others)", names_file(folder))
+            log.info(
+                "class names from %s (--class-names, class_names=, gives others)",
+                names_file(folder),
+            )
             return names
     return None
 

@@ -213,7 +213,7 @@ def _say_ignored(mask: np.ndarray, value: int) -> bool:
         return False
     log.info(
         "mask value %d counts nowhere, as in the training of this checkpoint; "
-        "--ignore-value sets another",
+        "--ignore-value (ignore_value=) sets another",
         value,
     )
     return True
@@ -327,7 +327,7 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
     from unetlab.inference.predict import labels_from_probabilities, predict_image
     from unetlab.runtime import memory_hint
 
-    with memory_hint(str(pair.image), "lower --tile-size or --batch-size"):
+    with memory_hint(str(pair.image), "lower --tile-size or --batch-size (tile_size, batch_size)"):
         probs = predict_image(
             how.model, image, options=how.predicting, name=str(pair.image), invalid=bad
         )

@@ -358,7 +358,8 @@ class _ValueStats:
         if self.voided:
             log.info(
                 "palette masks: value %d (VOC's void outlines, %d px) counts nowhere, as in "
-                "training; --ignore-value or --label-values say otherwise",
+                "training; --ignore-value or --label-values (ignore_value=, label_values=) say "
+                "otherwise",
                 self.void,
                 self.voided,
             )
