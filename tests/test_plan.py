@@ -152,6 +152,23 @@ def test_precision_is_bf16_only_where_the_cpu_runs_it_natively():
     assert "train.amp" in {c.key for c in plan.choices}
 
 
+def test_channels_last_is_not_planned_with_a_bf16_reason_when_the_user_turned_bf16_off(
+    monkeypatch,
+):
+    # audit s34 repro 11: "channels_last = true: this CPU runs bf16 natively" for amp=off
+    off = {c.key: c for c in plan_precision("cpu", native_bf16=True, amp="off")}
+    assert off["train.channels_last"].value is False
+    assert "train.amp is 'off' (your setting), not bf16" in off["train.channels_last"].reason
+    assert "bf16 natively" not in off["train.channels_last"].reason
+    bf16 = {c.key: c.value for c in plan_precision("cpu", native_bf16=True, amp="bf16")}
+    assert bf16["train.channels_last"] is True
+    monkeypatch.setattr("unetlab.plan.device.supports_bf16", lambda device: True)
+    cfg = load_config(None, ["train.amp=off"])
+    plan = make_plan(facts(areas=[300.0], touching=0, n=12), cfg, explicit={"train.amp"})
+    layout = next(line for line in plan.lines() if line.startswith("train.channels_last"))
+    assert "bf16 natively" not in layout and "\n" not in layout
+
+
 def test_tile_workers_are_planned_beside_a_gpu_only():
     assert [(c.key, c.value) for c in plan_workers("cuda", cpus=16)] == [("train.num_workers", 8)]
     assert plan_workers("cuda", cpus=4)[0].value == 3  # one CPU left for the run itself

@@ -5,21 +5,34 @@ from __future__ import annotations
 from unetlab.plan.record import Choice
 from unetlab.runtime import available_cpus, supports_bf16
 
+#: the train.amp settings that train in bf16 on a CPU that runs it natively
+BF16_AMP = ("native", "bf16")
 
-def plan_precision(device: str, *, native_bf16: bool | None = None) -> list[Choice]:
+
+def plan_precision(
+    device: str, *, native_bf16: bool | None = None, amp: str | None = None
+) -> list[Choice]:
     """bf16 autocast in channels-last where the CPU runs bf16 natively (AMX, AVX512-BF16):
     training steps take a half to a third of fp32 time there (bench/README.md). CUDA already
-    autocasts (``train.amp: auto``); other CPUs would emulate bf16, many times slower."""
+    autocasts (``train.amp: auto``); other CPUs would emulate bf16, many times slower.
+    ``amp``: the user's train.amp (None: not set): one that trains in fp32 there (``off``,
+    ``auto``) keeps the default layout, with that reason (audit s34 repro 11)."""
     if device != "cpu":
         return []
     native = supports_bf16("cpu") if native_bf16 is None else native_bf16
     if not native:
         return [Choice("train.amp", "off", "this CPU has no native bf16: fp32")]
     why = "this CPU runs bf16 natively (AMX or AVX512-BF16): 2-3x the steps of fp32"
-    return [
-        Choice("train.amp", "native", why),
-        Choice("train.channels_last", True, why),
-    ]
+    layout = Choice("train.channels_last", True, why)
+    if amp is not None and amp not in BF16_AMP:
+        layout = Choice(
+            "train.channels_last",
+            False,
+            f"train.amp is {amp!r} (your setting), not bf16: channels-last speeds bf16 here; "
+            "fp32 training on a CPU keeps the default layout (a paper-net step took 2x as "
+            "long in channels-last, bench/README.md)",
+        )
+    return [Choice("train.amp", "native", why), layout]
 
 
 MAX_WORKERS = 8  # tile-making processes beside one GPU

@@ -60,7 +60,8 @@ def make_plan(
     choices += plan_objects(fp, cfg)
     choices, notes = one_balance(choices, cfg, explicit)
     choices += plan_augment(fp)
-    choices += plan_precision(device) + plan_workers(device)
+    amp = cfg.train.amp if "train.amp" in explicit else None
+    choices += plan_precision(device, amp=amp) + plan_workers(device)
     if val_images is not None:
         choices.append(plan_offset(val_images))
     if cfg.train.max_minutes > 0:
