@@ -71,3 +71,40 @@ def test_ome_plane_interval_takes_each_time_points_first_plane():
     assert ome_plane_interval(xml.replace('"s"', '"fortnight"')) is None
     one = '<OME><Image><Pixels><Plane TheT="0" DeltaT="5"/></Pixels></Image></OME>'
     assert ome_plane_interval(one) is None
+
+
+def _two_positions(path):
+    with tifffile.TiffWriter(path, ome=True) as tw:
+        for i in range(2):
+            tw.write(_frames(3) + i, metadata={"axes": "TYX", "Name": f"Pos{i}"})
+
+
+def test_a_multi_position_ome_tiff_says_its_other_positions_are_not_read(tmp_path, caplog):
+    """Only series[0] was read, the other positions dropped unsaid (audit s34 stacks 2)."""
+    from unetlab.data.io import read_stack
+    from unetlab.data.slides import open_slide
+
+    _two_positions(tmp_path / "p.ome.tif")
+    with caplog.at_level("WARNING"):
+        assert np.array_equal(read_stack(tmp_path / "p.ome.tif"), _frames(3))
+        read_stack(tmp_path / "p.ome.tif")  # said once a file
+    (line,) = [r.getMessage() for r in caplog.records if "series" in r.getMessage()]
+    assert line.startswith("p.ome.tif holds 2 series (Pos0, Pos1: positions")
+    assert "reads series 0 (Pos0) only, the other 1 not at all" in line
+    assert "Python: tifffile.TiffFile(path).series[i].asarray()" in line
+    _two_positions(tmp_path / "q.ome.tif")
+    caplog.clear()
+    with caplog.at_level("WARNING"), open_slide(tmp_path / "q.ome.tif"):
+        pass
+    assert any("q.ome.tif holds 2 series" in r.getMessage() for r in caplog.records)
+
+
+def test_a_thumbnail_series_is_no_position(tmp_path, caplog):
+    from unetlab.data.io import read_stack
+
+    with tifffile.TiffWriter(tmp_path / "t.tif") as tw:
+        tw.write(_frames(3), photometric="minisblack", metadata={"axes": "TYX"})
+        tw.write(_frames(1)[0, :4, :4])  # a small preview page: another shape
+    with caplog.at_level("WARNING"):
+        read_stack(tmp_path / "t.tif")
+    assert not [r for r in caplog.records if "series" in r.getMessage()]

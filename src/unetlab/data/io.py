@@ -234,6 +234,52 @@ def given_letters(axes: str, shape: tuple[int, ...], path: str | os.PathLike) ->
     return "".join("P" if a in "TZQ" else "C" if a in "CS" else a for a in given)
 
 
+#: the names tifffile gives a slide's side images (SVS, NDPI): no positions of their own
+SIDE_IMAGES = ("label", "macro", "thumbnail", "overview")
+
+_SAID_SERIES: set[str] = set()
+
+
+def other_series(tif) -> list[str]:
+    """The names of a TIFF's series after the first that are images of their own, which
+    unetlab does not read: the positions of a multi-position OME-TIFF (each OME ``Image``
+    a series) or any series of the first one's shape; a slide's label, macro and
+    thumbnail images (another shape) and pyramid levels (in the first series) are no
+    such. The first's name leads the list where there are any ([] where none)."""
+    series = tif.series
+    first = series[0]
+    others = [
+        s
+        for s in series[1:]
+        if s.name.strip().lower() not in SIDE_IMAGES and (tif.is_ome or s.shape == first.shape)
+    ]
+    if not others:
+        return []
+    return [s.name or f"series {series.index(s)}" for s in (first, *others)]
+
+
+def say_other_series(tif, path: str | os.PathLike) -> None:
+    """Warn, once a process for each file, that ``path`` holds other series than the first
+    (:func:`other_series`: a multi-position OME-TIFF), which are not read: one line naming
+    how many it holds, which one is read, and how to read the others."""
+    names = other_series(tif)
+    if not names or str(path) in _SAID_SERIES:
+        return
+    _SAID_SERIES.add(str(path))
+    shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+    log.warning(
+        "%s holds %d series (%s: positions or images of one acquisition); unetlab reads "
+        "series 0 (%s) only, the other %d not at all: save each series as its "
+        "own file (Fiji: Bio-Formats Importer with 'Open all series', then File > Save As; "
+        "Python: tifffile.TiffFile(path).series[i].asarray())",
+        Path(path).name,
+        len(names),
+        shown,
+        names[0],
+        len(names) - 1,
+    )
+
+
 def tiff_layout(tif, *, colour_planes: bool = False) -> tuple[str, tuple[int, ...]]:
     """The axes of a TIFF's first series as unetlab reads them (:func:`tiff_letters`), with
     the series' shape."""
@@ -324,6 +370,7 @@ def _decode(path: Path, *, colour_planes: bool = False, frames: bool = False):
         with _decoding(path):
             axes = tiff_axes(tif, tif.series[0])
             turn = tiff_orientation(tif.series[0].keyframe)
+            say_other_series(tif, path)
         letters = axes_letters(axes, colour_planes=colour_planes)
         with _decoding(path):
             arr = tif.series[0].asarray()

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.io import TIFF_SUFFIXES, axes_letters, tiff_axes
+from unetlab.data.io import TIFF_SUFFIXES, axes_letters, say_other_series, tiff_axes
 from unetlab.data.orientation import tiff_orientation
 from unetlab.data.tiffmeta import MICROMETRES, tiff_sizes
 from unetlab.errors import ImageReadError, UnetlabError, first_line
@@ -251,6 +251,7 @@ def _tiff_slide(path: Path, tif, level: int, colour_planes: bool) -> Slide:
     with _tiff_errors(path):
         series = tif.series[0]
         levels = series.levels
+        say_other_series(tif, path)
     if level >= len(levels):
         raise UnetlabError(
             f"{path}: has {len(levels)} pyramid level(s); choose --level 0 to {len(levels) - 1}"
