@@ -159,3 +159,23 @@ def test_a_malformed_world_file_is_warned_of_once(tmp_path, caplog):
         unetlab.predict_folder(three_class_net(), src, tmp_path / "o", **HOW)
     assert caplog.text.count("field.pgw: not a world file") == 1
     assert not list((tmp_path / "o").glob("*.pgw"))
+
+
+@pytest.mark.parametrize("kind", ["degrees", "transformation"])
+def test_a_geotiffs_tiff_outputs_without_its_tags_get_a_world_file(tmp_path, kind):
+    """A GeoTIFF in degrees, or placed by ModelTransformation alone, records no pixel size,
+    so its objects TIFF carried none of its tags and lay nowhere in QGIS: it gets the
+    labels' world file (.tfw) and CRS. A GeoTIFF in metres: its TIFF outputs carry its
+    tags, no .tfw (test_gis_placed)."""
+    from tests.test_gis_outputs import DEGREES, TRANSFORMED
+
+    tags, epsg = {"degrees": (DEGREES, 4326), "transformation": (TRANSFORMED, 32633)}[kind]
+    labels, _ = grains_and_pores()
+    src = tmp_path / "m.tif"
+    tifffile.imwrite(src, labels.astype(np.float32), extratags=tags)
+    out = tmp_path / "o"
+    result = unetlab.predict_folder(three_class_net(), src, out, save_probabilities=True, **HOW)
+    for name in ("m_objects", "m_prob"):
+        assert (out / f"{name}.tfw").read_text() == (out / "m.pgw").read_text(), name
+        assert _pam_srs(out / f"{name}.tif.aux.xml") == f"EPSG:{epsg}"
+        assert out / f"{name}.tfw" in result.written[src]

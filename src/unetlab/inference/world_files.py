@@ -11,7 +11,9 @@ records its step (a large image's overlay), each of the pyramid level it was pre
 (``--level``, as its record says: a level's pixels span the input's times its downsample).
 An input placed by its own world file (a PNG's or JPEG's ``.pgw``, ``.jgw``, ``.wld``:
 :mod:`unetlab.data.world_file`) passes it on: its PNG outputs get one, and so do its TIFF
-outputs (``.tfw``: they carry no GeoTIFF tags); so does a TIFF placed by a ``.tfw`` alone.
+outputs (``.tfw``: they carry no GeoTIFF tags); so does a TIFF placed by a ``.tfw`` alone,
+and so do the TIFF outputs of a GeoTIFF that carry none of its tags (one in degrees or
+placed by ModelTransformation alone: no pixel size in metres to record).
 Beside each output that carries a world file, the input's CRS where it is known
 (:func:`crs_texts`): the WKT of the input's own ``.prj`` or ``.aux.xml`` as a ``.prj``
 (ArcGIS) and in GDAL's ``labels.png.aux.xml`` (QGIS reads a PNG's CRS there, not in a
@@ -46,8 +48,9 @@ log = logging.getLogger(__name__)
 
 #: the outputs that get a world file (TIFF outputs carry the GeoTIFF tags themselves)
 PICTURES = (".png", ".jpg", ".jpeg")
-#: TIFF outputs, which get one (.tfw) where the input is placed by its own world file (a
-#: PNG's TIFF objects carry no GeoTIFF tags)
+#: TIFF outputs, which get one (.tfw) where they carry no GeoTIFF tags that place them (an
+#: input placed by its own world file; a GeoTIFF in degrees or placed by ModelTransformation
+#: alone, whose outputs record no pixel size: :func:`_tagless`)
 TIFFS = (".tif", ".tiff")
 #: the command whose manifest lines list the world files (predict's)
 COMMAND = "predict"
@@ -76,15 +79,20 @@ def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike])
     say_carried(source, grid)
     crs = crs_texts(source, grid)  # a .prj and GDAL's .aux.xml, where the CRS is known
     levels: dict[int, tuple] = {}  # the (shape, downsample) of each level predicted
-    made, placed = [], PICTURES + (TIFFS if grid.how == "world file" else ())
+    made = []
     for image in (Path(p) for p in written):
-        if image.suffix.lower() not in placed:
+        if image.suffix.lower() not in PICTURES and not _tagless(image):
             continue
         level = picture_level(image) if image.suffix.lower() in PICTURES else 0
         if level not in levels:
             levels[level] = _level(source, level)
         made += _placed(image, grid, *levels[level], crs)
     return made
+
+
+def _tagless(image: Path) -> bool:
+    """True for a TIFF output whose GeoTIFF tags do not place it (it gets a .tfw)."""
+    return image.suffix.lower() in TIFFS and map_grid(read_geotags(image)) is None
 
 
 def crs_texts(source: str | os.PathLike, grid: MapGrid) -> dict[str, str]:
@@ -253,8 +261,8 @@ def say_carried(source: str | os.PathLike, grid: MapGrid) -> None:
     tiffs = (
         "its TIFF outputs carry its GeoTIFF tags, but its objects table has no metres"
         if read_pixel_size(source) is not None
-        else "but its TIFF outputs (probabilities, objects) carry no GeoTIFF tags and its "
-        "objects table is in pixels (no pixel size in metres)"
+        else "its TIFF outputs (probabilities, objects) carry no GeoTIFF tags but get a "
+        "world file (.tfw), and its objects table is in pixels (no pixel size in metres)"
     )
     say_once(
         grid.how if grid.metres is not None else "degrees",
