@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.colour_table import ColourTable
+from unetlab.data.folder_notes import image_subfolders, is_macos_metadata, subfolders_line
 from unetlab.data.io import (
     INPUT_SUFFIXES,
     TIFF_SUFFIXES,
@@ -34,6 +36,7 @@ from unetlab.data.io import (
     stack_shape,
 )
 from unetlab.data.orientation import transposed_sizes
+from unetlab.data.read_notes import note_once
 from unetlab.errors import DatasetError, ImageReadError
 
 LAYOUTS = {
@@ -44,6 +47,21 @@ LAYOUTS = {
 }
 #: the stem endings of cellpose's masks (the longer first: X_cp_masks is X's, not X_cp's)
 MASK_SUFFIXES = ("_cp_masks", "_masks")
+#: the stem endings of masks that predict passes over beside their images: cellpose's and
+#: the other common spellings (``X_mask.png``, ``X_label.tif``, ``X_labels.png``)
+MASK_NAMES = (*MASK_SUFFIXES, "_mask", "_labels", "_label")
+#: folder names users give images/ and masks/ (lower case), and the name unetlab reads
+NEAR_FOLDERS = {
+    "image": "images",
+    "imgs": "images",
+    "img": "images",
+    "mask": "masks",
+    "labels": "masks",
+    "label": "masks",
+    "gt": "masks",
+    "ground_truth": "masks",
+    "annotations": "masks",
+}
 #: the stem endings of cellpose's other outputs, which are no images (cellpose's own list)
 CELLPOSE_OUTPUTS = ("_flows", "_flows_0", "_flows_1", "_flows_2", "_cellprob", "_cp_output")
 CELLPOSE_OUTPUTS += ("_outlines", "_cp_outlines")
@@ -163,9 +181,11 @@ def _by_stem(folder: Path, problems: list[str], *, masks: bool) -> dict[str, Pat
     if broken := broken_links(folder):
         problems.append(f"{folder}/: {describe_links(broken)}: restore or remove them")
     groups: dict[str, list[Path]] = {}
-    for f in sorted(folder.iterdir()):
-        if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES:
-            groups.setdefault(f.stem, []).append(f)
+    for f in _input_files(folder):
+        groups.setdefault(nfc(f.stem), []).append(f)
+    if subs := image_subfolders(folder, INPUT_SUFFIXES):
+        fix = "move their files up into it (the names kept) to use them"
+        note_once(subfolders_line(folder, subs, fix))
     out: dict[str, Path | None] = {}
     for stem, files in groups.items():
         lossless = [f for f in files if f.suffix.lower() not in (".jpg", ".jpeg")]
@@ -207,11 +227,37 @@ def detect_layout(root: Path) -> str:
         )
     if any(root.glob("*_seg.npy")):
         raise DatasetError(f"{root}: {SEG_NPY_FIX}")
+    near = near_misses(root)
+    found = f": {'; '.join(near)}" if near else ""
     raise DatasetError(
-        f"{root}: no data set found; expected images/ and masks/ (or instances/) folders with "
-        "the same file names, cellpose's X.tif beside X_masks.png (or .tif), an ISBI pair "
-        "NAME-volume.tif + NAME-labels.tif, or PASCAL VOC JPEGImages/ + SegmentationClass/"
+        f"{root}: no data set found{found}; expected images/ and masks/ (or instances/) "
+        "folders with the same file names, cellpose's X.tif beside X_masks.png (or .tif), an "
+        "ISBI pair NAME-volume.tif + NAME-labels.tif, or PASCAL VOC JPEGImages/ + "
+        "SegmentationClass/"
     )
+
+
+def near_misses(root: Path) -> list[str]:
+    """What ``root`` holds that is nearly a data set, each with the rename that makes it one:
+    ``Images/`` and ``Masks/`` (other case), ``labels/`` for ``masks/``, ``X_mask.png``
+    beside ``X.tif`` for cellpose's ``X_masks.png``."""
+    dirs = [d.name for d in sorted(root.iterdir()) if d.is_dir()]
+    renames = []
+    for name in dirs:
+        want = NEAR_FOLDERS.get(name.lower(), name.lower())
+        if want in ("images", "masks", "instances") and name != want and want not in dirs:
+            renames.append(f"found {name}/: rename it {want}/")
+    files = _input_files(root)
+    stems = {nfc(f.stem) for f in files}
+    flat = [f for f in files if (base := _mask_of(nfc(f.stem), MASK_NAMES)) and base in stems]
+    if flat:
+        stem = nfc(flat[0].stem)
+        base = _mask_of(stem, MASK_NAMES)
+        renames.append(
+            f"found {len(flat)} mask(s) named like {flat[0].name} beside {base}.*: rename "
+            f"them {base}_masks{flat[0].suffix} (cellpose's name for a mask beside its image)"
+        )
+    return renames
 
 
 def _layout(root: Path) -> str | None:
@@ -230,22 +276,36 @@ def _layout(root: Path) -> str | None:
 
 
 def _input_files(folder: Path) -> list[Path]:
+    """The image files of ``folder``, macOS metadata twins (``._name.tif``) passed over."""
     return [
-        f for f in sorted(folder.iterdir()) if f.is_file() and f.suffix.lower() in INPUT_SUFFIXES
+        f
+        for f in sorted(folder.iterdir())
+        if f.suffix.lower() in INPUT_SUFFIXES and f.is_file() and not is_macos_metadata(f)
     ]
+
+
+def nfc(stem: str) -> str:
+    """``stem`` in Unicode's composed form (NFC): a name macOS wrote decomposed (NFD, ``e`` +
+    accent) pairs with the same name typed elsewhere (``é``); both look alike."""
+    return unicodedata.normalize("NFC", stem)
 
 
 def masks_beside_images(files: Sequence[Path]) -> list[Path]:
     """The files of ``files`` that are cellpose masks of another of them (``X_masks.png``
     beside ``X.tif``, in one folder): what a folder given to predict holds beside its images
     when it is a cellpose data set, and is no image to predict."""
-    images = {(f.parent, f.stem) for f in files}
-    return [f for f in files if (base := _mask_of(f.stem)) and (f.parent, base) in images]
+    images = {(f.parent, nfc(f.stem)) for f in files}
+    return [
+        f
+        for f in files
+        if (base := _mask_of(nfc(f.stem), MASK_NAMES)) and (f.parent, base) in images
+    ]
 
 
-def _mask_of(stem: str) -> str | None:
-    """The image stem of a cellpose mask stem (``X_masks``, ``X_cp_masks``: ``X``), or None."""
-    for suffix in MASK_SUFFIXES:
+def _mask_of(stem: str, suffixes: Sequence[str] = MASK_SUFFIXES) -> str | None:
+    """The image stem of a cellpose mask stem (``X_masks``, ``X_cp_masks``: ``X``), or None;
+    with ``suffixes`` (:data:`MASK_NAMES`), of those masks too."""
+    for suffix in suffixes:
         if stem.endswith(suffix) and len(stem) > len(suffix):
             return stem[: -len(suffix)]
     return None
@@ -337,6 +397,8 @@ def find_pairs(
     root = Path(root)
     if not root.is_dir():
         raise no_data_folder(root)
+    if names is not None:
+        names = [nfc(n) for n in names]
     layout = detect_layout(root)
     found: list[str] = []
     if layout == "isbi":

@@ -26,6 +26,7 @@ class ReadNotes:
     turned: dict[str, int] = field(default_factory=dict)
     transparent: dict[str, float] = field(default_factory=dict)
     left_out: dict[str, tuple[float, str]] = field(default_factory=dict)
+    said: set[str] = field(default_factory=set)  # the lines of note_once said already
 
     def lines(self) -> list[str]:
         """The lines said at the end of a command (none when there is nothing to say); a file
@@ -58,6 +59,7 @@ def read_notes() -> Iterator[ReadNotes]:
             outer.turned |= notes.turned
             outer.transparent |= notes.transparent
             outer.left_out |= notes.left_out
+            outer.said |= notes.said
         else:
             for line in notes.lines():
                 log.info("%s", line)
@@ -83,6 +85,15 @@ def note_transparent(path: str, share: float) -> None:
     elif str(path) not in _said:
         _said.add(str(path))
         log.warning("%s", transparent_line({str(path): share}))
+
+
+def note_once(line: str) -> None:
+    """Say ``line`` (a warning) now, unless it was said already in this command (outside a
+    command: in this process): a data folder is searched more than once a command."""
+    said = _active.said if _active is not None else _said
+    if line not in said:
+        said.add(line)
+        log.warning("%s", line)
 
 
 def note_left_out(path: str, share: float, kind: str) -> None:

@@ -1,0 +1,61 @@
+"""What a folder of images holds that a folder search passes over, said so that nothing is
+left out without a word (audit s34 messy): macOS metadata files (``._name.tif``, AppleDouble:
+not images) and sub-folders of images (folders are not searched recursively).
+
+Pure helpers over the file system; :mod:`unetlab.data.io` and :mod:`unetlab.data.pairs` use
+them, and :func:`unetlab.data.read_notes.note_once` says each line once a command.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+#: the first bytes of a macOS AppleDouble file (the ``._name`` twin that macOS writes beside
+#: every file it copies to a FAT, exFAT or SMB drive)
+APPLE_DOUBLE = b"\x00\x05\x16\x07"
+#: files looked at under one sub-folder at most (a deep tree is counted no further)
+COUNT_LIMIT = 10_000
+
+
+def is_macos_metadata(path: Path) -> bool:
+    """Whether ``path`` is a macOS AppleDouble file (``._name`` holding the magic
+    ``00 05 16 07``): metadata, no image, passed over as ``.DS_Store`` is."""
+    if not path.name.startswith("._"):
+        return False
+    try:
+        with open(path, "rb") as f:
+            return f.read(4) == APPLE_DOUBLE
+    except OSError:
+        return False
+
+
+def image_subfolders(folder: Path, suffixes) -> dict[Path, int]:
+    """The sub-folders of ``folder`` (not hidden) that hold image files (``suffixes``) at any
+    depth, with how many (counted up to :data:`COUNT_LIMIT` files a sub-folder)."""
+    out = {}
+    for sub in sorted(folder.iterdir()):
+        hidden = sub.name.startswith(".")
+        if not hidden and sub.is_dir() and (n := _count_images(sub, suffixes)):
+            out[sub] = n
+    return out
+
+
+def _count_images(folder: Path, suffixes) -> int:
+    count = seen = 0
+    for _top, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            seen += 1
+            if name.lower().endswith(tuple(suffixes)) and not name.startswith("._"):
+                count += 1
+            if seen >= COUNT_LIMIT:
+                return count
+    return count
+
+
+def subfolders_line(folder: Path, found: dict[Path, int], fix: str) -> str:
+    """``images/day2/ (2 images) is not read: folders are not searched recursively; FIX``."""
+    named = ", ".join(f"{sub.name}/ ({n} image file{'s' * (n != 1)})" for sub, n in found.items())
+    verb = "is" if len(found) == 1 else "are"
+    return f"{folder}/: {named} {verb} not read: folders are not searched recursively; {fix}"

@@ -1,0 +1,95 @@
+"""A careless user's folders (audit s34 messy): sub-folders, macOS ``._*`` twins, names in
+Unicode NFD, X_mask.png beside X.tif, Images/ + Masks/ and labels/ near misses."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from unetlab.data.io import write_png, write_tiff
+from unetlab.data.pairs import find_pairs, masks_beside_images
+from unetlab.data.read_notes import read_notes
+from unetlab.errors import DatasetError
+
+APPLE_DOUBLE = b"\x00\x05\x16\x07\x00\x02\x00\x00Mac OS X        "
+
+
+def _pair(root, stem, images="images", masks="masks"):
+    (root / images).mkdir(parents=True, exist_ok=True)
+    (root / masks).mkdir(parents=True, exist_ok=True)
+    write_tiff(root / images / f"{stem}.tif", np.full((8, 8), 50, np.uint8))
+    mask = np.zeros((8, 8), np.uint8)
+    mask[2:5, 2:5] = 255
+    write_png(root / masks / f"{stem}.png", mask)
+
+
+def test_sub_folders_of_images_and_masks_are_named(tmp_path, caplog):
+    _pair(tmp_path, "a")
+    _pair(tmp_path, "b", "images/day2", "masks/day2")
+    _pair(tmp_path, "c", "images/day2", "masks/day2")
+    with caplog.at_level(logging.WARNING), read_notes():
+        pairs = find_pairs(tmp_path)
+        find_pairs(tmp_path)  # searched again in one command: said once
+    assert [p.name for p in pairs] == ["a"]
+    lines = [r.getMessage() for r in caplog.records if "day2/" in r.getMessage()]
+    assert len(lines) == 2, lines
+    assert "day2/ (2 image files) is not read" in lines[0]
+    assert "move their files up" in lines[0]
+
+
+def test_macos_metadata_twins_are_passed_over(tmp_path):
+    _pair(tmp_path, "a")
+    _pair(tmp_path, "b")
+    (tmp_path / "images" / "._a.tif").write_bytes(APPLE_DOUBLE)
+    (tmp_path / "masks" / "._a.png").write_bytes(APPLE_DOUBLE)
+    assert [p.name for p in find_pairs(tmp_path)] == ["a", "b"]
+
+
+def test_macos_metadata_twins_in_a_flat_folder_are_passed_over(tmp_path):
+    write_tiff(tmp_path / "a.tif", np.zeros((8, 8), np.uint8))
+    write_png(tmp_path / "a_masks.png", np.zeros((8, 8), np.uint8))
+    (tmp_path / "._a.tif").write_bytes(APPLE_DOUBLE)
+    (tmp_path / "._a_masks.png").write_bytes(APPLE_DOUBLE)
+    assert [p.name for p in find_pairs(tmp_path)] == ["a"]
+
+
+def test_names_in_nfd_and_nfc_pair(tmp_path):
+    _pair(tmp_path, "Zelle e\u0301")  # NFD, as macOS writes it
+    (tmp_path / "masks" / "Zelle e\u0301.png").rename(tmp_path / "masks" / "Zelle \u00e9.png")
+    pairs = find_pairs(tmp_path)
+    assert [p.mask.name for p in pairs] == ["Zelle \u00e9.png"]
+    assert find_pairs(tmp_path, names=["Zelle \u00e9"]) == pairs
+
+
+@pytest.mark.parametrize("suffix", ["_mask", "_masks", "_label", "_labels", "_cp_masks"])
+def test_predict_passes_over_the_common_mask_names(tmp_path, suffix):
+    files = [tmp_path / "a.tif", tmp_path / f"a{suffix}.png", tmp_path / "b.tif"]
+    assert masks_beside_images(files) == [tmp_path / f"a{suffix}.png"]
+
+
+def _error(root) -> str:
+    with pytest.raises(DatasetError) as err:
+        find_pairs(root)
+    return str(err.value)
+
+
+def test_no_data_set_names_capitalised_folders(tmp_path):
+    _pair(tmp_path, "a", "Images", "Masks")
+    message = _error(tmp_path)
+    assert "found Images/: rename it images/" in message
+    assert "found Masks/: rename it masks/" in message
+
+
+def test_no_data_set_names_a_labels_folder(tmp_path):
+    _pair(tmp_path, "a", "images", "labels")
+    assert "found labels/: rename it masks/" in _error(tmp_path)
+
+
+def test_no_data_set_names_flat_mask_files(tmp_path):
+    for stem in ("a", "b"):
+        write_tiff(tmp_path / f"{stem}.tif", np.zeros((8, 8), np.uint8))
+        write_png(tmp_path / f"{stem}_mask.png", np.zeros((8, 8), np.uint8))
+    message = _error(tmp_path)
+    assert "found 2 mask(s) named like a_mask.png beside a.*: rename them a_masks.png" in message
