@@ -1,0 +1,66 @@
+"""What a file is by its first bytes, for the line said when it cannot be read under its name
+(audit s34 messy 8: a PNG renamed .tif read as a TIFF gave tifffile's header dump)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from unetlab.data.folder_notes import APPLE_DOUBLE
+
+#: (first bytes, kind, the suffix a file of that kind is read by)
+MAGIC = (
+    (b"\x89PNG\r\n\x1a\n", "PNG", ".png"),
+    (b"\xff\xd8\xff", "JPEG", ".jpg"),
+    (b"II*\x00", "TIFF", ".tif"),
+    (b"MM\x00*", "TIFF", ".tif"),
+    (b"II+\x00", "TIFF", ".tif"),  # BigTIFF
+    (b"MM\x00+", "TIFF", ".tif"),
+    (b"GIF87a", "GIF", ".gif"),
+    (b"GIF89a", "GIF", ".gif"),
+    (b"BM", "BMP", ".bmp"),
+)
+
+
+def content_kind(path: str | os.PathLike) -> tuple[str, str] | None:
+    """(kind, suffix) of the image file ``path`` by its first bytes (PNG, JPEG, TIFF, GIF,
+    BMP, WebP), or None: another kind, or unreadable."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return None
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WebP", ".webp"
+    for magic, kind, suffix in MAGIC:
+        if head.startswith(magic):
+            return kind, suffix
+    return None
+
+
+def wrong_kind_line(path: str | os.PathLike) -> str | None:
+    """The one line for a file that failed to read under its suffix because it is another
+    kind of file (``a.tif is a PNG file named .tif: rename it a.png``, or a macOS metadata
+    twin), or None: the file is what its suffix says, or nothing known."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            apple = f.read(4) == APPLE_DOUBLE
+    except OSError:
+        return None
+    if apple:
+        return (
+            f"{path}: a macOS metadata file (AppleDouble), not an image: delete it (dot_clean "
+            "on the Mac, or find DIR -name '._*' -delete)"
+        )
+    found = content_kind(path)
+    if found is None:
+        return None
+    kind, suffix = found
+    named = {".jpeg": ".jpg", ".tiff": ".tif"}.get(path.suffix.lower(), path.suffix.lower())
+    if named == suffix:
+        return None
+    return (
+        f"{path}: a {kind} file named {path.suffix}: rename it {path.stem}{suffix} (its "
+        "suffix must say what it holds)"
+    )
