@@ -72,3 +72,37 @@ def test_a_piece_beside_nodata_is_cut_streamed_as_read_whole(tmp_path, monkeypat
     assert unread[45, 10] == 0 and same_partition(
         unread, np.where(whole == whole[45, 10], 0, whole)
     )
+
+
+def test_a_semantic_models_streamed_objects_read_no_rows_again(tmp_path, monkeypatch):
+    """The rows' nodata is read from the page the tiles read (its kept band: the rows were
+    blanked from it), not from the slide once more per band (note33): while the tiles run,
+    a page with objects reads the slide as often as one without."""
+    import tifffile
+
+    from tests.test_objects_classes import three_class_net
+    from tests.test_slide_objects_seams import seams
+    from unetlab.data import slides as slide_data
+    from unetlab.inference.slides import predict_slide
+
+    monkeypatch.setattr(ome, "CHUNK", 16)
+    monkeypatch.setattr(slide_objects, "OBJECT_BAND_ROWS", 16)  # a page of 13 bands
+    image = seams().astype(np.float32)
+    image[:6, :9] = NODATA
+    tifffile.imwrite(tmp_path / "s.tif", image)
+    reads, read = [], slide_data.Slide.read
+    monkeypatch.setattr(slide_data.Slide, "read", lambda *a, **k: reads.append(1) or read(*a, **k))
+    tiles = {}  # the reads before the objects are numbered and measured (publish)
+    publish = SlideObjects.publish
+    monkeypatch.setattr(
+        SlideObjects, "publish", lambda *a, **k: tiles.update(at=len(reads)) or publish(*a, **k)
+    )
+    how = dict(tile_size=36, batch_size=2, nodata=NODATA)
+    net = three_class_net()
+    predict_slide(
+        net, tmp_path / "s.tif", tmp_path / "objects", objects=ObjectOptions.for_model, **how
+    )
+    with_objects = tiles["at"]
+    reads.clear()
+    predict_slide(net, tmp_path / "s.tif", tmp_path / "labels", **how)
+    assert with_objects == len(reads)

@@ -128,17 +128,26 @@ class SlideObjects:
         self.outlined = (name,)
 
     def add_page(
-        self, page: int, rows: Iterable[tuple[int, np.ndarray]], height: int, slide=None
+        self,
+        page: int,
+        rows: Iterable[tuple[int, np.ndarray]],
+        height: int,
+        slide=None,
+        raw=None,
     ) -> None:
         """Provisional ids of one page from its ``(y, (K, r, W) probabilities)`` rows (and,
         for a semantic model's, their lookup to the ids of the page read whole, staged
         with them: :func:`lookup_path`). ``slide``: the slide the rows are of, whose
         :attr:`invalid` pixels (nodata) cut the objects beside them for their least sizes,
         as ``outside`` does read whole
-        (:func:`~unetlab.inference.objects.objects_from_probabilities`)."""
+        (:func:`~unetlab.inference.objects.objects_from_probabilities`); ``raw``: the page
+        as its tiles read it (``raw[rows]``: a :class:`~unetlab.data.slides.SlidePage`,
+        which keeps the band of rows it read last, as the rows' nodata was blanked from
+        it), where a semantic model's regions read the rows' raw pixels instead of from the
+        slide again (bands with a margin read rows before the kept band: from the slide)."""
         sink = ome.RowSink(self.ids, self.spec, page, 0, height)
-        outside = self._outside(slide, page)
         if exact_in_bands(self.options):
+            outside = self._outside(slide, page, raw)
             regions = SemanticBands(self.options, height, self.spec.shape[-1])
             for y, block in rows:  # in bands of OBJECT_BAND_ROWS at most: less memory
                 for top in range(0, block.shape[1], OBJECT_BAND_ROWS):
@@ -162,17 +171,20 @@ class SlideObjects:
             options=self.options,
             margin=margin,
             band_rows=max(2 * margin, OBJECT_BAND_ROWS),
-            outside=outside,
+            outside=self._outside(slide, page),
         )
         for y, ids in bands:
             sink.write(y, ids.astype(np.uint32))
         sink.close()
 
-    def _outside(self, slide, page: int):
+    def _outside(self, slide, page: int, raw=None):
         """``outside(top, bottom)``: the (rows, W) pixels of rows ``[top, bottom)`` of
-        ``page`` that are no sample (:attr:`invalid` of the raw rows), or None."""
-        if slide is None or self.invalid is None:
+        ``page`` that are no sample (:attr:`invalid` of the raw rows: of ``raw[top:bottom]``
+        where given, else read from ``slide``), or None."""
+        if (slide is None and raw is None) or self.invalid is None:
             return lambda top, bottom: None
+        if raw is not None:
+            return lambda top, bottom: self.invalid(raw[top:bottom])
         cols = slice(0, self.spec.shape[-1])
         return lambda top, bottom: self.invalid(slide.read(page, slice(top, bottom), cols))
 
