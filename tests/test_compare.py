@@ -158,6 +158,24 @@ def test_unfinished_runs_are_marked_with_how_to_resume_them(tmp_path):
     assert all(n in table.text() for n in notes)
 
 
+def test_a_resumed_run_is_marked_resumed(tmp_path):
+    runs = tmp_path / "runs"  # audit s34 repro 8: compare showed a resumed run plainly "done"
+    fake_run(runs / "a")
+    fake_run(runs / "e")
+    history = [{"time": EARLY, "run": "start"}, {"time": EARLY, "run": "resume"}]
+    (runs / "e" / "history.yaml").write_text(yaml.safe_dump(history))
+    fake_run(runs / "k", summary=None)
+    history = [*history, {"time": EARLY, "run": "resume"}]
+    (runs / "k" / "history.yaml").write_text(yaml.safe_dump(history))
+    table = compare_runs([runs])
+    assert {r["run"]: r["status"] for r in table.rows} == {
+        "a": "done",
+        "e": "done, resumed 1x",
+        "k": "killed, resumable, resumed 2x",
+    }
+    assert read_run(runs / "e").finished  # still a finished run, of the spread
+
+
 def test_a_run_that_holds_its_lock_is_running(tmp_path):
     run = fake_run(tmp_path / "a", summary=None)
     lock = run / ".unetlab.lock"

@@ -146,8 +146,10 @@ def test_the_history_keeps_every_command_and_what_it_changed(trained):
     assert config["train"]["epochs"] == 1
     fit(tiny_config(data, "train.epochs=2"), run_dir=run, resume=True, progress=False)
     first, second = yaml.safe_load((run / "history.yaml").read_text())
-    assert first["run"] == "start" and first["at"] == {"epoch": 0, "step": 0, "batch": 0}
-    assert second["run"] == "resume" and second["at"] == {"epoch": 1, "step": 2, "batch": 0}
+    assert first["run"] == "start" and first["at"] == {"epochs_done": 0, "step": 0, "batch": 0}
+    # epochs done: train.log says "resuming ... at epoch 2" (audit s34 repro 8)
+    assert second["run"] == "resume" and second["at"] == {"epochs_done": 1, "step": 2, "batch": 0}
+    assert "at epoch 2, batch 0 (step 2)" in (run / "train.log").read_text()
     assert second["changed"] == {"train.epochs": {"from": 1, "to": 2}}
     assert {"time", "command", "cwd"} <= set(second)
 
@@ -160,9 +162,14 @@ def test_the_summary_is_written_at_the_end_and_kept_up_to_date_on_resume(trained
     assert summary["best_val_miou"] == summary["last_validation"]["val_miou"]
     assert summary["label_offset"] is None and summary["code"]["torch"]
     assert summary["training_seconds"] > 0
+    assert (summary["commands"], summary["resumed"], summary["resumed_at"]) == (1, 0, [])
     fit(tiny_config(data, "train.epochs=2"), run_dir=run, resume=True, progress=False)
     summary = json.loads((run / "summary.json").read_text())
     assert (summary["epochs"], summary["steps"]) == (2, 4)
+    # a resumed run says so where a script reads it (audit s34 repro 8)
+    assert (summary["commands"], summary["resumed"]) == (2, 1)
+    [at] = summary["resumed_at"]
+    assert (at["epochs_done"], at["step"]) == (1, 2) and at["time"]
     assert summary["last_epoch"]["epoch"] == summary["last_validation"]["epoch"] == 2
 
 

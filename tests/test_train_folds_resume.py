@@ -60,7 +60,9 @@ def test_a_stopped_cross_validation_resumes_where_it_stopped(tmp_path, monkeypat
     after = _rows(run)
     assert after[0] == before[0] and [r["fold"] for r in after] == ["1", "2"]
     history = read_history(run / "fold_2")
-    assert [e["run"] for e in history] == ["start", "resume"] and history[1]["at"]["epoch"] == 1
+    assert [e["run"] for e in history] == ["start", "resume"] and history[1]["at"][
+        "epochs_done"
+    ] == 1
     assert len(read_history(run / "fold_1")) == 1
 
     assert main([*argv, "--run-dir", str(straight)]) == 0  # the same folds, not stopped

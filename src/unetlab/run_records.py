@@ -32,11 +32,37 @@ def history_entry(*, resume: bool, state: dict, changes: dict | None = None) -> 
         "command": command_line(),
         "cwd": os.getcwd(),
         "run": "resume" if resume else "start",
-        "at": {key: state[key] for key in ("epoch", "step", "batch")},
+        "at": where(state),
     }
     if resume:
         entry["changed"] = {k: {"from": a, "to": b} for k, (a, b) in (changes or {}).items()}
     return entry
+
+
+def where(state: dict) -> dict:
+    """Where a run was when a command began (``state``: epoch, step, batch): the epochs it
+    had finished (``epochs_done``: a resume goes on in the next one, as train.log's
+    "resuming ... at epoch N" says; audit s34 repro 8), the step and the batch of that next
+    epoch."""
+    return {"epochs_done": state["epoch"], "step": state["step"], "batch": state["batch"]}
+
+
+def resumes(history: list[dict]) -> dict:
+    """What summary.json says of the commands that trained a run (its ``history``): how many
+    (``commands``) and how often it was resumed (``resumed``), with where each resume went on
+    from (``resumed_at``: time, epochs done, step; an older history's ``at.epoch`` read as
+    the epochs done)."""
+    resumed = [e for e in history if e.get("run") == "resume"]
+    return {
+        "commands": len(history),
+        "resumed": len(resumed),
+        "resumed_at": [{"time": e.get("time"), **_done(e.get("at") or {})} for e in resumed],
+    }
+
+
+def _done(at: dict) -> dict:
+    done = at.get("epochs_done", at.get("epoch"))
+    return {"epochs_done": done, "step": at.get("step")}
 
 
 def read_history(run_dir: str | os.PathLike) -> list[dict]:
@@ -61,10 +87,11 @@ def append_history(run_dir: str | os.PathLike, entry: dict) -> Path:
 
 
 def write_summary(run_dir: str | os.PathLike, summary: dict) -> Path:
-    """Write ``summary`` (with the time and the code: versions, git commit,
+    """Write ``summary`` (with the commands that trained the run and its resumes,
+    :func:`resumes`; the time and the code: versions, git commit,
     :func:`unetlab.provenance.code_identity`) as ``run_dir``'s summary.json, atomically."""
     path = Path(run_dir) / SUMMARY_FILE
-    data = {**summary, "written": now(), "code": code_identity()}
+    data = {**summary, **resumes(read_history(run_dir)), "written": now(), "code": code_identity()}
     with atomic_path(path) as tmp:
         tmp.write_text(json.dumps(data, indent=1, default=_plain) + "\n", encoding="utf-8")
     return path

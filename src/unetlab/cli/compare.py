@@ -15,7 +15,8 @@ Dice, and the mIoU of each unetlab evaluate --json report saved in a run's folde
 the checkpoint it scored (best.pt or last.pt with its epoch, "replaced since" where that
 file has been overwritten since; "other NAME" for one of elsewhere); best first. Runs
 that did not end as planned are marked stopped (Ctrl-C, a signal) or killed (no
-summary.json from their last command), with the command that resumes them; runs that
+summary.json from their last command), with the command that resumes them, and a run
+resumed is marked "resumed Nx" (history.yaml's resumes); runs that
 share every setting (folds, repeats) get a line of mean ± sd over the finished ones (the
 unfinished named, left out). A run inside a
 given folder that has not finished an epoch yet is left out; one named alone is refused.

@@ -41,7 +41,8 @@ class RunRecord:
     ``rows`` metrics.csv's epochs (numbers; None where empty); ``summary`` summary.json (None
     when absent or older than the run's last command); ``status`` one of DONE, STOPPED,
     KILLED, RUNNING; ``resumable``: it holds checkpoints/last.pt; ``evaluations``: the
-    ``unetlab evaluate`` reports in it, by their path in the folder without ``.json``."""
+    ``unetlab evaluate`` reports in it, by their path in the folder without ``.json``;
+    ``resumed``: how often a command resumed it (history.yaml)."""
 
     path: Path
     config: dict
@@ -50,6 +51,7 @@ class RunRecord:
     status: str
     resumable: bool
     evaluations: dict[str, dict] = field(default_factory=dict)
+    resumed: int = 0
 
     @property
     def finished(self) -> bool:
@@ -79,6 +81,7 @@ def read_run(folder: str | os.PathLike) -> RunRecord:
         status=status,
         resumable=(folder / LAST_CHECKPOINT).is_file(),
         evaluations=find_evaluations(folder),
+        resumed=sum(e.get("run") == "resume" for e in history if isinstance(e, dict)),
     )
 
 

@@ -205,10 +205,12 @@ def evaluation_cells(record: RunRecord, columns: Sequence[str]) -> dict:
 
 def status(record: RunRecord) -> str:
     """``done``, ``running``, or ``stopped``/``killed`` with ``, resumable`` where
-    checkpoints/last.pt is there to resume from."""
+    checkpoints/last.pt is there to resume from; ``, resumed Nx`` after it where N commands
+    resumed the run (an interrupted run's weights, audit s34 repro 8)."""
+    said = record.status
     if record.status in (STOPPED, KILLED) and record.resumable:
-        return f"{record.status}, resumable"
-    return record.status
+        said += ", resumable"
+    return f"{said}, resumed {record.resumed}x" if record.resumed else said
 
 
 def _note(row: dict, record: RunRecord) -> str | None:
