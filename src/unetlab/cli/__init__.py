@@ -14,7 +14,6 @@ import contextlib
 import importlib
 import logging
 import os
-import signal
 import sys
 import traceback
 from typing import NoReturn
@@ -22,7 +21,7 @@ from typing import NoReturn
 from unetlab import __version__
 from unetlab.data.read_notes import read_notes
 from unetlab.errors import UnetlabError, first_line
-from unetlab.signals import stop_raises, stop_status
+from unetlab.signals import interrupt_exits, stop_raises, stop_status
 
 # Each name is a module unetlab.cli.<name> with add_parser(subparsers) whose parser sets
 # ``run=callable(args) -> int``.
@@ -40,7 +39,13 @@ COMMANDS = (
     "weightmap",
     "env",
 )
-
+#: commands users guess, and the command that does it (audit s34 messy 12: `unetlab check`)
+GUESSED = {
+    "check": "unetlab train --data DIR --check",
+    "eval": "unetlab evaluate",
+    "infer": "unetlab predict",
+    "segment": "unetlab predict",
+}
 
 DEBUG_HELP = "show tracebacks for errors (before or after the command)"
 
@@ -81,7 +86,12 @@ class _Version(argparse.Action):
 
 def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
     """The arguments; a flag the command does not know is refused with the command's own
-    usage (``unetlab train --bogus``: train's, not the top level's)."""
+    usage (``unetlab train --bogus``: train's, not the top level's). A command users guess
+    (:data:`GUESSED`) is refused naming the one that does it."""
+    given = sys.argv[1:] if argv is None else argv
+    command = next((a for a in given if not a.startswith("-")), None)
+    if command in GUESSED:
+        parser.error(f"'{command}' is not a command: use {GUESSED[command]}")
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         command = parser.commands[args.command]
@@ -96,7 +106,7 @@ def _command_modules() -> list:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = _parse(parser, argv)  # the help and bad flags end here, before torch loads
-    with _interrupt_exits():
+    with interrupt_exits():
         importlib.import_module("torch")
     from unetlab.runtime import keep_allocator_tuned
 
@@ -142,7 +152,7 @@ def run() -> NoReturn:
     """The ``unetlab`` command (the console script and ``python -m unetlab``). A Ctrl-C
     before :func:`main` can name the command (while it imports torch, the first second or
     two) ends as one later does: one line, status 130, no traceback."""
-    with _interrupt_exits():
+    with interrupt_exits():
         _command_modules()
     try:
         code = main()
@@ -150,27 +160,6 @@ def run() -> NoReturn:
         print("unetlab: interrupted", file=sys.stderr)
         code = 130
     exit_process(code)
-
-
-@contextlib.contextmanager
-def _interrupt_exits():
-    """Within: Ctrl-C ends the process at once, one line and status 130. A KeyboardInterrupt
-    raised inside torch's or numpy's import leaves them half-initialised: a traceback, then
-    "cannot load module more than once", or an abort from pybind11 (seen here in 1 of 30
-    interrupted starts each). Nothing is written yet, so there is nothing to clean up."""
-    if signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
-        yield  # Ctrl-C ignored (a background job) or handled by the caller: left so
-        return
-    signal.signal(signal.SIGINT, _exit_interrupted)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-
-
-def _exit_interrupted(signum, frame) -> NoReturn:
-    os.write(sys.stderr.fileno(), b"unetlab: interrupted\n")
-    os._exit(130)
 
 
 def exit_process(code: int) -> NoReturn:
