@@ -108,3 +108,69 @@ def test_a_thumbnail_series_is_no_position(tmp_path, caplog):
     with caplog.at_level("WARNING"):
         read_stack(tmp_path / "t.tif")
     assert not [r for r in caplog.records if "series" in r.getMessage()]
+
+
+def _movie_and_well(tmp_path):
+    """A 3-frame ImageJ time-lapse (60 s a frame) whose frame 1 is dark, and a PNG well."""
+    from tests.test_predict_objects import nuclei_image
+    from unetlab.data.io import write_png
+
+    frames = np.stack(
+        [nuclei_image(60, 70, 1), np.full((60, 70), 40, np.uint8), nuclei_image(60, 70, 2)]
+    )
+    meta = {"axes": "TYX", "finterval": 60, "unit": "um"}
+    folder = tmp_path / "in"
+    folder.mkdir()
+    tifffile.imwrite(folder / "movie.tif", frames, imagej=True, resolution=(2, 2), metadata=meta)
+    write_png(folder / "well.png", nuclei_image(60, 70, 3))
+    return folder
+
+
+def test_a_stack_has_one_summary_row_per_frame_zero_object_frames_too(
+    tmp_path, monkeypatch, caplog
+):
+    """objects_summary.csv gave a movie one row, its frames' objects summed (199 "objects"
+    for ~15 nuclei), and a frame without objects was in no table (audit s34 stacks 6)."""
+    import unetlab
+    from tests.test_predict_objects import local_net
+    from unetlab.cli import main
+
+    net = local_net()
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: net)
+    folder, out = _movie_and_well(tmp_path), tmp_path / "out"
+    argv = ["predict", "--checkpoint", "any.pt", "--input", str(folder), "--output", str(out)]
+    with caplog.at_level("INFO", logger="unetlab"):
+        assert main([*argv, "--instances"]) == 0
+    rows = _table(out / "objects_summary.csv")
+    with open(out / "objects_summary.csv", newline="") as f:
+        header = next(csv.reader(f))
+    assert header[:6] == ["image", "status", "page", "t", "t_s", "objects"]
+    movie = [r for r in rows if r["image"] == "movie.tif"]
+    assert [(r["page"], r["t"], float(r["t_s"])) for r in movie] == [
+        ("0", "0", 0.0),
+        ("1", "1", 60.0),
+        ("2", "2", 120.0),
+    ]
+    objects = _table(out / "movie_objects.csv")
+    per_frame = [sum(o["page"] == str(p) for o in objects) for p in range(3)]
+    assert [int(r["objects"]) for r in movie] == per_frame and per_frame[1] == 0
+    assert movie[1]["total_area"] == "0" and movie[1]["mean_area"] == ""
+    assert float(movie[0]["total_area_um2"]) > 0 and float(movie[0]["focus"]) > 0
+    (well,) = [r for r in rows if r["image"] == "well.png"]  # one image: one row as before
+    assert well["page"] == well["t"] == "" and int(well["objects"]) > 0
+    total = sum(per_frame) + int(well["objects"])
+    said = [r.getMessage() for r in caplog.records if r.getMessage().endswith("summary.csv")]
+    assert said == [
+        f"objects: {total} in 2 images (3 frames or planes of stacks), an object counted in "
+        "each frame or plane it is in; one row per image (a stack: one per frame or plane) "
+        "in objects_summary.csv"
+    ]
+
+
+def test_plane_names_say_frame_and_plane():
+    from unetlab.inference.objects_summary import plane_name
+
+    assert plane_name({"image": "m.tif", "page": 4, "t": 1, "z": 2}) == "m.tif frame 1 plane 2"
+    assert plane_name({"image": "m.tif", "page": 3, "z": 3}) == "m.tif plane 3"
+    assert plane_name({"image": "q.tif", "page": 3}) == "q.tif page 3"
+    assert plane_name({"image": "w.png"}) == "w.png"

@@ -12,7 +12,11 @@ their ``total_area`` and ``mean_area`` in pixels (and ``total_area_um2``,
 pixels at the image's ceiling: :mod:`unetlab.inference.table_extras`); ``focus`` and
 ``focus_vs_median`` (:func:`focus_measure` near the objects, none for an image without
 any, and its ratio to the folder's median: an out-of-focus well has fewer, larger
-objects); a semantic model's ``objects_<class>``. Everything is read from
+objects); a semantic model's ``objects_<class>``. A stack (a time-lapse, a z-stack) has one
+row per frame or plane instead, each led by its ``page``, ``t``, ``t_s``, ``z``, ``z_um`` as
+in its objects table, those without objects too (audit s34 stacks 6: a movie's row summed
+its frames, 199 "objects" for ~15 nuclei, and a dark frame was in no table); its ``focus``
+is the frame's or plane's. Everything is read from
 the folder's tables and the inputs, so a rerun's rows are the same whichever run
 predicted an image.
 """
@@ -184,11 +188,20 @@ def object_boxes(path: str | os.PathLike) -> dict[int, np.ndarray] | None:
 
 
 def image_focus(path: str | os.PathLike, table: str | os.PathLike | None = None) -> float | None:
-    """:func:`focus_measure` of the image file ``path`` (a stack: the median of its pages),
-    near the objects of its objects ``table`` (:func:`object_boxes`; a page without any:
-    none) or, without one, of the whole image; None: a Zarr folder, an image of more than
-    :data:`FOCUS_PIXELS`, one that cannot be read (its failure is the prediction's to
-    report), a table that cannot, or no page with objects."""
+    """:func:`focus_measure` of the image file ``path`` (a stack: the median of its pages'
+    :func:`page_focus`); None where :func:`page_focus` gives none, or no page has one."""
+    values = [v for v in page_focus(path, table) or [] if v is not None]
+    return statistics.median(values) if values else None
+
+
+def page_focus(
+    path: str | os.PathLike, table: str | os.PathLike | None = None
+) -> list[float | None] | None:
+    """:func:`focus_measure` of each page of the image file ``path``, near the objects of
+    its objects ``table`` (:func:`object_boxes`; a page without any: None) or, without one,
+    of the whole page; None: a Zarr folder, an image of more than :data:`FOCUS_PIXELS`, one
+    that cannot be read (its failure is the prediction's to report), or a table that
+    cannot."""
     from unetlab.data.io import read_stack, stack_shape
 
     path = Path(path)
@@ -206,8 +219,7 @@ def image_focus(path: str | os.PathLike, table: str | os.PathLike | None = None)
         return None
     none = np.zeros((0, 4), np.int64)
     near = [None] * len(stack) if boxes is None else [boxes.get(i, none) for i in range(len(stack))]
-    values = [v for v in map(focus_measure, stack, near) if v is not None]
-    return statistics.median(values) if values else None
+    return list(map(focus_measure, stack, near))
 
 
 def table_figures(path: str | os.PathLike) -> dict | None:
@@ -219,36 +231,71 @@ def table_figures(path: str | os.PathLike) -> dict | None:
     cannot be read. Only those columns are parsed (a slide's table of 10^6 rows: about
     3 s CPU; the objects' count of an input predicted now is also in memory:
     :attr:`~unetlab.inference.folders.FolderPrediction.objects`)."""
+    tallies = _tallies(path, by_page=False)
+    return None if tallies is None else tallies[0].get(None, tallies[1]).figures()
+
+
+def page_figures(path: str | os.PathLike, pages: int) -> list[dict] | None:
+    """:func:`table_figures` of each of the ``pages`` pages of a stack's objects table (its
+    ``page`` column), a page without objects' too (0 objects); None where the table cannot
+    be read, has no ``page`` column or names a page past ``pages``."""
+    tallies = _tallies(path, by_page=True)
+    if tallies is None or None in tallies[0] or any(p >= pages for p in tallies[0]):
+        return None
+    return [tallies[0].get(p, tallies[1]).figures() for p in range(pages)]
+
+
+class _Tally:
+    """The sums of one table's (or one page's) objects that :func:`table_figures` gives."""
+
+    def __init__(self, areas: Sequence[str], saturated: bool, classes: bool):
+        self.count, self.sums = 0, dict.fromkeys(areas, 0.0)
+        self.saturated = 0 if saturated else None
+        self.classes: dict | None = {} if classes else None
+
+    def figures(self) -> dict:
+        figures: dict = {"objects": self.count}
+        for c, total in self.sums.items():
+            unit = c.removeprefix("area")
+            figures[f"total_area{unit}"] = total
+            figures[f"mean_area{unit}"] = total / self.count if self.count else None
+        if self.saturated is not None:
+            figures["saturated_objects"] = self.saturated
+        if self.classes is not None:
+            figures["classes"] = dict(self.classes)
+        return figures
+
+
+def _tallies(path, *, by_page: bool) -> tuple[dict[int | None, _Tally], _Tally] | None:
+    """The :class:`_Tally` of an objects table's rows, by their ``page`` (``by_page``; None
+    for a table without that column) or all under None, and an empty one; None where the
+    table cannot be read."""
     try:
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.reader(f)
             columns = next(reader, [])
             units = [f"area_{u}2" for u in UNITS if f"area_{u}2" in columns]
-            at = {c: columns.index(c) for c in ["area", *units]}
-            sums = dict.fromkeys(at, 0.0)
+            at = [(c, columns.index(c)) for c in ["area", *units]]
             top = columns.index("saturated_fraction") if "saturated_fraction" in columns else None
             kind = columns.index("class_name") if "class_name" in columns else None
-            count, saturated, classes = 0, 0, {}
+            page = columns.index("page") if by_page and "page" in columns else None
+            tallies: dict[int | None, _Tally] = {}
             for row in reader:
-                count += 1
-                for c, i in at.items():
-                    sums[c] += float(row[i] or 0)
+                key = None if page is None else int(row[page])
+                if (tally := tallies.get(key)) is None:
+                    tally = tallies[key] = _Tally(
+                        [c for c, _ in at], top is not None, kind is not None
+                    )
+                tally.count += 1
+                for c, i in at:
+                    tally.sums[c] += float(row[i] or 0)
                 if top is not None:
-                    saturated += float(row[top] or 0) >= SATURATED_SHARE
+                    tally.saturated += float(row[top] or 0) >= SATURATED_SHARE
                 if kind is not None:
-                    classes[row[kind]] = classes.get(row[kind], 0) + 1
+                    tally.classes[row[kind]] = tally.classes.get(row[kind], 0) + 1
     except (OSError, ValueError, IndexError, csv.Error):
         return None
-    figures: dict = {"objects": count}
-    for c, total in sums.items():
-        unit = c.removeprefix("area")
-        figures[f"total_area{unit}"] = total
-        figures[f"mean_area{unit}"] = total / count if count else None
-    if top is not None:
-        figures["saturated_objects"] = saturated
-    if kind is not None:
-        figures["classes"] = classes
-    return figures
+    return tallies, _Tally([c for c, _ in at], top is not None, kind is not None)
 
 
 def folder_summary(
@@ -265,8 +312,10 @@ def folder_summary(
     -> its one-line reason); the objects figures read from each one's
     ``<stem>_objects.csv`` in ``out_dir`` (:func:`table_figures`), and with ``focus``
     each input's :func:`image_focus` near its objects, read again (a 540x540 uint16 well:
-    about 1 ms CPU for the measure and 0.4 for its table's boxes, besides the reading). An
-    input in none of them (a run stopped before it) is left out."""
+    about 1 ms CPU for the measure and 0.4 for its table's boxes, besides the reading). A
+    stack (a time-lapse, a z-stack) gives one row per frame or plane instead, in page
+    order, those without objects too (:func:`plane_rows`). An input in none of them (a run
+    stopped before it) is left out."""
     from unetlab.inference.slides import output_stem
 
     failed = dict(failed or {})
@@ -278,16 +327,88 @@ def folder_summary(
         if path not in written and path not in skipped:
             continue
         row = {"image": path.name, "status": DONE if path in written else SKIPPED}
-        table = Path(out_dir) / f"{output_stem(path)}_objects.csv"
+        stem = Path(out_dir) / output_stem(path)
+        table = stem.with_name(f"{stem.name}_objects.csv")
         figures = table_figures(table)
         if figures is None:
             row["reason"] = "its objects table is missing or unreadable"
+        elif (planes := plane_rows(row, table, stem, path if focus else None)) is not None:
+            rows.extend(planes)
+            continue
         else:
             row.update(figures)
         if focus:
             row["focus"] = image_focus(path, table) if figures is not None else None
         rows.append(row)
     return _with_focus_ratios(rows)
+
+
+#: the columns that place a stack's row: as its objects table's (page, then the input's T
+#: and Z, with their seconds and micrometres where the file records them)
+PLANE_COLUMNS = ("page", "t", "t_s", "z", "z_um")
+
+
+def plane_rows(row: dict, table: Path, stem: Path, image: Path | None = None) -> list[dict] | None:
+    """``row`` (an input's ``image`` and ``status``) once for each page of a stack whose
+    objects ``table`` has a ``page`` column: the page's :data:`PLANE_COLUMNS` (read from
+    the ids TIFF ``<stem>_objects.tif``, else the labels ``<stem>.tif``: :func:`stack_planes`)
+    and its figures (:func:`page_figures`; 0 objects for a frame without any: a count
+    against time skips none), with the ``image`` file's :func:`page_focus` page by page
+    where given. None for one image, or where the pages cannot be told."""
+    if not _has_pages(table):
+        return None
+    for suffix in ("_objects.tif", ".tif"):
+        planes = stack_planes(stem.with_name(stem.name + suffix))
+        if planes is not None:
+            break
+    else:
+        return None
+    figures = page_figures(table, len(planes))
+    if figures is None:
+        return None
+    focus = page_focus(image, table) if image is not None else None
+    if image is not None and (focus is None or len(focus) != len(planes)):
+        focus = [None] * len(planes)
+    rows = [{**row, **place, **got} for place, got in zip(planes, figures)]
+    for r, value in zip(rows, focus or []):
+        r["focus"] = value
+    return rows
+
+
+def _has_pages(table: Path) -> bool:
+    """Whether the objects ``table``'s header names a ``page`` column (a stack's)."""
+    try:
+        with open(table, newline="", encoding="utf-8") as f:
+            return "page" in next(csv.reader(f), [])
+    except (OSError, ValueError, csv.Error):
+        return False
+
+
+def stack_planes(ids: Path) -> list[dict] | None:
+    """The :data:`PLANE_COLUMNS` of each page of the stack of ids (or labels) TIFF ``ids``,
+    as its objects table has them: its T and Z (:func:`~unetlab.data.tiffmeta.read_page_axes`),
+    with the frame interval and Z spacing it records; None for a file not there, not read,
+    or of one page."""
+    import tifffile
+
+    from unetlab.data.tiffmeta import frame_seconds, read_page_axes, tiff_sizes
+    from unetlab.inference.measure import plane_columns
+
+    if not ids.is_file():
+        return None
+    try:
+        with tifffile.TiffFile(ids) as tif:
+            series = tif.series[0]
+            pages = int(np.prod(series.shape[:-2]))
+            spacing = tiff_sizes(tif, series.keyframe)[1]
+    except (tifffile.TiffFileError, OSError, IndexError, ValueError):
+        return None
+    if pages < 2 or series.axes.upper()[-2:] != "YX":
+        return None
+    axes = read_page_axes(ids, pages)
+    seconds = frame_seconds(axes.timing)
+    planes = [plane_columns(p, 1, axes.index(p), seconds, spacing) for p in range(pages)]
+    return [{k: v[0].item() for k, v in plane.items()} for plane in planes]
 
 
 def _with_focus_ratios(rows: list[dict]) -> list[dict]:
@@ -305,7 +426,8 @@ def summary_columns(rows: Sequence[dict]) -> list[str]:
     """The table's columns: those every table has, then the ones some rows have (area in
     µm², saturated objects, focus, a semantic model's classes), the reason last."""
     have = {k for r in rows for k in r}
-    first = ["image", "status", "objects", "total_area", "mean_area"]
+    first = ["image", "status", *(c for c in PLANE_COLUMNS if c in have)]
+    first += ["objects", "total_area", "mean_area"]
     units = sorted({k.removeprefix("total_area") for k in have if k.startswith("total_area_")})
     areas = [f"{kind}_area{u}" for u in units for kind in ("total", "mean")]
     optional = [c for c in ("saturated_objects", "focus", "focus_vs_median") if c in have]
@@ -353,34 +475,65 @@ def write_summary(out_dir: str | os.PathLike, rows: Sequence[dict]) -> Path:
 
 def summary_lines(rows: Sequence[dict]) -> list[str]:
     """What a folder's summary says in a few lines: the objects in all (those of an earlier
-    run's images too), the saturated objects, the images out of focus."""
+    run's images too), the saturated objects, the images (frames, planes) out of focus."""
     counted = [r for r in rows if r.get("objects") is not None]
     if not counted:
         return []
-    several = len(counted) > 1 or counted[0]["status"] == SKIPPED
+    images = {r["image"] for r in counted}
+    several = len(images) > 1 or counted[0]["status"] == SKIPPED
     total = [_total_line(counted)] if several else []  # one image: its own line says it
     return total + _saturated_lines(counted) + _blur_lines(counted)
 
 
 def _total_line(counted: list[dict]) -> str:
-    counts = [r["objects"] for r in counted]
-    line = f"objects: {sum(counts)} in {_images(len(counted))}"
-    earlier = [r["objects"] for r in counted if r["status"] == SKIPPED]
+    per_image = _per_image(counted)
+    counts = list(per_image.values())
+    stacks = any("page" in r for r in counted)
+    line = f"objects: {sum(counts)} in {_where(counted)}"
+    line += ", an object counted in each frame or plane it is in" if stacks else ""
+    earlier = _per_image([r for r in counted if r["status"] == SKIPPED])
     if earlier:
-        line += f" ({sum(earlier)} from an earlier run: {_images(len(earlier))} skipped)"
-    if len(counted) > RANGE_IMAGES:
+        line += f" ({sum(earlier.values())} from an earlier run: {_images(len(earlier))} skipped)"
+    if len(counts) > RANGE_IMAGES:
         median = statistics.median(counts)
         line += f"; per image {min(counts)} to {max(counts)}, median {median:g}"
-    return f"{line}; one row per image in {SUMMARY}"
+    rows = " (a stack: one per frame or plane)" if stacks else ""
+    return f"{line}; one row per image{rows} in {SUMMARY}"
+
+
+def _per_image(rows: list[dict]) -> dict[str, int]:
+    """Each image's objects, its frames' or planes' summed, in row order."""
+    per: dict[str, int] = {}
+    for r in rows:
+        per[r["image"]] = per.get(r["image"], 0) + r["objects"]
+    return per
 
 
 def _images(n: int) -> str:
     return f"{n} image{'s' * (n != 1)}"
 
 
+def _where(rows: list[dict]) -> str:
+    """How many images ``rows`` are of, and of frames or planes where some are a stack's."""
+    images = _images(len({r["image"] for r in rows}))
+    planes = sum("page" in r for r in rows)
+    return f"{images} ({planes} frames or planes of stacks)" if planes else images
+
+
+def plane_name(row: dict) -> str:
+    """A summary row's image, and its frame (T) or plane (Z) for a stack's, 0-based as the
+    tables' ``t`` and ``z``: ``movie.tif frame 3``, ``stack.tif plane 2``, ``h.tif frame 1
+    plane 0``; ``page`` for a stack of neither."""
+    where = [f"{w} {row[k]}" for w, k in (("frame", "t"), ("plane", "z")) if k in row]
+    if not where and "page" in row:
+        where = [f"page {row['page']}"]
+    return " ".join([row["image"], *where])
+
+
 def _named(rows: list[dict], figure) -> str:
-    """The first ``NAMED`` rows' images with ``figure(row)``, and how many more."""
-    named = ", ".join(f"{r['image']} {figure(r)}" for r in rows[:NAMED])
+    """The first ``NAMED`` rows' images (frames, planes) with ``figure(row)``, and how many
+    more."""
+    named = ", ".join(f"{plane_name(r)} {figure(r)}" for r in rows[:NAMED])
     return named + (f" and {len(rows) - NAMED} more" if len(rows) > NAMED else "")
 
 
@@ -391,7 +544,7 @@ def _saturated_lines(counted: list[dict]) -> list[str]:
     n = sum(r["saturated_objects"] for r in hit)
     named = _named(hit, lambda r: r["saturated_objects"])
     return [
-        f"saturated: {n} object{'s' * (n != 1)} in {_images(len(hit))} have "
+        f"saturated: {n} object{'s' * (n != 1)} in {_where(hit)} have "
         f"{SATURATED_SHARE:.0%} or more of their pixels at the image's ceiling (debris, "
         f"overexposure?): {named}; saturated_objects in {SUMMARY}, saturated_fraction "
         f"in each <stem>_objects.csv"
@@ -404,7 +557,7 @@ def _blur_lines(counted: list[dict]) -> list[str]:
         return []
     named = _named(low, lambda r: f"{r['focus_vs_median']:.2f}x")
     return [
-        f"focus: {_images(len(low))} under {BLUR_SHARE:g}x the folder's "
+        f"focus: {_where(low)} under {BLUR_SHARE:g}x the folder's "
         f"median (out of focus? fewer, larger objects): {named}; focus_vs_median in "
         f"{SUMMARY}"
     ]
