@@ -7,6 +7,7 @@ import sys
 import pytest
 
 import unetlab.cli
+import unetlab.signals
 from unetlab.cli import COMMANDS, main
 
 
@@ -75,7 +76,7 @@ def test_ctrl_c_after_the_imports_is_a_keyboard_interrupt_again():
     try:
         for handler in (signal.default_int_handler, signal.SIG_IGN):
             signal.signal(signal.SIGINT, handler)
-            with unetlab.cli._interrupt_exits():
+            with unetlab.signals.interrupt_exits():
                 pass
             assert signal.getsignal(signal.SIGINT) is handler
     finally:

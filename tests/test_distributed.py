@@ -57,7 +57,7 @@ def test_only_the_gloo_exit_abort_passes_for_a_finished_launch():
     assert not finished(launch(1, f"{GLOO_EXIT_ABORT}\n... failed (exitcode: 1)"))
 
 
-CONSOLE_SCRIPT = "import sys; from unetlab.cli import run; sys.argv[0] = 'unetlab'; run()"
+CONSOLE_SCRIPT = "import sys; from unetlab.__main__ import main; sys.argv[0] = 'unetlab'; main()"
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_a_torchrun_process_ends_with_its_code_and_its_output_flushed(command):
 
 def test_the_console_script_is_the_entry_point_that_skips_the_teardown():
     project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
-    assert project["project"]["scripts"]["unetlab"] == "unetlab.cli:run"
+    assert project["project"]["scripts"]["unetlab"] == "unetlab.__main__:main"
 
 
 def test_shards_are_disjoint_equal_and_cover_the_global_batches():
