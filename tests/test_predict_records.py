@@ -232,10 +232,11 @@ def test_file_sha256_hashes_files_once(tmp_path):
 def _as_killed(folder: Path, unwritten: str) -> None:
     """The folder as a run leaves it that was killed after writing every output but those
     of the stem ``unwritten``: its lines still PENDING, the record not written."""
-    lines = (folder / MANIFEST).read_text().splitlines(keepends=True)
-    pending = [x.replace("\t", f"\t{PENDING}", 3) if x.count("\t") == 3 else x for x in lines]
-    pending = [x.replace(f"\t{PENDING}", "\t", 2) for x in pending]  # only the key's mark
-    (folder / MANIFEST).write_text("".join(pending))
+    lines = [x.split("\t") for x in (folder / MANIFEST).read_text().splitlines(keepends=True)]
+    for fields in lines:
+        if len(fields) >= 4:  # name, command, input, key (and the input's stamp, since s34)
+            fields[3] = PENDING + fields[3]
+    (folder / MANIFEST).write_text("".join("\t".join(fields) for fields in lines))
     for path in folder.glob(f"{unwritten}*"):
         path.unlink()
     (folder / RECORDS).unlink()

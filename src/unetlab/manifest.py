@@ -1,7 +1,9 @@
 """A folder's manifest (``.unetlab-outputs``): which files of the folder unetlab wrote.
 
-One line a file: its name, the command and, for predict's outputs, the input it was made from
-and the key of what made it (the checkpoint and settings, ``unetlab.inference.records``). A
+One line a file: its name, the command and, for predict's outputs, the input it was made from,
+the key of what made it (the checkpoint and settings, ``unetlab.inference.records``) and the
+input's size and modification time then (:func:`input_stamp`: :func:`changed_inputs` names
+the outputs whose input changed since, which ``--skip-existing`` predicts again). A
 name is added *before* its file is written (write-ahead, :func:`record`), so a file that
 exists is either listed or not ours; a single-file output's line is PENDING until its file is
 written (:func:`confirm`; a stopped run leaves a file that was there someone else's), and a
@@ -14,6 +16,7 @@ gone (a user removed them): the manifest records, it never removes a file.
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 
@@ -22,8 +25,9 @@ from unetlab.errors import OutputError
 
 MANIFEST = ".unetlab-outputs"
 #: what a manifest line holds, tab-separated (the input and what made it: predict's
-#: outputs, since session 27; the last is PENDING-prefixed until the run wrote the file)
-FIELDS = "name, command, input, made by"
+#: outputs, since session 27; "made by" is PENDING-prefixed until the run wrote the file;
+#: the input's size and mtime: since session 34)
+FIELDS = "name, command, input, made by, input size and mtime"
 #: the mark of a "made by" key whose file the run that listed it has not written yet
 PENDING = "?"
 
@@ -32,6 +36,12 @@ def _lines(folder: Path) -> list[tuple[str, str, str | None, str | None]]:
     """The folder's manifest, line by line: (file name, command, the input it was made from,
     the key of what made it; None where the line names none: other commands', and manifests
     before session 27)."""
+    return [fields[:4] for fields in _stamped_lines(folder)]
+
+
+def _stamped_lines(folder: Path) -> list[tuple[str, str, str | None, str | None, str | None]]:
+    """:func:`_lines` with each line's :func:`input_stamp` of its input (None: none recorded,
+    as before session 34)."""
     try:
         text = (folder / MANIFEST).read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -41,22 +51,74 @@ def _lines(folder: Path) -> list[tuple[str, str, str | None, str | None]]:
     return [_fields(line) for line in text.splitlines() if line and not line.startswith("#")]
 
 
-def _fields(line: str) -> tuple[str, str, str | None, str | None]:
+def _fields(line: str) -> tuple[str, str, str | None, str | None, str | None]:
     name, _, rest = line.rstrip("\n").partition("\t")
     command, _, rest = rest.partition("\t")
-    source, _, made_by = rest.partition("\t")
-    return name, command, source or None, made_by or None
+    source, _, rest = rest.partition("\t")
+    made_by, _, stamp = rest.partition("\t")
+    return name, command, source or None, made_by or None, stamp or None
 
 
-def _line(name: str, command: str, source: str | None, made_by: str | None = None) -> str:
-    """One manifest line; a source that would break the line (a newline in it) is left out."""
+def _line(
+    name: str,
+    command: str,
+    source: str | None,
+    made_by: str | None = None,
+    stamp: str | None = None,
+) -> str:
+    """One manifest line; a source that would break the line (a newline in it) is left out,
+    and with it its ``stamp``."""
     if source is not None and ("\n" in source or "\r" in source):
-        source = None
+        source = stamp = None
+    if stamp:
+        return f"{name}\t{command}\t{source or ''}\t{made_by or ''}\t{stamp}\n"
     if made_by:
         return f"{name}\t{command}\t{source or ''}\t{made_by}\n"
     if source is None:
         return f"{name}\t{command}\n"
     return f"{name}\t{command}\t{source}\n"
+
+
+def input_stamp(source: str | os.PathLike) -> str | None:
+    """What a manifest line records of the input file ``source`` to tell whether it changed
+    since: ``size <bytes> mtime_ns <ns>`` (one ``stat``; hashing the input would read it
+    all again); None for a folder (a Zarr image: its chunks change beneath it) or a file
+    that cannot be read."""
+    try:
+        st = os.stat(source)
+    except (OSError, ValueError):
+        return None
+    if not stat.S_ISREG(st.st_mode):
+        return None
+    return f"size {st.st_size} mtime_ns {st.st_mtime_ns}"
+
+
+def changed_inputs(folder: str | os.PathLike, command: str) -> set[str]:
+    """The names ``command`` wrote in ``folder`` (as their latest manifest lines say) whose
+    input changed since: its :func:`input_stamp` is another than the line records, or (a
+    line that records none, before session 34) the input was modified after the output
+    file. An input that is gone, a folder, or a line that names no input: not changed."""
+    folder, now = Path(folder), {}
+    latest = {f[0]: f for f in _stamped_lines(folder) if f[1] == command}
+    changed = set()
+    for name, _, source, _, stamp in latest.values():
+        if source is None:
+            continue
+        if source not in now:
+            now[source] = input_stamp(source)
+        if now[source] is None or now[source] == stamp:
+            continue
+        if stamp is not None or _newer(source, folder / name):
+            changed.add(name)
+    return changed
+
+
+def _newer(source: str, output: Path) -> bool:
+    """Whether the file ``source`` was modified after ``output`` (False where one is gone)."""
+    try:
+        return os.stat(source).st_mtime_ns > os.stat(output).st_mtime_ns
+    except OSError:
+        return False
 
 
 def writers_of(folder: Path) -> dict[str, set[str]]:
@@ -99,7 +161,7 @@ def forget(
     drop, sources, keys = set(names), sources or {}, made_by or {}
 
     def dropped(line: str) -> bool:
-        name, cmd, source, key = _fields(line)
+        name, cmd, source, key, _ = _fields(line)
         same = sources.get(name, source) == source and keys.get(name, key) == key
         return name in drop and cmd == command and same
 
@@ -126,7 +188,7 @@ def forget_missing(folder: str | os.PathLike, *, spare: Collection[str] = ()) ->
     folder = Path(folder)
 
     def gone(line: str) -> bool:
-        name, command, _, key = _fields(line)
+        name, command, _, key, _ = _fields(line)
         if line.startswith("#") or not name or command in spare or key == PENDING:
             return False
         staged = (f".{name}.partial", f".{name}.ids.partial")
@@ -145,9 +207,9 @@ def confirm(folder: str | os.PathLike, made_by: Mapping[str, str], command: str)
     folder's lock held)."""
 
     def confirmed(line: str) -> str:
-        name, cmd, source, key = _fields(line)
+        name, cmd, source, key, stamp = _fields(line)
         if cmd == command and name in made_by and key == PENDING + made_by[name]:
-            return _line(name, cmd, source, made_by[name])
+            return _line(name, cmd, source, made_by[name], stamp)
         return line
 
     if made_by:
@@ -196,17 +258,21 @@ def record(
     """Add ``names`` (written by ``command``; ``sources``: the input each is made from;
     ``made_by``: the key of what makes it) to the folder's manifest, flushed to disk before
     the files are written. One line each: the name, a tab, the command (and a tab and the
-    input, and a tab and the key, PENDING-marked until :func:`confirm`). A name listed
-    already gets a line again only if it is now made from another input or by another key
-    (the latest line holds). Returns the names that got a line."""
+    input, a tab and the key, PENDING-marked until :func:`confirm`, and a tab and the
+    input's :func:`input_stamp`). A name listed already gets a line again only if it is now
+    made from another input, by another key or from an input that changed since (the
+    latest line holds). Returns the names that got a line."""
     folder, sources, keys = Path(folder), sources or {}, made_by or {}
-    new = _relisted(folder, names, command, sources, keys)
+    stamps = {s: input_stamp(s) for s in set(sources.values())}
+    now = {n: stamps[s] for n, s in sources.items()}
+    new = _relisted(folder, names, command, sources, keys, now)
     if not new:
         return new
     path = folder / MANIFEST
     head = "" if path.exists() else f"# files written by unetlab into this folder ({FIELDS})\n"
     lines = [
-        _line(n, command, sources.get(n), None if n not in keys else PENDING + keys[n]) for n in new
+        _line(n, command, sources.get(n), None if n not in keys else PENDING + keys[n], now.get(n))
+        for n in new
     ]
     try:
         with open(path, "a", encoding="utf-8") as f:
@@ -224,15 +290,17 @@ def _relisted(
     command: str,
     sources: Mapping[str, str],
     keys: Mapping[str, str],
+    stamps: Mapping[str, str | None],
 ) -> list[str]:
     """Those of ``names`` that need a manifest line: not listed for ``command``, or listed
-    from another input than ``sources`` gives, or by another key than ``keys`` gives (a
-    PENDING one too)."""
-    inputs, made = made_from(folder, command), recorded_keys(folder, command)
+    from another input than ``sources`` gives, by another key than ``keys`` gives (a
+    PENDING one too), or with another input stamp than ``stamps`` gives (the input changed)."""
+    latest = {f[0]: f for f in _stamped_lines(folder) if f[1] == command}
     return sorted(
         n
         for n in set(names)
-        if n not in inputs
-        or sources.get(n, inputs[n]) != inputs[n]
-        or keys.get(n, made[n]) != made[n]
+        if n not in latest
+        or sources.get(n, latest[n][2]) != latest[n][2]
+        or keys.get(n, latest[n][3]) != latest[n][3]
+        or stamps.get(n, latest[n][4]) not in (None, latest[n][4])
     )
