@@ -37,7 +37,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from unetlab.atomic import atomic_path
+from unetlab.atomic import atomic_path, folder_sync_deferred
 from unetlab.data.geotiff import MapGrid, map_grid, read_geotags, say_once, world_path
 from unetlab.data.world_file import read_world_file, sidecar_wkt
 from unetlab.inference.records import TIFF_KEY as RECORD_KEY
@@ -79,15 +79,15 @@ def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike])
     say_carried(source, grid)
     crs = crs_texts(source, grid)  # a .prj and GDAL's .aux.xml, where the CRS is known
     levels: dict[int, tuple] = {}  # the (shape, downsample) of each level predicted
-    made = []
+    planned = []
     for image in (Path(p) for p in written):
         if image.suffix.lower() not in PICTURES and not _tagless(image):
             continue
         level = picture_level(image) if image.suffix.lower() in PICTURES else 0
         if level not in levels:
             levels[level] = _level(source, level)
-        made += _placed(image, grid, *levels[level], crs)
-    return made
+        planned += _placed(image, grid, *levels[level], crs)
+    return _write_all(planned)
 
 
 def _tagless(image: Path) -> bool:
@@ -116,10 +116,12 @@ def pam_text(srs: str) -> str:
     return f"<PAMDataset>\n  <SRS>{escape(srs.strip())}</SRS>\n</PAMDataset>\n"
 
 
-def _placed(image: Path, grid: MapGrid, shape, downsample, crs: dict[str, str]) -> list[Path]:
-    """The world file of the picture ``image`` of a level of (H, W) ``shape`` and
-    ``downsample`` on ``grid``, and beside it the files of ``crs`` that name the input's
-    CRS (:func:`crs_texts`: QGIS asks for the CRS without them): those written."""
+def _placed(image: Path, grid: MapGrid, shape, downsample, crs: dict[str, str]) -> list[tuple]:
+    """What to write beside the picture ``image`` of a level of (H, W) ``shape`` and
+    ``downsample`` on ``grid`` (``(image, path, text)`` each, :func:`_write_all`): its world
+    file, and the files of ``crs`` that name the input's CRS (:func:`crs_texts`: QGIS asks
+    for the CRS without them) where the world file there is (or will be) this one; none
+    that are there already (:func:`_wanted`)."""
     step = picture_step(image, shape)
     if step is None:
         log.warning(
@@ -127,12 +129,13 @@ def _placed(image: Path, grid: MapGrid, shape, downsample, crs: dict[str, str]) 
         )
         return []
     text, path = sampled_grid(grid, step, downsample).world_file(), world_path(image)
-    made = [path] if _write_beside(image, path, text, WORLD_CLASH) else []
-    carried = path.is_file() and path.read_text(encoding="utf-8", errors="replace") == text
+    wanted = _wanted(image, path, text, WORLD_CLASH)
+    carried = wanted or path.read_text(encoding="utf-8", errors="replace") == text
+    planned = [(image, path, text)] if wanted else []
     for suffix, crs_text in crs.items() if carried else ():  # beside this input's world file
         crs_path = image.with_suffix(PRJ) if suffix == PRJ else image.with_name(image.name + AUX)
-        made += [crs_path] if _write_beside(image, crs_path, crs_text, CRS_CLASH) else []
-    return made
+        planned += [(image, crs_path, crs_text)] if _wanted(image, crs_path, crs_text) else []
+    return planned
 
 
 def sampled_grid(grid: MapGrid, step: float, downsample=(1.0, 1.0)) -> MapGrid:
@@ -171,28 +174,49 @@ CRS_CLASH = (
 )
 
 
-def _write_beside(image: Path, path: Path, text: str, clash: str) -> bool:
-    """The file ``path`` beside the output ``image`` (its world file or .prj) holding
-    ``text``, written atomically and listed in the folder's manifest as ``image`` is (same
-    input, same key), unless one is there that the manifest does not list (kept; the
-    warning ``clash`` where it says otherwise) or that says ``text`` already. True where
-    it was written."""
-    folder = image.parent
-    if os.path.lexists(path):
-        same = path.read_text(encoding="utf-8", errors="replace") == text
-        if same or path.name not in writers_of(folder):
-            if not same:
-                log.warning(clash, path.name, image.name)
-            return False
-    source = made_from(folder, COMMAND).get(image.name)
-    key = (recorded_keys(folder, COMMAND).get(image.name) or "").removeprefix(PENDING) or None
-    how = dict(command=COMMAND, sources={path.name: source} if source else None)
-    record(folder, [path.name], made_by={path.name: key} if key else None, **how)
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(text, encoding="utf-8")
-    if key:
-        confirm(folder, {path.name: key}, COMMAND)
-    return True
+def _wanted(image: Path, path: Path, text: str, clash: str = CRS_CLASH) -> bool:
+    """Whether to write ``text`` to ``path`` beside the output ``image``: not where a file
+    there says it already, nor where one there says otherwise that the folder's manifest
+    does not list (not this command's: kept, with the warning ``clash``)."""
+    if not os.path.lexists(path):
+        return True
+    if path.read_text(encoding="utf-8", errors="replace") == text:
+        return False
+    if path.name in writers_of(image.parent):
+        return True
+    log.warning(clash, path.name, image.name)
+    return False
+
+
+def _write_all(planned: Sequence[tuple[Path, Path, str]]) -> list[Path]:
+    """Write each ``(image, path, text)`` of ``planned`` (a file beside the output
+    ``image``: :func:`_placed`) atomically, listed in the folder's manifest as ``image`` is
+    (same input, same key): in each folder, their lines added before the files are written
+    and confirmed once they all are, and the folder flushed once (nine files beside three
+    outputs: one manifest rewrite, not nine); returns their paths."""
+    by_folder: dict[Path, list[tuple[Path, Path, str]]] = {}
+    for image, path, text in planned:
+        by_folder.setdefault(image.parent, []).append((image, path, text))
+    made = []
+    for folder, files in by_folder.items():
+        inputs, keys = made_from(folder, COMMAND), recorded_keys(folder, COMMAND)
+        sources = {p.name: inputs[i.name] for i, p, _ in files if inputs.get(i.name)}
+        made_by = {p.name: k for i, p, _ in files if (k := _key(keys.get(i.name)))}
+        names = [path.name for _, path, _ in files]
+        record(folder, names, command=COMMAND, sources=sources or None, made_by=made_by or None)
+        with folder_sync_deferred(folder):
+            for _, path, text in files:
+                with atomic_path(path) as tmp:
+                    Path(tmp).write_text(text, encoding="utf-8")
+        if made_by:
+            confirm(folder, made_by, COMMAND)
+        made += [path for _, path, _ in files]
+    return made
+
+
+def _key(recorded: str | None) -> str | None:
+    """The key of what made an output, as its manifest line records it (not PENDING)."""
+    return (recorded or "").removeprefix(PENDING) or None
 
 
 def picture_step(image: Path, shape: tuple[int, int] | None) -> float | None:
