@@ -224,23 +224,41 @@ class Provenance:
 
     def describe(self) -> str:
         """One short phrase: ``checkpoint /runs/b1/best.pt (sha256 3e3262a8d1c4), TTA 2
-        transforms, fp32``."""
+        transforms, fp32``, and each setting that changes the labels where it is not the
+        default (gaussian blend, tile size 64, level 1, rows left out, channel, nodata), so
+        that two models' phrases differ where they do."""
         if self.checkpoint:
             what = f"checkpoint {self.checkpoint} (sha256 {self.sha256[:12]})"
         else:
             what = f"weights sha256 {self.sha256[:12]} (no checkpoint file)"
         tta = self.model.get("tta") or []
         extra = [f"TTA {len(tta)} transforms" if tta else "no TTA", self.model.get("precision")]
-        if self.model.get("channel") is not None:
-            extra.append(f"channel {self.model['channel']}")
-        if "nodata" in self.model:
-            extra.append(f"nodata {_shown(self.model['nodata'])}")
-        return f"{what}, {', '.join(str(e) for e in extra if e)}"
+        return f"{what}, {', '.join(str(e) for e in extra + _settings(self.model) if e)}"
 
     def to_dict(self) -> dict:
         """The record with its key and the code that predicted (version, git commit, torch,
         numpy, python: :func:`unetlab.provenance.code_identity`)."""
         return {"key": self.key, **asdict(self), "code": code_identity()}
+
+
+def _settings(model: dict) -> list[str]:
+    """The phrases of a record's model settings that are not their defaults."""
+    said = []
+    if model.get("blend", "mean") != "mean":
+        said.append(f"{model['blend']} blend")
+    if model.get("tile_size") is not None:
+        tile = model["tile_size"]
+        said.append(f"tile size {'x'.join(map(str, tile)) if isinstance(tile, list) else tile}")
+    if model.get("level"):
+        said.append(f"pyramid level {model['level']}")
+    if model.get("exclude_rows"):
+        rows = ", ".join(f"{k} {v}" for k, v in model["exclude_rows"].items() if v)
+        said.append(f"rows left out ({rows})")
+    if model.get("channel") is not None:
+        said.append(f"channel {model['channel']}")
+    if "nodata" in model:
+        said.append(f"nodata {_shown(model['nodata'])}")
+    return said
 
 
 def _shown(nodata) -> str:
@@ -263,8 +281,10 @@ def prediction_record(
     record them too (``outputs.label_values``: the value of each class, in order), so that
     ``evaluate --pred`` reads them back without ``--label-values``; rows left out of every
     image (``options.exclude_rows``, a data bar) are recorded where there are any, and the
-    pixels that are no sample (``options.nodata``) where they are not ``"auto"``, so that
-    ``--skip-existing`` predicts again outputs made with another region or another nodata."""
+    pixels that are no sample (``options.nodata``) where they are not ``"auto"``, and the
+    tile size where one is given (``options.tile_size``: the tiles' seams change the
+    labels), so that ``--skip-existing`` predicts again outputs made with another region,
+    nodata or tile size (outputs made with the defaults keep their key)."""
     o = outputs if outputs is not None else OutputOptions()
     source = getattr(model, "checkpoint", None)
     if source is not None and Path(source).exists():
@@ -278,6 +298,8 @@ def prediction_record(
         "precision": options.precision,
         "level": o.level,
     }
+    if options.tile_size is not None:  # only where given: outputs of the default keep their key
+        settings["tile_size"] = _tile(options.tile_size)
     if options.exclude_rows:  # only where rows were left out: other outputs keep their key
         settings["exclude_rows"] = as_config(options.exclude_rows)
     if options.nodata not in (None, "auto"):  # auto, the default, keeps the key it had
@@ -289,6 +311,14 @@ def prediction_record(
     if o.label_values and model.label_values is not None:  # which: evaluate reads them back
         written["label_values"] = [int(v) for v in model.label_values]
     return Provenance(checkpoint, sha, settings, written)
+
+
+def _tile(tile_size: int | Sequence[int]) -> int | list[int]:
+    """A tile size as a record holds it: an int, or [h, w] where the two differ."""
+    if isinstance(tile_size, int):
+        return tile_size
+    h, w = (int(t) for t in tile_size)
+    return h if h == w else [h, w]
 
 
 def object_record(objects: ObjectOptions) -> dict:

@@ -1,0 +1,89 @@
+"""A prediction's record holds the tile size where one is given (audit s34 repro 2: outputs
+made at another --tile-size were skipped by --skip-existing as the same run's), and the
+refusal of another model's outputs names the setting that differs (repro 7: a changed
+--blend read the same on both sides)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from unetlab import UNet, save_model
+from unetlab.cli import main
+from unetlab.inference.predict import PredictOptions
+from unetlab.inference.records import RECORDS, Provenance, prediction_record
+
+
+@pytest.fixture
+def work(tmp_path):
+    (tmp_path / "in").mkdir()
+    rng = np.random.default_rng(0)
+    for name in ("00", "01"):
+        image = rng.integers(0, 255, (24, 20), dtype=np.uint8)
+        Image.fromarray(image).save(tmp_path / "in" / f"{name}.png")
+    torch.manual_seed(1)
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+    return tmp_path
+
+
+def _predict(work: Path, *extra: str) -> int:
+    argv = ["predict", "--checkpoint", str(work / "m.pt"), "--input", str(work / "in")]
+    return main([*argv, "--output", str(work / "out"), "--device", "cpu", *extra])
+
+
+def _error(capsys) -> str:
+    (line,) = [x for x in capsys.readouterr().err.splitlines() if "error:" in x]
+    return line
+
+
+def test_skip_existing_does_not_take_another_tile_sizes_outputs_for_done(work, capsys):
+    assert _predict(work) == 0
+    assert _predict(work, "--tile-size", "16", "--skip-existing") == 2
+    line = _error(capsys)
+    made, _, this = line.partition("not by this run's")
+    assert "tile size" not in made and this.endswith(
+        "fp32, tile size 16; give another --output folder, or add --overwrite to predict "
+        "them again with this one"
+    )
+    assert _predict(work, "--tile-size", "16", "--skip-existing", "--overwrite") == 0
+    records = json.loads((work / "out" / RECORDS).read_text())["records"]
+    assert {r["model"].get("tile_size") for r in records.values()} == {None, 16}
+    stamps = {p.name: p.stat().st_mtime_ns for p in (work / "out").glob("*.png")}
+    assert _predict(work, "--tile-size", "16", "--skip-existing") == 0  # done: skipped
+    assert {p.name: p.stat().st_mtime_ns for p in (work / "out").glob("*.png")} == stamps
+
+
+def test_the_refusal_names_the_blend_that_differs(work, capsys):
+    assert _predict(work) == 0
+    assert _predict(work, "--blend", "gaussian", "--skip-existing") == 2
+    made, _, this = _error(capsys).partition("not by this run's")
+    assert "blend" not in made and "fp32, gaussian blend;" in this
+
+
+def test_the_tile_size_is_in_the_key_only_where_given():
+    torch.manual_seed(1)
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    default = prediction_record(net, PredictOptions())
+    assert "tile_size" not in default.model  # outputs made before keep their key
+    square = prediction_record(net, PredictOptions(tile_size=(64, 64)))
+    assert square.model["tile_size"] == 64
+    assert square.key == prediction_record(net, PredictOptions(tile_size=64)).key
+    assert square.model_key != default.model_key
+    assert prediction_record(net, PredictOptions(tile_size=(64, 32))).model["tile_size"] == [64, 32]
+
+
+def test_describe_names_each_setting_that_is_not_the_default():
+    model = {"tta": [], "precision": "fp32", "blend": "gaussian", "tile_size": [64, 32]}
+    model |= {"level": 1, "exclude_rows": {"top": 0, "bottom": 26}, "channel": 2}
+    phrase = Provenance("/m.pt", "ab" * 32, model).describe()
+    assert phrase == (
+        "checkpoint /m.pt (sha256 abababababab), no TTA, fp32, gaussian blend, "
+        "tile size 64x32, pyramid level 1, rows left out (bottom 26), channel 2"
+    )
+    plain = {"tta": [], "precision": "fp32", "blend": "mean", "level": 0, "channel": None}
+    assert Provenance("/m.pt", "ab" * 32, plain).describe().endswith("no TTA, fp32")
