@@ -58,11 +58,11 @@ COMMAND = "predict"
 
 def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike]) -> list[Path]:
     """Write a world file beside each PNG / JPEG of ``written`` (the outputs of the input
-    ``source``) where ``source``'s GeoTIFF tags, or its own world file (a PNG's, JPEG's or
-    TIFF's: :func:`~unetlab.data.world_file.read_world_file`; then also beside its TIFF
-    outputs), place its pixels, and beside each the CRS where the input names it
-    (:func:`crs_texts`, :func:`_placed`); returns those written (none for an input placed
-    by neither)."""
+    ``source``), and each TIFF that carries no GeoTIFF tags placing it (:func:`_tagless`),
+    where ``source``'s GeoTIFF tags, or its own world file (a PNG's, JPEG's or TIFF's:
+    :func:`~unetlab.data.world_file.read_world_file`), place its pixels, and beside each
+    the CRS where the input names it (:func:`crs_texts`, :func:`_placed`); returns those
+    written (none for an input placed by neither)."""
     tags = read_geotags(source) if Path(source).is_file() else ()
     grid = map_grid(tags) if tags else read_world_file(source)  # a PNG's own world file
     if grid is None:
