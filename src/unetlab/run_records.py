@@ -10,10 +10,12 @@ the weights were made. The summary is what a script reads instead of train.log.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
 import numpy as np
+import torch
 import yaml
 
 from unetlab.atomic import atomic_path
@@ -21,6 +23,10 @@ from unetlab.provenance import code_identity, command_line, now
 
 HISTORY_FILE = "history.yaml"
 SUMMARY_FILE = "summary.json"
+#: why results of other code or threads are not the recorded run's, bit for bit
+BITWISE = "results may differ bitwise (CPU results depend on the thread count)"
+
+log = logging.getLogger(__name__)
 
 
 def history_entry(*, resume: bool, state: dict, changes: dict | None = None) -> dict:
@@ -76,14 +82,73 @@ def read_history(run_dir: str | os.PathLike) -> list[dict]:
 
 def append_history(run_dir: str | os.PathLike, entry: dict) -> Path:
     """Add ``entry`` to the end of ``run_dir``'s history (written atomically: a crash leaves
-    the history as it was)."""
+    the history as it was). A resume made with another unetlab commit, torch or thread count
+    than the command before it is said in one line (:func:`making_differences`)."""
     path = Path(run_dir) / HISTORY_FILE
-    entries = [*read_history(run_dir), entry]
+    before = read_history(run_dir)
+    if entry.get("run") == "resume" and before and isinstance(before[-1], dict):
+        _say_other_making(before[-1], entry, path)
+    entries = [*before, entry]
     head = "# every command that trained this run, oldest first (config.yaml: the settings now)\n"
     with atomic_path(path) as tmp:
         text = yaml.safe_dump(entries, sort_keys=False, allow_unicode=True, width=1 << 16)
         tmp.write_text(head + text, encoding="utf-8")
     return path
+
+
+def making_differences(before: dict, now: dict) -> list[str]:
+    """How the command of the history entry ``now`` differs from ``before``'s in what its
+    results depend on beyond the config: the unetlab commit (and uncommitted changes), torch,
+    the CPU threads (of CPU runs), e.g. ``["threads 2, not 1"]``; a part either lacks is not
+    compared (an older history, a GPU run's threads)."""
+    code, was = now.get("code") or {}, before.get("code") or {}
+    said = []
+    if code.get("commit") and was.get("commit") and _commit(code) != _commit(was):
+        said.append(f"unetlab commit {_commit(code)}, not {_commit(was)}")
+    if code.get("torch") and was.get("torch") and code["torch"] != was["torch"]:
+        said.append(f"torch {code['torch']}, not {was['torch']}")
+    threads = (now.get("resolved") or {}).get("threads")
+    recorded = (before.get("resolved") or {}).get("threads")
+    if threads and recorded and threads != recorded:
+        said.append(f"threads {threads}, not {recorded}")
+    return said
+
+
+def _commit(code: dict) -> str:
+    changed = " with uncommitted changes" if code.get("dirty") else ""
+    return f"{str(code['commit'])[:12]}{changed}"
+
+
+def other_making(config_file: str | os.PathLike | None) -> str | None:
+    """One line where this process would train with another unetlab commit, torch or thread
+    count than the run whose ``config.yaml`` is ``config_file`` (the last command of the
+    history.yaml beside it): its results may differ bitwise; None where they match, or
+    ``config_file`` is no run's (audit s34 repro 5). Training goes on: a warning, not a
+    refusal."""
+    if config_file is None or not Path(config_file).is_file():
+        return None
+    run = Path(config_file).parent
+    history = read_history(run)
+    if not history or not isinstance(history[-1], dict):
+        return None
+    now = {"code": code_identity(), "resolved": {"threads": torch.get_num_threads()}}
+    if not (said := making_differences(history[-1], now)):
+        return None
+    return (
+        f"this run trains with {'; '.join(said)} (as {run / HISTORY_FILE} records {run}): "
+        f"{BITWISE}; to repeat {run} bit for bit, use its threads (OMP_NUM_THREADS) and code"
+    )
+
+
+def _say_other_making(before: dict, entry: dict, path: Path) -> None:
+    if said := making_differences(before, entry):
+        log.warning(
+            "warning: this resume trains with %s (as %s records the run's last command): %s "
+            "from an uninterrupted run's",
+            "; ".join(said),
+            path,
+            BITWISE,
+        )
 
 
 def write_summary(run_dir: str | os.PathLike, summary: dict) -> Path:
