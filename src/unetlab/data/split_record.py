@@ -175,6 +175,21 @@ def split_differences(
     }
 
 
+def describe_unchanged(record: dict, source: str | os.PathLike, *, split: bool = True) -> str:
+    """The line that says a data folder was checked against ``record`` (read from
+    ``source``, a split.json) and holds its files unchanged: so a reader can tell "checked
+    and the same" from "not checked" (audit s34 repro 10). ``split``: the folder was also
+    split again, the same way (training from a run's config.yaml); else the record's split
+    is used as it is (``--split``, a resume)."""
+    train, val = len(record["train"]), len(record["val"])
+    images = len({e["image"] for e in [*record["train"], *record["val"]]})
+    how = "split the same way" if split else "split as it lists them"
+    return (
+        f"data checked against {source}: its {images} image(s) and their masks are unchanged "
+        f"(sha256), {how} ({train} training, {val} validation)"
+    )
+
+
 def describe_names(names: Sequence[str]) -> str:
     """``a.png, b.png, c.png and 4 more``"""
     more = f" and {len(names) - _LISTED} more" if len(names) > _LISTED else ""
