@@ -174,3 +174,14 @@ def test_plane_names_say_frame_and_plane():
     assert plane_name({"image": "m.tif", "page": 3, "z": 3}) == "m.tif plane 3"
     assert plane_name({"image": "q.tif", "page": 3}) == "q.tif page 3"
     assert plane_name({"image": "w.png"}) == "w.png"
+
+
+def test_page_axes_label_a_page_frame_or_plane():
+    from unetlab.data.tiffmeta import PageAxes
+
+    assert PageAxes("T", (5,)).label(3) == "frame 3"
+    assert PageAxes("Z", (5,)).label(2) == "plane 2"
+    assert PageAxes("TZ", (2, 3)).label(4) == "frame 1 plane 1"
+    assert PageAxes("ZT", (3, 2)).label(1) == "frame 1 plane 0"
+    assert PageAxes("Q", (4,)).label(3) == "page 3"
+    assert PageAxes().label(0) == "page 0"

@@ -110,6 +110,14 @@ class PageAxes:
         unfolded = pages.reshape(*self.shape, *pages.shape[1:])
         return unfolded.transpose(*order, *range(len(order), unfolded.ndim))
 
+    def label(self, page: int) -> str:
+        """How messages name page ``page``, 0-based as the tables' ``t`` and ``z``: "frame 3"
+        (T), "plane 2" (Z), "frame 1 plane 0" (both), else "page 4" (audit s34 stacks 10:
+        one movie's frames were "planes", "page 2" and "movie[2]")."""
+        at = self.index(page)
+        words = [f"{w} {at[k]}" for w, k in (("frame", "t"), ("plane", "z")) if k in at]
+        return " ".join(words) or f"page {page}"
+
     def index(self, page: int) -> dict[str, int]:
         """``{"t": i, "z": j}`` of page ``page`` (the file's T and Z axes only)."""
         if self.letters in ("", "Q"):

@@ -523,7 +523,8 @@ def _where(rows: list[dict]) -> str:
 def plane_name(row: dict) -> str:
     """A summary row's image, and its frame (T) or plane (Z) for a stack's, 0-based as the
     tables' ``t`` and ``z``: ``movie.tif frame 3``, ``stack.tif plane 2``, ``h.tif frame 1
-    plane 0``; ``page`` for a stack of neither."""
+    plane 0``; ``page`` for a stack of neither (the words of
+    :meth:`~unetlab.data.tiffmeta.PageAxes.label`)."""
     where = [f"{w} {row[k]}" for w, k in (("frame", "t"), ("plane", "z")) if k in row]
     if not where and "page" in row:
         where = [f"page {row['page']}"]
