@@ -185,3 +185,20 @@ def test_page_axes_label_a_page_frame_or_plane():
     assert PageAxes("ZT", (3, 2)).label(1) == "frame 1 plane 0"
     assert PageAxes("Q", (4,)).label(3) == "page 3"
     assert PageAxes().label(0) == "page 0"
+
+
+def test_irregular_deltat_frame_times_are_said(tmp_path, caplog):
+    _deltat_movie(tmp_path / "r.ome.tif", [0.0, 200.0, 600.0])
+    with caplog.at_level("WARNING"):
+        assert read_page_axes(tmp_path / "r.ome.tif", 3).timing == {"finterval": 300.0}
+    (line,) = [r.getMessage() for r in caplog.records if "DeltaT" in r.getMessage()]
+    assert line == (
+        "r.ome.tif: its frames' times (OME Plane DeltaT) step 200 to 400 s apart: t_s and the "
+        "outputs' frame interval use their mean, 300 s (each frame's own time is in the "
+        "file's OME-XML)"
+    )
+    caplog.clear()
+    _deltat_movie(tmp_path / "g.ome.tif", [0.0, 300.0, 601.0])  # within 5%: regular
+    with caplog.at_level("WARNING"):
+        read_page_axes(tmp_path / "g.ome.tif", 3)
+    assert not caplog.records

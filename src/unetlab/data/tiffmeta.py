@@ -224,8 +224,26 @@ def _timing(tif) -> dict:
     per = _SECONDS.get(ome.get("TimeIncrementUnit", "s"))
     if "TimeIncrement" in ome and per is not None:
         return {"finterval": float(ome["TimeIncrement"]) * per}
-    interval = ome_plane_interval(tif.ome_metadata) if tif.is_ome else None
-    return {} if interval is None else {"finterval": interval}
+    times = _ome_plane_times(tif.ome_metadata) if tif.is_ome else {}
+    interval = _mean_step(times)
+    if interval is None:
+        return {}
+    steps = np.diff([times[t] for t in sorted(times)]) / np.diff(sorted(times))
+    if steps.min() < (1 - IRREGULAR) * interval or steps.max() > (1 + IRREGULAR) * interval:
+        _say_once(
+            ("deltat", tif.filehandle.path),
+            logging.WARNING,
+            "%s: its frames' times (OME Plane DeltaT) step %.4g to %.4g s apart: t_s and the "
+            "outputs' frame interval use their mean, %.4g s (each frame's own time is in "
+            "the file's OME-XML)",
+            *(tif.filehandle.name, steps.min(), steps.max(), interval),
+        )
+    return {"finterval": interval}
+
+
+#: frame times whose steps differ from their mean by more than this share are said to
+#: be irregular (t_s, from the mean step, is then off for some frames)
+IRREGULAR = 0.05
 
 
 def ome_plane_interval(xml: str) -> float | None:
@@ -234,7 +252,12 @@ def ome_plane_interval(xml: str) -> float | None:
     record time: the mean step from the first time point to the last (each time point's
     earliest plane); None for fewer than two time points with a DeltaT, an unknown unit or
     no step."""
-    times = _ome_plane_times(xml)
+    return _mean_step(_ome_plane_times(xml))
+
+
+def _mean_step(times: dict[int, float]) -> float | None:
+    """The mean seconds per time point of ``times`` (TheT -> seconds); None for fewer than
+    two, or no step forward."""
     if len(times) < 2:
         return None
     first, last = min(times), max(times)
