@@ -574,7 +574,13 @@ def test_the_object_record_keeps_its_key_where_the_background_is_class_0():
 
     from unetlab.inference.records import object_record
 
-    dropped = ("background", "class_min_areas")  # left out at their defaults
+    dropped = ("background", "class_min_areas", "cut_min_area")  # left out at their defaults
     old = {k: v for k, v in asdict(ObjectOptions(min_area=3)).items() if k not in dropped}
     assert object_record(ObjectOptions(min_area=3)) == old
     assert object_record(ObjectOptions(min_area=3, background=1)) == {**old, "background": 1}
+    assert sorted(old) == [  # the fields of session 33: a new field must keep the old key
+        *("distance_split", "fill_holes", "foreground_threshold", "min_area"),
+        *("min_seed_area", "mode", "seed_threshold", "split_interior", "watershed_seeds"),
+    ]
+    level = object_record(ObjectOptions(min_area=3, cut_min_area=16))  # a 2x level's
+    assert level == {**old, "cut_min_area": 16}

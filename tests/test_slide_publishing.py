@@ -197,7 +197,8 @@ def _polygon_centroid(ring):
 
 def test_a_levels_csv_is_in_the_geojsons_level_0_pixels(tmp_path, small_chunks, caplog):
     """Joined by id, the CSV's centroid of an object is where its GeoJSON shape lies (level-0
-    pixels), not half of it; its um columns stay the level's (0.5 um x 2)."""
+    pixels), not half of it; its um columns are those times level 0's pixel size (0.5 um;
+    the level's is 1 um), as level 0 read whole gives them (note33: they were the level's)."""
     net = local_net()
     slide = _pyramid(tmp_path / "s.ome.tif", nuclei_image(256, 192, seed=4))
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_objects"):
@@ -222,6 +223,7 @@ def test_a_levels_csv_is_in_the_geojsons_level_0_pixels(tmp_path, small_chunks, 
         assert int(row["bbox_left"]) == 2 * xs.min() and int(row["bbox_bottom"]) == 2 * (
             ys.max() + 1
         )
-        assert float(row["centroid_x_um"]) == pytest.approx(xs.mean() * 1.0)  # the level's um
+        assert float(row["centroid_x_um"]) == pytest.approx(float(row["centroid_x"]) * 0.5)
+        assert float(row["centroid_x_um"]) == pytest.approx(((xs.mean() + 0.5) * 2 - 0.5) * 0.5)
         measured = feature["properties"]["measurements"]
         assert measured["centroid_x"] == pytest.approx(float(row["centroid_x"]))

@@ -37,7 +37,7 @@ from unetlab.data.classes import class_colours
 from unetlab.data.exclude import as_config
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import UnetlabError
-from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.objects import CUT_MIN_AREA, ObjectOptions
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.tta import resolve_tta
 from unetlab.plots import palette
@@ -323,8 +323,8 @@ def _tile(tile_size: int | Sequence[int]) -> int | list[int]:
 
 def object_record(objects: ObjectOptions) -> dict:
     """The record of how objects were found: the fields of ``objects``, ``background`` left
-    out where it is 0 and ``class_min_areas`` where it is None (as before they were
-    fields), so that the outputs of a model whose background is class 0 keep their key
+    out where it is 0, ``class_min_areas`` where it is None and ``cut_min_area`` where it
+    is :data:`~unetlab.inference.objects.CUT_MIN_AREA` (as before they were fields), so that the outputs of a model whose background is class 0 keep their key
     (``--skip-existing``) and only those found with class 0 taken wrongly for the
     background, with no background (None: every class makes objects) or with per-class
     least sizes, get a new one."""
@@ -333,6 +333,8 @@ def object_record(objects: ObjectOptions) -> dict:
         del record["background"]
     if record.get("class_min_areas") is None:  # as before it was a field: the same key
         record.pop("class_min_areas", None)
+    if record.get("cut_min_area") == CUT_MIN_AREA:  # at level 0, as before it was a field
+        record.pop("cut_min_area")
     return record
 
 

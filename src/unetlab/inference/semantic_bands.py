@@ -4,7 +4,7 @@
 objects (without watershed seeds or a distance split: :func:`exact_in_bands`) from whole
 regions: the 4-connected regions of each class but the background, each background region
 that one object encloses joined to it, those smaller than their class's least area dropped
-(one the image's edge or a nodata pixel cuts only below ``CUT_MIN_AREA``),
+(one the image's edge or a nodata pixel cuts only below ``cut_min_area``, scaled at a level),
 numbered in the raster order of their first pixel. Bands post-processed with a margin of
 context (:func:`~unetlab.inference.objects.objects_in_bands`) misjudge a region taller than
 the margin: a U whose arms meet below the window is two objects there, a hole open at a
@@ -153,7 +153,8 @@ class SemanticBands:
         cut = edge.copy()
         cut[index[np.concatenate(self.cut or [np.zeros(0, np.int64)])]] = True
         cut[owner[cut]] = True  # an object cut through its hole
-        keep = is_object & (areas >= np.maximum(cut_least(self._least(kinds), cut), 1))
+        least = cut_least(self._least(kinds), cut, options.cut_min_area)  # a level's: scaled
+        keep = is_object & (areas >= np.maximum(least, 1))
         final = np.zeros(len(roots), np.int64)
         final[keep] = np.arange(1, int(keep.sum()) + 1)
         values = np.where(is_object, final, final[owner])[index]

@@ -27,14 +27,16 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data import ome
-from unetlab.data.geotiff import MapGrid, grid_length_unit, map_grid, read_geotags
+from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import write_csv
 from unetlab.data.nodata import touching
+from unetlab.data.world_file import input_grid
 from unetlab.inference.measure import (
     TableSums,
     class_areas,
     class_counts,
     named_channels,
+    pixel_pair,
     with_map_centroids,
     with_micrometres,
 )
@@ -241,28 +243,42 @@ class SlideObjects:
             tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
         scale = tuple(getattr(slide, "downsample", None) or (1.0, 1.0))
         grid = level_grid(slide, scale)  # a GeoTIFF's place, of this level's pixels
-        unit = grid_length_unit(self.spec.pixel_size, grid)  # a map's: metres
-        tables = [with_micrometres(t, self.spec.pixel_size, unit=unit) for t in tables]
-        tables = [with_map_centroids(t, grid) for t in tables]  # a map's X and Y
-        tables = [named_channels(t, self.channels) for t in tables]
-        if self.name is not None:  # appended: the earlier columns keep their places
-            tables = [appended_columns(t, self.name, s) for t, s in zip(tables, self.saturated)]
-        # the CSV and a slide's GeoJSON in level-0 pixels, where QuPath places shapes on
-        # the slide (a map's: in its coordinates); the outlines traced from the renumbered
-        # ids (the level's pixels) while they are staged, written as traced
-        shown = [in_level0_pixels(t, scale) for t in tables]
-        if scale != (1.0, 1.0):
-            log.info(
-                "%s: positions, sizes and areas in level-0 pixels (this level's times "
-                "%s); the um columns and intensities are the level's own",
-                self.finals["table"].name,
-                " x ".join(f"{s:g}" for s in scale),
-            )
+        shown = self._shown(tables, scale, grid)  # the CSV's, in level 0's frame
+        # the outlines traced from the renumbered ids (the level's pixels: ``tables``)
+        # while they are staged, written as traced
         if self.outlined is not None:
             log.info("%s: tracing their outlines", self.finals["geojson"].name)
             where = at.at(self.finals["geojson"])
             self._write_geojson(out, tables, shown, (h, w), where, scale, grid)
         seal(at, stage, self.finals["objects"], spec)
+        return shown
+
+    def _shown(self, tables: list[dict], scale, grid: MapGrid | None) -> list[dict]:
+        """Each page's table (measured in the pixels of a level ``scale`` ((y, x): its
+        downsample) times level 0's, on ``grid``: :func:`level_grid`) as the CSV and the
+        GeoJSON give it, every column in level 0's frame, where QuPath places shapes on
+        the slide and as level 0 read whole gives them: positions, sizes and areas in
+        level-0 pixels (:func:`in_level0_pixels`), the um columns (a map's m) those times
+        level 0's pixel size (a centroid from the centre of level 0's top-left pixel), a
+        map's X and Y (the same point at any level); intensities are the level's pixels'
+        (said in a line at a level)."""
+        unit = grid_length_unit(self.spec.pixel_size, grid)  # a map's: metres
+        tables = [with_map_centroids(t, grid) for t in tables]  # a map's X and Y
+        shown = [in_level0_pixels(t, scale) for t in tables]
+        size = level0_pixel_size(self.spec.pixel_size, scale)
+        shown = [with_micrometres(t, size, unit=unit) for t in shown]
+        shown = [named_channels(t, self.channels) for t in shown]
+        if self.name is not None:  # appended: the earlier columns keep their places
+            shown = [appended_columns(t, self.name, s) for t, s in zip(shown, self.saturated)]
+        if scale != (1.0, 1.0):
+            log.info(
+                "%s: positions, sizes and areas in level-0 pixels (this level's times %s), "
+                "the %s columns those times level 0's pixel size (centroids from the centre "
+                "of level 0's top-left pixel); intensities are this level's pixels'",
+                self.finals["table"].name,
+                " x ".join(f"{s:g}" for s in scale),
+                unit,
+            )
         return shown
 
     def _outlines(
@@ -408,12 +424,22 @@ _AREAS = ("area",)
 
 def level_grid(slide, downsample: tuple[float, float]) -> MapGrid | None:
     """Where the pixels of the ``slide``'s level lie on the map: its GeoTIFF's grid (level
-    0's tags: a level's own carry none) of pixels ``downsample`` ((y, x)) times level 0's,
-    as its world file places them (:meth:`~unetlab.data.geotiff.MapGrid.level`); None for a
-    slide its tags do not place (or no TIFF)."""
+    0's tags: a level's own carry none), else its world file's (a ``.tfw`` beside a TIFF
+    without tags: :func:`~unetlab.data.world_file.input_grid`), of pixels ``downsample``
+    ((y, x)) times level 0's, as its world file places them
+    (:meth:`~unetlab.data.geotiff.MapGrid.level`); None for a slide neither places (or
+    no TIFF)."""
     path = getattr(slide, "path", None)
-    grid = map_grid(read_geotags(path)) if path is not None and Path(path).is_file() else None
+    grid = input_grid(path) if path is not None and Path(path).is_file() else None
     return None if grid is None else grid.level(downsample)
+
+
+def level0_pixel_size(pixel, scale: tuple[float, float]) -> tuple[float, float] | None:
+    """(y, x) micrometres of a level-0 pixel, of a level's ``pixel`` size and its ``scale``
+    ((y, x) level-0 pixels per pixel); None without one."""
+    if pixel is None:
+        return None
+    return tuple(float(f"{v / s:.12g}") for v, s in zip(pixel_pair(pixel), scale))
 
 
 def in_level0_pixels(table: dict, scale: tuple[float, float]) -> dict:
@@ -421,8 +447,10 @@ def in_level0_pixels(table: dict, scale: tuple[float, float]) -> dict:
     the frame QuPath and the GeoJSON place objects in, for a level of ``scale`` ((y, x)
     level-0 pixels per pixel): a centroid ``c`` at ``(c + 0.5) * s - 0.5`` (pixel centres),
     box edges times ``s`` (rounded), areas (and ``integrated_intensity``, the mean times
-    the area) times ``sy * sx``, lengths times ``sqrt(sy * sx)``. Other columns (ids, the
-    um columns, intensities, shape ratios) are kept; ``table`` itself at level 0."""
+    the area) times ``sy * sx``, lengths times ``sqrt(sy * sx)``. Other columns (ids,
+    intensities, shape ratios, a map's X and Y) are kept; ``table`` itself at level 0 (its
+    um columns: :func:`~unetlab.inference.measure.with_micrometres` of the result, with
+    :func:`level0_pixel_size`)."""
     sy, sx = scale
     if (sy, sx) == (1.0, 1.0):
         return table
