@@ -152,8 +152,12 @@ def level_size_note(trained: float | None, sides: Sequence[float | None], level:
 #: both paths bound) above which a one-page TIFF is streamed: peaks ~2.5 GB read whole
 #: (audit s32 histo 7; measured in :func:`whole_read_bytes`)
 WHOLE_BUDGET = 0.5e9
-#: extra bytes a pixel of objects (ids, regions, measuring) costs read whole
-OBJECT_BYTES = 65
+#: extra bytes a pixel of objects (ids, regions, measuring) costs read whole, at most:
+#: ``objects_from_probabilities`` of a 25 MP semantic map above its probabilities (one
+#: thread, peak RSS) took 89 B/px with dense objects (5.4 million regions, 51,618 objects;
+#: the image read whole peaked at 3.2 GB where 65 B/px estimated 2.6 GB, note33) and
+#: 22 B/px with 940 large ones; how dense they are is not known before predicting
+OBJECT_BYTES = 90
 
 
 def whole_read_bytes(
@@ -163,6 +167,7 @@ def whole_read_bytes(
     their float32 copy (``channels`` x (``itemsize`` + 4)), the float32 probabilities and
     their sum over tiles (8 x ``classes``), and :data:`OBJECT_BYTES` with ``objects``.
     Measured (H&E RGB, 3 classes, small preset, one thread, peak RSS): 2.28 GB at 6.3 MP,
-    2.51 GB at 12.6 MP (37 B/px; the formula 39), +0.41 GB with objects at 6.3 MP."""
+    2.51 GB at 12.6 MP (37 B/px; the formula 39), +0.41 GB with objects at 6.3 MP (65 B/px;
+    dense objects take more: :data:`OBJECT_BYTES`)."""
     per_pixel = channels * (itemsize + 4) + 8 * max(classes, 1)
     return float(pixels) * (per_pixel + (OBJECT_BYTES if objects else 0))
