@@ -34,7 +34,8 @@ class OutputSpec:
     """One large output: ``shape`` of its full-resolution array, ``axes`` one lower-case
     NGFF letter per axis (``c`` channels/classes, ``z`` pages, ``y``, ``x``; last two ``yx``),
     ``dtype``, ``pixel_size`` ((y, x) micrometres or None), ``z_spacing`` (micrometres
-    between pages, or None), ``downsample`` (``"nearest"`` for
+    between pages, or None), ``frame_seconds`` (seconds between time points of a ``t`` axis,
+    or None: a time-lapse's pages are ``t``, or ``t`` and ``z``, not depth), ``downsample`` (``"nearest"`` for
     labels, ``"mean"`` for probabilities), ``colormap`` ((3, 256) uint16 TIFF palette or None),
     ``classes`` (label value -> class name), ``channels`` (names along ``c``), ``record``
     (what made it: the JSON of :func:`unetlab.inference.records.prediction_record`, written
@@ -56,10 +57,15 @@ class OutputSpec:
     z_spacing: float | None = None
     record: str | None = None
     geotags: tuple = ()
+    frame_seconds: float | None = None
 
     def place(self, page: int, rows: slice) -> tuple:
-        """The index of ``rows`` (all columns, all classes) of page ``page``."""
-        parts = {"c": slice(None), "z": page, "y": rows, "x": slice(None)}
+        """The index of ``rows`` (all columns, all classes) of page ``page``: pages run over
+        the ``t`` and ``z`` axes in their order (``tz``: page 5 of 3 z planes is t 1, z 2)."""
+        lead = [i for i, a in enumerate(self.axes) if a in "tz"]
+        at = np.unravel_index(page, [self.shape[i] for i in lead]) if lead else ()
+        parts = {"c": slice(None), "y": rows, "x": slice(None)}
+        parts.update({self.axes[i]: int(j) for i, j in zip(lead, at)})
         return tuple(parts[a] for a in self.axes)
 
 
@@ -198,15 +204,18 @@ def build_pyramid(stage: Path, spec: OutputSpec) -> int:
 
 def ngff_metadata(spec: OutputSpec, levels: int, name: str) -> dict:
     """OME-Zarr (NGFF 0.4) ``multiscales`` attributes of a pyramid of ``levels`` levels."""
-    kinds = {"c": "channel", "z": "space", "y": "space", "x": "space"}
+    kinds = {"t": "time", "c": "channel", "z": "space", "y": "space", "x": "space"}
     axes = []
     for a in spec.axes:
         axis = {"name": a, "type": kinds[a]}
         if (a in "yx" and spec.pixel_size is not None) or (a == "z" and spec.z_spacing):
             axis["unit"] = "micrometer"
+        if a == "t" and spec.frame_seconds:
+            axis["unit"] = "second"
         axes.append(axis)
     size = spec.pixel_size or (1.0, 1.0)
-    lead = [(spec.z_spacing or 1.0) if a == "z" else 1.0 for a in spec.axes[:-2]]
+    steps = {"z": spec.z_spacing or 1.0, "t": spec.frame_seconds or 1.0}
+    lead = [steps.get(a, 1.0) for a in spec.axes[:-2]]
     datasets = []
     for level in range(levels):
         scale = lead + [size[0] * 2**level, size[1] * 2**level]
@@ -348,6 +357,8 @@ def _write_ome_tiff(stage: Path, final: Path, spec: OutputSpec, levels: int) -> 
         )
     if spec.z_spacing and "z" in spec.axes:
         metadata.update(PhysicalSizeZ=spec.z_spacing, PhysicalSizeZUnit="µm")
+    if spec.frame_seconds and "t" in spec.axes:
+        metadata.update(TimeIncrement=spec.frame_seconds, TimeIncrementUnit="s")
     with atomic_path(final) as tmp, tifffile.TiffWriter(tmp, bigtiff=True, ome=True) as tiff:
         for level in range(levels):
             array = group[str(level)]
