@@ -43,7 +43,7 @@ def test_a_run_config_of_other_threads_gives_one_line(tmp_path):
     _history(run, torch.get_num_threads() + 1)
     said = other_making(run / "config.yaml")
     assert said.startswith(f"this run trains with threads {torch.get_num_threads()}, not ")
-    assert "results may differ bitwise (CPU results depend on the thread count)" in said
+    assert "its results may differ bitwise (CPU results depend on the thread count)" in said
     assert "\n" not in said
     assert other_making(tmp_path / "elsewhere.yaml") is None and other_making(None) is None
 

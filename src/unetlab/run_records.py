@@ -23,8 +23,8 @@ from unetlab.provenance import code_identity, command_line, now
 
 HISTORY_FILE = "history.yaml"
 SUMMARY_FILE = "summary.json"
-#: why results of other code or threads are not the recorded run's, bit for bit
-BITWISE = "results may differ bitwise (CPU results depend on the thread count)"
+#: what other code or threads than a run's mean for results, and why
+BITWISE, WHY = "results may differ bitwise", "(CPU results depend on the thread count)"
 
 log = logging.getLogger(__name__)
 
@@ -135,19 +135,21 @@ def other_making(config_file: str | os.PathLike | None) -> str | None:
     if not (said := making_differences(history[-1], now)):
         return None
     return (
-        f"this run trains with {'; '.join(said)} (as {run / HISTORY_FILE} records {run}): "
-        f"{BITWISE}; to repeat {run} bit for bit, use its threads (OMP_NUM_THREADS) and code"
+        f"this run trains with {'; '.join(said)} ({run / HISTORY_FILE} records {run}'s): "
+        f"its {BITWISE} {WHY}; to repeat {run} bit for bit, train with its threads "
+        "(OMP_NUM_THREADS) and code"
     )
 
 
 def _say_other_making(before: dict, entry: dict, path: Path) -> None:
     if said := making_differences(before, entry):
         log.warning(
-            "warning: this resume trains with %s (as %s records the run's last command): %s "
-            "from an uninterrupted run's",
+            "warning: this resume trains with %s (%s records the run's last command's): its "
+            "%s from an uninterrupted run's %s",
             "; ".join(said),
             path,
             BITWISE,
+            WHY,
         )
 
 
