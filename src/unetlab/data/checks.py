@@ -79,19 +79,47 @@ def stored_channels(path: Path, channels: int) -> str:
 
 def channel_problems(images: Sequence[tuple[Path, int]], in_channels: int | None) -> list[str]:
     """Problems of the images (``(file, channels)``, a stack's file once) whose channel count
-    is not the model's ``in_channels`` or, where that is None, not the most common count."""
+    is not the model's ``in_channels`` or, where that is None, not the most common count;
+    each says how to convert the file (:func:`convert_fix`), and a grey image saved as RGB
+    (all its channels equal) is named as one."""
     if not images:
         return []
     counts = [c for _, c in images]
     expected = in_channels if in_channels is not None else max(set(counts), key=counts.count)
-    if in_channels is None:
-        said, fix = (
-            f"most images have {expected}",
-            "convert the images so that all have the same channels",
-        )
-    else:
-        said = f"the model takes {expected}"
-        fix = "set model.in_channels to the images' channels, or convert the images"
+    model = f"the model takes {expected}"
+    said = f"most images have {expected}" if in_channels is None else model
     odd = dict.fromkeys(path for path, c in images if c != expected)  # in order, each once
     channels = dict(images)
-    return [f"{path}: {stored_channels(path, channels[path])} but {said}: {fix}" for path in odd]
+    return [
+        f"{path}: {stored_channels(path, channels[path])} but {said}: "
+        f"{_grey_said(path, channels[path])}{convert_fix(expected, in_channels is not None)}"
+        for path in odd
+    ]
+
+
+def convert_fix(expected: int, model: bool) -> str:
+    """How to bring an image to ``expected`` channels (``model``: the model's count, which
+    a setting can change instead)."""
+    how = {
+        1: "save it as grey (Fiji: Image > Type > 8-bit, or 16-bit for 16-bit data)",
+        3: "save it as RGB (Fiji: Image > Type > RGB Color)",
+    }.get(expected, f"save it with {expected} channels")
+    return f"set model.in_channels to the images' channels, or {how}" if model else how
+
+
+def _grey_said(path: Path, channels: int) -> str:
+    """``its colour channels all equal (a grey image ...): `` for such a file, else ""."""
+    if channels < 2:
+        return ""
+    from unetlab.data.io import read_stack
+    from unetlab.errors import ImageReadError
+
+    try:
+        pages = read_stack(path)
+    except ImageReadError:  # said where the file is read
+        return ""
+    if pages.ndim != 4 or not (pages == pages[..., :1]).all():
+        return ""
+    return (
+        "its colour channels all equal (a grey image saved as colour; predict reads it as grey): "
+    )
