@@ -93,3 +93,15 @@ def test_no_data_set_names_flat_mask_files(tmp_path):
         write_png(tmp_path / f"{stem}_mask.png", np.zeros((8, 8), np.uint8))
     message = _error(tmp_path)
     assert "found 2 mask(s) named like a_mask.png beside a.*: rename them a_masks.png" in message
+
+
+def test_image_subfolders_leave_out_hidden_and_output_folders(tmp_path):
+    from unetlab.data.folder_notes import image_subfolders
+
+    for sub in ("day2", "day3/deeper", ".hidden", "preds", "empty"):
+        (tmp_path / sub).mkdir(parents=True)
+    for name in ("day2/a.tif", "day2/._a.tif", "day3/deeper/b.PNG", ".hidden/c.png", "preds/d.png"):
+        (tmp_path / name).write_bytes(b"x")
+    (tmp_path / "preds" / ".unetlab-outputs").write_text("{}")
+    found = image_subfolders(tmp_path, (".tif", ".png"))
+    assert found == {tmp_path / "day2": 1, tmp_path / "day3": 1}

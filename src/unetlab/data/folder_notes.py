@@ -16,6 +16,9 @@ from pathlib import Path
 APPLE_DOUBLE = b"\x00\x05\x16\x07"
 #: files looked at under one sub-folder at most (a deep tree is counted no further)
 COUNT_LIMIT = 10_000
+#: the record unetlab leaves in a folder of its outputs (:data:`unetlab.manifest.MANIFEST`):
+#: such a sub-folder holds predictions, not inputs left out
+OUTPUTS_RECORD = ".unetlab-outputs"
 
 
 def is_macos_metadata(path: Path) -> bool:
@@ -31,12 +34,15 @@ def is_macos_metadata(path: Path) -> bool:
 
 
 def image_subfolders(folder: Path, suffixes) -> dict[Path, int]:
-    """The sub-folders of ``folder`` (not hidden) that hold image files (``suffixes``) at any
-    depth, with how many (counted up to :data:`COUNT_LIMIT` files a sub-folder)."""
+    """The sub-folders of ``folder`` (not hidden, not unetlab's outputs) that hold image files
+    (``suffixes``) at any depth, with how many (counted up to :data:`COUNT_LIMIT` files a
+    sub-folder)."""
     out = {}
     for sub in sorted(folder.iterdir()):
         hidden = sub.name.startswith(".")
-        if not hidden and sub.is_dir() and (n := _count_images(sub, suffixes)):
+        if hidden or not sub.is_dir() or (sub / OUTPUTS_RECORD).exists():
+            continue
+        if n := _count_images(sub, suffixes):
             out[sub] = n
     return out
 
