@@ -231,6 +231,10 @@ class Predictions:
     def __contains__(self, stem: str) -> bool:
         return stem in self.maps or stem in self.objects
 
+    def files_of(self, stem: str) -> list[Path]:
+        """The files the predictions of ``stem`` are read from (its class map, object ids)."""
+        return [found[stem] for found in (self.maps, self.objects) if stem in found]
+
     def page(self, gt: MaskPage) -> tuple[np.ndarray, np.ndarray | None]:
         """(class indices (H, W) int64, object ids (H, W) int64 or None) of one mask page."""
         ids, stem = None, gt.stem

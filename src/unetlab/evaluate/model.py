@@ -42,6 +42,7 @@ from unetlab.evaluate.accumulate import (
     without_region,
 )
 from unetlab.evaluate.checks import check_evaluation, check_objects_scored
+from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import encode, evaluation_pairs, instance_mask
 from unetlab.evaluate.report import Report
 from unetlab.evaluate.training import trained_images, training_ignore_value
@@ -100,8 +101,10 @@ def evaluate_model(
     ``progress``: True: a bar; a function: called with each image's name once scored.
     ``report.source`` records the data folder, the model's ``label_offset``, the ``tta``
     transforms averaged, the ignored value, the rows left out, the nodata, the object
-    options, and for a ``model`` given as a path the checkpoint
-    (:func:`unetlab.checkpoint.checkpoint_source`). Arguments that :func:`check_evaluation`
+    options, for a ``model`` given as a path the checkpoint
+    (:func:`unetlab.checkpoint.checkpoint_source`), the tile size, batch size, blend,
+    precision and device, the ``code`` and the ``scored_files`` by content
+    (:func:`~unetlab.evaluate.identity.files_identity`). Arguments that :func:`check_evaluation`
     refuses raise UnetlabError before any image is read.
     """
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
@@ -142,7 +145,29 @@ def _sourced(report: Report, pairs, scoring: _Scoring, data_dir, checkpoint) -> 
     for row, flag in zip(report.images, trained):  # the rows are the pairs, in order
         row["trained"] = flag
     report.source = _source(data_dir, sum(trained), scoring, checkpoint)
+    report.source |= _identity(pairs, data_dir, scoring)
     return report
+
+
+def _identity(pairs: Sequence[Pair], data_dir, scoring: _Scoring) -> dict:
+    """What tells this report from another beside its figures (audit s34 repro 3): how the
+    images were predicted (the tile size, None: the largest that fits, batch size, blend,
+    precision, the device the net ran on), the code (:func:`code_identity`) and the files
+    scored, by content (:func:`files_identity`: each image and mask)."""
+    from unetlab.provenance import code_identity
+
+    o = scoring.predicting
+    tile = list(o.tile_size) if isinstance(o.tile_size, tuple) else o.tile_size
+    settings = dict(tile_size=tile, batch_size=o.batch_size, blend=o.blend, precision=o.precision)
+    settings["device"] = _device(scoring.model)
+    files = [f for pair in pairs for f in (pair.image, pair.mask)]
+    return settings | {"code": code_identity(), "scored_files": files_identity(files, data_dir)}
+
+
+def _device(model) -> str | None:
+    """The device ``model``'s weights are on (``cpu``, ``cuda:0``), None for a net with none."""
+    weight = next(iter(model.parameters()), None) if hasattr(model, "parameters") else None
+    return None if weight is None else str(weight.device)
 
 
 def _prepared(model, options, settings: dict) -> tuple[object, dict | None, PredictOptions]:

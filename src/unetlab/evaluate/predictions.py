@@ -28,6 +28,7 @@ from unetlab.evaluate.accumulate import (
     without_excluded,
 )
 from unetlab.evaluate.checks import check_class_indices, check_evaluation, check_ids_as_classes
+from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import (
     MaskPage,
     Predictions,
@@ -107,11 +108,13 @@ def evaluate_predictions(
     known = _known_classes(classes.names, classes.by_index)
     objects = object_scores_wanted(objects, known, instances=with_ids)
     reading = _Reading(values, ignore_value, connectivity, gt_instances, exclude_rows)
-    acc, scored = _scored(masks, preds, reading, classes, void=void, objects=objects)
+    acc, scored, stems = _scored(masks, preds, reading, classes, void=void, objects=objects)
+    _say_unscored(preds, stems, gt_dir)
     names = _found_names(classes.names, classes.by_index, acc)
     report = acc.report(names, thresholds=None, worst=worst)
     report.counting = with_ids
     report.source = _source(pred_dir, gt_dir, ignore_value, exclude_rows, scored, report)
+    report.source |= _identity(preds, stems, scored, gt_dir)
     return report
 
 
@@ -156,20 +159,60 @@ def _scored(
     *,
     void: int | None,
     objects: bool | None,
-) -> tuple[Accumulator, list[ScoredPage]]:
-    """The statistics of every mask page and its prediction (:func:`_accumulate`), and the
-    pages scored; a page without a prediction (:func:`_refuse_missing`) and values that are
-    not the class indices they are read as (:meth:`_ValueStats.check`) refused at the end."""
+) -> tuple[Accumulator, list[ScoredPage], list[str]]:
+    """The statistics of every mask page and its prediction (:func:`_accumulate`), the
+    pages scored and the stems of the masks; a page without a prediction
+    (:func:`_refuse_missing`) and values that are not the class indices they are read as
+    (:meth:`_ValueStats.check`) refused at the end."""
     acc = Accumulator(
         boundary_class=classes.boundary, connectivity=reading.connectivity, objects=objects
     )
     count = classes.label_values is None and classes.names is None
     values = _ValueStats(count_values=count, void=void)
-    missing, scored = _accumulate(acc, values, masks, preds, reading)
+    stems: list[str] = []
+    missing, scored = _accumulate(acc, values, _noting(masks, stems), preds, reading)
     _refuse_missing(missing, preds.folder)
     named = classes.names if classes.names is not None else classes.by_index or ()
     values.check(named=len(named))
-    return acc, scored
+    return acc, scored, stems
+
+
+def _noting(masks: Iterable[MaskPage], stems: list[str]) -> Iterable[MaskPage]:
+    """``masks``, each one's stem appended to ``stems`` as it is given."""
+    for page in masks:
+        stems.append(page.stem)
+        yield page
+
+
+def _say_unscored(preds: Predictions, stems: list[str], gt_dir: Path) -> None:
+    """One line naming the predictions that no mask of ``gt_dir`` (``stems``) scored (audit
+    s34 messy 10: they were left out without a word)."""
+    unscored = sorted((set(preds.maps) | set(preds.objects)) - set(stems))
+    if unscored:
+        shown = ", ".join(unscored[:5]) + (
+            f" and {len(unscored) - 5} more" if len(unscored) > 5 else ""
+        )
+        log.warning(
+            "%d prediction(s) in %s have no mask in %s and are not scored: %s",
+            len(unscored),
+            preds.folder,
+            gt_dir,
+            shown,
+        )
+
+
+def _identity(preds: Predictions, stems: list[str], scored: list[ScoredPage], gt_dir) -> dict:
+    """What tells this report from another beside its figures (audit s34 repro 3): the code
+    (:func:`code_identity`) and the files scored by content
+    (:func:`~unetlab.evaluate.identity.files_identity`): the predictions read, the masks."""
+    from unetlab.provenance import code_identity
+
+    read = [f for stem in dict.fromkeys(stems) for f in preds.files_of(stem)]
+    return {
+        "code": code_identity(),
+        "prediction_files": files_identity(read, preds.folder),
+        "ground_truth_files": files_identity([page.mask_file for page in scored], gt_dir),
+    }
 
 
 def _source(
