@@ -17,6 +17,7 @@ import pytest
 from scipy import ndimage
 
 from unetlab.data.io import read_image
+from unetlab.data.tiffmeta import PageAxes
 from unetlab.errors import UnetlabError
 from unetlab.inference.outlines import (
     geojson_features,
@@ -263,6 +264,8 @@ def _decode_roi(data: bytes) -> dict:
     (header2,) = struct.unpack(">i", data[60:64])
     name_at, name_length = struct.unpack(">2i", data[header2 + 16 : header2 + 24])
     roi = {"version": version, "type": kind, "bounds": (top, left, bottom, right)}
+    roi["position"] = struct.unpack(">i", data[56:60])[0]  # the stack slice
+    roi["czt"] = struct.unpack(">3i", data[header2 + 4 : header2 + 16])  # header2 C, Z, T
     roi["name"] = data[name_at : name_at + 2 * name_length].decode("utf-16-be")
     if shape_size:
         roi["path"] = np.frombuffer(data, ">f4", shape_size, offset=64)
@@ -347,3 +350,48 @@ def test_a_stack_s_rois_read_back_on_their_slices(tmp_path):
         ("p1-0001", 7),
     ]
     assert [(roi.left, roi.top, roi.right, roi.bottom) for roi in rois][1] == (10, 10, 12, 15)
+
+
+def _stack_rois(tmp_path, axes: PageAxes | None, pages: int, channels: int = 1) -> dict:
+    """write_outlines' ROIs of ``pages`` planes (plane p: one square of side p + 1), decoded
+    by this file's reader (RoiDecoder's offsets): {name: decoded}."""
+    ids = [np.zeros((12, 12), np.uint16) for _ in range(pages)]
+    for p, plane in enumerate(ids):
+        plane[1 : p + 2, 1 : p + 2] = 1
+    path = tmp_path / "h.zip"
+    write_outlines(ids, [{}] * pages, rois=path, axes=axes, channels=channels)
+    with zipfile.ZipFile(path) as archive:
+        return {n[:-4]: _decode_roi(archive.read(n)) for n in archive.namelist()}
+
+
+def test_a_hyperstack_s_rois_carry_c_z_t(tmp_path):
+    # audit s34 stacks 4: a T=3 x Z=2 stack's ROIs had a slice number only, which Fiji's
+    # ROI Manager puts on the wrong frame or plane (and channel over the input)
+    rois = _stack_rois(tmp_path, PageAxes("TZ", (3, 2)), 6)
+    assert [r["version"] >= 228 for r in rois.values()] == [True] * 6
+    got = {name: (r["position"], r["czt"]) for name, r in rois.items()}
+    want = {f"p{p}-0001": (0, (0, p % 2 + 1, p // 2 + 1)) for p in range(6)}  # c 0: all
+    assert got == want
+    # the file's order Z then T: page p is z = p // 3, t = p % 3
+    rois = _stack_rois(tmp_path, PageAxes("ZT", (2, 3)), 6)
+    assert [r["czt"] for r in rois.values()] == [(0, p // 3 + 1, p % 3 + 1) for p in range(6)]
+    roifile = pytest.importorskip("roifile", reason="roifile (optional reader) not installed")
+    read = roifile.roiread(tmp_path / "h.zip")
+    assert [(r.c_position, r.z_position, r.t_position) for r in read][:2] == [(0, 1, 1), (0, 1, 2)]
+
+
+def test_a_plain_stack_s_rois_keep_their_slice(tmp_path):
+    for axes in (PageAxes("T", (3,)), PageAxes("Z", (3,)), None):
+        rois = _stack_rois(tmp_path, axes, 3)
+        assert [(r["position"], r["czt"]) for r in rois.values()] == [
+            (p + 1, (0, 0, 0)) for p in range(3)
+        ]
+
+
+def test_a_multichannel_stack_s_rois_carry_their_plane_on_every_channel(tmp_path):
+    rois = _stack_rois(tmp_path, PageAxes("Z", (3,)), 3, channels=2)  # a ZCYX input
+    assert [(r["position"], r["czt"]) for r in rois.values()] == [
+        (0, (0, p + 1, 0)) for p in range(3)
+    ]
+    rois = _stack_rois(tmp_path, PageAxes("T", (2,)), 2, channels=3)  # a TCYX input
+    assert [r["czt"] for r in rois.values()] == [(0, 0, 1), (0, 0, 2)]

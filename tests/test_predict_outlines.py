@@ -178,3 +178,25 @@ def test_cli_predict_writes_outlines_of_an_instance_model(tmp_path, caplog):
     features = json.loads((tmp_path / "o" / "a_objects.geojson").read_text())["features"]
     with zipfile.ZipFile(tmp_path / "o" / "a_objects_rois.zip") as archive:
         assert len(archive.namelist()) == len(features) == len(np.unique(ids)) - 1
+
+
+def test_a_t_by_z_stack_s_rois_land_on_their_frame_and_plane(tmp_path):
+    # audit s34 stacks 4: slice numbers put a T x Z stack's ROIs on the wrong frame or plane
+    planes = np.stack([nuclei_image(61, 70, seed=s) for s in range(6)]).reshape(3, 2, 61, 70)
+    path = tmp_path / "in" / "h.tif"
+    path.parent.mkdir()
+    tifffile.imwrite(path, planes, imagej=True, metadata={"axes": "TZYX"})
+    out = tmp_path / "out"
+    assert not predict_folder(local_net(), [path], out, _options("imagej")).failed
+    with zipfile.ZipFile(out / "h_objects_rois.zip") as archive:
+        names = archive.namelist()
+        assert len(names) >= 6
+        for name in names:
+            data = archive.read(name)
+            (header2,) = struct.unpack(">i", data[60:64])
+            czt = struct.unpack(">3i", data[header2 + 4 : header2 + 16])
+            page = int(name.removeprefix("p").split("-")[0])  # the table's page: t * 2 + z
+            assert (struct.unpack(">i", data[56:60])[0], czt) == (
+                0,
+                (0, page % 2 + 1, page // 2 + 1),
+            )

@@ -584,7 +584,9 @@ def _write_objects(
     joined = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
     write_csv(paths["table"], joined)
     written.append(paths["table"])
-    written += write_outlines(ids, tables, pixel_size=size, axes=axes, **(outlines or {}))
+    bands = stack.shape[3] if stack.ndim == 4 else 1  # several: the ROIs get (c, z, t)
+    how = dict(pixel_size=size, axes=axes, channels=bands)
+    written += write_outlines(ids, tables, **how, **(outlines or {}))
     return written, planes, class_counts(joined), class_areas(joined)
 
 

@@ -514,6 +514,7 @@ def write_outlines(
     class_name: str | None = None,
     axes: PageAxes | None = None,
     grid: MapGrid | None = None,
+    channels: int = 1,
 ) -> list[Path]:
     """The outlines of a label image's planes (``ids``: one 2-D id image a plane), each
     traced once (:func:`object_polygons`), written to ``geojson`` (:func:`write_planes`,
@@ -523,7 +524,8 @@ def write_outlines(
     ``grid``: where the input's pixels lie on the map (its GeoTIFF tags or world file:
     :func:`unetlab.data.world_file.input_grid`): the GeoJSON is in map coordinates (the
     ImageJ ROIs stay in pixels). A table's ``class`` and ``class_name`` (a semantic
-    model's objects) give each object its class. Returns the paths written."""
+    model's objects) give each object its class. ``channels``: the input's (its ROIs
+    carry hyperstack positions where it has several). Returns the paths written."""
     if geojson is None and rois is None:
         return []
     polygons = [object_polygons(i) for i in ids]
@@ -534,7 +536,7 @@ def write_outlines(
         how = dict(pixel_size=pixel_size, class_names=class_name, grid=grid)
         written.append(write_planes(geojson, planes, **how))
     if rois is not None:
-        at = [_imagej_slice(axes, p) for p in range(len(ids))] if stack else None
+        at = _imagej_positions(axes, len(ids), channels) if stack else None
         written.append(write_imagej_rois(rois, polygons if stack else polygons[0], positions=at))
     return written
 
@@ -543,6 +545,27 @@ def _plane(axes: PageAxes | None, page: int) -> dict[str, int]:
     """QuPath's plane of ``page`` (``z``, ``t``; a stack of no known axes: its pages as z)."""
     index = axes.index(page) if axes is not None else None
     return {"z": index.get("z", 0), "t": index.get("t", 0)} if index else {"z": page}
+
+
+def _imagej_positions(axes: PageAxes | None, pages: int, channels: int) -> list:
+    """Each page's ImageJ position: its slice (:func:`_imagej_slice`) in a plain stack (one
+    page axis of one channel); in a hyperstack (T and Z, or several input ``channels``) its
+    ``(c, z, t)`` (:func:`_hyperstack_position`), which ImageJ's ROI Manager and overlays
+    put on that frame and plane over the labels and over the input alike (a slice number
+    lands on the wrong frame, plane or channel there: audit s34 stacks 4)."""
+    letters = axes.axes if axes is not None else ""
+    if len(letters) < 2 and channels < 2:
+        return [_imagej_slice(axes, p) for p in range(pages)]
+    return [_hyperstack_position(axes, p) for p in range(pages)]
+
+
+def _hyperstack_position(axes: PageAxes | None, page: int) -> tuple[int, int, int]:
+    """ImageJ's (c, z, t) of ``page``, 1-based; 0 where the image has no such axis (c 0:
+    every channel; pages of no known axes are planes, as written)."""
+    index = axes.index(page) if axes is not None else {}
+    if not index:
+        return (0, page + 1, 0)
+    return (0, index.get("z", -1) + 1, index.get("t", -1) + 1)
 
 
 def _imagej_slice(axes: PageAxes | None, page: int) -> int:
@@ -566,7 +589,7 @@ _HEADER = struct.Struct(">4shBx4hH16x2xi16x2i")
 _HEADER2 = struct.Struct(">4x3i2i40x")
 
 
-def roi_bytes(polygons: Polygons, *, name: str, position: int = 0) -> bytes:
+def roi_bytes(polygons: Polygons, *, name: str, position: int | Sequence[int] = 0) -> bytes:
     """One object as an ImageJ ROI file's bytes.
 
     One ring (an object of one piece without holes) becomes a traced polygon ROI, the kind
@@ -574,7 +597,9 @@ def roi_bytes(polygons: Polygons, *, name: str, position: int = 0) -> bytes:
     rings become a composite ROI (ImageJ's ShapeRoi, filled even-odd: holes stay holes).
     Coordinates are pixel corners; the bounds (top, left, bottom, right) are the object's
     bounding box with bottom and right exclusive. ``position``: the stack slice (1-based,
-    ImageJ's order) the ROI belongs to; 0: every slice (a 2-D image).
+    ImageJ's order) the ROI belongs to; 0: every slice (a 2-D image); a hyperstack's
+    ``(c, z, t)`` (1-based, 0: every one of that axis) goes to the second header's C, Z and
+    T positions (version 228) and the slice is 0 (ImageJ's reader takes C, Z, T over it).
     """
     rings = [ring for polygon in polygons for ring in polygon]
     points = np.concatenate(rings)
@@ -594,10 +619,13 @@ def roi_bytes(polygons: Polygons, *, name: str, position: int = 0) -> bytes:
         kind, count, shape = _RECT, 0, len(path)
         body = path.astype(">f4").tobytes()
     header2_at = 64 + len(body)
-    header = _HEADER.pack(
-        b"Iout", _VERSION, kind, top, left, bottom, right, count, shape, position, header2_at
+    flat, czt = (
+        (position, (0, 0, 0)) if isinstance(position, (int, np.integer)) else (0, tuple(position))
     )
-    header2 = _HEADER2.pack(0, 0, 0, header2_at + 64, len(name))
+    header = _HEADER.pack(
+        b"Iout", _VERSION, kind, top, left, bottom, right, count, shape, flat, header2_at
+    )
+    header2 = _HEADER2.pack(*czt, header2_at + 64, len(name))
     return header + body + header2 + name.encode("utf-16-be")
 
 
@@ -615,7 +643,7 @@ def write_imagej_rois(
     path: str | os.PathLike,
     labels: np.ndarray | Mapping[int, Polygons] | Sequence,
     *,
-    positions: Sequence[int] | None = None,
+    positions: Sequence[int | tuple[int, int, int]] | None = None,
 ) -> Path:
     """Write each object as an ImageJ ROI (:func:`roi_bytes`) into the zip ``path``,
     atomically; the entries are named by id, zero-padded to sort (``0001.roi``), and the
@@ -625,7 +653,8 @@ def write_imagej_rois(
     stack's planes (a list of them, or a 3-D label image): then plane ``p``'s objects are
     named ``p<p>-<id>`` (``p0-0012``: ``p`` 0-based, as the ``page`` column of
     ``<stem>_objects.csv``) and tied to stack slice ``positions[p]`` (1-based, ImageJ's
-    order; default ``p + 1``)."""
+    order; default ``p + 1``) or, a hyperstack's, to its ``(c, z, t)``
+    (:func:`roi_bytes`)."""
     stack = isinstance(labels, (list, tuple)) or (
         isinstance(labels, np.ndarray) and labels.ndim == 3
     )
