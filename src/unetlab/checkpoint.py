@@ -318,6 +318,7 @@ def model_from_checkpoint(checkpoint: dict) -> UNet:
     model.ignore_value_recorded = "ignore_value" in checkpoint
     model.tta = _checkpoint_tta(checkpoint)
     model.channel = checkpoint.get("channel")
+    model.code = checkpoint.get("code")  # what trained it (absent in older files)
     model.appearance = checkpoint.get("appearance")  # absent in older files: no check
     model.training_data = (checkpoint.get("train_config") or {}).get("data")  # root and split
     model.training_split = checkpoint.get("split")  # the files (unetlab.data.split_record)
@@ -360,12 +361,46 @@ def checkpoint_source(path: str | os.PathLike, model=None) -> dict:
     return found | {f"checkpoint_{k}": v for k, v in trained.items()}
 
 
+def export_source(model) -> dict | None:
+    """What an export of ``model`` records of the checkpoint it came from (audit s34 repro
+    F6): ``checkpoint`` (the file's name: no folder, so that the same file exported from
+    anywhere gives the same bytes and a published package shows no local path), ``sha256``
+    (of its bytes: :func:`unetlab.data.split_record.file_sha256`), ``epoch`` and ``step`` of
+    its training and ``code`` (the unetlab version and commit that trained it) where the file
+    records them. A model loaded from a package that names its checkpoint (``model.source``)
+    gives that record, so an export of an export still names the checkpoint; None for a
+    model that no file names (built in Python)."""
+    from unetlab.data.split_record import file_sha256
+
+    if getattr(model, "source", None):
+        return dict(model.source)
+    path = getattr(model, "checkpoint", None)
+    if path is None or not Path(path).exists():
+        return None
+    trained = getattr(model, "trained", None) or {}
+    code = getattr(model, "code", None)
+    found = {"checkpoint": Path(path).name, "sha256": file_sha256(path)}
+    found |= {k: int(trained[k]) for k in ("epoch", "step") if k in trained}
+    if code:
+        found["code"] = {k: code.get(k) for k in ("unetlab", "commit", "dirty")}
+    return found
+
+
 def load_model(path: str | os.PathLike, device: str | torch.device | None = None) -> UNet:
     """Load a checkpoint as a UNet in eval mode on ``device`` (default CPU). A bioimage.io
     package that unetlab exported (folder, .zip or rdf.yaml) works too. ``model.checkpoint``:
-    the file's absolute path (what predictions record as having made them)."""
+    the file's absolute path (what predictions record as having made them); for a package,
+    ``model.source``: the checkpoint it was exported from, as its ``config.unetlab.source``
+    names it (:func:`export_source`; None for a package exported before that was recorded)."""
     if is_package(path):
-        model = load_package(path, check=lambda meta: check_format(_with_version(meta), path))
+        seen: dict = {}
+
+        def check(meta: dict) -> None:
+            check_format(_with_version(meta), path)
+            seen.update(meta)
+
+        model = load_package(path, check=check)
+        model.source = seen.get("source")  # the checkpoint it was exported from, if named
     else:
         model = model_from_checkpoint(load_checkpoint(path))
     model.checkpoint = str(Path(path).resolve())

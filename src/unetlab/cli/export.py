@@ -105,7 +105,23 @@ def run(args) -> int:
         print(report.describe())
     if package is not None:
         _write_package(model, args, package)
+    _source_note(model)
     return 0
+
+
+def _source_note(model) -> None:
+    """Say which checkpoint the files name as their source (their metadata, the package's
+    rdf.yaml and README), so that a reader can match them to it."""
+    from unetlab.checkpoint import export_source
+
+    source = export_source(model)
+    if source is None:
+        return
+    trained = "".join(f", {k} {source[k]}" for k in ("epoch", "step") if k in source)
+    print(
+        f"source recorded in each file: checkpoint {source['checkpoint']} "
+        f"(sha256 {source['sha256'][:12]}{trained})"
+    )
 
 
 def _offset_note(model) -> None:

@@ -32,6 +32,14 @@ README says how unetlab makes objects of its three maps
 (:func:`unetlab.inference.object_recipe.object_recipe`), and its tags say
 ``instance-segmentation``.
 
+The package names its source (audit s34 repro F6): ``config.unetlab.source`` holds the
+checkpoint's file name, sha256, training epoch and step and the code that trained it
+(:func:`unetlab.checkpoint.export_source`), ``config.unetlab.exported_with`` the code that
+exported it, and the README says the same in a line; its weight files carry the record in their
+own metadata. Exporting one checkpoint twice with the same options gives the same files: the
+rdf's ``timestamp`` is when the checkpoint file was written (its modification time), not the
+export's, and a .zip's members are dated 1980-01-01 in name order.
+
 Import (:func:`unetlab.packages.load_package`) reads back a package whose ``pytorch_state_dict`` weights are a unetlab UNet
 (what :func:`export_bioimageio` writes), from a folder, a .zip or an ``rdf.yaml``; a zip is
 read member by member (nothing extracted), member names that leave the package are refused,
@@ -68,7 +76,7 @@ import torch
 import yaml
 
 from unetlab.atomic import atomic_path, write_error
-from unetlab.checkpoint import package_format
+from unetlab.checkpoint import export_source, package_format
 from unetlab.data.checks import nonfinite_count
 from unetlab.data.datasets import training_split
 from unetlab.data.exclude import as_config, shown
@@ -87,6 +95,7 @@ from unetlab.inference.predict import trained_exclude_rows
 from unetlab.models import UNet
 from unetlab.outputs import try_hold
 from unetlab.packages import sha256_hex
+from unetlab.provenance import code_identity
 
 log = logging.getLogger(__name__)
 
@@ -692,12 +701,40 @@ def model_rdf(model: UNet, info: PackageInfo, formats, *, opset: int = 17, dtype
         "documentation": "README.md",
         "covers": ["cover.png"],
         "tags": tags(model, info),
-        "timestamp": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "timestamp": model_time(model),
         "inputs": [inp],
         "outputs": [out],
         "weights": _weights(model, formats, opset),
         "config": {"unetlab": _unetlab_record(model)},
     }
+
+
+def model_time(model: UNet) -> str:
+    """When the weights were written, for rdf.yaml's ``timestamp``: the modification time of
+    the file ``model`` was loaded from (a package folder's rdf.yaml), UTC to the second; now
+    for a model that no file names. (The export's own time made every export another file.)"""
+    path = getattr(model, "checkpoint", None)
+    when = datetime.now(timezone.utc)
+    if path is not None:
+        path = Path(path) / "rdf.yaml" if Path(path).is_dir() else Path(path)
+        with contextlib.suppress(OSError):
+            when = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+    return when.replace(microsecond=0).isoformat()
+
+
+def package_record(path: str | os.PathLike) -> dict:
+    """The ``config.unetlab`` record of the package at ``path`` (a folder, a .zip or its
+    rdf.yaml); {} where it has none."""
+    path = Path(path)
+    if path.is_dir():
+        text = (path / "rdf.yaml").read_bytes()
+    elif zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            text = archive.read("rdf.yaml")
+    else:
+        text = path.read_bytes()
+    rdf = yaml.safe_load(text)
+    return ((rdf.get("config") if isinstance(rdf, dict) else None) or {}).get("unetlab") or {}
 
 
 def _unetlab_record(model: UNet) -> dict:
@@ -724,6 +761,10 @@ def _unetlab_record(model: UNet) -> dict:
         "palette": _plain(getattr(model, "palette", None)),
         # rows of every image that are not sample (a data bar), or None
         "exclude_rows": as_config(trained_exclude_rows(model)),
+        # the checkpoint it was exported from (None: a model built in Python)
+        "source": export_source(model),
+        # the code that exported it (version, commit, torch, ...)
+        "exported_with": code_identity(),
     }
     return record | package_format(record)
 
@@ -793,6 +834,7 @@ def readme(model: UNet, info: PackageInfo, checks: dict, size: int) -> str:
             else "."
         ),
         _pixel_line(info.pixel_size),
+        _source_line(export_source(model)),
         "",
         *object_recipe(model),
         "## Validation",
@@ -819,6 +861,19 @@ def readme(model: UNet, info: PackageInfo, checks: dict, size: int) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def _source_line(source: dict | None) -> str:
+    """The README's line naming the checkpoint the package was exported from."""
+    if source is None:
+        return "- Source: a model built in Python (no checkpoint file)."
+    trained = ", ".join(f"{k} {source[k]}" for k in ("epoch", "step") if k in source)
+    code = source.get("code") or {}
+    by = f"unetlab {code.get('unetlab')}" if code else ""
+    if code.get("commit"):
+        by += f" (git {code['commit'][:12]})"
+    extra = "".join(f", {part}" for part in (trained, f"trained with {by}" if by else "") if part)
+    return f"- Source: checkpoint `{source['checkpoint']}` (sha256 `{source['sha256']}`){extra}."
 
 
 def _pixel_line(pixel_size: float | None) -> str:
@@ -874,9 +929,13 @@ def check_package_target(dest: str | os.PathLike, weight_formats: Collection[str
 
 
 def _zip_folder(folder: Path, dest: Path) -> None:
+    """``folder``'s files zipped at ``dest`` (atomically), in name order, each dated
+    1980-01-01 and readable by all: the zip's bytes depend on the files' alone."""
     with atomic_path(dest) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
         for f in sorted(folder.iterdir()):
-            zf.write(f, f.name)
+            entry = zipfile.ZipInfo(f.name, date_time=(1980, 1, 1, 0, 0, 0))
+            entry.external_attr = 0o644 << 16
+            zf.writestr(entry, f.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
 
 
 def _replace_folder(folder: Path, dest: Path) -> None:

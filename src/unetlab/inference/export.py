@@ -14,6 +14,16 @@ JSON strings, and for a deployer in words: ``size_rule`` (how to pad and crop) a
 ``class_colors`` (the colour of each class, from the data set's palette) and
 ``ignore_value`` (the mask value training ignored) where the model has them, and
 ``pixel_size_um`` where the export is given one (``pixel_size``, micrometres per pixel).
+Both formats name their source (audit s34 repro F6): ``source_checkpoint`` (JSON: the
+checkpoint's file name, sha256, training epoch and step, the code that trained it:
+:func:`unetlab.checkpoint.export_source`), ``source_checkpoint_sha256`` (the sha256 alone) and
+``exported_with`` (JSON: the unetlab version, commit, torch, ... that exported it);
+:func:`exported_source` reads the record back from either file or a package.
+
+Exporting one checkpoint twice with the same options gives the same bytes: ONNX's as torch
+writes them; TorchScript's once :func:`reproducible_archive` has made them depend on the
+module alone (no random id, no dates, no Python stack of the trace) and the trace has been
+named as in a fresh process (:func:`_own_compilation_unit`).
 
 Needs the ``onnx`` extra (``pip install "unetlab[onnx]"``): onnx and onnxruntime.
 
@@ -44,11 +54,13 @@ import numpy as np
 import torch
 
 from unetlab.atomic import atomic_path
+from unetlab.checkpoint import export_source
 from unetlab.data.classes import class_colours
 from unetlab.data.normalize import normalization_formula
 from unetlab.errors import UnetlabError, first_line
 from unetlab.inference.offset import label_offset, shift_axis
 from unetlab.models import UNet
+from unetlab.provenance import code_identity
 from unetlab.runtime import available_cpus
 
 log = logging.getLogger(__name__)
@@ -245,7 +257,45 @@ def _metadata(model: UNet, pixel_size: float | None = None) -> dict[str, str]:
         meta["ignore_value"] = json.dumps(int(ignore))
     if pixel_size is not None:  # micrometres per pixel of the training images
         meta["pixel_size_um"] = json.dumps(float(pixel_size))
+    return meta | source_metadata(model)
+
+
+def source_metadata(model) -> dict[str, str]:
+    """The metadata naming what ``model`` was exported from and with (strings, as ONNX's
+    metadata_props hold them): ``source_checkpoint`` and ``source_checkpoint_sha256`` where a
+    checkpoint file names it (:func:`unetlab.checkpoint.export_source`), ``exported_with``."""
+    meta = {"exported_with": json.dumps(code_identity(), sort_keys=True)}
+    if (source := export_source(model)) is not None:
+        meta["source_checkpoint"] = json.dumps(source, sort_keys=True)
+        meta["source_checkpoint_sha256"] = str(source["sha256"])
     return meta
+
+
+def exported_source(path: str | os.PathLike) -> dict | None:
+    """The source record (:func:`unetlab.checkpoint.export_source`) that the ONNX file,
+    TorchScript file or bioimage.io package at ``path`` names; None where it names none
+    (exported before unetlab recorded it, or from a model built in Python)."""
+    path = Path(path)
+    if path.suffix.lower() == ".onnx":
+        onnx, _ = _require_onnx()
+        props = {
+            p.key: p.value for p in onnx.load(str(path), load_external_data=False).metadata_props
+        }
+    elif zipfile.is_zipfile(path) and (extra := _torchscript_extra(path)) is not None:
+        props = extra
+    else:
+        from unetlab.inference.bioimageio import package_record
+
+        return package_record(path).get("source")
+    return json.loads(props["source_checkpoint"]) if "source_checkpoint" in props else None
+
+
+def _torchscript_extra(path: Path) -> dict | None:
+    """The ``unetlab.json`` extra file of the TorchScript archive at ``path``, or None for
+    another zip (a package)."""
+    with zipfile.ZipFile(path) as archive:
+        names = [n for n in archive.namelist() if n.endswith("/extra/unetlab.json")]
+        return json.loads(archive.read(names[0])) if names else None
 
 
 def _random(*shape: int) -> torch.Tensor:
@@ -466,6 +516,8 @@ def probability_model(model: UNet) -> ProbabilityUNet:
     net.objects = getattr(model, "objects", None)  # instance mode and object sizes
     # its training's data section: the rows it leaves out of every image (exclude_rows)
     net.training_data = getattr(model, "training_data", None)
+    net.source = export_source(model)  # the checkpoint it came from, for the metadata
+    net.checkpoint = getattr(model, "checkpoint", None)  # its file (a package's timestamp)
     return net.to("cpu").eval()
 
 
@@ -500,11 +552,11 @@ def export_torchscript(
         # torch 2.13 deprecates TorchScript for torch.export, whose files deepImageJ and
         # QuPath cannot run
         warnings.simplefilter("ignore", DeprecationWarning)
-        with torch.no_grad():
-            traced = torch.jit.trace(exportable(net), (x,), check_trace=False)
         # saved to memory: a file's archive is named after it, a temporary name each time
         buffer = io.BytesIO()
-        torch.jit.save(traced, buffer, _extra_files=extra)
+        with torch.no_grad(), _own_compilation_unit():
+            traced = torch.jit.trace(exportable(net), (x,), check_trace=False)
+            torch.jit.save(traced, buffer, _extra_files=extra)
         with atomic_path(path) as tmp:
             tmp.write_bytes(reproducible_archive(buffer.getvalue()))
     report = ExportReport(
@@ -516,14 +568,38 @@ def export_torchscript(
     return report
 
 
+@contextlib.contextmanager
+def _own_compilation_unit():
+    """Trace into a compilation unit of its own, as in a fresh process: torch names the
+    classes of a trace apart from every class it traced before in the process
+    (``___torch_mangle_N``, N counting on), so a second export in one process, or one after
+    ``--torchscript`` in a ``--bioimageio`` run, gave other bytes. torch's modules read the
+    unit from their own ``_python_cu`` names, which are swapped for the block (where a torch
+    lacks them, nothing is swapped and only the names may differ)."""
+    from torch.jit import _recursive, _state, _trace
+
+    modules = [m for m in (_state, _trace, _recursive) if hasattr(m, "_python_cu")]
+    saved = [m._python_cu for m in modules]
+    unit = torch._C.CompilationUnit()
+    for module in modules:
+        module._python_cu = unit
+    try:
+        yield
+    finally:
+        for module, old in zip(modules, saved):
+            module._python_cu = old
+
+
 def reproducible_archive(archive: bytes) -> bytes:
-    """A TorchScript zip whose bytes depend on its contents alone: torch writes a random
+    """A TorchScript zip whose bytes depend on its module alone: torch writes a random
     ``.data/serialization_id`` into every file; here it is 40 digits of the sha256 of the
     other records, and the records are stored (uncompressed, as torch stores them) dated
-    1980-01-01. (A second trace of the same class in one process is named apart by torch,
-    ``___torch_mangle_N``; exports from fresh processes are identical.)"""
+    1980-01-01. The ``.debug_pkl`` records go: they hold the Python stack of the trace
+    (the caller's files and lines, the install's absolute paths), which torch reads only to
+    say where in the Python source a failing op was traced."""
     with zipfile.ZipFile(io.BytesIO(archive)) as src:
-        records = {name: src.read(name) for name in src.namelist()}
+        names = [n for n in src.namelist() if not n.endswith(".debug_pkl")]
+        records = {name: src.read(name) for name in names}
     ids = [name for name in records if name.endswith(".data/serialization_id")]
     digest = hashlib.sha256()
     for name, data in records.items():
@@ -634,6 +710,8 @@ class OnnxRunner:
         self.in_channels = int(self.config["in_channels"])
         self.num_classes = int(self.config["num_classes"])
         self.padding = self.config.get("padding", "same")  # encoder nets are "same"
+        # the checkpoint it was exported from (None: not recorded)
+        self.source = json.loads(meta["source_checkpoint"]) if "source_checkpoint" in meta else None
         if meta.get("output", "logits") == "logits":  # moved by probability_fn, as the UNet's
             self.label_offset = tuple(json.loads(meta.get("label_offset", "[0, 0]")))
 

@@ -1,0 +1,111 @@
+"""Exports name the checkpoint they came from, and one checkpoint exported twice gives the
+same bytes (audit s34 repro F6: two exports of one model looked like two models)."""
+
+from __future__ import annotations
+
+import hashlib
+import zipfile
+
+import pytest
+import torch
+import yaml
+
+pytest.importorskip("onnx")
+pytest.importorskip("onnxruntime")
+
+from unetlab.checkpoint import load_model, save_model  # noqa: E402
+from unetlab.inference.bioimageio import export_bioimageio, package_record  # noqa: E402
+from unetlab.inference.export import (  # noqa: E402
+    OnnxRunner,
+    export_onnx,
+    export_torchscript,
+    exported_source,
+)
+from unetlab.models import UNet  # noqa: E402
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit in torch 2.13
+
+
+def _sha(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture
+def checkpoint(tmp_path):
+    torch.manual_seed(0)
+    model = UNet(1, 2, depth=2, base_channels=4, padding="valid").eval()
+    model.classes, model.label_values = ["membrane", "cell"], [0, 255]
+    return save_model(tmp_path / "run" / "best.pt", model, train_state={"epoch": 3, "step": 12})
+
+
+def _check_source(source: dict, checkpoint) -> None:
+    assert source["sha256"] == _sha(checkpoint)
+    assert source["checkpoint"] == "best.pt"  # its name: no local folder in the file
+    assert (source["epoch"], source["step"]) == (3, 12)
+    assert source["code"]["unetlab"] and "commit" in source["code"]
+
+
+def test_onnx_and_torchscript_name_their_checkpoint_and_repeat_their_bytes(checkpoint, tmp_path):
+    model = load_model(checkpoint)
+    for name in ("a", "b"):  # twice in one process: torch named the second trace apart
+        export_onnx(model, tmp_path / f"{name}.onnx")
+        export_torchscript(model, tmp_path / f"{name}.ts")
+    assert (tmp_path / "a.onnx").read_bytes() == (tmp_path / "b.onnx").read_bytes()
+    assert (tmp_path / "a.ts").read_bytes() == (tmp_path / "b.ts").read_bytes()
+    for name in ("a.onnx", "a.ts"):
+        _check_source(exported_source(tmp_path / name), checkpoint)
+    assert OnnxRunner(tmp_path / "a.onnx").source == exported_source(tmp_path / "a.onnx")
+    with zipfile.ZipFile(tmp_path / "a.ts") as archive:  # no Python stack of the trace
+        assert not [n for n in archive.namelist() if n.endswith(".debug_pkl")]
+    loaded = torch.jit.load(str(tmp_path / "a.ts"))
+    x = torch.rand(1, 1, 60, 60)
+    with torch.inference_mode():
+        assert torch.allclose(loaded(x), torch.softmax(model(x), 1), atol=1e-5)
+
+
+def test_a_package_names_its_checkpoint_and_repeats_its_bytes(checkpoint, tmp_path):
+    model = load_model(checkpoint)
+    export_torchscript(model, tmp_path / "first.ts")  # a trace before the package's
+    for name in ("a.zip", "b.zip"):
+        export_bioimageio(model, tmp_path / name)
+    assert (tmp_path / "a.zip").read_bytes() == (tmp_path / "b.zip").read_bytes()
+    _check_source(exported_source(tmp_path / "a.zip"), checkpoint)
+    with zipfile.ZipFile(tmp_path / "a.zip") as archive:
+        rdf = yaml.safe_load(archive.read("rdf.yaml"))
+        readme = archive.read("README.md").decode()
+        (tmp_path / "w.onnx").write_bytes(archive.read("weights.onnx"))
+        (tmp_path / "w.ts").write_bytes(archive.read("weights_torchscript.pt"))
+    assert rdf["config"]["unetlab"]["exported_with"]["unetlab"]
+    assert f"checkpoint `best.pt` (sha256 `{_sha(checkpoint)}`), epoch 3" in readme
+    for weights in ("w.onnx", "w.ts"):  # the weight files carry it too
+        _check_source(exported_source(tmp_path / weights), checkpoint)
+    assert (tmp_path / "w.ts").read_bytes() == (tmp_path / "first.ts").read_bytes()
+
+
+def test_an_export_of_a_package_names_the_first_checkpoint(checkpoint, tmp_path):
+    export_bioimageio(load_model(checkpoint), tmp_path / "pkg")
+    package = load_model(tmp_path / "pkg")
+    _check_source(package.source, checkpoint)
+    export_onnx(package, tmp_path / "again.onnx", check=False)
+    _check_source(exported_source(tmp_path / "again.onnx"), checkpoint)
+
+
+def test_a_model_built_in_python_names_no_checkpoint(tmp_path):
+    model = UNet(1, 2, depth=2, base_channels=4).eval()
+    export_onnx(model, tmp_path / "m.onnx", check=False)
+    assert exported_source(tmp_path / "m.onnx") is None
+    export_bioimageio(model, tmp_path / "pkg", weight_formats=("pytorch_state_dict",))
+    assert package_record(tmp_path / "pkg")["source"] is None
+    assert "no checkpoint file" in (tmp_path / "pkg" / "README.md").read_text()
+
+
+def test_the_cli_says_the_source_it_records(checkpoint, tmp_path, capsys):
+    from unetlab.cli import main
+
+    assert (
+        main(["export", "--checkpoint", str(checkpoint), "--onnx", str(tmp_path / "m.onnx")]) == 0
+    )
+    sha = _sha(checkpoint)
+    line = f"source recorded in each file: checkpoint best.pt (sha256 {sha[:12]}, epoch 3, step 12)"
+    assert line in capsys.readouterr().out.splitlines()
+    assert exported_source(tmp_path / "m.onnx")["sha256"] == sha
