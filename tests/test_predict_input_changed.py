@@ -4,6 +4,7 @@ prediction kept): each manifest line records the input's size and mtime."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
@@ -15,7 +16,7 @@ from PIL import Image
 
 from unetlab import UNet, save_model
 from unetlab.cli import main
-from unetlab.manifest import MANIFEST, changed_inputs, input_stamp, record
+from unetlab.manifest import MANIFEST, changed_inputs, changed_sources, input_stamp, record
 
 
 @pytest.fixture
@@ -48,11 +49,14 @@ def _redone(work: Path) -> list[str]:
     return sorted(n for n, t in _mtimes(work / "out").items() if before.get(n) != t)
 
 
-def test_skip_existing_predicts_a_replaced_input_again(work):
+def test_skip_existing_predicts_a_replaced_input_again(work, caplog):
     assert _predict(work, "in") == 0
     old = (work / "in" / "01.png").stat()
     shutil.copyfile(work / "other.png", work / "in" / "01.png")  # as `cp other.png in/01.png`
-    assert _redone(work) == ["01.png"]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert _redone(work) == ["01.png"]
+    said = [r.getMessage() for r in caplog.records if "changed since" in r.getMessage()]
+    assert said == ["01.png changed since its outputs were written: predicted again"]
     assert _predict(work, "other.png", "fresh") == 0
     fresh = np.asarray(Image.open(work / "fresh" / "other.png"))
     assert np.array_equal(np.asarray(Image.open(work / "out" / "01.png")), fresh)
@@ -87,6 +91,7 @@ def test_an_older_manifest_line_counts_its_input_changed_when_it_is_newer_than_t
     assert changed_inputs(tmp_path / "out", "predict") == set()
     os.utime(tmp_path / "in.png", ns=(output, output + 10**9))
     assert changed_inputs(tmp_path / "out", "predict") == {"a.png"}
+    assert changed_sources(tmp_path / "out", "predict") == {source}
 
 
 def test_a_changed_input_is_listed_again_with_its_new_stamp(tmp_path):

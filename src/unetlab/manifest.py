@@ -98,9 +98,19 @@ def changed_inputs(folder: str | os.PathLike, command: str) -> set[str]:
     input changed since: its :func:`input_stamp` is another than the line records, or (a
     line that records none, before session 34) the input was modified after the output
     file. An input that is gone, a folder, or a line that names no input: not changed."""
-    folder, now = Path(folder), {}
+    return set(_changed(Path(folder), command))
+
+
+def changed_sources(folder: str | os.PathLike, command: str) -> set[str]:
+    """The inputs (as the manifest names them) of :func:`changed_inputs`' outputs."""
+    return set(_changed(Path(folder), command).values())
+
+
+def _changed(folder: Path, command: str) -> dict[str, str]:
+    """Each name of :func:`changed_inputs` -> its input."""
     latest = {f[0]: f for f in _stamped_lines(folder) if f[1] == command}
-    changed = set()
+    now: dict[str, str | None] = {}
+    changed = {}
     for name, _, source, _, stamp in latest.values():
         if source is None:
             continue
@@ -109,7 +119,7 @@ def changed_inputs(folder: str | os.PathLike, command: str) -> set[str]:
         if now[source] is None or now[source] == stamp:
             continue
         if stamp is not None or _newer(source, folder / name):
-            changed.add(name)
+            changed[name] = source
     return changed
 
 
