@@ -318,7 +318,7 @@ def objects_from_probabilities(
     ``options.background``. Ids are numbered in the raster order of their seeds (semantic:
     of their regions), never modifying the input. ``outside``: (H, W) bool, the pixels that
     are no sample (nodata, transparent, a data bar): an object in or beside them is cut, as
-    at the image's edge; ``image_rows``: whether the first and last rows are the image's
+    at the image's edge, and they are never its hole (:func:`fill_object_holes`); ``image_rows``: whether the first and last rows are the image's
     edge (a band's cut rows are not): both for the least areas (:func:`remove_small_objects`).
     """
     probabilities = np.asarray(probabilities)
@@ -330,7 +330,7 @@ def objects_from_probabilities(
         options = ObjectOptions()
     ids, labels = _grown(probabilities, options)
     if options.fill_holes:
-        ids = fill_object_holes(ids)
+        ids = fill_object_holes(ids, outside=outside)
     if options.distance_split:
         weigh = options.mode == "instances" and options.split_interior
         ids = split_by_distance(ids, interior=probabilities[2] if weigh else None)
@@ -624,7 +624,7 @@ def _shelves(high: np.ndarray, wide: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return top, left, (y + shelf, width)
 
 
-def fill_object_holes(ids: np.ndarray) -> np.ndarray:
+def fill_object_holes(ids: np.ndarray, *, outside: np.ndarray | None = None) -> np.ndarray:
     """Background enclosed by a single object joins it (a new array; int32).
 
     Each 4-connected region of background (0) that does not reach the image edge joins the
@@ -632,7 +632,10 @@ def fill_object_holes(ids: np.ndarray) -> np.ndarray:
     hole) joins the one of them that alone cuts it off from the edge, if any; a region that
     several objects enclose together stays background. All regions at once: filling each
     object's holes in turn cost one ``binary_fill_holes`` per object, most of them fragments
-    that ``min_area`` drops afterwards.
+    that ``min_area`` drops afterwards. ``outside``: (H, W) bool, the pixels that are no
+    sample (nodata, a data bar): a region that holds one may reach the edge beyond them, as
+    at the image's edge, and stays background (s34: nodata inside a cell became its hole,
+    filled, and so part of the cell).
     """
     out = np.asarray(ids, dtype=np.int32).copy()
     regions, n = ndimage.label(out == 0)
@@ -643,6 +646,8 @@ def fill_object_holes(ids: np.ndarray) -> np.ndarray:
     edge = np.concatenate([regions[0], regions[-1], regions[:, 0], regions[:, -1]])
     enclosed = np.ones(n + 1, bool)
     enclosed[edge] = enclosed[0] = False
+    if outside is not None:
+        enclosed[regions[outside]] = False
     owner = np.zeros(n + 1, np.int32)
     alone = enclosed[region] & (touching[region] == 1)
     owner[region[alone]] = index[alone]
