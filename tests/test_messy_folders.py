@@ -105,3 +105,16 @@ def test_image_subfolders_leave_out_hidden_and_output_folders(tmp_path):
     (tmp_path / "preds" / ".unetlab-outputs").write_text("{}")
     found = image_subfolders(tmp_path, (".tif", ".png"))
     assert found == {tmp_path / "day2": 1, tmp_path / "day3": 1}
+
+
+def test_masks_named_with_a_mask_suffix_are_said_with_the_rename(tmp_path):
+    _pair(tmp_path, "a")
+    _pair(tmp_path, "img_001")
+    _pair(tmp_path, "img_002")
+    (tmp_path / "masks" / "img_001.png").rename(tmp_path / "masks" / "img_001_mask.png")
+    (tmp_path / "masks" / "img_002.png").rename(tmp_path / "masks" / "img_002_label.png")
+    message = _error(tmp_path)
+    assert message.startswith("2 problem(s)")
+    assert "masks/img_001_mask.png: looks like the mask of image img_001: rename it " in message
+    assert "masks/img_002_label.png: looks like the mask of image img_002: rename it " in message
+    assert "no mask in" not in message and "without an image" not in message

@@ -450,6 +450,7 @@ def _folder_pairs(
         )
         lone_images = [s for s in lone_images if s + suffix not in lone_masks]
         lone_masks = []
+    lone_images, lone_masks = _named_masks(lone_images, lone_masks, masks, problems)
     problems += [f"{images[s]}: no mask in {mask_dir}/ with this name" for s in lone_images]
     if layout != "voc":  # VOC's images without masks are not training images
         problems += [f"{masks[s]}: mask without an image in {img_dir}/" for s in lone_masks]
@@ -462,6 +463,22 @@ def _folder_pairs(
         for s in sorted(images)
         if s in masks and None not in (images[s], masks[s])
     ]
+
+
+def _named_masks(
+    lone_images: list[str], lone_masks: list[str], masks: dict, problems: list[str]
+) -> tuple[list[str], list[str]]:
+    """The unpaired masks named ``<image stem>_mask`` (or another of :data:`MASK_NAMES`)
+    each said with its rename (audit s34 messy 6); the image and mask stems still unpaired."""
+    named = {m: base for m in lone_masks if (base := _mask_of(m, MASK_NAMES)) in lone_images}
+    for m, base in named.items():
+        path = masks[m]
+        problems.append(
+            f"{path}: looks like the mask of image {base}: rename it {base}{path.suffix} "
+            "(images and masks pair by the same stem)"
+        )
+    paired = set(named.values())
+    return [s for s in lone_images if s not in paired], [m for m in lone_masks if m not in named]
 
 
 def _flat_pairs(
