@@ -364,8 +364,7 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
     from unetlab.train.run import started
 
     log = logging.getLogger("unetlab.train")
-    if split is None:  # as fit warns (--check is no resume)
-        warn_other_data(args.config, cfg)
+    warn_other_data(args.config, cfg, data=split is None)  # as fit warns (--check: no resume)
     run_dir = _run_dir(args, cfg, try_lock=False, checking=True)  # one that cannot be right
     _say_started(run_dir, log)
     if not args.no_plan:

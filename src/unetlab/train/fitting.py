@@ -19,7 +19,7 @@ from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
 from unetlab.errors import UnetlabError
 from unetlab.progress import checked, progress_bar, shown
-from unetlab.run_records import HISTORY_FILE, write_summary
+from unetlab.run_records import HISTORY_FILE, other_making, write_summary
 from unetlab.runtime import memory_hint, resolve_device, tuned_allocator
 from unetlab.signals import Stopped
 from unetlab.train.log import (
@@ -33,7 +33,7 @@ from unetlab.train.log import (
 )
 from unetlab.train.loop import TrainState, train_one_epoch, validate
 from unetlab.train.offset import fit_label_offset, measured_offset
-from unetlab.train.repeat import clock_free_repeat, describe_repeat, other_data
+from unetlab.train.repeat import checked_data, clock_free_repeat, describe_repeat
 from unetlab.train.resume import ending_line, resume_command
 from unetlab.train.run import Run, setup_run
 from unetlab.train.rundir import claim_run_dir, resume_wanted
@@ -117,8 +117,8 @@ def fit(
             held.enter_context(tuned_allocator())  # at the end: fewer page faults per step
         run_dir = _claimed(run_dir, cfg, group, held, resume=resume, overwrite=overwrite)
         with _run_logs(run_dir, group):
-            if group.is_main and not resume and split is None:
-                warn_other_data(config_file, cfg)
+            if group.is_main and not resume:
+                warn_other_data(config_file, cfg, data=split is None)
             if plan is not None and group.is_main:
                 plan.save(run_dir / "plan.yaml")
                 plan.log()
@@ -157,11 +157,21 @@ def absolute_paths(cfg: Config, run_dir: str | os.PathLike, *, resume: bool) -> 
     return cfg
 
 
-def warn_other_data(config_file: str | os.PathLike | None, cfg: Config) -> None:
-    """Log a warning when ``config_file`` is a run's config.yaml and the data ``cfg``
-    would train on is not the files that run's split.json lists
-    (:func:`unetlab.train.repeat.other_data`)."""
-    if warning := other_data(config_file, cfg):
+def warn_other_data(
+    config_file: str | os.PathLike | None, cfg: Config, *, data: bool = True
+) -> None:
+    """Where ``config_file`` is a run's config.yaml: a warning when this process trains with
+    another unetlab commit, torch or thread count than the run's history.yaml records
+    (:func:`unetlab.run_records.other_making`); with ``data`` (no ``--split``, which checks
+    its files itself), a warning when the data ``cfg`` would train on is not the files that
+    run's split.json lists, else a line that they were checked and match
+    (:func:`unetlab.train.repeat.checked_data`)."""
+    found = checked_data(config_file, cfg) if data else None
+    if found is not None and found[0]:
+        log.info("%s", found[1])
+    elif found is not None:
+        log.warning("warning: %s", found[1])
+    if warning := other_making(config_file):
         log.warning("warning: %s", warning)
 
 

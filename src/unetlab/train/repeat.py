@@ -8,7 +8,13 @@ import os
 from pathlib import Path
 
 from unetlab.data.datasets import split_pairs
-from unetlab.data.split_record import SPLIT_FILE, describe_names, read_split, split_differences
+from unetlab.data.split_record import (
+    SPLIT_FILE,
+    describe_names,
+    describe_unchanged,
+    read_split,
+    split_differences,
+)
 from unetlab.errors import DatasetError
 
 _KINDS = (
@@ -36,8 +42,18 @@ def other_data(config: str | os.PathLike | None, cfg) -> str | None:
     """A warning naming how the data ``cfg`` would train on differs from the files of the
     run whose ``config.yaml`` is ``config`` (added, missing, changed, moved between training
     and validation), and how to repeat that run exactly; None when the same files are split
-    the same way, or ``config`` is no run's. Hashes each recorded file once (the Kromp
-    training folder, 78 files of 20 MB: 0.05 s here)."""
+    the same way, or ``config`` is no run's (:func:`checked_data`)."""
+    found = checked_data(config, cfg)
+    return found[1] if found is not None and not found[0] else None
+
+
+def checked_data(config: str | os.PathLike | None, cfg) -> tuple[bool, str] | None:
+    """(same, line): whether the data ``cfg`` would train on are the files of the run whose
+    ``config.yaml`` is ``config``, split the same way, and the line that says so
+    (:func:`unetlab.data.split_record.describe_unchanged`) or names the differences
+    (:func:`describe_other_data`); None when ``config`` is no run's (nothing to check
+    against). Hashes each recorded file once (the Kromp training folder, 78 files of 20 MB:
+    0.05 s here)."""
     found = recorded_beside(config)
     root = cfg.data.root
     if found is None or root is None or not Path(root).is_dir():
@@ -49,8 +65,8 @@ def other_data(config: str | os.PathLike | None, cfg) -> str | None:
     )
     differences = split_differences(record, train, val, root)
     if not any(differences.values()):
-        return None
-    return describe_other_data(path, record, differences, (len(train), len(val)))
+        return True, describe_unchanged(record, path)
+    return False, describe_other_data(path, record, differences, (len(train), len(val)))
 
 
 def describe_other_data(

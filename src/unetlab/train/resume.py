@@ -19,6 +19,7 @@ from unetlab.data.split_record import (
     SPLIT_FILE,
     added_pairs,
     describe_pairs,
+    describe_unchanged,
     read_split,
     recorded_pairs,
 )
@@ -92,10 +93,14 @@ def listed_split(record: dict, cfg: Config, *, doing: str) -> tuple[list[Pair], 
     """The (train, val) pairs ``record`` (a run's split.json) lists, in ``cfg``'s data folder
     now; DatasetError if some are gone or changed (its fix for a resumed run, or for a new
     one that repeats another's split). One line (``doing``: ``resuming``, or ``training``,
-    ``checking`` a new run) names the pairs the folder holds now that the record leaves out."""
+    ``checking`` a new run) names the pairs the folder holds now that the record leaves out,
+    or says that the folder holds the record's files, unchanged."""
     split = recorded_pairs(record, cfg.data.root, new_run=doing != "resuming")
     now = [*split_pairs(cfg.data.root, problems=[], quiet=True)]
-    if added := added_pairs(record, [p for part in now for p in part], cfg.data.root):
+    added = added_pairs(record, [p for part in now for p in part], cfg.data.root)
+    if not added:  # checked and the same: said, or it reads as not checked (audit s34 repro 10)
+        log.info("%s", describe_unchanged(record, f"the run's {SPLIT_FILE}", split=False))
+    else:
         log.info(
             "data %s: %s on the %d training and %d validation images the run recorded "
             "(%s); %d image(s) added to the folder since are left out: %s",
