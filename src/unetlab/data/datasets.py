@@ -61,6 +61,7 @@ from unetlab.data.pairs import (
     no_data_folder,
     problems_error,
 )
+from unetlab.data.stack_split import has_stacks, stack_split, val_count
 from unetlab.errors import DatasetError, UnetlabError
 
 log = logging.getLogger(__name__)
@@ -145,9 +146,7 @@ def split_indices(n: int, *, val_fraction: float, seed: int) -> tuple[list[int],
     ``round(n * val_fraction)`` go to val, at least 1 when ``n >= 2`` and ``val_fraction > 0``,
     and never all of them (train keeps at least 1).
     """
-    if not 0.0 <= val_fraction < 1.0:
-        raise UnetlabError(f"val_fraction must be in [0, 1), not {val_fraction}")
-    n_val = min(max(round(n * val_fraction), 1), n - 1) if val_fraction > 0 and n >= 2 else 0
+    n_val = val_count(n, val_fraction)
     order = np.random.default_rng(seed).permutation(n)
     return sorted(order[n_val:].tolist()), sorted(order[:n_val].tolist())
 
@@ -166,9 +165,9 @@ def split_pairs(
     layout (see :func:`unetlab.data.pairs.find_pairs`); a VOC ``ImageSets/Segmentation/
     {train,val}.txt``; else a seeded random split (:func:`split_indices`) of the pairs of
     ``root`` (or of ``root/train/`` when only that holds a data set, as in the ISBI folder
-    with an unlabelled ``test/``). Pages of a stack are split like separate images. With a
-    single sample, val is empty and a warning is logged. ``problems``: where to add the
-    pairing problems instead of raising them (see :func:`unetlab.data.pairs.find_pairs`).
+    with an unlabelled ``test/``); where some file is a stack (a movie, a z-stack), by whole
+    files, or a single stack's last pages (:func:`_split`). With a single sample, val is
+    empty and a warning is logged. ``problems``: where to add the pairing problems instead of raising them (see :func:`unetlab.data.pairs.find_pairs`).
     ``quiet``: without the log lines that say which split is used or that none is kept for
     validation (for a look at the data before the split that training reports: the plan's).
     """
@@ -190,7 +189,7 @@ def split_pairs(
     folder = root / "train" if not _has_layout(root) and _has_layout(root / "train") else root
     known = len(problems) if problems is not None else 0
     pairs = find_pairs(folder, problems=problems)
-    train_idx, val_idx = split_indices(len(pairs), val_fraction=val_fraction, seed=seed)
+    train_idx, val_idx = _split(pairs, val_fraction, seed, say)
     if not quiet and not val_idx and pairs and (problems is None or len(problems) == known):
         log.warning(
             "%s: %d sample(s), none kept for validation; add images or a val/ folder",
@@ -198,6 +197,19 @@ def split_pairs(
             len(pairs),
         )
     return [pairs[i] for i in train_idx], [pairs[i] for i in val_idx]
+
+
+def _split(pairs: list[Pair], val_fraction: float, seed: int, say) -> tuple[list[int], ...]:
+    """(train, val) indices of ``pairs``: image by image (:func:`split_indices`) for single-page
+    images; where some file is a stack, by whole files or a single stack's last pages, said
+    in one line (:func:`unetlab.data.stack_split.stack_split`: neighbouring frames are near
+    copies, audit s34 stacks 7)."""
+    if not has_stacks(pairs):
+        return split_indices(len(pairs), val_fraction=val_fraction, seed=seed)
+    train, val, note = stack_split(pairs, val_fraction=val_fraction, seed=seed)
+    if note:
+        say("%s", note)
+    return train, val
 
 
 def training_split(data: dict | None) -> tuple[list[Pair], list[Pair]]:

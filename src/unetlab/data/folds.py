@@ -4,6 +4,7 @@ is an anecdote, and a seed re-drawn does not rotate it)."""
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 
@@ -11,7 +12,10 @@ import numpy as np
 
 from unetlab.data.datasets import split_pairs
 from unetlab.data.pairs import Pair
+from unetlab.data.stack_split import file_groups, has_stacks, stack_folds
 from unetlab.errors import UnetlabError
+
+log = logging.getLogger(__name__)
 
 
 def fold_indices(n: int, k: int, *, seed: int) -> list[tuple[list[int], list[int]]]:
@@ -38,8 +42,27 @@ def all_pairs(root: str | os.PathLike) -> list[Pair]:
 
 
 def fold_pairs(pairs: Sequence[Pair], k: int, *, seed: int) -> list[tuple[list[Pair], list[Pair]]]:
-    """The (train, val) pairs of each of ``k`` folds of ``pairs`` (:func:`fold_indices`)."""
-    return [
-        ([pairs[i] for i in train], [pairs[i] for i in val])
-        for train, val in fold_indices(len(pairs), k, seed=seed)
-    ]
+    """The (train, val) pairs of each of ``k`` folds of ``pairs``: image by image
+    (:func:`fold_indices`) for single-page images; where some file is a stack, by whole
+    files, or a single stack's contiguous blocks (:func:`unetlab.data.stack_split.stack_folds`:
+    neighbouring frames are near copies, audit s34 stacks 7), said in one line."""
+    if has_stacks(pairs):
+        folds = stack_folds(pairs, k, seed=seed)
+        log.info("%s", _stack_folds_note(pairs, k))
+    else:
+        folds = fold_indices(len(pairs), k, seed=seed)
+    return [([pairs[i] for i in train], [pairs[i] for i in val]) for train, val in folds]
+
+
+def _stack_folds_note(pairs: Sequence[Pair], k: int) -> str:
+    groups = file_groups(pairs)
+    if len(groups) > 1:
+        return (
+            f"the data holds stacks: its {k} folds are made of whole files ({len(groups)} "
+            "files), every page of a file in one fold (neighbouring frames are near copies)"
+        )
+    return (
+        f"{pairs[0].image.name} is one stack of {len(pairs)} pages: each of the {k} folds "
+        "validates a contiguous block of them and trains on the others but the page on each "
+        "side of the block (neighbouring frames are near copies)"
+    )

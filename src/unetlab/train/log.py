@@ -14,6 +14,7 @@ import torch
 
 from unetlab.data.instances import CLASS_NAMES as INSTANCE_CLASSES
 from unetlab.data.split_record import copied_images, describe_pairs
+from unetlab.data.stack_split import next_to_training
 from unetlab.plan import BUDGET_EPOCHS
 from unetlab.runtime import busy_cpu_warning
 from unetlab.train.schedule import TimeBudget
@@ -74,7 +75,9 @@ def few_validation_said():
 def log_validation(pairs: tuple[list, list], root) -> None:
     """Warn of what makes the validation figures (val mIoU, the choice of best.pt) mislead:
     a validation image that is a copy of a training image (same bytes: inflated, audit s31
-    fewshot 1), and a validation set of 1-2 images (noisy, fewshot 5). Says; changes nothing."""
+    fewshot 1), a validation page next to a training page of the same stack (a near copy,
+    audit s34 stacks 7), and a validation set of 1-2 images (noisy, fewshot 5). Says;
+    changes nothing."""
     train, val = pairs
     for copy, original in copied_images(train, val, root):
         log.warning(
@@ -83,6 +86,15 @@ def log_validation(pairs: tuple[list, list], root) -> None:
             "copy from one of the two sets",
             copy,
             original,
+        )
+    if near := next_to_training(train, val):
+        log.warning(
+            "%d validation page(s) (%s) sit next to training pages of the same stack: "
+            "neighbouring frames are near copies, so the validation figures (val mIoU, the "
+            "choice of best.pt) are inflated; validate on other files (a val/ folder), or "
+            "train a new run, which keeps a stack's pages apart",
+            len(near),
+            describe_pairs(near),
         )
     if 0 < len(val) < FEW_VALIDATION and not _FEW_SAID.get():
         log.warning(

@@ -1,0 +1,178 @@
+"""Train/validation splits that keep the frames of a stack apart (audit s34 stacks 7).
+
+The pages of one movie or z-stack are neighbouring frames or planes, near copies of each
+other: split at random, a validation page sits between training pages and the val figures
+(val mIoU, the choice of best.pt) are inflated. So pairs of which some file holds several
+pages are split by file (:func:`file_split`: every page of a file on one side, the val
+share counted in pages), and a single stack holds out a contiguous block of its last pages,
+the page before the block left out as a gap (:func:`block_split`). K-fold the same way
+(:func:`file_folds`, :func:`block_folds`). Folders of single-page images are not split
+here: they split image by image as before (:func:`unetlab.data.datasets.split_indices`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.data.pairs import Pair
+from unetlab.errors import UnetlabError
+
+Indices = list[int]
+
+
+def val_count(n: int, val_fraction: float) -> int:
+    """How many of ``n`` items validate: ``round(n * val_fraction)``, at least 1 when
+    ``n >= 2`` and ``val_fraction > 0``, and never all of them (training keeps at least 1)."""
+    if not 0.0 <= val_fraction < 1.0:
+        raise UnetlabError(f"val_fraction must be in [0, 1), not {val_fraction}")
+    return min(max(round(n * val_fraction), 1), n - 1) if val_fraction > 0 and n >= 2 else 0
+
+
+def has_stacks(pairs: Sequence[Pair]) -> bool:
+    """Whether some pair is a page of a file of several pages (a movie, a z-stack)."""
+    return any(p.pages > 1 for p in pairs)
+
+
+def file_groups(pairs: Sequence[Pair]) -> list[Indices]:
+    """The indices of ``pairs`` by image file, files in the order they first appear."""
+    groups: dict[Path, Indices] = {}
+    for i, pair in enumerate(pairs):
+        groups.setdefault(pair.image, []).append(i)
+    return list(groups.values())
+
+
+def block_split(n: int, val_fraction: float) -> tuple[Indices, Indices, Indices]:
+    """(train, val, gap) of the ``n`` pages of one stack: val its last :func:`val_count`
+    pages, gap the page before them (left out of both, unless training would keep none),
+    train the pages before."""
+    n_val = val_count(n, val_fraction)
+    if n_val == 0:
+        return list(range(n)), [], []
+    start = n - n_val
+    gap = [start - 1] if start >= 2 else []
+    return list(range(start - len(gap))), list(range(start, n)), gap
+
+
+def file_split(sizes: Sequence[int], val_fraction: float, seed: int) -> tuple[Indices, Indices]:
+    """(train, val) file indices for files of ``sizes`` pages: in an order drawn from
+    ``seed``, each file validates when the val pages stay within :func:`val_count` of all
+    pages; when none fits, the smallest file (the first drawn of those) validates alone.
+    Never every file, none with a ``val_fraction`` of 0 or a single file."""
+    target = val_count(sum(sizes), val_fraction)
+    if target == 0 or len(sizes) < 2:
+        return list(range(len(sizes))), []
+    order = np.random.default_rng(seed).permutation(len(sizes)).tolist()
+    val, held = [], 0
+    for f in order:
+        if held + sizes[f] <= target:
+            val.append(f)
+            held += sizes[f]
+    val = val or [min(order, key=lambda f: sizes[f])]
+    return sorted(set(range(len(sizes))) - set(val)), sorted(val)
+
+
+def stack_split(
+    pairs: Sequence[Pair], *, val_fraction: float, seed: int
+) -> tuple[Indices, Indices, str | None]:
+    """(train, val, note) indices of ``pairs`` (some of them pages of a stack): one file
+    holds out a block (:func:`block_split`), several split by file (:func:`file_split`);
+    ``note``: one line saying what validates and why, None when nothing does."""
+    groups = file_groups(pairs)
+    if len(groups) == 1:
+        (pages,) = groups
+        train, val, gap = block_split(len(pages), val_fraction)
+        train, val, gap = ([pages[k] for k in part] for part in (train, val, gap))
+        return train, val, _block_note(pairs, val, gap) if val else None
+    train_files, val_files = file_split([len(g) for g in groups], val_fraction, seed)
+    train = sorted(i for f in train_files for i in groups[f])
+    val = sorted(i for f in val_files for i in groups[f])
+    return train, val, _file_note(pairs, train, val, val_fraction) if val else None
+
+
+def _block_note(pairs: Sequence[Pair], val: Indices, gap: Indices) -> str:
+    first, last = pairs[val[0]], pairs[val[-1]]
+    gapped = f", page {pairs[gap[0]].page} left out as a gap" if gap else ""
+    return (
+        f"{first.image.name} is one stack of {first.pages} pages: validation is its last "
+        f"{len(val)} (pages {first.page}-{last.page}){gapped}, training the pages before; "
+        "neighbouring frames are near copies, so random pages would inflate the val figures "
+        "(a val/ folder or another stack validates on other data)"
+    )
+
+
+def _file_note(pairs: Sequence[Pair], train: Indices, val: Indices, fraction: float) -> str:
+    files = sorted({pairs[i].image.name for i in val})
+    shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    return (
+        f"the data holds stacks: split by file, every page of a file on one side (neighbouring "
+        f"frames are near copies): {len(val)} page(s) of {len(files)} file(s) validate "
+        f"({shown}), {len(train)} train (data.val_fraction {fraction:g} of "
+        f"{len(pairs)} pages asked {val_count(len(pairs), fraction)})"
+    )
+
+
+def block_folds(n: int, k: int) -> list[tuple[Indices, Indices]]:
+    """``k`` (train, val) page lists of one stack of ``n`` pages: fold ``i`` validates the
+    ``i``-th of ``k`` contiguous blocks and trains on the other pages but the one on each
+    side of the block (a gap, kept when training would otherwise keep none)."""
+    _check_folds(n, k, "pages")
+    folds = []
+    for block in np.array_split(np.arange(n), k):
+        val = block.tolist()
+        rest = [i for i in range(n) if not val[0] <= i <= val[-1]]
+        train = [i for i in rest if not val[0] - 1 <= i <= val[-1] + 1] or rest
+        folds.append((train, val))
+    return folds
+
+
+def file_folds(sizes: Sequence[int], k: int, *, seed: int) -> list[tuple[Indices, Indices]]:
+    """``k`` (train, val) file index lists of files of ``sizes`` pages: files in an order
+    drawn from ``seed``, the largest first, each dealt to the fold of fewest pages so far,
+    so that every file validates in exactly one fold and folds hold about as many pages."""
+    _check_folds(len(sizes), k, "files (the pages of a stack stay in one fold)")
+    order = np.random.default_rng(seed).permutation(len(sizes)).tolist()
+    order.sort(key=lambda f: -sizes[f])  # stable: the drawn order among equal sizes
+    folds: list[Indices] = [[] for _ in range(k)]
+    loads = [0] * k
+    for f in order:
+        i = loads.index(min(loads))
+        folds[i].append(f)
+        loads[i] += sizes[f]
+    return [(sorted(set(range(len(sizes))) - set(v)), sorted(v)) for v in folds]
+
+
+def _check_folds(n: int, k: int, what: str) -> None:
+    if k < 2:
+        raise UnetlabError(f"--folds {k}: cross-validation takes 2 folds or more")
+    if k > n:
+        raise UnetlabError(
+            f"--folds {k} but the data has {n} {what}: give at most {n} folds (one held out "
+            "in each)"
+        )
+
+
+def stack_folds(pairs: Sequence[Pair], k: int, *, seed: int) -> list[tuple[Indices, Indices]]:
+    """``k`` (train, val) index lists of ``pairs`` (some of them pages of a stack): blocks
+    of a single stack (:func:`block_folds`), else whole files (:func:`file_folds`)."""
+    groups = file_groups(pairs)
+    if len(groups) == 1:
+        (pages,) = groups
+        return [
+            ([pages[i] for i in train], [pages[i] for i in val])
+            for train, val in block_folds(len(pages), k)
+        ]
+    return [
+        (sorted(i for f in train for i in groups[f]), sorted(i for f in val for i in groups[f]))
+        for train, val in file_folds([len(g) for g in groups], k, seed=seed)
+    ]
+
+
+def next_to_training(train: Sequence[Pair], val: Sequence[Pair]) -> list[Pair]:
+    """The ``val`` pairs whose file's page before or after trains: a split that put
+    neighbouring frames of a stack on both sides (a run split before stacks were split by
+    file, a record repeated with ``--split``)."""
+    trained = {(p.image, p.page) for p in train}
+    return [p for p in val if {(p.image, p.page - 1), (p.image, p.page + 1)} & trained]
