@@ -205,12 +205,17 @@ def weights_sha256(model: torch.nn.Module) -> str:
 class Provenance:
     """What made an output: ``checkpoint`` (absolute path, None for a model built in
     Python), ``sha256`` (of that file, else of the weights), ``model`` (the settings that
-    change the probabilities) and ``outputs`` (those that change how they are written)."""
+    change the probabilities) and ``outputs`` (those that change how they are written).
+    ``source``: for a bioimage.io package, the checkpoint it was exported from as the package
+    names it (file name, sha256, epoch, ...: :func:`unetlab.checkpoint.export_source`), so
+    that predictions made with a package trace back to the checkpoint (audit s34 repro F6);
+    None otherwise. It is no part of the key: the package's own sha256 is."""
 
     checkpoint: str | None
     sha256: str
     model: dict = field(default_factory=dict)
     outputs: dict = field(default_factory=dict)
+    source: dict | None = None
 
     @property
     def model_key(self) -> str:
@@ -229,6 +234,9 @@ class Provenance:
         that two models' phrases differ where they do."""
         if self.checkpoint:
             what = f"checkpoint {self.checkpoint} (sha256 {self.sha256[:12]})"
+            if self.source:
+                what += f", exported from {self.source.get('checkpoint')} "
+                what += f"(sha256 {str(self.source.get('sha256'))[:12]})"
         else:
             what = f"weights sha256 {self.sha256[:12]} (no checkpoint file)"
         tta = self.model.get("tta") or []
@@ -238,7 +246,10 @@ class Provenance:
     def to_dict(self) -> dict:
         """The record with its key and the code that predicted (version, git commit, torch,
         numpy, python: :func:`unetlab.provenance.code_identity`)."""
-        return {"key": self.key, **asdict(self), "code": code_identity()}
+        record = {"key": self.key, **asdict(self), "code": code_identity()}
+        if record["source"] is None:  # a checkpoint file: it is its own source
+            del record["source"]
+        return record
 
 
 def _settings(model: dict) -> list[str]:
@@ -310,7 +321,8 @@ def prediction_record(
     }
     if o.label_values and model.label_values is not None:  # which: evaluate reads them back
         written["label_values"] = [int(v) for v in model.label_values]
-    return Provenance(checkpoint, sha, settings, written)
+    source = getattr(model, "source", None) if checkpoint else None  # a package's checkpoint
+    return Provenance(checkpoint, sha, settings, written, source)
 
 
 def _tile(tile_size: int | Sequence[int]) -> int | list[int]:
