@@ -188,19 +188,21 @@ def test_a_piece_beside_nodata_in_another_block_is_cut_as_read_whole():
             np.testing.assert_array_equal(streamed(probabilities, options, rows, outside), whole)
 
 
-def test_an_object_whose_hole_holds_nodata_is_cut_as_read_whole():
-    """A ring (144 px with its hole, least area 200) whose hole holds nodata it does not
-    touch: read whole, the filled hole's pixels are the ring's, beside the nodata."""
+def test_a_hole_that_holds_nodata_stays_background_as_read_whole():
+    """A ring (80 px, 144 with its hole) whose hole holds nodata it does not touch: nodata
+    is never an object's hole (s34), so the hole stays background, read whole and in
+    blocks, and the ring is measured without it."""
     labels = np.zeros((30, 30), np.int64)
     labels[8:20, 8:20] = 1
     labels[10:18, 10:18] = 0
     outside = np.zeros((30, 30), bool)
     outside[13:15, 13:15] = True
     probabilities = one_hot(labels, 2)
-    options = ObjectOptions(background=0, min_area=200)
+    options = ObjectOptions(background=0, min_area=50)
     whole = objects_from_probabilities(probabilities, options, outside=outside)
-    assert whole.max() == 1 and whole[14, 14] == 1
-    for rows in (1, 4, 30):
+    assert whole.max() == 1 and whole[8, 8] == 1 and (whole == 1).sum() == 80
+    assert whole[14, 14] == 0 and whole[11, 11] == 0
+    for rows in (1, 4, 13, 30):
         np.testing.assert_array_equal(streamed(probabilities, options, rows, outside), whole)
 
 
@@ -230,3 +232,8 @@ def test_a_dense_slides_regions_cost_little_memory():
     assert kept / bands.count < 40 and peak / bands.count < 350
     whole = objects_from_probabilities(probabilities, options)
     np.testing.assert_array_equal(values[np.searchsorted(keys, np.concatenate(ids))], whole)
+
+
+def test_an_image_of_no_rows_has_no_objects():
+    keys, values = SemanticBands(ObjectOptions(), 0, 5).lookup()
+    assert keys.tolist() == [0] and values.tolist() == [0]

@@ -82,7 +82,7 @@ class SemanticBands:
         # labels' type, a block's area 32 bits)
         self.kinds.append(np.rint(sums / np.maximum(areas, 1)).astype(labels.dtype))
         self.areas.append(areas.astype(np.int32 if ids.size < 2**31 else np.int64))
-        self.edges.append(self._edge(ids, y, n))
+        self.edges.append(self._edge(ids, y, n, outside))
         ids += self.count  # in place: a block's ids are its largest array
         self.touching.append(_touching_pairs(ids))
         if self.last is not None:
@@ -113,10 +113,14 @@ class SemanticBands:
             self.cut.append(distinct(seam[outside[0]]))
         self.last_outside = outside[-1].copy()
 
-    def _edge(self, local: np.ndarray, y: int, n: int) -> np.ndarray:
-        """Which of a block's n regions reach the image's edge."""
+    def _edge(self, local: np.ndarray, y: int, n: int, outside=None) -> np.ndarray:
+        """Which of a block's n regions reach the image's edge, or may beyond its
+        ``outside`` pixels (a region holding one is no hole: nodata is never filled into an
+        object, as :func:`~unetlab.inference.objects.fill_object_holes`)."""
         edge = np.zeros(n + 1, bool)
         edge[local[:, 0]] = edge[local[:, -1]] = True
+        if outside is not None:
+            edge[local[np.asarray(outside, bool)]] = True
         if y == 0:
             edge[local[0]] = True
         if y + local.shape[0] == self.height:
@@ -203,7 +207,7 @@ def _region_pairs(keys: list[np.ndarray], index: np.ndarray) -> np.ndarray:
         a, b = index[a], index[b]
         differ = a != b
         mapped.append(distinct(_pair_keys(a[differ], b[differ])))
-    del a, b, differ
+        del a, b, differ
     return _both_ways(distinct(np.concatenate(mapped or [np.zeros(0, np.int64)])))
 
 
