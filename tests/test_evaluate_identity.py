@@ -92,3 +92,15 @@ def test_evaluate_pred_records_its_files_and_names_predictions_without_a_mask(da
     assert sorted(source["prediction_files"]["file_sha256"]) == ["a.png", "b.png"]
     assert source["ground_truth_files"]["file_sha256"]["b.png"] == _sha(data / "masks" / "b.png")
     assert source["code"]["unetlab"]
+
+
+def test_evaluate_pred_names_the_settings_the_predictions_were_made_with(data):
+    argv = ["predict", "--checkpoint", str(data / "model.pt"), "--input", str(data / "images")]
+    argv += ["--output", str(data / "pred"), "--device", "cpu", "--label-values"]
+    assert main(argv) == 0
+    assert main([*argv, "--tile-size", "16", "--overwrite"]) == 0
+    report = evaluate_predictions(data / "pred", data / "masks")
+    (made,) = report.to_dict()["predicted_by"]
+    assert made["checkpoint"] == str(data / "model.pt")
+    assert [s.get("tile_size") for s in made["settings"]] in ([None, 16], [16, None])
+    assert all(s["blend"] == "mean" and s["precision"] == "fp32" for s in made["settings"])

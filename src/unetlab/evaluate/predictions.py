@@ -233,15 +233,24 @@ def _source(
 
 def predicted_by(pred_dir: str | os.PathLike) -> list[dict]:
     """The checkpoints that made the predictions of ``pred_dir`` as its ``predict.json``
-    records them (``checkpoint``: the path, ``checkpoint_sha256``), each once: what a
-    report of ``evaluate --pred`` scored (``unetlab compare`` names it)."""
+    records them (``checkpoint``: the path, ``checkpoint_sha256``), each once, with the
+    settings each of its records predicted with (``settings``: TTA, blend, precision, tile
+    size, ...; where the records hold them): what a report of ``evaluate --pred`` scored
+    (``unetlab compare`` names it)."""
     from unetlab.inference.records import read_records
 
-    found: dict[str, str | None] = {}
+    found: dict[str, dict] = {}
     for record in read_records(pred_dir).values():
         if isinstance(record, dict) and record.get("checkpoint"):
-            found.setdefault(str(record["checkpoint"]), record.get("sha256"))
-    return [{"checkpoint": path, "checkpoint_sha256": sha} for path, sha in found.items()]
+            path = str(record["checkpoint"])
+            made = found.setdefault(
+                path, {"checkpoint": path, "checkpoint_sha256": record.get("sha256")}
+            )
+            if isinstance(record.get("model"), dict) and record["model"] not in made.get(
+                "settings", []
+            ):
+                made.setdefault("settings", []).append(record["model"])
+    return list(found.values())
 
 
 def _recorded_values(pred_dir: Path) -> list[int] | None:
