@@ -216,10 +216,13 @@ def _problems(missing: list[str], changed: list[str]) -> str:
 
 
 def added_pairs(record: dict, pairs: Sequence[Pair], root: str | os.PathLike) -> list[Pair]:
-    """The ``pairs`` (of the folder ``root`` now) that ``record`` does not list."""
+    """The ``pairs`` (of the folder ``root`` now) whose image file ``record`` does not list:
+    a page of a listed stack that it leaves out is no new image but the gap its split left
+    between training and validation pages (:mod:`unetlab.data.stack_split`; a changed
+    file is refused before, :func:`recorded_pairs`)."""
     root = Path(root)
-    listed = {(e["image"], e["page"]) for e in [*record["train"], *record["val"]]}
-    return [p for p in pairs if (_relative(p.image, root), p.page) not in listed]
+    listed = {e["image"] for e in [*record["train"], *record["val"]]}
+    return [p for p in pairs if _relative(p.image, root) not in listed]
 
 
 def trained_count(pairs: Sequence[Pair], record: dict) -> int:
