@@ -19,5 +19,5 @@ def test_masks_beside_their_images_are_left_out_and_said(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         files = find_inputs(tmp_path)
     assert [f.name for f in files] == ["a.tif", "b.tif", "lone_masks.png"]
-    assert "2 cellpose mask(s) beside their images (a_masks.png, b_masks.png)" in caplog.text
+    assert "2 mask(s) beside their images (a_masks.png, b_masks.png)" in caplog.text
     assert [f.name for f in find_inputs(tmp_path / "a_masks.png")] == ["a_masks.png"]

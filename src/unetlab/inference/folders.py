@@ -64,11 +64,13 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
     """Image files and Zarr folders of ``patterns`` (files, folders, globs), each once, in
     the order given (a folder's sorted). UnetlabError if there are none."""
     from unetlab.data.io import find_images
+    from unetlab.data.read_notes import note_once
     from unetlab.data.slides import is_zarr
 
     if isinstance(patterns, (str, os.PathLike)):
         patterns = [patterns]
     files: list[Path] = []
+    left_out: list[str] = []  # sub-folders of images not searched, said once
     for pattern in patterns:
         path = Path(pattern)
         if is_zarr(path):
@@ -76,23 +78,48 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
         elif path.is_dir():
             files += sorted(p for p in path.iterdir() if is_zarr(p))
             files += _without_masks(path, find_images(path))
+            left_out += _subfolders_left_out(path)
         else:
             files += find_images(path)
     if not files:
-        raise UnetlabError(f"no images found in {' '.join(map(str, patterns))}")
+        given = " ".join(map(str, patterns))
+        raise UnetlabError(f"no images found in {given}{_where_images_are(left_out)}")
+    for line in left_out:
+        note_once(line)
     return sorted(set(files), key=files.index)
 
 
+def _subfolders_left_out(folder: Path) -> list[str]:
+    """The line naming ``folder``'s sub-folders of images that predict leaves out (a folder is
+    not searched recursively; audit s34 messy 1), with the pattern that takes them."""
+    from unetlab.data.folder_notes import image_subfolders, subfolders_line
+    from unetlab.data.io import INPUT_SUFFIXES
+
+    if not (subs := image_subfolders(folder, INPUT_SUFFIXES)):
+        return []
+    fix = f"give '{folder}/**/*' (quoted) to predict them too, or give them one by one"
+    if (folder / "images").is_dir():  # a data set's root
+        fix = f"it looks like a data set: give {folder / 'images'} to predict its images"
+    return [subfolders_line(folder, subs, fix)]
+
+
+def _where_images_are(left_out: list[str]) -> str:
+    """``: FOLDER/: day1/ (3 image files) ... is not read: ...`` for a folder of no images
+    but sub-folders of them, else ""."""
+    return f": {'; '.join(left_out)}" if left_out else ""
+
+
 def _without_masks(folder: Path, files: list[Path]) -> list[Path]:
-    """A folder's images without the cellpose masks beside them (``X_masks.png`` beside
-    ``X.tif``: a cellpose data set given to predict; audit s33 migrant), said in one line."""
+    """A folder's images without the masks beside them (``X_masks.png``, ``X_mask.png``,
+    ``X_label.tif``, ... beside ``X.tif``: a data set given to predict; audit s33 migrant,
+    s34 messy 5), said in one line."""
     from unetlab.data.pairs import masks_beside_images
 
     masks = masks_beside_images(files)
     if masks:
         shown = ", ".join(m.name for m in masks[:2]) + (" ..." if len(masks) > 2 else "")
         log.warning(
-            "%s/: %d cellpose mask(s) beside their images (%s) are not predicted; give the "
+            "%s/: %d mask(s) beside their images (%s) are not predicted; give the "
             "file itself to predict one",
             folder,
             len(masks),
