@@ -21,6 +21,8 @@ from PIL import Image
 from unetlab.atomic import atomic_path
 from unetlab.data.colour_table import FIX as COLOUR_FIX
 from unetlab.data.colour_table import ColourTable, find_colour_table
+from unetlab.data.file_kind import wrong_kind_line
+from unetlab.data.folder_notes import is_macos_metadata
 from unetlab.data.mask_palettes import check_palette
 from unetlab.data.orientation import (
     oriented,
@@ -46,24 +48,30 @@ TIFF_SUFFIXES = (".tif", ".tiff")
 
 def find_images(paths: str | os.PathLike | list, suffixes=INPUT_SUFFIXES) -> list[Path]:
     """Expand files, folders (non-recursive) and glob patterns into a sorted list of images
-    (a folder's and a pattern's files with ``suffixes``; a named file whatever its suffix)."""
+    (a folder's and a pattern's files with ``suffixes``, macOS metadata twins ``._*`` passed
+    over; a named file whatever its suffix)."""
     if isinstance(paths, (str, os.PathLike)):
         paths = [paths]
     found: list[Path] = []
     for p in paths:
         p = Path(p)
         if p.is_dir():
-            found += sorted(f for f in p.iterdir() if f.suffix.lower() in suffixes and f.is_file())
+            found += sorted(f for f in p.iterdir() if _listed(f, suffixes))
             if broken := broken_links(p, suffixes):
                 log.warning("%s/: %s: skipped", p, describe_links(broken))
         elif p.exists():
             found.append(p)
         elif any(ch in str(p) for ch in "*?["):
             matches = sorted(Path(m) for m in _glob(str(p)))
-            found += [m for m in matches if m.is_file() and m.suffix.lower() in suffixes]
+            found += [m for m in matches if _listed(m, suffixes)]
         else:
             raise ImageReadError(f"{p}: no such file or folder")
     return found
+
+
+def _listed(path: Path, suffixes) -> bool:
+    """Whether a folder search takes ``path``: an image file, not a macOS metadata twin."""
+    return path.suffix.lower() in suffixes and path.is_file() and not is_macos_metadata(path)
 
 
 def broken_links(folder: Path, suffixes=INPUT_SUFFIXES) -> list[Path]:
@@ -477,7 +485,7 @@ def _decoding(path: Path) -> Iterator[None]:
         # on corrupt bytes they raise nearly anything: OSError, SyntaxError, EOFError,
         # struct.error, zlib.error, and from tifffile's parser ZeroDivisionError, TypeError,
         # RuntimeError (all seen in tests/test_fuzz.py on truncated and bit-flipped files)
-        short = short_file_line(path)
+        short = short_file_line(path) or wrong_kind_line(path)
         if short is not None:
             raise ImageReadError(short) from exc
         reason = first_line(exc, default="no details")
