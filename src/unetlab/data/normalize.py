@@ -221,7 +221,11 @@ def contrast_note(spec: dict, dtype, contrast: np.ndarray) -> tuple[str, str] | 
         )
     contrast = np.broadcast_to(np.asarray(contrast, np.float64), np.shape(floor) or (1,))
     if np.all(contrast <= STD_FLOOR):  # one value: no contrast to set against the floor
-        return "dim", "the image is constant (empty: every pixel one value): nothing to segment"
+        return "dim", (
+            "the image is constant (empty: every pixel one value, or its other pixels at the "
+            "dtype's maximum, left out as saturated: a mask given as an image?): nothing to "
+            "segment"
+        )
     ratio = float(np.min(contrast / np.broadcast_to(floor, contrast.shape)))
     if ratio >= DIM_SHARE:
         return None
