@@ -7,6 +7,7 @@ import logging
 from unetlab.config import Config, assigned_keys, changed_keys
 from unetlab.data.exclude import check_exclude_rows
 from unetlab.data.fingerprint import unlabelled_fill
+from unetlab.data.mask_shares import inverted_masks
 from unetlab.errors import UnetlabError
 from unetlab.plan.bar import bar_note
 from unetlab.plan.checks import check_data, declared_names, names_note, void_note
@@ -32,7 +33,7 @@ def check_training_data(cfg: Config, explicit: set[str] | None = None) -> list[s
     --no-plan``): DatasetError listing every contradiction (masks mixing encodings, a value in
     one file only, stray values, unnamed void beside named classes, ...); then the plan's
     warnings about the data (:func:`data_notes`: a class in no validation image or in few
-    images, unlabelled fill, an unnamed 255 beside classes 0..K-1), logged as warnings and
+    images, unlabelled fill, an inverted binary mask, an unnamed 255 beside classes 0..K-1), logged as warnings and
     returned."""
     explicit = users_keys(cfg) if explicit is None else explicit
     fp, train, val, ignored = _checked(checked(cfg), explicit)
@@ -89,6 +90,7 @@ def data_notes(cfg: Config, explicit: set[str], fp, pairs: tuple, ignored) -> li
     notes += rare_classes(fp, held_out, names=names, total=len(train) + len(val), skip=skip)
     if ignored is None and "data.label_values" not in explicit:
         notes += [line] if (line := unlabelled_fill(fp.pairs, declared=names)) else []
+    notes += [line] if (line := inverted_masks(fp.pairs)) else []  # audit s34 messy 2
     notes += [line] if (line := bar_note(train + val, cfg.data.exclude_rows, ignored)) else []
     return notes + names_note(fp, cfg) + void_note(fp, cfg, train + val)
 
