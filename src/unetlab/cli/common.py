@@ -184,7 +184,14 @@ def check_pixels(**flags: int | None) -> None:
 
 
 #: The flags of :func:`add_object_args`, by their ``args`` names.
-OBJECT_FLAGS = ("min_area", "seed_threshold", "distance_split", "split_interior", "fill_holes")
+OBJECT_FLAGS = (
+    "min_area",
+    "cut_min_area",
+    "seed_threshold",
+    "distance_split",
+    "split_interior",
+    "fill_holes",
+)
 
 
 def add_object_args(group, when: str) -> None:
@@ -197,6 +204,14 @@ def add_object_args(group, when: str) -> None:
         metavar="PX",
         help=f"{when}: drop objects smaller than this (default: from the object sizes the "
         "checkpoint records)",
+    )
+    group.add_argument(
+        "--cut-min-area",
+        type=int,
+        metavar="PX",
+        help=f"{when}: keep a piece of an object that the image's edge, nodata or "
+        "--exclude-rows cuts from this size where --min-area is larger (default 64, scaled "
+        "with --level; 0 keeps every piece)",
     )
     group.add_argument(
         "--seed-threshold",
