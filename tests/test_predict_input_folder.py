@@ -51,3 +51,15 @@ def test_output_in_the_input_folder_names_the_conflict(work, capsys, given, line
     assert f"--output {folder} is the folder of the inputs: {line.format(folder=folder)}" in error
     assert error.endswith("give another --output (inputs are never replaced)")
     assert sorted(p.name for p in folder.iterdir()) == before
+
+
+def test_predict_folder_into_the_input_folder_names_the_conflict_in_python_words(work):
+    from unetlab import load_model
+    from unetlab.errors import OutputError
+    from unetlab.inference.folders import predict_folder
+
+    model = load_model(work / "m.pt")
+    with pytest.raises(OutputError) as refused:
+        predict_folder(model, work / "tifs", work / "tifs")
+    assert str(refused.value).startswith(f"out_dir {work / 'tifs'} is the folder of the inputs")
+    assert str(refused.value).endswith("give another out_dir (inputs are never replaced)")

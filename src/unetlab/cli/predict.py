@@ -198,6 +198,7 @@ def run(args) -> int:
     from unetlab.distributed import launch, without_nproc
     from unetlab.group import Group
     from unetlab.inference.folders import find_inputs, predict_folder
+    from unetlab.inference.input_folder import refuse_input_folder
     from unetlab.outputs import OVERWRITE_FIX
     from unetlab.runtime import resolve_device
 
@@ -210,7 +211,7 @@ def run(args) -> int:
     device = group.device(resolve_device(args.device))
     files = find_inputs(args.input)
     out_dir = _output_folder(args.output)
-    _refuse_input_folder(files, out_dir)
+    refuse_input_folder(files, out_dir, given="--output")
     timed = {}  # --benchmark: model time by hooks that synchronise a GPU per call
 
     def clock(model):
@@ -366,33 +367,6 @@ def _output_folder(output: str) -> Path:
             f"(one or more per input): give a folder, e.g. --output {out_dir.with_suffix('')}"
         )
     return out_dir
-
-
-def _refuse_input_folder(files: list[Path], out_dir: Path) -> None:
-    """OutputError for an ``--output`` that is the folder of an input whose labels are named
-    as the input itself (``a.png``'s are ``a.png``; ``a.tif``'s are ``a.tif`` where it is a
-    stack or records a pixel size), naming that conflict (audit s34 messy 9: the line said
-    the labels ``img_000.tif`` would replace the input, where they would be ``img_000.png``
-    for a plain TIFF; the later check refuses them as it could be either)."""
-    from unetlab.errors import OutputError
-    from unetlab.inference.slides import output_stem
-
-    if not out_dir.is_dir():
-        return
-    here = out_dir.resolve()
-    for f in files:
-        if f.parent.resolve() != here:
-            continue
-        labels = {f"{output_stem(f)}{ext}".casefold(): ext for ext in (".png", ".tif")}
-        ext = labels.get(f.name.casefold())
-        if ext is None:
-            continue
-        when = " where it is a stack or records a pixel size" if ext == ".tif" else ""
-        raise OutputError(
-            f"--output {out_dir} is the folder of the inputs: the labels of {f} are named "
-            f"{f.name}{when}, so predict would write over its input; give another --output "
-            "(inputs are never replaced)"
-        )
 
 
 def _summary(args, result, out_dir: Path, clock, group) -> None:

@@ -1,0 +1,37 @@
+"""An output folder that is the inputs' own, where an input's labels would be named as the
+input itself: refused naming that conflict (audit s34 messy 9: the line named labels
+``img_000.tif`` where a plain TIFF's are ``img_000.png``; the later check,
+:func:`unetlab.outputs.refuse_inputs`, refuses every name an output may take)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from unetlab.errors import OutputError
+from unetlab.inference.slides import output_stem
+
+__all__ = ["refuse_input_folder"]
+
+
+def refuse_input_folder(files: Sequence[Path], out_dir: Path, *, given: str = "out_dir") -> None:
+    """OutputError if ``out_dir`` is the folder of one of ``files`` whose labels are named as
+    the input (``a.png``'s are ``a.png``; ``a.tif``'s are ``a.tif`` where it is a stack or
+    records a pixel size); ``given``: what the caller calls the folder (``--output``)."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return
+    here = out_dir.resolve()
+    for f in map(Path, files):
+        if f.parent.resolve() != here:
+            continue
+        labels = {f"{output_stem(f)}{ext}".casefold(): ext for ext in (".png", ".tif")}
+        ext = labels.get(f.name.casefold())
+        if ext is None:
+            continue
+        when = " where it is a stack or records a pixel size" if ext == ".tif" else ""
+        raise OutputError(
+            f"{given} {out_dir} is the folder of the inputs: the labels of {f} are named "
+            f"{f.name}{when}, so predict would write over its input; give another {given} "
+            "(inputs are never replaced)"
+        )
