@@ -123,7 +123,8 @@ class DataSection(Section):
     val_fraction: float = option(
         0.2,
         "share of the images held out for validation, in [0, 1) (ignored when the folder has "
-        "train/ and val/)",
+        "train/ and val/); stacks are kept whole (the share counted in pages), and a single "
+        "stack gives its last pages after a one-page gap",
     )
     seed: int = option(
         0, "seed of the train/validation split of the folder (train.seed seeds the rest)"
