@@ -202,3 +202,29 @@ def test_irregular_deltat_frame_times_are_said(tmp_path, caplog):
     with caplog.at_level("WARNING"):
         read_page_axes(tmp_path / "g.ome.tif", 3)
     assert not caplog.records
+
+
+def test_plane_rows_carry_only_the_place_columns_the_objects_table_has(tmp_path):
+    from pathlib import Path
+
+    from unetlab.inference.objects_summary import plane_rows
+
+    ids = np.zeros((3, H, W), np.uint16)
+    meta = {"axes": "TYX", "finterval": 5}
+    tifffile.imwrite(tmp_path / "m_objects.tif", ids, imagej=True, metadata=meta)
+    table = Path(tmp_path / "m_objects.csv")
+    table.write_text("page,id,area\n0,1,4\n2,1,6\n2,2,2\n")
+    rows = plane_rows({"image": "m.tif", "status": "done"}, table, tmp_path / "m")
+    assert [(r["page"], r["objects"], r["total_area"]) for r in rows] == [
+        (0, 1, 4.0),
+        (1, 0, 0.0),
+        (2, 2, 8.0),
+    ]
+    assert "t" not in rows[0] and "t_s" not in rows[0]
+    table.write_text("page,t,t_s,id,area\n0,0,0,1,4\n")
+    rows = plane_rows({"image": "m.tif", "status": "done"}, table, tmp_path / "m")
+    assert [(r["t"], r["t_s"], r["objects"]) for r in rows] == [
+        (0, 0.0, 1),
+        (1, 5.0, 0),
+        (2, 10.0, 0),
+    ]

@@ -356,12 +356,14 @@ PLANE_COLUMNS = ("page", "t", "t_s", "z", "z_um")
 
 def plane_rows(row: dict, table: Path, stem: Path, image: Path | None = None) -> list[dict] | None:
     """``row`` (an input's ``image`` and ``status``) once for each page of a stack whose
-    objects ``table`` has a ``page`` column: the page's :data:`PLANE_COLUMNS` (read from
-    the ids TIFF ``<stem>_objects.tif``, else the labels ``<stem>.tif``: :func:`stack_planes`)
+    objects ``table`` has a ``page`` column: the page's :data:`PLANE_COLUMNS` that the table
+    has (read from the ids TIFF ``<stem>_objects.tif``, else the labels ``<stem>.tif``:
+    :func:`stack_planes`; a page without objects has no row to read them from)
     and its figures (:func:`page_figures`; 0 objects for a frame without any: a count
     against time skips none), with the ``image`` file's :func:`page_focus` page by page
     where given. None for one image, or where the pages cannot be told."""
-    if not _has_pages(table):
+    header = _header(table)
+    if "page" not in header:
         return None
     for suffix in ("_objects.tif", ".tif"):
         planes = stack_planes(stem.with_name(stem.name + suffix))
@@ -375,19 +377,20 @@ def plane_rows(row: dict, table: Path, stem: Path, image: Path | None = None) ->
     focus = page_focus(image, table) if image is not None else None
     if image is not None and (focus is None or len(focus) != len(planes)):
         focus = [None] * len(planes)
-    rows = [{**row, **place, **got} for place, got in zip(planes, figures)]
+    kept = [{k: v for k, v in place.items() if k in header} for place in planes]
+    rows = [{**row, **place, **got} for place, got in zip(kept, figures)]
     for r, value in zip(rows, focus or []):
         r["focus"] = value
     return rows
 
 
-def _has_pages(table: Path) -> bool:
-    """Whether the objects ``table``'s header names a ``page`` column (a stack's)."""
+def _header(table: Path) -> list[str]:
+    """The column names of the objects ``table`` ([] where it cannot be read)."""
     try:
         with open(table, newline="", encoding="utf-8") as f:
-            return "page" in next(csv.reader(f), [])
+            return next(csv.reader(f), [])
     except (OSError, ValueError, csv.Error):
-        return False
+        return []
 
 
 def stack_planes(ids: Path) -> list[dict] | None:
