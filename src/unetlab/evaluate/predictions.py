@@ -202,13 +202,16 @@ def _say_unscored(preds: Predictions, stems: list[str], gt_dir: Path) -> None:
 
 
 def _identity(preds: Predictions, stems: list[str], scored: list[ScoredPage], gt_dir) -> dict:
-    """What tells this report from another beside its figures (audit s34 repro 3): the code
+    """What tells this report from another beside its figures (audit s34 repro 3): the
+    checkpoints and settings that made the predictions read (:func:`predicted_by`), the code
     (:func:`code_identity`) and the files scored by content
     (:func:`~unetlab.evaluate.identity.files_identity`): the predictions read, the masks."""
     from unetlab.provenance import code_identity
 
     read = [f for stem in dict.fromkeys(stems) for f in preds.files_of(stem)]
+    made = predicted_by(preds.folder, [f.name for f in read])
     return {
+        **({"predicted_by": made} if made else {}),
         "code": code_identity(),
         "prediction_files": files_identity(read, preds.folder),
         "ground_truth_files": files_identity([page.mask_file for page in scored], gt_dir),
@@ -219,38 +222,51 @@ def _source(
     pred_dir: Path, gt_dir: Path, ignore_value, exclude_rows, scored: list[ScoredPage], report
 ) -> dict:
     """``report.source`` of :func:`evaluate_predictions`: the folders, the ignored value,
-    the checkpoints that made the predictions (their records'), how many of the pages
-    trained one (:func:`_training_overlap_note`, which marks the report's rows), the rows
-    scored nowhere."""
+    how many of the pages trained a checkpoint that made them
+    (:func:`_training_overlap_note`, which marks the report's rows), the rows scored
+    nowhere."""
     source = dict(predictions=str(pred_dir), ground_truth=str(gt_dir), ignore_value=ignore_value)
-    if made := predicted_by(pred_dir):
-        source["predicted_by"] = made
     if (seen := _training_overlap_note(pred_dir, scored, report)) is not None:
         source["trained_images"] = seen
     source["exclude_rows"] = as_config(exclude_rows)
     return source
 
 
-def predicted_by(pred_dir: str | os.PathLike) -> list[dict]:
+def predicted_by(pred_dir: str | os.PathLike, names: Iterable[str] | None = None) -> list[dict]:
     """The checkpoints that made the predictions of ``pred_dir`` as its ``predict.json``
     records them (``checkpoint``: the path, ``checkpoint_sha256``), each once, with the
     settings each of its records predicted with (``settings``: TTA, blend, precision, tile
     size, ...; where the records hold them): what a report of ``evaluate --pred`` scored
-    (``unetlab compare`` names it)."""
+    (``unetlab compare`` names it). ``names``: only the records whose keys the folder's
+    manifest gives those files (the files scored; a record no file carries any more is
+    left out), where it gives any."""
     from unetlab.inference.records import read_records
 
+    records = read_records(pred_dir)
+    if names is not None and (keys := _keys_of(Path(pred_dir), names) & set(records)):
+        records = {k: v for k, v in records.items() if k in keys}
     found: dict[str, dict] = {}
-    for record in read_records(pred_dir).values():
+    for record in records.values():
         if isinstance(record, dict) and record.get("checkpoint"):
             path = str(record["checkpoint"])
             made = found.setdefault(
                 path, {"checkpoint": path, "checkpoint_sha256": record.get("sha256")}
             )
-            if isinstance(record.get("model"), dict) and record["model"] not in made.get(
-                "settings", []
-            ):
-                made.setdefault("settings", []).append(record["model"])
+            settings = made.setdefault("settings", [])
+            if isinstance(record.get("model"), dict) and record["model"] not in settings:
+                settings.append(record["model"])
+            if not settings:
+                del made["settings"]
     return list(found.values())
+
+
+def _keys_of(pred_dir: Path, names: Iterable[str]) -> set[str]:
+    """The record keys the manifest of ``pred_dir`` gives the files ``names`` (a stopped
+    run's too: written, not confirmed)."""
+    from unetlab.manifest import PENDING, recorded_keys
+
+    keys = recorded_keys(pred_dir, "predict")
+    return {keys[n].removeprefix(PENDING) for n in names if keys.get(n)}
 
 
 def _recorded_values(pred_dir: Path) -> list[int] | None:
