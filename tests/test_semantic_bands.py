@@ -237,3 +237,38 @@ def test_a_dense_slides_regions_cost_little_memory():
 def test_an_image_of_no_rows_has_no_objects():
     keys, values = SemanticBands(ObjectOptions(), 0, 5).lookup()
     assert keys.tolist() == [0] and values.tolist() == [0]
+
+
+def test_the_touching_pairs_are_mapped_only_to_fill_holes(monkeypatch):
+    """Without hole filling (or a background) the region graph is not built: a dense
+    slide's largest arrays (tens of millions of pairs) are never made."""
+    from unetlab.inference import semantic_bands
+
+    made = []
+    pairs = semantic_bands._region_pairs
+    monkeypatch.setattr(semantic_bands, "_region_pairs", lambda *a: made.append(1) or pairs(*a))
+    probabilities = one_hot(shapes(), 3)
+    for fill, count in ((False, 0), (True, 1)):
+        options = ObjectOptions(min_area=3, fill_holes=fill)
+        whole = objects_from_probabilities(probabilities, options)
+        np.testing.assert_array_equal(streamed(probabilities, options, 7), whole)
+        assert len(made) == count
+
+
+def test_nodata_beyond_another_object_does_not_open_a_hole():
+    """A ring split inside by a wall (another class) into two background regions, nodata in
+    the right one: the right one stays background (nodata is never a hole), the left one is
+    still the ring's hole, read whole and in blocks (the nodata is no way out of the ring:
+    marking its region as on the image's edge let the left one out through the wall)."""
+    labels = np.zeros((20, 20), np.int64)
+    labels[2:18, 2:18] = 1
+    labels[3:17, 3:17] = 0
+    labels[3:17, 9] = 2  # the wall, touching the ring above and below
+    outside = np.zeros((20, 20), bool)
+    outside[8, 12] = True
+    probabilities = one_hot(labels, 3)
+    options = ObjectOptions(background=0, min_area=1)
+    whole = objects_from_probabilities(probabilities, options, outside=outside)
+    assert whole[8, 5] == whole[2, 2] > 0 and whole[8, 14] == 0
+    for rows in (1, 5, 20):
+        np.testing.assert_array_equal(streamed(probabilities, options, rows, outside), whole)

@@ -57,6 +57,7 @@ class SemanticBands:
         self.touching: list[np.ndarray] = []  # touching regions' ids, a key a pair: _pair_keys
         self.last: tuple[np.ndarray, np.ndarray] | None = None  # the last row's ids, labels
         self.cut: list[np.ndarray] = []  # ids of regions in or beside an outside pixel
+        self.held: list[np.ndarray] = []  # ids of regions holding one: no hole (s34)
         self.last_outside = np.zeros(width, bool)  # the last row's outside pixels
 
     def add(
@@ -82,7 +83,7 @@ class SemanticBands:
         # labels' type, a block's area 32 bits)
         self.kinds.append(np.rint(sums / np.maximum(areas, 1)).astype(labels.dtype))
         self.areas.append(areas.astype(np.int32 if ids.size < 2**31 else np.int64))
-        self.edges.append(self._edge(ids, y, n, outside))
+        self.edges.append(self._edge(ids, y, n))
         ids += self.count  # in place: a block's ids are its largest array
         self.touching.append(_touching_pairs(ids))
         if self.last is not None:
@@ -109,18 +110,15 @@ class SemanticBands:
         near = ndimage.binary_dilation(outside)
         near[0] |= above
         self.cut.append(distinct(ids[near]))
+        self.held.append(distinct(ids[outside]))
         if seam is not None:
             self.cut.append(distinct(seam[outside[0]]))
         self.last_outside = outside[-1].copy()
 
-    def _edge(self, local: np.ndarray, y: int, n: int, outside=None) -> np.ndarray:
-        """Which of a block's n regions reach the image's edge, or may beyond its
-        ``outside`` pixels (a region holding one is no hole: nodata is never filled into an
-        object, as :func:`~unetlab.inference.objects.fill_object_holes`)."""
+    def _edge(self, local: np.ndarray, y: int, n: int) -> np.ndarray:
+        """Which of a block's n regions reach the image's edge."""
         edge = np.zeros(n + 1, bool)
         edge[local[:, 0]] = edge[local[:, -1]] = True
-        if outside is not None:
-            edge[local[np.asarray(outside, bool)]] = True
         if y == 0:
             edge[local[0]] = True
         if y + local.shape[0] == self.height:
@@ -140,19 +138,22 @@ class SemanticBands:
         roots = distinct(region)  # each region's smallest provisional id, raster order
         index = np.searchsorted(roots, region)  # provisional id -> region 0..m-1
         index = index.astype(np.int32 if len(roots) < 2**31 else np.int64, copy=False)
+        del region
         kinds = np.zeros(len(roots), np.int64)
         kinds[index[1:]] = np.concatenate(self.kinds or [np.zeros(0, np.int64)])
         areas = np.bincount(index[1:], np.concatenate(self.areas or [[]]), len(roots))
         edge = np.zeros(len(roots), bool)
         edge[index[1:][np.concatenate(self.edges or [np.zeros(0, bool)])]] = True
-        pairs = _region_pairs(self.touching, index)  # taken: memory
-        self.touching = None
+        touching, self.touching = self.touching, None  # taken as they are mapped: memory
         background = options.background
         is_object = np.ones(len(roots), bool) if background is None else kinds != background
         is_object[0] = False  # index 0: provisional id 0, no region
         owner = np.zeros(len(roots), np.int64)
-        if options.fill_holes and background is not None:
-            owner = _owners(pairs, is_object, edge)
+        if options.fill_holes and background is not None:  # the pairs' only use
+            held = np.zeros(len(roots), bool)  # nodata is never a hole, as read whole
+            held[index[np.concatenate(self.held or [np.zeros(0, np.int64)])]] = True
+            owner = _owners(_region_pairs(touching, index), is_object, edge, held)
+        del touching
         areas = areas.astype(np.int64) + np.bincount(owner, areas, len(roots)).astype(np.int64)
         cut = edge.copy()
         cut[index[np.concatenate(self.cut or [np.zeros(0, np.int64)])]] = True
@@ -238,11 +239,13 @@ def _regions(n: int, same: np.ndarray) -> np.ndarray:
     return smallest[label]
 
 
-def _owners(pairs: np.ndarray, is_object, edge) -> np.ndarray:
+def _owners(pairs: np.ndarray, is_object, edge, held=None) -> np.ndarray:
     """The object each background region joins (0: none), as
     :func:`~unetlab.inference.objects.fill_object_holes` decides it: a region that does not
-    reach the image's edge joins the one object it touches, or of several the one that
-    alone cuts it off from the edge (there is at most one).
+    reach the image's edge, nor holds a pixel that is no sample (``held``: nodata is never
+    an object's hole, s34), joins the one object it touches, or of several the one that
+    alone cuts it off from the edge (there is at most one; the edge alone decides it, as
+    the enclosing shape does read whole).
 
     An object's hole is a region of its complement that does not reach the image's edge
     (any region outside the object's box, or on its border, reaches the edge through the
@@ -252,7 +255,7 @@ def _owners(pairs: np.ndarray, is_object, edge) -> np.ndarray:
     immediate dominator can (:func:`_dominators`): one depth-first search for all regions,
     where a search per (region, object) took minutes for thousands of objects."""
     owner = np.zeros(len(is_object), np.int64)
-    hole = ~is_object & ~edge
+    hole = ~is_object & ~edge & (True if held is None else ~held)
     hole[0] = False
     mine = pairs[:, hole[pairs[0]] & is_object[pairs[1]]]  # (hole, object), sorted
     alone = np.bincount(mine[0], minlength=len(owner))[mine[0]] == 1
@@ -260,7 +263,9 @@ def _owners(pairs: np.ndarray, is_object, edge) -> np.ndarray:
     shared = mine[:, ~alone]
     if not shared.shape[1]:
         return owner
-    dominator = _dominators(_rooted(pairs, edge), len(owner))
+    graph = _rooted(pairs, edge)
+    del pairs  # the caller's was a temporary: freed before the search (a dense slide's largest)
+    dominator = _dominators(graph, len(owner))
     sole = shared[:, dominator[shared[0]] == shared[1]]
     owner[sole[0]] = sole[1]
     return owner
