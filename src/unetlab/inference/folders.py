@@ -36,6 +36,7 @@ from unetlab.inference.output_rules import (
     finished_inputs,
     finished_outputs,
     held_folders,
+    input_source,
     other_inputs_models,
     other_models,
     prediction_folder,
@@ -45,6 +46,7 @@ from unetlab.inference.records import OutputOptions, Provenance
 from unetlab.inference.stream_rule import is_streamed, streamed_alone
 from unetlab.inference.tta import describe_tta
 from unetlab.inference.world_files import world_files
+from unetlab.manifest import changed_sources
 from unetlab.outputs import OVERWRITE_FIX, confirm
 from unetlab.progress import checked, progress_bar, shown
 from unetlab.runtime import tuned_allocator
@@ -188,6 +190,7 @@ def claim_folder(
         if not outputs.skip_existing:
             return
         finished = finished_outputs(out_dir, files, record=made, **outputs.wanted)
+        _say_changed(Path(out_dir), [f for f in files if f not in finished])
         done.update(finished)  # their outputs keep their lines, a killed run's confirmed:
         names = [n for made_here in finished.values() for n in made_here]
         confirm(out_dir, dict.fromkeys(names, made.key), "predict")  # the files carry the key
@@ -202,6 +205,19 @@ def claim_folder(
         if _summed(outputs, files):  # the per-image table's name, before any work
             claim_summary(out_dir, overwrite=outputs.overwrite)
         yield done
+
+
+def _say_changed(out_dir: Path, files: Sequence[Path]) -> None:
+    """One line naming the ``files`` (not skipped) whose outputs in ``out_dir`` were made
+    from the file before it changed (:func:`~unetlab.manifest.changed_sources`)."""
+    stale = changed_sources(out_dir, "predict") if out_dir.is_dir() else set()
+    if changed := [f.name for f in files if input_source(f) in stale]:
+        more = f" and {len(changed) - 3} more" if len(changed) > 3 else ""
+        log.info(
+            "%s changed since %s outputs were written: predicted again",
+            ", ".join(changed[:3]) + more,
+            "its" if len(changed) == 1 else "their",
+        )
 
 
 def _mixed_line(out_dir: Path, mixed: dict[str, str], record: Provenance, fix: str) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 
 from unetlab.data.ome import FORMATS
 from unetlab.errors import OutputError, UnetlabError
+from unetlab.inference.input_folder import refuse_input_folder
 from unetlab.inference.records import (
     RECORDS,
     OutputOptions,
@@ -33,6 +34,7 @@ from unetlab.inference.records import (
     save_record,
 )
 from unetlab.inference.slides import output_names, output_stem
+from unetlab.manifest import changed_inputs
 from unetlab.outputs import (
     PENDING,
     made_from,
@@ -154,7 +156,8 @@ def finished_inputs(
     unetlab did not write is no finished prediction, and an input predicted before without
     an output asked for now (an overlay, its objects) is not finished (a streamed slide's
     overlay too: its downsampled ``<stem>_overlay.png``), nor is one whose outputs the
-    manifest says were made from another input (``nb1.png``'s for ``nb1.ome.tif``), nor,
+    manifest says were made from another input (``nb1.png``'s for ``nb1.ome.tif``) or from
+    the input before it changed (:func:`~unetlab.manifest.changed_inputs`), nor,
     given the ``record`` of this run, one whose outputs the manifest does not say were made
     by that checkpoint and settings (its key; see :func:`finished_outputs`). Ask before the
     folder's manifest records this run."""
@@ -174,6 +177,8 @@ def finished_outputs(
     object table) and the input's label image, written last, counts."""
     out_dir = Path(out_dir)
     ours = made_from(out_dir, "predict") if out_dir.is_dir() else {}
+    if ours and (changed := changed_inputs(out_dir, "predict")):  # not of this input now
+        ours = {n: s for n, s in ours.items() if n not in changed}
     keyless: dict[str, str | None] = {}
     if record is not None:
         keys = recorded_keys(out_dir, "predict") if out_dir.is_dir() else {}
@@ -350,6 +355,7 @@ def prediction_folder(
     ``predict.json`` once the work is done."""
     out_dir, outputs = Path(out_dir), OutputOptions.of(outputs)
     wanted = outputs.wanted
+    refuse_input_folder(files, out_dir)  # the inputs' folder: the conflict named
     refuse_shared_outputs(out_dir, files, **wanted)
     names = [n for f in files for n in output_roles(output_stem(f), **wanted)]
     sources = output_sources(files, **wanted)
