@@ -239,23 +239,12 @@ def contrast_note(spec: dict, dtype, contrast: np.ndarray) -> tuple[str, str] | 
     )
 
 
-#: how a float image in [0, 1] goes back to the integer dtype a model trained on
-_AS_INTEGER = {
-    "uint8": "(image * 255).round().astype('uint8')",
-    "uint16": "(image * 65535).round().astype('uint16')",
-}
-
-
 def _dtype_fix(trained: str | None, dtype) -> str:
     """The fix for an image of ``dtype`` given to a model whose floor is in ``trained``
-    values: the image in that dtype, as read from its file (a float copy of a uint8 image
-    skips the floor: audit s30). No scale is guessed from the values."""
-    if not trained:
-        return ": give the images in the dtype the model was trained on"
-    fix = f": give the image as {trained}, as the model was trained (the array as read"
-    if np.issubdtype(np.dtype(dtype), np.floating) and trained in _AS_INTEGER:
-        fix += f", not a float copy; a float image in [0, 1]: {_AS_INTEGER[trained]}"
-    return fix + ")"
+    values, in both spellings (:func:`unetlab.data.appearance.dtype_fix`)."""
+    from unetlab.data.appearance import dtype_fix  # it imports this module
+
+    return ": " + dtype_fix(trained, dtype)
 
 
 def _times(ratio: float) -> str:
