@@ -37,6 +37,7 @@ from unetlab.inference.measure import (
     class_counts,
     named_channels,
     pixel_pair,
+    plane_columns,
     with_map_centroids,
     with_micrometres,
 )
@@ -239,8 +240,8 @@ class SlideObjects:
             note = seam_note(tables, self.options.margin(self.record))
             if note is not None:
                 log.info("%s: %s", name, note)
-        if pages > 1:
-            tables = [{"page": np.full(len(t["id"]), p), **t} for p, t in enumerate(tables)]
+        if pages > 1:  # page, t, t_s, z, z_um as a stack read whole has them
+            tables = [{**_plane_columns(spec, p, len(t["id"])), **t} for p, t in enumerate(tables)]
         scale = tuple(getattr(slide, "downsample", None) or (1.0, 1.0))
         grid = level_grid(slide, scale)  # a GeoTIFF's place, of this level's pixels
         shown = self._shown(tables, scale, grid)  # the CSV's, in level 0's frame
@@ -479,3 +480,15 @@ def pieces(height: int, width: int, multiple: int | None = None) -> Iterator[tup
     for y in range(0, height, rows):
         for x in range(0, width, span):
             yield slice(y, min(y + rows, height)), slice(x, min(x + span, width))
+
+
+def _plane_columns(spec: ome.OutputSpec, page: int, rows: int) -> dict[str, np.ndarray]:
+    """The leading columns of page ``page``'s ``rows`` objects in a streamed stack's table:
+    ``page``, and its ``t`` and ``z`` on the output's axes (``spec``), with ``t_s`` and
+    ``z_um`` where the frame interval and Z spacing are known
+    (:func:`~unetlab.inference.measure.plane_columns`; audit s34 stacks 1)."""
+    if "t" not in spec.axes:  # a z-stack's or unknown pages: the page alone, as before
+        return {"page": np.full(rows, page)}
+    at = spec.place(page, slice(0, 1))
+    index = {a: int(i) for a, i in zip(spec.axes, at) if a in "tz"}
+    return plane_columns(page, rows, index, spec.frame_seconds, spec.z_spacing)

@@ -215,7 +215,10 @@ def _sync_rows(array, spec: ome.OutputSpec, page: int, top: int, row: int) -> No
     folder = Path(array.store.root) / array.path
     chunk_rows = range(top // ome.CHUNK, -(-row // ome.CHUNK))
     columns = range(math.ceil(spec.shape[-1] / ome.CHUNK))
-    lead = [range(s) if a == "c" else [page] for a, s in zip(spec.axes, spec.shape) if a in "cz"]
+    at = spec.place(page, slice(top, row))  # the page's t and z
+    lead = [
+        range(s) if a == "c" else [i] for a, s, i in zip(spec.axes, spec.shape, at) if a in "ctz"
+    ]
     sep = getattr(array.metadata, "dimension_separator", ".") or "."
     for index in np.ndindex(*(len(r) for r in lead)):
         head = [str(r[i]) for r, i in zip(lead, index)]

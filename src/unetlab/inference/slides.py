@@ -42,7 +42,7 @@ from unetlab.data.io import TIFF_SUFFIXES
 from unetlab.data.nodata import blank_pixels
 from unetlab.data.normalize import image_stats
 from unetlab.data.slides import Slide, is_zarr, open_slide
-from unetlab.data.tiffmeta import channel_names, class_table
+from unetlab.data.tiffmeta import channel_names, class_table, frame_seconds, read_page_axes
 from unetlab.errors import GroupError, OutputError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference import slide_resume
@@ -303,14 +303,29 @@ def stream_tiling(model, slide: Slide, *, probabilities: bool, tile_size=None, b
     return grid, batch
 
 
+def _page_lead(slide: Slide) -> tuple[tuple[int, ...], str, float | None]:
+    """The pages of a streamed stack as its outputs' leading axes: their sizes, letters and
+    seconds between time points. A TIFF time-lapse keeps T (and Z after it) with its frame
+    interval (:func:`~unetlab.data.tiffmeta.read_page_axes`; audit s34 stacks 1: a streamed
+    movie came out as a Z stack); other stacks are Z, one page has none."""
+    pages = slide.shape[0]
+    if pages == 1:
+        return (), "", None
+    if slide.path.suffix.lower() in TIFF_SUFFIXES:
+        axes = read_page_axes(slide.path, pages)
+        if axes.letters in ("T", "TZ"):
+            return axes.shape, axes.letters.lower(), frame_seconds(axes.timing)
+    return (pages,), "z", None
+
+
 def _specs(model, slide: Slide, outputs: OutputOptions, *, values, record):
     """What the outputs hold. Probabilities are (K, P, H, W) in OME-Zarr (NGFF orders
     channels before z) and (P, K, H, W) in TIFF, as in-memory stacks are written.
     ``record``: what made them (:class:`~unetlab.inference.records.Provenance`), as JSON
     in their metadata."""
-    pages, h, w, _ = slide.shape
+    _, h, w, _ = slide.shape
     k = max(model.num_classes, 1)
-    lead = (pages,) if pages > 1 else ()
+    lead, page_axes, seconds = _page_lead(slide)
     colormap = None
     if outputs.color:
         colormap = np.zeros((3, 256), dtype=np.uint16)
@@ -319,10 +334,11 @@ def _specs(model, slide: Slide, outputs: OutputOptions, *, values, record):
     label_dtype = encode_labels(np.zeros(1, np.uint8), values).dtype
     labels = ome.OutputSpec(
         shape=(*lead, h, w),
-        axes="z" * len(lead) + "yx",
+        axes=page_axes + "yx",
         dtype=label_dtype,
         pixel_size=slide.pixel_size,
-        z_spacing=slide.z_spacing,
+        z_spacing=slide.z_spacing if "z" in page_axes else None,
+        frame_seconds=seconds,
         downsample="nearest",
         colormap=colormap,
         classes=class_table(names, values) if names else None,
@@ -333,14 +349,17 @@ def _specs(model, slide: Slide, outputs: OutputOptions, *, values, record):
     specs = {"labels": labels}
     if outputs.save_probabilities:
         zarr_order = outputs.output_format == "ome-zarr"
-        shape = (k, *lead, h, w) if zarr_order else (*lead, k, h, w)
-        axes = "c" + "z" * len(lead) if zarr_order else "z" * len(lead) + "c"
+        # NGFF orders time, then channels, then space; TIFF keeps ImageJ's T, Z, C
+        t = int(page_axes.startswith("t"))
+        shape = (*lead[:t], k, *lead[t:], h, w) if zarr_order else (*lead, k, h, w)
+        axes = page_axes[:t] + "c" + page_axes[t:] if zarr_order else page_axes + "c"
         specs["probabilities"] = ome.OutputSpec(
             shape=shape,
             axes=axes + "yx",
             dtype=np.dtype(np.float32),
             pixel_size=slide.pixel_size,
-            z_spacing=slide.z_spacing,
+            z_spacing=labels.z_spacing,
+            frame_seconds=seconds,
             downsample="mean",
             channels=tuple(names[-k:]) if names else (),
             record=labels.record,

@@ -1,0 +1,89 @@
+"""A streamed time-lapse keeps time as time in its outputs (audit s34 stacks 1: a streamed TYX
+movie, and a TZCYX hyperstack's T x Z, came out as a Z stack with the z spacing and no
+TimeIncrement); a z-stack stays Z."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+
+from unetlab.inference.files import predict_file
+from unetlab.models import UNet
+
+H, W = 16, 20
+
+
+def _model():
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    last = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)][-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.copy_(torch.tensor([-5.0, 5.0]))
+    return model
+
+
+def _stack(tmp_path, axes, shape, **meta):
+    pages = np.random.default_rng(0).integers(0, 255, (*shape, H, W), dtype=np.uint8)
+    metadata = {"axes": axes + "YX", "unit": "um", **meta}
+    path = tmp_path / "s.tif"
+    tifffile.imwrite(path, pages, imagej=True, resolution=(5, 5), metadata=metadata)
+    return path
+
+
+@pytest.mark.parametrize("fmt", ["ome-tiff", "ome-zarr"])
+def test_a_streamed_tzyx_movie_keeps_t_and_z(tmp_path, fmt):
+    path = _stack(tmp_path, "TZ", (3, 2), finterval=60, spacing=0.5)
+    written = predict_file(
+        _model(),
+        path,
+        tmp_path / "out",
+        large_threshold=10,
+        save_probabilities=True,
+        output_format=fmt,
+    )
+    out = {p.name: p for p in written}
+    if fmt == "ome-tiff":
+        with tifffile.TiffFile(out["s.tif"]) as tif:
+            assert (tif.series[0].axes, tif.series[0].shape) == ("TZYX", (3, 2, H, W))
+            assert 'TimeIncrement="60.0"' in tif.ome_metadata
+            assert 'PhysicalSizeZ="0.5"' in tif.ome_metadata
+        with tifffile.TiffFile(out["s_prob.tif"]) as tif:
+            assert tif.series[0].axes == "TZCYX"
+        return
+    attrs = json.loads((out["s.ome.zarr"] / ".zattrs").read_text())["multiscales"][0]
+    assert [a["name"] for a in attrs["axes"]] == ["t", "z", "y", "x"]
+    prob = json.loads((out["s_prob.ome.zarr"] / ".zattrs").read_text())["multiscales"][0]
+    assert [a["name"] for a in prob["axes"]] == ["t", "c", "z", "y", "x"]
+
+
+def test_a_streamed_z_stack_stays_z(tmp_path):
+    path = _stack(tmp_path, "Z", (4,), spacing=0.5)
+    (labels,) = [
+        p
+        for p in predict_file(_model(), path, tmp_path / "out", large_threshold=10)
+        if p.name == "s.tif"
+    ]
+    with tifffile.TiffFile(labels) as tif:
+        assert tif.series[0].axes == "ZYX" and "TimeIncrement" not in tif.ome_metadata
+
+
+def test_a_streamed_movies_table_has_t_and_t_s(tmp_path):
+    from unetlab.inference.objects import ObjectOptions
+
+    path = _stack(tmp_path, "TZ", (3, 2), finterval=60, spacing=0.5)
+    model = _model()
+    options = ObjectOptions.for_model(model)
+    written = predict_file(model, path, tmp_path / "out", large_threshold=10, objects=options)
+    (table,) = [p for p in written if p.name == "s_objects.csv"]
+    with open(table, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0])[:5] == ["page", "t", "t_s", "z", "z_um"]
+    got = [(r["page"], r["t"], float(r["t_s"]), r["z"], float(r["z_um"])) for r in rows]
+    assert got == [
+        (str(2 * t + z), str(t), 60.0 * t, str(z), 0.5 * z) for t in range(3) for z in range(2)
+    ]
