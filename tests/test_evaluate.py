@@ -118,6 +118,15 @@ def test_label_values_read_as_class_indices_are_refused_with_the_fix(tmp_path, c
     assert names.matrix.shape == (256, 256)  # class names say they are indices: no refusal
 
 
+def test_one_label_value_is_refused_with_one_per_class(tmp_path, capsys):
+    pred_dir, gt_dir = _folders(tmp_path, {"a": GOOD})  # audit s34 messy 11
+    argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--label-values", "0"]
+    assert main(argv) == 2
+    said = capsys.readouterr().err
+    assert "--label-values 0 gives one value" in said and "e.g. --label-values 0 255" in said
+    assert "data.label_values" not in said
+
+
 def test_instance_masks_keep_touching_objects_apart(tmp_path, capsys):
     ids = np.array([[7, 7, 9, 9, 0], [7, 7, 9, 9, 0]], np.uint16)  # two touching objects
     pred = (ids > 0).astype(np.uint8)  # pixel-perfect, but one connected region

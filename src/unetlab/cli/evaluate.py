@@ -284,6 +284,11 @@ def _check_pred_flags(args) -> None:
         raise UnetlabError("--pred and --gt go together: give both")
     if args.best_threshold:
         raise UnetlabError("--best-threshold needs probabilities: use --checkpoint and --data")
+    if args.label_values is not None and len(args.label_values) < 2:
+        raise UnetlabError(
+            f"--label-values {args.label_values[0]} gives one value: give the mask value of "
+            "each class in class order, one per class, e.g. --label-values 0 255"
+        )
     if args.nodata is not None:
         raise UnetlabError(
             "--nodata says which pixels of the images a checkpoint predicts are no sample; "
