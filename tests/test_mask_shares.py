@@ -32,3 +32,10 @@ def test_other_masks_are_left_alone():
     assert inverted_masks(pairs) is None
     three = SimpleNamespace(name="t", values=(0, 1, 2), counts=(5, 5, 90))
     assert inverted_masks([_facts(str(k), 0.07) for k in range(5)] + [three]) is None
+
+
+def test_a_dense_field_just_past_a_half_is_no_inverted_mask():
+    """55% foreground among masks of 20-29% is a crowded field, not a flip (once inverted it
+    would be 45%, no nearer the others' range): not named (review s34)."""
+    pairs = [_facts(f"m{k}", 0.2 + 0.01 * k) for k in range(10)] + [_facts("dense", 0.55)]
+    assert inverted_masks(pairs) is None

@@ -37,8 +37,8 @@ def inverted_masks(pairs: Sequence) -> str | None:
     others = shares[~odd]
     if not odd.any() or len(others) < max(MIN_OTHERS, 2 * odd.sum()):
         return None
-    if abs(others - 0.5).min() < MARGIN:
-        return None
+    if abs(others - 0.5).min() < MARGIN or abs(shares[odd] - 0.5).min() < MARGIN:
+        return None  # the odd one as far from a half as the others: a dense field is no flip
     typical = float(np.median(others))
     if not all(abs((1 - s) - typical) < abs(s - typical) for s in shares[odd]):
         return None
