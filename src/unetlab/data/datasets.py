@@ -158,6 +158,7 @@ def split_pairs(
     seed: int = 0,
     problems: list[str] | None = None,
     quiet: bool = False,
+    by_page: bool = False,
 ) -> tuple[list[Pair], list[Pair]]:
     """(train_pairs, val_pairs) of the data set under ``root``.
 
@@ -167,7 +168,9 @@ def split_pairs(
     ``root`` (or of ``root/train/`` when only that holds a data set, as in the ISBI folder
     with an unlabelled ``test/``); where some file is a stack (a movie, a z-stack), by whole
     files, or a single stack's last pages (:func:`_split`). With a single sample, val is
-    empty and a warning is logged. ``problems``: where to add the pairing problems instead of raising them (see :func:`unetlab.data.pairs.find_pairs`).
+    empty and a warning is logged. ``by_page``: every page split like a separate image, as
+    runs split before stacks were split by file (a checkpoint that records no split).
+    ``problems``: where to add the pairing problems instead of raising them (see :func:`unetlab.data.pairs.find_pairs`).
     ``quiet``: without the log lines that say which split is used or that none is kept for
     validation (for a look at the data before the split that training reports: the plan's).
     """
@@ -189,7 +192,10 @@ def split_pairs(
     folder = root / "train" if not _has_layout(root) and _has_layout(root / "train") else root
     known = len(problems) if problems is not None else 0
     pairs = find_pairs(folder, problems=problems)
-    train_idx, val_idx = _split(pairs, val_fraction, seed, say)
+    if by_page:  # as runs split before s34: a stack's pages like separate images
+        train_idx, val_idx = split_indices(len(pairs), val_fraction=val_fraction, seed=seed)
+    else:
+        train_idx, val_idx = _split(pairs, val_fraction, seed, say)
     if not quiet and not val_idx and pairs and (problems is None or len(problems) == known):
         log.warning(
             "%s: %d sample(s), none kept for validation; add images or a val/ folder",
@@ -212,7 +218,7 @@ def _split(pairs: list[Pair], val_fraction: float, seed: int, say) -> tuple[list
     return train, val
 
 
-def training_split(data: dict | None) -> tuple[list[Pair], list[Pair]]:
+def training_split(data: dict | None, *, by_page: bool = False) -> tuple[list[Pair], list[Pair]]:
     """(train_pairs, val_pairs) of the data a checkpoint's run trained on, split again as
     training split them (:func:`split_pairs`) from its config's ``data`` section
     (``model.training_data``: ``root``, ``val_fraction``, ``seed``), without the split's log
@@ -228,7 +234,10 @@ def training_split(data: dict | None) -> tuple[list[Pair], list[Pair]]:
     log.setLevel(logging.ERROR)
     try:
         return split_pairs(
-            root, val_fraction=data.get("val_fraction", 0.2), seed=data.get("seed", 0)
+            root,
+            val_fraction=data.get("val_fraction", 0.2),
+            seed=data.get("seed", 0),
+            by_page=by_page,
         )
     except UnetlabError as exc:
         raise DatasetError(f"its data folder does not split as in training: {exc}") from exc

@@ -42,8 +42,8 @@ def trained_on(data: dict | None) -> set[tuple[Path, int]]:
     """The (image file, page) pairs a checkpoint's run trained on, split from its data folder
     as its config's ``data`` section says (``model.training_data``); empty when that folder
     is gone."""
-    try:
-        train, _ = training_split(data)
+    try:  # a checkpoint with no split record predates s34's stack split: split by page
+        train, _ = training_split(data, by_page=True)
     except DatasetError:  # no folder, or it has changed since: nothing to say
         return set()
     return {(p.image.resolve(), p.page) for p in train}
