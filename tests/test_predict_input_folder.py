@@ -36,10 +36,10 @@ def work(tmp_path):
         ("pngs", "the labels of {folder}/p0.png are named p0.png, so predict would write"),
         (
             "tifs",
-            "the labels of {folder}/img_000.tif are named img_000.tif where it is a stack or "
-            "records a pixel size, so predict would write over its input;",
+            "the labels of {folder}/img_000.tif may be named img_000.tif (a TIFF's are a TIFF "
+            "where it is a stack or records a pixel size), so predict could write over its input;",
         ),
-        ("tifs/img_001.tif", "the labels of {folder}/img_001.tif are named img_001.tif where"),
+        ("tifs/img_001.tif", "the labels of {folder}/img_001.tif may be named img_001.tif (a"),
     ],
 )
 def test_output_in_the_input_folder_names_the_conflict(work, capsys, given, line):

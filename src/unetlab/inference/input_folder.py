@@ -29,9 +29,13 @@ def refuse_input_folder(files: Sequence[Path], out_dir: Path, *, given: str = "o
         ext = labels.get(f.name.casefold())
         if ext is None:
             continue
-        when = " where it is a stack or records a pixel size" if ext == ".tif" else ""
+        named = (
+            f"may be named {f.name} (a TIFF's are a TIFF where it is a stack or records a "
+            "pixel size), so predict could write over its input"
+            if ext == ".tif"
+            else f"are named {f.name}, so predict would write over its input"
+        )
         raise OutputError(
-            f"{given} {out_dir} is the folder of the inputs: the labels of {f} are named "
-            f"{f.name}{when}, so predict would write over its input; give another {given} "
-            "(inputs are never replaced)"
+            f"{given} {out_dir} is the folder of the inputs: the labels of {f} {named}; "
+            f"give another {given} (inputs are never replaced)"
         )
