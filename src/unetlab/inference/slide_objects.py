@@ -173,7 +173,7 @@ class SlideObjects:
             height=height,
             options=self.options,
             margin=margin,
-            band_rows=max(2 * margin, OBJECT_BAND_ROWS),
+            band_rows=band_rows(margin),
             outside=self._outside(slide, page),
         )
         for y, ids in bands:
@@ -236,8 +236,9 @@ class SlideObjects:
         out = ome.create(stage, spec)
         self.saturated = []
         tables = [self._renumber(p, h, w, luts[p], out, spec, slide) for p in range(pages)]
-        if not exact_in_bands(self.options):
-            note = seam_note(tables, self.options.margin(self.record))
+        margin = self.options.margin(self.record)
+        if not exact_in_bands(self.options) and h > band_rows(margin):  # else no seam
+            note = seam_note(tables, margin)
             if note is not None:
                 log.info("%s: %s", name, note)
         if pages > 1:  # page, t, t_s, z, z_um as a stack read whole has them
@@ -394,6 +395,13 @@ class SlideObjects:
         near = touching(np.where(inner, ids, 0), bad)
         found[: near.size] = near[:n]
         return found
+
+
+def band_rows(margin: int) -> int:
+    """Rows of the bands a page's objects are found in with ``margin`` rows of context
+    (:func:`objects_in_bands`): a page no taller is one band, with no seam (audit s34
+    stacks 9: each 256-row plane of a streamed stack was warned about its seams)."""
+    return max(2 * margin, OBJECT_BAND_ROWS)
 
 
 def seam_note(tables: list[dict], margin: int) -> str | None:

@@ -5,9 +5,12 @@ one process's) and for the folder's start line (``N file(s) (M large)``).
 
 Streamed: Zarr / OME-Zarr folders, any pyramid level above 0 and TIFFs of more than
 ``large_threshold`` px a page (:func:`~unetlab.inference.slides.is_large`; default
-``LARGE_PIXELS``), and, with no threshold given, a one-page TIFF whose whole read is
-estimated above :data:`~unetlab.inference.sizing.WHOLE_BUDGET` bytes (:func:`whole_estimate`;
-audit s32 histo 7), unless settings that apply to images read whole only are given. Where
+``LARGE_PIXELS``), and, with no threshold given, a TIFF whose whole read is estimated above
+:data:`~unetlab.inference.sizing.WHOLE_BUDGET` bytes (:func:`whole_estimate`; audit s32
+histo 7), unless settings that apply to images read whole only are given. A stack counts
+all its pages (audit s34 stacks 5: a 100-frame 1024 x 1024 movie was read whole, 1.5 GB
+and rising after 120 s); streamed, it keeps its T and Z axes, but its overlay (a TYXS
+stack read whole; a streamed one draws one page) keeps it read whole. Where
 several processes share a folder and objects or an overlay are asked for, which a stream
 shared by all does not find, such a file is streamed by the one process it is dealt to
 (:func:`streamed_alone`), as a single process streams it: each process's memory stays that of
@@ -50,7 +53,7 @@ def is_streamed(
         return True
     if processes > 1 and _found_alone(outputs):
         return False  # found in one process: not streamed by all (streamed_alone)
-    whole = whole_estimate(path, model, outputs, options, axes=axes)
+    whole = whole_estimate(path, model, outputs, options, axes=axes, stacks=True)
     return whole is not None and whole[1] > sizing.WHOLE_BUDGET
 
 
@@ -83,12 +86,14 @@ def whole_estimate(
     options: PredictOptions | None = None,
     *,
     axes: str | None = None,
+    stacks: bool = False,
 ) -> tuple[int, float] | None:
-    """(pixels, :func:`~unetlab.inference.sizing.whole_read_bytes`) of a one-page TIFF that
-    the memory rule may stream instead of reading it whole; None for others: a threshold
-    given (``outputs.large_threshold``: the user's word), settings that apply to images read
-    whole only (``axes``, ``options.exclude_rows``, ImageJ ROIs), a turned or unreadable
-    file (read whole, which says why)."""
+    """(pixels, :func:`~unetlab.inference.sizing.whole_read_bytes`) of a one-page TIFF (with
+    ``stacks``, of any TIFF, its pages counted) that the memory rule may stream instead of
+    reading it whole; None for others: a threshold given (``outputs.large_threshold``: the
+    user's word), settings that apply to images read whole only (``axes``,
+    ``options.exclude_rows``, ImageJ ROIs, a stack's overlay), a turned or unreadable file
+    (read whole, which says why)."""
     path, outputs = Path(path), OutputOptions.of(outputs)
     if path.suffix.lower() not in TIFF_SUFFIXES or outputs.large_threshold is not None:
         return None
@@ -104,8 +109,8 @@ def whole_estimate(
             turned = tiff_orientation(tif.series[0].levels[0].keyframe) != 1
     except UnetlabError:  # read whole, which names the problem
         return None
-    if pages != 1 or turned:
+    if turned or (pages > 1 and (not stacks or outputs.draw_overlay)):
         return None
-    objects = outputs.objects is not None
-    bytes_ = sizing.whole_read_bytes(h * w, c, itemsize, model.num_classes, objects=objects)
-    return h * w, bytes_
+    objects, pixels = outputs.objects is not None, pages * h * w
+    bytes_ = sizing.whole_read_bytes(pixels, c, itemsize, model.num_classes, objects=objects)
+    return pixels, bytes_
