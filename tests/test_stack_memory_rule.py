@@ -14,7 +14,7 @@ from unetlab.inference import sizing
 from unetlab.inference.files import predict_file
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.records import OutputOptions
-from unetlab.inference.stream_rule import is_streamed, whole_estimate
+from unetlab.inference.stream_rule import is_streamed, whole_estimate, whole_read_note
 from unetlab.models import UNet
 
 H, W = 16, 20
@@ -65,3 +65,19 @@ def test_a_stack_over_the_budget_is_streamed_keeping_t(tmp_path, monkeypatch, ca
     with tifffile.TiffFile(out["m_objects.tif"]) as tif:
         assert tif.is_ome and tif.series[0].axes == "TYX"
         assert tif.asarray().max() >= 1
+
+
+def test_a_stack_read_whole_says_its_cost_and_how_to_stream_it(tmp_path):
+    path, model, one = _movie(tmp_path), _model(), tmp_path / "one.tif"
+    tifffile.imwrite(one, np.zeros((H, W), np.uint8))
+    note = whole_read_note(path, model, OutputOptions(draw_overlay=True), least=5 * H * W)
+    assert note.startswith("m.tif: 5 pages, 0.0 MP read whole (about 0.0 GB beside the tiles)")
+    assert f"--large-pixels {H * W - 1} streams it page by page (its T and Z kept)" in note
+    assert note.endswith("its overlay then draws the first page only")
+    assert whole_read_note(path, model, least=5 * H * W + 1) is None  # under the least
+    assert whole_read_note(path, model, OutputOptions(large_threshold=10), least=1) is None
+    said = whole_read_note(one, model, least=1)  # one page: the line as before
+    assert said == (
+        f"one.tif: 0.0 MP read whole (about 0.0 GB beside the tiles); --large-pixels "
+        f"{H * W - 1} streams it, with a line every 10% of its tiles"
+    )

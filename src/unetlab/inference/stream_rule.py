@@ -94,7 +94,42 @@ def whole_estimate(
     user's word), settings that apply to images read whole only (``axes``,
     ``options.exclude_rows``, ImageJ ROIs, a stack's overlay), a turned or unreadable file
     (read whole, which says why)."""
+    read = _whole_read(Path(path), model, OutputOptions.of(outputs), options, axes)
+    if read is None or (read[0] > 1 and (not stacks or OutputOptions.of(outputs).draw_overlay)):
+        return None
+    return read[0] * read[1], read[2]
+
+
+def whole_read_note(
+    path: str | os.PathLike,
+    model: torch.nn.Module,
+    outputs: OutputOptions | None = None,
+    options: PredictOptions | None = None,
+    *,
+    axes: str | None = None,
+    least: int,
+) -> str | None:
+    """The line said before a TIFF of ``least`` pixels or more (all its pages) is read
+    whole: what it costs and the ``--large-pixels`` that streams it (a stack page by page:
+    audit s34 stacks 5, where a long movie's whole read said nothing); None for others."""
     path, outputs = Path(path), OutputOptions.of(outputs)
+    read = _whole_read(path, model, outputs, options, axes)
+    if read is None or read[0] * read[1] < least:
+        return None
+    (pages, pixels, bytes_), stack = read, read[0] > 1
+    what = f"{pages} pages, " if stack else ""
+    how = " page by page (its T and Z kept)" if stack else ""
+    drawn = "; its overlay then draws the first page only" if stack and outputs.draw_overlay else ""
+    return (
+        f"{path.name}: {what}{pages * pixels / 1e6:.1f} MP read whole (about "
+        f"{bytes_ / 1e9:.1f} GB beside the tiles); --large-pixels {pixels - 1} streams it"
+        f"{how}, with a line every 10% of its tiles{drawn}"
+    )
+
+
+def _whole_read(path: Path, model, outputs: OutputOptions, options, axes):
+    """(pages, pixels a page, :func:`~unetlab.inference.sizing.whole_read_bytes` of all)
+    of a TIFF the memory rule may stream (:func:`whole_estimate`), None for others."""
     if path.suffix.lower() not in TIFF_SUFFIXES or outputs.large_threshold is not None:
         return None
     rows = options is not None and options.exclude_rows
@@ -109,8 +144,8 @@ def whole_estimate(
             turned = tiff_orientation(tif.series[0].levels[0].keyframe) != 1
     except UnetlabError:  # read whole, which names the problem
         return None
-    if turned or (pages > 1 and (not stacks or outputs.draw_overlay)):
+    if turned:
         return None
-    objects, pixels = outputs.objects is not None, pages * h * w
-    bytes_ = sizing.whole_read_bytes(pixels, c, itemsize, model.num_classes, objects=objects)
-    return pixels, bytes_
+    objects = outputs.objects is not None
+    all_ = sizing.whole_read_bytes(pages * h * w, c, itemsize, model.num_classes, objects=objects)
+    return pages, h * w, all_
