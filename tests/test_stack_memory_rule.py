@@ -43,10 +43,11 @@ def test_a_stack_counts_its_pages(tmp_path, monkeypatch):
     pixels = 5 * H * W
     assert whole_estimate(path, model, stacks=True) == (
         pixels,
-        sizing.whole_read_bytes(pixels, 1, 1, 2),
+        sizing.whole_read_bytes(H * W, 1, 1, 2) + 4 * H * W * (1 + 1),  # + pixels, labels
     )
+    assert sizing.stack_read_bytes(1, H * W, 1, 1, 2) == sizing.whole_read_bytes(H * W, 1, 1, 2)
     assert not is_streamed(path, model)
-    monkeypatch.setattr(sizing, "WHOLE_BUDGET", 4 * H * W * 22.0)  # 5 pages over, 1 under
+    monkeypatch.setattr(sizing, "WHOLE_BUDGET", H * W * 23.0)  # 5 pages over, 1 under
     assert is_streamed(path, model)
     assert not is_streamed(path, model, OutputOptions(draw_overlay=True))  # a TYXS overlay
     assert not is_streamed(_movie(tmp_path, frames=1), model)

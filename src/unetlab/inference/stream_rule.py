@@ -147,5 +147,5 @@ def _whole_read(path: Path, model, outputs: OutputOptions, options, axes):
     if turned:
         return None
     objects = outputs.objects is not None
-    all_ = sizing.whole_read_bytes(pages * h * w, c, itemsize, model.num_classes, objects=objects)
+    all_ = sizing.stack_read_bytes(pages, h * w, c, itemsize, model.num_classes, objects=objects)
     return pages, h * w, all_
