@@ -128,7 +128,7 @@ from unetlab.inference.slides import (
     output_stem,
     predict_slide,
 )
-from unetlab.inference.stream_rule import is_streamed, whole_estimate
+from unetlab.inference.stream_rule import is_streamed, whole_read_note
 from unetlab.inference.table_extras import with_image_columns
 from unetlab.inference.world_files import world_files
 from unetlab.outputs import refuse_inputs
@@ -266,17 +266,15 @@ def _outputs(file: _File, group: Group) -> list[Path]:
             raise UnetlabError(
                 f"{file.path.name}: has no pyramid levels; --level applies to TIFF and OME-Zarr"
             )
-        whole = whole_estimate(file.path, file.model, o, file.options, **rule)
-        if whole is not None and whole[0] >= LONG_READ_PIXELS:
-            log.info(
-                "%s: %.1f MP read whole (about %.1f GB beside the tiles); --large-pixels "
-                "%d streams it, with a line every 10%% of its tiles",
-                *(file.path.name, whole[0] / 1e6, whole[1] / 1e9, whole[0] - 1),
-            )
+        least = LONG_READ_PIXELS
+        note = whole_read_note(file.path, file.model, o, file.options, least=least, **rule)
+        if note is not None:  # a stack's too: all its pages (audit s34 stacks 5)
+            log.info("%s", note)
         return _predict_whole(file)
 
 
-#: a one-page TIFF of this many pixels or more read whole is said first (audit s32 histo 7)
+#: a TIFF of this many pixels or more (all its pages) read whole is said first (audit s32
+#: histo 7, s34 stacks 5)
 LONG_READ_PIXELS = 2**22
 
 
