@@ -13,8 +13,8 @@ from unetlab.inference.objects import ObjectOptions
 from unetlab.models.unet import UNet
 
 
-def _model():
-    """A net that calls every pixel foreground: one object per page."""
+def foreground_model():
+    """A net that calls every pixel foreground: one object per page (shared by the stack tests)."""
     model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
     last = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)][-1]
     with torch.no_grad():
@@ -50,7 +50,11 @@ def test_object_and_overlay_tiffs_carry_the_label_tiffs_axes_and_scale(tmp_path,
         kwargs["resolution"] = (1 / 0.5, 1 / 0.25)
     tifffile.imwrite(tmp_path / "a.tif", image.squeeze(), imagej=True, metadata=metadata, **kwargs)
     written = predict_file(
-        _model(), tmp_path / "a.tif", tmp_path / "out", objects=ObjectOptions(), draw_overlay=True
+        foreground_model(),
+        tmp_path / "a.tif",
+        tmp_path / "out",
+        objects=ObjectOptions(),
+        draw_overlay=True,
     )
     labels, objects, overlay = (
         tmp_path / "out" / n for n in ("a.tif", "a_objects.tif", "a_overlay.tif")

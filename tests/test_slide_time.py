@@ -10,21 +10,11 @@ import json
 import numpy as np
 import pytest
 import tifffile
-import torch
 
+from tests.test_output_tiff_meta import foreground_model
 from unetlab.inference.files import predict_file
-from unetlab.models import UNet
 
 H, W = 16, 20
-
-
-def _model():
-    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
-    last = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)][-1]
-    with torch.no_grad():
-        last.weight.zero_()
-        last.bias.copy_(torch.tensor([-5.0, 5.0]))
-    return model
 
 
 def _stack(tmp_path, axes, shape, **meta):
@@ -39,7 +29,7 @@ def _stack(tmp_path, axes, shape, **meta):
 def test_a_streamed_tzyx_movie_keeps_t_and_z(tmp_path, fmt):
     path = _stack(tmp_path, "TZ", (3, 2), finterval=60, spacing=0.5)
     written = predict_file(
-        _model(),
+        foreground_model(),
         path,
         tmp_path / "out",
         large_threshold=10,
@@ -65,7 +55,7 @@ def test_a_streamed_z_stack_stays_z(tmp_path):
     path = _stack(tmp_path, "Z", (4,), spacing=0.5)
     (labels,) = [
         p
-        for p in predict_file(_model(), path, tmp_path / "out", large_threshold=10)
+        for p in predict_file(foreground_model(), path, tmp_path / "out", large_threshold=10)
         if p.name == "s.tif"
     ]
     with tifffile.TiffFile(labels) as tif:
@@ -76,7 +66,7 @@ def test_a_streamed_movies_table_has_t_and_t_s(tmp_path):
     from unetlab.inference.objects import ObjectOptions
 
     path = _stack(tmp_path, "TZ", (3, 2), finterval=60, spacing=0.5)
-    model = _model()
+    model = foreground_model()
     options = ObjectOptions.for_model(model)
     written = predict_file(model, path, tmp_path / "out", large_threshold=10, objects=options)
     (table,) = [p for p in written if p.name == "s_objects.csv"]

@@ -8,25 +8,15 @@ import logging
 
 import numpy as np
 import tifffile
-import torch
 
+from tests.test_output_tiff_meta import foreground_model
 from unetlab.inference import sizing
 from unetlab.inference.files import predict_file
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.records import OutputOptions
 from unetlab.inference.stream_rule import is_streamed, whole_estimate, whole_read_note
-from unetlab.models import UNet
 
 H, W = 16, 20
-
-
-def _model():
-    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
-    last = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)][-1]
-    with torch.no_grad():
-        last.weight.zero_()
-        last.bias.copy_(torch.tensor([-5.0, 5.0]))  # all foreground: one object a plane
-    return model
 
 
 def _movie(tmp_path, frames=5, h=H):
@@ -38,7 +28,7 @@ def _movie(tmp_path, frames=5, h=H):
 
 
 def test_a_stack_counts_its_pages(tmp_path, monkeypatch):
-    path, model = _movie(tmp_path), _model()
+    path, model = _movie(tmp_path), foreground_model()
     assert whole_estimate(path, model) is None  # the one-page note's estimate: as before
     pixels = 5 * H * W
     assert whole_estimate(path, model, stacks=True) == (
@@ -59,7 +49,7 @@ def test_a_stack_over_the_budget_is_streamed_keeping_t(tmp_path, monkeypatch, ca
     # split by distance: found in bands with a margin (32 rows), here one band a plane
     split = ObjectOptions(distance_split=True)
     movie = _movie(tmp_path, h=40)  # objects 40 rows tall: over half the margin
-    written = predict_file(_model(), movie, tmp_path / "out", objects=split)
+    written = predict_file(foreground_model(), movie, tmp_path / "out", objects=split)
     assert "streaming" in caplog.text
     assert "band seam" not in caplog.text  # each 40-row plane is one band: no seam
     out = {p.name: p for p in written}
@@ -69,7 +59,7 @@ def test_a_stack_over_the_budget_is_streamed_keeping_t(tmp_path, monkeypatch, ca
 
 
 def test_a_stack_read_whole_says_its_cost_and_how_to_stream_it(tmp_path):
-    path, model, one = _movie(tmp_path), _model(), tmp_path / "one.tif"
+    path, model, one = _movie(tmp_path), foreground_model(), tmp_path / "one.tif"
     tifffile.imwrite(one, np.zeros((H, W), np.uint8))
     note = whole_read_note(path, model, OutputOptions(draw_overlay=True), least=5 * H * W)
     assert note.startswith("m.tif: 5 pages, 0.0 MP read whole (about 0.0 GB beside the tiles)")

@@ -7,28 +7,17 @@ import csv
 
 import numpy as np
 import tifffile
-import torch
 
+from tests.test_output_tiff_meta import foreground_model
 from unetlab.data.tiffmeta import ome_plane_interval, read_page_axes
 from unetlab.inference.files import predict_file
 from unetlab.inference.objects import ObjectOptions
-from unetlab.models import UNet
 
 H, W = 16, 20
 
 
-def _model():
-    """A net that calls every pixel foreground: one object per page."""
-    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
-    last = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d)][-1]
-    with torch.no_grad():
-        last.weight.zero_()
-        last.bias.copy_(torch.tensor([-5.0, 5.0]))
-    return model
-
-
 def _predict(path, out) -> dict:
-    model = _model()
+    model = foreground_model()
     written = predict_file(model, path, out, objects=ObjectOptions.for_model(model))
     return {p.name: p for p in written}
 
