@@ -56,7 +56,7 @@ def scene_run(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("scenes")
     root = write_voc_scenes(tmp / "voc", n_train=6, n_val=3, size=64)
     tiny = ["--set", "model.depth=2", "--set", "model.base_channels=4", "--no-progress"]
-    run = ["train", "--data", str(root), "--minutes", "0.02", *tiny, "--run-dir", str(tmp / "run")]
+    run = ["train", "--data", str(root), "--epochs", "1", *tiny, "--run-dir", str(tmp / "run")]
     assert main(run) == 0
     return root, tmp / "run" / "checkpoints" / "best.pt"
 
