@@ -194,18 +194,12 @@ def channel_names(path: str | os.PathLike) -> list[str]:
 def _ome_channel_names(xml: str) -> list[str]:
     """The ``Name`` of each ``Channel`` of the first ``Pixels`` of an OME-XML document ([] if
     one has none, or the XML does not parse up to there)."""
-    parser, names = ET.XMLPullParser(events=("start", "end")), []
-    try:
-        for at in range(0, len(xml), _XML_PIECE):
-            parser.feed(xml[at : at + _XML_PIECE])
-            for event, element in parser.read_events():
-                tag = element.tag.rsplit("}", 1)[-1]
-                if event == "start" and tag == "Channel":
-                    names.append(element.attrib.get("Name", ""))
-                elif event == "end" and tag == "Pixels":
-                    return names if all(names) else []
-    except ET.ParseError:
-        pass
+    names = []
+    for event, tag, element in _ome_events(xml):
+        if event == "start" and tag == "Channel":
+            names.append(element.attrib.get("Name", ""))
+        elif event == "end" and tag == "Pixels":
+            return names if all(names) else []
     return []
 
 
@@ -268,25 +262,19 @@ def _mean_step(times: dict[int, float]) -> float | None:
 def _ome_plane_times(xml: str) -> dict[int, float]:
     """TheT -> seconds of its earliest ``Plane`` ``DeltaT`` in the first ``Pixels`` of an
     OME-XML document ({} where one has a unit not in ``_SECONDS`` or the XML stops parsing)."""
-    parser, times = ET.XMLPullParser(events=("start", "end")), {}
+    times = {}
     try:
-        for at in range(0, len(xml), _XML_PIECE):
-            parser.feed(xml[at : at + _XML_PIECE])
-            for event, element in parser.read_events():
-                tag = element.tag.rsplit("}", 1)[-1]
-                if event == "end" and tag == "Pixels":
-                    return times
-                if event != "start" or tag != "Plane" or "DeltaT" not in element.attrib:
-                    continue
-                per = _SECONDS.get(element.attrib.get("DeltaTUnit", "s"))
-                if per is None:
-                    return {}
-                t, seconds = (
-                    int(element.attrib.get("TheT", 0)),
-                    float(element.attrib["DeltaT"]) * per,
-                )
-                times[t] = min(seconds, times.get(t, seconds))
-    except (ET.ParseError, ValueError):
+        for event, tag, element in _ome_events(xml):
+            if event == "end" and tag == "Pixels":
+                return times
+            if event != "start" or tag != "Plane" or "DeltaT" not in element.attrib:
+                continue
+            per = _SECONDS.get(element.attrib.get("DeltaTUnit", "s"))
+            if per is None:
+                return {}
+            t, seconds = int(element.attrib.get("TheT", 0)), float(element.attrib["DeltaT"]) * per
+            times[t] = min(seconds, times.get(t, seconds))
+    except ValueError:
         pass
     return {}
 
@@ -603,16 +591,24 @@ def _ome_pixels(xml: str) -> dict[str, str]:
     """The attributes of the ``Pixels`` element of the first image of an OME-XML document
     ({} for none, or for XML that does not parse up to it). Parsing stops there: what
     follows (planes, instrument and original metadata) can be megabytes."""
-    parser = ET.XMLPullParser(events=("start",))
+    for event, tag, element in _ome_events(xml):
+        if event == "start" and tag == "Pixels":
+            return dict(element.attrib)
+    return {}
+
+
+def _ome_events(xml: str):
+    """(event "start" / "end", tag without its namespace, element) of an OME-XML document
+    in order, parsed a piece at a time so that a caller that stops at the first ``Pixels``
+    parses no further; they end quietly where the XML stops parsing."""
+    parser = ET.XMLPullParser(events=("start", "end"))
     try:
         for at in range(0, len(xml), _XML_PIECE):
             parser.feed(xml[at : at + _XML_PIECE])
-            for _, element in parser.read_events():
-                if element.tag == "Pixels" or element.tag.endswith("}Pixels"):
-                    return dict(element.attrib)
+            for event, element in parser.read_events():
+                yield event, element.tag.rsplit("}", 1)[-1], element
     except ET.ParseError:
-        pass
-    return {}
+        return
 
 
 #: characters of OME-XML parsed at a time, until its first ``Pixels`` element

@@ -94,8 +94,9 @@ def whole_estimate(
     user's word), settings that apply to images read whole only (``axes``,
     ``options.exclude_rows``, ImageJ ROIs, a stack's overlay), a turned or unreadable file
     (read whole, which says why)."""
-    read = _whole_read(Path(path), model, OutputOptions.of(outputs), options, axes)
-    if read is None or (read[0] > 1 and (not stacks or OutputOptions.of(outputs).draw_overlay)):
+    outputs = OutputOptions.of(outputs)
+    read = _whole_read(Path(path), model, outputs, options, axes)
+    if read is None or (read[0] > 1 and (not stacks or outputs.draw_overlay)):
         return None
     return read[0] * read[1], read[2]
 
