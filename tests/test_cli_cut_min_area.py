@@ -3,27 +3,14 @@
 
 import json
 
-from tests.test_predict_objects import local_net, nuclei_image
+from tests.test_predict_objects import local_net, nuclei_image, spied_object_options
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
 from unetlab.data.io import write_png
 
 
 def test_cli_cut_min_area_reaches_the_object_options_and_the_record(tmp_path, monkeypatch):
-    from unetlab.cli import predict as cli_predict
-
-    write_png(tmp_path / "in" / "a.png", nuclei_image(40, 50))
-    save_model(tmp_path / "three.pt", local_net())
-    seen = []
-    real = cli_predict._objects
-
-    def spy(args, model):
-        seen.append(real(args, model))
-        return seen[-1]
-
-    monkeypatch.setattr(cli_predict, "_objects", spy)
-    argv = ["predict", "--input", str(tmp_path / "in"), "--checkpoint", str(tmp_path / "three.pt")]
-    argv += ["--output", str(tmp_path / "out"), "--instances"]
+    argv, seen = spied_object_options(tmp_path, monkeypatch)
     assert main([*argv, "--cut-min-area", "7"]) == 0
     assert seen[-1].cut_min_area == 7
     (record,) = json.loads((tmp_path / "out" / "predict.json").read_text())["records"].values()

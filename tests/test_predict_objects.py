@@ -365,7 +365,9 @@ def test_cli_watershed_seeds(tmp_path, capsys):
     assert tifffile.imread(tmp_path / "out" / "a_objects.tif").shape == (40, 50)
 
 
-def test_cli_seed_threshold_and_distance_split_reach_the_object_options(tmp_path, monkeypatch):
+def spied_object_options(tmp_path, monkeypatch) -> tuple[list[str], list]:
+    """A `predict --instances` command line on one nuclei image with a three-class net, and
+    the list each run's ObjectOptions (as the CLI builds them) is appended to."""
     from unetlab.cli import predict as cli_predict
 
     write_png(tmp_path / "in" / "a.png", nuclei_image(40, 50))
@@ -379,7 +381,11 @@ def test_cli_seed_threshold_and_distance_split_reach_the_object_options(tmp_path
 
     monkeypatch.setattr(cli_predict, "_objects", spy)
     argv = ["predict", "--input", str(tmp_path / "in"), "--checkpoint", str(tmp_path / "three.pt")]
-    argv += ["--output", str(tmp_path / "out"), "--instances"]
+    return [*argv, "--output", str(tmp_path / "out"), "--instances"], seen
+
+
+def test_cli_seed_threshold_and_distance_split_reach_the_object_options(tmp_path, monkeypatch):
+    argv, seen = spied_object_options(tmp_path, monkeypatch)
     assert main([*argv, "--seed-threshold", "0.9", "--no-distance-split"]) == 0
     assert seen[-1].seed_threshold == 0.9 and not seen[-1].distance_split
     assert main([*argv, "--overwrite"]) == 0  # an instance model splits by default
