@@ -76,7 +76,7 @@ def test_a_prediction_stopped_before_its_first_output_records_nothing(stopped_at
 def test_a_record_that_cannot_be_written_leaves_the_stop_as_it_is(stopped_at, monkeypatch):
     import unetlab.inference.output_rules as output_rules
 
-    def disk_full(folder, record):
+    def disk_full(folder, record, chosen=None):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(output_rules, "save_record", disk_full)

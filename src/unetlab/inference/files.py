@@ -74,6 +74,7 @@ from unetlab.data.tiffmeta import (
 from unetlab.data.world_file import grid_pixel_size, input_grid
 from unetlab.errors import UnetlabError
 from unetlab.group import SOLO, Group
+from unetlab.inference import chosen
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.measure import (
     class_areas,
@@ -246,7 +247,8 @@ def _predicted(file: _File, group: Group) -> list[Path]:
     (:func:`~unetlab.inference.world_files.world_files`)."""
     alone = not _held_by_caller(file, group)
     with _checked_folder(file, group), floor_run():  # its floor lines said once a file
-        written = _outputs(file, group)
+        with chosen.for_file(file.path):  # what predict.json says was chosen for it
+            written = _outputs(file, group)
         if alone:  # while the folder is held: the manifest lists them
             written += world_files(file.path, written)
         return written
@@ -466,6 +468,7 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
     stack, axes = read_pages(  # RGB planes: one image to a colour model
         path, colour_planes=model.in_channels == 3, channel=file.asked, axes=file.axes
     )
+    chosen.note(axes=chosen.read_axes(axes.letters, stack.shape), shape=list(stack.shape))
     have = stack.shape[3] if stack.ndim == 4 else 1
     channel = page_channel(path, have, model.in_channels, file.options.channel, file.asked)
     fit = dict(name=path.name, channel=channel, colour=page_colour(path, file.axes))

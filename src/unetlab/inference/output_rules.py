@@ -24,6 +24,7 @@ from pathlib import Path
 
 from unetlab.data.ome import FORMATS
 from unetlab.errors import OutputError, UnetlabError
+from unetlab.inference.chosen import as_record, noting
 from unetlab.inference.input_folder import refuse_input_folder
 from unetlab.inference.records import (
     RECORDS,
@@ -365,14 +366,14 @@ def prediction_folder(
         names.append(RECORDS)
         held["made_by"] = maker
     with output_folder(out_dir, names, inputs=files, command="predict", **held) as folder:
-        with _holding(folder):
+        with _holding(folder), noting() as notes:
             try:
                 yield folder
             except KeyboardInterrupt:  # stopped: the outputs written so far are recorded too
-                _save_stopped(folder, files, maker.made, wanted)  # (evaluate --pred reads them)
-                raise
+                _save_stopped(folder, files, maker.made, wanted, notes)  # (evaluate --pred
+                raise  # reads them)
         if maker.made is not None:
-            save_record(folder, maker.made)
+            save_record(folder, maker.made, as_record(notes))
 
 
 @dataclass
@@ -406,13 +407,18 @@ def _holding(folder: Path) -> Iterator[None]:
         held_folders().discard(key)
 
 
-def _save_stopped(folder: Path, files, made: Provenance | None, wanted: Mapping) -> None:
+def _save_stopped(
+    folder: Path, files, made: Provenance | None, wanted: Mapping, notes: dict
+) -> None:
     """The record of a run stopped part-way, where it wrote the outputs of an input (what
-    ``--skip-existing`` would skip as its own): none of a run that wrote nothing. A record
-    that cannot be written is left unwritten: the stop is what the run reports."""
-    if made is not None and finished_outputs(folder, files, record=made, **wanted):
+    ``--skip-existing`` would skip as its own; with what was chosen for those inputs):
+    none of a run that wrote nothing. A record that cannot be written is left unwritten:
+    the stop is what the run reports."""
+    if made is not None and (done := finished_outputs(folder, files, record=made, **wanted)):
+        sources = {input_source(f) for f in done}
+        chosen = as_record({s: found for s, found in notes.items() if s in sources})
         with contextlib.suppress(OSError, UnetlabError):
-            save_record(folder, made)
+            save_record(folder, made, chosen)
 
 
 def refuse_theirs(out_dir: Path, paths: Mapping, wanted: Mapping[str, bool]) -> None:

@@ -39,6 +39,7 @@ from unetlab.data.exclude import (
 from unetlab.data.nodata import blank_pixels, check_nodata, either, filled, valid_pixels
 from unetlab.data.normalize import contrast_note, floored, raw_stats
 from unetlab.errors import UnetlabError
+from unetlab.inference import chosen
 from unetlab.inference.appearance import far_run, say_appearance
 from unetlab.inference.offset import label_offset, shift_probabilities
 from unetlab.inference.sizing import choose_tiling, memory_budget
@@ -116,6 +117,7 @@ def inference_session(model: torch.nn.Module, device) -> Iterator[torch.device]:
         first = next(model.parameters(), None)
         device = first.device if first is not None else torch.device("cpu")
     device = resolve_device(device)
+    chosen.note(device=str(device))  # auto: the one it resolved to
     with model_lock(model):
         was_training = model.training
         layout, before = inference_layout(device), weight_layout(model)
@@ -683,6 +685,7 @@ def predict_fitted(
             batch_size=o.batch_size,
             budget=memory_budget(dev),
         )
+        chosen.note(tile_size=chosen.tile_value(grid.tile))
         probs = tiled_apply(
             fn,
             source,

@@ -350,20 +350,35 @@ def object_record(objects: ObjectOptions) -> dict:
     return record
 
 
-def save_record(folder: str | os.PathLike, record: Provenance) -> bool:
+def save_record(
+    folder: str | os.PathLike, record: Provenance, chosen: dict[str, dict] | None = None
+) -> bool:
     """Add ``record`` to the folder's ``predict.json`` (``records``: key -> record, with the
-    time it was first used; written atomically); False when it is there already. A
-    ``predict.json`` that cannot be read as one is started again."""
+    time it was first used; written atomically); ``chosen``: what this run chose by itself
+    for each input it predicted (:func:`unetlab.inference.chosen.as_record`: the tile size,
+    the device, the axes read), kept in the record's ``files`` (each input's latest run).
+    False when nothing changed. A ``predict.json`` that cannot be read as one is started
+    again."""
     path = Path(folder) / RECORDS
     records = read_records(folder)
-    if record.key in records:
+    entry = records.get(record.key)
+    if not isinstance(entry, dict):
+        when = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+        entry = records[record.key] = {**record.to_dict(), "first": when}
+    elif not chosen or all(_files(entry).get(k) == v for k, v in chosen.items()):
         return False
-    when = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
-    records[record.key] = {**record.to_dict(), "first": when}
+    if chosen:
+        entry["files"] = {**_files(entry), **chosen}
     text = json.dumps({"records": records}, indent=1, sort_keys=True, default=str)
     with atomic_path(path) as tmp:
         Path(tmp).write_text(text + "\n", encoding="utf-8")
     return True
+
+
+def _files(entry: dict) -> dict:
+    """A record's ``files`` (what each input's run chose), {} where it has none."""
+    files = entry.get("files")
+    return files if isinstance(files, dict) else {}
 
 
 def read_records(folder: str | os.PathLike) -> dict[str, dict]:

@@ -45,7 +45,7 @@ from unetlab.data.slides import Slide, is_zarr, open_slide
 from unetlab.data.tiffmeta import channel_names, class_table, frame_seconds, read_page_axes
 from unetlab.errors import GroupError, OutputError, UnetlabError
 from unetlab.group import SOLO, Group
-from unetlab.inference import slide_resume
+from unetlab.inference import chosen, slide_resume
 from unetlab.inference.appearance import say_streamed_appearance
 from unetlab.inference.objects import measured_classes
 from unetlab.inference.outlines import outline_class
@@ -300,6 +300,7 @@ def stream_tiling(model, slide: Slide, *, probabilities: bool, tile_size=None, b
     if tile_size is None and extra > 0.1 * STREAM_BUDGET:
         budget = max(STREAM_BUDGET - extra, 0.3 * STREAM_BUDGET)
         grid, batch = choose_tiling(model, (h, w), batch_size=batch_size, budget=budget)
+    chosen.note(tile_size=chosen.tile_value(grid.tile))
     return grid, batch
 
 
@@ -316,6 +317,13 @@ def _page_lead(slide: Slide) -> tuple[tuple[int, ...], str, float | None]:
         if axes.letters in ("T", "TZ"):
             return axes.shape, axes.letters.lower(), frame_seconds(axes.timing)
     return (pages,), "z", None
+
+
+def _note_axes(slide: Slide) -> None:
+    """Note the axes the slide is read as for the folder's record (:mod:`~.chosen`): its
+    pages' (as its outputs keep them), Y, X and C where it has more than one channel."""
+    shape = slide.shape if slide.shape[3] > 1 else slide.shape[:3]
+    chosen.note(axes=chosen.read_axes(_page_lead(slide)[1].upper(), shape), shape=list(shape))
 
 
 def _specs(model, slide: Slide, outputs: OutputOptions, *, values, record):
@@ -417,6 +425,7 @@ def predict_slide(
     _check_request(path, outputs, group, overlay)
     record = prediction_record(model, options, outputs)
     with open_slide(path, level=outputs.level, colour_planes=model.in_channels == 3) as slide:
+        _note_axes(slide)
         how = dict(path=path, asked=asked, values=values, record=record, group=group)
         run = _SlideRun.of(model, slide, out_dir, options, outputs, **how)
         published = group.share(_published(run.finals, run.wanted) if group.is_main else None)

@@ -1,0 +1,95 @@
+"""What a prediction chose by itself, per input file, for its folder's ``predict.json``.
+
+The record's key (:mod:`unetlab.inference.records`) holds only the settings a user gives;
+what prediction picked for each file where none was given goes beside it, so that a reviewer
+sees what ran: the tile size (:func:`~unetlab.inference.sizing.choose_tiling`, when
+``tile_size`` is None), the device the model ran on (``auto`` -> ``cpu`` or ``cuda:0``) and
+the axes the file was read as (``TYX``: its page axes, then Y, X and C where the pages have
+channels or colours; with the shape read).
+
+:func:`noting` collects within a prediction folder's run
+(:func:`~unetlab.inference.output_rules.prediction_folder`), :func:`for_file` says which
+input the notes are of, and the code that chooses calls :func:`note`, which does nothing
+outside such a run (a prediction of an array, napari, the benchmarks).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+__all__ = ["as_record", "for_file", "note", "noting", "read_axes", "tile_value"]
+
+#: input (resolved path) -> setting -> the distinct values chosen, in order
+_RUN: contextvars.ContextVar[dict | None] = contextvars.ContextVar("unetlab_chosen", default=None)
+#: the input being predicted (resolved path), within :func:`for_file`
+_FILE: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "unetlab_chosen_file", default=None
+)
+
+
+@contextlib.contextmanager
+def noting() -> Iterator[dict[str, dict]]:
+    """Collect :func:`note` within; yields them (input -> setting -> the distinct values
+    noted; :func:`as_record` as a record keeps them), filled in as the run goes. A run
+    within a run notes into the outer one."""
+    outer = _RUN.get()
+    if outer is not None:
+        yield outer
+        return
+    notes: dict[str, dict] = {}
+    token = _RUN.set(notes)
+    try:
+        yield notes
+    finally:
+        _RUN.reset(token)
+
+
+@contextlib.contextmanager
+def for_file(path: str | os.PathLike) -> Iterator[None]:
+    """:func:`note` calls within are of the input ``path``."""
+    token = _FILE.set(str(Path(path).resolve()))
+    try:
+        yield
+    finally:
+        _FILE.reset(token)
+
+
+def note(**found) -> None:
+    """Note what was chosen for the current input (``tile_size=572``, ``device="cpu"``,
+    ``axes="TYX"``); a value that differs from one noted before for that input (pages of
+    other sizes) is kept beside it."""
+    notes, path = _RUN.get(), _FILE.get()
+    if notes is None or path is None:
+        return
+    mine = notes.setdefault(path, {})
+    for name, value in found.items():
+        seen = mine.setdefault(name, [])
+        if value not in seen:
+            seen.append(value)
+
+
+def as_record(notes: dict[str, dict]) -> dict[str, dict]:
+    """The notes as ``predict.json`` holds them: input -> setting -> its value (a list of
+    the values where they differ, e.g. pages of other sizes)."""
+    return {
+        path: {name: seen[0] if len(seen) == 1 else seen for name, seen in found.items()}
+        for path, found in notes.items()
+        if found
+    }
+
+
+def read_axes(page_letters: str, shape: tuple[int, ...]) -> str:
+    """The axes of pages read as (P, H, W[, C]) ``shape`` whose page axes are
+    ``page_letters`` (``"TZ"``, ``"Q"``: pages of no known meaning, ``""``: one page):
+    ``"TZYXC"``, ``"QYX"``, ``"YX"``."""
+    return f"{page_letters}YX{'C' if len(shape) == 4 else ''}"
+
+
+def tile_value(tile: tuple[int, int]) -> int | list[int]:
+    """A (h, w) tile as a record holds a tile size: an int, or [h, w] where they differ."""
+    h, w = (int(t) for t in tile)
+    return h if h == w else [h, w]
