@@ -22,6 +22,12 @@ _KINDS = (
     ("missing", "missing"),
     ("changed", "changed (their sha256 differs)"),
     ("moved", "moved between training and validation (the split drawn again)"),
+    (
+        "paged",
+        "stacks whose pages that run split page by page, as unetlab did then; it now splits "
+        "them by file (a single stack: its last pages validate), since neighbouring frames "
+        "are near copies; no file moved or changed",
+    ),
 )
 
 
@@ -59,14 +65,24 @@ def checked_data(config: str | os.PathLike | None, cfg) -> tuple[bool, str] | No
     if found is None or root is None or not Path(root).is_dir():
         return None
     path, record = found
-    d = cfg.data
-    train, val = split_pairs(
-        root, val_fraction=d.val_fraction, seed=d.seed, problems=[], quiet=True
-    )
+    split = dict(val_fraction=cfg.data.val_fraction, seed=cfg.data.seed, problems=[], quiet=True)
+    train, val = split_pairs(root, **split)
     differences = split_differences(record, train, val, root)
     if not any(differences.values()):
         return True, describe_unchanged(record, path)
+    if differences["moved"] and _split_by_page(record, root, split):
+        differences["paged"], differences["moved"] = differences["moved"], []
     return False, describe_other_data(path, record, differences, (len(train), len(val)))
+
+
+def _split_by_page(record: dict, root, split: dict) -> bool:
+    """Whether ``record`` is the split of the folder ``root`` as it is, page by page, with
+    the same seed and fraction (``split``): a run's made before stacks were split by file
+    (audit s34 stacks 7), whose stacks' pages all "move" under the rule of now (session 35
+    repro 3: a rerun from such a run's config said its files moved, and that keeping its
+    seed and fraction would repeat it)."""
+    paged = split_pairs(root, by_page=True, **split)
+    return not split_differences(record, *paged, root)["moved"]
 
 
 def describe_other_data(
@@ -79,11 +95,13 @@ def describe_other_data(
         "--config given):"
     ]
     for kind, said in _KINDS:
-        if names := differences[kind]:
+        if names := differences.get(kind):
             lines.append(f"  {said}: {len(names)} ({describe_names(names)})")
     fix = f"train on the files it lists: add --split {path}"
-    if not any(differences[kind] for kind in ("added", "missing", "changed")):
+    if not any(differences.get(kind) for kind in ("added", "missing", "changed", "paged")):
         fix = f"keep its data.seed and data.val_fraction (or add --split {path})"
+    elif not any(differences.get(kind) for kind in ("added", "missing", "changed")):
+        fix = f"split its pages as it did: add --split {path}"
     lines.append(
         f"this run trains on the folder as it is now: {now[0]} training and {now[1]} "
         f"validation images (the run had {len(record['train'])} and {len(record['val'])}), "
