@@ -179,3 +179,24 @@ def test_a_geotiffs_tiff_outputs_without_its_tags_get_a_world_file(tmp_path, kin
         assert (out / f"{name}.tfw").read_text() == (out / "m.pgw").read_text(), name
         assert _pam_srs(out / f"{name}.tif.aux.xml") == f"EPSG:{epsg}"
         assert out / f"{name}.tfw" in result.written[src]
+
+
+def test_a_tiff_placed_by_its_tfw_streamed_measures_as_read_whole(tmp_path):
+    """A TIFF placed by a .tfw and a .prj in metres, forced to stream (a low pixel limit):
+    its table in m² and metres, its outlines and the summary's areas as read whole (its
+    streamed table had no area_m2 and no _m columns: the slide records no pixel size)."""
+    src, net, done = _tiff_field(tmp_path / "in"), three_class_net(), {}
+    for name, extra in (("whole", {}), ("streamed", dict(large_threshold=100))):
+        done[name] = unetlab.predict_folder(net, src, tmp_path / name, **HOW, **extra)
+    rows = [_rows(tmp_path / d / "field_objects.csv") for d in ("whole", "streamed")]
+    assert rows[0] == rows[1]
+    # grain 1: 8 x 8 px of 0.1 m: 0.64 m², its centroid 4.5 px (0.45 m) from pixel (0, 0)
+    assert (rows[1][0]["area_m2"], rows[1][0]["centroid_x_m"]) == ("0.64", "0.45")
+    assert rows[1][0]["perimeter_m"] == "2.8"  # 28 px of 0.1 m
+    outlines = [
+        json.loads((tmp_path / d / "field_objects.geojson").read_text())
+        for d in ("whole", "streamed")
+    ]
+    assert outlines[0] == outlines[1]
+    assert done["streamed"].areas[src] == done["whole"].areas[src]
+    assert done["whole"].areas[src]["grain"] > 0

@@ -30,7 +30,7 @@ from unetlab.data import ome
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import write_csv
 from unetlab.data.nodata import touching
-from unetlab.data.world_file import input_grid
+from unetlab.data.world_file import grid_pixel_size, input_grid
 from unetlab.inference.measure import (
     TableSums,
     class_areas,
@@ -264,10 +264,11 @@ class SlideObjects:
         level 0's pixel size (a centroid from the centre of level 0's top-left pixel), a
         map's X and Y (the same point at any level); intensities are the level's pixels'
         (said in a line at a level)."""
-        unit = grid_length_unit(self.spec.pixel_size, grid)  # a map's: metres
+        pixel = self._pixel_size(grid)
+        unit = grid_length_unit(pixel, grid)  # a map's: metres
         tables = [with_map_centroids(t, grid) for t in tables]  # a map's X and Y
         shown = [in_level0_pixels(t, scale) for t in tables]
-        size = level0_pixel_size(self.spec.pixel_size, scale)
+        size = level0_pixel_size(pixel, scale)
         shown = [with_micrometres(t, size, unit=unit) for t in shown]
         shown = [named_channels(t, self.channels) for t in shown]
         if self.name is not None:  # appended: the earlier columns keep their places
@@ -314,6 +315,13 @@ class SlideObjects:
                 following = next(wanted, None)
         yield from sorted(pending.items())
 
+    def _pixel_size(self, grid: MapGrid | None) -> tuple[float, float] | None:
+        """(y, x) micrometres of this level's pixel: the slide's own, else that of the world
+        file placing it (``grid``: :func:`level_grid`) where a CRS in metres beside it says
+        so (:func:`~unetlab.data.world_file.grid_pixel_size`), as an image read whole
+        measures it (a TIFF placed by a ``.tfw`` and ``.prj``: its table in metres)."""
+        return self.spec.pixel_size if self.spec.pixel_size is not None else grid_pixel_size(grid)
+
     def _write_geojson(self, out, tables, shown, size, path: Path, scale, grid) -> Path:
         """``<stem>_objects.geojson`` (at ``path``): each page's objects, traced from the
         renumbered ids ``out`` (:meth:`_outlines`, by ``tables``: the level's pixels, of
@@ -327,7 +335,7 @@ class SlideObjects:
             (self._outlines(out, page, table, *size), shown[page], {"z": page} if stack else None)
             for page, table in enumerate(tables)
         )
-        how = dict(pixel_size=self.spec.pixel_size, class_names=name, grid=grid)
+        how = dict(pixel_size=self._pixel_size(grid), class_names=name, grid=grid)
         how["scale"] = None if grid is not None else scale  # a map's: the level's grid
         return write_planes(path, planes, **how)
 
