@@ -200,3 +200,42 @@ def test_a_tiff_placed_by_its_tfw_streamed_measures_as_read_whole(tmp_path):
     assert outlines[0] == outlines[1]
     assert done["streamed"].areas[src] == done["whole"].areas[src]
     assert done["whole"].areas[src]["grain"] > 0
+
+
+def _tfw_pyramid(folder):
+    """test_gis_placed's 2-level pyramid (0.05 m at level 0, 40 x 48 px) as a plain TIFF
+    (no GeoTIFF tags, no pixel size) placed by a .tfw and a .prj: the same map place."""
+    labels, _ = grains_and_pores()
+    big = np.kron(labels, np.ones((2, 2), np.int64)).astype(np.float32)
+    folder.mkdir()
+    with tifffile.TiffWriter(folder / "pyr.tif") as tif:
+        tif.write(big, tile=(16, 16), subifds=1)
+        tif.write(labels.astype(np.float32), tile=(16, 16), subfiletype=1)
+    (folder / "pyr.tfw").write_text("0.05\n0\n0\n-0.05\n500000.025\n5499999.975\n")
+    (folder / "pyr.prj").write_text(UTM_WKT1)
+    return folder / "pyr.tif"
+
+
+def test_a_tfw_pyramids_level_outputs_get_that_levels_world_file(tmp_path):
+    """--level 1 of a pyramid placed by a .tfw: its TIFF outputs (labels, probabilities,
+    objects: the level's 20 x 24 px) get the level's world file, the pixel twice level
+    0's from the same corner, as the GeoTIFF pyramid's level outputs carry it in their
+    tags (they got none: their size is not level 0's and they record no step)."""
+    from tests.test_gis_placed import _pyramid
+
+    net, how = three_class_net(), dict(level=1, save_probabilities=True, **HOW)
+    src = _tfw_pyramid(tmp_path / "tfw")
+    result = unetlab.predict_folder(net, src, tmp_path / "o", draw_overlay=True, **how)
+    geo, _ = _pyramid(tmp_path / "geo")
+    unetlab.predict_folder(net, geo, tmp_path / "g", **how)
+    # 0.1 m pixels, the top-left pixel's centre 0.05 m in from 500000 E, 5500000 N: by hand
+    level1 = "0.1\n0\n0\n-0.1\n500000.05\n5499999.95\n"
+    out = tmp_path / "o"
+    for name in ("pyr", "pyr_prob", "pyr_objects"):
+        assert (out / f"{name}.tfw").read_text() == level1, name
+        assert (out / f"{name}.prj").read_text() == UTM_WKT1, name
+        assert out / f"{name}.tfw" in result.written[src]
+        with tifffile.TiffFile(tmp_path / "g" / f"{name}.tif") as tif:
+            carried = geotiff.map_grid(geotiff.geotags(tif.pages[0]))
+        assert carried.world_file() == level1, name
+    assert (out / "pyr_overlay.pgw").read_text() == level1

@@ -8,7 +8,8 @@ CRS is not in it (QGIS asks, or takes the project's). :func:`world_files` writes
 each such output of an input whose GeoTIFF tags place its pixels
 (:func:`unetlab.data.geotiff.map_grid`), of the input's grid or of a downsampled copy that
 records its step (a large image's overlay), each of the pyramid level it was predicted at
-(``--level``, as its record says: a level's pixels span the input's times its downsample).
+(``--level``, as a picture's record says, or a TIFF output's size: :func:`tiff_level`; a
+level's pixels span the input's times its downsample).
 An input placed by its own world file (a PNG's or JPEG's ``.pgw``, ``.jgw``, ``.wld``:
 :mod:`unetlab.data.world_file`) passes it on: its PNG outputs get one, and so do its TIFF
 outputs (``.tfw``: they carry no GeoTIFF tags); so does a TIFF placed by a ``.tfw`` alone,
@@ -83,11 +84,41 @@ def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike])
     for image in (Path(p) for p in written):
         if image.suffix.lower() not in PICTURES and not _tagless(image):
             continue
-        level = picture_level(image) if image.suffix.lower() in PICTURES else 0
+        if image.suffix.lower() in PICTURES:
+            level = picture_level(image)
+        else:
+            level = tiff_level(source, image, levels)
         if level not in levels:
             levels[level] = _level(source, level)
         planned += _placed(image, grid, *levels[level], crs)
     return _write_all(planned)
+
+
+def tiff_level(source: str | os.PathLike, image: Path, levels: dict[int, tuple]) -> int:
+    """The pyramid level of the TIFF ``source`` that the TIFF output ``image`` was predicted
+    at (``--level N``: its outputs are of that level's size, and record no step): the
+    level whose (H, W) its first page is; 0 where it is level 0's, or no level's (said
+    by :func:`_placed`). ``levels``: the ``(shape, downsample)`` of each level read so
+    far (:func:`_level`), added to."""
+    import tifffile
+
+    with tifffile.TiffFile(image) as tif:
+        page = tif.pages[0]
+        shape = (int(page.imagelength), int(page.imagewidth))
+    if 0 not in levels:
+        levels[0] = _level(source, 0)
+    if tuple(levels[0][0] or ()) == shape or Path(source).suffix.lower() not in TIFFS:
+        return 0
+    from unetlab.data.slides import open_slide
+
+    with open_slide(source) as slide:
+        count = slide.levels
+    for level in range(1, count):
+        if level not in levels:
+            levels[level] = _level(source, level)
+        if tuple(levels[level][0] or ()) == shape:
+            return level
+    return 0
 
 
 def _tagless(image: Path) -> bool:
