@@ -183,8 +183,9 @@ def test_a_downsampled_overlay_gets_its_steps_world_file(tmp_path):
     write_png(png, np.zeros((10, 15, 3), np.uint8), text={"unetlab.scale": '{"step": 4}'})
     other = tmp_path / "m_other.png"
     write_png(other, np.zeros((7, 7), np.uint8))
-    made = world_files.world_files(src, [png, other])  # and GDAL's file naming EPSG:32633
-    assert made == [tmp_path / "m_overlay.pgw", tmp_path / "m_overlay.png.aux.xml"]
+    made = world_files.world_files(src, [png, other])  # and the files naming EPSG:32633
+    beside = ("m_overlay.pgw", "m_overlay.prj", "m_overlay.png.aux.xml")
+    assert made == [tmp_path / name for name in beside]
     lines = (tmp_path / "m_overlay.pgw").read_text().split()
     assert lines == ["0.2", "0", "0", "-0.2", "500000.1", "5499999.9"]
 

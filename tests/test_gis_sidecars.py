@@ -21,6 +21,19 @@ from tests.test_objects_classes import grains_and_pores, three_class_net
 from unetlab.data import geotiff, world_file
 from unetlab.data.world_file import input_grid
 
+#: ESRI's WKT of WGS 84 (EPSG:4326) and of WGS 84 / UTM zone 33N (EPSG:32633), as PROJ
+#: 9.5.1 writes them (pyproj's ``CRS.from_epsg(code).to_wkt("WKT1_ESRI")``)
+WGS84_ESRI = (
+    'GEOGCS["GCS_WGS_1984",DATUM["D_WGS_1984",SPHEROID["WGS_1984",6378137.0,298.257223563]],'
+    'PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]]'
+)
+UTM33N_ESRI = (
+    f'PROJCS["WGS_1984_UTM_Zone_33N",{WGS84_ESRI},PROJECTION["Transverse_Mercator"],'
+    'PARAMETER["False_Easting",500000.0],PARAMETER["False_Northing",0.0],'
+    'PARAMETER["Central_Meridian",15.0],PARAMETER["Scale_Factor",0.9996],'
+    'PARAMETER["Latitude_Of_Origin",0.0],UNIT["Meter",1.0]]'
+)
+
 
 @pytest.fixture(autouse=True)
 def _say_again(monkeypatch):
@@ -114,9 +127,9 @@ def test_no_crs_file_without_a_crs_beside_the_input(tmp_path):
 
 def test_a_geotiffs_png_outputs_name_its_epsg_code_in_gdals_aux_xml(tmp_path):
     """A GeoTIFF placed by ModelTransformation (no pixel size: PNG labels) in EPSG:32633:
-    its PNG outputs get a .pgw and ``labels.png.aux.xml`` naming EPSG:32633 (its
-    GeoKeys'), no .prj (no WKT to copy). Read back as an input's, the .aux.xml names the
-    code, in metres."""
+    its PNG outputs get a .pgw, ``labels.png.aux.xml`` naming EPSG:32633 (its GeoKeys')
+    and ``labels.prj``, the zone's ESRI WKT (there was none: no WKT to copy). Read back as
+    an input's, the .aux.xml names the code, in metres."""
     from tests.test_gis_outputs import TRANSFORMED
     from unetlab.data.world_file import sidecar_crs
 
@@ -128,7 +141,8 @@ def test_a_geotiffs_png_outputs_name_its_epsg_code_in_gdals_aux_xml(tmp_path):
     assert (out / "moved.pgw").is_file()
     assert _pam_srs(out / "moved.png.aux.xml") == "EPSG:32633"
     assert _pam_srs(out / "moved_overlay.png.aux.xml") == "EPSG:32633"
-    assert not list(out.glob("*.prj"))
+    for name in ("moved.prj", "moved_overlay.prj"):
+        assert (out / name).read_text(encoding="utf-8") == UTM33N_ESRI, name
     assert sidecar_crs(out / "moved.png") == (32633, 1.0)
 
 
@@ -175,9 +189,11 @@ def test_a_geotiffs_tiff_outputs_without_its_tags_get_a_world_file(tmp_path, kin
     tifffile.imwrite(src, labels.astype(np.float32), extratags=tags)
     out = tmp_path / "o"
     result = unetlab.predict_folder(three_class_net(), src, out, save_probabilities=True, **HOW)
+    prj = {"degrees": WGS84_ESRI, "transformation": UTM33N_ESRI}[kind]
     for name in ("m_objects", "m_prob"):
         assert (out / f"{name}.tfw").read_text() == (out / "m.pgw").read_text(), name
         assert _pam_srs(out / f"{name}.tif.aux.xml") == f"EPSG:{epsg}"
+        assert (out / f"{name}.prj").read_text(encoding="utf-8") == prj, name
         assert out / f"{name}.tfw" in result.written[src]
 
 
@@ -239,3 +255,23 @@ def test_a_tfw_pyramids_level_outputs_get_that_levels_world_file(tmp_path):
             carried = geotiff.map_grid(geotiff.geotags(tif.pages[0]))
         assert carried.world_file() == level1, name
     assert (out / "pyr_overlay.pgw").read_text() == level1
+
+
+def test_esri_wkt_of_utm_zones_and_their_datums():
+    """Zone and hemisphere from the code: the central meridian 6 * zone - 183, a false
+    northing of 10000000 m south of the equator; GRS 1980 for ETRS89 and NAD83; None for
+    a code whose definition is not spelled here (Web Mercator). All 157 codes were
+    checked against PROJ 9.5.1's ESRI WKT (pyproj), equal."""
+    from unetlab.data.esri_wkt import esri_wkt
+
+    assert esri_wkt(32633) == UTM33N_ESRI and esri_wkt(4326) == WGS84_ESRI
+    south = esri_wkt(32733)
+    assert south.startswith('PROJCS["WGS_1984_UTM_Zone_33S"')
+    assert 'PARAMETER["False_Northing",10000000.0]' in south
+    assert 'PARAMETER["Central_Meridian",-177.0]' in esri_wkt(32601)  # zone 1
+    etrs = esri_wkt(25832)  # ETRS89 / UTM zone 32N: 9 E
+    assert etrs.startswith('PROJCS["ETRS_1989_UTM_Zone_32N",GEOGCS["GCS_ETRS_1989"')
+    assert 'SPHEROID["GRS_1980",6378137.0,298.257222101]' in etrs
+    assert 'PARAMETER["Central_Meridian",9.0]' in etrs
+    assert 'PARAMETER["Central_Meridian",-123.0]' in esri_wkt(26910)  # NAD83 zone 10N
+    assert esri_wkt(3857) is None and esri_wkt(None) is None and esri_wkt(32661) is None

@@ -18,7 +18,9 @@ placed by ModelTransformation alone: no pixel size in metres to record).
 Beside each output that carries a world file, the input's CRS where it is known
 (:func:`crs_texts`): the WKT of the input's own ``.prj`` or ``.aux.xml`` as a ``.prj``
 (ArcGIS) and in GDAL's ``labels.png.aux.xml`` (QGIS reads a PNG's CRS there, not in a
-``.prj``), or a GeoTIFF's EPSG code in the ``.aux.xml``; so QGIS does not ask for it.
+``.prj``), or a GeoTIFF's EPSG code in the ``.aux.xml`` and, for a UTM zone, its ESRI WKT
+as the ``.prj`` (:mod:`unetlab.data.esri_wkt`); so QGIS does not ask for it. (A GeoTIFF's
+TIFF outputs that carry its tags carry its GeoKeys, the CRS with them.)
 These are written atomically, and listed in the output folder's manifest as made from the
 same input by the same key as its picture (so that the folder stays unetlab's for the
 next run); a world file or CRS file there already that the manifest does not list is left
@@ -39,6 +41,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from unetlab.atomic import atomic_path, folder_sync_deferred
+from unetlab.data.esri_wkt import esri_wkt
 from unetlab.data.geotiff import MapGrid, map_grid, read_geotags, say_once, world_path
 from unetlab.data.world_file import read_world_file, sidecar_wkt
 from unetlab.inference.records import TIFF_KEY as RECORD_KEY
@@ -133,12 +136,15 @@ def crs_texts(source: str | os.PathLike, grid: MapGrid) -> dict[str, str]:
     GDAL's PAM file holding it (QGIS reads the CRS of a PNG there, not in a .prj: GDAL
     3.6's gdalinfo places ``labels.png`` by ``labels.pgw`` and names no CRS from
     ``labels.prj``), or for a GeoTIFF the EPSG code of its GeoKeys (``EPSG:32633``, which
-    GDAL takes there); {} where the CRS is not known."""
+    GDAL takes there) and, for a code whose ESRI WKT follows from it (a UTM zone of WGS 84,
+    ETRS89 or NAD83: :func:`~unetlab.data.esri_wkt.esri_wkt`), that as the ``.prj``; {}
+    where the CRS is not known."""
     wkt = sidecar_wkt(source) if grid.how == "world file" else None
     if wkt is not None:
         return {PRJ: wkt, AUX: pam_text(wkt)}
     if grid.how != "world file" and grid.epsg is not None:
-        return {AUX: pam_text(f"EPSG:{grid.epsg}")}
+        esri = esri_wkt(grid.epsg)
+        return {**({PRJ: esri} if esri else {}), AUX: pam_text(f"EPSG:{grid.epsg}")}
     return {}
 
 
