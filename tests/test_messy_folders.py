@@ -1,5 +1,5 @@
 """A careless user's folders (audit s34 messy): sub-folders, macOS ``._*`` twins, names in
-Unicode NFD, X_mask.png beside X.tif, Images/ + Masks/ and labels/ near misses."""
+Unicode NFD, X_mask.png beside X.tif (a data set), Images/ + Masks/ and labels/ near misses."""
 
 from __future__ import annotations
 
@@ -87,12 +87,42 @@ def test_no_data_set_names_a_labels_folder(tmp_path):
     assert "found labels/: rename it masks/" in _error(tmp_path)
 
 
-def test_no_data_set_names_flat_mask_files(tmp_path):
+@pytest.mark.parametrize("suffix", ["_mask", "_label", "_labels"])
+def test_flat_mask_files_are_a_data_set(tmp_path, suffix):
+    """X_mask.png beside X.tif pairs as X_masks.png does (predict's rule; audit s35 messy 1:
+    train said to rename them)."""
     for stem in ("a", "b"):
         write_tiff(tmp_path / f"{stem}.tif", np.zeros((8, 8), np.uint8))
-        write_png(tmp_path / f"{stem}_mask.png", np.zeros((8, 8), np.uint8))
+        write_png(tmp_path / f"{stem}{suffix}.png", np.zeros((8, 8), np.uint8))
+    pairs = find_pairs(tmp_path)
+    assert [(p.image.name, p.mask.name) for p in pairs] == [
+        ("a.tif", f"a{suffix}.png"),
+        ("b.tif", f"b{suffix}.png"),
+    ]
+
+
+def test_flat_mask_files_problems_name_the_folders_own_mask_name(tmp_path):
+    for stem in ("a", "b", "c"):
+        write_tiff(tmp_path / f"{stem}.tif", np.zeros((8, 8), np.uint8))
+    write_png(tmp_path / "a_mask.png", np.zeros((8, 8), np.uint8))
+    write_png(tmp_path / "d_mask.png", np.zeros((8, 8), np.uint8))  # its image is missing
+    write_png(tmp_path / "a_label.png", np.zeros((8, 8), np.uint8))  # a second mask of a
     message = _error(tmp_path)
-    assert "found 2 mask(s) named like a_mask.png beside a.*: rename them a_masks.png" in message
+    assert "b.tif: no mask b_label.* or b_mask.* beside it" in message
+    assert "d_mask.png: mask without an image d.* beside it" in message
+    assert "a has 2 masks (a_label, a_mask)" in message
+    (tmp_path / "a_label.png").unlink()
+    message = _error(tmp_path)
+    assert "b.tif: no mask b_mask.* beside it" in message
+
+
+def test_an_image_named_like_a_mask_alone_is_no_mask(tmp_path):
+    """``x_label.tif`` with no ``x.*`` beside it, in a folder whose masks are X_masks: an
+    image (the name _label is not the folder's mask name)."""
+    for stem in ("a", "x_label"):
+        write_tiff(tmp_path / f"{stem}.tif", np.zeros((8, 8), np.uint8))
+        write_png(tmp_path / f"{stem}_masks.png", np.zeros((8, 8), np.uint8))
+    assert [p.image.name for p in find_pairs(tmp_path)] == ["a.tif", "x_label.tif"]
 
 
 def test_image_subfolders_leave_out_hidden_and_output_folders(tmp_path):
@@ -118,3 +148,33 @@ def test_masks_named_with_a_mask_suffix_are_said_with_the_rename(tmp_path):
     assert "masks/img_001_mask.png: looks like the mask of image img_001: rename it " in message
     assert "masks/img_002_label.png: looks like the mask of image img_002: rename it " in message
     assert "no mask in" not in message and "without an image" not in message
+
+
+def _flat_binary(root, stems, suffix="_mask"):
+    rng = np.random.default_rng(0)
+    for stem in stems:
+        write_png(root / f"{stem}.png", rng.integers(0, 255, (32, 32), np.uint8))
+        write_png(root / f"{stem}{suffix}.png", np.tile([0, 255], (32, 16)).astype(np.uint8))
+
+
+def test_train_check_reads_a_flat_folder_of_x_mask_files(tmp_path, caplog):
+    from unetlab.cli import main
+
+    _flat_binary(tmp_path / "data", ["00", "01", "02", "03"])
+    caplog.set_level("INFO")
+    args = ["train", "--data", str(tmp_path / "data"), "--check", "--set", "model.depth=2"]
+    assert main(args) == 0
+    assert "check: 3 training and 1 validation images, classes 0, 255" in caplog.text
+
+
+def test_evaluate_pred_scores_against_a_flat_folder_of_x_mask_files(tmp_path):
+    """The masks of a flat data folder are its X_mask files, not every image in it."""
+    from unetlab.evaluate import evaluate_predictions
+
+    _flat_binary(tmp_path / "gt", ["a", "b"])
+    for stem in ("a", "b"):
+        write_png(tmp_path / "pred" / f"{stem}.png", np.tile([0, 1], (32, 16)).astype(np.uint8))
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255])
+    assert [row["name"] for row in report.images] == ["a", "b"]
+    assert report.to_dict()["miou"] == 1.0
+

@@ -5,10 +5,11 @@
   ``instances/`` the same, with masks that hold one id per object.
 - The ISBI layout: ``<name>-volume.tif`` with ``<name>-labels.tif`` (stacks, page by page).
 - PASCAL VOC: ``JPEGImages/`` with ``SegmentationClass/`` palette PNGs.
-- cellpose's flat folder: ``X.tif`` (any image type) beside its mask ``X_masks.png`` or
-  ``X_masks.tif`` (``X_cp_masks.png``, what cellpose saves, too); cellpose's other outputs
-  (``X_flows.tif``, ``X_outlines.png``, ...) are passed over, and ``X_seg.npy`` files are not
-  read (:data:`SEG_NPY_FIX` says how to save their masks).
+- A flat folder (cellpose's): ``X.tif`` (any image type) beside its mask ``X_masks.png`` or
+  ``X_masks.tif`` (``X_cp_masks.png``, what cellpose saves, too; or the other common names
+  ``X_mask``, ``X_label``, ``X_labels``: :func:`flat_masks`, the rule predict follows too);
+  cellpose's other outputs (``X_flows.tif``, ``X_outlines.png``, ...) are passed over, and
+  ``X_seg.npy`` files are not read (:data:`SEG_NPY_FIX` says how to save their masks).
 
 Every problem (an image without a mask, a mask without an image, two images of one stem, a
 page-count mismatch) is collected and raised as one ``DatasetError`` naming the files.
@@ -19,7 +20,7 @@ from __future__ import annotations
 import os
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -47,8 +48,9 @@ LAYOUTS = {
 }
 #: the stem endings of cellpose's masks (the longer first: X_cp_masks is X's, not X_cp's)
 MASK_SUFFIXES = ("_cp_masks", "_masks")
-#: the stem endings of masks that predict passes over beside their images: cellpose's and
-#: the other common spellings (``X_mask.png``, ``X_label.tif``, ``X_labels.png``)
+#: the stem endings of masks beside their images in a flat folder, which predict passes over
+#: and training pairs (:func:`flat_masks`): cellpose's and the other common spellings
+#: (``X_mask.png``, ``X_label.tif``, ``X_labels.png``)
 MASK_NAMES = (*MASK_SUFFIXES, "_mask", "_labels", "_label")
 #: folder names users give images/ and masks/ (lower case), and the name unetlab reads
 NEAR_FOLDERS = {
@@ -231,32 +233,21 @@ def detect_layout(root: Path) -> str:
     found = f": {'; '.join(near)}" if near else ""
     raise DatasetError(
         f"{root}: no data set found{found}; expected images/ and masks/ (or instances/) "
-        "folders with the same file names, cellpose's X.tif beside X_masks.png (or .tif), an "
-        "ISBI pair NAME-volume.tif + NAME-labels.tif, or PASCAL VOC JPEGImages/ + "
+        "folders with the same file names, cellpose's X.tif beside X_masks.png (or .tif, or "
+        "X_mask, X_label, X_labels), an ISBI pair NAME-volume.tif + NAME-labels.tif, or PASCAL VOC JPEGImages/ + "
         "SegmentationClass/"
     )
 
 
 def near_misses(root: Path) -> list[str]:
     """What ``root`` holds that is nearly a data set, each with the rename that makes it one:
-    ``Images/`` and ``Masks/`` (other case), ``labels/`` for ``masks/``, ``X_mask.png``
-    beside ``X.tif`` for cellpose's ``X_masks.png``."""
+    ``Images/`` and ``Masks/`` (other case), ``labels/`` for ``masks/``."""
     dirs = [d.name for d in sorted(root.iterdir()) if d.is_dir()]
     renames = []
     for name in dirs:
         want = NEAR_FOLDERS.get(name.lower(), name.lower())
         if want in ("images", "masks", "instances") and name != want and want not in dirs:
             renames.append(f"found {name}/: rename it {want}/")
-    files = _input_files(root)
-    stems = {nfc(f.stem) for f in files}
-    flat = [f for f in files if (base := _mask_of(nfc(f.stem), MASK_NAMES)) and base in stems]
-    if flat:
-        stem = nfc(flat[0].stem)
-        base = _mask_of(stem, MASK_NAMES)
-        renames.append(
-            f"found {len(flat)} mask(s) named like {flat[0].name} beside {base}.*: rename "
-            f"them {base}_masks{flat[0].suffix} (cellpose's name for a mask beside its image)"
-        )
     return renames
 
 
@@ -270,7 +261,7 @@ def _layout(root: Path) -> str | None:
         return "voc"
     if _isbi_pairs(root):
         return "isbi"
-    if any(_mask_of(f.stem) for f in _input_files(root)):
+    if flat_masks(nfc(f.stem) for f in _input_files(root)):
         return "cellpose"
     return None
 
@@ -290,10 +281,27 @@ def nfc(stem: str) -> str:
     return unicodedata.normalize("NFC", stem)
 
 
+def flat_masks(stems: Iterable[str]) -> dict[str, str]:
+    """``{mask stem: image stem}`` of the masks among the file stems of one folder, the rule
+    of a flat data set: cellpose's (``X_masks``, ``X_cp_masks``) always; the other names of
+    :data:`MASK_NAMES` (``X_mask``, ``X_label``, ...) where the folder names one of its masks
+    so, beside its image (the others of that name are then masks whose image is missing);
+    never a stem whose own image stem ends a longer mask name (``X_cp_masks`` is X's)."""
+    stems = list(stems)
+    have = set(stems)
+    used = set(MASK_SUFFIXES)
+    for stem in stems:
+        suffix = next((s for s in MASK_NAMES if _mask_of(stem, (s,))), None)
+        if suffix is not None and stem[: -len(suffix)] in have:
+            used.add(suffix)
+    suffixes = tuple(s for s in MASK_NAMES if s in used)
+    return {stem: base for stem in stems if (base := _mask_of(stem, suffixes)) is not None}
+
+
 def masks_beside_images(files: Sequence[Path]) -> list[Path]:
-    """The files of ``files`` that are cellpose masks of another of them (``X_masks.png``
-    beside ``X.tif``, in one folder): what a folder given to predict holds beside its images
-    when it is a cellpose data set, and is no image to predict."""
+    """The files of ``files`` that are masks of another of them in one folder (``X_masks.png``,
+    ``X_mask.png``, ... beside ``X.tif``: :data:`MASK_NAMES`): what a folder given to predict
+    holds beside its images when it is a data set, and is no image to predict."""
     images = {(f.parent, nfc(f.stem)) for f in files}
     return [
         f
@@ -317,7 +325,7 @@ def no_data_folder(root: Path) -> DatasetError:
         return DatasetError(
             f"{root} is a file, not a data folder: give --data the folder that holds images/ "
             "and masks/ (or train/ and val/ of those, NAME-volume.tif with NAME-labels.tif, "
-            "cellpose's X.tif with X_masks.png, or VOC's JPEGImages/ and SegmentationClass/)"
+            "X.tif beside X_masks.png or X_mask.png, or VOC's JPEGImages/ and SegmentationClass/)"
         )
     return DatasetError(f"{root}: no such data folder; give --data the folder of the data set")
 
@@ -484,14 +492,15 @@ def _named_masks(
 def _flat_pairs(
     root: Path, names: list[str] | None, problems: list[str]
 ) -> list[tuple[Path, Path]]:
-    """(image, mask) files of cellpose's flat folder (``X.tif`` beside ``X_masks.png``);
-    problems added: an image without a mask, a mask without an image, two of a stem."""
+    """(image, mask) files of a flat folder (``X.tif`` beside ``X_masks.png``, ``X_mask.png``,
+    ...: :func:`flat_masks`); problems added: an image without a mask, a mask without an
+    image, two of a stem."""
     files = _by_stem(root, problems, masks=False)
+    mask_of = flat_masks(files)
     images, masks = {}, {}
     for stem, path in files.items():
-        base = _mask_of(stem)
-        if base is not None:
-            masks.setdefault(base, []).append((stem, path))
+        if stem in mask_of:
+            masks.setdefault(mask_of[stem], []).append((stem, path))
         elif not stem.endswith(CELLPOSE_OUTPUTS):
             images[stem] = path
     if names is not None:
@@ -503,10 +512,10 @@ def _flat_pairs(
         if len(found) > 1:
             problems.append(
                 f"{root}/: {stem} has {len(found)} masks ({', '.join(s for s, _ in found)}): "
-                "keep one (images and masks pair by the _masks suffix)"
+                "keep one (images and masks pair by the mask's name, X beside X_masks)"
             )
         elif not found:
-            problems.append(f"{path}: no mask {stem}_masks.png (or .tif) beside it")
+            problems.append(f"{path}: no mask {_mask_name(stem, mask_of)} beside it")
         elif path is not None and found[0][1] is not None:
             pairs.append((path, found[0][1]))
     problems += [
@@ -519,6 +528,15 @@ def _flat_pairs(
         for s in sorted(set(names or ()) - set(images))
     ]
     return pairs
+
+
+def _mask_name(stem: str, mask_of: dict[str, str]) -> str:
+    """The mask an image ``stem`` of a flat folder lacks, named as the folder names its masks
+    (``X_mask.*``), else as cellpose does."""
+    endings = sorted({mask[len(base) :] for mask, base in mask_of.items()})
+    if not endings or set(endings) <= set(MASK_SUFFIXES):
+        return f"{stem}_masks.png (or .tif)"
+    return " or ".join(f"{stem}{ending}.*" for ending in endings)
 
 
 def _mask_suffix(image_stems: list[str], mask_stems: list[str]) -> str | None:
