@@ -178,3 +178,23 @@ def test_evaluate_pred_scores_against_a_flat_folder_of_x_mask_files(tmp_path):
     assert [row["name"] for row in report.images] == ["a", "b"]
     assert report.to_dict()["miou"] == 1.0
 
+
+@pytest.mark.parametrize("pred_form", ["NFC", "NFD"])
+def test_evaluate_pred_pairs_names_in_nfd_and_nfc(tmp_path, pred_form):
+    """A prediction named in one Unicode form scores the mask named in the other (macOS
+    writes NFD; audit s35 messy 2), in a folder of masks and in a data folder."""
+    import unicodedata
+
+    from unetlab.evaluate import evaluate_predictions
+
+    name = "Zelle \u00e9"  # NFC
+    pred_name = unicodedata.normalize(pred_form, name)
+    gt_name = unicodedata.normalize("NFD" if pred_form == "NFC" else "NFC", name)
+    mask = np.tile([0, 1], (8, 4)).astype(np.uint8)
+    write_png(tmp_path / "pred" / f"{pred_name}.png", mask)
+    write_png(tmp_path / "gt" / f"{gt_name}.png", mask)
+    _pair(tmp_path / "data", gt_name)
+    write_png(tmp_path / "data" / "masks" / f"{gt_name}.png", mask)
+    for gt in ("gt", "data"):
+        report = evaluate_predictions(tmp_path / "pred", tmp_path / gt)
+        assert len(report.images) == 1 and report.to_dict()["miou"] == 1.0

@@ -16,7 +16,7 @@ from unetlab.data.classes import VOC_VOID, dataset_palette, names_file, read_cla
 from unetlab.data.instances import instance_ids
 from unetlab.data.io import IMAGE_SUFFIXES, find_images, read_stack
 from unetlab.data.labels import IGNORE_INDEX, UNKNOWN, encode_mask, value_indices
-from unetlab.data.pairs import Pair, PairReader, detect_layout, find_pairs
+from unetlab.data.pairs import Pair, PairReader, detect_layout, find_pairs, nfc
 from unetlab.errors import DatasetError
 from unetlab.evaluate.checks import MaskValuesError
 
@@ -82,8 +82,9 @@ def instance_mask(
 
 class MaskPage(NamedTuple):
     """One page of a ground-truth mask file: its name in the report, the stem its prediction
-    has, the page index, the mask's label values, the file and how many pages it has, and its image file where known (a
-    data folder's, or the one of the same stem in images/ beside a masks/ folder)."""
+    has (in NFC: :func:`~unetlab.data.pairs.nfc`), the page index, the mask's label values,
+    the file and how many pages it has, and its image file where known (a data folder's, or
+    the one of the same stem in images/ beside a masks/ folder)."""
 
     name: str
     stem: str
@@ -113,7 +114,7 @@ def _pair_masks(pairs: Sequence[Pair]) -> Iterator[MaskPage]:
     read = PairReader()  # a stack's masks read once for all their pages
     for pair in pairs:
         masks = read.stack(pair.mask, mask=True)
-        stem = pair.image.stem
+        stem = nfc(pair.image.stem)
         page = masks[pair.page]
         yield MaskPage(pair.name, stem, pair.page, page, pair.mask, len(masks), pair.image)
 
@@ -124,7 +125,8 @@ def _file_masks(files: Sequence[Path]) -> Iterator[MaskPage]:
         pages = read_stack(path, mask=True)
         for i, mask in enumerate(pages):
             name = path.stem if len(pages) == 1 else f"{path.stem}[{i}]"
-            yield MaskPage(name, path.stem, i, mask, path, len(pages), images.get(path.stem))
+            stem = nfc(path.stem)
+            yield MaskPage(name, stem, i, mask, path, len(pages), images.get(stem))
 
 
 def _images_beside(files: Sequence[Path]) -> dict[str, Path]:
@@ -135,7 +137,7 @@ def _images_beside(files: Sequence[Path]) -> dict[str, Path]:
         return {}
     if not (beside := masks.parent / "images").is_dir():
         return {}
-    return {f.stem: f for f in find_images(beside)}
+    return {nfc(f.stem): f for f in find_images(beside)}
 
 
 def palette_void(mask_files: Sequence[Path], ignore_value, label_values) -> int | None:
@@ -187,11 +189,12 @@ def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]
     for path in sorted(pred_dir.iterdir()):
         if path.suffix.lower() not in IMAGE_SUFFIXES or path.stem.endswith(("_overlay", "_prob")):
             continue
-        suffix = next((s for s in OBJECT_SUFFIXES if path.stem.endswith(s)), None)
+        stem = nfc(path.stem)  # pairs with its mask's name in either form (macOS writes NFD)
+        suffix = next((s for s in OBJECT_SUFFIXES if stem.endswith(s)), None)
         if suffix is not None:
-            objects.setdefault(path.stem[: -len(suffix)], path)
+            objects.setdefault(stem[: -len(suffix)], path)
         else:
-            maps.setdefault(path.stem, path)
+            maps.setdefault(stem, path)
     return maps, objects
 
 
