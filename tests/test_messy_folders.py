@@ -198,3 +198,26 @@ def test_evaluate_pred_pairs_names_in_nfd_and_nfc(tmp_path, pred_form):
     for gt in ("gt", "data"):
         report = evaluate_predictions(tmp_path / "pred", tmp_path / gt)
         assert len(report.images) == 1 and report.to_dict()["miou"] == 1.0
+
+
+@pytest.mark.parametrize("name", ["data.zip", "data.tar.gz"])
+def test_an_archive_given_as_the_data_folder_says_to_unpack_it(tmp_path, name):
+    (tmp_path / name).write_bytes(b"PK\x03\x04")
+    message = _error(tmp_path / name)
+    assert message == (
+        f"{tmp_path / name} is an archive, not a data folder: unpack it (double-click it, or "
+        "unzip / tar -xf) and give --data the folder it holds"
+    )
+
+
+def test_evaluate_given_an_archive_says_to_unpack_it(tmp_path, capsys):
+    """evaluate said 'no such folder' of a zip file that is there."""
+    from unetlab.cli import main
+    from unetlab.evaluate.masks import evaluation_pairs
+
+    (tmp_path / "gt.zip").write_bytes(b"PK\x03\x04")
+    (tmp_path / "pred").mkdir()
+    assert main(["evaluate", "--pred", str(tmp_path / "pred"), "--gt", str(tmp_path / "gt.zip")])
+    assert "gt.zip is an archive, not a data folder: unpack it" in capsys.readouterr().err
+    with pytest.raises(DatasetError, match=r"gt.zip is an archive, .* give --data the folder"):
+        evaluation_pairs(tmp_path / "gt.zip")  # evaluate --data's

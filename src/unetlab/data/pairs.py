@@ -73,6 +73,8 @@ SEG_NPY_FIX = (
     "read too; or in Python: tifffile.imwrite('X_masks.tif', np.load('X_seg.npy', "
     "allow_pickle=True).item()['masks']))"
 )
+#: the file endings of archives a data set is shared as (given to --data unpacked)
+ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar")
 MAX_SHOWN = 20  # problems listed in one error; the rest are counted
 GROUPED = 4  # files with one problem that are listed once, with the problem said once
 
@@ -319,15 +321,21 @@ def _mask_of(stem: str, suffixes: Sequence[str] = MASK_SUFFIXES) -> str | None:
     return None
 
 
-def no_data_folder(root: Path) -> DatasetError:
-    """The error for a data folder that is not one: a file, or nothing."""
+def no_data_folder(root: Path, flag: str = "--data") -> DatasetError:
+    """The error for a data folder that is not one: a file (an archive: unpack it), or
+    nothing; ``flag``: the option that gave it."""
+    if root.is_file() and root.name.lower().endswith(ARCHIVES):
+        return DatasetError(
+            f"{root} is an archive, not a data folder: unpack it (double-click it, or unzip "
+            f"/ tar -xf) and give {flag} the folder it holds"
+        )
     if root.exists():
         return DatasetError(
-            f"{root} is a file, not a data folder: give --data the folder that holds images/ "
+            f"{root} is a file, not a data folder: give {flag} the folder that holds images/ "
             "and masks/ (or train/ and val/ of those, NAME-volume.tif with NAME-labels.tif, "
             "X.tif beside X_masks.png or X_mask.png, or VOC's JPEGImages/ and SegmentationClass/)"
         )
-    return DatasetError(f"{root}: no such data folder; give --data the folder of the data set")
+    return DatasetError(f"{root}: no such data folder; give {flag} the folder of the data set")
 
 
 def problems_error(

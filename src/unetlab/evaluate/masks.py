@@ -16,7 +16,14 @@ from unetlab.data.classes import VOC_VOID, dataset_palette, names_file, read_cla
 from unetlab.data.instances import instance_ids
 from unetlab.data.io import IMAGE_SUFFIXES, find_images, read_stack
 from unetlab.data.labels import IGNORE_INDEX, UNKNOWN, encode_mask, value_indices
-from unetlab.data.pairs import Pair, PairReader, detect_layout, find_pairs, nfc
+from unetlab.data.pairs import (
+    Pair,
+    PairReader,
+    detect_layout,
+    find_pairs,
+    nfc,
+    no_data_folder,
+)
 from unetlab.errors import DatasetError
 from unetlab.evaluate.checks import MaskValuesError
 
@@ -43,9 +50,12 @@ def evaluation_pairs(path: str | os.PathLike) -> list[Pair]:
     return find_pairs(root)
 
 
-def data_root(path: str | os.PathLike) -> Path:
-    """``path/val`` when it holds a data set (images/ + masks/, ISBI or VOC), else ``path``."""
+def data_root(path: str | os.PathLike, flag: str = "--data") -> Path:
+    """``path/val`` when it holds a data set (images/ + masks/, ISBI or VOC), else ``path``;
+    ``flag``: the option that gave it, named in the error for a file (an archive: unpack it)."""
     path = Path(path)
+    if path.is_file():
+        raise no_data_folder(path, flag)
     if not path.is_dir():
         raise DatasetError(f"{path}: no such folder")
     return path / "val" if (path / "val").is_dir() and _has_data(path / "val") else path
@@ -98,7 +108,7 @@ class MaskPage(NamedTuple):
 def ground_truth(gt_dir: Path) -> tuple[list[Path], Iterator[MaskPage]]:
     """The mask files of a data folder or a folder of masks, and an iterator of their pages
     (:class:`MaskPage`); each mask file is read once."""
-    root = data_root(gt_dir)
+    root = data_root(gt_dir, "--gt")
     if _has_data(root):
         pairs = find_pairs(root)
         return [p.mask for p in pairs], _pair_masks(pairs)
