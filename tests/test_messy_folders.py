@@ -221,3 +221,13 @@ def test_evaluate_given_an_archive_says_to_unpack_it(tmp_path, capsys):
     assert "gt.zip is an archive, not a data folder: unpack it" in capsys.readouterr().err
     with pytest.raises(DatasetError, match=r"gt.zip is an archive, .* give --data the folder"):
         evaluation_pairs(tmp_path / "gt.zip")  # evaluate --data's
+
+
+@pytest.mark.parametrize("given", ["images", "masks"])
+def test_the_images_folder_given_as_the_data_folder_names_its_data_set(tmp_path, given):
+    _pair(tmp_path, "a")
+    message = _error(tmp_path / given)
+    assert message == (
+        f"{tmp_path / given}: this is the {given}/ folder of the data set {tmp_path}: give "
+        f"--data {tmp_path} (the folder that holds images/ and masks/)"
+    )

@@ -231,6 +231,11 @@ def detect_layout(root: Path) -> str:
         )
     if any(root.glob("*_seg.npy")):
         raise DatasetError(f"{root}: {SEG_NPY_FIX}")
+    if (parent := _data_set_above(root)) is not None:
+        raise DatasetError(
+            f"{root}: this is the {root.name}/ folder of the data set {parent}: give --data "
+            f"{parent} (the folder that holds {'/ and '.join(LAYOUTS[_layout(parent)])}/)"
+        )
     near = near_misses(root)
     found = f": {'; '.join(near)}" if near else ""
     raise DatasetError(
@@ -251,6 +256,17 @@ def near_misses(root: Path) -> list[str]:
         if want in ("images", "masks", "instances") and name != want and want not in dirs:
             renames.append(f"found {name}/: rename it {want}/")
     return renames
+
+
+def _data_set_above(folder: Path) -> Path | None:
+    """The data folder ``folder`` is the images/ or masks/ folder of (given to --data in its
+    place), or None."""
+    parent = folder.resolve().parent
+    try:
+        layout = _layout(parent) if parent != folder.resolve() else None
+    except OSError:  # a parent folder it may not list
+        return None
+    return parent if layout in LAYOUTS and folder.name in LAYOUTS[layout] else None
 
 
 def _layout(root: Path) -> str | None:
