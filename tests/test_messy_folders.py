@@ -231,3 +231,19 @@ def test_the_images_folder_given_as_the_data_folder_names_its_data_set(tmp_path,
         f"{tmp_path / given}: this is the {given}/ folder of the data set {tmp_path}: give "
         f"--data {tmp_path} (the folder that holds images/ and masks/)"
     )
+
+
+def test_masks_named_as_their_images_but_for_case_or_spaces_are_said_so(tmp_path):
+    for stem in ("IMG_0", "IMG_1", "b "):
+        _pair(tmp_path, stem)
+    for stem in ("IMG_0", "IMG_1", "b "):
+        (tmp_path / "masks" / f"{stem}.png").rename(
+            tmp_path / "masks" / f"{stem.strip().lower()}.png"
+        )
+    message = _error(tmp_path)
+    assert message.startswith("3 problem(s)")
+    assert "masks/img_0.png: its name and its image's differ only in letter case or spaces" in (
+        message
+    )
+    assert "masks/b.png: its name and its image's differ only" in message
+    assert "no mask in" not in message and "without an image" not in message

@@ -483,6 +483,7 @@ def _folder_pairs(
         lone_images = [s for s in lone_images if s + suffix not in lone_masks]
         lone_masks = []
     lone_images, lone_masks = _named_masks(lone_images, lone_masks, masks, problems)
+    lone_images, lone_masks = _near_names(lone_images, lone_masks, masks, problems)
     problems += [f"{images[s]}: no mask in {mask_dir}/ with this name" for s in lone_images]
     if layout != "voc":  # VOC's images without masks are not training images
         problems += [f"{masks[s]}: mask without an image in {img_dir}/" for s in lone_masks]
@@ -509,6 +510,28 @@ def _named_masks(
             f"{path}: looks like the mask of image {base}: rename it {base}{path.suffix} "
             "(images and masks pair by the same stem)"
         )
+    paired = set(named.values())
+    return [s for s in lone_images if s not in paired], [m for m in lone_masks if m not in named]
+
+
+def _near_names(
+    lone_images: list[str], lone_masks: list[str], masks: dict, problems: list[str]
+) -> tuple[list[str], list[str]]:
+    """The unpaired masks whose stem is one unpaired image's but for letter case or spaces at
+    its ends (``img_01`` for ``IMG_01``: alike to Windows and macOS), each said with the fix
+    (audit s35 messy 3); the image and mask stems still unpaired."""
+    by_loose: dict[str, list[str]] = {}
+    for stem in lone_images:
+        by_loose.setdefault(stem.strip().casefold(), []).append(stem)
+    named = {}
+    for m in lone_masks:
+        if len(found := by_loose.get(m.strip().casefold(), [])) == 1:
+            named[m] = found[0]
+    problems += [
+        f"{masks[m]}: its name and its image's differ only in letter case or spaces: rename "
+        "one of them to match (images and masks pair by the exact name)"
+        for m in named
+    ]
     paired = set(named.values())
     return [s for s in lone_images if s not in paired], [m for m in lone_masks if m not in named]
 
