@@ -78,6 +78,15 @@ def _batched_counts(
         )
     if not use_torch:
         pred, target = _as_numpy(pred), _as_numpy(target)
+    _check_pair(pred, target)
+    count = _torch_counts if use_torch else _numpy_counts
+    counts, lo, hi, top = count(pred, target, num_classes, ignore_index, images)
+    _check_range(int(lo), int(hi), int(top), num_classes, ignore_index)
+    return counts.reshape(images, num_classes, num_classes)
+
+
+def _check_pair(pred, target) -> None:
+    """Refuse a prediction and target of different shapes, or of non-integer values."""
     if tuple(pred.shape) != tuple(target.shape):
         raise ValueError(
             f"prediction has shape {tuple(pred.shape)} but the target {tuple(target.shape)}; "
@@ -85,41 +94,52 @@ def _batched_counts(
         )
     _check_integer(pred)
     _check_integer(target)
+
+
+def _torch_counts(pred, target, num_classes: int, ignore_index: int, images: int):
+    """Flat (images * C * C) counts with ``torch.bincount`` on the target's device, and the
+    lowest and highest kept prediction and the highest labelled target (to check)."""
     size = num_classes * num_classes
-    if use_torch:
-        target = torch.as_tensor(target).reshape(images, -1).long()
-        pred = torch.as_tensor(pred).reshape(images, -1).to(target.device).long()
-        keep = (target >= 0) & (target < num_classes) & (target != ignore_index)
-        labelled = torch.where(target == ignore_index, 0, target)
-        lo, hi, top = (
-            torch.stack([*torch.aminmax(torch.where(keep, pred, 0)), labelled.max()]).tolist()
-            if pred.numel()
-            else (0, 0, 0)
-        )  # one transfer from the device for the three
-        item = torch.arange(images, device=target.device)[:, None] * size
-        index = torch.where(keep, item + target * num_classes + pred, images * size)
-        counts = torch.bincount(index.ravel(), minlength=images * size + 1)[:-1]
-    else:
-        target = target.reshape(images, -1).astype(np.int64, copy=False)
-        pred = pred.reshape(images, -1).astype(np.int64, copy=False)
-        keep = (target >= 0) & (target < num_classes) & (target != ignore_index)
-        kept = np.where(keep, pred, 0)
-        lo, hi = (kept.min(), kept.max()) if kept.size else (0, 0)
-        top = np.where(target == ignore_index, 0, target).max(initial=0)
-        item = np.arange(images)[:, None] * size
-        index = np.where(keep, item + target * num_classes + pred, images * size)
-        counts = np.bincount(index.ravel(), minlength=images * size + 1)[:-1]
-    if int(top) >= num_classes:
+    target = torch.as_tensor(target).reshape(images, -1).long()
+    pred = torch.as_tensor(pred).reshape(images, -1).to(target.device).long()
+    keep = (target >= 0) & (target < num_classes) & (target != ignore_index)
+    labelled = torch.where(target == ignore_index, 0, target)
+    lo, hi, top = (
+        torch.stack([*torch.aminmax(torch.where(keep, pred, 0)), labelled.max()]).tolist()
+        if pred.numel()
+        else (0, 0, 0)
+    )  # one transfer from the device for the three
+    item = torch.arange(images, device=target.device)[:, None] * size
+    index = torch.where(keep, item + target * num_classes + pred, images * size)
+    return torch.bincount(index.ravel(), minlength=images * size + 1)[:-1], lo, hi, top
+
+
+def _numpy_counts(pred, target, num_classes: int, ignore_index: int, images: int):
+    """:func:`_torch_counts` for numpy arrays, with ``numpy.bincount``."""
+    size = num_classes * num_classes
+    target = target.reshape(images, -1).astype(np.int64, copy=False)
+    pred = pred.reshape(images, -1).astype(np.int64, copy=False)
+    keep = (target >= 0) & (target < num_classes) & (target != ignore_index)
+    kept = np.where(keep, pred, 0)
+    lo, hi = (kept.min(), kept.max()) if kept.size else (0, 0)
+    top = np.where(target == ignore_index, 0, target).max(initial=0)
+    item = np.arange(images)[:, None] * size
+    index = np.where(keep, item + target * num_classes + pred, images * size)
+    return np.bincount(index.ravel(), minlength=images * size + 1)[:-1], lo, hi, top
+
+
+def _check_range(lo: int, hi: int, top: int, num_classes: int, ignore_index: int) -> None:
+    """Refuse a labelled target above C-1 or a kept prediction outside 0..C-1."""
+    if top >= num_classes:
         raise ValueError(
-            f"target holds class index {int(top)} above 0..{num_classes - 1} (and is not "
+            f"target holds class index {top} above 0..{num_classes - 1} (and is not "
             f"ignore_index {ignore_index}); {_FIX}"
         )
-    if int(lo) < 0 or int(hi) >= num_classes:
+    if lo < 0 or hi >= num_classes:
         raise ValueError(
-            f"prediction holds class index {int(lo) if int(lo) < 0 else int(hi)} outside "
+            f"prediction holds class index {lo if lo < 0 else hi} outside "
             f"0..{num_classes - 1}; {_FIX}"
         )
-    return counts.reshape(images, num_classes, num_classes)
 
 
 def confusion_matrix(pred, target, num_classes: int, *, ignore_index: int = IGNORE_INDEX):
