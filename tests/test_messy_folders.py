@@ -247,3 +247,25 @@ def test_masks_named_as_their_images_but_for_case_or_spaces_are_said_so(tmp_path
     )
     assert "masks/b.png: its name and its image's differ only" in message
     assert "no mask in" not in message and "without an image" not in message
+
+
+def test_evaluate_gt_names_the_masks_of_a_near_miss_or_a_data_sets_images(tmp_path):
+    """evaluate --gt of a data set's images/ read its images as masks; of a folder holding
+    labels/ it said 'no masks found' alone."""
+    from unetlab.evaluate import evaluate_predictions
+
+    _pair(tmp_path / "data", "a")
+    _pair(tmp_path / "near", "a", "images", "labels")
+    write_png(tmp_path / "pred" / "a.png", np.zeros((8, 8), np.uint8))
+    with pytest.raises(DatasetError) as err:
+        evaluate_predictions(tmp_path / "pred", tmp_path / "data" / "images")
+    assert str(err.value) == (
+        f"{tmp_path / 'data' / 'images'}: this is the images/ folder of the data set "
+        f"{tmp_path / 'data'}, not its masks: give --gt {tmp_path / 'data'}"
+    )
+    with pytest.raises(DatasetError, match=r"no masks found \(found labels/: rename it masks/\)"):
+        evaluate_predictions(tmp_path / "pred", tmp_path / "near")
+    report = evaluate_predictions(
+        tmp_path / "pred", tmp_path / "data" / "masks", label_values=[0, 255]
+    )
+    assert len(report.images) == 1  # a data set's masks/ folder is a folder of masks

@@ -231,7 +231,7 @@ def detect_layout(root: Path) -> str:
         )
     if any(root.glob("*_seg.npy")):
         raise DatasetError(f"{root}: {SEG_NPY_FIX}")
-    if (parent := _data_set_above(root)) is not None:
+    if (parent := data_set_above(root)) is not None:
         raise DatasetError(
             f"{root}: this is the {root.name}/ folder of the data set {parent}: give --data "
             f"{parent} (the folder that holds {'/ and '.join(LAYOUTS[_layout(parent)])}/)"
@@ -258,15 +258,15 @@ def near_misses(root: Path) -> list[str]:
     return renames
 
 
-def _data_set_above(folder: Path) -> Path | None:
+def data_set_above(folder: Path) -> Path | None:
     """The data folder ``folder`` is the images/ or masks/ folder of (given to --data in its
     place), or None."""
-    parent = folder.resolve().parent
+    folder = folder.resolve()  # "." too
     try:
-        layout = _layout(parent) if parent != folder.resolve() else None
+        layout = _layout(folder.parent) if folder.parent != folder else None
     except OSError:  # a parent folder it may not list
         return None
-    return parent if layout in LAYOUTS and folder.name in LAYOUTS[layout] else None
+    return folder.parent if layout in LAYOUTS and folder.name in LAYOUTS[layout] else None
 
 
 def _layout(root: Path) -> str | None:

@@ -17,10 +17,13 @@ from unetlab.data.instances import instance_ids
 from unetlab.data.io import IMAGE_SUFFIXES, find_images, read_stack
 from unetlab.data.labels import IGNORE_INDEX, UNKNOWN, encode_mask, value_indices
 from unetlab.data.pairs import (
+    LAYOUTS,
     Pair,
     PairReader,
+    data_set_above,
     detect_layout,
     find_pairs,
+    near_misses,
     nfc,
     no_data_folder,
 )
@@ -112,12 +115,25 @@ def ground_truth(gt_dir: Path) -> tuple[list[Path], Iterator[MaskPage]]:
     if _has_data(root):
         pairs = find_pairs(root)
         return [p.mask for p in pairs], _pair_masks(pairs)
+    _refuse_images_folder(root)
     files = find_images(root)
     if not files:
+        near = "".join(f" ({line})" for line in near_misses(root))
         raise DatasetError(
-            f"{gt_dir}: no masks found; give a folder of masks or a data folder with masks/"
+            f"{gt_dir}: no masks found{near}; give a folder of masks or a data folder with masks/"
         )
     return files, _file_masks(files)
+
+
+def _refuse_images_folder(folder: Path) -> None:
+    """DatasetError for the images/ folder of a data set given as the ground truth (its images
+    would be read as masks)."""
+    parent = data_set_above(folder)
+    if parent is not None and folder.resolve().name == LAYOUTS[detect_layout(parent)][0]:
+        raise DatasetError(
+            f"{folder}: this is the {folder.name}/ folder of the data set {parent}, not its "
+            f"masks: give --gt {parent}"
+        )
 
 
 def _pair_masks(pairs: Sequence[Pair]) -> Iterator[MaskPage]:
