@@ -269,3 +269,18 @@ def test_evaluate_gt_names_the_masks_of_a_near_miss_or_a_data_sets_images(tmp_pa
         tmp_path / "pred", tmp_path / "data" / "masks", label_values=[0, 255]
     )
     assert len(report.images) == 1  # a data set's masks/ folder is a folder of masks
+
+
+def test_a_tilde_the_shell_left_alone_is_the_home_folder(tmp_path, monkeypatch, caplog):
+    """--data=~/cells: the shell expands no ~ after '=' (it was read as ./~/cells)."""
+    from unetlab.cli import main
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path / "..")
+    _flat_binary(tmp_path / "cells", ["00", "01", "02", "03"], "_masks")
+    for stem in ("00", "01", "02", "03"):
+        write_png(tmp_path / "pred" / f"{stem}.png", np.tile([0, 1], (32, 16)).astype(np.uint8))
+    caplog.set_level("INFO")
+    assert main(["train", "--data=~/cells", "--check", "--set", "model.depth=2"]) == 0
+    assert main(["evaluate", "--pred=~/pred", "--gt=~/cells", "--label-values", "0", "255"]) == 0
+    assert "check: 3 training and 1 validation images" in caplog.text

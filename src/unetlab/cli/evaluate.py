@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -72,19 +73,25 @@ def add_parser(sub) -> None:
 
 def _add_inputs(m) -> None:
     """--checkpoint/--data or --pred/--gt."""
-    m.add_argument("--checkpoint", help="a unetlab checkpoint (.pt); needs --data")
+    path = os.path.expanduser  # --data=~/x: the shell leaves that ~ alone
+    m.add_argument("--checkpoint", type=path, help="a unetlab checkpoint (.pt); needs --data")
     m.add_argument(
         "--data",
         metavar="DIR",
-        help="data folder (images/ + masks/, ISBI or VOC); DIR/val when present",
+        type=path,
+        help="data folder (images/ + masks/, X.tif beside X_mask.png, ISBI or VOC); DIR/val "
+        "when present",
     )
     m.add_argument(
         "--pred",
         metavar="DIR",
+        type=path,
         help="predicted label images (class indices, <stem>.png; object ids "
         "<stem>_objects.tif); needs --gt",
     )
-    m.add_argument("--gt", metavar="DIR", help="folder of masks, or a data folder with masks/")
+    m.add_argument(
+        "--gt", metavar="DIR", type=path, help="folder of masks, or a data folder with masks/"
+    )
 
 
 def _add_outputs(o) -> None:

@@ -557,7 +557,7 @@ def _settings(args) -> tuple:
     config = args.config
     overrides = list(args.overrides)
     if args.data is not None:
-        overrides.append(f"data.root={Path(args.data).resolve()}")
+        overrides.append(f"data.root={Path(args.data).expanduser().resolve()}")  # --data=~/x
     flags = (
         (args.init, "model.init_checkpoint"),
         (args.preset, "model.preset"),
