@@ -108,32 +108,14 @@ def train_one_epoch(
     if until():  # a resumed run stopped in the step that spent its budget: no step more
         return data_s, compute_s
     tick = time.perf_counter()
-    for image, target, weight in loader:
+    for batch in loader:
         got = time.perf_counter()
         data_s += got - tick
-        image, target, weight = _to_device(image, target, weight, device, precision)
-        with precision.autocast(device):
-            logits = model(image)
-        loss = loss_fn(logits.float(), target, weight)  # the loss in fp32 (NaN reports with AMP)
+        loss, logits = _forward(model, batch, loss_fn, device, precision)
         value, stopping = group.step(loss, stop())  # every process stops at the same step
         _check_finite(value, state, logits, optimizer)
-        optimizer.zero_grad(set_to_none=True)
-        scaler.scale(loss).backward()
-        if grad_clip > 0:
-            scaler.unscale_(optimizer)
-            nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
-        scaler.step(optimizer)
-        scaler.update()
-        if scheduler is not None:
-            scheduler.step()
-        state.step, state.batch, state.loss_sum = (
-            state.step + 1,
-            state.batch + 1,
-            state.loss_sum + value.item(),
-        )
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(loss=f"{value.item():.4f}")
+        _optimizer_step(model, loss, optimizer, scaler, scheduler, grad_clip)
+        _count_step(state, value.item(), bar)
         tick = time.perf_counter()
         compute_s += tick - got
         if stopping:
@@ -141,6 +123,36 @@ def train_one_epoch(
         if until():
             break
     return data_s, compute_s
+
+
+def _forward(model, batch, loss_fn, device, precision) -> tuple[torch.Tensor, torch.Tensor]:
+    """The batch's loss (in fp32, so that AMP's NaNs report) and the logits it came from."""
+    image, target, weight = _to_device(*batch, device, precision)
+    with precision.autocast(device):
+        logits = model(image)
+    return loss_fn(logits.float(), target, weight), logits
+
+
+def _optimizer_step(model, loss, optimizer, scaler, scheduler, grad_clip: float) -> None:
+    """Backpropagate ``loss`` and step the optimiser (gradients clipped to ``grad_clip`` if
+    positive) and the per-batch scheduler."""
+    optimizer.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if grad_clip > 0:
+        scaler.unscale_(optimizer)
+        nn.utils.clip_grad_norm_(model.parameters(), grad_clip)
+    scaler.step(optimizer)
+    scaler.update()
+    if scheduler is not None:
+        scheduler.step()
+
+
+def _count_step(state: TrainState, loss: float, bar: tqdm | None) -> None:
+    """Record one finished step (and its mean loss) in ``state`` and on the progress bar."""
+    state.step, state.batch, state.loss_sum = state.step + 1, state.batch + 1, state.loss_sum + loss
+    if bar is not None:
+        bar.update(1)
+        bar.set_postfix(loss=f"{loss:.4f}")
 
 
 def validate(
