@@ -97,16 +97,7 @@ def fit(
     new run (not a resume, no ``split``) on data other than the files that run's split.json
     lists is warned, on stderr and in ``train.log`` (:func:`unetlab.train.repeat.other_data`).
     """
-    cfg = cfg.checked()  # before the run folder: a bad value set as an attribute is one line
-    checked(progress, "", calls=False)  # a function is not called: refused, not ignored
-    if cfg.data.root is None:  # before the run folder too: nothing is left behind
-        raise UnetlabError(
-            "no data folder: set data.root in the config (cfg.data.root = 'path/to/data'; "
-            "unetlab train: --data DIR)"
-        )
-    resume = resume_wanted(resume, run_dir)
-    cfg = absolute_paths(cfg, run_dir, resume=resume)
-    check_stain_channels(cfg)  # a grey data set with augment.stain: refused before the folder
+    cfg, resume = _prepared(cfg, run_dir, resume=resume, progress=progress)
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device))
     with group.joined(device), contextlib.ExitStack() as held:
@@ -117,11 +108,8 @@ def fit(
             held.enter_context(tuned_allocator())  # at the end: fewer page faults per step
         run_dir = _claimed(run_dir, cfg, group, held, resume=resume, overwrite=overwrite)
         with _run_logs(run_dir, group):
-            if group.is_main and not resume:
-                warn_other_data(config_file, cfg, data=split is None)
-            if plan is not None and group.is_main:
-                plan.save(run_dir / "plan.yaml")
-                plan.log()
+            if group.is_main:
+                _log_beginning(run_dir, cfg, plan, config_file, resume=resume, split=split)
             fix = "lower train.batch_size or data.tile_size (or train on the GPU)"
             stop = StopRequest(at_once=not group.active)
             with stop, memory_hint("training", fix):
@@ -138,6 +126,36 @@ def fit(
                     split=split,
                 )
             return result | {"seconds": time.perf_counter() - started}  # the call's
+
+
+def _prepared(
+    cfg: Config, run_dir: str | os.PathLike, *, resume: bool | str, progress
+) -> tuple[Config, bool]:
+    """``cfg`` checked and its paths made absolute, and whether the run resumes: the
+    refusals that come before the run folder is touched, so nothing is left behind."""
+    cfg = cfg.checked()  # a bad value set as an attribute is one line
+    checked(progress, "", calls=False)  # a function is not called: refused, not ignored
+    if cfg.data.root is None:
+        raise UnetlabError(
+            "no data folder: set data.root in the config (cfg.data.root = 'path/to/data'; "
+            "unetlab train: --data DIR)"
+        )
+    resume = resume_wanted(resume, run_dir)
+    cfg = absolute_paths(cfg, run_dir, resume=resume)
+    check_stain_channels(cfg)  # a grey data set with augment.stain
+    return cfg, resume
+
+
+def _log_beginning(
+    run_dir: Path, cfg: Config, plan, config_file, *, resume: bool, split: dict | None
+) -> None:
+    """The main process's first lines: a new run's warnings about its data and making
+    (:func:`warn_other_data`), and the plan's reasons (its values saved to plan.yaml)."""
+    if not resume:
+        warn_other_data(config_file, cfg, data=split is None)
+    if plan is not None:
+        plan.save(run_dir / "plan.yaml")
+        plan.log()
 
 
 def absolute_paths(cfg: Config, run_dir: str | os.PathLike, *, resume: bool) -> Config:
