@@ -606,34 +606,20 @@ def fingerprint(
     is found."""
     if target not in TARGETS:
         raise UnetlabError(f"data.target must be one of {', '.join(TARGETS)}, not {target!r}")
-    chosen = (
-        list(pairs)
-        if len(pairs) <= limit
-        else [pairs[i] for i in np.linspace(0, len(pairs) - 1, limit).astype(int)]
-    )
     reader = _KeptRows(channel, exclude_rows)  # data.channel: that channel alone is measured
     invalid_of = InvalidPages(reader, nodata)
+    ids = {"auto": None, "semantic": False, "instances": True}[target]
     facts, measured = [], []
-    for pair in chosen:
-        try:
-            image, mask = reader(pair)
-            invalid = invalid_of(pair)
-            found = _pair_problems(pair, image, mask, invalid)
-            image = _as_trained(image, invalid)
-        except UnetlabError as exc:
-            found = [str(exc)]
-        if found and problems is None:
-            raise DatasetError("; ".join(found))
-        if found:
-            problems += [p for p in found if p not in problems]  # a stack's file once
+    for pair in _spread(pairs, limit):
+        read = _read_as_trained(pair, reader, invalid_of, problems)
+        if read is None:
             continue
-        ids = {"auto": None, "semantic": False, "instances": True}[target]
-        spacing = tiff_spacing(pair.image)
+        image, mask, invalid = read
         fact = measure_pair(
             image,
             mask,
             name=pair.mask_page,
-            spacing=spacing,
+            spacing=tiff_spacing(pair.image),
             instances=ids,
             ignore_value=ignore_value,
             names=None if target == "auto" else names,
@@ -654,6 +640,31 @@ def fingerprint(
             names=names,
         )
     return Fingerprint(facts)
+
+
+def _spread(pairs: Sequence[Pair], limit: int) -> list[Pair]:
+    """All ``pairs``, or ``limit`` of them evenly spread from the first to the last."""
+    if len(pairs) <= limit:
+        return list(pairs)
+    return [pairs[i] for i in np.linspace(0, len(pairs) - 1, limit).astype(int)]
+
+
+def _read_as_trained(pair: Pair, reader, invalid_of, problems: list[str] | None):
+    """(image as training sees it, mask, nodata pixels or None) of ``pair``; None when it
+    cannot be measured and ``problems`` collects why (else that raises a DatasetError)."""
+    try:
+        image, mask = reader(pair)
+        invalid = invalid_of(pair)
+        found = _pair_problems(pair, image, mask, invalid)
+        image = _as_trained(image, invalid)
+    except UnetlabError as exc:
+        found = [str(exc)]
+    if found and problems is None:
+        raise DatasetError("; ".join(found))
+    if found:
+        problems += [p for p in found if p not in problems]  # a stack's file once
+        return None
+    return image, mask, invalid
 
 
 class _KeptRows(PairReader):
