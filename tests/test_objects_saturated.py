@@ -46,3 +46,26 @@ def test_a_float_image_has_no_saturation_column(tmp_path):
     predict_file(net, tmp_path / "f.tif", tmp_path / "o", objects=ObjectOptions.for_model(net))
     rows = _rows(tmp_path / "o" / "f_objects.csv")
     assert list(rows[0])[-2:] == ["touches_border", "image"]
+
+
+def test_a_camera_ceiling_is_found_whole_and_streamed(tmp_path, monkeypatch):
+    # a 12-bit camera saved as 16-bit clips at 4095: the streamed slide's pieces (each
+    # reaching its own maximum) find the page's ceiling as the image read whole does
+    monkeypatch.setattr(slide_objects, "PIECE_PIXELS", 1000)
+    monkeypatch.setattr(slide_objects.ome, "CHUNK", 32)
+    net, grey = local_net(), nuclei_image(231, 77, seed=3)
+    noise = np.random.default_rng(0).integers(0, 12, grey.shape)
+    image = (grey.astype(np.uint16) * 12 + noise).astype(np.uint16)  # 0-3071
+    ys, xs = np.nonzero(grey > 200)
+    for y, x in list(zip(ys, xs))[:: len(ys) // 3][:3]:  # three discs' centres clipped
+        image[y - 2 : y + 3, x - 2 : x + 3] = 4095
+    tifffile.imwrite(tmp_path / "A10_s1_w1.tif", image)
+    options = ObjectOptions.for_model(net)
+    predict_file(net, tmp_path / "A10_s1_w1.tif", tmp_path / "whole", objects=options)
+    how = dict(objects=options, large_threshold=100)
+    predict_file(net, tmp_path / "A10_s1_w1.tif", tmp_path / "streamed", **how)
+    tables = [_rows(tmp_path / f / "A10_s1_w1_objects.csv") for f in ("whole", "streamed")]
+    whole, streamed = ({r["area"]: r["saturated_fraction"] for r in t} for t in tables)
+    assert whole == streamed
+    hit = [r for r in tables[1] if float(r["saturated_fraction"]) > 0]
+    assert 1 <= len(hit) <= 3 and {float(r["max_intensity"]) for r in hit} == {4095}

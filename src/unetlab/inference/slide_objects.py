@@ -45,7 +45,7 @@ from unetlab.inference.objects import ObjectOptions, id_dtype, objects_in_bands
 from unetlab.inference.outlines import Polygons, boxed_polygons, write_planes
 from unetlab.inference.semantic_bands import SemanticBands, exact_in_bands
 from unetlab.inference.slide_outputs import Together, seal
-from unetlab.inference.table_extras import appended_columns, saturated_pixels
+from unetlab.inference.table_extras import SaturationCounts, appended_columns
 
 log = logging.getLogger(__name__)
 
@@ -360,7 +360,7 @@ class SlideObjects:
         keys, values = lut
         sums = TableSums(int(values.max(initial=0)))
         near = np.zeros(int(values.max(initial=0)) + 1, bool)  # beside invalid pixels
-        top = np.zeros(near.size, np.int64)  # each object's pixels at the dtype's maximum
+        top = None  # each object's pixels at the page's ceiling (an integer slide's)
         image = slide.page(page)
         for rows, cols in pieces(h, w):
             where = self._at(page, rows, cols)
@@ -372,13 +372,15 @@ class SlideObjects:
             pixels = pixels[..., 0] if pixels.shape[-1] == 1 else pixels
             classes = None if self.labels is None else self.labels(page, rows, cols)
             sums.add(rows.start, ids, pixels, cols.start, classes=classes)
-            saturated = saturated_pixels(ids, pixels, near.size)
-            top = None if saturated is None or top is None else top + saturated
+            if top is None and np.issubdtype(pixels.dtype, np.integer):
+                top = SaturationCounts(near.size, pixels.dtype, _channels(pixels))
+            if top is not None:
+                top.add(ids, pixels)
         image.drop()
         table = sums.table(height=h, width=w, **self.kinds)
         present = np.asarray(table["id"], np.int64)
         area = np.maximum(np.asarray(table["area"], np.float64), 1)
-        self.saturated.append(None if top is None else top[present] / area)
+        self.saturated.append(None if top is None else top.pixels()[present] / area)
         if near.any():  # cut by the nodata outline, as an image read whole flags them
             cut = near[np.asarray(table["id"], np.int64)]
             table["touches_border"] = np.asarray(table["touches_border"], bool) | cut
@@ -403,6 +405,10 @@ class SlideObjects:
         near = touching(np.where(inner, ids, 0), bad)
         found[: near.size] = near[:n]
         return found
+
+
+def _channels(pixels: np.ndarray) -> int:
+    return 1 if pixels.ndim == 2 else pixels.shape[2]
 
 
 def band_rows(margin: int) -> int:

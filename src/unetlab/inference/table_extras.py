@@ -4,7 +4,8 @@ columns by position keep working (audit s33 plates 1, 2).
 
 - ``saturated_fraction`` (integer images): the share of each object's pixels at the
   image's ceiling in any channel (:func:`image_ceilings`: its dtype's maximum, 65535 in a
-  uint16 image, or a camera's in a wider file: a 12-bit one's 4095 in uint16). An object
+  uint16 image, or a camera's in a wider file: a 12-bit one's 4095 in uint16), of a slide
+  streamed piece by piece too (:class:`SaturationCounts`: the same ceiling). An object
   with :data:`SATURATED_SHARE` or more is counted saturated (debris, an overexposed cell:
   its object and measures are not to be trusted as a nucleus's); one with a few clipped
   highlight pixels is not.
@@ -16,8 +17,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from unetlab.data.ceiling import CeilingTally, plane_ceiling
+
 __all__ = [
     "SATURATED_SHARE",
+    "SaturationCounts",
     "appended_columns",
     "image_ceilings",
     "saturated_fraction",
@@ -31,48 +35,15 @@ __all__ = [
 #: widefield nuclei 0.09; the audit's saturated debris reads 0.44-0.55 (14 blobs), and
 #: kromp2020's three overexposed confocal nuclei 0.56-0.77 (then 0.38 and under)
 SATURATED_SHARE = 0.4
-#: the camera depths looked for in a wider container (a 12-bit camera's 4095 in uint16,
-#: 8-bit values converted to 16-bit: 255)
-CAMERA_BITS = (8, 10, 12, 14, 16)
-#: a camera's ceiling counts where this many pixels or more are at it ...
-PILE_PIXELS = 8
-#: ... and this many times more than at each of the 16 values below it, on average (a
-#: clipped camera piles up at its ceiling; an image whose maximum merely happens to be
-#: 4095 has one or two pixels there, as at the values below)
-PILE_RATIO = 4
 
 
 def image_ceilings(image: np.ndarray) -> list[int | None]:
-    """The value each channel of ``image`` ((H, W) or (H, W, C), integer) saturates at: its
-    dtype's maximum where a pixel reaches it, else a camera's of :data:`CAMERA_BITS`
-    (2^k - 1, or that shifted to the top bits of an unsigned container: 4095 or 65520 for
-    12 bits in uint16) where the channel's maximum is one and the pixels pile up at it
-    (:data:`PILE_PIXELS`, :data:`PILE_RATIO`); None where it reaches none."""
+    """The value each channel of ``image`` ((H, W) or (H, W, C), integer) saturates at
+    (:func:`~unetlab.data.ceiling.plane_ceiling`: its dtype's maximum where a pixel reaches
+    it, else a 10/12/14-bit camera's where the pixels pile up there); None where it
+    reaches none."""
     planes = [image] if image.ndim == 2 else [image[..., c] for c in range(image.shape[2])]
-    return [_ceiling(p) for p in planes]
-
-
-def _ceiling(plane: np.ndarray) -> int | None:
-    top, info = int(plane.max(initial=0)), np.iinfo(plane.dtype)
-    if top == info.max:
-        return top
-    bits = info.bits - (info.min < 0)
-    for k in (k for k in CAMERA_BITS if k < bits):
-        step = 1 << (bits - k) if info.min == 0 else None  # the top bits' camera
-        if top == (1 << k) - 1 and _piled(plane, top, 1):
-            return top
-        if step and top == ((1 << k) - 1) * step and _piled(plane, top, step):
-            return top
-    return None
-
-
-def _piled(plane: np.ndarray, top: int, step: int) -> bool:
-    """Whether ``plane``'s pixels pile up at ``top`` (values in steps of ``step``)."""
-    if step > 1 and int(np.bitwise_or.reduce(plane, axis=None)) % step:
-        return False  # not a camera's values shifted up
-    at = int(np.count_nonzero(plane == top))
-    below = int(np.count_nonzero(plane >= top - 16 * step)) - at
-    return at >= PILE_PIXELS and at >= PILE_RATIO * below / 16
+    return [plane_ceiling(p) for p in planes]
 
 
 def saturated_pixels(
@@ -106,6 +77,95 @@ def saturated_fraction(ids: np.ndarray, image: np.ndarray, present: np.ndarray) 
     saturated = saturated_pixels(ids, image, n, image_ceilings(image))
     area = np.bincount(ids.ravel(), minlength=n)[present]
     return saturated[present] / np.maximum(area, 1)
+
+
+class SaturationCounts:
+    """The pixels of each id 0..``n - 1`` at its page's ceiling in any channel (what
+    :func:`saturated_pixels` gives with :func:`image_ceilings` of the page read whole),
+    counted as the page's pieces stream past (:meth:`add`), before its ceilings are known.
+    Exact: a channel's ceiling is its maximum or none (:class:`CeilingTally`, summed over
+    the pieces), so only a piece's pixels at the piece's maximum, where that is the
+    channel's so far and could be a ceiling, can be at it; they are counted per id by the
+    channels they are at, and forgotten for a channel whose maximum a later piece
+    exceeds. Memory: ``n`` counts per combination of channels met (one for a grey
+    image)."""
+
+    def __init__(self, n: int, dtype, channels: int):
+        self.n = n
+        self.tallies = [CeilingTally(dtype) for _ in range(channels)]
+        self.counts: dict[int, np.ndarray] = {}  # channels' bits -> pixels per id at them
+
+    def add(self, ids: np.ndarray, image: np.ndarray) -> None:
+        """Count a piece: ``ids`` ((h, w), each < ``n``) and ``image`` ((h, w) or (h, w,
+        C)) of the page's pixels there."""
+        planes = [image] if image.ndim == 2 else [image[..., c] for c in range(image.shape[2])]
+        before = [t.top for t in self.tallies]
+        maxima = [t.add(p) for t, p in zip(self.tallies, planes, strict=True)]
+        for c, (t, top) in enumerate(zip(self.tallies, before)):
+            if top is not None and t.top > top:
+                self._forget(c)
+        live = [
+            c
+            for c, (t, m) in enumerate(zip(self.tallies, maxima))
+            if m is not None and m == t.top and t.possible(m)
+        ]
+        if len(live) == 1:  # a grey image's: no combinations
+            (c,) = live
+            self._count(1 << c, ids[planes[c] == maxima[c]])
+            return
+        if not live:
+            return
+        at = np.stack([planes[c] == maxima[c] for c in live], axis=-1).reshape(-1, len(live))
+        hit = at.any(axis=1)
+        hit_ids, at = ids.reshape(-1)[hit], at[hit]
+        for row, chosen in _combinations(at):
+            self._count(sum(1 << live[j] for j in np.flatnonzero(row)), hit_ids[chosen])
+
+    def pixels(self) -> np.ndarray:
+        """Each id's pixels at the page's ceilings (int64, length ``n``)."""
+        ceiling = sum(1 << c for c, t in enumerate(self.tallies) if t.ceiling() is not None)
+        total = np.zeros(self.n, np.int64)
+        for bits, counts in self.counts.items():
+            if bits & ceiling:
+                total += counts
+        return total
+
+    def _count(self, bits: int, ids: np.ndarray) -> None:
+        """Count ``ids``' pixels (one each) at the channels of ``bits``: in time with the
+        piece's ids (a band's objects), not the page's."""
+        if ids.size:
+            lo = int(ids.min())
+            per_id = np.bincount(ids - lo)
+            self._counts(bits)[lo : lo + per_id.size] += per_id
+
+    def _counts(self, bits: int) -> np.ndarray:
+        if bits not in self.counts:
+            self.counts[bits] = np.zeros(self.n, np.int64)
+        return self.counts[bits]
+
+    def _forget(self, c: int) -> None:
+        """Channel ``c``'s maximum rose: no pixel counted at its earlier one is at its
+        ceiling."""
+        for bits in [b for b in self.counts if b >> c & 1]:
+            counts = self.counts.pop(bits)
+            if bits & ~(1 << c):
+                self._counts(bits & ~(1 << c))[:] += counts
+
+
+def _combinations(at: np.ndarray):
+    """``(row, chosen)`` for each combination ``row`` (bool, (P,)) of channels that rows of
+    ``at`` ((N, P) bool, each row one pixel's: at which channels) hold, ``chosen`` those
+    rows (bool, (N,))."""
+    p = at.shape[1]
+    if p > 62:  # no int64 code: the distinct rows themselves
+        rows, inverse = np.unique(at, axis=0, return_inverse=True)
+        for k, row in enumerate(rows):
+            yield row, inverse.reshape(-1) == k
+        return
+    code = at.astype(np.int64) @ (np.int64(1) << np.arange(p, dtype=np.int64))
+    present = np.flatnonzero(np.bincount(code)) if p <= 16 else np.unique(code)
+    for v in present.tolist():
+        yield (v >> np.arange(p)) & 1 > 0, code == v
 
 
 def appended_columns(table: dict, name: str, saturated: np.ndarray | None = None) -> dict:
