@@ -11,4 +11,4 @@ from unetlab.data.normalize import contrast_note
 def test_no_contrast_note_names_saturated_pixels():
     kind, line = contrast_note({"floor": [20.0], "dtype": "uint8"}, np.uint8, np.array([0.0]))
     assert kind == "dim"
-    assert "every pixel one value, or its other pixels at the dtype's maximum" in line
+    assert "every pixel one value, or its other pixels at its ceiling" in line

@@ -89,5 +89,41 @@ def test_the_key_is_checked_planned_and_said():
     with pytest.raises(UnetlabError, match="does not apply to mode per_image"):
         check_keys({"mode": "per_image", "ignore_saturated": True})
     assert PERCENTILE_SPEC == NEW
-    assert "but its pixels at the integer dtype's maximum" in normalization_formula(NEW)
+    assert "but its pixels at the channel's ceiling" in normalization_formula(NEW)
     assert "dtype's maximum" not in normalization_formula(OLD)
+
+
+def camera(share=0.01, seed=0, dtype=np.uint16) -> np.ndarray:
+    """A 12-bit camera's image (200-3200) in a wider container with ``share`` of its pixels
+    clipped at the camera's ceiling, 4095."""
+    image = grains(dtype, share=0, seed=seed)
+    rng = np.random.default_rng(seed + 10)
+    flat = image.reshape(-1)
+    flat[rng.choice(flat.size, int(share * flat.size), replace=False)] = 4095
+    return image
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.int32])
+def test_a_12_bit_cameras_clipped_pixels_are_left_out(dtype):
+    # audit s33 plates: a 12-bit camera saved as 16-bit clips at 4095, not at 65535; the
+    # same rule as predict's saturated objects (unetlab.data.ceiling)
+    image = camera(dtype=dtype)
+    lo, hi = np.percentile(image[image < 4095].astype(np.float64), [1.0, 99.8])
+    mean, std = image_stats(image, NEW)
+    assert (mean[0], std[0]) == pytest.approx((lo, hi - lo))
+    assert hi < 3201
+    if dtype == np.uint16:  # streamed: its histogram, the same
+        streamed = image_stats(Rows(image), NEW, chunk_rows=7)
+        assert np.array_equal(streamed[0], mean) and np.array_equal(streamed[1], std)
+    kept = np.percentile(image.astype(np.float64), [1.0, 99.8])
+    assert image_stats(image, OLD)[1][0] == kept[1] - kept[0] == 4095 - kept[0]
+
+
+def test_a_maximum_of_4095_that_does_not_pile_up_is_kept():
+    image = grains(share=0)
+    image[:2, :2] = 4095  # 4 px: too few to be a camera's ceiling
+    lo, hi = np.percentile(image.astype(np.float64), [1.0, 99.8])
+    assert tuple(v[0] for v in image_stats(image, NEW)) == pytest.approx((lo, hi - lo))
+    two = np.stack([camera(seed=1), image], axis=-1)  # each channel its own ceiling
+    mean, std = image_stats(two, NEW)
+    assert std[1] == pytest.approx(hi - lo) and std[0] < 3201

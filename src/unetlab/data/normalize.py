@@ -42,6 +42,7 @@ import difflib
 
 import numpy as np
 
+from unetlab.data.ceiling import BELOW, PILE_PIXELS, PILE_RATIO, CeilingTally, plane_ceiling
 from unetlab.errors import UnetlabError
 
 MODES = ("per_image", "fixed", "scale", "imagenet", "percentile")
@@ -222,9 +223,9 @@ def contrast_note(spec: dict, dtype, contrast: np.ndarray) -> tuple[str, str] | 
     contrast = np.broadcast_to(np.asarray(contrast, np.float64), np.shape(floor) or (1,))
     if np.all(contrast <= STD_FLOOR):  # one value: no contrast to set against the floor
         return "dim", (
-            "the image is constant (empty: every pixel one value, or its other pixels at the "
-            "dtype's maximum, left out as saturated: a mask given as an image?): nothing to "
-            "segment"
+            "the image is constant (empty: every pixel one value, or its other pixels at its "
+            "ceiling, the dtype's or a camera's maximum, left out as saturated: a mask given "
+            "as an image?): nothing to segment"
         )
     ratio = float(np.min(contrast / np.broadcast_to(floor, contrast.shape)))
     if ratio >= DIM_SHARE:
@@ -366,17 +367,19 @@ def percentile_stats(
     (p_low, p_high - p_low), float64 arrays of length C, as ``numpy.percentile`` (linear)
     gives them. 8/16-bit images (in memory or streamed: anything that slices by rows) from
     their histogram, exactly; other streamed images from every k-th row, about
-    ``SAMPLE_PIXELS`` pixels. ``ignore_saturated``: an integer image's pixels at its dtype's
-    maximum (65535: a detector's saturation, an SEM's burned-in data bar text) are left out
-    of a channel's percentiles, unless they are all it holds: 0.25% of such pixels put the
-    99.8th percentile at 65535 and squeezed a 12-bit image's grains into 0-0.05 (audit s31
+    ``SAMPLE_PIXELS`` pixels. ``ignore_saturated``: an integer channel's pixels at its
+    ceiling (:mod:`unetlab.data.ceiling`: the dtype's maximum, 65535, where a pixel reaches
+    it: a detector's saturation, an SEM's burned-in data bar text; else a 10/12/14-bit
+    camera's clipped pixels piled up at 1023/4095/16383 in a 16-bit file) are left out of
+    its percentiles, unless they are all it holds: 0.25% of such pixels put the 99.8th
+    percentile at 65535 and squeezed a 12-bit image's grains into 0-0.05 (audit s31
     grains 1)."""
     c = channels_of(image)
     top = np.iinfo(image.dtype).max if np.issubdtype(image.dtype, np.integer) else None
     if top is not None and image.dtype.itemsize <= 2:
         values, counts = _histogram(image, c, chunk_rows)
         if ignore_saturated:
-            counts[counts[:, :-1].sum(axis=1) > 0, -1] = 0  # the last bin: the dtype's maximum
+            _drop_ceilings(values, counts, image.dtype)
         lo, hi = (np.array([_hist_percentile(values, n, q) for n in counts]) for q in (low, high))
     else:
         if isinstance(image, np.ndarray):
@@ -389,19 +392,35 @@ def percentile_stats(
             ]
             pixels = np.concatenate(rows).reshape(-1, c)
         if ignore_saturated and top is not None:
-            lo, hi = _unsaturated_percentiles(pixels, top, low, high)
+            lo, hi = _unsaturated_percentiles(pixels, low, high)
         else:
             lo, hi = np.percentile(pixels, [low, high], axis=0).astype(np.float64)
     return lo, np.maximum(hi - lo, STD_FLOOR)
 
 
-def _unsaturated_percentiles(pixels: np.ndarray, top, low: float, high: float):
-    """Per channel of (N, C) ``pixels``: the ``low`` and ``high`` percentiles of those below
-    ``top`` (all of them where none is)."""
+def _drop_ceilings(values: np.ndarray, counts: np.ndarray, dtype) -> None:
+    """Zero each channel's count at its ceiling (:class:`~unetlab.data.ceiling.CeilingTally`
+    of its histogram: ``counts`` (C, V) at integer ``values``), unless all its pixels are
+    there."""
+    for row in counts:
+        tally = CeilingTally(dtype)
+        tally.add_counts(values, row)
+        ceiling = tally.ceiling()
+        if ceiling is not None:
+            at = ceiling - np.iinfo(dtype).min
+            if row[at] < row.sum():
+                row[at] = 0
+
+
+def _unsaturated_percentiles(pixels: np.ndarray, low: float, high: float):
+    """Per channel of (N, C) integer ``pixels``: the ``low`` and ``high`` percentiles of
+    those not at its ceiling (:func:`~unetlab.data.ceiling.plane_ceiling`; all of them where
+    none is or all are)."""
     lo, hi = np.empty(pixels.shape[1]), np.empty(pixels.shape[1])
     for ch in range(pixels.shape[1]):
         column = pixels[:, ch]
-        below = column[column < top]
+        ceiling = plane_ceiling(column)
+        below = column if ceiling is None else column[column != ceiling]
         lo[ch], hi[ch] = np.percentile(below if below.size else column, [low, high])
     return lo, hi
 
@@ -500,7 +519,12 @@ def normalization_formula(spec: dict) -> str:
         )
     low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
     saturated = (
-        " but its pixels at the integer dtype's maximum (65535 for uint16; unless all are)"
+        " but its pixels at the channel's ceiling (unless all are): the integer dtype's "
+        "maximum (65535 for uint16) where a pixel reaches it, else an 8/10/12/14-bit "
+        "camera's 2^k - 1 (4095 in a uint16 file; 65520 where its bits fill the top) "
+        f"where that is the channel's maximum and {PILE_PIXELS} or more pixels, and "
+        f"{PILE_RATIO} times more than at each of the {BELOW} camera values below it on average, "
+        "are there"
         if spec.get("ignore_saturated")
         else ""
     )
