@@ -55,7 +55,7 @@ def test_opening_an_ome_tiff_reads_its_ome_xml_once(tmp_path, monkeypatch):
     meta = {"axes": "ZYX", "PhysicalSizeX": 0.2, "PhysicalSizeY": 0.2, "PhysicalSizeZ": 1.5}
     tifffile.imwrite(tmp_path / "z.ome.tif", stack, metadata=meta)
     read, real = [], tiffmeta._ome_pixels
-    monkeypatch.setattr(tiffmeta, "_ome_pixels", lambda xml: read.append(xml) or real(xml))
+    monkeypatch.setattr(tiffmeta, "_ome_pixels", lambda xml, *a: read.append(xml) or real(xml, *a))
     with open_slide(tmp_path / "z.ome.tif") as slide:
         assert (slide.pixel_size, slide.z_spacing) == (pytest.approx((0.2, 0.2)), 1.5)
     assert read_pixel_size(tmp_path / "z.ome.tif") == PixelSize((0.2, 0.2), "um", 1.5)

@@ -46,7 +46,8 @@ def add_parser(sub) -> None:
         "page, or --large-pixels; any --level above 0; OME-Zarr folders) are read and written window by window: "
         "pyramidal OME-TIFF <stem>.tif or OME-Zarr <stem>.ome.zarr, with their pixel size. "
         "--instances adds <stem>_objects.tif and <stem>_objects.csv, --outlines their "
-        "outlines for QuPath and Fiji.",
+        "outlines for QuPath and Fiji. A multi-position OME-TIFF gives each position's "
+        "outputs, named <stem>_pos0, <stem>_pos1, ...",
     )
     _add_inputs(p)
     g = p.add_argument_group("outputs")

@@ -13,6 +13,7 @@ from pathlib import Path
 from PIL import Image
 
 from unetlab.data.io import TIFF_SUFFIXES
+from unetlab.data.positions import series_of
 
 #: Pillow modes that :func:`unetlab.data.io.read_stack` reads as RGB.
 COLOUR_MODES = ("RGB", "RGBA", "RGBX", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
@@ -36,7 +37,7 @@ def colour_file(path: str | os.PathLike) -> bool | None:
         import tifffile
 
         with tifffile.TiffFile(path) as tif:
-            series = tif.series[0]
+            series = series_of(tif)
             # the samples of an RGB page, unless the file's metadata names them channels (C)
             samples = "S" in series.axes.upper()
             return samples and int(series.keyframe.photometric) in COLOUR_PHOTOMETRIC

@@ -8,6 +8,7 @@ a uint16 TIFF comes back as uint16, a palette PNG mask as its palette indices.
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 import os
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from unetlab.data.orientation import (
     tiff_orientation,
     viewed_size,
 )
+from unetlab.data.positions import every_position_read, reading, series_of
 from unetlab.data.read_notes import note_transparent, note_turned
 from unetlab.errors import ImageReadError, first_line
 
@@ -201,7 +203,7 @@ def stack_shape(path: str | os.PathLike, *, frames: bool = False) -> tuple[int, 
     import tifffile
 
     with _decoding(path), tifffile.TiffFile(path) as tif:
-        series = tif.series[0]
+        series = series_of(tif)
         axes, shape = tiff_axes(tif, series), tuple(int(n) for n in series.shape)
         turn = tiff_orientation(series.keyframe)
     letters = axes_letters(axes)
@@ -266,12 +268,48 @@ def other_series(tif) -> list[str]:
     return [s.name or f"series {series.index(s)}" for s in (first, *others)]
 
 
+def ome_positions(path: str | os.PathLike) -> list[str]:
+    """The names of the positions of a multi-position OME-TIFF (each OME ``Image`` a series
+    of its own: :func:`other_series`, one per ``Image`` of its OME-XML), which ``unetlab
+    predict`` predicts one by one (:mod:`unetlab.data.positions`); [] for any other file,
+    one that cannot be read too (read, it says why). Read once per version of the file."""
+    path = Path(path)
+    if path.suffix.lower() not in TIFF_SUFFIXES:
+        return []
+    try:
+        stat = path.stat()
+    except OSError:
+        return []
+    return list(_positions(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=1 << 16)  # a folder of inputs read once
+def _positions(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    """:func:`ome_positions` of the file at ``path`` of that time and size."""
+    import tifffile
+
+    try:
+        with tifffile.TiffFile(path) as tif:
+            if not tif.is_ome:
+                return ()
+            names = other_series(tif)
+            images = tif.ome_metadata.count("<Image ") + tif.ome_metadata.count(":Image ")
+    except Exception:  # noqa: BLE001 - tifffile's parser on a corrupt file: read, it says why
+        return ()
+    # a series for each OME Image, so that series i is Image i (a multi-file dataset's
+    # Images whose pixels are elsewhere have none: not read as positions)
+    return tuple(names) if len(names) == images else ()
+
+
 def say_other_series(tif, path: str | os.PathLike) -> None:
     """Warn, once a process for each file, that ``path`` holds other series than the first
     (:func:`other_series`: a multi-position OME-TIFF), which are not read: one line naming
-    how many it holds, which one is read, and how to read the others."""
+    how many it holds, which one is read, and how to read the others; nothing while a
+    position is read, or each is (:mod:`unetlab.data.positions`)."""
     names = other_series(tif)
-    if not names or str(path) in _SAID_SERIES:
+    if not names or str(path) in _SAID_SERIES or reading(path):
+        return
+    if every_position_read() and ome_positions(path):  # predict reads each
         return
     _SAID_SERIES.add(str(path))
     shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
@@ -291,7 +329,7 @@ def say_other_series(tif, path: str | os.PathLike) -> None:
 def tiff_layout(tif, *, colour_planes: bool = False) -> tuple[str, tuple[int, ...]]:
     """The axes of a TIFF's first series as unetlab reads them (:func:`tiff_letters`), with
     the series' shape."""
-    series = tif.series[0]
+    series = series_of(tif)
     letters = tiff_letters(tif, series, colour_planes=colour_planes)
     return letters, tuple(int(n) for n in series.shape)
 
@@ -376,12 +414,12 @@ def _decode(path: Path, *, colour_planes: bool = False, frames: bool = False):
         tif = tifffile.TiffFile(path)
     with tif:
         with _decoding(path):
-            axes = tiff_axes(tif, tif.series[0])
-            turn = tiff_orientation(tif.series[0].keyframe)
+            axes = tiff_axes(tif, series_of(tif))
+            turn = tiff_orientation(series_of(tif).keyframe)
             say_other_series(tif, path)
         letters = axes_letters(axes, colour_planes=colour_planes)
         with _decoding(path):
-            arr = tif.series[0].asarray()
+            arr = series_of(tif).asarray()
     turn = _turn(path, turn)
     return oriented(arr, turn, letters.index("Y"), letters.index("X")), letters
 

@@ -26,6 +26,7 @@ import numpy as np
 
 from unetlab.data.io import TIFF_SUFFIXES, axes_letters, say_other_series, tiff_axes
 from unetlab.data.orientation import tiff_orientation
+from unetlab.data.positions import series_of
 from unetlab.data.tiffmeta import MICROMETRES, tiff_sizes
 from unetlab.errors import ImageReadError, UnetlabError, first_line
 
@@ -249,7 +250,7 @@ def _tiff_slide(path: Path, tif, level: int, colour_planes: bool) -> Slide:
     calls run under :func:`_tiff_errors`; the layout is worked out outside it, so a bug
     there keeps its traceback."""
     with _tiff_errors(path):
-        series = tif.series[0]
+        series = series_of(tif)
         levels = series.levels
         say_other_series(tif, path)
     if level >= len(levels):

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
+from unetlab.data.positions import image_of, series_of
 
 #: dtypes an ImageJ hyperstack holds; others are written as plain TIFFs without these fields
 IMAGEJ_DTYPES = (np.uint8, np.uint16, np.float32)
@@ -143,7 +144,7 @@ def read_page_axes(path: str | os.PathLike, pages: int) -> PageAxes:
 
     with tifffile.TiffFile(path) as tif:
         letters, shape = tiff_layout(tif)
-        named = tif.series[0].axes.upper()
+        named = series_of(tif).axes.upper()
         found = [(a, n) for a, b, n in zip(named, letters, shape) if b == "P" and n > 1]
         axes, sizes = "".join(a for a, _ in found), tuple(n for _, n in found)
         known = set(axes) <= {"T", "Z"} and len(set(axes)) == len(axes)
@@ -182,7 +183,7 @@ def channel_names(path: str | os.PathLike) -> list[str]:
 
     with tifffile.TiffFile(path) as tif:
         if tif.ome_metadata:
-            names = _ome_channel_names(tif.ome_metadata)
+            names = _ome_channel_names(tif.ome_metadata, image_of(tif))
         else:
             ij = tif.imagej_metadata or {}
             count = int(ij.get("channels") or 1)
@@ -191,11 +192,11 @@ def channel_names(path: str | os.PathLike) -> list[str]:
     return names if all(n.strip() for n in names) else []
 
 
-def _ome_channel_names(xml: str) -> list[str]:
-    """The ``Name`` of each ``Channel`` of the first ``Pixels`` of an OME-XML document ([] if
-    one has none, or the XML does not parse up to there)."""
+def _ome_channel_names(xml: str, image: int = 0) -> list[str]:
+    """The ``Name`` of each ``Channel`` of the first ``Pixels`` of ``Image`` number ``image``
+    of an OME-XML document ([] if one has none, or the XML does not parse up to there)."""
     names = []
-    for event, tag, element in _ome_events(xml):
+    for event, tag, element in _ome_events(xml, image):
         if event == "start" and tag == "Channel":
             names.append(element.attrib.get("Name", ""))
         elif event == "end" and tag == "Pixels":
@@ -214,11 +215,11 @@ def _timing(tif) -> dict:
     if tif.is_imagej:
         meta = tif.imagej_metadata or {}
         return {k: meta[k] for k in ("finterval", "tunit") if meta.get(k) is not None}
-    ome = _ome_pixels(tif.ome_metadata) if tif.is_ome else {}
+    ome = _ome_pixels(tif.ome_metadata, image_of(tif)) if tif.is_ome else {}
     per = _SECONDS.get(ome.get("TimeIncrementUnit", "s"))
     if "TimeIncrement" in ome and per is not None:
         return {"finterval": float(ome["TimeIncrement"]) * per}
-    times = _ome_plane_times(tif.ome_metadata) if tif.is_ome else {}
+    times = _ome_plane_times(tif.ome_metadata, image_of(tif)) if tif.is_ome else {}
     interval = _mean_step(times)
     if interval is None:
         return {}
@@ -259,12 +260,13 @@ def _mean_step(times: dict[int, float]) -> float | None:
     return step if step > 0 else None
 
 
-def _ome_plane_times(xml: str) -> dict[int, float]:
-    """TheT -> seconds of its earliest ``Plane`` ``DeltaT`` in the first ``Pixels`` of an
-    OME-XML document ({} where one has a unit not in ``_SECONDS`` or the XML stops parsing)."""
+def _ome_plane_times(xml: str, image: int = 0) -> dict[int, float]:
+    """TheT -> seconds of its earliest ``Plane`` ``DeltaT`` in the first ``Pixels`` of
+    ``Image`` number ``image`` of an OME-XML document ({} where one has a unit not in
+    ``_SECONDS`` or the XML stops parsing)."""
     times = {}
     try:
-        for event, tag, element in _ome_events(xml):
+        for event, tag, element in _ome_events(xml, image):
             if event == "end" and tag == "Pixels":
                 return times
             if event != "start" or tag != "Plane" or "DeltaT" not in element.attrib:
@@ -306,8 +308,9 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
     if not str(path).lower().endswith((".tif", ".tiff")):
         return None
     with tifffile.TiffFile(path) as tif:
-        size, spacing = tiff_sizes(tif, tif.pages[0])
-        geo = geotags(tif.pages[0])
+        page = series_of(tif).keyframe if image_of(tif) else tif.pages[0]
+        size, spacing = tiff_sizes(tif, page)
+        geo = geotags(page)
     return None if size is None else PixelSize(size, "um", spacing, geo)
 
 
@@ -319,7 +322,7 @@ def tiff_sizes(tif, page) -> tuple[tuple[float, float] | None, float | None]:
     Thermo Fisher, Zeiss), else ``page``'s resolution tags; and ImageJ's ``spacing``. An
     ImageJ or OME unit not understood is said in one warning (its pixel size and spacing
     are not used)."""
-    ome = _ome_pixels(tif.ome_metadata) if tif.is_ome else {}
+    ome = _ome_pixels(tif.ome_metadata, image_of(tif)) if tif.is_ome else {}
     if not ome:
         _warn_unknown_unit(tif)
     if {"PhysicalSizeX", "PhysicalSizeY"} & set(ome):  # its word, refused or not
@@ -587,26 +590,37 @@ def _say_once(key, level: int, message: str, *args) -> None:
         log.log(level, message, *args)
 
 
-def _ome_pixels(xml: str) -> dict[str, str]:
-    """The attributes of the ``Pixels`` element of the first image of an OME-XML document
-    ({} for none, or for XML that does not parse up to it). Parsing stops there: what
-    follows (planes, instrument and original metadata) can be megabytes."""
-    for event, tag, element in _ome_events(xml):
+def _ome_pixels(xml: str, image: int = 0) -> dict[str, str]:
+    """The attributes of the ``Pixels`` element of ``Image`` number ``image`` (the first; a
+    position's) of an OME-XML document ({} for none, or for XML that does not parse up to
+    it). Parsing stops there: what follows (planes, instrument and original metadata) can
+    be megabytes."""
+    for event, tag, element in _ome_events(xml, image):
         if event == "start" and tag == "Pixels":
             return dict(element.attrib)
     return {}
 
 
-def _ome_events(xml: str):
+def _ome_events(xml: str, image: int = 0):
     """(event "start" / "end", tag without its namespace, element) of an OME-XML document
-    in order, parsed a piece at a time so that a caller that stops at the first ``Pixels``
-    parses no further; they end quietly where the XML stops parsing."""
+    in order, those of its ``Image`` number ``image`` only (the first; a position's:
+    :func:`~unetlab.data.positions.image_of`), parsed a piece at a time so that a caller
+    that stops at its first ``Pixels`` parses no further; they end quietly where the XML
+    stops parsing."""
     parser = ET.XMLPullParser(events=("start", "end"))
+    seen, inside = -1, False  # the Images begun, and whether within the one asked for
     try:
         for at in range(0, len(xml), _XML_PIECE):
             parser.feed(xml[at : at + _XML_PIECE])
             for event, element in parser.read_events():
-                yield event, element.tag.rsplit("}", 1)[-1], element
+                tag = element.tag.rsplit("}", 1)[-1]
+                if tag == "Image" and event == "start":
+                    seen += 1
+                    inside = seen == image
+                if inside:
+                    yield event, tag, element
+                if tag == "Image" and event == "end" and seen >= image:
+                    return
     except ET.ParseError:
         return
 

@@ -35,6 +35,11 @@ The outputs of an input read whole, ``<stem>`` being
   (:mod:`unetlab.inference.world_files`), and beside each the input's CRS where it is
   known: ``<stem>.prj`` and GDAL's ``<stem>.png.aux.xml`` (QGIS reads it there).
 
+A multi-position OME-TIFF (Micro-Manager stage positions: each OME ``Image`` a series)
+gives these outputs for each position, named ``<stem>_pos0``, ``<stem>_pos1``, ...
+(zero-padded past 10 positions: :mod:`unetlab.data.positions`), each with that position's
+pixel size and frame interval.
+
 Which names these are, which count as finished and whose they are, and how the output
 folder is claimed: :mod:`unetlab.inference.output_rules`.
 
@@ -58,8 +63,9 @@ import torch
 
 from unetlab.data.exclude import flag_cut_objects, region
 from unetlab.data.geotiff import MapGrid, grid_length_unit
-from unetlab.data.io import write_csv, write_png, write_tiff
+from unetlab.data.io import ome_positions, write_csv, write_png, write_tiff
 from unetlab.data.nodata import either, flag_touching, invalid_pages
+from unetlab.data.positions import each_position, reading_position
 from unetlab.data.read_notes import read_notes
 from unetlab.data.slides import open_slide
 from unetlab.data.tiffmeta import (
@@ -233,7 +239,10 @@ def predict_file(
     """
     check_keywords(OutputOptions.taken(outputs, settings)[1])  # instances=: objects=True
     # True: a bar of the tiles, as predict_image(progress=True) draws (audit s32 notebook 4)
-    with progress_calls(progress, desc=Path(path).name, unit="tile", leave=False) as done:
+    with (
+        progress_calls(progress, desc=Path(path).name, unit="tile", leave=False) as done,
+        each_position(),  # a multi-position OME-TIFF's positions each predicted
+    ):
         given = dict(axes=axes, progress=done, counted=counted)
         return _predicted(
             _File.of(model, Path(path), Path(out_dir), outputs, options, settings, **given), group
@@ -255,7 +264,26 @@ def _predicted(file: _File, group: Group) -> list[Path]:
 
 
 def _outputs(file: _File, group: Group) -> list[Path]:
-    """:func:`_predicted`'s outputs, in a folder held."""
+    """:func:`_predicted`'s outputs, in a folder held: of each position of a multi-position
+    OME-TIFF in turn (:func:`~unetlab.data.io.ome_positions`), each read, predicted and
+    named as an image of its own (:mod:`unetlab.data.positions`: ``cells_pos0.tif``, with
+    that position's pixel size and frame interval)."""
+    names = ome_positions(file.path)
+    if not names:
+        return _image_outputs(file, group)
+    written = []
+    for i, name in enumerate(names):
+        with reading_position(file.path, i, len(names)):
+            log.info(
+                "%s: position %d of %d (%s) -> %s.*",
+                *(file.path.name, i + 1, len(names), name, output_stem(file.path)),
+            )
+            written += _image_outputs(file, group)
+    return written
+
+
+def _image_outputs(file: _File, group: Group) -> list[Path]:
+    """:func:`_outputs` of one image (a position of a multi-position file)."""
     for tiff in (True, False):
         stem = output_stem(file.path)
         refuse_inputs(output_paths(file.out_dir, stem, stack=tiff).values(), [file.path])

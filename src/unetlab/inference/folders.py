@@ -23,7 +23,9 @@ from pathlib import Path
 import torch
 from tqdm.contrib.logging import logging_redirect_tqdm
 
+from unetlab.data.io import ome_positions
 from unetlab.data.ome import output_pixels
+from unetlab.data.positions import each_position
 from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.files import check_options, file_record, predict_file
@@ -376,6 +378,7 @@ def predict_folder(
     if isinstance(model, torch.nn.Module):  # bad settings refused before the folder is touched
         load()
     with contextlib.ExitStack() as claimed:
+        claimed.enter_context(each_position())  # a multi-position OME-TIFF: each position
         claim = dict(overwrite_fix=overwrite_fix, record=load.record)
         done = _claimed(claimed, out_dir, files, outputs, group, **claim)
         model, outputs = load()
@@ -406,9 +409,12 @@ def _conclude(result: FolderPrediction, out_dir: Path, files, outputs, report) -
 
 
 def _summed(outputs: OutputOptions, files: Sequence[Path]) -> bool:
-    """Whether a run writes the per-image table: objects asked for, of several inputs (one
-    image's figures are its table's)."""
-    return outputs.objects is not None and len(files) > 1
+    """Whether a run writes the per-image table: objects asked for, of several inputs or
+    of one multi-position OME-TIFF (a row per position; one image's figures are its
+    table's)."""
+    if outputs.objects is None:
+        return False
+    return len(files) > 1 or bool(files and ome_positions(files[0]))
 
 
 def _summary(out_dir: Path, files: list[Path], result: FolderPrediction) -> list[dict]:
@@ -534,8 +540,8 @@ class _Run:
         result.pixels += output_pixels(written[0])  # its header only
         if self.outputs.objects is not None:
             _say_pixel_size(path, self.scaled)
-        if found:
-            result.objects[path] = found[0]
+        if found:  # a multi-position file's: each position's planes in turn
+            result.objects[path] = [n for planes in found for n in planes]
         if kinds:
             result.classes[path] = kinds[0]
         if areas:

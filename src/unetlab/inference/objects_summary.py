@@ -16,7 +16,9 @@ objects); a semantic model's ``objects_<class>``. A stack (a time-lapse, a z-sta
 row per frame or plane instead, each led by its ``page``, ``t``, ``t_s``, ``z``, ``z_um`` as
 in its objects table, those without objects too (audit s34 stacks 6: a movie's row summed
 its frames, 199 "objects" for ~15 nuclei, and a dark frame was in no table); its ``focus``
-is the frame's or plane's. Everything is read from
+is the frame's or plane's. A multi-position OME-TIFF has the rows of each position
+(:mod:`unetlab.data.positions`), each led by its ``position`` (0-based, as its outputs'
+``_pos`` names) and ``position_name`` (its OME Image name). Everything is read from
 the folder's tables and the inputs, so a rerun's rows are the same whichever run
 predicted an image.
 """
@@ -322,6 +324,8 @@ def folder_summary(
     stack (a time-lapse, a z-stack) gives one row per frame or plane instead, in page
     order, those without objects too (:func:`plane_rows`). An input in none of them (a run
     stopped before it) is left out."""
+    from unetlab.data.io import ome_positions
+    from unetlab.data.positions import reading_position
     from unetlab.inference.slides import output_stem
 
     failed = dict(failed or {})
@@ -333,20 +337,32 @@ def folder_summary(
         if path not in written and path not in skipped:
             continue
         row = {"image": path.name, "status": DONE if path in written else SKIPPED}
-        stem = Path(out_dir) / output_stem(path)
-        table = stem.with_name(f"{stem.name}_objects.csv")
-        figures = table_figures(table)
-        if figures is None:
-            row["reason"] = "its objects table is missing or unreadable"
-        elif (planes := plane_rows(row, table, stem, path if focus else None)) is not None:
-            rows.extend(planes)
+        names = ome_positions(path)
+        if not names:
+            rows.extend(_image_rows(row, Path(out_dir) / output_stem(path), path, focus))
             continue
-        else:
-            row.update(figures)
-        if focus:
-            row["focus"] = image_focus(path, table) if figures is not None else None
-        rows.append(row)
+        for i, name in enumerate(names):  # each position of a multi-position OME-TIFF
+            with reading_position(path, i, len(names)):
+                at = {"image": path.name, "position": i, "position_name": name}
+                stem = Path(out_dir) / output_stem(path)
+                rows.extend(_image_rows({**at, **row}, stem, path, focus))
     return _with_focus_ratios(rows)
+
+
+def _image_rows(row: dict, stem: Path, path: Path, focus: bool) -> list[dict]:
+    """:func:`folder_summary`'s rows of one image (``row``: its name and status) whose
+    outputs are called ``stem``: one, or one per frame or plane of a stack."""
+    table = stem.with_name(f"{stem.name}_objects.csv")
+    figures = table_figures(table)
+    if figures is None:
+        row["reason"] = "its objects table is missing or unreadable"
+    elif (planes := plane_rows(row, table, stem, path if focus else None)) is not None:
+        return planes
+    else:
+        row.update(figures)
+    if focus:
+        row["focus"] = image_focus(path, table) if figures is not None else None
+    return [row]
 
 
 #: the columns that place a stack's row: as its objects table's (page, then the input's T
@@ -435,7 +451,8 @@ def summary_columns(rows: Sequence[dict]) -> list[str]:
     """The table's columns: those every table has, then the ones some rows have (area in
     µm², saturated objects, focus, a semantic model's classes), the reason last."""
     have = {k for r in rows for k in r}
-    first = ["image", "status", *(c for c in PLANE_COLUMNS if c in have)]
+    places = [c for c in ("position", "position_name", *PLANE_COLUMNS) if c in have]
+    first = ["image", "status", *places]
     first += ["objects", "total_area", "mean_area"]
     units = sorted({k.removeprefix("total_area") for k in have if k.startswith("total_area_")})
     areas = [f"{kind}_area{u}" for u in units for kind in ("total", "mean")]
@@ -489,7 +506,7 @@ def summary_lines(rows: Sequence[dict]) -> list[str]:
     if not counted:
         return []
     images = {r["image"] for r in counted}
-    several = len(images) > 1 or counted[0]["status"] == SKIPPED
+    several = len(images) > 1 or counted[0]["status"] == SKIPPED or "position" in counted[0]
     total = [_total_line(counted)] if several else []  # one image: its own line says it
     return total + _saturated_lines(counted) + _blur_lines(counted)
 
@@ -506,7 +523,9 @@ def _total_line(counted: list[dict]) -> str:
     if len(counts) > RANGE_IMAGES:
         median = statistics.median(counts)
         line += f"; per image {min(counts)} to {max(counts)}, median {median:g}"
-    rows = " (a stack: one per frame or plane)" if stacks else ""
+    each = ["a stack: one per frame or plane"] if stacks else []
+    each += ["a multi-position file: per position"] if any("position" in r for r in counted) else []
+    rows = f" ({'; '.join(each)})" if each else ""
     return f"{line}; one row per image{rows} in {SUMMARY}"
 
 
@@ -525,19 +544,24 @@ def _images(n: int) -> str:
 def _where(rows: list[dict]) -> str:
     """How many images ``rows`` are of, and of frames or planes where some are a stack's."""
     images = _images(len({r["image"] for r in rows}))
+    positions = len({(r["image"], r["position"]) for r in rows if "position" in r})
     planes = sum("page" in r for r in rows)
-    return f"{images} ({planes} frames or planes of stacks)" if planes else images
+    parts = [f"{positions} positions"] if positions else []
+    parts += [f"{planes} frames or planes of stacks"] if planes else []
+    return f"{images} ({'; '.join(parts)})" if parts else images
 
 
 def plane_name(row: dict) -> str:
     """A summary row's image, and its frame (T) or plane (Z) for a stack's, 0-based as the
     tables' ``t`` and ``z``: ``movie.tif frame 3``, ``stack.tif plane 2``, ``h.tif frame 1
-    plane 0``; ``page`` for a stack of neither (the words of
+    plane 0``, a multi-position file's ``plate.ome.tif position 2 frame 0``; ``page`` for a
+    stack of neither (the words of
     :meth:`~unetlab.data.tiffmeta.PageAxes.label`)."""
     where = [f"{w} {row[k]}" for w, k in (("frame", "t"), ("plane", "z")) if k in row]
     if not where and "page" in row:
         where = [f"page {row['page']}"]
-    return " ".join([row["image"], *where])
+    at = [f"position {row['position']}"] if "position" in row else []
+    return " ".join([row["image"], *at, *where])
 
 
 def _named(rows: list[dict], figure) -> str:

@@ -34,7 +34,7 @@ from unetlab.inference.records import (
     read_records,
     save_record,
 )
-from unetlab.inference.slides import output_names, output_stem
+from unetlab.inference.slides import output_names, output_stems
 from unetlab.manifest import changed_inputs
 from unetlab.outputs import (
     PENDING,
@@ -118,6 +118,12 @@ def output_roles(
     return {str(name): _ROLES[key] for each in every for key, name in each.items() if key in wanted}
 
 
+def input_roles(path: Path, **wanted: bool) -> dict[str, str]:
+    """:func:`output_roles` of the input ``path``: of each position of a multi-position
+    OME-TIFF (:func:`~unetlab.inference.slides.output_stems`)."""
+    return {n: r for stem in output_stems(path) for n, r in output_roles(stem, **wanted).items()}
+
+
 #: the fix of two inputs whose outputs meet, in both spellings: the CLI's flag and the
 #: Python API's ``out_dir``
 _APART = "predict them into different output folders (--output, or out_dir in Python)"
@@ -130,12 +136,12 @@ def refuse_shared_outputs(out_dir: Path, files: Sequence[Path], **wanted: bool) 
     stems: dict[str, Path] = {}
     claimed: dict[str, tuple[Path, str]] = {}
     for f in files:
-        stem = output_stem(f)
-        if stems.setdefault(stem.casefold(), f) != f:
-            raise OutputError(
-                f"{stems[stem.casefold()]} and {f} would write the same outputs: {_APART}"
-            )
-        for name, role in output_roles(stem, **wanted).items():
+        for stem in output_stems(f):  # a multi-position file's: each position's
+            if stems.setdefault(stem.casefold(), f) != f:
+                raise OutputError(
+                    f"{stems[stem.casefold()]} and {f} would write the same outputs: {_APART}"
+                )
+        for name, role in input_roles(f, **wanted).items():
             first, first_role = claimed.setdefault(name.casefold(), (f, role))
             if first != f:
                 raise OutputError(
@@ -187,9 +193,13 @@ def finished_outputs(
         keyless = {n: s for n, s in ours.items() if keys.get(n) == pending and not _keyed(n)}
         ours = {n: s for n, s in ours.items() if _made_by(out_dir, n, keys.get(n), record.key)}
 
-    def outputs(f: Path) -> list[str] | None:
+    def outputs(f: Path) -> list[str] | None:  # a multi-position file's: all positions'
+        each = [position_outputs(f, stem) for stem in output_stems(f)]
+        return None if None in each else [n for names in each for n in names]
+
+    def position_outputs(f: Path, stem: str) -> list[str] | None:
         names_of: dict[str, list[str]] = {}
-        for name, role in output_roles(output_stem(f), **wanted).items():
+        for name, role in output_roles(stem, **wanted).items():
             names_of.setdefault(role, []).append(name)
         mine = (None, input_source(f))  # None: a manifest that names no input
 
@@ -238,7 +248,7 @@ def other_models(
     found: dict[Path, str] = {}
     for f in files:
         mine = (None, input_source(f))
-        for name in output_roles(output_stem(f), **EVERY):
+        for name in input_roles(f, **EVERY):
             key = keys.get(name)
             if name not in ours or ours[name] not in mine or not (out_dir / name).exists():
                 continue
@@ -304,7 +314,7 @@ def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:
     sources: dict[str, str] = {}
     for roles in (wanted, EVERY):
         for f in files:
-            for name in output_roles(output_stem(f), **roles):
+            for name in input_roles(f, **roles):
                 sources.setdefault(name, input_source(f))
     return sources
 
@@ -358,7 +368,7 @@ def prediction_folder(
     wanted = outputs.wanted
     refuse_input_folder(files, out_dir)  # the inputs' folder: the conflict named
     refuse_shared_outputs(out_dir, files, **wanted)
-    names = [n for f in files for n in output_roles(output_stem(f), **wanted)]
+    names = [n for f in files for n in input_roles(f, **wanted)]
     sources = output_sources(files, **wanted)
     maker = _Maker(record, checked, sources)
     held = dict(overwrite=outputs.overwrite, overwrite_fix=overwrite_fix, sources=sources)

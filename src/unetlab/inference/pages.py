@@ -14,6 +14,7 @@ import numpy as np
 
 from unetlab.data.colour import colour_file
 from unetlab.data.io import read_stack
+from unetlab.data.positions import series_of
 from unetlab.data.tiffmeta import PageAxes, channel_names, read_page_axes
 from unetlab.errors import UnetlabError
 
@@ -103,7 +104,7 @@ def given_page_axes(path: str | os.PathLike, axes: str, pages: int) -> PageAxes:
     if pages == 1:
         return PageAxes()
     with tifffile.TiffFile(path) as tif:
-        shape = tif.series[0].shape
+        shape = series_of(tif).shape
     found = [(a, int(n)) for a, n in zip(axes.upper(), shape) if a in "TZQ" and n > 1]
     letters = "".join(a for a, _ in found)
     if "Q" in letters:

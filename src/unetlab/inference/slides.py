@@ -38,9 +38,10 @@ from unetlab.atomic import folder_sync_deferred
 from unetlab.data import ome
 from unetlab.data.colour import colour_file
 from unetlab.data.geotiff import level_geotags, read_geotags
-from unetlab.data.io import TIFF_SUFFIXES
+from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.nodata import blank_pixels
 from unetlab.data.normalize import image_stats
+from unetlab.data.positions import current_suffix, position_suffix
 from unetlab.data.slides import Slide, is_zarr, open_slide
 from unetlab.data.tiffmeta import channel_names, class_table, frame_seconds, read_page_axes
 from unetlab.errors import GroupError, OutputError, UnetlabError
@@ -114,9 +115,21 @@ def output_stem(path: str | os.PathLike) -> str:
     """The name every output of an input starts with: the input's name less its suffix and
     an ``.ome`` before it (``slide.ome.tif`` -> ``slide``, ``plate.ome.zarr`` -> ``plate``,
     ``a.b.png`` -> ``a.b``), so that ``slide.ome.tif`` gives ``slide.tif`` and
-    ``slide.ome.zarr``, never ``slide.ome.ome.zarr``."""
+    ``slide.ome.zarr``, never ``slide.ome.ome.zarr``; while a position of a multi-position
+    OME-TIFF is read, with its suffix (``plate.ome.tif``'s third of 12: ``plate_pos02``:
+    :mod:`unetlab.data.positions`)."""
     stem = Path(path).stem
-    return stem[:-4] if stem.lower().endswith(".ome") and len(stem) > 4 else stem
+    stem = stem[:-4] if stem.lower().endswith(".ome") and len(stem) > 4 else stem
+    return stem + current_suffix(path)
+
+
+def output_stems(path: str | os.PathLike) -> list[str]:
+    """The :func:`output_stem` of each position of a multi-position OME-TIFF
+    (:func:`~unetlab.data.io.ome_positions`: ``plate_pos0``, ``plate_pos1``, ...), else
+    the input's one."""
+    count = len(ome_positions(path))
+    stem = output_stem(path)
+    return [stem + position_suffix(i, count) for i in range(count)] if count else [stem]
 
 
 def output_names(stem: str, output_format: str) -> dict[str, str]:

@@ -27,6 +27,7 @@ import torch
 
 from unetlab.data.io import TIFF_SUFFIXES
 from unetlab.data.orientation import tiff_orientation
+from unetlab.data.positions import series_of
 from unetlab.data.slides import open_slide
 from unetlab.errors import UnetlabError
 from unetlab.inference import sizing
@@ -142,7 +143,7 @@ def _whole_read(path: Path, model, outputs: OutputOptions, options, axes):
         with open_slide(path, colour_planes=model.in_channels == 3) as slide:
             (pages, h, w, c), itemsize = slide.shape, slide.dtype.itemsize
         with tifffile.TiffFile(path) as tif:  # a turned one is turned when read whole
-            turned = tiff_orientation(tif.series[0].levels[0].keyframe) != 1
+            turned = tiff_orientation(series_of(tif).levels[0].keyframe) != 1
     except UnetlabError:  # read whole, which names the problem
         return None
     if turned:

@@ -1,0 +1,120 @@
+"""Multi-position OME-TIFFs (Micro-Manager and other stage-position acquisitions: each OME
+Image a series): ``unetlab predict`` predicts each position, its outputs named for it."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+import tifffile
+
+from tests.test_output_tiff_meta import foreground_model
+
+H, W, FRAMES = 16, 20, 3
+
+
+def _positions(path, count: int = 2):
+    """``count`` positions of FRAMES frames, position i of (i + 1) * 0.4 um pixels and
+    (i + 1) * 10 s frames, its pixels i + 1 brighter."""
+    rng = np.random.default_rng(0)
+    with tifffile.TiffWriter(path, ome=True) as tw:
+        for i in range(count):
+            side, every = 0.4 * (i + 1), 10.0 * (i + 1)
+            meta = {"axes": "TYX", "Name": f"Pos{i}", "PhysicalSizeX": side}
+            meta |= {"PhysicalSizeY": side, "TimeIncrement": every, "TimeIncrementUnit": "s"}
+            tw.write(rng.integers(0, 200, (FRAMES, H, W), dtype=np.uint8) + i, metadata=meta)
+
+
+def _predict(tmp_path, monkeypatch, out: str, *flags: str) -> int:
+    import unetlab.checkpoint
+    from unetlab.cli import main
+
+    net = getattr(_predict, "net", None) or foreground_model()
+    _predict.net = net  # one model for every run of a test module: reruns skip
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: net)
+    inputs = ["--input", str(tmp_path / "p.ome.tif"), "--output", str(tmp_path / out)]
+    return main(["predict", "--checkpoint", "any.pt", *inputs, "--instances", *flags])
+
+
+def _rows(path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _scale(path) -> tuple:
+    """(series axes, seconds a frame, um a pixel) of a TIFF output (ImageJ or OME)."""
+    from unetlab.data.tiffmeta import frame_seconds, read_page_axes, read_pixel_size
+
+    with tifffile.TiffFile(path) as tif:
+        axes = tif.series[0].axes
+    seconds = frame_seconds(read_page_axes(path, FRAMES).timing)
+    return axes, seconds, read_pixel_size(path).size
+
+
+@pytest.mark.parametrize("large", [[], ["--large-pixels", "100"]], ids=["whole", "streamed"])
+def test_each_position_is_predicted_with_its_own_scale_and_frame_interval(
+    tmp_path, monkeypatch, caplog, large
+):
+    """Only series 0 was read (a warning named the others): the other positions had no
+    outputs (audit s34 stacks 2)."""
+    _positions(tmp_path / "p.ome.tif")
+    with caplog.at_level("INFO", logger="unetlab"):
+        assert _predict(tmp_path, monkeypatch, "out", *large) == 0
+    out = tmp_path / "out"
+    for i in range(2):
+        labels, ids = out / f"p_pos{i}.tif", out / f"p_pos{i}_objects.tif"
+        for output in (labels, ids):
+            side = 0.4 * (i + 1)
+            assert _scale(output) == ("TYX", 10.0 * (i + 1), pytest.approx((side, side)))
+        with tifffile.TiffFile(labels) as tif:
+            assert tif.series[0].shape[-3:] == (FRAMES, H, W)
+        objects = _rows(out / f"p_pos{i}_objects.csv")
+        assert [float(r["t_s"]) for r in objects] == [0.0, 10.0 * (i + 1), 20.0 * (i + 1)]
+    assert not (out / "p.tif").exists()
+    said = [r.getMessage() for r in caplog.records]
+    assert not [m for m in said if "series" in m]  # none is left unread
+    rows = _rows(out / "objects_summary.csv")
+    assert [(r["position"], r["position_name"], r["t"], r["t_s"]) for r in rows] == [
+        (str(i), f"Pos{i}", str(t), f"{10 * (i + 1) * t:g}") for i in range(2) for t in range(3)
+    ]
+    assert [float(r["total_area_um2"]) for r in rows[::3]] == pytest.approx(
+        [H * W * 0.16, H * W * 0.64]
+    )
+    assert any("in 1 image (2 positions; 6 frames or planes" in m for m in said)
+
+
+def test_a_rerun_skips_a_file_whose_every_position_is_written(tmp_path, monkeypatch):
+    _positions(tmp_path / "p.ome.tif")
+    assert _predict(tmp_path, monkeypatch, "out") == 0
+    (tmp_path / "out" / "p_pos1.tif").unlink()  # a stopped run: position 1 not finished
+    assert _predict(tmp_path, monkeypatch, "out", "--skip-existing") == 0
+    assert (tmp_path / "out" / "p_pos1.tif").is_file()
+    assert [r["status"] for r in _rows(tmp_path / "out" / "objects_summary.csv")] == ["done"] * 6
+    assert _predict(tmp_path, monkeypatch, "out", "--skip-existing") == 0
+    rows = _rows(tmp_path / "out" / "objects_summary.csv")
+    assert [r["status"] for r in rows] == ["skipped-existing"] * 6
+
+
+def test_position_names_sort_and_reading_a_position_reads_its_series(tmp_path):
+    from unetlab.data.io import ome_positions, read_stack
+    from unetlab.data.positions import position_suffix, reading_position
+    from unetlab.data.tiffmeta import read_page_axes, read_pixel_size
+    from unetlab.inference.slides import output_stem, output_stems
+
+    assert [position_suffix(i, 12) for i in (0, 3, 11)] == ["_pos00", "_pos03", "_pos11"]
+    assert position_suffix(1, 2) == "_pos1"
+    path = tmp_path / "p.ome.tif"
+    _positions(path, 3)
+    assert ome_positions(path) == ["Pos0", "Pos1", "Pos2"]
+    assert output_stems(path) == ["p_pos0", "p_pos1", "p_pos2"]
+    one = tmp_path / "one.ome.tif"
+    tifffile.imwrite(one, np.zeros((2, H, W), np.uint8), metadata={"axes": "TYX"})
+    assert ome_positions(one) == [] and output_stems(one) == ["one"]
+    with reading_position(path, 2, 3):
+        assert output_stem(path) == "p_pos2" and output_stem(one) == "one"  # that file's
+        assert read_stack(path).min() >= 2  # position 2's pixels
+        assert read_pixel_size(path).size == pytest.approx((1.2, 1.2))
+        assert read_page_axes(path, FRAMES).timing == {"finterval": 30.0}
+        assert read_pixel_size(one) is None  # another file: its first series
+    assert read_pixel_size(path).size == pytest.approx((0.4, 0.4))
