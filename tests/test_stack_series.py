@@ -217,3 +217,31 @@ def test_plane_rows_carry_only_the_place_columns_the_objects_table_has(tmp_path)
         (1, 5.0, 0),
         (2, 10.0, 0),
     ]
+
+
+def test_a_single_movie_gets_one_summary_row_per_frame(tmp_path, monkeypatch, caplog):
+    """One movie predicted alone wrote no objects_summary.csv (a folder's movie had one row
+    a frame): its per-frame counts were in no table (s35 movies 3)."""
+    import unetlab
+    from tests.test_predict_objects import local_net
+    from unetlab.cli import main
+
+    net = local_net()
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: net)
+    movie, out = _movie_and_well(tmp_path) / "movie.tif", tmp_path / "out"
+    argv = ["predict", "--checkpoint", "any.pt", "--input", str(movie), "--output", str(out)]
+    with caplog.at_level("INFO", logger="unetlab"):
+        assert main([*argv, "--instances"]) == 0
+    rows = _table(out / "objects_summary.csv")
+    objects = _table(out / "movie_objects.csv")
+    per_frame = [sum(o["page"] == str(p) for o in objects) for p in range(3)]
+    assert [(r["image"], r["t"], float(r["t_s"]), int(r["objects"])) for r in rows] == [
+        ("movie.tif", str(t), 60.0 * t, n) for t, n in enumerate(per_frame)
+    ]
+    said = [r.getMessage() for r in caplog.records if r.getMessage().endswith("summary.csv")]
+    assert len(said) == 1 and said[0].startswith(f"objects: {sum(per_frame)} in 1 image (3 ")
+    caplog.clear()
+    tifffile.imwrite(tmp_path / "in" / "one.tif", _frames(1)[0])  # one image: its table says it
+    argv = ["predict", "--checkpoint", "any.pt", "--input", str(tmp_path / "in" / "one.tif")]
+    assert main([*argv, "--output", str(tmp_path / "one"), "--instances"]) == 0
+    assert not (tmp_path / "one" / "objects_summary.csv").exists()

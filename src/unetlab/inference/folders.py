@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 from tqdm.contrib.logging import logging_redirect_tqdm
 
-from unetlab.data.io import ome_positions
+from unetlab.data.io import ome_positions, stack_shape
 from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
 from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
@@ -410,11 +410,21 @@ def _conclude(result: FolderPrediction, out_dir: Path, files, outputs, report) -
 
 def _summed(outputs: OutputOptions, files: Sequence[Path]) -> bool:
     """Whether a run writes the per-image table: objects asked for, of several inputs or
-    of one multi-position OME-TIFF (a row per position; one image's figures are its
-    table's)."""
-    if outputs.objects is None:
+    of one stack (a time-lapse, a z-stack: a row per frame or plane, as a folder's stack
+    has) or multi-position OME-TIFF (a row per position); one image's figures are its
+    table's."""
+    if outputs.objects is None or not files:
         return False
-    return len(files) > 1 or bool(files and ome_positions(files[0]))
+    return len(files) > 1 or bool(ome_positions(files[0])) or _pages(files[0]) > 1
+
+
+def _pages(path: Path) -> int:
+    """The pages (frames, planes) of the image file ``path`` from its header; 1 for a Zarr
+    folder (a slide's) or a file that cannot be read (its prediction says why)."""
+    try:
+        return stack_shape(path, frames=True)[0] if path.is_file() else 1
+    except UnetlabError:
+        return 1
 
 
 def _summary(out_dir: Path, files: list[Path], result: FolderPrediction) -> list[dict]:

@@ -506,7 +506,8 @@ def summary_lines(rows: Sequence[dict]) -> list[str]:
     if not counted:
         return []
     images = {r["image"] for r in counted}
-    several = len(images) > 1 or counted[0]["status"] == SKIPPED or "position" in counted[0]
+    several = len(images) > 1 or counted[0]["status"] == SKIPPED
+    several = several or "position" in counted[0] or "page" in counted[0]  # where its rows are
     total = [_total_line(counted)] if several else []  # one image: its own line says it
     return total + _saturated_lines(counted) + _blur_lines(counted)
 
