@@ -47,6 +47,17 @@ FLOOR = {"mode": "percentile", "low": 1.0, "high": 99.8, "floor": [3.5], "dtype"
             {},
         ),
         (
+            {
+                "normalization": {
+                    "mode": "percentile",
+                    "ignore_saturated": True,
+                    "camera_ceiling": True,
+                }
+            },
+            ["normalization.ignore_saturated", "normalization.camera_ceiling"],
+            {},
+        ),
+        (
             {"normalization": {"mode": "per_image", "tissue": True}},
             ["normalization.tissue"],
             {},

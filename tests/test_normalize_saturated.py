@@ -16,6 +16,7 @@ from unetlab.plan.normalization import PERCENTILE_SPEC
 
 OLD = {"mode": "percentile", "low": 1.0, "high": 99.8}
 NEW = {**OLD, "ignore_saturated": True}
+CAMERA = {**NEW, "camera_ceiling": True}  # the plan's since s35
 
 
 class Rows:
@@ -52,6 +53,8 @@ def test_saturated_pixels_are_left_out_of_the_percentiles(dtype):
     if dtype != np.int32:  # 32-bit streamed: a sample of rows (here every row)
         assert np.array_equal(streamed[0], mean) and np.array_equal(streamed[1], std)
     assert hi < 3201  # the grains fill 0-1, not 0-0.05
+    camera = image_stats(image, CAMERA)  # the dtype's maximum is the ceiling there too
+    assert np.array_equal(camera[0], mean) and np.array_equal(camera[1], std)
 
 
 @pytest.mark.parametrize("dtype", [np.uint16, np.int32])
@@ -88,9 +91,15 @@ def test_the_key_is_checked_planned_and_said():
         check_keys({**OLD, "ignore_saturated": "yes"})
     with pytest.raises(UnetlabError, match="does not apply to mode per_image"):
         check_keys({"mode": "per_image", "ignore_saturated": True})
-    assert PERCENTILE_SPEC == NEW
-    assert "but its pixels at the channel's ceiling" in normalization_formula(NEW)
+    assert PERCENTILE_SPEC == CAMERA
+    assert "but its pixels at the integer dtype's maximum" in normalization_formula(NEW)
+    assert "but its pixels at the channel's ceiling" in normalization_formula(CAMERA)
     assert "dtype's maximum" not in normalization_formula(OLD)
+    assert check_keys(dict(CAMERA)) == CAMERA
+    with pytest.raises(UnetlabError, match="camera_ceiling is true or false"):
+        check_keys({**NEW, "camera_ceiling": 1})
+    with pytest.raises(UnetlabError, match="camera_ceiling applies with ignore_saturated: true"):
+        check_keys({**OLD, "camera_ceiling": True})
 
 
 def camera(share=0.01, seed=0, dtype=np.uint16) -> np.ndarray:
@@ -109,21 +118,24 @@ def test_a_12_bit_cameras_clipped_pixels_are_left_out(dtype):
     # same rule as predict's saturated objects (unetlab.data.ceiling)
     image = camera(dtype=dtype)
     lo, hi = np.percentile(image[image < 4095].astype(np.float64), [1.0, 99.8])
-    mean, std = image_stats(image, NEW)
+    mean, std = image_stats(image, CAMERA)
     assert (mean[0], std[0]) == pytest.approx((lo, hi - lo))
     assert hi < 3201
     if dtype == np.uint16:  # streamed: its histogram, the same
-        streamed = image_stats(Rows(image), NEW, chunk_rows=7)
+        streamed = image_stats(Rows(image), CAMERA, chunk_rows=7)
         assert np.array_equal(streamed[0], mean) and np.array_equal(streamed[1], std)
+    # a checkpoint's spec without camera_ceiling (s31-s34: ignore_saturated alone, or
+    # older: neither) normalises its images exactly as it did when it trained
     kept = np.percentile(image.astype(np.float64), [1.0, 99.8])
-    assert image_stats(image, OLD)[1][0] == kept[1] - kept[0] == 4095 - kept[0]
+    for spec in (NEW, OLD):
+        assert image_stats(image, spec)[1][0] == kept[1] - kept[0] == 4095 - kept[0]
 
 
 def test_a_maximum_of_4095_that_does_not_pile_up_is_kept():
     image = grains(share=0)
     image[:2, :2] = 4095  # 4 px: too few to be a camera's ceiling
     lo, hi = np.percentile(image.astype(np.float64), [1.0, 99.8])
-    assert tuple(v[0] for v in image_stats(image, NEW)) == pytest.approx((lo, hi - lo))
+    assert tuple(v[0] for v in image_stats(image, CAMERA)) == pytest.approx((lo, hi - lo))
     two = np.stack([camera(seed=1), image], axis=-1)  # each channel its own ceiling
-    mean, std = image_stats(two, NEW)
+    mean, std = image_stats(two, CAMERA)
     assert std[1] == pytest.approx(hi - lo) and std[0] < 3201

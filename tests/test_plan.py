@@ -270,10 +270,11 @@ def test_cli_plans_a_16_bit_set_and_writes_the_plan(tmp_path, capsys):
     assert main(args) == 0
     assert "best checkpoint" in capsys.readouterr().out
     log = (tmp_path / "run" / "train.log").read_text()  # the console gets the same lines
-    planned = "plan: data.normalization = {high: 99.8, ignore_saturated: true, low: 1.0, mode"
+    planned = "plan: data.normalization = {camera_ceiling: true, high: 99.8, ignore_saturated: tr"
     assert planned in log
     model = load_model(tmp_path / "run" / "checkpoints" / "best.pt")
     assert model.normalization["ignore_saturated"] is True  # the checkpoint records it
+    assert model.normalization["camera_ceiling"] is True
     assert "plan: data.tile_size" in log and "plan: model.depth" not in log
     saved = (tmp_path / "run" / "plan.yaml").read_text()
     assert "uint16" in saved and "set_by: plan" in saved

@@ -65,6 +65,8 @@ FEATURES = {
     "ignore_value": lambda c: c.get("ignore_value") is not None,
     "normalization.floor": lambda c: "floor" in _normalization(c),  # with its dtype
     "normalization.ignore_saturated": lambda c: bool(_normalization(c).get("ignore_saturated")),
+    # ... at a 10/12/14-bit camera's ceiling too, not only the dtype's maximum (s35)
+    "normalization.camera_ceiling": lambda c: bool(_normalization(c).get("camera_ceiling")),
     # per-image statistics over the tissue only, glass left out (H&E; 10fc7f0)
     "normalization.tissue": lambda c: bool(_normalization(c).get("tissue")),
     # a least object size per class where two classes or more have objects (f637f67)

@@ -149,8 +149,9 @@ class DataSection(Section):
         "and percentile also take floor, the least std or percentile range (training sets it to "
         "half its images' least, so an empty field is not stretched into objects); "
         "percentile takes ignore_saturated (true: pixels at the dtype's maximum, e.g. a data "
-        "bar's text, or at a 10/12/14-bit camera's in a 16-bit file, are left out of the "
-        "percentiles; the plan sets it); per_image takes "
+        "bar's text, are left out of the percentiles) and camera_ceiling (true: also those at "
+        "a 10/12/14-bit camera's maximum in a 16-bit file where they pile up); the plan sets "
+        "both; per_image takes "
         "tissue (true: mean and std over the tissue only, bright-field glass left out; the "
         "plan sets it for 8-bit colour bright-field: H&E, IHC)",
     )

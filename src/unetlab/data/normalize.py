@@ -18,7 +18,10 @@ A spec is a small dict:
   channels' statistics (0.449, 0.226).
 - ``{"mode": "percentile", "low": 1.0, "high": 99.8}``: each channel of each image mapped so
   that its ``low`` percentile goes to 0 and its ``high`` percentile to 1 (for fluorescence,
-  whose bright objects fill a small and varying part of a 16-bit range).
+  whose bright objects fill a small and varying part of a 16-bit range). ``ignore_saturated``
+  leaves a channel's pixels at its dtype's maximum out of the percentiles; with
+  ``camera_ceiling``, those at its ceiling (:mod:`unetlab.data.ceiling`: a 12-bit camera's
+  4095 in a 16-bit file too); the plan sets both (:func:`percentile_stats`).
 
 ``per_image`` and ``percentile`` take a ``floor``: the least std (or percentile range) per
 channel, in the image's own values. Training sets it to half the least contrast of its
@@ -42,7 +45,7 @@ import difflib
 
 import numpy as np
 
-from unetlab.data.ceiling import BELOW, PILE_PIXELS, PILE_RATIO, CeilingTally, plane_ceiling
+from unetlab.data.ceiling import BELOW, PILE_PIXELS, PILE_RATIO, CeilingTally
 from unetlab.errors import UnetlabError
 
 MODES = ("per_image", "fixed", "scale", "imagenet", "percentile")
@@ -72,7 +75,7 @@ MODE_KEYS = {
     "fixed": ("mean", "std"),
     "scale": (),
     "imagenet": (),
-    "percentile": ("low", "high", "floor", "dtype", "ignore_saturated"),
+    "percentile": ("low", "high", "floor", "dtype", "ignore_saturated", "camera_ceiling"),
 }
 
 
@@ -126,6 +129,7 @@ def check_spec(spec: dict) -> dict:
         raise UnetlabError(
             f"normalization ignore_saturated is true or false, not {spec['ignore_saturated']!r}"
         )
+    _check_camera_ceiling(spec)
     if "floor" in spec and not _positive_numbers(spec["floor"]):
         raise UnetlabError(
             f"normalization floor must be a positive number or a list of them (one per "
@@ -144,6 +148,17 @@ def _dtype_name(value) -> str | None:
         return np.dtype(value).name if isinstance(value, str) else None
     except TypeError:
         return None
+
+
+def _check_camera_ceiling(spec: dict) -> None:
+    camera = spec.get("camera_ceiling", False)
+    if not isinstance(camera, bool):
+        raise UnetlabError(f"normalization camera_ceiling is true or false, not {camera!r}")
+    if camera and spec.get("ignore_saturated") is not True:
+        raise UnetlabError(
+            "normalization camera_ceiling applies with ignore_saturated: true (it says which "
+            "saturated pixels that leaves out): set ignore_saturated: true or drop it"
+        )
 
 
 def _positive_numbers(value) -> bool:
@@ -295,7 +310,9 @@ def raw_stats(
     if mode == "percentile":
         low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
         saturated = bool(spec.get("ignore_saturated", False))  # absent: as before it was a key
-        return percentile_stats(image, low, high, chunk_rows=chunk_rows, ignore_saturated=saturated)
+        camera = bool(spec.get("camera_ceiling", False))  # absent: the dtype's maximum only
+        how = dict(chunk_rows=chunk_rows, ignore_saturated=saturated, camera_ceiling=camera)
+        return percentile_stats(image, low, high, **how)
     if spec.get("tissue") and np.issubdtype(image.dtype, np.integer):
         return _tissue_stats(image, c, chunk_rows)
     return _per_image_stats(image, c, chunk_rows)
@@ -362,24 +379,26 @@ def percentile_stats(
     *,
     chunk_rows: int = 1024,
     ignore_saturated: bool = False,
+    camera_ceiling: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel (mean, std) that map the ``low`` percentile to 0 and ``high`` to 1:
     (p_low, p_high - p_low), float64 arrays of length C, as ``numpy.percentile`` (linear)
     gives them. 8/16-bit images (in memory or streamed: anything that slices by rows) from
     their histogram, exactly; other streamed images from every k-th row, about
     ``SAMPLE_PIXELS`` pixels. ``ignore_saturated``: an integer channel's pixels at its
-    ceiling (:mod:`unetlab.data.ceiling`: the dtype's maximum, 65535, where a pixel reaches
-    it: a detector's saturation, an SEM's burned-in data bar text; else a 10/12/14-bit
-    camera's clipped pixels piled up at 1023/4095/16383 in a 16-bit file) are left out of
-    its percentiles, unless they are all it holds: 0.25% of such pixels put the 99.8th
-    percentile at 65535 and squeezed a 12-bit image's grains into 0-0.05 (audit s31
-    grains 1)."""
+    dtype's maximum (65535: a detector's saturation, an SEM's burned-in data bar text) are
+    left out of its percentiles, unless they are all it holds: 0.25% of such pixels put the
+    99.8th percentile at 65535 and squeezed a 12-bit image's grains into 0-0.05 (audit s31
+    grains 1); with ``camera_ceiling`` those at its ceiling
+    (:meth:`~unetlab.data.ceiling.CeilingTally.ceiling`, the rule of predict's saturated
+    objects: the dtype's maximum, else a 10/12/14-bit camera's clipped pixels piled up at
+    1023/4095/16383 in a 16-bit file; specs before it, the dtype's maximum only)."""
     c = channels_of(image)
     top = np.iinfo(image.dtype).max if np.issubdtype(image.dtype, np.integer) else None
     if top is not None and image.dtype.itemsize <= 2:
         values, counts = _histogram(image, c, chunk_rows)
         if ignore_saturated:
-            _drop_ceilings(values, counts, image.dtype)
+            _drop_ceilings(values, counts, image.dtype, camera_ceiling)
         lo, hi = (np.array([_hist_percentile(values, n, q) for n in counts]) for q in (low, high))
     else:
         if isinstance(image, np.ndarray):
@@ -392,34 +411,42 @@ def percentile_stats(
             ]
             pixels = np.concatenate(rows).reshape(-1, c)
         if ignore_saturated and top is not None:
-            lo, hi = _unsaturated_percentiles(pixels, low, high)
+            lo, hi = _unsaturated_percentiles(pixels, low, high, camera_ceiling)
         else:
             lo, hi = np.percentile(pixels, [low, high], axis=0).astype(np.float64)
     return lo, np.maximum(hi - lo, STD_FLOOR)
 
 
-def _drop_ceilings(values: np.ndarray, counts: np.ndarray, dtype) -> None:
-    """Zero each channel's count at its ceiling (:class:`~unetlab.data.ceiling.CeilingTally`
-    of its histogram: ``counts`` (C, V) at integer ``values``), unless all its pixels are
-    there."""
+def _drop_ceilings(values: np.ndarray, counts: np.ndarray, dtype, camera: bool) -> None:
+    """Zero each channel's count at its ceiling (:func:`_ceiling` of its histogram:
+    ``counts`` (C, V) at integer ``values``), unless all its pixels are there."""
     for row in counts:
         tally = CeilingTally(dtype)
         tally.add_counts(values, row)
-        ceiling = tally.ceiling()
+        ceiling = _ceiling(tally, camera)
         if ceiling is not None:
             at = ceiling - np.iinfo(dtype).min
             if row[at] < row.sum():
                 row[at] = 0
 
 
-def _unsaturated_percentiles(pixels: np.ndarray, low: float, high: float):
+def _ceiling(tally: CeilingTally, camera: bool) -> int | None:
+    """The channel's ceiling (``camera``: :meth:`~unetlab.data.ceiling.CeilingTally.ceiling`)
+    or, for a spec without ``camera_ceiling``, its dtype's maximum where a pixel is there."""
+    if camera:
+        return tally.ceiling()
+    return tally.top if tally.top == tally.info.max else None
+
+
+def _unsaturated_percentiles(pixels: np.ndarray, low: float, high: float, camera: bool):
     """Per channel of (N, C) integer ``pixels``: the ``low`` and ``high`` percentiles of
-    those not at its ceiling (:func:`~unetlab.data.ceiling.plane_ceiling`; all of them where
-    none is or all are)."""
+    those not at its ceiling (:func:`_ceiling`; all of them where none is or all are)."""
     lo, hi = np.empty(pixels.shape[1]), np.empty(pixels.shape[1])
     for ch in range(pixels.shape[1]):
         column = pixels[:, ch]
-        ceiling = plane_ceiling(column)
+        tally = CeilingTally(column.dtype)
+        tally.add(column)
+        ceiling = _ceiling(tally, camera)
         below = column if ceiling is None else column[column != ceiling]
         lo[ch], hi[ch] = np.percentile(below if below.size else column, [low, high])
     return lo, hi
@@ -518,16 +545,20 @@ def normalization_formula(spec: dict) -> str:
             f"std {list(IMAGENET_STD)} (a grey image: their means)"
         )
     low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
-    saturated = (
-        " but its pixels at the channel's ceiling (unless all are): the integer dtype's "
-        "maximum (65535 for uint16) where a pixel reaches it, else an 8/10/12/14-bit "
-        "camera's 2^k - 1 (4095 in a uint16 file; 65520 where its bits fill the top) "
-        f"where that is the channel's maximum and {PILE_PIXELS} or more pixels, and "
-        f"{PILE_RATIO} times more than at each of the {BELOW} camera values below it on average, "
-        "are there"
-        if spec.get("ignore_saturated")
-        else ""
-    )
+    saturated = ""
+    if spec.get("camera_ceiling"):
+        saturated = (
+            " but its pixels at the channel's ceiling (unless all are): the integer dtype's "
+            "maximum (65535 for uint16) where a pixel reaches it, else an 8/10/12/14-bit "
+            "camera's 2^k - 1 (4095 in a uint16 file; 65520 where its bits fill the top) "
+            f"where that is the channel's maximum and {PILE_PIXELS} or more pixels, and "
+            f"{PILE_RATIO} times more than at each of the {BELOW} camera values below it on "
+            "average, are there"
+        )
+    elif spec.get("ignore_saturated"):
+        saturated = (
+            " but its pixels at the integer dtype's maximum (65535 for uint16; unless all are)"
+        )
     return (
         f"per image and channel c: x' = (x - p_low_c) / max(p_high_c - p_low_c, {eps}), p_low_c "
         f"and p_high_c the {low} and {high} percentiles of channel c over the whole image"

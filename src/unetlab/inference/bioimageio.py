@@ -489,8 +489,9 @@ FLOOR_NOTE = (
 #: the same for the percentiles that leave saturated pixels out (``ignore_saturated``)
 SATURATED_NOTE = (
     "unetlab's percentiles leave out saturated pixels (the dtype's maximum, e.g. a data bar's "
-    "text, or a 12-bit camera's 4095 in a 16-bit file); bioimage.io's scale_range counts them, so other tools normalise images with many "
-    "saturated pixels otherwise (`unetlab predict` on this package does not)"
+    "text; with camera_ceiling, a 12-bit camera's 4095 in a 16-bit file too); bioimage.io's "
+    "scale_range counts them, so other tools normalise images with many saturated pixels "
+    "otherwise (`unetlab predict` on this package does not)"
 )
 
 

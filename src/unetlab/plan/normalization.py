@@ -8,10 +8,16 @@ from unetlab.data.fingerprint import Fingerprint
 from unetlab.plan.record import Choice
 
 #: the percentiles the plan picks; pixels at a channel's ceiling (the dtype's maximum: a
-#: detector's saturation, an SEM's burned-in data bar text; or a 12-bit camera's 4095 in a
-#: 16-bit file: :mod:`unetlab.data.ceiling`) carry no intensity and are left out of them
-#: (:func:`unetlab.data.normalize.percentile_stats`; audit s31 grains 1)
-PERCENTILE_SPEC = {"mode": "percentile", "low": 1.0, "high": 99.8, "ignore_saturated": True}
+#: detector's saturation, an SEM's burned-in data bar text; or, ``camera_ceiling``, a 12-bit
+#: camera's 4095 in a 16-bit file: :mod:`unetlab.data.ceiling`) carry no intensity and are
+#: left out of them (:func:`unetlab.data.normalize.percentile_stats`; audit s31 grains 1)
+PERCENTILE_SPEC = {
+    "mode": "percentile",
+    "low": 1.0,
+    "high": 99.8,
+    "ignore_saturated": True,
+    "camera_ceiling": True,
+}
 
 
 #: the plan's normalisation of bright-field colour (H&E, IHC): per image, over the tissue
