@@ -63,7 +63,9 @@ def test_names_in_nfd_and_nfc_pair(tmp_path):
     assert find_pairs(tmp_path, names=["Zelle \u00e9"]) == pairs
 
 
-@pytest.mark.parametrize("suffix", ["_mask", "_masks", "_label", "_labels", "_cp_masks"])
+@pytest.mark.parametrize(
+    "suffix", ["_mask", "_masks", "_label", "_labels", "_cp_masks", "-mask", "_Mask", " labels"]
+)
 def test_predict_passes_over_the_common_mask_names(tmp_path, suffix):
     files = [tmp_path / "a.tif", tmp_path / f"a{suffix}.png", tmp_path / "b.tif"]
     assert masks_beside_images(files) == [tmp_path / f"a{suffix}.png"]
@@ -87,7 +89,9 @@ def test_no_data_set_names_a_labels_folder(tmp_path):
     assert "found labels/: rename it masks/" in _error(tmp_path)
 
 
-@pytest.mark.parametrize("suffix", ["_mask", "_label", "_labels"])
+@pytest.mark.parametrize(
+    "suffix", ["_mask", "_label", "_labels", "-mask", " Mask", "_MASK", ".label"]
+)
 def test_flat_mask_files_are_a_data_set(tmp_path, suffix):
     """X_mask.png beside X.tif pairs as X_masks.png does (predict's rule; audit s35 messy 1:
     train said to rename them)."""
@@ -284,3 +288,12 @@ def test_a_tilde_the_shell_left_alone_is_the_home_folder(tmp_path, monkeypatch, 
     assert main(["train", "--data=~/cells", "--check", "--set", "model.depth=2"]) == 0
     assert main(["evaluate", "--pred=~/pred", "--gt=~/cells", "--label-values", "0", "255"]) == 0
     assert "check: 3 training and 1 validation images" in caplog.text
+
+
+def test_cellpose_masks_alone_are_masks_as_cellpose_spells_them_only(tmp_path):
+    """``d_masks`` without ``d.*`` is a mask missing its image (cellpose's name); ``Blue-Masks``
+    alone, another spelling, is an image of that name."""
+    from unetlab.data.pairs import flat_masks
+
+    assert flat_masks(["a", "a_masks", "d_masks", "Blue-Masks"]) == {"a_masks": "a", "d_masks": "d"}
+    assert flat_masks(["a", "a-Masks", "Blue-Masks"]) == {"a-Masks": "a", "Blue-Masks": "Blue"}

@@ -52,6 +52,8 @@ MASK_SUFFIXES = ("_cp_masks", "_masks")
 #: and training pairs (:func:`flat_masks`): cellpose's and the other common spellings
 #: (``X_mask.png``, ``X_label.tif``, ``X_labels.png``)
 MASK_NAMES = (*MASK_SUFFIXES, "_mask", "_labels", "_label")
+#: what separates a mask's name from its image's stem (``X_mask``, ``X-mask``, ``X mask``)
+MASK_SEPARATORS = "_- ."
 #: folder names users give images/ and masks/ (lower case), and the name unetlab reads
 NEAR_FOLDERS = {
     "image": "images",
@@ -301,19 +303,19 @@ def nfc(stem: str) -> str:
 
 def flat_masks(stems: Iterable[str]) -> dict[str, str]:
     """``{mask stem: image stem}`` of the masks among the file stems of one folder, the rule
-    of a flat data set: cellpose's (``X_masks``, ``X_cp_masks``) always; the other names of
-    :data:`MASK_NAMES` (``X_mask``, ``X_label``, ...) where the folder names one of its masks
-    so, beside its image (the others of that name are then masks whose image is missing);
-    never a stem whose own image stem ends a longer mask name (``X_cp_masks`` is X's)."""
+    of a flat data set: cellpose's (``X_masks``, ``X_cp_masks``, as cellpose writes them)
+    always; the other names of :data:`MASK_NAMES` (``X_mask``, ``X-Label``, ...:
+    :func:`_mask_of`) where the folder names one of its masks so, beside its image (the
+    others of that exact ending are then masks whose image is missing)."""
     stems = list(stems)
     have = set(stems)
-    used = set(MASK_SUFFIXES)
-    for stem in stems:
-        suffix = next((s for s in MASK_NAMES if _mask_of(stem, (s,))), None)
-        if suffix is not None and stem[: -len(suffix)] in have:
-            used.add(suffix)
-    suffixes = tuple(s for s in MASK_NAMES if s in used)
-    return {stem: base for stem in stems if (base := _mask_of(stem, suffixes)) is not None}
+    bases = {stem: base for stem in stems if (base := _mask_of(stem, MASK_NAMES))}
+    used = {stem[len(base) :] for stem, base in bases.items() if base in have}  # "_mask"
+    return {
+        stem: base
+        for stem, base in bases.items()
+        if stem[len(base) :] in used or stem.endswith(MASK_SUFFIXES)
+    }
 
 
 def masks_beside_images(files: Sequence[Path]) -> list[Path]:
@@ -328,12 +330,15 @@ def masks_beside_images(files: Sequence[Path]) -> list[Path]:
     ]
 
 
-def _mask_of(stem: str, suffixes: Sequence[str] = MASK_SUFFIXES) -> str | None:
-    """The image stem of a cellpose mask stem (``X_masks``, ``X_cp_masks``: ``X``), or None;
-    with ``suffixes`` (:data:`MASK_NAMES`), of those masks too."""
+def _mask_of(stem: str, suffixes: Sequence[str] = MASK_NAMES) -> str | None:
+    """The image stem of a mask stem ending with one of ``suffixes`` (cellpose's ``X_masks``,
+    ``X_cp_masks``: ``X``; with :data:`MASK_NAMES`, ``X_mask`` ...), or None. As users also
+    write them: ``X-mask``, ``X mask``, ``X.mask``, ``X_Mask``, ``X_MASK`` (any of
+    :data:`MASK_SEPARATORS`, any letter case)."""
     for suffix in suffixes:
-        if stem.endswith(suffix) and len(stem) > len(suffix):
-            return stem[: -len(suffix)]
+        n = len(suffix)
+        if len(stem) > n and stem[-n] in MASK_SEPARATORS and stem[1 - n :].lower() == suffix[1:]:
+            return stem[:-n]
     return None
 
 
