@@ -59,7 +59,9 @@ def add_parser(sub) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
-        "--data", help="data folder: images/ + masks/, train/ + val/ of those, VOC or ISBI stacks"
+        "--data",
+        help="data folder: images/ + masks/, train/ + val/ of those, X.tif beside X_mask.png, "
+        "VOC or ISBI stacks",
     )
     p.add_argument(
         "--config",
