@@ -297,3 +297,29 @@ def test_cellpose_masks_alone_are_masks_as_cellpose_spells_them_only(tmp_path):
 
     assert flat_masks(["a", "a_masks", "d_masks", "Blue-Masks"]) == {"a_masks": "a", "d_masks": "d"}
     assert flat_masks(["a", "a-Masks", "Blue-Masks"]) == {"a-Masks": "a", "Blue-Masks": "Blue"}
+
+
+def test_a_folder_of_masks_per_class_is_said_with_the_merge(tmp_path, caplog):
+    """masks/nuclei/a.png + masks/cells/a.png: 'move their files up' was the advice (names
+    that collide); the fix is one label image per image."""
+    for cls in ("nuclei", "cells"):
+        _pair(tmp_path, "a", "images", f"masks/{cls}")
+        _pair(tmp_path, "b", "images", f"masks/{cls}")
+    with caplog.at_level(logging.WARNING), read_notes():
+        message = _error(tmp_path)
+    assert message == (
+        f"1 problem(s) in {tmp_path}: {tmp_path / 'masks'}/: no masks, but a folder of them "
+        "per class (cells/, nuclei/): a mask holds every class of its image (0 background, "
+        "1, 2, ...): merge each image's masks into one label image in masks/ (e.g. cells = 1, "
+        "nuclei = 2), named as the image"
+    )
+    assert "move their files up" not in caplog.text
+
+
+def test_an_image_and_its_mask_of_one_name_side_by_side_are_named(tmp_path):
+    for stem in ("a", "b"):
+        write_png(tmp_path / f"{stem}.png", np.zeros((8, 8), np.uint8))
+        write_tiff(tmp_path / f"{stem}.tif", np.zeros((8, 8), np.uint8))
+    assert "found 2 name(s) with two files (a.png, a.tif): if one of each is the mask, move " in (
+        _error(tmp_path)
+    )

@@ -250,13 +250,23 @@ def detect_layout(root: Path) -> str:
 
 def near_misses(root: Path) -> list[str]:
     """What ``root`` holds that is nearly a data set, each with the rename that makes it one:
-    ``Images/`` and ``Masks/`` (other case), ``labels/`` for ``masks/``."""
+    ``Images/`` and ``Masks/`` (other case), ``labels/`` for ``masks/``, an image and its mask
+    of one name (``a.png``, ``a.tif``) side by side."""
     dirs = [d.name for d in sorted(root.iterdir()) if d.is_dir()]
     renames = []
     for name in dirs:
         want = NEAR_FOLDERS.get(name.lower(), name.lower())
         if want in ("images", "masks", "instances") and name != want and want not in dirs:
             renames.append(f"found {name}/: rename it {want}/")
+    stems: dict[str, list[str]] = {}
+    for f in _input_files(root):
+        stems.setdefault(nfc(f.stem), []).append(f.name)
+    if shared := [names for names in stems.values() if len(names) > 1]:
+        renames.append(
+            f"found {len(shared)} name(s) with two files ({', '.join(shared[0])}): if one of "
+            "each is the mask, move the images into images/ and the masks into masks/ (or "
+            "name each mask X_mask.png)"
+        )
     return renames
 
 
@@ -469,6 +479,9 @@ def _folder_pairs(
 ) -> list[tuple[Path, Path]]:
     """(image, mask) files of an images/ + masks/ layout paired by stem; problems added."""
     img_dir, mask_dir = (root / d for d in LAYOUTS[layout])
+    if line := _class_folders(mask_dir, img_dir):
+        problems.append(line)
+        return []
     images = _by_stem(img_dir, problems, masks=False)
     masks = _by_stem(mask_dir, problems, masks=True)
     if names is not None:
@@ -501,6 +514,30 @@ def _folder_pairs(
         for s in sorted(images)
         if s in masks and None not in (images[s], masks[s])
     ]
+
+
+def _class_folders(mask_dir: Path, img_dir: Path) -> str | None:
+    """The problem of a masks/ folder that holds no masks but a sub-folder of masks per class
+    (``masks/nuclei/a.png``, ``masks/cells/a.png``, as some annotation tools export them;
+    audit s35 messy 3), or None."""
+    if _input_files(mask_dir):
+        return None
+    stems = {nfc(f.stem) for f in _input_files(img_dir)}
+    subs = [
+        d.name
+        for d in sorted(mask_dir.iterdir())
+        if d.is_dir()
+        and not d.name.startswith(".")
+        and stems & {nfc(f.stem) for f in _input_files(d)}
+    ]
+    if len(subs) < 2:
+        return None
+    return (
+        f"{mask_dir}/: no masks, but a folder of them per class ({'/, '.join(subs)}/): a mask "
+        "holds every class of its image (0 background, 1, 2, ...): merge each image's masks "
+        f"into one label image in {mask_dir.name}/ (e.g. {subs[0]} = 1, {subs[1]} = 2), named "
+        "as the image"
+    )
 
 
 def _named_masks(
