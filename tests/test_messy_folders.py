@@ -323,3 +323,38 @@ def test_an_image_and_its_mask_of_one_name_side_by_side_are_named(tmp_path):
     assert "found 2 name(s) with two files (a.png, a.tif): if one of each is the mask, move " in (
         _error(tmp_path)
     )
+
+
+def _binary(path, value=255):
+    write_png(path, (np.tile([0, 1], (8, 4)) * value).astype(np.uint8))
+
+
+def test_evaluate_pred_scores_a_folder_of_x_mask_files(tmp_path):
+    """--gt masks/ of a_mask.png, b_mask.png against predict's a.png, b.png: 'no prediction
+    for a_mask, b_mask' was the answer."""
+    from unetlab.evaluate import evaluate_predictions
+
+    for stem in ("a", "b", "x"):
+        _binary(tmp_path / "gt" / f"{stem}_mask.png")
+        _binary(tmp_path / "pred" / f"{stem}.png", 1)
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255])
+    assert len(report.images) == 3 and report.to_dict()["miou"] == 1.0
+    # a data set's images x and x_label: x_label's mask is not scored against x's prediction
+    _pair(tmp_path / "data", "x")
+    _pair(tmp_path / "data", "x_label")
+    with pytest.raises(DatasetError, match=r"for 1 ground-truth file\(s\): x_label;"):
+        evaluate_predictions(tmp_path / "pred", tmp_path / "data", label_values=[0, 255])
+
+
+def test_evaluate_pred_names_predictions_no_mask_is_named_as(tmp_path):
+    from unetlab.evaluate import evaluate_predictions
+
+    for stem in ("a", "b"):
+        _binary(tmp_path / "gt" / f"{stem}.png")
+        _binary(tmp_path / "pred" / f"{stem}_pred.png", 1)
+    with pytest.raises(DatasetError) as err:
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255])
+    assert str(err.value).startswith(
+        f"no prediction in {tmp_path / 'pred'} (it holds a_pred, b_pred, which no mask is named "
+        "as) for 2 ground-truth file(s): a, b; "
+    )

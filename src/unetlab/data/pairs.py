@@ -328,6 +328,12 @@ def flat_masks(stems: Iterable[str]) -> dict[str, str]:
     }
 
 
+def image_stem(mask_stem: str) -> str | None:
+    """The image stem a mask's stem names (``X_mask``, ``X-Labels``, ``X_masks``: ``X``;
+    :data:`MASK_NAMES`), or None."""
+    return _mask_of(mask_stem, MASK_NAMES)
+
+
 def masks_beside_images(files: Sequence[Path]) -> list[Path]:
     """The files of ``files`` that are masks of another of them in one folder (``X_masks.png``,
     ``X_mask.png``, ... beside ``X.tif``: :data:`MASK_NAMES`): what a folder given to predict

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from unetlab.data.exclude import as_config, check_exclude_rows
+from unetlab.data.pairs import image_stem, nfc
 from unetlab.data.split_record import describe_names
 from unetlab.data.weightmap import background_class
 from unetlab.errors import DatasetError, UnetlabError
@@ -102,6 +103,7 @@ def evaluate_predictions(
         pred_dir, instances=pred_instances, object_pixels=gt_instances, label_values=values
     )
     mask_files, masks = ground_truth(gt_dir)
+    masks = _for_images(masks, preds, mask_files)
     void = palette_void(mask_files, ignore_value, values)
     ignore_value = ignore_value if void is None else void
     with_ids = gt_instances or bool(preds.objects)
@@ -171,7 +173,7 @@ def _scored(
     values = _ValueStats(count_values=count, void=void)
     stems: list[str] = []
     missing, scored = _accumulate(acc, values, _noting(masks, stems), preds, reading)
-    _refuse_missing(missing, preds.folder)
+    _refuse_missing(missing, preds, stems)
     named = classes.names if classes.names is not None else classes.by_index or ()
     values.check(named=len(named))
     return acc, scored, stems
@@ -181,6 +183,21 @@ def _noting(masks: Iterable[MaskPage], stems: list[str]) -> Iterable[MaskPage]:
     """``masks``, each one's stem appended to ``stems`` as it is given."""
     for page in masks:
         stems.append(page.stem)
+        yield page
+
+
+def _for_images(
+    masks: Iterable[MaskPage], preds: Predictions, mask_files: Sequence[Path]
+) -> Iterable[MaskPage]:
+    """``masks``, one named for its image (``X_mask.png``:
+    :func:`~unetlab.data.pairs.image_stem`) with no prediction of its own name taking that of
+    ``X`` (a folder of such masks given as the ground truth; audit s35 messy 3), where no
+    mask is named ``X`` itself."""
+    named = {nfc(f.stem) for f in mask_files}
+    for page in masks:
+        base = image_stem(page.stem)
+        if page.stem not in preds and base in preds and base not in named:
+            page = page._replace(stem=base)
         yield page
 
 
@@ -436,11 +453,21 @@ class _ValueStats:
         check_class_indices(values, self.pred_max)
 
 
-def _refuse_missing(missing: list[str], pred_dir: Path) -> None:
+def _refuse_missing(missing: list[str], preds: Predictions, stems: list[str]) -> None:
+    """DatasetError for the mask pages without a prediction (``missing``), naming the
+    predictions no mask (``stems``) scored, whose names may be the cause (``a_pred.png``)."""
     if missing:
         shown = ", ".join(sorted(set(missing))[:10])
+        unscored = sorted((set(preds.maps) | set(preds.objects)) - set(stems))
+        held = (
+            f" (it holds {', '.join(unscored[:3])}{' ...' * (len(unscored) > 3)}, which no "
+            "mask is named as)"
+            if unscored
+            else ""
+        )
         raise DatasetError(
-            f"no prediction in {pred_dir} for {len(set(missing))} ground-truth file(s): {shown}; "
+            f"no prediction in {preds.folder}{held} for {len(set(missing))} ground-truth "
+            f"file(s): {shown}; "
             "predictions are named <stem>.png (or <stem>_objects.tif, cellpose's "
             "<stem>_cp_masks.png) like their masks; "
             "predict every image of the ground truth, or give --gt a folder of only the "
