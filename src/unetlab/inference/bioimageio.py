@@ -798,20 +798,32 @@ def _add_hashes(rdf: dict, folder: Path) -> dict:
 
 def readme(model: UNet, info: PackageInfo, checks: dict, size: int) -> str:
     """The package's README.md: the model, its classes and input, and a Validation section."""
-    c = model.config
-    classes = ", ".join(f"{i}: {n}" for i, n in enumerate(model.classes[: max(c.num_classes, 2)]))
-    tiling = (
-        f"valid padding: inputs of {model.min_input_size} + n x {model.size_multiple} px; the "
-        f"output is {2 * model.border} px smaller (the border lost on each side is {model.border} px)"
-        if model.padding == "valid"
-        else f"same padding: inputs of {min_tile_size(model)} + n x {model.size_multiple} px, "
-        f"output of the input's size; drop a halo of {halo(model)} px when tiling"
-    )
     lines = [
         f"# {info.name}",
         "",
         description(model, info),
         "",
+        _architecture(model),
+        "",
+        *_model_facts(model, info),
+        "",
+        *object_recipe(model),
+        "## Validation",
+        "",
+        *_validation(checks, size),
+        "",
+        "## Citation",
+        "",
+        UNET_CITATION["text"] + f" doi:{UNET_CITATION['doi']}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _architecture(model: UNet) -> str:
+    """One paragraph: the net's shape, and the input channel(s) it takes."""
+    c = model.config
+    return (
         f"A U-Net (Ronneberger et al. 2015) of depth {c.depth}, {c.base_channels} base channels, "
         f"{c.padding} padding, norm {c.norm}, {c.upsample} upsampling, {c.fusion} skips, "
         f"trained with unetlab. {c.in_channels} input channel(s)"
@@ -820,13 +832,22 @@ def readme(model: UNet, info: PackageInfo, checks: dict, size: int) -> str:
             "trained on; give it that channel alone."
             if getattr(model, "channel", None) is not None
             else "."
-        ),
-        "",
+        )
+    )
+
+
+def _model_facts(model: UNet, info: PackageInfo) -> list[str]:
+    """The list of what a user must know: classes, normalisation, tiling, output, pixel
+    size, source (the last two lines may be empty)."""
+    classes = ", ".join(
+        f"{i}: {n}" for i, n in enumerate(model.classes[: max(model.config.num_classes, 2)])
+    )
+    return [
         f"- Classes: {classes}.",
         f"- Input normalisation: unetlab `{model.normalization.get('mode')}` "
         f"({preprocessing(model, np.dtype(np.uint8))[0]['id']} in rdf.yaml)."
         + (f" {FLOOR_NOTE}" if "floor" in model.normalization else ""),
-        f"- Tiling: {tiling}.",
+        f"- Tiling: {_tiling(model)}.",
         "- Output: class probabilities (softmax; sigmoid for one class), in every weight format"
         + (
             f", moved {describe_offset(label_offset(model))} to where the training labels sit "
@@ -836,10 +857,26 @@ def readme(model: UNet, info: PackageInfo, checks: dict, size: int) -> str:
         ),
         _pixel_line(info.pixel_size),
         _source_line(export_source(model)),
-        "",
-        *object_recipe(model),
-        "## Validation",
-        "",
+    ]
+
+
+def _tiling(model: UNet) -> str:
+    """The input sizes the net takes and the output it gives for them."""
+    if model.padding == "valid":
+        return (
+            f"valid padding: inputs of {model.min_input_size} + n x {model.size_multiple} px; the "
+            f"output is {2 * model.border} px smaller (the border lost on each side is {model.border} px)"
+        )
+    return (
+        f"same padding: inputs of {min_tile_size(model)} + n x {model.size_multiple} px, "
+        f"output of the input's size; drop a halo of {halo(model)} px when tiling"
+    )
+
+
+def _validation(checks: dict, size: int) -> list[str]:
+    """What the test tensors are, each weight format's difference from PyTorch, and how to
+    check the package."""
+    lines = [
         f"`test_input.npy` is a {size} x {size} crop of the sample image; `test_output.npy` is "
         "what unetlab predicts for it (its own normalisation, the PyTorch weights). "
         "`cover.png` shows the crop beside its labels.",
@@ -851,17 +888,11 @@ def readme(model: UNet, info: PackageInfo, checks: dict, size: int) -> str:
             f"- {name}: max abs difference from PyTorch {report.max_abs_diff:.2e} on random "
             f"{' and '.join('x'.join(map(str, s)) for s in shapes)} inputs (tolerance 1e-4)."
         )
-    lines += [
+    return lines + [
         "",
         "Check the package with the format's own test (it re-runs the test tensors and "
         "other valid sizes): `bioimageio test rdf.yaml` (`pip install bioimageio.core`).",
-        "",
-        "## Citation",
-        "",
-        UNET_CITATION["text"] + f" doi:{UNET_CITATION['doi']}",
-        "",
     ]
-    return "\n".join(lines)
 
 
 def _source_line(source: dict | None) -> str:
