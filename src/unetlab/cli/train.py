@@ -69,7 +69,10 @@ def add_parser(sub) -> None:
         "scenes_resnet50, small_cpu (configs/NAME.yaml)",
     )
     _add_settings(p)
-    _add_run(p)
+    _add_run_folder(p)
+    _add_check_preview(p)
+    _add_repeats(p)
+    _add_how(p)
     add_device_arg(p)
     p.set_defaults(run=run, device=None)
 
@@ -107,8 +110,8 @@ def _add_settings(p) -> None:
     )
 
 
-def _add_run(p) -> None:
-    """The run folder, what to do with it (--resume, --overwrite, --check) and how to run."""
+def _add_run_folder(p) -> None:
+    """The run folder and what to do with it: --resume, --overwrite or --check."""
     p.add_argument(
         "--run-dir", help="run folder (default: run.dir/run.name of the config, runs/unet)"
     )
@@ -131,6 +134,10 @@ def _add_run(p) -> None:
         help="check the data and show the plan, the data and the net as the run would start "
         "them, then stop: nothing is written (exit 0; 2 with the problems)",
     )
+
+
+def _add_check_preview(p) -> None:
+    """What --check draws: the first training tiles as the net gets them."""
     p.add_argument(
         "--preview",
         metavar="DIR",
@@ -144,6 +151,10 @@ def _add_run(p) -> None:
         metavar="N",
         help="how many tiles --preview draws (default 16)",
     )
+
+
+def _add_repeats(p) -> None:
+    """Runs made of other runs: one repeated on its files (--split), K folds (--folds)."""
     p.add_argument(
         "--split",
         metavar="PATH",
@@ -160,6 +171,10 @@ def _add_run(p) -> None:
         "the rest; RUN_DIR/folds.csv and the mean ± sd over the folds; --minutes is each "
         "fold's; with --resume a stopped cross-validation goes on (the folds done are kept)",
     )
+
+
+def _add_how(p) -> None:
+    """How the run shows itself and in how many processes it trains."""
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument(
         "--nproc",
