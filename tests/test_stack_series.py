@@ -6,10 +6,12 @@ from __future__ import annotations
 import csv
 
 import numpy as np
+import pytest
 import tifffile
 
 from tests.test_output_tiff_meta import foreground_model
 from unetlab.data.tiffmeta import ome_plane_interval, read_page_axes
+from unetlab.errors import UnetlabError
 from unetlab.inference.files import predict_file
 from unetlab.inference.objects import ObjectOptions
 
@@ -245,3 +247,44 @@ def test_a_single_movie_gets_one_summary_row_per_frame(tmp_path, monkeypatch, ca
     argv = ["predict", "--checkpoint", "any.pt", "--input", str(tmp_path / "in" / "one.tif")]
     assert main([*argv, "--output", str(tmp_path / "one"), "--instances"]) == 0
     assert not (tmp_path / "one" / "objects_summary.csv").exists()
+
+
+def test_a_movies_lines_say_frames_and_a_z_stacks_planes(tmp_path, monkeypatch, caplog):
+    """A movie's objects were counted "in 3 planes (... per plane)" (s35 movies 2)."""
+    import unetlab.checkpoint
+    from unetlab.cli import main
+
+    net = foreground_model()
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: net)
+    for axes in ("TYX", "ZYX"):
+        tifffile.imwrite(tmp_path / f"{axes}.tif", _frames(3), imagej=True, metadata={"axes": axes})
+    said = {}
+    for axes in ("TYX", "ZYX"):
+        caplog.clear()
+        argv = ["predict", "--checkpoint", "any.pt", "--input", str(tmp_path / f"{axes}.tif")]
+        with caplog.at_level("INFO", logger="unetlab"):
+            assert main([*argv, "--output", str(tmp_path / axes), "--instances"]) == 0
+        (said[axes],) = [r.getMessage() for r in caplog.records if " objects in " in r.getMessage()]
+    assert said["TYX"] == (
+        "TYX.tif: 3 objects in 3 frames (1-1 per frame; 2-D objects, counted in each frame "
+        "they are in)"
+    )
+    assert said["ZYX"].startswith("ZYX.tif: 3 objects in 3 planes (1-1 per plane;")
+
+
+def test_a_movies_problem_names_its_frame(tmp_path):
+    frames = _frames(3).astype(np.float32)
+    frames[1, 2, 3] = np.nan
+    tifffile.imwrite(tmp_path / "m.tif", frames, imagej=True, metadata={"axes": "TYX"})
+    with pytest.raises(UnetlabError, match=r"m\.tif.* in frame 1"):
+        predict_file(foreground_model(), tmp_path / "m.tif", tmp_path / "out")
+
+
+def test_a_streamed_movies_progress_says_the_frame(tmp_path, caplog):
+    """A streamed movie's bar and lines counted tiles only, not the frame a user knows."""
+    tifffile.imwrite(tmp_path / "m.tif", _frames(3), imagej=True, metadata={"axes": "TYX"})
+    with caplog.at_level("INFO", logger="unetlab"):
+        predict_file(foreground_model(), tmp_path / "m.tif", tmp_path / "out", large_threshold=100)
+    lines = [r.getMessage() for r in caplog.records if " tiles (" in r.getMessage()]
+    assert lines[-1].startswith("m.tif frame 2 (3 of 3): 3 of 3 tiles (100%)")
+    assert any(line.startswith("m.tif frame 0 (1 of 3): ") for line in lines)

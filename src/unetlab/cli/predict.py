@@ -374,14 +374,15 @@ def _summary(args, result, out_dir: Path, clock, group) -> None:
     """The objects of each image (with --instances), the totals of the folder's per-image
     table (an earlier run's images too: audit s33 plates 5; the objects with saturated
     pixels, the images out of focus), the --benchmark figures (of ``group``'s processes)."""
-    from unetlab.inference.objects_summary import summary_lines
+    from unetlab.inference.objects_summary import page_nouns, summary_lines
 
     done = len(result.written)
     if args.instances:
         kinds = {f.name: k for f, k in result.classes.items()}
         areas = {f.name: a for f, a in result.areas.items()}
         found = {f.name: n for f, n in result.objects.items()}
-        _report_objects(found, kinds, areas, total=not result.summary)
+        nouns = page_nouns(result.summary)  # a movie's frames, a z-stack's planes
+        _report_objects(found, kinds, areas, total=not result.summary, nouns=nouns)
         for line in summary_lines(result.summary):
             log.info("%s", line)
     counts = (done, len(result.skipped), len(result.failed))
@@ -400,31 +401,34 @@ def _report_objects(
     areas: dict | None = None,
     *,
     total: bool = True,
+    nouns: dict[str, str] | None = None,
 ) -> None:
     """How many objects each image holds (one line each, up to ``OBJECT_LINES`` images; a
-    stack's per plane too; a semantic model's per class: ``kinds``, by image name, class
+    stack's per frame or plane too, as ``nouns`` name its pages, by image name; a semantic model's per class: ``kinds``, by image name, class
     name -> count, and on a map their area: ``areas``, class name -> m²) and, with
     ``total``, in all."""
     each = logging.INFO if len(found) <= OBJECT_LINES else logging.DEBUG
     kinds, areas = kinds or {}, areas or {}
     for name, planes in found.items():
         classes = classes_text(kinds.get(name), areas.get(name))
-        log.log(each, "%s: %s%s", name, objects_text(planes), classes)
+        text = objects_text(planes, (nouns or {}).get(name, "planes"))
+        log.log(each, "%s: %s%s", name, text, classes)
     if total and len(found) > 1:
         log.info("%s", object_summary([sum(planes) for planes in found.values()]))
 
 
-def objects_text(planes: list[int]) -> str:
-    """The object count of one image ("12 objects"), of a stack with the planes and the
-    range per plane ("143 objects in 5 planes (25-31 per plane; ...)"): its objects are 2-D,
-    a nucleus counted once in each plane it crosses."""
+def objects_text(planes: list[int], noun: str = "planes") -> str:
+    """The object count of one image ("12 objects"), of a stack with its pages (``noun``:
+    "frames", "planes", "pages") and the range per page ("143 objects in 5 planes (25-31
+    per plane; ...)"): its objects are 2-D, a nucleus counted once in each plane it crosses."""
     n = sum(planes)
     text = f"{n} object{'' if n == 1 else 's'}"
     if len(planes) == 1:
         return text
+    one = noun.removesuffix("s")
     return (
-        f"{text} in {len(planes)} planes ({min(planes)}-{max(planes)} per plane; 2-D objects, "
-        "counted in each plane they cross)"
+        f"{text} in {len(planes)} {noun} ({min(planes)}-{max(planes)} per {one}; 2-D "
+        f"objects, counted in each {one} they are in)"
     )
 
 

@@ -119,6 +119,11 @@ class PageAxes:
         words = [f"{w} {at[k]}" for w, k in (("frame", "t"), ("plane", "z")) if k in at]
         return " ".join(words) or f"page {page}"
 
+    def noun(self) -> str:
+        """What the pages are, plural, as messages count them: "frames" (T), "planes" (Z, or
+        T and Z: each a plane of a frame), else "pages"."""
+        return "planes" if "Z" in self.letters else "frames" if self.letters == "T" else "pages"
+
     def index(self, page: int) -> dict[str, int]:
         """``{"t": i, "z": j}`` of page ``page`` (the file's T and Z axes only)."""
         if self.letters in ("", "Q"):

@@ -451,8 +451,8 @@ def _predict_whole(file: _File) -> list[Path]:
     tiff = stack.shape[0] > 1 or meta["pixel"] is not None
     paths = output_paths(file.out_dir, output_stem(file.path), stack=tiff)
     refuse_theirs(file.out_dir, paths, o.wanted)
-    _check_pages(file.path, pages, invalid)  # a NaN nodata is no NaN pixel
-    labels, ids, probs = _predict_pages(model, pages, file, invalid)
+    _check_pages(file.path, pages, invalid, axes)  # a NaN nodata is no NaN pixel
+    labels, ids, probs = _predict_pages(model, pages, file, invalid, axes)
     written = [paths["labels"]]
     if o.save_probabilities:
         prob, prob_axes = _hyperstack(probs, axes, "CYX")
@@ -506,12 +506,12 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
     return stack, axes, pages
 
 
-def _check_pages(path: Path, pages: list[np.ndarray], invalid: list) -> None:
+def _check_pages(path: Path, pages: list[np.ndarray], invalid: list, axes: PageAxes) -> None:
     """UnetlabError where the fitted ``pages`` (what the net reads: not a channel --channel
     leaves out) hold NaN or infinite pixels outside their ``invalid`` ones (nodata)."""
     many = len(pages) > 1
     for i, (page, bad) in enumerate(zip(pages, invalid, strict=True)):
-        where = f" in page {i}" if many else ""
+        where = f" in {axes.label(i)}" if many else ""  # "in frame 3"
         check_finite(page, str(path), channel_axis=True, where=where, invalid=bad)
 
 
@@ -528,14 +528,15 @@ def _write_labels(file: _File, path: Path, labels: list, *, tiff: bool, meta, ax
         write_png(path, out[0], palette=colours, text=png_text(file.record))
 
 
-def _predict_pages(model, pages, file: _File, invalid: list):
+def _predict_pages(model, pages, file: _File, invalid: list, axes: PageAxes):
     """Each page's labels, object ids (with ``objects``) and probabilities (with
     ``save_probabilities``) (the pages fitted to the model and checked finite; ``invalid``:
-    each page's pixels that are no sample, or None: :mod:`unetlab.data.nodata`)."""
+    each page's pixels that are no sample, or None: :mod:`unetlab.data.nodata`; ``axes``:
+    what the pages are, as the lines name them)."""
     labels, ids, probs = [], [], []
     objects, keep = file.outputs.objects, file.outputs.save_probabilities
     rows, name = file.options.exclude_rows, str(file.path)
-    each = stack_stats(model, pages, name=name, exclude_rows=rows, invalid=invalid)
+    each = stack_stats(model, pages, name=name, exclude_rows=rows, invalid=invalid, axes=axes)
     for page, stats, bad in zip(pages, each, invalid, strict=True):
         how = dict(progress=file.progress, stats=stats, name=name, invalid=bad)
         p = predict_fitted(model, page, file.options, **how)

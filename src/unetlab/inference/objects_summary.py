@@ -52,6 +52,7 @@ __all__ = [
     "object_boxes",
     "page_figures",
     "page_focus",
+    "page_nouns",
     "plane_name",
     "plane_rows",
     "stack_planes",
@@ -528,6 +529,18 @@ def _total_line(counted: list[dict]) -> str:
     each += ["a multi-position file: per position"] if any("position" in r for r in counted) else []
     rows = f" ({'; '.join(each)})" if each else ""
     return f"{line}; one row per image{rows} in {SUMMARY}"
+
+
+def page_nouns(rows: Sequence[dict]) -> dict[str, str]:
+    """What each image's pages are, plural, by its summary ``rows``: "frames" (a
+    time-lapse's rows, with ``t``), "planes" (with ``z``), "pages" (neither); images of one
+    row are left out."""
+    nouns: dict[str, str] = {}
+    for r in rows:
+        if "page" in r:
+            noun = "planes" if "z" in r else "frames" if "t" in r else "pages"
+            nouns[r["image"]] = noun if nouns.get(r["image"], noun) == noun else "pages"
+    return nouns
 
 
 def _per_image(rows: list[dict]) -> dict[str, int]:

@@ -38,6 +38,7 @@ from unetlab.data.exclude import (
 )
 from unetlab.data.nodata import blank_pixels, check_nodata, either, filled, valid_pixels
 from unetlab.data.normalize import contrast_note, floored, raw_stats
+from unetlab.data.tiffmeta import PageAxes
 from unetlab.errors import UnetlabError
 from unetlab.inference import chosen
 from unetlab.inference.appearance import far_run, say_appearance
@@ -514,6 +515,7 @@ def stack_stats(
     name: str = "image",
     exclude_rows: tuple | None = None,
     invalid: Sequence[np.ndarray | None] | None = None,
+    axes: PageAxes | None = None,
 ) -> list[tuple]:
     """The normalisation statistics (mean, scale) of each page of a stack (each (H, W, C),
     fitted to the model): each page's own (:func:`~unetlab.data.normalize.image_stats`), its
@@ -521,8 +523,10 @@ def stack_stats(
     What the model's floor does to them is logged (:func:`model_stats`; the stack is one
     run of :func:`floor_run`); ``name`` (the file) is what the lines call the image. Each
     page's statistics leave its ``exclude_rows`` out (a data bar: :mod:`unetlab.data.exclude`)
-    and its ``invalid`` pixels (each page's (H, W) bool or None: :mod:`unetlab.data.nodata`)."""
+    and its ``invalid`` pixels (each page's (H, W) bool or None: :mod:`unetlab.data.nodata`).
+    ``axes``: what the pages are, which the lines name ("frame 3", "plane 2")."""
     invalid = invalid if invalid is not None else [None] * len(pages)
+    axes = axes if axes is not None else PageAxes("Q", (len(pages),))
     blank = [bad is not None and bad.all() for bad in invalid]  # not predicted: no statistics
     pages = [_stats_pixels(p, exclude_rows, bad, name) for p, bad in zip(pages, invalid)]
     if len(pages) <= 1:
@@ -533,10 +537,10 @@ def stack_stats(
     stats, dim = [], []
     with floor_run():
         for p, (page, b) in enumerate(zip(pages, blank)):
-            here = f"{name} page {p}"
+            here = f"{name} {axes.label(p)}"
             stats.append(_blank_stats(page) if b else model_stats(model, page, name=here, dim=dim))
     if dim:
-        more = f" (and {len(dim) - 1} more pages)" if len(dim) > 1 else ""
+        more = f" (and {len(dim) - 1} more {axes.noun()})" if len(dim) > 1 else ""
         log.warning("%s%s", dim[0], more)
     scales = [scale for (_, scale), b in zip(stats, blank) if not b] or [stats[0][1]]
     floor = PLANE_SCALE_FLOOR * np.max(scales, axis=0)

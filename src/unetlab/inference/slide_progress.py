@@ -42,8 +42,18 @@ class TileProgress:
                 bar.n = bar.last_print_n = bar.initial = done
             bar.refresh()
         self.lines = not shown
+        self.bar = bar if shown else None
+        self.where = ""  # the page (frame, plane) of a stack whose tiles are counted
         self.done, self.initial, self.start = done, done, clock()
         self.said = (done, self.start)  # tiles and time of the last line
+
+    def page(self, where: str) -> None:
+        """The tiles counted from now are of the page ``where`` of a stack ("frame 3 (4 of
+        100)"): the bar's description and the lines say it (s35 movies 2: a streamed
+        movie's bar counted tiles only, not the frames a user knows)."""
+        self.where = where
+        if self.bar is not None:
+            self.bar.set_description(f"{self.name} {where}")
 
     def __call__(self, n: int) -> None:
         if self.progress is not None:
@@ -68,7 +78,7 @@ class TileProgress:
         left = elapsed * (self.total - self.done) / ran if ran else float("nan")
         log.info(
             "%s: %d of %d tiles (%d%%), %s so far, about %s left",
-            self.name,
+            f"{self.name} {self.where}" if self.where else self.name,
             self.done,
             self.total,
             100 * self.done // max(self.total, 1),

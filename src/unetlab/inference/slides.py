@@ -43,7 +43,13 @@ from unetlab.data.nodata import blank_pixels
 from unetlab.data.normalize import image_stats
 from unetlab.data.positions import current_suffix, position_suffix
 from unetlab.data.slides import Slide, is_zarr, open_slide
-from unetlab.data.tiffmeta import channel_names, class_table, frame_seconds, read_page_axes
+from unetlab.data.tiffmeta import (
+    PageAxes,
+    channel_names,
+    class_table,
+    frame_seconds,
+    read_page_axes,
+)
 from unetlab.errors import GroupError, OutputError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen, slide_resume
@@ -317,19 +323,28 @@ def stream_tiling(model, slide: Slide, *, probabilities: bool, tile_size=None, b
     return grid, batch
 
 
+def _page_axes(slide: Slide) -> PageAxes:
+    """What the pages of a streamed stack are (:func:`_page_lead`): a TIFF's T and Z
+    (:func:`~unetlab.data.tiffmeta.read_page_axes`), other stacks' planes (Z)."""
+    pages = slide.shape[0]
+    if pages == 1:
+        return PageAxes()
+    if slide.path.suffix.lower() in TIFF_SUFFIXES:
+        axes = read_page_axes(slide.path, pages)
+        if axes.letters in ("T", "TZ"):
+            return axes
+    return PageAxes("Z", (pages,))
+
+
 def _page_lead(slide: Slide) -> tuple[tuple[int, ...], str, float | None]:
     """The pages of a streamed stack as its outputs' leading axes: their sizes, letters and
     seconds between time points. A TIFF time-lapse keeps T (and Z after it) with its frame
     interval (:func:`~unetlab.data.tiffmeta.read_page_axes`; audit s34 stacks 1: a streamed
     movie came out as a Z stack); other stacks are Z, one page has none."""
-    pages = slide.shape[0]
-    if pages == 1:
+    axes = _page_axes(slide)
+    if not axes.letters:
         return (), "", None
-    if slide.path.suffix.lower() in TIFF_SUFFIXES:
-        axes = read_page_axes(slide.path, pages)
-        if axes.letters in ("T", "TZ"):
-            return axes.shape, axes.letters.lower(), frame_seconds(axes.timing)
-    return (pages,), "z", None
+    return axes.shape, axes.letters.lower(), frame_seconds(axes.timing)
 
 
 def _note_axes(slide: Slide) -> None:
@@ -896,8 +911,11 @@ def _predict_bands(
     with inference_session(model, options.device) as dev:
         check_precision(options.precision, dev)
         tiles = dict(fn=fn, device=dev, progress=progress, main=group.is_main)
+        label = _page_axes(slide).label
         for p, first in enumerate(firsts):
             if first < band[1]:  # else done before
+                if pages > 1:  # the bar says the frame: "frame 3 (4 of 100)"
+                    progress.page(f"{label(p)} ({p + 1} of {pages})")
                 _predict_page(model, run, p, (first, *band), arrays, done, values, tiles)
 
 
