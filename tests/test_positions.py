@@ -82,6 +82,8 @@ def test_each_position_is_predicted_with_its_own_scale_and_frame_interval(
         [H * W * 0.16, H * W * 0.64]
     )
     assert any("in 1 image (2 positions; 6 frames or planes" in m for m in said)
+    for i in range(2):  # a line for each position, its frames counted
+        assert f"p.ome.tif position {i}: 3 objects in 3 frames (1-1 per frame;" in "\n".join(said)
 
 
 def test_a_rerun_skips_a_file_whose_every_position_is_written(tmp_path, monkeypatch):

@@ -374,13 +374,13 @@ def _summary(args, result, out_dir: Path, clock, group) -> None:
     """The objects of each image (with --instances), the totals of the folder's per-image
     table (an earlier run's images too: audit s33 plates 5; the objects with saturated
     pixels, the images out of focus), the --benchmark figures (of ``group``'s processes)."""
-    from unetlab.inference.objects_summary import page_nouns, summary_lines
+    from unetlab.inference.objects_summary import by_position, page_nouns, summary_lines
 
     done = len(result.written)
     if args.instances:
         kinds = {f.name: k for f, k in result.classes.items()}
         areas = {f.name: a for f, a in result.areas.items()}
-        found = {f.name: n for f, n in result.objects.items()}
+        found = by_position({f.name: n for f, n in result.objects.items()}, result.summary)
         nouns = page_nouns(result.summary)  # a movie's frames, a z-stack's planes
         _report_objects(found, kinds, areas, total=not result.summary, nouns=nouns)
         for line in summary_lines(result.summary):

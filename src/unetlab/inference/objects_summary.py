@@ -45,10 +45,12 @@ __all__ = [
     "PLANE_COLUMNS",
     "SKIPPED",
     "SUMMARY",
+    "by_position",
     "claim_summary",
     "focus_measure",
     "folder_summary",
     "image_focus",
+    "image_key",
     "object_boxes",
     "page_figures",
     "page_focus",
@@ -531,16 +533,35 @@ def _total_line(counted: list[dict]) -> str:
     return f"{line}; one row per image{rows} in {SUMMARY}"
 
 
+def image_key(row: dict) -> str:
+    """The image a summary row is of, as the lines name it: its file, with its position
+    where it is one of a multi-position file's (``plate.ome.tif position 2``)."""
+    return f"{row['image']} position {row['position']}" if "position" in row else row["image"]
+
+
 def page_nouns(rows: Sequence[dict]) -> dict[str, str]:
-    """What each image's pages are, plural, by its summary ``rows``: "frames" (a
-    time-lapse's rows, with ``t``), "planes" (with ``z``), "pages" (neither); images of one
-    row are left out."""
+    """What each image's pages are, plural, by its summary ``rows`` (by :func:`image_key`):
+    "frames" (a time-lapse's rows, with ``t``), "planes" (with ``z``), "pages" (neither);
+    images of one row are left out."""
     nouns: dict[str, str] = {}
     for r in rows:
         if "page" in r:
-            noun = "planes" if "z" in r else "frames" if "t" in r else "pages"
-            nouns[r["image"]] = noun if nouns.get(r["image"], noun) == noun else "pages"
+            noun, key = "planes" if "z" in r else "frames" if "t" in r else "pages", image_key(r)
+            nouns[key] = noun if nouns.get(key, noun) == noun else "pages"
     return nouns
+
+
+def by_position(found: Mapping[str, list[int]], rows: Sequence[dict]) -> dict[str, list[int]]:
+    """``found`` (image name -> its objects in each page) with each multi-position file's
+    entry (all its positions' pages in turn) split into one per position, by
+    :func:`image_key`, read from its summary ``rows``."""
+    split: dict[str, dict[str, list[int]]] = {}
+    for r in rows:
+        if "position" in r and r["image"] in found and r.get("objects") is not None:
+            split.setdefault(r["image"], {}).setdefault(image_key(r), []).append(r["objects"])
+    return {
+        k: n for name, planes in found.items() for k, n in split.get(name, {name: planes}).items()
+    }
 
 
 def _per_image(rows: list[dict]) -> dict[str, int]:
