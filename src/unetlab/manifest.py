@@ -118,13 +118,15 @@ def _changed(folder: Path, command: str) -> dict[str, str]:
             now[source] = input_stamp(source)
         if now[source] is None or now[source] == stamp:
             continue
-        if stamp is not None or _newer(source, folder / name):
+        if stamp is not None or modified_after(source, folder / name):
             changed[name] = source
     return changed
 
 
-def _newer(source: str, output: Path) -> bool:
-    """Whether the file ``source`` was modified after ``output`` (False where one is gone)."""
+def modified_after(source: str | os.PathLike, output: str | os.PathLike) -> bool:
+    """Whether ``source`` was modified after ``output`` (False where one is gone); a
+    folder's time is that of its own entries (an OME-Zarr output's: its attributes, written
+    last)."""
     try:
         return os.stat(source).st_mtime_ns > os.stat(output).st_mtime_ns
     except OSError:

@@ -35,7 +35,7 @@ from unetlab.inference.records import (
     save_record,
 )
 from unetlab.inference.slides import output_names, output_stems
-from unetlab.manifest import changed_inputs
+from unetlab.manifest import changed_inputs, modified_after
 from unetlab.outputs import (
     PENDING,
     made_from,
@@ -191,7 +191,7 @@ def finished_outputs(
         keys = recorded_keys(out_dir, "predict") if out_dir.is_dir() else {}
         pending = PENDING + record.key
         keyless = {n: s for n, s in ours.items() if keys.get(n) == pending and not _keyed(n)}
-        ours = {n: s for n, s in ours.items() if _made_by(out_dir, n, keys.get(n), record.key)}
+        ours = {n: s for n, s in ours.items() if _made_by(out_dir, n, s, keys.get(n), record.key)}
 
     def outputs(f: Path) -> list[str] | None:  # a multi-position file's: all positions'
         each = [position_outputs(f, stem) for stem in output_stems(f)]
@@ -220,17 +220,25 @@ def finished_outputs(
 
 
 def _keyed(name: str) -> bool:
-    """Whether an output called ``name`` carries its key (:func:`embedded_key`)."""
-    return Path(name).suffix.lower() in (".png", ".tif", ".tiff")
+    """Whether an output called ``name`` carries its key (:func:`embedded_key`): labels,
+    probabilities, object ids and overlays, a streamed image's OME-TIFF and OME-Zarr ones
+    too (session 35 repro 2: a stopped run's were predicted again)."""
+    return Path(name).suffix.lower() in (".png", ".tif", ".tiff", ".zarr")
 
 
-def _made_by(out_dir: Path, name: str, listed: str | None, key: str) -> bool:
-    """Whether the output ``name`` was made by ``key``: its manifest line says so, or says a
-    run of that key listed it and stopped (killed) before confirming it, and the file itself
-    carries the key (:func:`~unetlab.inference.records.embedded_key`: it was written)."""
+def _made_by(out_dir: Path, name: str, source: str | None, listed: str | None, key: str) -> bool:
+    """Whether the output ``name`` was made by ``key`` from its input ``source`` as it is:
+    its manifest line says so, or says a run of that key listed it and stopped (killed)
+    before confirming it, and the output itself carries the key
+    (:func:`~unetlab.inference.records.embedded_key`: written to the end; an OME-Zarr's
+    attributes are written last) and was written after the input's last change (not an
+    earlier run's output of the input before it changed, left as it was by a run stopped
+    before it wrote this one)."""
     if listed == key:
         return True
-    return listed == PENDING + key and embedded_key(out_dir / name) == key
+    if listed != PENDING + key or embedded_key(out_dir / name) != key:
+        return False
+    return source is None or not modified_after(source, out_dir / name)
 
 
 def other_models(

@@ -399,8 +399,10 @@ def png_text(record: Provenance | None) -> dict[str, str]:
 
 
 def embedded_key(path: str | os.PathLike) -> str | None:
-    """The key of the record a PNG or TIFF output carries (:func:`png_text`,
-    :func:`tiff_kwargs`), read from its header; None where it carries none or cannot be read."""
+    """The key of the record an output carries (:func:`png_text`, :func:`tiff_kwargs`; a
+    streamed image's OME-TIFF description or OME-Zarr attributes:
+    :func:`unetlab.data.ome.description`), read from its header; None where it carries none
+    or cannot be read (an OME-Zarr without its attributes: not written to the end)."""
     path = Path(path)
     try:
         if path.suffix.lower() == ".png":
@@ -410,6 +412,9 @@ def embedded_key(path: str | os.PathLike) -> str | None:
                 text = im.text.get(TIFF_KEY)
         elif path.suffix.lower() in (".tif", ".tiff") and path.is_file():
             text = _tiff_text(path)
+        elif path.suffix.lower() == ".zarr" and path.is_dir():
+            attrs = json.loads((path / ".zattrs").read_text(encoding="utf-8"))
+            return ((attrs.get("unetlab") or {}).get("prediction") or {}).get("key")
         else:
             return None
         return json.loads(text).get("key") if text else None
@@ -421,9 +426,31 @@ def _tiff_text(path: Path) -> str | None:
     import tifffile
 
     with tifffile.TiffFile(path) as tif:
+        if tif.is_ome:  # a streamed image's: the last line of the image's Description
+            return _ome_text(tif.ome_metadata)
         if tif.is_imagej:
             return ((tif.imagej_metadata or {}).get("Properties") or {}).get(TIFF_KEY)
         return (tif.shaped_metadata or [{}])[0].get(TIFF_KEY)
+
+
+#: how an OME-TIFF output's description gives its record (:func:`unetlab.data.ome.description`)
+_OME_LINE = "unetlab prediction: "
+
+
+def _ome_text(xml: str | None) -> str | None:
+    """The record's JSON in an OME-XML image description, None where there is none."""
+    from xml.etree import ElementTree
+
+    try:
+        root = ElementTree.fromstring(xml) if xml else None
+    except ElementTree.ParseError:
+        return None
+    for element in root.iter() if root is not None else ():
+        if element.tag.endswith("}Description") and element.text:
+            for line in element.text.splitlines():
+                if line.startswith(_OME_LINE):
+                    return line[len(_OME_LINE) :]
+    return None
 
 
 def tiff_kwargs(kwargs: dict, record: Provenance | None) -> dict:

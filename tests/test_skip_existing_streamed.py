@@ -1,0 +1,103 @@
+"""``--skip-existing`` and a streamed image's outputs (OME-Zarr folders, OME-TIFFs; session 35
+repro 2). A run stopped part-way leaves its outputs PENDING in the manifest; those that carry
+the run's key were skipped, but a streamed image's key was not read from an OME-Zarr's
+attributes nor an OME-TIFF's description, so its finished outputs were predicted again (hours
+for a slide). An output counts only when written to the end (an OME-Zarr's attributes are
+written last) and after its input's last change."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+
+import unetlab.inference.folders as folders
+from unetlab import UNet
+from unetlab.inference.folders import predict_folder
+from unetlab.inference.records import embedded_key
+from unetlab.signals import Stopped
+
+#: a streamed image's outputs in either format; "png": an image read whole (labels a.png)
+STREAMED = dict(large_threshold=100)
+
+
+@pytest.fixture
+def work(tmp_path):
+    """in/a.tif and in/b.tif (grey 40 x 48), a tiny net."""
+    (tmp_path / "in").mkdir()
+    rng = np.random.default_rng(0)
+    for name in "ab":
+        tifffile.imwrite(tmp_path / "in" / f"{name}.tif", rng.integers(0, 255, (40, 48), np.uint8))
+    torch.manual_seed(0)
+    return tmp_path, UNet(1, 2, depth=2, base_channels=2, padding="same")
+
+
+def _settings(fmt: str) -> dict:
+    return {} if fmt == "png" else dict(STREAMED, output_format=fmt)
+
+
+def _predict(work, fmt: str, *, stop_at: int | None = None, **extra):
+    """predict_folder of in/a.tif and in/b.tif into out/; ``stop_at``: the input (1, 2)
+    stopped by SIGTERM as it starts. The names it skipped (None: it was stopped)."""
+    tmp_path, model = work
+    real, calls = folders.predict_or_fail, []
+
+    def stopped(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == stop_at:
+            raise Stopped(signal.SIGTERM)
+        return real(*args, **kwargs)
+
+    inputs = [tmp_path / "in" / "a.tif", tmp_path / "in" / "b.tif"]
+    folders.predict_or_fail = stopped
+    try:
+        result = predict_folder(model, inputs, tmp_path / "out", **_settings(fmt), **extra)
+    except Stopped:
+        return None
+    finally:
+        folders.predict_or_fail = real
+    return [p.name for p in result.skipped]
+
+
+def _labels(fmt: str) -> str:
+    return {"ome-zarr": "a.ome.zarr", "ome-tiff": "a.tif", "png": "a.png"}[fmt]
+
+
+@pytest.mark.parametrize("fmt", ["ome-zarr", "ome-tiff"])
+def test_a_stopped_runs_streamed_outputs_are_skipped(work, fmt):
+    assert _predict(work, fmt, stop_at=2) is None  # a written, b not: a's lines PENDING
+    out = work[0] / "out"
+    before = os.stat(out / _labels(fmt)).st_mtime_ns
+    assert embedded_key(out / _labels(fmt)) is not None
+    assert _predict(work, fmt, skip_existing=True) == ["a.tif"]
+    assert os.stat(out / _labels(fmt)).st_mtime_ns == before  # not written again
+    assert _predict(work, fmt, skip_existing=True) == ["a.tif", "b.tif"]
+
+
+def test_an_ome_zarr_not_written_to_the_end_is_predicted_again(work):
+    assert _predict(work, "ome-zarr", stop_at=2) is None
+    zarr = work[0] / "out" / "a.ome.zarr"
+    attrs = json.loads((zarr / ".zattrs").read_text())
+    (zarr / ".zattrs").unlink()  # its attributes, written last, not there
+    assert embedded_key(zarr) is None
+    assert _predict(work, "ome-zarr", skip_existing=True) == []
+    assert json.loads((zarr / ".zattrs").read_text())["unetlab"] == attrs["unetlab"]
+
+
+@pytest.mark.parametrize("fmt", ["ome-zarr", "ome-tiff", "png"])
+def test_outputs_of_the_input_before_it_changed_are_predicted_again(work, fmt):
+    """A changed input's outputs, left as they were by a run stopped before it wrote new
+    ones, carry the same key: they are not this input's (a PNG's were skipped)."""
+    assert _predict(work, fmt) == []
+    tmp_path = work[0]
+    labels = tmp_path / "out" / _labels(fmt)
+    image = np.random.default_rng(1).integers(0, 255, (40, 48), np.uint8)
+    tifffile.imwrite(tmp_path / "in" / "a.tif", image)  # changed, newer than its outputs
+    assert _predict(work, fmt, stop_at=1) is None  # its lines relisted, nothing written
+    assert _predict(work, fmt, skip_existing=True) == ["b.tif"]
+    assert os.stat(labels).st_mtime_ns > os.stat(tmp_path / "in" / "a.tif").st_mtime_ns
