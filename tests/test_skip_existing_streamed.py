@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 
 import numpy as np
@@ -101,3 +102,19 @@ def test_outputs_of_the_input_before_it_changed_are_predicted_again(work, fmt):
     assert _predict(work, fmt, stop_at=1) is None  # its lines relisted, nothing written
     assert _predict(work, fmt, skip_existing=True) == ["b.tif"]
     assert os.stat(labels).st_mtime_ns > os.stat(tmp_path / "in" / "a.tif").st_mtime_ns
+
+
+@pytest.mark.parametrize("new_in_place", [False, True])
+def test_an_ome_zarr_set_aside_by_a_killed_run_is_put_back(work, new_in_place):
+    """Killed between :func:`unetlab.data.ome.replace_folder`'s two renames: the earlier
+    output set aside as .a.ome.zarr.old (the folder was refused as holding a file unetlab
+    did not write); put back where the new one never came, else removed."""
+    assert _predict(work, "ome-zarr") == []
+    out = work[0] / "out"
+    if new_in_place:
+        shutil.copytree(out / "a.ome.zarr", out / ".a.ome.zarr.old")
+    else:
+        os.replace(out / "a.ome.zarr", out / ".a.ome.zarr.old")
+    assert _predict(work, "ome-zarr", skip_existing=True) == ["a.tif", "b.tif"]
+    assert not (out / ".a.ome.zarr.old").exists()
+    assert embedded_key(out / "a.ome.zarr") is not None

@@ -62,6 +62,9 @@ SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
 #: the folders a large output is staged in: .<final name>.partial (unetlab.data.ome), and
 #: .<final name>.ids.partial for a slide's provisional object ids (inference.slide_objects)
 STAGED = re.compile(r"^\.(.+?)(?:\.ids)?\.partial$")
+#: an output folder set aside while its new version is renamed into place
+#: (:func:`unetlab.data.ome.replace_folder`): .<final name>.old
+SET_ASIDE = re.compile(r"^\.(.+)\.old$")
 #: the command whose files make a run folder (checkpoints, metrics.csv, train.log, ...): no
 #: other command ever replaces them
 RUN_COMMAND = "train"
@@ -625,6 +628,7 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
     rerun resumes (:func:`resumable`); call it with the folder's lock held. Returns what it
     removed."""
     removed, ours = [], written_here(folder)
+    _put_back_set_aside(Path(folder), ours)
     for path in Path(folder).iterdir():
         staged = STAGED.match(path.name)
         if TEMPORARY.match(path.name) and path.is_file():
@@ -641,6 +645,22 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
             continue
         removed.append(path)
     return removed
+
+
+def _put_back_set_aside(folder: Path, ours: Collection[str]) -> None:
+    """An output folder a killed process set aside (``.<name>.old``, of a name the manifest
+    lists) put back where its new version never came (it was the folder's output, whole),
+    or removed where the new one is in place (session 35 repro 2: the folder was refused
+    as holding a file unetlab did not write, and the earlier output was hidden)."""
+    for path in folder.iterdir():
+        aside = SET_ASIDE.match(path.name)
+        if not aside or aside.group(1) not in ours or not path.is_dir() or path.is_symlink():
+            continue
+        final = folder / aside.group(1)
+        if os.path.lexists(final):
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            os.replace(path, final)
 
 
 # --- archives -----------------------------------------------------------------------------
