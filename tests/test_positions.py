@@ -71,6 +71,7 @@ def test_each_position_is_predicted_with_its_own_scale_and_frame_interval(
             assert tif.series[0].shape[-3:] == (FRAMES, H, W)
         objects = _rows(out / f"p_pos{i}_objects.csv")
         assert [float(r["t_s"]) for r in objects] == [0.0, 10.0 * (i + 1), 20.0 * (i + 1)]
+        assert {(r["image"], r["position"]) for r in objects} == {("p.ome.tif", str(i))}
     assert not (out / "p.tif").exists()
     said = [r.getMessage() for r in caplog.records]
     assert not [m for m in said if "series" in m]  # none is left unread

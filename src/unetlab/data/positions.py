@@ -63,6 +63,12 @@ def _at(path: str | os.PathLike) -> tuple[int, int] | None:
     return at[1], at[2]
 
 
+def position_of(path: str | os.PathLike) -> int | None:
+    """The index of the position of ``path`` being read (:func:`reading_position`), else None."""
+    at = _at(path)
+    return None if at is None else at[0]
+
+
 def reading(path: str | os.PathLike) -> bool:
     """Whether a position of the file at ``path`` is being read (:func:`reading_position`)."""
     return _at(path) is not None

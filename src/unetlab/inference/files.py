@@ -65,7 +65,7 @@ from unetlab.data.exclude import flag_cut_objects, region
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import ome_positions, write_csv, write_png, write_tiff
 from unetlab.data.nodata import either, flag_touching, invalid_pages
-from unetlab.data.positions import each_position, reading_position
+from unetlab.data.positions import each_position, position_of, reading_position
 from unetlab.data.read_notes import read_notes
 from unetlab.data.slides import open_slide
 from unetlab.data.tiffmeta import (
@@ -476,6 +476,7 @@ def _predict_whole(file: _File) -> list[Path]:
         how["exclude_rows"] = file.options.exclude_rows  # objects it cuts touch the border
         how["invalid"] = invalid  # and so do those beside nodata
         how["name"] = file.path.name  # the table's image column
+        how["position"] = position_of(file.path)  # and a position's
         tables, planes, classes, areas = _write_objects(*found, **how)
         written += tables
         if file.counted is not None:  # and a semantic model's objects of each class
@@ -594,6 +595,7 @@ def _write_objects(
     invalid: Sequence[np.ndarray | None] | None = None,
     grid: MapGrid | None = None,
     name: str | None = None,
+    position: int | None = None,
 ) -> tuple[list[Path], list[int], dict[str, int], dict[str, float]]:
     """``<stem>_objects.tif`` of the pages' object ``ids`` (:func:`_write_id_tiff`),
     ``<stem>_objects.csv`` (:func:`_page_tables`, :func:`_table_units`) and their
@@ -602,7 +604,8 @@ def _write_objects(
     class where ``kinds`` give them a class:
     :func:`~unetlab.inference.measure.class_counts`, and their area in m² on a map:
     :func:`~unetlab.inference.measure.class_areas`). ``name`` (the input file's): the
-    table ends with ``saturated_fraction`` (an integer image) and ``image``
+    table ends with ``saturated_fraction`` (an integer image) and ``image``, and a
+    multi-position file's ``position``
     (:func:`~unetlab.inference.table_extras.with_image_columns`)."""
     written = [_write_id_tiff(paths["objects"], ids, pixel, axes, record)]
     cut = dict(kinds=kinds, exclude_rows=exclude_rows, invalid=invalid)
@@ -610,7 +613,8 @@ def _write_objects(
     planes = [len(t["id"]) for t in tables]
     tables, size = _table_units(tables, pixel, grid, channels)
     if name is not None:  # appended: the earlier columns keep their places
-        tables = [with_image_columns(t, i, p, name) for t, i, p in zip(tables, ids, stack)]
+        each = zip(tables, ids, stack)
+        tables = [with_image_columns(t, i, p, name, position) for t, i, p in each]
     joined = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
     write_csv(paths["table"], joined)
     written.append(paths["table"])

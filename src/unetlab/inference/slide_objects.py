@@ -100,6 +100,7 @@ class SlideObjects:
         # the input's name: the table ends with saturated_fraction (an integer slide) and
         # image, as an image read whole (:mod:`unetlab.inference.table_extras`); None: not
         self.name: str | None = None
+        self.position: int | None = None  # and position (of a multi-position file)
         self.saturated: list[np.ndarray | None] = []  # each page's, by row (_renumber)
         # the pixels of a raw window that are no sample ((r, W) bool or None: nodata, alpha
         # 0; :mod:`unetlab.inference.slide_nodata`): objects beside them touch the border
@@ -272,7 +273,8 @@ class SlideObjects:
         shown = [with_micrometres(t, size, unit=unit) for t in shown]
         shown = [named_channels(t, self.channels) for t in shown]
         if self.name is not None:  # appended: the earlier columns keep their places
-            shown = [appended_columns(t, self.name, s) for t, s in zip(shown, self.saturated)]
+            name, at = self.name, self.position
+            shown = [appended_columns(t, name, s, at) for t, s in zip(shown, self.saturated)]
         if scale != (1.0, 1.0):
             log.info(
                 "%s: positions, sizes and areas in level-0 pixels (this level's times %s), "

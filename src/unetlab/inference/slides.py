@@ -41,7 +41,7 @@ from unetlab.data.geotiff import level_geotags, read_geotags
 from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.nodata import blank_pixels
 from unetlab.data.normalize import image_stats
-from unetlab.data.positions import current_suffix, position_suffix
+from unetlab.data.positions import current_suffix, position_of, position_suffix
 from unetlab.data.slides import Slide, is_zarr, open_slide
 from unetlab.data.tiffmeta import (
     PageAxes,
@@ -510,7 +510,7 @@ class _SlideRun:
         if found is not None and slide.shape[3] > 1:  # intensity columns by channel name
             found.channels = channel_names(path)
         if found is not None:  # the table's image column, as an image read whole
-            found.name = path.name
+            found.name, found.position = path.name, position_of(path)
         made = (specs, finals, stages, grid, batch, found, outputs.output_format)
         every = _with_ids(specs, found, "spec")
         device = _device(model, options, group)

@@ -168,18 +168,26 @@ def _combinations(at: np.ndarray):
         yield (v >> np.arange(p)) & 1 > 0, code == v
 
 
-def appended_columns(table: dict, name: str, saturated: np.ndarray | None = None) -> dict:
+def appended_columns(
+    table: dict, name: str, saturated: np.ndarray | None = None, position: int | None = None
+) -> dict:
     """``table`` with, at its end, ``saturated_fraction`` (``saturated``: one per row, None
-    for a float image: no column) and ``image``: ``name`` (the input file's) on every row."""
+    for a float image: no column) and ``image``: ``name`` (the input file's) on every row,
+    and ``position`` where it is one of a multi-position file's
+    (:mod:`unetlab.data.positions`: tables of several positions joined stay apart)."""
     extra = {} if saturated is None else {"saturated_fraction": np.asarray(saturated)}
     extra["image"] = np.full(len(table["id"]), name, dtype=object)
+    if position is not None:
+        extra["position"] = np.full(len(table["id"]), position, dtype=np.int64)
     return {**table, **extra}
 
 
-def with_image_columns(table: dict, ids: np.ndarray, image: np.ndarray, name: str) -> dict:
+def with_image_columns(
+    table: dict, ids: np.ndarray, image: np.ndarray, name: str, position: int | None = None
+) -> dict:
     """``table`` (one row per object of ``ids``: its ``id`` column) with, at its end,
     ``saturated_fraction`` where ``image`` is of an integer dtype, and ``image``: ``name``
-    (the input file's) on every row (:func:`appended_columns`)."""
+    (the input file's) on every row, and its ``position`` (:func:`appended_columns`)."""
     integer = np.issubdtype(image.dtype, np.integer)
     saturated = saturated_fraction(ids, image, table["id"]) if integer else None
-    return appended_columns(table, name, saturated)
+    return appended_columns(table, name, saturated, position)
