@@ -64,7 +64,19 @@ def test_names_in_nfd_and_nfc_pair(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "suffix", ["_mask", "_masks", "_label", "_labels", "_cp_masks", "-mask", "_Mask", " labels"]
+    "suffix",
+    [
+        "_mask",
+        "_masks",
+        "_label",
+        "_labels",
+        "_cp_masks",
+        "-mask",
+        "_Mask",
+        " labels",
+        "_seg",
+        "-gt",
+    ],
 )
 def test_predict_passes_over_the_common_mask_names(tmp_path, suffix):
     files = [tmp_path / "a.tif", tmp_path / f"a{suffix}.png", tmp_path / "b.tif"]
@@ -90,7 +102,7 @@ def test_no_data_set_names_a_labels_folder(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "suffix", ["_mask", "_label", "_labels", "-mask", " Mask", "_MASK", ".label"]
+    "suffix", ["_mask", "_label", "_labels", "-mask", " Mask", "_MASK", ".label", "_seg", "_GT"]
 )
 def test_flat_mask_files_are_a_data_set(tmp_path, suffix):
     """X_mask.png beside X.tif pairs as X_masks.png does (predict's rule; audit s35 messy 1:

@@ -50,8 +50,8 @@ LAYOUTS = {
 MASK_SUFFIXES = ("_cp_masks", "_masks")
 #: the stem endings of masks beside their images in a flat folder, which predict passes over
 #: and training pairs (:func:`flat_masks`): cellpose's and the other common spellings
-#: (``X_mask.png``, ``X_label.tif``, ``X_labels.png``)
-MASK_NAMES = (*MASK_SUFFIXES, "_mask", "_labels", "_label")
+#: (``X_mask.png``, ``X_label.tif``, ``X_labels.png``, ``X_seg.tif``, ``X_gt.png``)
+MASK_NAMES = (*MASK_SUFFIXES, "_mask", "_labels", "_label", "_seg", "_gt")
 #: what separates a mask's name from its image's stem (``X_mask``, ``X-mask``, ``X mask``)
 MASK_SEPARATORS = "_- ."
 #: folder names users give images/ and masks/ (lower case), and the name unetlab reads
@@ -243,7 +243,7 @@ def detect_layout(root: Path) -> str:
     raise DatasetError(
         f"{root}: no data set found{found}; expected images/ and masks/ (or instances/) "
         "folders with the same file names, cellpose's X.tif beside X_masks.png (or .tif, or "
-        "X_mask, X_label, X_labels), an ISBI pair NAME-volume.tif + NAME-labels.tif, or PASCAL VOC JPEGImages/ + "
+        "X_mask, X_label, X_seg, X_gt), an ISBI pair NAME-volume.tif + NAME-labels.tif, or PASCAL VOC JPEGImages/ + "
         "SegmentationClass/"
     )
 
