@@ -370,3 +370,13 @@ def test_evaluate_pred_names_predictions_no_mask_is_named_as(tmp_path):
         f"no prediction in {tmp_path / 'pred'} (it holds a_pred, b_pred, which no mask is named "
         "as) for 2 ground-truth file(s): a, b; "
     )
+
+
+def test_flat_masks_naming_their_image_in_another_case_are_named(tmp_path):
+    for stem in ("IMG_01", "IMG_02"):
+        write_tiff(tmp_path / f"{stem}.tif", np.zeros((8, 8), np.uint8))
+        write_png(tmp_path / f"{stem.lower()}_mask.png", np.zeros((8, 8), np.uint8))
+    assert (
+        "found 2 mask(s) whose image's name differs in letter case (img_01_mask.png beside "
+        "IMG_01.tif): rename them to match"
+    ) in _error(tmp_path)

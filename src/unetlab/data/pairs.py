@@ -251,7 +251,8 @@ def detect_layout(root: Path) -> str:
 def near_misses(root: Path) -> list[str]:
     """What ``root`` holds that is nearly a data set, each with the rename that makes it one:
     ``Images/`` and ``Masks/`` (other case), ``labels/`` for ``masks/``, an image and its mask
-    of one name (``a.png``, ``a.tif``) side by side."""
+    of one name (``a.png``, ``a.tif``) side by side, masks that name their image in another
+    letter case."""
     dirs = [d.name for d in sorted(root.iterdir()) if d.is_dir()]
     renames = []
     for name in dirs:
@@ -267,7 +268,25 @@ def near_misses(root: Path) -> list[str]:
             "each is the mask, move the images into images/ and the masks into masks/ (or "
             "name each mask X_mask.png)"
         )
-    return renames
+    return renames + _masks_of_other_case(stems)
+
+
+def _masks_of_other_case(names: dict[str, list[str]]) -> list[str]:
+    """The near miss of a flat folder whose masks name their image in another letter case
+    (``img_01_mask.png`` beside ``IMG_01.tif``), from its file names by stem."""
+    folded = {stem.casefold(): files[0] for stem, files in names.items()}
+    found = [
+        (files[0], folded[base.casefold()])
+        for stem, files in names.items()
+        if (base := _mask_of(stem)) and base not in names and base.casefold() in folded
+    ]
+    if not found:
+        return []
+    mask, image = found[0]
+    return [
+        f"found {len(found)} mask(s) whose image's name differs in letter case ({mask} beside "
+        f"{image}): rename them to match (a mask pairs with the image of its exact name)"
+    ]
 
 
 def data_set_above(folder: Path) -> Path | None:
