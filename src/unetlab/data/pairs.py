@@ -7,7 +7,8 @@
 - PASCAL VOC: ``JPEGImages/`` with ``SegmentationClass/`` palette PNGs.
 - A flat folder (cellpose's): ``X.tif`` (any image type) beside its mask ``X_masks.png`` or
   ``X_masks.tif`` (``X_cp_masks.png``, what cellpose saves, too; or the other common names
-  ``X_mask``, ``X_label``, ``X_labels``: :func:`flat_masks`, the rule predict follows too);
+  ``X_mask``, ``X_label``, ``X_labels``, ``X_seg``, ``X_gt``, also as ``X-Mask``, ``X mask``:
+  :func:`flat_masks`, by :data:`MASK_NAMES`, the names predict passes over too);
   cellpose's other outputs (``X_flows.tif``, ``X_outlines.png``, ...) are passed over, and
   ``X_seg.npy`` files are not read (:data:`SEG_NPY_FIX` says how to save their masks).
 
