@@ -118,3 +118,27 @@ def test_an_ome_zarr_set_aside_by_a_killed_run_is_put_back(work, new_in_place):
     assert _predict(work, "ome-zarr", skip_existing=True) == ["a.tif", "b.tif"]
     assert not (out / ".a.ome.zarr.old").exists()
     assert embedded_key(out / "a.ome.zarr") is not None
+
+
+def test_a_zarr_input_changed_in_place_is_predicted_again(work):
+    """A Zarr input had no stamp (a folder): one rewritten since kept its old outputs."""
+    import zarr
+
+    tmp_path, model = work
+    source = tmp_path / "in" / "z.zarr"
+
+    def write(seed: int) -> None:
+        mode = "r+" if source.exists() else "w"
+        array = zarr.open_array(source, mode=mode, shape=(40, 48), chunks=(20, 24), dtype="u1")
+        array[:] = np.random.default_rng(seed).integers(0, 255, (40, 48), np.uint8)
+
+    def predicted() -> list[str]:
+        how = dict(output_format="ome-zarr", skip_existing=True)
+        return [p.name for p in predict_folder(model, [source], tmp_path / "out", **how).skipped]
+
+    write(0)
+    assert predicted() == []
+    assert predicted() == ["z.zarr"]  # unchanged: skipped
+    write(1)  # its chunks rewritten, its metadata as it was
+    assert predicted() == []
+    assert predicted() == ["z.zarr"]

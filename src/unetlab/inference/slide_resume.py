@@ -27,6 +27,7 @@ import torch
 import unetlab
 from unetlab.atomic import RESUMABLE, atomic_path, fsync
 from unetlab.data import ome
+from unetlab.manifest import ZARR_DEPTH, folder_times
 from unetlab.provenance import PACKAGE, checkout_of, read_commit
 
 log = logging.getLogger(__name__)
@@ -51,10 +52,6 @@ _REASONS = {
 }
 
 
-#: how deep into a Zarr folder the stamp looks (the group, its arrays, their chunk folders)
-ZARR_DEPTH = 3
-
-
 def input_stamp(path: Path) -> dict:
     """The input's resolved path with its size and modification time; for a Zarr folder,
     those of its top-level files (its metadata) and the modification times of its folders
@@ -69,17 +66,8 @@ def input_stamp(path: Path) -> dict:
             for p in sorted(path.iterdir())
             if p.is_file()
         }
-        stamp["folders"] = _folder_times(path, ZARR_DEPTH)
+        stamp["folders"] = folder_times(path, ZARR_DEPTH)
     return stamp
-
-
-def _folder_times(root: Path, depth: int) -> dict[str, int]:
-    """``{relative folder: mtime_ns}`` of the folders under ``root``, ``depth`` levels down."""
-    times, level = {}, [root]
-    for _ in range(depth):
-        level = sorted(p for folder in level for p in folder.iterdir() if p.is_dir())
-        times |= {str(p.relative_to(root)): p.stat().st_mtime_ns for p in level}
-    return times
 
 
 def identity(path: Path, specs: dict, grid, batch: int, *, world: int, device, nodata=None) -> dict:
