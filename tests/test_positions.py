@@ -121,3 +121,22 @@ def test_position_names_sort_and_reading_a_position_reads_its_series(tmp_path):
         assert read_page_axes(path, FRAMES).timing == {"finterval": 30.0}
         assert read_pixel_size(one) is None  # another file: its first series
     assert read_pixel_size(path).size == pytest.approx((0.4, 0.4))
+
+
+def test_every_position_is_streamed_or_read_whole_as_the_first_is(tmp_path):
+    """Each position was put to the stream rule on its own: under --nproc a folder deals
+    the file out by its first position's, so a larger later one would have been streamed
+    by the one process it was dealt to, as if all shared it."""
+    from unetlab.inference.files import predict_file
+
+    with tifffile.TiffWriter(tmp_path / "p.ome.tif", ome=True) as tw:
+        for side in (1, 2):  # a second position of 4x the pixels
+            frames = np.full((2, H * side, W * side), 100, np.uint8)
+            tw.write(frames, metadata={"axes": "TYX"})
+    written = predict_file(
+        foreground_model(), tmp_path / "p.ome.tif", tmp_path / "out", large_threshold=2 * H * W
+    )
+    assert [p.name for p in written] == ["p_pos0.tif", "p_pos1.tif"]
+    for p in written:  # both read whole: ImageJ TIFFs
+        with tifffile.TiffFile(p) as tif:
+            assert tif.is_imagej and not tif.is_ome

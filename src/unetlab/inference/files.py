@@ -267,10 +267,13 @@ def _outputs(file: _File, group: Group) -> list[Path]:
     """:func:`_predicted`'s outputs, in a folder held: of each position of a multi-position
     OME-TIFF in turn (:func:`~unetlab.data.io.ome_positions`), each read, predicted and
     named as an image of its own (:mod:`unetlab.data.positions`: ``cells_pos0.tif``, with
-    that position's pixel size and frame interval)."""
+    that position's pixel size and frame interval). Every position is streamed or read
+    whole as the first is (:func:`_streamed`): so a folder's processes, which deal the file
+    out or share it by that rule, all take the same way through each."""
     names = ome_positions(file.path)
+    streamed = _streamed(file, group)  # the first position's
     if not names:
-        return _image_outputs(file, group)
+        return _image_outputs(file, group, streamed)
     written = []
     for i, name in enumerate(names):
         with reading_position(file.path, i, len(names)):
@@ -278,19 +281,26 @@ def _outputs(file: _File, group: Group) -> list[Path]:
                 "%s: position %d of %d (%s) -> %s.*",
                 *(file.path.name, i + 1, len(names), name, output_stem(file.path)),
             )
-            written += _image_outputs(file, group)
+            written += _image_outputs(file, group, streamed)
     return written
 
 
-def _image_outputs(file: _File, group: Group) -> list[Path]:
-    """:func:`_outputs` of one image (a position of a multi-position file)."""
+def _streamed(file: _File, group: Group) -> bool:
+    """Whether ``file`` is streamed (:func:`~unetlab.inference.stream_rule.is_streamed`)."""
+    rule = dict(axes=file.axes, processes=group.world)
+    return is_streamed(file.path, file.model, file.outputs, file.options, **rule)
+
+
+def _image_outputs(file: _File, group: Group, streamed: bool) -> list[Path]:
+    """:func:`_outputs` of one image (a position of a multi-position file), ``streamed``
+    or read whole."""
     for tiff in (True, False):
         stem = output_stem(file.path)
         refuse_inputs(output_paths(file.out_dir, stem, stack=tiff).values(), [file.path])
     fix = "lower --tile-size or --batch-size (tile_size, batch_size)"
     with memory_hint(f"{file.path}", fix, gpu_fix="or predict on the CPU"):
         o, rule = file.outputs, dict(axes=file.axes)
-        if is_streamed(file.path, file.model, o, file.options, processes=group.world, **rule):
+        if streamed:
             return _predict_streamed(file, group)  # as a folder shares it out
         if o.level:
             raise UnetlabError(
