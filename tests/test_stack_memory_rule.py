@@ -62,9 +62,9 @@ def test_a_stack_read_whole_says_its_cost_and_how_to_stream_it(tmp_path):
     path, model, one = _movie(tmp_path), foreground_model(), tmp_path / "one.tif"
     tifffile.imwrite(one, np.zeros((H, W), np.uint8))
     note = whole_read_note(path, model, OutputOptions(draw_overlay=True), least=5 * H * W)
-    assert note.startswith("m.tif: 5 pages, 0.0 MP read whole (about 0.0 GB beside the tiles)")
-    assert f"--large-pixels {H * W - 1} streams it page by page (its T and Z kept)" in note
-    assert note.endswith("its overlay then draws the first page only")
+    assert note.startswith("m.tif: 5 frames, 0.0 MP read whole (about 0.0 GB beside the tiles)")
+    assert f"--large-pixels {H * W - 1} streams it frame by frame (its T and Z kept)" in note
+    assert note.endswith("its overlay then draws the first frame only")  # a movie's: frames
     assert whole_read_note(path, model, least=5 * H * W + 1) is None  # under the least
     assert whole_read_note(path, model, OutputOptions(large_threshold=10), least=1) is None
     said = whole_read_note(one, model, least=1)  # one page: the line as before

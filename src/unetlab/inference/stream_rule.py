@@ -29,6 +29,7 @@ from unetlab.data.io import TIFF_SUFFIXES
 from unetlab.data.orientation import tiff_orientation
 from unetlab.data.positions import series_of
 from unetlab.data.slides import open_slide
+from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import UnetlabError
 from unetlab.inference import sizing
 from unetlab.inference.predict import PredictOptions
@@ -119,9 +120,13 @@ def whole_read_note(
     if read is None or read[0] * read[1] < least:
         return None
     (pages, pixels, bytes_), stack = read, read[0] > 1
-    what = f"{pages} pages, " if stack else ""
-    how = " page by page (its T and Z kept)" if stack else ""
-    drawn = "; its overlay then draws the first page only" if stack and outputs.draw_overlay else ""
+    noun = read_page_axes(path, pages).noun() if stack else "pages"  # a movie's frames
+    one = noun.removesuffix("s")
+    what = f"{pages} {noun}, " if stack else ""
+    how = f" {one} by {one} (its T and Z kept)" if stack else ""
+    drawn = (
+        f"; its overlay then draws the first {one} only" if stack and outputs.draw_overlay else ""
+    )
     return (
         f"{path.name}: {what}{pages * pixels / 1e6:.1f} MP read whole (about "
         f"{bytes_ / 1e9:.1f} GB beside the tiles); --large-pixels {pixels - 1} streams it"
