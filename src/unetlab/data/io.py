@@ -327,8 +327,9 @@ def say_other_series(tif, path: str | os.PathLike) -> None:
 
 
 def tiff_layout(tif, *, colour_planes: bool = False) -> tuple[str, tuple[int, ...]]:
-    """The axes of a TIFF's first series as unetlab reads them (:func:`tiff_letters`), with
-    the series' shape."""
+    """The axes of a TIFF's first series (a position's while one is read:
+    :mod:`unetlab.data.positions`) as unetlab reads them (:func:`tiff_letters`), with the
+    series' shape."""
     series = series_of(tif)
     letters = tiff_letters(tif, series, colour_planes=colour_planes)
     return letters, tuple(int(n) for n in series.shape)

@@ -307,7 +307,9 @@ def frame_seconds(timing: dict) -> float | None:
 
 def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
     """The (y, x) pixel size a TIFF records (:func:`tiff_sizes` of its first page, as
-    micrometres), with the first page's GeoTIFF tags; None for other files or when absent."""
+    micrometres; of a position's, and its OME Image's, while one is read:
+    :mod:`unetlab.data.positions`), with that page's GeoTIFF tags; None for other files or
+    when absent."""
     import tifffile
 
     if not str(path).lower().endswith((".tif", ".tiff")):
