@@ -37,14 +37,7 @@ def plan_normalization(fp: Fingerprint) -> Choice:
     photographs) per-image standardisation, steadier under the lighting of photographs
     (synthetic road scenes: held-out mIoU 0.77 per image, 0.72 with fixed statistics).
     Checkpoints record their normalisation, so older models keep theirs."""
-    deep = [
-        p for p in fp.pairs if np.dtype(p.dtype).kind in "iu" and np.dtype(p.dtype).itemsize >= 2
-    ]
-    dark = [
-        p
-        for p in fp.pairs
-        if all((m - lo) < 0.2 * (hi - lo) for lo, m, hi in zip(p.low, p.median, p.high))
-    ]
+    deep, dark = _deep_images(fp), _dark_images(fp)
     if deep:
         return Choice(
             "data.normalization",
@@ -58,6 +51,12 @@ def plan_normalization(fp: Fingerprint) -> Choice:
             dict(PERCENTILE_SPEC),
             f"fluorescence-like: {len(dark)} of {len(fp.pairs)} images are mostly dark background",
         )
+    return _per_image(fp)
+
+
+def _per_image(fp: Fingerprint) -> Choice:
+    """Per-image standardisation: over the tissue alone for bright-field colour, else over
+    all pixels (colour photographs, grey EM and bright-field)."""
     colour = all(p.channels == 3 for p in fp.pairs)
     bright = bright_field(fp)
     if colour and len(bright) > len(fp.pairs) / 2:
@@ -78,6 +77,23 @@ def plan_normalization(fp: Fingerprint) -> Choice:
         {"mode": "per_image"},
         f"{kind}: per-image standardisation",
     )
+
+
+def _deep_images(fp: Fingerprint) -> list:
+    """The pairs whose images are integers of 16 bits or more."""
+    return [
+        p for p in fp.pairs if np.dtype(p.dtype).kind in "iu" and np.dtype(p.dtype).itemsize >= 2
+    ]
+
+
+def _dark_images(fp: Fingerprint) -> list:
+    """The pairs whose images look like fluorescence: in every channel the median lies in
+    the lowest fifth of the low-high percentile range (a dark background)."""
+    return [
+        p
+        for p in fp.pairs
+        if all((m - lo) < 0.2 * (hi - lo) for lo, m, hi in zip(p.low, p.median, p.high))
+    ]
 
 
 #: an 8-bit bright-field image: the 99.5th percentile of every channel at least this share of
