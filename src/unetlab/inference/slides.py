@@ -827,7 +827,8 @@ def _stage(
     resumed."""
     pages, h, w, _ = slide.shape
     labels = finals["labels"]
-    what = f"{pages} page(s), level {slide.level} of {slide.levels}"
+    noun = _page_axes(slide).noun() if pages > 1 else "page"  # a movie's frames
+    what = f"{pages} {noun}, level {slide.level} of {slide.levels}"
     log.info(
         "%s: %d x %d px (%s), streaming %d tiles of %s to %s",
         slide.path.name,
