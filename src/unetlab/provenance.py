@@ -31,7 +31,13 @@ def now() -> str:
 
 def command_line(argv: list[str] | None = None) -> str:
     """The command (``sys.argv``), shell-quoted so that it can be pasted back."""
-    return shlex.join(sys.argv if argv is None else argv)
+    return shell_command(*(sys.argv if argv is None else argv))
+
+
+def shell_command(*words: object) -> str:
+    """A command for the user to paste back, each word shell-quoted: a path with a space or
+    accents stays one word (audit s35 workshop 1). Words are ``str()``-ed (paths, counts)."""
+    return shlex.join(str(word) for word in words)
 
 
 @functools.cache

@@ -10,6 +10,7 @@ from pathlib import Path
 from unetlab.cli.common import add_device_arg
 from unetlab.errors import GroupError, UnetlabError
 from unetlab.models.architecture import PRESETS
+from unetlab.provenance import shell_command
 from unetlab.signals import stop_status
 
 EPILOG = """\
@@ -364,8 +365,8 @@ def _unrecorded_split(run: Path) -> str:
         drawn = ""
     return (
         f"--split {run}: this run folder was written by an older unetlab, which recorded no "
-        f"split.json: its split can only be drawn again from its config.yaml{drawn}: train "
-        f"--config {run / 'config.yaml'} --data DATA without --split (the same seed draws the "
+        f"split.json: its split can only be drawn again from its config.yaml{drawn}: "
+        f"{shell_command('unetlab', 'train', '--config', run / 'config.yaml')} --data DATA without --split (the same seed draws the "
         "same split of the same files; nothing checks that the files are those it trained on)"
     )
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
 from pathlib import Path
 
 from unetlab.config.files import read_config_file
@@ -16,6 +15,7 @@ from unetlab.config.load import load_config
 from unetlab.config.removed import drop_removed
 from unetlab.config.sections import Config
 from unetlab.errors import UnetlabError, first_line
+from unetlab.provenance import shell_command
 
 #: the keys a resumed run may change: how long, where and with what batches it goes on (the
 #: schedule is laid over the new length), and how it is watched. Every other key would change
@@ -133,8 +133,10 @@ def load_run_config(
     }
     if missing := [k for k in refused if k not in given]:
         key, (value, reason) = missing[0], refused[missing[0]]
-        sets = " ".join(f"--set {shlex.quote(f'{k}={_yaml_text(_default(k))}')}" for k in missing)
-        command = f"unetlab train --run-dir {shlex.quote(str(Path(path).parent))} --resume {sets}"
+        sets = [word for k in missing for word in ("--set", f"{k}={_yaml_text(_default(k))}")]
+        command = shell_command(
+            "unetlab", "train", "--run-dir", Path(path).parent, "--resume", *sets
+        )
         raise UnetlabError(
             f"{path} holds {key}: {_yaml_text(value)}, which this version of unetlab refuses "
             f"({reason}): resume it with a value this version takes, e.g. its default: {command}"

@@ -16,6 +16,7 @@ from unetlab.data.split_record import (
     split_differences,
 )
 from unetlab.errors import DatasetError
+from unetlab.provenance import shell_command
 
 _KINDS = (
     ("added", "added to the folder since"),
@@ -122,9 +123,9 @@ def clock_free_repeat(
         "epochs": epochs,
         "steps": steps,
         "steps_of_epochs": epochs * per_epoch,
-        "command": (
-            f"unetlab train --config {run_dir / 'config.yaml'} --split {run_dir} --minutes 0 "
-            f"--epochs {epochs} --run-dir NEW_RUN"
+        "command": shell_command(
+            *("unetlab", "train", "--config", run_dir / "config.yaml", "--split", run_dir),
+            *("--minutes", 0, "--epochs", epochs, "--run-dir", "NEW_RUN"),
         ),
         "python": (  # a notebook's form of the same (audit s32 notebook 10)
             f"fit(load_config({str(run_dir / 'config.yaml')!r}, ['train.max_minutes=0', "
