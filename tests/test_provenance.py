@@ -3,6 +3,7 @@
 import shlex
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -199,3 +200,14 @@ def test_a_run_records_code_machine_and_what_its_config_resolved_to(tmp_path, mo
     fit(cfg, run_dir=run, progress=False, resume=True)
     first, second = yaml.safe_load((run / HISTORY_FILE).read_text())
     assert first == entry and second["at"]["step"] == 2 and second["resolved"] == resolved
+
+
+def test_python_m_unetlab_is_recorded_as_such_not_as_its_main_file(monkeypatch):
+    """Under ``python -m unetlab`` sys.argv[0] is .../unetlab/__main__.py, which pastes back
+    as "Permission denied" (audit s35 workshop 2); the console script stays as it ran."""
+    monkeypatch.setattr(sys, "executable", "/usr/bin/python3")
+    main = str(provenance.PACKAGE / "__main__.py")
+    argv = [main, "train", "--data", "mes données", "--epochs", "1"]
+    assert shlex.split(command_line(argv)) == ["python3", "-m", "unetlab", *argv[1:]]
+    script = ["/home/me/.venv/bin/unetlab", "train", "--data", "mes données"]
+    assert shlex.split(command_line(script)) == script

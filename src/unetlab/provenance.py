@@ -30,8 +30,20 @@ def now() -> str:
 
 
 def command_line(argv: list[str] | None = None) -> str:
-    """The command (``sys.argv``), shell-quoted so that it can be pasted back."""
-    return shell_command(*(sys.argv if argv is None else argv))
+    """The command (``sys.argv``), shell-quoted so that it can be pasted back. Run as
+    ``python -m unetlab``, whose ``sys.argv[0]`` is the package's ``__main__.py`` (a file no
+    shell runs: "Permission denied", audit s35 workshop 2), it is recorded as ``python -m
+    unetlab`` (this Python's name: ``python3`` here); the console script's path as it is."""
+    words = list(sys.argv if argv is None else argv)
+    if words and _is_package_main(words[0]):
+        words[:1] = [Path(sys.executable).name or "python", "-m", "unetlab"]
+    return shell_command(*words)
+
+
+def _is_package_main(program: str) -> bool:
+    """Whether ``program`` (``sys.argv[0]``) is unetlab's ``__main__.py`` (``python -m``)."""
+    path = Path(program)
+    return path.name == "__main__.py" and path.parent.name == "unetlab"
 
 
 def shell_command(*words: object) -> str:
