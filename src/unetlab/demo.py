@@ -278,6 +278,7 @@ def _run_figures(trained: dict, plan: dict, started: float, *, quick: bool, seed
         "epochs": trained["epochs"],
         "steps": trained["steps"],
         "train_seconds": round(trained["seconds"], 1),
+        "cpu_shared": trained.get("cpu_shared"),  # its share of the CPU, where that was low
         "total_seconds": round(time.perf_counter() - started, 1),
         "quick": quick,
         "seed": seed,

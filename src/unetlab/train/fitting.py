@@ -15,6 +15,7 @@ import torch
 import yaml
 
 from unetlab.config import Config
+from unetlab.cpu_share import cpu_reading
 from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
 from unetlab.errors import UnetlabError
@@ -30,6 +31,7 @@ from unetlab.train.log import (
     log_epoch,
     log_to_file,
     quiet_log,
+    shared_cpu,
 )
 from unetlab.train.loop import TrainState, train_one_epoch, validate
 from unetlab.train.offset import fit_label_offset, measured_offset
@@ -266,6 +268,7 @@ def _fit(
 ) -> dict:
     timing = dict(clock=clock, begun=begun)
     run = setup_run(cfg, run_dir, device=device, group=group, resume=resume, split=split, **timing)
+    run.cpu = cpu_reading()  # the CPU time training gets (shared_cpu)
     if _trained(run):  # resumed after its training ended (stopped in the label offset)
         state = run.state
         log.info(
@@ -432,6 +435,7 @@ def _finish(run: Run, stop: StopRequest) -> dict:
     back. A stop request skips the label offset (a resume measures it) and is raised."""
     state, run_dir, val = run.state, run.run_dir, bool(run.data.val)
     offset, deadline, skipped = None, _budget_end(run), False
+    share, shared = shared_cpu(run)  # training's, before the label offset
     if run.group.is_main:
         _plot(run_dir, run.metrics.rows)
         dropped = run.pacer is not None and run.pacer.dropped_after
@@ -462,9 +466,13 @@ def _finish(run: Run, stop: StopRequest) -> dict:
         "last_checkpoint": str(run_dir / "checkpoints" / "last.pt"),
         "seconds": time.perf_counter() - run.started,
         "label_offset": None if offset is None else list(offset.offset),
+        "cpu_shared": share if shared else None,  # its share of the threads' time, if low
     }
     if run.group.is_main:
         summary = _summary(run, finished=True, label_offset=result["label_offset"])
+        summary["cpu_share"] = None if share is None else round(share, 2)
+        if shared:
+            log.warning("warning: %s", shared)
         if run.cfg.train.max_minutes > 0:  # the steps a clock bought: how to train them again
             summary["repeat"] = clock_free_repeat(
                 run_dir, epochs=state.epoch, steps=state.step, per_epoch=run.steps_per_epoch

@@ -16,6 +16,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from unetlab.checkpoint import save_model
 from unetlab.config import Config, save_config
+from unetlab.cpu_share import CpuReading
 from unetlab.data.datasets import TileDataset
 from unetlab.distributed import Group
 from unetlab.errors import UnetlabError
@@ -76,6 +77,7 @@ class Run:
     pacer: ValidationPacer | None = None  # spaces validations under a time budget
     split: dict | None = None  # which files train and validate (split.json; main process)
     ended: str | None = None  # why training stopped early: "time budget", "early stop"
+    cpu: CpuReading | None = None  # the CPU's clocks when training began (cpu_share)
 
     def save(self, name: str, **extra) -> Path | None:
         """Write ``checkpoints/<name>`` with everything a resume needs (main process only)."""

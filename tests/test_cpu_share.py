@@ -1,0 +1,99 @@
+"""The end of a time-budget run on the CPU says when the CPU was shared over its training
+(audit s35 workshop 3: a demo got 31 % of its 2 threads, bought 19 of 288 steps, and nothing
+said why; the load average read at its start had not caught up). Figures injected: no busy
+machine needed."""
+
+import json
+
+import pytest
+
+from unetlab.cli import main
+from unetlab.cpu_share import CpuReading, cpu_share, shared_cpu_warning
+from unetlab.train import fit
+from unetlab.train import fitting as train_fitting
+from unetlab.train import log as train_log
+
+from .test_train import tiny_config, write_blobs
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest.py
+
+HZ = 100  # /proc/stat's jiffies a second
+
+
+def _stat(seconds: float, busy: tuple[float, float]) -> dict:
+    """/proc/stat of two CPUs after ``seconds``, each busy for its fraction of them."""
+    return {cpu: (round(b * seconds * HZ), round(seconds * HZ)) for cpu, b in enumerate(busy)}
+
+
+BEFORE = CpuReading(1000.0, 5.0, _stat(0, (0, 0)))
+
+
+def _after(wall: float, own: float, busy=(1.0, 1.0), stat=True) -> CpuReading:
+    return CpuReading(1000.0 + wall, 5.0 + own, _stat(wall, busy) if stat else None)
+
+
+def test_a_shared_cpu_is_said_with_the_share_the_run_got():
+    share = cpu_share(BEFORE, _after(180.0, 112.0), threads=2, cpus={0, 1})
+    assert share.share == pytest.approx(112 / 360) and share.others == pytest.approx(2 - 112 / 180)
+    line = shared_cpu_warning(share, 2.5)
+    assert "this run got 31% of what its 2 threads could have had" in line
+    assert "112 CPU-seconds in 180 s" in line and "other work kept 1.4 cores busy" in line
+    assert "2.5-minute budget bought fewer steps" in line and "\n" not in line
+
+
+def test_an_idle_machine_whose_run_left_threads_idle_is_not_called_busy():
+    # the CPUs were busy only with the run's own 0.6 cores: nothing else ran
+    share = cpu_share(BEFORE, _after(180.0, 112.0, busy=(0.35, 0.27)), threads=2, cpus={0, 1})
+    assert share.share < 0.5 and share.others < 0.1
+    assert shared_cpu_warning(share, 2.5) is None
+
+
+def test_without_proc_stat_the_share_alone_decides():
+    low = cpu_share(BEFORE, _after(180.0, 112.0, stat=False), threads=2, cpus={0, 1})
+    assert low.others is None and "31%" in shared_cpu_warning(low, 2.5)
+    full = cpu_share(BEFORE, _after(180.0, 350.0, stat=False), threads=2, cpus={0, 1})
+    assert shared_cpu_warning(full, 2.5) is None
+
+
+def test_a_run_of_seconds_is_not_judged():
+    share = cpu_share(BEFORE, _after(5.0, 1.0), threads=2, cpus={0, 1})
+    assert shared_cpu_warning(share, 0.1) is None
+
+
+def test_threads_beyond_the_cpus_allowed_count_as_the_cpus():
+    assert cpu_share(BEFORE, _after(100.0, 150.0), threads=8, cpus={0, 1}).threads == 2
+
+
+def _shared_machine(monkeypatch, own_share: float) -> None:
+    """Training's readings: ``own_share`` of one thread's time over 180 s, both CPUs busy."""
+    monkeypatch.setattr(train_fitting, "cpu_reading", lambda: BEFORE)
+    monkeypatch.setattr(train_log, "cpu_reading", lambda: _after(180.0, own_share * 180.0))
+
+
+def test_a_budget_run_on_a_shared_cpu_ends_saying_so(tmp_path, monkeypatch):
+    _shared_machine(monkeypatch, 0.31)
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = tiny_config(data, "train.epochs=1", "train.max_minutes=30", "data.tiles_per_epoch=2")
+    result = fit(cfg, run_dir=tmp_path / "run", progress=False)
+    assert result["cpu_shared"] == pytest.approx(0.31)
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "the CPU was shared: this run got 31% of what its 1 thread could have had" in log
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["cpu_share"] == 0.31
+
+
+def test_a_run_that_got_its_threads_says_nothing(tmp_path, monkeypatch):
+    _shared_machine(monkeypatch, 0.95)
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = tiny_config(data, "train.epochs=1", "train.max_minutes=30", "data.tiles_per_epoch=2")
+    assert fit(cfg, run_dir=tmp_path / "run", progress=False)["cpu_shared"] is None
+    assert "the CPU was shared" not in (tmp_path / "run" / "train.log").read_text()
+
+
+def test_the_demo_ends_saying_the_cpu_was_shared(tmp_path, monkeypatch, capsys):
+    _shared_machine(monkeypatch, 0.31)
+    assert main(["demo", "--output", str(tmp_path / "d"), "--quick", "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "; the CPU was shared: the training got 31% of its threads' time" in printed
+    assert json.loads((tmp_path / "d" / "metrics.json").read_text())["cpu_shared"] == pytest.approx(
+        0.31
+    )
