@@ -203,6 +203,18 @@ def test_a_pixel_size_from_resolution_tags_reads_as_written(tmp_path):
     assert read_pixel_size(path).size == (0.325, 0.325)
 
 
+@pytest.mark.parametrize(("meta", "size"), [({"unit": "micron"}, (1.0, 1.0)), ({}, None)])
+def test_one_pixel_per_micron_in_an_imagej_tiff_is_a_1_um_pixel(tmp_path, meta, size):
+    """Fiji's 1 px = 1 micron (unit in the description) read as no pixel size, like
+    tifffile's uncalibrated 1 px per unit: a 1.0 um input lost its scale in its outputs."""
+    path = tmp_path / "one.tif"
+    tifffile.imwrite(
+        path, np.zeros((8, 8), np.uint16), imagej=True, resolution=(1, 1), metadata=meta
+    )
+    found = read_pixel_size(path)
+    assert (found and found.size) == size
+
+
 @pytest.mark.parametrize("unit", ["microns", "micron", "Microns", "\\u00B5m", "UM", "um"])
 def test_imagej_units_as_fiji_writes_them_give_the_pixel_size_and_spacing(tmp_path, unit):
     """Fiji writes "microns" and escapes µ as "\\u00B5m": both were lost, silently."""

@@ -471,8 +471,9 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
     values are used: a scanner's dpi is its real sampling (2400 dpi: 10.58 um pixels), and
     an exporter that writes a microscope's pixel size in inches writes thousands of dpi.
     Units millimetre and micrometre (codes 4 and 5, as tifffile writes them) are read. An
-    ImageJ TIFF (unit NONE) gives its unit in its description; another with unit NONE has no
-    pixel size (said once, at level info; 1 px per unit, tifffile's default, at level debug).
+    ImageJ TIFF (unit NONE) gives its unit in its description (1 px per micron is Fiji's
+    1 um pixel, not a default); another with unit NONE has no pixel size (said once, at level
+    info; 1 px per unit, tifffile's default, at level debug).
     """
     xres, yres = page.tags.get("XResolution"), page.tags.get("YResolution")
     unit = page.tags.get("ResolutionUnit")
@@ -481,11 +482,13 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
     code = int(unit.value) if unit else 2  # TIFF 6.0: the unit defaults to inch
     per_unit = RESOLUTION_UNITS.get(code)
     pixels = [v[0] / v[1] if v[1] else 0.0 for v in (yres.value, xres.value)]
+    calibrated = False  # an ImageJ length unit: 1 px per unit is a real size (Fiji's 1 um)
     if per_unit is None and tif.is_imagej:  # ImageJ: unit NONE, the unit in its metadata
         per_unit = micrometres_per(_imagej_unit(tif) or "")
+        calibrated = per_unit is not None
     elif per_unit is None:
         _say_no_unit(tif.filehandle.name, code, pixels)
-    if per_unit is None or min(pixels) <= 0 or pixels == [1.0, 1.0]:
+    if per_unit is None or min(pixels) <= 0 or (pixels == [1.0, 1.0] and not calibrated):
         return None
     if code == 2 and all(p in NOMINAL_DPI for p in pixels):
         log.debug(
