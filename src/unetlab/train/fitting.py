@@ -433,56 +433,85 @@ def _counted(count: int, noun: str) -> str:
 def _finish(run: Run, stop: StopRequest) -> dict:
     """The last plot, the label offset (``train.label_offset: fit``), and what the run gives
     back. A stop request skips the label offset (a resume measures it) and is raised."""
-    state, run_dir, val = run.state, run.run_dir, bool(run.data.val)
-    offset, deadline, skipped = None, _budget_end(run), False
+    offset, deadline, skipped = None, _budget_end(run), False  # every process reads the clock
     share, shared = shared_cpu(run)  # training's, before the label offset
     if run.group.is_main:
-        _plot(run_dir, run.metrics.rows)
-        dropped = run.pacer is not None and run.pacer.dropped_after
-        offset = measured_offset(run_dir) if run.cfg.train.label_offset == "fit" else None
-        if offset is not None:  # a finished run resumed: measured for this best.pt
-            log.info("%s (measured before, for this best.pt)", offset.describe())
-        elif run.cfg.train.label_offset == "fit" and not dropped:
-            offset = fit_label_offset(
-                run.cfg,
-                run_dir,
-                device=run.device,
-                data=run.data,
-                precision=run.precision.inference,
-                out_of_time=deadline,
-                stop=stop,
-            )
-            skipped = offset is None and stop()
+        _plot(run.run_dir, run.metrics.rows)
+        offset, skipped = _label_offset(run, stop, deadline)
     if run.group.share(skipped):  # every process stops, as the main one does
         raise stop.interrupt()
-    result = {
+    result = _result(run, offset, share if shared else None)
+    if run.group.is_main:
+        _write_final_summary(run, result["label_offset"], share, shared)
+    log.info(
+        "done: best checkpoint %s, metrics %s",
+        result["best_checkpoint"],
+        run.run_dir / "metrics.csv",
+    )
+    return result
+
+
+def _label_offset(run: Run, stop: StopRequest, deadline: Callable[[], bool] | None) -> tuple:
+    """(the label offset or None, whether a stop request skipped its fit): measured before
+    for this best.pt (a finished run resumed), else fitted where ``train.label_offset`` is
+    ``fit`` and the time budget left room for it."""
+    if run.cfg.train.label_offset != "fit":
+        return None, False
+    offset = measured_offset(run.run_dir)
+    if offset is not None:
+        log.info("%s (measured before, for this best.pt)", offset.describe())
+        return offset, False
+    if run.pacer is not None and run.pacer.dropped_after:
+        return None, False
+    offset = fit_label_offset(
+        run.cfg,
+        run.run_dir,
+        device=run.device,
+        data=run.data,
+        precision=run.precision.inference,
+        out_of_time=deadline,
+        stop=stop,
+    )
+    return offset, offset is None and stop()
+
+
+def _result(run: Run, offset, cpu_shared: float | None) -> dict:
+    """What :func:`fit` returns of a finished run: where it is, how far it went, its scores
+    and files, the label offset (a list, or None) and, where it was low, its share of the
+    CPU time its threads could have had (``cpu_shared``)."""
+    state, run_dir = run.state, run.run_dir
+    return {
         "run_dir": str(run_dir),
         "epochs": state.epoch,
         "steps": state.step,
-        **_best_scores(state, val),
+        **_best_scores(state, bool(run.data.val)),
         "val": dict(run.last),
         "best_checkpoint": str(run_dir / "checkpoints" / "best.pt"),
         "val_miou_classes": list(run.model.classes),
         "last_checkpoint": str(run_dir / "checkpoints" / "last.pt"),
         "seconds": time.perf_counter() - run.started,
         "label_offset": None if offset is None else list(offset.offset),
-        "cpu_shared": share if shared else None,  # its share of the threads' time, if low
+        "cpu_shared": cpu_shared,
     }
-    if run.group.is_main:
-        summary = _summary(run, finished=True, label_offset=result["label_offset"])
-        summary["cpu_share"] = None if share is None else round(share, 2)
-        if shared:
-            log.warning("warning: %s", shared)
-        if run.cfg.train.max_minutes > 0:  # the steps a clock bought: how to train them again
-            summary["repeat"] = clock_free_repeat(
-                run_dir, epochs=state.epoch, steps=state.step, per_epoch=run.steps_per_epoch
-            )
-            log.info("%s", describe_repeat(summary["repeat"]))
-        write_summary(run_dir, summary)
-    log.info(
-        "done: best checkpoint %s, metrics %s", result["best_checkpoint"], run_dir / "metrics.csv"
-    )
-    return result
+
+
+def _write_final_summary(
+    run: Run, label_offset: list | None, share: float | None, shared: str | None
+) -> None:
+    """summary.json of the finished run, with its CPU share (``shared``: the warning said
+    where others' work took much of it); a run a clock ended also records how to train its
+    steps again without one."""
+    summary = _summary(run, finished=True, label_offset=label_offset)
+    summary["cpu_share"] = None if share is None else round(share, 2)
+    if shared:
+        log.warning("warning: %s", shared)
+    if run.cfg.train.max_minutes > 0:  # the steps a clock bought: how to train them again
+        state = run.state
+        summary["repeat"] = clock_free_repeat(
+            run.run_dir, epochs=state.epoch, steps=state.step, per_epoch=run.steps_per_epoch
+        )
+        log.info("%s", describe_repeat(summary["repeat"]))
+    write_summary(run.run_dir, summary)
 
 
 def _summary(run: Run, *, finished: bool, label_offset: list | None = None) -> dict:
