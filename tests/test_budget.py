@@ -332,3 +332,18 @@ def test_the_budget_counts_the_loading_and_anneals_over_what_is_left(
     if schedule == "cosine":  # the annealing starts after the loading, ends annealed
         first = schedule_factor("cosine", 4 * 0.1 / (1.5 - 0.1 * 8))  # 4 steps, 1 validation
         assert lr[0] >= 0.001 * first - 1e-9 and lr[-1] == 0.0
+
+
+def test_the_seconds_kept_at_the_end_are_no_more_than_the_budget_has_left():
+    """A busy machine's 20 s steps made the first validation's estimate 194 s; the log said
+    "194 s kept for the last validation" in a 90 s budget (audit s35 workshop 8)."""
+    clock = FakeClock()
+    budget = BudgetSchedule(
+        _optimizer(), "cosine", total_steps=10**9, seconds=90.0, clock=clock, since=79.0
+    )  # loading the data took 21 s of it
+    budget.first_validation = 9.7  # steps' worth
+    while not budget.spent():
+        clock.now += 20.0
+        budget.step()
+    assert budget.held_back() == pytest.approx(194.0)
+    assert budget.kept == pytest.approx(90.0 - budget.seconds_spent) and budget.kept < 45.0
