@@ -45,3 +45,19 @@ def test_num_classes_the_data_set_is_filled_from_the_run(tmp_path):
     assert " - " not in table.text()
     (b / "summary.json").unlink()  # killed: metrics.csv's per-class columns, if any
     assert read_run(b).config["model.num_classes"] is None  # fake_run's have none
+
+
+def test_a_budget_runs_epoch_cut_short_is_not_its_length(tmp_path, caplog):
+    """Two --minutes runs cut short in their first epoch (1 of 6 and 3 of 16 steps): the
+    note gave 1 and 3 steps an epoch (audit s35 workshop 9); summary.json's repeat records
+    the epoch's length."""
+    runs = tmp_path / "runs"
+    for name, (steps, per_epoch) in {"a": (1, 6), "b": (3, 16)}.items():
+        run = fake_run(runs / name)
+        (run / "metrics.csv").write_text(f"{COLUMNS}\n1,{steps},1.0,0.9,0.5,0.5,0.6,0.001,30\n")
+        summary = json.loads((run / "summary.json").read_text())
+        repeat = {"epochs": 1, "steps": steps, "steps_of_epochs": per_epoch}
+        (run / "summary.json").write_text(json.dumps(summary | {"repeat": repeat}))
+    caplog.set_level(logging.INFO)
+    assert curve_axis([read_run(runs / n) for n in "ab"]) == "step"
+    assert "differ in length (6, 16 steps an epoch;" in caplog.text

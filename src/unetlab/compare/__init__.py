@@ -104,7 +104,7 @@ def curve_axis(records: Iterable[RunRecord]) -> str:
     """``"step"`` where the runs' epochs differ in length (steps per epoch: another data
     size, batch size or ``data.tiles_per_epoch``), so that an epoch of one run is not drawn
     as long as another's; else ``"epoch"``. Said in a line when it is steps."""
-    lengths = {n for rec in records if (n := epoch_steps(rec.rows))}
+    lengths = {n for rec in records if (n := _epoch_steps(rec))}
     if len(lengths) < 2:
         return "epoch"
     log.info(
@@ -113,6 +113,16 @@ def curve_axis(records: Iterable[RunRecord]) -> str:
         ", ".join(f"{n:g}" for n in sorted(lengths)),
     )
     return "step"
+
+
+def _epoch_steps(record: RunRecord) -> int | None:
+    """The steps of one whole epoch of the run ``record``: as its summary.json's ``repeat``
+    records them (a time-budget run's: its only epoch may have been cut short after 1 of 6
+    steps, audit s35 workshop 9), else from its metrics.csv (:func:`epoch_steps`)."""
+    repeat = (record.summary or {}).get("repeat") or {}
+    if repeat.get("epochs") and repeat.get("steps_of_epochs"):
+        return round(repeat["steps_of_epochs"] / repeat["epochs"])
+    return epoch_steps(record.rows)
 
 
 def epoch_steps(rows: list[dict]) -> int | None:
