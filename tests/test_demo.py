@@ -33,16 +33,31 @@ def test_quick_demo_writes_everything(tmp_path, capsys):
         "data/test/masks/00.png",
     ):
         assert (out / name).is_file(), name
-    # a folder made by the demo is replaced by the next demo, without --overwrite
-    assert main(["demo", "--output", str(out), "--quick", "--no-progress", "--seed", "1"]) == 0
+    # an earlier demo's results are replaced only with --overwrite, as a run is (audit s35
+    # workshop 4: the next demo replaced them silently)
+    best = (out / "run/checkpoints/best.pt").read_bytes()
+    again = ["demo", "--output", str(out), "--quick", "--no-progress", "--seed", "1"]
+    assert main(again) == 2
+    err = capsys.readouterr().err
+    assert f"{out} holds an earlier demo's results (data, run, overlays," in err
+    assert "add --overwrite to replace them" in err and err.count("\n") == 1
+    assert (out / "run/checkpoints/best.pt").read_bytes() == best
+    assert json.loads((out / "metrics.json").read_text())["seed"] == 0
+    assert main([*again, "--overwrite"]) == 0
     assert json.loads((out / "metrics.json").read_text())["seed"] == 1
 
 
-def test_quick_nuclei_demo_scores_objects_and_the_baseline(tmp_path, capsys):
-    out = tmp_path / "nuclei"
-    argv = ["demo", "--task", "nuclei", "--output", str(out), "--quick", "--no-progress"]
-    assert main(argv) == 0
+def test_quick_nuclei_demo_scores_objects_and_the_baseline(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default folders: the EM demo's stays as it was
+    em = tmp_path / "unetlab-demo"
+    em.mkdir()
+    (em / ".unetlab-demo").write_text("made by unetlab demo\n")
+    (em / "metrics.json").write_text('{"miou": 0.919}\n')
+    out = tmp_path / "unetlab-demo-nuclei"
+    assert main(["demo", "--task", "nuclei", "--quick", "--no-progress"]) == 0
+    assert (em / "metrics.json").read_text() == '{"miou": 0.919}\n'
     printed = capsys.readouterr().out
+    assert "results in unetlab-demo-nuclei/" in printed
     assert "instance mode:" in printed and "baseline (connected components" in printed
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["task"] == "nuclei" and set(metrics["iou"]) == {"background", "object"}

@@ -62,7 +62,10 @@ from unetlab.train import fit
 log = logging.getLogger(__name__)
 
 ISBI_KEYS = ("pixel_error", "rand_error", "information_score")
-MARKER = ".unetlab-demo"  # marks a folder this command made (safe to replace)
+MARKER = ".unetlab-demo"  # marks a folder this command made (its files: --overwrite replaces)
+#: each task's folder by default: the nuclei demo does not replace the EM demo's run and
+#: results (audit s35 workshop 4)
+DEFAULT_OUTPUT = {"em": "unetlab-demo", "nuclei": "unetlab-demo-nuclei"}
 DEMO_OUTPUTS = (
     MARKER,
     "data",
@@ -123,7 +126,7 @@ DEFAULT_MINUTES = {"em": 2.5, "nuclei": 4.0}
 
 
 def run_demo(
-    output_dir: str | os.PathLike = "unetlab-demo",
+    output_dir: str | os.PathLike | None = None,
     *,
     task: str = "em",
     minutes: float | None = None,
@@ -136,18 +139,20 @@ def run_demo(
     """Make data, train, evaluate; returns the metrics written to ``metrics.json`` (``miou``
     first) plus ``paths``.
 
-    ``task``: ``em`` (:func:`run_em_demo`) or ``nuclei`` (:func:`run_nuclei_demo`).
+    ``task``: ``em`` (:func:`run_em_demo`) or ``nuclei`` (:func:`run_nuclei_demo`), each
+    into its own folder by default (``output_dir`` None: :data:`DEFAULT_OUTPUT`).
     ``minutes`` caps the training time (it also stops after a fixed number of epochs; None:
     the task's :data:`DEFAULT_MINUTES`);
-    ``quick`` shrinks everything to a seconds-long smoke test. A non-empty ``output_dir`` that
-    an earlier demo did not make is refused unless ``overwrite``.
+    ``quick`` shrinks everything to a seconds-long smoke test. An ``output_dir`` holding an
+    earlier demo's results, or files no demo made, is refused unless ``overwrite`` (which
+    replaces only the demo's files), as a trained run is never replaced unasked.
     """
     runs = {"em": run_em_demo, "nuclei": run_nuclei_demo}
     if task not in runs:
         raise UnetlabError(f"the demo's tasks are em and nuclei, not {task!r}")
     minutes = DEFAULT_MINUTES[task] if minutes is None else minutes
     return runs[task](
-        output_dir,
+        DEFAULT_OUTPUT[task] if output_dir is None else output_dir,
         minutes=minutes,
         quick=quick,
         seed=seed,
@@ -160,7 +165,8 @@ def run_demo(
 @contextlib.contextmanager
 def _demo_folder(output_dir, *, seed: int, minutes: float, overwrite: bool) -> Iterator[Path]:
     """The demo's checked, locked and prepared output folder (both tasks): a second demo into
-    the same folder refuses; a folder an earlier demo did not make needs ``overwrite``."""
+    the same folder refuses while the first runs; a folder holding an earlier demo's results,
+    or one an earlier demo did not make, needs ``overwrite``."""
     if seed < 0 or not 0 <= minutes < float("inf"):
         raise UnetlabError(f"demo: seed must be >= 0 and minutes >= 0, not {seed} and {minutes}")
     out = Path(output_dir)
@@ -286,12 +292,20 @@ def _run_figures(trained: dict, plan: dict, started: float, *, quick: bool, seed
 
 
 def _prepare(out: Path, *, overwrite: bool) -> Path:
-    """Check (and with ``overwrite`` clear) the demo's files in the folder ``out``."""
+    """Check (and with ``overwrite`` clear) the demo's files in the folder ``out``: an
+    earlier demo's results are replaced only with ``overwrite``, as a run is (audit s35
+    workshop 4: the nuclei demo silently replaced the EM demo's trained run)."""
     if any(p.name not in (LOCK, *SYSTEM_FILES) for p in out.iterdir()):
         if not (out / MARKER).exists() and not overwrite:
             raise OutputError(
                 f"{out} is not empty and was not made by unetlab demo: choose another --output "
                 "or add --overwrite to replace the demo's files in it"
+            )
+        earlier = [name for name in DEMO_OUTPUTS[1:] if (out / name).exists()]
+        if earlier and not overwrite:
+            raise OutputError(
+                f"{out} holds an earlier demo's results ({', '.join(earlier)}): add --overwrite "
+                "to replace them, or choose another --output"
             )
         for name in DEMO_OUTPUTS:  # only what a demo writes; anything else stays
             path = out / name
@@ -299,7 +313,7 @@ def _prepare(out: Path, *, overwrite: bool) -> Path:
                 shutil.rmtree(path)
             elif path.exists():
                 path.unlink()
-    (out / MARKER).write_text("made by unetlab demo; the folder may be replaced by the next demo\n")
+    (out / MARKER).write_text("made by unetlab demo; --overwrite replaces the demo's files\n")
     return out
 
 
@@ -351,7 +365,7 @@ def nuclei_overrides(data_root: Path, plan: dict, *, minutes: float, seed: int) 
 
 
 def run_nuclei_demo(
-    output_dir: str | os.PathLike = "unetlab-demo",
+    output_dir: str | os.PathLike = DEFAULT_OUTPUT["nuclei"],
     *,
     minutes: float = 2.5,
     quick: bool = False,

@@ -25,7 +25,10 @@ def add_parser(sub) -> None:
         default="em",
         help="em: cells and membranes (default); nuclei: count touching nuclei",
     )
-    p.add_argument("--output", default="unetlab-demo", help="output folder (default: unetlab-demo)")
+    p.add_argument(
+        "--output",
+        help="output folder (default: unetlab-demo; unetlab-demo-nuclei with --task nuclei)",
+    )
     p.add_argument(
         "--minutes", type=float, help="training time limit (default: 2.5 for em, 4 for nuclei)"
     )
@@ -33,19 +36,24 @@ def add_parser(sub) -> None:
         "--quick", action="store_true", help="a seconds-long smoke test (tiny data, 1 epoch)"
     )
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--overwrite", action="store_true", help="replace files in a non-empty --output")
+    p.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier demo's results in --output (other files stay)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_device_arg(p)
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    from unetlab.demo import run_demo
+    from unetlab.demo import DEFAULT_OUTPUT, run_demo
     from unetlab.runtime import resolve_device
 
     resolve_device(args.device)  # a device this machine lacks is refused before any file
+    output = DEFAULT_OUTPUT[args.task] if args.output is None else args.output
     result = run_demo(
-        args.output,
+        output,
         task=args.task,
         minutes=args.minutes,
         quick=args.quick,
@@ -54,7 +62,7 @@ def run(args) -> int:
         device=args.device,
         progress=not args.no_progress,
     )
-    out = Path(args.output)
+    out = Path(output)
     if args.task == "nuclei":
         _print_nuclei(result, out)
         return 0
