@@ -97,3 +97,12 @@ def test_the_demo_ends_saying_the_cpu_was_shared(tmp_path, monkeypatch, capsys):
     assert json.loads((tmp_path / "d" / "metrics.json").read_text())["cpu_shared"] == pytest.approx(
         0.31
     )
+
+
+def test_a_few_seconds_of_training_record_no_share(tmp_path, monkeypatch):
+    monkeypatch.setattr(train_fitting, "cpu_reading", lambda: BEFORE)
+    monkeypatch.setattr(train_log, "cpu_reading", lambda: _after(3.0, 0.3))
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = tiny_config(data, "train.epochs=1", "train.max_minutes=30", "data.tiles_per_epoch=2")
+    assert fit(cfg, run_dir=tmp_path / "run", progress=False)["cpu_shared"] is None
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["cpu_share"] is None

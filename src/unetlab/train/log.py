@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from unetlab.cpu_share import cpu_reading, cpu_share, shared_cpu_warning
+from unetlab.cpu_share import LEAST_SECONDS, cpu_reading, cpu_share, shared_cpu_warning
 from unetlab.data.instances import CLASS_NAMES as INSTANCE_CLASSES
 from unetlab.data.split_record import copied_images, describe_pairs
 from unetlab.data.stack_split import next_to_training
@@ -60,12 +60,15 @@ def shared_cpu(run: Run) -> tuple[float | None, str | None]:
     """(share, warning): the fraction of its threads' time the run's training got since
     ``run.cpu`` (:mod:`unetlab.cpu_share`) and the line that says the CPU was shared, or
     None, for a time budget on the CPU in the main process without loader workers (their
-    CPU time is another process's); (None, None) otherwise."""
+    CPU time is another process's) that trained :data:`LEAST_SECONDS` or more; (None, None)
+    otherwise."""
     cfg = run.cfg
     watched = cfg.train.max_minutes > 0 and run.device.type == "cpu" and run.group.is_main
     if not watched or run.cpu is None or run.loader.num_workers:
         return None, None
     share = cpu_share(run.cpu, cpu_reading(), torch.get_num_threads())
+    if share.wall < LEAST_SECONDS:  # a resume that only finished the run: no figure
+        return None, None
     return share.share, shared_cpu_warning(share, cfg.train.max_minutes)
 
 
