@@ -9,7 +9,7 @@ from unetlab.inference.measure import TableSums, object_table
 from unetlab.inference.objects import (
     MIN_AREA_FALLBACK,
     ObjectOptions,
-    _bands_with_context,
+    _HeldRows,
     default_min_area,
     fill_object_holes,
     id_dtype,
@@ -316,7 +316,11 @@ def test_band_windows_copy_only_the_rows_they_span():
     blocks = [(y, probabilities[:, y : y + 200]) for y in range(0, 400, 200)]
     windows = []
     tracemalloc.start()
-    for top, window in _bands_with_context(iter(blocks), 400, 64, 8):
+    held = _HeldRows(iter(blocks), 400)
+    for core in range(0, 400, 64):
+        top = max(core - 8, 0)
+        window = held.rows(top, min(core + 72, 400))
+        held.drop_before(core + 64 - 8)
         assert np.array_equal(window, probabilities[:, top : top + window.shape[1]])
         windows.append((window.shape, np.shares_memory(window, probabilities)))
     _, peak = tracemalloc.get_traced_memory()

@@ -328,13 +328,23 @@ def objects_from_probabilities(
         if probabilities.shape[0] == 3:
             log.warning(_DEFAULT_MODE)
         options = ObjectOptions()
+    return _objects_and_support(probabilities, options, outside, image_rows)[0]
+
+
+def _objects_and_support(probabilities, options, outside, image_rows) -> tuple:
+    """:func:`objects_from_probabilities` (past its checks) and the pixels its objects were
+    grown over, before holes, splits and least sizes: a function of each pixel's
+    probabilities alone (the foreground; a semantic model's object classes), so a window of
+    the image holds those of the image read whole, cut at its edges."""
     ids, labels = _grown(probabilities, options)
+    support = ids > 0
     if options.fill_holes:
         ids = fill_object_holes(ids, outside=outside)
     if options.distance_split:
         weigh = options.mode == "instances" and options.split_interior
         ids = split_by_distance(ids, interior=probabilities[2] if weigh else None)
-    return remove_small_objects(ids, options, labels, outside=outside, image_rows=image_rows)
+    kept = remove_small_objects(ids, options, labels, outside=outside, image_rows=image_rows)
+    return kept, support
 
 
 def _grown(probabilities: np.ndarray, options: ObjectOptions) -> tuple:
@@ -868,6 +878,8 @@ def objects_in_bands(
     band_rows: int,
     margin: int,
     outside: Callable[[int, int], np.ndarray | None] | None = None,
+    max_margin: int | None = None,
+    unsure: list[int] | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """:func:`objects_from_probabilities` of an image that arrives as row blocks.
 
@@ -876,58 +888,109 @@ def objects_in_bands(
     rows are post-processed with ``margin`` rows of context on each side; the ids of two
     neighbouring bands are merged where they label the same object in the rows both see
     (:func:`seam_pairs`). Yields ``(y, (rows, W) int64 ids)`` band by band: ids unique over
-    the image, not consecutive (renumber afterwards if needed), 0 = background. Where no
-    object is larger than ``margin`` the result equals the one-piece labels up to renumbering.
-    A window's cut rows are no image edge (:func:`remove_small_objects`); ``outside(top,
-    bottom)``: the (rows, W) pixels of rows ``[top, bottom)`` that are no sample, or None.
+    the image, not consecutive (renumber afterwards if needed), 0 = background. A band whose
+    objects were grown over pixels (:func:`_objects_and_support`) that reach a cut edge of
+    its window is done again with twice the margin, up to ``max_margin`` (default
+    ``margin``: never): where none reaches one, its objects are exactly those of the image
+    read whole, whatever their size (the objects, their seeds, holes and splits lie inside
+    the window); ``unsure``: given a list, once the bands are done, the count of objects
+    whose pixels still reached a cut edge of a window at the widest margin is appended. A window's cut rows are
+    no image edge (:func:`remove_small_objects`); ``outside(top, bottom)``: the (rows, W)
+    pixels of rows ``[top, bottom)`` that are no sample, or None.
     """
+    widest = margin if max_margin is None else max(margin, max_margin)
     if band_rows < 1 or margin < 0:
         raise ValueError(f"band_rows must be >= 1 and margin >= 0, not {band_rows}, {margin}")
-    merger, offset = _Merger(), 0
+    held = _HeldRows(iter(blocks), height)
+    merger, offset, cut_ids = _Merger(), 0, []
     previous = None  # (core start, core end, window start, window ids)
-    start = 0
-    for top, block in _bands_with_context(blocks, height, band_rows, margin):
-        core_end = min(start + band_rows, height)
-        bottom = top + block.shape[1]
-        cut = dict(outside=None if outside is None else outside(top, bottom))
-        cut["image_rows"] = (top == 0, bottom == height)
-        ids = objects_from_probabilities(block, options, **cut).astype(np.int64)
+    for start in range(0, height, band_rows):
+        core = (start, min(start + band_rows, height))
+        check = widest > margin or unsure is not None
+        top, ids, left = _band(held, core, options, (margin, widest, check), outside)
+        held.drop_before(core[1] - widest)  # rows no later window needs
+        cut_ids.extend((left + offset).tolist())
         ids[ids > 0] += offset
         offset = max(offset, int(ids.max(initial=0)))
         if previous is not None:
             p_start, p_end, p_top, p_ids = previous
-            shared = slice(top, p_top + p_ids.shape[0])  # rows both windows hold
-            upper = p_ids[shared.start - p_top : shared.stop - p_top]
-            lower = ids[: shared.stop - top]
+            # the rows both windows hold (a widened window may start above the last)
+            first, stop = max(top, p_top), min(top + ids.shape[0], p_top + p_ids.shape[0])
+            upper = p_ids[first - p_top : stop - p_top]
+            lower = ids[first - top : stop - top]
             for i, j in seam_pairs(upper, lower):
                 merger.union(i, j)
             yield p_start, merger.relabel(p_ids[p_start - p_top : p_end - p_top])
-        previous = (start, core_end, top, ids)
-        start = core_end
+        previous = (core[0], core[1], top, ids)
     if previous is not None:
         p_start, p_end, p_top, p_ids = previous
         yield p_start, merger.relabel(p_ids[p_start - p_top : p_end - p_top])
+    if unsure is not None:
+        unsure.append(len({merger.find(i) for i in cut_ids}))
 
 
-def _bands_with_context(blocks, height, band_rows, margin):
-    """(window top, window probabilities) of each band: core rows
-    [s, s + band_rows) grown by ``margin`` rows on each side, clipped to the image. Only a
-    window that spans two blocks is copied, and only its rows."""
-    held: list[tuple[int, np.ndarray]] = []  # (first row, block) of rows a band still needs
-    rows_in, core = 0, 0
-    for y, block in blocks:
-        if y != rows_in:
-            raise ValueError(f"blocks must arrive in order: expected row {rows_in}, got {y}")
-        held.append((y, np.asarray(block)))
-        rows_in += block.shape[1]
-        while core < height and rows_in >= min(core + band_rows + margin, height):
-            top, bottom = max(core - margin, 0), min(core + band_rows + margin, height)
-            yield top, _held_rows(held, top, bottom)
-            core += band_rows
-            needed = max(core - margin, 0)  # rows above it no later band needs
-            held = [(y0, b) for y0, b in held if y0 + b.shape[1] > needed]
-    if core < height:
-        raise ValueError(f"blocks ended at row {rows_in} of {height}")
+def _band(held, core, options, margins, outside) -> tuple[int, np.ndarray, np.ndarray]:
+    """``(window top, window ids, the ids of the objects left cut)`` of the band of ``core``
+    rows (:func:`objects_in_bands`): with ``margins[0]`` rows of context, doubled up to
+    ``margins[1]`` while objects of the core were grown over pixels that reach a cut edge of
+    the window (where ``margins[2]``: else unchecked, none)."""
+    margin, widest, check = margins
+    height = held.height
+    while True:
+        top, bottom = max(core[0] - margin, 0), min(core[1] + margin, height)
+        block = held.rows(top, bottom)
+        cut = dict(outside=None if outside is None else outside(top, bottom))
+        cut["image_rows"] = (top == 0, bottom == height)
+        ids, support = _objects_and_support(block, options, **cut)
+        ids = ids.astype(np.int64)
+        cuts = (top > 0, bottom < height)
+        rows = (core[0] - top, core[1] - top)
+        left = _cut_objects(ids, support, rows, cuts) if check else np.zeros(0, np.int64)
+        if not left.size or margin >= widest:
+            return top, ids, left
+        margin = min(2 * margin + 1, widest)
+
+
+def _cut_objects(ids, support, core: tuple[int, int], cuts: tuple[bool, bool]) -> np.ndarray:
+    """The ids of the objects of the ``core`` rows of a window's ``ids`` that lie in an
+    (8-connected) region of ``support`` that reaches the window's cut first or last row (``cuts``): those
+    the rows beyond the window may change."""
+    edges = [row for row, is_cut in zip((0, support.shape[0] - 1), cuts) if is_cut]
+    if not edges or not support[edges].any():
+        return np.zeros(0, np.int64)
+    regions, _ = ndimage.label(support, np.ones((3, 3), bool))
+    reaching = np.unique(regions[edges])
+    rows = slice(*core)
+    hit = np.isin(regions[rows], reaching[reaching > 0]) & (ids[rows] > 0)
+    return np.unique(ids[rows][hit])
+
+
+class _HeldRows:
+    """The rows of an ordered stream of ``(y, (K, rows, W) block)`` kept until dropped:
+    :meth:`rows` reads on as far as asked."""
+
+    def __init__(self, blocks: Iterator[tuple[int, np.ndarray]], height: int):
+        self.blocks, self.height = blocks, height
+        self.held: list[tuple[int, np.ndarray]] = []  # (first row, block)
+        self.rows_in = 0
+
+    def rows(self, top: int, bottom: int) -> np.ndarray:
+        """Rows ``[top, bottom)``; only a window that spans two blocks is copied."""
+        while self.rows_in < bottom:
+            y, block = next(self.blocks, (None, None))
+            if y is None:
+                raise ValueError(f"blocks ended at row {self.rows_in} of {self.height}")
+            if y != self.rows_in:
+                raise ValueError(
+                    f"blocks must arrive in order: expected row {self.rows_in}, got {y}"
+                )
+            self.held.append((y, np.asarray(block)))
+            self.rows_in += block.shape[1]
+        return _held_rows(self.held, top, bottom)
+
+    def drop_before(self, row: int) -> None:
+        """Forget the blocks that end above ``row``."""
+        self.held = [(y, b) for y, b in self.held if y + b.shape[1] > row]
 
 
 def _held_rows(held: list[tuple[int, np.ndarray]], top: int, bottom: int) -> np.ndarray:

@@ -59,6 +59,9 @@ STREAM_ROWS = 512
 #: grow with the slide's width: a 16384-px-wide band of 1024 rows measured at once took
 #: about 1.1 GB (bench/README.md, whole-slide images).
 PIECE_PIXELS = 2**21
+#: The most pixels of a band's window (band and margins) its objects are found in, where
+#: they reach the window's cut edges (:func:`widest_margin`).
+WINDOW_PIXELS = 2**23
 
 
 def id_staging(objects: Path) -> Path:
@@ -105,6 +108,9 @@ class SlideObjects:
         # the pixels of a raw window that are no sample ((r, W) bool or None: nodata, alpha
         # 0; :mod:`unetlab.inference.slide_nodata`): objects beside them touch the border
         self.invalid: Callable[[np.ndarray], np.ndarray | None] | None = None
+        # objects whose pixels reached a band window's cut edge at its widest margin
+        # (``widest`` rows): they may differ from the image read whole (add_page)
+        self.unsure, self.widest = 0, 0
 
     def staged(self, *, new: bool = True):
         """The staged array of provisional ids, created (``new``) or reopened (a resumed
@@ -169,6 +175,8 @@ class SlideObjects:
             np.savez(lookup_path(self.stage, page), keys=keys, values=values)
             return
         margin = self.options.margin(self.record)
+        self.widest = widest_margin(margin, self.spec.shape[-1])
+        unsure: list[int] = []
         bands = objects_in_bands(
             rows,
             height=height,
@@ -176,10 +184,13 @@ class SlideObjects:
             margin=margin,
             band_rows=band_rows(margin),
             outside=self._outside(slide, page),
+            max_margin=self.widest,
+            unsure=unsure,
         )
         for y, ids in bands:
             sink.write(y, ids.astype(np.uint32))
         sink.close()
+        self.unsure += sum(unsure)
 
     def _outside(self, slide, page: int, raw=None):
         """``outside(top, bottom)``: the (rows, W) pixels of rows ``[top, bottom)`` of
@@ -237,11 +248,9 @@ class SlideObjects:
         out = ome.create(stage, spec)
         self.saturated = []
         tables = [self._renumber(p, h, w, luts[p], out, spec, slide) for p in range(pages)]
-        margin = self.options.margin(self.record)
-        if not exact_in_bands(self.options) and h > band_rows(margin):  # else no seam
-            note = seam_note(tables, margin)
-            if note is not None:
-                log.info("%s: %s", name, note)
+        note = seam_note(self.unsure, self.widest)
+        if note is not None:
+            log.info("%s: %s", name, note)
         if pages > 1:  # page, t, t_s, z, z_um as a stack read whole has them
             tables = [{**_plane_columns(spec, p, len(t["id"])), **t} for p, t in enumerate(tables)]
         scale = tuple(getattr(slide, "downsample", None) or (1.0, 1.0))
@@ -420,23 +429,23 @@ def band_rows(margin: int) -> int:
     return max(2 * margin, OBJECT_BAND_ROWS)
 
 
-def seam_note(tables: list[dict], margin: int) -> str | None:
-    """A line where objects found in bands with ``margin`` rows of context above and below
-    (:func:`objects_in_bands`) may differ from those of the image read whole: where one is
-    taller than half the margin (the watershed shares an object's pixels out with its
-    touching neighbours, which must lie in the band's window too; exact in 300 random
-    cases of nuclei with the margin twice the tallest, 2 of 150 differed with a margin
-    just taller than it); None where none is."""
-    tall = sum(
-        int(np.count_nonzero(t["bbox_bottom"] - t["bbox_top"] > margin // 2)) for t in tables
-    )
-    if not tall:
+def widest_margin(margin: int, width: int) -> int:
+    """The most rows of context a band of a ``width``-px-wide page is widened to while its
+    objects reach the cut edges of its window (:func:`objects_in_bands`): a window of at
+    most :data:`WINDOW_PIXELS`, never below ``margin``."""
+    return max(margin, (WINDOW_PIXELS // max(width, 1) - band_rows(margin)) // 2)
+
+
+def seam_note(unsure: int, widest: int) -> str | None:
+    """A line where ``unsure`` objects found in bands (:func:`objects_in_bands`) still
+    reached a cut edge of their window at the ``widest`` margin: those may be split or cut
+    otherwise than in the image read whole; None where none did."""
+    if not unsure:
         return None
     return (
-        f"{tall} objects are taller than half the {margin}-row margin of the bands they were "
-        "found in: at a band seam such an object may be split or cut otherwise than in the "
-        "image read whole (a semantic model's objects, without --distance-split or "
-        "--watershed-seeds, are always the same)"
+        f"{unsure} objects lie at a band seam in clumps taller than the widest margin these "
+        f"bands allow ({widest} rows): they may be split or cut otherwise than in the image "
+        "read whole; read it whole where memory allows (--large-pixels above its pixel count)"
     )
 
 
