@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
 import shutil
 import signal
 import socket
@@ -34,7 +35,7 @@ from unetlab.outputs import (
     safe_extract,
     written_here,
 )
-from unetlab.runtime import memory_hint
+from unetlab.runtime import memory_hint, memory_reason
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -318,6 +319,24 @@ def test_out_of_memory_names_the_setting_to_lower():
         raise torch.cuda.OutOfMemoryError("CUDA out of memory")
     with pytest.raises(RuntimeError, match="shape mismatch"), memory_hint("a.png", "x"):
         raise RuntimeError("shape mismatch")  # not memory: left alone
+
+
+def test_out_of_memory_gives_the_request_whole_in_gb():
+    """Audit s35 laptop 3: the reason was cut at 120 characters, inside the number
+    (13421772 for a 134,217,728-byte request)."""
+    hint = memory_hint("training", "lower train.batch_size")
+    with pytest.raises(OutOfMemoryError) as caught, hint:
+        raise RuntimeError(
+            "[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
+            "memory: you tried to allocate 134217728 bytes. Error code 12 (Cannot allocate memory)"
+        )
+    line = str(caught.value)
+    assert "tried to allocate 0.13 GB" in line and "enforce fail" not in line
+    assert line.endswith("; lower train.batch_size")
+    long = RuntimeError("CUDA out of memory. " + "Tried to allocate 2.00 GiB; " * 8)
+    reason = memory_reason(long)  # cut at a space, never inside a number
+    assert reason.endswith(" ...") and len(reason) <= 124
+    assert set(re.findall(r"allocate (\S+)", reason)) == {"2.00"}
 
 
 # --- atomic writes, manifests, locks, archives ----------------------------------------------
