@@ -42,7 +42,7 @@ def add_parser(sub) -> None:
         "for multi-page stacks and TIFFs that record a pixel size (kept), <stem>_prob.tif "
         "probabilities, <stem>_overlay.png (<stem>_overlay.tif beside TIFF labels). Large "
         "images (one-page TIFFs whose whole read would take over 0.5 GB beside the tiles, "
-        "about 13 MP in colour, 5 MP with --instances; TIFFs of more than 67 megapixels a "
+        "about 13 MP in colour, 4 MP with --instances; TIFFs of more than 67 megapixels a "
         "page, or --large-pixels; any --level above 0; OME-Zarr folders) are read and written window by window: "
         "pyramidal OME-TIFF <stem>.tif or OME-Zarr <stem>.ome.zarr, with their pixel size. "
         "--instances adds <stem>_objects.tif and <stem>_objects.csv, --outlines their "
