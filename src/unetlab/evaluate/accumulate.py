@@ -108,7 +108,9 @@ class Accumulator:
         """One image's ISBI and object scores; the Rand pair counts and objects kept. Objects
         that are the regions of the class maps (no ids given) match only within their class
         (``scored_ids``, made from the class maps, too)."""
-        by_class = {"pred_classes": pred, "gt_classes": gt} if gt_ids is pred_ids is None else {}
+        by_class = {}
+        if gt_ids is pred_ids is None:
+            by_class = dict(pred_classes=pred, gt_classes=gt, background=self.boundary_class)
         if pred_ids is None:
             pred_ids = instances(
                 pred, boundary_class=self.boundary_class, connectivity=self.connectivity

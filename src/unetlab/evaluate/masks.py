@@ -283,6 +283,16 @@ class Predictions:
             pred = from_mask_values(pred, self.label_values, path)
         return pred, ids
 
+    def classed(self, stem: str) -> bool:
+        """Whether the object ids of ``stem`` have classes: the class map beside them, where
+        its record (or, without one, nothing) says it is no instance model's (whose map
+        holds background / boundary / interior): the objects of a semantic model, each of
+        the class most of its pixels have there, as predict's objects table gives it."""
+        if stem not in self.maps or stem not in self.objects or self.object_pixels:
+            return False
+        objects = _written(self.maps[stem], self.records).get("objects")
+        return not (isinstance(objects, dict) and objects.get("mode") == "instances")
+
     def _holds_mask_values(self, path: Path) -> bool:
         """Whether the class map ``path`` holds mask values, by its record; the first such
         map is said in a log line."""

@@ -114,6 +114,8 @@ def evaluate_predictions(
     _say_unscored(preds, stems, gt_dir)
     names = _found_names(classes.names, classes.by_index, acc)
     report = acc.report(names, thresholds=None, worst=worst)
+    if not gt_instances:
+        _say_classless(preds, stems, report)
     report.counting = with_ids
     report.source = _source(pred_dir, gt_dir, ignore_value, exclude_rows, scored, report)
     report.source |= _identity(preds, stems, scored, gt_dir)
@@ -215,6 +217,24 @@ def _say_unscored(preds: Predictions, stems: list[str], gt_dir: Path) -> None:
             preds.folder,
             gt_dir,
             shown,
+        )
+
+
+def _say_classless(preds: Predictions, stems: list[str], report: Report) -> None:
+    """One line where object ids without a class map beside them (no class per object)
+    were scored against masks of several object classes: their objects matched whatever
+    their class (audit s35 multiclass 1)."""
+    blind = [s for s in dict.fromkeys(stems) if s in preds.objects and not preds.classed(s)]
+    objects = len(report.class_names) - (report.boundary_class is not None)
+    if blind and objects > 1 and "object_f1" in report.summary:
+        log.warning(
+            "%d object-id prediction(s) in %s have no class map beside them (%s): their "
+            "objects are matched whatever their class, not within the %d object classes of "
+            "the masks; keep predict --instances' <stem>.png beside <stem>_objects.tif",
+            len(blind),
+            preds.folder,
+            describe_names(blind),
+            objects,
         )
 
 
@@ -374,6 +394,10 @@ def _accumulate(
             gt, gt_ids = encode(mask, reading.label_values, reading.ignore_value, name), None
         values.add(mask, gt, pred)
         scored = dict(pred=pred, gt=gt, gt_ids=gt_ids, pred_ids=pred_ids)
+        if gt_ids is None and pred_ids is not None and preds.classed(gt_page.stem):
+            # a semantic model's objects beside its class map: scored as evaluate
+            # --checkpoint scores them, each of its class (audit s35 multiclass 1)
+            scored.update(pred_ids=None, scored_ids=pred_ids)
         acc.add(name, **without_excluded(scored, reading.exclude_rows))
         scored_pages.append(ScoredPage(gt_page.path, gt_page.page, varied(mask), gt_page.image))
     return missing, scored_pages

@@ -376,6 +376,7 @@ def object_scores(
     truth: np.ndarray | None = None,
     pred_classes: np.ndarray | None = None,
     gt_classes: np.ndarray | None = None,
+    background: int | None = None,
     thresholds: Sequence[float] | None = None,
 ) -> dict:
     """Every object figure of one image, from one IoU matrix.
@@ -394,6 +395,8 @@ def object_scores(
     object of one class); objects then match only objects of their own class (Kirillov et
     al.'s panoptic quality): the counts are summed over classes, ``pq``, ``sq``, ``rq`` are
     :func:`pq_of_classes` of ``classes``, ``{class: {"tp", "fp", "fn", "iou_sum"}}`` at 0.5.
+    An object's class is the one most of its pixels have, ``background`` (a class index)
+    only where it has no other (:func:`object_classes`).
 
     ``pair_iou``: the :class:`PairIoU` of the image (its matching at any threshold);
     ``thresholds``: IoU thresholds in (0, 1] whose :class:`MatchCounts` are added as
@@ -401,7 +404,9 @@ def object_scores(
     """
     pred_instances, gt_instances = prediction_truth(pred_instances, gt_instances, prediction, truth)
     table, gt_sizes, pred_sizes = overlaps(pred_instances, gt_instances)
-    classes = _classes_of_objects(pred_instances, gt_instances, pred_classes, gt_classes)
+    classes = _classes_of_objects(
+        pred_instances, gt_instances, pred_classes, gt_classes, background
+    )
     inner = table[1:, 1:] if classes is None else _within_class(table[1:, 1:], *classes)
     iou = _iou(inner, gt_sizes, pred_sizes)
     out = _figures(iou, inner, gt_sizes, pred_sizes)
@@ -413,14 +418,19 @@ def object_scores(
     return out
 
 
-def _classes_of_objects(pred_instances, gt_instances, pred_classes, gt_classes) -> tuple | None:
+def _classes_of_objects(
+    pred_instances, gt_instances, pred_classes, gt_classes, background=None
+) -> tuple | None:
     """(true objects' classes, predicted objects' classes) (:func:`object_classes`), None
     without class maps; ValueError where only one of the two maps is given."""
     if (pred_classes is None) != (gt_classes is None):
         raise ValueError("give both pred_classes and gt_classes, or neither")
     if gt_classes is None:
         return None
-    return object_classes(gt_instances, gt_classes), object_classes(pred_instances, pred_classes)
+    return (
+        object_classes(gt_instances, gt_classes, background),
+        object_classes(pred_instances, pred_classes, background),
+    )
 
 
 def _within_class(inner: np.ndarray, gt_class: np.ndarray, pred_class: np.ndarray) -> np.ndarray:
@@ -578,13 +588,25 @@ def _area_ratios(iou: np.ndarray, gt_sizes: np.ndarray, pred_sizes: np.ndarray) 
     return pred_sizes[cols] / gt_sizes[rows]
 
 
-def object_classes(ids: np.ndarray, classes: np.ndarray) -> np.ndarray:
+def object_classes(
+    ids: np.ndarray, classes: np.ndarray, background: int | None = None
+) -> np.ndarray:
     """(n,) int64 class of each object of ``ids`` (in :func:`overlaps`' order): the class
-    map's value at its pixels (one of them: objects are regions of one class)."""
+    most of its pixels have in the class map ``classes`` (negative values: ignored pixels,
+    not counted), ``background`` only where it has no other (the holes filled into a
+    semantic object are background pixels; ties: the lower class), as predict's objects
+    table gives each object its class."""
     compact, n = compact_ids(np.asarray(ids).ravel())
-    out = np.full(n + 1, -1, np.int64)
-    out[compact] = np.asarray(classes).ravel()
-    return out[1:]
+    kinds = np.asarray(classes).ravel().astype(np.int64)
+    held = (compact > 0) & (kinds >= 0)
+    width = int(kinds.max(initial=0)) + 1
+    keys = (compact[held] - 1) * width + kinds[held]
+    votes = np.bincount(keys, minlength=n * width).reshape(n, width)
+    if background is not None and 0 <= background < width:
+        others = votes.copy()
+        others[:, background] = 0
+        votes = np.where(others.any(axis=1, keepdims=True), others, votes)
+    return votes.argmax(axis=1).astype(np.int64) if n else np.zeros(0, np.int64)
 
 
 def _class_counts(iou: np.ndarray, gt_class: np.ndarray, pred_class: np.ndarray) -> dict:

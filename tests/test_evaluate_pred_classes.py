@@ -1,0 +1,86 @@
+"""evaluate --pred on what predict --instances writes for a semantic model of several object
+classes matches its objects within their class, as evaluate --checkpoint does (audit s35
+multiclass 1: every class swapped scored object F1 1.0 and PQ 1.0)."""
+
+import json
+
+import numpy as np
+import pytest
+
+import unetlab.checkpoint
+from unetlab.checkpoint import save_model
+from unetlab.cli import main
+from unetlab.data.io import write_png, write_tiff
+from unetlab.evaluate import evaluate_predictions
+
+from .test_predict_objects import LocalNet
+
+SUMMARY = ("miou", "rand_error", "object_f1", "object_tp", "pq", "sq", "rq", "pred_objects")
+
+
+def _discs(h: int = 64, w: int = 80) -> np.ndarray:
+    """Class map: discs of class 1 (mid grey) and 2 (bright), two of class 1 touching."""
+    yy, xx = np.mgrid[:h, :w]
+    classes = np.zeros((h, w), np.uint8)
+    for cy, cx, k in [(14, 14, 1), (14, 27, 1), (44, 20, 2), (40, 56, 1), (16, 60, 2)]:
+        classes[np.hypot(yy - cy, xx - cx) <= 6.5] = k
+    return classes
+
+
+@pytest.fixture
+def two_kinds(tmp_path, monkeypatch):
+    """A data folder of grey and bright discs (class masks 0/1/2) and a checkpoint whose net
+    is a fixed local function of the image: background where dark, class 1 mid, 2 bright."""
+    net = LocalNet(in_channels=1, num_classes=3, depth=2, base_channels=4, padding="valid").eval()
+    net.classes, net.label_values = ["background", "healthy", "apoptotic"], None
+    net.objects = {"count": 5, "area_p05": 40.0, "area_p95": 140.0}
+    save_model(tmp_path / "m.pt", net)
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: net)
+    classes = _discs()
+    rng = np.random.default_rng(0)
+    image = np.choose(classes, [30, 120, 230]) + rng.normal(0, 4, classes.shape)
+    write_png(tmp_path / "data" / "images" / "a.png", np.clip(image, 0, 255).astype(np.uint8))
+    write_png(tmp_path / "data" / "masks" / "a.png", classes)
+    return tmp_path
+
+
+def test_pred_of_predict_instances_scores_as_the_checkpoint(two_kinds):
+    root = two_kinds
+    argv = ["predict", "--checkpoint", str(root / "m.pt"), "--input", str(root / "data/images")]
+    assert main([*argv, "--output", str(root / "out"), "--instances", "--device", "cpu"]) == 0
+    common = ["--object-scores", "--device", "cpu"]
+    by_pred = ["evaluate", "--pred", str(root / "out"), "--gt", str(root / "data")]
+    by_model = ["evaluate", "--checkpoint", str(root / "m.pt"), "--data", str(root / "data")]
+    assert main([*by_pred, "--object-scores", "--json", str(root / "p.json")]) == 0
+    assert main([*by_model, *common, "--json", str(root / "c.json")]) == 0
+    pred, model = (json.loads((root / f).read_text()) for f in ("p.json", "c.json"))
+    assert model["object_classes"] == pred["object_classes"] == 2
+    assert model["object_tp"] > 0  # the net finds some of the discs
+    assert {k: pred[k] for k in SUMMARY} == pytest.approx({k: model[k] for k in SUMMARY})
+
+
+def test_objects_of_the_wrong_class_match_nothing(tmp_path, caplog):
+    """Every class swapped, the objects beside the class map: no object matches."""
+    classes = _discs()
+    swapped = np.choose(classes, [0, 2, 1]).astype(np.uint8)
+    write_png(tmp_path / "gt" / "a.png", classes)
+    (tmp_path / "gt" / "class_names.txt").write_text("background\nhealthy\napoptotic\n")
+    write_png(tmp_path / "pred" / "a.png", swapped)
+    ids = np.zeros(classes.shape, np.uint16)
+    from scipy import ndimage
+
+    for k in (1, 2):
+        regions, _ = ndimage.label(classes == k)
+        ids[regions > 0] = regions[regions > 0] + ids.max()
+    write_tiff(tmp_path / "pred" / "a_objects.tif", ids)
+    s = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", objects=True).summary
+    assert (s["object_tp"], s["object_f1"], s["pq"]) == (0, 0.0, 0.0)
+    assert s["object_classes"] == 2 and s["pred_objects"] == s["objects"] == 4
+    write_png(tmp_path / "pred" / "a.png", classes)  # the right classes: every object matches
+    s = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", objects=True).summary
+    assert (s["object_tp"], s["object_f1"], s["pq"]) == (4, 1.0, 1.0)
+    caplog.clear()
+    (tmp_path / "pred" / "a.png").unlink()  # ids alone: no class per object, said
+    s = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", objects=True).summary
+    said = [r.getMessage() for r in caplog.records if "no class map beside" in r.getMessage()]
+    assert len(said) == 1 and "not within the 2 object classes of the masks" in said[0]
