@@ -401,7 +401,12 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
         "-> output %d px; nothing %s: train with the same command without --check",
         len(data.train),
         len(data.val),
-        ", ".join(map(str, data.label_values)),
+        ", ".join(map(str, data.label_values))
+        + (
+            f" ({', '.join(data.class_names)} of the masks' object ids)"
+            if data.objects and data.objects.get("target") == "instances"
+            else ""
+        ),
         f"{params:,}",
         tile,
         out,

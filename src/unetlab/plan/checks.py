@@ -75,7 +75,9 @@ def names_note(fp: Fingerprint, cfg: Config) -> list[str]:
     values no mask holds while values the masks hold go unnamed: ``class_names.txt`` of three
     lines names values 0, 1, 2, not the 0, 128, 255 of the masks."""
     names = declared_names(cfg)
-    if fp.instances or not names:
+    if fp.instances:
+        return instance_names_note(names)
+    if not names:
         return []
     held = {v for p in fp.pairs for v in p.values} - {cfg.data.ignore_value}
     unnamed, idle = sorted(held - set(names)), sorted(set(names) - held)
@@ -85,6 +87,24 @@ def names_note(fp: Fingerprint, cfg: Config) -> list[str]:
         f"the class names name mask values {_listed(idle)}, which no mask holds, and leave "
         f"{_listed(unnamed)}, which masks hold, unnamed: class_names.txt's line i names "
         "value i (or write each line as VALUE NAME, e.g. '128 dim')"
+    ]
+
+
+def instance_names_note(names: dict[int, str]) -> list[str]:
+    """A warning where the data set's names (``{mask value: name}``) name several object
+    classes but the masks hold object ids: those train the instance target, whose classes 0,
+    1, 2 are background / boundary / interior, not the named ones (audit s35 multiclass 2:
+    healthy and apoptotic were dropped without a word)."""
+    kinds = [name for value, name in sorted(names.items()) if value != 0]
+    if len(kinds) < 2:
+        return []  # one object class (0 background, 1 nucleus): its name is the objects'
+    return [
+        f"the class names name {len(kinds)} object classes ({', '.join(kinds)}) but the masks "
+        "hold object ids, one per object: they train the instance target (classes 0, 1, 2 = "
+        "background, boundary, interior), every object of one kind, and the names are not "
+        f"used; to count several kinds give class masks (0 background, 1 {kinds[0]}, "
+        f"2 {kinds[1]}, ...) and predict with --instances --distance-split, which splits "
+        "touching objects of one class (README: Counting nuclei)"
     ]
 
 
