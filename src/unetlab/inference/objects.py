@@ -344,7 +344,37 @@ def _objects_and_support(probabilities, options, outside, image_rows) -> tuple:
         weigh = options.mode == "instances" and options.split_interior
         ids = split_by_distance(ids, interior=probabilities[2] if weigh else None)
     kept = remove_small_objects(ids, options, labels, outside=outside, image_rows=image_rows)
+    if options.fill_holes and _background(probabilities, options) is not None:
+        kept = enclosed_specks_joined(ids, kept)
     return kept, support
+
+
+def enclosed_specks_joined(ids: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """``kept`` (the objects of ``ids`` left by their least areas) with each dropped object
+    that one kept object alone surrounds (all its 4-neighbours; not the image's edge) joined
+    to it: a speck of another class inside a nucleus was dropped and left a hole there,
+    though holes are filled (audit s35 multiclass 4). By the dropped pixels only (a second
+    :func:`fill_object_holes` cost 0.3 s of 1.1 s on 2048 x 2048 px of 3,000 objects)."""
+    ys, xs = np.nonzero((kept == 0) & (ids > 0))
+    if ys.size == 0:
+        return kept
+    own = ids[ys, xs].astype(np.int64)
+    padded_ids, padded_kept = np.pad(ids, 1), np.pad(kept, 1)  # the edge: no object
+    width = int(kept.max()) + 2
+    keys = []
+    for dy, dx in ((0, 1), (2, 1), (1, 0), (1, 2)):
+        other = padded_ids[ys + dy, xs + dx] != own  # not a pixel of the speck itself
+        by = padded_kept[ys + dy, xs + dx].astype(np.int64)
+        by = np.where(by > 0, by, width - 1)  # background, another dropped speck: open
+        keys.append((own * width + by)[other])
+    pairs = distinct(np.concatenate(keys))
+    speck, by = pairs // width, pairs % width
+    alone = np.bincount(speck)[speck] == 1  # one neighbour of the speck's: one object
+    owner = np.zeros(int(own.max()) + 1, np.int64)
+    owner[speck[alone & (by < width - 1)]] = by[alone & (by < width - 1)]
+    out = kept.copy()
+    out[ys, xs] = owner[own]
+    return out
 
 
 def _grown(probabilities: np.ndarray, options: ObjectOptions) -> tuple:

@@ -149,10 +149,15 @@ class SemanticBands:
         is_object = np.ones(len(roots), bool) if background is None else kinds != background
         is_object[0] = False  # index 0: provisional id 0, no region
         owner = np.zeros(len(roots), np.int64)
+        specks = np.zeros((2, 0), np.int64)  # (small object, region it touches)
         if options.fill_holes and background is not None:  # the pairs' only use
             held = np.zeros(len(roots), bool)  # nodata is never a hole, as read whole
             held[index[np.concatenate(self.held or [np.zeros(0, np.int64)])]] = True
-            owner = _owners(_region_pairs(touching, index), is_object, edge, held)
+            pairs = _region_pairs(touching, index)
+            small = is_object & (areas < int(self._least(kinds).max(initial=1)))
+            specks = pairs[:, small[pairs[0]]].astype(np.int64)  # few: kept beside
+            owner = _owners(pairs, is_object, edge, held)
+            del pairs
         del touching
         areas = areas.astype(np.int64) + np.bincount(owner, areas, len(roots)).astype(np.int64)
         cut = edge.copy()
@@ -162,6 +167,7 @@ class SemanticBands:
         keep = is_object & (areas >= np.maximum(least, 1))
         final = np.zeros(len(roots), np.int64)
         final[keep] = np.arange(1, int(keep.sum()) + 1)
+        _join_enclosed(final, specks, is_object & ~keep & ~edge, owner, is_object)
         values = np.where(is_object, final, final[owner])[index]
         return np.arange(n + 1, dtype=np.int64), values
 
@@ -171,6 +177,31 @@ class SemanticBands:
         if least is None:
             return np.full(len(kinds), self.options.min_area, np.int64)
         return class_least(kinds, least)
+
+
+def _join_enclosed(final, specks, dropped, owner, is_object) -> None:
+    """Each ``dropped`` region (an object below its least area, off the image's edge) that
+    one kept object alone surrounds given that object's id in ``final``, as
+    :func:`~unetlab.inference.objects.enclosed_specks_joined` read whole: ``specks``, the
+    (2, n) pairs (small object, region it touches); a touching background region counts as
+    the object that owns it (its own hole: no neighbour), a dropped object or an unowned
+    background region leaves it open."""
+    specks = specks[:, dropped[specks[0]]]
+    if not specks.shape[1]:
+        return
+    speck, other = specks
+    by = np.where(is_object[other], other, owner[other])
+    mine = by != speck  # a hole of the speck's own
+    speck, by = speck[mine], by[mine]
+    target = final[by]  # 0: a dropped object, or background no object owns
+    open_ = np.zeros(len(final), bool)
+    open_[speck[target == 0]] = True
+    first = np.zeros(len(final), np.int64)
+    first[speck] = target
+    ones = np.ones(len(final), bool)
+    ones[speck[target != first[speck]]] = False  # two objects around it
+    joined = np.unique(speck[~open_[speck] & ones[speck]])
+    final[joined] = first[joined]
 
 
 def _cat(pairs: list[np.ndarray]) -> np.ndarray:
