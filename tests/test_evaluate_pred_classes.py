@@ -3,6 +3,7 @@ classes matches its objects within their class, as evaluate --checkpoint does (a
 multiclass 1: every class swapped scored object F1 1.0 and PQ 1.0)."""
 
 import json
+import logging
 
 import numpy as np
 import pytest
@@ -84,3 +85,18 @@ def test_objects_of_the_wrong_class_match_nothing(tmp_path, caplog):
     s = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", objects=True).summary
     said = [r.getMessage() for r in caplog.records if "no class map beside" in r.getMessage()]
     assert len(said) == 1 and "not within the 2 object classes of the masks" in said[0]
+
+
+def test_predict_says_touching_objects_of_one_class_are_one(two_kinds, capsys, caplog):
+    """A semantic model of two object classes without --distance-split: one line says that
+    touching objects of one class are one object and names the flag (audit s35 multiclass 3)."""
+    root = two_kinds
+    caplog.set_level(logging.INFO)
+    argv = ["predict", "--checkpoint", str(root / "m.pt"), "--input", str(root / "data/images")]
+    for flags, said in (([], 1), (["--distance-split"], 0)):
+        caplog.clear()
+        out = str(root / f"out{said}")
+        assert main([*argv, "--output", out, "--instances", "--device", "cpu", *flags]) == 0
+        captured = capsys.readouterr()
+        text = captured.out + captured.err + caplog.text
+        assert text.count("touching objects of one class are one region") == said

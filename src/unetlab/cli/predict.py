@@ -27,6 +27,7 @@ from unetlab.cli.common import (
     object_options,
     objects_line,
     predict_options,
+    split_hint,
 )
 from unetlab.errors import UnetlabError
 
@@ -551,6 +552,7 @@ def _notes(model, objects) -> list[str]:
     if objects is None:
         return []
     lines = [objects_line(objects, bool(model.objects))]
+    lines += split_hint(objects, getattr(model, "num_classes", 2))  # audit s35 multiclass 3
     if objects.class_min_areas is not None:
         names = list(getattr(model, "classes", None) or [])
         each = [
