@@ -38,6 +38,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import struct
 import zipfile
 import zlib
@@ -52,6 +53,7 @@ from unetlab.atomic import atomic_path
 from unetlab.data import instances
 from unetlab.data.geotiff import MapGrid
 from unetlab.errors import UnetlabError
+from unetlab.plots import palette
 
 if TYPE_CHECKING:
     from unetlab.data.tiffmeta import PageAxes
@@ -290,7 +292,8 @@ def _features(
             properties = {"objectType": "detection", "name": str(index), **own}
             name = own.get("class_name", own.get("class")) if own else _named(class_names, index)
             if name is not None:
-                properties["classification"] = {"name": str(name), "color": _colour(str(name))}
+                colour = _colour(str(name), own.get("class"))
+                properties["classification"] = {"name": str(name), "color": colour}
             if values:
                 properties["measurements"] = values
             geometry = _geometry(polygons, scale)
@@ -421,7 +424,13 @@ _PALETTE = (
 )
 
 
-def _colour(name: str) -> list[int]:
+def _colour(name: str, index: int | None = None) -> list[int]:
+    """The colour of a class: that of its index ``index`` in the overlay's palette
+    (:func:`unetlab.plots.palette`, so the classes of one model never share one: the hash
+    of the names gave tumour and lymphocyte the same, audit s35 multiclass 5), else chosen
+    by the name (one class of an instance model)."""
+    if index is not None and index > 0:
+        return [int(v) for v in palette(index + 1)[index]]
     return list(_PALETTE[zlib.crc32(name.encode("utf-8")) % len(_PALETTE)])
 
 
@@ -537,7 +546,8 @@ def write_outlines(
         written.append(write_planes(geojson, planes, **how))
     if rois is not None:
         at = _imagej_positions(axes, len(ids), channels) if stack else None
-        written.append(write_imagej_rois(rois, polygons if stack else polygons[0], positions=at))
+        planes = polygons if stack else polygons[0]
+        written.append(write_imagej_rois(rois, planes, positions=at, tables=tables))
     return written
 
 
@@ -583,13 +593,20 @@ def _imagej_slice(axes: PageAxes | None, page: int) -> int:
 _VERSION = 228
 _TRACED, _RECT = 8, 1  # ROI types; a composite ROI is of type rect with a shape size
 _SEG_MOVETO, _SEG_LINETO, _SEG_CLOSE = 0, 1, 4  # java.awt.geom.PathIterator's codes
-#: "Iout", version, type, top, left, bottom, right, corners, shape size, position, header2 at
-_HEADER = struct.Struct(">4shBx4hH16x2xi16x2i")
+#: "Iout", version, type, top, left, bottom, right, corners, shape size, stroke colour,
+#: position, header2 at
+_HEADER = struct.Struct(">4shBx4hH16x2xiI12x2i")  # the I: the stroke colour, ARGB (0: none)
 #: C, Z, T position; the name's offset and length (characters)
 _HEADER2 = struct.Struct(">4x3i2i40x")
 
 
-def roi_bytes(polygons: Polygons, *, name: str, position: int | Sequence[int] = 0) -> bytes:
+def roi_bytes(
+    polygons: Polygons,
+    *,
+    name: str,
+    position: int | Sequence[int] = 0,
+    colour: Sequence[int] | None = None,
+) -> bytes:
     """One object as an ImageJ ROI file's bytes.
 
     One ring (an object of one piece without holes) becomes a traced polygon ROI, the kind
@@ -600,6 +617,7 @@ def roi_bytes(polygons: Polygons, *, name: str, position: int | Sequence[int] = 
     ImageJ's order) the ROI belongs to; 0: every slice (a 2-D image); a hyperstack's
     ``(c, z, t)`` (1-based, 0: every one of that axis) goes to the second header's C, Z and
     T positions (version 228) and the slice is 0 (ImageJ's reader takes C, Z, T over it).
+    ``colour``: (r, g, b) the ROI is drawn in (None: ImageJ's default).
     """
     rings = [ring for polygon in polygons for ring in polygon]
     points = np.concatenate(rings)
@@ -622,8 +640,9 @@ def roi_bytes(polygons: Polygons, *, name: str, position: int | Sequence[int] = 
     flat, czt = (
         (position, (0, 0, 0)) if isinstance(position, (int, np.integer)) else (0, tuple(position))
     )
+    argb = 0 if colour is None else 0xFF000000 | int.from_bytes(bytes(map(int, colour)), "big")
     header = _HEADER.pack(
-        b"Iout", _VERSION, kind, top, left, bottom, right, count, shape, flat, header2_at
+        b"Iout", _VERSION, kind, top, left, bottom, right, count, shape, argb, flat, header2_at
     )
     header2 = _HEADER2.pack(*czt, header2_at + 64, len(name))
     return header + body + header2 + name.encode("utf-16-be")
@@ -644,6 +663,7 @@ def write_imagej_rois(
     labels: np.ndarray | Mapping[int, Polygons] | Sequence,
     *,
     positions: Sequence[int | tuple[int, int, int]] | None = None,
+    tables: Sequence[Mapping[str, object] | None] | None = None,
 ) -> Path:
     """Write each object as an ImageJ ROI (:func:`roi_bytes`) into the zip ``path``,
     atomically; the entries are named by id, zero-padded to sort (``0001.roi``), and the
@@ -654,7 +674,10 @@ def write_imagej_rois(
     named ``p<p>-<id>`` (``p0-0012``: ``p`` 0-based, as the ``page`` column of
     ``<stem>_objects.csv``) and tied to stack slice ``positions[p]`` (1-based, ImageJ's
     order; default ``p + 1``) or, a hyperstack's, to its ``(c, z, t)``
-    (:func:`roi_bytes`)."""
+    (:func:`roi_bytes`). ``tables``: each plane's objects table; where its ``class`` /
+    ``class_name`` columns give an object's class (a semantic model's objects), its name
+    leads the ROI's (``apoptotic-0007``) and the ROI is drawn in the class's colour (the
+    overlay's, :func:`_colour`)."""
     stack = isinstance(labels, (list, tuple)) or (
         isinstance(labels, np.ndarray) and labels.ndim == 3
     )
@@ -666,8 +689,21 @@ def write_imagej_rois(
     path = Path(path)
     with atomic_path(path) as tmp, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as archive:
         for page, objects in enumerate(planes):
+            kind = _classes(tables[page] if tables else None)
             for index, polygons in objects.items():
-                name = f"{index:0{digits}d}"
+                name, colour = _roi_name(index, digits, kind(index))
                 name, position = (f"p{page}-{name}", slices[page]) if stack else (name, 0)
-                archive.writestr(f"{name}.roi", roi_bytes(polygons, name=name, position=position))
+                data = roi_bytes(polygons, name=name, position=position, colour=colour)
+                archive.writestr(f"{name}.roi", data)
     return path
+
+
+def _roi_name(index: int, digits: int, own: dict) -> tuple[str, list[int] | None]:
+    """An object's ROI name (its id, zero-padded, after its class's name where it has a
+    class: ``apoptotic-0007``) and colour (its class's; None without a class)."""
+    name = f"{index:0{digits}d}"
+    label = own.get("class_name", own.get("class"))
+    if label is None:
+        return name, None
+    safe = re.sub(r"[^\w.+-]+", "_", str(label)) or "class"
+    return f"{safe}-{name}", _colour(str(label), own.get("class"))
