@@ -408,6 +408,8 @@ def _report_objects(
     stack's per frame or plane too, as ``nouns`` name its pages, by image name; a semantic model's per class: ``kinds``, by image name, class
     name -> count, and on a map their area: ``areas``, class name -> m²) and, with
     ``total``, in all."""
+    from unetlab.inference.objects_summary import class_totals
+
     each = logging.INFO if len(found) <= OBJECT_LINES else logging.DEBUG
     kinds, areas = kinds or {}, areas or {}
     for name, planes in found.items():
@@ -415,7 +417,9 @@ def _report_objects(
         text = objects_text(planes, (nouns or {}).get(name, "planes"))
         log.log(each, "%s: %s%s", name, text, classes)
     if total and len(found) > 1:
-        log.info("%s", object_summary([sum(planes) for planes in found.values()]))
+        each = [{"classes": kinds.get(name)} for name in found]  # audit s35 multiclass 6
+        line = object_summary([sum(planes) for planes in found.values()])
+        log.info("%s%s", line, class_totals(each))
 
 
 def objects_text(planes: list[int], noun: str = "planes") -> str:

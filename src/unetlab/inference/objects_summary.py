@@ -519,7 +519,7 @@ def _total_line(counted: list[dict]) -> str:
     per_image = _per_image(counted)
     counts = list(per_image.values())
     stacks = any("page" in r for r in counted)
-    line = f"objects: {sum(counts)} in {_where(counted)}"
+    line = f"objects: {sum(counts)} in {_where(counted)}" + class_totals(counted)
     line += ", an object counted in each frame or plane it is in" if stacks else ""
     earlier = _per_image([r for r in counted if r["status"] == SKIPPED])
     if earlier:
@@ -531,6 +531,19 @@ def _total_line(counted: list[dict]) -> str:
     each += ["a multi-position file: per position"] if any("position" in r for r in counted) else []
     rows = f" ({'; '.join(each)})" if each else ""
     return f"{line}; one row per image{rows} in {SUMMARY}"
+
+
+def class_totals(rows: Sequence[dict]) -> str:
+    """A semantic model's objects of each class over ``rows`` (their ``classes``:
+    name -> count), as a line gives them (``": 34 healthy, 25 apoptotic"``; a class named
+    by a number: ``class 2``); "" where no row has classes (audit s35 multiclass 6: the
+    total gave no class)."""
+    totals: dict[str, int] = {}
+    for row in rows:
+        for name, n in (row.get("classes") or {}).items():
+            totals[name] = totals.get(name, 0) + int(n)
+    shown = (f"{n} {'class ' * str(name).isdigit()}{name}" for name, n in totals.items())
+    return ": " + ", ".join(shown) if totals else ""
 
 
 def image_key(row: dict) -> str:
