@@ -74,9 +74,15 @@ def test_objects_of_the_wrong_class_match_nothing(tmp_path, caplog):
         regions, _ = ndimage.label(classes == k)
         ids[regions > 0] = regions[regions > 0] + ids.max()
     write_tiff(tmp_path / "pred" / "a_objects.tif", ids)
-    s = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", objects=True).summary
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", objects=True)
+    s = report.summary
     assert (s["object_tp"], s["object_f1"], s["pq"]) == (0, 0.0, 0.0)
     assert s["object_classes"] == 2 and s["pred_objects"] == s["objects"] == 4
+    # each class's counts and F1 in the table and the JSON (audit s35 multiclass 6)
+    (line,) = [x for x in report.table().splitlines() if x.startswith("per class")]
+    assert "healthy: 2 true, 2 predicted, F1 0.0000, PQ 0.0000; apoptotic: 2 true" in line
+    healthy = report.to_dict()["classes"]["healthy"]
+    assert (healthy["objects"], healthy["pred_objects"], healthy["object_f1"]) == (2, 2, 0.0)
     write_png(tmp_path / "pred" / "a.png", classes)  # the right classes: every object matches
     s = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", objects=True).summary
     assert (s["object_tp"], s["object_f1"], s["pq"]) == (4, 1.0, 1.0)

@@ -124,7 +124,7 @@ class Report:
         lines += _pixel_lines(s, self.source.get("exclude_rows"))
         lines += _challenge_line(s, self.class_names, self.boundary_class)
         lines += (
-            _object_lines(s)
+            _object_lines(s) + _class_object_line(s, self.class_names)
             if "rand_error" in s
             else [_left_out(len(self.class_names), objects_option)]
         )
@@ -370,6 +370,20 @@ def _pixels_line(labelled: int, ignored: int, excluded: dict | None = None) -> s
         f"pixels scored      {labelled:,} labelled pixels of {total:,}; {percent} ignored "
         f"({why}: they count nowhere)"
     )
+
+
+def _class_object_line(s: dict, names: list[str]) -> list[str]:
+    """One line of each class's true and predicted objects, F1 and PQ where objects matched
+    within their class (audit s35 multiclass 6: only pooled counts were printed)."""
+    each = s.get("class_pq") or {}
+    if len(each) < 2:
+        return []
+    parts = [
+        f"{names[k] if 0 <= k < len(names) else k}: {c['objects']} true, {c['pred_objects']} "
+        f"predicted, F1 {_f(c['object_f1'])}, PQ {_f(c['pq'])}"
+        for k, c in sorted(each.items())
+    ]
+    return [f"per class          {'; '.join(parts)}   (IoU >= 0.5, counts summed over images)"]
 
 
 def _object_lines(s: dict) -> list[str]:

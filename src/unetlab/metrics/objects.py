@@ -530,7 +530,7 @@ def summarize_objects(images: Sequence[dict]) -> dict:
     of the counts summed over images (and classes), ``pq`` / ``sq`` / ``rq`` of the summed
     counts (objects matched within their class: each class's, then the mean over classes,
     :func:`pq_of_classes`, each class's under ``class_pq`` when
-    there are several), ``seg`` over all true objects, ``objects`` (true) and
+    there are several, with its counts and F1: :func:`_class_figures`), ``seg`` over all true objects, ``objects`` (true) and
     ``pred_objects`` counts, ``object_classes``: how many classes had objects (1 for ids),
     ``area_ratio``: the median over all matched pairs (IoU >= 0.5) of predicted / true area,
     ``object_tp``: how many pairs."""
@@ -554,8 +554,18 @@ def summarize_objects(images: Sequence[dict]) -> dict:
         "object_tp": total["tp"],
     }
     if len(by_class) > 1:
-        out["class_pq"] = {k: pq_of_classes({k: c}) for k, c in by_class.items()}
+        out["class_pq"] = {k: _class_figures(c) for k, c in by_class.items()}
     return out
+
+
+def _class_figures(counts: dict) -> dict:
+    """One class's figures of its summed ``counts`` (``tp``, ``fp``, ``fn``, ``iou_sum``):
+    ``pq``, ``sq``, ``rq``, ``objects`` (true), ``pred_objects`` and ``object_f1`` (audit s35
+    multiclass 6: only PQ was given per class)."""
+    tp, fp, fn = counts["tp"], counts["fp"], counts["fn"]
+    figures = {"objects": tp + fn, "pred_objects": tp + fp, "object_tp": tp}
+    figures["object_f1"] = f1_from_counts(tp, fp, fn)["f1"]
+    return {**pq_of_classes({0: counts}), **figures}
 
 
 def _median_ratio(images: Sequence[dict]) -> float:
