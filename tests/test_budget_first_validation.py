@@ -70,3 +70,59 @@ def test_first_validation_steps_counts_the_input_pixels_a_forward_reads():
     expected = FORWARD_SHARE * 3 * 696**2 / 572**2  # ~2.2 steps: ~55 s at 25 s a step
     assert first_validation_steps(cfg, paper, val) == pytest.approx(expected)
     assert first_validation_steps(cfg, paper, []) == 0.0
+
+
+def _run(schedule, out_of_time, pacer, clock, step: float, validation: float) -> int:
+    """Steps of ``step`` s, a validation of ``validation`` s at the end of every 8-step
+    epoch when due and once the budget is spent (the loop's order); returns the steps."""
+    steps = 0
+    while True:
+        clock.now += step
+        schedule.step()
+        steps += 1
+        if steps % 8 and not out_of_time():
+            continue
+        if out_of_time() or pacer.due(clock.now):
+            started = clock.now
+            clock.now += validation
+            pacer.record(started, clock.now)
+        if out_of_time():
+            return steps
+
+
+def test_the_first_validation_s_estimate_is_capped_and_its_measure_gives_time_back():
+    """Audit s35 laptop 2: before the first validation 112 s of a 2-minute budget were kept
+    for it (an estimate from the training step's time), the lr reached 0 after 6 steps and
+    the ~20 s validation left 37 s unused. Now the estimate is at most a quarter of the
+    budget, and a cheaper measured validation gives the rest back to training."""
+    cfg = load_config(None, ["train.max_minutes=2"])
+    clock = FakeClock()
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    schedule = BudgetSchedule(
+        optimizer, "cosine", total_steps=10**9, seconds=120.0, clock=clock, since=clock.now
+    )
+    clock.now += 34.0  # loading the data
+    schedule.start = schedule.elapsed()
+    out_of_time, pacer = time_budget(cfg, schedule, None, first_validation=32.0)
+    steps = _run(schedule, out_of_time, pacer, clock, step=3.5, validation=2.0)
+    assert schedule.held_back() == 2.0  # measured
+    assert clock.now - 100.0 > 120.0 - 2 * 3.5 - 2.0  # the budget used, less a step or so
+    assert steps > 20 and optimizer.param_groups[0]["lr"] == 0.0  # ended annealed
+
+
+def test_a_latched_schedule_gets_back_what_its_estimate_kept_too_much():
+    clock = FakeClock()
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    schedule = BudgetSchedule(optimizer, "cosine", total_steps=10**9, seconds=60.0, clock=clock)
+    schedule.first_validation = 100.0  # steps: capped at 15 s
+    while not schedule.spent():
+        clock.now += 1.0
+        schedule.step()
+    assert clock.now - 100.0 == pytest.approx(45.0) and schedule.kept == 15.0
+    pacer_end = clock.now + 2.0
+    schedule.measured(2.0, pacer_end)  # the validation took 2 s: 13 s go back
+    assert not schedule.spent() and optimizer.param_groups[0]["lr"] > 0.0
+    while not schedule.spent():
+        clock.now += 1.0
+        schedule.step()
+    assert clock.now - 100.0 == pytest.approx(58.0) and schedule.kept == 2.0
