@@ -923,7 +923,7 @@ def objects_in_bands(
     its window is done again with twice the margin, up to ``max_margin`` (default
     ``margin``: never): where none reaches one, its objects are exactly those of the image
     read whole, whatever their size (the objects, their seeds, holes and splits lie inside
-    the window); ``unsure``: given a list, once the bands are done, the count of objects
+    the window; the bands that follow keep that margin and are at least as tall); ``unsure``: given a list, once the bands are done, the count of objects
     whose pixels still reached a cut edge of a window at the widest margin is appended. A window's cut rows are
     no image edge (:func:`remove_small_objects`); ``outside(top, bottom)``: the (rows, W)
     pixels of rows ``[top, bottom)`` that are no sample, or None.
@@ -934,10 +934,12 @@ def objects_in_bands(
     held = _HeldRows(iter(blocks), height)
     merger, offset, cut_ids = _Merger(), 0, []
     previous = None  # (core start, core end, window start, window ids)
-    for start in range(0, height, band_rows):
-        core = (start, min(start + band_rows, height))
-        check = widest > margin or unsure is not None
-        top, ids, left = _band(held, core, options, (margin, widest, check), outside)
+    start, now, check = 0, margin, widest > margin or unsure is not None
+    while start < height:  # a widened margin stays, and the bands grow as tall as it
+        rows = band_rows if now == margin else max(band_rows, now)
+        core = (start, min(start + rows, height))
+        top, ids, left, now = _band(held, core, options, (now, widest, check), outside)
+        start = core[1]
         held.drop_before(core[1] - widest)  # rows no later window needs
         cut_ids.extend((left + offset).tolist())
         ids[ids > 0] += offset
@@ -959,9 +961,9 @@ def objects_in_bands(
         unsure.append(len({merger.find(i) for i in cut_ids}))
 
 
-def _band(held, core, options, margins, outside) -> tuple[int, np.ndarray, np.ndarray]:
-    """``(window top, window ids, the ids of the objects left cut)`` of the band of ``core``
-    rows (:func:`objects_in_bands`): with ``margins[0]`` rows of context, doubled up to
+def _band(held, core, options, margins, outside) -> tuple:
+    """``(window top, window ids, the ids of the objects left cut, its margin)`` of the band
+    of ``core`` rows (:func:`objects_in_bands`): with ``margins[0]`` rows of context, doubled up to
     ``margins[1]`` while objects of the core were grown over pixels that reach a cut edge of
     the window (where ``margins[2]``: else unchecked, none)."""
     margin, widest, check = margins
@@ -977,7 +979,7 @@ def _band(held, core, options, margins, outside) -> tuple[int, np.ndarray, np.nd
         rows = (core[0] - top, core[1] - top)
         left = _cut_objects(ids, support, rows, cuts) if check else np.zeros(0, np.int64)
         if not left.size or margin >= widest:
-            return top, ids, left
+            return top, ids, left, margin
         margin = min(2 * margin + 1, widest)
 
 

@@ -431,9 +431,9 @@ def band_rows(margin: int) -> int:
 
 def widest_margin(margin: int, width: int) -> int:
     """The most rows of context a band of a ``width``-px-wide page is widened to while its
-    objects reach the cut edges of its window (:func:`objects_in_bands`): a window of at
-    most :data:`WINDOW_PIXELS`, never below ``margin``."""
-    return max(margin, (WINDOW_PIXELS // max(width, 1) - band_rows(margin)) // 2)
+    objects reach the cut edges of its window (:func:`objects_in_bands`: a band then as
+    tall as its margin): a window of at most :data:`WINDOW_PIXELS`, never below ``margin``."""
+    return max(margin, WINDOW_PIXELS // max(width, 1) // 3)
 
 
 def seam_note(unsure: int, widest: int) -> str | None:
