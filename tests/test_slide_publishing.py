@@ -179,7 +179,7 @@ def test_the_steps_after_the_tiles_say_what_they_do(tmp_path, small_chunks, capl
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slide_objects"):
         predict_file(local_net(), slide, tmp_path / "o", **_options())
     said = [r.getMessage() for r in caplog.records]
-    said = [m for m in said if "taller than half" not in m]  # the seam note, where it holds
+    said = [m for m in said if "band seam" not in m]  # the seam note, where it holds
     assert said[0].startswith("s_objects.tif: numbering and measuring ")
     assert said[1] == "s_objects.geojson: tracing their outlines"
 
