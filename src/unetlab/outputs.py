@@ -69,8 +69,10 @@ SET_ASIDE = re.compile(r"^\.(.+)\.old$")
 #: other command ever replaces them
 RUN_COMMAND = "train"
 #: how a command is told to replace files unetlab did not write (the CLI's; Python callers
-#: pass "pass overwrite=True")
+#: pass PYTHON_OVERWRITE_FIX)
 OVERWRITE_FIX = "add --overwrite"
+#: the fix of a refused output, as a Python caller spells it
+PYTHON_OVERWRITE_FIX = "pass overwrite=True"
 #: the suffixes of the formats single-file outputs are written in (``claim_files(formats=)``)
 FORMAT_SUFFIXES = {
     "JSON": (".json",),
@@ -201,9 +203,10 @@ def claim_files(
     command: str = "unetlab",
     suffixes: Collection[str] | None = None,
     formats: Mapping[str | os.PathLike, str] | None = None,
+    overwrite_fix: str = OVERWRITE_FIX,
 ) -> list[Path]:
     """Check single-file outputs and record them in their folders' manifests. Returns the
-    paths.
+    paths. ``overwrite_fix``: how a refusal tells the caller to pass ``overwrite``.
 
     Refuses (OutputError, one line): an output that is one of ``inputs`` (see
     :func:`refuse_inputs`); a file a training run wrote (see :func:`_refuse_replacing`); an
@@ -227,6 +230,7 @@ def claim_files(
             exists=path.exists(),
             command=command,
             overwrite=overwrite,
+            overwrite_fix=overwrite_fix,
         )
         if path.exists() and path in formats:
             _refuse_other_format(path, formats[path], command)

@@ -101,6 +101,7 @@ def run(args) -> int:
             input_size=args.input_size,
             check=check,
             pixel_size=args.pixel_size,
+            overwrite=args.overwrite,
         )
         print(report.describe())
     if package is not None:
@@ -148,6 +149,7 @@ def _write_onnx(model, args, check: bool) -> None:
         opset=args.opset,
         check=check,
         pixel_size=args.pixel_size,
+        overwrite=args.overwrite,
     )
     print(report.describe())
 
@@ -236,16 +238,14 @@ def _check_distinct(args) -> None:
 
 def _claim_outputs(args) -> None:
     """Refuse an output that is the checkpoint, and a file unetlab did not write (unless
-    --overwrite)."""
-    from unetlab.outputs import claim_files, refuse_inputs
+    --overwrite), before any is written: the rule export_onnx and export_torchscript ask
+    again for their own file."""
+    from unetlab.inference.export import claim_exports
+    from unetlab.outputs import OVERWRITE_FIX, refuse_inputs
 
     formats = {f: kind for f, kind in ((args.onnx, "ONNX"), (args.torchscript, "TorchScript")) if f}
-    claim_files(
-        list(formats),
-        inputs=[args.checkpoint],
-        overwrite=args.overwrite,
-        command="export",
-        formats=formats,
+    claim_exports(
+        formats, inputs=[args.checkpoint], overwrite=args.overwrite, overwrite_fix=OVERWRITE_FIX
     )
     if args.bioimageio:  # and _package_args: a package it replaces is one unetlab wrote
         refuse_inputs([args.bioimageio], [args.checkpoint], command="export")

@@ -85,9 +85,9 @@ from unetlab.data.pairs import PairReader
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.inference.export import (
     ProbabilityUNet,
-    export_onnx,
-    export_torchscript,
     probability_model,
+    write_onnx,
+    write_torchscript,
 )
 from unetlab.inference.object_recipe import is_instance_model, object_recipe
 from unetlab.inference.offset import describe_offset, label_offset
@@ -263,9 +263,9 @@ def _write_package(net, folder: Path, info: PackageInfo, image, formats, opset) 
         (folder / FILES["architecture"]).write_text(architecture_source())
     with _quiet("unetlab.inference.export"):  # its lines would name the temporary folder
         if "torchscript" in formats:
-            checks["torchscript"] = export_torchscript(net, folder / FILES["torchscript"])
+            checks["torchscript"] = write_torchscript(net, folder / FILES["torchscript"])
         if "onnx" in formats:
-            checks["onnx"] = export_onnx(net, folder / FILES["onnx"], opset=opset)
+            checks["onnx"] = write_onnx(net, folder / FILES["onnx"], opset=opset)
     for name, report in checks.items():
         log.info("%s weights: max abs diff from PyTorch %.2e", name, report.max_abs_diff)
     rdf = model_rdf(net, info, formats, opset=opset, dtype=image.dtype)

@@ -47,6 +47,7 @@ import logging
 import os
 import warnings
 import zipfile
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -60,6 +61,7 @@ from unetlab.data.normalize import normalization_formula
 from unetlab.errors import UnetlabError, first_line
 from unetlab.inference.offset import label_offset, shift_axis
 from unetlab.models import UNet
+from unetlab.outputs import PYTHON_OVERWRITE_FIX, claim_files
 from unetlab.provenance import code_identity
 from unetlab.runtime import available_cpus
 
@@ -69,6 +71,7 @@ DEFAULT_OPSET = 17
 MAX_TRACE = 4096  # px a side of the traced input
 MIN_OPSET = 11  # Resize (bilinear upsampling) with dynamic sizes
 INPUT_NAME, OUTPUT_NAME = "image", "logits"
+EXPORT_COMMAND = "export"  # the command whose files (manifest) an export may replace
 
 
 @dataclass(frozen=True)
@@ -332,6 +335,37 @@ def _opset_hint(opset: int):
         raise UnetlabError(f"opset {opset}: {reason}; try --opset {DEFAULT_OPSET}") from exc
 
 
+def claim_exports(
+    formats: Mapping[str | os.PathLike, str],
+    *,
+    inputs: Iterable[str | os.PathLike] = (),
+    overwrite: bool = False,
+    overwrite_fix: str = PYTHON_OVERWRITE_FIX,
+) -> None:
+    """The output rule of every export file, ``formats`` mapping each path to its kind
+    (``"ONNX"``, ``"TorchScript"``): OutputError (one line, nothing written) for a path that
+    is one of ``inputs`` (the checkpoint), a file of a training run, a file whose suffix names
+    another format (an image, a .json), or an existing file that unetlab export did not
+    write unless ``overwrite`` (the message names the fix as ``overwrite_fix``: the command
+    line passes its flag); a file export wrote is replaced. The paths are listed in their
+    folders' manifests (:func:`unetlab.outputs.claim_files`). :func:`export_onnx` and
+    :func:`export_torchscript` ask it; ``unetlab export`` asks it for all its files first."""
+    claim_files(
+        list(formats),
+        inputs=inputs,
+        overwrite=overwrite,
+        command=EXPORT_COMMAND,
+        formats=formats,
+        overwrite_fix=overwrite_fix,
+    )
+
+
+def _model_inputs(model) -> list[str]:
+    """The file ``model`` was loaded from (``model.checkpoint``), which no export replaces."""
+    source = getattr(model, "checkpoint", None)
+    return [source] if source else []
+
+
 def export_onnx(
     model: UNet,
     path: str | os.PathLike,
@@ -342,8 +376,41 @@ def export_onnx(
     check: bool = True,
     tolerance: float = 1e-4,
     pixel_size: float | None = None,
+    overwrite: bool = False,
 ) -> ExportReport:
     """Write ``model`` as an ONNX file at ``path`` (atomically) and check it.
+
+    No file but one an earlier export wrote is replaced (OutputError: a user's file, an
+    image, the model's own checkpoint; ``overwrite=True`` replaces a file of the ONNX
+    format's name that unetlab did not write): :func:`claim_exports`, as ``unetlab export``.
+    The other keywords: :func:`write_onnx`."""
+    claim_exports({path: "ONNX"}, inputs=_model_inputs(model), overwrite=overwrite)
+    return write_onnx(
+        model,
+        path,
+        input_size=input_size,
+        dynamic=dynamic,
+        opset=opset,
+        check=check,
+        tolerance=tolerance,
+        pixel_size=pixel_size,
+    )
+
+
+def write_onnx(
+    model: UNet,
+    path: str | os.PathLike,
+    *,
+    input_size: int | None = None,
+    dynamic: bool = True,
+    opset: int = DEFAULT_OPSET,
+    check: bool = True,
+    tolerance: float = 1e-4,
+    pixel_size: float | None = None,
+) -> ExportReport:
+    """Write ``model`` as an ONNX file at ``path`` (atomically) and check it, in a folder
+    the caller owns (a package being built): no output rule is asked, :func:`export_onnx`
+    is the public way.
 
     ``input_size``: square H = W traced (a valid input size; default a small one). With
     ``dynamic`` the batch, height and width axes are free (:func:`size_rule`: a valid net's
@@ -529,8 +596,35 @@ def export_torchscript(
     check: bool = True,
     tolerance: float = 1e-4,
     pixel_size: float | None = None,
+    overwrite: bool = False,
 ) -> ExportReport:
     """Write ``model`` as a traced TorchScript file at ``path`` (atomically) and check it.
+
+    No file but one an earlier export wrote is replaced, as :func:`export_onnx` says
+    (:func:`claim_exports`). The other keywords: :func:`write_torchscript`."""
+    claim_exports({path: "TorchScript"}, inputs=_model_inputs(model), overwrite=overwrite)
+    return write_torchscript(
+        model,
+        path,
+        input_size=input_size,
+        check=check,
+        tolerance=tolerance,
+        pixel_size=pixel_size,
+    )
+
+
+def write_torchscript(
+    model: UNet,
+    path: str | os.PathLike,
+    *,
+    input_size: int | None = None,
+    check: bool = True,
+    tolerance: float = 1e-4,
+    pixel_size: float | None = None,
+) -> ExportReport:
+    """Write ``model`` as a traced TorchScript file at ``path`` (atomically) and check it,
+    in a folder the caller owns (no output rule asked: :func:`export_torchscript` is the
+    public way).
 
     The module maps the normalised image (N, C_in, H, W) float32 to class probabilities
     (N, K, H', W') float32 for any batch and any valid size (any size for a valid-padding

@@ -36,8 +36,9 @@ from unetlab.inference.records import (
 )
 from unetlab.inference.slides import output_names, output_stems
 from unetlab.manifest import changed_inputs, modified_after
-from unetlab.outputs import (
+from unetlab.outputs import (  # PYTHON_OVERWRITE_FIX: re-exported (inference.folders)
     PENDING,
+    PYTHON_OVERWRITE_FIX,
     made_from,
     output_folder,
     recorded_keys,
@@ -325,11 +326,6 @@ def output_sources(files: Sequence[Path], **wanted: bool) -> dict[str, str]:
             for name in input_roles(f, **roles):
                 sources.setdefault(name, input_source(f))
     return sources
-
-
-#: the fix of a refused output, as a Python caller spells it (the command line passes its
-#: flag instead: :data:`unetlab.outputs.OVERWRITE_FIX`)
-PYTHON_OVERWRITE_FIX = "pass overwrite=True"
 
 
 #: the output folders this thread holds through prediction_folder (their resolved paths)

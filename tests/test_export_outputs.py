@@ -1,0 +1,55 @@
+"""export_onnx and export_torchscript from Python follow the output rule ``unetlab export``
+follows (audit s35 api 1: they replaced a user's notes and a PNG without a word)."""
+
+from __future__ import annotations
+
+import pytest
+
+from unetlab.checkpoint import save_model
+from unetlab.errors import OutputError
+from unetlab.inference.export import export_onnx, export_torchscript
+from unetlab.models import UNet
+
+# torch 2.13 deprecates TorchScript; deepImageJ and QuPath still need TorchScript files
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+SUFFIX = {"onnx": ".onnx", "torchscript": ".ts"}
+
+
+def _export(kind: str):
+    if kind == "onnx":
+        pytest.importorskip("onnx")
+    return {"onnx": export_onnx, "torchscript": export_torchscript}[kind]
+
+
+@pytest.mark.parametrize("kind", ["onnx", "torchscript"])
+def test_a_users_file_is_refused_and_left_as_it_was(tmp_path, kind):
+    export = _export(kind)
+    model = UNet(1, 2, depth=2, base_channels=4).eval()
+    notes = tmp_path / f"notes{SUFFIX[kind]}"
+    notes.write_bytes(b"my notes\n")
+    with pytest.raises(OutputError, match="not written by unetlab.*pass overwrite=True"):
+        export(model, notes, check=False)
+    assert notes.read_bytes() == b"my notes\n"
+    photo = tmp_path / "photo.png"  # another format's name: a typo, even with overwrite
+    photo.write_bytes(b"\x89PNG a picture")
+    with pytest.raises(OutputError, match="would replace this .png file"):
+        export(model, photo, check=False, overwrite=True)
+    assert photo.read_bytes() == b"\x89PNG a picture"
+
+    export(model, notes, check=False, overwrite=True)  # asked for: replaced
+    made = notes.read_bytes()
+    assert made != b"my notes\n"
+    notes.write_bytes(b"stale")  # a file the export wrote is replaced without asking
+    export(model, notes, check=False)
+    assert notes.read_bytes() == made
+
+
+def test_the_models_own_checkpoint_is_never_replaced(tmp_path):
+    model = UNet(1, 2, depth=2, base_channels=4).eval()
+    checkpoint = save_model(tmp_path / "m.ts", model)
+    model.checkpoint = str(checkpoint.resolve())  # as load_model records it
+    before = checkpoint.read_bytes()
+    with pytest.raises(OutputError, match="would write over its input"):
+        export_torchscript(model, checkpoint, check=False, overwrite=True)
+    assert checkpoint.read_bytes() == before
