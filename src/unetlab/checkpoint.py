@@ -46,6 +46,7 @@ from unetlab.data.exclude import check_exclude_rows
 from unetlab.errors import CheckpointError
 from unetlab.models import UNet, model_from_config
 from unetlab.packages import is_package, load_package
+from unetlab.runtime import resolve_device
 
 FORMAT = "unetlab"
 FORMAT_VERSION = 2  # written 1 where a checkpoint uses none of FEATURES: older unetlab reads it
@@ -393,7 +394,10 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     package that unetlab exported (folder, .zip or rdf.yaml) works too. ``model.checkpoint``:
     the file's absolute path (what predictions record as having made them); for a package,
     ``model.source``: the checkpoint it was exported from, as its ``config.unetlab.source``
-    names it (:func:`export_source`; None for a package exported before that was recorded)."""
+    names it (:func:`export_source`; None for a package exported before that was recorded).
+    A ``device`` that is no device, or CUDA where there is none, is refused (UnetlabError)
+    before the file is read."""
+    target = torch.device("cpu") if device is None else resolve_device(device)
     if is_package(path):
         seen: dict = {}
 
@@ -406,4 +410,4 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
     else:
         model = model_from_checkpoint(load_checkpoint(path))
     model.checkpoint = str(Path(path).resolve())
-    return model.to(device or "cpu").eval()
+    return model.to(target).eval()

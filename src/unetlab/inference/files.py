@@ -110,6 +110,7 @@ from unetlab.inference.pages import channel_index, page_channel, page_colour, re
 from unetlab.inference.predict import (
     PredictOptions,
     check_finite,
+    check_model,
     encode_labels,
     fit_channels,
     floor_run,
@@ -238,6 +239,7 @@ def predict_file(
     settings to lower.
     """
     check_keywords(OutputOptions.taken(outputs, settings)[1])  # instances=: objects=True
+    check_model(model)  # a checkpoint's path: load it first
     # True: a bar of the tiles, as predict_image(progress=True) draws (audit s32 notebook 4)
     with (
         progress_calls(progress, desc=Path(path).name, unit="tile", leave=False) as done,

@@ -130,19 +130,24 @@ def measure_objects(
     """
     ids = np.asarray(ids)
     if classes is not None and np.shape(classes) != ids.shape:
-        raise ValueError(f"classes of shape {np.shape(classes)} do not fit ids of {ids.shape}")
+        raise UnetlabError(
+            f"classes of shape {np.shape(classes)} do not fit ids of {ids.shape}: give the "
+            "class map of the same image"
+        )
     kinds = dict(class_names=class_names, background=background)
     if ids.ndim < 2 or ids.dtype.kind not in "iu":
-        raise ValueError(
-            f"ids must be an (H, W) integer array, or a stack of them, not {ids.dtype} {ids.shape}"
+        raise UnetlabError(
+            f"ids must be an (H, W) integer array, or a stack of them, not {ids.dtype} "
+            f"{ids.shape} (a label image's values; e.g. ids.astype(np.int32) of whole numbers)"
         )
     pixel_size = pixel_pair(pixel_size)
+    images = _image_planes(image, ids.shape)
     if ids.ndim == 2:
+        image = None if images is None else images[0]
         return with_micrometres(object_table(ids, image, classes=classes, **kinds), pixel_size)
     lead = ids.shape[:-2]
     letters = _leading_axes(axes, ids.ndim)
     planes = ids.reshape(-1, *ids.shape[-2:])
-    images = _image_planes(image, ids.shape)
     labels = None if classes is None else np.asarray(classes).reshape(planes.shape)
     tables = []
     for page, plane in enumerate(planes):
@@ -195,12 +200,12 @@ def plane_columns(
 
 def _leading_axes(axes: str | None, ndim: int) -> str:
     """The letters of a stack's leading axes from ``axes`` (all the ids' axes, ending in YX);
-    "" without ``axes``. ValueError naming the fix where they do not fit."""
+    "" without ``axes``. UnetlabError naming the fix where they do not fit."""
     if axes is None:
         return ""
     given = axes.upper()
     if len(given) != ndim or not given.endswith("YX") or len(set(given)) != len(given):
-        raise ValueError(
+        raise UnetlabError(
             f"axes {axes!r} do not fit ids of {ndim} axes: one letter per axis, ending in YX "
             "(e.g. 'TYX', 'ZYX', 'TZYX')"
         )
@@ -208,13 +213,20 @@ def _leading_axes(axes: str | None, ndim: int) -> str:
 
 
 def _image_planes(image: np.ndarray | None, shape: tuple[int, ...]) -> np.ndarray | None:
-    """``image`` as planes (P, H, W[, C]) matching a stack of ids of ``shape``."""
+    """``image`` as planes (P, H, W[, C]) matching ids of ``shape`` ((H, W) ids: one
+    plane). UnetlabError naming both shapes where it does not fit (audit s35 api 2: an
+    image at another scale was measured on its top-left corner, without a word)."""
     if image is None:
         return None
     image = np.asarray(image)
     fits = image.shape[: len(shape)] == shape and image.ndim in (len(shape), len(shape) + 1)
+    if not fits and len(shape) == 2:
+        raise UnetlabError(
+            f"image of shape {image.shape} does not match ids of shape {shape}: give the "
+            "image the ids were made from, (H, W) or (H, W, C) at the ids' size"
+        )
     if not fits:
-        raise ValueError(
+        raise UnetlabError(
             f"image of shape {image.shape} does not fit ids of shape {shape}: give the "
             "stack's planes in the ids' order, channels last (e.g. numpy.moveaxis(image, 1, "
             "-1) for (T, C, Y, X))"

@@ -323,7 +323,10 @@ def objects_from_probabilities(
     """
     probabilities = np.asarray(probabilities)
     if probabilities.ndim != 3:
-        raise ValueError(f"probabilities must be (K, H, W), not shape {probabilities.shape}")
+        raise UnetlabError(
+            f"probabilities must be (K, H, W), not shape {probabilities.shape}: give the "
+            "whole (K, H, W) output of predict_image, not one class's map"
+        )
     if options is None:
         if probabilities.shape[0] == 3:
             log.warning(_DEFAULT_MODE)

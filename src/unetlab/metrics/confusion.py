@@ -27,6 +27,7 @@ import numpy as np
 import torch
 
 from unetlab.data.labels import IGNORE_INDEX
+from unetlab.errors import UnetlabError
 
 __all__ = ["ConfusionMatrix", "confusion_matrix", "metrics_from_matrix", "nanmean"]
 
@@ -46,7 +47,7 @@ def _check_integer(x) -> None:
         else not (np.issubdtype(x.dtype, np.integer) or x.dtype == bool)
     )
     if floating:
-        raise ValueError(
+        raise UnetlabError(
             f"ConfusionMatrix takes integer class indices, not {x.dtype}; take argmax of "
             "probabilities or logits first"
         )
@@ -88,7 +89,7 @@ def _batched_counts(
 def _check_pair(pred, target) -> None:
     """Refuse a prediction and target of different shapes, or of non-integer values."""
     if tuple(pred.shape) != tuple(target.shape):
-        raise ValueError(
+        raise UnetlabError(
             f"prediction has shape {tuple(pred.shape)} but the target {tuple(target.shape)}; "
             "pass class-index maps of the same size"
         )
@@ -131,12 +132,12 @@ def _numpy_counts(pred, target, num_classes: int, ignore_index: int, images: int
 def _check_range(lo: int, hi: int, top: int, num_classes: int, ignore_index: int) -> None:
     """Refuse a labelled target above C-1 or a kept prediction outside 0..C-1."""
     if top >= num_classes:
-        raise ValueError(
+        raise UnetlabError(
             f"target holds class index {top} above 0..{num_classes - 1} (and is not "
             f"ignore_index {ignore_index}); {_FIX}"
         )
     if lo < 0 or hi >= num_classes:
-        raise ValueError(
+        raise UnetlabError(
             f"prediction holds class index {lo if lo < 0 else hi} outside "
             f"0..{num_classes - 1}; {_FIX}"
         )
@@ -206,8 +207,8 @@ class ConfusionMatrix:
     are counted there with ``torch.bincount`` (no copy to the host), numpy arrays and CPU
     tensors with ``numpy.bincount``. Targets equal to ``ignore_index`` or negative are
     skipped; a target above C-1 (other than ``ignore_index``) or a prediction outside
-    0..C-1 is a ValueError naming the value (map label values such as 0/255 to class
-    indices 0/1 first).
+    0..C-1 is a UnetlabError (a ValueError) naming the value (map label values such as
+    0/255 to class indices 0/1 first).
     With ``per_image=True`` each image's (C, C) counts are also kept (on the CPU), and
     :meth:`compute_per_image` gives one metrics dict per image, in update order.
 
@@ -219,7 +220,7 @@ class ConfusionMatrix:
         self, num_classes: int, *, ignore_index: int = IGNORE_INDEX, per_image: bool = False
     ) -> None:
         if num_classes < 1:
-            raise ValueError(f"num_classes must be at least 1, not {num_classes}")
+            raise UnetlabError(f"num_classes must be at least 1, not {num_classes}")
         self.num_classes = int(num_classes)
         self.ignore_index = int(ignore_index)
         self.per_image = per_image

@@ -73,19 +73,19 @@ DSB_THRESHOLDS = tuple(round(0.5 + 0.05 * i, 2) for i in range(10))
 
 
 def check_label_pair(pred, gt) -> tuple[np.ndarray, np.ndarray]:
-    """``pred`` and ``gt`` as arrays, refused (ValueError) unless both hold integer (or bool)
+    """``pred`` and ``gt`` as arrays, refused (UnetlabError) unless both hold integer (or bool)
     labels and have one shape (of any dims: the ISBI measures of :mod:`unetlab.metrics.isbi`
     score a stack slice by slice; the object measures take one image,
     :func:`check_label_image`)."""
     pred, gt = np.asarray(pred), np.asarray(gt)
     if pred.shape != gt.shape:
-        raise ValueError(
+        raise UnetlabError(
             f"prediction has shape {pred.shape} but the ground truth {gt.shape}; "
             "compare label images of the same size"
         )
     for name, a in (("prediction", pred), ("ground truth", gt)):
         if not (np.issubdtype(a.dtype, np.integer) or a.dtype == bool):
-            raise ValueError(
+            raise UnetlabError(
                 f"{name} must hold integer labels, not {a.dtype}; threshold probabilities first"
             )
     return pred, gt
@@ -422,9 +422,9 @@ def _classes_of_objects(
     pred_instances, gt_instances, pred_classes, gt_classes, background=None
 ) -> tuple | None:
     """(true objects' classes, predicted objects' classes) (:func:`object_classes`), None
-    without class maps; ValueError where only one of the two maps is given."""
+    without class maps; UnetlabError where only one of the two maps is given."""
     if (pred_classes is None) != (gt_classes is None):
-        raise ValueError("give both pred_classes and gt_classes, or neither")
+        raise UnetlabError("give both pred_classes and gt_classes, or neither")
     if gt_classes is None:
         return None
     return (
