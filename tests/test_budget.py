@@ -336,7 +336,9 @@ def test_the_budget_counts_the_loading_and_anneals_over_what_is_left(
 
 def test_the_seconds_kept_at_the_end_are_no_more_than_the_budget_has_left():
     """A busy machine's 20 s steps made the first validation's estimate 194 s; the log said
-    "194 s kept for the last validation" in a 90 s budget (audit s35 workshop 8)."""
+    "194 s kept for the last validation" in a 90 s budget (audit s35 workshop 8). The
+    estimate is now held to a quarter of the budget (laptop 2), and what is kept is still no
+    more than the budget has left when the schedule ends."""
     clock = FakeClock()
     budget = BudgetSchedule(
         _optimizer(), "cosine", total_steps=10**9, seconds=90.0, clock=clock, since=79.0
@@ -345,5 +347,5 @@ def test_the_seconds_kept_at_the_end_are_no_more_than_the_budget_has_left():
     while not budget.spent():
         clock.now += 20.0
         budget.step()
-    assert budget.held_back() == pytest.approx(194.0)
-    assert budget.kept == pytest.approx(90.0 - budget.seconds_spent) and budget.kept < 45.0
+    assert budget.held_back() == pytest.approx(22.5)  # 194 s, held to a quarter of 90 s
+    assert budget.kept == pytest.approx(90.0 - budget.seconds_spent) and budget.kept < 22.5
