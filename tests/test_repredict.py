@@ -47,7 +47,8 @@ def test_another_models_run_removes_the_overlay_it_does_not_write(work):
     assert _predict(work, "m1.pt", "--instances", "--overlay", "--save-probabilities") == 0
     assert "st_overlay.tif" in _names(work / "out") and "st_prob.tif" in _names(work / "out")
     assert _predict(work, "m2.pt", "--instances") == 0
-    assert _names(work / "out") == {"st.tif", "st_objects.tif", "st_objects.csv"}
+    tables = {"st_objects.tif", "st_objects.csv", "objects_summary.csv"}  # a row per frame
+    assert _names(work / "out") == {"st.tif"} | tables
     assert set(made_from(work / "out", "predict")) == _names(work / "out") | {"predict.json"}
 
 
@@ -57,6 +58,22 @@ def test_other_settings_remove_the_objects_they_do_not_write(work):
     assert _names(work / "out") == {"st.tif"}
     assert _predict(work, "m1.pt", "--skip-existing") == 0  # finished: nothing removed
     assert _names(work / "out") == {"st.tif"}
+
+
+def test_a_summary_of_other_inputs_objects_stays(work):
+    """A run without objects removes the per-image table only where it predicted every
+    image the table lists: one of other inputs stays (the stale-table fix, session 35)."""
+    from PIL import Image
+
+    Image.fromarray(np.zeros((24, 20), np.uint8)).save(work / "in" / "b.png")
+    assert _predict(work, "m1.pt", "--instances") == 0
+    assert "objects_summary.csv" in _names(work / "out")
+    one = ["--input", str(work / "in" / "b.png"), "--overwrite"]
+    assert _predict(work, "m1.pt", *one) == 0  # b.png only: st.tif's rows still hold
+    assert "objects_summary.csv" in _names(work / "out")
+    assert _predict(work, "m1.pt") == 0  # both, without objects: the table goes
+    assert "objects_summary.csv" not in _names(work / "out")
+    assert "objects_summary.csv" not in made_from(work / "out", "predict")
 
 
 def test_a_users_file_and_other_inputs_outputs_stay(work):

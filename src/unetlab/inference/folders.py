@@ -31,7 +31,12 @@ from unetlab.group import SOLO, Group
 from unetlab.inference.files import check_options, file_record, predict_file
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.objects import ObjectOptions
-from unetlab.inference.objects_summary import claim_summary, folder_summary, write_summary
+from unetlab.inference.objects_summary import (
+    claim_summary,
+    drop_stale_summary,
+    folder_summary,
+    write_summary,
+)
 from unetlab.inference.offset import describe_offset, label_offset
 from unetlab.inference.output_rules import (
     PYTHON_OVERWRITE_FIX,
@@ -399,11 +404,14 @@ def predict_folder(
 def _conclude(result: FolderPrediction, out_dir: Path, files, outputs, report) -> None:
     """The end of :func:`predict_folder` in the main process, the folder still held: a map's
     PNG outputs placed (their world files, into ``result``), the per-image table of all the
-    inputs where one is written (:func:`_summed`), then ``report``."""
+    inputs where one is written (:func:`_summed`; else an earlier run's of only these inputs
+    removed), then ``report``."""
     for path, written in result.written.items():
         written += world_files(path, written)
     if _summed(outputs, files):
         result.summary = _summary(out_dir, files, result)
+    else:  # an earlier run's table of these inputs' objects, which this run removed
+        drop_stale_summary(out_dir, [p.name for p in result.written])
     if report is not None:
         report(result)
 

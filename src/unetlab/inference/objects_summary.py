@@ -48,6 +48,7 @@ __all__ = [
     "by_position",
     "claim_summary",
     "focus_measure",
+    "drop_stale_summary",
     "folder_summary",
     "image_focus",
     "image_key",
@@ -500,6 +501,26 @@ def write_summary(out_dir: str | os.PathLike, rows: Sequence[dict]) -> Path:
         writer.writerow(columns)
         writer.writerows(_cells(r, columns) for r in rows)
     return path
+
+
+def drop_stale_summary(out_dir: str | os.PathLike, redone: Collection[str]) -> bool:
+    """Remove ``out_dir``'s :data:`SUMMARY` (and its manifest line) where predict wrote it
+    and every image it lists is in ``redone`` (names of inputs a run without objects has
+    just predicted again: their object tables are gone, so its rows describe objects that
+    no longer exist); one of other inputs stays. Whether it was removed."""
+    from unetlab.manifest import forget, made_from
+
+    path = Path(out_dir) / SUMMARY
+    if not path.is_file() or SUMMARY not in made_from(out_dir, "predict"):
+        return False
+    with path.open(newline="", encoding="utf-8") as f:
+        images = {row.get("image") for row in csv.DictReader(f)}
+    if not images or not images <= set(redone):
+        return False
+    log.info("removed %s: its images were predicted again without objects", path)
+    path.unlink()
+    forget(out_dir, [SUMMARY], "predict")
+    return True
 
 
 def summary_lines(rows: Sequence[dict]) -> list[str]:
