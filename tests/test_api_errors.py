@@ -117,3 +117,11 @@ def test_tile_size_of_numpy_integers_and_pairs_is_taken():
     options = PredictOptions(tile_size=np.int64(16), batch_size=np.int32(2))
     assert options.tile_size == 16 and type(options.tile_size) is int
     assert PredictOptions(tile_size=[16, 24]).tile_size == (16, 24)
+
+
+def test_the_error_classes_a_caller_catches_are_public():
+    """save_model's and the exports' OutputError was not in unetlab.__all__ (audit s35 api 4)."""
+    from unetlab.errors import OutputError
+
+    assert unetlab.OutputError is OutputError and "OutputError" in unetlab.__all__
+    assert issubclass(OutputError, unetlab.UnetlabError)

@@ -51,6 +51,7 @@ _HOMES = {
     "CheckpointError": "errors",
     "DatasetError": "errors",
     "ImageReadError": "errors",
+    "OutputError": "errors",
     "UnetlabError": "errors",
     "Report": "evaluate",
     "evaluate_model": "evaluate",
