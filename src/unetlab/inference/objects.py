@@ -982,7 +982,8 @@ def _band(held, core, options, margins, outside) -> tuple:
         rows = (core[0] - top, core[1] - top)
         left = _cut_objects(ids, support, rows, cuts) if check else np.zeros(0, np.int64)
         if not left.size or margin >= widest:
-            return top, ids, left, margin
+            seams = (core[0] > 0, core[1] < height)
+            return top, ids, _at_seams(left, ids, rows, seams), margin
         margin = min(2 * margin + 1, widest)
 
 
@@ -998,6 +999,16 @@ def _cut_objects(ids, support, core: tuple[int, int], cuts: tuple[bool, bool]) -
     rows = slice(*core)
     hit = np.isin(regions[rows], reaching[reaching > 0]) & (ids[rows] > 0)
     return np.unique(ids[rows][hit])
+
+
+def _at_seams(left: np.ndarray, ids: np.ndarray, core: tuple[int, int], seams) -> np.ndarray:
+    """Of the objects ``left`` cut (:func:`_cut_objects`), those that cross a seam of the
+    window's ``core`` rows: in its first or last row where that is a seam (``seams``: not
+    the image's edge); the others are rarely changed by rows beyond the window."""
+    rows = [row for row, seam in zip((core[0], core[1] - 1), seams) if seam]
+    if not left.size or not rows:
+        return left[:0]
+    return left[np.isin(left, ids[rows])]
 
 
 class _HeldRows:
