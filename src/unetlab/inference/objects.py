@@ -926,10 +926,12 @@ def objects_in_bands(
     its window is done again with twice the margin, up to ``max_margin`` (default
     ``margin``: never): where none reaches one, its objects are exactly those of the image
     read whole, whatever their size (the objects, their seeds, holes and splits lie inside
-    the window; the bands that follow keep that margin and are at least as tall); ``unsure``: given a list, once the bands are done, the count of objects
-    whose pixels still reached a cut edge of a window at the widest margin is appended. A window's cut rows are
-    no image edge (:func:`remove_small_objects`); ``outside(top, bottom)``: the (rows, W)
-    pixels of rows ``[top, bottom)`` that are no sample, or None.
+    the window; the bands that follow keep that margin and are at least as tall).
+    ``unsure``: given a list, once the bands are done, the count of objects that cross a
+    band seam and whose pixels still reached a cut edge of their window at the widest
+    margin is appended. A window's cut rows are no image edge
+    (:func:`remove_small_objects`); ``outside(top, bottom)``: the (rows, W) pixels of rows
+    ``[top, bottom)`` that are no sample, or None.
     """
     widest = margin if max_margin is None else max(margin, max_margin)
     if band_rows < 1 or margin < 0:
