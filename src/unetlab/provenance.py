@@ -36,8 +36,27 @@ def command_line(argv: list[str] | None = None) -> str:
     unetlab`` (this Python's name: ``python3`` here); the console script's path as it is."""
     words = list(sys.argv if argv is None else argv)
     if words and _is_package_main(words[0]):
-        words[:1] = [Path(sys.executable).name or "python", "-m", "unetlab"]
+        words[:1] = _python_m()
     return shell_command(*words)
+
+
+def program() -> list[str]:
+    """The words that run unetlab as this process was run, as :func:`command_line` records
+    them: ``["python3", "-m", "unetlab"]`` under ``python -m unetlab`` (a user whose
+    ``unetlab`` script is not on PATH), else ``["unetlab"]`` (the console script; also from
+    Python, a notebook: a shell command)."""
+    return _python_m() if sys.argv and _is_package_main(sys.argv[0]) else ["unetlab"]
+
+
+def _python_m() -> list[str]:
+    """How ``python -m unetlab`` is recorded and printed: this Python's name (``python3``)."""
+    return [Path(sys.executable).name or "python", "-m", "unetlab"]
+
+
+def unetlab_command(*words: object) -> str:
+    """A unetlab command for the user to paste back (``unetlab train --run-dir R --resume``),
+    its program as this process's (:func:`program`), each word shell-quoted."""
+    return shell_command(*program(), *words)
 
 
 def _is_package_main(program: str) -> bool:

@@ -10,7 +10,7 @@ from pathlib import Path
 from unetlab.cli.common import add_device_arg
 from unetlab.errors import GroupError, UnetlabError
 from unetlab.models.architecture import PRESETS
-from unetlab.provenance import shell_command
+from unetlab.provenance import unetlab_command
 from unetlab.signals import stop_status
 
 EPILOG = """\
@@ -366,7 +366,7 @@ def _unrecorded_split(run: Path) -> str:
     return (
         f"--split {run}: this run folder was written by an older unetlab, which recorded no "
         f"split.json: its split can only be drawn again from its config.yaml{drawn}: "
-        f"{shell_command('unetlab', 'train', '--config', run / 'config.yaml')} --data DATA without --split (the same seed draws the "
+        f"{unetlab_command('train', '--config', run / 'config.yaml')} --data DATA without --split (the same seed draws the "
         "same split of the same files; nothing checks that the files are those it trained on)"
     )
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from unetlab.atomic import atomic_path
 from unetlab.compare.records import KILLED, STOPPED, RunRecord, scored_checkpoint
 from unetlab.metrics.spread import described, spread
-from unetlab.provenance import shell_command
+from unetlab.provenance import unetlab_command
 
 #: config keys that name the run's folder, not how it trains
 NOT_SETTINGS = ("run.",)
@@ -218,7 +218,7 @@ def _note(row: dict, record: RunRecord) -> str | None:
     if record.status not in (STOPPED, KILLED):
         return None
     how = (
-        f"go on with: {shell_command('unetlab', 'train', '--run-dir', record.path, '--resume')}"
+        f"go on with: {unetlab_command('train', '--run-dir', record.path, '--resume')}"
         if record.resumable
         else "no checkpoints/last.pt to resume from"
     )

@@ -15,7 +15,7 @@ from unetlab.config.load import load_config
 from unetlab.config.removed import drop_removed
 from unetlab.config.sections import Config
 from unetlab.errors import UnetlabError, first_line
-from unetlab.provenance import shell_command
+from unetlab.provenance import unetlab_command
 
 #: the keys a resumed run may change: how long, where and with what batches it goes on (the
 #: schedule is laid over the new length), and how it is watched. Every other key would change
@@ -134,9 +134,7 @@ def load_run_config(
     if missing := [k for k in refused if k not in given]:
         key, (value, reason) = missing[0], refused[missing[0]]
         sets = [word for k in missing for word in ("--set", f"{k}={_yaml_text(_default(k))}")]
-        command = shell_command(
-            "unetlab", "train", "--run-dir", Path(path).parent, "--resume", *sets
-        )
+        command = unetlab_command("train", "--run-dir", Path(path).parent, "--resume", *sets)
         raise UnetlabError(
             f"{path} holds {key}: {_yaml_text(value)}, which this version of unetlab refuses "
             f"({reason}): resume it with a value this version takes, e.g. its default: {command}"

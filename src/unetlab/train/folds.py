@@ -22,7 +22,7 @@ from unetlab.data.split_record import SPLIT_FILE, describe_pairs, read_split, sp
 from unetlab.errors import OutputError, UnetlabError
 from unetlab.metrics.spread import described, spread
 from unetlab.outputs import FolderLock, record
-from unetlab.provenance import shell_command
+from unetlab.provenance import unetlab_command
 from unetlab.run_records import SUMMARY_FILE
 from unetlab.train.fitting import fit
 from unetlab.train.folds_aside import aside_note, drop_aside, set_aside
@@ -110,7 +110,7 @@ def stopped_note(run_dir: str | os.PathLike, k: int, i: int, *, stop: bool = Tru
 
 def folds_resume_command(run_dir: str | os.PathLike, k: int) -> str:
     """The command that goes on with the cross-validation of ``k`` folds in ``run_dir``."""
-    return shell_command("unetlab", "train", "--run-dir", run_dir, "--folds", k, "--resume")
+    return unetlab_command("train", "--run-dir", run_dir, "--folds", k, "--resume")
 
 
 def _fit_fold(cfg: Config, folder: Path, which: str, pairs: tuple, *, resume: bool, **fitting):

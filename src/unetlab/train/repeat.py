@@ -16,7 +16,7 @@ from unetlab.data.split_record import (
     split_differences,
 )
 from unetlab.errors import DatasetError
-from unetlab.provenance import shell_command
+from unetlab.provenance import unetlab_command
 
 _KINDS = (
     ("added", "added to the folder since"),
@@ -123,8 +123,8 @@ def clock_free_repeat(
         "epochs": epochs,
         "steps": steps,
         "steps_of_epochs": epochs * per_epoch,
-        "command": shell_command(
-            *("unetlab", "train", "--config", run_dir / "config.yaml", "--split", run_dir),
+        "command": unetlab_command(
+            *("train", "--config", run_dir / "config.yaml", "--split", run_dir),
             *("--minutes", 0, "--epochs", epochs, "--run-dir", "NEW_RUN"),
         ),
         "python": (  # a notebook's form of the same (audit s32 notebook 10)

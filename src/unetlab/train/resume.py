@@ -23,7 +23,7 @@ from unetlab.data.split_record import (
     recorded_pairs,
 )
 from unetlab.errors import UnetlabError, first_line
-from unetlab.provenance import shell_command
+from unetlab.provenance import unetlab_command
 from unetlab.train.loop import TrainState
 from unetlab.train.schedule import BudgetSchedule, schedule_factor
 
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 def resume_command(run_dir: str | os.PathLike, processes: int = 1) -> str:
     """The command that resumes ``run_dir`` as it trained (in ``processes`` processes)."""
     nproc = ("--nproc", processes) if processes > 1 else ()
-    return shell_command("unetlab", "train", "--run-dir", run_dir, "--resume", *nproc)
+    return unetlab_command("train", "--run-dir", run_dir, "--resume", *nproc)
 
 
 def saved_at(run_dir: str | os.PathLike) -> str | None:
