@@ -185,3 +185,14 @@ def test_bad_flag_values_are_refused_before_the_model_loads(folder, capsys, flag
     assert main([*args, "--output", str(folder / "out"), *flags]) == 2
     assert capsys.readouterr().err == f"unetlab predict: error: {message}\n"
     assert not (folder / "out").exists()
+
+
+def test_a_tilde_the_shell_left_alone_is_the_home_folder(folder, monkeypatch):
+    """--input=~/in: the shell expands no ~ after '=' (predict read it as ./~/in, while train
+    and evaluate expand it); --output and --checkpoint too."""
+    monkeypatch.setenv("HOME", str(folder))
+    monkeypatch.chdir(folder / "in")
+    argv = ["predict", "--checkpoint=~/model.pt", "--input=~/in/grey.png", "--output=~/out"]
+    assert main(argv) == 0
+    assert (folder / "out" / "grey.png").is_file()
+    assert not (folder / "in" / "~").exists()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import statistics
 import sys
 from pathlib import Path
@@ -73,20 +74,25 @@ def add_parser(sub) -> None:
 
 def _add_inputs(p) -> None:
     """The checkpoint, the inputs and how their axes are read, the output folder."""
+    path = os.path.expanduser  # --input=~/x: the shell leaves that ~ alone
     p.add_argument(
         "--checkpoint",
         required=True,
+        type=path,
         help="a unetlab checkpoint (.pt) or a bioimage.io package unetlab exported",
     )
     p.add_argument(
         "--input",
         nargs="+",
         required=True,
+        type=path,
         metavar="PATH",
         help="image files, folders or globs (PNG, JPEG, TIFF; stacks too), and "
         "Zarr / OME-Zarr folders",
     )
-    p.add_argument("--output", required=True, metavar="DIR", help="folder for the outputs")
+    p.add_argument(
+        "--output", required=True, type=path, metavar="DIR", help="folder for the outputs"
+    )
     p.add_argument(
         "--axes",
         metavar="AXES",
