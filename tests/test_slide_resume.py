@@ -67,10 +67,13 @@ class Stop:
             raise KeyboardInterrupt
 
 
-def _slide(path, pages=1, h=160, w=96):
+def _slide(path, pages=1, h=160, w=96, axes=None):
     image = np.stack([nuclei_image(h, w, seed=7 + p) for p in range(pages)])
     image = image if pages > 1 else image[0]
-    tifffile.imwrite(path, image, tile=(32, 32), compression="zlib", photometric="minisblack")
+    meta = {"axes": axes} if axes else {}
+    tifffile.imwrite(
+        path, image, tile=(32, 32), compression="zlib", photometric="minisblack", metadata=meta
+    )
     return path
 
 
@@ -148,13 +151,16 @@ def test_objects_without_staged_probabilities_restart_the_page(tmp_path, small_c
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
         whole, resumed, (all_, _, again) = _interrupted_then_resumed(tmp_path, slide, 24, **objects)
     assert resumed == whole
-    assert any("s.tif: restarting page 1 of 1 at row 0 (" in m for m in caplog.messages)
-    assert "resuming s.tif at row 0 of 160 (page 1 of 1)" not in caplog.messages
+    assert any("s.tif: restarting the image at row 0 (" in m for m in caplog.messages)
+    assert "resuming s.tif at row 0 of 160" not in caplog.messages
     assert again.tiles == all_.tiles
 
 
-def test_a_stack_resumes_at_its_page(tmp_path, small_chunks, caplog):
-    slide = _slide(tmp_path / "p.tif", pages=3, h=96, w=64)
+@pytest.mark.parametrize("axes, page", [(None, "plane 1"), ("TYX", "frame 1")])
+def test_a_stack_resumes_at_its_page(tmp_path, small_chunks, caplog, axes, page):
+    """The line names the page as predict's other lines do: a movie's "frame 1" (was "page
+    2 of 3", 1-based, where the tables and the bar say frame 1)."""
+    slide = _slide(tmp_path / "p.tif", pages=3, h=96, w=64, axes=axes)
     with open_slide(slide) as pages:
         assert pages.shape == (3, 96, 64, 1)
     with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
@@ -163,7 +169,7 @@ def test_a_stack_resumes_at_its_page(tmp_path, small_chunks, caplog):
         )
     assert resumed == whole
     (said,) = [m for m in caplog.messages if m.startswith("resuming p.tif")]
-    assert said.endswith(" of 96 (page 2 of 3)") and again.tiles < all_.tiles - first.tiles // 2
+    assert said.endswith(f" of 96, {page} (2 of 3)") and again.tiles < all_.tiles - first.tiles // 2
 
 
 def _stopped(tmp_path, slide, after=24, net=None, **settings):

@@ -905,14 +905,14 @@ def _predict_bands(
     pages, h = slide.shape[:2]
     band = ome.chunk_rows(h, group.world, group.rank)
     done = slide_resume.Progress(run.stages["labels"], group.rank, band, resumed=resumed)
-    firsts = _first_rows(done, pages, slide.path.name, h, run.found, specs)
+    label = _page_axes(slide).label  # "frame 3", "plane 2"
+    firsts = _first_rows(done, (pages, label), slide.path.name, h, run.found, specs)
     arrays = {key: ome.open_level(run.stages[key]) for key in specs}
     fn = probability_fn(model, precision=options.precision, tta=options.tta)
     progress = _tile_progress(slide.path.name, run.grid, run.batch, band, firsts, progress)
     with inference_session(model, options.device) as dev:
         check_precision(options.precision, dev)
         tiles = dict(fn=fn, device=dev, progress=progress, main=group.is_main)
-        label = _page_axes(slide).label
         for p, first in enumerate(firsts):
             if first < band[1]:  # else done before
                 if pages > 1:  # the bar says the frame: "frame 3 (4 of 100)"
@@ -1040,31 +1040,33 @@ def _background_rows(model, shape: tuple[int, int], rows: tuple[int, int]):
         yield y, blank_pixels(np.zeros((k, r, w), np.float32), np.ones((r, w), bool), background)
 
 
-def _first_rows(done, pages: int, name: str, h: int, found, specs) -> list[int]:
+def _first_rows(done, pages: tuple, name: str, h: int, found, specs) -> list[int]:
     """The first row of each page to predict (``done.stop``: none), said in a line where a
-    killed run did some. A page with objects restarts where its probabilities are not
-    staged: its ids are found over the whole page, from the rows before too
-    (:meth:`SlideObjects.add_page`)."""
+    killed run did some; ``pages``: (their count, how messages name one: "frame 3"). A page
+    with objects restarts where its probabilities are not staged: its ids are found over the
+    whole page, from the rows before too (:meth:`SlideObjects.add_page`)."""
+    pages, label = pages
     firsts = [done.first_row(p) for p in range(pages)]
     p = next((p for p, first in enumerate(firsts) if first < done.stop), None)
     if p is None:
         if pages and done.stop > done.start:
             log.info("%s: a killed run predicted every row: publishing its outputs", name)
         return firsts
+    page = f"{label(p)} ({p + 1} of {pages})" if pages > 1 else ""  # "frame 3 (4 of 9)"
     if firsts[p] > done.start and found is not None and "probabilities" not in specs:
         log.info(
-            "%s: restarting page %d of %d at row 0 (%d of %d rows were done): its objects are "
-            "found over the whole page, from probabilities that are not staged "
-            "(--save-probabilities stages them)",
+            "%s: restarting %s at row 0 (%d of %d rows were done): its objects are found over "
+            "the whole %s, from probabilities that are not staged (--save-probabilities "
+            "stages them)",
             name,
-            p + 1,
-            pages,
+            page or "the image",
             firsts[p],
             h,
+            "image" if pages == 1 else label(p).split()[0],
         )
         done.row = firsts[p] = done.start  # its rows are written again
     if p > 0 or firsts[p] > done.start:
-        log.info("resuming %s at row %d of %d (page %d of %d)", name, firsts[p], h, p + 1, pages)
+        log.info("resuming %s at row %d of %d%s", name, firsts[p], h, page and f", {page}")
     return firsts
 
 
