@@ -26,12 +26,14 @@ from unetlab.errors import UnetlabError
 from unetlab.train.log import log_validation
 
 
-def _stack(root, name: str, pages: int) -> None:
+def _stack(root, name: str, pages: int, axes: str | None = None) -> None:
     rng = np.random.default_rng(pages)
+    meta = {"axes": axes} if axes else {}
     for folder, high in (("images", 255), ("masks", 2)):
         (root / folder).mkdir(parents=True, exist_ok=True)
         data = rng.integers(0, high, (pages, 8, 8), dtype=np.uint8)
-        tifffile.imwrite(root / folder / f"{name}.tif", data, photometric="minisblack")
+        path = root / folder / f"{name}.tif"
+        tifffile.imwrite(path, data, photometric="minisblack", metadata=meta)
 
 
 def _png(root, name: str) -> None:
@@ -55,6 +57,22 @@ def test_a_single_stack_holds_out_its_last_frames_after_a_gap(tmp_path, caplog):
     )
     assert "page 11 left out as a gap" in caplog.text and not next_to_training(train, val)
     assert split_pairs(tmp_path, val_fraction=0.2, seed=5) == (train, val)  # no draw
+
+
+def test_a_movies_held_out_frames_are_named_frames(tmp_path, caplog):
+    """A movie's pages are frames in the split's line, as predict names them (was "pages")."""
+    _stack(tmp_path, "movie", 15, axes="TYX")
+    with caplog.at_level(logging.INFO):
+        split_pairs(tmp_path, val_fraction=0.2, seed=0)
+    assert "movie.tif is one stack of 15 frames: validation is its last 3 (frames 12-14), " in (
+        caplog.text
+    )
+    assert "frame 11 left out as a gap, training the frames before" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        fold_pairs(find_pairs(tmp_path), 3, seed=0)
+    assert "movie.tif is one stack of 15 frames: each of the 3 folds" in caplog.text
+    assert "trains on the others but the frame on each side" in caplog.text
 
 
 def test_block_split_small_stacks_and_no_validation():

@@ -13,6 +13,7 @@ import numpy as np
 from unetlab.data.datasets import split_pairs
 from unetlab.data.pairs import Pair
 from unetlab.data.stack_split import file_groups, has_stacks, stack_folds
+from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
@@ -61,8 +62,9 @@ def _stack_folds_note(pairs: Sequence[Pair], k: int) -> str:
             f"the data holds stacks: its {k} folds are made of whole files ({len(groups)} "
             "files), every page of a file in one fold (neighbouring frames are near copies)"
         )
+    noun = read_page_axes(pairs[0].image, len(pairs)).noun()  # a movie's frames
     return (
-        f"{pairs[0].image.name} is one stack of {len(pairs)} pages: each of the {k} folds "
-        "validates a contiguous block of them and trains on the others but the page on each "
-        "side of the block (neighbouring frames are near copies)"
+        f"{pairs[0].image.name} is one stack of {len(pairs)} {noun}: each of the {k} folds "
+        f"validates a contiguous block of them and trains on the others but the {noun[:-1]} "
+        "on each side of the block (neighbouring frames are near copies)"
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.pairs import Pair
+from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import UnetlabError
 
 Indices = list[int]
@@ -94,12 +95,18 @@ def stack_split(
 
 def _block_note(pairs: Sequence[Pair], val: Indices, gap: Indices) -> str:
     first, last = pairs[val[0]], pairs[val[-1]]
-    gapped = f", page {pairs[gap[0]].page} left out as a gap" if gap else ""
+    axes = read_page_axes(first.image, first.pages)  # a movie's frames, as predict says
+    gapped = f", {axes.label(pairs[gap[0]].page)} left out as a gap" if gap else ""
+    held = (
+        f"{axes.label(first.page)} to {axes.label(last.page)}"
+        if len(axes.letters) > 1
+        else f"{axes.noun()} {first.page}-{last.page}"
+    )
     return (
-        f"{first.image.name} is one stack of {first.pages} pages: validation is its last "
-        f"{len(val)} (pages {first.page}-{last.page}){gapped}, training the pages before; "
-        "neighbouring frames are near copies, so random pages would inflate the val figures "
-        "(a val/ folder or another stack validates on other data)"
+        f"{first.image.name} is one stack of {first.pages} {axes.noun()}: validation is its "
+        f"last {len(val)} ({held}){gapped}, training the {axes.noun()} before; neighbouring "
+        "frames are near copies, so random ones would inflate the val figures (a val/ folder "
+        "or another stack validates on other data)"
     )
 
 
