@@ -229,8 +229,9 @@ class Predictions:
 
     With ``instances`` the class-map files hold object ids too (a ``<stem>_objects`` file
     still wins). The pixel classes are the class map's, or background (0) / object (1) from
-    the object ids where there is no class map or ``object_pixels`` (instance ground truth,
-    whose classes are those two: an instance model's class map holds three). A class map
+    the object ids where there is no class map, where the map is an instance model's (by its
+    record: background / boundary / interior, never the masks' classes; without its ids
+    refused) or ``object_pixels`` (instance ground truth, whose classes are those two). A class map
     whose record says it holds mask values (``unetlab predict --label-values``:
     :func:`written_labels`) is read as classes by ``label_values``, the mask value of each
     class (None: refused, naming the fix; :func:`recorded_label_values` reads those the
@@ -275,13 +276,27 @@ class Predictions:
                     f"{ids.dtype} values from {ids.min()}; write the label image of the objects"
                 )
             ids = ids.astype(np.int64)
-        if ids is not None and (self.object_pixels or stem not in self.maps):
+        path = self.maps.get(stem)
+        if ids is not None and (self.object_pixels or path is None or self._instance_map(path)):
             return (ids > 0).astype(np.int64), ids
-        path = self.maps[stem]
+        if self._instance_map(path):
+            raise DatasetError(
+                f"{path} holds an instance model's background, boundary, interior (its "
+                f"record), not classes of the masks, and {stem}_objects.tif (its objects) is "
+                "not beside it: keep it there to score the objects' foreground, give instance "
+                "masks (gt_instances=True, --gt-instances), or predict with a semantic model"
+            )
         pred = _class_indices(_page(self.read_maps, path, gt), path)
         if self._holds_mask_values(path):
             pred = from_mask_values(pred, self.label_values, path)
         return pred, ids
+
+    def _instance_map(self, path: Path) -> bool:
+        """Whether the class map ``path`` is an instance model's (background / boundary /
+        interior, by its record): its pixels are scored as its objects' foreground, as
+        evaluate --checkpoint scores such a model, not as the masks' classes."""
+        objects = _written(path, self.records).get("objects")
+        return isinstance(objects, dict) and objects.get("mode") == "instances"
 
     def classed(self, stem: str) -> bool:
         """Whether the object ids of ``stem`` have classes: the class map beside them, where
@@ -290,8 +305,7 @@ class Predictions:
         the class most of its pixels have there, as predict's objects table gives it."""
         if stem not in self.maps or stem not in self.objects or self.object_pixels:
             return False
-        objects = _written(self.maps[stem], self.records).get("objects")
-        return not (isinstance(objects, dict) and objects.get("mode") == "instances")
+        return not self._instance_map(self.maps[stem])
 
     def _holds_mask_values(self, path: Path) -> bool:
         """Whether the class map ``path`` holds mask values, by its record; the first such

@@ -67,8 +67,10 @@ def evaluate_predictions(
     one page per mask page), as ``unetlab predict`` writes them, and/or object ids (0 = none,
     1..n) in ``<stem>_objects.tif`` as ``unetlab predict --instances`` writes them, which are
     then the predicted objects. ``pred_instances``: the ``<stem>`` files hold object ids too.
-    Object ids give the pixel classes background (0) and object (1) where there is no class map
-    or with ``gt_instances``. ``gt_dir``: a folder of masks with the same stems, or a data
+    Object ids give the pixel classes background (0) and object (1) where there is no class map,
+    where it is an instance model's (background / boundary / interior, by its record: scored
+    as its objects' foreground, as ``evaluate --checkpoint`` scores it; such a map without its
+    ids is refused) or with ``gt_instances``. ``gt_dir``: a folder of masks with the same stems, or a data
     folder (images/ + masks/, ISBI, VOC; its ``val/`` when it has one). ``label_values``: mask
     value of each class index (e.g. ``[0, 255]``); None means masks hold class indices. A
     class map whose record (the ``predict.json`` of its folder, by the key the file carries)

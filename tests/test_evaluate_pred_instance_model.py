@@ -1,0 +1,53 @@
+"""evaluate --pred of what predict --instances writes for an instance model (its class map:
+background / boundary / interior) against class masks, without --gt-instances: the pixels
+scored are the objects' foreground, as evaluate --checkpoint scores an instance model, not
+three classes compared with two (the boundary read as the masks' object class)."""
+
+import numpy as np
+import pytest
+import torch
+
+from unetlab.checkpoint import save_model
+from unetlab.cli import main
+from unetlab.data.io import write_png
+from unetlab.errors import DatasetError
+from unetlab.evaluate import evaluate_predictions
+from unetlab.models import UNet
+
+
+@pytest.fixture
+def predicted(tmp_path):
+    """An instance model's predict --instances output of one image, and its 0/1 class mask."""
+    torch.manual_seed(0)
+    model = UNet(1, 3, depth=2, base_channels=4, padding="same")
+    model.classes, model.label_values = ["background", "boundary", "interior"], None
+    model.objects = {"target": "instances", "count": 3, "images": 1, "area_min": 4.0}
+    model.objects |= {"area_p05": 4.0, "area_median": 9.0, "area_p95": 16.0, "area_max": 16.0}
+    save_model(tmp_path / "m.pt", model)
+    ids = np.zeros((24, 24), np.uint16)
+    ids[2:8, 2:8], ids[2:8, 8:14], ids[15:21, 4:10] = 1, 2, 3
+    write_png(tmp_path / "images" / "a.png", (ids > 0).astype(np.uint8) * 180 + 20)
+    write_png(tmp_path / "gt" / "a.png", (ids > 0).astype(np.uint8))
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "images")]
+    assert main([*argv, "--output", str(tmp_path / "out"), "--instances", "--device", "cpu"]) == 0
+    return tmp_path
+
+
+def test_an_instance_models_pixels_are_its_objects_foreground(predicted):
+    root = predicted
+    from unetlab.data.io import read_image
+
+    ids = read_image(root / "out" / "a_objects.tif")
+    mask = read_image(root / "gt" / "a.png")
+    report = evaluate_predictions(root / "out", root / "gt")
+    s = report.summary
+    assert len(report.class_names) == 2  # not the map's background / boundary / interior
+    expected = float(np.mean((ids > 0) == (mask > 0)))
+    assert s["pixel_accuracy"] == pytest.approx(expected)
+
+
+def test_an_instance_models_map_without_its_objects_is_refused(predicted):
+    root = predicted
+    (root / "out" / "a_objects.tif").unlink()
+    with pytest.raises(DatasetError, match="background, boundary, interior.*gt_instances"):
+        evaluate_predictions(root / "out", root / "gt")
