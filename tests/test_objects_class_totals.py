@@ -23,3 +23,55 @@ def test_the_summary_tables_total_counts_each_class():
     ]
     (total,) = [line for line in summary_lines(rows) if line.startswith("objects:")]
     assert total.startswith("objects: 35 in 2 images: 18 healthy, 17 class 2;")
+
+
+def test_the_totals_follow_the_models_class_order(caplog, tmp_path):
+    """Not the order the classes were first met in (audit s35 multiclass 6's follow-up:
+    "3284 apoptotic, 40 healthy" for a model of background, healthy, apoptotic)."""
+    from unetlab.inference.objects_summary import summary_columns, table_figures
+
+    kinds = {"a.tif": {"apoptotic": 7}, "b.tif": {"healthy": 3, "apoptotic": 2}}
+    with caplog.at_level(logging.INFO, logger="unetlab.cli.predict"):
+        _report_objects({"a.tif": [7], "b.tif": [5]}, kinds)
+    assert "objects: 12 in 2 images: 3 healthy, 9 apoptotic" in caplog.text
+    rows = [
+        {"image": k, "status": DONE, "objects": sum(v.values()), "classes": v}
+        for k, v in kinds.items()
+    ]
+    assert [c for c in summary_columns(rows) if c.startswith("objects_")] == [
+        "objects_healthy",
+        "objects_apoptotic",
+    ]
+    table = tmp_path / "c_objects.csv"  # its first object of the second class
+    table.write_text(
+        "id,area,class,class_name\n1,40,2,apoptotic\n2,30,1,healthy\n3,9,2,apoptotic\n"
+    )
+    assert list(table_figures(table)["classes"].items()) == [("healthy", 1), ("apoptotic", 2)]
+
+
+def test_the_models_class_names_order_classes_no_image_has_together(caplog):
+    kinds = {"a.tif": {"apoptotic": 7}, "b.tif": {"healthy": 3}}
+    names = ["background", "healthy", "apoptotic"]
+    with caplog.at_level(logging.INFO, logger="unetlab.cli.predict"):
+        _report_objects({"a.tif": [7], "b.tif": [3]}, kinds, names=names)
+    assert "objects: 10 in 2 images: 3 healthy, 7 apoptotic" in caplog.text
+    rows = [
+        {"image": k, "status": DONE, "objects": sum(v.values()), "classes": v}
+        for k, v in kinds.items()
+    ]
+    (total,) = [line for line in summary_lines(rows, names) if line.startswith("objects:")]
+    assert total.startswith("objects: 10 in 2 images: 3 healthy, 7 apoptotic;")
+
+
+def test_predict_folder_gives_the_models_class_names(tmp_path):
+    import numpy as np
+
+    from unetlab.data.io import write_png
+    from unetlab.inference.folders import predict_folder
+    from unetlab.models import UNet
+
+    net = UNet(1, 3, depth=2, base_channels=4, padding="same").eval()
+    net.classes = ["background", "healthy", "apoptotic"]
+    write_png(tmp_path / "in" / "a.png", np.full((16, 16), 90, np.uint8))
+    result = predict_folder(net, tmp_path / "in", tmp_path / "out")
+    assert result.class_names == ["background", "healthy", "apoptotic"]

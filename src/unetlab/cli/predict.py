@@ -16,6 +16,7 @@ import logging
 import os
 import statistics
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from unetlab.cli.common import (
@@ -389,8 +390,9 @@ def _summary(args, result, out_dir: Path, clock, group) -> None:
         areas = {f.name: a for f, a in result.areas.items()}
         found = by_position({f.name: n for f, n in result.objects.items()}, result.summary)
         nouns = page_nouns(result.summary)  # a movie's frames, a z-stack's planes
-        _report_objects(found, kinds, areas, total=not result.summary, nouns=nouns)
-        for line in summary_lines(result.summary):
+        names = result.class_names
+        _report_objects(found, kinds, areas, total=not result.summary, nouns=nouns, names=names)
+        for line in summary_lines(result.summary, names):
             log.info("%s", line)
     counts = (done, len(result.skipped), len(result.failed))
     _report(*counts, result.pixels, result.seconds, out_dir, processes=group.world)
@@ -409,11 +411,12 @@ def _report_objects(
     *,
     total: bool = True,
     nouns: dict[str, str] | None = None,
+    names: Sequence[str] = (),
 ) -> None:
     """How many objects each image holds (one line each, up to ``OBJECT_LINES`` images; a
     stack's per frame or plane too, as ``nouns`` name its pages, by image name; a semantic model's per class: ``kinds``, by image name, class
     name -> count, and on a map their area: ``areas``, class name -> m²) and, with
-    ``total``, in all."""
+    ``total``, in all (the classes in the order of the model's class ``names``)."""
     from unetlab.inference.objects_summary import class_totals
 
     each = logging.INFO if len(found) <= OBJECT_LINES else logging.DEBUG
@@ -425,7 +428,7 @@ def _report_objects(
     if total and len(found) > 1:
         each = [{"classes": kinds.get(name)} for name in found]  # audit s35 multiclass 6
         line = object_summary([sum(planes) for planes in found.values()])
-        log.info("%s%s", line, class_totals(each))
+        log.info("%s%s", line, class_totals(each, names))
 
 
 def objects_text(planes: list[int], noun: str = "planes") -> str:

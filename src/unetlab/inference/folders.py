@@ -317,7 +317,8 @@ class FolderPrediction:
     ``summary`` (with ``objects`` and several inputs, in the main process): one row per
     input, in input order, as the folder's ``objects_summary.csv`` holds it, the skipped
     inputs' read from their tables
-    (:func:`~unetlab.inference.objects_summary.folder_summary`)."""
+    (:func:`~unetlab.inference.objects_summary.folder_summary`). ``class_names``: the
+    model's classes, in its order (that of the objects' classes in the lines)."""
 
     written: dict[Path, list[Path]] = field(default_factory=dict)
     skipped: list[Path] = field(default_factory=list)
@@ -328,6 +329,7 @@ class FolderPrediction:
     classes: dict[Path, dict[str, int]] = field(default_factory=dict)
     areas: dict[Path, dict[str, float]] = field(default_factory=dict)
     summary: list[dict] = field(default_factory=list)
+    class_names: list[str] = field(default_factory=list)
 
 
 #: A model, or a function that loads it (called once the output folder is checked).
@@ -396,6 +398,7 @@ def predict_folder(
         with floor_run(), tuned_allocator():
             result = run.predict([f for f in files if f not in done], name, lines)
         result.skipped = [f for f in files if f in done]
+        result.class_names = [str(n) for n in getattr(model, "classes", None) or ()]
         if group.is_main:
             _conclude(result, out_dir, files, outputs, report)
     return result

@@ -29,7 +29,7 @@ import csv
 import logging
 import os
 import statistics
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -264,6 +264,7 @@ class _Tally:
         self.count, self.sums = 0, dict.fromkeys(areas, 0.0)
         self.saturated = 0 if saturated else None
         self.classes: dict | None = {} if classes else None
+        self.index: dict[str, int] = {}  # each class name's index: the model's order
 
     def figures(self) -> dict:
         figures: dict = {"objects": self.count}
@@ -273,8 +274,9 @@ class _Tally:
             figures[f"mean_area{unit}"] = total / self.count if self.count else None
         if self.saturated is not None:
             figures["saturated_objects"] = self.saturated
-        if self.classes is not None:
-            figures["classes"] = dict(self.classes)
+        if self.classes is not None:  # in the model's class order, not the table's
+            order = sorted(self.classes, key=lambda name: self.index.get(name, -1))
+            figures["classes"] = {name: self.classes[name] for name in order}
         return figures
 
 
@@ -290,6 +292,7 @@ def _tallies(path, *, by_page: bool) -> tuple[dict[int | None, _Tally], _Tally] 
             at = [(c, columns.index(c)) for c in ["area", *units]]
             top = columns.index("saturated_fraction") if "saturated_fraction" in columns else None
             kind = columns.index("class_name") if "class_name" in columns else None
+            index = columns.index("class") if "class" in columns else None
             page = columns.index("page") if by_page and "page" in columns else None
             tallies: dict[int | None, _Tally] = {}
             for row in reader:
@@ -305,6 +308,8 @@ def _tallies(path, *, by_page: bool) -> tuple[dict[int | None, _Tally], _Tally] 
                     tally.saturated += float(row[top] or 0) >= SATURATED_SHARE
                 if kind is not None:
                     tally.classes[row[kind]] = tally.classes.get(row[kind], 0) + 1
+                    if index is not None:
+                        tally.index.setdefault(row[kind], int(row[index]))
     except (OSError, ValueError, IndexError, csv.Error):
         return None
     return tallies, _Tally([c for c, _ in at], top is not None, kind is not None)
@@ -461,7 +466,7 @@ def summary_columns(rows: Sequence[dict]) -> list[str]:
     units = sorted({k.removeprefix("total_area") for k in have if k.startswith("total_area_")})
     areas = [f"{kind}_area{u}" for u in units for kind in ("total", "mean")]
     optional = [c for c in ("saturated_objects", "focus", "focus_vs_median") if c in have]
-    names = list(dict.fromkeys(n for r in rows for n in r.get("classes", {})))
+    names = class_order(r.get("classes") or {} for r in rows)
     return first + areas + optional + [f"objects_{n}" for n in names] + ["reason"]
 
 
@@ -523,24 +528,25 @@ def drop_stale_summary(out_dir: str | os.PathLike, redone: Collection[str]) -> b
     return True
 
 
-def summary_lines(rows: Sequence[dict]) -> list[str]:
+def summary_lines(rows: Sequence[dict], names: Sequence[str] = ()) -> list[str]:
     """What a folder's summary says in a few lines: the objects in all (those of an earlier
-    run's images too), the saturated objects, the images (frames, planes) out of focus."""
+    run's images too; a semantic model's by class, in the order of its class ``names``),
+    the saturated objects, the images (frames, planes) out of focus."""
     counted = [r for r in rows if r.get("objects") is not None]
     if not counted:
         return []
     images = {r["image"] for r in counted}
     several = len(images) > 1 or counted[0]["status"] == SKIPPED
     several = several or "position" in counted[0] or "page" in counted[0]  # where its rows are
-    total = [_total_line(counted)] if several else []  # one image: its own line says it
+    total = [_total_line(counted, names)] if several else []  # one image: its own line says it
     return total + _saturated_lines(counted) + _blur_lines(counted)
 
 
-def _total_line(counted: list[dict]) -> str:
+def _total_line(counted: list[dict], names: Sequence[str]) -> str:
     per_image = _per_image(counted)
     counts = list(per_image.values())
     stacks = any("page" in r for r in counted)
-    line = f"objects: {sum(counts)} in {_where(counted)}" + class_totals(counted)
+    line = f"objects: {sum(counts)} in {_where(counted)}" + class_totals(counted, names)
     line += ", an object counted in each frame or plane it is in" if stacks else ""
     earlier = _per_image([r for r in counted if r["status"] == SKIPPED])
     if earlier:
@@ -554,7 +560,7 @@ def _total_line(counted: list[dict]) -> str:
     return f"{line}; one row per image{rows} in {SUMMARY}"
 
 
-def class_totals(rows: Sequence[dict]) -> str:
+def class_totals(rows: Sequence[dict], names: Sequence[str] = ()) -> str:
     """A semantic model's objects of each class over ``rows`` (their ``classes``:
     name -> count), as a line gives them (``": 34 healthy, 25 apoptotic"``; a class named
     by a number: ``class 2``); "" where no row has classes (audit s35 multiclass 6: the
@@ -563,8 +569,31 @@ def class_totals(rows: Sequence[dict]) -> str:
     for row in rows:
         for name, n in (row.get("classes") or {}).items():
             totals[name] = totals.get(name, 0) + int(n)
-    shown = (f"{n} {'class ' * str(name).isdigit()}{name}" for name, n in totals.items())
+    shown = (
+        f"{totals[name]} {'class ' * str(name).isdigit()}{name}"
+        for name in class_order((row.get("classes") or {} for row in rows), names)
+    )
     return ": " + ", ".join(shown) if totals else ""
+
+
+def class_order(each: Iterable[Mapping[str, int]], names: Sequence[str] = ()) -> list[str]:
+    """The class names of ``each`` (one image's objects by class, in the model's class
+    order, of the classes it has) in the model's order: as ``names`` (the model's classes,
+    where known) give them, else each name after every name some image gives before it,
+    else as first given (the first image's classes need not be all: "3284 apoptotic, 40
+    healthy" for a model of healthy, apoptotic)."""
+    before: dict[str, set[str]] = {n: set(names[:i]) for i, n in enumerate(names)}
+    seen = [list(kinds) for kinds in each]
+    for kinds in seen:
+        for i, name in enumerate(kinds):
+            before.setdefault(name, set()).update(kinds[:i])
+    order: list[str] = []
+    while len(order) < len(before):
+        placed = set(order)
+        ready = [n for n in before if n not in placed and before[n] <= placed]
+        order.append(ready[0] if ready else next(n for n in before if n not in placed))
+    found = {n for kinds in seen for n in kinds}
+    return [n for n in order if n in found]
 
 
 def image_key(row: dict) -> str:
