@@ -67,9 +67,18 @@ _scoped = False  # the outermost block tuned it, so the last one out restores th
 _session_lock = threading.Lock()  # held by every change of the four above
 
 
-def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
+#: how a refusal of CUDA where there is none names the fix: to a Python caller (the
+#: default) and on the command line (its commands pass CLI_DEVICE_FIX)
+PYTHON_DEVICE_FIX = 'device="cpu"'
+CLI_DEVICE_FIX = "--device cpu"
+
+
+def resolve_device(
+    device: str | torch.device | None = "auto", fix: str = PYTHON_DEVICE_FIX
+) -> torch.device:
     """``"auto"``/None -> CUDA if available else CPU; ``"cpu"``, ``"cuda"``, ``"cuda:N"``
-    as given."""
+    as given; CUDA where there is none refused, naming ``fix`` (a Python keyword by
+    default, the CLI's flag from a command)."""
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
@@ -77,9 +86,7 @@ def resolve_device(device: str | torch.device | None = "auto") -> torch.device:
     except (RuntimeError, TypeError) as exc:
         raise UnetlabError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N") from exc
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise UnetlabError(
-            f"device {device} asked for, but no CUDA GPU is available: use --device cpu"
-        )
+        raise UnetlabError(f"device {device} asked for, but no CUDA GPU is available: use {fix}")
     return device
 
 

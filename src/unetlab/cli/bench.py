@@ -92,10 +92,16 @@ def _bench(args, out) -> int:
 
     from unetlab import bench
     from unetlab.outputs import claim_files
-    from unetlab.runtime import check_precision, configure_threads, resolve_device, tune_allocator
+    from unetlab.runtime import (
+        CLI_DEVICE_FIX,
+        check_precision,
+        configure_threads,
+        resolve_device,
+        tune_allocator,
+    )
 
     _check_numbers(args)
-    device = resolve_device(args.device)
+    device = resolve_device(args.device, CLI_DEVICE_FIX)
     check_precision(args.precision, device)
     if args.json and args.json != STDOUT:  # a foreign file or a folder: refused before
         claim_files(

@@ -48,9 +48,10 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from unetlab.demo import DEFAULT_OUTPUT, run_demo
-    from unetlab.runtime import resolve_device
+    from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
 
-    resolve_device(args.device)  # a device this machine lacks is refused before any file
+    # a device this machine lacks is refused before any file
+    resolve_device(args.device, CLI_DEVICE_FIX)
     output = DEFAULT_OUTPUT[args.task] if args.output is None else args.output
     result = run_demo(
         output,

@@ -423,9 +423,9 @@ def _run_model(args, pairs):
     from unetlab.evaluate import check_objects_scored, evaluate_model
     from unetlab.inference.offset import describe_offset, label_offset
     from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
-    from unetlab.runtime import resolve_device
+    from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
 
-    device = resolve_device(args.device)
+    device = resolve_device(args.device, CLI_DEVICE_FIX)
     model = load_model(args.checkpoint, device=device)
     objects = _object_options(args, model)
     if given := object_flags_given(args):  # as predict refuses them without --instances

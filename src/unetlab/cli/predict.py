@@ -209,7 +209,7 @@ def run(args) -> int:
     from unetlab.inference.folders import find_inputs, predict_folder
     from unetlab.inference.input_folder import refuse_input_folder
     from unetlab.outputs import OVERWRITE_FIX
-    from unetlab.runtime import resolve_device
+    from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
 
     _check_flags(args)
     group = Group.from_env()
@@ -217,7 +217,7 @@ def run(args) -> int:
         return launch(args.nproc, without_nproc(args.argv))
     if not group.is_main:  # one start line and one summary, from the main process
         logging.getLogger("unetlab").setLevel(logging.WARNING)
-    device = group.device(resolve_device(args.device))
+    device = group.device(resolve_device(args.device, CLI_DEVICE_FIX))
     files = find_inputs(args.input)
     out_dir = _output_folder(args.output)
     refuse_input_folder(files, out_dir, given="--output")

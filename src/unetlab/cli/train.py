@@ -595,9 +595,9 @@ def _settings(args) -> tuple:
 def _check_gpus(nproc: int, device: str) -> None:
     import torch
 
-    from unetlab.runtime import resolve_device
+    from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
 
-    if resolve_device(device).type == "cuda" and nproc > torch.cuda.device_count():
+    if resolve_device(device, CLI_DEVICE_FIX).type == "cuda" and nproc > torch.cuda.device_count():
         raise UnetlabError(
             f"--nproc {nproc} but {torch.cuda.device_count()} GPU(s) here: use one process per GPU"
         )
@@ -633,6 +633,8 @@ def _check_data(cfg, explicit: set[str]) -> None:
 def _plan(cfg, explicit: set[str]):
     """Measure the data, refuse contradictions, and apply the plan (``fit`` logs it)."""
     from unetlab.plan import plan_training
-    from unetlab.runtime import resolve_device
+    from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
 
-    return plan_training(cfg, explicit, device=resolve_device(cfg.train.device).type)
+    return plan_training(
+        cfg, explicit, device=resolve_device(cfg.train.device, CLI_DEVICE_FIX).type
+    )

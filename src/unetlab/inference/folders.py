@@ -48,7 +48,7 @@ from unetlab.inference.output_rules import (
     other_models,
     prediction_folder,
 )
-from unetlab.inference.predict import PredictOptions, floor_run
+from unetlab.inference.predict import PredictOptions, check_model, floor_run
 from unetlab.inference.records import OutputOptions, Provenance
 from unetlab.inference.stream_rule import is_streamed, streamed_alone
 from unetlab.inference.tta import describe_tta
@@ -379,6 +379,7 @@ def predict_folder(
     """
     outputs, settings = OutputOptions.taken(outputs, settings)
     check_keywords(settings)  # before any file is found, the model loaded, the folder held
+    check_source(model)
     checked(progress, "each input's name")
     files, out_dir = find_inputs(inputs), Path(out_dir)
     load = _Loaded(model, outputs, dict(name=name, **settings))
@@ -462,6 +463,20 @@ def _claimed(stack: contextlib.ExitStack, out_dir, files, outputs, group: Group,
     return done
 
 
+def check_source(model) -> None:
+    """UnetlabError unless ``model`` is a loaded model or a function that loads one
+    (:data:`ModelSource`): a checkpoint's path or None is named with the fix, as
+    :func:`~unetlab.inference.predict.check_model` names it (audit s35 api: a TypeError,
+    after ``out_dir`` was made)."""
+    if isinstance(model, (str, os.PathLike)) or not (
+        isinstance(model, torch.nn.Module) or callable(model)
+    ):
+        try:
+            check_model(model)
+        except UnetlabError as exc:
+            raise UnetlabError(f"{exc} (or a function that loads it)") from None
+
+
 class _Loaded:
     """The model and output options of :func:`predict_folder`, once (the model, and the
     object options, may be functions: see there), checked against the settings that would
@@ -474,6 +489,7 @@ class _Loaded:
     def __call__(self) -> tuple[torch.nn.Module, OutputOptions]:
         if self.loaded is None:
             model = self.model if isinstance(self.model, torch.nn.Module) else self.model()
+            check_model(model)  # what a loader gave too
             check_settings(model, self.outputs, **self.settings)
             self.loaded = model, self.outputs.for_model(model)
         return self.loaded

@@ -97,7 +97,10 @@ def pixel_counts(
     Sum them over a stack and pass them to :func:`pixel_fscore_error`."""
     pred_cell, gt_cell = np.asarray(pred_cell, bool), np.asarray(gt_cell, bool)
     if pred_cell.shape != gt_cell.shape:
-        raise ValueError(f"prediction {pred_cell.shape} and truth {gt_cell.shape} differ in size")
+        raise UnetlabError(
+            f"prediction of shape {pred_cell.shape} and truth of shape {gt_cell.shape} differ "
+            "in size: give the truth of the image predicted"
+        )
     if labelled is not None:
         pred_cell, gt_cell = pred_cell & labelled, gt_cell & labelled
     tp = int(np.count_nonzero(pred_cell & gt_cell))
@@ -116,7 +119,7 @@ def _table(pred: np.ndarray, gt: np.ndarray) -> tuple[np.ndarray, int]:
     0 = predicted membrane (singletons), 1.. predicted cells; and the count of kept pixels."""
     pred, gt = check_label_pair(pred, gt)
     if (gt < 0).any():
-        raise ValueError("ground-truth ids are 0 (membrane) or positive; map ignored pixels to 0")
+        raise UnetlabError("ground-truth ids are 0 (membrane) or positive; map ignored pixels to 0")
     keep = gt > 0
     table = overlaps(pred[keep], gt[keep])[0][1:]  # row 0 ("no true cell") is empty
     return table.astype(np.float64), int(keep.sum())
@@ -272,7 +275,9 @@ def best_threshold(
     probs = [np.asarray(prob_map)] if np.ndim(prob_map) == 2 else [np.asarray(p) for p in prob_map]
     gts = [np.asarray(gt)] if np.ndim(gt) == 2 else [np.asarray(g) for g in gt]
     if len(probs) != len(gts):
-        raise ValueError(f"{len(probs)} probability maps but {len(gts)} ground truths")
+        raise UnetlabError(
+            f"{len(probs)} probability maps but {len(gts)} ground truths: give one truth per map"
+        )
     if not len(thresholds):
         raise UnetlabError("give at least one threshold, e.g. 0.5")
     truths = [_truth(p, g, boundary_class, connectivity) for p, g in zip(probs, gts)]
@@ -324,7 +329,10 @@ class _Truth:
 
 def _truth(prob: np.ndarray, gt: np.ndarray, boundary_class: int, connectivity: int) -> _Truth:
     if prob.shape != gt.shape:
-        raise ValueError(f"probability map {prob.shape} and ground truth {gt.shape} differ in size")
+        raise UnetlabError(
+            f"probability map of shape {prob.shape} and ground truth of shape {gt.shape} "
+            "differ in size: give the truth of the image predicted"
+        )
     cell = (gt != boundary_class) & (gt >= 0)
     labelled = gt >= 0
     ids = instances(cell.astype(np.uint8), connectivity=connectivity)

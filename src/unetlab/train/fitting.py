@@ -101,7 +101,7 @@ def fit(
     """
     cfg, resume = _prepared(cfg, run_dir, resume=resume, progress=progress)
     group = Group.from_env()
-    device = group.device(resolve_device(cfg.train.device))
+    device = group.device(resolve_device(cfg.train.device, "train.device: cpu (--device cpu)"))
     with group.joined(device), contextlib.ExitStack() as held:
         started, clock = time.perf_counter(), shared_clock(clock or time.perf_counter, group)
         begun = clock()  # a time budget counts from here: loading the data is part of it
