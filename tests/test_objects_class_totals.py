@@ -50,6 +50,8 @@ def test_the_totals_follow_the_models_class_order(caplog, tmp_path):
 
 
 def test_the_models_class_names_order_classes_no_image_has_together(caplog):
+    from unetlab.inference.objects_summary import summary_columns
+
     kinds = {"a.tif": {"apoptotic": 7}, "b.tif": {"healthy": 3}}
     names = ["background", "healthy", "apoptotic"]
     with caplog.at_level(logging.INFO, logger="unetlab.cli.predict"):
@@ -61,6 +63,8 @@ def test_the_models_class_names_order_classes_no_image_has_together(caplog):
     ]
     (total,) = [line for line in summary_lines(rows, names) if line.startswith("objects:")]
     assert total.startswith("objects: 10 in 2 images: 3 healthy, 7 apoptotic;")
+    columns = [c for c in summary_columns(rows, names) if c.startswith("objects_")]
+    assert columns == ["objects_healthy", "objects_apoptotic"]
 
 
 def test_predict_folder_gives_the_models_class_names(tmp_path):

@@ -444,7 +444,7 @@ def _summary(out_dir: Path, files: list[Path], result: FolderPrediction) -> list
     written into ``out_dir`` (:data:`~unetlab.inference.objects_summary.SUMMARY`)."""
     how = dict(written=result.written, skipped=result.skipped, failed=result.failed)
     rows = folder_summary(out_dir, files, **how)
-    write_summary(out_dir, rows)
+    write_summary(out_dir, rows, result.class_names)
     return rows
 
 

@@ -456,9 +456,10 @@ def _with_focus_ratios(rows: list[dict]) -> list[dict]:
     return rows
 
 
-def summary_columns(rows: Sequence[dict]) -> list[str]:
+def summary_columns(rows: Sequence[dict], names: Sequence[str] = ()) -> list[str]:
     """The table's columns: those every table has, then the ones some rows have (area in
-    µm², saturated objects, focus, a semantic model's classes), the reason last."""
+    µm², saturated objects, focus, a semantic model's classes in the order of its class
+    ``names``: :func:`class_order`), the reason last."""
     have = {k for r in rows for k in r}
     places = [c for c in ("position", "position_name", *PLANE_COLUMNS) if c in have]
     first = ["image", "status", *places]
@@ -466,7 +467,7 @@ def summary_columns(rows: Sequence[dict]) -> list[str]:
     units = sorted({k.removeprefix("total_area") for k in have if k.startswith("total_area_")})
     areas = [f"{kind}_area{u}" for u in units for kind in ("total", "mean")]
     optional = [c for c in ("saturated_objects", "focus", "focus_vs_median") if c in have]
-    names = class_order(r.get("classes") or {} for r in rows)
+    names = class_order((r.get("classes") or {} for r in rows), names)
     return first + areas + optional + [f"objects_{n}" for n in names] + ["reason"]
 
 
@@ -495,12 +496,14 @@ def claim_summary(out_dir: str | os.PathLike, *, overwrite: bool = False) -> Pat
     return path
 
 
-def write_summary(out_dir: str | os.PathLike, rows: Sequence[dict]) -> Path:
+def write_summary(
+    out_dir: str | os.PathLike, rows: Sequence[dict], names: Sequence[str] = ()
+) -> Path:
     """``rows`` (:func:`folder_summary`) as ``out_dir``/:data:`SUMMARY`, atomically (a
-    file already there is replaced whole or not at all). The caller has claimed the
-    path (:func:`claim_summary`)."""
+    file already there is replaced whole or not at all; ``names``: the model's classes,
+    the order of their columns). The caller has claimed the path (:func:`claim_summary`)."""
     path = Path(out_dir) / SUMMARY
-    columns = summary_columns(rows)
+    columns = summary_columns(rows, names)
     with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f)
         writer.writerow(columns)
