@@ -46,3 +46,23 @@ def test_printed_commands_start_as_the_recorded_one(tmp_path, monkeypatch, argv0
     for command in _printed(tmp_path / "runs é" / "a b"):
         words = shlex.split(command.split(" --data DATA")[0])
         assert words[: len(program) + 1] == [*program, "train"], command
+
+
+def test_nproc_processes_print_the_program_the_user_ran(tmp_path, monkeypatch):
+    """torchrun starts --nproc's processes as ``python -m unetlab``: they printed ``python3 -m
+    unetlab train ... --resume --nproc 2`` to a user who had typed ``unetlab train``."""
+    from unetlab import distributed
+
+    seen = {}
+
+    def run(command, *, env, grace):
+        seen.update(env)
+        return 0
+
+    monkeypatch.setattr(sys, "argv", ["/home/me/.venv/bin/unetlab", "train", "--nproc", "2"])
+    monkeypatch.setattr(distributed, "run_passing_signals", run)
+    assert distributed.launch(2, ["train"]) == 0
+    monkeypatch.setattr(sys, "argv", [str(provenance.PACKAGE / "__main__.py"), "train"])
+    monkeypatch.setenv(provenance.PROGRAM_ENV, seen[provenance.PROGRAM_ENV])
+    assert resume_command(tmp_path, 2).startswith("unetlab train ")
+    assert shlex.split(command_line())[:2] == ["unetlab", "train"]

@@ -18,6 +18,7 @@ import contextlib
 import math
 import os
 import re
+import shlex
 import signal
 import subprocess
 import sys
@@ -30,6 +31,7 @@ from unetlab.errors import UnetlabError
 # Group, SOLO: imported from here by training before unetlab.group held them
 from unetlab.group import SOLO as SOLO
 from unetlab.group import Group as Group
+from unetlab.provenance import PROGRAM_ENV, program
 from unetlab.runtime import available_cpus
 
 
@@ -76,6 +78,7 @@ def launch(
         *argv,
     ]
     env = dict(os.environ)
+    env[PROGRAM_ENV] = shlex.join(program())  # the commands they print: the user's program
     # each process's share of the CPUs (torchrun would give each one thread, with a banner)
     env.setdefault("OMP_NUM_THREADS", str(max(1, available_cpus() // nproc)))
     # a signal that reaches torchrun itself (a scheduler signalling every process, or this

@@ -36,16 +36,31 @@ def command_line(argv: list[str] | None = None) -> str:
     unetlab`` (this Python's name: ``python3`` here); the console script's path as it is."""
     words = list(sys.argv if argv is None else argv)
     if words and _is_package_main(words[0]):
-        words[:1] = _python_m()
+        words[:1] = _launcher_program() or _python_m()
     return shell_command(*words)
 
 
+#: the environment variable that tells ``--nproc``'s processes (started as ``python -m
+#: unetlab`` by torchrun) the program the user ran, for the commands they print and record
+PROGRAM_ENV = "UNETLAB_PROGRAM"
+
+
 def program() -> list[str]:
-    """The words that run unetlab as this process was run, as :func:`command_line` records
-    them: ``["python3", "-m", "unetlab"]`` under ``python -m unetlab`` (a user whose
-    ``unetlab`` script is not on PATH), else ``["unetlab"]`` (the console script; also from
-    Python, a notebook: a shell command)."""
+    """The words that run unetlab as the user ran it, as :func:`command_line` records them:
+    ``["python3", "-m", "unetlab"]`` under ``python -m unetlab`` (a user whose ``unetlab``
+    script is not on PATH), else ``["unetlab"]`` (the console script; also from Python, a
+    notebook: a shell command); in a process ``--nproc`` started, the launching process's
+    (:data:`PROGRAM_ENV`)."""
+    if launched := _launcher_program():
+        return launched
     return _python_m() if sys.argv and _is_package_main(sys.argv[0]) else ["unetlab"]
+
+
+def _launcher_program() -> list[str] | None:
+    """The program of the process that started this one with ``--nproc`` (:data:`PROGRAM_ENV`),
+    or None."""
+    value = os.environ.get(PROGRAM_ENV)
+    return shlex.split(value) if value else None
 
 
 def _python_m() -> list[str]:
