@@ -18,18 +18,28 @@ def _rows(path):
         return list(csv.DictReader(f))
 
 
-def test_saturated_objects_are_flagged_whole_and_streamed(tmp_path, monkeypatch):
-    monkeypatch.setattr(slide_objects, "PIECE_PIXELS", 1000)  # renumbered in pieces
+def _small_pieces(monkeypatch):
+    """Streamed objects renumbered in pieces of 1,000 px, read in chunks of 32 rows."""
+    monkeypatch.setattr(slide_objects, "PIECE_PIXELS", 1000)
     monkeypatch.setattr(slide_objects.ome, "CHUNK", 32)
-    net, image = local_net(), nuclei_image(231, 77, seed=3)
-    ys, xs = np.nonzero(image > 200)
-    image[ys[0] : ys[0] + 2, xs[0] : xs[0] + 2] = 255  # 4 px of one disc at uint8's maximum
+
+
+def _whole_and_streamed(net, image, tmp_path) -> list[list[dict]]:
+    """The objects tables of ``image`` predicted read whole, then streamed."""
     tifffile.imwrite(tmp_path / "A10_s1_w1.tif", image)
     options = ObjectOptions.for_model(net)
     predict_file(net, tmp_path / "A10_s1_w1.tif", tmp_path / "whole", objects=options)
     how = dict(objects=options, large_threshold=100)
     predict_file(net, tmp_path / "A10_s1_w1.tif", tmp_path / "streamed", **how)
-    tables = [_rows(tmp_path / f / "A10_s1_w1_objects.csv") for f in ("whole", "streamed")]
+    return [_rows(tmp_path / f / "A10_s1_w1_objects.csv") for f in ("whole", "streamed")]
+
+
+def test_saturated_objects_are_flagged_whole_and_streamed(tmp_path, monkeypatch):
+    _small_pieces(monkeypatch)
+    net, image = local_net(), nuclei_image(231, 77, seed=3)
+    ys, xs = np.nonzero(image > 200)
+    image[ys[0] : ys[0] + 2, xs[0] : xs[0] + 2] = 255  # 4 px of one disc at uint8's maximum
+    tables = _whole_and_streamed(net, image, tmp_path)
     for rows in tables:
         assert list(rows[0])[-2:] == ["saturated_fraction", "image"]
         assert {r["image"] for r in rows} == {"A10_s1_w1.tif"}
@@ -51,20 +61,14 @@ def test_a_float_image_has_no_saturation_column(tmp_path):
 def test_a_camera_ceiling_is_found_whole_and_streamed(tmp_path, monkeypatch):
     # a 12-bit camera saved as 16-bit clips at 4095: the streamed slide's pieces (each
     # reaching its own maximum) find the page's ceiling as the image read whole does
-    monkeypatch.setattr(slide_objects, "PIECE_PIXELS", 1000)
-    monkeypatch.setattr(slide_objects.ome, "CHUNK", 32)
+    _small_pieces(monkeypatch)
     net, grey = local_net(), nuclei_image(231, 77, seed=3)
     noise = np.random.default_rng(0).integers(0, 12, grey.shape)
     image = (grey.astype(np.uint16) * 12 + noise).astype(np.uint16)  # 0-3071
     ys, xs = np.nonzero(grey > 200)
     for y, x in list(zip(ys, xs))[:: len(ys) // 3][:3]:  # three discs' centres clipped
         image[y - 2 : y + 3, x - 2 : x + 3] = 4095
-    tifffile.imwrite(tmp_path / "A10_s1_w1.tif", image)
-    options = ObjectOptions.for_model(net)
-    predict_file(net, tmp_path / "A10_s1_w1.tif", tmp_path / "whole", objects=options)
-    how = dict(objects=options, large_threshold=100)
-    predict_file(net, tmp_path / "A10_s1_w1.tif", tmp_path / "streamed", **how)
-    tables = [_rows(tmp_path / f / "A10_s1_w1_objects.csv") for f in ("whole", "streamed")]
+    tables = _whole_and_streamed(net, image, tmp_path)
     whole, streamed = ({r["area"]: r["saturated_fraction"] for r in t} for t in tables)
     assert whole == streamed
     hit = [r for r in tables[1] if float(r["saturated_fraction"]) > 0]
