@@ -126,3 +126,20 @@ def test_a_latched_schedule_gets_back_what_its_estimate_kept_too_much():
         clock.now += 1.0
         schedule.step()
     assert clock.now - 100.0 == pytest.approx(58.0) and schedule.kept == 2.0
+
+
+def test_a_schedule_its_steps_ended_gets_nothing_back(caplog):
+    """A budget run that reached train.epochs before its clock: the last validation's
+    measurement said "... 588 s go back to training" and the run ended all the same."""
+    clock = FakeClock()
+    optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    schedule = BudgetSchedule(optimizer, "cosine", total_steps=10, seconds=600.0, clock=clock)
+    schedule.first_validation = 5.0
+    while not schedule.spent():
+        clock.now += 1.0
+        schedule.step()
+    assert schedule.steps == 10
+    with caplog.at_level("INFO", logger="unetlab"):
+        schedule.measured(1.0, clock.now + 1.0)
+    assert schedule.spent() and "go back to training" not in caplog.text
+    assert optimizer.param_groups[0]["lr"] == 0.0

@@ -187,7 +187,9 @@ class BudgetSchedule(TimeBudget):
     times :func:`schedule_factor`; ``spent()`` says when a step has reached the end of the
     schedule (so the run ends with the lr at its final value). The annealing is laid over
     the budget less its reserve, from ``start`` (the seconds spent when it began: loading the
-    data); progress never goes back when the reserve shrinks, so the lr never rises again.
+    data); progress never goes back when the reserve shrinks, so the lr never rises again,
+    except where the schedule had ended on a first validation's estimate and the validation
+    then took less: the time left goes back to training (:meth:`measured`).
     Time-driven, so a resumed run is not bit-equal to an uninterrupted one.
     """
 
@@ -246,7 +248,8 @@ class BudgetSchedule(TimeBudget):
         after 6 steps, 37 s of 2 min unused)."""
         super().measured(reserve, at)
         elapsed = self._before + at - self._since
-        if not self.done or self.kept <= reserve or elapsed >= self._training():
+        reached = self._progress(elapsed)
+        if not self.done or reached >= 1.0:  # not ended, or ended by its steps or clock still
             return
         log.info(
             "the validation took %.0f s, not the %.0f s kept for it: %.0f s go back to training",
@@ -254,10 +257,8 @@ class BudgetSchedule(TimeBudget):
             self.kept,
             self._training() - elapsed,
         )
-        self.reached = self._progress(elapsed)
-        self.done = self.reached >= 1.0
-        self.kept = self._left_kept() if self.done else 0.0
-        self._set_lr(self.reached)
+        self.reached, self.done, self.kept = reached, False, 0.0
+        self._set_lr(reached)
 
     def _set_lr(self, progress: float) -> None:
         factor = schedule_factor(self.kind, progress)
