@@ -53,3 +53,21 @@ def test_the_models_own_checkpoint_is_never_replaced(tmp_path):
     with pytest.raises(OutputError, match="would write over its input"):
         export_torchscript(model, checkpoint, check=False, overwrite=True)
     assert checkpoint.read_bytes() == before
+
+
+def test_the_command_lists_each_export_once(tmp_path):
+    """unetlab export claimed its files, then export_onnx / export_torchscript claimed them
+    again: each was listed twice in the folder's manifest (review of the change)."""
+    from unetlab.cli import main
+    from unetlab.outputs import MANIFEST
+
+    pytest.importorskip("onnx")
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+    argv = ["export", "--checkpoint", str(tmp_path / "m.pt")]
+    assert (
+        main([*argv, "--onnx", str(tmp_path / "m.onnx"), "--torchscript", str(tmp_path / "m.ts")])
+        == 0
+    )
+    lines = (tmp_path / MANIFEST).read_text().splitlines()
+    for name in ("m.onnx", "m.ts"):
+        assert sum(line.split("\t")[0] == name for line in lines) == 1, lines

@@ -93,15 +93,14 @@ def run(args) -> int:
         _offset_note(model)
         _write_onnx(model, args, check)
     if args.torchscript:
-        from unetlab.inference.export import export_torchscript
+        from unetlab.inference.export import write_torchscript  # claimed: _claim_outputs
 
-        report = export_torchscript(
+        report = write_torchscript(
             model,
             args.torchscript,
             input_size=args.input_size,
             check=check,
             pixel_size=args.pixel_size,
-            overwrite=args.overwrite,
         )
         print(report.describe())
     if package is not None:
@@ -139,9 +138,9 @@ def _offset_note(model) -> None:
 
 
 def _write_onnx(model, args, check: bool) -> None:
-    from unetlab.inference.export import export_onnx
+    from unetlab.inference.export import write_onnx  # claimed: _claim_outputs
 
-    report = export_onnx(
+    report = write_onnx(
         model,
         args.onnx,
         input_size=args.input_size,
@@ -149,7 +148,6 @@ def _write_onnx(model, args, check: bool) -> None:
         opset=args.opset,
         check=check,
         pixel_size=args.pixel_size,
-        overwrite=args.overwrite,
     )
     print(report.describe())
 
@@ -238,8 +236,8 @@ def _check_distinct(args) -> None:
 
 def _claim_outputs(args) -> None:
     """Refuse an output that is the checkpoint, and a file unetlab did not write (unless
-    --overwrite), before any is written: the rule export_onnx and export_torchscript ask
-    again for their own file."""
+    --overwrite), before any is written (then written by write_onnx / write_torchscript,
+    which ask no rule again: a second claim listed each file twice in the manifest)."""
     from unetlab.inference.export import claim_exports
     from unetlab.outputs import OVERWRITE_FIX, refuse_inputs
 
