@@ -50,10 +50,11 @@ def test_columns_are_appended_after_the_measures():
 
 def test_saturated_pixels_of_pieces_add_up_to_the_whole():
     ids, image = _well()
-    whole = saturated_pixels(ids, image, 4)
-    parts = saturated_pixels(ids[:3], image[:3], 4) + saturated_pixels(ids[3:], image[3:], 4)
-    assert whole.tolist() == parts.tolist() == [1, 1, 0, 0]  # background 1, object 1 1
-    assert saturated_pixels(ids, image.astype(np.float64), 4) is None
+    ceilings = image_ceilings(image)  # the whole image's, given to each piece
+    whole = saturated_pixels(ids, image, 4, ceilings)
+    parts = [saturated_pixels(ids[s], image[s], 4, ceilings) for s in (np.s_[:3], np.s_[3:])]
+    assert whole.tolist() == (parts[0] + parts[1]).tolist() == [1, 1, 0, 0]  # bg 1, object 1 1
+    assert saturated_pixels(ids, image.astype(np.float64), 4, [None]) is None
     table = appended_columns({"id": np.array([1, 3])}, "w.tif", np.array([0.25, 0.0]))
     assert list(table) == ["id", "saturated_fraction", "image"]
 

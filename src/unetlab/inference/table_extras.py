@@ -47,17 +47,16 @@ def image_ceilings(image: np.ndarray) -> list[int | None]:
 
 
 def saturated_pixels(
-    ids: np.ndarray, image: np.ndarray, n: int, ceilings: list[int | None] | None = None
+    ids: np.ndarray, image: np.ndarray, n: int, ceilings: list[int | None]
 ) -> np.ndarray | None:
     """The pixels of each id 0..``n - 1`` of ``ids`` ((H, W), a whole image or a piece of
     one) where ``image`` ((H, W) or (H, W, C)) is at its ceiling in any channel (int64,
     length ``n``): each channel's of ``ceilings`` (:func:`image_ceilings` of the whole
-    image; None: the dtype's maximum, the same for every piece); None for a float image
-    (no ceiling to be at)."""
+    image; a streamed page's: :class:`SaturationCounts`); None for a float image (no
+    ceiling to be at)."""
     if not np.issubdtype(image.dtype, np.integer):
         return None
     planes = [image] if image.ndim == 2 else [image[..., c] for c in range(image.shape[2])]
-    ceilings = ceilings or [np.iinfo(image.dtype).max] * len(planes)
     tops = [p == c for p, c in zip(planes, ceilings, strict=True) if c is not None]
     if not tops:
         return np.zeros(n, np.int64)
