@@ -257,6 +257,7 @@ class Predictions:
         self.read_maps, self.read_objects = PairReader(), PairReader()
         self.records = read_records(folder) if self.maps else {}
         self.mask_values: dict[Path, bool] = {}  # per class map: does it hold mask values?
+        self.outputs: dict[Path, dict] = {}  # per class map: its record's outputs
 
     def __contains__(self, stem: str) -> bool:
         return stem in self.maps or stem in self.objects
@@ -295,7 +296,9 @@ class Predictions:
         """Whether the class map ``path`` is an instance model's (background / boundary /
         interior, by its record): its pixels are scored as its objects' foreground, as
         evaluate --checkpoint scores such a model, not as the masks' classes."""
-        objects = _written(path, self.records).get("objects")
+        if path not in self.outputs:  # its record read once (a PNG's text decodes it)
+            self.outputs[path] = _written(path, self.records)
+        objects = self.outputs[path].get("objects")
         return isinstance(objects, dict) and objects.get("mode") == "instances"
 
     def classed(self, stem: str) -> bool:
