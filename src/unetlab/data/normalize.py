@@ -514,23 +514,9 @@ def normalization_formula(spec: dict) -> str:
     model: :mod:`unetlab.inference.export`)."""
     mode = spec.get("mode")
     eps = f"{STD_FLOOR:g}" if "floor" not in spec else "floor_c"
-    own = "x in the image's own values (not scaled)"
-    if "floor" in spec:  # training's: half the least contrast of its images
-        own += f"; floor_c per channel {_listed(spec['floor'])}"
-        if "dtype" in spec:
-            own += f" for {spec['dtype']} images (for images of another dtype: {STD_FLOOR:g})"
+    own = _own_values(spec)
     if mode == "per_image":
-        pixels = "all pixels"
-        if spec.get("tissue"):
-            pixels = (
-                f"the tissue pixels (a channel under {GLASS:g} x M, M the integer dtype's "
-                f"maximum; all pixels when these are under {TISSUE_LEAST:g} of them)"
-            )
-        return (
-            f"per image and channel c: x' = (x - mean_c) / max(std_c, {eps}), mean_c and std_c "
-            f"(population std, ddof 0) over {pixels} of channel c of the whole image (not "
-            f"per tile); {own}"
-        )
+        return _per_image_formula(spec, eps, own)
     if mode == "fixed":
         return (
             f"per channel c: x' = (x - mean_c) / max(std_c, {eps}), mean {list(spec['mean'])}, "
@@ -544,10 +530,49 @@ def normalization_formula(spec: dict) -> str:
             f"per channel c: x' = (x / M - mean_c) / std_c, {top}, mean {list(IMAGENET_MEAN)}, "
             f"std {list(IMAGENET_STD)} (a grey image: their means)"
         )
+    return _percentile_formula(spec, eps, own)
+
+
+def _own_values(spec: dict) -> str:
+    """The formula's words on x (raw values) and on the floor of the std (or range)."""
+    own = "x in the image's own values (not scaled)"
+    if "floor" in spec:  # training's: half the least contrast of its images
+        own += f"; floor_c per channel {_listed(spec['floor'])}"
+        if "dtype" in spec:
+            own += f" for {spec['dtype']} images (for images of another dtype: {STD_FLOOR:g})"
+    return own
+
+
+def _per_image_formula(spec: dict, eps: str, own: str) -> str:
+    """Mode ``per_image``: mean and std of the image (or of its tissue)."""
+    pixels = "all pixels"
+    if spec.get("tissue"):
+        pixels = (
+            f"the tissue pixels (a channel under {GLASS:g} x M, M the integer dtype's "
+            f"maximum; all pixels when these are under {TISSUE_LEAST:g} of them)"
+        )
+    return (
+        f"per image and channel c: x' = (x - mean_c) / max(std_c, {eps}), mean_c and std_c "
+        f"(population std, ddof 0) over {pixels} of channel c of the whole image (not "
+        f"per tile); {own}"
+    )
+
+
+def _percentile_formula(spec: dict, eps: str, own: str) -> str:
+    """Mode ``percentile``: the image's low and high percentiles, saturated pixels left out
+    where the spec says so."""
     low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
-    saturated = ""
+    return (
+        f"per image and channel c: x' = (x - p_low_c) / max(p_high_c - p_low_c, {eps}), p_low_c "
+        f"and p_high_c the {low} and {high} percentiles of channel c over the whole image"
+        f"{_saturated_words(spec)} (numpy's linear interpolation); {own}"
+    )
+
+
+def _saturated_words(spec: dict) -> str:
+    """The pixels a percentile spec leaves out: at the camera's or the dtype's ceiling."""
     if spec.get("camera_ceiling"):
-        saturated = (
+        return (
             " but its pixels at the channel's ceiling (unless all are): the integer dtype's "
             "maximum (65535 for uint16) where a pixel reaches it, else an 8/10/12/14-bit "
             "camera's 2^k - 1 (4095 in a uint16 file; 65520 where its bits fill the top) "
@@ -555,15 +580,9 @@ def normalization_formula(spec: dict) -> str:
             f"{PILE_RATIO} times more than at each of the {BELOW} camera values below it on "
             "average, are there"
         )
-    elif spec.get("ignore_saturated"):
-        saturated = (
-            " but its pixels at the integer dtype's maximum (65535 for uint16; unless all are)"
-        )
-    return (
-        f"per image and channel c: x' = (x - p_low_c) / max(p_high_c - p_low_c, {eps}), p_low_c "
-        f"and p_high_c the {low} and {high} percentiles of channel c over the whole image"
-        f"{saturated} (numpy's linear interpolation); {own}"
-    )
+    if spec.get("ignore_saturated"):
+        return " but its pixels at the integer dtype's maximum (65535 for uint16; unless all are)"
+    return ""
 
 
 def _listed(floor) -> list:
