@@ -480,14 +480,8 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
     if xres is None or yres is None:
         return None
     code = int(unit.value) if unit else 2  # TIFF 6.0: the unit defaults to inch
-    per_unit = RESOLUTION_UNITS.get(code)
     pixels = [v[0] / v[1] if v[1] else 0.0 for v in (yres.value, xres.value)]
-    calibrated = False  # an ImageJ length unit: 1 px per unit is a real size (Fiji's 1 um)
-    if per_unit is None and tif.is_imagej:  # ImageJ: unit NONE, the unit in its metadata
-        per_unit = micrometres_per(_imagej_unit(tif) or "")
-        calibrated = per_unit is not None
-    elif per_unit is None:
-        _say_no_unit(tif.filehandle.name, code, pixels)
+    per_unit, calibrated = _micrometres_per_unit(tif, code, pixels)
     if per_unit is None or min(pixels) <= 0 or (pixels == [1.0, 1.0] and not calibrated):
         return None
     if code == 2 and all(p in NOMINAL_DPI for p in pixels):
@@ -501,18 +495,35 @@ def _resolution_size(tif, page) -> tuple[float, float] | None:
     # 13/40, not 1/(40/13) = 0.32499999999999996
     y, x = (float(f"{per_unit * v[1] / v[0]:.12g}") for v in (yres.value, xres.value))
     if code == 2:  # a figure exported at 300 dpi reads as 84.7 um pixels: say where it came from
-        _say_once(
-            "dpi",
-            logging.INFO,
-            "%s: pixel size %g x %g um from its resolution tags in pixels per inch (%g dpi; "
-            "said once): if that is an export setting, not the sampling, set the real size "
-            "(Fiji: Image > Properties)",
-            tif.filehandle.name,
-            y,
-            x,
-            pixels[1],
-        )
+        _say_dpi_size(tif.filehandle.name, y, x, pixels[1])
     return y, x
+
+
+def _micrometres_per_unit(tif, code: int, pixels: list[float]) -> tuple[float | None, bool]:
+    """(micrometres per resolution unit or None, calibrated) for ResolutionUnit ``code``;
+    calibrated: an ImageJ length unit, where 1 px per unit is a real size (Fiji's 1 um)."""
+    per_unit = RESOLUTION_UNITS.get(code)
+    if per_unit is None and tif.is_imagej:  # ImageJ: unit NONE, the unit in its metadata
+        per_unit = micrometres_per(_imagej_unit(tif) or "")
+        return per_unit, per_unit is not None
+    if per_unit is None:
+        _say_no_unit(tif.filehandle.name, code, pixels)
+    return per_unit, False
+
+
+def _say_dpi_size(name: str, y: float, x: float, dpi: float) -> None:
+    """Once per process, at level info: a pixel size read from pixels per inch."""
+    _say_once(
+        "dpi",
+        logging.INFO,
+        "%s: pixel size %g x %g um from its resolution tags in pixels per inch (%g dpi; "
+        "said once): if that is an export setting, not the sampling, set the real size "
+        "(Fiji: Image > Properties)",
+        name,
+        y,
+        x,
+        dpi,
+    )
 
 
 def _say_no_unit(name: str, code: int, pixels: list[float]) -> None:
