@@ -40,6 +40,7 @@ import logging
 import math
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -379,7 +380,13 @@ class Augment:
         """
         _check_rng(rng)
         _check_triple(image, mask, weight)
-        h, w = mask.shape
+        moves = self._draw_moves(rng, mask.shape)
+        image, mask, weight = _move(image, mask, weight, moves)
+        return self._vary_grey(image, rng), mask, weight
+
+    def _draw_moves(self, rng: np.random.Generator, shape: tuple[int, int]) -> _Moves:
+        """The geometry's random parameters, drawn in this order (seeded runs repeat)."""
+        h, w = shape
         flip_y = self.flip and rng.random() < self.p_flip and self.vflip  # draws as before
         flip_x = self.flip and rng.random() < self.p_flip
         k90 = 0
@@ -394,18 +401,10 @@ class Augment:
             displacement = elastic_displacement(
                 (h, w), rng, grid=self.grid, sigma=self.elastic_sigma
             )
+        return _Moves(flip_y, flip_x, k90, degrees, shift, displacement)
 
-        if degrees == 0.0 and shift == (0.0, 0.0) and displacement is None:
-            flips = {"flip_y": flip_y, "flip_x": flip_x, "k": k90}
-            image, mask = flip_rot90(image, **flips), flip_rot90(mask, **flips)
-            weight = None if weight is None else flip_rot90(weight, **flips)
-        else:
-            matrix = affine_matrix(degrees=degrees, k90=k90, flip_y=flip_y, flip_x=flip_x)
-            coords = sample_coords((h, w), matrix=matrix, shift=shift, displacement=displacement)
-            image = warp(image, coords, order=3)
-            mask = warp(mask, coords, order=0)
-            weight = None if weight is None else warp(weight, coords, order=1)
-
+    def _vary_grey(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Gamma, contrast, brightness, then the stain jitter, drawn after the geometry."""
         gamma = 1.0
         if self.gamma > 0 and rng.random() < self.p_gamma:
             gamma = math.exp(rng.uniform(-1.0, 1.0) * math.log1p(self.gamma))
@@ -414,7 +413,7 @@ class Augment:
         image = adjust_grey(image, gamma=gamma, contrast=contrast, brightness=brightness)
         if self.stain > 0 and rng.random() < self.p_stain:  # no draw when off: runs repeat
             image = self._stain(image, rng)
-        return image, mask, weight
+        return image
 
     def _stain(self, image: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         if image.shape[0] != 3:
@@ -431,6 +430,37 @@ class Augment:
         if limit > 0 and rng.random() < p:
             return float(rng.uniform(-limit, limit))
         return 0.0
+
+
+class _Moves(NamedTuple):
+    """One tile's drawn geometry (:meth:`Augment._draw_moves`)."""
+
+    flip_y: bool
+    flip_x: bool
+    k90: int
+    degrees: float
+    shift: tuple[float, float]
+    displacement: np.ndarray | None
+
+
+def _move(image, mask, weight, moves: _Moves) -> tuple:
+    """(image, mask, weight) moved by ``moves``: flips and quarter turns exactly when that is
+    all, else one coordinate map sampled bicubic, nearest and bilinear."""
+    if moves.degrees == 0.0 and moves.shift == (0.0, 0.0) and moves.displacement is None:
+        flips = {"flip_y": moves.flip_y, "flip_x": moves.flip_x, "k": moves.k90}
+        image, mask = flip_rot90(image, **flips), flip_rot90(mask, **flips)
+        weight = None if weight is None else flip_rot90(weight, **flips)
+        return image, mask, weight
+    matrix = affine_matrix(
+        degrees=moves.degrees, k90=moves.k90, flip_y=moves.flip_y, flip_x=moves.flip_x
+    )
+    coords = sample_coords(
+        mask.shape, matrix=matrix, shift=moves.shift, displacement=moves.displacement
+    )
+    image = warp(image, coords, order=3)
+    mask = warp(mask, coords, order=0)
+    weight = None if weight is None else warp(weight, coords, order=1)
+    return image, mask, weight
 
 
 def _check_rng(rng) -> None:
