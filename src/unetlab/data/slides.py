@@ -253,10 +253,7 @@ def _tiff_slide(path: Path, tif, level: int, colour_planes: bool) -> Slide:
         series = series_of(tif)
         levels = series.levels
         say_other_series(tif, path)
-    if level >= len(levels):
-        raise UnetlabError(
-            f"{path}: has {len(levels)} pyramid level(s); choose --level 0 to {len(levels) - 1}"
-        )
+    _check_level(path, level, len(levels))
     with _tiff_errors(path):
         chosen, base = levels[level], levels[0]
         first = chosen.keyframe
@@ -271,13 +268,7 @@ def _tiff_slide(path: Path, tif, level: int, colour_planes: bool) -> Slide:
         size, spacing = tiff_sizes(tif, base.keyframe)
         turn = tiff_orientation(base.keyframe)
     if turn != 1:  # turned when read whole (data.orientation); not window by window
-        log.warning(
-            "%s: its Orientation tag says the picture is turned (%d), which an image read "
-            "window by window does not follow: its outputs are in the stored orientation "
-            "(turn the file first, or give a smaller image, which is read whole and turned)",
-            path.name,
-            turn,
-        )
+        _say_turned(path, turn)
     # the rule of images read whole: a large stack reads as a small one does
     layout = layout_of(axes_letters(axes, colour_planes=colour_planes), shape)
     downsample = (1.0, 1.0)
@@ -297,6 +288,24 @@ def _tiff_slide(path: Path, tif, level: int, colour_planes: bool) -> Slide:
         closer=tif.close,
         z_spacing=spacing,
         downsample=downsample,
+    )
+
+
+def _check_level(path: Path, level: int, levels: int) -> None:
+    """Refuse a pyramid level the file does not have."""
+    if level >= levels:
+        raise UnetlabError(
+            f"{path}: has {levels} pyramid level(s); choose --level 0 to {levels - 1}"
+        )
+
+
+def _say_turned(path: Path, turn: int) -> None:
+    log.warning(
+        "%s: its Orientation tag says the picture is turned (%d), which an image read "
+        "window by window does not follow: its outputs are in the stored orientation "
+        "(turn the file first, or give a smaller image, which is read whole and turned)",
+        path.name,
+        turn,
     )
 
 
@@ -355,26 +364,12 @@ def _open_zarr(path: Path, level: int) -> Slide:
     attrs = dict(node.attrs)
     multiscales = attrs.get("multiscales") or attrs.get("ome", {}).get("multiscales")
     if isinstance(node, zarr.Array):
-        if level:
-            raise UnetlabError(f"{path}: a single Zarr array has no pyramid; use --level 0")
-        return Slide(
-            path,
-            node,
-            _guess_layout(node.shape),
-            dtype=node.dtype,
-            pixel_size=None,
-            levels=1,
-            level=0,
-            chunked=True,
-        )
+        return _bare_zarr_slide(path, node, level)
     if not multiscales:
         raise ImageReadError(f"{path}: a Zarr group without OME-Zarr 'multiscales' metadata")
     scales = multiscales[0]
     datasets = scales["datasets"]
-    if level >= len(datasets):
-        raise UnetlabError(
-            f"{path}: has {len(datasets)} pyramid level(s); choose --level 0 to {len(datasets) - 1}"
-        )
+    _check_level(path, level, len(datasets))
     array = node[datasets[level]["path"]]
     names = [
         a["name"] if isinstance(a, dict) else a for a in scales.get("axes", "tczyx"[-array.ndim :])
@@ -393,6 +388,22 @@ def _open_zarr(path: Path, level: int) -> Slide:
         chunked=True,
         z_spacing=_ngff_sizes(scales, datasets[level], names, "z")[0],
         downsample=_scaled((1.0, 1.0), base, layout),
+    )
+
+
+def _bare_zarr_slide(path: Path, array, level: int) -> Slide:
+    """The :class:`Slide` of a Zarr array without OME metadata: one level, no pixel size."""
+    if level:
+        raise UnetlabError(f"{path}: a single Zarr array has no pyramid; use --level 0")
+    return Slide(
+        path,
+        array,
+        _guess_layout(array.shape),
+        dtype=array.dtype,
+        pixel_size=None,
+        levels=1,
+        level=0,
+        chunked=True,
     )
 
 
