@@ -183,13 +183,27 @@ def split_pairs(
         return _find_all(root / "train", root / "val", problems=problems)
     split_dir = root / "ImageSets" / "Segmentation"
     if (split_dir / "train.txt").is_file() and _has_layout(root):
-        names = _read_split_file(split_dir / "train.txt")
-        val_file = split_dir / "val.txt"
-        val_names = _read_split_file(val_file) if val_file.is_file() else []
-        say("using the VOC split of %s: %d train, %d val", split_dir, len(names), len(val_names))
-        train = find_pairs(root, names=names, problems=problems)
-        return train, find_pairs(root, names=val_names, problems=problems) if val_names else []
+        return _voc_split(root, split_dir, problems, say)
     folder = root / "train" if not _has_layout(root) and _has_layout(root / "train") else root
+    return _seeded_split(folder, val_fraction, seed, problems, say, quiet=quiet, by_page=by_page)
+
+
+def _voc_split(root: Path, split_dir: Path, problems, say) -> tuple[list[Pair], list[Pair]]:
+    """The pairs named in a VOC ``ImageSets/Segmentation/{train,val}.txt`` (val.txt may be
+    absent: no val)."""
+    names = _read_split_file(split_dir / "train.txt")
+    val_file = split_dir / "val.txt"
+    val_names = _read_split_file(val_file) if val_file.is_file() else []
+    say("using the VOC split of %s: %d train, %d val", split_dir, len(names), len(val_names))
+    train = find_pairs(root, names=names, problems=problems)
+    return train, find_pairs(root, names=val_names, problems=problems) if val_names else []
+
+
+def _seeded_split(
+    folder: Path, val_fraction: float, seed: int, problems, say, *, quiet: bool, by_page: bool
+) -> tuple[list[Pair], list[Pair]]:
+    """The pairs of ``folder`` split at random with ``seed``; an empty val said (unless
+    ``quiet``, or a pairing problem was collected: that one is the reason)."""
     known = len(problems) if problems is not None else 0
     pairs = find_pairs(folder, problems=problems)
     if by_page:  # as runs split before s34: a stack's pages like separate images
