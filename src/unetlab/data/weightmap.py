@@ -231,6 +231,21 @@ def weight_map(
         (H, W) float32 weights: ``w_c`` everywhere plus the border term on background pixels.
     """
     labels = np.asarray(labels)
+    valid = _valid_pixels(labels, w0, sigma, ignore_index)
+    num_classes = int(labels[valid].max(initial=0)) + 1
+    per_class = _per_class_weights(labels, class_weights, num_classes, ignore_index)
+    weights = np.where(valid, per_class[np.where(valid, labels, 0)], 0.0).astype(np.float32)
+
+    objects, count = label_objects(
+        labels, instances=instances, foreground=foreground, ignore_index=ignore_index
+    )
+    if count >= 2 and w0 != 0:
+        _add_border_term(weights, objects, valid, w0=w0, sigma=sigma)
+    return weights
+
+
+def _valid_pixels(labels: np.ndarray, w0: float, sigma: float, ignore_index: int) -> np.ndarray:
+    """(H, W) bool: the labelled pixels, once the labels and the border term are checked."""
     if labels.ndim != 2 or not np.issubdtype(labels.dtype, np.integer):
         raise ValueError(
             f"labels must be an (H, W) integer class map, not {labels.dtype} of shape "
@@ -244,20 +259,18 @@ def weight_map(
             f"labels hold negative values other than ignore_index={ignore_index}; "
             "pass the ignore label used in the mask"
         )
-    num_classes = int(labels[valid].max(initial=0)) + 1
-    per_class = _per_class_weights(labels, class_weights, num_classes, ignore_index)
-    weights = np.where(valid, per_class[np.where(valid, labels, 0)], 0.0).astype(np.float32)
+    return valid
 
-    objects, count = label_objects(
-        labels, instances=instances, foreground=foreground, ignore_index=ignore_index
-    )
-    if count < 2 or w0 == 0:
-        return weights
+
+def _add_border_term(
+    weights: np.ndarray, objects: np.ndarray, valid: np.ndarray, *, w0: float, sigma: float
+) -> None:
+    """Add ``w0 exp(-(d1 + d2)^2 / 2 sigma^2)`` to ``weights`` (in place) on the labelled
+    pixels of no object that have two objects in reach."""
     d1, d2 = object_distances(objects, max_distance=border_radius(w0, sigma))
     gap = valid & (objects == 0) & np.isfinite(d2)
     total = d1[gap] + d2[gap]
     weights[gap] += (w0 * np.exp(-(total * total) / (2.0 * sigma * sigma))).astype(np.float32)
-    return weights
 
 
 def _per_class_weights(labels, class_weights, num_classes, ignore_index) -> np.ndarray:
