@@ -142,3 +142,22 @@ def test_a_zarr_input_changed_in_place_is_predicted_again(work):
     write(1)  # its chunks rewritten, its metadata as it was
     assert predicted() == []
     assert predicted() == ["z.zarr"]
+
+
+@pytest.mark.parametrize("fmt", ["ome-zarr", "png"])
+def test_a_stopped_runs_outputs_are_confirmed_by_the_rerun_that_skips_them(work, fmt):
+    """A stopped run's outputs are PENDING; a ``--skip-existing`` rerun that skips their input
+    confirms them, those it does not ask for too (the overlay and probabilities of a run
+    that asked for them: they stayed PENDING, made by no finished run)."""
+    from unetlab.manifest import PENDING, recorded_keys
+
+    asked = dict(save_probabilities=True, draw_overlay=True)
+    assert _predict(work, fmt, stop_at=2, **asked) is None
+    out = work[0] / "out"
+    written = {p.name for p in out.iterdir() if p.name.startswith("a")}
+    assert len(written) == 3  # labels, overlay, probabilities
+    assert _predict(work, fmt, skip_existing=True) == ["a.tif"]
+    keys = recorded_keys(out, "predict")
+    key = keys[_labels(fmt).replace("a.", "b.")]  # b's, predicted by the rerun
+    assert not key.startswith(PENDING)
+    assert {n: keys[n] for n in written} == dict.fromkeys(written, key)

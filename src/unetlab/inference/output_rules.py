@@ -180,9 +180,11 @@ def finished_outputs(
     **wanted: bool,
 ) -> dict[Path, list[str]]:
     """Each of :func:`finished_inputs` -> the names of its outputs that count as made by
-    ``record``. A killed run's own outputs count when the manifest lists them PENDING with
-    this run's key and the file carries the key (:func:`_made_by`), or cannot carry one (an
-    object table) and the input's label image, written last, counts."""
+    ``record``, those not asked for now too (a killed run's overlay, confirmed by a rerun
+    that skips its input without one: it stayed PENDING). A killed run's own outputs count
+    when the manifest lists them PENDING with this run's key and the file carries the key
+    (:func:`_made_by`), or cannot carry one (an object table) and the input's label image,
+    written last, counts."""
     out_dir = Path(out_dir)
     ours = made_from(out_dir, "predict") if out_dir.is_dir() else {}
     if ours and (changed := changed_inputs(out_dir, "predict")):  # not of this input now
@@ -214,7 +216,7 @@ def finished_outputs(
 
         if not all(any(counts(n) for n in names) for names in names_of.values()):
             return None
-        return sorted(n for names in names_of.values() for n in names if counts(n))
+        return sorted(n for n in output_roles(stem, **EVERY) if counts(n))  # not asked too
 
     found = {f: outputs(f) for f in files}
     return {f: names for f, names in found.items() if names is not None}
