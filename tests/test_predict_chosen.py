@@ -5,6 +5,8 @@ given, the device ``auto`` resolved to, and the axes each file was read as."""
 from __future__ import annotations
 
 import json
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +17,7 @@ from PIL import Image
 
 from unetlab import UNet, save_model
 from unetlab.cli import main
+from unetlab.group import Group
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.records import RECORDS, read_records
 from unetlab.inference.sizing import choose_tiling, memory_budget
@@ -89,3 +92,58 @@ def test_streamed_file_records_its_tile_and_axes(work):
     assert files["movie.tif"]["shape"] == [3, 20, 28]
     assert isinstance(files["movie.tif"]["tile_size"], (int, list))
     assert files["movie.tif"]["device"] == "cpu"
+
+
+@dataclass(frozen=True)
+class _Pair(Group):
+    """One place of a group of 2 processes played by 2 threads of this one: a collective
+    meets at ``met`` (what each gave in ``given``)."""
+
+    met: threading.Barrier = field(default_factory=lambda: threading.Barrier(2))
+    given: dict = field(default_factory=dict)
+
+    def _meet(self, obj) -> list:
+        self.given[self.rank] = obj
+        self.met.wait(timeout=60)
+        parts = [self.given[r] for r in range(self.world)]
+        self.met.wait(timeout=60)  # all read before the next collective writes
+        return parts
+
+    def share(self, obj):
+        return self._meet(obj)[0]
+
+    def gather(self, obj) -> list:
+        return self._meet(obj)
+
+    def total(self, values):
+        return [sum(v) for v in zip(*self._meet(values))]
+
+
+def test_a_group_of_processes_records_what_each_chose(work):
+    """Under torchrun each process notes what it chose for the inputs it predicts; only the
+    main process's notes were in predict.json (movie.tif, rank 1's, had no entry)."""
+    files = [work / "in" / "flat.png", work / "in" / "movie.tif"]  # rank 0's, rank 1's
+    met, given, failed = threading.Barrier(2), {}, []
+
+    def run(rank: int) -> None:
+        model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+        group = _Pair(rank=rank, world=2, active=True, met=met, given=given)
+        try:
+            predict_folder(model, files, work / "out", group=group)
+        except BaseException as exc:  # said by the assertion below
+            failed.append(exc)
+            met.abort()
+
+    ranks = [threading.Thread(target=run, args=(rank,)) for rank in (0, 1)]
+    for thread in ranks:
+        thread.start()
+    for thread in ranks:
+        thread.join()
+    assert not failed, failed
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    flat = {"axes": "YX", "shape": [1, 24, 20], "tile_size": _tile(model, (24, 20))}
+    movie = {"axes": "TYX", "shape": [3, 20, 28], "tile_size": _tile(model, (20, 28))}
+    assert _files(work / "out") == {
+        "flat.png": {**flat, "device": "cpu"},
+        "movie.tif": {**movie, "device": "cpu"},
+    }

@@ -10,7 +10,9 @@ channels or colours; with the shape read).
 :func:`noting` collects within a prediction folder's run
 (:func:`~unetlab.inference.output_rules.prediction_folder`), :func:`for_file` says which
 input the notes are of, and the code that chooses calls :func:`note`, which does nothing
-outside such a run (a prediction of an array, napari, the benchmarks).
+outside such a run (a prediction of an array, napari, the benchmarks). Under torchrun only
+the main process holds the folder: the others note within :func:`noting` of their own, and
+their notes are gathered and :func:`merge`-d into the main one's.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-__all__ = ["as_record", "for_file", "note", "noting", "read_axes", "tile_value"]
+__all__ = ["as_record", "for_file", "merge", "note", "noting", "read_axes", "tile_value"]
 
 #: input (resolved path) -> setting -> the distinct values chosen, in order
 _RUN: contextvars.ContextVar[dict | None] = contextvars.ContextVar("unetlab_chosen", default=None)
@@ -70,6 +72,16 @@ def note(**found) -> None:
         seen = mine.setdefault(name, [])
         if value not in seen:
             seen.append(value)
+
+
+def merge(notes: dict[str, dict], other: dict[str, dict]) -> None:
+    """Add ``other``'s notes (another process's, of the inputs it predicted: under torchrun
+    each process notes its own) to ``notes``, each value not noted there yet after those."""
+    for path, found in other.items():
+        mine = notes.setdefault(path, {})
+        for name, values in found.items():
+            seen = mine.setdefault(name, [])
+            seen.extend(v for v in values if v not in seen)
 
 
 def as_record(notes: dict[str, dict]) -> dict[str, dict]:

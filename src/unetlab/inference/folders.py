@@ -28,6 +28,7 @@ from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
 from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
 from unetlab.group import SOLO, Group
+from unetlab.inference.chosen import merge, noting
 from unetlab.inference.files import check_options, file_record, predict_file
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.objects import ObjectOptions
@@ -540,14 +541,16 @@ class _Run:
             self._warm_up(mine[0])
         result = FolderPrediction()
         start = time.perf_counter()
-        for path in progress_bar(iterable=mine, desc="files", unit="file", disable=self.quiet):
-            # a file all processes share counts, and its error is said, once: in the main one
-            counts = self.group.is_main or path not in shared
-            self._predict(path, result, counts=counts)
-            if self.done is not None and counts:
-                self.done(path.name)
-        result.seconds = time.perf_counter() - start
-        return self._gathered(result, todo)
+        bar = progress_bar(iterable=mine, desc="files", unit="file", disable=self.quiet)
+        with noting() as chosen:  # the main process's: its folder's (predict.json)
+            for path in bar:
+                # a file all processes share counts, and its error is said, once: in the main
+                counts = self.group.is_main or path not in shared
+                self._predict(path, result, counts=counts)
+                if self.done is not None and counts:
+                    self.done(path.name)
+            result.seconds = time.perf_counter() - start
+            return self._gathered(result, todo, chosen)
 
     def _predict(self, path: Path, result: FolderPrediction, *, counts: bool) -> None:
         """One file, its outcome into ``result`` if it ``counts`` here."""
@@ -584,13 +587,19 @@ class _Run:
         if areas:
             result.areas[path] = areas[0]
 
-    def _gathered(self, result: FolderPrediction, todo: list[Path]) -> FolderPrediction:
+    def _gathered(
+        self, result: FolderPrediction, todo: list[Path], chosen: dict
+    ) -> FolderPrediction:
         """Every process's ``result`` in one, in the order of ``todo`` (``seconds``: the
-        longest process's, as ``pixels`` are all processes')."""
+        longest process's, as ``pixels`` are all processes'); every process's ``chosen``
+        notes (:mod:`unetlab.inference.chosen`) merged into this one's."""
         if not self.group.active:
             return result
         mine = (result.written, result.failed, result.objects, result.classes, result.areas)
-        parts = self.group.gather((*mine, result.seconds))
+        parts = self.group.gather((*mine, result.seconds, chosen))
+        for rank, part in enumerate(parts):
+            if rank != self.group.rank:
+                merge(chosen, part[6])
         every = [{f: v for part in parts for f, v in part[k].items()} for k in range(5)]
         written, failed, objects, classes, areas = (
             {f: d[f] for f in todo if f in d} for d in every
