@@ -123,20 +123,40 @@ def test_position_names_sort_and_reading_a_position_reads_its_series(tmp_path):
     assert read_pixel_size(path).size == pytest.approx((0.4, 0.4))
 
 
-def test_every_position_is_streamed_or_read_whole_as_the_first_is(tmp_path):
-    """Each position was put to the stream rule on its own: under --nproc a folder deals
-    the file out by its first position's, so a larger later one would have been streamed
-    by the one process it was dealt to, as if all shared it."""
-    from unetlab.inference.files import predict_file
-
-    with tifffile.TiffWriter(tmp_path / "p.ome.tif", ome=True) as tw:
-        for side in (1, 2):  # a second position of 4x the pixels
+def _sizes(path):
+    """p.ome.tif: a position of 2 frames H x W, then one of 4x the pixels (all 100)."""
+    with tifffile.TiffWriter(path, ome=True) as tw:
+        for side in (1, 2):
             frames = np.full((2, H * side, W * side), 100, np.uint8)
             tw.write(frames, metadata={"axes": "TYX"})
-    written = predict_file(
-        foreground_model(), tmp_path / "p.ome.tif", tmp_path / "out", large_threshold=2 * H * W
-    )
+
+
+@pytest.mark.parametrize("rank", [None, 1])
+def test_a_much_larger_later_position_is_streamed_by_its_own_size(tmp_path, monkeypatch, rank):
+    """Each position was put to the first's stream rule (ea7ed94): a later position over
+    the memory budget was read whole. Now each is decided by its own size; in a folder's
+    group (rank 1 of 2, a file dealt to it) it is streamed by that process alone, whole."""
+    from unetlab.data.positions import reading_position
+    from unetlab.group import Group
+    from unetlab.inference import sizing
+    from unetlab.inference.files import predict_file
+    from unetlab.inference.stream_rule import whole_estimate
+
+    path, model = tmp_path / "p.ome.tif", foreground_model()
+    _sizes(path)
+    needs = []
+    for i in range(2):
+        with reading_position(path, i, 2):
+            needs.append(whole_estimate(path, model, stacks=True)[1])
+    monkeypatch.setattr(sizing, "WHOLE_BUDGET", (needs[0] * needs[1]) ** 0.5)  # between
+    group = {} if rank is None else {"group": Group(rank=rank, world=2)}
+    written = predict_file(model, path, tmp_path / "out", **group)
     assert [p.name for p in written] == ["p_pos0.tif", "p_pos1.tif"]
-    for p in written:  # both read whole: ImageJ TIFFs
-        with tifffile.TiffFile(p) as tif:
-            assert tif.is_imagej and not tif.is_ome
+    with tifffile.TiffFile(written[0]) as tif:  # read whole: an ImageJ TIFF
+        assert tif.is_imagej and not tif.is_ome
+    with tifffile.TiffFile(written[1]) as tif:  # streamed: an OME-TIFF, all its rows
+        assert tif.is_ome
+        labels = tif.asarray()
+    assert labels.shape == (2, 2 * H, 2 * W)
+    whole = predict_file(model, path, tmp_path / "whole", large_threshold=10**9)[1]
+    assert np.array_equal(labels, tifffile.imread(whole))

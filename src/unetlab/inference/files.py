@@ -269,13 +269,15 @@ def _outputs(file: _File, group: Group) -> list[Path]:
     """:func:`_predicted`'s outputs, in a folder held: of each position of a multi-position
     OME-TIFF in turn (:func:`~unetlab.data.io.ome_positions`), each read, predicted and
     named as an image of its own (:mod:`unetlab.data.positions`: ``cells_pos0.tif``, with
-    that position's pixel size and frame interval). Every position is streamed or read
-    whole as the first is (:func:`_streamed`): so a folder's processes, which deal the file
-    out or share it by that rule, all take the same way through each."""
+    that position's pixel size and frame interval). Each position is streamed or read
+    whole by its own size (a much larger later one streamed: it followed the first's rule,
+    read whole past the memory budget), by this process alone, as a run of one: a folder's
+    processes deal the file out by its first position. Where they share it (the first
+    streamed by all), every position is streamed by all, so that all take the same way."""
     names = ome_positions(file.path)
-    streamed = _streamed(file, group)  # the first position's
     if not names:
-        return _image_outputs(file, group, streamed)
+        return _image_outputs(file, group, _streamed(file, group))
+    shared = group.world > 1 and _streamed(file, group)  # by the first position, as dealt
     written = []
     for i, name in enumerate(names):
         with reading_position(file.path, i, len(names)):
@@ -283,7 +285,10 @@ def _outputs(file: _File, group: Group) -> list[Path]:
                 "%s: position %d of %d (%s) -> %s.*",
                 *(file.path.name, i + 1, len(names), name, output_stem(file.path)),
             )
-            written += _image_outputs(file, group, streamed)
+            if shared:
+                written += _image_outputs(file, group, True)
+            else:
+                written += _image_outputs(file, SOLO, _streamed(file, SOLO))
     return written
 
 
