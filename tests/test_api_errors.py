@@ -78,6 +78,11 @@ CASES = {
         "tile_size must be a whole number of pixels",
     ),
 }
+for kind in ("mps", "xpu", "meta"):  # torch parses them; each failed deep in a run (s36 flags 5)
+    CASES[f"load_model device {kind}"] = (
+        lambda tmp, kind=kind: unetlab.load_model(_checkpoint(tmp), device=kind),
+        rf"device '{kind}' is not one unetlab runs on \(CPU and CUDA GPUs only\): use device=\"cpu\"",
+    )
 if not torch.cuda.is_available():
     CASES["load_model device cuda"] = (
         lambda tmp: unetlab.load_model(_checkpoint(tmp), device="cuda"),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import shutil
 
+import numpy as np
 import pytest
+from PIL import Image
 
 from unetlab.cli import main
 
@@ -170,3 +172,20 @@ def test_export_refuses_a_bad_package_before_writing_onnx(
     assert main([*argv, *flags]) == 2
     assert message in _error(capsys)
     assert not onnx.exists() and not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("kind", ["mps", "meta"])
+def test_a_device_kind_unetlab_does_not_run_on_is_refused_before_writing(
+    kind, checkpoint, tmp_path, capsys
+):
+    """torch parses 'mps', 'xpu' and 'meta': a Mac user's --device mps ended in a traceback
+    calling itself a bug, and 'meta' left a record in a new output folder (s36 flags 5)."""
+    image = tmp_path / "a.png"
+    Image.fromarray(np.zeros((32, 32), np.uint8)).save(image)
+    out = tmp_path / "out"
+    argv = ["predict", "--checkpoint", str(checkpoint), "--input", str(image), "--output", str(out)]
+    assert main([*argv, "--device", kind]) == 2
+    assert _error(capsys).endswith(
+        f"device '{kind}' is not one unetlab runs on (CPU and CUDA GPUs only): use --device cpu"
+    )
+    assert not out.exists()

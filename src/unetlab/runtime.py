@@ -77,14 +77,19 @@ def resolve_device(
     device: str | torch.device | None = "auto", fix: str = PYTHON_DEVICE_FIX
 ) -> torch.device:
     """``"auto"``/None -> CUDA if available else CPU; ``"cpu"``, ``"cuda"``, ``"cuda:N"``
-    as given; CUDA where there is none refused, naming ``fix`` (a Python keyword by
-    default, the CLI's flag from a command)."""
+    as given; CUDA where there is none, and any other kind of device torch names (``mps``,
+    ``xpu``, ``meta``: never tested here, they failed with tracebacks deep in a run), refused
+    naming ``fix`` (a Python keyword by default, the CLI's flag from a command)."""
     if device is None or device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError) as exc:
         raise UnetlabError(f"unknown device {device!r}: use auto, cpu, cuda or cuda:N") from exc
+    if device.type not in ("cpu", "cuda"):
+        raise UnetlabError(
+            f"device {device.type!r} is not one unetlab runs on (CPU and CUDA GPUs only): use {fix}"
+        )
     if device.type == "cuda" and not torch.cuda.is_available():
         raise UnetlabError(f"device {device} asked for, but no CUDA GPU is available: use {fix}")
     return device
