@@ -305,10 +305,12 @@ def _folder_message(folder: Path) -> str:
     return f"{folder} is a folder, not a checkpoint file: give a .pt checkpoint file"
 
 
-def model_from_checkpoint(checkpoint: dict) -> UNet:
-    """Rebuild the UNet a checkpoint dict describes, with its weights, classes, normalisation."""
+def model_from_checkpoint(checkpoint: dict, source: str = "the checkpoint") -> UNet:
+    """Rebuild the UNet a checkpoint dict describes, with its weights, classes, normalisation;
+    weights that do not fit the net its config describes, or are not finite, are refused in
+    one line naming ``source`` (the file)."""
     model = model_from_config(checkpoint["config"])
-    model.load_state_dict(checkpoint["model"])
+    _load_weights(model, checkpoint["model"], source)
     model.classes = list(checkpoint.get("classes") or model.classes)
     model.normalization = dict(checkpoint.get("normalization") or model.normalization)
     model.label_values = checkpoint.get("label_values")
@@ -328,6 +330,59 @@ def model_from_checkpoint(checkpoint: dict) -> UNet:
     state = checkpoint.get("train_state") or {}
     model.trained = {k: state[k] for k in ("epoch", "step") if k in state} or None
     return model
+
+
+def _load_weights(model: UNet, state: dict, source: str) -> None:
+    """``state`` into ``model``. A damaged or hand-edited file whose weights miss some of the
+    net's, or hold NaN or infinite values (a diverged run saved by other code), ended in a
+    traceback calling itself a bug, or predicted all-background labels and NaN probabilities
+    with exit 0 (audit s36 flags 2 and 6)."""
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise CheckpointError(
+            f"{source}: its weights do not fit the net its config describes "
+            f"({_state_mismatch(model, state)}): the file is damaged or was edited; "
+            "use a checkpoint unetlab train wrote"
+        ) from exc
+    bad = _not_finite(state)
+    if bad:
+        raise CheckpointError(
+            f"{source}: {len(bad)} of its {len(state)} weight tensors hold NaN or infinite "
+            f"values ({bad[0]}, ...): the training it comes from diverged, or the file is damaged;"
+            " use an earlier checkpoint or train again"
+        )
+
+
+def _not_finite(state: dict) -> list[str]:
+    """The names of ``state``'s float tensors holding NaN or infinite values. A tensor's sum
+    is NaN or infinite where one of its values is (or, for huge finite values, where it
+    overflows: confirmed value by value), and costs a seventh of ``isfinite`` over the paper
+    net's 31M weights (70-250 ms against 0.5-2 s on a loaded 2-core CPU)."""
+    names = [name for name, t in state.items() if t.is_floating_point()]
+    if not names:
+        return []
+    sums = torch.stack([state[name].sum().float() for name in names])
+    suspects = [name for name, ok in zip(names, sums.isfinite().tolist()) if not ok]
+    return [name for name in suspects if not state[name].isfinite().all()]
+
+
+def _state_mismatch(model: UNet, state: dict) -> str:
+    """Which weights differ between ``model`` and ``state``, in a few words."""
+    own, given = model.state_dict(), state
+    missing = [k for k in own if k not in given]
+    unexpected = [k for k in given if k not in own]
+    shapes = [k for k in own if k in given and tuple(own[k].shape) != tuple(given[k].shape)]
+    parts = [
+        f"{len(names)} {what}, e.g. {names[0]}"
+        for names, what in (
+            (missing, "missing"),
+            (unexpected, "unexpected"),
+            (shapes, "of another shape"),
+        )
+        if names
+    ]
+    return "; ".join(parts) or "they do not load"
 
 
 def _checkpoint_tta(checkpoint: dict) -> list[str] | None:
@@ -408,6 +463,6 @@ def load_model(path: str | os.PathLike, device: str | torch.device | None = None
         model = load_package(path, check=check)
         model.source = seen.get("source")  # the checkpoint it was exported from, if named
     else:
-        model = model_from_checkpoint(load_checkpoint(path))
+        model = model_from_checkpoint(load_checkpoint(path), source=str(path))
     model.checkpoint = str(Path(path).resolve())
     return model.to(target).eval()
