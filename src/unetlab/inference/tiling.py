@@ -194,42 +194,53 @@ def tile_grid(
     """
     if len(shape) != 2 or min(shape) < 1:
         raise UnetlabError(f"tile_grid: shape must be (H, W) with H, W >= 1, not {shape}")
+    tiles = _valid_tiles(geometry, tile)
+    overlap = geometry.overlap if overlap is None else overlap
+    if overlap < 0:
+        raise UnetlabError(f"overlap must be >= 0 px, not {overlap}")
+    (th, oh, ys), (tw, ow, xs) = (
+        _axis_tiles(size, t, overlap, geometry) for size, t in zip(shape, tiles)
+    )
+    return TileGrid(
+        shape=tuple(shape),
+        tile=(th, tw),
+        out_tile=(oh, ow),
+        ys=ys,
+        xs=xs,
+        pad=geometry.border,
+        abut=geometry.abut,
+    )
+
+
+def _valid_tiles(geometry: Geometry, tile: int | tuple[int, int]) -> tuple[int, int]:
+    """``tile`` as (th, tw), each a valid input size of ``geometry`` (else refused, naming
+    the nearest valid ones)."""
     tiles = (tile, tile) if isinstance(tile, int) else tuple(tile)
     for t in tiles:
         if not geometry.is_valid(t):
             lower, upper = geometry.round_down(t), geometry.round_up(t)
             raise UnetlabError(f"tile size {t} is not a valid input size: try {lower} or {upper}")
-    overlap = geometry.overlap if overlap is None else overlap
-    if overlap < 0:
-        raise UnetlabError(f"overlap must be >= 0 px, not {overlap}")
+    return tiles
+
+
+def _axis_tiles(
+    size: int, t: int, overlap: int, geometry: Geometry
+) -> tuple[int, int, tuple[int, ...]]:
+    """(input tile, output tile, output starts) along one axis of ``size`` px: the tile
+    reduced to the smallest valid size covering the padded axis when that is smaller."""
     b, m = geometry.border, geometry.multiple
-    sizes, outs, starts = [], [], []
-    for size, t in zip(shape, tiles):
-        t = min(t, geometry.round_up(size + 2 * b))
-        out = t - 2 * b
-        # valid: the largest grid multiple inside the output tile; same: tile minus overlap
-        overlapped = max(m, (t - min(overlap, t // 2)) // m * m)
-        step = out // m * m if geometry.abut else overlapped
-        if out >= size:
-            axis = (0,)
-        elif step < m:
-            raise UnetlabError(
-                f"tile size {t} is too small to tile this image: use at least {geometry.min_tile()}"
-            )
-        else:
-            axis = tuple(axis_starts(size, out, step, m))
-        sizes.append(t)
-        outs.append(out)
-        starts.append(axis)
-    return TileGrid(
-        shape=tuple(shape),
-        tile=tuple(sizes),
-        out_tile=tuple(outs),
-        ys=starts[0],
-        xs=starts[1],
-        pad=b,
-        abut=geometry.abut,
-    )
+    t = min(t, geometry.round_up(size + 2 * b))
+    out = t - 2 * b
+    # valid: the largest grid multiple inside the output tile; same: tile minus overlap
+    overlapped = max(m, (t - min(overlap, t // 2)) // m * m)
+    step = out // m * m if geometry.abut else overlapped
+    if out >= size:
+        return t, out, (0,)
+    if step < m:
+        raise UnetlabError(
+            f"tile size {t} is too small to tile this image: use at least {geometry.min_tile()}"
+        )
+    return t, out, tuple(axis_starts(size, out, step, m))
 
 
 # --- blending -----------------------------------------------------------------------------
@@ -380,6 +391,45 @@ class _Band:
     def __init__(self, acc, tiles: int):
         self.acc = acc
         self.remaining = tiles
+
+
+class _Rows:
+    """The output rows being stitched: one :class:`_Band` per row of tiles, started on its
+    first tile (or on the rows the band above carries into it), yielded in order once all
+    its tiles are in."""
+
+    def __init__(self, grid: TileGrid, layout, zeros):
+        self.grid, self.layout, self.zeros = grid, layout, zeros
+        self.bands: dict[int, _Band] = {}
+        self.next = 0  # the band to yield next
+
+    def add(self, batch, pred) -> int:
+        """Add a batch's tile outputs (its stand-ins, None, skipped); the tiles added."""
+        added = 0
+        for i, tile in enumerate(batch):
+            if tile is None:
+                continue
+            k, j = tile
+            band = self._band(k, pred.shape[1])
+            self.layout.add(band.acc, k, j, pred[i])
+            band.remaining -= 1
+            added += 1
+        return added
+
+    def finished(self, channels: int) -> Iterator[tuple]:
+        """(y, block) of each band finished, in order; a band's carry goes to the next."""
+        while self.next in self.bands and self.bands[self.next].remaining == 0:
+            block, carry = self.layout.finish(self.next, self.bands.pop(self.next).acc)
+            yield self.grid.ys[self.next], block
+            self.next += 1
+            if carry is not None:
+                self._band(self.next, channels).acc[:, : carry.shape[1]] += carry
+
+    def _band(self, k: int, channels: int) -> _Band:
+        if k not in self.bands:
+            shape = (channels, self.layout.rows(k), self.layout.width)
+            self.bands[k] = _Band(self.zeros(shape), len(self.grid.xs))
+        return self.bands[k]
 
 
 class _Abutting:
@@ -552,28 +602,13 @@ def iter_tiled_rows(
     image = _as_hwc(image)
     if image.shape[:2] != grid.shape:
         raise UnetlabError(f"image shape {image.shape[:2]} does not match the grid's {grid.shape}")
-    layout = _layout(grid, blend, here)
-    bands: dict[int, _Band] = {}
-    next_band = 0
+    rows = _Rows(grid, _layout(grid, blend, here), zeros)
     for batch, x in _tile_batches(image, grid, batch_size, stats, device, as_tensors):
         pred = _checked(fn(x), x, grid, as_tensors)
-        batch = [(i, tile) for i, tile in enumerate(batch) if tile is not None]
-        for i, (k, j) in batch:
-            if k not in bands:
-                bands[k] = _Band(zeros((pred.shape[1], layout.rows(k), layout.width)), len(grid.xs))
-            layout.add(bands[k].acc, k, j, pred[i])
-            bands[k].remaining -= 1
+        added = rows.add(batch, pred)
         if progress is not None:
-            progress(len(batch))
-        while next_band in bands and bands[next_band].remaining == 0:
-            block, carry = layout.finish(next_band, bands.pop(next_band).acc)
-            yield grid.ys[next_band], block
-            next_band += 1
-            if carry is not None:
-                if next_band not in bands:
-                    shape = (pred.shape[1], layout.rows(next_band), layout.width)
-                    bands[next_band] = _Band(zeros(shape), len(grid.xs))
-                bands[next_band].acc[:, : carry.shape[1]] += carry
+            progress(added)
+        yield from rows.finished(pred.shape[1])
 
 
 def tiled_apply(
