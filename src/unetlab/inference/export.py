@@ -414,15 +414,32 @@ def write_onnx(
 
     ``input_size``: square H = W traced (a valid input size; default a small one). With
     ``dynamic`` the batch, height and width axes are free (:func:`size_rule`: a valid net's
-    graph takes any size, :class:`AnySize`). ``check`` runs ONNX Runtime and PyTorch on random inputs (when
-    dynamic: batch 2 at another square valid size, and batch 1 at a non-square one) and
-    raises :class:`UnetlabError` if max |difference| exceeds ``tolerance`` x max(1, max |logit|).
+    graph takes any size, :class:`AnySize`). ``check`` runs ONNX Runtime and PyTorch on
+    random inputs (when dynamic: batch 2 at another square valid size, and batch 1 at a
+    non-square one) and raises :class:`UnetlabError` if max |difference| exceeds
+    ``tolerance`` x max(1, max |logit|).
     """
     onnx, _ = _require_onnx()
     size = _check_size(model, input_size)
     path = Path(path)
     model = model.to("cpu").eval()
     x = torch.randn(1, model.in_channels, size, size)
+    _write_graph(onnx, model, x, path, dynamic=dynamic, opset=opset, pixel_size=pixel_size)
+    rule = size_rule(model) if dynamic else None
+    report = ExportReport(path, tuple(x.shape), None, None, None, dynamic, opset, size_rule=rule)
+    if check:
+        report = check_onnx(
+            model, path, dynamic=dynamic, traced=size, tolerance=tolerance, opset=opset
+        )
+    log.debug("%s", report.describe())  # the CLI prints it; callers have the report
+    return report
+
+
+def _write_graph(
+    onnx, model: UNet, x: torch.Tensor, path: Path, *, dynamic: bool, opset: int, pixel_size
+) -> None:
+    """Trace ``model`` on ``x`` into an ONNX file at ``path`` (atomically), with unetlab's
+    metadata (:func:`_metadata`)."""
     axes = {0: "batch", 2: "height", 3: "width"}
     out_axes = {0: "batch", 2: "out_height", 3: "out_width"}
     with warnings.catch_warnings():
@@ -445,14 +462,6 @@ def write_onnx(
                 entry = proto.metadata_props.add()
                 entry.key, entry.value = key, value
             onnx.save(proto, str(tmp))
-    rule = size_rule(model) if dynamic else None
-    report = ExportReport(path, tuple(x.shape), None, None, None, dynamic, opset, size_rule=rule)
-    if check:
-        report = check_onnx(
-            model, path, dynamic=dynamic, traced=size, tolerance=tolerance, opset=opset
-        )
-    log.debug("%s", report.describe())  # the CLI prints it; callers have the report
-    return report
 
 
 def check_onnx(
@@ -762,37 +771,11 @@ class OnnxRunner:
         threads: int | None = None,
         outputs: tuple[str, ...] = ("logits",),
     ):
-        _, ort = _require_onnx()
         path = Path(path)
-        if not path.is_file():
-            raise UnetlabError(f"{path}: no such ONNX file")
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or available_cpus()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
-
-        load_errors = (
-            ort_errors.InvalidProtobuf,
-            ort_errors.InvalidGraph,
-            ort_errors.Fail,
-            ort_errors.NoSuchFile,
-            ort_errors.InvalidArgument,
-        )
-        try:
-            self.session = ort.InferenceSession(
-                str(path), options, providers=["CPUExecutionProvider"]
-            )
-        except load_errors as exc:
-            raise UnetlabError(f"{path}: ONNX Runtime cannot load it ({exc})") from exc
+        self.session = _onnx_session(path, threads)
         self.input_name = self.session.get_inputs()[0].name
         meta = self.session.get_modelmeta().custom_metadata_map
-        if "unetlab_config" not in meta:
-            raise UnetlabError(f"{path}: not exported by unetlab (no unetlab_config metadata)")
-        if meta.get("output", "logits") not in outputs:
-            raise UnetlabError(
-                f"{path}: its graph returns {meta['output']} (the ONNX weights of a bioimage.io "
-                "package); for unetlab give the checkpoint, or export it with --onnx"
-            )
+        _check_unetlab_graph(path, meta, outputs)
         self.config = json.loads(meta["unetlab_config"])
         self.classes = json.loads(meta["classes"])
         self.normalization = json.loads(meta["normalization"])
@@ -813,3 +796,38 @@ class OnnxRunner:
         array = np.ascontiguousarray(x.detach().to("cpu", torch.float32).numpy())
         (out,) = self.session.run(None, {self.input_name: array})
         return torch.from_numpy(out)
+
+
+def _onnx_session(path: Path, threads: int | None):
+    """An ONNX Runtime CPU session of the file at ``path`` (``threads`` intra-op threads,
+    default the CPUs this process may use); a missing or unloadable file refused."""
+    _, ort = _require_onnx()
+    if not path.is_file():
+        raise UnetlabError(f"{path}: no such ONNX file")
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads or available_cpus()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    from onnxruntime.capi import onnxruntime_pybind11_state as ort_errors
+
+    load_errors = (
+        ort_errors.InvalidProtobuf,
+        ort_errors.InvalidGraph,
+        ort_errors.Fail,
+        ort_errors.NoSuchFile,
+        ort_errors.InvalidArgument,
+    )
+    try:
+        return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    except load_errors as exc:
+        raise UnetlabError(f"{path}: ONNX Runtime cannot load it ({exc})") from exc
+
+
+def _check_unetlab_graph(path: Path, meta: dict, outputs: tuple[str, ...]) -> None:
+    """Refuse a file unetlab did not export, or whose graph returns none of ``outputs``."""
+    if "unetlab_config" not in meta:
+        raise UnetlabError(f"{path}: not exported by unetlab (no unetlab_config metadata)")
+    if meta.get("output", "logits") not in outputs:
+        raise UnetlabError(
+            f"{path}: its graph returns {meta['output']} (the ONNX weights of a bioimage.io "
+            "package); for unetlab give the checkpoint, or export it with --onnx"
+        )
