@@ -389,17 +389,7 @@ def bench_predict(
     does not enter it; median over the calls. ``model_seconds``: the model alone on the same
     tiles in separate calls, for reference. ``mpix_per_s`` counts output pixels.
     """
-    from unetlab.inference.sizing import choose_tiling, memory_budget
-
-    rng = np.random.default_rng(0)
-    image = rng.integers(0, 256, size=(*shape, model.in_channels), dtype=np.uint8)
-    fmt = inference_layout(device)
-    model = model.eval().to(memory_format=fmt)  # as the CLI does: no conversion per call
-    budget = memory_budget(torch.device(device))
-    grid, batch = choose_tiling(
-        model, shape, tile_size=tile_size, batch_size=batch_size, budget=budget
-    )
-
+    model, image, grid, batch = _predict_setup(model, shape, tile_size, batch_size, device)
     how = dict(tile_size=grid.tile, batch_size=batch, precision=precision, device=device)
     t_predict, engine, overhead = _engine_timed(model, image, how, repeat, warmup)
     t_model = _model_alone(model, grid, batch, precision, repeat, warmup, device)
@@ -421,6 +411,22 @@ def bench_predict(
         "engine_seconds": round(engine, 4),
         "overhead": round(overhead, 4),
     }
+
+
+def _predict_setup(model: UNet, shape: tuple[int, int], tile_size, batch_size, device):
+    """(the model in the device's layout, a random uint8 image of ``shape``, the grid and
+    the batch the engine chooses for them)."""
+    from unetlab.inference.sizing import choose_tiling, memory_budget
+
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 256, size=(*shape, model.in_channels), dtype=np.uint8)
+    fmt = inference_layout(device)
+    model = model.eval().to(memory_format=fmt)  # as the CLI does: no conversion per call
+    budget = memory_budget(torch.device(device))
+    grid, batch = choose_tiling(
+        model, shape, tile_size=tile_size, batch_size=batch_size, budget=budget
+    )
+    return model, image, grid, batch
 
 
 def _engine_timed(model, image: np.ndarray, how: dict, repeat: int, warmup: int):
@@ -511,19 +517,7 @@ def bench_monai(
         from monai.inferers import sliding_window_inference
     except ImportError:
         return None
-    if net == "same":
-        model = UNet(1, 2, depth=depth, base_channels=base_channels, padding="same").eval()
-        model = model.to(memory_format=torch.channels_last)
-        fmt = torch.channels_last
-    elif net == "basic":
-        from monai.networks.nets import BasicUNet
-
-        widths = tuple(base_channels * 2**i for i in range(5)) + (base_channels,)
-        logging.getLogger("monai").setLevel(logging.WARNING)
-        model = BasicUNet(spatial_dims=2, in_channels=1, out_channels=2, features=widths).eval()
-        fmt = torch.contiguous_format
-    else:
-        raise UnetlabError(f"net must be 'same' or 'basic', not {net!r}")
+    model, fmt = _monai_net(net, depth, base_channels)
     model = model.to(device)
     x = torch.randn(1, 1, *shape, device=device).contiguous(memory_format=fmt)
 
@@ -546,6 +540,21 @@ def bench_monai(
         **_timing_fields(t),
         "mpix_per_s": round(mpix / t.median_s, 4),
     }
+
+
+def _monai_net(net: str, depth: int, base_channels: int) -> tuple[torch.nn.Module, object]:
+    """(the net :func:`bench_monai` runs, in eval mode, and its memory format)."""
+    if net == "same":
+        model = UNet(1, 2, depth=depth, base_channels=base_channels, padding="same").eval()
+        return model.to(memory_format=torch.channels_last), torch.channels_last
+    if net == "basic":
+        from monai.networks.nets import BasicUNet
+
+        widths = tuple(base_channels * 2**i for i in range(5)) + (base_channels,)
+        logging.getLogger("monai").setLevel(logging.WARNING)
+        model = BasicUNet(spatial_dims=2, in_channels=1, out_channels=2, features=widths).eval()
+        return model, torch.contiguous_format
+    raise UnetlabError(f"net must be 'same' or 'basic', not {net!r}")
 
 
 # --- training -----------------------------------------------------------------------------
@@ -578,18 +587,8 @@ def bench_train_step(
     make = _sample_maker(
         model.in_channels, size, model.output_size(size), augment=augment, weight_map=weight_map
     )
-    data_s, compute_s = [], []
-    for i in range(warmup + steps):
-        t0 = time.perf_counter()
-        batch_tensors = step.upload([make() for _ in range(batch)])
-        t1 = time.perf_counter()
-        step(*batch_tensors)
-        t2 = time.perf_counter()
-        if i >= warmup:
-            data_s.append(t1 - t0)
-            compute_s.append(t2 - t1)
+    data, compute = _timed_steps(step, make, batch, steps=steps, warmup=warmup)
     model.to(memory_format=torch.contiguous_format)
-    data, compute = statistics.median(data_s), statistics.median(compute_s)
     return {
         "what": "train step",
         "model": _describe(model),
@@ -602,6 +601,22 @@ def bench_train_step(
         "compute_seconds": round(compute, 4),
         "data_share": round(data / (data + compute), 4),
     }
+
+
+def _timed_steps(step, make, batch: int, *, steps: int, warmup: int) -> tuple[float, float]:
+    """(data, compute): median seconds per step, after ``warmup`` steps, of making and
+    uploading ``batch`` samples and of the step itself."""
+    data_s, compute_s = [], []
+    for i in range(warmup + steps):
+        t0 = time.perf_counter()
+        batch_tensors = step.upload([make() for _ in range(batch)])
+        t1 = time.perf_counter()
+        step(*batch_tensors)
+        t2 = time.perf_counter()
+        if i >= warmup:
+            data_s.append(t1 - t0)
+            compute_s.append(t2 - t1)
+    return statistics.median(data_s), statistics.median(compute_s)
 
 
 class _TrainStep:
