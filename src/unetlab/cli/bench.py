@@ -23,6 +23,13 @@ def add_parser(sub) -> None:
         "prediction in MP/s against the model alone (the tiling engine's overhead) and a "
         "training step. --quick takes under a minute on an idle machine.",
     )
+    _add_what(p)
+    _add_how(p)
+    p.set_defaults(run=run)
+
+
+def _add_what(p) -> None:
+    """What is measured: the net, the sizes, the precision."""
     p.add_argument(
         "--preset",
         default="paper",
@@ -51,6 +58,10 @@ def add_parser(sub) -> None:
         default=PRECISIONS[0],
         help="bf16 needs a CPU with AVX512-BF16/AMX or a CUDA GPU",
     )
+
+
+def _add_how(p) -> None:
+    """How: repeats, threads, device, and the JSON file."""
     p.add_argument("--repeat", type=int, help="timed calls per figure (default 5, quick 3)")
     p.add_argument("--threads", type=int, help="torch threads (default: all allowed CPUs)")
     p.add_argument(
@@ -68,7 +79,6 @@ def add_parser(sub) -> None:
         action="store_true",
         help="replace a --json file that unetlab did not write",
     )
-    p.set_defaults(run=run)
 
 
 #: The columns of the closing table.
