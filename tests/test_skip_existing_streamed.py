@@ -161,3 +161,41 @@ def test_a_stopped_runs_outputs_are_confirmed_by_the_rerun_that_skips_them(work,
     key = keys[_labels(fmt).replace("a.", "b.")]  # b's, predicted by the rerun
     assert not key.startswith(PENDING)
     assert {n: keys[n] for n in written} == dict.fromkeys(written, key)
+
+
+def test_a_zarr_input_is_walked_once_by_a_rerun_over_its_outputs(work, monkeypatch):
+    """Its stamp and last change were walked for each of its PENDING outputs (and twice
+    more): a 10,000-chunk Zarr 7 times a rerun, now once."""
+    import zarr
+
+    from unetlab import manifest
+
+    tmp_path, model = work
+    source = tmp_path / "in" / "z.zarr"
+    array = zarr.open_array(source, mode="w", shape=(40, 48), chunks=(20, 24), dtype="u1")
+    array[:] = np.random.default_rng(2).integers(0, 255, (40, 48), np.uint8)
+    real, calls = folders.predict_or_fail, []
+
+    def stopped(*args, **kwargs):  # at b.tif, z.zarr's outputs written
+        calls.append(1)
+        if len(calls) == 2:
+            raise Stopped(signal.SIGTERM)
+        return real(*args, **kwargs)
+
+    inputs, how = [source, tmp_path / "in" / "b.tif"], dict(save_probabilities=True)
+    monkeypatch.setattr(folders, "predict_or_fail", stopped)
+    with pytest.raises(Stopped):
+        predict_folder(model, inputs, tmp_path / "out", draw_overlay=True, **how)
+    monkeypatch.setattr(folders, "predict_or_fail", real)
+    walked, top_files = [], manifest._top_files
+
+    def walking(root):
+        walked.append(root)
+        return top_files(root)
+
+    monkeypatch.setattr(manifest, "_top_files", walking)
+    result = predict_folder(
+        model, inputs, tmp_path / "out", draw_overlay=True, skip_existing=True, **how
+    )
+    assert [p.name for p in result.skipped] == ["z.zarr"]
+    assert [p for p in walked if p == source] == [source]

@@ -15,11 +15,13 @@ gone (a user removed them): the manifest records, it never removes a file.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import hashlib
 import json
 import os
 import stat
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
 from unetlab.atomic import atomic_path, write_error
@@ -127,8 +129,42 @@ def _top_files(root: Path) -> dict[str, list[int]]:
     return {e.name: [(st := e.stat()).st_size, st.st_mtime_ns] for e in files}
 
 
+#: within :func:`walking_once`: (folder, its mtime_ns) -> its :func:`_walk`
+_WALKED: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "unetlab_walked", default=None
+)
+
+
+@contextlib.contextmanager
+def walking_once() -> Iterator[None]:
+    """Within, a folder input (a Zarr) is walked once for its stamp and its last change
+    (:func:`input_stamp`, :func:`modified_after`), not once per output of it that a claim
+    asks about (a rerun's claim over a stopped run's 6 outputs of a 10,000-chunk Zarr
+    walked it 7 times). For a block in which the inputs do not change (a folder's claim)."""
+    if _WALKED.get() is not None:
+        yield
+        return
+    token = _WALKED.set({})
+    try:
+        yield
+    finally:
+        _WALKED.reset(token)
+
+
+def _walk(root: Path, mtime_ns: int) -> tuple[dict[str, list[int]], dict[str, int]]:
+    """(:func:`_top_files`, :func:`folder_times`) of the folder ``root``, whose own time is
+    ``mtime_ns``; once within :func:`walking_once`."""
+    walked = _WALKED.get()
+    if walked is None:
+        return _top_files(root), folder_times(root)
+    key = (str(root), mtime_ns)
+    if key not in walked:
+        walked[key] = (_top_files(root), folder_times(root))
+    return walked[key]
+
+
 def _folder_digest(root: Path, mtime_ns: int) -> str:
-    found = [mtime_ns, _top_files(root), folder_times(root)]
+    found = [mtime_ns, *_walk(root, mtime_ns)]
     return hashlib.sha256(json.dumps(found, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -138,9 +174,8 @@ def _changed_ns(path: str | os.PathLike) -> int:
     st = os.stat(path)
     if not stat.S_ISDIR(st.st_mode):
         return st.st_mtime_ns
-    root = Path(path)
-    times = [t for _, t in _top_files(root).values()] + list(folder_times(root).values())
-    return max([st.st_mtime_ns, *times])
+    top, folders = _walk(Path(path), st.st_mtime_ns)
+    return max([st.st_mtime_ns, *(t for _, t in top.values()), *folders.values()])
 
 
 def changed_inputs(folder: str | os.PathLike, command: str) -> set[str]:

@@ -50,6 +50,7 @@ from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     made_from,
     record,
     recorded_keys,
+    walking_once,
     writers_of,
     written_here,
 )
@@ -328,7 +329,8 @@ def output_folder(
     fix = dict(overwrite=overwrite, overwrite_fix=overwrite_fix)
     try:
         with FolderLock(folder), folder_sync_deferred(folder):
-            claim = _claim(folder, names, sources, keep, made_by, command, **fix)
+            with walking_once():  # a Zarr input once, not once per output of it
+                claim = _claim(folder, names, sources, keep, made_by, command, **fix)
             yield folder
             _settle(folder, claim, command)
     except UnetlabError:

@@ -35,7 +35,7 @@ from unetlab.inference.records import (
     save_record,
 )
 from unetlab.inference.slides import output_names, output_stems
-from unetlab.manifest import changed_inputs, modified_after
+from unetlab.manifest import changed_inputs, modified_after, walking_once
 from unetlab.outputs import (  # PYTHON_OVERWRITE_FIX: re-exported (inference.folders)
     PENDING,
     PYTHON_OVERWRITE_FIX,
@@ -185,7 +185,14 @@ def finished_outputs(
     when the manifest lists them PENDING with this run's key and the file carries the key
     (:func:`_made_by`), or cannot carry one (an object table) and the input's label image,
     written last, counts."""
-    out_dir = Path(out_dir)
+    with walking_once():  # a Zarr input once, not once per output of it
+        return _finished_outputs(Path(out_dir), files, record, wanted)
+
+
+def _finished_outputs(
+    out_dir: Path, files: Sequence[Path], record: Provenance | None, wanted: Mapping[str, bool]
+) -> dict[Path, list[str]]:
+    """:func:`finished_outputs`."""
     ours = made_from(out_dir, "predict") if out_dir.is_dir() else {}
     if ours and (changed := changed_inputs(out_dir, "predict")):  # not of this input now
         ours = {n: s for n, s in ours.items() if n not in changed}
