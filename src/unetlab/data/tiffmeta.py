@@ -13,12 +13,12 @@ import json
 import logging
 import os
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from unetlab.data import ome_xml
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.positions import image_of, series_of
 
@@ -200,13 +200,10 @@ def channel_names(path: str | os.PathLike) -> list[str]:
 def _ome_channel_names(xml: str, image: int = 0) -> list[str]:
     """The ``Name`` of each ``Channel`` of the first ``Pixels`` of ``Image`` number ``image``
     of an OME-XML document ([] if one has none, or the XML does not parse up to there)."""
-    names = []
-    for event, tag, element in _ome_events(xml, image):
-        if event == "start" and tag == "Channel":
-            names.append(element.attrib.get("Name", ""))
-        elif event == "end" and tag == "Pixels":
-            return names if all(names) else []
-    return []
+    found = ome_xml.image(xml, image, whole=True)
+    if found is None or not found.closed:
+        return []
+    return found.channels if all(found.channels) else []
 
 
 #: seconds per OME ``TimeIncrementUnit``
@@ -269,21 +266,21 @@ def _ome_plane_times(xml: str, image: int = 0) -> dict[int, float]:
     """TheT -> seconds of its earliest ``Plane`` ``DeltaT`` in the first ``Pixels`` of
     ``Image`` number ``image`` of an OME-XML document ({} where one has a unit not in
     ``_SECONDS`` or the XML stops parsing)."""
-    times = {}
-    try:
-        for event, tag, element in _ome_events(xml, image):
-            if event == "end" and tag == "Pixels":
-                return times
-            if event != "start" or tag != "Plane" or "DeltaT" not in element.attrib:
-                continue
-            per = _SECONDS.get(element.attrib.get("DeltaTUnit", "s"))
-            if per is None:
-                return {}
-            t, seconds = int(element.attrib.get("TheT", 0)), float(element.attrib["DeltaT"]) * per
-            times[t] = min(seconds, times.get(t, seconds))
-    except ValueError:
-        pass
-    return {}
+    found = ome_xml.image(xml, image, whole=True)
+    if found is None or not found.closed:
+        return {}
+    times: dict[int, float] = {}
+    for t, delta, unit in found.planes:
+        per = _SECONDS.get(unit or "s")
+        if per is None:
+            return {}
+        try:
+            seconds = float(delta) * per
+            t = int(0 if t is None else t)
+        except ValueError:
+            return {}
+        times[t] = min(seconds, times.get(t, seconds))
+    return times
 
 
 #: seconds per ImageJ ``tunit`` (ImageJ's default, with none: seconds)
@@ -614,40 +611,10 @@ def _say_once(key, level: int, message: str, *args) -> None:
 def _ome_pixels(xml: str, image: int = 0) -> dict[str, str]:
     """The attributes of the ``Pixels`` element of ``Image`` number ``image`` (the first; a
     position's) of an OME-XML document ({} for none, or for XML that does not parse up to
-    it). Parsing stops there: what follows (planes, instrument and original metadata) can
-    be megabytes."""
-    for event, tag, element in _ome_events(xml, image):
-        if event == "start" and tag == "Pixels":
-            return dict(element.attrib)
-    return {}
-
-
-def _ome_events(xml: str, image: int = 0):
-    """(event "start" / "end", tag without its namespace, element) of an OME-XML document
-    in order, those of its ``Image`` number ``image`` only (the first; a position's:
-    :func:`~unetlab.data.positions.image_of`), parsed a piece at a time so that a caller
-    that stops at its first ``Pixels`` parses no further; they end quietly where the XML
-    stops parsing."""
-    parser = ET.XMLPullParser(events=("start", "end"))
-    seen, inside = -1, False  # the Images begun, and whether within the one asked for
-    try:
-        for at in range(0, len(xml), _XML_PIECE):
-            parser.feed(xml[at : at + _XML_PIECE])
-            for event, element in parser.read_events():
-                tag = element.tag.rsplit("}", 1)[-1]
-                if tag == "Image" and event == "start":
-                    seen += 1
-                    inside = seen == image
-                if inside:
-                    yield event, tag, element
-                if tag == "Image" and event == "end" and seen >= image:
-                    return
-    except ET.ParseError:
-        return
-
-
-#: characters of OME-XML parsed at a time, until its first ``Pixels`` element
-_XML_PIECE = 1 << 16
+    it). Parsing stops there (:mod:`unetlab.data.ome_xml`: once per document): what
+    follows (planes, instrument and original metadata) can be megabytes."""
+    found = ome_xml.image(xml, image)
+    return dict(found.pixels) if found is not None and found.pixels is not None else {}
 
 
 def class_table(classes: Sequence[str], values: Sequence[int] | None = None) -> dict[int, str]:
