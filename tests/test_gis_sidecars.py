@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -275,3 +276,28 @@ def test_esri_wkt_of_utm_zones_and_their_datums():
     assert 'PARAMETER["Central_Meridian",9.0]' in etrs
     assert 'PARAMETER["Central_Meridian",-123.0]' in esri_wkt(26910)  # NAD83 zone 10N
     assert esri_wkt(3857) is None and esri_wkt(None) is None and esri_wkt(32661) is None
+
+
+def test_a_tiff_outputs_level_is_what_its_record_says(tmp_path, monkeypatch):
+    """tiff_level guessed the level from the output's size, opening the output and the
+    input (level 0, the pyramid, each level read) for it; the output records its level
+    (model.level): that is read, the input not opened."""
+    from unetlab.inference.world_files import tiff_level
+
+    src, opened, real = _tfw_pyramid(tmp_path / "tfw"), [], tifffile.TiffFile
+
+    class Counted(real):
+        def __init__(self, path, *args, **kwargs):
+            opened.append(Path(path).name)
+            super().__init__(path, *args, **kwargs)
+
+    for level in (0, 1):
+        out = tmp_path / f"o{level}"
+        unetlab.predict_folder(
+            three_class_net(), src, out, level=level, save_probabilities=True, **HOW
+        )
+        opened.clear()
+        monkeypatch.setattr(tifffile, "TiffFile", Counted)
+        assert tiff_level(src, out / "pyr_prob.tif", {}) == level
+        monkeypatch.setattr(tifffile, "TiffFile", real)
+        assert opened == ["pyr_prob.tif"]

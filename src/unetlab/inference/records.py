@@ -433,6 +433,17 @@ def _tiff_text(path: Path) -> str | None:
         return (tif.shaped_metadata or [{}])[0].get(TIFF_KEY)
 
 
+def tiff_record(path: str | os.PathLike) -> dict | None:
+    """The record a TIFF output carries (:func:`tiff_kwargs`; a streamed image's OME-TIFF
+    description), as a dict; None where it carries none or cannot be read."""
+    try:
+        text = _tiff_text(Path(path))
+        found = json.loads(text) if text else None
+    except (OSError, ValueError, AttributeError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
 #: how an OME-TIFF output's description gives its record (:func:`unetlab.data.ome.description`)
 _OME_LINE = "unetlab prediction: "
 

@@ -45,6 +45,7 @@ from unetlab.data.esri_wkt import esri_wkt
 from unetlab.data.geotiff import MapGrid, map_grid, read_geotags, say_once, world_path
 from unetlab.data.world_file import read_world_file, sidecar_wkt
 from unetlab.inference.records import TIFF_KEY as RECORD_KEY
+from unetlab.inference.records import tiff_record
 from unetlab.inference.slide_overlay import SCALE_KEY
 from unetlab.manifest import PENDING, confirm, made_from, record, recorded_keys, writers_of
 
@@ -99,12 +100,16 @@ def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike])
 
 def tiff_level(source: str | os.PathLike, image: Path, levels: dict[int, tuple]) -> int:
     """The pyramid level of the TIFF ``source`` that the TIFF output ``image`` was predicted
-    at (``--level N``: its outputs are of that level's size, and record no step): the
-    level whose (H, W) its first page is; 0 where it is level 0's, or no level's (said
-    by :func:`_placed`). ``levels``: the ``(shape, downsample)`` of each level read so
-    far (:func:`_level`), added to."""
+    at (``--level N``): as the record it carries says (``model.level``); for one that
+    carries none, the level whose (H, W) its first page is (its outputs are of that
+    level's size, and record no step), 0 where it is level 0's, or no level's (said by
+    :func:`_placed`). ``levels``: the ``(shape, downsample)`` of each level read so far
+    (:func:`_level`), added to."""
     import tifffile
 
+    recorded = _recorded_level(tiff_record(image))
+    if recorded is not None:  # the output's own word: the input not opened for it
+        return recorded
     with tifffile.TiffFile(image) as tif:
         page = tif.pages[0]
         shape = (int(page.imagelength), int(page.imagewidth))
@@ -191,10 +196,20 @@ def picture_level(image: Path) -> int:
     with Image.open(image) as im:
         text = dict(getattr(im, "text", None) or {})
     try:
-        level = json.loads(text[RECORD_KEY])["model"]["level"]
-    except (KeyError, ValueError, TypeError):
+        made = json.loads(text[RECORD_KEY])
+    except (KeyError, ValueError):
         return 0
-    return level if isinstance(level, int) and level > 0 else 0
+    return _recorded_level(made) or 0
+
+
+def _recorded_level(made) -> int | None:
+    """The pyramid level an output's record ``made`` says it was predicted at
+    (``model.level``); None where it says none."""
+    model = made.get("model") if isinstance(made, dict) else None
+    level = model.get("level") if isinstance(model, dict) else None
+    if isinstance(level, bool) or not isinstance(level, int) or level < 0:
+        return None
+    return level
 
 
 #: the files that name the CRS beside an output with a world file: ``labels.prj`` (ESRI's)
