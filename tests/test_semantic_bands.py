@@ -243,8 +243,9 @@ def test_an_image_of_no_rows_has_no_objects():
 
 
 def test_the_touching_pairs_are_mapped_only_to_fill_holes(monkeypatch):
-    """Without hole filling (or a background) the region graph is not built: a dense
-    slide's largest arrays (tens of millions of pairs) are never made."""
+    """Without hole filling the region graph is not built: a dense slide's largest arrays
+    (tens of millions of pairs) are never made (without a background class, only the pairs
+    of regions small enough to be dropped specks are, s36)."""
     from unetlab.inference import semantic_bands
 
     made = []

@@ -26,7 +26,13 @@ from scipy import ndimage, sparse
 from scipy.sparse.csgraph import connected_components, depth_first_order
 from skimage import measure
 
-from unetlab.inference.objects import ObjectOptions, class_least, cut_least, distinct
+from unetlab.inference.objects import (
+    ObjectOptions,
+    class_least,
+    cut_least,
+    distinct,
+    speck_owners,
+)
 from unetlab.inference.predict import labels_from_probabilities
 
 
@@ -150,13 +156,15 @@ class SemanticBands:
         is_object[0] = False  # index 0: provisional id 0, no region
         owner = np.zeros(len(roots), np.int64)
         specks = np.zeros((2, 0), np.int64)  # (small object, region it touches)
-        if options.fill_holes and background is not None:  # the pairs' only use
-            held = np.zeros(len(roots), bool)  # nodata is never a hole, as read whole
-            held[index[np.concatenate(self.held or [np.zeros(0, np.int64)])]] = True
-            pairs = _region_pairs(touching, index)
+        if options.fill_holes:  # the pairs' only use
             small = is_object & (areas < int(self._least(kinds).max(initial=1)))
+            # no background: no holes, only the specks' pairs are needed
+            pairs = _region_pairs(touching, index, None if background is not None else small)
             specks = pairs[:, small[pairs[0]]].astype(np.int64)  # few: kept beside
-            owner = _owners(pairs, is_object, edge, held)
+            if background is not None:
+                held = np.zeros(len(roots), bool)  # nodata is never a hole, as read whole
+                held[index[np.concatenate(self.held or [np.zeros(0, np.int64)])]] = True
+                owner = _owners(pairs, is_object, edge, held)
             del pairs
         del touching
         areas = areas.astype(np.int64) + np.bincount(owner, areas, len(roots)).astype(np.int64)
@@ -167,7 +175,7 @@ class SemanticBands:
         keep = is_object & (areas >= np.maximum(least, 1))
         final = np.zeros(len(roots), np.int64)
         final[keep] = np.arange(1, int(keep.sum()) + 1)
-        _join_enclosed(final, specks, is_object & ~keep & ~edge, owner, is_object)
+        _join_enclosed(final, specks, is_object & ~keep, owner, is_object, edge)
         values = np.where(is_object, final, final[owner])[index]
         return np.arange(n + 1, dtype=np.int64), values
 
@@ -179,29 +187,26 @@ class SemanticBands:
         return class_least(kinds, least)
 
 
-def _join_enclosed(final, specks, dropped, owner, is_object) -> None:
-    """Each ``dropped`` region (an object below its least area, off the image's edge) that
-    one kept object alone surrounds given that object's id in ``final``, as
-    :func:`~unetlab.inference.objects.enclosed_specks_joined` read whole: ``specks``, the
-    (2, n) pairs (small object, region it touches); a touching background region counts as
-    the object that owns it (its own hole: no neighbour), a dropped object or an unowned
-    background region leaves it open."""
+def _join_enclosed(final, specks, dropped, owner, is_object, edge) -> None:
+    """Each group of ``dropped`` regions (objects below their least area, one alone or
+    several touching each other) that one kept object alone surrounds given that object's
+    id in ``final``, as :func:`~unetlab.inference.objects.enclosed_specks_joined` read
+    whole: ``specks``, the (2, n) pairs (small object, region it touches); a touching
+    background region counts as the object that owns it (a dropped one's: the group's own),
+    an unowned background region or the image's ``edge`` leaves the group open."""
     specks = specks[:, dropped[specks[0]]]
     if not specks.shape[1]:
         return
     speck, other = specks
     by = np.where(is_object[other], other, owner[other])
-    mine = by != speck  # a hole of the speck's own
-    speck, by = speck[mine], by[mine]
-    target = final[by]  # 0: a dropped object, or background no object owns
-    open_ = np.zeros(len(final), bool)
-    open_[speck[target == 0]] = True
-    first = np.zeros(len(final), np.int64)
-    first[speck] = target
-    ones = np.ones(len(final), bool)
-    ones[speck[target != first[speck]]] = False  # two objects around it
-    joined = np.unique(speck[~open_[speck] & ones[speck]])
-    final[joined] = first[joined]
+    link = dropped[by]  # another dropped object, or the speck's own hole: one group
+    rim = distinct(speck[edge[speck]])
+    nodes, joins = speck_owners(
+        np.concatenate([speck[~link], rim]),
+        np.concatenate([final[by[~link]], np.zeros(rim.size, np.int64)]),
+        np.stack([speck[link], by[link]]),
+    )
+    final[nodes] = joins
 
 
 def _cat(pairs: list[np.ndarray]) -> np.ndarray:
@@ -229,15 +234,16 @@ def _touching_pairs(ids: np.ndarray) -> np.ndarray:
     return distinct(np.concatenate(keys))
 
 
-def _region_pairs(keys: list[np.ndarray], index: np.ndarray) -> np.ndarray:
+def _region_pairs(keys: list[np.ndarray], index: np.ndarray, among=None) -> np.ndarray:
     """(2, n) region pairs both ways (:func:`_both_ways`) of the touching ids' ``keys``
     (:func:`_pair_keys`, a block's an array: taken from the list as they are mapped), each
-    id's region by ``index``: a dense slide has tens of millions of touching pairs."""
+    id's region by ``index``: a dense slide has tens of millions of touching pairs.
+    ``among``: by region, only the pairs with one of these (None: all)."""
     mapped = []
     while keys:
         a, b = _split_keys(keys.pop(0))
         a, b = index[a], index[b]
-        differ = a != b
+        differ = a != b if among is None else (a != b) & (among[a] | among[b])
         mapped.append(distinct(_pair_keys(a[differ], b[differ])))
         del a, b, differ
     return _both_ways(distinct(np.concatenate(mapped or [np.zeros(0, np.int64)])))
