@@ -99,7 +99,7 @@ from unetlab.inference.objects import (
     objects_from_probabilities,
     scaled_options,
 )
-from unetlab.inference.outlines import outline_class, write_outlines
+from unetlab.inference.outlines import outline_class, outline_colours, write_outlines
 from unetlab.inference.output_rules import (
     held_folders,
     output_paths,
@@ -480,6 +480,7 @@ def _predict_whole(file: _File) -> list[Path]:
     if o.objects is not None:
         outlines = {k: paths[k] for k in ("geojson", "rois") if o.wanted[k]}  # those asked for
         outlines["class_name"] = outline_class(model)
+        outlines["colours"] = outline_colours(model, o.objects)  # as the overlay's
         grid = input_grid(file.path)  # a GeoTIFF's or a world file's place on the map
         if o.wanted["geojson"]:  # its outlines in its map coordinates
             outlines["grid"] = grid

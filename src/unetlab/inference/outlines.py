@@ -53,6 +53,8 @@ from unetlab.atomic import atomic_path
 from unetlab.data import instances
 from unetlab.data.geotiff import MapGrid
 from unetlab.errors import UnetlabError
+from unetlab.inference.records import label_colours
+from unetlab.inference.slide_overlay import by_object
 from unetlab.plots import palette
 
 if TYPE_CHECKING:
@@ -235,6 +237,23 @@ def outline_class(model) -> str | None:
     return classes[-1]
 
 
+def outline_colours(model, objects) -> dict[str, list[int]] | None:
+    """Each of ``model``'s classes' colour as its overlay draws it (the data set's own where
+    it was trained on palette masks, else the VOC colours:
+    :func:`~unetlab.inference.records.label_colours`), by class name and by index (as
+    text), for its outlines' classes (ROIs' stroke, QuPath's classification colour: the
+    VOC colour of the class index, or a name's hash, differed from the overlay's, s36);
+    None where the overlay shows objects, not classes (``objects`` of an instance model:
+    :func:`~unetlab.inference.slide_overlay.by_object`)."""
+    if objects is None or by_object(objects):
+        return None
+    colours = label_colours(model, color=True, values=False).tolist()
+    found = {str(k): c for k, c in enumerate(colours)}
+    names = list(getattr(model, "classes", None) or [])
+    found.update({str(name): c for name, c in zip(names, colours, strict=False)})
+    return found
+
+
 def geojson_features(
     labels: np.ndarray | Mapping[int, Polygons],
     *,
@@ -242,6 +261,7 @@ def geojson_features(
     class_names: str | Mapping[int, str] | None = None,
     measurements: Mapping[str, object] | None = None,
     plane: Mapping[str, int] | None = None,
+    colours: Mapping[str, Sequence[int]] | None = None,
 ) -> dict:
     """A GeoJSON FeatureCollection of the objects, as QuPath (0.4 and later) imports them
     (File > Import objects): one Feature per object, ids ascending.
@@ -257,10 +277,11 @@ def geojson_features(
     ``pixel_size`` (µm per pixel, one number or (y, x)), ``area_um2`` too, where the table
     has none. ``plane``: the plane of a stack the objects lie in, ``{"z": z, "t": t}``
     (0-based), as QuPath places an object on a plane (its geometry's ``plane``); None for
-    a 2-D image.
+    a 2-D image. ``colours``: the colour of each class, by name (:func:`outline_colours`:
+    the model's overlay's); None: the VOC colour of a class index, else chosen by name.
     """
     objects = _objects(labels).items()
-    how = dict(pixel_size=pixel_size, class_names=class_names, plane=plane)
+    how = dict(pixel_size=pixel_size, class_names=class_names, plane=plane, colours=colours)
     return {"type": "FeatureCollection", "features": list(_features(objects, measurements, **how))}
 
 
@@ -273,6 +294,7 @@ def _features(
     plane,
     scale: tuple[float, float] | None = None,
     grid: MapGrid | None = None,
+    colours: Mapping[str, Sequence[int]] | None = None,
 ) -> Iterator[dict]:
     """:func:`geojson_features`' features, one at a time, of ``(id, polygons)`` pairs; a
     table's ``class`` / ``class_name`` columns (a semantic model's objects) name each
@@ -292,7 +314,7 @@ def _features(
             properties = {"objectType": "detection", "name": str(index), **own}
             name = own.get("class_name", own.get("class")) if own else _named(class_names, index)
             if name is not None:
-                colour = _colour(str(name), own.get("class"))
+                colour = _colour(str(name), own.get("class"), colours)
                 properties["classification"] = {"name": str(name), "color": colour}
             if values:
                 properties["measurements"] = values
@@ -424,11 +446,16 @@ _PALETTE = (
 )
 
 
-def _colour(name: str, index: int | None = None) -> list[int]:
-    """The colour of a class: that of its index ``index`` in the overlay's palette
+def _colour(
+    name: str, index: int | None = None, colours: Mapping[str, Sequence[int]] | None = None
+) -> list[int]:
+    """The colour of a class: its own in ``colours`` (by name: :func:`outline_colours`, the
+    model's overlay's), else that of its index ``index`` in the VOC palette
     (:func:`unetlab.plots.palette`, so the classes of one model never share one: the hash
     of the names gave tumour and lymphocyte the same, audit s35 multiclass 5), else chosen
     by the name (one class of an instance model)."""
+    if colours is not None and name in colours:
+        return [int(v) for v in colours[name]]
     if index is not None and index > 0:
         return [int(v) for v in palette(index + 1)[index]]
     return list(_PALETTE[zlib.crc32(name.encode("utf-8")) % len(_PALETTE)])
@@ -441,10 +468,11 @@ def write_geojson(
     pixel_size: float | tuple[float, float] | None = None,
     class_names: str | Mapping[int, str] | None = None,
     measurements: Mapping[str, object] | None = None,
+    colours: Mapping[str, Sequence[int]] | None = None,
 ) -> Path:
     """Write :func:`geojson_features` to ``path`` (``.geojson``), atomically: a temporary
     beside ``path`` renamed over it once complete (strict JSON, one line). Returns ``path``."""
-    how = dict(pixel_size=pixel_size, class_names=class_names)
+    how = dict(pixel_size=pixel_size, class_names=class_names, colours=colours)
     return write_planes(path, [(labels, measurements, None)], **how)
 
 
@@ -456,6 +484,7 @@ def write_planes(
     class_names: str | Mapping[int, str] | None = None,
     scale: tuple[float, float] | None = None,
     grid: MapGrid | None = None,
+    colours: Mapping[str, Sequence[int]] | None = None,
 ) -> Path:
     """Write the objects of ``planes`` as one GeoJSON FeatureCollection to ``path``, the
     features of :func:`geojson_features` in order, atomically (strict JSON, one line).
@@ -470,8 +499,10 @@ def write_planes(
     ``grid`` (:func:`unetlab.data.world_file.input_grid`: the input's GeoTIFF tags' or
     world file's; a pyramid level's: :meth:`~unetlab.data.geotiff.MapGrid.level`): the
     coordinates are the map's (QGIS places them; the collection names the CRS where the
-    GeoKeys give its EPSG code), not pixels. Returns ``path``."""
+    GeoKeys give its EPSG code), not pixels. ``colours``: as :func:`geojson_features`.
+    Returns ``path``."""
     how = dict(pixel_size=pixel_size, class_names=class_names, scale=scale, grid=grid)
+    how["colours"] = colours
     features = (
         feature
         for objects, measurements, plane in planes
@@ -524,6 +555,7 @@ def write_outlines(
     axes: PageAxes | None = None,
     grid: MapGrid | None = None,
     channels: int = 1,
+    colours: Mapping[str, Sequence[int]] | None = None,
 ) -> list[Path]:
     """The outlines of a label image's planes (``ids``: one 2-D id image a plane), each
     traced once (:func:`object_polygons`), written to ``geojson`` (:func:`write_planes`,
@@ -534,7 +566,8 @@ def write_outlines(
     :func:`unetlab.data.world_file.input_grid`): the GeoJSON is in map coordinates (the
     ImageJ ROIs stay in pixels). A table's ``class`` and ``class_name`` (a semantic
     model's objects) give each object its class. ``channels``: the input's (its ROIs
-    carry hyperstack positions where it has several). Returns the paths written."""
+    carry hyperstack positions where it has several). ``colours``: each class's, by name
+    (:func:`outline_colours`: the model's overlay's), for both. Returns the paths written."""
     if geojson is None and rois is None:
         return []
     polygons = [object_polygons(i) for i in ids]
@@ -542,12 +575,13 @@ def write_outlines(
     if geojson is not None:
         where = [_plane(axes, p) if stack else None for p in range(len(ids))]
         planes = zip(polygons, tables, where, strict=True)
-        how = dict(pixel_size=pixel_size, class_names=class_name, grid=grid)
+        how = dict(pixel_size=pixel_size, class_names=class_name, grid=grid, colours=colours)
         written.append(write_planes(geojson, planes, **how))
     if rois is not None:
         at = _imagej_positions(axes, len(ids), channels) if stack else None
         planes = polygons if stack else polygons[0]
-        written.append(write_imagej_rois(rois, planes, positions=at, tables=tables))
+        how = dict(positions=at, tables=tables, colours=colours)
+        written.append(write_imagej_rois(rois, planes, **how))
     return written
 
 
@@ -664,6 +698,7 @@ def write_imagej_rois(
     *,
     positions: Sequence[int | tuple[int, int, int]] | None = None,
     tables: Sequence[Mapping[str, object] | None] | None = None,
+    colours: Mapping[str, Sequence[int]] | None = None,
 ) -> Path:
     """Write each object as an ImageJ ROI (:func:`roi_bytes`) into the zip ``path``,
     atomically; the entries are named by id, zero-padded to sort (``0001.roi``), and the
@@ -676,8 +711,9 @@ def write_imagej_rois(
     order; default ``p + 1``) or, a hyperstack's, to its ``(c, z, t)``
     (:func:`roi_bytes`). ``tables``: each plane's objects table; where its ``class`` /
     ``class_name`` columns give an object's class (a semantic model's objects), its name
-    leads the ROI's (``apoptotic-0007``) and the ROI is drawn in the class's colour (the
-    overlay's, :func:`_colour`)."""
+    leads the ROI's (``apoptotic-0007``) and the ROI is drawn in the class's colour (its
+    own in ``colours``, by name: the model's overlay's, :func:`outline_colours`; else
+    :func:`_colour`'s)."""
     stack = isinstance(labels, (list, tuple)) or (
         isinstance(labels, np.ndarray) and labels.ndim == 3
     )
@@ -691,14 +727,14 @@ def write_imagej_rois(
         for page, objects in enumerate(planes):
             kind = _classes(tables[page] if tables else None)
             for index, polygons in objects.items():
-                name, colour = _roi_name(index, digits, kind(index))
+                name, colour = _roi_name(index, digits, kind(index), colours)
                 name, position = (f"p{page}-{name}", slices[page]) if stack else (name, 0)
                 data = roi_bytes(polygons, name=name, position=position, colour=colour)
                 archive.writestr(f"{name}.roi", data)
     return path
 
 
-def _roi_name(index: int, digits: int, own: dict) -> tuple[str, list[int] | None]:
+def _roi_name(index: int, digits: int, own: dict, colours=None) -> tuple[str, list[int] | None]:
     """An object's ROI name (its id, zero-padded, after its class's name where it has a
     class: ``apoptotic-0007``) and colour (its class's; None without a class)."""
     name = f"{index:0{digits}d}"
@@ -706,4 +742,4 @@ def _roi_name(index: int, digits: int, own: dict) -> tuple[str, list[int] | None
     if label is None:
         return name, None
     safe = re.sub(r"[^\w.+-]+", "_", str(label)) or "class"
-    return f"{safe}-{name}", _colour(str(label), own.get("class"))
+    return f"{safe}-{name}", _colour(str(label), own.get("class"), colours)

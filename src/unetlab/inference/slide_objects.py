@@ -98,7 +98,7 @@ class SlideObjects:
         self.areas: dict[str, float] = {}  # and their area in m² on a map
         self.labels: Callable[[int, slice, slice], np.ndarray] | None = None  # classify()
         self.kinds: dict = {}  # the table's class keywords but the labels: classify()
-        self.outlined: tuple[str | None] | None = None  # (the class QuPath files them under,)
+        self.outlined: tuple | None = None  # (the class QuPath files them under, colours)
         self.channels: list[str] = []  # the slide's channel names: the CSV's column names
         # the input's name: the table ends with saturated_fraction (an integer slide) and
         # image, as an image read whole (:mod:`unetlab.inference.table_extras`); None: not
@@ -133,9 +133,11 @@ class SlideObjects:
         self.labels = labels
         self.kinds = dict(class_names=class_names, background=background)
 
-    def outline(self, name: str | None) -> None:
-        """Also publish the objects' outlines, of class ``name`` (QuPath's), as GeoJSON."""
-        self.outlined = (name,)
+    def outline(self, name: str | None, colours: dict | None = None) -> None:
+        """Also publish the objects' outlines, of class ``name`` (QuPath's), as GeoJSON, the
+        classes in ``colours`` (by name: the overlay's,
+        :func:`~unetlab.inference.outlines.outline_colours`)."""
+        self.outlined = (name, colours)
 
     def add_page(
         self,
@@ -340,13 +342,14 @@ class SlideObjects:
         ``shown`` (the CSV's), a stack's on their planes (z: the page); their coordinates
         times ``scale`` ((y, x): a pyramid level's downsample), or on a map the level's
         ``grid``'s (:func:`level_grid`: the same points as an image read whole)."""
-        (name,) = self.outlined
+        name, colours = self.outlined
         stack = len(tables) > 1
         planes = (
             (self._outlines(out, page, table, *size), shown[page], {"z": page} if stack else None)
             for page, table in enumerate(tables)
         )
         how = dict(pixel_size=self._pixel_size(grid), class_names=name, grid=grid)
+        how["colours"] = colours
         how["scale"] = None if grid is not None else scale  # a map's: the level's grid
         return write_planes(path, planes, **how)
 

@@ -55,7 +55,7 @@ from unetlab.group import SOLO, Group
 from unetlab.inference import chosen, slide_resume
 from unetlab.inference.appearance import say_streamed_appearance
 from unetlab.inference.objects import measured_classes
-from unetlab.inference.outlines import outline_class
+from unetlab.inference.outlines import outline_class, outline_colours
 from unetlab.inference.pages import page_channel
 from unetlab.inference.predict import (
     PredictOptions,
@@ -681,7 +681,7 @@ def _slide_objects(model, outputs: OutputOptions, labels: ome.OutputSpec, finals
     facts = getattr(model, "objects", None)  # the checkpoint's record of objects
     found = SlideObjects(outputs.objects, facts, labels, finals, outputs.output_format)
     if outputs.wanted["geojson"]:
-        found.outline(outline_class(model))
+        found.outline(outline_class(model), outline_colours(model, outputs.objects))
     return found
 
 
