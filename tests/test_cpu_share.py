@@ -4,14 +4,24 @@ said why; the load average read at its start had not caught up). Figures injecte
 machine needed."""
 
 import json
+import os
+import time
 
 import pytest
 
+from unetlab import cpu_share as cpu_share_module
 from unetlab.cli import main
-from unetlab.cpu_share import CpuReading, cpu_share, shared_cpu_warning
+from unetlab.cpu_share import (
+    CpuReading,
+    busy_cpu_warning,
+    cores_in_use,
+    cpu_share,
+    shared_cpu_warning,
+)
 from unetlab.train import fit
 from unetlab.train import fitting as train_fitting
 from unetlab.train import log as train_log
+from unetlab.train import run as train_run
 
 from .test_train import tiny_config, write_blobs
 
@@ -75,7 +85,8 @@ def test_a_budget_run_on_a_shared_cpu_ends_saying_so(tmp_path, monkeypatch):
     data = write_blobs(tmp_path / "data", 4)
     cfg = tiny_config(data, "train.epochs=1", "train.max_minutes=30", "data.tiles_per_epoch=2")
     result = fit(cfg, run_dir=tmp_path / "run", progress=False)
-    assert result["cpu_shared"] == pytest.approx(0.31)
+    assert result["cpu_share"] == pytest.approx(0.31)  # one name, summary.json's (s36)
+    assert result["cpu_warning"].startswith("the CPU was shared: this run got 31%")
     log = (tmp_path / "run" / "train.log").read_text()
     assert "the CPU was shared: this run got 31% of what its 1 thread could have had" in log
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["cpu_share"] == 0.31
@@ -85,7 +96,9 @@ def test_a_run_that_got_its_threads_says_nothing(tmp_path, monkeypatch):
     _shared_machine(monkeypatch, 0.95)
     data = write_blobs(tmp_path / "data", 4)
     cfg = tiny_config(data, "train.epochs=1", "train.max_minutes=30", "data.tiles_per_epoch=2")
-    assert fit(cfg, run_dir=tmp_path / "run", progress=False)["cpu_shared"] is None
+    result = fit(cfg, run_dir=tmp_path / "run", progress=False)
+    assert result["cpu_share"] == pytest.approx(0.95) and result["cpu_warning"] is None
+    assert json.loads((tmp_path / "run" / "summary.json").read_text())["cpu_share"] == 0.95
     assert "the CPU was shared" not in (tmp_path / "run" / "train.log").read_text()
 
 
@@ -94,9 +107,8 @@ def test_the_demo_ends_saying_the_cpu_was_shared(tmp_path, monkeypatch, capsys):
     assert main(["demo", "--output", str(tmp_path / "d"), "--quick", "--no-progress"]) == 0
     printed = capsys.readouterr().out
     assert "; the CPU was shared: the training got 31% of its threads' time" in printed
-    assert json.loads((tmp_path / "d" / "metrics.json").read_text())["cpu_shared"] == pytest.approx(
-        0.31
-    )
+    metrics = json.loads((tmp_path / "d" / "metrics.json").read_text())
+    assert metrics["cpu_share"] == pytest.approx(0.31) and "cpu_shared" not in metrics
 
 
 def test_a_few_seconds_of_training_record_no_share(tmp_path, monkeypatch):
@@ -104,5 +116,45 @@ def test_a_few_seconds_of_training_record_no_share(tmp_path, monkeypatch):
     monkeypatch.setattr(train_log, "cpu_reading", lambda: _after(3.0, 0.3))
     data = write_blobs(tmp_path / "data", 4)
     cfg = tiny_config(data, "train.epochs=1", "train.max_minutes=30", "data.tiles_per_epoch=2")
-    assert fit(cfg, run_dir=tmp_path / "run", progress=False)["cpu_shared"] is None
+    assert fit(cfg, run_dir=tmp_path / "run", progress=False)["cpu_share"] is None
     assert json.loads((tmp_path / "run" / "summary.json").read_text())["cpu_share"] is None
+
+
+def test_a_time_budget_on_a_busy_cpu_is_warned_about():
+    assert busy_cpu_warning(10, load=1.9, cpus=2) is None
+    line = busy_cpu_warning(10, load=6.2, cpus=2)  # no /proc/stat: the load average
+    assert "load 6.2 on 2 core(s)" in line and "10-minute budget" in line
+
+
+def test_the_cores_in_use_now_decide_the_start_warning_over_the_lagging_load():
+    """s36: a job started with the run is in use now, the load average not yet; a job just
+    ended is in the load average, no longer in use."""
+    line = busy_cpu_warning(10, load=0.3, cpus=2, in_use=1.8)
+    assert "1.8 of them in use by other work just now" in line and "10-minute budget" in line
+    assert busy_cpu_warning(10, load=6.2, cpus=2, in_use=0.1) is None
+
+
+def test_cores_in_use_waits_only_what_an_earlier_reading_leaves():
+    use = cores_in_use(0.05)
+    assert use is None or use >= 0.0
+    old = cpu_share_module.cpu_reading()._replace(wall=time.perf_counter() - 30)
+    start = time.perf_counter()
+    use = cores_in_use(5.0, since=old)  # 30 s ago: no wait
+    assert time.perf_counter() - start < 5.0 and (use is None or use >= 0.0)
+
+
+def test_a_budget_run_started_beside_a_job_just_begun_says_so_at_its_start(tmp_path, monkeypatch):
+    """The start's line samples the cores other work keeps busy over the run's setup (as
+    bench does), where it read only the load average, which lags a minute behind a job
+    started with the run (audit s35 workshop 3)."""
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.2, 0.2, 0.2))  # not caught up yet
+    begun = time.perf_counter() - 2.0  # the setup's start: 2 s, both CPUs busy, 0.4 s ours
+    monkeypatch.setattr(train_run, "cpu_reading", lambda: CpuReading(begun, 5.0, _stat(0, (0, 0))))
+    now = CpuReading(begun + 2.0, 5.4, _stat(2.0, (1.0, 1.0)))
+    monkeypatch.setattr(cpu_share_module, "cpu_reading", lambda: now)
+    data = write_blobs(tmp_path / "data", 4)
+    cfg = tiny_config(data, "train.epochs=1", "train.max_minutes=30", "data.tiles_per_epoch=2")
+    fit(cfg, run_dir=tmp_path / "run", progress=False)
+    log = (tmp_path / "run" / "train.log").read_text()
+    assert "the CPU is busy (load 0.2 on" in log
+    assert "1.8 of them in use by other work just now): the 30-minute budget" in log

@@ -344,9 +344,10 @@ def busy_cpu(
     1-minute load average (``load``, default ``os.getloadavg``; this process's own threads
     count in it) exceeds the CPUs this process may use (``cpus``) by more than half a core,
     or other work used more than half of one just now (``in_use``, default: sampled over
-    half a second, :func:`unetlab.runtime.cores_in_use`), wall-clock figures are off and
+    half a second, :func:`unetlab.cpu_share.cores_in_use`), wall-clock figures are off and
     vary from run to run."""
-    from unetlab.runtime import cores_in_use, excess_load
+    from unetlab.cpu_share import cores_in_use
+    from unetlab.runtime import excess_load
 
     in_use = cores_in_use() if in_use is None else in_use
     if (busy := excess_load(load=load, cpus=cpus, margin=0.5, in_use=in_use)) is None:

@@ -2,11 +2,13 @@
 have had over the wall time, and the cores other work kept busy meanwhile (/proc/stat).
 
 A wall-clock time budget (``train.max_minutes``) buys fewer steps while other jobs share the
-cores. The warning at a run's start reads the load average, which lags a minute behind: jobs
-that start with the run (a class launching ``unetlab demo`` together) go unseen there (audit
-s35 workshop 3: a demo got 31 % of its 2 threads, trained 19 of its 288 steps and scored
-0.82 against 0.92, and nothing said why). :func:`shared_cpu_warning` says it at the end, from
-what the run measured over its training.
+cores. The load average lags a minute behind: jobs that start with the run (a class
+launching ``unetlab demo`` together) went unseen by the warning at a run's start, which read
+it alone (audit s35 workshop 3: a demo got 31 % of its 2 threads, trained 19 of its 288
+steps and scored 0.82 against 0.92, and nothing said why). :func:`busy_cpu_warning` reads
+the cores other work keeps busy now (:func:`cores_in_use`, as ``unetlab bench`` does, over
+the run's setup), and :func:`shared_cpu_warning` says it at the end, from what the run
+measured over its training.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import os
 import time
 from typing import NamedTuple
 
-from unetlab.runtime import PROC_STAT, available_cpus, cores_busy, cpu_times
+from unetlab.runtime import PROC_STAT, available_cpus, cores_busy, cpu_times, excess_load
 
 #: a share of its threads' time below this, with other work busy, is said
 LOW_SHARE = 0.6
@@ -70,6 +72,43 @@ def cpu_share(before: CpuReading, after: CpuReading, threads: int, cpus=None) ->
     if before.stat and after.stat and wall > 0:
         others = max(0.0, cores_busy(before.stat, after.stat, cpus) - own / wall)
     return CpuShare(own, wall, max(1, min(threads, len(cpus) or threads)), others)
+
+
+def cores_in_use(seconds: float = 0.5, since: CpuReading | None = None) -> float | None:
+    """Cores' worth of the CPUs this process may use that other work kept busy over at least
+    ``seconds``: from ``since`` (an earlier :func:`cpu_reading`, as a run's setup began: no
+    wait where it is that old) or from now, waiting out the rest; /proc/stat's reading less
+    this process's own CPU time (torch's threads spin a while after their last work). None
+    where /proc/stat is not."""
+    before = since if since is not None else cpu_reading()
+    wait = seconds - (time.perf_counter() - before.wall)
+    if wait > 0:
+        time.sleep(wait)
+    return cpu_share(before, cpu_reading(), threads=1).others
+
+
+def busy_cpu_warning(
+    minutes: float,
+    *,
+    load: float | None = None,
+    cpus: int | None = None,
+    in_use: float | None = None,
+) -> str | None:
+    """A line for a wall-clock time budget started on a busy CPU, or None: other work shares
+    the cores and the budget buys fewer steps. ``in_use`` (:func:`cores_in_use`, None: not
+    sampled) decides where given: :data:`OTHER_WORK` cores or more (a job started with the
+    run, which the load average, lagging a minute, does not show yet; a load left by a job
+    just ended is no longer there); else the load average (``load``, default
+    ``os.getloadavg``) above the CPUs (``cpus``: :func:`~unetlab.runtime.excess_load`)."""
+    if in_use is not None and in_use < OTHER_WORK:
+        return None
+    if (busy := excess_load(load=load, cpus=cpus, in_use=in_use)) is None:
+        return None
+    return (
+        f"the CPU is busy ({busy.describe()}): the {minutes:g}-minute budget "
+        "runs on the wall clock and buys fewer steps while other jobs run; stop them, or "
+        "give more minutes"
+    )
 
 
 def _affinity(stat: dict | None):

@@ -284,7 +284,8 @@ def _run_figures(trained: dict, plan: dict, started: float, *, quick: bool, seed
         "epochs": trained["epochs"],
         "steps": trained["steps"],
         "train_seconds": round(trained["seconds"], 1),
-        "cpu_shared": trained.get("cpu_shared"),  # its share of the CPU, where that was low
+        "cpu_share": trained.get("cpu_share"),  # its share of the CPU (summary.json's)
+        "cpu_warning": trained.get("cpu_warning"),  # where other work took much of it
         "total_seconds": round(time.perf_counter() - started, 1),
         "quick": quick,
         "seed": seed,

@@ -22,7 +22,6 @@ import os
 import re
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -264,7 +263,7 @@ def excess_load(
     """What shows that other work shares the cores, or None: the 1-minute load average
     (``load``, default ``os.getloadavg``) exceeds the CPUs this process may use (``cpus``) by
     more than ``margin``, or other work used more than ``margin`` cores of them just now
-    (``in_use``, as :func:`cores_in_use` samples it; None: not sampled). The load average
+    (``in_use``, as :func:`unetlab.cpu_share.cores_in_use` samples it; None: not sampled). The load average
     lags a minute behind, so a job started or ended since is seen by ``in_use`` only."""
     if load is None:
         try:
@@ -304,44 +303,6 @@ def cores_busy(before: dict, after: dict, cpus) -> float:
             span = after[cpu][1] - before[cpu][1]
             busy += (after[cpu][0] - before[cpu][0]) / span if span > 0 else 0.0
     return busy
-
-
-def cores_in_use(seconds: float = 0.5) -> float | None:
-    """Cores' worth of the CPUs this process may use that other work kept busy over the next
-    ``seconds`` (waited out here): /proc/stat's reading less this process's own CPU time
-    (torch's threads spin a while after their last work). None where /proc/stat is not."""
-    try:
-        before, own = cpu_times(PROC_STAT.read_text()), _own_cpu_seconds()
-        time.sleep(seconds)
-        after, own = cpu_times(PROC_STAT.read_text()), _own_cpu_seconds() - own
-    except OSError:
-        return None
-    if not before:
-        return None
-    try:
-        cpus = os.sched_getaffinity(0)
-    except AttributeError:
-        cpus = before.keys()
-    return max(0.0, cores_busy(before, after, cpus) - own / seconds)
-
-
-def _own_cpu_seconds() -> float:
-    import resource  # POSIX only
-
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
-def busy_cpu_warning(minutes: float, *, load: float | None = None, cpus: int | None = None):
-    """A line for a wall-clock time budget started on a busy CPU (:func:`excess_load`), or
-    None: other work shares the cores and the budget buys fewer steps."""
-    if (busy := excess_load(load=load, cpus=cpus)) is None:
-        return None
-    return (
-        f"the CPU is busy ({busy.describe()}): the {minutes:g}-minute budget "
-        "runs on the wall clock and buys fewer steps while other jobs run; stop them, or "
-        "give more minutes"
-    )
 
 
 # --- precision ----------------------------------------------------------------------------

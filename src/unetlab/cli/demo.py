@@ -113,7 +113,7 @@ def _trained(result: dict) -> str:
         f"trained {result['epochs']} epochs ({result['steps']} steps) in "
         f"{result['train_seconds']:.0f} s; total {result['total_seconds']:.0f} s"
     )
-    if (share := result.get("cpu_shared")) is not None:
+    if result.get("cpu_warning") and (share := result.get("cpu_share")) is not None:
         line += (
             f"; the CPU was shared: the training got {share:.0%} of its threads' time, so "
             "fewer steps and lower scores than on an idle machine (the log says more)"

@@ -440,7 +440,7 @@ def _finish(run: Run, stop: StopRequest) -> dict:
         offset, skipped = _label_offset(run, stop, deadline)
     if run.group.share(skipped):  # every process stops, as the main one does
         raise stop.interrupt()
-    result = _result(run, offset, share if shared else None)
+    result = _result(run, offset, share, shared)
     if run.group.is_main:
         _write_final_summary(run, result["label_offset"], share, shared)
     log.info(
@@ -475,10 +475,11 @@ def _label_offset(run: Run, stop: StopRequest, deadline: Callable[[], bool] | No
     return offset, offset is None and stop()
 
 
-def _result(run: Run, offset, cpu_shared: float | None) -> dict:
+def _result(run: Run, offset, share: float | None, shared: str | None) -> dict:
     """What :func:`fit` returns of a finished run: where it is, how far it went, its scores
-    and files, the label offset (a list, or None) and, where it was low, its share of the
-    CPU time its threads could have had (``cpu_shared``)."""
+    and files, the label offset (a list, or None), its share of the CPU time its threads
+    could have had (``cpu_share``, as summary.json's; None: not measured) and the line that
+    said other work took much of it (``cpu_warning``; None: not said)."""
     state, run_dir = run.state, run.run_dir
     return {
         "run_dir": str(run_dir),
@@ -491,7 +492,8 @@ def _result(run: Run, offset, cpu_shared: float | None) -> dict:
         "last_checkpoint": str(run_dir / "checkpoints" / "last.pt"),
         "seconds": time.perf_counter() - run.started,
         "label_offset": None if offset is None else list(offset.offset),
-        "cpu_shared": cpu_shared,
+        "cpu_share": share,
+        "cpu_warning": shared,
     }
 
 

@@ -12,12 +12,18 @@ from typing import TYPE_CHECKING
 
 import torch
 
-from unetlab.cpu_share import LEAST_SECONDS, cpu_reading, cpu_share, shared_cpu_warning
+from unetlab.cpu_share import (
+    LEAST_SECONDS,
+    busy_cpu_warning,
+    cores_in_use,
+    cpu_reading,
+    cpu_share,
+    shared_cpu_warning,
+)
 from unetlab.data.instances import CLASS_NAMES as INSTANCE_CLASSES
 from unetlab.data.split_record import copied_images, describe_pairs
 from unetlab.data.stack_split import next_to_training
 from unetlab.plan import BUDGET_EPOCHS
-from unetlab.runtime import busy_cpu_warning
 from unetlab.train.schedule import TimeBudget
 
 if TYPE_CHECKING:
@@ -34,8 +40,10 @@ def log_start(run: Run, in_size: int, out_size: int) -> None:
     log.info("run folder %s", run.run_dir)
     log.info("device %s%s, %s", device, threads, run.precision.describe())
     budget_on_cpu = cfg.train.max_minutes > 0 and device.type == "cpu"
-    if budget_on_cpu and (busy := busy_cpu_warning(cfg.train.max_minutes)):
-        log.warning(busy)
+    if budget_on_cpu:  # other work's cores since the setup began (run.cpu), as bench samples
+        in_use = cores_in_use(since=run.cpu)
+        if busy := busy_cpu_warning(cfg.train.max_minutes, in_use=in_use):
+            log.warning(busy)
     if run.group.active:
         log.info(
             "data-parallel over %d processes (%s): global batch %d",

@@ -16,7 +16,7 @@ from torch.utils.data import DataLoader, Sampler
 
 from unetlab.checkpoint import save_model
 from unetlab.config import Config, save_config
-from unetlab.cpu_share import CpuReading
+from unetlab.cpu_share import CpuReading, cpu_reading
 from unetlab.data.datasets import TileDataset
 from unetlab.distributed import Group
 from unetlab.errors import UnetlabError
@@ -77,7 +77,8 @@ class Run:
     pacer: ValidationPacer | None = None  # spaces validations under a time budget
     split: dict | None = None  # which files train and validate (split.json; main process)
     ended: str | None = None  # why training stopped early: "time budget", "early stop"
-    cpu: CpuReading | None = None  # the CPU's clocks when training began (cpu_share)
+    # the CPU's clocks when the setup began (the start's busy line), then training (cpu_share)
+    cpu: CpuReading | None = None
 
     def save(self, name: str, **extra) -> Path | None:
         """Write ``checkpoints/<name>`` with everything a resume needs (main process only)."""
@@ -120,6 +121,7 @@ def setup_run(
     ``split``: a split record (another run's split.json) whose files a new run trains and
     validates on, to repeat that run exactly (a file gone or changed is refused)."""
     t = cfg.train
+    clocks = cpu_reading()  # other work's cores over the setup: the start's busy line
     precision = Precision.choose(t.amp, t.channels_last, device)
     if device.type == "cpu":
         # no more threads than the CPUs this process may use (its share, under torchrun)
@@ -132,6 +134,7 @@ def setup_run(
     data, model, sizes = started(cfg, files, init=not resume)
     built = dict(precision=precision, data=data, model=model, sizes=sizes)
     run, weights = _assemble(cfg, run_dir, device, group, **built, clock=clock, begun=begun)
+    run.cpu = clocks
     timer, loading = _time_budget(run, begun)
     if resume:
         last = run_dir / "checkpoints" / "last.pt"
