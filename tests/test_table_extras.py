@@ -7,6 +7,7 @@ import pytest
 
 from unetlab.inference.table_extras import (
     appended_columns,
+    channel_planes,
     image_ceilings,
     saturated_fraction,
     saturated_pixels,
@@ -109,3 +110,12 @@ def test_each_channel_has_its_own_ceiling():
     rgb[0, 0, 2] = 65535
     assert image_ceilings(rgb) == [None, 4095, 65535]
     assert saturated_fraction(ids, rgb, np.array([1])).tolist() == [0.4]
+
+
+def test_channel_planes_are_views_of_each_channel():
+    grey = np.arange(12).reshape(3, 4)
+    assert len(channel_planes(grey)) == 1 and channel_planes(grey)[0] is grey
+    rgb = np.stack([grey, grey + 1], axis=2)
+    planes = channel_planes(rgb)
+    assert [p.shape for p in planes] == [(3, 4)] * 2 and (planes[1] - planes[0] == 1).all()
+    assert all(np.shares_memory(p, rgb) for p in planes)

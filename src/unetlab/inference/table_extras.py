@@ -23,6 +23,7 @@ __all__ = [
     "SATURATED_SHARE",
     "SaturationCounts",
     "appended_columns",
+    "channel_planes",
     "image_ceilings",
     "saturated_fraction",
     "saturated_pixels",
@@ -37,12 +38,17 @@ __all__ = [
 SATURATED_SHARE = 0.4
 
 
+def channel_planes(image: np.ndarray) -> list[np.ndarray]:
+    """The (H, W) plane of each channel of ``image`` ((H, W): itself; (H, W, C): views)."""
+    return [image] if image.ndim == 2 else [image[..., c] for c in range(image.shape[2])]
+
+
 def image_ceilings(image: np.ndarray) -> list[int | None]:
     """The value each channel of ``image`` ((H, W) or (H, W, C), integer) saturates at
     (:func:`~unetlab.data.ceiling.plane_ceiling`: its dtype's maximum where a pixel reaches
     it, else a 10/12/14-bit camera's where the pixels pile up there); None where it
     reaches none."""
-    planes = [image] if image.ndim == 2 else [image[..., c] for c in range(image.shape[2])]
+    planes = channel_planes(image)
     return [plane_ceiling(p) for p in planes]
 
 
@@ -56,7 +62,7 @@ def saturated_pixels(
     ceiling to be at)."""
     if not np.issubdtype(image.dtype, np.integer):
         return None
-    planes = [image] if image.ndim == 2 else [image[..., c] for c in range(image.shape[2])]
+    planes = channel_planes(image)
     tops = [p == c for p, c in zip(planes, ceilings, strict=True) if c is not None]
     if not tops:
         return np.zeros(n, np.int64)
@@ -97,7 +103,7 @@ class SaturationCounts:
     def add(self, ids: np.ndarray, image: np.ndarray) -> None:
         """Count a piece: ``ids`` ((h, w), each < ``n``) and ``image`` ((h, w) or (h, w,
         C)) of the page's pixels there."""
-        planes = [image] if image.ndim == 2 else [image[..., c] for c in range(image.shape[2])]
+        planes = channel_planes(image)
         before = [t.top for t in self.tallies]
         maxima = [t.add(p) for t, p in zip(self.tallies, planes, strict=True)]
         for c, (t, top) in enumerate(zip(self.tallies, before)):
