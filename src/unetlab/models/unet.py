@@ -107,6 +107,8 @@ class UNet(nn.Module):
         each output unit from one input position, so N = in_channels.
         """
         for m in self.modules():
+            if getattr(getattr(m, "weight", None), "is_meta", False):
+                continue  # a net on the meta device (sizes only) has no values to draw
             if isinstance(m, nn.ConvTranspose2d):
                 fan_in = m.in_channels * math.prod(m.kernel_size) // math.prod(m.stride)
             elif isinstance(m, nn.Conv2d):
