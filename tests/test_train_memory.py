@@ -8,9 +8,16 @@ from __future__ import annotations
 from dataclasses import asdict
 
 import pytest
+import torch
 
+from unetlab.cli import main
+from unetlab.config import load_config
+from unetlab.errors import UnetlabError
 from unetlab.models import UNet
 from unetlab.models.memory import STEP_FACTOR, counted_bytes, saved_bytes, step_bytes
+from unetlab.plan import memory as plan_memory
+from unetlab.plan.memory import PLAN_SHARE, StepMemory, check_step_memory
+from unetlab.plan.tiles import plan_batch
 
 NETS = [
     ("small", {}, 64),
@@ -50,3 +57,125 @@ def test_estimate_within_tolerance_of_a_measured_step(one_thread):
     factor = STEP_FACTOR["fp32"]
     assert per_tile == pytest.approx(factor * saved_bytes(config, 192), rel=0.4)
     assert step_bytes(config, 192, 3) >= three
+
+
+def _memory(cfg, available: float) -> StepMemory:
+    return StepMemory.of(cfg, "cpu", available=available)
+
+
+def test_refusal_names_the_largest_batch_that_fits():
+    cfg = load_config(None, ["data.tile_size=512", "train.batch_size=16", "train.amp=off"])
+    memory = _memory(cfg, 2e9)
+    fits = memory.largest_batch(512)
+    assert 1 <= fits < 16
+    assert memory.bytes(512, fits) <= 2e9 < memory.bytes(512, fits + 1)
+    with pytest.raises(UnetlabError) as err:
+        check_step_memory(cfg, "cpu", memory)
+    line = str(err.value)
+    assert f"train.batch_size={fits}" in line and "(this machine has 2.00 GB available)" in line
+    assert "\n" not in line
+
+
+def test_refusal_names_a_smaller_tile_where_not_one_fits():
+    cfg = load_config(None, ["data.tile_size=1024", "train.batch_size=2", "train.amp=off"])
+    memory = _memory(cfg, 0.5e9)
+    with pytest.raises(
+        UnetlabError, match=r"not one tile of 1024 px fits: set data.tile_size=(\d+)"
+    ) as err:
+        check_step_memory(cfg, "cpu", memory)
+    tile = int(err.value.args[0].split("data.tile_size=")[-1].split()[0])
+    assert memory.bytes(tile, 1) <= 0.5e9 < memory.bytes(1024, 1)
+
+
+def test_a_step_that_fits_passes():
+    cfg = load_config(None, ["data.tile_size=128", "train.batch_size=2"])
+    memory = _memory(cfg, 8e9)
+    assert check_step_memory(cfg, "cpu", memory).available == 8e9
+    unknown = StepMemory(memory.net, memory.precision, None)  # not Linux: nothing said of it
+    assert check_step_memory(cfg, "cpu", unknown) is unknown
+    assert "available" not in unknown.said(128, 2)
+
+
+def test_plan_keeps_its_batch_within_the_budget():
+    cfg = load_config(None, ["train.amp=off"])
+    memory = _memory(cfg, 1e9)
+    choice = plan_batch(256, "cuda", memory)  # a GPU's aim: 32 tiles of 256 px
+    assert choice.value == memory.largest_batch(256, PLAN_SHARE) < 32
+    assert memory.bytes(256, choice.value) <= PLAN_SHARE * 1e9
+    assert "~" in choice.reason and "(the GPU has" not in choice.reason  # a cpu StepMemory
+    roomy = plan_batch(256, "cuda", _memory(cfg, 1e12))
+    assert roomy.value == 32 and "this machine has 1000 GB available" in roomy.reason
+
+
+def _fake_available(monkeypatch, available: float) -> None:
+    monkeypatch.setattr(plan_memory, "available_memory", lambda device: available)
+
+
+def _not_loaded(monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("the data was loaded")
+
+    monkeypatch.setattr("unetlab.train.run.prepare_data", refuse)
+
+
+def test_check_refuses_before_loading(two_pair_data, tmp_path, monkeypatch, capsys):
+    _fake_available(monkeypatch, 0.3e9)
+    _not_loaded(monkeypatch)
+    run_dir = tmp_path / "run"
+    args = ["train", "--data", str(two_pair_data), "--check", "--run-dir", str(run_dir)]
+    args += ["--set", "data.tile_size=256", "--set", "train.batch_size=8", "--set", "train.amp=off"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    line = next(x for x in err.splitlines() if x.startswith("unetlab train: error:"))
+    assert "train.batch_size 8 x data.tile_size 256" in line and "train.batch_size=" in line
+    assert "this machine has 0.30 GB available" in line
+    assert not run_dir.exists()
+
+
+def test_train_refuses_before_the_run_folder(two_pair_data, tmp_path, monkeypatch, capsys):
+    _fake_available(monkeypatch, 0.3e9)
+    _not_loaded(monkeypatch)
+    run_dir = tmp_path / "run"
+    args = ["train", "--data", str(two_pair_data), "--run-dir", str(run_dir), "--no-plan"]
+    args += ["--set", "data.tile_size=256", "--set", "train.batch_size=8", "--set", "train.amp=off"]
+    assert main(args) == 2
+    assert "it would run out of memory at its first step" in capsys.readouterr().err
+    assert not run_dir.exists()
+
+
+def test_check_says_the_step_memory(two_pair_data, tmp_path, monkeypatch, caplog):
+    _fake_available(monkeypatch, 4e9)
+    run_dir = tmp_path / "run"
+    args = ["train", "--data", str(two_pair_data), "--check", "--run-dir", str(run_dir)]
+    with caplog.at_level("INFO", logger="unetlab"):
+        assert main(args + ["--set", "train.amp=off"]) == 0
+    lines = [r.getMessage() for r in caplog.records]
+    batch = next(x for x in lines if x.startswith("plan: train.batch_size"))
+    assert "GB a step (this machine has 4.00 GB available)" in batch
+    check = next(x for x in lines if x.startswith("check:"))
+    assert "GB a step (this machine has 4.00 GB available)" in check
+
+
+def test_available_memory_reads_meminfo_and_the_gpu(tmp_path, monkeypatch):
+    from unetlab import runtime
+
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal:  8000000 kB\nMemAvailable:    2000000 kB\n")
+    monkeypatch.setattr(runtime, "MEMINFO", meminfo)
+    monkeypatch.setattr(runtime, "_cgroup_room", lambda: None)
+    monkeypatch.setattr(runtime, "_address_space_room", lambda: 1.5e9)
+    assert runtime.available_memory("cpu") == 1.5e9  # the least of them: ulimit -v
+    monkeypatch.setattr(runtime, "_address_space_room", lambda: None)
+    assert runtime.available_memory("cpu") == 2000000 * 1024
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "mem_get_info", lambda device=None: (3e9, 8e9))
+    assert runtime.available_memory("cuda") == 3e9
+
+
+def test_a_gpu_step_is_said_against_its_free_memory():
+    cfg = load_config(None, ["data.tile_size=512", "train.batch_size=64"])
+    memory = StepMemory.of(cfg, "cuda:0", available=3e9)
+    assert memory.precision == {"amp": "bf16", "optimizer": "adamw"}
+    assert memory.said(512, 1).endswith("(the GPU has 3.00 GB free)")
+    with pytest.raises(UnetlabError, match="the GPU has 3.00 GB free"):
+        check_step_memory(cfg, "cuda", memory)

@@ -346,6 +346,64 @@ def cpu_capability() -> str:
         return "unknown"
 
 
+#: Linux's memory figures (MemAvailable: what new work can get without swapping)
+MEMINFO = Path("/proc/meminfo")
+#: cgroup v2 limit and usage of this process's group (a container's, a batch job's)
+CGROUP = Path("/sys/fs/cgroup")
+
+
+def available_memory(device: str | torch.device = "cpu") -> float | None:
+    """Bytes new work may still take on ``device``: a GPU's free memory; on a CPU the least
+    of the system's MemAvailable, the room left under this process's cgroup limit (a
+    container, a batch job) and under its address-space limit (``ulimit -v``). None where
+    none of these is known (not Linux; a GPU asked of a machine without one)."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return float(torch.cuda.mem_get_info(device)[0]) if torch.cuda.is_available() else None
+    figures = [_meminfo_available(), _cgroup_room(), _address_space_room()]
+    known = [f for f in figures if f is not None]
+    return float(min(known)) if known else None
+
+
+def _meminfo_available() -> int | None:
+    try:
+        for line in MEMINFO.read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def _cgroup_room() -> int | None:
+    """memory.max less memory.current of this process's cgroup (v2), None without a limit."""
+    try:
+        group = Path("/proc/self/cgroup").read_text().strip().split("::")[-1]
+        folder = CGROUP / group.lstrip("/")
+        limit = (folder / "memory.max").read_text().strip()
+        if limit == "max":
+            return None
+        return int(limit) - int((folder / "memory.current").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def _address_space_room() -> int | None:
+    """RLIMIT_AS less the process's virtual size (``ulimit -v``), None without a limit."""
+    try:
+        import resource
+
+        limit = resource.getrlimit(resource.RLIMIT_AS)[0]
+        if limit == resource.RLIM_INFINITY:
+            return None
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmSize:"):
+                return limit - int(line.split()[1]) * 1024
+    except (OSError, ValueError, ImportError):
+        return None
+    return limit
+
+
 def is_out_of_memory(exc: BaseException) -> bool:
     """True for an exception that means memory ran out: MemoryError, CUDA's
     OutOfMemoryError, or the RuntimeError of torch's CPU allocator."""

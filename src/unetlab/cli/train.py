@@ -241,6 +241,7 @@ def _folds(args, cfg, explicit: set[str], split: dict | None) -> int:
         cfg, plan = _plan(cfg, explicit)
     elif not args.resume:
         _check_data(cfg, explicit)
+    _check_memory(cfg)  # before fold_1 is made
     fitting = dict(overwrite=args.overwrite, progress=not args.no_progress, plan=plan)
     # a stop (Ctrl-C, SIGTERM): fit_folds logs how to go on, main says it and exits 130, 143
     summary = fit_folds(cfg, args.folds, run_dir=run_dir, resume=args.resume, **fitting)
@@ -391,6 +392,7 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
     else:
         _check_data(cfg, explicit)
     files = listed_split(split, cfg, doing="checking") if split is not None else None
+    memory = _check_memory(cfg)  # before the data is loaded, as training refuses it
     data, model, (tile, out) = started(cfg, files)
     log_validation(data.pairs, cfg.data.root)
     if args.preview is not None:
@@ -398,7 +400,8 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
     params = sum(p.numel() for p in model.parameters())
     log.info(
         "check: %d training and %d validation images, classes %s; net %s parameters, tile %d "
-        "-> output %d px; nothing %s: train with the same command without --check",
+        "-> output %d px, batch %d: %s; nothing %s: train with the same command without "
+        "--check",
         len(data.train),
         len(data.val),
         ", ".join(map(str, data.label_values))
@@ -410,6 +413,8 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
         f"{params:,}",
         tile,
         out,
+        cfg.train.batch_size,
+        memory.said(tile, cfg.train.batch_size),
         "else written" if args.preview is not None else "written",
     )
     return 0
@@ -628,6 +633,16 @@ def _check_data(cfg, explicit: set[str]) -> None:
     from unetlab.plan import check_training_data
 
     check_training_data(cfg, explicit)
+
+
+def _check_memory(cfg):
+    """The training step's memory against the device's (:func:`unetlab.plan.memory.
+    check_step_memory`): a tile x batch that cannot fit refused in one line naming the batch
+    that does; else the facts, for the check's line."""
+    from unetlab.plan.memory import check_step_memory
+    from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
+
+    return check_step_memory(cfg, resolve_device(cfg.train.device, CLI_DEVICE_FIX).type)
 
 
 def _plan(cfg, explicit: set[str]):

@@ -11,6 +11,7 @@ from unetlab.plan.checks import declared_names
 from unetlab.plan.device import plan_precision, plan_workers
 from unetlab.plan.geometry import Geometry
 from unetlab.plan.loss import one_balance, plan_loss, plan_objects
+from unetlab.plan.memory import StepMemory
 from unetlab.plan.normalization import plan_normalization
 from unetlab.plan.record import Choice, Plan
 from unetlab.plan.tiles import plan_batch, plan_tile, plan_tiles_per_epoch
@@ -35,6 +36,12 @@ def plan_offset(val_images: int) -> Choice:
     return Choice("train.label_offset", "fit", why)
 
 
+def _step_memory(fp: Fingerprint, cfg: Config, device: str) -> StepMemory:
+    """The training step's memory facts for the net of ``cfg`` on ``fp``'s images."""
+    channels = max((p.channels for p in fp.pairs), default=None)
+    return StepMemory.of(cfg, device, channels, 3 if fp.instances else None)
+
+
 def make_plan(
     fp: Fingerprint,
     cfg: Config,
@@ -50,10 +57,11 @@ def make_plan(
     device = "cuda" if device.startswith("cuda") else "cpu"
     tile = plan_tile(fp, Geometry.of(cfg), device, declared_names(cfg))
     tile_size = cfg.data.tile_size if "data.tile_size" in explicit else tile.value
-    batch = plan_batch(tile_size, device)
+    yours = cfg.train.batch_size if "train.batch_size" in explicit else None
+    batch = plan_batch(tile_size, device, _step_memory(fp, cfg, device), used=yours)
     choices = [tile, batch, plan_normalization(fp)]
     if "data.tiles_per_epoch" not in explicit:
-        used = cfg.train.batch_size if "train.batch_size" in explicit else batch.value
+        used = yours or batch.value
         choices += plan_tiles_per_epoch(cfg.data.tiles_per_epoch, used)
     if not fp.instances:
         choices += plan_loss(fp, cfg)

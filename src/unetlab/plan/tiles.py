@@ -9,6 +9,7 @@ import numpy as np
 
 from unetlab.data.fingerprint import Fingerprint
 from unetlab.plan.geometry import Geometry
+from unetlab.plan.memory import PLAN_SHARE
 from unetlab.plan.record import Choice
 
 OBJECTS_PER_TILE = 4  # a tile spans this many typical objects across
@@ -128,15 +129,26 @@ def _limit(fits: list[int], fp: Fingerprint, device: str) -> str:
 MAX_BATCH = 32  # tiles per step, however small
 
 
-def plan_batch(tile: int, device: str) -> Choice:
+def plan_batch(tile: int, device: str, memory=None, used: int | None = None) -> Choice:
     """Tiles per step: about ``PIXELS_PER_STEP[device]`` input pixels, 1 to ``MAX_BATCH``
-    tiles; the reason gives the pixels a step does take."""
+    tiles, and with ``memory`` (a :class:`unetlab.plan.memory.StepMemory`) no more than
+    take :data:`~unetlab.plan.memory.PLAN_SHARE` of the memory available (the data set
+    needs room too); the reason gives the pixels and the memory of a step, and of the
+    ``used`` batch where the user's differs."""
     want = PIXELS_PER_STEP[device]
     batch = int(min(max(want // (tile * tile), 1), MAX_BATCH))
+    capped = memory is not None and batch > (room := max(memory.largest_batch(tile, PLAN_SHARE), 1))
+    batch = room if capped else batch
     tiles = f"{batch} tile{'s' if batch > 1 else ''}"
     why = f"{tiles} of {tile} px: ~{_kilo(batch * tile * tile)} px per step on {device}"
     if want // (tile * tile) > MAX_BATCH:
         why += f" (at most {MAX_BATCH} tiles; {_kilo(want)} px would be the aim)"
+    if memory is not None:
+        why += f"; {memory.said(tile, batch)}"
+        if capped:
+            why += f", {PLAN_SHARE:.0%} of which a step may take"
+        if used is not None and used != batch:
+            why += f"; your {used}: {memory.said(tile, used).split(' (')[0]}"
     return Choice("train.batch_size", batch, why)
 
 

@@ -19,6 +19,7 @@ from unetlab.cpu_share import cpu_reading
 from unetlab.data.split_record import SPLIT_FILE
 from unetlab.distributed import Group
 from unetlab.errors import UnetlabError
+from unetlab.plan.memory import check_step_memory
 from unetlab.progress import checked, progress_bar, shown
 from unetlab.run_records import HISTORY_FILE, other_making, write_summary
 from unetlab.runtime import memory_hint, resolve_device, tuned_allocator
@@ -102,6 +103,7 @@ def fit(
     cfg, resume = _prepared(cfg, run_dir, resume=resume, progress=progress)
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device, "train.device: cpu (--device cpu)"))
+    check_step_memory(cfg, device.type)  # before the run folder is made and the data loaded
     with group.joined(device), contextlib.ExitStack() as held:
         started, clock = time.perf_counter(), shared_clock(clock or time.perf_counter, group)
         begun = clock()  # a time budget counts from here: loading the data is part of it
