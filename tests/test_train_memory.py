@@ -179,3 +179,17 @@ def test_a_gpu_step_is_said_against_its_free_memory():
     assert memory.said(512, 1).endswith("(the GPU has 3.00 GB free)")
     with pytest.raises(UnetlabError, match="the GPU has 3.00 GB free"):
         check_step_memory(cfg, "cuda", memory)
+
+
+def test_cpu_processes_share_the_memory():
+    """--nproc 2 on a CPU: two steps at once, each in its own process."""
+    cfg = load_config(None, ["data.tile_size=256", "train.batch_size=4", "train.amp=off"])
+    one_step = StepMemory.of(cfg, "cpu", available=1e9).bytes(256, 4)
+    memory = _memory(cfg, 1.5 * one_step)
+    assert check_step_memory(cfg, "cpu", memory) is memory  # one process fits
+    with pytest.raises(UnetlabError, match="each of 2 processes") as err:
+        check_step_memory(cfg, "cpu", memory, processes=2)
+    fits = int(str(err.value).split("train.batch_size=")[1].split()[0])
+    assert 2 * memory.bytes(256, fits) <= memory.available < 2 * memory.bytes(256, 4)
+    gpu = StepMemory.of(cfg, "cuda", available=1.5 * one_step)  # one GPU each: its own
+    assert check_step_memory(cfg, "cuda", gpu, processes=2) is gpu

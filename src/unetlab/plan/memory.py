@@ -5,7 +5,7 @@ and the refusal of a tile x batch that cannot fit (:func:`check_step_memory`).""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 from unetlab.config import Config
 from unetlab.errors import UnetlabError
@@ -54,6 +54,12 @@ class StepMemory:
     precision: dict  # step_precision
     available: float | None
     device: str = "cpu"
+    processes: int = 1  # training processes sharing ``available`` (--nproc on a CPU)
+
+    @property
+    def room(self) -> float | None:
+        """The bytes one process's step may take: its share of ``available``."""
+        return None if self.available is None else self.available / self.processes
 
     @classmethod
     def of(cls, cfg: Config, device: str, channels=None, classes=None, available=None):
@@ -70,10 +76,10 @@ class StepMemory:
     def largest_batch(self, tile: int, share: float = 1.0) -> int:
         """The most tiles of ``tile`` px a step may hold within ``share`` of the available
         memory (0: not one; a large number where the memory is unknown)."""
-        if self.available is None:
+        if self.room is None:
             return 1 << 30
         one, none = self.bytes(tile, 1), self.bytes(tile, 0)
-        return max(0, int((share * self.available - none) // (one - none)))
+        return max(0, int((share * self.room - none) // (one - none)))
 
     def said(self, tile: int, batch: int) -> str:
         """``~N GB a step (this machine has M GB available)`` (``the GPU has M GB free``)."""
@@ -81,7 +87,9 @@ class StepMemory:
         if self.available is not None:
             where = "the GPU has" if self.device == "cuda" else "this machine has"
             free = "free" if self.device == "cuda" else "available"
-            line += f" ({where} {gigabytes(self.available)} {free})"
+            each = f", {gigabytes(self.room)} each of {self.processes} processes"
+            line += f" ({where} {gigabytes(self.available)} {free}"
+            line += f"{each if self.processes > 1 else ''})"
         return line
 
 
@@ -90,14 +98,19 @@ def gigabytes(n: float) -> str:
     return f"{n / 1e9:.2f} GB" if n < 1e10 else f"{n / 1e9:.0f} GB"
 
 
-def check_step_memory(cfg: Config, device: str, memory: StepMemory | None = None) -> StepMemory:
+def check_step_memory(
+    cfg: Config, device: str, memory: StepMemory | None = None, *, processes: int = 1
+) -> StepMemory:
     """UnetlabError in one line where a training step of ``cfg``'s ``train.batch_size``
     tiles of ``data.tile_size`` px would take more than the memory available on ``device``
-    (:class:`StepMemory`; ``memory``: those facts, measured now by default), naming the
-    largest batch that fits at that tile, or a tile that fits one; else the facts."""
+    (:class:`StepMemory`; ``memory``: those facts, measured now by default; ``processes``:
+    CPU processes that train at once, each its own step, sharing it), naming the largest
+    batch that fits at that tile, or a tile that fits one; else the facts."""
     memory = memory or StepMemory.of(cfg, device)
+    if processes > 1 and memory.device == "cpu":
+        memory = replace(memory, processes=processes)
     tile, batch = cfg.data.tile_size, cfg.train.batch_size
-    if memory.available is None or memory.bytes(tile, batch) <= memory.available:
+    if memory.room is None or memory.bytes(tile, batch) <= memory.room:
         return memory
     fits = memory.largest_batch(tile)
     if fits >= 1:
@@ -118,5 +131,5 @@ def _largest_tile(memory: StepMemory, cfg: Config, tile: int) -> int | None:
 
     geometry = Geometry.of(cfg) if memory.net.get("depth") else None
     sizes = geometry.inputs(tile) if geometry else range(32, tile, 32)
-    fits = [s for s in sizes if s < tile and memory.bytes(s, 1) <= memory.available]
+    fits = [s for s in sizes if s < tile and memory.bytes(s, 1) <= memory.room]
     return max(fits) if fits else None

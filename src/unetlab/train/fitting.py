@@ -103,7 +103,8 @@ def fit(
     cfg, resume = _prepared(cfg, run_dir, resume=resume, progress=progress)
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device, "train.device: cpu (--device cpu)"))
-    check_step_memory(cfg, device.type)  # before the run folder is made and the data loaded
+    # before the run folder is made and the data loaded; CPU processes share the machine's
+    check_step_memory(cfg, device.type, processes=group.world)
     with group.joined(device), contextlib.ExitStack() as held:
         started, clock = time.perf_counter(), shared_clock(clock or time.perf_counter, group)
         begun = clock()  # a time budget counts from here: loading the data is part of it
