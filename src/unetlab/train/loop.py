@@ -111,10 +111,10 @@ def train_one_epoch(
     for batch in loader:
         got = time.perf_counter()
         data_s += got - tick
-        loss, logits = _forward(model, batch, loss_fn, device, precision)
+        loss, logits = batch_loss(model, batch, loss_fn, device, precision)
         value, stopping = group.step(loss, stop())  # every process stops at the same step
         _check_finite(value, state, logits, optimizer)
-        _optimizer_step(model, loss, optimizer, scaler, scheduler, grad_clip)
+        optimizer_step(model, loss, optimizer, scaler, scheduler, grad_clip)
         _count_step(state, value.item(), bar)
         tick = time.perf_counter()
         compute_s += tick - got
@@ -125,7 +125,7 @@ def train_one_epoch(
     return data_s, compute_s
 
 
-def _forward(model, batch, loss_fn, device, precision) -> tuple[torch.Tensor, torch.Tensor]:
+def batch_loss(model, batch, loss_fn, device, precision) -> tuple[torch.Tensor, torch.Tensor]:
     """The batch's loss (in fp32, so that AMP's NaNs report) and the logits it came from."""
     image, target, weight = _to_device(*batch, device, precision)
     with precision.autocast(device):
@@ -133,7 +133,7 @@ def _forward(model, batch, loss_fn, device, precision) -> tuple[torch.Tensor, to
     return loss_fn(logits.float(), target, weight), logits
 
 
-def _optimizer_step(model, loss, optimizer, scaler, scheduler, grad_clip: float) -> None:
+def optimizer_step(model, loss, optimizer, scaler, scheduler, grad_clip: float) -> None:
     """Backpropagate ``loss`` and step the optimiser (gradients clipped to ``grad_clip`` if
     positive) and the per-batch scheduler."""
     optimizer.zero_grad(set_to_none=True)

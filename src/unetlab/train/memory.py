@@ -11,7 +11,7 @@ import torch
 
 from unetlab.losses import build_loss
 from unetlab.runtime import tuned_allocator
-from unetlab.train.loop import Precision, _forward, _optimizer_step
+from unetlab.train.loop import Precision, batch_loss, optimizer_step
 from unetlab.train.schedule import build_optimizer
 
 _STATUS = Path("/proc/self/status")
@@ -64,7 +64,7 @@ def measure_step(build, tile: int, batch: int, *, amp="fp32", channels_last=Fals
         )
         scaler = torch.amp.GradScaler("cpu", enabled=False)
         for _ in range(2):
-            loss, _ = _forward(model, batch_tensors, loss_fn, device, precision)
-            _optimizer_step(model, loss, optimizer, scaler, None, 0.0)
+            loss, _ = batch_loss(model, batch_tensors, loss_fn, device, precision)
+            optimizer_step(model, loss, optimizer, scaler, None, 0.0)
             del loss
         return _status_bytes("VmHWM") - base
