@@ -218,12 +218,8 @@ def _demo(
     plan = QUICK if quick else FULL
     data_root = out / "data"
     _write_em_data(data_root, plan, seed)
-    cfg = load_config(
-        None,
-        [*demo_overrides(data_root, plan, minutes=minutes, seed=seed), f"train.device={device}"],
-    )
-    trained = fit(cfg, run_dir=out / "run", overwrite=True, progress=progress)
-    model = load_model(trained["best_checkpoint"])
+    overrides = demo_overrides(data_root, plan, minutes=minutes, seed=seed)
+    trained, model = _train(out, overrides, device=device, progress=progress)
 
     _predict_test(model, data_root / "test", out / "predictions", out / "overlays")
     report = evaluate_predictions(
@@ -253,10 +249,20 @@ def _demo(
         metrics["miou"],
         ", ".join(f"{k} IoU {v:.4f}" for k, v in metrics["iou"].items()),
     )
-    paths = {
-        name: str(out / name)
-        for name in ("metrics.json", "curves.png", "overlays", "predictions", "large_overlay.png")
-    }
+    names = ("metrics.json", "curves.png", "overlays", "predictions", "large_overlay.png")
+    return _with_paths(metrics, out, names, trained)
+
+
+def _train(out: Path, overrides: list[str], *, device: str, progress: bool) -> tuple:
+    """Train a demo's net into ``out/run``: (fit's result, the best checkpoint's model)."""
+    cfg = load_config(None, [*overrides, f"train.device={device}"])
+    trained = fit(cfg, run_dir=out / "run", overwrite=True, progress=progress)
+    return trained, load_model(trained["best_checkpoint"])
+
+
+def _with_paths(metrics: dict, out: Path, names: tuple[str, ...], trained: dict) -> dict:
+    """``metrics`` and their ``paths``: the outputs ``names`` in ``out``, and the checkpoint."""
+    paths = {name: str(out / name) for name in names}
     paths["checkpoint"] = trained["best_checkpoint"]
     return {**metrics, "paths": paths}
 
@@ -415,9 +421,7 @@ def _nuclei_demo(
         **{k: plan[k] for k in ("n_train", "n_val", "n_test")},
     )
     overrides = nuclei_overrides(data_root, plan, minutes=minutes, seed=seed)
-    cfg = load_config(None, [*overrides, f"train.device={device}"])
-    trained = fit(cfg, run_dir=out / "run", overwrite=True, progress=progress)
-    model = load_model(trained["best_checkpoint"])
+    trained, model = _train(out, overrides, device=device, progress=progress)
     _predict_nuclei(model, data_root / "test", out)
     reports = {
         name: evaluate_predictions(out / folder, data_root / "test", gt_instances=True)
@@ -437,19 +441,8 @@ def _nuclei_demo(
     }
     with atomic_path(out / "metrics.json") as tmp:
         tmp.write_text(json.dumps(nan_to_none(metrics), indent=2) + "\n")
-    paths = {
-        name: str(out / name)
-        for name in (
-            "metrics.json",
-            "evaluation.txt",
-            "overlays",
-            "predictions",
-            "baseline",
-            "curves.png",
-        )
-    }
-    paths["checkpoint"] = trained["best_checkpoint"]
-    return {**metrics, "paths": paths}
+    names = ("metrics.json", "evaluation.txt", "overlays", "predictions", "baseline", "curves.png")
+    return _with_paths(metrics, out, names, trained)
 
 
 def _write_evaluation(path: Path, reports: dict) -> None:
