@@ -114,46 +114,63 @@ def run_passing_signals(
     report them as failed in pages of traceback; left alone, it ends as they do. The
     processes get ``grace`` seconds; then, or at a second signal, they and ``command`` are
     killed (SIGKILL)."""
-    passed: list[int] = []  # every signal passed on (the first one sets the status)
-    started: list[subprocess.Popen] = []
-    deadline: list[threading.Timer] = []
-
-    def deliver() -> None:  # the last of ``passed``, ``started[0]`` running
-        if len(passed) > 1:
-            _kill(started[0], f"{signal.Signals(passed[-1]).name} again")
-            return
-        _signal_workers(started[0], passed[0])
-        late = f"still running {grace:g} s after {signal.Signals(passed[0]).name}"
-        deadline.append(threading.Timer(grace, _kill, (started[0], late)))
-        deadline[0].daemon = True
-        deadline[0].start()
-
-    def pass_on(signum, _frame=None):
-        passed.append(signum)
-        if started:
-            deliver()
-
+    passer = _SignalPasser(grace)
     # handlers first: a signal in between is passed on; the ignored ones stay ignored
     wanted = [s for s in PASSED_ON if signal.getsignal(s) is not signal.SIG_IGN]
-    previous = {s: signal.signal(s, pass_on) for s in wanted}
+    previous = {s: signal.signal(s, passer.pass_on) for s in wanted}
     try:
         # its own session: a terminal's Ctrl-C or hang-up reaches it once, from here
         process = subprocess.Popen(
             command, env=env, start_new_session=True, preexec_fn=_stopped_with_parent()
         )
-        started.append(process)
-        if passed:  # came before it had started
-            deliver()
-        code = _wait(process, pass_on)
+        passer.started(process)
+        code = _wait(process, passer.pass_on)
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
-        for timer in deadline:
-            timer.cancel()
+        passer.cancel()
     if code == -signal.SIGINT:
         return 130
     # stopped by a signal passed on: the shell's status for it (torchrun itself ends with 1)
+    passed = passer.passed
     return 128 + passed[0] if passed and code != 0 else code
+
+
+class _SignalPasser:
+    """The signals :func:`run_passing_signals` passes on: the first to the command's
+    workers, which are killed ``grace`` seconds later unless done; the next kills them."""
+
+    def __init__(self, grace: float):
+        self.grace = grace
+        self.passed: list[int] = []  # every signal passed on (the first one sets the status)
+        self.process: subprocess.Popen | None = None
+        self.deadlines: list[threading.Timer] = []
+
+    def pass_on(self, signum, _frame=None) -> None:
+        """The signal handler."""
+        self.passed.append(signum)
+        if self.process is not None:
+            self._deliver()
+
+    def started(self, process: subprocess.Popen) -> None:
+        self.process = process
+        if self.passed:  # came before it had started
+            self._deliver()
+
+    def cancel(self) -> None:
+        for timer in self.deadlines:
+            timer.cancel()
+
+    def _deliver(self) -> None:  # the last of ``passed``, ``process`` running
+        if len(self.passed) > 1:
+            _kill(self.process, f"{signal.Signals(self.passed[-1]).name} again")
+            return
+        _signal_workers(self.process, self.passed[0])
+        late = f"still running {self.grace:g} s after {signal.Signals(self.passed[0]).name}"
+        timer = threading.Timer(self.grace, _kill, (self.process, late))
+        timer.daemon = True
+        self.deadlines.append(timer)
+        timer.start()
 
 
 def _wait(process: subprocess.Popen, pass_on) -> int:
