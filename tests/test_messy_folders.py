@@ -1,5 +1,5 @@
 """A careless user's folders (audit s34 messy): sub-folders, macOS ``._*`` twins, names in
-Unicode NFD, X_mask.png beside X.tif (a data set), Images/ + Masks/ and labels/ near misses."""
+Unicode NFD, X_mask.png beside X.tif (a data set), Images/ + Masks/ and labels/ (read)."""
 
 from __future__ import annotations
 
@@ -89,16 +89,16 @@ def _error(root) -> str:
     return str(err.value)
 
 
-def test_no_data_set_names_capitalised_folders(tmp_path):
+def test_capitalised_folders_are_a_data_set(tmp_path):
+    """Images/ + Masks/ were refused with a rename line (audit s35 messy); now read
+    (tests/test_folder_names.py has the rest)."""
     _pair(tmp_path, "a", "Images", "Masks")
-    message = _error(tmp_path)
-    assert "found Images/: rename it images/" in message
-    assert "found Masks/: rename it masks/" in message
+    assert [p.mask for p in find_pairs(tmp_path)] == [tmp_path / "Masks" / "a.png"]
 
 
-def test_no_data_set_names_a_labels_folder(tmp_path):
+def test_a_labels_folder_is_the_masks(tmp_path):
     _pair(tmp_path, "a", "images", "labels")
-    assert "found labels/: rename it masks/" in _error(tmp_path)
+    assert [p.mask for p in find_pairs(tmp_path)] == [tmp_path / "labels" / "a.png"]
 
 
 @pytest.mark.parametrize(
@@ -265,9 +265,9 @@ def test_masks_named_as_their_images_but_for_case_or_spaces_are_said_so(tmp_path
     assert "no mask in" not in message and "without an image" not in message
 
 
-def test_evaluate_gt_names_the_masks_of_a_near_miss_or_a_data_sets_images(tmp_path):
+def test_evaluate_gt_of_a_labels_data_set_or_a_data_sets_images(tmp_path):
     """evaluate --gt of a data set's images/ read its images as masks; of a folder holding
-    labels/ it said 'no masks found' alone."""
+    labels/ it said 'no masks found' alone (then the rename; now it is read)."""
     from unetlab.evaluate import evaluate_predictions
 
     _pair(tmp_path / "data", "a")
@@ -279,8 +279,8 @@ def test_evaluate_gt_names_the_masks_of_a_near_miss_or_a_data_sets_images(tmp_pa
         f"{tmp_path / 'data' / 'images'}: this is the images/ folder of the data set "
         f"{tmp_path / 'data'}, not its masks: give --gt {tmp_path / 'data'}"
     )
-    with pytest.raises(DatasetError, match=r"no masks found \(found labels/: rename it masks/\)"):
-        evaluate_predictions(tmp_path / "pred", tmp_path / "near")
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "near", label_values=[0, 255])
+    assert [row["name"] for row in report.images] == ["a"]
     report = evaluate_predictions(
         tmp_path / "pred", tmp_path / "data" / "masks", label_values=[0, 255]
     )

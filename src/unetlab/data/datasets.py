@@ -53,11 +53,11 @@ from unetlab.data.nodata import InvalidPages, either, filled, valid_pixels
 from unetlab.data.normalize import apply_stats, channels_of, image_stats
 from unetlab.data.object_sizes import joined, region_facts, sized
 from unetlab.data.pairs import (
-    LAYOUTS,
     Pair,
     PairReader,
     detect_layout,
     find_pairs,
+    layout_folders,
     no_data_folder,
     problems_error,
 )
@@ -267,8 +267,7 @@ def data_folders(root: str | os.PathLike) -> list[Path]:
     folders = []
     for folder in (root, root / "train", root / "val"):
         if _has_layout(folder):
-            layout = detect_layout(folder)
-            folders += [folder] if layout == "isbi" else [folder / d for d in LAYOUTS[layout]]
+            folders += layout_folders(folder)
     return folders
 
 

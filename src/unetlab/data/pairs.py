@@ -2,13 +2,15 @@
 
 - ``images/`` and ``masks/`` with the same file stems (``a.png`` / ``a.png`` or ``a.tif``);
   multi-page TIFF stacks of the same stem are paired page by page. ``images/`` and
-  ``instances/`` the same, with masks that hold one id per object.
+  ``instances/`` the same, with masks that hold one id per object. The folders' names are
+  read in any letter case (``Images/``), ``masks/`` also as other tools name it (``labels/``,
+  ``gt/``, ...): :data:`~unetlab.data.names.FOLDER_NAMES`; two folders of one part are refused.
 - The ISBI layout: ``<name>-volume.tif`` with ``<name>-labels.tif`` (stacks, page by page).
 - PASCAL VOC: ``JPEGImages/`` with ``SegmentationClass/`` palette PNGs.
 - A flat folder (cellpose's): ``X.tif`` (any image type) beside its mask ``X_masks.png`` or
   ``X_masks.tif`` (``X_cp_masks.png``, what cellpose saves, too; or the other common names
   ``X_mask``, ``X_label``, ``X_labels``, ``X_seg``, ``X_gt``, also as ``X-Mask``, ``X mask``:
-  :func:`flat_masks`, by :data:`MASK_NAMES`, the names predict passes over too);
+  :func:`flat_masks`, by :data:`~unetlab.data.names.MASK_NAMES`, which predict passes over);
   cellpose's other outputs (``X_flows.tif``, ``X_outlines.png``, ...) are passed over, and
   ``X_seg.npy`` files are not read (:data:`SEG_NPY_FIX` says how to save their masks).
 
@@ -20,7 +22,6 @@ from __future__ import annotations
 
 import os
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,13 @@ from unetlab.data.io import (
     read_stack,
     stack_shape,
 )
+from unetlab.data.names import (
+    MASK_SUFFIXES,
+    image_stem,
+    loose,
+    nfc,
+    role_folders,
+)
 from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
 from unetlab.errors import DatasetError, ImageReadError
@@ -46,26 +54,6 @@ LAYOUTS = {
     "instances": ("images", "instances"),
     "voc": ("JPEGImages", "SegmentationClass"),
     "cellpose": (".", "."),  # images and masks in the folder itself
-}
-#: the stem endings of cellpose's masks (the longer first: X_cp_masks is X's, not X_cp's)
-MASK_SUFFIXES = ("_cp_masks", "_masks")
-#: the stem endings of masks beside their images in a flat folder, which predict passes over
-#: and training pairs (:func:`flat_masks`): cellpose's and the other common spellings
-#: (``X_mask.png``, ``X_label.tif``, ``X_labels.png``, ``X_seg.tif``, ``X_gt.png``)
-MASK_NAMES = (*MASK_SUFFIXES, "_mask", "_labels", "_label", "_seg", "_gt")
-#: what separates a mask's name from its image's stem (``X_mask``, ``X-mask``, ``X mask``)
-MASK_SEPARATORS = "_- ."
-#: folder names users give images/ and masks/ (lower case), and the name unetlab reads
-NEAR_FOLDERS = {
-    "image": "images",
-    "imgs": "images",
-    "img": "images",
-    "mask": "masks",
-    "labels": "masks",
-    "label": "masks",
-    "gt": "masks",
-    "ground_truth": "masks",
-    "annotations": "masks",
 }
 #: the stem endings of cellpose's other outputs, which are no images (cellpose's own list)
 CELLPOSE_OUTPUTS = ("_flows", "_flows_0", "_flows_1", "_flows_2", "_cellprob", "_cp_output")
@@ -237,29 +225,23 @@ def detect_layout(root: Path) -> str:
     if (parent := data_set_above(root)) is not None:
         raise DatasetError(
             f"{root}: this is the {root.name}/ folder of the data set {parent}: give --data "
-            f"{parent} (the folder that holds {'/ and '.join(LAYOUTS[_layout(parent)])}/)"
+            f"{parent} (the folder that holds {'/ and '.join(d.name for d in layout_folders(parent))}/)"
         )
     near = near_misses(root)
     found = f": {'; '.join(near)}" if near else ""
     raise DatasetError(
-        f"{root}: no data set found{found}; expected images/ and masks/ (or instances/) "
-        "folders with the same file names, cellpose's X.tif beside X_masks.png (or .tif, or "
-        "X_mask, X_label, X_seg, X_gt), an ISBI pair NAME-volume.tif + NAME-labels.tif, or PASCAL VOC JPEGImages/ + "
-        "SegmentationClass/"
+        f"{root}: no data set found{found}; expected images/ and masks/ (or labels/, or "
+        "instances/; any letter case) folders with the same file names, cellpose's X.tif beside "
+        "X_masks.png (or .tif, or X_mask, X_label, X_seg, X_gt), an ISBI pair NAME-volume.tif + "
+        "NAME-labels.tif, or PASCAL VOC JPEGImages/ + SegmentationClass/"
     )
 
 
 def near_misses(root: Path) -> list[str]:
-    """What ``root`` holds that is nearly a data set, each with the rename that makes it one:
-    ``Images/`` and ``Masks/`` (other case), ``labels/`` for ``masks/``, an image and its mask
-    of one name (``a.png``, ``a.tif``) side by side, masks that name their image in another
-    letter case."""
-    dirs = [d.name for d in sorted(root.iterdir()) if d.is_dir()]
+    """What ``root`` holds that is nearly a data set, each with the change that makes it one:
+    an image and its mask of one name (``a.png``, ``a.tif``) side by side, masks that name
+    their image in another letter case."""
     renames = []
-    for name in dirs:
-        want = NEAR_FOLDERS.get(name.lower(), name.lower())
-        if want in ("images", "masks", "instances") and name != want and want not in dirs:
-            renames.append(f"found {name}/: rename it {want}/")
     stems: dict[str, list[str]] = {}
     for f in _input_files(root):
         stems.setdefault(nfc(f.stem), []).append(f.name)
@@ -275,11 +257,11 @@ def near_misses(root: Path) -> list[str]:
 def _masks_of_other_case(names: dict[str, list[str]]) -> list[str]:
     """The near miss of a flat folder whose masks name their image in another letter case
     (``img_01_mask.png`` beside ``IMG_01.tif``), from its file names by stem."""
-    folded = {stem.casefold(): files[0] for stem, files in names.items()}
+    folded = {loose(stem): files[0] for stem, files in names.items()}
     found = [
-        (files[0], folded[base.casefold()])
+        (files[0], folded[loose(base)])
         for stem, files in names.items()
-        if (base := _mask_of(stem)) and base not in names and base.casefold() in folded
+        if (base := image_stem(stem)) and base not in names and loose(base) in folded
     ]
     if not found:
         return []
@@ -298,17 +280,32 @@ def data_set_above(folder: Path) -> Path | None:
         layout = _layout(folder.parent) if folder.parent != folder else None
     except OSError:  # a parent folder it may not list
         return None
-    return folder.parent if layout in LAYOUTS and folder.name in LAYOUTS[layout] else None
+    if layout not in LAYOUTS or layout == "cellpose":
+        return None
+    return folder.parent if folder in layout_folders(folder.parent, layout) else None
+
+
+def layout_folders(root: Path, layout: str | None = None) -> tuple[Path, ...]:
+    """The folders of ``root`` that hold its images and masks, as named there (``Images/``,
+    ``labels/``: :func:`unetlab.data.names.role_folders`): (images, masks); (``root``,
+    ``root``) for a flat folder, (``root``,) for ISBI stacks. ``layout``: ``root``'s
+    (:func:`detect_layout`), found when not given."""
+    layout = layout or detect_layout(root)
+    roles = LAYOUTS.get(layout, (".",))
+    if roles[0] == ".":
+        return tuple(root for _ in roles)
+    folders = role_folders(root, roles)
+    if folders is None:
+        raise DatasetError(f"{root}: no {'/ and '.join(roles)}/ folders")
+    return tuple(folders[role] for role in roles)
 
 
 def _layout(root: Path) -> str | None:
-    """The layout of ``root`` (:func:`detect_layout`), or None."""
-    if (root / "images").is_dir() and (root / "masks").is_dir():
-        return "folders"
-    if (root / "images").is_dir() and (root / "instances").is_dir():
-        return "instances"
-    if (root / "JPEGImages").is_dir() and (root / "SegmentationClass").is_dir():
-        return "voc"
+    """The layout of ``root`` (:func:`detect_layout`), or None; DatasetError where two of
+    its folders could play one part (``images/`` and ``Images/``)."""
+    for layout in ("folders", "instances", "voc"):
+        if role_folders(root, LAYOUTS[layout]) is not None:
+            return layout
     if _isbi_pairs(root):
         return "isbi"
     if flat_masks(nfc(f.stem) for f in _input_files(root)):
@@ -325,21 +322,15 @@ def _input_files(folder: Path) -> list[Path]:
     ]
 
 
-def nfc(stem: str) -> str:
-    """``stem`` in Unicode's composed form (NFC): a name macOS wrote decomposed (NFD, ``e`` +
-    accent) pairs with the same name typed elsewhere (``é``); both look alike."""
-    return unicodedata.normalize("NFC", stem)
-
-
 def flat_masks(stems: Iterable[str]) -> dict[str, str]:
     """``{mask stem: image stem}`` of the masks among the file stems of one folder, the rule
     of a flat data set: cellpose's (``X_masks``, ``X_cp_masks``, as cellpose writes them)
-    always; the other names of :data:`MASK_NAMES` (``X_mask``, ``X-Label``, ...:
-    :func:`_mask_of`) where the folder names one of its masks so, beside its image (the
+    always; the other names of :data:`~unetlab.data.names.MASK_NAMES` (``X_mask``, ``X-Label``, ...:
+    :func:`~unetlab.data.names.image_stem`) where the folder names one of its masks so, beside its image (the
     others of that exact ending are then masks whose image is missing)."""
     stems = list(stems)
     have = set(stems)
-    bases = {stem: base for stem in stems if (base := _mask_of(stem, MASK_NAMES))}
+    bases = {stem: base for stem in stems if (base := image_stem(stem))}
     used = {stem[len(base) :] for stem, base in bases.items() if base in have}  # "_mask"
     return {
         stem: base
@@ -348,34 +339,12 @@ def flat_masks(stems: Iterable[str]) -> dict[str, str]:
     }
 
 
-def image_stem(mask_stem: str) -> str | None:
-    """The image stem a mask's stem names (``X_mask``, ``X-Labels``, ``X_masks``: ``X``;
-    :data:`MASK_NAMES`), or None."""
-    return _mask_of(mask_stem, MASK_NAMES)
-
-
 def masks_beside_images(files: Sequence[Path]) -> list[Path]:
     """The files of ``files`` that are masks of another of them in one folder (``X_masks.png``,
-    ``X_mask.png``, ... beside ``X.tif``: :data:`MASK_NAMES`): what a folder given to predict
+    ``X_mask.png``, ... beside ``X.tif``: :data:`~unetlab.data.names.MASK_NAMES`): what a folder given to predict
     holds beside its images when it is a data set, and is no image to predict."""
     images = {(f.parent, nfc(f.stem)) for f in files}
-    return [
-        f
-        for f in files
-        if (base := _mask_of(nfc(f.stem), MASK_NAMES)) and (f.parent, base) in images
-    ]
-
-
-def _mask_of(stem: str, suffixes: Sequence[str] = MASK_NAMES) -> str | None:
-    """The image stem of a mask stem ending with one of ``suffixes`` (cellpose's ``X_masks``,
-    ``X_cp_masks``: ``X``; with :data:`MASK_NAMES`, ``X_mask`` ...), or None. As users also
-    write them: ``X-mask``, ``X mask``, ``X.mask``, ``X_Mask``, ``X_MASK`` (any of
-    :data:`MASK_SEPARATORS`, any letter case)."""
-    for suffix in suffixes:
-        n = len(suffix)
-        if len(stem) > n and stem[-n] in MASK_SEPARATORS and stem[1 - n :].lower() == suffix[1:]:
-            return stem[:-n]
-    return None
+    return [f for f in files if (base := image_stem(nfc(f.stem))) and (f.parent, base) in images]
 
 
 def no_data_folder(root: Path, flag: str = "--data") -> DatasetError:
@@ -504,7 +473,7 @@ def _folder_pairs(
     root: Path, layout: str, names: list[str] | None, problems: list[str]
 ) -> list[tuple[Path, Path]]:
     """(image, mask) files of an images/ + masks/ layout paired by stem; problems added."""
-    img_dir, mask_dir = (root / d for d in LAYOUTS[layout])
+    img_dir, mask_dir = layout_folders(root, layout)
     if line := _class_folders(mask_dir, img_dir):
         problems.append(line)
         return []
@@ -569,9 +538,9 @@ def _class_folders(mask_dir: Path, img_dir: Path) -> str | None:
 def _named_masks(
     lone_images: list[str], lone_masks: list[str], masks: dict, problems: list[str]
 ) -> tuple[list[str], list[str]]:
-    """The unpaired masks named ``<image stem>_mask`` (or another of :data:`MASK_NAMES`)
+    """The unpaired masks named ``<image stem>_mask`` (or another of :data:`~unetlab.data.names.MASK_NAMES`)
     each said with its rename (audit s34 messy 6); the image and mask stems still unpaired."""
-    named = {m: base for m in lone_masks if (base := _mask_of(m, MASK_NAMES)) in lone_images}
+    named = {m: base for m in lone_masks if (base := image_stem(m)) in lone_images}
     for m, base in named.items():
         path = masks[m]
         problems.append(
@@ -590,10 +559,10 @@ def _near_names(
     (audit s35 messy 3); the image and mask stems still unpaired."""
     by_loose: dict[str, list[str]] = {}
     for stem in lone_images:
-        by_loose.setdefault(stem.strip().casefold(), []).append(stem)
+        by_loose.setdefault(loose(stem), []).append(stem)
     named = {}
     for m in lone_masks:
-        if len(found := by_loose.get(m.strip().casefold(), [])) == 1:
+        if len(found := by_loose.get(loose(m), [])) == 1:
             named[m] = found[0]
     problems += [
         f"{masks[m]}: its name and its image's differ only in letter case or spaces: rename "

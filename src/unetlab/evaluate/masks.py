@@ -17,12 +17,12 @@ from unetlab.data.instances import instance_ids
 from unetlab.data.io import IMAGE_SUFFIXES, find_images, read_stack
 from unetlab.data.labels import IGNORE_INDEX, UNKNOWN, encode_mask, value_indices
 from unetlab.data.pairs import (
-    LAYOUTS,
     Pair,
     PairReader,
     data_set_above,
     detect_layout,
     find_pairs,
+    layout_folders,
     near_misses,
     nfc,
     no_data_folder,
@@ -129,7 +129,7 @@ def _refuse_images_folder(folder: Path) -> None:
     """DatasetError for the images/ folder of a data set given as the ground truth (its images
     would be read as masks)."""
     parent = data_set_above(folder)
-    if parent is not None and folder.resolve().name == LAYOUTS[detect_layout(parent)][0]:
+    if parent is not None and folder.resolve() == layout_folders(parent)[0]:
         raise DatasetError(
             f"{folder}: this is the {folder.name}/ folder of the data set {parent}, not its "
             f"masks: give --gt {parent}"
@@ -157,13 +157,13 @@ def _file_masks(files: Sequence[Path]) -> Iterator[MaskPage]:
 
 def _images_beside(files: Sequence[Path]) -> dict[str, Path]:
     """The image of each stem in the ``images/`` folder beside a ``masks/`` folder of
-    ``files`` (a data folder's masks given alone); {} where there is none."""
+    ``files`` (a data folder's masks given alone; as named there: ``Images/``, ``labels/``);
+    {} where there is none."""
     folders = {f.parent for f in files}
-    if len(folders) != 1 or (masks := folders.pop()).name != "masks":
+    if len(folders) != 1 or (parent := data_set_above(masks := folders.pop())) is None:
         return {}
-    if not (beside := masks.parent / "images").is_dir():
-        return {}
-    return {nfc(f.stem): f for f in find_images(beside)}
+    beside, masks_of = layout_folders(parent)
+    return {nfc(f.stem): f for f in find_images(beside)} if masks_of == masks.resolve() else {}
 
 
 def palette_void(mask_files: Sequence[Path], ignore_value, label_values) -> int | None:

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from unetlab.data.exclude import as_config, check_exclude_rows
-from unetlab.data.pairs import image_stem, nfc
+from unetlab.data.names import image_stem, nfc
 from unetlab.data.split_record import describe_names
 from unetlab.data.weightmap import background_class
 from unetlab.errors import DatasetError, UnetlabError

@@ -104,12 +104,13 @@ def _subfolders_left_out(folder: Path) -> list[str]:
     not searched recursively; audit s34 messy 1), with the pattern that takes them."""
     from unetlab.data.folder_notes import image_subfolders, subfolders_line
     from unetlab.data.io import INPUT_SUFFIXES
+    from unetlab.data.names import role_folders
 
     if not (subs := image_subfolders(folder, INPUT_SUFFIXES)):
         return []
     fix = f"give '{folder}/**/*' (quoted) to predict them too, or give them one by one"
-    if (folder / "images").is_dir():  # a data set's root
-        fix = f"it looks like a data set: give {folder / 'images'} to predict its images"
+    if images := role_folders(folder, ["images"]):  # a data set's root (Images/ too)
+        fix = f"it looks like a data set: give {images['images']} to predict its images"
     return [subfolders_line(folder, subs, fix)]
 
 

@@ -1,0 +1,102 @@
+"""The one naming rule of data sets and predictions: which file or folder name means what.
+
+- A mask beside its image is named ``X_mask.png`` (:data:`MASK_NAMES`), a prediction saved by
+  another tool ``X_pred.png`` (:data:`PREDICTION_NAMES`): :func:`image_stem` gives ``X``,
+  whatever the separator (``_``, ``-``, space, ``.``) and the ending's letter case.
+- Two names that differ only in letter case or in spaces at their ends (``IMG_01`` and
+  ``img_01 ``) look alike to Windows and macOS: :func:`loose` is the form they share.
+- A data set's folders (``images/``, ``masks/``, ...) are found by name in any letter case,
+  ``masks/`` also as other tools name it (``labels/``, ``gt/``, ...: :data:`FOLDER_NAMES`),
+  by comparing names, not by asking the file system (Linux tells ``Images`` from ``images``):
+  :func:`role_folders`.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+from unetlab.errors import DatasetError
+
+#: the stem endings of cellpose's masks (the longer first: X_cp_masks is X's, not X_cp's)
+MASK_SUFFIXES = ("_cp_masks", "_masks")
+#: the stem endings of masks beside their images in a flat folder, which predict passes over
+#: and training pairs: cellpose's and the other common spellings (``X_mask.png``,
+#: ``X_label.tif``, ``X_labels.png``, ``X_seg.tif``, ``X_gt.png``)
+MASK_NAMES = (*MASK_SUFFIXES, "_mask", "_labels", "_label", "_seg", "_gt")
+#: the stem endings other tools and scripts give a prediction of image X (``X_pred.png``,
+#: ``X_prediction.tif``, ``X_seg.png``), which ``evaluate --pred`` pairs with X's mask where
+#: it is unambiguous (no prediction named X itself, one so named)
+PREDICTION_NAMES = ("_predictions", "_prediction", "_predicted", "_pred", "_segmentation", "_seg")
+#: what separates such an ending from the image's stem (``X_mask``, ``X-mask``, ``X mask``)
+MASK_SEPARATORS = "_- ."
+#: the folders of a data set by the name unetlab gives them, each with the names (any letter
+#: case) it is read under: its own first, then those other tools and users give it
+FOLDER_NAMES = {
+    "images": ("images", "image", "imgs", "img"),
+    "masks": ("masks", "mask", "labels", "label", "gt", "ground_truth", "annotations"),
+    "instances": ("instances",),
+    "JPEGImages": ("jpegimages",),
+    "SegmentationClass": ("segmentationclass",),
+}
+
+
+def nfc(stem: str) -> str:
+    """``stem`` in Unicode's composed form (NFC): a name macOS wrote decomposed (NFD, ``e`` +
+    accent) pairs with the same name typed elsewhere (``é``); both look alike."""
+    return unicodedata.normalize("NFC", stem)
+
+
+def loose(stem: str) -> str:
+    """The form two names share that differ only in letter case or in spaces at their ends
+    (``IMG_01`` and ``img_01 ``), in NFC: the one rule of every "differ only in case" check."""
+    return nfc(stem).strip().casefold()
+
+
+def image_stem(stem: str, endings: Sequence[str] = MASK_NAMES) -> str | None:
+    """The image stem a stem ending with one of ``endings`` names (``X_masks``, ``X_mask``,
+    ...: ``X`` with :data:`MASK_NAMES`; ``X_pred`` with :data:`PREDICTION_NAMES`), or None.
+    As users also write them: ``X-mask``, ``X mask``, ``X.mask``, ``X_Mask``, ``X_MASK`` (any
+    of :data:`MASK_SEPARATORS`, the ending in any letter case)."""
+    for ending in endings:
+        n = len(ending)
+        if len(stem) > n and stem[-n] in MASK_SEPARATORS and stem[1 - n :].casefold() == ending[1:]:
+            return stem[:-n]
+    return None
+
+
+def role_folders(root: Path, roles: Sequence[str]) -> dict[str, Path] | None:
+    """``{role: folder}`` of the sub-folders of ``root`` that play ``roles`` (keys of
+    :data:`FOLDER_NAMES`: ``images/`` as ``Images/``, ``masks/`` as ``labels/``, ...), or None
+    where one is missing. Two folders for one role (``images/`` and ``Images/``, ``masks/``
+    and ``labels/``) are a DatasetError naming both, unless all but unetlab's own name hold no
+    image file (a ``labels/`` of text files beside ``masks/``)."""
+    names = {role: FOLDER_NAMES.get(role, (role.casefold(),)) for role in roles}
+    found: dict[str, list[Path]] = {role: [] for role in roles}
+    for sub in sorted(root.iterdir()):
+        for role in roles:
+            if sub.name.casefold() in names[role] and sub.is_dir():
+                found[role].append(sub)
+    if not all(found.values()):
+        return None
+    return {role: _one_folder(root, role, folders) for role, folders in found.items()}
+
+
+def _one_folder(root: Path, role: str, folders: list[Path]) -> Path:
+    """The one folder of ``folders`` that plays ``role`` (:func:`role_folders`)."""
+    kept = [f for f in folders if f.name == role or _holds_images(f)] or folders
+    if len(folders) == 1 or len(kept) == 1:
+        return kept[0]
+    named = " and ".join(f"{f.name}/" for f in kept)
+    raise DatasetError(
+        f"{root}: {named} could each be the data set's {role}/ folder (names are read in any "
+        "letter case, masks/ also as labels/, gt/, ...): keep one, moving the files of the "
+        "other into it"
+    )
+
+
+def _holds_images(folder: Path) -> bool:
+    from unetlab.data.io import INPUT_SUFFIXES
+
+    return any(f.suffix.lower() in INPUT_SUFFIXES for f in folder.iterdir())

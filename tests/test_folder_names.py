@@ -1,0 +1,182 @@
+"""Data-set folders as other tools name them (Images/ + Masks/, labels/, gt/, ...), read
+wherever a data set is read, refused in one line only where two folders could play one part;
+the one "differ only in case" rule (:func:`unetlab.data.names.loose`)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from unetlab.data.io import write_png, write_tiff
+from unetlab.data.pairs import find_pairs
+from unetlab.errors import DatasetError
+
+
+def _pair(root, stem, images="images", masks="masks", size=8):
+    (root / images).mkdir(parents=True, exist_ok=True)
+    (root / masks).mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(len(stem))
+    write_tiff(root / images / f"{stem}.tif", rng.integers(0, 255, (size, size), np.uint8))
+    write_png(root / masks / f"{stem}.png", np.tile([0, 255], (size, size // 2)).astype(np.uint8))
+
+
+@pytest.mark.parametrize(
+    "images, masks",
+    [
+        ("Images", "Masks"),
+        ("IMAGES", "MASKS"),
+        ("images", "labels"),
+        ("Images", "Labels"),
+        ("images", "gt"),
+        ("img", "GT"),
+        ("images", "annotations"),
+        ("image", "mask"),
+    ],
+)
+def test_folders_named_by_other_tools_are_a_data_set(tmp_path, images, masks):
+    for stem in ("a", "b"):
+        _pair(tmp_path, stem, images, masks)
+    pairs = find_pairs(tmp_path)
+    assert [(p.image, p.mask) for p in pairs] == [
+        (tmp_path / images / f"{s}.tif", tmp_path / masks / f"{s}.png") for s in ("a", "b")
+    ]
+
+
+def test_an_instances_folder_in_capitals_is_read(tmp_path):
+    from unetlab.data.pairs import detect_layout
+
+    _pair(tmp_path, "a", "Images", "Instances")
+    assert detect_layout(tmp_path) == "instances"
+    assert find_pairs(tmp_path)[0].mask == tmp_path / "Instances" / "a.png"
+
+
+def test_problems_name_the_folders_as_they_are_named(tmp_path):
+    _pair(tmp_path, "a", "Images", "Labels")
+    write_tiff(tmp_path / "Images" / "b.tif", np.zeros((8, 8), np.uint8))
+    with pytest.raises(DatasetError, match=r"Images/b.tif: no mask in .*/Labels/ with this name"):
+        find_pairs(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "folders, named",
+    [
+        (("images", "Images", "masks"), "Images/ and images/ could each be the data set's images/"),
+        (("images", "masks", "labels"), "labels/ and masks/ could each be the data set's masks/"),
+        (("Images", "Masks", "GT"), "GT/ and Masks/ could each be the data set's masks/"),
+    ],
+)
+def test_two_folders_of_one_part_are_refused_naming_both(tmp_path, folders, named):
+    """On Linux images/ and Images/ are two folders (a case-insensitive file system has one):
+    which one holds the data set would be a guess."""
+    for folder in folders:
+        (tmp_path / folder).mkdir()
+        write_png(tmp_path / folder / "a.png", np.zeros((8, 8), np.uint8))
+    with pytest.raises(DatasetError) as err:
+        find_pairs(tmp_path)
+    assert str(err.value) == (
+        f"{tmp_path}: {named} folder (names are read in any letter case, masks/ also as "
+        "labels/, gt/, ...): keep one, moving the files of the other into it"
+    )
+
+
+def test_a_labels_folder_without_images_beside_masks_is_left_alone(tmp_path):
+    """masks/ beside a labels/ of YOLO text files: the masks/ are read, as before."""
+    _pair(tmp_path, "a")
+    (tmp_path / "labels").mkdir()
+    (tmp_path / "labels" / "a.txt").write_text("0 0.5 0.5 0.2 0.2\n")
+    assert find_pairs(tmp_path)[0].mask == tmp_path / "masks" / "a.png"
+
+
+def test_train_val_and_the_data_sets_parts_in_capitals(tmp_path):
+    from unetlab.data.datasets import data_folders, split_pairs
+
+    for split in ("train", "val"):
+        _pair(tmp_path / split, "a", "Images", "Labels")
+    train, val = split_pairs(tmp_path)
+    assert train[0].mask == tmp_path / "train" / "Labels" / "a.png"
+    assert val[0].mask == tmp_path / "val" / "Labels" / "a.png"
+    assert data_folders(tmp_path) == [
+        tmp_path / s / d for s in ("train", "val") for d in ("Images", "Labels")
+    ]
+
+
+def test_a_capitalised_images_folder_given_names_its_data_set(tmp_path):
+    _pair(tmp_path, "a", "Images", "Labels")
+    with pytest.raises(DatasetError) as err:
+        find_pairs(tmp_path / "Images")
+    assert str(err.value) == (
+        f"{tmp_path / 'Images'}: this is the Images/ folder of the data set {tmp_path}: give "
+        f"--data {tmp_path} (the folder that holds Images/ and Labels/)"
+    )
+
+
+def test_train_check_reads_images_and_labels_folders(tmp_path, caplog):
+    from unetlab.cli import main
+
+    for stem in ("00", "01", "02", "03"):
+        _pair(tmp_path / "data", stem, "Images", "Labels", size=32)
+    caplog.set_level("INFO")
+    args = ["train", "--data", str(tmp_path / "data"), "--check", "--set", "model.depth=2"]
+    assert main(args) == 0
+    assert "check: 3 training and 1 validation images, classes 0, 255" in caplog.text
+
+
+def test_evaluate_reads_images_and_labels_folders(tmp_path):
+    """--gt a data set of Images/ + Labels/, or its Labels/ alone (its images known beside
+    it), or its Images/ (refused: images are no masks)."""
+    from unetlab.evaluate import evaluate_predictions
+    from unetlab.evaluate.masks import evaluation_pairs, ground_truth
+
+    for stem in ("a", "b"):
+        _pair(tmp_path / "data", stem, "Images", "Labels")
+        write_png(tmp_path / "pred" / f"{stem}.png", np.tile([0, 1], (8, 4)).astype(np.uint8))
+    assert len(evaluation_pairs(tmp_path / "data")) == 2
+    for gt in ("data", "data/Labels"):
+        report = evaluate_predictions(tmp_path / "pred", tmp_path / gt, label_values=[0, 255])
+        assert len(report.images) == 2 and report.to_dict()["miou"] == 1.0
+    _, pages = ground_truth(tmp_path / "data" / "Labels")
+    assert next(pages).image == tmp_path / "data" / "Images" / "a.tif"
+    with pytest.raises(DatasetError, match=r"this is the Images/ folder of the data set"):
+        evaluate_predictions(tmp_path / "pred", tmp_path / "data" / "Images")
+
+
+def test_predict_given_a_data_set_root_names_its_images_folder(tmp_path):
+    from unetlab.errors import UnetlabError
+    from unetlab.inference.folders import find_inputs
+
+    _pair(tmp_path, "a", "Images", "Labels")
+    with pytest.raises(UnetlabError) as err:
+        find_inputs(tmp_path)
+    assert str(err.value).endswith(
+        f"it looks like a data set: give {tmp_path / 'Images'} to predict its images"
+    )
+
+
+def test_one_rule_for_names_that_differ_only_in_case_or_end_spaces(tmp_path):
+    """A flat folder's masks naming their image in another case and an images/ + masks/
+    data set's masks named so were told by two checks, one of which kept end spaces
+    (``IMG_01 .tif`` beside ``img_01_mask.png`` was not named); one rule now
+    (:func:`unetlab.data.names.loose`)."""
+    from unetlab.data.names import loose
+
+    assert loose("IMG_01 ") == loose(" img_01") == "img_01"
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for stem in ("IMG_01 ", "IMG_02 "):
+        write_tiff(flat / f"{stem}.tif", np.zeros((8, 8), np.uint8))
+        write_png(flat / f"{stem.strip().lower()}_mask.png", np.zeros((8, 8), np.uint8))
+    with pytest.raises(DatasetError) as err:
+        find_pairs(flat)
+    assert "found 2 mask(s) whose image's name differs in letter case (img_01_mask.png" in (
+        str(err.value)
+    )
+    for stem in ("IMG_01 ", "IMG_02 "):
+        _pair(tmp_path / "data", stem)
+        (tmp_path / "data" / "masks" / f"{stem}.png").rename(
+            tmp_path / "data" / "masks" / f"{stem.strip().lower()}.png"
+        )
+    with pytest.raises(DatasetError) as err:
+        find_pairs(tmp_path / "data")
+    assert "masks/img_01.png: its name and its image's differ only in letter case" in (
+        str(err.value)
+    )
