@@ -180,3 +180,57 @@ def test_one_rule_for_names_that_differ_only_in_case_or_end_spaces(tmp_path):
     assert "masks/img_01.png: its name and its image's differ only in letter case" in (
         str(err.value)
     )
+
+
+def _binary(path, value=255):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mask = (np.tile([0, 1], (8, 4)) * value).astype(np.uint8)
+    (write_tiff if path.suffix == ".tif" else write_png)(path, mask)
+
+
+def _evaluate(tmp_path, gt="gt"):
+    from unetlab.evaluate import evaluate_predictions
+
+    return evaluate_predictions(tmp_path / "pred", tmp_path / gt, label_values=[0, 255])
+
+
+def test_evaluate_pred_pairs_predictions_named_as_other_tools_name_them(tmp_path, caplog):
+    """X_pred.png, X_prediction.tif, X-Seg.png, ... beside no X.png score X's mask (they
+    were only named in the error, audit s35 messy)."""
+    names = ["a_pred.png", "b_prediction.tif", "c-Seg.png", "d_predicted.png", "e.png"]
+    for name in names:
+        _binary(tmp_path / "gt" / f"{name[0]}.png")
+        _binary(tmp_path / "pred" / name, 1)
+    caplog.set_level("INFO")
+    report = _evaluate(tmp_path)
+    assert [r["name"] for r in report.images] == ["a", "b", "c", "d", "e"]
+    assert report.to_dict()["miou"] == 1.0
+    assert "predictions named as other tools name them (a_pred for the mask a" in caplog.text
+    read = report.source["prediction_files"]["file_sha256"]
+    assert sorted(read) == sorted(names), read
+
+
+def test_evaluate_pred_pairs_them_with_x_mask_files_and_a_data_folder(tmp_path):
+    for stem in ("a", "b"):
+        _binary(tmp_path / "gt" / f"{stem}_mask.png")
+        _binary(tmp_path / "pred" / f"{stem}_pred.png", 1)
+        _pair(tmp_path / "data", stem)
+    assert _evaluate(tmp_path).to_dict()["miou"] == 1.0
+    assert len(_evaluate(tmp_path, "data").images) == 2
+
+
+def test_evaluate_pred_pairs_only_unambiguous_names(tmp_path):
+    """a_pred beside a_seg: which one is a's prediction would be a guess; b beside b_pred:
+    b is; c_pred where a mask is named c_pred itself: it is that mask's."""
+    from unetlab.evaluate import evaluate_predictions
+
+    for name in ("a_pred", "a_seg", "b", "b_pred", "c_pred"):
+        _binary(tmp_path / "pred" / f"{name}.png", 1)
+    for stem in ("b", "c_pred"):
+        _binary(tmp_path / "gt" / f"{stem}.png")
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255])
+    assert [r["name"] for r in report.images] == ["b", "c_pred"]
+    assert sorted(report.source["prediction_files"]["file_sha256"]) == ["b.png", "c_pred.png"]
+    _binary(tmp_path / "gt" / "a.png")
+    with pytest.raises(DatasetError, match=r"it holds a_pred, a_seg, b_pred, which no mask"):
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255])

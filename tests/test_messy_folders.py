@@ -363,11 +363,11 @@ def test_evaluate_pred_names_predictions_no_mask_is_named_as(tmp_path):
 
     for stem in ("a", "b"):
         _binary(tmp_path / "gt" / f"{stem}.png")
-        _binary(tmp_path / "pred" / f"{stem}_pred.png", 1)
+        _binary(tmp_path / "pred" / f"{stem}_unet.png", 1)  # (_pred pairs: test_folder_names)
     with pytest.raises(DatasetError) as err:
         evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255])
     assert str(err.value).startswith(
-        f"no prediction in {tmp_path / 'pred'} (it holds a_pred, b_pred, which no mask is named "
+        f"no prediction in {tmp_path / 'pred'} (it holds a_unet, b_unet, which no mask is named "
         "as) for 2 ground-truth file(s): a, b; "
     )
 

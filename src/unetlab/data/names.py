@@ -14,7 +14,7 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from unetlab.errors import DatasetError
@@ -64,6 +64,18 @@ def image_stem(stem: str, endings: Sequence[str] = MASK_NAMES) -> str | None:
         if len(stem) > n and stem[-n] in MASK_SEPARATORS and stem[1 - n :].casefold() == ending[1:]:
             return stem[:-n]
     return None
+
+
+def named_for(stems: Iterable[str], endings: Sequence[str] = PREDICTION_NAMES) -> dict[str, str]:
+    """``{image stem: stem}`` of the ``stems`` that name an image by one of ``endings``
+    (``X_pred``: ``{"X": "X_pred"}``; :func:`image_stem`) where that is unambiguous: no stem
+    is ``X`` itself and no other names ``X`` too (``X_pred`` beside ``X_seg``: neither)."""
+    stems = set(stems)
+    found: dict[str, list[str]] = {}
+    for stem in sorted(stems):
+        if (base := image_stem(stem, endings)) is not None and base not in stems:
+            found.setdefault(base, []).append(stem)
+    return {base: named[0] for base, named in found.items() if len(named) == 1}
 
 
 def role_folders(root: Path, roles: Sequence[str]) -> dict[str, Path] | None:

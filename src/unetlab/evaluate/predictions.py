@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from unetlab.data.exclude import as_config, check_exclude_rows
-from unetlab.data.names import image_stem, nfc
+from unetlab.data.names import PREDICTION_NAMES, image_stem, named_for, nfc
 from unetlab.data.split_record import describe_names
 from unetlab.data.weightmap import background_class
 from unetlab.errors import DatasetError, UnetlabError
@@ -193,16 +193,40 @@ def _noting(masks: Iterable[MaskPage], stems: list[str]) -> Iterable[MaskPage]:
 def _for_images(
     masks: Iterable[MaskPage], preds: Predictions, mask_files: Sequence[Path]
 ) -> Iterable[MaskPage]:
-    """``masks``, one named for its image (``X_mask.png``:
-    :func:`~unetlab.data.pairs.image_stem`) with no prediction of its own name taking that of
-    ``X`` (a folder of such masks given as the ground truth; audit s35 messy 3), where no
-    mask is named ``X`` itself."""
+    """``masks``, each with the stem of its prediction (:func:`_prediction_stem`)."""
     named = {nfc(f.stem) for f in mask_files}
+    others = named_for(set(preds.maps) | set(preds.objects), PREDICTION_NAMES)
+    said = False
     for page in masks:
-        base = image_stem(page.stem)
-        if page.stem not in preds and base in preds and base not in named:
-            page = page._replace(stem=base)
-        yield page
+        stem = _prediction_stem(page.stem, preds, named, others)
+        if stem != page.stem and not said and stem in others.values():
+            said = True
+            log.info(
+                "predictions named as other tools name them (%s for the mask %s, endings %s) "
+                "are scored against the masks of their images",
+                stem,
+                page.stem,
+                ", ".join(PREDICTION_NAMES),
+            )
+        yield page._replace(stem=stem)
+
+
+def _prediction_stem(stem: str, preds: Predictions, named: set[str], others: dict) -> str:
+    """The stem of the prediction of the mask ``stem``: its own where there is one; else,
+    for a mask named for its image (``X_mask``: :func:`~unetlab.data.names.image_stem`) where
+    no mask is named ``X`` itself (a folder of such masks given as the ground truth; audit s35
+    messy 3), the prediction ``X``; else the one prediction named for the image (``X_pred``,
+    ``X_prediction``, ...: ``others``, :func:`~unetlab.data.names.named_for`) that no mask is
+    named as. Unchanged where none is (said missing)."""
+    if stem in preds:
+        return stem
+    base = image_stem(stem)
+    for want in (stem, base if base is not None and base not in named else None):
+        if want is not None and want in preds:
+            return want
+        if want in others and others[want] not in named:
+            return others[want]
+    return stem
 
 
 def _say_unscored(preds: Predictions, stems: list[str], gt_dir: Path) -> None:
@@ -495,7 +519,7 @@ def _refuse_missing(missing: list[str], preds: Predictions, stems: list[str]) ->
             f"no prediction in {preds.folder}{held} for {len(set(missing))} ground-truth "
             f"file(s): {shown}; "
             "predictions are named <stem>.png (or <stem>_objects.tif, cellpose's "
-            "<stem>_cp_masks.png) like their masks; "
+            "<stem>_cp_masks.png, <stem>_pred.png) like their masks; "
             "predict every image of the ground truth, or give --gt a folder of only the "
             "predicted images' masks"
         )
