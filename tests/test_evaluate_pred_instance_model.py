@@ -51,3 +51,30 @@ def test_an_instance_models_map_without_its_objects_is_refused(predicted):
     (root / "out" / "a_objects.tif").unlink()
     with pytest.raises(DatasetError, match="background, boundary, interior.*gt_instances"):
         evaluate_predictions(root / "out", root / "gt")
+
+
+def test_an_instance_models_map_predicted_without_instances_is_refused(predicted, capsys):
+    """predict without --instances wrote the 3-class map with no objects in its record:
+    evaluate --pred scored background / boundary / interior against the masks' 2 classes.
+    Its record now says the model's target; a record without it is read as before."""
+    import json
+
+    root = predicted
+    argv = ["predict", "--checkpoint", str(root / "m.pt"), "--input", str(root / "images")]
+    assert main([*argv, "--output", str(root / "plain"), "--device", "cpu"]) == 0
+    record = json.loads((root / "plain" / "predict.json").read_text())
+    assert [r["outputs"]["target"] for r in record["records"].values()] == ["instances"]
+    assert main(["evaluate", "--pred", str(root / "plain"), "--gt", str(root / "gt")]) == 2
+    err = capsys.readouterr().err
+    assert "holds an instance model's background, boundary, interior (its record), not " in err
+    assert "predict again with --instances (instances=True), whose objects are scored, or " in err
+    assert "evaluate --checkpoint CKPT --data DATA" in err
+    with pytest.raises(DatasetError, match="predicted without objects; predict again"):
+        evaluate_predictions(root / "plain", root / "gt")
+    for r in record["records"].values():  # a record from before target: read as before
+        del r["outputs"]["target"]
+    (root / "plain" / "predict.json").write_text(json.dumps(record))
+    assert len(evaluate_predictions(root / "plain", root / "gt").class_names) == 3
+    # with --instances the objects' record says so (no target): their key is unchanged
+    done = json.loads((root / "out" / "predict.json").read_text())
+    assert all("target" not in r["outputs"] for r in done["records"].values())

@@ -281,12 +281,7 @@ class Predictions:
         if ids is not None and (self.object_pixels or path is None or self._instance_map(path)):
             return (ids > 0).astype(np.int64), ids
         if self._instance_map(path):
-            raise DatasetError(
-                f"{path} holds an instance model's background, boundary, interior (its "
-                f"record), not classes of the masks, and {stem}_objects.tif (its objects) is "
-                "not beside it: keep it there to score the objects' foreground, give instance "
-                "masks (gt_instances=True, --gt-instances), or predict with a semantic model"
-            )
+            raise DatasetError(self._no_objects(path, stem))
         pred = _class_indices(_page(self.read_maps, path, gt), path)
         if self._holds_mask_values(path):
             pred = from_mask_values(pred, self.label_values, path)
@@ -294,12 +289,30 @@ class Predictions:
 
     def _instance_map(self, path: Path) -> bool:
         """Whether the class map ``path`` is an instance model's (background / boundary /
-        interior, by its record): its pixels are scored as its objects' foreground, as
-        evaluate --checkpoint scores such a model, not as the masks' classes."""
+        interior, by its record: its objects' mode, or ``target`` where it was predicted
+        without objects; a record from before ``target`` says neither): its pixels are scored
+        as its objects' foreground, as evaluate --checkpoint scores such a model, not as the
+        masks' classes."""
         if path not in self.outputs:  # its record read once (a PNG's text decodes it)
             self.outputs[path] = _written(path, self.records)
         objects = self.outputs[path].get("objects")
-        return isinstance(objects, dict) and objects.get("mode") == "instances"
+        instances = isinstance(objects, dict) and objects.get("mode") == "instances"
+        return instances or self.outputs[path].get("target") == "instances"
+
+    def _no_objects(self, path: Path, stem: str) -> str:
+        """The refusal of an instance model's map ``path`` with no object ids beside it."""
+        what = f"{path} holds an instance model's background, boundary, interior (its record)"
+        if self.outputs[path].get("objects") is None:  # predicted without --instances
+            return (
+                f"{what}, not classes of the masks: it was predicted without objects; predict "
+                "again with --instances (instances=True), whose objects are scored, or "
+                "evaluate the checkpoint itself (evaluate --checkpoint CKPT --data DATA)"
+            )
+        return (
+            f"{what}, not classes of the masks, and {stem}_objects.tif (its objects) is not "
+            "beside it: keep it there to score the objects' foreground, give instance masks "
+            "(gt_instances=True, --gt-instances), or predict with a semantic model"
+        )
 
     def classed(self, stem: str) -> bool:
         """Whether the object ids of ``stem`` have classes: the class map beside them, where

@@ -37,6 +37,7 @@ from unetlab.data.classes import class_colours
 from unetlab.data.exclude import as_config
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import UnetlabError
+from unetlab.inference.object_recipe import is_instance_model
 from unetlab.inference.objects import CUT_MIN_AREA, ObjectOptions
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.tta import resolve_tta
@@ -290,7 +291,9 @@ def prediction_record(
     ``objects`` given as ObjectOptions). The model's checkpoint is the file
     :func:`unetlab.load_model` read (``model.checkpoint``). Labels written as mask values
     record them too (``outputs.label_values``: the value of each class, in order), so that
-    ``evaluate --pred`` reads them back without ``--label-values``; rows left out of every
+    ``evaluate --pred`` reads them back without ``--label-values``; an instance model's map
+    written without objects records ``outputs.target`` ``"instances"`` (its classes are
+    background / boundary / interior, which ``evaluate --pred`` refuses to score); rows left out of every
     image (``options.exclude_rows``, a data bar) are recorded where there are any, and the
     pixels that are no sample (``options.nodata``) where they are not ``"auto"``, and the
     tile size where one is given (``options.tile_size``: the tiles' seams change the
@@ -321,6 +324,8 @@ def prediction_record(
     }
     if o.label_values and model.label_values is not None:  # which: evaluate reads them back
         written["label_values"] = [int(v) for v in model.label_values]
+    if o.objects is None and is_instance_model(model):  # only then: other outputs keep their key
+        written["target"] = "instances"  # a background/boundary/interior map: evaluate refuses it
     source = getattr(model, "source", None) if checkpoint else None  # a package's checkpoint
     return Provenance(checkpoint, sha, settings, written, source)
 
