@@ -234,3 +234,23 @@ def test_evaluate_pred_pairs_only_unambiguous_names(tmp_path):
     _binary(tmp_path / "gt" / "a.png")
     with pytest.raises(DatasetError, match=r"it holds a_pred, a_seg, b_pred, which no mask"):
         evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255])
+
+
+def test_train_and_val_folders_in_capitals_are_the_split(tmp_path, caplog):
+    """Train/ + Val/ were 'no data set in the folder itself, but Train/, Val/ hold one'
+    (with 'train --data ROOT reads train/ with val/'); evaluate --data ROOT missed Val/."""
+    from unetlab.data.datasets import data_folders, split_pairs
+    from unetlab.evaluate.masks import evaluation_pairs
+
+    for split, stems in (("Train", ["a", "b"]), ("Val", ["c"])):
+        for stem in stems:
+            _pair(tmp_path / split, stem, "Images", "Masks")
+    caplog.set_level("INFO")
+    train, val = split_pairs(tmp_path)
+    assert [p.name for p in train] == ["a", "b"] and [p.name for p in val] == ["c"]
+    assert "using the split of" in caplog.text and "Train/ and Val/" in caplog.text
+    assert [p.name for p in evaluation_pairs(tmp_path)] == ["c"]
+    assert data_folders(tmp_path)[0] == tmp_path / "Train" / "Images"
+    (tmp_path / "Val").rename(tmp_path / "Test")
+    with pytest.raises(DatasetError, match=r"give --data .*/Test \(train --data"):
+        find_pairs(tmp_path)

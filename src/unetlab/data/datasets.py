@@ -49,6 +49,7 @@ from unetlab.data.instances import (
 from unetlab.data.io import read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.mirror import reflect_window
+from unetlab.data.names import sub_folder
 from unetlab.data.nodata import InvalidPages, either, filled, valid_pixels
 from unetlab.data.normalize import apply_stats, channels_of, image_stats
 from unetlab.data.object_sizes import joined, region_facts, sized
@@ -178,13 +179,14 @@ def split_pairs(
     if not root.is_dir():
         raise no_data_folder(root)
     say = (lambda *args: None) if quiet else log.info
-    if _has_layout(root / "train") and _has_layout(root / "val"):
-        say("using the split of %s: train/ and val/", root)
-        return _find_all(root / "train", root / "val", problems=problems)
+    train_dir, val_dir = sub_folder(root, "train"), sub_folder(root, "val")  # Train/ too
+    if _has_layout(train_dir) and _has_layout(val_dir):
+        say("using the split of %s: %s/ and %s/", root, train_dir.name, val_dir.name)
+        return _find_all(train_dir, val_dir, problems=problems)
     split_dir = root / "ImageSets" / "Segmentation"
     if (split_dir / "train.txt").is_file() and _has_layout(root):
         return _voc_split(root, split_dir, problems, say)
-    folder = root / "train" if not _has_layout(root) and _has_layout(root / "train") else root
+    folder = train_dir if not _has_layout(root) and _has_layout(train_dir) else root
     return _seeded_split(folder, val_fraction, seed, problems, say, quiet=quiet, by_page=by_page)
 
 
@@ -265,7 +267,7 @@ def data_folders(root: str | os.PathLike) -> list[Path]:
     alone: the files need not pair up."""
     root = Path(root)
     folders = []
-    for folder in (root, root / "train", root / "val"):
+    for folder in (root, sub_folder(root, "train"), sub_folder(root, "val")):
         if _has_layout(folder):
             folders += layout_folders(folder)
     return folders

@@ -8,7 +8,7 @@
 - A data set's folders (``images/``, ``masks/``, ...) are found by name in any letter case,
   ``masks/`` also as other tools name it (``labels/``, ``gt/``, ...: :data:`FOLDER_NAMES`),
   by comparing names, not by asking the file system (Linux tells ``Images`` from ``images``):
-  :func:`role_folders`.
+  :func:`role_folders`; so are ``train/``, ``val/`` and ``test/`` (:func:`sub_folder`).
 """
 
 from __future__ import annotations
@@ -93,6 +93,13 @@ def role_folders(root: Path, roles: Sequence[str]) -> dict[str, Path] | None:
     if not all(found.values()):
         return None
     return {role: _one_folder(root, role, folders) for role, folders in found.items()}
+
+
+def sub_folder(root: Path, name: str) -> Path:
+    """The sub-folder of ``root`` named ``name`` in any letter case (``Train/`` for
+    ``train``; :func:`role_folders`), else ``root / name`` (which may not exist)."""
+    found = role_folders(root, [name]) if root.is_dir() else None
+    return found[name] if found else root / name
 
 
 def _one_folder(root: Path, role: str, folders: list[Path]) -> Path:

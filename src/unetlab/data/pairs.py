@@ -214,7 +214,7 @@ def detect_layout(root: Path) -> str:
         return layout
     held = [d.name for d in sorted(root.iterdir()) if d.is_dir() and _layout(d)]
     if held:
-        pick = "test" if "test" in held else "val" if "val" in held else held[0]
+        pick = next((h for w in ("test", "val") for h in held if h.casefold() == w), held[0])
         raise DatasetError(
             f"{root}: no data set in the folder itself, but {'/, '.join(held)}/ "
             f"{'hold' if len(held) > 1 else 'holds'} one: give --data {root / pick} "

@@ -16,6 +16,7 @@ from unetlab.data.classes import VOC_VOID, dataset_palette, names_file, read_cla
 from unetlab.data.instances import instance_ids
 from unetlab.data.io import IMAGE_SUFFIXES, find_images, read_stack
 from unetlab.data.labels import IGNORE_INDEX, UNKNOWN, encode_mask, value_indices
+from unetlab.data.names import sub_folder
 from unetlab.data.pairs import (
     Pair,
     PairReader,
@@ -61,7 +62,8 @@ def data_root(path: str | os.PathLike, flag: str = "--data") -> Path:
         raise no_data_folder(path, flag)
     if not path.is_dir():
         raise DatasetError(f"{path}: no such folder")
-    return path / "val" if (path / "val").is_dir() and _has_data(path / "val") else path
+    val = sub_folder(path, "val")  # Val/ too
+    return val if val.is_dir() and _has_data(val) else path
 
 
 def encode(mask: np.ndarray, label_values, ignore_value, name: str) -> np.ndarray:
