@@ -78,21 +78,32 @@ def named_for(stems: Iterable[str], endings: Sequence[str] = PREDICTION_NAMES) -
     return {base: named[0] for base, named in found.items() if len(named) == 1}
 
 
-def role_folders(root: Path, roles: Sequence[str]) -> dict[str, Path] | None:
+def role_folders(
+    root: Path, roles: Sequence[str], found: dict[str, list[Path]] | None = None
+) -> dict[str, Path] | None:
     """``{role: folder}`` of the sub-folders of ``root`` that play ``roles`` (keys of
     :data:`FOLDER_NAMES`: ``images/`` as ``Images/``, ``masks/`` as ``labels/``, ...), or None
     where one is missing. Two folders for one role (``images/`` and ``Images/``, ``masks/``
     and ``labels/``) are a DatasetError naming both, unless all but unetlab's own name hold no
-    image file (a ``labels/`` of text files beside ``masks/``)."""
+    image file (a ``labels/`` of text files beside ``masks/``). ``found``: the
+    :func:`folder_candidates` of ``root`` for these roles or more (the folder listed once)."""
+    found = found if found is not None else folder_candidates(root, roles)
+    if not all(found.get(role) for role in roles):
+        return None
+    return {role: _one_folder(root, role, found[role]) for role in roles}
+
+
+def folder_candidates(root: Path, roles: Sequence[str]) -> dict[str, list[Path]]:
+    """``{role: [folders]}``: the sub-folders of ``root`` named as each of ``roles`` is
+    (:data:`FOLDER_NAMES`, any letter case; a role of no entry by its own name), sorted."""
     names = {role: FOLDER_NAMES.get(role, (role.casefold(),)) for role in roles}
     found: dict[str, list[Path]] = {role: [] for role in roles}
-    for sub in sorted(root.iterdir()):
+    for sub in root.iterdir():
+        name = sub.name.casefold()
         for role in roles:
-            if sub.name.casefold() in names[role] and sub.is_dir():
+            if name in names[role] and sub.is_dir():
                 found[role].append(sub)
-    if not all(found.values()):
-        return None
-    return {role: _one_folder(root, role, folders) for role, folders in found.items()}
+    return {role: sorted(folders) for role, folders in found.items()}
 
 
 def sub_folder(root: Path, name: str) -> Path:

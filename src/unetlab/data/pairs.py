@@ -40,6 +40,7 @@ from unetlab.data.io import (
 )
 from unetlab.data.names import (
     MASK_SUFFIXES,
+    folder_candidates,
     image_stem,
     loose,
     nfc,
@@ -55,6 +56,7 @@ LAYOUTS = {
     "voc": ("JPEGImages", "SegmentationClass"),
     "cellpose": (".", "."),  # images and masks in the folder itself
 }
+FOLDER_ROLES = ("images", "masks", "instances", "JPEGImages", "SegmentationClass")
 #: the stem endings of cellpose's other outputs, which are no images (cellpose's own list)
 CELLPOSE_OUTPUTS = ("_flows", "_flows_0", "_flows_1", "_flows_2", "_cellprob", "_cp_output")
 CELLPOSE_OUTPUTS += ("_outlines", "_cp_outlines")
@@ -303,8 +305,9 @@ def layout_folders(root: Path, layout: str | None = None) -> tuple[Path, ...]:
 def _layout(root: Path) -> str | None:
     """The layout of ``root`` (:func:`detect_layout`), or None; DatasetError where two of
     its folders could play one part (``images/`` and ``Images/``)."""
+    found = folder_candidates(root, FOLDER_ROLES)  # the folder listed once
     for layout in ("folders", "instances", "voc"):
-        if role_folders(root, LAYOUTS[layout]) is not None:
+        if role_folders(root, LAYOUTS[layout], found) is not None:
             return layout
     if _isbi_pairs(root):
         return "isbi"
