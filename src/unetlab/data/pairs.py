@@ -225,9 +225,10 @@ def detect_layout(root: Path) -> str:
     if any(root.glob("*_seg.npy")):
         raise DatasetError(f"{root}: {SEG_NPY_FIX}")
     if (parent := data_set_above(root)) is not None:
+        holds = "/ and ".join(d.name for d in layout_folders(parent))
         raise DatasetError(
             f"{root}: this is the {root.name}/ folder of the data set {parent}: give --data "
-            f"{parent} (the folder that holds {'/ and '.join(d.name for d in layout_folders(parent))}/)"
+            f"{parent} (the folder that holds {holds}/)"
         )
     near = near_misses(root)
     found = f": {'; '.join(near)}" if near else ""
@@ -328,9 +329,10 @@ def _input_files(folder: Path) -> list[Path]:
 def flat_masks(stems: Iterable[str]) -> dict[str, str]:
     """``{mask stem: image stem}`` of the masks among the file stems of one folder, the rule
     of a flat data set: cellpose's (``X_masks``, ``X_cp_masks``, as cellpose writes them)
-    always; the other names of :data:`~unetlab.data.names.MASK_NAMES` (``X_mask``, ``X-Label``, ...:
-    :func:`~unetlab.data.names.image_stem`) where the folder names one of its masks so, beside its image (the
-    others of that exact ending are then masks whose image is missing)."""
+    always; the other names of :data:`~unetlab.data.names.MASK_NAMES` (``X_mask``,
+    ``X-Label``, ...: :func:`~unetlab.data.names.image_stem`) where the folder names one of
+    its masks so, beside its image (the others of that exact ending are then masks whose
+    image is missing)."""
     stems = list(stems)
     have = set(stems)
     bases = {stem: base for stem in stems if (base := image_stem(stem))}
@@ -344,8 +346,9 @@ def flat_masks(stems: Iterable[str]) -> dict[str, str]:
 
 def masks_beside_images(files: Sequence[Path]) -> list[Path]:
     """The files of ``files`` that are masks of another of them in one folder (``X_masks.png``,
-    ``X_mask.png``, ... beside ``X.tif``: :data:`~unetlab.data.names.MASK_NAMES`): what a folder given to predict
-    holds beside its images when it is a data set, and is no image to predict."""
+    ``X_mask.png``, ... beside ``X.tif``: :data:`~unetlab.data.names.MASK_NAMES`): what a
+    folder given to predict holds beside its images when it is a data set, and is no image
+    to predict."""
     images = {(f.parent, nfc(f.stem)) for f in files}
     return [f for f in files if (base := image_stem(nfc(f.stem))) and (f.parent, base) in images]
 
@@ -541,8 +544,9 @@ def _class_folders(mask_dir: Path, img_dir: Path) -> str | None:
 def _named_masks(
     lone_images: list[str], lone_masks: list[str], masks: dict, problems: list[str]
 ) -> tuple[list[str], list[str]]:
-    """The unpaired masks named ``<image stem>_mask`` (or another of :data:`~unetlab.data.names.MASK_NAMES`)
-    each said with its rename (audit s34 messy 6); the image and mask stems still unpaired."""
+    """The unpaired masks named ``<image stem>_mask`` (or another of
+    :data:`~unetlab.data.names.MASK_NAMES`) each said with its rename (audit s34 messy 6);
+    the image and mask stems still unpaired."""
     named = {m: base for m in lone_masks if (base := image_stem(m)) in lone_images}
     for m, base in named.items():
         path = masks[m]

@@ -291,9 +291,7 @@ def prediction_record(
     ``objects`` given as ObjectOptions). The model's checkpoint is the file
     :func:`unetlab.load_model` read (``model.checkpoint``). Labels written as mask values
     record them too (``outputs.label_values``: the value of each class, in order), so that
-    ``evaluate --pred`` reads them back without ``--label-values``; an instance model's map
-    written without objects records ``outputs.target`` ``"instances"`` (its classes are
-    background / boundary / interior, which ``evaluate --pred`` refuses to score); rows left out of every
+    ``evaluate --pred`` reads them back without ``--label-values``; rows left out of every
     image (``options.exclude_rows``, a data bar) are recorded where there are any, and the
     pixels that are no sample (``options.nodata``) where they are not ``"auto"``, and the
     tile size where one is given (``options.tile_size``: the tiles' seams change the
