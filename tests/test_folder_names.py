@@ -254,3 +254,26 @@ def test_train_and_val_folders_in_capitals_are_the_split(tmp_path, caplog):
     (tmp_path / "Val").rename(tmp_path / "Test")
     with pytest.raises(DatasetError, match=r"give --data .*/Test \(train --data"):
         find_pairs(tmp_path)
+
+
+def test_an_instances_folder_in_capitals_holds_object_ids(tmp_path):
+    """Instances/ is read as instances/ is: its masks hold object ids (the scan said no)."""
+    from unetlab.data.datasets import scan_masks
+
+    _pair(tmp_path, "a", "Images", "Instances")
+    assert scan_masks(find_pairs(tmp_path)).instance_folder
+
+
+def test_the_plan_reads_an_instances_folder_in_capitals_as_object_ids(tmp_path):
+    from unetlab.data.fingerprint import fingerprint
+
+    ids = np.zeros((16, 16), np.uint8)
+    ids[1:5, 1:5], ids[8:12, 2:6], ids[3:7, 9:13] = 1, 2, 3
+    found = {}
+    for folder in ("instances", "Instances"):
+        root = tmp_path / folder
+        for stem in ("a", "b"):
+            _pair(root, stem, "images", folder, size=16)
+            write_png(root / folder / f"{stem}.png", ids)
+        found[folder] = fingerprint(find_pairs(root)).instances
+    assert found == {"instances": True, "Instances": True}

@@ -49,7 +49,7 @@ from unetlab.data.instances import (
 from unetlab.data.io import read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.mirror import reflect_window
-from unetlab.data.names import sub_folder
+from unetlab.data.names import in_instances_folder, sub_folder
 from unetlab.data.nodata import InvalidPages, either, filled, valid_pixels
 from unetlab.data.normalize import apply_stats, channels_of, image_stats
 from unetlab.data.object_sizes import joined, region_facts, sized
@@ -346,7 +346,7 @@ def _scan(pairs: Sequence[Pair], problems: list[str]) -> MaskScan:
             problems.append(problem)
             continue
         masks += [MaskValues.of(page) for page in stack]
-    folder = any(p.mask.parent.name == "instances" for p in pairs)
+    folder = any(in_instances_folder(p.mask) for p in pairs)
     return MaskScan(tuple(masks), folder)
 
 

@@ -106,6 +106,12 @@ def folder_candidates(root: Path, roles: Sequence[str]) -> dict[str, list[Path]]
     return {role: sorted(folders) for role, folders in found.items()}
 
 
+def in_instances_folder(path: Path) -> bool:
+    """Whether the mask ``path`` lies in a data set's ``instances/`` folder (any letter
+    case): its masks hold object ids."""
+    return path.parent.name.casefold() in FOLDER_NAMES["instances"]
+
+
 def sub_folder(root: Path, name: str) -> Path:
     """The sub-folder of ``root`` named ``name`` in any letter case (``Train/`` for
     ``train``; :func:`role_folders`), else ``root / name`` (which may not exist)."""
