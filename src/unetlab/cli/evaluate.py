@@ -86,8 +86,8 @@ def _add_inputs(m) -> None:
         "--pred",
         metavar="DIR",
         type=path,
-        help="predicted label images (class indices, <stem>.png; object ids "
-        "<stem>_objects.tif); needs --gt",
+        help="predicted label images (class indices, <stem>.png, or <stem>_pred.png as other "
+        "tools name them; object ids <stem>_objects.tif); needs --gt",
     )
     m.add_argument(
         "--gt", metavar="DIR", type=path, help="folder of masks, or a data folder with masks/"

@@ -66,7 +66,9 @@ def evaluate_predictions(
     ``pred_dir``: label images of class indices named ``<stem>.png`` (``<stem>.tif`` for stacks,
     one page per mask page), as ``unetlab predict`` writes them, and/or object ids (0 = none,
     1..n) in ``<stem>_objects.tif`` as ``unetlab predict --instances`` writes them, which are
-    then the predicted objects. ``pred_instances``: the ``<stem>`` files hold object ids too.
+    then the predicted objects; ``<stem>_pred.png`` (another tool's name:
+    :data:`~unetlab.data.names.PREDICTION_NAMES`) where no ``<stem>.png`` is beside it.
+    ``pred_instances``: the ``<stem>`` files hold object ids too.
     Object ids give the pixel classes background (0) and object (1) where there is no class map,
     where it is an instance model's (background / boundary / interior, by its record: scored
     as its objects' foreground, as ``evaluate --checkpoint`` scores it; such a map without its
