@@ -277,3 +277,19 @@ def test_the_plan_reads_an_instances_folder_in_capitals_as_object_ids(tmp_path):
             write_png(root / folder / f"{stem}.png", ids)
         found[folder] = fingerprint(find_pairs(root)).instances
     assert found == {"instances": True, "Instances": True}
+
+
+def test_a_masks_folder_of_other_files_is_said_once(tmp_path):
+    """images/ + COCO's annotations/ (JSON): one line, not 'no mask' for each image."""
+    for stem in ("a", "b"):
+        _pair(tmp_path, stem, "images", "annotations")
+        (tmp_path / "annotations" / f"{stem}.png").unlink()
+    (tmp_path / "annotations" / "instances_train.json").write_text("{}")
+    with pytest.raises(DatasetError) as err:
+        find_pairs(tmp_path)
+    assert str(err.value) == (
+        f"1 problem(s) in {tmp_path}: {tmp_path / 'annotations'}/: no masks, but 1 other "
+        "file(s) (instances_train.json): masks are label images (PNG or TIFF, 0 background, "
+        "1, 2, ... or 0/255), one per image, named as the image; draw the annotations into "
+        "such images first"
+    )

@@ -480,7 +480,7 @@ def _folder_pairs(
 ) -> list[tuple[Path, Path]]:
     """(image, mask) files of an images/ + masks/ layout paired by stem; problems added."""
     img_dir, mask_dir = layout_folders(root, layout)
-    if line := _class_folders(mask_dir, img_dir):
+    if line := _class_folders(mask_dir, img_dir) or _other_files(mask_dir):
         problems.append(line)
         return []
     images = _by_stem(img_dir, problems, masks=False)
@@ -538,6 +538,22 @@ def _class_folders(mask_dir: Path, img_dir: Path) -> str | None:
         "holds every class of its image (0 background, 1, 2, ...): merge each image's masks "
         f"into one label image in {mask_dir.name}/ (e.g. {subs[0]} = 1, {subs[1]} = 2), named "
         "as the image"
+    )
+
+
+def _other_files(mask_dir: Path) -> str | None:
+    """The problem of a masks/ folder (such as COCO's ``annotations/``) that holds no image
+    but other files (``instances.json``, YOLO's ``a.txt``), or None."""
+    if _input_files(mask_dir):
+        return None
+    files = sorted(f.name for f in mask_dir.iterdir() if f.is_file() and f.name[0] != ".")
+    if not files:
+        return None
+    shown = ", ".join(files[:3]) + (" ..." if len(files) > 3 else "")
+    return (
+        f"{mask_dir}/: no masks, but {len(files)} other file(s) ({shown}): masks are label "
+        "images (PNG or TIFF, 0 background, 1, 2, ... or 0/255), one per image, named as the "
+        "image; draw the annotations into such images first"
     )
 
 
