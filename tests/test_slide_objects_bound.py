@@ -67,7 +67,7 @@ def test_fuzz_instance_bands_equal_the_whole_image_with_a_margin_twice_the_talle
 def test_the_seam_note_counts_the_objects_left_cut_and_names_the_fix():
     assert seam_note(0, 40) is None
     note = seam_note(4, 96)
-    assert note.startswith("4 objects lie at a band seam in clumps taller than the widest")
+    assert note.startswith("4 objects at a band seam may be split or cut otherwise than")
     assert "(96 rows)" in note and "--large-pixels" in note
 
 
@@ -115,7 +115,7 @@ def test_a_streamed_slide_says_which_objects_its_widest_margin_left_cut(
             local_net(), path, tmp_path / "s", objects=ObjectOptions.for_model, large_threshold=100
         )
     notes = [m for m in caplog.messages if "band seam" in m]
-    assert len(notes) == 1 and re.match(r"bar_objects.tif: \d+ objects lie at a band", notes[0])
+    assert len(notes) == 1 and re.match(r"bar_objects.tif: \d+ objects at a band seam", notes[0])
     assert "(32 rows)" in notes[0]
 
 

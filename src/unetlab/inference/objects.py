@@ -332,16 +332,12 @@ def objects_from_probabilities(
         if probabilities.shape[0] == 3:
             log.warning(_DEFAULT_MODE)
         options = ObjectOptions()
-    return _objects_and_support(probabilities, options, outside, image_rows)[0]
+    return _objects(probabilities, options, outside, image_rows)
 
 
-def _objects_and_support(probabilities, options, outside, image_rows) -> tuple:
-    """:func:`objects_from_probabilities` (past its checks) and the pixels its objects were
-    grown over, before holes, splits and least sizes: a function of each pixel's
-    probabilities alone (the foreground; a semantic model's object classes), so a window of
-    the image holds those of the image read whole, cut at its edges."""
+def _objects(probabilities, options, outside, image_rows) -> np.ndarray:
+    """:func:`objects_from_probabilities` past its checks."""
     ids, labels = _grown(probabilities, options)
-    support = ids > 0
     if options.fill_holes:
         ids = fill_object_holes(ids, outside=outside)
     if options.distance_split:
@@ -350,7 +346,22 @@ def _objects_and_support(probabilities, options, outside, image_rows) -> tuple:
     kept = remove_small_objects(ids, options, labels, outside=outside, image_rows=image_rows)
     if options.fill_holes:  # with no background class too (s36)
         kept = enclosed_specks_joined(ids, kept)
-    return kept, support
+    return kept
+
+
+def grown_over(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
+    """(H, W) bool: the pixels the objects of ``probabilities`` are grown over (the
+    foreground; a semantic model's pixels of its object classes), a function of each
+    pixel's probabilities alone, so a window of the image holds those of the image read
+    whole, cut at its edges. Each object (with its holes) lies in one of its 8-connected
+    regions, and how it is grown, filled and split depends on that region alone."""
+    if options.mode == "instances":
+        return (1.0 - probabilities[0]) >= options.foreground_threshold
+    background = _background(probabilities, options)
+    if options.watershed_seeds is not None:  # seeded_cells' cells
+        return (1.0 - probabilities[background]) > options.foreground_threshold
+    labels = labels_from_probabilities(probabilities)
+    return np.ones(labels.shape, bool) if background is None else labels != background
 
 
 def enclosed_specks_joined(ids: np.ndarray, kept: np.ndarray) -> np.ndarray:
@@ -462,7 +473,7 @@ def _watershed(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
     min_area are dropped afterwards, by the caller: a small nucleus keeps its own pixels
     until then instead of being grown over by its neighbour."""
     interior = probabilities[2]
-    foreground = (1.0 - probabilities[0]) >= options.foreground_threshold
+    foreground = grown_over(probabilities, options)
     seeds = interior >= options.seed_threshold
     ids = grow_seeds(-interior, seeds, foreground, min_seed_area=options.min_seed_area)
     return compact(ids)
@@ -953,78 +964,119 @@ def objects_in_bands(
     rows are post-processed with ``margin`` rows of context on each side; the ids of two
     neighbouring bands are merged where they label the same object in the rows both see
     (:func:`seam_pairs`). Yields ``(y, (rows, W) int64 ids)`` band by band: ids unique over
-    the image, not consecutive (renumber afterwards if needed), 0 = background. A band whose
-    objects were grown over pixels (:func:`_objects_and_support`) that reach a cut edge of
-    its window is done again with twice the margin, up to ``max_margin`` (default
-    ``margin``: never): where none reaches one, its objects are exactly those of the image
-    read whole, whatever their size (the objects, their seeds, holes and splits lie inside
-    the window; the bands that follow keep that margin and are at least as tall).
-    ``unsure``: given a list, once the bands are done, the count of objects that cross a
-    band seam and whose pixels still reached a cut edge of their window at the widest
-    margin is appended. A window's cut rows are no image edge
-    (:func:`remove_small_objects`); ``outside(top, bottom)``: the (rows, W) pixels of rows
-    ``[top, bottom)`` that are no sample, or None.
+    the image, not consecutive (renumber afterwards if needed), 0 = background.
+
+    ``max_margin`` (default ``margin``: never): a band's margin is then the least that
+    holds whole every region of the pixels objects grow over (:func:`grown_over`, a
+    function of each pixel's probabilities, so the window's regions are the image's)
+    that reaches into its rows, found from those regions alone (:func:`_least_margin`)
+    and at most ``max_margin``: where none is cut, the band's objects are exactly those of
+    the image read whole, whatever their size (their seeds, holes and splits lie inside
+    the window). A band that follows one of a wider margin is as tall as that margin.
+    ``unsure``: given a list, once the bands are done, the count of the objects that may
+    still differ from the image read whole is appended: of those of a band left cut at
+    ``max_margin`` that cross a band seam, each whose own pixels reach a cut edge of its
+    window or that the two windows of its seam give otherwise (:class:`_Joined`). A
+    window's cut rows are no image edge (:func:`remove_small_objects`); ``outside(top,
+    bottom)``: the (rows, W) pixels of rows ``[top, bottom)`` that are no sample, or None.
     """
     widest = margin if max_margin is None else max(margin, max_margin)
     if band_rows < 1 or margin < 0:
         raise ValueError(f"band_rows must be >= 1 and margin >= 0, not {band_rows}, {margin}")
+    check = widest > margin or unsure is not None
     held = _HeldRows(iter(blocks), height)
-    merger, offset, cut_ids = _Merger(), 0, []
-    previous = None  # (core start, core end, window start, window ids)
-    start, now, check = 0, margin, widest > margin or unsure is not None
-    while start < height:  # a widened margin stays, and the bands grow as tall as it
-        rows = band_rows if now == margin else max(band_rows, now)
-        core = (start, min(start + rows, height))
-        top, ids, left, now = _band(held, core, options, (now, widest, check), outside)
-        start = core[1]
-        held.drop_before(core[1] - widest)  # rows no later window needs
-        cut_ids.extend((left + offset).tolist())
-        ids[ids > 0] += offset
-        offset = max(offset, int(ids.max(initial=0)))
+    joined, previous = _Joined(), None
+    for band in _bands(held, options, band_rows, (margin, widest, check), outside):
+        joined.add(band)
         if previous is not None:
-            p_start, p_end, p_top, p_ids = previous
-            # the rows both windows hold (a widened window may start above the last)
-            first, stop = max(top, p_top), min(top + ids.shape[0], p_top + p_ids.shape[0])
-            upper = p_ids[first - p_top : stop - p_top]
-            lower = ids[first - top : stop - top]
-            for i, j in seam_pairs(upper, lower):
-                merger.union(i, j)
-            yield p_start, merger.relabel(p_ids[p_start - p_top : p_end - p_top])
-        previous = (core[0], core[1], top, ids)
+            joined.seam(previous, band)
+            yield previous.core[0], joined.core_ids(previous)
+        previous = band
     if previous is not None:
-        p_start, p_end, p_top, p_ids = previous
-        yield p_start, merger.relabel(p_ids[p_start - p_top : p_end - p_top])
+        yield previous.core[0], joined.core_ids(previous)
     if unsure is not None:
-        unsure.append(len({merger.find(i) for i in cut_ids}))
+        unsure.append(joined.unsure())
 
 
-def _band(held, core, options, margins, outside) -> tuple:
-    """``(window top, window ids, the ids of the objects left cut, its margin)`` of the band
-    of ``core`` rows (:func:`objects_in_bands`): with ``margins[0]`` rows of context, doubled up to
-    ``margins[1]`` while objects of the core were grown over pixels that reach a cut edge of
-    the window (where ``margins[2]``: else unchecked, none)."""
+@dataclass
+class _Band:
+    """A band's ``core`` rows and the ids of its window (from row ``top``), found with
+    ``margin`` rows of context; where that margin left objects cut (``max_margin``
+    reached: :func:`objects_in_bands`), ``left``: those of them at a seam of the core, and
+    ``edge``: the objects whose own pixels reach a cut edge of the window."""
+
+    core: tuple[int, int]
+    top: int
+    ids: np.ndarray
+    margin: int
+    left: np.ndarray
+    edge: np.ndarray
+
+    def rows(self, first: int, stop: int) -> np.ndarray:
+        """The window's ids of rows ``[first, stop)`` (of the image)."""
+        return self.ids[first - self.top : stop - self.top]
+
+    @property
+    def bottom(self) -> int:
+        return self.top + self.ids.shape[0]
+
+
+def _bands(held, options, band_rows: int, margins: tuple, outside) -> Iterator[_Band]:
+    """The bands of :func:`objects_in_bands` in order (``margins``: its margin, widest
+    margin and whether to find each band's own): ``band_rows`` tall, or after a band
+    whose margin passed the first as tall as that margin (its clumps' neighbours are
+    likely as tall)."""
+    start, rows = 0, band_rows
+    while start < held.height:
+        core = (start, min(start + rows, held.height))
+        band = _band(held, core, options, margins, outside)
+        held.drop_before(core[1] - margins[1])  # rows no later window needs
+        start = core[1]
+        rows = max(band_rows, band.margin) if band.margin > margins[0] else band_rows
+        yield band
+
+
+def _band(held, core: tuple[int, int], options, margins: tuple, outside) -> _Band:
+    """The :class:`_Band` of ``core`` rows (``margins``: see :func:`_bands`)."""
     margin, widest, check = margins
     height = held.height
-    while True:
-        top, bottom = max(core[0] - margin, 0), min(core[1] + margin, height)
-        block = held.rows(top, bottom)
-        cut = dict(outside=None if outside is None else outside(top, bottom))
-        cut["image_rows"] = (top == 0, bottom == height)
-        ids, support = _objects_and_support(block, options, **cut)
-        ids = ids.astype(np.int64)
+    margin, capped = _margin_for(held, core, options, margins) if check else (margin, False)
+    top, bottom = max(core[0] - margin, 0), min(core[1] + margin, height)
+    block = held.rows(top, bottom)
+    cut = None if outside is None else outside(top, bottom)
+    ids = _objects(block, options, cut, (top == 0, bottom == height)).astype(np.int64)
+    none = np.zeros(0, np.int64)
+    band = _Band(core, top, ids, margin, none, none)
+    if capped:
         cuts = (top > 0, bottom < height)
         rows = (core[0] - top, core[1] - top)
-        left = _cut_objects(ids, support, rows, cuts) if check else np.zeros(0, np.int64)
-        if not left.size or margin >= widest:
-            seams = (core[0] > 0, core[1] < height)
-            return top, ids, _at_seams(left, ids, rows, seams), margin
+        left = _cut_objects(ids, grown_over(block, options), rows, cuts)
+        band.left = _at_seams(left, ids, rows, (core[0] > 0, core[1] < height))
+        edge = distinct(ids[[r for r, c in zip((0, -1), cuts) if c]].ravel())
+        band.edge = edge[edge > 0]
+    return band
+
+
+def _margin_for(held, core: tuple[int, int], options, margins: tuple) -> tuple[int, bool]:
+    """``(margin, capped)``: the least margin whose window holds whole each region of the
+    pixels objects grow over (:func:`grown_over`) that reaches into the ``core`` rows,
+    looked for in windows of a margin doubled from the first of ``margins`` up to the
+    widest; that widest where one is still cut there (``capped``)."""
+    margin, widest, _ = margins
+    while True:
+        top, bottom = max(core[0] - margin, 0), min(core[1] + margin, held.height)
+        least = _least_margin(grown_over(held.rows(top, bottom), options), core, top, held.height)
+        if least is not None:
+            return least, False
+        if margin >= widest:
+            return widest, True
         margin = min(2 * margin + 1, widest)
 
 
 def _cut_objects(ids, support, core: tuple[int, int], cuts: tuple[bool, bool]) -> np.ndarray:
     """The ids of the objects of the ``core`` rows of a window's ``ids`` that lie in an
-    (8-connected) region of ``support`` that reaches the window's cut first or last row (``cuts``): those
-    the rows beyond the window may change."""
+    (8-connected) region of ``support`` that reaches the window's cut first or last row
+    (``cuts``): those the rows beyond the window may change."""
     edges = [row for row, is_cut in zip((0, support.shape[0] - 1), cuts) if is_cut]
     if not edges or not support[edges].any():
         return np.zeros(0, np.int64)
@@ -1043,6 +1095,88 @@ def _at_seams(left: np.ndarray, ids: np.ndarray, core: tuple[int, int], seams) -
     if not left.size or not rows:
         return left[:0]
     return left[np.isin(left, ids[rows])]
+
+
+def _least_margin(mask: np.ndarray, core: tuple[int, int], top: int, height: int) -> int | None:
+    """The least margin of a window around the ``core`` rows (of an image ``height`` rows
+    tall) that holds whole each 8-connected region of ``mask`` (a window of the image from
+    row ``top``) reaching into those rows, without touching a cut edge (a first or last row
+    that is no image edge: the regions beyond it are unseen); None where one reaches a cut
+    edge of ``mask`` itself."""
+    regions, _ = ndimage.label(mask, np.ones((3, 3), bool))
+    inside = distinct(regions[core[0] - top : core[1] - top].ravel())
+    inside = inside[inside > 0]
+    if not inside.size:
+        return 0
+    boxes = ndimage.find_objects(regions)
+    first = top + min(boxes[i - 1][0].start for i in inside.tolist())
+    last = top + max(boxes[i - 1][0].stop for i in inside.tolist()) - 1
+    bottom = top + mask.shape[0]
+    if (top > 0 and first == top) or (bottom < height and last == bottom - 1):
+        return None
+    return max(min(core[0] - first + 1, core[0]), min(last - core[1] + 2, height - core[1]), 0)
+
+
+class _Joined:
+    """The ids of :func:`objects_in_bands`' bands joined across their seams: each band's
+    offset past those before, the pairs of a seam merged (:func:`seam_pairs`), and of the
+    objects a band left cut at a seam (:attr:`_Band.left`) those that may differ from the
+    image read whole: whose own pixels reach a cut edge of their window, or that the two
+    windows of the seam give otherwise in the rows both hold (one both give alike, though
+    the windows are cut at other rows, is taken as the image's)."""
+
+    def __init__(self):
+        self.merger, self.offset = _Merger(), 0
+        self.seams: list[tuple[np.ndarray, np.ndarray]] = []  # (left cut, differing) ids
+
+    def add(self, band: _Band) -> None:
+        """Give ``band``'s ids (in place) past those of the bands before."""
+        band.ids[band.ids > 0] += self.offset
+        band.left, band.edge = band.left + self.offset, band.edge + self.offset
+        self.offset = max(self.offset, int(band.ids.max(initial=0)))
+
+    def seam(self, upper: _Band, lower: _Band) -> None:
+        """Merge the objects of the rows both bands' windows hold (a widened window may
+        start above the last) and note, of those at the seam, the ones left cut and the
+        ones the two windows give otherwise (or reaching a cut edge of their window)."""
+        first, stop = max(upper.top, lower.top), min(upper.bottom, lower.bottom)
+        above, below = upper.rows(first, stop), lower.rows(first, stop)
+        pairs = seam_pairs(above, below)
+        for i, j in pairs:
+            self.merger.union(i, j)
+        if not (upper.left.size or lower.left.size):
+            return
+        seam = lower.core[0]
+        at = np.concatenate([upper.rows(seam - 1, seam), lower.rows(seam, seam + 1)], axis=None)
+        left = np.concatenate([upper.left, lower.left])
+        differ = np.concatenate([_unpaired(above, below, pairs), upper.edge, lower.edge])
+        self.seams.append((left[np.isin(left, at)], differ[np.isin(differ, at)]))
+
+    def core_ids(self, band: _Band) -> np.ndarray:
+        """The ids of ``band``'s core rows, merged with those of the bands before."""
+        return self.merger.relabel(band.rows(*band.core))
+
+    def unsure(self) -> int:
+        """The objects left cut at a seam that may differ from the image read whole."""
+        found: set[int] = set()
+        for left, differ in self.seams:
+            roots = {self.merger.find(i) for i in differ.tolist()}
+            found |= {self.merger.find(i) for i in left.tolist()} & roots
+        return len(found)
+
+
+def _unpaired(upper: np.ndarray, lower: np.ndarray, pairs: list) -> np.ndarray:
+    """The ids of two labellings of the same rows (of one seam) whose pixels there are not
+    those of the one object paired with them (:func:`seam_pairs`), or that have no pair."""
+    keys = np.array([0] + [i for i, _ in pairs], np.int64)
+    values = np.array([0] + [j for _, j in pairs], np.int64)
+    order = np.argsort(keys)
+    keys, values = keys[order], values[order]
+    at = np.minimum(np.searchsorted(keys, upper), len(keys) - 1)
+    paired = np.where(keys[at] == upper, values[at], -1)
+    wrong = paired != lower
+    found = distinct(np.concatenate([upper[wrong], lower[wrong]]))
+    return found[found > 0]
 
 
 class _HeldRows:

@@ -440,15 +440,17 @@ def widest_margin(margin: int, width: int) -> int:
 
 
 def seam_note(unsure: int, widest: int) -> str | None:
-    """A line where ``unsure`` objects found in bands (:func:`objects_in_bands`) still
-    reached a cut edge of their window at the ``widest`` margin: those may be split or cut
-    otherwise than in the image read whole; None where none did."""
+    """A line where ``unsure`` objects found in bands (:func:`objects_in_bands`) at a band
+    seam, left cut at the ``widest`` margin, came out otherwise in the windows on either
+    side of it or reached a cut edge of theirs: those may be split or cut otherwise than
+    in the image read whole; None where none did."""
     if not unsure:
         return None
     return (
-        f"{unsure} objects lie at a band seam in clumps taller than the widest margin these "
-        f"bands allow ({widest} rows): they may be split or cut otherwise than in the image "
-        "read whole; read it whole where memory allows (--large-pixels above its pixel count)"
+        f"{unsure} objects at a band seam may be split or cut otherwise than in the image "
+        "read whole: the bands on either side give them otherwise, or they reach past the "
+        f"widest margin these bands allow ({widest} rows); read it whole where memory "
+        "allows (--large-pixels above its pixel count)"
     )
 
 
