@@ -119,6 +119,34 @@ def test_a_streamed_slide_says_which_objects_its_widest_margin_left_cut(
     assert "(32 rows)" in notes[0]
 
 
+def test_a_rerun_that_publishes_the_staged_objects_says_the_same_seam_line(
+    tmp_path, monkeypatch, caplog
+):
+    """Stopped while the objects' table is written, the rerun predicts nothing and
+    publishes the staged ids: it says the seam line too (the count was kept on the run's
+    SlideObjects, and a rerun that did not find the objects itself said nothing)."""
+    path = _bar_slide(tmp_path, monkeypatch)
+    monkeypatch.setattr(slide_objects, "WINDOW_PIXELS", 64 * 48)  # margins of 32 rows at most
+    net, notes = local_net(), []
+    how = dict(objects=ObjectOptions.for_model, large_threshold=100)
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with caplog.at_level(logging.INFO, logger="unetlab.inference"):
+        with monkeypatch.context() as m:
+            m.setattr(slide_objects, "write_csv", stopped)
+            with pytest.raises(KeyboardInterrupt):
+                predict_file(net, path, tmp_path / "s", **how)
+        notes.append([m for m in caplog.messages if "band seam" in m])
+        caplog.clear()
+        predict_file(net, path, tmp_path / "s", **how)
+        assert any("predicted every row: publishing" in m for m in caplog.messages)
+        notes.append([m for m in caplog.messages if "band seam" in m])
+    assert len(notes[0]) == 1 and notes[1] == notes[0]
+    assert (tmp_path / "s" / "bar_objects.csv").exists()
+
+
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.integers(0, 2**32 - 1),

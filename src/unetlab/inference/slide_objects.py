@@ -18,6 +18,7 @@ agree across bands, so one process handles the whole page.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import shutil
 from collections.abc import Callable, Iterable, Iterator
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.atomic import atomic_path
 from unetlab.data import ome
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import write_csv
@@ -75,6 +77,13 @@ def lookup_path(stage: Path, page: int) -> Path:
     return stage / f"lookup_{page}.npz"
 
 
+def seams_path(stage: Path, page: int) -> Path:
+    """Where a page's count of objects that may differ at its band seams is staged with
+    its provisional ids (staged at ``stage``), for the run that publishes them to say
+    (:meth:`SlideObjects.add_page`)."""
+    return stage / f"seams_{page}.json"
+
+
 class SlideObjects:
     """Objects of one streamed slide: :meth:`add_page` as its probabilities stream past,
     then :meth:`publish` writes ``objects`` (ids) and ``table`` (CSV), and after
@@ -108,9 +117,6 @@ class SlideObjects:
         # the pixels of a raw window that are no sample ((r, W) bool or None: nodata, alpha
         # 0; :mod:`unetlab.inference.slide_nodata`): objects beside them touch the border
         self.invalid: Callable[[np.ndarray], np.ndarray | None] | None = None
-        # objects whose pixels reached a band window's cut edge at its widest margin
-        # (``widest`` rows): they may differ from the image read whole (add_page)
-        self.unsure, self.widest = 0, 0
 
     def staged(self, *, new: bool = True):
         """The staged array of provisional ids, created (``new``) or reopened (a resumed
@@ -177,7 +183,7 @@ class SlideObjects:
             np.savez(lookup_path(self.stage, page), keys=keys, values=values)
             return
         margin = self.options.margin(self.record)
-        self.widest = widest_margin(margin, self.spec.shape[-1])
+        widest = widest_margin(margin, self.spec.shape[-1])
         unsure: list[int] = []
         bands = objects_in_bands(
             rows,
@@ -186,13 +192,26 @@ class SlideObjects:
             margin=margin,
             band_rows=band_rows(margin),
             outside=self._outside(slide, page),
-            max_margin=self.widest,
+            max_margin=widest,
             unsure=unsure,
         )
         for y, ids in bands:
             sink.write(y, ids.astype(np.uint32))
         sink.close()
-        self.unsure += sum(unsure)
+        # staged with the ids: a rerun that only publishes them says the same line
+        with atomic_path(seams_path(self.stage, page)) as tmp:
+            tmp.write_text(json.dumps({"unsure": sum(unsure), "widest": widest}))
+
+    def _seams(self, pages: int) -> tuple[int, int]:
+        """``(unsure, widest)``: the objects of the ``pages`` that may differ at their band
+        seams and the widest margin of their bands, as staged (:func:`seams_path`)."""
+        unsure, widest = 0, 0
+        for page in range(pages):
+            path = seams_path(self.stage, page)
+            if path.exists():
+                found = json.loads(path.read_text())
+                unsure, widest = unsure + found["unsure"], max(widest, found["widest"])
+        return unsure, widest
 
     def _outside(self, slide, page: int, raw=None):
         """``outside(top, bottom)``: the (rows, W) pixels of rows ``[top, bottom)`` of
@@ -250,7 +269,7 @@ class SlideObjects:
         out = ome.create(stage, spec)
         self.saturated = []
         tables = [self._renumber(p, h, w, luts[p], out, spec, slide) for p in range(pages)]
-        note = seam_note(self.unsure, self.widest)
+        note = seam_note(*self._seams(pages))
         if note is not None:
             log.info("%s: %s", name, note)
         if pages > 1:  # page, t, t_s, z, z_um as a stack read whole has them
