@@ -83,11 +83,14 @@ def test_predictions_of_mask_values_name_the_fix(tmp_path, capsys):
     write_png(gt_dir / "a.png", GT)
     write_png(pred_dir / "a.png", GT)  # mask values, not class indices
     argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir)]
-    assert main([*argv, "--label-values", "0", "255"]) != 0
+    # no record: 0 255 reads them as two classes (s36 flags 4); 255 0 cannot (as indices
+    # 0 is class 0, as mask values class 1), so it is refused
+    assert main([*argv, "--label-values", "0", "255"]) == 0
+    assert main([*argv, "--label-values", "255", "0"]) != 0
     err = capsys.readouterr().err
-    assert "the predictions hold 255, the mask value of class 1" in err
+    assert "the predictions hold 255, the mask value of class 0" in err
     assert "predict again without --label-values" in err
-    argv += ["--label-values", "0", "255", "--class-names", "membrane", "cell"]
+    argv += ["--label-values", "255", "0", "--class-names", "cell", "membrane"]
     assert main(argv) != 0
     assert "unetlab predict without --label-values" in capsys.readouterr().err
 

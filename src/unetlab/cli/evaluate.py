@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 from unetlab.cli.common import (
+    BLENDS,
+    PRECISIONS,
     STDOUT,
     add_device_arg,
     add_object_args,
@@ -254,6 +256,11 @@ def _check_values(args) -> None:
     from unetlab.metrics.matching import iou_thresholds
 
     check_pixels(tile_size=args.tile_size)
+    if args.confusion and (confusion := Path(args.confusion)).suffix.lower() != ".png":
+        raise UnetlabError(  # PNG data was written under any name (s36 flags 9)
+            f"--confusion {confusion}: the confusion matrix is written as a PNG image: name "
+            f"the file .png (e.g. {confusion.with_suffix('.png')})"
+        )
     check_object_args(args, watershed_seeds=args.watershed_seeds)
     iou_thresholds(args.iou)  # refused before any work
     if args.nodata is not None:  # auto, none or a number: one line naming them otherwise
@@ -302,6 +309,12 @@ def _check_pred_flags(args) -> None:
             "with --pred give it to unetlab predict (its nodata is labelled background): "
             "drop it"
         )
+    if given := _prediction_flags_given(args):
+        raise UnetlabError(
+            f"{given[0]} sets how a checkpoint predicts; with --pred the predictions are "
+            "read from the files, so it would change nothing: drop it (or give it to "
+            "unetlab predict)"
+        )
     watershed = ["--watershed-seeds"] * (args.watershed_seeds is not None)
     if given := object_flags_given(args) + watershed:
         raise UnetlabError(
@@ -309,6 +322,21 @@ def _check_pred_flags(args) -> None:
             "the objects come from the files: drop it (or give it to unetlab predict "
             "--instances)"
         )
+
+
+def _prediction_flags_given(args) -> list[str]:
+    """The flags of :func:`add_prediction_args` set to other than their defaults: with
+    --pred they were ignored without a word (s36 flags 9: --tta believed to change the
+    score)."""
+    defaults = {
+        "--tile-size": (args.tile_size, None),
+        "--batch-size": (args.batch_size, None),
+        "--blend": (args.blend, BLENDS[0]),
+        "--tta": (args.tta, False),
+        "--precision": (args.precision, PRECISIONS[0]),
+        "--channel": (args.channel, None),
+    }
+    return [flag for flag, (value, default) in defaults.items() if value != default]
 
 
 def _claim_outputs(args, pairs) -> None:

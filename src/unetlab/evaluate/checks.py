@@ -93,6 +93,28 @@ def check_class_indices(values: np.ndarray, pred_max: int) -> None:
     )
 
 
+def check_binary_values(values: np.ndarray, pred_tops: set[int] | None) -> None:
+    """Refuse binary masks of 0 and one value over 1 (0/255) scored against predictions of
+    the same two values, both read as class indices: a table of 256 classes, and no object
+    scores (s36 flags 4); ``--label-values 0 255`` scores them as two classes.
+
+    ``values``: the sorted mask values present; ``pred_tops``: the one foreground value of
+    each binary prediction (None: some prediction is not binary). Raises
+    :class:`MaskValuesError`."""
+    if pred_tops is None or values.size != 2 or values[0] != 0 or values[1] < 2:
+        return
+    if pred_tops != {int(values[1])}:
+        return
+    said = (
+        f"the masks and the predictions hold 0 and {values[1]}, read as class indices "
+        f"0..{values[1]} ({values[1] + 1} classes, no object scores)"
+    )
+    raise MaskValuesError(
+        f"{said}: pass label_values=[0, {values[1]}] to score them as two classes",
+        cli=f"{said}: give --label-values 0 {values[1]} to score them as two classes",
+    )
+
+
 def check_evaluation(
     *,
     worst: int = 5,

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from unetlab.data.checks import non_integer_mask
 from unetlab.data.classes import VOC_VOID, dataset_palette, names_file, read_class_names
 from unetlab.data.instances import instance_ids
 from unetlab.data.io import IMAGE_SUFFIXES, find_images, read_stack
@@ -157,6 +158,42 @@ def _file_masks(files: Sequence[Path]) -> Iterator[MaskPage]:
             yield MaskPage(name, stem, i, mask, path, len(pages), images.get(stem))
 
 
+def checked_masks(
+    masks: Iterable[MaskPage], ignore_value, *, label_values, instances: bool
+) -> Iterator[MaskPage]:
+    """``masks``, each page refused (DatasetError naming the file and the fix) as training
+    refuses it: values that are not whole numbers (a resampled or averaged mask, whose
+    fractions a cast would read as class 0) and, for class masks read without
+    ``label_values``, binary masks whose foreground value differs between files (a boolean
+    or 0/1 mask beside 0/255 ones, whose 1 would be a class of its own; s36 flags 1)."""
+    first: dict[int, Path] = {}  # foreground value of binary masks -> the first file of it
+    for page in masks:
+        if (problem := non_integer_mask(str(page.path), page.mask)) is not None:
+            raise DatasetError(problem)
+        if not instances and label_values is None:
+            _one_encoding(page, ignore_value, first)
+        yield page
+
+
+def _one_encoding(page: MaskPage, ignore_value, first: dict[int, Path]) -> None:
+    """Note the foreground value of the binary mask ``page`` (0 and one of 1, 255, 65535)
+    in ``first``; DatasetError when another file's is another."""
+    mask = np.asarray(page.mask)
+    if ignore_value is not None:
+        mask = np.where(mask == ignore_value, 0, mask)
+    top = int(mask.max(initial=0))
+    if top not in (1, 255, 65535) or np.count_nonzero((mask != 0) & (mask != top)):
+        return
+    first.setdefault(top, page.path)
+    if len(first) > 1:
+        other = next(v for v in first if v != top)
+        raise DatasetError(
+            f"masks mix encodings: {first[other]} holds 0/{other} but {page.path} 0/{top} (a "
+            f"boolean or 0/1 mask among 0/{max(other, top)} ones?): re-save them with one "
+            "foreground value"
+        )
+
+
 def _images_beside(files: Sequence[Path]) -> dict[str, Path]:
     """The image of each stem in the ``images/`` folder beside a ``masks/`` folder of
     ``files`` (a data folder's masks given alone; as named there: ``Images/``, ``labels/``);
@@ -212,6 +249,7 @@ def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]
     ``<stem>_cp_masks.*``) by stem."""
     if not pred_dir.is_dir():
         raise DatasetError(f"{pred_dir}: no such prediction folder")
+    _refuse_images_as_predictions(pred_dir)
     maps: dict[str, Path] = {}
     objects: dict[str, Path] = {}
     for path in sorted(pred_dir.iterdir()):
@@ -226,6 +264,20 @@ def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]
     return maps, objects
 
 
+def _refuse_images_as_predictions(folder: Path) -> None:
+    """DatasetError for the images/ folder of a data set given as the predictions (its
+    images were scored as class maps, exit 0: s36 flags 3); a folder predict wrote (its
+    ``predict.json``) is predictions wherever it is."""
+    parent = data_set_above(folder)
+    if parent is None or (folder / "predict.json").is_file():
+        return
+    if folder.resolve().name == LAYOUTS[detect_layout(parent)][0]:
+        raise DatasetError(
+            f"{folder}: this is the {folder.resolve().name}/ folder of the data set {parent}, "
+            "its images, not predictions: give --pred the folder unetlab predict wrote"
+        )
+
+
 class Predictions:
     """The saved predictions of one folder, page by page: class indices and object ids.
 
@@ -237,7 +289,8 @@ class Predictions:
     whose record says it holds mask values (``unetlab predict --label-values``:
     :func:`written_labels`) is read as classes by ``label_values``, the mask value of each
     class (None: refused, naming the fix; :func:`recorded_label_values` reads those the
-    records give).
+    records give); so is a map no record describes that holds a value beyond the class
+    indices, where ``label_values`` are given (:meth:`_foreign_values`: another tool's 0/255).
     """
 
     def __init__(
@@ -260,6 +313,7 @@ class Predictions:
         self.records = read_records(folder) if self.maps else {}
         self.mask_values: dict[Path, bool] = {}  # per class map: does it hold mask values?
         self.outputs: dict[Path, dict] = {}  # per class map: its record's outputs
+        self.foreign = False  # a map without a record read as mask values (said once)
 
     def __contains__(self, stem: str) -> bool:
         return stem in self.maps or stem in self.objects
@@ -285,7 +339,7 @@ class Predictions:
         if self._instance_map(path):
             raise DatasetError(self._no_objects(path, stem))
         pred = _class_indices(_page(self.read_maps, path, gt), path)
-        if self._holds_mask_values(path):
+        if self._holds_mask_values(path) or self._foreign_values(path, pred):
             pred = from_mask_values(pred, self.label_values, path)
         return pred, ids
 
@@ -324,6 +378,29 @@ class Predictions:
         if stem not in self.maps or stem not in self.objects or self.object_pixels:
             return False
         return not self._instance_map(self.maps[stem])
+
+    def _foreign_values(self, path: Path, pred: np.ndarray) -> bool:
+        """Whether the class map ``path`` (``pred``: one page), which no record describes
+        (another tool's, e.g. 0/255 masks from Fiji), holds mask values: ``label_values``
+        are given, it holds a value that no class index is, and every label value that could
+        be a class index is its own (0 of 0 255), so each value reads the same as an index
+        or as a mask value (s36 flags 4); the first such map is said in a log line."""
+        values = self.label_values
+        if values is None or self.outputs[path].get("labels") is not None:  # its record's
+            return False
+        if int(pred.max(initial=0)) < len(values):
+            return False
+        if any(v < len(values) and v != i for i, v in enumerate(values)):
+            return False
+        if not self.foreign:
+            log.info(
+                "%s holds values beyond the class indices and has no predict.json record: "
+                "read as mask values, classes by the label values %s",
+                path,
+                " ".join(map(str, values)),
+            )
+        self.foreign = True
+        return True
 
     def _holds_mask_values(self, path: Path) -> bool:
         """Whether the class map ``path`` holds mask values, by its record; the first such

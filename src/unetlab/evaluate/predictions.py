@@ -28,11 +28,17 @@ from unetlab.evaluate.accumulate import (
     object_scores_wanted,
     without_excluded,
 )
-from unetlab.evaluate.checks import check_class_indices, check_evaluation, check_ids_as_classes
+from unetlab.evaluate.checks import (
+    check_binary_values,
+    check_class_indices,
+    check_evaluation,
+    check_ids_as_classes,
+)
 from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import (
     MaskPage,
     Predictions,
+    checked_masks,
     data_set_names,
     encode,
     ground_truth,
@@ -110,6 +116,7 @@ def evaluate_predictions(
     masks = _for_images(masks, preds, mask_files)
     void = palette_void(mask_files, ignore_value, values)
     ignore_value = ignore_value if void is None else void
+    masks = checked_masks(masks, ignore_value, label_values=values, instances=gt_instances)
     with_ids = gt_instances or bool(preds.objects)
     known = _known_classes(classes.names, classes.by_index)
     objects = object_scores_wanted(objects, known, instances=with_ids)
@@ -474,6 +481,7 @@ class _ValueStats:
         self.gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
         self.pred_max = self.pred_values = self.voided = 0
         self.wide = False
+        self.pred_tops: set[int] | None = set()  # binary predictions' foreground values
 
     def add(self, mask: np.ndarray, gt: np.ndarray, pred: np.ndarray) -> None:
         """One page: ``mask`` as read, ``gt`` its class indices, ``pred`` the prediction's."""
@@ -481,7 +489,10 @@ class _ValueStats:
             counts = np.bincount(gt[gt >= 0].ravel())
             self.gt_values = np.pad(self.gt_values, (0, max(len(counts) - len(self.gt_values), 0)))
             self.gt_values[: len(counts)] += counts
-        self.pred_max = max(self.pred_max, int(pred.max(initial=0)))
+        self.pred_max = max(self.pred_max, top := int(pred.max(initial=0)))
+        if self.count_values and self.pred_tops is not None and top:
+            binary = not np.count_nonzero((pred != 0) & (pred != top))
+            self.pred_tops = self.pred_tops | {top} if binary else None
         if self.pred_max > 64:  # object ids, or label values such as 255: count them
             self.pred_values = max(self.pred_values, len(np.unique(pred)))
         self.wide |= np.asarray(mask).dtype.itemsize > 1
@@ -503,6 +514,7 @@ class _ValueStats:
         values = np.flatnonzero(self.gt_values)
         check_ids_as_classes(values, (self.pred_max, self.pred_values), named, self.wide)
         check_class_indices(values, self.pred_max)
+        check_binary_values(values, self.pred_tops)
 
 
 def _refuse_missing(missing: list[str], preds: Predictions, stems: list[str]) -> None:

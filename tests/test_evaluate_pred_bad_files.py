@@ -1,0 +1,137 @@
+"""evaluate --pred refuses ground truth training refuses, and a data set's images as
+predictions; foreign 0/255 predictions are scored as two classes by --label-values 0 255
+(s36 flags audit 1, 3, 4)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import tifffile
+
+from unetlab.cli import main
+from unetlab.data.io import write_png
+from unetlab.errors import DatasetError
+from unetlab.evaluate import evaluate_predictions
+
+MASK = np.zeros((8, 8), np.uint8)
+MASK[2:6, 2:6] = 255
+
+
+def _perfect(tmp_path, gt: dict[str, np.ndarray]):
+    """A data set of ``gt`` masks (name -> array, .tif for float/bool) and predictions equal
+    to the 0/1 class indices of every mask."""
+    for name, mask in gt.items():
+        write_png(tmp_path / "data" / "images" / f"{name}.png", np.full((8, 8), 9, np.uint8))
+        if mask.dtype == np.uint8:
+            write_png(tmp_path / "data" / "masks" / f"{name}.png", mask)
+        else:
+            tifffile.imwrite(tmp_path / "data" / "masks" / f"{name}.tif", mask)
+        write_png(tmp_path / "pred" / f"{name}.png", (MASK > 0).astype(np.uint8))
+    return tmp_path / "pred", tmp_path / "data"
+
+
+def test_a_mask_of_fractions_is_refused_naming_it(tmp_path, capsys):
+    # a resampled mask: 0.75 was cast to class 0 and scored, exit 0
+    frac = np.where(MASK > 0, 0.75, 0.25).astype(np.float32)
+    pred, gt = _perfect(tmp_path, {"a": MASK, "b": frac})
+    with pytest.raises(DatasetError, match=r"b\.tif: mask holds non-integer values"):
+        evaluate_predictions(pred, gt, label_values=[0, 255])
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "b.tif" in err and "integer" in err
+
+
+def test_a_boolean_mask_among_0_255_masks_is_refused_naming_it(tmp_path, capsys):
+    # its True (1) became a class of its own, scored 0 for perfect predictions, exit 0
+    pred, gt = _perfect(tmp_path, {"a": MASK, "b": MASK, "c": MASK > 0})
+    for prediction in (tmp_path / "pred").iterdir():  # as predictions: 0/255 (s36 flags 4)
+        write_png(prediction, MASK)
+    with pytest.raises(
+        DatasetError, match=r"masks mix encodings: .*a\.png holds 0/255 but .*c\.tif 0/1"
+    ):
+        evaluate_predictions(pred, gt)
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "c.tif" in err
+
+
+def test_one_encoding_and_float_whole_numbers_are_scored(tmp_path):
+    pred, gt = _perfect(tmp_path, {"a": (MASK > 0).astype(np.uint8), "b": MASK > 0})
+    assert evaluate_predictions(pred, gt).summary["miou"] == 1.0
+
+
+def test_a_data_sets_images_folder_as_predictions_is_refused(tmp_path, capsys):
+    # scored as class maps of 256 classes, mIoU ~0, exit 0 (a tab-completion slip)
+    _, gt = _perfect(tmp_path, {"a": MASK, "b": MASK})
+    images = gt / "images"
+    with pytest.raises(DatasetError, match=r"images/ folder of the data set .*not predictions"):
+        evaluate_predictions(images, gt, label_values=[0, 255])
+    assert main(["evaluate", "--pred", str(images), "--gt", str(gt)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--pred" in err
+
+
+def _foreign_0_255(tmp_path):
+    """0/255 masks and perfect 0/255 predictions of another tool (no predict.json)."""
+    pred, gt = _perfect(tmp_path, {"a": MASK, "b": MASK})
+    for prediction in pred.iterdir():
+        write_png(prediction, MASK)
+    return pred, gt
+
+
+def test_foreign_0_255_predictions_are_two_classes_by_label_values(tmp_path, capsys):
+    # --label-values 0 255 was refused (read as unetlab predict's files without their record)
+    pred, gt = _foreign_0_255(tmp_path)
+    report = evaluate_predictions(pred, gt, label_values=[0, 255])
+    assert report.class_names == ["0", "255"] and report.summary["miou"] == 1.0
+    assert "object_f1" in report.summary
+    argv = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--label-values", "0", "255"]
+    assert main(argv) == 0
+
+
+def test_foreign_0_255_predictions_without_label_values_name_them(tmp_path, capsys):
+    # were scored as 256 classes (254 rows n/a), object scores left out "for 256 classes"
+    pred, gt = _foreign_0_255(tmp_path)
+    with pytest.raises(DatasetError, match=r"hold 0 and 255.*label_values=\[0, 255\]"):
+        evaluate_predictions(pred, gt)
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "--label-values 0 255" in err
+
+
+def test_foreign_values_beyond_the_label_values_are_refused(tmp_path):
+    pred, gt = _foreign_0_255(tmp_path)
+    write_png(pred / "a.png", np.where(MASK > 0, 128, 0).astype(np.uint8))
+    with pytest.raises(DatasetError, match=r"a\.png holds mask value\(s\) 128"):
+        evaluate_predictions(pred, gt, label_values=[0, 255])
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [
+        ["--tile-size", "64"],
+        ["--tta"],
+        ["--precision", "bf16"],
+        ["--blend", "gaussian"],
+        ["--batch-size", "2"],
+        ["--channel", "1"],
+    ],
+)
+def test_prediction_flags_with_pred_are_refused(flags, tmp_path, capsys):
+    # ignored without a word, as if --tta had changed the score (s36 flags 9)
+    pred, gt = _perfect(tmp_path, {"a": MASK})
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt), *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{flags[0]} sets how a checkpoint predicts" in err
+
+
+def test_a_confusion_file_not_named_png_is_refused(tmp_path, capsys):
+    # PNG data was written under c.txt (s36 flags 9)
+    pred, gt = _perfect(tmp_path, {"a": MASK})
+    confusion = tmp_path / "c.txt"
+    argv = ["evaluate", "--pred", str(pred), "--gt", str(gt), "--label-values", "0", "255"]
+    assert main([*argv, "--confusion", str(confusion)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and str(tmp_path / "c.png") in err
+    assert not confusion.exists()
+    assert main([*argv, "--confusion", str(tmp_path / "c.PNG")]) == 0
