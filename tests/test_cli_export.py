@@ -101,3 +101,39 @@ def test_pixel_size_goes_into_onnx_and_torchscript_metadata(checkpoint, tmp_path
     assert "--pixel-size must be a positive number of micrometres, not -1.0" in (
         capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize(
+    ("flags", "said"),
+    [
+        (["--input-size", "101"], "101 is not a valid input size"),
+        (["--opset", "3"], "opset 3 is too old for this graph"),
+    ],
+)
+def test_a_refused_value_leaves_no_record_in_the_output_folder(
+    flags, said, checkpoint, tmp_path, capsys
+):
+    """The outputs were claimed (a record in the folder's manifest) before these values
+    were checked (s36 flags 8)."""
+    out = tmp_path / "out"
+    out.mkdir()
+    argv = ["export", "--checkpoint", checkpoint, "--onnx", str(out / "m.onnx"), *flags]
+    assert main(argv) == 2
+    assert said in capsys.readouterr().err
+    assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("flag", "name", "fix"),
+    [("--onnx", "m.pt", "m.onnx"), ("--torchscript", "m.onnx", "m.pt")],
+)
+def test_an_export_named_for_another_format_is_refused(
+    flag, name, fix, checkpoint, tmp_path, capsys
+):
+    """`--onnx m.pt` wrote an ONNX file that predict then read as a broken checkpoint."""
+    out = tmp_path / "out"
+    argv = ["export", "--checkpoint", checkpoint, flag, str(out / name), "--no-check"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.endswith(f"{flag} {out / fix}")
+    assert not out.exists()

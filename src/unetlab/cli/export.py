@@ -85,9 +85,9 @@ def run(args) -> int:
 
     _check_args(args)
     package = _package_args(args) if args.bioimageio else None
-    _claim_outputs(args)
     model = load_model(args.checkpoint)
     _check_model(model, args)
+    _claim_outputs(args)  # after every check: a refusal left a record of files not written
     check = not args.no_check
     if args.onnx:
         _offset_note(model)
@@ -174,23 +174,51 @@ def _check_args(args) -> None:
             "nothing to export: give --onnx FILE, --torchscript FILE or --bioimageio DIR"
         )
     check_pixels(input_size=args.input_size)
+    from unetlab.inference.export import MIN_OPSET
+
+    if args.opset < MIN_OPSET and (args.onnx or (args.bioimageio and "onnx" in args.weights)):
+        raise UnetlabError(
+            f"opset {args.opset} is too old for this graph: use {MIN_OPSET} or newer"
+        )
     size = args.pixel_size
     if size is not None and not (math.isfinite(size) and size > 0):
         raise UnetlabError(f"--pixel-size must be a positive number of micrometres, not {size}")
     _check_distinct(args)
+    _check_suffixes(args)
+
+
+def _check_suffixes(args) -> None:
+    """Refuse an --onnx or --torchscript file named for another format: an ONNX file named
+    m.pt was written, and read by predict as a broken checkpoint (s36 flags 9). An existing
+    file is left to the claim (:func:`_claim_outputs`), which names another format's file."""
+    from unetlab.outputs import FORMAT_SUFFIXES
+
+    for flag, path, kind in (
+        ("--onnx", args.onnx, "ONNX"),
+        ("--torchscript", args.torchscript, "TorchScript"),
+    ):
+        wanted = FORMAT_SUFFIXES[kind]
+        if path and Path(path).suffix.lower() not in wanted and not Path(path).exists():
+            raise UnetlabError(
+                f"{flag} {path}: a {kind} file's name ends in {' or '.join(wanted)}: e.g. "
+                f"{flag} {Path(path).with_suffix(wanted[0])}"
+            )
 
 
 def _check_model(model, args) -> None:
-    """Refuse, before any format is written, a model one of the asked formats cannot hold
-    (so that no half of an export is left behind)."""
+    """Refuse, before any format is written or claimed, a model one of the asked formats
+    cannot hold (so that no half of an export is left behind), and an --input-size a
+    format's net does not take (the claim left a record of files not written)."""
+    from unetlab.inference.export import check_input_size, probability_model
+
     if args.bioimageio:
         from unetlab.inference.bioimageio import check_exportable
 
         check_exportable(model)
-    elif args.torchscript:
-        from unetlab.inference.export import probability_model
-
-        probability_model(model)
+    if args.onnx:
+        check_input_size(model, args.input_size)
+    if args.torchscript:
+        check_input_size(probability_model(model), args.input_size)
 
 
 def _package_args(args):

@@ -306,6 +306,12 @@ def _random(*shape: int) -> torch.Tensor:
     return torch.randn(*shape, generator=torch.Generator().manual_seed(0))
 
 
+def check_input_size(model: UNet, input_size: int | None) -> int:
+    """The input size an export of ``model`` traces: ``input_size`` (UnetlabError naming
+    the nearest valid sizes, or a size too large to trace), or a small valid one for None."""
+    return _check_size(model, input_size)
+
+
 def _check_size(model: UNet, input_size: int | None) -> int:
     if input_size is None:
         # the smallest input that still has every level above 1 px: cheap to trace
