@@ -58,3 +58,15 @@ def test_skip_existing_notices_another_nodata(folder, capsys):
     stamp = (folder / "out" / "a.png").stat().st_mtime_ns
     assert _predict(folder, "out", "--skip-existing", "--nodata", "0") == 0  # the same: skipped
     assert (folder / "out" / "a.png").stat().st_mtime_ns == stamp
+
+
+@pytest.mark.parametrize("value", ["300", "0.5"])
+def test_a_nodata_the_image_type_cannot_hold_is_said_once(folder, caplog, value):
+    """`--nodata 300` on 8-bit images (a typo for 30) left nothing out without a word."""
+    from PIL import Image as _Image
+
+    _Image.fromarray(np.zeros((40, 48), np.uint8)).save(folder / "in" / "b.png")
+    assert _predict(folder, "out", "--nodata", value) == 0
+    err = caplog.text
+    said = f"nodata {float(value):g} cannot occur in uint8 images (whole numbers 0..255)"
+    assert err.count(said) == 1

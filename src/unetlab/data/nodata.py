@@ -96,6 +96,20 @@ def _representable(dtype: np.dtype, value: float) -> bool:
     return True
 
 
+def _say_impossible(value: float, dtype: np.dtype) -> None:
+    """One warning a command where the nodata ``value`` given cannot occur in images of
+    ``dtype`` (300 or 0.5 in 8-bit data: a typo left nothing out without a word; s36 flags 9)."""
+    from unetlab.data.read_notes import note_once
+
+    if dtype.kind not in "iu" or _representable(dtype, value):
+        return
+    info = np.iinfo(dtype)
+    note_once(
+        f"nodata {value:g} cannot occur in {dtype} images (whole numbers {info.min}..{info.max}): "
+        "no pixel is left out as nodata; give a value the images hold (a typo?)"
+    )
+
+
 def transparent(alpha: np.ndarray) -> np.ndarray | None:
     """(H, W) bool: the pixels of alpha 0; None when there are none."""
     hit = np.asarray(alpha) == 0
@@ -266,6 +280,8 @@ def invalid_pages(path: str | os.PathLike, stack: np.ndarray, nodata="auto") -> 
     if nodata == "none":
         _note_kept_alpha(path, stack)
         return none
+    if nodata != "auto":
+        _say_impossible(nodata, stack.dtype)
     info = file_nodata(path) if nodata == "auto" else FileNodata(value=nodata)
     out = [nodata_pixels(page, info.value) for page in stack]
     kinds = {"nodata"} if any(m is not None for m in out) else set()

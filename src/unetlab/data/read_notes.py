@@ -49,7 +49,9 @@ _said: set[str] = set()  # outside read_notes: what was said already in this pro
 def read_notes() -> Iterator[ReadNotes]:
     """Gather what reading files notes within, and log it at the end, one line a kind."""
     global _active
-    outer, _active = _active, ReadNotes()
+    outer = _active
+    # a nested one (a file's) knows what the command said already: note_once says it once
+    _active = ReadNotes(said=set(outer.said)) if outer is not None else ReadNotes()
     notes = _active
     try:
         yield notes
