@@ -312,6 +312,8 @@ def output_options(args):
 
 def _check_flags(args) -> None:
     """Refuse flags that do not go together, or values out of range (UnetlabError)."""
+    from unetlab.distributed import check_nproc
+
     if args.color and args.label_values:
         raise UnetlabError("--color and --label-values exclude each other: choose one")
     given = object_flags_given(args) + ["--watershed-seeds"] * (args.watershed_seeds is not None)
@@ -320,8 +322,7 @@ def _check_flags(args) -> None:
         raise UnetlabError(f"{given[0]} applies to --instances: add --instances or drop it")
     check_object_args(args, watershed_seeds=args.watershed_seeds)
     check_pixels(tile_size=args.tile_size, large_pixels=args.large_pixels)
-    if args.nproc < 1:
-        raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
+    check_nproc(args.nproc, args.device)  # above the GPUs, or the CPUs without one
     if args.level < 0:
         raise UnetlabError(f"--level must be >= 0, not {args.level}")
     if args.nodata is not None:  # auto, none or a number: one line naming them otherwise

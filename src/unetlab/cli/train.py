@@ -198,14 +198,13 @@ AUTO = "auto"  # --resume auto (train.rundir.RESUME_AUTO: not imported, the pars
 
 
 def run(args) -> int:
-    from unetlab.distributed import Group, launch, without_nproc
+    from unetlab.distributed import Group, check_nproc, launch, without_nproc
 
     cfg, explicit = _config(args)
     split = _split(args)
     if args.preview is not None and not args.check:
         raise UnetlabError("--preview draws the tiles of a --check: add --check")
-    if args.nproc < 1:  # before --check, which checks what the run would refuse
-        raise UnetlabError(f"--nproc must be >= 1, not {args.nproc}")
+    check_nproc(args.nproc, cfg.train.device)  # before --check: what the run would refuse
     if args.folds is not None:
         return _folds(args, cfg, explicit, split)
     if args.check:
@@ -213,7 +212,6 @@ def run(args) -> int:
     group = Group.from_env()
     run_dir = _run_dir(args, cfg, try_lock=group.is_main)
     if args.nproc > 1 and not group.active:  # start the processes; each runs this command
-        _check_gpus(args.nproc, cfg.train.device)
         failed = lambda: _launch_failed(run_dir, args.nproc)  # noqa: E731
         return launch(args.nproc, without_nproc(args.argv), failed=failed)
     plan = None
@@ -595,17 +593,6 @@ def _settings(args) -> tuple:
     )
     overrides += [f"{key}={flag}" for flag, key in flags if flag is not None]
     return config, overrides
-
-
-def _check_gpus(nproc: int, device: str) -> None:
-    import torch
-
-    from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
-
-    if resolve_device(device, CLI_DEVICE_FIX).type == "cuda" and nproc > torch.cuda.device_count():
-        raise UnetlabError(
-            f"--nproc {nproc} but {torch.cuda.device_count()} GPU(s) here: use one process per GPU"
-        )
 
 
 def _summary(run_dir: Path, result: dict) -> None:
