@@ -387,6 +387,7 @@ def predict_folder(
     load = _Loaded(model, outputs, dict(name=name, **settings))
     if isinstance(model, torch.nn.Module):  # bad settings refused before the folder is touched
         load()
+    before = _names(out_dir), _first_missing(out_dir)  # a folder this run makes: None, its top
     with contextlib.ExitStack() as claimed:
         claimed.enter_context(each_position())  # a multi-position OME-TIFF: each position
         claim = dict(overwrite_fix=overwrite_fix, record=load.record)
@@ -404,7 +405,54 @@ def predict_folder(
         result.class_names = [str(n) for n in getattr(model, "classes", None) or ()]
         if group.is_main:
             _conclude(result, out_dir, files, outputs, report)
+    if group.is_main and not result.written:
+        _drop_unused(out_dir, before)
     return result
+
+
+def _names(folder: Path) -> set[str] | None:
+    """The names in ``folder``; None where there is no such folder."""
+    try:
+        return set(os.listdir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def _first_missing(folder: Path) -> Path | None:
+    """The outermost of ``folder`` and its parents that does not exist (made by the run
+    with it); None where ``folder`` exists."""
+    missing = None
+    for path in (folder, *folder.parents):
+        if path.exists():
+            return missing
+        missing = path
+    return missing
+
+
+def _drop_unused(out_dir: Path, before: tuple[set[str] | None, Path | None]) -> None:
+    """After a run that wrote no output (each input failed): remove the bookkeeping it
+    added to ``out_dir`` (its manifest, lock, record, per-image table; a new folder with
+    them: s36 flags 8), where it added nothing else; the folders too where it made them
+    (``before``: the names in ``out_dir`` before the run, or None, and the outermost folder
+    it made)."""
+    from unetlab.inference.objects_summary import SUMMARY
+    from unetlab.inference.records import RECORDS
+    from unetlab.manifest import MANIFEST
+    from unetlab.outputs import LOCK
+
+    with contextlib.suppress(OSError):  # left as it is
+        names, top = before
+        added = (_names(out_dir) or set()) - (names or set())
+        if not added <= {MANIFEST, LOCK, RECORDS, SUMMARY}:
+            return
+        for name in added:
+            (out_dir / name).unlink()
+        made = out_dir
+        while top is not None:  # the folder, and each one it made above it
+            made.rmdir()
+            if made == top:
+                break
+            made = made.parent
 
 
 def _conclude(result: FolderPrediction, out_dir: Path, files, outputs, report) -> None:
