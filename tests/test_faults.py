@@ -362,12 +362,14 @@ def test_a_full_disk_during_predict_names_the_path_and_keeps_earlier_outputs(
     assert main(_predict_argv(folder, "out")) == 2
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith("unetlab predict")]
-    assert len(lines) == 1 and "Traceback" not in err
+    assert len(lines) == 2 and "Traceback" not in err  # the error, then how to go on
     assert f"{folder / 'out' / 'im2_overlay.png'}: cannot write it (No space left" in lines[0]
+    assert lines[1].startswith("unetlab predict: stopped with the outputs of 2 of ")
     monkeypatch.undo()
     written = sorted(p.name for p in (folder / "out").iterdir() if not p.name.startswith("."))
-    assert written == ["im0.png", "im0_overlay.png", "im1.png", "im1_overlay.png"]
-    for name in written:
+    # predict.json: what made them, as after a stop (audit s36 chaos 1)
+    assert written == ["im0.png", "im0_overlay.png", "im1.png", "im1_overlay.png", "predict.json"]
+    for name in written[:-1]:
         Image.open(folder / "out" / name).load()  # complete
     assert not _leftovers(folder / "out")
 
@@ -394,8 +396,9 @@ def test_a_short_write_on_a_full_disk_is_one_line_not_a_bug(folder, monkeypatch,
     assert main(_predict_argv(folder, "out", "--save-probabilities")) == 2
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if line.startswith("unetlab predict")]
-    assert len(lines) == 1 and "Traceback" not in err and "bug" not in err, err
+    assert len(lines) == 2 and "Traceback" not in err and "bug" not in err, err
     assert "cannot write it (No space left on device); 0.0 MB free on its disk" in lines[0]
+    assert "--skip-existing once there is space" in lines[1]
     assert "_prob.tif" in lines[0]
     assert not _leftovers(folder / "out")
 
@@ -414,7 +417,8 @@ def test_a_real_full_disk_on_a_small_tmpfs(folder, capsys):
         code = main(_predict_argv(folder, "small", "--save-probabilities"))
         err = capsys.readouterr().err
         lines = [line for line in err.splitlines() if line.startswith("unetlab predict")]
-        assert code == 2 and len(lines) == 1 and "No space left on device" in lines[0], err
+        assert code == 2 and len(lines) == 2 and "No space left on device" in lines[0], err
+        assert "--skip-existing once there is space" in lines[1]  # as after a stop
         assert "Traceback" not in err and not _leftovers(out)
         for path in out.glob("*.png"):
             Image.open(path).load()  # what was written is complete

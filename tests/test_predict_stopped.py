@@ -82,3 +82,32 @@ def test_a_record_that_cannot_be_written_leaves_the_stop_as_it_is(stopped_at, mo
     monkeypatch.setattr(output_rules, "save_record", disk_full)
     argv, _ = stopped_at(3, 2)
     assert main(argv) == 143  # stopped by SIGTERM, not an error (2)
+
+
+def test_a_full_disk_stops_as_a_signal_does_with_the_count_and_the_record(
+    stopped_at, monkeypatch, capsys
+):
+    """A folder's predict that filled the disk stopped without the count, the command that
+    goes on, or predict.json (audit s36 chaos 1)."""
+    import errno
+
+    from unetlab.atomic import write_error
+
+    argv, out = stopped_at(4, 0)  # no SIGTERM; the 3rd input's write fills the disk
+    real, calls = folders.predict_or_fail, []
+
+    def full(model, path, out_dir, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise write_error(out_dir / path.name, OSError(errno.ENOSPC, "No space left"))
+        return real(model, path, out_dir, *args, **kwargs)
+
+    monkeypatch.setattr(folders, "predict_or_fail", full)
+    assert main(argv) == 2
+    lines = capsys.readouterr().err.strip().splitlines()[-2:]
+    assert lines[0].startswith("unetlab predict: error: ") and "No space left" in lines[0]
+    assert lines[1] == (
+        f"unetlab predict: stopped with the outputs of 2 of 4 inputs in {out}; continue with "
+        "the same command and --skip-existing once there is space"
+    )
+    assert len(read_records(out)) == 1 and (out / "1.png").is_file()

@@ -19,7 +19,7 @@ import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from unetlab.errors import OutputError
+from unetlab.errors import DiskFullError, OutputError
 
 #: the names atomic_path gives its temporaries: .<stem>.<12 hex digits>.tmp<suffix>
 TEMPORARY = re.compile(r"^\..*\.[0-9a-f]{12}\.tmp(\.[^.]+)?$")
@@ -183,7 +183,7 @@ def _full(path: str | os.PathLike, exc: BaseException) -> bool:
 _SAID_WRITTEN = 50_000
 
 
-def _no_space(path: Path, *, failed: Path | None = None) -> OutputError:
+def _no_space(path: Path, *, failed: Path | None = None) -> DiskFullError:
     """The line for a full disk: the space free on it once the ``failed`` temporary is
     removed (audit s30 ops 10 read "0.0 MB free" where 3 MB were: the temporary filled the
     disk, and its writer may still hold it open, so its blocks are added, not measured
@@ -193,7 +193,7 @@ def _no_space(path: Path, *, failed: Path | None = None) -> OutputError:
     left = "" if free is None else f"; {(free + blocks) / 1e6:.1f} MB free on its disk"
     if size >= _SAID_WRITTEN:
         left += f" ({size / 1e6:.1f} MB of the file were written when it filled: it needs more)"
-    return OutputError(
+    return DiskFullError(
         f"{path}: cannot write it (No space left on device){left}: free some space on that "
         "disk or write elsewhere"
     )

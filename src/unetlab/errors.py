@@ -35,6 +35,11 @@ class OutputError(UnetlabError):
     write, its folder is read-only, full or in use by another unetlab process."""
 
 
+class DiskFullError(OutputError):
+    """A write failed because its disk is full: a run it stops can go on where it stopped
+    once there is space (predict says how many inputs are done, as after a Ctrl-C)."""
+
+
 class GroupError(UnetlabError):
     """A process of a data-parallel run's group ended (killed, out of memory): the others
     cannot go on; the message says where the last checkpoint is and how to resume."""

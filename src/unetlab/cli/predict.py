@@ -31,7 +31,7 @@ from unetlab.cli.common import (
     predict_options,
     split_hint,
 )
-from unetlab.errors import UnetlabError
+from unetlab.errors import DiskFullError, UnetlabError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -247,6 +247,8 @@ def run(args) -> int:
             )
     except KeyboardInterrupt as exc:  # Ctrl-C, or unetlab.signals.Stopped: SIGTERM, SIGHUP
         return _stopped(args, files, out_dir, exc, say=group.is_main)
+    except DiskFullError as exc:  # as a stop: the outputs so far kept and recorded
+        return _disk_full(args, files, out_dir, exc, say=group.is_main)
     return 2 if result.failed else 0
 
 
@@ -345,12 +347,31 @@ def _stopped(args, files: list[Path], out_dir: Path, exc: KeyboardInterrupt, *, 
     """A prediction stopped (Ctrl-C, SIGTERM, SIGHUP): one line (``say``: the main process)
     with how many inputs have their outputs in ``out_dir`` and how to go on (audit s30 ops
     9); the exit status of a process ended by the signal (130, 143, 129)."""
-    from unetlab.inference.output_rules import finished_inputs
     from unetlab.signals import stop_status
 
     how, code = stop_status(exc)
-    if not say:
-        return code
+    if say:
+        _say_done(args, files, out_dir, how, exc)
+    return code
+
+
+def _disk_full(args, files: list[Path], out_dir: Path, exc: DiskFullError, *, say: bool) -> int:
+    """A prediction stopped by a full disk: its one line, then as a stop (:func:`_stopped`)
+    how many inputs are done and how to go on (audit s36 chaos 1: the count and the
+    record were missing); status 2."""
+    if say:
+        print(f"unetlab predict: error: {first_line(exc)}", file=sys.stderr)
+        with contextlib.suppress(DiskFullError):  # the folder unreadable: said alone
+            _say_done(args, files, out_dir, "stopped", exc, then=" once there is space")
+    return 2
+
+
+def _say_done(args, files, out_dir: Path, how: str, exc: BaseException, then: str = "") -> None:
+    """The line of a stopped prediction: ``how`` it stopped, with the outputs of how many
+    inputs in ``out_dir``, and the command that goes on (``then``: once what); ``exc``
+    raised again where the folder cannot be read for the count."""
+    from unetlab.inference.output_rules import finished_inputs
+
     try:
         done = len(finished_inputs(out_dir, files, **output_options(args).wanted))
     except (UnetlabError, OSError):  # the folder unreadable: the stop said without a count
@@ -359,10 +380,9 @@ def _stopped(args, files: list[Path], out_dir: Path, exc: KeyboardInterrupt, *, 
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
         print(
             f"unetlab predict: {how} with the outputs of {done} of {len(files)} inputs in "
-            f"{out_dir}; continue with {again}",
+            f"{out_dir}; continue with {again}{then}",
             file=sys.stderr,
         )
-    return code
 
 
 def _output_folder(output: str) -> Path:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from unetlab.data.ome import FORMATS
-from unetlab.errors import OutputError, UnetlabError
+from unetlab.errors import DiskFullError, OutputError, UnetlabError
 from unetlab.inference.chosen import as_record, noting
 from unetlab.inference.input_folder import refuse_input_folder
 from unetlab.inference.records import (
@@ -392,9 +392,9 @@ def prediction_folder(
         with _holding(folder), noting() as notes:
             try:
                 yield folder
-            except KeyboardInterrupt:  # stopped: the outputs written so far are recorded too
-                _save_stopped(folder, files, maker.made, wanted, notes)  # (evaluate --pred
-                raise  # reads them)
+            except (KeyboardInterrupt, DiskFullError):  # stopped (a Ctrl-C, a full disk):
+                _save_stopped(folder, files, maker.made, wanted, notes)  # the outputs written
+                raise  # so far are recorded too (evaluate --pred reads them)
         if maker.made is not None:
             save_record(folder, maker.made, as_record(notes))
 
