@@ -271,7 +271,7 @@ def _refuse_images_as_predictions(folder: Path) -> None:
     parent = data_set_above(folder)
     if parent is None or (folder / "predict.json").is_file():
         return
-    if folder.resolve().name == LAYOUTS[detect_layout(parent)][0]:
+    if folder.resolve() == layout_folders(parent)[0]:
         raise DatasetError(
             f"{folder}: this is the {folder.resolve().name}/ folder of the data set {parent}, "
             "its images, not predictions: give --pred the folder unetlab predict wrote"
