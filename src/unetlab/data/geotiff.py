@@ -34,6 +34,9 @@ GEOTIFF_TAGS = (33550, 33922, 34264, 34735, 34736, 34737)
 #: ProjectedCSTypeGeoKey (EPSG code) and ProjLinearUnitsGeoKey (EPSG unit code)
 MODEL_TYPE, PROJECTED_CRS, LINEAR_UNITS = 1024, 3072, 3076
 
+#: a GeoKey's code for a CRS the file defines itself (no EPSG code)
+USER_DEFINED = 32767
+
 #: metres per EPSG linear unit: metre, foot, US survey foot, kilometre
 METRES = {9001: 1.0, 9002: 0.3048, 9003: 1200 / 3937, 9036: 1000.0}
 
@@ -93,6 +96,16 @@ def geotiff_pixel_size(tif, page) -> tuple[float, float] | None:
         return None
     per_unit = _metres(keys)
     x, y = (float(v) for v in scale.value[:2])
+    if per_unit is None and keys.get(PROJECTED_CRS) == USER_DEFINED and x > 0 and y > 0:
+        say_once(
+            "user-defined",
+            "%s: its GeoTIFF names a user-defined CRS (ProjectedCSTypeGeoKey 32767) and no "
+            "linear unit: its tables are in metres only where the CRS in GDAL's %s.aux.xml "
+            "(or a .prj) beside it names the metre (said once)",
+            name,
+            name,
+        )
+        return None
     if per_unit is None or x <= 0 or y <= 0:
         say_once(
             "unit",
@@ -224,7 +237,7 @@ def map_grid(tags: tuple[tuple, ...]) -> MapGrid | None:
         affine = (a, b, c - (a + b) / 2, d, e, f - (d + e) / 2)
     geographic = keys.get(MODEL_TYPE) == 2
     epsg = keys.get(GEOGRAPHIC_CRS if geographic else PROJECTED_CRS)
-    epsg = epsg if epsg is not None and 1024 <= epsg < 32767 else None  # 32767: user-defined
+    epsg = epsg if epsg is not None and 1024 <= epsg < USER_DEFINED else None
     metres = None if geographic else _metres(keys)
     return MapGrid(affine, epsg, metres, how)
 

@@ -22,6 +22,7 @@ import logging
 import os
 import re
 import xml.etree.ElementTree as ElementTree
+from dataclasses import replace
 from pathlib import Path
 
 from unetlab.data.geotiff import METRE_CRS, MapGrid, map_grid, read_geotags, say_once
@@ -44,9 +45,18 @@ GEOGRAPHIC = {"GEOGCS", "GEOGCRS", "GEOGRAPHICCRS", "GEODCRS", "GEODETICCRS"}
 
 def input_grid(path: str | os.PathLike) -> MapGrid | None:
     """Where the pixels of the input at ``path`` lie: its GeoTIFF tags' grid, else its world
-    file's (:func:`read_world_file`); None where neither places them."""
+    file's (:func:`read_world_file`); None where neither places them. A GeoTIFF whose
+    GeoKeys name no EPSG code (a user-defined CRS, ProjectedCSTypeGeoKey 32767) takes the
+    code and metres per unit of the CRS that GDAL's ``<input>.aux.xml`` or a ``.prj``
+    beside it names (:func:`sidecar_crs`; GDAL reads the .aux.xml's first), where it does."""
     grid = map_grid(read_geotags(path)) if Path(path).is_file() else None
-    return grid if grid is not None else read_world_file(path)
+    if grid is None:
+        return read_world_file(path)
+    if grid.epsg is None and (wkt := sidecar_wkt(path)) is not None:
+        epsg, metres = wkt_crs(wkt)
+        if epsg is not None or metres is not None:
+            return replace(grid, epsg=epsg, metres=metres)
+    return grid
 
 
 def world_file_of(image: str | os.PathLike) -> Path | None:
@@ -111,7 +121,7 @@ def sidecar_crs(image: str | os.PathLike) -> tuple[int | None, float | None]:
 
 def sidecar_wkt(image: str | os.PathLike) -> str | None:
     """The WKT of the CRS beside ``image``: GDAL's ``<image>.aux.xml``'s ``SRS``, else a
-    ``.prj`` (``field.prj`` or ``field.png.prj``) as it is; None where neither is there."""
+    ``.prj`` (:func:`sidecar_prj`) as it is; None where neither is there."""
     image = Path(image)
     aux = image.with_name(image.name + ".aux.xml")
     if aux.is_file():
@@ -121,10 +131,24 @@ def sidecar_wkt(image: str | os.PathLike) -> str | None:
             srs = None
         if srs is not None and srs.text:
             return srs.text
+    return sidecar_prj(image)
+
+
+def sidecar_prj(image: str | os.PathLike) -> str | None:
+    """The text of the ``.prj`` beside ``image`` (``field.prj`` or ``field.png.prj``) as it
+    is; None where there is none."""
+    image = Path(image)
     for prj in (image.with_suffix(".prj"), image.with_name(image.name + ".prj")):
         if prj.is_file():
             return prj.read_text(encoding="utf-8", errors="replace")
     return None
+
+
+def epsg_text(srs: str) -> int | None:
+    """The code of ``srs`` where it is ``EPSG:<code>`` alone (no WKT: as unetlab writes a
+    GeoTIFF's CRS into an output's ``.aux.xml``); None for WKT."""
+    code = _EPSG.fullmatch(srs.strip())
+    return None if code is None else int(code.group(1))
 
 
 def wkt_crs(wkt: str) -> tuple[int | None, float | None]:
@@ -134,9 +158,8 @@ def wkt_crs(wkt: str) -> tuple[int | None, float | None]:
     (degrees), and (None, None) for text that is no CRS (said once). ``EPSG:<code>`` (as
     unetlab writes a GeoTIFF's CRS into an output's ``.aux.xml``) names the code, in metres
     for the UTM-like codes :data:`~unetlab.data.geotiff.METRE_CRS` lists."""
-    code = _EPSG.fullmatch(wkt.strip())
-    if code is not None:
-        epsg = int(code.group(1))
+    epsg = epsg_text(wkt)
+    if epsg is not None:
         return epsg, 1.0 if any(epsg in r for r in METRE_CRS) else None
     tree = _wkt_tree(wkt)
     if tree is None or tree[0].upper() not in PROJECTED | GEOGRAPHIC:
@@ -164,10 +187,13 @@ def wkt_crs(wkt: str) -> tuple[int | None, float | None]:
 
 def grid_pixel_size(grid: MapGrid | None) -> tuple[float, float] | None:
     """(y, x) micrometres per pixel of a world file's north-up ``grid`` whose CRS's unit is
-    known (:func:`sidecar_crs`), as unetlab carries pixel sizes; None otherwise (a world
-    file alone names no unit: its tables stay in pixels)."""
-    if grid is None or grid.how != "world file" or grid.metres is None or not grid.north_up:
+    known (:func:`sidecar_crs`), or a GeoTIFF's tie point and scale in a CRS whose unit
+    only the file beside it names (:func:`input_grid`), as unetlab carries pixel sizes;
+    None otherwise (a world file alone names no unit: its tables stay in pixels)."""
+    if grid is None or grid.how not in ("world file", "tiepoint") or grid.metres is None:
         return None
+    if not grid.north_up or (grid.how == "tiepoint" and not grid.affine[0] > 0 > grid.affine[4]):
+        return None  # a tie point's scale is positive (a negative one: no pixel size said)
     a, _, _, _, e, _ = grid.affine
     return tuple(float(f"{abs(v) * grid.metres * 1e6:.12g}") for v in (e, a))
 

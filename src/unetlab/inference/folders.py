@@ -698,11 +698,11 @@ def _say_pixel_size(path: Path, said: set[str]) -> None:
 
     if path.is_dir() or {"none", "anisotropic"} <= said:  # a folder, or both lines said
         return
-    from unetlab.data.world_file import grid_pixel_size, read_world_file
+    from unetlab.data.world_file import grid_pixel_size, input_grid
 
     pixel = read_pixel_size(path)
-    if pixel is None and grid_pixel_size(read_world_file(path)) is not None:
-        return  # a PNG its world file and a .prj in metres place: its table is in metres
+    if pixel is None and grid_pixel_size(input_grid(path)) is not None:
+        return  # a world file or GeoTIFF with a CRS in metres beside it: a table in metres
     if pixel is None and "none" not in said:
         said.add("none")
         log.info(

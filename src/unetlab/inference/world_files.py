@@ -19,7 +19,10 @@ Beside each output that carries a world file, the input's CRS where it is known
 (:func:`crs_texts`): the WKT of the input's own ``.prj`` or ``.aux.xml`` as a ``.prj``
 (ArcGIS) and in GDAL's ``labels.png.aux.xml`` (QGIS reads a PNG's CRS there, not in a
 ``.prj``), or a GeoTIFF's EPSG code in the ``.aux.xml`` and, for a UTM zone, its ESRI WKT
-as the ``.prj`` (:mod:`unetlab.data.esri_wkt`); so QGIS does not ask for it. (A GeoTIFF's
+as the ``.prj`` (:mod:`unetlab.data.esri_wkt`; another code gets none, said once); so QGIS
+does not ask for it. A GeoTIFF whose GeoKeys name no EPSG code (a user-defined CRS) passes
+on the WKT of GDAL's ``.aux.xml`` beside it, also beside its TIFF outputs that carry its
+tags (:func:`_beside_tags`). (A GeoTIFF's
 TIFF outputs that carry its tags carry its GeoKeys, the CRS with them.)
 These are written atomically, and listed in the output folder's manifest as made from the
 same input by the same key as its picture (so that the folder stays unetlab's for the
@@ -43,7 +46,13 @@ from xml.sax.saxutils import escape
 from unetlab.atomic import atomic_path, folder_sync_deferred
 from unetlab.data.esri_wkt import esri_wkt
 from unetlab.data.geotiff import MapGrid, map_grid, read_geotags, say_once, world_path
-from unetlab.data.world_file import read_world_file, sidecar_wkt
+from unetlab.data.world_file import (
+    epsg_text,
+    input_grid,
+    read_world_file,
+    sidecar_prj,
+    sidecar_wkt,
+)
 from unetlab.inference.records import TIFF_KEY as RECORD_KEY
 from unetlab.inference.records import tiff_record
 from unetlab.inference.slide_overlay import SCALE_KEY
@@ -81,12 +90,20 @@ def world_files(source: str | os.PathLike, written: Sequence[str | os.PathLike])
                 logger=log,
             )
         return []
+    keyed, crs = grid, None  # as its GeoKeys or world file say; the CRS's files, once wanted
+    if grid.how != "world file" and grid.epsg is None:  # a user-defined CRS: beside it?
+        grid = input_grid(source)
     say_carried(source, grid)
-    crs = crs_texts(source, grid)  # a .prj and GDAL's .aux.xml, where the CRS is known
     levels: dict[int, tuple] = {}  # the (shape, downsample) of each level predicted
     planned = []
     for image in (Path(p) for p in written):
-        if image.suffix.lower() not in PICTURES and not _tagless(image):
+        tagged = image.suffix.lower() not in PICTURES and not _tagless(image)
+        if tagged and keyed.epsg is not None:  # its GeoKeys name the CRS
+            continue
+        if crs is None:  # a .prj and GDAL's .aux.xml, where the CRS is known
+            crs = crs_texts(source, keyed)
+        if tagged:
+            planned += _beside_tags(image, crs, tags)
             continue
         if image.suffix.lower() in PICTURES:
             level = picture_level(image)
@@ -129,28 +146,67 @@ def tiff_level(source: str | os.PathLike, image: Path, levels: dict[int, tuple])
     return 0
 
 
+def _beside_tags(image: Path, crs: dict[str, str], tags: tuple) -> list[tuple]:
+    """The ``.aux.xml`` of ``crs`` beside a TIFF output ``image`` that carries the GeoTIFF
+    ``tags`` of an input whose GeoKeys name no EPSG code (a user-defined CRS, its WKT
+    beside the input: GDAL reads it there first), so that GDAL and QGIS read the CRS
+    there too; none for other outputs (their GeoKeys name the CRS), as :func:`_placed`."""
+    grid = map_grid(tags) if tags and image.suffix.lower() in TIFFS else None
+    if grid is None or grid.epsg is not None or AUX not in crs:
+        return []
+    path = image.with_name(image.name + AUX)
+    return [(image, path, crs[AUX])] if _wanted(image, path, crs[AUX]) else []
+
+
 def _tagless(image: Path) -> bool:
     """True for a TIFF output whose GeoTIFF tags do not place it (it gets a .tfw)."""
     return image.suffix.lower() in TIFFS and map_grid(read_geotags(image)) is None
 
 
 def crs_texts(source: str | os.PathLike, grid: MapGrid) -> dict[str, str]:
-    """The files that name the CRS of ``source`` (placed on ``grid``) beside an output
-    with a world file, by suffix: ``.prj``, the WKT of the input's own ``.prj`` or
-    ``.aux.xml`` as it is (ArcGIS and GeoServer read a raster's .prj), and ``.aux.xml``,
-    GDAL's PAM file holding it (QGIS reads the CRS of a PNG there, not in a .prj: GDAL
-    3.6's gdalinfo places ``labels.png`` by ``labels.pgw`` and names no CRS from
-    ``labels.prj``), or for a GeoTIFF the EPSG code of its GeoKeys (``EPSG:32633``, which
-    GDAL takes there) and, for a code whose ESRI WKT follows from it (a UTM zone of WGS 84,
-    ETRS89 or NAD83: :func:`~unetlab.data.esri_wkt.esri_wkt`), that as the ``.prj``; {}
-    where the CRS is not known."""
-    wkt = sidecar_wkt(source) if grid.how == "world file" else None
-    if wkt is not None:
-        return {PRJ: wkt, AUX: pam_text(wkt)}
-    if grid.how != "world file" and grid.epsg is not None:
-        esri = esri_wkt(grid.epsg)
-        return {**({PRJ: esri} if esri else {}), AUX: pam_text(f"EPSG:{grid.epsg}")}
-    return {}
+    """The files that name the CRS of ``source`` (placed on ``grid``, as its GeoKeys or
+    world file say) beside an output with a world file, by suffix: ``.aux.xml``, GDAL's
+    PAM file (QGIS reads the CRS of a PNG there, not in a .prj: GDAL 3.6's gdalinfo places
+    ``labels.png`` by ``labels.pgw`` and names no CRS from ``labels.prj``), and ``.prj``
+    (ArcGIS and GeoServer read a raster's .prj). An input placed by its world file, or a
+    GeoTIFF whose GeoKeys name no EPSG code (a user-defined CRS): the CRS beside it
+    (:func:`~unetlab.data.world_file.sidecar_wkt`, as GDAL reads it), as it is in the
+    .aux.xml and as the .prj its own .prj (:func:`_prj_text`). A GeoTIFF's EPSG code
+    (``EPSG:32633``, which GDAL takes) in the .aux.xml, and its ESRI WKT as the .prj where
+    it follows from the code (:func:`_prj_text`). {} where the CRS is not known."""
+    if grid.how == "world file" or grid.epsg is None:
+        wkt = sidecar_wkt(source)
+        if wkt is None:
+            return {}
+        prj = _prj_text(source, sidecar_prj(source) or wkt)
+        return {**({PRJ: prj} if prj else {}), AUX: pam_text(wkt)}
+    prj = _prj_text(source, f"EPSG:{grid.epsg}")
+    return {**({PRJ: prj} if prj else {}), AUX: pam_text(f"EPSG:{grid.epsg}")}
+
+
+def _prj_text(source: str | os.PathLike, srs: str) -> str | None:
+    """The ``.prj`` of ``srs`` (the CRS of ``source``: WKT, or ``EPSG:<code>``): WKT as it
+    is; a code's ESRI WKT where unetlab can spell it (a UTM zone of WGS 84, ETRS89 or
+    NAD83, their geographic CRS: :func:`~unetlab.data.esri_wkt.esri_wkt`), else None (no
+    .prj, said once: unetlab carries no EPSG database, and GDAL and QGIS read the code
+    from the .aux.xml)."""
+    epsg = epsg_text(srs)
+    if epsg is None:
+        return srs
+    esri = esri_wkt(epsg)
+    if esri is None:
+        say_once(
+            f"no prj {epsg}",
+            "%s is in EPSG:%d: its outputs with a world file get no .prj (unetlab spells "
+            "the ESRI WKT of UTM zones only); QGIS and GDAL read the code from the .aux.xml "
+            "beside each; for ArcGIS, write one (gdalsrsinfo -o wkt1_esri EPSG:%d > "
+            "<output>.prj) (said once)",
+            Path(source).name,
+            epsg,
+            epsg,
+            logger=log,
+        )
+    return esri
 
 
 def pam_text(srs: str) -> str:
