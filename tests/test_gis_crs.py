@@ -130,3 +130,40 @@ def test_an_inputs_own_prj_is_the_outputs_prj_not_its_aux_xmls_code(tmp_path):
     src = _field(tmp_path / "code", aux="EPSG:32633")
     unetlab.predict_folder(three_class_net(), src, out / "b", **HOW)
     assert (out / "b" / "field.prj").read_text(encoding="utf-8") == UTM33N_ESRI
+
+
+@pytest.mark.parametrize("placed", ["geokeys", "world file", "user-defined"])
+def test_an_ome_zarr_output_records_its_place_on_the_map(tmp_path, placed):
+    """``--output-format ome-zarr`` of a georeferenced input (streamed: large_threshold):
+    the labels' and probabilities' groups hold ``unetlab_geo``, the affine of array "0"'s
+    pixel corners and the CRS (they held no place at all): a GeoTIFF in EPSG:32633 (its
+    ESRI WKT), a TIFF placed by its .tfw and .prj, a user-defined CRS in its .aux.xml."""
+    import zarr
+
+    from tests.test_geotiff import GEO
+    from tests.test_gis_placed import WORLD
+
+    labels, _ = grains_and_pores()
+    (tmp_path / "in").mkdir()
+    src = tmp_path / "in" / "ortho.tif"
+    if placed == "user-defined":
+        src = _geotiff(tmp_path / "ud", 32767, aux=LOCAL_WKT)
+        corner, crs, wkt = (2600000.0, 1200000.0), None, LOCAL_WKT
+        scale = 0.1
+    elif placed == "geokeys":
+        tifffile.imwrite(src, labels.astype(np.uint8), extratags=GEO)
+        corner, crs, wkt, scale = (500000.0, 5500000.0), "EPSG:32633", UTM33N_ESRI, 0.05
+    else:
+        tifffile.imwrite(src, labels.astype(np.uint8))
+        (tmp_path / "in" / "ortho.tfw").write_text(WORLD)
+        (tmp_path / "in" / "ortho.prj").write_text(UTM_WKT1)
+        corner, crs, wkt, scale = (500000.0, 5500000.0), "EPSG:32633", UTM_WKT1, 0.1
+    how = dict(large_threshold=100, output_format="ome-zarr", save_probabilities=True)
+    written = unetlab.predict_folder(three_class_net(), src, tmp_path / "o", **how).written[src]
+    groups = [p for p in written if p.suffix == ".zarr"]
+    assert len(groups) == 2  # labels and probabilities
+    for group in groups:
+        geo = zarr.open_group(group, mode="r").attrs["unetlab_geo"]
+        assert geo["transform"] == [scale, 0.0, corner[0], 0.0, -scale, corner[1]]
+        assert geo["gdal_geotransform"] == [corner[0], scale, 0.0, corner[1], 0.0, -scale]
+        assert (geo["crs"], geo["crs_wkt"]) == (crs, wkt)

@@ -27,6 +27,8 @@ from unetlab.atomic import atomic_path
 #: Zarr chunks and TIFF tiles are CHUNK x CHUNK px; pyramids stop at a level within one chunk.
 CHUNK = 512
 FORMATS = ("ome-tiff", "ome-zarr")
+#: the OME-Zarr group attribute that places a georeferenced input's output on the map
+GEO_KEY = "unetlab_geo"
 
 
 @dataclass(frozen=True)
@@ -43,7 +45,9 @@ class OutputSpec:
     ``geotags``: the input's GeoTIFF tags (:func:`unetlab.data.geotiff.geotags`, tifffile
     ``extratags``) where the output is on its pixel grid, written unchanged on an OME-TIFF's
     full-resolution IFD (GDAL and QGIS read that one; the pyramid's SubIFDs are its
-    overviews); an OME-Zarr has no place for them.
+    overviews); an OME-Zarr has no place for them, so ``geo``: where its array ``"0"`` lies
+    on the map (:func:`unetlab.data.world_file.placement`: its affine transform and CRS),
+    written into its group's attributes as ``unetlab_geo`` (:data:`GEO_KEY`), or None.
     """
 
     shape: tuple[int, ...]
@@ -58,6 +62,7 @@ class OutputSpec:
     record: str | None = None
     geotags: tuple = ()
     frame_seconds: float | None = None
+    geo: dict | None = None
 
     def place(self, page: int, rows: slice) -> tuple:
         """The index of ``rows`` (all columns, all classes) of page ``page``: pages run over
@@ -298,6 +303,8 @@ def seal(
         group.attrs.update(ngff_metadata(spec, levels, final.name))
         if found := _unetlab_attrs(spec):
             group.attrs["unetlab"] = found
+        if spec.geo:  # its place on the map (no GeoTIFF tags in a Zarr)
+            group.attrs[GEO_KEY] = spec.geo
         if spec.downsample == "nearest":  # a label image
             group.attrs["image-label"] = image_label_metadata(spec)
         if spec.channels:

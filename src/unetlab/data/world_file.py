@@ -59,6 +59,34 @@ def input_grid(path: str | os.PathLike) -> MapGrid | None:
     return grid
 
 
+def placement(path: str | os.PathLike, downsample=(1.0, 1.0)) -> dict | None:
+    """Where an OME-Zarr output's full-resolution array (``"0"``) lies on the map, for its
+    group's ``unetlab_geo`` attributes: the input at ``path`` (:func:`input_grid`), at the
+    level of pixels ``downsample`` ((y, x)) times its own. ``transform``: ``[a, b, c, d,
+    e, f]`` of a pixel corner (column x, row y; pixel (0, 0) spans (0, 0) to (1, 1)) to
+    the map point ``X = a x + b y + c``, ``Y = d x + e y + f``; ``gdal_geotransform``: the
+    same as GDAL orders it (``[c, a, b, f, d, e]``); ``crs``: ``EPSG:<code>`` or None;
+    ``crs_wkt``: the WKT beside the input (``.aux.xml``, ``.prj``), else a code's ESRI WKT
+    where unetlab spells it (:func:`~unetlab.data.esri_wkt.esri_wkt`), else None. None for
+    an input not placed on a map."""
+    from unetlab.data.esri_wkt import esri_wkt
+
+    grid = input_grid(path)
+    if grid is None:
+        return None
+    a, b, c, d, e, f = (float(v) for v in grid.level(downsample).affine)
+    wkt = sidecar_wkt(path)
+    if wkt is None or epsg_text(wkt) is not None:  # no WKT beside it, or only a code
+        wkt = esri_wkt(grid.epsg)
+    return {
+        "transform": [a, b, c, d, e, f],
+        "gdal_geotransform": [c, a, b, f, d, e],
+        "crs": None if grid.epsg is None else f"EPSG:{grid.epsg}",
+        "crs_wkt": wkt,
+        "placed_by": grid.how,
+    }
+
+
 def world_file_of(image: str | os.PathLike) -> Path | None:
     """The world file beside the PNG, JPEG or TIFF ``image`` (:data:`SIDECARS`, the suffix
     in either case); None where there is none."""

@@ -50,6 +50,7 @@ from unetlab.data.tiffmeta import (
     frame_seconds,
     read_page_axes,
 )
+from unetlab.data.world_file import placement
 from unetlab.errors import GroupError, OutputError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference import chosen, slide_resume
@@ -381,6 +382,7 @@ def _specs(model, slide: Slide, outputs: OutputOptions, *, values, record):
         record=png_text(record).get(TIFF_KEY),
         # the map's place on the input's grid; a --level N output's on the level's
         geotags=level_geotags(read_geotags(slide.path), slide.downsample),
+        geo=placement(slide.path, slide.downsample),  # an OME-Zarr's (no tags)
     )
     specs = {"labels": labels}
     if outputs.save_probabilities:
@@ -400,6 +402,7 @@ def _specs(model, slide: Slide, outputs: OutputOptions, *, values, record):
             channels=tuple(names[-k:]) if names else (),
             record=labels.record,
             geotags=labels.geotags,
+            geo=labels.geo,
         )
     return specs
 
