@@ -738,8 +738,8 @@ def fill_object_holes(ids: np.ndarray, *, outside: np.ndarray | None = None) -> 
     alone = enclosed[region] & (touching[region] == 1)
     owner[region[alone]] = index[alone]
     shared = enclosed[region] & (touching[region] > 1)
-    for r, i in _sole_enclosers(out, regions, region[shared], index[shared]).items():
-        owner[r] = i
+    sole, by = _sole_enclosers(out, regions, region[shared], index[shared])
+    owner[sole] = by
     filled = owner[regions]
     return np.where(filled > 0, filled, out)
 
@@ -771,34 +771,55 @@ def _four_neighbours(a: np.ndarray, b: np.ndarray):
     yield a[:, :-1], b[:, 1:]
 
 
-def _sole_enclosers(ids, regions, region, index) -> dict[int, int]:
+def _sole_enclosers(ids, regions, region, index) -> tuple[np.ndarray, np.ndarray]:
     """Of the pairs ``(region, index)`` (background regions and the objects each touches,
-    sorted), the object that alone encloses each region, where one does: a
-    ``binary_fill_holes`` of each object whose box holds the region's box."""
-    region_boxes = _box_array(ndimage.find_objects(regions), region)
+    sorted), ``(regions, objects)``: the object that alone encloses each region, where one
+    does, the first such object where several do. A region lies in a hole of an object when
+    one of its pixels does (a region is 4-connected and holds no object), so each object's
+    holes over its box are read at one pixel of each region it touches, all at once; only objects whose box holds such a pixel inside its edges are filled (a
+    region-by-region loop over every region's ``find_objects`` box cost 12 s of 13 s on a
+    crowded 2000 x 2000 px crop)."""
+    pixel = np.zeros(int(regions.max()) + 1, np.int64)
+    pixel[regions.ravel()] = np.arange(regions.size)  # any one pixel of each region
+    y, x = np.divmod(pixel[region], regions.shape[1])
     slices = ndimage.find_objects(ids)
-    object_boxes = _box_array(slices, index)
-    holds = np.all(object_boxes[:, :2] < region_boxes[:, :2], axis=1) & np.all(
-        object_boxes[:, 2:] > region_boxes[:, 2:], axis=1
-    )
-    holes: dict[int, np.ndarray] = {}  # object id -> its mask, holes filled, over its box
-    found: dict[int, int] = {}
-    for r, i, (top, left, bottom, right) in zip(region[holds], index[holds], region_boxes[holds]):
-        if r in found:
-            continue
-        if i not in holes:
-            holes[i] = ndimage.binary_fill_holes(ids[slices[i - 1]] == i)
-        window = regions[top:bottom, left:right] == r
-        y, x = np.unravel_index(np.argmax(window), window.shape)  # a pixel of the region
-        if holes[i][top + y - slices[i - 1][0].start, left + x - slices[i - 1][1].start]:
-            found[int(r)] = int(i)
-    return found
+    box = _box_table(slices)[index - 1]
+    inside = (box[:, 0] < y) & (y < box[:, 2] - 1) & (box[:, 1] < x) & (x < box[:, 3] - 1)
+    hit = np.zeros(region.size, bool)
+    order = np.flatnonzero(inside)
+    order = order[np.argsort(index[order], kind="stable")]
+    starts = np.flatnonzero(np.diff(index[order], prepend=-1))
+    for i, pairs in zip(index[order[starts]], np.split(order, starts[1:])):
+        top, left = slices[i - 1][0].start, slices[i - 1][1].start
+        hit[pairs] = _in_holes(ids[slices[i - 1]] != i, y[pairs] - top, x[pairs] - left)
+    return _first_hits(region, index, hit)
 
 
-def _box_array(slices: list, labels: np.ndarray) -> np.ndarray:
-    """(len(labels), 4) top, left, bottom, right of ``find_objects`` boxes of ``labels``."""
+def _in_holes(around: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Whether the pixels ``(y, x)`` of ``around`` (True off an object, over its box) lie in
+    its holes: 4-connected parts of ``around`` that do not reach the box's edge (what
+    ``binary_fill_holes`` fills; labelling is one pass, its dilation one per pixel of depth:
+    2.5 s for 5,259 objects)."""
+    parts, n = ndimage.label(around)
+    open_ = np.zeros(n + 1, bool)
+    open_[0] = True
+    open_[np.concatenate([parts[0], parts[-1], parts[:, 0], parts[:, -1]])] = True
+    return ~open_[parts[y, x]]
+
+
+def _first_hits(region: np.ndarray, index: np.ndarray, hit: np.ndarray) -> tuple:
+    """``(regions, objects)``: for each region of the sorted pairs with a hit, the first
+    object (in the pairs' order) hit."""
+    region, index = region[hit], index[hit]
+    first = np.concatenate([[True], region[1:] != region[:-1]]) if region.size else hit[:0]
+    return region[first], index[first]
+
+
+def _box_table(slices: list) -> np.ndarray:
+    """(len(slices), 4) top, left, bottom, right of ``find_objects`` boxes (0s for none)."""
+    empty = (slice(0, 0), slice(0, 0))
     return np.array(
-        [(s[0].start, s[1].start, s[0].stop, s[1].stop) for s in (slices[k - 1] for k in labels)],
+        [(s[0].start, s[1].start, s[0].stop, s[1].stop) for s in (b or empty for b in slices)],
         dtype=np.int64,
     ).reshape(-1, 4)
 
