@@ -323,7 +323,9 @@ def test_a_slide_killed_with_sigkill_resumes(tmp_path, small_chunks):
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     # the unetlab this test runs (a PYTHONPATH of its own first), and the tests beside it
     paths = [p for p in (os.environ.get("PYTHONPATH"), root) if p]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(paths)}
+    # as many threads as this process (the reference run): a net's bits depend on them
+    threads = str(torch.get_num_threads())
+    env = {**os.environ, "OMP_NUM_THREADS": threads, "PYTHONPATH": os.pathsep.join(paths)}
     argv = [sys.executable, "-c", _KILLED, str(slide), str(tmp_path / "out")]
     assert subprocess.run(argv, cwd=root, env=env).returncode == -9
     rows = json.loads((tmp_path / "out" / ".s.tif.partial" / "unetlab-rows.0.json").read_text())

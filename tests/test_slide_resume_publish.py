@@ -241,7 +241,9 @@ def test_a_slide_killed_while_publishing_is_published_by_the_rerun(
     _run(net, slide, tmp_path / "whole", Stop(), **how)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     paths = [p for p in (os.environ.get("PYTHONPATH"), root) if p]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": os.pathsep.join(paths)}
+    # as many threads as this process (the reference run): a net's bits depend on them
+    threads = str(torch.get_num_threads())
+    env = {**os.environ, "OMP_NUM_THREADS": threads, "PYTHONPATH": os.pathsep.join(paths)}
     argv = [sys.executable, "-c", _KILLED, str(slide), str(tmp_path / "out"), where]
     assert subprocess.run(argv, cwd=root, env=env).returncode == -signal.SIGKILL
     names = {p.name for p in (tmp_path / "out").iterdir()}
