@@ -143,6 +143,22 @@ def test_train_refuses_before_the_run_folder(two_pair_data, tmp_path, monkeypatc
     assert not run_dir.exists()
 
 
+def test_a_refused_train_says_the_plan_first(two_pair_data, tmp_path, monkeypatch, caplog):
+    """The plan's lines (the batch line with each step's memory) before the refusal, as
+    --check shows them: fit logs them only once the run folder is made (they were lost)."""
+    _fake_available(monkeypatch, 0.3e9)
+    _not_loaded(monkeypatch)
+    run_dir = tmp_path / "run"
+    args = ["train", "--data", str(two_pair_data), "--run-dir", str(run_dir)]
+    args += ["--set", "data.tile_size=256", "--set", "train.batch_size=8", "--set", "train.amp=off"]
+    with caplog.at_level("INFO", logger="unetlab"):
+        assert main(args) == 2
+    lines = [r.getMessage() for r in caplog.records]
+    batch = next(x for x in lines if x.startswith("plan: train.batch_size"))
+    assert "your 8: ~" in batch and "(this machine has 0.30 GB available)" in batch
+    assert not run_dir.exists()
+
+
 def test_check_says_the_step_memory(two_pair_data, tmp_path, monkeypatch, caplog):
     _fake_available(monkeypatch, 4e9)
     run_dir = tmp_path / "run"

@@ -217,6 +217,7 @@ def run(args) -> int:
     plan = None
     if not (args.resume or args.no_plan):
         cfg, plan = _plan(cfg, explicit)
+        _check_memory(cfg, plan if group.is_main else None)  # fit checks it again
     elif args.no_plan and not args.resume:
         _check_data(cfg, explicit)
     return _train(args, cfg, run_dir, group, plan=plan, split=split)
@@ -239,7 +240,7 @@ def _folds(args, cfg, explicit: set[str], split: dict | None) -> int:
         cfg, plan = _plan(cfg, explicit)
     elif not args.resume:
         _check_data(cfg, explicit)
-    _check_memory(cfg)  # before fold_1 is made
+    _check_memory(cfg, plan)  # before fold_1 is made
     fitting = dict(overwrite=args.overwrite, progress=not args.no_progress, plan=plan)
     # a stop (Ctrl-C, SIGTERM): fit_folds logs how to go on, main says it and exits 130, 143
     summary = fit_folds(cfg, args.folds, run_dir=run_dir, resume=args.resume, **fitting)
@@ -622,14 +623,21 @@ def _check_data(cfg, explicit: set[str]) -> None:
     check_training_data(cfg, explicit)
 
 
-def _check_memory(cfg):
+def _check_memory(cfg, plan=None):
     """The training step's memory against the device's (:func:`unetlab.plan.memory.
     check_step_memory`): a tile x batch that cannot fit refused in one line naming the batch
-    that does; else the facts, for the check's line."""
+    that does, after ``plan``'s lines (its batch line says each step's memory, as --check
+    shows it: fit logs them only once the run folder is made); else the facts, for the
+    check's line."""
     from unetlab.plan.memory import check_step_memory
     from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
 
-    return check_step_memory(cfg, resolve_device(cfg.train.device, CLI_DEVICE_FIX).type)
+    try:
+        return check_step_memory(cfg, resolve_device(cfg.train.device, CLI_DEVICE_FIX).type)
+    except UnetlabError:
+        if plan is not None:
+            plan.log()
+        raise
 
 
 def _plan(cfg, explicit: set[str]):
