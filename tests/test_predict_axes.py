@@ -70,6 +70,16 @@ def test_pages_without_metadata_warn_and_a_channel_of_them_says_axes(tmp_path, n
         predict_file(net, tmp_path / "c.tif", tmp_path / "o2", channel=1)
 
 
+def test_pages_without_metadata_streamed_warn_once(tmp_path, net, caplog):
+    """Read window by window (no --axes there), the same warning as read whole, once."""
+    tifffile.imwrite(tmp_path / "c.tif", _channels())
+    with caplog.at_level(logging.WARNING):
+        predict_file(net, tmp_path / "c.tif", tmp_path / "o", large_threshold=100)
+    assert (tmp_path / "o" / "c.tif").exists()  # streamed: a TIFF, not a PNG
+    assert caplog.text.count("2 pages and no axis metadata: read as 2 planes") == 1
+    assert "metadata={'axes': 'CYX'}" in caplog.text
+
+
 @pytest.mark.parametrize("axes", ["TCY", "TYXX", "CSYX", "TCYXZ", "ABYX"])
 def test_axes_that_do_not_fit_are_refused(tmp_path, net, axes):
     tifffile.imwrite(tmp_path / "c.tif", _channels(4).reshape(2, 2, H, W))

@@ -46,11 +46,7 @@ def read_pages(
     else:
         page_axes = read_page_axes(path, pages)
         if page_axes.letters == "Q":
-            log.warning(
-                "%s: %d pages and no axis metadata: read as %d planes (a Z stack); if they "
-                "are channels give %s, time points %s",
-                *(path.name, pages, pages, axes_fix("CYX"), axes_fix("TYX")),
-            )
+            say_no_axes(path.name, pages)
     if channel and stack.ndim == 3 and pages > 1:
         raise UnetlabError(
             f"{path.name}: no channel {channel}: the file records no channel axis, so its "
@@ -58,6 +54,22 @@ def read_pages(
             f"predict that one, or {axes_fix('CYX')} (ZCYX, TCYX, ...) if the pages are channels"
         )
     return stack, page_axes
+
+
+def say_no_axes(name: str, pages: int, *, streamed: bool = False) -> None:
+    """The warning for a file of ``pages`` pages that records no axes, read as planes; one
+    ``streamed`` (read window by window, which takes no --axes) says to save its axes."""
+    fix = (
+        "save the file with its axes (tifffile.imwrite(..., metadata={'axes': 'CYX'}), "
+        "'TYX' for time points): a large image read window by window takes no --axes"
+        if streamed
+        else f"give {axes_fix('CYX')}, time points {axes_fix('TYX')}"
+    )
+    log.warning(
+        "%s: %d pages and no axis metadata: read as %d planes (a Z stack); if they are "
+        "channels %s",
+        *(name, pages, pages, fix),
+    )
 
 
 def page_colour(path: str | os.PathLike, axes: str | None) -> bool | None:

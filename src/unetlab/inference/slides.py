@@ -57,7 +57,7 @@ from unetlab.inference import chosen, slide_resume
 from unetlab.inference.appearance import say_streamed_appearance
 from unetlab.inference.objects import measured_classes
 from unetlab.inference.outlines import outline_class, outline_colours
-from unetlab.inference.pages import page_channel
+from unetlab.inference.pages import page_channel, say_no_axes
 from unetlab.inference.predict import (
     PredictOptions,
     check_finite,
@@ -324,9 +324,10 @@ def stream_tiling(model, slide: Slide, *, probabilities: bool, tile_size=None, b
     return grid, batch
 
 
-def _page_axes(slide: Slide) -> PageAxes:
+def _page_axes(slide: Slide, *, say: bool = False) -> PageAxes:
     """What the pages of a streamed stack are (:func:`_page_lead`): a TIFF's T and Z
-    (:func:`~unetlab.data.tiffmeta.read_page_axes`), other stacks' planes (Z)."""
+    (:func:`~unetlab.data.tiffmeta.read_page_axes`), other stacks' planes (Z); ``say``:
+    warn where a TIFF's pages have no axes (:func:`~unetlab.inference.pages.say_no_axes`)."""
     pages = slide.shape[0]
     if pages == 1:
         return PageAxes()
@@ -334,6 +335,8 @@ def _page_axes(slide: Slide) -> PageAxes:
         axes = read_page_axes(slide.path, pages)
         if axes.letters in ("T", "TZ"):
             return axes
+        if axes.letters == "Q" and say:  # as read whole: pages.read_pages
+            say_no_axes(slide.path.name, pages, streamed=True)
     return PageAxes("Z", (pages,))
 
 
@@ -830,7 +833,7 @@ def _stage(
     resumed."""
     pages, h, w, _ = slide.shape
     labels = finals["labels"]
-    noun = _page_axes(slide).noun() if pages > 1 else "page"  # a movie's frames
+    noun = _page_axes(slide, say=group.is_main).noun() if pages > 1 else "page"  # frames
     what = f"{pages} {noun}, level {slide.level} of {slide.levels}"
     log.info(
         "%s: %d x %d px (%s), streaming %d tiles of %s to %s",
