@@ -49,12 +49,14 @@ def saved_bytes(config: dict, tile: int) -> float:
 
 @functools.lru_cache(maxsize=4)
 def _encoder_counts(items: tuple) -> tuple[list[int], list[int]]:
-    """Three small tile sides of an encoder net and the bytes autograd saves for each
-    (a few seconds on a CPU: counted once per net)."""
+    """Three small tile sides of an encoder net and the bytes autograd saves for each,
+    counted on the ``meta`` device (shapes only, no arithmetic: the same bytes as real
+    tiles; vgg16 0.6 s against 5-11 s on real tiles, loaded 2-core CPU)."""
     from unetlab.models import model_from_config
 
     config = dict(items)
-    model = model_from_config(config).train()
+    with torch.device("meta"):
+        model = model_from_config(config).train()
     first, step = model.min_input_size, model.size_multiple
     sides = [max(first, 2 * step) + k * step for k in range(3)]
     return sides, [counted_bytes(model, config["in_channels"], side) for side in sides]
@@ -96,20 +98,22 @@ def unet_saved_bytes(config: dict, tile: int) -> int:
 def counted_bytes(model, channels: int, side: int) -> int:
     """Bytes of the storages autograd saves in a forward pass of ``model`` on a batch of one
     tile of ``side`` px, weights left out (two tiles run, for batch norm's statistics; their
-    half)."""
+    half). A model on the ``meta`` device is counted too: storages are told apart by their
+    C++ object (``_cdata``), as a meta storage has no data pointer."""
     storages: dict[int, int] = {}
     kept = []  # the saved tensors alive until counted, so that no storage id is reused
 
     def pack(t: torch.Tensor) -> torch.Tensor:
         storage = t.untyped_storage()
-        storages.setdefault(storage.data_ptr(), storage.nbytes())
+        storages.setdefault(storage._cdata, storage.nbytes())
         kept.append(t)
         return t
 
-    x = torch.zeros(2, channels, side, side)
+    device = next(model.parameters()).device
+    x = torch.zeros(2, channels, side, side, device=device)
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         model(x)
-    weights = {p.untyped_storage().data_ptr() for p in model.parameters()}
+    weights = {p.untyped_storage()._cdata for p in model.parameters()}
     return sum(n for ptr, n in storages.items() if ptr not in weights) // 2
 
 
