@@ -66,8 +66,7 @@ def say_no_axes(name: str, pages: int, *, streamed: bool = False) -> None:
         else f"give {axes_fix('CYX')}, time points {axes_fix('TYX')}"
     )
     log.warning(
-        "%s: %d pages and no axis metadata: read as %d planes (a Z stack); if they are "
-        "channels %s",
+        "%s: %d pages and no axis metadata: read as %d planes (a Z stack); if they are channels %s",
         *(name, pages, pages, fix),
     )
 
