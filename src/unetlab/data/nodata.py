@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.exclude import certain_background
+from unetlab.data.normalize import channels_of
 from unetlab.data.read_notes import note_left_out, note_transparent
 from unetlab.errors import UnetlabError
 
@@ -185,7 +186,7 @@ class ValidRows:
         bad = nodata_pixels(block, self.value) if self.invalid is None else self.invalid(rows)
         kept = (block if bad is None else _valid(block, bad)).reshape(1, -1, *block.shape[2:])
         self.count += kept.shape[1]
-        bands = 1 if block.ndim == 2 else block.shape[2]
+        bands = channels_of(block)
         self.total = self.total + kept.reshape(-1, bands).sum(axis=0, dtype=np.float64)
         return kept
 

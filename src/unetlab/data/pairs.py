@@ -46,6 +46,7 @@ from unetlab.data.names import (
     nfc,
     role_folders,
 )
+from unetlab.data.normalize import channels_of
 from unetlab.data.orientation import transposed_sizes
 from unetlab.data.read_notes import note_once
 from unetlab.errors import DatasetError, ImageReadError
@@ -704,7 +705,7 @@ class PairReader:
 
 def _one_channel(image: np.ndarray, channel: int, pair: Pair) -> np.ndarray:
     """Channel ``channel`` of an (H, W[, C]) image as (H, W); channel 0 of a grey one is it."""
-    have = 1 if image.ndim == 2 else image.shape[2]
+    have = channels_of(image)
     if channel >= have:
         raise DatasetError(
             f"{pair.image_page}: has {have} channel(s) (0 to {have - 1}), no channel "

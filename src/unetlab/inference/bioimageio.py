@@ -81,6 +81,7 @@ from unetlab.data.checks import nonfinite_count
 from unetlab.data.datasets import training_split
 from unetlab.data.exclude import as_config, shown
 from unetlab.data.io import read_image, write_png
+from unetlab.data.normalize import channels_of
 from unetlab.data.pairs import PairReader
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.inference.export import (
@@ -343,7 +344,7 @@ def _sample_image(sample, model: UNet, size: int) -> np.ndarray:
             f"{name}: {count} NaN or infinite pixel(s): the package's test tensors would be NaN; "
             "replace them (e.g. with 0) or give another --sample image"
         )
-    channels = 1 if image.ndim == 2 else image.shape[2]
+    channels = channels_of(image)
     if channels != model.in_channels:
         raise UnetlabError(
             f"the sample image has {channels} channel(s), the model takes {model.in_channels}: "
@@ -388,7 +389,7 @@ def validation_image(model: UNet, size: int) -> tuple[np.ndarray | None, str]:
         image = read.stack(pair.image, mask=False)[pair.page]
         if channel is not None and image.ndim == 3 and channel < image.shape[2]:
             image = image[:, :, channel]  # the channel it was trained on (data.channel)
-        channels = 1 if image.ndim == 2 else image.shape[2]
+        channels = channels_of(image)
         if channels == model.in_channels and min(image.shape[:2]) >= size:
             return image, pair.image_page
     root = model.training_data["root"]

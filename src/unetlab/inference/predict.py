@@ -38,7 +38,7 @@ from unetlab.data.exclude import (
     region,
 )
 from unetlab.data.nodata import blank_pixels, check_nodata, either, filled, valid_pixels
-from unetlab.data.normalize import contrast_note, floored, raw_stats
+from unetlab.data.normalize import channels_of, contrast_note, floored, raw_stats
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.errors import UnetlabError
 from unetlab.inference import chosen
@@ -596,7 +596,7 @@ def stack_stats(
 
 def _blank_stats(page: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The statistics of a page with no valid pixel (never used: it is not predicted)."""
-    c = 1 if page.ndim == 2 else page.shape[2]
+    c = channels_of(page)
     return np.zeros(c), np.ones(c)
 
 

@@ -22,7 +22,7 @@ from unetlab.data.datasets import (
 from unetlab.data.fingerprint import tiff_spacing
 from unetlab.data.instances import CLASS_NAMES, object_statistics
 from unetlab.data.labels import IGNORE_INDEX, instances
-from unetlab.data.normalize import contrast_floor, with_floor_dtype
+from unetlab.data.normalize import channels_of, contrast_floor, with_floor_dtype
 from unetlab.data.object_sizes import joined, left_out, region_facts, sized
 from unetlab.data.pairs import Pair, PairReader, problems_error
 from unetlab.data.weightmap import background_class, background_problem
@@ -123,7 +123,7 @@ def check_stain_channels(cfg: Config, pairs: list[Pair] | None = None) -> None:
         image, _ = PairReader(cfg.data.channel)(pairs[0])
     except UnetlabError:  # a problem that loading the data reports, with the others
         return
-    channels = 1 if image.ndim == 2 else image.shape[2]
+    channels = channels_of(image)
     if channels == 3:
         return
     raise UnetlabError(
