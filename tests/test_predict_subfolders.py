@@ -25,7 +25,8 @@ def test_sub_folders_left_out_are_named_with_the_pattern(tmp_path, caplog):
     with caplog.at_level(logging.WARNING), read_notes():
         assert find_inputs(tmp_path) == [tmp_path / "a.tif"]
     assert f"{tmp_path}/: sub/ (2 image files) is not read" in caplog.text
-    assert f"give '{tmp_path}/**/*' (quoted) to predict them too" in caplog.text
+    assert f"give '{tmp_path}/**/*' (quoted) to write them all into one folder" in caplog.text
+    assert "add --recursive" in caplog.text
     assert len(find_inputs(str(tmp_path / "**" / "*"))) == 3
 
 

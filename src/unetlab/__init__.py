@@ -59,6 +59,7 @@ _HOMES = {
     "predict_file": "inference.files",
     "FolderPrediction": "inference.folders",
     "predict_folder": "inference.folders",
+    "predict_tree": "inference.tree",
     "measure_objects": "inference.measure",
     "ObjectOptions": "inference.objects",
     "objects_from_probabilities": "inference.objects",

@@ -177,7 +177,8 @@ def _files(path: Path, suffixes: Collection[str] | None, command: str) -> Iterat
 
 
 def foreign_files(folder: str | os.PathLike, *, keep: Collection[str] = ()) -> list[str]:
-    """Entries of ``folder`` that unetlab did not write there (sorted), less ``keep``."""
+    """Entries of ``folder`` that unetlab did not write there (sorted), less ``keep``; a
+    sub-folder of unetlab's outputs (its manifest: ``predict --recursive``'s) is not one."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
@@ -185,7 +186,10 @@ def foreign_files(folder: str | os.PathLike, *, keep: Collection[str] = ()) -> l
     return sorted(
         p.name
         for p in folder.iterdir()
-        if p.name not in ours and not TEMPORARY.match(p.name) and not resumable(p)
+        if p.name not in ours
+        and not TEMPORARY.match(p.name)
+        and not resumable(p)
+        and not (p / MANIFEST).is_file()
     )
 
 

@@ -149,7 +149,14 @@ def _add_objects(g) -> None:
 
 
 def _add_folder(g) -> None:
-    """What may be skipped or replaced in the output folder."""
+    """What may be skipped or replaced in the output folder; a tree of folders."""
+    g.add_argument(
+        "--recursive",
+        action="store_true",
+        help="--input is a folder of sub-folders (one per user, per day): predict each "
+        "folder's images into the same sub-folder of --output (drop/alice/x.png -> "
+        "OUT/alice/x.png), each with its own objects_summary.csv and predict.json",
+    )
     g.add_argument(
         "--skip-existing",
         action="store_true",
@@ -218,6 +225,8 @@ def run(args) -> int:
     if not group.is_main:  # one start line and one summary, from the main process
         logging.getLogger("unetlab").setLevel(logging.WARNING)
     device = group.device(resolve_device(args.device, CLI_DEVICE_FIX))
+    if args.recursive:
+        return _run_tree(args, group, device)
     files = find_inputs(args.input)
     out_dir = _output_folder(args.output)
     refuse_input_folder(files, out_dir, given="--output")
@@ -250,6 +259,42 @@ def run(args) -> int:
     except DiskFullError as exc:  # as a stop: the outputs so far kept and recorded
         return _disk_full(args, files, out_dir, exc, say=group.is_main)
     return 2 if result.failed else 0
+
+
+def _run_tree(args, group, device) -> int:
+    """``--recursive``: each folder of inputs under the one ``--input`` folder predicted into
+    the same sub-folder of ``--output``, the checkpoint loaded once (audit s36 batch 6)."""
+    from unetlab.inference.tree import predict_tree
+    from unetlab.outputs import OVERWRITE_FIX
+
+    if len(args.input) != 1 or not Path(args.input[0]).is_dir():
+        raise UnetlabError("--recursive takes one folder as --input (its sub-folders are read)")
+    if args.benchmark:
+        raise UnetlabError("--benchmark times one folder: drop --recursive, or drop --benchmark")
+    out_dir = _output_folder(args.output)
+
+    def report(rel: Path, result) -> None:
+        if group.is_main:
+            log.info("%s:", Path(args.input[0]) / rel)
+        _summary(args, result, out_dir / rel, None, group)
+
+    with group.joined(device):
+        results = predict_tree(
+            lambda: _load(args, device),
+            args.input[0],
+            out_dir,
+            output_options(args),
+            group=group,
+            progress=True,
+            notes=lambda model, objects: _notes(model, objects) + region_note(model, args),
+            failed=lambda line: print(f"unetlab predict: failed: {line}", file=sys.stderr),
+            report=report,
+            name=args.checkpoint,
+            overwrite_fix=OVERWRITE_FIX,
+            options=with_nodata(with_exclude_rows(predict_options(args, device), args), args),
+            axes=args.axes,
+        )
+    return 2 if any(r.failed for r in results.values()) else 0
 
 
 def add_exclude_rows_arg(group) -> None:

@@ -64,6 +64,7 @@ __all__ = [
     "check_settings",
     "claim_folder",
     "find_inputs",
+    "folder_inputs",
     "predict_folder",
 ]
 
@@ -86,8 +87,7 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
         if is_zarr(path):
             files.append(path)
         elif path.is_dir():
-            files += sorted(p for p in path.iterdir() if is_zarr(p))
-            files += _without_masks(path, find_images(path))
+            files += folder_inputs(path)
             left_out += _subfolders_left_out(path)
         else:
             files += find_images(path)
@@ -99,6 +99,16 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
     return sorted(set(files), key=files.index)
 
 
+def folder_inputs(folder: Path) -> list[Path]:
+    """``folder``'s own inputs: its Zarr folders, then its images without the masks beside
+    them, sorted (its sub-folders are not searched; none: [])."""
+    from unetlab.data.io import find_images
+    from unetlab.data.slides import is_zarr
+
+    zarrs = sorted(p for p in folder.iterdir() if is_zarr(p))
+    return zarrs + _without_masks(folder, find_images(folder))
+
+
 def _subfolders_left_out(folder: Path) -> list[str]:
     """The line naming ``folder``'s sub-folders of images that predict leaves out (a folder is
     not searched recursively; audit s34 messy 1), with the pattern that takes them."""
@@ -108,7 +118,11 @@ def _subfolders_left_out(folder: Path) -> list[str]:
 
     if not (subs := image_subfolders(folder, INPUT_SUFFIXES)):
         return []
-    fix = f"give '{folder}/**/*' (quoted) to predict them too, or give them one by one"
+    fix = (
+        "add --recursive (Python: predict_tree) to predict them with their outputs in the "
+        f"same sub-folders of the output folder, or give '{folder}/**/*' (quoted) to write "
+        "them all into one folder (their names must differ)"
+    )
     if images := role_folders(folder, ["images"]):  # a data set's root (Images/ too)
         fix = f"it looks like a data set: give {images['images']} to predict its images"
     return [subfolders_line(folder, subs, fix)]

@@ -139,9 +139,12 @@ def refuse_shared_outputs(out_dir: Path, files: Sequence[Path], **wanted: bool) 
     for f in files:
         for stem in output_stems(f):  # a multi-position file's: each position's
             if stems.setdefault(stem.casefold(), f) != f:
-                raise OutputError(
-                    f"{stems[stem.casefold()]} and {f} would write the same outputs: {_APART}"
+                first = stems[stem.casefold()]
+                # files of two folders: each folder's outputs in their own sub-folder
+                tree = (
+                    ", or --recursive (predict_tree in Python)" if first.parent != f.parent else ""
                 )
+                raise OutputError(f"{first} and {f} would write the same outputs: {_APART}{tree}")
         for name, role in input_roles(f, **wanted).items():
             first, first_role = claimed.setdefault(name.casefold(), (f, role))
             if first != f:

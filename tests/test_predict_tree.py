@@ -1,0 +1,92 @@
+"""``unetlab predict --recursive`` (``predict_tree``): a drop folder of one sub-folder per
+user, its outputs mirrored under --output; names two users share are no clash, an output
+folder inside the tree is not read back (audit s36 batch 6)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+
+import numpy as np
+import pytest
+
+from unetlab import UNet, save_model
+from unetlab.cli import main
+from unetlab.data.io import write_png
+from unetlab.data.read_notes import read_notes
+from unetlab.errors import OutputError, UnetlabError
+from unetlab.inference.folders import find_inputs
+from unetlab.inference.tree import predict_tree, tree_folders
+
+NAMES = ("alice/img_00.png", "alice/img_01.png", "bob/img_00.png", "bob/deep/other.png")
+
+
+@pytest.fixture
+def drop(tmp_path):
+    rng = np.random.default_rng(0)
+    for name in NAMES:
+        write_png(tmp_path / "drop" / name, rng.integers(0, 255, (24, 28), dtype=np.uint8))
+    save_model(tmp_path / "model.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+    return tmp_path
+
+
+def _predict(drop, *flags):
+    inputs = ["--input", str(drop / "drop"), "--output", str(drop / "out")]
+    return main(["predict", "--checkpoint", str(drop / "model.pt"), *inputs, *flags])
+
+
+def test_recursive_mirrors_the_tree_with_a_summary_and_record_per_folder(drop, capsys):
+    assert _predict(drop, "--recursive", "--instances") == 0
+    out = drop / "out"
+    for name in NAMES:  # bob's img_00.png is no clash with alice's
+        assert (out / name).is_file(), name
+        assert (out / name.replace(".png", "_objects.csv")).is_file()
+    for folder in ("alice", "bob", "bob/deep"):
+        record = json.loads((out / folder / "predict.json").read_text())
+        assert record
+    with open(out / "alice" / "objects_summary.csv", newline="") as f:
+        assert [r["image"] for r in csv.DictReader(f)] == ["img_00.png", "img_01.png"]
+    assert not list((drop / "drop").rglob("*_objects.csv"))  # nothing in the input tree
+
+
+def test_recursive_skip_existing_predicts_only_what_is_new(drop, caplog):
+    assert _predict(drop, "--recursive", "--instances") == 0
+    write_png(drop / "drop" / "carol" / "img_00.png", np.zeros((24, 28), np.uint8))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert _predict(drop, "--recursive", "--instances", "--skip-existing") == 0
+    assert "0 written, 2 skipped" in caplog.text and "1 written, 0 skipped" in caplog.text
+    assert (drop / "out" / "carol" / "img_00_objects.csv").is_file()
+    with open(drop / "out" / "alice" / "objects_summary.csv", newline="") as f:
+        assert {r["status"] for r in csv.DictReader(f)} == {"skipped-existing"}
+
+
+def test_an_output_folder_inside_the_tree_is_not_read_back(drop):
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    out = drop / "drop" / "results"
+    predict_tree(model, drop / "drop", out)
+    assert (out / "bob" / "deep" / "other.png").is_file()
+    folders = [str(rel) for rel, _ in tree_folders(drop / "drop", drop / "elsewhere")]
+    assert folders == ["alice", "bob", "bob/deep"]  # results/ is unetlab's outputs: passed over
+    with pytest.raises(OutputError, match="is the inputs' folder"):
+        predict_tree(model, drop / "drop", drop / "drop")
+
+
+def test_recursive_refuses_files_and_an_empty_tree(drop, capsys):
+    (drop / "empty" / "sub").mkdir(parents=True)
+    with pytest.raises(UnetlabError, match="no images found in .*empty or its sub-folders"):
+        predict_tree(UNet(1, 2, depth=2, base_channels=2), drop / "empty", drop / "o")
+    file = str(drop / "drop" / "alice" / "img_00.png")
+    args = ["predict", "--checkpoint", str(drop / "model.pt"), "--input", file]
+    assert main([*args, "--output", str(drop / "o"), "--recursive"]) == 2
+    assert "--recursive takes one folder as --input" in capsys.readouterr().err
+
+
+def test_the_folder_and_glob_lines_name_recursive(drop):
+    with read_notes(), pytest.raises(UnetlabError, match="add --recursive .* same sub-folders"):
+        find_inputs(drop / "drop")
+    with pytest.raises(UnetlabError, match="would write the same outputs: .*or --recursive"):
+        from unetlab.inference.folders import predict_folder
+
+        model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+        predict_folder(model, str(drop / "drop" / "**" / "*"), drop / "flat")
