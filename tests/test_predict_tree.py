@@ -90,3 +90,26 @@ def test_the_folder_and_glob_lines_name_recursive(drop):
 
         model = UNet(1, 2, depth=2, base_channels=2, padding="same")
         predict_folder(model, str(drop / "drop" / "**" / "*"), drop / "flat")
+
+
+def test_summaries_stack_by_column_with_each_inputs_relative_path(drop, tmp_path):
+    """Two users' summaries (audit s36 batch 5): the same header whatever each folder holds
+    (a calibrated TIFF in one, PNGs in the other), and a path column that tells alice's
+    img_00.png from bob's."""
+    import tifffile
+
+    image = np.random.default_rng(1).integers(0, 255, (24, 28), dtype=np.uint8)
+    meta = dict(imagej=True, resolution=(2.0, 2.0), metadata={"unit": "um"})
+    tifffile.imwrite(drop / "drop" / "alice" / "cal.tif", image, **meta)
+    write_png(drop / "drop" / "bob" / "img_01.png", image)  # a summary needs 2 images
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    predict_tree(model, drop / "drop", drop / "out", objects=True)
+    tables = {}
+    for folder in ("alice", "bob"):
+        with open(drop / "out" / folder / "objects_summary.csv", newline="") as f:
+            tables[folder] = list(csv.DictReader(f))
+    assert list(tables["alice"][0]) == list(tables["bob"][0])
+    assert {"total_area_um2", "focus_vs_median", "page", "t"} <= set(tables["bob"][0])
+    paths = [r["path"] for rows in tables.values() for r in rows]
+    assert paths[:3] == ["alice/cal.tif", "alice/img_00.png", "alice/img_01.png"]
+    assert paths[3:] == ["bob/img_00.png", "bob/img_01.png"]

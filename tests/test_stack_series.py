@@ -135,7 +135,7 @@ def test_a_stack_has_one_summary_row_per_frame_zero_object_frames_too(
     rows = _table(out / "objects_summary.csv")
     with open(out / "objects_summary.csv", newline="") as f:
         header = next(csv.reader(f))
-    assert header[:6] == ["image", "status", "page", "t", "t_s", "objects"]
+    assert header[:9] == ["image", "status", "path", "page", "t", "t_s", "z", "z_um", "objects"]
     movie = [r for r in rows if r["image"] == "movie.tif"]
     assert [(r["page"], r["t"], float(r["t_s"])) for r in movie] == [
         ("0", "0", 0.0),

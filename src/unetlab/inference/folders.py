@@ -366,6 +366,7 @@ def predict_folder(
     report: Callable[[FolderPrediction], None] | None = None,
     name: str = "the model",
     overwrite_fix: str = PYTHON_OVERWRITE_FIX,
+    root: str | os.PathLike | None = None,
     **settings,
 ) -> FolderPrediction:
     """Predict every image of ``inputs`` (a folder, files or globs: :func:`find_inputs`)
@@ -391,7 +392,9 @@ def predict_folder(
     model giving a context manager entered around each file's prediction, after an untimed
     warm-up (:mod:`unetlab.bench`); ``notes``: lines logged after the start line, for the
     model and its object options; ``report``: called with the result in the main process
-    while the folder is still held.
+    while the folder is still held; ``root``: the folder the per-image table's ``path``
+    column is relative to (default: ``inputs`` where it is one folder, else the paths as
+    found: :func:`relative_path`).
     """
     outputs, settings = OutputOptions.taken(outputs, settings)
     check_keywords(settings)  # before any file is found, the model loaded, the folder held
@@ -418,7 +421,7 @@ def predict_folder(
         result.skipped = [f for f in files if f in done]
         result.class_names = [str(n) for n in getattr(model, "classes", None) or ()]
         if group.is_main:
-            _conclude(result, out_dir, files, outputs, report)
+            _conclude(result, out_dir, files, outputs, report, _root(inputs, root))
     if group.is_main and not result.written:
         _drop_unused(out_dir, before)
     return result
@@ -469,7 +472,14 @@ def _drop_unused(out_dir: Path, before: tuple[set[str] | None, Path | None]) -> 
             made = made.parent
 
 
-def _conclude(result: FolderPrediction, out_dir: Path, files, outputs, report) -> None:
+def _root(inputs, root) -> Path | None:
+    """The per-image table's ``path`` root: ``root``, else ``inputs`` where it is a folder."""
+    if root is None and isinstance(inputs, (str, os.PathLike)) and Path(inputs).is_dir():
+        return Path(inputs)
+    return None if root is None else Path(root)
+
+
+def _conclude(result: FolderPrediction, out_dir: Path, files, outputs, report, root) -> None:
     """The end of :func:`predict_folder` in the main process, the folder still held: a map's
     PNG outputs placed (their world files, into ``result``), the per-image table of all the
     inputs where one is written (:func:`_summed`; else an earlier run's of only these inputs
@@ -477,7 +487,7 @@ def _conclude(result: FolderPrediction, out_dir: Path, files, outputs, report) -
     for path, written in result.written.items():
         written += world_files(path, written)
     if _summed(outputs, files):
-        result.summary = _summary(out_dir, files, result)
+        result.summary = _summary(out_dir, files, result, root)
     else:  # an earlier run's table of these inputs' objects, which this run removed
         drop_stale_summary(out_dir, [p.name for p in result.written])
     if report is not None:
@@ -503,13 +513,26 @@ def _pages(path: Path) -> int:
         return 1
 
 
-def _summary(out_dir: Path, files: list[Path], result: FolderPrediction) -> list[dict]:
-    """The per-image table of ``result`` (the skipped inputs' read from their tables),
-    written into ``out_dir`` (:data:`~unetlab.inference.objects_summary.SUMMARY`)."""
+def _summary(out_dir: Path, files: list[Path], result: FolderPrediction, root) -> list[dict]:
+    """The per-image table of ``result`` (the skipped inputs' read from their tables, each
+    input's ``path`` relative to ``root``), written into ``out_dir``
+    (:data:`~unetlab.inference.objects_summary.SUMMARY`)."""
     how = dict(written=result.written, skipped=result.skipped, failed=result.failed)
     rows = folder_summary(out_dir, files, **how)
+    paths = {f.name: relative_path(f, root) for f in files}  # names differ in one folder
+    for row in rows:
+        row["path"] = paths[row["image"]]
     write_summary(out_dir, rows, result.class_names)
     return rows
+
+
+def relative_path(path: Path, root: Path | None) -> str:
+    """``path`` as the tables' ``path`` column writes it: relative to the input ``root``
+    (``predict_tree``'s: ``alice/img_00.png``; a folder given: its file's name), else as
+    given (a glob's ``drop/alice/img_00.png``), with ``/`` on every system."""
+    if root is not None and path.is_relative_to(root):
+        return path.relative_to(root).as_posix()
+    return path.as_posix()
 
 
 def _claimed(stack: contextlib.ExitStack, out_dir, files, outputs, group: Group, **claim):

@@ -457,18 +457,21 @@ def _with_focus_ratios(rows: list[dict]) -> list[dict]:
 
 
 def summary_columns(rows: Sequence[dict], names: Sequence[str] = ()) -> list[str]:
-    """The table's columns: those every table has, then the ones some rows have (area in
-    µm², saturated objects, focus, a semantic model's classes in the order of its class
-    ``names``: :func:`class_order`), the reason last."""
+    """The table's columns: the same for every folder and night, so that tables stack by
+    column (audit s36 batch 5; empty cells where an image has none: a stack's page, t, z,
+    area in µm² without a pixel size, focus_vs_median under :data:`FOCUS_IMAGES`), then
+    those only some inputs can have (a multi-position file's position, a map's area in m²,
+    a semantic model's classes in the order of its class ``names``: :func:`class_order`),
+    the reason last. ``path``: the input's path relative to the input root."""
     have = {k for r in rows for k in r}
-    places = [c for c in ("position", "position_name", *PLANE_COLUMNS) if c in have]
-    first = ["image", "status", *places]
+    places = [c for c in ("position", "position_name") if c in have]
+    first = ["image", "status", "path", *places, *PLANE_COLUMNS]
     first += ["objects", "total_area", "mean_area"]
-    units = sorted({k.removeprefix("total_area") for k in have if k.startswith("total_area_")})
-    areas = [f"{kind}_area{u}" for u in units for kind in ("total", "mean")]
-    optional = [c for c in ("saturated_objects", "focus", "focus_vs_median") if c in have]
+    units = {k.removeprefix("total_area") for k in have if k.startswith("total_area_")}
+    areas = [f"{kind}_area{u}" for u in sorted(units | {"_um2"}) for kind in ("total", "mean")]
+    always = ["saturated_objects", "focus", "focus_vs_median"]
     names = class_order((r.get("classes") or {} for r in rows), names)
-    return first + areas + optional + [f"objects_{n}" for n in names] + ["reason"]
+    return first + areas + always + [f"objects_{n}" for n in names] + ["reason"]
 
 
 def _cells(row: dict, columns: Sequence[str]) -> list[str]:

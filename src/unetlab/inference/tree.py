@@ -77,7 +77,7 @@ def predict_tree(
     for rel, files in folders:
         told = {} if report is None else {"report": lambda r, rel=rel: report(rel, r)}
         results[rel] = predict_folder(
-            model, files, Path(out_dir) / rel, outputs, **told, **settings
+            model, files, Path(out_dir) / rel, outputs, root=root, **told, **settings
         )
     return results
 
