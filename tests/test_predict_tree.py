@@ -113,3 +113,20 @@ def test_summaries_stack_by_column_with_each_inputs_relative_path(drop, tmp_path
     paths = [r["path"] for rows in tables.values() for r in rows]
     assert paths[:3] == ["alice/cal.tif", "alice/img_00.png", "alice/img_01.png"]
     assert paths[3:] == ["bob/img_00.png", "bob/img_01.png"]
+
+
+def test_objects_tables_end_with_the_inputs_relative_path(drop):
+    """The per-object tables of alice's and bob's img_00.png, merged, stay apart (audit s36
+    batch 5), a streamed image's too."""
+    import tifffile
+
+    image = np.random.default_rng(2).integers(0, 255, (40, 40), dtype=np.uint8)
+    tifffile.imwrite(drop / "drop" / "bob" / "big.tif", image)
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    predict_tree(model, drop / "drop", drop / "out", objects=True, large_threshold=1000)
+    for name in ("alice/img_00", "bob/img_00", "bob/big"):
+        with open(drop / "out" / f"{name}_objects.csv", newline="") as f:
+            reader = csv.DictReader(f)
+            rows = list(reader)
+        assert reader.fieldnames[-2:] == ["image", "path"], name
+        assert {r["path"] for r in rows} <= {name + (".tif" if "big" in name else ".png")}

@@ -52,6 +52,7 @@ from unetlab.inference.output_rules import (
 from unetlab.inference.predict import PredictOptions, check_model, floor_run
 from unetlab.inference.records import OutputOptions, Provenance
 from unetlab.inference.stream_rule import is_streamed, streamed_alone
+from unetlab.inference.table_extras import table_path
 from unetlab.inference.tta import describe_tta
 from unetlab.inference.world_files import world_files
 from unetlab.manifest import changed_sources
@@ -413,6 +414,7 @@ def predict_folder(
         timed = clock(model) if clock is not None else None
         each = dict(settings, group=group)  # it holds the folder; a large file is all processes'
         run = _Run(model, out_dir, outputs, each, progress, timed, failed)
+        run.root = _root(inputs, root)
         lines = [] if notes is None else list(notes(model, outputs.objects))
         # the floor's lines said once in the folder's run, not each file; the heap reused
         # from one file to the next, given back at the end (runtime.tuned_allocator)
@@ -421,7 +423,7 @@ def predict_folder(
         result.skipped = [f for f in files if f in done]
         result.class_names = [str(n) for n in getattr(model, "classes", None) or ()]
         if group.is_main:
-            _conclude(result, out_dir, files, outputs, report, _root(inputs, root))
+            _conclude(result, out_dir, files, outputs, report, run.root)
     if group.is_main and not result.written:
         _drop_unused(out_dir, before)
     return result
@@ -606,6 +608,7 @@ class _Run:
         self.failed = failed or (lambda line: log.warning("failed: %s", line))
         self.scaled: set[str] = set()  # the pixel size lines of objects said (once a run)
         self.alone: set[Path] = set()  # streamed by the one process they are dealt to
+        self.root: Path | None = None  # the tables' path column is relative to it
 
     def predict(self, todo: list[Path], name: str, notes: Sequence[str]) -> FolderPrediction:
         """``todo``: the large inputs by all processes, the others one process each; every
@@ -653,7 +656,8 @@ class _Run:
         bar = progress_bar(desc=path.name, unit="tile", leave=False, disable=self.quiet)
         # log lines while bars are drawn go through tqdm.write: above the bars, not into them
         lines = contextlib.nullcontext() if self.quiet else logging_redirect_tqdm()
-        with bar, timed, lines, self._held(path):
+        rel = table_path(relative_path(path, self.root))  # the objects table's path column
+        with bar, timed, lines, self._held(path), rel:
             each = dict(self._keywords(path), progress=bar.update, counted=counted)
             written = predict_or_fail(self.model, path, self.out_dir, self.outputs, **each)
         if not counts:

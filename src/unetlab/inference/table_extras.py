@@ -11,9 +11,15 @@ columns by position keep working (audit s33 plates 1, 2).
   highlight pixels is not.
 - ``image``: the input file's name on every row, so that the tables of a plate's wells
   concatenated keep each object's well.
+- ``path`` (predict_folder's, predict_tree's: :func:`table_path`): the input's path from the
+  folder given, so that two users' ``img_00.png`` stay apart in a merged table.
 """
 
 from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -27,6 +33,7 @@ __all__ = [
     "image_ceilings",
     "saturated_fraction",
     "saturated_pixels",
+    "table_path",
     "with_image_columns",
 ]
 
@@ -184,7 +191,24 @@ def appended_columns(
     extra["image"] = np.full(len(table["id"]), name, dtype=object)
     if position is not None:
         extra["position"] = np.full(len(table["id"]), position, dtype=np.int64)
+    if (path := _PATH.get()) is not None:  # last: the earlier columns keep their places
+        extra["path"] = np.full(len(table["id"]), path, dtype=object)
     return {**table, **extra}
+
+
+#: the ``path`` column of the tables written while :func:`table_path` holds one
+_PATH: ContextVar[str | None] = ContextVar("unetlab_table_path", default=None)
+
+
+@contextlib.contextmanager
+def table_path(path: str | None) -> Iterator[None]:
+    """Objects tables written in this block end with a ``path`` column holding ``path``
+    (the input's path from the folder given: predict_folder's; None: no column)."""
+    token = _PATH.set(path)
+    try:
+        yield
+    finally:
+        _PATH.reset(token)
 
 
 def with_image_columns(
