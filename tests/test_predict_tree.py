@@ -130,3 +130,14 @@ def test_objects_tables_end_with_the_inputs_relative_path(drop):
             rows = list(reader)
         assert reader.fieldnames[-2:] == ["image", "path"], name
         assert {r["path"] for r in rows} <= {name + (".tif" if "big" in name else ".png")}
+
+
+def test_a_refused_folder_fails_alone_and_the_others_go_on(drop, capsys):
+    (drop / "out" / "alice").mkdir(parents=True)
+    (drop / "out" / "alice" / "notes.txt").write_text("a user's file")
+    assert _predict(drop, "--recursive") == 2
+    err = capsys.readouterr().err
+    assert "failed: " in err and "alice/: " in err and "unetlab did not write (notes.txt)" in err
+    assert (drop / "out" / "bob" / "img_00.png").is_file()
+    assert (drop / "out" / "bob" / "deep" / "other.png").is_file()
+    assert not (drop / "out" / "alice" / "img_00.png").exists()

@@ -7,6 +7,7 @@ predicts one (its own lock, manifest, ``predict.json``, ``objects_summary.csv`` 
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -14,10 +15,13 @@ from pathlib import Path
 import torch
 
 from unetlab.errors import OutputError, UnetlabError
+from unetlab.group import SOLO
 from unetlab.inference.folders import FolderPrediction, ModelSource, folder_inputs, predict_folder
 from unetlab.manifest import MANIFEST
 
 __all__ = ["predict_tree", "tree_folders"]
+
+log = logging.getLogger(__name__)
 
 
 def tree_folders(
@@ -68,7 +72,9 @@ def predict_tree(
     :func:`~unetlab.inference.folders.predict_folder` (``outputs``, ``settings``: its
     keywords), and return each folder's :class:`FolderPrediction` by its path relative to
     ``root``; ``report``: called with that path and the result of each folder. ``model``,
-    or what a function gives, is loaded once. UnetlabError if the tree holds no inputs."""
+    or what a function gives, is loaded once. UnetlabError if the tree holds no inputs; a
+    folder whose output folder is refused (OutputError) is one failed line, and the other
+    folders go on."""
     folders = tree_folders(root, out_dir)
     if not folders:
         raise UnetlabError(f"no images found in {root} or its sub-folders")
@@ -76,10 +82,24 @@ def predict_tree(
     results: dict[Path, FolderPrediction] = {}
     for rel, files in folders:
         told = {} if report is None else {"report": lambda r, rel=rel: report(rel, r)}
-        results[rel] = predict_folder(
-            model, files, Path(out_dir) / rel, outputs, root=root, **told, **settings
-        )
+        try:
+            results[rel] = predict_folder(
+                model, files, Path(out_dir) / rel, outputs, root=root, **told, **settings
+            )
+        except OutputError as exc:  # this folder's outputs refused: the other folders go on
+            results[rel] = _refused(Path(root) / rel, exc, settings)
     return results
+
+
+def _refused(folder: Path, exc: OutputError, settings: dict) -> FolderPrediction:
+    """A folder whose output folder was refused (another model's outputs, a file unetlab
+    did not write, in use): its line said (``settings["failed"]``, default a warning) and
+    the folder counted failed, so that one user's folder does not stop the night's."""
+    line = f"{folder}/: {str(exc).splitlines()[0]}"
+    if settings.get("group", SOLO).is_main:
+        failed = settings.get("failed") or (lambda text: log.warning("failed: %s", text))
+        failed(line)
+    return FolderPrediction(failed={folder: line})
 
 
 def _once(model: ModelSource) -> ModelSource:
