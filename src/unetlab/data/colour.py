@@ -14,6 +14,7 @@ from PIL import Image
 
 from unetlab.data.io import TIFF_SUFFIXES
 from unetlab.data.positions import series_of
+from unetlab.data.tiff_files import open_tiff
 
 #: Pillow modes that :func:`unetlab.data.io.read_stack` reads as RGB.
 COLOUR_MODES = ("RGB", "RGBA", "RGBX", "P", "PA", "CMYK", "YCbCr", "LAB", "HSV")
@@ -34,9 +35,7 @@ def colour_file(path: str | os.PathLike) -> bool | None:
     if not path.is_file():
         return None
     if path.suffix.lower() in TIFF_SUFFIXES:
-        import tifffile
-
-        with tifffile.TiffFile(path) as tif:
+        with open_tiff(path) as tif:
             series = series_of(tif)
             # the samples of an RGB page, unless the file's metadata names them channels (C)
             samples = "S" in series.axes.upper()

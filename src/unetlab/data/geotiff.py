@@ -25,6 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.tiff_files import open_tiff
+
 log = logging.getLogger(__name__)
 
 #: the GeoTIFF tags copied into outputs of an input's pixel grid
@@ -63,9 +65,8 @@ def read_geotags(path: str | os.PathLike) -> tuple[tuple, ...]:
     """:func:`geotags` of the first page of the TIFF at ``path``; () for other files."""
     if not str(path).lower().endswith((".tif", ".tiff")):
         return ()
-    import tifffile
 
-    with tifffile.TiffFile(path) as tif:
+    with open_tiff(path) as tif:
         return geotags(tif.pages[0])
 
 

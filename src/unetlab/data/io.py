@@ -34,6 +34,7 @@ from unetlab.data.orientation import (
 )
 from unetlab.data.positions import every_position_read, reading, series_of
 from unetlab.data.read_notes import note_transparent, note_turned
+from unetlab.data.tiff_files import open_tiff, tiff_file
 from unetlab.errors import ImageReadError, first_line
 
 log = logging.getLogger(__name__)
@@ -200,9 +201,8 @@ def stack_shape(path: str | os.PathLike, *, frames: bool = False) -> tuple[int, 
             n = getattr(im, "n_frames", 1)
             refuse_frames(path, n, frames=frames)
             return n, *viewed_size(pil_orientation(im), im.height, im.width)
-    import tifffile
 
-    with _decoding(path), tifffile.TiffFile(path) as tif:
+    with _decoding(path), open_tiff(path) as tif:
         series = series_of(tif)
         axes, shape = tiff_axes(tif, series), tuple(int(n) for n in series.shape)
         turn = tiff_orientation(series.keyframe)
@@ -286,10 +286,8 @@ def ome_positions(path: str | os.PathLike) -> list[str]:
 @functools.lru_cache(maxsize=1 << 16)  # a folder of inputs read once
 def _positions(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
     """:func:`ome_positions` of the file at ``path`` of that time and size."""
-    import tifffile
-
     try:
-        with tifffile.TiffFile(path) as tif:
+        with open_tiff(path) as tif:
             if not tif.is_ome:
                 return ()
             names = other_series(tif)
@@ -409,11 +407,10 @@ def _decode(path: Path, *, colour_planes: bool = False, frames: bool = False):
             refuse_frames(path, n, frames=frames)
             turn = _turn(path, pil_orientation(im))
             return [_frame(im, i, turn) for i in range(n)], None
-    import tifffile
 
     with _decoding(path):
-        tif = tifffile.TiffFile(path)
-    with tif:
+        tif, close = tiff_file(path)
+    try:
         with _decoding(path):
             axes = tiff_axes(tif, series_of(tif))
             turn = tiff_orientation(series_of(tif).keyframe)
@@ -421,6 +418,8 @@ def _decode(path: Path, *, colour_planes: bool = False, frames: bool = False):
         letters = axes_letters(axes, colour_planes=colour_planes)
         with _decoding(path):
             arr = series_of(tif).asarray()
+    finally:
+        close()
     turn = _turn(path, turn)
     return oriented(arr, turn, letters.index("Y"), letters.index("X")), letters
 
@@ -558,10 +557,8 @@ def short_file_line(path: str | os.PathLike) -> str | None:
 def _tiff_data_end(path: Path) -> int | None:
     """Where a TIFF's first page's pixel data end (its strip or tile offsets plus their
     byte counts), or None where its header or first page cannot be parsed."""
-    import tifffile
-
     try:
-        with tifffile.TiffFile(path) as tif:
+        with open_tiff(path) as tif:
             page = tif.pages.first
             ends = [o + n for o, n in zip(page.dataoffsets, page.databytecounts) if n]
     except Exception:  # noqa: BLE001 - any parse failure: not a short file we can name

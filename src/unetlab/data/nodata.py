@@ -24,6 +24,7 @@ import numpy as np
 from unetlab.data.exclude import certain_background
 from unetlab.data.normalize import channels_of
 from unetlab.data.read_notes import note_left_out, note_transparent
+from unetlab.data.tiff_files import open_tiff
 from unetlab.errors import UnetlabError
 
 #: the TIFF tag GDAL writes its nodata value in, as ASCII ("0", "-9999", "nan")
@@ -250,9 +251,8 @@ def file_nodata(path: str | os.PathLike) -> FileNodata:
 
         with Image.open(path) as im:
             return FileNodata(pil_alpha=im.mode in ALPHA_MODES)
-    import tifffile
 
-    with tifffile.TiffFile(path) as tif:
+    with open_tiff(path) as tif:
         page = tif.pages[0]
         tag = page.tags.get(NODATA_TAG)
         value = tag_value(tag.value) if tag is not None else None

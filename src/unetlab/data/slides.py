@@ -27,6 +27,7 @@ import numpy as np
 from unetlab.data.io import TIFF_SUFFIXES, axes_letters, say_other_series, tiff_axes
 from unetlab.data.orientation import tiff_orientation
 from unetlab.data.positions import series_of
+from unetlab.data.tiff_files import tiff_file
 from unetlab.data.tiffmeta import MICROMETRES, tiff_sizes
 from unetlab.errors import ImageReadError, UnetlabError, first_line
 
@@ -234,19 +235,17 @@ def open_slide(path: str | os.PathLike, *, level: int = 0, colour_planes: bool =
 
 
 def _open_tiff(path: Path, level: int, colour_planes: bool = False) -> Slide:
-    import tifffile
-
     with _tiff_errors(path):
-        tif = tifffile.TiffFile(path)
+        tif, close = tiff_file(path)
     try:
-        return _tiff_slide(path, tif, level, colour_planes)
+        return _tiff_slide(path, tif, level, colour_planes, close)
     except BaseException:
-        tif.close()
+        close()
         raise
 
 
-def _tiff_slide(path: Path, tif, level: int, colour_planes: bool) -> Slide:
-    """The :class:`Slide` of level ``level`` of an open TIFF. Only tifffile's and zarr's
+def _tiff_slide(path: Path, tif, level: int, colour_planes: bool, close) -> Slide:
+    """The :class:`Slide` of level ``level`` of an open TIFF, which ``close`` closes. Only tifffile's and zarr's
     calls run under :func:`_tiff_errors`; the layout is worked out outside it, so a bug
     there keeps its traceback."""
     with _tiff_errors(path):
@@ -285,7 +284,7 @@ def _tiff_slide(path: Path, tif, level: int, colour_planes: bool) -> Slide:
         levels=len(levels),
         level=level,
         chunked=chunked,
-        closer=tif.close,
+        closer=close,
         z_spacing=spacing,
         downsample=downsample,
     )

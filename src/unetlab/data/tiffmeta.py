@@ -21,6 +21,7 @@ import numpy as np
 from unetlab.data import ome_xml
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.positions import image_of, series_of
+from unetlab.data.tiff_files import open_tiff
 
 #: dtypes an ImageJ hyperstack holds; others are written as plain TIFFs without these fields
 IMAGEJ_DTYPES = (np.uint8, np.uint16, np.float32)
@@ -143,11 +144,10 @@ def read_page_axes(path: str | os.PathLike, pages: int) -> PageAxes:
         from unetlab.data.io import frame_timing
 
         return PageAxes("T", (pages,), frame_timing(path))
-    import tifffile
 
     from unetlab.data.io import tiff_layout
 
-    with tifffile.TiffFile(path) as tif:
+    with open_tiff(path) as tif:
         letters, shape = tiff_layout(tif)
         named = series_of(tif).axes.upper()
         found = [(a, n) for a, b, n in zip(named, letters, shape) if b == "P" and n > 1]
@@ -184,9 +184,8 @@ def channel_names(path: str | os.PathLike) -> list[str]:
     channels); [] for a file that records none (or not one for each channel)."""
     if not str(path).lower().endswith((".tif", ".tiff")):
         return []
-    import tifffile
 
-    with tifffile.TiffFile(path) as tif:
+    with open_tiff(path) as tif:
         if tif.ome_metadata:
             names = _ome_channel_names(tif.ome_metadata, image_of(tif))
         else:
@@ -307,11 +306,9 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
     micrometres; of a position's, and its OME Image's, while one is read:
     :mod:`unetlab.data.positions`), with that page's GeoTIFF tags; None for other files or
     when absent."""
-    import tifffile
-
     if not str(path).lower().endswith((".tif", ".tiff")):
         return None
-    with tifffile.TiffFile(path) as tif:
+    with open_tiff(path) as tif:
         page = series_of(tif).keyframe if image_of(tif) else tif.pages[0]
         size, spacing = tiff_sizes(tif, page)
         geo = geotags(page)

@@ -68,6 +68,7 @@ from unetlab.data.nodata import either, flag_touching, invalid_pages
 from unetlab.data.positions import each_position, position_of, reading_position
 from unetlab.data.read_notes import read_notes
 from unetlab.data.slides import open_slide
+from unetlab.data.tiff_files import keeping_open
 from unetlab.data.tiffmeta import (
     IMAGEJ_DTYPES,
     PageAxes,
@@ -257,7 +258,11 @@ def _predicted(file: _File, group: Group) -> list[Path]:
     writes them for its files), a map's PNG outputs get their world file
     (:func:`~unetlab.inference.world_files.world_files`)."""
     alone = not _held_by_caller(file, group)
-    with _checked_folder(file, group), floor_run():  # its floor lines said once a file
+    with (
+        keeping_open(file.path),  # a TIFF input opened once for all its readers
+        _checked_folder(file, group),
+        floor_run(),  # its floor lines said once a file
+    ):
         with chosen.for_file(file.path):  # what predict.json says was chosen for it
             written = _outputs(file, group)
         if alone:  # while the folder is held: the manifest lists them

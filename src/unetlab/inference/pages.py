@@ -15,6 +15,7 @@ import numpy as np
 from unetlab.data.colour import colour_file
 from unetlab.data.io import read_stack
 from unetlab.data.positions import series_of
+from unetlab.data.tiff_files import open_tiff
 from unetlab.data.tiffmeta import PageAxes, channel_names, read_page_axes
 from unetlab.errors import UnetlabError
 
@@ -110,11 +111,9 @@ def given_page_axes(path: str | os.PathLike, axes: str, pages: int) -> PageAxes:
     """The :class:`PageAxes` of a TIFF whose axes the user gives (``axes``, checked by
     :func:`~unetlab.data.io.given_letters`): its T and Z in the given order (other page
     axes: Q)."""
-    import tifffile
-
     if pages == 1:
         return PageAxes()
-    with tifffile.TiffFile(path) as tif:
+    with open_tiff(path) as tif:
         shape = series_of(tif).shape
     found = [(a, int(n)) for a, n in zip(axes.upper(), shape) if a in "TZQ" and n > 1]
     letters = "".join(a for a, _ in found)

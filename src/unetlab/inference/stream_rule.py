@@ -29,6 +29,7 @@ from unetlab.data.io import TIFF_SUFFIXES
 from unetlab.data.orientation import tiff_orientation
 from unetlab.data.positions import series_of
 from unetlab.data.slides import open_slide
+from unetlab.data.tiff_files import open_tiff
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import UnetlabError
 from unetlab.inference import sizing
@@ -142,12 +143,10 @@ def _whole_read(path: Path, model, outputs: OutputOptions, options, axes):
     rows = options is not None and options.exclude_rows
     if axes is not None or rows or outputs.wanted["rois"]:
         return None
-    import tifffile
-
     try:
         with open_slide(path, colour_planes=model.in_channels == 3) as slide:
             (pages, h, w, c), itemsize = slide.shape, slide.dtype.itemsize
-        with tifffile.TiffFile(path) as tif:  # a turned one is turned when read whole
+        with open_tiff(path) as tif:  # a turned one is turned when read whole
             turned = tiff_orientation(series_of(tif).levels[0].keyframe) != 1
     except UnetlabError:  # read whole, which names the problem
         return None

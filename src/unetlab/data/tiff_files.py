@@ -1,0 +1,110 @@
+"""One open TIFF per file while the file is predicted, instead of one per reader.
+
+Each reader of a TIFF's pixels and metadata (pages, axes, pixel size, channel names,
+colour, nodata, the stream rule) opened the file anew, and each open that asks for its
+series (tifffile's ``TiffFile.series``) parses the OME-XML and loads every page of the file:
+a multi-position OME-TIFF's readers, about ten per position, cost positions x all pages.
+Within :func:`keeping_open` (around the prediction of one file) :func:`open_tiff` and
+:func:`tiff_file` give that file's one ``TiffFile``, opened at the first ask and closed at
+the end: one file held open at a time (Windows' open-file limits), none held between runs.
+A file changed meanwhile (its size, time or inode) is opened again; the earlier open stays
+open to the end, for a reader that still holds it. Other files, and every file outside
+:func:`keeping_open`, are opened and closed by each reader as before. The kept one belongs to
+the thread (context) that keeps it: another thread opens its own.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+
+__all__ = ["keeping_open", "open_tiff", "tiff_file"]
+
+
+class _Kept:
+    """The file kept open (its real path), its ``TiffFile`` once opened and what it was
+    opened for (its stat), and the opens of it before it changed."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = os.path.realpath(path)
+        self.tif = None
+        self.stamp: tuple[int, int, int] | None = None
+        self.earlier: list = []
+
+    def get(self, path: str | os.PathLike):
+        """The open ``TiffFile`` of the file as it is now."""
+        import tifffile
+
+        stamp = _stamp(path)
+        if self.tif is None or stamp != self.stamp:
+            tif = tifffile.TiffFile(path)  # raises as a reader's own open would
+            if self.tif is not None:
+                self.earlier.append(self.tif)
+            self.tif, self.stamp = tif, stamp
+        return self.tif
+
+    def close(self) -> None:
+        for tif in [*self.earlier, self.tif]:
+            if tif is not None:
+                tif.close()
+        self.tif, self.earlier = None, []
+
+
+def _stamp(path: str | os.PathLike) -> tuple[int, int, int] | None:
+    """(inode, size, time) of the file, None where it cannot be read (then opened again:
+    the open says why)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns
+
+
+_KEPT: ContextVar[_Kept | None] = ContextVar("unetlab_kept_tiff", default=None)
+
+
+@contextlib.contextmanager
+def keeping_open(path: str | os.PathLike) -> Iterator[None]:
+    """Within, the TIFF at ``path`` is opened once for all its readers (:func:`open_tiff`),
+    and closed at the end; within a :func:`keeping_open` of the same file, nothing more."""
+    kept = _KEPT.get()
+    if kept is not None and kept.path == os.path.realpath(path):
+        yield
+        return
+    kept = _Kept(path)
+    token = _KEPT.set(kept)
+    try:
+        yield
+    finally:
+        _KEPT.reset(token)
+        kept.close()
+
+
+def _kept(path: str | os.PathLike) -> _Kept | None:
+    kept = _KEPT.get()
+    return kept if kept is not None and kept.path == os.path.realpath(path) else None
+
+
+def tiff_file(path: str | os.PathLike) -> tuple[object, Callable[[], None]]:
+    """An open tifffile ``TiffFile`` of ``path`` and what closes it when its reader is done:
+    the one kept open (:func:`keeping_open`), closed at that end, else its own."""
+    import tifffile
+
+    kept = _kept(path)
+    if kept is not None:
+        return kept.get(path), lambda: None
+    tif = tifffile.TiffFile(path)
+    return tif, tif.close
+
+
+@contextlib.contextmanager
+def open_tiff(path: str | os.PathLike) -> Iterator:
+    """``with open_tiff(path) as tif``: :func:`tiff_file`, closed at the end of the block
+    unless kept open."""
+    tif, close = tiff_file(path)
+    try:
+        yield tif
+    finally:
+        close()
