@@ -127,3 +127,19 @@ def test_a_file_over_the_pixel_threshold_with_objects_is_streamed_alone_not_refu
     )
     assert not result.failed and tifffile.TiffFile(out / "a.tif").is_ome
     assert (out / "a_objects.csv").exists()
+
+
+def test_the_start_line_counts_a_file_large_by_any_of_its_positions(tmp_path, caplog):
+    """A multi-position OME-TIFF was counted large or not by its first position alone: a
+    later one, streamed by its own size, was not counted."""
+    from tests.test_positions import _sizes
+
+    folder, out = tmp_path / "in", tmp_path / "out"
+    folder.mkdir()
+    _sizes(folder / "p.ome.tif")  # pages of 16 x 20 px, then of 32 x 40 px
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    with caplog.at_level(logging.INFO):
+        predict_folder(model, folder, out, large_threshold=500)
+    assert "predict: 1 file(s) (1 large)" in caplog.text  # was (0 large)
+    for i, streamed in enumerate([False, True]):  # as counted
+        assert tifffile.TiffFile(out / f"p_pos{i}.tif").is_ome == streamed

@@ -51,7 +51,11 @@ from unetlab.inference.output_rules import (
 )
 from unetlab.inference.predict import PredictOptions, check_model, floor_run
 from unetlab.inference.records import OutputOptions, Provenance
-from unetlab.inference.stream_rule import is_streamed, streamed_alone
+from unetlab.inference.stream_rule import (
+    is_streamed,
+    later_position_streamed,
+    streamed_alone,
+)
 from unetlab.inference.table_extras import table_path
 from unetlab.inference.tta import describe_tta
 from unetlab.inference.world_files import world_files
@@ -169,8 +173,7 @@ def streamed_inputs(
     unreadable file is not (its error comes when it is predicted). ``alone``: whether each is
     streamed by the one process it is dealt to instead
     (:func:`~unetlab.inference.stream_rule.streamed_alone`)."""
-    given = {k: v for k, v in each.items() if k in PredictOptions.__dataclass_fields__}
-    options = PredictOptions.for_model(model, each.get("options"), **given)
+    options = _resolved(model, each)
     rule = dict(axes=each.get("axes"), processes=processes)
     test = streamed_alone if alone else is_streamed
 
@@ -181,6 +184,28 @@ def streamed_inputs(
             return False
 
     return [streamed(path) for path in files]
+
+
+def later_streamed(files: Sequence[Path], model, outputs: OutputOptions, each: dict) -> list[bool]:
+    """Whether a position after the first of each of ``files`` (a multi-position OME-TIFF)
+    is streamed (:func:`~unetlab.inference.stream_rule.later_position_streamed`), with
+    :func:`predict_file`'s keywords ``each``; those are streamed each by its own size where
+    the first is not (what :func:`streamed_inputs` says, by the first)."""
+    options, axes = _resolved(model, each), each.get("axes")
+
+    def streamed(path: Path) -> bool:
+        try:
+            return later_position_streamed(path, model, outputs, options, axes=axes)
+        except UnetlabError:
+            return False
+
+    return [streamed(path) for path in files]
+
+
+def _resolved(model, each: dict) -> PredictOptions:
+    """The :class:`PredictOptions` of :func:`predict_file`'s keywords ``each`` for ``model``."""
+    given = {k: v for k, v in each.items() if k in PredictOptions.__dataclass_fields__}
+    return PredictOptions.for_model(model, each.get("options"), **given)
 
 
 @contextlib.contextmanager
@@ -621,8 +646,9 @@ class _Run:
         self.alone = {f for f, one in zip(todo, alone) if one}
         shared = {f for f, big in zip(todo, large) if big} - self.alone
         mine = [f for i, f in enumerate(todo) if f in shared or i % world == rank]
-        if self.group.is_main:
-            streamed = len(shared | self.alone)
+        if self.group.is_main:  # a file counted large by any of its positions
+            later = [f for f in todo if f not in shared | self.alone]
+            streamed = len(shared | self.alone) + sum(later_streamed(later, *rule))
             _say_start(self.model, len(todo), streamed, name, self.group, self.each)
             for line in notes:
                 log.info("%s", line)

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import torch
 
-from unetlab.data.io import TIFF_SUFFIXES
+from unetlab.data.io import TIFF_SUFFIXES, ome_positions
 from unetlab.data.orientation import tiff_orientation
-from unetlab.data.positions import series_of
+from unetlab.data.positions import reading_position, series_of
 from unetlab.data.slides import open_slide
-from unetlab.data.tiff_files import open_tiff
+from unetlab.data.tiff_files import keeping_open, open_tiff
 from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import UnetlabError
 from unetlab.inference import sizing
@@ -75,6 +75,26 @@ def streamed_alone(
     if processes == 1 or not _found_alone(OutputOptions.of(outputs)):
         return False
     return is_streamed(path, model, outputs, options, axes=axes)
+
+
+def later_position_streamed(
+    path: str | os.PathLike,
+    model: torch.nn.Module,
+    outputs: OutputOptions | None = None,
+    options: PredictOptions | None = None,
+    *,
+    axes: str | None = None,
+) -> bool:
+    """Whether a position after the first of a multi-position OME-TIFF is streamed: each is
+    decided by its own size, as a run of one decides it (the folder's start line counts the
+    file large by any of them); False for other files."""
+    names = ome_positions(path)
+    with keeping_open(path):  # opened once over its positions
+        for i in range(1, len(names)):
+            with reading_position(path, i, len(names)):
+                if is_streamed(path, model, outputs, options, axes=axes):
+                    return True
+    return False
 
 
 def _found_alone(outputs: OutputOptions) -> bool:
