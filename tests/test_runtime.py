@@ -113,3 +113,20 @@ def test_excess_load_sees_work_started_since_the_load_average():
     busy = runtime.excess_load(load=1.0, cpus=2, margin=0.5, in_use=1.5)
     assert busy.describe() == "load 1.0 on 2 core(s), 1.5 of them in use by other work just now"
     assert runtime.excess_load(load=4.0, cpus=2).describe() == "load 4.0 on 2 core(s)"
+
+
+def test_the_c_library_is_looked_up_once_a_process(monkeypatch):
+    """find_library starts an ldconfig process each call; the allocator is tuned and restored
+    around every file and frame, so the lookup cost ~24 s of a 2,880-frame predict (s36)."""
+    import ctypes.util
+
+    calls = []
+    real = ctypes.util.find_library
+    monkeypatch.setattr(ctypes.util, "find_library", lambda name: calls.append(name) or real(name))
+    runtime._glibc.cache_clear()
+    try:
+        for _ in range(3):
+            runtime._glibc()
+    finally:
+        runtime._glibc.cache_clear()
+    assert len(calls) <= 1
