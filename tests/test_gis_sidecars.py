@@ -88,6 +88,8 @@ def test_a_tiffs_tfw_places_its_outputs_as_a_pngs_pgw_does(tmp_path):
     pngs = _rows(tmp_path / "p" / "field_objects.csv")
     assert {r.pop("image") for r in rows} == {"field.tif"} and len(rows) == len(pngs)
     assert {r.pop("image") for r in pngs} == {"field.png"}
+    assert {Path(r.pop("path")).name for r in rows} == {"field.tif"}  # the input as given
+    assert {Path(r.pop("path")).name for r in pngs} == {"field.png"}
     assert rows == pngs
     # grain 1: 8 x 8 px of 0.1 m from column 1, row 1: by hand
     assert (rows[0]["area_m2"], rows[0]["centroid_x_map"]) == ("0.64", "500000.5")
