@@ -128,23 +128,38 @@ def measure_objects(
     for the ``class`` column (and ``class_name`` by ``class_names``): each object's most
     common class other than ``background`` (:func:`majority_class`).
     """
+    ids = _checked_ids(ids, classes)
+    kinds = dict(class_names=class_names, background=background)
+    pixel_size = pixel_pair(pixel_size)
+    images = _image_planes(image, ids.shape)
+    if ids.ndim == 2:
+        image = None if images is None else images[0]
+        return with_micrometres(object_table(ids, image, classes=classes, **kinds), pixel_size)
+    tables = _plane_tables(ids, images, classes, kinds, axes, frame_interval, z_spacing)
+    joined = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
+    return with_micrometres(joined, pixel_size)
+
+
+def _checked_ids(ids, classes) -> np.ndarray:
+    """``ids`` as an array; UnetlabError in one line for ``classes`` of another shape or
+    ``ids`` that are not integers of at least 2 axes."""
     ids = np.asarray(ids)
     if classes is not None and np.shape(classes) != ids.shape:
         raise UnetlabError(
             f"classes of shape {np.shape(classes)} do not fit ids of {ids.shape}: give the "
             "class map of the same image"
         )
-    kinds = dict(class_names=class_names, background=background)
     if ids.ndim < 2 or ids.dtype.kind not in "iu":
         raise UnetlabError(
             f"ids must be an (H, W) integer array, or a stack of them, not {ids.dtype} "
             f"{ids.shape} (a label image's values; e.g. ids.astype(np.int32) of whole numbers)"
         )
-    pixel_size = pixel_pair(pixel_size)
-    images = _image_planes(image, ids.shape)
-    if ids.ndim == 2:
-        image = None if images is None else images[0]
-        return with_micrometres(object_table(ids, image, classes=classes, **kinds), pixel_size)
+    return ids
+
+
+def _plane_tables(ids, images, classes, kinds, axes, frame_interval, z_spacing) -> list[dict]:
+    """The table of each plane of a stack's ``ids`` (P, H, W) or (T, Z, H, W), each led by
+    its :func:`plane_columns` (``page``, and ``t``/``z`` where ``axes`` names them)."""
     lead = ids.shape[:-2]
     letters = _leading_axes(axes, ids.ndim)
     planes = ids.reshape(-1, *ids.shape[-2:])
@@ -158,8 +173,7 @@ def measure_objects(
         index = {a.lower(): int(i) for a, i in zip(letters, at) if a in "TZ"}
         rows = len(table["id"])
         tables.append({**plane_columns(page, rows, index, frame_interval, z_spacing), **table})
-    joined = {k: np.concatenate([t[k] for t in tables]) for k in tables[0]}
-    return with_micrometres(joined, pixel_size)
+    return tables
 
 
 def pixel_pair(pixel_size) -> tuple[float, float] | None:
