@@ -127,17 +127,9 @@ def measure_pair(
     are left out of the object facts (``cut_objects``); the (H, W) ``invalid`` pixels (where
     the image is nodata: training ignores the mask there) count in no value and no object,
     and the objects beside them are cut (``edge_cut``), as those the image's edge cuts."""
-    pixels = np.asarray(image).reshape(-1, 1 if image.ndim == 2 else image.shape[2])
-    if len(pixels) > MAX_PIXELS:  # an even sample: percentiles to well under 1%
-        pixels = pixels[:: len(pixels) // MAX_PIXELS + 1]
+    pixels = _pixel_sample(image)
     low, median, high = np.percentile(pixels, PERCENTILES, axis=0)
-    valid = None if invalid is None or not np.any(invalid) else ~np.asarray(invalid, bool)
-    values, counts = distinct_values(mask if valid is None else np.asarray(mask)[valid])
-    halves = half_counts(mask, values, valid)
-    means = value_means(image, mask, valid)
-    if ignore_value is not None:
-        keep = values != ignore_value
-        values, counts, halves, means = values[keep], counts[keep], halves[keep], means[keep]
+    values, counts, halves, means = _value_facts(image, mask, invalid, ignore_value)
     if instances is None:
         instances = len(values) > INSTANCE_VALUES
     keep = background(values, counts, None if instances else names)
@@ -160,6 +152,28 @@ def measure_pair(
         value_means=_floats(means) if len(means) else (),
         **labelled_object_facts(mask, ignore_value, keep, instances=instances, invalid=invalid),
     )
+
+
+def _pixel_sample(image: np.ndarray) -> np.ndarray:
+    """The (N, C) pixels of an (H, W[, C]) ``image``, or an even sample of
+    :data:`MAX_PIXELS` of them (percentiles to well under 1%)."""
+    pixels = np.asarray(image).reshape(-1, 1 if image.ndim == 2 else image.shape[2])
+    if len(pixels) > MAX_PIXELS:
+        pixels = pixels[:: len(pixels) // MAX_PIXELS + 1]
+    return pixels
+
+
+def _value_facts(image, mask, invalid, ignore_value):
+    """The mask's distinct values (less ``ignore_value``), outside the ``invalid`` pixels,
+    with their pixel counts, :func:`half_counts` and :func:`value_means`."""
+    valid = None if invalid is None or not np.any(invalid) else ~np.asarray(invalid, bool)
+    values, counts = distinct_values(mask if valid is None else np.asarray(mask)[valid])
+    halves = half_counts(mask, values, valid)
+    means = value_means(image, mask, valid)
+    if ignore_value is not None:
+        keep = values != ignore_value
+        values, counts, halves, means = values[keep], counts[keep], halves[keep], means[keep]
+    return values, counts, halves, means
 
 
 def half_counts(
@@ -610,8 +624,22 @@ def fingerprint(
     reader = _KeptRows(channel, exclude_rows)  # data.channel: that channel alone is measured
     invalid_of = InvalidPages(reader, nodata)
     ids = {"auto": None, "semantic": False, "instances": True}[target]
+    how = dict(ignore_value=ignore_value, names=None if target == "auto" else names)
+    facts, measured = _measured(_spread(pairs, limit), reader, invalid_of, problems, ids, **how)
+    if target == "auto":
+        masks = [_mask_values(f) for f in facts]
+        found = instance_masks(masks, folder_named=_instance_folder(measured))
+        again = dict(instances=found, ignore_value=ignore_value, names=names)
+        facts = _measure_objects(measured, facts, reader, invalid_of, **again)
+    return Fingerprint(facts)
+
+
+def _measured(pairs, reader, invalid_of, problems, instances, *, ignore_value, names):
+    """The :class:`PairFacts` of ``pairs`` read as training reads them
+    (:func:`_read_as_trained`), and the pairs measured: one that cannot be read is left out
+    where ``problems`` collects its problem."""
     facts, measured = [], []
-    for pair in _spread(pairs, limit):
+    for pair in pairs:
         read = _read_as_trained(pair, reader, invalid_of, problems)
         if read is None:
             continue
@@ -621,26 +649,14 @@ def fingerprint(
             mask,
             name=pair.mask_page,
             spacing=tiff_spacing(pair.image),
-            instances=ids,
+            instances=instances,
             ignore_value=ignore_value,
-            names=None if target == "auto" else names,
+            names=names,
             invalid=invalid,
         )
         facts.append(replace(fact, image=str(pair.image)))
         measured.append(pair)
-    if target == "auto":
-        masks = [_mask_values(f) for f in facts]
-        found = instance_masks(masks, folder_named=_instance_folder(measured))
-        facts = _measure_objects(
-            measured,
-            facts,
-            reader,
-            invalid_of,
-            instances=found,
-            ignore_value=ignore_value,
-            names=names,
-        )
-    return Fingerprint(facts)
+    return facts, measured
 
 
 def _spread(pairs: Sequence[Pair], limit: int) -> list[Pair]:
