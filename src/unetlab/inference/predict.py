@@ -725,6 +725,15 @@ def predict_fitted(
         stats = model_stats(model, _stats_pixels(image, o.exclude_rows, invalid, name), name=name)
     image = mirrored(image, o.exclude_rows, name)  # the net sees no bar, as in training
     image = filled(image, invalid)  # nor a nodata outline
+    probs = _tiled_probabilities(model, image, o, stats=stats, progress=progress)
+    background = model_background(model)
+    return blank_pixels(blank_probabilities(probs, o.exclude_rows, background), invalid, background)
+
+
+def _tiled_probabilities(model, image: np.ndarray, o: PredictOptions, *, stats, progress):
+    """``model``'s probabilities (a NumPy array) of a fitted, filled (H, W, C) ``image``,
+    predicted overlap-tile on ``o.device`` in the tiles and batches :func:`choose_tiling`
+    picks."""
     fn = probability_fn(model, precision=o.precision, tta=o.tta)
     with inference_session(model, o.device) as dev:
         check_precision(o.precision, dev)
@@ -747,9 +756,7 @@ def predict_fitted(
             device=dev,
             progress=progress,
         )
-    probs = probs.cpu().numpy() if isinstance(probs, torch.Tensor) else probs
-    background = model_background(model)
-    return blank_pixels(blank_probabilities(probs, o.exclude_rows, background), invalid, background)
+    return probs.cpu().numpy() if isinstance(probs, torch.Tensor) else probs
 
 
 def _all_invalid(model, shape: tuple[int, int], name: str) -> np.ndarray:
