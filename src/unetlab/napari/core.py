@@ -312,15 +312,8 @@ def predict_planes(
 
     options = ObjectOptions.for_model(model) if objects else None
     how = PredictOptions.for_model(model, device="cpu", channel=channel)
-    # a layer's channel axis holds channels (stains), never the R, G, B of a colour picture;
-    # an RGB layer's last axis is R, G, B whatever its dtype (a 16-bit RGB TIFF's too)
-    colour = rgb and channel_axis is None
-    fit = dict(name="the layer", channel=how.channel, colour=colour)
+    fitted = _fitted_planes(model, data, how.channel, rgb=rgb, channel_axis=channel_axis)
     labels, ids = [], []
-    layer = planes(data, rgb=rgb, channels=model.in_channels, channel_axis=channel_axis)
-    fitted = [fit_channels(p, model.in_channels, quiet=i > 0, **fit) for i, p in enumerate(layer)]
-    for plane in fitted:
-        check_finite(plane, "the layer", channel_axis=True)
     # normalised as unetlab predict normalises a stack's planes (a noise plane is not
     # stretched to full contrast)
     for plane, stats in zip(fitted, stack_stats(model, fitted), strict=True):
@@ -334,6 +327,20 @@ def predict_planes(
     lead = _leading_shape(np.shape(data), rgb=rgb, channel_axis=channel_axis)
     stacked = (_stacked(labels, lead), _stacked(ids, lead) if ids else None)
     return LayerPrediction(*stacked, classes)
+
+
+def _fitted_planes(model: UNet, data, channel, *, rgb: bool, channel_axis) -> list:
+    """The layer's planes, each with the model's channels (:func:`fit_channels`; ``channel``:
+    the one a 1-channel model takes), refused where a pixel is NaN or infinite."""
+    # a layer's channel axis holds channels (stains), never the R, G, B of a colour picture;
+    # an RGB layer's last axis is R, G, B whatever its dtype (a 16-bit RGB TIFF's too)
+    colour = rgb and channel_axis is None
+    fit = dict(name="the layer", channel=channel, colour=colour)
+    layer = planes(data, rgb=rgb, channels=model.in_channels, channel_axis=channel_axis)
+    fitted = [fit_channels(p, model.in_channels, quiet=i > 0, **fit) for i, p in enumerate(layer)]
+    for plane in fitted:
+        check_finite(plane, "the layer", channel_axis=True)
+    return fitted
 
 
 def _leading_shape(shape: tuple[int, ...], *, rgb: bool, channel_axis: int | None) -> tuple:
