@@ -112,25 +112,34 @@ def fit(
         if device.type == "cpu":  # one tuned heap for training and validation, given back
             held.enter_context(tuned_allocator())  # at the end: fewer page faults per step
         run_dir = _claimed(run_dir, cfg, group, held, resume=resume, overwrite=overwrite)
-        with _run_logs(run_dir, group):
-            if group.is_main:
-                _log_beginning(run_dir, cfg, plan, config_file, resume=resume, split=split)
-            fix = "lower train.batch_size or data.tile_size (or train on the GPU)"
-            stop = StopRequest(at_once=not group.active)
-            with stop, memory_hint("training", fix):
-                result = _fit(
-                    cfg,
-                    run_dir,
-                    device=device,
-                    group=group,
-                    resume=resume,
-                    progress=progress and group.is_main,
-                    stop=stop,
-                    clock=clock,
-                    begun=begun,
-                    split=split,
-                )
-            return result | {"seconds": time.perf_counter() - started}  # the call's
+        how = dict(resume=resume, progress=progress, clock=clock, begun=begun, split=split)
+        return _logged_fit(cfg, run_dir, device, group, plan, config_file, started, **how)
+
+
+def _logged_fit(
+    cfg, run_dir, device, group, plan, config_file, started, *, resume, progress, **how
+):
+    """:func:`_fit` in the claimed ``run_dir`` with its logs open (the plan and beginning
+    logged by the main process), stopped by a signal at a step boundary; its ``seconds``
+    counted from ``started`` (the call's)."""
+    with _run_logs(run_dir, group):
+        if group.is_main:
+            _log_beginning(run_dir, cfg, plan, config_file, resume=resume, split=how["split"])
+        fix = "lower train.batch_size or data.tile_size (or train on the GPU)"
+        stop = StopRequest(at_once=not group.active)
+        with stop, memory_hint("training", fix):
+            progress = progress and group.is_main
+            result = _fit(
+                cfg,
+                run_dir,
+                device=device,
+                group=group,
+                resume=resume,
+                progress=progress,
+                stop=stop,
+                **how,
+            )
+        return result | {"seconds": time.perf_counter() - started}
 
 
 def _prepared(
