@@ -115,6 +115,22 @@ def test_another_input_of_the_same_names_is_refused_and_nothing_replaced(work, c
     assert _contents(work / "S") == before
 
 
+def test_an_input_gone_from_its_folder_leaves_its_outputs_to_the_new_one(work, caplog):
+    """The batch audit: nb1.png converted to nb1.ome.tif and deleted refused the folder every
+    night, --skip-existing too; its outputs, unetlab's by the manifest, belong to no input
+    that exists: the new one replaces them (the other format's labels too), with a line."""
+    assert _predict(work, "nb1.png", "--overlay") == 0
+    (work / "in" / "nb1.png").unlink()
+    caplog.set_level("INFO")
+    assert _predict(work, "nb1.ome.tif", "--skip-existing") == 0
+    assert f"{work / 'in' / 'nb1.png'} is gone from its folder: its outputs are replaced" in (
+        caplog.text
+    )
+    assert set(_contents(work / "S")) == {"nb1.tif", "nb1_objects.csv", "nb1_objects.tif"}
+    made = _made_from(work / "S")
+    assert made == dict.fromkeys(_contents(work / "S"), str(work / "in" / "nb1.ome.tif"))
+
+
 def test_the_same_input_is_predicted_again_and_skipped_as_before(work):
     assert _predict(work, "nb1.png") == 0
     stamp = (work / "S" / "nb1.png").stat().st_mtime_ns

@@ -469,13 +469,18 @@ def _other_inputs(
     (``before``: the manifest's; a line that names no input is no other input). OutputError
     naming both inputs unless ``overwrite``: two inputs of one output name (``a.png`` and
     ``a.ome.tif``) predicted one after the other into one folder left one's table beside
-    the other's labels."""
+    the other's labels. An input gone from its folder (which still exists: a drive not
+    mounted is not taken for gone) has no outputs to keep: replaced without ``overwrite``
+    (``x.png`` converted to ``x.tif`` and deleted blocked the folder every night)."""
     replaced: dict[str, set[str]] = {}
     for name in names:
         new, old = sources.get(name), before.get(name)
         if new is None or old is None or old == new or name not in present:
             continue
-        if not overwrite:
+        if not overwrite and _input_gone(old):
+            if old not in replaced.get(new, ()):
+                log.info("%s is gone from its folder: its outputs are replaced by %s's", old, new)
+        elif not overwrite:
             raise OutputError(
                 f"{folder / name} is unetlab {command}'s output for {old}, and {new} would "
                 f"replace it (their outputs have the same names): give another output folder, "
@@ -483,6 +488,12 @@ def _other_inputs(
             )
         replaced.setdefault(new, set()).add(old)
     return replaced
+
+
+def _input_gone(source: str) -> bool:
+    """The input ``source`` (a resolved path) no longer exists, and its folder does."""
+    path = Path(source)
+    return not os.path.lexists(path) and path.parent.is_dir()
 
 
 def _remove_replaced(
