@@ -108,3 +108,43 @@ def test_another_model_on_one_input_says_the_folder_now_mixes_two_models(work, c
     with caplog.at_level("WARNING", logger="unetlab.inference.folders"):  # the same model
         assert main([*argv[:2], str(work / "m1.pt"), *argv[3:], "--output", str(work / "out")]) == 0
     assert "mix two models" not in caplog.text
+
+
+def _png(path: Path, seed: int) -> None:
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    Image.fromarray(rng.integers(0, 255, (24, 20), dtype=np.uint8)).save(path)
+
+
+def test_a_changed_input_that_now_fails_loses_its_earlier_outputs(work, caplog):
+    """The batch audit (s36, 1): b.png re-copied and cut off failed and kept night 1's
+    labels and objects, which a merge of the folder's tables took for this night's."""
+    _png(work / "in" / "b.png", 1)
+    assert _predict(work, "m1.pt", "--instances", "--skip-existing") == 0
+    assert {"b.png", "b_objects.csv", "b_objects.tif"} <= _names(work / "out")
+    whole = (work / "in" / "b.png").read_bytes()
+    (work / "in" / "b.png").write_bytes(whole[: len(whole) // 3])
+    caplog.set_level("INFO")
+    assert _predict(work, "m1.pt", "--instances", "--skip-existing") != 0
+    assert not {"b.png", "b_objects.csv", "b_objects.tif"} & _names(work / "out")
+    assert not {n for n in made_from(work / "out", "predict") if n.startswith("b")}
+    assert "removed b.png's earlier outputs (b.png, b_objects.csv, b_objects.tif)" in caplog.text
+    summary = (work / "out" / "objects_summary.csv").read_text()
+    assert [r for r in summary.splitlines() if r.startswith("b.png,")][0].startswith(
+        "b.png,failed,"
+    )
+    assert {"st.tif", "st_objects.csv"} <= _names(work / "out")  # the unchanged one's stay
+
+
+def test_outputs_of_an_input_deleted_from_the_folder_stay_and_are_named(work, caplog):
+    _png(work / "in" / "b.png", 1)
+    assert _predict(work, "m1.pt", "--instances", "--skip-existing") == 0
+    (work / "in" / "b.png").unlink()
+    caplog.set_level("INFO")
+    assert _predict(work, "m1.pt", "--instances", "--skip-existing") == 0
+    assert {"b.png", "b_objects.csv", "b_objects.tif"} <= _names(work / "out")  # kept
+    line = "3 outputs belong to inputs no longer in the input folder (b.png): kept"
+    assert line in caplog.text
+    summary = (work / "out" / "objects_summary.csv").read_text()
+    assert "b.png" not in summary

@@ -191,6 +191,11 @@ def changed_sources(folder: str | os.PathLike, command: str) -> set[str]:
     return set(_changed(Path(folder), command).values())
 
 
+def changed_outputs(folder: str | os.PathLike, command: str) -> dict[str, str]:
+    """Each name of :func:`changed_inputs` -> its input (as the manifest names it)."""
+    return _changed(Path(folder), command) if Path(folder).is_dir() else {}
+
+
 def _changed(folder: Path, command: str) -> dict[str, str]:
     """Each name of :func:`changed_inputs` -> its input."""
     latest = {f[0]: f for f in _stamped_lines(folder) if f[1] == command}

@@ -51,6 +51,7 @@ from unetlab.inference.output_rules import (
 )
 from unetlab.inference.predict import PredictOptions, check_model, floor_run
 from unetlab.inference.records import OutputOptions, Provenance
+from unetlab.inference.stale import drop_failed_changed, say_gone_inputs
 from unetlab.inference.stream_rule import (
     is_streamed,
     later_position_streamed,
@@ -59,7 +60,7 @@ from unetlab.inference.stream_rule import (
 from unetlab.inference.table_extras import table_path
 from unetlab.inference.tta import describe_tta
 from unetlab.inference.world_files import world_files
-from unetlab.manifest import changed_sources
+from unetlab.manifest import changed_outputs, changed_sources
 from unetlab.outputs import OVERWRITE_FIX, confirm
 from unetlab.progress import checked, progress_bar, shown
 from unetlab.runtime import tuned_allocator
@@ -216,6 +217,7 @@ def claim_folder(
     *,
     overwrite_fix: str = PYTHON_OVERWRITE_FIX,
     record: Provenance | Callable[[], Provenance] | None = None,
+    changed: dict[str, str] | None = None,
 ) -> Iterator[set[Path]]:
     """``out_dir`` checked and held for the ``outputs`` of ``files``
     (:func:`prediction_folder`; ``record``: what makes them, or a function that gives it
@@ -229,11 +231,14 @@ def claim_folder(
     command line's flags where it passes its own (:data:`~unetlab.outputs.OVERWRITE_FIX`).
     With ``outputs.objects`` and
     several ``files``, the per-image table's name is claimed too
-    (:func:`~unetlab.inference.objects_summary.claim_summary`)."""
+    (:func:`~unetlab.inference.objects_summary.claim_summary`). ``changed`` (a dict) gets
+    each output whose input changed since it was made -> that input (with ``record``)."""
     outputs = OutputOptions.of(outputs)
     done: set[Path] = set()
 
     def check(made: Provenance) -> None:  # held, before this run enters the manifest
+        if changed is not None:
+            changed.update(changed_outputs(out_dir, "predict"))
         if mixed := other_inputs_models(out_dir, files, made):
             log.warning(_mixed_line(Path(out_dir), mixed, made, overwrite_fix))
         if not outputs.skip_existing:
@@ -433,7 +438,8 @@ def predict_folder(
     before = _names(out_dir), _first_missing(out_dir)  # a folder this run makes: None, its top
     with contextlib.ExitStack() as claimed:
         claimed.enter_context(each_position())  # a multi-position OME-TIFF: each position
-        claim = dict(overwrite_fix=overwrite_fix, record=load.record)
+        changed: dict[str, str] = {}  # outputs of changed inputs -> input (claim_folder)
+        claim = dict(overwrite_fix=overwrite_fix, record=load.record, changed=changed)
         done = _claimed(claimed, out_dir, files, outputs, group, **claim)
         model, outputs = load()
         timed = clock(model) if clock is not None else None
@@ -448,6 +454,7 @@ def predict_folder(
         result.skipped = [f for f in files if f in done]
         result.class_names = [str(n) for n in getattr(model, "classes", None) or ()]
         if group.is_main:
+            drop_failed_changed(out_dir, result.failed, changed)
             _conclude(result, out_dir, files, outputs, report, run.root)
     if group.is_main and not result.written:
         _drop_unused(out_dir, before)
@@ -513,6 +520,7 @@ def _conclude(result: FolderPrediction, out_dir: Path, files, outputs, report, r
     removed), then ``report``."""
     for path, written in result.written.items():
         written += world_files(path, written)
+    say_gone_inputs(out_dir)
     if _summed(outputs, files):
         result.summary = _summary(out_dir, files, result, root)
     else:  # an earlier run's table of these inputs' objects, which this run removed

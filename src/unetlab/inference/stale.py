@@ -1,0 +1,70 @@
+"""Earlier outputs in a prediction folder that no input of it stands behind any more: those
+of an input that changed since and now fails (removed: they were made from a file that no
+longer exists, and a merge of the folder's tables would take them for this night's), and
+those of inputs gone from their folder (kept, and named in one line)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+from unetlab.inference.output_rules import input_source
+from unetlab.manifest import forget, made_from
+
+log = logging.getLogger("unetlab")
+
+COMMAND = "predict"
+
+
+def drop_failed_changed(
+    out_dir: Path, failed: Mapping[Path, str], changed: Mapping[str, str]
+) -> list[str]:
+    """Remove (and unlist) the outputs in ``out_dir`` of each ``failed`` input whose file
+    changed since they were made (``changed``: output name -> input, taken before the run:
+    :func:`~unetlab.manifest.changed_outputs`); one line each. Returns the names removed."""
+    removed = []
+    for path in failed:
+        source = input_source(path)
+        names = sorted(n for n, s in changed.items() if s == source)
+        names = [n for n in names if os.path.lexists(out_dir / n)]
+        for name in names:
+            if (out_dir / name).is_dir() and not (out_dir / name).is_symlink():
+                shutil.rmtree(out_dir / name)  # a slide's OME-Zarr
+            else:
+                (out_dir / name).unlink()
+        if names:
+            forget(out_dir, names, COMMAND, sources=dict.fromkeys(names, source))
+            log.warning(
+                "removed %s's earlier outputs (%s): made from the file before it changed, "
+                "and the file now fails",
+                path.name,
+                ", ".join(names),
+            )
+        removed += names
+    return removed
+
+
+def say_gone_inputs(out_dir: Path) -> list[str]:
+    """One line naming the outputs in ``out_dir`` whose input (as the manifest names it) is
+    gone from a folder that still exists: kept, not in this run's tables. Returns them."""
+    gone = {}
+    for name, source in made_from(out_dir, COMMAND).items():
+        if source is None or not (out_dir / name).exists():
+            continue
+        if not os.path.lexists(source) and Path(source).parent.is_dir():
+            gone.setdefault(Path(source).name, []).append(name)
+    names = [n for kept in gone.values() for n in kept]
+    if names:
+        inputs = ", ".join(sorted(gone)[:3]) + (
+            f" and {len(gone) - 3} more" if len(gone) > 3 else ""
+        )
+        log.info(
+            "%d outputs belong to inputs no longer in the input folder (%s): kept; move "
+            "them away if a merge of the folder's tables should not read them",
+            len(names),
+            inputs,
+        )
+    return sorted(names)
