@@ -17,6 +17,7 @@ import os
 import statistics
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from unetlab.cli.common import (
@@ -213,7 +214,7 @@ def run(args) -> int:
     from unetlab.bench import ModelClock
     from unetlab.distributed import launch, without_nproc
     from unetlab.group import Group
-    from unetlab.inference.folders import find_inputs, predict_folder
+    from unetlab.inference.folders import find_inputs, predict_folder, say_unread
     from unetlab.inference.input_folder import refuse_input_folder
     from unetlab.outputs import OVERWRITE_FIX
     from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
@@ -227,6 +228,7 @@ def run(args) -> int:
     device = group.device(resolve_device(args.device, CLI_DEVICE_FIX))
     if args.recursive:
         return _run_tree(args, group, device)
+    not_read = say_unread(args.input) if group.is_main else []  # .czi, .nd2: named, counted
     files = find_inputs(args.input)
     out_dir = _output_folder(args.output)
     refuse_input_folder(files, out_dir, given="--output")
@@ -248,7 +250,9 @@ def run(args) -> int:
                 clock=clock if args.benchmark else None,
                 notes=lambda model, objects: _notes(model, objects) + region_note(model, args),
                 failed=lambda line: print(f"unetlab predict: failed: {line}", file=sys.stderr),
-                report=lambda result: _summary(args, result, out_dir, timed.get("clock"), group),
+                report=lambda result: _summary(
+                    args, replace(result, not_read=not_read), out_dir, timed.get("clock"), group
+                ),
                 name=args.checkpoint,
                 overwrite_fix=OVERWRITE_FIX,
                 options=with_nodata(with_exclude_rows(predict_options(args, device), args), args),
@@ -460,7 +464,7 @@ def _summary(args, result, out_dir: Path, clock, group) -> None:
         _report_objects(found, kinds, areas, total=not result.summary, nouns=nouns, names=names)
         for line in summary_lines(result.summary, names):
             log.info("%s", line)
-    counts = (done, len(result.skipped), len(result.failed))
+    counts = (done, len(result.skipped) + len(result.not_read), len(result.failed))
     _report(*counts, result.pixels, result.seconds, out_dir, processes=group.world)
     if clock is not None and done:
         _report_benchmark(done, result.pixels, result.seconds, clock.seconds, group.world)

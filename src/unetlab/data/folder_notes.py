@@ -65,3 +65,41 @@ def subfolders_line(folder: Path, found: dict[Path, int], fix: str) -> str:
     named = ", ".join(f"{sub.name}/ ({n} image file{'s' * (n != 1)})" for sub, n in found.items())
     verb = "is" if len(found) == 1 else "are"
     return f"{folder}/: {named} {verb} not read: folders are not searched recursively; {fix}"
+
+
+#: microscope vendors' file formats unetlab does not read (Bio-Formats does): a folder
+#: search passes over them, and says so (:func:`unread_line`); the TIFF-based ones
+#: (``.lsm``, ``.svs``, ``.ndpi``) are not among them
+MICROSCOPE_SUFFIXES = (
+    ".czi", ".nd2", ".lif", ".vsi", ".ims", ".oib", ".oif", ".lei", ".dv", ".mrxs", ".sld",
+)  # fmt: skip
+
+
+def unread_microscope_files(paths) -> list[Path]:
+    """The files in a microscope format unetlab does not read (:data:`MICROSCOPE_SUFFIXES`)
+    among the folders' files and the globs' matches of ``paths`` (named files: read, and
+    refused there)."""
+    import glob
+
+    found: list[Path] = []
+    for p in [paths] if isinstance(paths, (str, os.PathLike)) else paths:
+        if Path(p).is_dir():
+            found += sorted(Path(p).iterdir())
+        elif any(ch in str(p) for ch in "*?["):
+            found += sorted(Path(m) for m in glob.glob(str(p), recursive=True))
+    ours = [f for f in found if f.suffix.lower() in MICROSCOPE_SUFFIXES and f.is_file()]
+    return sorted(set(ours), key=ours.index)
+
+
+def unread_line(files: list[Path]) -> str:
+    """One line naming how many ``files`` (:func:`unread_microscope_files`) of each format
+    a run passed over, and the fix."""
+    counts: dict[str, int] = {}
+    for f in files:
+        counts[f.suffix.lower()] = counts.get(f.suffix.lower(), 0) + 1
+    kinds = ", ".join(f"{s} x{n}" for s, n in counts.items())
+    return (
+        f"{len(files)} file(s) in a format unetlab does not read ({kinds}): not predicted; "
+        "convert them to OME-TIFF (Fiji: File > Import > Bio-Formats, then save as OME-TIFF; "
+        "or bfconvert)"
+    )

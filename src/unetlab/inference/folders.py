@@ -115,6 +115,16 @@ def folder_inputs(folder: Path) -> list[Path]:
     return zarrs + _without_masks(folder, find_images(folder))
 
 
+def say_unread(patterns) -> list[Path]:
+    """The microscope files of ``patterns`` (folders, globs) unetlab does not read, said in
+    one line (:func:`~unetlab.data.folder_notes.unread_microscope_files`)."""
+    from unetlab.data.folder_notes import unread_line, unread_microscope_files
+
+    if files := unread_microscope_files(patterns):
+        log.warning("%s", unread_line(files))
+    return files
+
+
 def _subfolders_left_out(folder: Path) -> list[str]:
     """The line naming ``folder``'s sub-folders of images that predict leaves out (a folder is
     not searched recursively; audit s34 messy 1), with the pattern that takes them."""
@@ -365,7 +375,9 @@ class FolderPrediction:
     input, in input order, as the folder's ``objects_summary.csv`` holds it, the skipped
     inputs' read from their tables
     (:func:`~unetlab.inference.objects_summary.folder_summary`). ``class_names``: the
-    model's classes, in its order (that of the objects' classes in the lines)."""
+    model's classes, in its order (that of the objects' classes in the lines).
+    ``not_read``: the files of the inputs' folders in a microscope format unetlab does not
+    read (:func:`~unetlab.data.folder_notes.unread_microscope_files`), said in one line."""
 
     written: dict[Path, list[Path]] = field(default_factory=dict)
     skipped: list[Path] = field(default_factory=list)
@@ -377,6 +389,7 @@ class FolderPrediction:
     areas: dict[Path, dict[str, float]] = field(default_factory=dict)
     summary: list[dict] = field(default_factory=list)
     class_names: list[str] = field(default_factory=list)
+    not_read: list[Path] = field(default_factory=list)
 
 
 #: A model, or a function that loads it (called once the output folder is checked).
@@ -431,6 +444,7 @@ def predict_folder(
     check_keywords(settings)  # before any file is found, the model loaded, the folder held
     check_source(model)
     checked(progress, "each input's name")
+    not_read = say_unread(inputs)
     files, out_dir = find_inputs(inputs), Path(out_dir)
     load = _Loaded(model, outputs, dict(name=name, **settings))
     if isinstance(model, torch.nn.Module):  # bad settings refused before the folder is touched
@@ -451,7 +465,7 @@ def predict_folder(
         # from one file to the next, given back at the end (runtime.tuned_allocator)
         with floor_run(), tuned_allocator():
             result = run.predict([f for f in files if f not in done], name, lines)
-        result.skipped = [f for f in files if f in done]
+        result.skipped, result.not_read = [f for f in files if f in done], not_read
         result.class_names = [str(n) for n in getattr(model, "classes", None) or ()]
         if group.is_main:
             drop_failed_changed(out_dir, result.failed, changed)

@@ -1,0 +1,29 @@
+"""Microscope vendors' files unetlab does not read (.czi, .nd2, ...) in an input folder are
+named in one line and counted as skipped (batch audit s36, 3: they were passed over without
+a word, exit 0)."""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image
+
+from unetlab import UNet, save_model
+from unetlab.cli import main
+from unetlab.inference.folders import predict_folder
+
+
+def test_predict_names_the_microscope_files_it_does_not_read(tmp_path, caplog):
+    (tmp_path / "in").mkdir()
+    Image.fromarray(np.zeros((24, 20), np.uint8)).save(tmp_path / "in" / "a.png")
+    for name in ("s1.czi", "s2.CZI", "s3.czi", "t.nd2", "notes.txt"):
+        (tmp_path / "in" / name).write_bytes(b"\0" * 16)
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+    caplog.set_level("INFO")
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    assert main([*argv, "--output", str(tmp_path / "out"), "--device", "cpu"]) == 0
+    line = "4 file(s) in a format unetlab does not read (.czi x3, .nd2 x1): not predicted; "
+    assert line + "convert them to OME-TIFF" in caplog.text
+    assert "predict: 1 written, 4 skipped, 0 failed" in caplog.text
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    done = predict_folder(model, tmp_path / "in", tmp_path / "py")
+    assert sorted(p.name for p in done.not_read) == ["s1.czi", "s2.CZI", "s3.czi", "t.nd2"]
