@@ -247,3 +247,20 @@ def test_the_summary_never_replaces_a_users_file(tmp_path):
     path = claim_summary(tmp_path)
     write_summary(tmp_path, [{"image": "a.tif", "status": DONE, "objects": 1}])
     assert claim_summary(tmp_path) == path  # predict's own: written again
+
+
+def test_large_totals_are_written_whole_not_rounded(tmp_path):
+    """The batch audit (s36, 4): a slide's 8,874,467 px of objects was 8.87447e+06."""
+    out = tmp_path / "out"
+    out.mkdir()
+    files = [tmp_path / "x.png", tmp_path / "y.png"]
+    _table(out / "x_objects.csv", [8_874_000, 467, 2], area_um2=[2_218_500, 116.75, 0.5])
+    _table(out / "y_objects.csv", [2])
+    rows = folder_summary(out, files, written=files, focus=False)
+    with write_summary(out, rows).open(newline="") as f:
+        table = list(csv.DictReader(f))
+    assert table[0]["total_area"] == "8874469"  # a pixel count: whole
+    assert table[0]["total_area_um2"] == "2218617.25"
+    assert table[0]["mean_area"] == "2958156.333"  # 10 significant digits
+    assert table[0]["mean_area_um2"] == "739539.0833"
+    assert table[1]["total_area"] == "2"

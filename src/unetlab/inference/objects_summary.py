@@ -481,8 +481,16 @@ def _cells(row: dict, columns: Sequence[str]) -> list[str]:
     cells = []
     for c in columns:
         v = values.get(c, 0 if counted and c.startswith("objects_") else None)
-        cells.append("" if v is None else f"{v:.6g}" if isinstance(v, float) else str(v))
+        cells.append("" if v is None else _number(v) if isinstance(v, float) else str(v))
     return cells
+
+
+def _number(v: float) -> str:
+    """A figure as the CSV holds it: a whole one (a pixel count) as an integer, another with
+    10 significant digits (``f"{v:.6g}"`` wrote 8,874,467 px as ``8.87447e+06``)."""
+    if v.is_integer() and abs(v) < 2**53:
+        return str(int(v))
+    return f"{v:.10g}"
 
 
 def claim_summary(out_dir: str | os.PathLike, *, overwrite: bool = False) -> Path:
