@@ -134,7 +134,7 @@ def test_cli_channel_by_name(tmp_path, model, capsys):
     assert main([*argv, "--output", str(tmp_path / "index"), "--channel", "1"]) == 0
     by_name, by_index = (tifffile.imread(tmp_path / d / "two.tif") for d in ("name", "index"))
     assert np.array_equal(by_name, by_index)
-    assert main([*argv, "--output", str(tmp_path / "bad"), "--channel", "GFP"]) == 2
+    assert main([*argv, "--output", str(tmp_path / "bad"), "--channel", "GFP"]) == 3
     assert "no such channel 'GFP': its channels are 0: membrane, 1: DAPI" in capsys.readouterr().err
 
 

@@ -44,7 +44,7 @@ def test_predict_folder_writes_every_good_file_and_names_the_bad_one(folder, cap
             "--save-probabilities",
         ]
     )
-    assert code == 2
+    assert code == 3  # the run went through, one input failed (SOME_FAILED)
     err = capsys.readouterr().err
     failed = [line for line in err.splitlines() if "broken.png" in line]
     assert len(failed) == 1 and "failed" in failed[0]
@@ -73,7 +73,7 @@ def test_a_truncated_tiff_is_one_line_without_tifffiles_own_log(folder, capsys, 
     cut.parent.mkdir()
     cut.write_bytes(whole.read_bytes()[:5000])  # tags that point past the end of the file
     argv = ["predict", "--checkpoint", str(folder / "model.pt"), "--input", str(cut.parent)]
-    assert main([*argv, "--output", str(folder / "out")]) == 2
+    assert main([*argv, "--output", str(folder / "out")]) == 3
     assert not [r for r in caplog.records if r.name.startswith("tifffile")]
     err = capsys.readouterr().err  # named as cut short (io.short_file_line), in one line
     assert "truncated.tif: truncated: its header promises" in err
@@ -93,7 +93,7 @@ def test_label_values_color_skip_existing_and_channel_mismatch(folder, capsys):
     assert Image.open(out / "deep.png").mode == "P"
     tifffile.imwrite(folder / "two.tif", np.zeros((8, 8, 2), np.uint8), planarconfig="contig")
     capsys.readouterr()
-    assert main([*args, "--input", str(folder / "two.tif")]) == 2
+    assert main([*args, "--input", str(folder / "two.tif")]) == 3
     assert "two.tif: has 2 channels, the model takes 1: choose one with --channel C" in (
         capsys.readouterr().err
     )
@@ -196,3 +196,18 @@ def test_a_tilde_the_shell_left_alone_is_the_home_folder(folder, monkeypatch):
     assert main(argv) == 0
     assert (folder / "out" / "grey.png").is_file()
     assert not (folder / "in" / "~").exists()
+
+
+def test_exit_status_tells_a_failed_input_from_a_stopped_run(folder, capsys):
+    """The batch audit (s36, 7): a run with a failed input, a bad flag and a folder with no
+    images all exited 2; a cron job must tell them apart (predict --help says the codes)."""
+    (folder / "in" / "bad.png").write_bytes(b"not a png")
+    argv = ["predict", "--checkpoint", str(folder / "model.pt"), "--input", str(folder / "in")]
+    assert main([*argv, "--output", str(folder / "out")]) == 3
+    (folder / "empty").mkdir()
+    argv = ["predict", "--checkpoint", str(folder / "model.pt"), "--input", str(folder / "empty")]
+    assert main([*argv, "--output", str(folder / "out2")]) == 2
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())  # as argparse wraps it
+    assert "3 the run went through but some inputs failed" in shown

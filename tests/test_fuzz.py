@@ -101,11 +101,11 @@ def _cli(argv: list[str]) -> tuple[int, str]:
 
 
 def _check_outcome(code: int, err: str, out_dir: Path | None = None) -> None:
-    """The property: success, or exit 2 with exactly one error line; no traceback; nothing
-    partial or temporary in the output folder."""
+    """The property: success, or exit 2 (stopped before work) or 3 (an input failed) with
+    exactly one error line; no traceback; nothing partial or temporary in the output folder."""
     assert "Traceback" not in err and code != 1, err
-    assert code in (0, 2), (code, err)
-    if code == 2:
+    assert code in (0, 2, 3), (code, err)
+    if code in (2, 3):
         lines = [line for line in err.splitlines() if line.startswith(("unetlab", "usage:"))]
         errors = [line for line in lines if ": error: " in line or ": failed: " in line]
         assert len(errors) == 1, err

@@ -155,7 +155,7 @@ def test_overwrite_by_an_input_that_fails_leaves_the_first_ones_outputs(work):
     assert _predict(work, "nb1.png") == 0
     before = _contents(work / "S")
     (work / "in" / "nb1.ome.tif").write_bytes(b"not a tiff")
-    assert _predict(work, "nb1.ome.tif", "--overwrite") == 2  # fails to read: writes nothing
+    assert _predict(work, "nb1.ome.tif", "--overwrite") == 3  # fails to read: writes nothing
     assert _contents(work / "S") == before
     assert set(_made_from(work / "S").values()) == {str(work / "in" / "nb1.png")}
     assert _predict(work, "nb1.png", "--skip-existing") == 0  # still nb1.png's, finished

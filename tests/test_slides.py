@@ -490,7 +490,7 @@ def test_a_bad_band_in_one_process_fails_the_image_in_all_and_the_run_goes_on(tm
     command += ["--input", str(inputs), "--output", str(tmp_path / "out"), "--nproc", "2"]
     command += ["--large-pixels", "10000", "--tile-size", "64", "--device", "cpu"]
     run = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 2, run.stderr[-3000:]
+    assert run.returncode == 3, run.stderr[-3000:]
     assert (
         run.stderr.count("1 NaN or infinite pixel in rows") == 1 and "Traceback" not in run.stderr
     )
@@ -523,7 +523,7 @@ def test_a_truncated_streamed_slide_is_named_and_the_batch_goes_on(tmp_path, cap
     save_model(tmp_path / "m.pt", model)
     args = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(inputs)]
     args += ["--output", str(tmp_path / "out"), "--large-pixels", "1000", "--tile-size", "64"]
-    assert main([*args, "--instances", "--device", "cpu"]) == 2
+    assert main([*args, "--instances", "--device", "cpu"]) == 3
     err = capsys.readouterr().err
     assert "a_truncated.tif: cannot read rows" in err and "Traceback" not in err
     written = sorted(p.name for p in (tmp_path / "out").iterdir() if p.name != ".unetlab-outputs")

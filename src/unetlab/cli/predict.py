@@ -1,7 +1,7 @@
 """``unetlab predict``: segment images of any size with a trained checkpoint.
 
 Unreadable files, and files whose channels do not fit the model, are named one per line and
-skipped; the others are still written; the exit code is 2 if any failed. ``--nproc N`` (or
+skipped; the others are still written; the exit code is 3 if any failed (:data:`SOME_FAILED`). ``--nproc N`` (or
 torchrun) shares the files out over processes, and each large image by bands of rows (with
 --instances or --overlay one process streams it, as a run of one does). The
 output folder must not hold the inputs or files unetlab did not write there (unless
@@ -36,6 +36,16 @@ from unetlab.errors import DiskFullError, UnetlabError, first_line
 
 log = logging.getLogger(__name__)
 
+#: the exit status of a run that went through but could not predict some inputs (2: a
+#: problem stopped the command before any work; a nightly job tells them apart)
+SOME_FAILED = 3
+EXIT_CODES = (
+    "exit status: 0 every input written or skipped; 3 the run went through but some inputs "
+    "failed (each named in a line and in predict.json's 'failed'); 2 a problem stopped it "
+    "before any work (a bad flag, no images, a folder in use; the line says the fix); 1 a "
+    "bug in unetlab; 130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP."
+)
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -52,6 +62,7 @@ def add_parser(sub) -> None:
         "--instances adds <stem>_objects.tif and <stem>_objects.csv, --outlines their "
         "outlines for QuPath and Fiji. A multi-position OME-TIFF gives each position's "
         "outputs, named <stem>_pos0, <stem>_pos1, ...",
+        epilog=EXIT_CODES,
     )
     _add_inputs(p)
     g = p.add_argument_group("outputs")
@@ -262,7 +273,7 @@ def run(args) -> int:
         return _stopped(args, files, out_dir, exc, say=group.is_main)
     except DiskFullError as exc:  # as a stop: the outputs so far kept and recorded
         return _disk_full(args, files, out_dir, exc, say=group.is_main)
-    return 2 if result.failed else 0
+    return SOME_FAILED if result.failed else 0
 
 
 def _run_tree(args, group, device) -> int:
@@ -298,7 +309,7 @@ def _run_tree(args, group, device) -> int:
             options=with_nodata(with_exclude_rows(predict_options(args, device), args), args),
             axes=args.axes,
         )
-    return 2 if any(r.failed for r in results.values()) else 0
+    return SOME_FAILED if any(r.failed for r in results.values()) else 0
 
 
 def add_exclude_rows_arg(group) -> None:
