@@ -323,3 +323,27 @@ def test_the_record_holds_the_nodata_only_where_it_is_not_auto():
         assert f"nodata {nodata}" in made.describe()
         keys.add(made.key)
     assert len(keys) == 4
+
+
+def test_predict_json_records_the_runs_failed_and_skipped_inputs(tmp_path):
+    """The batch audit (s36, 8): without --instances nothing in the output folder said which
+    inputs failed or were skipped; predict.json's last_run does, each run its own."""
+    inputs = tmp_path / "in"
+    inputs.mkdir()
+    Image.fromarray(np.zeros((24, 20), np.uint8)).save(inputs / "a.png")
+    (inputs / "c.png").write_bytes(b"")  # still being copied
+    (inputs / "scan.czi").write_bytes(b"\0" * 8)
+    save_model(tmp_path / "m.pt", _net(0))
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(inputs)]
+    argv += ["--output", str(tmp_path / "out"), "--device", "cpu", "--skip-existing"]
+    assert main(argv) == 3
+    run = json.loads((tmp_path / "out" / RECORDS).read_text())["last_run"]
+    assert list(run["failed"]) == [str(inputs / "c.png")]
+    assert run["failed"][str(inputs / "c.png")].endswith("empty file (0 bytes); copy the file again")
+    assert list(run["skipped"]) == [str(inputs / "scan.czi")]
+    assert "a format unetlab does not read (.czi)" in run["skipped"][str(inputs / "scan.czi")]
+    assert len(read_records(tmp_path / "out")) == 1  # the record of what made a.png stays
+    (inputs / "c.png").unlink()
+    assert main(argv) == 0
+    run = json.loads((tmp_path / "out" / RECORDS).read_text())["last_run"]
+    assert run["failed"] == {} and str(inputs / "a.png") in run["skipped"]

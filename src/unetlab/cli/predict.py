@@ -17,7 +17,6 @@ import os
 import statistics
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from unetlab.cli.common import (
@@ -45,6 +44,14 @@ EXIT_CODES = (
     "before any work (a bad flag, no images, a folder in use; the line says the fix); 1 a "
     "bug in unetlab; 130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP."
 )
+
+
+def _not_read(result, files: list[Path]):
+    """``result`` with the ``files`` this command passed over (:func:`say_unread`: of the
+    folders it was given, which predict_folder does not see), for the summary and
+    predict.json."""
+    result.not_read = files
+    return result
 
 
 def add_parser(sub) -> None:
@@ -262,7 +269,7 @@ def run(args) -> int:
                 notes=lambda model, objects: _notes(model, objects) + region_note(model, args),
                 failed=lambda line: print(f"unetlab predict: failed: {line}", file=sys.stderr),
                 report=lambda result: _summary(
-                    args, replace(result, not_read=not_read), out_dir, timed.get("clock"), group
+                    args, _not_read(result, not_read), out_dir, timed.get("clock"), group
                 ),
                 name=args.checkpoint,
                 overwrite_fix=OVERWRITE_FIX,

@@ -50,7 +50,7 @@ from unetlab.inference.output_rules import (
     prediction_folder,
 )
 from unetlab.inference.predict import PredictOptions, check_model, floor_run
-from unetlab.inference.records import OutputOptions, Provenance
+from unetlab.inference.records import OutputOptions, Provenance, save_outcome
 from unetlab.inference.stale import drop_failed_changed, say_gone_inputs
 from unetlab.inference.stream_rule import (
     is_streamed,
@@ -541,6 +541,18 @@ def _conclude(result: FolderPrediction, out_dir: Path, files, outputs, report, r
         drop_stale_summary(out_dir, [p.name for p in result.written])
     if report is not None:
         report(result)
+    save_outcome(out_dir, *_outcome(result))
+
+
+def _outcome(result: FolderPrediction) -> tuple[dict[str, str], dict[str, str]]:
+    """The inputs ``result`` failed (-> reason) and skipped (-> why), by path, for
+    ``predict.json``'s ``last_run`` (:func:`~unetlab.inference.records.save_outcome`)."""
+    failed = {str(p): why for p, why in result.failed.items()}
+    finished = "its outputs by this checkpoint and settings are there (skip_existing)"
+    skipped = dict.fromkeys(map(str, result.skipped), finished)
+    for p in result.not_read:
+        skipped[str(p)] = f"a format unetlab does not read ({p.suffix}): convert it to OME-TIFF"
+    return failed, skipped
 
 
 def _summed(outputs: OutputOptions, files: Sequence[Path]) -> bool:

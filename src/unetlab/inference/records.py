@@ -362,7 +362,6 @@ def save_record(
     the device, the axes read), kept in the record's ``files`` (each input's latest run).
     False when nothing changed. A ``predict.json`` that cannot be read as one is started
     again."""
-    path = Path(folder) / RECORDS
     records = read_records(folder)
     entry = records.get(record.key)
     if not isinstance(entry, dict):
@@ -372,10 +371,35 @@ def save_record(
         return False
     if chosen:
         entry["files"] = {**_files(entry), **chosen}
-    text = json.dumps({"records": records}, indent=1, sort_keys=True, default=str)
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(text + "\n", encoding="utf-8")
+    _write_records(folder, {**_whole(folder), "records": records})  # last_run kept
     return True
+
+
+def save_outcome(
+    folder: str | os.PathLike, failed: dict[str, str], skipped: dict[str, str]
+) -> None:
+    """The folder's ``predict.json`` gets ``last_run``: its time, and the inputs it could
+    not predict (``failed``: input -> the one-line reason) and those it passed over
+    (``skipped``: input -> why), replacing an earlier run's (audit s36 batch 8: without
+    --instances nothing recorded them). Call it with the folder held."""
+    when = datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")
+    run = {"when": when, "failed": failed, "skipped": skipped}
+    _write_records(folder, {"records": {}, **_whole(folder), "last_run": run})
+
+
+def _whole(folder: str | os.PathLike) -> dict:
+    """The folder's ``predict.json`` as read ({} where there is none, or not one)."""
+    try:
+        data = json.loads((Path(folder) / RECORDS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_records(folder: str | os.PathLike, data: dict) -> None:
+    text = json.dumps(data, indent=1, sort_keys=True, default=str)
+    with atomic_path(Path(folder) / RECORDS) as tmp:
+        Path(tmp).write_text(text + "\n", encoding="utf-8")
 
 
 def _files(entry: dict) -> dict:
