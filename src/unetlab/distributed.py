@@ -117,7 +117,7 @@ def launch(
         notes = _notes(env[STATUS_FILE])
         if code == 0:
             return notes[0] if notes else 0
-        if code not in (128 + s for s in PASSED_ON) and not {1, 2} & set(notes) and failed:
+        if code not in (128 + s for s in PASSED_ON) and not {1, 2, 3} & set(notes) and failed:
             failed()  # not stopped here, and no process said why: one was killed
         return code
 
@@ -308,7 +308,8 @@ STATUS_FILE = "UNETLAB_STATUS_FILE"
 
 
 def noted_for_launch(code: int) -> int:
-    """A launched process's exit status: 2 (the user's problem, said in its one line) and
+    """A launched process's exit status: 2 (the user's problem, said in its one line), 3
+    (predict: the run went through, some inputs failed, each named) and
     128 + a stop signal (the run stopped as asked, said in its one line) are noted for
     :func:`launch` and become 0; a bug's 1 (its traceback shown) is noted and stays;
     anything else stays."""
@@ -317,7 +318,7 @@ def noted_for_launch(code: int) -> int:
         return code
     with open(path, "a", encoding="utf-8") as f:
         f.write(f"{code}\n")
-    return 0 if code in (2, *(128 + s for s in PASSED_ON)) else code
+    return 0 if code in (2, 3, *(128 + s for s in PASSED_ON)) else code
 
 
 def _notes(path: str) -> list[int]:
