@@ -32,7 +32,7 @@ def test_a_folders_summary_and_a_resumed_runs_total(tmp_path, monkeypatch, caplo
     monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: net)
     folder, out = _plate(tmp_path), tmp_path / "out"
     argv = ["predict", "--checkpoint", "any.pt", "--input", str(folder), "--output", str(out)]
-    assert main([*argv, "--instances"]) == 2
+    assert main([*argv, "--instances"]) == 3  # one input failed
     rows = _table(out / "objects_summary.csv")
     assert [(r["image"], r["status"]) for r in rows] == [
         ("A01_s1_w1.png", "done"),
@@ -48,7 +48,7 @@ def test_a_folders_summary_and_a_resumed_runs_total(tmp_path, monkeypatch, caplo
         (out / name).unlink()  # redone by the rerun; A01 and C01 are skipped
     caplog.clear()
     with caplog.at_level(logging.INFO, logger="unetlab"):
-        assert main([*argv, "--instances", "--skip-existing"]) == 2
+        assert main([*argv, "--instances", "--skip-existing"]) == 3
     again = _table(out / "objects_summary.csv")
     assert [r["status"] for r in again] == [
         "skipped-existing",
