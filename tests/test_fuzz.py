@@ -259,7 +259,7 @@ def test_headers_of_0_1_and_70000_px_a_side(kit, tmp_path, suffix):
             "cpu",
         ]
     )
-    assert "Traceback" not in err and code in (0, 2), err
+    assert "Traceback" not in err and code in (0, 2, 3), err  # 3: inputs failed
     assert refused >= 7  # at most the 1 x 1 header and a 1 px wide one read (zero-padded)
     assert len([line for line in err.splitlines() if ": failed: " in line]) == refused, err
     _check_outcome(0, "", tmp_path / "out")
