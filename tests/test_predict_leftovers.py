@@ -23,7 +23,7 @@ def argv(tmp_path):
 
 def test_a_new_folder_of_a_run_that_wrote_nothing_is_removed(argv, tmp_path, capsys):
     out = tmp_path / "a" / "out"
-    assert main([*argv, "--input", str(tmp_path / "in" / "zero.png"), "--output", str(out)]) == 2
+    assert main([*argv, "--input", str(tmp_path / "in" / "zero.png"), "--output", str(out)]) == 3
     assert "empty file" in capsys.readouterr().err
     assert not (tmp_path / "a").exists()  # its parent, made by the run too
 
@@ -32,12 +32,12 @@ def test_an_existing_folder_keeps_what_it_held(argv, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "notes.txt").write_text("mine")
-    assert main([*argv, "--input", str(tmp_path / "in"), "--output", str(out), "--overwrite"]) == 2
+    assert main([*argv, "--input", str(tmp_path / "in"), "--output", str(out), "--overwrite"]) == 3
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
 
 
 def test_a_run_that_wrote_something_keeps_its_record(argv, tmp_path):
     write_png(tmp_path / "in" / "good.png", np.full((24, 24), 9, np.uint8))
     out = tmp_path / "out"
-    assert main([*argv, "--input", str(tmp_path / "in"), "--output", str(out)]) == 2
+    assert main([*argv, "--input", str(tmp_path / "in"), "--output", str(out)]) == 3
     assert (out / "good.png").is_file() and (out / "predict.json").is_file()
