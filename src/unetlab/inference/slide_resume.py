@@ -97,6 +97,8 @@ def identity(path: Path, specs: dict, grid, batch: int, *, world: int, device, n
         },
         "world": world,
         "device": [device.type, gpu],
+        # not a reason to start afresh (hours of tiles), but said (:func:`thread_note`)
+        "threads": torch.get_num_threads() if device.type == "cpu" else None,
         "nodata": None if nodata is None else nodata.identity(),
         "versions": [unetlab.__version__, _commit(), torch.__version__],
     }
@@ -131,6 +133,27 @@ def mismatch(stages: dict[str, Path], wanted: dict) -> str | None:
                 return f"{words} ({found.get(key)} then, {wanted[key]} now)"
             return words
     return None
+
+
+def thread_note(stages: dict[str, Path], wanted: dict) -> str | None:
+    """A line where the staging at ``stages`` was computed with another number of CPU
+    threads than ``wanted`` (:func:`identity`): torch's CPU kernels sum in another order
+    with another thread count, so the resumed outputs equal an uninterrupted run's bit for
+    bit only with the same threads (1 and 2 threads differ in the last bits of two thirds of
+    the small net's raw outputs; labels only at exact ties: s36 misc). None where they match
+    or either is unknown (a GPU, an older staging)."""
+    try:
+        found = json.loads((stages["labels"] / RECORD).read_text()).get("threads")
+    except (OSError, ValueError, AttributeError):
+        return None
+    now = wanted.get("threads")
+    if found is None or now is None or found == now:
+        return None
+    return (
+        f"its staged rows were computed with {found} CPU threads, this run uses {now}: the "
+        f"outputs may differ from an uninterrupted run's in the last bits (labels only at "
+        f"exact ties); for bit-identical outputs rerun with OMP_NUM_THREADS={found}"
+    )
 
 
 def begin(stages: dict[str, Path], wanted: dict) -> None:

@@ -875,6 +875,8 @@ def _resumable(name: str, stages: dict[str, Path], wanted: dict) -> bool:
     why = slide_resume.mismatch(stages, wanted)
     if why is not None:
         log.info("%s: the staging a killed run left is discarded (%s): starting afresh", name, why)
+    elif note := slide_resume.thread_note(stages, wanted):
+        log.warning("%s: %s", name, note)
     return why is None
 
 
