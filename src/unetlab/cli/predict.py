@@ -234,7 +234,6 @@ def run(args) -> int:
     from unetlab.group import Group
     from unetlab.inference.folders import find_inputs, predict_folder, say_unread
     from unetlab.inference.input_folder import refuse_input_folder
-    from unetlab.outputs import OVERWRITE_FIX
     from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
 
     _check_flags(args)
@@ -263,18 +262,11 @@ def run(args) -> int:
                 files,
                 out_dir,
                 output_options(args),
-                group=group,
-                progress=True,
                 clock=clock if args.benchmark else None,
-                notes=lambda model, objects: _notes(model, objects) + region_note(model, args),
-                failed=lambda line: print(f"unetlab predict: failed: {line}", file=sys.stderr),
                 report=lambda result: _summary(
                     args, _not_read(result, not_read), out_dir, timed.get("clock"), group
                 ),
-                name=args.checkpoint,
-                overwrite_fix=OVERWRITE_FIX,
-                options=with_nodata(with_exclude_rows(predict_options(args, device), args), args),
-                axes=args.axes,
+                **_run_keywords(args, group, device),
             )
     except KeyboardInterrupt as exc:  # Ctrl-C, or unetlab.signals.Stopped: SIGTERM, SIGHUP
         return _stopped(args, files, out_dir, exc, say=group.is_main)
@@ -283,11 +275,28 @@ def run(args) -> int:
     return SOME_FAILED if result.failed else 0
 
 
+def _run_keywords(args, group, device) -> dict:
+    """The keywords a folder's run and a tree's share: the group, progress bars, the notes
+    said once, failed inputs on stderr, the checkpoint's name, the flags' fix and the
+    prediction settings."""
+    from unetlab.outputs import OVERWRITE_FIX
+
+    return dict(
+        group=group,
+        progress=True,
+        notes=lambda model, objects: _notes(model, objects) + region_note(model, args),
+        failed=lambda line: print(f"unetlab predict: failed: {line}", file=sys.stderr),
+        name=args.checkpoint,
+        overwrite_fix=OVERWRITE_FIX,
+        options=with_nodata(with_exclude_rows(predict_options(args, device), args), args),
+        axes=args.axes,
+    )
+
+
 def _run_tree(args, group, device) -> int:
     """``--recursive``: each folder of inputs under the one ``--input`` folder predicted into
     the same sub-folder of ``--output``, the checkpoint loaded once (audit s36 batch 6)."""
     from unetlab.inference.tree import predict_tree
-    from unetlab.outputs import OVERWRITE_FIX
 
     if len(args.input) != 1 or not Path(args.input[0]).is_dir():
         raise UnetlabError("--recursive takes one folder as --input (its sub-folders are read)")
@@ -306,15 +315,8 @@ def _run_tree(args, group, device) -> int:
             args.input[0],
             out_dir,
             output_options(args),
-            group=group,
-            progress=True,
-            notes=lambda model, objects: _notes(model, objects) + region_note(model, args),
-            failed=lambda line: print(f"unetlab predict: failed: {line}", file=sys.stderr),
             report=report,
-            name=args.checkpoint,
-            overwrite_fix=OVERWRITE_FIX,
-            options=with_nodata(with_exclude_rows(predict_options(args, device), args), args),
-            axes=args.axes,
+            **_run_keywords(args, group, device),
         )
     return SOME_FAILED if any(r.failed for r in results.values()) else 0
 
