@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.tiff_files import is_tiff_name
+
 #: how Pillow's modes store channels, where unetlab reads a file differently from its mode
 _MODES = {
     "RGBA": "4 channel(s) (RGBA: its 3 colour channels are read, the alpha dropped)",
@@ -72,7 +74,7 @@ def stored_channels(path: Path, channels: int) -> str:
 
         with Image.open(path) as im:  # the header only
             grey = im.mode == "P" and grey_palette(im)
-            if im.mode in _MODES and path.suffix.lower() not in (".tif", ".tiff") and not grey:
+            if im.mode in _MODES and not is_tiff_name(path) and not grey:
                 return _MODES[im.mode]
     return f"{channels} channel(s)"
 

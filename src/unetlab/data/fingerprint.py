@@ -45,6 +45,7 @@ from unetlab.data.regions import (  # noqa: F401 (object_labels, touching_object
     touching_objects,
     value_ids,
 )
+from unetlab.data.tiff_files import is_tiff_name
 from unetlab.data.tiffmeta import tiff_pixel_size
 from unetlab.data.weightmap import BACKGROUND_NAMES, background_class
 from unetlab.errors import DatasetError, UnetlabError
@@ -427,7 +428,7 @@ def named_background(names: Mapping[int, str] | None) -> int | None:
 def tiff_spacing(path: Path) -> tuple[float, float] | None:
     """(y, x) micrometres per pixel of a TIFF (:func:`unetlab.data.tiffmeta.tiff_pixel_size`),
     or None."""
-    if path.suffix.lower() not in (".tif", ".tiff"):
+    if not is_tiff_name(path):
         return None
     import tifffile
 

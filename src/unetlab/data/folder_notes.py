@@ -69,7 +69,8 @@ def subfolders_line(folder: Path, found: dict[Path, int], fix: str) -> str:
 
 #: microscope vendors' file formats unetlab does not read (Bio-Formats does): a folder
 #: search passes over them, and says so (:func:`unread_line`); the TIFF-based ones
-#: (``.lsm``, ``.svs``, ``.ndpi``) are not among them
+#: (``.lsm``, ``.svs``, ``.ndpi``, ``.scn``) are read as TIFFs
+#: (:data:`unetlab.data.tiff_files.TIFF_SUFFIXES`)
 MICROSCOPE_SUFFIXES = (
     ".czi", ".nd2", ".lif", ".vsi", ".ims", ".oib", ".oif", ".lei", ".dv", ".mrxs", ".sld",
 )  # fmt: skip

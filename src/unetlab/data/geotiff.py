@@ -25,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.tiff_files import open_tiff
+from unetlab.data.tiff_files import is_tiff_name, open_tiff
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def geotags(page) -> tuple[tuple, ...]:
 
 def read_geotags(path: str | os.PathLike) -> tuple[tuple, ...]:
     """:func:`geotags` of the first page of the TIFF at ``path``; () for other files."""
-    if not str(path).lower().endswith((".tif", ".tiff")):
+    if not is_tiff_name(path):
         return ()
 
     with open_tiff(path) as tif:

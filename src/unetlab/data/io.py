@@ -34,7 +34,7 @@ from unetlab.data.orientation import (
 )
 from unetlab.data.positions import every_position_read, reading, series_of
 from unetlab.data.read_notes import note_transparent, note_turned
-from unetlab.data.tiff_files import open_tiff, tiff_file
+from unetlab.data.tiff_files import TIFF_SUFFIXES, open_tiff, tiff_file
 from unetlab.errors import ImageReadError, first_line
 
 log = logging.getLogger(__name__)
@@ -45,8 +45,7 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 #: what a folder search takes (:func:`find_images`, data folders): those, GIF and WebP
 #: (phones' and the web's photos), which unetlab reads but never writes, so neither ever
 #: stands for one of its outputs
-INPUT_SUFFIXES = (*IMAGE_SUFFIXES, ".gif", ".webp")
-TIFF_SUFFIXES = (".tif", ".tiff")
+INPUT_SUFFIXES = (*IMAGE_SUFFIXES, *TIFF_SUFFIXES[2:], ".gif", ".webp")
 
 
 def find_images(paths: str | os.PathLike | list, suffixes=INPUT_SUFFIXES) -> list[Path]:

@@ -24,7 +24,7 @@ import numpy as np
 from unetlab.data.exclude import certain_background
 from unetlab.data.normalize import channels_of
 from unetlab.data.read_notes import note_left_out, note_transparent
-from unetlab.data.tiff_files import open_tiff
+from unetlab.data.tiff_files import is_tiff_name, open_tiff
 from unetlab.errors import UnetlabError
 
 #: the TIFF tag GDAL writes its nodata value in, as ASCII ("0", "-9999", "nan")
@@ -246,7 +246,7 @@ class FileNodata:
 def file_nodata(path: str | os.PathLike) -> FileNodata:
     """:class:`FileNodata` of ``path`` from its header (no pixels decoded)."""
     path = Path(path)
-    if path.suffix.lower() not in (".tif", ".tiff"):
+    if not is_tiff_name(path):
         from PIL import Image
 
         with Image.open(path) as im:

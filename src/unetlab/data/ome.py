@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path
+from unetlab.data.tiff_files import is_tiff_name
 
 #: Zarr chunks and TIFF tiles are CHUNK x CHUNK px; pyramids stop at a level within one chunk.
 CHUNK = 512
@@ -398,7 +399,7 @@ def output_pixels(path: str | os.PathLike) -> int:
         axes = [a["name"] for a in group.attrs["multiscales"][0]["axes"]]
         shape = group["0"].shape
         return math.prod(s for a, s in zip(axes, shape) if a != "c")
-    if path.suffix.lower() in (".tif", ".tiff"):
+    if is_tiff_name(path):
         import tifffile
 
         with tifffile.TiffFile(path) as tif:

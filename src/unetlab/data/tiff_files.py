@@ -22,6 +22,17 @@ from contextvars import ContextVar
 
 __all__ = ["keeping_open", "open_tiff", "tiff_file"]
 
+#: the suffixes of files read as TIFF: .tif and .tiff, BigTIFF's .btf, and the TIFF-based
+#: files of slide scanners and confocals (Aperio .svs, Hamamatsu .ndpi, Leica .scn, Zeiss
+#: .lsm), which a folder search passed over and a named one read whole through Pillow,
+#: never streamed (s36)
+TIFF_SUFFIXES = (".tif", ".tiff", ".btf", ".svs", ".ndpi", ".scn", ".lsm")
+
+
+def is_tiff_name(path: str | os.PathLike) -> bool:
+    """Whether ``path``'s name says a TIFF (:data:`TIFF_SUFFIXES`)."""
+    return str(path).lower().endswith(TIFF_SUFFIXES)
+
 
 class _Kept:
     """The file kept open (its real path), its ``TiffFile`` once opened and what it was

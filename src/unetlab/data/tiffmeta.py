@@ -21,7 +21,7 @@ import numpy as np
 from unetlab.data import ome_xml
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.positions import image_of, series_of
-from unetlab.data.tiff_files import open_tiff
+from unetlab.data.tiff_files import is_tiff_name, open_tiff
 
 #: dtypes an ImageJ hyperstack holds; others are written as plain TIFFs without these fields
 IMAGEJ_DTYPES = (np.uint8, np.uint16, np.float32)
@@ -140,7 +140,7 @@ def read_page_axes(path: str | os.PathLike, pages: int) -> PageAxes:
     GIF or PNG as T, with their interval (:func:`unetlab.data.io.frame_timing`)."""
     if pages == 1:
         return PageAxes()
-    if not str(path).lower().endswith((".tif", ".tiff")):
+    if not is_tiff_name(path):
         from unetlab.data.io import frame_timing
 
         return PageAxes("T", (pages,), frame_timing(path))
@@ -164,7 +164,7 @@ def series_axes(path: str | os.PathLike | None) -> tuple[str, tuple[int, ...]] |
     none) and shape of the first series of the TIFF at ``path``; None for no path, a file
     that is not there or not a TIFF (what napari read a layer from, which the widget asks
     what the layer's axes are: :func:`unetlab.napari.core.read_layer_axes`)."""
-    if path is None or not str(path).lower().endswith((".tif", ".tiff")):
+    if path is None or not is_tiff_name(path):
         return None
     if not os.path.isfile(path):
         return None
@@ -182,7 +182,7 @@ def channel_names(path: str | os.PathLike) -> list[str]:
     """The channel names a TIFF records, in channel order: OME ``Channel Name`` of its first
     image, or an ImageJ hyperstack's slice ``Labels`` of its first plane (how Fiji names
     channels); [] for a file that records none (or not one for each channel)."""
-    if not str(path).lower().endswith((".tif", ".tiff")):
+    if not is_tiff_name(path):
         return []
 
     with open_tiff(path) as tif:
@@ -306,7 +306,7 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
     micrometres; of a position's, and its OME Image's, while one is read:
     :mod:`unetlab.data.positions`), with that page's GeoTIFF tags; None for other files or
     when absent."""
-    if not str(path).lower().endswith((".tif", ".tiff")):
+    if not is_tiff_name(path):
         return None
     with open_tiff(path) as tif:
         page = series_of(tif).keyframe if image_of(tif) else tif.pages[0]
