@@ -31,3 +31,22 @@ def test_an_svs_is_streamed_like_a_tif_and_gives_the_same_labels(tmp_path):
     assert sorted(p.name for p in result.written) == ["same.tif", "slide.svs"]
     svs, tif = (tifffile.imread(tmp_path / "out" / f"{s}.tif") for s in ("slide", "same"))
     assert svs.shape == (192, 160) and np.array_equal(svs, tif)  # streamed: a TIFF output
+
+
+def test_an_aperio_slide_gives_the_mpp_of_its_description(tmp_path):
+    """Aperio's .svs carry their pixel size as 'MPP = 0.4990' in the first page's
+    description, often without resolution tags: their outputs had no scale."""
+    from unetlab.data.tiffmeta import tiff_pixel_size
+
+    description = (
+        "Aperio Image Library v12.0.15 \n256x256 [0,0 256x256] (64x64) JPEG/RGB Q=70"
+        "|AppMag = 20|MPP = 0.4990|Filename = x"
+    )
+    path = tmp_path / "scan.svs"
+    tifffile.imwrite(path, np.zeros((256, 256), np.uint8), description=description, tile=(64, 64))
+    with tifffile.TiffFile(path) as tif:
+        assert tiff_pixel_size(tif, tif.pages[0]) == (0.499, 0.499)
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    unetlab.predict_folder(net, path, tmp_path / "out", large_threshold=1000)
+    with tifffile.TiffFile(tmp_path / "out" / "scan.tif") as out:  # streamed: OME-TIFF
+        assert 'PhysicalSizeX="0.499"' in out.ome_metadata

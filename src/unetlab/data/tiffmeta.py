@@ -333,8 +333,22 @@ def tiff_sizes(tif, page) -> tuple[tuple[float, float] | None, float | None]:
     elif (unit := _imagej_unit(tif)) is not None and unit.strip().lower() not in UNCALIBRATED:
         size = _resolution_size(tif, page)
     else:
-        size = sem_pixel_size(tif) or _resolution_size(tif, page)
+        size = sem_pixel_size(tif) or aperio_pixel_size(tif) or _resolution_size(tif, page)
     return _plausible(tif, size), _z_spacing(tif, ome)
+
+
+def aperio_pixel_size(tif) -> tuple[float, float] | None:
+    """(y, x) micrometres per pixel of an Aperio ``.svs`` slide: the ``MPP = 0.4990`` of its
+    first page's description (the base level's; its resolution tags are often absent);
+    None for other files or where the entry is missing."""
+    if not tif.is_svs:
+        return None
+    found = re.search(r"\|\s*MPP\s*=\s*([0-9.eE+-]+)", tif.pages[0].description or "")
+    try:
+        mpp = float(found.group(1)) if found else None
+    except ValueError:
+        return None
+    return (mpp, mpp) if _positive(mpp) else None
 
 
 def sem_pixel_size(tif) -> tuple[float, float] | None:
