@@ -21,11 +21,15 @@ def argv(tmp_path):
     return ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
 
 
-def test_a_new_folder_of_a_run_that_wrote_nothing_is_removed(argv, tmp_path, capsys):
+def test_a_new_folder_of_a_run_that_wrote_nothing_is_removed(argv, tmp_path, capsys, caplog):
+    caplog.set_level("INFO", logger="unetlab")
     out = tmp_path / "a" / "out"
     assert main([*argv, "--input", str(tmp_path / "in" / "zero.png"), "--output", str(out)]) == 3
-    assert "empty file" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "empty file" in err
     assert not (tmp_path / "a").exists()  # its parent, made by the run too
+    summary = next(r.getMessage() for r in caplog.records if "0 written" in r.getMessage())
+    assert summary.endswith(": nothing written")  # it named the removed folder (-> OUT)
 
 
 def test_an_existing_folder_keeps_what_it_held(argv, tmp_path):

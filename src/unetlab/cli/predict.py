@@ -590,9 +590,11 @@ def _report(
     rate = f", {pixels / elapsed / 1e6:.2f} MP/s" if elapsed > 0 and pixels else ""
     if rate and processes > 1:
         rate += f" (the {processes} processes' pixels over the longest one's time)"
+    # nothing there to look at: a folder the run made is gone again (s36 flagfix)
+    where = f" -> {out_dir}" if done or skipped else ": nothing written"
     log.info(
-        "predict: %d written, %d skipped, %d failed in %.1f s%s -> %s",
-        *(done, skipped, failed, elapsed, rate, out_dir),
+        "predict: %d written, %d skipped, %d failed in %.1f s%s%s",
+        *(done, skipped, failed, elapsed, rate, where),
     )
 
 
