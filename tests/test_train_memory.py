@@ -236,3 +236,23 @@ def test_cpu_processes_share_the_memory():
     assert 2 * memory.bytes(256, fits) <= memory.available < 2 * memory.bytes(256, 4)
     gpu = StepMemory.of(cfg, "cuda", available=1.5 * one_step)  # one GPU each: its own
     assert check_step_memory(cfg, "cuda", gpu, processes=2) is gpu
+
+
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_the_estimate_takes_the_precision_training_takes(device, monkeypatch):
+    """The plan's step estimate and training chose the autocast by two copies of one rule:
+    on a GPU with bf16, ``amp: native`` trained in bf16 and was estimated in fp32."""
+    from unetlab import runtime
+    from unetlab.config import Config
+    from unetlab.plan.memory import step_precision
+    from unetlab.train import loop
+    from unetlab.train.loop import Precision
+
+    for module in (runtime, loop, plan_memory):  # each place that looked it up
+        monkeypatch.setattr(module, "supports_bf16", lambda device="cpu": True, raising=False)
+    monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda *a, **k: True)
+    for amp in ("auto", "native", "bf16", "fp16", "off"):
+        cfg = Config()
+        cfg.train.amp = amp
+        trained = Precision.choose(amp, None, torch.device(device)).amp_dtype
+        assert step_precision(cfg, device)["amp"] == ("fp32" if trained is None else "bf16"), amp

@@ -328,6 +328,21 @@ def supports_bf16(device: str | torch.device = "cpu") -> bool:
     return any(getattr(torch.cpu, name, lambda: False)() for name in checks)
 
 
+def autocast_dtype(amp: str, device: str | torch.device) -> torch.dtype | None:
+    """The dtype a training run's ``train.amp`` autocasts to on ``device`` (None: fp32):
+    ``auto`` half precision on CUDA (bf16 where the GPU has it, else fp16), fp32 on a CPU;
+    ``native`` bf16 where it runs natively (:func:`supports_bf16`); ``bf16``, ``fp16`` and
+    ``off`` as named. One rule for training's precision and the plan's memory estimate."""
+    device = torch.device(device)
+    if amp == "auto":
+        if device.type != "cuda":
+            return None
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    if amp == "native":
+        return torch.bfloat16 if supports_bf16(device) else None
+    return {"bf16": torch.bfloat16, "fp16": torch.float16, "off": None}[amp]
+
+
 def check_precision(precision: str, device: str | torch.device | None = "cpu") -> str:
     """``precision`` if it is one of :data:`PRECISIONS` and ``device`` runs it well
     (``device`` None: the name only, before a device is known); UnetlabError with the fix

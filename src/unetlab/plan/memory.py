@@ -11,7 +11,7 @@ from unetlab.config import Config
 from unetlab.errors import UnetlabError
 from unetlab.models.architecture import PRESETS, UNetConfig
 from unetlab.models.memory import step_bytes
-from unetlab.runtime import available_memory, supports_bf16
+from unetlab.runtime import autocast_dtype, available_memory
 
 #: the share of the available memory the plan's own batch may take a step: the rest is
 #: for the data set, which is loaded after the plan, and the validation
@@ -37,12 +37,10 @@ def net_architecture(cfg: Config, channels: int | None = None, classes: int | No
 
 def step_precision(cfg: Config, device: str) -> dict:
     """The ``amp`` a run of ``cfg`` takes on ``device`` (``fp32``, or ``bf16`` for a 2-byte
-    autocast, fp16 too; as :class:`unetlab.train.loop.Precision` chooses it) and its
-    optimiser, for :func:`unetlab.models.memory.step_bytes`."""
-    t, cuda = cfg.train, device.startswith("cuda")
-    half = t.amp in ("bf16", "fp16") or (t.amp == "auto" and cuda)
-    half = half or (t.amp == "native" and not cuda and supports_bf16("cpu"))
-    return {"amp": "bf16" if half else "fp32", "optimizer": t.optimizer}
+    autocast, fp16 too; training's own rule, :func:`~unetlab.runtime.autocast_dtype`) and
+    its optimiser, for :func:`unetlab.models.memory.step_bytes`."""
+    half = autocast_dtype(cfg.train.amp, device) is not None
+    return {"amp": "bf16" if half else "fp32", "optimizer": cfg.train.optimizer}
 
 
 @dataclass(frozen=True)

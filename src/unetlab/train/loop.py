@@ -19,7 +19,7 @@ from unetlab.inference.predict import predict_tensor
 from unetlab.metrics import ConfusionMatrix
 from unetlab.metrics.confusion import class_indices
 from unetlab.models import UNet
-from unetlab.runtime import inference_layout, supports_bf16
+from unetlab.runtime import autocast_dtype, inference_layout
 
 
 class TrainingError(UnetlabError):
@@ -51,16 +51,7 @@ class Precision:
     @classmethod
     def choose(cls, amp: str, channels_last: bool | None, device: torch.device) -> Precision:
         cuda = device.type == "cuda"
-        if amp == "auto":
-            dtype = (
-                (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16)
-                if cuda
-                else None
-            )
-        elif amp == "native":
-            dtype = torch.bfloat16 if supports_bf16(device) else None
-        else:
-            dtype = {"bf16": torch.bfloat16, "fp16": torch.float16, "off": None}[amp]
+        dtype = autocast_dtype(amp, device)
         return cls(dtype, cuda if channels_last is None else channels_last)
 
     def autocast(self, device: torch.device):
