@@ -339,7 +339,9 @@ def test_predict_json_records_the_runs_failed_and_skipped_inputs(tmp_path):
     assert main(argv) == 3
     run = json.loads((tmp_path / "out" / RECORDS).read_text())["last_run"]
     assert list(run["failed"]) == [str(inputs / "c.png")]
-    assert run["failed"][str(inputs / "c.png")].endswith("empty file (0 bytes); copy the file again")
+    assert run["failed"][str(inputs / "c.png")].endswith(
+        "empty file (0 bytes); copy the file again"
+    )
     assert list(run["skipped"]) == [str(inputs / "scan.czi")]
     assert "a format unetlab does not read (.czi)" in run["skipped"][str(inputs / "scan.czi")]
     assert len(read_records(tmp_path / "out")) == 1  # the record of what made a.png stays

@@ -135,7 +135,8 @@ def test_objects_tables_end_with_the_inputs_relative_path(drop):
 def test_a_refused_folder_fails_alone_and_the_others_go_on(drop, capsys):
     (drop / "out" / "alice").mkdir(parents=True)
     (drop / "out" / "alice" / "notes.txt").write_text("a user's file")
-    assert _predict(drop, "--recursive") == 3  # the run went through, one folder failed (SOME_FAILED)
+    # the run went through and one folder failed: SOME_FAILED
+    assert _predict(drop, "--recursive") == 3
     err = capsys.readouterr().err
     assert "failed: " in err and "alice/: " in err and "unetlab did not write (notes.txt)" in err
     assert (drop / "out" / "bob" / "img_00.png").is_file()
