@@ -142,3 +142,18 @@ def test_a_refused_folder_fails_alone_and_the_others_go_on(drop, capsys):
     assert (drop / "out" / "bob" / "img_00.png").is_file()
     assert (drop / "out" / "bob" / "deep" / "other.png").is_file()
     assert not (drop / "out" / "alice" / "img_00.png").exists()
+
+
+def test_a_data_set_in_the_tree_gives_its_images_alone(drop, caplog):
+    """The tree predicted a data set's masks/ as images into OUT/ds/masks/ (s37)."""
+    image = np.zeros((24, 28), np.uint8)
+    for name in ("ds/images/a.png", "ds/masks/a.png", "voc/JPEGImages/b.png"):
+        write_png(drop / "drop" / name, image)
+    for name in ("voc/SegmentationClass/b.png", "voc/SegmentationObject/b.png"):
+        write_png(drop / "drop" / name, image)
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        folders = [str(rel) for rel, _ in tree_folders(drop / "drop", drop / "out")]
+    assert folders == ["alice", "bob", "bob/deep", "ds/images", "voc/JPEGImages"]
+    assert "ds/ holds a data set: only its images/ predicted (masks/ passed over" in caplog.text
+    said = "voc/ holds a data set: only its JPEGImages/ predicted (SegmentationClass/, "
+    assert said + "SegmentationObject/ passed over: masks are no inputs)" in caplog.text

@@ -3,7 +3,8 @@ mirrored: ``ROOT/alice/x.png``'s outputs in ``OUT_DIR/alice/``, what ``unetlab p
 --recursive`` does. Each folder is predicted as :func:`~unetlab.inference.folders.predict_folder`
 predicts one (its own lock, manifest, ``predict.json``, ``objects_summary.csv`` and
 ``skip_existing``), the model loaded once for all (audit s36 batch 6: the glob
-``'drop/**/*'`` wrote every file into one folder and refused names two users share)."""
+``'drop/**/*'`` wrote every file into one folder and refused names two users share). A
+data set in the tree (``images/`` beside ``masks/``) gives its images alone."""
 
 from __future__ import annotations
 
@@ -31,7 +32,8 @@ def tree_folders(
     sorted order, depth first) that holds inputs: its path relative to ``root`` and its
     inputs (:func:`~unetlab.inference.folders.folder_inputs`). Hidden folders, Zarr folders
     (inputs), ``out_dir`` and any folder unetlab wrote outputs into (its manifest) are not
-    searched: an output folder inside the tree is never read back as inputs."""
+    searched: an output folder inside the tree is never read back as inputs. Of a data set
+    (:func:`_data_set_images`) only the images' folder is searched: masks are no inputs."""
     from unetlab.data.slides import is_zarr
 
     root, skip = Path(root), Path(out_dir).resolve()
@@ -42,10 +44,13 @@ def tree_folders(
             return
         if files := folder_inputs(folder):
             found.append((folder.relative_to(root), files))
-        subs = (p for p in sorted(folder.iterdir()) if p.is_dir() and not is_zarr(p))
-        for sub in subs:
-            if not sub.name.startswith(".") and not sub.is_symlink():
-                walk(sub)
+        subs = [
+            p
+            for p in sorted(folder.iterdir())
+            if p.is_dir() and not is_zarr(p) and not p.name.startswith(".") and not p.is_symlink()
+        ]
+        for sub in _data_set_images(folder, subs):
+            walk(sub)
 
     if not root.is_dir():
         raise UnetlabError(f"{root} is no folder: --recursive (predict_tree) takes a folder")
@@ -56,6 +61,27 @@ def tree_folders(
         )
     walk(root)
     return found
+
+
+def _data_set_images(folder: Path, subs: list[Path]) -> list[Path]:
+    """The sub-folders of ``folder`` the tree searches: ``subs``, or for a data set (a
+    folder of images, ``images/`` or ``JPEGImages/``, beside one of masks: ``masks/``,
+    ``labels/``, ``instances/``, ``SegmentationClass/``; any letter case) its images' folder
+    alone, the others passed over in one line: masks are no inputs (the tree predicted
+    ``ds/masks/`` as images into ``OUT/ds/masks/``)."""
+    from unetlab.data.names import folder_candidates
+    from unetlab.data.pairs import FOLDER_ROLES
+
+    found = folder_candidates(folder, FOLDER_ROLES)
+    images = [p for p in subs if p in found["images"] + found["JPEGImages"]]
+    if not images or not (found["masks"] or found["instances"] or found["SegmentationClass"]):
+        return subs
+    others = [p.name for p in subs if p not in images]
+    log.info(
+        "%s/ holds a data set: only its %s/ predicted (%s/ passed over: masks are no inputs)",
+        *(folder, "/, ".join(p.name for p in images), "/, ".join(others)),
+    )
+    return images
 
 
 def predict_tree(
