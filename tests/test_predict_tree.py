@@ -132,16 +132,92 @@ def test_objects_tables_end_with_the_inputs_relative_path(drop):
         assert {r["path"] for r in rows} <= {name + (".tif" if "big" in name else ".png")}
 
 
-def test_a_refused_folder_fails_alone_and_the_others_go_on(drop, capsys):
+def test_a_refused_folder_fails_alone_and_the_others_go_on(drop, capsys, caplog):
     (drop / "out" / "alice").mkdir(parents=True)
     (drop / "out" / "alice" / "notes.txt").write_text("a user's file")
     # the run went through and one folder failed: SOME_FAILED
-    assert _predict(drop, "--recursive") == 3
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert _predict(drop, "--recursive") == 3
     err = capsys.readouterr().err
     assert "failed: " in err and "alice/: " in err and "unetlab did not write (notes.txt)" in err
     assert (drop / "out" / "bob" / "img_00.png").is_file()
     assert (drop / "out" / "bob" / "deep" / "other.png").is_file()
     assert not (drop / "out" / "alice" / "img_00.png").exists()
+    out = drop / "out"
+    # the tree's own line after the folders' (before: the folders' lines alone)
+    said = "predict --recursive: 2 folders done, 1 failed; 2 written, 0 skipped, 0 failed in "
+    assert caplog.messages[-1].startswith(said) and caplog.messages[-1].endswith(f" -> {out}")
+
+
+def test_a_tree_whose_every_folder_is_refused_could_not_start(drop, caplog):
+    for folder in ("alice", "bob", "bob/deep"):
+        (drop / "out" / folder).mkdir(parents=True, exist_ok=True)
+        (drop / "out" / folder / "notes.txt").write_text("a user's file")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert _predict(drop, "--recursive") == 2  # as a folder in use: none could start (was 3)
+    assert "predict --recursive: 0 folders done, 3 failed; 0 written" in caplog.text
+
+
+@pytest.fixture
+def stop_at(drop, monkeypatch):
+    """Make the ``call``-th input of the tree (alice's 2, bob's, bob/deep's) raise ``exc``."""
+    import unetlab.inference.folders as folders
+
+    def make(call: int, exc: BaseException) -> None:
+        real, calls = folders.predict_or_fail, []
+
+        def stopped(*args, **kwargs):
+            calls.append(1)
+            if len(calls) == call:
+                raise exc
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(folders, "predict_or_fail", stopped)
+
+    return make
+
+
+def test_a_stopped_tree_says_where_in_the_tree_and_goes_on(
+    drop, stop_at, monkeypatch, capsys, caplog
+):
+    """A stop said nothing but 'unetlab predict: stopped by SIGTERM' (s37): now which
+    folders are done, the one it stopped in with its count, and the command that goes on."""
+    import signal
+
+    from unetlab.signals import Stopped
+
+    stop_at(4, Stopped(signal.SIGTERM))  # bob/deep's one input
+    assert _predict(drop, "--recursive") == 143
+    err = capsys.readouterr().err
+    assert err.count("stopped by SIGTERM") == 1
+    assert (
+        f"unetlab predict: stopped by SIGTERM in {drop / 'drop' / 'bob' / 'deep'}/ (folder 3 of "
+        f"3) with the outputs of 0 of 1 inputs in {drop / 'out' / 'bob' / 'deep'}; done: "
+        "alice/, bob/; not started: none; continue with the same command and --skip-existing"
+    ) in err
+    monkeypatch.undo()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert _predict(drop, "--recursive", "--skip-existing") == 0
+    assert "3 folders done, 0 failed; 1 written, 3 skipped" in caplog.text
+
+
+def test_a_full_disk_stops_the_tree_once(drop, stop_at, capsys):
+    """A full disk failed each remaining folder with the same error, one by one (s37)."""
+    import errno
+
+    from unetlab.atomic import write_error
+
+    full = write_error(drop / "out" / "bob" / "img_00.png", OSError(errno.ENOSPC, "No space"))
+    stop_at(3, full)  # bob's input
+    assert _predict(drop, "--recursive") == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert sum("No space" in line for line in lines) == 1 and "error: " in lines[-2]
+    assert lines[-1] == (
+        f"unetlab predict: stopped in {drop / 'drop' / 'bob'}/ (folder 2 of 3) with the outputs "
+        f"of 0 of 1 inputs in {drop / 'out' / 'bob'}; done: alice/; not started: bob/deep/; "
+        "continue with the same command and --skip-existing once there is space"
+    )
+    assert not (drop / "out" / "bob" / "deep").exists()
 
 
 def test_a_data_set_in_the_tree_gives_its_images_alone(drop, caplog):

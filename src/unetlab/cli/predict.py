@@ -16,7 +16,8 @@ import logging
 import os
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 from unetlab.cli.common import (
@@ -269,9 +270,9 @@ def run(args) -> int:
                 **_run_keywords(args, group, device),
             )
     except KeyboardInterrupt as exc:  # Ctrl-C, or unetlab.signals.Stopped: SIGTERM, SIGHUP
-        return _stopped(args, files, out_dir, exc, say=group.is_main)
+        return _stopped(args, partial(_inputs_done, args, files, out_dir), exc, say=group.is_main)
     except DiskFullError as exc:  # as a stop: the outputs so far kept and recorded
-        return _disk_full(args, files, out_dir, exc, say=group.is_main)
+        return _disk_full(args, partial(_inputs_done, args, files, out_dir), exc, say=group.is_main)
     return SOME_FAILED if result.failed else 0
 
 
@@ -295,30 +296,55 @@ def _run_keywords(args, group, device) -> dict:
 
 def _run_tree(args, group, device) -> int:
     """``--recursive``: each folder of inputs under the one ``--input`` folder predicted into
-    the same sub-folder of ``--output``, the checkpoint loaded once (audit s36 batch 6)."""
-    from unetlab.inference.tree import predict_tree
+    the same sub-folder of ``--output``, the checkpoint loaded once (audit s36 batch 6),
+    then the tree's totals in one line; a stop or a full disk stops the tree, said once
+    for it (:class:`~unetlab.inference.tree.TreeStop`). Exit 2 where no folder could start."""
+    import time
+
+    from unetlab.inference.tree import TreeTotals, predict_tree
 
     if len(args.input) != 1 or not Path(args.input[0]).is_dir():
         raise UnetlabError("--recursive takes one folder as --input (its sub-folders are read)")
     if args.benchmark:
         raise UnetlabError("--benchmark times one folder: drop --recursive, or drop --benchmark")
-    out_dir = _output_folder(args.output)
+    out_dir, start = _output_folder(args.output), time.perf_counter()
 
     def report(rel: Path, result) -> None:
         if group.is_main:
             log.info("%s:", Path(args.input[0]) / rel)
         _summary(args, result, out_dir / rel, None, group)
 
-    with group.joined(device):
-        results = predict_tree(
-            lambda: _load(args, device),
-            args.input[0],
-            out_dir,
-            output_options(args),
-            report=report,
-            **_run_keywords(args, group, device),
-        )
-    return SOME_FAILED if any(r.failed for r in results.values()) else 0
+    try:
+        with group.joined(device):
+            results = predict_tree(
+                lambda: _load(args, device),
+                args.input[0],
+                out_dir,
+                output_options(args),
+                report=report,
+                **_run_keywords(args, group, device),
+            )
+    except (KeyboardInterrupt, DiskFullError) as exc:
+        if (stop := getattr(exc, "tree_stop", None)) is None:  # before any folder: as any stop
+            raise
+        end = _disk_full if isinstance(exc, DiskFullError) else _stopped
+        return end(args, partial(stop.where, output_options(args).wanted), exc, say=group.is_main)
+    totals = TreeTotals.of(args.input[0], results)
+    if group.is_main:
+        _report_tree(totals, time.perf_counter() - start, out_dir)
+    if totals.refused == len(results):  # no folder could start: as a folder in use
+        return 2
+    return SOME_FAILED if totals.refused or totals.failed else 0
+
+
+def _report_tree(totals, elapsed: float, out_dir: Path) -> None:
+    """The tree's one line after its folders' (:class:`~unetlab.inference.tree.TreeTotals`)."""
+    log.info(
+        "predict --recursive: %d folder%s done, %d failed; %d written, %d skipped, %d failed "
+        "in %.1f s -> %s",
+        *(totals.done, "" if totals.done == 1 else "s", totals.refused),
+        *(totals.written, totals.skipped, totals.failed, elapsed, out_dir),
+    )
 
 
 def add_exclude_rows_arg(group) -> None:
@@ -412,46 +438,50 @@ def _load(args, device):
     return model.to(memory_format=inference_layout(device))
 
 
-def _stopped(args, files: list[Path], out_dir: Path, exc: KeyboardInterrupt, *, say: bool) -> int:
+def _stopped(args, where: Callable[[], str], exc: KeyboardInterrupt, *, say: bool) -> int:
     """A prediction stopped (Ctrl-C, SIGTERM, SIGHUP): one line (``say``: the main process)
-    with how many inputs have their outputs in ``out_dir`` and how to go on (audit s30 ops
-    9); the exit status of a process ended by the signal (130, 143, 129)."""
+    with ``where`` it stopped (how many inputs have their outputs in the output folder) and
+    how to go on (audit s30 ops 9); the exit status of a process ended by the signal (130,
+    143, 129)."""
     from unetlab.signals import stop_status
 
     how, code = stop_status(exc)
     if say:
-        _say_done(args, files, out_dir, how, exc)
+        _say_done(args, where, how, exc)
     return code
 
 
-def _disk_full(args, files: list[Path], out_dir: Path, exc: DiskFullError, *, say: bool) -> int:
+def _disk_full(args, where: Callable[[], str], exc: DiskFullError, *, say: bool) -> int:
     """A prediction stopped by a full disk: its one line, then as a stop (:func:`_stopped`)
-    how many inputs are done and how to go on (audit s36 chaos 1: the count and the
-    record were missing); status 2."""
+    ``where`` it stopped and how to go on (audit s36 chaos 1: the count and the record were
+    missing); status 2."""
     if say:
         print(f"unetlab predict: error: {first_line(exc)}", file=sys.stderr)
         with contextlib.suppress(DiskFullError):  # the folder unreadable: said alone
-            _say_done(args, files, out_dir, "stopped", exc, then=" once there is space")
+            _say_done(args, where, "stopped", exc, then=" once there is space")
     return 2
 
 
-def _say_done(args, files, out_dir: Path, how: str, exc: BaseException, then: str = "") -> None:
-    """The line of a stopped prediction: ``how`` it stopped, with the outputs of how many
-    inputs in ``out_dir``, and the command that goes on (``then``: once what); ``exc``
-    raised again where the folder cannot be read for the count."""
+def _inputs_done(args, files: list[Path], out_dir: Path) -> str:
+    """``with the outputs of 2 of 4 inputs in OUT``: the ``files`` whose outputs asked for
+    are in ``out_dir`` (UnetlabError, OSError where it cannot be read)."""
     from unetlab.inference.output_rules import finished_inputs
 
+    done = len(finished_inputs(out_dir, files, **output_options(args).wanted))
+    return f"with the outputs of {done} of {len(files)} inputs in {out_dir}"
+
+
+def _say_done(args, where, how: str, exc: BaseException, then: str = "") -> None:
+    """The line of a stopped prediction: ``how`` it stopped, ``where`` (a function: how
+    many inputs are done), and the command that goes on (``then``: once what); ``exc``
+    raised again where ``where`` cannot read the output folder."""
     try:
-        done = len(finished_inputs(out_dir, files, **output_options(args).wanted))
+        done = where()
     except (UnetlabError, OSError):  # the folder unreadable: the stop said without a count
         raise exc from None
     again = "the same command" if args.skip_existing else "the same command and --skip-existing"
     with contextlib.suppress(OSError):  # a closed terminal (SIGHUP)
-        print(
-            f"unetlab predict: {how} with the outputs of {done} of {len(files)} inputs in "
-            f"{out_dir}; continue with {again}{then}",
-            file=sys.stderr,
-        )
+        print(f"unetlab predict: {how} {done}; continue with {again}{then}", file=sys.stderr)
 
 
 def _output_folder(output: str) -> Path:

@@ -4,23 +4,25 @@ mirrored: ``ROOT/alice/x.png``'s outputs in ``OUT_DIR/alice/``, what ``unetlab p
 predicts one (its own lock, manifest, ``predict.json``, ``objects_summary.csv`` and
 ``skip_existing``), the model loaded once for all (audit s36 batch 6: the glob
 ``'drop/**/*'`` wrote every file into one folder and refused names two users share). A
-data set in the tree (``images/`` beside ``masks/``) gives its images alone."""
+data set in the tree (``images/`` beside ``masks/``) gives its images alone; a stop (Ctrl-C,
+SIGTERM, a full disk) stops the whole tree and carries where (:class:`TreeStop`)."""
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from unetlab.errors import OutputError, UnetlabError
+from unetlab.errors import DiskFullError, OutputError, UnetlabError
 from unetlab.group import SOLO
 from unetlab.inference.folders import FolderPrediction, ModelSource, folder_inputs, predict_folder
 from unetlab.manifest import MANIFEST
 
-__all__ = ["predict_tree", "tree_folders"]
+__all__ = ["TreeStop", "TreeTotals", "predict_tree", "tree_folders"]
 
 log = logging.getLogger(__name__)
 
@@ -100,21 +102,94 @@ def predict_tree(
     ``root``; ``report``: called with that path and the result of each folder. ``model``,
     or what a function gives, is loaded once. UnetlabError if the tree holds no inputs; a
     folder whose output folder is refused (OutputError) is one failed line, and the other
-    folders go on."""
+    folders go on. A stop (KeyboardInterrupt: Ctrl-C, :class:`~unetlab.signals.Stopped`)
+    or a full disk (DiskFullError) stops the tree: raised again with ``tree_stop``, a
+    :class:`TreeStop` that says where."""
     folders = tree_folders(root, out_dir)
     if not folders:
         raise UnetlabError(f"no images found in {root} or its sub-folders")
     model = _once(model)
     results: dict[Path, FolderPrediction] = {}
-    for rel, files in folders:
+    for at, (rel, files) in enumerate(folders):
         told = {} if report is None else {"report": lambda r, rel=rel: report(rel, r)}
         try:
             results[rel] = predict_folder(
                 model, files, Path(out_dir) / rel, outputs, root=root, **told, **settings
             )
+        except (KeyboardInterrupt, DiskFullError) as exc:  # the tree's stop, not the folder's
+            exc.tree_stop = TreeStop(Path(root), Path(out_dir), folders, at, results)
+            raise
         except OutputError as exc:  # this folder's outputs refused: the other folders go on
             results[rel] = _refused(Path(root) / rel, exc, settings)
     return results
+
+
+def refused(root: str | os.PathLike, rel: Path, result: FolderPrediction) -> bool:
+    """Whether ``result`` is that of the folder ``rel`` whose output folder
+    :func:`predict_tree` refused (its one failed line is the folder's own)."""
+    return not result.written and set(result.failed) == {Path(root) / rel}
+
+
+@dataclass(frozen=True)
+class TreeTotals:
+    """A tree's figures: the folders predicted (``done``) and ``refused``, and their inputs
+    ``written``, ``skipped`` (and not read: a microscope format) and ``failed``."""
+
+    done: int = 0
+    refused: int = 0
+    written: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    @classmethod
+    def of(cls, root: str | os.PathLike, results: dict[Path, FolderPrediction]) -> TreeTotals:
+        """The totals of :func:`predict_tree`'s ``results`` of the tree under ``root``."""
+        ran = [r for rel, r in results.items() if not refused(root, rel, r)]
+        return cls(
+            done=len(ran),
+            refused=len(results) - len(ran),
+            written=sum(len(r.written) for r in ran),
+            skipped=sum(len(r.skipped) + len(r.not_read) for r in ran),
+            failed=sum(len(r.failed) for r in ran),
+        )
+
+
+@dataclass
+class TreeStop:
+    """Where :func:`predict_tree` stopped: the tree under ``root`` (outputs in ``out_dir``),
+    its ``folders`` (:func:`tree_folders`), the index of the one it stopped in (``at``) and
+    the ``results`` of those before it."""
+
+    root: Path
+    out_dir: Path
+    folders: list[tuple[Path, list[Path]]]
+    at: int
+    results: dict[Path, FolderPrediction] = field(default_factory=dict)
+
+    def where(self, wanted: dict[str, bool]) -> str:
+        """``in ROOT/bob/ (folder 2 of 3) with the outputs of 1 of 4 inputs in OUT/bob; done:
+        alice/; not started: carol/`` (``wanted``: the outputs asked for, as
+        :func:`~unetlab.inference.output_rules.finished_inputs` takes them)."""
+        from unetlab.inference.output_rules import finished_inputs
+
+        rel, files = self.folders[self.at]
+        text = f"in {self.root / rel}/ (folder {self.at + 1} of {len(self.folders)})"
+        try:
+            done = len(finished_inputs(self.out_dir / rel, files, **wanted))
+            text += f" with the outputs of {done} of {len(files)} inputs in {self.out_dir / rel}"
+        except (UnetlabError, OSError):  # its output folder unreadable: said without a count
+            pass
+        ran = [r for r, res in self.results.items() if not refused(self.root, r, res)]
+        later = [r for r, _ in self.folders[self.at + 1 :]]
+        return f"{text}; done: {_listed(ran)}; not started: {_listed(later)}"
+
+
+def _listed(folders: Sequence[Path], most: int = 3) -> str:
+    """``alice/, bob/ and 4 more`` (the first ``most``), or ``none``."""
+    if not folders:
+        return "none"
+    named = ", ".join(f"{rel}/" for rel in folders[:most])
+    return named + (f" and {len(folders) - most} more" if len(folders) > most else "")
 
 
 def _refused(folder: Path, exc: OutputError, settings: dict) -> FolderPrediction:
