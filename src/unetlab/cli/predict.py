@@ -175,7 +175,8 @@ def _add_folder(g) -> None:
         action="store_true",
         help="--input is a folder of sub-folders (one per user, per day): predict each "
         "folder's images into the same sub-folder of --output (drop/alice/x.png -> "
-        "OUT/alice/x.png), each with its own objects_summary.csv and predict.json",
+        "OUT/alice/x.png), each with its own objects_summary.csv and predict.json; of a "
+        "data set (images/ beside masks/) its images/ alone",
     )
     g.add_argument(
         "--skip-existing",
