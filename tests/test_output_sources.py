@@ -90,10 +90,10 @@ def test_finished_inputs_are_those_of_the_same_input(tmp_path):
 
 def test_one_command_says_into_different_output_folders(work, capsys):
     argv = ["predict", "--checkpoint", str(work / "model.pt"), "--input", str(work / "in")]
-    assert main([*argv, "--output", str(work / "S"), "--device", "cpu"]) == 2
+    assert main([*argv, "--output", str(work / "S"), "--device", "cpu"]) == 3  # both failed
     assert _error(capsys).endswith(
-        "would write the same outputs: predict them into different output folders (--output, "
-        "or out_dir in Python)"
+        "would write the same outputs: not predicted; rename one, or predict them into "
+        "different output folders (--output, or out_dir in Python)"
     )
 
 

@@ -117,8 +117,12 @@ def test_predict_names_equal_up_to_case_are_refused(work, capsys):
     assert "A.PNG" in _error_line(capsys)
     (work / "other").mkdir()
     (work / "in" / "b.png").rename(work / "other" / "a.png")
-    assert _predict(work, inputs="*/*") == 2  # in/A.PNG and other/a.png would share outputs
-    assert "would write the same outputs" in _error_line(capsys)
+    assert _predict(work, inputs="*/*") == 3  # in/A.PNG and other/a.png would share outputs
+    err = capsys.readouterr().err
+    assert (
+        "unetlab predict: failed: " in err and "would write the same outputs: not predicted" in err
+    )
+    assert not (work / "out").exists()  # they were the only inputs: both failed
 
 
 def test_predict_refuses_foreign_files_unless_overwrite_and_reruns(work, capsys):

@@ -65,7 +65,7 @@ def _errors(capsys) -> list[str]:
         ("x_prob.tif", "--save-probabilities", "probabilities"),
     ],
 )
-def test_an_output_claimed_by_two_inputs_is_refused_before_anything_is_written(
+def test_an_output_claimed_by_two_inputs_fails_both_before_anything_is_written(
     work, capsys, other, flag, role
 ):
     _grey(work / "in" / "x.png")
@@ -73,12 +73,13 @@ def test_an_output_claimed_by_two_inputs_is_refused_before_anything_is_written(
         tifffile.imwrite(work / "in" / other, np.zeros((24, 20), np.uint8))
     else:
         _grey(work / "in" / other, seed=1)
-    assert _predict(work, flag) == 2
+    assert _predict(work, flag) == 3  # both failed (SOME_FAILED); any other input is written
     (line,) = _errors(capsys)
     clash = work / "out" / other
     assert f"in/x.png's {role} and {work / 'in' / other}'s labels would both be {clash}" in line
     assert line.endswith(
-        "predict them into different output folders (--output, or out_dir in Python), or rename one"
+        "not predicted; rename one, or predict them into different output folders (--output, "
+        "or out_dir in Python)"
     )
     assert not (work / "out").exists()  # nothing written, the folder made is gone again
     assert _predict(work) == 0  # without the flag the names do not meet

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import json
 import logging
+import re
 
 import numpy as np
 import pytest
@@ -86,11 +87,14 @@ def test_recursive_refuses_files_and_an_empty_tree(drop, capsys):
 def test_the_folder_and_glob_lines_name_recursive(drop):
     with read_notes(), pytest.raises(UnetlabError, match="add --recursive .* same sub-folders"):
         find_inputs(drop / "drop")
-    with pytest.raises(UnetlabError, match="would write the same outputs: .*or --recursive"):
-        from unetlab.inference.folders import predict_folder
+    from unetlab.inference.folders import predict_folder
 
-        model = UNet(1, 2, depth=2, base_channels=2, padding="same")
-        predict_folder(model, str(drop / "drop" / "**" / "*"), drop / "flat")
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    result = predict_folder(model, str(drop / "drop" / "**" / "*"), drop / "flat")
+    clash = result.failed[drop / "drop" / "alice" / "img_00.png"]
+    assert re.search("would write the same outputs: .*or --recursive", clash)
+    assert sorted(p.name for p in result.written) == ["img_01.png", "other.png"]  # the others
+    assert result.failed[drop / "drop" / "bob" / "img_00.png"] == clash
 
 
 def test_summaries_stack_by_column_with_each_inputs_relative_path(drop, tmp_path):

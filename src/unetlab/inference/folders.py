@@ -48,6 +48,7 @@ from unetlab.inference.output_rules import (
     other_inputs_models,
     other_models,
     prediction_folder,
+    shared_outputs,
 )
 from unetlab.inference.predict import PredictOptions, check_model, floor_run
 from unetlab.inference.records import OutputOptions, Provenance, save_outcome
@@ -228,6 +229,7 @@ def claim_folder(
     overwrite_fix: str = PYTHON_OVERWRITE_FIX,
     record: Provenance | Callable[[], Provenance] | None = None,
     changed: dict[str, str] | None = None,
+    listed: Sequence[Path] | None = None,
 ) -> Iterator[set[Path]]:
     """``out_dir`` checked and held for the ``outputs`` of ``files``
     (:func:`prediction_folder`; ``record``: what makes them, or a function that gives it
@@ -240,7 +242,8 @@ def claim_folder(
     ``overwrite_fix`` is spelled: the keywords (``overwrite=True``, ``out_dir``), or the
     command line's flags where it passes its own (:data:`~unetlab.outputs.OVERWRITE_FIX`).
     With ``outputs.objects`` and
-    several ``files``, the per-image table's name is claimed too
+    several ``files`` (``listed``, where the table lists more inputs: those failed before
+    the run), the per-image table's name is claimed too
     (:func:`~unetlab.inference.objects_summary.claim_summary`). ``changed`` (a dict) gets
     each output whose input changed since it was made -> that input (with ``record``)."""
     outputs = OutputOptions.of(outputs)
@@ -266,7 +269,7 @@ def claim_folder(
         done.update(finished_inputs(out_dir, files, **outputs.wanted))
     fix = dict(overwrite_fix=overwrite_fix, record=record, checked=check)
     with prediction_folder(out_dir, files, outputs, **fix):
-        if _summed(outputs, files):  # the per-image table's name, before any work
+        if _summed(outputs, files if listed is None else listed):  # its name, before any work
             claim_summary(out_dir, overwrite=outputs.overwrite)
         yield done
 
@@ -428,7 +431,9 @@ def predict_folder(
     ``overwrite_fix``); settings that would fail every file raise UnetlabError before the
     folder is touched (:func:`check_settings`, ``name``: what the messages call the model);
     a file that cannot be read or does not fit the model is listed in ``failed`` (its line
-    passed to ``failed``, default: a warning) and the others are still written. ``model``
+    passed to ``failed``, default: a warning) and the others are still written; so are
+    inputs whose outputs would have the same names (``a.png`` and ``a.tif``: none of them
+    predicted, each clash one line: :func:`~unetlab.inference.output_rules.shared_outputs`). ``model``
     may be a function that loads it, called once the folder is checked. ``group``:
     processes that share the work (:class:`_Run`); ``progress``: True: progress bars on a
     terminal or in a notebook; a function: called with each input's name once it is
@@ -446,6 +451,8 @@ def predict_folder(
     checked(progress, "each input's name")
     not_read = say_unread(inputs)
     files, out_dir = find_inputs(inputs), Path(out_dir)
+    apart = shared_outputs(out_dir, files, **outputs.wanted)  # failed; the others go on
+    todo = [f for f in files if f not in apart]
     load = _Loaded(model, outputs, dict(name=name, **settings))
     if isinstance(model, torch.nn.Module):  # bad settings refused before the folder is touched
         load()
@@ -454,7 +461,7 @@ def predict_folder(
         claimed.enter_context(each_position())  # a multi-position OME-TIFF: each position
         changed: dict[str, str] = {}  # outputs of changed inputs -> input (claim_folder)
         claim = dict(overwrite_fix=overwrite_fix, record=load.record, changed=changed)
-        done = _claimed(claimed, out_dir, files, outputs, group, **claim)
+        done = _claimed(claimed, out_dir, todo, outputs, group, listed=files, **claim)
         model, outputs = load()
         timed = clock(model) if clock is not None else None
         each = dict(settings, group=group)  # it holds the folder; a large file is all processes'
@@ -464,7 +471,8 @@ def predict_folder(
         # the floor's lines said once in the folder's run, not each file; the heap reused
         # from one file to the next, given back at the end (runtime.tuned_allocator)
         with floor_run(), tuned_allocator():
-            result = run.predict([f for f in files if f not in done], name, lines)
+            result = run.predict([f for f in todo if f not in done], name, lines)
+        result.failed = run.failed_apart(files, apart, result.failed)
         result.skipped, result.not_read = [f for f in files if f in done], not_read
         result.class_names = [str(n) for n in getattr(model, "classes", None) or ()]
         if group.is_main:
@@ -700,6 +708,17 @@ class _Run:
                     self.done(path.name)
             result.seconds = time.perf_counter() - start
             return self._gathered(result, todo, chosen)
+
+    def failed_apart(
+        self, files: Sequence[Path], apart: dict[Path, str], failed: dict[Path, str]
+    ) -> dict[Path, str]:
+        """``failed`` with the inputs not predicted because another input's outputs would
+        have their names (``apart``: :func:`~unetlab.inference.output_rules.shared_outputs`),
+        in the order of ``files``; each clash said once (in the main process)."""
+        if self.group.is_main:
+            for line in dict.fromkeys(apart.values()):
+                self.failed(line)
+        return {f: apart.get(f) or failed[f] for f in files if f in apart or f in failed}
 
     def _predict(self, path: Path, result: FolderPrediction, *, counts: bool) -> None:
         """One file, its outcome into ``result`` if it ``counts`` here."""

@@ -60,6 +60,7 @@ __all__ = [
     "prediction_folder",
     "refuse_shared_outputs",
     "refuse_theirs",
+    "shared_outputs",
 ]
 
 
@@ -133,25 +134,98 @@ _APART = "predict them into different output folders (--output, or out_dir in Py
 def refuse_shared_outputs(out_dir: Path, files: Sequence[Path], **wanted: bool) -> None:
     """OutputError if two of ``files`` would write one output file (names equal up to case:
     one file on case-insensitive file systems), e.g. ``x.png``'s overlay and
-    ``x_overlay.png``'s labels; ``wanted``: the outputs asked for (:func:`output_roles`)."""
+    ``x_overlay.png``'s labels; ``wanted``: the outputs asked for (:func:`output_roles`).
+    :func:`shared_outputs` names each such input instead, so that the others can go on."""
+    for clash in _clashes(files, wanted):
+        if clash.name is None:  # one output stem: all their outputs
+            raise OutputError(f"{clash.text(out_dir)}: {_APART}{_tree([clash])}")
+        raise OutputError(f"{clash.text(out_dir)}: {_APART}, or rename one")
+
+
+def shared_outputs(out_dir: Path, files: Sequence[Path], **wanted: bool) -> dict[Path, str]:
+    """Each of ``files`` whose outputs in ``out_dir`` another one's would write (what
+    :func:`refuse_shared_outputs` refuses: ``a.png`` and ``a.tif``, ``a.png`` and
+    ``A.jpg``, ``x.png``'s overlay and ``x_overlay.png``'s labels) -> the one line naming
+    those inputs and the fix, the same line for each of them: none of them is predicted
+    (which one the names would belong to would depend on the order of the files), the
+    others are."""
+    clashes = list(_clashes(files, wanted))
+    group: dict[Path, Path] = {}  # each input -> the first input of its clashes (union-find)
+
+    def top(f: Path) -> Path:
+        while group.setdefault(f, f) != f:
+            f = group[f]
+        return f
+
+    for clash in clashes:
+        group[top(clash.other)] = top(clash.first)
+    lines: dict[Path, str] = {}
+    for first in dict.fromkeys(top(f) for f in group):
+        mine = [c for c in clashes if top(c.first) == first]
+        count = sum(top(f) == first for f in group)
+        rename = "rename one" if count == 2 else f"rename all but one of these {count}"
+        lines[first] = f"{_clashes_text(out_dir, mine)}: not predicted; {rename}, or {_APART}"
+        lines[first] += _tree(mine)
+    return {f: lines[top(f)] for f in files if f in group}
+
+
+def _clashes_text(out_dir: Path, clashes: Sequence[_Clash]) -> str:
+    """What ``clashes`` of one group of inputs are, in words: those of one output stem named
+    together (``a.png, a.tif and a.jpg would write the same outputs``), each name two
+    would write after them."""
+    stems = [f for c in clashes if c.name is None for f in (c.first, c.other)]
+    stems = list(map(str, dict.fromkeys(stems)))
+    texts = [c.text(out_dir) for c in clashes if c.name is not None]
+    if stems:
+        names = f"{', '.join(stems[:-1])} and {stems[-1]}"
+        texts.insert(0, f"{names} would write the same outputs")
+    return "; ".join(texts)
+
+
+@dataclass(frozen=True)
+class _Clash:
+    """Two inputs whose outputs meet: the ``first`` of the files, the ``other``, and the
+    ``name`` both would write with the ``roles`` it would have for each (None: every
+    output, the two have one output stem)."""
+
+    first: Path
+    other: Path
+    name: str | None = None
+    roles: tuple[str, str] = ("", "")
+
+    def text(self, out_dir: Path) -> str:
+        if self.name is None:
+            return f"{self.first} and {self.other} would write the same outputs"
+        first, other = self.roles
+        return (
+            f"{self.first}'s {first} and {self.other}'s {other} would both be {out_dir / self.name}"
+        )
+
+
+def _clashes(files: Sequence[Path], wanted: Mapping[str, bool]) -> Iterator[_Clash]:
+    """Each pair of ``files`` whose outputs meet (names equal up to case), once, in the
+    order of the files: one output stem, else the first name both would write."""
     stems: dict[str, Path] = {}
     claimed: dict[str, tuple[Path, str]] = {}
+    met: set[tuple[Path, Path]] = set()
     for f in files:
         for stem in output_stems(f):  # a multi-position file's: each position's
-            if stems.setdefault(stem.casefold(), f) != f:
-                first = stems[stem.casefold()]
-                # files of two folders: each folder's outputs in their own sub-folder
-                tree = (
-                    ", or --recursive (predict_tree in Python)" if first.parent != f.parent else ""
-                )
-                raise OutputError(f"{first} and {f} would write the same outputs: {_APART}{tree}")
+            first = stems.setdefault(stem.casefold(), f)
+            if first != f and (first, f) not in met:
+                met.add((first, f))
+                yield _Clash(first, f)
         for name, role in input_roles(f, **wanted).items():
             first, first_role = claimed.setdefault(name.casefold(), (f, role))
-            if first != f:
-                raise OutputError(
-                    f"{first}'s {first_role} and {f}'s {role} would both be {out_dir / name}: "
-                    f"{_APART}, or rename one"
-                )
+            if first != f and (first, f) not in met:
+                met.add((first, f))
+                yield _Clash(first, f, name, (first_role, role))
+
+
+def _tree(clashes: Sequence[_Clash]) -> str:
+    """The other fix of inputs of two folders: each folder's outputs in their own
+    sub-folder."""
+    apart = any(c.first.parent != c.other.parent for c in clashes)
+    return ", or --recursive (predict_tree in Python)" if apart else ""
 
 
 def finished_inputs(
