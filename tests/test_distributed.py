@@ -390,8 +390,9 @@ def test_a_launched_process_notes_a_stop_or_bad_input_for_the_launcher(tmp_path,
 
     assert noted_for_launch(143) == 143  # not launched by unetlab: as it is
     monkeypatch.setenv(STATUS_FILE, str(tmp_path / "status"))
-    assert [noted_for_launch(code) for code in (1, 143, 2, 129, 130, 0)] == [1, 0, 0, 0, 0, 0]
-    assert (tmp_path / "status").read_text().split() == ["1", "143", "2", "129", "130"]
+    codes = (1, 143, 2, 129, 130, 75, 0)  # 75: a folder in use (errors.IN_USE)
+    assert [noted_for_launch(code) for code in codes] == [1, 0, 0, 0, 0, 0, 0]
+    assert (tmp_path / "status").read_text().split() == ["1", "143", "2", "129", "130", "75"]
 
 
 def test_a_launch_gives_torchrun_its_own_grace_unless_the_user_set_one(monkeypatch):

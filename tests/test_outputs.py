@@ -162,15 +162,21 @@ def test_predict_skip_existing_counts_only_outputs_the_manifest_lists(work, caps
 
 
 def test_predict_refuses_a_folder_in_use(work, capsys):
+    """Exit 75 (sysexits' EX_TEMPFAIL: try again later), not 2, so that a cron job tells a
+    folder another run holds from a broken command (s37 audit); said in predict --help."""
     (work / "out").mkdir()
     with FolderLock(work / "out"):
-        assert _predict(work) == 2
+        assert _predict(work) == 75
         line = _error_line(capsys)
         assert (
             f"in use by another unetlab process (pid {os.getpid()} on {socket.gethostname()})"
             in line
         )
     assert _predict(work) == 0
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    shown = " ".join(capsys.readouterr().out.split())  # as argparse wraps it
+    assert "75 the output folder is in use by another unetlab process (try again later)" in shown
 
 
 @contextlib.contextmanager
@@ -264,11 +270,13 @@ def test_export_never_replaces_its_checkpoint_or_a_foreign_file(work, capsys):
 def test_demo_and_train_refuse_a_folder_in_use(work, capsys):
     (work / "demo").mkdir()
     with FolderLock(work / "demo"):
-        assert main(["demo", "--output", str(work / "demo"), "--quick"]) == 2
+        assert main(["demo", "--output", str(work / "demo"), "--quick"]) == 75
         assert "in use" in _error_line(capsys)
     (work / "run").mkdir()
     with FolderLock(work / "run"):
-        assert main(["train", "--data", str(_tiny_data(work)), "--run-dir", str(work / "run")]) == 2
+        assert (
+            main(["train", "--data", str(_tiny_data(work)), "--run-dir", str(work / "run")]) == 75
+        )
         assert "in use" in _error_line(capsys)
 
 

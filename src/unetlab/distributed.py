@@ -26,7 +26,7 @@ import tempfile
 import threading
 from collections.abc import Callable
 
-from unetlab.errors import UnetlabError
+from unetlab.errors import IN_USE, UnetlabError
 
 # Group, SOLO: imported from here by training before unetlab.group held them
 from unetlab.group import SOLO as SOLO
@@ -117,7 +117,11 @@ def launch(
         notes = _notes(env[STATUS_FILE])
         if code == 0:
             return notes[0] if notes else 0
-        if code not in (128 + s for s in PASSED_ON) and not {1, 2, 3} & set(notes) and failed:
+        if (
+            code not in (128 + s for s in PASSED_ON)
+            and not {1, 2, 3, IN_USE} & set(notes)
+            and failed
+        ):
             failed()  # not stopped here, and no process said why: one was killed
         return code
 
@@ -309,7 +313,8 @@ STATUS_FILE = "UNETLAB_STATUS_FILE"
 
 def noted_for_launch(code: int) -> int:
     """A launched process's exit status: 2 (the user's problem, said in its one line), 3
-    (predict: the run went through, some inputs failed, each named) and
+    (predict: the run went through, some inputs failed, each named), 75 (its folder in use
+    by another unetlab process, said in its one line: :data:`~unetlab.errors.IN_USE`) and
     128 + a stop signal (the run stopped as asked, said in its one line) are noted for
     :func:`launch` and become 0; a bug's 1 (its traceback shown) is noted and stays;
     anything else stays."""
@@ -318,7 +323,7 @@ def noted_for_launch(code: int) -> int:
         return code
     with open(path, "a", encoding="utf-8") as f:
         f.write(f"{code}\n")
-    return 0 if code in (2, 3, *(128 + s for s in PASSED_ON)) else code
+    return 0 if code in (2, 3, IN_USE, *(128 + s for s in PASSED_ON)) else code
 
 
 def _notes(path: str) -> list[int]:

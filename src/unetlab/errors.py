@@ -1,6 +1,7 @@
 """Errors a user can act on. The CLI prints them as one line (a list of data problems: one
 a line), without a traceback, and exits
-with status 2; any other exception is a bug in unetlab and is shown as one (status 1).
+with status 2 (75 for :class:`FolderInUseError`: try again later); any other exception is a
+bug in unetlab and is shown as one (status 1).
 
 ``UnetlabError`` is also a ``ValueError`` so that code written against the earlier API, which
 raised ``ValueError`` for bad settings, keeps working; nothing in unetlab catches
@@ -33,6 +34,17 @@ class DatasetError(UnetlabError):
 class OutputError(UnetlabError):
     """An output cannot be written: it would replace an input or a file unetlab did not
     write, its folder is read-only, full or in use by another unetlab process."""
+
+
+class FolderInUseError(OutputError):
+    """Another unetlab process holds the folder's lock (its outputs, a run folder): nothing
+    is wrong with the command, which may go through once that process is done. The CLI
+    exits with status :data:`IN_USE`, so a scheduled job can tell busy from broken."""
+
+
+#: the CLI's exit status for a :class:`FolderInUseError`: sysexits' EX_TEMPFAIL, "try again
+#: later" (2 is for a command that would fail again as it is)
+IN_USE = 75
 
 
 class DiskFullError(OutputError):

@@ -39,7 +39,7 @@ from pathlib import Path
 
 # TEMPORARY, write_error: imported from here before unetlab.atomic held them
 from unetlab.atomic import RESUMABLE, TEMPORARY, folder_sync_deferred, when_written, write_error
-from unetlab.errors import OutputError, UnetlabError
+from unetlab.errors import FolderInUseError, OutputError, UnetlabError
 from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     FIELDS,
     MANIFEST,
@@ -617,7 +617,7 @@ class FolderLock:
             try:
                 fd = try_hold(self.path, os.O_RDWR | os.O_CREAT)
             except BlockingIOError:
-                raise OutputError(
+                raise FolderInUseError(
                     f"{self.folder} is in use by another unetlab process (pid "
                     f"{_owner(self.path)}): wait for it to finish, or use another folder"
                 ) from None

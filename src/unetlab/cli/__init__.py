@@ -2,10 +2,11 @@
 over the Python API.
 
 Exit status: 0 done; 2 a problem the user can fix (a ``UnetlabError``: one line naming it
-and the fix, no traceback; ``--debug`` shows the traceback); 1 a bug in unetlab (any other
-exception: its traceback and a request to report it); 130 interrupted; 141 the reader of the
-output went away (``unetlab sizes | head``), quietly. The console script and ``python -m
-unetlab`` both end through :func:`run`."""
+and the fix, no traceback; ``--debug`` shows the traceback); 75 (``errors.IN_USE``) the
+folder is in use by another unetlab process (a ``FolderInUseError``: its one line; try again
+later); 1 a bug in unetlab (any other exception: its traceback and a request to report it);
+130 interrupted; 141 the reader of the output went away (``unetlab sizes | head``), quietly.
+The console script and ``python -m unetlab`` both end through :func:`run`."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import NoReturn
 
 from unetlab import __version__
 from unetlab.data.read_notes import read_notes
-from unetlab.errors import UnetlabError, first_line
+from unetlab.errors import IN_USE, FolderInUseError, UnetlabError, first_line
 from unetlab.signals import interrupt_exits, stop_raises, stop_status
 
 # Each name is a module unetlab.cli.<name> with add_parser(subparsers) whose parser sets
@@ -137,7 +138,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         message = first_line(exc)
         print(f"unetlab {args.command}: error: {message}", file=sys.stderr)
-        return 2
+        return IN_USE if isinstance(exc, FolderInUseError) else 2
     except Exception:  # noqa: BLE001 - not the user's fault: show it as the bug it is
         traceback.print_exc()
         print(

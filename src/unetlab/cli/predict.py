@@ -42,8 +42,9 @@ SOME_FAILED = 3
 EXIT_CODES = (
     "exit status: 0 every input written or skipped; 3 the run went through but some inputs "
     "failed (each named in a line and in predict.json's 'failed'); 2 a problem stopped it "
-    "before any work (a bad flag, no images, a folder in use; the line says the fix); 1 a "
-    "bug in unetlab; 130, 143, 129 stopped by Ctrl-C, SIGTERM, SIGHUP."
+    "before any work (a bad flag, no images; the line says the fix); 75 the output folder "
+    "is in use by another unetlab process (try again later); 1 a bug in unetlab; 130, 143, "
+    "129 stopped by Ctrl-C, SIGTERM, SIGHUP."
 )
 
 
