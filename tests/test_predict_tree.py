@@ -163,6 +163,20 @@ def test_a_tree_whose_every_folder_is_refused_could_not_start(drop, caplog):
     assert "predict --recursive: 0 folders done, 3 failed; 0 written" in caplog.text
 
 
+def test_a_tree_whose_every_folder_is_in_use_exits_75(drop):
+    """Every folder held by another unetlab process (another night's tree on the same
+    --output): busy, not broken, as a single folder in use (was 2)."""
+    from contextlib import ExitStack
+
+    from unetlab.outputs import FolderLock
+
+    with ExitStack() as held:
+        for folder in ("alice", "bob", "bob/deep"):
+            (drop / "out" / folder).mkdir(parents=True, exist_ok=True)
+            held.enter_context(FolderLock(drop / "out" / folder))
+        assert _predict(drop, "--recursive") == 75
+
+
 @pytest.fixture
 def stop_at(drop, monkeypatch):
     """Make the ``call``-th input of the tree (alice's 2, bob's, bob/deep's) raise ``exc``."""

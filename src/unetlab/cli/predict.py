@@ -32,7 +32,7 @@ from unetlab.cli.common import (
     predict_options,
     split_hint,
 )
-from unetlab.errors import DiskFullError, UnetlabError, first_line
+from unetlab.errors import IN_USE, DiskFullError, UnetlabError, first_line
 
 log = logging.getLogger(__name__)
 
@@ -335,7 +335,7 @@ def _run_tree(args, group, device) -> int:
     if group.is_main:
         _report_tree(totals, time.perf_counter() - start, out_dir)
     if totals.refused == len(results):  # no folder could start: as a folder in use
-        return 2
+        return IN_USE if totals.in_use == totals.refused else 2
     return SOME_FAILED if totals.refused or totals.failed else 0
 
 

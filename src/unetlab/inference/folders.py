@@ -380,7 +380,9 @@ class FolderPrediction:
     (:func:`~unetlab.inference.objects_summary.folder_summary`). ``class_names``: the
     model's classes, in its order (that of the objects' classes in the lines).
     ``not_read``: the files of the inputs' folders in a microscope format unetlab does not
-    read (:func:`~unetlab.data.folder_notes.unread_microscope_files`), said in one line."""
+    read (:func:`~unetlab.data.folder_notes.unread_microscope_files`), said in one line.
+    ``in_use``: the output folder was held by another unetlab process (a folder that
+    :func:`~unetlab.inference.tree.predict_tree` could not start)."""
 
     written: dict[Path, list[Path]] = field(default_factory=dict)
     skipped: list[Path] = field(default_factory=list)
@@ -393,6 +395,7 @@ class FolderPrediction:
     summary: list[dict] = field(default_factory=list)
     class_names: list[str] = field(default_factory=list)
     not_read: list[Path] = field(default_factory=list)
+    in_use: bool = False
 
 
 #: A model, or a function that loads it (called once the output folder is checked).

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from unetlab.errors import DiskFullError, OutputError, UnetlabError
+from unetlab.errors import DiskFullError, FolderInUseError, OutputError, UnetlabError
 from unetlab.group import SOLO
 from unetlab.inference.folders import FolderPrediction, ModelSource, folder_inputs, predict_folder
 from unetlab.manifest import MANIFEST
@@ -133,10 +133,12 @@ def refused(root: str | os.PathLike, rel: Path, result: FolderPrediction) -> boo
 @dataclass(frozen=True)
 class TreeTotals:
     """A tree's figures: the folders predicted (``done``) and ``refused``, and their inputs
-    ``written``, ``skipped`` (and not read: a microscope format) and ``failed``."""
+    ``written``, ``skipped`` (and not read: a microscope format) and ``failed``; ``in_use``:
+    the refused folders another unetlab process held."""
 
     done: int = 0
     refused: int = 0
+    in_use: int = 0
     written: int = 0
     skipped: int = 0
     failed: int = 0
@@ -148,6 +150,7 @@ class TreeTotals:
         return cls(
             done=len(ran),
             refused=len(results) - len(ran),
+            in_use=sum(r.in_use for r in results.values()),
             written=sum(len(r.written) for r in ran),
             skipped=sum(len(r.skipped) + len(r.not_read) for r in ran),
             failed=sum(len(r.failed) for r in ran),
@@ -200,7 +203,7 @@ def _refused(folder: Path, exc: OutputError, settings: dict) -> FolderPrediction
     if settings.get("group", SOLO).is_main:
         failed = settings.get("failed") or (lambda text: log.warning("failed: %s", text))
         failed(line)
-    return FolderPrediction(failed={folder: line})
+    return FolderPrediction(failed={folder: line}, in_use=isinstance(exc, FolderInUseError))
 
 
 def _once(model: ModelSource) -> ModelSource:
