@@ -13,6 +13,7 @@ from pathlib import Path
 from PIL import Image
 
 from unetlab.data.io import TIFF_SUFFIXES
+from unetlab.data.names import ANNOTATION_SUFFIXES
 from unetlab.data.positions import series_of
 from unetlab.data.tiff_files import open_tiff
 
@@ -34,6 +35,8 @@ def colour_file(path: str | os.PathLike) -> bool | None:
     path = Path(path)
     if not path.is_file():
         return None
+    if path.suffix.lower() in ANNOTATION_SUFFIXES:  # a mask drawn as outlines: ids, no colour
+        return False
     if path.suffix.lower() in TIFF_SUFFIXES:
         with open_tiff(path) as tif:
             series = series_of(tif)

@@ -49,7 +49,7 @@ from unetlab.data.instances import (
 from unetlab.data.io import read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.mirror import reflect_window
-from unetlab.data.names import in_instances_folder, sub_folder
+from unetlab.data.names import holds_object_ids, sub_folder
 from unetlab.data.nodata import InvalidPages, either, filled, valid_pixels
 from unetlab.data.normalize import apply_stats, channels_of, image_stats
 from unetlab.data.object_sizes import joined, region_facts, sized
@@ -299,7 +299,9 @@ def _mask_files(pairs: Sequence[Pair]) -> list[Path]:
 @dataclass(frozen=True)
 class MaskScan:
     """What the masks of a data set hold: the values of each page (``masks``), and whether
-    they sit in a folder named ``instances/``; ``counts``: the pixels per value of all."""
+    they hold object ids by where they sit or what they are (a folder named ``instances/``,
+    outlines: :func:`~unetlab.data.names.holds_object_ids`); ``counts``: the pixels per
+    value of all."""
 
     masks: tuple[MaskValues, ...]
     instance_folder: bool
@@ -346,7 +348,7 @@ def _scan(pairs: Sequence[Pair], problems: list[str]) -> MaskScan:
             problems.append(problem)
             continue
         masks += [MaskValues.of(page) for page in stack]
-    folder = any(in_instances_folder(p.mask) for p in pairs)
+    folder = any(holds_object_ids(p.mask) for p in pairs)
     return MaskScan(tuple(masks), folder)
 
 
@@ -384,7 +386,11 @@ def choose_target(setting: str, pairs: Sequence[Pair], *, scan: MaskScan | None 
     scan = scan or scan_masks(pairs)
     found = instance_masks(scan.masks, folder_named=scan.instance_folder)
     if found:
-        why = "a folder named instances/" if scan.instance_folder else f"{len(scan.counts)} values"
+        why = (
+            "a folder named instances/, or outlines"
+            if scan.instance_folder
+            else f"{len(scan.counts)} values"
+        )
         log.info(
             "masks hold object ids (%s): training the instance mode (background / boundary / "
             "interior); set data.target=semantic to read the values as classes",

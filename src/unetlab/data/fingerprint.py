@@ -34,7 +34,7 @@ from scipy import ndimage
 from unetlab.data.checks import non_integer_mask, nonfinite_pixels
 from unetlab.data.exclude import check_exclude_rows, excluded_rows
 from unetlab.data.instances import TARGETS, looks_like_instances
-from unetlab.data.names import in_instances_folder
+from unetlab.data.names import holds_object_ids
 from unetlab.data.nodata import InvalidPages, filled
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.regions import (  # noqa: F401 (object_labels, touching_objects: re-exported)
@@ -771,7 +771,7 @@ def _mask_values(p: PairFacts) -> MaskValues:
 
 
 def _instance_folder(pairs: Sequence[Pair]) -> bool:
-    return any(in_instances_folder(p.mask) for p in pairs)
+    return any(holds_object_ids(p.mask) for p in pairs)
 
 
 def _measure_objects(

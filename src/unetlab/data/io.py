@@ -20,11 +20,13 @@ from PIL import Image
 
 # atomic_path: imported from here by writers of every kind before unetlab.atomic held it
 from unetlab.atomic import atomic_path
+from unetlab.data.annotations import rasterise, read_outlines
 from unetlab.data.colour_table import FIX as COLOUR_FIX
 from unetlab.data.colour_table import ColourTable, find_colour_table
 from unetlab.data.file_kind import wrong_kind_line
 from unetlab.data.folder_notes import is_macos_metadata
 from unetlab.data.mask_palettes import check_palette
+from unetlab.data.names import ANNOTATION_SUFFIXES, folder_candidates, nfc
 from unetlab.data.orientation import (
     oriented,
     pil_orientation,
@@ -132,7 +134,8 @@ def read_stack(
     frames: bool = False,
     colours: ColourTable | None = None,
 ) -> np.ndarray:
-    """All pages of an image file as (P, H, W) or (P, H, W, C); P = 1 for PNG/JPEG.
+    """All pages of an image file as (P, H, W) or (P, H, W, C); P = 1 for PNG/JPEG and a
+    ``mask`` drawn as outlines (ImageJ ROIs, GeoJSON: its object ids, :func:`outlined_mask`).
 
     A colour (RGB) ``mask`` is read through the colour table beside it
     (:func:`~unetlab.data.colour_table.find_colour_table`), else ``colours`` (a checkpoint's:
@@ -155,6 +158,8 @@ def read_stack(
     path = Path(path)
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
+    if mask and path.suffix.lower() in ANNOTATION_SUFFIXES:
+        return outlined_mask(path)[None]
     if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
         raise ImageReadError(f"{path}: --axes (axes=) applies to TIFF files; drop it for this one")
     arr, letters = _decode(path, colour_planes=colour_planes, frames=frames)
@@ -195,6 +200,8 @@ def stack_shape(path: str | os.PathLike, *, frames: bool = False) -> tuple[int, 
     path = Path(path)
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
+    if path.suffix.lower() in ANNOTATION_SUFFIXES:  # a mask drawn as outlines: one page
+        return 1, *stack_shape(outlined_image(path))[1:]
     if path.suffix.lower() not in TIFF_SUFFIXES:
         with _decoding(path), Image.open(path) as im:
             n = getattr(im, "n_frames", 1)
@@ -210,6 +217,35 @@ def stack_shape(path: str | os.PathLike, *, frames: bool = False) -> tuple[int, 
     for a, n in zip(letters, shape):
         size[a] = size[a] * n if a == "P" else n
     return size["P"], *viewed_size(turn, size["Y"], size["X"])
+
+
+def outlined_mask(path: str | os.PathLike) -> np.ndarray:
+    """The (H, W) instance-id map of a mask drawn as outlines (``NAME.zip`` of ImageJ ROIs,
+    ``NAME.roi``, ``NAME.geojson``: :mod:`unetlab.data.annotations`) in a data set's masks
+    folder, of its image's size (:func:`outlined_image`, read from its header)."""
+    path = Path(path)
+    _, height, width = stack_shape(outlined_image(path))
+    return rasterise(read_outlines(path), (height, width), str(path))
+
+
+def outlined_image(path: Path) -> Path:
+    """The image a mask drawn as outlines belongs to (outlines carry no image size): the
+    file of its stem in the images folder beside its folder (``images/``, ``JPEGImages/``,
+    any letter case), as the data set pairs them; else an ImageReadError saying so."""
+    found = folder_candidates(path.parent.parent, ("images", "JPEGImages")).values()
+    for folder in (folder for folders in found for folder in folders):
+        named = [folder / f"{path.stem}{suffix}" for suffix in INPUT_SUFFIXES]
+        if image := next((f for f in named if _listed(f, INPUT_SUFFIXES)), None):
+            return image  # the usual case, without listing the folder
+        stem = nfc(path.stem)  # .TIF, or a name macOS wrote decomposed
+        listed = (f for f in sorted(folder.iterdir()) if _listed(f, INPUT_SUFFIXES))
+        if image := next((f for f in listed if nfc(f.stem) == stem), None):
+            return image
+    raise ImageReadError(
+        f"{path}: outlines (ImageJ ROIs, GeoJSON) carry no image size: put them in a data "
+        f"set's masks/ folder, named as their image in images/ ({path.stem}.tif for "
+        f"{path.name})"
+    )
 
 
 #: the letters of ``--axes``: T, Z (and Q: of no known meaning) are planes, C (or S) the

@@ -19,6 +19,10 @@ from pathlib import Path
 
 from unetlab.errors import DatasetError
 
+#: the suffixes of masks drawn as outlines, in a data set's masks folder in place of a label
+#: image: a RoiSet.zip of ImageJ ROIs (Fiji's ROI Manager), one ImageJ ROI, GeoJSON (QuPath's
+#: exported annotations): :mod:`unetlab.data.annotations`; their objects are the ids
+ANNOTATION_SUFFIXES = (".zip", ".roi", ".geojson")
 #: the stem endings of cellpose's masks (the longer first: X_cp_masks is X's, not X_cp's)
 MASK_SUFFIXES = ("_cp_masks", "_masks")
 #: the stem endings of masks beside their images in a flat folder, which predict passes over
@@ -110,6 +114,13 @@ def in_instances_folder(path: Path) -> bool:
     """Whether the mask ``path`` lies in a data set's ``instances/`` folder (any letter
     case): its masks hold object ids."""
     return path.parent.name.casefold() in FOLDER_NAMES["instances"]
+
+
+def holds_object_ids(path: Path) -> bool:
+    """Whether the mask ``path`` holds object ids by where it lies or what it is: in an
+    ``instances/`` folder (:func:`in_instances_folder`), or drawn as outlines
+    (:data:`ANNOTATION_SUFFIXES`: each outline one object)."""
+    return in_instances_folder(path) or path.suffix.lower() in ANNOTATION_SUFFIXES
 
 
 def sub_folder(root: Path, name: str) -> Path:

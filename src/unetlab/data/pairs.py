@@ -39,6 +39,7 @@ from unetlab.data.io import (
     stack_shape,
 )
 from unetlab.data.names import (
+    ANNOTATION_SUFFIXES,
     MASK_SUFFIXES,
     folder_candidates,
     image_stem,
@@ -68,6 +69,9 @@ SEG_NPY_FIX = (
     "allow_pickle=True).item()['masks']))"
 )
 #: the file endings of archives a data set is shared as (given to --data unpacked)
+#: the files a masks folder holds: label images, or outlines (ImageJ ROIs, GeoJSON:
+#: :mod:`unetlab.data.annotations`)
+MASK_FILE_SUFFIXES = (*INPUT_SUFFIXES, *ANNOTATION_SUFFIXES)
 ARCHIVES = (".zip", ".tar", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".7z", ".rar")
 MAX_SHOWN = 20  # problems listed in one error; the rest are counted
 GROUPED = 4  # files with one problem that are listed once, with the problem said once
@@ -179,7 +183,7 @@ def _by_stem(folder: Path, problems: list[str], *, masks: bool) -> dict[str, Pat
     if broken := broken_links(folder):
         problems.append(f"{folder}/: {describe_links(broken)}: restore or remove them")
     groups: dict[str, list[Path]] = {}
-    for f in _input_files(folder):
+    for f in _input_files(folder, MASK_FILE_SUFFIXES if masks else INPUT_SUFFIXES):
         groups.setdefault(nfc(f.stem), []).append(f)
     if subs := image_subfolders(folder, INPUT_SUFFIXES):
         fix = "move their files up into it (the names kept) to use them"
@@ -318,12 +322,13 @@ def _layout(root: Path) -> str | None:
     return None
 
 
-def _input_files(folder: Path) -> list[Path]:
-    """The image files of ``folder``, macOS metadata twins (``._name.tif``) passed over."""
+def _input_files(folder: Path, suffixes: Sequence[str] = INPUT_SUFFIXES) -> list[Path]:
+    """The image files of ``folder`` (the files of ``suffixes``: masks also as outlines,
+    :data:`MASK_FILE_SUFFIXES`), macOS metadata twins (``._name.tif``) passed over."""
     return [
         f
         for f in sorted(folder.iterdir())
-        if f.suffix.lower() in INPUT_SUFFIXES and f.is_file() and not is_macos_metadata(f)
+        if f.suffix.lower() in suffixes and f.is_file() and not is_macos_metadata(f)
     ]
 
 
@@ -522,7 +527,7 @@ def _class_folders(mask_dir: Path, img_dir: Path) -> str | None:
     """The problem of a masks/ folder that holds no masks but a sub-folder of masks per class
     (``masks/nuclei/a.png``, ``masks/cells/a.png``, as some annotation tools export them;
     audit s35 messy 3), or None."""
-    if _input_files(mask_dir):
+    if _input_files(mask_dir, MASK_FILE_SUFFIXES):
         return None
     stems = {nfc(f.stem) for f in _input_files(img_dir)}
     subs = [
@@ -545,7 +550,7 @@ def _class_folders(mask_dir: Path, img_dir: Path) -> str | None:
 def _other_files(mask_dir: Path) -> str | None:
     """The problem of a masks/ folder (such as COCO's ``annotations/``) that holds no image
     but other files (``instances.json``, YOLO's ``a.txt``), or None."""
-    if _input_files(mask_dir):
+    if _input_files(mask_dir, MASK_FILE_SUFFIXES):
         return None
     files = sorted(f.name for f in mask_dir.iterdir() if f.is_file() and f.name[0] != ".")
     if not files:
@@ -553,8 +558,8 @@ def _other_files(mask_dir: Path) -> str | None:
     shown = ", ".join(files[:3]) + (" ..." if len(files) > 3 else "")
     return (
         f"{mask_dir}/: no masks, but {len(files)} other file(s) ({shown}): masks are label "
-        "images (PNG or TIFF, 0 background, 1, 2, ... or 0/255), one per image, named as the "
-        "image; draw the annotations into such images first"
+        "images (PNG or TIFF, 0 background, 1, 2, ... or 0/255) or outlines (Fiji's "
+        "RoiSet.zip, QuPath's .geojson), one per image, named as the image"
     )
 
 

@@ -1,0 +1,296 @@
+"""Masks drawn as outlines: ImageJ ROIs (Fiji's ROI Manager) and GeoJSON (QuPath), read as
+instance masks.
+
+A data set's masks folder may hold, in place of a label image, ``NAME.zip`` (a ``RoiSet.zip``
+of ImageJ ``.roi`` files, as the ROI Manager saves it), ``NAME.roi`` (one ROI) or
+``NAME.geojson`` (QuPath's File > Export objects, or :func:`unetlab.inference.outlines.
+write_geojson`'s): :data:`~unetlab.data.names.ANNOTATION_SUFFIXES`. :func:`read_outlines`
+gives its :class:`Outline` s in file order, :func:`rasterise` the instance-id map of the
+image's size: outline ``i`` (0-based, in file order) is object ``i + 1``, a later outline
+drawn over an earlier one where they overlap (the count said once a file); an outline
+reaching outside the image is clipped (said once a file).
+
+Coordinates are pixel corners, as ImageJ and QuPath give area outlines (and unetlab writes
+them): pixel ``(row, col)`` is the unit square from ``(col, row)`` to ``(col + 1, row + 1)``,
+and it belongs to an outline whose area holds its centre. So an outline traced along pixel
+edges gives back exactly its pixels.
+
+The ImageJ ROI format (ImageJ's ``RoiDecoder``): a 64-byte big-endian header ("Iout", the
+version, the type at byte 6, top, left, bottom, right at 8 to 15, the number of corners at
+16, the composite's shape size at 36, the options at 50), then the corners as int16 offsets
+from (left, top), all x then all y, and after them, where the options hold
+:data:`SUB_PIXEL`, the corners again as float32 image coordinates. Polygon, freehand and
+traced ROIs are outlines, a rectangle its box, an oval the ellipse inside its box, a
+composite (ImageJ's ShapeRoi, unetlab's object with holes or several pieces) its rings,
+filled even-odd; lines, points and text are refused. GeoJSON: Polygons and MultiPolygons
+(holes are holes); QuPath's ``classification`` name is each outline's ``label`` (instance
+training has one foreground class: outlines of several classes are said once, as one).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from skimage.draw import ellipse, polygon
+
+from unetlab.data.read_notes import note_once
+from unetlab.errors import DatasetError
+
+#: ImageJ's ROI types (``Roi.POLYGON`` ...), by the byte at offset 6
+ROI_TYPES = (
+    "polygon",
+    "rectangle",
+    "oval",
+    "straight line",
+    "freehand line",
+    "segmented line",
+    "no ROI",
+    "freehand",
+    "traced",
+    "angle",
+    "point",
+)
+#: the types that are areas drawn from their corners
+CORNER_TYPES = (0, 7, 8)  # polygon, freehand, traced
+RECT, OVAL = 1, 2
+#: the option flag of ROIs saved with float (subpixel) corners, and the version it came with
+SUB_PIXEL, SUB_PIXEL_VERSION = 128, 222
+#: a composite's path segments (java.awt.geom.PathIterator's codes) and their coordinates
+MOVE_TO, LINE_TO, CLOSE = 0, 1, 4
+SEGMENT_SIZE = {0: 2, 1: 2, 2: 4, 3: 6, 4: 0}
+_BOX = struct.Struct(">4hH")  # top, left, bottom, right, corners (at offset 8)
+ROI_FIX = "convert it to an area in Fiji (Edit > Selection > Line to Area) or delete it"
+
+
+@dataclass(frozen=True)
+class Outline:
+    """One object: its ``rings`` (``(n, 2)`` float arrays of corners ``(x, y)``, filled
+    even-odd: a hole is a ring inside another), or for an ellipse its box ``(left, top,
+    right, bottom)`` (``box`` set, ``rings`` empty); ``name`` (the ROI's or feature's),
+    ``label`` (QuPath's classification name, or None)."""
+
+    name: str
+    rings: tuple[np.ndarray, ...] = ()
+    box: tuple[float, float, float, float] | None = None
+    label: str | None = None
+
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(left, top, right, bottom) of the outline, in pixel corners."""
+        if self.box is not None:
+            return self.box
+        points = np.concatenate(self.rings)
+        (left, top), (right, bottom) = points.min(axis=0), points.max(axis=0)
+        return float(left), float(top), float(right), float(bottom)
+
+
+def read_outlines(path: str | os.PathLike) -> list[Outline]:
+    """The outlines of an annotation file (``.zip`` of ImageJ ROIs, ``.roi``, ``.geojson``)
+    in file order; a DatasetError names a file that is none, or an outline that is no area
+    (with the ROI's or feature's name and the fix)."""
+    path = Path(path)
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".roi":
+            return [decode_roi(path.read_bytes(), f"{path}: ROI {path.stem}", path.stem)]
+        if suffix == ".zip":
+            return _roi_set(path)
+        return geojson_outlines(json.loads(path.read_text(encoding="utf-8")), str(path))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, zipfile.BadZipFile) as exc:
+        raise DatasetError(f"{path}: cannot be read as {_KINDS[suffix]} ({exc})") from None
+
+
+_KINDS = {".roi": "an ImageJ ROI", ".zip": "a RoiSet.zip", ".geojson": "GeoJSON"}
+
+
+def _roi_set(path: Path) -> list[Outline]:
+    """The ROIs of a RoiSet.zip, in its order (the ROI Manager's)."""
+    with zipfile.ZipFile(path) as archive:
+        entries = [e for e in archive.namelist() if e.lower().endswith(".roi")]
+        if not entries:
+            raise DatasetError(
+                f"{path}: holds no .roi files, so it is no RoiSet.zip: save the ROIs from "
+                "Fiji's ROI Manager (More > Save), or give the mask as a label image"
+            )
+        named = [(e, Path(e).stem) for e in entries]
+        return [decode_roi(archive.read(e), f"{path}: ROI {name}", name) for e, name in named]
+
+
+def decode_roi(data: bytes, where: str, name: str) -> Outline:
+    """The :class:`Outline` of one ImageJ ``.roi`` file's bytes; ``where`` names it in an
+    error (``"RoiSet.zip: ROI 0001"``), ``name`` is its name."""
+    if len(data) < 64 or data[:4] != b"Iout":
+        raise DatasetError(f"{where}: not an ImageJ ROI (no 'Iout' header): save it from Fiji")
+    version, kind = struct.unpack_from(">h", data, 4)[0], data[6]
+    top, left, bottom, right, n = _BOX.unpack_from(data, 8)
+    shape_size = struct.unpack_from(">i", data, 36)[0]
+    options = struct.unpack_from(">H", data, 50)[0]
+    sub_pixel = bool(options & SUB_PIXEL) and version >= SUB_PIXEL_VERSION
+    if shape_size > 0:
+        rings = _composite(np.frombuffer(data, ">f4", shape_size, 64), where)
+        return Outline(name, rings=rings)
+    if sub_pixel and kind in (RECT, OVAL):
+        x, y, w, h = struct.unpack_from(">4f", data, 18)
+        left, top, right, bottom = x, y, x + w, y + h
+    if kind == RECT:
+        corners = [(left, top), (right, top), (right, bottom), (left, bottom)]
+        return Outline(name, rings=(np.array(corners, dtype=np.float64),))
+    if kind == OVAL:
+        return Outline(name, box=(float(left), float(top), float(right), float(bottom)))
+    if kind not in CORNER_TYPES:
+        what = ROI_TYPES[kind] if kind < len(ROI_TYPES) else f"type {kind}"
+        raise DatasetError(f"{where}: a {what} ROI, not an area: {ROI_FIX}")
+    if sub_pixel:
+        xs = np.frombuffer(data, ">f4", n, 64 + 4 * n)
+        ys = np.frombuffer(data, ">f4", n, 64 + 8 * n)
+    else:
+        xs = np.frombuffer(data, ">i2", n, 64) + left
+        ys = np.frombuffer(data, ">i2", n, 64 + 2 * n) + top
+    return Outline(name, rings=(np.stack([xs, ys], axis=1).astype(np.float64),))
+
+
+def _composite(path: np.ndarray, where: str) -> tuple[np.ndarray, ...]:
+    """The rings of a composite ROI's path (moveTo x y, lineTo x y ..., close); curves
+    (combined ovals) are refused."""
+    rings, ring, i = [], [], 0
+    while i < len(path):
+        code = int(path[i])
+        if code not in (MOVE_TO, LINE_TO, CLOSE):
+            raise DatasetError(
+                f"{where}: a composite ROI with curved edges: split it in Fiji's ROI Manager "
+                "(More > Split) or make it a polygon (Edit > Selection > Interpolate), and save "
+                "the set again"
+            )
+        if code in (MOVE_TO, CLOSE) and len(ring) > 2:
+            rings.append(np.array(ring, dtype=np.float64))
+        ring = [] if code != LINE_TO else ring
+        if code != CLOSE:
+            ring.append(tuple(path[i + 1 : i + 3]))
+        i += 1 + SEGMENT_SIZE[code]
+    if len(ring) > 2:
+        rings.append(np.array(ring, dtype=np.float64))
+    if not rings:
+        raise DatasetError(f"{where}: a composite ROI without an area: {ROI_FIX}")
+    return tuple(rings)
+
+
+def geojson_outlines(data, where: str) -> list[Outline]:
+    """The outlines of GeoJSON ``data`` (a FeatureCollection, a list of Features as older
+    QuPath exports, or one Feature): Polygons and MultiPolygons; others refused."""
+    if isinstance(data, dict) and data.get("type") == "FeatureCollection":
+        data = data.get("features", [])
+    features = data if isinstance(data, list) else [data]
+    return [_feature(f, i, where) for i, f in enumerate(features)]
+
+
+def _feature(feature, index: int, where: str) -> Outline:
+    """One GeoJSON Feature's :class:`Outline`."""
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        raise DatasetError(f"{where}: item {index + 1} is no GeoJSON Feature: export from QuPath")
+    properties = feature.get("properties") or {}
+    name = str(properties.get("name") or f"feature {index + 1}")
+    geometry = feature.get("geometry") or {}
+    kind, coordinates = geometry.get("type"), geometry.get("coordinates")
+    if kind == "Polygon":
+        polygons = [coordinates]
+    elif kind == "MultiPolygon":
+        polygons = coordinates
+    else:
+        raise DatasetError(
+            f"{where}: feature {name} is a {kind or 'feature without geometry'}, not an area: "
+            "delete it, or draw it as an area in QuPath, and export again"
+        )
+    try:
+        rings = tuple(_ring(r) for p in polygons for r in p if len(r))
+    except (TypeError, ValueError, IndexError):
+        rings = ()
+    if not rings:
+        raise DatasetError(
+            f"{where}: feature {name} has no corners, or not as [x, y] pairs: delete it and "
+            "export again"
+        )
+    return Outline(name, rings=rings, label=_class_name(properties.get("classification")))
+
+
+def _ring(corners) -> np.ndarray:
+    """A GeoJSON ring's corners as an ``(n, 2)`` float array (a third coordinate dropped)."""
+    ring = np.asarray(corners, dtype=np.float64)
+    if ring.ndim != 2 or ring.shape[1] < 2 or not np.isfinite(ring).all():
+        raise ValueError("no [x, y] pairs")
+    return ring[:, :2]
+
+
+def _class_name(classification) -> str | None:
+    """QuPath's classification (``{"name": ..., "color": ...}``, or a bare name) as a name."""
+    if isinstance(classification, dict):
+        classification = classification.get("name")
+    return None if classification is None else str(classification)
+
+
+def rasterise(outlines: list[Outline], shape: tuple[int, int], where: str) -> np.ndarray:
+    """The (H, W) instance-id map of ``outlines`` (uint16; int32 beyond 65,535 objects):
+    outline ``i`` is id ``i + 1``, later ones drawn over earlier ones; the pixels whose
+    centres lie inside. What overlaps, reaches outside ``shape`` or is of several classes is
+    said once (``where``: the file)."""
+    dtype = np.uint16 if len(outlines) <= np.iinfo(np.uint16).max else np.int32
+    ids = np.zeros(shape, dtype=dtype)
+    over, outside, empty = 0, 0, 0
+    for index, outline in enumerate(outlines, start=1):
+        left, top, right, bottom = outline.bounds()
+        outside += left < 0 or top < 0 or right > shape[1] or bottom > shape[0]
+        box = _pixel_box(outline.bounds(), shape)
+        inside = _inside(outline, box)
+        window = ids[box[1] : box[3], box[0] : box[2]]
+        over += bool(window[inside].any())
+        empty += not inside.any()
+        window[inside] = index
+    _say(where, len(outlines), over, outside, empty, {o.label for o in outlines} - {None})
+    return ids
+
+
+def _pixel_box(bounds: tuple[float, ...], shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """(left, top, right, bottom) of the pixels whose centres may lie inside ``bounds``,
+    clipped to the image (right, bottom exclusive; empty where all is outside)."""
+    left, top, right, bottom = bounds
+    x0, y0 = (min(max(int(np.floor(v)), 0), n) for v, n in ((left, shape[1]), (top, shape[0])))
+    x1, y1 = (min(max(int(np.ceil(v)), 0), n) for v, n in ((right, shape[1]), (bottom, shape[0])))
+    return x0, y0, max(x1, x0), max(y1, y0)
+
+
+def _inside(outline: Outline, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The pixels of the window ``box`` whose centres lie inside ``outline`` (even-odd)."""
+    x0, y0, x1, y1 = box
+    inside = np.zeros((y1 - y0, x1 - x0), dtype=bool)
+    if outline.box is not None:
+        left, top, right, bottom = outline.box
+        centre = ((top + bottom) / 2 - 0.5 - y0, (left + right) / 2 - 0.5 - x0)
+        radii = ((bottom - top) / 2, (right - left) / 2)
+        if min(radii) > 0:
+            inside[ellipse(*centre, *radii, shape=inside.shape)] = True
+        return inside
+    for ring in outline.rings:
+        rows, cols = polygon(ring[:, 1] - 0.5 - y0, ring[:, 0] - 0.5 - x0, shape=inside.shape)
+        inside[rows, cols] ^= True
+    return inside
+
+
+def _say(where: str, n: int, over: int, outside: int, empty: int, labels: set[str]) -> None:
+    """The lines said once of a file's outlines: overlaps, clipped ones, classes."""
+    if over:
+        note_once(
+            f"{where}: {over} of {n} outlines overlap earlier ones: the later are drawn over "
+            "the earlier (object ids in file order)"
+        )
+    if outside:
+        gone = f", {empty} of them without a pixel inside" if empty else ""
+        note_once(f"{where}: {outside} of {n} outlines reach outside the image: clipped{gone}")
+    if len(labels) > 1:
+        note_once(
+            f"{where}: outlines of {len(labels)} classes ({', '.join(sorted(labels))}): read as "
+            "objects of one foreground class (instance training: background, boundary, interior)"
+        )

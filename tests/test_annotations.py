@@ -1,0 +1,187 @@
+"""Masks drawn as outlines (Fiji's RoiSet.zip / .roi, QuPath's GeoJSON) in a data set's masks
+folder: read back as the instance-id map they outline, of the image's size
+(:mod:`unetlab.data.annotations`), wherever a data set's masks are read."""
+
+from __future__ import annotations
+
+import json
+import struct
+import zipfile
+
+import numpy as np
+import pytest
+
+from unetlab.data.annotations import decode_roi, rasterise, read_outlines
+from unetlab.data.io import read_stack, stack_shape, write_tiff
+from unetlab.data.pairs import find_pairs, read_pair
+from unetlab.errors import DatasetError
+from unetlab.inference.outlines import roi_bytes, write_geojson, write_imagej_rois
+
+
+def _objects() -> np.ndarray:
+    """Four objects: a box, one with a hole (a composite ROI), one of two pieces, a disc."""
+    ids = np.zeros((40, 50), np.uint16)
+    ids[2:10, 3:12] = 1
+    ids[15:30, 20:35] = 2
+    ids[20:24, 25:28] = 0
+    ids[32:38, 1:5] = ids[33:36, 8:12] = 3
+    yy, xx = np.mgrid[:40, :50]
+    ids[(yy - 8) ** 2 + (xx - 40) ** 2 < 30] = 4
+    return ids
+
+
+def _roi(kind: int, box, corners=(), *, options=0, floats=None) -> bytes:
+    """An ImageJ .roi file's bytes built by hand (version 228, no name, no header2)."""
+    top, left, bottom, right = box
+    header = bytearray(64)
+    header[:8] = b"Iout" + struct.pack(">hBx", 228, kind)
+    header[8:18] = struct.pack(">4hH", top, left, bottom, right, len(corners))
+    header[50:52] = struct.pack(">H", options)
+    if floats is not None:
+        header[18:34] = struct.pack(">4f", *floats)
+    xs = [int(x - left) for x, _ in corners]
+    ys = [int(y - top) for _, y in corners]
+    body = struct.pack(f">{2 * len(corners)}h", *xs, *ys)
+    if options & 128 and corners:
+        body += struct.pack(
+            f">{2 * len(corners)}f", *(c[0] for c in corners), *(c[1] for c in corners)
+        )
+    return bytes(header) + body
+
+
+@pytest.mark.parametrize("name", ["a.zip", "a.geojson"])
+def test_the_projects_own_outlines_read_back_as_the_objects(tmp_path, name):
+    """Each object's pixels exactly (IoU 1), holes and pieces too, ids in file order."""
+    ids = _objects()
+    write = write_imagej_rois if name.endswith(".zip") else write_geojson
+    write(tmp_path / name, ids)
+    outlines = read_outlines(tmp_path / name)
+    assert [len(o.rings) for o in outlines] == [1, 2, 2, 1]
+    got = rasterise(outlines, ids.shape, name)
+    assert got.dtype == np.uint16
+    np.testing.assert_array_equal(got, ids)
+
+
+def test_hand_built_roi_types_rasterise_as_imagej_fills_them():
+    """polygon (0), rect (1), oval (2: the ellipse inside its box), freehand (7), traced (8),
+    subpixel corners: the pixels whose centres lie inside."""
+    triangle = [(2, 2), (12, 2), (2, 7)]  # no pixel centre on its edges
+    polygon = decode_roi(_roi(0, (2, 2, 7, 12), triangle), "t", "tri")
+    rect = decode_roi(_roi(1, (1, 3, 5, 9)), "r", "rect")
+    oval = decode_roi(_roi(2, (10, 20, 20, 36)), "o", "oval")
+    traced = decode_roi(_roi(8, (0, 0, 2, 3), [(0, 0), (3, 0), (3, 2), (0, 2)]), "x", "tr")
+    sub = [(30.2, 10.2), (33.7, 10.2), (33.7, 12.7), (30.2, 12.7)]
+    freehand = decode_roi(_roi(7, (10, 30, 13, 34), sub, options=128), "f", "free")
+    got = rasterise([polygon, rect, oval, traced, freehand], (24, 40), "hand")
+    yy, xx = np.mgrid[:24, :40] + 0.5  # pixel centres
+    want = np.zeros((24, 40), np.uint16)
+    want[(xx > 2) & (yy > 2) & (xx + 2 * yy < 16)] = 1
+    want[1:5, 3:9] = 2
+    want[((xx - 28) / 8) ** 2 + ((yy - 15) / 5) ** 2 < 1] = 3
+    want[0:2, 0:3] = 4
+    want[10:13, 30:34] = 5
+    np.testing.assert_array_equal(got, want)
+
+
+def test_a_roi_set_zip_from_fiji_pairs_with_its_image_and_trains_as_objects(tmp_path):
+    """A RoiSet.zip as the ROI Manager saves it (entries NAME.roi, hand-built ROIs): its
+    stem pairs with the image's; read_stack gives one page of the image's size, the plan
+    and training read its objects as ids (two objects would read as classes 0, 1, 2)."""
+    from unetlab.data.datasets import choose_target
+
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    write_tiff(tmp_path / "images" / "cells.tif", np.zeros((30, 20), np.uint8))
+    with zipfile.ZipFile(tmp_path / "masks" / "cells.zip", "w") as archive:
+        archive.writestr("0012-0034.roi", _roi(1, (2, 2, 10, 8)))
+        archive.writestr("0020-0010.roi", _roi(2, (15, 5, 25, 15)))
+    (pair,) = find_pairs(tmp_path)
+    assert pair.mask.name == "cells.zip"
+    assert stack_shape(pair.mask) == (1, 30, 20)
+    image, mask = read_pair(pair)
+    assert mask.shape == image.shape == (30, 20)
+    assert np.unique(mask).tolist() == [0, 1, 2] and (mask[2:10, 2:8] == 1).all()
+    assert choose_target("auto", [pair]) == "instances"
+
+
+def test_overlaps_and_outlines_beyond_the_image_are_said_once(caplog):
+    """Later outlines are drawn over earlier ones; one outside the image is clipped."""
+    first = decode_roi(_roi(1, (0, 0, 6, 6)), "a", "a")
+    second = decode_roi(_roi(1, (3, 3, 9, 9)), "b", "b")
+    got = rasterise([first, second], (8, 8), "set.zip")
+    assert (got[3:8, 3:8] == 2).all() and got[0, 0] == 1
+    assert "set.zip: 1 of 2 outlines overlap earlier ones" in caplog.text
+    assert "set.zip: 1 of 2 outlines reach outside the image: clipped" in caplog.text
+
+
+def test_a_line_roi_is_refused_naming_the_file_the_roi_and_the_fix(tmp_path):
+    (tmp_path / "images").mkdir()
+    (tmp_path / "masks").mkdir()
+    write_tiff(tmp_path / "images" / "a.tif", np.zeros((16, 16), np.uint8))
+    with zipfile.ZipFile(tmp_path / "masks" / "a.zip", "w") as archive:
+        archive.writestr("0001.roi", _roi(1, (0, 0, 4, 4)))
+        archive.writestr("scale bar.roi", _roi(3, (1, 1, 2, 9), floats=(1, 1, 9, 1)))
+    with pytest.raises(DatasetError) as err:
+        read_stack(tmp_path / "masks" / "a.zip", mask=True)
+    assert str(err.value) == (
+        f"{tmp_path / 'masks' / 'a.zip'}: ROI scale bar: a straight line ROI, not an area: "
+        "convert it to an area in Fiji (Edit > Selection > Line to Area) or delete it"
+    )
+
+
+def test_qupath_geojson_names_classes_and_refuses_lines(tmp_path, caplog):
+    """QuPath's export: a FeatureCollection of annotations (or a bare list, as older
+    versions wrote), classification names kept as labels, several said once as one class."""
+    square = [[[1, 1], [5, 1], [5, 5], [1, 5], [1, 1]]]
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Polygon", "coordinates": square},
+            "properties": {"objectType": "annotation", "classification": {"name": name}},
+        }
+        for name in ("Tumor", "Stroma")
+    ]
+    (tmp_path / "a.geojson").write_text(json.dumps(features))
+    outlines = read_outlines(tmp_path / "a.geojson")
+    assert [o.label for o in outlines] == ["Tumor", "Stroma"]
+    assert (rasterise(outlines, (8, 8), "a.geojson")[1:5, 1:5] == 2).all()
+    assert "outlines of 2 classes (Stroma, Tumor): read as objects of one" in caplog.text
+    features[1]["geometry"] = {"type": "LineString", "coordinates": square[0]}
+    (tmp_path / "a.geojson").write_text(
+        json.dumps({"type": "FeatureCollection", "features": features})
+    )
+    with pytest.raises(
+        DatasetError, match=r"a.geojson: feature feature 2 is a LineString, not an area"
+    ):
+        read_outlines(tmp_path / "a.geojson")
+
+
+def test_outlines_without_their_image_say_where_to_put_them(tmp_path):
+    (tmp_path / "a.roi").write_bytes(
+        roi_bytes([[np.array([[0, 0], [2, 0], [2, 2], [0, 2]])]], name="a")
+    )
+    with pytest.raises(
+        Exception, match=r"a.roi: outlines \(ImageJ ROIs, GeoJSON\) carry no image size"
+    ):
+        read_stack(tmp_path / "a.roi", mask=True)
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_train_and_evaluate_a_data_set_of_roi_sets(tmp_path):
+    """train --data with masks/ of RoiSet.zip files, then evaluate on it."""
+    from unetlab.cli import main
+
+    rng = np.random.default_rng(0)
+    for stem in ("a", "b", "c"):
+        ids = _objects()
+        image = np.where(ids > 0, 200, 40) + rng.integers(0, 20, ids.shape)
+        write_tiff(tmp_path / "data" / "images" / f"{stem}.tif", image.astype(np.uint8))
+        (tmp_path / "data" / "masks").mkdir(exist_ok=True)
+        write_imagej_rois(tmp_path / "data" / "masks" / f"{stem}.zip", ids)
+    run, data = str(tmp_path / "run"), str(tmp_path / "data")
+    tiny = ["--no-plan", "--no-progress", "--epochs", "1", "--set", "model.depth=2"]
+    tiny += ["--set", "data.tile_size=32", "--set", "model.base_channels=4"]
+    assert main(["train", "--data", data, "--check", *tiny]) == 0
+    assert main(["train", "--data", data, "--run-dir", run, *tiny]) == 0
+    best = f"{run}/checkpoints/best.pt"
+    assert main(["evaluate", "--checkpoint", best, "--data", data]) == 0
