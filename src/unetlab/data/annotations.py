@@ -60,6 +60,7 @@ ROI_TYPES = (
 CORNER_TYPES = (0, 7, 8)  # polygon, freehand, traced
 RECT, OVAL = 1, 2
 #: the option flag of ROIs saved with float (subpixel) corners, and the version it came with
+#: (a rectangle's and an oval's float box: the next, 223)
 SUB_PIXEL, SUB_PIXEL_VERSION = 128, 222
 #: a composite's path segments (java.awt.geom.PathIterator's codes) and their coordinates
 MOVE_TO, LINE_TO, CLOSE = 0, 1, 4
@@ -130,7 +131,7 @@ def decode_roi(data: bytes, where: str, name: str) -> Outline:
     top, left, bottom, right, n = _BOX.unpack_from(data, 8)
     shape_size = struct.unpack_from(">i", data, 36)[0]
     options = struct.unpack_from(">H", data, 50)[0]
-    sub_pixel = bool(options & SUB_PIXEL) and version >= SUB_PIXEL_VERSION
+    sub_pixel = bool(options & SUB_PIXEL) and version >= SUB_PIXEL_VERSION + (kind in (RECT, OVAL))
     if shape_size > 0:
         rings = _composite(np.frombuffer(data, ">f4", shape_size, 64), where)
         return Outline(name, rings=rings)
@@ -145,6 +146,8 @@ def decode_roi(data: bytes, where: str, name: str) -> Outline:
     if kind not in CORNER_TYPES:
         what = ROI_TYPES[kind] if kind < len(ROI_TYPES) else f"type {kind}"
         raise DatasetError(f"{where}: a {what} ROI, not an area: {ROI_FIX}")
+    if n == 0 or len(data) < 64 + (12 if sub_pixel else 4) * n:
+        raise DatasetError(f"{where}: a {ROI_TYPES[kind]} ROI without its corners: delete it")
     if sub_pixel:
         xs = np.frombuffer(data, ">f4", n, 64 + 4 * n)
         ys = np.frombuffer(data, ">f4", n, 64 + 8 * n)
@@ -280,17 +283,25 @@ def _inside(outline: Outline, box: tuple[int, int, int, int]) -> np.ndarray:
 
 
 def _say(where: str, n: int, over: int, outside: int, empty: int, labels: set[str]) -> None:
-    """The lines said once of a file's outlines: overlaps, clipped ones, classes."""
+    """The lines said of outlines that overlap, are clipped, or are of several classes:
+    each once a command, for the first file it happens in (``where``)."""
     if over:
         note_once(
             f"{where}: {over} of {n} outlines overlap earlier ones: the later are drawn over "
-            "the earlier (object ids in file order)"
+            f"the earlier (object ids in file order){_FIRST}",
+            key="outlines overlap",
         )
     if outside:
-        gone = f", {empty} of them without a pixel inside" if empty else ""
-        note_once(f"{where}: {outside} of {n} outlines reach outside the image: clipped{gone}")
+        gone = f", {empty} of them left without a pixel" if empty else ""
+        line = f"{where}: {outside} of {n} outlines reach outside the image: clipped{gone}"
+        note_once(line + _FIRST, key="outlines clipped")
     if len(labels) > 1:
         note_once(
             f"{where}: outlines of {len(labels)} classes ({', '.join(sorted(labels))}): read as "
-            "objects of one foreground class (instance training: background, boundary, interior)"
+            "objects of one foreground class (instance training: background, boundary, "
+            f"interior){_FIRST}",
+            key="outlines of classes",
         )
+
+
+_FIRST = " (said for the first such file only)"

@@ -89,12 +89,14 @@ def note_transparent(path: str, share: float) -> None:
         log.warning("%s", transparent_line({str(path): share}))
 
 
-def note_once(line: str) -> None:
+def note_once(line: str, key: str | None = None) -> None:
     """Say ``line`` (a warning) now, unless it was said already in this command (outside a
-    command: in this process): a data folder is searched more than once a command."""
+    command: in this process): a data folder is searched more than once a command.
+    ``key``: what makes lines one (a kind of line said for its first file only), else
+    the line itself."""
     said = _active.said if _active is not None else _said
-    if line not in said:
-        said.add(line)
+    if (key or line) not in said:
+        said.add(key or line)
         log.warning("%s", line)
 
 
