@@ -5,6 +5,7 @@ folder: read back as the instance-id map they outline, of the image's size
 from __future__ import annotations
 
 import json
+import re
 import struct
 import zipfile
 
@@ -30,13 +31,13 @@ def _objects() -> np.ndarray:
     return ids
 
 
-def _roi(kind: int, box, corners=(), *, options=0, floats=None) -> bytes:
+def _roi(kind: int, box, corners=(), *, options=0, floats=None, subtype=0) -> bytes:
     """An ImageJ .roi file's bytes built by hand (version 228, no name, no header2)."""
     top, left, bottom, right = box
     header = bytearray(64)
     header[:8] = b"Iout" + struct.pack(">hBx", 228, kind)
     header[8:18] = struct.pack(">4hH", top, left, bottom, right, len(corners))
-    header[50:52] = struct.pack(">H", options)
+    header[48:52] = struct.pack(">hH", subtype, options)
     if floats is not None:
         header[18:34] = struct.pack(">4f", *floats)
     xs = [int(x - left) for x, _ in corners]
@@ -133,6 +134,21 @@ def test_a_line_roi_is_refused_naming_the_file_the_roi_and_the_fix(tmp_path):
         f"{tmp_path / 'masks' / 'a.zip'}: ROI scale bar: a straight line ROI, not an area: "
         "convert it to an area in Fiji (Edit > Selection > Line to Area) or delete it"
     )
+
+
+@pytest.mark.parametrize(
+    "roi, said",
+    [
+        (_roi(10, (1, 1, 3, 3), [(1, 1), (2, 2)]), "a point ROI, not an area: convert it"),
+        (_roi(5, (1, 1, 3, 3), [(1, 1), (2, 2)]), "a segmented line ROI, not an area: convert"),
+        (_roi(1, (1, 1, 3, 9), subtype=1), "a text ROI, not an area: delete it"),
+        (_roi(0, (1, 1, 3, 3)), "a polygon ROI without its corners: delete it"),
+        (b"Iout" + bytes(10), "not an ImageJ ROI (no 'Iout' header)"),
+    ],
+)
+def test_rois_that_are_no_area_are_refused_in_one_line(roi, said):
+    with pytest.raises(DatasetError, match=f"^x.roi: ROI x: {re.escape(said)}"):
+        decode_roi(roi, "x.roi: ROI x", "x")
 
 
 def test_qupath_geojson_names_classes_and_refuses_lines(tmp_path, caplog):

@@ -59,6 +59,8 @@ ROI_TYPES = (
 #: the types that are areas drawn from their corners
 CORNER_TYPES = (0, 7, 8)  # polygon, freehand, traced
 RECT, OVAL = 1, 2
+#: the subtypes (at offset 48) of rectangles that are no area: text, an image overlay
+NOT_AREAS = {1: "text", 4: "image"}
 #: the option flag of ROIs saved with float (subpixel) corners, and the version it came with
 #: (a rectangle's and an oval's float box: the next, 223)
 SUB_PIXEL, SUB_PIXEL_VERSION = 128, 222
@@ -128,9 +130,12 @@ def decode_roi(data: bytes, where: str, name: str) -> Outline:
     if len(data) < 64 or data[:4] != b"Iout":
         raise DatasetError(f"{where}: not an ImageJ ROI (no 'Iout' header): save it from Fiji")
     version, kind = struct.unpack_from(">h", data, 4)[0], data[6]
-    top, left, bottom, right, n = _BOX.unpack_from(data, 8)
+    *box, n = _BOX.unpack_from(data, 8)
+    top, left, bottom, right = (v + 65536 if v < -5000 else v for v in box)  # ImageJ's rule
     shape_size = struct.unpack_from(">i", data, 36)[0]
-    options = struct.unpack_from(">H", data, 50)[0]
+    subtype, options = struct.unpack_from(">hH", data, 48)
+    if subtype in NOT_AREAS:
+        raise DatasetError(f"{where}: a {NOT_AREAS[subtype]} ROI, not an area: delete it")
     sub_pixel = bool(options & SUB_PIXEL) and version >= SUB_PIXEL_VERSION + (kind in (RECT, OVAL))
     if shape_size > 0:
         rings = _composite(np.frombuffer(data, ">f4", shape_size, 64), where)
