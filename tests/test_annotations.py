@@ -210,3 +210,21 @@ def test_train_and_evaluate_a_data_set_of_roi_sets(tmp_path):
     assert main(["train", "--data", data, "--run-dir", run, *tiny]) == 0
     best = f"{run}/checkpoints/best.pt"
     assert main(["evaluate", "--checkpoint", best, "--data", data]) == 0
+
+
+def test_a_zip_of_no_images_name_is_passed_over_and_predicts_outlines_named_to_rename(
+    tmp_path, caplog
+):
+    """An archive kept in masks/ beside label images is no mask without an image (it was
+    passed over before outlines were read); RoiSets named as predict names them
+    (``a_objects_rois.zip``) are told to drop the ending."""
+    (tmp_path / "masks").mkdir()
+    write_tiff(tmp_path / "images" / "a.tif", np.zeros((8, 8), np.uint8))
+    write_tiff(tmp_path / "masks" / "a.tif", np.zeros((8, 8), np.uint8))
+    (tmp_path / "masks" / "backup.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    assert [p.mask.name for p in find_pairs(tmp_path)] == ["a.tif"]
+    assert "backup.zip: no image of that name in" in caplog.text
+    (tmp_path / "masks" / "backup.zip").unlink()
+    (tmp_path / "masks" / "a.tif").rename(tmp_path / "masks" / "a_objects_rois.zip")
+    with pytest.raises(DatasetError, match=r"rename the masks \(drop '_objects_rois'\)"):
+        find_pairs(tmp_path)

@@ -511,6 +511,7 @@ def _folder_pairs(
     lone_images, lone_masks = _near_names(lone_images, lone_masks, masks, problems)
     problems += [f"{images[s]}: no mask in {mask_dir}/ with this name" for s in lone_images]
     if layout != "voc":  # VOC's images without masks are not training images
+        lone_masks = _archives_passed_over(lone_masks, masks, img_dir)
         problems += [f"{masks[s]}: mask without an image in {img_dir}/" for s in lone_masks]
     problems += [
         f"{s}: listed in the split file but not in {img_dir}/"
@@ -521,6 +522,20 @@ def _folder_pairs(
         for s in sorted(images)
         if s in masks and None not in (images[s], masks[s])
     ]
+
+
+def _archives_passed_over(lone_masks: list[str], masks: dict, img_dir: Path) -> list[str]:
+    """The unpaired masks but the .zip files (an archive kept beside the masks, or a RoiSet
+    of no image's name), which are passed over and said once; the images they leave without
+    a mask are problems still."""
+    zips = [masks[s] for s in lone_masks if masks[s].suffix.lower() == ".zip"]
+    if zips:
+        shown = ", ".join(z.name for z in zips[:3]) + (" ..." if len(zips) > 3 else "")
+        note_once(
+            f"{zips[0].parent}/: {shown}: no image of that name in {img_dir}/: passed over "
+            "(a RoiSet.zip is the mask of the image of its name)"
+        )
+    return [s for s in lone_masks if masks[s].suffix.lower() != ".zip"]
 
 
 def _class_folders(mask_dir: Path, img_dir: Path) -> str | None:
