@@ -153,30 +153,34 @@ def test_rois_that_are_no_area_are_refused_in_one_line(roi, said):
 
 def test_qupath_geojson_names_classes_and_refuses_lines(tmp_path, caplog):
     """QuPath's export: a FeatureCollection of annotations (or a bare list, as older
-    versions wrote), classification names kept as labels, several said once as one class."""
+    versions wrote), classification names kept as labels, several said once as one class;
+    the region annotated (QuPath's class Region*) is no object."""
     from unetlab.data.read_notes import read_notes
 
     square = [[[1, 1], [5, 1], [5, 5], [1, 5], [1, 1]]]
+    region = [[[0, 0], [8, 0], [8, 8], [0, 8], [0, 0]]]
     features = [
         {
             "type": "Feature",
-            "geometry": {"type": "Polygon", "coordinates": square},
+            "geometry": {"type": "Polygon", "coordinates": corners},
             "properties": {"objectType": "annotation", "classification": {"name": name}},
         }
-        for name in ("Tumor", "Stroma")
+        for name, corners in (("Region*", region), ("Tumor", square), ("Stroma", square))
     ]
     (tmp_path / "a.geojson").write_text(json.dumps(features))
-    outlines = read_outlines(tmp_path / "a.geojson")
-    assert [o.label for o in outlines] == ["Tumor", "Stroma"]
     with read_notes():
-        assert (rasterise(outlines, (8, 8), "a.geojson")[1:5, 1:5] == 2).all()
+        outlines = read_outlines(tmp_path / "a.geojson")
+        assert [o.label for o in outlines] == ["Tumor", "Stroma"]
+        ids = rasterise(outlines, (8, 8), "a.geojson")
+    assert (ids[1:5, 1:5] == 2).all() and ids.sum() == 2 * 16
+    assert "1 outline(s) of QuPath's class Region* or Ignore*: no objects" in caplog.text
     assert "outlines of 2 classes (Stroma, Tumor): read as objects of one" in caplog.text
-    features[1]["geometry"] = {"type": "LineString", "coordinates": square[0]}
+    features[2]["geometry"] = {"type": "LineString", "coordinates": square[0]}
     (tmp_path / "a.geojson").write_text(
         json.dumps({"type": "FeatureCollection", "features": features})
     )
     with pytest.raises(
-        DatasetError, match=r"a.geojson: feature feature 2 is a LineString, not an area"
+        DatasetError, match=r"a.geojson: feature feature 3 is a LineString, not an area"
     ):
         read_outlines(tmp_path / "a.geojson")
 

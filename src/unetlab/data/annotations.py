@@ -24,7 +24,9 @@ traced ROIs are outlines, a rectangle its box, an oval the ellipse inside its bo
 composite (ImageJ's ShapeRoi, unetlab's object with holes or several pieces) its rings,
 filled even-odd; lines, points and text are refused. GeoJSON: Polygons and MultiPolygons
 (holes are holes); QuPath's ``classification`` name is each outline's ``label`` (instance
-training has one foreground class: outlines of several classes are said once, as one).
+training has one foreground class: outlines of several classes are said once, as one);
+outlines of QuPath's classes ``Region*`` and ``Ignore*`` (:data:`NO_OBJECTS`) are passed
+over.
 """
 
 from __future__ import annotations
@@ -67,6 +69,8 @@ SUB_PIXEL, SUB_PIXEL_VERSION = 128, 222
 #: a composite's path segments (java.awt.geom.PathIterator's codes) and their coordinates
 MOVE_TO, LINE_TO, CLOSE = 0, 1, 4
 SEGMENT_SIZE = {0: 2, 1: 2, 2: 4, 3: 6, 4: 0}
+#: QuPath's classes of areas that are no objects: the region annotated, one left out
+NO_OBJECTS = ("Region*", "Ignore*")
 _BOX = struct.Struct(">4hH")  # top, left, bottom, right, corners (at offset 8)
 ROI_FIX = "convert it to an area in Fiji (Edit > Selection > Line to Area) or delete it"
 
@@ -193,7 +197,15 @@ def geojson_outlines(data, where: str) -> list[Outline]:
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
         data = data.get("features", [])
     features = data if isinstance(data, list) else [data]
-    return [_feature(f, i, where) for i, f in enumerate(features)]
+    outlines = [_feature(f, i, where) for i, f in enumerate(features)]
+    kept = [o for o in outlines if o.label not in NO_OBJECTS]
+    if len(kept) < len(outlines):
+        note_once(
+            f"{where}: {len(outlines) - len(kept)} outline(s) of QuPath's class "
+            f"{' or '.join(NO_OBJECTS)}: no objects, passed over{_FIRST}",
+            key="outlines of no objects",
+        )
+    return kept
 
 
 def _feature(feature, index: int, where: str) -> Outline:
