@@ -139,7 +139,7 @@ def test_a_line_roi_is_refused_naming_the_file_the_roi_and_the_fix(tmp_path):
 @pytest.mark.parametrize(
     "roi, said",
     [
-        (_roi(10, (1, 1, 3, 3), [(1, 1), (2, 2)]), "a point ROI, not an area: convert it"),
+        (_roi(10, (1, 1, 3, 3), [(1, 1), (2, 2)]), "a point ROI, not an area: delete it"),
         (_roi(5, (1, 1, 3, 3), [(1, 1), (2, 2)]), "a segmented line ROI, not an area: convert"),
         (_roi(1, (1, 1, 3, 9), subtype=1), "a text ROI, not an area: delete it"),
         (_roi(0, (1, 1, 3, 3)), "a polygon ROI without its corners: delete it"),

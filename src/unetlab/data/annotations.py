@@ -154,7 +154,8 @@ def decode_roi(data: bytes, where: str, name: str) -> Outline:
         return Outline(name, box=(float(left), float(top), float(right), float(bottom)))
     if kind not in CORNER_TYPES:
         what = ROI_TYPES[kind] if kind < len(ROI_TYPES) else f"type {kind}"
-        raise DatasetError(f"{where}: a {what} ROI, not an area: {ROI_FIX}")
+        fix = ROI_FIX if "line" in what else "delete it"
+        raise DatasetError(f"{where}: a {what} ROI, not an area: {fix}")
     if n == 0 or len(data) < 64 + (12 if sub_pixel else 4) * n:
         raise DatasetError(f"{where}: a {ROI_TYPES[kind]} ROI without its corners: delete it")
     if sub_pixel:
