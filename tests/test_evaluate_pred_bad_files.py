@@ -115,6 +115,11 @@ def test_foreign_values_beyond_the_label_values_are_refused(tmp_path):
         ["--blend", "gaussian"],
         ["--batch-size", "2"],
         ["--channel", "1"],
+        # at their default values, and --device: ignored without a word (s37)
+        ["--blend", "mean"],
+        ["--precision", "fp32"],
+        ["--device", "auto"],
+        ["--device", "cpu"],
     ],
 )
 def test_prediction_flags_with_pred_are_refused(flags, tmp_path, capsys):
@@ -123,6 +128,17 @@ def test_prediction_flags_with_pred_are_refused(flags, tmp_path, capsys):
     assert main(["evaluate", "--pred", str(pred), "--gt", str(gt), *flags]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and f"{flags[0]} sets how a checkpoint predicts" in err
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--fill-holes"], ["--cut-min-area", "64"], ["--distance-split"], ["--min-area", "0"]],
+)
+def test_object_flags_at_their_default_with_pred_are_refused(flags, tmp_path, capsys):
+    pred, gt = _perfect(tmp_path, {"a": MASK})
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt), *flags]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and f"{flags[0]} sets how a checkpoint's" in err
 
 
 def test_a_confusion_file_not_named_png_is_refused(tmp_path, capsys):

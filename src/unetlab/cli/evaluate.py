@@ -8,6 +8,7 @@ unetlab evaluate --checkpoint nuclei.pt --data nuclei/ --no-distance-split  # as
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import logging
 import os
@@ -69,8 +70,10 @@ def add_parser(sub) -> None:
     add_nodata_arg(prediction)
     n = p.add_argument_group("objects (with --checkpoint; as unetlab predict --instances)")
     add_object_args(n, "with --checkpoint")
-    add_device_arg(p)
-    p.set_defaults(run=run)
+    add_device_arg(prediction)
+    # None where not typed (the flags' defaults apply: :func:`_typed_defaults`), so that a
+    # flag typed at its default value (--blend mean, --device auto) is refused with --pred too
+    p.set_defaults(run=run, **dict.fromkeys(UNTYPED))
 
 
 def _add_inputs(m) -> None:
@@ -324,19 +327,24 @@ def _check_pred_flags(args) -> None:
         )
 
 
+#: the prediction flags whose parser default is None, not their default value, so that a
+#: typed one is told from an untyped one (``args`` name: the value an untyped one takes)
+UNTYPED = {"blend": BLENDS[0], "precision": PRECISIONS[0], "tta": False, "device": "auto"}
+
+
 def _prediction_flags_given(args) -> list[str]:
-    """The flags of :func:`add_prediction_args` set to other than their defaults: with
-    --pred they were ignored without a word (s36 flags 9: --tta believed to change the
-    score)."""
-    defaults = {
-        "--tile-size": (args.tile_size, None),
-        "--batch-size": (args.batch_size, None),
-        "--blend": (args.blend, BLENDS[0]),
-        "--tta": (args.tta, False),
-        "--precision": (args.precision, PRECISIONS[0]),
-        "--channel": (args.channel, None),
-    }
-    return [flag for flag, (value, default) in defaults.items() if value != default]
+    """The flags of :func:`add_prediction_args` and --device typed on the command line,
+    whatever their value (--blend mean, --device cpu): with --pred they were ignored without
+    a word (s36 flags 9: --tta believed to change the score; s37: --tta, --blend or
+    --precision at their default value, and --device, still were)."""
+    names = ("tile_size", "batch_size", "blend", "tta", "precision", "channel", "device")
+    return ["--" + name.replace("_", "-") for name in names if getattr(args, name) is not None]
+
+
+def _typed_defaults(args):
+    """``args`` with each untyped flag of :data:`UNTYPED` (None) at its default value."""
+    untyped = {name: value for name, value in UNTYPED.items() if getattr(args, name) is None}
+    return argparse.Namespace(**(vars(args) | untyped))
 
 
 def _claim_outputs(args, pairs) -> None:
@@ -453,6 +461,7 @@ def _run_model(args, pairs):
     from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
     from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
 
+    args = _typed_defaults(args)
     device = resolve_device(args.device, CLI_DEVICE_FIX)
     model = load_model(args.checkpoint, device=device)
     objects = _object_options(args, model)
