@@ -151,3 +151,48 @@ def test_a_confusion_file_not_named_png_is_refused(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and str(tmp_path / "c.png") in err
     assert not confusion.exists()
     assert main([*argv, "--confusion", str(tmp_path / "c.PNG")]) == 0
+
+
+def _with_patch(value: int) -> np.ndarray:
+    """A 0/1 mask (class indices) with a 3x3 patch of ``value``."""
+    mask = (MASK > 0).astype(np.uint8)
+    mask[0:3, 5:8] = value
+    return mask
+
+
+@pytest.mark.parametrize("value", [2, 255])
+def test_a_mask_value_in_one_file_only_beyond_the_predictions_is_named(value, tmp_path, capsys):
+    # 255 among 0/1 masks was refused without naming the file (s37); a 2 was scored as a
+    # third class (IoU 0, mIoU 0.67 for perfect predictions, object scores left out)
+    one = (MASK > 0).astype(np.uint8)
+    pred, gt = _perfect(tmp_path, {"a": one, "b": one, "c": one, "d": _with_patch(value)})
+    with pytest.raises(DatasetError, match=rf"d\.png holds {value}: .*ignore_value={value}"):
+        evaluate_predictions(pred, gt)
+    assert main(["evaluate", "--pred", str(pred), "--gt", str(gt)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "d.png" in err and "a.png" not in err
+    assert f"--ignore-value {value}" in err and "in one of the 4 mask files only" in err
+    report = evaluate_predictions(pred, gt, ignore_value=value)  # its fix
+    assert report.summary["miou"] == 1.0
+
+
+def test_another_encoding_in_one_file_is_named_and_a_rare_class_is_scored(tmp_path, capsys):
+    three = _with_patch(2)
+    other = np.select([three == 1, three == 2], [128, 255], 0).astype(np.uint8)
+    pred, gt = _perfect(tmp_path, {"a": three, "b": three, "c": other})
+    for name in "abc":
+        write_png(pred / f"{name}.png", three)  # the classes 0, 1, 2
+    with pytest.raises(DatasetError, match=r"c\.png holds 128 255: a mask in another encoding"):
+        evaluate_predictions(pred, gt)
+    # a class in one file only that is predicted (a test set's rare class): scored
+    plain = (MASK > 0).astype(np.uint8)
+    write_png(gt / "masks" / "c.png", plain)
+    write_png(gt / "masks" / "b.png", plain)
+    write_png(pred / "b.png", plain)
+    write_png(pred / "c.png", plain)
+    report = evaluate_predictions(pred, gt)
+    assert report.summary["miou"] == 1.0 and len(report.class_names) == 3
+    # and one named by the class names
+    write_png(pred / "a.png", plain)
+    report = evaluate_predictions(pred, gt, class_names=["bg", "cell", "rare"])
+    assert report.class_names == ["bg", "cell", "rare"]

@@ -851,20 +851,32 @@ def lonely_classes(
     are exempt (their ids differ per file), and so are the ``declared`` values (the classes
     the data set names: a rare class is no stray)."""
     problems = [p for p in [ignore_value_problem(pairs, ignore_value)] if p]
-    if len(pairs) < 3 or any(p.instances for p in pairs):
+    if any(p.instances for p in pairs):
         return problems
-    files: dict[int, list[str]] = {}
-    for p in pairs:
-        for value in p.values:
-            files.setdefault(value, []).append(p.name)
     problems += [
-        f"mask value {v} is found in one file only ({names[0]}): fix that mask, name the "
+        f"mask value {v} is found in one file only ({name}): fix that mask, name the "
         "classes in class_names.txt (line i names value i) or set data.label_values to keep "
         "it as a class, or data.target=instances if each value is one object"
-        for v, names in sorted(files.items())
-        if len(names) == 1 and v != ignore_value and v not in declared
+        for v, name in one_file_values((p.name, p.values) for p in pairs).items()
+        if v != ignore_value and v not in declared
     ]
     return problems + stray_values(pairs, skip={ignore_value, *declared})
+
+
+def one_file_values(files: Iterable[tuple[str, Iterable[int]]]) -> dict[int, str]:
+    """``{value: the file}`` of the mask values found in one of ``files`` only (``(name,
+    the values its mask holds)``), in value order, where there are three files or more (of
+    two, which is odd cannot be told): a stray value, or a file in another encoding (0/255
+    among 0/1 masks). Training refuses them (:func:`lonely_classes`), evaluate those that
+    are no class of the predictions."""
+    files = list(files)
+    if len(files) < 3:
+        return {}
+    holders: dict[int, list[str]] = {}
+    for name, values in files:
+        for value in values:
+            holders.setdefault(int(value), []).append(name)
+    return {v: names[0] for v, names in sorted(holders.items()) if len(names) == 1}
 
 
 #: a value in at most a quarter of the files, with at most this many pixels in each, and at

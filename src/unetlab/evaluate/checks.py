@@ -5,10 +5,11 @@ they are read as (label values, an unmapped ignore value, object ids: :class:`Ma
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 
+from unetlab.data.fingerprint import one_file_values
 from unetlab.data.instances import looks_like_instances
 from unetlab.errors import DatasetError, UnetlabError
 
@@ -60,6 +61,41 @@ def check_ids_as_classes(
             f"{said}; pass pred_instances=True to score them as objects ({fix})",
             cli=f"{said}; pass --pred-instances to score them as objects ({fix})",
         )
+
+
+def check_one_file_values(files: Mapping[str, Iterable[int]], known: int) -> None:
+    """Refuse mask values found in one of the mask ``files`` only (``{file: the values its
+    masks hold}``, read as class indices; three files or more:
+    :func:`~unetlab.data.fingerprint.one_file_values`, training's rule) that are no class
+    index below ``known`` (the predicted classes, or those named): a file in another
+    encoding (0/128/255 among 0/1/2 masks) or with stray marks, which would be scored as
+    classes of their own (s37: one mask's 2 among 0/1 masks was a third class, object
+    scores left out). A class in one file only is no error here (a test set's rare class):
+    a predicted or named one is not refused. Raises :class:`MaskValuesError` naming the
+    files."""
+    lonely = {v: name for v, name in one_file_values(files.items()).items() if v >= known}
+    if not lonely:
+        return
+    held: dict[str, list[str]] = {}
+    for value, name in lonely.items():
+        held.setdefault(name, []).append(str(value))
+    where = " and ".join(f"{name} holds {' '.join(values)}" for name, values in held.items())
+    said = (
+        f"mask value(s) found in one of the {len(files)} mask files only and in no class of "
+        f"the predictions (class indices 0..{known - 1}): {where}: a mask in another "
+        "encoding (0/255 among 0/1) or with stray marks? fix that mask, or give"
+    )
+    value = min(lonely)
+    py, cli = ["class_names=[...]"], ["--class-names"]
+    if len(lonely) == 1:
+        py, cli = [f"ignore_value={value}", *py], [f"--ignore-value {value}", *cli]
+    fixes = "{} if its pixels count nowhere, " * (len(lonely) == 1) + (
+        "{} to score it as a class, {} if the masks hold object ids"
+    )
+    raise MaskValuesError(
+        f"{said} {fixes.format(*py, 'gt_instances=True')}",
+        cli=f"{said} {fixes.format(*cli, '--gt-instances')}",
+    )
 
 
 def check_class_indices(values: np.ndarray, pred_max: int) -> None:

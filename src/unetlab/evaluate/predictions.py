@@ -33,6 +33,7 @@ from unetlab.evaluate.checks import (
     check_class_indices,
     check_evaluation,
     check_ids_as_classes,
+    check_one_file_values,
 )
 from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import (
@@ -427,7 +428,7 @@ def _accumulate(
             gt, gt_ids = instance_mask(mask, reading.ignore_value, name, reading.connectivity)
         else:
             gt, gt_ids = encode(mask, reading.label_values, reading.ignore_value, name), None
-        values.add(mask, gt, pred)
+        values.add(mask, gt, pred, gt_page.path)
         scored = dict(pred=pred, gt=gt, gt_ids=gt_ids, pred_ids=pred_ids)
         if gt_ids is None and pred_ids is not None and preds.classed(gt_page.stem):
             # a semantic model's objects beside its class map: scored as evaluate
@@ -469,8 +470,9 @@ def _training_overlap_note(pred_dir: Path, pages: list[ScoredPage], report: Repo
 class _ValueStats:
     """What the masks and predictions of :func:`evaluate_predictions` hold, gathered page by
     page to refuse at the end values that are not the class indices they are read as
-    (:func:`check_ids_as_classes`, :func:`check_class_indices`): the pixels per mask value
-    (``count_values``: masks read as class indices, no classes given), the largest predicted
+    (:func:`check_ids_as_classes`, :func:`check_one_file_values`, :func:`check_class_indices`):
+    the pixels per mask value and the values of each mask file (``count_values``: masks read
+    as class indices, no classes given), the largest predicted
     value and the most values of one prediction (counted once the largest is over 64),
     whether a mask is stored with more than 8 bits (16-bit ids?), and the pixels of the
     palette masks' ``void`` value."""
@@ -481,12 +483,15 @@ class _ValueStats:
         self.gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
         self.pred_max = self.pred_values = self.voided = 0
         self.wide = False
+        self.files: dict[str, set[int]] = {}  # the values of each mask file, by its path
         self.pred_tops: set[int] | None = set()  # binary predictions' foreground values
 
-    def add(self, mask: np.ndarray, gt: np.ndarray, pred: np.ndarray) -> None:
-        """One page: ``mask`` as read, ``gt`` its class indices, ``pred`` the prediction's."""
+    def add(self, mask: np.ndarray, gt: np.ndarray, pred: np.ndarray, path: Path) -> None:
+        """One page: ``mask`` as read, ``gt`` its class indices, ``pred`` the prediction's,
+        ``path`` the mask's file."""
         if self.count_values:
             counts = np.bincount(gt[gt >= 0].ravel())
+            self.files.setdefault(str(path), set()).update(np.flatnonzero(counts).tolist())
             self.gt_values = np.pad(self.gt_values, (0, max(len(counts) - len(self.gt_values), 0)))
             self.gt_values[: len(counts)] += counts
         self.pred_max = max(self.pred_max, top := int(pred.max(initial=0)))
@@ -513,6 +518,7 @@ class _ValueStats:
             )
         values = np.flatnonzero(self.gt_values)
         check_ids_as_classes(values, (self.pred_max, self.pred_values), named, self.wide)
+        check_one_file_values(self.files, max(self.pred_max + 1, named))
         check_class_indices(values, self.pred_max)
         check_binary_values(values, self.pred_tops)
 
