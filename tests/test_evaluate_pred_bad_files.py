@@ -196,3 +196,18 @@ def test_another_encoding_in_one_file_is_named_and_a_rare_class_is_scored(tmp_pa
     write_png(pred / "a.png", plain)
     report = evaluate_predictions(pred, gt, class_names=["bg", "cell", "rare"])
     assert report.class_names == ["bg", "cell", "rare"]
+
+
+def test_the_help_says_what_each_flag_does_with_pred_and_with_a_checkpoint(capsys):
+    # --exclude-rows sat among --checkpoint's prediction flags, its default the checkpoint's,
+    # though --pred scores its rows nowhere too; --cut-min-area named a --level evaluate has
+    # not; --device was among the general options, though --pred refuses it (s37)
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    start = text.index("prediction (with --checkpoint):")
+    prediction = text[start : text.index("objects (with --checkpoint;")]
+    assert "--device DEVICE auto" in prediction and "--exclude-rows" not in prediction
+    assert "scored nowhere" in text and "with --pred none)" in text
+    assert "--level" not in text
+    assert "beside FILE (not with -)" in text and "where objects are scored" in text

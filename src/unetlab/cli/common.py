@@ -194,10 +194,11 @@ OBJECT_FLAGS = (
 )
 
 
-def add_object_args(group, when: str) -> None:
+def add_object_args(group, when: str, *, level: bool = False) -> None:
     """--min-area, --seed-threshold, --distance-split: how class probabilities become
     objects (:class:`~unetlab.inference.objects.ObjectOptions`); each unset keeps the
-    checkpoint's default. ``when`` opens each help, e.g. ``"with --instances"``."""
+    checkpoint's default. ``when`` opens each help, e.g. ``"with --instances"``; ``level``:
+    the command has --level, which scales --cut-min-area's default (evaluate has none)."""
     group.add_argument(
         "--min-area",
         type=int,
@@ -210,8 +211,8 @@ def add_object_args(group, when: str) -> None:
         type=int,
         metavar="PX",
         help=f"{when}: keep a piece of an object that the image's edge, nodata or "
-        "--exclude-rows cuts from this size where --min-area is larger (default 64, scaled "
-        "with --level; 0 keeps every piece)",
+        f"--exclude-rows cuts from this size where --min-area is larger (default 64"
+        f"{', scaled with --level' * level}; 0 keeps every piece)",
     )
     group.add_argument(
         "--seed-threshold",

@@ -50,8 +50,9 @@ def add_parser(sub) -> None:
         "images, and the spread of the images' own figures (mean ± sd, min-max); --json "
         "writes all of it, with a confusion-matrix PNG and a per-image CSV beside it. "
         "Predicted objects are the ids of <stem>_objects.tif files (unetlab predict "
-        "--instances) when present, else the 4-connected regions of every class but the "
-        "boundary class (the class named background or membrane, else that of mask value 0; "
+        "--instances) when present, else the connected regions (--connectivity, default 4) "
+        "of every class but the boundary class (the class named background or membrane, "
+        "else that of mask value 0; "
         "--boundary-class sets it). With --checkpoint the objects scored are those unetlab "
         "predict --instances writes (the checkpoint's least object size, holes filled; "
         "--min-area, --no-fill-holes, --watershed-seeds as there), while the ISBI Rand error "
@@ -64,9 +65,9 @@ def add_parser(sub) -> None:
     c = p.add_argument_group("classes and objects")
     _add_classes(c)
     _add_scores(c)
+    add_exclude_rows_arg(c, EXCLUDE_ROWS_SCORED)
     prediction = p.add_argument_group("prediction (with --checkpoint)")
     add_prediction_args(prediction)
-    add_exclude_rows_arg(prediction)
     add_nodata_arg(prediction)
     n = p.add_argument_group("objects (with --checkpoint; as unetlab predict --instances)")
     add_object_args(n, "with --checkpoint")
@@ -74,6 +75,15 @@ def add_parser(sub) -> None:
     # None where not typed (the flags' defaults apply: :func:`_typed_defaults`), so that a
     # flag typed at its default value (--blend mean, --device auto) is refused with --pred too
     p.set_defaults(run=run, **dict.fromkeys(UNTYPED))
+
+
+#: --exclude-rows in evaluate: scored nowhere with --pred too (it was listed and explained as
+#: a flag of --checkpoint's predictions alone)
+EXCLUDE_ROWS_SCORED = (
+    "scored nowhere (the truth ignored there, objects mostly in them dropped); with "
+    "--checkpoint also predicted as unetlab predict --exclude-rows predicts them; none: none "
+    "(default: with --checkpoint the checkpoint's data.exclude_rows, with --pred none)"
+)
 
 
 def _add_inputs(m) -> None:
@@ -95,7 +105,10 @@ def _add_inputs(m) -> None:
         "tools name them; object ids <stem>_objects.tif); needs --gt",
     )
     m.add_argument(
-        "--gt", metavar="DIR", type=path, help="folder of masks, or a data folder with masks/"
+        "--gt",
+        metavar="DIR",
+        type=path,
+        help="folder of masks, or a data folder with masks/; DIR/val when present",
     )
 
 
@@ -105,13 +118,14 @@ def _add_outputs(o) -> None:
         "--json",
         metavar="FILE",
         help="write every figure and per-image row as JSON (- : to stdout, the rest to "
-        "stderr), and each image's row as CSV beside it (FILE's name + _images.csv), with "
-        "StarDist's matching table of each image (FILE's name + _matching.csv)",
+        "stderr), and beside FILE (not with -) each image's row as CSV (FILE's name + "
+        "_images.csv) and, where objects are scored, StarDist's matching table of each "
+        "image (FILE's name + _matching.csv)",
     )
     o.add_argument(
         "--confusion",
         metavar="PNG",
-        help="confusion-matrix plot (default with --json: FILE's name + _confusion.png)",
+        help="confusion-matrix plot (default with --json FILE: FILE's name + _confusion.png)",
     )
     o.add_argument(
         "--overwrite",
@@ -204,7 +218,10 @@ def _add_scores(c) -> None:
         type=int,
         choices=[4, 8],
         default=4,
-        help="object connectivity in px (default: 4, as the ISBI challenge)",
+        help="neighbours that join pixels into one region: the regions the ISBI scores "
+        "compare, the true objects of class masks (and of binary --gt-instances masks) and, "
+        "with --pred, the predicted objects of class maps (with --checkpoint those are "
+        "unetlab predict --instances' objects) (default: 4, as the ISBI challenge)",
     )
     c.add_argument(
         "--best-threshold",

@@ -159,7 +159,7 @@ def _add_objects(g) -> None:
         "for QGIS) and/or <stem>_objects_rois.zip (Fiji: File > Open gives the ROI Manager; ROI 0012 is "
         "object 12); large images: geojson only",
     )
-    add_object_args(g, "with --instances")
+    add_object_args(g, "with --instances", level=True)
     g.add_argument(
         "--watershed-seeds",
         type=float,
@@ -349,15 +349,26 @@ def _report_tree(totals, elapsed: float, out_dir: Path) -> None:
     )
 
 
-def add_exclude_rows_arg(group) -> None:
-    """``--exclude-rows`` (predict's and evaluate's): read back by :func:`with_exclude_rows`."""
+#: how --exclude-rows is given, for its help
+EXCLUDE_ROWS_FORM = (
+    "rows of every image that are not sample (an SEM data bar), e.g. bottom=26 or "
+    "top=10,bottom=0.1 (px, or a share of the height)"
+)
+
+
+def add_exclude_rows_arg(group, what: str = "") -> None:
+    """``--exclude-rows`` (predict's and evaluate's): read back by :func:`with_exclude_rows`;
+    ``what``: what the rows are to the command, after :data:`EXCLUDE_ROWS_FORM` (by default
+    predict's)."""
     group.add_argument(
         "--exclude-rows",
         metavar="EDGE=ROWS",
-        help="rows of every image that are not sample (an SEM data bar), e.g. bottom=26 or "
-        "top=10,bottom=0.1 (px, or a share of the height): left out of the normalisation, "
-        "labelled background, objects they cut touch the border; none: none (default: the "
-        "checkpoint's data.exclude_rows)",
+        help=f"{EXCLUDE_ROWS_FORM}: "
+        + (
+            what
+            or "left out of the normalisation, labelled background, objects they cut touch "
+            "the border; none: none (default: the checkpoint's data.exclude_rows)"
+        ),
     )
 
 
