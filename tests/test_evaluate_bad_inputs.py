@@ -55,3 +55,27 @@ def test_evaluate_model_names_the_image_with_nan_pixels(tmp_path):
     model.classes = ["background", "object"]
     with pytest.raises(UnetlabError, match=r"images/b\.tif: 1 NaN or infinite pixel"):
         evaluate_model(model, tmp_path)
+
+
+def test_a_mask_value_no_class_of_the_checkpoint_is_refused_naming_the_file(tmp_path, capsys):
+    # refused once every image was predicted, without naming the file, and naming
+    # --gt-instances, which --checkpoint refuses (s37)
+    from unetlab.checkpoint import save_model
+
+    for name, top in (("a", 1), ("b", 1), ("c", 255)):
+        mask = np.zeros((16, 16), np.uint8)
+        mask[4:9, 4:9] = 1
+        mask[0:2, 0:2] = top
+        write_png(tmp_path / "data" / "images" / f"{name}.png", np.full((16, 16), 9, np.uint8))
+        write_png(tmp_path / "data" / "masks" / f"{name}.png", mask)
+    model = UNet(1, 2, depth=1, base_channels=2, padding="same")
+    model.classes = ["background", "cell"]
+    with pytest.raises(UnetlabError, match=r"c\.png: mask value\(s\) 255 are no class of the"):
+        evaluate_model(model, tmp_path / "data")
+    save_model(tmp_path / "m.pt", model)
+    argv = ["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(tmp_path / "data")]
+    assert main([*argv, "--device", "cpu"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "c.png" in err and "0..1: background, cell" in err
+    assert "--ignore-value 255" in err and "gt_instances" not in err
+    assert main([*argv, "--device", "cpu", "--ignore-value", "255"]) == 0  # its fix

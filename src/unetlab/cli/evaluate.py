@@ -473,7 +473,7 @@ def _run_model(args, pairs):
     """The report of --checkpoint on ``pairs`` (those of --data), and what the checkpoint
     changes in its predictions (label offset, TTA, object options) said."""
     from unetlab.checkpoint import checkpoint_source, load_model
-    from unetlab.evaluate import check_objects_scored, evaluate_model
+    from unetlab.evaluate import check_objects_scored
     from unetlab.inference.offset import describe_offset, label_offset
     from unetlab.metrics.isbi import CHALLENGE_THRESHOLDS
     from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
@@ -484,7 +484,7 @@ def _run_model(args, pairs):
     objects = _object_options(args, model)
     if given := object_flags_given(args):  # as predict refuses them without --instances
         check_objects_scored(model, args.object_scores or None, given[0], "add --object-scores")
-    report = evaluate_model(
+    report = _model_report(
         model,
         args.data,
         with_nodata(with_exclude_rows(predict_options(args, device), args), args),
@@ -510,6 +510,17 @@ def _run_model(args, pairs):
     if "object_f1" in report.summary:  # the objects were scored
         print(objects_line(objects, bool(model.objects)))
     return report
+
+
+def _model_report(*args, **kwargs):
+    """:func:`unetlab.evaluate.evaluate_model`; a mask-value refusal names this command's
+    flags."""
+    from unetlab.evaluate import MaskValuesError, evaluate_model
+
+    try:
+        return evaluate_model(*args, **kwargs)
+    except MaskValuesError as exc:  # the same fix, in this command's flags
+        raise DatasetError(exc.cli) from None
 
 
 def _run_pred(args):

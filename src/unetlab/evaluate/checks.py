@@ -98,6 +98,29 @@ def check_one_file_values(files: Mapping[str, Iterable[int]], known: int) -> Non
     )
 
 
+def check_model_classes(gt: np.ndarray, classes: Sequence[str], name: str) -> None:
+    """Refuse the mask ``name`` whose class indices ``gt`` (masks read as class indices: a
+    checkpoint without label values) go beyond the model's ``classes``, naming the file (it
+    was refused once every image was predicted, without naming it: s37). Raises
+    :class:`MaskValuesError`."""
+    extra = np.unique(gt[gt >= len(classes)])
+    if not extra.size:
+        return
+    shown = " ".join(str(v) for v in extra[:6]) + " ..." * (extra.size > 6)
+    said = (
+        f"{name}: mask value(s) {shown} are no class of the checkpoint (class indices "
+        f"0..{len(classes) - 1}: {', '.join(classes)}): fix that mask (another encoding? "
+        "stray marks?){}; masks of object ids are scored against a nuclei (instance) model, "
+        "or with {} after unetlab predict --instances"
+    )
+    # one value may mark the pixels that count nowhere
+    ignore = f", or give {{}}{extra[0]} if its pixels count nowhere" if extra.size == 1 else ""
+    raise MaskValuesError(
+        said.format(ignore.format("ignore_value="), "gt_instances=True"),
+        cli=said.format(ignore.format("--ignore-value "), "evaluate --pred --gt-instances"),
+    )
+
+
 def check_class_indices(values: np.ndarray, pred_max: int) -> None:
     """Refuse masks that hold label values (0/255) or an unmapped ignore value (VOC's 255)
     read as class indices: values beyond every predicted class, with a gap below them.

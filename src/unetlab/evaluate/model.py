@@ -41,7 +41,7 @@ from unetlab.evaluate.accumulate import (
     without_excluded,
     without_region,
 )
-from unetlab.evaluate.checks import check_evaluation, check_objects_scored
+from unetlab.evaluate.checks import check_evaluation, check_model_classes, check_objects_scored
 from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import encode, evaluation_pairs, instance_mask
 from unetlab.evaluate.report import Report
@@ -352,19 +352,17 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
     from unetlab.inference.predict import labels_from_probabilities, predict_image
     from unetlab.runtime import memory_hint
 
+    gt, gt_ids = _truth(pair, mask, how)  # a mask of no class refused before predicting
     with memory_hint(str(pair.image), "lower --tile-size or --batch-size (tile_size, batch_size)"):
         probs = predict_image(
             how.model, image, options=how.predicting, name=str(pair.image), invalid=bad
         )
-    name = str(pair.mask)
     scored_ids = None  # nodata and the bar cut objects as predict's do (review s33 2)
     cut = dict(outside=either(bad, region(probs.shape[1:], how.predicting.exclude_rows)))
-    if how.objects is not None and how.objects.mode == "instances":
-        gt, gt_ids = instance_mask(mask, how.ignore_value, name, how.connectivity)
+    if gt_ids is not None:  # an instance model's
         pred_ids = objects_from_probabilities(probs, how.objects, **cut).astype(np.int64)
         pred = (pred_ids > 0).astype(np.int64)
     else:
-        gt, gt_ids = encode(mask, how.label_values, how.ignore_value, name), None
         pred, pred_ids = labels_from_probabilities(probs).astype(np.int64), None
         if how.objects is not None:
             scored_ids = objects_from_probabilities(probs, how.objects, **cut).astype(np.int64)
@@ -373,6 +371,18 @@ def _score_pair(pair: Pair, image: np.ndarray, mask: np.ndarray, how: _Scoring, 
     scored["scored_ids"] = scored_ids
     scored = without_excluded(scored, how.predicting.exclude_rows)  # a data bar scores nowhere
     return without_region(scored, bad)  # nor nodata / transparent pixels
+
+
+def _truth(pair: Pair, mask: np.ndarray, how: _Scoring) -> tuple[np.ndarray, np.ndarray | None]:
+    """(class indices, object ids or None) of ``pair``'s ``mask``: an instance model's object
+    ids (background and object), another's classes, a value that is no class of the model
+    refused naming the file (:func:`check_model_classes`)."""
+    name = str(pair.mask)
+    if how.objects is not None and how.objects.mode == "instances":
+        return instance_mask(mask, how.ignore_value, name, how.connectivity)
+    gt = encode(mask, how.label_values, how.ignore_value, name)
+    check_model_classes(gt, list(how.model.classes), name)
+    return gt, None
 
 
 def _training_overlap_warning(pairs: Sequence[Pair], model) -> list[bool]:
