@@ -195,10 +195,9 @@ OBJECT_FLAGS = (
 
 
 def add_object_args(group, when: str, *, level: bool = False) -> None:
-    """--min-area, --seed-threshold, --distance-split: how class probabilities become
-    objects (:class:`~unetlab.inference.objects.ObjectOptions`); each unset keeps the
-    checkpoint's default. ``when`` opens each help, e.g. ``"with --instances"``; ``level``:
-    the command has --level, which scales --cut-min-area's default (evaluate has none)."""
+    """--min-area, --seed-threshold, ...: how probabilities become objects (ObjectOptions),
+    each unset keeping the checkpoint's default; ``when`` opens each help (``"with
+    --instances"``); ``level``: the command's --level scales --cut-min-area's default."""
     group.add_argument(
         "--min-area",
         type=int,
