@@ -79,3 +79,16 @@ def test_a_mask_value_no_class_of_the_checkpoint_is_refused_naming_the_file(tmp_
     assert len(err.splitlines()) == 1 and "c.png" in err and "0..1: background, cell" in err
     assert "--ignore-value 255" in err and "gt_instances" not in err
     assert main([*argv, "--device", "cpu", "--ignore-value", "255"]) == 0  # its fix
+
+
+def test_16_bit_object_ids_against_a_semantic_checkpoint_name_no_pred_flag(tmp_path):
+    # told to pass --label-values, which --checkpoint refuses (s37)
+    ids = np.zeros((16, 16), np.uint16)
+    ids[2:6, 2:6], ids[8:12, 8:12] = 4100, 5000
+    write_png(tmp_path / "images" / "a.png", np.full((16, 16), 9, np.uint8))
+    write_tiff(tmp_path / "masks" / "a.tif", ids)
+    model = UNet(1, 2, depth=1, base_channels=2, padding="same")
+    model.classes = ["background", "cell"]
+    with pytest.raises(UnetlabError, match=r"a\.tif: mask value\(s\) 4100 5000 are no class") as e:
+        evaluate_model(model, tmp_path)
+    assert "label" not in str(e.value) and "instance" in str(e.value)

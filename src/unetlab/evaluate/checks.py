@@ -98,12 +98,13 @@ def check_one_file_values(files: Mapping[str, Iterable[int]], known: int) -> Non
     )
 
 
-def check_model_classes(gt: np.ndarray, classes: Sequence[str], name: str) -> None:
-    """Refuse the mask ``name`` whose class indices ``gt`` (masks read as class indices: a
-    checkpoint without label values) go beyond the model's ``classes``, naming the file (it
-    was refused once every image was predicted, without naming it: s37). Raises
+def check_model_classes(values: np.ndarray, classes: Sequence[str], name: str) -> None:
+    """Refuse the mask ``name`` whose ``values`` (read as class indices: a checkpoint without
+    label values; the ignored value left out) go beyond the model's ``classes``, naming the
+    file (it was refused once every image was predicted, without naming it, or for 16-bit
+    object ids told to give --label-values, which --checkpoint refuses: s37). Raises
     :class:`MaskValuesError`."""
-    extra = np.unique(gt[gt >= len(classes)])
+    extra = np.unique(values[values >= len(classes)])
     if not extra.size:
         return
     shown = " ".join(str(v) for v in extra[:6]) + " ..." * (extra.size > 6)

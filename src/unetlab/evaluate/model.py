@@ -380,9 +380,11 @@ def _truth(pair: Pair, mask: np.ndarray, how: _Scoring) -> tuple[np.ndarray, np.
     name = str(pair.mask)
     if how.objects is not None and how.objects.mode == "instances":
         return instance_mask(mask, how.ignore_value, name, how.connectivity)
-    gt = encode(mask, how.label_values, how.ignore_value, name)
-    check_model_classes(gt, list(how.model.classes), name)
-    return gt, None
+    if how.label_values is None:  # class indices (16-bit object ids too: checked first)
+        values = np.asarray(mask)
+        kept = values if how.ignore_value is None else values[values != how.ignore_value]
+        check_model_classes(kept, list(how.model.classes), name)
+    return encode(mask, how.label_values, how.ignore_value, name), None
 
 
 def _training_overlap_warning(pairs: Sequence[Pair], model) -> list[bool]:
