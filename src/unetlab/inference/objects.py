@@ -335,14 +335,15 @@ def objects_from_probabilities(
     return _objects(probabilities, options, outside, image_rows)
 
 
-def _objects(probabilities, options, outside, image_rows) -> np.ndarray:
-    """:func:`objects_from_probabilities` past its checks."""
+def _objects(probabilities, options, outside, image_rows, memo=None) -> np.ndarray:
+    """:func:`objects_from_probabilities` past its checks (``memo``: a window's of
+    :func:`objects_in_bands`, :class:`SplitMemo`)."""
     ids, labels = _grown(probabilities, options)
     if options.fill_holes:
         ids = fill_object_holes(ids, outside=outside)
     if options.distance_split:
         weigh = options.mode == "instances" and options.split_interior
-        ids = split_by_distance(ids, interior=probabilities[2] if weigh else None)
+        ids = split_by_distance(ids, interior=probabilities[2] if weigh else None, memo=memo)
     kept = remove_small_objects(ids, options, labels, outside=outside, image_rows=image_rows)
     if options.fill_holes:  # with no background class too (s36)
         kept = enclosed_specks_joined(ids, kept)
@@ -480,7 +481,11 @@ def _watershed(probabilities: np.ndarray, options: ObjectOptions) -> np.ndarray:
 
 
 def split_by_distance(
-    ids: np.ndarray, depth: float = SPLIT_DEPTH, *, interior: np.ndarray | None = None
+    ids: np.ndarray,
+    depth: float = SPLIT_DEPTH,
+    *,
+    interior: np.ndarray | None = None,
+    memo: SplitMemo | None = None,
 ) -> np.ndarray:
     """Each object split at the maxima of its distance transform (int32 ids 1..n; a new array).
 
@@ -494,24 +499,72 @@ def split_by_distance(
     stays whole; the first piece keeps the object's place in the numbering, the others
     come after every object. Each object sees only its own pixels, so the result does not
     depend on what lies around it. Only the objects that may split (:func:`_may_split`,
-    all objects at once) get the h-maxima and the watershed.
+    all objects at once) get the h-maxima and the watershed. ``memo``: the pieces of the
+    objects of earlier windows of the same image (:class:`SplitMemo`): an object found there
+    with the same pixels at the same place is not split again (the same ``depth`` and
+    ``interior`` of that image), and this window's are added.
     """
     ids = np.asarray(ids)
     out = np.asarray(ids, dtype=np.int64).copy()
     next_id = int(out.max(initial=0)) + 1
     boxes = ndimage.find_objects(ids)
-    for i in _may_split(ids, boxes, depth, interior):
-        box = boxes[i - 1]
-        mask = np.pad(out[box] == i, 1)
-        weight = None if interior is None else _own(interior, box, mask)
-        pieces = _split_one(mask, depth, weight)
-        if pieces is None:
-            continue
-        pieces = pieces[1:-1, 1:-1]
+    keys = {} if memo is None else memo.keys(ids, boxes)
+    known = {} if memo is None else memo.recall(keys)
+    fresh = [None if i in known else box for i, box in enumerate(boxes, 1)]
+    split = {i: pieces for i, pieces in known.items() if pieces is not None}
+    for i in _may_split(ids, fresh, depth, interior):
+        split[i] = _pieces(ids[boxes[i - 1]] == i, boxes[i - 1], depth, interior)
+    if memo is not None:
+        memo.remember({i: split.get(i) for i in keys if i not in known}, keys)
+    for i in sorted(i for i, pieces in split.items() if pieces is not None):
+        pieces, box = split[i], boxes[i - 1]
         extra = pieces > 1
         out[box][extra] = next_id + pieces[extra] - 2
         next_id += int(pieces.max()) - 1
     return compact(out)
+
+
+def _pieces(mask: np.ndarray, box: tuple, depth: float, interior) -> np.ndarray | None:
+    """Pieces 1..n of one object's ``mask`` (its ``box``'s pixels), or None for one piece
+    (:func:`_split_one` of the mask padded by 1 px, the padding cut off again)."""
+    mask = np.pad(mask, 1)
+    weight = None if interior is None else _own(interior, box, mask)
+    pieces = _split_one(mask, depth, weight)
+    return None if pieces is None else pieces[1:-1, 1:-1]
+
+
+class SplitMemo:
+    """The pieces :func:`split_by_distance` gave each object of the windows of one image so
+    far (None: one piece), by the object's place and pixels: the windows of
+    :func:`objects_in_bands` overlap, and an object that lies whole in two of them (its
+    pixels alike) splits alike in both (it sees only its own pixels and the image's
+    interior probability under them), so it is split once. ``top``: the row of the image
+    the window now split starts at."""
+
+    def __init__(self):
+        self.top = 0
+        self.pieces: dict[tuple, np.ndarray | None] = {}
+
+    def keys(self, ids: np.ndarray, boxes: list) -> dict[int, tuple]:
+        """Each object of a window's ``ids`` (its ``boxes``: ``find_objects``): its first
+        row and column in the image, its box's shape and its pixels there."""
+        masks = {i: ids[box] == i for i, box in enumerate(boxes, 1) if box is not None}
+        return {
+            i: (self.top + boxes[i - 1][0].start, boxes[i - 1][1].start, *m.shape, m.tobytes())
+            for i, m in masks.items()
+        }
+
+    def recall(self, keys: dict[int, tuple]) -> dict[int, np.ndarray | None]:
+        """The pieces (None: one) of each object of ``keys`` (:meth:`keys`) split before."""
+        return {i: self.pieces[k] for i, k in keys.items() if k in self.pieces}
+
+    def remember(self, pieces: dict[int, np.ndarray | None], keys: dict[int, tuple]) -> None:
+        """Keep the ``pieces`` (None: one) of objects of a window (``keys``: :meth:`keys`)."""
+        self.pieces.update((keys[i], found) for i, found in pieces.items())
+
+    def forget_above(self, row: int) -> None:
+        """Forget the objects that start above ``row`` (no later window holds them whole)."""
+        self.pieces = {k: v for k, v in self.pieces.items() if k[0] >= row}
 
 
 def _own(interior: np.ndarray, box: tuple, mask: np.ndarray) -> np.ndarray:
@@ -1047,25 +1100,28 @@ def _bands(held, options, band_rows: int, margins: tuple, outside) -> Iterator[_
     margin and whether to find each band's own): ``band_rows`` tall, or after a band
     whose margin passed the first as tall as that margin (its clumps' neighbours are
     likely as tall)."""
-    start, rows = 0, band_rows
+    start, rows, memo = 0, band_rows, SplitMemo()
     while start < held.height:
         core = (start, min(start + rows, held.height))
-        band = _band(held, core, options, margins, outside)
+        band = _band(held, core, options, margins, outside, memo)
         held.drop_before(core[1] - margins[1])  # rows no later window needs
+        memo.forget_above(core[1] - margins[1])
         start = core[1]
         rows = max(band_rows, band.margin) if band.margin > margins[0] else band_rows
         yield band
 
 
-def _band(held, core: tuple[int, int], options, margins: tuple, outside) -> _Band:
-    """The :class:`_Band` of ``core`` rows (``margins``: see :func:`_bands`)."""
+def _band(held, core: tuple[int, int], options, margins: tuple, outside, memo) -> _Band:
+    """The :class:`_Band` of ``core`` rows (``margins``: see :func:`_bands`; ``memo``: the
+    splits of the windows before, :class:`SplitMemo`)."""
     margin, widest, check = margins
     height = held.height
     margin, capped = _margin_for(held, core, options, margins) if check else (margin, False)
     top, bottom = max(core[0] - margin, 0), min(core[1] + margin, height)
     block = held.rows(top, bottom)
     cut = None if outside is None else outside(top, bottom)
-    ids = _objects(block, options, cut, (top == 0, bottom == height)).astype(np.int64)
+    memo.top = top
+    ids = _objects(block, options, cut, (top == 0, bottom == height), memo).astype(np.int64)
     none = np.zeros(0, np.int64)
     band = _Band(core, top, ids, margin, none, none)
     if capped:
