@@ -293,3 +293,71 @@ def test_a_masks_folder_of_other_files_is_said_once(tmp_path):
         "1, 2, ... or 0/255) or outlines (Fiji's RoiSet.zip, QuPath's .geojson), one per "
         "image, named as the image"
     )
+
+
+@pytest.mark.parametrize(
+    "train_name, val_name",
+    [
+        ("training", "validation"),
+        ("Training", "Validation"),
+        ("train", "valid"),
+        ("TRAINING", "val"),
+    ],
+)
+def test_train_and_val_folders_as_other_tools_name_them_are_the_split(
+    tmp_path, caplog, train_name, val_name
+):
+    """training/ + validation/ (valid/) were 'no data set in the folder itself, but
+    training/, validation/ hold one'; evaluate --data ROOT scored both."""
+    from unetlab.data.datasets import data_folders, split_pairs
+    from unetlab.evaluate.masks import evaluation_pairs
+
+    for split, stems in ((train_name, ["a", "b"]), (val_name, ["c"])):
+        for stem in stems:
+            _pair(tmp_path / split, stem)
+    caplog.set_level("INFO")
+    train, val = split_pairs(tmp_path)
+    assert [p.name for p in train] == ["a", "b"] and [p.name for p in val] == ["c"]
+    assert f"{train_name}/ and {val_name}/" in caplog.text
+    assert [p.name for p in evaluation_pairs(tmp_path)] == ["c"]
+    assert data_folders(tmp_path)[0] == tmp_path / train_name / "images"
+
+
+def test_a_testing_folder_is_the_one_named_for_evaluation(tmp_path):
+    for split in ("Training", "testing"):
+        _pair(tmp_path / split, "a")
+    with pytest.raises(DatasetError, match=r"give --data .*/testing \(train --data"):
+        find_pairs(tmp_path)
+
+
+@pytest.mark.parametrize(
+    "folders, named",
+    [
+        (("train", "training", "val"), "train/ and training/ could each be the data set's train/"),
+        (("train", "val", "Validation"), "Validation/ and val/ could each be the data set's val/"),
+        (("train", "valid", "validation"), "valid/ and validation/ could each be the data set's"),
+    ],
+)
+def test_two_folders_of_one_split_part_are_refused_naming_both(tmp_path, folders, named):
+    """train/ beside training/ (both holding a data set): which trains was a guess (train/
+    was taken, training/'s images left out unsaid)."""
+    from unetlab.data.datasets import split_pairs
+
+    for folder in folders:
+        _pair(tmp_path / folder, "a")
+    with pytest.raises(DatasetError, match=named) as err:
+        split_pairs(tmp_path)
+    assert "val/ also as validation/, valid/" in str(err.value) or "train/ also as" in str(
+        err.value
+    )
+
+
+def test_an_empty_split_folder_beside_its_part_is_passed_over(tmp_path):
+    from unetlab.data.datasets import split_pairs
+
+    for split, stem in (("train", "a"), ("val", "b")):
+        _pair(tmp_path / split, stem)
+    (tmp_path / "validation").mkdir()
+    (tmp_path / "validation" / ".DS_Store").write_bytes(b"")
+    train, val = split_pairs(tmp_path)
+    assert [p.name for p in val] == ["b"]

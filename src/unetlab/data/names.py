@@ -8,7 +8,8 @@
 - A data set's folders (``images/``, ``masks/``, ...) are found by name in any letter case,
   ``masks/`` also as other tools name it (``labels/``, ``gt/``, ...: :data:`FOLDER_NAMES`),
   by comparing names, not by asking the file system (Linux tells ``Images`` from ``images``):
-  :func:`role_folders`; so are ``train/``, ``val/`` and ``test/`` (:func:`sub_folder`).
+  :func:`role_folders`; so are ``train/``, ``val/`` and ``test/``, also as ``training/``,
+  ``validation/`` (or ``valid/``) and ``testing/`` (:data:`SPLIT_NAMES`, :func:`sub_folder`).
 """
 
 from __future__ import annotations
@@ -43,6 +44,13 @@ FOLDER_NAMES = {
     "instances": ("instances",),
     "JPEGImages": ("jpegimages",),
     "SegmentationClass": ("segmentationclass",),
+}
+#: the folders of a split data set (``train/`` + ``val/``, and ``test/``), as
+#: :data:`FOLDER_NAMES` has the parts: the name unetlab gives each, then the others'
+SPLIT_NAMES = {
+    "train": ("train", "training"),
+    "val": ("val", "validation", "valid"),
+    "test": ("test", "testing"),
 }
 
 
@@ -100,7 +108,7 @@ def role_folders(
 def folder_candidates(root: Path, roles: Sequence[str]) -> dict[str, list[Path]]:
     """``{role: [folders]}``: the sub-folders of ``root`` named as each of ``roles`` is
     (:data:`FOLDER_NAMES`, any letter case; a role of no entry by its own name), sorted."""
-    names = {role: FOLDER_NAMES.get(role, (role.casefold(),)) for role in roles}
+    names = {role: _names_of(role) for role in roles}
     found: dict[str, list[Path]] = {role: [] for role in roles}
     for sub in root.iterdir():
         name = sub.name.casefold()
@@ -130,20 +138,31 @@ def sub_folder(root: Path, name: str) -> Path:
     return found[name] if found else root / name
 
 
+def _names_of(role: str) -> tuple[str, ...]:
+    """The names (casefolded) a folder playing ``role`` is read under."""
+    return FOLDER_NAMES.get(role) or SPLIT_NAMES.get(role) or (role.casefold(),)
+
+
 def _one_folder(root: Path, role: str, folders: list[Path]) -> Path:
     """The one folder of ``folders`` that plays ``role`` (:func:`role_folders`)."""
-    kept = [f for f in folders if f.name == role or _holds_images(f)] or folders
+    kept = [f for f in folders if f.name == role or _holds_data(f, role)] or folders
     if len(folders) == 1 or len(kept) == 1:
         return kept[0]
     named = " and ".join(f"{f.name}/" for f in kept)
+    others = "masks/ also as labels/, gt/, ..."
+    if role in SPLIT_NAMES:
+        others = f"{role}/ also as {', '.join(n + '/' for n in _names_of(role)[1:])}"
     raise DatasetError(
         f"{root}: {named} could each be the data set's {role}/ folder (names are read in any "
-        "letter case, masks/ also as labels/, gt/, ...): keep one, moving the files of the "
-        "other into it"
+        f"letter case, {others}): keep one, moving the files of the other into it"
     )
 
 
-def _holds_images(folder: Path) -> bool:
+def _holds_data(folder: Path, role: str) -> bool:
+    """Whether ``folder`` holds what a folder of ``role`` holds: image files, or for a split
+    part (``train/``: its images/ and masks/ folders) anything but hidden files."""
+    if role in SPLIT_NAMES:
+        return any(not f.name.startswith(".") for f in folder.iterdir())
     from unetlab.data.io import INPUT_SUFFIXES
 
     return any(f.suffix.lower() in INPUT_SUFFIXES for f in folder.iterdir())

@@ -41,6 +41,7 @@ from unetlab.data.io import (
 from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
     MASK_SUFFIXES,
+    SPLIT_NAMES,
     folder_candidates,
     image_stem,
     loose,
@@ -221,7 +222,9 @@ def detect_layout(root: Path) -> str:
         return layout
     held = [d.name for d in sorted(root.iterdir()) if d.is_dir() and _layout(d)]
     if held:
-        pick = next((h for w in ("test", "val") for h in held if h.casefold() == w), held[0])
+        pick = next(
+            (h for w in ("test", "val") for h in held if h.casefold() in SPLIT_NAMES[w]), held[0]
+        )
         raise DatasetError(
             f"{root}: no data set in the folder itself, but {'/, '.join(held)}/ "
             f"{'hold' if len(held) > 1 else 'holds'} one: give --data {root / pick} "
