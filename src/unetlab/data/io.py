@@ -154,8 +154,13 @@ def read_stack(
     A TIFF's axes are read as :func:`tiff_layout` names them (pages or channels;
     ``colour_planes``: the planes of a planar RGB(A) TIFF without axes metadata are one
     colour image, for a colour model, not pages), or as ``axes`` says (a TIFF's, for a
-    file that records none or the wrong ones: :func:`given_letters`)."""
+    file that records none or the wrong ones: :func:`given_letters`).
+
+    A ``mask`` folder of one file per object (a DSB sample's ``masks/``) is one instance
+    map (:func:`unetlab.data.dsb.read_object_masks`)."""
     path = Path(path)
+    if mask and (objects := _object_masks(path)) is not None:
+        return objects
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
     if mask and path.suffix.lower() in ANNOTATION_SUFFIXES:
@@ -167,7 +172,12 @@ def read_stack(
         letters = given_letters(axes, arr.shape, path)
     if letters is not None and arr.size == 0:
         raise ImageReadError(f"{path}: holds no pixels (shape {arr.shape})")
-    arr = _pages(path, arr, letters, mask=mask)
+    return _shaped(_pages(path, arr, letters, mask=mask), path, mask=mask, colours=colours)
+
+
+def _shaped(arr: np.ndarray, path: Path, *, mask: bool, colours) -> np.ndarray:
+    """The pages of :func:`_pages` as :func:`read_stack` gives them: a 1-bit TIFF as 0/255
+    (a mask 0/1), one channel as none, a colour mask's colours as values."""
     if arr.dtype == bool:  # a 1-bit TIFF: as Pillow's 1-bit images, 0/255 (masks 0/1)
         arr = arr.astype(np.uint8) * (1 if mask else 255)
     if arr.ndim == 4 and arr.shape[-1] == 1:
@@ -177,6 +187,16 @@ def read_stack(
     if arr.ndim not in (3, 4) or 0 in arr.shape:
         raise ImageReadError(f"{path}: unsupported image shape {arr.shape}")
     return arr
+
+
+def _object_masks(path: Path) -> np.ndarray | None:
+    """The instance map of ``path`` when it is a DSB sample's folder of one mask per object
+    (:mod:`unetlab.data.dsb`), else None."""
+    if not path.is_dir():
+        return None
+    from unetlab.data.dsb import is_object_masks, read_object_masks  # dsb imports io
+
+    return read_object_masks(path) if is_object_masks(path) else None
 
 
 def _pages(path: Path, decoded, letters: str | None, *, mask: bool) -> np.ndarray:
@@ -196,8 +216,14 @@ def _pages(path: Path, decoded, letters: str | None, *, mask: bool) -> np.ndarra
 
 def stack_shape(path: str | os.PathLike, *, frames: bool = False) -> tuple[int, int, int]:
     """(pages, H, W) of what :func:`read_stack` gives for ``path`` (with ``frames``), from
-    the file's header only (no pixels decoded): turned as its orientation tag says."""
+    the file's header only (no pixels decoded): turned as its orientation tag says; of a
+    folder of one mask per object, its sample's image's (:mod:`unetlab.data.dsb`)."""
     path = Path(path)
+    if path.is_dir():
+        from unetlab.data.dsb import is_object_masks, object_masks_shape  # dsb imports io
+
+        if is_object_masks(path):
+            return object_masks_shape(path)
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
     if path.suffix.lower() in ANNOTATION_SUFFIXES:  # a mask drawn as outlines: one page

@@ -120,8 +120,9 @@ def folder_candidates(root: Path, roles: Sequence[str]) -> dict[str, list[Path]]
 
 def in_instances_folder(path: Path) -> bool:
     """Whether the mask ``path`` lies in a data set's ``instances/`` folder (any letter
-    case): its masks hold object ids."""
-    return path.parent.name.casefold() in FOLDER_NAMES["instances"]
+    case), or is a folder of one mask per object (a DSB sample's ``masks/``:
+    :mod:`unetlab.data.dsb`): its masks hold object ids."""
+    return path.parent.name.casefold() in FOLDER_NAMES["instances"] or path.is_dir()
 
 
 def holds_object_ids(path: Path) -> bool:

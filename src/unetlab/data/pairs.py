@@ -7,6 +7,9 @@
   ``gt/``, ...): :data:`~unetlab.data.names.FOLDER_NAMES`; two folders of one part are refused.
 - The ISBI layout: ``<name>-volume.tif`` with ``<name>-labels.tif`` (stacks, page by page).
 - PASCAL VOC: ``JPEGImages/`` with ``SegmentationClass/`` palette PNGs.
+- The Data Science Bowl 2018's nuclei: ``ID/images/ID.png`` beside ``ID/masks/*.png``, one
+  binary mask per object, for each sample ID (:mod:`unetlab.data.dsb`); a pair's mask is the
+  ``masks/`` folder, read as one instance map.
 - A flat folder (cellpose's): ``X.tif`` (any image type) beside its mask ``X_masks.png`` or
   ``X_masks.tif`` (``X_cp_masks.png``, what cellpose saves, too; or the other common names
   ``X_mask``, ``X_label``, ``X_labels``, ``X_seg``, ``X_gt``, also as ``X-Mask``, ``X mask``:
@@ -29,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.colour_table import ColourTable
+from unetlab.data.dsb import dsb_folder_above, dsb_samples
 from unetlab.data.folder_notes import image_subfolders, is_macos_metadata, subfolders_line
 from unetlab.data.io import (
     INPUT_SUFFIXES,
@@ -216,7 +220,7 @@ def _isbi_pairs(root: Path) -> list[tuple[Path, Path]]:
 
 
 def detect_layout(root: Path) -> str:
-    """'folders', 'instances', 'voc', 'isbi', 'cellpose' or a DatasetError saying what was
+    """'folders', 'instances', 'voc', 'isbi', 'cellpose', 'dsb' or a DatasetError saying what was
     expected (and which sub-folders hold a data set, if any: ``train/`` and ``test/``)."""
     if layout := _layout(root):
         return layout
@@ -244,7 +248,8 @@ def detect_layout(root: Path) -> str:
         f"{root}: no data set found{found}; expected images/ and masks/ (or labels/, or "
         "instances/; any letter case) folders with the same file names, cellpose's X.tif beside "
         "X_masks.png (or .tif, or X_mask, X_label, X_seg, X_gt), an ISBI pair NAME-volume.tif + "
-        "NAME-labels.tif, or PASCAL VOC JPEGImages/ + SegmentationClass/"
+        "NAME-labels.tif, PASCAL VOC JPEGImages/ + SegmentationClass/, or one folder per image "
+        "as the Data Science Bowl's (ID/images/ID.png + ID/masks/, one PNG per object)"
     )
 
 
@@ -289,7 +294,7 @@ def data_set_above(folder: Path) -> Path | None:
     folder = folder.resolve()  # "." too
     try:
         layout = _layout(folder.parent) if folder.parent != folder else None
-    except OSError:  # a parent folder it may not list
+    except (OSError, DatasetError):  # a parent folder it may not list, or of no data set
         return None
     if layout not in LAYOUTS or layout == "cellpose":
         return None
@@ -322,6 +327,8 @@ def _layout(root: Path) -> str | None:
         return "isbi"
     if flat_masks(nfc(f.stem) for f in _input_files(root)):
         return "cellpose"
+    if dsb_samples(root) is not None:
+        return "dsb"
     return None
 
 
@@ -457,11 +464,18 @@ def find_pairs(
     if names is not None:
         names = [nfc(n) for n in names]
     layout = detect_layout(root)
+    if layout == "folders" and (above := dsb_folder_above(root)) is not None:
+        raise DatasetError(
+            f"{root}: this is one sample of the Data Science Bowl folder {above} (one folder "
+            f"per image, its masks/ one file per object): give --data {above}"
+        )
     found: list[str] = []
     if layout == "isbi":
         files = _isbi_pairs(root)
     elif layout == "cellpose":
         files = _flat_pairs(root, names, found)
+    elif layout == "dsb":
+        files = _dsb_pairs(root, names, found)
     else:
         files = _folder_pairs(root, layout, names, found)
     pairs: list[Pair] = []
@@ -659,6 +673,29 @@ def _flat_pairs(
         for s in sorted(set(names or ()) - set(images))
     ]
     return pairs
+
+
+def _dsb_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list[tuple[Path, Path]]:
+    """(image, masks folder) of each sample of a DSB folder (:func:`unetlab.data.dsb.
+    dsb_samples`: the mask is the folder of one mask per object), by image stem (those of
+    ``names``); two samples whose images share a stem are a problem (a pair is named by it)."""
+    samples = dsb_samples(root) or []
+    by_stem: dict[str, list[tuple[Path, Path]]] = {}
+    for image, masks in samples:
+        by_stem.setdefault(nfc(image.stem), []).append((image, masks))
+    if names is not None:
+        by_stem = {s: v for s, v in by_stem.items() if s in set(names)}
+        problems += [
+            f"{s}: listed in the split file but not in {root}/" for s in names if s not in by_stem
+        ]
+    for stem, found in by_stem.items():
+        if len(found) > 1:
+            folders = ", ".join(f"{image.parent.parent.name}/" for image, _ in found)
+            problems.append(
+                f"{root}/: {len(found)} samples' images are named {stem} ({folders}): rename "
+                "them apart (each sample is named by its image)"
+            )
+    return [found[0] for found in by_stem.values() if len(found) == 1]
 
 
 def _mask_name(stem: str, mask_of: dict[str, str]) -> str:

@@ -1,6 +1,7 @@
 """What reading files did that the user should hear of once, not once a file: pictures turned
 by their EXIF orientation, images with transparent pixels, images whose nodata or
-transparent pixels are left out (:mod:`unetlab.data.nodata`).
+transparent pixels are left out (:mod:`unetlab.data.nodata`), pixels that two objects'
+masks share (:mod:`unetlab.data.dsb`).
 
 :func:`unetlab.data.io.read_stack` notes them here. Within :func:`read_notes` (a command: the
 CLI wraps each in it) they are gathered and said in one line each at its end; outside
@@ -26,6 +27,7 @@ class ReadNotes:
     turned: dict[str, int] = field(default_factory=dict)
     transparent: dict[str, float] = field(default_factory=dict)
     left_out: dict[str, tuple[float, str]] = field(default_factory=dict)
+    overlaps: dict[str, int] = field(default_factory=dict)  # masks folder -> pixels
     said: set[str] = field(default_factory=set)  # the lines of note_once said already
 
     def lines(self) -> list[str]:
@@ -38,6 +40,8 @@ class ReadNotes:
             out.append(transparent_line(kept))
         if self.left_out:
             out.append(left_out_line(self.left_out))
+        if self.overlaps:
+            out.append(overlaps_line(self.overlaps))
         return out
 
 
@@ -61,6 +65,7 @@ def read_notes() -> Iterator[ReadNotes]:
             outer.turned |= notes.turned
             outer.transparent |= notes.transparent
             outer.left_out |= notes.left_out
+            outer.overlaps |= notes.overlaps
             outer.said |= notes.said
         else:
             for line in notes.lines():
@@ -108,6 +113,26 @@ def note_left_out(path: str, share: float, kind: str) -> None:
     elif f"left out {path}" not in _said:
         _said.add(f"left out {path}")
         log.info("%s", left_out_line({str(path): (share, kind)}))
+
+
+def note_overlaps(folder: str, pixels: int) -> None:
+    """``pixels`` pixels of the masks folder ``folder`` (one mask per object) lie in two
+    objects' masks or more, and were given to one."""
+    if _active is not None:
+        _active.overlaps[str(folder)] = pixels
+    elif "overlaps" not in _said:
+        _said.add("overlaps")
+        log.warning("%s (any other such folder is not said)", overlaps_line({folder: pixels}))
+
+
+def overlaps_line(overlaps: dict[str, int]) -> str:
+    """``2 masks folder(s) with pixels in two objects' masks (a/masks 12 px, ...): ...``."""
+    named = _named(overlaps, shown=lambda p, n: f"{p} {n} px")
+    return (
+        f"{len(overlaps)} masks folder(s) with pixels in two objects' masks ({named}; "
+        f"{sum(overlaps.values())} px in all): each such pixel is given to the object of the "
+        "first file by name"
+    )
 
 
 def left_out_line(left_out: dict[str, tuple[float, str]]) -> str:

@@ -1,0 +1,203 @@
+"""The Kaggle Data Science Bowl 2018 nuclei layout (BBBC038), which many nuclei data sets
+copy: one folder per image, ``ID/images/ID.png`` (RGBA: the alpha, constant, is dropped as
+:func:`unetlab.data.io.read_stack` drops it) beside ``ID/masks/*.png``, one binary (0/255)
+mask per object.
+
+- :func:`dsb_samples`: the (image, masks folder) of each sample of such a folder, detected
+  strictly (every sub-folder one sample); a folder that is one only in part is refused
+  naming the sub-folder that is not.
+- :func:`read_object_masks`: a sample's masks as one instance map (0 background, the objects
+  1..n in the order of their file names); a pixel in two masks (the DSB has a few) goes to
+  the first, and such pixels are said once a command as a count
+  (:func:`unetlab.data.read_notes.note_overlaps`). An empty ``masks/``: all background.
+
+A sample's masks folder stands as the mask of its :class:`~unetlab.data.pairs.Pair`:
+``read_stack`` and ``stack_shape`` of a folder read it here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from unetlab.data.folder_notes import is_macos_metadata
+from unetlab.data.io import INPUT_SUFFIXES, stack_shape
+from unetlab.data.names import SPLIT_NAMES
+from unetlab.data.read_notes import note_overlaps
+from unetlab.errors import DatasetError, ImageReadError
+
+#: the layout in a few words, for the lines that name it
+DSB_LAYOUT = "one folder per image as the Data Science Bowl's: ID/images/ID.png + ID/masks/*.png"
+#: sub-folders that fit before one that does not is refused, and more than half of them
+#: (fewer: no DSB folder meant, such as a folder of projects above a data set)
+HALF_DSB = 2
+#: the bytes of objects' pixels (within their boxes) kept from the mask files read, so that
+#: a command that reads a data set several times (the plan, the checks, the loading: five
+#: times for training) decodes each file once; those read past it are decoded again
+KEPT_BYTES = 256 * 2**20
+
+
+class _Kept(dict):
+    """The objects of the mask files read, by (path, size, time): :func:`_kept_object`."""
+
+    nbytes = 0
+
+
+_kept = _Kept()
+
+
+def dsb_samples(root: Path) -> list[tuple[Path, Path]] | None:
+    """``[(image, masks folder)]`` of each sub-folder of ``root`` in name order, when every
+    one (hidden ones passed over) holds ``images/`` with exactly one image and a ``masks/``
+    folder (any letter case) that is not a mask named as that image (``masks/ID.png``: a data
+    set of its own); None where ``root`` is no such folder. DatasetError naming the first
+    sub-folder that does not fit where :data:`HALF_DSB` or more others do, and more than
+    half of them."""
+    subs = [d for d in sorted(root.iterdir()) if not d.name.startswith(".") and d.is_dir()]
+    split = {name for names in SPLIT_NAMES.values() for name in names}
+    if not subs or any(d.name.casefold() in split for d in subs):
+        return None
+    found = {d: _sample(d) for d in subs}
+    fits = [s for s in found.values() if isinstance(s, tuple)]
+    if len(fits) == len(subs):
+        return fits
+    if len(fits) < HALF_DSB or 2 * len(fits) <= len(subs):
+        return None
+    sub, why = next((d, s) for d, s in found.items() if isinstance(s, str))
+    raise DatasetError(
+        f"{root}: {len(fits)} of its {len(subs)} sub-folders are {DSB_LAYOUT} (one binary mask "
+        f"per object), but {sub.name}/ {why}: make it one such folder, or move it out"
+    )
+
+
+def dsb_folder_above(folder: Path) -> Path | None:
+    """The DSB folder that ``folder`` is one sample of (given to --data in its place: its
+    images/ and masks/ would be read as a data set of one image whose masks do not pair),
+    or None."""
+    folder = Path(folder).resolve()
+    if not isinstance(_sample(folder), tuple) or folder.parent == folder:
+        return None
+    try:
+        return folder.parent if dsb_samples(folder.parent) is not None else None
+    except (DatasetError, OSError):  # a half-DSB folder, one it may not list
+        return None
+
+
+def _sample(folder: Path) -> tuple[Path, Path] | str:
+    """(image, masks folder) of one DSB sample folder, or why it is none."""
+    parts = {
+        d.name.casefold(): d
+        for d in folder.iterdir()
+        if d.name.casefold() in ("images", "masks") and d.is_dir()
+    }
+    images, masks = parts.get("images"), parts.get("masks")
+    if images is None or masks is None:
+        lacks = " and ".join(n + "/" for n in ("images", "masks") if n not in parts)
+        return f"has no {lacks} folder"
+    files = _image_files(images)
+    if len(files) != 1:
+        return f"has {len(files)} images in {images.name}/ (a sample holds one)"
+    if any(f.stem == files[0].stem for f in _image_files(masks)):
+        return f"has a mask named as its image ({masks.name}/{files[0].stem}.*), not one per object"
+    return files[0], masks
+
+
+def _image_files(folder: Path) -> list[Path]:
+    """The image files of ``folder`` in name order, macOS metadata twins passed over."""
+    return sorted(
+        f
+        for f in folder.iterdir()
+        if f.suffix.lower() in INPUT_SUFFIXES and not is_macos_metadata(f) and f.is_file()
+    )
+
+
+def is_object_masks(path: Path) -> bool:
+    """Whether ``path`` is the folder of one mask per object of a DSB sample (its
+    ``masks/``, beside ``images/`` of one image)."""
+    path = Path(path)
+    if path.name.casefold() != "masks" or not path.is_dir():
+        return False
+    sample = _sample(path.parent)
+    return isinstance(sample, tuple) and sample[1] == path
+
+
+def object_masks_shape(folder: Path) -> tuple[int, int, int]:
+    """(1, H, W) of :func:`read_object_masks`: its image's (the one file of the sample's
+    ``images/``, from the header), which every mask must have."""
+    image = _sample(Path(folder).parent)
+    if isinstance(image, str):
+        raise ImageReadError(f"{folder}: no mask file, but a folder whose sample {image}")
+    return stack_shape(image[0])
+
+
+def read_object_masks(folder: Path) -> np.ndarray:
+    """(1, H, W) instance map of the mask files of ``folder``: 0 background, file k (in
+    name order) object k; a pixel of several masks is the first's (counted once a command:
+    :func:`~unetlab.data.read_notes.note_overlaps`). ImageReadError naming a mask that is
+    unreadable, not binary, or of another size than the others (or, none, the image).
+    Each mask is looked at within its object's bounding box only (a nucleus is a few
+    hundredths of its image: a sample of 300 masks is read in about the time of decoding them)."""
+    folder = Path(folder)
+    files = _image_files(folder)
+    if not files:
+        return np.zeros(object_masks_shape(folder), np.uint16)
+    size = None
+    ids = np.zeros((0, 0), np.uint16 if len(files) < 2**16 else np.uint32)
+    overlap = 0
+    for k, path in enumerate(files, 1):
+        shape, box, crop = _kept_object(path)
+        if size is None:
+            size, ids = shape, np.zeros(shape, ids.dtype)
+        elif shape != size:
+            raise ImageReadError(
+                f"{path}: {shape[1]}x{shape[0]} but {files[0].name} is {size[1]}x{size[0]} "
+                "(width x height): a sample's masks share its size"
+            )
+        if box is None:  # an empty mask: an object of no pixels
+            continue
+        left, top, right, bottom = box
+        view = ids[top:bottom, left:right]
+        taken = crop & (view != 0)
+        overlap += int(np.count_nonzero(taken))
+        view[crop & ~taken] = k
+    if overlap:
+        note_overlaps(str(folder), overlap)
+    return ids[None]
+
+
+def _kept_object(path: Path) -> tuple[tuple[int, int], tuple[int, ...] | None, np.ndarray]:
+    """:func:`_object` of ``path``, decoded once while its size and time stay the same
+    (:data:`KEPT_BYTES` in all)."""
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if (found := _kept.get(key)) is not None:
+        return found
+    found = _object(path)
+    if _kept.nbytes + found[2].nbytes <= KEPT_BYTES:
+        _kept[key] = found
+        _kept.nbytes += found[2].nbytes
+    return found
+
+
+def _object(path: Path) -> tuple[tuple[int, int], tuple[int, ...] | None, np.ndarray]:
+    """((H, W), the bounding box (left, top, right, bottom) of the object, None for none, and
+    the object's pixels within it as bool) of one object's mask file; ImageReadError naming
+    a file that is unreadable or holds more than one value besides 0."""
+    try:
+        with Image.open(path) as im:
+            if im.mode not in ("1", "L", "P", "I;16", "I"):
+                im = im.convert("L")
+            box = im.getbbox()
+            crop = np.asarray(im.crop(box)) if box is not None else np.zeros((0, 0), bool)
+            shape = (im.height, im.width)
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageReadError(f"{path}: cannot read this mask ({exc})") from exc
+    values = crop[crop != 0]
+    if values.size and values.min() != values.max():
+        raise ImageReadError(
+            f"{path}: values {int(values.min())}..{int(values.max())} besides 0: in {DSB_LAYOUT} "
+            "each mask file is one object (0 background, one other value)"
+        )
+    return shape, box, crop != 0

@@ -1,0 +1,161 @@
+"""The Data Science Bowl 2018 nuclei layout (ID/images/ID.png + ID/masks/*.png, one binary
+mask per nucleus): read as an instance data set wherever a data set is read; detected
+strictly, a folder that is one only in part refused naming the sub-folder."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pytest
+
+from unetlab.data.io import write_png
+from unetlab.data.pairs import find_pairs, read_pair
+from unetlab.errors import DatasetError, UnetlabError
+
+SIZE = 24
+#: per sample: its objects as (top, left, side) squares; b's first two share 2x2 pixels
+OBJECTS = {"a": [(2, 2, 6), (10, 12, 5), (16, 3, 4)], "b": [(2, 2, 6), (6, 6, 6)], "c": []}
+
+
+def write_sample(root, sid, squares, size=SIZE):
+    """ID/images/ID.png (RGBA, alpha 255) and one 0/255 PNG a square in ID/masks/."""
+    rng = np.random.default_rng([ord(c) for c in sid])
+    rgba = rng.integers(0, 255, (size, size, 4), np.uint8)
+    rgba[..., 3] = 255
+    write_png(root / sid / "images" / f"{sid}.png", rgba)
+    (root / sid / "masks").mkdir(parents=True, exist_ok=True)
+    for k, (top, left, side) in enumerate(squares):
+        mask = np.zeros((size, size), np.uint8)
+        mask[top : top + side, left : left + side] = 255
+        write_png(root / sid / "masks" / f"m{k:02d}{sid}.png", mask)
+
+
+def write_dsb(root, objects=OBJECTS):
+    for sid, squares in objects.items():
+        write_sample(root, sid, squares)
+    return root
+
+
+def expected_ids(squares, size=SIZE):
+    """The instance map: object k + 1 on square k, a shared pixel the first's."""
+    ids = np.zeros((size, size), np.uint16)
+    for k, (top, left, side) in reversed(list(enumerate(squares))):
+        ids[top : top + side, left : left + side] = k + 1
+    return ids
+
+
+def test_a_dsb_folder_is_read_as_instance_maps(tmp_path, caplog):
+    from unetlab.data.read_notes import read_notes
+
+    root = write_dsb(tmp_path / "stage1_train")
+    pairs = find_pairs(root)
+    assert [(p.name, p.mask) for p in pairs] == [(s, root / s / "masks") for s in OBJECTS]
+    caplog.set_level(logging.INFO)
+    with read_notes():
+        for pair in pairs:
+            image, ids = read_pair(pair)
+            assert image.shape == (SIZE, SIZE, 3)  # the constant alpha dropped
+            assert np.array_equal(ids, expected_ids(OBJECTS[pair.name])), pair.name
+    assert expected_ids(OBJECTS["b"])[7, 7] == 1  # the overlap went to the first object
+    notes = [r.getMessage() for r in caplog.records if "two objects' masks" in r.getMessage()]
+    assert len(notes) == 1 and "(b/masks 4 px; 4 px in all)" in notes[0].replace(f"{root}/", "")
+
+
+def test_the_plan_and_the_target_read_a_dsb_folder_as_objects(tmp_path):
+    from unetlab.data.datasets import choose_target
+    from unetlab.data.fingerprint import fingerprint
+
+    pairs = find_pairs(write_dsb(tmp_path))
+    assert choose_target("auto", pairs) == "instances"
+    assert fingerprint(pairs).instances
+
+
+@pytest.mark.parametrize(
+    "change, named",
+    [
+        (lambda d: (d / "masks").rmdir(), "but notes/ has no masks/ folder"),
+        (
+            lambda d: write_png(d / "images" / "two.png", np.zeros((4, 4), np.uint8)),
+            "notes/ has 2 images",
+        ),
+    ],
+)
+def test_a_half_dsb_folder_is_refused_naming_the_sub_folder(tmp_path, change, named):
+    root = write_dsb(tmp_path)
+    write_sample(root, "notes", [])
+    change(root / "notes")
+    with pytest.raises(DatasetError, match=named) as err:
+        find_pairs(root)
+    assert "3 of its 4 sub-folders are one folder per image" in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_a_folder_of_a_few_such_folders_among_others_is_no_dsb(tmp_path):
+    """2 of 5 sub-folders: a folder of projects (pytest's tmp folder), not a DSB folder."""
+    write_dsb(tmp_path, {s: OBJECTS["a"] for s in ("x", "y")})
+    for other in ("p", "q", "r"):
+        (tmp_path / other).mkdir()
+    with pytest.raises(DatasetError, match="no data set in the folder itself, but x/, y/ hold"):
+        find_pairs(tmp_path)
+
+
+def test_one_folder_per_image_with_masks_named_as_the_image_is_no_dsb(tmp_path):
+    """ID/images/x.png + ID/masks/x.png: a data set of its own (label masks), as before."""
+    for sid in ("p", "q"):
+        write_sample(tmp_path, sid, [])
+        write_png(tmp_path / sid / "masks" / f"{sid}.png", np.zeros((SIZE, SIZE), np.uint8))
+    with pytest.raises(DatasetError, match="no data set in the folder itself, but p/, q/ hold"):
+        find_pairs(tmp_path)
+
+
+def test_a_mask_that_is_not_one_object_is_named(tmp_path):
+    root = write_dsb(tmp_path)
+    bad = np.zeros((SIZE, SIZE), np.uint8)
+    bad[:2], bad[4:6] = 1, 2
+    write_png(root / "a" / "masks" / "zz.png", bad)
+    with pytest.raises(UnetlabError, match=r"zz.png: values 1..2 besides 0"):
+        read_pair(find_pairs(root)[0])
+
+
+@pytest.mark.usefixtures("one_thread")
+def test_train_and_evaluate_on_a_dsb_folder(tmp_path):
+    from unetlab import evaluate_model
+    from unetlab.cli import main
+
+    root = write_dsb(tmp_path / "stage1_train", {s: OBJECTS["a"] for s in "abcd"})
+    run = tmp_path / "run"
+    sets = ("train.epochs=1", "data.tile_size=16", "train.batch_size=2", "data.tiles_per_epoch=2")
+    sets += ("model.depth=2", "model.base_channels=4")
+    args = ["train", "--data", str(root), "--run-dir", str(run), "--no-progress"]
+    assert main([*args, "--check", *[f"--set={s}" for s in sets]]) == 0
+    assert main([*args, *[f"--set={s}" for s in sets]]) == 0
+    report = evaluate_model(str(run / "checkpoints" / "best.pt"), root)
+    assert len(report.images) == 4
+
+
+def test_one_sample_given_for_the_folder_names_the_folder(tmp_path):
+    """--data stage1_train/ID was read as images/ + masks/: 'mask without an image' for
+    each of its masks."""
+    root = write_dsb(tmp_path / "stage1_train")
+    with pytest.raises(DatasetError, match=r"one sample of .* give --data .*stage1_train$"):
+        find_pairs(root / "a")
+
+
+def test_each_mask_file_is_decoded_once_while_it_stays_the_same(tmp_path, monkeypatch):
+    """A training command reads each sample's masks five times (plan, checks, loading):
+    a DSB sample of 300 files decoded five times."""
+    from unetlab.data import dsb
+
+    decoded = []
+    read = dsb._object
+    monkeypatch.setattr(dsb, "_object", lambda path: decoded.append(path.name) or read(path))
+    root = write_dsb(tmp_path)
+    for _ in range(3):
+        ids = [read_pair(p)[1] for p in find_pairs(root)]
+    assert len(decoded) == 5 and np.array_equal(ids[0], expected_ids(OBJECTS["a"]))
+    write_sample(root, "a", [(0, 0, 3)])  # m00a.png rewritten, m01a, m02a kept
+    for extra in ("m01a.png", "m02a.png"):
+        (root / "a" / "masks" / extra).unlink()
+    assert np.array_equal(read_pair(find_pairs(root)[0])[1], expected_ids([(0, 0, 3)]))
+    assert len(decoded) == 6
