@@ -17,6 +17,7 @@ A sample's masks folder stands as the mask of its :class:`~unetlab.data.pairs.Pa
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -99,9 +100,16 @@ def _sample(folder: Path) -> tuple[Path, Path] | str:
     files = _image_files(images)
     if len(files) != 1:
         return f"has {len(files)} images in {images.name}/ (a sample holds one)"
-    if any(f.stem == files[0].stem for f in _image_files(masks)):
+    if _holds_stem(masks, files[0].stem):
         return f"has a mask named as its image ({masks.name}/{files[0].stem}.*), not one per object"
     return files[0], masks
+
+
+def _holds_stem(folder: Path, stem: str) -> bool:
+    """Whether ``folder`` holds an image file of ``stem``, from the names alone (a DSB sample
+    has hundreds of masks, and a folder of samples is looked at several times a command)."""
+    split = (os.path.splitext(name) for name in os.listdir(folder) if name.startswith(stem))
+    return any(root == stem and ext.lower() in INPUT_SUFFIXES for root, ext in split)
 
 
 def _image_files(folder: Path) -> list[Path]:
@@ -116,20 +124,23 @@ def _image_files(folder: Path) -> list[Path]:
 def is_object_masks(path: Path) -> bool:
     """Whether ``path`` is the folder of one mask per object of a DSB sample (its
     ``masks/``, beside ``images/`` of one image)."""
-    path = Path(path)
-    if path.name.casefold() != "masks" or not path.is_dir():
-        return False
-    sample = _sample(path.parent)
-    return isinstance(sample, tuple) and sample[1] == path
+    return _sample_of(Path(path)) is not None
 
 
-def object_masks_shape(folder: Path) -> tuple[int, int, int]:
+def object_masks_shape(folder: Path) -> tuple[int, int, int] | None:
     """(1, H, W) of :func:`read_object_masks`: its image's (the one file of the sample's
-    ``images/``, from the header), which every mask must have."""
-    image = _sample(Path(folder).parent)
-    if isinstance(image, str):
-        raise ImageReadError(f"{folder}: no mask file, but a folder whose sample {image}")
-    return stack_shape(image[0])
+    ``images/``, from the header), which every mask must have; None when ``folder`` is no
+    DSB sample's masks folder."""
+    sample = _sample_of(Path(folder))
+    return None if sample is None else stack_shape(sample[0])
+
+
+def _sample_of(masks: Path) -> tuple[Path, Path] | None:
+    """(image, masks folder) of the DSB sample whose masks folder ``masks`` is, or None."""
+    if masks.name.casefold() != "masks" or not masks.is_dir():
+        return None
+    sample = _sample(masks.parent)
+    return sample if isinstance(sample, tuple) and sample[1] == masks else None
 
 
 def read_object_masks(folder: Path) -> np.ndarray:
@@ -142,7 +153,9 @@ def read_object_masks(folder: Path) -> np.ndarray:
     folder = Path(folder)
     files = _image_files(folder)
     if not files:
-        return np.zeros(object_masks_shape(folder), np.uint16)
+        if (shape := object_masks_shape(folder)) is None:
+            raise ImageReadError(f"{folder}: no mask file, and no sample's masks/ folder")
+        return np.zeros(shape, np.uint16)
     size = None
     ids = np.zeros((0, 0), np.uint16 if len(files) < 2**16 else np.uint32)
     overlap = 0

@@ -220,10 +220,10 @@ def stack_shape(path: str | os.PathLike, *, frames: bool = False) -> tuple[int, 
     folder of one mask per object, its sample's image's (:mod:`unetlab.data.dsb`)."""
     path = Path(path)
     if path.is_dir():
-        from unetlab.data.dsb import is_object_masks, object_masks_shape  # dsb imports io
+        from unetlab.data.dsb import object_masks_shape  # dsb imports io
 
-        if is_object_masks(path):
-            return object_masks_shape(path)
+        if (shape := object_masks_shape(path)) is not None:
+            return shape
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
     if path.suffix.lower() in ANNOTATION_SUFFIXES:  # a mask drawn as outlines: one page
