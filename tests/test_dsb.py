@@ -118,6 +118,7 @@ def test_a_mask_that_is_not_one_object_is_named(tmp_path):
         read_pair(find_pairs(root)[0])
 
 
+@pytest.mark.slow  # trains for real (about 7 s on 2 loaded cores)
 @pytest.mark.usefixtures("one_thread")
 def test_train_and_evaluate_on_a_dsb_folder(tmp_path):
     from unetlab import evaluate_model
