@@ -30,6 +30,9 @@ MASK_SUFFIXES = ("_cp_masks", "_masks")
 #: and training pairs: cellpose's and the other common spellings (``X_mask.png``,
 #: ``X_label.tif``, ``X_labels.png``, ``X_seg.tif``, ``X_gt.png``)
 MASK_NAMES = (*MASK_SUFFIXES, "_mask", "_labels", "_label", "_seg", "_gt")
+#: the stem endings of an image whose mask names it without them (``X_image.tif`` beside
+#: ``X_mask.tif``; ISBI's ``train-volume.tif`` beside ``train-labels.tif``): :func:`images_of`
+IMAGE_NAMES = ("_image", "_img", "_volume")
 #: the stem endings other tools and scripts give a prediction of image X (``X_pred.png``,
 #: ``X_prediction.tif``, ``X_seg.png``), which ``evaluate --pred`` pairs with X's mask where
 #: it is unambiguous (no prediction named X itself, one so named)
@@ -76,6 +79,28 @@ def image_stem(stem: str, endings: Sequence[str] = MASK_NAMES) -> str | None:
         if len(stem) > n and stem[-n] in MASK_SEPARATORS and stem[1 - n :].casefold() == ending[1:]:
             return stem[:-n]
     return None
+
+
+def images_of(stems: Iterable[str]) -> dict[str, str]:
+    """``{mask stem: image stem}`` of the ``stems`` of one folder that are masks of an image
+    among them, named for it by one of :data:`MASK_NAMES` (:func:`image_stem`): ``X_mask``
+    is ``X``'s, or where there is no ``X``, that of the one ``X_image`` (``X_img``,
+    ``X-volume``: :data:`IMAGE_NAMES`); ``train-labels`` is ``train-volume``'s. A mask name
+    without its image (``labels``, ``Y_mask`` alone) is none."""
+    stems = set(stems)
+    named: dict[str, list[str]] = {}
+    for stem in sorted(stems):
+        if (base := image_stem(stem, IMAGE_NAMES)) is not None:
+            named.setdefault(base, []).append(stem)
+    found = {}
+    for stem in stems:
+        if (base := image_stem(stem)) is None:
+            continue
+        if base in stems:
+            found[stem] = base
+        elif len(named.get(base, ())) == 1:
+            found[stem] = named[base][0]
+    return found
 
 
 def named_for(stems: Iterable[str], endings: Sequence[str] = PREDICTION_NAMES) -> dict[str, str]:

@@ -13,7 +13,8 @@
 - A flat folder (cellpose's): ``X.tif`` (any image type) beside its mask ``X_masks.png`` or
   ``X_masks.tif`` (``X_cp_masks.png``, what cellpose saves, too; or the other common names
   ``X_mask``, ``X_label``, ``X_labels``, ``X_seg``, ``X_gt``, also as ``X-Mask``, ``X mask``:
-  :func:`flat_masks`, by :data:`~unetlab.data.names.MASK_NAMES`, which predict passes over);
+  :func:`flat_masks`, by :data:`~unetlab.data.names.MASK_NAMES`, which predict passes over;
+  ``X_image.tif`` beside ``X_mask.tif`` too: :data:`~unetlab.data.names.IMAGE_NAMES`);
   cellpose's other outputs (``X_flows.tif``, ``X_outlines.png``, ...) are passed over, and
   ``X_seg.npy`` files are not read (:data:`SEG_NPY_FIX` says how to save their masks).
 
@@ -48,6 +49,7 @@ from unetlab.data.names import (
     SPLIT_NAMES,
     folder_candidates,
     image_stem,
+    images_of,
     loose,
     nfc,
     role_folders,
@@ -63,6 +65,9 @@ LAYOUTS = {
     "voc": ("JPEGImages", "SegmentationClass"),
     "cellpose": (".", "."),  # images and masks in the folder itself
 }
+#: the stacks of an ISBI data set (``train-volume.tif``), each beside its labels
+#: (:func:`isbi_labels`)
+ISBI_VOLUMES = "*volume*.tif*"
 FOLDER_ROLES = ("images", "masks", "instances", "JPEGImages", "SegmentationClass")
 #: the stem endings of cellpose's other outputs, which are no images (cellpose's own list)
 CELLPOSE_OUTPUTS = ("_flows", "_flows_0", "_flows_1", "_flows_2", "_cellprob", "_cp_output")
@@ -210,13 +215,19 @@ def _by_stem(folder: Path, problems: list[str], *, masks: bool) -> dict[str, Pat
 
 
 def _isbi_pairs(root: Path) -> list[tuple[Path, Path]]:
-    volumes = sorted(p for p in root.glob("*volume*.tif*"))
+    volumes = sorted(p for p in root.glob(ISBI_VOLUMES))
     pairs = []
     for v in volumes:
-        label = v.with_name(v.name.replace("volume", "labels"))
+        label = isbi_labels(v)
         if label.exists():
             pairs.append((v, label))
     return pairs
+
+
+def isbi_labels(volume: Path) -> Path:
+    """The label stack of the ISBI stack ``volume`` (``train-volume.tif``:
+    ``train-labels.tif``), which may be missing."""
+    return volume.with_name(volume.name.replace("volume", "labels"))
 
 
 def detect_layout(root: Path) -> str:
@@ -350,11 +361,11 @@ def flat_masks(stems: Iterable[str]) -> dict[str, str]:
     its masks so, beside its image (the others of that exact ending are then masks whose
     image is missing)."""
     stems = list(stems)
-    have = set(stems)
     bases = {stem: base for stem in stems if (base := image_stem(stem))}
-    used = {stem[len(base) :] for stem, base in bases.items() if base in have}  # "_mask"
+    paired = images_of(stems)  # X_mask beside X, or beside X_image
+    used = {stem[len(bases[stem]) :] for stem in paired}  # "_mask"
     return {
-        stem: base
+        stem: paired.get(stem, base)
         for stem, base in bases.items()
         if stem[len(base) :] in used or stem.endswith(MASK_SUFFIXES)
     }
@@ -362,11 +373,18 @@ def flat_masks(stems: Iterable[str]) -> dict[str, str]:
 
 def masks_beside_images(files: Sequence[Path]) -> list[Path]:
     """The files of ``files`` that are masks of another of them in one folder (``X_masks.png``,
-    ``X_mask.png``, ... beside ``X.tif``: :data:`~unetlab.data.names.MASK_NAMES`): what a
+    ``X_mask.png``, ... beside ``X.tif`` or ``X_image.tif``:
+    :func:`~unetlab.data.names.images_of`; an ISBI ``train-labels.tif`` beside
+    ``train-volume.tif``: :func:`isbi_labels`), by the rules training pairs them by: what a
     folder given to predict holds beside its images when it is a data set, and is no image
-    to predict."""
-    images = {(f.parent, nfc(f.stem)) for f in files}
-    return [f for f in files if (base := image_stem(nfc(f.stem))) and (f.parent, base) in images]
+    to predict. A mask's name without its image (``labels.tif`` alone) is an image."""
+    stems: dict[Path, set[str]] = {}
+    for f in files:
+        stems.setdefault(f.parent, set()).add(nfc(f.stem))
+    masks = {folder: images_of(names) for folder, names in stems.items()}
+    given = set(files)
+    stacks = {label for f in files if f.match(ISBI_VOLUMES) and (label := isbi_labels(f)) in given}
+    return [f for f in files if nfc(f.stem) in masks[f.parent] or f in stacks]
 
 
 def no_data_folder(root: Path, flag: str = "--data") -> DatasetError:
