@@ -474,7 +474,8 @@ def predict_folder(
         # the floor's lines said once in the folder's run, not each file; the heap reused
         # from one file to the next, given back at the end (runtime.tuned_allocator)
         with floor_run(), tuned_allocator():
-            result = run.predict([f for f in todo if f not in done], name, lines)
+            left = (len(done), len(apart))  # a start line of nothing to predict says why
+            result = run.predict([f for f in todo if f not in done], name, lines, left)
         result.failed = run.failed_apart(files, apart, result.failed)
         result.skipped, result.not_read = [f for f in files if f in done], not_read
         result.class_names = [str(n) for n in getattr(model, "classes", None) or ()]
@@ -680,9 +681,12 @@ class _Run:
         self.alone: set[Path] = set()  # streamed by the one process they are dealt to
         self.root: Path | None = None  # the tables' path column is relative to it
 
-    def predict(self, todo: list[Path], name: str, notes: Sequence[str]) -> FolderPrediction:
+    def predict(
+        self, todo: list[Path], name: str, notes: Sequence[str], left: tuple[int, int] = (0, 0)
+    ) -> FolderPrediction:
         """``todo``: the large inputs by all processes, the others one process each; every
-        process's outcome gathered."""
+        process's outcome gathered. ``left``: the inputs skipped and failed before (their
+        count), which the start line of an empty ``todo`` names instead."""
         # decided once, by the main process, so that every process takes the same files
         world, rank = self.group.world, self.group.rank
         rule = (self.model, self.outputs, self.each)
@@ -691,7 +695,9 @@ class _Run:
         self.alone = {f for f, one in zip(todo, alone) if one}
         shared = {f for f, big in zip(todo, large) if big} - self.alone
         mine = [f for i, f in enumerate(todo) if f in shared or i % world == rank]
-        if self.group.is_main:  # a file counted large by any of its positions
+        if self.group.is_main and not todo:
+            log.info("predict: %s", _nothing_to_predict(*left))
+        elif self.group.is_main:  # a file counted large by any of its positions
             later = [f for f in todo if f not in shared | self.alone]
             streamed = len(shared | self.alone) + sum(later_streamed(later, *rule))
             _say_start(self.model, len(todo), streamed, name, self.group, self.each)
@@ -873,6 +879,16 @@ def _say_start(
         log.info("predictions moved by the checkpoint's label offset: %s", describe_offset(offset))
     if given.tta:
         log.info(describe_tta(model, given.tta))
+
+
+def _nothing_to_predict(skipped: int, failed: int) -> str:
+    """The start line of a run whose every input is skipped (``skipped``: their outputs by
+    the same model and settings are there) or failed before it began (``failed``: their
+    outputs would clash, each said in its own line)."""
+    parts = [f"{skipped} skipped (their outputs are there)"] if skipped else []
+    if failed:
+        parts.append(f"{failed} failed (their outputs would clash: each said below)")
+    return f"nothing to predict: {', '.join(parts) or 'no inputs'}"
 
 
 def _channel_note(trained: int | None, asked: int | None) -> None:
