@@ -15,6 +15,7 @@ when to stop; it sends its decisions to the others.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import math
 import os
 import re
@@ -324,6 +325,24 @@ def noted_for_launch(code: int) -> int:
     with open(path, "a", encoding="utf-8") as f:
         f.write(f"{code}\n")
     return 0 if code in (2, 3, IN_USE, *(128 + s for s in PASSED_ON)) else code
+
+
+def first_to_say(line: str) -> bool:
+    """Whether this process is the first of its launch (:func:`launch`) to print ``line``, an
+    error's one line: each process of ``--nproc N`` meets the same bad input and said it N
+    times; a line that only some processes meet (one with no GPU of its own) is still said,
+    once. True outside such a launch (torchrun started by hand: each process says it)."""
+    path = os.environ.get(STATUS_FILE)
+    if not path:
+        return True
+    said = f"{path}.{hashlib.sha256(line.encode()).hexdigest()[:16]}"  # the launch's folder
+    try:
+        os.close(os.open(said, os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+    except FileExistsError:
+        return False
+    except OSError:  # the folder gone: better twice than never
+        return True
+    return True
 
 
 def _notes(path: str) -> list[int]:

@@ -109,6 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse(parser, argv)  # the help and bad flags end here, before torch loads
     with interrupt_exits():
         importlib.import_module("torch")
+    from unetlab.distributed import first_to_say
     from unetlab.runtime import keep_allocator_tuned
 
     keep_allocator_tuned()  # the process ends with the command: a tuned heap kept for speed
@@ -136,8 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     except UnetlabError as exc:
         if args.debug:
             raise
-        message = first_line(exc)
-        print(f"unetlab {args.command}: error: {message}", file=sys.stderr)
+        line = f"unetlab {args.command}: error: {first_line(exc)}"
+        if first_to_say(line):  # --nproc N: once, not once a process
+            print(line, file=sys.stderr)
         return IN_USE if isinstance(exc, FolderInUseError) else 2
     except Exception:  # noqa: BLE001 - not the user's fault: show it as the bug it is
         traceback.print_exc()
