@@ -101,3 +101,29 @@ def test_shared_outputs_names_each_group_once(tmp_path):
     assert shared_outputs(tmp_path, other)[other[1]].endswith(
         "or --recursive (predict_tree in Python)"
     )
+
+
+def test_a_clash_with_last_nights_input_keeps_its_outputs_and_names_them(work, capsys, caplog):
+    """s37 leftovers: a.tif arrives beside last night's predicted a.png: both fail, and
+    a.png's outputs stay while predict.json says it failed, so a merge of the tables reads
+    them; they are a.png's (unchanged), kept for a --skip-existing rerun once renamed, and
+    named in the line. A changed a.png's are removed (made from a file that is gone)."""
+    out, tif = work / "out", work / "in" / "a.tif"
+    tif.rename(work / "later.tif")
+    assert _predict(work, "--instances") == 0  # last night: a.png and b.png
+    made = (out / "a_objects.csv").read_bytes()
+    work.joinpath("later.tif").rename(tif)
+    capsys.readouterr()
+    assert _predict(work, "--instances") == 3
+    (line,) = _failed(capsys)
+    kept = "a.png's outputs a.png, a_objects.csv, a_objects.tif"
+    assert f"; kept from an earlier run: {kept} (move them away if a merge" in line
+    assert (out / "a_objects.csv").read_bytes() == made
+    last_run = json.loads((out / "predict.json").read_text())["last_run"]
+    assert kept in last_run["failed"][str(work / "in" / "a.png")]
+
+    Image.fromarray(np.zeros((20, 24), np.uint8)).save(work / "in" / "a.png")  # changed
+    assert _predict(work, "--instances") == 3
+    assert "kept from an earlier run" not in capsys.readouterr().err
+    assert "removed a.png's earlier outputs (a.png, a_objects.csv" in caplog.text
+    assert not (out / "a_objects.csv").exists()

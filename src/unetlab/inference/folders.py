@@ -52,7 +52,7 @@ from unetlab.inference.output_rules import (
 )
 from unetlab.inference.predict import PredictOptions, check_model, floor_run
 from unetlab.inference.records import OutputOptions, Provenance, save_outcome
-from unetlab.inference.stale import drop_failed_changed, say_gone_inputs
+from unetlab.inference.stale import drop_failed_changed, name_kept_outputs, say_gone_inputs
 from unetlab.inference.stream_rule import (
     is_streamed,
     later_position_streamed,
@@ -465,6 +465,8 @@ def predict_folder(
         changed: dict[str, str] = {}  # outputs of changed inputs -> input (claim_folder)
         claim = dict(overwrite_fix=overwrite_fix, record=load.record, changed=changed)
         done = _claimed(claimed, out_dir, todo, outputs, group, listed=files, **claim)
+        if group.is_main:  # their earlier outputs, kept: named in their line
+            apart = name_kept_outputs(out_dir, apart, changed)
         model, outputs = load()
         timed = clock(model) if clock is not None else None
         each = dict(settings, group=group)  # it holds the folder; a large file is all processes'

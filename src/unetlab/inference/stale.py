@@ -1,7 +1,10 @@
 """Earlier outputs in a prediction folder that no input of it stands behind any more: those
 of an input that changed since and now fails (removed: they were made from a file that no
-longer exists, and a merge of the folder's tables would take them for this night's), and
-those of inputs gone from their folder (kept, and named in one line)."""
+longer exists, and a merge of the folder's tables would take them for this night's), those
+of inputs gone from their folder (kept, and named in one line), and those of an unchanged
+input not predicted now because another input's outputs would have their names (kept:
+they are that input's as it is, and a rerun with ``skip_existing`` once the clash is
+renamed skips it; named in the clash's line)."""
 
 from __future__ import annotations
 
@@ -68,3 +71,35 @@ def say_gone_inputs(out_dir: Path) -> list[str]:
             inputs,
         )
     return sorted(names)
+
+
+def name_kept_outputs(
+    out_dir: Path, apart: Mapping[Path, str], changed: Mapping[str, str]
+) -> dict[Path, str]:
+    """``apart`` (the inputs not predicted because their outputs would clash -> the line of
+    their clash: :func:`~unetlab.inference.output_rules.shared_outputs`) with each line
+    naming the earlier outputs in ``out_dir`` of its inputs, which are kept: a merge of the
+    folder's tables reads them while ``predict.json`` says the input failed (s37: ``a.jpg``
+    beside last night's ``a.png``). Those of an input that changed since (``changed``:
+    output name -> input) are left out: :func:`drop_failed_changed` removes them."""
+    sources = made_from(out_dir, COMMAND)
+    kept: dict[Path, list[str]] = {}
+    for path in apart:
+        source = input_source(path)
+        names = [n for n, s in sources.items() if s == source and n not in changed]
+        if names := sorted(n for n in names if os.path.lexists(out_dir / n)):
+            kept[path] = names
+    lines = {}
+    for path, line in apart.items():
+        mine = [
+            f"{f.name}'s outputs {', '.join(kept[f])}"
+            for f in apart
+            if apart[f] == line and f in kept
+        ]
+        if mine:
+            line += (
+                f"; kept from an earlier run: {' and '.join(mine)} (move them "
+                "away if a merge of the folder's tables should not read them)"
+            )
+        lines[path] = line
+    return lines
