@@ -5,7 +5,8 @@ of loading, and --check said nothing)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import re
+from dataclasses import asdict, replace
 
 import pytest
 import torch
@@ -193,10 +194,11 @@ def test_check_says_the_step_memory(two_pair_data, tmp_path, monkeypatch, caplog
     with caplog.at_level("INFO", logger="unetlab"):
         assert main(args + ["--set", "train.amp=off"]) == 0
     lines = [r.getMessage() for r in caplog.records]
+    said = r"GB a step \+ ~0 MB of data \(this machine has 4.00 GB available\)"  # 2 x 32 px
     batch = next(x for x in lines if x.startswith("plan: train.batch_size"))
-    assert "GB a step (this machine has 4.00 GB available)" in batch
+    assert re.search(said, batch)
     check = next(x for x in lines if x.startswith("check:"))
-    assert "GB a step (this machine has 4.00 GB available)" in check
+    assert re.search(said, check)
 
 
 def test_available_memory_reads_meminfo_and_the_gpu(tmp_path, monkeypatch):
@@ -235,7 +237,8 @@ def test_cpu_processes_share_the_memory():
     fits = int(str(err.value).split("train.batch_size=")[1].split()[0])
     assert 2 * memory.bytes(256, fits) <= memory.available < 2 * memory.bytes(256, 4)
     gpu = StepMemory.of(cfg, "cuda", available=1.5 * one_step)  # one GPU each: its own
-    assert check_step_memory(cfg, "cuda", gpu, processes=2) is gpu
+    checked = check_step_memory(cfg, "cuda", gpu, processes=2)  # no refusal
+    assert checked.room == gpu.available and checked.data_room == gpu.host / 2  # data: each
 
 
 @pytest.mark.parametrize("device", ["cpu", "cuda"])
@@ -256,3 +259,93 @@ def test_the_estimate_takes_the_precision_training_takes(device, monkeypatch):
         cfg.train.amp = amp
         trained = Precision.choose(amp, None, torch.device(device)).amp_dtype
         assert step_precision(cfg, device)["amp"] == ("fp32" if trained is None else "bf16"), amp
+
+
+# --- the loaded data's memory --------------------------------------------------------------
+
+
+def test_the_data_bytes_are_what_the_loader_holds(two_pair_data):
+    """The samples' arrays (image float32, mask int64, the weight map float32) and the
+    images as read (uint8 here: freed, but kept by the heap), pixel by pixel."""
+    from unetlab.data.footprint import data_bytes
+    from unetlab.train.setup import prepare_data
+
+    for weight_map in (False, True):
+        cfg = load_config(None, [f"data.root={two_pair_data}", f"data.weight_map={weight_map}"])
+        data = prepare_data(cfg)
+        samples = data.train + data.val
+        arrays = sum(s.image.nbytes + s.mask.nbytes for s in samples)
+        arrays += sum(s.weight.nbytes for s in samples if s.weight is not None)
+        read = sum(s.mask.size for s in samples)  # one uint8 channel each
+        sizes = [(*s.mask.shape, s.image.shape[0], s.dtype) for s in samples]
+        assert data_bytes(sizes, len(samples), weight_map=weight_map) == arrays + read
+
+
+def test_a_data_set_that_alone_does_not_fit_is_refused():
+    cfg = load_config(None, ["data.tile_size=128", "train.batch_size=2", "train.amp=off"])
+    memory = replace(_memory(cfg, 2e9), data=3e9)
+    with pytest.raises(UnetlabError) as err:
+        check_step_memory(cfg, "cpu", memory)
+    line = str(err.value)
+    assert line.startswith("the data set: ~") and "+ ~3.00 GB of data" in line
+    assert "fewer or smaller images" in line and "\n" not in line
+
+
+def test_the_step_gets_what_the_data_leaves():
+    """A batch that fits the machine alone does not fit beside its data set: the batch named
+    fits in what the data leaves."""
+    cfg = load_config(None, ["data.tile_size=512", "train.batch_size=4", "train.amp=off"])
+    alone = _memory(cfg, 4e9)
+    assert check_step_memory(cfg, "cpu", alone) is alone
+    memory = replace(alone, data=4e9 - alone.bytes(512, 4) + 1e8)
+    with pytest.raises(UnetlabError) as err:
+        check_step_memory(cfg, "cpu", memory)
+    fits = int(str(err.value).split("train.batch_size=")[1].split()[0])
+    assert 1 <= fits < 4 and memory.bytes(512, fits) + memory.data <= 4e9
+    assert "GB of data (this machine has 4.00 GB available)" in str(err.value)
+    assert "or train on fewer or smaller images" in str(err.value)
+
+
+def test_check_refuses_a_data_set_too_large_before_loading(
+    two_pair_data, tmp_path, monkeypatch, capsys
+):
+    """The plan's measure of the data reaches the check (the plan's batch line says it):
+    5 GB of data, 4 GB available."""
+    _fake_available(monkeypatch, 4e9)
+    _not_loaded(monkeypatch)
+    monkeypatch.setattr("unetlab.plan.make.data_memory", lambda fp, cfg, images: 5e9)
+    run_dir = tmp_path / "run"
+    for flags in (["--check"], []):
+        args = ["train", "--data", str(two_pair_data), "--run-dir", str(run_dir), *flags]
+        assert main(args) == 2
+        err = capsys.readouterr().err
+        line = next(x for x in err.splitlines() if x.startswith("unetlab train: error:"))
+        assert "the data set: ~" in line and "+ ~5.00 GB of data (this machine has 4.00" in line
+        assert not run_dir.exists()
+
+
+def test_fit_refuses_with_its_plans_data(two_pair_data, tmp_path, monkeypatch):
+    from unetlab.plan.record import Plan
+    from unetlab.train.fitting import fit
+
+    _fake_available(monkeypatch, 4e9)
+    _not_loaded(monkeypatch)
+    cfg = load_config(None, [f"data.root={two_pair_data}", "train.device=cpu"])
+    with pytest.raises(UnetlabError, match=r"~5.00 GB of data \(this machine has 4.00 GB"):
+        fit(cfg, run_dir=tmp_path / "run", plan=Plan(data_bytes=5e9), progress=False)
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_gpu_step_is_said_as_a_cpu_estimate_and_its_data_in_the_machine():
+    """The step's factors were fitted on CPU steps; the data set lives in the machine's
+    memory, not the GPU's."""
+    cfg = load_config(None, ["data.tile_size=256", "train.batch_size=4"])
+    gpu = StepMemory.of(cfg, "cuda", available=8e9, data=3e9, host=2e9)
+    said = gpu.said(256, 4)
+    assert ", as on a CPU (the GPU has 8.00 GB free) + ~3.00 GB of data" in said
+    assert said.endswith("(this machine has 2.00 GB available)")
+    assert gpu.room == 8e9  # the data takes none of the GPU's
+    with pytest.raises(UnetlabError, match="the data set: ~"):
+        check_step_memory(cfg, "cuda", gpu)
+    roomy = replace(gpu, host=16e9)
+    assert check_step_memory(cfg, "cuda", roomy) is roomy

@@ -217,7 +217,7 @@ def run(args) -> int:
     plan = None
     if not (args.resume or args.no_plan):
         cfg, plan = _plan(cfg, explicit)
-        _check_memory(cfg, plan if group.is_main else None)  # fit checks it again
+        _check_memory(cfg, plan, say=group.is_main)  # fit checks it again
     elif args.no_plan and not args.resume:
         _check_data(cfg, explicit)
     return _train(args, cfg, run_dir, group, plan=plan, split=split)
@@ -385,13 +385,14 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
     warn_other_data(args.config, cfg, data=split is None)  # as fit warns (--check: no resume)
     run_dir = _run_dir(args, cfg, try_lock=False, checking=True)  # one that cannot be right
     _say_started(run_dir, log)
+    plan = None
     if not args.no_plan:
         cfg, plan = _plan(cfg, explicit)
         plan.log()
     else:
         _check_data(cfg, explicit)
     files = listed_split(split, cfg, doing="checking") if split is not None else None
-    memory = _check_memory(cfg)  # before the data is loaded, as training refuses it
+    memory = _check_memory(cfg, plan, say=False)  # before the data loads, as training checks
     data, model, (tile, out) = started(cfg, files)
     log_validation(data.pairs, cfg.data.root)
     if args.preview is not None:
@@ -623,19 +624,21 @@ def _check_data(cfg, explicit: set[str]) -> None:
     check_training_data(cfg, explicit)
 
 
-def _check_memory(cfg, plan=None):
-    """The training step's memory against the device's (:func:`unetlab.plan.memory.
-    check_step_memory`): a tile x batch that cannot fit refused in one line naming the batch
-    that does, after ``plan``'s lines (its batch line says each step's memory, as --check
+def _check_memory(cfg, plan=None, *, say: bool = True):
+    """The training step's memory and the loaded data's (``plan``'s measure of it; none
+    without a plan) against the device's (:func:`unetlab.plan.memory.check_step_memory`): a
+    tile x batch that cannot fit refused in one line naming the batch that does, after
+    ``plan``'s lines where ``say`` (its batch line says each step's memory, as --check
     shows it: fit logs them only once the run folder is made); else the facts, for the
     check's line."""
     from unetlab.plan.memory import check_step_memory
     from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
 
+    device = resolve_device(cfg.train.device, CLI_DEVICE_FIX).type
     try:
-        return check_step_memory(cfg, resolve_device(cfg.train.device, CLI_DEVICE_FIX).type)
+        return check_step_memory(cfg, device, data=plan.data_bytes if plan else 0.0)
     except UnetlabError:
-        if plan is not None:
+        if plan is not None and say:
             plan.log()
         raise
 

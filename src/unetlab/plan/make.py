@@ -11,7 +11,7 @@ from unetlab.plan.checks import declared_names
 from unetlab.plan.device import plan_precision, plan_workers
 from unetlab.plan.geometry import Geometry
 from unetlab.plan.loss import one_balance, plan_loss, plan_objects
-from unetlab.plan.memory import StepMemory
+from unetlab.plan.memory import StepMemory, data_memory
 from unetlab.plan.normalization import plan_normalization
 from unetlab.plan.record import Choice, Plan
 from unetlab.plan.tiles import plan_batch, plan_tile, plan_tiles_per_epoch
@@ -36,10 +36,23 @@ def plan_offset(val_images: int) -> Choice:
     return Choice("train.label_offset", "fit", why)
 
 
-def _step_memory(fp: Fingerprint, cfg: Config, device: str) -> StepMemory:
-    """The training step's memory facts for the net of ``cfg`` on ``fp``'s images."""
+def _step_memory(fp: Fingerprint, cfg: Config, device: str, images: int) -> StepMemory:
+    """The training step's memory facts for the net of ``cfg`` on ``fp``'s images, with the
+    data set of ``images`` such images loaded."""
     channels = max((p.channels for p in fp.pairs), default=None)
-    return StepMemory.of(cfg, device, channels, 3 if fp.instances else None)
+    data = data_memory(fp, cfg, images)
+    return StepMemory.of(cfg, device, channels, 3 if fp.instances else None, data=data)
+
+
+def _planned_map(choices: list[Choice], cfg: Config, explicit: set[str]) -> Config:
+    """``cfg`` with the weight map the plan's ``choices`` turn on or off, for the data's
+    memory (the map takes 4 bytes a pixel)."""
+    chosen = [c.value for c in choices if c.key == "data.weight_map"]
+    if not chosen or "data.weight_map" in explicit or chosen[0] == cfg.data.weight_map:
+        return cfg
+    planned = Config.from_dict(cfg.to_dict())
+    planned.data.weight_map = bool(chosen[0])
+    return planned
 
 
 def make_plan(
@@ -50,24 +63,24 @@ def make_plan(
     device: str = "cpu",
     val_images: int | None = None,
     sources: dict[str, str] | None = None,
+    images: int | None = None,
 ) -> Plan:
     """Every choice for ``fp`` (``device``: ``cpu`` or ``cuda``), the user's keys marked;
     ``val_images``: how many of the pairs validate (None: the label offset is not planned);
+    ``images``: the pairs training loads (None: ``fp``'s, at most 400), for the memory;
     ``sources``: the config file that set each of the user's keys that one set."""
     device = "cuda" if device.startswith("cuda") else "cpu"
     tile = plan_tile(fp, Geometry.of(cfg), device, declared_names(cfg))
     tile_size = cfg.data.tile_size if "data.tile_size" in explicit else tile.value
     yours = cfg.train.batch_size if "train.batch_size" in explicit else None
-    batch = plan_batch(tile_size, device, _step_memory(fp, cfg, device), used=yours)
+    loss = plan_loss(fp, cfg) if not fp.instances else []
+    loss, notes = one_balance(loss + plan_objects(fp, cfg), cfg, explicit)
+    memory = _step_memory(fp, _planned_map(loss, cfg, explicit), device, images or len(fp.pairs))
+    batch = plan_batch(tile_size, device, memory, used=yours)
     choices = [tile, batch, plan_normalization(fp)]
     if "data.tiles_per_epoch" not in explicit:
-        used = yours or batch.value
-        choices += plan_tiles_per_epoch(cfg.data.tiles_per_epoch, used)
-    if not fp.instances:
-        choices += plan_loss(fp, cfg)
-    choices += plan_objects(fp, cfg)
-    choices, notes = one_balance(choices, cfg, explicit)
-    choices += plan_augment(fp)
+        choices += plan_tiles_per_epoch(cfg.data.tiles_per_epoch, yours or batch.value)
+    choices += loss + plan_augment(fp)
     amp = cfg.train.amp if "train.amp" in explicit else None
     choices += plan_precision(device, amp=amp) + plan_workers(device)
     if val_images is not None:
@@ -91,4 +104,4 @@ def make_plan(
         else c
         for c in choices
     ]
-    return Plan(marked, fp.summary(), notes)
+    return Plan(marked, fp.summary(), notes, data_bytes=memory.data)

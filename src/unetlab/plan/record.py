@@ -58,6 +58,9 @@ class Plan:
     #: how the user keeps a value of their own or trains without a plan, in the words of
     #: where the plan was made (the CLI's flags; :data:`unetlab.plan.training.PYTHON_HOW`)
     how: str = "--set KEY=VALUE overrides a line; --no-plan turns it off"
+    #: bytes the loaded data set takes (:func:`unetlab.plan.memory.data_memory`), which the
+    #: memory check before training adds to the step's (0: not known)
+    data_bytes: float = 0.0
 
     def apply(self, cfg: Config) -> Config:
         """``cfg`` with every choice the user did not make set to the plan's value."""

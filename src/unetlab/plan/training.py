@@ -126,7 +126,13 @@ def plan_training(
     fp, train, val, ignored = _checked(cfg, explicit)
     sources = {k: cfg.config_file for k in cfg.file_keys & explicit}
     plan = make_plan(
-        fp, cfg, explicit=explicit, device=device, val_images=len(val), sources=sources
+        fp,
+        cfg,
+        explicit=explicit,
+        device=device,
+        val_images=len(val),
+        sources=sources,
+        images=len(train) + len(val),
     )
     plan.notes += data_notes(cfg, explicit, fp, (train, val), ignored)
     planned = plan.apply(cfg)
