@@ -349,3 +349,31 @@ def test_a_gpu_step_is_said_as_a_cpu_estimate_and_its_data_in_the_machine():
         check_step_memory(cfg, "cuda", gpu)
     roomy = replace(gpu, host=16e9)
     assert check_step_memory(cfg, "cuda", roomy) is roomy
+
+
+def test_the_encoder_table_is_what_the_nets_save(monkeypatch):
+    """ENCODER_COUNTS against the count on the meta device (which imports torch._dynamo: a
+    few seconds, once), with other input channels and classes than the table's."""
+    from unetlab.models import memory
+    from unetlab.models.encoders import EncoderUNetConfig
+
+    for encoder, upsample in memory.ENCODER_COUNTS:
+        config = asdict(EncoderUNetConfig(encoder, 3, 5, upsample))
+        counted = memory._encoder_counts.__wrapped__(tuple(sorted(config.items())))
+        assert memory.encoder_counts(config) == tuple(map(list, counted)), (encoder, upsample)
+
+
+def test_an_encoder_step_is_estimated_without_building_a_net(monkeypatch):
+    """The count on the meta device took 5-8 s at each train start on a loaded CPU."""
+    from unetlab import models
+    from unetlab.plan.memory import net_architecture
+
+    def refuse(config):
+        raise AssertionError("a net was built")
+
+    monkeypatch.setattr(models, "model_from_config", refuse)
+    config = net_architecture(load_config(None, ["model.encoder=resnet50"]))
+    assert saved_bytes(config, 256) > saved_bytes(config, 128) > 0
+    other = {**config, "decoder_depth": 3}  # an architecture the table does not know: counted
+    with pytest.raises(AssertionError, match="a net was built"):
+        saved_bytes(other, 256)

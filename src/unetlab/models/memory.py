@@ -34,17 +34,46 @@ def saved_bytes(config: dict, tile: int) -> float:
     """Bytes the tensors autograd saves for the backward pass of one ``tile`` x ``tile`` tile
     take in fp32 (each storage once: an in-place ReLU's output is its convolution's), for
     the net ``config`` describes (``asdict(model.config)``). A :class:`UNet` is counted map
-    by map from its architecture (:func:`unet_saved_bytes`: no net built); an encoder net on
-    three small real tiles, extended to ``tile`` (every map's side is a linear function of
-    the tile's, so the bytes are a quadratic in it)."""
+    by map from its architecture (:func:`unet_saved_bytes`: no net built); an encoder net
+    from its counts on three small tiles (:func:`encoder_counts`), extended to ``tile``
+    (every map's side is a linear function of the tile's, so the bytes are a quadratic in
+    it)."""
     if "encoder" not in config:
         return unet_saved_bytes(config, tile)
-    sides, counts = _encoder_counts(tuple(sorted(config.items())))
+    sides, counts = encoder_counts(config)
     total = 0.0  # the quadratic through the three points (Lagrange), at ``tile``
     for i, (side, count) in enumerate(zip(sides, counts)):
         others = [s for j, s in enumerate(sides) if j != i]
         total += count * math.prod((tile - o) / (side - o) for o in others)
     return total
+
+
+#: what :func:`_encoder_counts` counts for each encoder net, by (encoder, upsample): three
+#: tile sides and the bytes saved at each by a net of no input channels (each channel adds 4
+#: bytes a pixel of the tile, the input its first convolution saves; the classes add none),
+#: torch 2.13. Counted at each train start, they took 5-8 s on a loaded 2-core CPU, most of
+#: it importing torch._dynamo for the meta device's batch norm and concatenation (Python
+#: decompositions); tests/test_train_memory.py counts them again.
+ENCODER_COUNTS = {
+    ("vgg16", "transpose"): ((32, 48, 64), (3202560, 7196160, 12787200)),
+    ("vgg16", "bilinear"): ((32, 48, 64), (3694080, 8302080, 14753280)),
+    ("resnet50", "transpose"): ((64, 96, 128), (10444032, 23223552, 41114880)),
+    ("resnet50", "bilinear"): ((64, 96, 128), (11558144, 25730304, 45571328)),
+}
+#: the keys of an encoder net's architecture that :data:`ENCODER_COUNTS` answers for
+ENCODER_KEYS = {"encoder", "in_channels", "num_classes", "upsample"}
+
+
+def encoder_counts(config: dict) -> tuple[list[int], list[int]]:
+    """Three tile sides of the encoder net ``config`` describes and the bytes autograd saves
+    for a tile of each: from :data:`ENCODER_COUNTS` (no net built), else counted
+    (:func:`_encoder_counts`, a net this table does not know)."""
+    known = ENCODER_COUNTS.get((config.get("encoder"), config.get("upsample")))
+    if known is None or set(config) != ENCODER_KEYS:
+        return _encoder_counts(tuple(sorted(config.items())))
+    sides, counts = known
+    channels = config["in_channels"]
+    return list(sides), [n + 4 * channels * side * side for n, side in zip(counts, sides)]
 
 
 @functools.lru_cache(maxsize=4)
