@@ -377,3 +377,23 @@ def test_an_encoder_step_is_estimated_without_building_a_net(monkeypatch):
     other = {**config, "decoder_depth": 3}  # an architecture the table does not know: counted
     with pytest.raises(AssertionError, match="a net was built"):
         saved_bytes(other, 256)
+
+
+def test_the_plans_batch_line_counts_the_precision_it_plans(monkeypatch):
+    """The batch line estimated the step in the config's amp (auto: fp32 on a CPU) while
+    the plan set train.amp=native (bf16): 0.40 GB against --check's 0.35 GB (RGB, 256 px)."""
+    from unetlab.data.fingerprint import Fingerprint, PairFacts
+    from unetlab.plan.make import make_plan
+
+    for module in ("unetlab.plan.device", "unetlab.runtime"):  # bf16 natively, both rules
+        monkeypatch.setattr(f"{module}.supports_bf16", lambda device="cpu": True)
+    _fake_available(monkeypatch, 8e9)
+    cfg = load_config(None, ["data.tile_size=256", "train.batch_size=4"])
+    grey = [(v,) * 3 for v in (10.0, 120.0, 240.0)]  # RGB
+    one = PairFacts("a.png", 512, 512, 3, "uint8", *grey, (0, 255), (2, 8))
+    plan = make_plan(Fingerprint([one] * 4), cfg, explicit={"data.tile_size"})
+    assert next(c.value for c in plan.choices if c.key == "train.amp") == "native"
+    planned = plan.apply(cfg)
+    said = StepMemory.of(planned, "cpu", **plan_memory.planned_facts(plan))
+    batch = next(c for c in plan.choices if c.key == "train.batch_size")
+    assert said.precision["amp"] == "bf16" and said.said(256, batch.value) in batch.reason

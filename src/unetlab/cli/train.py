@@ -636,7 +636,7 @@ def _check_memory(cfg, plan=None, *, say: bool = True):
 
     device = resolve_device(cfg.train.device, CLI_DEVICE_FIX).type
     try:
-        return check_step_memory(cfg, device, data=plan.data_bytes if plan else 0.0)
+        return check_step_memory(cfg, device, plan=plan)
     except UnetlabError:
         if plan is not None and say:
             plan.log()

@@ -36,23 +36,18 @@ def plan_offset(val_images: int) -> Choice:
     return Choice("train.label_offset", "fit", why)
 
 
-def _step_memory(fp: Fingerprint, cfg: Config, device: str, images: int) -> StepMemory:
+def _step_memory(fp: Fingerprint, cfg: Config, device: str, images: int | None) -> StepMemory:
     """The training step's memory facts for the net of ``cfg`` on ``fp``'s images, with the
-    data set of ``images`` such images loaded."""
+    data set of ``images`` such images loaded (None: ``fp``'s)."""
     channels = max((p.channels for p in fp.pairs), default=None)
-    data = data_memory(fp, cfg, images)
+    data = data_memory(fp, cfg, images or len(fp.pairs))
     return StepMemory.of(cfg, device, channels, 3 if fp.instances else None, data=data)
 
 
-def _planned_map(choices: list[Choice], cfg: Config, explicit: set[str]) -> Config:
-    """``cfg`` with the weight map the plan's ``choices`` turn on or off, for the data's
-    memory (the map takes 4 bytes a pixel)."""
-    chosen = [c.value for c in choices if c.key == "data.weight_map"]
-    if not chosen or "data.weight_map" in explicit or chosen[0] == cfg.data.weight_map:
-        return cfg
-    planned = Config.from_dict(cfg.to_dict())
-    planned.data.weight_map = bool(chosen[0])
-    return planned
+def _as_planned(cfg: Config, choices: list[Choice], explicit: set[str]) -> Config:
+    """``cfg`` with those of ``choices`` the user did not make applied: the run the plan
+    makes, for its memory (the weight map's 4 bytes a pixel of data, the autocast's step)."""
+    return Plan([c for c in choices if c.key not in explicit]).apply(cfg)
 
 
 def make_plan(
@@ -75,14 +70,14 @@ def make_plan(
     yours = cfg.train.batch_size if "train.batch_size" in explicit else None
     loss = plan_loss(fp, cfg) if not fp.instances else []
     loss, notes = one_balance(loss + plan_objects(fp, cfg), cfg, explicit)
-    memory = _step_memory(fp, _planned_map(loss, cfg, explicit), device, images or len(fp.pairs))
+    amp = cfg.train.amp if "train.amp" in explicit else None
+    precision = plan_precision(device, amp=amp) + plan_workers(device)
+    memory = _step_memory(fp, _as_planned(cfg, loss + precision, explicit), device, images)
     batch = plan_batch(tile_size, device, memory, used=yours)
     choices = [tile, batch, plan_normalization(fp)]
     if "data.tiles_per_epoch" not in explicit:
         choices += plan_tiles_per_epoch(cfg.data.tiles_per_epoch, yours or batch.value)
-    choices += loss + plan_augment(fp)
-    amp = cfg.train.amp if "train.amp" in explicit else None
-    choices += plan_precision(device, amp=amp) + plan_workers(device)
+    choices += loss + plan_augment(fp) + precision
     if val_images is not None:
         choices.append(plan_offset(val_images))
     if cfg.train.max_minutes > 0:

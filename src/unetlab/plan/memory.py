@@ -141,17 +141,18 @@ def check_step_memory(
     memory: StepMemory | None = None,
     *,
     processes: int = 1,
-    data: float = 0.0,
+    plan=None,
 ) -> StepMemory:
     """UnetlabError in one line where a training step of ``cfg``'s ``train.batch_size``
-    tiles of ``data.tile_size`` px and the loaded data set (``data`` bytes: the plan's
-    :func:`data_memory`; 0: not known) would take more than the memory available on
+    tiles of ``data.tile_size`` px and the loaded data set (``plan``'s measure of it and of
+    the images' channels, :func:`planned_facts`; None: the data not counted) would take
+    more than the memory available on
     ``device`` (:class:`StepMemory`; ``memory``: those facts, measured now by default;
     ``processes``: processes that train at once, each its own step and data set, sharing the
     machine's memory, a CPU's for both), naming the largest batch that fits at that tile, or
     a tile that fits one, or, where the data alone does not fit, fewer or smaller images;
     else the facts."""
-    memory = memory or StepMemory.of(cfg, device, data=data)
+    memory = memory or StepMemory.of(cfg, device, **planned_facts(plan))
     if processes > 1:
         memory = replace(memory, processes=processes)
     tile, batch = cfg.data.tile_size, cfg.train.batch_size
@@ -182,6 +183,19 @@ def _data_refusal(memory: StepMemory, tile: int, batch: int) -> str:
         "data; train on fewer or smaller images (a folder of some of them, or each cut into "
         "pieces), or on a machine with more memory"
     )
+
+
+def planned_facts(plan) -> dict:
+    """What a :class:`~unetlab.plan.record.Plan` measured of the data that a step's and the
+    data's memory depend on (the keywords of :meth:`StepMemory.of`), as the plan's batch
+    line counted them: the images' channels, the instance masks' three classes, the loaded
+    data's bytes; {} for no plan."""
+    if plan is None:
+        return {}
+    found = plan.fingerprint
+    channels = max(found.get("channels") or [0]) or None
+    classes = 3 if found.get("instance_masks") else None
+    return {"channels": channels, "classes": classes, "data": plan.data_bytes}
 
 
 def data_memory(fp, cfg: Config, images: int) -> float:

@@ -104,8 +104,7 @@ def fit(
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device, "train.device: cpu (--device cpu)"))
     # before the run folder is made and the data loaded; CPU processes share the machine's
-    data = plan.data_bytes if plan is not None else 0.0  # the loaded data's, plan's measure
-    check_step_memory(cfg, device.type, processes=group.world, data=data)
+    check_step_memory(cfg, device.type, processes=group.world, plan=plan)  # + the data
     with group.joined(device), contextlib.ExitStack() as held:
         started, clock = time.perf_counter(), shared_clock(clock or time.perf_counter, group)
         begun = clock()  # a time budget counts from here: loading the data is part of it
