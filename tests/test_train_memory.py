@@ -397,3 +397,23 @@ def test_the_plans_batch_line_counts_the_precision_it_plans(monkeypatch):
     said = StepMemory.of(planned, "cpu", **plan_memory.planned_facts(plan))
     batch = next(c for c in plan.choices if c.key == "train.batch_size")
     assert said.precision["amp"] == "bf16" and said.said(256, batch.value) in batch.reason
+
+
+def test_without_a_plan_the_data_is_sized_from_its_files(two_pair_data, monkeypatch):
+    """--no-plan, fit(cfg) without a plan, a resume: the data's bytes from the files' headers
+    and the first image's channels and dtype, as much as the loader holds."""
+    from unetlab.plan.memory import listed_data_memory
+    from unetlab.train.setup import prepare_data
+
+    over = ["data.tile_size=64", "train.batch_size=2", "train.amp=off"]
+    cfg = load_config(None, [f"data.root={two_pair_data}", *over])
+    listed = listed_data_memory(cfg)
+    samples = prepare_data(cfg).train + prepare_data(cfg).val
+    loaded = sum(s.image.nbytes + s.mask.nbytes + s.mask.size for s in samples)  # + uint8 read
+    assert listed == loaded > 0
+    step = _memory(cfg, 1e9).bytes(64, 2)
+    _fake_available(monkeypatch, step + listed / 2)
+    with pytest.raises(UnetlabError, match="GB a step \\+ ~0 MB of data"):
+        check_step_memory(cfg, "cpu")
+    _fake_available(monkeypatch, step + 2 * listed)
+    assert check_step_memory(cfg, "cpu").data == listed

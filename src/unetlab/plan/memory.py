@@ -6,6 +6,7 @@ cannot fit (:func:`check_step_memory`)."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, replace
 
 from unetlab.config import Config
@@ -49,8 +50,8 @@ class StepMemory:
     """A run's training step and loaded data in bytes against the memory ``available`` on
     its ``device`` (``cpu`` or ``cuda``: the GPU's free memory; None: unknown here).
 
-    ``data``: what the loaded data set holds (:func:`unetlab.data.footprint.data_bytes`; 0:
-    not known, as without a plan), always in the machine's memory (``host``: what it has
+    ``data``: what the loaded data set holds (:func:`data_memory`, :func:`listed_data_memory`;
+    0: not known), always in the machine's memory (``host``: what it has
     available where the step runs on a GPU). The step is estimated from factors fitted on
     CPU steps (:data:`unetlab.models.memory.STEP_FACTOR`), a GPU's too, and said so there."""
 
@@ -145,14 +146,16 @@ def check_step_memory(
 ) -> StepMemory:
     """UnetlabError in one line where a training step of ``cfg``'s ``train.batch_size``
     tiles of ``data.tile_size`` px and the loaded data set (``plan``'s measure of it and of
-    the images' channels, :func:`planned_facts`; None: the data not counted) would take
+    the images' channels, :func:`planned_facts`; None: :func:`listed_data_memory`) would take
     more than the memory available on
     ``device`` (:class:`StepMemory`; ``memory``: those facts, measured now by default;
     ``processes``: processes that train at once, each its own step and data set, sharing the
     machine's memory, a CPU's for both), naming the largest batch that fits at that tile, or
     a tile that fits one, or, where the data alone does not fit, fewer or smaller images;
     else the facts."""
-    memory = memory or StepMemory.of(cfg, device, **planned_facts(plan))
+    if memory is None:
+        facts = planned_facts(plan) if plan is not None else {"data": listed_data_memory(cfg)}
+        memory = StepMemory.of(cfg, device, **facts)
     if processes > 1:
         memory = replace(memory, processes=processes)
     tile, batch = cfg.data.tile_size, cfg.train.batch_size
@@ -196,6 +199,42 @@ def planned_facts(plan) -> dict:
     channels = max(found.get("channels") or [0]) or None
     classes = 3 if found.get("instance_masks") else None
     return {"channels": channels, "classes": classes, "data": plan.data_bytes}
+
+
+def listed_data_memory(cfg: Config) -> float:
+    """Bytes the loaded data set of ``cfg`` takes, where no plan measured it: the sizes of
+    its images from their files' headers, the channels and dtype of the first image, read
+    as training reads it (training refuses images of other channel counts); instance masks
+    where ``data.target`` says so (``auto`` reads no mask here: counted as classes, 4 bytes a
+    pixel fewer). 0 where the folder does not split or a file does not read (training says
+    why)."""
+    from unetlab.data.datasets import split_pairs
+    from unetlab.data.footprint import pixel_bytes
+    from unetlab.data.io import stack_shape
+    from unetlab.data.normalize import channels_of
+    from unetlab.data.pairs import PairReader
+
+    d = cfg.data
+    if d.root is None:
+        return 0.0
+    try:
+        split = split_pairs(
+            d.root, val_fraction=d.val_fraction, seed=d.seed, problems=[], quiet=True
+        )
+        pairs = [p for side in split for p in side]
+        if not pairs:
+            return 0.0
+        image, _ = PairReader(d.channel)(pairs[0])
+        shapes = {path: stack_shape(path)[1:] for path in {p.image for p in pairs}}
+    except UnetlabError:
+        return 0.0
+    per_pixel = pixel_bytes(
+        channels_of(image),
+        image.dtype.name,
+        weight_map=d.weight_map,
+        instances=d.target == "instances",
+    )
+    return float(sum(math.prod(shapes[p.image]) for p in pairs) * per_pixel)
 
 
 def data_memory(fp, cfg: Config, images: int) -> float:
