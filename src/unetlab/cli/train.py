@@ -625,8 +625,8 @@ def _check_data(cfg, explicit: set[str]) -> None:
 
 
 def _check_memory(cfg, plan=None, *, say: bool = True):
-    """The training step's memory and the loaded data's (``plan``'s measure of it; none
-    without a plan) against the device's (:func:`unetlab.plan.memory.check_step_memory`): a
+    """The training step's memory and the loaded data's (``plan``'s measure of it; without
+    a plan, from the files) against the device's (:func:`unetlab.plan.memory.check_step_memory`): a
     tile x batch that cannot fit refused in one line naming the batch that does, after
     ``plan``'s lines where ``say`` (its batch line says each step's memory, as --check
     shows it: fit logs them only once the run folder is made); else the facts, for the
