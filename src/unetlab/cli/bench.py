@@ -7,7 +7,7 @@ import logging
 import shlex
 import sys
 
-from unetlab.cli.common import PRECISIONS, STDOUT, check_pixels
+from unetlab.cli.common import PRECISIONS, STDOUT, check_pixels, user_path
 from unetlab.errors import UnetlabError
 from unetlab.models.architecture import ENCODERS, PRESETS
 
@@ -72,6 +72,7 @@ def _add_how(p) -> None:
     p.add_argument(
         "--json",
         metavar="FILE",
+        type=user_path,
         help="also write the rows as JSON (- : to stdout, the rest to stderr)",
     )
     p.add_argument(

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import argparse
+import os
 import typing
 from dataclasses import fields
 
 from unetlab.errors import UnetlabError
 from unetlab.models.architecture import CHOICES, ENCODERS, PRESETS, UNetConfig
+
+
+def user_path(text: str) -> str:
+    """A path argument with its ``~`` expanded (``type=`` of every file and folder flag):
+    the shell leaves the ``~`` of ``--run-dir=~/runs/a`` alone, and a command given it as it
+    is made a folder named ``~`` in the working one (then ``rm -rf ~`` removes the home)."""
+    return os.path.expanduser(text)
+
 
 #: the file name that means standard output (``--json -``, as jq pipelines expect)
 STDOUT = "-"

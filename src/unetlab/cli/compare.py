@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from unetlab.cli.common import user_path
+
 EPILOG = """examples:
   unetlab compare runs/a runs/b runs/c     # three settings tried
   unetlab compare runs/cv                  # the folds of train --folds 5 --run-dir runs/cv
@@ -37,6 +39,7 @@ def add_parser(sub) -> None:
         "runs",
         nargs="+",
         metavar="RUN_DIR",
+        type=user_path,
         help="run folders, or folders holding runs (a train --folds run's, a folder of runs)",
     )
     p.add_argument(
@@ -48,6 +51,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--out",
         metavar="DIR",
+        type=user_path,
         help="also write DIR/compare.csv and DIR/compare_curves.png (the runs' validation "
         "curves overlaid)",
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from unetlab.cli.common import add_device_arg
+from unetlab.cli.common import add_device_arg, user_path
 
 
 def add_parser(sub) -> None:
@@ -27,6 +27,7 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--output",
+        type=user_path,
         help="output folder (default: unetlab-demo; unetlab-demo-nuclei with --task nuclei)",
     )
     p.add_argument(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -28,6 +27,7 @@ from unetlab.cli.common import (
     object_options,
     objects_line,
     predict_options,
+    user_path,
 )
 from unetlab.cli.predict import add_exclude_rows_arg, add_nodata_arg, with_exclude_rows, with_nodata
 from unetlab.errors import DatasetError, UnetlabError
@@ -88,7 +88,7 @@ EXCLUDE_ROWS_SCORED = (
 
 def _add_inputs(m) -> None:
     """--checkpoint/--data or --pred/--gt."""
-    path = os.path.expanduser  # --data=~/x: the shell leaves that ~ alone
+    path = user_path  # --data=~/x: the shell leaves that ~ alone
     m.add_argument("--checkpoint", type=path, help="a unetlab checkpoint (.pt); needs --data")
     m.add_argument(
         "--data",
@@ -117,6 +117,7 @@ def _add_outputs(o) -> None:
     o.add_argument(
         "--json",
         metavar="FILE",
+        type=user_path,
         help="write every figure and per-image row as JSON (- : to stdout, the rest to "
         "stderr), and beside FILE (not with -) each image's row as CSV (FILE's name + "
         "_images.csv) and, where objects are scored, StarDist's matching table of each "
@@ -125,6 +126,7 @@ def _add_outputs(o) -> None:
     o.add_argument(
         "--confusion",
         metavar="PNG",
+        type=user_path,
         help="confusion-matrix plot (default with --json FILE: FILE's name + _confusion.png)",
     )
     o.add_argument(

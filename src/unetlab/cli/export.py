@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
-from unetlab.cli.common import check_pixels
+from unetlab.cli.common import check_pixels, user_path
 from unetlab.errors import UnetlabError
 
 
@@ -25,13 +25,17 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--checkpoint",
         required=True,
+        type=user_path,
         help="a unetlab checkpoint (.pt) or a bioimage.io package unetlab exported",
     )
-    p.add_argument("--onnx", metavar="FILE", help="the ONNX file to write")
-    p.add_argument("--torchscript", metavar="FILE", help="the TorchScript file to write")
+    p.add_argument("--onnx", metavar="FILE", type=user_path, help="the ONNX file to write")
+    p.add_argument(
+        "--torchscript", metavar="FILE", type=user_path, help="the TorchScript file to write"
+    )
     p.add_argument(
         "--bioimageio",
         metavar="DIR|ZIP",
+        type=user_path,
         help="the bioimage.io model package to write (a folder, or a .zip file)",
     )
     p.add_argument("--input-size", type=int, help="traced input size (default: a small valid one)")
@@ -57,6 +61,7 @@ def _add_package_args(b) -> None:
     b.add_argument(
         "--sample",
         metavar="IMAGE",
+        type=user_path,
         help="image for the test tensors and the cover (default: the first large enough "
         "image of the checkpoint's validation data, else a synthetic EM image; either is said)",
     )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import statistics
 import sys
 from collections.abc import Callable, Sequence
@@ -31,6 +30,7 @@ from unetlab.cli.common import (
     objects_line,
     predict_options,
     split_hint,
+    user_path,
 )
 from unetlab.errors import IN_USE, DiskFullError, UnetlabError, first_line
 
@@ -96,7 +96,7 @@ def add_parser(sub) -> None:
 
 def _add_inputs(p) -> None:
     """The checkpoint, the inputs and how their axes are read, the output folder."""
-    path = os.path.expanduser  # --input=~/x: the shell leaves that ~ alone
+    path = user_path  # --input=~/x: the shell leaves that ~ alone
     p.add_argument(
         "--checkpoint",
         required=True,

@@ -7,7 +7,7 @@ import contextlib
 import sys
 from pathlib import Path
 
-from unetlab.cli.common import add_device_arg
+from unetlab.cli.common import add_device_arg, user_path
 from unetlab.errors import GroupError, UnetlabError
 from unetlab.models.architecture import PRESETS
 from unetlab.provenance import unetlab_command
@@ -61,11 +61,13 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--data",
+        type=user_path,
         help="data folder: images/ + masks/, train/ + val/ of those, X.tif beside X_mask.png, "
         "VOC or ISBI stacks",
     )
     p.add_argument(
         "--config",
+        type=user_path,
         help="YAML config file, or a shipped one by name: isbi2012, nuclei, paper, "
         "scenes_resnet50, small_cpu (configs/NAME.yaml)",
     )
@@ -92,6 +94,7 @@ def _add_settings(p) -> None:
     p.add_argument(
         "--init",
         metavar="CKPT",
+        type=user_path,
         help="fine-tune: start a new run from the weights of this trained unetlab checkpoint "
         "(model.init_checkpoint; the same net); --resume continues a run instead",
     )
@@ -114,7 +117,9 @@ def _add_settings(p) -> None:
 def _add_run_folder(p) -> None:
     """The run folder and what to do with it: --resume, --overwrite or --check."""
     p.add_argument(
-        "--run-dir", help="run folder (default: run.dir/run.name of the config, runs/unet)"
+        "--run-dir",
+        type=user_path,
+        help="run folder (default: run.dir/run.name of the config, runs/unet)",
     )
     mode = p.add_mutually_exclusive_group()
     mode.add_argument(
@@ -142,6 +147,7 @@ def _add_check_preview(p) -> None:
     p.add_argument(
         "--preview",
         metavar="DIR",
+        type=user_path,
         help="with --check: write the first training tiles as the net gets them (augmented "
         "input, coloured target, weight map) to DIR, one PNG each and tiles.png of all",
     )
@@ -159,6 +165,7 @@ def _add_repeats(p) -> None:
     p.add_argument(
         "--split",
         metavar="PATH",
+        type=user_path,
         help="train and validate on the files a run's split.json lists (PATH: it, or the run "
         "folder), to repeat that run exactly: one gone or changed is refused, files added "
         "since are left out",
@@ -515,7 +522,8 @@ def _refuse_started(run_dir: Path) -> None:
 
 
 def _run_folder(args, cfg) -> Path:
-    return Path(args.run_dir) if args.run_dir else Path(cfg.run.dir) / cfg.run.name
+    # run.dir: ~/runs in a YAML file is the home's, as --run-dir=~/runs is (cli.common.user_path)
+    return Path(args.run_dir) if args.run_dir else Path(user_path(cfg.run.dir)) / cfg.run.name
 
 
 def _resumed(run_dir: Path, asked, explicit: set[str]):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from unetlab.cli.common import user_path
 from unetlab.errors import UnetlabError
 
 
@@ -22,8 +23,12 @@ def add_parser(sub) -> None:
         "regions of every class but the background: the class named background or membrane "
         "(--class-names), else that of mask value 0, else the first class.",
     )
-    p.add_argument("masks", nargs="+", metavar="MASK", help="mask files, folders or globs")
-    p.add_argument("--output", required=True, metavar="DIR", help="folder for the maps")
+    p.add_argument(
+        "masks", nargs="+", metavar="MASK", type=user_path, help="mask files, folders or globs"
+    )
+    p.add_argument(
+        "--output", required=True, metavar="DIR", type=user_path, help="folder for the maps"
+    )
     p.add_argument("--w0", type=float, default=10.0, help="border weight height (default 10)")
     p.add_argument("--sigma", type=float, default=5.0, help="border width, px (default 5)")
     p.add_argument(
