@@ -70,9 +70,9 @@ def _line(
     made_by: str | None = None,
     stamp: str | None = None,
 ) -> str:
-    """One manifest line; a source that would break the line (a newline in it) is left out,
-    and with it its ``stamp``."""
-    if source is not None and ("\n" in source or "\r" in source):
+    """One manifest line; a source that would break the line (a newline or a tab in it: a
+    folder named so) is left out, and with it its ``stamp``."""
+    if source is not None and any(c in source for c in "\n\r\t"):
         source = stamp = None
     if stamp:
         return f"{name}\t{command}\t{source or ''}\t{made_by or ''}\t{stamp}\n"

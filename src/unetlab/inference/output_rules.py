@@ -60,6 +60,7 @@ __all__ = [
     "prediction_folder",
     "refuse_shared_outputs",
     "refuse_theirs",
+    "refuse_unlistable_names",
     "shared_outputs",
 ]
 
@@ -226,6 +227,24 @@ def _tree(clashes: Sequence[_Clash]) -> str:
     sub-folder."""
     apart = any(c.first.parent != c.other.parent for c in clashes)
     return ", or --recursive (predict_tree in Python)" if apart else ""
+
+
+#: what a name the folder's manifest lists cannot hold: it is one line, of tab-separated fields
+UNLISTABLE = ("\n", "\r", "\t")
+
+
+def refuse_unlistable_names(files: Sequence[Path], **wanted: bool) -> None:
+    """OutputError if an output name of ``files`` holds a line break or a tab, which the
+    output folder's manifest (one line per file) cannot list: the run wrote it, then took
+    it for a file of someone else's and refused every run into that folder again (audit
+    s37 paths: ``new\\nline.png``). ``wanted``: the outputs asked for (:func:`output_roles`)."""
+    for f in files:
+        if any(c in name for name in input_roles(f, **wanted) for c in UNLISTABLE):
+            raise OutputError(
+                f"{str(f)!r}: its outputs' names would hold a line break or a tab, which the "
+                "output folder's list of the files unetlab wrote (.unetlab-outputs, a line "
+                "each) cannot hold: rename the file"
+            )
 
 
 def finished_inputs(
@@ -458,6 +477,7 @@ def prediction_folder(
     wanted = outputs.wanted
     refuse_input_folder(files, out_dir)  # the inputs' folder: the conflict named
     refuse_shared_outputs(out_dir, files, **wanted)
+    refuse_unlistable_names(files, **wanted)
     names = [n for f in files for n in input_roles(f, **wanted)]
     sources = output_sources(files, **wanted)
     maker = _Maker(record, checked, sources)

@@ -1,0 +1,60 @@
+"""Input names the output folder's manifest (one line per file, tab-separated fields) cannot
+hold as they are (audit s37 paths): a line break or a tab in a file name is refused before
+anything is written, naming the file; a tab in a folder's name leaves the input out of the
+line, so the outputs stay unetlab's and ``--skip-existing`` skips them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from unetlab import UNet, save_model
+from unetlab.cli import main
+
+
+@pytest.fixture
+def model(tmp_path) -> Path:
+    torch.manual_seed(1)
+    save_model(tmp_path / "m.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+    return tmp_path / "m.pt"
+
+
+def _images(folder: Path, *names: str) -> Path:
+    folder.mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for name in names:
+        Image.fromarray(rng.integers(0, 255, (24, 20), dtype=np.uint8)).save(folder / name)
+    return folder
+
+
+def _predict(model: Path, inputs: Path, out: Path, *extra: str) -> int:
+    argv = ["predict", "--checkpoint", str(model), "--input", str(inputs), "--output", str(out)]
+    return main([*argv, "--device", "cpu", *extra])
+
+
+@pytest.mark.parametrize("name", ["new\nline.png", "tab\there.png"])
+def test_a_line_break_or_tab_in_a_file_name_is_refused_before_anything_is_written(
+    tmp_path, model, capsys, name
+):
+    """Before: the file's outputs were written, its manifest lines broke, and every later run
+    into the folder was refused for 'files that unetlab did not write' (with --overwrite
+    too), the message itself cut by the line break."""
+    inputs = _images(tmp_path / "in", "a.png", name)
+    assert _predict(model, inputs, tmp_path / "out") == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and repr(str(inputs / name)) in err and "rename the file" in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_tab_in_a_folder_name_keeps_the_outputs_unetlabs(tmp_path, model):
+    inputs = _images(tmp_path / "raw\tdata", "a.png", "b.png")
+    out = tmp_path / "out"
+    assert _predict(model, inputs, out) == 0
+    written = {p.name: p.stat().st_mtime_ns for p in out.glob("*.png")}
+    assert _predict(model, inputs, out, "--skip-existing") == 0  # both finished: skipped
+    assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.png")} == written
+    assert _predict(model, inputs, out) == 0  # the outputs are its own: replaced
