@@ -57,3 +57,13 @@ def test_a_full_disk_says_the_space_free_without_the_failed_file_and_what_it_nee
         "on that disk or write elsewhere"
     )
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("stem", ["顕" * 83, "a" * 251, "x" * 230])
+def test_a_name_the_file_system_holds_is_written_whatever_its_temporarys(tmp_path, stem):
+    """A name of up to 255 bytes: the temporary's name (18 bytes more) is cut to fit."""
+    path = tmp_path / f"{stem}.tif"
+    assert len(path.name.encode()) <= 255
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(b"1")
+    assert path.read_bytes() == b"1" and sorted(tmp_path.iterdir()) == [path]

@@ -58,3 +58,25 @@ def test_a_tab_in_a_folder_name_keeps_the_outputs_unetlabs(tmp_path, model):
     assert _predict(model, inputs, out, "--skip-existing") == 0  # both finished: skipped
     assert {p.name: p.stat().st_mtime_ns for p in out.glob("*.png")} == written
     assert _predict(model, inputs, out) == 0  # the outputs are its own: replaced
+
+
+def test_an_input_named_with_250_bytes_is_predicted(tmp_path, model):
+    """82 kanji (250 bytes; a file system holds 255): its labels were refused 'File name too
+    long', their temporary's name 18 bytes longer, and the run stopped; a rerun's check of
+    a large output's staging folder (the name + '.partial') was a traceback."""
+    name = "顕" * 82 + ".png"
+    inputs = _images(tmp_path / "in", name, "a.png")
+    out = tmp_path / "out"
+    assert _predict(model, inputs, out) == 0
+    assert (out / name).is_file() and (out / "a.png").is_file()
+    assert _predict(model, inputs, out) == 0
+
+
+def test_a_name_too_long_for_the_disk_says_so(tmp_path, model, capsys):
+    name = "顕" * 82 + ".png"  # its overlay's name, 258 bytes, cannot be
+    inputs = _images(tmp_path / "in", name)
+    assert _predict(model, inputs, tmp_path / "out", "--overlay") == 2
+    assert (
+        "holds at most 255 bytes there (a path 4096): give it (or the input"
+        in capsys.readouterr().err
+    )

@@ -46,7 +46,7 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
     path = Path(path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _new_file(path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}")
+        tmp = _new_file(path.parent, prefix=f".{_fitting(path)}.", suffix=f".tmp{path.suffix}")
     except OSError as exc:
         raise write_error(path, exc) from exc
     try:
@@ -134,6 +134,23 @@ def fsync(path: Path) -> None:
         os.close(fd)
 
 
+#: the longest file name (bytes) most file systems hold (ext4, XFS, btrfs, APFS, NTFS's 255
+#: characters): a temporary's name is kept within it
+NAME_MAX = 255
+#: what a temporary's name adds to its target's stem: ".", ".", 12 hex digits, ".tmp"
+_TEMPORARY_EXTRA = 18
+
+
+def _fitting(path: Path) -> str:
+    """``path``'s stem, cut (at a character) so that its temporary's name fits in
+    :data:`NAME_MAX` bytes: a target named up to 255 bytes could not be written, its
+    temporary's name too long (audit s37 paths: an image named with 82 kanji, 250 bytes)."""
+    room, stem = NAME_MAX - _TEMPORARY_EXTRA - len(os.fsencode(path.suffix)), path.stem
+    while stem and len(os.fsencode(stem)) > room:
+        stem = stem[:-1]
+    return stem
+
+
 def _new_file(folder: Path, *, prefix: str, suffix: str) -> Path:
     """An empty file of a new name in ``folder``, created with mode 0666 less the umask
     (what a plain open() gives; mkstemp's 0600 would need a chmod and the umask, which can
@@ -157,6 +174,8 @@ def write_error(path: str | os.PathLike, exc: OSError) -> OutputError:
         errno.EROFS: "the disk is read-only: write elsewhere",
         errno.EACCES: "you may not write there: write elsewhere or change its permissions",
         errno.EPERM: "you may not write there: write elsewhere or change its permissions",
+        errno.ENAMETOOLONG: f"a file name holds at most {NAME_MAX} bytes there (a path "
+        "4096): give it (or the input it is named after) a shorter name",
     }.get(exc.errno, "check the path and the disk")
     return OutputError(f"{path}: cannot write it ({reason}); {fix}")
 

@@ -530,8 +530,8 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 def _untouched(folder: Path, name: str, stamp: tuple[int, int] | None) -> bool:
     """``name`` is as it was before the run (absent, or the same file) and has no staging
     folder of a large output in ``folder``."""
-    staged = (f".{name}.partial", f".{name}.ids.partial")
-    return _stamp(folder / name) == stamp and not any((folder / n).exists() for n in staged)
+    staged = (f".{name}.partial", f".{name}.ids.partial")  # a name too long for one: none
+    return _stamp(folder / name) == stamp and not any(os.path.exists(folder / n) for n in staged)
 
 
 def _remove_if_unused(folder: Path) -> None:
