@@ -80,3 +80,19 @@ def test_a_name_too_long_for_the_disk_says_so(tmp_path, model, capsys):
         "holds at most 255 bytes there (a path 4096): give it (or the input"
         in capsys.readouterr().err
     )
+
+
+def test_a_folder_given_also_through_a_symlink_is_predicted_once(tmp_path, model):
+    """Before: 'in/a.png and link/a.png would write the same outputs: predict them into
+    different output folders', of one file. Two files of one name stay refused."""
+    inputs = _images(tmp_path / "in", "a.png", "b.png")
+    (tmp_path / "link").symlink_to(inputs, target_is_directory=True)
+    _images(tmp_path / "other", "a.png")
+
+    def predict(second: str, out: str) -> int:
+        argv = ["predict", "--checkpoint", str(model), "--device", "cpu", "--output"]
+        return main([*argv, str(tmp_path / out), "--input", str(inputs), str(tmp_path / second)])
+
+    assert predict("link", "out") == 0
+    assert sorted(p.name for p in (tmp_path / "out").glob("*.png")) == ["a.png", "b.png"]
+    assert predict("other", "out2") == 2

@@ -11,6 +11,7 @@ the others still written), in one process or shared over several (a ``Group``):
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
@@ -103,7 +104,23 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
         raise UnetlabError(f"no images found in {given}{_where_images_are(left_out)}")
     for line in left_out:
         note_once(line)
-    return sorted(set(files), key=files.index)
+    return _each_once(files)
+
+
+def _each_once(files: list[Path]) -> list[Path]:
+    """``files`` without those found again: the same path, or the same file by the same name
+    through another path (a folder given as itself and through a symlink to it, which was
+    refused as two inputs writing one output)."""
+    files = sorted(set(files), key=files.index)
+    names = collections.Counter(f.name for f in files)
+    seen: set[tuple[str, str]] = set()
+    kept = []
+    for f in files:
+        key = (f.name, os.path.realpath(f)) if names[f.name] > 1 else (f.name, str(f))
+        if key not in seen:
+            seen.add(key)
+            kept.append(f)
+    return kept
 
 
 def folder_inputs(folder: Path) -> list[Path]:
