@@ -274,3 +274,21 @@ def test_recursive_with_two_processes_says_each_line_once(drop):
         assert (drop / "out" / name).is_file(), name
     assert run.stderr.count("predict: 2 written, 0 skipped, 0 failed") == 1  # alice's
     assert run.stderr.count("predict --recursive: 3 folders done, 0 failed; 4 written") == 1
+
+
+def test_a_linked_folder_is_searched_once_and_a_loop_ends(drop):
+    """``drop/carol -> elsewhere/carol``: searched as a folder (it was passed over without a
+    word: audit s37 paths); a link back up the tree (``bob/up -> ..``) is not followed."""
+    write_png(drop / "elsewhere" / "carol" / "c.png", np.zeros((24, 28), np.uint8))
+    (drop / "drop" / "carol").symlink_to(drop / "elsewhere" / "carol")
+    (drop / "drop" / "bob" / "up").symlink_to(drop / "drop")
+    found = {
+        str(rel): [f.name for f in files]
+        for rel, files in tree_folders(drop / "drop", drop / "out")
+    }
+    assert found == {
+        "alice": ["img_00.png", "img_01.png"],
+        "bob": ["img_00.png"],
+        "bob/deep": ["other.png"],
+        "carol": ["c.png"],
+    }

@@ -35,21 +35,26 @@ def tree_folders(
     inputs (:func:`~unetlab.inference.folders.folder_inputs`). Hidden folders, Zarr folders
     (inputs), ``out_dir`` and any folder unetlab wrote outputs into (its manifest) are not
     searched: an output folder inside the tree is never read back as inputs. Of a data set
-    (:func:`_data_set_images`) only the images' folder is searched: masks are no inputs."""
+    (:func:`_data_set_images`) only the images' folder is searched: masks are no inputs. A
+    link to a folder is searched as a folder (``drop/alice -> /mnt/share/alice``; they were
+    passed over without a word), each folder once: a link back up the tree is not followed."""
     from unetlab.data.slides import is_zarr
 
     root, skip = Path(root), Path(out_dir).resolve()
     found: list[tuple[Path, list[Path]]] = []
+    searched: set[Path] = set()  # the folders searched, resolved: a link's loop ends
 
     def walk(folder: Path) -> None:
-        if folder.resolve() == skip or (folder / MANIFEST).exists():
+        real = folder.resolve()
+        if real == skip or real in searched or (folder / MANIFEST).exists():
             return
+        searched.add(real)
         if files := folder_inputs(folder):
             found.append((folder.relative_to(root), files))
         subs = [
             p
             for p in sorted(folder.iterdir())
-            if p.is_dir() and not is_zarr(p) and not p.name.startswith(".") and not p.is_symlink()
+            if p.is_dir() and not is_zarr(p) and not p.name.startswith(".")
         ]
         for sub in _data_set_images(folder, subs):
             walk(sub)
