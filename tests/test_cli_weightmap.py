@@ -41,8 +41,21 @@ def test_an_input_is_never_written_over(tmp_path, capsys):
     before = (tmp_path / "a_weights.png").read_bytes()
     masks = [str(tmp_path / "a.png"), str(tmp_path / "a_weights.png")]
     assert main(["weightmap", *masks, "--output", str(tmp_path)]) != 0
-    assert "would write over its input" in capsys.readouterr().err
+    assert "holds the masks" in capsys.readouterr().err  # refused before any name's check
     assert (tmp_path / "a_weights.png").read_bytes() == before
+
+
+def test_maps_are_not_written_among_the_masks(tmp_path, capsys):
+    """``weightmap masks/ --output masks/`` wrote NAME_weights.tif and .png among the masks:
+    train then refused the data ('2 masks share the stem 00_weights') and weightmap itself
+    ('masks share a file stem'), the user to remove them by hand (audit s37 paths)."""
+    masks = tmp_path / "data" / "masks"
+    masks.mkdir(parents=True)
+    Image.fromarray(grid()).save(masks / "a.png")
+    assert main(["weightmap", str(masks), "--output", f"{masks}/"]) == 2
+    err = capsys.readouterr().err
+    assert "holds the masks" in err and str(masks.parent / "weights") in err
+    assert sorted(p.name for p in masks.iterdir()) == ["a.png"]
 
 
 def test_mask_weight_map_names_its_background():

@@ -6,6 +6,7 @@ unetlab weightmap masks/ --output wm/ --label-values 255 0 --class-names cell me
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from unetlab.cli.common import user_path
@@ -71,6 +72,7 @@ def run(args) -> int:
         ignore_value=args.ignore_value,
     )
     out = Path(args.output)
+    _refuse_among_masks(out, paths)
     targets = {p: (out / f"{p.stem}_weights.tif", out / f"{p.stem}_weights.png") for p in paths}
     files = [f for pair in targets.values() for f in pair]
     claim_files(files, inputs=paths, overwrite=args.overwrite, command="weightmap")
@@ -90,3 +92,15 @@ def run(args) -> int:
             f"{weights.mean():.2f}; background {names[background]!r}) -> {tif}, {png}"
         )
     return 0
+
+
+def _refuse_among_masks(out: Path, paths: list[Path]) -> None:
+    """UnetlabError if ``out`` is a folder of the masks: the maps written among them were
+    read as masks, by train (``masks/: 2 masks share the stem 00_weights``) and by weightmap
+    run again (audit s37 paths: ``weightmap masks/ --output masks/``)."""
+    if os.path.realpath(out) in {os.path.realpath(p.parent) for p in paths}:
+        raise UnetlabError(
+            f"--output {out} holds the masks: their maps (NAME_weights.tif and .png) would be "
+            "read as masks by train and by weightmap again; give another folder, e.g. "
+            f"{out.parent / 'weights'}"
+        )
