@@ -292,3 +292,19 @@ def test_a_linked_folder_is_searched_once_and_a_loop_ends(drop):
         "bob/deep": ["other.png"],
         "carol": ["c.png"],
     }
+
+
+def test_an_output_folder_that_would_put_outputs_among_the_inputs_is_refused(drop, capsys):
+    """``--input out/data --recursive --output out``: ``out/data/bob/``'s outputs would go
+    to ``out/bob``, but ``out/data/data/``'s to ``out/data``, among the inputs: refused before
+    anything is written (it wrote a manifest there, and the tree was then 'no images found')."""
+    out, tree = drop / "drop", drop / "drop" / "data"
+    write_png(tree / "a.png", np.zeros((24, 28), np.uint8))
+    write_png(tree / "data" / "a.png", np.ones((24, 28), np.uint8))
+    argv = ["predict", "--checkpoint", str(drop / "model.pt"), "--recursive", "--overwrite"]
+    assert main([*argv, "--input", str(tree), "--output", str(out)]) == 2
+    assert "would go to" in capsys.readouterr().err
+    assert sorted(p.name for p in tree.rglob("*")) == ["a.png", "a.png", "data"]
+    assert not (out / "a.png").exists()
+    out.joinpath("x").mkdir()  # an output folder beside the tree, or in it: as before
+    assert tree_folders(tree, out / "x") and tree_folders(tree, tree / "out")

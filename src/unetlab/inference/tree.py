@@ -67,6 +67,7 @@ def tree_folders(
             "never replaced; one inside it is passed over when its images are searched)"
         )
     walk(root)
+    _refuse_outputs_in_tree(root, out_dir, [rel for rel, _ in found])
     return found
 
 
@@ -89,6 +90,24 @@ def _data_set_images(folder: Path, subs: list[Path]) -> list[Path]:
         *(folder, "/, ".join(p.name for p in images), "/, ".join(others)),
     )
     return images
+
+
+def _refuse_outputs_in_tree(root: Path, out_dir: str | os.PathLike, found: list[Path]) -> None:
+    """OutputError if the mirrored output folder of one of the ``found`` folders (relative
+    to ``root``) is in the inputs' tree: ``--input out/data --output out`` puts
+    ``out/data/data/``'s outputs in ``out/data`` (its inputs' names refused there, but the
+    manifest written, after which the tree was 'no images found'; audit s37 paths). An
+    output folder inside the tree is no such case: it is not searched."""
+    tree, out = root.resolve(), Path(out_dir).resolve()
+    if tree in (out, *out.parents):
+        return  # out_dir in the tree: every output folder is in it, and it is not searched
+    for rel in found:
+        target = (Path(out_dir) / rel).resolve()
+        if target == tree or tree in target.parents:
+            raise OutputError(
+                f"the outputs of {root / rel} would go to {Path(out_dir) / rel}, among the "
+                f"inputs of {root}: give an output folder outside {root}, or inside it"
+            )
 
 
 def predict_tree(
