@@ -92,3 +92,19 @@ def test_16_bit_object_ids_against_a_semantic_checkpoint_name_no_pred_flag(tmp_p
     with pytest.raises(UnetlabError, match=r"a\.tif: mask value\(s\) 4100 5000 are no class") as e:
         evaluate_model(model, tmp_path)
     assert "label" not in str(e.value) and "instance" in str(e.value)
+
+
+def test_the_masks_given_as_the_predictions_are_refused(tmp_path, capsys):
+    """--pred and --gt the same folder (or --gt the data folder of --pred's masks/, or a link
+    to it): every figure was 1.0 without a word (audit s37 paths)."""
+    write_png(tmp_path / "data" / "images" / "a.png", GT)
+    write_png(tmp_path / "data" / "masks" / "a.png", GT)
+    masks = tmp_path / "data" / "masks"
+    (tmp_path / "link").symlink_to(masks)
+    for gt in (masks, tmp_path / "data", tmp_path / "link"):
+        with pytest.raises(UnetlabError, match=r"a\.png is both\): they would score 1\.0"):
+            evaluate_predictions(masks, gt)
+    assert main(["evaluate", "--pred", f"{masks}/", "--gt", str(masks)]) == 2
+    assert "give the folder of the predictions" in capsys.readouterr().err
+    write_png(tmp_path / "pred" / "a.png", GT)  # a copy of the masks: scored, as before
+    assert evaluate_predictions(tmp_path / "pred", masks).images[0]["miou"] == 1.0

@@ -114,6 +114,7 @@ def evaluate_predictions(
         pred_dir, instances=pred_instances, object_pixels=gt_instances, label_values=values
     )
     mask_files, masks = ground_truth(gt_dir)
+    _refuse_masks_as_predictions(preds, mask_files, gt_dir)
     masks = _for_images(masks, preds, mask_files)
     void = palette_void(mask_files, ignore_value, values)
     ignore_value = ignore_value if void is None else void
@@ -271,6 +272,20 @@ def _say_classless(preds: Predictions, stems: list[str], report: Report) -> None
             preds.folder,
             describe_names(blind),
             objects,
+        )
+
+
+def _refuse_masks_as_predictions(preds: Predictions, mask_files: list[Path], gt_dir) -> None:
+    """DatasetError if a prediction file read is one of the masks (the same folder given as
+    both, or a data folder and its masks/): the masks were scored against themselves, every
+    figure 1.0 without a word (audit s37 paths)."""
+    masks = {os.path.realpath(f) for f in mask_files}
+    found = (f for files in (preds.maps, preds.objects) for f in files.values())
+    if (same := next((f for f in found if os.path.realpath(f) in masks), None)) is not None:
+        raise DatasetError(
+            f"{preds.folder}: the predictions read are the masks of {gt_dir} ({same.name} is "
+            "both): they would score 1.0 against themselves; give the folder of the "
+            "predictions (unetlab predict's --output)"
         )
 
 
