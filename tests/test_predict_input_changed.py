@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import tifffile
 import torch
 from PIL import Image
 
@@ -74,7 +75,8 @@ def test_the_manifest_records_each_inputs_size_and_mtime(work):
     (line,) = [x for x in lines if x.startswith("00.png\t")]
     stat = (work / "in" / "00.png").stat()
     assert line.split("\t")[2] == str((work / "in" / "00.png").resolve())
-    assert line.split("\t")[4] == f"size {stat.st_size} mtime_ns {stat.st_mtime_ns}"
+    assert line.split("\t")[4].startswith(f"size {stat.st_size} mtime_ns {stat.st_mtime_ns} ")
+    assert line.split("\t")[4] == input_stamp(work / "in" / "00.png")
     assert input_stamp(work / "gone.png") is None
     assert input_stamp(work / "in").startswith("folder ")  # a Zarr image's: session 35
 
@@ -105,3 +107,30 @@ def test_a_changed_input_is_listed_again_with_its_new_stamp(tmp_path):
     assert changed_inputs(tmp_path, "predict") == {"a.png"}
     assert record(tmp_path, ["a.png"], command="predict", sources={"a.png": source}) == ["a.png"]
     assert changed_inputs(tmp_path, "predict") == set()
+
+
+def test_another_image_of_the_same_size_and_time_is_predicted_again(work):
+    """A share whose files all carry one time, or ``cp -p`` of one camera's uncompressed
+    images: size and mtime alike, the stale outputs were kept (audit s37 paths); the stamp's
+    sample of the file's start, middle and end tells them apart."""
+    a, b = work / "a.tif", work / "in" / "03.tif"
+    rng = np.random.default_rng(3)
+    tifffile.imwrite(a, rng.integers(0, 255, (24, 20), dtype=np.uint8))
+    tifffile.imwrite(b, rng.integers(0, 255, (24, 20), dtype=np.uint8))
+    when = b.stat().st_mtime_ns
+    assert _predict(work, "in") == 0
+    assert _redone(work) == []
+    shutil.copyfile(a, b)  # the same size; the share's one time
+    os.utime(b, ns=(when, when))
+    assert _redone(work) == ["03.png"]
+
+
+def test_a_stamp_from_before_the_sample_is_compared_by_size_and_time(tmp_path):
+    (tmp_path / "in.png").write_bytes(b"x")
+    st = (tmp_path / "in.png").stat()
+    source = str(tmp_path / "in.png")
+    old = f"size {st.st_size} mtime_ns {st.st_mtime_ns}"  # sessions 34-36
+    (tmp_path / MANIFEST).write_text(f"a.png\tpredict\t{source}\tk-1\t{old}\n")
+    assert changed_inputs(tmp_path, "predict") == set()
+    os.utime(tmp_path / "in.png", ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    assert changed_inputs(tmp_path, "predict") == {"a.png"}
