@@ -11,6 +11,7 @@ import zipfile
 
 import numpy as np
 import pytest
+import tifffile
 
 from unetlab.data.annotations import decode_roi, rasterise, read_outlines
 from unetlab.data.io import read_stack, stack_shape, write_tiff
@@ -231,4 +232,66 @@ def test_a_zip_of_no_images_name_is_passed_over_and_predicts_outlines_named_to_r
     (tmp_path / "masks" / "backup.zip").unlink()
     (tmp_path / "masks" / "a.tif").rename(tmp_path / "masks" / "a_objects_rois.zip")
     with pytest.raises(DatasetError, match=r"rename the masks \(drop '_objects_rois'\)"):
+        find_pairs(tmp_path)
+
+
+def test_a_flat_folder_pairs_outlines_beside_their_images(tmp_path, caplog):
+    """cellpose's layout with outlines: ``X.zip``, ``X_rois.zip`` (cellpose's save_rois),
+    ``X_RoiSet.zip``, ``X.geojson`` beside ``X.tif`` are its mask, of its size; Fiji's
+    default ``RoiSet.zip`` of no image's name is passed over, said once."""
+    ids = _objects()
+    named = {"a": "a.zip", "b": "b_rois.zip", "c": "c_RoiSet.zip", "d": "d.geojson"}
+    for stem, mask in named.items():
+        write_tiff(tmp_path / f"{stem}.tif", (ids * 40).astype(np.uint8))
+        write = write_geojson if mask.endswith(".geojson") else write_imagej_rois
+        write(tmp_path / mask, ids)
+    write_imagej_rois(tmp_path / "RoiSet.zip", ids)
+    pairs = find_pairs(tmp_path)
+    assert {p.image.stem: p.mask.name for p in pairs} == named
+    for pair in pairs:
+        np.testing.assert_array_equal(read_pair(pair)[1], ids)
+    assert "RoiSet.zip: no image of that name beside it: passed over" in caplog.text
+
+
+def _at(data: bytes, *, slice_: int = 0, zt: tuple[int, int] | None = None) -> bytes:
+    """``data`` (a .roi's bytes without a second header) tied to stack slice ``slice_``, or
+    with a second header of C, Z, T position (0, z, t)."""
+    data = bytearray(data)
+    data[56:60] = struct.pack(">i", slice_)
+    if zt is not None:
+        data[60:64] = struct.pack(">i", len(data))
+        data += struct.pack(">4x3i", 0, *zt) + bytes(48)
+    return bytes(data)
+
+
+def test_one_roi_set_of_a_stack_draws_each_roi_on_its_page(tmp_path):
+    """A 3-page stack with one RoiSet.zip: each ROI on the page of its position (ImageJ's
+    slice, 1-based; a hyperstack's z or t in the second header), one without a position on
+    every page (ImageJ shows it on all); a position beyond the stack is refused naming the
+    ROI. It was one page: the pair was refused as 3 pages against 1."""
+    (tmp_path / "masks").mkdir()
+    (tmp_path / "images").mkdir()
+    tifffile.imwrite(
+        tmp_path / "images" / "s.tif", np.zeros((3, 20, 30), np.uint8), photometric="minisblack"
+    )
+    square = [(0, 0), (4, 0), (4, 4), (0, 4)]
+    rois = {
+        "on1.roi": _at(_roi(0, (0, 0, 4, 4), square), slice_=1),
+        "on3.roi": _at(_roi(1, (10, 10, 14, 20)), slice_=3),
+        "z2.roi": _at(_roi(1, (10, 0, 12, 6)), zt=(2, 0)),
+        "all.roi": _roi(1, (16, 20, 20, 30)),
+    }
+    with zipfile.ZipFile(tmp_path / "masks" / "s.zip", "w") as archive:
+        for name, data in rois.items():
+            archive.writestr(name, data)
+    pairs = find_pairs(tmp_path)
+    assert [p.page for p in pairs] == [0, 1, 2]
+    masks = [read_pair(p)[1] for p in pairs]
+    assert [np.unique(m).tolist() for m in masks] == [[0, 1, 2], [0, 1, 2], [0, 1, 2]]
+    assert (masks[0][:4, :4] == 1).all() and (masks[2][10:14, 10:20] == 1).all()
+    assert (masks[1][10:12, :6] == 1).all() and not masks[0][10:12, :6].any()
+    assert all((m[16:20, 20:30] == 2).all() for m in masks)
+    with zipfile.ZipFile(tmp_path / "masks" / "s.zip", "a") as archive:
+        archive.writestr("far.roi", _at(_roi(1, (0, 0, 2, 2)), slice_=5))
+    with pytest.raises(DatasetError, match=r"ROI far: on plane 5 of a 3-plane image: draw"):
         find_pairs(tmp_path)

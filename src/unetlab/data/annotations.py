@@ -35,7 +35,7 @@ import json
 import os
 import struct
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -66,6 +66,8 @@ NOT_AREAS = {1: "text", 4: "image"}
 #: the option flag of ROIs saved with float (subpixel) corners, and the version it came with
 #: (a rectangle's and an oval's float box: the next, 223)
 SUB_PIXEL, SUB_PIXEL_VERSION = 128, 222
+#: the version whose ROIs have a second header (a hyperstack's C, Z, T position, the name)
+HEADER2_VERSION = 218
 #: a composite's path segments (java.awt.geom.PathIterator's codes) and their coordinates
 MOVE_TO, LINE_TO, CLOSE = 0, 1, 4
 SEGMENT_SIZE = {0: 2, 1: 2, 2: 4, 3: 6, 4: 0}
@@ -80,12 +82,14 @@ class Outline:
     """One object: its ``rings`` (``(n, 2)`` float arrays of corners ``(x, y)``, filled
     even-odd: a hole is a ring inside another), or for an ellipse its box ``(left, top,
     right, bottom)`` (``box`` set, ``rings`` empty); ``name`` (the ROI's or feature's),
-    ``label`` (QuPath's classification name, or None)."""
+    ``label`` (QuPath's classification name, or None); ``position``: ImageJ's (slice, z,
+    t) of the ROI, 1-based, 0 where not set (:func:`outline_pages`)."""
 
     name: str
     rings: tuple[np.ndarray, ...] = ()
     box: tuple[float, float, float, float] | None = None
     label: str | None = None
+    position: tuple[int, int, int] = (0, 0, 0)
 
     def bounds(self) -> tuple[float, float, float, float]:
         """(left, top, right, bottom) of the outline, in pixel corners."""
@@ -134,13 +138,31 @@ def decode_roi(data: bytes, where: str, name: str) -> Outline:
     if len(data) < 64 or data[:4] != b"Iout":
         raise DatasetError(f"{where}: not an ImageJ ROI (no 'Iout' header): save it from Fiji")
     version, kind = struct.unpack_from(">h", data, 4)[0], data[6]
-    *box, n = _BOX.unpack_from(data, 8)
-    top, left, bottom, right = (v + 65536 if v < -5000 else v for v in box)  # ImageJ's rule
-    shape_size = struct.unpack_from(">i", data, 36)[0]
+    *box, _ = _BOX.unpack_from(data, 8)
+    box = tuple(v + 65536 if v < -5000 else v for v in box)  # ImageJ's rule
     subtype, options = struct.unpack_from(">hH", data, 48)
     if subtype in NOT_AREAS:
         raise DatasetError(f"{where}: a {NOT_AREAS[subtype]} ROI, not an area: delete it")
     sub_pixel = bool(options & SUB_PIXEL) and version >= SUB_PIXEL_VERSION + (kind in (RECT, OVAL))
+    outline = _area(data, where, name, sub_pixel=sub_pixel, box=box)
+    return replace(outline, position=_position(data, version))
+
+
+def _position(data: bytes, version: int) -> tuple[int, int, int]:
+    """ImageJ's (slice, z, t) of a ROI's bytes: the slice at byte 56; z and t in the second
+    header (its offset at byte 60, from version 218; C, Z, T at its bytes 4 to 15)."""
+    flat, header2 = struct.unpack_from(">2i", data, 56)
+    if version < HEADER2_VERSION or header2 <= 0 or header2 + 16 > len(data):
+        return (max(flat, 0), 0, 0)
+    _, z, t = struct.unpack_from(">3i", data, header2 + 4)
+    return (max(flat, 0), max(z, 0), max(t, 0))
+
+
+def _area(data: bytes, where: str, name: str, *, sub_pixel: bool, box) -> Outline:
+    """The :class:`Outline` of a ROI's bytes whose header :func:`decode_roi` read."""
+    kind, shape_size = data[6], struct.unpack_from(">i", data, 36)[0]
+    top, left, bottom, right = box
+    n = struct.unpack_from(">H", data, 16)[0]
     if shape_size > 0:
         rings = _composite(np.frombuffer(data, ">f4", shape_size, 64), where)
         return Outline(name, rings=rings)
@@ -165,6 +187,43 @@ def decode_roi(data: bytes, where: str, name: str) -> Outline:
         xs = np.frombuffer(data, ">i2", n, 64) + left
         ys = np.frombuffer(data, ">i2", n, 64 + 2 * n) + top
     return Outline(name, rings=(np.stack([xs, ys], axis=1).astype(np.float64),))
+
+
+def outline_pages(
+    outlines: list[Outline], letters: str, sizes: tuple[int, ...], where: str
+) -> list[int | None]:
+    """The 0-based page of each outline in a stack whose pages are of the axes ``letters``
+    (``"T"``, ``"Z"``, ``"TZ"``, ``"ZT"`` in the file's order, of ``sizes``; ``"Q"`` for
+    pages of no known axes), by its ImageJ position: a hyperstack's z and t where set, else
+    its slice; None (every page, as ImageJ shows it) where none is set. A position beyond
+    the stack is a DatasetError naming the ROI (``where``: the file)."""
+    pages = int(np.prod(sizes)) if sizes else 1
+    return [_page(o, letters, sizes, pages, f"{where}: ROI {o.name}") for o in outlines]
+
+
+def _page(outline: Outline, letters: str, sizes: tuple[int, ...], pages: int, where: str):
+    """The page of one outline (:func:`outline_pages`)."""
+    flat, z, t = outline.position
+    if not (z or t):
+        page = flat - 1 if flat else None
+    elif z and t:
+        at = {"Z": z - 1, "T": t - 1}
+        known = set(letters) == {"Z", "T"} and all(at[a] < n for a, n in zip(letters, sizes))
+        page = int(np.ravel_multi_index([at[a] for a in letters], sizes)) if known else pages
+    else:
+        page = (z or t) - 1
+    if page is not None and page >= pages:
+        raise DatasetError(
+            f"{where}: on plane {_shown(outline.position)} of a {pages}-plane image: draw it on "
+            "a plane the image has (the ROI Manager's position), or delete it"
+        )
+    return page
+
+
+def _shown(position: tuple[int, int, int]) -> str:
+    """An ImageJ position as said: ``5``, ``z 2 t 3``."""
+    flat, z, t = position
+    return f"z {z} t {t}" if z and t else str(z or t or flat)
 
 
 def _composite(path: np.ndarray, where: str) -> tuple[np.ndarray, ...]:

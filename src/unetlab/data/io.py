@@ -20,13 +20,19 @@ from PIL import Image
 
 # atomic_path: imported from here by writers of every kind before unetlab.atomic held it
 from unetlab.atomic import atomic_path
-from unetlab.data.annotations import rasterise, read_outlines
+from unetlab.data.annotations import outline_pages, rasterise, read_outlines
 from unetlab.data.colour_table import FIX as COLOUR_FIX
 from unetlab.data.colour_table import ColourTable, find_colour_table
 from unetlab.data.file_kind import wrong_kind_line
 from unetlab.data.folder_notes import is_macos_metadata
 from unetlab.data.mask_palettes import check_palette
-from unetlab.data.names import ANNOTATION_SUFFIXES, folder_candidates, nfc
+from unetlab.data.names import (
+    ANNOTATION_SUFFIXES,
+    OUTLINE_NAMES,
+    folder_candidates,
+    image_stem,
+    nfc,
+)
 from unetlab.data.orientation import (
     oriented,
     pil_orientation,
@@ -164,7 +170,7 @@ def read_stack(
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
     if mask and path.suffix.lower() in ANNOTATION_SUFFIXES:
-        return outlined_mask(path)[None]
+        return outlined_mask(path)
     if axes is not None and path.suffix.lower() not in TIFF_SUFFIXES:
         raise ImageReadError(f"{path}: --axes (axes=) applies to TIFF files; drop it for this one")
     arr, letters = _decode(path, colour_planes=colour_planes, frames=frames)
@@ -226,8 +232,8 @@ def stack_shape(path: str | os.PathLike, *, frames: bool = False) -> tuple[int, 
             return shape
     if not path.is_file():
         raise ImageReadError(f"{path}: no such file")
-    if path.suffix.lower() in ANNOTATION_SUFFIXES:  # a mask drawn as outlines: one page
-        return 1, *stack_shape(outlined_image(path))[1:]
+    if path.suffix.lower() in ANNOTATION_SUFFIXES:  # a mask drawn as outlines
+        return outlined_pages(path), *stack_shape(outlined_image(path))[1:]
     if path.suffix.lower() not in TIFF_SUFFIXES:
         with _decoding(path), Image.open(path) as im:
             n = getattr(im, "n_frames", 1)
@@ -245,33 +251,76 @@ def stack_shape(path: str | os.PathLike, *, frames: bool = False) -> tuple[int, 
     return size["P"], *viewed_size(turn, size["Y"], size["X"])
 
 
-def outlined_mask(path: str | os.PathLike) -> np.ndarray:
-    """The (H, W) instance-id map of a mask drawn as outlines (``NAME.zip`` of ImageJ ROIs,
-    ``NAME.roi``, ``NAME.geojson``: :mod:`unetlab.data.annotations`) in a data set's masks
-    folder, of its image's size (:func:`outlined_image`, read from its header)."""
+def outlined_mask(path: str | os.PathLike, image: str | os.PathLike | None = None) -> np.ndarray:
+    """The (P, H, W) instance-id maps of a mask drawn as outlines (``NAME.zip`` of ImageJ
+    ROIs, ``NAME.roi``, ``NAME.geojson``: :mod:`unetlab.data.annotations`), of the size of
+    ``image`` (None: :func:`outlined_image`, the one it belongs to; read from its header).
+    One page, or where ``image`` has several and a ROI has a stack position, one per page,
+    each ROI drawn on its page (:func:`~unetlab.data.annotations.outline_pages`; one of no
+    position on every page, as ImageJ shows it), ids 1..n per page in file order."""
     path = Path(path)
-    _, height, width = stack_shape(outlined_image(path))
-    return rasterise(read_outlines(path), (height, width), str(path))
+    outlines = read_outlines(path)
+    image = Path(image) if image is not None else outlined_image(path)
+    pages, height, width = stack_shape(image)
+    pages_of = _outline_pages(path, image, outlines)
+    if pages_of is None:
+        return rasterise(outlines, (height, width), str(path))[None]
+    on = [[o for o, p in zip(outlines, pages_of) if p in (None, page)] for page in range(pages)]
+    return np.stack([rasterise(drawn, (height, width), str(path)) for drawn in on])
+
+
+def outlined_pages(path: str | os.PathLike, image: str | os.PathLike | None = None) -> int:
+    """The pages :func:`outlined_mask` gives for ``path`` (and ``image``)."""
+    image = Path(image) if image is not None else outlined_image(Path(path))
+    pages_of = _outline_pages(Path(path), image, read_outlines(path))
+    return 1 if pages_of is None else stack_shape(image)[0]
+
+
+def _outline_pages(path: Path, image: Path, outlines) -> list[int | None] | None:
+    """The page of each of ``outlines`` in the stack ``image``, or None where it has one
+    page or no outline a stack position (the outlines then make one page)."""
+    from unetlab.data.tiffmeta import read_page_axes
+
+    pages = stack_shape(image)[0]
+    if pages == 1 or not any(any(o.position) for o in outlines):
+        return None
+    axes = read_page_axes(image, pages)
+    return outline_pages(outlines, axes.letters, axes.shape, str(path))
 
 
 def outlined_image(path: Path) -> Path:
-    """The image a mask drawn as outlines belongs to (outlines carry no image size): the
-    file of its stem in the images folder beside its folder (``images/``, ``JPEGImages/``,
-    any letter case), as the data set pairs them; else an ImageReadError saying so."""
+    """The image a mask drawn as outlines belongs to (outlines carry no image size): in a
+    flat folder, the image beside it of its stem (``X.tif`` for ``X.zip``) or of the stem it
+    names (``X_rois.zip``: :data:`~unetlab.data.names.OUTLINE_NAMES`); else the file of its
+    stem in the images folder beside its folder (``images/``, ``JPEGImages/``, any letter
+    case), as the data set pairs them; else an ImageReadError saying so."""
+    stem = nfc(path.stem)
+    stems = [stem, *([base] if (base := image_stem(stem, OUTLINE_NAMES)) else [])]
     found = folder_candidates(path.parent.parent, ("images", "JPEGImages")).values()
-    for folder in (folder for folders in found for folder in folders):
-        named = [folder / f"{path.stem}{suffix}" for suffix in INPUT_SUFFIXES]
-        if image := next((f for f in named if _listed(f, INPUT_SUFFIXES)), None):
-            return image  # the usual case, without listing the folder
-        stem = nfc(path.stem)  # .TIF, or a name macOS wrote decomposed
-        listed = (f for f in sorted(folder.iterdir()) if _listed(f, INPUT_SUFFIXES))
-        if image := next((f for f in listed if nfc(f.stem) == stem), None):
+    folders = [folder for folders in found for folder in folders]
+    # the exact names first (no folder listed), then in any letter case
+    for listing in (False, True):
+        if image := _image_named(path.parent, stems, listing=listing):
             return image
+        for folder in folders:
+            if image := _image_named(folder, [stem], listing=listing):
+                return image
     raise ImageReadError(
         f"{path}: outlines (ImageJ ROIs, GeoJSON) carry no image size: put them in a data "
         f"set's masks/ folder, named as their image in images/ ({path.stem}.tif for "
-        f"{path.name})"
+        f"{path.name}), or beside their image ({path.stem}.tif)"
     )
+
+
+def _image_named(folder: Path, stems: list[str], *, listing: bool) -> Path | None:
+    """The image file of ``folder`` of the first of ``stems`` that has one, or None; with
+    ``listing`` the folder is listed (a suffix in any letter case, a name macOS wrote
+    decomposed), else only the exact names are looked for."""
+    if not listing:
+        named = [folder / f"{stem}{suffix}" for stem in stems for suffix in INPUT_SUFFIXES]
+        return next((f for f in named if _listed(f, INPUT_SUFFIXES)), None)
+    listed = [f for f in sorted(folder.iterdir()) if _listed(f, INPUT_SUFFIXES)]
+    return next((f for stem in stems for f in listed if nfc(f.stem) == stem), None)
 
 
 #: the letters of ``--axes``: T, Z (and Q: of no known meaning) are planes, C (or S) the

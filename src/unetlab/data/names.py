@@ -33,6 +33,11 @@ MASK_NAMES = (*MASK_SUFFIXES, "_mask", "_labels", "_label", "_seg", "_gt")
 #: the stem endings of an image whose mask names it without them (``X_image.tif`` beside
 #: ``X_mask.tif``; ISBI's ``train-volume.tif`` beside ``train-labels.tif``): :func:`images_of`
 IMAGE_NAMES = ("_image", "_img", "_volume")
+#: the stem endings of outlines (:data:`ANNOTATION_SUFFIXES`) beside their image ``X.tif``
+#: in a flat folder, besides ``X.zip`` (its own stem): cellpose's ImageJ ROIs
+#: (``X_rois.zip``, its ``save_rois``), Fiji's ROI Manager default name after the image's
+#: (``X_RoiSet.zip``), and the endings of masks (``X_masks.zip``, ``X_mask.geojson``, ...)
+OUTLINE_NAMES = ("_rois", "_roiset", *MASK_NAMES)
 #: the stem endings other tools and scripts give a prediction of image X (``X_pred.png``,
 #: ``X_prediction.tif``, ``X_seg.png``), which ``evaluate --pred`` pairs with X's mask where
 #: it is unambiguous (no prediction named X itself, one so named)

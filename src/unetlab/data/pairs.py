@@ -47,6 +47,7 @@ from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
     MASK_SUFFIXES,
     SPLIT_NAMES,
+    OUTLINE_NAMES,
     folder_candidates,
     image_stem,
     images_of,
@@ -336,7 +337,8 @@ def _layout(root: Path) -> str | None:
             return layout
     if _isbi_pairs(root):
         return "isbi"
-    if flat_masks(nfc(f.stem) for f in _input_files(root)):
+    images = _input_files(root)
+    if flat_masks(nfc(f.stem) for f in images) or flat_outlines(root, images)[0]:
         return "cellpose"
     if dsb_samples(root) is not None:
         return "dsb"
@@ -369,6 +371,25 @@ def flat_masks(stems: Iterable[str]) -> dict[str, str]:
         for stem, base in bases.items()
         if stem[len(base) :] in used or stem.endswith(MASK_SUFFIXES)
     }
+
+
+def flat_outlines(folder: Path, images: Sequence[Path]) -> tuple[dict[str, list[Path]], list[Path]]:
+    """(``{image stem: [outline files]}``, the outline files of no image) of a flat
+    ``folder`` whose ``images`` are given: ``X.zip``, ``X.roi``, ``X.geojson`` (outlines:
+    :data:`~unetlab.data.names.ANNOTATION_SUFFIXES`) beside ``X.tif`` are its mask, as are
+    ``X_rois.zip``, ``X_RoiSet.zip``, ``X_masks.geojson``, ...
+    (:data:`~unetlab.data.names.OUTLINE_NAMES`) where no image is named so."""
+    stems = {nfc(f.stem) for f in images}
+    found: dict[str, list[Path]] = {}
+    alone = []
+    for f in _input_files(folder, ANNOTATION_SUFFIXES):
+        stem = nfc(f.stem)
+        base = stem if stem in stems else image_stem(stem, OUTLINE_NAMES)
+        if base in stems:
+            found.setdefault(base, []).append(f)
+        else:
+            alone.append(f)
+    return found, alone
 
 
 def masks_beside_images(files: Sequence[Path]) -> list[Path]:
@@ -666,6 +687,11 @@ def _flat_pairs(
             masks.setdefault(mask_of[stem], []).append((stem, path))
         elif not stem.endswith(CELLPOSE_OUTPUTS):
             images[stem] = path
+    outlines, alone = flat_outlines(root, [f for f in files.values() if f is not None])
+    for stem, found in outlines.items():
+        if stem in images:
+            masks.setdefault(stem, []).extend((f.name, f) for f in found)
+    _outlines_passed_over(alone)
     if names is not None:
         images = {k: v for k, v in images.items() if k in set(names)}
         masks = {k: v for k, v in masks.items() if k in set(names)}
@@ -714,6 +740,17 @@ def _dsb_pairs(root: Path, names: list[str] | None, problems: list[str]) -> list
                 "them apart (each sample is named by its image)"
             )
     return [found[0] for found in by_stem.values() if len(found) == 1]
+
+
+def _outlines_passed_over(alone: list[Path]) -> None:
+    """One line for the outline files of a flat folder that name no image beside them
+    (Fiji's default ``RoiSet.zip``, an archive): passed over, not read."""
+    if alone:
+        shown = ", ".join(f.name for f in alone[:3]) + (" ..." if len(alone) > 3 else "")
+        note_once(
+            f"{alone[0].parent}/: {shown}: no image of that name beside it: passed over (a "
+            "RoiSet.zip is the mask of the image X beside it as X.zip or X_rois.zip)"
+        )
 
 
 def _mask_name(stem: str, mask_of: dict[str, str]) -> str:
