@@ -295,3 +295,23 @@ def test_one_roi_set_of_a_stack_draws_each_roi_on_its_page(tmp_path):
         archive.writestr("far.roi", _at(_roi(1, (0, 0, 2, 2)), slice_=5))
     with pytest.raises(DatasetError, match=r"ROI far: on plane 5 of a 3-plane image: draw"):
         find_pairs(tmp_path)
+
+
+def test_evaluate_a_folder_of_roi_sets_alone_takes_the_predictions_size(tmp_path):
+    """evaluate --pred P --gt masks/ (no images/ beside): a RoiSet takes the size of the
+    prediction scored against it, and outlines are objects without --gt-instances (their
+    ids were read as classes); without a prediction to give its size, one line names the
+    fix. It was 'no masks found'."""
+    from unetlab.evaluate import evaluate_predictions
+
+    ids = _objects()
+    (tmp_path / "masks").mkdir()
+    write_imagej_rois(tmp_path / "masks" / "a.zip", ids)
+    write_tiff(tmp_path / "pred" / "a_objects.tif", ids)
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "masks")
+    (image,) = report.images
+    assert report.class_names == ["background", "object"]
+    assert image["objects"] == 4 and image["miou"] == pytest.approx(1.0)
+    write_imagej_rois(tmp_path / "masks" / "b.zip", ids)
+    with pytest.raises(DatasetError, match=r"b.zip: outlines .* no prediction of b gives it: give"):
+        evaluate_predictions(tmp_path / "pred", tmp_path / "masks")

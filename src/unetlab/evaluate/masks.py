@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -15,10 +15,17 @@ import numpy as np
 from unetlab.data.checks import non_integer_mask
 from unetlab.data.classes import VOC_VOID, dataset_palette, names_file, read_class_names
 from unetlab.data.instances import instance_ids
-from unetlab.data.io import IMAGE_SUFFIXES, find_images, read_stack
+from unetlab.data.io import (
+    IMAGE_SUFFIXES,
+    find_images,
+    outlined_image,
+    outlined_mask,
+    read_stack,
+)
 from unetlab.data.labels import IGNORE_INDEX, UNKNOWN, encode_mask, value_indices
-from unetlab.data.names import sub_folder
+from unetlab.data.names import ANNOTATION_SUFFIXES, sub_folder
 from unetlab.data.pairs import (
+    MASK_FILE_SUFFIXES,
     Pair,
     PairReader,
     data_set_above,
@@ -29,7 +36,7 @@ from unetlab.data.pairs import (
     nfc,
     no_data_folder,
 )
-from unetlab.errors import DatasetError
+from unetlab.errors import DatasetError, ImageReadError
 from unetlab.evaluate.checks import MaskValuesError
 
 log = logging.getLogger(__name__)
@@ -111,21 +118,26 @@ class MaskPage(NamedTuple):
     image: Path | None = None
 
 
-def ground_truth(gt_dir: Path) -> tuple[list[Path], Iterator[MaskPage]]:
+def ground_truth(
+    gt_dir: Path, size_of: Callable[[str], Path | None] | None = None
+) -> tuple[list[Path], Iterator[MaskPage]]:
     """The mask files of a data folder or a folder of masks, and an iterator of their pages
-    (:class:`MaskPage`); each mask file is read once."""
+    (:class:`MaskPage`); each mask file is read once. Masks drawn as outlines (Fiji's
+    RoiSet.zip, QuPath's .geojson) in a folder of masks take the size of their image where
+    one is found (:func:`~unetlab.data.io.outlined_image`), else of the file ``size_of``
+    gives for their stem (the prediction scored against them)."""
     root = data_root(gt_dir, "--gt")
     if _has_data(root):
         pairs = find_pairs(root)
         return [p.mask for p in pairs], _pair_masks(pairs)
     _refuse_images_folder(root)
-    files = find_images(root)
+    files = find_images(root, MASK_FILE_SUFFIXES)
     if not files:
         near = "".join(f" ({line})" for line in near_misses(root))
         raise DatasetError(
             f"{gt_dir}: no masks found{near}; give a folder of masks or a data folder with masks/"
         )
-    return files, _file_masks(files)
+    return files, _file_masks(files, size_of)
 
 
 def _refuse_images_folder(folder: Path) -> None:
@@ -148,14 +160,35 @@ def _pair_masks(pairs: Sequence[Pair]) -> Iterator[MaskPage]:
         yield MaskPage(pair.name, stem, pair.page, page, pair.mask, len(masks), pair.image)
 
 
-def _file_masks(files: Sequence[Path]) -> Iterator[MaskPage]:
+def _file_masks(
+    files: Sequence[Path], size_of: Callable[[str], Path | None] | None = None
+) -> Iterator[MaskPage]:
     images = _images_beside(files)
     for path in files:
-        pages = read_stack(path, mask=True)
+        pages = _read_mask(path, size_of)
         for i, mask in enumerate(pages):
             name = path.stem if len(pages) == 1 else f"{path.stem}[{i}]"
             stem = nfc(path.stem)
             yield MaskPage(name, stem, i, mask, path, len(pages), images.get(stem))
+
+
+def _read_mask(path: Path, size_of: Callable[[str], Path | None] | None) -> np.ndarray:
+    """The pages of the mask file ``path``; one drawn as outlines of the size of its image,
+    else of ``size_of``'s file for its stem (:func:`ground_truth`); else a DatasetError
+    naming the fixes."""
+    if path.suffix.lower() not in ANNOTATION_SUFFIXES:
+        return read_stack(path, mask=True)
+    try:
+        image = outlined_image(path)
+    except ImageReadError as exc:
+        image = size_of(nfc(path.stem)) if size_of is not None else None
+        if image is None:
+            raise DatasetError(
+                f"{path}: outlines (ImageJ ROIs, GeoJSON) carry no image size, and no "
+                f"prediction of {path.stem} gives it: give --gt the data folder (its images/ "
+                "beside masks/)"
+            ) from exc
+    return outlined_mask(path, image)
 
 
 def checked_masks(
@@ -317,6 +350,11 @@ class Predictions:
 
     def __contains__(self, stem: str) -> bool:
         return stem in self.maps or stem in self.objects
+
+    def size_of(self, stem: str) -> Path | None:
+        """A file of the predictions of ``stem`` (for the size of a mask drawn as outlines,
+        which carry none), or None."""
+        return next(iter(self.files_of(stem)), None)
 
     def files_of(self, stem: str) -> list[Path]:
         """The files the predictions of ``stem`` are read from (its class map, object ids)."""

@@ -18,7 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from unetlab.data.exclude import as_config, check_exclude_rows
-from unetlab.data.names import PREDICTION_NAMES, image_stem, named_for, nfc
+from unetlab.data.names import ANNOTATION_SUFFIXES, PREDICTION_NAMES, image_stem, named_for, nfc
 from unetlab.data.split_record import describe_names
 from unetlab.data.weightmap import background_class
 from unetlab.errors import DatasetError, UnetlabError
@@ -107,13 +107,15 @@ def evaluate_predictions(
     check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
     exclude_rows = check_exclude_rows(exclude_rows, "exclude_rows")
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
+    # the pages are read once preds is made below: outlines take a prediction's size
+    mask_files, masks = ground_truth(gt_dir, lambda stem: preds.size_of(stem))
+    gt_instances = gt_instances or _outlines_only(mask_files)
     ids = dict(gt_instances=gt_instances, pred_instances=pred_instances)
     classes = _classes(pred_dir, gt_dir, label_values, class_names, boundary_class, **ids)
     values = classes.label_values
     preds = Predictions(
         pred_dir, instances=pred_instances, object_pixels=gt_instances, label_values=values
     )
-    mask_files, masks = ground_truth(gt_dir)
     _refuse_masks_as_predictions(preds, mask_files, gt_dir)
     masks = _for_images(masks, preds, mask_files)
     void = palette_void(mask_files, ignore_value, values)
@@ -192,6 +194,20 @@ def _scored(
     named = classes.names if classes.names is not None else classes.by_index or ()
     values.check(named=len(named))
     return acc, scored, stems
+
+
+def _outlines_only(mask_files: Sequence[Path]) -> bool:
+    """Whether the masks are all drawn as outlines (Fiji's RoiSet.zip, QuPath's .geojson),
+    whose outlines are objects: scored as object ids (``gt_instances``), said in a log line;
+    their ids read as classes gave an object of id 2 a class of its own."""
+    if not mask_files or any(f.suffix.lower() not in ANNOTATION_SUFFIXES for f in mask_files):
+        return False
+    log.info(
+        "the masks are outlines (%s, ...): each is one object, scored as object ids "
+        "(--gt-instances)",
+        mask_files[0].name,
+    )
+    return True
 
 
 def _noting(masks: Iterable[MaskPage], stems: list[str]) -> Iterable[MaskPage]:
