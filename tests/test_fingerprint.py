@@ -275,3 +275,35 @@ def test_the_fingerprint_and_the_plan_measure_the_objects_of_a_named_background(
     (root / "class_names.txt").write_text("cell\nbackground\n")
     fp = _checked(load_config(None, [f"data.root={root}", "data.val_fraction=0.25"]), set())[0]
     assert sorted(fp.object_areas()) == [6] * 4 + [9] * 4
+
+
+@pytest.mark.parametrize(
+    "values, mixed",
+    [([[0, 1], [0, 255]], True), ([[0, 1, 255], [0, 255]], False), ([[0, 1], [0]], False)],
+)
+def test_training_and_evaluate_refuse_mixed_encodings_by_one_rule(tmp_path, values, mixed):
+    """data.fingerprint.binary_foreground is the rule of both: a data set's masks
+    (mixed_encodings) and evaluate's, read one by one (evaluate.masks.checked_masks)."""
+    from unetlab.data.fingerprint import binary_foreground
+    from unetlab.errors import DatasetError
+    from unetlab.evaluate.masks import MaskPage, checked_masks
+
+    assert [binary_foreground(v) for v in ([0, 1], [0, 65535], [0, 1, 255], [0], [0, 2])] == [
+        1,
+        65535,
+        None,
+        None,
+        None,
+    ]
+    files = [facts(f"{i}.png", v) for i, v in enumerate(values)]
+    assert bool(mixed_encodings(files)) is mixed
+    pages = [
+        MaskPage(f"{i}", f"{i}", 0, np.array([v], np.uint8), tmp_path / f"{i}.png", 1)
+        for i, v in enumerate(values)
+    ]
+    read = checked_masks(pages, None, label_values=None, instances=False)
+    if mixed:
+        with pytest.raises(DatasetError, match="masks mix encodings"):
+            list(read)
+    else:
+        assert len(list(read)) == len(values)

@@ -826,14 +826,26 @@ def _as_trained(image, invalid) -> np.ndarray:
     return filled(image, invalid)
 
 
+#: the foreground values of a binary mask's encodings: 0/1 (a boolean mask), 0/255, 0/65535
+BINARY_FOREGROUNDS = (1, 255, 65535)
+
+
+def binary_foreground(values: Iterable[int]) -> int | None:
+    """The foreground value of a binary mask that holds ``values`` (0 and one of
+    :data:`BINARY_FOREGROUNDS`: 1 of a 0/1 mask), else None: the one rule of masks that mix
+    encodings, of a data set (:func:`mixed_encodings`) and of evaluate's masks, one by one
+    (:func:`unetlab.evaluate.masks.checked_masks`)."""
+    held = {int(v) for v in values} - {0}
+    return held.pop() if len(held) == 1 and held <= set(BINARY_FOREGROUNDS) else None
+
+
 def mixed_encodings(pairs: Sequence[PairFacts]) -> list[str]:
     """Problems when binary masks disagree on their foreground value: some files 0/1, others
     0/255 (or 0/65535). A file holding both values (three classes) is no contradiction."""
     by_value: dict[int, list[str]] = {}
     for p in pairs:
-        values = set(p.values) - {0}
-        if len(values) == 1 and values <= {1, 255, 65535} and not p.instances:
-            by_value.setdefault(values.pop(), []).append(p.name)
+        if (top := binary_foreground(p.values)) is not None and not p.instances:
+            by_value.setdefault(top, []).append(p.name)
     if len(by_value) < 2:
         return []
     parts = [

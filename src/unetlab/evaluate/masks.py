@@ -14,6 +14,7 @@ import numpy as np
 
 from unetlab.data.checks import non_integer_mask
 from unetlab.data.classes import VOC_VOID, dataset_palette, names_file, read_class_names
+from unetlab.data.fingerprint import binary_foreground
 from unetlab.data.instances import instance_ids
 from unetlab.data.io import (
     IMAGE_SUFFIXES,
@@ -209,14 +210,16 @@ def checked_masks(
 
 
 def _one_encoding(page: MaskPage, ignore_value, first: dict[int, Path]) -> None:
-    """Note the foreground value of the binary mask ``page`` (0 and one of 1, 255, 65535)
-    in ``first``; DatasetError when another file's is another."""
+    """Note the foreground value of the binary mask ``page`` (training's rule,
+    :func:`~unetlab.data.fingerprint.binary_foreground`; ``ignore_value`` as 0) in
+    ``first``; DatasetError when another file's is another."""
     mask = np.asarray(page.mask)
     if ignore_value is not None:
         mask = np.where(mask == ignore_value, 0, mask)
-    top = int(mask.max(initial=0))
-    if top not in (1, 255, 65535) or np.count_nonzero((mask != 0) & (mask != top)):
+    top = mask.max(initial=0)  # its values are 0 and top, or more (a tenth of np.unique's time)
+    if np.count_nonzero((mask != 0) & (mask != top)) or binary_foreground([top]) is None:
         return
+    top = int(top)
     first.setdefault(top, page.path)
     if len(first) > 1:
         other = next(v for v in first if v != top)
