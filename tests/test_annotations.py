@@ -315,3 +315,22 @@ def test_evaluate_a_folder_of_roi_sets_alone_takes_the_predictions_size(tmp_path
     write_imagej_rois(tmp_path / "masks" / "b.zip", ids)
     with pytest.raises(DatasetError, match=r"b.zip: outlines .* no prediction of b gives it: give"):
         evaluate_predictions(tmp_path / "pred", tmp_path / "masks")
+
+
+def test_a_hyperstacks_roi_set_from_predict_reads_back_plane_by_plane(tmp_path):
+    """A T x Z hyperstack (ImageJ axes TZCYX) with the RoiSet unetlab writes for it (each
+    ROI at its (c, z, t) in the second header): each page's objects on that page, by the
+    image's page axes."""
+    ids = np.zeros((4, 32, 32), np.uint16)
+    for p in range(4):
+        ids[p, 2 + 5 * p : 6 + 5 * p, 3:9] = 1
+        ids[p, 20:24, 2 + 6 * p : 5 + 6 * p] = 2
+    image = (ids > 0).astype(np.uint8).reshape(2, 2, 1, 32, 32) * 200
+    (tmp_path / "images").mkdir()
+    tifffile.imwrite(tmp_path / "images" / "a.tif", image, imagej=True, metadata={"axes": "TZCYX"})
+    positions = [(0, p % 2 + 1, p // 2 + 1) for p in range(4)]  # ImageJ's order: T, then Z
+    write_imagej_rois(tmp_path / "masks" / "a.zip", ids, positions=positions)
+    pairs = find_pairs(tmp_path)
+    assert [p.page for p in pairs] == [0, 1, 2, 3]
+    for pair in pairs:
+        np.testing.assert_array_equal(read_pair(pair)[1], ids[pair.page])

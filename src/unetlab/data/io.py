@@ -272,8 +272,10 @@ def outlined_mask(path: str | os.PathLike, image: str | os.PathLike | None = Non
 def outlined_pages(path: str | os.PathLike, image: str | os.PathLike | None = None) -> int:
     """The pages :func:`outlined_mask` gives for ``path`` (and ``image``)."""
     image = Path(image) if image is not None else outlined_image(Path(path))
-    pages_of = _outline_pages(Path(path), image, read_outlines(path))
-    return 1 if pages_of is None else stack_shape(image)[0]
+    pages = stack_shape(image)[0]
+    if pages == 1:  # the outlines not read
+        return 1
+    return 1 if _outline_pages(Path(path), image, read_outlines(path)) is None else pages
 
 
 def _outline_pages(path: Path, image: Path, outlines) -> list[int | None] | None:
