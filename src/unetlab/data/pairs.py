@@ -46,8 +46,8 @@ from unetlab.data.io import (
 from unetlab.data.names import (
     ANNOTATION_SUFFIXES,
     MASK_SUFFIXES,
-    SPLIT_NAMES,
     OUTLINE_NAMES,
+    SPLIT_NAMES,
     folder_candidates,
     image_stem,
     images_of,
