@@ -334,3 +334,39 @@ def test_a_hyperstacks_roi_set_from_predict_reads_back_plane_by_plane(tmp_path):
     assert [p.page for p in pairs] == [0, 1, 2, 3]
     for pair in pairs:
         np.testing.assert_array_equal(read_pair(pair)[1], ids[pair.page])
+
+
+def test_a_stacks_roi_set_without_positions_is_told_how_to_set_them(tmp_path):
+    """ROIs of no stack position make one plane: the page-count problem says why and how
+    (Fiji's Associate with slices), not that the stack may be channels saved as pages."""
+    (tmp_path / "images").mkdir()
+    image = np.zeros((3, 20, 30), np.uint8)
+    tifffile.imwrite(tmp_path / "images" / "s.tif", image, photometric="minisblack")
+    write_imagej_rois(tmp_path / "masks" / "s.zip", _objects()[:20, :30])
+    with pytest.raises(DatasetError, match=r"s.zip has 1: its outlines have no stack position"):
+        find_pairs(tmp_path)
+
+
+def test_evaluate_scores_predictions_drawn_as_outlines(tmp_path):
+    """evaluate --pred of RoiSets (predict's a_objects_rois.zip, or a ROI set from Fiji
+    named as its image) and GeoJSON: their objects, of the ground truth's size, scored as an
+    _objects.tif of the same objects is; they were passed over ('no prediction for ...').
+    Outlines on both sides leave no size: one line names the fix."""
+    from unetlab.evaluate import evaluate_predictions
+
+    ids = _objects()
+    write_tiff(tmp_path / "gt" / "a.tif", ids)
+    write_tiff(tmp_path / "gt" / "b.tif", ids)
+    write_imagej_rois(tmp_path / "pred" / "a_objects_rois.zip", ids)
+    write_geojson(tmp_path / "pred" / "b.geojson", ids)
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", gt_instances=True)
+    assert [(i["name"], i["objects"], i["pred_objects"]) for i in report.images] == [
+        ("a", 4, 4),
+        ("b", 4, 4),
+    ]
+    assert all(i["object_f1"] == pytest.approx(1.0) for i in report.images)
+    (tmp_path / "gt" / "a.tif").unlink()
+    (tmp_path / "gt" / "b.tif").unlink()
+    write_imagej_rois(tmp_path / "gt" / "a.zip", ids)
+    with pytest.raises(DatasetError, match=r"gt.a.zip: outlines .* no prediction of a gives it"):
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt")

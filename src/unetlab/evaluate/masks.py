@@ -280,9 +280,15 @@ OBJECTS_SUFFIX = "_objects"  # <stem>_objects.tif: the object ids of ``predict -
 OBJECT_SUFFIXES = (OBJECTS_SUFFIX, "_cp_masks")
 
 
+#: the stem endings of object predictions drawn as outlines: predict's ``--outlines``
+#: (``<stem>_objects_rois.zip``, ``<stem>_objects.geojson``), cellpose's ``<stem>_rois.zip``
+OUTLINE_SUFFIXES = (f"{OBJECTS_SUFFIX}_rois", OBJECTS_SUFFIX, "_rois")
+
+
 def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]:
     """(class maps ``<stem>.png``/``.tif``, object ids ``<stem>_objects.*`` or cellpose's
-    ``<stem>_cp_masks.*``) by stem."""
+    ``<stem>_cp_masks.*``, else drawn as outlines: ``<stem>.zip`` (a RoiSet from Fiji),
+    ``<stem>.geojson`` (QuPath), or so named with :data:`OUTLINE_SUFFIXES`) by stem."""
     if not pred_dir.is_dir():
         raise DatasetError(f"{pred_dir}: no such prediction folder")
     _refuse_images_as_predictions(pred_dir)
@@ -297,6 +303,11 @@ def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]
             objects.setdefault(stem[: -len(suffix)], path)
         else:
             maps.setdefault(stem, path)
+    for path in sorted(pred_dir.iterdir()):  # outlines: where no object-id image is
+        if path.suffix.lower() in ANNOTATION_SUFFIXES and path.is_file():
+            stem = nfc(path.stem)
+            suffix = next((s for s in OUTLINE_SUFFIXES if stem.endswith(s)), "")
+            objects.setdefault(stem[: len(stem) - len(suffix)], path)
     return maps, objects
 
 
@@ -355,9 +366,10 @@ class Predictions:
         return stem in self.maps or stem in self.objects
 
     def size_of(self, stem: str) -> Path | None:
-        """A file of the predictions of ``stem`` (for the size of a mask drawn as outlines,
-        which carry none), or None."""
-        return next(iter(self.files_of(stem)), None)
+        """An image file of the predictions of ``stem`` (for the size of a mask drawn as
+        outlines, which carry none), or None."""
+        images = (f for f in self.files_of(stem) if f.suffix.lower() not in ANNOTATION_SUFFIXES)
+        return next(images, None)
 
     def files_of(self, stem: str) -> list[Path]:
         """The files the predictions of ``stem`` are read from (its class map, object ids)."""
@@ -367,7 +379,9 @@ class Predictions:
         """(class indices (H, W) int64, object ids (H, W) int64 or None) of one mask page."""
         ids, stem = None, gt.stem
         if stem in self.objects:
-            ids = _page(self.read_objects, self.objects[stem], gt)
+            path = self.objects[stem]
+            drawn = path.suffix.lower() in ANNOTATION_SUFFIXES
+            ids = _page(self.read_objects, path, gt, _outlined(path, gt) if drawn else None)
             if not np.issubdtype(ids.dtype, np.integer) or ids.min(initial=0) < 0:
                 raise DatasetError(
                     f"{self.objects[stem]}: object ids are integers 0 (none), 1..n, not "
@@ -555,10 +569,11 @@ def _class_indices(pred: np.ndarray, path: Path) -> np.ndarray:
     return pred.astype(np.int64)
 
 
-def _page(read: PairReader, path: Path, gt: MaskPage) -> np.ndarray:
-    """Page ``gt.page`` of the prediction ``path``: one (H, W) label image of the ground
-    truth's size, from a file of as many pages as the ground truth's."""
-    pages = read.stack(path, mask=True)
+def _page(read: PairReader, path: Path, gt: MaskPage, pages=None) -> np.ndarray:
+    """Page ``gt.page`` of the prediction ``path`` (``pages``: its pages, where read
+    already): one (H, W) label image of the ground truth's size, from a file of as many
+    pages as the ground truth's."""
+    pages = read.stack(path, mask=True) if pages is None else pages
     if len(pages) != gt.pages:
         raise DatasetError(_page_mismatch(path, len(pages), gt))
     pred, name, shape = pages[gt.page], gt.name, gt.mask.shape
@@ -570,6 +585,21 @@ def _page(read: PairReader, path: Path, gt: MaskPage) -> np.ndarray:
             f"{name} is {shape[1]}x{shape[0]} (width x height); predict the full-size image"
         )
     return pred
+
+
+def _outlined(path: Path, gt: MaskPage) -> np.ndarray:
+    """The object ids of a prediction drawn as outlines (Fiji's RoiSet.zip, QuPath's
+    .geojson), of the size (and stack positions) of the image of its ground truth ``gt``, or
+    of the mask itself where it is a label image."""
+    drawn = gt.path.suffix.lower() in ANNOTATION_SUFFIXES
+    try:
+        image = gt.image or (outlined_image(gt.path) if drawn else gt.path)
+    except ImageReadError:
+        raise DatasetError(
+            f"{path}: outlines carry no image size, nor do the outlines of its ground truth "
+            f"{gt.path.name}: give --gt the data folder (its images/ beside masks/)"
+        ) from None
+    return outlined_mask(path, image)
 
 
 def _page_mismatch(path: Path, pages: int, gt: MaskPage) -> str:
