@@ -280,6 +280,7 @@ def test_one_roi_set_of_a_stack_draws_each_roi_on_its_page(tmp_path):
         "on3.roi": _at(_roi(1, (10, 10, 14, 20)), slice_=3),
         "z2.roi": _at(_roi(1, (10, 0, 12, 6)), zt=(2, 0)),
         "all.roi": _roi(1, (16, 20, 20, 30)),
+        "z3t1.roi": _at(_roi(1, (0, 25, 2, 30)), zt=(3, 1)),  # Fiji's t 1 of a z stack
     }
     with zipfile.ZipFile(tmp_path / "masks" / "s.zip", "w") as archive:
         for name, data in rois.items():
@@ -287,13 +288,16 @@ def test_one_roi_set_of_a_stack_draws_each_roi_on_its_page(tmp_path):
     pairs = find_pairs(tmp_path)
     assert [p.page for p in pairs] == [0, 1, 2]
     masks = [read_pair(p)[1] for p in pairs]
-    assert [np.unique(m).tolist() for m in masks] == [[0, 1, 2], [0, 1, 2], [0, 1, 2]]
+    assert [np.unique(m).tolist() for m in masks] == [[0, 1, 2], [0, 1, 2], [0, 1, 2, 3]]
+    assert (masks[2][:2, 25:30] == 3).all() and not masks[0][:2, 25:30].any()
     assert (masks[0][:4, :4] == 1).all() and (masks[2][10:14, 10:20] == 1).all()
     assert (masks[1][10:12, :6] == 1).all() and not masks[0][10:12, :6].any()
     assert all((m[16:20, 20:30] == 2).all() for m in masks)
     with zipfile.ZipFile(tmp_path / "masks" / "s.zip", "a") as archive:
         archive.writestr("far.roi", _at(_roi(1, (0, 0, 2, 2)), slice_=5))
-    with pytest.raises(DatasetError, match=r"ROI far: on plane 5 of a 3-plane image: draw"):
+    with pytest.raises(
+        DatasetError, match=r"ROI far: at slice 5, no one plane of this 3-plane image: draw"
+    ):
         find_pairs(tmp_path)
 
 
@@ -370,3 +374,21 @@ def test_evaluate_scores_predictions_drawn_as_outlines(tmp_path):
     write_imagej_rois(tmp_path / "gt" / "a.zip", ids)
     with pytest.raises(DatasetError, match=r"gt.a.zip: outlines .* no prediction of a gives it"):
         evaluate_predictions(tmp_path / "pred", tmp_path / "gt")
+
+
+def test_outline_pages_follow_imagejs_positions():
+    """ImageJ's (slice, z, t), 1-based, 0 unset: t 1 of a z stack (as Fiji writes it) is
+    its default; a z and a t place a ROI in a T x Z stack; one on every z of one t of such
+    a stack is on no one plane (refused)."""
+    from unetlab.data.annotations import Outline, outline_pages
+
+    def at(*positions):
+        return [Outline(f"r{i}", box=(0, 0, 1, 1), position=p) for i, p in enumerate(positions)]
+
+    assert outline_pages(at((0, 3, 1), (0, 0, 0), (2, 0, 0)), "Z", (3,), "f") == [2, None, 1]
+    assert outline_pages(at((0, 1, 2), (0, 2, 1)), "TZ", (2, 2), "f") == [2, 1]
+    assert outline_pages(at((0, 2, 1), (0, 1, 3)), "Q", (3,), "f") == [1, 2]
+    with pytest.raises(DatasetError, match=r"f: ROI r0: at z 0 t 2, no one plane .*\(planes TZ\)"):
+        outline_pages(at((0, 0, 2)), "TZ", (2, 2), "f")
+    with pytest.raises(DatasetError, match=r"ROI r0: at z 2 t 2, no one plane"):
+        outline_pages(at((0, 2, 2)), "Z", (3,), "f")

@@ -206,24 +206,39 @@ def _page(outline: Outline, letters: str, sizes: tuple[int, ...], pages: int, wh
     flat, z, t = outline.position
     if not (z or t):
         page = flat - 1 if flat else None
-    elif z and t:
-        at = {"Z": z - 1, "T": t - 1}
-        known = set(letters) == {"Z", "T"} and all(at[a] < n for a, n in zip(letters, sizes))
-        page = int(np.ravel_multi_index([at[a] for a in letters], sizes)) if known else pages
     else:
-        page = (z or t) - 1
-    if page is not None and page >= pages:
+        page = _hyperstack_page({"Z": z, "T": t}, letters, sizes)
+    if page is not None and not 0 <= page < pages:
         raise DatasetError(
-            f"{where}: on plane {_shown(outline.position)} of a {pages}-plane image: draw it on "
-            "a plane the image has (the ROI Manager's position), or delete it"
+            f"{where}: at {_shown(outline.position)}, no one plane of this {pages}-plane "
+            f"image{f' (planes {letters})' if letters in ('Z', 'T', 'ZT', 'TZ') else ''}: "
+            "draw it on a plane the image has (the ROI Manager's Properties: Position), or "
+            "delete it"
         )
     return page
 
 
+def _hyperstack_page(at: dict[str, int], letters: str, sizes: tuple[int, ...]) -> int | None:
+    """The page of a ROI at ImageJ's ``at`` z and t (1-based; 0: every one), in a stack of
+    page axes ``letters``: the index of its z and t among the stack's axes (a position of 1
+    on an axis the stack lacks is ImageJ's default); for pages of no known axes, its one
+    position beyond 1. None: on every page; -1: on no one page."""
+    axes = [a for a in letters if a in at] if letters in ("Z", "T", "ZT", "TZ") else []
+    if not axes:
+        return max(at.values()) - 1 if min(at.values()) <= 1 else -1
+    if any(at[a] > 1 for a in at if a not in axes):
+        return -1
+    if not any(at[a] for a in axes):
+        return None
+    if not all(0 < at[a] <= n for a, n in zip(axes, sizes)):
+        return -1
+    return int(np.ravel_multi_index([at[a] - 1 for a in axes], sizes))
+
+
 def _shown(position: tuple[int, int, int]) -> str:
-    """An ImageJ position as said: ``5``, ``z 2 t 3``."""
+    """An ImageJ position as said: ``slice 5``, ``z 2 t 3``."""
     flat, z, t = position
-    return f"z {z} t {t}" if z and t else str(z or t or flat)
+    return f"z {z} t {t}" if z or t else f"slice {flat}"
 
 
 def _composite(path: np.ndarray, where: str) -> tuple[np.ndarray, ...]:
