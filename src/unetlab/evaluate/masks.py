@@ -357,6 +357,7 @@ class Predictions:
         self.object_pixels = object_pixels
         self.label_values = label_values
         self.read_maps, self.read_objects = PairReader(), PairReader()
+        self.drawn: dict[Path, np.ndarray] = {}  # a prediction drawn as outlines: its pages
         self.records = read_records(folder) if self.maps else {}
         self.mask_values: dict[Path, bool] = {}  # per class map: does it hold mask values?
         self.outputs: dict[Path, dict] = {}  # per class map: its record's outputs
@@ -381,7 +382,7 @@ class Predictions:
         if stem in self.objects:
             path = self.objects[stem]
             drawn = path.suffix.lower() in ANNOTATION_SUFFIXES
-            ids = _page(self.read_objects, path, gt, _outlined(path, gt) if drawn else None)
+            ids = _page(self.read_objects, path, gt, self._outlined(path, gt) if drawn else None)
             if not np.issubdtype(ids.dtype, np.integer) or ids.min(initial=0) < 0:
                 raise DatasetError(
                     f"{self.objects[stem]}: object ids are integers 0 (none), 1..n, not "
@@ -397,6 +398,13 @@ class Predictions:
         if self._holds_mask_values(path) or self._foreign_values(path, pred):
             pred = from_mask_values(pred, self.label_values, path)
         return pred, ids
+
+    def _outlined(self, path: Path, gt: MaskPage) -> np.ndarray:
+        """The pages of the prediction ``path`` drawn as outlines (:func:`_outlined`), drawn
+        once for all the pages of a stack (the last file's kept)."""
+        if path not in self.drawn:
+            self.drawn = {path: _outlined(path, gt)}
+        return self.drawn[path]
 
     def _instance_map(self, path: Path) -> bool:
         """Whether the class map ``path`` is an instance model's (background / boundary /
