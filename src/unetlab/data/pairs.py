@@ -128,6 +128,13 @@ def _page_mismatch(image: Path, mask: Path, n_img: int, n_mask: int) -> str:
     """The problem line for an image and a mask of different page counts, with the likely
     cause where the shapes show one."""
     line = f"{image}: {n_img} pages but its mask {mask.name} has {n_mask}"
+    if mask.suffix.lower() in ANNOTATION_SUFFIXES:
+        return (
+            f"{line}: its outlines have no stack position, so they are one plane: in Fiji, "
+            "set each ROI's slice (ROI Manager > Properties: Position) and save the set "
+            "again; or save the annotated plane alone (Image > Duplicate, this slice only) as "
+            "the image"
+        )
     try:
         _, h, w = stack_shape(image)
         _, mask_h, mask_w = stack_shape(mask)
