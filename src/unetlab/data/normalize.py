@@ -392,11 +392,14 @@ def percentile_stats(
     grains 1); with ``camera_ceiling`` those at its ceiling
     (:meth:`~unetlab.data.ceiling.CeilingTally.ceiling`, the rule of predict's saturated
     objects: the dtype's maximum, else a 10/12/14-bit camera's clipped pixels piled up at
-    1023/4095/16383 in a 16-bit file; specs before it, the dtype's maximum only)."""
+    1023/4095/16383 in a 16-bit file; specs before it, the dtype's maximum only).
+    A channel whose percentiles meet (a band of zeros but for a few bright pixels: a sparse
+    stain, a cirrus band) is scaled by its whole span, min to max, instead (:func:`_width`)."""
     c = channels_of(image)
     top = np.iinfo(image.dtype).max if np.issubdtype(image.dtype, np.integer) else None
     if top is not None and image.dtype.itemsize <= 2:
         values, counts = _histogram(image, c, chunk_rows)
+        span = _histogram_span(values, counts)
         if ignore_saturated:
             _drop_ceilings(values, counts, image.dtype, camera_ceiling)
         lo, hi = (np.array([_hist_percentile(values, n, q) for n in counts]) for q in (low, high))
@@ -410,11 +413,29 @@ def percentile_stats(
                 np.asarray(image[t : t + chunk])[::step] for t in range(0, image.shape[0], chunk)
             ]
             pixels = np.concatenate(rows).reshape(-1, c)
+        span = pixels.max(axis=0).astype(np.float64) - pixels.min(axis=0)
         if ignore_saturated and top is not None:
             lo, hi = _unsaturated_percentiles(pixels, low, high, camera_ceiling)
         else:
             lo, hi = np.percentile(pixels, [low, high], axis=0).astype(np.float64)
-    return lo, np.maximum(hi - lo, STD_FLOOR)
+    return lo, _width(hi - lo, span)
+
+
+def _width(width: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """Each channel's percentile ``width``, or its whole ``span`` (max - min, saturated pixels
+    too) where the percentiles meet: a band of zeros with 16 bright pixels in 16,384 has a
+    1st-99.8th width of 0, which the floor of 1e-6 turned into inputs of 3e9 (audit s37
+    bands); a constant channel keeps the floor (its pixels all normalise to 0)."""
+    return np.where(width > STD_FLOOR, width, np.maximum(span, STD_FLOOR))
+
+
+def _histogram_span(values: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Per channel of a histogram (``counts`` (C, V) at ascending ``values``): max - min."""
+    spans = []
+    for row in counts:
+        held = np.flatnonzero(row)
+        spans.append(values[held[-1]] - values[held[0]] if held.size else 0.0)
+    return np.asarray(spans, dtype=np.float64)
 
 
 def _drop_ceilings(values: np.ndarray, counts: np.ndarray, dtype, camera: bool) -> None:
