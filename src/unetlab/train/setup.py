@@ -138,16 +138,32 @@ def with_contrast_floor(spec: dict, train: list) -> dict:
     set): half the least contrast of the training samples (each :class:`Sample`'s
     ``contrast``, measured when it was normalised), so that prediction does not stretch an
     empty field's noise into objects. Training is unchanged by it (every training image's
-    contrast is twice the floor or more)."""
+    contrast is twice the floor or more). Of training images of several dtypes, those of the
+    most common one set it, in their units, and their dtype is recorded beside it: a float
+    reflectance image among 16-bit ones put a floor of 0.13 on the 16-bit images (whose
+    half least contrast was 1258), which then floored none of them (audit s37 bands)."""
     if spec.get("mode") not in ("per_image", "percentile") or "floor" in spec or not train:
         return spec
-    floor = contrast_floor([s.contrast for s in train])
+    dtype = most_common_dtype(train)
+    kept = [s for s in train if s.dtype == dtype] if dtype else train
+    floor = contrast_floor([s.contrast for s in kept])
+    mixed = dtype is not None and len(kept) < len(train)
     log.info(
-        "normalisation floor %s: half the least contrast of the training images (an image "
+        "normalisation floor %s: half the least contrast of the training images%s (an image "
         "with less, e.g. an empty field, is not stretched to it)",
         floor,
+        f" of dtype {dtype}, {len(kept)} of {len(train)}; other dtypes get none" if mixed else "",
     )
-    return {**spec, "floor": floor}
+    return {**spec, "floor": floor} | ({"dtype": dtype} if dtype else {})
+
+
+def most_common_dtype(train: list) -> str | None:
+    """The dtype most of the samples of ``train`` were read as (the first on a tie), or None
+    where one has no recorded dtype."""
+    names = [s.dtype for s in train]
+    if any(name is None for name in names):
+        return None
+    return max(dict.fromkeys(names), key=names.count)
 
 
 def _instance_data(d, cfg: Config, train_pairs, pairs, normalization, weight_map) -> Data:
