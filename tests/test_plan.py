@@ -407,3 +407,19 @@ def test_a_voc_set_is_planned_without_its_void_outlines(tmp_path):
         load_config(None, [f"data.root={root}", "data.label_values=[0,1,2,3,4,5,6,255]"])
     )
     assert 255 in kept.fingerprint["class_fractions"]  # a class when the user says so
+
+
+def test_the_normalisation_line_of_multi_channel_images_says_per_channel():
+    """A 32-band float stack was planned 'grey levels fill the range (EM, bright-field)', and
+    no line said that a 13-band scene's bands are each scaled on their own (audit s37 bands)."""
+    from dataclasses import replace
+
+    grey = facts(dtype="float32")
+    bands = Fingerprint([replace(p, channels=32) for p in grey.pairs])
+    assert plan_normalization(grey).reason.startswith("grey levels fill the range (EM")
+    reason = plan_normalization(bands).reason
+    assert reason.startswith("32-channel images, not mostly dark: per-image standardisation")
+    assert reason.endswith(", each of the 32 channels on its own")
+    deep = Fingerprint([replace(p, channels=13) for p in facts(dtype="uint16").pairs])
+    assert "0-1, each of the 13 channels on its own (saturated" in plan_normalization(deep).reason
+    assert "channels on its own" not in plan_normalization(facts(dtype="uint16")).reason

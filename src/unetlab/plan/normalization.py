@@ -43,13 +43,14 @@ def plan_normalization(fp: Fingerprint) -> Choice:
             "data.normalization",
             dict(PERCENTILE_SPEC),
             f"{len(deep)} of {len(fp.pairs)} images are {deep[0].dtype}: each image's "
-            "1st-99.8th percentiles to 0-1 (saturated pixels left out)",
+            f"1st-99.8th percentiles to 0-1{_by_channel(fp)} (saturated pixels left out)",
         )
     if len(dark) > len(fp.pairs) / 2:
         return Choice(
             "data.normalization",
             dict(PERCENTILE_SPEC),
-            f"fluorescence-like: {len(dark)} of {len(fp.pairs)} images are mostly dark background",
+            f"fluorescence-like: {len(dark)} of {len(fp.pairs)} images are mostly dark "
+            f"background{_by_channel(fp)}",
         )
     return _per_image(fp)
 
@@ -67,16 +68,31 @@ def _per_image(fp: Fingerprint) -> Choice:
             "a slide, mostly glass, is scaled as its crops were"
         )
         return Choice("data.normalization", dict(TISSUE_SPEC), why)
-    kind = (
-        "colour images, not mostly dark, not bright-field"
-        if colour
-        else "grey levels fill the range (EM, bright-field)"
-    )
+    if colour:
+        kind = "colour images, not mostly dark, not bright-field"
+    elif all(p.channels == 1 for p in fp.pairs):
+        kind = "grey levels fill the range (EM, bright-field)"
+    else:  # a float multispectral or hyperspectral stack was called grey EM (audit s37 bands)
+        kind = f"{_channels(fp)}-channel images, not mostly dark"
     return Choice(
         "data.normalization",
         {"mode": "per_image"},
-        f"{kind}: per-image standardisation",
+        f"{kind}: per-image standardisation{_by_channel(fp)}",
     )
+
+
+def _channels(fp: Fingerprint) -> str:
+    """The images' channel count, or counts ("4/13"), as a plan line names them."""
+    return "/".join(str(c) for c in sorted({p.channels for p in fp.pairs}))
+
+
+def _by_channel(fp: Fingerprint) -> str:
+    """The words ", each of the N channels on its own" for multi-channel images (the statistics are
+    per channel: a 13-band scene's bands of different ranges are each scaled by their own),
+    else ""."""
+    if all(p.channels == 1 for p in fp.pairs):
+        return ""
+    return f", each of the {_channels(fp)} channels on its own"
 
 
 def _deep_images(fp: Fingerprint) -> list:
