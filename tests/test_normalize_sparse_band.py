@@ -45,3 +45,10 @@ def test_a_streamed_float_sparse_band_too():
     low, width = percentile_stats(Rows(image), 1.0, 99.8, chunk_rows=16)
     assert width[1] == pytest.approx(0.4) and width[2] == pytest.approx(1e-6)
     assert low[1] == 0.0
+
+
+def test_the_exported_formula_says_the_span():
+    from unetlab.data.normalize import normalization_formula
+
+    text = normalization_formula(dict(PERCENTILE_SPEC))
+    assert "or where that is at most 1e-06" in text and "max - min" in text

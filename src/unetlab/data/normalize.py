@@ -584,9 +584,12 @@ def _percentile_formula(spec: dict, eps: str, own: str) -> str:
     where the spec says so."""
     low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
     return (
-        f"per image and channel c: x' = (x - p_low_c) / max(p_high_c - p_low_c, {eps}), p_low_c "
+        f"per image and channel c: x' = (x - p_low_c) / max(w_c, {eps}), p_low_c "
         f"and p_high_c the {low} and {high} percentiles of channel c over the whole image"
-        f"{_saturated_words(spec)} (numpy's linear interpolation); {own}"
+        f"{_saturated_words(spec)} (numpy's linear interpolation), w_c = p_high_c - p_low_c, "
+        f"or where that is at most {STD_FLOOR:g} (the percentiles meet: a channel of zeros but "
+        "for a few bright pixels) the channel's max - min over the whole image, saturated "
+        f"pixels too; {own}"
     )
 
 
