@@ -35,6 +35,7 @@ def test_check_says_the_plan_data_and_net_and_writes_nothing(tmp_path, monkeypat
     text = caplog.text
     assert "plan: " in text and "check: 3 training and 1 validation images, classes 0, 1" in text
     assert "nothing written: train with the same command without --check" in text
+    assert " parameters, 1 input channel, tile " in text  # the bands a net takes (s37 bands)
     assert main([*args, "--no-plan", "--set", "data.tile_size=32"]) == 0
     assert _tree(tmp_path) == before and data.is_dir()
 

@@ -378,6 +378,14 @@ def _unrecorded_split(run: Path) -> str:
     )
 
 
+def _input_channels(data) -> str:
+    """The net's input channels as --check says them ("13 input channels"): those of the
+    first training sample as loaded (``data.channel`` picks one), so a 13-band data set read
+    as 1 band, or a stack read as planes, shows before a run (audit s37 bands)."""
+    count = data.train[0].image.shape[0] if data.train else 0
+    return f"{count} input channel" + ("" if count == 1 else "s")
+
+
 def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
     """``--check``: the data's checks, the plan, and the data and net as the run would
     start them (loaded, built, its tile sized), logged; nothing is written."""
@@ -406,7 +414,7 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
         _preview(args, cfg, data, (tile, out))
     params = sum(p.numel() for p in model.parameters())
     log.info(
-        "check: %d training and %d validation images, classes %s; net %s parameters, tile %d "
+        "check: %d training and %d validation images, classes %s; net %s parameters, %s, tile %d "
         "-> output %d px, batch %d: %s; nothing %s: train with the same command without "
         "--check",
         len(data.train),
@@ -418,6 +426,7 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
             else ""
         ),
         f"{params:,}",
+        _input_channels(data),
         tile,
         out,
         cfg.train.batch_size,
