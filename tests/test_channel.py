@@ -86,7 +86,9 @@ def test_a_stack_names_the_page_with_nan(tmp_path, grey_model):
     stack = np.random.default_rng(0).random((3, 24, 20)).astype(np.float32)
     stack[1, 2, 3] = np.nan
     tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")
-    with pytest.raises(UnetlabError, match=r"s.tif: 1 NaN or infinite pixel in page 1; replace"):
+    with pytest.raises(
+        UnetlabError, match=r"s.tif: 1 NaN or infinite pixel in page 1; they are NaN, as"
+    ):
         predict_file(grey_model, tmp_path / "s.tif", tmp_path / "out")
 
 

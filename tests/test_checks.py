@@ -52,6 +52,21 @@ def test_nan_pixels_are_named_before_training(tmp_path):
         load_samples(find_pairs(root), label_values=[0, 255], normalization=PER_IMAGE)
 
 
+def test_nan_in_every_band_is_named_with_the_nodata_setting():
+    from unetlab.data.checks import nonfinite_pixels
+
+    image = np.ones((6, 5, 13), np.float32)
+    image[0] = np.nan  # a no-data row in every band
+    assert nonfinite_pixels("a.tif", image) == (
+        "a.tif: 5 NaN or infinite pixels; they are NaN in every channel, as no-data: "
+        "--set data.nodata=nan leaves them out; or replace them with finite values"
+    )
+    image[3, 3, 0] = np.inf
+    assert nonfinite_pixels("a.tif", image).endswith(
+        "6 NaN or infinite pixels; replace them with finite values"
+    )
+
+
 def test_a_missing_mask_and_mixed_encodings_come_in_one_error(tmp_path):
     root = binary_set(tmp_path / "d", 5)
     binary_set(tmp_path / "ones", 3, foreground=1)

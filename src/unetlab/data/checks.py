@@ -41,6 +41,24 @@ def nonfinite_count(
     return int(np.count_nonzero(bad))
 
 
+def nonfinite_fix(
+    image: np.ndarray, *, channel_axis: bool, invalid=None, nodata: str = "--nodata nan"
+) -> str:
+    """The fix for the NaN or infinite pixels of ``image`` (:func:`nonfinite_count`'s
+    arguments), ending "replace them": where each such pixel is NaN in every channel (a float
+    GeoTIFF's no-data, written without its nodata tag) it names ``nodata`` first, the setting
+    that leaves them out (audit s37 bands: only replacing was said)."""
+    nan, finite = np.isnan(image), np.isfinite(image)
+    every = nan.all(axis=-1) if channel_axis else nan
+    bad = ~finite.all(axis=-1) if channel_axis else ~finite
+    if invalid is not None:
+        bad &= ~invalid if bad.ndim == invalid.ndim else ~invalid[..., None]
+    if np.any(bad & ~every):
+        return "replace them"
+    where = " in every channel" if channel_axis and image.shape[-1] > 1 else ""
+    return f"they are NaN{where}, as no-data: {nodata} leaves them out; or replace them"
+
+
 def nonfinite_pixels(name: str, image: np.ndarray, invalid=None) -> str | None:
     """The problem of an (H, W[, C]) image with NaN or infinite pixels (outside ``invalid``:
     a NaN nodata is no problem): training on them ends in a NaN loss that points at the
@@ -48,7 +66,10 @@ def nonfinite_pixels(name: str, image: np.ndarray, invalid=None) -> str | None:
     channel_axis = image.ndim != 2
     if not (count := nonfinite_count(image, channel_axis=channel_axis, invalid=invalid)):
         return None
-    return f"{name}: {count} NaN or infinite pixels; replace them with finite values"
+    fix = nonfinite_fix(
+        image, channel_axis=channel_axis, invalid=invalid, nodata="--set data.nodata=nan"
+    )
+    return f"{name}: {count} NaN or infinite pixels; {fix} with finite values"
 
 
 def non_integer_mask(name: str, mask: np.ndarray) -> str | None:

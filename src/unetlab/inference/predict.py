@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from unetlab.data.checks import nonfinite_count
+from unetlab.data.checks import nonfinite_count, nonfinite_fix
 from unetlab.data.exclude import (
     blank_probabilities,
     check_exclude_rows,
@@ -338,8 +338,9 @@ def check_finite(
     part of the image was checked (e.g. " in rows 0-511"); ``invalid`` ((H, W) bool: nodata,
     which may be NaN) pixels are not checked."""
     if n := nonfinite_count(image, channel_axis=channel_axis, invalid=invalid):
+        fix = nonfinite_fix(image, channel_axis=channel_axis, invalid=invalid)
         raise UnetlabError(
-            f"{name}: {n} NaN or infinite pixel{'s' if n > 1 else ''}{where}; replace them "
+            f"{name}: {n} NaN or infinite pixel{'s' if n > 1 else ''}{where}; {fix} "
             "(e.g. with 0) before predicting"
         )
 
