@@ -85,6 +85,18 @@ def test_an_image_is_far_beyond_FAR_training_standard_deviations_or_of_another_d
     assert appearance_shift(grey, [140.0], np.uint8).figures().startswith("mean 140 is 4.0 sd")
 
 
+def test_a_channel_constant_in_training_is_said_so_not_in_sd():
+    """A band constant in every training image (a zeroed Sentinel-2 band) has sd 1e-6: 16 hot
+    pixels were 'channel 9 mean 0.146 is 146063.1 sd from the training images' 0 (sd
+    1e-06)' (audit s37 bands)."""
+    record = {"dtype": "uint16", "images": 6, "mean": [1500.0, 0.0], "sd": [300.0, 1e-06]}
+    shift = appearance_shift(record, [1500.0, 0.146], np.uint16)
+    assert shift.kind == "far" and shift.channel == 1
+    assert shift.figures() == (
+        "channel 1 mean 0.146, where it held 0 in every pixel of every training image"
+    )
+
+
 def test_prediction_warns_of_a_shifted_stain_only(caplog):
     caplog.set_level(logging.WARNING)
     model = _model(_record([_he(s) for s in range(6)]))

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from unetlab.data.normalize import raw_stats
+from unetlab.data.normalize import STD_FLOOR, raw_stats
 
 #: an image whose mean in some channel lies more than this many training standard deviations
 #: (of the training images' pixels, pooled) from the training images' mean lies far from them
@@ -80,6 +80,11 @@ class Shift:
         if self.kind == "dtype":
             return f"{self.dtype} pixels, the model trained on {self.trained_dtype} images"
         where = f"channel {self.channel} mean" if self.channel >= 0 else "mean"
+        if self.sd <= STD_FLOOR:  # no sd to count in: "146063 sd" said nothing (s37 bands)
+            return (
+                f"{where} {_num(self.value)}, where it held {_num(self.trained)} in every "
+                "pixel of every training image"
+            )
         return (
             f"{where} {_num(self.value)} is {self.z:.1f} sd from the training images' "
             f"{_num(self.trained)} (sd {_num(self.sd)})"
