@@ -158,3 +158,27 @@ def test_one_channel_for_a_two_channel_model_is_refused_not_repeated(tmp_path):
     assert predict_image(both, two).shape == (2, 64, 48)  # its own 2 channels
     rgb = UNet(3, 2, depth=2, base_channels=2, padding="same").eval()
     assert predict_image(rgb, dapi[0]).shape == (2, 40, 36)  # grey for an RGB net: repeated
+
+
+def test_channel_for_a_multi_band_model_is_refused_once_before_any_file(tmp_path, capsys):
+    """--channel with a 13-band model failed every file of a folder alike, each in its own
+    'failed' line, exit 3 (a name such as '3,2,1' first as 'records no channel names'); now
+    one line, exit 2, nothing made (audit s37 bands)."""
+    bands = UNet(4, 2, depth=2, base_channels=2, padding="same").eval()
+    save_model(tmp_path / "m.pt", bands)
+    (tmp_path / "in").mkdir()
+    for i in range(3):
+        image = np.random.default_rng(i).integers(0, 9000, (32, 32, 4), dtype=np.uint16)
+        tifffile.imwrite(tmp_path / "in" / f"{i}.tif", image, planarconfig="contig")
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    for channel in ("3", "3,2,1"):
+        capsys.readouterr()
+        assert main([*argv, "--output", str(tmp_path / "out"), "--channel", channel]) == 2
+        (line,) = capsys.readouterr().err.strip().splitlines()
+        shown = "3" if channel == "3" else "'3,2,1'"
+        assert line == (
+            f"unetlab predict: error: channel {shown} was asked for, but the model takes 4 "
+            "channels: leave --channel (channel=) out to give it all 4 channels (--channel "
+            "picks one channel for a 1-channel model)"
+        )
+        assert not (tmp_path / "out").exists()

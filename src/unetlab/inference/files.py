@@ -110,6 +110,7 @@ from unetlab.inference.output_rules import (
 from unetlab.inference.pages import channel_index, page_channel, page_colour, read_pages
 from unetlab.inference.predict import (
     PredictOptions,
+    channel_refusal,
     check_finite,
     check_model,
     encode_labels,
@@ -170,6 +171,9 @@ def check_options(
     """Refuse bad prediction settings once, before any file (UnetlabError naming the fix),
     rather than once per file."""
     o = PredictOptions.of(options, **settings)
+    channels = getattr(model, "in_channels", 1)
+    if o.channel is not None and channels != 1:  # each file failed alike (s37 bands)
+        raise UnetlabError(channel_refusal(o.channel, channels))
     if o.batch_size is not None and o.batch_size < 1:
         raise UnetlabError(f"batch size must be at least 1, not {o.batch_size}")
     if o.tile_size is not None:

@@ -277,6 +277,16 @@ def _converted(hwc: np.ndarray, channels: int, *, colour: bool) -> tuple[np.ndar
     return None, ""
 
 
+def channel_refusal(channel: int | str, channels: int) -> str:
+    """Why ``channel`` cannot be given to a net of ``channels`` (not 1) input channels."""
+    shown = repr(channel) if isinstance(channel, str) else channel
+    return (
+        f"channel {shown} was asked for, but the model takes {channels} channels: leave "
+        f"--channel (channel=) out to give it all {channels} channels (--channel picks one "
+        "channel for a 1-channel model)"
+    )
+
+
 def _one_channel(hwc: np.ndarray, channel: int, channels: int, name: str) -> np.ndarray:
     """Channel ``channel`` of an (H, W, C) image as (H, W, 1), for a 1-channel net."""
     if isinstance(channel, str):
@@ -285,11 +295,7 @@ def _one_channel(hwc: np.ndarray, channel: int, channels: int, name: str) -> np.
             "give its index (channel=0, 1, ...)"
         )
     if channels != 1:
-        raise UnetlabError(
-            f"{name}: channel {channel} was asked for, but the model takes {channels} "
-            f"channels: leave --channel (channel=) out to give it all {channels} channels "
-            "(--channel picks one channel for a 1-channel model)"
-        )
+        raise UnetlabError(f"{name}: {channel_refusal(channel, channels)}")
     if channel >= hwc.shape[2]:
         raise UnetlabError(
             f"{name}: has {hwc.shape[2]} channel(s) (0 to {hwc.shape[2] - 1}), no channel "
