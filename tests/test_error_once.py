@@ -43,3 +43,38 @@ def test_nproc_2_says_a_bad_input_once(tmp_path):
     out = subprocess.run(command, capture_output=True, text=True, timeout=240)
     assert out.returncode == 2, out.stderr
     assert out.stderr.count("nothere: no such file or folder") == 1, out.stderr
+
+
+def _a_bug(message):
+    def run(args):
+        raise RuntimeError(message)
+
+    return run
+
+
+def test_a_bug_the_processes_share_is_shown_once_another_too(tmp_path, monkeypatch, capsys):
+    """A bug's traceback and its 'this is a bug' line: once when each process of the launch
+    meets the same (printed by every process before), each one met in one process only too."""
+    import unetlab.cli.predict as predict
+
+    monkeypatch.setenv(STATUS_FILE, str(tmp_path / "status"))  # as launch gives each process
+    monkeypatch.setattr(predict, "run", _a_bug("the same in each"))
+    for first in (True, False):  # the first process of the launch, then another
+        assert main(_missing(tmp_path, "x")) == 1
+        err = capsys.readouterr().err
+        assert ("RuntimeError: the same in each" in err) is first, err
+        assert ("this is a bug in unetlab" in err) is first, err
+    monkeypatch.setattr(predict, "run", _a_bug("rank 1 only"))
+    assert main(_missing(tmp_path, "x")) == 1
+    err = capsys.readouterr().err
+    assert "RuntimeError: rank 1 only" in err and "this is a bug in unetlab" in err
+
+
+def test_outside_a_launch_every_run_shows_its_bug(tmp_path, monkeypatch, capsys):
+    import unetlab.cli.predict as predict
+
+    monkeypatch.delenv(STATUS_FILE, raising=False)
+    monkeypatch.setattr(predict, "run", _a_bug("a bug"))
+    for _ in range(2):
+        assert main(_missing(tmp_path, "x")) == 1
+        assert "RuntimeError: a bug" in capsys.readouterr().err

@@ -4,7 +4,8 @@ over the Python API.
 Exit status: 0 done; 2 a problem the user can fix (a ``UnetlabError``: one line naming it
 and the fix, no traceback; ``--debug`` shows the traceback); 75 (``errors.IN_USE``) the
 folder is in use by another unetlab process (a ``FolderInUseError``: its one line; try again
-later); 1 a bug in unetlab (any other exception: its traceback and a request to report it);
+later); 1 a bug in unetlab (any other exception: its traceback and a request to report it, once
+under ``--nproc N`` where each process meets the same);
 130 interrupted; 141 the reader of the output went away (``unetlab sizes | head``), quietly.
 The console script and ``python -m unetlab`` both end through :func:`run`."""
 
@@ -142,12 +143,12 @@ def main(argv: list[str] | None = None) -> int:
             print(line, file=sys.stderr)
         return IN_USE if isinstance(exc, FolderInUseError) else 2
     except Exception:  # noqa: BLE001 - not the user's fault: show it as the bug it is
-        traceback.print_exc()
-        print(
+        said = traceback.format_exc() + (
             f"unetlab {args.command}: this is a bug in unetlab {__version__}, not a problem with "
-            "your input; please report it with the traceback above and the command you ran",
-            file=sys.stderr,
+            "your input; please report it with the traceback above and the command you ran"
         )
+        if first_to_say(said):  # --nproc N: the same traceback once, another one too
+            print(said, file=sys.stderr)
         return 1
 
 
