@@ -92,12 +92,26 @@ def test_a_half_dsb_folder_is_refused_naming_the_sub_folder(tmp_path, change, na
 
 
 def test_a_folder_of_a_few_such_folders_among_others_is_no_dsb(tmp_path):
-    """2 of 5 sub-folders: a folder of projects (pytest's tmp folder), not a DSB folder."""
+    """2 of 5 sub-folders: not read as a DSB folder, but the line names the layout and what
+    the others lack, not 'x/, y/ hold one: give --data x' (one sample: a data set of one
+    image whose masks do not pair; s37 leftovers)."""
     write_dsb(tmp_path, {s: OBJECTS["a"] for s in ("x", "y")})
     for other in ("p", "q", "r"):
         (tmp_path / other).mkdir()
-    with pytest.raises(DatasetError, match="no data set in the folder itself, but x/, y/ hold"):
+    (tmp_path / "q" / "images").mkdir()
+    with pytest.raises(DatasetError) as err:
         find_pairs(tmp_path)
+    said = str(err.value)
+    assert "2 of its 5 sub-folders (x/, y/) are one folder per image as the Data Science" in said
+    assert "but p/ has no images/ and masks/ folder (and 2 more sub-folder(s) are not)" in said
+    assert "give --data" not in said and "\n" not in said
+
+
+def test_a_file_given_for_the_data_names_the_dsb_layout_too(tmp_path):
+    from unetlab.data.pairs import no_data_folder
+
+    (tmp_path / "a.txt").write_text("")
+    assert "ID/images/ID.png + ID/masks/*.png" in str(no_data_folder(tmp_path / "a.txt"))
 
 
 def test_one_folder_per_image_with_masks_named_as_the_image_is_no_dsb(tmp_path):

@@ -66,10 +66,39 @@ def dsb_samples(root: Path) -> list[tuple[Path, Path]] | None:
         return fits
     if len(fits) < HALF_DSB or 2 * len(fits) <= len(subs):
         return None
-    sub, why = next((d, s) for d, s in found.items() if isinstance(s, str))
-    raise DatasetError(
-        f"{root}: {len(fits)} of its {len(subs)} sub-folders are {DSB_LAYOUT} (one binary mask "
-        f"per object), but {sub.name}/ {why}: make it one such folder, or move it out"
+    raise _in_part(root, found, named=False)
+
+
+def dsb_in_part(root: Path, held: list[str]) -> DatasetError | None:
+    """The error for a folder of which only some sub-folders are DSB samples (too few for
+    :func:`dsb_samples` to refuse it), where every one of ``held`` (the names of its
+    sub-folders that hold a data set of their own) is such a sample: each sample's images/
+    and masks/ would be read as a data set of one image. None where some of ``held`` is no
+    sample (``train/``: a data set above its split)."""
+    subs = [d for d in sorted(root.iterdir()) if not d.name.startswith(".") and d.is_dir()]
+    found = {d: _sample(d) for d in subs}
+    samples = {d.name for d, s in found.items() if isinstance(s, tuple)}
+    if not held or not samples.issuperset(held) or len(samples) == len(subs):
+        return None
+    return _in_part(root, found, named=True)
+
+
+def _in_part(
+    root: Path, found: dict[Path, tuple[Path, Path] | str], *, named: bool
+) -> DatasetError:
+    """The error saying how many sub-folders of ``root`` are DSB samples (``named``: the
+    first few by name) and what the first that is not lacks (``found``: each sub-folder's
+    :func:`_sample`)."""
+    fits = [d.name + "/" for d, s in found.items() if isinstance(s, tuple)]
+    misses = [(d, s) for d, s in found.items() if isinstance(s, str)]
+    sub, why = misses[0]
+    more = f" (and {len(misses) - 1} more sub-folder(s) are not)" if len(misses) > 1 else ""
+    listed = ", ".join(fits[:3]) + (f" and {len(fits) - 3} more" if len(fits) > 3 else "")
+    listed = f" ({listed})" if named else ""
+    return DatasetError(
+        f"{root}: {len(fits)} of its {len(found)} sub-folders{listed} are {DSB_LAYOUT} (one "
+        f"binary mask per object), but {sub.name}/ {why}{more}: make each one such folder, or "
+        "move the others out"
     )
 
 

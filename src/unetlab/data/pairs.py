@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.colour_table import ColourTable
-from unetlab.data.dsb import dsb_folder_above, dsb_samples
+from unetlab.data.dsb import DSB_LAYOUT, dsb_folder_above, dsb_in_part, dsb_samples
 from unetlab.data.folder_notes import image_subfolders, is_macos_metadata, subfolders_line
 from unetlab.data.io import (
     INPUT_SUFFIXES,
@@ -244,6 +244,8 @@ def detect_layout(root: Path) -> str:
     if layout := _layout(root):
         return layout
     held = [d.name for d in sorted(root.iterdir()) if d.is_dir() and _layout(d)]
+    if held and (part := dsb_in_part(root, held)) is not None:
+        raise part
     if held:
         pick = next(
             (h for w in ("test", "val") for h in held if h.casefold() in SPLIT_NAMES[w]), held[0]
@@ -427,7 +429,8 @@ def no_data_folder(root: Path, flag: str = "--data") -> DatasetError:
         return DatasetError(
             f"{root} is a file, not a data folder: give {flag} the folder that holds images/ "
             "and masks/ (or train/ and val/ of those, NAME-volume.tif with NAME-labels.tif, "
-            "X.tif beside X_masks.png or X_mask.png, or VOC's JPEGImages/ and SegmentationClass/)"
+            "X.tif beside X_masks.png or X_mask.png, VOC's JPEGImages/ and SegmentationClass/, or "
+            f"{DSB_LAYOUT})"
         )
     return DatasetError(f"{root}: no such data folder; give {flag} the folder of the data set")
 
