@@ -56,9 +56,7 @@ def dsb_samples(root: Path) -> list[tuple[Path, Path]] | None:
     set of its own); None where ``root`` is no such folder. DatasetError naming the first
     sub-folder that does not fit where :data:`HALF_DSB` or more others do, and more than
     half of them."""
-    subs = [d for d in sorted(root.iterdir()) if not d.name.startswith(".") and d.is_dir()]
-    split = {name for names in SPLIT_NAMES.values() for name in names}
-    if not subs or any(d.name.casefold() in split for d in subs):
+    if not (subs := _sample_folders(root)):
         return None
     found = {d: _sample(d) for d in subs}
     fits = [s for s in found.values() if isinstance(s, tuple)]
@@ -67,6 +65,27 @@ def dsb_samples(root: Path) -> list[tuple[Path, Path]] | None:
     if len(fits) < HALF_DSB or 2 * len(fits) <= len(subs):
         return None
     raise _in_part(root, found, named=False)
+
+
+def dsb_images(root: Path) -> list[Path] | None:
+    """The image of each sub-folder of ``root`` in name order, when every one (hidden ones
+    passed over) holds ``images/`` with exactly one image, named as the sub-folder
+    (``ID/images/ID.png``: their names, unique, name predict's outputs in one folder), with
+    or without ``masks/`` (the DSB's test set, ``stage1_test/``, has none); else None."""
+    if not (subs := _sample_folders(root)):
+        return None
+    images = [
+        image for d in subs if isinstance(image := _sample_image(d), Path) and image.stem == d.name
+    ]
+    return images if len(images) == len(subs) else None
+
+
+def _sample_folders(root: Path) -> list[Path]:
+    """The sub-folders of ``root`` (hidden ones passed over) in name order, which may be DSB
+    samples; none where one is a split's (``train/``, ``test/``: a data set above its split)."""
+    subs = [d for d in sorted(root.iterdir()) if not d.name.startswith(".") and d.is_dir()]
+    split = {name for names in SPLIT_NAMES.values() for name in names}
+    return [] if any(d.name.casefold() in split for d in subs) else subs
 
 
 def dsb_in_part(root: Path, held: list[str]) -> DatasetError | None:
@@ -126,12 +145,27 @@ def _sample(folder: Path) -> tuple[Path, Path] | str:
     if images is None or masks is None:
         lacks = " and ".join(n + "/" for n in ("images", "masks") if n not in parts)
         return f"has no {lacks} folder"
+    image = _one_image(images)
+    if isinstance(image, str):
+        return image
+    if _holds_stem(masks, image.stem):
+        return f"has a mask named as its image ({masks.name}/{image.stem}.*), not one per object"
+    return image, masks
+
+
+def _sample_image(folder: Path) -> Path | str:
+    """The image of the DSB sample ``folder`` (its ``images/``' one file, ``masks/`` or
+    not), or why it is none."""
+    images = [d for d in folder.iterdir() if d.name.casefold() == "images" and d.is_dir()]
+    return _one_image(images[0]) if len(images) == 1 else "has no images/ folder"
+
+
+def _one_image(images: Path) -> Path | str:
+    """The one image file of a sample's ``images/`` folder, or why there is not one."""
     files = _image_files(images)
     if len(files) != 1:
         return f"has {len(files)} images in {images.name}/ (a sample holds one)"
-    if _holds_stem(masks, files[0].stem):
-        return f"has a mask named as its image ({masks.name}/{files[0].stem}.*), not one per object"
-    return files[0], masks
+    return files[0]
 
 
 def _holds_stem(folder: Path, stem: str) -> bool:

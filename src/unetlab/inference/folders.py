@@ -71,6 +71,7 @@ __all__ = [
     "FolderPrediction",
     "check_settings",
     "claim_folder",
+    "dsb_inputs",
     "find_inputs",
     "folder_inputs",
     "predict_folder",
@@ -94,6 +95,8 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
         path = Path(pattern)
         if is_zarr(path):
             files.append(path)
+        elif path.is_dir() and (samples := dsb_inputs(path)):
+            files += samples
         elif path.is_dir():
             files += folder_inputs(path)
             left_out += _subfolders_left_out(path)
@@ -131,6 +134,21 @@ def folder_inputs(folder: Path) -> list[Path]:
 
     zarrs = sorted(p for p in folder.iterdir() if is_zarr(p))
     return zarrs + _without_masks(folder, find_images(folder))
+
+
+def dsb_inputs(folder: Path) -> list[Path]:
+    """The images of a folder of Data Science Bowl samples with no inputs of its own
+    (``stage1_test/ID/images/ID.png``, masks/ or not: :func:`~unetlab.data.dsb.dsb_images`),
+    said in one line; their outputs go into one folder, named by the images' names (the
+    IDs, which the ground truth's pairs have); else []."""
+    from unetlab.data.dsb import dsb_images
+
+    if folder_inputs(folder) or (images := dsb_images(folder)) is None:
+        return []
+    log.info(
+        "%s/ holds %d Data Science Bowl samples: predicting ID/images/ID.png", folder, len(images)
+    )
+    return images
 
 
 def say_unread(patterns) -> list[Path]:

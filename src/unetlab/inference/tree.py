@@ -19,7 +19,13 @@ import torch
 
 from unetlab.errors import DiskFullError, FolderInUseError, OutputError, UnetlabError
 from unetlab.group import SOLO
-from unetlab.inference.folders import FolderPrediction, ModelSource, folder_inputs, predict_folder
+from unetlab.inference.folders import (
+    FolderPrediction,
+    ModelSource,
+    dsb_inputs,
+    folder_inputs,
+    predict_folder,
+)
 from unetlab.manifest import MANIFEST
 
 __all__ = ["TreeStop", "TreeTotals", "predict_tree", "tree_folders"]
@@ -35,7 +41,9 @@ def tree_folders(
     inputs (:func:`~unetlab.inference.folders.folder_inputs`). Hidden folders, Zarr folders
     (inputs), ``out_dir`` and any folder unetlab wrote outputs into (its manifest) are not
     searched: an output folder inside the tree is never read back as inputs. Of a data set
-    (:func:`_data_set_images`) only the images' folder is searched: masks are no inputs. A
+    (:func:`_data_set_images`) only the images' folder is searched: masks are no inputs; a
+    folder of Data Science Bowl samples (:func:`~unetlab.inference.folders.dsb_inputs`) is one
+    folder of their images, predicted into one output folder as without ``--recursive``. A
     link to a folder is searched as a folder (``drop/alice -> /mnt/share/alice``; they were
     passed over without a word), each folder once: a link back up the tree is not followed."""
     from unetlab.data.slides import is_zarr
@@ -49,6 +57,9 @@ def tree_folders(
         if real == skip or real in searched or (folder / MANIFEST).exists():
             return
         searched.add(real)
+        if samples := dsb_inputs(folder):  # into one folder, as without --recursive
+            found.append((folder.relative_to(root), samples))
+            return
         if files := folder_inputs(folder):
             found.append((folder.relative_to(root), files))
         subs = [

@@ -1,0 +1,85 @@
+"""predict on the Data Science Bowl 2018 test layout (``stage1_test/ID/images/ID.png``, no
+masks): its images predicted into one folder by their IDs, which evaluate pairs back with a
+DSB folder's masks; ``--recursive`` the same, not one sub-folder of one file a sample
+(s37 leftovers: 'no images found', the sub-folders not searched)."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+
+import numpy as np
+import pytest
+
+from unetlab import UNet, evaluate_predictions, save_model
+from unetlab.cli import main
+from unetlab.data.io import write_png
+from unetlab.errors import UnetlabError
+from unetlab.inference.folders import find_inputs
+from unetlab.inference.tree import tree_folders
+
+from .test_dsb import OBJECTS, write_dsb
+
+IDS = tuple(OBJECTS)  # a, b, c
+
+
+@pytest.fixture
+def bowl(tmp_path):
+    """stage1_train/ (masks), stage1_test/ (its images alone) and a tiny RGB model."""
+    write_dsb(tmp_path / "stage1_train")
+    for sid in IDS:
+        shutil.copytree(
+            tmp_path / "stage1_train" / sid / "images", tmp_path / "stage1_test" / sid / "images"
+        )
+    save_model(tmp_path / "m.pt", UNet(3, 2, depth=2, base_channels=2, padding="same"))
+    return tmp_path
+
+
+def _predict(root, *flags):
+    given = ["--input", str(root / "stage1_test"), "--output", str(root / "out"), *flags]
+    return main(["predict", "--checkpoint", str(root / "m.pt"), *given])
+
+
+def test_a_dsb_test_folder_gives_each_samples_image(bowl, caplog):
+    test = bowl / "stage1_test"
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert find_inputs(test) == [test / s / "images" / f"{s}.png" for s in IDS]
+    assert f"{test}/ holds 3 Data Science Bowl samples: predicting ID/images/ID.png" in caplog.text
+
+
+def test_predicted_by_id_into_one_folder_and_evaluated_by_id(bowl):
+    assert _predict(bowl) == 0
+    assert sorted(p.name for p in (bowl / "out").glob("*.png")) == [f"{s}.png" for s in IDS]
+    report = evaluate_predictions(bowl / "out", bowl / "stage1_train", gt_instances=True)
+    assert sorted(row["name"] for row in report.images) == list(IDS)
+
+
+def test_recursive_predicts_the_samples_into_one_folder_too(bowl):
+    test = bowl / "stage1_test"
+    found = tree_folders(test, bowl / "out")
+    assert [(str(rel), files) for rel, files in found] == [
+        (".", [test / s / "images" / f"{s}.png" for s in IDS])
+    ]
+    assert _predict(bowl, "--recursive") == 0
+    assert sorted(p.name for p in (bowl / "out").glob("*.png")) == [f"{s}.png" for s in IDS]
+    assert not any(p.is_dir() for p in (bowl / "out").iterdir())
+
+
+def test_a_folder_that_is_one_only_in_part_is_no_dsb(bowl):
+    """Strict: one sub-folder of two images makes it no DSB folder (the line names them)."""
+    test = bowl / "stage1_test"
+    write_png(test / "c" / "images" / "two.png", np.zeros((4, 4), np.uint8))
+    with pytest.raises(UnetlabError, match="no images found in"):
+        find_inputs(test)
+
+
+def test_images_not_named_as_their_folder_are_no_dsb_and_keep_their_folders(tmp_path):
+    """p/images/x.png + q/images/x.png: outputs by the images' names would clash in one
+    folder, so the folder is not read as one: named as a folder of sub-folders, and
+    --recursive mirrors them (OUT/p/images/x.png), no clash."""
+    for sid in ("p", "q"):
+        write_png(tmp_path / "t" / sid / "images" / "x.png", np.zeros((4, 4, 3), np.uint8))
+    with pytest.raises(UnetlabError, match=r"no images found in .*add --recursive"):
+        find_inputs(tmp_path / "t")
+    found = [str(rel) for rel, _ in tree_folders(tmp_path / "t", tmp_path / "out")]
+    assert found == ["p/images", "q/images"]
