@@ -205,8 +205,17 @@ def _ome_channel_names(xml: str, image: int = 0) -> list[str]:
     return found.channels if all(found.channels) else []
 
 
-#: seconds per OME ``TimeIncrementUnit``
-_SECONDS = {"s": 1.0, "ms": 1e-3, "min": 60.0, "h": 3600.0}
+#: seconds per OME ``TimeIncrementUnit`` (the UnitsTime of OME's schema a microscope writes)
+_SECONDS = {
+    "s": 1.0,
+    "ms": 1e-3,
+    "\u00b5s": 1e-6,  # µs
+    "us": 1e-6,
+    "ns": 1e-9,
+    "min": 60.0,
+    "h": 3600.0,
+    "d": 86400.0,
+}
 
 
 def _timing(tif) -> dict:
@@ -215,11 +224,16 @@ def _timing(tif) -> dict:
     {} where the file gives none."""
     if tif.is_imagej:
         meta = tif.imagej_metadata or {}
-        return {k: meta[k] for k in ("finterval", "tunit") if meta.get(k) is not None}
+        timing = {k: meta[k] for k in ("finterval", "tunit") if meta.get(k) is not None}
+        if timing.get("finterval") and frame_seconds(timing) is None:
+            _say_time_unit(tif.filehandle.name, str(timing.get("tunit")))
+        return timing
     ome = _ome_pixels(tif.ome_metadata, image_of(tif)) if tif.is_ome else {}
-    per = _SECONDS.get(ome.get("TimeIncrementUnit", "s"))
-    if "TimeIncrement" in ome and per is not None:
+    unit = ome.get("TimeIncrementUnit", "s")
+    if "TimeIncrement" in ome and (per := _SECONDS.get(unit)) is not None:
         return {"finterval": float(ome["TimeIncrement"]) * per}
+    if "TimeIncrement" in ome:
+        _say_time_unit(tif.filehandle.name, unit)
     times = _ome_plane_times(tif.ome_metadata, image_of(tif)) if tif.is_ome else {}
     interval = _mean_step(times)
     if interval is None:
@@ -286,19 +300,36 @@ def _ome_plane_times(xml: str, image: int = 0) -> dict[int, float]:
 _TUNIT_SECONDS = {
     **dict.fromkeys(("", "s", "sec", "second", "seconds"), 1.0),
     **dict.fromkeys(("ms", "msec"), 1e-3),
+    # µs, also as Fiji writes it to an ASCII description (\\u00B5s, lowered)
+    **dict.fromkeys(("\u00b5s", "\\u00b5s", "us", "usec"), 1e-6),
     **dict.fromkeys(("min", "minute", "minutes"), 60.0),
     **dict.fromkeys(("h", "hr", "hour", "hours"), 3600.0),
+    **dict.fromkeys(("d", "day", "days"), 86400.0),
 }
 
 
 def frame_seconds(timing: dict) -> float | None:
     """Seconds between time points of a ``timing`` (:class:`PageAxes`): ImageJ's
-    ``finterval`` in its ``tunit``; None where none is recorded or the unit is unknown."""
+    ``finterval`` in its ``tunit``; None where none is recorded or the unit is unknown
+    (:func:`_timing` says so when it reads the file)."""
     interval = timing.get("finterval")
     per = _TUNIT_SECONDS.get(str(timing.get("tunit") or "").strip().lower())
     if not interval or per is None:
         return None
     return float(interval) * per
+
+
+def _say_time_unit(name: str, unit: str) -> None:
+    """Once per file: a frame interval in a time ``unit`` unetlab does not know gives no
+    ``t_s`` (it was left out without a word)."""
+    _say_once(
+        ("tunit", name),
+        logging.WARNING,
+        "%s: its frame interval is in '%s', a time unit unetlab does not know: its tables "
+        "have no t_s; set the interval in s, ms, min, h or d (Fiji: Image > Properties)",
+        name,
+        unit,
+    )
 
 
 def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
