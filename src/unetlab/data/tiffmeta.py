@@ -155,7 +155,7 @@ def read_page_axes(path: str | os.PathLike, pages: int) -> PageAxes:
         known = set(axes) <= {"T", "Z"} and len(set(axes)) == len(axes)
         if not known or int(np.prod(sizes)) != pages:
             return PageAxes("Q", (pages,))
-        return PageAxes(axes, sizes, _timing(tif) if "T" in axes else {})
+        return PageAxes(axes, sizes, tiff_timing(tif) if "T" in axes else {})
 
 
 def series_axes(path: str | os.PathLike | None) -> tuple[str, tuple[int, ...]] | None:
@@ -218,8 +218,8 @@ _SECONDS = {
 }
 
 
-def _timing(tif) -> dict:
-    """ImageJ's ``finterval`` and ``tunit``, or OME's ``TimeIncrement`` as ``finterval`` in
+def tiff_timing(tif) -> dict:
+    """The time between frames an open TIFF ``tif`` records: ImageJ's ``finterval`` and ``tunit``, or OME's ``TimeIncrement`` as ``finterval`` in
     seconds, else the mean step of its planes' ``DeltaT`` (:func:`ome_plane_interval`);
     {} where the file gives none."""
     if tif.is_imagej:
@@ -311,7 +311,7 @@ _TUNIT_SECONDS = {
 def frame_seconds(timing: dict) -> float | None:
     """Seconds between time points of a ``timing`` (:class:`PageAxes`): ImageJ's
     ``finterval`` in its ``tunit``; None where none is recorded or the unit is unknown
-    (:func:`_timing` says so when it reads the file)."""
+    (:func:`tiff_timing` says so when it reads the file)."""
     interval = timing.get("finterval")
     per = _TUNIT_SECONDS.get(str(timing.get("tunit") or "").strip().lower())
     if not interval or per is None:

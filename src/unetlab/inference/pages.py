@@ -16,7 +16,7 @@ from unetlab.data.colour import colour_file
 from unetlab.data.io import read_stack
 from unetlab.data.positions import series_of
 from unetlab.data.tiff_files import open_tiff
-from unetlab.data.tiffmeta import PageAxes, channel_names, read_page_axes
+from unetlab.data.tiffmeta import PageAxes, channel_names, read_page_axes, tiff_timing
 from unetlab.errors import UnetlabError
 
 log = logging.getLogger(__name__)
@@ -110,16 +110,18 @@ def refuse_thin(path: str | os.PathLike, shape: tuple[int, ...], axes: str | Non
 def given_page_axes(path: str | os.PathLike, axes: str, pages: int) -> PageAxes:
     """The :class:`PageAxes` of a TIFF whose axes the user gives (``axes``, checked by
     :func:`~unetlab.data.io.given_letters`): its T and Z in the given order (other page
-    axes: Q)."""
+    axes: Q), with the frame interval the file records where T is given (a Fiji stack of
+    slices with one, given --axes TYX: its outputs lost it, and its tables t_s)."""
     if pages == 1:
         return PageAxes()
     with open_tiff(path) as tif:
         shape = series_of(tif).shape
-    found = [(a, int(n)) for a, n in zip(axes.upper(), shape) if a in "TZQ" and n > 1]
-    letters = "".join(a for a, _ in found)
+        found = [(a, int(n)) for a, n in zip(axes.upper(), shape) if a in "TZQ" and n > 1]
+        letters = "".join(a for a, _ in found)
+        timing = tiff_timing(tif) if "T" in letters else {}
     if "Q" in letters:
         return PageAxes("Q", (pages,))
-    return PageAxes(letters, tuple(n for _, n in found))
+    return PageAxes(letters, tuple(n for _, n in found), timing)
 
 
 def listed(names: list[str]) -> str:

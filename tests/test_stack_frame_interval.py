@@ -1,0 +1,45 @@
+"""A Fiji stack saved as slices with a frame interval (Image > Properties on a plain stack)
+is a time-lapse given ``--axes TYX``: its outputs keep the interval and its tables ``t_s``
+(they lost both: the given axes never read the file's timing; audit s37 timelapse)."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+import tifffile
+import torch
+
+from unetlab import UNet
+from unetlab.data.tiffmeta import read_page_axes
+from unetlab.inference.files import predict_file
+from unetlab.inference.objects import ObjectOptions
+
+T, H, W = 3, 24, 20
+
+
+def _slices_with_interval(path):
+    movie = np.random.default_rng(0).integers(0, 4000, (T, H, W)).astype(np.uint16)
+    meta = {"axes": "ZYX", "finterval": 30.0}
+    tifffile.imwrite(path, movie, imagej=True, metadata=meta)
+    return path
+
+
+def test_given_time_axis_keeps_the_recorded_interval(tmp_path):
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    path = _slices_with_interval(tmp_path / "m.tif")
+    assert read_page_axes(path, T).letters == "Z"  # as Fiji shows it: slices
+    objects = ObjectOptions(min_area=1)
+    written = predict_file(net, path, tmp_path / "o", axes="TYX", objects=objects)
+    for out in written:
+        if out.suffix == ".tif":
+            with tifffile.TiffFile(out) as tif:
+                assert tif.series[0].axes == "TYX"
+                assert tif.imagej_metadata["finterval"] == pytest.approx(30.0), out.name
+    table = next(p for p in written if p.name == "m_objects.csv")
+    with open(table, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows, "no objects to read t_s from"
+    assert {(r["t"], r["t_s"]) for r in rows} <= {("0", "0"), ("1", "30"), ("2", "60")}
