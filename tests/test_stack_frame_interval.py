@@ -1,10 +1,12 @@
 """A Fiji stack saved as slices with a frame interval (Image > Properties on a plain stack)
-is a time-lapse given ``--axes TYX``: its outputs keep the interval and its tables ``t_s``
-(they lost both: the given axes never read the file's timing; audit s37 timelapse)."""
+is read as Z, said in one line that names the fix; given ``--axes TYX`` it is a time-lapse:
+its outputs keep the interval and its tables ``t_s`` (they lost both: the given axes never
+read the file's timing; audit s37 timelapse)."""
 
 from __future__ import annotations
 
 import csv
+import logging
 
 import numpy as np
 import pytest
@@ -43,3 +45,21 @@ def test_given_time_axis_keeps_the_recorded_interval(tmp_path):
         rows = list(csv.DictReader(f))
     assert rows, "no objects to read t_s from"
     assert {(r["t"], r["t_s"]) for r in rows} <= {("0", "0"), ("1", "30"), ("2", "60")}
+
+
+def test_slices_with_an_interval_are_said(tmp_path, caplog):
+    path = _slices_with_interval(tmp_path / "s.tif")
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        assert read_page_axes(path, T).letters == "Z"
+        read_page_axes(path, T)
+    line = (
+        "s.tif: its 3 pages are slices (Z), yet it records a frame interval (30 s): read as "
+        "a Z stack without it; if they are time points, give --axes TYX"
+    )
+    assert caplog.text.count(line) == 1
+    plain = tmp_path / "z.tif"
+    tifffile.imwrite(plain, np.zeros((T, H, W), np.uint16), imagej=True, metadata={"axes": "ZYX"})
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="unetlab"):
+        read_page_axes(plain, T)
+    assert "frame interval" not in caplog.text

@@ -155,7 +155,29 @@ def read_page_axes(path: str | os.PathLike, pages: int) -> PageAxes:
         known = set(axes) <= {"T", "Z"} and len(set(axes)) == len(axes)
         if not known or int(np.prod(sizes)) != pages:
             return PageAxes("Q", (pages,))
+        if axes == "Z" and tif.is_imagej:
+            _say_slices_timed(tif, pages)
         return PageAxes(axes, sizes, tiff_timing(tif) if "T" in axes else {})
+
+
+def _say_slices_timed(tif, pages: int) -> None:
+    """Once per file: an ImageJ stack of slices that records a frame interval (Fiji's Image
+    > Properties on a plain stack, a movie never made a hyperstack of frames) is read as
+    Z, as Fiji shows it; its interval would otherwise be dropped without a word."""
+    seconds = frame_seconds(tiff_timing(tif))
+    if seconds is None:
+        return
+    _say_once(
+        ("slices timed", tif.filehandle.path),
+        logging.WARNING,
+        "%s: its %d pages are slices (Z), yet it records a frame interval (%g s): read as a "
+        "Z stack without it; if they are time points, give --axes TYX (Python: "
+        "axes='TYX'), or save them as frames (Fiji: Image > Properties, Slices 1, Frames %d)",
+        tif.filehandle.name,
+        pages,
+        seconds,
+        pages,
+    )
 
 
 def series_axes(path: str | os.PathLike | None) -> tuple[str, tuple[int, ...]] | None:
