@@ -130,6 +130,7 @@ from unetlab.inference.records import (
 )
 from unetlab.inference.sizing import level_size_note, trained_pixel_size
 from unetlab.inference.slide_overlay import by_object
+from unetlab.inference.slide_progress import PageLines
 from unetlab.inference.slides import (
     LARGE_PIXELS,
     STREAM_BUDGET,
@@ -565,7 +566,8 @@ def _predict_pages(model, pages, file: _File, invalid: list, axes: PageAxes):
     objects, keep = file.outputs.objects, file.outputs.save_probabilities
     rows, name = file.options.exclude_rows, str(file.path)
     each = stack_stats(model, pages, name=name, exclude_rows=rows, invalid=invalid, axes=axes)
-    for page, stats, bad in zip(pages, each, invalid, strict=True):
+    lines = PageLines(file.path.name, len(pages), file.progress)  # where no bar is shown
+    for i, (page, stats, bad) in enumerate(zip(pages, each, invalid, strict=True)):
         how = dict(progress=file.progress, stats=stats, name=name, invalid=bad)
         p = predict_fitted(model, page, file.options, **how)
         labels.append(labels_from_probabilities(p))
@@ -574,6 +576,7 @@ def _predict_pages(model, pages, file: _File, invalid: list, axes: PageAxes):
             ids.append(objects_from_probabilities(p, objects, outside=outside))
         if keep:
             probs.append(p)
+        lines.done(axes.label(i))
     return labels, ids, probs
 
 

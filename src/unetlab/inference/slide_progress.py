@@ -98,3 +98,41 @@ def duration(seconds: float) -> str:
     if s < 3600:
         return f"{s // 60} min {s % 60:02d} s"
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
+
+
+#: a stack read whole of fewer pages than this gets no page lines (it is done in moments)
+PAGE_LINES_FROM = 10
+
+
+class PageLines:
+    """A log line every ``EVERY_PERCENT`` % of the ``total`` pages of a stack read whole
+    (``name``), or every ``EVERY_SECONDS`` s, where no tile bar is shown (``progress``: what
+    :class:`TileProgress` takes): a 300-frame movie read whole ran 10 minutes without a line
+    in a batch job's log, where a streamed one says where it is (audit s37 timelapse 6).
+    ``done(label)`` after each page: "movie.tif: frame 59 (60 of 120), 1 min 50 s so far,
+    about 1 min 50 s left"."""
+
+    def __init__(self, name: str, total: int, progress=None, *, clock=time.monotonic):
+        bar = getattr(progress, "__self__", None)  # a bound tqdm.update
+        shown = bar is not None and hasattr(bar, "total") and not getattr(bar, "disable", True)
+        self.lines = total >= PAGE_LINES_FROM and not shown
+        self.name, self.total, self.clock = name, total, clock
+        self.count, self.start = 0, clock()
+        self.said = (0, self.start)
+
+    def done(self, label: str) -> None:
+        """Page ``label`` ("frame 59") is predicted."""
+        self.count += 1
+        if not self.lines:
+            return
+        now, (pages, when) = self.clock(), self.said
+        step = max(1, self.total * EVERY_PERCENT // 100)
+        if self.count < self.total and self.count - pages < step and now - when < EVERY_SECONDS:
+            return
+        elapsed = now - self.start
+        left = elapsed * (self.total - self.count) / self.count
+        log.info(
+            "%s: %s (%d of %d), %s so far, about %s left",
+            *(self.name, label, self.count, self.total, duration(elapsed), duration(left)),
+        )
+        self.said = (self.count, now)

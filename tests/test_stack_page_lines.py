@@ -1,0 +1,43 @@
+"""A movie read whole says where it is in a log, as a streamed one does: a line every 10%
+of its frames where no bar is shown (audit s37 timelapse 6: 120 frames, 222 s, no line)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import tifffile
+import torch
+
+from unetlab import UNet
+from unetlab.inference.files import predict_file
+from unetlab.inference.slide_progress import PageLines
+
+
+def test_a_movie_read_whole_says_its_frames(tmp_path, caplog):
+    torch.manual_seed(0)
+    net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    movie = np.random.default_rng(0).integers(0, 255, (10, 16, 16)).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "m.tif", movie, imagej=True, metadata={"axes": "TYX"})
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        predict_file(net, tmp_path / "m.tif", tmp_path / "o")
+    lines = [r.getMessage() for r in caplog.records if " so far, about " in r.getMessage()]
+    assert len(lines) == 10, lines  # one a frame: 10% of 10
+    assert lines[0].startswith("m.tif: frame 0 (1 of 10), ")
+    assert lines[-1].startswith("m.tif: frame 9 (10 of 10), ")
+
+
+def test_page_lines_by_time_and_not_for_few_pages(caplog):
+    now = [0.0]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        short = PageLines("s.tif", 9, clock=lambda: now[0])
+        for i in range(9):
+            short.done(f"frame {i}")
+        assert caplog.records == []
+        long = PageLines("l.tif", 1000, clock=lambda: now[0])
+        long.done("frame 0")
+        now[0] = 61.0
+        long.done("frame 1")
+    assert [r.getMessage() for r in caplog.records] == [
+        "l.tif: frame 1 (2 of 1000), 1 min 01 s so far, about 8 h 27 min left"
+    ]
