@@ -10,11 +10,13 @@ import tifffile
 import torch
 
 from unetlab import UNet
+from unetlab.inference import slide_progress
 from unetlab.inference.files import predict_file
 from unetlab.inference.slide_progress import PageLines
 
 
-def test_a_movie_read_whole_says_its_frames(tmp_path, caplog):
+def test_a_movie_read_whole_says_its_frames(tmp_path, caplog, monkeypatch):
+    monkeypatch.setattr(slide_progress, "PAGE_LINES_FROM", 10)  # 10 frames predict faster
     torch.manual_seed(0)
     net = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
     movie = np.random.default_rng(0).integers(0, 255, (10, 16, 16)).astype(np.uint8)
@@ -30,8 +32,8 @@ def test_a_movie_read_whole_says_its_frames(tmp_path, caplog):
 def test_page_lines_by_time_and_not_for_few_pages(caplog):
     now = [0.0]
     with caplog.at_level(logging.INFO, logger="unetlab"):
-        short = PageLines("s.tif", 9, clock=lambda: now[0])
-        for i in range(9):
+        short = PageLines("s.tif", 19, clock=lambda: now[0])
+        for i in range(19):
             short.done(f"frame {i}")
         assert caplog.records == []
         long = PageLines("l.tif", 1000, clock=lambda: now[0])

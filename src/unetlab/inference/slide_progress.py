@@ -100,8 +100,9 @@ def duration(seconds: float) -> str:
     return f"{s // 3600} h {s % 3600 // 60:02d} min"
 
 
-#: a stack read whole of fewer pages than this gets no page lines (it is done in moments)
-PAGE_LINES_FROM = 10
+#: a stack read whole of fewer pages than this gets no page lines (it is done in moments;
+#: from 20 pages at most about 10 lines, not one a page)
+PAGE_LINES_FROM = 20
 
 
 class PageLines:
