@@ -21,13 +21,10 @@ from unetlab.inference.objects import (
 )
 
 
-def reference_split_one(mask: np.ndarray, depth: float, weight=None) -> np.ndarray | None:
-    """The original: one object's padded mask -> its pieces, or None for one piece;
-    ``weight``: the object's padded interior probability (0 off the object), which weighs
-    the smoothed distance."""
-    from skimage.morphology import h_maxima
-    from skimage.segmentation import watershed
-
+def reference_landscape(mask: np.ndarray, depth: float, weight=None) -> tuple | None:
+    """The original's landscape of one object's padded mask and its h, or None where it
+    cannot split; ``weight``: the object's padded interior probability (0 off the object),
+    which weighs the smoothed distance."""
     distance = ndimage.distance_transform_edt(mask)
     h = max(SPLIT_MIN_DEPTH, depth * float(distance.max()))
     if distance.max() <= h + 1:
@@ -35,7 +32,26 @@ def reference_split_one(mask: np.ndarray, depth: float, weight=None) -> np.ndarr
     smooth = ndimage.gaussian_filter(distance, SPLIT_SMOOTH)
     if weight is not None:
         smooth = smooth * ndimage.gaussian_filter(weight, SPLIT_SMOOTH)
-    smooth = np.where(mask, smooth, 0.0)
+    return np.where(mask, smooth, 0.0), h
+
+
+def reference_weight(interior: np.ndarray, box: tuple, mask: np.ndarray) -> np.ndarray:
+    """The original's weight of one object (its ``box``, its padded ``mask``): its interior
+    probability, padded, 0 off the object, enclosed dips filled."""
+    weight = np.where(mask, np.pad(np.asarray(interior[box], np.float64), 1), 0.0)
+    seed = np.where(mask, weight.max(), weight)
+    return reconstruction(seed, weight, method="erosion")
+
+
+def reference_split_one(mask: np.ndarray, depth: float, weight=None) -> np.ndarray | None:
+    """The original: one object's padded mask -> its pieces, or None for one piece."""
+    from skimage.morphology import h_maxima
+    from skimage.segmentation import watershed
+
+    landscape = reference_landscape(mask, depth, weight)
+    if landscape is None:
+        return None
+    smooth, h = landscape
     markers, n = ndimage.label(h_maxima(smooth, h).astype(bool) & mask, np.ones((3, 3)))
     if n < 2:
         return None
@@ -51,11 +67,7 @@ def reference_split(ids: np.ndarray, depth: float = SPLIT_DEPTH, interior=None) 
         if box is None:
             continue
         mask = np.pad(out[box] == i, 1)
-        weight = None
-        if interior is not None:
-            weight = np.where(mask, np.pad(np.asarray(interior[box], np.float64), 1), 0.0)
-            seed = np.where(mask, weight.max(), weight)
-            weight = reconstruction(seed, weight, method="erosion")  # enclosed dips filled
+        weight = None if interior is None else reference_weight(interior, box, mask)
         pieces = reference_split_one(mask, depth, weight)
         if pieces is None:
             continue
@@ -125,6 +137,28 @@ def test_random_touching_and_merged_discs_split_as_one_object_at_a_time():
         np.testing.assert_array_equal(split_by_distance(ids), expected)
         splits += int(expected.max()) > len(np.unique(ids)) - 1
     assert splits >= 15  # the images do exercise the split
+
+
+@pytest.mark.parametrize("weigh", [False, True])
+@pytest.mark.parametrize("pixels", [objects._CANVAS_PIXELS, 700])
+def test_the_landscapes_of_all_objects_at_once_are_each_objects_alone(monkeypatch, weigh, pixels):
+    """_may_split's landscape and h of each object that may split (the h-maxima and the
+    watershed are given them) are the bits of its padded box alone; in blocks too."""
+    monkeypatch.setattr(objects, "_CANVAS_PIXELS", pixels)
+    rng = np.random.default_rng(41)
+    compared = 0
+    for _ in range(80):
+        ids = random_discs(rng)
+        interior = random_interior(rng, ids.shape) if weigh else None
+        boxes = ndimage.find_objects(ids)
+        for i, (smooth, h) in objects._may_split(ids, boxes, SPLIT_DEPTH, interior).items():
+            mask = np.pad(ids[boxes[i - 1]] == i, 1)
+            weight = None if interior is None else reference_weight(interior, boxes[i - 1], mask)
+            expected, expected_h = reference_landscape(mask, SPLIT_DEPTH, weight)
+            assert h == expected_h and smooth.shape == expected.shape
+            assert smooth.tobytes() == expected.tobytes()
+            compared += 1
+    assert compared >= 15
 
 
 @pytest.mark.parametrize("depth", [0.05, 0.3])

@@ -499,7 +499,8 @@ def split_by_distance(
     stays whole; the first piece keeps the object's place in the numbering, the others
     come after every object. Each object sees only its own pixels, so the result does not
     depend on what lies around it. Only the objects that may split (:func:`_may_split`,
-    all objects at once) get the h-maxima and the watershed. ``memo``: the pieces of the
+    all objects at once, which gives their landscapes too) get the h-maxima and the
+    watershed. ``memo``: the pieces of the
     objects of earlier windows of the same image (:class:`SplitMemo`): an object found there
     with the same pixels at the same place is not split again (the same ``depth`` and
     ``interior`` of that image), and this window's are added.
@@ -512,8 +513,8 @@ def split_by_distance(
     known = {} if memo is None else memo.recall(keys)
     fresh = [None if i in known else box for i, box in enumerate(boxes, 1)]
     split = {i: pieces for i, pieces in known.items() if pieces is not None}
-    for i in _may_split(ids, fresh, depth, interior):
-        split[i] = _pieces(ids[boxes[i - 1]] == i, boxes[i - 1], depth, interior)
+    for i, (smooth, h) in _may_split(ids, fresh, depth, interior).items():
+        split[i] = _pieces(ids[boxes[i - 1]] == i, smooth, h)
     if memo is not None:
         memo.remember({i: split.get(i) for i in keys if i not in known}, keys)
     for i in sorted(i for i, pieces in split.items() if pieces is not None):
@@ -524,12 +525,11 @@ def split_by_distance(
     return compact(out)
 
 
-def _pieces(mask: np.ndarray, box: tuple, depth: float, interior) -> np.ndarray | None:
-    """Pieces 1..n of one object's ``mask`` (its ``box``'s pixels), or None for one piece
-    (:func:`_split_one` of the mask padded by 1 px, the padding cut off again)."""
-    mask = np.pad(mask, 1)
-    weight = None if interior is None else _own(interior, box, mask)
-    pieces = _split_one(mask, depth, weight)
+def _pieces(mask: np.ndarray, smooth: np.ndarray, h: float) -> np.ndarray | None:
+    """Pieces 1..n of one object's ``mask`` (its box's pixels), or None for one piece
+    (:func:`_split_one` of the mask padded by 1 px and its landscape ``smooth`` and ``h``
+    from :func:`_may_split`, the padding cut off again)."""
+    pieces = _split_one(np.pad(mask, 1), smooth, h)
     return None if pieces is None else pieces[1:-1, 1:-1]
 
 
@@ -567,16 +567,6 @@ class SplitMemo:
         self.pieces = {k: v for k, v in self.pieces.items() if k[0] >= row}
 
 
-def _own(interior: np.ndarray, box: tuple, mask: np.ndarray) -> np.ndarray:
-    """The interior probability over an object's ``box``, padded by 1 px, on its ``mask``
-    (padded alike), 0 elsewhere (float64), its enclosed dips filled: each pixel raised to
-    the lowest level at which it reaches the outline (a grayscale reconstruction by
-    erosion), so a dark nucleolus inside a nucleus leaves no dip, while a seam that crosses
-    the object from outline to outline keeps its own."""
-    own = np.where(mask, np.pad(np.asarray(interior[box], np.float64), 1), 0.0)
-    return _fill_dips(own, mask)
-
-
 def _fill_dips(own: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``own`` (0 off ``mask``) with each pixel of ``mask`` raised to the least, over paths
     to a pixel off it, of the path's highest value (min and max only: exact)."""
@@ -585,22 +575,12 @@ def _fill_dips(own: np.ndarray, mask: np.ndarray) -> np.ndarray:
     return reconstruction(np.where(mask, own.max(initial=0.0), own), own, method="erosion")
 
 
-def _split_one(
-    mask: np.ndarray, depth: float, weight: np.ndarray | None = None
-) -> np.ndarray | None:
-    """Pieces 1..n of one object's ``mask`` (padded by 1 px), or None for one piece;
-    ``weight``: its interior probability (:func:`_own`), or None for the distance alone."""
+def _split_one(mask: np.ndarray, smooth: np.ndarray, h: float) -> np.ndarray | None:
+    """Pieces 1..n of one object's ``mask`` (padded by 1 px), or None for one piece: the
+    watershed of its landscape ``smooth`` (:func:`_may_split`) from its h-maxima."""
     from skimage.morphology import h_maxima
     from skimage.segmentation import watershed
 
-    distance = ndimage.distance_transform_edt(mask)
-    h = max(SPLIT_MIN_DEPTH, depth * float(distance.max()))
-    if distance.max() <= h + 1:  # no maximum h above a saddle of >= 1 px
-        return None
-    smooth = ndimage.gaussian_filter(distance, SPLIT_SMOOTH)
-    if weight is not None:
-        smooth = smooth * ndimage.gaussian_filter(weight, SPLIT_SMOOTH)
-    smooth = np.where(mask, smooth, 0.0)
     markers, n = ndimage.label(h_maxima(smooth, h).astype(bool) & mask, np.ones((3, 3)))
     if n < 2:
         return None
@@ -616,10 +596,14 @@ _SLACK = 1e-9  # px, far above h_maxima's rounding allowance (2e-15 of a value)
 _MARGIN = 1e-6  # px, far above rounding in the h-maxima's arithmetic
 
 
-def _may_split(ids: np.ndarray, boxes: list, depth: float, interior=None) -> list[int]:
-    """The ids, increasing, of the objects that :func:`_split_one` may split (a superset).
+def _may_split(ids: np.ndarray, boxes: list, depth: float, interior=None) -> dict[int, tuple]:
+    """The objects that may split (a superset of those :func:`_split_one` splits), by id,
+    increasing: each one's landscape over its padded box and its h.
 
-    With ``distance``, ``smooth`` and ``h`` as there, an object stays whole where
+    Within each object's padded box: ``distance`` its Euclidean distance transform, h =
+    ``depth`` x ``distance.max()`` (at least :data:`SPLIT_MIN_DEPTH`), ``smooth`` the
+    distance smoothed (times the smoothed interior, :func:`_own_canvas`), 0 off the object:
+    :func:`_peaks` computes them for all objects at once, exactly as alone. It stays whole where
     ``distance.max() <= h + 1`` or ``h > smooth.max()`` (no h-maxima), and where fewer than
     two 8-connected sets of pixels as high as their 8 neighbours (:func:`_peaks`) reach h:
     each h-maximum holds its highest pixel, one of those; two of them that touch are equally
@@ -627,7 +611,7 @@ def _may_split(ids: np.ndarray, boxes: list, depth: float, interior=None) -> lis
     lowest pixel of a path to it (>= 0) or nearly as high as the highest. Of the others,
     :func:`_may_separate` keeps those with such a set that may be an h-maximum of its own."""
     present = np.array([i for i, box in enumerate(boxes, 1) if box is not None], np.int64)
-    found = []
+    found = {}
     side = 2 * _CONTEXT + 2  # a slot's side beyond its object's box
     area = [(b[0].stop - b[0].start + side) * (b[1].stop - b[1].start + side) for b in boxes if b]
     block = np.cumsum(np.array(area, np.int64)) // _CANVAS_PIXELS
@@ -644,14 +628,16 @@ def _may_split(ids: np.ndarray, boxes: list, depth: float, interior=None) -> lis
         for k in np.flatnonzero(keep):
             mine = order[ends[k] : ends[k + 1]]
             keep[k] = _may_separate(smooth, boxes_at[k], pixel[mine], value[mine], h[k])
-        found.append(labels[keep])
-    return [int(i) for i in np.concatenate(found or [present])]
+        for k in np.flatnonzero(keep):
+            y, x, high, wide = (int(v) for v in boxes_at[k])
+            found[int(labels[k])] = smooth[y : y + high, x : x + wide].copy(), float(h[k])
+    return found
 
 
 def _peaks(ids: np.ndarray, labels: np.ndarray, boxes: list, interior=None) -> tuple:
     """Of the objects ``labels`` (their ``boxes``): the largest distance and the largest
-    smoothed distance (times the smoothed ``interior`` where given) of each, as
-    :func:`_split_one` computes them; the value, the object (index into ``labels``) and a
+    smoothed distance (times the smoothed ``interior`` where given) of each, as its padded
+    box alone gives them; the value, the object (index into ``labels``) and a
     pixel (raveled canvas index) of each 8-connected set of pixels at least as high as their
     8 neighbours in that landscape; the landscape's canvas, and each padded box's top, left,
     height and width on it.
@@ -686,7 +672,7 @@ def _peaks(ids: np.ndarray, labels: np.ndarray, boxes: list, interior=None) -> t
         slots[around] = k
         mask[y + c : y + c + high[k], x + c : x + c + wide[k]] = box > 0
     smooth = ndimage.gaussian_filter(distance, SPLIT_SMOOTH)
-    if weight is not None:  # as _split_one: each slot's Gaussian is its box's alone
+    if weight is not None:  # each slot's Gaussian is its padded box's alone
         smooth = smooth * ndimage.gaussian_filter(weight, SPLIT_SMOOTH)
     smooth = np.where(mask, smooth, 0.0)
     value, slot, pixel, highest = _plateaus(smooth, mask, slots, len(labels))
@@ -710,8 +696,12 @@ def _plateaus(smooth: np.ndarray, mask: np.ndarray, slots: np.ndarray, n: int) -
 
 
 def _own_canvas(interior, boxes, inner, y0, x0) -> np.ndarray:
-    """:func:`_own` of every object at once, on the canvas ``inner`` (the objects' padded
-    masks at ``y0``, ``x0``)."""
+    """The interior probability of every object at once on the canvas ``inner`` (the
+    objects' padded masks at ``y0``, ``x0``), 0 off the objects (float64), each object's
+    enclosed dips filled: each pixel raised to the lowest level at which it reaches the
+    outline (a grayscale reconstruction by erosion; each box's 0 rim keeps the objects
+    apart), so a dark nucleolus inside a nucleus leaves no dip, while a seam that crosses
+    the object from outline to outline keeps its own."""
     own = np.zeros(inner.shape)
     for k, box in enumerate(boxes):
         y, x = y0[k] + 1, x0[k] + 1
