@@ -211,3 +211,16 @@ def test_exit_status_tells_a_failed_input_from_a_stopped_run(folder, capsys):
         main(["predict", "--help"])
     shown = " ".join(capsys.readouterr().out.split())  # as argparse wraps it
     assert "3 the run went through but some inputs failed" in shown
+
+
+@pytest.mark.parametrize("flag", [[], ["--no-progress"]])
+def test_no_progress_hides_the_bars_as_train_and_demo_do(folder, capsys, monkeypatch, flag):
+    """Audit s37: predict had no --no-progress (train and demo have one); a terminal drew
+    its file and tile bars in every run."""
+    monkeypatch.setattr("unetlab.inference.folders.shown", lambda progress: progress)  # a tty
+    (folder / "in" / "broken.png").unlink()
+    argv = ["predict", "--checkpoint", str(folder / "model.pt"), "--input", str(folder / "in")]
+    assert main([*argv, "--output", str(folder / "out"), *flag]) == 0
+    err = capsys.readouterr().err
+    assert ("file/s]" in err) == (not flag)  # the files' bar: drawn unless --no-progress
+    assert (folder / "out" / "grey.png").exists()

@@ -90,6 +90,7 @@ def add_parser(sub) -> None:
         "and in the model alone",
     )
     _add_slides(p.add_argument_group("large images (slides)"))
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
     add_device_arg(p)
     p.set_defaults(run=run)
 
@@ -279,14 +280,15 @@ def run(args) -> int:
 
 
 def _run_keywords(args, group, device) -> dict:
-    """The keywords a folder's run and a tree's share: the group, progress bars, the notes
+    """The keywords a folder's run and a tree's share: the group, progress bars (none with
+    ``--no-progress``; a long stack's page lines still logged where no bar is drawn), the notes
     said once, failed inputs on stderr, the checkpoint's name, the flags' fix and the
     prediction settings."""
     from unetlab.outputs import OVERWRITE_FIX
 
     return dict(
         group=group,
-        progress=True,
+        progress=not args.no_progress,
         notes=lambda model, objects: _notes(model, objects) + region_note(model, args),
         failed=lambda line: print(f"unetlab predict: failed: {line}", file=sys.stderr),
         name=args.checkpoint,
