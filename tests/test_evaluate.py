@@ -944,3 +944,52 @@ def test_cli_json_over_a_picture_is_a_typo_even_with_overwrite(tmp_path, capsys)
     assert main([*argv, "--json", str(picture), "--overwrite"]) == 2
     assert "would replace this .png file with JSON" in capsys.readouterr().err
     assert picture.read_bytes() == b"a picture"
+
+
+def test_a_movies_rows_end_with_page_frame_and_time_as_predicts_tables(tmp_path):
+    """Audit s37: evaluate's per-image CSV named a movie's frames movie[1] only, where
+    predict's tables give page, t and t_s: now the same columns, last (a one-page image's
+    empty), the earlier columns as they were."""
+    import csv
+
+    import tifffile
+
+    data, pred = tmp_path / "data", tmp_path / "p"
+    for folder in (data / "images", data / "masks", pred):
+        folder.mkdir(parents=True)
+    write_png(data / "images" / "a.png", GT)
+    write_png(data / "masks" / "a.png", GT)
+    write_png(pred / "a.png", GOOD)
+    movie = np.stack([GT, GT, GT])
+    timed = dict(imagej=True, metadata={"axes": "TYX", "finterval": 2.5, "unit": "um"})
+    tifffile.imwrite(data / "images" / "movie.tif", movie, **timed)
+    tifffile.imwrite(data / "masks" / "movie.tif", movie, **timed)
+    tifffile.imwrite(pred / "movie.tif", np.stack([GOOD, MERGED, GOOD]), **timed)
+    report = evaluate_predictions(pred, data, label_values=[0, 255])
+    with report.write_csv(tmp_path / "eval_images.csv").open(newline="") as f:
+        header, *rows = list(csv.reader(f))
+    assert header[:4] == ["name", "miou", "mdice", "pixel_accuracy"]
+    assert header[-3:] == ["page", "t", "t_s"]
+    cells = {row[0]: dict(zip(header, row)) for row in rows}
+    assert [cells["a"][k] for k in ("page", "t", "t_s")] == ["", "", ""]
+    assert [cells["movie[2]"][k] for k in ("page", "t", "t_s")] == ["2", "2", "5"]
+    assert float(cells["movie[1]"]["pixel_error"]) == pytest.approx(6 / 48)
+
+
+def test_evaluate_model_gives_a_z_stacks_rows_their_page_and_plane(tmp_path):
+    """The checkpoint's side of the audit s37 case: a z-stack's rows end with page and z
+    (no t or t_s: it has no frames)."""
+    import tifffile
+
+    rng = np.random.default_rng(0)
+    stack = rng.integers(0, 255, (2, 20, 24), np.uint8)
+    for role, pages in (("images", stack), ("masks", np.where(stack < 50, 0, 255))):
+        (tmp_path / role).mkdir()
+        meta = dict(imagej=True, metadata={"axes": "ZYX"})
+        tifffile.imwrite(tmp_path / role / "z.tif", pages.astype(np.uint8), **meta)
+    rows = evaluate_model(_tiny_model(), tmp_path).images
+    assert [r["name"] for r in rows] == ["z[0]", "z[1]"]
+    assert [(r["page"], r["z"], "t" in r, "t_s" in r) for r in rows] == [
+        (0, 0, False, False),
+        (1, 1, False, False),
+    ]

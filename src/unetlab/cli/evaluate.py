@@ -120,7 +120,7 @@ def _add_outputs(o) -> None:
         type=user_path,
         help="write every figure and per-image row as JSON (- : to stdout, the rest to "
         "stderr), and beside FILE (not with -) each image's row as CSV (FILE's name + "
-        "_images.csv) and, where objects are scored, StarDist's matching table of each "
+        "_images.csv; a stack's pages end with page, t, t_s, z) and, where objects are scored, StarDist's matching table of each "
         "image (FILE's name + _matching.csv)",
     )
     o.add_argument(

@@ -78,6 +78,7 @@ class Accumulator:
         gt_ids=None,
         pred_ids=None,
         scored_ids=None,
+        where: dict | None = None,
     ):
         """``pred`` (H, W) class indices, ``gt`` (H, W) class indices (IGNORE_INDEX allowed);
         ``gt_ids`` / ``pred_ids``: the true / predicted objects' ids (0 = none) when there
@@ -86,7 +87,8 @@ class Accumulator:
         error and information score keep their own definition on ``pred_ids`` (a semantic
         model's objects as ``predict --instances`` makes them: least size, holes filled);
         None: ``pred_ids``; ``cell_prob``: (H, W) cell probability, kept for
-        ``best_threshold`` when given."""
+        ``best_threshold`` when given; ``where``: a stack page's columns (page, t, t_s, z:
+        :class:`~unetlab.evaluate.frames.PageColumns`), added to its row."""
         if pred.shape != gt.shape:
             raise UnetlabError(
                 f"{name}: prediction is {pred.shape[1]}x{pred.shape[0]} but the ground truth "
@@ -99,7 +101,7 @@ class Accumulator:
         row = {"name": name, "pixel_error": pixel_error(pred, gt, ignore_index=IGNORE_INDEX)}
         if self.want_objects is not False:
             row.update(self._object_row(pred, gt, gt_ids, pred_ids, scored_ids))
-        self.rows.append(row)
+        self.rows.append(row | (where or {}))
         if cell_prob is not None:
             self.probs.append(np.asarray(cell_prob, np.float32))
             self.truths.append(gt)

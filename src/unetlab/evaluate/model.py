@@ -42,6 +42,7 @@ from unetlab.evaluate.accumulate import (
     without_region,
 )
 from unetlab.evaluate.checks import check_evaluation, check_model_classes, check_objects_scored
+from unetlab.evaluate.frames import PageColumns
 from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import encode, evaluation_pairs, instance_mask
 from unetlab.evaluate.report import Report
@@ -314,6 +315,7 @@ def _accumulated_each(
     read = PairReader(colours=_mask_colours(scoring))  # a stack's files read once
     invalid = InvalidPages(read, scoring.predicting.nodata)
     unsaid = scoring.ignore_from_training
+    where = PageColumns()  # a stack's page, frame and time: its row's last columns
     from unetlab.inference.predict import floor_run
 
     # one tuned heap for all the images, given back at the end; the floor's lines said once
@@ -322,7 +324,8 @@ def _accumulated_each(
             image, mask = read(pair)
             unsaid = unsaid and not _say_ignored(mask, scoring.ignore_value)
             bad = invalid(pair)  # nodata, transparent: scored nowhere
-            acc.add(pair.name, **_score_pair(pair, image, mask, scoring, bad))
+            at = where(pair.image, pair.page, pair.pages)
+            acc.add(pair.name, **_score_pair(pair, image, mask, scoring, bad), where=at)
             if done is not None:
                 done(pair.name)
     return acc

@@ -35,6 +35,7 @@ from unetlab.evaluate.checks import (
     check_ids_as_classes,
     check_one_file_values,
 )
+from unetlab.evaluate.frames import PageColumns
 from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import (
     MaskPage,
@@ -449,6 +450,7 @@ def _accumulate(
     pages that have no prediction, and the pages scored (in the report's order)."""
     missing: list[str] = []
     scored_pages: list[ScoredPage] = []
+    where = PageColumns()  # a stack's page, frame and time, from its image where known
     for gt_page in masks:
         if gt_page.stem not in preds:
             missing.append(gt_page.stem)
@@ -465,7 +467,8 @@ def _accumulate(
             # a semantic model's objects beside its class map: scored as evaluate
             # --checkpoint scores them, each of its class (audit s35 multiclass 1)
             scored.update(pred_ids=None, scored_ids=pred_ids)
-        acc.add(name, **without_excluded(scored, reading.exclude_rows))
+        at = where(gt_page.image or gt_page.path, gt_page.page, gt_page.pages)
+        acc.add(name, **without_excluded(scored, reading.exclude_rows), where=at)
         scored_pages.append(ScoredPage(gt_page.path, gt_page.page, varied(mask), gt_page.image))
     return missing, scored_pages
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from unetlab.atomic import atomic_path
+from unetlab.evaluate.frames import PAGE_COLUMNS
 from unetlab.metrics.spread import described, spread
 
 #: how ``per_image`` combines the images (``averaging`` in the JSON)
@@ -71,11 +72,13 @@ _FIRST = ("name", "trained", "miou", "mdice", "pixel_accuracy", "pixel_error")
 def image_rows(images: Sequence[dict], class_names: Sequence[str]) -> tuple[list[str], list]:
     """(columns, rows) of the per-image CSV: name, trained (where known), mIoU, mean Dice,
     pixel accuracy and error, ``iou_<class>`` and ``dice_<class>``, then the object scores
-    each row has (object F1, DSB, counts, ...)."""
+    each row has (object F1, DSB, counts, ...), and last where a stack's pages are among
+    them, where each sits (:data:`~unetlab.evaluate.frames.PAGE_COLUMNS`: page, t, t_s, z)."""
     first = [k for k in _FIRST if any(k in r for r in images)]
     per_class = [f"{key}_{name}" for name in class_names for key in ("iou", "dice")]
-    plain = set(_FIRST) | {"iou", "dice"}
+    plain = {*_FIRST, "iou", "dice", *PAGE_COLUMNS}
     rest = [k for k in images[0] if k not in plain] if images else []
+    rest += [k for k in PAGE_COLUMNS if any(k in r for r in images)]
     rows = []
     for r in images:
         row = {k: r.get(k) for k in first + rest}
