@@ -392,3 +392,25 @@ def test_outline_pages_follow_imagejs_positions():
         outline_pages(at((0, 0, 2)), "TZ", (2, 2), "f")
     with pytest.raises(DatasetError, match=r"ROI r0: at z 2 t 2, no one plane"):
         outline_pages(at((0, 2, 2)), "Z", (3,), "f")
+
+
+def test_a_stacks_roi_set_scored_alone_gives_its_rows_their_page(tmp_path):
+    """A RoiSet of a 3-plane stack, scored against predictions with no image beside it:
+    each row ends with its page (evaluate.frames), the ROI file is not read as an image
+    for its axes (it raised "cannot read this image")."""
+    from unetlab.evaluate import evaluate_predictions
+
+    ids = np.zeros((3, 32, 32), np.uint16)
+    for p in range(3):
+        ids[p, 2 + 5 * p : 6 + 5 * p, 3:9] = 1
+    (tmp_path / "gt").mkdir()
+    (tmp_path / "p").mkdir()
+    write_imagej_rois(tmp_path / "gt" / "a.zip", ids, positions=[(0, p + 1, 1) for p in range(3)])
+    pred = (ids > 0).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "p" / "a.tif", pred, imagej=True, metadata={"axes": "ZYX"})
+    report = evaluate_predictions(tmp_path / "p", tmp_path / "gt", gt_instances=True)
+    assert [(r["name"], r["page"]) for r in report.images] == [
+        ("a[0]", 0),
+        ("a[1]", 1),
+        ("a[2]", 2),
+    ]
