@@ -414,3 +414,19 @@ def test_a_stacks_roi_set_scored_alone_gives_its_rows_their_page(tmp_path):
         ("a[1]", 1),
         ("a[2]", 2),
     ]
+
+
+def test_evaluate_passes_over_an_archive_among_label_masks(tmp_path, caplog):
+    """evaluate --pred P --gt masks/ where masks/ holds label images and an archive
+    (``backup.zip``, or Fiji's default ``RoiSet.zip``): the archive is passed over in one
+    line, as training passes it over; it was refused as outlines of no image size (a folder
+    that scored before outlines were read)."""
+    from unetlab.evaluate import evaluate_predictions
+
+    ids = _objects()
+    write_tiff(tmp_path / "masks" / "a.tif", ids)
+    write_tiff(tmp_path / "pred" / "a_objects.tif", ids)
+    (tmp_path / "masks" / "backup.zip").write_bytes(b"PK\x05\x06" + bytes(18))
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "masks", gt_instances=True)
+    assert [image["objects"] for image in report.images] == [4]
+    assert "backup.zip: no image or prediction of that name: passed over" in caplog.text

@@ -37,6 +37,7 @@ from unetlab.data.pairs import (
     nfc,
     no_data_folder,
 )
+from unetlab.data.read_notes import note_once
 from unetlab.errors import DatasetError, ImageReadError
 from unetlab.evaluate.checks import MaskValuesError
 
@@ -165,24 +166,36 @@ def _file_masks(
     files: Sequence[Path], size_of: Callable[[str], Path | None] | None = None
 ) -> Iterator[MaskPage]:
     images = _images_beside(files)
+    labels = any(f.suffix.lower() not in ANNOTATION_SUFFIXES for f in files)
     for path in files:
-        pages = _read_mask(path, size_of)
+        if (pages := _read_mask(path, size_of, archive=labels)) is None:
+            continue
         for i, mask in enumerate(pages):
             name = path.stem if len(pages) == 1 else f"{path.stem}[{i}]"
             stem = nfc(path.stem)
             yield MaskPage(name, stem, i, mask, path, len(pages), images.get(stem))
 
 
-def _read_mask(path: Path, size_of: Callable[[str], Path | None] | None) -> np.ndarray:
+def _read_mask(
+    path: Path, size_of: Callable[[str], Path | None] | None, *, archive: bool = False
+) -> np.ndarray | None:
     """The pages of the mask file ``path``; one drawn as outlines of the size of its image,
     else of ``size_of``'s file for its stem (:func:`ground_truth`); else a DatasetError
-    naming the fixes."""
+    naming the fixes, or, for a .zip among label images (``archive``: an archive kept
+    beside the masks, Fiji's default RoiSet.zip), None: passed over in one line, as
+    training passes it over (:func:`unetlab.data.pairs.find_pairs`)."""
     if path.suffix.lower() not in ANNOTATION_SUFFIXES:
         return read_stack(path, mask=True)
     try:
         image = outlined_image(path)
     except ImageReadError as exc:
         image = size_of(nfc(path.stem)) if size_of is not None else None
+        if image is None and archive and path.suffix.lower() == ".zip":
+            note_once(
+                f"{path}: no image or prediction of that name: passed over (a RoiSet.zip "
+                "is the mask of the image of its name)"
+            )
+            return None
         if image is None:
             raise DatasetError(
                 f"{path}: outlines (ImageJ ROIs, GeoJSON) carry no image size, and no "
