@@ -83,3 +83,17 @@ def test_images_not_named_as_their_folder_are_no_dsb_and_keep_their_folders(tmp_
         find_inputs(tmp_path / "t")
     found = [str(rel) for rel, _ in tree_folders(tmp_path / "t", tmp_path / "out")]
     assert found == ["p/images", "q/images"]
+
+
+def test_an_output_folder_among_the_samples_is_passed_over(bowl):
+    """predict --input stage1_test --output stage1_test/out, then again with --skip-existing
+    (and --recursive): the output folder (its manifest) is no sample; the second run found
+    no DSB folder ('no images found'), and --recursive mirrored each sample's images/."""
+    test = bowl / "stage1_test"
+    given = ["--input", str(test), "--output", str(test / "out")]
+    predict = ["predict", "--checkpoint", str(bowl / "m.pt"), *given]
+    assert main(predict) == 0
+    assert main([*predict, "--skip-existing"]) == 0
+    assert main([*predict, "--skip-existing", "--recursive"]) == 0
+    assert sorted(p.name for p in (test / "out").glob("*.png")) == [f"{s}.png" for s in IDS]
+    assert not any(p.is_dir() for p in (test / "out").iterdir())

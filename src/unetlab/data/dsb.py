@@ -28,6 +28,7 @@ from unetlab.data.io import INPUT_SUFFIXES, stack_shape
 from unetlab.data.names import SPLIT_NAMES
 from unetlab.data.read_notes import note_overlaps
 from unetlab.errors import DatasetError, ImageReadError
+from unetlab.manifest import MANIFEST
 
 #: the layout in a few words, for the lines that name it
 DSB_LAYOUT = "one folder per image as the Data Science Bowl's: ID/images/ID.png + ID/masks/*.png"
@@ -71,8 +72,11 @@ def dsb_images(root: Path) -> list[Path] | None:
     """The image of each sub-folder of ``root`` in name order, when every one (hidden ones
     passed over) holds ``images/`` with exactly one image, named as the sub-folder
     (``ID/images/ID.png``: their names, unique, name predict's outputs in one folder), with
-    or without ``masks/`` (the DSB's test set, ``stage1_test/``, has none); else None."""
-    if not (subs := _sample_folders(root)):
+    or without ``masks/`` (the DSB's test set, ``stage1_test/``, has none); else None. A
+    folder unetlab wrote outputs into (its manifest: predict's ``--output stage1_test/out``)
+    is passed over, as ``--recursive`` passes it over: the next run found no DSB folder."""
+    subs = [d for d in _sample_folders(root) if not (d / MANIFEST).exists()]
+    if not subs:
         return None
     images = [
         image for d in subs if isinstance(image := _sample_image(d), Path) and image.stem == d.name
