@@ -177,6 +177,8 @@ def test_predict_refuses_a_folder_in_use(work, capsys):
         main(["predict", "--help"])
     shown = " ".join(capsys.readouterr().out.split())  # as argparse wraps it
     assert "75 the output folder is in use by another unetlab process (try again later)" in shown
+    # the tree's statuses (README's Errors line), which --help did not say
+    assert "With --recursive: 3 also where a folder failed, 2 where no folder could" in shown
 
 
 @contextlib.contextmanager

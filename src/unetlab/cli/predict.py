@@ -44,7 +44,8 @@ EXIT_CODES = (
     "failed (each named in a line and in predict.json's 'failed'); 2 a problem stopped it "
     "before any work (a bad flag, no images; the line says the fix); 75 the output folder "
     "is in use by another unetlab process (try again later); 1 a bug in unetlab; 130, 143, "
-    "129 stopped by Ctrl-C, SIGTERM, SIGHUP."
+    "129 stopped by Ctrl-C, SIGTERM, SIGHUP. With --recursive: 3 also where a folder failed, "
+    "2 where no folder could start, 75 where every one was in use."
 )
 
 
