@@ -174,3 +174,22 @@ def test_each_mask_file_is_decoded_once_while_it_stays_the_same(tmp_path, monkey
         (root / "a" / "masks" / extra).unlink()
     assert np.array_equal(read_pair(find_pairs(root)[0])[1], expected_ids([(0, 0, 3)]))
     assert len(decoded) == 6
+
+
+def test_evaluate_pred_scores_a_dsb_folder_as_object_ids_unasked(tmp_path, caplog):
+    """evaluate --pred P --gt stage1_train without --gt-instances: a sample's masks/ (one
+    file per object) is object ids by what it is, as outlines are; it was refused as 'a
+    mask in another encoding (0/255 among 0/1) or with stray marks' (sample a's ids 1..3)."""
+    from unetlab.evaluate import evaluate_predictions
+
+    write_dsb(tmp_path / "s")
+    for sid, squares in OBJECTS.items():
+        write_png(tmp_path / "p" / f"{sid}.png", (expected_ids(squares) > 0).astype(np.uint8))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        report = evaluate_predictions(tmp_path / "p", tmp_path / "s")
+    assert [(row["name"], row["objects"]) for row in report.images] == [
+        ("a", 3),
+        ("b", 2),
+        ("c", 0),
+    ]
+    assert "scored as object ids (--gt-instances)" in caplog.text

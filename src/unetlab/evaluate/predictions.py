@@ -110,7 +110,7 @@ def evaluate_predictions(
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     # the pages are read once preds is made below: outlines take a prediction's size
     mask_files, masks = ground_truth(gt_dir, lambda stem: preds.size_of(stem))
-    gt_instances = gt_instances or _outlines_only(mask_files)
+    gt_instances = gt_instances or _objects_only(mask_files)
     ids = dict(gt_instances=gt_instances, pred_instances=pred_instances)
     classes = _classes(pred_dir, gt_dir, label_values, class_names, boundary_class, **ids)
     values = classes.label_values
@@ -197,18 +197,25 @@ def _scored(
     return acc, scored, stems
 
 
-def _outlines_only(mask_files: Sequence[Path]) -> bool:
-    """Whether the masks are all drawn as outlines (Fiji's RoiSet.zip, QuPath's .geojson),
-    whose outlines are objects: scored as object ids (``gt_instances``), said in a log line;
-    their ids read as classes gave an object of id 2 a class of its own."""
-    if not mask_files or any(f.suffix.lower() not in ANNOTATION_SUFFIXES for f in mask_files):
+def _objects_only(mask_files: Sequence[Path]) -> bool:
+    """Whether the masks are all objects by what they are: drawn as outlines (Fiji's
+    RoiSet.zip, QuPath's .geojson), or a DSB sample's ``masks/`` of one file per object (a
+    folder: :mod:`unetlab.data.dsb`): scored as object ids (``gt_instances``), said in a log
+    line; their ids read as classes gave an object of id 2 a class of its own, and a DSB
+    folder was refused as masks in another encoding."""
+    if not mask_files or not all(_drawn_objects(f) for f in mask_files):
         return False
     log.info(
-        "the masks are outlines (%s, ...): each is one object, scored as object ids "
-        "(--gt-instances)",
+        "the masks are objects by what they are (outlines, or a folder of one mask per "
+        "object: %s, ...): scored as object ids (--gt-instances)",
         mask_files[0].name,
     )
     return True
+
+
+def _drawn_objects(mask: Path) -> bool:
+    """Whether the mask ``mask`` is objects by what it is: outlines, or a folder of masks."""
+    return mask.suffix.lower() in ANNOTATION_SUFFIXES or mask.is_dir()
 
 
 def _noting(masks: Iterable[MaskPage], stems: list[str]) -> Iterable[MaskPage]:
