@@ -334,7 +334,10 @@ def test_cli_train_help(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "--help"])
     assert exit_info.value.code == 0
-    assert "--resume" in capsys.readouterr().out
+    shown = " ".join(capsys.readouterr().out.split())  # as argparse wraps it
+    assert "--resume" in shown
+    # the layouts --data reads, as README lists them (outlines and the DSB's were missing)
+    assert "RoiSet.zip" in shown and "ID/images/ID.png + ID/masks/" in shown
 
 
 FIT_SCRIPT = """

@@ -62,8 +62,9 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--data",
         type=user_path,
-        help="data folder: images/ + masks/, train/ + val/ of those, X.tif beside X_mask.png, "
-        "VOC or ISBI stacks",
+        help="data folder: images/ + masks/ (a mask may be Fiji's RoiSet.zip or QuPath's "
+        ".geojson), train/ + val/ of those, X.tif beside X_mask.png, VOC, ISBI stacks, or the "
+        "Data Science Bowl's ID/images/ID.png + ID/masks/",
     )
     p.add_argument(
         "--config",
