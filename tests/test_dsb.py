@@ -62,12 +62,15 @@ def test_a_dsb_folder_is_read_as_instance_maps(tmp_path, caplog):
     assert len(notes) == 1 and "(b/masks 4 px; 4 px in all)" in notes[0].replace(f"{root}/", "")
 
 
-def test_the_plan_and_the_target_read_a_dsb_folder_as_objects(tmp_path):
+def test_the_plan_and_the_target_read_a_dsb_folder_as_objects(tmp_path, caplog):
     from unetlab.data.datasets import choose_target
     from unetlab.data.fingerprint import fingerprint
 
     pairs = find_pairs(write_dsb(tmp_path))
-    assert choose_target("auto", pairs) == "instances"
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert choose_target("auto", pairs) == "instances"
+    # why, as it is: the line said 'a folder named instances/, or outlines' (review s37)
+    assert "masks hold object ids (a folder of one mask per object)" in caplog.text
     assert fingerprint(pairs).instances
 
 

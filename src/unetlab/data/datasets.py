@@ -49,7 +49,7 @@ from unetlab.data.instances import (
 from unetlab.data.io import read_stack
 from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.mirror import reflect_window
-from unetlab.data.names import holds_object_ids, sub_folder
+from unetlab.data.names import ANNOTATION_SUFFIXES, holds_object_ids, sub_folder
 from unetlab.data.nodata import InvalidPages, either, filled, valid_pixels
 from unetlab.data.normalize import apply_stats, channels_of, image_stats
 from unetlab.data.object_sizes import joined, region_facts, sized
@@ -375,6 +375,17 @@ def discover_label_values(
     return values
 
 
+def _why_object_ids(pairs: Sequence[Pair]) -> str:
+    """What makes the masks of ``pairs`` object ids by where they sit or what they are
+    (:func:`~unetlab.data.names.holds_object_ids`), for the target's line."""
+    mask = next(p.mask for p in pairs if holds_object_ids(p.mask))
+    if mask.is_dir():  # a DSB sample's masks/
+        return "a folder of one mask per object"
+    if mask.suffix.lower() in ANNOTATION_SUFFIXES:
+        return "outlines"
+    return "a folder named instances/"
+
+
 def choose_target(setting: str, pairs: Sequence[Pair], *, scan: MaskScan | None = None) -> str:
     """``"semantic"`` or ``"instances"``: ``setting`` itself unless it is ``"auto"``, which
     reads the masks by the plan's rule (:func:`unetlab.data.fingerprint.instance_masks`;
@@ -386,11 +397,7 @@ def choose_target(setting: str, pairs: Sequence[Pair], *, scan: MaskScan | None 
     scan = scan or scan_masks(pairs)
     found = instance_masks(scan.masks, folder_named=scan.instance_folder)
     if found:
-        why = (
-            "a folder named instances/, or outlines"
-            if scan.instance_folder
-            else f"{len(scan.counts)} values"
-        )
+        why = _why_object_ids(pairs) if scan.instance_folder else f"{len(scan.counts)} values"
         log.info(
             "masks hold object ids (%s): training the instance mode (background / boundary / "
             "interior); set data.target=semantic to read the values as classes",
