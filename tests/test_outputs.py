@@ -226,11 +226,12 @@ def test_predict_file_never_writes_over_its_own_input(work):
 
 
 def test_evaluate_json_never_replaces_an_input_or_a_foreign_file(work, capsys):
-    masks = work / "masks"
-    masks.mkdir()
-    for name in ("a", "b"):
-        write_png(masks / f"{name}.png", np.zeros((24, 20), np.uint8))
-    args = ["evaluate", "--pred", str(masks), "--gt", str(masks)]
+    masks, preds = work / "masks", work / "preds"
+    for folder in (masks, preds):  # predictions apart from the masks: the same folder is refused
+        folder.mkdir()
+        for name in ("a", "b"):
+            write_png(folder / f"{name}.png", np.zeros((24, 20), np.uint8))
+    args = ["evaluate", "--pred", str(preds), "--gt", str(masks)]
     before = (masks / "a.png").read_bytes()
     assert main([*args, "--json", str(masks / "a.png"), "--overwrite"]) == 2
     assert "would write over its input" in _error_line(capsys)
@@ -244,10 +245,6 @@ def test_evaluate_json_never_replaces_an_input_or_a_foreign_file(work, capsys):
     assert main([*args, "--json", str(work / "eval.json"), "--overwrite"]) == 0
     assert main([*args, "--json", str(work / "eval.json")]) == 0  # its own file: replaced
     # a report beside the predictions it scores: its own confusion PNG is no input next time
-    preds = work / "preds"
-    preds.mkdir()
-    for name in ("a", "b"):
-        write_png(preds / f"{name}.png", np.zeros((24, 20), np.uint8))
     args = ["evaluate", "--pred", str(preds), "--gt", str(masks), "--json", str(preds / "e.json")]
     assert main(args) == 0 and main(args) == 0
     assert (preds / "e_confusion.png").is_file()
@@ -299,8 +296,9 @@ def test_a_bug_is_a_traceback_with_exit_1(work, capsys, monkeypatch):
 
 
 def test_a_corrupt_image_is_one_line_with_exit_2(work, capsys):
+    shutil.copytree(work / "in", work / "gt")  # the same folder as both is refused
     (work / "in" / "b.png").write_bytes((work / "in" / "b.png").read_bytes()[:60])
-    args = ["evaluate", "--pred", str(work / "in"), "--gt", str(work / "in")]
+    args = ["evaluate", "--pred", str(work / "in"), "--gt", str(work / "gt")]
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "b.png: cannot read this image" in err
