@@ -118,11 +118,7 @@ def launch(
         notes = _notes(env[STATUS_FILE])
         if code == 0:
             return notes[0] if notes else 0
-        if (
-            code not in (128 + s for s in PASSED_ON)
-            and not {1, 2, 3, IN_USE} & set(notes)
-            and failed
-        ):
+        if code not in (128 + s for s in PASSED_ON) and not {1, *SAID} & set(notes) and failed:
             failed()  # not stopped here, and no process said why: one was killed
         return code
 
@@ -312,6 +308,11 @@ def _from_the_group(exc: BaseException) -> bool:
 STATUS_FILE = "UNETLAB_STATUS_FILE"
 
 
+#: the exit statuses of a launched process that said why in its one line: the user's problem
+#: (2), some inputs failed (3), its folder in use (75); each becomes 0 for torchrun
+SAID = (2, 3, IN_USE)
+
+
 def noted_for_launch(code: int) -> int:
     """A launched process's exit status: 2 (the user's problem, said in its one line), 3
     (predict: the run went through, some inputs failed, each named), 75 (its folder in use
@@ -324,7 +325,7 @@ def noted_for_launch(code: int) -> int:
         return code
     with open(path, "a", encoding="utf-8") as f:
         f.write(f"{code}\n")
-    return 0 if code in (2, 3, IN_USE, *(128 + s for s in PASSED_ON)) else code
+    return 0 if code in (*SAID, *(128 + s for s in PASSED_ON)) else code
 
 
 def first_to_say(line: str) -> bool:

@@ -262,7 +262,7 @@ def outlined_mask(path: str | os.PathLike, image: str | os.PathLike | None = Non
     outlines = read_outlines(path)
     image = Path(image) if image is not None else outlined_image(path)
     pages, height, width = stack_shape(image)
-    pages_of = _outline_pages(path, image, outlines)
+    pages_of = _outline_pages(path, image, pages, outlines)
     if pages_of is None:
         return rasterise(outlines, (height, width), str(path))[None]
     on = [[o for o, p in zip(outlines, pages_of) if p in (None, page)] for page in range(pages)]
@@ -275,15 +275,14 @@ def outlined_pages(path: str | os.PathLike, image: str | os.PathLike | None = No
     pages = stack_shape(image)[0]
     if pages == 1:  # the outlines not read
         return 1
-    return 1 if _outline_pages(Path(path), image, read_outlines(path)) is None else pages
+    return 1 if _outline_pages(Path(path), image, pages, read_outlines(path)) is None else pages
 
 
-def _outline_pages(path: Path, image: Path, outlines) -> list[int | None] | None:
-    """The page of each of ``outlines`` in the stack ``image``, or None where it has one
-    page or no outline a stack position (the outlines then make one page)."""
+def _outline_pages(path: Path, image: Path, pages: int, outlines) -> list[int | None] | None:
+    """The page of each of ``outlines`` in the stack ``image`` of ``pages`` pages, or None
+    where it has one page or no outline a stack position (the outlines then make one page)."""
     from unetlab.data.tiffmeta import read_page_axes
 
-    pages = stack_shape(image)[0]
     if pages == 1 or not any(any(o.position) for o in outlines):
         return None
     axes = read_page_axes(image, pages)
