@@ -240,16 +240,23 @@ def test_a_full_disk_stops_the_tree_once(drop, stop_at, capsys):
 
 
 def test_a_data_set_in_the_tree_gives_its_images_alone(drop, caplog):
-    """The tree predicted a data set's masks/ as images into OUT/ds/masks/ (s37)."""
+    """The tree predicted a data set's masks/ as images into OUT/ds/masks/ (s37); its test/
+    beside images/ and masks/ (the user's test images) was passed over as masks, said as
+    'masks are no inputs' (s38); a folder of no part of the data set (weightmap's weights/)
+    is passed over saying so."""
     image = np.zeros((24, 28), np.uint8)
-    for name in ("ds/images/a.png", "ds/masks/a.png", "voc/JPEGImages/b.png"):
+    for name in ("ds/images/a.png", "ds/masks/a.png", "ds/test/c.png", "ds/weights/a.png"):
         write_png(drop / "drop" / name, image)
-    for name in ("voc/SegmentationClass/b.png", "voc/SegmentationObject/b.png"):
+    for name in ("voc/JPEGImages/b.png", "voc/SegmentationClass/b.png"):
         write_png(drop / "drop" / name, image)
+    write_png(drop / "drop" / "voc/SegmentationObject/b.png", image)
     with caplog.at_level(logging.INFO, logger="unetlab"):
         folders = [str(rel) for rel, _ in tree_folders(drop / "drop", drop / "out")]
-    assert folders == ["alice", "bob", "bob/deep", "ds/images", "voc/JPEGImages"]
-    assert "ds/ holds a data set: only its images/ predicted (masks/ passed over" in caplog.text
+    assert folders == ["alice", "bob", "bob/deep", "ds/images", "ds/test", "voc/JPEGImages"]
+    assert (
+        "ds/ holds a data set: only its images/, test/ predicted (masks/ passed over: masks are "
+        "no inputs; weights/ passed over: not its images (give it as --input))"
+    ) in caplog.text
     said = "voc/ holds a data set: only its JPEGImages/ predicted (SegmentationClass/, "
     assert said + "SegmentationObject/ passed over: masks are no inputs)" in caplog.text
 

@@ -4,7 +4,8 @@ mirrored: ``ROOT/alice/x.png``'s outputs in ``OUT_DIR/alice/``, what ``unetlab p
 predicts one (its own lock, manifest, ``predict.json``, ``objects_summary.csv`` and
 ``skip_existing``), the model loaded once for all (audit s36 batch 6: the glob
 ``'drop/**/*'`` wrote every file into one folder and refused names two users share). A
-data set in the tree (``images/`` beside ``masks/``) gives its images alone; a stop (Ctrl-C,
+data set in the tree (``images/`` beside ``masks/``) gives its images and a split's
+(``test/``); a stop (Ctrl-C,
 SIGTERM, a full disk) stops the whole tree and carries where (:class:`TreeStop`)."""
 
 from __future__ import annotations
@@ -86,21 +87,35 @@ def _data_set_images(folder: Path, subs: list[Path]) -> list[Path]:
     """The sub-folders of ``folder`` the tree searches: ``subs``, or for a data set (a
     folder of images, ``images/`` or ``JPEGImages/``, beside one of masks: ``masks/``,
     ``labels/``, ``instances/``, ``SegmentationClass/``; any letter case) its images' folder
-    alone, the others passed over in one line: masks are no inputs (the tree predicted
-    ``ds/masks/`` as images into ``OUT/ds/masks/``)."""
-    from unetlab.data.names import folder_candidates
+    and those of a split (``test/``, ``val/``, ``train/``: :data:`~unetlab.data.names.SPLIT_NAMES`;
+    ``ds/test/*.tif`` beside ``ds/images/`` was passed over as a mask folder), the others
+    passed over in one line that says why: masks are no inputs (the tree predicted
+    ``ds/masks/`` as images into ``OUT/ds/masks/``), and a folder of no part the data set
+    names (``weights/``, weightmap's maps) is no images of it."""
+    from unetlab.data.names import SPLIT_NAMES, folder_candidates
     from unetlab.data.pairs import FOLDER_ROLES
 
     found = folder_candidates(folder, FOLDER_ROLES)
     images = [p for p in subs if p in found["images"] + found["JPEGImages"]]
-    if not images or not (found["masks"] or found["instances"] or found["SegmentationClass"]):
+    masks = found["masks"] + found["instances"] + found["SegmentationClass"]
+    if not images or not masks:
         return subs
-    others = [p.name for p in subs if p not in images]
+    splits = {name for names in SPLIT_NAMES.values() for name in names}
+    searched = [p for p in subs if p in images or p.name.casefold() in splits]
+    masks += [p for p in subs if p.name.casefold() == "segmentationobject"]  # VOC's objects
+    others = [p for p in subs if p not in searched and p not in masks]
+    why = [f"{_named(p for p in subs if p in masks)} passed over: masks are no inputs"]
+    if others:
+        why.append(f"{_named(others)} passed over: not its images (give it as --input)")
     log.info(
-        "%s/ holds a data set: only its %s/ predicted (%s/ passed over: masks are no inputs)",
-        *(folder, "/, ".join(p.name for p in images), "/, ".join(others)),
+        "%s/ holds a data set: only its %s predicted (%s)", folder, _named(searched), "; ".join(why)
     )
-    return images
+    return searched
+
+
+def _named(folders) -> str:
+    """``images/, test/``: the folders' names, each with its slash."""
+    return ", ".join(f"{p.name}/" for p in folders)
 
 
 def _refuse_outputs_in_tree(root: Path, out_dir: str | os.PathLike, found: list[Path]) -> None:
