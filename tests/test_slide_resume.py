@@ -415,6 +415,27 @@ def test_each_rank_of_a_group_resumes_its_own_band(tmp_path, small_chunks, caplo
     assert _outputs(tmp_path / "out") == whole == _outputs(tmp_path / "one")
 
 
+def test_another_slide_of_the_same_size_and_time_starts_afresh(tmp_path, small_chunks, caplog):
+    """The resume record compared the input by size and time alone: another slide of the
+    same size and modification time (a share whose files all carry one time, ``cp -p``) was
+    resumed from the old one's staged rows (s38, as the manifest's stamp in s37)."""
+    net, slide = local_net(), tmp_path / "s.tif"
+    other = nuclei_image(160, 96, seed=99)
+    tifffile.imwrite(slide, nuclei_image(160, 96, seed=7), tile=(32, 32), photometric="minisblack")
+    tifffile.imwrite(tmp_path / "o.tif", other, tile=(32, 32), photometric="minisblack")
+    _stopped(tmp_path, slide, net=net)
+    times = slide.stat().st_atime_ns, slide.stat().st_mtime_ns
+    assert (tmp_path / "o.tif").stat().st_size == slide.stat().st_size
+    (tmp_path / "o.tif").replace(slide)
+    os.utime(slide, ns=times)
+    assert slide.stat().st_mtime_ns == times[1]
+    with caplog.at_level(logging.INFO, logger="unetlab.inference.slides"):
+        _predict(net, slide, tmp_path / "out", Stop())
+    assert any("the input is another file, or it changed" in m for m in caplog.messages)
+    _predict(net, slide, tmp_path / "whole", Stop())
+    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "whole")
+
+
 def test_a_zarr_rewritten_in_place_is_a_changed_input(tmp_path):
     """A Zarr's pixels live in its chunk folders: rewriting one chunk (same shape, metadata
     untouched) must change the input's stamp, or a rerun would resume and mix old and new

@@ -107,12 +107,14 @@ def input_stamp(source: str | os.PathLike) -> str | None:
         return None
     stamp = f"size {st.st_size} mtime_ns {st.st_mtime_ns}"
     with contextlib.suppress(OSError):  # unreadable now: its time and size say what they can
-        stamp += f" sample {_sample(source, st.st_size)}"
+        stamp += f" sample {sample_digest(source, st.st_size)}"
     return stamp
 
 
-def _sample(path: str | os.PathLike, size: int) -> str:
-    """A digest of :data:`SAMPLED` bytes at the start, the middle and the end of a file."""
+def sample_digest(path: str | os.PathLike, size: int) -> str:
+    """A digest of :data:`SAMPLED` bytes at the start, the middle and the end of a file of
+    ``size`` bytes: 16 hex digits that tell apart two files of one size and time (the
+    manifest's stamp; a streamed slide's resume record, :mod:`unetlab.inference.slide_resume`)."""
     digest = hashlib.blake2b(digest_size=8)
     with open(path, "rb") as f:
         for at in sorted({0, max(size // 2 - SAMPLED // 2, 0), max(size - SAMPLED, 0)}):

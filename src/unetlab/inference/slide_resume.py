@@ -4,7 +4,8 @@ Hours of tiles are not lost to a Ctrl-C, a ``kill -9`` or a lost node: the stage
 slide (:mod:`unetlab.data.ome`) stay, and once a chunk row of output is on disk each process
 records how far its band of rows got (:class:`Progress`, a small JSON replaced atomically).
 The staging also records what must match for its rows to be those this run would write
-(:func:`identity`: the prediction record, the input's path, size and time, the outputs'
+(:func:`identity`: the prediction record, the input's path, size, time and a sample of
+its bytes, the outputs'
 shapes, the tiling, the processes and the device). A rerun of the same command opens the
 staged arrays and starts each band at its first row not done (:func:`mismatch` says why
 not); anything that differs discards the staging, said in one line. A band of rows comes
@@ -27,7 +28,7 @@ import torch
 import unetlab
 from unetlab.atomic import RESUMABLE, atomic_path, fsync
 from unetlab.data import ome
-from unetlab.manifest import ZARR_DEPTH, folder_times
+from unetlab.manifest import ZARR_DEPTH, folder_times, sample_digest
 from unetlab.provenance import PACKAGE, checkout_of, read_commit
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ ROWS = "unetlab-rows.{rank}.json"
 #: the parts of :func:`identity` in the order a mismatch is told, with its words (nodata
 #: before the record, which holds it too where it is not auto: the nearer reason)
 _REASONS = {
-    "input": "the input is another file, or it changed (size or modification time)",
+    "input": "the input is another file, or it changed (size, modification time or bytes)",
     "nodata": "the pixels left out as no sample changed (nodata)",
     "record": "the checkpoint or the prediction settings changed",
     "outputs": "the outputs asked for changed",
@@ -53,14 +54,19 @@ _REASONS = {
 
 
 def input_stamp(path: Path) -> dict:
-    """The input's resolved path with its size and modification time; for a Zarr folder,
+    """The input's resolved path with its size and modification time; for a file, a digest
+    of 4 KiB at its start, middle and end (:func:`~unetlab.manifest.sample_digest`, as the
+    manifest's stamp: another slide of the same size and time, on a share whose files all
+    carry one time or copied with ``cp -p``, was resumed from the old one's rows); for a Zarr folder,
     those of its top-level files (its metadata) and the modification times of its folders
     down to ``ZARR_DEPTH`` (a chunk written anew is renamed into its folder, which changes
     that folder's time: a Zarr rewritten in place with the same shape is noticed)."""
     path = Path(path).resolve()
     found = path.stat()
     stamp = {"path": str(path), "size": found.st_size, "mtime_ns": found.st_mtime_ns}
-    if path.is_dir():
+    if not path.is_dir():
+        stamp["sample"] = sample_digest(path, found.st_size)
+    else:
         stamp["files"] = {
             p.name: [p.stat().st_size, p.stat().st_mtime_ns]
             for p in sorted(path.iterdir())
