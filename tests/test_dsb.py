@@ -196,3 +196,16 @@ def test_evaluate_pred_scores_a_dsb_folder_as_object_ids_unasked(tmp_path, caplo
         ("c", 0),
     ]
     assert "scored as object ids (--gt-instances)" in caplog.text
+
+
+def test_one_sample_given_as_gt_names_gt(tmp_path, capsys):
+    """evaluate --pred P --gt stage1_train/ID was told 'give --data stage1_train': find_pairs
+    named --data whatever flag gave the folder (s38)."""
+    from unetlab.cli import main
+
+    root = write_dsb(tmp_path / "stage1_train")
+    write_png(tmp_path / "p" / "a.png", (expected_ids(OBJECTS["a"]) > 0).astype(np.uint8))
+    assert main(["evaluate", "--pred", str(tmp_path / "p"), "--gt", str(root / "a")]) == 2
+    err = capsys.readouterr().err
+    assert f"one sample of the Data Science Bowl folder {root}" in err
+    assert f"give --gt {root}" in err and "--data" not in err

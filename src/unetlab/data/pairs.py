@@ -238,9 +238,10 @@ def isbi_labels(volume: Path) -> Path:
     return volume.with_name(volume.name.replace("volume", "labels"))
 
 
-def detect_layout(root: Path) -> str:
+def detect_layout(root: Path, flag: str = "--data") -> str:
     """'folders', 'instances', 'voc', 'isbi', 'cellpose', 'dsb' or a DatasetError saying what was
-    expected (and which sub-folders hold a data set, if any: ``train/`` and ``test/``)."""
+    expected (and which sub-folders hold a data set, if any: ``train/`` and ``test/``);
+    ``flag``: the option that gave ``root``, named in the fix (``evaluate --gt``'s)."""
     if layout := _layout(root):
         return layout
     held = [d.name for d in sorted(root.iterdir()) if d.is_dir() and _layout(d)]
@@ -252,7 +253,7 @@ def detect_layout(root: Path) -> str:
         )
         raise DatasetError(
             f"{root}: no data set in the folder itself, but {'/, '.join(held)}/ "
-            f"{'hold' if len(held) > 1 else 'holds'} one: give --data {root / pick} "
+            f"{'hold' if len(held) > 1 else 'holds'} one: give {flag} {root / pick} "
             f"(train --data {root} reads train/ with val/, if any)"
         )
     if any(root.glob("*_seg.npy")):
@@ -260,7 +261,7 @@ def detect_layout(root: Path) -> str:
     if (parent := data_set_above(root)) is not None:
         holds = "/ and ".join(d.name for d in layout_folders(parent))
         raise DatasetError(
-            f"{root}: this is the {root.name}/ folder of the data set {parent}: give --data "
+            f"{root}: this is the {root.name}/ folder of the data set {parent}: give {flag} "
             f"{parent} (the folder that holds {holds}/)"
         )
     near = near_misses(root)
@@ -500,23 +501,25 @@ def find_pairs(
     *,
     names: list[str] | None = None,
     problems: list[str] | None = None,
+    flag: str = "--data",
 ) -> list[Pair]:
     """All (image, mask[, page]) pairs under ``root``; ``names`` restricts to those stems.
 
     Every problem (an image without a mask, a mask without an image, several images of one
     stem, a page-count mismatch) is raised in one DatasetError; with a ``problems`` list they
     are added to it instead and the pairs that are sound are returned, so that a caller can
-    check those too and report everything at once."""
+    check those too and report everything at once. ``flag``: the option that gave ``root``,
+    which the lines that say to give another folder name (``evaluate --gt``: not --data)."""
     root = Path(root)
     if not root.is_dir():
-        raise no_data_folder(root)
+        raise no_data_folder(root, flag)
     if names is not None:
         names = [nfc(n) for n in names]
-    layout = detect_layout(root)
+    layout = detect_layout(root, flag)
     if layout == "folders" and (above := dsb_folder_above(root)) is not None:
         raise DatasetError(
             f"{root}: this is one sample of the Data Science Bowl folder {above} (one folder "
-            f"per image, its masks/ one file per object): give --data {above}"
+            f"per image, its masks/ one file per object): give {flag} {above}"
         )
     found: list[str] = []
     if layout == "isbi":

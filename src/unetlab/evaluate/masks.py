@@ -130,7 +130,7 @@ def ground_truth(
     gives for their stem (the prediction scored against them)."""
     root = data_root(gt_dir, "--gt")
     if _has_data(root):
-        pairs = find_pairs(root)
+        pairs = find_pairs(root, flag="--gt")
         return [p.mask for p in pairs], _pair_masks(pairs)
     _refuse_images_folder(root)
     files = find_images(root, MASK_FILE_SUFFIXES)
