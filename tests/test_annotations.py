@@ -430,3 +430,40 @@ def test_evaluate_passes_over_an_archive_among_label_masks(tmp_path, caplog):
     report = evaluate_predictions(tmp_path / "pred", tmp_path / "masks", gt_instances=True)
     assert [image["objects"] for image in report.images] == [4]
     assert "backup.zip: no image or prediction of that name: passed over" in caplog.text
+
+
+def test_outlines_that_keep_their_images_suffix_pair_with_it(tmp_path, caplog):
+    """``X.tif.geojson`` (a QuPath script's export, named by the project entry's image name),
+    ``X.tif.zip`` and ``X.tif.roi`` (a Fiji macro's, by the image's title) paired with no image:
+    'mask without an image' beside 'no mask' in a data set, passed over in a flat folder, not
+    scored against the prediction ``X`` (s38). An image named so (``b.tif.png``) comes first."""
+    from unetlab.evaluate import evaluate_predictions
+
+    ids = _objects()
+    for name in ("a.tif", "b.tif", "c.png"):
+        write_tiff(tmp_path / "ds" / "images" / name, (ids * 40).astype(np.uint8))
+    write_geojson(tmp_path / "ds" / "masks" / "a.tif.geojson", ids)
+    write_imagej_rois(tmp_path / "ds" / "masks" / "b.tif.zip", ids)
+    write_tiff(tmp_path / "ds" / "masks" / "c.png", ids)
+    pairs = find_pairs(tmp_path / "ds")
+    assert {p.image.name: p.mask.name for p in pairs} == {
+        "a.tif": "a.tif.geojson",
+        "b.tif": "b.tif.zip",
+        "c.png": "c.png",
+    }
+    for pair in pairs:
+        np.testing.assert_array_equal(read_pair(pair)[1], ids)
+    flat = tmp_path / "flat"
+    write_tiff(flat / "x.tif", (ids * 40).astype(np.uint8))
+    write_imagej_rois(flat / "x.tif.zip", ids)
+    write_tiff(flat / "b.tif.tif", (ids * 40).astype(np.uint8))
+    write_imagej_rois(flat / "b.tif.zip", ids)
+    assert {p.image.name: p.mask.name for p in find_pairs(flat)} == {
+        "x.tif": "x.tif.zip",
+        "b.tif.tif": "b.tif.zip",
+    }
+    write_geojson(tmp_path / "gt" / "a.tif.geojson", ids)  # its size: the prediction's
+    write_tiff(tmp_path / "pred" / "a_objects.tif", ids)
+    report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt")
+    assert [(row["name"], row["objects"]) for row in report.images] == [("a", 4)]
+    assert report.images[0]["miou"] == pytest.approx(1.0)

@@ -56,6 +56,19 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 INPUT_SUFFIXES = (*IMAGE_SUFFIXES, *TIFF_SUFFIXES[2:], ".gif", ".webp")
 
 
+def mask_stem(path: Path) -> str:
+    """The stem a mask file pairs with its image by (in NFC): its name less its suffix, and
+    of outlines (:data:`~unetlab.data.names.ANNOTATION_SUFFIXES`) less the image's suffix too
+    where the name keeps it: ``X.tif.geojson``, ``X.tif.zip`` and ``X.tif.roi`` are ``X``'s, as
+    QuPath scripts name an export (the project entry's image name + ``.geojson``) and Fiji
+    macros a RoiSet (the image's title + ``.zip``); they paired with no image."""
+    stem = nfc(Path(path).stem)
+    kept = Path(stem).suffix
+    if Path(path).suffix.lower() in ANNOTATION_SUFFIXES and kept.lower() in INPUT_SUFFIXES:
+        return stem[: -len(kept)]
+    return stem
+
+
 def find_images(paths: str | os.PathLike | list, suffixes=INPUT_SUFFIXES) -> list[Path]:
     """Expand files, folders (non-recursive) and glob patterns into a sorted list of images
     (a folder's and a pattern's files with ``suffixes``, macOS metadata twins ``._*`` passed
@@ -295,8 +308,9 @@ def outlined_image(path: Path) -> Path:
     names (``X_rois.zip``: :data:`~unetlab.data.names.OUTLINE_NAMES`); else the file of its
     stem in the images folder beside its folder (``images/``, ``JPEGImages/``, any letter
     case), as the data set pairs them; else an ImageReadError saying so."""
-    stem = nfc(path.stem)
-    stems = [stem, *([base] if (base := image_stem(stem, OUTLINE_NAMES)) else [])]
+    stem = mask_stem(path)
+    named = list(dict.fromkeys([nfc(path.stem), stem]))  # X.tif.zip: X.tif.png, else X.*
+    stems = [*named, *([base] if (base := image_stem(stem, OUTLINE_NAMES)) else [])]
     found = folder_candidates(path.parent.parent, ("images", "JPEGImages")).values()
     folders = [folder for folders in found for folder in folders]
     # the exact names first (no folder listed), then in any letter case
@@ -304,12 +318,12 @@ def outlined_image(path: Path) -> Path:
         if image := _image_named(path.parent, stems, listing=listing):
             return image
         for folder in folders:
-            if image := _image_named(folder, [stem], listing=listing):
+            if image := _image_named(folder, named, listing=listing):
                 return image
     raise ImageReadError(
         f"{path}: outlines (ImageJ ROIs, GeoJSON) carry no image size: put them in a data "
-        f"set's masks/ folder, named as their image in images/ ({path.stem}.tif for "
-        f"{path.name}), or beside their image ({path.stem}.tif)"
+        f"set's masks/ folder, named as their image in images/ ({stem}.tif for "
+        f"{path.name}), or beside their image ({stem}.tif)"
     )
 
 

@@ -40,6 +40,7 @@ from unetlab.data.io import (
     TIFF_SUFFIXES,
     broken_links,
     describe_links,
+    mask_stem,
     read_stack,
     stack_shape,
 )
@@ -202,7 +203,7 @@ def _by_stem(folder: Path, problems: list[str], *, masks: bool) -> dict[str, Pat
         problems.append(f"{folder}/: {describe_links(broken)}: restore or remove them")
     groups: dict[str, list[Path]] = {}
     for f in _input_files(folder, MASK_FILE_SUFFIXES if masks else INPUT_SUFFIXES):
-        groups.setdefault(nfc(f.stem), []).append(f)
+        groups.setdefault(mask_stem(f) if masks else nfc(f.stem), []).append(f)
     if subs := image_subfolders(folder, INPUT_SUFFIXES):
         fix = "move their files up into it (the names kept) to use them"
         note_once(subfolders_line(folder, subs, fix))
@@ -386,14 +387,14 @@ def flat_masks(stems: Iterable[str]) -> dict[str, str]:
 def flat_outlines(folder: Path, images: Sequence[Path]) -> tuple[dict[str, list[Path]], list[Path]]:
     """(``{image stem: [outline files]}``, the outline files of no image) of a flat
     ``folder`` whose ``images`` are given: ``X.zip``, ``X.roi``, ``X.geojson`` (outlines:
-    :data:`~unetlab.data.names.ANNOTATION_SUFFIXES`) beside ``X.tif`` are its mask, as are
-    ``X_rois.zip``, ``X_RoiSet.zip``, ``X_masks.geojson``, ...
+    :data:`~unetlab.data.names.ANNOTATION_SUFFIXES`) beside ``X.tif`` are its mask (also as
+    ``X.tif.geojson``: :func:`~unetlab.data.io.mask_stem`), as are ``X_rois.zip``, ``X_RoiSet.zip``, ``X_masks.geojson``, ...
     (:data:`~unetlab.data.names.OUTLINE_NAMES`) where no image is named so."""
     stems = {nfc(f.stem) for f in images}
     found: dict[str, list[Path]] = {}
     alone = []
     for f in _input_files(folder, ANNOTATION_SUFFIXES):
-        stem = nfc(f.stem)
+        stem = nfc(f.stem) if nfc(f.stem) in stems else mask_stem(f)  # X.tif.zip: X.tif's
         base = stem if stem in stems else image_stem(stem, OUTLINE_NAMES)
         if base in stems:
             found.setdefault(base, []).append(f)

@@ -19,6 +19,7 @@ from unetlab.data.instances import instance_ids
 from unetlab.data.io import (
     IMAGE_SUFFIXES,
     find_images,
+    mask_stem,
     outlined_image,
     outlined_mask,
     read_stack,
@@ -170,9 +171,9 @@ def _file_masks(
     for path in files:
         if (pages := _read_mask(path, size_of, archive=labels)) is None:
             continue
+        stem = mask_stem(path)  # X.tif.geojson: X's
         for i, mask in enumerate(pages):
-            name = path.stem if len(pages) == 1 else f"{path.stem}[{i}]"
-            stem = nfc(path.stem)
+            name = stem if len(pages) == 1 else f"{stem}[{i}]"
             yield MaskPage(name, stem, i, mask, path, len(pages), images.get(stem))
 
 
@@ -189,7 +190,7 @@ def _read_mask(
     try:
         image = outlined_image(path)
     except ImageReadError as exc:
-        image = size_of(nfc(path.stem)) if size_of is not None else None
+        image = size_of(mask_stem(path)) if size_of is not None else None
         if image is None and archive and path.suffix.lower() == ".zip":
             note_once(
                 f"{path}: no image or prediction of that name: passed over (a RoiSet.zip "
@@ -199,7 +200,7 @@ def _read_mask(
         if image is None:
             raise DatasetError(
                 f"{path}: outlines (ImageJ ROIs, GeoJSON) carry no image size, and no "
-                f"prediction of {path.stem} gives it: give --gt the data folder (its images/ "
+                f"prediction of {mask_stem(path)} gives it: give --gt the data folder (its images/ "
                 "beside masks/)"
             ) from exc
     return outlined_mask(path, image)
