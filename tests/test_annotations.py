@@ -436,7 +436,8 @@ def test_outlines_that_keep_their_images_suffix_pair_with_it(tmp_path, caplog):
     """``X.tif.geojson`` (a QuPath script's export, named by the project entry's image name),
     ``X.tif.zip`` and ``X.tif.roi`` (a Fiji macro's, by the image's title) paired with no image:
     'mask without an image' beside 'no mask' in a data set, passed over in a flat folder, not
-    scored against the prediction ``X`` (s38). An image named so (``b.tif.png``) comes first."""
+    scored against the prediction ``X`` (s38); predictions drawn so, neither. An image named so
+    (``b.tif.tif``) comes first."""
     from unetlab.evaluate import evaluate_predictions
 
     ids = _objects()
@@ -467,3 +468,8 @@ def test_outlines_that_keep_their_images_suffix_pair_with_it(tmp_path, caplog):
     report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt")
     assert [(row["name"], row["objects"]) for row in report.images] == [("a", 4)]
     assert report.images[0]["miou"] == pytest.approx(1.0)
+    (tmp_path / "pred" / "a_objects.tif").unlink()  # predictions drawn so by another tool
+    write_geojson(tmp_path / "pred" / "a.tif.geojson", ids)
+    write_tiff(tmp_path / "labels" / "a.tif", (ids > 0).astype(np.uint8))
+    (row,) = evaluate_predictions(tmp_path / "pred", tmp_path / "labels").images
+    assert row["name"] == "a" and row["miou"] == pytest.approx(1.0)

@@ -319,7 +319,7 @@ def _prediction_files(pred_dir: Path) -> tuple[dict[str, Path], dict[str, Path]]
             maps.setdefault(stem, path)
     for path in sorted(pred_dir.iterdir()):  # outlines: where no object-id image is
         if path.suffix.lower() in ANNOTATION_SUFFIXES and path.is_file():
-            stem = nfc(path.stem)
+            stem = mask_stem(path)  # X.tif.geojson: X's
             suffix = next((s for s in OUTLINE_SUFFIXES if stem.endswith(s)), "")
             objects.setdefault(stem[: len(stem) - len(suffix)], path)
     return maps, objects
