@@ -517,11 +517,7 @@ def find_pairs(
     if names is not None:
         names = [nfc(n) for n in names]
     layout = detect_layout(root, flag)
-    if layout == "folders" and (above := dsb_folder_above(root)) is not None:
-        raise DatasetError(
-            f"{root}: this is one sample of the Data Science Bowl folder {above} (one folder "
-            f"per image, its masks/ one file per object): give {flag} {above}"
-        )
+    _refuse_one_sample(root, layout, flag)
     found: list[str] = []
     if layout == "isbi":
         files = _isbi_pairs(root)
@@ -549,6 +545,16 @@ def find_pairs(
     if not pairs and not found:
         raise DatasetError(f"{root}: no image/mask pairs found")
     return pairs
+
+
+def _refuse_one_sample(root: Path, layout: str, flag: str) -> None:
+    """DatasetError where ``root`` (of ``layout``, given as ``flag``) is one sample of a Data
+    Science Bowl folder: its images/ and masks/ would read as a data set of one image."""
+    if layout == "folders" and (above := dsb_folder_above(root)) is not None:
+        raise DatasetError(
+            f"{root}: this is one sample of the Data Science Bowl folder {above} (one folder "
+            f"per image, its masks/ one file per object): give {flag} {above}"
+        )
 
 
 def _folder_pairs(

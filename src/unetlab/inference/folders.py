@@ -282,31 +282,54 @@ def claim_folder(
     (:func:`~unetlab.inference.objects_summary.claim_summary`). ``changed`` (a dict) gets
     each output whose input changed since it was made -> that input (with ``record``)."""
     outputs = OutputOptions.of(outputs)
-    done: set[Path] = set()
-
-    def check(made: Provenance) -> None:  # held, before this run enters the manifest
-        if changed is not None:
-            changed.update(changed_outputs(out_dir, "predict"))
-        if mixed := other_inputs_models(out_dir, files, made):
-            log.warning(_mixed_line(Path(out_dir), mixed, made, overwrite_fix))
-        if not outputs.skip_existing:
-            return
-        finished = finished_outputs(out_dir, files, record=made, **outputs.wanted)
-        _say_changed(Path(out_dir), [f for f in files if f not in finished])
-        done.update(finished)  # their outputs keep their lines, a killed run's confirmed:
-        names = [n for made_here in finished.values() for n in made_here]
-        confirm(out_dir, dict.fromkeys(names, made.key), "predict")  # the files carry the key
-        others = other_models(out_dir, [f for f in files if f not in done], made)
-        if others and not outputs.overwrite:
-            raise OutputError(_other_model_line(Path(out_dir), others, made, overwrite_fix))
-
+    claim = _Claim(Path(out_dir), files, outputs, overwrite_fix, changed)
     if outputs.skip_existing and record is None:
-        done.update(finished_inputs(out_dir, files, **outputs.wanted))
-    fix = dict(overwrite_fix=overwrite_fix, record=record, checked=check)
+        claim.done.update(finished_inputs(out_dir, files, **outputs.wanted))
+    fix = dict(overwrite_fix=overwrite_fix, record=record, checked=claim.check)
     with prediction_folder(out_dir, files, outputs, **fix):
         if _summed(outputs, files if listed is None else listed):  # its name, before any work
             claim_summary(out_dir, overwrite=outputs.overwrite)
-        yield done
+        yield claim.done
+
+
+@dataclass
+class _Claim:
+    """What :func:`claim_folder` checks in ``out_dir`` once it holds it, before this run
+    enters the manifest (:meth:`check`), and the inputs it found ``done``."""
+
+    out_dir: Path
+    files: Sequence[Path]
+    outputs: OutputOptions
+    overwrite_fix: str
+    changed: dict[str, str] | None
+    done: set[Path] = field(default_factory=set)
+
+    def check(self, made: Provenance) -> None:
+        """``changed`` filled; a line where the folder mixes models' outputs; with
+        ``skip_existing`` the inputs ``made`` finished there added to ``done`` (their lines
+        confirmed) and OutputError where another model made the others' outputs, unless
+        ``overwrite``."""
+        out_dir, files = self.out_dir, self.files
+        if self.changed is not None:
+            self.changed.update(changed_outputs(out_dir, "predict"))
+        if mixed := other_inputs_models(out_dir, files, made):
+            log.warning(_mixed_line(out_dir, mixed, made, self.overwrite_fix))
+        if self.outputs.skip_existing:
+            self._skip_finished(made)
+
+    def _skip_finished(self, made: Provenance) -> None:
+        """The inputs whose outputs ``made`` wrote added to ``done``, their outputs' lines
+        confirmed (a killed run's: the files carry the key); OutputError where another model
+        made the other inputs' outputs, unless ``overwrite``."""
+        out_dir, files = self.out_dir, self.files
+        finished = finished_outputs(out_dir, files, record=made, **self.outputs.wanted)
+        _say_changed(out_dir, [f for f in files if f not in finished])
+        self.done.update(finished)
+        names = [n for made_here in finished.values() for n in made_here]
+        confirm(out_dir, dict.fromkeys(names, made.key), "predict")
+        others = other_models(out_dir, [f for f in files if f not in self.done], made)
+        if others and not self.outputs.overwrite:
+            raise OutputError(_other_model_line(out_dir, others, made, self.overwrite_fix))
 
 
 def _say_changed(out_dir: Path, files: Sequence[Path]) -> None:
