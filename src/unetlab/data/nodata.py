@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -331,3 +332,22 @@ def _note_kept_alpha(path, stack: np.ndarray) -> None:
     hits = [int(np.sum(np.asarray(a) == 0)) for a in alphas if a is not None]
     if sum(hits):
         note_transparent(str(path), sum(hits) / (len(stack) * stack.shape[1] * stack.shape[2]))
+
+
+def label_nodata(dtype, classes: Sequence[int], ignore: int | None = None) -> int | None:
+    """The value a label image of ``dtype`` holding the values ``classes`` writes on its
+    pixels that are no sample, as GDAL_NODATA names it (QGIS shows them transparent, not as
+    a class): the model's ``ignore`` value (its masks' unlabelled value) where it is none of
+    the classes and ``dtype`` holds it, else the largest value of ``dtype`` where it is no
+    class, else None (every value is a class: the pixels keep the background class)."""
+    top = int(np.iinfo(dtype).max)
+    taken = {int(c) for c in classes}
+    for value in (ignore, top):
+        if value is not None and 0 <= int(value) <= top and int(value) not in taken:
+            return int(value)
+    return None
+
+
+def nodata_tag(value: int) -> tuple:
+    """The GDAL_NODATA tag (42113, ASCII) of ``value`` as a tifffile ``extratags`` entry."""
+    return (NODATA_TAG, "s", 0, str(value), True)

@@ -26,6 +26,7 @@ from unetlab.data.io import (
 )
 from unetlab.data.labels import IGNORE_INDEX, UNKNOWN, encode_mask, value_indices
 from unetlab.data.names import ANNOTATION_SUFFIXES, sub_folder
+from unetlab.data.nodata import file_nodata
 from unetlab.data.pairs import (
     MASK_FILE_SUFFIXES,
     Pair,
@@ -39,6 +40,7 @@ from unetlab.data.pairs import (
     no_data_folder,
 )
 from unetlab.data.read_notes import note_once
+from unetlab.data.tiff_files import is_tiff_name
 from unetlab.errors import DatasetError, ImageReadError
 from unetlab.evaluate.checks import MaskValuesError
 
@@ -376,6 +378,7 @@ class Predictions:
         self.mask_values: dict[Path, bool] = {}  # per class map: does it hold mask values?
         self.outputs: dict[Path, dict] = {}  # per class map: its record's outputs
         self.foreign = False  # a map without a record read as mask values (said once)
+        self.nodata: dict[Path, float | None] = {}  # per class map: its GDAL_NODATA value
 
     def __contains__(self, stem: str) -> bool:
         return stem in self.maps or stem in self.objects
@@ -408,10 +411,24 @@ class Predictions:
             return (ids > 0).astype(np.int64), ids
         if self._instance_map(path):
             raise DatasetError(self._no_objects(path, stem))
-        pred = _class_indices(_page(self.read_maps, path, gt), path)
+        raw = _page(self.read_maps, path, gt)
+        void = self._nodata(path, raw)  # no sample in the input: scored nowhere
+        pred = _class_indices(raw if void is None else _filled(raw, void), path)
         if self._holds_mask_values(path) or self._foreign_values(path, pred):
             pred = from_mask_values(pred, self.label_values, path)
-        return pred, ids
+        return (pred if void is None else np.where(void, IGNORE_INDEX, pred)), ids
+
+    def _nodata(self, path: Path, raw: np.ndarray) -> np.ndarray | None:
+        """The pixels of the class map ``path`` (``raw``: one page as read) that hold the
+        value its GDAL_NODATA tag names (``unetlab predict`` writes one where the input's
+        pixels were no sample), or None."""
+        if path not in self.nodata:
+            self.nodata[path] = file_nodata(path).value if is_tiff_name(path) else None
+        value = self.nodata[path]
+        if value is None:
+            return None
+        void = raw == value
+        return void if void.any() else None
 
     def _outlined(self, path: Path, gt: MaskPage) -> np.ndarray:
         """The pages of the prediction ``path`` drawn as outlines (:func:`_outlined`), drawn
@@ -568,6 +585,13 @@ def from_mask_values(
             f"{said}; pass as label_values {fix}", cli=f"{said}; give as --label-values {fix}"
         )
     return indices
+
+
+def _filled(raw: np.ndarray, void: np.ndarray) -> np.ndarray:
+    """``raw`` with its ``void`` pixels (nodata) holding a value of its other pixels (0
+    where it has none), so that they read as some class until they are marked ignored."""
+    kept = raw[~void]
+    return np.where(void, kept[0] if kept.size else 0, raw)
 
 
 def _class_indices(pred: np.ndarray, path: Path) -> np.ndarray:

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from unetlab.data.exclude import as_config, check_exclude_rows
+from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.names import ANNOTATION_SUFFIXES, PREDICTION_NAMES, image_stem, named_for, nfc
 from unetlab.data.split_record import describe_names
 from unetlab.data.weightmap import background_class
@@ -468,6 +469,8 @@ def _accumulate(
             gt, gt_ids = instance_mask(mask, reading.ignore_value, name, reading.connectivity)
         else:
             gt, gt_ids = encode(mask, reading.label_values, reading.ignore_value, name), None
+        if (void := pred == IGNORE_INDEX).any():  # the prediction's nodata: scored nowhere
+            gt, pred = np.where(void, IGNORE_INDEX, gt), np.where(void, 0, pred)
         values.add(mask, gt, pred, gt_page.path)
         scored = dict(pred=pred, gt=gt, gt_ids=gt_ids, pred_ids=pred_ids)
         if gt_ids is None and pred_ids is not None and preds.classed(gt_page.stem):

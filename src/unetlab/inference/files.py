@@ -64,7 +64,13 @@ import torch
 from unetlab.data.exclude import flag_cut_objects, region
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import ome_positions, write_csv, write_png, write_tiff
-from unetlab.data.nodata import either, flag_touching, invalid_pages
+from unetlab.data.nodata import (
+    either,
+    flag_touching,
+    invalid_pages,
+    label_nodata,
+    nodata_tag,
+)
 from unetlab.data.positions import each_position, position_of, reading_position
 from unetlab.data.read_notes import read_notes
 from unetlab.data.slides import open_slide
@@ -514,7 +520,7 @@ def _predict_whole(file: _File) -> list[Path]:
         drawn["by_object"] = by_object(o.objects)
         written.append(_write_overlay(model, paths["overlay"], stack, labels, ids, **drawn))
     # the labels last: a label image on disk means this input's outputs are all there
-    _write_labels(file, paths["labels"], labels, tiff=tiff, meta=meta, axes=axes)
+    _write_labels(file, paths["labels"], labels, tiff=tiff, meta=meta, axes=axes, invalid=invalid)
     return written
 
 
@@ -544,17 +550,46 @@ def _check_pages(path: Path, pages: list[np.ndarray], invalid: list, axes: PageA
         check_finite(page, str(path), channel_axis=True, where=where, invalid=bad)
 
 
-def _write_labels(file: _File, path: Path, labels: list, *, tiff: bool, meta, axes) -> None:
+def _write_labels(
+    file: _File, path: Path, labels: list, *, tiff: bool, meta, axes, invalid: list
+) -> None:
     """The label image: an ImageJ TIFF of the pages' axes, or a PNG; either carries
-    ``file.record``."""
+    ``file.record``. A TIFF's pixels that are no sample (``invalid``: nodata, transparent)
+    hold a value no class is, which its GDAL_NODATA tag names (:func:`_nodata_labels`); a
+    PNG, which has no such tag, holds the background class there."""
     o = file.outputs
     colours = label_colours(file.model, color=o.color, values=file.values is not None)
     out = [encode_labels(lab, file.values) for lab in labels]
     if tiff:
+        dtype = np.uint8 if colours is not None else out[0].dtype  # a palette TIFF's: uint8
+        nodata = _nodata_labels(file, out, invalid, dtype)
         labels_out = _hyperstack(out, axes, "YX")
-        _write_label_tiff(path, *labels_out, colours, meta, axes, record=file.record)
+        how = dict(record=file.record, nodata=nodata)
+        _write_label_tiff(path, *labels_out, colours, meta, axes, **how)
     else:
         write_png(path, out[0], palette=colours, text=png_text(file.record))
+
+
+def _nodata_labels(file: _File, out: list, invalid: list, dtype) -> int | None:
+    """The value written on the pages' ``invalid`` pixels of the encoded labels ``out`` (in
+    place; :func:`~unetlab.data.nodata.label_nodata`: the model's ignore value, else the
+    largest of ``dtype``), or None where no pixel is invalid or no value is free (said)."""
+    if not any(bad is not None and bad.any() for bad in invalid):
+        return None
+    model = file.model
+    classes = file.values if file.values is not None else range(max(model.num_classes, 2))
+    value = label_nodata(dtype, classes, getattr(model, "ignore_value", None))
+    if value is None:
+        log.warning(
+            "%s: every %s value is a class: its nodata pixels hold the background class",
+            file.path.name,
+            np.dtype(dtype).name,
+        )
+        return None
+    for page, bad in zip(out, invalid, strict=True):
+        if bad is not None:
+            page[bad] = value
+    return value
 
 
 def _predict_pages(model, pages, file: _File, invalid: list, axes: PageAxes):
@@ -717,29 +752,29 @@ def _write_label_tiff(
     pages: PageAxes,
     *,
     record: Provenance | None = None,
+    nodata: int | None = None,
 ) -> None:
     """Labels of ``axes`` ("YX", "ZYX", "TZYX", ...) as an ImageJ TIFF with class names,
     pixel size (``meta``), the ``pages``' frame interval and ``record`` (what made them), a
-    palette TIFF with ``colours``."""
+    palette TIFF with ``colours``; ``nodata``: the value its GDAL_NODATA tag names."""
     ij = dict(axes=axes, timing=pages.timing, **meta)
+    extra = [nodata_tag(nodata)] if nodata is not None else []
     if colours is None:
-        write_tiff(
-            path,
-            labels,
-            photometric="minisblack",
-            compression=COMPRESSION,
-            **tiff_kwargs(imagej_kwargs(labels.dtype, **ij), record),
-        )
+        kwargs = tiff_kwargs(imagej_kwargs(labels.dtype, **ij), record)
+        kwargs["extratags"] = [*kwargs.get("extratags", []), *extra]
+        write_tiff(path, labels, photometric="minisblack", compression=COMPRESSION, **kwargs)
         return
     colormap = np.zeros((3, 256), dtype=np.uint16)
     colormap[:, : len(colours)] = colours.T.astype(np.uint16) * 257
+    kwargs = tiff_kwargs(imagej_kwargs(np.uint8, **ij), record)
+    kwargs["extratags"] = [*kwargs.get("extratags", []), *extra]
     write_tiff(
         path,
         labels.astype(np.uint8),
         photometric="palette",
         compression=COMPRESSION,
         colormap=colormap,
-        **tiff_kwargs(imagej_kwargs(np.uint8, **ij), record),
+        **kwargs,
     )
 
 
