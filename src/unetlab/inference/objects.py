@@ -338,7 +338,7 @@ def objects_from_probabilities(
 def _objects(probabilities, options, outside, image_rows, memo=None) -> np.ndarray:
     """:func:`objects_from_probabilities` past its checks (``memo``: a window's of
     :func:`objects_in_bands`, :class:`SplitMemo`)."""
-    ids, labels = _grown(probabilities, options)
+    ids, labels = _grown(probabilities, options, outside)
     if options.fill_holes:
         ids = fill_object_holes(ids, outside=outside)
     if options.distance_split:
@@ -424,10 +424,12 @@ def speck_owners(
     return nodes, joins[group]
 
 
-def _grown(probabilities: np.ndarray, options: ObjectOptions) -> tuple:
+def _grown(probabilities: np.ndarray, options: ObjectOptions, outside=None) -> tuple:
     """``(ids, labels)``: the objects of ``probabilities`` as grown, before their holes,
     splits and sizes, and the class labels a semantic model's least sizes by class take
-    (None for the watershed's)."""
+    (None for the watershed's). A semantic model with no background class grows none over
+    the ``outside`` pixels (nodata, a data bar), which hold the certainty of a real class
+    there (:func:`~unetlab.data.nodata.blank_pixels`); with one, they are its."""
     if options.mode == "instances":
         if probabilities.shape[0] != 3:
             raise UnetlabError(
@@ -443,7 +445,11 @@ def _grown(probabilities: np.ndarray, options: ObjectOptions) -> tuple:
         cell = 1.0 - probabilities[_background(probabilities, options)]
         return seeded_cells(cell, options.foreground_threshold, options.watershed_seeds), None
     labels = labels_from_probabilities(probabilities)
-    return instances(labels, boundary_class=_background(probabilities, options)), labels
+    background = _background(probabilities, options)
+    if background is None and outside is not None and outside.any():
+        void = np.where(outside, -1, labels.astype(np.int32))  # instances' ignore_index
+        return instances(void, boundary_class=None), labels
+    return instances(labels, boundary_class=background), labels
 
 
 _DEFAULT_MODE = (

@@ -65,6 +65,7 @@ class SemanticBands:
         self.cut: list[np.ndarray] = []  # ids of regions in or beside an outside pixel
         self.held: list[np.ndarray] = []  # ids of regions holding one: no hole (s34)
         self.last_outside = np.zeros(width, bool)  # the last row's outside pixels
+        self.void = -1  # the class of outside pixels where no class is the background
 
     def add(
         self, y: int, probabilities: np.ndarray, outside: np.ndarray | None = None
@@ -76,7 +77,11 @@ class SemanticBands:
         :func:`~unetlab.inference.objects.objects_from_probabilities`)."""
         if y != self.rows:
             raise ValueError(f"blocks must arrive in order: expected row {self.rows}, got {y}")
-        labels = labels_from_probabilities(np.asarray(probabilities))
+        probabilities = np.asarray(probabilities)
+        labels = labels_from_probabilities(probabilities)
+        if self.options.background is None:  # no object over nodata (as read whole)
+            self.void = max(probabilities.shape[0], 2)
+            labels = _voided(labels, outside, self.void)
         if labels.shape[1] != self.width or y + labels.shape[0] > self.height:
             raise ValueError(f"a block of {labels.shape} at row {y} is outside the image")
         signed = labels.astype(np.int16 if labels.dtype == np.uint8 else np.int32)
@@ -152,7 +157,7 @@ class SemanticBands:
         edge[index[1:][np.concatenate(self.edges or [np.zeros(0, bool)])]] = True
         touching, self.touching = self.touching, None  # taken as they are mapped: memory
         background = options.background
-        is_object = np.ones(len(roots), bool) if background is None else kinds != background
+        is_object = kinds != (self.void if background is None else background)
         is_object[0] = False  # index 0: provisional id 0, no region
         owner = np.zeros(len(roots), np.int64)
         specks = np.zeros((2, 0), np.int64)  # (small object, region it touches)
@@ -185,6 +190,18 @@ class SemanticBands:
         if least is None:
             return np.full(len(kinds), self.options.min_area, np.int64)
         return class_least(kinds, least)
+
+
+def _voided(labels: np.ndarray, outside: np.ndarray | None, void: int) -> np.ndarray:
+    """A block's class ``labels`` with its ``outside`` pixels (nodata) of class ``void``
+    (no class: their regions are no object, where a model with no background class has
+    the certainty of a real class there); in place where its dtype holds ``void``."""
+    if outside is None or not np.any(outside):
+        return labels
+    if void > np.iinfo(labels.dtype).max:
+        labels = labels.astype(np.uint32)
+    labels[np.asarray(outside, bool)] = void
+    return labels
 
 
 def _join_enclosed(final, specks, dropped, owner, is_object, edge) -> None:
