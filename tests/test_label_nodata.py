@@ -5,6 +5,7 @@ multispectral); ``evaluate --pred`` scores them nowhere."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import tifffile
 import torch
 
@@ -34,6 +35,10 @@ def _net(classes: int = 2):
     return UNet(1, classes, depth=2, base_channels=2, padding="same").eval()
 
 
+#: an image read whole, and streamed window by window (``--large-pixels 100``)
+READS = {"whole": {}, "streamed": {"large_threshold": 100}}
+
+
 def _tag(path):
     with tifffile.TiffFile(path) as tif:
         tag = tif.pages[0].tags.get(NODATA_TAG)
@@ -45,6 +50,7 @@ def test_label_nodata_value_is_no_class():
     assert label_nodata(np.uint8, [0, 255], ignore=128) == 128
     assert label_nodata(np.uint8, range(3), ignore=1) == 255  # the ignore value is a class
     assert label_nodata(np.uint8, range(256)) is None
+    assert label_nodata(np.uint8, [0, 255]) == 254  # 0/255 masks: the largest value free
 
 
 def test_geotiff_labels_hold_nodata_where_the_input_has_none(tmp_path):
@@ -81,3 +87,56 @@ def test_evaluate_pred_scores_the_labels_nodata_nowhere(tmp_path):
     assert got["labelled_pixels"] == int((~bad).sum())
     assert got["ignored_pixels"] == int(bad.sum())
     assert abs(got["pixel_accuracy"] - np.mean(labels[~bad] == mask[~bad])) < 1e-9
+
+
+def test_streamed_labels_hold_the_nodata_of_the_image_read_whole(tmp_path):
+    """A large GeoTIFF streamed window by window wrote class 0 on its nodata, untagged."""
+    src, bad = _swath(tmp_path / "scene.tif")
+    how = dict(objects=True, draw_overlay=True)  # the overlay reads the labels back
+    predict_file(_net(), src, tmp_path / "w", **how)
+    written = predict_file(_net(), src, tmp_path / "s", large_threshold=100, **how)
+    assert tmp_path / "s" / "scene_overlay.png" in written
+    whole, streamed = (tifffile.imread(tmp_path / d / "scene.tif") for d in "ws")
+    assert (streamed[bad] == 255).all() and (streamed == whole).all()
+    assert _tag(tmp_path / "s" / "scene.tif").strip("\x00") == "255"
+
+
+def test_streamed_mask_values_take_a_free_value(tmp_path):
+    """0/255 masks: 255 is a class, 254 is written and named (labels read back for the
+    overlay map it to the background)."""
+    src, bad = _swath(tmp_path / "scene.tif")
+    net = _net()
+    net.label_values = [0, 255]
+    how = dict(label_values=True, draw_overlay=True, large_threshold=100)
+    predict_file(net, src, tmp_path / "s", **how)
+    labels = tifffile.imread(tmp_path / "s" / "scene.tif")
+    assert (labels[bad] == 254).all() and set(np.unique(labels[~bad])) <= {0, 255}
+    assert _tag(tmp_path / "s" / "scene.tif").strip("\x00") == "254"
+
+
+def test_a_streamed_ome_zarr_names_its_nodata(tmp_path):
+    """No GeoTIFF tag in a Zarr: the ``unetlab`` attribute ``nodata``, and the arrays'
+    ``fill_value``, which GDAL's Zarr driver reads as nodata (it was 0: class 0)."""
+    import zarr
+
+    src, bad = _swath(tmp_path / "scene.tif")
+    how = dict(large_threshold=100, output_format="ome-zarr")
+    predict_file(_net(), src, tmp_path / "z", **how)
+    group = zarr.open_group(tmp_path / "z" / "scene.ome.zarr", mode="r")
+    assert group.attrs["unetlab"]["nodata"] == 255
+    assert group["0"].fill_value == 255
+    assert (np.asarray(group["0"])[bad] == 255).all()
+
+
+@pytest.mark.parametrize("read", READS)
+def test_evaluate_pred_scores_a_streamed_outputs_nodata_nowhere(tmp_path, read):
+    from unetlab.evaluate import evaluate_predictions
+
+    src, bad = _swath(tmp_path / "scene.tif")
+    predict_file(_net(), src, tmp_path / "pred", **READS[read])
+    (tmp_path / "gt").mkdir()
+    mask = np.zeros((40, 48), np.uint8)
+    mask[10:30, 20:40] = 1
+    tifffile.imwrite(tmp_path / "gt" / "scene.tif", mask)
+    got = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", class_names=["bg", "fg"])
+    assert got.to_dict()["ignored_pixels"] == int(bad.sum())

@@ -1,6 +1,8 @@
 """A large image read window by window leaves its nodata (GeoTIFF tag 42113) and alpha-0
 pixels out as the image read whole does: of the statistics, filled with the valid mean,
-predicted as the background; the same labels either way (inference/slide_nodata.py)."""
+predicted as the background; the same labels either way (inference/slide_nodata.py), but
+for the nodata pixels: a streamed OME-TIFF holds a no-data value there (255, GDAL_NODATA),
+a PNG of the image read whole the background."""
 
 import logging
 
@@ -73,10 +75,12 @@ def test_streamed_labels_equal_the_whole_image_with_a_nodata_border(tmp_path, sm
     image, bad = _bordered()
     _write(tmp_path / "m.tif", image)
     whole, streamed = _both(tmp_path, tmp_path / "m.tif", nodata=nodata)
-    assert np.array_equal(whole, streamed)
     if nodata != "none":
-        assert (streamed[bad] == 0).all()  # the background, as read whole
+        assert np.array_equal(whole[~bad], streamed[~bad])
+        assert (whole[bad] == 0).all()  # a PNG: the background
+        assert (streamed[bad] == 255).all()  # an OME-TIFF: the no-data value it names
     else:  # predicted there, as before
+        assert np.array_equal(whole, streamed)
         assert (streamed[bad] != 0).any()
 
 
@@ -98,7 +102,7 @@ def test_every_pixel_nodata_is_not_predicted(tmp_path, small_chunks, caplog):
     _write(tmp_path / "e.tif", np.zeros((70, 60, 3), np.uint8))
     with caplog.at_level(logging.WARNING):  # streamed only: its own line
         predict_file(_model(), tmp_path / "e.tif", tmp_path / "s", large_threshold=100)
-    assert (_labels(tmp_path / "s", "e") == 0).all()
+    assert (_labels(tmp_path / "s", "e") == 255).all()  # the no-data value
     assert "e.tif: every pixel is nodata or transparent: not predicted" in caplog.text
 
 
@@ -158,7 +162,7 @@ def test_a_resumed_slide_with_nodata_equals_an_uninterrupted_one(tmp_path, monke
         assert resumed == whole
         assert any(m.startswith("resuming n.tif at row ") for m in caplog.messages)
         labels = tifffile.imread(tmp_path / "out" / "n.tif")
-        assert not labels[bad].any()
+        assert (labels[bad] == 255).all() and labels[~bad].max() < 255
         caplog.clear()
         with pytest.raises(KeyboardInterrupt):
             _predict(local_net(), path, tmp_path / "again", _stop_after(24))
@@ -184,8 +188,8 @@ def test_streamed_labels_equal_the_whole_image_with_transparent_pixels(tmp_path,
     rgba[bad, :3] = 90  # a colour under the transparent pixels: alpha alone says it
     tifffile.imwrite(tmp_path / "c.tif", rgba, tile=(32, 32), photometric="rgb", extrasamples=[2])
     whole, streamed = _both(tmp_path, tmp_path / "c.tif")
-    assert np.array_equal(whole, streamed)
-    assert (streamed[bad] == 0).all()
+    assert np.array_equal(whole[~bad], streamed[~bad])
+    assert (whole[bad] == 0).all() and (streamed[bad] == 255).all()
 
 
 def test_streamed_objects_beside_nodata_touch_the_border_as_read_whole(tmp_path, small_chunks):

@@ -38,7 +38,7 @@ def test_a_number_leaves_nodata_out_of_a_zarr_as_out_of_a_tiff(tmp_path, small_c
             predict_file(model, tmp_path / name, out, nodata=nodata, large_threshold=100, **how)
             got[name, nodata] = np.asarray(zarr.open_group(out / "m.ome.zarr", mode="r")["0"])
     assert np.array_equal(got["m.ome.zarr", 0], got["m.tif", 0])  # the TIFF's, streamed
-    assert (got["m.ome.zarr", 0][bad] == 0).all()  # the background there
+    assert (got["m.ome.zarr", 0][bad] == 255).all()  # the no-data value there
     assert not np.array_equal(got["m.ome.zarr", 0], got["m.ome.zarr", "none"])
 
 

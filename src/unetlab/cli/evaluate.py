@@ -328,7 +328,8 @@ def _check_pred_flags(args) -> None:
     if args.nodata is not None:
         raise UnetlabError(
             "--nodata says which pixels of the images a checkpoint predicts are no sample; "
-            "with --pred give it to unetlab predict (its nodata is labelled background): "
+            "with --pred give it to unetlab predict (its TIFF labels name their nodata, which "
+            "--pred scores nowhere): "
             "drop it"
         )
     if given := _prediction_flags_given(args):

@@ -389,8 +389,9 @@ def add_nodata_arg(group) -> None:
     group.add_argument(
         "--nodata",
         metavar="auto|none|V",
-        help="pixels that are no sample: left out of the normalisation, labelled background, "
-        "objects beside them touch the border: auto (a GeoTIFF's nodata tag and transparent "
+        help="pixels that are no sample: left out of the normalisation, a TIFF label image's "
+        "no-data value there (named by its GDAL_NODATA tag; a PNG's: the background), no object "
+        "there and those beside them touch the border: auto (a GeoTIFF's nodata tag and transparent "
         "pixels), none, or the value V every band holds there, e.g. 0 (Zarr chunks not stored "
         "read as their fill value) (default: the checkpoint's data.nodata, else auto)",
     )

@@ -192,7 +192,8 @@ class DataSection(Section):
         "auto",
         "pixels of an image that are no sample: auto (a GeoTIFF's nodata value, tag 42113, in "
         "every band, and alpha 0), none, or a number (pixels holding it in every band); left "
-        "out of normalisation, loss and metrics, predicted as background with no object there; "
+        "out of normalisation, loss and metrics, predicted as background with no object there "
+        "(a TIFF label image holds a no-data value there, which its GDAL_NODATA tag names); "
         "recorded in the checkpoint",
     )
 

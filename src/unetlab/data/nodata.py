@@ -338,14 +338,15 @@ def label_nodata(dtype, classes: Sequence[int], ignore: int | None = None) -> in
     """The value a label image of ``dtype`` holding the values ``classes`` writes on its
     pixels that are no sample, as GDAL_NODATA names it (QGIS shows them transparent, not as
     a class): the model's ``ignore`` value (its masks' unlabelled value) where it is none of
-    the classes and ``dtype`` holds it, else the largest value of ``dtype`` where it is no
-    class, else None (every value is a class: the pixels keep the background class)."""
+    the classes and ``dtype`` holds it, else the largest value of ``dtype`` that is no class
+    (255 for a uint8 of class indices, 254 for 0/255 masks), else None (every value is a
+    class: the pixels keep the background class)."""
     top = int(np.iinfo(dtype).max)
     taken = {int(c) for c in classes}
-    for value in (ignore, top):
-        if value is not None and 0 <= int(value) <= top and int(value) not in taken:
-            return int(value)
-    return None
+    if ignore is not None and 0 <= int(ignore) <= top and int(ignore) not in taken:
+        return int(ignore)
+    free = (v for v in range(top, top - len(taken) - 1, -1) if v >= 0 and v not in taken)
+    return next(free, None)
 
 
 def nodata_tag(value: int) -> tuple:

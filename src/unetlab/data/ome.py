@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path
+from unetlab.data.nodata import nodata_tag
 from unetlab.data.tiff_files import is_tiff_name
 
 #: Zarr chunks and TIFF tiles are CHUNK x CHUNK px; pyramids stop at a level within one chunk.
@@ -49,6 +50,9 @@ class OutputSpec:
     overviews); an OME-Zarr has no place for them, so ``geo``: where its array ``"0"`` lies
     on the map (:func:`unetlab.data.world_file.placement`: its affine transform and CRS),
     written into its group's attributes as ``unetlab_geo`` (:data:`GEO_KEY`), or None.
+    ``nodata``: a label image's value on the input's pixels that are no sample, named by an
+    OME-TIFF's GDAL_NODATA tag (42113) and an OME-Zarr's ``unetlab`` attribute ``nodata``
+    and arrays' ``fill_value`` (which GDAL's Zarr driver reads as nodata), or None.
     """
 
     shape: tuple[int, ...]
@@ -64,6 +68,7 @@ class OutputSpec:
     geotags: tuple = ()
     frame_seconds: float | None = None
     geo: dict | None = None
+    nodata: int | None = None
 
     def place(self, page: int, rows: slice) -> tuple:
         """The index of ``rows`` (all columns, all classes) of page ``page``: pages run over
@@ -99,10 +104,10 @@ def create(stage: Path, spec: OutputSpec):
     if stage.exists():
         shutil.rmtree(stage)
     group = zarr.open_group(stage, mode="w", zarr_format=2)
-    return _new_level(group, "0", spec.shape, spec.dtype)
+    return _new_level(group, "0", spec.shape, spec.dtype, spec.nodata)
 
 
-def _new_level(group, name: str, shape, dtype):
+def _new_level(group, name: str, shape, dtype, nodata: int | None = None):
     import numcodecs
 
     chunks = (*(1 for _ in shape[:-2]), *(min(CHUNK, s) for s in shape[-2:]))
@@ -111,7 +116,7 @@ def _new_level(group, name: str, shape, dtype):
         shape=shape,
         chunks=chunks,
         dtype=dtype,
-        fill_value=0,
+        fill_value=0 if nodata is None else nodata,
         compressors=numcodecs.Blosc(cname="zstd", clevel=3, shuffle=numcodecs.Blosc.BITSHUFFLE),
     )
 
@@ -197,7 +202,7 @@ def build_pyramid(stage: Path, spec: OutputSpec) -> int:
     for level in range(1, len(shapes)):
         source, target = (
             group[str(level - 1)],
-            _new_level(group, str(level), shapes[level], spec.dtype),
+            _new_level(group, str(level), shapes[level], spec.dtype, spec.nodata),
         )
         for lead in np.ndindex(*shapes[level][:-2]):
             for top in range(0, shapes[level][-2], CHUNK):
@@ -257,10 +262,13 @@ def image_label_metadata(spec: OutputSpec) -> dict:
 
 
 def _unetlab_attrs(spec: OutputSpec) -> dict:
-    """An OME-Zarr output's ``unetlab`` attributes: ``classes`` and ``prediction``."""
+    """An OME-Zarr output's ``unetlab`` attributes: ``classes``, ``nodata`` and
+    ``prediction``."""
     found = {}
     if spec.classes:
         found["classes"] = {str(k): v for k, v in spec.classes.items()}
+    if spec.nodata is not None:
+        found["nodata"] = spec.nodata
     if spec.record:
         found["prediction"] = json.loads(spec.record)
     return found
@@ -373,7 +381,8 @@ def _write_ome_tiff(stage: Path, final: Path, spec: OutputSpec, levels: int) -> 
             extra = _resolution(spec.pixel_size, 2**level)
             if level == 0:
                 extra.update(subifds=levels - 1, metadata=metadata)
-                extra.update(extratags=list(spec.geotags))
+                nodata = [] if spec.nodata is None else [nodata_tag(spec.nodata)]
+                extra.update(extratags=[*spec.geotags, *nodata])
             else:
                 extra.update(subfiletype=1)
             tiff.write(_tiles(array), shape=array.shape, **common, **extra)

@@ -68,7 +68,6 @@ from unetlab.data.nodata import (
     either,
     flag_touching,
     invalid_pages,
-    label_nodata,
     nodata_tag,
 )
 from unetlab.data.positions import each_position, position_of, reading_position
@@ -123,6 +122,7 @@ from unetlab.inference.predict import (
     fit_channels,
     floor_run,
     labels_from_probabilities,
+    model_label_nodata,
     predict_fitted,
     stack_stats,
 )
@@ -572,19 +572,12 @@ def _write_labels(
 
 def _nodata_labels(file: _File, out: list, invalid: list, dtype) -> int | None:
     """The value written on the pages' ``invalid`` pixels of the encoded labels ``out`` (in
-    place; :func:`~unetlab.data.nodata.label_nodata`: the model's ignore value, else the
-    largest of ``dtype``), or None where no pixel is invalid or no value is free (said)."""
+    place; :func:`~unetlab.inference.predict.model_label_nodata`), or None where no pixel is
+    invalid or no value is free (said)."""
     if not any(bad is not None and bad.any() for bad in invalid):
         return None
-    model = file.model
-    classes = file.values if file.values is not None else range(max(model.num_classes, 2))
-    value = label_nodata(dtype, classes, getattr(model, "ignore_value", None))
+    value = model_label_nodata(file.model, file.values, dtype, file.path.name)
     if value is None:
-        log.warning(
-            "%s: every %s value is a class: its nodata pixels hold the background class",
-            file.path.name,
-            np.dtype(dtype).name,
-        )
         return None
     for page, bad in zip(out, invalid, strict=True):
         if bad is not None:

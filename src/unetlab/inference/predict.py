@@ -37,7 +37,14 @@ from unetlab.data.exclude import (
     mirrored,
     region,
 )
-from unetlab.data.nodata import blank_pixels, check_nodata, either, filled, valid_pixels
+from unetlab.data.nodata import (
+    blank_pixels,
+    check_nodata,
+    either,
+    filled,
+    label_nodata,
+    valid_pixels,
+)
 from unetlab.data.normalize import channels_of, contrast_note, floored, raw_stats
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.errors import UnetlabError
@@ -784,6 +791,22 @@ def model_background(model) -> int:
 
     names = getattr(model, "classes", None)
     return background_class(getattr(model, "label_values", None), names)
+
+
+def model_label_nodata(model, values, dtype, name: str) -> int | None:
+    """The value a label image of ``dtype`` of ``model``'s classes (or its mask ``values``)
+    holds on the pixels that are no sample (:func:`~unetlab.data.nodata.label_nodata`: the
+    model's ignore value where no class, else the largest of ``dtype``), or None where every
+    value is a class (said in one line naming ``name``: they hold the background class)."""
+    classes = values if values is not None else range(max(model.num_classes, 2))
+    value = label_nodata(dtype, classes, getattr(model, "ignore_value", None))
+    if value is None:
+        log.warning(
+            "%s: every %s value is a class: its nodata pixels hold the background class",
+            name,
+            np.dtype(dtype).name,
+        )
+    return value
 
 
 #: numpy dtypes a tensor holds as they are; others (uint16, uint32, bool) go up as float32

@@ -3,8 +3,10 @@ tag 42113, and alpha 0: :mod:`unetlab.data.nodata`), left out as an image read w
 them out (:func:`~unetlab.inference.predict.predict_fitted`): of the page's normalisation
 statistics (one streamed pass over the valid pixels, :class:`~unetlab.data.nodata.ValidRows`),
 filled with the valid pixels' mean in every window the net reads (the same value in every
-window: tiles agree at their seams), and written as the background. A page with no valid
-pixel is not predicted.
+window: tiles agree at their seams), their probabilities the background's, and their labels
+a value of no class that the output names (GDAL_NODATA, an OME-Zarr's ``nodata``:
+:func:`~unetlab.inference.predict.model_label_nodata`). A page with no valid pixel is not
+predicted.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import numpy as np
 
 from unetlab.data.nodata import (
     ValidRows,
-    blank_pixels,
     check_nodata,
     either,
     file_nodata,
@@ -165,12 +166,6 @@ def valid_stats(image, raw, nodata: SlideNodata, spec: dict, name: str):
         c = image.shape[2]
         return (np.zeros(c), np.ones(c)), None
     return stats, rows.mean()
-
-
-def blank_rows(block: np.ndarray, raw_rows: np.ndarray, nodata: SlideNodata, background: int):
-    """(K, r, W) probabilities of rows whose raw pixels are ``raw_rows``, their invalid pixels
-    the ``background``'s certainty (in place; returned)."""
-    return blank_pixels(block, nodata.invalid(raw_rows), background)
 
 
 def stats_record(stats, fill) -> tuple:

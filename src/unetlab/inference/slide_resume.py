@@ -76,6 +76,13 @@ def input_stamp(path: Path) -> dict:
     return stamp
 
 
+def _output_identity(spec) -> list:
+    """What of a staged array's :class:`~unetlab.data.ome.OutputSpec` must match: its shape,
+    axes, dtype, downsampling and, where it has one, the labels' nodata value."""
+    kept = [list(spec.shape), spec.axes, spec.dtype.str, spec.downsample]
+    return kept + ([spec.nodata] if spec.nodata is not None else [])
+
+
 def identity(path: Path, specs: dict, grid, batch: int, *, world: int, device, nodata=None) -> dict:
     """What must match for a staging to be resumed: ``specs`` (the staged arrays'
     :class:`~unetlab.data.ome.OutputSpec` by name, each holding the prediction record), the
@@ -88,9 +95,7 @@ def identity(path: Path, specs: dict, grid, batch: int, *, world: int, device, n
     return {
         "input": input_stamp(path),
         "record": record,
-        "outputs": {
-            k: [list(s.shape), s.axes, s.dtype.str, s.downsample] for k, s in sorted(specs.items())
-        },
+        "outputs": {k: _output_identity(s) for k, s in sorted(specs.items())},
         "tiling": {
             "tile": list(grid.tile),
             "out_tile": list(grid.out_tile),

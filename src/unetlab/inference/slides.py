@@ -66,6 +66,7 @@ from unetlab.inference.predict import (
     inference_session,
     labels_from_probabilities,
     model_background,
+    model_label_nodata,
     probability_fn,
 )
 from unetlab.inference.records import (
@@ -79,7 +80,6 @@ from unetlab.inference.sizing import choose_tiling
 from unetlab.inference.slide_nodata import (
     FilledPage,
     SlideNodata,
-    blank_rows,
     from_record,
     slide_nodata,
     stats_record,
@@ -358,35 +358,17 @@ def _note_axes(slide: Slide) -> None:
     chosen.note(axes=chosen.read_axes(_page_lead(slide)[1].upper(), shape), shape=list(shape))
 
 
-def _specs(model, slide: Slide, outputs: OutputOptions, *, values, record):
+def _specs(model, slide: Slide, outputs: OutputOptions, *, values, record, nodata=False):
     """What the outputs hold. Probabilities are (K, P, H, W) in OME-Zarr (NGFF orders
     channels before z) and (P, K, H, W) in TIFF, as in-memory stacks are written.
     ``record``: what made them (:class:`~unetlab.inference.records.Provenance`), as JSON
-    in their metadata."""
+    in their metadata; ``nodata``: whether the input has pixels that are no sample
+    (:func:`_label_spec`)."""
     _, h, w, _ = slide.shape
     k = max(model.num_classes, 1)
     lead, page_axes, seconds = _page_lead(slide)
-    colormap = None
-    if outputs.color:
-        colormap = np.zeros((3, 256), dtype=np.uint16)
-        colormap[:, : max(k, 2)] = palette(max(k, 2)).T.astype(np.uint16) * 257
     names = list(getattr(model, "classes", None) or [])[: max(k, 2)]
-    label_dtype = encode_labels(np.zeros(1, np.uint8), values).dtype
-    labels = ome.OutputSpec(
-        shape=(*lead, h, w),
-        axes=page_axes + "yx",
-        dtype=label_dtype,
-        pixel_size=slide.pixel_size,
-        z_spacing=slide.z_spacing if "z" in page_axes else None,
-        frame_seconds=seconds,
-        downsample="nearest",
-        colormap=colormap,
-        classes=class_table(names, values) if names else None,
-        record=png_text(record).get(TIFF_KEY),
-        # the map's place on the input's grid; a --level N output's on the level's
-        geotags=level_geotags(read_geotags(slide.path), slide.downsample),
-        geo=placement(slide.path, slide.downsample),  # an OME-Zarr's (no tags)
-    )
+    labels = _label_spec(model, slide, outputs, values=values, record=record, nodata=nodata)
     specs = {"labels": labels}
     if outputs.save_probabilities:
         zarr_order = outputs.output_format == "ome-zarr"
@@ -408,6 +390,39 @@ def _specs(model, slide: Slide, outputs: OutputOptions, *, values, record):
             geo=labels.geo,
         )
     return specs
+
+
+def _label_spec(model, slide: Slide, outputs: OutputOptions, *, values, record, nodata: bool):
+    """The labels' :class:`~unetlab.data.ome.OutputSpec` (:func:`_specs`); where the input
+    has pixels that are no sample (``nodata``), they hold a value of no class there, named
+    in their metadata (:func:`~unetlab.inference.predict.model_label_nodata`, as a TIFF of
+    an image read whole names it)."""
+    _, h, w, _ = slide.shape
+    k = max(model.num_classes, 1)
+    lead, page_axes, seconds = _page_lead(slide)
+    colormap = None
+    if outputs.color:
+        colormap = np.zeros((3, 256), dtype=np.uint16)
+        colormap[:, : max(k, 2)] = palette(max(k, 2)).T.astype(np.uint16) * 257
+    names = list(getattr(model, "classes", None) or [])[: max(k, 2)]
+    label_dtype = encode_labels(np.zeros(1, np.uint8), values).dtype
+    void = model_label_nodata(model, values, label_dtype, slide.path.name) if nodata else None
+    return ome.OutputSpec(
+        shape=(*lead, h, w),
+        axes=page_axes + "yx",
+        dtype=label_dtype,
+        pixel_size=slide.pixel_size,
+        z_spacing=slide.z_spacing if "z" in page_axes else None,
+        frame_seconds=seconds,
+        downsample="nearest",
+        colormap=colormap,
+        classes=class_table(names, values) if names else None,
+        record=png_text(record).get(TIFF_KEY),
+        # the map's place on the input's grid; a --level N output's on the level's
+        geotags=level_geotags(read_geotags(slide.path), slide.downsample),
+        geo=placement(slide.path, slide.downsample),  # an OME-Zarr's (no tags)
+        nodata=void,
+    )
 
 
 def predict_slide(
@@ -503,7 +518,8 @@ class _SlideRun:
         path, group = how["path"], how["group"]
         options = _slide_options(model, slide, path, options, how["asked"])
         nodata = slide_nodata(path, options.nodata, slide.array)  # no sample, or None
-        specs = _specs(model, slide, outputs, values=how["values"], record=how["record"])
+        made = dict(values=how["values"], record=how["record"], nodata=nodata is not None)
+        specs = _specs(model, slide, outputs, **made)
         finals = _finals(out_dir, path, outputs.output_format)
         stages = {key: ome.staging_path(finals[key]) for key in specs}
         tiling = dict(tile_size=options.tile_size, batch_size=options.batch_size)
@@ -602,7 +618,9 @@ def _publish(model, slide, out_dir: Path, made: tuple, *, values, drawn=None) ->
         _reserve(at, finals, specs, found)
         if drawn is not None:
             colours, side, record = drawn
-            shown = (found, finals, colours, side, values, record)
+            # the labels' nodata drawn as the background, as an image read whole draws it
+            decode = _indices_of(values, specs["labels"].nodata, model_background(model))
+            shown = (found, finals, colours, side, decode, record)
             extra += _overlay(slide, stages, specs, *shown, at=at)
         if found is not None:
             _classify(found, model, stages["labels"], specs["labels"], values)
@@ -698,7 +716,7 @@ def _classify(found: SlideObjects, model, labels: Path, spec: ome.OutputSpec, va
     kinds = measured_classes(model, found.options, None)
     if not kinds:
         return
-    staged, decode = ome.open_level(labels), _indices_of(values)
+    staged, decode = ome.open_level(labels), _indices_of(values, spec.nodata)
 
     def class_rows(page: int, rows: slice, cols: slice) -> np.ndarray:
         return decode(np.asarray(staged[(*spec.place(page, rows)[:-1], cols)]))
@@ -752,15 +770,15 @@ def _failing_together(group: Group):
 
 
 def _overlay(
-    slide, stages, specs, found, finals, colours, side, values, record, *, at: Together
+    slide, stages, specs, found, finals, colours, side, decode, record, *, at: Together
 ) -> list[Path]:
-    """``<stem>_overlay.png`` of page 0 from the staged labels (and provisional ids: the
-    same outlines as the final ones), in one process; its text holds ``record`` and its
-    pixel size (:func:`~unetlab.inference.slide_overlay.write_slide_overlay`)."""
+    """``<stem>_overlay.png`` of page 0 from the staged labels (read as class indices by
+    ``decode``: :func:`_indices_of`) and provisional ids (the same outlines as the final
+    ones), in one process; its text holds ``record`` and its pixel size
+    (:func:`~unetlab.inference.slide_overlay.write_slide_overlay`)."""
     path = finals["overlay"]
     labels_spec = specs["labels"]
     labels = ome.open_level(stages["labels"])
-    decode = _indices_of(values)
 
     def label_rows(rows, cols):
         return decode(labels[(*labels_spec.place(0, rows)[:-1], cols)])
@@ -794,13 +812,18 @@ def _overlay(
     return [path]
 
 
-def _indices_of(values):
-    """Label values -> class indices (identity without values)."""
-    if values is None:
+def _indices_of(values, nodata: int | None = None, background: int = 0):
+    """Label values -> class indices (identity without values); the ``nodata`` value ->
+    the ``background`` class, as an image read whole draws its nodata pixels."""
+    if values is None and nodata is None:
         return lambda labels: labels
-    lut = np.asarray(values)
+    if values is None:
+        return lambda labels: np.where(labels == nodata, background, labels)
+    lut, indices = np.asarray(values), np.arange(len(values))
+    if nodata is not None:
+        lut, indices = np.append(lut, nodata), np.append(indices, background)
     order = np.argsort(lut)
-    return lambda labels: order[np.searchsorted(lut[order], labels)]
+    return lambda labels: indices[order][np.searchsorted(lut[order], labels)]
 
 
 def _check_request(path: Path, outputs: OutputOptions, group: Group, overlay=None) -> None:
@@ -883,12 +906,19 @@ def _resumable(name: str, stages: dict[str, Path], wanted: dict) -> bool:
 def _written(rows, sinks: dict, values, flushed: Callable[[int], None], blank=None):
     """The ``(y, probabilities)`` rows, passed on once their labels (and probabilities) are
     in the sinks; ``flushed(row)`` once they hold every row before ``row``. ``blank(y,
-    block)``: the rows' probabilities with their pixels that are no sample the background's
-    (:mod:`~unetlab.inference.slide_nodata`), or None."""
+    block)``: ``(block, invalid)``, the rows' probabilities with their pixels that are no
+    sample (``invalid``, or None) the background's
+    (:mod:`~unetlab.inference.slide_nodata`), whose labels hold the labels spec's
+    ``nodata`` value where it has one; or None."""
+    void = sinks["labels"].spec.nodata
     for y, block in rows:
+        bad = None
         if blank is not None:
-            block = blank(y, block)
-        sinks["labels"].write(y, encode_labels(labels_from_probabilities(block), values))
+            block, bad = blank(y, block)
+        labels = encode_labels(labels_from_probabilities(block), values)
+        if bad is not None and void is not None:
+            labels[bad] = void
+        sinks["labels"].write(y, labels)
         if "probabilities" in sinks:
             sinks["probabilities"].write(y, block)
         flushed(min(sink.flushed for sink in sinks.values()))
@@ -1026,14 +1056,15 @@ def _valid_image(model, slide: Slide, page, image, nodata: SlideNodata, known):
 
 
 def _blanking(model, page, nodata: SlideNodata | None):
-    """``blank(y, block)`` for :func:`_written`: the background where the rows of ``page``
-    are no sample; None without ``nodata``."""
+    """``blank(y, block)`` for :func:`_written`: ``(block, invalid)``, the background where
+    the rows of ``page`` are no sample (``invalid``); None without ``nodata``."""
     if nodata is None:
         return None
     background = model_background(model)
 
-    def blank(y: int, block: np.ndarray) -> np.ndarray:
-        return blank_rows(block, page[y : y + block.shape[1]], nodata, background)
+    def blank(y: int, block: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+        bad = nodata.invalid(page[y : y + block.shape[1]])
+        return blank_pixels(block, bad, background), bad
 
     return blank
 
