@@ -161,6 +161,14 @@ def _add_objects(g) -> None:
         "for QGIS) and/or <stem>_objects_rois.zip (Fiji: File > Open gives the ROI Manager; ROI 0012 is "
         "object 12); large images: geojson only",
     )
+    g.add_argument(
+        "--objects-3d",
+        action="store_true",
+        help="with --instances, for a z-stack (ZYX, or a TZYX movie: each frame apart): one "
+        "id per object across its planes, and <stem>_objects.csv one row per 3-D object "
+        "(volume, volume_um3, centroid z/y/x, z_first, z_last, planes, mean intensity), "
+        "objects_summary.csv one row per stack or frame; not with --outlines",
+    )
     add_object_args(g, "with --instances", level=True)
     g.add_argument(
         "--watershed-seeds",
@@ -421,6 +429,7 @@ def output_options(args):
         output_format=args.output_format,
         overwrite=args.overwrite,
         skip_existing=args.skip_existing,
+        objects_3d=args.objects_3d,
     )
 
 
@@ -431,9 +440,14 @@ def _check_flags(args) -> None:
     if args.color and args.label_values:
         raise UnetlabError("--color and --label-values exclude each other: choose one")
     given = object_flags_given(args) + ["--watershed-seeds"] * (args.watershed_seeds is not None)
-    given += ["--outlines"] * (args.outlines is not None)
+    given += ["--outlines"] * (args.outlines is not None) + ["--objects-3d"] * args.objects_3d
     if given and not args.instances:
         raise UnetlabError(f"{given[0]} applies to --instances: add --instances or drop it")
+    if args.objects_3d and args.outlines is not None:
+        raise UnetlabError(
+            "--outlines are traced plane by plane, and --objects-3d's objects span planes: "
+            "drop one of them"
+        )
     check_object_args(args, watershed_seeds=args.watershed_seeds)
     check_pixels(tile_size=args.tile_size, large_pixels=args.large_pixels)
     check_nproc(args.nproc, args.device)  # above the GPUs, or the CPUs without one
@@ -571,11 +585,14 @@ def _report_objects(
 def objects_text(planes: list[int], noun: str = "planes") -> str:
     """The object count of one image ("12 objects"), of a stack with its pages (``noun``:
     "frames", "planes", "pages") and the range per page ("143 objects in 5 planes (25-31
-    per plane; ...)"): its objects are 2-D, a nucleus counted once in each plane it crosses."""
+    per plane; ...)"): its objects are 2-D, a nucleus counted once in each plane it crosses;
+    a movie's 3-D objects (``noun`` "frames of 3-D objects") once in each frame."""
     n = sum(planes)
     text = f"{n} object{'' if n == 1 else 's'}"
     if len(planes) == 1:
         return text
+    if noun == "frames of 3-D objects":  # --objects-3d: each counted once in its frame
+        return f"{text} in {len(planes)} frames ({min(planes)}-{max(planes)} per frame; 3-D)"
     one = noun.removesuffix("s")
     return (
         f"{text} in {len(planes)} {noun} ({min(planes)}-{max(planes)} per {one}; 2-D "

@@ -105,6 +105,13 @@ from unetlab.inference.objects import (
     objects_from_probabilities,
     scaled_options,
 )
+from unetlab.inference.objects_3d import (
+    check_planes,
+    frame_pages,
+    objects_by_frame,
+    table_3d,
+    voxel_size,
+)
 from unetlab.inference.outlines import outline_class, outline_colours, write_outlines
 from unetlab.inference.output_rules import (
     held_folders,
@@ -410,6 +417,12 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
             "large image read window by window; drop it for this one"
         )
     o, stem = file.outputs, output_stem(file.path)
+    if o.objects is not None and o.objects_3d:
+        raise UnetlabError(
+            f"{file.path.name}: --objects-3d (objects_3d=) joins the planes of a stack read "
+            "whole, and this one is large, read window by window: read it whole with "
+            "--large-pixels N above its pixels a plane (large_threshold=), or drop --objects-3d"
+        )
     names = output_names(stem, o.output_format)
     names["overlay"] = f"{stem}_overlay.png"
     refuse_theirs(file.out_dir, names, o.wanted)
@@ -486,13 +499,10 @@ def _predict_whole(file: _File) -> list[Path]:
     refuse_theirs(file.out_dir, paths, o.wanted)
     _check_pages(file.path, pages, invalid, axes)  # a NaN nodata is no NaN pixel
     labels, ids, probs = _predict_pages(model, pages, file, invalid, axes)
+    ids = _joined_in_3d(file, ids, axes, meta["pixel"])  # with objects_3d
     written = [paths["labels"]]
     if o.save_probabilities:
-        prob, prob_axes = _hyperstack(probs, axes, "CYX")
-        prob_meta = _probability_meta(meta, probs[0].shape[0], len(probs), prob_axes, axes)
-        prob_meta = tiff_kwargs(prob_meta, file.record)
-        write_tiff(paths["probabilities"], prob, photometric="minisblack", **prob_meta)
-        written.append(paths["probabilities"])
+        written.append(_write_probabilities(file, paths["probabilities"], probs, meta, axes))
     if o.objects is not None:
         outlines = {k: paths[k] for k in ("geojson", "rois") if o.wanted[k]}  # those asked for
         outlines["class_name"] = outline_class(model)
@@ -511,7 +521,8 @@ def _predict_whole(file: _File) -> list[Path]:
         how["invalid"] = invalid  # and so do those beside nodata
         how["name"] = file.path.name  # the table's image column
         how["position"] = position_of(file.path)  # and a position's
-        tables, planes, classes, areas = _write_objects(*found, **how)
+        write = _write_objects_3d if o.objects_3d else _write_objects
+        tables, planes, classes, areas = write(*found, **how)
         written += tables
         if file.counted is not None:  # and a semantic model's objects of each class
             file.counted(planes, *[k for k in (classes, areas) if k])  # areas: on a map
@@ -524,6 +535,26 @@ def _predict_whole(file: _File) -> list[Path]:
     return written
 
 
+def _write_probabilities(file: _File, path: Path, probs: list, meta: dict, axes) -> Path:
+    """The pages' probabilities as one float32 ImageJ TIFF of their axes, carrying
+    ``file.record``."""
+    prob, prob_axes = _hyperstack(probs, axes, "CYX")
+    prob_meta = _probability_meta(meta, probs[0].shape[0], len(probs), prob_axes, axes)
+    prob_meta = tiff_kwargs(prob_meta, file.record)
+    write_tiff(path, prob, photometric="minisblack", **prob_meta)
+    return path
+
+
+def _joined_in_3d(file: _File, ids: list, axes: PageAxes, pixel) -> list:
+    """Each page's object ``ids``, with ``objects_3d`` those of the 3-D objects of its frame
+    (:func:`~unetlab.inference.objects_3d.objects_by_frame`, in the voxels of the input's
+    ``pixel`` size and z spacing)."""
+    if file.outputs.objects is None or not file.outputs.objects_3d:
+        return ids
+    size = None if pixel is None else pixel.size
+    return objects_by_frame(ids, axes, voxel_size(size, getattr(pixel, "spacing", None)))
+
+
 def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
     """The file's pages as read, their axes, and the pages fitted to the model's channels
     (:func:`~unetlab.inference.pages.read_pages`)."""
@@ -532,6 +563,8 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
         path, colour_planes=model.in_channels == 3, channel=file.asked, axes=file.axes
     )
     chosen.note(axes=chosen.read_axes(axes.letters, stack.shape), shape=list(stack.shape))
+    if file.outputs.objects is not None and file.outputs.objects_3d:  # before the net runs
+        check_planes(path.name, axes)
     have = stack.shape[3] if stack.ndim == 4 else 1
     channel = page_channel(path, have, model.in_channels, file.options.channel, file.asked)
     fit = dict(name=path.name, channel=channel, colour=page_colour(path, file.axes))
@@ -680,6 +713,66 @@ def _write_objects(
     how = dict(pixel_size=size, axes=axes, channels=bands)
     written += write_outlines(ids, tables, **how, **(outlines or {}))
     return written, planes, class_counts(joined), class_areas(joined)
+
+
+def _write_objects_3d(
+    paths: dict[str, Path],
+    stack: np.ndarray,
+    ids: list[np.ndarray],
+    pixel,
+    axes: PageAxes,
+    *,
+    record: Provenance | None = None,
+    channels: Sequence[str] = (),
+    name: str | None = None,
+    position: int | None = None,
+    **_,
+) -> tuple[list[Path], list[int], dict[str, int], dict[str, float]]:
+    """:func:`_write_objects` of 3-D objects (``ids``: each page's, one id per object
+    across its frame's planes: :func:`~unetlab.inference.objects_3d.objects_by_frame`):
+    the ids TIFF as the 2-D one, and one table row per 3-D object
+    (:func:`_frame_table`); (their paths, the objects of each frame, {}, {})."""
+    written = [_write_id_tiff(paths["objects"], ids, pixel, axes, record)]
+    size = None if pixel is None else pixel.size
+    voxel = voxel_size(size, pixel.spacing) if pixel is not None and pixel.spacing else None
+    tables = [
+        _frame_table(t, [ids[p] for p in pages], stack[pages], axes, voxel)
+        for t, pages in enumerate(frame_pages(axes))
+    ]
+    counts = [len(t["id"]) for t in tables]
+    if name is not None:  # appended: the earlier columns keep their places
+        tables = [
+            _with_image_3d(t, ids, stack, pages, name, position)
+            for t, pages in zip(tables, frame_pages(axes))
+        ]
+    tables = [named_channels(t, channels) for t in tables]
+    write_csv(paths["table"], {k: np.concatenate([t[k] for t in tables]) for k in tables[0]})
+    return [*written, paths["table"]], counts, {}, {}
+
+
+def _frame_table(t: int, ids: list[np.ndarray], stack: np.ndarray, axes: PageAxes, voxel):
+    """The 3-D objects table of frame ``t`` (:func:`~unetlab.inference.objects_3d.table_3d`
+    of its planes' ``ids`` over their ``stack`` of pixels), a movie's led by ``t`` (and
+    ``t_s`` where the frame interval is known)."""
+    table = table_3d(np.stack(ids), stack, voxel)
+    if "T" not in axes.letters:
+        return table
+    rows, seconds = len(table["id"]), frame_seconds(axes.timing)
+    lead = {"t": np.full(rows, t)}
+    if seconds is not None:
+        lead["t_s"] = np.full(rows, t * seconds)
+    return {**lead, **table}
+
+
+def _with_image_3d(table: dict, ids: list, stack: np.ndarray, pages: list[int], name, position):
+    """``table`` with the 2-D tables' last columns (``saturated_fraction`` of an integer
+    image, ``image``, ``position``, ``path``), its frame's planes side by side as one 2-D
+    image (:func:`~unetlab.inference.table_extras.with_image_columns`)."""
+    frame = np.stack([ids[p] for p in pages])
+    flat_ids = frame.reshape(-1, frame.shape[-1])
+    image = stack[pages]
+    flat_image = image.reshape(-1, *image.shape[2:])
+    return with_image_columns(table, flat_ids, flat_image, name, position)
 
 
 def _write_id_tiff(path: Path, ids: list[np.ndarray], pixel, axes: PageAxes, record) -> Path:

@@ -292,9 +292,10 @@ class _Tally:
     def figures(self) -> dict:
         figures: dict = {"objects": self.count}
         for c, total in self.sums.items():
-            unit = c.removeprefix("area")
-            figures[f"total_area{unit}"] = total
-            figures[f"mean_area{unit}"] = total / self.count if self.count else None
+            kind = "volume" if c.startswith("volume") else "area"  # a 3-D table's
+            unit = c.removeprefix(kind)
+            figures[f"total_{kind}{unit}"] = total
+            figures[f"mean_{kind}{unit}"] = total / self.count if self.count else None
         if self.saturated is not None:
             figures["saturated_objects"] = self.saturated
         if self.classes is not None:  # in the model's class order, not the table's
@@ -311,12 +312,14 @@ def _tallies(path, *, by_page: bool) -> tuple[dict[int | None, _Tally], _Tally] 
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.reader(f)
             columns = next(reader, [])
-            units = [f"area_{u}2" for u in UNITS if f"area_{u}2" in columns]
-            at = [(c, columns.index(c)) for c in ["area", *units]]
+            size = "volume" if "area" not in columns and "volume" in columns else "area"
+            units = [f"{size}_{u}{size_power(size)}" for u in UNITS]
+            at = [(c, columns.index(c)) for c in [size, *units] if c == size or c in columns]
             top = columns.index("saturated_fraction") if "saturated_fraction" in columns else None
             kind = columns.index("class_name") if "class_name" in columns else None
             index = columns.index("class") if "class" in columns else None
-            page = columns.index("page") if by_page and "page" in columns else None
+            key_column = "page" if "page" in columns else "t" if "volume" in columns else None
+            page = columns.index(key_column) if by_page and key_column else None
             tallies: dict[int | None, _Tally] = {}
             for row in reader:
                 key = None if page is None else int(row[page])
@@ -336,6 +339,12 @@ def _tallies(path, *, by_page: bool) -> tuple[dict[int | None, _Tally], _Tally] 
     except (OSError, ValueError, IndexError, csv.Error):
         return None
     return tallies, _Tally([c for c, _ in at], top is not None, kind is not None)
+
+
+def size_power(size: str) -> int:
+    """The power of a size column's unit: 2 for an area (``area_um2``), 3 for a 3-D object's
+    volume (``volume_um3``)."""
+    return 3 if size == "volume" else 2
 
 
 def folder_summary(
@@ -409,9 +418,12 @@ def plane_rows(row: dict, table: Path, stem: Path, image: Path | None = None) ->
     :func:`stack_planes`; a page without objects has no row to read them from)
     and its figures (:func:`page_figures`; 0 objects for a frame without any: a count
     against time skips none), with the ``image`` file's :func:`page_focus` page by page
-    where given. None for one image, or where the pages cannot be told."""
+    where given. A movie's 3-D objects table (``t`` and ``volume``, no ``page``) gives a
+    row per frame instead, without focus. None for one image, or where the pages cannot
+    be told."""
     header = _header(table)
-    if "page" not in header:
+    frames = "page" not in header and {"t", "volume"} <= set(header)  # a movie's 3-D objects
+    if "page" not in header and not frames:
         return None
     for suffix in ("_objects.tif", ".tif"):
         planes = stack_planes(stem.with_name(stem.name + suffix))
@@ -419,10 +431,13 @@ def plane_rows(row: dict, table: Path, stem: Path, image: Path | None = None) ->
             break
     else:
         return None
+    if frames:  # one row a frame: its t (and t_s)
+        first: dict = {}
+        planes = [first.setdefault(p["t"], p) for p in planes if p["t"] not in first]
     figures = page_figures(table, len(planes))
     if figures is None:
         return None
-    focus = page_focus(image, table) if image is not None else None
+    focus = page_focus(image, table) if image is not None and not frames else None
     if image is not None and (focus is None or len(focus) != len(planes)):
         focus = [None] * len(planes)
     kept = [{k: v for k, v in place.items() if k in header} for place in planes]
@@ -492,9 +507,14 @@ def summary_columns(rows: Sequence[dict], names: Sequence[str] = ()) -> list[str
     first += ["objects", "total_area", "mean_area"]
     units = {k.removeprefix("total_area") for k in have if k.startswith("total_area_")}
     areas = [f"{kind}_area{u}" for u in sorted(units | {"_um2"}) for kind in ("total", "mean")]
-    always = ["saturated_objects", "focus", "focus_vs_median"]
+    volumes = [c for c in _VOLUMES if c in have]  # 3-D objects' (--objects-3d)
+    always = [*volumes, "saturated_objects", "focus", "focus_vs_median"]
     names = class_order((r.get("classes") or {} for r in rows), names)
     return first + areas + always + [f"objects_{n}" for n in names] + ["reason"]
+
+
+#: a 3-D objects table's sizes in the summary, where some row has them
+_VOLUMES = ("total_volume", "mean_volume", "total_volume_um3", "mean_volume_um3")
 
 
 def _cells(row: dict, columns: Sequence[str]) -> list[str]:
@@ -583,6 +603,7 @@ def _total_line(counted: list[dict], names: Sequence[str]) -> str:
     per_image = _per_image(counted)
     counts = list(per_image.values())
     stacks = any("page" in r for r in counted)
+    movies = any("page" not in r and "t" in r for r in counted)  # a movie's 3-D objects
     line = f"objects: {sum(counts)} in {_where(counted)}" + class_totals(counted, names)
     line += ", an object counted in each frame or plane it is in" if stacks else ""
     earlier = _per_image([r for r in counted if r["status"] == SKIPPED])
@@ -592,6 +613,7 @@ def _total_line(counted: list[dict], names: Sequence[str]) -> str:
         median = statistics.median(counts)
         line += f"; per image {min(counts)} to {max(counts)}, median {median:g}"
     each = ["a stack: one per frame or plane"] if stacks else []
+    each += ["a movie of 3-D objects: one per frame"] if movies else []
     each += ["a multi-position file: per position"] if any("position" in r for r in counted) else []
     rows = f" ({'; '.join(each)})" if each else ""
     return f"{line}; one row per image{rows} in {SUMMARY}"
@@ -641,11 +663,14 @@ def image_key(row: dict) -> str:
 
 def page_nouns(rows: Sequence[dict]) -> dict[str, str]:
     """What each image's pages are, plural, by its summary ``rows`` (by :func:`image_key`):
-    "frames" (a time-lapse's rows, with ``t``), "planes" (with ``z``), "pages" (neither);
-    images of one row are left out."""
+    "frames" (a time-lapse's rows, with ``t``), "planes" (with ``z``), "pages" (neither),
+    "frames of 3-D objects" (a movie's with ``--objects-3d``: ``t`` and no ``page``); images
+    of one row are left out."""
     nouns: dict[str, str] = {}
     for r in rows:
-        if "page" in r:
+        if "page" not in r and "t" in r and "total_volume" in r:  # a movie's 3-D objects
+            nouns[image_key(r)] = "frames of 3-D objects"
+        elif "page" in r:
             noun, key = "planes" if "z" in r else "frames" if "t" in r else "pages", image_key(r)
             nouns[key] = noun if nouns.get(key, noun) == noun else "pages"
     return nouns

@@ -86,7 +86,10 @@ class OutputOptions:
     ``"ome-tiff"`` or ``"ome-zarr"``. ``overwrite``: write into a folder holding files
     unetlab did not write (beside them, never over them), and replace another input's or
     model's outputs; ``skip_existing`` (folders): skip inputs whose outputs an earlier
-    prediction by the same checkpoint and settings wrote there.
+    prediction by the same checkpoint and settings wrote there. ``objects_3d`` (with
+    ``objects``, a stack with a Z axis read whole): one id per object across the planes of
+    a stack (of each frame of a movie) and one table row per 3-D object
+    (:mod:`unetlab.inference.objects_3d`), no outlines.
     """
 
     color: bool = False
@@ -100,9 +103,19 @@ class OutputOptions:
     output_format: str = "ome-tiff"
     overwrite: bool = False
     skip_existing: bool = False
+    objects_3d: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "objects", _objects(self.objects))
+        if self.objects_3d and self.objects is None:
+            raise UnetlabError(
+                "objects_3d joins the objects of a stack's planes: add objects= (--instances)"
+            )
+        if self.objects_3d and self.outlines is not None:
+            raise UnetlabError(
+                "outlines are traced plane by plane, and objects_3d's objects span planes: "
+                "drop outlines (--outlines) or objects_3d (--objects-3d)"
+            )
         if self.outlines is not None and self.outlines not in OUTLINES:
             raise UnetlabError(
                 f"outlines must be one of {', '.join(OUTLINES)}, not {self.outlines!r}"
@@ -320,6 +333,8 @@ def prediction_record(
         "labels": "mask values" if o.label_values else "palette" if o.color else "class indices",
         "objects": None if o.objects is None else object_record(o.objects),
     }
+    if o.objects is not None and o.objects_3d:  # only then: other outputs keep their key
+        written["objects_3d"] = True
     if o.label_values and model.label_values is not None:  # which: evaluate reads them back
         written["label_values"] = [int(v) for v in model.label_values]
     if o.objects is None and is_instance_model(model):  # only then: other outputs keep their key

@@ -1,0 +1,194 @@
+"""Objects of a z-stack in 3-D: one id per nucleus across its planes, and their table.
+
+The net sees one plane at a time, and :func:`~unetlab.inference.objects.objects_from_probabilities`
+gives each plane its 2-D objects (seeded, filled, split at their necks, small ones dropped).
+:func:`objects_3d` joins them into 3-D objects: a watershed of the stacked planes' objects
+on their 3-D distance transform, in micrometres (the z spacing apart from the pixel size:
+anisotropic), seeded at its maxima that rise :data:`~unetlab.inference.objects.SPLIT_DEPTH`
+of the object's largest distance above the saddle (as the 2-D distance split), and at
+least a z step. The seams
+between touching 2-D objects of a plane are valleys of that distance, so nuclei side by side
+stay apart where the planes split them (in two planes or more: :func:`lasting`); a plane that
+alone split one nucleus in two (a nucleolus, a dim patch) is joined back, having one maximum; two nuclei one above
+the other part at their neck in z, where linking planes by overlap would chain them into one.
+
+:func:`table_3d` measures them: one row per 3-D object.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+from skimage.morphology import h_maxima
+from skimage.segmentation import watershed
+
+from unetlab.data.tiffmeta import PageAxes
+from unetlab.errors import UnetlabError
+from unetlab.inference.objects import SPLIT_DEPTH, SPLIT_MIN_DEPTH, SPLIT_SMOOTH, compact
+
+__all__ = [
+    "check_planes",
+    "frame_pages",
+    "lasting",
+    "objects_3d",
+    "objects_by_frame",
+    "seams",
+    "table_3d",
+    "voxel_size",
+]
+
+
+def check_planes(name: str, axes: PageAxes) -> None:
+    """UnetlabError in one line where the image ``name`` (its pages' ``axes``) has no Z axis
+    for 3-D objects to span."""
+    if "Z" in axes.letters:
+        return
+    what = {
+        "": "it is one 2-D image",
+        "T": "its pages are frames (T), each a 2-D image",
+        "Q": "its pages record no axes; if they are the planes of one volume, give --axes ZYX "
+        "(Python: axes='ZYX')",
+    }[axes.letters]
+    raise UnetlabError(
+        f"{name}: --objects-3d joins objects across Z planes, and it has no Z axis: {what}"
+    )
+
+
+def frame_pages(axes: PageAxes) -> list[list[int]]:
+    """The pages of each frame (one for a ZYX stack; each time point of a TZYX movie), in
+    the order of their planes."""
+    pages = int(np.prod(axes.shape))
+    frames: dict[int, list[tuple[int, int]]] = {}
+    for p in range(pages):
+        at = axes.index(p)
+        frames.setdefault(at.get("t", 0), []).append((at["z"], p))
+    return [[p for _, p in sorted(frames[t])] for t in sorted(frames)]
+
+
+def objects_by_frame(
+    ids: list[np.ndarray], axes: PageAxes, voxel: tuple[float, float, float]
+) -> list[np.ndarray]:
+    """Each page's 2-D object ``ids`` (in the file's page order) -> the same pages of the 3-D
+    objects of their frame (:func:`objects_3d`; ids from 1 in each frame: T stays apart)."""
+    out = list(ids)
+    for pages in frame_pages(axes):
+        joined = objects_3d(np.stack([ids[p] for p in pages]), voxel)
+        for p, plane in zip(pages, joined):
+            out[p] = plane
+    return out
+
+
+def voxel_size(pixel: tuple[float, float] | None, spacing: float | None) -> tuple[float, ...]:
+    """(z, y, x) µm of a voxel: the pixel size and z spacing where known, else 1 each (a
+    stack without them: voxels as cubes, a z step of one pixel)."""
+    dy, dx = (1.0, 1.0) if pixel is None else (float(pixel[0]), float(pixel[1]))
+    dz = float(spacing) if spacing else (dy * dx) ** 0.5
+    return (dz, dy, dx)
+
+
+def seams(planes: np.ndarray) -> np.ndarray:
+    """(Z, Y, X) bool: the pixels of each plane's objects beside another object of that plane
+    (4-neighbours; one pixel wide, on the side of the higher id): the seams 2-D splitting drew."""
+    out = np.zeros(planes.shape, bool)
+    for axis in (1, 2):
+        a = np.moveaxis(planes, axis, 0)
+        first, second = a[:-1], a[1:]
+        differ = (first != second) & (first > 0) & (second > 0)
+        higher = np.moveaxis(out, axis, 0)
+        higher[:-1] |= differ & (first > second)
+        higher[1:] |= differ & (second > first)
+    return out
+
+
+def lasting(seam: np.ndarray) -> np.ndarray:
+    """The voxels of ``seam`` ((Z, Y, X) bool) with a seam within a pixel of them in the
+    plane above or below: two nuclei side by side are parted in several planes, while a
+    seam in one plane alone is a nucleus the net split there (a nucleolus, a dim patch)."""
+    near = np.zeros((3, 3, 3), bool)
+    near[[0, 2]] = True
+    return seam & ndimage.binary_dilation(seam, near)
+
+
+def objects_3d(
+    planes: np.ndarray,
+    voxel: tuple[float, float, float] = (1.0, 1.0, 1.0),
+    depth: float = SPLIT_DEPTH,
+) -> np.ndarray:
+    """(Z, Y, X) ids, each plane's own 2-D objects, -> (Z, Y, X) int32 ids 1..n of 3-D
+        objects (the module's docstring): ``voxel`` (z, y, x) µm (:func:`voxel_size`);
+        ``depth``: the share of an object's largest distance a maximum rises above its saddle
+        to seed an object of its own, and at least a pixel and a z step (µm): the net's objects
+    flicker from plane to plane by about that much, which is no neck. Every pixel of an
+    object stays in one."""
+    planes = np.asarray(planes)
+    mask = planes > 0
+    inner = mask & ~lasting(seams(planes))
+    distance = ndimage.distance_transform_edt(inner, sampling=voxel)
+    sigma = [SPLIT_SMOOTH * min(voxel[1:]) / v for v in voxel]  # 1 px in-plane
+    smooth = np.where(inner, ndimage.gaussian_filter(distance, sigma), 0.0)
+    least = max(SPLIT_MIN_DEPTH * min(voxel[1:]), voxel[0])  # a plane's flicker: a z step
+    markers = _markers(smooth, inner, depth, least)
+    ids = watershed(-smooth, markers, mask=mask)
+    return compact(ids)
+
+
+def _markers(smooth: np.ndarray, inner: np.ndarray, depth: float, least: float) -> np.ndarray:
+    """The seeds of :func:`objects_3d`: in each 6-connected region of ``inner``, the maxima
+    of ``smooth`` that rise ``depth`` of its largest value (at least ``least``) above their
+    saddle, numbered apart."""
+    regions, n = ndimage.label(inner)
+    markers = np.zeros(smooth.shape, np.int32)
+    count = 0
+    for k, box in enumerate(ndimage.find_objects(regions), start=1):
+        if box is None:
+            continue
+        own = regions[box] == k
+        values = np.where(own, smooth[box], 0.0)
+        h = max(depth * float(values.max()), least)
+        peaks, found = ndimage.label(h_maxima(values, h).astype(bool) & own, np.ones((3, 3, 3)))
+        if found == 0:  # a flat sliver: one seed, its highest voxel
+            peaks, found = np.zeros(own.shape, np.int32), 1
+            peaks[np.unravel_index(np.argmax(values), own.shape)] = 1
+        view = markers[box]
+        view[peaks > 0] = peaks[peaks > 0] + count
+        count += found
+    return markers
+
+
+def table_3d(ids: np.ndarray, image: np.ndarray, voxel: tuple[float, float, float] | None) -> dict:
+    """One row per 3-D object of ``ids`` ((Z, Y, X) compact ids 1..n) over ``image`` ((Z, Y,
+    X) or (Z, Y, X, C), raw values): ``id``, ``volume`` (voxels) and ``volume_um3``,
+    ``centroid_z``, ``centroid_y``, ``centroid_x`` (and ``_um`` of each: from the first
+    voxel's centre) where ``voxel`` ((z, y, x) µm) is given, ``z_first``, ``z_last``,
+    ``planes`` (its extent in z, 0-based planes), ``mean_intensity`` (``_0``, ``_1``, ...
+    per channel) and ``touches_border`` (the stack's sides, or its first or last plane, cut
+    it)."""
+    n = int(ids.max(initial=0))
+    flat = ids.ravel()
+    volume = np.bincount(flat, minlength=n + 1)[1:]
+    table: dict[str, np.ndarray] = {"id": np.arange(1, n + 1, dtype=np.int64), "volume": volume}
+    if voxel is not None:
+        table["volume_um3"] = volume * float(np.prod(voxel))
+    weight = np.maximum(volume, 1)
+    for axis, name in enumerate("zyx"):
+        coordinate = np.indices(ids.shape, sparse=True)[axis]
+        along = np.broadcast_to(coordinate, ids.shape).ravel()
+        table[f"centroid_{name}"] = np.bincount(flat, along, n + 1)[1:] / weight
+        if voxel is not None:
+            table[f"centroid_{name}_um"] = table[f"centroid_{name}"] * voxel[axis]
+    boxes = ndimage.find_objects(ids, max_label=n)
+    first = np.array([b[0].start if b else 0 for b in boxes], np.int64)
+    last = np.array([b[0].stop - 1 if b else -1 for b in boxes], np.int64)
+    table |= {"z_first": first, "z_last": last, "planes": last - first + 1}
+    values = image.reshape(*ids.shape, -1).astype(np.float64)
+    several = values.shape[-1] > 1
+    for c in range(values.shape[-1]):
+        sums = np.bincount(flat, values[..., c].ravel(), n + 1)[1:]
+        table["mean_intensity" + (f"_{c}" if several else "")] = sums / weight
+    table["touches_border"] = np.array([_at_edge(b, ids.shape) for b in boxes], bool)
+    return table
+
+
+def _at_edge(box: tuple[slice, ...] | None, shape: tuple[int, ...]) -> bool:
+    """Whether the box reaches a side of the stack (``shape``)."""
+    return box is not None and any(s.start == 0 or s.stop == n for s, n in zip(box, shape))

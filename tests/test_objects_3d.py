@@ -1,0 +1,220 @@
+"""predict --instances --objects-3d: one id per nucleus across the planes of a z-stack (a
+nucleus spanning 10 planes was counted 10 times in objects_summary.csv), one table row per
+3-D object, a movie's frames apart; refused in one line where there is no Z axis."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import numpy as np
+import pytest
+import tifffile
+from scipy import ndimage
+
+import unetlab.checkpoint
+from tests.test_predict_objects import local_net
+from unetlab.checkpoint import save_model
+from unetlab.cli import main
+from unetlab.errors import UnetlabError
+from unetlab.inference.files import predict_file
+from unetlab.inference.folders import predict_folder
+from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
+from unetlab.inference.objects_3d import objects_3d, table_3d
+from unetlab.inference.records import OutputOptions
+from unetlab.models import UNet
+
+VOXEL = (2.0, 0.5, 0.5)  # µm (z, y, x): a confocal stack's, z 4x coarser
+
+
+def _balls(shape, centres, radii, voxel=VOXEL) -> np.ndarray:
+    """Ids 1.. of balls (radii in µm) in a (Z, Y, X) stack; where two overlap, the first's."""
+    z, y, x = np.indices(shape, sparse=True)
+    truth = np.zeros(shape, np.int32)
+    for k, ((cz, cy, cx), r) in enumerate(zip(centres, radii), start=1):
+        d2 = ((z - cz) * voxel[0]) ** 2 + ((y - cy) * voxel[1]) ** 2 + ((x - cx) * voxel[2]) ** 2
+        truth[(d2 <= r * r) & (truth == 0)] = k
+    return truth
+
+
+def _planes_2d(mask: np.ndarray) -> np.ndarray:
+    """Each plane's 2-D objects of ``mask`` as an instance model's would be found (interior
+    2 px in from the outline, the distance split on)."""
+    options = ObjectOptions(mode="instances", distance_split=True, min_area=4, min_seed_area=1)
+    out = []
+    for m in mask:
+        inside = ndimage.distance_transform_edt(m) > 2
+        probabilities = np.stack([1.0 - m, m & ~inside, inside]).astype(np.float32)
+        out.append(objects_from_probabilities(probabilities, options))
+    return np.stack(out)
+
+
+# side by side touching, one above the other touching, a large and a small one alone
+CENTRES = [(10, 20, 20), (10, 20, 38), (10, 50, 50), (6, 20, 70), (10, 21, 70), (5, 50, 20)]
+RADII = [5.0, 5.0, 8.0, 4.5, 4.5, 3.0]
+
+
+def test_balls_of_a_stack_are_one_object_each_where_planes_counted_them_many_times():
+    truth = _balls((21, 80, 100), CENTRES, RADII)
+    planes = _planes_2d(truth > 0)
+    per_plane = sum(len(np.unique(p)) - 1 for p in planes)
+    assert per_plane > 4 * len(RADII)  # the 2-D path: a ball once per plane
+    ids = objects_3d(planes, VOXEL)
+    assert ids.max() == len(RADII)
+    assert np.array_equal(ids > 0, planes > 0)  # every object pixel kept, none added
+    for k in range(1, len(RADII) + 1):  # each object is one ball, nearly all of it
+        inside = truth[ids == k]
+        ball = np.bincount(inside).argmax()
+        assert ball > 0 and (inside == ball).mean() > 0.9
+        assert (ids[truth == ball] == k).mean() > 0.9
+
+
+def test_a_nucleus_a_plane_split_in_two_is_joined_back_through_its_neighbours():
+    truth = _balls((15, 40, 40), [(7, 20, 20)], [6.0])
+    planes = (truth > 0).astype(np.int32)
+    planes[7, :, 20:] *= 2  # the middle plane's 2-D split cut it down the middle
+    assert objects_3d(planes, VOXEL).max() == 1
+
+
+def test_nuclei_the_planes_part_without_a_neck_stay_apart():
+    planes = np.zeros((9, 30, 50), np.int32)
+    planes[1:8, 5:25, 5:25], planes[1:8, 5:25, 25:45] = 1, 2  # parted in 7 planes, no neck
+    ids = objects_3d(planes, VOXEL)
+    assert ids.max() == 2 and len(np.unique(ids[planes == 1])) == 1
+
+
+def test_the_3d_table_measures_volume_centroid_extent_and_intensity():
+    ids = np.zeros((6, 8, 10), np.int32)
+    ids[1:4, 2:4, 3:8] = 1  # 3 planes x 2 x 5
+    ids[5, 0:2, 0:2] = 2
+    image = np.arange(ids.size, dtype=np.uint16).reshape(ids.shape)
+    table = table_3d(ids, image, (2.0, 0.5, 0.25))
+    assert table["volume"].tolist() == [30, 4]
+    assert table["volume_um3"].tolist() == [30 * 0.25, 4 * 0.25]
+    assert table["centroid_z"].tolist() == [2.0, 5.0]
+    assert table["centroid_z_um"].tolist() == [4.0, 10.0]
+    assert table["centroid_y"][0] == 2.5 and table["centroid_x_um"][0] == 5 * 0.25
+    assert (table["z_first"].tolist(), table["z_last"].tolist()) == ([1, 5], [3, 5])
+    assert table["planes"].tolist() == [3, 1]
+    assert table["mean_intensity"][0] == image[ids == 1].mean()
+    assert table["touches_border"].tolist() == [False, True]
+    assert "volume_um3" not in table_3d(ids, image, None)
+
+
+def _ball_stack(shape=(13, 56, 72), voxel=(1.0, 0.5, 0.5)) -> np.ndarray:
+    """uint8 (Z, Y, X): bright balls with darker rims (two touching side by side, two one
+    above the other, one alone) and a rod through every plane (so that each plane, each
+    normalised on its own, holds nuclei): 6 objects for ``local_net``."""
+    centres = [(6, 14, 14), (6, 14, 32), (6, 40, 40), (4, 14, 58), (9, 15, 58)]
+    radii = [4.5, 4.5, 6.0, 3.0, 3.0]
+    z, y, x = np.indices(shape, sparse=True)
+    image = np.full(shape, 40.0)
+    for (cz, cy, cx), r in zip(centres, radii):
+        d = np.sqrt(
+            ((z - cz) * voxel[0]) ** 2 + (((y - cy) * voxel[1]) ** 2 + ((x - cx) * voxel[2]) ** 2)
+        )
+        image = np.where(d <= r, np.where(d > r - 1.0, np.minimum(image, 120), 210), image)
+    rod = np.hypot((y - 44) * voxel[1], (x - 12) * voxel[2]) + 0 * z
+    image = np.where(rod <= 3.5, np.where(rod > 2.5, 120, 210), image)
+    noise = np.random.default_rng(0).normal(0, 4, shape)
+    return np.clip(image + noise, 0, 255).astype(np.uint8)
+
+
+def _write(path, array: np.ndarray, axes: str, **more) -> None:
+    meta = {"axes": axes, "unit": "um", "spacing": 1.0, **more}
+    tifffile.imwrite(path, array, imagej=True, resolution=(2, 2), metadata=meta)
+
+
+def _rows(path) -> list[dict]:
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_cli_counts_each_nucleus_of_an_imagej_z_stack_once(tmp_path, monkeypatch, capsys):
+    net = local_net()
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: net)
+    save_model(tmp_path / "m.pt", UNet(1, 3, depth=2, base_channels=2))
+    (tmp_path / "in").mkdir()
+    _write(tmp_path / "in" / "s.tif", _ball_stack(), "ZYX")
+    base = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path / "in")]
+    assert main([*base, "--output", str(tmp_path / "flat"), "--instances"]) == 0
+    planes = _rows(tmp_path / "flat" / "objects_summary.csv")
+    assert len(planes) == 13 and sum(int(r["objects"]) for r in planes) > 6 * 3
+    assert main([*base, "--output", str(tmp_path / "o"), "--instances", "--objects-3d"]) == 0
+    (row,) = _rows(tmp_path / "o" / "objects_summary.csv")
+    assert (row["objects"], row["page"], row["z"]) == ("6", "", "")
+    table = _rows(tmp_path / "o" / "s_objects.csv")
+    assert [r["id"] for r in table] == [str(k) for k in range(1, 7)]
+    assert float(row["total_volume_um3"]) == sum(float(r["volume_um3"]) for r in table)
+    with tifffile.TiffFile(tmp_path / "o" / "s_objects.tif") as tif:
+        series = tif.series[0]
+        assert (series.axes, series.shape, series.dtype) == ("ZYX", (13, 56, 72), np.uint16)
+        ids = series.asarray()
+    for r in table:  # one id across its planes, as its row says
+        on = np.nonzero((ids == int(r["id"])).any(axis=(1, 2)))[0]
+        assert (on[0], on[-1], len(on)) == (int(r["z_first"]), int(r["z_last"]), int(r["planes"]))
+    assert max(int(r["planes"]) for r in table) == 13  # the rod: every plane, one object
+
+
+def test_a_movie_s_frames_have_their_3d_objects_apart(tmp_path):
+    stack = _ball_stack()
+    _write(tmp_path / "t.tif", np.stack([stack, stack[:, :, ::-1]]), "TZYX", finterval=30)
+    net = local_net()
+    predict_folder(net, [tmp_path / "t.tif"], tmp_path / "o", objects=True, objects_3d=True)
+    rows = _rows(tmp_path / "o" / "objects_summary.csv")
+    assert [(r["t"], r["t_s"], r["objects"]) for r in rows] == [("0", "0", "6"), ("1", "30", "6")]
+    ids = tifffile.imread(tmp_path / "o" / "t_objects.tif")
+    assert ids.shape == (2, 13, 56, 72) and ids[0].max() == ids[1].max() == 6
+
+
+@pytest.mark.parametrize(
+    ("axes", "shape", "why"),
+    [("TYX", (3, 40, 40), "its pages are frames (T)"), ("YX", (40, 40), "it is one 2-D image")],
+)
+def test_an_image_without_z_planes_is_refused_naming_it(tmp_path, axes, shape, why):
+    array = np.zeros(shape, np.uint8)
+    tifffile.imwrite(tmp_path / "a.tif", array, imagej=True, metadata={"axes": axes})
+    said = re.escape(
+        f"a.tif: --objects-3d joins objects across Z planes, and it has no Z axis: {why}"
+    )
+    with pytest.raises(UnetlabError, match=said):
+        predict_file(local_net(), tmp_path / "a.tif", tmp_path / "o", objects=True, objects_3d=True)
+    assert not (tmp_path / "o" / "a.tif").exists()
+
+
+def test_objects_3d_needs_objects_and_no_outlines(tmp_path, capsys):
+    with pytest.raises(UnetlabError, match="add objects="):
+        OutputOptions(objects_3d=True)
+    with pytest.raises(UnetlabError, match="drop outlines"):
+        OutputOptions(objects=True, objects_3d=True, outlines="geojson")
+    base = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input", str(tmp_path)]
+    assert main([*base, "--output", str(tmp_path / "o"), "--objects-3d"]) == 2
+    assert "--objects-3d applies to --instances" in capsys.readouterr().err
+    flags = ["--instances", "--objects-3d", "--outlines", "both"]
+    assert main([*base, "--output", str(tmp_path / "o"), *flags]) == 2
+    assert "drop one of them" in capsys.readouterr().err
+
+
+def test_a_stack_streamed_as_large_is_refused_naming_the_way_to_read_it_whole(tmp_path):
+    _write(tmp_path / "big.tif", _ball_stack((3, 56, 72)), "ZYX")
+    with pytest.raises(UnetlabError, match="big.tif: --objects-3d .* --large-pixels N"):
+        predict_file(
+            local_net(),
+            tmp_path / "big.tif",
+            tmp_path / "o",
+            objects=True,
+            objects_3d=True,
+            large_threshold=1000,
+        )
+
+
+def test_the_record_says_objects_3d_so_skip_existing_predicts_flat_outputs_again():
+    from unetlab.inference.predict import PredictOptions
+    from unetlab.inference.records import prediction_record
+
+    net = local_net()
+    options = PredictOptions.for_model(net)
+    flat = prediction_record(net, options, OutputOptions(objects=ObjectOptions.for_model(net)))
+    joined = OutputOptions(objects=ObjectOptions.for_model(net), objects_3d=True)
+    assert "objects_3d" not in flat.outputs  # outputs made before keep their key
+    assert prediction_record(net, options, joined).outputs["objects_3d"] is True
