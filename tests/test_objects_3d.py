@@ -194,6 +194,13 @@ def test_a_plain_stack_that_records_no_axes_is_told_to_give_them(tmp_path):
     assert any(p.name == "p_objects.csv" for p in found)
 
 
+def test_a_semantic_model_of_several_object_classes_is_refused(tmp_path):
+    _write(tmp_path / "s.tif", _ball_stack((3, 56, 72)), "ZYX")
+    net = UNet(1, 3, depth=2, base_channels=2).eval()  # background, grain, pore
+    with pytest.raises(UnetlabError, match="s.tif: --objects-3d .* of several classes"):
+        predict_file(net, tmp_path / "s.tif", tmp_path / "o", objects=True, objects_3d=True)
+
+
 def test_objects_3d_needs_objects_and_no_outlines(tmp_path, capsys):
     with pytest.raises(UnetlabError, match="add objects="):
         OutputOptions(objects_3d=True)

@@ -565,6 +565,12 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
     chosen.note(axes=chosen.read_axes(axes.letters, stack.shape), shape=list(stack.shape))
     if file.outputs.objects is not None and file.outputs.objects_3d:  # before the net runs
         check_planes(path.name, axes)
+        if measured_classes(model, file.outputs.objects, None):  # their class: per plane
+            raise UnetlabError(
+                f"{path.name}: --objects-3d joins the objects of a nuclei (instance) model or "
+                "of one object class, and this model's are of several classes (measured plane "
+                "by plane with their class): drop --objects-3d"
+            )
     have = stack.shape[3] if stack.ndim == 4 else 1
     channel = page_channel(path, have, model.in_channels, file.options.channel, file.asked)
     fit = dict(name=path.name, channel=channel, colour=page_colour(path, file.axes))
