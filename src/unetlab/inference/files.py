@@ -31,6 +31,9 @@ The outputs of an input read whole, ``<stem>`` being
   object's outline traced along its pixels' edges (:mod:`unetlab.inference.outlines`); a
   stack's in one file, each object on its plane (as the table's ``page`` column); a
   georeferenced input's GeoJSON in its map coordinates.
+- With ``objects_3d`` (a stack with a Z axis): ``<stem>_objects.tif`` holds one id per
+  object across its planes (each frame's apart) and ``<stem>_objects.csv`` one row per 3-D
+  object (:mod:`unetlab.inference.objects_3d`); no outlines.
 - ``<stem>.pgw`` and the like: world files beside the PNG outputs of a georeferenced input
   (:mod:`unetlab.inference.world_files`), and beside each the input's CRS where it is
   known: ``<stem>.prj`` and GDAL's ``<stem>.png.aux.xml`` (QGIS reads it there).

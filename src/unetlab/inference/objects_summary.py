@@ -16,7 +16,9 @@ objects); a semantic model's ``objects_<class>``. A stack (a time-lapse, a z-sta
 row per frame or plane instead, each led by its ``page``, ``t``, ``t_s``, ``z``, ``z_um`` as
 in its objects table, those without objects too (audit s34 stacks 6: a movie's row summed
 its frames, 199 "objects" for ~15 nuclei, and a dark frame was in no table); its ``focus``
-is the frame's or plane's. A multi-position OME-TIFF has the rows of each position
+is the frame's or plane's. A stack's 3-D objects (``--objects-3d``: a table of
+``volume``, no ``page``) have one row per stack, or per frame of a movie (its ``t``), with
+``total_volume``, ``mean_volume`` (and ``_um3``) and no focus. A multi-position OME-TIFF has the rows of each position
 (:mod:`unetlab.data.positions`), each led by its ``position`` (0-based, as its outputs'
 ``_pos`` names) and ``position_name`` (its OME Image name). Everything is read from
 the folder's tables and the inputs, so a rerun's rows are the same whichever run
@@ -313,7 +315,7 @@ def _tallies(path, *, by_page: bool) -> tuple[dict[int | None, _Tally], _Tally] 
             reader = csv.reader(f)
             columns = next(reader, [])
             size = "volume" if "area" not in columns and "volume" in columns else "area"
-            units = [f"{size}_{u}{size_power(size)}" for u in UNITS]
+            units = [f"{size}_{u}{_size_power(size)}" for u in UNITS]
             at = [(c, columns.index(c)) for c in [size, *units] if c == size or c in columns]
             top = columns.index("saturated_fraction") if "saturated_fraction" in columns else None
             kind = columns.index("class_name") if "class_name" in columns else None
@@ -341,7 +343,7 @@ def _tallies(path, *, by_page: bool) -> tuple[dict[int | None, _Tally], _Tally] 
     return tallies, _Tally([c for c, _ in at], top is not None, kind is not None)
 
 
-def size_power(size: str) -> int:
+def _size_power(size: str) -> int:
     """The power of a size column's unit: 2 for an area (``area_um2``), 3 for a 3-D object's
     volume (``volume_um3``)."""
     return 3 if size == "volume" else 2
