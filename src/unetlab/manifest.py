@@ -307,6 +307,14 @@ def forget(
         _write_lines(Path(folder), [line for i, line in enumerate(lines) if i not in set(hits)])
 
 
+def staged_names(name: str) -> tuple[str, ...]:
+    """The staging folders an output ``name`` may have while it is made: a large output's
+    (``.<name>.partial``, unetlab.data.ome), a slide's provisional object ids
+    (``.<name>.ids.partial``) and a stack's pages read whole (``.<name>.pages.partial``,
+    unetlab.inference.page_resume)."""
+    return (f".{name}.partial", f".{name}.ids.partial", f".{name}.pages.partial")
+
+
 def forget_missing(folder: str | os.PathLike, *, spare: Collection[str] = ()) -> list[str]:
     """Drop the lines of files no longer in ``folder`` (a user removed them; rewritten
     atomically), so that the manifest does not grow with them, and a file someone puts
@@ -314,7 +322,7 @@ def forget_missing(folder: str | os.PathLike, *, spare: Collection[str] = ()) ->
     commands in ``spare`` (a training run's names are its own, written yet or not) and the
     lines PENDING without a key (a single-file output claimed and not written yet, perhaps
     by a process that holds no lock), and those of a large output whose staging folder is
-    there (``.<name>.partial``: the line makes it a stale temporary, not someone's file).
+    there (:func:`staged_names`: the line makes it a stale temporary, not someone's file).
     Call it with the folder's lock held, before this run lists its names. Returns the
     names dropped."""
     folder = Path(folder)
@@ -323,8 +331,7 @@ def forget_missing(folder: str | os.PathLike, *, spare: Collection[str] = ()) ->
         name, command, _, key, _ = _fields(line)
         if line.startswith("#") or not name or command in spare or key == PENDING:
             return False
-        staged = (f".{name}.partial", f".{name}.ids.partial")
-        return not any(os.path.lexists(folder / n) for n in (name, *staged))
+        return not any(os.path.lexists(folder / n) for n in (name, *staged_names(name)))
 
     lines = _raw_lines(folder)
     dropped = [line for line in lines if gone(line)]

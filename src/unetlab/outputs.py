@@ -50,6 +50,7 @@ from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     made_from,
     record,
     recorded_keys,
+    staged_names,
     walking_once,
     writers_of,
     written_here,
@@ -60,9 +61,10 @@ log = logging.getLogger(__name__)
 LOCK = ".unetlab.lock"
 #: files that file managers drop into folders; they never make a folder "someone else's"
 SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
-#: the folders a large output is staged in: .<final name>.partial (unetlab.data.ome), and
+#: the folders a large output is staged in: .<final name>.partial (unetlab.data.ome),
 #: .<final name>.ids.partial for a slide's provisional object ids (inference.slide_objects)
-STAGED = re.compile(r"^\.(.+?)(?:\.ids)?\.partial$")
+#: and .<final name>.pages.partial for a stack's pages read whole (inference.page_resume)
+STAGED = re.compile(r"^\.(.+?)(?:\.ids|\.pages)?\.partial$")
 #: an output folder set aside while its new version is renamed into place
 #: (:func:`unetlab.data.ome.replace_folder`): .<final name>.old
 SET_ASIDE = re.compile(r"^\.(.+)\.old$")
@@ -530,7 +532,7 @@ def _stamp(path: Path) -> tuple[int, int] | None:
 def _untouched(folder: Path, name: str, stamp: tuple[int, int] | None) -> bool:
     """``name`` is as it was before the run (absent, or the same file) and has no staging
     folder of a large output in ``folder``."""
-    staged = (f".{name}.partial", f".{name}.ids.partial")  # a name too long for one: none
+    staged = staged_names(name)  # a name too long for one: none
     return _stamp(folder / name) == stamp and not any(os.path.exists(folder / n) for n in staged)
 
 

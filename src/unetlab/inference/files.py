@@ -122,6 +122,8 @@ from unetlab.inference.output_rules import (
     prediction_folder,
     refuse_theirs,
 )
+from unetlab.inference.page_resume import PageStaging
+from unetlab.inference.page_resume import identity as page_identity
 from unetlab.inference.pages import channel_index, page_channel, page_colour, read_pages
 from unetlab.inference.predict import (
     PredictOptions,
@@ -501,7 +503,8 @@ def _predict_whole(file: _File) -> list[Path]:
     paths = output_paths(file.out_dir, output_stem(file.path), stack=tiff)
     refuse_theirs(file.out_dir, paths, o.wanted)
     _check_pages(file.path, pages, invalid, axes)  # a NaN nodata is no NaN pixel
-    labels, ids, probs = _predict_pages(model, pages, file, invalid, axes)
+    staging = _staging(file, paths["labels"], pages)  # a killed run's pages kept
+    labels, ids, probs = _predict_pages(model, pages, file, invalid, axes, staging)
     ids = _joined_in_3d(file, ids, axes, meta["pixel"])  # with objects_3d
     written = [paths["labels"]]
     if o.save_probabilities:
@@ -535,12 +538,14 @@ def _predict_whole(file: _File) -> list[Path]:
         written.append(_write_overlay(model, paths["overlay"], stack, labels, ids, **drawn))
     # the labels last: a label image on disk means this input's outputs are all there
     _write_labels(file, paths["labels"], labels, tiff=tiff, meta=meta, axes=axes, invalid=invalid)
+    if staging is not None:  # the outputs are there: the pages kept are done with
+        staging.finish()
     return written
 
 
 def _write_probabilities(file: _File, path: Path, probs: list, meta: dict, axes) -> Path:
-    """The pages' probabilities as one float32 ImageJ TIFF of their axes, carrying
-    ``file.record``."""
+    """The pages' probabilities as one float32 ImageJ TIFF of the pages' ``axes`` and C,
+    with the class names and pixel size (``meta``) and ``file.record``."""
     prob, prob_axes = _hyperstack(probs, axes, "CYX")
     prob_meta = _probability_meta(meta, probs[0].shape[0], len(probs), prob_axes, axes)
     prob_meta = tiff_kwargs(prob_meta, file.record)
@@ -556,6 +561,22 @@ def _joined_in_3d(file: _File, ids: list, axes: PageAxes, pixel) -> list:
         return ids
     size = None if pixel is None else pixel.size
     return objects_by_frame(ids, axes, voxel_size(size, getattr(pixel, "spacing", None)))
+
+
+def _staging(file: _File, labels: Path, pages: list[np.ndarray]) -> PageStaging | None:
+    """The staging of a stack's pages (:mod:`~unetlab.inference.page_resume`), a killed
+    run's resumed; None for one page."""
+    if len(pages) < 2:
+        return None
+    o = file.outputs
+    kept = {"objects": o.objects is not None, "probabilities": o.save_probabilities}
+    how = dict(pages=len(pages), shape=pages[0].shape, outputs=kept)
+    device = file.options.device  # None: where the model is
+    if device is None:
+        device = next((w.device for w in file.model.parameters()), "cpu")
+    how.update(batch=file.options.batch_size, device=device)
+    wanted = page_identity(file.path, file.record, **how)
+    return PageStaging.open(labels, wanted, name=file.path.name)
 
 
 def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
@@ -627,27 +648,44 @@ def _nodata_labels(file: _File, out: list, invalid: list, dtype) -> int | None:
     return value
 
 
-def _predict_pages(model, pages, file: _File, invalid: list, axes: PageAxes):
+def _predict_pages(
+    model, pages, file: _File, invalid: list, axes: PageAxes, staging: PageStaging | None = None
+):
     """Each page's labels, object ids (with ``objects``) and probabilities (with
     ``save_probabilities``) (the pages fitted to the model and checked finite; ``invalid``:
     each page's pixels that are no sample, or None: :mod:`unetlab.data.nodata`; ``axes``:
-    what the pages are, as the lines name them)."""
-    labels, ids, probs = [], [], []
-    objects, keep = file.outputs.objects, file.outputs.save_probabilities
+    what the pages are, as the lines name them); with a ``staging``, the pages it holds
+    done read from it and each page predicted kept in it."""
+    results: dict[str, list[np.ndarray]] = {"labels": [], "ids": [], "probs": []}
     rows, name = file.options.exclude_rows, str(file.path)
     each = stack_stats(model, pages, name=name, exclude_rows=rows, invalid=invalid, axes=axes)
-    lines = PageLines(file.path.name, len(pages), file.progress)  # where no bar is shown
+    left = len(pages) - (len(staging.done) if staging is not None else 0)
+    lines = PageLines(file.path.name, left, file.progress)  # where no bar is shown
     for i, (page, stats, bad) in enumerate(zip(pages, each, invalid, strict=True)):
-        how = dict(progress=file.progress, stats=stats, name=name, invalid=bad)
-        p = predict_fitted(model, page, file.options, **how)
-        labels.append(labels_from_probabilities(p))
-        if objects is not None:  # nodata and the bar cut objects as the image edge does
-            outside = either(bad, region(p.shape[1:], rows))
-            ids.append(objects_from_probabilities(p, objects, outside=outside))
-        if keep:
-            probs.append(p)
-        lines.done(axes.label(i))
-    return labels, ids, probs
+        found = staging.load(i) if staging is not None else None
+        if found is None:
+            found = _page_results(model, page, file, stats=stats, invalid=bad)
+            if staging is not None:
+                staging.keep(i, found)
+            lines.done(axes.label(i))
+        for key, value in found.items():
+            results[key].append(value)
+    return results["labels"], results["ids"], results["probs"]
+
+
+def _page_results(model, page, file: _File, *, stats, invalid) -> dict[str, np.ndarray]:
+    """One page's labels, object ids (with ``objects``) and probabilities (with
+    ``save_probabilities``), by name (:func:`_predict_pages`)."""
+    objects, rows, name = file.outputs.objects, file.options.exclude_rows, str(file.path)
+    how = dict(progress=file.progress, stats=stats, name=name, invalid=invalid)
+    p = predict_fitted(model, page, file.options, **how)
+    found = {"labels": labels_from_probabilities(p)}
+    if objects is not None:  # nodata and the bar cut objects as the image edge does
+        outside = either(invalid, region(p.shape[1:], rows))
+        found["ids"] = objects_from_probabilities(p, objects, outside=outside)
+    if file.outputs.save_probabilities:
+        found["probs"] = p
+    return found
 
 
 def _write_overlay(

@@ -1,0 +1,104 @@
+"""A killed prediction of a stack read whole resumes from the frames it finished: a
+300-frame movie took 562 s and, killed at frame 250, started again at frame 0, where a
+streamed one resumes (audit s37 timelapse 6). The rerun predicts only the frames not done
+and its outputs equal an uninterrupted run's bit for bit."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+import pytest
+import tifffile
+
+from tests.test_predict_objects import local_net, nuclei_image
+from tests.test_slide_resume import pinned_version  # noqa: F401 (autouse)
+from unetlab.inference import files
+from unetlab.inference.files import predict_file
+from unetlab.outputs import foreign_files, remove_stale_temporaries
+
+FRAMES = 6
+PREDICT_FITTED = files.predict_fitted
+
+
+class Predicted:
+    """``files.predict_fitted`` counting its calls, and stopping the run (as Ctrl-C does)
+    at call ``stop`` + 1."""
+
+    def __init__(self, stop: int | None = None):
+        self.stop, self.calls = stop, 0
+
+    def __call__(self, *args, **kwargs):
+        if self.stop is not None and self.calls >= self.stop:
+            raise KeyboardInterrupt
+        self.calls += 1
+        return PREDICT_FITTED(*args, **kwargs)
+
+
+def _movie(path):
+    movie = np.stack([nuclei_image(40, 48, seed=s) for s in range(FRAMES)])
+    meta = {"axes": "TYX", "finterval": 30.0}
+    tifffile.imwrite(path, movie, imagej=True, metadata=meta)
+    return path
+
+
+NET = local_net()  # one model for every run: its weights are part of the record
+
+
+def _run(monkeypatch, movie, out, stop=None) -> Predicted:
+    counted = Predicted(stop)
+    monkeypatch.setattr(files, "predict_fitted", counted)
+    predict_file(NET, movie, out, objects=True, save_probabilities=True)
+    return counted
+
+
+OUTPUTS = ("m.tif", "m_objects.tif", "m_objects.csv", "m_prob.tif")
+
+
+def _outputs(folder) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in OUTPUTS}
+
+
+def test_a_killed_movie_resumes_from_its_frames_done(tmp_path, monkeypatch, caplog):
+    movie = _movie(tmp_path / "m.tif")
+    assert _run(monkeypatch, movie, tmp_path / "a").calls == FRAMES
+    with pytest.raises(KeyboardInterrupt):
+        _run(monkeypatch, movie, tmp_path / "b", stop=4)
+    staged = tmp_path / "b" / ".m.tif.pages.partial"
+    assert sorted(p.name for p in staged.glob("page-*.npz")) == [
+        f"page-0000{i}.npz" for i in range(4)
+    ]
+    # the staging is the run's own, kept by the cleaning of a killed run's leftovers
+    assert foreign_files(tmp_path / "b") == []
+    assert staged not in remove_stale_temporaries(tmp_path / "b")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        again = _run(monkeypatch, movie, tmp_path / "b")
+    assert again.calls == FRAMES - 4  # frames 0-3 not predicted again
+    assert "m.tif: resuming a killed run: 4 of 6 pages done" in caplog.text
+    assert not staged.exists()  # removed once the outputs are written
+    a, b = _outputs(tmp_path / "a"), _outputs(tmp_path / "b")
+    assert a == b  # bit for bit
+
+
+def test_a_changed_movie_is_predicted_afresh(tmp_path, monkeypatch, caplog):
+    movie = _movie(tmp_path / "m.tif")
+    with pytest.raises(KeyboardInterrupt):
+        _run(monkeypatch, movie, tmp_path / "b", stop=3)
+    os.utime(movie, ns=(0, os.stat(movie).st_mtime_ns + 10**9))  # saved again
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert _run(monkeypatch, movie, tmp_path / "b").calls == FRAMES
+    assert "m.tif: a killed run's staged pages are discarded: the input is another" in caplog.text
+    assert not (tmp_path / "b" / ".m.tif.pages.partial").exists()
+
+
+def test_a_staging_without_its_record_is_a_stale_temporary(tmp_path, monkeypatch):
+    movie = _movie(tmp_path / "m.tif")
+    with pytest.raises(KeyboardInterrupt):
+        _run(monkeypatch, movie, tmp_path / "b", stop=2)
+    staged = tmp_path / "b" / ".m.tif.pages.partial"
+    (staged / "unetlab-resume.json").unlink()  # killed between the folder and its record
+    assert staged in remove_stale_temporaries(tmp_path / "b")  # as the rerun cleans it
+    staged.mkdir()
+    (staged / "page-00000.npz").write_bytes(b"")
+    assert _run(monkeypatch, movie, tmp_path / "b").calls == FRAMES
