@@ -76,7 +76,8 @@ def test_the_folders_rule_is_predict_files(inputs):
         False,
         False,
     ]
-    assert streamed_inputs(files, model, OutputOptions(), {"axes": "YXS"}) == [False, False]
+    assert streamed_inputs(files, model, OutputOptions(), {"axes": "YXS"}) == [True, False]
+    assert streamed_inputs(files, model, OutputOptions(), {"axes": "YXC"}) == [False, False]
 
 
 @pytest.mark.parametrize("asked", [{"objects": True}, {"draw_overlay": True}])

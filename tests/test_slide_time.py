@@ -12,6 +12,7 @@ import pytest
 import tifffile
 
 from tests.test_output_tiff_meta import foreground_model
+from unetlab.errors import UnetlabError
 from unetlab.inference.files import predict_file
 
 H, W = 16, 20
@@ -77,3 +78,37 @@ def test_a_streamed_movies_table_has_t_and_t_s(tmp_path):
     assert got == [
         (str(2 * t + z), str(t), 60.0 * t, str(z), 0.5 * z) for t in range(3) for z in range(2)
     ]
+
+
+def test_a_streamed_stack_of_slices_given_tyx_is_a_movie(tmp_path):
+    """--axes says what a streamed stack's pages are (audit s37 timelapse 9: refused as
+    'applies to images read whole', so a Fiji stack of slices with a frame interval large
+    enough to stream could not be made T): TYX outputs with the file's interval, t_s."""
+    from unetlab.inference.objects import ObjectOptions
+
+    path = _stack(tmp_path, "Z", (3,), finterval=30)  # Fiji's Image > Properties on slices
+    model = foreground_model()
+    objects = ObjectOptions.for_model(model)
+    how = dict(large_threshold=10, objects=objects, axes="TYX")
+    written = {p.name: p for p in predict_file(model, path, tmp_path / "out", **how)}
+    with tifffile.TiffFile(written["s.tif"]) as tif:
+        assert (tif.series[0].axes, tif.series[0].shape) == ("TYX", (3, H, W))
+        assert 'TimeIncrement="30.0"' in tif.ome_metadata
+    with open(written["s_objects.csv"], newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0])[:3] == ["page", "t", "t_s"]
+    assert {(r["t"], float(r["t_s"])) for r in rows} == {(str(t), 30.0 * t) for t in range(3)}
+    (record,) = json.loads((tmp_path / "out" / "predict.json").read_text())["records"].values()
+    assert record["model"]["axes"] == "TYX"  # part of what made them, as read whole
+
+
+def test_streamed_axes_that_read_the_file_otherwise_are_refused_naming_the_fix(tmp_path):
+    path = _stack(tmp_path, "Z", (3,))
+    with pytest.raises(UnetlabError) as refused:
+        predict_file(foreground_model(), path, tmp_path / "out", large_threshold=10, axes="CYX")
+    assert str(refused.value) == (
+        "s.tif: --axes CYX reads it otherwise than its file does (3 page(s) of 16 x 20 px), "
+        "which a large image read window by window cannot: there --axes only says what its "
+        "pages are (T or Z, e.g. TYX); save the file with its axes (tifffile.imwrite(..., "
+        "metadata={'axes': 'CYX'})), or read it whole with --large-pixels 320"
+    )

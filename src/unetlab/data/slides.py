@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.io import TIFF_SUFFIXES, axes_letters, say_other_series, tiff_axes
+from unetlab.data.io import TIFF_SUFFIXES, axes_letters, given_letters, say_other_series, tiff_axes
 from unetlab.data.orientation import tiff_orientation
 from unetlab.data.positions import series_of
 from unetlab.data.tiff_files import tiff_file
@@ -136,7 +136,8 @@ class Slide:
     between pages, or None), ``levels`` (pyramid levels of the file), ``level`` (the one
     read), ``downsample`` ((y, x) level-0 pixels per pixel of that level: (1.0, 1.0) at
     level 0; QuPath and other viewers place shapes in level-0 pixels), ``chunked`` (tiled
-    or compressed storage).
+    or compressed storage), ``given_axes`` (the axes the user gave for a TIFF, naming what
+    its pages are: :func:`open_slide`; None where none were given).
 
     Pages are (H, W, C) windows readers: :meth:`page`. Close with :meth:`close` (or ``with``).
     """
@@ -155,8 +156,10 @@ class Slide:
         closer=None,
         z_spacing: float | None = None,
         downsample: tuple[float, float] = (1.0, 1.0),
+        given_axes: str | None = None,
     ):
         self.path, self.array, self.layout = path, array, layout
+        self.given_axes = given_axes
         self.downsample = downsample
         self.dtype = np.dtype(dtype)
         self.pixel_size, self.levels, self.level = pixel_size, levels, level
@@ -218,30 +221,59 @@ def _window_errors(path: Path, window: str) -> Iterator[None]:
         ) from exc
 
 
-def open_slide(path: str | os.PathLike, *, level: int = 0, colour_planes: bool = False) -> Slide:
+def open_slide(
+    path: str | os.PathLike, *, level: int = 0, colour_planes: bool = False, axes: str | None = None
+) -> Slide:
     """Open a TIFF file or a Zarr / OME-Zarr folder for window-by-window reading of pyramid
     level ``level`` (0: full resolution); ``colour_planes``: a planar RGB(A) TIFF without
     axes metadata is one colour image, not pages (:func:`unetlab.data.io.tiff_letters`).
-    Raises ImageReadError for unreadable files and UnetlabError for a level the file does
-    not have."""
+    ``axes``: a TIFF's axes as the user gives them (``--axes``), which may name what its
+    pages are (``TYX`` for a stack of slices that are time points: ``Slide.given_axes``)
+    but not read it otherwise (:func:`refuse_other_layout`). Raises ImageReadError for
+    unreadable files and UnetlabError for a level the file does not have."""
     path = Path(path)
     if level < 0:
         raise UnetlabError(f"--level must be >= 0, not {level}")
+    if axes is not None and not (path.suffix.lower() in TIFF_SUFFIXES and path.is_file()):
+        raise ImageReadError(f"{path}: --axes (axes=) applies to TIFF files; drop it for this one")
     if is_zarr(path):
         return _open_zarr(path, level)
     if path.suffix.lower() in TIFF_SUFFIXES and path.is_file():
-        return _open_tiff(path, level, colour_planes)
+        return _open_tiff(path, level, colour_planes, axes)
     raise ImageReadError(f"{path}: not a TIFF file or a Zarr folder")
 
 
-def _open_tiff(path: Path, level: int, colour_planes: bool = False) -> Slide:
+def _open_tiff(path: Path, level: int, colour_planes: bool = False, axes: str | None = None):
     with _tiff_errors(path):
         tif, close = tiff_file(path)
     try:
-        return _tiff_slide(path, tif, level, colour_planes, close)
+        slide = _tiff_slide(path, tif, level, colour_planes, close)
+        if axes is not None:
+            refuse_other_layout(slide, given_letters(axes, slide.layout.shape, path), axes)
+            slide.given_axes = axes.upper()
+        return slide
     except BaseException:
         close()
         raise
+
+
+def refuse_other_layout(slide: Slide, letters: str, axes: str) -> None:
+    """UnetlabError where the user's ``axes`` (their ``letters``:
+    :func:`~unetlab.data.io.given_letters`) read the TIFF of ``slide`` otherwise than the
+    file's own axes do (pages as channels, channels as pages): a large image is read window
+    by window as its file says; the axes may only say what its pages are (T or Z)."""
+    if letters == slide.layout.axes:
+        return
+    pages, h, w, channels = slide.shape
+    as_read = f"{pages} page(s) of {h} x {w} px" + (
+        f", {channels} channels" if channels > 1 else ""
+    )
+    raise UnetlabError(
+        f"{slide.path.name}: --axes {axes} reads it otherwise than its file does ({as_read}), "
+        "which a large image read window by window cannot: there --axes only says what its "
+        "pages are (T or Z, e.g. TYX); save the file with its axes (tifffile.imwrite(..., "
+        f"metadata={{'axes': '{axes.upper()}'}})), or read it whole with --large-pixels {h * w}"
+    )
 
 
 def _tiff_slide(path: Path, tif, level: int, colour_planes: bool, close) -> Slide:

@@ -145,6 +145,7 @@ from unetlab.inference.records import (
     png_text,
     prediction_record,
     tiff_kwargs,
+    with_axes,
 )
 from unetlab.inference.sizing import level_size_note, trained_pixel_size
 from unetlab.inference.slide_overlay import by_object
@@ -403,9 +404,7 @@ def file_record(
     outputs, settings = OutputOptions.taken(outputs, settings)
     fields = {k: v for k, v in settings.items() if k in PredictOptions.__dataclass_fields__}
     record = prediction_record(model, PredictOptions.for_model(model, options, **fields), outputs)
-    if axes is None:  # as before --axes: the same key
-        return record
-    return dataclasses.replace(record, model={**record.model, "axes": axes.upper()})
+    return with_axes(record, axes)  # none given: the key it had before --axes
 
 
 def _predict_streamed(file: _File, group: Group) -> list[Path]:
@@ -415,11 +414,6 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
             f"{file.path.name}: exclude_rows (a data bar: --exclude-rows, or the checkpoint's "
             "data.exclude_rows) applies to images read whole, not to a large image read window "
             "by window: give --exclude-rows none (exclude_rows='none'), or crop the image"
-        )
-    if file.axes is not None:
-        raise UnetlabError(
-            f"{file.path.name}: --axes (axes=) applies to images read whole, not to a "
-            "large image read window by window; drop it for this one"
         )
     o, stem = file.outputs, output_stem(file.path)
     if o.objects is not None and o.objects_3d:
@@ -432,7 +426,7 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
     names["overlay"] = f"{stem}_overlay.png"
     refuse_theirs(file.out_dir, names, o.wanted)
     given = PredictOptions.of(file.options, channel=file.asked)  # predict_slide's to fill
-    how = dict(progress=file.progress, group=group, counted=file.counted)
+    how = dict(progress=file.progress, group=group, counted=file.counted, axes=file.axes)
     o = _at_level(file.model, file.path, o)
     return predict_slide(file.model, file.path, file.out_dir, given, o, **how)
 

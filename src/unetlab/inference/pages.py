@@ -59,10 +59,12 @@ def read_pages(
 
 def say_no_axes(name: str, pages: int, *, streamed: bool = False) -> None:
     """The warning for a file of ``pages`` pages that records no axes, read as planes; one
-    ``streamed`` (read window by window, which takes no --axes) says to save its axes."""
+    ``streamed`` (read window by window, where --axes only says what the pages are) says to
+    save its axes for channels."""
     fix = (
-        "save the file with its axes (tifffile.imwrite(..., metadata={'axes': 'CYX'}), "
-        "'TYX' for time points): a large image read window by window takes no --axes"
+        "save the file with its axes (tifffile.imwrite(..., metadata={'axes': 'CYX'})): a "
+        f"large image read window by window takes them as its file says; time points "
+        f"{axes_fix('TYX')}"
         if streamed
         else f"give {axes_fix('CYX')}, time points {axes_fix('TYX')}"
     )

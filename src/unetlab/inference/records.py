@@ -343,6 +343,15 @@ def prediction_record(
     return Provenance(checkpoint, sha, settings, written, source)
 
 
+def with_axes(record: Provenance, axes: str | None) -> Provenance:
+    """``record`` with the ``axes`` given for the input (``--axes``: they change what is
+    predicted) among its model settings; as it is where none were given (the key it had
+    before --axes)."""
+    if axes is None:
+        return record
+    return replace(record, model={**record.model, "axes": axes.upper()})
+
+
 def _tile(tile_size: int | Sequence[int]) -> int | list[int]:
     """A tile size as a record holds it: an int, or [h, w] where the two differ."""
     if isinstance(tile_size, int):

@@ -57,7 +57,7 @@ from unetlab.inference import chosen, slide_resume
 from unetlab.inference.appearance import say_streamed_appearance
 from unetlab.inference.objects import measured_classes
 from unetlab.inference.outlines import outline_class, outline_colours
-from unetlab.inference.pages import page_channel, say_no_axes
+from unetlab.inference.pages import given_page_axes, page_channel, page_colour, say_no_axes
 from unetlab.inference.predict import (
     PredictOptions,
     check_finite,
@@ -75,6 +75,7 @@ from unetlab.inference.records import (
     label_colours,
     png_text,
     prediction_record,
+    with_axes,
 )
 from unetlab.inference.sizing import choose_tiling
 from unetlab.inference.slide_nodata import (
@@ -324,13 +325,35 @@ def stream_tiling(model, slide: Slide, *, probabilities: bool, tile_size=None, b
     return grid, batch
 
 
+def check_given_axes(slide: Slide) -> None:
+    """UnetlabError where the axes given for ``slide`` (``slide.given_axes``) make its
+    channels colours or its colours channels (:func:`~unetlab.inference.pages.page_colour`),
+    otherwise than its file says: a large image is read as its file says (the axes only
+    say what its pages are: :func:`~unetlab.data.slides.refuse_other_layout`)."""
+    axes = slide.given_axes
+    if axes is None or page_colour(slide.path, axes) == page_colour(slide.path, None):
+        return
+    said = "channels, not colours" if "C" in axes else "a colour picture's samples"
+    raise UnetlabError(
+        f"{slide.path.name}: --axes {axes} says its channels are {said}, otherwise than its "
+        "file does, which a large image read window by window cannot take: there --axes only "
+        "says what its pages are (T or Z); save the file with its axes (tifffile.imwrite(..., "
+        f"metadata={{'axes': '{axes}'}})), or read it whole with --large-pixels "
+        f"{slide.shape[1] * slide.shape[2]}"
+    )
+
+
 def _page_axes(slide: Slide, *, say: bool = False) -> PageAxes:
     """What the pages of a streamed stack are (:func:`_page_lead`): a TIFF's T and Z
-    (:func:`~unetlab.data.tiffmeta.read_page_axes`), other stacks' planes (Z); ``say``:
+    (:func:`~unetlab.data.tiffmeta.read_page_axes`, or as the user's axes say:
+    :func:`~unetlab.inference.pages.given_page_axes`), other stacks' planes (Z); ``say``:
     warn where a TIFF's pages have no axes (:func:`~unetlab.inference.pages.say_no_axes`)."""
     pages = slide.shape[0]
     if pages == 1:
         return PageAxes()
+    if slide.given_axes is not None:
+        axes = given_page_axes(slide.path, slide.given_axes, pages)
+        return axes if axes.letters in ("T", "TZ") else PageAxes("Z", (pages,))
     if slide.path.suffix.lower() in TIFF_SUFFIXES:
         axes = read_page_axes(slide.path, pages)
         if axes.letters in ("T", "TZ"):
@@ -437,6 +460,7 @@ def predict_slide(
     progress: Callable[[int], None] | None = None,
     group: Group = SOLO,
     counted: Callable[..., None] | None = None,
+    axes: str | None = None,
     **settings,
 ) -> list[Path]:
     """Predict a large image (TIFF of any kind, pyramid level ``outputs.level``, or a Zarr /
@@ -462,6 +486,9 @@ def predict_slide(
     same arguments. Called again after a run was stopped part-way (not by a problem with the
     input), it resumes that run's staged rows where they match what it would write
     (:mod:`~unetlab.inference.slide_resume`); the outputs are those of an uninterrupted run.
+    ``axes``: a TIFF's axes as the user gives them, which may say what its pages are (a
+    stack of slices that are time points: ``"TYX"``, its outputs TYX with the file's frame
+    interval) but not read it otherwise than its file does (:func:`check_given_axes`).
     """
     path, out_dir = Path(path), Path(out_dir)
     outputs, settings = OutputOptions.taken(outputs, settings)
@@ -472,8 +499,10 @@ def predict_slide(
     asked = PredictOptions.of(options, **settings).channel  # not the model's
     options = PredictOptions.for_model(model, options, **settings)
     _check_request(path, outputs, group, overlay)
-    record = prediction_record(model, options, outputs)
-    with open_slide(path, level=outputs.level, colour_planes=model.in_channels == 3) as slide:
+    record = with_axes(prediction_record(model, options, outputs), axes)
+    colour = model.in_channels == 3
+    with open_slide(path, level=outputs.level, colour_planes=colour, axes=axes) as slide:
+        check_given_axes(slide)
         _note_axes(slide)
         how = dict(path=path, asked=asked, values=values, record=record, group=group)
         run = _SlideRun.of(model, slide, out_dir, options, outputs, **how)

@@ -35,7 +35,7 @@ from unetlab.errors import UnetlabError
 from unetlab.inference import sizing
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions
-from unetlab.inference.slides import is_large
+from unetlab.inference.slides import check_given_axes, is_large
 
 
 def is_streamed(
@@ -114,9 +114,10 @@ def whole_estimate(
     """(pixels, :func:`~unetlab.inference.sizing.whole_read_bytes`) of a one-page TIFF (with
     ``stacks``, of any TIFF, its pages counted) that the memory rule may stream instead of
     reading it whole; None for others: a threshold given (``outputs.large_threshold``: the
-    user's word), settings that apply to images read whole only (``axes``,
-    ``options.exclude_rows``, ImageJ ROIs, a stack's overlay), a turned or unreadable file
-    (read whole, which says why)."""
+    user's word), settings that apply to images read whole only (``axes`` that read the
+    file otherwise than it says, not only what its pages are:
+    :func:`~unetlab.data.slides.refuse_other_layout`; ``options.exclude_rows``, ImageJ ROIs,
+    a stack's overlay), a turned or unreadable file (read whole, which says why)."""
     outputs = OutputOptions.of(outputs)
     read = _whole_read(Path(path), model, outputs, options, axes)
     if read is None or (read[0] > 1 and (not stacks or outputs.draw_overlay)):
@@ -161,10 +162,11 @@ def _whole_read(path: Path, model, outputs: OutputOptions, options, axes):
     if path.suffix.lower() not in TIFF_SUFFIXES or outputs.large_threshold is not None:
         return None
     rows = options is not None and options.exclude_rows
-    if axes is not None or rows or outputs.wanted["rois"]:
+    if rows or outputs.wanted["rois"]:
         return None
-    try:
-        with open_slide(path, colour_planes=model.in_channels == 3) as slide:
+    try:  # axes that read it otherwise than its file does: read whole (slides.open_slide)
+        with open_slide(path, colour_planes=model.in_channels == 3, axes=axes) as slide:
+            check_given_axes(slide)
             (pages, h, w, c), itemsize = slide.shape, slide.dtype.itemsize
         with open_tiff(path) as tif:  # a turned one is turned when read whole
             turned = tiff_orientation(series_of(tif).levels[0].keyframe) != 1
