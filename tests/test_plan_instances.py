@@ -2,6 +2,8 @@
 as instances with no setting where the data says so, ``data.target`` is honoured, and the
 class-value checks still refuse semantic masks that contradict themselves."""
 
+import logging
+
 import numpy as np
 import pytest
 from scipy import ndimage
@@ -10,7 +12,7 @@ from unetlab.cli import main
 from unetlab.config import load_config
 from unetlab.data.datasets import choose_target, split_pairs
 from unetlab.data.fingerprint import fingerprint
-from unetlab.data.instances import ids_by_file, looks_like_instances
+from unetlab.data.instances import ids_by_file, looks_like_instances, one_object_per_value
 from unetlab.data.io import write_png, write_tiff
 from unetlab.data.pairs import find_pairs
 from unetlab.errors import DatasetError, UnetlabError
@@ -172,3 +174,41 @@ def test_blurred_masks_are_refused_alike_with_and_without_the_plan(tmp_path):
         plan_training(cfg)  # the blur, not one line per value found in one file only
     with pytest.raises(DatasetError, match="^" + blur):
         prepare_data(cfg)
+
+
+def _tracked(root, n=6, objects=5):
+    """``n`` frames of a short tracked movie: every mask holds the same ids 1..``objects``
+    (track ids kept from frame to frame), each a square that moves a little."""
+    for t in range(n):
+        ids = np.zeros((48, 64), np.uint16)
+        for k in range(objects):
+            y, x = 4 + 9 * (k % 4), 4 + 30 * (k // 4) + t
+            ids[y : y + 6, x : x + 6] = k + 1
+        write_png(root / "images" / f"f{t:02d}.png", ((ids > 0) * 120 + 60).astype(np.uint8))
+        write_tiff(root / "masks" / f"f{t:02d}.tif", ids)
+    return root
+
+
+def test_the_same_ids_in_every_mask_are_said_to_look_like_object_ids(tmp_path, caplog):
+    """Masks whose every file holds the same ids (a short tracked movie's frames) train as
+    classes, as auto cannot tell them from classes, but the values line says they look like
+    object ids and names data.target=instances (audit s37 timelapse 8: 13 classes unsaid)."""
+    root = _tracked(tmp_path / "movie")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        data = prepare_data(_cfg(root))
+    assert data.label_values == [0, 1, 2, 3, 4, 5]  # not decided on: classes
+    (line,) = [r for r in caplog.records if r.getMessage().startswith("mask values found")]
+    assert line.levelno == logging.WARNING
+    assert line.getMessage() == (
+        "mask values found: [0, 1, 2, 3, 4, 5], one class each (data.label_values sets them "
+        "otherwise); they look like object ids: each of the 6 masks holds the same 5 values, "
+        "each one region (a tracked movie's ids?); if each value is one object, set "
+        "data.target=instances (--set data.target=instances)"
+    )
+
+
+def test_classes_are_not_said_to_look_like_object_ids():
+    assert one_object_per_value([([1, 2, 3, 4, 5], 5), ([1, 2, 3, 4, 5], 5)])
+    assert not one_object_per_value([([1, 2, 3, 4, 5], 5)])  # one file: no evidence
+    assert not one_object_per_value([([1, 2, 3], 3), ([1, 2, 3], 3)])  # few: classes
+    assert not one_object_per_value([([1, 2, 3, 4, 5], 14), ([1, 2, 3, 4, 5], 11)])  # regions

@@ -33,7 +33,7 @@ from scipy import ndimage
 
 from unetlab.data.checks import non_integer_mask, nonfinite_pixels
 from unetlab.data.exclude import check_exclude_rows, excluded_rows
-from unetlab.data.instances import TARGETS, looks_like_instances
+from unetlab.data.instances import TARGETS, looks_like_instances, one_object_per_value
 from unetlab.data.names import holds_object_ids
 from unetlab.data.nodata import InvalidPages, filled
 from unetlab.data.pairs import Pair, PairReader
@@ -718,6 +718,26 @@ def instance_masks(masks: Sequence[MaskValues], *, folder_named: bool = False) -
     files = [(_object_values(m), m.objects) for m in masks]
     wide = any(m.wide for m in masks)
     return looks_like_instances(sorted(counts), wide=wide, folder_named=folder_named, files=files)
+
+
+def object_ids_note(masks: Sequence[MaskValues]) -> str | None:
+    """What to say of masks read as classes (``masks``: those of each page) whose values
+    look like object ids all the same (:func:`~unetlab.data.instances.one_object_per_value`:
+    each page at least 4 values, each one region), naming ``data.target=instances``; None
+    for others. Said, never decided on: classes can look so too."""
+    files = [(_object_values(m), m.objects) for m in masks]
+    if not one_object_per_value(files):
+        return None
+    sizes = sorted({len(values) for values, _ in files})
+    each = str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]}-{sizes[-1]}"
+    if len({frozenset(values) for values, _ in files}) == 1:
+        held = f"the same {each} values, each one region (a tracked movie's ids?)"
+    else:
+        held = f"{each} values, each one region"
+    return (
+        f"they look like object ids: each of the {len(files)} masks holds {held}; if each "
+        "value is one object, set data.target=instances (--set data.target=instances)"
+    )
 
 
 def pixel_counts(masks: Iterable[MaskValues | PairFacts]) -> dict[int, int]:

@@ -168,3 +168,22 @@ def ids_by_file(files: Sequence[tuple[Sequence[int], int]]) -> bool:
     ids = sum(len(values) for values, _ in files)
     regions = sum(n for _, n in files)
     return len(kinds) > 1 and max(map(len, kinds)) >= 2 and regions <= ids * (1 + SPLIT_IDS)
+
+
+#: masks whose every file holds at least this many values besides the background, each one
+#: object, may be object ids that :func:`looks_like_instances` cannot tell from classes
+ONE_OBJECT_LEAST = 4
+
+
+def one_object_per_value(files: Sequence[tuple[Sequence[int], int]]) -> bool:
+    """Whether every mask holds at least :data:`ONE_OBJECT_LEAST` values besides the
+    background, each one 4-connected region (give or take ``SPLIT_IDS``): the frames of a
+    short tracked movie, whose track ids 1..12 every frame holds alike (audit s37 timelapse
+    8), or 8-bit masks of a few objects each. Classes can look so too (organs, each one
+    region in every slice), so this is said, never decided on (:func:`looks_like_instances`
+    needs files that differ, in masks of more than 8 bits). ``files``: as
+    :func:`ids_by_file` takes them; two files or more."""
+    if len(files) < 2 or any(len(values) < ONE_OBJECT_LEAST for values, _ in files):
+        return False
+    ids = sum(len(values) for values, _ in files)
+    return sum(n for _, n in files) <= ids * (1 + SPLIT_IDS)

@@ -19,7 +19,7 @@ from unetlab.data.datasets import (
     scan_masks,
     split_pairs,
 )
-from unetlab.data.fingerprint import tiff_spacing
+from unetlab.data.fingerprint import object_ids_note, tiff_spacing
 from unetlab.data.instances import CLASS_NAMES, object_statistics
 from unetlab.data.labels import IGNORE_INDEX, instances
 from unetlab.data.normalize import channels_of, contrast_floor, with_floor_dtype
@@ -308,9 +308,12 @@ def _label_values(d, pairs, scan, palette, declared=None) -> tuple[list[int], in
             ignore_value,
         )
     label_values = [v for v in found if v != ignore_value]
-    log.info(
-        "mask values found: %s, one class each (data.label_values sets them otherwise)",
-        label_values,
+    named = bool(declared) and set(label_values) <= set(declared)  # the data set's classes
+    ids = None if named or scan is None else object_ids_note(scan.masks)  # said, not decided
+    log.log(
+        logging.INFO if ids is None else logging.WARNING,
+        "mask values found: %s, one class each (data.label_values sets them otherwise)%s",
+        *(label_values, "" if ids is None else f"; {ids}"),
     )
     if declared and set(label_values) <= set(declared):
         label_values = sorted(set(declared) - {ignore_value})
