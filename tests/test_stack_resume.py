@@ -102,3 +102,13 @@ def test_a_staging_without_its_record_is_a_stale_temporary(tmp_path, monkeypatch
     staged.mkdir()
     (staged / "page-00000.npz").write_bytes(b"")
     assert _run(monkeypatch, movie, tmp_path / "b").calls == FRAMES
+
+
+def test_a_damaged_staged_page_is_predicted_again(tmp_path, monkeypatch):
+    movie = _movie(tmp_path / "m.tif")
+    assert _run(monkeypatch, movie, tmp_path / "a").calls == FRAMES
+    with pytest.raises(KeyboardInterrupt):
+        _run(monkeypatch, movie, tmp_path / "b", stop=3)
+    (tmp_path / "b" / ".m.tif.pages.partial" / "page-00001.npz").write_bytes(b"not a zip")
+    assert _run(monkeypatch, movie, tmp_path / "b").calls == FRAMES - 2  # 1 again, 3-5
+    assert _outputs(tmp_path / "a") == _outputs(tmp_path / "b")

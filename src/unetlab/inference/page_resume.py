@@ -21,6 +21,7 @@ import contextlib
 import json
 import logging
 import shutil
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -153,11 +154,16 @@ class PageStaging:
             tmp.write_text(json.dumps(self.wanted))
 
     def load(self, page: int) -> dict[str, np.ndarray] | None:
-        """The staged results of ``page`` (name -> array), or None where it is not done."""
+        """The staged results of ``page`` (name -> array), or None where it is not done or
+        its file cannot be read (damaged after it was written: predicted again)."""
         if page not in self.done:
             return None
-        with np.load(self.folder / PAGE.format(page=page), allow_pickle=False) as found:
-            return {k: found[k] for k in found.files}
+        try:
+            with np.load(self.folder / PAGE.format(page=page), allow_pickle=False) as found:
+                return {k: found[k] for k in found.files}
+        except (OSError, ValueError, zipfile.BadZipFile, EOFError):
+            self.done.discard(page)
+            return None
 
     def keep(self, page: int, results: dict[str, np.ndarray]) -> None:
         """Stage the ``results`` (name -> array) of ``page``, atomically."""
