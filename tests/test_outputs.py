@@ -148,17 +148,38 @@ def test_predict_skip_existing_counts_only_outputs_the_manifest_lists(work, caps
     assert _predict(work, "--skip-existing") == 2  # no finished prediction: refused as without
     assert "a.png" in _error_line(capsys) and not (work / "out" / "b.png").exists()
     assert (work / "out" / "a.png").stat().st_ino == before
-    # --overwrite writes beside the user's files, never over them (hostile audit 5)
-    assert _predict(work, "--skip-existing", "--overwrite") == 2
-    line = _error_line(capsys)
-    assert "out/a.png exists and unetlab did not write it" in line
-    assert "even when told to overwrite" in line and "move the file" in line
+    # --overwrite writes beside the user's files, never over them (hostile audit 5): that
+    # input fails (exit 3), the other is predicted
+    assert _predict(work, "--skip-existing", "--overwrite") == 3
+    err = capsys.readouterr().err
+    assert "out/a.png exists and unetlab did not write it" in err
+    assert "even when told to overwrite" in err and "move the file" in err
     assert (work / "out" / "a.png").stat().st_ino == before
-    assert not (work / "out" / "b.png").exists()
+    assert (work / "out" / "b.png").is_file()
     (work / "out" / "a.png").rename(work / "out" / "mine.png")  # moved: written beside it
     assert _predict(work, "--skip-existing", "--overwrite") == 0
     assert (work / "out" / "mine.png").stat().st_ino == before
     assert (work / "out" / "a.png").is_file() and (work / "out" / "b.png").is_file()
+
+
+def test_predict_overwrite_fails_only_the_input_whose_output_is_the_users(work, capsys):
+    """Audit s37 paths B: out/02.png, the user's, stopped the run at 02 (03 never predicted,
+    no predict.json); it is never replaced, 02 fails (exit 3) and the others are written."""
+    rng = np.random.default_rng(2)
+    for name in ("a", "b"):
+        (work / "in" / f"{name}.png").unlink()
+    for i in range(4):
+        write_png(work / "in" / f"0{i}.png", rng.integers(0, 255, (24, 20), dtype=np.uint8))
+    (work / "out").mkdir()
+    (work / "out" / "02.png").write_text("mine")
+    assert _predict(work, "--overwrite") == 3
+    err = capsys.readouterr().err
+    assert "out/02.png exists and unetlab did not write it" in err
+    assert (work / "out" / "02.png").read_text() == "mine"
+    for i in (0, 1, 3):
+        assert Image.open(work / "out" / f"0{i}.png").size == (20, 24)
+    assert (work / "out" / "predict.json").is_file()
+    assert "02.png" not in (work / "out" / MANIFEST).read_text()
 
 
 def test_predict_refuses_a_folder_in_use(work, capsys):

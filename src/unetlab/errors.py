@@ -36,6 +36,12 @@ class OutputError(UnetlabError):
     write, its folder is read-only, full or in use by another unetlab process."""
 
 
+class TheirFileError(OutputError):
+    """An output of one input would replace a file unetlab did not write (never done, not
+    even with overwrite): that input's outputs cannot be written, the other inputs' can
+    (predict names it failed and goes on)."""
+
+
 class FolderInUseError(OutputError):
     """Another unetlab process holds the folder's lock (its outputs, a run folder): nothing
     is wrong with the command, which may go through once that process is done. The CLI

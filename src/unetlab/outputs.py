@@ -430,14 +430,18 @@ def _settle(folder: Path, claim: _Claim, command: str) -> None:
     confirm(folder, {n: keys[n] for n in claim.fresh if n in keys and n not in untouched}, command)
 
 
-def refuse_unlisted(paths: Iterable[str | os.PathLike], command: str = "unetlab") -> None:
-    """OutputError if one of ``paths`` (about to be written) exists and its folder's manifest
-    does not list it: a file unetlab did not write, which :func:`output_folder` left
-    unlisted (``overwrite`` writes beside such files, never over them). Cheap where none of
-    ``paths`` exists."""
+def refuse_unlisted(
+    paths: Iterable[str | os.PathLike],
+    command: str = "unetlab",
+    error: type[OutputError] = OutputError,
+) -> None:
+    """``error`` (an OutputError) if one of ``paths`` (about to be written) exists and its
+    folder's manifest does not list it: a file unetlab did not write, which
+    :func:`output_folder` left unlisted (``overwrite`` writes beside such files, never over
+    them). Cheap where none of ``paths`` exists."""
     for path in map(Path, paths):
         if os.path.lexists(path) and path.name not in writers_of(path.parent):
-            raise OutputError(
+            raise error(
                 f"{path} exists and unetlab did not write it: unetlab {command} never replaces "
                 "such a file, even when told to overwrite; write to another folder, or move "
                 "the file elsewhere"

@@ -27,7 +27,7 @@ from tqdm.contrib.logging import logging_redirect_tqdm
 from unetlab.data.io import ome_positions, stack_shape
 from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
-from unetlab.errors import OutOfMemoryError, OutputError, UnetlabError
+from unetlab.errors import OutOfMemoryError, OutputError, TheirFileError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.chosen import merge, noting
 from unetlab.inference.files import check_options, file_record, predict_file
@@ -380,10 +380,13 @@ def predict_or_fail(
     model: torch.nn.Module, path: Path, out_dir: Path, outputs: OutputOptions, **settings
 ) -> list[Path] | UnetlabError:
     """:func:`predict_file` (``outputs``, ``settings``: its other keywords), or the
-    UnetlabError that is this file's own (it cannot be read, or does not fit the model).
-    OutputError and OutOfMemoryError are raised: every later file would fail the same way."""
+    UnetlabError that is this file's own (it cannot be read, or does not fit the model, or
+    an output's name is a file unetlab did not write: TheirFileError). Other OutputErrors
+    and OutOfMemoryError are raised: every later file would fail the same way."""
     try:
         return predict_file(model, path, out_dir, outputs, **settings)
+    except TheirFileError as exc:  # this input's outputs only (audit s37 paths B)
+        return exc
     except (OutputError, OutOfMemoryError):
         raise
     except UnetlabError as exc:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from unetlab.data.ome import FORMATS
-from unetlab.errors import DiskFullError, OutputError, UnetlabError
+from unetlab.errors import DiskFullError, OutputError, TheirFileError, UnetlabError
 from unetlab.inference.chosen import as_record, noting
 from unetlab.inference.input_folder import refuse_input_folder
 from unetlab.inference.records import (
@@ -542,9 +542,11 @@ def _save_stopped(
 
 
 def refuse_theirs(out_dir: Path, paths: Mapping, wanted: Mapping[str, bool]) -> None:
-    """OutputError naming an output about to be written (``paths``: kind -> path or name;
-    ``wanted`` as for :func:`output_roles`) over a file unetlab did not write."""
+    """TheirFileError (an OutputError) naming an output about to be written (``paths``:
+    kind -> path or name; ``wanted`` as for :func:`output_roles`) over a file unetlab did
+    not write: that input's failure, the others go on (an input's labels are .png or .tif
+    as read, so which names it writes is known only then; audit s37 paths B)."""
     kinds = {"labels"} | {k for k, on in wanted.items() if on}
     kinds |= {"table"} if wanted.get("objects") else set()
     outputs = [Path(out_dir) / Path(p).name for k, p in paths.items() if k in kinds]
-    refuse_unlisted(outputs, "predict")
+    refuse_unlisted(outputs, "predict", TheirFileError)
