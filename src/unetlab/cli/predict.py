@@ -201,7 +201,8 @@ def _add_folder(g) -> None:
         "--overwrite",
         action="store_true",
         help="write into a folder holding files unetlab did not write (beside them: a file "
-        "of an output's name that unetlab did not write is refused, never replaced), and "
+        "of an output's name that unetlab did not write is never replaced: that input "
+        "fails, exit status 3), and "
         "replace the outputs unetlab wrote there for another input of the same name or "
         "another model (inputs are never replaced)",
     )
