@@ -480,9 +480,35 @@ def test_cli_refuses_to_write_its_confusion_picture_among_the_masks(tmp_path, ca
     argv = ["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir), "--label-values", "0", "255"]
     assert main([*argv, "--json", str(gt_dir / "res.json")]) == 2
     err = capsys.readouterr().err
-    assert "res_confusion.png: evaluate would write into" in err and "reads as data" in err
+    assert "res.json: evaluate would write into" in err and "reads as data" in err
     assert sorted(p.name for p in gt_dir.iterdir()) == ["a.png"]
     assert main([*argv, "--json", str(tmp_path / "res.json")]) == 0
+
+
+def test_cli_keeps_its_reports_out_of_the_rest_of_the_data_set(tmp_path, capsys):
+    """Audit s37 paths E: --gt data/val/masks --json data/train/masks/e.json wrote
+    e_confusion.png (and e.json and its CSVs) among the training masks, --gt data/masks
+    --json data/images/e.json among the images; refused before any work, naming a place
+    outside the data."""
+    for split in ("train", "val"):
+        for sub, array in (("images", GOOD * 200), ("masks", GT)):
+            write_png(tmp_path / "data" / split / sub / "a.png", array)
+    write_png(tmp_path / "pred" / "a.png", GOOD)
+    argv = ["evaluate", "--pred", str(tmp_path / "pred"), "--label-values", "0", "255"]
+    split = tmp_path / "data" / "train"
+    for gt, into in (("val/masks", split / "masks"), ("train/masks", split / "images")):
+        before = sorted(into.iterdir())
+        assert (
+            main([*argv, "--gt", str(tmp_path / "data" / gt), "--json", str(into / "e.json")]) == 2
+        )
+        err = capsys.readouterr().err
+        assert f"{into / 'e.json'}: evaluate would write into {into}" in err
+        assert f"e.g. {split / 'e.json'}" in err
+        assert sorted(into.iterdir()) == before
+    # the place named: written there, and the data set still reads the same
+    assert main([*argv, "--gt", str(split / "masks"), "--json", str(split / "e.json")]) == 0
+    assert (split / "e_confusion.png").is_file()
+    assert sorted(p.name for p in (split / "masks").iterdir()) == ["a.png"]
 
 
 def test_cli_lists_the_data_once_and_keeps_its_confusion_picture_out_of_it(
@@ -507,6 +533,22 @@ def test_cli_lists_the_data_once_and_keeps_its_confusion_picture_out_of_it(
     confusion = tmp_path / "data" / "masks" / "c.png"
     assert main([*argv, "--confusion", str(confusion)]) == 2
     assert "reads as data" in capsys.readouterr().err and not confusion.exists()
+
+
+def test_cli_keeps_its_reports_out_of_the_training_split(tmp_path, capsys):
+    """--data of a train/ and val/ split scores val/; its reports are refused among train/'s
+    masks too (audit s37 paths E), as train/ reads them."""
+    from unetlab.checkpoint import save_model
+
+    for split in ("train", "val"):
+        write_png(tmp_path / "data" / split / "images" / "a.png", np.zeros((16, 16), np.uint8))
+        write_png(tmp_path / "data" / split / "masks" / "a.png", np.eye(16, dtype=np.uint8) * 255)
+    save_model(tmp_path / "m.pt", _tiny_model())
+    argv = ["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(tmp_path / "data")]
+    masks = tmp_path / "data" / "train" / "masks"
+    assert main([*argv, "--json", str(masks / "e.json")]) == 2
+    assert f"would write into {masks}, which it reads as data" in capsys.readouterr().err
+    assert sorted(p.name for p in masks.iterdir()) == ["a.png"]
 
 
 def test_cli_checkpoint_mode(tmp_path, capsys):

@@ -150,16 +150,34 @@ def refuse_inside(
     command: str = "unetlab",
 ) -> None:
     """Raise OutputError if an output lies in (or below) one of ``folders``: folders a command
-    reads as data, where its output would be read as data the next time."""
+    reads as data, where its output would be read as data the next time. The message names
+    a place outside them: the output's name in the first folder above that is none of them."""
     roots = [Path(f).resolve() for f in folders]
+
+    def among(where: Path) -> bool:
+        return any(where == root or root in where.parents for root in roots)
+
     for out in map(Path, outputs):
         where = out.resolve()
-        for root in roots:
-            if where == root or root in where.parents:
-                raise OutputError(
-                    f"{out}: {command} would write into {root}, which it reads as data (the "
-                    "next run would read the output as an input); give the output another folder"
-                )
+        if not among(where):
+            continue
+        root = next(r for r in roots if where == r or r in where.parents)
+        place = root.parent
+        while among(place) and place.parent != place:
+            place = place.parent
+        raise OutputError(
+            f"{out}: {command} would write into {root}, which it reads as data (the "
+            "next run would read the output as an input); give the output another folder, "
+            f"e.g. {_shown(place / out.name)}"
+        )
+
+
+def _shown(path: Path) -> Path:
+    """``path`` relative to the working folder where it lies below it."""
+    try:
+        return path.relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
 
 
 def _files(path: Path, suffixes: Collection[str] | None, command: str) -> Iterator[Path]:

@@ -381,8 +381,8 @@ def _claim_outputs(args, pairs) -> None:
     outputs = [p for p in (json_path, confusion, _image_csv(json_path), _matching_csv(json_path))]
     outputs = [p for p in outputs if p]
     refuse_inputs(outputs, inputs, command="evaluate", suffixes=INPUT_SUFFIXES)
-    if confusion:
-        refuse_inside([Path(confusion)], _data_folders(args, pairs), command="evaluate")
+    if outputs:  # not among the images or masks, which training would read them as
+        refuse_inside(outputs, _data_folders(args, pairs), command="evaluate")
     # the inputs were refused above: claim_files need not list them again
     formats = {json_path: "JSON"} if json_path else {}
     claim_files(outputs, command="evaluate", overwrite=args.overwrite, formats=formats)
@@ -399,11 +399,16 @@ def _matching_csv(json_path: Path | None) -> Path | None:
 
 
 def _data_folders(args, pairs) -> list[Path]:
-    """The folders evaluate reads images or masks from (an image written there would be read
-    as data next time)."""
+    """The folders evaluate reads images or masks from, and the rest of their data set's (an
+    image written there would be read as data next time: ``--json data/masks/e.json``
+    wrote ``e_confusion.png`` among the training masks of ``--gt data/val/masks``, or
+    among the images of ``--gt data/masks``; audit s37 paths E)."""
+    from unetlab.data.datasets import data_set_folders, split_folders
+
     if args.gt is not None:
-        return [Path(args.gt)]
+        return data_set_folders(args.gt)
     folders = {p.image.parent for p in pairs} | {p.mask.parent for p in pairs}
+    folders |= set(split_folders(args.data))  # train/ beside val/ too
     return sorted(f for f in folders if f.resolve() != Path(args.data).resolve())
 
 

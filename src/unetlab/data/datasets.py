@@ -56,6 +56,7 @@ from unetlab.data.object_sizes import joined, region_facts, sized
 from unetlab.data.pairs import (
     Pair,
     PairReader,
+    data_set_above,
     detect_layout,
     find_pairs,
     layout_folders,
@@ -266,11 +267,33 @@ def data_folders(root: str | os.PathLike) -> list[Path]:
     ``masks/``, those of ``train/`` and ``val/``, the folder of ISBI stacks), from its layout
     alone: the files need not pair up."""
     root = Path(root)
-    folders = []
-    for folder in (root, sub_folder(root, "train"), sub_folder(root, "val")):
+    return (list(layout_folders(root)) if _has_layout(root) else []) + split_folders(root)
+
+
+def split_folders(root: str | os.PathLike) -> list[Path]:
+    """The folders the ``train/`` and ``val/`` of the data set ``root`` read images or
+    masks from (none where it has no split): :func:`data_folders` less ``root``'s own, which
+    a flat folder of many images takes a listing to find."""
+    folders: list[Path] = []
+    for folder in (sub_folder(Path(root), "train"), sub_folder(Path(root), "val")):
         if _has_layout(folder):
             folders += layout_folders(folder)
     return folders
+
+
+def data_set_folders(folder: str | os.PathLike) -> list[Path]:
+    """The folders of the whole data set ``folder`` belongs to (:func:`data_folders`):
+    ``folder`` as a data folder, or as its ``images/`` or ``masks/`` (``--gt data/masks``),
+    and the ``train/`` and ``val/`` beside a split's (``--gt data/val/masks``: the training
+    masks in ``data/train/masks`` too); ``folder`` itself always."""
+    folder = Path(folder)
+    roots = [folder]
+    if (above := data_set_above(folder)) is not None:
+        roots.append(above)
+        if above.name.casefold() in ("train", "val"):
+            roots.append(above.parent)
+    found = [folder] + [f for root in roots for f in data_folders(root)]
+    return list(dict.fromkeys(found))
 
 
 def _find_all(*folders: Path, problems: list[str] | None) -> tuple[list[Pair], ...]:
