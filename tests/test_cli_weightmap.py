@@ -56,6 +56,14 @@ def test_maps_are_not_written_among_the_masks(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "holds the masks" in err and str(masks.parent / "weights") in err
     assert sorted(p.name for p in masks.iterdir()) == ["a.png"]
+    # nor among the images beside them (read as images without masks)
+    images = tmp_path / "data" / "images"
+    images.mkdir()
+    Image.fromarray(grid()).save(images / "a.png")
+    assert main(["weightmap", str(masks), "--output", str(images)]) == 2
+    err = capsys.readouterr().err
+    assert "holds images or masks of the masks' data set" in err
+    assert sorted(p.name for p in images.iterdir()) == ["a.png"]
 
 
 def test_mask_weight_map_names_its_background():

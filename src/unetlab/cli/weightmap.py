@@ -95,12 +95,22 @@ def run(args) -> int:
 
 
 def _refuse_among_masks(out: Path, paths: list[Path]) -> None:
-    """UnetlabError if ``out`` is a folder of the masks: the maps written among them were
-    read as masks, by train (``masks/: 2 masks share the stem 00_weights``) and by weightmap
-    run again (audit s37 paths: ``weightmap masks/ --output masks/``)."""
-    if os.path.realpath(out) in {os.path.realpath(p.parent) for p in paths}:
-        raise UnetlabError(
-            f"--output {out} holds the masks: their maps (NAME_weights.tif and .png) would be "
-            "read as masks by train and by weightmap again; give another folder, e.g. "
-            f"{out.parent / 'weights'}"
-        )
+    """UnetlabError if ``out`` is a folder of the masks, or another folder of their data
+    set (:func:`~unetlab.data.datasets.data_set_folders`: its images/, train/ beside val/):
+    the maps written there were read as masks, by train (``masks/: 2 masks share the stem
+    00_weights``) and by weightmap run again, or as images (audit s37 paths:
+    ``weightmap masks/ --output masks/``)."""
+    from unetlab.data.datasets import data_set_folders
+
+    parents = {os.path.realpath(p.parent): p.parent for p in paths}
+    where = os.path.realpath(out)
+    if where in parents:
+        held, read = "the masks", "masks by train and by weightmap again"
+    elif where in {os.path.realpath(f) for p in parents.values() for f in data_set_folders(p)}:
+        held, read = "images or masks of the masks' data set", "data by train"
+    else:
+        return
+    raise UnetlabError(
+        f"--output {out} holds {held}: their maps (NAME_weights.tif and .png) would be "
+        f"read as {read}; give another folder, e.g. {out.parent / 'weights'}"
+    )
