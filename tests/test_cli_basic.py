@@ -29,6 +29,24 @@ def test_python_m_unetlab():
     assert out.returncode == 0 and out.stdout.startswith("unetlab ")
 
 
+def test_a_file_name_starting_with_a_dash_is_named_with_the_fix(tmp_path, monkeypatch, capsys):
+    """Audit s37 paths: ``--input -ctrl.png`` was argparse's 'expected at least one
+    argument'; the line names the file and the ./ spelling, which works."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "-ctrl.png").write_bytes(b"")
+    for argv in (["--input", "-ctrl.png"], ["--input", "a.png", "-ctrl.png"]):
+        with pytest.raises(SystemExit) as info:
+            main(["predict", "--checkpoint", "m.pt", *argv])
+        assert info.value.code == 2
+        err = capsys.readouterr().err
+        assert "-ctrl.png: a file name starting with '-' reads as a flag" in err
+        assert "give it as ./-ctrl.png" in err
+    # spelled ./-ctrl.png it is read (then the missing checkpoint is what is wrong)
+    assert main(["predict", "--checkpoint", "m.pt", "--input", "./-ctrl.png", "--output", "o"]) == 2
+    err = capsys.readouterr().err
+    assert "reads as a flag" not in err and "m.pt" in err
+
+
 def test_bad_flag_value_exits_non_zero(capsys):
     with pytest.raises(SystemExit) as info:
         main(["summary", "--padding", "reflect"])

@@ -16,6 +16,7 @@ import contextlib
 import importlib
 import logging
 import os
+import re
 import sys
 import traceback
 from typing import NoReturn
@@ -94,11 +95,34 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
     command = next((a for a in given if not a.startswith("-")), None)
     if command in GUESSED:
         parser.error(f"'{command}' is not a command: use {GUESSED[command]}")
+    if command in parser.commands and (dashed := _dashed_file(given)) is not None:
+        parser.commands[command].error(dashed)
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         command = parser.commands[args.command]
         command.error(f"unrecognized arguments: {' '.join(unknown)}")
     return args
+
+
+#: what argparse reads as a number, not a flag (its own rule): ``--offset -3``, ``-0.5``
+_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")
+
+
+def _dashed_file(given: list[str]) -> str | None:
+    """The line for a file name starting with '-' among ``given`` (before a ``--``), which
+    argparse reads as a flag: ``--input -ctrl.png`` was "expected at least one argument"
+    (audit s37 paths); None where there is none. A file name is one that exists, or ends in
+    a suffix of letters (``.png``); unetlab has no one-dash flag but ``-h``, and ``-`` is
+    stdout (``--json -``)."""
+    before = given[: given.index("--")] if "--" in given else given
+    for token in before:
+        if not token.startswith("-") or token.startswith("--") or token in ("-", "-h"):
+            continue
+        suffix = os.path.splitext(token)[1][1:]
+        if _NUMBER.match(token) or not (os.path.lexists(token) or suffix.isalpha()):
+            continue
+        return f"{token}: a file name starting with '-' reads as a flag: give it as ./{token}"
+    return None
 
 
 def _command_modules() -> list:
