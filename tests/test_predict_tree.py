@@ -315,3 +315,39 @@ def test_an_output_folder_that_would_put_outputs_among_the_inputs_is_refused(dro
     assert not (out / "a.png").exists()
     out.joinpath("x").mkdir()  # an output folder beside the tree, or in it: as before
     assert tree_folders(tree, out / "x") and tree_folders(tree, tree / "out")
+
+
+def test_a_folder_holding_earlier_outputs_is_still_searched(drop, capsys, caplog):
+    """Audit s37 paths C: ``--input drop/alice --output drop --overwrite`` put labels and a
+    manifest among the user's files in drop/; the tree then passed over drop/ whole, its
+    sub-folders too: 'no images found in drop or its sub-folders'. The labels are passed
+    over, named in a line; drop/'s own image and sub-folders are predicted."""
+    argv = ["predict", "--checkpoint", str(drop / "model.pt")]
+    tree = drop / "drop"
+    write_png(tree / "mine.png", np.zeros((24, 28), np.uint8))
+    assert main([*argv, "--input", str(tree / "alice"), "--output", str(tree), "--overwrite"]) == 0
+    assert (tree / "img_00.png").is_file()  # alice's labels, among the user's files
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        found = {str(rel): [f.name for f in files] for rel, files in tree_folders(tree, drop / "o")}
+    assert found == {
+        ".": ["mine.png"],
+        "alice": ["img_00.png", "img_01.png"],
+        "bob": ["img_00.png"],
+        "bob/deep": ["other.png"],
+    }
+    assert f"are not inputs: passed over in {tree.as_posix()}/ (2)" in caplog.text
+    # without --recursive: the same files read, the labels passed over in a line
+    assert [f.name for f in find_inputs(tree)] == ["mine.png"]
+    assert f"{tree}/: 2 file(s) there are outputs unetlab wrote (img_00.png" in caplog.text
+
+
+def test_a_tree_of_earlier_outputs_alone_says_so(drop, capsys):
+    """Not 'no images found' alone: the folder's images are all outputs unetlab wrote."""
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    predict_tree(model, drop / "drop", drop / "res")
+    with pytest.raises(UnetlabError, match="no images found") as err:
+        tree_folders(drop / "res", drop / "o")
+    assert "are not inputs: passed over in" in str(err.value) and "res/alice/ (2)" in str(err.value)
+    with pytest.raises(UnetlabError, match=r"no images found in .*res/alice$"):
+        find_inputs(drop / "res" / "alice")
+    assert [f.name for f in find_inputs(drop / "res" / "alice" / "img_00.png")] == ["img_00.png"]

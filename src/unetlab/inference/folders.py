@@ -30,6 +30,7 @@ from unetlab.data.positions import each_position
 from unetlab.errors import OutOfMemoryError, OutputError, TheirFileError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.chosen import merge, noting
+from unetlab.inference.earlier_outputs import earlier_outputs, outputs_line
 from unetlab.inference.files import check_options, file_record, predict_file
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.objects import ObjectOptions
@@ -126,14 +127,25 @@ def _each_once(files: list[Path]) -> list[Path]:
     return kept
 
 
-def folder_inputs(folder: Path) -> list[Path]:
+def folder_inputs(folder: Path, passed: list[Path] | None = None) -> list[Path]:
     """``folder``'s own inputs: its Zarr folders, then its images without the masks beside
-    them, sorted (its sub-folders are not searched; none: [])."""
+    them, sorted (its sub-folders are not searched; none: []), less the outputs unetlab
+    wrote there (:func:`~unetlab.inference.earlier_outputs.earlier_outputs`: an earlier
+    run's labels are no inputs), which are added to ``passed``, or said in one line where
+    ``passed`` is None."""
     from unetlab.data.io import find_images
+    from unetlab.data.read_notes import note_once
     from unetlab.data.slides import is_zarr
 
     zarrs = sorted(p for p in folder.iterdir() if is_zarr(p))
-    return zarrs + _without_masks(folder, find_images(folder))
+    images = find_images(folder)
+    if ours := set(earlier_outputs(folder, zarrs + images)):
+        zarrs, images = [p for p in zarrs if p not in ours], [p for p in images if p not in ours]
+        if passed is None:
+            note_once(outputs_line(folder, sorted(ours)))
+        else:
+            passed += sorted(ours)
+    return zarrs + _without_masks(folder, images)
 
 
 def dsb_inputs(folder: Path) -> list[Path]:
@@ -143,7 +155,7 @@ def dsb_inputs(folder: Path) -> list[Path]:
     IDs, which the ground truth's pairs have); else []."""
     from unetlab.data.dsb import dsb_images
 
-    if folder_inputs(folder) or (images := dsb_images(folder)) is None:
+    if folder_inputs(folder, []) or (images := dsb_images(folder)) is None:
         return []
     log.info(
         "%s/ holds %d Data Science Bowl samples: predicting ID/images/ID.png", folder, len(images)

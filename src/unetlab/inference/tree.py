@@ -20,6 +20,7 @@ import torch
 
 from unetlab.errors import DiskFullError, FolderInUseError, OutputError, UnetlabError
 from unetlab.group import SOLO
+from unetlab.inference.earlier_outputs import earlier_outputs, tree_outputs_line
 from unetlab.inference.folders import (
     FolderPrediction,
     ModelSource,
@@ -27,7 +28,6 @@ from unetlab.inference.folders import (
     folder_inputs,
     predict_folder,
 )
-from unetlab.manifest import MANIFEST
 
 __all__ = ["TreeStop", "TreeTotals", "predict_tree", "tree_folders"]
 
@@ -40,35 +40,35 @@ def tree_folders(
     """Each folder of the tree under ``root`` (``root`` itself first, then its sub-folders in
     sorted order, depth first) that holds inputs: its path relative to ``root`` and its
     inputs (:func:`~unetlab.inference.folders.folder_inputs`). Hidden folders, Zarr folders
-    (inputs), ``out_dir`` and any folder unetlab wrote outputs into (its manifest) are not
-    searched: an output folder inside the tree is never read back as inputs. Of a data set
+    (inputs), ``out_dir`` and what unetlab wrote (each folder's manifest lists it: an earlier
+    run's outputs are never read back; said in one line) are not searched; the other images
+    of a folder that holds such outputs are (audit s37 paths C). Of a data set
     (:func:`_data_set_images`) only the images' folder is searched: masks are no inputs; a
     folder of Data Science Bowl samples (:func:`~unetlab.inference.folders.dsb_inputs`) is one
     folder of their images, predicted into one output folder as without ``--recursive``. A
     link to a folder is searched as a folder (``drop/alice -> /mnt/share/alice``; they were
     passed over without a word), each folder once: a link back up the tree is not followed."""
-    from unetlab.data.slides import is_zarr
-
     root, skip = Path(root), Path(out_dir).resolve()
     found: list[tuple[Path, list[Path]]] = []
     searched: set[Path] = set()  # the folders searched, resolved: a link's loop ends
+    passed: dict[Path, list[Path]] = {}  # the outputs unetlab wrote, by folder
 
     def walk(folder: Path) -> None:
         real = folder.resolve()
-        if real == skip or real in searched or (folder / MANIFEST).exists():
+        if real == skip or real in searched:
             return
         searched.add(real)
         if samples := dsb_inputs(folder):  # into one folder, as without --recursive
             found.append((folder.relative_to(root), samples))
             return
-        if files := folder_inputs(folder):
+        ours: list[Path] = []
+        if files := folder_inputs(folder, ours):
             found.append((folder.relative_to(root), files))
-        subs = [
-            p
-            for p in sorted(folder.iterdir())
-            if p.is_dir() and not is_zarr(p) and not p.name.startswith(".")
-        ]
-        for sub in _data_set_images(folder, subs):
+        subs = _sub_folders(folder)
+        ours += earlier_outputs(folder, subs)  # a folder unetlab wrote (a package)
+        if ours:
+            passed[folder.relative_to(root)] = ours
+        for sub in _data_set_images(folder, [p for p in subs if p not in ours]):
             walk(sub)
 
     if not root.is_dir():
@@ -79,8 +79,32 @@ def tree_folders(
             "never replaced; one inside it is passed over when its images are searched)"
         )
     walk(root)
+    _say_passed(root, passed, found)
     _refuse_outputs_in_tree(root, out_dir, [rel for rel, _ in found])
     return found
+
+
+def _say_passed(root: Path, passed: dict[Path, list[Path]], found: list) -> None:
+    """The line naming the outputs unetlab wrote that the tree under ``root`` passed over
+    (``passed``: by folder), or UnetlabError where it ``found`` no inputs besides: not 'no
+    images found' alone (audit s37 paths C)."""
+    if passed and not found:
+        raise UnetlabError(
+            f"no images found in {root} or its sub-folders: {tree_outputs_line(root, passed)}"
+            "; give a file itself to predict it"
+        )
+    if passed:
+        log.info(
+            "predict --recursive: %s; the others are predicted", tree_outputs_line(root, passed)
+        )
+
+
+def _sub_folders(folder: Path) -> list[Path]:
+    """``folder``'s sub-folders, sorted, less hidden ones and Zarr folders (inputs)."""
+    from unetlab.data.slides import is_zarr
+
+    subs = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return [p for p in subs if not is_zarr(p)]
 
 
 def _data_set_images(folder: Path, subs: list[Path]) -> list[Path]:
