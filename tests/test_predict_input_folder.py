@@ -3,6 +3,8 @@ s34 messy 9: the line named labels ``img_000.tif`` where a plain TIFF's are ``im
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pytest
 import tifffile
@@ -63,3 +65,35 @@ def test_predict_folder_into_the_input_folder_names_the_conflict_in_python_words
         predict_folder(model, work / "tifs", work / "tifs")
     assert str(refused.value).startswith(f"out_dir {work / 'tifs'} is the folder of the inputs")
     assert str(refused.value).endswith("give another out_dir (inputs are never replaced)")
+
+
+def test_labels_written_among_jpeg_inputs_are_named_by_train_and_passed_over(work, caplog):
+    """Audit s37 paths F: ``--output`` the folder of JPEG inputs with --overwrite writes
+    x.png beside x.jpg (asked for); train then said '2 images share the stem x' for each
+    image, and predicting the folder again read the labels as inputs (refused: 'the labels
+    of x.png are named x.png'). Train names predict's labels and the fix; predict passes
+    over them in a line."""
+    from unetlab.data.pairs import find_pairs
+    from unetlab.errors import DatasetError
+
+    images, rng = work / "ds" / "images", np.random.default_rng(1)
+    for folder in (images, work / "ds" / "masks"):
+        folder.mkdir(parents=True)
+    for i in range(2):
+        Image.fromarray(rng.integers(0, 255, (24, 20), np.uint8)).save(images / f"x{i}.jpg")
+        Image.fromarray(np.eye(24, 20, dtype=np.uint8) * 255).save(
+            images.parent / "masks" / f"x{i}.png"
+        )
+    argv = ["predict", "--checkpoint", str(work / "m.pt"), "--input", str(images)]
+    assert main([*argv, "--output", str(images), "--overwrite"]) == 0
+    assert (images / "x0.png").is_file()
+    with pytest.raises(DatasetError) as err:
+        find_pairs(work / "ds")
+    said = str(err.value)
+    assert "2 file(s) there are labels that unetlab predict wrote among the images" in said
+    assert "(x0.png, x1.png; its .unetlab-outputs lists them)" in said
+    assert "move them out of this folder" in said and "share the stem" not in said
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main([*argv, "--output", str(images), "--overwrite", "--skip-existing"]) == 0
+    assert "2 file(s) there are outputs unetlab wrote (x0.png, x1.png" in caplog.text
+    assert "0 written, 2 skipped" in caplog.text

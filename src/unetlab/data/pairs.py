@@ -208,6 +208,8 @@ def _by_stem(folder: Path, problems: list[str], *, masks: bool) -> dict[str, Pat
         fix = "move their files up into it (the names kept) to use them"
         note_once(subfolders_line(folder, subs, fix))
     out: dict[str, Path | None] = {}
+    shared = [f for files in groups.values() if len(files) > 1 for f in files]
+    predicted = [] if masks else _predicted_among(folder, shared)
     for stem, files in groups.items():
         lossless = [f for f in files if f.suffix.lower() not in (".jpg", ".jpeg")]
         if len(files) == 1 or (masks and len(lossless) == 1):
@@ -215,12 +217,43 @@ def _by_stem(folder: Path, problems: list[str], *, masks: bool) -> dict[str, Pat
             continue
         out[stem] = None
         kind = "masks" if masks else "images"
+        if set(files) & set(predicted):
+            continue  # said in one line below
         problems.append(
             f"{folder}/: {len(files)} {kind} share the stem {stem} "
             f"({', '.join(f.name for f in files)}): keep one, or rename the others "
             "(images and masks pair by file stem)"
         )
+    if predicted:
+        problems.append(_predicted_line(folder, predicted))
     return out
+
+
+def _predicted_among(folder: Path, files: list[Path]) -> list[Path]:
+    """Those of ``files`` that unetlab predict wrote into ``folder`` (its manifest lists
+    them): labels of the images beside them, where ``predict --output`` was their folder."""
+    from unetlab.errors import OutputError
+    from unetlab.manifest import MANIFEST, writers_of
+
+    if not files or not (folder / MANIFEST).exists():
+        return []
+    try:
+        ours = writers_of(folder)
+    except OutputError:  # an unreadable manifest: the stems line says the rest
+        return []
+    return [f for f in files if "predict" in ours.get(f.name, ())]
+
+
+def _predicted_line(folder: Path, predicted: list[Path]) -> str:
+    """The problem of images that share their stems with predict's labels written among them
+    (audit s37 paths F: ``predict --input data/images --output data/images --overwrite`` of
+    JPEGs wrote x.png beside x.jpg, and train said '2 images share the stem x' per image)."""
+    names = ", ".join(f.name for f in predicted[:3]) + (" ..." if len(predicted) > 3 else "")
+    return (
+        f"{folder}/: {len(predicted)} file(s) there are labels that unetlab predict wrote "
+        f"among the images ({names}; its .unetlab-outputs lists them), read as images "
+        "sharing their stems: move them out of this folder (predict into another --output)"
+    )
 
 
 def _isbi_pairs(root: Path) -> list[tuple[Path, Path]]:
