@@ -71,8 +71,8 @@ def test_labels_written_among_jpeg_inputs_are_named_by_train_and_passed_over(wor
     """Audit s37 paths F: ``--output`` the folder of JPEG inputs with --overwrite writes
     x.png beside x.jpg (asked for); train then said '2 images share the stem x' for each
     image, and predicting the folder again read the labels as inputs (refused: 'the labels
-    of x.png are named x.png'). Train names predict's labels and the fix; predict passes
-    over them in a line."""
+    of x.png are named x.png'). Predict warns as it writes them; train names them and the
+    fix; predict passes over them in a line."""
     from unetlab.data.pairs import find_pairs
     from unetlab.errors import DatasetError
 
@@ -85,8 +85,12 @@ def test_labels_written_among_jpeg_inputs_are_named_by_train_and_passed_over(wor
             images.parent / "masks" / f"x{i}.png"
         )
     argv = ["predict", "--checkpoint", str(work / "m.pt"), "--input", str(images)]
-    assert main([*argv, "--output", str(images), "--overwrite"]) == 0
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main([*argv, "--output", str(images), "--overwrite"]) == 0
     assert (images / "x0.png").is_file()
+    said = f"{images}/: the labels of the 2 input(s) there are written among them, of the same"
+    assert said in caplog.text and "give another --output to keep them apart" in caplog.text
+    caplog.clear()
     with pytest.raises(DatasetError) as err:
         find_pairs(work / "ds")
     said = str(err.value)

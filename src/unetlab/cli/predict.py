@@ -248,7 +248,7 @@ def run(args) -> int:
     from unetlab.distributed import launch, without_nproc
     from unetlab.group import Group
     from unetlab.inference.folders import find_inputs, predict_folder, say_unread
-    from unetlab.inference.input_folder import refuse_input_folder
+    from unetlab.inference.input_folder import among_inputs_line, refuse_input_folder
     from unetlab.runtime import CLI_DEVICE_FIX, resolve_device
 
     _check_flags(args)
@@ -264,6 +264,8 @@ def run(args) -> int:
     files = find_inputs(args.input)
     out_dir = _output_folder(args.output)
     refuse_input_folder(files, out_dir, given="--output")
+    if group.is_main and (line := among_inputs_line(files, out_dir)):
+        log.warning("%s", line)
     timed = {}  # --benchmark: model time by hooks that synchronise a GPU per call
 
     def clock(model):

@@ -11,7 +11,7 @@ from pathlib import Path
 from unetlab.errors import OutputError
 from unetlab.inference.slides import output_stem
 
-__all__ = ["refuse_input_folder"]
+__all__ = ["among_inputs_line", "refuse_input_folder"]
 
 
 def refuse_input_folder(files: Sequence[Path], out_dir: Path, *, given: str = "out_dir") -> None:
@@ -39,3 +39,22 @@ def refuse_input_folder(files: Sequence[Path], out_dir: Path, *, given: str = "o
             f"{given} {out_dir} is the folder of the inputs: the labels of {f} {named}; "
             f"give another {given} (inputs are never replaced)"
         )
+
+
+def among_inputs_line(files: Sequence[Path], out_dir: Path) -> str | None:
+    """The warning for an ``out_dir`` that is the folder of some of ``files`` whose labels
+    are not named as they are (JPEGs' PNG labels; the others :func:`refuse_input_folder`
+    refuses), or None: the labels land among their inputs, where train reads them as images
+    sharing their stems (audit s37 paths F: x.png beside x.jpg, asked for with --overwrite)."""
+    out_dir = Path(out_dir)
+    if not out_dir.is_dir():
+        return None
+    here = out_dir.resolve()
+    beside = [f for f in map(Path, files) if f.parent.resolve() == here]
+    if not beside:
+        return None
+    return (
+        f"{out_dir}/: the labels of the {len(beside)} input(s) there are written among them, "
+        f"of the same stems (beside {beside[0].name}): train refuses images that share a stem "
+        "(predict passes over its outputs); give another --output to keep them apart"
+    )
