@@ -142,15 +142,21 @@ def test_an_image_named_like_a_mask_alone_is_no_mask(tmp_path):
 
 
 def test_image_subfolders_leave_out_hidden_and_output_folders(tmp_path):
+    """A folder's images that unetlab wrote (its manifest lists them) are no inputs left
+    out; the user's images beside them are (a folder holding a manifest was passed over
+    whole: audit s37 paths C)."""
     from unetlab.data.folder_notes import image_subfolders
 
-    for sub in ("day2", "day3/deeper", ".hidden", "preds", "empty"):
+    for sub in ("day2", "day3/deeper", ".hidden", "preds", "empty", "mixed"):
         (tmp_path / sub).mkdir(parents=True)
     for name in ("day2/a.tif", "day2/._a.tif", "day3/deeper/b.PNG", ".hidden/c.png", "preds/d.png"):
         (tmp_path / name).write_bytes(b"x")
-    (tmp_path / "preds" / ".unetlab-outputs").write_text("{}")
+    for name in ("mixed/e.png", "mixed/mine.png"):
+        (tmp_path / name).write_bytes(b"x")
+    for sub, name in (("preds", "d.png"), ("mixed", "e.png")):
+        (tmp_path / sub / ".unetlab-outputs").write_text(f"{name}\tpredict\n")
     found = image_subfolders(tmp_path, (".tif", ".png"))
-    assert found == {tmp_path / "day2": 1, tmp_path / "day3": 1}
+    assert found == {tmp_path / "day2": 1, tmp_path / "day3": 1, tmp_path / "mixed": 1}
 
 
 def test_masks_named_with_a_mask_suffix_are_said_with_the_rename(tmp_path):

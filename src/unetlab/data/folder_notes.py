@@ -34,13 +34,13 @@ def is_macos_metadata(path: Path) -> bool:
 
 
 def image_subfolders(folder: Path, suffixes) -> dict[Path, int]:
-    """The sub-folders of ``folder`` (not hidden, not unetlab's outputs) that hold image files
-    (``suffixes``) at any depth, with how many (counted up to :data:`COUNT_LIMIT` files a
-    sub-folder)."""
+    """The sub-folders of ``folder`` (not hidden) that hold image files (``suffixes``) at any
+    depth, with how many (counted up to :data:`COUNT_LIMIT` files a sub-folder), less those
+    unetlab wrote (:func:`_written`: a folder of predictions is no inputs left out, but the
+    user's images beside them are; audit s37 paths C)."""
     out = {}
     for sub in sorted(folder.iterdir()):
-        hidden = sub.name.startswith(".")
-        if hidden or not sub.is_dir() or (sub / OUTPUTS_RECORD).exists():
+        if sub.name.startswith(".") or not sub.is_dir():
             continue
         if n := _count_images(sub, suffixes):
             out[sub] = n
@@ -49,15 +49,29 @@ def image_subfolders(folder: Path, suffixes) -> dict[Path, int]:
 
 def _count_images(folder: Path, suffixes) -> int:
     count = seen = 0
-    for _top, dirs, files in os.walk(folder):
+    for top, dirs, files in os.walk(folder):
         dirs[:] = [d for d in dirs if not d.startswith(".")]
+        ours = _written(Path(top)) if OUTPUTS_RECORD in files else set()
         for name in files:
             seen += 1
-            if name.lower().endswith(tuple(suffixes)) and not name.startswith("._"):
+            image = name.lower().endswith(tuple(suffixes)) and not name.startswith("._")
+            if image and name not in ours:
                 count += 1
             if seen >= COUNT_LIMIT:
                 return count
     return count
+
+
+def _written(folder: Path) -> set[str]:
+    """The names ``folder``'s manifest lists (unetlab's outputs); all of them where it
+    cannot be read (taken for a folder of outputs, as before)."""
+    from unetlab.errors import OutputError
+    from unetlab.manifest import writers_of
+
+    try:
+        return set(writers_of(folder))
+    except OutputError:
+        return set(os.listdir(folder))
 
 
 def subfolders_line(folder: Path, found: dict[Path, int], fix: str) -> str:
