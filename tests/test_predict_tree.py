@@ -351,3 +351,15 @@ def test_a_tree_of_earlier_outputs_alone_says_so(drop, capsys):
     with pytest.raises(UnetlabError, match=r"no images found in .*res/alice$"):
         find_inputs(drop / "res" / "alice")
     assert [f.name for f in find_inputs(drop / "res" / "alice" / "img_00.png")] == ["img_00.png"]
+
+
+def test_a_manifest_that_is_no_text_is_one_line(drop):
+    """Reading an input folder's manifest (the previous commits) met a .unetlab-outputs of
+    other bytes with a traceback (UnicodeDecodeError); its images are inputs, and a folder
+    written into says which file is wrong."""
+    from unetlab.manifest import writers_of
+
+    (drop / "drop" / "alice" / ".unetlab-outputs").write_bytes(b"\xff\xfe\x00garbage")
+    assert [f.name for f in find_inputs(drop / "drop" / "alice")] == ["img_00.png", "img_01.png"]
+    with pytest.raises(OutputError, match=r"not a unetlab manifest \(not UTF-8 text\)"):
+        writers_of(drop / "drop" / "alice")

@@ -52,6 +52,10 @@ def _stamped_lines(folder: Path) -> list[tuple[str, str, str | None, str | None,
         return []
     except OSError as exc:
         raise OutputError(f"{folder / MANIFEST}: cannot read it ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:  # not one unetlab wrote: a traceback before
+        raise OutputError(
+            f"{folder / MANIFEST}: not a unetlab manifest (not UTF-8 text); move it away"
+        ) from exc
     return [_fields(line) for line in text.splitlines() if line and not line.startswith("#")]
 
 
