@@ -1,0 +1,93 @@
+"""README.md cannot rot: every flag it names is one of a command's flags (of that command,
+where it names the command), every config key it names is a key of ``unetlab config``, every
+repository path it names exists and every ``from unetlab... import`` name resolves (audit s38:
+a new user reads only the README)."""
+
+import importlib
+import re
+from pathlib import Path
+
+import pytest
+
+from unetlab.cli import build_parser
+from unetlab.config.reference import config_keys, sections
+from unetlab.config.removed import REMOVED
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+FENCE = re.compile(r"^```[\w-]*\n(.*?)^```", re.S | re.M)
+FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
+#: flags of other programs the README shows: torchrun's, bench scripts', pip's
+OTHERS = {"--nnodes", "--nproc_per_node", "--rdzv", "--run", "--part"}
+#: dotted words that look like config keys but are files or Python attributes
+NOT_KEYS = {
+    "model.border",
+    "model.label_values",
+    "model.onnx",
+    "model.output_size",
+    "model.pt",
+    "model.receptive_field",
+    "model.zip",
+    "train.log",
+}
+
+
+def _options(parser) -> set[str]:
+    return {s for action in parser._actions for s in action.option_strings}
+
+
+def _spans() -> list[str]:
+    """The README's inline code spans and its code blocks' lines (continuations joined)."""
+    prose = FENCE.sub("", README)
+    spans = re.findall(r"`([^`]+)`", prose)
+    for block in FENCE.findall(README):
+        spans += block.replace("\\\n", " ").splitlines()
+    return spans
+
+
+def test_every_flag_the_readme_names_exists():
+    parser = build_parser()
+    known = _options(parser).union(*map(_options, parser.commands.values())) | OTHERS
+    missing = sorted(set(FLAG.findall(README)) - known)
+    assert not missing, f"README names flags no command has: {missing}"
+
+
+def test_a_commands_flags_are_that_commands():
+    """``unetlab evaluate --pred ...`` and ``predict --instances`` in the README: the flags
+    after a command's name are that command's (not another's)."""
+    parser = build_parser()
+    commands = {name: _options(p) | _options(parser) for name, p in parser.commands.items()}
+    alternatives = "|".join(commands)
+    start = re.compile(rf"(?:^|unetlab |-m unetlab )({alternatives}) ")
+    wrong = set()
+    for span in _spans():
+        for match in start.finditer(span):
+            rest = span[match.end() :].split("#")[0].split("unetlab ")[0]
+            for flag in FLAG.findall(rest):
+                if flag not in commands[match.group(1)]:
+                    wrong.add(f"{match.group(1)} {flag}")
+    assert not wrong, f"README gives commands flags they do not have: {sorted(wrong)}"
+
+
+def test_every_config_key_the_readme_names_exists():
+    keys = {k.key for k in config_keys()}
+    names = "|".join(name for name, _ in sections())
+    found = set(re.findall(rf"(?<![\w./-])((?:{names})\.[a-z_][a-z0-9_]*)", README))
+    unknown = sorted(found - keys - NOT_KEYS - set(REMOVED))
+    assert not unknown, f"README names config keys unetlab config does not list: {unknown}"
+
+
+def test_every_repository_path_the_readme_names_exists():
+    paths = re.findall(r"(?<![\w/.])((?:configs|bench|docs|tests|src|\.ci)/[\w./-]*\w)", README)
+    links = re.findall(r"\]\(([^)#:]+)\)", README)
+    missing = sorted({p for p in paths + links if not (ROOT / p).exists()})
+    assert not missing, f"README names files the repository lacks: {missing}"
+
+
+@pytest.mark.parametrize(
+    "module, names", re.findall(r"^from (unetlab[\w.]*) import ([\w, ]+)$", README, re.M)
+)
+def test_the_readmes_imports_resolve(module, names):
+    found = importlib.import_module(module)
+    missing = [n.strip() for n in names.split(",") if not hasattr(found, n.strip())]
+    assert not missing, f"from {module} import {missing}: no such name"
