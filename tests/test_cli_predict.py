@@ -1,5 +1,7 @@
 """`unetlab predict` end to end on a generated folder with one corrupt file."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import tifffile
@@ -224,3 +226,34 @@ def test_no_progress_hides_the_bars_as_train_and_demo_do(folder, capsys, monkeyp
     err = capsys.readouterr().err
     assert ("file/s]" in err) == (not flag)  # the files' bar: drawn unless --no-progress
     assert (folder / "out" / "grey.png").exists()
+
+
+def test_the_tables_path_column_is_relative_to_the_one_input_folder(tmp_path):
+    """README: ``path`` is the input's path from the folder given, as predict_folder writes it
+    (audit s38: ``--input in`` wrote ``in/a.png`` where predict_folder(model, "in") writes
+    ``a.png``); files or a glob keep their paths as given."""
+    import csv
+
+    from unetlab import predict_folder
+
+    rng = np.random.default_rng(3)
+    (tmp_path / "in").mkdir()
+    for name in ("a.png", "b.png"):
+        Image.fromarray(rng.integers(0, 255, (24, 24), dtype=np.uint8)).save(tmp_path / "in" / name)
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same")
+    save_model(tmp_path / "model.pt", model)
+
+    def paths(out):
+        with open(out / "objects_summary.csv", newline="") as f:
+            summary = [row["path"] for row in csv.DictReader(f)]
+        with open(out / "a_objects.csv", newline="") as f:
+            return summary, {row["path"] for row in csv.DictReader(f)}
+
+    predict_folder(model, tmp_path / "in", tmp_path / "api", objects=True)
+    cli = ["predict", "--checkpoint", str(tmp_path / "model.pt"), "--instances"]
+    assert main([*cli, "--input", str(tmp_path / "in"), "--output", str(tmp_path / "cli")]) == 0
+    assert paths(tmp_path / "cli") == paths(tmp_path / "api")
+    assert paths(tmp_path / "cli")[0] == ["a.png", "b.png"]
+    files = [str(tmp_path / "in" / "a.png"), str(tmp_path / "in" / "b.png")]
+    assert main([*cli, "--input", *files, "--output", str(tmp_path / "files")]) == 0
+    assert paths(tmp_path / "files")[0] == [Path(f).as_posix() for f in files]

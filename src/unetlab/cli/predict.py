@@ -280,6 +280,7 @@ def run(args) -> int:
                 out_dir,
                 output_options(args),
                 clock=clock if args.benchmark else None,
+                root=_one_folder(args.input),
                 report=lambda result: _summary(
                     args, _not_read(result, not_read), out_dir, timed.get("clock"), group
                 ),
@@ -290,6 +291,13 @@ def run(args) -> int:
     except DiskFullError as exc:  # as a stop: the outputs so far kept and recorded
         return _disk_full(args, partial(_inputs_done, args, files, out_dir), exc, say=group.is_main)
     return SOME_FAILED if result.failed else 0
+
+
+def _one_folder(inputs: list[str]) -> str | None:
+    """The folder the tables' ``path`` column is relative to: the one ``--input`` folder, as
+    ``predict_folder(model, "images/", ...)`` takes it (``x.png``, not ``images/x.png``);
+    None for files, globs or several inputs (their paths as given)."""
+    return inputs[0] if len(inputs) == 1 and Path(inputs[0]).is_dir() else None
 
 
 def _run_keywords(args, group, device) -> dict:
