@@ -91,3 +91,22 @@ def test_the_readmes_imports_resolve(module, names):
     found = importlib.import_module(module)
     missing = [n.strip() for n in names.split(",") if not hasattr(found, n.strip())]
     assert not missing, f"from {module} import {missing}: no such name"
+
+
+def test_the_readmes_unetlab_names_resolve():
+    """``unetlab.predict_tree``, ``unetlab.data.slides.open_slide``: modules and attributes."""
+    metadata = {"unetlab.json", "unetlab.lock", "unetlab.prediction", "unetlab.scale"}
+    missing = []
+    for name in sorted(set(re.findall(r"\bunetlab(?:\.[A-Za-z_]\w*)+", README)) - metadata):
+        parts = name.split(".")
+        for i in range(len(parts), 0, -1):  # the longest importable prefix, then attributes
+            try:
+                found = importlib.import_module(".".join(parts[:i]))
+                break
+            except ImportError:
+                continue
+        for part in parts[i:]:
+            found = getattr(found, part, None)
+        if found is None:
+            missing.append(name)
+    assert not missing, f"README names what unetlab lacks: {missing}"
