@@ -110,3 +110,27 @@ def test_the_readmes_unetlab_names_resolve():
         if found is None:
             missing.append(name)
     assert not missing, f"README names what unetlab lacks: {missing}"
+
+
+def test_the_readmes_command_blocks_parse():
+    """Each ``unetlab ...`` line of README's bash blocks (after ``VAR=value`` and torchrun's
+    ``-m unetlab``) is a command line the parser takes: its required flags, choices, values."""
+    import shlex
+
+    failed, parsed = [], 0
+    for lang, block in re.findall(r"^```([\w-]*)\n(.*?)^```", README, re.S | re.M):
+        for line in block.replace("\\\n", " ").splitlines() if lang == "bash" else []:
+            words = shlex.split(line, comments=True)
+            if (
+                "unetlab" not in words
+                or words[0] not in ("unetlab", "torchrun")
+                and "=" not in words[0]
+            ):
+                continue
+            try:
+                build_parser().parse_args(words[words.index("unetlab") + 1 :])
+                parsed += 1
+            except SystemExit:
+                failed.append(line.strip())
+    assert not failed, f"README's commands the parser refuses: {failed}"
+    assert parsed >= 20  # the blocks were found (26 lines on 2026-12-03)
