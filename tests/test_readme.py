@@ -134,3 +134,12 @@ def test_the_readmes_command_blocks_parse():
                 failed.append(line.strip())
     assert not failed, f"README's commands the parser refuses: {failed}"
     assert parsed >= 20  # the blocks were found (26 lines on 2026-12-03)
+
+
+def test_the_extras_the_readme_installs_exist():
+    """``pip install "unetlab[napari]"``, ``-e ".[test]"``: extras pyproject.toml declares."""
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    named = set(re.findall(r"(?:unetlab|\.)\[([\w-]+)\]", README))
+    assert named and not named - set(extras["optional-dependencies"]), named
