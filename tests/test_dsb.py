@@ -209,3 +209,17 @@ def test_one_sample_given_as_gt_names_gt(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"one sample of the Data Science Bowl folder {root}" in err
     assert f"give --gt {root}" in err and "--data" not in err
+
+
+def test_evaluate_gt_names_the_sub_folder_that_is_no_sample(tmp_path):
+    """README: every sub-folder must be a sample, one that is not is named; --gt of a DSB
+    folder with a notes/ beside its samples said 'no masks found; give a folder of masks'
+    (the layout's line was swallowed; --data named notes/; audit s38)."""
+    from unetlab.evaluate import evaluate_predictions
+
+    root = write_dsb(tmp_path / "s")
+    (root / "notes").mkdir()
+    for sid, squares in OBJECTS.items():
+        write_png(tmp_path / "p" / f"{sid}.png", (expected_ids(squares) > 0).astype(np.uint8))
+    with pytest.raises(DatasetError, match="3 of its 4 sub-folders .* notes/ has no images/"):
+        evaluate_predictions(tmp_path / "p", root)

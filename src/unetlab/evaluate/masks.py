@@ -14,6 +14,7 @@ import numpy as np
 
 from unetlab.data.checks import non_integer_mask
 from unetlab.data.classes import VOC_VOID, dataset_palette, names_file, read_class_names
+from unetlab.data.dsb import dsb_samples
 from unetlab.data.fingerprint import binary_foreground
 from unetlab.data.instances import instance_ids
 from unetlab.data.io import (
@@ -138,6 +139,7 @@ def ground_truth(
     _refuse_images_folder(root)
     files = find_images(root, MASK_FILE_SUFFIXES)
     if not files:
+        dsb_samples(root)  # a DSB folder but for a sub-folder (notes/): that one named
         near = "".join(f" ({line})" for line in near_misses(root))
         raise DatasetError(
             f"{gt_dir}: no masks found{near}; give a folder of masks or a data folder with masks/"
