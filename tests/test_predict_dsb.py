@@ -97,3 +97,18 @@ def test_an_output_folder_among_the_samples_is_passed_over(bowl):
     assert main([*predict, "--skip-existing", "--recursive"]) == 0
     assert sorted(p.name for p in (test / "out").glob("*.png")) == [f"{s}.png" for s in IDS]
     assert not any(p.is_dir() for p in (test / "out").iterdir())
+
+
+def test_predictions_inside_a_dsb_folder_are_scored_against_it(bowl):
+    """predict --input stage1_train --output stage1_train/out (as the test above allows),
+    then evaluate --pred stage1_train/out --gt stage1_train, and train --data stage1_train:
+    the output folder (its manifest) is no sample there either; both refused the folder as
+    '3 of its 4 sub-folders are ...: out/ has no images/' (audit s38)."""
+    from unetlab.data.pairs import find_pairs
+
+    train = bowl / "stage1_train"
+    given = ["--input", str(train), "--output", str(train / "out")]
+    assert main(["predict", "--checkpoint", str(bowl / "m.pt"), *given]) == 0
+    report = evaluate_predictions(train / "out", train)
+    assert sorted(row["name"] for row in report.images) == list(IDS)
+    assert [p.name for p in find_pairs(train)] == list(IDS)

@@ -75,8 +75,7 @@ def dsb_images(root: Path) -> list[Path] | None:
     or without ``masks/`` (the DSB's test set, ``stage1_test/``, has none); else None. A
     folder unetlab wrote outputs into (its manifest: predict's ``--output stage1_test/out``)
     is passed over, as ``--recursive`` passes it over: the next run found no DSB folder."""
-    subs = [d for d in _sample_folders(root) if not (d / MANIFEST).exists()]
-    if not subs:
+    if not (subs := _sample_folders(root)):
         return None
     images = [
         image for d in subs if isinstance(image := _sample_image(d), Path) and image.stem == d.name
@@ -85,9 +84,11 @@ def dsb_images(root: Path) -> list[Path] | None:
 
 
 def _sample_folders(root: Path) -> list[Path]:
-    """The sub-folders of ``root`` (hidden ones passed over) in name order, which may be DSB
-    samples; none where one is a split's (``train/``, ``test/``: a data set above its split)."""
+    """The sub-folders of ``root`` (hidden ones and those unetlab wrote outputs into, its
+    manifest in them, passed over) in name order, which may be DSB samples; none where one
+    is a split's (``train/``, ``test/``: a data set above its split)."""
     subs = [d for d in sorted(root.iterdir()) if not d.name.startswith(".") and d.is_dir()]
+    subs = [d for d in subs if not (d / MANIFEST).exists()]  # predict's --output ID/../out
     split = {name for names in SPLIT_NAMES.values() for name in names}
     return [] if any(d.name.casefold() in split for d in subs) else subs
 
