@@ -87,6 +87,21 @@ def test_object_flags_are_refused_with_pred_and_where_a_model_has_no_use(tmp_pat
     assert "--watershed-seeds sets how a checkpoint's" in capsys.readouterr().err
 
 
+def test_min_peak_is_a_flag_of_a_nuclei_models_objects(nuclei, tmp_path, capsys):
+    """--min-peak: the nuclei model's objects whose interior never peaks so high go (1.0:
+    every object), it is recorded and said; out of range, one line (another model's
+    refusal: tests/test_postprocess.py)."""
+    capsys.readouterr()
+    kept, none = _evaluated(nuclei), _evaluated(nuclei, "--min-peak", "1")
+    assert "objects peaking under 0.85 dropped" in capsys.readouterr().out
+    assert kept["object_options"]["min_peak"] == 0.85 and kept["pred_objects"] > 0
+    assert none["object_options"]["min_peak"] == 1.0 and none["pred_objects"] == 0
+    assert _predicted(nuclei, "--min-peak", "1") == 0
+    pred = ["evaluate", "--pred", str(tmp_path), "--gt", str(tmp_path)]
+    assert main([*pred, "--min-peak", "2"]) == 2
+    assert "--min-peak is a probability in [0, 1], not 2.0" in capsys.readouterr().err
+
+
 def test_a_semantic_models_object_flags_are_predicts(tmp_path, monkeypatch, capsys):
     """--min-area, --no-fill-holes and --watershed-seeds set a two-class model's objects in
     evaluate as in predict --instances (they were refused: audit s33 readme3 1)."""

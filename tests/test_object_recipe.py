@@ -12,7 +12,7 @@ import yaml
 
 from unetlab.inference.bioimageio import PackageInfo, export_bioimageio, model_rdf
 from unetlab.inference.object_recipe import object_recipe
-from unetlab.inference.objects import CUT_MIN_AREA, ObjectOptions, cut_least
+from unetlab.inference.objects import CUT_MIN_AREA, MIN_PEAK, ObjectOptions, cut_least
 from unetlab.models import UNet
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # torch.jit in torch 2.13
@@ -61,6 +61,7 @@ def test_the_recipe_follows_the_models_options():
     model = _nuclei_net({"target": "instances", "count": 5, "area_p05": 400.0})
     text = "\n".join(object_recipe(model))
     assert "objects under 100 px" in text and "a seed under 25 px" in text
+    assert f"P(interior) stays under {MIN_PEAK:g} at every pixel is dropped" in text
     cut = int(cut_least(np.array([100]), np.array([True]))[0])  # a piece at the edge
     assert (f"a data bar cuts (a piece of one) only under {cut} px" in text) == (cut < 100)
     big = _nuclei_net({"target": "instances", "count": 5, "area_p05": 4000.0})

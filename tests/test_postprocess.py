@@ -8,6 +8,7 @@ from unetlab.data.instances import boundary_target
 from unetlab.inference.measure import TableSums, object_table
 from unetlab.inference.objects import (
     MIN_AREA_FALLBACK,
+    MIN_PEAK,
     ObjectOptions,
     _HeldRows,
     default_min_area,
@@ -372,3 +373,41 @@ def test_the_seed_size_does_not_follow_a_min_area_override():
     default = ObjectOptions.for_model(Model())
     assert default.min_seed_area == 6  # a quarter of the default min_area, 25
     assert ObjectOptions.for_model(Model(), min_area=5000).min_seed_area == 6
+
+
+def _a_nucleus_and_a_faint_blob():
+    """Probabilities of a disc the net is sure of (interior 0.97) and one it half believes
+    in (foreground 0.7, interior at most 0.6: out-of-focus texture)."""
+    ids = disc_ids((40, 60), [(20, 15), (20, 45)], 8)
+    probs = one_hot(boundary_target(ids, boundary_width=1)) * 0.97
+    faint = ids == 2
+    probs[:, faint] = np.array([0.3, 0.1, 0.6], np.float32)[:, None]
+    return ids, probs
+
+
+def test_an_instance_model_drops_an_object_whose_interior_never_peaks():
+    class Model:
+        objects = {"target": "instances", "count": 10, "area_p05": 40.0, "area_p95": 900.0}
+
+    ids, probs = _a_nucleus_and_a_faint_blob()
+    options = ObjectOptions.for_model(Model())
+    assert options.min_peak == MIN_PEAK and 0.6 < MIN_PEAK < 0.97
+    out = objects_from_probabilities(probs, options)
+    np.testing.assert_array_equal(out, (ids == 1).astype(np.int32))
+    both = objects_from_probabilities(probs, ObjectOptions.for_model(Model(), min_peak=0.0))
+    assert both.max() == 2  # 0 keeps every object, as before
+    bands = objects_in_bands(
+        ((y, probs[:, y : y + 8]) for y in range(0, 40, 8)),
+        height=40,
+        options=options,
+        band_rows=16,
+        margin=options.margin(Model.objects),
+    )
+    assert same_partition(np.concatenate([b for _, b in bands]), out)
+
+
+def test_min_peak_is_a_probability_of_a_nuclei_model():
+    with pytest.raises(ValueError, match="min_peak is a probability"):
+        ObjectOptions(mode="instances", min_peak=1.5)
+    with pytest.raises(ValueError, match="stays low, of a nuclei .* model; this model has none"):
+        ObjectOptions.for_model(object(), min_peak=0.5)

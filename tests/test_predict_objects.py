@@ -580,7 +580,7 @@ def test_the_object_record_keeps_its_key_where_the_background_is_class_0():
 
     from unetlab.inference.records import object_record
 
-    dropped = ("background", "class_min_areas", "cut_min_area")  # left out at their defaults
+    dropped = ("background", "class_min_areas", "cut_min_area", "min_peak")  # at their defaults
     old = {k: v for k, v in asdict(ObjectOptions(min_area=3)).items() if k not in dropped}
     assert object_record(ObjectOptions(min_area=3)) == old
     assert object_record(ObjectOptions(min_area=3, background=1)) == {**old, "background": 1}
@@ -590,3 +590,5 @@ def test_the_object_record_keeps_its_key_where_the_background_is_class_0():
     ]
     level = object_record(ObjectOptions(min_area=3, cut_min_area=16))  # a 2x level's
     assert level == {**old, "cut_min_area": 16}
+    faint = object_record(ObjectOptions(mode="instances", min_area=3, min_peak=0.85))
+    assert faint["min_peak"] == 0.85  # objects found otherwise: a new key

@@ -200,6 +200,7 @@ OBJECT_FLAGS = (
     "distance_split",
     "split_interior",
     "fill_holes",
+    "min_peak",
 )
 
 
@@ -222,6 +223,18 @@ def add_object_args(group, when: str, *, level: bool = False) -> None:
         f"--exclude-rows cuts from this size where --min-area is larger (default 64"
         f"{', scaled with --level' * level}; 0 keeps every piece)",
     )
+    _add_nuclei_args(group, when)
+    group.add_argument(
+        "--fill-holes",
+        action=argparse.BooleanOptionalAction,
+        help=f"{when}: background enclosed by one object joins it, in its area and outline "
+        "(a gland's lumen; --no-fill-holes keeps such holes out of the object) (default: on)",
+    )
+
+
+def _add_nuclei_args(group, when: str) -> None:
+    """--seed-threshold, --distance-split, --split-interior, --min-peak of
+    :func:`add_object_args`: how touching and faint nuclei become objects."""
     group.add_argument(
         "--seed-threshold",
         type=float,
@@ -248,10 +261,12 @@ def add_object_args(group, when: str, *, level: bool = False) -> None:
         "(default: off)",
     )
     group.add_argument(
-        "--fill-holes",
-        action=argparse.BooleanOptionalAction,
-        help=f"{when}: background enclosed by one object joins it, in its area and outline "
-        "(a gland's lumen; --no-fill-holes keeps such holes out of the object) (default: on)",
+        "--min-peak",
+        type=float,
+        metavar="P",
+        help=f"{when}, for a nuclei (instance) model: drop an object whose interior "
+        "probability stays under P at every pixel (faint blobs of texture or out-of-focus "
+        "nuclei; default 0.85, 0 keeps every object)",
     )
 
 
@@ -315,10 +330,11 @@ def objects_line(options, recorded: bool) -> str:
     )
     watershed += "" if options.fill_holes else ", holes kept out of the objects"
     fixed = "" if recorded else " (no object sizes recorded: a fixed default)"
+    peak = f", objects peaking under {options.min_peak:g} dropped" if options.min_peak else ""
     background = "" if options.mode == "instances" else f", background class {options.background}"
     if options.mode == "semantic" and options.background is None:  # mask value 0 was ignored
         background = ", no background class (every class makes objects)"
     return (
         f"objects: {options.mode} mode{background}{seeds}{split}{watershed}, min area "
-        f"{options.min_area} px{fixed}"
+        f"{options.min_area} px{fixed}{peak}"
     )

@@ -67,6 +67,11 @@ def _steps(model) -> list[str]:
     if o.distance_split:
         steps.append(_split_step(o))
     steps.append(_size_step(o, _least_source(model)))
+    if o.min_peak > 0:
+        steps.append(
+            f"Faint objects: an object whose P(interior) stays under {o.min_peak:g} at every "
+            "pixel is dropped, its pixels background."
+        )
     return steps
 
 

@@ -363,7 +363,8 @@ def _tile(tile_size: int | Sequence[int]) -> int | list[int]:
 def object_record(objects: ObjectOptions) -> dict:
     """The record of how objects were found: the fields of ``objects``, ``background`` left
     out where it is 0, ``class_min_areas`` where it is None and ``cut_min_area`` where it
-    is :data:`~unetlab.inference.objects.CUT_MIN_AREA` (as before they were fields), so that the outputs of a model whose background is class 0 keep their key
+    is :data:`~unetlab.inference.objects.CUT_MIN_AREA` and ``min_peak`` where it is 0 (as before they
+    were fields), so that the outputs of a model whose background is class 0 keep their key
     (``--skip-existing``) and only those found with class 0 taken wrongly for the
     background, with no background (None: every class makes objects) or with per-class
     least sizes, get a new one."""
@@ -374,6 +375,8 @@ def object_record(objects: ObjectOptions) -> dict:
         record.pop("class_min_areas", None)
     if record.get("cut_min_area") == CUT_MIN_AREA:  # at level 0, as before it was a field
         record.pop("cut_min_area")
+    if not record.get("min_peak"):  # every object kept, as before it was a field
+        record.pop("min_peak", None)
     return record
 
 
