@@ -69,8 +69,8 @@ def main() -> int:
         return 0
     if args.run is None or args.data is None:
         parser.error("--run and --data are needed (or --synthetic)")
-    images = list(_images(args.run, args.data, args.part, args.cache))
-    options = _options(args.run)
+    images = list(cached_images(args.run, args.data, args.part, args.cache))
+    options = model_options(args.run)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with args.out.open("a") as out:
         for name in args.rules:
@@ -82,7 +82,7 @@ def main() -> int:
     return 0
 
 
-def _images(run: Path, data: Path, part: str, cache: Path):
+def cached_images(run: Path, data: Path, part: str, cache: Path):
     """(name, (3, H, W) probabilities, (H, W) true ids) of each image of ``part``."""
     from unetlab import load_model, predict_image, read_image
 
@@ -103,7 +103,7 @@ def _images(run: Path, data: Path, part: str, cache: Path):
         yield image.stem, np.load(saved), read_image(mask).astype(np.int64)
 
 
-def _options(run: Path):
+def model_options(run: Path):
     """The object options ``predict --instances`` uses for the run's model."""
     from unetlab import load_model
     from unetlab.inference.objects import ObjectOptions
