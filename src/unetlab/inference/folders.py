@@ -493,34 +493,21 @@ def predict_folder(
     **settings,
 ) -> FolderPrediction:
     """Predict every image of ``inputs`` (a folder, files or globs: :func:`find_inputs`)
-    into ``out_dir``, as ``unetlab predict --input ... --output OUT_DIR`` does, and return
-    a :class:`FolderPrediction`. Each file's outputs are :func:`predict_file`'s:
-    ``outputs`` (:class:`~unetlab.inference.records.OutputOptions`) say what is written,
-    ``settings`` give its fields by name (``save_probabilities=True``, ``objects=``: also a
-    function of the loaded model) and :func:`predict_file`'s other keywords (``tile_size=``,
-    ``options=PredictOptions(...)``, ``axes=``).
+    into ``out_dir``, as ``unetlab predict --input ... --output OUT_DIR`` does; return a
+    :class:`FolderPrediction`. ``outputs`` and ``settings`` (its fields by name, and
+    :func:`predict_file`'s keywords) say what each file's outputs are.
 
-    A keyword that is none of these is refused first, naming the right one
-    (:func:`~unetlab.inference.keywords.check_keywords`: ``instances=True`` is
-    ``objects=True``, ``overlay=True`` ``draw_overlay=True``). ``out_dir`` is checked and
-    held before any work (:func:`claim_folder`; the fix its messages name:
-    ``overwrite_fix``); settings that would fail every file raise UnetlabError before the
-    folder is touched (:func:`check_settings`, ``name``: what the messages call the model);
-    a file that cannot be read or does not fit the model is listed in ``failed`` (its line
-    passed to ``failed``, default: a warning) and the others are still written; so are
-    inputs whose outputs would have the same names (``a.png`` and ``a.tif``: none of them
-    predicted, each clash one line: :func:`~unetlab.inference.output_rules.shared_outputs`). ``model``
-    may be a function that loads it, called once the folder is checked. ``group``:
-    processes that share the work (:class:`_Run`); ``progress``: True: progress bars on a
-    terminal or in a notebook; a function: called with each input's name once it is
-    predicted (or failed), as ``evaluate_model`` calls it; ``clock``: a function of the
-    model giving a context manager entered around each file's prediction, after an untimed
-    warm-up (:mod:`unetlab.bench`); ``notes``: lines logged after the start line, for the
-    model and its object options; ``report``: called with the result in the main process
-    while the folder is still held; ``root``: the folder the per-image table's ``path``
-    column is relative to (default: ``inputs`` where it is one folder, else the paths as
-    found: :func:`relative_path`).
-    """
+    Refused first, naming the fix: an unknown keyword (:func:`check_keywords`), a folder
+    that cannot be held (:func:`claim_folder`; ``overwrite_fix``), settings that would fail
+    every file (:func:`check_settings`; ``name`` calls the model). A file that cannot be
+    predicted, or whose outputs clash with another's (:func:`shared_outputs`), is listed in
+    ``failed`` (its line passed to ``failed``, default a warning); the others are written.
+    ``model`` may be a function that loads it, called once the folder is checked.
+    ``group``: processes sharing the work (:class:`_Run`); ``progress``: True for bars, or a
+    function called with each input's name; ``clock``: a context manager of the model around
+    each file's prediction, after an untimed warm-up; ``notes``: lines logged after the start
+    line; ``report``: called with the result while the folder is held; ``root``: what the
+    tables' ``path`` column is relative to (default: ``inputs`` where it is one folder)."""
     outputs, settings = OutputOptions.taken(outputs, settings)
     check_keywords(settings)  # before any file is found, the model loaded, the folder held
     check_source(model)
@@ -528,37 +515,78 @@ def predict_folder(
     not_read = say_unread(inputs)
     files, out_dir = find_inputs(inputs), Path(out_dir)
     apart = shared_outputs(out_dir, files, **outputs.wanted)  # failed; the others go on
-    todo = [f for f in files if f not in apart]
     load = _Loaded(model, outputs, dict(name=name, **settings))
     if isinstance(model, torch.nn.Module):  # bad settings refused before the folder is touched
         load()
     before = _names(out_dir), _first_missing(out_dir)  # a folder this run makes: None, its top
+    hooks = dict(progress=progress, clock=clock, notes=notes, failed=failed, report=report)
+    asked = _Asked(group, settings, name, overwrite_fix, inputs, root, **hooks)
+    result = _predict_held(load, out_dir, files, apart, not_read, asked)
+    if group.is_main and not result.written:
+        _drop_unused(out_dir, before)
+    return result
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """What :func:`predict_folder` was asked besides its model, files and outputs: its
+    keywords of the same names (``settings``: :func:`predict_file`'s)."""
+
+    group: Group
+    settings: dict
+    name: str
+    overwrite_fix: str
+    inputs: str | os.PathLike | Sequence[str | os.PathLike]
+    root: str | os.PathLike | None
+    progress: bool | Callable[[str], None]
+    clock: Callable[[torch.nn.Module], contextlib.AbstractContextManager] | None
+    notes: Callable[[torch.nn.Module, ObjectOptions | None], Sequence[str]] | None
+    failed: Callable[[str], None] | None
+    report: Callable[[FolderPrediction], None] | None
+
+    def run(self, model: torch.nn.Module, out_dir: Path, outputs: OutputOptions) -> _Run:
+        """This process's :class:`_Run` of the loaded ``model``."""
+        timed = self.clock(model) if self.clock is not None else None
+        # it holds the folder; a large file is all processes'
+        each = dict(self.settings, group=self.group)
+        run = _Run(model, out_dir, outputs, each, self.progress, timed, self.failed)
+        run.root = _root(self.inputs, self.root)
+        return run
+
+
+def _predict_held(
+    load: _Loaded,
+    out_dir: Path,
+    files: list[Path],
+    apart: dict[Path, str],
+    not_read: list[Path],
+    asked: _Asked,
+) -> FolderPrediction:
+    """:func:`predict_folder` once its inputs are found: ``out_dir`` held (:func:`_claimed`)
+    while the inputs not ``apart`` nor skipped are predicted and the run concluded."""
+    group = asked.group
+    todo = [f for f in files if f not in apart]
     with contextlib.ExitStack() as claimed:
         claimed.enter_context(each_position())  # a multi-position OME-TIFF: each position
         changed: dict[str, str] = {}  # outputs of changed inputs -> input (claim_folder)
-        claim = dict(overwrite_fix=overwrite_fix, record=load.record, changed=changed)
-        done = _claimed(claimed, out_dir, todo, outputs, group, listed=files, **claim)
+        claim = dict(overwrite_fix=asked.overwrite_fix, record=load.record, changed=changed)
+        done = _claimed(claimed, out_dir, todo, load.outputs, group, listed=files, **claim)
         if group.is_main:  # their earlier outputs, kept: named in their line
             apart = name_kept_outputs(out_dir, apart, changed)
         model, outputs = load()
-        timed = clock(model) if clock is not None else None
-        each = dict(settings, group=group)  # it holds the folder; a large file is all processes'
-        run = _Run(model, out_dir, outputs, each, progress, timed, failed)
-        run.root = _root(inputs, root)
-        lines = [] if notes is None else list(notes(model, outputs.objects))
+        run = asked.run(model, out_dir, outputs)
+        lines = [] if asked.notes is None else list(asked.notes(model, outputs.objects))
         # the floor's lines said once in the folder's run, not each file; the heap reused
         # from one file to the next, given back at the end (runtime.tuned_allocator)
         with floor_run(), tuned_allocator():
             left = (len(done), len(apart))  # a start line of nothing to predict says why
-            result = run.predict([f for f in todo if f not in done], name, lines, left)
+            result = run.predict([f for f in todo if f not in done], asked.name, lines, left)
         result.failed = run.failed_apart(files, apart, result.failed)
         result.skipped, result.not_read = [f for f in files if f in done], not_read
         result.class_names = [str(n) for n in getattr(model, "classes", None) or ()]
         if group.is_main:
             drop_failed_changed(out_dir, result.failed, changed)
-            _conclude(result, out_dir, files, outputs, report, run.root)
-    if group.is_main and not result.written:
-        _drop_unused(out_dir, before)
+            _conclude(result, out_dir, files, outputs, asked.report, run.root)
     return result
 
 
