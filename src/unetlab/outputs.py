@@ -245,32 +245,46 @@ def claim_files(
     formats = {Path(p): f for p, f in (formats or {}).items()}
     refuse_inputs(paths, inputs, command=command, suffixes=suffixes)
     for path in paths:
-        if path.is_dir():
-            raise OutputError(f"{path} is a folder; give a file name")
-        writers = writers_of(path.parent).get(path.name, ())
-        _refuse_replacing(
-            path.parent,
-            path.name,
-            writers,
-            exists=path.exists(),
-            command=command,
-            overwrite=overwrite,
-            overwrite_fix=overwrite_fix,
-        )
-        if path.exists() and path in formats:
-            _refuse_other_format(path, formats[path], command)
+        _check_file(path, formats.get(path), command, overwrite, overwrite_fix)
     for path in paths:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise write_error(path.parent, exc) from exc
-        if command not in writers_of(path.parent).get(path.name, ()):
-            record(path.parent, [path.name], command=command, made_by={path.name: ""})
-            # marked written once atomic_path has put it in place: until then its line does
-            # not make the file unetlab's (a run stopped before writing leaves the file that
-            # was there someone else's)
-            when_written(path, functools.partial(confirm, path.parent, {path.name: ""}, command))
+        _record_pending(path, command)
     return paths
+
+
+def _check_file(
+    path: Path, fmt: str | None, command: str, overwrite: bool, overwrite_fix: str
+) -> None:
+    """OutputError unless ``command`` may write the file ``path`` (:func:`claim_files`'
+    rules; ``fmt``: the format its suffix must name where it exists, or None)."""
+    if path.is_dir():
+        raise OutputError(f"{path} is a folder; give a file name")
+    writers = writers_of(path.parent).get(path.name, ())
+    _refuse_replacing(
+        path.parent,
+        path.name,
+        writers,
+        exists=path.exists(),
+        command=command,
+        overwrite=overwrite,
+        overwrite_fix=overwrite_fix,
+    )
+    if path.exists() and fmt is not None:
+        _refuse_other_format(path, fmt, command)
+
+
+def _record_pending(path: Path, command: str) -> None:
+    """Make ``path``'s folder and list ``path`` in its manifest as ``command``'s PENDING
+    output, confirmed once written, where ``command`` has not written it before."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise write_error(path.parent, exc) from exc
+    if command not in writers_of(path.parent).get(path.name, ()):
+        record(path.parent, [path.name], command=command, made_by={path.name: ""})
+        # marked written once atomic_path has put it in place: until then its line does
+        # not make the file unetlab's (a run stopped before writing leaves the file that
+        # was there someone else's)
+        when_written(path, functools.partial(confirm, path.parent, {path.name: ""}, command))
 
 
 def _refuse_replacing(
