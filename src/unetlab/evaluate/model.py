@@ -76,37 +76,23 @@ def evaluate_model(
 ) -> Report:
     """Predict each image of ``data_dir`` (its ``val/`` when it has one, a VOC folder's
     ``val.txt`` images: :func:`evaluation_pairs`; ``pairs`` overrides them) with ``model`` (a
-    net, or the path of a checkpoint or package, loaded onto ``device``) and evaluate.
+    net, or the path of a checkpoint or package, loaded onto ``device``) and score it
+    against its mask: a :class:`Report`, whose ``source`` records what was scored and how.
 
-    Images are predicted whole with overlap-tile
-    (:func:`unetlab.inference.predict.predict_image`) as ``options`` (a
-    :class:`~unetlab.inference.predict.PredictOptions`) and ``settings`` (its fields by name:
-    ``tile_size=``, ``batch_size=``, ``blend=``, ``tta=``, ``precision=``, ``device=``,
-    ``channel=``, ``exclude_rows=``, ``nodata=``) say, checked before any image is read
-    (:func:`unetlab.inference.files.check_options`); ``channel``, ``exclude_rows`` and
-    ``nodata`` None: the model's training's; ``tta`` True: the flips and turns the net
-    trained with, ``"all"``: the 8. Labels are the argmax (p >= 0.5 for a one-channel net,
-    which counts as two classes). Masks are mapped to class indices with
-    ``model.label_values`` (None: masks hold indices); ``ignore_value`` None: the mask value
-    the model's training ignored (:func:`training_ignore_value`, e.g. VOC's 255 outlines),
-    said in a log line. ``boundary_class``: the class index that is no object (None: none;
-    ``"auto"``: the model's background, :func:`unetlab.data.weightmap.background_class`).
-    ``thresholds``: also threshold the cell probability (1 - P(boundary class)) at each level
-    and report the best ISBI figures (e.g. :data:`unetlab.metrics.isbi.CHALLENGE_THRESHOLDS`;
-    keeps one float32 map per image in memory); ``seed_threshold``: split touching cells at
-    each level by a seeded watershed first (:func:`unetlab.metrics.isbi.best_threshold`).
-    ``objects``: compute the ISBI and object scores; None: for an instance-mode or two-class
-    model, not for more classes (:func:`object_scores_wanted`). The objects are found as the
-    module says, with ``object_options`` (an :class:`~unetlab.inference.objects.ObjectOptions`;
-    None: the checkpoint's defaults), refused for a model whose objects are not scored.
-    ``progress``: True: a bar; a function: called with each image's name once scored.
-    ``report.source`` records the data folder, the model's ``label_offset``, the ``tta``
-    transforms averaged, the ignored value, the rows left out, the nodata, the object
-    options, for a ``model`` given as a path the checkpoint
-    (:func:`unetlab.checkpoint.checkpoint_source`), the tile size, batch size, blend,
-    precision and device, the ``code`` and the ``scored_files`` by content
-    (:func:`~unetlab.evaluate.identity.files_identity`). Arguments that :func:`check_evaluation`
-    refuses raise UnetlabError before any image is read.
+    Images are predicted whole with overlap-tile as ``options`` (a ``PredictOptions``) and
+    ``settings`` (its fields by name: ``tile_size=``, ``tta=``, ``device=``, ...;
+    ``channel``, ``exclude_rows``, ``nodata`` None: the training's) say. Labels are the argmax
+    (p >= 0.5 for a one-channel net), masks mapped to classes by ``model.label_values``.
+    ``ignore_value``: the mask value scored nowhere (None: the one the training ignored,
+    said in a log line). ``boundary_class``: the class that is no object (None: none;
+    ``"auto"``: the model's background). ``thresholds``: also threshold the cell probability
+    (1 - P(boundary class)) at each level and report the best ISBI figures (one float32 map
+    kept per image); ``seed_threshold``: split touching cells by a seeded watershed first.
+    ``objects``: compute the ISBI and object scores (None: for an instance-mode or two-class
+    model, :func:`object_scores_wanted`), the objects found as the module says with
+    ``object_options`` (None: the checkpoint's defaults; refused where none are scored).
+    ``progress``: True: a bar; a function: called with each image's name once scored. Bad
+    arguments raise UnetlabError before any image is read (:func:`check_evaluation`).
     """
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
     check_evaluation(thresholds=thresholds, **check)  # before a checkpoint loads
@@ -140,7 +126,12 @@ def _objects_scored(
 
 def _sourced(report: Report, pairs, scoring: _Scoring, data_dir, checkpoint) -> Report:
     """``report`` with its images that trained the model marked (warned of: an instance
-    model's counts table shown) and its ``source`` (:func:`_source`)."""
+    model's counts table shown) and its ``source`` (:func:`_source`): the data folder, the
+    model's ``label_offset``, the ``tta`` transforms averaged, the ignored value, the rows
+    left out, the nodata, the object options, for a ``model`` given as a path the checkpoint
+    (:func:`unetlab.checkpoint.checkpoint_source`), the tile size, batch size, blend,
+    precision and device, the ``code`` and the ``scored_files`` by content
+    (:func:`~unetlab.evaluate.identity.files_identity`)."""
     report.counting = scoring.objects is not None and scoring.objects.mode == "instances"
     trained = _training_overlap_warning(pairs, scoring.model)
     for row, flag in zip(report.images, trained):  # the rows are the pairs, in order
