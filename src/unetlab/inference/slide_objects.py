@@ -165,23 +165,34 @@ class SlideObjects:
         slide again (bands with a margin read rows before the kept band: from the slide)."""
         sink = ome.RowSink(self.ids, self.spec, page, 0, height)
         if exact_in_bands(self.options):
-            outside = self._outside(slide, page, raw)
-            regions = SemanticBands(self.options, height, self.spec.shape[-1])
-            for y, block in rows:  # in bands of OBJECT_BAND_ROWS at most: less memory
-                for top in range(0, block.shape[1], OBJECT_BAND_ROWS):
-                    band = block[:, top : top + OBJECT_BAND_ROWS]
-                    y0 = y + top
-                    ids = regions.add(y0, band, outside(y0, y0 + band.shape[1]))
-                    sink.write(y0, ids.astype(np.uint32))
-            sink.close()
-            log.info(  # after the tiles' 100%: their regions are joined into objects
-                "%s: finding the objects of %d regions (holes, least sizes)",
-                self.finals["objects"].name,
-                regions.count,
-            )
-            keys, values = regions.lookup()
-            np.savez(lookup_path(self.stage, page), keys=keys, values=values)
-            return
+            self._add_regions(sink, page, rows, height, self._outside(slide, page, raw))
+        else:
+            self._add_bands(sink, page, rows, height, self._outside(slide, page))
+
+    def _add_regions(self, sink: ome.RowSink, page: int, rows, height: int, outside) -> None:
+        """:meth:`add_page` where :class:`SemanticBands` finds the objects exactly (a semantic
+        model's, :func:`exact_in_bands`): the rows' regions' ids into ``sink``, and
+        their lookup to the objects of the page read whole staged (:func:`lookup_path`)."""
+        regions = SemanticBands(self.options, height, self.spec.shape[-1])
+        for y, block in rows:  # in bands of OBJECT_BAND_ROWS at most: less memory
+            for top in range(0, block.shape[1], OBJECT_BAND_ROWS):
+                band = block[:, top : top + OBJECT_BAND_ROWS]
+                y0 = y + top
+                ids = regions.add(y0, band, outside(y0, y0 + band.shape[1]))
+                sink.write(y0, ids.astype(np.uint32))
+        sink.close()
+        log.info(  # after the tiles' 100%: their regions are joined into objects
+            "%s: finding the objects of %d regions (holes, least sizes)",
+            self.finals["objects"].name,
+            regions.count,
+        )
+        keys, values = regions.lookup()
+        np.savez(lookup_path(self.stage, page), keys=keys, values=values)
+
+    def _add_bands(self, sink: ome.RowSink, page: int, rows, height: int, outside) -> None:
+        """:meth:`add_page` otherwise: the objects of bands with a margin of
+        context (:func:`objects_in_bands`) into ``sink``, and how sure their seams are
+        staged (:func:`seams_path`)."""
         margin = self.options.margin(self.record)
         widest = widest_margin(margin, self.spec.shape[-1])
         unsure: list[int] = []
@@ -191,7 +202,7 @@ class SlideObjects:
             options=self.options,
             margin=margin,
             band_rows=band_rows(margin),
-            outside=self._outside(slide, page),
+            outside=outside,
             max_margin=widest,
             unsure=unsure,
         )
