@@ -363,3 +363,24 @@ def test_a_manifest_that_is_no_text_is_one_line(drop):
     assert [f.name for f in find_inputs(drop / "drop" / "alice")] == ["img_00.png", "img_01.png"]
     with pytest.raises(OutputError, match=r"not a unetlab manifest \(not UTF-8 text\)"):
         writers_of(drop / "drop" / "alice")
+
+
+def test_a_data_set_s_folder_predict_wrote_into_is_named_as_its_outputs(drop, caplog):
+    """``predict --input ds --recursive --output ds/pred`` run again: ds/pred/ was passed over
+    as 'not its images (give it as --input)', where --input ds/pred refuses its files as
+    outputs unetlab wrote (s38 review: the test/ split's line beside earlier outputs)."""
+    image = np.zeros((24, 28), np.uint8)
+    for name in ("ds/images/a.png", "ds/masks/a.png", "ds/notes/n.png"):
+        write_png(drop / "drop" / name, image)
+    ds = drop / "drop" / "ds"
+    flags = ["--input", str(ds), "--output", str(ds / "pred"), "--recursive"]
+    assert main(["predict", "--checkpoint", str(drop / "model.pt"), *flags]) == 0
+    assert (ds / "pred" / "images" / "a.png").is_file()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        folders = [str(rel) for rel, _ in tree_folders(drop / "drop", drop / "out")]
+    assert "ds/images" in folders and not any(f.startswith("ds/pred") for f in folders)
+    assert (
+        "only its images/ predicted (masks/ passed over: masks are no inputs; pred/ passed "
+        "over: outputs unetlab wrote (.unetlab-outputs); notes/ passed over: not its images "
+        "(give it as --input))"
+    ) in caplog.text

@@ -19,7 +19,7 @@ from pathlib import Path
 from unetlab.errors import OutputError
 from unetlab.manifest import MANIFEST, writers_of
 
-__all__ = ["earlier_outputs", "outputs_line", "tree_outputs_line"]
+__all__ = ["earlier_outputs", "holds_outputs", "outputs_line", "tree_outputs_line"]
 
 
 def earlier_outputs(folder: Path, paths: Iterable[Path]) -> list[Path]:
@@ -33,6 +33,17 @@ def earlier_outputs(folder: Path, paths: Iterable[Path]) -> list[Path]:
     except OutputError:
         return []
     return [p for p in paths if p.name in ours]
+
+
+def holds_outputs(folder: Path) -> bool:
+    """Whether unetlab wrote into ``folder`` or a folder under it (one holds a manifest):
+    ``ds/pred/`` that ``predict --input ds --recursive --output ds/pred`` made (its
+    ``images/``, ``test/``). Hidden folders are not searched, nor links."""
+    for here, subs, _ in os.walk(folder):
+        if os.path.lexists(Path(here) / MANIFEST):
+            return True
+        subs[:] = [s for s in subs if not s.startswith(".")]
+    return False
 
 
 def _names(paths: Sequence[Path], most: int = 2) -> str:

@@ -20,7 +20,7 @@ import torch
 
 from unetlab.errors import DiskFullError, FolderInUseError, OutputError, UnetlabError
 from unetlab.group import SOLO
-from unetlab.inference.earlier_outputs import earlier_outputs, tree_outputs_line
+from unetlab.inference.earlier_outputs import earlier_outputs, holds_outputs, tree_outputs_line
 from unetlab.inference.folders import (
     FolderPrediction,
     ModelSource,
@@ -28,6 +28,7 @@ from unetlab.inference.folders import (
     folder_inputs,
     predict_folder,
 )
+from unetlab.manifest import MANIFEST
 
 __all__ = ["TreeStop", "TreeTotals", "predict_tree", "tree_folders"]
 
@@ -115,7 +116,9 @@ def _data_set_images(folder: Path, subs: list[Path]) -> list[Path]:
     ``ds/test/*.tif`` beside ``ds/images/`` was passed over as a mask folder), the others
     passed over in one line that says why: masks are no inputs (the tree predicted
     ``ds/masks/`` as images into ``OUT/ds/masks/``), and a folder of no part the data set
-    names (``weights/``, weightmap's maps) is no images of it."""
+    names (``weights/``, weightmap's maps) is no images of it, and one unetlab wrote into
+    (``ds/pred/`` of an earlier ``--output ds/pred``) is said to be its outputs: it was told
+    'give it as --input', where its files are refused as outputs."""
     from unetlab.data.names import SPLIT_NAMES, folder_candidates
     from unetlab.data.pairs import FOLDER_ROLES
 
@@ -128,7 +131,11 @@ def _data_set_images(folder: Path, subs: list[Path]) -> list[Path]:
     searched = [p for p in subs if p in images or p.name.casefold() in splits]
     masks += [p for p in subs if p.name.casefold() == "segmentationobject"]  # VOC's objects
     others = [p for p in subs if p not in searched and p not in masks]
+    made = [p for p in others if holds_outputs(p)]  # not to be given as --input
+    others = [p for p in others if p not in made]
     why = [f"{_named(p for p in subs if p in masks)} passed over: masks are no inputs"]
+    if made:
+        why.append(f"{_named(made)} passed over: outputs unetlab wrote ({MANIFEST})")
     if others:
         why.append(f"{_named(others)} passed over: not its images (give it as --input)")
     log.info(
