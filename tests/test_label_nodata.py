@@ -140,3 +140,14 @@ def test_evaluate_pred_scores_a_streamed_outputs_nodata_nowhere(tmp_path, read):
     tifffile.imwrite(tmp_path / "gt" / "scene.tif", mask)
     got = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", class_names=["bg", "fg"])
     assert got.to_dict()["ignored_pixels"] == int(bad.sum())
+
+
+def test_the_nodata_line_says_a_tiff_label_image_holds_no_data_there(tmp_path, caplog):
+    """The line naming the nodata pixels said 'predicted as background' where the TIFF
+    labels hold 255 there, tagged (s38 review: the nodata labels beside the older line)."""
+    import logging
+
+    src, _ = _swath(tmp_path / "scene.tif")
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        predict_file(_net(), src, tmp_path / "out")
+    assert "a TIFF label image holds a no-data value there" in caplog.text

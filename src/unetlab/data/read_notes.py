@@ -141,7 +141,8 @@ def left_out_line(left_out: dict[str, tuple[float, str]]) -> str:
     return (
         f"{len(left_out)} image(s) with nodata or transparent pixels ({named}): left out of "
         "the normalisation, the loss and validation, and predicted as background with no "
-        "object there (data.nodata; none reads them as sample)"
+        "object there (a TIFF label image holds a no-data value there, which its GDAL_NODATA "
+        "tag names; data.nodata; none reads them as sample)"
     )
 
 
