@@ -504,28 +504,7 @@ def _predict_whole(file: _File) -> list[Path]:
     if o.save_probabilities:
         written.append(_write_probabilities(file, paths["probabilities"], probs, meta, axes))
     if o.objects is not None:
-        outlines = {k: paths[k] for k in ("geojson", "rois") if o.wanted[k]}  # those asked for
-        outlines["class_name"] = outline_class(model)
-        outlines["colours"] = outline_colours(model, o.objects)  # as the overlay's
-        grid = input_grid(file.path)  # a GeoTIFF's or a world file's place on the map
-        if o.wanted["geojson"]:  # its outlines in its map coordinates
-            outlines["grid"] = grid
-        found = (paths, stack, ids, meta["pixel"], axes)
-        # intensity columns by channel name, as a streamed slide's (measure.named_channels)
-        channels = channel_names(file.path) if stack.ndim == 4 and stack.shape[3] > 1 else []
-        # a semantic model's objects: the class of each (measure's class and class_name)
-        kinds = [measured_classes(model, o.objects, lab) for lab in labels]
-        how = dict(record=file.record, outlines=outlines, channels=channels, kinds=kinds)
-        how["grid"] = grid  # the table's map X and Y (and a world file's metres)
-        how["exclude_rows"] = file.options.exclude_rows  # objects it cuts touch the border
-        how["invalid"] = invalid  # and so do those beside nodata
-        how["name"] = file.path.name  # the table's image column
-        how["position"] = position_of(file.path)  # and a position's
-        write = _write_objects_3d if o.objects_3d else _write_objects
-        tables, planes, classes, areas = write(*found, **how)
-        written += tables
-        if file.counted is not None:  # and a semantic model's objects of each class
-            file.counted(planes, *[k for k in (classes, areas) if k])  # areas: on a map
+        written += _object_outputs(file, paths, stack, labels, ids, meta, axes, invalid)
     if o.draw_overlay:
         drawn = dict(tiff=tiff, meta=meta, axes=axes, record=file.record)
         drawn["by_object"] = by_object(o.objects)
@@ -535,6 +514,37 @@ def _predict_whole(file: _File) -> list[Path]:
     if staging is not None:  # the outputs are there: the pages kept are done with
         staging.finish()
     return written
+
+
+def _object_outputs(
+    file: _File, paths: dict, stack, labels: list, ids: list, meta: dict, axes, invalid: list
+) -> list[Path]:
+    """The object outputs of an image read whole (:func:`_predict_whole`): the ids TIFF,
+    table and outlines asked for, each page's (or with ``objects_3d`` each frame's 3-D)
+    objects counted in ``file.counted``; their paths."""
+    model, o = file.model, file.outputs
+    outlines = {k: paths[k] for k in ("geojson", "rois") if o.wanted[k]}  # those asked for
+    outlines["class_name"] = outline_class(model)
+    outlines["colours"] = outline_colours(model, o.objects)  # as the overlay's
+    grid = input_grid(file.path)  # a GeoTIFF's or a world file's place on the map
+    if o.wanted["geojson"]:  # its outlines in its map coordinates
+        outlines["grid"] = grid
+    found = (paths, stack, ids, meta["pixel"], axes)
+    # intensity columns by channel name, as a streamed slide's (measure.named_channels)
+    channels = channel_names(file.path) if stack.ndim == 4 and stack.shape[3] > 1 else []
+    # a semantic model's objects: the class of each (measure's class and class_name)
+    kinds = [measured_classes(model, o.objects, lab) for lab in labels]
+    how = dict(record=file.record, outlines=outlines, channels=channels, kinds=kinds)
+    how["grid"] = grid  # the table's map X and Y (and a world file's metres)
+    how["exclude_rows"] = file.options.exclude_rows  # objects it cuts touch the border
+    how["invalid"] = invalid  # and so do those beside nodata
+    how["name"] = file.path.name  # the table's image column
+    how["position"] = position_of(file.path)  # and a position's
+    write = _write_objects_3d if o.objects_3d else _write_objects
+    tables, planes, classes, areas = write(*found, **how)
+    if file.counted is not None:  # and a semantic model's objects of each class
+        file.counted(planes, *[k for k in (classes, areas) if k])  # areas: on a map
+    return tables
 
 
 def _write_probabilities(file: _File, path: Path, probs: list, meta: dict, axes) -> Path:
