@@ -13,7 +13,8 @@ that predictions are moved by: ``unetlab.inference.offset``; absent in older fil
 ``unetlab.inference.tta``; absent in older files: those their ``train_config``'s augmentation
 trained, else all 8),
 ``channel`` (the one channel of multi-channel images the net was trained on, ``data.channel``,
-which prediction reads by default; None: all; absent in older files),
+or the list of them, a band subset, which prediction reads by default; None: all; absent in
+older files),
 ``appearance`` (how the training images looked as read: their per-channel mean and pooled
 standard deviation and their dtype, :mod:`unetlab.data.appearance`; prediction says when an
 image lies far from them; None or absent: no check. No format feature: it changes no
@@ -63,6 +64,8 @@ def _normalization(checkpoint: dict) -> dict:
 FEATURES = {
     "label_offset": lambda c: any(float(v) != 0 for v in c.get("label_offset") or ()),
     "channel": lambda c: c.get("channel") is not None,
+    # a list of channels (a band subset, s38): an older reader took it for one index
+    "channel.bands": lambda c: isinstance(c.get("channel"), (list, tuple)),
     "ignore_value": lambda c: c.get("ignore_value") is not None,
     "normalization.floor": lambda c: "floor" in _normalization(c),  # with its dtype
     "normalization.ignore_saturated": lambda c: bool(_normalization(c).get("ignore_saturated")),

@@ -121,14 +121,29 @@ def check_data(data: DataSection) -> None:
         raise UnetlabError(f"data.seed must be >= 0, not {data.seed}")
     check_range("data.w0", data.w0, 0.0)
     check_range("data.sigma", data.sigma, 0.0, low_open=True)
-    if data.channel is not None and (isinstance(data.channel, bool) or data.channel < 0):
-        raise UnetlabError(
-            f"data.channel must be a channel index >= 0 (or null for all), not {data.channel}"
-        )
+    data.channel = check_channel(data.channel)
     if data.label_values is not None and len(set(data.label_values)) != len(data.label_values):
         raise UnetlabError(f"data.label_values has duplicates: {data.label_values}")
     if data.normalization is not None:
         check_keys(data.normalization)
+
+
+def check_channel(channel):
+    """``data.channel`` as an index, a list of two or more distinct ones (a list of one is
+    that index), or None; UnetlabError naming what it is instead."""
+    if channel is None:
+        return None
+    many = isinstance(channel, (list, tuple))
+    indices = list(channel) if many else [channel]
+    bad = not indices or any(
+        isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in indices
+    )
+    if bad or len(set(indices)) != len(indices):
+        raise UnetlabError(
+            "data.channel must be a channel index >= 0, a list of distinct ones (e.g. [3, 2, "
+            f"1, 7]) or null for all, not {channel}"
+        )
+    return indices if len(indices) > 1 else indices[0]
 
 
 def check_train(train: TrainSection) -> None:

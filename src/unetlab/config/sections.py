@@ -110,9 +110,11 @@ class DataSection(Section):
     ``normalization`` left null is per-image standardisation, or ImageNet's statistics
     (``{mode: imagenet}``) for a net started from ImageNet weights.
     ``channel``: train on this one channel (0-based) of multi-channel images (the nuclear
-    stain of fluorescence files), null for all; measured, trained and recorded in the
-    checkpoint, so ``unetlab predict`` reads the same channel (one channel, as ``--channel``
-    picks one: a net of several channels takes all of an image's).
+    stain of fluorescence files), or on a list of them in that order (``[3, 2, 1, 7]``: RGB
+    and NIR of a 13-band satellite product), null for all; measured, trained and recorded in
+    the checkpoint, so ``unetlab predict``, ``evaluate`` and ``export`` read the same channels
+    (``--channel`` picks one for a 1-channel net; a net of several channels takes all of an
+    image's, or those it records).
     """
 
     root: str | None = option(
@@ -178,8 +180,11 @@ class DataSection(Section):
     boundary_width: int = option(
         1, "width in px of the boundary class drawn around each object (data.target instances)"
     )
-    channel: int | None = option(
-        None, "train on this one channel (0-based) of multi-channel images; null: all channels"
+    channel: int | list[int] | None = option(
+        None,
+        "train on this one channel (0-based) of multi-channel images, or on a list of them in "
+        "that order (a band subset: [3, 2, 1, 7]); recorded in the checkpoint, so predict "
+        "reads the same; null: all channels",
     )
     exclude_rows: dict | None = option(
         None,

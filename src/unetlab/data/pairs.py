@@ -836,10 +836,11 @@ def read_pair(pair: Pair) -> tuple[np.ndarray, np.ndarray]:
 class PairReader:
     """:func:`read_pair` for one pair after another: the pages of a stack come from one read
     of its files, and only the image and the mask file read last are held in memory.
-    ``channel`` (``data.channel``): the images give that one channel, (H, W); ``colours``:
+    ``channel`` (``data.channel``): the images give that one channel, (H, W), or those of a
+    list, (H, W, n); ``colours``:
     colour masks without a colour table beside them are read with it (a checkpoint's)."""
 
-    def __init__(self, channel: int | None = None, colours: ColourTable | None = None):
+    def __init__(self, channel: int | list[int] | None = None, colours: ColourTable | None = None):
         self._held: dict[tuple[Path, bool], np.ndarray] = {}
         self.channel, self.colours = channel, colours
 
@@ -871,12 +872,15 @@ class PairReader:
         return image, mask
 
 
-def _one_channel(image: np.ndarray, channel: int, pair: Pair) -> np.ndarray:
-    """Channel ``channel`` of an (H, W[, C]) image as (H, W); channel 0 of a grey one is it."""
+def _one_channel(image: np.ndarray, channel: int | list[int], pair: Pair) -> np.ndarray:
+    """Channel ``channel`` of an (H, W[, C]) image as (H, W); channel 0 of a grey one is it.
+    A list of channels (a band subset) gives (H, W, len(channel)) in its order."""
     have = channels_of(image)
-    if channel >= have:
+    wanted = channel if isinstance(channel, (list, tuple)) else [channel]
+    if max(wanted) >= have:
         raise DatasetError(
             f"{pair.image_page}: has {have} channel(s) (0 to {have - 1}), no channel "
-            f"{channel}: set data.channel to one it has (or null for all)"
+            f"{max(wanted)}: set data.channel to {'ones' if len(wanted) > 1 else 'one'} it "
+            "has (or null for all)"
         )
     return image if image.ndim == 2 else image[:, :, channel]

@@ -387,8 +387,9 @@ def validation_image(model: UNet, size: int) -> tuple[np.ndarray | None, str]:
     read, channel = PairReader(), getattr(model, "channel", None)
     for pair in val:
         image = read.stack(pair.image, mask=False)[pair.page]
-        if channel is not None and image.ndim == 3 and channel < image.shape[2]:
-            image = image[:, :, channel]  # the channel it was trained on (data.channel)
+        wanted = channel if isinstance(channel, list) else [channel]
+        if channel is not None and image.ndim == 3 and max(wanted) < image.shape[2]:
+            image = image[:, :, channel]  # the channel(s) it was trained on (data.channel)
         channels = channels_of(image)
         if channels == model.in_channels and min(image.shape[:2]) >= size:
             return image, pair.image_page
@@ -754,7 +755,7 @@ def _unetlab_record(model: UNet) -> dict:
         "label_offset": list(label_offset(model)),
         # the test-time transforms it trained with (None: all 8)
         "tta": None if getattr(model, "tta", None) is None else list(model.tta),
-        # the one channel of multi-channel images it reads (data.channel), or None
+        # the channel of multi-channel images it reads (data.channel), a list of them, or None
         "channel": getattr(model, "channel", None),
         # the training masks' objects: instance mode and the default min area
         # (ObjectOptions.for_model); without it a package's objects are semantic
@@ -828,12 +829,22 @@ def _architecture(model: UNet) -> str:
         f"A U-Net (Ronneberger et al. 2015) of depth {c.depth}, {c.base_channels} base channels, "
         f"{c.padding} padding, norm {c.norm}, {c.upsample} upsampling, {c.fusion} skips, "
         f"trained with unetlab. {c.in_channels} input channel(s)"
-        + (
-            f": channel {model.channel} (counting from 0) of the multi-channel images it "
-            "trained on; give it that channel alone."
-            if getattr(model, "channel", None) is not None
-            else "."
+        + _channel_words(getattr(model, "channel", None))
+    )
+
+
+def _channel_words(channel: int | list[int] | None) -> str:
+    """The end of :func:`_net_paragraph`'s sentence on the channel(s) the net reads."""
+    if channel is None:
+        return "."
+    if isinstance(channel, list):
+        return (
+            f": channels {', '.join(map(str, channel))} (counting from 0, in that order) of the "
+            "multi-channel images it trained on; give it those channels alone."
         )
+    return (
+        f": channel {channel} (counting from 0) of the multi-channel images it trained on; "
+        "give it that channel alone."
     )
 
 

@@ -258,6 +258,9 @@ def _metadata(model: UNet, pixel_size: float | None = None) -> dict[str, str]:
         meta["class_colors"] = json.dumps(class_colours(palette, model.label_values).tolist())
     if (ignore := getattr(model, "ignore_value", None)) is not None:
         meta["ignore_value"] = json.dumps(int(ignore))
+    if (channel := getattr(model, "channel", None)) is not None:  # data.channel
+        # the image channel(s) the graph's input channels are, in order (a band subset)
+        meta["image_channels"] = json.dumps(channel)
     if pixel_size is not None:  # micrometres per pixel of the training images
         meta["pixel_size_um"] = json.dumps(float(pixel_size))
     return meta | source_metadata(model)
@@ -594,7 +597,7 @@ def probability_model(model: UNet) -> ProbabilityUNet:
     net.ignore_value = getattr(model, "ignore_value", None)
     net.palette = getattr(model, "palette", None)
     net.tta = getattr(model, "tta", None)  # the test-time transforms it trained with
-    net.channel = getattr(model, "channel", None)  # data.channel: the one channel it reads
+    net.channel = getattr(model, "channel", None)  # data.channel: the channel(s) it reads
     net.objects = getattr(model, "objects", None)  # instance mode and object sizes
     # its training's data section: the rows it leaves out of every image (exclude_rows)
     net.training_data = getattr(model, "training_data", None)

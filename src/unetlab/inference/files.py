@@ -192,7 +192,8 @@ def check_options(
     rather than once per file."""
     o = PredictOptions.of(options, **settings)
     channels = getattr(model, "in_channels", 1)
-    if o.channel is not None and channels != 1:  # each file failed alike (s37 bands)
+    count = len(o.channel) if isinstance(o.channel, tuple) else 1  # a band subset: several
+    if o.channel is not None and channels != count:  # each file failed alike (s37 bands)
         raise UnetlabError(channel_refusal(o.channel, channels))
     if o.batch_size is not None and o.batch_size < 1:
         raise UnetlabError(f"batch size must be at least 1, not {o.batch_size}")

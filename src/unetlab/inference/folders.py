@@ -994,11 +994,17 @@ def _nothing_to_predict(skipped: int, failed: int) -> str:
     return f"nothing to predict: {', '.join(parts) or 'no inputs'}"
 
 
-def _channel_note(trained: int | None, asked: int | None) -> None:
-    """Say which channel is predicted where the model records one (``data.channel``)."""
+def _channel_note(trained: int | list[int] | None, asked: int | None) -> None:
+    """Say which channel is predicted where the model records one (``data.channel``), or
+    which channels (a band subset)."""
     if trained is None:
         return
-    if asked is None:
+    if isinstance(trained, (list, tuple)):
+        shown = ", ".join(map(str, trained))
+        log.info(
+            "predicting channels %s of each image, in that order: the model trained on them", shown
+        )
+    elif asked is None:
         log.info("predicting channel %d of each image: the model was trained on it", trained)
     elif asked != trained:
         log.warning(

@@ -222,13 +222,13 @@ def fit_channels(
     RGB net (checkpoints do not record what their channels were; the pretrained encoders are
     RGB). Anything else raises UnetlabError naming both counts, and the fix: for a grey net,
     ``channel``. ``channel``: that one channel of the image is taken first (a view), for a
-    1-channel net only. ``quiet``: no log line (for the windows of one image, whose first
+    1-channel net only; a tuple of them (a band subset a model records) for a net of as many. ``quiet``: no log line (for the windows of one image, whose first
     window logged it).
     """
     hwc = _channels_last(image, name)
     if channel is not None:
         hwc = _one_channel(hwc, channel, channels, name)
-        if not quiet:
+        if not quiet and not isinstance(channel, tuple):
             _say_constant(hwc, channel, name)
     have = hwc.shape[2]
     if have == channels:
@@ -294,21 +294,37 @@ def channel_refusal(channel: int | str, channels: int) -> str:
     )
 
 
-def _one_channel(hwc: np.ndarray, channel: int, channels: int, name: str) -> np.ndarray:
-    """Channel ``channel`` of an (H, W, C) image as (H, W, 1), for a 1-channel net."""
+def _one_channel(hwc: np.ndarray, channel, channels: int, name: str) -> np.ndarray:
+    """Channel ``channel`` of an (H, W, C) image as (H, W, 1), for a 1-channel net; a tuple
+    of channels (a band subset: ``data.channel`` a list) as (H, W, len), in its order."""
     if isinstance(channel, str):
         raise UnetlabError(
             f"{name}: channel {channel!r} is a name, and an array records no channel names: "
             "give its index (channel=0, 1, ...)"
         )
-    if channels != 1:
+    wanted = channel if isinstance(channel, tuple) else (channel,)
+    if channels != len(wanted):
         raise UnetlabError(f"{name}: {channel_refusal(channel, channels)}")
-    if channel >= hwc.shape[2]:
-        raise UnetlabError(
-            f"{name}: has {hwc.shape[2]} channel(s) (0 to {hwc.shape[2] - 1}), no channel "
-            f"{channel}: give --channel a channel it has"
-        )
+    if max(wanted) >= hwc.shape[2]:
+        raise UnetlabError(_missing_channel(name, hwc.shape[2], channel))
+    if len(wanted) > 1:
+        return hwc[:, :, list(wanted)]
     return hwc[:, :, channel : channel + 1]
+
+
+def _missing_channel(name: str, have: int, channel) -> str:
+    """The line for an image of ``have`` channels that lacks one of ``channel`` (an index,
+    or the tuple of them a model records)."""
+    if isinstance(channel, tuple):
+        return (
+            f"{name}: has {have} channel(s) (0 to {have - 1}), but the model reads channels "
+            f"{', '.join(map(str, channel))} (its data.channel): give images of at least "
+            f"{max(channel) + 1} channels, as it trained on"
+        )
+    return (
+        f"{name}: has {have} channel(s) (0 to {have - 1}), no channel "
+        f"{channel}: give --channel a channel it has"
+    )
 
 
 def _say_constant(hwc: np.ndarray, channel: int, name: str) -> None:
@@ -386,8 +402,9 @@ class PredictOptions:
     weight layout are restored after the call, and a model already in channels-last layout
     is predicted without any conversion, the fastest for many calls). ``channel``: predict
     only this channel (0-based) of a multi-channel image (the nuclear stain of a fluorescence
-    image, for a grey model); None: all of them (:meth:`for_model`: the channel the model was
-    trained on, if it records one); a file's channel may also be given by the name it records
+    image, for a grey model), or a tuple of them for a net of as many (a band subset); None:
+    all of them (:meth:`for_model`: the channel or channels the model was trained on, if it
+    records them); a file's channel may also be given by the name it records
     (:func:`unetlab.predict_file`). ``exclude_rows``: rows of the image that are not sample
     (an SEM data bar; ``{"bottom": 26}``, ``"bottom=26"`` or (T, B), px or a share of the
     height: :mod:`unetlab.data.exclude`): the normalisation statistics leave them out and
@@ -405,7 +422,7 @@ class PredictOptions:
     tta: bool | str | Sequence[str] = False
     precision: str = "fp32"
     device: str | torch.device | None = None
-    channel: int | str | None = None
+    channel: int | str | tuple[int, ...] | None = None
     exclude_rows: tuple | None = None
     nodata: str | float | None = None
 
@@ -424,6 +441,13 @@ class PredictOptions:
             object.__setattr__(self, "exclude_rows", rows or ())
         c = self.channel
         if isinstance(c, str) and c.strip():  # a name a file records: predict_file's to read
+            return
+        if isinstance(c, (list, tuple)) and len(c) == 1:
+            object.__setattr__(self, "channel", c := c[0])
+        if isinstance(c, (list, tuple)) and len(c) > 1:  # a band subset (data.channel a list)
+            if not all(_whole(i) and i >= 0 for i in c) or len(set(c)) != len(c):
+                raise UnetlabError(f"channel must list distinct channel indices >= 0, not {c!r}")
+            object.__setattr__(self, "channel", tuple(int(i) for i in c))
             return
         if c is not None and (not isinstance(c, int) or isinstance(c, bool) or c < 0):
             raise UnetlabError(f"channel must be a channel index >= 0 or a name, not {c!r}")
@@ -444,6 +468,8 @@ class PredictOptions:
         ``exclude_rows`` left None to the rows it left out (:func:`trained_exclude_rows`)."""
         o = cls.of(options, **changes)
         trained = getattr(model, "channel", None)
+        if isinstance(trained, list):  # a band subset (data.channel a list)
+            trained = tuple(trained)
         o = replace(o, channel=trained) if o.channel is None and trained is not None else o
         if o.exclude_rows is None and (rows := trained_exclude_rows(model)) is not None:
             o = replace(o, exclude_rows=rows)

@@ -318,7 +318,8 @@ def prediction_record(
         checkpoint, sha = None, weights_sha256(model)
     settings = {
         "tta": list(resolve_tta(model, options.tta)),
-        "channel": options.channel,
+        # a band subset as JSON keeps it (a list), so a record read back compares equal
+        "channel": list(c) if isinstance(c := options.channel, tuple) else c,
         "blend": options.blend,
         "precision": options.precision,
         "level": o.level,

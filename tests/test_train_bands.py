@@ -1,0 +1,87 @@
+"""A band subset (``data.channel: [2, 0]``): trained on those channels of multi-band files,
+in that order, recorded in the checkpoint, so predict, evaluate and export read the same
+bands of a file with all of them (s38 bands: a 13-band product's RGB + NIR)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import tifffile
+
+from unetlab.checkpoint import load_checkpoint, load_model
+from unetlab.cli import main
+from unetlab.config import load_config
+from unetlab.data.io import read_image
+from unetlab.errors import UnetlabError
+from unetlab.inference.export import export_onnx
+from unetlab.inference.files import predict_file
+from unetlab.inference.predict import predict_image
+
+
+def _bands(i: int, side: int = 40) -> tuple[np.ndarray, np.ndarray]:
+    """A 16-bit (H, W, 4) scene whose squares show in band 2 only, and its 0/1 mask."""
+    mask = np.zeros((side, side), np.uint8)
+    mask[4 + i : 16 + i, 6:18] = mask[22:34, 20 + i : 32 + i] = 1
+    rng = np.random.default_rng(i)
+    image = rng.integers(900, 1100, (side, side, 4)).astype(np.uint16)
+    image[..., 2] += mask.astype(np.uint16) * 2000
+    return image, mask
+
+
+def _write(root, n: int = 4):
+    for d in ("images", "masks"):
+        (root / d).mkdir(parents=True)
+    for i in range(n):
+        image, mask = _bands(i)
+        tifffile.imwrite(root / "images" / f"{i}.tif", image)
+        tifffile.imwrite(root / "masks" / f"{i}.tif", mask)
+    return root
+
+
+def test_data_channel_takes_a_list_of_distinct_bands():
+    assert load_config(None, ["data.channel=[3, 2, 1, 7]"]).data.channel == [3, 2, 1, 7]
+    assert load_config(None, ["data.channel=[3]"]).data.channel == 3  # a list of one: it
+    assert load_config(None, ["data.channel=2"]).data.channel == 2  # old configs as before
+    for bad in ("[3, 3]", "[]", "[-1, 2]"):
+        with pytest.raises(UnetlabError, match="a list of distinct ones"):
+            load_config(None, [f"data.channel={bad}"])
+
+
+def test_a_band_subset_is_trained_recorded_and_predicted_from_the_whole_file(tmp_path):
+    root, run = _write(tmp_path / "data"), tmp_path / "run"
+    args = ["train", "--data", str(root), "--run-dir", str(run), "--minutes", "0.02"]
+    args += ["--set", "model.depth=2", "--set", "model.base_channels=2", "--no-progress"]
+    assert main([*args, "--set", "data.channel=[2, 0]", "--set", "data.tile_size=32"]) == 0
+    best = run / "checkpoints" / "best.pt"
+    checkpoint = load_checkpoint(best)
+    assert checkpoint["config"]["in_channels"] == 2 and checkpoint["channel"] == [2, 0]
+    assert "channel.bands" in checkpoint["features"]  # an older reader refuses, not misreads
+    model = load_model(best)
+    image, _ = _bands(9)
+    got = predict_image(model, image)
+    model.channel = None  # the same net given the two bands by hand
+    assert np.array_equal(got, predict_image(model, image[..., [2, 0]]))
+    expected = got.argmax(0)
+    model.channel = [2, 0]
+    tifffile.imwrite(tmp_path / "scene.tif", image)
+    (written,) = predict_file(model, tmp_path / "scene.tif", tmp_path / "out")
+    assert np.array_equal(read_image(written), expected)
+    with pytest.raises(UnetlabError, match=r"has 2 channel\(s\) \(0 to 1\), but the model reads"):
+        predict_image(model, image[..., :2])
+    report = tmp_path / "eval.json"
+    argv = ["evaluate", "--checkpoint", str(best), "--data", str(root), "--json", str(report)]
+    assert main(argv) == 0 and json.loads(report.read_text())
+    onnx = pytest.importorskip("onnx")  # last: the rest runs without it
+    export_onnx(model, tmp_path / "m.onnx", check=False)
+    props = onnx.load(str(tmp_path / "m.onnx")).metadata_props
+    assert {p.key: p.value for p in props}["image_channels"] == "[2, 0]"  # for a deployer
+
+
+def test_training_refuses_a_band_the_files_lack_naming_their_count(tmp_path, capsys):
+    root = _write(tmp_path / "data", n=2)
+    args = ["train", "--data", str(root), "--run-dir", str(tmp_path / "run"), "--check"]
+    args += ["--set", "data.channel=[5, 0]", "--set", "data.tile_size=32", "--no-progress"]
+    assert main(args) == 2
+    assert "has 4 channel(s) (0 to 3), no channel 5" in capsys.readouterr().err
