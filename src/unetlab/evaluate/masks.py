@@ -560,6 +560,29 @@ def recorded_label_values(pred_dir: Path) -> list[int] | None:
     return list(next(iter(found))) if found else None
 
 
+def recorded_ignore_value(pred_dir: Path) -> int | None:
+    """The mask value that the models which wrote ``pred_dir``'s class maps counted nowhere
+    in training (``data.ignore_value``, in their ``predict.json`` records); None where no
+    record gives one. :class:`MaskValuesError` when two maps' records give different values."""
+    from unetlab.inference.records import embedded_key, read_records
+
+    maps, _ = _prediction_files(pred_dir)
+    records = read_records(pred_dir) if maps else {}
+    found: dict[int, Path] = {}
+    for path in maps.values() if records else ():
+        record = records.get(embedded_key(path)) or {}
+        if isinstance(value := record.get("ignore_value"), int):
+            found.setdefault(value, path)
+    if len(found) > 1:
+        (a, first), (b, second) = list(found.items())[:2]
+        said = f"{first}'s model ignored mask value {a} in training but {second}'s {b}"
+        raise MaskValuesError(
+            f"{said} (their predict.json records): pass ignore_value=, that of the masks",
+            cli=f"{said} (their predict.json records): give --ignore-value, that of the masks",
+        )
+    return next(iter(found)) if found else None
+
+
 def from_mask_values(
     pred: np.ndarray, label_values: Sequence[int] | None, path: Path
 ) -> np.ndarray:

@@ -47,6 +47,7 @@ from unetlab.evaluate.masks import (
     ground_truth,
     instance_mask,
     palette_void,
+    recorded_ignore_value,
     recorded_label_values,
 )
 from unetlab.evaluate.report import Report
@@ -92,7 +93,8 @@ def evaluate_predictions(
     ``class_names`` default to the names in the data set's ``class_names.txt`` (line i names
     mask value i; in ``gt_dir`` or its parent, as for VOC's ``SegmentationClass/``), else to the
     label values (or the indices). Masks whose value is ``ignore_value`` count nowhere; None:
-    with neither ``ignore_value`` nor ``label_values``, palette masks' 255 (VOC's void
+    the one the predictions' records give (the model's ``data.ignore_value``), else, with
+    neither ``ignore_value`` nor ``label_values``, palette masks' 255 (VOC's void
     outlines), as in training. Each of the two is said in a log line. Objects are the
     ``connectivity``-connected regions of every class but ``boundary_class`` (None: all;
     ``"auto"``: as for a model, the class named background or membrane, else that of mask
@@ -120,6 +122,8 @@ def evaluate_predictions(
     )
     _refuse_masks_as_predictions(preds, mask_files, gt_dir)
     masks = _for_images(masks, preds, mask_files)
+    if ignore_value is None:
+        ignore_value = _recorded_ignore(pred_dir)
     void = palette_void(mask_files, ignore_value, values)
     ignore_value = ignore_value if void is None else void
     masks = checked_masks(masks, ignore_value, label_values=values, instances=gt_instances)
@@ -393,6 +397,19 @@ def _recorded_values(pred_dir: Path) -> list[int] | None:
             pred_dir,
         )
     return values
+
+
+def _recorded_ignore(pred_dir: Path) -> int | None:
+    """The ignore value the predictions' records give (:func:`recorded_ignore_value`: the
+    models' ``data.ignore_value``), said in a log line, or None."""
+    if (value := recorded_ignore_value(pred_dir)) is not None:
+        log.info(
+            "ignore value %d from %s/predict.json (the model's data.ignore_value): mask pixels "
+            "holding it count nowhere; --ignore-value (ignore_value=) gives another",
+            value,
+            pred_dir,
+        )
+    return value
 
 
 def _known_classes(class_names: list[str] | None, by_index: dict[int, str] | None) -> int | None:

@@ -223,13 +223,17 @@ class Provenance:
     ``source``: for a bioimage.io package, the checkpoint it was exported from as the package
     names it (file name, sha256, epoch, ...: :func:`unetlab.checkpoint.export_source`), so
     that predictions made with a package trace back to the checkpoint (audit s34 repro F6);
-    None otherwise. It is no part of the key: the package's own sha256 is."""
+    None otherwise. It is no part of the key: the package's own sha256 is.
+    ``ignore_value``: the mask value the model's training counted nowhere
+    (``data.ignore_value``), which ``evaluate --pred`` then ignores in the masks; None:
+    none. No part of the key either (the checkpoint's sha256 holds it)."""
 
     checkpoint: str | None
     sha256: str
     model: dict = field(default_factory=dict)
     outputs: dict = field(default_factory=dict)
     source: dict | None = None
+    ignore_value: int | None = None
 
     @property
     def model_key(self) -> str:
@@ -261,8 +265,9 @@ class Provenance:
         """The record with its key and the code that predicted (version, git commit, torch,
         numpy, python: :func:`unetlab.provenance.code_identity`)."""
         record = {"key": self.key, **asdict(self), "code": code_identity()}
-        if record["source"] is None:  # a checkpoint file: it is its own source
-            del record["source"]
+        for part in ("source", "ignore_value"):  # a checkpoint file is its own source
+            if record[part] is None:
+                del record[part]
         return record
 
 
@@ -341,7 +346,9 @@ def prediction_record(
     if o.objects is None and is_instance_model(model):  # only then: other outputs keep their key
         written["target"] = "instances"  # a background/boundary/interior map: evaluate refuses it
     source = getattr(model, "source", None) if checkpoint else None  # a package's checkpoint
-    return Provenance(checkpoint, sha, settings, written, source)
+    ignored = getattr(model, "ignore_value", None)  # evaluate --pred reads it back
+    ignored = None if ignored is None else int(ignored)
+    return Provenance(checkpoint, sha, settings, written, source, ignored)
 
 
 def with_axes(record: Provenance, axes: str | None) -> Provenance:
