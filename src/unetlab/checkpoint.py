@@ -67,6 +67,8 @@ FEATURES = {
     # a list of channels (a band subset, s38): an older reader took it for one index
     "channel.bands": lambda c: isinstance(c.get("channel"), (list, tuple)),
     "ignore_value": lambda c: c.get("ignore_value") is not None,
+    # the training images' per-channel statistics (s38): an older reader knows no such mode
+    "normalization.dataset": lambda c: _normalization(c).get("mode") == "dataset",
     "normalization.floor": lambda c: "floor" in _normalization(c),  # with its dtype
     "normalization.ignore_saturated": lambda c: bool(_normalization(c).get("ignore_saturated")),
     # ... at a 10/12/14-bit camera's ceiling too, not only the dtype's maximum (s35)

@@ -108,7 +108,8 @@ class DataSection(Section):
     wide) or ``auto`` (instances when no ``label_values`` are set and the masks look like
     ids: see ``unetlab.data.fingerprint.instance_masks``).
     ``normalization`` left null is per-image standardisation, or ImageNet's statistics
-    (``{mode: imagenet}``) for a net started from ImageNet weights.
+    (``{mode: imagenet}``) for a net started from ImageNet weights; ``{mode: dataset}``
+    standardises every image with the training set's per-channel mean and std.
     ``channel``: train on this one channel (0-based) of multi-channel images (the nuclear
     stain of fluorescence files), or on a list of them in that order (``[3, 2, 1, 7]``: RGB
     and NIR of a 13-band satellite product), null for all; measured, trained and recorded in
@@ -146,8 +147,10 @@ class DataSection(Section):
     )
     normalization: dict | None = option(
         None,
-        "input normalisation: {mode: per_image | fixed (+ mean, std) | scale | imagenet | "
-        "percentile (+ low, high)}; null: per_image (imagenet for ImageNet weights); per_image "
+        "input normalisation: {mode: per_image | fixed (+ mean, std) | dataset | scale | "
+        "imagenet | percentile (+ low, high)}; null: per_image (imagenet for ImageNet weights); "
+        "dataset is fixed with each channel's mean and std over the training images, which "
+        "training measures (calibrated data: reflectance keeps its absolute values); per_image "
         "and percentile also take floor, the least std or percentile range (training sets it to "
         "half its images' least, so an empty field is not stretched into objects); "
         "percentile takes ignore_saturated (true: pixels at the dtype's maximum, e.g. a data "

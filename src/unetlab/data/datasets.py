@@ -51,7 +51,7 @@ from unetlab.data.labels import IGNORE_INDEX, encode_mask
 from unetlab.data.mirror import reflect_window
 from unetlab.data.names import ANNOTATION_SUFFIXES, holds_object_ids, sub_folder
 from unetlab.data.nodata import InvalidPages, either, filled, valid_pixels
-from unetlab.data.normalize import apply_stats, channels_of, image_stats
+from unetlab.data.normalize import apply_stats, channels_of, image_stats, pooled_stats, raw_stats
 from unetlab.data.object_sizes import joined, region_facts, sized
 from unetlab.data.pairs import (
     Pair,
@@ -123,6 +123,27 @@ def _bar(shape: tuple[int, ...], exclude_rows) -> np.ndarray | bool:
     """The excluded rows of an image of ``shape`` ((H, W) bool), or False for none."""
     bar = region(shape, exclude_rows)
     return False if bar is None else bar
+
+
+def dataset_stats(
+    pairs: Sequence[Pair], *, channel=None, nodata="auto", exclude_rows=None
+) -> tuple[list[float], list[float]]:
+    """The per-channel mean and std of all the sample pixels of ``pairs``' images (read as
+    training reads them: ``channel``, outside ``nodata`` and ``exclude_rows``), the
+    ``dataset`` normalisation's statistics (:func:`unetlab.data.normalize.pooled_stats`)."""
+    read = PairReader(channel)
+    invalid = InvalidPages(read, nodata)
+    stats = []
+    for pair in pairs:
+        image, _ = read(pair)
+        bad = invalid(pair)
+        if bad is None:
+            kept = kept_rows(image, exclude_rows, pair.name)
+        else:
+            kept = valid_pixels(image, bad | _bar(image.shape, exclude_rows))
+        mean, std = raw_stats(kept, {"mode": "per_image"})
+        stats.append((mean, std, kept.shape[0] * kept.shape[1]))
+    return pooled_stats(stats)
 
 
 # --- splitting ---------------------------------------------------------------------------------

@@ -6,6 +6,10 @@ A spec is a small dict:
   whole image. Robust to the contrast differences between slices of the ISBI stack.
 - ``{"mode": "fixed", "mean": [...], "std": [...]}``: the same per-channel statistics for
   every image, given in the image's own value range.
+- ``{"mode": "dataset"}``: ``fixed``, with the mean and std of each channel over all the
+  training images' pixels, which training measures and records (``mean``, ``std``): for
+  calibrated data (reflectance) whose absolute values mean something, which per-image
+  statistics throw away (each tile's own mean -> 0).
 - ``{"mode": "per_image", "tissue": true}``: the same, with mean and std over the image's
   tissue only: its pixels with a channel under ``GLASS`` of the dtype's maximum (bright-field
   glass and lumen left out), so that a whole slide, mostly glass, is scaled as its tissue
@@ -48,7 +52,7 @@ import numpy as np
 from unetlab.data.ceiling import BELOW, PILE_PIXELS, PILE_RATIO, CeilingTally
 from unetlab.errors import UnetlabError
 
-MODES = ("per_image", "fixed", "scale", "imagenet", "percentile")
+MODES = ("per_image", "fixed", "dataset", "scale", "imagenet", "percentile")
 #: ImageNet's RGB mean and std of images scaled to [0, 1] (torchvision's weights).
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -73,6 +77,7 @@ TISSUE_LEAST = 0.01
 MODE_KEYS = {
     "per_image": ("floor", "dtype", "tissue"),
     "fixed": ("mean", "std"),
+    "dataset": ("mean", "std"),  # training's to measure
     "scale": (),
     "imagenet": (),
     "percentile": ("low", "high", "floor", "dtype", "ignore_saturated", "camera_ceiling"),
@@ -117,6 +122,10 @@ def check_spec(spec: dict) -> dict:
         raise UnetlabError(f"normalization mode must be one of {MODES}, not {mode!r}")
     if mode == "fixed" and not ("mean" in spec and "std" in spec):
         raise UnetlabError("normalization mode 'fixed' needs 'mean' and 'std' lists")
+    if mode == "dataset" and ("mean" in spec) != ("std" in spec):
+        raise UnetlabError(
+            "normalization mode 'dataset' takes both 'mean' and 'std' (training's) or neither"
+        )
     if mode == "percentile":
         low, high = spec.get("low", PERCENTILES[0]), spec.get("high", PERCENTILES[1])
         if not 0 <= low < high <= 100:
@@ -166,6 +175,17 @@ def _positive_numbers(value) -> bool:
     return bool(values) and all(
         isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values
     )
+
+
+def pooled_stats(stats: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list, list]:
+    """The per-channel (mean, std) of all the pixels of several images, from each image's
+    (mean, std, pixel count): the ``dataset`` mode's statistics, as lists of floats."""
+    counts = np.array([n for *_, n in stats], dtype=np.float64)[:, None]
+    means = np.array([m for m, _, _ in stats], dtype=np.float64)
+    squares = np.array([s for _, s, _ in stats], dtype=np.float64) ** 2 + means**2
+    mean = (counts * means).sum(0) / counts.sum()
+    var = np.maximum((counts * squares).sum(0) / counts.sum() - mean**2, 0.0)
+    return mean.tolist(), np.maximum(np.sqrt(var), STD_FLOOR).tolist()
 
 
 def contrast_floor(stds: list[np.ndarray], share: float = FLOOR_SHARE) -> list[float]:
@@ -297,7 +317,12 @@ def raw_stats(
     check_spec(spec)
     c = channels_of(image)
     mode = spec["mode"]
-    if mode == "fixed":
+    if mode == "dataset" and "mean" not in spec:
+        raise UnetlabError(
+            "normalization mode dataset holds no statistics: training measures them (the "
+            "mean and std of each channel over its images) and records them in the checkpoint"
+        )
+    if mode in ("fixed", "dataset"):
         mean = np.broadcast_to(np.asarray(spec["mean"], dtype=np.float64), (c,)).copy()
         std = np.broadcast_to(np.asarray(spec["std"], dtype=np.float64), (c,)).copy()
         return mean, np.maximum(std, STD_FLOOR)
@@ -538,10 +563,11 @@ def normalization_formula(spec: dict) -> str:
     own = _own_values(spec)
     if mode == "per_image":
         return _per_image_formula(spec, eps, own)
-    if mode == "fixed":
+    if mode in ("fixed", "dataset"):
+        of = " (over the training images)" if mode == "dataset" else ""
         return (
-            f"per channel c: x' = (x - mean_c) / max(std_c, {eps}), mean {list(spec['mean'])}, "
-            f"std {list(spec['std'])}; {own}"
+            f"per channel c: x' = (x - mean_c) / max(std_c, {eps}), mean{of} "
+            f"{list(spec['mean'])}, std {list(spec['std'])}; {own}"
         )
     top = "M the image dtype's maximum (255 for uint8, 65535 for uint16, 1 for floats)"
     if mode == "scale":

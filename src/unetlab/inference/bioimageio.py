@@ -519,7 +519,7 @@ def preprocessing(model: UNet, dtype: np.dtype) -> list[dict]:
     mode = spec.get("mode")
     if mode == "per_image":
         return [{"id": "zero_mean_unit_variance", "kwargs": {"axes": ["y", "x"], "eps": 1e-6}}]
-    if mode == "fixed":
+    if mode in ("fixed", "dataset"):  # dataset: the training images' mean and std
         mean = np.broadcast_to(np.asarray(spec["mean"], float), (model.in_channels,))
         std = np.broadcast_to(
             np.maximum(np.asarray(spec["std"], float), 1e-6), (model.in_channels,)

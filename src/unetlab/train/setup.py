@@ -13,6 +13,7 @@ from unetlab.data.appearance import training_appearance
 from unetlab.data.classes import dataset_palette, names_file, void_value
 from unetlab.data.datasets import (
     choose_target,
+    dataset_stats,
     discover_label_values,
     load_instance_samples,
     load_samples,
@@ -79,7 +80,7 @@ def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None
     target = (
         d.target if d.target != "auto" or scan is None else choose_target("auto", pairs, scan=scan)
     )
-    normalization = d.normalization or default_normalization(cfg)
+    normalization = measured(d.normalization or default_normalization(cfg), d, train_pairs)
     weight_map = {"w0": d.w0, "sigma": d.sigma} if d.weight_map else None
     if target == "instances":
         data = _instance_data(d, cfg, train_pairs, pairs, normalization, weight_map)
@@ -90,6 +91,23 @@ def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None
     data.normalization = with_floor_dtype(floored, {s.dtype for s in data.train if s.dtype})
     data.appearance = samples_appearance(data.train)
     return data
+
+
+def measured(spec: dict, d, train_pairs: list[Pair]) -> dict:
+    """``spec`` with the ``dataset`` mode's statistics (each channel's mean and std over the
+    training images, :func:`unetlab.data.datasets.dataset_stats`) where it asks for them."""
+    if spec.get("mode") != "dataset" or "mean" in spec:
+        return spec
+    how = dict(channel=d.channel, nodata=d.nodata, exclude_rows=d.exclude_rows)
+    mean, std = dataset_stats(train_pairs, **how)
+    log.info(
+        "normalisation: each channel's mean and std over the %d training images (dataset: the "
+        "same for every image, absolute values kept): mean %s, std %s",
+        len(train_pairs),
+        ", ".join(f"{m:.4g}" for m in mean),
+        ", ".join(f"{v:.4g}" for v in std),
+    )
+    return {**spec, "mean": mean, "std": std}
 
 
 def samples_appearance(train: list) -> dict | None:
