@@ -97,6 +97,18 @@ def test_a_channel_constant_in_training_is_said_so_not_in_sd():
     )
 
 
+def test_the_cause_is_said_in_the_words_of_the_data():
+    """A 13-band scene was asked whether it came from 'another stain batch, microscope or
+    exposure?' (s37 bands E); a 2-channel fluorescence image still is."""
+    bands = {"dtype": "uint16", "images": 6, "mean": [1000.0] * 13, "sd": [100.0] * 13}
+    line = appearance_shift(bands, [1000.0] * 12 + [2000.0], np.uint16).line()
+    assert "another sensor, date, atmosphere or processing level" in line
+    assert "stain" not in line and "microscope" not in line
+    stains = {"dtype": "uint16", "images": 6, "mean": [1000.0] * 2, "sd": [100.0] * 2}
+    line = appearance_shift(stains, [1000.0, 2000.0], np.uint16).line()
+    assert "another stain batch, microscope or exposure?" in line
+
+
 def test_prediction_warns_of_a_shifted_stain_only(caplog):
     caplog.set_level(logging.WARNING)
     model = _model(_record([_he(s) for s in range(6)]))

@@ -74,6 +74,7 @@ class Shift:
     trained: float = 0.0
     sd: float = 0.0
     z: float = 0.0
+    channels: int = 1
 
     def figures(self) -> str:
         """The figures, e.g. ``channel 2 mean 201 is 3.4 sd from the training images' 160 (sd 12)``."""
@@ -98,11 +99,25 @@ class Shift:
                 f"may be wrong: {dtype_fix(self.trained_dtype, self.dtype)}"
             )
         return (
-            f"its intensities lie far from the training images' ({self.figures()}; another "
-            "stain batch, microscope or exposure?): the masks may be wrong; check them, or "
-            "train with such images"
+            f"its intensities lie far from the training images' ({self.figures()}; "
+            f"{self.cause()}): the masks may be wrong; check them, or train with such images"
         )
 
+    def cause(self) -> str:
+        """What may have made the image differ, in the words of its kind of data: bands of a
+        multispectral scene (more than ``MICROSCOPY_CHANNELS``) are no stain or microscope
+        (s37 bands E: a 13-band scene was asked about its stain batch)."""
+        if self.channels > MICROSCOPY_CHANNELS:
+            return (
+                "another sensor, date, atmosphere or processing level, or bands in another "
+                "scale or order?"
+            )
+        return "another stain batch, microscope or exposure?"
+
+
+#: an image of more channels than this is taken for a multispectral scene's bands, not the
+#: stains of a microscope's channels (DAPI, GFP, RFP, Cy5, bright-field)
+MICROSCOPY_CHANNELS = 5
 
 #: how a float image in [0, 1] goes back to the integer dtype a model trained on
 AS_INTEGER = {
@@ -158,7 +173,8 @@ def appearance_shift(record: dict | None, mean: np.ndarray, dtype) -> Shift | No
     if z[c] <= FAR:
         return None
     channel = c if mean.size > 1 else -1
-    return Shift("far", dtype, trained_dtype, channel, mean[c], trained[c], sd[c], float(z[c]))
+    figures = (channel, mean[c], trained[c], sd[c], float(z[c]))
+    return Shift("far", dtype, trained_dtype, *figures, channels=mean.size)
 
 
 def appearance_z(record: dict | None, mean: np.ndarray) -> float | None:
