@@ -138,3 +138,13 @@ def test_no_plan_keeps_the_plans_warnings_about_the_data(tmp_path, caplog, capsy
     with caplog.at_level(logging.WARNING, logger="unetlab"):
         assert main([*argv, *small]) == 0, capsys.readouterr().err
     assert any("mask value 255 lies apart" in r.getMessage() for r in caplog.records)
+
+
+def test_the_loss_line_of_a_rare_void_says_it_is_the_void_value(tmp_path):
+    """The loss was chosen from 255's share ("Dice keeps the rare class in view") in the plan
+    whose note calls 255 void, without a word of it (s37 bands G)."""
+    (loss,) = [c for c in _plan(_write(tmp_path / "d")).choices if c.key == "train.loss"]
+    assert loss.reason.startswith("mask value 255 holds")
+    assert "(the value that looks like void: a class unless data.ignore_value=255)" in loss.reason
+    ignored = _plan(_write(tmp_path / "e"), "data.ignore_value=255").choices
+    assert "void" not in next(c for c in ignored if c.key == "train.loss").reason

@@ -113,6 +113,12 @@ def _listed(values: list[int], most: int = 6) -> str:
     return shown + (f" and {len(values) - most} more" if len(values) > most else "")
 
 
+def looks_void(fp: Fingerprint, cfg: Config) -> bool:
+    """Whether the plan says mask value 255 looks like void (:func:`void_note`,
+    :func:`void_problems`): other lines that speak of it say so too."""
+    return _void(fp, cfg) is not None
+
+
 def _void(fp: Fingerprint, cfg: Config):
     """:func:`void_beside_classes` of ``fp`` unless the config says what the masks' values
     are: ``data.ignore_value`` or ``data.label_values`` set, or 255 named as a class."""

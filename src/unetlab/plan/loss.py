@@ -7,8 +7,8 @@ from dataclasses import fields
 
 from unetlab.config import Config
 from unetlab.data.fingerprint import Fingerprint
-from unetlab.data.void import percent
-from unetlab.plan.checks import declared_names
+from unetlab.data.void import VOID, percent
+from unetlab.plan.checks import declared_names, looks_void
 from unetlab.plan.record import Choice
 from unetlab.plan.tiles import whole_objects
 
@@ -23,6 +23,8 @@ def plan_loss(fp: Fingerprint, cfg: Config) -> list[Choice]:
     rarest = min(fractions, key=fractions.get)
     name = f" ({names[rarest]})" if (names := declared_names(cfg)) and rarest in names else ""
     share = f"mask value {rarest}{name} holds {percent(fractions[rarest])} of the pixels"
+    if rarest == VOID and looks_void(fp, cfg):  # the void line above: no contradiction
+        share += f" (the value that looks like void: a class unless data.ignore_value={VOID})"
     if fractions[rarest] >= DICE_BELOW:
         return [Choice("train.loss", "ce", f"classes are balanced enough ({share})")]
     choices = [Choice("train.loss", "ce+dice", f"{share}: Dice keeps the rare class in view")]
