@@ -46,6 +46,8 @@ def test_pooled_stats_are_those_of_all_the_pixels_together():
     mean, std = pooled_stats(stats)
     both = np.concatenate([a, b])
     assert np.allclose(mean, both.mean(0)) and np.allclose(std, both.std(0))
+    zeroed = [(np.array([5.0, 0.0, 1.0]), np.array([2.0, 0.0, 4.0]), 10)] * 2
+    assert pooled_stats(zeroed)[1] == [2.0, 3.0, 4.0]  # a band of 0: scaled as the others
 
 
 def test_training_measures_the_set_and_predict_applies_it_as_is(tmp_path):

@@ -179,13 +179,18 @@ def _positive_numbers(value) -> bool:
 
 def pooled_stats(stats: list[tuple[np.ndarray, np.ndarray, int]]) -> tuple[list, list]:
     """The per-channel (mean, std) of all the pixels of several images, from each image's
-    (mean, std, pixel count): the ``dataset`` mode's statistics, as lists of floats."""
+    (mean, std, pixel count): the ``dataset`` mode's statistics, as lists of floats. A
+    channel constant in every image (a zeroed band) takes the median std of the others."""
     counts = np.array([n for *_, n in stats], dtype=np.float64)[:, None]
     means = np.array([m for m, _, _ in stats], dtype=np.float64)
     squares = np.array([s for _, s, _ in stats], dtype=np.float64) ** 2 + means**2
     mean = (counts * means).sum(0) / counts.sum()
     var = np.maximum((counts * squares).sum(0) / counts.sum() - mean**2, 0.0)
-    return mean.tolist(), np.maximum(np.sqrt(var), STD_FLOOR).tolist()
+    std = np.sqrt(var)
+    flat = std <= STD_FLOOR * np.maximum(np.abs(mean), 1.0)  # a zeroed band, constant
+    if flat.any() and not flat.all():  # ... scaled as the others: a pixel that differs at
+        std[flat] = np.median(std[~flat])  # predict is a few sd, not 1e9 (s37 bands fix 1)
+    return mean.tolist(), np.maximum(std, STD_FLOOR).tolist()
 
 
 def contrast_floor(stds: list[np.ndarray], share: float = FLOOR_SHARE) -> list[float]:
