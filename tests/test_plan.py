@@ -409,17 +409,48 @@ def test_a_voc_set_is_planned_without_its_void_outlines(tmp_path):
     assert 255 in kept.fingerprint["class_fractions"]  # a class when the user says so
 
 
+def _varied(fp: Fingerprint, channels: int) -> Fingerprint:
+    """``fp``'s image as ``channels`` bands, twice: as it is and at a quarter of its range
+    (ranges that differ between images: no calibrated scale)."""
+    from dataclasses import replace
+
+    (a,) = fp.pairs[:1]
+    dim = dict(median=tuple(m / 4 for m in a.median), high=tuple(h / 4 for h in a.high))
+    return Fingerprint([replace(a, channels=channels), replace(a, channels=channels, **dim)])
+
+
+def test_calibrated_multispectral_bands_get_the_training_sets_statistics():
+    """Per-image percentiles mapped each tile's own 1st percentile to 0, losing absolute
+    reflectance (s37 bands D): bands whose ranges agree in every image, float or integer,
+    of more than 5 channels get the dataset mode; microscopy's channels do not."""
+    from dataclasses import replace
+
+    for dtype in ("uint16", "float32"):
+        (a,) = facts(dtype=dtype).pairs
+        same = Fingerprint([replace(a, channels=13), replace(a, channels=13, high=(200.0,))])
+        choice = plan_normalization(same)
+        assert choice.value == {"mode": "dataset"}
+        assert choice.reason.startswith(f"13-band {dtype} images whose bands span alike")
+        assert plan_normalization(_varied(facts(dtype=dtype), 13)).value["mode"] != "dataset"
+    (a,) = facts(dtype="uint16").pairs
+    five = Fingerprint([replace(a, channels=5)] * 2)  # DAPI, GFP, RFP, Cy5, bright-field
+    assert plan_normalization(five).value["mode"] == "percentile"
+    zeroed = Fingerprint([replace(a, channels=2, high=(240.0, 0.0))] * 2)  # fewer: no
+    assert plan_normalization(zeroed).value["mode"] == "percentile"
+    zeroed = Fingerprint([replace(a, channels=6, high=(240.0, 0.0))] * 2)  # a band of 0
+    assert plan_normalization(zeroed).value == {"mode": "dataset"}
+
+
 def test_the_normalisation_line_of_multi_channel_images_says_per_channel():
     """A 32-band float stack was planned 'grey levels fill the range (EM, bright-field)', and
     no line said that a 13-band scene's bands are each scaled on their own (audit s37 bands)."""
-    from dataclasses import replace
 
     grey = facts(dtype="float32")
-    bands = Fingerprint([replace(p, channels=32) for p in grey.pairs])
+    bands = _varied(grey, 32)  # not calibrated: see the next test
     assert plan_normalization(grey).reason.startswith("grey levels fill the range (EM")
     reason = plan_normalization(bands).reason
     assert reason.startswith("32-channel images, not mostly dark: per-image standardisation")
     assert reason.endswith(", each of the 32 channels on its own")
-    deep = Fingerprint([replace(p, channels=13) for p in facts(dtype="uint16").pairs])
+    deep = _varied(facts(dtype="uint16"), 13)
     assert "0-1, each of the 13 channels on its own (saturated" in plan_normalization(deep).reason
     assert "channels on its own" not in plan_normalization(facts(dtype="uint16")).reason
