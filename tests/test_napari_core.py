@@ -346,3 +346,22 @@ def test_the_widget_defaults_predict_a_channels_layer_as_its_recorded_channel():
     assert (axis, channel) == (0, 1)
     result = predict_planes(model, cyx, channel_axis=axis, channel=channel)
     assert np.array_equal(result.labels, expected)
+
+
+def test_a_band_subset_model_takes_a_layer_of_all_its_bands():
+    """A model trained on channels [2, 0] of 4-band images (data.channel: a list) reads
+    them of a 4-band layer: the widget refused it ('the model takes 2: choose the axis of
+    its channels') and named the bands as one channel '[2, 0]' (s38 bands2)."""
+    model = _tiny(2)
+    model.channel = [2, 0]
+    data = np.random.default_rng(0).random((4, 40, 36), dtype=np.float32)
+    how = dict(rgb=False, channel=None, in_channels=2, bands=[2, 0])
+    assert channel_problem(data.shape, channel_axis=0, **how) is None
+    assert channel_problem((2, 40, 36), channel_axis=0, **how) == (
+        "the layer has 2 channels (axis 0), the model reads channels 2, 0 of its images: "
+        "choose their axis"
+    )
+    assert "trained on channels 2, 0 of its images" in model_summary(model)
+    assert predict_planes(model, data, rgb=False, channel_axis=0).labels.shape == (40, 36)
+    reading = read_layer_axes((5, 4, 40, 36), rgb=False, in_channels=2, channel=[2, 0])
+    assert "if axis 1 holds channels (the model reads channels 2, 0)" in reading.why

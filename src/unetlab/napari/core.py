@@ -5,7 +5,7 @@ check, and describe the layers to add."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -119,7 +119,7 @@ def read_layer_axes(
     axis_labels: tuple[str, ...] | None = None,
     file_axes: tuple[str, tuple[int, ...]] | None = None,
     in_channels: int = 1,
-    channel: int | None = None,
+    channel: int | Sequence[int] | None = None,
 ) -> AxisReading:
     """What a layer of ``shape`` holds, as the layer says: an RGB layer's colours are its
     channels; napari's ``axis_labels`` (:func:`axis_names`) name an axis of channels ("c",
@@ -173,11 +173,16 @@ def _by_file(shape: tuple[int, ...], file_axes) -> AxisReading | None:
     return None
 
 
-def _as_planes(shape: tuple[int, ...], in_channels: int, channel: int | None) -> AxisReading:
+def _as_planes(
+    shape: tuple[int, ...], in_channels: int, channel: int | Sequence[int] | None
+) -> AxisReading:
     """Planes, for a layer that names none of its axes, saying which may hold channels."""
     line = f"{_planes_text(shape)}: nothing names the layer's axes"
     lead = shape[:-2]
-    if in_channels > 1:
+    if isinstance(channel, (list, tuple)):  # a band subset: a layer that has them all
+        fits = [a for a, n in enumerate(lead) if max(channel) < n]
+        model = f"reads channels {', '.join(map(str, channel))}"
+    elif in_channels > 1:
         fits, model = [a for a, n in enumerate(lead) if n == in_channels], f"takes {in_channels}"
     elif channel is not None:
         fits = [a for a, n in enumerate(lead) if channel < n <= FEW_CHANNELS]
@@ -226,8 +231,12 @@ def channel_problem(
     channel_axis: int | None,
     channel: int | None,
     in_channels: int,
+    bands: Sequence[int] | None = None,
 ) -> str | None:
-    """The widget's line refusing a channel choice the model cannot take, or None."""
+    """The widget's line refusing a channel choice the model cannot take, or None.
+    ``bands``: the channels of its images a band-subset model was trained on (its
+    ``channel``, a list: ``data.channel: [3, 2, 1, 7]``), which it reads of a layer that has
+    them all."""
     if channel_axis is None:
         if rgb or in_channels in (1, 3):  # a grey layer is repeated for an RGB model
             return None
@@ -240,6 +249,11 @@ def channel_problem(
         return None
     if channel is not None:
         return f"the model takes {in_channels} channels: predict all channels, not one"
+    if bands is not None:
+        if n > max(bands):  # the model's bands of them, in its order
+            return None
+        shown = ", ".join(map(str, bands))
+        return f"{where}, the model reads channels {shown} of its images: choose their axis"
     if n != in_channels:
         return f"{where}, the model takes {in_channels}: choose the axis of its channels"
     return None
@@ -250,7 +264,9 @@ def model_summary(model: UNet) -> str:
     n = model.in_channels
     takes = f"takes {n} channel{'s' if n != 1 else ''}" + (" (grey)" if n == 1 else "")
     recorded = getattr(model, "channel", None)
-    if recorded is not None:
+    if isinstance(recorded, (list, tuple)):  # a band subset
+        takes += f", trained on channels {', '.join(map(str, recorded))} of its images"
+    elif recorded is not None:
         takes += f", trained on channel {recorded} of its images"
     classes = list(model.classes)[: max(model.num_classes, 2)]
     return f"model: {takes}; {len(classes)} classes ({', '.join(classes)})"

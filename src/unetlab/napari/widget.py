@@ -223,9 +223,10 @@ class PredictWidget(QWidget):
         image = self._image()
         axis, channel = self.channel_axis.currentData(), self.channel.currentData()
         shape = image.data.shape
-        problem = channel_problem(
-            shape, rgb=image.rgb, channel_axis=axis, channel=channel, in_channels=model.in_channels
-        )
+        recorded = getattr(model, "channel", None)
+        bands = recorded if isinstance(recorded, (list, tuple)) else None
+        how = dict(channel=channel, in_channels=model.in_channels, bands=bands)
+        problem = channel_problem(shape, rgb=image.rgb, channel_axis=axis, **how)
         if problem:
             self.status.setText(problem)
             return
