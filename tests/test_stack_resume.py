@@ -112,3 +112,29 @@ def test_a_damaged_staged_page_is_predicted_again(tmp_path, monkeypatch):
     (tmp_path / "b" / ".m.tif.pages.partial" / "page-00001.npz").write_bytes(b"not a zip")
     assert _run(monkeypatch, movie, tmp_path / "b").calls == FRAMES - 2  # 1 again, 3-5
     assert _outputs(tmp_path / "a") == _outputs(tmp_path / "b")
+
+
+def test_a_finished_movies_leftover_staging_is_removed_when_skipped(tmp_path, monkeypatch):
+    """Killed after the outputs were written and before the staging was removed: a rerun
+    with skip_existing skipped the movie, and the staging (kept by the cleaning as
+    resumable) stayed for ever (s38)."""
+    from unetlab.inference.folders import predict_folder
+    from unetlab.inference.page_resume import PageStaging
+
+    (tmp_path / "in").mkdir()
+    _movie(tmp_path / "in" / "m.tif")
+    out, staged = tmp_path / "out", tmp_path / "out" / ".m.tif.pages.partial"
+
+    def killed(self):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(PageStaging, "finish", killed)
+    with pytest.raises(KeyboardInterrupt):
+        predict_folder(NET, tmp_path / "in", out)
+    assert (out / "m.tif").is_file() and staged.is_dir()
+    monkeypatch.undo()
+    counted = Predicted()
+    monkeypatch.setattr(files, "predict_fitted", counted)
+    done = predict_folder(NET, tmp_path / "in", out, skip_existing=True)
+    assert counted.calls == 0 and [p.name for p in done.skipped] == ["m.tif"]
+    assert not staged.exists()

@@ -706,6 +706,21 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
     return removed
 
 
+def remove_finished_stagings(folder: str | os.PathLike, names: Iterable[str]) -> list[Path]:
+    """Delete the staging folders (:func:`staged_names`) of the outputs ``names`` that a
+    rerun found finished (``--skip-existing`` skips their input): a run killed after an
+    output was written and before its staging was removed left one, which
+    :func:`remove_stale_temporaries` keeps as resumable and nothing would resume. Call it
+    with the folder's lock held. Returns what it removed."""
+    removed = []
+    for name in names:
+        for staged in map(Path(folder).joinpath, staged_names(name)):
+            if staged.is_dir() and not staged.is_symlink():
+                shutil.rmtree(staged, ignore_errors=True)
+                removed.append(staged)
+    return removed
+
+
 def _put_back_set_aside(folder: Path, ours: Collection[str]) -> None:
     """An output folder a killed process set aside (``.<name>.old``, of a name the manifest
     lists) put back where its new version never came (it was the folder's output, whole),

@@ -64,7 +64,7 @@ from unetlab.inference.table_extras import table_path
 from unetlab.inference.tta import describe_tta
 from unetlab.inference.world_files import world_files
 from unetlab.manifest import changed_outputs, changed_sources
-from unetlab.outputs import OVERWRITE_FIX, confirm
+from unetlab.outputs import OVERWRITE_FIX, confirm, remove_finished_stagings
 from unetlab.progress import checked, progress_bar, shown
 from unetlab.runtime import tuned_allocator
 
@@ -332,13 +332,15 @@ class _Claim:
     def _skip_finished(self, made: Provenance) -> None:
         """The inputs whose outputs ``made`` wrote added to ``done``, their outputs' lines
         confirmed (a killed run's: the files carry the key); OutputError where another model
-        made the other inputs' outputs, unless ``overwrite``."""
+        made the other inputs' outputs, unless ``overwrite``; their staging folders a run
+        killed after it wrote them left are removed."""
         out_dir, files = self.out_dir, self.files
         finished = finished_outputs(out_dir, files, record=made, **self.outputs.wanted)
         _say_changed(out_dir, [f for f in files if f not in finished])
         self.done.update(finished)
         names = [n for made_here in finished.values() for n in made_here]
         confirm(out_dir, dict.fromkeys(names, made.key), "predict")
+        remove_finished_stagings(out_dir, names)  # a run killed before it removed them
         others = other_models(out_dir, [f for f in files if f not in self.done], made)
         if others and not self.outputs.overwrite:
             raise OutputError(_other_model_line(out_dir, others, made, self.overwrite_fix))
