@@ -108,3 +108,32 @@ def test_the_masks_given_as_the_predictions_are_refused(tmp_path, capsys):
     assert "give the folder of the predictions" in capsys.readouterr().err
     write_png(tmp_path / "pred" / "a.png", GT)  # a copy of the masks: scored, as before
     assert evaluate_predictions(tmp_path / "pred", masks).images[0]["miou"] == 1.0
+
+
+def _tracked_masks(gt, pred, *, ids: int) -> None:
+    """Three frames of a short tracked movie's masks (ids 1..``ids``, each one region, the
+    same in every frame) and binary predictions of them."""
+    gt.mkdir()
+    pred.mkdir()
+    for k in range(3):
+        mask = np.zeros((40, 60), np.uint8)
+        for i in range(1, ids + 1):
+            mask[5 + k : 15 + k, i * 8 : i * 8 + 6] = i
+        write_png(gt / f"f{k}.png", mask)
+        write_png(pred / f"f{k}.png", (mask > 0).astype(np.uint8))
+
+
+def test_masks_of_the_same_few_ids_read_as_classes_are_said_to_look_like_ids(tmp_path, caplog):
+    """Instance masks holding ids 1..6 in every file were scored as 7 classes unsaid, where
+    training says they look like object ids (9435883): evaluate says it, naming its flag."""
+    _tracked_masks(tmp_path / "gt", tmp_path / "pred", ids=6)
+    with caplog.at_level("WARNING", logger="unetlab"):
+        report = evaluate_predictions(tmp_path / "pred", tmp_path / "gt")
+    assert len(report.class_names) == 7  # scored as classes: said, not decided
+    assert "they look like object ids: each of the 3 masks holds the same 6 values" in caplog.text
+    assert "--gt-instances (gt_instances=True)" in caplog.text
+    caplog.clear()
+    _tracked_masks(tmp_path / "gt3", tmp_path / "pred3", ids=3)  # too few to look like ids
+    with caplog.at_level("WARNING", logger="unetlab"):
+        evaluate_predictions(tmp_path / "pred3", tmp_path / "gt3")
+    assert "look like object ids" not in caplog.text

@@ -720,11 +720,16 @@ def instance_masks(masks: Sequence[MaskValues], *, folder_named: bool = False) -
     return looks_like_instances(sorted(counts), wide=wide, folder_named=folder_named, files=files)
 
 
-def object_ids_note(masks: Sequence[MaskValues]) -> str | None:
+#: how training's masks are read as object ids, as :func:`object_ids_note` says it
+TARGET_INSTANCES = "set data.target=instances (--set data.target=instances)"
+
+
+def object_ids_note(masks: Sequence[MaskValues], fix: str = TARGET_INSTANCES) -> str | None:
     """What to say of masks read as classes (``masks``: those of each page) whose values
     look like object ids all the same (:func:`~unetlab.data.instances.one_object_per_value`:
-    each page at least 4 values, each one region), naming ``data.target=instances``; None
-    for others. Said, never decided on: classes can look so too."""
+    each page at least 4 values, each one region), naming ``fix`` (training's
+    ``data.target=instances``; evaluate's ``--gt-instances``); None for others. Said, never
+    decided on: classes can look so too."""
     files = [(_object_values(m), m.objects) for m in masks]
     if not one_object_per_value(files):
         return None
@@ -736,7 +741,7 @@ def object_ids_note(masks: Sequence[MaskValues]) -> str | None:
         held = f"{each} values, each one region"
     return (
         f"they look like object ids: each of the {len(files)} masks holds {held}; if each "
-        "value is one object, set data.target=instances (--set data.target=instances)"
+        f"value is one object, {fix}"
     )
 
 

@@ -18,6 +18,8 @@ from typing import NamedTuple
 import numpy as np
 
 from unetlab.data.exclude import as_config, check_exclude_rows
+from unetlab.data.fingerprint import MaskValues, object_ids_note
+from unetlab.data.instances import ONE_OBJECT_LEAST
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.names import ANNOTATION_SUFFIXES, PREDICTION_NAMES, image_stem, named_for, nfc
 from unetlab.data.split_record import describe_names
@@ -535,8 +537,9 @@ class _ValueStats:
     the pixels per mask value and the values of each mask file (``count_values``: masks read
     as class indices, no classes given), the largest predicted
     value and the most values of one prediction (counted once the largest is over 64),
-    whether a mask is stored with more than 8 bits (16-bit ids?), and the pixels of the
-    palette masks' ``void`` value."""
+    whether a mask is stored with more than 8 bits (16-bit ids?), the pixels of the
+    palette masks' ``void`` value, and each page's values and regions while every page
+    holds at least 4 values (object ids the same in every file, said: :meth:`check`)."""
 
     def __init__(self, *, count_values: bool, void: int | None):
         self.count_values = count_values
@@ -546,6 +549,7 @@ class _ValueStats:
         self.wide = False
         self.files: dict[str, set[int]] = {}  # the values of each mask file, by its path
         self.pred_tops: set[int] | None = set()  # binary predictions' foreground values
+        self.pages: list[MaskValues] | None = [] if count_values else None
 
     def add(self, mask: np.ndarray, gt: np.ndarray, pred: np.ndarray, path: Path) -> None:
         """One page: ``mask`` as read, ``gt`` its class indices, ``pred`` the prediction's,
@@ -555,6 +559,7 @@ class _ValueStats:
             self.files.setdefault(str(path), set()).update(np.flatnonzero(counts).tolist())
             self.gt_values = np.pad(self.gt_values, (0, max(len(counts) - len(self.gt_values), 0)))
             self.gt_values[: len(counts)] += counts
+            self._add_page(mask, np.count_nonzero(counts))
         self.pred_max = max(self.pred_max, top := int(pred.max(initial=0)))
         if self.count_values and self.pred_tops is not None and top:
             binary = not np.count_nonzero((pred != 0) & (pred != top))
@@ -564,6 +569,16 @@ class _ValueStats:
         self.wide |= np.asarray(mask).dtype.itemsize > 1
         if self.void is not None:
             self.voided += int(np.count_nonzero(mask == self.void))
+
+    def _add_page(self, mask: np.ndarray, held: int) -> None:
+        """The values and regions of one mask page of ``held`` values, kept while every
+        page holds more than :data:`ONE_OBJECT_LEAST` (the background too)."""
+        if self.pages is None:
+            return
+        if held <= ONE_OBJECT_LEAST:
+            self.pages = None  # not every page: no note
+        else:
+            self.pages.append(MaskValues.of(mask))
 
     def check(self, named: int) -> None:
         """Say the void pixels ignored, then refuse masks or predictions whose values are not
@@ -582,6 +597,15 @@ class _ValueStats:
         check_one_file_values(self.files, max(self.pred_max + 1, named))
         check_class_indices(values, self.pred_max)
         check_binary_values(values, self.pred_tops)
+        self._say_object_ids(named, values.size)
+
+    def _say_object_ids(self, named: int, held: int) -> None:
+        """A warning where the masks, no classes named, look like object ids (the same few
+        in every file: :func:`~unetlab.data.fingerprint.object_ids_note`), naming
+        --gt-instances; said, not decided (classes can look so too), as training says it."""
+        fix = "score them as objects with --gt-instances (gt_instances=True)"
+        if not named and self.pages and (ids := object_ids_note(self.pages, fix)):
+            log.warning("the masks' %d values are read as one class each; %s", held, ids)
 
 
 def _refuse_missing(missing: list[str], preds: Predictions, stems: list[str]) -> None:
