@@ -361,3 +361,20 @@ def test_an_empty_split_folder_beside_its_part_is_passed_over(tmp_path):
     (tmp_path / "validation" / ".DS_Store").write_bytes(b"")
     train, val = split_pairs(tmp_path)
     assert [p.name for p in val] == ["b"]
+
+
+def test_predict_given_a_data_set_root_names_its_test_folder_too(tmp_path):
+    """ds/images + ds/masks + ds/test: the line listed test/ but said 'give ds/images'
+    alone; it names both, and --recursive, which predicts both (s38)."""
+    from unetlab.errors import UnetlabError
+    from unetlab.inference.folders import find_inputs
+
+    _pair(tmp_path, "a", "images", "masks")
+    write_png(tmp_path / "test" / "c.png", np.zeros((8, 8), np.uint8))
+    with pytest.raises(UnetlabError) as err:
+        find_inputs(tmp_path)
+    assert str(err.value).endswith(
+        f"it looks like a data set: give {tmp_path / 'images'} or {tmp_path / 'test'} to "
+        "predict its images, or add --recursive to predict them all, their outputs in the "
+        "same sub-folders of the output folder"
+    )

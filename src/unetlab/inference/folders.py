@@ -25,6 +25,7 @@ import torch
 from tqdm.contrib.logging import logging_redirect_tqdm
 
 from unetlab.data.io import ome_positions, stack_shape
+from unetlab.data.names import SPLIT_NAMES
 from unetlab.data.ome import output_pixels
 from unetlab.data.positions import each_position
 from unetlab.errors import OutOfMemoryError, OutputError, TheirFileError, UnetlabError
@@ -79,6 +80,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+#: the sub-folders of a data set that hold a split's images (``test/``, ``val/``, ``train/``)
+SPLITS = frozenset(name for names in SPLIT_NAMES.values() for name in names)
 
 
 def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
@@ -188,8 +192,21 @@ def _subfolders_left_out(folder: Path) -> list[str]:
         "them all into one folder (their names must differ)"
     )
     if images := role_folders(folder, ["images"]):  # a data set's root (Images/ too)
-        fix = f"it looks like a data set: give {images['images']} to predict its images"
+        fix = _data_set_fix(images["images"], [s for s in subs if s.name.casefold() in SPLITS])
     return [subfolders_line(folder, subs, fix)]
+
+
+def _data_set_fix(images: Path, splits: list[Path]) -> str:
+    """What to give for a data set's root given without ``--recursive``: its ``images``
+    folder, and the ``splits`` of images beside it (``ds/test/``: the user's test images,
+    listed and not suggested), which ``--recursive`` predicts with it."""
+    if not splits:
+        return f"it looks like a data set: give {images} to predict its images"
+    named = " or ".join(map(str, [images, *splits]))
+    return (
+        f"it looks like a data set: give {named} to predict its images, or add --recursive "
+        "to predict them all, their outputs in the same sub-folders of the output folder"
+    )
 
 
 def _where_images_are(left_out: list[str]) -> str:
