@@ -112,3 +112,46 @@ def test_predictions_inside_a_dsb_folder_are_scored_against_it(bowl):
     report = evaluate_predictions(train / "out", train)
     assert sorted(row["name"] for row in report.images) == list(IDS)
     assert [p.name for p in find_pairs(train)] == list(IDS)
+
+
+def test_a_test_folder_inside_a_dsb_folder_is_searched_apart(bowl, caplog):
+    """stage1_train/test/ (test images kept inside the DSB folder) made stage1_train/ no
+    DSB folder: --recursive mirrored each sample's images/ into OUT/ID/images/, train read
+    no samples. The split is passed over as no sample, and the tree searches it (s38)."""
+    from unetlab.data.pairs import find_pairs
+
+    train = bowl / "stage1_train"
+    write_png(train / "test" / "t.png", np.zeros((8, 8, 3), np.uint8))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        found = tree_folders(train, bowl / "out")
+    assert [(str(rel), files) for rel, files in found] == [
+        (".", [train / s / "images" / f"{s}.png" for s in IDS]),
+        ("test", [train / "test" / "t.png"]),
+    ]
+    assert "holds 3 Data Science Bowl samples: predicting ID/images/ID.png; test/ searched" in (
+        caplog.text
+    )
+    assert [p.name for p in find_pairs(train)] == list(IDS)
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert len(find_inputs(train)) == len(IDS)
+    assert "test/ not predicted (give it as --input, or --recursive)" in caplog.text
+
+
+def test_a_few_samples_among_folders_pass_over_an_output_folder(tmp_path):
+    """One sample among notes/ and out/ (predict's output, its manifest): the refusal
+    counted out/ as a sub-folder that is no sample, which the full DSB rule passes over
+    (ad12a23); it names notes/ alone (s38)."""
+    from unetlab.data.pairs import find_pairs
+    from unetlab.errors import DatasetError
+    from unetlab.manifest import MANIFEST
+
+    write_dsb(tmp_path, {"x": OBJECTS["a"]})
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / MANIFEST).write_text("")
+    with pytest.raises(DatasetError) as err:
+        find_pairs(tmp_path)
+    said = str(err.value)
+    assert "1 of its 2 sub-folders (x/) are one folder per image" in said
+    assert "but notes/ has no images/ and masks/ folder:" in said

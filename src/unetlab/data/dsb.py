@@ -84,13 +84,31 @@ def dsb_images(root: Path) -> list[Path] | None:
 
 
 def _sample_folders(root: Path) -> list[Path]:
-    """The sub-folders of ``root`` (hidden ones and those unetlab wrote outputs into, its
-    manifest in them, passed over) in name order, which may be DSB samples; none where one
-    is a split's (``train/``, ``test/``: a data set above its split)."""
+    """The sub-folders of ``root`` (hidden ones, those unetlab wrote outputs into, its
+    manifest in them, and those of a split, :func:`dsb_splits`, passed over) in name order,
+    which may be DSB samples."""
+    return [d for d in _sub_folders(root) if not _is_split(d)]
+
+
+def dsb_splits(root: Path) -> list[Path]:
+    """The sub-folders of ``root`` named as a split (``test/``, ``train/``, ``val/``: a test
+    set kept inside the DSB folder, or a data set above its splits), in name order: no
+    samples, passed over by :func:`dsb_samples` and :func:`dsb_images` (one made
+    ``stage1_train/`` no DSB folder, and predict --recursive mirrored each sample's
+    ``images/`` into ``OUT/ID/images/``)."""
+    return [d for d in _sub_folders(root) if _is_split(d)]
+
+
+def _sub_folders(root: Path) -> list[Path]:
+    """The sub-folders of ``root`` in name order, less hidden ones and those unetlab wrote
+    outputs into (its manifest: predict's ``--output stage1_train/out``)."""
     subs = [d for d in sorted(root.iterdir()) if not d.name.startswith(".") and d.is_dir()]
-    subs = [d for d in subs if not (d / MANIFEST).exists()]  # predict's --output ID/../out
-    split = {name for names in SPLIT_NAMES.values() for name in names}
-    return [] if any(d.name.casefold() in split for d in subs) else subs
+    return [d for d in subs if not (d / MANIFEST).exists()]
+
+
+def _is_split(folder: Path) -> bool:
+    """Whether ``folder`` is named as a split's (:data:`~unetlab.data.names.SPLIT_NAMES`)."""
+    return any(folder.name.casefold() in names for names in SPLIT_NAMES.values())
 
 
 def dsb_in_part(root: Path, held: list[str]) -> DatasetError | None:
@@ -98,8 +116,9 @@ def dsb_in_part(root: Path, held: list[str]) -> DatasetError | None:
     :func:`dsb_samples` to refuse it), where every one of ``held`` (the names of its
     sub-folders that hold a data set of their own) is such a sample: each sample's images/
     and masks/ would be read as a data set of one image. None where some of ``held`` is no
-    sample (``train/``: a data set above its split)."""
-    subs = [d for d in sorted(root.iterdir()) if not d.name.startswith(".") and d.is_dir()]
+    sample (``train/``: a data set above its split). The sub-folders passed over are those
+    :func:`dsb_samples` passes over (:func:`_sample_folders`)."""
+    subs = _sample_folders(root)
     found = {d: _sample(d) for d in subs}
     samples = {d.name for d, s in found.items() if isinstance(s, tuple)}
     if not held or not samples.issuperset(held) or len(samples) == len(subs):

@@ -152,17 +152,22 @@ def folder_inputs(folder: Path, passed: list[Path] | None = None) -> list[Path]:
     return zarrs + _without_masks(folder, images)
 
 
-def dsb_inputs(folder: Path) -> list[Path]:
+def dsb_inputs(folder: Path, *, recursive: bool = False) -> list[Path]:
     """The images of a folder of Data Science Bowl samples with no inputs of its own
     (``stage1_test/ID/images/ID.png``, masks/ or not: :func:`~unetlab.data.dsb.dsb_images`),
     said in one line; their outputs go into one folder, named by the images' names (the
-    IDs, which the ground truth's pairs have); else []."""
-    from unetlab.data.dsb import dsb_images
+    IDs, which the ground truth's pairs have); else []. A split's sub-folder among them
+    (``test/``: :func:`~unetlab.data.dsb.dsb_splits`) is no sample: the line says how it
+    is predicted (as --input; ``recursive``: predict_tree searches it)."""
+    from unetlab.data.dsb import dsb_images, dsb_splits
 
     if folder_inputs(folder, []) or (images := dsb_images(folder)) is None:
         return []
+    splits = ", ".join(f"{d.name}/" for d in dsb_splits(folder))
+    how = "searched apart" if recursive else "not predicted (give it as --input, or --recursive)"
     log.info(
-        "%s/ holds %d Data Science Bowl samples: predicting ID/images/ID.png", folder, len(images)
+        "%s/ holds %d Data Science Bowl samples: predicting ID/images/ID.png%s",
+        *(folder, len(images), f"; {splits} {how}" if splits else ""),
     )
     return images
 

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from unetlab.data.dsb import dsb_splits
 from unetlab.errors import DiskFullError, FolderInUseError, OutputError, UnetlabError
 from unetlab.group import SOLO
 from unetlab.inference.earlier_outputs import earlier_outputs, holds_outputs, tree_outputs_line
@@ -59,8 +60,10 @@ def tree_folders(
         if real == skip or real in searched:
             return
         searched.add(real)
-        if samples := dsb_inputs(folder):  # into one folder, as without --recursive
+        if samples := dsb_inputs(folder, recursive=True):  # one folder, as without --recursive
             found.append((folder.relative_to(root), samples))
+            for split in dsb_splits(folder):  # stage1_train/test/: no sample
+                walk(split)
             return
         ours: list[Path] = []
         if files := folder_inputs(folder, ours):
