@@ -5,6 +5,7 @@ DSB folder's masks; ``--recursive`` the same, not one sub-folder of one file a s
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 
@@ -155,3 +156,25 @@ def test_a_few_samples_among_folders_pass_over_an_output_folder(tmp_path):
     said = str(err.value)
     assert "1 of its 2 sub-folders (x/) are one folder per image" in said
     assert "but notes/ has no images/ and masks/ folder:" in said
+
+
+def test_a_report_is_written_into_the_predictions_inside_a_dsb_folder(bowl):
+    """evaluate --pred st/out --gt st --json st/out/e.json was refused as 'would write into
+    st, which it reads as data', though the DSB folder passes over out/ (predict's, its
+    manifest) as no sample (s38); a folder of no outputs there stays refused."""
+    from unetlab.errors import OutputError
+    from unetlab.outputs import refuse_inside
+
+    train = bowl / "stage1_train"
+    given = ["--input", str(train), "--output", str(train / "out"), "--instances"]
+    assert main(["predict", "--checkpoint", str(bowl / "m.pt"), *given]) == 0
+    scored = ["evaluate", "--pred", str(train / "out"), "--gt", str(train)]
+    for _ in range(2):  # and again, its report beside the predictions
+        assert main([*scored, "--json", str(train / "out" / "e.json")]) == 0
+    assert (train / "out" / "e_confusion.png").is_file()
+    report = json.loads((train / "out" / "e.json").read_text())
+    assert sorted(row["name"] for row in report["images"]) == list(IDS)  # not e_confusion
+    with pytest.raises(OutputError, match="would write into"):
+        refuse_inside([train / "notes" / "e.json"], [train], outputs_apart=True)
+    with pytest.raises(OutputError, match="would write into"):  # train's own rule: as before
+        refuse_inside([train / "out" / "e.json"], [train])

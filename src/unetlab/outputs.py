@@ -148,10 +148,14 @@ def refuse_inside(
     folders: Iterable[str | os.PathLike],
     *,
     command: str = "unetlab",
+    outputs_apart: bool = False,
 ) -> None:
     """Raise OutputError if an output lies in (or below) one of ``folders``: folders a command
     reads as data, where its output would be read as data the next time. The message names
-    a place outside them: the output's name in the first folder above that is none of them."""
+    a place outside them: the output's name in the first folder above that is none of them.
+    ``outputs_apart``: the data sets of ``folders`` pass over a sub-folder unetlab wrote
+    outputs into (its manifest: a DSB folder's ``predict --output stage1_train/out``), so an
+    output in (or below) such a sub-folder, itself none of ``folders``, is not refused."""
     roots = [Path(f).resolve() for f in folders]
 
     def among(where: Path) -> bool:
@@ -159,7 +163,7 @@ def refuse_inside(
 
     for out in map(Path, outputs):
         where = out.resolve()
-        if not among(where):
+        if not among(where) or (outputs_apart and _in_outputs(where.parent, roots)):
             continue
         root = next(r for r in roots if where == r or r in where.parents)
         place = root.parent
@@ -170,6 +174,17 @@ def refuse_inside(
             "next run would read the output as an input); give the output another folder, "
             f"e.g. {_shown(place / out.name)}"
         )
+
+
+def _in_outputs(folder: Path, roots: Collection[Path]) -> bool:
+    """Whether ``folder`` (resolved) or a folder above it, below one of ``roots`` and none
+    of them, holds a manifest: a folder of unetlab's outputs that the data passes over."""
+    for place in (folder, *folder.parents):
+        if place in roots:
+            return False
+        if (place / MANIFEST).is_file():
+            return True
+    return False
 
 
 def _shown(path: Path) -> Path:

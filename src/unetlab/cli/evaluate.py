@@ -382,7 +382,8 @@ def _claim_outputs(args, pairs) -> None:
     outputs = [p for p in outputs if p]
     refuse_inputs(outputs, inputs, command="evaluate", suffixes=INPUT_SUFFIXES)
     if outputs:  # not among the images or masks, which training would read them as
-        refuse_inside(outputs, _data_folders(args, pairs), command="evaluate")
+        apart = dict(outputs_apart=True)  # --json st/out/e.json: predict's out/ is no data
+        refuse_inside(outputs, _data_folders(args, pairs), command="evaluate", **apart)
     # the inputs were refused above: claim_files need not list them again
     formats = {json_path: "JSON"} if json_path else {}
     claim_files(outputs, command="evaluate", overwrite=args.overwrite, formats=formats)
