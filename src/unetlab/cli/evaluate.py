@@ -226,6 +226,13 @@ def _add_scores(c) -> None:
         "unetlab predict --instances' objects) (default: 4, as the ISBI challenge)",
     )
     c.add_argument(
+        "--objects-3d",
+        action="store_true",
+        help="with --pred/--gt: the files are z-stacks of object ids (ZYX, or TZYX: frame by "
+        "frame), unetlab predict --instances --objects-3d's against 3-D ground truth; objects "
+        "match in 3-D (IoU over voxels), one row per stack (per frame) (default: plane by plane)",
+    )
+    c.add_argument(
         "--best-threshold",
         action="store_true",
         help="with --checkpoint: also threshold the cell probability at 0.0, 0.1, .., "
@@ -306,6 +313,12 @@ def _check_model_flags(args) -> None:
     if args.label_values or args.class_names:
         raise UnetlabError(
             "--label-values/--class-names are for --pred; a checkpoint records its own"
+        )
+    if args.objects_3d:
+        raise UnetlabError(
+            "--objects-3d scores saved 3-D objects: predict them (unetlab predict --instances "
+            "--objects-3d --input IMAGES --output P), then evaluate --pred P --gt MASKS "
+            "--objects-3d"
         )
     if args.gt_instances or args.pred_instances:
         raise UnetlabError(
@@ -550,6 +563,7 @@ def _run_pred(args):
             objects=args.object_scores or None,
             worst=args.worst,
             exclude_rows=args.exclude_rows,
+            objects_3d=args.objects_3d,
         )
     except MaskValuesError as exc:  # the same fix, in this command's flags
         raise DatasetError(exc.cli) from None

@@ -54,6 +54,7 @@ from unetlab.evaluate.masks import (
 )
 from unetlab.evaluate.report import Report
 from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_pages, varied
+from unetlab.evaluate.volumes import evaluate_volumes
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +73,7 @@ def evaluate_predictions(
     objects: bool | None = None,
     worst: int = 5,
     exclude_rows=None,
+    objects_3d: bool = False,
 ) -> Report:
     """Compare saved predictions with ground-truth masks.
 
@@ -108,10 +110,17 @@ def evaluate_predictions(
     classes, not for more (:func:`object_scores_wanted`). What is refused: the module says.
     ``exclude_rows`` (``{"bottom": 26}``, ``"bottom=26"``: :mod:`unetlab.data.exclude`; a data
     bar) are scored nowhere: the truth is ignored there and objects mostly in them dropped
-    (:func:`~unetlab.evaluate.accumulate.without_excluded`).
+    (:func:`~unetlab.evaluate.accumulate.without_excluded`). ``objects_3d``: the files are
+    z-stacks of object ids (``predict --instances --objects-3d``'s against 3-D ground truth),
+    their objects matched in 3-D, one row per stack or frame
+    (:func:`~unetlab.evaluate.volumes.evaluate_volumes`; the class and reading arguments
+    then refused).
     """
     check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
     exclude_rows = check_exclude_rows(exclude_rows, "exclude_rows")
+    if objects_3d:
+        _check_volumes(label_values, class_names, ignore_value, exclude_rows)
+        return evaluate_volumes(pred_dir, gt_dir, pred_instances=pred_instances, worst=worst)
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     # the pages are read once preds is made below: outlines take a prediction's size
     mask_files, masks = ground_truth(gt_dir, lambda stem: preds.size_of(stem))
@@ -143,6 +152,21 @@ def evaluate_predictions(
     report.source = _source(pred_dir, gt_dir, ignore_value, exclude_rows, scored, report)
     report.source |= _identity(preds, stems, scored, gt_dir)
     return report
+
+
+def _check_volumes(label_values, class_names, ignore_value, exclude_rows) -> None:
+    """UnetlabError naming the first argument that 3-D objects' scoring does not take."""
+    given = dict(
+        label_values=label_values,
+        class_names=class_names,
+        ignore_value=ignore_value,
+        exclude_rows=exclude_rows,
+    )
+    if said := [k for k, v in given.items() if v is not None]:
+        raise UnetlabError(
+            f"{said[0]} is not read with objects_3d (--objects-3d): 3-D objects are scored "
+            "from stacks of object ids against stacks of object ids; drop it"
+        )
 
 
 class _Classes(NamedTuple):

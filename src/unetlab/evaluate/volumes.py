@@ -1,0 +1,119 @@
+"""Scoring objects in 3-D: :func:`evaluate_volumes` (``evaluate --objects-3d``).
+
+A z-stack's objects (``predict --instances --objects-3d``: one id per nucleus across its
+planes) scored against 3-D ground truth (a ZYX stack of object ids; TZYX: frame by frame) as
+volumes: one row per stack (per frame) whose objects match one to one by their IoU over
+voxels, where the plane-by-plane path counts a nucleus of ten planes ten times. The matching
+is the 2-D object scores' own (:func:`~unetlab.metrics.objects.object_scores`): the overlap
+of two id arrays depends on which ids share a voxel, not on where it lies, so a (Z, Y, X)
+volume is scored as its (Z * Y, X) view, and every object figure (F1 at IoU 0.5, the DSB
+score, PQ, SEG, counts) is the 3-D one.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+
+from unetlab.data.io import mask_stem, read_stack
+from unetlab.data.tiffmeta import PageAxes, read_page_axes
+from unetlab.errors import DatasetError, UnetlabError
+from unetlab.evaluate.accumulate import Accumulator
+from unetlab.evaluate.masks import Predictions, ground_truth
+from unetlab.evaluate.report import Report
+from unetlab.inference.objects_3d import frame_pages
+
+#: the two pixel classes of object ids: what the 3-D report's pixel figures count
+CLASSES = ["background", "object"]
+
+
+def evaluate_volumes(
+    pred_dir: str | os.PathLike,
+    gt_dir: str | os.PathLike,
+    *,
+    pred_instances: bool = False,
+    worst: int = 5,
+) -> Report:
+    """The object figures of each stack (each frame of a TZYX movie) in 3-D: ``pred_dir``'s
+    ``<stem>_objects.tif`` (``<stem>.tif`` with ``pred_instances``) against ``gt_dir``'s
+    masks of the same stem, both stacks of object ids (0 = none) whose pages are Z planes
+    (a file that records no axes takes the other's); the pixel figures are the voxels'
+    background / object. Refused in one line: a file with no Z axis, a missing prediction,
+    stacks of other shapes."""
+    gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
+    mask_files, _ = ground_truth(gt_dir)
+    preds = Predictions(pred_dir, instances=pred_instances, object_pixels=True)
+    acc = Accumulator(boundary_class=0, connectivity=1, objects=True)
+    for mask in dict.fromkeys(mask_files):
+        stem = mask_stem(mask)
+        if stem not in preds.objects:
+            raise DatasetError(
+                f"{mask}: no {stem}_objects.tif in {pred_dir} (3-D objects of "
+                "unetlab predict --instances --objects-3d; --pred-instances for <stem>.tif)"
+            )
+        for name, where, pred, gt in volumes(preds.objects[stem], mask, stem):
+            flat_pred, flat_gt = _flat(pred), _flat(gt)
+            pixels = dict(pred=(flat_pred > 0).astype(np.uint8), gt=(flat_gt > 0).astype(np.uint8))
+            acc.add(name, **pixels, gt_ids=flat_gt, pred_ids=flat_pred, where=where)
+    report = acc.report(CLASSES, thresholds=None, worst=worst)
+    report.counting = True
+    report.source = dict(predictions=str(pred_dir), ground_truth=str(gt_dir), objects_3d=True)
+    return report
+
+
+def volumes(pred: Path, gt: Path, stem: str) -> Iterator[tuple[str, dict, np.ndarray, np.ndarray]]:
+    """(row name, its columns, predicted (Z, Y, X) ids, true (Z, Y, X) ids) of each frame of
+    the stacks ``pred`` and ``gt`` (one for a ZYX stack, named ``stem``; ``stem[t]`` with
+    ``t`` for each frame of a TZYX one)."""
+    gt_pages, pred_pages = read_stack(gt, mask=True), read_stack(pred, mask=True)
+    if gt_pages.shape != pred_pages.shape:
+        raise UnetlabError(
+            f"{pred}: {_size(pred_pages)} but its ground truth {gt} {_size(gt_pages)}; "
+            "score a prediction of the same stack"
+        )
+    axes = planes_of(gt, pred, len(gt_pages))
+    frames = frame_pages(axes)
+    for t, pages in enumerate(frames):
+        name, where = (stem, {}) if len(frames) == 1 else (f"{stem}[{t}]", {"t": t})
+        where |= {"planes": len(pages)}
+        yield name, where, pred_pages[pages], gt_pages[pages]
+
+
+def planes_of(gt: Path, pred: Path, pages: int) -> PageAxes:
+    """The page axes of the stacks ``gt`` and ``pred`` (``pages`` pages each): the ground
+    truth's, or the prediction's where the truth's pages record none; a UnetlabError in one
+    line where they have no Z axis, or two different ones."""
+    known = [(f, read_page_axes(f, pages)) for f in (gt, pred)]
+    recorded = [(f, a) for f, a in known if a.letters != "Q"]
+    for f, a in recorded:
+        if "Z" not in a.letters:
+            what = "one 2-D image" if not a.letters else "frames (T), each a 2-D image"
+            raise UnetlabError(
+                f"{f}: --objects-3d scores objects across Z planes, and it has no Z axis "
+                f"(it is {what}); score it without --objects-3d, plane by plane"
+            )
+    if not recorded:
+        raise UnetlabError(
+            f"{gt}: its {pages} pages record no axes, nor do those of {pred}: --objects-3d "
+            "needs to know they are Z planes; write the truth with its axes (tifffile.imwrite("
+            "..., metadata={'axes': 'ZYX'}), or an ImageJ hyperstack)"
+        )
+    if len(recorded) == 2 and recorded[0][1].letters != recorded[1][1].letters:
+        raise UnetlabError(
+            f"{pred}: its pages are {recorded[1][1].letters} but those of {gt} "
+            f"{recorded[0][1].letters}; score a prediction of the same stack"
+        )
+    return recorded[0][1]
+
+
+def _flat(volume: np.ndarray) -> np.ndarray:
+    """A (Z, Y, X) array as its (Z * Y, X) view: the voxels the 2-D scores count."""
+    return volume.reshape(-1, volume.shape[-1])
+
+
+def _size(pages: np.ndarray) -> str:
+    """How a message gives a stack's size: '12 pages of 64x48 (width x height)'."""
+    return f"{len(pages)} pages of {pages.shape[2]}x{pages.shape[1]} (width x height)"

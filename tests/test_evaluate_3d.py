@@ -1,0 +1,103 @@
+"""evaluate --objects-3d: z-stacks of object ids scored in 3-D (IoU over voxels), one row
+per stack or frame, where the plane-by-plane path counts a nucleus once per plane."""
+
+from __future__ import annotations
+
+import csv
+import re
+
+import numpy as np
+import pytest
+import tifffile
+
+from unetlab.cli import main
+from unetlab.errors import UnetlabError
+from unetlab.evaluate import evaluate_predictions
+
+
+def _balls(shape=(9, 32, 40)) -> np.ndarray:
+    """(Z, Y, X) uint16 ids of two balls of radius 4, apart."""
+    z, y, x = np.indices(shape)
+    out = np.zeros(shape, np.uint16)
+    for i, (cz, cy, cx) in enumerate([(4, 10, 10), (4, 20, 28)], start=1):
+        out[(z - cz) ** 2 + (y - cy) ** 2 + (x - cx) ** 2 <= 16] = i
+    return out
+
+
+def _write(path, ids: np.ndarray, axes: str = "ZYX") -> None:
+    tifffile.imwrite(path, ids, imagej=True, metadata={"axes": axes})
+
+
+def _folders(tmp_path, pred: np.ndarray, gt: np.ndarray, axes: str = "ZYX"):
+    (tmp_path / "gt").mkdir()
+    (tmp_path / "pred").mkdir()
+    _write(tmp_path / "gt" / "s.tif", gt, axes)
+    _write(tmp_path / "pred" / "s_objects.tif", pred, axes)
+    return tmp_path / "pred", tmp_path / "gt"
+
+
+def test_a_perfect_stack_scores_one_in_3d_and_counts_each_nucleus_once(tmp_path):
+    gt = _balls()
+    pred, truth = _folders(tmp_path, gt, gt)
+    report = evaluate_predictions(pred, truth, objects_3d=True)
+    (row,) = report.images
+    assert (row["objects"], row["pred_objects"], row["object_f1"]) == (2, 2, 1.0)
+    assert row["planes"] == 9
+    assert report.summary["object_f1"] == 1.0
+    flat = evaluate_predictions(pred, truth, gt_instances=True, pred_instances=True)
+    planes = sum(r["objects"] for r in flat.images)
+    assert planes == 18  # each ball over its 9 planes, counted in each
+    assert planes != sum(r["objects"] for r in report.images)
+
+
+def test_a_ball_split_across_planes_is_one_false_object_in_3d_not_plane_by_plane(tmp_path):
+    gt = _balls()
+    split = gt.copy()
+    split[:2][split[:2] == 1] = 3  # ball 1's top planes get an id of their own
+    pred, truth = _folders(tmp_path, split, gt)
+    (row,) = evaluate_predictions(pred, truth, objects_3d=True).images
+    assert (row["objects"], row["pred_objects"]) == (2, 3)
+    assert row["object_f1"] == pytest.approx(0.8)  # tp 2, fp 1 (the split-off cap)
+    assert row["count_error"] == 0.5  # (3 - 2) / 2
+    flat = evaluate_predictions(pred, truth, gt_instances=True, pred_instances=True)
+    assert all(r["object_f1"] in (1.0,) or np.isnan(r["object_f1"]) for r in flat.images)
+
+
+def test_a_movie_of_stacks_scores_each_frame(tmp_path):
+    gt = np.stack([_balls(), _balls()])
+    pred = gt.copy()
+    pred[1][pred[1] == 2] = 0  # frame 1 misses a ball
+    pred_dir, truth = _folders(tmp_path, pred, gt, "TZYX")
+    rows = evaluate_predictions(pred_dir, truth, objects_3d=True).images
+    assert [(r["name"], r["t"], r["pred_objects"]) for r in rows] == [
+        ("s[0]", 0, 2),
+        ("s[1]", 1, 1),
+    ]
+
+
+@pytest.mark.parametrize(("axes", "shape", "why"), [("TYX", (3, 8, 8), "frames (T)")])
+def test_a_stack_without_z_is_refused_in_one_line(tmp_path, axes, shape, why):
+    ids = np.ones(shape, np.uint16)
+    pred, truth = _folders(tmp_path, ids, ids, axes)
+    with pytest.raises(UnetlabError, match=re.escape(f"has no Z axis (it is {why}")):
+        evaluate_predictions(pred, truth, objects_3d=True)
+
+
+def test_a_one_page_image_is_refused_in_one_line(tmp_path):
+    ids = np.ones((8, 8), np.uint16)
+    pred, truth = _folders(tmp_path, ids, ids, "YX")
+    with pytest.raises(UnetlabError, match="has no Z axis .it is one 2-D image"):
+        evaluate_predictions(pred, truth, objects_3d=True)
+
+
+def test_cli_writes_one_row_per_stack_and_refuses_the_checkpoint_route(tmp_path, capsys):
+    gt = _balls()
+    pred, truth = _folders(tmp_path, gt, gt)
+    out = tmp_path / "e.json"
+    args = ["evaluate", "--pred", str(pred), "--gt", str(truth), "--objects-3d"]
+    assert main([*args, "--json", str(out)]) == 0
+    with open(tmp_path / "e_images.csv", newline="") as f:
+        (row,) = list(csv.DictReader(f))
+    assert (row["objects"], row["object_f1"], row["planes"]) == ("2", "1", "9")
+    assert main(["evaluate", "--checkpoint", "m.pt", "--data", "d", "--objects-3d"]) != 0
+    assert "evaluate --pred P --gt MASKS --objects-3d" in capsys.readouterr().err
