@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import re
+import shutil
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from tests.test_predict_objects import local_net
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
 from unetlab.errors import UnetlabError
+from unetlab.evaluate import evaluate_predictions
 from unetlab.inference.files import predict_file
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
@@ -154,6 +156,10 @@ def test_cli_counts_each_nucleus_of_an_imagej_z_stack_once(tmp_path, monkeypatch
         on = np.nonzero((ids == int(r["id"])).any(axis=(1, 2)))[0]
         assert (on[0], on[-1], len(on)) == (int(r["z_first"]), int(r["z_last"]), int(r["planes"]))
     assert max(int(r["planes"]) for r in table) == 13  # the rod: every plane, one object
+    (tmp_path / "gt").mkdir()  # its ids as 3-D truth: evaluate --objects-3d reads the file
+    shutil.copy(tmp_path / "o" / "s_objects.tif", tmp_path / "gt" / "s.tif")
+    scored = evaluate_predictions(tmp_path / "o", tmp_path / "gt", objects_3d=True)
+    assert [(r["objects"], r["object_f1"]) for r in scored.images] == [(6, 1.0)]
 
 
 def test_a_movie_s_frames_have_their_3d_objects_apart(tmp_path):
