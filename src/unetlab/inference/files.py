@@ -110,6 +110,7 @@ from unetlab.inference.objects import (
 )
 from unetlab.inference.objects_3d import (
     check_planes,
+    flag_cut_3d,
     frame_pages,
     objects_by_frame,
     table_3d,
@@ -778,17 +779,22 @@ def _write_objects_3d(
     channels: Sequence[str] = (),
     name: str | None = None,
     position: int | None = None,
+    exclude_rows: tuple | None = None,
+    invalid: Sequence[np.ndarray | None] | None = None,
     **_,
 ) -> tuple[list[Path], list[int], dict[str, int], dict[str, float]]:
     """:func:`_write_objects` of 3-D objects (``ids``: each page's, one id per object
     across its frame's planes: :func:`~unetlab.inference.objects_3d.objects_by_frame`):
     the ids TIFF as the 2-D one, and one table row per 3-D object
-    (:func:`_frame_table`); (their paths, the objects of each frame, {}, {})."""
+    (:func:`_frame_table`; those the rows of ``exclude_rows`` or a page's ``invalid``
+    pixels cut touch the border, as in 2-D); (their paths, the objects of each frame, {},
+    {})."""
     written = [_write_id_tiff(paths["objects"], ids, pixel, axes, record)]
     size = None if pixel is None else pixel.size
     voxel = voxel_size(size, pixel.spacing) if pixel is not None and pixel.spacing else None
+    cut = _cut_pages(ids, exclude_rows, invalid)
     tables = [
-        _frame_table(t, [ids[p] for p in pages], stack[pages], axes, voxel)
+        _frame_table(t, [ids[p] for p in pages], stack[pages], axes, voxel, [cut[p] for p in pages])
         for t, pages in enumerate(frame_pages(axes))
     ]
     counts = [len(t["id"]) for t in tables]
@@ -802,11 +808,23 @@ def _write_objects_3d(
     return [*written, paths["table"]], counts, {}, {}
 
 
-def _frame_table(t: int, ids: list[np.ndarray], stack: np.ndarray, axes: PageAxes, voxel):
+def _cut_pages(ids: list, exclude_rows, invalid) -> list[np.ndarray | None]:
+    """Each page's pixels that cut its objects: the rows of ``exclude_rows`` and its
+    ``invalid`` (nodata) ones; None where none."""
+    bar = region(ids[0].shape, exclude_rows)
+    pages = list(invalid) if invalid is not None else [None] * len(ids)
+    return [bar if bad is None else bad if bar is None else bar | bad for bad in pages]
+
+
+def _frame_table(
+    t: int, ids: list[np.ndarray], stack: np.ndarray, axes: PageAxes, voxel, cut: list
+):
     """The 3-D objects table of frame ``t`` (:func:`~unetlab.inference.objects_3d.table_3d`
-    of its planes' ``ids`` over their ``stack`` of pixels), a movie's led by ``t`` (and
-    ``t_s`` where the frame interval is known)."""
-    table = table_3d(np.stack(ids), stack, voxel)
+    of its planes' ``ids`` over their ``stack`` of pixels; objects its planes' ``cut``
+    pixels cut touch the border: :func:`~unetlab.inference.objects_3d.flag_cut_3d`), a
+    movie's led by ``t`` (and ``t_s`` where the frame interval is known)."""
+    planes = np.stack(ids)
+    table = flag_cut_3d(table_3d(planes, stack, voxel), planes, cut)
     if "T" not in axes.letters:
         return table
     rows, seconds = len(table["id"]), frame_seconds(axes.timing)

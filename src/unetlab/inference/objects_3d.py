@@ -22,12 +22,14 @@ from scipy import ndimage
 from skimage.morphology import h_maxima
 from skimage.segmentation import watershed
 
+from unetlab.data.nodata import touching
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.errors import UnetlabError
 from unetlab.inference.objects import SPLIT_DEPTH, SPLIT_MIN_DEPTH, SPLIT_SMOOTH, compact
 
 __all__ = [
     "check_planes",
+    "flag_cut_3d",
     "frame_pages",
     "lasting",
     "objects_3d",
@@ -208,6 +210,20 @@ def table_3d(ids: np.ndarray, image: np.ndarray, voxel: tuple[float, float, floa
         table["mean_intensity" + (f"_{c}" if several else "")] = sums / weight
     table["touches_border"] = np.array([_at_edge(b, ids.shape) for b in boxes], bool)
     return table
+
+
+def flag_cut_3d(table: dict, planes: np.ndarray, cut: list[np.ndarray | None]) -> dict:
+    """:func:`table_3d`'s ``touches_border`` also True for the 3-D objects of ``planes``
+    ((Z, Y, X) ids) with a voxel in or beside (4-connected, in its plane) a ``cut`` pixel of
+    its plane ((Y, X) bool or None each: excluded rows, nodata): their volume is a lower
+    bound, as at the stack's sides. A new dict; ``table`` is kept."""
+    flagged = np.zeros(int(planes.max(initial=0)) + 1, bool)
+    for plane, bad in zip(planes, cut, strict=True):
+        if bad is not None and bad.any():
+            near = touching(plane, bad)
+            flagged[: len(near)] |= near
+    border = np.asarray(table["touches_border"], bool) | flagged[np.asarray(table["id"])]
+    return {**table, "touches_border": border}
 
 
 def _at_edge(box: tuple[slice, ...] | None, shape: tuple[int, ...]) -> bool:
