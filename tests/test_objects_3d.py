@@ -145,6 +145,7 @@ def test_cli_counts_each_nucleus_of_an_imagej_z_stack_once(tmp_path, monkeypatch
     assert main([*base, "--output", str(tmp_path / "o"), "--instances", "--objects-3d"]) == 0
     (row,) = _rows(tmp_path / "o" / "objects_summary.csv")
     assert (row["objects"], row["page"], row["z"]) == ("6", "", "")
+    assert float(row["focus"]) > 0  # the median of its planes', near their objects
     table = _rows(tmp_path / "o" / "s_objects.csv")
     assert [r["id"] for r in table] == [str(k) for k in range(1, 7)]
     assert float(row["total_volume_um3"]) == sum(float(r["volume_um3"]) for r in table)
@@ -169,6 +170,7 @@ def test_a_movie_s_frames_have_their_3d_objects_apart(tmp_path):
     predict_folder(net, [tmp_path / "t.tif"], tmp_path / "o", objects=True, objects_3d=True)
     rows = _rows(tmp_path / "o" / "objects_summary.csv")
     assert [(r["t"], r["t_s"], r["objects"]) for r in rows] == [("0", "0", "6"), ("1", "30", "6")]
+    assert rows[0]["focus"] == rows[1]["focus"] != ""  # frame 1 is frame 0 mirrored
     ids = tifffile.imread(tmp_path / "o" / "t_objects.tif")
     assert ids.shape == (2, 13, 56, 72) and ids[0].max() == ids[1].max() == 6
 

@@ -18,7 +18,8 @@ in its objects table, those without objects too (audit s34 stacks 6: a movie's r
 its frames, 199 "objects" for ~15 nuclei, and a dark frame was in no table); its ``focus``
 is the frame's or plane's. A stack's 3-D objects (``--objects-3d``: a table of
 ``volume``, no ``page``) have one row per stack, or per frame of a movie (its ``t``), with
-``total_volume``, ``mean_volume`` (and ``_um3``) and no focus. A multi-position OME-TIFF has the rows of each position
+``total_volume``, ``mean_volume`` (and ``_um3``), the focus the median of its planes' (near
+the parts of its objects in each: :func:`plane_boxes`). A multi-position OME-TIFF has the rows of each position
 (:mod:`unetlab.data.positions`), each led by its ``position`` (0-based, as its outputs'
 ``_pos`` names) and ``position_name`` (its OME Image name). Everything is read from
 the folder's tables and the inputs, so a rerun's rows are the same whichever run
@@ -204,8 +205,12 @@ def object_boxes(path: str | os.PathLike) -> dict[int, np.ndarray] | None:
     ``bbox_left``, ``bbox_bottom``, ``bbox_right``, less the saturated objects' (their
     ``saturated_fraction`` :data:`~unetlab.inference.table_extras.SATURATED_SHARE` or more:
     a clipped blob's edge is no focus, and a well of only debris has none); None where it
-    cannot be read or lacks them."""
+    cannot be read or lacks them. A 3-D objects table (``volume``, no boxes) gives each
+    page's boxes of its objects from the ids TIFF beside it (:func:`plane_boxes`)."""
     names = ["bbox_top", "bbox_left", "bbox_bottom", "bbox_right"]
+    header = _header(Path(path))
+    if "volume" in header and names[0] not in header:
+        return plane_boxes(Path(path))
     try:
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.reader(f)
@@ -222,6 +227,35 @@ def object_boxes(path: str | os.PathLike) -> dict[int, np.ndarray] | None:
     except (OSError, ValueError, IndexError, csv.Error):
         return None
     return {k: np.array(v, np.int64) for k, v in boxes.items()}
+
+
+def plane_boxes(table: Path) -> dict[int, np.ndarray] | None:
+    """:func:`object_boxes` of a 3-D objects ``table`` (``<stem>_objects.csv`` of
+    ``--objects-3d``): each page of the ids ``<stem>_objects.tif`` beside it, the boxes of
+    the parts of its objects in that page (the saturated ones left out, by the table's
+    ``saturated_fraction``); None where either cannot be read."""
+    from scipy import ndimage
+
+    from unetlab.data.io import read_stack
+
+    ids_file = table.with_name(table.name.removesuffix(".csv") + ".tif")
+    try:
+        with open(table, newline="", encoding="utf-8") as f:
+            rows = list(csv.DictReader(f))
+        saturated = {
+            int(r["id"]) for r in rows if float(r.get("saturated_fraction") or 0) >= SATURATED_SHARE
+        }
+        pages = read_stack(ids_file, mask=True)
+    except (UnetlabError, OSError, ValueError, KeyError, csv.Error):
+        return None
+    boxes = {}
+    for p, page in enumerate(pages):
+        found = enumerate(ndimage.find_objects(page), start=1)
+        kept = [b for k, b in found if b is not None and k not in saturated]
+        boxes[p] = np.array(
+            [[b[0].start, b[1].start, b[0].stop, b[1].stop] for b in kept], np.int64
+        ).reshape(-1, 4)
+    return boxes
 
 
 def image_focus(path: str | os.PathLike, table: str | os.PathLike | None = None) -> float | None:
@@ -421,7 +455,7 @@ def plane_rows(row: dict, table: Path, stem: Path, image: Path | None = None) ->
     and its figures (:func:`page_figures`; 0 objects for a frame without any: a count
     against time skips none), with the ``image`` file's :func:`page_focus` page by page
     where given. A movie's 3-D objects table (``t`` and ``volume``, no ``page``) gives a
-    row per frame instead, without focus. None for one image, or where the pages cannot
+    row per frame instead, its focus the median of its planes'. None for one image, or where the pages cannot
     be told."""
     header = _header(table)
     frames = "page" not in header and {"t", "volume"} <= set(header)  # a movie's 3-D objects
@@ -433,13 +467,16 @@ def plane_rows(row: dict, table: Path, stem: Path, image: Path | None = None) ->
             break
     else:
         return None
+    times = [p["t"] for p in planes] if frames else []
     if frames:  # one row a frame: its t (and t_s)
         first: dict = {}
         planes = [first.setdefault(p["t"], p) for p in planes if p["t"] not in first]
     figures = page_figures(table, len(planes))
     if figures is None:
         return None
-    focus = page_focus(image, table) if image is not None and not frames else None
+    focus = page_focus(image, table) if image is not None else None
+    if frames and focus is not None:  # a frame's: the median of its planes'
+        focus = _frame_focus(focus, times) if len(focus) == len(times) else None
     if image is not None and (focus is None or len(focus) != len(planes)):
         focus = [None] * len(planes)
     kept = [{k: v for k, v in place.items() if k in header} for place in planes]
@@ -447,6 +484,17 @@ def plane_rows(row: dict, table: Path, stem: Path, image: Path | None = None) ->
     for r, value in zip(rows, focus or []):
         r["focus"] = value
     return rows
+
+
+def _frame_focus(focus: list[float | None], times: list[int]) -> list[float | None]:
+    """The median focus of each frame's planes (``focus`` of each page, ``times`` its
+    frame), in the order of the frames; None for a frame without one."""
+    frames: dict[int, list[float]] = {}
+    for t, value in zip(times, focus, strict=True):
+        frames.setdefault(t, [])
+        if value is not None:
+            frames[t].append(value)
+    return [statistics.median(v) if v else None for v in frames.values()]
 
 
 def _header(table: Path) -> list[str]:
