@@ -247,19 +247,21 @@ def test_the_record_says_objects_3d_so_skip_existing_predicts_flat_outputs_again
     assert prediction_record(net, options, joined).outputs["objects_3d"] is True
 
 
-def test_objects_the_excluded_rows_cut_touch_the_border_in_3d(tmp_path):
-    _write(tmp_path / "s.tif", _ball_stack(), "ZYX")
+@pytest.mark.parametrize("cut", [{"exclude_rows": (8, 0)}, {"nodata": 0.0}])
+def test_objects_the_excluded_rows_or_nodata_cut_touch_the_border_in_3d(tmp_path, cut):
+    stack = _ball_stack()
+    _write(tmp_path / "s.tif", stack, "ZYX")
+    stack[:, :8] = 0  # nodata: the same top rows
+    _write(tmp_path / "n.tif", stack, "ZYX")
     net, found = local_net(), {}
-    for name, rows in (("o", None), ("x", (8, 0))):
-        out = tmp_path / name
-        predict_folder(
-            net, [tmp_path / "s.tif"], out, objects=True, objects_3d=True, exclude_rows=rows
-        )
-        ids = tifffile.imread(out / "s_objects.tif")
+    for name, how in (("s", {}), ("s" if "exclude_rows" in cut else "n", cut)):
+        out = tmp_path / f"o{len(found)}"
+        predict_folder(net, [tmp_path / f"{name}.tif"], out, objects=True, objects_3d=True, **how)
+        ids = tifffile.imread(out / f"{name}_objects.tif")
         reach = [{str(k) for k in np.unique(plane) if k} for plane in (ids[:, 8], ids[[0, -1]])]
-        flags = {r["id"]: r["touches_border"] for r in _rows(out / "s_objects.csv")}
-        found[name] = reach, {k for k, v in flags.items() if v == "true"}
-    (_, rod), flagged = found["o"]
+        flags = {r["id"]: r["touches_border"] for r in _rows(out / f"{name}_objects.csv")}
+        found[len(found)] = reach, {k for k, v in flags.items() if v == "true"}
+    (_, rod), flagged = found[0]
     assert len(rod) == 1 and flagged == rod  # the rod spans the stack; no ball is cut
-    (cut, rod), flagged = found["x"]
-    assert len(cut) == 2 and flagged == cut | rod  # the two balls the top bar cuts too
+    (cut_ids, rod), flagged = found[1]
+    assert len(cut_ids) == 2 and flagged == cut_ids | rod  # the two balls the top rows cut too
