@@ -7,7 +7,9 @@ Two entry points, both returning a :class:`Report`:
 - :func:`evaluate_predictions`: compare saved label images (class indices, ``<stem>.png`` as
   ``unetlab predict`` writes them, or ``<stem>.tif`` for stacks; mask values where the
   file's record says so, as ``unetlab predict --label-values`` writes them; object ids in
-  ``<stem>_objects.tif`` as ``unetlab predict --instances`` writes them) with ground-truth masks.
+  ``<stem>_objects.tif`` as ``unetlab predict --instances`` writes them) with ground-truth masks;
+  with ``objects_3d=True`` z-stacks of object ids against 3-D ground truth, objects matched in
+  3-D, one row per stack or frame (``volumes``: :func:`evaluate_volumes`).
 
 What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
 
@@ -42,8 +44,9 @@ What the report holds (``Report.to_dict()``, the JSON of ``unetlab evaluate``):
 The modules, one concern each: ``report`` (:class:`Report`, its table and JSON), ``accumulate``
 (the running statistics of the images, derived into a report), ``masks`` (reading masks and
 saved predictions), ``checks`` (arguments and mask values refused), ``predictions``
-(:func:`evaluate_predictions`), ``model`` (:func:`evaluate_model`), ``training`` (what a
-checkpoint records of its training: the value it ignored, the images it trained on).
+(:func:`evaluate_predictions`), ``volumes`` (3-D objects: :func:`evaluate_volumes`), ``model``
+(:func:`evaluate_model`), ``training`` (what a checkpoint records of its training: the value it
+ignored, the images it trained on).
 """
 
 from unetlab.evaluate.accumulate import object_scores_wanted, without_ignored
@@ -60,6 +63,7 @@ from unetlab.evaluate.report import (
     nan_to_none,
 )
 from unetlab.evaluate.training import trained_on, training_ignore_value, training_overlap
+from unetlab.evaluate.volumes import evaluate_volumes
 
 __all__ = [
     "AVERAGING",
@@ -74,6 +78,7 @@ __all__ = [
     "data_root",
     "evaluate_model",
     "evaluate_predictions",
+    "evaluate_volumes",
     "evaluation_pairs",
     "nan_to_none",
     "object_scores_wanted",

@@ -110,11 +110,8 @@ def evaluate_predictions(
     classes, not for more (:func:`object_scores_wanted`). What is refused: the module says.
     ``exclude_rows`` (``{"bottom": 26}``, ``"bottom=26"``: :mod:`unetlab.data.exclude`; a data
     bar) are scored nowhere: the truth is ignored there and objects mostly in them dropped
-    (:func:`~unetlab.evaluate.accumulate.without_excluded`). ``objects_3d``: the files are
-    z-stacks of object ids (``predict --instances --objects-3d``'s against 3-D ground truth),
-    their objects matched in 3-D, one row per stack or frame
-    (:func:`~unetlab.evaluate.volumes.evaluate_volumes`; the class and reading arguments
-    then refused).
+    (:func:`~unetlab.evaluate.accumulate.without_excluded`). ``objects_3d``: z-stacks of
+    object ids scored in 3-D (:func:`~unetlab.evaluate.volumes.evaluate_volumes`).
     """
     check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
     exclude_rows = check_exclude_rows(exclude_rows, "exclude_rows")
