@@ -101,3 +101,31 @@ def test_cli_writes_one_row_per_stack_and_refuses_the_checkpoint_route(tmp_path,
     assert (row["objects"], row["object_f1"], row["planes"]) == ("2", "1", "9")
     assert main(["evaluate", "--checkpoint", "m.pt", "--data", "d", "--objects-3d"]) != 0
     assert "evaluate --pred P --gt MASKS --objects-3d" in capsys.readouterr().err
+
+
+def test_truth_that_records_no_axes_takes_the_predictions_and_both_without_are_refused(tmp_path):
+    gt = _balls()
+    pred, truth = _folders(tmp_path, gt, gt)
+    tifffile.imwrite(truth / "s.tif", gt, metadata=None)  # another tool's plain stack
+    (row,) = evaluate_predictions(pred, truth, objects_3d=True).images
+    assert (row["objects"], row["object_f1"], row["planes"]) == (2, 1.0, 9)
+    tifffile.imwrite(pred / "s_objects.tif", gt, metadata=None)
+    with pytest.raises(UnetlabError, match="its 9 pages record no axes, nor do those of"):
+        evaluate_predictions(pred, truth, objects_3d=True)
+
+
+def test_a_prediction_of_another_size_is_refused_naming_both(tmp_path):
+    gt = _balls()
+    pred, truth = _folders(tmp_path, gt[:8], gt)
+    with pytest.raises(UnetlabError, match=r"8 pages of 40x32 .* but its ground truth .* 9 pages"):
+        evaluate_predictions(pred, truth, objects_3d=True)
+    with pytest.raises(UnetlabError, match="ignore_value is not read with objects_3d"):
+        evaluate_predictions(pred, truth, objects_3d=True, ignore_value=255)
+
+
+def test_a_missing_prediction_is_named(tmp_path):
+    gt = _balls()
+    pred, truth = _folders(tmp_path, gt, gt)
+    (pred / "s_objects.tif").rename(pred / "other_objects.tif")
+    with pytest.raises(UnetlabError, match="s.tif: no s_objects.tif in"):
+        evaluate_predictions(pred, truth, objects_3d=True)
