@@ -99,6 +99,7 @@ def test_cli_writes_one_row_per_stack_and_refuses_the_checkpoint_route(tmp_path,
     with open(tmp_path / "e_images.csv", newline="") as f:
         (row,) = list(csv.DictReader(f))
     assert (row["objects"], row["object_f1"], row["planes"]) == ("2", "1", "9")
+    assert "3-D objects: each image below is a stack" in capsys.readouterr().out
     assert main(["evaluate", "--checkpoint", "m.pt", "--data", "d", "--objects-3d"]) != 0
     assert "evaluate --pred P --gt MASKS --objects-3d" in capsys.readouterr().err
 

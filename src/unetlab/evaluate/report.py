@@ -123,6 +123,8 @@ class Report:
         lines = _class_lines(s, self.class_names)
         lines += _pixel_lines(s, self.source.get("exclude_rows"))
         lines += _challenge_line(s, self.class_names, self.boundary_class)
+        if self.source.get("objects_3d"):  # evaluate_volumes': an image is a stack
+            lines.append(VOLUMES_LINE)
         lines += (
             _object_lines(s) + _class_object_line(s, self.class_names)
             if "rand_error" in s
@@ -164,6 +166,13 @@ class Report:
     def plot_confusion(self, path: str | os.PathLike) -> Path:
         """Write the row-normalised confusion matrix as a PNG (see :func:`plot_confusion`)."""
         return plot_confusion(self.matrix, self.class_names, path)
+
+
+#: what the table's words mean for 3-D objects (evaluate --objects-3d)
+VOLUMES_LINE = (
+    "3-D objects: each image below is a stack (a movie's frame), its objects matched by IoU "
+    "over voxels; pixels are voxels, an object's area its volume"
+)
 
 
 def _worst_key(row: dict) -> tuple:
