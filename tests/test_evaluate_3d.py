@@ -120,8 +120,23 @@ def test_a_prediction_of_another_size_is_refused_naming_both(tmp_path):
     pred, truth = _folders(tmp_path, gt[:8], gt)
     with pytest.raises(UnetlabError, match=r"8 pages of 40x32 .* but its ground truth .* 9 pages"):
         evaluate_predictions(pred, truth, objects_3d=True)
-    with pytest.raises(UnetlabError, match="ignore_value is not read with objects_3d"):
+    with pytest.raises(UnetlabError, match=r"ignore_value \(--ignore-value\) is not read"):
         evaluate_predictions(pred, truth, objects_3d=True, ignore_value=255)
+
+
+def test_region_flags_are_refused_with_3d_objects(tmp_path):
+    """Ids are given: --connectivity, --boundary-class and --object-scores off were accepted
+    and ignored (s38 eval3d's leftover)."""
+    gt = _balls()
+    pred, truth = _folders(tmp_path, gt, gt)
+    bad = dict(connectivity=2, boundary_class=1, objects=False)
+    flags = {"connectivity": "--connectivity", "boundary_class": "--boundary-class"}
+    flags["objects"] = "--object-scores"
+    for key, value in bad.items():
+        with pytest.raises(UnetlabError, match=f"{key} \\({flags[key]}\\) is not read"):
+            evaluate_predictions(pred, truth, objects_3d=True, **{key: value})
+    (row,) = evaluate_predictions(pred, truth, objects_3d=True, objects=True).images
+    assert row["object_f1"] == 1.0
 
 
 def test_a_missing_prediction_is_named(tmp_path):

@@ -116,7 +116,8 @@ def evaluate_predictions(
     check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
     exclude_rows = check_exclude_rows(exclude_rows, "exclude_rows")
     if objects_3d:
-        _check_volumes(label_values, class_names, ignore_value, exclude_rows)
+        kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
+        _check_volumes(label_values, class_names, ignore_value, exclude_rows, **kept)
         return evaluate_volumes(pred_dir, gt_dir, pred_instances=pred_instances, worst=worst)
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     # the pages are read once preds is made below: outlines take a prediction's size
@@ -151,17 +152,28 @@ def evaluate_predictions(
     return report
 
 
-def _check_volumes(label_values, class_names, ignore_value, exclude_rows) -> None:
-    """UnetlabError naming the first argument that 3-D objects' scoring does not take."""
+#: the flags of evaluate_predictions' arguments that 3-D scoring refuses, where not --name
+_FLAGS_3D = {"objects": "--object-scores"}
+
+
+def _check_volumes(
+    label_values, class_names, ignore_value, exclude_rows, *, connectivity, boundary_class, objects
+) -> None:
+    """UnetlabError naming the first argument that 3-D objects' scoring does not take (its
+    ids are given: no regions to find, no boundary class, object scores always)."""
     given = dict(
         label_values=label_values,
         class_names=class_names,
         ignore_value=ignore_value,
         exclude_rows=exclude_rows,
+        connectivity=None if connectivity == 1 else connectivity,
+        boundary_class=None if boundary_class == "auto" else boundary_class,
+        objects=None if objects in (None, True) else objects,
     )
     if said := [k for k, v in given.items() if v is not None]:
         raise UnetlabError(
-            f"{said[0]} is not read with objects_3d (--objects-3d): 3-D objects are scored "
+            f"{said[0]} ({_FLAGS_3D.get(said[0], '--' + said[0].replace('_', '-'))}) is not "
+            "read with objects_3d (--objects-3d): 3-D objects are scored "
             "from stacks of object ids against stacks of object ids; drop it"
         )
 
