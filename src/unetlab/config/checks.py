@@ -121,7 +121,8 @@ def check_data(data: DataSection) -> None:
         raise UnetlabError(f"data.seed must be >= 0, not {data.seed}")
     check_range("data.w0", data.w0, 0.0)
     check_range("data.sigma", data.sigma, 0.0, low_open=True)
-    data.channel = check_channel(data.channel)
+    # set as built, not as the user's key (config.guard records an attribute assigned again)
+    object.__setattr__(data, "channel", check_channel(data.channel))
     if data.label_values is not None and len(set(data.label_values)) != len(data.label_values):
         raise UnetlabError(f"data.label_values has duplicates: {data.label_values}")
     if data.normalization is not None:
