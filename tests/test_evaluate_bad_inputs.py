@@ -137,3 +137,24 @@ def test_masks_of_the_same_few_ids_read_as_classes_are_said_to_look_like_ids(tmp
     with caplog.at_level("WARNING", logger="unetlab"):
         evaluate_predictions(tmp_path / "pred3", tmp_path / "gt3")
     assert "look like object ids" not in caplog.text
+
+
+def test_a_class_model_scored_on_masks_of_the_same_few_ids_says_they_look_like_ids(
+    tmp_path, caplog
+):
+    """evaluate --checkpoint --data scored a tracked movie's ids 1..6 as a 7-class model's
+    classes unsaid, where training and evaluate --gt say they look like object ids."""
+    (tmp_path / "data" / "images").mkdir(parents=True)
+    _tracked_masks(tmp_path / "data" / "masks", tmp_path / "pred", ids=6)
+    for k in range(3):
+        write_png(tmp_path / "data" / "images" / f"f{k}.png", np.full((40, 60), 9, np.uint8))
+    model = UNet(1, 7, depth=1, base_channels=2, padding="same")
+    with caplog.at_level("WARNING", logger="unetlab"):
+        evaluate_model(model, tmp_path / "data")
+    assert "they look like object ids: each of the 3 masks holds the same 6 values" in caplog.text
+    assert "train an instance model on them (--set data.target=instances)" in caplog.text
+    caplog.clear()
+    model.classes = ["bg", "a", "b", "c", "d", "e", "f"]  # named: the data set's classes
+    with caplog.at_level("WARNING", logger="unetlab"):
+        evaluate_model(model, tmp_path / "data")
+    assert "look like object ids" not in caplog.text

@@ -29,6 +29,8 @@ import numpy as np
 
 from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, region
+from unetlab.data.fingerprint import MaskValues, object_ids_note
+from unetlab.data.instances import ONE_OBJECT_LEAST
 from unetlab.data.nodata import InvalidPages, either
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.split_record import describe_pairs
@@ -307,19 +309,59 @@ def _accumulated_each(
     invalid = InvalidPages(read, scoring.predicting.nodata)
     unsaid = scoring.ignore_from_training
     where = PageColumns()  # a stack's page, frame and time: its row's last columns
+    ids = _IdPages(scoring)  # masks that look like object ids: said once scored
     from unetlab.inference.predict import floor_run
 
     # one tuned heap for all the images, given back at the end; the floor's lines said once
     with tuned_allocator(), floor_run():
         for pair in pairs:
             image, mask = read(pair)
+            ids.add(mask)
             unsaid = unsaid and not _say_ignored(mask, scoring.ignore_value)
             bad = invalid(pair)  # nodata, transparent: scored nowhere
             at = where(pair.image, pair.page, pair.pages)
             acc.add(pair.name, **_score_pair(pair, image, mask, scoring, bad), where=at)
             if done is not None:
                 done(pair.name)
+    ids.say()
     return acc
+
+
+#: what a class model's masks that look like object ids need (:class:`_IdPages`)
+_TRAIN_INSTANCES = (
+    "this model reads them as classes: train an instance model on them "
+    "(--set data.target=instances) and evaluate that"
+)
+
+
+class _IdPages:
+    """The values and regions of each mask page a class model is scored against, kept while
+    every page holds more than :data:`ONE_OBJECT_LEAST` values (the background too), and the
+    warning where they look like object ids (the same few in every file:
+    :func:`~unetlab.data.fingerprint.object_ids_note`), as training and ``evaluate --gt``
+    say it. None kept for an instance model (its masks are read as ids) nor for a class
+    model whose classes are named (the data set's own: organs, not ids)."""
+
+    def __init__(self, scoring: _Scoring):
+        model = scoring.model
+        values = scoring.label_values or range(len(model.classes))
+        named = list(model.classes) != [str(v) for v in values]
+        instance = scoring.objects is not None and scoring.objects.mode == "instances"
+        self.pages: list[MaskValues] | None = None if named or instance else []
+
+    def add(self, mask: np.ndarray) -> None:
+        """One mask page, as read."""
+        if self.pages is None:
+            return
+        if len(np.unique(mask)) <= ONE_OBJECT_LEAST:
+            self.pages = None  # not every page: no note
+        else:
+            self.pages.append(MaskValues.of(mask))
+
+    def say(self) -> None:
+        """The warning, where every page looks like object ids."""
+        if self.pages and (ids := object_ids_note(self.pages, _TRAIN_INSTANCES)):
+            log.warning("the masks' values are scored as the model's classes; %s", ids)
 
 
 def _mask_colours(scoring: _Scoring) -> ColourTable | None:
