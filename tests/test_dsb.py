@@ -223,3 +223,24 @@ def test_evaluate_gt_names_the_sub_folder_that_is_no_sample(tmp_path):
         write_png(tmp_path / "p" / f"{sid}.png", (expected_ids(squares) > 0).astype(np.uint8))
     with pytest.raises(DatasetError, match="3 of its 4 sub-folders .* notes/ has no images/"):
         evaluate_predictions(tmp_path / "p", root)
+
+
+def test_a_test_folder_inside_is_said_once_by_train_and_evaluate_gt(tmp_path, caplog):
+    """stage1_train/test/ is passed over as no sample (6454950); predict said so, train
+    --data and evaluate --gt passed it over without a word (s38). Said once a command."""
+    from unetlab.cli import main
+
+    root = write_dsb(tmp_path / "stage1_train", {s: OBJECTS["a"] for s in "abcd"})
+    write_png(root / "test" / "t.png", np.zeros((8, 8, 3), np.uint8))
+    said = "test/ passed over: named as a split, no sample"
+    sets = ["--set=data.tile_size=16", "--set=model.depth=2", "--set=model.base_channels=4"]
+    args = ["train", "--data", str(root), "--run-dir", str(tmp_path / "run"), "--check"]
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main([*args, "--no-progress", *sets]) == 0
+    assert caplog.text.count(said) == 1
+    caplog.clear()
+    for sid in "abcd":
+        write_png(tmp_path / "p" / f"{sid}.png", (expected_ids(OBJECTS["a"]) > 0).astype(np.uint8))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        assert main(["evaluate", "--pred", str(tmp_path / "p"), "--gt", str(root)]) == 0
+    assert caplog.text.count(said) == 1

@@ -17,6 +17,7 @@ A sample's masks folder stands as the mask of its :class:`~unetlab.data.pairs.Pa
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from PIL import Image
 from unetlab.data.folder_notes import is_macos_metadata
 from unetlab.data.io import INPUT_SUFFIXES, stack_shape
 from unetlab.data.names import SPLIT_NAMES
-from unetlab.data.read_notes import note_overlaps
+from unetlab.data.read_notes import note_once, note_overlaps
 from unetlab.errors import DatasetError, ImageReadError
 from unetlab.manifest import MANIFEST
 
@@ -62,6 +63,7 @@ def dsb_samples(root: Path) -> list[tuple[Path, Path]] | None:
     found = {d: _sample(d) for d in subs}
     fits = [s for s in found.values() if isinstance(s, tuple)]
     if len(fits) == len(subs):
+        _say_splits(root)
         return fits
     if len(fits) < HALF_DSB or 2 * len(fits) <= len(subs):
         return None
@@ -97,6 +99,20 @@ def dsb_splits(root: Path) -> list[Path]:
     ``stage1_train/`` no DSB folder, and predict --recursive mirrored each sample's
     ``images/`` into ``OUT/ID/images/``)."""
     return [d for d in _sub_folders(root) if _is_split(d)]
+
+
+def _say_splits(root: Path) -> None:
+    """Say once a command (:func:`~unetlab.data.read_notes.note_once`: the data folder is
+    read several times) the split sub-folders of the DSB folder ``root`` passed over
+    (``stage1_train/test/``), as predict says them: train and evaluate --gt read its
+    samples without them."""
+    if splits := dsb_splits(root):
+        named = ", ".join(f"{d.name}/" for d in splits)
+        note_once(
+            f"{root}/ holds Data Science Bowl samples; {named} passed over: named as a split, "
+            "no sample (give it as a data folder of its own to read it)",
+            level=logging.INFO,
+        )
 
 
 def _sub_folders(root: Path) -> list[Path]:

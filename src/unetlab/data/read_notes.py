@@ -94,15 +94,15 @@ def note_transparent(path: str, share: float) -> None:
         log.warning("%s", transparent_line({str(path): share}))
 
 
-def note_once(line: str, key: str | None = None) -> None:
-    """Say ``line`` (a warning) now, unless it was said already in this command (outside a
-    command: in this process): a data folder is searched more than once a command.
-    ``key``: what makes lines one (a kind of line said for its first file only), else
-    the line itself."""
+def note_once(line: str, key: str | None = None, level: int = logging.WARNING) -> None:
+    """Say ``line`` (a warning, or at ``level``) now, unless it was said already in this
+    command (outside a command: in this process): a data folder is searched more than once a
+    command. ``key``: what makes lines one (a kind of line said for its first file only),
+    else the line itself."""
     said = _active.said if _active is not None else _said
     if (key or line) not in said:
         said.add(key or line)
-        log.warning("%s", line)
+        log.log(level, "%s", line)
 
 
 def note_left_out(path: str, share: float, kind: str) -> None:
