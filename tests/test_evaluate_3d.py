@@ -145,3 +145,17 @@ def test_a_missing_prediction_is_named(tmp_path):
     (pred / "s_objects.tif").rename(pred / "other_objects.tif")
     with pytest.raises(UnetlabError, match="s.tif: no s_objects.tif in"):
         evaluate_predictions(pred, truth, objects_3d=True)
+
+
+def test_a_prediction_with_no_ground_truth_is_named(tmp_path, caplog):
+    """--objects-3d scored s and left t_objects.tif (no t.tif in --gt) out without a word,
+    where the 2-D path names such predictions (s38 leftovers)."""
+    gt = _balls()
+    pred, truth = _folders(tmp_path, gt, gt)
+    _write(pred / "t_objects.tif", gt)
+    with caplog.at_level("WARNING", logger="unetlab"):
+        report = evaluate_predictions(pred, truth, objects_3d=True)
+    assert [row["name"] for row in report.images] == ["s"]
+    assert f"1 prediction(s) in {pred} have no mask in {truth} and are not scored: t" in (
+        caplog.text
+    )

@@ -688,3 +688,20 @@ def _page_mismatch(path: Path, pages: int, gt: MaskPage) -> str:
     else:
         fix = "predict the image whose planes the masks annotate"
     return f"{said}: page i is scored against page i; {fix}"
+
+
+def say_unscored(preds: Predictions, stems: list[str], gt_dir: Path) -> None:
+    """One line naming the predictions that no mask of ``gt_dir`` (``stems``) scored (audit
+    s34 messy 10: they were left out without a word), in 2-D and in 3-D."""
+    unscored = sorted((set(preds.maps) | set(preds.objects)) - set(stems))
+    if unscored:
+        shown = ", ".join(unscored[:5]) + (
+            f" and {len(unscored) - 5} more" if len(unscored) > 5 else ""
+        )
+        log.warning(
+            "%d prediction(s) in %s have no mask in %s and are not scored: %s",
+            len(unscored),
+            preds.folder,
+            gt_dir,
+            shown,
+        )

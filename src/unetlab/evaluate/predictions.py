@@ -51,6 +51,7 @@ from unetlab.evaluate.masks import (
     palette_void,
     recorded_ignore_value,
     recorded_label_values,
+    say_unscored,
 )
 from unetlab.evaluate.report import Report
 from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_pages, varied
@@ -141,7 +142,7 @@ def evaluate_predictions(
     objects = object_scores_wanted(objects, known, instances=with_ids)
     reading = _Reading(values, ignore_value, connectivity, gt_instances, exclude_rows)
     acc, scored, stems = _scored(masks, preds, reading, classes, void=void, objects=objects)
-    _say_unscored(preds, stems, gt_dir)
+    say_unscored(preds, stems, gt_dir)
     names = _found_names(classes.names, classes.by_index, acc)
     report = acc.report(names, thresholds=None, worst=worst)
     if not gt_instances:
@@ -302,23 +303,6 @@ def _prediction_stem(stem: str, preds: Predictions, named: set[str], others: dic
         if want in others and others[want] not in named:
             return others[want]
     return stem
-
-
-def _say_unscored(preds: Predictions, stems: list[str], gt_dir: Path) -> None:
-    """One line naming the predictions that no mask of ``gt_dir`` (``stems``) scored (audit
-    s34 messy 10: they were left out without a word)."""
-    unscored = sorted((set(preds.maps) | set(preds.objects)) - set(stems))
-    if unscored:
-        shown = ", ".join(unscored[:5]) + (
-            f" and {len(unscored) - 5} more" if len(unscored) > 5 else ""
-        )
-        log.warning(
-            "%d prediction(s) in %s have no mask in %s and are not scored: %s",
-            len(unscored),
-            preds.folder,
-            gt_dir,
-            shown,
-        )
 
 
 def _say_classless(preds: Predictions, stems: list[str], report: Report) -> None:

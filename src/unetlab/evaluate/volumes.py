@@ -22,7 +22,7 @@ from unetlab.data.io import mask_stem, read_stack
 from unetlab.data.tiffmeta import PageAxes, read_page_axes
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.evaluate.accumulate import Accumulator
-from unetlab.evaluate.masks import Predictions, ground_truth
+from unetlab.evaluate.masks import Predictions, ground_truth, say_unscored
 from unetlab.evaluate.report import Report
 from unetlab.inference.objects_3d import frame_pages
 
@@ -42,7 +42,7 @@ def evaluate_volumes(
     masks of the same stem, both stacks of object ids (0 = none) whose pages are Z planes
     (a file that records no axes takes the other's); the pixel figures are the voxels'
     background / object. Refused in one line: a file with no Z axis, a missing prediction,
-    stacks of other shapes."""
+    stacks of other shapes; predictions with no ground truth said in one line."""
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     mask_files, _ = ground_truth(gt_dir)
     preds = Predictions(pred_dir, instances=pred_instances, object_pixels=True)
@@ -58,6 +58,7 @@ def evaluate_volumes(
             flat_pred, flat_gt = _flat(pred), _flat(gt)
             pixels = dict(pred=(flat_pred > 0).astype(np.uint8), gt=(flat_gt > 0).astype(np.uint8))
             acc.add(name, **pixels, gt_ids=flat_gt, pred_ids=flat_pred, where=where)
+    say_unscored(preds, [mask_stem(m) for m in mask_files], gt_dir)
     report = acc.report(CLASSES, thresholds=None, worst=worst)
     report.counting = True
     report.source = dict(predictions=str(pred_dir), ground_truth=str(gt_dir), objects_3d=True)
