@@ -175,10 +175,15 @@ def test_channel_for_a_multi_band_model_is_refused_once_before_any_file(tmp_path
         capsys.readouterr()
         assert main([*argv, "--output", str(tmp_path / "out"), "--channel", channel]) == 2
         (line,) = capsys.readouterr().err.strip().splitlines()
-        shown = "3" if channel == "3" else "'3,2,1'"
-        assert line == (
-            f"unetlab predict: error: channel {shown} was asked for, but the model takes 4 "
-            "channels: leave --channel (channel=) out to give it all 4 channels (--channel "
-            "picks one channel for a 1-channel model)"
+        one = (
+            "channel 3 was asked for, but the model takes 4 channels: leave --channel "
+            "(channel=) out to give it all 4 channels (--channel picks one channel for a "
+            "1-channel model)"
         )
+        bands = (  # a band list (s38): 3 bands for a net of 4
+            "channels 3, 2, 1 were asked for (3 bands), but the model takes 4 channel(s): give "
+            "--channel (channel=) 4 band(s), or leave it out (the bands it trained on, "
+            "data.channel, else all)"
+        )
+        assert line == f"unetlab predict: error: {one if channel == '3' else bands}"
         assert not (tmp_path / "out").exists()

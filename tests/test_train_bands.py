@@ -68,7 +68,9 @@ def test_a_band_subset_is_trained_recorded_and_predicted_from_the_whole_file(tmp
     tifffile.imwrite(tmp_path / "scene.tif", image)
     (written,) = predict_file(model, tmp_path / "scene.tif", tmp_path / "out")
     assert np.array_equal(read_image(written), expected)
-    with pytest.raises(UnetlabError, match=r"has 2 channel\(s\) \(0 to 1\), but the model reads"):
+    with pytest.raises(
+        UnetlabError, match=r"has 2 channel\(s\) \(0 to 1\), but channels 2, 0 are read"
+    ):
         predict_image(model, image[..., :2])
     report = tmp_path / "eval.json"
     argv = ["evaluate", "--checkpoint", str(best), "--data", str(root), "--json", str(report)]
@@ -85,3 +87,31 @@ def test_training_refuses_a_band_the_files_lack_naming_their_count(tmp_path, cap
     args += ["--set", "data.channel=[5, 0]", "--set", "data.tile_size=32", "--no-progress"]
     assert main(args) == 2
     assert "has 4 channel(s) (0 to 3), no channel 5" in capsys.readouterr().err
+
+
+def test_predict_takes_a_band_list_from_the_command_line(tmp_path, capsys):
+    """--channel took one index: a net of 2 channels (data.channel: [2, 0]) could not be
+    given its bands from the CLI where its checkpoint records none (s38 leftovers)."""
+    from unetlab.checkpoint import save_model
+    from unetlab.models import UNet
+
+    model = UNet(2, 2, depth=1, base_channels=2, padding="same")
+    save_model(tmp_path / "m.pt", model)
+    image, _ = _bands(3, side=32)
+    (tmp_path / "in").mkdir()
+    tifffile.imwrite(tmp_path / "in" / "s.tif", image)
+    expected = predict_image(model, image[..., [2, 0]]).argmax(0)
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
+    argv += ["--input", str(tmp_path / "in" / "s.tif")]
+    for given, out in ((["2", "0"], "a"), (["2,0"], "b")):
+        assert main([*argv, "--output", str(tmp_path / out), "--channel", *given]) == 0
+        assert np.array_equal(read_image(tmp_path / out / "s.png"), expected)
+    capsys.readouterr()
+    for given, said in (
+        (["2", "0", "1"], "channels 2, 0, 1 were asked for (3 bands), but the model takes 2"),
+        (["2,0,0"], "must list distinct channel indices >= 0, not (2, 0, 0)"),
+        (["2,DAPI"], "--channel 2,DAPI: give one channel (an index or a name the file records"),
+    ):
+        assert main([*argv, "--output", str(tmp_path / "c"), "--channel", *given]) == 2
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and said in err

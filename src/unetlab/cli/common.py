@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import typing
+from collections.abc import Sequence
 from dataclasses import fields
 
 from unetlab.errors import UnetlabError
@@ -89,18 +90,39 @@ def add_prediction_args(group, *, tta_help: str = "") -> None:
     )
     group.add_argument(
         "--channel",
-        type=channel_arg,
+        nargs="+",
         metavar="C",
         help="predict only channel C (0-based, or a name the file records: ImageJ label, OME "
         "channel name, e.g. DAPI) of multi-channel images, e.g. the nuclear stain "
-        "of a fluorescence image for a grey model (default: the channel the model was trained "
-        "on, data.channel, else all channels)",
+        "of a fluorescence image for a grey model; or bands C C ... in that order for a "
+        "model of as many channels (--channel 3 2 1 7, or 3,2,1,7: RGB + NIR of a 13-band "
+        "scene) (default: the channel(s) the model was trained on, data.channel, else all "
+        "channels)",
     )
 
 
 def channel_arg(text: str) -> int | str:
     """``--channel``: an index (0, 1, ...), or the name of a channel the files record."""
     return int(text) if text.strip().lstrip("-").isdigit() else text.strip()
+
+
+def channel_args(given: Sequence[str] | None) -> int | str | tuple[int, ...] | None:
+    """``--channel``'s words: one channel (:func:`channel_arg`), or a band list of indices
+    (``3 2 1 7`` or ``3,2,1,7``: ``data.channel`` a list) as a tuple, which
+    :class:`~unetlab.inference.predict.PredictOptions` checks as it checks the config's; a
+    list holding a name is refused in one line (the files name one channel at a time)."""
+    if given is None:
+        return None
+    words = [w for text in given for w in text.replace(",", " ").split()]
+    if len(words) == 1:
+        return channel_arg(words[0])
+    if not words or not all(w.isdigit() for w in words):
+        raise UnetlabError(
+            f"--channel {' '.join(given)}: give one channel (an index or a name the file "
+            "records, --channel DAPI) or a list of channel indices (--channel 3 2 1 7), not "
+            "names in a list"
+        )
+    return tuple(int(w) for w in words)
 
 
 def predict_options(args: argparse.Namespace, device):
@@ -115,7 +137,7 @@ def predict_options(args: argparse.Namespace, device):
         tta=args.tta,
         precision=args.precision,
         device=device,
-        channel=args.channel,
+        channel=channel_args(args.channel),
     )
 
 

@@ -284,8 +284,15 @@ def _converted(hwc: np.ndarray, channels: int, *, colour: bool) -> tuple[np.ndar
     return None, ""
 
 
-def channel_refusal(channel: int | str, channels: int) -> str:
-    """Why ``channel`` cannot be given to a net of ``channels`` (not 1) input channels."""
+def channel_refusal(channel: int | str | tuple[int, ...], channels: int) -> str:
+    """Why ``channel`` (one, or a band list) cannot be given to a net of ``channels`` input
+    channels (not 1; not as many as the list)."""
+    if isinstance(channel, tuple):
+        return (
+            f"channels {', '.join(map(str, channel))} were asked for ({len(channel)} bands), "
+            f"but the model takes {channels} channel(s): give --channel (channel=) {channels} "
+            "band(s), or leave it out (the bands it trained on, data.channel, else all)"
+        )
     shown = repr(channel) if isinstance(channel, str) else channel
     return (
         f"channel {shown} was asked for, but the model takes {channels} channels: leave "
@@ -317,9 +324,10 @@ def _missing_channel(name: str, have: int, channel) -> str:
     or the tuple of them a model records)."""
     if isinstance(channel, tuple):
         return (
-            f"{name}: has {have} channel(s) (0 to {have - 1}), but the model reads channels "
-            f"{', '.join(map(str, channel))} (its data.channel): give images of at least "
-            f"{max(channel) + 1} channels, as it trained on"
+            f"{name}: has {have} channel(s) (0 to {have - 1}), but channels "
+            f"{', '.join(map(str, channel))} are read (--channel, else the model's "
+            f"data.channel): give images of at least {max(channel) + 1} channels, or the "
+            "bands they have"
         )
     return (
         f"{name}: has {have} channel(s) (0 to {have - 1}), no channel "
@@ -446,7 +454,9 @@ class PredictOptions:
             object.__setattr__(self, "channel", c := c[0])
         if isinstance(c, (list, tuple)) and len(c) > 1:  # a band subset (data.channel a list)
             if not all(_whole(i) and i >= 0 for i in c) or len(set(c)) != len(c):
-                raise UnetlabError(f"channel must list distinct channel indices >= 0, not {c!r}")
+                raise UnetlabError(
+                    f"channel (--channel) must list distinct channel indices >= 0, not {c!r}"
+                )
             object.__setattr__(self, "channel", tuple(int(i) for i in c))
             return
         if c is not None and (not isinstance(c, int) or isinstance(c, bool) or c < 0):
