@@ -121,6 +121,52 @@ def evaluate_predictions(
         _check_volumes(label_values, class_names, ignore_value, exclude_rows, **kept)
         return evaluate_volumes(pred_dir, gt_dir, pred_instances=pred_instances, worst=worst)
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
+    ids = dict(gt_instances=gt_instances, pred_instances=pred_instances)
+    read = _read(pred_dir, gt_dir, label_values, class_names, boundary_class, **ids)
+    ignore_value, void, masks = _ignored(read, pred_dir, ignore_value)
+    known = _known_classes(read.classes.names, read.classes.by_index)
+    objects = object_scores_wanted(objects, known, instances=read.with_ids)
+    values = read.classes.label_values
+    reading = _Reading(values, ignore_value, connectivity, read.gt_instances, exclude_rows)
+    acc, scored, stems = _scored(
+        masks, read.preds, reading, read.classes, void=void, objects=objects
+    )
+    report = _reported(acc, read, stems, gt_dir, worst)
+    report.source = _source(pred_dir, gt_dir, ignore_value, exclude_rows, scored, report)
+    report.source |= _identity(read.preds, stems, scored, gt_dir)
+    return report
+
+
+class _Read(NamedTuple):
+    """What :func:`evaluate_predictions` reads before scoring: the mask files, an iterator
+    of their pages (:class:`MaskPage`) for the predicted images, the predictions, the
+    classes scored and whether the masks hold object ids."""
+
+    mask_files: list[Path]
+    masks: Iterable[MaskPage]
+    preds: Predictions
+    classes: _Classes
+    gt_instances: bool
+
+    @property
+    def with_ids(self) -> bool:
+        """Whether either side holds object ids (the report's counts table)."""
+        return self.gt_instances or bool(self.preds.objects)
+
+
+def _read(
+    pred_dir: Path,
+    gt_dir: Path,
+    label_values: Sequence[int] | None,
+    class_names: Sequence[str] | None,
+    boundary_class: int | None | str,
+    *,
+    gt_instances: bool,
+    pred_instances: bool,
+) -> _Read:
+    """The masks of ``gt_dir`` (object ids also where every file is objects only), the
+    classes scored (:func:`_classes`) and the predictions of ``pred_dir``; a folder of the
+    masks given as the predictions refused, the masks kept for the predicted images."""
     # the pages are read once preds is made below: outlines take a prediction's size
     mask_files, masks = ground_truth(gt_dir, lambda stem: preds.size_of(stem))
     gt_instances = gt_instances or _objects_only(mask_files)
@@ -132,24 +178,35 @@ def evaluate_predictions(
     )
     _refuse_masks_as_predictions(preds, mask_files, gt_dir)
     masks = _for_images(masks, preds, mask_files)
+    return _Read(mask_files, masks, preds, classes, gt_instances)
+
+
+def _ignored(
+    read: _Read, pred_dir: Path, ignore_value: int | None
+) -> tuple[int | None, int | None, Iterable[MaskPage]]:
+    """(the mask value scored nowhere, palette masks' void value or None, the mask pages
+    checked): ``ignore_value``, else the one the predictions' records give
+    (:func:`_recorded_ignore`), else palette masks' void (:func:`palette_void`)."""
     if ignore_value is None:
         ignore_value = _recorded_ignore(pred_dir)
-    void = palette_void(mask_files, ignore_value, values)
+    values = read.classes.label_values
+    void = palette_void(read.mask_files, ignore_value, values)
     ignore_value = ignore_value if void is None else void
-    masks = checked_masks(masks, ignore_value, label_values=values, instances=gt_instances)
-    with_ids = gt_instances or bool(preds.objects)
-    known = _known_classes(classes.names, classes.by_index)
-    objects = object_scores_wanted(objects, known, instances=with_ids)
-    reading = _Reading(values, ignore_value, connectivity, gt_instances, exclude_rows)
-    acc, scored, stems = _scored(masks, preds, reading, classes, void=void, objects=objects)
-    say_unscored(preds, stems, gt_dir)
-    names = _found_names(classes.names, classes.by_index, acc)
+    masks = checked_masks(
+        read.masks, ignore_value, label_values=values, instances=read.gt_instances
+    )
+    return ignore_value, void, masks
+
+
+def _reported(acc: Accumulator, read: _Read, stems: list[str], gt_dir: Path, worst: int) -> Report:
+    """The report of ``acc`` (the pages of ``stems`` scored), with the predictions no mask
+    scored and, masks of classes, object ids scored without a class map said."""
+    say_unscored(read.preds, stems, gt_dir)
+    names = _found_names(read.classes.names, read.classes.by_index, acc)
     report = acc.report(names, thresholds=None, worst=worst)
-    if not gt_instances:
-        _say_classless(preds, stems, report)
-    report.counting = with_ids
-    report.source = _source(pred_dir, gt_dir, ignore_value, exclude_rows, scored, report)
-    report.source |= _identity(preds, stems, scored, gt_dir)
+    if not read.gt_instances:
+        _say_classless(read.preds, stems, report)
+    report.counting = read.with_ids
     return report
 
 
