@@ -115,3 +115,25 @@ def test_predict_takes_a_band_list_from_the_command_line(tmp_path, capsys):
         assert main([*argv, "--output", str(tmp_path / "c"), "--channel", *given]) == 2
         err = capsys.readouterr().err.strip()
         assert len(err.splitlines()) == 1 and said in err
+
+
+def test_another_band_list_than_the_recorded_one_is_warned_naming_both(tmp_path, caplog):
+    """A model recording bands [2, 0] given --channel 1 3 said 'predicting channels 2, 0 ...
+    the model trained on them' and predicted 1, 3 (s38 leftovers: --channel's list)."""
+    from unetlab.checkpoint import save_model
+    from unetlab.models import UNet
+
+    model = UNet(2, 2, depth=1, base_channels=2, padding="same")
+    model.channel = [2, 0]
+    save_model(tmp_path / "m.pt", model)
+    (tmp_path / "in").mkdir()
+    tifffile.imwrite(tmp_path / "in" / "s.tif", _bands(3, side=32)[0])
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
+    argv += ["--input", str(tmp_path / "in" / "s.tif"), "--output", str(tmp_path / "o")]
+    with caplog.at_level("INFO", logger="unetlab"):
+        assert main([*argv, "--channel", "1", "3"]) == 0
+    assert "predicting channels 1, 3 (--channel, or channel in Python), but the model was " in (
+        caplog.text
+    )
+    assert "trained on channels 2, 0 (data.channel)" in caplog.text
+    assert "the model trained on them" not in caplog.text

@@ -1018,13 +1018,20 @@ def _nothing_to_predict(skipped: int, failed: int) -> str:
     return f"nothing to predict: {', '.join(parts) or 'no inputs'}"
 
 
-def _channel_note(trained: int | list[int] | None, asked: int | None) -> None:
+def _channel_note(trained: int | list[int] | None, asked: int | tuple[int, ...] | None) -> None:
     """Say which channel is predicted where the model records one (``data.channel``), or
-    which channels (a band subset)."""
+    which channels (a band subset; ``asked`` another list: warned, as another channel is)."""
     if trained is None:
         return
     if isinstance(trained, (list, tuple)):
         shown = ", ".join(map(str, trained))
+        if isinstance(asked, (list, tuple)) and tuple(asked) != tuple(trained):
+            log.warning(
+                "predicting channels %s (--channel, or channel in Python), but the model was "
+                "trained on channels %s (data.channel); leave it out for those",
+                *(", ".join(map(str, asked)), shown),
+            )
+            return
         log.info(
             "predicting channels %s of each image, in that order: the model trained on them", shown
         )
