@@ -265,3 +265,27 @@ def test_objects_the_excluded_rows_or_nodata_cut_touch_the_border_in_3d(tmp_path
     assert len(rod) == 1 and flagged == rod  # the rod spans the stack; no ball is cut
     (cut_ids, rod), flagged = found[1]
     assert len(cut_ids) == 2 and flagged == cut_ids | rod  # the two balls the top rows cut too
+
+
+def test_pixel_size_and_z_spacing_given_for_a_stack_that_records_none(tmp_path, caplog):
+    """A tifffile stack with no sizes (audit s38 3d: planes then a pixel apart, stacked
+    nuclei joined; F1 0.98 -> 0.85 on 2 stacks of 0.8 µm planes): pixel_size and z_spacing
+    (--pixel-size, --z-spacing) weigh its voxels, scale its outputs and give µm columns."""
+    tifffile.imwrite(tmp_path / "p.tif", _ball_stack((5, 56, 72)), metadata=None)
+    plain = dict(objects=True, objects_3d=True, axes="ZYX")
+    with pytest.raises(UnetlabError, match=r"p.tif records no pixel size.*--pixel-size UM"):
+        predict_file(local_net(), tmp_path / "p.tif", tmp_path / "o", **plain, z_spacing=2.0)
+    sizes = dict(pixel_size=0.5, z_spacing=2.0)
+    predict_file(local_net(), tmp_path / "p.tif", tmp_path / "o", **plain, **sizes)
+    with tifffile.TiffFile(tmp_path / "o" / "p_objects.tif") as tif:
+        assert (tif.imagej_metadata["spacing"], tif.imagej_metadata["unit"]) == (2.0, "um")
+        assert tif.pages[0].tags["XResolution"].value == (2, 1)  # 2 px a µm
+    row = _rows(tmp_path / "o" / "p_objects.csv")[0]
+    assert float(row["volume_um3"]) == pytest.approx(float(row["volume"]) * 0.5 * 0.5 * 2.0)
+    _write(tmp_path / "r.tif", _ball_stack((5, 56, 72)), "ZYX")  # records 0.5 µm, 1 µm planes
+    with caplog.at_level("INFO"):
+        predict_file(local_net(), tmp_path / "r.tif", tmp_path / "o", **plain, z_spacing=2.0)
+    assert "r.tif records pixel size 0.5x0.5 µm, z spacing 1 µm: taken as 0.5, 2 µm" in caplog.text
+    assert tifffile.TiffFile(tmp_path / "o" / "r_objects.tif").imagej_metadata["spacing"] == 2.0
+    with pytest.raises(UnetlabError, match=r"z_spacing \(--z-spacing\) must be a positive"):
+        OutputOptions(z_spacing=-1.0)

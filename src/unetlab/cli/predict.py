@@ -226,6 +226,21 @@ def _add_slides(s) -> None:
         "67108864 px, 2^26)",
     )
     s.add_argument(
+        "--pixel-size",
+        type=float,
+        metavar="UM",
+        help="the pixel size in µm of images read whole, in place of what their files record "
+        "(or for files that record none): the outputs' scale, the tables' um columns",
+    )
+    s.add_argument(
+        "--z-spacing",
+        type=float,
+        metavar="UM",
+        help="the step between a stack's planes in µm, in place of what its file records (or "
+        "for one that records none): the outputs' scale, z_um, and --objects-3d's voxels "
+        "(without it, or one in the file, planes are taken a pixel apart)",
+    )
+    s.add_argument(
         "--output-format",
         choices=["ome-tiff", "ome-zarr"],
         default="ome-tiff",
@@ -442,6 +457,8 @@ def output_options(args):
         overwrite=args.overwrite,
         skip_existing=args.skip_existing,
         objects_3d=args.objects_3d,
+        pixel_size=args.pixel_size,
+        z_spacing=args.z_spacing,
     )
 
 

@@ -22,6 +22,7 @@ from unetlab.data import ome_xml
 from unetlab.data.geotiff import geotags, geotiff_pixel_size
 from unetlab.data.positions import image_of, series_of
 from unetlab.data.tiff_files import is_tiff_name, open_tiff
+from unetlab.errors import UnetlabError
 
 #: dtypes an ImageJ hyperstack holds; others are written as plain TIFFs without these fields
 IMAGEJ_DTYPES = (np.uint8, np.uint16, np.float32)
@@ -366,6 +367,38 @@ def read_pixel_size(path: str | os.PathLike) -> PixelSize | None:
         size, spacing = tiff_sizes(tif, page)
         geo = geotags(page)
     return None if size is None else PixelSize(size, "um", spacing, geo)
+
+
+def given_sizes(
+    recorded: PixelSize | None, name: str, pixel_size: float | None, z_spacing: float | None
+) -> PixelSize | None:
+    """``recorded`` (a file's :func:`read_pixel_size`) with the pixel size and z spacing the
+    caller gave in µm (predict's ``--pixel-size``, ``--z-spacing``) in place of the file's
+    (each said in one line where it differs). UnetlabError for a ``z_spacing`` with no pixel
+    size, given or recorded: planes are weighed against pixels."""
+    if pixel_size is None and z_spacing is None:
+        return recorded
+    size = recorded.size if recorded is not None and pixel_size is None else None
+    if pixel_size is not None:
+        size = (float(pixel_size), float(pixel_size))
+    if size is None:
+        raise UnetlabError(
+            f"{name} records no pixel size, and --z-spacing (z_spacing=) weighs its planes "
+            "against its pixels: give --pixel-size UM too (pixel_size=)"
+        )
+    spacing = recorded.spacing if recorded is not None else None
+    spacing = float(z_spacing) if z_spacing is not None else spacing
+    if recorded is not None and (recorded.size != size or recorded.spacing != spacing):
+        log.info(
+            "%s records pixel size %s µm, z spacing %s µm: taken as %g, %s µm as given",
+            name,
+            "x".join(f"{v:g}" for v in recorded.size),
+            "none" if recorded.spacing is None else f"{recorded.spacing:g}",
+            size[0],
+            "none" if spacing is None else f"{spacing:g}",
+        )
+    geo = recorded.geotags if recorded is not None else ()
+    return PixelSize(size, "um", spacing, geo)
 
 
 def tiff_sizes(tif, page) -> tuple[tuple[float, float] | None, float | None]:

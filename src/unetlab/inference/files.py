@@ -82,6 +82,7 @@ from unetlab.data.tiffmeta import (
     PageAxes,
     channel_names,
     frame_seconds,
+    given_sizes,
     imagej_kwargs,
     read_pixel_size,
     scale_kwargs,
@@ -424,6 +425,12 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
             "whole, and this one is large, read window by window: read it whole with "
             "--large-pixels N above its pixels a plane (large_threshold=), or drop --objects-3d"
         )
+    if o.pixel_size is not None or o.z_spacing is not None:
+        raise UnetlabError(
+            f"{file.path.name}: --pixel-size and --z-spacing (pixel_size=, z_spacing=) apply "
+            "to images read whole, and this one is large, read window by window: read it "
+            "whole with --large-pixels N (large_threshold=), or record the sizes in the file"
+        )
     names = output_names(stem, o.output_format)
     names["overlay"] = f"{stem}_overlay.png"
     refuse_theirs(file.out_dir, names, o.wanted)
@@ -495,6 +502,7 @@ def _predict_whole(file: _File) -> list[Path]:
         stack, axes, pages = _read_fitted(file)
         invalid = invalid_pages(file.path, stack, file.options.nodata)  # nodata, transparent
     meta = _tiff_meta(model, file.path, file.values)
+    meta["pixel"] = given_sizes(meta["pixel"], file.path.name, o.pixel_size, o.z_spacing)
     tiff = stack.shape[0] > 1 or meta["pixel"] is not None
     paths = output_paths(file.out_dir, output_stem(file.path), stack=tiff)
     refuse_theirs(file.out_dir, paths, o.wanted)

@@ -883,7 +883,7 @@ class _Run:
             return
         result.written[path] = written
         result.pixels += output_pixels(written[0])  # its header only
-        if self.outputs.objects is not None:
+        if self.outputs.objects is not None and self.outputs.pixel_size is None:
             _say_pixel_size(path, self.scaled)
         if found:  # a multi-position file's: each position's planes in turn
             result.objects[path] = [n for planes in found for n in planes]
@@ -965,7 +965,8 @@ def _say_pixel_size(path: Path, said: set[str]) -> None:
             "%s records no pixel size unetlab uses (none in GeoTIFF, ImageJ, OME, FEI/Zeiss "
             "SEM metadata or resolution tags, or one said above to be refused; said once): "
             "its objects table has no um columns. Give one in the file (Fiji: Image > "
-            "Properties, save as TIFF; a map: a GeoTIFF in a projected CRS in metres) or "
+            "Properties, save as TIFF; a map: a GeoTIFF in a projected CRS in metres), with "
+            "--pixel-size UM (images read whole), or "
             "measure the ids in Python: unetlab.measure_objects(ids, image, pixel_size=um_per_px)",
             path.name,
         )

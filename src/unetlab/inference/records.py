@@ -89,7 +89,10 @@ class OutputOptions:
     prediction by the same checkpoint and settings wrote there. ``objects_3d`` (with
     ``objects``, a stack with a Z axis read whole): one id per object across the planes of
     a stack (of each frame of a movie) and one table row per 3-D object
-    (:mod:`unetlab.inference.objects_3d`), no outlines.
+    (:mod:`unetlab.inference.objects_3d`), no outlines. ``pixel_size``, ``z_spacing`` (µm):
+    the pixel size and plane step of images read whole, in place of those their files
+    record (or for files that record none): the outputs' scale, the tables' µm columns and
+    objects_3d's voxels (:func:`~unetlab.data.tiffmeta.given_sizes`).
     """
 
     color: bool = False
@@ -104,9 +107,16 @@ class OutputOptions:
     overwrite: bool = False
     skip_existing: bool = False
     objects_3d: bool = False
+    pixel_size: float | None = None
+    z_spacing: float | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "objects", _objects(self.objects))
+        for key in ("pixel_size", "z_spacing"):
+            value = getattr(self, key)
+            if value is not None and not (isinstance(value, int | float) and 0 < value < 1e9):
+                flag = "--" + key.replace("_", "-")
+                raise UnetlabError(f"{key} ({flag}) must be a positive number of µm, not {value}")
         if self.objects_3d and self.objects is None:
             raise UnetlabError(
                 "objects_3d joins the objects of a stack's planes: add objects= (--instances)"
@@ -301,6 +311,12 @@ def _digest(value: dict) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+def _sizes(o: OutputOptions) -> dict:
+    """The pixel size and z spacing ``o`` gives (None: the files' own); a prediction's
+    record keeps those given, so other outputs keep their key."""
+    return {"pixel_size": o.pixel_size, "z_spacing": o.z_spacing}
+
+
 def prediction_record(
     model: torch.nn.Module, options: PredictOptions, outputs: OutputOptions | None = None
 ) -> Provenance:
@@ -341,6 +357,7 @@ def prediction_record(
     }
     if o.objects is not None and o.objects_3d:  # only then: other outputs keep their key
         written["objects_3d"] = True
+    written |= {k: float(v) for k, v in _sizes(o).items() if v is not None}  # only given
     if o.label_values and model.label_values is not None:  # which: evaluate reads them back
         written["label_values"] = [int(v) for v in model.label_values]
     if o.objects is None and is_instance_model(model):  # only then: other outputs keep their key
