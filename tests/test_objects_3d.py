@@ -289,3 +289,28 @@ def test_pixel_size_and_z_spacing_given_for_a_stack_that_records_none(tmp_path, 
     assert tifffile.TiffFile(tmp_path / "o" / "r_objects.tif").imagej_metadata["spacing"] == 2.0
     with pytest.raises(UnetlabError, match=r"z_spacing \(--z-spacing\) must be a positive"):
         OutputOptions(z_spacing=-1.0)
+
+
+def test_evaluate_names_objects_scored_in_the_other_dimension(tmp_path, caplog):
+    """Plane-by-plane ids scored with objects_3d (ids from 1 in every plane: F1 0.05 for
+    nuclei found at F1 0.96, audit s38 3d) are refused naming --objects-3d; 3-D ids scored
+    plane by plane (each nucleus counted once per plane) are said in one line."""
+    _write(tmp_path / "s.tif", _ball_stack((7, 56, 72)), "ZYX")
+    net = local_net()
+    predict_folder(net, [tmp_path / "s.tif"], tmp_path / "flat", objects=True)
+    predict_folder(net, [tmp_path / "s.tif"], tmp_path / "o", objects=True, objects_3d=True)
+    (tmp_path / "gt").mkdir()
+    shutil.copy(tmp_path / "o" / "s_objects.tif", tmp_path / "gt" / "s.tif")
+    with pytest.raises(UnetlabError, match=r"s_objects.tif: its objects are each plane's"):
+        evaluate_predictions(tmp_path / "flat", tmp_path / "gt", objects_3d=True)
+    with caplog.at_level("WARNING"):
+        evaluate_predictions(tmp_path / "o", tmp_path / "gt", gt_instances=True)
+    assert "1 prediction(s) in " in caplog.text
+    assert (
+        "hold 3-D objects (predict --objects-3d: s_objects.tif), scored here plane" in caplog.text
+    )
+    caplog.clear()
+    with caplog.at_level("WARNING"):
+        evaluate_predictions(tmp_path / "flat", tmp_path / "gt", gt_instances=True)
+        evaluate_predictions(tmp_path / "o", tmp_path / "gt", objects_3d=True)
+    assert "3-D objects" not in caplog.text

@@ -532,6 +532,17 @@ def _written(path: Path, records: dict[str, dict]) -> dict:
     return outputs if isinstance(outputs, dict) else {}
 
 
+def recorded_3d(paths: Sequence[Path], folder: Path) -> dict[Path, bool]:
+    """Whether each of the object-id ``paths`` (of ``folder``) whose record describes its
+    objects holds 3-D objects, one id across a stack's planes (``unetlab predict
+    --objects-3d``: True), or each plane's own (False); files without such a record left out."""
+    from unetlab.inference.records import read_records
+
+    records = read_records(folder) if paths else {}
+    written = {p: _written(p, records) for p in paths} if records else {}
+    return {p: w.get("objects_3d") is True for p, w in written.items() if w.get("objects")}
+
+
 def recorded_label_values(pred_dir: Path) -> list[int] | None:
     """The mask value of each class that the class maps of ``pred_dir`` hold, by the records
     of the ``unetlab predict --label-values`` that wrote them (``outputs.label_values``);

@@ -49,6 +49,7 @@ from unetlab.evaluate.masks import (
     ground_truth,
     instance_mask,
     palette_void,
+    recorded_3d,
     recorded_ignore_value,
     recorded_label_values,
     say_unscored,
@@ -202,6 +203,7 @@ def _reported(acc: Accumulator, read: _Read, stems: list[str], gt_dir: Path, wor
     """The report of ``acc`` (the pages of ``stems`` scored), with the predictions no mask
     scored and, masks of classes, object ids scored without a class map said."""
     say_unscored(read.preds, stems, gt_dir)
+    _say_planewise(read.preds, stems)
     names = _found_names(read.classes.names, read.classes.by_index, acc)
     report = acc.report(names, thresholds=None, worst=worst)
     if not read.gt_instances:
@@ -360,6 +362,22 @@ def _prediction_stem(stem: str, preds: Predictions, named: set[str], others: dic
         if want in others and others[want] not in named:
             return others[want]
     return stem
+
+
+def _say_planewise(preds: Predictions, stems: list[str]) -> None:
+    """One line where object ids that predict --objects-3d joined across a stack's planes
+    are scored plane by plane: each nucleus counts once in every plane it spans (audit s38
+    3d: 58 nuclei of 2 stacks scored as 361 objects without a word)."""
+    found = [preds.objects[s] for s in dict.fromkeys(stems) if s in preds.objects]
+    if joined := [p for p, joined in recorded_3d(found, preds.folder).items() if joined]:
+        log.warning(
+            "%d prediction(s) in %s hold 3-D objects (predict --objects-3d: %s), scored here "
+            "plane by plane: a nucleus counts once in each of its planes; --objects-3d "
+            "(objects_3d=True) matches them in 3-D against stacks of object ids",
+            len(joined),
+            preds.folder,
+            describe_names([p.name for p in joined]),
+        )
 
 
 def _say_classless(preds: Predictions, stems: list[str], report: Report) -> None:

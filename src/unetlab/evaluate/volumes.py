@@ -22,7 +22,7 @@ from unetlab.data.io import mask_stem, read_stack
 from unetlab.data.tiffmeta import PageAxes, read_page_axes
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.evaluate.accumulate import Accumulator
-from unetlab.evaluate.masks import Predictions, ground_truth, say_unscored
+from unetlab.evaluate.masks import Predictions, ground_truth, recorded_3d, say_unscored
 from unetlab.evaluate.report import Report
 from unetlab.inference.objects_3d import frame_pages
 
@@ -46,6 +46,7 @@ def evaluate_volumes(
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     mask_files, _ = ground_truth(gt_dir)
     preds = Predictions(pred_dir, instances=pred_instances, object_pixels=True)
+    _refuse_planewise(preds, [mask_stem(m) for m in mask_files])
     acc = Accumulator(boundary_class=0, connectivity=1, objects=True)
     for mask in dict.fromkeys(mask_files):
         stem = mask_stem(mask)
@@ -63,6 +64,21 @@ def evaluate_volumes(
     report.counting = True
     report.source = dict(predictions=str(pred_dir), ground_truth=str(gt_dir), objects_3d=True)
     return report
+
+
+def _refuse_planewise(preds: Predictions, stems: list[str]) -> None:
+    """UnetlabError naming the first object-id prediction whose record says it holds each
+    plane's objects (predict --instances without --objects-3d: ids from 1 in every plane),
+    which 3-D matching read as columns of unrelated objects (audit s38 3d: F1 0.05 for
+    nuclei the planes found at F1 0.96, without a word)."""
+    found = [preds.objects[s] for s in dict.fromkeys(stems) if s in preds.objects]
+    flat = [p for p, joined in recorded_3d(found, preds.folder).items() if not joined]
+    if flat:
+        raise UnetlabError(
+            f"{flat[0]}: its objects are each plane's (predict --instances without "
+            "--objects-3d: ids from 1 in every plane), not 3-D ones: predict with "
+            "--objects-3d to score them in 3-D, or score these without --objects-3d"
+        )
 
 
 def volumes(pred: Path, gt: Path, stem: str) -> Iterator[tuple[str, dict, np.ndarray, np.ndarray]]:
