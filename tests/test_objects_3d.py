@@ -293,7 +293,7 @@ def test_pixel_size_and_z_spacing_given_for_a_stack_that_records_none(tmp_path, 
 
 def test_evaluate_names_objects_scored_in_the_other_dimension(tmp_path, caplog):
     """Plane-by-plane ids scored with objects_3d (ids from 1 in every plane: F1 0.05 for
-    nuclei found at F1 0.96, audit s38 3d) are refused naming --objects-3d; 3-D ids scored
+    nuclei found at F1 0.98 plane by plane, audit s38 3d) are refused naming --objects-3d; 3-D ids scored
     plane by plane (each nucleus counted once per plane) are said in one line."""
     _write(tmp_path / "s.tif", _ball_stack((7, 56, 72)), "ZYX")
     net = local_net()
