@@ -159,3 +159,20 @@ def test_a_prediction_with_no_ground_truth_is_named(tmp_path, caplog):
     assert f"1 prediction(s) in {pred} have no mask in {truth} and are not scored: t" in (
         caplog.text
     )
+
+
+def test_an_ome_tiff_s_truth_pairs_with_the_prediction_predict_names_without_ome(tmp_path):
+    """predict names the outputs of s.ome.tif s.tif, s_objects.tif; truth saved as
+    s.ome.tif (Bio-Formats' OME-TIFF export) was 'no s.ome_objects.tif' (audit s38 3d), in
+    3-D and plane by plane; a mask named s too keeps its own."""
+    gt = _balls()
+    pred, truth = _folders(tmp_path, gt, gt)
+    (truth / "s.tif").rename(truth / "s.ome.tif")
+    tifffile.imwrite(truth / "s.ome.tif", gt, ome=True, metadata={"axes": "ZYX"})
+    report = evaluate_predictions(pred, truth, objects_3d=True)
+    assert [(r["name"], r["object_f1"]) for r in report.images] == [("s", 1.0)]
+    flat = evaluate_predictions(pred, truth, gt_instances=True, pred_instances=True)
+    assert flat.summary["object_f1"] == 1.0 and len(flat.images) == 9
+    _write(truth / "s.tif", gt)  # s.tif is s's mask, s.ome.tif stays unpaired
+    with pytest.raises(UnetlabError, match="s.ome"):
+        evaluate_predictions(pred, truth, objects_3d=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Container, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import NamedTuple
 
@@ -530,6 +530,16 @@ def _written(path: Path, records: dict[str, dict]) -> dict:
     record = records.get(key) if key is not None else None
     outputs = record.get("outputs") if isinstance(record, dict) else None
     return outputs if isinstance(outputs, dict) else {}
+
+
+def ome_less(stem: str, preds: Container[str], named: Container[str]) -> str:
+    """``stem``, or for the mask of an OME-TIFF (``X.ome.tif``: ``X.ome``) without a
+    prediction of that name, ``X``, which predict names the outputs of ``X.ome.tif``
+    (:func:`~unetlab.inference.slides.output_stem`), where ``preds`` hold it and no mask of
+    ``named`` is ``X``."""
+    if stem in preds or not stem.lower().endswith(".ome") or len(stem) < 5:
+        return stem
+    return stem[:-4] if stem[:-4] in preds and stem[:-4] not in named else stem
 
 
 def recorded_3d(paths: Sequence[Path], folder: Path) -> dict[Path, bool]:

@@ -48,6 +48,7 @@ from unetlab.evaluate.masks import (
     encode,
     ground_truth,
     instance_mask,
+    ome_less,
     palette_void,
     recorded_3d,
     recorded_ignore_value,
@@ -352,9 +353,10 @@ def _prediction_stem(stem: str, preds: Predictions, named: set[str], others: dic
     no mask is named ``X`` itself (a folder of such masks given as the ground truth; audit s35
     messy 3), the prediction ``X``; else the one prediction named for the image (``X_pred``,
     ``X_prediction``, ...: ``others``, :func:`~unetlab.data.names.named_for`) that no mask is
-    named as. Unchanged where none is (said missing)."""
-    if stem in preds:
-        return stem
+    named as; an OME-TIFF's mask ``X.ome`` the prediction ``X`` (:func:`ome_less`).
+    Unchanged where none is (said missing)."""
+    if (found := ome_less(stem, preds, named)) in preds:
+        return found
     base = image_stem(stem)
     for want in (stem, base if base is not None and base not in named else None):
         if want is not None and want in preds:

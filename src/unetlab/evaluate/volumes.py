@@ -22,7 +22,13 @@ from unetlab.data.io import mask_stem, read_stack
 from unetlab.data.tiffmeta import PageAxes, read_page_axes
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.evaluate.accumulate import Accumulator
-from unetlab.evaluate.masks import Predictions, ground_truth, recorded_3d, say_unscored
+from unetlab.evaluate.masks import (
+    Predictions,
+    ground_truth,
+    ome_less,
+    recorded_3d,
+    say_unscored,
+)
 from unetlab.evaluate.report import Report
 from unetlab.inference.objects_3d import frame_pages
 
@@ -46,10 +52,11 @@ def evaluate_volumes(
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     mask_files, _ = ground_truth(gt_dir)
     preds = Predictions(pred_dir, instances=pred_instances, object_pixels=True)
-    _refuse_planewise(preds, [mask_stem(m) for m in mask_files])
+    named = {mask_stem(m) for m in mask_files}
+    stems = {m: ome_less(mask_stem(m), preds.objects, named) for m in mask_files}
+    _refuse_planewise(preds, list(stems.values()))
     acc = Accumulator(boundary_class=0, connectivity=1, objects=True)
-    for mask in dict.fromkeys(mask_files):
-        stem = mask_stem(mask)
+    for mask, stem in stems.items():
         if stem not in preds.objects:
             raise DatasetError(
                 f"{mask}: no {stem}_objects.tif in {pred_dir} (3-D objects of "
