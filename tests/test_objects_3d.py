@@ -289,6 +289,10 @@ def test_pixel_size_and_z_spacing_given_for_a_stack_that_records_none(tmp_path, 
     assert tifffile.TiffFile(tmp_path / "o" / "r_objects.tif").imagej_metadata["spacing"] == 2.0
     with pytest.raises(UnetlabError, match=r"z_spacing \(--z-spacing\) must be a positive"):
         OutputOptions(z_spacing=-1.0)
+    with pytest.raises(UnetlabError, match=r"r.tif: --pixel-size and --z-spacing .* read whole"):
+        predict_file(
+            local_net(), tmp_path / "r.tif", tmp_path / "o", z_spacing=2.0, large_threshold=9
+        )
 
 
 def test_evaluate_names_objects_scored_in_the_other_dimension(tmp_path, caplog):
