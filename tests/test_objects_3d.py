@@ -193,7 +193,7 @@ def test_an_image_without_z_planes_is_refused_naming_it(tmp_path, axes, shape, w
 def test_a_plain_stack_that_records_no_axes_is_told_to_give_them(tmp_path):
     tifffile.imwrite(tmp_path / "p.tif", _ball_stack((5, 56, 72)), metadata=None)
     with pytest.raises(
-        UnetlabError, match=re.escape("its pages record no axes; if they are the planes")
+        UnetlabError, match=r"its pages record no axes; if they are the planes.* --z-spacing UM"
     ):
         predict_file(local_net(), tmp_path / "p.tif", tmp_path / "o", objects=True, objects_3d=True)
     found = predict_file(
