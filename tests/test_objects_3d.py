@@ -337,3 +337,31 @@ def test_the_data_check_says_z_stacks_train_plane_by_plane(tmp_path):
     said = z_stacks_note(pairs("t.tif") + pairs("z.tif"))
     assert said.startswith(" (the planes of 1 z-stack(s), z.tif: trained plane by plane")
     assert z_stacks_note(pairs("t.tif") + pairs("p.tif")) == ""
+
+
+def test_a_stack_without_z_spacing_is_said_to_join_planes_a_pixel_apart(tmp_path, caplog):
+    """An ImageJ stack that records a pixel size but no z spacing (audit s38 3d: 25 of 30
+    nuclei, unsaid) is said in one line naming --z-spacing; one that records it is not."""
+    stack = _ball_stack((5, 56, 72))
+    tifffile.imwrite(
+        tmp_path / "n.tif",
+        stack,
+        imagej=True,
+        resolution=(2, 2),
+        metadata={"axes": "ZYX", "unit": "um"},
+    )
+    _write(tmp_path / "s.tif", stack, "ZYX")
+    with caplog.at_level("WARNING"):
+        predict_folder(
+            local_net(),
+            [tmp_path / "n.tif", tmp_path / "s.tif"],
+            tmp_path / "o",
+            objects=True,
+            objects_3d=True,
+        )
+    said = [r.getMessage() for r in caplog.records if "z spacing" in r.getMessage()]
+    assert said == [
+        "n.tif records no z spacing: --objects-3d takes its planes a pixel (0.5 µm) apart, so "
+        "nuclei one above the other may join, and its table has no µm volumes; give "
+        "--z-spacing UM, or record it in the file (Fiji: Image > Properties, voxel depth)"
+    ]

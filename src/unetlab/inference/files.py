@@ -114,6 +114,7 @@ from unetlab.inference.objects_3d import (
     flag_cut_3d,
     frame_pages,
     objects_by_frame,
+    say_cubes,
     table_3d,
     voxel_size,
 )
@@ -574,6 +575,8 @@ def _joined_in_3d(file: _File, ids: list, axes: PageAxes, pixel) -> list:
     if file.outputs.objects is None or not file.outputs.objects_3d:
         return ids
     size = None if pixel is None else pixel.size
+    if not getattr(pixel, "spacing", None):
+        say_cubes(file.path.name, size)
     return objects_by_frame(ids, axes, voxel_size(size, getattr(pixel, "spacing", None)))
 
 

@@ -17,6 +17,8 @@ the other part at their neck in z, where linking planes by overlap would chain t
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 from scipy import ndimage
 from skimage.morphology import h_maxima
@@ -27,6 +29,8 @@ from unetlab.data.tiffmeta import PageAxes
 from unetlab.errors import UnetlabError
 from unetlab.inference.objects import SPLIT_DEPTH, SPLIT_MIN_DEPTH, SPLIT_SMOOTH, compact
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "check_planes",
     "flag_cut_3d",
@@ -36,6 +40,7 @@ __all__ = [
     "objects_by_frame",
     "seams",
     "table_3d",
+    "say_cubes",
     "voxel_size",
 ]
 
@@ -87,6 +92,21 @@ def voxel_size(pixel: tuple[float, float] | None, spacing: float | None) -> tupl
     dy, dx = (1.0, 1.0) if pixel is None else (float(pixel[0]), float(pixel[1]))
     dz = float(spacing) if spacing else (dy * dx) ** 0.5
     return (dz, dy, dx)
+
+
+def say_cubes(name: str, pixel: tuple[float, float] | None) -> None:
+    """The warning for a stack ``name`` whose 3-D objects are joined without a z spacing
+    (its planes a pixel apart: :func:`voxel_size`), naming the flags that give it (audit
+    s38 3d: an ImageJ stack of 0.8 µm planes saved without them counted 25 of 30 nuclei,
+    unsaid)."""
+    apart = "a pixel" if pixel is None else f"a pixel ({(pixel[0] * pixel[1]) ** 0.5:g} µm)"
+    flags = "--pixel-size UM --z-spacing UM" if pixel is None else "--z-spacing UM"
+    log.warning(
+        "%s records no z spacing: --objects-3d takes its planes %s apart, so nuclei one above "
+        "the other may join, and its table has no µm volumes; give %s, or record it in the "
+        "file (Fiji: Image > Properties, voxel depth)",
+        *(name, apart, flags),
+    )
 
 
 def seams(planes: np.ndarray) -> np.ndarray:
