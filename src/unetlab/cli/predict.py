@@ -230,7 +230,8 @@ def _add_slides(s) -> None:
         type=float,
         metavar="UM",
         help="the pixel size in µm of images read whole, in place of what their files record "
-        "(or for files that record none): the outputs' scale, the tables' um columns",
+        "(or for files that record none): the outputs' scale (a PNG's labels then a TIFF that "
+        "carries it), the tables' um columns",
     )
     s.add_argument(
         "--z-spacing",
