@@ -13,6 +13,7 @@ from unetlab.cli import main
 from unetlab.data.io import write_png
 from unetlab.inference.folders import predict_folder
 from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.objects_summary import summary_lines
 
 
 def _table(path):
@@ -81,3 +82,29 @@ def test_the_python_api_gives_the_same_rows(tmp_path):
     plain = predict_folder(net, folder, tmp_path / "labels")  # no objects: no table
     assert plain.summary == [] and not (tmp_path / "labels" / "objects_summary.csv").exists()
     assert np.isfinite(result.summary[0]["focus"])
+
+
+def test_another_input_into_the_folder_keeps_the_earlier_inputs_rows(tmp_path):
+    """A folder predicted input by input (audit s38 3d: a second stack into the same
+    folder rewrote objects_summary.csv with its rows alone): the earlier run's inputs keep
+    their rows, read from their tables, marked earlier-run, and count in the total."""
+    net, out = local_net(), tmp_path / "out"
+    objects = ObjectOptions.for_model(net)
+    for i, well in enumerate(("A01", "B01", "C01")):
+        write_png(tmp_path / "in" / f"{well}.png", nuclei_image(60, 70, seed=i))
+    first = predict_folder(
+        net, [tmp_path / "in" / "A01.png", tmp_path / "in" / "B01.png"], out, objects=objects
+    )
+    later = predict_folder(net, [tmp_path / "in" / "C01.png"], out, objects=objects)
+    rows = _table(out / "objects_summary.csv")
+    assert [(r["image"], r["status"]) for r in rows] == [
+        ("A01.png", "earlier-run"),
+        ("B01.png", "earlier-run"),
+        ("C01.png", "done"),
+    ]
+    assert [r["objects"] for r in rows[:2]] == [str(r["objects"]) for r in first.summary]
+    assert rows[0]["path"].endswith("in/A01.png") and float(rows[0]["focus"]) > 0
+    assert [r["image"] for r in later.summary] == ["A01.png", "B01.png", "C01.png"]
+    earlier = sum(r["objects"] for r in first.summary)
+    line = f"({earlier} from an earlier run: 2 images not among this run's inputs)"
+    assert line in summary_lines(later.summary)[0]

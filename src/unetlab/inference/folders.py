@@ -38,6 +38,7 @@ from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.objects_summary import (
     claim_summary,
     drop_stale_summary,
+    earlier_inputs,
     folder_summary,
     write_summary,
 )
@@ -321,7 +322,7 @@ def claim_folder(
         claim.done.update(finished_inputs(out_dir, files, **outputs.wanted))
     fix = dict(overwrite_fix=overwrite_fix, record=record, checked=claim.check)
     with prediction_folder(out_dir, files, outputs, **fix):
-        if _summed(outputs, files if listed is None else listed):  # its name, before any work
+        if _summed(outputs, files if listed is None else listed, out_dir):  # before any work
             claim_summary(out_dir, overwrite=outputs.overwrite)
         yield claim.done
 
@@ -674,7 +675,7 @@ def _conclude(result: FolderPrediction, out_dir: Path, files, outputs, report, r
     for path, written in result.written.items():
         written += world_files(path, written)
     say_gone_inputs(out_dir)
-    if _summed(outputs, files):
+    if _summed(outputs, files, out_dir):
         result.summary = _summary(out_dir, files, result, root)
     else:  # an earlier run's table of these inputs' objects, which this run removed
         drop_stale_summary(out_dir, [p.name for p in result.written])
@@ -694,14 +695,17 @@ def _outcome(result: FolderPrediction) -> tuple[dict[str, str], dict[str, str]]:
     return failed, skipped
 
 
-def _summed(outputs: OutputOptions, files: Sequence[Path]) -> bool:
+def _summed(outputs: OutputOptions, files: Sequence[Path], out_dir: Path) -> bool:
     """Whether a run writes the per-image table: objects asked for, of several inputs or
     of one stack (a time-lapse, a z-stack: a row per frame or plane, as a folder's stack
-    has) or multi-position OME-TIFF (a row per position); one image's figures are its
-    table's."""
+    has) or multi-position OME-TIFF (a row per position), or into a folder holding an
+    earlier run's inputs' objects tables (:func:`earlier_inputs`: their rows too); one
+    image's figures are its table's."""
     if outputs.objects is None or not files:
         return False
-    return len(files) > 1 or bool(ome_positions(files[0])) or _pages(files[0]) > 1
+    if len(files) > 1 or bool(ome_positions(files[0])) or _pages(files[0]) > 1:
+        return True
+    return bool(earlier_inputs(out_dir, files))
 
 
 def _pages(path: Path) -> int:
@@ -715,11 +719,13 @@ def _pages(path: Path) -> int:
 
 def _summary(out_dir: Path, files: list[Path], result: FolderPrediction, root) -> list[dict]:
     """The per-image table of ``result`` (the skipped inputs' read from their tables, each
-    input's ``path`` relative to ``root``), written into ``out_dir``
+    input's ``path`` relative to ``root``), led by the rows of the earlier runs' inputs
+    whose tables are in the folder (:func:`earlier_inputs`), written into ``out_dir``
     (:data:`~unetlab.inference.objects_summary.SUMMARY`)."""
     how = dict(written=result.written, skipped=result.skipped, failed=result.failed)
-    rows = folder_summary(out_dir, files, **how)
-    paths = {f.name: relative_path(f, root) for f in files}  # names differ in one folder
+    earlier = earlier_inputs(out_dir, files)
+    rows = folder_summary(out_dir, [*earlier, *files], earlier=earlier, **how)
+    paths = {f.name: relative_path(f, root) for f in [*earlier, *files]}  # names differ
     for row in rows:
         row["path"] = paths[row["image"]]
     write_summary(out_dir, rows, result.class_names)

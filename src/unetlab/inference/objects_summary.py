@@ -5,7 +5,9 @@ rerun's total covered only the images it predicted).
 
 Each row: the input's ``image`` name; its ``status``: ``done`` (predicted by this run),
 ``skipped-existing`` (its outputs from an earlier run, read back from its
-``<stem>_objects.csv``) or ``failed`` (with the one-line ``reason``); its ``objects`` and
+``<stem>_objects.csv``), ``earlier-run`` (an input of an earlier run into the same folder,
+not one of this run's, whose objects table is there: :func:`earlier_inputs`; its rows come
+first) or ``failed`` (with the one-line ``reason``); its ``objects`` and
 their ``total_area`` and ``mean_area`` in pixels (and ``total_area_um2``,
 ``mean_area_um2`` where its table has a pixel size; a map's ``_m2``); ``saturated_objects``
 (objects with :data:`~unetlab.inference.table_extras.SATURATED_SHARE` or more of their
@@ -44,6 +46,7 @@ from unetlab.inference.table_extras import SATURATED_SHARE, image_ceilings
 
 __all__ = [
     "DONE",
+    "EARLIER",
     "FAILED",
     "PLANE_COLUMNS",
     "SKIPPED",
@@ -52,6 +55,7 @@ __all__ = [
     "claim_summary",
     "focus_measure",
     "drop_stale_summary",
+    "earlier_inputs",
     "folder_summary",
     "image_focus",
     "image_key",
@@ -72,6 +76,8 @@ log = logging.getLogger(__name__)
 #: the per-image table's name in the output folder
 SUMMARY = "objects_summary.csv"
 DONE, SKIPPED, FAILED = "done", "skipped-existing", "failed"
+#: the status of an earlier run's input (not this run's) whose objects table is in the folder
+EARLIER = "earlier-run"
 #: an image whose focus is under this share of the folder's median is named (out of focus?):
 #: the audit's plate: blurred wells 0.10-0.17x, every sharp one 0.95x or more
 BLUR_SHARE = 0.5
@@ -391,9 +397,11 @@ def folder_summary(
     skipped: Collection[Path] = (),
     failed: Mapping[Path, str] | None = None,
     focus: bool = True,
+    earlier: Collection[Path] = (),
 ) -> list[dict]:
     """One row per input of ``files``, in their order (see the module's docstring): those
-    ``written`` by this run, ``skipped`` (outputs of an earlier one) and ``failed`` (input
+    ``written`` by this run, ``skipped`` (outputs of an earlier one), ``earlier`` (an
+    earlier run's inputs, not this run's: :func:`earlier_inputs`) and ``failed`` (input
     -> its one-line reason); the objects figures read from each one's
     ``<stem>_objects.csv`` in ``out_dir`` (:func:`table_figures`), and with ``focus``
     each input's :func:`image_focus` near its objects, read again (a 540x540 uint16 well:
@@ -411,9 +419,10 @@ def folder_summary(
         if path in failed:
             rows.append({"image": path.name, "status": FAILED, "reason": failed[path]})
             continue
-        if path not in written and path not in skipped:
+        status = DONE if path in written else SKIPPED if path in skipped else EARLIER
+        if status == EARLIER and path not in earlier:
             continue
-        row = {"image": path.name, "status": DONE if path in written else SKIPPED}
+        row = {"image": path.name, "status": status}
         names = ome_positions(path)
         if not names:
             rows.extend(_image_rows(row, Path(out_dir) / output_stem(path), path, focus))
@@ -424,6 +433,32 @@ def folder_summary(
                 stem = Path(out_dir) / output_stem(path)
                 rows.extend(_image_rows({**at, **row}, stem, path, focus))
     return _with_focus_ratios(rows)
+
+
+def earlier_inputs(out_dir: str | os.PathLike, files: Sequence[Path]) -> list[Path]:
+    """The inputs of earlier predictions into ``out_dir`` that are not among ``files``
+    (this run's), whose objects table (a ``<stem>_objects.csv``) predict wrote there and is
+    still there, in the folder's manifest order (its inputs as the manifest names them:
+    resolved paths): a folder predicted input by input keeps every input's row in its
+    summary (audit s38 3d: a second stack predicted into the folder left the first's rows
+    out of the rewritten table). An input deleted from a folder that is still there is left
+    out, as :func:`~unetlab.inference.stale.say_gone_inputs` says of its outputs."""
+    from unetlab.manifest import made_from
+
+    now = {str(Path(f).resolve()) for f in files}
+    found: dict[str, None] = {}
+    for name, source in made_from(out_dir, "predict").items():
+        if not source or source in now or not name.endswith("_objects.csv"):
+            continue
+        if (Path(out_dir) / name).is_file() and not _deleted(Path(source)):
+            found.setdefault(source)
+    return [Path(s) for s in found]
+
+
+def _deleted(source: Path) -> bool:
+    """Whether the input ``source`` was deleted from its folder (one whose folder is gone
+    too, an unmounted disk's, still counts as there)."""
+    return not os.path.lexists(source) and source.parent.is_dir()
 
 
 def _image_rows(row: dict, stem: Path, path: Path, focus: bool) -> list[dict]:
@@ -643,7 +678,7 @@ def summary_lines(rows: Sequence[dict], names: Sequence[str] = ()) -> list[str]:
     if not counted:
         return []
     images = {r["image"] for r in counted}
-    several = len(images) > 1 or counted[0]["status"] == SKIPPED
+    several = len(images) > 1 or counted[0]["status"] in (SKIPPED, EARLIER)
     several = several or "position" in counted[0] or "page" in counted[0]  # where its rows are
     total = [_total_line(counted, names)] if several else []  # one image: its own line says it
     return total + _saturated_lines(counted) + _blur_lines(counted)
@@ -656,9 +691,7 @@ def _total_line(counted: list[dict], names: Sequence[str]) -> str:
     movies = any("page" not in r and "t" in r for r in counted)  # a movie's 3-D objects
     line = f"objects: {sum(counts)} in {_where(counted)}" + class_totals(counted, names)
     line += ", an object counted in each frame or plane it is in" if stacks else ""
-    earlier = _per_image([r for r in counted if r["status"] == SKIPPED])
-    if earlier:
-        line += f" ({sum(earlier.values())} from an earlier run: {_images(len(earlier))} skipped)"
+    line += _earlier_part(counted)
     if len(counts) > RANGE_IMAGES:
         median = statistics.median(counts)
         line += f"; per image {min(counts)} to {max(counts)}, median {median:g}"
@@ -667,6 +700,19 @@ def _total_line(counted: list[dict], names: Sequence[str]) -> str:
     each += ["a multi-position file: per position"] if any("position" in r for r in counted) else []
     rows = f" ({'; '.join(each)})" if each else ""
     return f"{line}; one row per image{rows} in {SUMMARY}"
+
+
+def _earlier_part(counted: list[dict]) -> str:
+    """The total line's objects of earlier runs: those of the inputs skipped and of the
+    folder's other inputs (:data:`EARLIER`); "" for none."""
+    skipped = _per_image([r for r in counted if r["status"] == SKIPPED])
+    other = _per_image([r for r in counted if r["status"] == EARLIER])
+    if not skipped and not other:
+        return ""
+    parts = [f"{_images(len(skipped))} skipped"] if skipped else []
+    parts += [f"{_images(len(other))} not among this run's inputs"] if other else []
+    n = sum(skipped.values()) + sum(other.values())
+    return f" ({n} from an earlier run: {', '.join(parts)})"
 
 
 def class_totals(rows: Sequence[dict], names: Sequence[str] = ()) -> str:
