@@ -566,7 +566,8 @@ def load_instance_samples(
     Returns:
         (samples in the order of ``pairs``, :func:`unetlab.data.instances.object_statistics`
         of their whole objects (:func:`unetlab.data.object_sizes.sized`: not those cut by
-        the image edge or ignored pixels, nor slivers) plus ``boundary_width``).
+        the image edge or ignored pixels, nor slivers) plus ``regions`` (all their objects)
+        and ``boundary_width``).
     """
     exclude_rows = check_exclude_rows(exclude_rows)
     encode = _InstanceEncoder(boundary_width, ignore_value, exclude_rows)
@@ -622,9 +623,11 @@ class _InstanceEncoder:
 
     def statistics(self, images: int) -> dict:
         """:func:`~unetlab.data.instances.object_statistics` of the whole objects of the masks
-        encoded (:func:`~unetlab.data.object_sizes.sized`)."""
+        encoded (:func:`~unetlab.data.object_sizes.sized`), with ``regions``: all their
+        objects, those cut and slivers too (the count the plan's lines give)."""
         facts = joined(self.facts)
-        return object_statistics(facts["area"][sized(facts)], images=images)
+        stats = object_statistics(facts["area"][sized(facts)], images=images)
+        return {**stats, "regions": len(facts["area"])}
 
 
 def _load(
