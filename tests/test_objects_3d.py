@@ -5,6 +5,7 @@ nucleus spanning 10 planes was counted 10 times in objects_summary.csv), one tab
 from __future__ import annotations
 
 import csv
+import logging
 import re
 import shutil
 
@@ -190,12 +191,16 @@ def test_an_image_without_z_planes_is_refused_naming_it(tmp_path, axes, shape, w
     assert not (tmp_path / "o" / "a.tif").exists()
 
 
-def test_a_plain_stack_that_records_no_axes_is_told_to_give_them(tmp_path):
+def test_a_plain_stack_that_records_no_axes_is_told_to_give_them(tmp_path, caplog):
+    """The refusal says what the warning before it said (audit s38 3d: "read as 27 planes
+    (a Z stack)", then "it has no Z axis"): its pages are read as planes and record no Z
+    axis; --axes ZYX."""
     tifffile.imwrite(tmp_path / "p.tif", _ball_stack((5, 56, 72)), metadata=None)
-    with pytest.raises(
-        UnetlabError, match=r"its pages record no axes; if they are the planes.* --z-spacing UM"
-    ):
+    said = r"p.tif: .* its pages, read as planes, record no Z axis .* --axes ZYX.* --z-spacing UM"
+    with caplog.at_level(logging.WARNING), pytest.raises(UnetlabError, match=said) as refused:
         predict_file(local_net(), tmp_path / "p.tif", tmp_path / "o", objects=True, objects_3d=True)
+    assert "has no Z axis" not in str(refused.value)
+    assert "read as 5 planes" in caplog.text
     found = predict_file(
         local_net(), tmp_path / "p.tif", tmp_path / "o", objects=True, objects_3d=True, axes="ZYX"
     )
