@@ -294,10 +294,32 @@ def test_pixel_size_and_z_spacing_given_for_a_stack_that_records_none(tmp_path, 
     assert tifffile.TiffFile(tmp_path / "o" / "r_objects.tif").imagej_metadata["spacing"] == 2.0
     with pytest.raises(UnetlabError, match=r"z_spacing \(--z-spacing\) must be a positive"):
         OutputOptions(z_spacing=-1.0)
-    with pytest.raises(UnetlabError, match=r"r.tif: --pixel-size and --z-spacing .* read whole"):
-        predict_file(
-            local_net(), tmp_path / "r.tif", tmp_path / "o", z_spacing=2.0, large_threshold=9
+
+
+def test_sizes_given_for_a_stack_streamed_as_large_are_in_its_outputs(tmp_path, caplog):
+    """--pixel-size and --z-spacing on an image read window by window (refused before: the
+    streamed path read only the file's sizes): its OME-TIFF and objects table carry them."""
+    _write(tmp_path / "r.tif", _ball_stack((5, 56, 72)), "ZYX")  # records 0.5 µm, 1 µm planes
+    with caplog.at_level("INFO"):
+        found = predict_file(
+            local_net(),
+            tmp_path / "r.tif",
+            tmp_path / "o",
+            objects=True,
+            pixel_size=0.25,
+            z_spacing=2.0,
+            large_threshold=9,
         )
+    assert "r.tif records pixel size 0.5x0.5 µm, z spacing 1 µm: taken as 0.25, 2 µm" in caplog.text
+    assert tmp_path / "o" / "r.tif" in found
+    with tifffile.TiffFile(tmp_path / "o" / "r.tif") as tif:
+        pixels = tif.ome_metadata
+    for size in ('PhysicalSizeX="0.25"', 'PhysicalSizeY="0.25"', 'PhysicalSizeZ="2.0"'):
+        assert size in pixels
+    rows = _rows(tmp_path / "o" / "r_objects.csv")
+    assert rows and all(
+        float(r["area_um2"]) == pytest.approx(float(r["area"]) * 0.0625) for r in rows
+    )
 
 
 def test_evaluate_names_objects_scored_in_the_other_dimension(tmp_path, caplog):

@@ -229,9 +229,10 @@ def _add_slides(s) -> None:
         "--pixel-size",
         type=float,
         metavar="UM",
-        help="the pixel size in µm of images read whole, in place of what their files record "
-        "(or for files that record none): the outputs' scale (a PNG's labels then a TIFF that "
-        "carries it), the tables' um columns",
+        help="the pixel size in µm of the inputs (a large image's level 0), in place of what "
+        "their files record (or for files that record none): the outputs' scale (a PNG's "
+        "labels then a TIFF that carries it; a large image's OME-TIFF or OME-Zarr), the "
+        "tables' um columns",
     )
     s.add_argument(
         "--z-spacing",

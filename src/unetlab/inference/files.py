@@ -426,12 +426,6 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
             "whole, and this one is large, read window by window: read it whole with "
             "--large-pixels N above its pixels a plane (large_threshold=), or drop --objects-3d"
         )
-    if o.pixel_size is not None or o.z_spacing is not None:
-        raise UnetlabError(
-            f"{file.path.name}: --pixel-size and --z-spacing (pixel_size=, z_spacing=) apply "
-            "to images read whole, and this one is large, read window by window: read it "
-            "whole with --large-pixels N (large_threshold=), or record the sizes in the file"
-        )
     names = output_names(stem, o.output_format)
     names["overlay"] = f"{stem}_overlay.png"
     refuse_theirs(file.out_dir, names, o.wanted)

@@ -972,7 +972,7 @@ def _say_pixel_size(path: Path, said: set[str]) -> None:
             "SEM metadata or resolution tags, or one said above to be refused; said once): "
             "its objects table has no um columns. Give one in the file (Fiji: Image > "
             "Properties, save as TIFF; a map: a GeoTIFF in a projected CRS in metres), with "
-            "--pixel-size UM (images read whole), or "
+            "--pixel-size UM, or "
             "measure the ids in Python: unetlab.measure_objects(ids, image, pixel_size=um_per_px)",
             path.name,
         )

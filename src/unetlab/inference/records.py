@@ -90,7 +90,8 @@ class OutputOptions:
     ``objects``, a stack with a Z axis read whole): one id per object across the planes of
     a stack (of each frame of a movie) and one table row per 3-D object
     (:mod:`unetlab.inference.objects_3d`), no outlines. ``pixel_size``, ``z_spacing`` (µm):
-    the pixel size and plane step of images read whole, in place of those their files
+    the pixel size (of level 0) and plane step of the inputs, read whole or window by
+    window (:func:`~unetlab.inference.slides.give_sizes`), in place of those their files
     record (or for files that record none): the outputs' scale, the tables' µm columns and
     objects_3d's voxels (:func:`~unetlab.data.tiffmeta.given_sizes`).
     """

@@ -45,9 +45,11 @@ from unetlab.data.positions import current_suffix, position_of, position_suffix
 from unetlab.data.slides import Slide, is_zarr, open_slide
 from unetlab.data.tiffmeta import (
     PageAxes,
+    PixelSize,
     channel_names,
     class_table,
     frame_seconds,
+    given_sizes,
     read_page_axes,
 )
 from unetlab.data.world_file import placement
@@ -325,6 +327,24 @@ def stream_tiling(model, slide: Slide, *, probabilities: bool, tile_size=None, b
     return grid, batch
 
 
+def give_sizes(slide: Slide, pixel_size: float | None, z_spacing: float | None) -> None:
+    """The pixel size (µm, of the input: level 0) and z spacing given (``--pixel-size``,
+    ``--z-spacing``: :func:`~unetlab.data.tiffmeta.given_sizes`, each said where it differs
+    from the file's) put in place of those ``slide`` records, the pixel size scaled to the
+    level read: its outputs' OME metadata, objects tables and overlay carry them, as an image
+    read whole's outputs do."""
+    if pixel_size is None and z_spacing is None:
+        return
+    dy, dx = slide.downsample
+    size = slide.pixel_size
+    recorded = None
+    if size is not None:
+        recorded = PixelSize((size[0] / dy, size[1] / dx), "um", slide.z_spacing)
+    given = given_sizes(recorded, slide.path.name, pixel_size, z_spacing)
+    slide.pixel_size = (given.size[0] * dy, given.size[1] * dx)
+    slide.z_spacing = slide.z_spacing if given.spacing is None else given.spacing
+
+
 def check_given_axes(slide: Slide) -> None:
     """UnetlabError where the axes given for ``slide`` (``slide.given_axes``) make its
     channels colours or its colours channels (:func:`~unetlab.inference.pages.page_colour`),
@@ -504,6 +524,7 @@ def predict_slide(
     with open_slide(path, level=outputs.level, colour_planes=colour, axes=axes) as slide:
         check_given_axes(slide)
         _note_axes(slide)
+        give_sizes(slide, outputs.pixel_size, outputs.z_spacing)
         how = dict(path=path, asked=asked, values=values, record=record, group=group)
         run = _SlideRun.of(model, slide, out_dir, options, outputs, **how)
         published = group.share(_published(run.finals, run.wanted) if group.is_main else None)
