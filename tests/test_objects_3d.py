@@ -392,3 +392,21 @@ def test_a_stack_without_z_spacing_is_said_to_join_planes_a_pixel_apart(tmp_path
         "nuclei one above the other may join, and its table has no µm volumes; give "
         "--z-spacing UM, or record it in the file (Fiji: Image > Properties, voxel depth)"
     ]
+
+
+def test_objects_3d_on_an_array_names_the_file_functions_and_the_array_recipe():
+    """predict_image / predict_objects given objects_3d= or z_spacing= (the file functions'
+    keywords) said 'unknown prediction setting objects_3d: the settings are tile_size, ...'
+    (audit s38 apiaudit); the line names where they belong and the way for an array."""
+    import unetlab
+
+    net, stack = local_net(), _ball_stack()
+    with pytest.raises(UnetlabError, match=r"^objects_3d joins .* predict_file and predict_fo"):
+        unetlab.predict_objects(net, stack, objects_3d=True)
+    with pytest.raises(UnetlabError, match=r"^z_spacing is predict_file's .* voxel=\(z_um"):
+        unetlab.predict_objects(net, stack[0], z_spacing=2.0)
+    with pytest.raises(UnetlabError, match=r"^pixel_size is predict_objects' .*: drop it"):
+        unetlab.predict_image(net, stack[0], pixel_size=0.5)
+    ids = np.stack([unetlab.predict_objects(net, p)[0] for p in stack])  # the line's recipe
+    joined = objects_3d(ids, voxel=(1.0, 0.5, 0.5))
+    assert joined.max() == 6 and len(table_3d(joined, stack, (1.0, 0.5, 0.5))["id"]) == 6

@@ -542,8 +542,34 @@ def trained_nodata(model) -> str | float:
     return check_nodata(data.get("nodata", "auto"), "the checkpoint's data.nodata")
 
 
+#: output keywords of predict_file / predict_folder given to predict_image (or through
+#: predict_objects): where they belong and, for an array, the way to the same result
+_FILE_KEYWORDS = {
+    "objects_3d": (
+        "objects_3d joins a stack's objects in 3-D in predict_file and predict_folder, which "
+        "read its Z axis and voxel size from the file; for a (Z, Y, X) array: ids = "
+        "np.stack([predict_objects(model, p)[0] for p in stack]), then "
+        "unetlab.inference.objects_3d.objects_3d(ids, voxel=(z_um, y_um, x_um)) and "
+        "table_3d(ids, stack, voxel)"
+    ),
+    "z_spacing": (
+        "z_spacing is predict_file's and predict_folder's (with objects_3d=True); for an "
+        "array, give the voxel to unetlab.inference.objects_3d.objects_3d(ids, "
+        "voxel=(z_um, y_um, x_um))"
+    ),
+    "pixel_size": (
+        "pixel_size is predict_objects' (its table's µm columns), predict_file's and "
+        "predict_folder's; predict_image's probabilities have no sizes: drop it"
+    ),
+}
+
+
 def unknown_setting(name: str, known: list[str]) -> str:
-    """``unknown prediction setting pixel_sise: did you mean ...? the settings are ...``."""
+    """``unknown prediction setting pixel_sise: did you mean ...? the settings are ...``; an
+    output keyword of the file functions (``objects_3d``, ``z_spacing``, ``pixel_size``)
+    says where it belongs instead."""
+    if name in _FILE_KEYWORDS:
+        return _FILE_KEYWORDS[name]
     close = difflib.get_close_matches(name, known, n=1)
     hint = f"did you mean {close[0]}? " if close else ""
     return f"unknown prediction setting {name}: {hint}the settings are {', '.join(known)}"
