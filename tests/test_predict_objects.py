@@ -334,6 +334,11 @@ def test_object_option_ranges_are_one_rule_named_for_python_or_the_command_line(
         (dict(seed_threshold=1.5), "seed_threshold is a probability in [0, 1], not 1.5"),
         (dict(watershed_seeds=2.0), "watershed_seeds is a probability in [0, 1], not 2.0"),
         (dict(foreground_threshold=-0.1), "foreground_threshold is a probability in [0, 1]"),
+        # no number: a TypeError traceback ('<=' not supported), or True taken as 1 (audit s38
+        # apiaudit: min_peak=True dropped every object under a certain interior)
+        (dict(min_peak="0.5"), "min_peak is a probability in [0, 1], not '0.5'"),
+        (dict(min_peak=True), "min_peak is a probability in [0, 1], not True"),
+        (dict(min_area="16"), "min_area must be >= 0 px, not '16'"),
     ]
     for values, message in cases:
         with pytest.raises(unetlab.UnetlabError, match=f"^{re.escape(message)}"):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import math
+import numbers
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -100,12 +101,20 @@ def check_object_values(names: Mapping[str, str] | None = None, **values) -> Non
     def name(key: str) -> str:
         return (names or {}).get(key, key)
 
+    def number(value) -> bool:  # True, '0.5': no number (True would be 1)
+        return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
+
+    def shown(value) -> str:
+        return f"{value}" if number(value) else repr(value)
+
     for key, least in _AREAS.items():
-        if values.get(key) is not None and values[key] < least:
-            raise UnetlabError(f"{name(key)} must be >= {least} px, not {values[key]}")
+        v = values.get(key)
+        if v is not None and (not number(v) or v < least):
+            raise UnetlabError(f"{name(key)} must be >= {least} px, not {shown(v)}")
     for key in _PROBABILITIES:
-        if values.get(key) is not None and not 0.0 <= values[key] <= 1.0:
-            raise UnetlabError(f"{name(key)} is a probability in [0, 1], not {values[key]}")
+        v = values.get(key)
+        if v is not None and (not number(v) or not 0.0 <= v <= 1.0):
+            raise UnetlabError(f"{name(key)} is a probability in [0, 1], not {shown(v)}")
 
 
 @dataclass(frozen=True)
