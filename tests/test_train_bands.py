@@ -137,3 +137,16 @@ def test_another_band_list_than_the_recorded_one_is_warned_naming_both(tmp_path,
     )
     assert "trained on channels 2, 0 (data.channel)" in caplog.text
     assert "the model trained on them" not in caplog.text
+
+
+def test_a_band_list_as_a_numpy_array_is_read_as_the_list():
+    """channel=np.array([3, 2, 1, 7]) (a notebook's np.argsort(...)[:4]) was refused as
+    'channel must be a channel index >= 0 or a name', naming no list (audit s38 apiaudit)."""
+    from unetlab.models import UNet
+
+    net = UNet(4, 2, depth=2, base_channels=2).eval()
+    image = np.random.default_rng(0).integers(0, 4000, (24, 24, 8), dtype=np.uint16)
+    listed = predict_image(net, image, channel=[3, 2, 1, 7])
+    assert np.array_equal(predict_image(net, image, channel=np.array([3, 2, 1, 7])), listed)
+    with pytest.raises(UnetlabError, match=r"a list of distinct ones .* not 2\.5"):
+        predict_image(net, image, channel=2.5)

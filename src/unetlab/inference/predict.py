@@ -450,6 +450,8 @@ class PredictOptions:
         c = self.channel
         if isinstance(c, str) and c.strip():  # a name a file records: predict_file's to read
             return
+        if isinstance(c, np.ndarray) and c.ndim == 1 or isinstance(c, np.integer):
+            object.__setattr__(self, "channel", c := c.tolist())  # a notebook's np.argsort
         if isinstance(c, (list, tuple)) and len(c) == 1:
             object.__setattr__(self, "channel", c := c[0])
         if isinstance(c, (list, tuple)) and len(c) > 1:  # a band subset (data.channel a list)
@@ -460,7 +462,10 @@ class PredictOptions:
             object.__setattr__(self, "channel", tuple(int(i) for i in c))
             return
         if c is not None and (not isinstance(c, int) or isinstance(c, bool) or c < 0):
-            raise UnetlabError(f"channel must be a channel index >= 0 or a name, not {c!r}")
+            raise UnetlabError(
+                f"channel must be a channel index >= 0, a list of distinct ones (bands in "
+                f"that order, e.g. [3, 2, 1, 7]) or a name, not {c!r}"
+            )
 
     @classmethod
     def of(cls, options: PredictOptions | None = None, **changes) -> PredictOptions:
