@@ -79,7 +79,8 @@ def test_a_movie_of_stacks_scores_each_frame(tmp_path):
 def test_a_stack_without_z_is_refused_in_one_line(tmp_path, axes, shape, why):
     ids = np.ones(shape, np.uint16)
     pred, truth = _folders(tmp_path, ids, ids, axes)
-    with pytest.raises(UnetlabError, match=re.escape(f"has no Z axis (it is {why}")):
+    said = f"--objects-3d (objects_3d=) scores objects across Z planes, and it has no Z axis (it is {why}"
+    with pytest.raises(UnetlabError, match=re.escape(said)):  # the keyword too (audit s38 apiaudit)
         evaluate_predictions(pred, truth, objects_3d=True)
 
 

@@ -60,7 +60,8 @@ def evaluate_volumes(
         if stem not in preds.objects:
             raise DatasetError(
                 f"{mask}: no {stem}_objects.tif in {pred_dir} (3-D objects of "
-                "unetlab predict --instances --objects-3d; --pred-instances for <stem>.tif)"
+                "unetlab predict --instances --objects-3d; --pred-instances (pred_instances=True) "
+                "for <stem>.tif)"
             )
         for name, where, pred, gt in volumes(preds.objects[stem], mask, stem):
             flat_pred, flat_gt = _flat(pred), _flat(gt)
@@ -84,7 +85,8 @@ def _refuse_planewise(preds: Predictions, stems: list[str]) -> None:
         raise UnetlabError(
             f"{flat[0]}: its objects are each plane's (predict --instances without "
             "--objects-3d: ids from 1 in every plane), not 3-D ones: predict with "
-            "--objects-3d to score them in 3-D, or score these without --objects-3d"
+            "--objects-3d to score them in 3-D, or score these without --objects-3d "
+            "(objects_3d=False)"
         )
 
 
@@ -116,13 +118,13 @@ def planes_of(gt: Path, pred: Path, pages: int) -> PageAxes:
         if "Z" not in a.letters:
             what = "one 2-D image" if not a.letters else "frames (T), each a 2-D image"
             raise UnetlabError(
-                f"{f}: --objects-3d scores objects across Z planes, and it has no Z axis "
-                f"(it is {what}); score it without --objects-3d, plane by plane"
+                f"{f}: --objects-3d (objects_3d=) scores objects across Z planes, and it has no Z "
+                f"axis (it is {what}); score it without it, plane by plane"
             )
     if not recorded:
         raise UnetlabError(
             f"{gt}: its {pages} pages record no axes, nor do those of {pred}: --objects-3d "
-            "needs to know they are Z planes; write the truth with its axes (tifffile.imwrite("
+            "(objects_3d=) needs to know they are Z planes; write the truth with its axes (tifffile.imwrite("
             "..., metadata={'axes': 'ZYX'}), or an ImageJ hyperstack)"
         )
     if len(recorded) == 2 and recorded[0][1].letters != recorded[1][1].letters:

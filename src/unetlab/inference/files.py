@@ -602,9 +602,9 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
         check_planes(path.name, axes)
         if measured_classes(model, file.outputs.objects, None):  # their class: per plane
             raise UnetlabError(
-                f"{path.name}: --objects-3d joins the objects of a nuclei (instance) model or "
-                "of one object class, and this model's are of several classes (measured plane "
-                "by plane with their class): drop --objects-3d"
+                f"{path.name}: --objects-3d (objects_3d=) joins the objects of a nuclei (instance) "
+                "model or of one object class, and this model's are of several classes (measured "
+                "plane by plane with their class): drop it"
             )
     have = stack.shape[3] if stack.ndim == 4 else 1
     channel = page_channel(path, have, model.in_channels, file.options.channel, file.asked)

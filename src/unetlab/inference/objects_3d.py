@@ -52,17 +52,19 @@ def check_planes(name: str, axes: PageAxes) -> None:
         return
     if axes.letters == "Q":  # read as planes (said above), each predicted as a 2-D image
         raise UnetlabError(
-            f"{name}: --objects-3d joins objects across Z planes, and its pages, read as "
-            "planes, record no Z axis (nothing says they are one volume): if they are, give "
-            "--axes ZYX (Python: axes='ZYX'), and where it records no pixel size or z spacing, "
-            "--pixel-size UM --z-spacing UM (without them its planes are taken a pixel apart)"
+            f"{name}: --objects-3d (objects_3d=) joins objects across Z planes, and its pages, "
+            "read as planes, record no Z axis (nothing says they are one volume): if they are, "
+            "give --axes ZYX (Python: axes='ZYX'), and where it records no pixel size or z "
+            "spacing, --pixel-size UM --z-spacing UM (pixel_size=, z_spacing=; without them its "
+            "planes are taken a pixel apart)"
         )
     what = {
         "": "it is one 2-D image",
         "T": "its pages are frames (T), each a 2-D image",
     }[axes.letters]
     raise UnetlabError(
-        f"{name}: --objects-3d joins objects across Z planes, and it has no Z axis: {what}"
+        f"{name}: --objects-3d (objects_3d=) joins objects across Z planes, and it has no Z "
+        f"axis: {what}"
     )
 
 
