@@ -413,3 +413,17 @@ def test_objects_3d_on_an_array_names_the_file_functions_and_the_array_recipe():
     ids = np.stack([unetlab.predict_objects(net, p)[0] for p in stack])  # the line's recipe
     joined = objects_3d(ids, voxel=(1.0, 0.5, 0.5))
     assert joined.max() == 6 and len(table_3d(joined, stack, (1.0, 0.5, 0.5))["id"]) == 6
+
+
+def test_objects_3d_and_the_sizes_take_python_s_values_and_refuse_others(tmp_path):
+    """objects_3d='no' was taken as True (predict and evaluate), pixel_size=True as 1 µm,
+    and a numpy float32 size (a file's metadata) refused as 'not 0.5' (audit s38 apiaudit)."""
+    with pytest.raises(UnetlabError, match=r"^objects_3d is True or False, not 'no'$"):
+        OutputOptions(objects=True, objects_3d="no")
+    with pytest.raises(UnetlabError, match=r"^objects_3d is True or False, not 'no'$"):
+        evaluate_predictions(tmp_path, tmp_path, objects_3d="no")
+    with pytest.raises(UnetlabError, match=r"^pixel_size \(--pixel-size\) .* µm, not True$"):
+        OutputOptions(pixel_size=True)
+    given = OutputOptions(pixel_size=np.float32(0.5), z_spacing=np.float64(2.0))
+    assert (given.pixel_size, given.z_spacing) == (0.5, 2.0)
+    assert type(given.pixel_size) is float  # predict.json records it

@@ -118,6 +118,8 @@ def evaluate_predictions(
     """
     check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
     exclude_rows = check_exclude_rows(exclude_rows, "exclude_rows")
+    if not isinstance(objects_3d, bool | np.bool_):  # 'no' would score in 3-D
+        raise UnetlabError(f"objects_3d is True or False, not {objects_3d!r}")
     if objects_3d:
         kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
         _check_volumes(label_values, class_names, ignore_value, exclude_rows, **kept)

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import numbers
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
@@ -113,11 +114,17 @@ class OutputOptions:
 
     def __post_init__(self):
         object.__setattr__(self, "objects", _objects(self.objects))
-        for key in ("pixel_size", "z_spacing"):
+        for key in ("pixel_size", "z_spacing"):  # numpy's numbers too (a file's metadata)
             value = getattr(self, key)
-            if value is not None and not (isinstance(value, int | float) and 0 < value < 1e9):
+            if value is None:
+                continue
+            number = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+            if not (number and 0 < value < 1e9):
                 flag = "--" + key.replace("_", "-")
-                raise UnetlabError(f"{key} ({flag}) must be a positive number of µm, not {value}")
+                raise UnetlabError(f"{key} ({flag}) must be a positive number of µm, not {value!r}")
+            object.__setattr__(self, key, float(value))
+        if not isinstance(self.objects_3d, bool | np.bool_):  # 'no' would be taken as True
+            raise UnetlabError(f"objects_3d is True or False, not {self.objects_3d!r}")
         if self.objects_3d and self.objects is None:
             raise UnetlabError(
                 "objects_3d joins the objects of a stack's planes: add objects= (--instances)"
