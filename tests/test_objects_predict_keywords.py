@@ -58,3 +58,13 @@ def test_split_interior_of_a_semantic_model_is_refused_by_its_name():
     net = UNet(1, 2, depth=2, base_channels=2, padding="same")
     with pytest.raises(UnetlabError, match="^split_interior weighs the split"):
         predict_objects(net, np.zeros((32, 32), np.uint8), split_interior=True)
+
+
+def test_evaluate_model_names_object_options_for_an_object_field(tmp_path):
+    """evaluate_model(model, data, min_peak=0.5) said 'unknown prediction setting min_peak:
+    the settings are tile_size, ...' (audit s38 apiaudit); before any image is read."""
+    from unetlab.evaluate import evaluate_model
+
+    said = r"^min_peak: an ObjectOptions field that evaluate_model takes in object_options="
+    with pytest.raises(UnetlabError, match=said):
+        evaluate_model(local_net(), tmp_path / "none", min_peak=0.5)

@@ -96,8 +96,11 @@ def evaluate_model(
     ``progress``: True: a bar; a function: called with each image's name once scored. Bad
     arguments raise UnetlabError before any image is read (:func:`check_evaluation`).
     """
+    from unetlab.inference.objects import refuse_object_fields
+
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
     check_evaluation(thresholds=thresholds, **check)  # before a checkpoint loads
+    refuse_object_fields(settings, "evaluate_model")
     model, checkpoint, predicting = _prepared(model, options, settings)
     label_values = getattr(model, "label_values", None)
     check_evaluation(thresholds=thresholds, label_values=label_values, **check)

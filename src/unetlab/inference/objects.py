@@ -1390,17 +1390,24 @@ def predict_objects(
     return ids, measure_objects(ids, np.asarray(image), pixel_size, **kinds)
 
 
+def refuse_object_fields(settings: Mapping, function: str) -> None:
+    """One line (UnetlabError) for :class:`ObjectOptions` fields among the keyword
+    ``settings`` of ``function`` (``predict_objects``, ``evaluate_model``), which take them in
+    ``object_options=``: ``min_peak=0.5`` was 'unknown prediction setting min_peak'."""
+    stray = sorted(set(settings) & set(ObjectOptions.__dataclass_fields__))
+    if stray:
+        raise UnetlabError(
+            f"{', '.join(stray)}: an ObjectOptions field that {function} takes in "
+            "object_options=dataclasses.replace(ObjectOptions.for_model(model), "
+            f"{stray[0]}=...)"
+        )
+
+
 def _chosen_options(model, given: ObjectOptions | None, others: Mapping, fields) -> ObjectOptions:
     """``predict_objects``' options: ``given`` (default the model's) with the ``fields``
     that are not None; an :class:`ObjectOptions` field among the ``others`` (that go to
     ``predict_image``) is one line naming ``object_options``."""
-    stray = sorted(set(others) & set(ObjectOptions.__dataclass_fields__))
-    if stray:
-        raise UnetlabError(
-            f"{', '.join(stray)}: an ObjectOptions field that predict_objects takes in "
-            "object_options=dataclasses.replace(ObjectOptions.for_model(model), "
-            f"{stray[0]}=...)"
-        )
+    refuse_object_fields(others, "predict_objects")
     if given is None:
         return ObjectOptions.for_model(model, **fields)
     if not isinstance(given, ObjectOptions):
