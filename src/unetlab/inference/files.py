@@ -240,8 +240,9 @@ def predict_file(
     ``outputs`` (:class:`~unetlab.inference.records.OutputOptions`) says what is written;
     ``options`` (:class:`~unetlab.inference.predict.PredictOptions`) how the image is
     predicted; ``settings``: the fields of either by name (``save_probabilities=True``,
-    ``tile_size=``, ...). ``channel=`` may also be the name of a channel the file records
-    (ImageJ label, OME ``Channel Name``; case-insensitive). A 1-channel image given to a
+    ``tile_size=``, ...). ``channel=``: an index, a list of them (bands read in that order,
+    for a net of as many channels: ``[3, 2, 1, 7]``), or the name of a channel the file
+    records (ImageJ label, OME ``Channel Name``; case-insensitive). A 1-channel image given to a
     1-channel model is predicted as it is unless ``channel`` is given (not the model's
     ``data.channel``). ``axes``: the file's axes, where it records none. ``counted``, if
     given, is called with the objects found in each plane (``[n]`` for one image), and for
@@ -265,7 +266,9 @@ def predict_file(
     world files, returned with the outputs. Raises ImageReadError/UnetlabError for
     unreadable or unfit images (NaN or infinite pixels: naming how many), OutputError for
     such an output folder (or a full or read-only disk), OutOfMemoryError naming the
-    settings to lower.
+    settings to lower. A stack read whole that is stopped part-way (a notebook's interrupt
+    too) keeps the pages it finished, and the same call predicts only the others
+    (:mod:`~unetlab.inference.page_resume`).
     """
     check_keywords(OutputOptions.taken(outputs, settings)[1])  # instances=: objects=True
     check_model(model)  # a checkpoint's path: load it first
