@@ -150,3 +150,17 @@ def test_a_band_list_as_a_numpy_array_is_read_as_the_list():
     assert np.array_equal(predict_image(net, image, channel=np.array([3, 2, 1, 7])), listed)
     with pytest.raises(UnetlabError, match=r"a list of distinct ones .* not 2\.5"):
         predict_image(net, image, channel=2.5)
+
+
+def test_data_channel_set_from_numpy_is_its_list_of_ints():
+    """cfg.data.channel = np.array([3, 2, 1, 7]) (or np.int64(2)) in a notebook was refused
+    at plan_training as 'must be a channel index >= 0, ... not [3 2 1 7]' ('not 2' for the
+    integer) (audit s38 apiaudit)."""
+    from unetlab.config.checks import check_channel
+
+    bands = check_channel(np.array([3, 2, 1, 7]))
+    assert bands == [3, 2, 1, 7] and all(type(b) is int for b in bands)  # YAML writes them
+    assert type(check_channel(np.int64(2))) is int and check_channel(np.int64(2)) == 2
+    assert check_channel([np.int64(3), np.int64(1)]) == [3, 1]
+    with pytest.raises(UnetlabError, match="a list of distinct ones"):
+        check_channel(np.array([3, 3]))

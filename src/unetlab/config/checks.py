@@ -134,8 +134,10 @@ def check_channel(channel):
     that index), or None; UnetlabError naming what it is instead."""
     if channel is None:
         return None
+    if hasattr(channel, "tolist") and getattr(channel, "ndim", 2) <= 1:  # numpy's, as ints
+        channel = channel.tolist()
     many = isinstance(channel, (list, tuple))
-    indices = list(channel) if many else [channel]
+    indices = [c.item() if hasattr(c, "item") else c for c in channel] if many else [channel]
     bad = not indices or any(
         isinstance(c, bool) or not isinstance(c, int) or c < 0 for c in indices
     )
