@@ -325,13 +325,13 @@ def _missing_channel(name: str, have: int, channel) -> str:
     if isinstance(channel, tuple):
         return (
             f"{name}: has {have} channel(s) (0 to {have - 1}), but channels "
-            f"{', '.join(map(str, channel))} are read (--channel, else the model's "
-            f"data.channel): give images of at least {max(channel) + 1} channels, or the "
+            f"{', '.join(map(str, channel))} are read (--channel or channel=, else the "
+            f"model's data.channel): give images of at least {max(channel) + 1} channels, or the "
             "bands they have"
         )
     return (
         f"{name}: has {have} channel(s) (0 to {have - 1}), no channel "
-        f"{channel}: give --channel a channel it has"
+        f"{channel}: give --channel (channel=) a channel it has"
     )
 
 
