@@ -427,3 +427,16 @@ def test_objects_3d_and_the_sizes_take_python_s_values_and_refuse_others(tmp_pat
     given = OutputOptions(pixel_size=np.float32(0.5), z_spacing=np.float64(2.0))
     assert (given.pixel_size, given.z_spacing) == (0.5, 2.0)
     assert type(given.pixel_size) is float  # predict.json records it
+
+
+def test_z_spacing_passes_over_a_2d_image_among_the_stacks(tmp_path):
+    """predict_folder(..., z_spacing=2.0) over a 2-D PNG (no pixel size) failed it with
+    'records no pixel size, and --z-spacing ... weighs its planes against its pixels'; a
+    2-D image has no planes, so the step between them is not read (audit s38 apiaudit)."""
+    from PIL import Image
+
+    Image.fromarray(_ball_stack((3, 56, 72))[1]).save(tmp_path / "flat.png")
+    _write(tmp_path / "s.tif", _ball_stack((5, 56, 72)), "ZYX")
+    done = predict_folder(local_net(), tmp_path, tmp_path / "o", z_spacing=2.0)
+    assert not done.failed and (tmp_path / "o" / "flat.png").exists()
+    assert tifffile.TiffFile(tmp_path / "o" / "s.tif").imagej_metadata["spacing"] == 2.0

@@ -500,7 +500,9 @@ def _predict_whole(file: _File) -> list[Path]:
         stack, axes, pages = _read_fitted(file)
         invalid = invalid_pages(file.path, stack, file.options.nodata)  # nodata, transparent
     meta = _tiff_meta(model, file.path, file.values)
-    meta["pixel"] = given_sizes(meta["pixel"], file.path.name, o.pixel_size, o.z_spacing)
+    planes = "Z" in axes.letters or axes.letters == "Q"  # a 2-D image or movie: no z step
+    z_spacing = o.z_spacing if planes else None
+    meta["pixel"] = given_sizes(meta["pixel"], file.path.name, o.pixel_size, z_spacing)
     tiff = stack.shape[0] > 1 or meta["pixel"] is not None
     paths = output_paths(file.out_dir, output_stem(file.path), stack=tiff)
     refuse_theirs(file.out_dir, paths, o.wanted)
