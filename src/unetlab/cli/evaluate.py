@@ -196,8 +196,8 @@ def _add_classes(c) -> None:
 
 
 def _add_scores(c) -> None:
-    """Which ISBI and object scores: --object-scores, --connectivity, --best-threshold,
-    --watershed-seeds."""
+    """Which ISBI and object scores: --object-scores, --iou, --connectivity, --objects-3d,
+    and the levels of :func:`_add_levels`."""
     c.add_argument(
         "--object-scores",
         action="store_true",
@@ -232,6 +232,11 @@ def _add_scores(c) -> None:
         "frame), unetlab predict --instances --objects-3d's against 3-D ground truth; objects "
         "match in 3-D (IoU over voxels), one row per stack (per frame) (default: plane by plane)",
     )
+    _add_levels(c)
+
+
+def _add_levels(c) -> None:
+    """The cell probability's levels of a membrane model: --best-threshold, --watershed-seeds."""
     c.add_argument(
         "--best-threshold",
         action="store_true",
