@@ -4,7 +4,7 @@ A 300-frame movie read whole took 562 s; killed at frame 250 it started again at
 where a streamed stack resumes (audit s37 timelapse 6). Each page's results (labels, object
 ids, probabilities: what :func:`~unetlab.inference.files.predict_file` makes of a page) are
 kept, once predicted, in a staging folder beside the outputs, ``.<labels name>.pages.partial``
-(one compressed ``page-NNNNN.npz`` a page, each written atomically; a 256 x 256 frame's
+(one ``page-NNNNN.npz`` a page, its integers compressed, each written atomically; a 256 x 256 frame's
 labels and object ids: 17 kB, 328 kB uncompressed), with a record of what must match
 for them to be this run's pages (:func:`identity`: the input's path, size and time, the
 prediction record, the pages' shape, the outputs asked for, the batch size and the device).
@@ -167,10 +167,24 @@ class PageStaging:
 
     def keep(self, page: int, results: dict[str, np.ndarray]) -> None:
         """Stage the ``results`` (name -> array) of ``page``, atomically."""
-        with atomic_path(self.folder / PAGE.format(page=page)) as tmp, open(tmp, "wb") as out:
-            np.savez_compressed(out, **results)  # labels and ids: mostly runs
+        with atomic_path(self.folder / PAGE.format(page=page)) as tmp:
+            write_npz(tmp, results)
         self.done.add(page)
 
     def finish(self) -> None:
         """Remove the staging: the outputs are written."""
         shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def write_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    """``arrays`` as an ``.npz`` that :func:`numpy.load` reads: integer arrays deflated
+    (labels and object ids are mostly runs: 5.2 MB -> 0.15 MB a 1024² page, 0.04 s),
+    float arrays stored (probabilities barely shrink: 12.6 -> 11.1 MB for 0.5 CPU-s a
+    1024² page, where ``unetlab demo``'s net predicts such an image in 1.5 s)."""
+    with zipfile.ZipFile(path, "w", allowZip64=True) as archive:
+        for key, value in arrays.items():
+            entry = zipfile.ZipInfo(f"{key}.npy")
+            floats = value.dtype.kind in "fc"
+            entry.compress_type = zipfile.ZIP_STORED if floats else zipfile.ZIP_DEFLATED
+            with archive.open(entry, "w", force_zip64=True) as out:
+                np.lib.format.write_array(out, np.asanyarray(value), allow_pickle=False)
