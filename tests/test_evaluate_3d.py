@@ -12,7 +12,7 @@ import tifffile
 
 from unetlab.cli import main
 from unetlab.errors import UnetlabError
-from unetlab.evaluate import evaluate_predictions
+from unetlab.evaluate import evaluate_model, evaluate_predictions
 
 
 def _balls(shape=(9, 32, 40)) -> np.ndarray:
@@ -91,7 +91,7 @@ def test_a_one_page_image_is_refused_in_one_line(tmp_path):
         evaluate_predictions(pred, truth, objects_3d=True)
 
 
-def test_cli_writes_one_row_per_stack_and_refuses_the_checkpoint_route(tmp_path, capsys):
+def test_cli_writes_one_row_per_stack_and_refuses_voxel_flags_where_unread(tmp_path, capsys):
     gt = _balls()
     pred, truth = _folders(tmp_path, gt, gt)
     out = tmp_path / "e.json"
@@ -101,8 +101,15 @@ def test_cli_writes_one_row_per_stack_and_refuses_the_checkpoint_route(tmp_path,
         (row,) = list(csv.DictReader(f))
     assert (row["objects"], row["object_f1"], row["planes"]) == ("2", "1", "9")
     assert "3-D objects: each image below is a stack" in capsys.readouterr().out
-    assert main(["evaluate", "--checkpoint", "m.pt", "--data", "d", "--objects-3d"]) != 0
-    assert "evaluate --pred P --gt MASKS --objects-3d" in capsys.readouterr().err
+    assert main([*args, "--z-spacing", "2"]) != 0  # a checkpoint's voxel: predict's files have
+    assert "--z-spacing sets how a checkpoint predicts" in capsys.readouterr().err
+    model = ["evaluate", "--checkpoint", "m.pt", "--data", "d"]
+    assert main([*model, "--objects-3d", "--best-threshold"]) != 0
+    assert "--best-threshold thresholds the cell probability plane by plane" in (
+        capsys.readouterr().err
+    )
+    assert main([*model, "--z-spacing", "2"]) != 0
+    assert "--z-spacing sizes the voxels --objects-3d joins objects in" in capsys.readouterr().err
 
 
 def test_truth_that_records_no_axes_takes_the_predictions_and_both_without_are_refused(tmp_path):
@@ -177,3 +184,17 @@ def test_an_ome_tiff_s_truth_pairs_with_the_prediction_predict_names_without_ome
     _write(truth / "s.tif", gt)  # s.tif is s's mask, s.ome.tif stays unpaired
     with pytest.raises(UnetlabError, match="s.ome"):
         evaluate_predictions(pred, truth, objects_3d=True)
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        (dict(objects_3d="no"), "objects_3d is True or False, not 'no'"),
+        (dict(z_spacing=2.0), r"z_spacing \(--z-spacing\) sizes the voxels"),
+        (dict(objects_3d=True, thresholds=[0.5]), r"thresholds \(--best-threshold\) is not read"),
+        (dict(objects_3d=True, ignore_value=255), r"ignore_value \(--ignore-value\) is not read"),
+    ],
+)
+def test_evaluate_model_in_3d_refuses_what_it_does_not_read_before_any_work(given, said):
+    with pytest.raises(UnetlabError, match=said):
+        evaluate_model("no-such.pt", "no-such-folder", **given)

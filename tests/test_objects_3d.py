@@ -5,6 +5,7 @@ nucleus spanning 10 planes was counted 10 times in objects_summary.csv), one tab
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import re
 import shutil
@@ -440,3 +441,34 @@ def test_z_spacing_passes_over_a_2d_image_among_the_stacks(tmp_path):
     done = predict_folder(local_net(), tmp_path, tmp_path / "o", z_spacing=2.0)
     assert not done.failed and (tmp_path / "o" / "flat.png").exists()
     assert tifffile.TiffFile(tmp_path / "o" / "s.tif").imagej_metadata["spacing"] == 2.0
+
+
+def test_evaluate_checkpoint_objects_3d_scores_as_predict_then_evaluate_pred(tmp_path, monkeypatch):
+    """evaluate --checkpoint M --data D --objects-3d was refused, naming predict then
+    --pred; it predicts each stack's 3-D objects in memory as predict --objects-3d writes
+    them (here with --z-spacing in place of the file's) and scores them as --pred does."""
+    net = local_net()
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: net)
+    save_model(tmp_path / "m.pt", UNet(1, 3, depth=2, base_channels=2))
+    for sub in ("images", "masks"):
+        (tmp_path / "d" / sub).mkdir(parents=True)
+    _write(tmp_path / "d" / "images" / "s.tif", _ball_stack(), "ZYX")
+    centres = [(6, 14, 14), (6, 14, 32), (6, 40, 40), (4, 14, 58), (9, 15, 58)]
+    truth = _balls((13, 56, 72), centres, [4.5, 4.5, 6.0, 3.0, 3.0], voxel=(1.0, 0.5, 0.5))
+    _write(tmp_path / "d" / "masks" / "s.tif", truth.astype(np.uint16), "ZYX")
+    ckpt, voxel = ["--checkpoint", str(tmp_path / "m.pt")], ["--objects-3d", "--z-spacing", "2"]
+    inputs = ["--input", str(tmp_path / "d" / "images"), "--output", str(tmp_path / "o")]
+    assert main(["predict", *ckpt, *inputs, "--instances", *voxel]) == 0
+    pred = ["--pred", str(tmp_path / "o"), "--gt", str(tmp_path / "d" / "masks")]
+    assert main(["evaluate", *pred, "--objects-3d", "--json", str(tmp_path / "p.json")]) == 0
+    data = ["--data", str(tmp_path / "d")]
+    assert main(["evaluate", *ckpt, *data, *voxel, "--json", str(tmp_path / "m.json")]) == 0
+    by_pred, by_model = (json.loads((tmp_path / f"{k}.json").read_text()) for k in "pm")
+    figures = [k for k in by_pred if k not in ("predictions", "ground_truth")]  # its source
+    assert {k: by_model[k] for k in figures} == {k: by_pred[k] for k in figures}
+    assert len(by_model["images"]) == 1 and 0 < by_model["object_f1"] < 1  # can differ
+    assert (by_model["objects_3d"], by_model["z_spacing"], by_model["data"]) == (
+        True,
+        2.0,
+        str(tmp_path / "d"),
+    )

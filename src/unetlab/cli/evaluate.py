@@ -65,6 +65,7 @@ def add_parser(sub) -> None:
     c = p.add_argument_group("classes and objects")
     _add_classes(c)
     _add_scores(c)
+    _add_voxel(c)
     add_exclude_rows_arg(c, EXCLUDE_ROWS_SCORED)
     prediction = p.add_argument_group("prediction (with --checkpoint)")
     add_prediction_args(prediction)
@@ -228,11 +229,33 @@ def _add_scores(c) -> None:
     c.add_argument(
         "--objects-3d",
         action="store_true",
-        help="with --pred/--gt: the files are z-stacks of object ids (ZYX, or TZYX: frame by "
-        "frame), unetlab predict --instances --objects-3d's against 3-D ground truth; objects "
-        "match in 3-D (IoU over voxels), one row per stack (per frame) (default: plane by plane)",
+        help="score objects in 3-D against z-stacks of object ids (ZYX, or TZYX: frame by "
+        "frame): with --pred/--gt unetlab predict --instances --objects-3d's files, with "
+        "--checkpoint/--data each stack's objects joined in 3-D as predict --objects-3d joins "
+        "them; objects match in 3-D (IoU over voxels), one row per stack (per frame) "
+        "(default: plane by plane)",
     )
     _add_levels(c)
+
+
+def _add_voxel(c) -> None:
+    """--pixel-size and --z-spacing: the voxel of --checkpoint's --objects-3d, as predict's."""
+    c.add_argument(
+        "--pixel-size",
+        type=float,
+        metavar="UM",
+        help="with --checkpoint --objects-3d: the pixel size in µm of the stacks, in place of "
+        "what their files record (or for files that record none), as unetlab predict takes it",
+    )
+    c.add_argument(
+        "--z-spacing",
+        type=float,
+        metavar="UM",
+        help="with --checkpoint --objects-3d: the step between a stack's planes in µm, in "
+        "place of what its file records (or for one that records none): the voxels objects "
+        "are joined in, as unetlab predict --objects-3d joins them (without it, or one in the "
+        "file, planes are taken a pixel apart)",
+    )
 
 
 def _add_levels(c) -> None:
@@ -319,16 +342,28 @@ def _check_model_flags(args) -> None:
         raise UnetlabError(
             "--label-values/--class-names are for --pred; a checkpoint records its own"
         )
-    if args.objects_3d:
-        raise UnetlabError(
-            "--objects-3d scores saved 3-D objects: predict them (unetlab predict --instances "
-            "--objects-3d --input IMAGES --output P), then evaluate --pred P --gt MASKS "
-            "--objects-3d"
-        )
+    _check_voxel_flags(args)
     if args.gt_instances or args.pred_instances:
         raise UnetlabError(
             "--gt-instances/--pred-instances are for --pred/--gt; with --checkpoint the "
             "model's mode decides (an instance-mode model reads object ids)"
+        )
+
+
+def _check_voxel_flags(args) -> None:
+    """With --checkpoint: --objects-3d without --best-threshold, --pixel-size and
+    --z-spacing with --objects-3d alone."""
+    if args.objects_3d and args.best_threshold:
+        raise UnetlabError(
+            "--best-threshold thresholds the cell probability plane by plane, and --objects-3d "
+            "scores objects joined in 3-D: drop one of them"
+        )
+    sizes = ["--pixel-size"] * (args.pixel_size is not None)
+    sizes += ["--z-spacing"] * (args.z_spacing is not None)
+    if sizes and not args.objects_3d:
+        raise UnetlabError(
+            f"{sizes[0]} sizes the voxels --objects-3d joins objects in; scored plane by "
+            "plane it changes nothing: add --objects-3d or drop it"
         )
 
 
@@ -376,6 +411,7 @@ def _prediction_flags_given(args) -> list[str]:
     a word (s36 flags 9: --tta believed to change the score; s37: --tta, --blend or
     --precision at their default value, and --device, still were)."""
     names = ("tile_size", "batch_size", "blend", "tta", "precision", "channel", "device")
+    names += ("pixel_size", "z_spacing")  # --objects-3d's voxel: predict's
     return ["--" + name.replace("_", "-") for name in names if getattr(args, name) is not None]
 
 
@@ -526,6 +562,9 @@ def _run_model(args, pairs):
         progress=lambda name: log.debug("evaluated %s", name),
         # None where no flag changes them: the same, the checkpoint's (refused where unused)
         object_options=objects if given or args.watershed_seeds is not None else None,
+        objects_3d=args.objects_3d,
+        pixel_size=args.pixel_size,
+        z_spacing=args.z_spacing,
     )
     report.source |= checkpoint_source(args.checkpoint, model)
     if any(offset := label_offset(model)):

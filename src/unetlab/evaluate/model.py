@@ -31,6 +31,7 @@ from unetlab.data.colour_table import ColourTable, palette_table
 from unetlab.data.exclude import as_config, region
 from unetlab.data.fingerprint import MaskValues, object_ids_note
 from unetlab.data.instances import ONE_OBJECT_LEAST
+from unetlab.data.io import mask_stem
 from unetlab.data.nodata import InvalidPages, either
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.split_record import describe_pairs
@@ -47,8 +48,12 @@ from unetlab.evaluate.checks import check_evaluation, check_model_classes, check
 from unetlab.evaluate.frames import PageColumns
 from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import encode, evaluation_pairs, instance_mask
+from unetlab.evaluate.predictions import check_volumes
 from unetlab.evaluate.report import Report
 from unetlab.evaluate.training import trained_images, training_ignore_value
+from unetlab.evaluate.volumes import CLASSES as VOXEL_CLASSES
+from unetlab.evaluate.volumes import accumulator as volume_accumulator
+from unetlab.evaluate.volumes import add_volume, volumes
 from unetlab.progress import progress_calls
 from unetlab.runtime import tuned_allocator
 
@@ -74,6 +79,9 @@ def evaluate_model(
     pairs: Iterable[Pair] | None = None,
     progress: bool | Callable[[str], None] | None = None,
     object_options=None,
+    objects_3d: bool = False,
+    pixel_size: float | None = None,
+    z_spacing: float | None = None,
     **settings,
 ) -> Report:
     """Predict each image of ``data_dir`` (its ``val/`` when it has one, a VOC folder's
@@ -95,13 +103,26 @@ def evaluate_model(
     ``object_options`` (None: the checkpoint's defaults; refused where none are scored).
     ``progress``: True: a bar; a function: called with each image's name once scored. Bad
     arguments raise UnetlabError before any image is read (:func:`check_evaluation`).
+    ``objects_3d``: each z-stack's objects joined in 3-D as ``predict --instances
+    --objects-3d`` joins them (its voxel: the stack's pixel size and z spacing, or
+    ``pixel_size`` and ``z_spacing`` µm given in their place) scored against its 3-D ground
+    truth, one row per stack (per frame), as ``evaluate_predictions(objects_3d=True)`` scores
+    that prediction's files (:func:`_evaluate_volumes`).
     """
     from unetlab.inference.objects import refuse_object_fields
 
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
     check_evaluation(thresholds=thresholds, **check)  # before a checkpoint loads
     refuse_object_fields(settings, "evaluate_model")
+    sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)
+    if in_3d := _checked_3d(objects_3d, sizes, thresholds):  # and what it does not take
+        kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
+        check_volumes(None, None, ignore_value, None, **kept)
     model, checkpoint, predicting = _prepared(model, options, settings)
+    if in_3d:
+        how = dict(object_options=object_options, worst=worst, progress=progress, **sizes)
+        how["checkpoint"] = checkpoint
+        return _evaluate_volumes(model, predicting, data_dir, pairs, **how)
     label_values = getattr(model, "label_values", None)
     check_evaluation(thresholds=thresholds, label_values=label_values, **check)
     pairs = list(evaluation_pairs(data_dir) if pairs is None else pairs)
@@ -111,6 +132,68 @@ def evaluate_model(
     acc = _accumulated(pairs, scoring, objects, progress)
     report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
     return _sourced(report, pairs, scoring, data_dir, checkpoint)
+
+
+def _checked_3d(objects_3d, sizes: dict, thresholds) -> bool:
+    """``objects_3d`` (True or False); the voxel ``sizes`` (``pixel_size``, ``z_spacing``)
+    without it, or ``thresholds`` with it, refused in one line."""
+    if not isinstance(objects_3d, bool | np.bool_):  # 'no' would score in 3-D
+        raise UnetlabError(f"objects_3d is True or False, not {objects_3d!r}")
+    if objects_3d and thresholds is not None:
+        raise UnetlabError(
+            "thresholds (--best-threshold) is not read with objects_3d (--objects-3d): 3-D "
+            "objects are scored from their ids, not from thresholded probabilities; drop it"
+        )
+    if not objects_3d and (given := [k for k, v in sizes.items() if v is not None]):
+        flag = "--" + given[0].replace("_", "-")
+        raise UnetlabError(
+            f"{given[0]} ({flag}) sizes the voxels whose objects objects_3d (--objects-3d) "
+            "joins in 3-D; scored plane by plane it changes nothing: drop it, or add objects_3d"
+        )
+    return bool(objects_3d)
+
+
+def _evaluate_volumes(
+    model, predicting: PredictOptions, data_dir, pairs, *, object_options, checkpoint, **how
+) -> Report:
+    """:func:`evaluate_model` with ``objects_3d``: each stack of ``pairs`` (None: those of
+    ``data_dir``) predicted in memory as ``predict --instances --objects-3d`` writes its
+    ``<stem>_objects.tif`` (:func:`~unetlab.inference.files.stack_objects_3d`) and scored
+    against its mask as :func:`~unetlab.evaluate.volumes.evaluate_volumes` scores that file
+    (``how``: ``pixel_size``, ``z_spacing``, ``worst``, ``progress``)."""
+    from unetlab.inference.records import OutputOptions
+
+    objects = _object_options(model, object_options)
+    sizes = dict(pixel_size=how["pixel_size"], z_spacing=how["z_spacing"])
+    outputs = OutputOptions(objects=objects, objects_3d=True, **sizes)
+    pairs = evaluation_pairs(data_dir) if pairs is None else pairs
+    stacks = list(dict.fromkeys((pair.image, pair.mask) for pair in pairs))  # a file's pages
+    each = dict(what="each stack's name", each=True, total=len(stacks), unit="stack")
+    with progress_calls(how["progress"], desc="stacks", **each) as done:
+        acc = _volumes_scored(model, predicting, outputs, stacks, done)
+    report = acc.report(VOXEL_CLASSES, thresholds=None, worst=how["worst"])
+    report.counting = True
+    report.source = {"data": str(Path(data_dir).resolve()), "objects_3d": True}
+    report.source |= _model_source(model, predicting.tta, checkpoint)
+    report.source |= dict(exclude_rows=as_config(predicting.exclude_rows), **sizes)
+    report.source |= dict(nodata=predicting.nodata, object_options=asdict(objects))
+    return report
+
+
+def _volumes_scored(model, predicting, outputs, stacks: list[tuple[Path, Path]], done):
+    """The statistics of :func:`_evaluate_volumes`: each (image, mask) of ``stacks``
+    predicted and scored, ``done`` (or None) called with its name."""
+    from unetlab.inference.files import stack_objects_3d
+
+    acc = volume_accumulator()
+    for image, mask in stacks:
+        ids, axes = stack_objects_3d(model, image, outputs, options=predicting)
+        stem = mask_stem(mask)
+        for name, where, pred, gt in volumes(image, mask, stem, (np.stack(ids), axes)):
+            add_volume(acc, name, where, pred, gt)
+        if done is not None:
+            done(stem)
+    return acc
 
 
 def _objects_scored(

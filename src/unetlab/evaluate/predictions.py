@@ -122,7 +122,7 @@ def evaluate_predictions(
         raise UnetlabError(f"objects_3d is True or False, not {objects_3d!r}")
     if objects_3d:
         kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
-        _check_volumes(label_values, class_names, ignore_value, exclude_rows, **kept)
+        check_volumes(label_values, class_names, ignore_value, exclude_rows, **kept)
         return evaluate_volumes(pred_dir, gt_dir, pred_instances=pred_instances, worst=worst)
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     ids = dict(gt_instances=gt_instances, pred_instances=pred_instances)
@@ -219,7 +219,7 @@ def _reported(acc: Accumulator, read: _Read, stems: list[str], gt_dir: Path, wor
 _FLAGS_3D = {"objects": "--object-scores"}
 
 
-def _check_volumes(
+def check_volumes(
     label_values, class_names, ignore_value, exclude_rows, *, connectivity, boundary_class, objects
 ) -> None:
     """UnetlabError naming the first argument that 3-D objects' scoring does not take (its

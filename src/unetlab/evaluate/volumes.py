@@ -55,7 +55,7 @@ def evaluate_volumes(
     named = {mask_stem(m) for m in mask_files}
     stems = {m: ome_less(mask_stem(m), preds.objects, named) for m in mask_files}
     _refuse_planewise(preds, list(stems.values()))
-    acc = Accumulator(boundary_class=0, connectivity=1, objects=True)
+    acc = accumulator()
     for mask, stem in stems.items():
         if stem not in preds.objects:
             raise DatasetError(
@@ -64,9 +64,7 @@ def evaluate_volumes(
                 "for <stem>.tif)"
             )
         for name, where, pred, gt in volumes(preds.objects[stem], mask, stem):
-            flat_pred, flat_gt = _flat(pred), _flat(gt)
-            pixels = dict(pred=(flat_pred > 0).astype(np.uint8), gt=(flat_gt > 0).astype(np.uint8))
-            acc.add(name, **pixels, gt_ids=flat_gt, pred_ids=flat_pred, where=where)
+            add_volume(acc, name, where, pred, gt)
     say_unscored(preds, [mask_stem(m) for m in mask_files], gt_dir)
     report = acc.report(CLASSES, thresholds=None, worst=worst)
     report.counting = True
@@ -90,17 +88,34 @@ def _refuse_planewise(preds: Predictions, stems: list[str]) -> None:
         )
 
 
-def volumes(pred: Path, gt: Path, stem: str) -> Iterator[tuple[str, dict, np.ndarray, np.ndarray]]:
+def accumulator() -> Accumulator:
+    """The statistics of 3-D objects: object ids, each voxel background or object
+    (:data:`CLASSES`), objects 6-connected."""
+    return Accumulator(boundary_class=0, connectivity=1, objects=True)
+
+
+def add_volume(acc: Accumulator, name: str, where: dict, pred: np.ndarray, gt: np.ndarray):
+    """One row of ``acc``: the predicted and true (Z, Y, X) ids of a stack (a frame)."""
+    flat_pred, flat_gt = _flat(pred), _flat(gt)
+    pixels = dict(pred=(flat_pred > 0).astype(np.uint8), gt=(flat_gt > 0).astype(np.uint8))
+    acc.add(name, **pixels, gt_ids=flat_gt, pred_ids=flat_pred, where=where)
+
+
+def volumes(
+    pred: Path, gt: Path, stem: str, predicted: tuple[np.ndarray, PageAxes] | None = None
+) -> Iterator[tuple[str, dict, np.ndarray, np.ndarray]]:
     """(row name, its columns, predicted (Z, Y, X) ids, true (Z, Y, X) ids) of each frame of
     the stacks ``pred`` and ``gt`` (one for a ZYX stack, named ``stem``; ``stem[t]`` with
-    ``t`` for each frame of a TZYX one)."""
-    gt_pages, pred_pages = read_stack(gt, mask=True), read_stack(pred, mask=True)
+    ``t`` for each frame of a TZYX one); ``predicted``: ``pred``'s pages and axes, predicted
+    in memory (``pred`` then names its image), not read from it."""
+    gt_pages = read_stack(gt, mask=True)
+    pred_pages = read_stack(pred, mask=True) if predicted is None else predicted[0]
     if gt_pages.shape != pred_pages.shape:
         raise UnetlabError(
             f"{pred}: {_size(pred_pages)} but its ground truth {gt} {_size(gt_pages)}; "
             "score a prediction of the same stack"
         )
-    axes = planes_of(gt, pred, len(gt_pages))
+    axes = planes_of(gt, pred, len(gt_pages), None if predicted is None else predicted[1])
     frames = frame_pages(axes)
     for t, pages in enumerate(frames):
         name, where = (stem, {}) if len(frames) == 1 else (f"{stem}[{t}]", {"t": t})
@@ -108,11 +123,13 @@ def volumes(pred: Path, gt: Path, stem: str) -> Iterator[tuple[str, dict, np.nda
         yield name, where, pred_pages[pages], gt_pages[pages]
 
 
-def planes_of(gt: Path, pred: Path, pages: int) -> PageAxes:
-    """The page axes of the stacks ``gt`` and ``pred`` (``pages`` pages each): the ground
-    truth's, or the prediction's where the truth's pages record none; a UnetlabError in one
-    line where they have no Z axis, or two different ones."""
-    known = [(f, read_page_axes(f, pages)) for f in (gt, pred)]
+def planes_of(gt: Path, pred: Path, pages: int, pred_axes: PageAxes | None = None) -> PageAxes:
+    """The page axes of the stacks ``gt`` and ``pred`` (``pages`` pages each; ``pred_axes``:
+    the prediction's, read from it where None): the ground truth's, or the prediction's
+    where the truth's pages record none; a UnetlabError in one line where they have no Z
+    axis, or two different ones."""
+    read = read_page_axes(pred, pages) if pred_axes is None else pred_axes
+    known = [(gt, read_page_axes(gt, pages)), (pred, read)]
     recorded = [(f, a) for f, a in known if a.letters != "Q"]
     for f, a in recorded:
         if "Z" not in a.letters:

@@ -175,6 +175,7 @@ __all__ = [
     "is_large",
     "label_colours",
     "predict_file",
+    "stack_objects_3d",
 ]
 
 log = logging.getLogger(__name__)
@@ -424,11 +425,7 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
         )
     o, stem = file.outputs, output_stem(file.path)
     if o.objects is not None and o.objects_3d:
-        raise UnetlabError(
-            f"{file.path.name}: --objects-3d (objects_3d=) joins the planes of a stack read "
-            "whole, and this one is large, read window by window: read it whole with "
-            "--large-pixels N above its pixels a plane (large_threshold=), or drop --objects-3d"
-        )
+        _refuse_streamed_3d(file)
     names = output_names(stem, o.output_format)
     names["overlay"] = f"{stem}_overlay.png"
     refuse_theirs(file.out_dir, names, o.wanted)
@@ -436,6 +433,16 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
     how = dict(progress=file.progress, group=group, counted=file.counted, axes=file.axes)
     o = _at_level(file.model, file.path, o)
     return predict_slide(file.model, file.path, file.out_dir, given, o, **how)
+
+
+def _refuse_streamed_3d(file: _File) -> None:
+    """The UnetlabError of ``objects_3d`` for a stack that is streamed (read window by
+    window), naming how to read it whole."""
+    raise UnetlabError(
+        f"{file.path.name}: --objects-3d (objects_3d=) joins the planes of a stack read "
+        "whole, and this one is large, read window by window: read it whole with "
+        "--large-pixels N above its pixels a plane (large_threshold=), or drop --objects-3d"
+    )
 
 
 #: the pixel-size lines said in this process: (input's folder, level, trained, side) once
@@ -496,13 +503,7 @@ def _predict_whole(file: _File) -> list[Path]:
     a pixel size, give TIFF labels and overlay (with the pixel size), others PNG; label and
     probability TIFFs carry ``file.record`` (what made them)."""
     model, o = file.model, file.outputs
-    with read_notes():  # transparent pixels left out are not also told to be filled
-        stack, axes, pages = _read_fitted(file)
-        invalid = invalid_pages(file.path, stack, file.options.nodata)  # nodata, transparent
-    meta = _tiff_meta(model, file.path, file.values)
-    planes = "Z" in axes.letters or axes.letters == "Q"  # a 2-D image or movie: no z step
-    z_spacing = o.z_spacing if planes else None
-    meta["pixel"] = given_sizes(meta["pixel"], file.path.name, o.pixel_size, z_spacing)
+    stack, axes, pages, invalid, meta = _read_whole(file)
     tiff = stack.shape[0] > 1 or meta["pixel"] is not None
     paths = output_paths(file.out_dir, output_stem(file.path), stack=tiff)
     refuse_theirs(file.out_dir, paths, o.wanted)
@@ -524,6 +525,49 @@ def _predict_whole(file: _File) -> list[Path]:
     if staging is not None:  # the outputs are there: the pages kept are done with
         staging.finish()
     return written
+
+
+def _read_whole(file: _File) -> tuple[np.ndarray, PageAxes, list, list, dict]:
+    """An image read whole (:func:`_predict_whole`): its pages as read, their axes, the pages
+    fitted to the model (:func:`_read_fitted`), each page's pixels that are no sample
+    (nodata, transparent) and its TIFF metadata, the pixel size and z spacing given in
+    place of its own (``meta["pixel"]``)."""
+    o = file.outputs
+    with read_notes():  # transparent pixels left out are not also told to be filled
+        stack, axes, pages = _read_fitted(file)
+        invalid = invalid_pages(file.path, stack, file.options.nodata)  # nodata, transparent
+    meta = _tiff_meta(file.model, file.path, file.values)
+    planes = "Z" in axes.letters or axes.letters == "Q"  # a 2-D image or movie: no z step
+    z_spacing = o.z_spacing if planes else None
+    meta["pixel"] = given_sizes(meta["pixel"], file.path.name, o.pixel_size, z_spacing)
+    return stack, axes, pages, invalid, meta
+
+
+def stack_objects_3d(
+    model: torch.nn.Module,
+    path: str | os.PathLike,
+    outputs: OutputOptions,
+    *,
+    options: PredictOptions | None = None,
+    axes: str | None = None,
+) -> tuple[list[np.ndarray], PageAxes]:
+    """The 3-D objects of the stack ``path`` (``outputs`` with ``objects`` and
+    ``objects_3d``), each page's ids, and the pages' axes: those :func:`predict_file` with
+    the same arguments writes as ``<stem>_objects.tif``, kept in memory (``evaluate
+    --checkpoint --objects-3d``), by the same functions, refused as it refuses them (no Z
+    axis, a stack read window by window, a model of several object classes)."""
+    path = Path(path)
+    file = _File.of(model, path, path.parent, outputs, options, {}, axes=axes)
+    if file.outputs.objects is None or not file.outputs.objects_3d:
+        raise ValueError("stack_objects_3d: outputs has objects and objects_3d")
+    fix = "lower --tile-size or --batch-size (tile_size, batch_size)"
+    with keeping_open(path), floor_run(), memory_hint(str(path), fix):
+        if _streamed(file, SOLO):
+            _refuse_streamed_3d(file)
+        _, page_axes, pages, invalid, meta = _read_whole(file)
+        _check_pages(path, pages, invalid, page_axes)
+        _, ids, _ = _predict_pages(model, pages, file, invalid, page_axes)
+        return _joined_in_3d(file, ids, page_axes, meta["pixel"]), page_axes
 
 
 def _object_outputs(
