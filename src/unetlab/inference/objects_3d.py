@@ -176,10 +176,13 @@ def _split_region(
     outside (µm), smoothed 1 px in-plane, from :func:`_markers`."""
     if not inner.any():  # all seam: one object
         return own.astype(np.int32)
-    distance = ndimage.distance_transform_edt(inner, sampling=voxel)
     sigma = [SPLIT_SMOOTH * min(voxel[1:]) / v for v in voxel]  # 1 px in-plane
-    smooth = np.where(inner, ndimage.gaussian_filter(distance, sigma), 0.0)
-    return watershed(-smooth, _markers(smooth, inner, depth, least), mask=own)
+    # one float64 box held at a time, not three (distance, smooth, -smooth): 8 B a voxel
+    # less while the seeds are found and 16 while the watershed runs
+    smooth = ndimage.gaussian_filter(ndimage.distance_transform_edt(inner, sampling=voxel), sigma)
+    smooth[~inner] = 0.0
+    markers = _markers(smooth, inner, depth, least)
+    return watershed(np.negative(smooth, out=smooth), markers, mask=own)
 
 
 def _markers(smooth: np.ndarray, inner: np.ndarray, depth: float, least: float) -> np.ndarray:
@@ -193,7 +196,8 @@ def _markers(smooth: np.ndarray, inner: np.ndarray, depth: float, least: float) 
         if box is None:
             continue
         own = regions[box] == k
-        values = np.where(own, smooth[box], 0.0)
+        # one region: smooth is 0 outside it already (no copy of a box as big as the group)
+        values = smooth[box] if n == 1 else np.where(own, smooth[box], 0.0)
         h = max(depth * float(values.max()), least)
         peaks, found = ndimage.label(h_maxima(values, h).astype(bool) & own, np.ones((3, 3, 3)))
         if found == 0:  # a flat sliver: one seed, its highest voxel
