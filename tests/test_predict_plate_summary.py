@@ -108,3 +108,42 @@ def test_another_input_into_the_folder_keeps_the_earlier_inputs_rows(tmp_path):
     earlier = sum(r["objects"] for r in first.summary)
     line = f"({earlier} from an earlier run: 2 images not among this run's inputs)"
     assert line in summary_lines(later.summary)[0]
+
+
+def test_one_2d_images_summary_is_returned_not_written(tmp_path):
+    """Audit s38 apiaudit: predict_folder(objects=...) of a folder of one 2-D image gave
+    ``.summary == []``; its row is returned (its figures its table's), no file written."""
+    net = local_net()
+    write_png(tmp_path / "in" / "A01.png", nuclei_image(60, 70, seed=0))
+    out = tmp_path / "out"
+    result = predict_folder(net, tmp_path / "in", out, objects=ObjectOptions.for_model(net))
+    assert [(r["image"], r["status"], r["path"]) for r in result.summary] == [
+        ("A01.png", "done", "A01.png")
+    ]
+    assert result.summary[0]["objects"] == len(_table(out / "A01_objects.csv")) > 0
+    assert result.objects == {tmp_path / "in" / "A01.png": [result.summary[0]["objects"]]}
+    assert not (out / "objects_summary.csv").exists()  # one image: its own table says it
+
+
+def test_an_earlier_runs_rows_are_relative_as_this_runs(tmp_path, monkeypatch):
+    """Audit s38 apiaudit: the rows rebuilt for an earlier run's inputs carried the input's
+    resolved path (``/tmp/.../in/sub/A01.png``) where this run's carry it relative to the
+    folder given (``C01.png``), or as given (``in/C01.png``)."""
+    net = local_net()
+    objects = ObjectOptions.for_model(net)
+    monkeypatch.chdir(tmp_path)
+    for i, name in enumerate(("sub/A01", "C01", "D01")):
+        write_png(tmp_path / "in" / f"{name}.png", nuclei_image(60, 70, seed=i))
+    predict_folder(net, "in/sub", "out", objects=objects)
+    (tmp_path / "in" / "D01.png").rename(tmp_path / "D01.png")
+    later = predict_folder(net, "in", "out", objects=objects)  # not --recursive: no sub/
+    assert [(r["image"], r["status"], r["path"]) for r in later.summary] == [
+        ("A01.png", "earlier-run", "sub/A01.png"),
+        ("C01.png", "done", "C01.png"),
+    ]
+    assert [r["path"] for r in _table(tmp_path / "out" / "objects_summary.csv")] == [
+        "sub/A01.png",
+        "C01.png",
+    ]
+    files = predict_folder(net, ["D01.png"], "out", objects=objects)  # files: as given
+    assert [r["path"] for r in files.summary] == ["in/sub/A01.png", "in/C01.png", "D01.png"]

@@ -570,16 +570,24 @@ def _summary(args, result, out_dir: Path, clock, group) -> None:
     if args.instances:
         kinds = {f.name: k for f, k in result.classes.items()}
         areas = {f.name: a for f, a in result.areas.items()}
-        found = by_position({f.name: n for f, n in result.objects.items()}, result.summary)
-        nouns = page_nouns(result.summary)  # a movie's frames, a z-stack's planes
+        rows = _table_rows(result.summary)
+        found = by_position({f.name: n for f, n in result.objects.items()}, rows)
+        nouns = page_nouns(rows)  # a movie's frames, a z-stack's planes
         names = result.class_names
-        _report_objects(found, kinds, areas, total=not result.summary, nouns=nouns, names=names)
-        for line in summary_lines(result.summary, names):
+        _report_objects(found, kinds, areas, total=not rows, nouns=nouns, names=names)
+        for line in summary_lines(rows, names):
             log.info("%s", line)
     counts = (done, len(result.skipped) + len(result.not_read), len(result.failed))
     _report(*counts, result.pixels, result.seconds, out_dir, processes=group.world)
     if clock is not None and done:
         _report_benchmark(done, result.pixels, result.seconds, clock.seconds, group.world)
+
+
+def _table_rows(rows: list[dict]) -> list[dict]:
+    """The rows of ``objects_summary.csv`` among a folder's summary ``rows``: none for one
+    2-D image, whose row is returned but not written (its figures are its table's)."""
+    one = len(rows) == 1 and not {"page", "position"} & set(rows[0])
+    return [] if one else rows
 
 
 #: more images than this: their object counts in the log's debug level, not one line each

@@ -675,9 +675,10 @@ def _conclude(result: FolderPrediction, out_dir: Path, files, outputs, report, r
     for path, written in result.written.items():
         written += world_files(path, written)
     say_gone_inputs(out_dir)
-    if _summed(outputs, files, out_dir):
-        result.summary = _summary(out_dir, files, result, root)
-    else:  # an earlier run's table of these inputs' objects, which this run removed
+    summed = _summed(outputs, files, out_dir)
+    if outputs.objects is not None and files:  # one image's row too, in hand, not written
+        result.summary = _summary(out_dir, files, result, root, write=summed)
+    if not summed:  # an earlier run's table of these inputs' objects, which this run removed
         drop_stale_summary(out_dir, [p.name for p in result.written])
     if report is not None:
         report(result)
@@ -717,27 +718,48 @@ def _pages(path: Path) -> int:
         return 1
 
 
-def _summary(out_dir: Path, files: list[Path], result: FolderPrediction, root) -> list[dict]:
+def _summary(
+    out_dir: Path, files: list[Path], result: FolderPrediction, root, *, write: bool = True
+) -> list[dict]:
     """The per-image table of ``result`` (the skipped inputs' read from their tables, each
     input's ``path`` relative to ``root``), led by the rows of the earlier runs' inputs
-    whose tables are in the folder (:func:`earlier_inputs`), written into ``out_dir``
-    (:data:`~unetlab.inference.objects_summary.SUMMARY`)."""
+    whose tables are in the folder (:func:`earlier_inputs`), with ``write`` written into
+    ``out_dir`` (:data:`~unetlab.inference.objects_summary.SUMMARY`; one image's row is
+    returned alone, its figures being its table's: audit s38 apiaudit, ``.summary`` was
+    ``[]``)."""
     how = dict(written=result.written, skipped=result.skipped, failed=result.failed)
     earlier = earlier_inputs(out_dir, files)
     rows = folder_summary(out_dir, [*earlier, *files], earlier=earlier, **how)
-    paths = {f.name: relative_path(f, root) for f in [*earlier, *files]}  # names differ
+    paths = {f.name: relative_path(f, root) for f in files}  # names differ
+    paths |= {f.name: relative_path(as_given(f, files), root) for f in earlier}
     for row in rows:
         row["path"] = paths[row["image"]]
-    write_summary(out_dir, rows, result.class_names)
+    if write:
+        write_summary(out_dir, rows, result.class_names)
     return rows
+
+
+def as_given(path: Path, files: Sequence[Path]) -> Path:
+    """An earlier run's input ``path`` (resolved, as the folder's manifest names it) as this
+    run's ``files`` are given: relative to the working folder, where they are relative and
+    it is under it; else as it is."""
+    here = Path.cwd().resolve()
+    if files and not any(f.is_absolute() for f in files) and path.is_relative_to(here):
+        return path.relative_to(here)
+    return path
 
 
 def relative_path(path: Path, root: Path | None) -> str:
     """``path`` as the tables' ``path`` column writes it: relative to the input ``root``
     (``predict_tree``'s: ``alice/img_00.png``; a folder given: its file's name), else as
-    given (a glob's ``drop/alice/img_00.png``), with ``/`` on every system."""
+    given (a glob's ``drop/alice/img_00.png``), with ``/`` on every system. An input
+    named by its resolved path (an earlier run's, as the folder's manifest names it) is
+    relative to ``root`` resolved: its row read ``/home/me/in/A01.png`` beside this run's
+    ``C01.png`` (audit s38 apiaudit)."""
     if root is not None and path.is_relative_to(root):
         return path.relative_to(root).as_posix()
+    if root is not None and path.is_absolute() and path.is_relative_to(base := root.resolve()):
+        return path.relative_to(base).as_posix()
     return path.as_posix()
 
 
