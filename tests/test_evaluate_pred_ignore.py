@@ -49,3 +49,37 @@ def test_a_model_without_one_records_none_and_the_masks_255_is_refused_as_before
     assert "ignore_value" not in record  # outputs of such models keep their record
     with pytest.raises(Exception, match="255"):
         evaluate_predictions(tmp_path / "out", root)
+
+
+def test_pred_names_the_classes_as_the_model_did(tmp_path, caplog):
+    """evaluate --pred P --gt G named a membrane/cell model's classes 0 and 255 (the label
+    values): the record now holds the model's class names, and the report uses them; an
+    older record without them still scores, by value."""
+    import json
+
+    rng = np.random.default_rng(1)
+    root = tmp_path / "data"
+    write_png(root / "images" / "a.png", rng.integers(0, 255, (32, 32), dtype=np.uint8))
+    write_png(root / "masks" / "a.png", np.where(rng.random((32, 32)) > 0.5, 255, 0))
+    net = _model(None)
+    net.classes, net.label_values = ["membrane", "cell"], [0, 255]
+    predict_file(net, root / "images" / "a.png", tmp_path / "out", label_values=True)
+    (record,) = read_records(tmp_path / "out").values()
+    assert record["class_names"] == ["membrane", "cell"]
+    with caplog.at_level(logging.INFO):
+        report = evaluate_predictions(tmp_path / "out", root)
+    assert report.class_names == ["membrane", "cell"]
+    assert "class names membrane cell from" in caplog.text
+    rows = [line.split()[0] for line in report.table().splitlines() if line.strip()]
+    assert {"membrane", "cell"} <= set(rows) and "255" not in rows  # its rows were 0 and 255
+    named = evaluate_predictions(tmp_path / "out", root, class_names=["a", "b"])
+    assert named.class_names == ["a", "b"]  # the caller's win
+    data = json.loads((tmp_path / "out" / "predict.json").read_text())
+    for kept in data["records"].values():
+        del kept["class_names"]  # a record from before class names were recorded
+    (tmp_path / "out" / "predict.json").write_text(json.dumps(data))
+    assert evaluate_predictions(tmp_path / "out", root).class_names == ["0", "255"]
+    plain = _model(None)
+    plain.classes = ["0", "1"]  # never named: no names recorded
+    predict_file(plain, root / "images" / "a.png", tmp_path / "digits")
+    assert "class_names" not in next(iter(read_records(tmp_path / "digits").values()))

@@ -604,6 +604,27 @@ def recorded_ignore_value(pred_dir: Path) -> int | None:
     return next(iter(found)) if found else None
 
 
+def recorded_class_names(pred_dir: Path) -> list[str] | None:
+    """The class names that the records of ``pred_dir``'s class maps give (the models'
+    classes in their order: ``predict.json``'s ``class_names``), where every map's record
+    gives the same; None where one gives none (an older record, a model never named),
+    they differ, or a map is an instance model's (scored as background / object)."""
+    from unetlab.inference.records import embedded_key, read_records
+
+    maps, _ = _prediction_files(pred_dir)
+    records = read_records(pred_dir) if maps else {}
+    found: set[tuple[str, ...]] = set()
+    for path in maps.values() if records else ():
+        record = records.get(embedded_key(path)) or {}
+        names, outputs = record.get("class_names"), record.get("outputs") or {}
+        objects = outputs.get("objects") if isinstance(outputs, dict) else None
+        instances = isinstance(objects, dict) and objects.get("mode") == "instances"
+        if instances or outputs.get("target") == "instances" or not isinstance(names, list):
+            return None
+        found.add(tuple(map(str, names)))
+    return list(next(iter(found))) if len(found) == 1 else None
+
+
 def from_mask_values(
     pred: np.ndarray, label_values: Sequence[int] | None, path: Path
 ) -> np.ndarray:

@@ -51,6 +51,7 @@ from unetlab.evaluate.masks import (
     ome_less,
     palette_void,
     recorded_3d,
+    recorded_class_names,
     recorded_ignore_value,
     recorded_label_values,
     say_unscored,
@@ -269,6 +270,8 @@ def _classes(
     if label_values is None and not ids:
         label_values = _recorded_values(pred_dir)
     class_names, by_index = data_set_names(gt_dir, class_names, label_values, ids)
+    if class_names is None and by_index is None and not ids:
+        class_names = _recorded_names(pred_dir, label_values)
     boundary = _boundary(boundary_class, label_values, class_names, by_index, ids)
     names = _prediction_classes(label_values, class_names, boundary, gt_instances, pred_instances)
     return _Classes(label_values, names, by_index, boundary)
@@ -508,6 +511,22 @@ def _recorded_ignore(pred_dir: Path) -> int | None:
             pred_dir,
         )
     return value
+
+
+def _recorded_names(pred_dir: Path, label_values: Sequence[int] | None) -> list[str] | None:
+    """The class names the predictions' records give (:func:`recorded_class_names`: the
+    model's, ``membrane cell`` where the table said ``0 255``), one for each of the
+    ``label_values`` where given, said in a log line; else None."""
+    names = recorded_class_names(pred_dir)
+    if names is None or (label_values is not None and len(names) != len(label_values)):
+        return None
+    log.info(
+        "class names %s from %s/predict.json (the model's); --class-names (class_names=) "
+        "gives others",
+        " ".join(names),
+        pred_dir,
+    )
+    return names
 
 
 def _known_classes(class_names: list[str] | None, by_index: dict[int, str] | None) -> int | None:

@@ -244,7 +244,10 @@ class Provenance:
     None otherwise. It is no part of the key: the package's own sha256 is.
     ``ignore_value``: the mask value the model's training counted nowhere
     (``data.ignore_value``), which ``evaluate --pred`` then ignores in the masks; None:
-    none. No part of the key either (the checkpoint's sha256 holds it)."""
+    none. No part of the key either (the checkpoint's sha256 holds it). ``class_names``:
+    the model's classes, in its order (``membrane``, ``cell``), which ``evaluate --pred``
+    then names its rows by; None for a model whose classes are the digits ``0``, ``1``, ...
+    (named nowhere). No part of the key."""
 
     checkpoint: str | None
     sha256: str
@@ -252,6 +255,7 @@ class Provenance:
     outputs: dict = field(default_factory=dict)
     source: dict | None = None
     ignore_value: int | None = None
+    class_names: list[str] | None = None
 
     @property
     def model_key(self) -> str:
@@ -283,7 +287,7 @@ class Provenance:
         """The record with its key and the code that predicted (version, git commit, torch,
         numpy, python: :func:`unetlab.provenance.code_identity`)."""
         record = {"key": self.key, **asdict(self), "code": code_identity()}
-        for part in ("source", "ignore_value"):  # a checkpoint file is its own source
+        for part in ("source", "ignore_value", "class_names"):  # a checkpoint: its own source
             if record[part] is None:
                 del record[part]
         return record
@@ -373,7 +377,14 @@ def prediction_record(
     source = getattr(model, "source", None) if checkpoint else None  # a package's checkpoint
     ignored = getattr(model, "ignore_value", None)  # evaluate --pred reads it back
     ignored = None if ignored is None else int(ignored)
-    return Provenance(checkpoint, sha, settings, written, source, ignored)
+    return Provenance(checkpoint, sha, settings, written, source, ignored, _named(model))
+
+
+def _named(model: torch.nn.Module) -> list[str] | None:
+    """The class names of ``model`` for its record; None where they are its class indices
+    (``0``, ``1``: a model built in Python and never named) or it has none."""
+    names = [str(n) for n in getattr(model, "classes", None) or ()]
+    return None if names == [str(i) for i in range(len(names))] else names
 
 
 def with_axes(record: Provenance, axes: str | None) -> Provenance:
