@@ -317,7 +317,10 @@ def test_evaluate_a_folder_of_roi_sets_alone_takes_the_predictions_size(tmp_path
     assert report.class_names == ["background", "object"]
     assert image["objects"] == 4 and image["miou"] == pytest.approx(1.0)
     write_imagej_rois(tmp_path / "masks" / "b.zip", ids)
-    with pytest.raises(DatasetError, match=r"b.zip: outlines .* no prediction of b gives it: give"):
+    with pytest.raises(
+        DatasetError,
+        match=r"b.zip: outlines .* no prediction of b gives it .*: put its image beside it",
+    ):
         evaluate_predictions(tmp_path / "pred", tmp_path / "masks")
 
 
@@ -372,7 +375,9 @@ def test_evaluate_scores_predictions_drawn_as_outlines(tmp_path):
     (tmp_path / "gt" / "a.tif").unlink()
     (tmp_path / "gt" / "b.tif").unlink()
     write_imagej_rois(tmp_path / "gt" / "a.zip", ids)
-    with pytest.raises(DatasetError, match=r"gt.a.zip: outlines .* no prediction of a gives it"):
+    with pytest.raises(
+        DatasetError, match=r"gt.a.zip: outlines .* no prediction of a gives it .*gt.a\.tif"
+    ):
         evaluate_predictions(tmp_path / "pred", tmp_path / "gt")
 
 

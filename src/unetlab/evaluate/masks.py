@@ -42,7 +42,7 @@ from unetlab.data.pairs import (
 )
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import is_tiff_name
-from unetlab.errors import DatasetError, ImageReadError
+from unetlab.errors import DatasetError, ImageReadError, OutputError
 from unetlab.evaluate.checks import MaskValuesError
 
 log = logging.getLogger(__name__)
@@ -204,10 +204,32 @@ def _read_mask(
         if image is None:
             raise DatasetError(
                 f"{path}: outlines (ImageJ ROIs, GeoJSON) carry no image size, and no "
-                f"prediction of {mask_stem(path)} gives it: give --gt the data folder (its images/ "
-                "beside masks/)"
+                f"prediction of {mask_stem(path)} gives it (an image, or outlines predict wrote "
+                f"from an input still there): {_size_fix(path)}"
             ) from exc
     return outlined_mask(path, image)
+
+
+def _size_fix(outlines: Path) -> str:
+    """How to give the ground truth ``outlines`` their image's size: its image beside it,
+    or the data folder."""
+    return (
+        f"put its image beside it ({outlines.parent / mask_stem(outlines)}.tif, or any image "
+        "format of that name), or give --gt the data folder (its images/ beside masks/)"
+    )
+
+
+def predicted_from(path: Path) -> Path | None:
+    """The input image that the prediction ``path`` was made from, as its folder's manifest
+    names it (the size of predict's outlines, which carry none), where it is still there;
+    None for another tool's file, or an input gone."""
+    from unetlab.manifest import made_from
+
+    try:
+        source = made_from(path.parent, "predict").get(path.name)
+    except OutputError:  # a manifest that cannot be read names no input
+        return None
+    return Path(source) if source and Path(source).is_file() else None
 
 
 def checked_masks(
@@ -388,8 +410,10 @@ class Predictions:
     def size_of(self, stem: str) -> Path | None:
         """An image file of the predictions of ``stem`` (for the size of a mask drawn as
         outlines, which carry none), or None."""
-        images = (f for f in self.files_of(stem) if f.suffix.lower() not in ANNOTATION_SUFFIXES)
-        return next(images, None)
+        files = self.files_of(stem)
+        images = (f for f in files if f.suffix.lower() not in ANNOTATION_SUFFIXES)
+        inputs = (source for f in files if (source := predicted_from(f)) is not None)
+        return next(images, None) or next(inputs, None)
 
     def files_of(self, stem: str) -> list[Path]:
         """The files the predictions of ``stem`` are read from (its class map, object ids)."""
@@ -708,10 +732,13 @@ def _outlined(path: Path, gt: MaskPage) -> np.ndarray:
     try:
         image = gt.image or (outlined_image(gt.path) if drawn else gt.path)
     except ImageReadError:
-        raise DatasetError(
-            f"{path}: outlines carry no image size, nor do the outlines of its ground truth "
-            f"{gt.path.name}: give --gt the data folder (its images/ beside masks/)"
-        ) from None
+        image = predicted_from(path)  # predict's outlines: the input they were drawn on
+        if image is None:
+            raise DatasetError(
+                f"{path}: outlines carry no image size, nor do the outlines of its ground "
+                f"truth {gt.path.name}, and no input predict made them from is there: "
+                f"{_size_fix(gt.path)}"
+            ) from None
     return outlined_mask(path, image)
 
 
