@@ -398,22 +398,40 @@ def test_a_stack_without_z_spacing_is_said_to_join_planes_a_pixel_apart(tmp_path
     ]
 
 
-def test_objects_3d_on_an_array_names_the_file_functions_and_the_array_recipe():
-    """predict_image / predict_objects given objects_3d= or z_spacing= (the file functions'
-    keywords) said 'unknown prediction setting objects_3d: the settings are tile_size, ...'
-    (audit s38 apiaudit); the line names where they belong and the way for an array."""
+def test_predict_objects_of_a_stack_in_3d_gives_what_predict_file_writes(tmp_path):
+    """3-D results were written, not returned (audit s38 apiaudit): predict_objects(model,
+    stack, objects_3d=True) refused, naming the file functions and a recipe of three calls;
+    it gives the ids and the table predict_file writes of the same stack, in hand.
+    predict_image still refuses the file functions' keywords, naming where they belong."""
     import unetlab
 
     net, stack = local_net(), _ball_stack()
-    with pytest.raises(UnetlabError, match=r"^objects_3d joins .* predict_file and predict_fo"):
-        unetlab.predict_objects(net, stack, objects_3d=True)
-    with pytest.raises(UnetlabError, match=r"^z_spacing is predict_file's .* voxel=\(z_um"):
+    _write(tmp_path / "s.tif", stack, "ZYX")  # 0.5 µm pixels, 1 µm planes
+    predict_file(net, tmp_path / "s.tif", tmp_path / "o", objects=True, objects_3d=True)
+    sizes = dict(pixel_size=0.5, z_spacing=1.0)
+    ids, table = unetlab.predict_objects(net, stack, objects_3d=True, **sizes)
+    assert (ids.shape, ids.dtype, int(ids.max())) == (stack.shape, np.uint16, 6)
+    np.testing.assert_array_equal(ids, tifffile.imread(tmp_path / "o" / "s_objects.tif"))
+    rows = _rows(tmp_path / "o" / "s_objects.csv")
+    assert "volume_um3" in table and set(table) <= set(rows[0])
+    for name, column in table.items():
+        written = [r[name] for r in rows]
+        if column.dtype == bool:  # the CSV's true / false
+            assert [str(v).lower() for v in column] == written, name
+        else:
+            assert [float(v) for v in column] == pytest.approx(list(map(float, written))), name
+    _, plain = unetlab.predict_objects(net, stack, objects_3d=True)  # no sizes: no µm
+    assert "volume_um3" not in plain and plain["volume"].tolist() == table["volume"].tolist()
+    with pytest.raises(UnetlabError, match=r"^objects_3d=True takes a \(Z, Y, X\) or"):
+        unetlab.predict_objects(net, stack[0], objects_3d=True)
+    with pytest.raises(UnetlabError, match=r"^z_spacing= weighs the planes .* pixel_size= too"):
+        unetlab.predict_objects(net, stack, objects_3d=True, z_spacing=1.0)
+    with pytest.raises(UnetlabError, match=r"^z_spacing is the step .* objects_3d=True"):
         unetlab.predict_objects(net, stack[0], z_spacing=2.0)
+    with pytest.raises(UnetlabError, match=r"^objects_3d joins .* predict_objects\(model, st"):
+        unetlab.predict_image(net, stack[0], objects_3d=True)
     with pytest.raises(UnetlabError, match=r"^pixel_size is predict_objects' .*: drop it"):
         unetlab.predict_image(net, stack[0], pixel_size=0.5)
-    ids = np.stack([unetlab.predict_objects(net, p)[0] for p in stack])  # the line's recipe
-    joined = objects_3d(ids, voxel=(1.0, 0.5, 0.5))
-    assert joined.max() == 6 and len(table_3d(joined, stack, (1.0, 0.5, 0.5))["id"]) == 6
 
 
 def test_objects_3d_and_the_sizes_take_python_s_values_and_refuse_others(tmp_path):

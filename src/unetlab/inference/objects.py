@@ -41,7 +41,7 @@ from unetlab.data.regions import value_ids
 from unetlab.data.weightmap import background_class
 from unetlab.errors import UnetlabError
 from unetlab.inference.measure import class_votes, majority_class, measure_objects
-from unetlab.inference.predict import labels_from_probabilities, predict_image
+from unetlab.inference.predict import labels_from_probabilities, predict_image, unknown_setting
 
 log = logging.getLogger(__name__)
 
@@ -1357,9 +1357,11 @@ def predict_objects(
     watershed_seeds: float | None = None,
     object_options: ObjectOptions | None = None,
     pixel_size: float | tuple[float, float] | None = None,
+    objects_3d: bool = False,
+    z_spacing: float | None = None,
     **predict_options,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Objects of one image: ``(ids, table)``.
+    """Objects of one image: ``(ids, table)``; with ``objects_3d``, of a z-stack array in 3-D.
 
     ``image``: (H, W) or (H, W, C) as for :func:`unetlab.inference.predict.predict_image`,
     which predicts the probabilities (tiled; ``predict_options`` such as ``tile_size``,
@@ -1373,6 +1375,11 @@ def predict_objects(
     ``object_options`` (every field at once, as ``evaluate_model`` takes it), by default
     the model's record (:meth:`ObjectOptions.for_model`).
     A file's path is refused, as by ``predict_image``: ``unetlab.read_image(path)`` first.
+    ``objects_3d``: ``image`` is a (Z, Y, X[, C]) stack, and ``(ids, table)`` are those
+    ``predict_file(..., objects_3d=True)`` writes of a file: (Z, Y, X) ids, one per object
+    across its planes, and one table row per 3-D object, with ``_um`` columns where
+    ``pixel_size`` and ``z_spacing`` (µm between planes) are given
+    (:func:`~unetlab.inference.objects_3d.predict_objects_3d`).
     """
     fields = dict(
         min_area=min_area,
@@ -1383,11 +1390,26 @@ def predict_objects(
         watershed_seeds=watershed_seeds,
     )
     options = _chosen_options(model, object_options, predict_options, fields)
+    if _in_3d(objects_3d, z_spacing):  # below this module: it joins these planes' objects
+        from unetlab.inference.objects_3d import predict_objects_3d
+
+        sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)
+        return predict_objects_3d(model, image, options, **sizes, **predict_options)
     probabilities = predict_image(model, image, **predict_options)
     ids = objects_from_probabilities(probabilities, options)
     ids = ids.astype(id_dtype(int(ids.max(initial=0))))
     kinds = measured_classes(model, options, labels_from_probabilities(probabilities))
     return ids, measure_objects(ids, np.asarray(image), pixel_size, **kinds)
+
+
+def _in_3d(objects_3d, z_spacing) -> bool:
+    """Whether :func:`predict_objects` joins a stack's objects in 3-D (``objects_3d``, True or
+    False: 'no' would); a ``z_spacing`` without it is one line saying where it belongs."""
+    if not isinstance(objects_3d, bool | np.bool_):
+        raise UnetlabError(f"objects_3d is True or False, not {objects_3d!r}")
+    if z_spacing is not None and not objects_3d:
+        raise UnetlabError(unknown_setting("z_spacing", []))
+    return bool(objects_3d)
 
 
 def refuse_object_fields(settings: Mapping, function: str) -> None:

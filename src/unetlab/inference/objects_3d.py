@@ -18,6 +18,7 @@ the other part at their neck in z, where linking planes by overlap would chain t
 from __future__ import annotations
 
 import logging
+import numbers
 
 import numpy as np
 from scipy import ndimage
@@ -27,7 +28,18 @@ from skimage.segmentation import watershed
 from unetlab.data.nodata import touching
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.errors import UnetlabError
-from unetlab.inference.objects import SPLIT_DEPTH, SPLIT_MIN_DEPTH, SPLIT_SMOOTH, compact
+from unetlab.inference.measure import pixel_pair
+from unetlab.inference.objects import (
+    SPLIT_DEPTH,
+    SPLIT_MIN_DEPTH,
+    SPLIT_SMOOTH,
+    ObjectOptions,
+    compact,
+    id_dtype,
+    measured_classes,
+    objects_from_probabilities,
+)
+from unetlab.inference.predict import predict_image
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +50,7 @@ __all__ = [
     "lasting",
     "objects_3d",
     "objects_by_frame",
+    "predict_objects_3d",
     "seams",
     "table_3d",
     "say_cubes",
@@ -260,3 +273,53 @@ def flag_cut_3d(table: dict, planes: np.ndarray, cut: list[np.ndarray | None]) -
 def _at_edge(box: tuple[slice, ...] | None, shape: tuple[int, ...]) -> bool:
     """Whether the box reaches a side of the stack (``shape``)."""
     return box is not None and any(s.start == 0 or s.stop == n for s, n in zip(box, shape))
+
+
+def predict_objects_3d(
+    model,
+    stack: np.ndarray,
+    options: ObjectOptions,
+    *,
+    pixel_size: float | tuple[float, float] | None = None,
+    z_spacing: float | None = None,
+    **predict_options,
+) -> tuple[np.ndarray, dict]:
+    """The 3-D objects of a z-stack array, as ``predict_file(..., objects_3d=True)`` writes
+    a file's: ``(ids, table)``, ``ids`` (Z, Y, X) uint16 (uint32 past 65,535 objects), one
+    id per object across its planes, and ``table`` :func:`table_3d`'s columns (the ``_um``
+    ones with ``pixel_size`` and ``z_spacing``), over the stack's raw values. ``stack``:
+    (Z, Y, X), or (Z, Y, X, C) for channels last; each plane predicted
+    (``predict_options``: :func:`~unetlab.inference.predict.predict_image`'s) and its
+    objects found with ``options``, then joined (:func:`objects_3d`); without ``z_spacing``
+    the planes are a pixel apart (one warning says so, as for a file)."""
+    stack = np.asarray(stack)
+    if stack.ndim not in (3, 4):
+        raise UnetlabError(
+            f"objects_3d=True takes a (Z, Y, X) or (Z, Y, X, C) stack, not {stack.shape}: "
+            "a 2-D image's objects are predict_objects(model, image)"
+        )
+    if measured_classes(model, options, None):
+        raise UnetlabError(
+            "objects_3d=True joins the objects of a nuclei (instance) model or of one object "
+            "class, and this model's are of several classes: drop it"
+        )
+    pixel = pixel_pair(pixel_size)
+    real = isinstance(z_spacing, numbers.Real) and not isinstance(z_spacing, bool | np.bool_)
+    if z_spacing is not None and not (real and 0 < z_spacing < 1e9):
+        raise UnetlabError(f"z_spacing must be a positive number of µm, not {z_spacing!r}")
+    if z_spacing is not None and pixel is None:
+        raise UnetlabError("z_spacing= weighs the planes against the pixels: give pixel_size= too")
+    if z_spacing is None:
+        log.warning(
+            "objects_3d=True without z_spacing=: the planes are taken a pixel apart, so nuclei "
+            "one above the other may join, and the table has no µm volumes; give z_spacing= "
+            "and pixel_size= (µm)"
+        )
+    planes = [
+        objects_from_probabilities(predict_image(model, plane, **predict_options), options)
+        for plane in stack
+    ]
+    joined = objects_3d(np.stack(planes), voxel_size(pixel, z_spacing))
+    ids = joined.astype(id_dtype(int(joined.max(initial=0))))
+    voxel = voxel_size(pixel, z_spacing) if pixel is not None and z_spacing else None
+    return ids, table_3d(ids, stack, voxel)

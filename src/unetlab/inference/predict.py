@@ -551,16 +551,14 @@ def trained_nodata(model) -> str | float:
 #: predict_objects): where they belong and, for an array, the way to the same result
 _FILE_KEYWORDS = {
     "objects_3d": (
-        "objects_3d joins a stack's objects in 3-D in predict_file and predict_folder, which "
-        "read its Z axis and voxel size from the file; for a (Z, Y, X) array: ids = "
-        "np.stack([predict_objects(model, p)[0] for p in stack]), then "
-        "unetlab.inference.objects_3d.objects_3d(ids, voxel=(z_um, y_um, x_um)) and "
-        "table_3d(ids, stack, voxel)"
+        "objects_3d joins a stack's objects in 3-D: for a (Z, Y, X) array, ids, table = "
+        "predict_objects(model, stack, objects_3d=True, pixel_size=, z_spacing=); for a file, "
+        "predict_file and predict_folder, which read its Z axis and voxel size from it"
     ),
     "z_spacing": (
-        "z_spacing is predict_file's and predict_folder's (with objects_3d=True); for an "
-        "array, give the voxel to unetlab.inference.objects_3d.objects_3d(ids, "
-        "voxel=(z_um, y_um, x_um))"
+        "z_spacing is the step between the planes of objects_3d=True: predict_objects(model, "
+        "stack, objects_3d=True, pixel_size=, z_spacing=) for an array, predict_file's and "
+        "predict_folder's for a file"
     ),
     "pixel_size": (
         "pixel_size is predict_objects' (its table's µm columns), predict_file's and "
