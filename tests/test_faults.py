@@ -329,14 +329,18 @@ def test_predict_killed_mid_folder_then_skip_existing_completes_every_output(fol
     code, err = _run(_predict_argv(folder, "straight"))
     assert code == 0, err
     out = folder / "out"
-    # the 5th PNG rename: im0's overlay and labels, im1's overlay and labels, im2's overlay
-    code, _ = _run(_predict_argv(folder, "out"), "png-rename:5")
+    # the 9th PNG rename: im0's overlay and labels written into its publishing folder, then
+    # put in place, im1's alike, im2's overlay written there
+    code, _ = _run(_predict_argv(folder, "out"), "png-rename:9")
     assert code == -signal.SIGKILL
-    assert [n for n in os.listdir(out) if TEMPORARY.match(n) and n.startswith(".im2_overlay.")]
+    publishing = out / ".im2.png.publish.partial"
+    assert [n for n in os.listdir(publishing) if TEMPORARY.match(n) and ".im2_overlay." in n]
+    assert not (out / "im2_overlay.png").exists()  # nothing of im2 in place
     # skips im0, im1, removes the stale temporary; dies half-way through writing im3's labels
     code, _ = _run(_predict_argv(folder, "out", "--skip-existing"), "png-partial:4")
     assert code == -signal.SIGKILL
-    assert [n for n in os.listdir(out) if TEMPORARY.match(n) and n.startswith(".im3.")]
+    publishing = out / ".im3.png.publish.partial"
+    assert [n for n in os.listdir(publishing) if TEMPORARY.match(n) and n.startswith(".im3.")]
     code, err = _run(_predict_argv(folder, "out", "--skip-existing"))
     assert code == 0, err
     assert "3 written, 3 skipped, 0 failed" in err  # im0-im2 were complete; im3 had no labels

@@ -314,9 +314,10 @@ def forget(
 def staged_names(name: str) -> tuple[str, ...]:
     """The staging folders an output ``name`` may have while it is made: a large output's
     (``.<name>.partial``, unetlab.data.ome), a slide's provisional object ids
-    (``.<name>.ids.partial``) and a stack's pages read whole (``.<name>.pages.partial``,
-    unetlab.inference.page_resume)."""
-    return (f".{name}.partial", f".{name}.ids.partial", f".{name}.pages.partial")
+    (``.<name>.ids.partial``), a stack's pages read whole (``.<name>.pages.partial``,
+    unetlab.inference.page_resume) and an input's outputs being put in place together
+    (``.<labels name>.publish.partial``, unetlab.inference.slide_outputs)."""
+    return tuple(f".{name}{kind}.partial" for kind in ("", ".ids", ".pages", ".publish"))
 
 
 def forget_missing(folder: str | os.PathLike, *, spare: Collection[str] = ()) -> list[str]:

@@ -151,8 +151,10 @@ from unetlab.inference.records import (
     with_axes,
 )
 from unetlab.inference.sizing import level_size_note, trained_pixel_size
+from unetlab.inference.slide_outputs import Together, finish, publishing_path
 from unetlab.inference.slide_overlay import by_object
 from unetlab.inference.slide_progress import PageLines
+from unetlab.inference.slide_resume import input_stamp
 from unetlab.inference.slides import (
     LARGE_PIXELS,
     STREAM_BUDGET,
@@ -499,29 +501,23 @@ def _scaled_objects(objects: ObjectOptions, downsample: tuple[float, float]) -> 
 
 
 def _predict_whole(file: _File) -> list[Path]:
-    """An image read whole; its label image is written last. Stacks, and TIFFs that record
-    a pixel size, give TIFF labels and overlay (with the pixel size), others PNG; label and
-    probability TIFFs carry ``file.record`` (what made them)."""
+    """An image read whole. Stacks, and TIFFs that record a pixel size, give TIFF labels
+    and overlay (with the pixel size), others PNG; label and probability TIFFs carry
+    ``file.record`` (what made them). The outputs are put in place together, the labels
+    last (:func:`_publish_whole`); a stopped run's outputs all written are put in place
+    first."""
     model, o = file.model, file.outputs
     stack, axes, pages, invalid, meta = _read_whole(file)
     tiff = stack.shape[0] > 1 or meta["pixel"] is not None
     paths = output_paths(file.out_dir, output_stem(file.path), stack=tiff)
     refuse_theirs(file.out_dir, paths, o.wanted)
     _check_pages(file.path, pages, invalid, axes)  # a NaN nodata is no NaN pixel
+    finish(publishing_path(paths["labels"]))  # a run stopped among its renames: finished
     staging = _staging(file, paths["labels"], pages)  # a killed run's pages kept
     labels, ids, probs = _predict_pages(model, pages, file, invalid, axes, staging)
     ids = _joined_in_3d(file, ids, axes, meta["pixel"])  # with objects_3d
-    written = [paths["labels"]]
-    if o.save_probabilities:
-        written.append(_write_probabilities(file, paths["probabilities"], probs, meta, axes))
-    if o.objects is not None:
-        written += _object_outputs(file, paths, stack, labels, ids, meta, axes, invalid)
-    if o.draw_overlay:
-        drawn = dict(tiff=tiff, meta=meta, axes=axes, record=file.record)
-        drawn["by_object"] = by_object(o.objects)
-        written.append(_write_overlay(model, paths["overlay"], stack, labels, ids, **drawn))
-    # the labels last: a label image on disk means this input's outputs are all there
-    _write_labels(file, paths["labels"], labels, tiff=tiff, meta=meta, axes=axes, invalid=invalid)
+    found = _Whole(stack, labels, ids, probs, invalid, meta, axes, tiff)
+    written = _publish_whole(file, paths, found)
     if staging is not None:  # the outputs are there: the pages kept are done with
         staging.finish()
     return written
@@ -568,6 +564,60 @@ def stack_objects_3d(
         _check_pages(path, pages, invalid, page_axes)
         _, ids, _ = _predict_pages(model, pages, file, invalid, page_axes)
         return _joined_in_3d(file, ids, page_axes, meta["pixel"]), page_axes
+
+
+@dataclasses.dataclass(frozen=True)
+class _Whole:
+    """What :func:`_predict_whole` found of an image: its ``stack`` as read, each page's
+    ``labels``, object ``ids`` and probabilities (``probs``), its ``invalid`` pixels, the
+    TIFF ``meta``, the pages' ``axes``, and whether its outputs are TIFFs (``tiff``)."""
+
+    stack: np.ndarray
+    labels: list
+    ids: list
+    probs: list
+    invalid: list
+    meta: dict
+    axes: PageAxes
+    tiff: bool
+
+
+def _publish_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[Path]:
+    """The outputs of an image read whole (``paths``: where they go), written into its
+    publishing folder (:func:`~unetlab.inference.slide_outputs.publishing_path`) and put in
+    place together once all are written: the overlay and outlines first, the objects, the
+    probabilities, the labels last (a label image on disk means this input's outputs are all
+    there). Written one by one in place, a rerun stopped among them left an earlier run's
+    labels beside new objects (s39); a stop before the renames leaves the earlier outputs as
+    they were, a stop among them is finished by the rerun
+    (:func:`~unetlab.inference.slide_outputs.finish`). Returns the outputs' paths."""
+    publishing = publishing_path(paths["labels"])
+    places = {key: publishing / path.name for key, path in paths.items()}
+    with Together("ome-tiff", publishing, {"input": input_stamp(file.path)}) as at:
+        written = _write_whole(file, places, found)
+        for place in [places["labels"], *reversed(written)]:  # reserved: renamed in reverse
+            at.reserve(file.out_dir / place.name)
+    return [file.out_dir / place.name for place in (places["labels"], *written)]
+
+
+def _write_whole(file: _File, paths: dict[str, Path], found: _Whole) -> list[Path]:
+    """:func:`_publish_whole`'s outputs written at ``paths``: the probabilities, objects
+    and overlay asked for (their paths, in that order), then the labels."""
+    model, o, meta, axes = file.model, file.outputs, found.meta, found.axes
+    written = []
+    if o.save_probabilities:
+        written.append(_write_probabilities(file, paths["probabilities"], found.probs, meta, axes))
+    if o.objects is not None:
+        shown = (found.stack, found.labels, found.ids, meta, axes, found.invalid)
+        written += _object_outputs(file, paths, *shown)
+    if o.draw_overlay:
+        drawn = dict(tiff=found.tiff, meta=meta, axes=axes, record=file.record)
+        drawn["by_object"] = by_object(o.objects)
+        shown = (found.stack, found.labels, found.ids)
+        written.append(_write_overlay(model, paths["overlay"], *shown, **drawn))
+    how = dict(tiff=found.tiff, meta=meta, axes=axes, invalid=found.invalid)
+    _write_labels(file, paths["labels"], found.labels, **how)
+    return written
 
 
 def _object_outputs(

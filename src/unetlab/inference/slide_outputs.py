@@ -21,13 +21,15 @@ never the slide predicted again.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
 
-from unetlab.atomic import RESUMABLE, atomic_path, fsync, put_in_place
+from unetlab.atomic import NAME_MAX, RESUMABLE, atomic_path, fsync, put_in_place
 from unetlab.data import ome
+from unetlab.errors import OutputError
 
 #: the state of a publishing folder whose renames are to be done (its record lists them)
 COMMITTED = "committed"
@@ -37,8 +39,13 @@ _RESUME_FILES = (RESUMABLE, "unetlab-rows.")
 
 
 def publishing_path(labels: Path) -> Path:
-    """The publishing folder of the slide whose labels go to ``labels``."""
-    return labels.parent / f".{labels.name}.publish.partial"
+    """The publishing folder of the image whose labels go to ``labels``: named after
+    them, or where that name would pass :data:`~unetlab.atomic.NAME_MAX` bytes (an input
+    named with 82 kanji, 250 bytes) after a digest of it."""
+    name = f".{labels.name}.publish.partial"
+    if len(os.fsencode(name)) > NAME_MAX:
+        name = f".{hashlib.sha256(os.fsencode(labels.name)).hexdigest()[:16]}.publish.partial"
+    return labels.parent / name
 
 
 class Together:
@@ -77,7 +84,19 @@ class Together:
             self._stack.__exit__(kind, value, trace)
         if kind is None:
             finish(self.folder)
+        elif isinstance(value, OutputError) and (said := self._as_final(str(value))):
+            raise type(value)(said) from value
         return False
+
+    def _as_final(self, line: str) -> str | None:
+        """An OutputError's ``line`` for a file in the publishing folder naming the output
+        it was to be, else None (a full disk: ``out/a_overlay.png: cannot write it``)."""
+        inside = f"{self.folder}{os.sep}"
+        return (
+            f"{self.folder.parent}{os.sep}{line.removeprefix(inside)}"
+            if line.startswith(inside)
+            else None
+        )
 
     def reserve(self, final: Path, *, folder: bool = False) -> Path:
         """Where ``final`` is written until the step that publishes it: a file in the
