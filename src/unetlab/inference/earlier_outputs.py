@@ -19,7 +19,13 @@ from pathlib import Path
 from unetlab.errors import OutputError
 from unetlab.manifest import MANIFEST, writers_of
 
-__all__ = ["earlier_outputs", "holds_outputs", "outputs_line", "tree_outputs_line"]
+__all__ = [
+    "earlier_outputs",
+    "holds_outputs",
+    "outputs_line",
+    "pattern_outputs_line",
+    "tree_outputs_line",
+]
 
 
 def earlier_outputs(folder: Path, paths: Iterable[Path]) -> list[Path]:
@@ -57,6 +63,16 @@ def outputs_line(folder: Path, passed: Sequence[Path]) -> str:
         f"{folder}/: {len(passed)} file(s) there are outputs unetlab wrote ({_names(passed)}; "
         f"its {MANIFEST} lists them), not inputs: not predicted; give a file itself to "
         "predict it"
+    )
+
+
+def pattern_outputs_line(pattern: Path, passed: Sequence[Path]) -> str:
+    """The line for a glob ``pattern`` given to predict whose matches hold ``passed``,
+    outputs unetlab wrote."""
+    return (
+        f"'{pattern}': {len(passed)} file(s) it matches are outputs unetlab wrote "
+        f"({_names(passed)}; their folder's {MANIFEST} lists them), not inputs: not "
+        "predicted; give a file itself to predict it"
     )
 
 

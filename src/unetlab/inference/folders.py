@@ -31,7 +31,11 @@ from unetlab.data.positions import each_position
 from unetlab.errors import OutOfMemoryError, OutputError, TheirFileError, UnetlabError
 from unetlab.group import SOLO, Group
 from unetlab.inference.chosen import merge, noting
-from unetlab.inference.earlier_outputs import earlier_outputs, outputs_line
+from unetlab.inference.earlier_outputs import (
+    earlier_outputs,
+    outputs_line,
+    pattern_outputs_line,
+)
 from unetlab.inference.files import check_options, file_record, predict_file
 from unetlab.inference.keywords import check_keywords
 from unetlab.inference.objects import ObjectOptions
@@ -89,7 +93,6 @@ SPLITS = frozenset(name for names in SPLIT_NAMES.values() for name in names)
 def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> list[Path]:
     """Image files and Zarr folders of ``patterns`` (files, folders, globs), each once, in
     the order given (a folder's sorted). UnetlabError if there are none."""
-    from unetlab.data.io import find_images
     from unetlab.data.read_notes import note_once
     from unetlab.data.slides import is_zarr
 
@@ -107,13 +110,32 @@ def find_inputs(patterns: str | os.PathLike | Sequence[str | os.PathLike]) -> li
             files += folder_inputs(path)
             left_out += _subfolders_left_out(path)
         else:
-            files += find_images(path)
+            files += _pattern_inputs(path)
     if not files:
         given = " ".join(map(str, patterns))
         raise UnetlabError(f"no images found in {given}{_where_images_are(left_out)}")
     for line in left_out:
         note_once(line)
     return _each_once(files)
+
+
+def _pattern_inputs(pattern: Path) -> list[Path]:
+    """The images of a file or glob ``pattern``: a glob's matches less the outputs unetlab
+    wrote (their folder's manifest lists them: ``'drop/**/*'`` over a tree that holds an
+    earlier run's outputs read its labels as images), said in one line; a file named is
+    predicted whatever wrote it."""
+    from unetlab.data.io import find_images
+    from unetlab.data.read_notes import note_once
+
+    found = find_images(pattern)
+    if pattern.exists() or not found:
+        return found
+    ours = set()
+    for folder in {f.parent for f in found}:
+        ours.update(earlier_outputs(folder, [f for f in found if f.parent == folder]))
+    if ours:
+        note_once(pattern_outputs_line(pattern, sorted(ours)))
+    return [f for f in found if f not in ours]
 
 
 def _each_once(files: list[Path]) -> list[Path]:
@@ -194,8 +216,8 @@ def _subfolders_left_out(folder: Path) -> list[str]:
         return []
     fix = (
         "add --recursive (Python: predict_tree) to predict them with their outputs in the "
-        f"same sub-folders of the output folder, or give '{folder}/**/*' (quoted) to write "
-        "them all into one folder (their names must differ)"
+        "same sub-folders of the output folder (an earlier run's outputs in the tree are "
+        "passed over)"
     )
     if images := role_folders(folder, ["images"]):  # a data set's root (Images/ too)
         fix = _data_set_fix(images["images"], [s for s in subs if s.name.casefold() in SPLITS])
