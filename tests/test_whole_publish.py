@@ -120,3 +120,17 @@ def test_a_killed_runs_publishing_folder_goes_when_its_input_is_skipped(folders)
     done = predict_folder(NET, inputs, out, skip_existing=True, **HOW)
     assert [p.name for p in done.skipped] == ["m.tif"]
     assert not publishing.exists()
+
+
+def test_a_committed_publishing_folder_is_kept_for_the_run_that_finishes_it(folders):
+    """Stopped among its renames: removed with the leftovers of an input ``skip_existing``
+    skips, it left that input's outputs half put in place for good."""
+    inputs, out = folders
+    predict_folder(NET, inputs, out, **HOW)
+    publishing = out / ".m.tif.publish.partial"
+    publishing.mkdir()
+    (publishing / "unetlab-resume.json").write_text('{"state": "committed", "steps": []}')
+    predict_folder(NET, inputs, out, skip_existing=True, **HOW)
+    assert publishing.is_dir()
+    predict_folder(NET, inputs, out, **HOW)  # finishes its renames, then predicts
+    assert not publishing.exists()

@@ -26,6 +26,9 @@ TEMPORARY = re.compile(r"^\..*\.[0-9a-f]{12}\.tmp(\.[^.]+)?$")
 #: a staging folder holding a file of this name is a killed run's that the same command
 #: resumes (unetlab.inference.slide_resume): the cleaning of a killed run's leftovers keeps it
 RESUMABLE = "unetlab-resume.json"
+#: the state its record gives a publishing folder whose renames are to be done
+#: (unetlab.inference.slide_outputs): the next run does them
+COMMITTED = "committed"
 #: a disk with less free space (bytes) counts as full when a write failed without a reason:
 #: a full disk's writes fail with a few blocks left at most
 NEARLY_FULL = 16 * 2**20

@@ -28,6 +28,7 @@ import contextlib
 import dataclasses
 import errno
 import functools
+import json
 import logging
 import os
 import re
@@ -38,7 +39,14 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
 # TEMPORARY, write_error: imported from here before unetlab.atomic held them
-from unetlab.atomic import RESUMABLE, TEMPORARY, folder_sync_deferred, when_written, write_error
+from unetlab.atomic import (
+    COMMITTED,
+    RESUMABLE,
+    TEMPORARY,
+    folder_sync_deferred,
+    when_written,
+    write_error,
+)
 from unetlab.errors import FolderInUseError, OutputError, UnetlabError
 from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     FIELDS,
@@ -730,10 +738,21 @@ def remove_finished_stagings(folder: str | os.PathLike, names: Iterable[str]) ->
     removed = []
     for name in names:
         for staged in map(Path(folder).joinpath, staged_names(name)):
+            if _committed(staged):  # renames under way: the next run of it does them
+                continue
             if staged.is_dir() and not staged.is_symlink():
                 shutil.rmtree(staged, ignore_errors=True)
                 removed.append(staged)
     return removed
+
+
+def _committed(staged: Path) -> bool:
+    """Whether ``staged`` is a publishing folder whose renames are to be done
+    (:data:`~unetlab.atomic.COMMITTED`): removed, it left an input's outputs half put in
+    place."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        return json.loads((staged / RESUMABLE).read_text()).get("state") == COMMITTED
+    return False
 
 
 def _put_back_set_aside(folder: Path, ours: Collection[str]) -> None:

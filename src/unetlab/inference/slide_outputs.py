@@ -27,12 +27,10 @@ import os
 import shutil
 from pathlib import Path
 
-from unetlab.atomic import NAME_MAX, RESUMABLE, atomic_path, fsync, put_in_place
+from unetlab.atomic import COMMITTED, NAME_MAX, RESUMABLE, atomic_path, fsync, put_in_place
 from unetlab.data import ome
 from unetlab.errors import OutputError
 
-#: the state of a publishing folder whose renames are to be done (its record lists them)
-COMMITTED = "committed"
 #: the files a staging keeps to be resumed (unetlab.inference.slide_resume), dropped from an
 #: OME-Zarr staging that becomes an output folder
 _RESUME_FILES = (RESUMABLE, "unetlab-rows.")
