@@ -193,20 +193,26 @@ def test_an_image_without_z_planes_is_refused_naming_it(tmp_path, axes, shape, w
     assert not (tmp_path / "o" / "a.tif").exists()
 
 
-def test_a_plain_stack_that_records_no_axes_is_told_to_give_them(tmp_path, caplog):
-    """The refusal says what the warning before it said (audit s38 3d: "read as 27 planes
-    (a Z stack)", then "it has no Z axis"): its pages are read as planes and record no Z
-    axis; --axes ZYX."""
-    tifffile.imwrite(tmp_path / "p.tif", _ball_stack((5, 56, 72)), metadata=None)
-    said = r"p.tif: .* its pages, read as planes, record no Z axis .* --axes ZYX.* --z-spacing UM"
-    with caplog.at_level(logging.WARNING), pytest.raises(UnetlabError, match=said) as refused:
+@pytest.mark.parametrize("meta", [{}, {"metadata": None}, {"photometric": "minisblack"}])
+def test_a_plain_stack_that_records_no_axes_is_one_volume_of_its_planes(tmp_path, caplog, meta):
+    """A confocal stack saved with tifffile.imwrite(path, zyx) (3 planes: planar RGB that
+    records no axes; metadata=None: not even tifffile's shape) joins its planes, as the
+    warning says they are read, and as --axes ZYX does: it was refused ("record no Z axis"),
+    and with metadata=None read as one 3-channel picture (lead s39)."""
+    stack = _ball_stack((3, 56, 72)).astype(np.uint16) * 100
+    tifffile.imwrite(tmp_path / "p.tif", stack, **meta)
+    with caplog.at_level(logging.WARNING):
         predict_file(local_net(), tmp_path / "p.tif", tmp_path / "o", objects=True, objects_3d=True)
-    assert "has no Z axis" not in str(refused.value)
-    assert "read as 5 planes" in caplog.text
-    found = predict_file(
-        local_net(), tmp_path / "p.tif", tmp_path / "o", objects=True, objects_3d=True, axes="ZYX"
+    said = "p.tif: 3 pages and no axis metadata: read as 3 planes (a Z stack); if they are channels"
+    assert said in caplog.text and "--axes CYX" in caplog.text
+    guessed = tifffile.imread(tmp_path / "o" / "p_objects.tif")
+    predict_file(
+        local_net(), tmp_path / "p.tif", tmp_path / "z", objects=True, objects_3d=True, axes="ZYX"
     )
-    assert any(p.name == "p_objects.csv" for p in found)
+    assert guessed.shape == (3, 56, 72) and guessed.max() > 0
+    assert np.array_equal(guessed, tifffile.imread(tmp_path / "z" / "p_objects.tif"))
+    assert (guessed > 0).any(axis=(1, 2)).all()  # objects in every plane, joined across them
+    assert len(np.unique(guessed)) - 1 < sum(len(np.unique(p)) - 1 for p in guessed)
 
 
 def test_a_semantic_model_of_several_object_classes_is_refused(tmp_path):

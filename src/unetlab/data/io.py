@@ -475,7 +475,8 @@ class TiffAxes(NamedTuple):
     planar: bool
     #: the photometric interpretation is RGB
     rgb: bool
-    #: the file carries tifffile's shape metadata without axes
+    #: the file records no axes: tifffile's shape metadata without them, or (wider than
+    #: 8 bits: no camera's colour picture) no metadata at all (tifffile's metadata=None)
     shaped_without_axes: bool
 
 
@@ -487,6 +488,8 @@ def tiff_axes(tif, series) -> TiffAxes:
     planar, rgb = int(page.planarconfig) == 2, int(page.photometric) == 2
     shaped = tif.shaped_metadata if planar and rgb and tif.is_shaped else None
     bare = bool(shaped) and "axes" not in shaped[0]
+    if planar and rgb and not tif.is_shaped and page.dtype.itemsize > 1:
+        bare = not (page.description or tif.is_geotiff)
     return TiffAxes(str(tif.filehandle.path), series.axes.upper(), planar, rgb, bare)
 
 
@@ -500,8 +503,8 @@ def axes_letters(tiff: TiffAxes, *, colour_planes: bool = False) -> str:
     image (GDAL's INTERLEAVE=BAND: an RGB + NIR orthomosaic is one page of 4 samples, not 4
     pages; audit s31 drone, finding 10) or of a planar RGB(A) one. Only the (3|4, H, W)
     arrays tifffile writes as planar RGB(A) when given no ``photometric`` are ambiguous
-    (they carry tifffile's shape metadata without axes; a 3-plane stack saved so looks the
-    same): they are read as pages (a stack, as the mask of a training pair is), unless
+    (they carry tifffile's shape metadata without axes, or, wider than 8 bits, no metadata;
+    a 3-plane stack saved so looks the same): they are read as pages (a stack, as the mask of a training pair is), unless
     ``colour_planes`` (prediction with a colour model): then one colour image; read as
     pages, a colour picture gave 3 grey pages and 3 times its objects.
     """
@@ -518,6 +521,23 @@ def _planes_are_pages(tiff: TiffAxes, colour_planes: bool) -> bool:
     stack (see :func:`axes_letters`); other samples are one pixel's channels, stored
     together (contig) or as planes of one page (planar: bands)."""
     return tiff.planar and tiff.rgb and not colour_planes and tiff.shaped_without_axes
+
+
+def bare_planes(path: str | os.PathLike) -> bool:
+    """True for a TIFF whose planes are the ambiguous ones of :func:`axes_letters` (planar
+    RGB(A) that records no axes: a stack, or one colour picture), read as the model
+    decides (:func:`read_stack`'s ``colour_planes``)."""
+    path = Path(path)
+    if path.suffix.lower() not in TIFF_SUFFIXES:
+        return False
+    with _decoding(path):
+        tif, close = tiff_file(path)
+    try:
+        with _decoding(path):
+            axes = tiff_axes(tif, series_of(tif))
+    finally:
+        close()
+    return "S" in axes.axes and _planes_are_pages(axes, colour_planes=False)
 
 
 def _decode(path: Path, *, colour_planes: bool = False, frames: bool = False):

@@ -693,18 +693,18 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
     """The file's pages as read, their axes, and the pages fitted to the model's channels
     (:func:`~unetlab.inference.pages.read_pages`)."""
     model, path = file.model, file.path
-    stack, axes = read_pages(  # RGB planes: one image to a colour model
-        path, colour_planes=model.in_channels == 3, channel=file.asked, axes=file.axes
+    stack, axes = read_pages(
+        path, model_channels=model.in_channels, channel=file.asked, axes=file.axes
     )
-    chosen.note(axes=chosen.read_axes(axes.letters, stack.shape), shape=list(stack.shape))
     if file.outputs.objects is not None and file.outputs.objects_3d:  # before the net runs
-        check_planes(path.name, axes)
+        axes = check_planes(path.name, axes)
         if measured_classes(model, file.outputs.objects, None):  # their class: per plane
             raise UnetlabError(
                 f"{path.name}: --objects-3d (objects_3d=) joins the objects of a nuclei (instance) "
                 "model or of one object class, and this model's are of several classes (measured "
                 "plane by plane with their class): drop it"
             )
+    chosen.note(axes=chosen.read_axes(axes.letters, stack.shape), shape=list(stack.shape))
     have = stack.shape[3] if stack.ndim == 4 else 1
     channel = page_channel(path, have, model.in_channels, file.options.channel, file.asked)
     fit = dict(name=path.name, channel=channel, colour=page_colour(path, file.axes))

@@ -58,19 +58,15 @@ __all__ = [
 ]
 
 
-def check_planes(name: str, axes: PageAxes) -> None:
-    """UnetlabError in one line where the image ``name`` (its pages' ``axes``) has no Z axis
-    for 3-D objects to span."""
+def check_planes(name: str, axes: PageAxes) -> PageAxes:
+    """The pages' ``axes`` of the image ``name`` as 3-D objects span them: pages that record
+    no axes ("Q") are its planes, as read (said by
+    :func:`~unetlab.inference.pages.say_no_axes`); UnetlabError in one line where it has no
+    Z axis."""
     if "Z" in axes.letters:
-        return
-    if axes.letters == "Q":  # read as planes (said above), each predicted as a 2-D image
-        raise UnetlabError(
-            f"{name}: --objects-3d (objects_3d=) joins objects across Z planes, and its pages, "
-            "read as planes, record no Z axis (nothing says they are one volume): if they are, "
-            "give --axes ZYX (Python: axes='ZYX'), and where it records no pixel size or z "
-            "spacing, --pixel-size UM --z-spacing UM (pixel_size=, z_spacing=; without them its "
-            "planes are taken a pixel apart)"
-        )
+        return axes
+    if axes.letters == "Q":  # read as planes, said: one volume, as the user's --axes ZYX
+        return PageAxes("Z", axes.shape)
     what = {
         "": "it is one 2-D image",
         "T": "its pages are frames (T), each a 2-D image",

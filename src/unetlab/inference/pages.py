@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.data.colour import colour_file
-from unetlab.data.io import read_stack
+from unetlab.data.io import bare_planes, read_stack
 from unetlab.data.positions import series_of
 from unetlab.data.tiff_files import open_tiff
 from unetlab.data.tiffmeta import PageAxes, channel_names, read_page_axes, tiff_timing
@@ -32,22 +32,26 @@ def axes_fix(axes: str) -> str:
 
 
 def read_pages(
-    path: Path, *, colour_planes: bool, channel: int | None, axes: str | None = None
+    path: Path, *, model_channels: int, channel: int | None, axes: str | None = None
 ) -> tuple[np.ndarray, PageAxes]:
     """The pages of ``path`` (:func:`~unetlab.data.io.read_stack`: (P, H, W[, C]); an
     animated GIF's or PNG's frames: a time series) and what
     they are (:class:`~unetlab.data.tiffmeta.PageAxes`), read as ``axes`` says if given.
-    UnetlabError for pages too narrow to be an image and for a ``channel`` above 0 of a
-    stack without channels; a warning for pages the file gives no meaning."""
+    Grey pages the file gives no meaning are chosen by the model that reads them
+    (``model_channels``: :func:`guess_pages`), said in one line. UnetlabError for pages too
+    narrow to be an image and for a ``channel`` above 0 of a stack without channels."""
+    colour_planes = model_channels == 3  # RGB planes: one image to a colour model
     stack = read_stack(path, colour_planes=colour_planes, axes=axes, frames=True)
     refuse_thin(path, stack.shape, axes)
-    pages = stack.shape[0]
     if axes is not None:
-        page_axes = given_page_axes(path, axes, pages)
+        page_axes = given_page_axes(path, axes, stack.shape[0])
     else:
-        page_axes = read_page_axes(path, pages)
-        if page_axes.letters == "Q":
-            say_no_axes(path.name, pages)
+        if colour_planes and stack.shape[0] == 1 and bare_planes(path):
+            say_channels(path.name, stack.shape[-1], model_channels)
+        stack, page_axes = guess_pages(
+            path.name, stack, read_page_axes(path, len(stack)), model_channels
+        )
+    pages = stack.shape[0]
     if channel and stack.ndim == 3 and pages > 1:
         raise UnetlabError(
             f"{path.name}: no channel {channel}: the file records no channel axis, so its "
@@ -55,6 +59,33 @@ def read_pages(
             f"predict that one, or {axes_fix('CYX')} (ZCYX, TCYX, ...) if the pages are channels"
         )
     return stack, page_axes
+
+
+def guess_pages(
+    name: str, stack: np.ndarray, axes: PageAxes, model_channels: int
+) -> tuple[np.ndarray, PageAxes]:
+    """``stack`` and its ``axes`` as the model that reads them takes pages the file gives no
+    meaning (``axes.letters`` "Q"): grey pages as many as the model's channels (> 1) are
+    its channels, one image (a 3-channel picture stored as 3 pages), said; other such pages
+    are planes (:func:`say_no_axes`). A file that records its axes is read as it says."""
+    if axes.letters != "Q":
+        return stack, axes
+    pages = stack.shape[0]
+    if stack.ndim == 3 and pages == model_channels:
+        say_channels(name, pages, model_channels)
+        return np.moveaxis(stack, 0, -1)[None], PageAxes()
+    say_no_axes(name, pages)
+    return stack, axes
+
+
+def say_channels(name: str, pages: int, model_channels: int) -> None:
+    """The line for ``pages`` planes that record no axes read as the channels of one image,
+    as many as the model reads (``model_channels``)."""
+    log.warning(
+        "%s: %d pages and no axis metadata: read as the %d channels of one image, as the model "
+        "reads %d; if they are planes (a Z stack) give %s, time points %s",
+        *(name, pages, pages, model_channels, axes_fix("ZYX"), axes_fix("TYX")),
+    )
 
 
 def say_no_axes(name: str, pages: int, *, streamed: bool = False) -> None:

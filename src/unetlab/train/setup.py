@@ -78,6 +78,7 @@ def prepare_data(cfg: Config, split: tuple[list[Pair], list[Pair]] | None = None
     if problems:
         raise problems_error(problems)
     check_stain_channels(cfg, pairs)  # before the images are loaded
+    say_bare_pages(pairs, cfg.model.in_channels)
     target = (
         d.target if d.target != "auto" or scan is None else choose_target("auto", pairs, scan=scan)
     )
@@ -119,6 +120,28 @@ def samples_appearance(train: list) -> dict | None:
     if not stats or any(a is None for a in stats):
         return None
     return training_appearance(stats, [s.dtype for s in train])
+
+
+def say_bare_pages(pairs: list[Pair], in_channels: int | None) -> None:
+    """One warning where training images' pages record no axes: read as planes, trained
+    plane by plane (as predict reads them for a 1-channel model); where their count is the
+    model's ``in_channels``, that predict reads such a file as its channels."""
+    stacks = {p.image: p.pages for p in pairs if p.pages > 1}
+    bare = [(f, n) for f, n in stacks.items() if read_page_axes(f, n).letters == "Q"]
+    if not bare:
+        return
+    (first, pages), more = bare[0], f" and {len(bare) - 1} more" if len(bare) > 1 else ""
+    channels = pages == in_channels
+    log.warning(
+        "%s%s: %d pages and no axis metadata: read as %d planes, trained plane by plane%s; if "
+        "they are channels save the file with its axes (tifffile.imwrite(path, a, imagej=True, "
+        "metadata={'axes': 'CYX'}))",
+        *(first.name, more, pages, pages),
+        f", though predict gives the {pages} pages of such a file to a {pages}-channel model "
+        "as its channels"
+        if channels
+        else "",
+    )
 
 
 def check_stain_channels(cfg: Config, pairs: list[Pair] | None = None) -> None:

@@ -1,0 +1,85 @@
+"""Pages a TIFF records no axes for (tifffile.imwrite(path, stack) of grey planes) are read
+as the model that reads them takes them: as many as its channels (more than one), one image
+of those channels; else planes (Z). Each guess is said in one line naming --axes, which
+overrides it; training reads them as planes and says so (lead s39)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import tifffile
+
+from unetlab.data.pairs import Pair
+from unetlab.inference.files import predict_file
+from unetlab.models import UNet
+
+
+def _planes(n: int = 3) -> np.ndarray:
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 4000, (n, 24, 32), dtype=np.uint16)
+
+
+def test_as_many_grey_pages_as_the_model_s_channels_are_its_channels(tmp_path, caplog):
+    tifffile.imwrite(tmp_path / "c.tif", _planes(), photometric="minisblack")
+    net = UNet(3, 2, depth=2, base_channels=2).eval()
+    with caplog.at_level(logging.WARNING):
+        (out,) = predict_file(net, tmp_path / "c.tif", tmp_path / "o")
+    assert out.name == "c.png"  # one image: were 3 planes, each grey repeated 3 times
+    assert "c.tif: 3 pages and no axis metadata: read as the 3 channels of one image" in caplog.text
+    assert "--axes ZYX" in caplog.text and "repeated" not in caplog.text
+    (planes,) = predict_file(net, tmp_path / "c.tif", tmp_path / "z", axes="ZYX")
+    assert tifffile.imread(planes).shape == (3, 24, 32)  # --axes overrides the guess
+
+
+def test_other_counts_of_pages_are_planes_for_a_channels_model(tmp_path, caplog):
+    tifffile.imwrite(tmp_path / "p.tif", _planes(4), photometric="minisblack")
+    net = UNet(3, 2, depth=2, base_channels=2).eval()
+    with caplog.at_level(logging.WARNING):
+        (out,) = predict_file(net, tmp_path / "p.tif", tmp_path / "o")
+    assert tifffile.imread(out).shape == (4, 24, 32)
+    assert "read as 4 planes (a Z stack)" in caplog.text
+
+
+def test_a_16_bit_stack_saved_without_metadata_is_planes_to_a_grey_model(tmp_path, caplog):
+    """tifffile.imwrite(path, zyx, metadata=None): planar RGB of no metadata, read as one
+    colour picture (its luminance predicted); 16 bits is no camera's colour picture."""
+    tifffile.imwrite(tmp_path / "s.tif", _planes(), metadata=None)
+    net = UNet(1, 2, depth=2, base_channels=2).eval()
+    with caplog.at_level(logging.WARNING):
+        (out,) = predict_file(net, tmp_path / "s.tif", tmp_path / "o")
+    assert tifffile.imread(out).shape == (3, 24, 32)
+    assert "read as 3 planes (a Z stack)" in caplog.text and "luminance" not in caplog.text
+
+
+def test_an_8_bit_colour_picture_stored_as_planes_stays_one_picture(tmp_path):
+    rgb = np.random.default_rng(1).integers(0, 255, (3, 24, 32), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "rgb.tif", rgb, metadata=None)
+    (out,) = predict_file(
+        UNet(1, 2, depth=2, base_channels=2).eval(), tmp_path / "rgb.tif", tmp_path / "o"
+    )
+    assert out.suffix == ".png"
+
+
+def test_training_says_pages_without_axes_are_trained_as_planes(tmp_path, caplog):
+    from unetlab.train.setup import say_bare_pages
+
+    tifffile.imwrite(tmp_path / "s.tif", _planes(), photometric="minisblack")
+    tifffile.imwrite(tmp_path / "z.tif", _planes(), imagej=True, metadata={"axes": "ZYX"})
+    pairs = [
+        Pair(tmp_path / f, tmp_path / f, page, 3) for f in ("s.tif", "z.tif") for page in range(3)
+    ]
+    with caplog.at_level(logging.WARNING):
+        say_bare_pages(pairs, 1)
+    assert caplog.text.count("no axis metadata") == 1
+    assert (
+        "s.tif: 3 pages and no axis metadata: read as 3 planes, trained plane by plane; if"
+        in caplog.text
+    )
+    caplog.clear()
+    with caplog.at_level(logging.WARNING):
+        say_bare_pages(pairs, 3)
+    assert (
+        "predict gives the 3 pages of such a file to a 3-channel model as its channels"
+        in caplog.text
+    )
