@@ -7,12 +7,12 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import re
 import shutil
 
 import numpy as np
 import pytest
 import tifffile
+from PIL import Image
 from scipy import ndimage
 
 import unetlab.checkpoint
@@ -177,20 +177,42 @@ def test_a_movie_s_frames_have_their_3d_objects_apart(tmp_path):
     assert ids.shape == (2, 13, 56, 72) and ids[0].max() == ids[1].max() == 6
 
 
-@pytest.mark.parametrize(
-    ("axes", "shape", "why"),
-    [("TYX", (3, 40, 40), "its pages are frames (T)"), ("YX", (40, 40), "it is one 2-D image")],
-)
-def test_an_image_without_z_planes_is_refused_naming_it(tmp_path, axes, shape, why):
-    array = np.zeros(shape, np.uint8)
+@pytest.mark.parametrize(("axes", "shape"), [("TYX", (3, 56, 72)), ("YX", (56, 72))])
+def test_an_image_without_z_planes_has_its_2d_objects_said(tmp_path, caplog, axes, shape):
+    """It was refused ("it has no Z axis"); its objects are those predicted without the flag."""
+    stack = _ball_stack((3, 56, 72))
+    array = stack if axes == "TYX" else stack[1]
     tifffile.imwrite(tmp_path / "a.tif", array, imagej=True, metadata={"axes": axes})
-    said = re.escape(
-        f"a.tif: --objects-3d (objects_3d=) joins objects across Z planes, and it has no Z axis: "
-        f"{why}"  # the keyword named as Python spells it too (audit s38 apiaudit)
-    )
-    with pytest.raises(UnetlabError, match=said):
+    with caplog.at_level(logging.INFO):
         predict_file(local_net(), tmp_path / "a.tif", tmp_path / "o", objects=True, objects_3d=True)
-    assert not (tmp_path / "o" / "a.tif").exists()
+    predict_file(local_net(), tmp_path / "a.tif", tmp_path / "flat", objects=True)
+    assert np.array_equal(
+        tifffile.imread(tmp_path / "o" / "a_objects.tif"),
+        tifffile.imread(tmp_path / "flat" / "a_objects.tif"),
+    )
+    said = "--objects-3d (objects_3d=) joined no planes: no input has a Z axis; 1 image(s) "
+    assert said + "without a Z axis have their 2-D objects, as without it: a.tif" in caplog.text
+
+
+def test_a_folder_of_a_2d_image_and_a_stack_joins_the_stack_alone(tmp_path, caplog, capsys):
+    """--objects-3d over a folder of a PNG and a ZYX stack failed the PNG (exit 3)."""
+    net = local_net()
+    (tmp_path / "in").mkdir()
+    _write(tmp_path / "in" / "s.tif", _ball_stack(), "ZYX")
+    Image.fromarray(_ball_stack()[6]).save(tmp_path / "in" / "flat.png")
+    with caplog.at_level(logging.INFO):
+        found = predict_folder(net, tmp_path / "in", tmp_path / "o", objects=True, objects_3d=True)
+    assert not found.failed and len(found.written) == 2
+    rows = {r["image"]: r for r in _rows(tmp_path / "o" / "objects_summary.csv")}
+    assert rows["s.tif"]["objects"] == "6" and rows["s.tif"]["total_volume"] != ""
+    assert int(rows["flat.png"]["objects"]) > 0 and rows["flat.png"]["total_area"] != ""
+    predict_folder(net, [tmp_path / "in" / "flat.png"], tmp_path / "2d", objects=True)
+    assert np.array_equal(
+        tifffile.imread(tmp_path / "o" / "flat_objects.tif"),
+        tifffile.imread(tmp_path / "2d" / "flat_objects.tif"),
+    )
+    said = "--objects-3d (objects_3d=) joined the planes of 1 z-stack(s) only; 1 image(s) "
+    assert caplog.text.count(said + "without a Z axis have their 2-D objects") == 1
 
 
 @pytest.mark.parametrize("meta", [{}, {"metadata": None}, {"photometric": "minisblack"}])

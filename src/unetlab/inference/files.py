@@ -508,6 +508,7 @@ def _predict_whole(file: _File) -> list[Path]:
     first."""
     model, o = file.model, file.outputs
     stack, axes, pages, invalid, meta = _read_whole(file)
+    file = _flat_without_z(file, axes)
     tiff = stack.shape[0] > 1 or meta["pixel"] is not None
     paths = output_paths(file.out_dir, output_stem(file.path), stack=tiff)
     refuse_theirs(file.out_dir, paths, o.wanted)
@@ -651,6 +652,16 @@ def _object_outputs(
     return tables
 
 
+def _flat_without_z(file: _File, axes: PageAxes) -> _File:
+    """``file`` predicted without ``objects_3d`` where its pages (``axes``) have no Z axis
+    (a 2-D image, a movie among the stacks of a folder): its objects are 2-D, as without
+    the flag (said once a run: :func:`~unetlab.inference.objects_3d.say_flat`)."""
+    o = file.outputs
+    if not o.objects_3d or "Z" in axes.letters:
+        return file
+    return dataclasses.replace(file, outputs=dataclasses.replace(o, objects_3d=False))
+
+
 def _write_probabilities(file: _File, path: Path, probs: list, meta: dict, axes) -> Path:
     """The pages' probabilities as one float32 ImageJ TIFF of the pages' ``axes`` and C,
     with the class names and pixel size (``meta``) and ``file.record``."""
@@ -697,8 +708,10 @@ def _read_fitted(file: _File) -> tuple[np.ndarray, PageAxes, list[np.ndarray]]:
         path, model_channels=model.in_channels, channel=file.asked, axes=file.axes
     )
     if file.outputs.objects is not None and file.outputs.objects_3d:  # before the net runs
-        axes = check_planes(path.name, axes)
-        if measured_classes(model, file.outputs.objects, None):  # their class: per plane
+        axes = check_planes(axes) or axes  # no Z: 2-D objects (_flat_without_z)
+        if "Z" in axes.letters and measured_classes(
+            model, file.outputs.objects, None
+        ):  # their class: per plane
             raise UnetlabError(
                 f"{path.name}: --objects-3d (objects_3d=) joins the objects of a nuclei (instance) "
                 "model or of one object class, and this model's are of several classes (measured "

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import numbers
+from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "check_planes",
+    "say_flat",
     "flag_cut_3d",
     "frame_pages",
     "lasting",
@@ -58,22 +60,36 @@ __all__ = [
 ]
 
 
-def check_planes(name: str, axes: PageAxes) -> PageAxes:
-    """The pages' ``axes`` of the image ``name`` as 3-D objects span them: pages that record
-    no axes ("Q") are its planes, as read (said by
-    :func:`~unetlab.inference.pages.say_no_axes`); UnetlabError in one line where it has no
-    Z axis."""
+def check_planes(axes: PageAxes) -> PageAxes | None:
+    """The pages' ``axes`` of an image as 3-D objects span them: pages that record no axes
+    ("Q") are its planes, as read (said by :func:`~unetlab.inference.pages.say_no_axes`);
+    None where it has no Z axis (one 2-D image, a movie's frames): its objects are 2-D, as
+    without ``objects_3d`` (:func:`say_flat` says so once a run)."""
     if "Z" in axes.letters:
         return axes
     if axes.letters == "Q":  # read as planes, said: one volume, as the user's --axes ZYX
         return PageAxes("Z", axes.shape)
-    what = {
-        "": "it is one 2-D image",
-        "T": "its pages are frames (T), each a 2-D image",
-    }[axes.letters]
-    raise UnetlabError(
-        f"{name}: --objects-3d (objects_3d=) joins objects across Z planes, and it has no Z "
-        f"axis: {what}"
+    return None
+
+
+def say_flat(notes: dict[str, dict]) -> None:
+    """One line for a run of ``objects_3d`` where some inputs had no Z axis (``notes``:
+    input -> the :mod:`~unetlab.inference.chosen` notes of its prediction, ``axes`` the
+    axes it was read as): their objects are 2-D, and the stacks it joined."""
+    read = {Path(p).name: found["axes"] for p, found in notes.items() if found.get("axes")}
+    flat = [name for name, axes in read.items() if not any("Z" in a for a in axes)]
+    if not flat:
+        return
+    stacks = len(read) - len(flat)
+    joined = (
+        f"joined the planes of {stacks} z-stack(s) only"
+        if stacks
+        else "joined no planes: no input has a Z axis"
+    )
+    log.info(
+        "--objects-3d (objects_3d=) %s; %d image(s) without a Z axis have their 2-D objects, "
+        "as without it: %s",
+        *(joined, len(flat), ", ".join(flat[:3]) + (" ..." if len(flat) > 3 else "")),
     )
 
 

@@ -26,6 +26,7 @@ from unetlab.data.ome import FORMATS
 from unetlab.errors import DiskFullError, OutputError, TheirFileError, UnetlabError
 from unetlab.inference.chosen import as_record, noting
 from unetlab.inference.input_folder import refuse_input_folder
+from unetlab.inference.objects_3d import say_flat
 from unetlab.inference.records import (
     RECORDS,
     OutputOptions,
@@ -492,6 +493,8 @@ def prediction_folder(
             except (KeyboardInterrupt, DiskFullError):  # stopped (a Ctrl-C, a full disk):
                 _save_stopped(folder, files, maker.made, wanted, notes)  # the outputs written
                 raise  # so far are recorded too (evaluate --pred reads them)
+            if outputs.objects is not None and outputs.objects_3d:
+                say_flat(notes)  # the 2-D images among the stacks
         if maker.made is not None:
             save_record(folder, maker.made, as_record(notes))
 
