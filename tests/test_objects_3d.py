@@ -518,3 +518,25 @@ def test_evaluate_checkpoint_objects_3d_scores_as_predict_then_evaluate_pred(tmp
         2.0,
         str(tmp_path / "d"),
     )
+
+
+def test_a_movie_stored_z_before_t_has_each_plane_s_figures_and_focus(tmp_path):
+    """The ids and labels TIFFs keep ImageJ's order (T, then Z); a movie stored Z before T
+    (tifffile's ZTYX, OME's XYTZ) has its pages otherwise: plane_boxes gave input page 1
+    (frame 1, plane 0) the boxes of ids page 1 (frame 0, plane 1), frame 0's focus mixed
+    both frames' planes (0.59, where its planes' median is 1.13), and the 2-D summary put
+    frame 0's counts on frame 1's rows."""
+    movie = np.stack([_ball_stack((5, 56, 72)), np.full((5, 56, 72), 40, np.uint8)])
+    tifffile.imwrite(tmp_path / "m.tif", movie.transpose(1, 0, 2, 3), metadata={"axes": "ZTYX"})
+    net = local_net()
+    predict_folder(net, [tmp_path / "m.tif"], tmp_path / "flat", objects=True)
+    rows = _rows(tmp_path / "flat" / "objects_summary.csv")
+    table = {(r["t"], r["z"]): r["page"] for r in _rows(tmp_path / "flat" / "m_objects.csv")}
+    assert [r["page"] for r in rows] == ["0", "2", "4", "6", "8", "1", "3", "5", "7", "9"]
+    assert all(table.get((r["t"], r["z"]), r["page"]) == r["page"] for r in rows)
+    assert [r["objects"] != "0" for r in rows] == [True] * 5 + [False] * 5  # frame 1: empty
+    planes = [float(r["focus"]) for r in rows[:5]]
+    predict_folder(net, [tmp_path / "m.tif"], tmp_path / "o", objects=True, objects_3d=True)
+    frames = _rows(tmp_path / "o" / "objects_summary.csv")
+    assert [(r["t"], r["objects"]) for r in frames] == [("0", "5"), ("1", "0")]
+    assert float(frames[0]["focus"]) == pytest.approx(sorted(planes)[2])

@@ -134,11 +134,12 @@ class PageAxes:
         return {a.lower(): int(at[self.letters.index(a)]) for a in self.axes}
 
 
-def read_page_axes(path: str | os.PathLike, pages: int) -> PageAxes:
+def read_page_axes(path: str | os.PathLike, pages: int, *, say: bool = True) -> PageAxes:
     """:class:`PageAxes` of a file whose image reads as ``pages`` pages: a TIFF's T and Z
     (ImageJ hyperstack, OME, tifffile's axes) with ImageJ's frame interval or OME's
     ``TimeIncrement``; other page axes as "Q" (or "" for one); the frames of an animated
-    GIF or PNG as T, with their interval (:func:`unetlab.data.io.frame_timing`)."""
+    GIF or PNG as T, with their interval (:func:`unetlab.data.io.frame_timing`). ``say``:
+    warn of a Fiji stack of slices that records a frame interval (read as Z)."""
     if pages == 1:
         return PageAxes()
     if not is_tiff_name(path):
@@ -156,7 +157,7 @@ def read_page_axes(path: str | os.PathLike, pages: int) -> PageAxes:
         known = set(axes) <= {"T", "Z"} and len(set(axes)) == len(axes)
         if not known or int(np.prod(sizes)) != pages:
             return PageAxes("Q", (pages,))
-        if axes == "Z" and tif.is_imagej:
+        if axes == "Z" and tif.is_imagej and say:
             _say_slices_timed(tif, pages)
         return PageAxes(axes, sizes, tiff_timing(tif) if "T" in axes else {})
 

@@ -205,18 +205,21 @@ def _grown(mask: np.ndarray, r: int) -> np.ndarray:
     return out
 
 
-def object_boxes(path: str | os.PathLike) -> dict[int, np.ndarray] | None:
+def object_boxes(
+    path: str | os.PathLike, order: Sequence[int] | None = None
+) -> dict[int, np.ndarray] | None:
     """The boxes of the objects of an objects table (a ``<stem>_objects.csv``) by page (its
     ``page`` column; 0 without one): (N, 4) int64 arrays of its ``bbox_top``,
     ``bbox_left``, ``bbox_bottom``, ``bbox_right``, less the saturated objects' (their
     ``saturated_fraction`` :data:`~unetlab.inference.table_extras.SATURATED_SHARE` or more:
     a clipped blob's edge is no focus, and a well of only debris has none); None where it
     cannot be read or lacks them. A 3-D objects table (``volume``, no boxes) gives each
-    page's boxes of its objects from the ids TIFF beside it (:func:`plane_boxes`)."""
+    page's boxes of its objects from the ids TIFF beside it (:func:`plane_boxes`; ``order``:
+    the input page of each of its pages, :func:`input_pages`)."""
     names = ["bbox_top", "bbox_left", "bbox_bottom", "bbox_right"]
     header = _header(Path(path))
     if "volume" in header and names[0] not in header:
-        return plane_boxes(Path(path))
+        return plane_boxes(Path(path), order)
     try:
         with open(path, newline="", encoding="utf-8") as f:
             reader = csv.reader(f)
@@ -235,11 +238,13 @@ def object_boxes(path: str | os.PathLike) -> dict[int, np.ndarray] | None:
     return {k: np.array(v, np.int64) for k, v in boxes.items()}
 
 
-def plane_boxes(table: Path) -> dict[int, np.ndarray] | None:
+def plane_boxes(table: Path, order: Sequence[int] | None = None) -> dict[int, np.ndarray] | None:
     """:func:`object_boxes` of a 3-D objects ``table`` (``<stem>_objects.csv`` of
     ``--objects-3d``): each page of the ids ``<stem>_objects.tif`` beside it, the boxes of
     the parts of its objects in that page (the saturated ones left out, by the table's
-    ``saturated_fraction``); None where either cannot be read."""
+    ``saturated_fraction``), keyed by the input page it is of (``order``: the input page of
+    each ids page, :func:`input_pages`, as ImageJ's T, Z order may not be the input's; None:
+    the same); None where either cannot be read."""
     from scipy import ndimage
 
     from unetlab.data.io import read_stack
@@ -254,14 +259,33 @@ def plane_boxes(table: Path) -> dict[int, np.ndarray] | None:
         pages = read_stack(ids_file, mask=True)
     except (UnetlabError, OSError, ValueError, KeyError, csv.Error):
         return None
+    if order is not None and len(order) != len(pages):
+        return None
     boxes = {}
     for p, page in enumerate(pages):
         found = enumerate(ndimage.find_objects(page), start=1)
         kept = [b for k, b in found if b is not None and k not in saturated]
-        boxes[p] = np.array(
+        boxes[p if order is None else int(order[p])] = np.array(
             [[b[0].start, b[1].start, b[0].stop, b[1].stop] for b in kept], np.int64
         ).reshape(-1, 4)
     return boxes
+
+
+def input_pages(image: Path | None, pages: int) -> list[int]:
+    """The input page of each of the ``pages`` pages of a stack's TIFF outputs, which keep
+    ImageJ's order (T, then Z): an ``image`` whose pages are in Z, T order (OME's
+    DimensionOrder XYTZ, tifffile's axes ZTYX) has its pages otherwise; 0, 1, ... for
+    others and for what cannot be read (its prediction says why)."""
+    from unetlab.data.tiffmeta import read_page_axes
+
+    same = list(range(pages))
+    if image is None or pages < 2 or not image.is_file():
+        return same
+    try:
+        axes = read_page_axes(image, pages, say=False)
+    except (UnetlabError, OSError, ValueError):
+        return same
+    return [int(p) for p in axes.unfold(np.arange(pages)).ravel()]
 
 
 def image_focus(path: str | os.PathLike, table: str | os.PathLike | None = None) -> float | None:
@@ -288,7 +312,7 @@ def page_focus(
         pages, h, w = stack_shape(path)
         if pages * h * w > FOCUS_PIXELS:
             return None
-        boxes = None if table is None else object_boxes(table)
+        boxes = None if table is None else object_boxes(table, input_pages(path, pages))
         if table is not None and boxes is None:
             return None
         stack = read_stack(path)
@@ -468,7 +492,7 @@ def _image_rows(row: dict, stem: Path, path: Path, focus: bool) -> list[dict]:
     figures = table_figures(table)
     if figures is None:
         row["reason"] = "its objects table is missing or unreadable"
-    elif (planes := plane_rows(row, table, stem, path if focus else None)) is not None:
+    elif (planes := plane_rows(row, table, stem, path if focus else None, path)) is not None:
         return planes
     else:
         row.update(figures)
@@ -482,7 +506,9 @@ def _image_rows(row: dict, stem: Path, path: Path, focus: bool) -> list[dict]:
 PLANE_COLUMNS = ("page", "t", "t_s", "z", "z_um")
 
 
-def plane_rows(row: dict, table: Path, stem: Path, image: Path | None = None) -> list[dict] | None:
+def plane_rows(
+    row: dict, table: Path, stem: Path, image: Path | None = None, source: Path | None = None
+) -> list[dict] | None:
     """``row`` (an input's ``image`` and ``status``) once for each page of a stack whose
     objects ``table`` has a ``page`` column: the page's :data:`PLANE_COLUMNS` that the table
     has (read from the ids TIFF ``<stem>_objects.tif``, else the labels ``<stem>.tif``:
@@ -490,8 +516,9 @@ def plane_rows(row: dict, table: Path, stem: Path, image: Path | None = None) ->
     and its figures (:func:`page_figures`; 0 objects for a frame without any: a count
     against time skips none), with the ``image`` file's :func:`page_focus` page by page
     where given. A movie's 3-D objects table (``t`` and ``volume``, no ``page``) gives a
-    row per frame instead, its focus the median of its planes'. None for one image, or where the pages cannot
-    be told."""
+    row per frame instead, its focus the median of its planes'. The TIFFs' pages are in
+    ImageJ's order, the table's and the image's in the input's (``source``, or ``image``:
+    :func:`input_pages`). None for one image, or where the pages cannot be told."""
     header = _header(table)
     frames = "page" not in header and {"t", "volume"} <= set(header)  # a movie's 3-D objects
     if "page" not in header and not frames:
@@ -502,14 +529,20 @@ def plane_rows(row: dict, table: Path, stem: Path, image: Path | None = None) ->
             break
     else:
         return None
+    order = input_pages(source or image, len(planes))  # the input page of each TIFF page
     times = [p["t"] for p in planes] if frames else []
     if frames:  # one row a frame: its t (and t_s)
         first: dict = {}
         planes = [first.setdefault(p["t"], p) for p in planes if p["t"] not in first]
+    else:  # rows in the TIFFs' order (T, then Z), each with its input page's figures
+        planes = [{**place, "page": i} for place, i in zip(planes, order)]
     figures = page_figures(table, len(planes))
     if figures is None:
         return None
+    figures = figures if frames else [figures[i] for i in order]
     focus = page_focus(image, table) if image is not None else None
+    if focus is not None and len(focus) == len(order):  # the image's pages: the input's
+        focus = [focus[i] for i in order]
     if frames and focus is not None:  # a frame's: the median of its planes'
         focus = _frame_focus(focus, times) if len(focus) == len(times) else None
     if image is not None and (focus is None or len(focus) != len(planes)):
