@@ -540,3 +540,24 @@ def test_a_movie_stored_z_before_t_has_each_plane_s_figures_and_focus(tmp_path):
     frames = _rows(tmp_path / "o" / "objects_summary.csv")
     assert [(r["t"], r["objects"]) for r in frames] == [("0", "5"), ("1", "0")]
     assert float(frames[0]["focus"]) == pytest.approx(sorted(planes)[2])
+
+
+def test_a_streamed_z_stack_s_table_has_z_and_z_um_as_read_whole(tmp_path):
+    """A z-stack above the large-image size, streamed page by page, gave its table ``page``
+    alone: no ``z``, no ``z_um``, which the stack read whole has (lead s39)."""
+    _write(tmp_path / "s.tif", _ball_stack((3, 56, 72)), "ZYX", spacing=2.0)
+    tifffile.imwrite(tmp_path / "q.tif", _ball_stack((3, 56, 72)), photometric="minisblack")
+    net, lead = local_net(), ["page", "z", "z_um"]
+
+    def table(name, out, **more):
+        predict_file(net, tmp_path / name, tmp_path / out, objects=True, **more)
+        return _rows(tmp_path / out / f"{name[0]}_objects.csv")
+
+    whole, streamed = table("s.tif", "w"), table("s.tif", "big", large_threshold=1000)
+    assert list(streamed[0])[:3] == list(whole[0])[:3] == lead
+    assert [[r[k] for k in lead] for r in streamed] == [[r[k] for k in lead] for r in whole]
+    assert {r["z_um"] for r in streamed} == {"0", "2", "4"}
+    given = table("s.tif", "given", large_threshold=1000, z_spacing=3.0)
+    assert {(r["z"], r["z_um"]) for r in given} == {("0", "0"), ("1", "3"), ("2", "6")}
+    plain = table("q.tif", "q", large_threshold=1000)  # pages of no axes: as read whole
+    assert "z" not in plain[0] and list(plain[0])[:2] == list(table("q.tif", "qw")[0])[:2]

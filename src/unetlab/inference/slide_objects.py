@@ -32,6 +32,8 @@ from unetlab.data import ome
 from unetlab.data.geotiff import MapGrid, grid_length_unit
 from unetlab.data.io import write_csv
 from unetlab.data.nodata import touching
+from unetlab.data.tiff_files import is_tiff_name
+from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.world_file import grid_pixel_size, input_grid
 from unetlab.inference.measure import (
     TableSums,
@@ -284,7 +286,8 @@ class SlideObjects:
         if note is not None:
             log.info("%s: %s", name, note)
         if pages > 1:  # page, t, t_s, z, z_um as a stack read whole has them
-            tables = [{**_plane_columns(spec, p, len(t["id"])), **t} for p, t in enumerate(tables)]
+            lead = spec if _axes_known(slide) else replace(spec, axes=spec.axes.replace("z", ""))
+            tables = [{**_plane_columns(lead, p, len(t["id"])), **t} for p, t in enumerate(tables)]
         scale = tuple(getattr(slide, "downsample", None) or (1.0, 1.0))
         grid = level_grid(slide, scale)  # a GeoTIFF's place, of this level's pixels
         shown = self._shown(tables, scale, grid)  # the CSV's, in level 0's frame
@@ -550,12 +553,22 @@ def pieces(height: int, width: int, multiple: int | None = None) -> Iterator[tup
             yield slice(y, min(y + rows, height)), slice(x, min(x + span, width))
 
 
+def _axes_known(slide) -> bool:
+    """False for a streamed TIFF whose pages record no axes, nor were given (written as Z
+    planes; its table has their ``page`` alone, as read whole)."""
+    path = Path(getattr(slide, "path", ""))
+    if getattr(slide, "given_axes", None) is not None or not is_tiff_name(path):
+        return True
+    return read_page_axes(path, slide.shape[0], say=False).letters != "Q"
+
+
 def _plane_columns(spec: ome.OutputSpec, page: int, rows: int) -> dict[str, np.ndarray]:
     """The leading columns of page ``page``'s ``rows`` objects in a streamed stack's table:
     ``page``, and its ``t`` and ``z`` on the output's axes (``spec``), with ``t_s`` and
     ``z_um`` where the frame interval and Z spacing are known
-    (:func:`~unetlab.inference.measure.plane_columns`; audit s34 stacks 1)."""
-    if "t" not in spec.axes:  # a z-stack's or unknown pages: the page alone, as before
+    (:func:`~unetlab.inference.measure.plane_columns`; audit s34 stacks 1), a z-stack's as
+    a stack read whole has them (its ``z_um`` was missing: lead s39)."""
+    if not {"t", "z"} & set(spec.axes):  # pages of no axis: the page alone
         return {"page": np.full(rows, page)}
     at = spec.place(page, slice(0, 1))
     index = {a: int(i) for a, i in zip(spec.axes, at) if a in "tz"}
