@@ -561,3 +561,22 @@ def test_a_streamed_z_stack_s_table_has_z_and_z_um_as_read_whole(tmp_path):
     assert {(r["z"], r["z_um"]) for r in given} == {("0", "0"), ("1", "3"), ("2", "6")}
     plain = table("q.tif", "q", large_threshold=1000)  # pages of no axes: as read whole
     assert "z" not in plain[0] and list(plain[0])[:2] == list(table("q.tif", "qw")[0])[:2]
+
+
+def test_a_large_2d_image_among_the_stacks_is_streamed_with_its_2d_objects(tmp_path, caplog):
+    """A 2-D TIFF large enough to stream was refused with --objects-3d ('read it whole
+    with --large-pixels'), though it has no planes to join."""
+    (tmp_path / "in").mkdir()
+    _write(tmp_path / "in" / "s.tif", _ball_stack(), "ZYX")  # 56 x 72 px a plane: whole
+    tifffile.imwrite(tmp_path / "in" / "big.tif", np.tile(_ball_stack()[6], (2, 2)))
+    each = dict(objects=True, large_threshold=5000)
+    with caplog.at_level(logging.INFO):
+        found = predict_folder(
+            local_net(), tmp_path / "in", tmp_path / "o", objects_3d=True, **each
+        )
+    assert not found.failed and len(found.written) == 2
+    assert "joined the planes of 1 z-stack(s) only; 1 image(s) without a Z axis" in caplog.text
+    assert "big.tif" in caplog.text.split("joined the planes")[1]
+    predict_folder(local_net(), [tmp_path / "in" / "big.tif"], tmp_path / "2d", **each)
+    rows, flat = (_rows(tmp_path / d / "big_objects.csv") for d in ("o", "2d"))
+    assert len(rows) > 4 and [r["area"] for r in rows] == [r["area"] for r in flat]

@@ -66,7 +66,7 @@ import torch
 
 from unetlab.data.exclude import flag_cut_objects, region
 from unetlab.data.geotiff import MapGrid, grid_length_unit
-from unetlab.data.io import ome_positions, write_csv, write_png, write_tiff
+from unetlab.data.io import ome_positions, stack_shape, write_csv, write_png, write_tiff
 from unetlab.data.nodata import (
     either,
     flag_touching,
@@ -84,6 +84,7 @@ from unetlab.data.tiffmeta import (
     frame_seconds,
     given_sizes,
     imagej_kwargs,
+    read_page_axes,
     read_pixel_size,
     scale_kwargs,
 )
@@ -426,8 +427,9 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
             "by window: give --exclude-rows none (exclude_rows='none'), or crop the image"
         )
     o, stem = file.outputs, output_stem(file.path)
-    if o.objects is not None and o.objects_3d:
+    if o.objects is not None and o.objects_3d and not _streamed_flat(file.path):
         _refuse_streamed_3d(file)
+    o = dataclasses.replace(o, objects_3d=False)  # one image, a movie: 2-D objects (say_flat)
     names = output_names(stem, o.output_format)
     names["overlay"] = f"{stem}_overlay.png"
     refuse_theirs(file.out_dir, names, o.wanted)
@@ -650,6 +652,18 @@ def _object_outputs(
     if file.counted is not None:  # and a semantic model's objects of each class
         file.counted(planes, *[k for k in (classes, areas) if k])  # areas: on a map
     return tables
+
+
+def _streamed_flat(path: Path) -> bool:
+    """Whether a large image streamed has no Z axis for ``objects_3d`` to join: one page (a
+    slide), or a TIFF movie's frames; its objects are 2-D, as without the flag."""
+    if not path.is_file():  # a Zarr folder: as a stack
+        return False
+    try:
+        pages = stack_shape(path)[0]
+        return pages == 1 or read_page_axes(path, pages, say=False).letters == "T"
+    except UnetlabError:  # its prediction says why
+        return False
 
 
 def _flat_without_z(file: _File, axes: PageAxes) -> _File:
