@@ -57,3 +57,25 @@ def test_names_that_miss_the_masks_values_are_said(tmp_path, caplog):
         )
         for m in said
     ), said
+
+
+def test_a_value_beside_the_named_classes_is_said_with_its_files(tmp_path, caplog):
+    """Names of 0..2 (all held) and value 3 in two of four masks: a stray label, or a short
+    names file; it trained a class "3" without a word (audit s39 roads)."""
+    rng = np.random.default_rng(0)
+    for i in range(4):
+        mask = np.zeros((32, 32), np.uint8)
+        mask[4:14, 4:14], mask[18:28, 18:28] = 1, 2
+        mask[0:3, 0:3] = 3 if i < 2 else 0
+        write_png(tmp_path / "images" / f"{i}.png", rng.integers(0, 255, (32, 32), np.uint8))
+        write_png(tmp_path / "masks" / f"{i}.png", mask)
+    (tmp_path / "class_names.txt").write_text("road\ncar\npole\n")
+    _, plan = plan_training(load_config(None, [f"data.root={tmp_path}"]))
+    with caplog.at_level(logging.INFO, logger="unetlab"):
+        plan.log()
+    said = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any(
+        m.startswith("mask value 3 has no class name (the names cover 0-2)")
+        and "held by 2 mask(s): 0.png, 1.png;" in m
+        for m in said
+    ), said

@@ -73,7 +73,8 @@ def _class_problems(fp: Fingerprint, cfg: Config) -> list[str]:
 def names_note(fp: Fingerprint, cfg: Config) -> list[str]:
     """A warning when the data set's names (``data.class_names``, ``class_names.txt``) name
     values no mask holds while values the masks hold go unnamed: ``class_names.txt`` of three
-    lines names values 0, 1, 2, not the 0, 128, 255 of the masks."""
+    lines names values 0, 1, 2, not the 0, 128, 255 of the masks; or when values the masks
+    hold go unnamed beside names that all name held values (:func:`unnamed_note`)."""
     names = declared_names(cfg)
     if fp.instances:
         return instance_names_note(names)
@@ -81,13 +82,33 @@ def names_note(fp: Fingerprint, cfg: Config) -> list[str]:
         return []
     held = {v for p in fp.pairs for v in p.values} - {cfg.data.ignore_value}
     unnamed, idle = sorted(held - set(names)), sorted(set(names) - held)
-    if not unnamed or not idle:
+    if not unnamed:
         return []
+    if not idle:
+        return [unnamed_note(fp, unnamed, names)]
     return [
         f"the class names name mask values {_listed(idle)}, which no mask holds, and leave "
         f"{_listed(unnamed)}, which masks hold, unnamed: class_names.txt's line i names "
         "value i (or write each line as VALUE NAME, e.g. '128 dim')"
     ]
+
+
+def unnamed_note(fp: Fingerprint, unnamed: list[int], names: dict[int, str]) -> str:
+    """The warning for mask values ``unnamed`` that the data set's ``names`` leave out while
+    naming no value the masks lack: a stray label in some masks, or a short names file (audit
+    s39 roads: masks of 0..10 and, in 3 files, 11 beside 11 names trained a 12th class "11"
+    without a word)."""
+    files = [Path(p.name).name for p in fp.pairs if set(unnamed) & set(p.values)]
+    shown = ", ".join(files[:3]) + (f" and {len(files) - 3} more" if len(files) > 3 else "")
+    named = sorted(names)
+    span = named == list(range(named[0], named[-1] + 1)) and len(named) > 2
+    covered = f"{named[0]}-{named[-1]}" if span else _listed(named)
+    values = f"values {_listed(unnamed)} have" if len(unnamed) > 1 else f"value {unnamed[0]} has"
+    return (
+        f"mask {values} no class name (the names cover {covered}): training gives each a "
+        f"class of its own, named by its value; held by {len(files)} mask(s): {shown}; name them "
+        "in class_names.txt (line i names value i) or data.class_names, or fix those masks"
+    )
 
 
 def instance_names_note(names: dict[int, str]) -> list[str]:
