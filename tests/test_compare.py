@@ -328,3 +328,27 @@ def test_two_real_tiny_runs(tmp_path, one_thread):
     for row in table.rows:
         assert (row["epochs"], row["steps"], row["status"]) == (2, 2, "done")
         assert row["best_epoch"] in (1, 2) and 0 <= row["best_val_miou"] <= 1
+
+
+def test_runs_of_many_classes_show_each_class_iou_at_best_pts_epoch(tmp_path):
+    """11 road classes: which run found the poles hides in the mIoU; a second table and the
+    CSV give each class's val IoU of best.pt's epoch (audit s39 roads)."""
+    runs = three_runs(tmp_path)
+    for run, pole in (("a", 0.1), ("b", 0.3)):
+        path = runs / run / "metrics.csv"
+        lines = path.read_text().splitlines()
+        lines[0] += ",val_iou_road,val_iou_pole,val_iou_sign"
+        lines[1:] = [f"{line},0.9,{pole * e},0.05" for e, line in enumerate(lines[1:], 1)]
+        path.write_text("\n".join(lines) + "\n")
+    table = compare_runs([runs / "a", runs / "b"])
+    lines = table.text().splitlines()
+    at = lines.index("val IoU per class at best.pt's epoch:")
+    assert lines[at + 1].split() == ["run", "road", "pole", "sign"]
+    assert lines[at + 2].split() == ["b", "0.9000", "0.6000", "0.0500"]  # b's best: epoch 2
+    assert lines[at + 3].split() == ["a", "0.9000", "0.3000", "0.0500"]  # a's: epoch 3
+    write_comparison(table, tmp_path / "cmp")
+    with (tmp_path / "cmp" / "compare.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [float(r["best_val_iou_pole"]) for r in rows] == pytest.approx([0.6, 0.3])
+    fake_run(runs / "d")  # c and d record no class's IoU: no second table
+    assert "val IoU per class" not in compare_runs([runs / "c", runs / "d"]).text()

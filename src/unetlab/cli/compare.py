@@ -20,7 +20,8 @@ that did not end as planned are marked stopped (Ctrl-C, a signal) or killed (no
 summary.json from their last command), with the command that resumes them, and a run
 resumed is marked "resumed Nx" (history.yaml's resumes); runs that
 share every setting (folds, repeats) get a line of mean ± sd over the finished ones (the
-unfinished named, left out). A run inside a
+unfinished named, left out). Runs of three classes or more get a second table: each
+class's val IoU at best.pt's epoch (compare.csv: best_val_iou_NAME). A run inside a
 given folder that has not finished an epoch yet is left out; one named alone is refused.
 --out's curves run by training step where the runs' epochs differ in length (--curves-by).
 """

@@ -38,6 +38,12 @@ SPREAD_FIGURES = (
 )
 #: columns shown with 4 decimals (the scores)
 SCORE_DIGITS = 4
+#: metrics.csv's per-class columns: ``val_iou_<class name>``
+CLASS_IOU = "val_iou_"
+#: the CSV's column of each class's IoU at best.pt's epoch: ``best_val_iou_<class name>``
+BEST_CLASS_IOU = "best_" + CLASS_IOU
+#: the fewest classes whose IoUs are shown under the table (a 2-class run's are its mIoU's)
+CLASS_TABLE_MIN = 3
 
 
 @dataclass
@@ -57,7 +63,25 @@ class Comparison:
         """The table as aligned text; under it the spread over the runs where they share
         their settings (:meth:`spread_line`) and a line for each unfinished run."""
         shared = [line] if (line := self.spread_line()) else []
-        return "\n".join([*_aligned(self.columns, self.rows), *shared, *self.notes()])
+        table = [*_aligned(self.columns, self.rows), *self.class_lines()]
+        return "\n".join([*table, *shared, *self.notes()])
+
+    def class_lines(self) -> list[str]:
+        """Where the runs trained three classes or more: a second table of each class's val
+        IoU at best.pt's epoch, one row per run (a rare class that a setting helped hides in
+        the mIoU: audit s39 roads, pole, sign and person of 11 classes); else none."""
+        names = self.class_names()
+        if len(names) < CLASS_TABLE_MIN:
+            return []
+        rows = [
+            {"run": r["run"]} | {n: r.get(BEST_CLASS_IOU + n) for n in names} for r in self.rows
+        ]
+        return ["val IoU per class at best.pt's epoch:", *_aligned(["run", *names], rows, True)]
+
+    def class_names(self) -> list[str]:
+        """The classes whose IoU the rows hold (:func:`class_ious`), in the runs' order."""
+        keys = dict.fromkeys(k for row in self.rows for k in row if k.startswith(BEST_CLASS_IOU))
+        return [k.removeprefix(BEST_CLASS_IOU) for k in keys]
 
     def spread_line(self) -> str | None:
         """Where the runs share every setting (the folds of ``train --folds``, repeats):
@@ -91,10 +115,11 @@ class Comparison:
     def write_csv(self, path: str | os.PathLike) -> Path:
         """The rows as CSV (empty cells for missing figures; lists as JSON), atomically."""
         path = Path(path)
+        columns = [*self.columns, *(BEST_CLASS_IOU + n for n in self.class_names())]
         with atomic_path(path) as tmp, tmp.open("w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, self.columns)
+            writer = csv.DictWriter(f, columns)
             writer.writeheader()
-            writer.writerows({k: _csv_cell(row.get(k)) for k in self.columns} for row in self.rows)
+            writer.writerows({k: _csv_cell(row.get(k)) for k in columns} for row in self.rows)
         return path
 
 
@@ -109,6 +134,7 @@ def compare(records: Sequence[RunRecord], names: Sequence[str], *, by: str = "be
         | {k: rec.config.get(k) for k in settings}
         | figures(rec)
         | evaluation_cells(rec, evaluated)
+        | {BEST_CLASS_IOU + n: iou for n, iou in class_ious(rec).items()}
         for rec, name in zip(records, names)
     ]
     order = sorted(range(len(rows)), key=lambda i: _descending(rows[i][SORT_COLUMNS[by]]))
@@ -173,6 +199,16 @@ def best_validation(record: RunRecord) -> tuple[int | None, float | None]:
     return int(best["epoch"]), best["val_miou"]
 
 
+def class_ious(record: RunRecord) -> dict[str, float | None]:
+    """``{class name: val IoU}`` at best.pt's epoch (:func:`best_validation`), from
+    metrics.csv's ``val_iou_<name>`` columns; {} without them or a validation."""
+    best_epoch, _ = best_validation(record)
+    row = next((r for r in record.rows if r.get("epoch") == best_epoch), None)
+    if best_epoch is None or row is None:
+        return {}
+    return {k.removeprefix(CLASS_IOU): v for k, v in row.items() if k.startswith(CLASS_IOU)}
+
+
 def evaluation_columns(records: Sequence[RunRecord]) -> list[str]:
     """``<report> mIoU`` and ``<report> checkpoint`` (which one it scored,
     :func:`unetlab.compare.records.scored_checkpoint`) for each evaluation report the runs
@@ -234,8 +270,9 @@ def _descending(value) -> tuple:
     return (missing, 0.0 if missing else -value)
 
 
-def _aligned(columns: list[str], rows: list[dict]) -> list[str]:
-    cells = [[_text(c, row.get(c)) for c in columns] for row in rows]
+def _aligned(columns: list[str], rows: list[dict], scores: bool = False) -> list[str]:
+    """``rows`` under ``columns``, numbers right-aligned; ``scores``: every float a score."""
+    cells = [[_text(c, row.get(c), scores) for c in columns] for row in rows]
     widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
     numeric = [all(_numeric(row.get(c)) for row in rows) for c in columns]
     lines = [[c.ljust(w) if not n else c.rjust(w) for c, w, n in zip(columns, widths, numeric)]]
@@ -249,7 +286,7 @@ def _numeric(value) -> bool:
     return value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
 
 
-def _text(column: str, value) -> str:
+def _text(column: str, value, score: bool = False) -> str:
     if value is None:
         return "-"
     if isinstance(value, bool):
@@ -257,7 +294,7 @@ def _text(column: str, value) -> str:
     if isinstance(value, float):
         if column == "minutes":
             return f"{value:.1f}"
-        return f"{value:.{SCORE_DIGITS}f}" if _is_score(column) else f"{value:g}"
+        return f"{value:.{SCORE_DIGITS}f}" if score or _is_score(column) else f"{value:g}"
     if isinstance(value, (dict, list)):
         return json.dumps(value, default=str)
     return str(value)
