@@ -194,3 +194,16 @@ def test_train_check_preview_writes_the_tiles_and_nothing_else(tmp_path, monkeyp
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "look"]
     assert "preview: 3 training tiles" in caplog.text and "nothing else written" in caplog.text
     assert main(["train", "--data", "data", "--preview", "look"]) == 2
+
+
+def test_a_rare_class_in_a_tile_is_never_captioned_0_percent():
+    """A person of 40 px in a 232-px tile is 0.07 % of it: "person 0%" said it was not there
+    (audit s39 roads); a class absent stays 0%, one of 1 % or more whole percents."""
+    from unetlab.data.preview import TileView
+
+    target = np.zeros((100, 100), np.int64)
+    target[:30] = 1
+    target[50:52, 50:53] = 2  # 6 px: 0.06 %
+    view = TileView(0, 0, 0, "road_1", np.zeros((1, 100, 100), np.float32), target, None)
+    said = caption(view, ["road", "car", "person", "pole"])
+    assert said.endswith("road 70%, car 30%, person 0.06%, pole 0%"), said

@@ -33,6 +33,7 @@ from unetlab.atomic import atomic_path
 from unetlab.data.classes import class_colours, voc_colormap
 from unetlab.data.datasets import TileDataset
 from unetlab.data.labels import IGNORE_INDEX
+from unetlab.data.void import percent
 from unetlab.errors import UnetlabError
 from unetlab.outputs import made_from, output_folder
 
@@ -195,9 +196,16 @@ def panel_row(panels: Sequence[np.ndarray], zoom: int, gap: int = 4) -> np.ndarr
 def caption(view: TileView, names: Sequence[str]) -> str:
     """``tile 3 (epoch 1): NAME`` and the shares of the classes in its target."""
     shares = class_shares(view.target, names)
-    parts = [f"{name} {100 * share:.0f}%" for name, share in shares.items()]
+    parts = [f"{name} {_share(share)}" for name, share in shares.items()]
     weight = "" if view.weight is None else f"; weight {view.weight.max():.2g} max"
     return f"tile {view.index} (epoch {view.epoch + 1}): {view.name}\n{', '.join(parts)}{weight}"
+
+
+def _share(share: float) -> str:
+    """A class's share of a tile: whole percents, but a class present below 1 % as
+    :func:`unetlab.data.void.percent` gives it (0.4%, 0.012%), never "0%" (audit s39 roads:
+    a tile with a person read "person 0%")."""
+    return f"{100 * share:.0f}%" if share >= 0.01 or share == 0 else percent(share)
 
 
 def with_caption(rgb: np.ndarray, text: str) -> np.ndarray:
