@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import logging
 import math
+import re
+import shutil
 
 import numpy as np
 import pytest
@@ -170,6 +172,23 @@ def test_ground_truth_as_a_data_folder_with_val(tmp_path):
     write_png(tmp_path / "data" / "val" / "images" / "a.png", GT)
     report = evaluate_predictions(pred_dir, tmp_path / "data", label_values=[0, 255])
     assert report.summary["miou"] == 1.0 and report.summary["num_images"] == 1
+
+
+def test_a_data_root_with_train_val_and_test_is_refused_naming_both(tmp_path):
+    """ROOT/train, ROOT/val and ROOT/test: which one is meant is not known (audit s39 roads:
+    evaluate --data ROOT scored val/, and left the held-out test/ out without a word)."""
+    from unetlab.evaluate.masks import evaluation_pairs
+
+    for split in ("train", "val", "test"):
+        write_png(tmp_path / "d" / split / "images" / f"{split}.png", GT)
+        write_png(tmp_path / "d" / split / "masks" / f"{split}.png", GT)
+    d = tmp_path / "d"
+    said = f"{d} holds val/ and test/: give --data {d / 'test'} to score the held-out images, or"
+    with pytest.raises(UnetlabError, match=re.escape(said)):
+        evaluation_pairs(d)
+    assert [p.image.name for p in evaluation_pairs(d / "test")] == ["test.png"]
+    shutil.rmtree(tmp_path / "d" / "test")  # no test/: val/, as before
+    assert [p.image.name for p in evaluation_pairs(tmp_path / "d")] == ["val.png"]
 
 
 def _tiny_model():

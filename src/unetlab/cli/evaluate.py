@@ -96,7 +96,7 @@ def _add_inputs(m) -> None:
         metavar="DIR",
         type=path,
         help="data folder (images/ + masks/, X.tif beside X_mask.png, ISBI or VOC); DIR/val "
-        "when present",
+        "when present (not beside DIR/test: give either)",
     )
     m.add_argument(
         "--pred",

@@ -70,14 +70,24 @@ def evaluation_pairs(path: str | os.PathLike) -> list[Pair]:
 
 def data_root(path: str | os.PathLike, flag: str = "--data") -> Path:
     """``path/val`` when it holds a data set (images/ + masks/, ISBI or VOC), else ``path``;
-    ``flag``: the option that gave it, named in the error for a file (an archive: unpack it)."""
+    ``flag``: the option that gave it, named in the error for a file (an archive: unpack it).
+    A DatasetError where ``path/test`` holds one too, naming both (audit s39 roads: ROOT with
+    train/, val/ and test/ scored the validation images, and left test/ out without a word;
+    as :func:`~unetlab.data.pairs.detect_layout` refuses train/ beside test/)."""
     path = Path(path)
     if path.is_file():
         raise no_data_folder(path, flag)
     if not path.is_dir():
         raise DatasetError(f"{path}: no such folder")
-    val = sub_folder(path, "val")  # Val/ too
-    return val if val.is_dir() and _has_data(val) else path
+    val, test = sub_folder(path, "val"), sub_folder(path, "test")  # Val/, testing/ too
+    if not (val.is_dir() and _has_data(val)):
+        return path
+    if test.is_dir() and _has_data(test):
+        raise DatasetError(
+            f"{path} holds {val.name}/ and {test.name}/: give {flag} {test} to score the "
+            f"held-out images, or {flag} {val} for the validation images"
+        )
+    return val
 
 
 def encode(mask: np.ndarray, label_values, ignore_value, name: str) -> np.ndarray:
