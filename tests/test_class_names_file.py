@@ -79,3 +79,17 @@ def test_a_value_beside_the_named_classes_is_said_with_its_files(tmp_path, caplo
         and "held by 2 mask(s): 0.png, 1.png;" in m
         for m in said
     ), said
+
+
+def test_a_value_the_names_call_void_is_refused_unless_ignored(tmp_path):
+    """'255 void' in class_names.txt trained void as a class, where a colour table's void
+    counts nowhere (audit s39 roads)."""
+    import pytest
+
+    from unetlab.errors import UnetlabError
+
+    _data(tmp_path, "0 background\n128 cell\n255 void\n")
+    with pytest.raises(UnetlabError, match="call mask value 255 'void', which would train as"):
+        plan_training(load_config(None, [f"data.root={tmp_path}"]))
+    cfg, _ = plan_training(load_config(None, [f"data.root={tmp_path}", "data.ignore_value=255"]))
+    assert cfg.data.ignore_value == 255

@@ -11,6 +11,7 @@ import numpy as np
 from unetlab.config import Config
 from unetlab.data.checks import channel_problems
 from unetlab.data.classes import read_class_names
+from unetlab.data.colour_table import VOID_NAMES
 from unetlab.data.fingerprint import (
     Fingerprint,
     fill_value,
@@ -40,7 +41,7 @@ def check_data(
     if "data.label_values" not in explicit:
         problems += _class_problems(fp, cfg)
     problems += label_value_problems(fp, cfg)
-    problems += void_problems(fp, cfg)
+    problems += void_problems(fp, cfg) + void_name_problems(cfg)
     images = [(Path(p.image), p.channels) for p in fp.pairs]
     problems += channel_problems(images, cfg.model.in_channels)
     geometry = Geometry.of(cfg)
@@ -147,6 +148,23 @@ def _void(fp: Fingerprint, cfg: Config):
     if d.ignore_value is not None or d.label_values is not None:
         return None
     return None if VOID in declared_names(cfg) else void_beside_classes(fp.pairs)
+
+
+def void_name_problems(cfg: Config) -> list[str]:
+    """A problem for each mask value the data set's names call void (ignore, unlabelled)
+    where neither ``data.ignore_value`` nor ``data.label_values`` is set: a colour table's
+    void colour counts nowhere, but a ``class_names.txt`` line ``255 void`` trained void as
+    one more class (audit s39 roads)."""
+    d = cfg.data
+    if d.ignore_value is not None or d.label_values is not None:
+        return []
+    return [
+        f"the class names call mask value {value} {name!r}, which would train as one more "
+        f"class: --set data.ignore_value={value} to count it nowhere (as a colour table's "
+        f"void), or name it otherwise if it is a class"
+        for value, name in declared_names(cfg).items()
+        if str(name).strip().lower() in VOID_NAMES
+    ]
 
 
 def void_problems(fp: Fingerprint, cfg: Config) -> list[str]:
