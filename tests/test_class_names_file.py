@@ -93,3 +93,13 @@ def test_a_value_the_names_call_void_is_refused_unless_ignored(tmp_path):
         plan_training(load_config(None, [f"data.root={tmp_path}"]))
     cfg, _ = plan_training(load_config(None, [f"data.root={tmp_path}", "data.ignore_value=255"]))
     assert cfg.data.ignore_value == 255
+
+
+def test_a_void_name_beside_palette_masks_is_their_void_already(tmp_path):
+    """VOC palette masks: 255 is read as void, so '255 void' among the names is no class."""
+    from unetlab.data.scenes import SCENE_CLASSES, write_voc_scenes
+
+    write_voc_scenes(tmp_path, n_train=3, n_val=1, size=48)
+    lines = [f"{i} {n}" for i, n in enumerate(SCENE_CLASSES)] + ["255 void"]
+    (tmp_path / "class_names.txt").write_text("\n".join(lines) + "\n")
+    plan_training(load_config(None, [f"data.root={tmp_path}"]))  # not refused

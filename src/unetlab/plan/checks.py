@@ -41,7 +41,7 @@ def check_data(
     if "data.label_values" not in explicit:
         problems += _class_problems(fp, cfg)
     problems += label_value_problems(fp, cfg)
-    problems += void_problems(fp, cfg) + void_name_problems(cfg)
+    problems += void_problems(fp, cfg) + void_name_problems(fp, cfg)
     images = [(Path(p.image), p.channels) for p in fp.pairs]
     problems += channel_problems(images, cfg.model.in_channels)
     geometry = Geometry.of(cfg)
@@ -150,20 +150,22 @@ def _void(fp: Fingerprint, cfg: Config):
     return None if VOID in declared_names(cfg) else void_beside_classes(fp.pairs)
 
 
-def void_name_problems(cfg: Config) -> list[str]:
+def void_name_problems(fp: Fingerprint, cfg: Config) -> list[str]:
     """A problem for each mask value the data set's names call void (ignore, unlabelled)
-    where neither ``data.ignore_value`` nor ``data.label_values`` is set: a colour table's
-    void colour counts nowhere, but a ``class_names.txt`` line ``255 void`` trained void as
-    one more class (audit s39 roads)."""
+    and the masks hold as a class (palette masks' 255 is VOC's void, read as none), where
+    neither ``data.ignore_value`` nor ``data.label_values`` is set: a colour table's void
+    colour counts nowhere, but a ``class_names.txt`` line ``255 void`` beside grey masks
+    trained void as one more class (audit s39 roads)."""
     d = cfg.data
-    if d.ignore_value is not None or d.label_values is not None:
+    if d.ignore_value is not None or d.label_values is not None or not fp.pairs:
         return []
+    held = {v for p in fp.pairs for v in p.values}
     return [
         f"the class names call mask value {value} {name!r}, which would train as one more "
         f"class: --set data.ignore_value={value} to count it nowhere (as a colour table's "
         f"void), or name it otherwise if it is a class"
         for value, name in declared_names(cfg).items()
-        if str(name).strip().lower() in VOID_NAMES
+        if str(name).strip().lower() in VOID_NAMES and value in held
     ]
 
 
