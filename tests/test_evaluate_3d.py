@@ -4,7 +4,7 @@ per stack or frame, where the plane-by-plane path counts a nucleus once per plan
 from __future__ import annotations
 
 import csv
-import re
+import logging
 
 import numpy as np
 import pytest
@@ -75,20 +75,30 @@ def test_a_movie_of_stacks_scores_each_frame(tmp_path):
     ]
 
 
-@pytest.mark.parametrize(("axes", "shape", "why"), [("TYX", (3, 8, 8), "frames (T)")])
-def test_a_stack_without_z_is_refused_in_one_line(tmp_path, axes, shape, why):
-    ids = np.ones(shape, np.uint16)
-    pred, truth = _folders(tmp_path, ids, ids, axes)
-    said = f"--objects-3d (objects_3d=) scores objects across Z planes, and it has no Z axis (it is {why}"
-    with pytest.raises(UnetlabError, match=re.escape(said)):  # the keyword too (audit s38 apiaudit)
-        evaluate_predictions(pred, truth, objects_3d=True)
+def test_a_movie_without_z_scores_each_frame_s_2d_objects_said(tmp_path, caplog):
+    """It was refused ('it has no Z axis ... score it without it'), where predict
+    --objects-3d gives a movie's frames their 2-D objects."""
+    ids = np.zeros((3, 8, 8), np.uint16)
+    ids[:, 1:4, 1:4], ids[:, 5:7, 5:7] = 1, 2
+    pred, truth = _folders(tmp_path, ids, ids, "TYX")
+    with caplog.at_level(logging.INFO):
+        rows = evaluate_predictions(pred, truth, objects_3d=True).images
+    assert [(r["name"], r["t"], r["planes"], r["objects"], r["object_f1"]) for r in rows] == [
+        (f"s[{t}]", t, 1, 2, 1.0) for t in range(3)
+    ]
+    assert "scored 1 of 1 image(s) without a Z axis by their 2-D objects" in caplog.text
 
 
-def test_a_one_page_image_is_refused_in_one_line(tmp_path):
+def test_a_one_page_image_is_scored_by_its_2d_objects(tmp_path, caplog):
     ids = np.ones((8, 8), np.uint16)
     pred, truth = _folders(tmp_path, ids, ids, "YX")
-    with pytest.raises(UnetlabError, match="has no Z axis .it is one 2-D image"):
-        evaluate_predictions(pred, truth, objects_3d=True)
+    with caplog.at_level(logging.INFO):
+        (row,) = evaluate_predictions(pred, truth, objects_3d=True).images
+    assert (row["name"], row["planes"], row["objects"], row["object_f1"]) == ("s", 1, 1, 1.0)
+    assert (
+        "without a Z axis by their 2-D objects, as predict --objects-3d gives them: s.tif"
+        in caplog.text
+    )
 
 
 def test_cli_writes_one_row_per_stack_and_refuses_voxel_flags_where_unread(tmp_path, capsys):

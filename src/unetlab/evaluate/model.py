@@ -53,7 +53,7 @@ from unetlab.evaluate.report import Report
 from unetlab.evaluate.training import trained_images, training_ignore_value
 from unetlab.evaluate.volumes import CLASSES as VOXEL_CLASSES
 from unetlab.evaluate.volumes import accumulator as volume_accumulator
-from unetlab.evaluate.volumes import add_volume, volumes
+from unetlab.evaluate.volumes import add_volume, say_flat_scored, truth_axes, volumes
 from unetlab.progress import progress_calls
 from unetlab.runtime import tuned_allocator
 
@@ -185,14 +185,16 @@ def _volumes_scored(model, predicting, outputs, stacks: list[tuple[Path, Path]],
     predicted and scored, ``done`` (or None) called with its name."""
     from unetlab.inference.files import stack_objects_3d
 
-    acc = volume_accumulator()
+    acc, flat = volume_accumulator(), []
     for image, mask in stacks:
-        ids, axes = stack_objects_3d(model, image, outputs, options=predicting)
+        read = dict(options=predicting, axes=truth_axes(image, mask))
+        ids, axes = stack_objects_3d(model, image, outputs, **read)
         stem = mask_stem(mask)
-        for name, where, pred, gt in volumes(image, mask, stem, (np.stack(ids), axes)):
+        for name, where, pred, gt in volumes(image, mask, stem, (np.stack(ids), axes), flat=flat):
             add_volume(acc, name, where, pred, gt)
         if done is not None:
             done(stem)
+    say_flat_scored(flat, len(stacks))
     return acc
 
 

@@ -12,14 +12,16 @@ score, PQ, SEG, counts) is the 3-D one.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
-from unetlab.data.io import mask_stem, read_stack
-from unetlab.data.tiffmeta import PageAxes, read_page_axes
+from unetlab.data.io import mask_stem, read_stack, stack_shape
+from unetlab.data.tiff_files import is_tiff_name
+from unetlab.data.tiffmeta import PageAxes, read_page_axes, series_axes
 from unetlab.errors import DatasetError, UnetlabError
 from unetlab.evaluate.accumulate import Accumulator
 from unetlab.evaluate.masks import (
@@ -31,6 +33,8 @@ from unetlab.evaluate.masks import (
 )
 from unetlab.evaluate.report import Report
 from unetlab.inference.objects_3d import frame_pages
+
+log = logging.getLogger(__name__)
 
 #: the two pixel classes of object ids: what the 3-D report's pixel figures count
 CLASSES = ["background", "object"]
@@ -48,14 +52,16 @@ def evaluate_volumes(
     masks of the same stem, both stacks of object ids (0 = none) whose pages are Z planes
     (a file that records no axes takes the other's); the pixel figures are the voxels'
     background / object. Refused in one line: a file with no Z axis, a missing prediction,
-    stacks of other shapes; predictions with no ground truth said in one line."""
+    stacks of other shapes; predictions with no ground truth said in one line. An image with
+    no Z axis (a 2-D image, a movie's frames) is scored by its 2-D objects, as predict
+    --objects-3d gives them, said in one line (:func:`say_flat_scored`)."""
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     mask_files, _ = ground_truth(gt_dir)
     preds = Predictions(pred_dir, instances=pred_instances, object_pixels=True)
     named = {mask_stem(m) for m in mask_files}
     stems = {m: ome_less(mask_stem(m), preds.objects, named) for m in mask_files}
     _refuse_planewise(preds, list(stems.values()))
-    acc = accumulator()
+    acc, flat = accumulator(), []
     for mask, stem in stems.items():
         if stem not in preds.objects:
             raise DatasetError(
@@ -63,8 +69,9 @@ def evaluate_volumes(
                 "unetlab predict --instances --objects-3d; --pred-instances (pred_instances=True) "
                 "for <stem>.tif)"
             )
-        for name, where, pred, gt in volumes(preds.objects[stem], mask, stem):
+        for name, where, pred, gt in volumes(preds.objects[stem], mask, stem, flat=flat):
             add_volume(acc, name, where, pred, gt)
+    say_flat_scored(flat, len(stems))
     say_unscored(preds, [mask_stem(m) for m in mask_files], gt_dir)
     report = acc.report(CLASSES, thresholds=None, worst=worst)
     report.counting = True
@@ -102,12 +109,19 @@ def add_volume(acc: Accumulator, name: str, where: dict, pred: np.ndarray, gt: n
 
 
 def volumes(
-    pred: Path, gt: Path, stem: str, predicted: tuple[np.ndarray, PageAxes] | None = None
+    pred: Path,
+    gt: Path,
+    stem: str,
+    predicted: tuple[np.ndarray, PageAxes] | None = None,
+    *,
+    flat: list[str] | None = None,
 ) -> Iterator[tuple[str, dict, np.ndarray, np.ndarray]]:
     """(row name, its columns, predicted (Z, Y, X) ids, true (Z, Y, X) ids) of each frame of
     the stacks ``pred`` and ``gt`` (one for a ZYX stack, named ``stem``; ``stem[t]`` with
     ``t`` for each frame of a TZYX one); ``predicted``: ``pred``'s pages and axes, predicted
-    in memory (``pred`` then names its image), not read from it."""
+    in memory (``pred`` then names its image), not read from it. Files with no Z axis (a 2-D
+    image, a TYX movie) give each page as a one-plane volume, its 2-D objects, their name
+    added to ``flat``."""
     gt_pages = read_stack(gt, mask=True)
     pred_pages = read_stack(pred, mask=True) if predicted is None else predicted[0]
     if gt_pages.shape != pred_pages.shape:
@@ -116,7 +130,9 @@ def volumes(
             "score a prediction of the same stack"
         )
     axes = planes_of(gt, pred, len(gt_pages), None if predicted is None else predicted[1])
-    frames = frame_pages(axes)
+    frames = frame_pages(axes) if "Z" in axes.letters else [[p] for p in range(len(gt_pages))]
+    if "Z" not in axes.letters and flat is not None:
+        flat.append(gt.name)
     for t, pages in enumerate(frames):
         name, where = (stem, {}) if len(frames) == 1 else (f"{stem}[{t}]", {"t": t})
         where |= {"planes": len(pages)}
@@ -126,18 +142,11 @@ def volumes(
 def planes_of(gt: Path, pred: Path, pages: int, pred_axes: PageAxes | None = None) -> PageAxes:
     """The page axes of the stacks ``gt`` and ``pred`` (``pages`` pages each; ``pred_axes``:
     the prediction's, read from it where None): the ground truth's, or the prediction's
-    where the truth's pages record none; a UnetlabError in one line where they have no Z
-    axis, or two different ones."""
+    where the truth's pages record none (without Z: a 2-D image, a movie's frames); a
+    UnetlabError in one line where neither records them, or they record two different ones."""
     read = read_page_axes(pred, pages) if pred_axes is None else pred_axes
     known = [(gt, read_page_axes(gt, pages)), (pred, read)]
     recorded = [(f, a) for f, a in known if a.letters != "Q"]
-    for f, a in recorded:
-        if "Z" not in a.letters:
-            what = "one 2-D image" if not a.letters else "frames (T), each a 2-D image"
-            raise UnetlabError(
-                f"{f}: --objects-3d (objects_3d=) scores objects across Z planes, and it has no Z "
-                f"axis (it is {what}); score it without it, plane by plane"
-            )
     if not recorded:
         raise UnetlabError(
             f"{gt}: its {pages} pages record no axes, nor do those of {pred}: --objects-3d "
@@ -150,6 +159,33 @@ def planes_of(gt: Path, pred: Path, pages: int, pred_axes: PageAxes | None = Non
             f"{recorded[0][1].letters}; score a prediction of the same stack"
         )
     return recorded[0][1]
+
+
+def truth_axes(image: Path, mask: Path) -> str | None:
+    """The axes to read ``image`` by (``--axes``), taken from its ground truth ``mask``, where
+    its pages record none: as many pages as a 3-D truth's (recorded Z, or pages unnamed) are
+    its Z planes, not the channels a multi-channel model would read them as
+    (:func:`~unetlab.inference.pages.guess_pages`), nor an 8-bit picture's colours; None
+    where the image records its axes, or has one page, or not the truth's count."""
+    if not is_tiff_name(image) or not is_tiff_name(mask):
+        return None
+    pages, series = stack_shape(image)[0], series_axes(image)
+    if pages < 2 or series is None or len(series[1]) != 3 or stack_shape(mask)[0] != pages:
+        return None
+    if read_page_axes(image, pages, say=False).letters != "Q":
+        return None
+    return "ZYX" if read_page_axes(mask, pages, say=False).letters in ("Z", "Q") else None
+
+
+def say_flat_scored(flat: list[str], scored: int) -> None:
+    """One line where some of the ``scored`` ground truths had no Z axis (``flat``: their
+    names): scored by their 2-D objects, as predict --objects-3d gives them."""
+    if flat:
+        log.info(
+            "--objects-3d (objects_3d=) scored %d of %d image(s) without a Z axis by their 2-D "
+            "objects, as predict --objects-3d gives them: %s",
+            *(len(flat), scored, ", ".join(flat[:3]) + (" ..." if len(flat) > 3 else "")),
+        )
 
 
 def _flat(volume: np.ndarray) -> np.ndarray:

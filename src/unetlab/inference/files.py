@@ -553,8 +553,9 @@ def stack_objects_3d(
     """The 3-D objects of the stack ``path`` (``outputs`` with ``objects`` and
     ``objects_3d``), each page's ids, and the pages' axes: those :func:`predict_file` with
     the same arguments writes as ``<stem>_objects.tif``, kept in memory (``evaluate
-    --checkpoint --objects-3d``), by the same functions, refused as it refuses them (no Z
-    axis, a stack read window by window, a model of several object classes)."""
+    --checkpoint --objects-3d``), by the same functions, refused as it refuses them (a stack
+    read window by window, a model of several object classes); an image with no Z axis has
+    its 2-D objects, as predict gives them."""
     path = Path(path)
     file = _File.of(model, path, path.parent, outputs, options, {}, axes=axes)
     if file.outputs.objects is None or not file.outputs.objects_3d:
@@ -564,6 +565,7 @@ def stack_objects_3d(
         if _streamed(file, SOLO):
             _refuse_streamed_3d(file)
         _, page_axes, pages, invalid, meta = _read_whole(file)
+        file = _flat_without_z(file, page_axes)  # a 2-D image: its 2-D objects
         _check_pages(path, pages, invalid, page_axes)
         _, ids, _ = _predict_pages(model, pages, file, invalid, page_axes)
         return _joined_in_3d(file, ids, page_axes, meta["pixel"]), page_axes

@@ -1,0 +1,76 @@
+"""evaluate --objects-3d over inputs predict --objects-3d takes: a stack whose pages record
+no axes is read as its ground truth's planes (evaluate has no --axes), and a 2-D image among
+the stacks is scored by its 2-D objects, said in one line (--pred and --checkpoint alike)."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import tifffile
+from PIL import Image
+
+from tests.test_objects_3d import _ball_stack, _balls, _write
+from tests.test_predict_objects import LocalNet, local_net
+from unetlab.evaluate import evaluate_model, evaluate_predictions
+from unetlab.inference.folders import predict_folder
+
+CENTRES = [(6, 14, 14), (6, 14, 32), (6, 40, 40), (4, 14, 58), (9, 15, 58)]
+
+
+def _truth(planes: int = 13) -> np.ndarray:
+    shape = (planes, 56, 72)
+    return _balls(shape, CENTRES, [4.5, 4.5, 6.0, 3.0, 3.0], voxel=(1.0, 0.5, 0.5)).astype(
+        np.uint16
+    )
+
+
+def _data(root, image: np.ndarray, truth: np.ndarray, **how) -> None:
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True, exist_ok=True)
+    tifffile.imwrite(root / "images" / "s.tif", image, **how)
+    tifffile.imwrite(root / "masks" / "s.tif", truth, **how)
+
+
+def test_bare_pages_as_many_as_the_model_s_channels_are_the_truth_s_planes(tmp_path, caplog):
+    """A 3-channel model read 3 grey pages that record no axes as one image's channels and
+    said 'give --axes ZYX', which evaluate has not; the truth's 3 pages say they are planes."""
+    net = LocalNet(in_channels=3, num_classes=3, depth=2, base_channels=4, padding="valid")
+    net.objects = local_net().objects
+    image = _ball_stack()[5:8]
+    _data(tmp_path / "d", image, _truth()[5:8], photometric="minisblack")
+    with caplog.at_level(logging.WARNING):
+        report = evaluate_model(net.eval(), tmp_path / "d", objects_3d=True)
+    (row,) = report.images
+    assert (row["name"], row["planes"]) == ("s", 3) and row["objects"] > 0
+    assert "--axes" not in caplog.text
+
+
+def _mixed(root) -> None:
+    for sub in ("images", "masks"):
+        (root / sub).mkdir(parents=True)
+        _write(root / sub / "s.tif", (_ball_stack() if sub == "images" else _truth()), "ZYX")
+    Image.fromarray(_ball_stack()[6]).save(root / "images" / "f.png")
+    Image.fromarray(_truth()[6].astype(np.uint8)).save(root / "masks" / "f.png")
+
+
+def test_a_2d_image_among_the_stacks_is_scored_by_its_2d_objects(tmp_path, caplog):
+    """Both --checkpoint and --pred failed the PNG (a KeyError 'z'; 'has no Z axis ... score
+    it without it'), where predict --objects-3d gives it its 2-D objects."""
+    _mixed(tmp_path / "d")
+    with caplog.at_level(logging.INFO):
+        by_model = evaluate_model(local_net(), tmp_path / "d", objects_3d=True, z_spacing=2.0)
+    voxel = dict(objects=True, objects_3d=True, z_spacing=2.0)
+    line = "scored 1 of 2 image(s) without a Z axis by their 2-D objects"
+    assert line in caplog.text and "f.png" in caplog.text
+    rows = {row["name"]: row for row in by_model.images}
+    assert rows["f"]["planes"] == 1 and rows["s"]["planes"] == 13
+    assert rows["f"]["objects"] == len(np.unique(_truth()[6])) - 1
+    caplog.clear()
+    out = tmp_path / "o"
+    done = predict_folder(local_net(), tmp_path / "d" / "images", out, **voxel)
+    assert not done.failed
+    with caplog.at_level(logging.INFO):
+        by_pred = evaluate_predictions(out, tmp_path / "d" / "masks", objects_3d=True)
+    assert line in caplog.text
+    assert {r["name"]: r["object_f1"] for r in by_pred.images}["f"] == rows["f"]["object_f1"]
