@@ -7,11 +7,14 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pytest
 import tifffile
 from PIL import Image
 
+import unetlab.checkpoint
 from tests.test_objects_3d import _ball_stack, _balls, _write
 from tests.test_predict_objects import LocalNet, local_net
+from unetlab.cli import main
 from unetlab.evaluate import evaluate_model, evaluate_predictions
 from unetlab.inference.folders import predict_folder
 
@@ -74,3 +77,24 @@ def test_a_2d_image_among_the_stacks_is_scored_by_its_2d_objects(tmp_path, caplo
         by_pred = evaluate_predictions(out, tmp_path / "d" / "masks", objects_3d=True)
     assert line in caplog.text
     assert {r["name"]: r["object_f1"] for r in by_pred.images}["f"] == rows["f"]["object_f1"]
+
+
+@pytest.mark.parametrize(
+    ("flag", "named"),
+    [
+        (["--ignore-value", "255"], "ignore_value (--ignore-value)"),
+        (["--connectivity", "8"], "connectivity (--connectivity"),
+        (["--boundary-class", "2"], "boundary_class (--boundary-class"),
+    ],
+)
+def test_flags_3d_scoring_does_not_read_are_refused_before_the_checkpoint_loads(
+    tmp_path, monkeypatch, capsys, flag, named
+):
+    """They were refused by evaluate_model, once the checkpoint had loaded (minutes for a
+    large one on a GPU): a bad flag's line comes first."""
+    loaded = []
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: loaded.append(a))
+    _data(tmp_path / "d", _ball_stack(), _truth())
+    args = ["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(tmp_path / "d")]
+    assert main([*args, "--objects-3d", *flag]) != 0
+    assert named in capsys.readouterr().err and loaded == []

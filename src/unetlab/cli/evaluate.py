@@ -351,8 +351,14 @@ def _check_model_flags(args) -> None:
 
 
 def _check_voxel_flags(args) -> None:
-    """With --checkpoint: --objects-3d without --best-threshold, --pixel-size and
-    --z-spacing with --objects-3d alone."""
+    """With --checkpoint: --objects-3d without --best-threshold nor the flags 3-D scoring
+    does not read (--ignore-value, --connectivity 8, --boundary-class: refused before the
+    checkpoint loads), --pixel-size and --z-spacing with --objects-3d alone."""
+    if args.objects_3d:
+        from unetlab.evaluate.predictions import check_volumes
+
+        kept = dict(connectivity=_connectivity(args), boundary_class=_boundary(args))
+        check_volumes(None, None, args.ignore_value, None, objects=None, **kept)
     if args.objects_3d and args.best_threshold:
         raise UnetlabError(
             "--best-threshold thresholds the cell probability plane by plane, and --objects-3d "
