@@ -111,3 +111,20 @@ def test_a_full_disk_stops_as_a_signal_does_with_the_count_and_the_record(
         "the same command and --skip-existing once there is space"
     )
     assert len(read_records(out)) == 1 and (out / "1.png").is_file()
+
+
+def test_a_rerun_stopped_before_its_outputs_does_not_count_the_earlier_ones(
+    stopped_at, tmp_path, capsys
+):
+    """A rerun with another model, stopped before it replaced an input's outputs, said
+    'with the outputs of 1 of 1 inputs': the earlier model's, which --skip-existing, as
+    the line says to continue, predicts again."""
+    argv, out = stopped_at(1, 2)  # the first run: its one input predicted
+    assert main(argv) == 0
+    save_model(tmp_path / "m2.pt", UNet(1, 2, depth=2, base_channels=2, padding="same"))
+    rerun = [a if a != str(tmp_path / "m.pt") else str(tmp_path / "m2.pt") for a in argv]
+    assert main([*rerun, "--overwrite"]) == 143  # stopped as its one input starts
+    assert (out / "0.png").is_file()  # the earlier outputs are kept
+    assert f"stopped by SIGTERM with the outputs of 0 of 1 inputs in {out}" in (
+        capsys.readouterr().err
+    )

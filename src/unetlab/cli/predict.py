@@ -526,10 +526,13 @@ def _disk_full(args, where: Callable[[], str], exc: DiskFullError, *, say: bool)
 
 def _inputs_done(args, files: list[Path], out_dir: Path) -> str:
     """``with the outputs of 2 of 4 inputs in OUT``: the ``files`` whose outputs asked for
-    are in ``out_dir`` (UnetlabError, OSError where it cannot be read)."""
-    from unetlab.inference.output_rules import finished_inputs
+    are in ``out_dir``, made as the stopped run makes them (its record: what
+    ``--skip-existing`` skips; an earlier model's a rerun did not replace yet are not
+    counted); UnetlabError, OSError where it cannot be read."""
+    from unetlab.inference.output_rules import finished_inputs, stopped_record
 
-    done = len(finished_inputs(out_dir, files, **output_options(args).wanted))
+    record = stopped_record(out_dir)
+    done = len(finished_inputs(out_dir, files, record=record, **output_options(args).wanted))
     return f"with the outputs of {done} of {len(files)} inputs in {out_dir}"
 
 

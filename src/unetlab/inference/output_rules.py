@@ -63,6 +63,7 @@ __all__ = [
     "refuse_theirs",
     "refuse_unlistable_names",
     "shared_outputs",
+    "stopped_record",
 ]
 
 
@@ -491,12 +492,26 @@ def prediction_folder(
             try:
                 yield folder
             except (KeyboardInterrupt, DiskFullError):  # stopped (a Ctrl-C, a full disk):
+                _STOPPED[folder.resolve()] = maker.made  # what its stop line counts by
                 _save_stopped(folder, files, maker.made, wanted, notes)  # the outputs written
                 raise  # so far are recorded too (evaluate --pred reads them)
             if outputs.objects is not None and outputs.objects_3d:
                 say_flat(notes)  # the 2-D images among the stacks
         if maker.made is not None:
             save_record(folder, maker.made, as_record(notes))
+
+
+#: output folder (resolved) -> the record of the run stopped in it in this process (None:
+#: stopped before it had one): :func:`stopped_record`
+_STOPPED: dict[Path, Provenance | None] = {}
+
+
+def stopped_record(out_dir: str | os.PathLike) -> Provenance | None:
+    """The record of the run of this process stopped in ``out_dir`` (a Ctrl-C, SIGTERM, a
+    full disk in :func:`prediction_folder`), None where none was or it had none yet: what
+    its stop line counts the inputs done by, as ``--skip-existing`` will skip them (an
+    earlier model's outputs a rerun stopped before replacing are not this run's)."""
+    return _STOPPED.get(Path(out_dir).resolve())
 
 
 @dataclass

@@ -257,12 +257,13 @@ class TreeStop:
         """``in ROOT/bob/ (folder 2 of 3) with the outputs of 1 of 4 inputs in OUT/bob; done:
         alice/; not started: carol/`` (``wanted``: the outputs asked for, as
         :func:`~unetlab.inference.output_rules.finished_inputs` takes them)."""
-        from unetlab.inference.output_rules import finished_inputs
+        from unetlab.inference.output_rules import finished_inputs, stopped_record
 
         rel, files = self.folders[self.at]
         text = f"in {self.root / rel}/ (folder {self.at + 1} of {len(self.folders)})"
         try:
-            done = len(finished_inputs(self.out_dir / rel, files, **wanted))
+            made = stopped_record(self.out_dir / rel)  # its own outputs, as --skip-existing
+            done = len(finished_inputs(self.out_dir / rel, files, record=made, **wanted))
             text += f" with the outputs of {done} of {len(files)} inputs in {self.out_dir / rel}"
         except (UnetlabError, OSError):  # its output folder unreadable: said without a count
             pass
