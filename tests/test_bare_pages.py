@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 import numpy as np
+import pytest
 import tifffile
 
 from unetlab.data.pairs import Pair
@@ -83,3 +84,22 @@ def test_training_says_pages_without_axes_are_trained_as_planes(tmp_path, caplog
         "predict gives the 3 pages of such a file to a 3-channel model as its channels"
         in caplog.text
     )
+
+
+def test_streamed_pages_as_many_as_the_model_s_channels_are_refused_naming_axes(tmp_path):
+    """Streamed (large), 3 grey pages that record no axes were 3 planes to a 3-channel
+    model (each grey page repeated into its channels), where read whole they are the 3
+    channels of one image: refused in one line; --axes ZYX streams them as planes."""
+    from unetlab.errors import UnetlabError
+
+    tifffile.imwrite(tmp_path / "c.tif", _planes(), photometric="minisblack")
+    net = UNet(3, 2, depth=2, base_channels=2).eval()
+    with pytest.raises(UnetlabError, match=r"c.tif: 3 pages and no axis metadata, as many as"):
+        predict_file(net, tmp_path / "c.tif", tmp_path / "o", large_threshold=100)
+    assert not (tmp_path / "o" / "c.tif").exists()
+    (planes,) = predict_file(
+        net, tmp_path / "c.tif", tmp_path / "z", axes="ZYX", large_threshold=100
+    )
+    assert tifffile.imread(planes).shape == (3, 24, 32)
+    (whole,) = predict_file(net, tmp_path / "c.tif", tmp_path / "w")  # read whole: channels
+    assert whole.name == "c.png"

@@ -59,7 +59,13 @@ from unetlab.inference import chosen, slide_resume
 from unetlab.inference.appearance import say_streamed_appearance
 from unetlab.inference.objects import measured_classes
 from unetlab.inference.outlines import outline_class, outline_colours
-from unetlab.inference.pages import given_page_axes, page_channel, page_colour, say_no_axes
+from unetlab.inference.pages import (
+    axes_fix,
+    given_page_axes,
+    page_channel,
+    page_colour,
+    say_no_axes,
+)
 from unetlab.inference.predict import (
     PredictOptions,
     check_finite,
@@ -363,6 +369,28 @@ def check_given_axes(slide: Slide) -> None:
     )
 
 
+def check_bare_channels(slide: Slide, model_channels: int) -> None:
+    """UnetlabError where ``slide``'s grey pages record no axes and are as many as the
+    model's channels (> 1): read whole they are one image's channels
+    (:func:`~unetlab.inference.pages.guess_pages`), which a large image read window by window
+    cannot take (its pages are planes or frames), naming what reads them either way."""
+    pages, h, w, c = slide.shape
+    if slide.given_axes is not None or c != 1 or not 1 < pages == model_channels:
+        return
+    if slide.path.suffix.lower() not in TIFF_SUFFIXES:
+        return
+    if read_page_axes(slide.path, pages, say=False).letters != "Q":
+        return
+    raise UnetlabError(
+        f"{slide.path.name}: {pages} pages and no axis metadata, as many as the model's "
+        "channels: read whole they are one image's channels, and this one is large, read "
+        f"window by window, where pages are planes or frames: give {axes_fix('ZYX')} if "
+        f"they are planes ({axes_fix('TYX')}: time points); if they are channels, save the "
+        "file with its axes (tifffile.imwrite(..., metadata={'axes': 'CYX'})), or read it "
+        f"whole with --large-pixels {h * w}"
+    )
+
+
 def _page_axes(slide: Slide, *, say: bool = False) -> PageAxes:
     """What the pages of a streamed stack are (:func:`_page_lead`): a TIFF's T and Z
     (:func:`~unetlab.data.tiffmeta.read_page_axes`, or as the user's axes say:
@@ -523,6 +551,7 @@ def predict_slide(
     colour = model.in_channels == 3
     with open_slide(path, level=outputs.level, colour_planes=colour, axes=axes) as slide:
         check_given_axes(slide)
+        check_bare_channels(slide, model.in_channels)
         _note_axes(slide)
         give_sizes(slide, outputs.pixel_size, outputs.z_spacing)
         how = dict(path=path, asked=asked, values=values, record=record, group=group)
