@@ -15,6 +15,7 @@ import unetlab.checkpoint
 from tests.test_objects_3d import _ball_stack, _balls, _write
 from tests.test_predict_objects import LocalNet, local_net
 from unetlab.cli import main
+from unetlab.errors import UnetlabError
 from unetlab.evaluate import evaluate_model, evaluate_predictions
 from unetlab.inference.folders import predict_folder
 
@@ -98,3 +99,21 @@ def test_flags_3d_scoring_does_not_read_are_refused_before_the_checkpoint_loads(
     args = ["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(tmp_path / "d")]
     assert main([*args, "--objects-3d", *flag]) != 0
     assert named in capsys.readouterr().err and loaded == []
+
+
+def test_a_2d_image_predicted_without_objects_3d_is_scored_not_refused(tmp_path, caplog):
+    """predict --instances (no --objects-3d) of a 2-D PNG: its objects are the ones
+    --objects-3d gives it, yet evaluate --pred --objects-3d refused them as 'each plane's
+    ... not 3-D ones'; stacks so predicted still are refused."""
+    _mixed(tmp_path / "d")
+    out = tmp_path / "o"
+    predict_folder(local_net(), [tmp_path / "d" / "images" / "f.png"], out, objects=True)
+    truth = tmp_path / "d" / "masks"
+    (tmp_path / "gt").mkdir()
+    (truth / "f.png").rename(tmp_path / "gt" / "f.png")
+    with caplog.at_level(logging.INFO):
+        (row,) = evaluate_predictions(out, tmp_path / "gt", objects_3d=True).images
+    assert row["name"] == "f" and row["objects"] == len(np.unique(_truth()[6])) - 1
+    predict_folder(local_net(), [tmp_path / "d" / "images" / "s.tif"], out, objects=True)
+    with pytest.raises(UnetlabError, match="s_objects.tif: its objects are each plane's"):
+        evaluate_predictions(out, truth, objects_3d=True)
