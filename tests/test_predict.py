@@ -275,8 +275,9 @@ def test_display_of_a_float_image_with_nan_and_infinities_draws_them_black():
 
 def test_a_grey_image_for_a_colour_model_is_said_once(tmp_path, caplog):
     model = UNet(3, 2, depth=2, base_channels=2)
-    stack = np.random.default_rng(5).integers(0, 255, (3, 24, 20), dtype=np.uint8)
-    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")  # three grey pages
+    # four grey pages (three would be read as the model's three channels: test_bare_pages)
+    stack = np.random.default_rng(5).integers(0, 255, (4, 24, 20), dtype=np.uint8)
+    tifffile.imwrite(tmp_path / "s.tif", stack, photometric="minisblack")
     with caplog.at_level("WARNING"):
         predict_file(model, tmp_path / "s.tif", tmp_path / "out")
     said = [r for r in caplog.records if "grey image given to a 3-channel model" in r.message]
