@@ -99,6 +99,15 @@ def read_class_names(root: str | os.PathLike) -> dict[int, str] | None:
 
 #: a line of the ``value name`` form (``128 dim``, ``255: bright``)
 VALUE_NAME = re.compile(r"^(\d+)\s*[\s:,=]\s*(\S.*)$")
+#: names that call a class no class of its own: the background, or pixels left unlabelled
+NO_CLASS_NAMES = frozenset(
+    (
+        "background", "bg", "backdrop", "membrane", "void", "ignore", "ignored",
+        "unlabeled", "unlabelled", "unknown", "unclassified", "other", "others", "rest",
+        "nothing", "none", "empty", "clutter", "no class", "no label", "not labelled",
+    )
+)  # fmt: skip
+_NO_CLASS_WORDS = frozenset(name.replace(" ", "") for name in NO_CLASS_NAMES)
 
 
 def names_of_lines(lines: Sequence[str]) -> dict[int, str]:
@@ -109,6 +118,16 @@ def names_of_lines(lines: Sequence[str]) -> dict[int, str]:
     if lines and all(pairs) and len({int(m[1]) for m in pairs}) == len(pairs):
         return {int(m[1]): m[2].strip() for m in pairs}
     return dict(enumerate(lines))
+
+
+def names_a_class(name: str | None) -> bool:
+    """Whether ``name`` names a class of its own (``road``): neither a number (a class
+    named by its mask value: unnamed) nor one of :data:`NO_CLASS_NAMES` (``background``,
+    ``void``, ``unlabelled``, ``other``, ...; case, ``_`` and ``-`` aside)."""
+    if name is None:
+        return False
+    word = re.sub(r"[\s_-]+", "", str(name).lower())
+    return bool(word) and not word.isdigit() and word not in _NO_CLASS_WORDS
 
 
 def names_disagree(names: dict[int, str], table: ColourTable, path: Path) -> str | None:

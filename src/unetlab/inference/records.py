@@ -34,12 +34,12 @@ import numpy as np
 import torch
 
 from unetlab.atomic import atomic_path
-from unetlab.data.classes import class_colours
+from unetlab.data.classes import class_colours, names_a_class
 from unetlab.data.exclude import as_config
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import UnetlabError
 from unetlab.inference.object_recipe import is_instance_model
-from unetlab.inference.objects import CUT_MIN_AREA, ObjectOptions
+from unetlab.inference.objects import CUT_MIN_AREA, ObjectOptions, model_background
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.tta import resolve_tta
 from unetlab.plots import palette
@@ -49,6 +49,7 @@ __all__ = [
     "RECORDS",
     "OutputOptions",
     "Provenance",
+    "class_palette",
     "file_sha256",
     "label_colours",
     "prediction_record",
@@ -210,13 +211,28 @@ def _objects(objects):
 def label_colours(model, *, color: bool, values: bool) -> np.ndarray | None:
     """The palette a label PNG is written with: the data set's colours when the model records
     a palette (the colour of each class's mask value, or the whole palette when ``values``
-    writes mask values), else the VOC colour map for ``color``, else None (grey)."""
+    writes mask values), else :func:`class_palette` for ``color``, else None (grey)."""
     recorded = getattr(model, "palette", None)
     if recorded is not None and model.label_values is not None:
         if values:
             return np.asarray(recorded, np.uint8)
         return class_colours(recorded, model.label_values)
-    return palette(max(model.num_classes, 2)) if color else None
+    return class_palette(model) if color else None
+
+
+def class_palette(model) -> np.ndarray:
+    """(K, 3) uint8 VOC colours of ``model``'s K classes (:func:`unetlab.plots.palette`):
+    class 0 black, the background overlays leave untinted, unless its name names a class of
+    its own (:func:`~unetlab.data.classes.names_a_class`: ``road``, not ``background`` nor
+    ``0``) and no other class is the background (:func:`model_background`): then the first
+    VOC colour no class has, as a colour table colours its road (a road-scene overlay left
+    road untinted and ``--color`` drew it black: audit s39 roads)."""
+    k = max(model.num_classes, 2)
+    colours = palette(k + 1)
+    names = list(getattr(model, "classes", None) or ())
+    if names and names_a_class(names[0]) and model_background(model) in (0, None):
+        colours[0] = colours[k]
+    return colours[:k]
 
 
 def weights_sha256(model: torch.nn.Module) -> str:

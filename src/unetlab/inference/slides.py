@@ -80,6 +80,7 @@ from unetlab.inference.predict import (
 from unetlab.inference.records import (
     TIFF_KEY,
     OutputOptions,
+    class_palette,
     label_colours,
     png_text,
     prediction_record,
@@ -99,7 +100,6 @@ from unetlab.inference.slide_outputs import Together, finish, publishing_path, s
 from unetlab.inference.slide_overlay import OVERLAY_SIDE, by_object, write_slide_overlay
 from unetlab.inference.slide_progress import TileProgress
 from unetlab.inference.tiling import TileGrid, iter_tiled_rows
-from unetlab.plots import palette
 from unetlab.runtime import check_precision, resolve_device
 
 log = logging.getLogger(__name__)
@@ -474,7 +474,7 @@ def _label_spec(model, slide: Slide, outputs: OutputOptions, *, values, record, 
     colormap = None
     if outputs.color:
         colormap = np.zeros((3, 256), dtype=np.uint16)
-        colormap[:, : max(k, 2)] = palette(max(k, 2)).T.astype(np.uint16) * 257
+        colormap[:, : max(k, 2)] = class_palette(model).T.astype(np.uint16) * 257
     names = list(getattr(model, "classes", None) or [])[: max(k, 2)]
     label_dtype = encode_labels(np.zeros(1, np.uint8), values).dtype
     void = model_label_nodata(model, values, label_dtype, slide.path.name) if nodata else None
