@@ -454,3 +454,19 @@ def test_the_normalisation_line_of_multi_channel_images_says_per_channel():
     deep = _varied(facts(dtype="uint16"), 13)
     assert "0-1, each of the 13 channels on its own (saturated" in plan_normalization(deep).reason
     assert "channels on its own" not in plan_normalization(facts(dtype="uint16")).reason
+
+
+def test_elastic_deformation_is_planned_by_the_training_images_not_those_that_validate(tmp_path):
+    """12 pairs of which 3 validate: 9 train, fewer than FEW_IMAGES, so elastic; the plan
+    counted all 12 ('20 images' of a road set whose 16 trained: audit s39 roads)."""
+    from unetlab import plan_training
+    from unetlab.plan import FEW_IMAGES
+
+    from .test_train import write_blobs
+
+    root = write_blobs(tmp_path / "data", 12, size=32)
+    cfg = load_config(None, [f"data.root={root}", "data.val_fraction=0.25"])
+    _, plan = plan_training(cfg, set())
+    elastic = next(c for c in plan.choices if c.key == "augment.elastic")
+    assert 9 < FEW_IMAGES < 12 and elastic.value is True
+    assert elastic.reason.startswith("9 training images: few")

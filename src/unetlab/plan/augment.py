@@ -23,17 +23,18 @@ LAYOUT_IMAGES = 4
 STAIN = 0.2
 
 
-def plan_augment(fp: Fingerprint) -> list[Choice]:
-    """Elastic deformation for fewer than ``FEW_IMAGES`` images; brightness/contrast 0.2
-    where the images' median grey levels vary by more than a tenth of their range, else 0.1;
-    upside-down flips and quarter turns unless the classes' layout has an up
+def plan_augment(fp: Fingerprint, training: int | None = None) -> list[Choice]:
+    """Elastic deformation for fewer than ``FEW_IMAGES`` training images (``training``: how
+    many of ``fp``'s pairs train, the others validate; None: all of them); brightness/contrast
+    0.2 where the images' median grey levels vary by more than a tenth of their range, else
+    0.1; upside-down flips and quarter turns unless the classes' layout has an up
     (:func:`plan_orientation`)."""
-    n = len(fp.pairs)
+    n = len(fp.pairs) if training is None else training
     few = n < FEW_IMAGES
     elastic = Choice(
         "augment.elastic",
         few,
-        f"{n} images: "
+        f"{n} {'images' if training is None else 'training images'}: "
         + (
             "few, so elastic deformation (the paper)"
             if few

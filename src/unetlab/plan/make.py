@@ -77,7 +77,8 @@ def make_plan(
     choices = [tile, batch, plan_normalization(fp)]
     if "data.tiles_per_epoch" not in explicit:
         choices += plan_tiles_per_epoch(cfg.data.tiles_per_epoch, yours or batch.value)
-    choices += loss + plan_augment(fp) + precision
+    training = None if images is None or val_images is None else images - val_images
+    choices += loss + plan_augment(fp, training) + precision  # what training sees
     if val_images is not None:
         choices.append(plan_offset(val_images))
     if cfg.train.max_minutes > 0:
