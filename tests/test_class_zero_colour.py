@@ -11,6 +11,7 @@ from PIL import Image
 from unetlab import UNet
 from unetlab.data.classes import names_a_class
 from unetlab.data.io import write_png
+from unetlab.data.preview import tile_colours
 from unetlab.inference.files import predict_file
 from unetlab.inference.records import label_colours
 from unetlab.plots import overlay, palette
@@ -66,3 +67,9 @@ def test_color_label_images_read_whole_and_streamed_colour_road(tmp_path):
     predict_file(net, tmp_path / "big.tif", tmp_path / "out", color=True, large_threshold=100)
     with tifffile.TiffFile(tmp_path / "out" / "big.tif") as tif:
         assert (tif.pages[0].colormap[:, 0] // 257).tolist() == road
+
+
+def test_the_training_preview_draws_the_target_in_the_same_colours():
+    assert tile_colours([0, 1, 2], None, ROADS).tolist() == palette(4)[[3, 1, 2]].tolist()
+    assert tile_colours([0, 1, 2], None, ["background", "a", "b"]).tolist() == palette(3).tolist()
+    assert tile_colours([0, 255]).tolist() == palette(2).tolist()  # unnamed

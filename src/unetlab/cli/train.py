@@ -449,7 +449,7 @@ def _preview(args, cfg, data, sizes: tuple[int, int]) -> None:
         args.preview,
         count=args.preview_tiles,
         class_names=data.class_names,
-        colours=tile_colours(data.label_values, data.palette),
+        colours=tile_colours(data.label_values, data.palette, data.class_names, data.ignore_value),
     )
     logging.getLogger("unetlab.train").info(
         "preview: %d training tiles (epoch 1) in %s, all of them in %s",

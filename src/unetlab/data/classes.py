@@ -130,6 +130,19 @@ def names_a_class(name: str | None) -> bool:
     return bool(word) and not word.isdigit() and word not in _NO_CLASS_WORDS
 
 
+def voc_class_colours(k: int, names: Sequence[str], background: int | None) -> np.ndarray:
+    """(k, 3) uint8 VOC colours of k classes named ``names`` (:func:`voc_colormap`): class 0
+    black, the background overlays leave untinted, unless its name names a class of its own
+    (:func:`names_a_class`: ``road``, not ``background`` nor ``0``) and no other class is the
+    ``background`` (0 or None): then the first VOC colour no class has, as a colour table
+    colours its road (a road-scene overlay left road untinted and ``--color`` drew it black:
+    audit s39 roads)."""
+    colours = voc_colormap(k + 1)
+    if names and names_a_class(names[0]) and background in (0, None):
+        colours[0] = colours[k]
+    return colours[:k]
+
+
 def names_disagree(names: dict[int, str], table: ColourTable, path: Path) -> str | None:
     """One line when ``class_names.txt`` (``names``, read from ``path``) and the colour
     table beside it name the classes differently (case and spaces aside): a value each names

@@ -30,10 +30,11 @@ from pathlib import Path
 import numpy as np
 
 from unetlab.atomic import atomic_path
-from unetlab.data.classes import class_colours, voc_colormap
+from unetlab.data.classes import class_colours, voc_class_colours
 from unetlab.data.datasets import TileDataset
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.void import percent
+from unetlab.data.weightmap import background_class
 from unetlab.errors import UnetlabError
 from unetlab.outputs import made_from, output_folder
 
@@ -88,12 +89,20 @@ def check_count(dataset: TileDataset, count: int) -> None:
         )
 
 
-def tile_colours(label_values: Sequence[int], palette: Sequence | None = None) -> np.ndarray:
+def tile_colours(
+    label_values: Sequence[int],
+    palette: Sequence | None = None,
+    names: Sequence[str] = (),
+    ignore_value: int | None = None,
+) -> np.ndarray:
     """(K, 3) uint8 colour of each class index: the data set's palette entry of its mask value
-    (palette masks, colour tables), else the VOC colours of 0..K-1 (0 black)."""
+    (palette masks, colour tables), else the VOC colours of 0..K-1, 0 black where it is the
+    background (:func:`~unetlab.data.classes.voc_class_colours` of the class ``names`` and
+    :func:`~unetlab.data.weightmap.background_class`), as predict draws them."""
     if palette is not None:
         return class_colours(palette, label_values)
-    return voc_colormap(len(label_values))
+    background = background_class(label_values, names, ignore_value=ignore_value)
+    return voc_class_colours(len(label_values), names, background)
 
 
 def target_rgb(target: np.ndarray, colours: np.ndarray) -> np.ndarray:

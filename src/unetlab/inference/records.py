@@ -34,7 +34,7 @@ import numpy as np
 import torch
 
 from unetlab.atomic import atomic_path
-from unetlab.data.classes import class_colours, names_a_class
+from unetlab.data.classes import class_colours, voc_class_colours
 from unetlab.data.exclude import as_config
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import UnetlabError
@@ -42,7 +42,6 @@ from unetlab.inference.object_recipe import is_instance_model
 from unetlab.inference.objects import CUT_MIN_AREA, ObjectOptions, model_background
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.tta import resolve_tta
-from unetlab.plots import palette
 from unetlab.provenance import code_identity
 
 __all__ = [
@@ -221,18 +220,11 @@ def label_colours(model, *, color: bool, values: bool) -> np.ndarray | None:
 
 
 def class_palette(model) -> np.ndarray:
-    """(K, 3) uint8 VOC colours of ``model``'s K classes (:func:`unetlab.plots.palette`):
-    class 0 black, the background overlays leave untinted, unless its name names a class of
-    its own (:func:`~unetlab.data.classes.names_a_class`: ``road``, not ``background`` nor
-    ``0``) and no other class is the background (:func:`model_background`): then the first
-    VOC colour no class has, as a colour table colours its road (a road-scene overlay left
-    road untinted and ``--color`` drew it black: audit s39 roads)."""
-    k = max(model.num_classes, 2)
-    colours = palette(k + 1)
+    """(K, 3) uint8 VOC colours of ``model``'s K classes, class 0 black where it is the
+    background (:func:`~unetlab.data.classes.voc_class_colours` of its class names and
+    :func:`model_background`)."""
     names = list(getattr(model, "classes", None) or ())
-    if names and names_a_class(names[0]) and model_background(model) in (0, None):
-        colours[0] = colours[k]
-    return colours[:k]
+    return voc_class_colours(max(model.num_classes, 2), names, model_background(model))
 
 
 def weights_sha256(model: torch.nn.Module) -> str:
