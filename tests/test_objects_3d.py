@@ -98,6 +98,16 @@ def _one_each(ids: np.ndarray, truth: np.ndarray) -> None:
     )
 
 
+def test_nuclei_the_planes_part_along_a_tilted_seam_stay_apart():
+    # no neck, and the seam moves 2 px from one 2 um plane to the next (a boundary tilted
+    # 27 degrees): no seam within a pixel above or below, so the planes' parting was dropped
+    planes = np.zeros((9, 30, 60), np.int32)
+    for z in range(1, 8):
+        cut = 25 + 2 * (z - 4)
+        planes[z, 5:25, 5:cut], planes[z, 5:25, cut:50] = 1, 2
+    _one_each(objects_3d(planes, VOXEL), truth=planes)  # the same ids in every plane
+
+
 def test_balls_stacked_with_a_shallow_neck_part_across_2um_planes():
     # 5 um balls 9 um apart in z (1 um overlap), planes 2 um apart: the neck is 1.4-2 um
     # below the centres, which 'at least a z step' (2 um) of rise merged into one object
