@@ -25,7 +25,8 @@ the median predicted / true area of matched objects, and merges and splits as
 
 ``data.seam_weight`` (the loss weight of the boundary pixels within ``boundary_width + 1`` px
 of another object) was measured at commit 898d7c5 (the rows of that file: w 5 and 20 against
-the baseline, seeds 0-2) and removed after, as it did not win; ``--set`` takes any other key.
+the baseline, seeds 0-2) and removed after, as it did not win; ``--set`` takes any other key
+(session 39: ``data.boundary_width``, which ``--score`` records of a kept run).
 """
 
 from __future__ import annotations
@@ -174,7 +175,7 @@ def main() -> None:
 def _run_keys(run: Path) -> dict:
     """The keys this bench varies, from a kept run's config.yaml."""
     cfg = load_config(run / "config.yaml")
-    return {"train.seed": cfg.train.seed, "data.seam_weight": cfg.data.seam_weight}
+    return {"train.seed": cfg.train.seed, "data.boundary_width": cfg.data.boundary_width}
 
 
 if __name__ == "__main__":
