@@ -50,6 +50,25 @@ def _as_planned(cfg: Config, choices: list[Choice], explicit: set[str]) -> Confi
     return Plan([c for c in choices if c.key not in explicit]).apply(cfg)
 
 
+def _marked(
+    choices: list[Choice], cfg: Config, explicit: set[str], sources: dict[str, str]
+) -> list[Choice]:
+    """``choices`` with those of the user's keys (``explicit``) marked: the user's value in
+    ``cfg`` and the config file that set it (``sources``)."""
+    values = cfg.to_dict()
+
+    def yours(key: str):
+        section, name = key.split(".", 1)
+        return values[section][name]
+
+    return [
+        Choice(c.key, c.value, c.reason, True, yours(c.key), sources.get(c.key), c.shown)
+        if c.key in explicit
+        else c
+        for c in choices
+    ]
+
+
 def make_plan(
     fp: Fingerprint,
     cfg: Config,
@@ -87,17 +106,5 @@ def make_plan(
         choices.append(
             Choice("train.patience", 0, f"{budget}, the lr annealed, not early stopping")
         )
-    values = cfg.to_dict()
-
-    def yours(key: str):
-        section, name = key.split(".", 1)
-        return values[section][name]
-
-    sources = sources or {}
-    marked = [
-        Choice(c.key, c.value, c.reason, True, yours(c.key), sources.get(c.key), c.shown)
-        if c.key in explicit
-        else c
-        for c in choices
-    ]
+    marked = _marked(choices, cfg, explicit, sources or {})
     return Plan(marked, fp.summary(), notes, data_bytes=memory.data)
