@@ -60,46 +60,31 @@ def fit(
     config_file: str | os.PathLike | None = None,
 ) -> dict:
     """Train ``cfg`` into ``run_dir``; returns the final metrics and where things are:
-    ``best_val_miou`` is the val mIoU of the epoch saved as best.pt (``best_epoch``),
-    ``best_val_miou_smoothed`` the average over validations that chose it
-    (``train.best_smoothing``); ``val`` the last validation's metrics.
+    ``best_val_miou``, best.pt's val mIoU (epoch ``best_epoch``), ``best_val_miou_smoothed``
+    the average over the validations that chose it (``train.best_smoothing``), ``val`` the last.
 
-    Raises OutputError for an existing run unless ``resume`` (continue from
-    ``checkpoints/last.pt``; ``"auto"``: where there is one, else start the run, as a
-    requeued batch job does) or ``overwrite``, for run files unetlab did not write, for a
-    ``run_dir`` that is a file or lies in a folder the data is read from, and for a run folder
-    another process is training into (it holds the folder's lock). Ctrl-C, SIGTERM and SIGHUP
-    stop the run at the next step boundary (:class:`StopRequest`): ``last.pt`` is saved (a
-    later ``resume`` continues from the same batch) and KeyboardInterrupt (:class:`Stopped`
-    for SIGTERM and SIGHUP) is raised. Out of
-    memory raises OutOfMemoryError naming the settings to lower. Under torchrun every process
-    calls this; the main one locks and writes the run folder and logs. On a CPU, malloc keeps
-    freed blocks for reuse while it trains (:func:`unetlab.runtime.tuned_allocator`).
+    OutputError for an existing run unless ``resume`` (from ``checkpoints/last.pt``;
+    ``"auto"``: where there is one, as a requeued batch job) or ``overwrite``, for run files
+    unetlab did not write, a ``run_dir`` that is a file or in a folder the data is read from,
+    and a run folder another process trains into (holds its lock). Ctrl-C, SIGTERM and SIGHUP
+    stop at the next step (:class:`StopRequest`): ``last.pt`` is saved (a resume continues
+    from that batch), then KeyboardInterrupt (:class:`Stopped` for SIGTERM, SIGHUP) is raised.
+    Out of memory raises OutOfMemoryError naming the settings to lower. Under torchrun every
+    process calls this; the main one locks, writes and logs. ``resume`` trains ``cfg`` as
+    given: the run's ``config.yaml`` changed only in ``unetlab.config.RESUMABLE`` (epochs,
+    max_minutes, batch_size, device, data.root, ...); other keys, or a cosine / poly schedule
+    switched between a time budget and none, are refused naming them: resume with
+    ``load_config(run_dir / "config.yaml")`` changed in those keys only.
 
-    ``resume`` trains ``cfg`` as given, which must be the run's own config (its
-    ``config.yaml``, plan included) but for the keys a resume may change: how long and where it
-    trains (``unetlab.config.RESUMABLE``: epochs, max_minutes, batch_size, device, data.root,
-    ...). Any other difference (normalisation, loss, target, tile size, model, ...) would change
-    what the run trains, so it is refused with one line naming the keys: resume with
-    ``load_config(run_dir / "config.yaml")``, changed in those keys only. So is a switch of a
-    cosine / poly schedule between a time budget and none (``train.max_minutes``).
-
-    ``progress``: the bar of each epoch's steps (on a terminal or in a notebook), nothing
-    else. The run's log lines (the plan, each epoch, the end) always go to ``train.log``, and
-    to the console as logging is set up (:func:`~unetlab.train.log.console_log`): on stderr
-    where nothing is; warnings only after ``logging.basicConfig(level=logging.WARNING)`` or
-    ``logging.getLogger("unetlab").setLevel(logging.WARNING)`` (audit s32 notebook 12).
-
-    ``plan``: a :class:`unetlab.plan.Plan` whose reasons go to ``train.log`` and whose
-    values go to ``plan.yaml`` in the run folder. ``clock`` (seconds, default
-    ``time.perf_counter``) times the ``train.max_minutes`` budget; tests pass a fake one.
-    ``split``: another run's split record (its split.json, :func:`~unetlab.data.split_record.
-    read_split`) whose files a new run trains and validates on, to repeat that run exactly
-    (a file gone or changed is refused; files added since are left out).
-    ``config_file``: the file ``cfg`` was loaded from; when it is a run's ``config.yaml``, a
-    new run (not a resume, no ``split``) on data other than the files that run's split.json
-    lists is warned, on stderr and in ``train.log`` (:func:`unetlab.train.repeat.other_data`).
-    """
+    ``progress``: each epoch's bar, nothing else; the log lines go to ``train.log`` and the
+    console as logging is set up (:func:`~unetlab.train.log.console_log`: stderr where
+    nothing is; warnings only after ``logging.basicConfig(level=logging.WARNING)``).
+    ``plan``: a :class:`unetlab.plan.Plan` (reasons to ``train.log``, values to
+    ``plan.yaml``). ``clock``: seconds for the
+    ``train.max_minutes`` budget (default ``time.perf_counter``). ``split``: another run's
+    split record (:func:`~unetlab.data.split_record.read_split`) to repeat it on its files (one
+    gone or changed is refused). ``config_file``: where ``cfg`` was loaded from; a run's
+    ``config.yaml`` used on other data warns (:func:`unetlab.train.repeat.other_data`)."""
     cfg, resume = _prepared(cfg, run_dir, resume=resume, progress=progress)
     group = Group.from_env()
     device = group.device(resolve_device(cfg.train.device, "train.device: cpu (--device cpu)"))
@@ -108,9 +93,7 @@ def fit(
     with group.joined(device), contextlib.ExitStack() as held:
         started, clock = time.perf_counter(), shared_clock(clock or time.perf_counter, group)
         begun = clock()  # a time budget counts from here: loading the data is part of it
-        held.enter_context(_own_random_state(device))  # the caller's seeds stay as they were
-        if device.type == "cpu":  # one tuned heap for training and validation, given back
-            held.enter_context(tuned_allocator())  # at the end: fewer page faults per step
+        _hold_training_state(held, device)
         run_dir = _claimed(run_dir, cfg, group, held, resume=resume, overwrite=overwrite)
         how = dict(resume=resume, progress=progress, clock=clock, begun=begun, split=split)
         return _logged_fit(cfg, run_dir, device, group, plan, config_file, started, **how)
@@ -256,6 +239,15 @@ def _run_logs(run_dir: Path, group: Group):
     finally:
         detach_log(handler)
         detach_console(console)
+
+
+def _hold_training_state(held: contextlib.ExitStack, device: torch.device) -> None:
+    """Into ``held``: the caller's random state, restored at the end (the caller's seeds stay as
+    they were), and on a CPU one tuned heap for training and validation, given back at the end
+    (fewer page faults per step: :func:`unetlab.runtime.tuned_allocator`)."""
+    held.enter_context(_own_random_state(device))
+    if device.type == "cpu":
+        held.enter_context(tuned_allocator())
 
 
 def _own_random_state(device: torch.device):
