@@ -1363,24 +1363,19 @@ def predict_objects(
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Objects of one image: ``(ids, table)``; with ``objects_3d``, of a z-stack array in 3-D.
 
-    ``image``: (H, W) or (H, W, C) as for :func:`unetlab.inference.predict.predict_image`,
-    which predicts the probabilities (tiled; ``predict_options`` such as ``tile_size``,
-    ``device``, ``tta`` go to it) before they become objects, so an object cut by a tile
-    edge comes out whole. ``ids``: (H, W) uint16 object ids 1..n (uint32 past 65,535
-    objects), 0 = background. ``table``: :func:`object_table` with the image's raw values,
-    and the ``_um`` columns for a ``pixel_size`` (µm per pixel, one number or (y, x), as
-    :func:`unetlab.measure_objects` takes it). ``min_area`` .. ``watershed_seeds``: the
-    :class:`ObjectOptions` fields of the same names (the command line's ``--min-area`` ..
-    ``--split-interior``, ``--watershed-seeds``); those left None come from
-    ``object_options`` (every field at once, as ``evaluate_model`` takes it), by default
-    the model's record (:meth:`ObjectOptions.for_model`).
-    A file's path is refused, as by ``predict_image``: ``unetlab.read_image(path)`` first.
-    ``objects_3d``: ``image`` is a (Z, Y, X[, C]) stack, and ``(ids, table)`` are those
-    ``predict_file(..., objects_3d=True)`` writes of a file: (Z, Y, X) ids, one per object
-    across its planes, and one table row per 3-D object, with ``_um`` columns where
-    ``pixel_size`` and ``z_spacing`` (µm between planes) are given
-    (:func:`~unetlab.inference.objects_3d.predict_objects_3d`).
-    """
+    ``image``: (H, W) or (H, W, C); :func:`unetlab.inference.predict.predict_image` predicts
+    its probabilities (tiled; ``predict_options`` such as ``tile_size``, ``device``, ``tta``
+    go to it) before they become objects, so one cut by a tile edge comes out whole. A file's
+    path is refused: ``unetlab.read_image(path)`` first. ``ids``: (H, W) uint16 object ids
+    1..n (uint32 past 65,535), 0 = background. ``table``: :func:`object_table` with the
+    image's raw values, and ``_um`` columns for a ``pixel_size`` (µm per pixel, one number or
+    (y, x)). ``min_area`` .. ``watershed_seeds``: the :class:`ObjectOptions` fields
+    (``--min-area`` .. ``--watershed-seeds``); those left None come from ``object_options``
+    (all at once, as ``evaluate_model`` takes it), by default :meth:`ObjectOptions.for_model`.
+    ``objects_3d``: ``image`` is a (Z, Y, X[, C]) stack, and ``(ids, table)`` are what
+    ``predict_file(..., objects_3d=True)`` writes: (Z, Y, X) ids, one per object across its
+    planes, one table row per 3-D object, ``_um`` columns where ``pixel_size`` and
+    ``z_spacing`` (µm between planes) are given (:mod:`unetlab.inference.objects_3d`)."""
     fields = dict(
         min_area=min_area,
         seed_threshold=seed_threshold,
