@@ -237,43 +237,33 @@ def predict_file(
     counted: Callable[..., None] | None = None,
     **settings,
 ) -> list[Path]:
-    """Predict one image file and write its outputs into ``out_dir``; return their paths
-    (the outputs are listed in this module's description; the label image is written last,
-    all atomically).
+    """Predict one image file and write its outputs into ``out_dir`` (listed in this module's
+    description; the label image last, all atomically); return their paths.
 
-    ``outputs`` (:class:`~unetlab.inference.records.OutputOptions`) says what is written;
-    ``options`` (:class:`~unetlab.inference.predict.PredictOptions`) how the image is
-    predicted; ``settings``: the fields of either by name (``save_probabilities=True``,
-    ``tile_size=``, ...). ``channel=``: an index, a list of them (bands read in that order,
-    for a net of as many channels: ``[3, 2, 1, 7]``), or the name of a channel the file
-    records (ImageJ label, OME ``Channel Name``; case-insensitive). A 1-channel image given to a
-    1-channel model is predicted as it is unless ``channel`` is given (not the model's
-    ``data.channel``). ``axes``: the file's axes, where it records none. ``counted``, if
-    given, is called with the objects found in each plane (``[n]`` for one image), and for
-    a semantic model's objects also with their count per class (``{"grain": 116, "pore":
-    11}``: :func:`~unetlab.inference.measure.class_counts`).
+    ``outputs`` (:class:`~unetlab.inference.records.OutputOptions`): what is written;
+    ``options`` (:class:`~unetlab.inference.predict.PredictOptions`): how it is predicted;
+    ``settings``: the fields of either by name (``save_probabilities=True``, ``tile_size=``).
+    ``channel=``: an index, a list (bands read in that order: ``[3, 2, 1, 7]``) or the name
+    of a channel the file records (case-insensitive); a 1-channel image given to a 1-channel
+    model is predicted as it is unless ``channel`` is given. ``axes``: the file's axes, where
+    it records none. ``counted``: called with the objects found in each plane (``[n]`` for one
+    image), and for a semantic model's objects with their count per class (``{"grain": 116,
+    "pore": 11}``: :func:`~unetlab.inference.measure.class_counts`).
 
-    Large inputs (TIFFs above ``large_threshold`` px a page; without it, above
-    ``LARGE_PIXELS`` or, one page, above :data:`~unetlab.inference.sizing.WHOLE_BUDGET`
-    bytes read whole; ``level`` > 0; Zarr folders: the one rule of
-    :mod:`~unetlab.inference.stream_rule`) are streamed by :func:`~unetlab.inference.slides.predict_slide`
-    into ``output_format`` (``"ome-tiff"``: ``<stem>.tif``, ``"ome-zarr"``: ``<stem>.ome.zarr``),
-    pyramidal, with the input's pixel size; ``draw_overlay``: ``<stem>_overlay.png`` on a
-    copy sampled to fit 4096 px (one process); ``group``: processes that share the image.
+    Large inputs (TIFFs above ``large_threshold`` px a page, ``level`` > 0, Zarr folders:
+    :mod:`~unetlab.inference.stream_rule`) are streamed by
+    :func:`~unetlab.inference.slides.predict_slide` into ``output_format`` (``"ome-tiff"``,
+    ``"ome-zarr"``), pyramidal, with the input's pixel size; ``draw_overlay``: on a copy
+    sampled to fit 4096 px; ``group``: processes that share the image.
 
-    ``out_dir`` is checked and locked as ``unetlab predict`` checks its ``--output``
-    (:func:`prediction_folder`): a folder holding files unetlab did not write is refused, so
-    none of them is replaced, and so are outputs of another input of the same name
-    (``x.png``'s, for ``x.ome.tif``), unless ``overwrite``; ``path`` itself is never
-    replaced. Called alone (not from :func:`~unetlab.inference.folders.predict_folder`,
-    which writes them for its files), the PNG outputs of a georeferenced input get their
-    world files, returned with the outputs. Raises ImageReadError/UnetlabError for
-    unreadable or unfit images (NaN or infinite pixels: naming how many), OutputError for
-    such an output folder (or a full or read-only disk), OutOfMemoryError naming the
-    settings to lower. A stack read whole that is stopped part-way (a notebook's interrupt
-    too) keeps the pages it finished, and the same call predicts only the others
-    (:mod:`~unetlab.inference.page_resume`).
-    """
+    ``out_dir`` is checked and locked as ``unetlab predict``'s ``--output``
+    (:func:`prediction_folder`): files unetlab did not write, and outputs of another input of
+    the same name (``x.png``'s, for ``x.ome.tif``), are refused unless ``overwrite``; ``path``
+    is never replaced. Called alone, a georeferenced input's PNG outputs get world files.
+    Raises ImageReadError/UnetlabError for unreadable or unfit images (NaN or infinite
+    pixels), OutputError for such a folder (or a full or read-only disk), OutOfMemoryError
+    naming the settings to lower. A stack read whole and stopped part-way keeps the pages it
+    finished; the same call predicts the others (:mod:`~unetlab.inference.page_resume`)."""
     check_keywords(OutputOptions.taken(outputs, settings)[1])  # instances=: objects=True
     check_model(model)  # a checkpoint's path: load it first
     # True: a bar of the tiles, as predict_image(progress=True) draws (audit s32 notebook 4)
@@ -282,9 +272,8 @@ def predict_file(
         each_position(),  # a multi-position OME-TIFF's positions each predicted
     ):
         given = dict(axes=axes, progress=done, counted=counted)
-        return _predicted(
-            _File.of(model, Path(path), Path(out_dir), outputs, options, settings, **given), group
-        )
+        file = _File.of(model, Path(path), Path(out_dir), outputs, options, settings, **given)
+        return _predicted(file, group)
 
 
 def _predicted(file: _File, group: Group) -> list[Path]:
