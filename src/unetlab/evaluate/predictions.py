@@ -1,5 +1,31 @@
 """Scoring saved predictions against ground-truth masks: :func:`evaluate_predictions`.
 
+What is read: in ``pred_dir``, label images of class indices named ``<stem>.png``
+(``<stem>.tif`` for stacks, one page per mask page), as ``unetlab predict`` writes them, and/or
+object ids (0 = none, 1..n) in ``<stem>_objects.tif`` as ``unetlab predict --instances`` writes
+them, which are then the predicted objects; ``<stem>_pred.png`` (another tool's name:
+:data:`~unetlab.data.names.PREDICTION_NAMES`) where no ``<stem>.png`` is beside it. Object ids
+give the pixel classes background (0) and object (1) where there is no class map, where it is
+an instance model's (background / boundary / interior, by its record: scored as its objects'
+foreground, as ``evaluate --checkpoint`` scores it; such a map without its ids is refused) or
+with ``gt_instances``. ``gt_dir``: a folder of masks with the same stems, or a data folder
+(images/ + masks/, ISBI, VOC; its ``val/`` when it has one). A class map whose record (the
+``predict.json`` of its folder, by the key the file carries) says it holds mask values
+(``unetlab predict --label-values``) is read as classes by ``label_values`` too; None: those
+its record gives (``outputs.label_values``; masks are then read by them as well); without them
+(a record from before they were recorded), or with a value none of them, it is refused.
+``class_names`` default to the names in the data set's ``class_names.txt`` (line i names mask
+value i; in ``gt_dir`` or its parent, as for VOC's ``SegmentationClass/``), else to the label
+values (or the indices). ``ignore_value`` None: the one the predictions' records give (the
+model's ``data.ignore_value``), else, with neither ``ignore_value`` nor ``label_values``,
+palette masks' 255 (VOC's void outlines), as in training; each of the two is said in a log
+line. ``boundary_class`` ``"auto"``: as for a model, the class named background or membrane,
+else that of mask value 0, else 0 (:func:`unetlab.data.weightmap.background_class`); 0 with
+object ids. ``gt_instances``: the pixel classes are background (0) and object (1), and the
+true objects are the masks' ids, so touching objects stay apart in SEG, F1 and Rand.
+``exclude_rows``: the truth is ignored there and objects mostly in them dropped
+(:func:`~unetlab.evaluate.accumulate.without_excluded`).
+
 Refused, each in one line naming the file or the fix: a missing prediction or one of another
 size; masks read as class indices that look like label values (0/255 with predictions 0..1)
 or hold an unmapped ignore value (VOC's 255): give ``label_values``, ``ignore_value`` or
@@ -79,67 +105,57 @@ def evaluate_predictions(
     exclude_rows=None,
     objects_3d: bool = False,
 ) -> Report:
-    """Compare saved predictions with ground-truth masks.
+    """Compare the saved predictions of ``pred_dir`` with the masks of ``gt_dir``: a
+    :class:`Report`. The files read and how, the defaults in full and what is refused: the
+    module's description (``help(unetlab.evaluate.predictions)``).
 
-    ``pred_dir``: label images of class indices named ``<stem>.png`` (``<stem>.tif`` for stacks,
-    one page per mask page), as ``unetlab predict`` writes them, and/or object ids (0 = none,
-    1..n) in ``<stem>_objects.tif`` as ``unetlab predict --instances`` writes them, which are
-    then the predicted objects; ``<stem>_pred.png`` (another tool's name:
-    :data:`~unetlab.data.names.PREDICTION_NAMES`) where no ``<stem>.png`` is beside it.
-    ``pred_instances``: the ``<stem>`` files hold object ids too.
-    Object ids give the pixel classes background (0) and object (1) where there is no class map,
-    where it is an instance model's (background / boundary / interior, by its record: scored
-    as its objects' foreground, as ``evaluate --checkpoint`` scores it; such a map without its
-    ids is refused) or with ``gt_instances``. ``gt_dir``: a folder of masks with the same stems, or a data
-    folder (images/ + masks/, ISBI, VOC; its ``val/`` when it has one). ``label_values``: mask
-    value of each class index (e.g. ``[0, 255]``); None means masks hold class indices. A
-    class map whose record (the ``predict.json`` of its folder, by the key the file carries)
-    says it holds mask values (``unetlab predict --label-values``) is read as classes by
-    ``label_values`` too; None: those its record gives (``outputs.label_values``; masks are
-    then read by them as well); without them (a record from before they were recorded), or
-    with a value none of them, it is refused.
-    ``class_names`` default to the names in the data set's ``class_names.txt`` (line i names
-    mask value i; in ``gt_dir`` or its parent, as for VOC's ``SegmentationClass/``), else to the
-    label values (or the indices). Masks whose value is ``ignore_value`` count nowhere; None:
-    the one the predictions' records give (the model's ``data.ignore_value``), else, with
-    neither ``ignore_value`` nor ``label_values``, palette masks' 255 (VOC's void
-    outlines), as in training. Each of the two is said in a log line. Objects are the
-    ``connectivity``-connected regions of every class but ``boundary_class`` (None: all;
-    ``"auto"``: as for a model, the class named background or membrane, else that of mask
-    value 0, else 0: :func:`unetlab.data.weightmap.background_class`; 0 with object ids).
-    ``gt_instances``: the masks hold object ids (0 = background, 1..n, e.g. the cell tracking
-    challenge's ``man_seg`` files); the pixel classes are background (0) and object (1), and the
-    true objects are those ids, so touching objects stay apart in SEG, F1 and Rand. ``objects``:
-    compute the ISBI and object scores; None: with object ids (either side) or at most two
-    classes, not for more (:func:`object_scores_wanted`). What is refused: the module says.
-    ``exclude_rows`` (``{"bottom": 26}``, ``"bottom=26"``: :mod:`unetlab.data.exclude`; a data
-    bar) are scored nowhere: the truth is ignored there and objects mostly in them dropped
-    (:func:`~unetlab.evaluate.accumulate.without_excluded`). ``objects_3d``: z-stacks of
-    object ids scored in 3-D (:func:`~unetlab.evaluate.volumes.evaluate_volumes`).
-    """
+    ``pred_dir``: as ``unetlab predict`` writes it (``<stem>.png`` class maps, ``.tif`` for
+    stacks, and/or ``<stem>_objects.tif`` object ids); ``pred_instances``: the ``<stem>`` files
+    hold object ids too. ``gt_dir``: masks with the same stems, or a data folder;
+    ``gt_instances``: they hold object ids (the cell tracking challenge's ``man_seg``).
+    ``label_values``: the mask value of each class index (``[0, 255]``; None: class indices,
+    or the predictions' record's). ``class_names``: None: the data set's ``class_names.txt``.
+    ``ignore_value``: the mask value scored nowhere (None: the record's, else palette masks'
+    255). Objects are the ``connectivity``-connected regions of every class but
+    ``boundary_class`` (None: all; ``"auto"``: the background). ``objects``: compute the ISBI
+    and object scores (None: with object ids or at most two classes). ``worst``: how many
+    worst images the report lists. ``exclude_rows`` (``{"bottom": 26}``, ``"bottom=26"``:
+    :mod:`unetlab.data.exclude`): scored nowhere. ``objects_3d``: z-stacks of object ids
+    scored in 3-D (:func:`~unetlab.evaluate.volumes.evaluate_volumes`)."""
     check_evaluation(worst=worst, ignore_value=ignore_value, label_values=label_values)
     exclude_rows = check_exclude_rows(exclude_rows, "exclude_rows")
-    if not isinstance(objects_3d, bool | np.bool_):  # 'no' would score in 3-D
-        raise UnetlabError(f"objects_3d is True or False, not {objects_3d!r}")
-    if objects_3d:
-        kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
-        check_volumes(label_values, class_names, ignore_value, exclude_rows, **kept)
+    kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
+    if _in_3d(objects_3d, label_values, class_names, ignore_value, exclude_rows, **kept):
         return evaluate_volumes(pred_dir, gt_dir, pred_instances=pred_instances, worst=worst)
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     ids = dict(gt_instances=gt_instances, pred_instances=pred_instances)
     read = _read(pred_dir, gt_dir, label_values, class_names, boundary_class, **ids)
     ignore_value, void, masks = _ignored(read, pred_dir, ignore_value)
-    known = _known_classes(read.classes.names, read.classes.by_index)
-    objects = object_scores_wanted(objects, known, instances=read.with_ids)
+    objects = _objects_wanted(objects, read)
     values = read.classes.label_values
     reading = _Reading(values, ignore_value, connectivity, read.gt_instances, exclude_rows)
-    acc, scored, stems = _scored(
-        masks, read.preds, reading, read.classes, void=void, objects=objects
-    )
+    acc, scored, stems = _scored(masks, read, reading, void=void, objects=objects)
     report = _reported(acc, read, stems, gt_dir, worst)
     report.source = _source(pred_dir, gt_dir, ignore_value, exclude_rows, scored, report)
     report.source |= _identity(read.preds, stems, scored, gt_dir)
     return report
+
+
+def _in_3d(objects_3d, label_values, class_names, ignore_value, exclude_rows, **kept) -> bool:
+    """Whether :func:`evaluate_predictions` scores z-stacks in 3-D (``objects_3d``, True or
+    False: 'no' would), the arguments it does not take then refused (:func:`check_volumes`)."""
+    if not isinstance(objects_3d, bool | np.bool_):  # 'no' would score in 3-D
+        raise UnetlabError(f"objects_3d is True or False, not {objects_3d!r}")
+    if objects_3d:
+        check_volumes(label_values, class_names, ignore_value, exclude_rows, **kept)
+    return bool(objects_3d)
+
+
+def _objects_wanted(objects: bool | None, read: _Read) -> bool:
+    """Whether the ISBI and object scores are computed: ``objects`` as asked, None: with
+    object ids (either side) or at most two classes (:func:`object_scores_wanted`)."""
+    known = _known_classes(read.classes.names, read.classes.by_index)
+    return object_scores_wanted(objects, known, instances=read.with_ids)
 
 
 class _Read(NamedTuple):
@@ -279,9 +295,8 @@ def _classes(
 
 def _scored(
     masks: Iterable[MaskPage],
-    preds: Predictions,
+    read: _Read,
     reading: _Reading,
-    classes: _Classes,
     *,
     void: int | None,
     objects: bool | None,
@@ -290,6 +305,7 @@ def _scored(
     pages scored and the stems of the masks; a page without a prediction
     (:func:`_refuse_missing`) and values that are not the class indices they are read as
     (:meth:`_ValueStats.check`) refused at the end."""
+    preds, classes = read.preds, read.classes
     acc = Accumulator(
         boundary_class=classes.boundary, connectivity=reading.connectivity, objects=objects
     )
