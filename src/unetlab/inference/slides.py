@@ -7,6 +7,19 @@ normalised with statistics of the whole page (one streamed pass), predicted row 
 row of tiles, and its labels (and probabilities) written chunk by chunk into a staged Zarr
 that becomes a pyramidal OME-TIFF or OME-Zarr (:mod:`unetlab.data.ome`).
 
+:func:`predict_slide` writes ``<stem>.tif`` (``output_format="ome-tiff"``: tiled, deflate,
+pyramidal OME-TIFF) or ``<stem>.ome.zarr`` (OME-Zarr 0.4) of labels, (P,) H, W: class indices
+uint8, or with ``label_values`` the model's mask values, ``color``: a palette TIFF;
+``save_probabilities``: ``<stem>_prob.*`` float32 (K, (P,) H, W) (OME-TIFF stacks: (P, K, H,
+W)). The input's pixel size is kept; the model's class names and what made them (the
+checkpoint and settings: :func:`~unetlab.inference.records.prediction_record`, as
+``predict_file`` records them) go into the OME metadata and the overlay's PNG text.
+``objects``: also ``<stem>_objects.*`` (one id per object) and ``<stem>_objects.csv``
+(:mod:`unetlab.inference.slide_objects`; one process only; ``counted``, if given, is called
+with the objects of each page, and a semantic model's of each class as the whole-image path
+gives them); ``outlines="geojson"``: their outlines, ``<stem>_objects.geojson`` (ImageJ ROIs
+are refused: their coordinates stop at 32767).
+
 Several processes (``unetlab predict --nproc N`` or torchrun) share one image by bands of
 whole chunk rows: :func:`band_grid` picks the tiles a band needs, with enough tiles above
 and below that its rows come out exactly as in one process; each process writes its own
@@ -514,58 +527,62 @@ def predict_slide(
     """Predict a large image (TIFF of any kind, pyramid level ``outputs.level``, or a Zarr /
     OME-Zarr folder) window by window; return the written paths. ``settings``: the fields
     of ``options`` (:class:`PredictOptions`) and ``outputs``
-    (:class:`~unetlab.inference.records.OutputOptions`) by name.
-
-    Writes ``<stem>.tif`` (``output_format="ome-tiff"``: tiled, deflate, pyramidal OME-TIFF)
-    or ``<stem>.ome.zarr`` (OME-Zarr 0.4) of labels, (P,) H, W: class indices uint8, or
-    with ``label_values`` the model's mask values, ``color``: a palette TIFF;
-    ``save_probabilities``: ``<stem>_prob.*`` float32 (K, (P,) H, W) (OME-TIFF stacks: (P,
-    K, H, W)). The input's pixel size is kept; the model's class names and what made them
-    (the checkpoint and settings: :func:`~unetlab.inference.records.prediction_record`, as
-    ``predict_file`` records them) go into the OME metadata and the overlay's PNG text.
-    ``objects``: also ``<stem>_objects.*`` (one id per object) and ``<stem>_objects.csv``
-    (:mod:`unetlab.inference.slide_objects`; one process only; ``counted``, if given, is
-    called with the objects of each page, and a semantic model's of each class as the
-    whole-image path gives them); ``outlines="geojson"``: their outlines,
-    ``<stem>_objects.geojson`` (ImageJ ROIs are refused: their coordinates stop at 32767).
-    ``overlay`` (colours, or ``draw_overlay``: the model's): ``<stem>_overlay.png`` of a
-    copy sampled to fit ``overlay_side``. In a ``group`` of processes each predicts and
-    writes its own band of chunk rows, the main one publishes; all must call this with the
-    same arguments. Called again after a run was stopped part-way (not by a problem with the
-    input), it resumes that run's staged rows where they match what it would write
-    (:mod:`~unetlab.inference.slide_resume`); the outputs are those of an uninterrupted run.
-    ``axes``: a TIFF's axes as the user gives them, which may say what its pages are (a
-    stack of slices that are time points: ``"TYX"``, its outputs TYX with the file's frame
-    interval) but not read it otherwise than its file does (:func:`check_given_axes`).
-    """
+    (:class:`~unetlab.inference.records.OutputOptions`) by name. The outputs (labels,
+    ``save_probabilities``, ``objects``, ``outlines``) and what they hold: the module's
+    description. ``overlay`` (colours, or ``draw_overlay``: the model's):
+    ``<stem>_overlay.png`` of a copy sampled to fit ``overlay_side``. ``counted``:
+    called with the objects of each page (and a semantic model's of each class). In a
+    ``group`` of processes each predicts and writes its own band of chunk rows, the main one
+    publishes; all must call this with the same arguments. Called again after a run was
+    stopped part-way (not by a problem with the input), it resumes that run's staged rows
+    where they match (:mod:`~unetlab.inference.slide_resume`); the outputs are those of an
+    uninterrupted run. ``axes``: a TIFF's axes as the user gives them, which may say what its
+    pages are (``"TYX"``: time points, its outputs TYX with the file's frame interval) but
+    not read it otherwise than its file does (:func:`check_given_axes`)."""
     path, out_dir = Path(path), Path(out_dir)
-    outputs, settings = OutputOptions.taken(outputs, settings)
-    outputs = outputs.for_model(model)
-    if overlay is None and outputs.draw_overlay:
-        overlay = label_colours(model, color=True, values=False)
+    outputs, overlay, settings = _taken_outputs(model, outputs, overlay, settings)
     values = outputs.values(model, path.name)
     asked = PredictOptions.of(options, **settings).channel  # not the model's
     options = PredictOptions.for_model(model, options, **settings)
     _check_request(path, outputs, group, overlay)
     record = with_axes(prediction_record(model, options, outputs), axes)
-    colour = model.in_channels == 3
-    with open_slide(path, level=outputs.level, colour_planes=colour, axes=axes) as slide:
-        check_given_axes(slide)
-        check_bare_channels(slide, model.in_channels)
-        _note_axes(slide)
-        give_sizes(slide, outputs.pixel_size, outputs.z_spacing)
+    with _checked_slide(path, model, outputs, axes) as slide:
         how = dict(path=path, asked=asked, values=values, record=record, group=group)
         run = _SlideRun.of(model, slide, out_dir, options, outputs, **how)
         published = group.share(_published(run.finals, run.wanted) if group.is_main else None)
         if published is not None:  # a stopped run's outputs, finished
             return _finished(published, out_dir, counted)
         _predict_run(model, run, values=values, progress=progress, group=group)
-        extra = []
-        if group.is_main:
-            drawn = None if overlay is None else (overlay, overlay_side, record)
-            extra = _publish_run(model, run, out_dir, values=values, drawn=drawn, counted=counted)
+        drawn = None if overlay is None else (overlay, overlay_side, record)
+        done = dict(values=values, drawn=drawn, counted=counted)
+        extra = _publish_run(model, run, out_dir, **done) if group.is_main else []
     group.share(None)
     return [run.finals[key] for key in run.specs] + extra
+
+
+def _taken_outputs(model, outputs: OutputOptions | None, overlay, settings: dict) -> tuple:
+    """(outputs, overlay, settings) of :func:`predict_slide`: the ``outputs`` with their fields
+    among ``settings`` taken out (the rest: ``PredictOptions``' fields), made for ``model``;
+    the ``overlay`` colours the model's where none are given and ``draw_overlay`` asks."""
+    outputs, settings = OutputOptions.taken(outputs, settings)
+    outputs = outputs.for_model(model)
+    if overlay is None and outputs.draw_overlay:
+        overlay = label_colours(model, color=True, values=False)
+    return outputs, overlay, settings
+
+
+@contextlib.contextmanager
+def _checked_slide(path: Path, model, outputs: OutputOptions, axes: str | None) -> Iterator[Slide]:
+    """The slide of ``path`` open at ``outputs.level``, its axes as given checked
+    (:func:`check_given_axes`), and its channels for ``model``, its read axes noted for the
+    folder's record and the pixel size and z spacing of ``outputs`` given to it."""
+    colour = model.in_channels == 3
+    with open_slide(path, level=outputs.level, colour_planes=colour, axes=axes) as slide:
+        check_given_axes(slide)
+        check_bare_channels(slide, model.in_channels)
+        _note_axes(slide)
+        give_sizes(slide, outputs.pixel_size, outputs.z_spacing)
+        yield slide
 
 
 @dataclass(frozen=True)
