@@ -447,6 +447,15 @@ def held_folders() -> set[Path]:
     return _HELD.folders
 
 
+def _refuse_conflicts(out_dir: Path, files: Sequence[Path], wanted: dict) -> None:
+    """OutputError for an ``out_dir`` that is the inputs' folder (the conflict named), two
+    of ``files`` that would write one output file, and names its manifest cannot list, for the
+    outputs ``wanted``: what :func:`prediction_folder` refuses before it looks in the folder."""
+    refuse_input_folder(files, out_dir)
+    refuse_shared_outputs(out_dir, files, **wanted)
+    refuse_unlistable_names(files, **wanted)
+
+
 @contextlib.contextmanager
 def prediction_folder(
     out_dir: str | os.PathLike,
@@ -477,9 +486,7 @@ def prediction_folder(
     ``predict.json`` once the work is done."""
     out_dir, outputs = Path(out_dir), OutputOptions.of(outputs)
     wanted = outputs.wanted
-    refuse_input_folder(files, out_dir)  # the inputs' folder: the conflict named
-    refuse_shared_outputs(out_dir, files, **wanted)
-    refuse_unlistable_names(files, **wanted)
+    _refuse_conflicts(out_dir, files, wanted)
     names = [n for f in files for n in input_roles(f, **wanted)]
     sources = output_sources(files, **wanted)
     maker = _Maker(record, checked, sources)
