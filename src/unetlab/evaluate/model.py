@@ -14,6 +14,25 @@ The rows left out (``exclude_rows``; None: those the model's training left out,
 ``data.exclude_rows``) and the pixels that are no sample (``nodata``) are predicted as
 background and scored nowhere: the truth is ignored there and objects mostly in them are
 dropped (:func:`~unetlab.evaluate.accumulate.without_excluded`).
+
+The keywords of :func:`evaluate_model` in full: images are predicted whole with overlap-tile as
+``options`` (a ``PredictOptions``) and ``settings`` (its fields by name: ``tile_size=``,
+``tta=``, ``device=``, ...; ``channel``, ``exclude_rows``, ``nodata`` None: the training's)
+say. Labels are the argmax (p >= 0.5 for a one-channel net), masks mapped to classes by
+``model.label_values``. ``ignore_value``: the mask value scored nowhere (None: the one the
+training ignored, said in a log line). ``boundary_class``: the class that is no object (None:
+none; ``"auto"``: the model's background). ``thresholds``: also threshold the cell probability
+(1 - P(boundary class)) at each level and report the best ISBI figures (one float32 map kept
+per image); ``seed_threshold``: split touching cells by a seeded watershed first. ``objects``:
+compute the ISBI and object scores (None: for an instance-mode or two-class model,
+:func:`object_scores_wanted`), the objects found as said above with ``object_options`` (None:
+the checkpoint's defaults; refused where none are scored). ``progress``: True: a bar; a
+function: called with each image's name once scored. Bad arguments raise UnetlabError before
+any image is read (:func:`check_evaluation`). ``objects_3d``: each z-stack's objects joined in
+3-D as ``predict --instances --objects-3d`` joins them (its voxel: the stack's pixel size and z
+spacing, or ``pixel_size`` and ``z_spacing`` µm given in their place) scored against its 3-D
+ground truth, one row per stack (per frame), as ``evaluate_predictions(objects_3d=True)`` scores
+that prediction's files (:func:`_evaluate_volumes`).
 """
 
 from __future__ import annotations
@@ -84,45 +103,27 @@ def evaluate_model(
     z_spacing: float | None = None,
     **settings,
 ) -> Report:
-    """Predict each image of ``data_dir`` (its ``val/`` when it has one, a VOC folder's
-    ``val.txt`` images: :func:`evaluation_pairs`; ``pairs`` overrides them) with ``model`` (a
-    net, or the path of a checkpoint or package, loaded onto ``device``) and score it
-    against its mask: a :class:`Report`, whose ``source`` records what was scored and how.
+    """Predict each image of ``data_dir`` (its ``val/``, a VOC folder's ``val.txt`` images:
+    :func:`evaluation_pairs`; or ``pairs``) with ``model`` (a net, or a checkpoint's or
+    package's path, loaded onto ``device``) and score it against its mask: a :class:`Report`
+    whose ``source`` records what was scored and how. The objects and rows scored and the
+    keywords in full: the module's description (``help(unetlab.evaluate.model)``).
 
-    Images are predicted whole with overlap-tile as ``options`` (a ``PredictOptions``) and
-    ``settings`` (its fields by name: ``tile_size=``, ``tta=``, ``device=``, ...;
-    ``channel``, ``exclude_rows``, ``nodata`` None: the training's) say. Labels are the argmax
-    (p >= 0.5 for a one-channel net), masks mapped to classes by ``model.label_values``.
-    ``ignore_value``: the mask value scored nowhere (None: the one the training ignored,
-    said in a log line). ``boundary_class``: the class that is no object (None: none;
-    ``"auto"``: the model's background). ``thresholds``: also threshold the cell probability
-    (1 - P(boundary class)) at each level and report the best ISBI figures (one float32 map
-    kept per image); ``seed_threshold``: split touching cells by a seeded watershed first.
-    ``objects``: compute the ISBI and object scores (None: for an instance-mode or two-class
-    model, :func:`object_scores_wanted`), the objects found as the module says with
-    ``object_options`` (None: the checkpoint's defaults; refused where none are scored).
-    ``progress``: True: a bar; a function: called with each image's name once scored. Bad
-    arguments raise UnetlabError before any image is read (:func:`check_evaluation`).
-    ``objects_3d``: each z-stack's objects joined in 3-D as ``predict --instances
-    --objects-3d`` joins them (its voxel: the stack's pixel size and z spacing, or
-    ``pixel_size`` and ``z_spacing`` µm given in their place) scored against its 3-D ground
-    truth, one row per stack (per frame), as ``evaluate_predictions(objects_3d=True)`` scores
-    that prediction's files (:func:`_evaluate_volumes`).
-    """
-    from unetlab.inference.objects import refuse_object_fields
-
+    ``options`` (a ``PredictOptions``), ``settings`` (its fields by name: ``tile_size=``,
+    ``tta=``, ``device=``): how images are predicted. ``ignore_value`` (None: the training's),
+    ``boundary_class``, ``connectivity``, ``objects``, ``worst``: as in ``evaluate_predictions``.
+    ``thresholds``: the best ISBI figures over cell-probability thresholds; ``seed_threshold``:
+    touching cells split by a seeded watershed first. ``object_options`` None: the
+    checkpoint's. ``progress``: True, a bar; a function, called with each image's name.
+    ``objects_3d``: stacks scored in 3-D (voxel: the stack's, or ``pixel_size``, ``z_spacing``)."""
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
-    check_evaluation(thresholds=thresholds, **check)  # before a checkpoint loads
-    refuse_object_fields(settings, "evaluate_model")
     sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)
-    if in_3d := _checked_3d(objects_3d, sizes, thresholds):  # and what it does not take
-        kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
-        check_volumes(None, None, ignore_value, None, **kept)
+    kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
+    in_3d = _checked_arguments(settings, objects_3d, sizes, thresholds, check, kept)
     model, checkpoint, predicting = _prepared(model, options, settings)
     if in_3d:
-        how = dict(object_options=object_options, worst=worst, progress=progress, **sizes)
-        how["checkpoint"] = checkpoint
-        return _evaluate_volumes(model, predicting, data_dir, pairs, **how)
+        how = dict(object_options=object_options, progress=progress, checkpoint=checkpoint)
+        return _evaluate_volumes(model, predicting, data_dir, pairs, worst=worst, **how, **sizes)
     label_values = getattr(model, "label_values", None)
     check_evaluation(thresholds=thresholds, label_values=label_values, **check)
     pairs = list(evaluation_pairs(data_dir) if pairs is None else pairs)
@@ -132,6 +133,20 @@ def evaluate_model(
     acc = _accumulated(pairs, scoring, objects, progress)
     report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
     return _sourced(report, pairs, scoring, data_dir, checkpoint)
+
+
+def _checked_arguments(settings, objects_3d, sizes, thresholds, check: dict, kept: dict) -> bool:
+    """Whether :func:`evaluate_model` scores in 3-D, its arguments checked before a checkpoint
+    loads: ``check`` (:func:`check_evaluation`), ObjectOptions fields among the ``settings``,
+    the 3-D ones (:func:`_checked_3d`) and, in 3-D, those ``kept`` it does not take."""
+    from unetlab.inference.objects import refuse_object_fields
+
+    check_evaluation(thresholds=thresholds, **check)
+    refuse_object_fields(settings, "evaluate_model")
+    in_3d = _checked_3d(objects_3d, sizes, thresholds)
+    if in_3d:
+        check_volumes(None, None, check["ignore_value"], None, **kept)
+    return in_3d
 
 
 def _checked_3d(objects_3d, sizes: dict, thresholds) -> bool:
