@@ -37,3 +37,17 @@ def test_the_model_s_count_names_the_setting_and_rgb(tmp_path):
         "1 channel(s) but the model takes 3: set model.in_channels to the images' channels, "
         "or save it as RGB (Fiji: Image > Type > RGB Color)"
     )
+
+
+def test_a_two_channel_tiff_among_grey_ones_names_data_channel(tmp_path):
+    """A nuclei + cytoplasm TIFF among nuclei-only ones (half of them: audit s39 audit2)
+    names --set data.channel and says half, not most, of the images are grey."""
+    grey = np.arange(64, dtype=np.uint16).reshape(8, 8)
+    write_tiff(tmp_path / "g.tif", grey)
+    write_tiff(tmp_path / "two.tif", np.stack([grey, 100 - grey], axis=-1))
+    (line,) = channel_problems([(tmp_path / "g.tif", 1), (tmp_path / "two.tif", 2)], None)
+    assert line.startswith(f"{tmp_path}/two.tif: 2 channel(s) but half the images have 1: ")
+    assert line.endswith(
+        "; or train one channel of every multi-channel file: --set data.channel=C "
+        "(C from 0, e.g. the nuclei's)"
+    )

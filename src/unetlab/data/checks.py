@@ -110,14 +110,28 @@ def channel_problems(images: Sequence[tuple[Path, int]], in_channels: int | None
     counts = [c for _, c in images]
     expected = in_channels if in_channels is not None else max(set(counts), key=counts.count)
     model = f"the model takes {expected}"
-    said = f"most images have {expected}" if in_channels is None else model
+    most = "half the images" if 2 * counts.count(expected) == len(counts) else "most images"
+    said = f"{most} have {expected}" if in_channels is None else model
     odd = dict.fromkeys(path for path, c in images if c != expected)  # in order, each once
     channels = dict(images)
     return [
         f"{path}: {stored_channels(path, channels[path])} but {said}: "
         f"{_grey_said(path, channels[path])}{convert_fix(expected, in_channels is not None)}"
+        f"{_one_channel_fix(expected, channels[path], in_channels is not None)}"
         for path in odd
     ]
+
+
+def _one_channel_fix(expected: int, channels: int, model: bool) -> str:
+    """``; or ... --set data.channel=C`` for a multi-channel (not RGB/RGBA) file among grey
+    images: a nuclei + cytoplasm TIFF among nuclei-only ones, where Fiji's Type > 8-bit keeps
+    both channels and the setting trains on one channel of each multi-channel file."""
+    if model or expected != 1 or channels in (1, 3, 4):
+        return ""
+    return (
+        "; or train one channel of every multi-channel file: --set data.channel=C "
+        "(C from 0, e.g. the nuclei's)"
+    )
 
 
 def convert_fix(expected: int, model: bool) -> str:
