@@ -246,18 +246,16 @@ def _where_images_are(left_out: list[str]) -> str:
 def _without_masks(folder: Path, files: list[Path]) -> list[Path]:
     """A folder's images without the masks beside them (``X_masks.png``, ``X_mask.png``,
     ``X_label.tif``, ... beside ``X.tif``: a data set given to predict; audit s33 migrant,
-    s34 messy 5), said in one line."""
+    s34 messy 5), said once a command (a folder is listed more than once: it was said twice)."""
     from unetlab.data.pairs import masks_beside_images
+    from unetlab.data.read_notes import note_once
 
     masks = masks_beside_images(files)
     if masks:
         shown = ", ".join(m.name for m in masks[:2]) + (" ..." if len(masks) > 2 else "")
-        log.warning(
-            "%s/: %d mask(s) beside their images (%s) are not predicted; give the "
-            "file itself to predict one",
-            folder,
-            len(masks),
-            shown,
+        note_once(
+            f"{folder}/: {len(masks)} mask(s) beside their images ({shown}) are not "
+            "predicted; give the file itself to predict one"
         )
     return [f for f in files if f not in set(masks)]
 
