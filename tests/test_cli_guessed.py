@@ -21,3 +21,13 @@ def test_a_folder_named_check_is_no_command(capsys):
         main(["train", "--data", "check", "--bogus"])
     assert "unrecognized arguments: --bogus" in capsys.readouterr().err
     assert info.value.code == 2
+
+
+@pytest.mark.parametrize("flag", ["--channel", "--chan"])
+def test_train_channel_names_the_setting(capsys, flag):
+    """predict's --channel (cellpose's --chan) given to train names data.channel (audit s39
+    audit2: it read only 'unrecognized arguments: --channel 0')."""
+    with pytest.raises(SystemExit) as info:
+        main(["train", "--data", "d", flag, "0"])
+    assert info.value.code == 2
+    assert f"unrecognized arguments: {flag} 0: use --set data.channel=C" in capsys.readouterr().err

@@ -50,6 +50,14 @@ GUESSED = {
     "segment": "unetlab predict",
 }
 
+_TRAIN_CHANNEL = (
+    "--set data.channel=C to train channel C (from 0) of multi-channel images, e.g. the "
+    "nuclei's (predict then reads it)"
+)
+#: flags users bring from predict or cellpose (``--chan``) to a command that spells them
+#: otherwise: ``unetlab train --channel 0`` (audit s39 audit2)
+GUESSED_FLAGS = {("train", "--channel"): _TRAIN_CHANNEL, ("train", "--chan"): _TRAIN_CHANNEL}
+
 DEBUG_HELP = "show tracebacks for errors (before or after the command)"
 
 
@@ -90,7 +98,8 @@ class _Version(argparse.Action):
 def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
     """The arguments; a flag the command does not know is refused with the command's own
     usage (``unetlab train --bogus``: train's, not the top level's). A command users guess
-    (:data:`GUESSED`) is refused naming the one that does it."""
+    (:data:`GUESSED`) is refused naming the one that does it, a flag (:data:`GUESSED_FLAGS`)
+    naming its spelling there."""
     given = sys.argv[1:] if argv is None else argv
     command = next((a for a in given if not a.startswith("-")), None)
     if command in GUESSED:
@@ -100,7 +109,8 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
     args, unknown = parser.parse_known_args(argv)
     if unknown:
         command = parser.commands[args.command]
-        command.error(f"unrecognized arguments: {' '.join(unknown)}")
+        use = GUESSED_FLAGS.get((args.command, unknown[0].split("=")[0]))
+        command.error(f"unrecognized arguments: {' '.join(unknown)}{f': use {use}' if use else ''}")
     return args
 
 
