@@ -31,3 +31,24 @@ def test_train_channel_names_the_setting(capsys, flag):
         main(["train", "--data", "d", flag, "0"])
     assert info.value.code == 2
     assert f"unrecognized arguments: {flag} 0: use --set data.channel=C" in capsys.readouterr().err
+
+
+def test_predict_diameter_says_there_is_none_and_what_to_do(capsys):
+    """cellpose's --diameter given to predict (audit s39 audit2) says unetlab has none."""
+    with pytest.raises(SystemExit):
+        main(
+            [
+                "predict",
+                "--checkpoint",
+                "m.pt",
+                "--input",
+                "a.tif",
+                "--output",
+                "o",
+                "--diameter",
+                "30",
+            ]
+        )
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --diameter 30: unetlab has no diameter option" in err
+    assert "(Fiji: Image > Scale)" in err

@@ -51,12 +51,22 @@ GUESSED = {
 }
 
 _TRAIN_CHANNEL = (
-    "--set data.channel=C to train channel C (from 0) of multi-channel images, e.g. the "
+    "use --set data.channel=C to train channel C (from 0) of multi-channel images, e.g. the "
     "nuclei's (predict then reads it)"
 )
-#: flags users bring from predict or cellpose (``--chan``) to a command that spells them
-#: otherwise: ``unetlab train --channel 0`` (audit s39 audit2)
-GUESSED_FLAGS = {("train", "--channel"): _TRAIN_CHANNEL, ("train", "--chan"): _TRAIN_CHANNEL}
+_NO_DIAMETER = (
+    "unetlab has no diameter option and does not rescale: the net knows objects as large "
+    "in pixels as in its training images; scale images whose objects are much larger or "
+    "smaller to the training images' pixel size first (Fiji: Image > Scale)"
+)
+#: flags users bring from predict or cellpose (``--chan``, ``--diameter``) to a command
+#: that spells them otherwise or has none: ``unetlab train --channel 0`` (audit s39 audit2)
+GUESSED_FLAGS = {
+    ("train", "--channel"): _TRAIN_CHANNEL,
+    ("train", "--chan"): _TRAIN_CHANNEL,
+    ("predict", "--diameter"): _NO_DIAMETER,
+    ("evaluate", "--diameter"): _NO_DIAMETER,
+}
 
 DEBUG_HELP = "show tracebacks for errors (before or after the command)"
 
@@ -110,7 +120,7 @@ def _parse(parser: argparse.ArgumentParser, argv: list[str] | None) -> argparse.
     if unknown:
         command = parser.commands[args.command]
         use = GUESSED_FLAGS.get((args.command, unknown[0].split("=")[0]))
-        command.error(f"unrecognized arguments: {' '.join(unknown)}{f': use {use}' if use else ''}")
+        command.error(f"unrecognized arguments: {' '.join(unknown)}{f': {use}' if use else ''}")
     return args
 
 
