@@ -51,3 +51,14 @@ def test_a_two_channel_tiff_among_grey_ones_names_data_channel(tmp_path):
         "; or train one channel of every multi-channel file: --set data.channel=C "
         "(C from 0, e.g. the nuclei's)"
     )
+
+
+def test_a_float_mask_of_ids_names_object_ids_too():
+    """A float32 instance mask with a 2.5 in it (one resampled with interpolation; audit s39
+    audit2) names ids per object, not only one value per class."""
+    from unetlab.data.checks import non_integer_mask
+
+    line = non_integer_mask("m.tif", np.array([[0, 1], [2, 2.5]], np.float32))
+    assert line.endswith(
+        "or per object (ids 1, 2, ... as cellpose's masks; not resampled with interpolation)"
+    )

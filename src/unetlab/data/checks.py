@@ -80,7 +80,8 @@ def non_integer_mask(name: str, mask: np.ndarray) -> str | None:
         return None
     return (
         f"{name}: mask holds non-integer values ({mask.dtype}); save masks as integer "
-        "PNG/TIFF with one value per class"
+        "PNG/TIFF with one value per class, or per object (ids 1, 2, ... as cellpose's masks; "
+        "not resampled with interpolation)"
     )
 
 
