@@ -933,6 +933,8 @@ class _Run:
         result.pixels += output_pixels(written[0])  # its header only
         if self.outputs.objects is not None and self.outputs.pixel_size is None:
             _say_pixel_size(path, self.scaled)
+        if not self.outputs.level:  # a slide's lower level: predict_file says it
+            _say_trained_size(self.model, path, self.outputs.pixel_size)
         if found:  # a multi-position file's: each position's planes in turn
             result.objects[path] = [n for planes in found for n in planes]
         if kinds:
@@ -991,6 +993,23 @@ class _Run:
         finally:
             if added:
                 held.discard(key)
+
+
+def _say_trained_size(model, path: Path, given: float | None) -> None:
+    """Say, once a folder and pixel size, where ``path``'s pixels (``given`` µm, else the
+    file's) are another size than the training images' the checkpoint records
+    (:func:`~unetlab.inference.sizing.image_size_note`)."""
+    from unetlab.data.read_notes import note_once
+    from unetlab.data.tiffmeta import read_pixel_size
+    from unetlab.inference.sizing import image_size_note, trained_pixel_size
+
+    trained = trained_pixel_size(model)
+    if trained is None or path.is_dir():
+        return
+    pixel = None if given is not None else read_pixel_size(path)
+    side = given if pixel is None else (pixel.size[0] * pixel.size[-1]) ** 0.5
+    if (note := image_size_note(trained, side)) is not None:
+        note_once(f"{path.name}: {note}", key=f"trained size {path.parent} {side:.3g}")
 
 
 def _say_pixel_size(path: Path, said: set[str]) -> None:
