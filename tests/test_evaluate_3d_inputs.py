@@ -117,3 +117,17 @@ def test_a_2d_image_predicted_without_objects_3d_is_scored_not_refused(tmp_path,
     predict_folder(local_net(), [tmp_path / "d" / "images" / "s.tif"], out, objects=True)
     with pytest.raises(UnetlabError, match="s_objects.tif: its objects are each plane's"):
         evaluate_predictions(out, truth, objects_3d=True)
+
+
+def test_a_stack_too_large_to_read_whole_names_predict_s_flag_not_evaluate_s(tmp_path, monkeypatch):
+    """The memory rule streams a stack past sizing.WHOLE_BUDGET; predict's refusal said
+    'read it whole with --large-pixels N', a flag evaluate has not (review s39)."""
+    import unetlab.inference.sizing
+
+    monkeypatch.setattr(unetlab.inference.sizing, "WHOLE_BUDGET", 1)
+    _data(tmp_path / "d", _ball_stack(), _truth(), metadata={"axes": "ZYX"})
+    with pytest.raises(UnetlabError) as error:
+        evaluate_model(local_net().eval(), tmp_path / "d", objects_3d=True)
+    said = str(error.value)
+    assert "unetlab predict --instances --objects-3d --large-pixels N" in said
+    assert "evaluate --pred P --gt MASKS --objects-3d" in said

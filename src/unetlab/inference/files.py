@@ -551,8 +551,13 @@ def stack_objects_3d(
         raise ValueError("stack_objects_3d: outputs has objects and objects_3d")
     fix = "lower --tile-size or --batch-size (tile_size, batch_size)"
     with keeping_open(path), floor_run(), memory_hint(str(path), fix):
-        if _streamed(file, SOLO):
-            _refuse_streamed_3d(file)
+        if _streamed(file, SOLO):  # predict's flag, not the caller's (evaluate has none)
+            raise UnetlabError(
+                f"{path.name}: large, read window by window, and its objects are joined in 3-D "
+                "only read whole: predict them with unetlab predict --instances --objects-3d "
+                "--large-pixels N (N above its pixels a plane), then score them with evaluate "
+                "--pred P --gt MASKS --objects-3d"
+            )
         _, page_axes, pages, invalid, meta = _read_whole(file)
         file = _flat_without_z(file, page_axes)  # a 2-D image: its 2-D objects
         _check_pages(path, pages, invalid, page_axes)
