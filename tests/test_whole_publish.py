@@ -134,3 +134,16 @@ def test_a_committed_publishing_folder_is_kept_for_the_run_that_finishes_it(fold
     assert publishing.is_dir()
     predict_folder(NET, inputs, out, **HOW)  # finishes its renames, then predicts
     assert not publishing.exists()
+
+
+def test_a_name_near_the_limit_is_skipped_by_a_rerun(tmp_path):
+    """A 240-byte label name: its publishing folder's ``.<name>.publish.partial`` (257 bytes)
+    is named by a digest, but the rerun's cleaning of skipped inputs' stagings asked
+    ``Path.is_dir`` of the long name, which raises ENAMETOOLONG (OSError: a traceback)."""
+    stem = "m" * 236  # m...m_objects_rois.zip: 253 bytes
+    (tmp_path / "in").mkdir()
+    _movie(tmp_path / "in" / f"{stem}.tif")
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    predict_folder(NET, inputs, out, **HOW)
+    done = predict_folder(NET, inputs, out, skip_existing=True, **HOW)
+    assert [p.name for p in done.skipped] == [f"{stem}.tif"]

@@ -740,7 +740,8 @@ def remove_finished_stagings(folder: str | os.PathLike, names: Iterable[str]) ->
         for staged in map(Path(folder).joinpath, staged_names(name)):
             if _committed(staged):  # renames under way: the next run of it does them
                 continue
-            if staged.is_dir() and not staged.is_symlink():
+            # os.path's: False for a name past NAME_MAX, where Path.is_dir raises
+            if os.path.isdir(staged) and not os.path.islink(staged):
                 shutil.rmtree(staged, ignore_errors=True)
                 removed.append(staged)
     return removed
