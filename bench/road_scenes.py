@@ -15,8 +15,10 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 from scipy import ndimage
+
+from unetlab.atomic import atomic_path
+from unetlab.data.io import write_png
 
 CLASSES = (
     "road",
@@ -118,7 +120,10 @@ def paint(mask: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def write(root: Path, n: int, size: tuple[int, int], color: bool, seed: int) -> None:
-    """``n`` scenes split 2/3 train, 1/6 val, 1/6 test into ``root``."""
+    """``n`` scenes split 2/3 train, 1/6 val, 1/6 test into ``root``, each file written
+    atomically; a ``root`` that holds anything is refused (its files are no scenes')."""
+    if root.exists() and any(root.iterdir()):
+        raise SystemExit(f"road_scenes.py: {root} holds files already: give a new folder")
     rng = np.random.default_rng(seed)
     n_val = max(1, n // 6)
     parts = ["val"] * n_val + ["test"] * n_val + ["train"] * (n - 2 * n_val)
@@ -128,19 +133,20 @@ def write(root: Path, n: int, size: tuple[int, int], color: bool, seed: int) -> 
         counts += np.bincount(mask.ravel(), minlength=256)
         for sub in ("images", "masks"):
             (root / part / sub).mkdir(parents=True, exist_ok=True)
-        Image.fromarray(paint(mask, rng)).save(root / part / "images" / f"road_{i:03d}.png")
+        write_png(root / part / "images" / f"road_{i:03d}.png", paint(mask, rng))
         if color:
             rgb = np.zeros((*size, 3), np.uint8)
             keep = mask != VOID
             rgb[keep] = COLOURS[mask[keep]]
-            Image.fromarray(rgb).save(root / part / "masks" / f"road_{i:03d}.png")
+            write_png(root / part / "masks" / f"road_{i:03d}.png", rgb)
         else:
-            Image.fromarray(mask).save(root / part / "masks" / f"road_{i:03d}.png")
-    if color:
-        lines = [f"{r} {g} {b} {name}" for (r, g, b), name in zip(COLOURS, CLASSES, strict=True)]
-        (root / "class_colors.txt").write_text("\n".join([*lines, "0 0 0 void"]) + "\n")
-    else:
-        (root / "class_names.txt").write_text("\n".join(CLASSES) + "\n")
+            write_png(root / part / "masks" / f"road_{i:03d}.png", mask)
+    lines = [f"{r} {g} {b} {name}" for (r, g, b), name in zip(COLOURS, CLASSES, strict=True)]
+    name, lines = (
+        ("class_colors.txt", [*lines, "0 0 0 void"]) if color else ("class_names.txt", CLASSES)
+    )
+    with atomic_path(root / name) as tmp:
+        tmp.write_text("\n".join(lines) + "\n")
     share = counts[: len(CLASSES)] / counts.sum()
     print(" ".join(f"{c}={s:.2%}" for c, s in zip(CLASSES, share, strict=True)))
     print(f"void={counts[VOID] / counts.sum():.2%}")
