@@ -123,7 +123,8 @@ def _add_inputs(p) -> None:
         help="the axes of TIFF inputs that record none (or wrong ones), one letter each: T "
         "time, Z depth, C channels, Y rows, X columns, e.g. TYX, ZYX, CYX, YXC, TCYX, TZCYX "
         "(default: as the file's ImageJ, OME or tifffile metadata says; the pages of a file "
-        "without any are read as Z planes); a large stack read window by window takes axes "
+        "without any are read as Z planes, or, grey pages as many as a multi-channel model's "
+        "channels, as one image's channels); a large stack read window by window takes axes "
         "that say what its pages are (TYX for slices that are time points)",
     )
 
