@@ -147,3 +147,21 @@ def test_a_name_near_the_limit_is_skipped_by_a_rerun(tmp_path):
     predict_folder(NET, inputs, out, **HOW)
     done = predict_folder(NET, inputs, out, skip_existing=True, **HOW)
     assert [p.name for p in done.skipped] == [f"{stem}.tif"]
+
+
+def test_a_killed_runs_digest_named_publishing_folder_goes_when_skipped(tmp_path):
+    """A 240-byte label name's publishing folder is named by a digest (publishing_path):
+    the cleaning of a skipped input's stagings listed only ``.<labels>.publish.partial``,
+    so a killed run's folder stayed for ever beside the input ``skip_existing`` skips."""
+    stem = "m" * 236
+    (tmp_path / "in").mkdir()
+    _movie(tmp_path / "in" / f"{stem}.tif")
+    inputs, out = tmp_path / "in", tmp_path / "out"
+    predict_folder(NET, inputs, out, **HOW)
+    publishing = slide_outputs.publishing_path(out / f"{stem}.tif")
+    assert len(publishing.name) < 40  # named by a digest
+    publishing.mkdir()
+    (publishing / "unetlab-resume.json").write_text('{"state": "writing"}')
+    done = predict_folder(NET, inputs, out, skip_existing=True, **HOW)
+    assert [p.name for p in done.skipped] == [f"{stem}.tif"]
+    assert not publishing.exists()

@@ -24,7 +24,7 @@ import stat
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from pathlib import Path
 
-from unetlab.atomic import atomic_path, write_error
+from unetlab.atomic import NAME_MAX, atomic_path, write_error
 from unetlab.errors import OutputError
 
 MANIFEST = ".unetlab-outputs"
@@ -317,7 +317,19 @@ def staged_names(name: str) -> tuple[str, ...]:
     (``.<name>.ids.partial``), a stack's pages read whole (``.<name>.pages.partial``,
     unetlab.inference.page_resume) and an input's outputs being put in place together
     (``.<labels name>.publish.partial``, unetlab.inference.slide_outputs)."""
-    return tuple(f".{name}{kind}.partial" for kind in ("", ".ids", ".pages", ".publish"))
+    kinds = tuple(f".{name}{kind}.partial" for kind in ("", ".ids", ".pages"))
+    return (*kinds, publishing_name(name))
+
+
+def publishing_name(labels: str) -> str:
+    """The publishing folder's name of the labels ``labels`` (unetlab.inference.slide_outputs):
+    ``.<labels>.publish.partial``, or where that would pass
+    :data:`~unetlab.atomic.NAME_MAX` bytes (an input named with 82 kanji, 250 bytes) one
+    after a digest of it."""
+    name = f".{labels}.publish.partial"
+    if len(os.fsencode(name)) > NAME_MAX:
+        name = f".{hashlib.sha256(os.fsencode(labels)).hexdigest()[:16]}.publish.partial"
+    return name
 
 
 def forget_missing(folder: str | os.PathLike, *, spare: Collection[str] = ()) -> list[str]:

@@ -21,15 +21,15 @@ never the slide predicted again.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
 
-from unetlab.atomic import COMMITTED, NAME_MAX, RESUMABLE, atomic_path, fsync, put_in_place
+from unetlab.atomic import COMMITTED, RESUMABLE, atomic_path, fsync, put_in_place
 from unetlab.data import ome
 from unetlab.errors import OutputError
+from unetlab.manifest import publishing_name
 
 #: the files a staging keeps to be resumed (unetlab.inference.slide_resume), dropped from an
 #: OME-Zarr staging that becomes an output folder
@@ -38,12 +38,9 @@ _RESUME_FILES = (RESUMABLE, "unetlab-rows.")
 
 def publishing_path(labels: Path) -> Path:
     """The publishing folder of the image whose labels go to ``labels``: named after
-    them, or where that name would pass :data:`~unetlab.atomic.NAME_MAX` bytes (an input
-    named with 82 kanji, 250 bytes) after a digest of it."""
-    name = f".{labels.name}.publish.partial"
-    if len(os.fsencode(name)) > NAME_MAX:
-        name = f".{hashlib.sha256(os.fsencode(labels.name)).hexdigest()[:16]}.publish.partial"
-    return labels.parent / name
+    them, or where that name would pass :data:`~unetlab.atomic.NAME_MAX` bytes after a
+    digest of it (:func:`unetlab.manifest.publishing_name`, which the cleaning knows)."""
+    return labels.parent / publishing_name(labels.name)
 
 
 class Together:
