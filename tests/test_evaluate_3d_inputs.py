@@ -131,3 +131,18 @@ def test_a_stack_too_large_to_read_whole_names_predict_s_flag_not_evaluate_s(tmp
     said = str(error.value)
     assert "unetlab predict --instances --objects-3d --large-pixels N" in said
     assert "evaluate --pred P --gt MASKS --objects-3d" in said
+
+
+def test_bare_pages_beside_a_tzyx_truth_name_saving_the_image_s_axes(tmp_path, caplog):
+    """The image was read as 6 planes, after a warning naming --axes (evaluate has none),
+    then refused 'its pages are Z but those of ... TZ' (review s39)."""
+    _data(tmp_path / "d", np.concatenate([_ball_stack()[4:7]] * 2), _truth()[:6])
+    tifffile.imwrite(
+        tmp_path / "d" / "masks" / "s.tif",
+        np.stack([_truth()[4:7]] * 2),
+        metadata={"axes": "TZYX"},
+    )
+    with caplog.at_level(logging.WARNING), pytest.raises(UnetlabError) as error:
+        evaluate_model(local_net().eval(), tmp_path / "d", objects_3d=True)
+    assert "are TZ; save the image with its axes" in str(error.value)
+    assert "'TZYX'" in str(error.value) and "--axes" not in caplog.text

@@ -183,7 +183,14 @@ def truth_axes(image: Path, mask: Path) -> str | None:
         return None
     if read_page_axes(image, pages, say=False).letters != "Q":
         return None
-    return "ZYX" if read_page_axes(mask, pages, say=False).letters in ("Z", "Q") else None
+    truth = read_page_axes(mask, pages, say=False).letters
+    if "Z" in truth and truth != "Z":  # a TZYX truth: the image's pages give no frames
+        raise UnetlabError(
+            f"{image}: its {pages} pages record no axes, those of its truth {mask} are "
+            f"{truth}; save the image with its axes (tifffile.imwrite(..., metadata={{'axes': "
+            f"'{truth}YX'}}), or an ImageJ hyperstack) and evaluate it again"
+        )
+    return "ZYX" if truth in ("Z", "Q") else None
 
 
 def say_flat_scored(flat: list[str], scored: int) -> None:
