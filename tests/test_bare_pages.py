@@ -103,3 +103,23 @@ def test_streamed_pages_as_many_as_the_model_s_channels_are_refused_naming_axes(
     assert tifffile.imread(planes).shape == (3, 24, 32)
     (whole,) = predict_file(net, tmp_path / "c.tif", tmp_path / "w")  # read whole: channels
     assert whole.name == "c.png"
+
+
+def test_evaluate_says_pages_predict_reads_as_channels_are_scored_as_planes(tmp_path, caplog):
+    """evaluate --checkpoint scored 3 such pages, each beside its mask page, as 3 planes,
+    where predict reads them as one image's channels: the difference said (review s39)."""
+    from unetlab.evaluate import evaluate_model
+
+    for sub in ("images", "masks"):
+        (tmp_path / sub).mkdir()
+    tifffile.imwrite(tmp_path / "images" / "c.tif", _planes(), photometric="minisblack")
+    masks = (_planes() > 2000).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "masks" / "c.tif", masks, photometric="minisblack")
+    net = UNet(3, 2, depth=2, base_channels=2).eval()
+    with caplog.at_level(logging.WARNING):
+        report = evaluate_model(net, tmp_path)
+    assert len(report.images) == 3
+    assert "c.tif: 3 pages and no axis metadata, each with its mask page: scored as 3 planes" in (
+        caplog.text
+    )
+    assert "where predict reads them as the 3 channels of one image" in caplog.text

@@ -54,6 +54,7 @@ from unetlab.data.io import mask_stem
 from unetlab.data.nodata import InvalidPages, either
 from unetlab.data.pairs import Pair, PairReader
 from unetlab.data.split_record import describe_pairs
+from unetlab.data.tiffmeta import read_page_axes
 from unetlab.data.weightmap import background_class
 from unetlab.errors import UnetlabError
 from unetlab.evaluate.accumulate import (
@@ -398,7 +399,26 @@ def _accumulated(
     with progress_calls(
         progress, what="each image's name", each=True, total=len(pairs), desc="images", unit="image"
     ) as done:
+        say_pages_as_planes(pairs, getattr(scoring.model, "in_channels", None))
         return _accumulated_each(pairs, scoring, objects, done)
+
+
+def say_pages_as_planes(pairs: Sequence[Pair], in_channels: int | None) -> None:
+    """One warning where an image's pages record no axes and are as many as the model's
+    channels: predict reads them as one image's channels
+    (:func:`~unetlab.inference.pages.guess_pages`), but each has its mask page here, so
+    they are scored as planes, each grey page repeated into the model's channels."""
+    stacks = {p.image: p.pages for p in pairs if p.pages > 1 and p.pages == in_channels}
+    bare = [f for f, n in stacks.items() if read_page_axes(f, n, say=False).letters == "Q"]
+    if bare:
+        more = f" and {len(bare) - 1} more" if len(bare) > 1 else ""
+        log.warning(
+            "%s%s: %d pages and no axis metadata, each with its mask page: scored as %d planes, "
+            "each grey page repeated into the model's %d channels, where predict reads them as "
+            "the %d channels of one image; if they are channels save the image with its axes "
+            "(tifffile.imwrite(path, a, imagej=True, metadata={'axes': 'CYX'})) and one mask page",
+            *(bare[0].name, more, in_channels, in_channels, in_channels, in_channels),
+        )
 
 
 def _accumulated_each(
