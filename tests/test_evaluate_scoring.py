@@ -109,15 +109,27 @@ def _tiles(count: int) -> np.ndarray:
     return ids
 
 
-def test_instance_masks_read_as_classes_are_refused_naming_gt_instances(tmp_path, capsys):
+def test_instance_masks_beside_a_class_map_are_refused_naming_gt_instances(tmp_path, capsys):
     ids = _tiles(40)
-    pred_dir, gt_dir = _write(tmp_path, ids, ids, "a_objects.tif")
+    pred_dir, gt_dir = _write(tmp_path, ids, (ids > 0).astype(np.uint8))  # a class map
     with pytest.raises(UnetlabError, match="masks look like object ids.*gt_instances=True"):
         evaluate_predictions(pred_dir, gt_dir)
     assert main(["evaluate", "--pred", str(pred_dir), "--gt", str(gt_dir)]) != 0
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and "41 values (0..40)" in err and "--gt-instances" in err
     assert evaluate_predictions(pred_dir, gt_dir, gt_instances=True).summary["object_f1"] == 1.0
+
+
+def test_instance_masks_beside_object_ids_are_read_as_ids_said_in_one_line(tmp_path, caplog):
+    """Cellpose's X_cp_masks.png (16-bit ids) against predict --instances' X_objects.tif:
+    read as ids, said once (they were refused naming --gt-instances: audit s39 audit2)."""
+    ids = _tiles(40)
+    pred_dir, gt_dir = _write(tmp_path, ids, ids, "a_objects.tif")
+    with caplog.at_level("INFO", logger="unetlab"):
+        report = evaluate_predictions(pred_dir, gt_dir)
+    assert report.summary["object_f1"] == 1.0 and report.summary["objects"] == 40
+    said = [r.getMessage() for r in caplog.records if "read as object ids" in r.getMessage()]
+    assert len(said) == 1 and "--gt-instances" in said[0]
 
 
 def test_id_predictions_read_as_classes_are_refused_naming_pred_instances(tmp_path, capsys):

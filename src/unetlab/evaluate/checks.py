@@ -24,6 +24,11 @@ class MaskValuesError(DatasetError):
         self.cli = cli
 
 
+class MasksLookLikeIdsError(MaskValuesError):
+    """Masks read as class indices whose values look like object ids
+    (:func:`check_ids_as_classes`): read as ids where the predictions hold object ids."""
+
+
 def check_ids_as_classes(
     values: np.ndarray, predicted: tuple[int, int], named: int, wide: bool
 ) -> None:
@@ -46,7 +51,7 @@ def check_ids_as_classes(
             f"the masks hold {values.size} values ({values[0]}..{top}) but the predictions "
             f"class indices 0..{pred_max}: the masks look like object ids (instance masks)"
         )
-        raise MaskValuesError(
+        raise MasksLookLikeIdsError(
             f"{said}; pass gt_instances=True to score them as objects",
             cli=f"{said}; pass --gt-instances to score them as objects",
         )

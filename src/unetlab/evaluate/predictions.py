@@ -58,6 +58,7 @@ from unetlab.evaluate.accumulate import (
     without_excluded,
 )
 from unetlab.evaluate.checks import (
+    MasksLookLikeIdsError,
     check_binary_values,
     check_class_indices,
     check_evaluation,
@@ -128,6 +129,44 @@ def evaluate_predictions(
     if _in_3d(objects_3d, label_values, class_names, ignore_value, exclude_rows, **kept):
         return evaluate_volumes(pred_dir, gt_dir, pred_instances=pred_instances, worst=worst)
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
+    given = (label_values, class_names, boundary_class, ignore_value, connectivity)
+    kept = dict(objects=objects, worst=worst, exclude_rows=exclude_rows)
+    try:
+        return _evaluated(pred_dir, gt_dir, *given, gt_instances, pred_instances, **kept)
+    except MasksLookLikeIdsError:
+        if gt_instances or not _ids_predicted(pred_dir, pred_instances):
+            raise
+    log.info(
+        "the masks hold more values than classes are (object ids) and the predictions "
+        "are object ids: the masks are read as object ids (--gt-instances, gt_instances=True)"
+    )
+    return _evaluated(pred_dir, gt_dir, *given, True, pred_instances, **kept)
+
+
+def _ids_predicted(pred_dir: Path, pred_instances: bool) -> bool:
+    """Whether the predictions of ``pred_dir`` hold object ids (``<stem>_objects.tif``, or
+    every file with ``pred_instances``): masks of object ids are scored against them as ids."""
+    return pred_instances or bool(
+        Predictions(pred_dir, instances=False, object_pixels=True).objects
+    )
+
+
+def _evaluated(
+    pred_dir: Path,
+    gt_dir: Path,
+    label_values,
+    class_names,
+    boundary_class,
+    ignore_value,
+    connectivity: int,
+    gt_instances: bool,
+    pred_instances: bool,
+    *,
+    objects: bool | None,
+    worst: int,
+    exclude_rows,
+) -> Report:
+    """:func:`evaluate_predictions` in 2-D, the masks read as ids or not (``gt_instances``)."""
     ids = dict(gt_instances=gt_instances, pred_instances=pred_instances)
     read = _read(pred_dir, gt_dir, label_values, class_names, boundary_class, **ids)
     ignore_value, void, masks = _ignored(read, pred_dir, ignore_value)
