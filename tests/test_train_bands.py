@@ -18,6 +18,7 @@ from unetlab.errors import UnetlabError
 from unetlab.inference.export import export_onnx
 from unetlab.inference.files import predict_file
 from unetlab.inference.predict import predict_image
+from unetlab.train.log import channels_trained
 
 
 def _bands(i: int, side: int = 40) -> tuple[np.ndarray, np.ndarray]:
@@ -49,6 +50,14 @@ def test_data_channel_takes_a_list_of_distinct_bands():
             load_config(None, [f"data.channel={bad}"])
 
 
+def test_the_data_line_names_the_channels_trained_and_the_key_that_picks_some():
+    """A 2-channel nuclei + cytoplasm set said only '2 channel(s)' (audit s39 audit2)."""
+    said = channels_trained(None, 2)
+    assert said.startswith("2 channels, all trained") and "--set data.channel=C" in said
+    assert channels_trained(None, 1) == "1 channel"
+    assert channels_trained(1, 1) == "channel(s) 1 of each image (data.channel)"
+
+
 def test_a_band_subset_is_trained_recorded_and_predicted_from_the_whole_file(tmp_path):
     root, run = _write(tmp_path / "data"), tmp_path / "run"
     args = ["train", "--data", str(root), "--run-dir", str(run), "--minutes", "0.02"]
@@ -58,6 +67,7 @@ def test_a_band_subset_is_trained_recorded_and_predicted_from_the_whole_file(tmp
     checkpoint = load_checkpoint(best)
     assert checkpoint["config"]["in_channels"] == 2 and checkpoint["channel"] == [2, 0]
     assert "channel.bands" in checkpoint["features"]  # an older reader refuses, not misreads
+    assert "high, channel(s) 2, 0 of each image (data.channel))" in (run / "train.log").read_text()
     model = load_model(best)
     image, _ = _bands(9)
     got = predict_image(model, image)

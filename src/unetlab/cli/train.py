@@ -22,6 +22,7 @@ examples:
   unetlab train --data DIR --run-dir runs/a --resume auto   # a job that may be requeued
   unetlab train --data DIR --config configs/paper.yaml --nproc 4     # 4 GPUs, data-parallel
   unetlab train --data DIR --minutes 10     # settings planned from the data, 10 minutes
+  unetlab train --data DIR --set data.channel=0   # channel 0 of 2-channel images ([1, 0]: a list)
   unetlab train --data DIR --check --preview look   # the first 16 training tiles as PNGs
   unetlab train --data NEW --init runs/a/checkpoints/best.pt --run-dir runs/b   # fine-tune
   unetlab train --data DIR --folds 5 --epochs 40 --run-dir runs/cv   # 5-fold cross-validation

@@ -133,18 +133,31 @@ def log_validation(pairs: tuple[list, list], root) -> None:
         )
 
 
+def channels_trained(channel: int | list[int] | None, count: int) -> str:
+    """Which channels of the images train, as the data line says it: ``channel``
+    (``data.channel``; None: all), ``count`` the channels the net reads. Where all of a
+    multi-channel image train, the key that picks some is named (a 2-channel nuclei +
+    cytoplasm set said only '2 channel(s)': audit s39 audit2)."""
+    if channel is not None:
+        picked = channel if isinstance(channel, int) else ", ".join(map(str, channel))
+        return f"channel(s) {picked} of each image (data.channel)"
+    if count == 1:
+        return "1 channel"
+    return f"{count} channels, all trained (--set data.channel=C, or a list [C, D], picks some)"
+
+
 def _log_data_and_model(run: Run, in_size: int, out_size: int) -> None:
     cfg, data, model, t = run.cfg, run.data, run.model, run.cfg.train
     h, w = data.train[0].mask.shape
     log.info(
         "data %s: %d training and %d validation images (the first %d px wide, %d high, "
-        "%d channel(s)), classes %s",
+        "%s), classes %s",
         cfg.data.root,
         len(data.train),
         len(data.val),
         w,
         h,
-        data.train[0].image.shape[0],
+        channels_trained(cfg.data.channel, data.train[0].image.shape[0]),
         ", ".join(
             str(v) if n == str(v) else f"{v} ({n})"
             for n, v in zip(data.class_names, data.label_values)
