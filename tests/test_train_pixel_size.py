@@ -1,6 +1,8 @@
 """The checkpoint's object record holds the training images' pixel size where they record
 one, so that predicting a slide level of another size warns (audit s32 histo 6)."""
 
+import logging
+
 import numpy as np
 import tifffile
 from PIL import Image
@@ -9,7 +11,7 @@ from unetlab.data.pairs import Pair
 from unetlab.train.setup import training_pixel_size
 
 
-def test_the_median_recorded_pixel_size_where_half_the_images_record_one(tmp_path):
+def test_the_median_recorded_pixel_size_where_half_the_images_record_one(tmp_path, caplog):
     image = np.zeros((16, 16, 3), np.uint8)
     paths = []
     for k in range(3):
@@ -18,6 +20,12 @@ def test_the_median_recorded_pixel_size_where_half_the_images_record_one(tmp_pat
         paths.append(tmp_path / f"p{k}.png")
         Image.fromarray(image).save(paths[-1])
     pairs = [Pair(image=p, mask=p) for p in paths]
+    caplog.set_level(logging.INFO, logger="unetlab")
     assert training_pixel_size(pairs) == {"pixel_size": [0.25, 0.25]}
-    assert training_pixel_size(pairs[1:]) == {}  # 2 of 5 record one
+    assert training_pixel_size(pairs[1:]) == {}  # 2 of 5 record one: said in one line
+    (said,) = [r.getMessage() for r in caplog.records if "pixel size" in r.getMessage()]
+    assert said.startswith("pixel size: 2 of the 5 training images record one, under half")
+    assert "checkpoint records none" in said and "Image > Properties" in said
+    caplog.clear()
     assert training_pixel_size([p for p in pairs if p.image.suffix == ".png"]) == {}
+    assert not caplog.records  # none record one: nothing said (PNG data sets)

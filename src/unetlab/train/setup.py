@@ -435,6 +435,14 @@ def training_pixel_size(pairs: list[Pair]) -> dict:
     warns of it (audit s32 histo 6)."""
     sizes = [s for s in {p.image: tiff_spacing(p.image) for p in pairs}.values() if s]
     if not sizes or 2 * len(sizes) < len({p.image for p in pairs}):
+        if sizes:  # mixed metadata: said, so that predict's silence on scale is understood
+            log.info(
+                "pixel size: %d of the %d training images record one, under half: the "
+                "checkpoint records none, so predict cannot say when an image's pixels are "
+                "another size; record it in every training TIFF (Fiji: Image > Properties)",
+                len(sizes),
+                len({p.image for p in pairs}),
+            )
         return {}
     y, x = np.median(np.asarray(sizes, dtype=float), axis=0)
     return {"pixel_size": [float(f"{y:.6g}"), float(f"{x:.6g}")]}
