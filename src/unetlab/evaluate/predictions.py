@@ -90,6 +90,13 @@ from unetlab.evaluate.volumes import evaluate_volumes
 log = logging.getLogger(__name__)
 
 
+#: said where masks that look like object ids are read so beside predicted object ids
+_READ_AS_IDS = (
+    "the masks hold more values than classes are (object ids) and the predictions "
+    "are object ids: the masks are read as object ids (--gt-instances, gt_instances=True)"
+)
+
+
 def evaluate_predictions(
     pred_dir: str | os.PathLike,
     gt_dir: str | os.PathLike,
@@ -136,10 +143,7 @@ def evaluate_predictions(
     except MasksLookLikeIdsError:
         if gt_instances or not _ids_predicted(pred_dir, pred_instances):
             raise
-    log.info(
-        "the masks hold more values than classes are (object ids) and the predictions "
-        "are object ids: the masks are read as object ids (--gt-instances, gt_instances=True)"
-    )
+    log.info(_READ_AS_IDS)
     return _evaluated(pred_dir, gt_dir, *given, True, pred_instances, **kept)
 
 
