@@ -51,4 +51,4 @@ def test_predict_diameter_says_there_is_none_and_what_to_do(capsys):
         )
     err = capsys.readouterr().err
     assert "unrecognized arguments: --diameter 30: unetlab has no diameter option" in err
-    assert "(Fiji: Image > Scale)" in err
+    assert "give predict --scale d/D, d the training objects' diameter in px" in err

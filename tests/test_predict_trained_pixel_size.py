@@ -34,8 +34,8 @@ def test_pixels_twice_the_training_size_are_said(tmp_path, caplog):
     (line,) = _run(tmp_path, caplog, 0.65)
     assert line == (
         "a.tif: 0.65 µm pixels and the model was trained on 0.325 µm pixels (2x): its "
-        "objects look 0.5x their trained size; scale the image to 0.325 µm pixels first "
-        "(Fiji: Image > Scale)"
+        "objects look 0.5x their trained size; predict it with --scale auto (scale='auto': "
+        "resampled to 0.325 µm pixels for the net)"
     )
 
 

@@ -55,9 +55,10 @@ _TRAIN_CHANNEL = (
     "nuclei's (predict then reads it)"
 )
 _NO_DIAMETER = (
-    "unetlab has no diameter option and does not rescale: the net knows objects as large "
-    "in pixels as in its training images; scale images whose objects are much larger or "
-    "smaller to the training images' pixel size first (Fiji: Image > Scale)"
+    "unetlab has no diameter option: the net knows objects as large in pixels as in its "
+    "training images; give predict --scale d/D, d the training objects' diameter in px "
+    "(predict --scale says it: from the checkpoint's median object area) and D yours, or "
+    "--scale auto (the image's pixel size / the training pixel size)"
 )
 #: flags users bring from predict or cellpose (``--chan``, ``--diameter``) to a command
 #: that spells them otherwise or has none: ``unetlab train --channel 0`` (audit s39 audit2)

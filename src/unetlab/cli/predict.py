@@ -83,6 +83,7 @@ def add_parser(sub) -> None:
     add_prediction_args(prediction, tta_help=" (up to 8x slower)")
     add_exclude_rows_arg(prediction)
     add_nodata_arg(prediction)
+    add_scale_arg(prediction)
     p.add_argument(
         "--benchmark",
         action="store_true",
@@ -323,16 +324,21 @@ def _run_keywords(args, group, device) -> dict:
     ``--no-progress``; a long stack's page lines still logged where no bar is drawn), the notes
     said once, failed inputs on stderr, the checkpoint's name, the flags' fix and the
     prediction settings."""
+    from unetlab.inference.rescale import scale_note
     from unetlab.outputs import OVERWRITE_FIX
 
     return dict(
         group=group,
         progress=not args.no_progress,
-        notes=lambda model, objects: _notes(model, objects) + region_note(model, args),
+        notes=lambda model, objects: (
+            _notes(model, objects) + region_note(model, args) + scale_note(model, args.scale)
+        ),
         failed=lambda line: print(f"unetlab predict: failed: {line}", file=sys.stderr),
         name=args.checkpoint,
         overwrite_fix=OVERWRITE_FIX,
-        options=with_nodata(with_exclude_rows(predict_options(args, device), args), args),
+        options=with_scale(
+            with_nodata(with_exclude_rows(predict_options(args, device), args), args), args
+        ),
         axes=args.axes,
     )
 
@@ -442,6 +448,26 @@ def with_nodata(options, args):
     return options if args.nodata is None else replace(options, nodata=args.nodata)
 
 
+def add_scale_arg(group) -> None:
+    """``--scale`` (predict's): read back by :func:`with_scale`."""
+    group.add_argument(
+        "--scale",
+        metavar="F|auto",
+        help="resample each image read whole by F before the net (linear; 2: objects half "
+        "the training size; Cellpose's diameter D: F = the training objects' diameter / D, "
+        "which predict --scale says) and its probabilities back, so outputs keep the "
+        "image's pixels; auto: the image's pixel size / the training pixel size the "
+        "checkpoint records (default: 1, as it is)",
+    )
+
+
+def with_scale(options, args):
+    """``options`` with ``--scale`` where given (checked: one line naming the form)."""
+    from dataclasses import replace
+
+    return options if args.scale is None else replace(options, scale=args.scale)
+
+
 def output_options(args):
     """The :class:`~unetlab.inference.records.OutputOptions` of the output flags
     (``--instances``: object options made once the model is loaded)."""
@@ -485,6 +511,10 @@ def _check_flags(args) -> None:
     check_nproc(args.nproc, args.device)  # above the GPUs, or the CPUs without one
     if args.level < 0:
         raise UnetlabError(f"--level must be >= 0, not {args.level}")
+    if args.scale is not None:  # a factor or auto: one line naming them otherwise
+        from unetlab.inference.rescale import check_scale
+
+        check_scale(args.scale)
     if args.nodata is not None:  # auto, none or a number: one line naming them otherwise
         from unetlab.data.nodata import check_nodata
 

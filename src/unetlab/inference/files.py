@@ -151,6 +151,7 @@ from unetlab.inference.records import (
     tiff_kwargs,
     with_axes,
 )
+from unetlab.inference.rescale import auto_scale, refuse_streamed_scale
 from unetlab.inference.sizing import level_size_note, trained_pixel_size
 from unetlab.inference.slide_outputs import Together, finish, publishing_path
 from unetlab.inference.slide_overlay import by_object
@@ -346,7 +347,20 @@ def _image_outputs(file: _File, group: Group, streamed: bool) -> list[Path]:
         note = whole_read_note(file.path, file.model, o, file.options, least=least, **rule)
         if note is not None:  # a stack's too: all its pages (audit s34 stacks 5)
             log.info("%s", note)
-        return _predict_whole(file)
+        return _predict_whole(_with_scale(file))
+
+
+def _with_scale(file: _File) -> _File:
+    """``file`` with ``scale="auto"`` (``--scale auto``) the factor of its pixels (the
+    pixel size given, else the file's) over the training images' the checkpoint records,
+    said in one line (:func:`~unetlab.inference.rescale.auto_scale`); its record keeps auto."""
+    if file.options.scale != "auto":
+        return file
+    side = file.outputs.pixel_size
+    if side is None and (pixel := read_pixel_size(file.path)) is not None:
+        side = (pixel.size[0] * pixel.size[-1]) ** 0.5
+    factor = auto_scale(trained_pixel_size(file.model), side, file.path.name)
+    return dataclasses.replace(file, options=dataclasses.replace(file.options, scale=factor))
 
 
 #: a TIFF of this many pixels or more (all its pages) read whole is said first (audit s32
@@ -415,6 +429,7 @@ def _predict_streamed(file: _File, group: Group) -> list[Path]:
             "data.exclude_rows) applies to images read whole, not to a large image read window "
             "by window: give --exclude-rows none (exclude_rows='none'), or crop the image"
         )
+    refuse_streamed_scale(file.path.name, file.options.scale)
     o, stem = file.outputs, output_stem(file.path)
     if o.objects is not None and o.objects_3d and not _streamed_flat(file.path):
         _refuse_streamed_3d(file)

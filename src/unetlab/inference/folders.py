@@ -933,7 +933,7 @@ class _Run:
         result.pixels += output_pixels(written[0])  # its header only
         if self.outputs.objects is not None and self.outputs.pixel_size is None:
             _say_pixel_size(path, self.scaled)
-        if not self.outputs.level:  # a slide's lower level: predict_file says it
+        if not self.outputs.level and _given(self.each).scale == 1:  # --scale: resampled
             _say_trained_size(self.model, path, self.outputs.pixel_size)
         if found:  # a multi-position file's: each position's planes in turn
             result.objects[path] = [n for planes in found for n in planes]
@@ -993,6 +993,14 @@ class _Run:
         finally:
             if added:
                 held.discard(key)
+
+
+def _given(settings: dict) -> PredictOptions:
+    """The :class:`PredictOptions` of :func:`predict_file`'s keywords ``settings``."""
+    fields = PredictOptions.__dataclass_fields__
+    return PredictOptions.of(
+        settings.get("options"), **{k: v for k, v in settings.items() if k in fields}
+    )
 
 
 def _say_trained_size(model, path: Path, given: float | None) -> None:
@@ -1059,10 +1067,7 @@ def _say_start(
     """Log what :func:`predict_folder` is about to do: the files, the model (``name``) and
     the device (``settings``: :func:`predict_file`'s keywords), the channel predicted where
     the model records one, the label offset it moves predictions by, the TTA transforms."""
-    given = PredictOptions.of(
-        settings.get("options"),
-        **{k: v for k, v in settings.items() if k in PredictOptions.__dataclass_fields__},
-    )
+    given = _given(settings)
     log.info(
         "predict: %d file(s) (%d large), model %s (%d -> %d classes, %s padding), device %s%s",
         *(files, large, Path(name).name, model.in_channels, model.num_classes, model.padding),

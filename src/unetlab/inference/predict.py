@@ -51,6 +51,7 @@ from unetlab.errors import UnetlabError
 from unetlab.inference import chosen
 from unetlab.inference.appearance import far_run, say_appearance
 from unetlab.inference.offset import label_offset, shift_probabilities
+from unetlab.inference.rescale import check_scale, rescaled, restored
 from unetlab.inference.sizing import choose_tiling, memory_budget
 from unetlab.inference.tiling import tiled_apply, with_tta
 from unetlab.inference.tta import resolve_tta
@@ -422,6 +423,10 @@ class PredictOptions:
     ``nodata``: which pixels of a file are no sample (:mod:`unetlab.data.nodata`: ``"auto"``
     the GeoTIFF nodata tag and alpha 0, ``"none"``, or a number every band holds there),
     read by :func:`unetlab.predict_file`; None: the model's ``data.nodata``, else auto.
+    ``scale``: the factor each image is resampled by before the net (linear; 2 for objects
+    half the training size), its probabilities resampled back to the image's shape
+    (:mod:`~unetlab.inference.rescale`); ``"auto"``: a file's pixel size over the training
+    images' (:func:`unetlab.predict_file`); 1: as it is.
     """
 
     tile_size: int | tuple[int, int] | None = None
@@ -433,9 +438,11 @@ class PredictOptions:
     channel: int | str | tuple[int, ...] | None = None
     exclude_rows: tuple | None = None
     nodata: str | float | None = None
+    scale: float | str = 1.0
 
     def __post_init__(self):
         check_precision(self.precision, None)
+        object.__setattr__(self, "scale", check_scale(self.scale))
         object.__setattr__(self, "tile_size", _tile_size(self.tile_size))
         if self.batch_size is not None and not _whole(self.batch_size):
             raise UnetlabError(
@@ -804,7 +811,16 @@ def predict_fitted(
         stats = model_stats(model, _stats_pixels(image, o.exclude_rows, invalid, name), name=name)
     image = mirrored(image, o.exclude_rows, name)  # the net sees no bar, as in training
     image = filled(image, invalid)  # nor a nodata outline
-    probs = _tiled_probabilities(model, image, o, stats=stats, progress=progress)
+    if o.scale == "auto":
+        raise UnetlabError(
+            f"{name}: scale='auto' takes a file's pixel size: use predict_file or "
+            "predict_folder, or give the factor (scale=2 for objects half the training size)"
+        )
+    scaled = rescaled(image, o.scale)  # Cellpose's diameter: the net sees trained sizes
+    if o.scale != 1:
+        chosen.note(scale=round(float(o.scale), 4))  # auto's factor, in predict.json
+    probs = _tiled_probabilities(model, scaled, o, stats=stats, progress=progress)
+    probs = restored(probs, image.shape[:2])  # outputs in the input's pixels
     background = model_background(model)
     return blank_pixels(blank_probabilities(probs, o.exclude_rows, background), invalid, background)
 

@@ -346,11 +346,10 @@ def prediction_record(
     :func:`unetlab.load_model` read (``model.checkpoint``). Labels written as mask values
     record them too (``outputs.label_values``: the value of each class, in order), so that
     ``evaluate --pred`` reads them back without ``--label-values``; rows left out of every
-    image (``options.exclude_rows``, a data bar) are recorded where there are any, and the
-    pixels that are no sample (``options.nodata``) where they are not ``"auto"``, and the
-    tile size where one is given (``options.tile_size``: the tiles' seams change the
-    labels), so that ``--skip-existing`` predicts again outputs made with another region,
-    nodata or tile size (outputs made with the defaults keep their key)."""
+    image (``options.exclude_rows``) where there are any, ``options.nodata`` where not
+    ``"auto"``, ``tile_size`` where given (the seams change labels), ``scale`` where not 1
+    (auto's factor per file is in ``predict.json``), so that ``--skip-existing`` predicts
+    again outputs made otherwise (outputs made with the defaults keep their key)."""
     o = outputs if outputs is not None else OutputOptions()
     source = getattr(model, "checkpoint", None)
     if source is not None and Path(source).exists():
@@ -371,6 +370,8 @@ def prediction_record(
         settings["exclude_rows"] = as_config(options.exclude_rows)
     if options.nodata not in (None, "auto"):  # auto, the default, keeps the key it had
         settings["nodata"] = options.nodata
+    if options.scale != 1:  # resampled for the net (--scale): other outputs keep their key
+        settings["scale"] = options.scale
     written = {
         "labels": "mask values" if o.label_values else "palette" if o.color else "class indices",
         "objects": None if o.objects is None else object_record(o.objects),

@@ -127,9 +127,9 @@ def trained_pixel_size(model) -> float | None:
 def image_size_note(trained: float | None, side: float | None) -> str | None:
     """One line when an image's pixels (``side`` µm: the file's, or --pixel-size) are more
     than :data:`PIXEL_SIZE_TOLERANCE` times larger or smaller than the training images'
-    (``trained`` µm): the net does not rescale, so its objects look that much smaller or
-    larger than those it learnt (audit s39 audit2: nuclei at half the size found 31% fewer);
-    None where it fits or a size is unknown."""
+    (``trained`` µm), naming ``--scale auto``: the net sees its objects that much smaller or
+    larger than those it learnt unless resampled (audit s39 audit2: nuclei at half the size
+    found 31% fewer); None where it fits or a size is unknown."""
     if trained is None or side is None or side <= 0:
         return None
     if max(side / trained, trained / side) <= PIXEL_SIZE_TOLERANCE:
@@ -137,7 +137,8 @@ def image_size_note(trained: float | None, side: float | None) -> str | None:
     return (
         f"{side:.3g} µm pixels and the model was trained on {trained:.3g} µm pixels "
         f"({side / trained:.2g}x): its objects look {trained / side:.2g}x their trained size; "
-        f"scale the image to {trained:.3g} µm pixels first (Fiji: Image > Scale)"
+        f"predict it with --scale auto (scale='auto': resampled to {trained:.3g} µm pixels "
+        "for the net)"
     )
 
 

@@ -99,6 +99,7 @@ from unetlab.inference.records import (
     prediction_record,
     with_axes,
 )
+from unetlab.inference.rescale import refuse_streamed_scale
 from unetlab.inference.sizing import choose_tiling
 from unetlab.inference.slide_nodata import (
     FilledPage,
@@ -544,6 +545,7 @@ def predict_slide(
     values = outputs.values(model, path.name)
     asked = PredictOptions.of(options, **settings).channel  # not the model's
     options = PredictOptions.for_model(model, options, **settings)
+    refuse_streamed_scale(path.name, options.scale)
     _check_request(path, outputs, group, overlay)
     record = with_axes(prediction_record(model, options, outputs), axes)
     with _checked_slide(path, model, outputs, axes) as slide:

@@ -116,7 +116,8 @@ def whole_estimate(
     reading it whole; None for others: a threshold given (``outputs.large_threshold``: the
     user's word), settings that apply to images read whole only (``axes`` that read the
     file otherwise than it says, not only what its pages are:
-    :func:`~unetlab.data.slides.refuse_other_layout`; ``options.exclude_rows``, ImageJ ROIs,
+    :func:`~unetlab.data.slides.refuse_other_layout`; ``options.exclude_rows`` or ``scale``,
+    ImageJ ROIs,
     a stack's overlay), a turned or unreadable file (read whole, which says why)."""
     outputs = OutputOptions.of(outputs)
     read = _whole_read(Path(path), model, outputs, options, axes)
@@ -161,7 +162,7 @@ def _whole_read(path: Path, model, outputs: OutputOptions, options, axes):
     of a TIFF the memory rule may stream (:func:`whole_estimate`), None for others."""
     if path.suffix.lower() not in TIFF_SUFFIXES or outputs.large_threshold is not None:
         return None
-    rows = options is not None and options.exclude_rows
+    rows = options is not None and (options.exclude_rows or options.scale != 1)  # --scale too
     if rows or outputs.wanted["rois"]:
         return None
     try:  # axes that read it otherwise than its file does: read whole (slides.open_slide)
