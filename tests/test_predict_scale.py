@@ -85,6 +85,8 @@ def test_the_factor_is_part_of_the_record_key(net):
     scaled = prediction_record(net, PredictOptions(scale=2), OutputOptions())
     assert "scale" not in plain.model  # outputs made before --scale keep their key
     assert scaled.model["scale"] == 2.0 and scaled.key != plain.key
+    assert scaled.describe().endswith(", scale 2")  # the refusal to mix names it
+    assert "scale" not in plain.describe()
     auto = prediction_record(net, PredictOptions(scale="auto"), OutputOptions())
     assert json.loads(json.dumps(auto.model))["scale"] == "auto"
 

@@ -278,7 +278,7 @@ class Provenance:
     def describe(self) -> str:
         """One short phrase: ``checkpoint /runs/b1/best.pt (sha256 3e3262a8d1c4), TTA 2
         transforms, fp32``, and each setting that changes the labels where it is not the
-        default (gaussian blend, tile size 64, level 1, rows left out, channel, nodata), so
+        default (gaussian blend, tile size 64, level 1, rows left out, channel, nodata, scale), so
         that two models' phrases differ where they do."""
         if self.checkpoint:
             what = f"checkpoint {self.checkpoint} (sha256 {self.sha256[:12]})"
@@ -318,6 +318,8 @@ def _settings(model: dict) -> list[str]:
         said.append(f"channel {model['channel']}")
     if "nodata" in model:
         said.append(f"nodata {_shown(model['nodata'])}")
+    if "scale" in model:  # --scale: resampled for the net
+        said.append(f"scale {_shown(model['scale'])}")
     return said
 
 
