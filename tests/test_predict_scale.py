@@ -103,3 +103,14 @@ def test_a_large_image_read_window_by_window_is_refused(net, tmp_path):
     tifffile.imwrite(path, _discs(64, 6))
     with pytest.raises(UnetlabError, match=r"big.tif: --scale \(scale=\) resamples images read"):
         predict_file(net, path, tmp_path / "out", scale=2, large_threshold=100)
+
+
+def test_each_plane_of_a_stack_is_scaled(net, tmp_path):
+    path = tmp_path / "stack.tif"
+    tifffile.imwrite(path, np.stack([_discs(32, 3)] * 2), imagej=True, metadata={"axes": "ZYX"})
+    found = []
+    outputs = OutputOptions(objects=ObjectOptions(min_area=4))
+    written = predict_file(net, path, tmp_path / "out", outputs, scale=2, counted=found.append)
+    assert found == [[4, 4]]
+    (labels,) = [p for p in written if p.name == "stack.tif"]
+    assert tifffile.imread(labels).shape == (2, 32, 32)  # in the input's pixels
