@@ -149,3 +149,14 @@ def test_a_three_class_models_object_flags_need_object_scores(tmp_path, capsys):
         evaluate_model(model, tmp_path / "data", object_options=options)
     report = evaluate_model(model, tmp_path / "data", object_options=options, objects=True)
     assert report.source["object_options"]["min_area"] == 5
+
+
+def test_evaluate_scale_scores_what_predict_scale_writes(nuclei, capsys):
+    """``evaluate --checkpoint --scale F`` predicts as ``predict --scale F`` (s39 rescale)."""
+    scaled = _evaluated(nuclei, "--scale", "2")["pred_objects"]
+    assert scaled == _predicted(nuclei, "--scale", "2")
+    assert scaled != _evaluated(nuclei)["pred_objects"], scaled  # the flag is not ignored
+    argv = ["evaluate", "--checkpoint", str(nuclei / "m.pt"), "--data", str(nuclei / "data")]
+    with pytest.raises(SystemExit):  # auto takes a file's pixel size: predict's only
+        main([*argv, "--scale", "auto"])
+    assert "--scale: invalid float value: 'auto'" in capsys.readouterr().err

@@ -29,7 +29,14 @@ from unetlab.cli.common import (
     predict_options,
     user_path,
 )
-from unetlab.cli.predict import add_exclude_rows_arg, add_nodata_arg, with_exclude_rows, with_nodata
+from unetlab.cli.predict import (
+    add_exclude_rows_arg,
+    add_nodata_arg,
+    add_scale_arg,
+    with_exclude_rows,
+    with_nodata,
+    with_scale,
+)
 from unetlab.errors import DatasetError, UnetlabError
 
 log = logging.getLogger(__name__)
@@ -70,6 +77,7 @@ def add_parser(sub) -> None:
     prediction = p.add_argument_group("prediction (with --checkpoint)")
     add_prediction_args(prediction)
     add_nodata_arg(prediction)
+    add_scale_arg(prediction, auto=False)
     n = p.add_argument_group("objects (with --checkpoint; as unetlab predict --instances)")
     add_object_args(n, "with --checkpoint")
     add_device_arg(prediction)
@@ -556,7 +564,7 @@ def _run_model(args, pairs):
     report = _model_report(
         model,
         args.data,
-        with_nodata(with_exclude_rows(predict_options(args, device), args), args),
+        with_scale(with_nodata(with_exclude_rows(predict_options(args, device), args), args), args),
         boundary_class=_boundary(args),
         thresholds=CHALLENGE_THRESHOLDS if args.best_threshold else None,
         seed_threshold=_level_seeds(args),
