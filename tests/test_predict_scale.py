@@ -114,3 +114,10 @@ def test_each_plane_of_a_stack_is_scaled(net, tmp_path):
     assert found == [[4, 4]]
     (labels,) = [p for p in written if p.name == "stack.tif"]
     assert tifffile.imread(labels).shape == (2, 32, 32)  # in the input's pixels
+
+
+def test_predict_tensor_refuses_a_scale_it_would_ignore(net):
+    from unetlab.inference.predict import predict_tensor
+
+    with pytest.raises(UnetlabError, match="predict_tensor: scale= is predict_image's"):
+        predict_tensor(net, torch.zeros(1, 1, 16, 16), scale=2)

@@ -938,6 +938,11 @@ def predict_tensor(
             f"predict_tensor: expects a normalised float tensor, not {what}; give raw images "
             "to predict_image, which normalises them as the model records"
         )
+    if o.scale != 1:  # silently ignored otherwise
+        raise UnetlabError(
+            "predict_tensor: scale= is predict_image's (it resamples the raw image); resample "
+            "the batch first (torch.nn.functional.interpolate) or use predict_image"
+        )
     if x.ndim != 4 or x.shape[1] != model.in_channels or 0 in x.shape:
         raise UnetlabError(
             f"predict_tensor: expected (N, {model.in_channels}, H, W), not {tuple(x.shape)}"
