@@ -121,3 +121,14 @@ def test_predict_tensor_refuses_a_scale_it_would_ignore(net):
 
     with pytest.raises(UnetlabError, match="predict_tensor: scale= is predict_image's"):
         predict_tensor(net, torch.zeros(1, 1, 16, 16), scale=2)
+
+
+def test_the_note_names_the_training_diameter_and_not_scale_1(net):
+    from unetlab.inference.rescale import scale_note
+
+    net.objects = {"target": "instances", "area_median": 254.5}  # a disc 18 px across
+    (line,) = scale_note(net, "2")
+    assert line.endswith(
+        "~18 px across (median area 254 px): Cellpose's diameter D is --scale 18/D"
+    )
+    assert scale_note(net, "1") == [] and scale_note(net, None) == []

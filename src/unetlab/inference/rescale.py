@@ -109,7 +109,7 @@ def trained_diameter(model) -> float | None:
 def scale_note(model, scale) -> list[str]:
     """The line said once where ``scale`` (``--scale``) is given: the factor and the training
     objects' diameter, which turns Cellpose's diameter D into a factor."""
-    if scale is None:
+    if scale is None or check_scale(scale) == 1:  # --scale 1: as it is
         return []
     across = trained_diameter(model)
     size = (
