@@ -18,7 +18,8 @@ README = (ROOT / "README.md").read_text(encoding="utf-8")
 FENCE = re.compile(r"^```[\w-]*\n(.*?)^```", re.S | re.M)
 FLAG = re.compile(r"(?<![\w-])(--[a-z][a-z0-9-]*)")
 #: flags of other programs the README shows: torchrun's, bench scripts', pip's
-OTHERS = {"--nnodes", "--nproc_per_node", "--rdzv", "--run", "--part"}
+#: (--diameter: cellpose's, which README translates to --scale)
+OTHERS = {"--nnodes", "--nproc_per_node", "--rdzv", "--run", "--part", "--diameter"}
 #: dotted words that look like config keys but are files or Python attributes
 NOT_KEYS = {
     "model.border",
