@@ -132,6 +132,27 @@ def test_instance_masks_beside_object_ids_are_read_as_ids_said_in_one_line(tmp_p
     assert len(said) == 1 and "--gt-instances" in said[0]
 
 
+def test_8_bit_id_masks_beside_object_ids_are_read_as_ids_class_masks_as_classes(tmp_path, caplog):
+    """Cellpose's 8-bit X_cp_masks.png (40 nuclei) against predict --instances' outputs (its
+    class map and X_objects.tif): read as ids, said once (they were scored as 40 classes);
+    masks of 4 classes, each in 2 regions, beside object ids stay classes."""
+    ids = _tiles(40).astype(np.uint8)
+    pred_dir, gt_dir = _write(tmp_path / "ids", ids, (ids > 0).astype(np.uint8))
+    tifffile.imwrite(pred_dir / "a_objects.tif", ids.astype(np.uint16))
+    with caplog.at_level("INFO", logger="unetlab"):
+        report = evaluate_predictions(pred_dir, gt_dir)
+    assert report.summary["object_f1"] == 1.0 and report.summary["objects"] == 40
+    said = [r.getMessage() for r in caplog.records if "read as object ids" in r.getMessage()]
+    assert len(said) == 1 and "--gt-instances" in said[0]
+    caplog.clear()
+    classes = np.where(ids > 0, (ids - 1) % 4 + 1, 0).astype(np.uint8)[:, :64]  # 8 tiles
+    pred_dir, gt_dir = _write(tmp_path / "classes", classes, ids[:, :64], "a_objects.tif")
+    with caplog.at_level("INFO", logger="unetlab"):
+        report = evaluate_predictions(pred_dir, gt_dir)
+    assert not [r for r in caplog.records if "read as object ids" in r.getMessage()]
+    assert report.summary["objects"] == 8 and len(report.to_dict()["classes"]) == 5
+
+
 def test_id_predictions_read_as_classes_are_refused_naming_pred_instances(tmp_path, capsys):
     ids = _tiles(70)
     pred_dir, gt_dir = _write(tmp_path, ids, ids)

@@ -745,6 +745,14 @@ def object_ids_note(masks: Sequence[MaskValues], fix: str = TARGET_INSTANCES) ->
     )
 
 
+def one_object_each(masks: Sequence[MaskValues], *, files_least: int = 2) -> bool:
+    """Whether the pages ``masks`` look like object ids as :func:`object_ids_note` says it
+    (:func:`~unetlab.data.instances.one_object_per_value`: each page at least 4 values, each
+    one region), in ``files_least`` pages or more."""
+    files = [(_object_values(m), m.objects) for m in masks]
+    return one_object_per_value(files, files_least=files_least)
+
+
 def pixel_counts(masks: Iterable[MaskValues | PairFacts]) -> dict[int, int]:
     """The pixels per value of all ``masks``."""
     counts: dict[int, int] = {}

@@ -175,15 +175,18 @@ def ids_by_file(files: Sequence[tuple[Sequence[int], int]]) -> bool:
 ONE_OBJECT_LEAST = 4
 
 
-def one_object_per_value(files: Sequence[tuple[Sequence[int], int]]) -> bool:
+def one_object_per_value(
+    files: Sequence[tuple[Sequence[int], int]], *, files_least: int = 2
+) -> bool:
     """Whether every mask holds at least :data:`ONE_OBJECT_LEAST` values besides the
     background, each one 4-connected region (give or take ``SPLIT_IDS``): the frames of a
     short tracked movie, whose track ids 1..12 every frame holds alike (audit s37 timelapse
     8), or 8-bit masks of a few objects each. Classes can look so too (organs, each one
     region in every slice), so this is said, never decided on (:func:`looks_like_instances`
     needs files that differ, in masks of more than 8 bits). ``files``: as
-    :func:`ids_by_file` takes them; two files or more."""
-    if len(files) < 2 or any(len(values) < ONE_OBJECT_LEAST for values, _ in files):
+    :func:`ids_by_file` takes them; ``files_least`` files or more (one where the
+    predictions scored against them are object ids: evaluate reads such masks as ids)."""
+    if len(files) < files_least or any(len(values) < ONE_OBJECT_LEAST for values, _ in files):
         return False
     ids = sum(len(values) for values, _ in files)
     return sum(n for _, n in files) <= ids * (1 + SPLIT_IDS)

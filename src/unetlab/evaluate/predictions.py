@@ -44,7 +44,7 @@ from typing import NamedTuple
 import numpy as np
 
 from unetlab.data.exclude import as_config, check_exclude_rows
-from unetlab.data.fingerprint import MaskValues, object_ids_note
+from unetlab.data.fingerprint import MaskValues, object_ids_note, one_object_each
 from unetlab.data.instances import ONE_OBJECT_LEAST
 from unetlab.data.labels import IGNORE_INDEX
 from unetlab.data.names import ANNOTATION_SUFFIXES, PREDICTION_NAMES, image_stem, named_for, nfc
@@ -92,8 +92,9 @@ log = logging.getLogger(__name__)
 
 #: said where masks that look like object ids are read so beside predicted object ids
 _READ_AS_IDS = (
-    "the masks hold more values than classes are (object ids) and the predictions "
-    "are object ids: the masks are read as object ids (--gt-instances, gt_instances=True)"
+    "the masks look like object ids (more values than classes are, or each value one "
+    "region) and the predictions are object ids: the masks are read as object ids "
+    "(--gt-instances, gt_instances=True)"
 )
 
 
@@ -353,7 +354,7 @@ def _scored(
         boundary_class=classes.boundary, connectivity=reading.connectivity, objects=objects
     )
     count = classes.label_values is None and classes.names is None
-    values = _ValueStats(count_values=count, void=void)
+    values = _ValueStats(count_values=count, void=void, ids_predicted=bool(preds.objects))
     stems: list[str] = []
     missing, scored = _accumulate(acc, values, _noting(masks, stems), preds, reading)
     _refuse_missing(missing, preds, stems)
@@ -713,10 +714,12 @@ class _ValueStats:
     value and the most values of one prediction (counted once the largest is over 64),
     whether a mask is stored with more than 8 bits (16-bit ids?), the pixels of the
     palette masks' ``void`` value, and each page's values and regions while every page
-    holds at least 4 values (object ids the same in every file, said: :meth:`check`)."""
+    holds at least 4 values (object ids the same in every file, said: :meth:`check`; read
+    as ids where the predictions are object ids, ``ids_predicted``)."""
 
-    def __init__(self, *, count_values: bool, void: int | None):
+    def __init__(self, *, count_values: bool, void: int | None, ids_predicted: bool = False):
         self.count_values = count_values
+        self.ids_predicted = ids_predicted
         self.void = void
         self.gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
         self.pred_max = self.pred_values = self.voided = 0
@@ -768,10 +771,25 @@ class _ValueStats:
             )
         values = np.flatnonzero(self.gt_values)
         check_ids_as_classes(values, (self.pred_max, self.pred_values), named, self.wide)
+        self._refuse_ids_beside_ids(named, values.size)
         check_one_file_values(self.files, max(self.pred_max + 1, named))
         check_class_indices(values, self.pred_max)
         check_binary_values(values, self.pred_tops)
         self._say_object_ids(named, values.size)
+
+    def _refuse_ids_beside_ids(self, named: int, held: int) -> None:
+        """:class:`~unetlab.evaluate.checks.MasksLookLikeIdsError` where the predictions are
+        object ids and the masks, no classes named, look like ids (each page at least 4
+        values, each one region; one page is enough here: 8-bit masks of 40 nuclei, which
+        :func:`check_ids_as_classes` lets through), so that they are read as ids (they were
+        scored as 40 classes, or refused as values of one file only)."""
+        if not (self.ids_predicted and not named and self.pages):
+            return
+        if one_object_each(self.pages, files_least=1):
+            said = f"the masks' {held} values look like object ids (each one region)"
+            raise MasksLookLikeIdsError(
+                f"{said}; pass gt_instances=True", cli=f"{said}; pass --gt-instances"
+            )
 
     def _say_object_ids(self, named: int, held: int) -> None:
         """A warning where the masks, no classes named, look like object ids (the same few
