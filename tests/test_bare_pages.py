@@ -123,3 +123,20 @@ def test_evaluate_says_pages_predict_reads_as_channels_are_scored_as_planes(tmp_
         caplog.text
     )
     assert "where predict reads them as the 3 channels of one image" in caplog.text
+
+
+def test_evaluate_says_a_grey_image_s_channel_repeated_once_not_once_a_page(tmp_path, caplog):
+    """3 grey pages with no axes scored by a 3-channel model: "its channel is repeated" was
+    said once a page (3 lines); once for the image."""
+    from unetlab.evaluate import evaluate_model
+
+    for sub in ("images", "masks"):
+        (tmp_path / sub).mkdir()
+    tifffile.imwrite(tmp_path / "images" / "c.tif", _planes(), photometric="minisblack")
+    masks = (_planes() > 2000).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "masks" / "c.tif", masks, photometric="minisblack")
+    with caplog.at_level(logging.WARNING):
+        report = evaluate_model(UNet(3, 2, depth=2, base_channels=2).eval(), tmp_path)
+    assert len(report.images) == 3
+    said = [r for r in caplog.records if "its channel is repeated" in r.getMessage()]
+    assert len(said) == 1 and "c.tif" in said[0].getMessage()

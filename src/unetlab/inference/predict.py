@@ -239,7 +239,7 @@ def fit_channels(
     fitted, note = _converted(hwc, channels, colour=colour)
     if fitted is None:
         raise UnetlabError(_mismatch(name, have, channels))
-    if not quiet:
+    if not quiet and _first_in_run(("channels", name, note)):  # a stack's pages: once
         log.warning("%s: %s", name, note)
     return fitted
 
@@ -699,7 +699,8 @@ _SAID_OUTSIDE: set[tuple] = set()
 @contextlib.contextmanager
 def floor_run() -> Iterator[None]:
     """A run (a file, a folder of files, a stack, an evaluation) within which
-    :func:`model_stats` says each "floor not applied" line once; entered within another
+    :func:`model_stats` says each "floor not applied" line once (and :func:`fit_channels`
+    each image's line once: :func:`_first_in_run`); entered within another
     run, that run goes on. A long-lived process (napari, a notebook) hears the line again in
     each run it starts, not once for good (review s29 item 4); calls outside any run
     (``predict_image`` in a notebook's loop over a movie's frames) say it once a process
@@ -713,6 +714,19 @@ def floor_run() -> Iterator[None]:
             yield
     finally:
         _SAID_FLOOR.reset(token)
+
+
+def _first_in_run(key: tuple) -> bool:
+    """Whether the line ``key`` names is said: once in a run (:func:`floor_run`; marked
+    said), every time outside one. Evaluate's pages of one image each said "grey image
+    given to a 3-channel model" (3 grey TIFF pages: 3 lines)."""
+    said = _SAID_FLOOR.get()
+    if said is None:
+        return True
+    if key in said:
+        return False
+    said.add(key)
+    return True
 
 
 def model_stats(
