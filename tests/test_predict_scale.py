@@ -132,3 +132,17 @@ def test_the_note_names_the_training_diameter_and_not_scale_1(net):
         "~18 px across (median area 254 px): Cellpose's diameter D is --scale 18/D"
     )
     assert scale_note(net, "1") == [] and scale_note(net, None) == []
+
+
+def test_the_checkpoint_least_area_is_scaled_a_given_one_not(net, tmp_path):
+    """The default least area (60 px: 1/4 of the training 5th percentile, 240 px) is in
+    training-scale px: at --scale 2 an image's ~29-px disc is 113 px to the net, kept (15 px
+    floor in the image's px); a min_area of 50 the user gives is the image's px: dropped."""
+    net.objects = {"target": "semantic", "count": 9, "area_p05": 240, "area_median": 300}
+    path = tmp_path / "half.tif"
+    tifffile.imwrite(path, _discs(32, 3))
+    found = []
+    for objects in (True, ObjectOptions.for_model(net, min_area=50)):
+        outputs = OutputOptions(objects=objects, overwrite=True)
+        predict_file(net, path, tmp_path / "out", outputs, scale=2, counted=found.append)
+    assert found == [[4], [0]]

@@ -105,6 +105,7 @@ from unetlab.inference.measure import (
 from unetlab.inference.objects import (
     MIN_AREA_FLOOR,
     ObjectOptions,
+    defaults_at_scale,
     id_dtype,
     measured_classes,
     objects_from_probabilities,
@@ -353,14 +354,20 @@ def _image_outputs(file: _File, group: Group, streamed: bool) -> list[Path]:
 def _with_scale(file: _File) -> _File:
     """``file`` with ``scale="auto"`` (``--scale auto``) the factor of its pixels (the
     pixel size given, else the file's) over the training images' the checkpoint records,
-    said in one line (:func:`~unetlab.inference.rescale.auto_scale`); its record keeps auto."""
-    if file.options.scale != "auto":
-        return file
-    side = file.outputs.pixel_size
-    if side is None and (pixel := read_pixel_size(file.path)) is not None:
-        side = (pixel.size[0] * pixel.size[-1]) ** 0.5
-    factor = auto_scale(trained_pixel_size(file.model), side, file.path.name)
-    return dataclasses.replace(file, options=dataclasses.replace(file.options, scale=factor))
+    said in one line (:func:`~unetlab.inference.rescale.auto_scale`); its record keeps auto.
+    The checkpoint's least object areas (training-scale px) in the image's px
+    (:func:`~unetlab.inference.objects.defaults_at_scale`), not those set."""
+    factor = file.options.scale
+    if factor == "auto":
+        side = file.outputs.pixel_size
+        if side is None and (pixel := read_pixel_size(file.path)) is not None:
+            side = (pixel.size[0] * pixel.size[-1]) ** 0.5
+        factor = auto_scale(trained_pixel_size(file.model), side, file.path.name)
+    o = file.outputs
+    if o.objects is not None:  # the checkpoint's least areas in the image's px
+        o = dataclasses.replace(o, objects=defaults_at_scale(file.model, o.objects, factor))
+    options = dataclasses.replace(file.options, scale=factor)
+    return dataclasses.replace(file, options=options, outputs=o)
 
 
 #: a TIFF of this many pixels or more (all its pages) read whole is said first (audit s32

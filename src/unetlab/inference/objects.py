@@ -329,6 +329,21 @@ def scaled_options(options: ObjectOptions, downsample: tuple[float, float]) -> O
     )
 
 
+def defaults_at_scale(model, options: ObjectOptions, factor: float) -> ObjectOptions:
+    """``options`` for an image predicted at scale ``factor`` (``--scale``): each least area
+    that is the checkpoint's default (:meth:`ObjectOptions.for_model`'s, in training-scale
+    px) in the image's px, divided by ``factor`` squared (:func:`scaled_options`); one set
+    otherwise (a user's ``--min-area``, in the image's px) kept, unless it equals the
+    default. At --scale 2 the default floor held the image's objects to 4x theirs."""
+    if factor == 1:
+        return options
+    default = ObjectOptions.for_model(model)
+    scaled = scaled_options(default, (factor, factor))
+    fields = ("min_area", "min_seed_area", "class_min_areas", "cut_min_area")
+    same = [k for k in fields if getattr(options, k) == getattr(default, k)]
+    return replace(options, **{k: getattr(scaled, k) for k in same})
+
+
 def objects_from_probabilities(
     probabilities: np.ndarray,
     options: ObjectOptions | None = None,
