@@ -52,3 +52,11 @@ def test_predict_diameter_says_there_is_none_and_what_to_do(capsys):
     err = capsys.readouterr().err
     assert "unrecognized arguments: --diameter 30: unetlab has no diameter option" in err
     assert "give predict --scale d/D, d the training objects' diameter in px" in err
+
+
+def test_evaluate_diameter_names_evaluates_own_scale(capsys):
+    """evaluate has --scale F too: its --diameter line names it, not predict's."""
+    with pytest.raises(SystemExit):
+        main(["evaluate", "--checkpoint", "m.pt", "--data", "d", "--diameter", "30"])
+    err = capsys.readouterr().err
+    assert "give evaluate --checkpoint --scale d/D, d the training objects' diameter" in err

@@ -13,7 +13,8 @@ from scipy import ndimage
 
 import unetlab.inference.predict as predict
 from unetlab import UNet, predict_file, predict_image, predict_objects
-from unetlab.errors import UnetlabError
+from unetlab.errors import OutputError, UnetlabError
+from unetlab.inference.folders import predict_folder
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions, prediction_record
@@ -146,3 +147,13 @@ def test_the_checkpoint_least_area_is_scaled_a_given_one_not(net, tmp_path):
         outputs = OutputOptions(objects=objects, overwrite=True)
         predict_file(net, path, tmp_path / "out", outputs, scale=2, counted=found.append)
     assert found == [[4], [0]]
+
+
+def test_a_refusal_of_outputs_made_at_another_scale_names_the_setting(net, tmp_path):
+    """Outputs of this model at --scale 2 are no other model's: the refusal says the setting."""
+    (tmp_path / "in").mkdir()
+    tifffile.imwrite(tmp_path / "in" / "a.tif", _discs(32, 3))
+    predict_folder(net, tmp_path / "in", tmp_path / "out", scale=2)
+    said = r"this checkpoint's outputs made with other settings \(scale 2 there, the defaults here"
+    with pytest.raises(OutputError, match=said):
+        predict_folder(net, tmp_path / "in", tmp_path / "out", skip_existing=True)

@@ -45,7 +45,8 @@ def test_skip_existing_does_not_take_another_tile_sizes_outputs_for_done(work, c
     assert _predict(work) == 0
     assert _predict(work, "--tile-size", "16", "--skip-existing") == 2
     line = _error(capsys)
-    made, _, this = line.partition("not by this run's")
+    assert "outputs made with other settings (the defaults there, tile size 16 here)" in line
+    made, _, this = line.partition("were made by")[2].partition("not by this run's")
     assert "tile size" not in made and this.endswith(
         "fp32, tile size 16; give another --output folder, or add --overwrite to predict "
         "them again with this one"
@@ -61,7 +62,7 @@ def test_skip_existing_does_not_take_another_tile_sizes_outputs_for_done(work, c
 def test_the_refusal_names_the_blend_that_differs(work, capsys):
     assert _predict(work) == 0
     assert _predict(work, "--blend", "gaussian", "--skip-existing") == 2
-    made, _, this = _error(capsys).partition("not by this run's")
+    made, _, this = _error(capsys).partition("were made by")[2].partition("not by this run's")
     assert "blend" not in made and "fp32, gaussian blend;" in this
 
 

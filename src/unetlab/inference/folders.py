@@ -421,10 +421,22 @@ def _other_model_line(out_dir: Path, others: dict[Path, str], record: Provenance
     more = f" and {len(others) - 1} more input(s)" if len(others) > 1 else ""
     another = _another(fix, "--output folder")
     return (
-        f"{out_dir} holds another model's outputs: those of {first.name}{more} were made by "
-        f"{made}, not by this run's {record.describe()}; give {another}, or {fix} to predict "
-        "them again with this one"
+        f"{out_dir} holds {whose_outputs(made, record.describe())}: those of {first.name}{more} "
+        f"were made by {made}, not by this run's {record.describe()}; give {another}, or "
+        f"{fix} to predict them again with this one"
     )
+
+
+def whose_outputs(made: str, ours: str) -> str:
+    """ "another model's outputs" where the :meth:`Provenance.describe` phrases ``made`` and
+    ``ours`` name another checkpoint, else this checkpoint's with the settings that differ
+    ("... other settings (scale 2 there, the defaults here)"): only a setting may differ."""
+    theirs, own = made.split(", "), ours.split(", ")
+    if theirs[0] != own[0]:
+        return "another model's outputs"
+    there = ", ".join(p for p in theirs if p not in own) or "the defaults"
+    here = ", ".join(p for p in own if p not in theirs) or "the defaults"
+    return f"this checkpoint's outputs made with other settings ({there} there, {here} here)"
 
 
 def _another(overwrite_fix: str, flag: str) -> str:
