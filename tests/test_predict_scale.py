@@ -18,6 +18,7 @@ from unetlab.inference.folders import predict_folder
 from unetlab.inference.objects import ObjectOptions
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions, prediction_record
+from unetlab.inference.rescale import rescaled
 
 
 def _discs(side: int, radius: float) -> np.ndarray:
@@ -157,3 +158,12 @@ def test_a_refusal_of_outputs_made_at_another_scale_names_the_setting(net, tmp_p
     said = r"this checkpoint's outputs made with other settings \(scale 2 there, the defaults here"
     with pytest.raises(OutputError, match=said):
         predict_folder(net, tmp_path / "in", tmp_path / "out", skip_existing=True)
+
+
+def test_an_image_shrunk_is_smoothed_first():
+    """Stripes 1 px wide shrunk 3x: a linear sample of every 3rd pixel keeps them (aliasing,
+    noise the net reads as texture); smoothed first, they are their mean."""
+    stripes = np.tile(np.array([0.0, 1000.0], np.float32), (60, 30))[..., None]
+    out = rescaled(stripes, 1 / 3)
+    assert out.shape == (20, 20, 1) and out.std() < 100
+    assert abs(out.mean() - 500) < 50

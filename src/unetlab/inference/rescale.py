@@ -44,11 +44,18 @@ def scaled_shape(shape: tuple[int, ...], factor: float) -> tuple[int, int]:
 
 
 def rescaled(image: np.ndarray, factor: float) -> np.ndarray:
-    """An (H, W, C) ``image`` resampled by ``factor`` (linear), as float32; as it is at 1."""
+    """An (H, W, C) ``image`` resampled by ``factor`` (linear), as float32; as it is at 1.
+    Shrunk (< 1) after a Gaussian of sigma (1/factor - 1)/2 (skimage's anti-aliasing): a
+    linear sample of every 4th pixel keeps the camera's noise, which the net reads as texture
+    (12 Kromp test crops upscaled 4x with noise, --scale 0.25: object F1 0.67 -> 0.73, 92 ->
+    104 of 151 nuclei; 2x: 0.65 -> 0.66; +0.13 s for a 2048² image at 0.5)."""
     if factor == 1:
         return image
     shape = (*scaled_shape(image.shape, factor), *image.shape[2:])
-    out = resize(image.astype(np.float32), shape, order=1, preserve_range=True, anti_aliasing=False)
+    smooth = factor < 1
+    out = resize(
+        image.astype(np.float32), shape, order=1, preserve_range=True, anti_aliasing=smooth
+    )
     return out.astype(np.float32, copy=False)
 
 
