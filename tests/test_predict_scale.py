@@ -167,3 +167,34 @@ def test_an_image_shrunk_is_smoothed_first():
     out = rescaled(stripes, 1 / 3)
     assert out.shape == (20, 20, 1) and out.std() < 100
     assert abs(out.mean() - 500) < 50
+
+
+def test_predict_objects_scales_the_checkpoint_least_area(net):
+    """``predict_objects(scale=2)`` finds what ``predict --scale 2`` writes: the default
+    least area (60 px at training scale) is 15 px in the image's, the ~29-px discs kept."""
+    net.objects = {"target": "semantic", "count": 9, "area_p05": 240, "area_median": 300}
+    ids, _ = predict_objects(net, _discs(32, 3), scale=2)
+    assert int(ids.max()) == 4
+    ids, _ = predict_objects(net, _discs(32, 3), scale=2, min_area=50)  # the image's px
+    assert int(ids.max()) == 0
+
+
+def test_evaluate_scale_scales_the_checkpoint_least_area(net, tmp_path, monkeypatch):
+    """``evaluate --checkpoint --scale 2`` scores the objects ``predict --scale 2`` finds."""
+    import unetlab.checkpoint
+    from unetlab.checkpoint import save_model
+    from unetlab.cli import main
+
+    net.objects = {"target": "semantic", "count": 9, "area_p05": 240, "area_median": 300}
+    save_model(tmp_path / "m.pt", net)
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: net)
+    image = _discs(32, 3)
+    for sub in ("images", "masks"):
+        (tmp_path / "data" / sub).mkdir(parents=True)
+    tifffile.imwrite(tmp_path / "data" / "images" / "a.tif", image)
+    mask = (image > 1000).astype(np.uint8)
+    tifffile.imwrite(tmp_path / "data" / "masks" / "a.tif", mask)
+    argv = ["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(tmp_path / "data")]
+    flags = ["--scale", "2", "--object-scores", "--device", "cpu"]
+    assert main([*argv, *flags, "--json", str(tmp_path / "e.json")]) == 0
+    assert json.loads((tmp_path / "e.json").read_text())["pred_objects"] == 4

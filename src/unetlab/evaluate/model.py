@@ -294,7 +294,7 @@ def _scoring(
     classes scored: an instance model's objects with ``object_options`` (None: its
     defaults), its pixels background and object; another's classes, and its objects with
     ``object_options`` too."""
-    object_options = _object_options(model, object_options)
+    object_options = _object_options(model, object_options, predicting.scale)
     instance_model = object_options.mode == "instances"
     names = ["background", "object"] if instance_model else list(model.classes)
     label_values = getattr(model, "label_values", None)
@@ -564,10 +564,11 @@ def _training_overlap_warning(pairs: Sequence[Pair], model) -> list[bool]:
     return trained
 
 
-def _object_options(model, given):
+def _object_options(model, given, scale: float | str = 1):
     """The object options :func:`evaluate_model` finds objects with: ``given`` (for the
-    model's mode), or the checkpoint's defaults."""
-    from unetlab.inference.objects import ObjectOptions
+    model's mode), or the checkpoint's defaults; at a ``scale`` (--scale F) its default least
+    areas in the image's px, as ``predict --scale`` (:func:`defaults_at_scale`)."""
+    from unetlab.inference.objects import ObjectOptions, defaults_at_scale
 
     options = ObjectOptions.for_model(model)
     if given is not None and given.mode != options.mode:
@@ -575,7 +576,8 @@ def _object_options(model, given):
             f"object_options are for a {given.mode} model; this one is {options.mode}: use "
             "ObjectOptions.for_model(model, ...)"
         )
-    return options if given is None else given
+    options = options if given is None else given
+    return options if scale in (1, "auto") else defaults_at_scale(model, options, float(scale))
 
 
 def _model_source(model, tta, checkpoint: dict | None) -> dict:

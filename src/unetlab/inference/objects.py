@@ -1400,6 +1400,7 @@ def predict_objects(
         watershed_seeds=watershed_seeds,
     )
     options = _chosen_options(model, object_options, predict_options, fields)
+    options = _at_scale(model, options, predict_options.get("scale", 1))
     if _in_3d(objects_3d, z_spacing):  # below this module: it joins these planes' objects
         from unetlab.inference.objects_3d import predict_objects_3d
 
@@ -1410,6 +1411,15 @@ def predict_objects(
     ids = ids.astype(id_dtype(int(ids.max(initial=0))))
     kinds = measured_classes(model, options, labels_from_probabilities(probabilities))
     return ids, measure_objects(ids, np.asarray(image), pixel_size, **kinds)
+
+
+def _at_scale(model, options: ObjectOptions, scale) -> ObjectOptions:
+    """``options`` for :func:`predict_objects` at ``scale`` (``predict_image``'s): the
+    checkpoint's default least areas in the image's px (:func:`defaults_at_scale`), as
+    ``predict --scale`` finds them; a bad factor or 'auto' left for ``predict_image``'s line."""
+    if isinstance(scale, numbers.Real) and not isinstance(scale, bool) and scale > 0:
+        return defaults_at_scale(model, options, float(scale))
+    return options
 
 
 def _in_3d(objects_3d, z_spacing) -> bool:
