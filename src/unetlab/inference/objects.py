@@ -1378,13 +1378,12 @@ def predict_objects(
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Objects of one image: ``(ids, table)``; with ``objects_3d``, of a z-stack array in 3-D.
 
-    ``image``: (H, W) or (H, W, C); :func:`unetlab.inference.predict.predict_image` predicts
-    its probabilities (tiled; ``predict_options`` such as ``tile_size``, ``device``, ``tta``
-    go to it) before they become objects, so one cut by a tile edge comes out whole. A file's
-    path is refused: ``unetlab.read_image(path)`` first. ``ids``: (H, W) uint16 object ids
-    1..n (uint32 past 65,535), 0 = background. ``table``: :func:`object_table` with the
-    image's raw values, and ``_um`` columns for a ``pixel_size`` (µm per pixel, one number or
-    (y, x)). ``min_area`` .. ``watershed_seeds``: the :class:`ObjectOptions` fields
+    ``image``: (H, W) or (H, W, C) (a path is refused: ``unetlab.read_image`` it first);
+    :func:`unetlab.inference.predict.predict_image` predicts its probabilities (tiled, so an
+    object a tile edge cuts comes out whole; ``predict_options`` such as ``tile_size``,
+    ``tta``, ``scale`` go to it). ``ids``: (H, W) uint16 object ids 1..n (uint32 past 65,535),
+    0 = background. ``table``: :func:`object_table` with the image's raw values, and ``_um``
+    columns for a ``pixel_size`` (µm per pixel, one number or (y, x)). ``min_area`` .. ``watershed_seeds``: the :class:`ObjectOptions` fields
     (``--min-area`` .. ``--watershed-seeds``); those left None come from ``object_options``
     (all at once, as ``evaluate_model`` takes it), by default :meth:`ObjectOptions.for_model`.
     ``objects_3d``: ``image`` is a (Z, Y, X[, C]) stack, and ``(ids, table)`` are what
