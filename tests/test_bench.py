@@ -390,16 +390,19 @@ def test_peak_fields_share_by_wall_and_cpu_time():
     assert bench.peak_fields(50.0, 40.0, None, None) == {"cpu_gflops": 40.0}
 
 
-def test_road_scenes_refuses_a_folder_holding_files_and_writes_a_new_one(tmp_path):
-    """It wrote road_000.png over whatever the folder held, non-atomically (review s39)."""
+def test_road_scenes_refuses_a_folder_holding_files_and_writes_a_new_one(tmp_path, capsys):
+    """It wrote road_000.png over whatever the folder held, non-atomically (review s39); now a
+    command over unetlab.data.scenes.write_scene_folders (s40)."""
     module = _bench_script("road_scenes")
     theirs = tmp_path / "mine" / "train" / "images" / "road_000.png"
     theirs.parent.mkdir(parents=True)
     theirs.write_bytes(b"theirs")
-    with pytest.raises(SystemExit, match="holds files already"):
-        module.write(tmp_path / "mine", 6, (32, 64), False, 0)
+    with pytest.raises(SystemExit, match="road_scenes.py: .*mine holds files already"):
+        module.main([str(tmp_path / "mine"), "--n", "6", "--size", "32", "64"])
     assert theirs.read_bytes() == b"theirs"
-    module.write(tmp_path / "new", 6, (32, 64), False, 0)
+    module.main([str(tmp_path / "new"), "--n", "6", "--size", "32", "64"])
     names = (tmp_path / "new" / "class_names.txt").read_text().split()
     assert names[0] == "road" and len(names) == 11
     assert len(list((tmp_path / "new").glob("*/masks/road_*.png"))) == 6
+    shares, void = capsys.readouterr().out.splitlines()[-2:]
+    assert shares.startswith("road=") and "person=" in shares and void.startswith("void=")
