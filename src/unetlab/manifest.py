@@ -372,6 +372,23 @@ def confirm(folder: str | os.PathLike, made_by: Mapping[str, str], command: str)
         _rewrite(Path(folder), confirmed)
 
 
+def rekey(
+    folder: str | os.PathLike, names: Collection[str], old: str, new: str, command: str
+) -> None:
+    """The lines ``command`` listed of ``names`` with the PENDING key ``old`` given the
+    PENDING key ``new``: what a run learns made them once it has read their input (predict's
+    2-D images among the stacks of an --objects-3d run; call it with the folder's lock held)."""
+
+    def rekeyed(line: str) -> str:
+        name, cmd, source, key, stamp = _fields(line)
+        if cmd == command and name in names and key == PENDING + old:
+            return _line(name, cmd, source, PENDING + new, stamp)
+        return line
+
+    if names and old != new:
+        _rewrite(Path(folder), rekeyed)
+
+
 def _rewrite(folder: Path, change) -> None:
     """The manifest with each line (not the comments) passed through ``change`` (None drops
     it), rewritten atomically if anything changed."""

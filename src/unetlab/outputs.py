@@ -58,6 +58,7 @@ from unetlab.manifest import (  # noqa: F401 (the manifest's names: re-exported)
     made_from,
     record,
     recorded_keys,
+    rekey,
     staged_names,
     walking_once,
     writers_of,
@@ -380,7 +381,9 @@ def output_folder(
     :func:`refuse_unlisted` before it would replace one. ``sources``: the input each output
     is made from, for ``names`` and for the other names that input's outputs may have;
     ``made_by``: the key of what makes each output (a callable: asked once the folder is
-    checked and held; it may load a model, or refuse with an OutputError). Once the work is
+    checked and held; it may load a model, or refuse with an OutputError); the mapping is
+    read again once the work is done, so that a key the writer changed there and in the
+    manifest's PENDING lines (:func:`~unetlab.manifest.rekey`) is the one confirmed. Once the work is
     done, :func:`_settle` removes what a run leaves mixed. A folder made here is removed
     again when the work stops at a one-line error (UnetlabError) before writing into it.
     """
@@ -444,7 +447,8 @@ def _claim(folder: Path, names, sources, keep, made_by, command: str, **fix) -> 
         _refuse_replacing(folder, name, writers, exists=exists, command=command, **fix)
     before = made_from(folder, command)  # read above
     replaced = _other_inputs(folder, names, sources, before, present, command, **fix)
-    keys = dict((made_by() if callable(made_by) else made_by) or {})
+    keys = made_by() if callable(made_by) else made_by  # kept: read again at _settle
+    keys = {} if keys is None else keys
     ours = [n for n in names if n not in theirs]
     forget_missing(folder, spare=[RUN_COMMAND])  # lines of files a user removed
     fresh = record(folder, ours, command=command, sources=sources, made_by=keys)

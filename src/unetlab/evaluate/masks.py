@@ -24,6 +24,7 @@ from unetlab.data.io import (
     outlined_image,
     outlined_mask,
     read_stack,
+    stack_shape,
 )
 from unetlab.data.labels import IGNORE_INDEX, UNKNOWN, encode_mask, value_indices
 from unetlab.data.names import ANNOTATION_SUFFIXES, sub_folder
@@ -42,6 +43,7 @@ from unetlab.data.pairs import (
 )
 from unetlab.data.read_notes import note_once
 from unetlab.data.tiff_files import is_tiff_name
+from unetlab.data.tiffmeta import read_page_axes
 from unetlab.errors import DatasetError, ImageReadError, OutputError
 from unetlab.evaluate.checks import MaskValuesError
 
@@ -579,12 +581,25 @@ def ome_less(stem: str, preds: Container[str], named: Container[str]) -> str:
 def recorded_3d(paths: Sequence[Path], folder: Path) -> dict[Path, bool]:
     """Whether each of the object-id ``paths`` (of ``folder``) whose record describes its
     objects holds 3-D objects, one id across a stack's planes (``unetlab predict
-    --objects-3d``: True), or each plane's own (False); files without such a record left out."""
+    --objects-3d`` of a file with planes: True), or each plane's own (False: a 2-D image's
+    too, which an older predict --objects-3d recorded as the stacks beside it); files
+    without such a record left out."""
     from unetlab.inference.records import read_records
 
     records = read_records(folder) if paths else {}
     written = {p: _written(p, records) for p in paths} if records else {}
-    return {p: w.get("objects_3d") is True for p, w in written.items() if w.get("objects")}
+    return {
+        p: w.get("objects_3d") is True and has_planes(p)
+        for p, w in written.items()
+        if w.get("objects")
+    }
+
+
+def has_planes(path: Path) -> bool:
+    """Whether the stack at ``path`` has Z planes (or pages of no known meaning): a 2-D
+    image's or a movie's objects are the same 2-D ones with --objects-3d or without."""
+    pages = stack_shape(path)[0]
+    return pages > 1 and read_page_axes(path, pages, say=False).letters not in ("T", "")
 
 
 def recorded_label_values(pred_dir: Path) -> list[int] | None:

@@ -27,6 +27,7 @@ from unetlab.evaluate.accumulate import Accumulator
 from unetlab.evaluate.masks import (
     Predictions,
     ground_truth,
+    has_planes,
     ome_less,
     recorded_3d,
     say_unscored,
@@ -84,10 +85,10 @@ def _refuse_planewise(preds: Predictions, stems: list[str]) -> None:
     plane's objects (predict --instances without --objects-3d: ids from 1 in every plane),
     which 3-D matching read as columns of unrelated objects (audit s38 3d: F1 0.05 for
     nuclei the planes found at F1 0.98, without a word); a 2-D image's or a movie's are
-    scored as they are (:func:`_has_planes`)."""
+    scored as they are (:func:`has_planes`)."""
     found = [preds.objects[s] for s in dict.fromkeys(stems) if s in preds.objects]
     recorded = recorded_3d(found, preds.folder).items()
-    flat = [p for p, joined in recorded if not joined and _has_planes(p)]
+    flat = [p for p, joined in recorded if not joined and has_planes(p)]
     if flat:
         raise UnetlabError(
             f"{flat[0]}: its objects are each plane's (predict --instances without "
@@ -95,13 +96,6 @@ def _refuse_planewise(preds: Predictions, stems: list[str]) -> None:
             "--objects-3d to score them in 3-D, or score these without --objects-3d "
             "(objects_3d=False)"
         )
-
-
-def _has_planes(path: Path) -> bool:
-    """Whether the stack at ``path`` has Z planes (or pages of no known meaning): a 2-D
-    image's or a movie's objects are the same 2-D ones with --objects-3d or without."""
-    pages = stack_shape(path)[0]
-    return pages > 1 and read_page_axes(path, pages, say=False).letters not in ("T", "")
 
 
 def accumulator() -> Accumulator:

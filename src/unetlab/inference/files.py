@@ -146,6 +146,7 @@ from unetlab.inference.predict import (
 from unetlab.inference.records import (
     OutputOptions,
     Provenance,
+    flat_record,
     label_colours,
     png_text,
     prediction_record,
@@ -687,11 +688,13 @@ def _streamed_flat(path: Path) -> bool:
 def _flat_without_z(file: _File, axes: PageAxes) -> _File:
     """``file`` predicted without ``objects_3d`` where its pages (``axes``) have no Z axis
     (a 2-D image, a movie among the stacks of a folder): its objects are 2-D, as without
-    the flag (said once a run: :func:`~unetlab.inference.objects_3d.say_flat`)."""
+    the flag (said once a run: :func:`~unetlab.inference.objects_3d.say_flat`), and its
+    outputs carry that record (:func:`~unetlab.inference.records.flat_record`)."""
     o = file.outputs
     if not o.objects_3d or "Z" in axes.letters:
         return file
-    return dataclasses.replace(file, outputs=dataclasses.replace(o, objects_3d=False))
+    flat = dataclasses.replace(o, objects_3d=False)
+    return dataclasses.replace(file, outputs=flat, record=flat_record(file.record))
 
 
 def _write_probabilities(file: _File, path: Path, probs: list, meta: dict, axes) -> Path:

@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "check_planes",
+    "flat_inputs",
     "say_flat",
     "flag_cut_3d",
     "frame_pages",
@@ -74,12 +75,26 @@ def check_planes(axes: PageAxes) -> PageAxes | None:
     return None
 
 
+def flat_inputs(notes: dict[str, dict]) -> list[str]:
+    """The inputs of a run of ``objects_3d`` predicted with no Z axis (``notes``: input ->
+    the :mod:`~unetlab.inference.chosen` notes of its prediction, ``axes`` the axes each was
+    read as, a stack's pages that record none as Z: :func:`check_planes`): their objects are
+    2-D, as without ``objects_3d``, and so is their record
+    (:func:`~unetlab.inference.records.flat_record`)."""
+    return [p for p, found in notes.items() if found.get("axes") and not _has_z(found["axes"])]
+
+
+def _has_z(axes: str | list[str]) -> bool:
+    """Whether the axes an input was read as (a list: each of its positions') have Z."""
+    return any("Z" in a for a in ([axes] if isinstance(axes, str) else axes))
+
+
 def say_flat(notes: dict[str, dict]) -> None:
     """One line for a run of ``objects_3d`` where some inputs had no Z axis (``notes``:
     input -> the :mod:`~unetlab.inference.chosen` notes of its prediction, ``axes`` the
     axes it was read as): their objects are 2-D, and the stacks it joined."""
-    read = {Path(p).name: found["axes"] for p, found in notes.items() if found.get("axes")}
-    flat = [name for name, axes in read.items() if not any("Z" in a for a in axes)]
+    read = [p for p, found in notes.items() if found.get("axes")]
+    flat = [Path(p).name for p in flat_inputs(notes)]
     if not flat:
         return
     stacks = len(read) - len(flat)

@@ -19,19 +19,22 @@ import contextlib
 import os
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from unetlab.data.ome import FORMATS
 from unetlab.errors import DiskFullError, OutputError, TheirFileError, UnetlabError
 from unetlab.inference.chosen import as_record, noting
 from unetlab.inference.input_folder import refuse_input_folder
-from unetlab.inference.objects_3d import say_flat
+from unetlab.inference.objects_3d import flat_inputs, say_flat
 from unetlab.inference.records import (
     RECORDS,
     OutputOptions,
     Provenance,
     embedded_key,
+    flat_record,
+    flat_twin,
+    read_flat,
     read_records,
     save_record,
 )
@@ -44,6 +47,7 @@ from unetlab.outputs import (  # PYTHON_OVERWRITE_FIX: re-exported (inference.fo
     output_folder,
     recorded_keys,
     refuse_unlisted,
+    rekey,
 )
 
 __all__ = [
@@ -297,9 +301,17 @@ def _finished_outputs(
     keyless: dict[str, str | None] = {}
     if record is not None:
         keys = recorded_keys(out_dir, "predict") if out_dir.is_dir() else {}
-        pending = PENDING + record.key
-        keyless = {n: s for n, s in ours.items() if keys.get(n) == pending and not _keyed(n)}
-        ours = {n: s for n, s in ours.items() if _made_by(out_dir, n, s, keys.get(n), record.key)}
+        key_of = _keys_of(out_dir, record)
+        keyless = {
+            n: s
+            for n, s in ours.items()
+            if any(keys.get(n) == PENDING + k for k in key_of(s)) and not _keyed(n)
+        }
+        ours = {
+            n: s
+            for n, s in ours.items()
+            if any(_made_by(out_dir, n, s, keys.get(n), k) for k in key_of(s))
+        }
 
     def outputs(f: Path) -> list[str] | None:  # a multi-position file's: all positions'
         each = [position_outputs(f, stem) for stem in output_stems(f)]
@@ -325,6 +337,21 @@ def _finished_outputs(
 
     found = {f: outputs(f) for f in files}
     return {f: names for f, names in found.items() if names is not None}
+
+
+def _keys_of(out_dir: Path, record: Provenance) -> Callable[[str | None], tuple[str, ...]]:
+    """The keys by which an input's outputs (by its :func:`input_source`) count as made by
+    ``record``: its key, and for an input that the folder's record of its
+    :func:`~unetlab.inference.records.flat_twin` read with no Z axis, the twin's (a 2-D
+    image's objects are 2-D with ``objects_3d`` or without; an older run of ``objects_3d``
+    gave them its own key)."""
+    twin = flat_twin(record)
+    flat = read_flat(read_records(out_dir), twin.key) if twin is not None else set()
+
+    def keys(source: str | None) -> tuple[str, ...]:
+        return (record.key, twin.key) if source in flat else (record.key,)
+
+    return keys
 
 
 def _keyed(name: str) -> bool:
@@ -505,7 +532,7 @@ def prediction_folder(
             if outputs.objects is not None and outputs.objects_3d:
                 say_flat(notes)  # the 2-D images among the stacks
         if maker.made is not None:
-            save_record(folder, maker.made, as_record(notes))
+            _save_records(folder, maker, notes)
 
 
 #: output folder (resolved) -> the record of the run stopped in it in this process (None:
@@ -526,19 +553,46 @@ class _Maker:
     """The ``made_by`` of :func:`prediction_folder`'s folder (see
     :func:`unetlab.outputs.output_folder`), asked once the folder is checked and held: the
     ``record`` of what makes the outputs (asked then if a function: it may load the model),
-    passed to ``checked``; each output of ``sources`` -> its key. ``made``: that record."""
+    passed to ``checked``; each output of ``sources`` -> its key (``keys``, read again
+    when the run is settled: :meth:`rekey`). ``made``: that record."""
 
     record: Provenance | Callable[[], Provenance] | None
     checked: Callable[[Provenance], None] | None
     sources: Mapping[str, str]
     made: Provenance | None = None
+    keys: dict[str, str] = field(default_factory=dict)
 
     def __call__(self) -> dict[str, str]:
         if self.made is None:
             self.made = self.record() if callable(self.record) else self.record
         if self.checked is not None:
             self.checked(self.made)
-        return dict.fromkeys(self.sources, self.made.key)
+        self.keys.update(dict.fromkeys(self.sources, self.made.key))
+        return self.keys
+
+    def rekey(self, folder: Path, inputs: set[str], key: str) -> None:
+        """The outputs of ``inputs`` (:func:`input_source`) made by ``key``, not the run's:
+        in the manifest's PENDING lines and in the keys the run is settled by."""
+        names = [n for n, source in self.sources.items() if source in inputs]
+        rekey(folder, names, self.made.key, key, "predict")
+        self.keys.update(dict.fromkeys(names, key))
+
+
+def _save_records(folder: Path, maker: _Maker, notes: dict[str, dict]) -> None:
+    """The run's record in the folder's ``predict.json`` with what was chosen for each input
+    (``notes``); of a run of ``objects_3d``, the inputs it predicted with no Z axis
+    (:func:`~unetlab.inference.objects_3d.flat_inputs`: their objects 2-D) get the record of
+    the run without it (:func:`~unetlab.inference.records.flat_record`), their outputs'
+    manifest lines its key: evaluate --pred scores them as 2-D objects, and
+    ``--skip-existing`` finds them made with the flag or without (:func:`finished_outputs`)."""
+    made = maker.made
+    flat = set(flat_inputs(notes)) if made.outputs.get("objects_3d") is True else set()
+    if flat:
+        maker.rekey(folder, flat, flat_record(made).key)
+        save_record(folder, flat_record(made), as_record({p: notes[p] for p in flat}))
+    rest = {p: found for p, found in notes.items() if p not in flat}
+    if rest or not flat:
+        save_record(folder, made, as_record(rest))
 
 
 @contextlib.contextmanager

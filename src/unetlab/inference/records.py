@@ -391,6 +391,46 @@ def prediction_record(
     return Provenance(checkpoint, sha, settings, written, source, ignored, _named(model))
 
 
+def flat_record(record: Provenance) -> Provenance:
+    """``record`` of a run of ``objects_3d`` as an input with no Z axis gets it (a 2-D image,
+    a movie's frames: its objects 2-D): the record, and key, of that run without
+    ``objects_3d``; ``record`` itself where it has no ``objects_3d``."""
+    if record.outputs.get("objects_3d") is not True:
+        return record
+    outputs = {k: v for k, v in record.outputs.items() if k != "objects_3d"}
+    return replace(record, outputs=outputs)
+
+
+def flat_twin(record: Provenance) -> Provenance | None:
+    """The record whose outputs of an input with no Z axis are those of ``record`` too (its
+    objects 2-D with ``objects_3d`` or without): ``record`` with ``objects_3d`` dropped, or
+    added where it writes objects; None where it writes none."""
+    if record.outputs.get("objects") is None:
+        return None
+    if record.outputs.get("objects_3d") is True:
+        return flat_record(record)
+    return replace(record, outputs={**record.outputs, "objects_3d": True})
+
+
+def read_flat(records: dict[str, dict], key: str) -> set[str]:
+    """The inputs that the folder's ``records`` (:func:`read_records`) say the run of ``key``
+    read with no Z axis and no pages of unknown meaning (``files``' ``axes``: ``YX``,
+    ``TYX``; not ``ZYX``, nor ``QYX``, which ``objects_3d`` joins as planes): those whose
+    objects are 2-D with ``objects_3d`` or without. None of a record without ``files``."""
+    entry = records.get(key)
+    files = _files(entry) if isinstance(entry, dict) else {}
+    return {path for path, found in files.items() if _flat_axes(found)}
+
+
+def _flat_axes(found) -> bool:
+    """Whether a record's ``files`` entry says its input was read with no Z or Q axis."""
+    axes = found.get("axes") if isinstance(found, dict) else None
+    axes = [axes] if isinstance(axes, str) else axes
+    if not isinstance(axes, list) or not axes:
+        return False
+    return all(isinstance(a, str) and not set(a) & set("ZQ") for a in axes)
+
+
 def _named(model: torch.nn.Module) -> list[str] | None:
     """The class names of ``model`` for its record; None where they are its class indices
     (``0``, ``1``: a model built in Python and never named) or it has none."""
