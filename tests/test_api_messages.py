@@ -60,10 +60,11 @@ def test_label_values_from_the_predictions_record_name_the_python_way(
     import logging
 
     from unetlab.evaluate import predictions
+    from unetlab.evaluate.masks import Written
 
-    monkeypatch.setattr(predictions, "recorded_label_values", lambda folder: [255, 0])
+    monkeypatch.setattr(predictions, "recorded_label_values", lambda written: [255, 0])
     with caplog.at_level(logging.INFO, logger="unetlab"):
-        assert predictions._recorded_values(tmp_path) == [255, 0]
+        assert predictions._recorded_values(Written(tmp_path)) == [255, 0]
     assert "--label-values (label_values=) gives others" in caplog.text
 
 

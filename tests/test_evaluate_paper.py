@@ -178,7 +178,7 @@ def test_the_label_values_of_a_prediction_round_trip_through_its_record(tmp_path
     --pred with no extra flag: the values come from predict.json; the report names the
     classes by them and scores the file as --label-values 255 0 would."""
     from unetlab import UNet, save_model
-    from unetlab.evaluate.masks import recorded_label_values
+    from unetlab.evaluate.masks import Written, recorded_label_values
 
     gt = np.full((24, 30), 255, np.uint8)
     gt[:, 10] = gt[12, :] = 0
@@ -192,7 +192,7 @@ def test_the_label_values_of_a_prediction_round_trip_through_its_record(tmp_path
     assert main([*predict, "--output", str(out), "--label-values"]) == 0
     (record,) = json.loads((out / "predict.json").read_text())["records"].values()
     assert record["outputs"]["label_values"] == [255, 0]
-    assert recorded_label_values(out) == [255, 0]
+    assert recorded_label_values(Written(out)) == [255, 0]
     argv = ["evaluate", "--pred", str(out), "--gt", str(tmp_path / "gt")]
     assert main([*argv, "--json", str(tmp_path / "a.json")]) == 0, capsys.readouterr().err
     given = ["--label-values", "255", "0", "--json", str(tmp_path / "b.json")]

@@ -106,3 +106,32 @@ def test_predict_says_touching_objects_of_one_class_are_one(two_kinds, capsys, c
         captured = capsys.readouterr()
         text = captured.out + captured.err + caplog.text
         assert text.count("touching objects of one class are one region") == said
+
+
+def test_each_predictions_record_key_is_read_once(two_kinds, monkeypatch):
+    """evaluate --pred reads the record key in each prediction's header once (each class
+    map's was read five times: for its label values, ignore value, class names, model and
+    labels; a PNG's text is read by decoding it whole)."""
+    import collections
+    import shutil
+    from pathlib import Path
+
+    import unetlab.inference.records
+
+    root = two_kinds
+    for stem in ("b", "c"):
+        for part in ("images", "masks"):
+            shutil.copy(root / "data" / part / "a.png", root / "data" / part / f"{stem}.png")
+    argv = ["predict", "--checkpoint", str(root / "m.pt"), "--input", str(root / "data/images")]
+    assert main([*argv, "--output", str(root / "out"), "--instances", "--device", "cpu"]) == 0
+    reads: collections.Counter = collections.Counter()
+    key = unetlab.inference.records.embedded_key
+
+    def counted(path):
+        reads[Path(path).name] += 1
+        return key(path)
+
+    monkeypatch.setattr(unetlab.inference.records, "embedded_key", counted)
+    assert main(["evaluate", "--pred", str(root / "out"), "--gt", str(root / "data")]) == 0
+    assert {"a.png", "b.png", "c.png", "c_objects.tif"} <= set(reads)
+    assert max(reads.values()) == 1, reads

@@ -220,3 +220,55 @@ def test_a_best_pixel_error_at_the_end_of_the_levels_is_compared_with_all_cell(
     report = _best_threshold(tmp_path / "sharp", monkeypatch, sharp)
     assert report.threshold["challenge_pixel_threshold"] == 0.5
     assert "end of the levels" not in report.table()
+
+
+def test_id_masks_beside_object_ids_are_scored_once(tmp_path, monkeypatch):
+    """Masks read as ids beside predicted ids are decided before scoring: each page is scored
+    once (16-bit ids by their count, 8-bit ids each one region; both were scored as classes,
+    refused at the end, then scored again as ids); class masks beside ids once too."""
+    from unetlab.evaluate.accumulate import Accumulator
+
+    scored: list[str] = []
+    add = Accumulator.add
+
+    def counted(self, name, **kw):
+        scored.append(name)
+        return add(self, name, **kw)
+
+    monkeypatch.setattr(Accumulator, "add", counted)
+    ids = _tiles(40)
+    classes = np.where(ids > 0, (ids - 1) % 4 + 1, 0).astype(np.uint8)[:, :64]
+    for kind, gt, pred in [
+        ("wide", ids, ids),
+        ("narrow", ids.astype(np.uint8), ids),
+        ("classes", classes, ids[:, :64]),
+    ]:
+        scored.clear()
+        report = evaluate_predictions(*_write(tmp_path / kind, gt, pred, "a_objects.tif"))
+        assert scored == ["a"], kind
+        assert report.summary["objects"] == (8 if kind == "classes" else 40)
+
+
+def test_binary_masks_beside_object_ids_are_read_once_more_for_one_page(tmp_path, monkeypatch):
+    """The look before scoring (are masks beside predicted ids ids?) stops at the first
+    page of 4 values or fewer where every mask is stored in 8 bits: 3 binary masks are read
+    4 times, not 6; 16-bit ones are looked at whole."""
+    import unetlab.evaluate.masks
+
+    reads: list[str] = []
+    read_stack = unetlab.evaluate.masks.read_stack
+
+    def counted(path, **kw):
+        reads.append(path.name)
+        return read_stack(path, **kw)
+
+    monkeypatch.setattr(unetlab.evaluate.masks, "read_stack", counted)
+    ids = _tiles(6)
+    for kind, gt in [("binary", (ids > 0).astype(np.uint8)), ("wide", (ids > 0).astype(np.uint16))]:
+        for stem in "abc":
+            write_png(tmp_path / kind / "gt" / f"{stem}.png", gt)
+            tifffile.imwrite(tmp_path / kind / f"{stem}_objects.tif", ids)
+        reads.clear()
+        report = evaluate_predictions(tmp_path / kind, tmp_path / kind / "gt")
+        assert report.summary["objects"] == 3 * 6
+        assert len(reads) == (4 if kind == "binary" else 6), (kind, reads)

@@ -25,8 +25,9 @@ class MaskValuesError(DatasetError):
 
 
 class MasksLookLikeIdsError(MaskValuesError):
-    """Masks read as class indices whose values look like object ids
-    (:func:`check_ids_as_classes`): read as ids where the predictions hold object ids."""
+    """Masks read as class indices whose values look like object ids beside predictions of
+    class indices (:func:`check_ids_as_classes`); beside predicted object ids such masks are
+    read as ids, decided before scoring (:func:`ids_by_values`)."""
 
 
 def check_ids_as_classes(
@@ -45,8 +46,7 @@ def check_ids_as_classes(
     Raises :class:`MaskValuesError`.
     """
     (pred_max, pred_values), top = predicted, int(values[-1]) if values.size else -1
-    ids = looks_like_instances(values.tolist(), wide=wide, folder_named=False)
-    if ids and values.size > 4 * (pred_max + 1) and top >= named:
+    if ids_by_values(values, pred_max, named, wide):
         said = (
             f"the masks hold {values.size} values ({values[0]}..{top}) but the predictions "
             f"class indices 0..{pred_max}: the masks look like object ids (instance masks)"
@@ -66,6 +66,16 @@ def check_ids_as_classes(
             f"{said}; pass pred_instances=True to score them as objects ({fix})",
             cli=f"{said}; pass --pred-instances to score them as objects ({fix})",
         )
+
+
+def ids_by_values(values: np.ndarray, pred_max: int, named: int, wide: bool) -> bool:
+    """Whether masks of the sorted ``values`` look like object ids beside predictions of
+    class indices up to ``pred_max`` (:func:`check_ids_as_classes`' rule: ids by
+    :func:`~unetlab.data.instances.looks_like_instances`, over 4 times the predicted classes,
+    and beyond the ``named`` classes); ``wide``: some mask is stored with over 8 bits."""
+    top = int(values[-1]) if values.size else -1
+    ids = looks_like_instances(values.tolist(), wide=wide, folder_named=False)
+    return ids and values.size > 4 * (pred_max + 1) and top >= named
 
 
 def check_one_file_values(files: Mapping[str, Iterable[int]], known: int) -> None:

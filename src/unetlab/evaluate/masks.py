@@ -293,6 +293,27 @@ def _images_beside(files: Sequence[Path]) -> dict[str, Path]:
     return {nfc(f.stem): f for f in find_images(beside)} if masks_of == masks.resolve() else {}
 
 
+def stored_in_8_bits(path: Path) -> bool:
+    """Whether the mask file ``path`` reads as 8-bit values by its header alone: a grey PNG,
+    a TIFF of one 8-bit sample; False where not known so (another format, a palette or
+    colour mask read through a table, a header that cannot be read)."""
+    try:
+        if path.suffix.lower() == ".png":
+            from PIL import Image
+
+            with Image.open(path) as im:
+                return im.mode in ("1", "L")
+        if is_tiff_name(path) and path.is_file():
+            import tifffile
+
+            with tifffile.TiffFile(path) as tif:
+                series = tif.series[0]
+                return series.dtype.itemsize == 1 and "S" not in series.axes
+    except (OSError, ValueError, IndexError):
+        return False
+    return False
+
+
 def palette_void(mask_files: Sequence[Path], ignore_value, label_values) -> int | None:
     """VOC's void value (255) when the masks are palette PNGs and neither ``ignore_value``
     nor ``label_values`` is given (the rule of training: :func:`unetlab.data.classes.void_value`),
@@ -377,6 +398,39 @@ def _refuse_images_as_predictions(folder: Path) -> None:
         )
 
 
+class Written:
+    """The ``predict.json`` records of a prediction folder (:func:`read_records`) and the
+    record that each of its files carries the key of, each file's header read once
+    (:func:`~unetlab.inference.records.embedded_key`, a PNG's text decoding it whole): an
+    evaluation asks a class map's record for its label values, ignore value, class names,
+    model and labels (five reads of each map's header, s40). ``maps``, ``objects``: the
+    folder's class maps and object ids by stem (:func:`_prediction_files`)."""
+
+    def __init__(self, folder: Path):
+        from unetlab.inference.records import read_records
+
+        self.folder = folder
+        self.maps, self.objects = _prediction_files(folder)
+        self.records = read_records(folder) if self.maps or self.objects else {}
+        self.keys: dict[Path, str | None] = {}  # per file: the key its header carries
+
+    def record(self, path: Path) -> dict:
+        """The record of the file ``path`` ({} where it carries no key, or none is there)."""
+        from unetlab.inference.records import embedded_key
+
+        if not self.records:
+            return {}
+        if path not in self.keys:
+            self.keys[path] = embedded_key(path)
+        record = self.records.get(self.keys[path]) if self.keys[path] is not None else None
+        return record if isinstance(record, dict) else {}
+
+    def outputs(self, path: Path) -> dict:
+        """The ``outputs`` part of the record of the file ``path`` ({} where there is none)."""
+        outputs = self.record(path).get("outputs")
+        return outputs if isinstance(outputs, dict) else {}
+
+
 class Predictions:
     """The saved predictions of one folder, page by page: class indices and object ids.
 
@@ -386,7 +440,7 @@ class Predictions:
     record: background / boundary / interior, never the masks' classes; without its ids
     refused) or ``object_pixels`` (instance ground truth, whose classes are those two). A class map
     whose record says it holds mask values (``unetlab predict --label-values``:
-    :func:`written_labels`) is read as classes by ``label_values``, the mask value of each
+    its ``outputs.labels``) is read as classes by ``label_values``, the mask value of each
     class (None: refused, naming the fix; :func:`recorded_label_values` reads those the
     records give); so is a map no record describes that holds a value beyond the class
     indices, where ``label_values`` are given (:meth:`_foreign_values`: another tool's 0/255).
@@ -399,20 +453,18 @@ class Predictions:
         instances: bool,
         object_pixels: bool,
         label_values: Sequence[int] | None = None,
+        written: Written | None = None,
     ):
-        from unetlab.inference.records import read_records
-
         self.folder = folder
-        self.maps, self.objects = _prediction_files(folder)
+        self.written = Written(folder) if written is None else written
+        self.maps, self.objects = dict(self.written.maps), dict(self.written.objects)
         if instances:  # no class maps then
             self.maps, self.objects = {}, {**self.maps, **self.objects}
         self.object_pixels = object_pixels
         self.label_values = label_values
         self.read_maps, self.read_objects = PairReader(), PairReader()
         self.drawn: dict[Path, np.ndarray] = {}  # a prediction drawn as outlines: its pages
-        self.records = read_records(folder) if self.maps else {}
         self.mask_values: dict[Path, bool] = {}  # per class map: does it hold mask values?
-        self.outputs: dict[Path, dict] = {}  # per class map: its record's outputs
         self.foreign = False  # a map without a record read as mask values (said once)
         self.nodata: dict[Path, float | None] = {}  # per class map: its GDAL_NODATA value
 
@@ -481,16 +533,15 @@ class Predictions:
         without objects; a record from before ``target`` says neither): its pixels are scored
         as its objects' foreground, as evaluate --checkpoint scores such a model, not as the
         masks' classes."""
-        if path not in self.outputs:  # its record read once (a PNG's text decodes it)
-            self.outputs[path] = _written(path, self.records)
-        objects = self.outputs[path].get("objects")
+        outputs = self.written.outputs(path)
+        objects = outputs.get("objects")
         instances = isinstance(objects, dict) and objects.get("mode") == "instances"
-        return instances or self.outputs[path].get("target") == "instances"
+        return instances or outputs.get("target") == "instances"
 
     def _no_objects(self, path: Path, stem: str) -> str:
         """The refusal of an instance model's map ``path`` with no object ids beside it."""
         what = f"{path} holds an instance model's background, boundary, interior (its record)"
-        if self.outputs[path].get("objects") is None:  # predicted without --instances
+        if self.written.outputs(path).get("objects") is None:  # predicted without --instances
             return (
                 f"{what}, not classes of the masks: it was predicted without objects; predict "
                 "again with --instances (instances=True), whose objects are scored, or "
@@ -518,7 +569,7 @@ class Predictions:
         be a class index is its own (0 of 0 255), so each value reads the same as an index
         or as a mask value (s36 flags 4); the first such map is said in a log line."""
         values = self.label_values
-        if values is None or self.outputs[path].get("labels") is not None:  # its record's
+        if values is None or self.written.outputs(path).get("labels") is not None:  # its record's
             return False
         if int(pred.max(initial=0)) < len(values):
             return False
@@ -538,7 +589,7 @@ class Predictions:
         """Whether the class map ``path`` holds mask values, by its record; the first such
         map is said in a log line."""
         if path not in self.mask_values:
-            held = written_labels(path, self.records) == "mask values"
+            held = self.written.outputs(path).get("labels") == "mask values"
             if held and not any(self.mask_values.values()) and self.label_values is not None:
                 log.info(
                     "%s holds mask values (unetlab predict --label-values): read as classes by "
@@ -548,24 +599,6 @@ class Predictions:
                 )
             self.mask_values[path] = held
         return self.mask_values[path]
-
-
-def written_labels(path: Path, records: dict[str, dict]) -> str | None:
-    """What the class map ``path`` holds by the record of the ``unetlab predict`` that wrote
-    it (``records``: its folder's ``predict.json``, by the key the file carries:
-    :mod:`unetlab.inference.records`): ``"class indices"``, ``"mask values"`` or
-    ``"palette"``; None for a file that carries no key or whose record is not there."""
-    return _written(path, records).get("labels")
-
-
-def _written(path: Path, records: dict[str, dict]) -> dict:
-    """The ``outputs`` part of the record of the class map ``path`` ({} where there is none)."""
-    from unetlab.inference.records import embedded_key
-
-    key = embedded_key(path)
-    record = records.get(key) if key is not None else None
-    outputs = record.get("outputs") if isinstance(record, dict) else None
-    return outputs if isinstance(outputs, dict) else {}
 
 
 def ome_less(stem: str, preds: Container[str], named: Container[str]) -> str:
@@ -578,16 +611,13 @@ def ome_less(stem: str, preds: Container[str], named: Container[str]) -> str:
     return stem[:-4] if stem[:-4] in preds and stem[:-4] not in named else stem
 
 
-def recorded_3d(paths: Sequence[Path], folder: Path) -> dict[Path, bool]:
-    """Whether each of the object-id ``paths`` (of ``folder``) whose record describes its
-    objects holds 3-D objects, one id across a stack's planes (``unetlab predict
-    --objects-3d`` of a file with planes: True), or each plane's own (False: a 2-D image's
-    too, which an older predict --objects-3d recorded as the stacks beside it); files
-    without such a record left out."""
-    from unetlab.inference.records import read_records
-
-    records = read_records(folder) if paths else {}
-    written = {p: _written(p, records) for p in paths} if records else {}
+def recorded_3d(paths: Sequence[Path], records: Written) -> dict[Path, bool]:
+    """Whether each of the object-id ``paths`` (of the folder of ``records``) whose record
+    describes its objects holds 3-D objects, one id across a stack's planes (``unetlab
+    predict --objects-3d`` of a file with planes: True), or each plane's own (False: a 2-D
+    image's too, which an older predict --objects-3d recorded as the stacks beside it);
+    files without such a record left out."""
+    written = {p: records.outputs(p) for p in paths}
     return {
         p: w.get("objects_3d") is True and has_planes(p)
         for p, w in written.items()
@@ -602,18 +632,14 @@ def has_planes(path: Path) -> bool:
     return pages > 1 and read_page_axes(path, pages, say=False).letters not in ("T", "")
 
 
-def recorded_label_values(pred_dir: Path) -> list[int] | None:
-    """The mask value of each class that the class maps of ``pred_dir`` hold, by the records
+def recorded_label_values(records: Written) -> list[int] | None:
+    """The mask value of each class that the class maps of a folder hold, by the ``records``
     of the ``unetlab predict --label-values`` that wrote them (``outputs.label_values``);
     None where no map records them (class indices, or a record from before the values were
     recorded). :class:`MaskValuesError` when two maps' records give different values."""
-    from unetlab.inference.records import read_records
-
-    maps, _ = _prediction_files(pred_dir)
-    records = read_records(pred_dir) if maps else {}
     found: dict[tuple[int, ...], Path] = {}
-    for path in maps.values() if records else ():
-        written = _written(path, records)
+    for path in records.maps.values():
+        written = records.outputs(path)
         values = written.get("label_values")
         if written.get("labels") == "mask values" and isinstance(values, list):
             found.setdefault(tuple(int(v) for v in values), path)
@@ -630,17 +656,13 @@ def recorded_label_values(pred_dir: Path) -> list[int] | None:
     return list(next(iter(found))) if found else None
 
 
-def recorded_ignore_value(pred_dir: Path) -> int | None:
-    """The mask value that the models which wrote ``pred_dir``'s class maps counted nowhere
-    in training (``data.ignore_value``, in their ``predict.json`` records); None where no
+def recorded_ignore_value(records: Written) -> int | None:
+    """The mask value that the models which wrote a folder's class maps counted nowhere in
+    training (``data.ignore_value``, in their ``predict.json`` ``records``); None where no
     record gives one. :class:`MaskValuesError` when two maps' records give different values."""
-    from unetlab.inference.records import embedded_key, read_records
-
-    maps, _ = _prediction_files(pred_dir)
-    records = read_records(pred_dir) if maps else {}
     found: dict[int, Path] = {}
-    for path in maps.values() if records else ():
-        record = records.get(embedded_key(path)) or {}
+    for path in records.maps.values():
+        record = records.record(path)
         if isinstance(value := record.get("ignore_value"), int):
             found.setdefault(value, path)
     if len(found) > 1:
@@ -653,18 +675,14 @@ def recorded_ignore_value(pred_dir: Path) -> int | None:
     return next(iter(found)) if found else None
 
 
-def recorded_class_names(pred_dir: Path) -> list[str] | None:
-    """The class names that the records of ``pred_dir``'s class maps give (the models'
+def recorded_class_names(records: Written) -> list[str] | None:
+    """The class names that the ``records`` of a folder's class maps give (the models'
     classes in their order: ``predict.json``'s ``class_names``), where every map's record
     gives the same; None where one gives none (an older record, a model never named),
     they differ, or a map is an instance model's (scored as background / object)."""
-    from unetlab.inference.records import embedded_key, read_records
-
-    maps, _ = _prediction_files(pred_dir)
-    records = read_records(pred_dir) if maps else {}
     found: set[tuple[str, ...]] = set()
-    for path in maps.values() if records else ():
-        record = records.get(embedded_key(path)) or {}
+    for path in records.maps.values():
+        record = records.record(path)
         names, outputs = record.get("class_names"), record.get("outputs") or {}
         objects = outputs.get("objects") if isinstance(outputs, dict) else None
         instances = isinstance(objects, dict) and objects.get("mode") == "instances"

@@ -58,18 +58,19 @@ from unetlab.evaluate.accumulate import (
     without_excluded,
 )
 from unetlab.evaluate.checks import (
-    MasksLookLikeIdsError,
     check_binary_values,
     check_class_indices,
     check_evaluation,
     check_ids_as_classes,
     check_one_file_values,
+    ids_by_values,
 )
 from unetlab.evaluate.frames import PageColumns
 from unetlab.evaluate.identity import files_identity
 from unetlab.evaluate.masks import (
     MaskPage,
     Predictions,
+    Written,
     checked_masks,
     data_set_names,
     encode,
@@ -82,6 +83,7 @@ from unetlab.evaluate.masks import (
     recorded_ignore_value,
     recorded_label_values,
     say_unscored,
+    stored_in_8_bits,
 )
 from unetlab.evaluate.report import Report
 from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_pages, varied
@@ -139,21 +141,7 @@ def evaluate_predictions(
     gt_dir, pred_dir = Path(gt_dir), Path(pred_dir)
     given = (label_values, class_names, boundary_class, ignore_value, connectivity)
     kept = dict(objects=objects, worst=worst, exclude_rows=exclude_rows)
-    try:
-        return _evaluated(pred_dir, gt_dir, *given, gt_instances, pred_instances, **kept)
-    except MasksLookLikeIdsError:
-        if gt_instances or not _ids_predicted(pred_dir, pred_instances):
-            raise
-    log.info(_READ_AS_IDS)
-    return _evaluated(pred_dir, gt_dir, *given, True, pred_instances, **kept)
-
-
-def _ids_predicted(pred_dir: Path, pred_instances: bool) -> bool:
-    """Whether the predictions of ``pred_dir`` hold object ids (``<stem>_objects.tif``, or
-    every file with ``pred_instances``): masks of object ids are scored against them as ids."""
-    return pred_instances or bool(
-        Predictions(pred_dir, instances=False, object_pixels=True).objects
-    )
+    return _evaluated(pred_dir, gt_dir, *given, gt_instances, pred_instances, **kept)
 
 
 def _evaluated(
@@ -171,12 +159,20 @@ def _evaluated(
     worst: int,
     exclude_rows,
 ) -> Report:
-    """:func:`evaluate_predictions` in 2-D, the masks read as ids or not (``gt_instances``)."""
-    ids = dict(gt_instances=gt_instances, pred_instances=pred_instances)
-    read = _read(pred_dir, gt_dir, label_values, class_names, boundary_class, **ids)
-    ignore_value, void, masks = _ignored(read, pred_dir, ignore_value)
-    objects = _objects_wanted(objects, read)
+    """:func:`evaluate_predictions` in 2-D, the masks read as ids (``gt_instances``), or
+    as classes unless they look like ids beside predicted ids (:func:`_masks_as_ids`,
+    decided before scoring: the pages were scored as classes, refused, then scored again)."""
+    given = (pred_dir, gt_dir, label_values, class_names, boundary_class)
+    read = _read(*given, gt_instances=gt_instances, pred_instances=pred_instances)
+    ignore_value, void = _ignored(read, ignore_value)
+    if _masks_as_ids(read, gt_dir, ignore_value):
+        log.info(_READ_AS_IDS)  # each file's record read once: written kept
+        read = _read(*given, gt_instances=True, pred_instances=pred_instances, written=read.written)
     values = read.classes.label_values
+    masks = checked_masks(
+        read.masks, ignore_value, label_values=values, instances=read.gt_instances
+    )
+    objects = _objects_wanted(objects, read)
     reading = _Reading(values, ignore_value, connectivity, read.gt_instances, exclude_rows)
     acc, scored, stems = _scored(masks, read, reading, void=void, objects=objects)
     report = _reported(acc, read, stems, gt_dir, worst)
@@ -214,6 +210,11 @@ class _Read(NamedTuple):
     gt_instances: bool
 
     @property
+    def written(self) -> Written:
+        """The predictions' records, each file's header read once."""
+        return self.preds.written
+
+    @property
     def with_ids(self) -> bool:
         """Whether either side holds object ids (the report's counts table)."""
         return self.gt_instances or bool(self.preds.objects)
@@ -228,39 +229,39 @@ def _read(
     *,
     gt_instances: bool,
     pred_instances: bool,
+    written: Written | None = None,
 ) -> _Read:
     """The masks of ``gt_dir`` (object ids also where every file is objects only), the
-    classes scored (:func:`_classes`) and the predictions of ``pred_dir``; a folder of the
-    masks given as the predictions refused, the masks kept for the predicted images."""
+    classes scored (:func:`_classes`) and the predictions of ``pred_dir`` (``written``: their
+    records, where read already); a folder of the masks given as the predictions refused, the
+    masks kept for the predicted images."""
     # the pages are read once preds is made below: outlines take a prediction's size
     mask_files, masks = ground_truth(gt_dir, lambda stem: preds.size_of(stem))
+    written = Written(pred_dir) if written is None else written
     gt_instances = gt_instances or _objects_only(mask_files)
     ids = dict(gt_instances=gt_instances, pred_instances=pred_instances)
-    classes = _classes(pred_dir, gt_dir, label_values, class_names, boundary_class, **ids)
+    classes = _classes(written, gt_dir, label_values, class_names, boundary_class, **ids)
     values = classes.label_values
     preds = Predictions(
-        pred_dir, instances=pred_instances, object_pixels=gt_instances, label_values=values
+        pred_dir,
+        instances=pred_instances,
+        object_pixels=gt_instances,
+        label_values=values,
+        written=written,
     )
     _refuse_masks_as_predictions(preds, mask_files, gt_dir)
     masks = _for_images(masks, preds, mask_files)
     return _Read(mask_files, masks, preds, classes, gt_instances)
 
 
-def _ignored(
-    read: _Read, pred_dir: Path, ignore_value: int | None
-) -> tuple[int | None, int | None, Iterable[MaskPage]]:
-    """(the mask value scored nowhere, palette masks' void value or None, the mask pages
-    checked): ``ignore_value``, else the one the predictions' records give
-    (:func:`_recorded_ignore`), else palette masks' void (:func:`palette_void`)."""
+def _ignored(read: _Read, ignore_value: int | None) -> tuple[int | None, int | None]:
+    """(the mask value scored nowhere, palette masks' void value or None): ``ignore_value``,
+    else the one the predictions' records give (:func:`_recorded_ignore`), else palette
+    masks' void (:func:`palette_void`)."""
     if ignore_value is None:
-        ignore_value = _recorded_ignore(pred_dir)
-    values = read.classes.label_values
-    void = palette_void(read.mask_files, ignore_value, values)
-    ignore_value = ignore_value if void is None else void
-    masks = checked_masks(
-        read.masks, ignore_value, label_values=values, instances=read.gt_instances
-    )
-    return ignore_value, void, masks
+        ignore_value = _recorded_ignore(read.written)
+    void = palette_void(read.mask_files, ignore_value, read.classes.label_values)
+    return (ignore_value if void is None else void), void
 
 
 def _reported(acc: Accumulator, read: _Read, stems: list[str], gt_dir: Path, worst: int) -> Report:
@@ -314,7 +315,7 @@ class _Classes(NamedTuple):
 
 
 def _classes(
-    pred_dir: Path,
+    written: Written,
     gt_dir: Path,
     label_values: Sequence[int] | None,
     class_names: Sequence[str] | None,
@@ -324,14 +325,15 @@ def _classes(
     pred_instances: bool,
 ) -> _Classes:
     """The :class:`_Classes` of :func:`evaluate_predictions`' arguments, checked:
-    ``label_values`` (None, for class maps: those the predictions' records give), the class
-    names (None: the data set's), the boundary class (``"auto"`` resolved)."""
+    ``label_values`` (None, for class maps: those the predictions' records give,
+    ``written``), the class names (None: the data set's), the boundary class (``"auto"``
+    resolved)."""
     ids = gt_instances or pred_instances
     if label_values is None and not ids:
-        label_values = _recorded_values(pred_dir)
+        label_values = _recorded_values(written)
     class_names, by_index = data_set_names(gt_dir, class_names, label_values, ids)
     if class_names is None and by_index is None and not ids:
-        class_names = _recorded_names(pred_dir, label_values)
+        class_names = _recorded_names(written, label_values)
     boundary = _boundary(boundary_class, label_values, class_names, by_index, ids)
     names = _prediction_classes(label_values, class_names, boundary, gt_instances, pred_instances)
     return _Classes(label_values, names, by_index, boundary)
@@ -354,7 +356,7 @@ def _scored(
         boundary_class=classes.boundary, connectivity=reading.connectivity, objects=objects
     )
     count = classes.label_values is None and classes.names is None
-    values = _ValueStats(count_values=count, void=void, ids_predicted=bool(preds.objects))
+    values = _ValueStats(count_values=count, void=void)
     stems: list[str] = []
     missing, scored = _accumulate(acc, values, _noting(masks, stems), preds, reading)
     _refuse_missing(missing, preds, stems)
@@ -392,12 +394,13 @@ def _noting(masks: Iterable[MaskPage], stems: list[str]) -> Iterable[MaskPage]:
 
 
 def _for_images(
-    masks: Iterable[MaskPage], preds: Predictions, mask_files: Sequence[Path]
+    masks: Iterable[MaskPage], preds: Predictions, mask_files: Sequence[Path], say: bool = True
 ) -> Iterable[MaskPage]:
-    """``masks``, each with the stem of its prediction (:func:`_prediction_stem`)."""
+    """``masks``, each with the stem of its prediction (:func:`_prediction_stem`); those
+    named as other tools name them said in a log line (``say``)."""
     named = {nfc(f.stem) for f in mask_files}
     others = named_for(set(preds.maps) | set(preds.objects), PREDICTION_NAMES)
-    said = False
+    said = not say
     for page in masks:
         stem = _prediction_stem(page.stem, preds, named, others)
         if stem != page.stem and not said and stem in others.values():
@@ -436,7 +439,7 @@ def _say_planewise(preds: Predictions, stems: list[str]) -> None:
     are scored plane by plane: each nucleus counts once in every plane it spans (audit s38
     3d: 58 nuclei of 2 stacks scored as 361 objects without a word)."""
     found = [preds.objects[s] for s in dict.fromkeys(stems) if s in preds.objects]
-    if joined := [p for p, joined in recorded_3d(found, preds.folder).items() if joined]:
+    if joined := [p for p, joined in recorded_3d(found, preds.written).items() if joined]:
         log.warning(
             "%d prediction(s) in %s hold 3-D objects (predict --objects-3d: %s), scored here "
             "plane by plane: a nucleus counts once in each of its planes; --objects-3d "
@@ -547,44 +550,44 @@ def _keys_of(pred_dir: Path, names: Iterable[str]) -> set[str]:
     return {keys[n].removeprefix(PENDING) for n in names if keys.get(n)}
 
 
-def _recorded_values(pred_dir: Path) -> list[int] | None:
+def _recorded_values(written: Written) -> list[int] | None:
     """The label values the predictions' records give (:func:`recorded_label_values`),
     said in a log line, or None."""
-    if (values := recorded_label_values(pred_dir)) is not None:
+    if (values := recorded_label_values(written)) is not None:
         log.info(
             "label values %s from %s/predict.json (the predictions hold mask values: unetlab "
             "predict --label-values); --label-values (label_values=) gives others",
             " ".join(map(str, values)),
-            pred_dir,
+            written.folder,
         )
     return values
 
 
-def _recorded_ignore(pred_dir: Path) -> int | None:
+def _recorded_ignore(written: Written) -> int | None:
     """The ignore value the predictions' records give (:func:`recorded_ignore_value`: the
     models' ``data.ignore_value``), said in a log line, or None."""
-    if (value := recorded_ignore_value(pred_dir)) is not None:
+    if (value := recorded_ignore_value(written)) is not None:
         log.info(
             "ignore value %d from %s/predict.json (the model's data.ignore_value): mask pixels "
             "holding it count nowhere; --ignore-value (ignore_value=) gives another",
             value,
-            pred_dir,
+            written.folder,
         )
     return value
 
 
-def _recorded_names(pred_dir: Path, label_values: Sequence[int] | None) -> list[str] | None:
+def _recorded_names(written: Written, label_values: Sequence[int] | None) -> list[str] | None:
     """The class names the predictions' records give (:func:`recorded_class_names`: the
     model's, ``membrane cell`` where the table said ``0 255``), one for each of the
     ``label_values`` where given, said in a log line; else None."""
-    names = recorded_class_names(pred_dir)
+    names = recorded_class_names(written)
     if names is None or (label_values is not None and len(names) != len(label_values)):
         return None
     log.info(
         "class names %s from %s/predict.json (the model's); --class-names (class_names=) "
         "gives others",
         " ".join(names),
-        pred_dir,
+        written.folder,
     )
     return names
 
@@ -714,12 +717,11 @@ class _ValueStats:
     value and the most values of one prediction (counted once the largest is over 64),
     whether a mask is stored with more than 8 bits (16-bit ids?), the pixels of the
     palette masks' ``void`` value, and each page's values and regions while every page
-    holds at least 4 values (object ids the same in every file, said: :meth:`check`; read
-    as ids where the predictions are object ids, ``ids_predicted``)."""
+    holds at least 4 values (object ids the same in every file, said: :meth:`check`; beside
+    predicted object ids they were read as ids before: :func:`_masks_as_ids`)."""
 
-    def __init__(self, *, count_values: bool, void: int | None, ids_predicted: bool = False):
+    def __init__(self, *, count_values: bool, void: int | None):
         self.count_values = count_values
-        self.ids_predicted = ids_predicted
         self.void = void
         self.gt_values = np.zeros(0, np.int64)  # pixels per mask value, to catch 0/255 masks
         self.pred_max = self.pred_values = self.voided = 0
@@ -771,25 +773,10 @@ class _ValueStats:
             )
         values = np.flatnonzero(self.gt_values)
         check_ids_as_classes(values, (self.pred_max, self.pred_values), named, self.wide)
-        self._refuse_ids_beside_ids(named, values.size)
         check_one_file_values(self.files, max(self.pred_max + 1, named))
         check_class_indices(values, self.pred_max)
         check_binary_values(values, self.pred_tops)
         self._say_object_ids(named, values.size)
-
-    def _refuse_ids_beside_ids(self, named: int, held: int) -> None:
-        """:class:`~unetlab.evaluate.checks.MasksLookLikeIdsError` where the predictions are
-        object ids and the masks, no classes named, look like ids (each page at least 4
-        values, each one region; one page is enough here: 8-bit masks of 40 nuclei, which
-        :func:`check_ids_as_classes` lets through), so that they are read as ids (they were
-        scored as 40 classes, or refused as values of one file only)."""
-        if not (self.ids_predicted and not named and self.pages):
-            return
-        if one_object_each(self.pages, files_least=1):
-            said = f"the masks' {held} values look like object ids (each one region)"
-            raise MasksLookLikeIdsError(
-                f"{said}; pass gt_instances=True", cli=f"{said}; pass --gt-instances"
-            )
 
     def _say_object_ids(self, named: int, held: int) -> None:
         """A warning where the masks, no classes named, look like object ids (the same few
@@ -798,6 +785,79 @@ class _ValueStats:
         fix = "score them as objects with --gt-instances (gt_instances=True)"
         if not named and self.pages and (ids := object_ids_note(self.pages, fix)):
             log.warning("the masks' %d values are read as one class each; %s", held, ids)
+
+
+def _masks_as_ids(read: _Read, gt_dir: Path, ignore_value: int | None) -> bool:
+    """Whether masks read as class indices beside predicted object ids, no classes given or
+    named by a record (each value would be a class), are read as object ids: by the rule that
+    refuses them beside class maps (:func:`~unetlab.evaluate.checks.ids_by_values`: 16-bit
+    cellpose masks), or each page holding at least 4 values, each one region (one page is
+    enough here: 8-bit masks of 40 nuclei, which that rule lets through; they were scored as
+    40 classes, or refused as values of one file only). Decided before scoring, over one
+    read of the masks (:class:`_IdsLook`; the class maps read as classes beside them too
+    where the largest predicted class decides); they were scored as classes, refused at the
+    end, then scored again as ids.
+    Masks that hold 4 values or fewer on a page and are all stored in 8 bits
+    (:func:`stored_in_8_bits`) are classes by the first such page."""
+    classes = read.classes
+    if read.gt_instances or not read.preds.objects or classes.label_values is not None:
+        return False
+    if classes.names is not None:
+        return False
+    look = _IdsLook(ignore_value)
+    narrow = all(stored_in_8_bits(f) for f in read.mask_files)  # never ids by their count
+    for page in _predicted(read, gt_dir):
+        look.add(page.mask)
+        if narrow and look.pages is None:
+            return False
+    named = len(classes.by_index or ())
+    if not named and look.pages and one_object_each(look.pages, files_least=1):
+        return True
+    if not look.ids(pred_max=1, named=named):  # not with 2 classes: not with a map's more
+        return False
+    classed = (p for p in _predicted(read, gt_dir) if _read_as_classes(read.preds, p.stem))
+    pred_max = max((int(read.preds.page(p)[0].max(initial=0)) for p in classed), default=1)
+    return look.ids(pred_max=max(pred_max, 1), named=named)
+
+
+def _predicted(read: _Read, gt_dir: Path) -> Iterable[MaskPage]:
+    """The mask pages of ``gt_dir`` that have a prediction in ``read.preds``, read anew."""
+    _, masks = ground_truth(gt_dir, read.preds.size_of)
+    pages = _for_images(masks, read.preds, read.mask_files, say=False)
+    return (page for page in pages if page.stem in read.preds)
+
+
+def _read_as_classes(preds: Predictions, stem: str) -> bool:
+    """Whether the prediction of ``stem`` is scored by its class map (:meth:`Predictions.page`):
+    a map alone, or one beside object ids that is no instance model's."""
+    return stem in preds.maps and (stem not in preds.objects or preds.classed(stem))
+
+
+class _IdsLook:
+    """What :func:`_masks_as_ids` decides by, the mask pages read once: the values of all
+    (``ignore_value`` left out), whether one is stored with over 8 bits, and each page's
+    values and regions while every page holds more than :data:`ONE_OBJECT_LEAST`."""
+
+    def __init__(self, ignore_value: int | None):
+        self.ignore_value = ignore_value
+        self.values: set[int] = set()
+        self.wide = False
+        self.pages: list[MaskValues] | None = []
+
+    def add(self, mask: np.ndarray) -> None:
+        """One mask page, as read."""
+        held = set(np.unique(mask).tolist()) - {self.ignore_value}
+        self.values |= held
+        self.wide |= np.asarray(mask).dtype.itemsize > 1
+        if self.pages is not None and len(held) <= ONE_OBJECT_LEAST:
+            self.pages = None  # not every page
+        elif self.pages is not None:
+            self.pages.append(MaskValues.of(mask))
+
+    def ids(self, *, pred_max: int, named: int) -> bool:
+        """Whether the values look like ids beside predicted classes up to ``pred_max``."""
+        values = np.array(sorted(self.values), np.int64)
+        return ids_by_values(values, pred_max, named, self.wide)
 
 
 def _refuse_missing(missing: list[str], preds: Predictions, stems: list[str]) -> None:

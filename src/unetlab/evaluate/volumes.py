@@ -87,7 +87,7 @@ def _refuse_planewise(preds: Predictions, stems: list[str]) -> None:
     nuclei the planes found at F1 0.98, without a word); a 2-D image's or a movie's are
     scored as they are (:func:`has_planes`)."""
     found = [preds.objects[s] for s in dict.fromkeys(stems) if s in preds.objects]
-    recorded = recorded_3d(found, preds.folder).items()
+    recorded = recorded_3d(found, preds.written).items()
     flat = [p for p, joined in recorded if not joined and has_planes(p)]
     if flat:
         raise UnetlabError(
