@@ -144,3 +144,30 @@ def test_the_extras_the_readme_installs_exist():
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     named = set(re.findall(r"(?:unetlab|\.)\[([\w-]+)\]", README))
     assert named and not named - set(extras["optional-dependencies"]), named
+
+
+def test_every_command_the_readme_names_exists():
+    """``unetlab check`` in the README named no command (audit s40: 'check' is not a
+    command); words after ``unetlab `` that are not commands: Python's and metadata's."""
+    commands = set(build_parser().commands)
+    not_commands = {"import", "prediction", "commit"}  # from unetlab import; OME text; a comment
+    found = {
+        m.group(1)
+        for span in _spans()
+        for m in re.finditer(r"(?<![\w./-])unetlab ([a-z][a-z0-9_-]*)", span)
+    }
+    unknown = sorted(found - commands - not_commands)
+    assert not unknown, f"README names commands unetlab lacks: {unknown}"
+
+
+def test_the_napari_menus_the_readme_names_are_the_manifests():
+    """README's napari line names the widget and the sample as napari's menus show them: the
+    manifest's display names (audit s40: 'Synthetic EM image' for '... (unetlab)')."""
+    import yaml
+
+    manifest = ROOT / "src" / "unetlab" / "napari" / "napari.yaml"
+    contributions = yaml.safe_load(manifest.read_text(encoding="utf-8"))["contributions"]
+    (line,) = [s for s in _spans() if s.startswith("napari ") and "Open Sample" in s]
+    for kind in ("widgets", "sample_data"):
+        for item in contributions[kind]:
+            assert item["display_name"] in line, (item["display_name"], line)
