@@ -171,3 +171,13 @@ def test_the_napari_menus_the_readme_names_are_the_manifests():
     for kind in ("widgets", "sample_data"):
         for item in contributions[kind]:
             assert item["display_name"] in line, (item["display_name"], line)
+
+
+@pytest.mark.parametrize("command", ["predict", "evaluate", "export"])
+def test_checkpoint_help_names_packages(command):
+    """README: 'packages run here too' (predict), and evaluate and export load them alike;
+    evaluate --help said '(.pt)' alone (audit s40)."""
+    (action,) = [
+        a for a in build_parser().commands[command]._actions if "--checkpoint" in a.option_strings
+    ]
+    assert "bioimage.io package" in action.help, action.help

@@ -98,7 +98,11 @@ EXCLUDE_ROWS_SCORED = (
 def _add_inputs(m) -> None:
     """--checkpoint/--data or --pred/--gt."""
     path = user_path  # --data=~/x: the shell leaves that ~ alone
-    m.add_argument("--checkpoint", type=path, help="a unetlab checkpoint (.pt); needs --data")
+    m.add_argument(
+        "--checkpoint",
+        type=path,
+        help="a unetlab checkpoint (.pt) or a bioimage.io package unetlab exported; needs --data",
+    )
     m.add_argument(
         "--data",
         metavar="DIR",
