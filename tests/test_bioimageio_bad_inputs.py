@@ -52,3 +52,19 @@ def test_an_unwritable_folder_is_one_line_naming_the_package(tmp_path, monkeypat
     monkeypatch.setattr(pathlib.Path, "mkdir", refused)
     with pytest.raises(OutputError, match=rf"ro/{name}: cannot write it \(refused\); "):
         export_bioimageio(_tiny(), tmp_path / "ro" / name, weight_formats=FORMATS)
+
+
+def test_onnx_weights_without_onnx_name_the_install_and_the_weights_to_leave_out(
+    tmp_path, monkeypatch
+):
+    """README's Fiji block after a plain ``pip install -e .``: the package's ONNX weights
+    need onnx; it said 'ONNX export needs onnx' after it had built the sample, naming neither
+    the bioimage.io package nor --weights (audit s40). Now refused before any work."""
+    import sys
+
+    monkeypatch.setitem(sys.modules, "onnx", None)  # import onnx raises ImportError
+    with pytest.raises(UnetlabError, match=r"package's ONNX weights need onnx") as refused:
+        export_bioimageio(_tiny(), tmp_path / "p.zip", sample=np.ones((64, 64), np.uint8))
+    assert '"unetlab[onnx]"' in str(refused.value)
+    assert "--weights torchscript,pytorch_state_dict" in str(refused.value)
+    assert list(tmp_path.iterdir()) == []

@@ -87,6 +87,7 @@ from unetlab.errors import DatasetError, UnetlabError
 from unetlab.inference.export import (
     ProbabilityUNet,
     probability_model,
+    require_onnx,
     write_onnx,
     write_torchscript,
 )
@@ -948,6 +949,12 @@ def check_package_target(dest: str | os.PathLike, weight_formats: Collection[str
         )
     if not weight_formats:
         raise UnetlabError(f"no weight format given: choose from {WEIGHT_FORMATS}")
+    if "onnx" in weight_formats:  # before the sample is read and anything is built
+        others = ",".join(f for f in WEIGHT_FORMATS if f != "onnx")
+        require_onnx(
+            "a bioimage.io package's ONNX weights need",
+            f", or leave them out: --weights {others} (weight_formats=)",
+        )
     dest = Path(dest)
     if set(s.lower() for s in dest.suffixes) & ARCHIVES:
         stem = dest.name.split(".")[0] or "package"

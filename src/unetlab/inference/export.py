@@ -223,13 +223,19 @@ def offset_recipe(model) -> str:
 
 
 def _require_onnx():
+    return require_onnx("ONNX export needs")
+
+
+def require_onnx(needs: str, otherwise: str = ""):
+    """The ``onnx`` and ``onnxruntime`` modules; UnetlabError where one is missing, its line
+    ``needs`` what, the install and ``otherwise`` (another way, if any)."""
     try:
         import onnx
         import onnxruntime
     except ImportError as exc:
         raise UnetlabError(
-            f"ONNX export needs onnx and onnxruntime ({exc.name} is missing): "
-            'pip install "unetlab[onnx]"'
+            f"{needs} onnx and onnxruntime ({exc.name} is missing): "
+            f'pip install "unetlab[onnx]"{otherwise}'
         ) from exc
     return onnx, onnxruntime
 
