@@ -193,6 +193,9 @@ def test_train_check_preview_writes_the_tiles_and_nothing_else(tmp_path, monkeyp
     assert names == [".unetlab-outputs", "tile_000.png", "tile_001.png", "tile_002.png", SHEET]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "look"]
     assert "preview: 3 training tiles" in caplog.text and "nothing else written" in caplog.text
+    # its last line's advice works: 'without --check' alone left --preview, refused without
+    # --check ('add --check'), a loop (audit s40 readme)
+    assert "same command without --check and --preview" in caplog.text
     assert main(["train", "--data", "data", "--preview", "look"]) == 2
 
 

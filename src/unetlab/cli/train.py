@@ -417,8 +417,7 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
     params = sum(p.numel() for p in model.parameters())
     log.info(
         "check: %d training and %d validation images, classes %s; net %s parameters, %s, tile %d "
-        "-> output %d px, batch %d: %s; nothing %s: train with the same command without "
-        "--check",
+        "-> output %d px, batch %d: %s; nothing %s: train with the same command without %s",
         len(data.train),
         len(data.val),
         ", ".join(map(str, data.label_values))
@@ -433,7 +432,7 @@ def _check(args, cfg, explicit: set[str], split: dict | None = None) -> int:
         out,
         cfg.train.batch_size,
         memory.said(tile, cfg.train.batch_size),
-        "else written" if args.preview is not None else "written",
+        *(("else written", "--check and --preview") if args.preview else ("written", "--check")),
     )
     return 0
 
