@@ -198,3 +198,19 @@ def test_evaluate_scale_scales_the_checkpoint_least_area(net, tmp_path, monkeypa
     flags = ["--scale", "2", "--object-scores", "--device", "cpu"]
     assert main([*argv, *flags, "--json", str(tmp_path / "e.json")]) == 0
     assert json.loads((tmp_path / "e.json").read_text())["pred_objects"] == 4
+
+
+def test_the_objects_line_says_the_least_area_the_images_are_held_to(net):
+    """predict/evaluate --scale 0.5 said 'min area 38 px' while the objects were held to
+    152 px of the image (the training floor / 0.5²: audit s40 readme); a given one is kept."""
+    from unetlab.cli.common import objects_line
+
+    net.objects = {"target": "semantic", "count": 9, "area_p05": 240, "area_median": 300}
+    default = ObjectOptions.for_model(net)  # 60 px at the training scale
+    assert "min area 240 px (60 at the training scale, / 0.5²)" in objects_line(
+        default, True, net, "0.5"
+    )
+    assert "min area 15 px (60 at the training scale, / 2²)" in objects_line(default, True, net, 2)
+    given = ObjectOptions.for_model(net, min_area=50)
+    assert objects_line(given, True, net, 2).endswith("min area 50 px")
+    assert objects_line(default, True, net, None).endswith("min area 60 px")

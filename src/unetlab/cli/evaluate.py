@@ -592,7 +592,7 @@ def _run_model(args, pairs):
 
         print(describe_tta(model, args.tta))
     if "object_f1" in report.summary:  # the objects were scored
-        print(objects_line(objects, bool(model.objects)))
+        print(objects_line(objects, bool(model.objects), model, getattr(args, "scale", None)))
     return report
 
 

@@ -331,7 +331,9 @@ def _run_keywords(args, group, device) -> dict:
         group=group,
         progress=not args.no_progress,
         notes=lambda model, objects: (
-            _notes(model, objects) + region_note(model, args) + scale_note(model, args.scale)
+            _notes(model, objects, args.scale)
+            + region_note(model, args)
+            + scale_note(model, args.scale)
         ),
         failed=lambda line: print(f"unetlab predict: failed: {line}", file=sys.stderr),
         name=args.checkpoint,
@@ -794,12 +796,13 @@ def region_note(model, args) -> list[str]:
     return [line]
 
 
-def _notes(model, objects) -> list[str]:
-    """How objects are found, said once (nothing without ``--instances``), and a semantic
-    model's least object size of each class where it has its own."""
+def _notes(model, objects, scale=None) -> list[str]:
+    """How objects are found, said once (nothing without ``--instances``; the min area at
+    ``scale``, ``--scale``), and a semantic model's least object size of each class where it
+    has its own."""
     if objects is None:
         return []
-    lines = [objects_line(objects, bool(model.objects))]
+    lines = [objects_line(objects, bool(model.objects), model, scale)]
     lines += split_hint(objects, getattr(model, "num_classes", 2))  # audit s35 multiclass 3
     if objects.class_min_areas is not None:
         names = list(getattr(model, "classes", None) or [])
