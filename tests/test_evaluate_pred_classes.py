@@ -135,3 +135,20 @@ def test_each_predictions_record_key_is_read_once(two_kinds, monkeypatch):
     assert main(["evaluate", "--pred", str(root / "out"), "--gt", str(root / "data")]) == 0
     assert {"a.png", "b.png", "c.png", "c_objects.tif"} <= set(reads)
     assert max(reads.values()) == 1, reads
+
+
+def test_masks_of_the_classes_mask_values_name_label_values(tmp_path):
+    """README's 'predict them, then score the saved predictions' without --label-values
+    0 255: the classes named '0' and '255' (the model's, from predict.json) and the masks'
+    255 read as a class index; the line named neither --label-values nor the values (audit
+    s40 readme), now both."""
+    from unetlab.errors import UnetlabError
+
+    pred = np.zeros((16, 16), np.uint8)
+    pred[4:12, 4:12] = 1
+    write_png(tmp_path / "pred" / "a.png", pred)
+    write_png(tmp_path / "gt" / "a.png", pred * 255)
+    with pytest.raises(UnetlabError, match=r"give --label-values 0 255 \(label_values=\[0, 255\]"):
+        evaluate_predictions(tmp_path / "pred", tmp_path / "gt", class_names=["0", "255"])
+    s = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255]).summary
+    assert s["miou"] == 1.0

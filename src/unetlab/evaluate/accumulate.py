@@ -304,9 +304,17 @@ def _too_many_classes(names: Sequence[str], pred_top: int, gt_top: int) -> str:
             "--label-values), or object ids: --pred-instances (pred_instances=True), or "
             "<stem>_objects.tif files"
         )
+    if str(gt_top) in names and all(n.isdigit() for n in names):  # named by mask values
+        values = " ".join(names)
+        return (
+            f"the masks hold {gt_top}, the mask value of class {names.index(str(gt_top))} "
+            f"({said}), read as a class index: give --label-values {values} "
+            f"(label_values=[{', '.join(names)}]) to read each mask value as its class"
+        )
     return (
         f"the masks hold class index {gt_top} but {said}; every class needs a label value / "
-        "name, and masks of object ids need --gt-instances (gt_instances=True)"
+        "name (--label-values V ..., label_values=: the mask value of each class), and masks "
+        "of object ids need --gt-instances (gt_instances=True)"
     )
 
 
