@@ -853,6 +853,7 @@ def _tiled_probabilities(model, image: np.ndarray, o: PredictOptions, *, stats, 
             tile_size=o.tile_size,
             batch_size=o.batch_size,
             budget=memory_budget(dev),
+            device=dev,
         )
         chosen.note(tile_size=chosen.tile_value(grid.tile))
         probs = tiled_apply(
@@ -969,6 +970,7 @@ def predict_tensor(
             tile_size=o.tile_size,
             batch_size=o.batch_size,
             budget=memory_budget(dev),
+            device=dev,
         )
         # tensor images: tiles cut and stitched where x is (no host round trip on a GPU)
         outs = [

@@ -20,6 +20,13 @@ DEFAULT_BUDGET = 2.0e9
 #: On a GPU the budget is this share of its free memory (at least DEFAULT_BUDGET): larger
 #: tiles waste less border and keep the GPU busier (bench/README.md).
 GPU_BUDGET_SHARE = 0.25
+#: On a CPU a batch of tiles is no faster per pixel than one forward pass of this many px
+#: (the convolutions' threads are busy by then), so automatic batches hold no more tiles
+#: than reach it: more only multiply the activations held at once (a 12 MP photo, 11
+#: classes: 3 tiles of 1072 a batch held 1.9 GB, bench/README.md "Memory of a photo").
+#: Measured (2 cores, small same net, ms per MP): 256 px 15,800 at batch 1, 4,900 at 8;
+#: 512 px 6,300 at 1, 2,600 at 4; 768 px 2,900 at 1, 3,200 at 2; 1072 px 1,900 at 1 and 3.
+CPU_BATCH_PIXELS = 1024 * 1024
 
 
 def memory_budget(device: torch.device) -> float:
@@ -51,14 +58,16 @@ def choose_tiling(
     tile_size: int | tuple[int, int] | None = None,
     batch_size: int | None = None,
     budget: float = DEFAULT_BUDGET,
+    device: torch.device | str | None = None,
 ) -> tuple[TileGrid, int]:
     """The tile grid and batch size for an (H, W) image.
 
     ``tile_size=None`` picks the largest valid tile whose activations, plus two rows of
     output accumulators (K float32 maps as wide as the image), fit in ``budget`` bytes, but
     never more than the padded image needs; a narrow image gets tiles as long as the budget
-    allows along its long side. ``batch_size=None`` fills the budget with tiles (at most 8);
-    a batch is never more tiles than the image has.
+    allows along its long side. ``batch_size=None`` fills the budget with tiles (at most 8;
+    on a CPU ``device``, at most those that reach :data:`CPU_BATCH_PIXELS`); a batch is
+    never more tiles than the image has.
     """
     geometry = Geometry.of(model)
     h, w = shape
@@ -75,11 +84,20 @@ def choose_tiling(
             model.output_size(t)  # ValueError naming the nearest valid sizes
     grid = tile_grid(shape, geometry, tile)
     if batch_size is None:
-        per_tile = grid.tile[0] * grid.tile[1] * bpp
-        batch_size = int(max(1, min(len(grid), 8, budget // per_tile)))
+        batch_size = _auto_batch(grid, bpp, budget, device)
     elif batch_size < 1:
         raise UnetlabError(f"batch_size must be >= 1, not {batch_size}")
     return grid, min(batch_size, len(grid))
+
+
+def _auto_batch(grid: TileGrid, bpp: float, budget: float, device) -> int:
+    """The tiles a batch holds when none is asked: as many as ``budget`` holds (at most 8),
+    on a CPU no more than reach :data:`CPU_BATCH_PIXELS`."""
+    pixels = grid.tile[0] * grid.tile[1]
+    batch = min(len(grid), 8, budget // (pixels * bpp))
+    if device is not None and torch.device(device).type == "cpu":
+        batch = min(batch, -(-CPU_BATCH_PIXELS // pixels))
+    return int(max(1, batch))
 
 
 def _cheapest_tile(geometry: Geometry, shape, largest: int, pixels: float) -> tuple[int, int]:

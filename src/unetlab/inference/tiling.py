@@ -45,6 +45,7 @@ from unetlab.data.mirror import reflect_window
 from unetlab.data.transforms import DIHEDRAL
 from unetlab.errors import UnetlabError
 from unetlab.inference.offset import label_offset
+from unetlab.runtime import page_zeros
 
 BLENDS = ("mean", "gaussian")
 
@@ -569,7 +570,7 @@ def _placement(image, device):
             (lambda a: torch.as_tensor(a, device=device)),
             (lambda shape: torch.zeros(shape, device=device)),
         )
-    return device, False, (lambda a: a), (lambda shape: np.zeros(shape, dtype=np.float32))
+    return device, False, (lambda a: a), page_zeros  # float32, outside the activations' heap
 
 
 def iter_tiled_rows(
@@ -627,7 +628,7 @@ def tiled_apply(
             out = (
                 torch.empty(shape, dtype=torch.float32, device=block.device)
                 if isinstance(block, torch.Tensor)
-                else np.empty(shape, dtype=np.float32)
+                else page_zeros(shape)
             )
         if isinstance(block, torch.Tensor) and isinstance(out, np.ndarray):
             block = block.cpu().numpy()

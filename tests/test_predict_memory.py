@@ -1,0 +1,69 @@
+"""A photo predicted on a CPU holds one tile's activations, not a batch's, and its stitched
+probabilities outside malloc's heap (12 MP RGB JPEG, 11 classes: 3.4-3.9 GB peak, batches
+of 3 tiles of 1072 and the probabilities pinning the tuned heap; bench/README.md "Memory of
+a photo")."""
+
+from __future__ import annotations
+
+import mmap
+
+import numpy as np
+import torch
+
+from unetlab import predict_image, runtime
+from unetlab.inference import sizing
+from unetlab.inference.sizing import choose_tiling
+from unetlab.inference.tiling import Geometry, tile_grid, tiled_apply
+from unetlab.models import UNet
+
+
+def _road_net() -> UNet:
+    with torch.device("meta"):  # the road-scene plan's net: sizes only
+        return UNet(3, 11, depth=4, base_channels=16, padding="same", norm="batch")
+
+
+def test_a_cpu_batch_holds_no_more_tiles_than_reach_a_megapixel():
+    net = _road_net()
+    grid, batch = choose_tiling(net, (3000, 4000), device="cpu")
+    assert grid.tile == (1072, 1072) and batch == 1  # 3 before: 1.3 GB more activations
+    assert choose_tiling(net, (3000, 4000))[1] == 3  # a GPU's budget still fills batches
+    # small tiles still batch: 256 px, 3.2x faster a pixel in batches of 8 (bench/README.md)
+    assert choose_tiling(net, (3000, 4000), tile_size=256, device="cpu")[1] == 8
+    assert choose_tiling(net, (3000, 4000), tile_size=768, device="cpu")[1] == 2
+
+
+def test_predict_image_batches_tiles_as_its_device_allows(monkeypatch):
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    sizes = []
+    forward = model.forward
+    monkeypatch.setattr(model, "forward", lambda x: sizes.append(len(x)) or forward(x))
+    image = np.random.default_rng(0).integers(0, 255, (80, 80), np.uint8)
+    tiles = len(choose_tiling(model, image.shape, tile_size=32)[0])
+    monkeypatch.setattr(sizing, "CPU_BATCH_PIXELS", 32 * 32)  # a tile reaches it
+    predict_image(model, image, tile_size=32, device="cpu")
+    assert tiles > 1 and sizes == [1] * tiles
+
+
+def _in_own_pages(array: np.ndarray) -> bool:
+    base = array
+    while isinstance(base, np.ndarray):
+        base = base.base
+    return isinstance(getattr(base, "obj", base), mmap.mmap)  # numpy's memoryview of it
+
+
+def test_stitched_probabilities_live_outside_the_heap(monkeypatch):
+    grid = tile_grid((40, 40), Geometry(border=0, multiple=4, min_size=4, overlap=8), 24)
+    image = np.arange(1600, dtype=np.float32).reshape(40, 40)
+    assert not _in_own_pages(tiled_apply(lambda x: x + 1, image, grid))  # small: the heap
+    monkeypatch.setattr(runtime, "PAGE_ARRAY_BYTES", 1024)
+    out = tiled_apply(lambda x: x + 1, image, grid)
+    assert _in_own_pages(out) and out.dtype == np.float32 and out.flags.writeable
+    np.testing.assert_allclose(out[0], image + 1, rtol=1e-6)
+
+
+def test_page_zeros_are_zero_and_of_their_dtype(monkeypatch):
+    monkeypatch.setattr(runtime, "PAGE_ARRAY_BYTES", 0)
+    page = runtime.page_zeros((3, 5, 7), np.float32)
+    assert page.shape == (3, 5, 7) and page.dtype == np.float32 and not page.any()
+    page[1] += 2  # writable
+    assert page.sum() == 70
