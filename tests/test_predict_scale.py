@@ -214,3 +214,35 @@ def test_the_objects_line_says_the_least_area_the_images_are_held_to(net):
     given = ObjectOptions.for_model(net, min_area=50)
     assert objects_line(given, True, net, 2).endswith("min area 50 px")
     assert objects_line(default, True, net, None).endswith("min area 60 px")
+
+
+def _saved(net, tmp_path, monkeypatch):
+    """``net`` with a record of 60-px default least areas, as the checkpoint m.pt loads."""
+    import unetlab.checkpoint
+    from unetlab.checkpoint import save_model
+
+    net.objects = {"target": "semantic", "count": 9, "area_p05": 240, "area_median": 300}
+    save_model(tmp_path / "m.pt", net)
+    monkeypatch.setattr(unetlab.checkpoint, "load_model", lambda *a, **k: net)
+    return str(tmp_path / "m.pt")
+
+
+def test_a_min_area_given_equal_to_the_default_is_the_image_px(net, tmp_path, monkeypatch):
+    """A min_area typed as the default's value (60) is the image's px as any other given:
+    at scale 2 the ~29-px discs are dropped (the default, 15 px there, keeps them)."""
+    from unetlab.cli import main
+
+    checkpoint = _saved(net, tmp_path, monkeypatch)
+    assert ObjectOptions.for_model(net).min_area == 60
+    ids, _ = predict_objects(net, _discs(32, 3), scale=2, min_area=60)
+    assert int(ids.max()) == 0
+    given = ObjectOptions.for_model(net, min_area=60)
+    ids, _ = predict_objects(net, _discs(32, 3), scale=2, object_options=given)
+    assert int(ids.max()) == 0
+    tifffile.imwrite(tmp_path / "a.tif", _discs(32, 3))
+    for flags, found in ((["--min-area", "60"], 0), ([], 4)):
+        out = tmp_path / f"out{len(flags)}"
+        argv = ["predict", "--checkpoint", checkpoint, "--input", str(tmp_path / "a.tif")]
+        argv += ["--output", str(out), "--instances"]
+        assert main([*argv, "--scale", "2", "--device", "cpu", *flags]) == 0
+        assert int(tifffile.imread(out / "a_objects.tif").max()) == found

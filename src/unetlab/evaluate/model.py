@@ -40,7 +40,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -177,6 +177,7 @@ def _evaluate_volumes(
     ``<stem>_objects.tif`` (:func:`~unetlab.inference.files.stack_objects_3d`) and scored
     against its mask as :func:`~unetlab.evaluate.volumes.evaluate_volumes` scores that file
     (``how``: ``pixel_size``, ``z_spacing``, ``worst``, ``progress``)."""
+    from unetlab.inference.objects import option_fields
     from unetlab.inference.records import OutputOptions
 
     objects = _object_options(model, object_options)
@@ -192,7 +193,7 @@ def _evaluate_volumes(
     report.source = {"data": str(Path(data_dir).resolve()), "objects_3d": True}
     report.source |= _model_source(model, predicting.tta, checkpoint)
     report.source |= dict(exclude_rows=as_config(predicting.exclude_rows), **sizes)
-    report.source |= dict(nodata=predicting.nodata, object_options=asdict(objects))
+    report.source |= dict(nodata=predicting.nodata, object_options=option_fields(objects))
     return report
 
 
@@ -352,7 +353,9 @@ def _source(data_dir, seen: int, scoring: _Scoring, checkpoint: dict | None) -> 
     source["exclude_rows"] = as_config(scoring.predicting.exclude_rows)
     source["nodata"] = scoring.predicting.nodata
     if scoring.objects is not None:
-        source["object_options"] = asdict(scoring.objects)
+        from unetlab.inference.objects import option_fields
+
+        source["object_options"] = option_fields(scoring.objects)
     return source
 
 

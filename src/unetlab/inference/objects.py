@@ -28,7 +28,7 @@ import logging
 import math
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
 
 import numpy as np
@@ -155,7 +155,11 @@ class ObjectOptions:
     objects (disease spots); None: ``min_area`` for all. ``min_peak`` (instance mode): an
     object whose interior probability reaches this nowhere is dropped with the small ones
     (its pixels background): a faint blob the net half believes in (:data:`MIN_PEAK` for an
-    instance model, 0 keeps every object).
+    instance model, 0 keeps every object). ``model_areas``: the least areas (field names)
+    that are still the checkpoint's defaults :meth:`for_model` gave, in training-scale px,
+    which :func:`defaults_at_scale` rescales; one the user gave (for_model's keyword, or an
+    ObjectOptions made directly) is in the image's px, whatever its value. Not compared nor
+    recorded (:func:`option_fields`).
     """
 
     mode: str = "semantic"
@@ -171,6 +175,7 @@ class ObjectOptions:
     class_min_areas: tuple[int, ...] | None = None
     cut_min_area: int = CUT_MIN_AREA
     min_peak: float = 0.0
+    model_areas: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self):
         if self.mode not in ("instances", "semantic"):
@@ -222,14 +227,36 @@ class ObjectOptions:
             distance_split=split,
             class_min_areas=by_class,
             min_peak=peak,
+            model_areas=LEAST_AREAS,
         )
-        return replace(options, **{k: v for k, v in overrides.items() if v is not None})
+        return given_fields(options, **overrides)
 
     def margin(self, record: dict | None) -> int:
         """Rows of overlap for :func:`objects_in_bands`: twice the side of a square of the
         95th-percentile object area, at least 32."""
         p95 = (record or {}).get("area_p95") or 0.0
         return max(32, int(math.ceil(2 * math.sqrt(p95))), 4 * int(math.sqrt(self.min_area)))
+
+
+#: the least areas in px that a checkpoint's record sets (:attr:`ObjectOptions.model_areas`)
+LEAST_AREAS = ("min_area", "min_seed_area", "class_min_areas", "cut_min_area")
+
+
+def given_fields(options: ObjectOptions, **fields) -> ObjectOptions:
+    """``options`` with the ``fields`` that are not None, which the user gave: those among
+    the least areas are no longer the checkpoint's (:attr:`ObjectOptions.model_areas`), so
+    a ``min_area`` typed equal to the default stays in the image's px at a scale."""
+    given = {k: v for k, v in fields.items() if v is not None}
+    kept = tuple(k for k in options.model_areas if k not in given)
+    return replace(options, **given, model_areas=kept)
+
+
+def option_fields(options: ObjectOptions) -> dict:
+    """The fields of ``options`` as a record or report holds them: all but ``model_areas``
+    (where its values came from, not how objects were found)."""
+    record = asdict(options)
+    record.pop("model_areas")
+    return record
 
 
 def _check_for_mode(
@@ -332,16 +359,17 @@ def scaled_options(options: ObjectOptions, downsample: tuple[float, float]) -> O
 def defaults_at_scale(model, options: ObjectOptions, factor: float) -> ObjectOptions:
     """``options`` for an image predicted at scale ``factor`` (``--scale``): each least area
     that is the checkpoint's default (:meth:`ObjectOptions.for_model`'s, in training-scale
-    px) in the image's px, divided by ``factor`` squared (:func:`scaled_options`); one set
-    otherwise (a user's ``--min-area``, in the image's px) kept, unless it equals the
-    default. At --scale 2 the default floor held the image's objects to 4x theirs."""
+    px: :attr:`ObjectOptions.model_areas`, its value unchanged) in the image's px, divided by
+    ``factor`` squared (:func:`scaled_options`); one the user gave (``--min-area``, in the
+    image's px, even equal to the default) kept. At --scale 2 the default floor held the
+    image's objects to 4x theirs."""
     if factor == 1:
         return options
     default = ObjectOptions.for_model(model)
     scaled = scaled_options(default, (factor, factor))
-    fields = ("min_area", "min_seed_area", "class_min_areas", "cut_min_area")
-    same = [k for k in fields if getattr(options, k) == getattr(default, k)]
-    return replace(options, **{k: getattr(scaled, k) for k in same})
+    same = [k for k in options.model_areas if getattr(options, k) == getattr(default, k)]
+    kept = tuple(k for k in options.model_areas if k not in same)  # now in the image's px
+    return replace(options, **{k: getattr(scaled, k) for k in same}, model_areas=kept)
 
 
 def objects_from_probabilities(
@@ -1454,7 +1482,7 @@ def _chosen_options(model, given: ObjectOptions | None, others: Mapping, fields)
     if not isinstance(given, ObjectOptions):
         raise UnetlabError(f"object_options is an ObjectOptions, not {type(given).__name__}")
     check_object_values(**fields)
-    return replace(given, **{k: v for k, v in fields.items() if v is not None})
+    return given_fields(given, **fields)
 
 
 def measured_classes(model, options: ObjectOptions, labels: np.ndarray) -> dict:

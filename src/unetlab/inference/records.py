@@ -39,7 +39,12 @@ from unetlab.data.exclude import as_config
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import UnetlabError
 from unetlab.inference.object_recipe import is_instance_model
-from unetlab.inference.objects import CUT_MIN_AREA, ObjectOptions, model_background
+from unetlab.inference.objects import (
+    CUT_MIN_AREA,
+    ObjectOptions,
+    model_background,
+    option_fields,
+)
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.tta import resolve_tta
 from unetlab.provenance import code_identity
@@ -463,7 +468,7 @@ def object_record(objects: ObjectOptions) -> dict:
     (``--skip-existing``) and only those found with class 0 taken wrongly for the
     background, with no background (None: every class makes objects) or with per-class
     least sizes, get a new one."""
-    record = asdict(objects)
+    record = option_fields(objects)
     if record["background"] == 0:
         del record["background"]
     if record.get("class_min_areas") is None:  # as before it was a field: the same key
