@@ -246,3 +246,61 @@ def test_a_min_area_given_equal_to_the_default_is_the_image_px(net, tmp_path, mo
         argv += ["--output", str(out), "--instances"]
         assert main([*argv, "--scale", "2", "--device", "cpu", *flags]) == 0
         assert int(tifffile.imread(out / "a_objects.tif").max()) == found
+
+
+def _pair(data, name: str, image: np.ndarray, pixel: float | None) -> None:
+    """``image`` and its mask (its bright discs) in ``data``'s images/ and masks/, the
+    image's pixel size ``pixel`` µm recorded (None: none)."""
+    for sub in ("images", "masks"):
+        (data / sub).mkdir(parents=True, exist_ok=True)
+    meta = {"unit": "um", "axes": "YX"}
+    sized = {} if pixel is None else dict(imagej=True, resolution=(1 / pixel,) * 2, metadata=meta)
+    tifffile.imwrite(data / "images" / name, image, **sized)
+    tifffile.imwrite(data / "masks" / name, (image > 1000).astype(np.uint8))
+
+
+def test_evaluate_scale_auto_scales_each_image_by_its_pixel_size(
+    net, tmp_path, monkeypatch, caplog
+):
+    """``evaluate --checkpoint --scale auto``: each image at its own factor, said as predict
+    says it, the default least area at it: half-size discs of 0.65-µm pixels at 2 (a 15-px
+    floor), full-size ones of 0.325-µm pixels at 1; --pixel-size for a file with none."""
+    from unetlab.cli import main
+
+    checkpoint = _saved(net, tmp_path, monkeypatch)
+    net.objects["pixel_size"] = [0.325, 0.325]
+    _pair(tmp_path / "data", "half.tif", _discs(32, 3), 0.65)
+    _pair(tmp_path / "data", "full.tif", _discs(64, 6), 0.325)
+    _pair(tmp_path / "bare", "bare.tif", _discs(32, 3), None)
+    argv = ["evaluate", "--checkpoint", checkpoint, "--object-scores", "--device", "cpu"]
+    runs = [(["--data", str(tmp_path / "data")], 8), (["--data", str(tmp_path / "bare")], 0)]
+    runs += [(["--data", str(tmp_path / "bare"), "--pixel-size", "0.65"], 4)]
+    for flags, found in runs:
+        with caplog.at_level(logging.INFO):
+            assert main([*argv, *flags, "--scale", "auto", "--json", str(tmp_path / "e.json")]) == 0
+        assert json.loads((tmp_path / "e.json").read_text())["pred_objects"] == found
+    assert "half.tif: --scale auto: 0.65 µm pixels, trained on 0.325 µm: scaled 2" in caplog.text
+    assert "full.tif: --scale auto: 0.325 µm pixels, trained on 0.325 µm: scaled 1" in caplog.text
+    assert "bare.tif: --scale auto: it records no pixel size (give --pixel-size)" in caplog.text
+
+
+def test_evaluate_objects_3d_scales_each_stack(net, tmp_path, monkeypatch):
+    """``evaluate --checkpoint --objects-3d --scale auto`` (or 2): each plane of a stack at
+    its factor (--pixel-size for a stack with none), the default least area at it, as
+    ``predict --objects-3d`` finds them: 4 discs across 2 planes."""
+    from unetlab.cli import main
+
+    checkpoint = _saved(net, tmp_path, monkeypatch)
+    net.objects["pixel_size"] = [0.325, 0.325]
+    data = tmp_path / "data"
+    for sub in ("images", "masks"):
+        (data / sub).mkdir(parents=True)
+    stack = np.stack([_discs(32, 3)] * 2)
+    tifffile.imwrite(data / "images" / "s.tif", stack, imagej=True, metadata={"axes": "ZYX"})
+    ids = ndimage.label(stack > 1000)[0].astype(np.uint16)
+    tifffile.imwrite(data / "masks" / "s.tif", ids, imagej=True, metadata={"axes": "ZYX"})
+    argv = ["evaluate", "--checkpoint", checkpoint, "--data", str(data), "--objects-3d"]
+    argv += ["--device", "cpu", "--json", str(tmp_path / "e.json")]
+    for flags in (["--scale", "2"], ["--scale", "auto", "--pixel-size", "0.65"]):
+        assert main([*argv, *flags]) == 0
+        assert json.loads((tmp_path / "e.json").read_text())["pred_objects"] == 4

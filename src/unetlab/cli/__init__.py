@@ -64,7 +64,7 @@ _NO_DIAMETER_EVALUATE = (
     "unetlab has no diameter option: the net knows objects as large in pixels as in its "
     "training images; give evaluate --checkpoint --scale d/D, d the training objects' "
     "diameter in px (predict --scale says it: from the checkpoint's median object area) "
-    "and D yours"
+    "and D yours, or --scale auto (the image's pixel size / the training pixel size)"
 )
 #: flags users bring from predict or cellpose (``--chan``, ``--diameter``) to a command
 #: that spells them otherwise or has none: ``unetlab train --channel 0`` (audit s39 audit2)

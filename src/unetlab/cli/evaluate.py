@@ -77,7 +77,7 @@ def add_parser(sub) -> None:
     prediction = p.add_argument_group("prediction (with --checkpoint)")
     add_prediction_args(prediction)
     add_nodata_arg(prediction)
-    add_scale_arg(prediction, auto=False)
+    add_scale_arg(prediction)
     n = p.add_argument_group("objects (with --checkpoint; as unetlab predict --instances)")
     add_object_args(n, "with --checkpoint")
     add_device_arg(prediction)
@@ -256,8 +256,9 @@ def _add_voxel(c) -> None:
         "--pixel-size",
         type=float,
         metavar="UM",
-        help="with --checkpoint --objects-3d: the pixel size in µm of the stacks, in place of "
-        "what their files record (or for files that record none), as unetlab predict takes it",
+        help="with --checkpoint --objects-3d or --scale auto: the pixel size in µm of the "
+        "images, in place of what their files record (or for files that record none), as "
+        "unetlab predict takes it",
     )
     c.add_argument(
         "--z-spacing",
@@ -332,6 +333,10 @@ def _check_values(args) -> None:
         )
     check_object_args(args, watershed_seeds=args.watershed_seeds)
     iou_thresholds(args.iou)  # refused before any work
+    if args.scale is not None:  # a factor or auto: one line naming them otherwise
+        from unetlab.inference.rescale import check_scale
+
+        check_scale(args.scale)
     if args.nodata is not None:  # auto, none or a number: one line naming them otherwise
         from unetlab.data.nodata import check_nodata
 
@@ -376,12 +381,14 @@ def _check_voxel_flags(args) -> None:
             "--best-threshold thresholds the cell probability plane by plane, and --objects-3d "
             "scores objects joined in 3-D: drop one of them"
         )
-    sizes = ["--pixel-size"] * (args.pixel_size is not None)
+    auto = str(args.scale).strip().lower() == "auto"  # --pixel-size: its factor's
+    sizes = ["--pixel-size"] * (args.pixel_size is not None and not auto)
     sizes += ["--z-spacing"] * (args.z_spacing is not None)
     if sizes and not args.objects_3d:
         raise UnetlabError(
-            f"{sizes[0]} sizes the voxels --objects-3d joins objects in; scored plane by "
-            "plane it changes nothing: add --objects-3d or drop it"
+            f"{sizes[0]} sizes the voxels --objects-3d joins objects in (or the images of "
+            "--scale auto); scored plane by plane it changes nothing: add --objects-3d or "
+            "drop it"
         )
 
 

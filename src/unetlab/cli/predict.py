@@ -450,22 +450,16 @@ def with_nodata(options, args):
     return options if args.nodata is None else replace(options, nodata=args.nodata)
 
 
-def add_scale_arg(group, *, auto: bool = True) -> None:
-    """``--scale`` (predict's; evaluate's without ``auto``): read back by :func:`with_scale`."""
+def add_scale_arg(group) -> None:
+    """``--scale`` (predict's, evaluate's): read back by :func:`with_scale`."""
     group.add_argument(
         "--scale",
-        metavar="F|auto" if auto else "F",
-        type=None if auto else float,
+        metavar="F|auto",
         help="resample each image read whole by F before the net (linear; 2: objects half "
         "the training size; Cellpose's diameter D: F = the training objects' diameter / D, "
         "which predict --scale says) and its probabilities back, so outputs keep the "
-        "image's pixels"
-        + (
-            "; auto: the image's pixel size / the training pixel size the checkpoint records"
-            if auto
-            else ""
-        )
-        + " (default: 1, as it is)",
+        "image's pixels; auto: the image's pixel size (or --pixel-size) / the training "
+        "pixel size the checkpoint records (default: 1, as it is)",
     )
 
 

@@ -32,7 +32,10 @@ any image is read (:func:`check_evaluation`). ``objects_3d``: each z-stack's obj
 3-D as ``predict --instances --objects-3d`` joins them (its voxel: the stack's pixel size and z
 spacing, or ``pixel_size`` and ``z_spacing`` µm given in their place) scored against its 3-D
 ground truth, one row per stack (per frame), as ``evaluate_predictions(objects_3d=True)`` scores
-that prediction's files (:func:`_evaluate_volumes`).
+that prediction's files (:func:`_evaluate_volumes`). ``scale`` (a setting; ``--scale``): each
+image resampled by it as ``predict --scale`` does, the checkpoint's default least object areas
+divided by its square; ``"auto"``: each file's own factor, its pixel size (``pixel_size`` given
+in its place) over the training pixel size, said once a file (:class:`_Scales`).
 """
 
 from __future__ import annotations
@@ -120,7 +123,7 @@ def evaluate_model(
     check = dict(worst=worst, ignore_value=ignore_value, seed_threshold=seed_threshold)
     sizes = dict(pixel_size=pixel_size, z_spacing=z_spacing)
     kept = dict(connectivity=connectivity, boundary_class=boundary_class, objects=objects)
-    in_3d = _checked_arguments(settings, objects_3d, sizes, thresholds, check, kept)
+    in_3d = _checked_arguments(options, settings, objects_3d, sizes, thresholds, check, kept)
     model, checkpoint, predicting = _prepared(model, options, settings)
     if in_3d:
         how = dict(object_options=object_options, progress=progress, checkpoint=checkpoint)
@@ -131,20 +134,31 @@ def evaluate_model(
     how = dict(boundary_class=boundary_class, ignore_value=ignore_value, connectivity=connectivity)
     scoring, names = _scoring(model, predicting, object_options, cell=thresholds is not None, **how)
     scoring, objects = _objects_scored(scoring, names, objects, given=object_options is not None)
-    acc = _accumulated(pairs, scoring, objects, progress)
+    acc = _accumulated(pairs, replace(scoring, pixel_size=pixel_size), objects, progress)
     report = acc.report(names, thresholds=thresholds, worst=worst, seed_threshold=seed_threshold)
     return _sourced(report, pairs, scoring, data_dir, checkpoint)
 
 
-def _checked_arguments(settings, objects_3d, sizes, thresholds, check: dict, kept: dict) -> bool:
+def _auto_scale(options, settings: dict) -> bool:
+    """Whether :func:`evaluate_model`'s ``scale`` (a setting, else ``options``') is auto."""
+    scale = settings.get("scale", getattr(options, "scale", 1))
+    return isinstance(scale, str) and scale.strip().lower() == "auto"
+
+
+def _checked_arguments(
+    options, settings, objects_3d, sizes, thresholds, check: dict, kept: dict
+) -> bool:
     """Whether :func:`evaluate_model` scores in 3-D, its arguments checked before a checkpoint
     loads: ``check`` (:func:`check_evaluation`), ObjectOptions fields among the ``settings``,
-    the 3-D ones (:func:`_checked_3d`) and, in 3-D, those ``kept`` it does not take."""
+    the 3-D ones (:func:`_checked_3d`; ``pixel_size`` at scale auto, a setting or the
+    ``options``', sizes its images too) and, in 3-D, those ``kept`` it does not take."""
     from unetlab.inference.objects import refuse_object_fields
 
     check_evaluation(thresholds=thresholds, **check)
     refuse_object_fields(settings, "evaluate_model")
-    in_3d = _checked_3d(objects_3d, sizes, thresholds)
+    auto = _auto_scale(options, settings)
+    plane = {k: v for k, v in sizes.items() if not (auto and k == "pixel_size")}
+    in_3d = _checked_3d(objects_3d, plane, thresholds)
     if in_3d:
         check_volumes(None, None, check["ignore_value"], None, **kept)
     return in_3d
@@ -164,7 +178,8 @@ def _checked_3d(objects_3d, sizes: dict, thresholds) -> bool:
         flag = "--" + given[0].replace("_", "-")
         raise UnetlabError(
             f"{given[0]} ({flag}) sizes the voxels whose objects objects_3d (--objects-3d) "
-            "joins in 3-D; scored plane by plane it changes nothing: drop it, or add objects_3d"
+            "joins in 3-D (or the images of scale='auto'); scored plane by plane it changes "
+            "nothing: drop it, or add objects_3d"
         )
     return bool(objects_3d)
 
@@ -390,6 +405,8 @@ class _Scoring:
     connectivity: int
     boundary_class: int | None
     cell: bool
+    #: the images' pixel size in µm for scale auto, in place of their files' (None: theirs)
+    pixel_size: float | None = None
 
 
 def _accumulated(
@@ -436,6 +453,7 @@ def _accumulated_each(
     unsaid = scoring.ignore_from_training
     where = PageColumns()  # a stack's page, frame and time: its row's last columns
     ids = _IdPages(scoring)  # masks that look like object ids: said once scored
+    scaled = _Scales(scoring)  # --scale auto: each file's factor, said once
     from unetlab.inference.predict import floor_run
 
     # one tuned heap for all the images, given back at the end; the floor's lines said once
@@ -446,11 +464,38 @@ def _accumulated_each(
             unsaid = unsaid and not _say_ignored(mask, scoring.ignore_value)
             bad = invalid(pair)  # nodata, transparent: scored nowhere
             at = where(pair.image, pair.page, pair.pages)
-            acc.add(pair.name, **_score_pair(pair, image, mask, scoring, bad), where=at)
+            how = scaled(pair.image)
+            acc.add(pair.name, **_score_pair(pair, image, mask, how, bad), where=at)
             if done is not None:
                 done(pair.name)
     ids.say()
     return acc
+
+
+class _Scales:
+    """:class:`_Scoring` as each image file is scored: at scale auto (``--scale auto``) its
+    own factor (:func:`~unetlab.inference.files.image_scale`: its pixel size, or the one
+    given, over the training pixel size, said once a file as predict says it) and the
+    checkpoint's least object areas at it (:func:`defaults_at_scale`); else as given."""
+
+    def __init__(self, scoring: _Scoring):
+        self.scoring, self.files = scoring, {}
+
+    def __call__(self, image) -> _Scoring:
+        """The scoring of the image file ``image`` (a stack's pages: the same)."""
+        s = self.scoring
+        if s.predicting.scale != "auto":
+            return s
+        if image not in self.files:
+            from unetlab.inference.files import image_scale
+            from unetlab.inference.objects import defaults_at_scale
+
+            factor = image_scale(s.model, image, "auto", s.pixel_size)
+            at = None if s.objects is None else defaults_at_scale(s.model, s.objects, factor)
+            self.files[image] = replace(
+                s, predicting=replace(s.predicting, scale=factor), objects=at
+            )
+        return self.files[image]
 
 
 #: what a class model's masks that look like object ids need (:class:`_IdPages`)

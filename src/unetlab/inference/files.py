@@ -178,6 +178,7 @@ from unetlab.runtime import check_precision, memory_hint
 __all__ = [
     "LARGE_PIXELS",
     "STREAM_BUDGET",
+    "image_scale",
     "is_large",
     "label_colours",
     "predict_file",
@@ -358,17 +359,25 @@ def _with_scale(file: _File) -> _File:
     said in one line (:func:`~unetlab.inference.rescale.auto_scale`); its record keeps auto.
     The checkpoint's least object areas (training-scale px) in the image's px
     (:func:`~unetlab.inference.objects.defaults_at_scale`), not those set."""
-    factor = file.options.scale
-    if factor == "auto":
-        side = file.outputs.pixel_size
-        if side is None and (pixel := read_pixel_size(file.path)) is not None:
-            side = (pixel.size[0] * pixel.size[-1]) ** 0.5
-        factor = auto_scale(trained_pixel_size(file.model), side, file.path.name)
+    factor = image_scale(file.model, file.path, file.options.scale, file.outputs.pixel_size)
     o = file.outputs
     if o.objects is not None:  # the checkpoint's least areas in the image's px
         o = dataclasses.replace(o, objects=defaults_at_scale(file.model, o.objects, factor))
     options = dataclasses.replace(file.options, scale=factor)
     return dataclasses.replace(file, options=options, outputs=o)
+
+
+def image_scale(model, path: Path, scale: float | str, pixel_size: float | None = None) -> float:
+    """The factor an image file is predicted at: ``scale``, or for ``"auto"`` (``--scale
+    auto``) its pixels' size (``pixel_size`` given, else the file's) over the training
+    images' the checkpoint records, said in one line
+    (:func:`~unetlab.inference.rescale.auto_scale`: 1 where either is unknown)."""
+    if scale != "auto":
+        return scale
+    side = pixel_size
+    if side is None and (pixel := read_pixel_size(path)) is not None:
+        side = (pixel.size[0] * pixel.size[-1]) ** 0.5
+    return auto_scale(trained_pixel_size(model), side, Path(path).name)
 
 
 #: a TIFF of this many pixels or more (all its pages) read whole is said first (audit s32
@@ -569,7 +578,7 @@ def stack_objects_3d(
     read window by window, a model of several object classes); an image with no Z axis has
     its 2-D objects, as predict gives them."""
     path = Path(path)
-    file = _File.of(model, path, path.parent, outputs, options, {}, axes=axes)
+    file = _with_scale(_File.of(model, path, path.parent, outputs, options, {}, axes=axes))
     if file.outputs.objects is None or not file.outputs.objects_3d:
         raise ValueError("stack_objects_3d: outputs has objects and objects_3d")
     fix = "lower --tile-size or --batch-size (tile_size, batch_size)"
