@@ -304,3 +304,36 @@ def test_evaluate_objects_3d_scales_each_stack(net, tmp_path, monkeypatch):
     for flags in (["--scale", "2"], ["--scale", "auto", "--pixel-size", "0.65"]):
         assert main([*argv, *flags]) == 0
         assert json.loads((tmp_path / "e.json").read_text())["pred_objects"] == 4
+
+
+def test_tta_and_probabilities_at_a_scale_keep_the_image_shape(tmp_path):
+    """--scale with --tta and --save-probabilities (a real net): the probabilities written
+    are the image's own shape, those predict_image gives with TTA (which runs on the image
+    resampled, inside the scale)."""
+    torch.manual_seed(0)
+    real = UNet(1, 2, depth=2, base_channels=4, padding="same").eval()
+    image = _discs(30, 3)[:, :27]
+    path = tmp_path / "odd.tif"
+    tifffile.imwrite(path, image)
+    outputs = OutputOptions(save_probabilities=True, objects=ObjectOptions(min_area=4))
+    written = predict_file(real, path, tmp_path / "out", outputs, scale=2, tta=True)
+    (probs,) = [p for p in written if "prob" in p.name]
+    saved = tifffile.imread(probs)
+    whole = predict_image(real, image, scale=2, tta=True)
+    assert whole.shape == saved.shape == (2, 30, 27)
+    np.testing.assert_allclose(saved, whole, atol=1e-6)
+    assert not np.allclose(whole, predict_image(real, image, scale=2), atol=1e-4)  # TTA ran
+
+
+def test_objects_3d_at_a_scale_rescale_each_plane_not_z(net, tmp_path):
+    """--objects-3d --scale 2 on a 3-plane stack: each plane resampled in y, x (its
+    half-size discs found), z unchanged: 4 objects across the 3 planes, ids (3, 32, 32)."""
+    path = tmp_path / "stack.tif"
+    stack = np.stack([_discs(32, 3)] * 3)
+    tifffile.imwrite(path, stack, imagej=True, metadata={"axes": "ZYX"})
+    outputs = OutputOptions(objects=ObjectOptions(min_area=4), objects_3d=True)
+    written = predict_file(net, path, tmp_path / "out", outputs, scale=2)
+    (objects,) = [p for p in written if p.name == "stack_objects.tif"]
+    ids = tifffile.imread(objects)
+    assert ids.shape == (3, 32, 32) and int(ids.max()) == 4
+    assert all(len(np.unique(ids[z])) == 5 for z in range(3))  # each disc in every plane
