@@ -197,7 +197,8 @@ def test_evaluate_scale_scales_the_checkpoint_least_area(net, tmp_path, monkeypa
     argv = ["evaluate", "--checkpoint", str(tmp_path / "m.pt"), "--data", str(tmp_path / "data")]
     flags = ["--scale", "2", "--object-scores", "--device", "cpu"]
     assert main([*argv, *flags, "--json", str(tmp_path / "e.json")]) == 0
-    assert json.loads((tmp_path / "e.json").read_text())["pred_objects"] == 4
+    report = json.loads((tmp_path / "e.json").read_text())
+    assert report["pred_objects"] == 4 and report["scale"] == 2  # said in its source
 
 
 def test_the_objects_line_says_the_least_area_the_images_are_held_to(net):
@@ -278,7 +279,8 @@ def test_evaluate_scale_auto_scales_each_image_by_its_pixel_size(
     for flags, found in runs:
         with caplog.at_level(logging.INFO):
             assert main([*argv, *flags, "--scale", "auto", "--json", str(tmp_path / "e.json")]) == 0
-        assert json.loads((tmp_path / "e.json").read_text())["pred_objects"] == found
+        report = json.loads((tmp_path / "e.json").read_text())
+        assert report["pred_objects"] == found and report["scale"] == "auto"
     assert "half.tif: --scale auto: 0.65 µm pixels, trained on 0.325 µm: scaled 2" in caplog.text
     assert "full.tif: --scale auto: 0.325 µm pixels, trained on 0.325 µm: scaled 1" in caplog.text
     assert "bare.tif: --scale auto: it records no pixel size (give --pixel-size)" in caplog.text
@@ -303,7 +305,8 @@ def test_evaluate_objects_3d_scales_each_stack(net, tmp_path, monkeypatch):
     argv += ["--device", "cpu", "--json", str(tmp_path / "e.json")]
     for flags in (["--scale", "2"], ["--scale", "auto", "--pixel-size", "0.65"]):
         assert main([*argv, *flags]) == 0
-        assert json.loads((tmp_path / "e.json").read_text())["pred_objects"] == 4
+        report = json.loads((tmp_path / "e.json").read_text())
+        assert report["pred_objects"] == 4 and str(report["scale"]) in ("2.0", "auto")
 
 
 def test_tta_and_probabilities_at_a_scale_keep_the_image_shape(tmp_path):

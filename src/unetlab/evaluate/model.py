@@ -209,6 +209,7 @@ def _evaluate_volumes(
     report.source |= _model_source(model, predicting.tta, checkpoint)
     report.source |= dict(exclude_rows=as_config(predicting.exclude_rows), **sizes)
     report.source |= dict(nodata=predicting.nodata, object_options=option_fields(objects))
+    report.source |= {"scale": predicting.scale} if predicting.scale != 1 else {}
     return report
 
 
@@ -266,7 +267,7 @@ def _sourced(report: Report, pairs, scoring: _Scoring, data_dir, checkpoint) -> 
 def _identity(pairs: Sequence[Pair], data_dir, scoring: _Scoring) -> dict:
     """What tells this report from another beside its figures (audit s34 repro 3): how the
     images were predicted (the tile size, None: the largest that fits, batch size, blend,
-    precision, the device the net ran on), the code (:func:`code_identity`) and the files
+    precision, the device the net ran on, a scale other than 1), the code (:func:`code_identity`) and the files
     scored, by content (:func:`files_identity`: each image and mask)."""
     from unetlab.provenance import code_identity
 
@@ -274,6 +275,7 @@ def _identity(pairs: Sequence[Pair], data_dir, scoring: _Scoring) -> dict:
     tile = list(o.tile_size) if isinstance(o.tile_size, tuple) else o.tile_size
     settings = dict(tile_size=tile, batch_size=o.batch_size, blend=o.blend, precision=o.precision)
     settings["device"] = _device(scoring.model)
+    settings |= {"scale": o.scale} if o.scale != 1 else {}  # 2 or auto; 1: as reports before
     files = [f for pair in pairs for f in (pair.image, pair.mask)]
     return settings | {"code": code_identity(), "scored_files": files_identity(files, data_dir)}
 
