@@ -156,7 +156,10 @@ def test_evaluate_scale_scores_what_predict_scale_writes(nuclei, capsys):
     scaled = _evaluated(nuclei, "--scale", "2")["pred_objects"]
     assert scaled == _predicted(nuclei, "--scale", "2")
     assert scaled != _evaluated(nuclei)["pred_objects"], scaled  # the flag is not ignored
+    # auto: each file's pixel size (here --pixel-size) over the training one, as predict
+    flags = ("--scale", "auto", "--pixel-size", "0.5")
+    assert _evaluated(nuclei, *flags)["pred_objects"] == _predicted(nuclei, *flags)
     argv = ["evaluate", "--checkpoint", str(nuclei / "m.pt"), "--data", str(nuclei / "data")]
-    with pytest.raises(SystemExit):  # auto takes a file's pixel size: predict's only
-        main([*argv, "--scale", "auto"])
-    assert "--scale: invalid float value: 'auto'" in capsys.readouterr().err
+    capsys.readouterr()
+    assert main([*argv, "--scale", "big"]) != 0  # one line naming the forms
+    assert "scale (--scale) must be a factor from 1/16 to 16" in capsys.readouterr().err
