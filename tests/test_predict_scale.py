@@ -179,7 +179,7 @@ def test_predict_objects_scales_the_checkpoint_least_area(net):
     assert int(ids.max()) == 0
 
 
-def test_evaluate_scale_scales_the_checkpoint_least_area(net, tmp_path, monkeypatch):
+def test_evaluate_scale_scales_the_checkpoint_least_area(net, tmp_path, monkeypatch, capsys):
     """``evaluate --checkpoint --scale 2`` scores the objects ``predict --scale 2`` finds."""
     import unetlab.checkpoint
     from unetlab.checkpoint import save_model
@@ -199,6 +199,7 @@ def test_evaluate_scale_scales_the_checkpoint_least_area(net, tmp_path, monkeypa
     assert main([*argv, *flags, "--json", str(tmp_path / "e.json")]) == 0
     report = json.loads((tmp_path / "e.json").read_text())
     assert report["pred_objects"] == 4 and report["scale"] == 2  # said in its source
+    assert "min area 15 px (60 at training scale / 2²)" in capsys.readouterr().out
 
 
 def test_the_objects_line_says_the_least_area_the_images_are_held_to(net):
@@ -208,13 +209,11 @@ def test_the_objects_line_says_the_least_area_the_images_are_held_to(net):
 
     net.objects = {"target": "semantic", "count": 9, "area_p05": 240, "area_median": 300}
     default = ObjectOptions.for_model(net)  # 60 px at the training scale
-    assert "min area 240 px (60 at the training scale, / 0.5²)" in objects_line(
-        default, True, net, "0.5"
-    )
-    assert "min area 15 px (60 at the training scale, / 2²)" in objects_line(default, True, net, 2)
+    assert "min area 240 px (60 at training scale / 0.5²)" in objects_line(default, True, "0.5")
+    assert "min area 15 px (60 at training scale / 2²)" in objects_line(default, True, 2)
     given = ObjectOptions.for_model(net, min_area=50)
-    assert objects_line(given, True, net, 2).endswith("min area 50 px")
-    assert objects_line(default, True, net, None).endswith("min area 60 px")
+    assert objects_line(given, True, 2).endswith("min area 50 px")
+    assert objects_line(default, True, None).endswith("min area 60 px")
 
 
 def _saved(net, tmp_path, monkeypatch):
@@ -228,9 +227,12 @@ def _saved(net, tmp_path, monkeypatch):
     return str(tmp_path / "m.pt")
 
 
-def test_a_min_area_given_equal_to_the_default_is_the_image_px(net, tmp_path, monkeypatch):
+def test_a_min_area_given_equal_to_the_default_is_the_image_px(
+    net, tmp_path, monkeypatch, capsys, caplog
+):
     """A min_area typed as the default's value (60) is the image's px as any other given:
-    at scale 2 the ~29-px discs are dropped (the default, 15 px there, keeps them)."""
+    at scale 2 the ~29-px discs are dropped (the default, 15 px there, keeps them); the
+    objects line says the area used."""
     from unetlab.cli import main
 
     checkpoint = _saved(net, tmp_path, monkeypatch)
@@ -241,12 +243,15 @@ def test_a_min_area_given_equal_to_the_default_is_the_image_px(net, tmp_path, mo
     ids, _ = predict_objects(net, _discs(32, 3), scale=2, object_options=given)
     assert int(ids.max()) == 0
     tifffile.imwrite(tmp_path / "a.tif", _discs(32, 3))
-    for flags, found in ((["--min-area", "60"], 0), ([], 4)):
+    said = ("min area 60 px", "min area 15 px (60 at training scale / 2²)")
+    for flags, found, line in ((["--min-area", "60"], 0, said[0]), ([], 4, said[1])):
         out = tmp_path / f"out{len(flags)}"
         argv = ["predict", "--checkpoint", checkpoint, "--input", str(tmp_path / "a.tif")]
         argv += ["--output", str(out), "--instances"]
-        assert main([*argv, "--scale", "2", "--device", "cpu", *flags]) == 0
+        with caplog.at_level(logging.INFO):
+            assert main([*argv, "--scale", "2", "--device", "cpu", *flags]) == 0
         assert int(tifffile.imread(out / "a_objects.tif").max()) == found
+        assert line in capsys.readouterr().out + caplog.text
 
 
 def _pair(data, name: str, image: np.ndarray, pixel: float | None) -> None:

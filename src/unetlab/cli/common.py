@@ -339,10 +339,10 @@ def split_hint(options, classes: int) -> list[str]:
     ]
 
 
-def objects_line(options, recorded: bool, model=None, scale=None) -> str:
+def objects_line(options, recorded: bool, scale=None) -> str:
     """How objects are found, in one line ("objects: instances mode, ..."); ``recorded``:
-    the checkpoint records the object sizes the default min area comes from; ``model`` and
-    ``scale`` (``--scale``): the min area in the image's px (:func:`scaled_min_area`)."""
+    the checkpoint records the object sizes the default min area comes from; ``scale``
+    (``--scale``): the default min area in the image's px (:func:`_least_area`)."""
     seeds = (
         f", seeds where interior >= {options.seed_threshold}" if options.mode == "instances" else ""
     )
@@ -359,22 +359,22 @@ def objects_line(options, recorded: bool, model=None, scale=None) -> str:
         background = ", no background class (every class makes objects)"
     return (
         f"objects: {options.mode} mode{background}{seeds}{split}{watershed}, min area "
-        f"{scaled_min_area(options, model, scale)}{fixed}{peak}"
+        f"{_least_area(options, scale)}{fixed}{peak}"
     )
 
 
-def scaled_min_area(options, model=None, scale=None) -> str:
-    """``options.min_area`` as the images are held to it at ``scale`` (``--scale F``): the
-    checkpoint's default, in training-scale px, is divided by F² (a --min-area given is the
-    image's px, kept): "152 px (38 at the training scale, / 0.5²)". The line said 38 px at
-    --scale 0.5 and objects were held to 152 (audit s40 readme)."""
-    if model is None or scale is None or scale == 1:
-        return f"{options.min_area} px"
-    if scale == "auto":
-        return f"{options.min_area} px at the training scale (/ each image's factor²)"
-    from unetlab.inference.objects import defaults_at_scale
+def _least_area(options, scale) -> str:
+    """``options``' min area as :func:`objects_line` says it: at a ``scale`` (``--scale``)
+    the checkpoint's default in the image's px, divided by the factor squared as
+    :func:`~unetlab.inference.objects.defaults_at_scale` divides it (each image's own
+    factor for auto); one given, as it is."""
+    from unetlab.inference.objects import scaled_least_areas
+    from unetlab.inference.rescale import check_scale
 
-    area = defaults_at_scale(model, options, float(scale)).min_area
-    if area == options.min_area:
-        return f"{area} px"
-    return f"{area} px ({options.min_area} at the training scale, / {float(scale):g}²)"
+    factor = 1 if scale is None else check_scale(scale)
+    if factor == 1 or "min_area" not in options.model_areas:
+        return f"{options.min_area} px"
+    if factor == "auto":
+        return f"{options.min_area} px at training scale / each image's --scale auto factor²"
+    (area,) = scaled_least_areas((options.min_area,), (factor, factor))
+    return f"{area} px ({options.min_area} at training scale / {factor:g}²)"

@@ -599,7 +599,7 @@ def _run_model(args, pairs):
 
         print(describe_tta(model, args.tta))
     if "object_f1" in report.summary:  # the objects were scored
-        print(objects_line(objects, bool(model.objects), model, getattr(args, "scale", None)))
+        print(objects_line(objects, bool(model.objects), args.scale))
     return report
 
 

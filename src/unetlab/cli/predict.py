@@ -791,12 +791,12 @@ def region_note(model, args) -> list[str]:
 
 
 def _notes(model, objects, scale=None) -> list[str]:
-    """How objects are found, said once (nothing without ``--instances``; the min area at
-    ``scale``, ``--scale``), and a semantic model's least object size of each class where it
-    has its own."""
+    """How objects are found, said once (nothing without ``--instances``; the default min
+    area at ``--scale``: :func:`objects_line`), and a semantic model's least object size of
+    each class where it has its own."""
     if objects is None:
         return []
-    lines = [objects_line(objects, bool(model.objects), model, scale)]
+    lines = [objects_line(objects, bool(model.objects), scale)]
     lines += split_hint(objects, getattr(model, "num_classes", 2))  # audit s35 multiclass 3
     if objects.class_min_areas is not None:
         names = list(getattr(model, "classes", None) or [])
