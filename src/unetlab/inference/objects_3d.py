@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 from scipy import ndimage
-from skimage.morphology import h_maxima
 from skimage.segmentation import watershed
 
 from unetlab.data.nodata import touching
 from unetlab.data.tiffmeta import PageAxes
 from unetlab.errors import UnetlabError
+from unetlab.inference.lean import distance_edt, h_maxima_float
 from unetlab.inference.measure import pixel_pair
 from unetlab.inference.objects import (
     SPLIT_DEPTH,
@@ -235,7 +235,9 @@ def objects_3d(
     mask = planes > 0
     inner = mask & ~(lasting(seams(planes)) | parted(planes))
     least = SPLIT_MIN_DEPTH * min(voxel[1:])  # a pixel, as in 2-D
-    regions, _ = ndimage.label(mask)
+    regions, groups = ndimage.label(mask)
+    del mask
+    regions = regions.astype(np.min_scalar_type(groups))  # 1 B a voxel, not 4, for a group
     ids = np.zeros(planes.shape, np.int32)
     count = 0
     for k, box in enumerate(ndimage.find_objects(regions), start=1):
@@ -258,9 +260,11 @@ def _split_region(
     if not inner.any():  # all seam: one object
         return own.astype(np.int32)
     sigma = [SPLIT_SMOOTH * min(voxel[1:]) / v for v in voxel]  # 1 px in-plane
-    # one float64 box held at a time, not three (distance, smooth, -smooth): 8 B a voxel
-    # less while the seeds are found and 16 while the watershed runs
-    smooth = ndimage.gaussian_filter(ndimage.distance_transform_edt(inner, sampling=voxel), sigma)
+    # one float64 box held at a time (distance, smoothed in place, negated in place), and
+    # the distance (lean's) and seeds (h_maxima_float) in a few bytes a voxel beside it, not
+    # scipy's and skimage's 57 and 120: a group as big as the stack took 155 B a voxel
+    smooth = distance_edt(inner, voxel)
+    ndimage.gaussian_filter(smooth, sigma, output=smooth)
     smooth[~inner] = 0.0
     markers = _markers(smooth, inner, depth, least)
     return watershed(np.negative(smooth, out=smooth), markers, mask=own)
@@ -280,7 +284,7 @@ def _markers(smooth: np.ndarray, inner: np.ndarray, depth: float, least: float) 
         # one region: smooth is 0 outside it already (no copy of a box as big as the group)
         values = smooth[box] if n == 1 else np.where(own, smooth[box], 0.0)
         h = max(depth * float(values.max()), least)
-        peaks, found = ndimage.label(h_maxima(values, h).astype(bool) & own, np.ones((3, 3, 3)))
+        peaks, found = ndimage.label(h_maxima_float(values, h) & own, np.ones((3, 3, 3)))
         if found == 0:  # a flat sliver: one seed, its highest voxel
             peaks, found = np.zeros(own.shape, np.int32), 1
             peaks[np.unravel_index(np.argmax(values), own.shape)] = 1

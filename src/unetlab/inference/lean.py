@@ -1,0 +1,187 @@
+"""scikit-image's ``h_maxima`` and scipy's ``distance_transform_edt`` of a 3-D stack: the
+same voxels and the same float64 values, in a fraction of their memory
+(:func:`~unetlab.inference.objects_3d.objects_3d` runs both over a group of touching nuclei,
+as big as the stack where they are packed).
+
+``h_maxima(image, h)`` reconstructs ``image - h`` (less a rounding allowance) by dilation under
+``image`` and keeps the voxels where ``image`` lies ``h`` or more above the reconstruction.
+That reconstruction sorts the whole image twice and keeps linked lists of it: about 120 bytes
+a voxel of a float64 image. The reconstruction at a voxel ``x`` lies above a level ``t``
+exactly when some voxel ``y`` with a shifted value above ``t`` joins ``x`` through voxels
+(26-connected) all above ``t``. So ``x`` is an h-maximum when, at the highest ``t`` its test
+allows (``image[x] - t >= h`` in float64), the voxels above ``t`` connected to it hold no
+shifted value above ``t``: a local question, asked of the few voxels that no neighbour rules
+out, in a box around each grown until the connected voxels end inside it
+(:func:`h_maxima_float`). ``distance_transform_edt`` holds its nearest background voxels
+(12 bytes a voxel), their offsets twice and as float64 (36 more) and their squares;
+:func:`distance_edt` sums the same squares slab by slab.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage
+
+__all__ = ["distance_edt", "h_maxima_float"]
+
+#: scikit-image's rounding allowance: each value is lowered by this share of it besides ``h``
+ALLOWANCE = 2 * np.finfo(np.float64).resolution
+SLAB = 2**20  # voxels worked on at a time (whole planes): a slab's memory, not the stack's
+FIRST_REACH = 4  # voxels each side of a candidate in its first box (doubled while too small)
+CUBE = np.ones((3, 3, 3), bool)
+
+
+def distance_edt(inside: np.ndarray, sampling: tuple[float, ...]) -> np.ndarray:
+    """``scipy.ndimage.distance_transform_edt(inside, sampling=sampling)``: each voxel's
+    distance to the nearest voxel outside ``inside`` (bool), float64, the same values (its
+    arithmetic, step for step: offsets to the nearest outside voxel times ``sampling``,
+    squared and summed in axis order), in 21 bytes a voxel, not about 57."""
+    sampling = np.asarray(sampling, np.float64)
+    nearest = np.zeros((inside.ndim, *inside.shape), np.int32)
+    ndimage.distance_transform_edt(
+        inside, sampling=sampling, return_distances=False, return_indices=True, indices=nearest
+    )
+    out = np.empty(inside.shape, np.float64)
+    step = _planes(inside.shape)
+    for start in range(0, len(inside), step):
+        part = slice(start, start + step)
+        grid = np.indices(out[part].shape, dtype=np.int32)
+        grid[0] += start
+        total = None
+        for axis, scale in enumerate(sampling):
+            offset = (nearest[axis, part] - grid[axis]).astype(np.float64)
+            offset *= scale
+            np.multiply(offset, offset, offset)
+            total = offset if total is None else np.add(total, offset, out=total)
+        np.sqrt(total, out=out[part])
+    return out
+
+
+def _planes(shape: tuple[int, ...]) -> int:
+    """How many planes of a stack of ``shape`` make a slab of about :data:`SLAB` voxels."""
+    return max(SLAB // max(int(np.prod(shape[1:])), 1), 1)
+
+
+def h_maxima_float(image: np.ndarray, h: float) -> np.ndarray:
+    """(Z, Y, X) bool: the voxels ``skimage.morphology.h_maxima(image, h)`` marks (its
+    default 26-connectivity), for a float64 ``image`` and ``h`` > 0, each the same, in
+    memory of a few bytes a voxel (the module's docstring)."""
+    if image.dtype != np.float64 or image.ndim != 3 or not h > 0:
+        raise ValueError(f"a 3-D float64 image and h > 0, not {image.dtype} {image.shape}, {h}")
+    out = np.zeros(image.shape, bool)
+    if h > np.ptp(image):  # as h_maxima: no maxima
+        return out
+    todo = _candidates(image, h, out)
+    where = np.argwhere(todo)
+    levels = _levels(image[tuple(where.T)], h)
+    for k in np.argsort(-levels, kind="stable"):  # the highest first
+        at, level = tuple(where[k]), float(levels[k])
+        if todo[at]:
+            _settle(image, todo, out, at, level, h)
+    return out
+
+
+def _settle(
+    image: np.ndarray, todo: np.ndarray, out: np.ndarray, at: tuple, level: float, h: float
+) -> None:
+    """Marks in ``out`` whether the candidate ``at`` (of ``level``) is an h-maximum
+    (:func:`_alone_above`) and clears it in ``todo``, with the candidates its answer settles:
+    those of the voxels joined to it of a level as high or lower where a shifted value above
+    its level lies among them (the candidates are taken highest first, so all left), those of
+    the same level where none does (the same voxels join them)."""
+    alone, box, joined = _alone_above(image, at, level, h)
+    near = todo[box] & joined
+    if alone:
+        spots = np.argwhere(near)
+        same = _levels(image[box][near], h) == level
+        view = out[box]
+        view[tuple(spots[same].T)] = True
+        near[tuple(spots[~same].T)] = False
+    todo[box][near] = False
+    out[at] |= alone
+    todo[at] = False
+
+
+def _shifted(values: np.ndarray, h: float) -> np.ndarray:
+    """The values h_maxima reconstructs: ``values - h``, less its rounding allowance (its
+    arithmetic, step for step)."""
+    return values - h - ALLOWANCE * np.abs(values)
+
+
+def _candidates(image: np.ndarray, h: float, out: np.ndarray) -> np.ndarray:
+    """bool: the voxels no neighbour rules out. The reconstruction at ``x`` is at least the
+    shifted value of ``x`` and, for each neighbour ``y``, the least of its shifted value,
+    its value and that of ``x``; where ``image`` is not ``h`` above that bound, not above the
+    reconstruction either. Those whose level lies below the image's least value (all voxels
+    join them: the background of a box) are settled here, in ``out``: maxima where no
+    shifted value lies above their level. Slab by slab, with the planes beside each."""
+    least, top = float(image.min()), _top(image, h)
+    todo = np.zeros(image.shape, bool)
+    step = _planes(image.shape)
+    for start in range(0, len(image), step):
+        low, high = max(start - 1, 0), min(start + step + 1, len(image))
+        values = image[low:high]
+        shifted = _shifted(values, h)
+        near = ndimage.maximum_filter(
+            np.minimum(shifted, values), size=3, mode="constant", cval=-np.inf
+        )
+        keep = (values - np.maximum(shifted, np.minimum(near, values))) >= h
+        inside = slice(start - low, start - low + step)
+        keep, values = keep[inside], values[inside]
+        everywhere = keep & ((values - least) < h)  # its level is below ``least``
+        out[start : start + step] = everywhere & ((values - top) >= h)  # and at ``top`` or above
+        todo[start : start + step] = keep & ~everywhere
+    return todo
+
+
+def _top(image: np.ndarray, h: float) -> float:
+    """The highest shifted value of ``image``, slab by slab."""
+    step = _planes(image.shape)
+    return max(float(_shifted(image[s : s + step], h).max()) for s in range(0, len(image), step))
+
+
+def _levels(values: np.ndarray, h: float) -> np.ndarray:
+    """For each value ``v``, the highest float64 ``t`` with ``v - t >= h`` (h_maxima's test
+    of a reconstruction ``t`` at ``v``, rounded as it rounds), by halving a bracket of it:
+    ``v - t`` only falls as ``t`` rises, rounded or not."""
+    span = 4 * np.spacing(np.maximum(np.abs(values), h))
+    low, high = values - h - span, values - h + span
+    while not np.all(values - low >= h):  # widen until it brackets (it does at once)
+        low = np.where(values - low >= h, low, low - span)
+    while np.any(values - high >= h):
+        high = np.where(values - high >= h, high + span, high)
+    while np.any(np.nextafter(low, np.inf) < high):
+        middle = low + (high - low) / 2
+        ok = values - middle >= h
+        low, high = np.where(ok, middle, low), np.where(ok, high, middle)
+    return low
+
+
+def _alone_above(image: np.ndarray, at: tuple[int, ...], level: float, h: float) -> tuple:
+    """(whether, the box, the voxels joined in it): whether the voxels above ``level`` connected to ``at`` (26-connected) hold no shifted
+    value above ``level``: ``at`` is then an h-maximum. In a box around ``at``, doubled while
+    those voxels reach a side of it that is not the image's, and left as soon as one such
+    value is found (the voxels in the box are some of those connected)."""
+    reach = FIRST_REACH
+    while True:
+        box = tuple(
+            slice(max(a - reach, 0), min(a + reach + 1, n)) for a, n in zip(at, image.shape)
+        )
+        values = image[box]
+        labels, _ = ndimage.label(values > level, CUBE)
+        joined = labels == labels[tuple(a - s.start for a, s in zip(at, box))]
+        if _shifted(values[joined], h).max() > level:
+            return False, box, joined
+        if not _open_side(joined, box, image.shape):
+            return True, box, joined
+        reach *= 2
+
+
+def _open_side(joined: np.ndarray, box: tuple[slice, ...], shape: tuple[int, ...]) -> bool:
+    """Whether ``joined`` (bool over ``box``) reaches a side of the box inside the image, so
+    that voxels beyond it may join."""
+    for axis, (s, n) in enumerate(zip(box, shape)):
+        faces = np.moveaxis(joined, axis, 0)
+        if (s.start > 0 and faces[0].any()) or (s.stop < n and faces[-1].any()):
+            return True
+    return False

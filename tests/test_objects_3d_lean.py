@@ -1,0 +1,66 @@
+"""objects_3d's seeds: unetlab.inference.lean.h_maxima_float marks the voxels
+scikit-image's h_maxima marks (it replaced it: h_maxima held about 130 bytes a voxel of a group
+of touching nuclei), on random float images, smoothed ones, ones with plateaus and ones whose
+values differ by a few units of rounding (h_maxima's allowance for it)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import ndimage
+from skimage.morphology import h_maxima
+
+import unetlab.inference.lean
+from unetlab.inference.lean import distance_edt, h_maxima_float
+
+
+def _images(rng: np.random.Generator):
+    """(image, h) pairs of several kinds and shapes."""
+    for shape in [(1, 1, 1), (1, 9, 7), (5, 12, 10), (9, 16, 16)]:
+        noise = rng.random(shape)
+        yield noise, 0.1
+        yield ndimage.gaussian_filter(noise, 1.0), 0.02
+        yield np.round(noise * 6) / 6, 1 / 6  # plateaus, and steps of exactly h
+        yield 1e6 + ndimage.gaussian_filter(noise, 1.0), 0.02  # large values: coarse rounding
+        # neighbours a few units of rounding apart: the allowance decides which is a maximum
+        ulps = rng.integers(-3, 4, shape)
+        yield np.nextafter(2.0, 3.0 * (ulps > 0)) + np.spacing(2.0) * ulps, 0.5
+        yield 2.0 + np.spacing(2.0) * ulps, 0.5
+
+
+@pytest.mark.parametrize("slab", [1, 2**20])  # a plane at a time, or all
+def test_h_maxima_float_marks_what_skimage_marks(monkeypatch, slab):
+    monkeypatch.setattr(unetlab.inference.lean, "SLAB", slab)
+    rng = np.random.default_rng(7)
+    cases = list(_images(rng))
+    differ = [
+        (k, image.shape, h)
+        for k, (image, h) in enumerate(cases)
+        if not np.array_equal(h_maxima_float(image, h), h_maxima(image, h).astype(bool))
+    ]
+    assert not differ, differ
+    assert sum(h_maxima_float(image, h).sum() > 1 for image, h in cases) >= 8  # not all trivial
+
+
+def test_h_maxima_float_with_a_maximum_h_above_the_range_or_wide():
+    """A plateau wider than the first box around a candidate, and an h above the range."""
+    image = np.zeros((3, 40, 40))
+    image[1, 2:38, 2:38] = 1.0
+    image[1, 20, 20] = 1.5  # the highest, 0.5 above a plateau of 1 joined to it
+    assert np.array_equal(h_maxima_float(image, 0.4), h_maxima(image, 0.4).astype(bool))
+    assert np.array_equal(h_maxima_float(image, 0.6), h_maxima(image, 0.6).astype(bool))
+    assert not h_maxima_float(image, 2.0).any()
+    with pytest.raises(ValueError):
+        h_maxima_float(image.astype(np.float32), 0.4)
+
+
+@pytest.mark.parametrize("slab", [1, 2**20])
+def test_distance_edt_gives_scipys_values(monkeypatch, slab):
+    """objects_3d's distance: scipy's distance_transform_edt, float64, bit for bit."""
+    monkeypatch.setattr(unetlab.inference.lean, "SLAB", slab)
+    rng = np.random.default_rng(3)
+    # sparse background: far voxels, whose squares summed in another order round otherwise
+    for shape, sampling in [((6, 15, 13), (2.0, 0.5, 0.5)), ((8, 24, 24), (0.7, 0.3, 0.11))]:
+        inside = rng.random(shape) > 0.02
+        expected = ndimage.distance_transform_edt(inside, sampling=sampling)
+        assert np.array_equal(distance_edt(inside, sampling), expected)
