@@ -158,10 +158,11 @@ def _levels(values: np.ndarray, h: float) -> np.ndarray:
 
 
 def _alone_above(image: np.ndarray, at: tuple[int, ...], level: float, h: float) -> tuple:
-    """(whether, the box, the voxels joined in it): whether the voxels above ``level`` connected to ``at`` (26-connected) hold no shifted
-    value above ``level``: ``at`` is then an h-maximum. In a box around ``at``, doubled while
-    those voxels reach a side of it that is not the image's, and left as soon as one such
-    value is found (the voxels in the box are some of those connected)."""
+    """(whether, the box, the voxels joined in it): whether the voxels above ``level``
+    connected to ``at`` (26-connected) hold no shifted value above ``level``: ``at`` is then
+    an h-maximum. In a box around ``at``, doubled while those voxels reach a side of it that
+    is not the image's, and left as soon as one such value is found (the voxels in the box
+    are some of those connected)."""
     reach = FIRST_REACH
     while True:
         box = tuple(
