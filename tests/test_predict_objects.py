@@ -585,7 +585,7 @@ def test_the_object_record_keeps_its_key_where_the_background_is_class_0():
 
     from unetlab.inference.records import object_record
 
-    dropped = ("background", "class_min_areas", "cut_min_area", "min_peak")  # at their defaults
+    dropped = ("background", "class_min_areas", "cut_min_area", "min_peak", "split_necks")
     dropped += ("model_areas",)  # where the values came from: never recorded
     old = {k: v for k, v in asdict(ObjectOptions(min_area=3)).items() if k not in dropped}
     assert object_record(ObjectOptions(min_area=3)) == old
@@ -598,3 +598,4 @@ def test_the_object_record_keeps_its_key_where_the_background_is_class_0():
     assert level == {**old, "cut_min_area": 16}
     faint = object_record(ObjectOptions(mode="instances", min_area=3, min_peak=0.85))
     assert faint["min_peak"] == 0.85  # objects found otherwise: a new key
+    assert object_record(ObjectOptions(min_area=3, split_necks=True))["split_necks"] is True

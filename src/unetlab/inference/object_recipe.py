@@ -66,6 +66,11 @@ def _steps(model) -> list[str]:
         steps.append("Holes: background that one object encloses joins it.")
     if o.distance_split:
         steps.append(_split_step(o))
+    if o.split_necks:
+        steps.append(
+            "Necks: each object splits once more where two round parts meet at a neck of at "
+            "most 0.9 x the smaller part's largest distance to the outline."
+        )
     steps.append(_size_step(o, _least_source(model)))
     if o.min_peak > 0:
         steps.append(

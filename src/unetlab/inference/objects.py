@@ -41,6 +41,7 @@ from unetlab.data.regions import value_ids
 from unetlab.data.weightmap import background_class
 from unetlab.errors import UnetlabError
 from unetlab.inference.measure import class_votes, majority_class, measure_objects
+from unetlab.inference.necks import split_necks
 from unetlab.inference.predict import labels_from_probabilities, predict_image, unknown_setting
 
 log = logging.getLogger(__name__)
@@ -155,11 +156,13 @@ class ObjectOptions:
     objects (disease spots); None: ``min_area`` for all. ``min_peak`` (instance mode): an
     object whose interior probability reaches this nowhere is dropped with the small ones
     (its pixels background): a faint blob the net half believes in (:data:`MIN_PEAK` for an
-    instance model, 0 keeps every object). ``model_areas``: the least areas (field names)
-    that are still the checkpoint's defaults :meth:`for_model` gave, in training-scale px,
-    which :func:`defaults_at_scale` rescales; one the user gave (for_model's keyword, or an
-    ObjectOptions made directly) is in the image's px, whatever its value. Not compared nor
-    recorded (:func:`option_fields`).
+    instance model, 0 keeps every object). ``split_necks``: after the distance split, each
+    object split once more where two round parts meet at a neck of at most 0.9 x the smaller
+    part's reach (:func:`unetlab.inference.necks.split_necks`; off by default).
+    ``model_areas``: the least areas (field names) that are still the checkpoint's defaults
+    :meth:`for_model` gave, in training-scale px, which :func:`defaults_at_scale` rescales;
+    one the user gave (for_model's keyword, or an ObjectOptions made directly) is in the
+    image's px, whatever its value. Not compared nor recorded (:func:`option_fields`).
     """
 
     mode: str = "semantic"
@@ -175,6 +178,7 @@ class ObjectOptions:
     class_min_areas: tuple[int, ...] | None = None
     cut_min_area: int = CUT_MIN_AREA
     min_peak: float = 0.0
+    split_necks: bool = False
     model_areas: tuple[str, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self):
@@ -414,6 +418,8 @@ def _objects(probabilities, options, outside, image_rows, memo=None) -> np.ndarr
     if options.distance_split:
         weigh = options.mode == "instances" and options.split_interior
         ids = split_by_distance(ids, interior=probabilities[2] if weigh else None, memo=memo)
+    if options.split_necks:
+        ids = compact(split_necks(ids, options.min_area))
     interior = probabilities[2] if options.mode == "instances" else None
     kept = remove_small_objects(
         ids, options, labels, outside=outside, image_rows=image_rows, interior=interior

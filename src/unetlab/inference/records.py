@@ -477,6 +477,8 @@ def object_record(objects: ObjectOptions) -> dict:
         record.pop("cut_min_area")
     if not record.get("min_peak"):  # every object kept, as before it was a field
         record.pop("min_peak", None)
+    if not record.get("split_necks"):  # off, as before it was a field: the same key
+        record.pop("split_necks", None)
     return record
 
 

@@ -1,0 +1,56 @@
+"""ObjectOptions.split_necks: touching round objects parted at a narrow neck, a single
+elongated one kept whole (bench/kromp_necks.py measured it on Kromp nuclei)."""
+
+import numpy as np
+
+from unetlab.inference.necks import split_necks
+from unetlab.inference.objects import ObjectOptions, objects_from_probabilities
+
+YY, XX = np.mgrid[:60, :100]
+
+
+def _discs(gap: float, radius: float = 15) -> np.ndarray:
+    """A disc of radius 15 and one of ``radius``, centres ``gap`` px apart: one object."""
+    left = (YY - 30) ** 2 + (XX - 30) ** 2 <= 15**2
+    right = (YY - 30) ** 2 + (XX - 30 - gap) ** 2 <= radius**2
+    return (left | right).astype(np.int32)
+
+
+def _probabilities(shape: np.ndarray) -> np.ndarray:
+    """A nuclei model's (background, boundary, interior) certainties: all interior."""
+    inside = shape > 0
+    return np.stack([~inside, np.zeros_like(inside), inside]).astype(np.float32)
+
+
+def test_touching_discs_parted_at_their_neck():
+    ids = split_necks(_discs(26), least=50)
+    assert len(np.unique(ids[ids > 0])) == 2
+    left, right = ids[30, 20], ids[30, 66]
+    assert left != right and left > 0 and right > 0
+
+
+def test_ellipse_and_wide_neck_stay_whole():
+    ellipse = ((((YY - 30) / 8.0) ** 2 + ((XX - 50) / 32.0) ** 2) <= 1).astype(np.int32)
+    assert split_necks(ellipse, least=50).max() == 1
+    assert split_necks(_discs(12), least=50).max() == 1  # a neck of 0.97 x the radius
+
+
+def test_option_splits_what_the_distance_split_left_whole():
+    # the small disc's neck is 0.85 x its radius: under 1.5 px (10% of the large one's
+    # reach) below its peak, which the distance split needs
+    probabilities = _probabilities(_discs(18.5, radius=8))
+    base = ObjectOptions(mode="instances", min_area=50, distance_split=True)
+    before = objects_from_probabilities(probabilities, base)
+    after = objects_from_probabilities(
+        probabilities, ObjectOptions(**{**vars(base), "split_necks": True})
+    )
+    assert before.max() == 1  # the distance split's 10% depth misses this neck
+    assert after.max() == 2
+
+
+def test_the_flag_reaches_the_options_and_their_line():
+    from unetlab.cli.common import objects_line
+
+    options = ObjectOptions(mode="instances", min_area=50, split_necks=True)
+    assert "split at narrow necks" in objects_line(options, recorded=True)
+    assert "narrow necks" not in objects_line(ObjectOptions(mode="instances"), recorded=True)
