@@ -189,7 +189,8 @@ def seam_ratios(pred: np.ndarray, truth: np.ndarray) -> list[float]:
         mask = np.pad(pred[box] == i, 1)
         true = np.pad(truth[box], 1) * mask
         areas = np.bincount(truth[box][pred[box] == i])
-        inside = [t for t in np.flatnonzero(2 * areas >= whole[: areas.size]) if t > 0]
+        held = (areas > 0) & (2 * areas >= whole[: areas.size])
+        inside = [t for t in np.flatnonzero(held) if t > 0]
         if len(inside) >= 2:
             ratios += pair_ratios(mask, true, inside)
     return ratios
