@@ -36,6 +36,7 @@ import numpy as np
 from scipy import ndimage
 
 from kromp_split import cached_images, merges_and_splits, model_options
+from unetlab.inference.necks import neck_pieces
 from unetlab.inference.objects import (
     compact,
     enclosed_specks_joined,
@@ -95,52 +96,9 @@ def split_necks(
 
 
 def object_pieces(mask: np.ndarray, h: float, ratio: float, least: int) -> np.ndarray | None:
-    """Pieces 1..n of one padded object ``mask`` that pass the neck test, or None (one)."""
-    from skimage.morphology import h_maxima
-    from skimage.segmentation import watershed
-
-    distance = ndimage.distance_transform_edt(mask)
-    if distance.max() <= h + 1:
-        return None
-    smooth = np.where(mask, ndimage.gaussian_filter(distance, 1.0), 0.0)
-    markers, n = ndimage.label(h_maxima(smooth, h).astype(bool) & mask, np.ones((3, 3)))
-    if n < 2:
-        return None
-    pieces = join_wide(watershed(-smooth, markers, mask=mask), distance, ratio, least)
-    return pieces if pieces.max() > 1 else None
-
-
-def join_wide(pieces: np.ndarray, distance: np.ndarray, ratio: float, least: int) -> np.ndarray:
-    """``pieces`` with the worst pair joined while one fails (neck ratio or least area)."""
-    while True:
-        necks = neck_ratios(pieces, distance)
-        if not necks:
-            return pieces
-        areas = np.bincount(pieces.ravel())
-        worst = max(necks, key=lambda p: (min(areas[p[0]], areas[p[1]]) < least, necks[p]))
-        if necks[worst] <= ratio and min(areas[worst[0]], areas[worst[1]]) >= least:
-            return pieces
-        pieces = np.where(pieces == worst[1], worst[0], pieces)
-        _, inverse = np.unique(pieces, return_inverse=True)
-        pieces = inverse.reshape(pieces.shape)  # 0 stays 0: the mask is padded
-
-
-def neck_ratios(pieces: np.ndarray, distance: np.ndarray) -> dict[tuple[int, int], float]:
-    """For each pair of 4-adjacent pieces: the largest ``distance`` on their shared edge over
-    the smaller of their largest distances."""
-    a = np.concatenate([pieces[1:].ravel(), pieces[:, 1:].ravel()])
-    b = np.concatenate([pieces[:-1].ravel(), pieces[:, :-1].ravel()])
-    d = np.maximum(
-        np.concatenate([distance[1:].ravel(), distance[:, 1:].ravel()]),
-        np.concatenate([distance[:-1].ravel(), distance[:, :-1].ravel()]),
-    )
-    edge = (a > 0) & (b > 0) & (a != b)
-    lo, hi, d = np.minimum(a, b)[edge], np.maximum(a, b)[edge], d[edge]
-    peaks = ndimage.maximum(distance, pieces, np.arange(int(pieces.max()) + 1))
-    saddle = {}
-    for x, y, v in zip(lo.tolist(), hi.tolist(), d.tolist()):
-        saddle[(x, y)] = max(v, saddle.get((x, y), 0.0))
-    return {p: v / min(peaks[p[0]], peaks[p[1]]) for p, v in saddle.items()}
+    """Pieces 1..n of one padded object ``mask`` that pass the neck test at ``h`` and
+    ``ratio`` (the library's rule with other limits), or None (one)."""
+    return neck_pieces(mask, least, h, ratio)
 
 
 def objects(probabilities: np.ndarray, options, rule) -> np.ndarray:

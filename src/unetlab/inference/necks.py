@@ -37,27 +37,32 @@ def split_necks(ids: np.ndarray, least: int = 1) -> np.ndarray:
     return out
 
 
-def neck_pieces(mask: np.ndarray, least: int) -> np.ndarray | None:
+def neck_pieces(
+    mask: np.ndarray, least: int, depth: float = NECK_DEPTH, ratio: float = NECK_RATIO
+) -> np.ndarray | None:
     """Pieces 1..n of one object's ``mask`` (padded by 1 px) whose necks are narrow, or
-    None for one piece."""
+    None for one piece; ``depth`` and ``ratio``: the h and the neck limit (the bench tries
+    others)."""
     from skimage.morphology import h_maxima
     from skimage.segmentation import watershed
 
     distance = ndimage.distance_transform_edt(mask)
-    if distance.max() <= NECK_DEPTH + 1:
+    if distance.max() <= depth + 1:
         return None
     smooth = np.where(mask, ndimage.gaussian_filter(distance, NECK_SMOOTH), 0.0)
-    seeds = h_maxima(smooth, NECK_DEPTH).astype(bool) & mask
+    seeds = h_maxima(smooth, depth).astype(bool) & mask
     markers, n = ndimage.label(seeds, np.ones((3, 3)))
     if n < 2:
         return None
-    pieces = joined_wide(watershed(-smooth, markers, mask=mask), distance, least)
+    pieces = joined_wide(watershed(-smooth, markers, mask=mask), distance, least, ratio)
     return pieces if pieces.max() > 1 else None
 
 
-def joined_wide(pieces: np.ndarray, distance: np.ndarray, least: int) -> np.ndarray:
+def joined_wide(
+    pieces: np.ndarray, distance: np.ndarray, least: int, ratio: float = NECK_RATIO
+) -> np.ndarray:
     """``pieces`` (0 outside) with the worst pair joined while one fails: a piece under
-    ``least`` px first, then the widest neck over :data:`NECK_RATIO`."""
+    ``least`` px first, then the widest neck over ``ratio``."""
     while True:
         necks = neck_ratios(pieces, distance)
         if not necks:
@@ -65,7 +70,7 @@ def joined_wide(pieces: np.ndarray, distance: np.ndarray, least: int) -> np.ndar
         areas = np.bincount(pieces.ravel())
         bad = {p: (bool(min(areas[p[0]], areas[p[1]]) < least), r) for p, r in necks.items()}
         worst = max(bad, key=bad.__getitem__)
-        if bad[worst] <= (False, NECK_RATIO):
+        if bad[worst] <= (False, ratio):
             return pieces
         pieces = np.where(pieces == worst[1], worst[0], pieces)
         pieces = np.unique(pieces, return_inverse=True)[1].reshape(pieces.shape)
