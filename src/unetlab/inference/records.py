@@ -36,6 +36,7 @@ import torch
 from unetlab.atomic import atomic_path
 from unetlab.data.classes import class_colours, voc_class_colours
 from unetlab.data.exclude import as_config
+from unetlab.data.png_chunks import read_png_text
 from unetlab.data.split_record import file_sha256
 from unetlab.errors import UnetlabError
 from unetlab.inference.object_recipe import is_instance_model
@@ -561,11 +562,8 @@ def embedded_key(path: str | os.PathLike) -> str | None:
     or cannot be read (an OME-Zarr without its attributes: not written to the end)."""
     path = Path(path)
     try:
-        if path.suffix.lower() == ".png":
-            from PIL import Image
-
-            with Image.open(path) as im:
-                text = im.text.get(TIFF_KEY)
+        if path.suffix.lower() == ".png":  # its chunks' text: Pillow's .text decodes the image
+            text = read_png_text(path).get(TIFF_KEY)
         elif path.suffix.lower() in (".tif", ".tiff") and path.is_file():
             text = _tiff_text(path)
         elif path.suffix.lower() == ".zarr" and path.is_dir():
