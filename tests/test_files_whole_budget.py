@@ -84,3 +84,10 @@ def test_several_processes_stream_by_the_memory_rule_too(tmp_path, monkeypatch):
     for asked in (dict(objects=True), dict(draw_overlay=True)):
         assert is_streamed(file.path, model, OutputOptions(**asked))
         assert not is_streamed(file.path, model, OutputOptions(**asked), processes=2)
+
+
+def test_one_streamed_tile_is_said_in_the_singular(tmp_path, caplog, monkeypatch):
+    monkeypatch.setattr(sizing, "WHOLE_BUDGET", 1000.0)
+    assert _predict(tmp_path, caplog, "streamed")  # 64 x 80 px: one tile of the model's size
+    said = [r.getMessage() for r in caplog.records if "streaming" in r.getMessage()]
+    assert said and "streaming 1 tile of" in said[0], said
