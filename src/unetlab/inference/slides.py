@@ -957,14 +957,15 @@ def _stage(
     noun = _page_axes(slide, say=group.is_main).noun() if pages > 1 else "page"  # frames
     what = f"{pages} {noun}, level {slide.level} of {slide.levels}"
     log.info(
-        "%s: %d x %d px (%s), streaming %d %s of %s to %s",
+        "%s: %d x %d px (%s), streaming %d %s of %d x %d px to %s",
         slide.path.name,
         w,
         h,
         what,
         len(grid),
         "tile" if len(grid) == 1 else "tiles",
-        grid.tile,
+        grid.tile[1],
+        grid.tile[0],
         labels.name,
     )
     resumed = False
