@@ -135,3 +135,26 @@ def test_evaluate_pred_of_class_maps_says_its_objects_are_every_region(tmp_path,
         said[name] = [r.getMessage() for r in caplog.records if "every region" in r.getMessage()]
     assert len(said["maps"]) == 1 and "--instances" in said["maps"][0], said
     assert said["objects"] == []
+
+
+def test_maps_predicted_again_without_instances_are_said_every_region(tmp_path, caplog):
+    """The line is decided by the records of the maps scored, not by every record of the
+    folder's predict.json, which keeps an earlier run's: a folder predicted with
+    --instances, then again without (its object ids removed), said nothing (review s40)."""
+    torch.manual_seed(0)
+    net = UNet(in_channels=1, num_classes=2, depth=2, base_channels=4, padding="same").eval()
+    net.classes, net.label_values = ["background", "cell"], None
+    save_model(tmp_path / "m.pt", net)
+    image = nuclei_image(48, 48, seed=3)
+    write_png(tmp_path / "images" / "a.png", image)
+    write_png(tmp_path / "masks" / "a.png", (image > 150).astype(np.uint8))
+    out = tmp_path / "out"
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--device", "cpu"]
+    argv += ["--input", str(tmp_path / "images"), "--output", str(out)]
+    assert main([*argv, "--instances"]) == 0
+    assert main([*argv, "--overwrite"]) == 0
+    assert not (out / "a_objects.tif").exists()  # the earlier run's objects removed
+    caplog.clear()
+    evaluate_predictions(out, tmp_path / "masks")
+    said = [r.getMessage() for r in caplog.records if "every region" in r.getMessage()]
+    assert len(said) == 1, said

@@ -475,11 +475,12 @@ def _say_regions(preds: Predictions, stems: list[str], report: Report) -> None:
     without objects (no ``--instances``): every region counts, however small, not the
     model's objects that ``evaluate --checkpoint`` and ``predict --instances`` find (least
     area, holes filled), so the two score one model differently (audit s40 readme: object
-    F1 0.79 here against 0.90 with --checkpoint, 262 against 204 objects)."""
+    F1 0.79 here against 0.90 with --checkpoint, 262 against 204 objects). Decided by the
+    records of the maps scored: ``predict.json`` keeps every earlier run's."""
     if "object_f1" not in report.summary or any(s in preds.objects for s in stems):
         return
-    records = read_records(preds.folder).values()
-    outputs = [r.get("outputs") for r in records if isinstance(r, dict) and r.get("checkpoint")]
+    records = [preds.written.record(preds.maps[s]) for s in dict.fromkeys(stems) if s in preds.maps]
+    outputs = [r.get("outputs") for r in records if r.get("checkpoint")]
     if outputs and all(isinstance(o, dict) and not o.get("objects") for o in outputs):
         log.warning(
             "objects here are every region of the class maps in %s, however small: not the "
@@ -542,8 +543,6 @@ def predicted_by(pred_dir: str | os.PathLike, names: Iterable[str] | None = None
     (``unetlab compare`` names it). ``names``: only the records whose keys the folder's
     manifest gives those files (the files scored; a record no file carries any more is
     left out), where it gives any."""
-    from unetlab.inference.records import read_records
-
     records = read_records(pred_dir)
     if names is not None and (keys := _keys_of(Path(pred_dir), names) & set(records)):
         records = {k: v for k, v in records.items() if k in keys}
