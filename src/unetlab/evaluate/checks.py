@@ -24,12 +24,6 @@ class MaskValuesError(DatasetError):
         self.cli = cli
 
 
-class MasksLookLikeIdsError(MaskValuesError):
-    """Masks read as class indices whose values look like object ids beside predictions of
-    class indices (:func:`check_ids_as_classes`); beside predicted object ids such masks are
-    read as ids, decided before scoring (:func:`ids_by_values`)."""
-
-
 def check_ids_as_classes(
     values: np.ndarray, predicted: tuple[int, int], named: int, wide: bool
 ) -> None:
@@ -43,7 +37,8 @@ def check_ids_as_classes(
     ``predicted``: the largest predicted value, and the most values of one prediction (0
     when the largest is at most 64); ``named``: how many classes are given or
     named by the data set (0: none); ``wide``: some mask is stored with over 8 bits.
-    Raises :class:`MaskValuesError`.
+    Raises :class:`MaskValuesError`. Beside predicted object ids, masks that look like ids
+    are read as ids before scoring (``evaluate_predictions``, by :func:`ids_by_values`).
     """
     (pred_max, pred_values), top = predicted, int(values[-1]) if values.size else -1
     if ids_by_values(values, pred_max, named, wide):
@@ -51,7 +46,7 @@ def check_ids_as_classes(
             f"the masks hold {values.size} values ({values[0]}..{top}) but the predictions "
             f"class indices 0..{pred_max}: the masks look like object ids (instance masks)"
         )
-        raise MasksLookLikeIdsError(
+        raise MaskValuesError(
             f"{said}; pass gt_instances=True to score them as objects",
             cli=f"{said}; pass --gt-instances to score them as objects",
         )
