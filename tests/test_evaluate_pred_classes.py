@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import unetlab.checkpoint
+import unetlab.evaluate
 from unetlab.checkpoint import save_model
 from unetlab.cli import main
 from unetlab.data.io import write_png, write_tiff
@@ -152,3 +153,29 @@ def test_masks_of_the_classes_mask_values_name_label_values(tmp_path):
         evaluate_predictions(tmp_path / "pred", tmp_path / "gt", class_names=["0", "255"])
     s = evaluate_predictions(tmp_path / "pred", tmp_path / "gt", label_values=[0, 255]).summary
     assert s["miou"] == 1.0
+
+
+@pytest.mark.parametrize(
+    "outputs",
+    [["x"], "x", {"labels": "mask values", "label_values": ["a"]}],
+)
+def test_a_hand_edited_record_is_read_as_no_record_not_a_traceback(tmp_path, outputs):
+    """A predict.json record whose outputs are no mapping, or whose label values are not
+    ints, is passed over as a record that gives nothing (review s40: AttributeError 'list'
+    object has no attribute 'get', ValueError of int('a'))."""
+    from PIL import Image, PngImagePlugin
+
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:9, 4:9] = 1
+    write_png(tmp_path / "gt" / "a.png", mask)
+    (tmp_path / "pred").mkdir()
+    info = PngImagePlugin.PngInfo()
+    info.add_text("unetlab.prediction", json.dumps({"key": "K"}))
+    Image.fromarray(mask).save(tmp_path / "pred" / "a.png", pnginfo=info)
+    record = {"class_names": ["bg", "cell"], "checkpoint": "m.pt", "outputs": outputs}
+    (tmp_path / "pred" / "predict.json").write_text(json.dumps({"records": {"K": record}}))
+    if isinstance(outputs, dict):  # a map said to hold mask values, none given: refused
+        with pytest.raises(unetlab.evaluate.MaskValuesError, match="label_values"):
+            evaluate_predictions(tmp_path / "pred", tmp_path / "gt")
+    else:
+        assert evaluate_predictions(tmp_path / "pred", tmp_path / "gt").summary["miou"] == 1.0

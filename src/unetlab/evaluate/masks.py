@@ -641,8 +641,8 @@ def recorded_label_values(records: Written) -> list[int] | None:
     for path in records.maps.values():
         written = records.outputs(path)
         values = written.get("label_values")
-        if written.get("labels") == "mask values" and isinstance(values, list):
-            found.setdefault(tuple(int(v) for v in values), path)
+        if written.get("labels") == "mask values" and _ints(values):
+            found.setdefault(tuple(values), path)
     if len(found) > 1:
         (a, first), (b, second) = list(found.items())[:2]
         said = (
@@ -654,6 +654,13 @@ def recorded_label_values(records: Written) -> list[int] | None:
             cli=f"{said}: give --label-values, the mask value of each class of the ground truth",
         )
     return list(next(iter(found))) if found else None
+
+
+def _ints(values) -> bool:
+    """Whether a record's ``values`` are a list of ints (not a hand-edited file's strings)."""
+    return isinstance(values, list) and all(
+        isinstance(v, int) and not isinstance(v, bool) for v in values
+    )
 
 
 def recorded_ignore_value(records: Written) -> int | None:
@@ -682,9 +689,8 @@ def recorded_class_names(records: Written) -> list[str] | None:
     they differ, or a map is an instance model's (scored as background / object)."""
     found: set[tuple[str, ...]] = set()
     for path in records.maps.values():
-        record = records.record(path)
-        names, outputs = record.get("class_names"), record.get("outputs") or {}
-        objects = outputs.get("objects") if isinstance(outputs, dict) else None
+        names, outputs = records.record(path).get("class_names"), records.outputs(path)
+        objects = outputs.get("objects")
         instances = isinstance(objects, dict) and objects.get("mode") == "instances"
         if instances or outputs.get("target") == "instances" or not isinstance(names, list):
             return None
