@@ -148,3 +148,19 @@ def test_outputs_of_an_input_deleted_from_the_folder_stay_and_are_named(work, ca
     assert line in caplog.text
     summary = (work / "out" / "objects_summary.csv").read_text()
     assert "b.png" not in summary
+
+
+def test_skip_existing_refuses_only_where_another_model_made_the_given_inputs(work, caplog):
+    """README: --skip-existing refuses a folder where another model made the outputs of the
+    inputs given; other inputs' outputs of another model are left, said in one line."""
+    from PIL import Image
+
+    Image.fromarray(np.zeros((24, 20), np.uint8)).save(work / "in" / "b.png")
+    assert _predict(work, "m1.pt") == 0  # st.tif and b.png by m1
+    assert _predict(work, "m2.pt", "--skip-existing") != 0  # both inputs m1's: refused
+    argv = ["predict", "--checkpoint", str(work / "m2.pt"), "--input", str(work / "in" / "b.png")]
+    with caplog.at_level("WARNING", logger="unetlab.inference.folders"):
+        argv += ["--output", str(work / "out"), "--device", "cpu", "--skip-existing"]
+        assert main([*argv, "--overwrite"]) == 0  # b.png again, st.tif's m1 outputs left
+    assert "also holds outputs of st.tif made by" in caplog.text
+    assert (work / "out" / "st.tif").exists()
