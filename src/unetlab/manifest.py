@@ -378,6 +378,7 @@ def rekey(
     """The lines ``command`` listed of ``names`` with the PENDING key ``old`` given the
     PENDING key ``new``: what a run learns made them once it has read their input (predict's
     2-D images among the stacks of an --objects-3d run; call it with the folder's lock held)."""
+    names = set(names)  # a line each: 12,000 outputs looked up in a list took 0.8 s
 
     def rekeyed(line: str) -> str:
         name, cmd, source, key, stamp = _fields(line)
