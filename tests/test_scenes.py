@@ -80,6 +80,8 @@ def test_scene_folders_refuse_a_folder_holding_files_and_kinds_mix_with_layouts(
     with pytest.raises(OutputError, match="mine holds files already: give a new or empty"):
         write_scene_folders(tmp_path / "mine", n=6, size=(32, 64))
     assert theirs.read_bytes() == b"theirs"
+    with pytest.raises(OutputError, match="road_000.png is a file: give a new or empty"):
+        write_scene_folders(theirs, n=6, size=(32, 64))  # NotADirectoryError before
     voc = write_voc_scenes(tmp_path / "voc", n_train=1, n_val=1, size=48, kind=ROAD, void=None)
     assert (voc / "class_names.txt").read_text().split() == list(ROAD_CLASSES)
     assert not (read_mask(voc / "SegmentationClass" / "scene_000.png") == VOID).any()

@@ -324,8 +324,9 @@ def write_scene_folders(
     Returns the pixel count of each mask value (256).
     """
     root, kind = Path(root), scene_kind(kind)
-    if root.exists() and any(root.iterdir()):
-        raise OutputError(f"{root} holds files already: give a new or empty folder")
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        held = "holds files already" if root.is_dir() else "is a file"
+        raise OutputError(f"{root} {held}: give a new or empty folder")
     rng = np.random.default_rng(seed)
     counts = np.zeros(256, np.int64)
     for i, part in enumerate(split_parts(n)):
