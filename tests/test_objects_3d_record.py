@@ -10,6 +10,7 @@ import logging
 import shutil
 
 import numpy as np
+import pytest
 import tifffile
 from PIL import Image
 
@@ -90,3 +91,33 @@ def test_skip_existing_skips_the_2d_image_with_the_flag_or_without(tmp_path):
     assert np.array_equal(tifffile.imread(out / "flat_objects.tif"), ids)
     keys = recorded_keys(out, "predict")
     assert keys["flat.png"] == embedded_key(out / "flat.png") != keys["s.tif"]
+
+
+def test_a_stopped_run_records_its_finished_2d_image_as_2d(tmp_path, monkeypatch):
+    """An --objects-3d run stopped after its 2-D image saves that image's record (of the run
+    without the flag, whose key its outputs carry): there was none, and a --skip-existing
+    run predicted it again (review s40)."""
+    import signal
+
+    import unetlab.inference.folders as folders
+    from unetlab.signals import Stopped
+
+    net, inputs, out = local_net(), _mixed(tmp_path), tmp_path / "o"
+    real, calls = folders.predict_or_fail, []
+
+    def stopped(*args, **kwargs):  # flat.png predicted, s.tif stopped as it starts
+        calls.append(1)
+        if len(calls) == 2:
+            raise Stopped(signal.SIGTERM)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(folders, "predict_or_fail", stopped)
+    with pytest.raises(Stopped):
+        predict_folder(net, inputs, out, objects=True, objects_3d=True)
+    key = embedded_key(out / "flat.png")
+    assert "objects_3d" not in read_records(out)[key]["outputs"]
+    assert recorded_keys(out, "predict")["flat.png"].endswith(key)
+    monkeypatch.setattr(folders, "predict_or_fail", real)
+    written = (out / "flat_objects.tif").stat().st_mtime_ns
+    predict_folder(net, inputs, out, objects=True, objects_3d=True, skip_existing=True)
+    assert (out / "flat_objects.tif").stat().st_mtime_ns == written  # skipped: finished

@@ -527,7 +527,7 @@ def prediction_folder(
                 yield folder
             except (KeyboardInterrupt, DiskFullError):  # stopped (a Ctrl-C, a full disk):
                 _STOPPED[folder.resolve()] = maker.made  # what its stop line counts by
-                _save_stopped(folder, files, maker.made, wanted, notes)  # the outputs written
+                _save_stopped(folder, files, maker, wanted, notes)  # the outputs written
                 raise  # so far are recorded too (evaluate --pred reads them)
             if outputs.objects is not None and outputs.objects_3d:
                 say_flat(notes)  # the 2-D images among the stacks
@@ -606,18 +606,25 @@ def _holding(folder: Path) -> Iterator[None]:
         held_folders().discard(key)
 
 
-def _save_stopped(
-    folder: Path, files, made: Provenance | None, wanted: Mapping, notes: dict
-) -> None:
+def _save_stopped(folder: Path, files, maker: _Maker, wanted: Mapping, notes: dict) -> None:
     """The record of a run stopped part-way, where it wrote the outputs of an input (what
     ``--skip-existing`` would skip as its own; with what was chosen for those inputs):
-    none of a run that wrote nothing. A record that cannot be written is left unwritten:
-    the stop is what the run reports."""
-    if made is not None and (done := finished_outputs(folder, files, record=made, **wanted)):
-        sources = {input_source(f) for f in done}
-        chosen = as_record({s: found for s, found in notes.items() if s in sources})
-        with contextlib.suppress(OSError, UnetlabError):
-            save_record(folder, made, chosen)
+    none of a run that wrote nothing; the 2-D inputs of a run of ``objects_3d`` get the
+    record of the run without it, as :func:`_save_records` gives them (their outputs carry
+    its key: no record was saved, review s40). A record that cannot be written is left
+    unwritten: the stop is what the run reports."""
+    made = maker.made
+    if made is None:
+        return
+    flat = set(flat_inputs(notes)) if made.outputs.get("objects_3d") is True else set()
+    with contextlib.suppress(OSError, UnetlabError):
+        if flat:
+            maker.rekey(folder, flat, flat_record(made).key)
+        for record, inputs in ((flat_record(made), flat), (made, set(notes) - flat)):
+            chosen = [f for f in files if input_source(f) in inputs]
+            if inputs and (done := finished_outputs(folder, chosen, record=record, **wanted)):
+                sources = {input_source(f) for f in done}
+                save_record(folder, record, as_record({s: notes[s] for s in sources}))
 
 
 def refuse_theirs(out_dir: Path, paths: Mapping, wanted: Mapping[str, bool]) -> None:
