@@ -58,3 +58,14 @@ def test_the_right_spellings_write_their_outputs(tmp_path, images):
     done = unetlab.predict_folder(model, images, tmp_path / "out", draw_overlay=True, tile_size=16)
     assert not done.failed and len(done.written) == 2
     assert (tmp_path / "out" / "a_overlay.png").exists()
+
+
+def test_the_internal_model_areas_is_no_setting_offered():
+    """``model_areas`` (where ObjectOptions' least areas came from) is internal: a keyword of
+    that name is not offered as an object setting to give ObjectOptions.for_model."""
+    with pytest.raises(UnetlabError) as err:
+        check_keywords({"model_areas": ("min_area",)})
+    assert "model_areas: " in str(err.value) and "object setting" not in str(err.value)
+    with pytest.raises(UnetlabError) as err:
+        check_keywords({"min_seed_area": 3})
+    assert "min_seed_area: an object setting" in str(err.value)

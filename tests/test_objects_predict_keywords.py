@@ -68,3 +68,11 @@ def test_evaluate_model_names_object_options_for_an_object_field(tmp_path):
     said = r"^min_peak: an ObjectOptions field that evaluate_model takes in object_options="
     with pytest.raises(UnetlabError, match=said):
         evaluate_model(local_net(), tmp_path / "none", min_peak=0.5)
+
+
+def test_model_areas_is_not_named_as_an_object_field(tmp_path):
+    """``model_areas`` is internal (where the least areas came from): predict_objects does
+    not offer it as an ObjectOptions field to set in object_options."""
+    with pytest.raises(UnetlabError) as err:
+        predict_objects(local_net(), np.zeros((32, 32), np.uint8), model_areas=())
+    assert "ObjectOptions field" not in str(err.value)

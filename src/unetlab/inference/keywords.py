@@ -7,11 +7,10 @@ is no setting is refused in one line naming the API's spelling, which differs fr
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 
 from unetlab.errors import UnetlabError
-from unetlab.inference.objects import ObjectOptions
+from unetlab.inference.objects import USER_FIELDS
 from unetlab.inference.predict import PredictOptions
 from unetlab.inference.records import OutputOptions
 
@@ -49,7 +48,7 @@ def _spelling(name: str, value, known: list[str]) -> str:
     """What to give instead of keyword ``name`` (given ``value``)."""
     if name in CLI_NAMES:
         return f"use {CLI_NAMES[name]}"
-    if name in {f.name for f in dataclasses.fields(ObjectOptions)}:
+    if name in USER_FIELDS:
         return (
             f"an object setting: use objects=lambda m: ObjectOptions.for_model(m, {name}="
             f"{value!r}) (or objects=ObjectOptions(...))"

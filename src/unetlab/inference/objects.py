@@ -244,6 +244,9 @@ class ObjectOptions:
 
 #: the least areas in px that a checkpoint's record sets (:attr:`ObjectOptions.model_areas`)
 LEAST_AREAS = ("min_area", "min_seed_area", "class_min_areas", "cut_min_area")
+#: the :class:`ObjectOptions` fields a user sets: all but ``model_areas`` (internal: where
+#: the least areas came from), which no message names as a setting
+USER_FIELDS = tuple(k for k in ObjectOptions.__dataclass_fields__ if k != "model_areas")
 
 
 def given_fields(options: ObjectOptions, **fields) -> ObjectOptions:
@@ -1469,7 +1472,7 @@ def refuse_object_fields(settings: Mapping, function: str) -> None:
     """One line (UnetlabError) for :class:`ObjectOptions` fields among the keyword
     ``settings`` of ``function`` (``predict_objects``, ``evaluate_model``), which take them in
     ``object_options=``: ``min_peak=0.5`` was 'unknown prediction setting min_peak'."""
-    stray = sorted(set(settings) & set(ObjectOptions.__dataclass_fields__))
+    stray = sorted(set(settings) & set(USER_FIELDS))
     if stray:
         raise UnetlabError(
             f"{', '.join(stray)}: an ObjectOptions field that {function} takes in "
