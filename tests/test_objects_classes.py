@@ -178,3 +178,20 @@ def test_predict_keeps_holes_out_of_the_objects_when_told(tmp_path, monkeypatch)
         rows = list(csv.DictReader((out / "g_objects.csv").read_text().splitlines()))
         areas[flag] = sorted(int(r["area"]) for r in rows if r["class_name"] == "grain")
     assert areas == {"--fill-holes": [56, 64], "--no-fill-holes": [56, 60]}
+
+
+def test_the_least_area_of_each_class_is_said_at_the_scale_used():
+    """predict --scale 2 said 'min area by class grain 60 px, pore 20 px' where the
+    images were held to 15 and 5 px (each class's default at training scale / 2², as
+    defaults_at_scale scales them); a --min-area given leaves no class line."""
+    from unetlab.inference.objects import defaults_at_scale
+
+    net = three_class_net([None, {"count": 3, "area_p05": 240.0}, {"count": 3, "area_p05": 80.0}])
+    default = ObjectOptions.for_model(net)
+    assert defaults_at_scale(net, default, 2.0).class_min_areas[1:] == (15, 5)
+    line = _notes(net, default, 2)[-1]
+    assert "min area by class grain 15 px, pore 5 px" in line
+    assert "60, 20 at training scale / 2²" in line
+    line = _notes(net, default, "auto")[-1]
+    assert "grain 60 px, pore 20 px" in line and "each image's --scale auto factor²" in line
+    assert "min area by class grain 60 px, pore 20 px (1/4" in _notes(net, default)[-1]

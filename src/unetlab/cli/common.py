@@ -388,3 +388,24 @@ def _least_area(options, scale) -> str:
         return f"{options.min_area} px at training scale / each image's --scale auto factor²"
     (area,) = scaled_least_areas((options.min_area,), (factor, factor))
     return f"{area} px ({options.min_area} at training scale / {factor:g}²)"
+
+
+def class_least_areas(options, scale=None) -> tuple[tuple[int, ...], str]:
+    """(``options``' ``class_min_areas`` as the by-class line says them, what to add after
+    them): at a ``scale`` (``--scale``) the checkpoint's defaults in the image's px, divided
+    by the factor squared as :func:`~unetlab.inference.objects.defaults_at_scale` divides
+    them (``"; 60, 20 at training scale / 2²"``; auto: each image's own factor, the values
+    at training scale); given ones (none: --min-area gives one for all) as they are."""
+    from unetlab.inference.objects import scaled_least_areas
+    from unetlab.inference.rescale import check_scale
+
+    areas = options.class_min_areas
+    factor = 1 if scale is None else check_scale(scale)
+    if factor == 1 or "class_min_areas" not in options.model_areas:
+        return areas, ""
+    if factor == "auto":
+        return areas, "; at training scale / each image's --scale auto factor²"
+    trained = ", ".join(map(str, areas))
+    return scaled_least_areas(
+        areas, (factor, factor)
+    ), f"; {trained} at training scale / {factor:g}²"

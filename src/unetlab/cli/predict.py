@@ -25,6 +25,7 @@ from unetlab.cli.common import (
     add_prediction_args,
     check_object_args,
     check_pixels,
+    class_least_areas,
     object_flags_given,
     object_options,
     objects_line,
@@ -800,13 +801,14 @@ def _notes(model, objects, scale=None) -> list[str]:
     lines += split_hint(objects, getattr(model, "num_classes", 2))  # audit s35 multiclass 3
     if objects.class_min_areas is not None:
         names = list(getattr(model, "classes", None) or [])
+        areas, at = class_least_areas(objects, scale)  # at --scale: the image's px
         each = [
             f"{class_label(names[k] if k < len(names) else k)} {area} px"
-            for k, area in enumerate(objects.class_min_areas)
+            for k, area in enumerate(areas)
             if k != objects.background
         ]
         lines.append(
             f"objects: min area by class {', '.join(each)} (1/4 of each class's 5th percentile "
-            "in the training masks; --min-area sets one for all)"
+            f"in the training masks{at}; --min-area sets one for all)"
         )
     return lines
