@@ -291,6 +291,35 @@ def test_evaluate_scale_auto_scales_each_image_by_its_pixel_size(
     assert "bare.tif: --scale auto: it records no pixel size (give --pixel-size)" in caplog.text
 
 
+def test_evaluate_rows_carry_the_factor_each_image_was_predicted_at(net, tmp_path, monkeypatch):
+    """The report's rows (JSON and the per-image CSV) have each image's ``scale`` at
+    --scale auto (2 and 1 here: it was only logged) and at --scale 2; none at 1. The
+    report's object_options at --scale 2 are those used (15 px), at auto the training
+    scale's (60 px: each row's factor says how each image's were divided)."""
+    import csv
+
+    from unetlab.cli import main
+
+    checkpoint = _saved(net, tmp_path, monkeypatch)
+    net.objects["pixel_size"] = [0.325, 0.325]
+    _pair(tmp_path / "data", "half.tif", _discs(32, 3), 0.65)
+    _pair(tmp_path / "data", "full.tif", _discs(64, 6), 0.325)
+    argv = ["evaluate", "--checkpoint", checkpoint, "--data", str(tmp_path / "data")]
+    argv += ["--object-scores", "--device", "cpu", "--json", str(tmp_path / "e.json")]
+    said = {"auto": ({"full": 1.0, "half": 2.0}, 60), "2": ({"full": 2.0, "half": 2.0}, 15)}
+    for scale, (factors, area) in said.items():
+        assert main([*argv, "--scale", scale]) == 0
+        report = json.loads((tmp_path / "e.json").read_text())
+        assert {r["name"]: r["scale"] for r in report["images"]} == factors
+        assert report["object_options"]["min_area"] == area
+        with open(tmp_path / "e_images.csv", newline="") as f:
+            rows = {r["name"]: float(r["scale"]) for r in csv.DictReader(f)}
+        assert rows == factors
+    assert main([*argv, "--scale", "1"]) == 0
+    report = json.loads((tmp_path / "e.json").read_text())
+    assert all("scale" not in r for r in report["images"])
+
+
 def test_evaluate_objects_3d_scales_each_stack(net, tmp_path, monkeypatch):
     """``evaluate --checkpoint --objects-3d --scale auto`` (or 2): each plane of a stack at
     its factor (--pixel-size for a stack with none), the default least area at it, as
@@ -312,6 +341,11 @@ def test_evaluate_objects_3d_scales_each_stack(net, tmp_path, monkeypatch):
         assert main([*argv, *flags]) == 0
         report = json.loads((tmp_path / "e.json").read_text())
         assert report["pred_objects"] == 4 and str(report["scale"]) in ("2.0", "auto")
+        assert [r["scale"] for r in report["images"]] == [2.0]  # the stack's factor
+        least = report["object_options"]  # at 2 those used, as in 2-D; auto: training's
+        assert (least["min_area"], least["min_seed_area"]) == (
+            (15, 4) if flags[1] == "2" else (60, 15)
+        )
 
 
 def test_tta_and_probabilities_at_a_scale_keep_the_image_shape(tmp_path):

@@ -35,7 +35,10 @@ ground truth, one row per stack (per frame), as ``evaluate_predictions(objects_3
 that prediction's files (:func:`_evaluate_volumes`). ``scale`` (a setting; ``--scale``): each
 image resampled by it as ``predict --scale`` does, the checkpoint's default least object areas
 divided by its square; ``"auto"``: each file's own factor, its pixel size (``pixel_size`` given
-in its place) over the training pixel size, said once a file (:class:`_Scales`).
+in its place) over the training pixel size, said once a file (:class:`_Scales`). At a scale
+other than 1 each row (an image, a stack) has the factor it was predicted at (``scale``:
+:func:`scale_column`); ``report.source["object_options"]`` are those used at ``scale`` F (2-D
+and 3-D alike), at auto the training scale's (each row's factor says how they were divided).
 """
 
 from __future__ import annotations
@@ -195,7 +198,7 @@ def _evaluate_volumes(
     from unetlab.inference.objects import option_fields
     from unetlab.inference.records import OutputOptions
 
-    objects = _object_options(model, object_options)
+    objects = _object_options(model, object_options, predicting.scale)  # as used, as in 2-D
     sizes = dict(pixel_size=how["pixel_size"], z_spacing=how["z_spacing"])
     outputs = OutputOptions(objects=objects, objects_3d=True, **sizes)
     pairs = evaluation_pairs(data_dir) if pairs is None else pairs
@@ -216,15 +219,18 @@ def _evaluate_volumes(
 def _volumes_scored(model, predicting, outputs, stacks: list[tuple[Path, Path]], done):
     """The statistics of :func:`_evaluate_volumes`: each (image, mask) of ``stacks``
     predicted and scored, ``done`` (or None) called with its name."""
-    from unetlab.inference.files import stack_objects_3d
+    from unetlab.inference.files import image_scale, stack_objects_3d
 
     acc, flat = volume_accumulator(), []
     for image, mask in stacks:
-        read = dict(options=predicting, axes=truth_axes(image, mask))
+        factor = image_scale(model, image, predicting.scale, outputs.pixel_size)  # auto: said
+        at = replace(predicting, scale=factor)
+        read = dict(options=at, axes=truth_axes(image, mask))
         ids, axes = stack_objects_3d(model, image, outputs, **read)
         stem = mask_stem(mask)
+        column = scale_column(predicting.scale, factor)
         for name, where, pred, gt in volumes(image, mask, stem, (np.stack(ids), axes), flat=flat):
-            add_volume(acc, name, where, pred, gt)
+            add_volume(acc, name, where | column, pred, gt)
         if done is not None:
             done(stem)
     say_flat_scored(flat, len(stacks))
@@ -467,11 +473,19 @@ def _accumulated_each(
             bad = invalid(pair)  # nodata, transparent: scored nowhere
             at = where(pair.image, pair.page, pair.pages)
             how = scaled(pair.image)
+            at |= scale_column(scoring.predicting.scale, how.predicting.scale)
             acc.add(pair.name, **_score_pair(pair, image, mask, how, bad), where=at)
             if done is not None:
                 done(pair.name)
     ids.say()
     return acc
+
+
+def scale_column(asked: float | str, used: float) -> dict:
+    """An image's ``scale`` column (the row's): the factor it was predicted at (``used``: its
+    own under ``--scale auto``), where the scale ``asked`` is not 1; none at 1, as the rows
+    were before ``--scale``."""
+    return {} if asked == 1 else {"scale": float(used)}
 
 
 class _Scales:
