@@ -379,3 +379,31 @@ def test_objects_3d_at_a_scale_rescale_each_plane_not_z(net, tmp_path):
     ids = tifffile.imread(objects)
     assert ids.shape == (3, 32, 32) and int(ids.max()) == 4
     assert all(len(np.unique(ids[z])) == 5 for z in range(3))  # each disc in every plane
+
+
+def test_the_objects_summary_has_each_images_factor(net, tmp_path):
+    """predict_folder(scale='auto') (``predict --scale auto``) wrote objects_summary.csv
+    without the factor each image was predicted at (only logged): its ``scale`` column, 2
+    for 0.65-µm pixels and 1 for 0.325, also in a --skip-existing rerun's rows (read from
+    predict.json); no column at scale 1, as before."""
+    import csv
+
+    net.objects = {"target": "semantic", "count": 9, "area_p05": 240, "area_median": 300}
+    net.objects["pixel_size"] = [0.325, 0.325]
+    _pair(tmp_path / "data", "half.tif", _discs(32, 3), 0.65)
+    _pair(tmp_path / "data", "full.tif", _discs(64, 6), 0.325)
+    images, out = tmp_path / "data" / "images", tmp_path / "out"
+
+    def factors(folder):
+        with open(folder / "objects_summary.csv", newline="") as f:
+            return {r["image"]: r.get("scale") for r in csv.DictReader(f)}
+
+    done = predict_folder(net, images, out, objects=True, scale="auto")
+    assert {r["image"]: r["scale"] for r in done.summary} == {"full.tif": 1.0, "half.tif": 2.0}
+    assert factors(out) == {"full.tif": "1", "half.tif": "2"}
+    predict_folder(net, images, out, objects=True, scale="auto", skip_existing=True)
+    assert factors(out) == {"full.tif": "1", "half.tif": "2"}
+    predict_folder(net, images, tmp_path / "at2", objects=True, scale=2)
+    assert factors(tmp_path / "at2") == {"full.tif": "2", "half.tif": "2"}
+    predict_folder(net, images, tmp_path / "at1", objects=True)
+    assert factors(tmp_path / "at1") == {"full.tif": None, "half.tif": None}

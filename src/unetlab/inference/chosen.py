@@ -74,6 +74,12 @@ def note(**found) -> None:
             seen.append(value)
 
 
+def noted() -> dict[str, dict]:
+    """The notes of the run within (:func:`noting`; every process's once gathered): input
+    (resolved) -> setting -> the distinct values noted; {} outside a run."""
+    return dict(_RUN.get() or {})
+
+
 def merge(notes: dict[str, dict], other: dict[str, dict]) -> None:
     """Add ``other``'s notes (another process's, of the inputs it predicted: under torchrun
     each process notes its own) to ``notes``, each value not noted there yet after those."""

@@ -643,7 +643,7 @@ def _predict_held(
         result.class_names = [str(n) for n in getattr(model, "classes", None) or ()]
         if group.is_main:
             drop_failed_changed(out_dir, result.failed, changed)
-            _conclude(result, out_dir, files, outputs, asked.report, run.root)
+            _conclude(result, out_dir, files, outputs, asked.report, run.root, run.each)
     return result
 
 
@@ -699,17 +699,21 @@ def _root(inputs, root) -> Path | None:
     return None if root is None else Path(root)
 
 
-def _conclude(result: FolderPrediction, out_dir: Path, files, outputs, report, root) -> None:
+def _conclude(
+    result: FolderPrediction, out_dir: Path, files, outputs, report, root, each: dict
+) -> None:
     """The end of :func:`predict_folder` in the main process, the folder still held: a map's
     PNG outputs placed (their world files, into ``result``), the per-image table of all the
     inputs where one is written (:func:`_summed`; else an earlier run's of only these inputs
-    removed), then ``report``."""
+    removed; each row the factor its input was predicted at where ``each``, the run's
+    settings, give a --scale other than 1), then ``report``."""
     for path, written in result.written.items():
         written += world_files(path, written)
     say_gone_inputs(out_dir)
     summed = _summed(outputs, files, out_dir)
     if outputs.objects is not None and files:  # one image's row too, in hand, not written
-        result.summary = _summary(out_dir, files, result, root, write=summed)
+        scale = _given(each).scale  # the run's --scale: each row's factor
+        result.summary = _summary(out_dir, files, result, root, write=summed, scale=scale)
     if not summed:  # an earlier run's table of these inputs' objects, which this run removed
         drop_stale_summary(out_dir, [p.name for p in result.written])
     if report is not None:
@@ -751,7 +755,13 @@ def _pages(path: Path) -> int:
 
 
 def _summary(
-    out_dir: Path, files: list[Path], result: FolderPrediction, root, *, write: bool = True
+    out_dir: Path,
+    files: list[Path],
+    result: FolderPrediction,
+    root,
+    *,
+    write: bool = True,
+    scale: float | str = 1,
 ) -> list[dict]:
     """The per-image table of ``result`` (the skipped inputs' read from their tables, each
     input's ``path`` relative to ``root``), led by the rows of the earlier runs' inputs
@@ -761,7 +771,7 @@ def _summary(
     ``[]``)."""
     how = dict(written=result.written, skipped=result.skipped, failed=result.failed)
     earlier = earlier_inputs(out_dir, files)
-    rows = folder_summary(out_dir, [*earlier, *files], earlier=earlier, **how)
+    rows = folder_summary(out_dir, [*earlier, *files], earlier=earlier, scale=scale, **how)
     paths = {f.name: relative_path(f, root) for f in files}  # names differ
     paths |= {f.name: relative_path(as_given(f, files), root) for f in earlier}
     for row in rows:

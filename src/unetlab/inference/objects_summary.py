@@ -422,6 +422,7 @@ def folder_summary(
     failed: Mapping[Path, str] | None = None,
     focus: bool = True,
     earlier: Collection[Path] = (),
+    scale: float | str = 1,
 ) -> list[dict]:
     """One row per input of ``files``, in their order (see the module's docstring): those
     ``written`` by this run, ``skipped`` (outputs of an earlier one), ``earlier`` (an
@@ -430,14 +431,15 @@ def folder_summary(
     ``<stem>_objects.csv`` in ``out_dir`` (:func:`table_figures`), and with ``focus``
     each input's :func:`image_focus` near its objects, read again (a 540x540 uint16 well:
     about 1 ms CPU for the measure and 0.4 for its table's boxes, besides the reading). A
-    stack (a time-lapse, a z-stack) gives one row per frame or plane instead, in page
-    order, those without objects too (:func:`plane_rows`). An input in none of them (a run
-    stopped before it) is left out."""
+    stack (a time-lapse, a z-stack) gives one row per frame or plane instead, in page order,
+    those without objects too (:func:`plane_rows`). An input in none of them (a run stopped
+    before it) is left out. ``scale``: this run's (each row's factor: :func:`_run_scale`)."""
     from unetlab.data.io import ome_positions
     from unetlab.data.positions import reading_position
+    from unetlab.inference.records import read_records
     from unetlab.inference.slides import output_stem
 
-    failed = dict(failed or {})
+    failed, records = dict(failed or {}), read_records(out_dir)  # records: earlier --scale
     rows = []
     for path in files:
         if path in failed:
@@ -447,9 +449,11 @@ def folder_summary(
         if status == EARLIER and path not in earlier:
             continue
         row = {"image": path.name, "status": status}
+        stem = Path(out_dir) / output_stem(path)
+        row |= _run_scale(scale, path) if status == DONE else scale_cell(records, stem, path)
         names = ome_positions(path)
         if not names:
-            rows.extend(_image_rows(row, Path(out_dir) / output_stem(path), path, focus))
+            rows.extend(_image_rows(row, stem, path, focus))
             continue
         for i, name in enumerate(names):  # each position of a multi-position OME-TIFF
             with reading_position(path, i, len(names)):
@@ -457,6 +461,41 @@ def folder_summary(
                 stem = Path(out_dir) / output_stem(path)
                 rows.extend(_image_rows({**at, **row}, stem, path, focus))
     return _with_focus_ratios(rows)
+
+
+def _run_scale(scale: float | str, path: Path) -> dict:
+    """The ``scale`` cell of an input this run predicted at ``scale`` (its setting): the
+    factor, auto's as noted for the input (:func:`~unetlab.inference.chosen.noted`; 1:
+    none noted); none at 1."""
+    from unetlab.inference.chosen import noted
+
+    if scale == 1:
+        return {}
+    if scale != "auto":
+        return {"scale": float(scale)}
+    seen = noted().get(str(path.resolve()), {}).get("scale") or [1.0]
+    return {"scale": float(seen[0])}
+
+
+def scale_cell(records: Mapping, stem: Path, path: Path) -> dict:
+    """An input's ``scale`` cell: the factor it was predicted at (``--scale F``, or its own
+    under ``--scale auto``) by the record (of ``records``, ``predict.json``'s) whose key its
+    outputs called ``stem`` carry (:func:`~unetlab.inference.records.embedded_key`); none
+    where that record's scale is 1 (as the table was before ``--scale``) or is not known."""
+    from unetlab.inference.records import embedded_key
+
+    for suffix in ("_objects.tif", ".tif", ".png"):
+        if (key := embedded_key(stem.with_name(stem.name + suffix))) is not None:
+            break
+    entry = records.get(key) if key is not None else None
+    if not isinstance(entry, dict) or not isinstance(entry.get("model"), dict):
+        return {}
+    scale = entry["model"].get("scale", 1)
+    if scale == "auto":  # each input's own factor, as its run noted it (1: none noted)
+        files = entry.get("files") if isinstance(entry.get("files"), dict) else {}
+        scale = (files.get(str(path.resolve())) or {}).get("scale", 1.0)
+    ok = isinstance(scale, int | float) and not isinstance(scale, bool)
+    return {"scale": float(scale)} if ok and entry["model"].get("scale", 1) != 1 else {}
 
 
 def earlier_inputs(out_dir: str | os.PathLike, files: Sequence[Path]) -> list[Path]:
@@ -627,6 +666,7 @@ def summary_columns(rows: Sequence[dict], names: Sequence[str] = ()) -> list[str
     areas = [f"{kind}_area{u}" for u in sorted(units | {"_um2"}) for kind in ("total", "mean")]
     volumes = [c for c in _VOLUMES if c in have]  # 3-D objects' (--objects-3d)
     always = [*volumes, "saturated_objects", "focus", "focus_vs_median"]
+    always += ["scale"] if "scale" in have else []  # --scale: each input's factor
     names = class_order((r.get("classes") or {} for r in rows), names)
     return first + areas + always + [f"objects_{n}" for n in names] + ["reason"]
 
