@@ -14,7 +14,8 @@ their ``total_area`` and ``mean_area`` in pixels (and ``total_area_um2``,
 pixels at the image's ceiling: :mod:`unetlab.inference.table_extras`); ``focus`` and
 ``focus_vs_median`` (:func:`focus_measure` near the objects, none for an image without
 any, and its ratio to the folder's median: an out-of-focus well has fewer, larger
-objects); a semantic model's ``objects_<class>``. A stack (a time-lapse, a z-stack) has one
+objects); a semantic model's ``objects_<class>``; at ``--scale`` other than 1 the
+``scale`` each input was predicted at (``--scale auto``: its own). A stack (a time-lapse, a z-stack) has one
 row per frame or plane instead, each led by its ``page``, ``t``, ``t_s``, ``z``, ``z_um`` as
 in its objects table, those without objects too (audit s34 stacks 6: a movie's row summed
 its frames, 199 "objects" for ~15 nuclei, and a dark frame was in no table); its ``focus``
@@ -656,6 +657,7 @@ def summary_columns(rows: Sequence[dict], names: Sequence[str] = ()) -> list[str
     column (audit s36 batch 5; empty cells where an image has none: a stack's page, t, z,
     area in µm² without a pixel size, focus_vs_median under :data:`FOCUS_IMAGES`), then
     those only some inputs can have (a multi-position file's position, a map's area in m²,
+    the factor of a run at ``--scale`` other than 1,
     a semantic model's classes in the order of its class ``names``: :func:`class_order`),
     the reason last. ``path``: the input's path relative to the input root."""
     have = {k for r in rows for k in r}
