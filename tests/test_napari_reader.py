@@ -1,0 +1,90 @@
+"""The napari reader of unetlab's outputs, without napari: layer-data tuples at the scale the
+files record, None for other files, and the manifest's reader contribution."""
+
+from __future__ import annotations
+
+import importlib
+from fnmatch import fnmatch
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tifffile
+import yaml
+
+from tests.test_predict_objects import local_net, nuclei_image
+from unetlab.inference.files import predict_file
+from unetlab.inference.records import embedded_key
+from unetlab.napari.reader import PATTERNS, axis_scale, class_names, get_reader, read_output
+
+MANIFEST = Path(__file__).resolve().parents[1] / "src" / "unetlab" / "napari" / "napari.yaml"
+
+
+@pytest.fixture(scope="module")
+def outputs(tmp_path_factory) -> Path:
+    """predict's own outputs: a stack's 3-D objects and probabilities (given 0.5 µm pixels,
+    2 µm planes) and a 2-D image's class map, objects and probabilities (0.25 µm pixels)."""
+    tmp = tmp_path_factory.mktemp("reader")
+    stack = np.stack([nuclei_image(40, 48, seed) for seed in range(4)])
+    tifffile.imwrite(tmp / "s.tif", stack, metadata=None, photometric="minisblack")
+    sizes = dict(pixel_size=0.5, z_spacing=2.0, axes="ZYX")
+    both = dict(objects=True, save_probabilities=True)
+    predict_file(local_net(), tmp / "s.tif", tmp / "out", objects_3d=True, **both, **sizes)
+    plane = nuclei_image(40, 48)
+    tifffile.imwrite(tmp / "p.tif", plane, imagej=True, resolution=(4, 4), metadata={"unit": "um"})
+    predict_file(local_net(), tmp / "p.tif", tmp / "out", **both)
+    return tmp
+
+
+def test_3d_objects_read_as_labels_at_their_voxel_size(outputs):
+    path = outputs / "out" / "s_objects.tif"
+    assert get_reader(str(path)) is read_output
+    [(data, kwargs, kind)] = get_reader(str(path))(str(path))
+    assert kind == "labels" and data.ndim == 3 and data.max() > 0
+    np.testing.assert_array_equal(data, tifffile.imread(path))
+    assert kwargs["scale"] == (2.0, 0.5, 0.5) and kwargs["name"] == "s_objects"
+    assert kwargs["metadata"]["unetlab_prediction"]["key"] == embedded_key(path)
+
+
+def test_probabilities_read_as_an_image_split_by_class(outputs):
+    path = outputs / "out" / "s_prob.tif"
+    [(data, kwargs, kind)] = read_output([str(path)])
+    assert kind == "image" and data.shape == (4, 3, 40, 48) and data.dtype == np.float32
+    assert kwargs["channel_axis"] == 1 and kwargs["scale"] == (2.0, 0.5, 0.5)
+    assert kwargs["name"] == ["s_prob class 0", "s_prob class 1", "s_prob class 2"]
+
+
+def test_2d_class_map_and_objects_read_as_labels_at_their_pixel_size(outputs):
+    for name in ("p.tif", "p_objects.tif"):
+        [(data, kwargs, kind)] = read_output(outputs / "out" / name)
+        assert kind == "labels" and data.shape == (40, 48) and kwargs["scale"] == (0.25, 0.25)
+    [(_, kwargs, _)] = read_output(outputs / "out" / "p_prob.tif")
+    assert kwargs["channel_axis"] == 0 and kwargs["scale"] == (0.25, 0.25)
+
+
+def test_other_files_are_left_to_napari(outputs, tmp_path):
+    """Not unetlab's (no record), not a TIFF, a folder, several paths: None."""
+    tifffile.imwrite(tmp_path / "theirs_objects.tif", np.ones((4, 5), np.uint16))
+    (tmp_path / "text_objects.tif").write_text("not a TIFF")
+    for path in (outputs / "s.tif", tmp_path / "theirs_objects.tif", tmp_path / "text_objects.tif"):
+        assert get_reader(str(path)) is None
+    assert get_reader(str(outputs / "out")) is None
+    assert get_reader([str(outputs / "out" / "p_objects.tif")] * 2) is None
+
+
+def test_scale_and_names_without_what_they_come_from():
+    assert axis_scale("TZCYX", None) == [1.0] * 5
+    record = {"class_names": ["background", "boundary", "nucleus"]}
+    assert class_names(record, 3) == ["background", "boundary", "nucleus"]
+    assert class_names(record, 2) == ["class 0", "class 1"]
+
+
+def test_manifest_reader_takes_only_unetlab_output_names():
+    manifest = yaml.safe_load(MANIFEST.read_text())
+    commands = {c["id"]: c["python_name"] for c in manifest["contributions"]["commands"]}
+    [reader] = manifest["contributions"]["readers"]
+    assert tuple(reader["filename_patterns"]) == PATTERNS and not reader["accepts_directories"]
+    module, name = commands[reader["command"]].split(":")
+    assert getattr(importlib.import_module(module), name) is get_reader
+    names = ["cells_objects.tif", "cells_prob.tif", "cells.tif", "cells_overlay.tif", "a.png"]
+    assert [n for n in names if any(fnmatch(n, p) for p in PATTERNS)] == names[:2]
