@@ -23,7 +23,8 @@ MANIFEST = Path(__file__).resolve().parents[1] / "src" / "unetlab" / "napari" / 
 @pytest.fixture(scope="module")
 def outputs(tmp_path_factory) -> Path:
     """predict's own outputs: a stack's 3-D objects and probabilities (given 0.5 µm pixels,
-    2 µm planes) and a 2-D image's class map, objects and probabilities (0.25 µm pixels)."""
+    2 µm planes) and a 2-D image's class map, objects and probabilities (0.25 µm pixels),
+    also streamed as large (OME-TIFF, in ome/)."""
     tmp = tmp_path_factory.mktemp("reader")
     stack = np.stack([nuclei_image(40, 48, seed) for seed in range(4)])
     tifffile.imwrite(tmp / "s.tif", stack, metadata=None, photometric="minisblack")
@@ -33,6 +34,7 @@ def outputs(tmp_path_factory) -> Path:
     plane = nuclei_image(40, 48)
     tifffile.imwrite(tmp / "p.tif", plane, imagej=True, resolution=(4, 4), metadata={"unit": "um"})
     predict_file(local_net(), tmp / "p.tif", tmp / "out", **both)
+    predict_file(local_net(), tmp / "p.tif", tmp / "ome", **both, large_threshold=9)
     return tmp
 
 
@@ -54,11 +56,12 @@ def test_probabilities_read_as_an_image_split_by_class(outputs):
     assert kwargs["name"] == ["s_prob class 0", "s_prob class 1", "s_prob class 2"]
 
 
-def test_2d_class_map_and_objects_read_as_labels_at_their_pixel_size(outputs):
+@pytest.mark.parametrize("folder", ["out", "ome"])
+def test_2d_class_map_and_objects_read_as_labels_at_their_pixel_size(outputs, folder):
     for name in ("p.tif", "p_objects.tif"):
-        [(data, kwargs, kind)] = read_output(outputs / "out" / name)
+        [(data, kwargs, kind)] = read_output(outputs / folder / name)
         assert kind == "labels" and data.shape == (40, 48) and kwargs["scale"] == (0.25, 0.25)
-    [(_, kwargs, _)] = read_output(outputs / "out" / "p_prob.tif")
+    [(_, kwargs, _)] = read_output(outputs / folder / "p_prob.tif")
     assert kwargs["channel_axis"] == 0 and kwargs["scale"] == (0.25, 0.25)
 
 
@@ -88,3 +91,18 @@ def test_manifest_reader_takes_only_unetlab_output_names():
     assert getattr(importlib.import_module(module), name) is get_reader
     names = ["cells_objects.tif", "cells_prob.tif", "cells.tif", "cells_overlay.tif", "a.png"]
     assert [n for n in names if any(fnmatch(n, p) for p in PATTERNS)] == names[:2]
+
+
+def test_npe2_offers_only_unetlab_output_names_to_the_reader(outputs):
+    """Through npe2's own plugin manager (where it is installed, with napari): the manifest
+    loads, the reader is offered ``<stem>_objects.tif`` but not a class map or an input."""
+    npe2 = pytest.importorskip("npe2")
+    manager = npe2.PluginManager()
+    manager.register(npe2.PluginManifest.from_file(MANIFEST))
+    manager.activate("unetlab")
+    out = outputs / "out"
+    for path, offered in ((out / "s_objects.tif", ["unetlab"]), (out / "s.tif", [])):
+        assert [r.plugin_name for r in manager.iter_compatible_readers([str(path)])] == offered
+    reader = manager.commands.get("unetlab.read_output")(str(out / "s_objects.tif"))
+    [(_, kwargs, kind)] = reader(str(out / "s_objects.tif"))
+    assert kind == "labels" and kwargs["scale"] == (2.0, 0.5, 0.5)
