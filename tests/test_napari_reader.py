@@ -13,6 +13,7 @@ import tifffile
 import yaml
 
 from tests.test_predict_objects import local_net, nuclei_image
+from unetlab.data import ome
 from unetlab.inference.files import predict_file
 from unetlab.inference.records import embedded_key
 from unetlab.napari.reader import PATTERNS, axis_scale, class_names, get_reader, read_output
@@ -63,6 +64,23 @@ def test_2d_class_map_and_objects_read_as_labels_at_their_pixel_size(outputs, fo
         assert kind == "labels" and data.shape == (40, 48) and kwargs["scale"] == (0.25, 0.25)
     [(_, kwargs, _)] = read_output(outputs / folder / "p_prob.tif")
     assert kwargs["channel_axis"] == 0 and kwargs["scale"] == (0.25, 0.25)
+
+
+def test_a_pyramid_reads_as_lazy_multiscale_levels(tmp_path, monkeypatch):
+    """A large image's OME-TIFF of several levels: each level a Zarr view, not read whole."""
+    monkeypatch.setattr(ome, "CHUNK", 16)  # 40 x 48 -> 20 x 24 -> 10 x 12
+    um = dict(imagej=True, resolution=(4, 4), metadata={"unit": "um"})
+    tifffile.imwrite(tmp_path / "p.tif", nuclei_image(40, 48), **um)
+    both = dict(objects=True, save_probabilities=True, large_threshold=9)
+    predict_file(local_net(), tmp_path / "p.tif", tmp_path / "out", **both)
+    path = tmp_path / "out" / "p_objects.tif"
+    [(data, kwargs, kind)] = read_output(path)
+    assert kind == "labels" and kwargs["multiscale"] and kwargs["scale"] == (0.25, 0.25)
+    assert [level.shape for level in data] == [(40, 48), (20, 24), (10, 12)]
+    assert not isinstance(data[0], np.ndarray)
+    np.testing.assert_array_equal(data[0][:], tifffile.imread(path, level=0))
+    [(data, kwargs, kind)] = read_output(tmp_path / "out" / "p_prob.tif")
+    assert kind == "image" and kwargs["channel_axis"] == 0 and data[1].shape == (3, 20, 24)
 
 
 def test_other_files_are_left_to_napari(outputs, tmp_path):

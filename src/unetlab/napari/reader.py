@@ -41,22 +41,43 @@ def read_output(path) -> list[LayerTuple]:
     the record's class names; each at the file's scale (:func:`axis_scale`), the record in
     ``metadata["unetlab_prediction"]``."""
     path = Path(path[0] if isinstance(path, (list, tuple)) else path)
-    import tifffile
-
-    letters, _ = series_axes(path) or ("", ())
-    record = tiff_record(path) or {}
-    data = tifffile.imread(path, series=0, level=0)
+    letters, shape = series_axes(path) or ("", ())
+    data, multiscale = pixels(path)
     scale = axis_scale(letters, read_pixel_size(path))
     stem = path.name[: -len(path.suffix)]
-    meta = {"unetlab_prediction": record}
+    record = tiff_record(path) or {}
+    kwargs = {"metadata": {"unetlab_prediction": record}}
+    if multiscale:
+        kwargs["multiscale"] = True
     if stem.endswith("_prob") and "C" in letters:
         c = letters.index("C")
-        names = class_names(record, data.shape[c])
-        kwargs = {"channel_axis": c, "name": [f"{stem} {n}" for n in names]}
+        names = class_names(record, shape[c])
+        kwargs |= {"channel_axis": c, "name": [f"{stem} {n}" for n in names]}
         del scale[c]
-        return [(data, {**kwargs, "scale": tuple(scale), "metadata": meta}, "image")]
-    kind = "image" if data.dtype.kind == "f" else "labels"
-    return [(data, {"name": stem, "scale": tuple(scale), "metadata": meta}, kind)]
+        return [(data, {**kwargs, "scale": tuple(scale)}, "image")]
+    full = data[0] if multiscale else data
+    kind = "image" if np.dtype(full.dtype).kind == "f" else "labels"
+    return [(data, {**kwargs, "name": stem, "scale": tuple(scale)}, kind)]
+
+
+def pixels(path: Path) -> tuple[np.ndarray | list, bool]:
+    """(the pixels of the TIFF at ``path``, whether they are a pyramid): a one-level file
+    read whole; a pyramid (a large image's OME-TIFF) as lazy Zarr views of its levels, full
+    resolution first (napari's multiscale data), the file left open for them."""
+    import tifffile
+    import zarr
+
+    tif = tifffile.TiffFile(path)
+    try:
+        series = tif.series[0]
+        if len(series.levels) == 1:
+            with tif:
+                return series.asarray(), False
+        levels = range(len(series.levels))
+        return [zarr.open(series.aszarr(level=i), mode="r") for i in levels], True
+    except BaseException:
+        tif.close()
+        raise
 
 
 def axis_scale(letters: str, pixel: PixelSize | None) -> list[float]:
