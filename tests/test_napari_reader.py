@@ -25,7 +25,7 @@ MANIFEST = Path(__file__).resolve().parents[1] / "src" / "unetlab" / "napari" / 
 def outputs(tmp_path_factory) -> Path:
     """predict's own outputs: a stack's 3-D objects and probabilities (given 0.5 µm pixels,
     2 µm planes) and a 2-D image's class map, objects and probabilities (0.25 µm pixels),
-    also streamed as large (OME-TIFF, in ome/)."""
+    also streamed as large (OME-TIFF in ome/, OME-Zarr in zarr/)."""
     tmp = tmp_path_factory.mktemp("reader")
     stack = np.stack([nuclei_image(40, 48, seed) for seed in range(4)])
     tifffile.imwrite(tmp / "s.tif", stack, metadata=None, photometric="minisblack")
@@ -36,6 +36,8 @@ def outputs(tmp_path_factory) -> Path:
     tifffile.imwrite(tmp / "p.tif", plane, imagej=True, resolution=(4, 4), metadata={"unit": "um"})
     predict_file(local_net(), tmp / "p.tif", tmp / "out", **both)
     predict_file(local_net(), tmp / "p.tif", tmp / "ome", **both, large_threshold=9)
+    zarr = dict(large_threshold=9, output_format="ome-zarr")
+    predict_file(local_net(), tmp / "p.tif", tmp / "zarr", **both, **zarr)
     return tmp
 
 
@@ -66,6 +68,18 @@ def test_2d_class_map_and_objects_read_as_labels_at_their_pixel_size(outputs, fo
     assert kwargs["channel_axis"] == 0 and kwargs["scale"] == (0.25, 0.25)
 
 
+def test_ome_zarr_outputs_read_at_their_scale(outputs):
+    """A large image's OME-Zarr folders (read_output in Python; napari is not offered
+    folders: ``accepts_directories`` false): lazy, at their scale."""
+    path = outputs / "zarr" / "p_objects.ome.zarr"
+    assert get_reader(str(path)) is read_output
+    [(data, kwargs, kind)] = read_output(str(path))
+    assert kind == "labels" and kwargs["name"] == "p_objects" and kwargs["scale"] == (0.25, 0.25)
+    assert not isinstance(data, np.ndarray) and data.shape == (40, 48) and data[:].max() > 0
+    [(data, kwargs, kind)] = read_output(outputs / "zarr" / "p_prob.ome.zarr")
+    assert kind == "image" and kwargs["channel_axis"] == 0 and kwargs["scale"] == (0.25, 0.25)
+
+
 def test_a_pyramid_reads_as_lazy_multiscale_levels(tmp_path, monkeypatch):
     """A large image's OME-TIFF of several levels: each level a Zarr view, not read whole."""
     monkeypatch.setattr(ome, "CHUNK", 16)  # 40 x 48 -> 20 x 24 -> 10 x 12
@@ -81,6 +95,9 @@ def test_a_pyramid_reads_as_lazy_multiscale_levels(tmp_path, monkeypatch):
     np.testing.assert_array_equal(data[0][:], tifffile.imread(path, level=0))
     [(data, kwargs, kind)] = read_output(tmp_path / "out" / "p_prob.tif")
     assert kind == "image" and kwargs["channel_axis"] == 0 and data[1].shape == (3, 20, 24)
+    predict_file(local_net(), tmp_path / "p.tif", tmp_path / "z", **both, output_format="ome-zarr")
+    [(data, kwargs, _)] = read_output(tmp_path / "z" / "p_objects.ome.zarr")
+    assert kwargs["multiscale"] and [level.shape for level in data][1:] == [(20, 24), (10, 12)]
 
 
 def test_other_files_are_left_to_napari(outputs, tmp_path):
@@ -90,6 +107,9 @@ def test_other_files_are_left_to_napari(outputs, tmp_path):
     for path in (outputs / "s.tif", tmp_path / "theirs_objects.tif", tmp_path / "text_objects.tif"):
         assert get_reader(str(path)) is None
     assert get_reader(str(outputs / "out")) is None
+    zarr = pytest.importorskip("zarr")
+    zarr.open_group(tmp_path / "theirs_objects.ome.zarr", mode="w", zarr_format=2)
+    assert get_reader(str(tmp_path / "theirs_objects.ome.zarr")) is None
     assert get_reader([str(outputs / "out" / "p_objects.tif")] * 2) is None
 
 
@@ -113,13 +133,18 @@ def test_manifest_reader_takes_only_unetlab_output_names():
 
 def test_npe2_offers_only_unetlab_output_names_to_the_reader(outputs):
     """Through npe2's own plugin manager (where it is installed, with napari): the manifest
-    loads, the reader is offered ``<stem>_objects.tif`` but not a class map or an input."""
+    loads, the reader is offered ``<stem>_objects.tif`` but not a class map, an input or a
+    folder."""
     npe2 = pytest.importorskip("npe2")
     manager = npe2.PluginManager()
     manager.register(npe2.PluginManifest.from_file(MANIFEST))
     manager.activate("unetlab")
     out = outputs / "out"
-    for path, offered in ((out / "s_objects.tif", ["unetlab"]), (out / "s.tif", [])):
+    folder = outputs / "zarr" / "p_objects.ome.zarr"
+    for path, offered in ((out / "s_objects.tif", ["unetlab"]), (out / "s.tif", [])) + (
+        (folder, []),  # npe2 would offer every folder to a reader that accepts them
+        (outputs / "zarr", []),
+    ):
         assert [r.plugin_name for r in manager.iter_compatible_readers([str(path)])] == offered
     reader = manager.commands.get("unetlab.read_output")(str(out / "s_objects.tif"))
     [(_, kwargs, kind)] = reader(str(out / "s_objects.tif"))

@@ -1,9 +1,9 @@
 """The napari reader of unetlab's own outputs (npe2 ``readers`` in ``napari.yaml``), as plain
 functions (no napari): File > Open of ``<stem>_objects.tif`` or ``<stem>_prob.tif`` gives a
 labels or image layer at the pixel size and z spacing the file records, which napari's own
-TIFF reader leaves out. A file is unetlab's when it carries a prediction record
-(:func:`unetlab.inference.records.tiff_record`); any other gives None, and napari tries its
-other readers."""
+TIFF reader leaves out (:func:`read_output` reads a large image's ``.ome.zarr`` folders too). A file is unetlab's
+when it carries a prediction record (:func:`unetlab.inference.records.tiff_record`, an
+OME-Zarr's attributes); any other gives None, and napari tries its other readers."""
 
 from __future__ import annotations
 
@@ -13,57 +13,68 @@ from pathlib import Path
 
 import numpy as np
 
+from unetlab.data.slides import is_zarr
 from unetlab.data.tiffmeta import PixelSize, read_pixel_size, series_axes
 from unetlab.inference.records import tiff_record
 
 #: the output names the reader is offered (``filename_patterns`` of ``napari.yaml``): the
 #: class maps are ``<stem>.tif``, a name any TIFF has, so napari would ask for a reader for
-#: every TIFF
+#: every TIFF; and no folders (npe2 offers a reader that accepts directories every folder,
+#: whatever its name): OME-Zarr outputs record their scale for napari-ome-zarr
 PATTERNS = ("*_objects.tif", "*_prob.tif")
 
 LayerTuple = tuple[np.ndarray, dict, str]
 
 
 def get_reader(path) -> Callable[[object], list[LayerTuple]] | None:
-    """npe2's reader command: :func:`read_output` for one unetlab output TIFF, else None (a
-    list of paths, a folder, another program's TIFF)."""
-    if not isinstance(path, (str, os.PathLike)) or not os.path.isfile(path):
+    """npe2's reader command: :func:`read_output` for one unetlab output (a TIFF, or a large
+    image's OME-Zarr folder, that carries a prediction record), else None (several paths,
+    another folder, another program's file)."""
+    if not isinstance(path, (str, os.PathLike)):
         return None
-    if series_axes(path) is None or tiff_record(path) is None:
+    if os.path.isdir(path):
+        return read_output if zarr_record(Path(path)) is not None else None
+    if not os.path.isfile(path) or series_axes(path) is None or tiff_record(path) is None:
         return None
     return read_output
 
 
 def read_output(path) -> list[LayerTuple]:
-    """napari layer-data tuples of a unetlab output TIFF (``path``, or a one-path list):
-    object ids (``<stem>_objects.tif``) and class maps (``<stem>.tif``) a labels layer,
+    """napari layer-data tuples of a unetlab output (``path``, or a one-path list): object
+    ids (``<stem>_objects.tif``) and class maps (``<stem>.tif``) a labels layer,
     probabilities (``<stem>_prob.tif``) an image layer split by class (its C axis), named by
-    the record's class names; each at the file's scale (:func:`axis_scale`), the record in
-    ``metadata["unetlab_prediction"]``."""
+    the record's class names; each at the file's scale (:func:`axis_scale`; an OME-Zarr's
+    own), the record in ``metadata["unetlab_prediction"]``. A pyramid (a large image's
+    OME-TIFF or OME-Zarr) is napari multiscale data, its levels read lazily."""
     path = Path(path[0] if isinstance(path, (list, tuple)) else path)
-    letters, shape = series_axes(path) or ("", ())
-    data, multiscale = pixels(path)
-    scale = axis_scale(letters, read_pixel_size(path))
-    stem = path.name[: -len(path.suffix)]
-    record = tiff_record(path) or {}
-    kwargs = {"metadata": {"unetlab_prediction": record}}
-    if multiscale:
-        kwargs["multiscale"] = True
+    if path.is_dir():
+        data, letters, scale = zarr_pixels(path)
+        record, stem = zarr_record(path) or {}, path.name.removesuffix(".zarr").removesuffix(".ome")
+    else:
+        letters, _ = series_axes(path) or ("", ())
+        data, scale = pixels(path), axis_scale(letters, read_pixel_size(path))
+        record, stem = tiff_record(path) or {}, path.name[: -len(path.suffix)]
+    return [layer_tuple(data, letters, scale, record, stem)]
+
+
+def layer_tuple(data, letters: str, scale: list[float], record: dict, stem: str) -> LayerTuple:
+    """The layer-data tuple of an output's ``data`` (an array, or a pyramid's levels: a
+    list) of axes ``letters`` (``ZYX``, ``CYX``), µm per step ``scale``, named ``stem``."""
+    full = data[0] if isinstance(data, list) else data
+    kwargs = {"metadata": {"unetlab_prediction": record}, "multiscale": isinstance(data, list)}
     if stem.endswith("_prob") and "C" in letters:
         c = letters.index("C")
-        names = class_names(record, shape[c])
+        names = class_names(record, full.shape[c])
         kwargs |= {"channel_axis": c, "name": [f"{stem} {n}" for n in names]}
-        del scale[c]
-        return [(data, {**kwargs, "scale": tuple(scale)}, "image")]
-    full = data[0] if multiscale else data
+        return data, {**kwargs, "scale": tuple(scale[:c] + scale[c + 1 :])}, "image"
     kind = "image" if np.dtype(full.dtype).kind == "f" else "labels"
-    return [(data, {**kwargs, "name": stem, "scale": tuple(scale)}, kind)]
+    return data, {**kwargs, "name": stem, "scale": tuple(scale)}, kind
 
 
-def pixels(path: Path) -> tuple[np.ndarray | list, bool]:
-    """(the pixels of the TIFF at ``path``, whether they are a pyramid): a one-level file
-    read whole; a pyramid (a large image's OME-TIFF) as lazy Zarr views of its levels, full
-    resolution first (napari's multiscale data), the file left open for them."""
+def pixels(path: Path) -> np.ndarray | list:
+    """The pixels of the TIFF at ``path``: a one-level file read whole; a pyramid (a large
+    image's OME-TIFF) as a list of lazy Zarr views of its levels, full resolution first
+    (napari's multiscale data), the file left open for them."""
     import tifffile
     import zarr
 
@@ -72,12 +83,41 @@ def pixels(path: Path) -> tuple[np.ndarray | list, bool]:
         series = tif.series[0]
         if len(series.levels) == 1:
             with tif:
-                return series.asarray(), False
+                return series.asarray()
         levels = range(len(series.levels))
-        return [zarr.open(series.aszarr(level=i), mode="r") for i in levels], True
+        return [zarr.open(series.aszarr(level=i), mode="r") for i in levels]
     except BaseException:
         tif.close()
         raise
+
+
+def zarr_record(path: Path) -> dict | None:
+    """The prediction record of a large image's OME-Zarr output folder (its attributes'
+    ``unetlab.prediction``); None for another folder."""
+    if not is_zarr(path):
+        return None
+    import zarr
+
+    try:
+        attrs = dict(zarr.open_group(path, mode="r").attrs)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    found = (attrs.get("unetlab") or {}).get("prediction")
+    return found if isinstance(found, dict) and "multiscales" in attrs else None
+
+
+def zarr_pixels(path: Path) -> tuple[list | object, str, list[float]]:
+    """(the lazy levels, or the one level, axis letters, level 0's scale) of an OME-Zarr
+    output folder."""
+    import zarr
+
+    group = zarr.open_group(path, mode="r")
+    scales = dict(group.attrs)["multiscales"][0]
+    letters = "".join(str(a["name"])[0].upper() for a in scales["axes"])
+    levels = [group[d["path"]] for d in scales["datasets"]]
+    found = [t for t in scales["datasets"][0]["coordinateTransformations"] if "scale" in t]
+    scale = [float(v) for v in found[0]["scale"]] if found else [1.0] * len(letters)
+    return levels if len(levels) > 1 else levels[0], letters, scale
 
 
 def axis_scale(letters: str, pixel: PixelSize | None) -> list[float]:
