@@ -20,7 +20,7 @@ from unetlab.inference.records import tiff_record
 #: the output names the reader is offered (``filename_patterns`` of ``napari.yaml``): the
 #: class maps are ``<stem>.tif``, a name any TIFF has, so napari would ask for a reader for
 #: every TIFF; and no folders (npe2 offers a reader that accepts directories every folder,
-#: whatever its name): OME-Zarr outputs record their scale for napari-ome-zarr
+#: whatever its name); OME-Zarr outputs record their scale in OME-Zarr's own metadata
 PATTERNS = ("*_objects.tif", "*_prob.tif")
 
 LayerTuple = tuple[np.ndarray, dict, str]
