@@ -35,15 +35,16 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from kromp_split import cached_images, merges_and_splits, model_options
+from kromp_objects import found_scores
+from kromp_split import cached_images, model_options
 from unetlab.inference.necks import neck_pieces
+from unetlab.inference.necks import split_necks as library_split_necks
 from unetlab.inference.objects import (
     compact,
     enclosed_specks_joined,
     objects_from_probabilities,
     remove_small_objects,
 )
-from unetlab.metrics.objects import object_scores, summarize_objects
 
 RULES = {"current": None}
 for _h in (0.5, 1.0):
@@ -74,25 +75,17 @@ def split_necks(
     instead (a trial)."""
     from skimage.morphology import convex_hull_image
 
-    out = np.asarray(ids, np.int64).copy()
-    next_id = int(out.max(initial=0)) + 1
-    areas = np.bincount(out.ravel())
-    median = float(np.median(areas[1:][areas[1:] > 0])) if out.any() else 0.0
+    areas = np.bincount(np.asarray(ids, np.int64).ravel())
+    median = float(np.median(areas[1:][areas[1:] > 0])) if areas[1:].any() else 0.0
     median = big[3] if big and len(big) > 3 else median
-    for i, box in enumerate(ndimage.find_objects(ids), 1):
-        if box is None:
-            continue
-        mask, limit = np.pad(ids[box] == i, 1), ratio
+
+    def pieces_of(mask: np.ndarray, i: int) -> np.ndarray | None:
+        limit = ratio
         if big and areas[i] > big[0] * median:
             limit = big[2] if areas[i] < big[1] * convex_hull_image(mask).sum() else ratio
-        pieces = object_pieces(mask, h, limit, least)
-        if pieces is None:
-            continue
-        pieces = pieces[1:-1, 1:-1]
-        extra = pieces > 1
-        out[box][extra] = next_id + pieces[extra] - 2
-        next_id += int(pieces.max()) - 1
-    return compact(out)
+        return object_pieces(mask, h, limit, least)
+
+    return compact(library_split_necks(ids, least, pieces_of))
 
 
 def object_pieces(mask: np.ndarray, h: float, ratio: float, least: int) -> np.ndarray | None:
@@ -116,26 +109,9 @@ def objects(probabilities: np.ndarray, options, rule) -> np.ndarray:
 
 def scores(images, options, rule) -> dict:
     """F1, DSB, PQ, counts, merges and splits of ``rule`` over ``images``, and its CPU s."""
-    per, errors, merges, splits, start = [], [], 0, 0, time.process_time()
-    for _, probabilities, truth in images:
-        ids = objects(probabilities, options, rule)
-        s = object_scores(ids, truth)
-        m, k = merges_and_splits(ids, truth)
-        merges, splits = merges + m, splits + k
-        errors.append(abs(s["pred_objects"] - s["true_objects"]) / s["true_objects"])
-        per.append(s)
-    total = summarize_objects(per)
-    return {
-        "f1": round(total["object_f1"], 4),
-        "dsb": round(total["dsb"], 4),
-        "pq": round(total["pq"], 4),
-        "pred": total["pred_objects"],
-        "true": total["objects"],
-        "mean_abs_count_error": round(float(np.mean(errors)), 4),
-        "merges": merges,
-        "splits": splits,
-        "cpu_s": round(time.process_time() - start, 1),
-    }
+    start = time.process_time()
+    found = found_scores(images, lambda probabilities: objects(probabilities, options, rule))
+    return {**found, "cpu_s": round(time.process_time() - start, 1)}
 
 
 def seam_ratios(pred: np.ndarray, truth: np.ndarray) -> list[float]:

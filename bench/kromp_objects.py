@@ -139,9 +139,15 @@ def diagnose(images, options: ObjectOptions, trial: tuple, data_images: dict) ->
 
 def scores(images, options: ObjectOptions, trial: tuple) -> dict:
     """F1, DSB, PQ, counts, count errors, merges and splits of ``options`` over ``images``."""
+    return found_scores(images, lambda probabilities: objects(probabilities, options, *trial))
+
+
+def found_scores(images, find) -> dict:
+    """F1, DSB, PQ, counts, count errors, merges and splits of the objects ``find`` gives
+    from each image's probabilities, over ``images``."""
     per, errors, merges, splits = [], [], 0, 0
     for _, probabilities, truth in images:
-        ids = objects(probabilities, options, *trial)
+        ids = find(probabilities)
         s = object_scores(ids, truth)
         m, k = merges_and_splits(ids, truth)
         merges, splits = merges + m, splits + k

@@ -18,16 +18,18 @@ NECK_RATIO = 0.9  # a cut stays where its neck is at most this x the smaller pie
 NECK_SMOOTH = 1.0  # px, sigma of the Gaussian that smooths the distance
 
 
-def split_necks(ids: np.ndarray, least: int = 1) -> np.ndarray:
+def split_necks(ids: np.ndarray, least: int = 1, pieces_of=None) -> np.ndarray:
     """Each object of ``ids`` split at its narrow necks into pieces of ``least`` px or more
     (int64 ids; the first piece keeps the object's id, the others come after every object;
-    not renumbered)."""
+    not renumbered). ``pieces_of(mask, id)``: another rule for one object's padded mask
+    (the bench's trials), :func:`neck_pieces` by default."""
     out = np.asarray(ids, np.int64).copy()
     next_id = int(out.max(initial=0)) + 1
     for i, box in enumerate(ndimage.find_objects(np.asarray(ids)), 1):
         if box is None:
             continue
-        pieces = neck_pieces(np.pad(out[box] == i, 1), least)
+        mask = np.pad(out[box] == i, 1)
+        pieces = neck_pieces(mask, least) if pieces_of is None else pieces_of(mask, i)
         if pieces is None:
             continue
         pieces = pieces[1:-1, 1:-1]
