@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import struct
+import tracemalloc
 import zlib
 
 import numpy as np
@@ -116,3 +117,20 @@ def test_a_truncated_or_damaged_png_gives_no_key(tmp_path, damage):
     assert embedded_key(path) is None
     with pytest.raises(ImageReadError, match="damaged.png: (truncated|broken|not a) PNG"):
         read_png_text(path)
+
+
+def test_a_damaged_chunk_length_is_refused_before_it_is_read(tmp_path):
+    """A length field of 4 GB in a 100-byte file: read into 4 GB before (a MemoryError where
+    memory is short, which embedded_key did not catch), refused as truncated now."""
+    data = _written(tmp_path, "grey8").read_bytes()
+    path = tmp_path / "damaged.png"
+    path.write_bytes(data[:8] + struct.pack(">I", 0xFFFFFFF0) + data[12:])
+    tracemalloc.start()
+    try:
+        with pytest.raises(ImageReadError, match="truncated PNG file .in its b'IHDR' chunk"):
+            read_png_text(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20
+    assert embedded_key(path) is None

@@ -32,9 +32,10 @@ def read_png_text(path: str | os.PathLike) -> dict[str, str]:
     with open(path, "rb") as f:
         if f.read(len(SIGNATURE)) != SIGNATURE:
             raise ImageReadError(f"{path}: not a PNG file")
+        size = os.fstat(f.fileno()).st_size
         kind = b""
         while kind != b"IEND":
-            kind, data = _chunk(f, path)
+            kind, data = _chunk(f, path, size)
             if kind in _READERS:
                 found = _READERS[kind](data)
                 if found is not None:
@@ -42,12 +43,15 @@ def read_png_text(path: str | os.PathLike) -> dict[str, str]:
     return text
 
 
-def _chunk(f, path) -> tuple[bytes, bytes]:
-    """The next chunk's type and data, its CRC checked."""
+def _chunk(f, path, size: int) -> tuple[bytes, bytes]:
+    """The next chunk's type and data, its CRC checked; a length past the file's ``size``
+    bytes is refused before it is read (a damaged length of 4 GB was read into 4 GB)."""
     head = f.read(_HEAD.size)
     if len(head) < _HEAD.size:
         raise ImageReadError(f"{path}: truncated PNG file (no IEND chunk)")
     length, kind = _HEAD.unpack(head)
+    if length > size - f.tell():
+        raise ImageReadError(f"{path}: truncated PNG file (in its {kind!r} chunk)")
     data = f.read(length)
     crc = f.read(4)
     if len(data) < length or len(crc) < 4:
