@@ -35,6 +35,16 @@ def test_watershed_seeds_is_the_cli_flag():
     np.testing.assert_array_equal(ids, by_hand(net, image, options))
 
 
+def test_split_necks_is_the_cli_flag():
+    """As distance_split and split_interior: it was refused ('split_necks: an ObjectOptions
+    field that predict_objects takes in object_options=...')."""
+    net, image = local_net(), nuclei_image(64, 64)
+    ids, _ = predict_objects(net, image, split_necks=True)
+    options = ObjectOptions.for_model(net, split_necks=True)
+    assert options.split_necks
+    np.testing.assert_array_equal(ids, by_hand(net, image, options))
+
+
 def test_object_options_gives_every_field_and_the_keywords_win():
     net, image = local_net(), nuclei_image(64, 64)
     given = replace(ObjectOptions.for_model(net), fill_holes=False, min_area=50)

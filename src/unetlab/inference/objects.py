@@ -1407,6 +1407,7 @@ def predict_objects(
     distance_split: bool | None = None,
     split_interior: bool | None = None,
     watershed_seeds: float | None = None,
+    split_necks: bool | None = None,
     object_options: ObjectOptions | None = None,
     pixel_size: float | tuple[float, float] | None = None,
     objects_3d: bool = False,
@@ -1415,18 +1416,16 @@ def predict_objects(
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Objects of one image: ``(ids, table)``; with ``objects_3d``, of a z-stack array in 3-D.
 
-    ``image``: (H, W) or (H, W, C) (a path is refused: ``unetlab.read_image`` it first);
-    :func:`unetlab.inference.predict.predict_image` predicts its probabilities (tiled, so an
-    object a tile edge cuts comes out whole; ``predict_options`` such as ``tile_size``,
-    ``tta``, ``scale`` go to it). ``ids``: (H, W) uint16 object ids 1..n (uint32 past 65,535),
-    0 = background. ``table``: :func:`object_table` with the image's raw values, and ``_um``
-    columns for a ``pixel_size`` (µm per pixel, one number or (y, x)). ``min_area`` .. ``watershed_seeds``: the :class:`ObjectOptions` fields
-    (``--min-area`` .. ``--watershed-seeds``); those left None come from ``object_options``
-    (all at once, as ``evaluate_model`` takes it), by default :meth:`ObjectOptions.for_model`.
-    ``objects_3d``: ``image`` is a (Z, Y, X[, C]) stack, and ``(ids, table)`` are what
-    ``predict_file(..., objects_3d=True)`` writes: (Z, Y, X) ids, one per object across its
-    planes, one table row per 3-D object, ``_um`` columns where ``pixel_size`` and
-    ``z_spacing`` (µm between planes) are given (:mod:`unetlab.inference.objects_3d`)."""
+    ``image``: (H, W) or (H, W, C) (a path is refused: ``unetlab.read_image`` it first),
+    predicted tiled by :func:`unetlab.inference.predict.predict_image` (``predict_options``
+    such as ``tile_size``, ``tta``, ``scale`` go to it). ``ids``: (H, W) uint16 ids 1..n
+    (uint32 past 65,535), 0 = background; ``table``: :func:`object_table` with the image's
+    raw values, ``_um`` columns for a ``pixel_size`` (µm per pixel, one number or (y, x)).
+    ``min_area`` .. ``split_necks``: the :class:`ObjectOptions` fields (``--min-area`` ..
+    ``--split-necks``); those left None come from ``object_options`` (all at once, as
+    ``evaluate_model`` takes it), by default :meth:`ObjectOptions.for_model`. ``objects_3d``:
+    ``image`` is a (Z, Y, X[, C]) stack, ``(ids, table)`` what ``predict_file(...,
+    objects_3d=True)`` writes (one row per 3-D object; ``z_spacing``: µm between planes)."""
     fields = dict(
         min_area=min_area,
         seed_threshold=seed_threshold,
@@ -1434,6 +1433,7 @@ def predict_objects(
         distance_split=distance_split,
         split_interior=split_interior,
         watershed_seeds=watershed_seeds,
+        split_necks=split_necks,
     )
     options = _chosen_options(model, object_options, predict_options, fields)
     options = _at_scale(model, options, predict_options.get("scale", 1))
