@@ -51,6 +51,17 @@ def test_predict_row_compares_with_the_model_alone():
     )
 
 
+def test_predict_row_batches_as_predict_does_on_a_cpu(monkeypatch):
+    """Its batch is the one predict chooses on the device (CPU_BATCH_PIXELS); it chose a
+    GPU's, up to 8 tiles, and timed batches a CPU predict no longer runs."""
+    from unetlab.inference import sizing
+
+    monkeypatch.setattr(sizing, "CPU_BATCH_PIXELS", 32 * 32)  # one tile reaches it
+    net = _tiny(padding="same")
+    row = bench.bench_predict(net, (100, 70), tile_size=32, repeat=1, warmup=0)
+    assert row["tiles"] > 1 and row["batch"] == 1
+
+
 def test_train_step_splits_data_and_compute():
     row = bench.bench_train_step(_tiny(norm="batch"), 92, steps=1, warmup=0)
     assert row["seconds"] == pytest.approx(row["data_seconds"] + row["compute_seconds"], abs=2e-4)

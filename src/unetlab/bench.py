@@ -425,7 +425,7 @@ def _predict_setup(model: UNet, shape: tuple[int, int], tile_size, batch_size, d
     model = model.eval().to(memory_format=fmt)  # as the CLI does: no conversion per call
     budget = memory_budget(torch.device(device))
     grid, batch = choose_tiling(
-        model, shape, tile_size=tile_size, batch_size=batch_size, budget=budget
+        model, shape, tile_size=tile_size, batch_size=batch_size, budget=budget, device=device
     )
     return model, image, grid, batch
 
