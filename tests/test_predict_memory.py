@@ -67,3 +67,4 @@ def test_page_zeros_are_zero_and_of_their_dtype(monkeypatch):
     assert page.shape == (3, 5, 7) and page.dtype == np.float32 and not page.any()
     page[1] += 2  # writable
     assert page.sum() == 70
+    assert runtime.page_zeros((0, 5)).shape == (0, 5)  # mmap.mmap(-1, 0): OSError

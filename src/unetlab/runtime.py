@@ -236,7 +236,7 @@ def page_zeros(shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
     peak, 1.65 GB with malloc untuned (bench/README.md "Memory of a photo")."""
     dtype = np.dtype(dtype)
     count = int(np.prod(shape, dtype=np.int64))
-    if count * dtype.itemsize < PAGE_ARRAY_BYTES:
+    if count * dtype.itemsize < max(PAGE_ARRAY_BYTES, 1):  # mmap refuses 0 bytes
         return np.zeros(shape, dtype)
     pages = mmap.mmap(-1, count * dtype.itemsize)  # anonymous: zero-filled by the kernel
     return np.frombuffer(pages, dtype, count).reshape(shape)
