@@ -54,6 +54,21 @@ def test_h_maxima_float_with_a_maximum_h_above_the_range_or_wide():
         h_maxima_float(image.astype(np.float32), 0.4)
 
 
+def test_single_voxel_peaks_are_settled_without_a_box_each(monkeypatch):
+    """A lattice of 1,024 single-voxel peaks of many heights: one box labelled per peak took
+    0.70 s against skimage's 0.01 (8 x 64 x 64); settled at once, the same voxels."""
+    image = np.zeros((8, 32, 32))
+    image[::2, ::2, ::2] = 1 + np.random.default_rng(0).random((4, 16, 16))
+    image[1, 1, 1] = image[0, 0, 0]  # a peak of two voxels, beside 8 others: boxes still
+    boxes = []
+    alone = unetlab.inference.lean._alone_above
+    monkeypatch.setattr(
+        unetlab.inference.lean, "_alone_above", lambda *a: boxes.append(a[1]) or alone(*a)
+    )
+    assert np.array_equal(h_maxima_float(image, 0.5), h_maxima(image, 0.5).astype(bool))
+    assert 1 <= len(boxes) <= 9  # 1,018 before
+
+
 @pytest.mark.parametrize("slab", [1, 2**20])
 def test_distance_edt_gives_scipys_values(monkeypatch, slab):
     """objects_3d's distance: scipy's distance_transform_edt, float64, bit for bit."""

@@ -74,11 +74,31 @@ def h_maxima_float(image: np.ndarray, h: float) -> np.ndarray:
     todo = _candidates(image, h, out)
     where = np.argwhere(todo)
     levels = _levels(image[tuple(where.T)], h)
+    _settle_isolated(image, todo, out, where, levels, h)
     for k in np.argsort(-levels, kind="stable"):  # the highest first
         at, level = tuple(where[k]), float(levels[k])
         if todo[at]:
             _settle(image, todo, out, at, level, h)
     return out
+
+
+def _settle_isolated(
+    image: np.ndarray, todo: np.ndarray, out: np.ndarray, where: np.ndarray, levels, h: float
+) -> None:
+    """Settles at once the candidates (at ``where``, of ``levels``) with no neighbour above
+    their level: alone in the voxels above it, each is an h-maximum unless its own shifted
+    value lies above its level (what :func:`_alone_above` finds of it), and no other
+    candidate's answer reaches it (none joins it). One call each took 40-60x skimage's time
+    on a lattice of single-voxel peaks."""
+    highest = np.full(len(where), -np.inf)
+    for step in np.argwhere(CUBE) - 1:
+        at = where + step
+        inside = np.all((at >= 0) & (at < image.shape), axis=1) & step.any()
+        highest[inside] = np.maximum(highest[inside], image[tuple(at[inside].T)])
+    isolated = highest <= levels
+    spots = tuple(where[isolated].T)
+    out[spots] = ~(_shifted(image[spots], h) > levels[isolated])
+    todo[spots] = False
 
 
 def _settle(
