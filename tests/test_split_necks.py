@@ -54,3 +54,20 @@ def test_the_flag_reaches_the_options_and_their_line():
     options = ObjectOptions(mode="instances", min_area=50, split_necks=True)
     assert "split at narrow necks" in objects_line(options, recorded=True)
     assert "narrow necks" not in objects_line(ObjectOptions(mode="instances"), recorded=True)
+
+
+def test_a_blob_of_many_pieces_is_measured_once(monkeypatch):
+    """Each join measured the whole object again (its pieces' peaks and necks): a 1000²
+    blob of 545 pieces took 104 rounds of it, 17.7 s; now once an object, the same pieces
+    (checked against the old rounds on 45 blobs and discs when it changed)."""
+    from scipy import ndimage
+
+    f = ndimage.gaussian_filter(np.random.default_rng(0).random((200, 200)), 4)
+    blob = ndimage.label(f > np.quantile(f, 0.3))[0]
+    blob = (blob == np.argmax(np.bincount(blob.ravel())[1:]) + 1).astype(np.int32)
+    measures = []
+    maximum = ndimage.maximum
+    monkeypatch.setattr(ndimage, "maximum", lambda *a: measures.append(1) or maximum(*a))
+    ids = split_necks(blob, least=50)
+    assert ids.max() > 10 and len(measures) == 1
+    assert np.array_equal(ids > 0, blob > 0)

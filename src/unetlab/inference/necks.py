@@ -64,33 +64,59 @@ def joined_wide(
     pieces: np.ndarray, distance: np.ndarray, least: int, ratio: float = NECK_RATIO
 ) -> np.ndarray:
     """``pieces`` (0 outside) with the worst pair joined while one fails: a piece under
-    ``least`` px first, then the widest neck over ``ratio``."""
-    while True:
-        necks = neck_ratios(pieces, distance)
-        if not necks:
-            return pieces
-        areas = np.bincount(pieces.ravel())
-        bad = {p: (bool(min(areas[p[0]], areas[p[1]]) < least), r) for p, r in necks.items()}
-        worst = max(bad, key=bad.__getitem__)
-        if bad[worst] <= (False, ratio):
-            return pieces
-        pieces = np.where(pieces == worst[1], worst[0], pieces)
-        pieces = np.unique(pieces, return_inverse=True)[1].reshape(pieces.shape)
+    ``least`` px first, then the widest neck over ``ratio`` (of equal ones, the pair whose
+    shared edge comes first). A joined pair's necks, peaks and areas are those of its two
+    parts combined, not measured again over the object (a 1000² blob of 545 pieces: 104
+    measures of it, 17.7 s)."""
+    count = int(pieces.max())
+    peaks = ndimage.maximum(distance, pieces, np.arange(count + 1)).tolist()
+    areas = np.bincount(pieces.ravel(), minlength=count + 1).tolist()
+    necks = _saddles(pieces, distance)
+    root = np.arange(count + 1)
+
+    def badness(pair: tuple[int, int]) -> tuple:
+        (x, y), (saddle, first) = pair, necks[pair]
+        return min(areas[x], areas[y]) < least, saddle / min(peaks[x], peaks[y]), -first
+
+    while necks:
+        worst = max(necks, key=badness)
+        if badness(worst)[:2] <= (False, ratio):
+            break
+        keep, gone = worst
+        root[root == gone] = keep
+        peaks[keep], areas[keep] = max(peaks[keep], peaks[gone]), areas[keep] + areas[gone]
+        necks = _merged(necks, keep, gone)
+    return np.unique(root, return_inverse=True)[1][pieces]
 
 
-def neck_ratios(pieces: np.ndarray, distance: np.ndarray) -> dict[tuple[int, int], float]:
-    """For each pair of 4-adjacent pieces: the largest ``distance`` on their shared edge
-    over the smaller of the two pieces' largest distances."""
+def _merged(necks: dict, keep: int, gone: int) -> dict:
+    """``necks`` with piece ``gone`` part of ``keep``: their pair dropped, the necks of each
+    to a third piece combined (the highest saddle, the first edge)."""
+    out: dict[tuple[int, int], tuple[float, int]] = {}
+    for (x, y), (saddle, first) in necks.items():
+        x, y = (keep if x == gone else x), (keep if y == gone else y)
+        if x == y:
+            continue
+        pair = (min(x, y), max(x, y))
+        if pair in out:
+            saddle, first = max(saddle, out[pair][0]), min(first, out[pair][1])
+        out[pair] = (saddle, first)
+    return out
+
+
+def _saddles(pieces: np.ndarray, distance: np.ndarray) -> dict:
+    """For each pair of 4-adjacent pieces (lower id first): the largest ``distance`` on
+    their shared edge and where that edge first comes (vertical edges, then horizontal)."""
     a = np.concatenate([pieces[1:].ravel(), pieces[:, 1:].ravel()])
     b = np.concatenate([pieces[:-1].ravel(), pieces[:, :-1].ravel()])
     d = np.maximum(
         np.concatenate([distance[1:].ravel(), distance[:, 1:].ravel()]),
         np.concatenate([distance[:-1].ravel(), distance[:, :-1].ravel()]),
     )
-    edge = (a > 0) & (b > 0) & (a != b)
-    lo, hi, d = np.minimum(a, b)[edge], np.maximum(a, b)[edge], d[edge]
-    peaks = ndimage.maximum(distance, pieces, np.arange(int(pieces.max()) + 1))
-    saddle: dict[tuple[int, int], float] = {}
-    for x, y, v in zip(lo.tolist(), hi.tolist(), d.tolist()):
-        saddle[(x, y)] = max(v, saddle.get((x, y), 0.0))
-    return {p: v / min(peaks[p[0]], peaks[p[1]]) for p, v in saddle.items()}
+    edge = np.flatnonzero((a > 0) & (b > 0) & (a != b))
+    lo, hi = np.minimum(a, b)[edge], np.maximum(a, b)[edge]
+    saddles: dict[tuple[int, int], tuple[float, int]] = {}
+    for x, y, v, at in zip(lo.tolist(), hi.tolist(), d[edge].tolist(), edge.tolist()):
+        seen = saddles.get((x, y))
+        saddles[(x, y)] = (v, at) if seen is None else (max(v, seen[0]), seen[1])
+    return saddles
