@@ -8,11 +8,13 @@ from __future__ import annotations
 import mmap
 
 import numpy as np
+import tifffile
 import torch
 
 from unetlab import predict_image, runtime
 from unetlab.inference import sizing
 from unetlab.inference.sizing import choose_tiling
+from unetlab.inference.slides import predict_slide
 from unetlab.inference.tiling import Geometry, tile_grid, tiled_apply
 from unetlab.models import UNet
 
@@ -41,6 +43,21 @@ def test_predict_image_batches_tiles_as_its_device_allows(monkeypatch):
     tiles = len(choose_tiling(model, image.shape, tile_size=32)[0])
     monkeypatch.setattr(sizing, "CPU_BATCH_PIXELS", 32 * 32)  # a tile reaches it
     predict_image(model, image, tile_size=32, device="cpu")
+    assert tiles > 1 and sizes == [1] * tiles
+
+
+def test_a_streamed_slide_batches_tiles_as_its_device_allows(monkeypatch, tmp_path):
+    # stream_tiling called choose_tiling without the device: a streamed page on a CPU
+    # batched up to 8 tiles (8000 x 6000 RGB, 11 classes: 2 of 840 px, 0.5 GB more)
+    model = UNet(1, 2, depth=2, base_channels=2, padding="same").eval()
+    sizes = []
+    forward = model.forward
+    monkeypatch.setattr(model, "forward", lambda x: sizes.append(len(x)) or forward(x))
+    image = np.random.default_rng(0).integers(0, 255, (80, 80), np.uint8)
+    tifffile.imwrite(tmp_path / "s.tif", image, tile=(32, 32), compression="zlib")
+    tiles = len(choose_tiling(model, image.shape, tile_size=32)[0])
+    monkeypatch.setattr(sizing, "CPU_BATCH_PIXELS", 32 * 32)  # a tile reaches it
+    predict_slide(model, tmp_path / "s.tif", tmp_path / "out", tile_size=32, device="cpu")
     assert tiles > 1 and sizes == [1] * tiles
 
 

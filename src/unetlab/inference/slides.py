@@ -330,19 +330,21 @@ def _checked(image, name: str, raw=None, nodata: SlideNodata | None = None):
     return _Finite(image, name, invalid)
 
 
-def stream_tiling(model, slide: Slide, *, probabilities: bool, tile_size=None, batch_size=None):
+def stream_tiling(
+    model, slide: Slide, *, probabilities: bool, tile_size=None, batch_size=None, device=None
+):
     """The grid and batch size of a streamed page: ``STREAM_BUDGET`` less the image band
-    the page keeps and the output rows the writers buffer."""
+    the page keeps and the output rows the writers buffer; on a CPU ``device`` an automatic
+    batch reaches no more than :data:`~unetlab.inference.sizing.CPU_BATCH_PIXELS`."""
     _, h, w, c = slide.shape
     k = max(model.num_classes, 1)
     row_bytes = w * (c * slide.dtype.itemsize + 2 + (8 * k if probabilities else 0))
-    grid, batch = choose_tiling(
-        model, (h, w), tile_size=tile_size, batch_size=batch_size, budget=STREAM_BUDGET
-    )
+    sizes = dict(batch_size=batch_size, device=device)
+    grid, batch = choose_tiling(model, (h, w), tile_size=tile_size, budget=STREAM_BUDGET, **sizes)
     extra = row_bytes * (grid.tile[0] + 2 * ome.CHUNK)
     if tile_size is None and extra > 0.1 * STREAM_BUDGET:
         budget = max(STREAM_BUDGET - extra, 0.3 * STREAM_BUDGET)
-        grid, batch = choose_tiling(model, (h, w), batch_size=batch_size, budget=budget)
+        grid, batch = choose_tiling(model, (h, w), budget=budget, **sizes)
     chosen.note(tile_size=chosen.tile_value(grid.tile))
     return grid, batch
 
@@ -620,7 +622,8 @@ class _SlideRun:
         specs = _specs(model, slide, outputs, **made)
         finals = _finals(out_dir, path, outputs.output_format)
         stages = {key: ome.staging_path(finals[key]) for key in specs}
-        tiling = dict(tile_size=options.tile_size, batch_size=options.batch_size)
+        device = _device(model, options, group)
+        tiling = dict(tile_size=options.tile_size, batch_size=options.batch_size, device=device)
         grid, batch = stream_tiling(
             model, slide, probabilities=outputs.save_probabilities, **tiling
         )
@@ -633,7 +636,6 @@ class _SlideRun:
             found.name, found.position = path.name, position_of(path)
         made = (specs, finals, stages, grid, batch, found, outputs.output_format)
         every = _with_ids(specs, found, "spec")
-        device = _device(model, options, group)
         wanted = slide_resume.identity(
             path, every, grid, batch, world=group.world, device=device, nodata=nodata
         )
