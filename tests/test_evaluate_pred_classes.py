@@ -179,3 +179,76 @@ def test_a_hand_edited_record_is_read_as_no_record_not_a_traceback(tmp_path, out
             evaluate_predictions(tmp_path / "pred", tmp_path / "gt")
     else:
         assert evaluate_predictions(tmp_path / "pred", tmp_path / "gt").summary["miou"] == 1.0
+
+
+@pytest.fixture
+def binary_run(tmp_path):
+    """A model trained on 0/255 masks (its checkpoint's label values), its class maps of
+    class indices written by predict without --label-values, and 0/255 masks."""
+    from unetlab import UNet
+
+    rng = np.random.default_rng(1)
+    model = UNet(1, 2, depth=2, base_channels=2)
+    model.label_values = [0, 255]
+    save_model(tmp_path / "m.pt", model)
+    for name in ("a", "b"):
+        write_png(
+            tmp_path / "data" / "images" / f"{name}.png", rng.integers(0, 255, (20, 24), np.uint8)
+        )
+        mask = np.where(rng.random((20, 24)) < 0.4, 255, 0).astype(np.uint8)
+        write_png(tmp_path / "data" / "masks" / f"{name}.png", mask)
+    argv = ["predict", "--checkpoint", str(tmp_path / "m.pt"), "--input"]
+    argv += [
+        str(tmp_path / "data" / "images"),
+        "--output",
+        str(tmp_path / "out"),
+        "--device",
+        "cpu",
+    ]
+    assert main(argv) == 0
+    return tmp_path
+
+
+def test_pred_of_class_indices_reads_masks_by_the_training_values(binary_run, caplog):
+    """evaluate --pred of predict's class maps (class indices) against the 0/255 masks the
+    model was trained on scores without --label-values, as with --label-values 0 255 (s40:
+    refused, naming --label-values 0 255), and says so in one line."""
+    root = binary_run
+    caplog.set_level(logging.INFO)
+    argv = ["evaluate", "--pred", str(root / "out"), "--gt", str(root / "data")]
+    assert main([*argv, "--json", str(root / "plain.json")]) == 0
+    said = [r.getMessage() for r in caplog.records if "training's mask values" in r.getMessage()]
+    assert len(said) == 1 and "0 255" in said[0] and "--label-values" in said[0]
+    assert main([*argv, "--label-values", "0", "255", "--json", str(root / "given.json")]) == 0
+    plain, given = (json.loads((root / f).read_text()) for f in ("plain.json", "given.json"))
+    assert plain["classes"] == given["classes"] and plain["miou"] == given["miou"]
+    assert plain["miou"] is not None
+
+
+def test_masks_of_values_the_training_did_not_know_are_refused(binary_run, capsys):
+    """Masks holding a value the predict.json record does not know (1 of 0/1 masks): one
+    line naming the mask (its stem) and the values; --label-values 0 1 scores them."""
+    root = binary_run
+    mask = np.zeros((20, 24), np.uint8)
+    mask[5:15, 5:15] = 1
+    for name in ("a", "b"):
+        write_png(root / "data" / "masks" / f"{name}.png", mask)
+    argv = ["evaluate", "--pred", str(root / "out"), "--gt", str(root / "data")]
+    assert main(argv) != 0
+    err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert len(err) == 1 and "a: label value(s) [1]" in err[0] and "[0, 255]" in err[0], err
+    assert main([*argv, "--label-values", "0", "1"]) == 0
+
+
+def test_an_older_record_without_training_values_is_refused_as_before(binary_run):
+    """A predict.json from before records kept the training's label values: the masks'
+    255 refused, naming the label values 0 255, as before."""
+    from unetlab.errors import UnetlabError
+
+    root = binary_run
+    written = json.loads((root / "out" / "predict.json").read_text())
+    for record in written["records"].values():
+        assert record.pop("label_values") == [0, 255]
+    (root / "out" / "predict.json").write_text(json.dumps(written))
+    with pytest.raises(UnetlabError, match=r"label_values=\[0, 255\]"):
+        evaluate_predictions(root / "out", root / "data")

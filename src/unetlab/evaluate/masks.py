@@ -656,6 +656,35 @@ def recorded_label_values(records: Written) -> list[int] | None:
     return list(next(iter(found))) if found else None
 
 
+def trained_label_values(records: Written) -> list[int] | None:
+    """The mask value of each class in the training of the models that wrote a folder's
+    class maps of class indices (their ``predict.json`` records' ``label_values``), by which
+    their masks are read; None where a map's record gives none (an older record, a model
+    trained on class indices, an instance model's map) or they are the class indices
+    themselves. :class:`MaskValuesError` when two maps' records give different values."""
+    found: dict[tuple[int, ...], Path] = {}
+    for path in records.maps.values():
+        record, outputs = records.record(path), records.outputs(path)
+        values, objects = record.get("label_values"), outputs.get("objects")
+        instances = isinstance(objects, dict) and objects.get("mode") == "instances"
+        if instances or outputs.get("target") == "instances" or not _ints(values):
+            return None
+        if outputs.get("labels") != "mask values":  # those: recorded_label_values
+            found.setdefault(tuple(values), path)
+    if len(found) > 1:
+        (a, first), (b, second) = list(found.items())[:2]
+        said = (
+            f"{first}'s model was trained on the mask values {' '.join(map(str, a))} but "
+            f"{second}'s on {' '.join(map(str, b))} (their predict.json records)"
+        )
+        raise MaskValuesError(
+            f"{said}: pass label_values=[...], the mask value of each class of the ground truth",
+            cli=f"{said}: give --label-values, the mask value of each class of the ground truth",
+        )
+    values = list(next(iter(found))) if found else None
+    return None if values == list(range(len(values or ()))) else values
+
+
 def _ints(values) -> bool:
     """Whether a record's ``values`` are a list of ints (not a hand-edited file's strings)."""
     return isinstance(values, list) and all(

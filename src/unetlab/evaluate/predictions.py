@@ -14,6 +14,9 @@ with ``gt_instances``. ``gt_dir``: a folder of masks with the same stems, or a d
 (``unetlab predict --label-values``) is read as classes by ``label_values`` too; None: those
 its record gives (``outputs.label_values``; masks are then read by them as well); without them
 (a record from before they were recorded), or with a value none of them, it is refused.
+Class maps of class indices whose records give the mask values of the model's training
+(``label_values``, not the indices themselves) have the masks read by them where
+``label_values`` is None.
 ``class_names`` default to the names in the data set's ``class_names.txt`` (line i names mask
 value i; in ``gt_dir`` or its parent, as for VOC's ``SegmentationClass/``), else to the label
 values (or the indices). ``ignore_value`` None: the one the predictions' records give (the
@@ -84,6 +87,7 @@ from unetlab.evaluate.masks import (
     recorded_label_values,
     say_unscored,
     stored_in_8_bits,
+    trained_label_values,
 )
 from unetlab.evaluate.report import Report
 from unetlab.evaluate.training import ScoredPage, recorded_checkpoints, trained_pages, varied
@@ -571,12 +575,20 @@ def _keys_of(pred_dir: Path, names: Iterable[str]) -> set[str]:
 
 
 def _recorded_values(written: Written) -> list[int] | None:
-    """The label values the predictions' records give (:func:`recorded_label_values`),
-    said in a log line, or None."""
+    """The label values the predictions' records give (:func:`recorded_label_values`; else
+    for class maps of class indices, those of the model's training:
+    :func:`trained_label_values`), said in a log line, or None."""
     if (values := recorded_label_values(written)) is not None:
         log.info(
             "label values %s from %s/predict.json (the predictions hold mask values: unetlab "
             "predict --label-values); --label-values (label_values=) gives others",
+            " ".join(map(str, values)),
+            written.folder,
+        )
+    elif (values := trained_label_values(written)) is not None:
+        log.info(
+            "masks read with the training's mask values %s (%s/predict.json); --label-values "
+            "(label_values=) overrides",
             " ".join(map(str, values)),
             written.folder,
         )

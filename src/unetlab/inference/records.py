@@ -261,7 +261,10 @@ class Provenance:
     none. No part of the key either (the checkpoint's sha256 holds it). ``class_names``:
     the model's classes, in its order (``membrane``, ``cell``), which ``evaluate --pred``
     then names its rows by; None for a model whose classes are the digits ``0``, ``1``, ...
-    (named nowhere). No part of the key."""
+    (named nowhere). No part of the key. ``label_values``: the mask value of each class in
+    the model's training (``0 255``), by which ``evaluate --pred`` reads the masks of class
+    maps holding class indices; None: none known (a record from before them too). No part
+    of the key."""
 
     checkpoint: str | None
     sha256: str
@@ -270,6 +273,7 @@ class Provenance:
     source: dict | None = None
     ignore_value: int | None = None
     class_names: list[str] | None = None
+    label_values: list[int] | None = None
 
     @property
     def model_key(self) -> str:
@@ -301,7 +305,7 @@ class Provenance:
         """The record with its key and the code that predicted (version, git commit, torch,
         numpy, python: :func:`unetlab.provenance.code_identity`)."""
         record = {"key": self.key, **asdict(self), "code": code_identity()}
-        for part in ("source", "ignore_value", "class_names"):  # a checkpoint: its own source
+        for part in ("source", "ignore_value", "class_names", "label_values"):  # None: left out
             if record[part] is None:
                 del record[part]
         return record
@@ -392,9 +396,8 @@ def prediction_record(
     if o.objects is None and is_instance_model(model):  # only then: other outputs keep their key
         written["target"] = "instances"  # a background/boundary/interior map: evaluate refuses it
     source = getattr(model, "source", None) if checkpoint else None  # a package's checkpoint
-    ignored = getattr(model, "ignore_value", None)  # evaluate --pred reads it back
-    ignored = None if ignored is None else int(ignored)
-    return Provenance(checkpoint, sha, settings, written, source, ignored, _named(model))
+    ignored, values = _trained(model)
+    return Provenance(checkpoint, sha, settings, written, source, ignored, _named(model), values)
 
 
 def flat_record(record: Provenance) -> Provenance:
@@ -435,6 +438,15 @@ def _flat_axes(found) -> bool:
     if not isinstance(axes, list) or not axes:
         return False
     return all(isinstance(a, str) and not set(a) & set("ZQ") for a in axes)
+
+
+def _trained(model: torch.nn.Module) -> tuple[int | None, list[int] | None]:
+    """(the mask value ``model``'s training counted nowhere, the mask value of each of its
+    classes) for its record, each None where it has none: ``evaluate --pred`` reads the
+    masks by them."""
+    ignored, values = getattr(model, "ignore_value", None), getattr(model, "label_values", None)
+    ignored = None if ignored is None else int(ignored)
+    return ignored, None if values is None else [int(v) for v in values]
 
 
 def _named(model: torch.nn.Module) -> list[str] | None:
