@@ -85,3 +85,22 @@ def test_page_zeros_are_zero_and_of_their_dtype(monkeypatch):
     page[1] += 2  # writable
     assert page.sum() == 70
     assert runtime.page_zeros((0, 5)).shape == (0, 5)  # mmap.mmap(-1, 0): OSError
+
+
+def test_page_zeros_are_private_to_a_forked_child(monkeypatch):
+    """A forked child's writes stay in the child (copy on write, as malloc's pages): an
+    anonymous map is shared by default, so a child's writes reached the parent."""
+    import os
+
+    import pytest
+
+    if not hasattr(os, "fork"):
+        pytest.skip("no fork on this platform")
+    monkeypatch.setattr(runtime, "PAGE_ARRAY_BYTES", 0)
+    page = runtime.page_zeros((4, 4), np.float32)
+    pid = os.fork()
+    if pid == 0:  # the child
+        page[:] = 1
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert not page.any()

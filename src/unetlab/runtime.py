@@ -238,7 +238,10 @@ def page_zeros(shape: tuple[int, ...], dtype=np.float32) -> np.ndarray:
     count = int(np.prod(shape, dtype=np.int64))
     if count * dtype.itemsize < max(PAGE_ARRAY_BYTES, 1):  # mmap refuses 0 bytes
         return np.zeros(shape, dtype)
-    pages = mmap.mmap(-1, count * dtype.itemsize)  # anonymous: zero-filled by the kernel
+    # anonymous, zero-filled by the kernel; private as malloc's pages are (a forked child
+    # copies on write instead of sharing them)
+    private = {"flags": mmap.MAP_PRIVATE} if hasattr(mmap, "MAP_PRIVATE") else {}
+    pages = mmap.mmap(-1, count * dtype.itemsize, **private)
     return np.frombuffer(pages, dtype, count).reshape(shape)
 
 
