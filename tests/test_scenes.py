@@ -88,3 +88,13 @@ def test_scene_folders_refuse_a_folder_holding_files_and_kinds_mix_with_layouts(
     street = write_scene_folders(tmp_path / "street", n=6, size=48, kind="street", void=None)
     assert street[len(SCENE_CLASSES) :].sum() == 0
     assert len(list((tmp_path / "street").glob("*/masks/street_*.png"))) == 6
+
+
+def test_voc_scenes_refuse_a_folder_holding_files(tmp_path):
+    """write_voc_scenes into a user's VOC folder replaced their scene_000.jpg; refused now."""
+    theirs = tmp_path / "voc" / "JPEGImages" / "scene_000.jpg"
+    theirs.parent.mkdir(parents=True)
+    theirs.write_bytes(b"theirs")
+    with pytest.raises(OutputError, match="voc holds files already: give a new or empty"):
+        write_voc_scenes(tmp_path / "voc", n_train=1, n_val=1, size=48)
+    assert theirs.read_bytes() == b"theirs"

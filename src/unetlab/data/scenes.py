@@ -261,9 +261,11 @@ def write_voc_scenes(
 
     Names ``scene_NNN``; masks are palette PNGs with the VOC colour map (class index =
     palette index); ``void`` True draws 255 outlines around the small objects (poles, signs
-    and people), as does ``"outlines"``; ``"border"`` the frame instead.
+    and people), as does ``"outlines"``; ``"border"`` the frame instead. A ``root`` that
+    holds anything is refused (its files are not ours).
     """
     root, kind = Path(root), scene_kind(kind)
+    refuse_held(root)
     void = {True: "outlines", False: None}.get(void, void)
     rng = np.random.default_rng(seed)
     colours = voc_colormap(256)
@@ -278,6 +280,14 @@ def write_voc_scenes(
         write_lines(split / file, part)
     write_lines(root / NAMES_FILE, kind.classes)
     return root
+
+
+def refuse_held(root: Path) -> None:
+    """One line refusing a ``root`` that holds anything or is a file: its files are not
+    ours to replace."""
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        held = "holds files already" if root.is_dir() else "is a file"
+        raise OutputError(f"{root} {held}: give a new or empty folder")
 
 
 def write_lines(path: Path, lines) -> None:
@@ -324,9 +334,7 @@ def write_scene_folders(
     Returns the pixel count of each mask value (256).
     """
     root, kind = Path(root), scene_kind(kind)
-    if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        held = "holds files already" if root.is_dir() else "is a file"
-        raise OutputError(f"{root} {held}: give a new or empty folder")
+    refuse_held(root)
     rng = np.random.default_rng(seed)
     counts = np.zeros(256, np.int64)
     for i, part in enumerate(split_parts(n)):
