@@ -252,3 +252,21 @@ def test_an_older_record_without_training_values_is_refused_as_before(binary_run
     (root / "out" / "predict.json").write_text(json.dumps(written))
     with pytest.raises(UnetlabError, match=r"label_values=\[0, 255\]"):
         evaluate_predictions(root / "out", root / "data")
+
+
+def test_a_hand_edited_ignore_value_of_true_is_no_ignore_value(tmp_path):
+    """``"ignore_value": true`` in a hand-edited predict.json was read as mask value 1 and
+    left the cells unscored (review s40); it is a record that gives none."""
+    from PIL import Image, PngImagePlugin
+
+    mask = np.zeros((16, 16), np.uint8)
+    mask[4:9, 4:9] = 1
+    write_png(tmp_path / "gt" / "a.png", mask)
+    (tmp_path / "pred").mkdir()
+    info = PngImagePlugin.PngInfo()
+    info.add_text("unetlab.prediction", json.dumps({"key": "K"}))
+    pred = np.zeros_like(mask)  # the cell missed: scored unless mask value 1 is ignored
+    Image.fromarray(pred).save(tmp_path / "pred" / "a.png", pnginfo=info)
+    record = {"checkpoint": "m.pt", "ignore_value": True, "outputs": {}}
+    (tmp_path / "pred" / "predict.json").write_text(json.dumps({"records": {"K": record}}))
+    assert evaluate_predictions(tmp_path / "pred", tmp_path / "gt").summary["miou"] < 1.0

@@ -699,7 +699,8 @@ def recorded_ignore_value(records: Written) -> int | None:
     found: dict[int, Path] = {}
     for path in records.maps.values():
         record = records.record(path)
-        if isinstance(value := record.get("ignore_value"), int):
+        value = record.get("ignore_value")
+        if isinstance(value, int) and not isinstance(value, bool):  # a hand-edited true: none
             found.setdefault(value, path)
     if len(found) > 1:
         (a, first), (b, second) = list(found.items())[:2]
