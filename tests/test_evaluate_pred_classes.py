@@ -163,17 +163,8 @@ def test_a_hand_edited_record_is_read_as_no_record_not_a_traceback(tmp_path, out
     """A predict.json record whose outputs are no mapping, or whose label values are not
     ints, is passed over as a record that gives nothing (review s40: AttributeError 'list'
     object has no attribute 'get', ValueError of int('a'))."""
-    from PIL import Image, PngImagePlugin
-
-    mask = np.zeros((16, 16), np.uint8)
-    mask[4:9, 4:9] = 1
-    write_png(tmp_path / "gt" / "a.png", mask)
-    (tmp_path / "pred").mkdir()
-    info = PngImagePlugin.PngInfo()
-    info.add_text("unetlab.prediction", json.dumps({"key": "K"}))
-    Image.fromarray(mask).save(tmp_path / "pred" / "a.png", pnginfo=info)
     record = {"class_names": ["bg", "cell"], "checkpoint": "m.pt", "outputs": outputs}
-    (tmp_path / "pred" / "predict.json").write_text(json.dumps({"records": {"K": record}}))
+    _hand_edited(tmp_path, record, missed=False)
     if isinstance(outputs, dict):  # a map said to hold mask values, none given: refused
         with pytest.raises(unetlab.evaluate.MaskValuesError, match="label_values"):
             evaluate_predictions(tmp_path / "pred", tmp_path / "gt")
@@ -257,6 +248,14 @@ def test_an_older_record_without_training_values_is_refused_as_before(binary_run
 def test_a_hand_edited_ignore_value_of_true_is_no_ignore_value(tmp_path):
     """``"ignore_value": true`` in a hand-edited predict.json was read as mask value 1 and
     left the cells unscored (review s40); it is a record that gives none."""
+    record = {"checkpoint": "m.pt", "ignore_value": True, "outputs": {}}
+    _hand_edited(tmp_path, record, missed=True)  # scored unless mask value 1 is ignored
+    assert evaluate_predictions(tmp_path / "pred", tmp_path / "gt").summary["miou"] < 1.0
+
+
+def _hand_edited(tmp_path, record: dict, missed: bool) -> None:
+    """A cell mask ``gt/a.png`` and its prediction ``pred/a.png`` (the cell found, or
+    ``missed``) whose key points at ``record`` in a hand-written ``pred/predict.json``."""
     from PIL import Image, PngImagePlugin
 
     mask = np.zeros((16, 16), np.uint8)
@@ -265,8 +264,6 @@ def test_a_hand_edited_ignore_value_of_true_is_no_ignore_value(tmp_path):
     (tmp_path / "pred").mkdir()
     info = PngImagePlugin.PngInfo()
     info.add_text("unetlab.prediction", json.dumps({"key": "K"}))
-    pred = np.zeros_like(mask)  # the cell missed: scored unless mask value 1 is ignored
+    pred = np.zeros_like(mask) if missed else mask
     Image.fromarray(pred).save(tmp_path / "pred" / "a.png", pnginfo=info)
-    record = {"checkpoint": "m.pt", "ignore_value": True, "outputs": {}}
     (tmp_path / "pred" / "predict.json").write_text(json.dumps({"records": {"K": record}}))
-    assert evaluate_predictions(tmp_path / "pred", tmp_path / "gt").summary["miou"] < 1.0

@@ -643,17 +643,15 @@ def recorded_label_values(records: Written) -> list[int] | None:
         values = written.get("label_values")
         if written.get("labels") == "mask values" and _ints(values):
             found.setdefault(tuple(values), path)
-    if len(found) > 1:
-        (a, first), (b, second) = list(found.items())[:2]
-        said = (
-            f"{first} holds the mask values {' '.join(map(str, a))} but {second} "
-            f"{' '.join(map(str, b))} (their predict.json records)"
-        )
-        raise MaskValuesError(
-            f"{said}: pass label_values=[...], the mask value of each class of the ground truth",
-            cli=f"{said}: give --label-values, the mask value of each class of the ground truth",
-        )
-    return list(next(iter(found))) if found else None
+    values = _agreed(
+        found,
+        lambda a, first, b, second: (
+            f"{first} holds the mask values {_joined(a)} but "
+            f"{second} {_joined(b)} (their predict.json records)"
+        ),
+        VALUES_FIX,
+    )
+    return None if values is None else list(values)
 
 
 def trained_label_values(records: Written) -> list[int] | None:
@@ -671,18 +669,38 @@ def trained_label_values(records: Written) -> list[int] | None:
             return None
         if outputs.get("labels") != "mask values":  # those: recorded_label_values
             found.setdefault(tuple(values), path)
+    values = _agreed(
+        found,
+        lambda a, first, b, second: (
+            f"{first}'s model was trained on the mask values "
+            f"{_joined(a)} but {second}'s on {_joined(b)} (their predict.json records)"
+        ),
+        VALUES_FIX,
+    )
+    return None if values is None or values == tuple(range(len(values))) else list(values)
+
+
+#: the fix a refusal of two maps' different label values names (Python, CLI)
+VALUES_FIX = (
+    "pass label_values=[...], the mask value of each class of the ground truth",
+    "give --label-values, the mask value of each class of the ground truth",
+)
+
+
+def _agreed(found: dict, said, fix: tuple[str, str]):
+    """The one value the maps' records give in ``found`` (value -> first map giving it), or
+    None for none; :class:`MaskValuesError` naming two maps (``said(a, first, b, second)``)
+    and ``fix`` (Python's, the CLI's) where they give different ones."""
     if len(found) > 1:
         (a, first), (b, second) = list(found.items())[:2]
-        said = (
-            f"{first}'s model was trained on the mask values {' '.join(map(str, a))} but "
-            f"{second}'s on {' '.join(map(str, b))} (their predict.json records)"
-        )
-        raise MaskValuesError(
-            f"{said}: pass label_values=[...], the mask value of each class of the ground truth",
-            cli=f"{said}: give --label-values, the mask value of each class of the ground truth",
-        )
-    values = list(next(iter(found))) if found else None
-    return None if values == list(range(len(values or ()))) else values
+        said = said(a, first, b, second)
+        raise MaskValuesError(f"{said}: {fix[0]}", cli=f"{said}: {fix[1]}")
+    return next(iter(found)) if found else None
+
+
+def _joined(values) -> str:
+    """``0 255``: mask values as a line says them."""
+    return " ".join(map(str, values))
 
 
 def _ints(values) -> bool:
@@ -702,14 +720,14 @@ def recorded_ignore_value(records: Written) -> int | None:
         value = record.get("ignore_value")
         if isinstance(value, int) and not isinstance(value, bool):  # a hand-edited true: none
             found.setdefault(value, path)
-    if len(found) > 1:
-        (a, first), (b, second) = list(found.items())[:2]
-        said = f"{first}'s model ignored mask value {a} in training but {second}'s {b}"
-        raise MaskValuesError(
-            f"{said} (their predict.json records): pass ignore_value=, that of the masks",
-            cli=f"{said} (their predict.json records): give --ignore-value, that of the masks",
-        )
-    return next(iter(found)) if found else None
+    return _agreed(
+        found,
+        lambda a, first, b, second: (
+            f"{first}'s model ignored mask value {a} in training but "
+            f"{second}'s {b} (their predict.json records)"
+        ),
+        ("pass ignore_value=, that of the masks", "give --ignore-value, that of the masks"),
+    )
 
 
 def recorded_class_names(records: Written) -> list[str] | None:
